@@ -1,0 +1,36 @@
+/**
+ * AWS SDK client options shared by every function.
+ *
+ * In AWS the defaults apply. In local mode the `AWS_ENDPOINT_URL_<SERVICE>` variables point at the loopback
+ * emulators; the endpoint is passed explicitly because the SQS client otherwise sends each call to the
+ * queue URL's host (`sqs.<region>.localhost`), which does not resolve.
+ */
+
+/** Bounded retries and timeouts so a failing dependency turns into a 503 well inside a sender's deadline. */
+export interface ClientBudget {
+  readonly maxAttempts: number;
+  readonly connectionTimeoutMs: number;
+  readonly requestTimeoutMs: number;
+}
+
+/** The ingest path must answer inside Slack's 3 seconds, cold start included. */
+export const INGEST_BUDGET: ClientBudget = { maxAttempts: 2, connectionTimeoutMs: 500, requestTimeoutMs: 1_000 };
+/** Consumers have their function timeout to spend, so they retry a little more. */
+export const CONSUMER_BUDGET: ClientBudget = { maxAttempts: 3, connectionTimeoutMs: 1_000, requestTimeoutMs: 5_000 };
+
+type Service = 'SQS' | 'S3' | 'DYNAMODB' | 'SECRETS_MANAGER';
+
+/** Options for `new XClient(...)`: endpoint override (local mode), retries and timeouts. */
+export function clientOptions(
+  service: Service,
+  budget: ClientBudget,
+  env: Record<string, string | undefined> = process.env,
+) {
+  const endpoint = env[`AWS_ENDPOINT_URL_${service}`] ?? env.AWS_ENDPOINT_URL;
+  return {
+    maxAttempts: budget.maxAttempts,
+    requestHandler: { connectionTimeout: budget.connectionTimeoutMs, requestTimeout: budget.requestTimeoutMs },
+    ...(endpoint ? { endpoint } : {}),
+    ...(endpoint && service === 'S3' ? { forcePathStyle: true } : {}),
+  };
+}

@@ -1,0 +1,684 @@
+/**
+ * The one typed configuration of a hookline pipeline.
+ *
+ * `defineConfig` is what a user writes (see `hookline.config.ts`); `resolveConfig` validates it and fills every
+ * default, and both the CDK stack and local mode read only the resolved form, so they cannot drift.
+ */
+import { Duration, Token } from 'aws-cdk-lib';
+import { z } from 'zod';
+
+// ---------------------------------------------------------------------------------------------------------
+// Input shape (what users write)
+// ---------------------------------------------------------------------------------------------------------
+
+const duration = z.custom<Duration>((value) => value instanceof Duration, {
+  message: 'expected a Duration, e.g. Duration.seconds(30)',
+});
+
+const secretConfig = z
+  .object({
+    /**
+     * Name of an existing Secrets Manager secret holding the signing secret (plain string, or JSON
+     * `{"secrets": ["current", "previous"]}` while rotating). Default: the stack creates one.
+     */
+    existingSecretName: z.string().min(1).optional(),
+  })
+  .strict();
+
+const sourceCommon = {
+  secret: secretConfig.optional(),
+};
+const bodyHints = {
+  /** Header whose value is the delivery id (e.g. `x-request-id`). */
+  idHeader: z.string().min(1).optional(),
+  /** Dot path into a JSON body for the delivery id (e.g. `event.id`). */
+  idPath: z.string().min(1).optional(),
+  /** Dot path into a JSON body for the event type (e.g. `event.type`). */
+  typePath: z.string().min(1).optional(),
+  /** Header whose value is the event type. */
+  typeHeader: z.string().min(1).optional(),
+};
+
+const sourceSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('github'), ...sourceCommon }).strict(),
+  z.object({ type: z.literal('stripe'), ...sourceCommon, tolerance: duration.optional() }).strict(),
+  z.object({ type: z.literal('slack'), ...sourceCommon, tolerance: duration.optional() }).strict(),
+  z.object({ type: z.literal('shopify'), ...sourceCommon }).strict(),
+  z.object({ type: z.literal('standard-webhooks'), ...sourceCommon, tolerance: duration.optional() }).strict(),
+  z.object({ type: z.literal('twilio'), ...sourceCommon, publicUrl: z.string().url().optional() }).strict(),
+  z
+    .object({
+      type: z.literal('hmac'),
+      ...sourceCommon,
+      header: z.string().min(1),
+      algorithm: z.enum(['sha1', 'sha256', 'sha512']).optional(),
+      encoding: z.enum(['hex', 'base64']).optional(),
+      prefix: z.string().optional(),
+      timestampHeader: z.string().min(1).optional(),
+      tolerance: duration.optional(),
+      signedContent: z.string().min(1).optional(),
+      ...bodyHints,
+    })
+    .strict(),
+  z
+    .object({
+      type: z.literal('token'),
+      ...sourceCommon,
+      scheme: z.enum(['header', 'basic']).optional(),
+      header: z.string().min(1).optional(),
+      ...bodyHints,
+    })
+    .strict(),
+  z
+    .object({
+      type: z.literal('unverified'),
+      /** Must be `true`: this source accepts requests from anyone. Never use it in production. */
+      dangerouslyAcceptUnverifiedRequests: z.boolean(),
+      ...bodyHints,
+    })
+    .strict(),
+]);
+
+const fifoGrouping = z.union([z.literal('source'), z.literal('type'), z.object({ path: z.string().min(1) }).strict()]);
+
+const consumerSchema = z
+  .object({
+    entry: z.string().min(1),
+    handler: z.string().min(1).optional(),
+    timeout: duration.optional(),
+    memorySize: z.number().int().optional(),
+    batchSize: z.number().int().optional(),
+    maxBatchingWindow: duration.optional(),
+    maxConcurrency: z.number().int().optional(),
+    parallelism: z.number().int().optional(),
+    retry: z
+      .object({ base: duration.optional(), factor: z.number().optional(), max: duration.optional() })
+      .strict()
+      .optional(),
+    deadlineMargin: duration.optional(),
+    idempotency: z.object({ enabled: z.boolean().optional(), expiry: duration.optional() }).strict().optional(),
+    environment: z.record(z.string(), z.string()).optional(),
+  })
+  .strict();
+
+const queueSchema = z
+  .object({
+    fifo: z.boolean().optional(),
+    contentBasedDeduplication: z.boolean().optional(),
+    fifoGrouping: fifoGrouping.optional(),
+    maxReceiveCount: z.number().int().optional(),
+    retentionPeriod: duration.optional(),
+    deadLetterRetentionPeriod: duration.optional(),
+    visibilityTimeout: duration.optional(),
+    oldestMessageAgeAlarm: duration.optional(),
+    consumer: consumerSchema.optional(),
+  })
+  .strict();
+
+const routeSchema = z
+  .object({
+    source: z.string().min(1).optional(),
+    type: z.string().min(1).optional(),
+    queues: z.array(z.string().min(1)).optional(),
+    ignore: z.boolean().optional(),
+  })
+  .strict();
+
+const scheduleSchema = z
+  .object({
+    name: z.string().min(1),
+    /** `rate(5 minutes)` or `cron(0 9 * * ? *)` (EventBridge Scheduler syntax). */
+    expression: z.string().min(1),
+    /** IANA time zone for cron expressions. */
+    timezone: z.string().min(1).optional(),
+    queue: z.string().min(1),
+    type: z.string().min(1),
+    payload: z.unknown().optional(),
+  })
+  .strict();
+
+const configSchema = z
+  .object({
+    stackName: z.string().min(1).optional(),
+    sources: z.record(z.string(), sourceSchema),
+    queues: z.record(z.string(), queueSchema),
+    routes: z.array(routeSchema).optional(),
+    defaultRoute: z
+      .union([z.literal('ignore'), z.object({ queues: z.array(z.string().min(1)) }).strict()])
+      .optional(),
+    ingest: z
+      .object({
+        rateLimit: z.number().optional(),
+        burstLimit: z.number().int().optional(),
+        timeout: duration.optional(),
+        memorySize: z.number().int().optional(),
+        keepHeaders: z.array(z.string().min(1)).optional(),
+        secretCache: duration.optional(),
+      })
+      .strict()
+      .optional(),
+    dedupe: z.object({ enabled: z.boolean().optional(), ttl: duration.optional() }).strict().optional(),
+    payloads: z
+      .object({ inlineLimitBytes: z.number().int().optional(), expiry: duration.optional() })
+      .strict()
+      .optional(),
+    alarms: z
+      .object({
+        email: z.string().email().optional(),
+        existingTopicArn: z.string().min(1).optional(),
+        oldestMessageAge: duration.optional(),
+      })
+      .strict()
+      .optional(),
+    logRetentionDays: z.number().int().optional(),
+    schedules: z.array(scheduleSchema).optional(),
+  })
+  .strict();
+
+/** A webhook source as written in the configuration. */
+export type SourceConfig = z.input<typeof sourceSchema>;
+/** A queue (and its optional consumer) as written in the configuration. */
+export type QueueConfig = z.input<typeof queueSchema>;
+/** A consumer as written in the configuration. */
+export type ConsumerConfig = z.input<typeof consumerSchema>;
+/** A routing rule as written in the configuration. */
+export type RouteConfig = z.input<typeof routeSchema>;
+/** A scheduled job as written in the configuration. */
+export type ScheduleConfig = z.input<typeof scheduleSchema>;
+/** The whole configuration as written by a user. */
+export type HooklineConfig = z.input<typeof configSchema>;
+
+/** Declares a configuration with full type checking; validation happens in {@link resolveConfig}. */
+export function defineConfig(config: HooklineConfig): HooklineConfig {
+  return config;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Defaults and resolved shape (what the stack and local mode read)
+// ---------------------------------------------------------------------------------------------------------
+
+/** Every default of the pipeline, in one place; the README's Defaults table mirrors it. */
+export const DEFAULTS = {
+  stackName: 'Hookline',
+  maxReceiveCount: 5,
+  retentionPeriod: Duration.days(4),
+  deadLetterRetentionPeriod: Duration.days(14),
+  oldestMessageAgeAlarm: Duration.minutes(15),
+  consumerTimeout: Duration.seconds(30),
+  consumerMemorySize: 512,
+  batchSize: 10,
+  maxBatchingWindow: Duration.seconds(0),
+  parallelism: 10,
+  retryBase: Duration.seconds(10),
+  retryFactor: 2,
+  retryMax: Duration.minutes(15),
+  deadlineMargin: Duration.seconds(3),
+  idempotencyExpiry: Duration.days(3),
+  fifoGrouping: 'source' as const,
+  ingestRateLimit: 100,
+  ingestBurstLimit: 200,
+  ingestTimeout: Duration.seconds(10),
+  ingestMemorySize: 512,
+  secretCache: Duration.minutes(5),
+  signatureTolerance: Duration.minutes(5),
+  dedupeTtl: Duration.days(3),
+  inlineLimitBytes: 1_048_576 - 16_384,
+  payloadExpiry: Duration.days(14),
+  logRetentionDays: 30,
+  keepHeaders: [
+    'content-type',
+    'user-agent',
+    'x-github-event',
+    'x-github-delivery',
+    'x-github-hook-id',
+    'x-shopify-topic',
+    'x-shopify-shop-domain',
+    'x-shopify-webhook-id',
+    'x-shopify-event-id',
+    'x-shopify-triggered-at',
+    'x-shopify-api-version',
+    'x-slack-retry-num',
+    'x-slack-retry-reason',
+    'webhook-id',
+    'webhook-timestamp',
+    'svix-id',
+    'svix-timestamp',
+  ],
+} as const;
+
+/** Sender retry windows hookline must outlast when it deduplicates: Stripe and Standard Webhooks retry ~3 days. */
+const LONGEST_SENDER_RETRY_WINDOW = Duration.days(3);
+
+/** `AWS::Logs::LogGroup` accepts only these retention values. */
+const LOG_RETENTION_DAYS = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+];
+
+export type ResolvedSource = z.output<typeof sourceSchema> & { readonly name: string };
+
+export interface ResolvedConsumer {
+  readonly name: string;
+  readonly entry: string;
+  readonly handler: string;
+  readonly timeout: Duration;
+  readonly memorySize: number;
+  readonly batchSize: number;
+  readonly maxBatchingWindow: Duration;
+  readonly maxConcurrency?: number;
+  readonly parallelism: number;
+  readonly retry: { readonly base: Duration; readonly factor: number; readonly max: Duration };
+  readonly deadlineMargin: Duration;
+  readonly idempotency?: { readonly expiry: Duration };
+  readonly environment: Readonly<Record<string, string>>;
+}
+
+export interface ResolvedQueue {
+  readonly name: string;
+  readonly fifo: boolean;
+  readonly contentBasedDeduplication: boolean;
+  readonly fifoGrouping: 'source' | 'type' | { readonly path: string };
+  readonly maxReceiveCount: number;
+  readonly retentionPeriod: Duration;
+  readonly deadLetterRetentionPeriod: Duration;
+  readonly visibilityTimeout: Duration;
+  readonly oldestMessageAgeAlarm: Duration;
+  readonly consumer?: ResolvedConsumer;
+}
+
+export interface ResolvedRoute {
+  readonly source: string;
+  readonly type: string;
+  readonly queues: readonly string[];
+  readonly ignore: boolean;
+}
+
+export interface ResolvedSchedule {
+  readonly name: string;
+  readonly expression: string;
+  readonly timezone: string;
+  readonly queue: string;
+  readonly type: string;
+  readonly payload: unknown;
+}
+
+export interface ResolvedConfig {
+  readonly stackName: string;
+  readonly sources: readonly ResolvedSource[];
+  readonly queues: readonly ResolvedQueue[];
+  readonly routes: readonly ResolvedRoute[];
+  readonly defaultRoute: ResolvedRoute;
+  readonly ingest: {
+    readonly rateLimit: number;
+    readonly burstLimit: number;
+    readonly timeout: Duration;
+    readonly memorySize: number;
+    readonly keepHeaders: readonly string[];
+    readonly secretCache: Duration;
+  };
+  readonly dedupe?: { readonly ttl: Duration };
+  readonly payloads: { readonly inlineLimitBytes: number; readonly expiry: Duration };
+  readonly alarms: {
+    readonly email?: string;
+    readonly existingTopicArn?: string;
+    readonly oldestMessageAge: Duration;
+  };
+  readonly logRetentionDays: number;
+  readonly schedules: readonly ResolvedSchedule[];
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Validation
+// ---------------------------------------------------------------------------------------------------------
+
+/** One problem found in a configuration. */
+export interface ConfigIssue {
+  /** Dotted path of the field, e.g. `queues.events.consumer.batchSize`. */
+  readonly path: string;
+  /** What is wrong. */
+  readonly message: string;
+  /** The value given, rendered for a person. */
+  readonly value: string;
+  /** How to fix it. */
+  readonly fix: string;
+}
+
+/** Thrown by {@link resolveConfig}; its message lists every issue with the value given and the fix. */
+export class HooklineConfigError extends Error {
+  constructor(public readonly issues: readonly ConfigIssue[]) {
+    super(
+      `Invalid hookline configuration (${issues.length} problem${issues.length === 1 ? '' : 's'}):\n` +
+        issues.map((i) => `  - ${i.path}: ${i.message} (got ${i.value}). Fix: ${i.fix}`).join('\n'),
+    );
+    this.name = 'HooklineConfigError';
+  }
+}
+
+const NAME_PATTERN = /^[a-z][a-z0-9-]{0,39}$/;
+
+function show(value: unknown): string {
+  if (value instanceof Duration) return Token.isUnresolved(value) ? '<token>' : value.toHumanString();
+  if (value === undefined) return 'nothing';
+  try {
+    const text = JSON.stringify(value);
+    return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+  } catch {
+    return String(value);
+  }
+}
+
+function seconds(d: Duration): number {
+  return d.toSeconds({ integral: false });
+}
+
+/** Validates a configuration and fills every default. Throws {@link HooklineConfigError} listing all problems. */
+export function resolveConfig(input: HooklineConfig): ResolvedConfig {
+  const parsed = configSchema.safeParse(input);
+  if (!parsed.success) {
+    throw new HooklineConfigError(
+      parsed.error.issues.map((issue) => {
+        const path = issue.path.map(String).join('.') || '(root)';
+        const value = issue.path.reduce<unknown>(
+          (node, key) => (node && typeof node === 'object' ? (node as Record<PropertyKey, unknown>)[key] : undefined),
+          input,
+        );
+        return {
+          path,
+          message: issue.message,
+          value: show(value),
+          fix:
+            issue.code === 'unrecognized_keys'
+              ? `remove or rename ${issue.keys.join(', ')}; see the configuration reference in README.md`
+              : issue.code === 'invalid_union'
+                ? 'use one of the documented source types: github, stripe, slack, shopify, standard-webhooks, twilio, hmac, token, unverified'
+                : 'correct the value as described in the configuration reference in README.md',
+        };
+      }),
+    );
+  }
+  const config = parsed.data;
+  const issues: ConfigIssue[] = [];
+  const fail = (path: string, message: string, value: unknown, fix: string) =>
+    issues.push({ path, message, value: show(value), fix });
+
+  const sourceNames = Object.keys(config.sources);
+  const queueNames = Object.keys(config.queues);
+  if (sourceNames.length === 0) fail('sources', 'at least one source is required', config.sources, 'add a source, e.g. { github: { type: "github" } }');
+  if (queueNames.length === 0) fail('queues', 'at least one queue is required', config.queues, 'add a queue, e.g. { events: {} }');
+
+  const sources: ResolvedSource[] = [];
+  for (const [name, source] of Object.entries(config.sources)) {
+    const path = `sources.${name}`;
+    if (!NAME_PATTERN.test(name)) {
+      fail(path, 'source names are lower-case letters, digits and dashes, starting with a letter, at most 40 characters', name, 'rename the source, e.g. "github" or "billing-stripe"');
+    }
+    if ('tolerance' in source && source.tolerance !== undefined && !Token.isUnresolved(source.tolerance)) {
+      const s = seconds(source.tolerance);
+      if (s <= 0) {
+        fail(`${path}.tolerance`, 'a tolerance of 0 disables replay protection and is refused', source.tolerance, 'remove it to use the 5-minute default, or give a positive Duration');
+      } else if (s > 3600) {
+        fail(`${path}.tolerance`, 'tolerance above 1 hour leaves a long replay window', source.tolerance, 'use at most Duration.hours(1); the senders sign fresh timestamps on every retry');
+      }
+    }
+    if (source.type === 'unverified' && source.dangerouslyAcceptUnverifiedRequests !== true) {
+      fail(`${path}.dangerouslyAcceptUnverifiedRequests`, 'an unverified source accepts requests from anyone and must be opted into explicitly', source.dangerouslyAcceptUnverifiedRequests, 'set dangerouslyAcceptUnverifiedRequests: true (never in production), or pick a verifying type such as hmac or token');
+    }
+    if (source.type === 'hmac') {
+      const template = source.signedContent ?? (source.timestampHeader ? '{timestamp}.{body}' : '{body}');
+      if (!template.includes('{body}')) {
+        fail(`${path}.signedContent`, 'the signed content must include {body}, or the body is not authenticated', source.signedContent, 'include {body}, e.g. "{timestamp}.{body}"');
+      }
+      if (template.includes('{timestamp}') && !source.timestampHeader) {
+        fail(`${path}.timestampHeader`, 'signedContent uses {timestamp} but no timestampHeader says where it comes from', source.timestampHeader, 'set timestampHeader, e.g. "x-signature-timestamp"');
+      }
+    }
+    sources.push({ ...source, name });
+  }
+
+  const queues: ResolvedQueue[] = [];
+  for (const [name, queue] of Object.entries(config.queues)) {
+    const path = `queues.${name}`;
+    if (!NAME_PATTERN.test(name)) {
+      fail(path, 'queue names are lower-case letters, digits and dashes, starting with a letter, at most 40 characters', name, 'rename the queue, e.g. "events" or "billing-jobs"');
+    }
+    const fifo = queue.fifo ?? false;
+    if (!fifo && queue.contentBasedDeduplication !== undefined) {
+      fail(`${path}.contentBasedDeduplication`, 'content-based deduplication exists only on FIFO queues', queue.contentBasedDeduplication, 'remove it, or set fifo: true');
+    }
+    if (!fifo && queue.fifoGrouping !== undefined) {
+      fail(`${path}.fifoGrouping`, 'message groups exist only on FIFO queues', queue.fifoGrouping, 'remove it, or set fifo: true');
+    }
+    const maxReceiveCount = queue.maxReceiveCount ?? DEFAULTS.maxReceiveCount;
+    if (maxReceiveCount < 1 || maxReceiveCount > 1000) {
+      fail(`${path}.maxReceiveCount`, 'must be between 1 and 1000', maxReceiveCount, `use ${DEFAULTS.maxReceiveCount} (AWS recommends at least 5 so throttling does not dead-letter good messages)`);
+    }
+    const retentionPeriod = queue.retentionPeriod ?? DEFAULTS.retentionPeriod;
+    const deadLetterRetentionPeriod = queue.deadLetterRetentionPeriod ?? DEFAULTS.deadLetterRetentionPeriod;
+    for (const [field, value] of [
+      ['retentionPeriod', retentionPeriod],
+      ['deadLetterRetentionPeriod', deadLetterRetentionPeriod],
+    ] as const) {
+      const s = seconds(value);
+      if (s < 60 || s > 1_209_600) {
+        fail(`${path}.${field}`, 'SQS keeps messages between 60 seconds and 14 days', value, 'use a Duration between Duration.minutes(1) and Duration.days(14)');
+      }
+    }
+    if (seconds(deadLetterRetentionPeriod) <= seconds(retentionPeriod)) {
+      fail(`${path}.deadLetterRetentionPeriod`, `must be longer than the queue's retentionPeriod (${retentionPeriod.toHumanString()}): on standard queues a message keeps its original enqueue time when dead-lettered, so a shorter DLQ retention deletes it early`, deadLetterRetentionPeriod, 'use Duration.days(14), or shorten retentionPeriod');
+    }
+
+    let consumer: ResolvedConsumer | undefined;
+    let minimumVisibility = 30;
+    if (queue.consumer) {
+      const c = queue.consumer;
+      const cpath = `${path}.consumer`;
+      const timeout = c.timeout ?? DEFAULTS.consumerTimeout;
+      const window = c.maxBatchingWindow ?? DEFAULTS.maxBatchingWindow;
+      const batchSize = c.batchSize ?? DEFAULTS.batchSize;
+      if (seconds(timeout) < 1 || seconds(timeout) > 900) {
+        fail(`${cpath}.timeout`, 'a Lambda function timeout is between 1 second and 15 minutes', timeout, 'use e.g. Duration.seconds(30)');
+      }
+      if (seconds(window) < 0 || seconds(window) > 300) {
+        fail(`${cpath}.maxBatchingWindow`, 'the batching window is between 0 and 300 seconds', window, 'use at most Duration.minutes(5)');
+      }
+      if (fifo && seconds(window) > 0) {
+        fail(`${cpath}.maxBatchingWindow`, 'FIFO queues do not support a batching window', window, 'remove maxBatchingWindow for this FIFO queue');
+      }
+      const maxBatch = fifo ? 10 : 10_000;
+      if (batchSize < 1 || batchSize > maxBatch) {
+        fail(`${cpath}.batchSize`, `must be between 1 and ${maxBatch} for a ${fifo ? 'FIFO' : 'standard'} queue`, batchSize, `use at most ${maxBatch}`);
+      } else if (batchSize > 10 && seconds(window) < 1) {
+        fail(`${cpath}.batchSize`, 'a batch size above 10 needs a batching window of at least 1 second', batchSize, 'set maxBatchingWindow: Duration.seconds(1) or more, or use batchSize 10');
+      }
+      if (c.maxConcurrency !== undefined && (c.maxConcurrency < 2 || c.maxConcurrency > 1000)) {
+        fail(`${cpath}.maxConcurrency`, 'the event source mapping maximum concurrency is between 2 and 1000', c.maxConcurrency, 'use a value from 2 to 1000, or remove it for no limit');
+      }
+      const memorySize = c.memorySize ?? DEFAULTS.consumerMemorySize;
+      if (memorySize < 128 || memorySize > 10_240) {
+        fail(`${cpath}.memorySize`, 'Lambda memory is between 128 and 10240 MB', memorySize, 'use e.g. 512');
+      }
+      const parallelism = c.parallelism ?? DEFAULTS.parallelism;
+      if (parallelism < 1 || parallelism > 1000) {
+        fail(`${cpath}.parallelism`, 'must be between 1 and 1000 records at once', parallelism, `use ${DEFAULTS.parallelism}`);
+      }
+      const retry = {
+        base: c.retry?.base ?? DEFAULTS.retryBase,
+        factor: c.retry?.factor ?? DEFAULTS.retryFactor,
+        max: c.retry?.max ?? DEFAULTS.retryMax,
+      };
+      if (retry.factor < 1 || retry.factor > 10) {
+        fail(`${cpath}.retry.factor`, 'the backoff factor is between 1 and 10', retry.factor, 'use 2');
+      }
+      if (seconds(retry.max) > 43_200 || seconds(retry.max) < 1) {
+        fail(`${cpath}.retry.max`, 'SQS visibility can be extended by at most 12 hours', retry.max, 'use at most Duration.hours(12)');
+      }
+      if (seconds(retry.base) > seconds(retry.max)) {
+        fail(`${cpath}.retry.base`, `must not exceed retry.max (${retry.max.toHumanString()})`, retry.base, 'lower retry.base or raise retry.max');
+      }
+      const deadlineMargin = c.deadlineMargin ?? Duration.millis(Math.min(DEFAULTS.deadlineMargin.toMilliseconds(), timeout.toMilliseconds() / 10));
+      if (deadlineMargin.toMilliseconds() >= timeout.toMilliseconds()) {
+        fail(`${cpath}.deadlineMargin`, `must be shorter than the consumer timeout (${timeout.toHumanString()})`, deadlineMargin, 'use a few seconds, e.g. Duration.seconds(3)');
+      }
+      const idempotencyEnabled = c.idempotency?.enabled ?? true;
+      const expiry = c.idempotency?.expiry ?? DEFAULTS.idempotencyExpiry;
+      if (idempotencyEnabled && seconds(expiry) < 60) {
+        fail(`${cpath}.idempotency.expiry`, 'an idempotency record must live at least a minute', expiry, `use ${DEFAULTS.idempotencyExpiry.toHumanString()}, which outlasts sender retries`);
+      }
+      minimumVisibility = 6 * seconds(timeout) + seconds(window);
+      consumer = {
+        name,
+        entry: c.entry,
+        handler: c.handler ?? 'handler',
+        timeout,
+        memorySize,
+        batchSize,
+        maxBatchingWindow: window,
+        ...(c.maxConcurrency !== undefined ? { maxConcurrency: c.maxConcurrency } : {}),
+        parallelism,
+        retry,
+        deadlineMargin,
+        ...(idempotencyEnabled ? { idempotency: { expiry } } : {}),
+        environment: c.environment ?? {},
+      };
+    }
+    const visibilityTimeout = queue.visibilityTimeout ?? Duration.seconds(Math.ceil(minimumVisibility));
+    if (queue.visibilityTimeout && seconds(queue.visibilityTimeout) < minimumVisibility) {
+      fail(`${path}.visibilityTimeout`, `must be at least 6 x the consumer timeout + the batching window (${minimumVisibility} seconds), or Lambda may process a batch twice while it is throttled`, queue.visibilityTimeout, `remove it to derive ${minimumVisibility} seconds, or raise it`);
+    }
+    if (seconds(visibilityTimeout) > 43_200) {
+      fail(`${path}.visibilityTimeout`, 'SQS visibility timeout is at most 12 hours', visibilityTimeout, 'lower the consumer timeout or the visibility timeout');
+    }
+    const fg = queue.fifoGrouping ?? DEFAULTS.fifoGrouping;
+    queues.push({
+      name,
+      fifo,
+      contentBasedDeduplication: queue.contentBasedDeduplication ?? false,
+      fifoGrouping: fg,
+      maxReceiveCount,
+      retentionPeriod,
+      deadLetterRetentionPeriod,
+      visibilityTimeout,
+      oldestMessageAgeAlarm: queue.oldestMessageAgeAlarm ?? config.alarms?.oldestMessageAge ?? DEFAULTS.oldestMessageAgeAlarm,
+      ...(consumer ? { consumer } : {}),
+    });
+  }
+
+  const checkQueueRefs = (path: string, names: readonly string[]) => {
+    for (const [i, q] of names.entries()) {
+      if (!queueNames.includes(q)) {
+        fail(`${path}.${i}`, 'names a queue that is not configured', q, `use one of: ${queueNames.join(', ')}`);
+      }
+    }
+  };
+  const routes: ResolvedRoute[] = [];
+  for (const [i, route] of (config.routes ?? []).entries()) {
+    const path = `routes.${i}`;
+    const source = route.source ?? '*';
+    if (source !== '*' && !sourceNames.includes(source)) {
+      fail(`${path}.source`, 'names a source that is not configured', source, `use one of: ${sourceNames.join(', ')}, or "*"`);
+    }
+    const ignore = route.ignore ?? false;
+    const targets = route.queues ?? [];
+    if (ignore && targets.length > 0) {
+      fail(path, 'a route either ignores events or sends them to queues, not both', route, 'remove queues or ignore');
+    }
+    if (!ignore && targets.length === 0) {
+      fail(`${path}.queues`, 'a route needs at least one target queue (or ignore: true)', route.queues, 'add queues: ["events"], or set ignore: true');
+    }
+    checkQueueRefs(`${path}.queues`, targets);
+    routes.push({ source, type: route.type ?? '*', queues: targets, ignore });
+  }
+  let defaultRoute: ResolvedRoute;
+  if (config.defaultRoute === 'ignore') {
+    defaultRoute = { source: '*', type: '**', queues: [], ignore: true };
+  } else {
+    const targets = config.defaultRoute?.queues ?? queueNames.slice(0, 1);
+    if (config.defaultRoute && targets.length === 0) {
+      fail('defaultRoute.queues', 'needs at least one queue', targets, 'add a queue name, or use defaultRoute: "ignore"');
+    }
+    checkQueueRefs('defaultRoute.queues', targets);
+    defaultRoute = { source: '*', type: '**', queues: targets, ignore: false };
+  }
+
+  const ingest = config.ingest ?? {};
+  const rateLimit = ingest.rateLimit ?? DEFAULTS.ingestRateLimit;
+  const burstLimit = ingest.burstLimit ?? DEFAULTS.ingestBurstLimit;
+  if (rateLimit <= 0 || rateLimit > 10_000) {
+    fail('ingest.rateLimit', 'requests per second must be above 0 and at most 10000 (the account limit)', rateLimit, `use e.g. ${DEFAULTS.ingestRateLimit}`);
+  }
+  if (burstLimit < 1 || burstLimit > 5000) {
+    fail('ingest.burstLimit', 'the burst is between 1 and 5000 requests', burstLimit, `use e.g. ${DEFAULTS.ingestBurstLimit}`);
+  }
+  const ingestTimeout = ingest.timeout ?? DEFAULTS.ingestTimeout;
+  if (seconds(ingestTimeout) < 1 || seconds(ingestTimeout) > 29) {
+    fail('ingest.timeout', 'between 1 and 29 seconds (senders give up after 3 to 10 seconds)', ingestTimeout, 'use Duration.seconds(10)');
+  }
+  const ingestMemory = ingest.memorySize ?? DEFAULTS.ingestMemorySize;
+  if (ingestMemory < 128 || ingestMemory > 10_240) {
+    fail('ingest.memorySize', 'Lambda memory is between 128 and 10240 MB', ingestMemory, 'use e.g. 512');
+  }
+
+  const dedupeEnabled = config.dedupe?.enabled ?? true;
+  const dedupeTtl = config.dedupe?.ttl ?? DEFAULTS.dedupeTtl;
+  if (dedupeEnabled && seconds(dedupeTtl) < seconds(LONGEST_SENDER_RETRY_WINDOW)) {
+    fail('dedupe.ttl', `must be at least ${LONGEST_SENDER_RETRY_WINDOW.toHumanString()}, the longest sender retry window (Stripe, Standard Webhooks)`, dedupeTtl, 'use Duration.days(3) or more');
+  }
+  const inlineLimitBytes = config.payloads?.inlineLimitBytes ?? DEFAULTS.inlineLimitBytes;
+  if (inlineLimitBytes < 1024 || inlineLimitBytes > 1_048_576) {
+    fail('payloads.inlineLimitBytes', 'between 1024 bytes and the SQS limit of 1048576 bytes', inlineLimitBytes, `use ${DEFAULTS.inlineLimitBytes}`);
+  }
+  const payloadExpiry = config.payloads?.expiry ?? DEFAULTS.payloadExpiry;
+  const longestRetention = Math.max(0, ...queues.map((q) => seconds(q.deadLetterRetentionPeriod)));
+  if (seconds(payloadExpiry) < longestRetention) {
+    fail('payloads.expiry', `must outlast the longest dead-letter retention (${longestRetention / 86_400} days), or a redriven message points at a deleted payload`, payloadExpiry, 'use Duration.days(14) or more');
+  }
+  const logRetentionDays = config.logRetentionDays ?? DEFAULTS.logRetentionDays;
+  if (!LOG_RETENTION_DAYS.includes(logRetentionDays)) {
+    fail('logRetentionDays', 'CloudWatch Logs accepts only certain retention periods', logRetentionDays, `use one of ${LOG_RETENTION_DAYS.join(', ')}`);
+  }
+  if (config.alarms?.email && config.alarms.existingTopicArn) {
+    fail('alarms', 'give either an email to subscribe to a new topic or an existing topic, not both', config.alarms, 'remove email or existingTopicArn');
+  }
+
+  const schedules: ResolvedSchedule[] = [];
+  const scheduleNames = new Set<string>();
+  for (const [i, s] of (config.schedules ?? []).entries()) {
+    const path = `schedules.${i}`;
+    if (!NAME_PATTERN.test(s.name)) fail(`${path}.name`, 'schedule names are lower-case letters, digits and dashes', s.name, 'rename it, e.g. "nightly-report"');
+    if (scheduleNames.has(s.name)) fail(`${path}.name`, 'schedule names must be unique', s.name, 'rename one of them');
+    scheduleNames.add(s.name);
+    if (!/^(rate\(\s*\d+\s+(minute|minutes|hour|hours|day|days)\s*\)|cron\(.+\))$/.test(s.expression)) {
+      fail(`${path}.expression`, 'expected rate(<n> <minutes|hours|days>) or cron(<6 fields>)', s.expression, 'use e.g. "rate(5 minutes)" or "cron(0 9 * * ? *)"');
+    }
+    checkQueueRefs(`${path}.queue`, [s.queue]);
+    const target = config.queues[s.queue];
+    if (target?.fifo) fail(`${path}.queue`, 'schedules send to standard queues only', s.queue, 'target a standard queue');
+    schedules.push({ name: s.name, expression: s.expression, timezone: s.timezone ?? 'UTC', queue: s.queue, type: s.type, payload: s.payload ?? {} });
+  }
+
+  if (issues.length > 0) throw new HooklineConfigError(issues);
+
+  return {
+    stackName: config.stackName ?? DEFAULTS.stackName,
+    sources,
+    queues,
+    routes,
+    defaultRoute,
+    ingest: {
+      rateLimit,
+      burstLimit,
+      timeout: ingestTimeout,
+      memorySize: ingestMemory,
+      keepHeaders: ingest.keepHeaders?.map((h) => h.toLowerCase()) ?? DEFAULTS.keepHeaders,
+      secretCache: ingest.secretCache ?? DEFAULTS.secretCache,
+    },
+    ...(dedupeEnabled ? { dedupe: { ttl: dedupeTtl } } : {}),
+    payloads: { inlineLimitBytes, expiry: payloadExpiry },
+    alarms: {
+      ...(config.alarms?.email ? { email: config.alarms.email } : {}),
+      ...(config.alarms?.existingTopicArn ? { existingTopicArn: config.alarms.existingTopicArn } : {}),
+      oldestMessageAge: config.alarms?.oldestMessageAge ?? DEFAULTS.oldestMessageAgeAlarm,
+    },
+    logRetentionDays,
+    schedules,
+  };
+}

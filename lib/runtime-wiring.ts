@@ -1,0 +1,146 @@
+/**
+ * Turns the resolved configuration into the JSON the functions read from their environment.
+ *
+ * Both the CDK stack (with CloudFormation tokens for URLs and names) and local mode (with emulator URLs) call
+ * these two functions, which is what keeps a deployed pipeline and a local one identical.
+ */
+import type {
+  ConsumerRuntimeConfig,
+  IngestRuntimeConfig,
+  SourceRuntimeConfig,
+} from '../lambda/shared/runtime-config';
+import { DEFAULTS, type ResolvedConfig, type ResolvedQueue, type ResolvedSource } from './config';
+
+/** Where each queue, table and bucket actually is: tokens in the stack, emulator URLs in local mode. */
+export interface PipelineResources {
+  readonly queueUrls: Readonly<Record<string, string>>;
+  readonly deadLetterQueueUrls: Readonly<Record<string, string>>;
+  /** Secret id per source name (ARN or name in AWS; `env:HOOKLINE_SECRET_<SOURCE>` in local mode). */
+  readonly secretIds: Readonly<Record<string, string>>;
+  readonly dedupeTableName?: string;
+  readonly idempotencyTableName?: string;
+  readonly payloadBucketName?: string;
+}
+
+function required<T>(map: Readonly<Record<string, T>>, key: string, what: string): T {
+  const value = map[key];
+  if (value === undefined) throw new Error(`no ${what} for "${key}": the resources passed to the wiring are incomplete`);
+  return value;
+}
+
+const toleranceSeconds = (source: { tolerance?: { toSeconds(): number } }) =>
+  (source.tolerance ?? DEFAULTS.signatureTolerance).toSeconds();
+
+/** The runtime form of one source. */
+export function sourceRuntimeConfig(source: ResolvedSource, secretId: string | undefined): SourceRuntimeConfig {
+  const secret = () => required({ [source.name]: secretId as string }, source.name, 'secret id');
+  const hints = (s: { idHeader?: string; idPath?: string; typePath?: string; typeHeader?: string }) => ({
+    ...(s.idHeader ? { idHeader: s.idHeader.toLowerCase() } : {}),
+    ...(s.idPath ? { idPath: s.idPath } : {}),
+    ...(s.typePath ? { typePath: s.typePath } : {}),
+    ...(s.typeHeader ? { typeHeader: s.typeHeader.toLowerCase() } : {}),
+  });
+  switch (source.type) {
+    case 'github':
+    case 'shopify':
+      return { type: source.type, secretId: secret() };
+    case 'stripe':
+    case 'slack':
+    case 'standard-webhooks':
+      return { type: source.type, secretId: secret(), toleranceSeconds: toleranceSeconds(source) };
+    case 'twilio':
+      return { type: 'twilio', secretId: secret(), ...(source.publicUrl ? { publicUrl: source.publicUrl } : {}) };
+    case 'hmac':
+      return {
+        type: 'hmac',
+        secretId: secret(),
+        header: source.header.toLowerCase(),
+        algorithm: source.algorithm ?? 'sha256',
+        encoding: source.encoding ?? 'hex',
+        prefix: source.prefix ?? '',
+        ...(source.timestampHeader
+          ? { timestampHeader: source.timestampHeader.toLowerCase(), toleranceSeconds: toleranceSeconds(source) }
+          : {}),
+        signedContent: source.signedContent ?? (source.timestampHeader ? '{timestamp}.{body}' : '{body}'),
+        ...hints(source),
+      };
+    case 'token':
+      return {
+        type: 'token',
+        secretId: secret(),
+        scheme: source.scheme ?? 'header',
+        header: (source.header ?? 'authorization').toLowerCase(),
+        ...hints(source),
+      };
+    case 'unverified':
+      return { type: 'unverified', ...hints(source) };
+  }
+}
+
+/** True when a source needs a signing secret. */
+export const sourceNeedsSecret = (source: ResolvedSource): boolean => source.type !== 'unverified';
+
+/** The ingest function's configuration. */
+export function ingestRuntimeConfig(config: ResolvedConfig, resources: PipelineResources): IngestRuntimeConfig {
+  return {
+    sources: Object.fromEntries(
+      config.sources.map((s) => [s.name, sourceRuntimeConfig(s, resources.secretIds[s.name])]),
+    ),
+    queues: Object.fromEntries(
+      config.queues.map((q) => [
+        q.name,
+        {
+          url: required(resources.queueUrls, q.name, 'queue URL'),
+          fifo: q.fifo,
+          ...(q.fifo
+            ? {
+                grouping:
+                  typeof q.fifoGrouping === 'string'
+                    ? { by: q.fifoGrouping }
+                    : { by: 'path' as const, path: q.fifoGrouping.path },
+              }
+            : {}),
+        },
+      ]),
+    ),
+    routes: config.routes.map((r) => ({ source: r.source, type: r.type, queues: [...r.queues], ignore: r.ignore })),
+    defaultRoute: { queues: [...config.defaultRoute.queues], ignore: config.defaultRoute.ignore },
+    ...(config.dedupe && resources.dedupeTableName
+      ? { dedupe: { tableName: resources.dedupeTableName, ttlSeconds: config.dedupe.ttl.toSeconds() } }
+      : {}),
+    ...(resources.payloadBucketName
+      ? { payloads: { bucket: resources.payloadBucketName, inlineLimitBytes: config.payloads.inlineLimitBytes } }
+      : {}),
+    keepHeaders: [...config.ingest.keepHeaders],
+    secretCacheSeconds: config.ingest.secretCache.toSeconds(),
+  };
+}
+
+/** One consumer function's configuration. */
+export function consumerRuntimeConfig(queue: ResolvedQueue, resources: PipelineResources): ConsumerRuntimeConfig {
+  const consumer = queue.consumer;
+  if (!consumer) throw new Error(`queue "${queue.name}" has no consumer`);
+  return {
+    name: queue.name,
+    queueUrl: required(resources.queueUrls, queue.name, 'queue URL'),
+    deadLetterQueueUrl: required(resources.deadLetterQueueUrls, queue.name, 'dead-letter queue URL'),
+    fifo: queue.fifo,
+    maxReceiveCount: queue.maxReceiveCount,
+    parallelism: consumer.parallelism,
+    retry: {
+      baseSeconds: consumer.retry.base.toSeconds(),
+      factor: consumer.retry.factor,
+      maxSeconds: consumer.retry.max.toSeconds(),
+    },
+    deadlineMarginMs: consumer.deadlineMargin.toMilliseconds(),
+    ...(consumer.idempotency && resources.idempotencyTableName
+      ? {
+          idempotency: {
+            tableName: resources.idempotencyTableName,
+            expirySeconds: consumer.idempotency.expiry.toSeconds(),
+          },
+        }
+      : {}),
+    ...(resources.payloadBucketName ? { payloadBucket: resources.payloadBucketName } : {}),
+  };
+}
