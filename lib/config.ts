@@ -4,8 +4,16 @@
  * `defineConfig` is what a user writes (see `hookline.config.ts`); `resolveConfig` validates it and fills every
  * default, and both the CDK stack and local mode read only the resolved form, so they cannot drift.
  */
-import { Duration, Token } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import { z } from 'zod';
+import {
+  consumerViolations,
+  minimumVisibilityTimeout,
+  queueViolations,
+  type RuleViolation,
+  renderValue,
+  visibilityViolations,
+} from './validation';
 
 // ---------------------------------------------------------------------------------------------------------
 // Input shape (what users write)
@@ -44,7 +52,9 @@ const sourceSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('stripe'), ...sourceCommon, tolerance: duration.optional() }).strict(),
   z.object({ type: z.literal('slack'), ...sourceCommon, tolerance: duration.optional() }).strict(),
   z.object({ type: z.literal('shopify'), ...sourceCommon }).strict(),
-  z.object({ type: z.literal('standard-webhooks'), ...sourceCommon, tolerance: duration.optional() }).strict(),
+  z
+    .object({ type: z.literal('standard-webhooks'), ...sourceCommon, tolerance: duration.optional() })
+    .strict(),
   z.object({ type: z.literal('twilio'), ...sourceCommon, publicUrl: z.string().url().optional() }).strict(),
   z
     .object({
@@ -79,7 +89,11 @@ const sourceSchema = z.discriminatedUnion('type', [
     .strict(),
 ]);
 
-const fifoGrouping = z.union([z.literal('source'), z.literal('type'), z.object({ path: z.string().min(1) }).strict()]);
+const fifoGrouping = z.union([
+  z.literal('source'),
+  z.literal('type'),
+  z.object({ path: z.string().min(1) }).strict(),
+]);
 
 const consumerSchema = z
   .object({
@@ -96,7 +110,10 @@ const consumerSchema = z
       .strict()
       .optional(),
     deadlineMargin: duration.optional(),
-    idempotency: z.object({ enabled: z.boolean().optional(), expiry: duration.optional() }).strict().optional(),
+    idempotency: z
+      .object({ enabled: z.boolean().optional(), expiry: duration.optional() })
+      .strict()
+      .optional(),
     environment: z.record(z.string(), z.string()).optional(),
   })
   .strict();
@@ -355,16 +372,7 @@ export class HooklineConfigError extends Error {
 
 const NAME_PATTERN = /^[a-z][a-z0-9-]{0,39}$/;
 
-function show(value: unknown): string {
-  if (value instanceof Duration) return Token.isUnresolved(value) ? '<token>' : value.toHumanString();
-  if (value === undefined) return 'nothing';
-  try {
-    const text = JSON.stringify(value);
-    return text.length > 80 ? `${text.slice(0, 77)}...` : text;
-  } catch {
-    return String(value);
-  }
-}
+const show = renderValue;
 
 function seconds(d: Duration): number {
   return d.toSeconds({ integral: false });
@@ -378,7 +386,8 @@ export function resolveConfig(input: HooklineConfig): ResolvedConfig {
       parsed.error.issues.map((issue) => {
         const path = issue.path.map(String).join('.') || '(root)';
         const value = issue.path.reduce<unknown>(
-          (node, key) => (node && typeof node === 'object' ? (node as Record<PropertyKey, unknown>)[key] : undefined),
+          (node, key) =>
+            node && typeof node === 'object' ? (node as Record<PropertyKey, unknown>)[key] : undefined,
           input,
         );
         return {
@@ -399,36 +408,76 @@ export function resolveConfig(input: HooklineConfig): ResolvedConfig {
   const issues: ConfigIssue[] = [];
   const fail = (path: string, message: string, value: unknown, fix: string) =>
     issues.push({ path, message, value: show(value), fix });
+  const report = (prefix: string, violations: readonly RuleViolation[]) => {
+    for (const v of violations) fail(`${prefix}.${v.field}`, v.message, v.value, v.fix);
+  };
 
   const sourceNames = Object.keys(config.sources);
   const queueNames = Object.keys(config.queues);
-  if (sourceNames.length === 0) fail('sources', 'at least one source is required', config.sources, 'add a source, e.g. { github: { type: "github" } }');
-  if (queueNames.length === 0) fail('queues', 'at least one queue is required', config.queues, 'add a queue, e.g. { events: {} }');
+  if (sourceNames.length === 0)
+    fail(
+      'sources',
+      'at least one source is required',
+      config.sources,
+      'add a source, e.g. { github: { type: "github" } }',
+    );
+  if (queueNames.length === 0)
+    fail('queues', 'at least one queue is required', config.queues, 'add a queue, e.g. { events: {} }');
 
   const sources: ResolvedSource[] = [];
   for (const [name, source] of Object.entries(config.sources)) {
     const path = `sources.${name}`;
     if (!NAME_PATTERN.test(name)) {
-      fail(path, 'source names are lower-case letters, digits and dashes, starting with a letter, at most 40 characters', name, 'rename the source, e.g. "github" or "billing-stripe"');
+      fail(
+        path,
+        'source names are lower-case letters, digits and dashes, starting with a letter, at most 40 characters',
+        name,
+        'rename the source, e.g. "github" or "billing-stripe"',
+      );
     }
-    if ('tolerance' in source && source.tolerance !== undefined && !Token.isUnresolved(source.tolerance)) {
+    if ('tolerance' in source && source.tolerance !== undefined) {
       const s = seconds(source.tolerance);
       if (s <= 0) {
-        fail(`${path}.tolerance`, 'a tolerance of 0 disables replay protection and is refused', source.tolerance, 'remove it to use the 5-minute default, or give a positive Duration');
+        fail(
+          `${path}.tolerance`,
+          'a tolerance of 0 disables replay protection and is refused',
+          source.tolerance,
+          'remove it to use the 5-minute default, or give a positive Duration',
+        );
       } else if (s > 3600) {
-        fail(`${path}.tolerance`, 'tolerance above 1 hour leaves a long replay window', source.tolerance, 'use at most Duration.hours(1); the senders sign fresh timestamps on every retry');
+        fail(
+          `${path}.tolerance`,
+          'tolerance above 1 hour leaves a long replay window',
+          source.tolerance,
+          'use at most Duration.hours(1); the senders sign fresh timestamps on every retry',
+        );
       }
     }
     if (source.type === 'unverified' && source.dangerouslyAcceptUnverifiedRequests !== true) {
-      fail(`${path}.dangerouslyAcceptUnverifiedRequests`, 'an unverified source accepts requests from anyone and must be opted into explicitly', source.dangerouslyAcceptUnverifiedRequests, 'set dangerouslyAcceptUnverifiedRequests: true (never in production), or pick a verifying type such as hmac or token');
+      fail(
+        `${path}.dangerouslyAcceptUnverifiedRequests`,
+        'an unverified source accepts requests from anyone and must be opted into explicitly',
+        source.dangerouslyAcceptUnverifiedRequests,
+        'set dangerouslyAcceptUnverifiedRequests: true (never in production), or pick a verifying type such as hmac or token',
+      );
     }
     if (source.type === 'hmac') {
       const template = source.signedContent ?? (source.timestampHeader ? '{timestamp}.{body}' : '{body}');
       if (!template.includes('{body}')) {
-        fail(`${path}.signedContent`, 'the signed content must include {body}, or the body is not authenticated', source.signedContent, 'include {body}, e.g. "{timestamp}.{body}"');
+        fail(
+          `${path}.signedContent`,
+          'the signed content must include {body}, or the body is not authenticated',
+          source.signedContent,
+          'include {body}, e.g. "{timestamp}.{body}"',
+        );
       }
       if (template.includes('{timestamp}') && !source.timestampHeader) {
-        fail(`${path}.timestampHeader`, 'signedContent uses {timestamp} but no timestampHeader says where it comes from', source.timestampHeader, 'set timestampHeader, e.g. "x-signature-timestamp"');
+        fail(
+          `${path}.timestampHeader`,
+          'signedContent uses {timestamp} but no timestampHeader says where it comes from',
+          source.timestampHeader,
+          'set timestampHeader, e.g. "x-signature-timestamp"',
+        );
       }
     }
     sources.push({ ...source, name });
@@ -438,67 +487,69 @@ export function resolveConfig(input: HooklineConfig): ResolvedConfig {
   for (const [name, queue] of Object.entries(config.queues)) {
     const path = `queues.${name}`;
     if (!NAME_PATTERN.test(name)) {
-      fail(path, 'queue names are lower-case letters, digits and dashes, starting with a letter, at most 40 characters', name, 'rename the queue, e.g. "events" or "billing-jobs"');
+      fail(
+        path,
+        'queue names are lower-case letters, digits and dashes, starting with a letter, at most 40 characters',
+        name,
+        'rename the queue, e.g. "events" or "billing-jobs"',
+      );
     }
     const fifo = queue.fifo ?? false;
-    if (!fifo && queue.contentBasedDeduplication !== undefined) {
-      fail(`${path}.contentBasedDeduplication`, 'content-based deduplication exists only on FIFO queues', queue.contentBasedDeduplication, 'remove it, or set fifo: true');
-    }
     if (!fifo && queue.fifoGrouping !== undefined) {
-      fail(`${path}.fifoGrouping`, 'message groups exist only on FIFO queues', queue.fifoGrouping, 'remove it, or set fifo: true');
+      fail(
+        `${path}.fifoGrouping`,
+        'message groups exist only on FIFO queues',
+        queue.fifoGrouping,
+        'remove it, or set fifo: true',
+      );
     }
     const maxReceiveCount = queue.maxReceiveCount ?? DEFAULTS.maxReceiveCount;
-    if (maxReceiveCount < 1 || maxReceiveCount > 1000) {
-      fail(`${path}.maxReceiveCount`, 'must be between 1 and 1000', maxReceiveCount, `use ${DEFAULTS.maxReceiveCount} (AWS recommends at least 5 so throttling does not dead-letter good messages)`);
-    }
     const retentionPeriod = queue.retentionPeriod ?? DEFAULTS.retentionPeriod;
     const deadLetterRetentionPeriod = queue.deadLetterRetentionPeriod ?? DEFAULTS.deadLetterRetentionPeriod;
-    for (const [field, value] of [
-      ['retentionPeriod', retentionPeriod],
-      ['deadLetterRetentionPeriod', deadLetterRetentionPeriod],
-    ] as const) {
-      const s = seconds(value);
-      if (s < 60 || s > 1_209_600) {
-        fail(`${path}.${field}`, 'SQS keeps messages between 60 seconds and 14 days', value, 'use a Duration between Duration.minutes(1) and Duration.days(14)');
-      }
-    }
-    if (seconds(deadLetterRetentionPeriod) <= seconds(retentionPeriod)) {
-      fail(`${path}.deadLetterRetentionPeriod`, `must be longer than the queue's retentionPeriod (${retentionPeriod.toHumanString()}): on standard queues a message keeps its original enqueue time when dead-lettered, so a shorter DLQ retention deletes it early`, deadLetterRetentionPeriod, 'use Duration.days(14), or shorten retentionPeriod');
-    }
+    report(
+      path,
+      queueViolations({
+        fifo,
+        maxReceiveCount,
+        retentionPeriod,
+        deadLetterRetentionPeriod,
+        ...(queue.contentBasedDeduplication !== undefined
+          ? { contentBasedDeduplication: queue.contentBasedDeduplication }
+          : {}),
+        ...(queue.visibilityTimeout ? { visibilityTimeout: queue.visibilityTimeout } : {}),
+      }),
+    );
 
     let consumer: ResolvedConsumer | undefined;
-    let minimumVisibility = 30;
+    let visibilityTimeout = queue.visibilityTimeout ?? Duration.seconds(30);
     if (queue.consumer) {
       const c = queue.consumer;
       const cpath = `${path}.consumer`;
       const timeout = c.timeout ?? DEFAULTS.consumerTimeout;
       const window = c.maxBatchingWindow ?? DEFAULTS.maxBatchingWindow;
       const batchSize = c.batchSize ?? DEFAULTS.batchSize;
-      if (seconds(timeout) < 1 || seconds(timeout) > 900) {
-        fail(`${cpath}.timeout`, 'a Lambda function timeout is between 1 second and 15 minutes', timeout, 'use e.g. Duration.seconds(30)');
-      }
-      if (seconds(window) < 0 || seconds(window) > 300) {
-        fail(`${cpath}.maxBatchingWindow`, 'the batching window is between 0 and 300 seconds', window, 'use at most Duration.minutes(5)');
-      }
-      if (fifo && seconds(window) > 0) {
-        fail(`${cpath}.maxBatchingWindow`, 'FIFO queues do not support a batching window', window, 'remove maxBatchingWindow for this FIFO queue');
-      }
-      const maxBatch = fifo ? 10 : 10_000;
-      if (batchSize < 1 || batchSize > maxBatch) {
-        fail(`${cpath}.batchSize`, `must be between 1 and ${maxBatch} for a ${fifo ? 'FIFO' : 'standard'} queue`, batchSize, `use at most ${maxBatch}`);
-      } else if (batchSize > 10 && seconds(window) < 1) {
-        fail(`${cpath}.batchSize`, 'a batch size above 10 needs a batching window of at least 1 second', batchSize, 'set maxBatchingWindow: Duration.seconds(1) or more, or use batchSize 10');
-      }
-      if (c.maxConcurrency !== undefined && (c.maxConcurrency < 2 || c.maxConcurrency > 1000)) {
-        fail(`${cpath}.maxConcurrency`, 'the event source mapping maximum concurrency is between 2 and 1000', c.maxConcurrency, 'use a value from 2 to 1000, or remove it for no limit');
-      }
       const memorySize = c.memorySize ?? DEFAULTS.consumerMemorySize;
-      if (memorySize < 128 || memorySize > 10_240) {
-        fail(`${cpath}.memorySize`, 'Lambda memory is between 128 and 10240 MB', memorySize, 'use e.g. 512');
-      }
+      report(
+        cpath,
+        consumerViolations({
+          fifo,
+          timeout,
+          batchSize,
+          maxBatchingWindow: window,
+          memorySize,
+          ...(c.maxConcurrency !== undefined ? { maxConcurrency: c.maxConcurrency } : {}),
+        }),
+      );
+      report(path, visibilityViolations(queue.visibilityTimeout, timeout, window));
+      visibilityTimeout = queue.visibilityTimeout ?? minimumVisibilityTimeout(timeout, window);
       const parallelism = c.parallelism ?? DEFAULTS.parallelism;
       if (parallelism < 1 || parallelism > 1000) {
-        fail(`${cpath}.parallelism`, 'must be between 1 and 1000 records at once', parallelism, `use ${DEFAULTS.parallelism}`);
+        fail(
+          `${cpath}.parallelism`,
+          'must be between 1 and 1000 records at once',
+          parallelism,
+          `use ${DEFAULTS.parallelism}`,
+        );
       }
       const retry = {
         base: c.retry?.base ?? DEFAULTS.retryBase,
@@ -506,24 +557,50 @@ export function resolveConfig(input: HooklineConfig): ResolvedConfig {
         max: c.retry?.max ?? DEFAULTS.retryMax,
       };
       if (retry.factor < 1 || retry.factor > 10) {
-        fail(`${cpath}.retry.factor`, 'the backoff factor is between 1 and 10', retry.factor, 'use 2');
+        fail(
+          `${cpath}.retry.factor`,
+          'the backoff factor is between 1 and 10',
+          retry.factor,
+          'use 2 (each retry waits twice as long)',
+        );
       }
       if (seconds(retry.max) > 43_200 || seconds(retry.max) < 1) {
-        fail(`${cpath}.retry.max`, 'SQS visibility can be extended by at most 12 hours', retry.max, 'use at most Duration.hours(12)');
+        fail(
+          `${cpath}.retry.max`,
+          'SQS visibility can be extended by at most 12 hours',
+          retry.max,
+          'use at most Duration.hours(12)',
+        );
       }
       if (seconds(retry.base) > seconds(retry.max)) {
-        fail(`${cpath}.retry.base`, `must not exceed retry.max (${retry.max.toHumanString()})`, retry.base, 'lower retry.base or raise retry.max');
+        fail(
+          `${cpath}.retry.base`,
+          `must not exceed retry.max (${retry.max.toHumanString()})`,
+          retry.base,
+          'lower retry.base or raise retry.max',
+        );
       }
-      const deadlineMargin = c.deadlineMargin ?? Duration.millis(Math.min(DEFAULTS.deadlineMargin.toMilliseconds(), timeout.toMilliseconds() / 10));
+      const deadlineMargin =
+        c.deadlineMargin ??
+        Duration.millis(Math.min(DEFAULTS.deadlineMargin.toMilliseconds(), timeout.toMilliseconds() / 10));
       if (deadlineMargin.toMilliseconds() >= timeout.toMilliseconds()) {
-        fail(`${cpath}.deadlineMargin`, `must be shorter than the consumer timeout (${timeout.toHumanString()})`, deadlineMargin, 'use a few seconds, e.g. Duration.seconds(3)');
+        fail(
+          `${cpath}.deadlineMargin`,
+          `must be shorter than the consumer timeout (${timeout.toHumanString()})`,
+          deadlineMargin,
+          'use a few seconds, e.g. Duration.seconds(3)',
+        );
       }
       const idempotencyEnabled = c.idempotency?.enabled ?? true;
       const expiry = c.idempotency?.expiry ?? DEFAULTS.idempotencyExpiry;
       if (idempotencyEnabled && seconds(expiry) < 60) {
-        fail(`${cpath}.idempotency.expiry`, 'an idempotency record must live at least a minute', expiry, `use ${DEFAULTS.idempotencyExpiry.toHumanString()}, which outlasts sender retries`);
+        fail(
+          `${cpath}.idempotency.expiry`,
+          'an idempotency record must live at least a minute',
+          expiry,
+          `use ${DEFAULTS.idempotencyExpiry.toHumanString()}, which outlasts sender retries`,
+        );
       }
-      minimumVisibility = 6 * seconds(timeout) + seconds(window);
       consumer = {
         name,
         entry: c.entry,
@@ -540,13 +617,6 @@ export function resolveConfig(input: HooklineConfig): ResolvedConfig {
         environment: c.environment ?? {},
       };
     }
-    const visibilityTimeout = queue.visibilityTimeout ?? Duration.seconds(Math.ceil(minimumVisibility));
-    if (queue.visibilityTimeout && seconds(queue.visibilityTimeout) < minimumVisibility) {
-      fail(`${path}.visibilityTimeout`, `must be at least 6 x the consumer timeout + the batching window (${minimumVisibility} seconds), or Lambda may process a batch twice while it is throttled`, queue.visibilityTimeout, `remove it to derive ${minimumVisibility} seconds, or raise it`);
-    }
-    if (seconds(visibilityTimeout) > 43_200) {
-      fail(`${path}.visibilityTimeout`, 'SQS visibility timeout is at most 12 hours', visibilityTimeout, 'lower the consumer timeout or the visibility timeout');
-    }
     const fg = queue.fifoGrouping ?? DEFAULTS.fifoGrouping;
     queues.push({
       name,
@@ -557,7 +627,8 @@ export function resolveConfig(input: HooklineConfig): ResolvedConfig {
       retentionPeriod,
       deadLetterRetentionPeriod,
       visibilityTimeout,
-      oldestMessageAgeAlarm: queue.oldestMessageAgeAlarm ?? config.alarms?.oldestMessageAge ?? DEFAULTS.oldestMessageAgeAlarm,
+      oldestMessageAgeAlarm:
+        queue.oldestMessageAgeAlarm ?? config.alarms?.oldestMessageAge ?? DEFAULTS.oldestMessageAgeAlarm,
       ...(consumer ? { consumer } : {}),
     });
   }
@@ -565,7 +636,12 @@ export function resolveConfig(input: HooklineConfig): ResolvedConfig {
   const checkQueueRefs = (path: string, names: readonly string[]) => {
     for (const [i, q] of names.entries()) {
       if (!queueNames.includes(q)) {
-        fail(`${path}.${i}`, 'names a queue that is not configured', q, `use one of: ${queueNames.join(', ')}`);
+        fail(
+          `${path}.${i}`,
+          'names a queue that is not configured',
+          q,
+          `use one of: ${queueNames.join(', ')}`,
+        );
       }
     }
   };
@@ -574,15 +650,30 @@ export function resolveConfig(input: HooklineConfig): ResolvedConfig {
     const path = `routes.${i}`;
     const source = route.source ?? '*';
     if (source !== '*' && !sourceNames.includes(source)) {
-      fail(`${path}.source`, 'names a source that is not configured', source, `use one of: ${sourceNames.join(', ')}, or "*"`);
+      fail(
+        `${path}.source`,
+        'names a source that is not configured',
+        source,
+        `use one of: ${sourceNames.join(', ')}, or "*"`,
+      );
     }
     const ignore = route.ignore ?? false;
     const targets = route.queues ?? [];
     if (ignore && targets.length > 0) {
-      fail(path, 'a route either ignores events or sends them to queues, not both', route, 'remove queues or ignore');
+      fail(
+        path,
+        'a route either ignores events or sends them to queues, not both',
+        route,
+        'remove queues or ignore',
+      );
     }
     if (!ignore && targets.length === 0) {
-      fail(`${path}.queues`, 'a route needs at least one target queue (or ignore: true)', route.queues, 'add queues: ["events"], or set ignore: true');
+      fail(
+        `${path}.queues`,
+        'a route needs at least one target queue (or ignore: true)',
+        route.queues,
+        'add queues: ["events"], or set ignore: true',
+      );
     }
     checkQueueRefs(`${path}.queues`, targets);
     routes.push({ source, type: route.type ?? '*', queues: targets, ignore });
@@ -593,7 +684,12 @@ export function resolveConfig(input: HooklineConfig): ResolvedConfig {
   } else {
     const targets = config.defaultRoute?.queues ?? queueNames.slice(0, 1);
     if (config.defaultRoute && targets.length === 0) {
-      fail('defaultRoute.queues', 'needs at least one queue', targets, 'add a queue name, or use defaultRoute: "ignore"');
+      fail(
+        'defaultRoute.queues',
+        'needs at least one queue',
+        targets,
+        'add a queue name, or use defaultRoute: "ignore"',
+      );
     }
     checkQueueRefs('defaultRoute.queues', targets);
     defaultRoute = { source: '*', type: '**', queues: targets, ignore: false };
@@ -603,14 +699,29 @@ export function resolveConfig(input: HooklineConfig): ResolvedConfig {
   const rateLimit = ingest.rateLimit ?? DEFAULTS.ingestRateLimit;
   const burstLimit = ingest.burstLimit ?? DEFAULTS.ingestBurstLimit;
   if (rateLimit <= 0 || rateLimit > 10_000) {
-    fail('ingest.rateLimit', 'requests per second must be above 0 and at most 10000 (the account limit)', rateLimit, `use e.g. ${DEFAULTS.ingestRateLimit}`);
+    fail(
+      'ingest.rateLimit',
+      'requests per second must be above 0 and at most 10000 (the account limit)',
+      rateLimit,
+      `use e.g. ${DEFAULTS.ingestRateLimit}`,
+    );
   }
   if (burstLimit < 1 || burstLimit > 5000) {
-    fail('ingest.burstLimit', 'the burst is between 1 and 5000 requests', burstLimit, `use e.g. ${DEFAULTS.ingestBurstLimit}`);
+    fail(
+      'ingest.burstLimit',
+      'the burst is between 1 and 5000 requests',
+      burstLimit,
+      `use e.g. ${DEFAULTS.ingestBurstLimit}`,
+    );
   }
   const ingestTimeout = ingest.timeout ?? DEFAULTS.ingestTimeout;
   if (seconds(ingestTimeout) < 1 || seconds(ingestTimeout) > 29) {
-    fail('ingest.timeout', 'between 1 and 29 seconds (senders give up after 3 to 10 seconds)', ingestTimeout, 'use Duration.seconds(10)');
+    fail(
+      'ingest.timeout',
+      'between 1 and 29 seconds (senders give up after 3 to 10 seconds)',
+      ingestTimeout,
+      'use Duration.seconds(10)',
+    );
   }
   const ingestMemory = ingest.memorySize ?? DEFAULTS.ingestMemorySize;
   if (ingestMemory < 128 || ingestMemory > 10_240) {
@@ -620,39 +731,84 @@ export function resolveConfig(input: HooklineConfig): ResolvedConfig {
   const dedupeEnabled = config.dedupe?.enabled ?? true;
   const dedupeTtl = config.dedupe?.ttl ?? DEFAULTS.dedupeTtl;
   if (dedupeEnabled && seconds(dedupeTtl) < seconds(LONGEST_SENDER_RETRY_WINDOW)) {
-    fail('dedupe.ttl', `must be at least ${LONGEST_SENDER_RETRY_WINDOW.toHumanString()}, the longest sender retry window (Stripe, Standard Webhooks)`, dedupeTtl, 'use Duration.days(3) or more');
+    fail(
+      'dedupe.ttl',
+      `must be at least ${LONGEST_SENDER_RETRY_WINDOW.toHumanString()}, the longest sender retry window (Stripe, Standard Webhooks)`,
+      dedupeTtl,
+      'use Duration.days(3) or more',
+    );
   }
   const inlineLimitBytes = config.payloads?.inlineLimitBytes ?? DEFAULTS.inlineLimitBytes;
   if (inlineLimitBytes < 1024 || inlineLimitBytes > 1_048_576) {
-    fail('payloads.inlineLimitBytes', 'between 1024 bytes and the SQS limit of 1048576 bytes', inlineLimitBytes, `use ${DEFAULTS.inlineLimitBytes}`);
+    fail(
+      'payloads.inlineLimitBytes',
+      'between 1024 bytes and the SQS limit of 1048576 bytes',
+      inlineLimitBytes,
+      `use ${DEFAULTS.inlineLimitBytes}`,
+    );
   }
   const payloadExpiry = config.payloads?.expiry ?? DEFAULTS.payloadExpiry;
   const longestRetention = Math.max(0, ...queues.map((q) => seconds(q.deadLetterRetentionPeriod)));
   if (seconds(payloadExpiry) < longestRetention) {
-    fail('payloads.expiry', `must outlast the longest dead-letter retention (${longestRetention / 86_400} days), or a redriven message points at a deleted payload`, payloadExpiry, 'use Duration.days(14) or more');
+    fail(
+      'payloads.expiry',
+      `must outlast the longest dead-letter retention (${longestRetention / 86_400} days), or a redriven message points at a deleted payload`,
+      payloadExpiry,
+      'use Duration.days(14) or more',
+    );
   }
   const logRetentionDays = config.logRetentionDays ?? DEFAULTS.logRetentionDays;
   if (!LOG_RETENTION_DAYS.includes(logRetentionDays)) {
-    fail('logRetentionDays', 'CloudWatch Logs accepts only certain retention periods', logRetentionDays, `use one of ${LOG_RETENTION_DAYS.join(', ')}`);
+    fail(
+      'logRetentionDays',
+      'CloudWatch Logs accepts only certain retention periods',
+      logRetentionDays,
+      `use one of ${LOG_RETENTION_DAYS.join(', ')}`,
+    );
   }
   if (config.alarms?.email && config.alarms.existingTopicArn) {
-    fail('alarms', 'give either an email to subscribe to a new topic or an existing topic, not both', config.alarms, 'remove email or existingTopicArn');
+    fail(
+      'alarms',
+      'give either an email to subscribe to a new topic or an existing topic, not both',
+      config.alarms,
+      'remove email or existingTopicArn',
+    );
   }
 
   const schedules: ResolvedSchedule[] = [];
   const scheduleNames = new Set<string>();
   for (const [i, s] of (config.schedules ?? []).entries()) {
     const path = `schedules.${i}`;
-    if (!NAME_PATTERN.test(s.name)) fail(`${path}.name`, 'schedule names are lower-case letters, digits and dashes', s.name, 'rename it, e.g. "nightly-report"');
-    if (scheduleNames.has(s.name)) fail(`${path}.name`, 'schedule names must be unique', s.name, 'rename one of them');
+    if (!NAME_PATTERN.test(s.name))
+      fail(
+        `${path}.name`,
+        'schedule names are lower-case letters, digits and dashes',
+        s.name,
+        'rename it, e.g. "nightly-report"',
+      );
+    if (scheduleNames.has(s.name))
+      fail(`${path}.name`, 'schedule names must be unique', s.name, 'rename one of them');
     scheduleNames.add(s.name);
     if (!/^(rate\(\s*\d+\s+(minute|minutes|hour|hours|day|days)\s*\)|cron\(.+\))$/.test(s.expression)) {
-      fail(`${path}.expression`, 'expected rate(<n> <minutes|hours|days>) or cron(<6 fields>)', s.expression, 'use e.g. "rate(5 minutes)" or "cron(0 9 * * ? *)"');
+      fail(
+        `${path}.expression`,
+        'expected rate(<n> <minutes|hours|days>) or cron(<6 fields>)',
+        s.expression,
+        'use e.g. "rate(5 minutes)" or "cron(0 9 * * ? *)"',
+      );
     }
     checkQueueRefs(`${path}.queue`, [s.queue]);
     const target = config.queues[s.queue];
-    if (target?.fifo) fail(`${path}.queue`, 'schedules send to standard queues only', s.queue, 'target a standard queue');
-    schedules.push({ name: s.name, expression: s.expression, timezone: s.timezone ?? 'UTC', queue: s.queue, type: s.type, payload: s.payload ?? {} });
+    if (target?.fifo)
+      fail(`${path}.queue`, 'schedules send to standard queues only', s.queue, 'target a standard queue');
+    schedules.push({
+      name: s.name,
+      expression: s.expression,
+      timezone: s.timezone ?? 'UTC',
+      queue: s.queue,
+      type: s.type,
+      payload: s.payload ?? {},
+    });
   }
 
   if (issues.length > 0) throw new HooklineConfigError(issues);

@@ -24,7 +24,8 @@ export interface PipelineResources {
 
 function required<T>(map: Readonly<Record<string, T>>, key: string, what: string): T {
   const value = map[key];
-  if (value === undefined) throw new Error(`no ${what} for "${key}": the resources passed to the wiring are incomplete`);
+  if (value === undefined)
+    throw new Error(`no ${what} for "${key}": the resources passed to the wiring are incomplete`);
   return value;
 }
 
@@ -32,7 +33,10 @@ const toleranceSeconds = (source: { tolerance?: { toSeconds(): number } }) =>
   (source.tolerance ?? DEFAULTS.signatureTolerance).toSeconds();
 
 /** The runtime form of one source. */
-export function sourceRuntimeConfig(source: ResolvedSource, secretId: string | undefined): SourceRuntimeConfig {
+export function sourceRuntimeConfig(
+  source: ResolvedSource,
+  secretId: string | undefined,
+): SourceRuntimeConfig {
   const secret = () => required({ [source.name]: secretId as string }, source.name, 'secret id');
   const hints = (s: { idHeader?: string; idPath?: string; typePath?: string; typeHeader?: string }) => ({
     ...(s.idHeader ? { idHeader: s.idHeader.toLowerCase() } : {}),
@@ -49,7 +53,11 @@ export function sourceRuntimeConfig(source: ResolvedSource, secretId: string | u
     case 'standard-webhooks':
       return { type: source.type, secretId: secret(), toleranceSeconds: toleranceSeconds(source) };
     case 'twilio':
-      return { type: 'twilio', secretId: secret(), ...(source.publicUrl ? { publicUrl: source.publicUrl } : {}) };
+      return {
+        type: 'twilio',
+        secretId: secret(),
+        ...(source.publicUrl ? { publicUrl: source.publicUrl } : {}),
+      };
     case 'hmac':
       return {
         type: 'hmac',
@@ -59,7 +67,10 @@ export function sourceRuntimeConfig(source: ResolvedSource, secretId: string | u
         encoding: source.encoding ?? 'hex',
         prefix: source.prefix ?? '',
         ...(source.timestampHeader
-          ? { timestampHeader: source.timestampHeader.toLowerCase(), toleranceSeconds: toleranceSeconds(source) }
+          ? {
+              timestampHeader: source.timestampHeader.toLowerCase(),
+              toleranceSeconds: toleranceSeconds(source),
+            }
           : {}),
         signedContent: source.signedContent ?? (source.timestampHeader ? '{timestamp}.{body}' : '{body}'),
         ...hints(source),
@@ -81,7 +92,10 @@ export function sourceRuntimeConfig(source: ResolvedSource, secretId: string | u
 export const sourceNeedsSecret = (source: ResolvedSource): boolean => source.type !== 'unverified';
 
 /** The ingest function's configuration. */
-export function ingestRuntimeConfig(config: ResolvedConfig, resources: PipelineResources): IngestRuntimeConfig {
+export function ingestRuntimeConfig(
+  config: ResolvedConfig,
+  resources: PipelineResources,
+): IngestRuntimeConfig {
   return {
     sources: Object.fromEntries(
       config.sources.map((s) => [s.name, sourceRuntimeConfig(s, resources.secretIds[s.name])]),
@@ -103,13 +117,23 @@ export function ingestRuntimeConfig(config: ResolvedConfig, resources: PipelineR
         },
       ]),
     ),
-    routes: config.routes.map((r) => ({ source: r.source, type: r.type, queues: [...r.queues], ignore: r.ignore })),
+    routes: config.routes.map((r) => ({
+      source: r.source,
+      type: r.type,
+      queues: [...r.queues],
+      ignore: r.ignore,
+    })),
     defaultRoute: { queues: [...config.defaultRoute.queues], ignore: config.defaultRoute.ignore },
     ...(config.dedupe && resources.dedupeTableName
       ? { dedupe: { tableName: resources.dedupeTableName, ttlSeconds: config.dedupe.ttl.toSeconds() } }
       : {}),
     ...(resources.payloadBucketName
-      ? { payloads: { bucket: resources.payloadBucketName, inlineLimitBytes: config.payloads.inlineLimitBytes } }
+      ? {
+          payloads: {
+            bucket: resources.payloadBucketName,
+            inlineLimitBytes: config.payloads.inlineLimitBytes,
+          },
+        }
       : {}),
     keepHeaders: [...config.ingest.keepHeaders],
     secretCacheSeconds: config.ingest.secretCache.toSeconds(),
@@ -117,7 +141,10 @@ export function ingestRuntimeConfig(config: ResolvedConfig, resources: PipelineR
 }
 
 /** One consumer function's configuration. */
-export function consumerRuntimeConfig(queue: ResolvedQueue, resources: PipelineResources): ConsumerRuntimeConfig {
+export function consumerRuntimeConfig(
+  queue: ResolvedQueue,
+  resources: PipelineResources,
+): ConsumerRuntimeConfig {
   const consumer = queue.consumer;
   if (!consumer) throw new Error(`queue "${queue.name}" has no consumer`);
   return {

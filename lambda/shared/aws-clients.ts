@@ -14,9 +14,17 @@ export interface ClientBudget {
 }
 
 /** The ingest path must answer inside Slack's 3 seconds, cold start included. */
-export const INGEST_BUDGET: ClientBudget = { maxAttempts: 2, connectionTimeoutMs: 500, requestTimeoutMs: 1_000 };
+export const INGEST_BUDGET: ClientBudget = {
+  maxAttempts: 2,
+  connectionTimeoutMs: 500,
+  requestTimeoutMs: 1_000,
+};
 /** Consumers have their function timeout to spend, so they retry a little more. */
-export const CONSUMER_BUDGET: ClientBudget = { maxAttempts: 3, connectionTimeoutMs: 1_000, requestTimeoutMs: 5_000 };
+export const CONSUMER_BUDGET: ClientBudget = {
+  maxAttempts: 3,
+  connectionTimeoutMs: 1_000,
+  requestTimeoutMs: 5_000,
+};
 
 type Service = 'SQS' | 'S3' | 'DYNAMODB' | 'SECRETS_MANAGER';
 
@@ -29,7 +37,10 @@ export function clientOptions(
   const endpoint = env[`AWS_ENDPOINT_URL_${service}`] ?? env.AWS_ENDPOINT_URL;
   return {
     maxAttempts: budget.maxAttempts,
-    requestHandler: { connectionTimeout: budget.connectionTimeoutMs, requestTimeout: budget.requestTimeoutMs },
+    requestHandler: {
+      connectionTimeout: budget.connectionTimeoutMs,
+      requestTimeout: budget.requestTimeoutMs,
+    },
     ...(endpoint ? { endpoint } : {}),
     ...(endpoint && service === 'S3' ? { forcePathStyle: true } : {}),
   };

@@ -1,0 +1,31 @@
+/**
+ * `npm run bench`: runs every benchmark in bench/ one after another (never in parallel: they share 2 cores),
+ * each in its own process. Each benchmark prints its table and writes bench/results/<name>.json.
+ */
+import { spawnSync } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import * as path from 'node:path';
+
+const dir = import.meta.dirname;
+const only = process.argv.slice(2);
+const benches = readdirSync(dir)
+  .filter((f) => f.endsWith('.ts') && f !== 'run.ts' && !f.startsWith('_'))
+  .map((f) => f.replace(/\.ts$/, ''))
+  .filter((name) => only.length === 0 || only.includes(name));
+
+let failed = 0;
+for (const name of benches) {
+  console.log(`\n=== bench/${name}.ts ===`);
+  const result = spawnSync(process.execPath, ['--import', 'tsx', path.join(dir, `${name}.ts`)], {
+    stdio: 'inherit',
+    env: { ...process.env, NODE_NO_WARNINGS: '1' },
+  });
+  if (result.status !== 0) {
+    failed += 1;
+    console.error(`bench/${name}.ts failed (exit ${result.status})`);
+  }
+}
+console.log(
+  `\n${benches.length - failed} of ${benches.length} benchmarks completed; results in bench/results/`,
+);
+process.exit(failed === 0 ? 0 : 1);

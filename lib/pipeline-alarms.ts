@@ -1,0 +1,155 @@
+import { Duration } from 'aws-cdk-lib';
+import type * as apigw from 'aws-cdk-lib/aws-apigatewayv2';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+
+/** A queue to watch. */
+export interface MonitoredQueue {
+  /** Queue name from the configuration, used in alarm names and descriptions. */
+  readonly name: string;
+  /** The queue. */
+  readonly queue: sqs.IQueue;
+  /** Its dead-letter queue. */
+  readonly deadLetterQueue: sqs.IQueue;
+  /** Alarm when the oldest message is older than this. */
+  readonly oldestMessageAge: Duration;
+}
+
+/** A function to watch. */
+export interface MonitoredFunction {
+  /** Name used in alarm names and descriptions (`ingest`, or the consumer's queue name). */
+  readonly name: string;
+  /** The function. */
+  readonly fn: lambda.IFunction;
+}
+
+/** Properties for {@link PipelineAlarms}. */
+export interface PipelineAlarmsProps {
+  /**
+   * Queues whose dead-letter depth and oldest-message age are watched.
+   */
+  readonly queues: readonly MonitoredQueue[];
+
+  /**
+   * Functions whose errors and throttles are watched (the ingest function and every consumer).
+   */
+  readonly functions: readonly MonitoredFunction[];
+
+  /**
+   * The HTTP API whose 5xx answers are watched.
+   *
+   * @default - no API alarm
+   */
+  readonly api?: apigw.IHttpApi;
+
+  /**
+   * Topic every alarm notifies (on ALARM and on OK).
+   *
+   * @default - a new topic
+   */
+  readonly topic?: sns.ITopic;
+
+  /**
+   * Email address subscribed to the new topic. Ignored when `topic` is given.
+   *
+   * @default - no subscription
+   */
+  readonly email?: string;
+}
+
+/**
+ * The pipeline's alarms, all notifying one SNS topic:
+ * - a dead-letter queue holds any message (`ApproximateNumberOfMessagesVisible` > 0; `NumberOfMessagesSent`
+ *   does not count messages moved by a redrive policy, so depth is the signal);
+ * - a queue's oldest message is older than its threshold (consumers are down or too slow);
+ * - a function reports errors or throttles;
+ * - the API answers 5xx (senders will retry, GitHub will not).
+ * Missing data is not breaching: idle queues and functions publish nothing.
+ */
+export class PipelineAlarms extends Construct {
+  /** The topic every alarm notifies. */
+  public readonly topic: sns.ITopic;
+  /** Every alarm, for callers to extend (e.g. a composite alarm or a dashboard). */
+  public readonly alarms: cloudwatch.Alarm[] = [];
+
+  constructor(scope: Construct, id: string, props: PipelineAlarmsProps) {
+    super(scope, id);
+    if (props.topic) {
+      this.topic = props.topic;
+    } else {
+      const topic = new sns.Topic(this, 'Topic', { displayName: 'hookline alarms', enforceSSL: true });
+      if (props.email) topic.addSubscription(new subscriptions.EmailSubscription(props.email));
+      this.topic = topic;
+    }
+
+    for (const q of props.queues) {
+      this.add(`DeadLetters-${q.name}`, {
+        metric: q.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
+          period: Duration.minutes(1),
+          statistic: cloudwatch.Stats.MAXIMUM,
+        }),
+        threshold: 0,
+        description: `Messages are waiting in the dead-letter queue of "${q.name}". Read them with \`hookline failed list ${q.name}\`, fix the cause, then \`hookline redrive ${q.name}\`.`,
+      });
+      this.add(`OldestMessage-${q.name}`, {
+        metric: q.queue.metricApproximateAgeOfOldestMessage({
+          period: Duration.minutes(1),
+          statistic: cloudwatch.Stats.MAXIMUM,
+        }),
+        threshold: q.oldestMessageAge.toSeconds(),
+        evaluationPeriods: 5,
+        datapointsToAlarm: 5,
+        description: `The oldest message in "${q.name}" has waited more than ${q.oldestMessageAge.toHumanString()} for 5 minutes: its consumer is failing, paused or too slow.`,
+      });
+    }
+    for (const f of props.functions) {
+      this.add(`Errors-${f.name}`, {
+        metric: f.fn.metricErrors({ period: Duration.minutes(5), statistic: cloudwatch.Stats.SUM }),
+        threshold: 0,
+        description: `The "${f.name}" function failed (an unhandled error or a timeout).`,
+      });
+      this.add(`Throttles-${f.name}`, {
+        metric: f.fn.metricThrottles({ period: Duration.minutes(5), statistic: cloudwatch.Stats.SUM }),
+        threshold: 0,
+        description: `The "${f.name}" function was throttled: raise its concurrency or lower the event source's maximum concurrency.`,
+      });
+    }
+    if (props.api) {
+      this.add('Api5xx', {
+        metric: props.api.metricServerError({ period: Duration.minutes(5), statistic: cloudwatch.Stats.SUM }),
+        threshold: 0,
+        description:
+          'The webhook API answered 5xx: senders that retry will retry, GitHub will not (redeliver from its UI).',
+      });
+    }
+  }
+
+  private add(
+    id: string,
+    options: {
+      metric: cloudwatch.IMetric;
+      threshold: number;
+      description: string;
+      evaluationPeriods?: number;
+      datapointsToAlarm?: number;
+    },
+  ): void {
+    const alarm = new cloudwatch.Alarm(this, id, {
+      metric: options.metric,
+      threshold: options.threshold,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: options.evaluationPeriods ?? 1,
+      datapointsToAlarm: options.datapointsToAlarm ?? 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      alarmDescription: options.description,
+    });
+    alarm.addAlarmAction(new actions.SnsAction(this.topic));
+    alarm.addOkAction(new actions.SnsAction(this.topic));
+    this.alarms.push(alarm);
+  }
+}

@@ -1,0 +1,39 @@
+/**
+ * Names of the stack outputs. The CLI finds a deployed pipeline's resources through them, so they are a
+ * public contract: change them only together with `bin/hookline.ts`.
+ */
+
+/** Kinds of per-source or per-queue outputs. */
+export type OutputKind =
+  | 'WebhookUrl'
+  | 'QueueUrl'
+  | 'QueueArn'
+  | 'DeadLetterQueueUrl'
+  | 'DeadLetterQueueArn'
+  | 'ConsumerFunctionName'
+  | 'EventSourceMappingId';
+
+/** `billing-jobs` -> `BillingJobs`: CloudFormation output keys are alphanumeric. */
+export function pascalCase(name: string): string {
+  return name
+    .split(/[^a-zA-Z0-9]+/)
+    .filter(Boolean)
+    .map((part) => part[0]?.toUpperCase() + part.slice(1))
+    .join('');
+}
+
+/** The output key for one resource of a source or queue, e.g. `outputKey('QueueUrl', 'events')` = `QueueUrlEvents`. */
+export function outputKey(kind: OutputKind, name: string): string {
+  return `${kind}${pascalCase(name)}`;
+}
+
+/** Stack-wide outputs. */
+export const STACK_OUTPUTS = {
+  apiUrl: 'ApiUrl',
+  ingestFunctionName: 'IngestFunctionName',
+  alarmTopicArn: 'AlarmTopicArn',
+  dedupeTableName: 'DedupeTableName',
+  idempotencyTableName: 'IdempotencyTableName',
+  payloadBucketName: 'PayloadBucketName',
+  dashboardName: 'DashboardName',
+} as const;

@@ -1,0 +1,157 @@
+import { RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
+import * as apigw from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
+import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { INGEST_CONFIG_ENV } from '../lambda/shared/runtime-config';
+import type { ResolvedConfig } from './config';
+import { HooklineFunction } from './hookline-function';
+import { ingestRuntimeConfig } from './runtime-wiring';
+
+/** Path of the ingest function's entry, relative to the project root. */
+export const INGEST_ENTRY = 'lambda/ingest/handler.ts';
+
+/** Properties for a {@link WebhookIngest}. */
+export interface WebhookIngestProps {
+  /**
+   * The resolved configuration: sources, routes, ingest limits.
+   */
+  readonly config: ResolvedConfig;
+
+  /**
+   * The queue behind each configured queue name; the function may send to these and nothing else.
+   */
+  readonly queues: Readonly<Record<string, sqs.IQueue>>;
+
+  /**
+   * The signing secret of each source that verifies signatures.
+   */
+  readonly secrets: Readonly<Record<string, secretsmanager.ISecret>>;
+
+  /**
+   * Table recording delivery ids, so a redelivered webhook is acknowledged but not enqueued twice.
+   *
+   * @default - no deduplication at ingest
+   */
+  readonly dedupeTable?: dynamodb.ITable;
+
+  /**
+   * Bucket for bodies too large to travel inline in SQS (claim checks).
+   *
+   * @default - bodies above the inline limit are answered 413
+   */
+  readonly payloadBucket?: s3.IBucket;
+
+  /**
+   * Retention of the function's and the API's log groups.
+   *
+   * @default logs.RetentionDays.ONE_MONTH
+   */
+  readonly logRetention?: logs.RetentionDays;
+}
+
+/**
+ * The only door into the pipeline: an HTTP API with `ANY /webhooks/{source}` (non-POST methods reach the
+ * function so it can answer 405), stage throttling, JSON access logs, and the ingest function, which verifies,
+ * deduplicates, routes and enqueues. Its environment and its grants come from the same props.
+ */
+export class WebhookIngest extends Construct {
+  /** The HTTP API. */
+  public readonly api: apigw.HttpApi;
+  /** The `$default` stage, throttled and access-logged. */
+  public readonly stage: apigw.HttpStage;
+  /** The ingest function. */
+  public readonly ingestFunction: HooklineFunction;
+  /** The access log group. */
+  public readonly accessLogGroup: logs.LogGroup;
+
+  constructor(scope: Construct, id: string, props: WebhookIngestProps) {
+    super(scope, id);
+    const { config } = props;
+    const retention = props.logRetention ?? logs.RetentionDays.ONE_MONTH;
+
+    const runtime = ingestRuntimeConfig(config, {
+      queueUrls: Object.fromEntries(Object.entries(props.queues).map(([name, q]) => [name, q.queueUrl])),
+      deadLetterQueueUrls: {},
+      secretIds: Object.fromEntries(Object.entries(props.secrets).map(([name, s]) => [name, s.secretArn])),
+      ...(props.dedupeTable ? { dedupeTableName: props.dedupeTable.tableName } : {}),
+      ...(props.payloadBucket ? { payloadBucketName: props.payloadBucket.bucketName } : {}),
+    });
+
+    this.ingestFunction = new HooklineFunction(this, 'Function', {
+      entry: INGEST_ENTRY,
+      timeout: config.ingest.timeout,
+      memorySize: config.ingest.memorySize,
+      serviceName: 'ingest',
+      logRetention: retention,
+      environment: { [INGEST_CONFIG_ENV]: Stack.of(this).toJsonString(runtime) },
+    });
+    for (const queue of Object.values(props.queues)) queue.grantSendMessages(this.ingestFunction);
+    for (const secret of Object.values(props.secrets)) secret.grantRead(this.ingestFunction);
+    if (props.dedupeTable) {
+      props.dedupeTable.grant(
+        this.ingestFunction,
+        'dynamodb:GetItem',
+        'dynamodb:PutItem',
+        'dynamodb:UpdateItem',
+        'dynamodb:DeleteItem',
+      );
+    }
+    if (props.payloadBucket) {
+      this.ingestFunction.addToRolePolicy(
+        new iam.PolicyStatement({
+          actions: ['s3:PutObject'],
+          resources: [props.payloadBucket.arnForObjects('payloads/*')],
+        }),
+      );
+    }
+
+    this.accessLogGroup = new logs.LogGroup(this, 'AccessLogs', {
+      retention,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    this.api = new apigw.HttpApi(this, 'Api', {
+      description: `hookline webhook ingest (${Stack.of(this).stackName})`,
+      createDefaultStage: false,
+    });
+    this.stage = this.api.addStage('DefaultStage', {
+      stageName: '$default',
+      autoDeploy: true,
+      throttle: { rateLimit: config.ingest.rateLimit, burstLimit: config.ingest.burstLimit },
+      accessLogSettings: {
+        destination: new apigw.LogGroupLogDestination(this.accessLogGroup),
+        format: AccessLogFormat.custom(
+          JSON.stringify({
+            requestId: '$context.requestId',
+            ip: '$context.identity.sourceIp',
+            requestTime: '$context.requestTime',
+            method: '$context.httpMethod',
+            routeKey: '$context.routeKey',
+            path: '$context.path',
+            status: '$context.status',
+            protocol: '$context.protocol',
+            responseLength: '$context.responseLength',
+            integrationLatency: '$context.integrationLatency',
+            integrationError: '$context.integrationErrorMessage',
+          }),
+        ),
+      },
+    });
+    this.api.addRoutes({
+      path: '/webhooks/{source}',
+      methods: [apigw.HttpMethod.ANY],
+      integration: new HttpLambdaIntegration('Ingest', this.ingestFunction),
+    });
+  }
+
+  /** The public URL of one source's webhook endpoint. */
+  public webhookUrl(source: string): string {
+    return `${this.api.apiEndpoint}/webhooks/${source}`;
+  }
+}

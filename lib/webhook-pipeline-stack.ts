@@ -1,0 +1,243 @@
+import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as logs from 'aws-cdk-lib/aws-logs';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import type { Construct } from 'constructs';
+import type { ResolvedConfig } from './config';
+import { PipelineAlarms } from './pipeline-alarms';
+import { PipelineQueue } from './pipeline-queue';
+import { QueueConsumer } from './queue-consumer';
+import { sourceNeedsSecret } from './runtime-wiring';
+import { outputKey, pascalCase, STACK_OUTPUTS } from './stack-outputs';
+import { WebhookIngest } from './webhook-ingest';
+
+/** Properties for a {@link WebhookPipelineStack}. */
+export interface WebhookPipelineStackProps extends StackProps {
+  /**
+   * The resolved configuration (`resolveConfig(defineConfig({...}))`): the same object local mode runs.
+   */
+  readonly config: ResolvedConfig;
+}
+
+/**
+ * The whole pipeline from one configuration: a webhook URL per source, a queue pair per queue, a consumer per
+ * consumer, the dedupe and idempotency tables, the claim-check bucket, alarms, and outputs the CLI reads.
+ */
+export class WebhookPipelineStack extends Stack {
+  /** Queue pair per configured queue name. */
+  public readonly queues: Readonly<Record<string, PipelineQueue>>;
+  /** Consumer per configured queue that has one. */
+  public readonly consumers: Readonly<Record<string, QueueConsumer>>;
+  /** The ingest API and function. */
+  public readonly ingest: WebhookIngest;
+  /** The alarms and their topic. */
+  public readonly alarms: PipelineAlarms;
+  /** Delivery-id table for ingest deduplication, when enabled. */
+  public readonly dedupeTable?: dynamodb.Table;
+  /** Per-record idempotency table for consumers, when any consumer uses it. */
+  public readonly idempotencyTable?: dynamodb.Table;
+  /** Claim-check bucket for bodies too large for SQS. */
+  public readonly payloadBucket: s3.Bucket;
+
+  constructor(scope: Construct, id: string, props: WebhookPipelineStackProps) {
+    super(scope, id, props);
+    const { config } = props;
+    const logRetention = config.logRetentionDays as logs.RetentionDays;
+
+    const queues: Record<string, PipelineQueue> = {};
+    for (const q of config.queues) {
+      queues[q.name] = new PipelineQueue(this, `Queue${pascalCase(q.name)}`, {
+        fifo: q.fifo,
+        ...(q.fifo ? { contentBasedDeduplication: q.contentBasedDeduplication } : {}),
+        maxReceiveCount: q.maxReceiveCount,
+        retentionPeriod: q.retentionPeriod,
+        deadLetterRetentionPeriod: q.deadLetterRetentionPeriod,
+        visibilityTimeout: q.visibilityTimeout,
+      });
+    }
+    this.queues = queues;
+
+    const secrets: Record<string, secretsmanager.ISecret> = {};
+    for (const source of config.sources.filter(sourceNeedsSecret)) {
+      const existing = 'secret' in source ? source.secret?.existingSecretName : undefined;
+      secrets[source.name] = existing
+        ? secretsmanager.Secret.fromSecretNameV2(this, `Secret${pascalCase(source.name)}`, existing)
+        : new secretsmanager.Secret(this, `Secret${pascalCase(source.name)}`, {
+            description: `Signing secret of the hookline "${source.name}" webhook source (${source.type}). Put the sender's secret here; JSON {"secrets":["new","old"]} while rotating.`,
+            generateSecretString: { passwordLength: 48, excludePunctuation: true },
+            removalPolicy: RemovalPolicy.DESTROY,
+          });
+    }
+
+    if (config.dedupe) {
+      this.dedupeTable = new dynamodb.Table(this, 'DedupeTable', {
+        partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
+        billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+        timeToLiveAttribute: 'expiresAt',
+        pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+        encryption: dynamodb.TableEncryption.AWS_MANAGED,
+        removalPolicy: RemovalPolicy.DESTROY,
+      });
+    }
+    if (config.queues.some((q) => q.consumer?.idempotency)) {
+      this.idempotencyTable = new dynamodb.Table(this, 'IdempotencyTable', {
+        partitionKey: { name: 'id', type: dynamodb.AttributeType.STRING },
+        billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+        timeToLiveAttribute: 'expiration',
+        pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+        encryption: dynamodb.TableEncryption.AWS_MANAGED,
+        removalPolicy: RemovalPolicy.DESTROY,
+      });
+    }
+    this.payloadBucket = new s3.Bucket(this, 'PayloadBucket', {
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      enforceSSL: true,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      lifecycleRules: [
+        {
+          prefix: 'payloads/',
+          expiration: Duration.days(Math.ceil(config.payloads.expiry.toDays({ integral: false }))),
+        },
+      ],
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+
+    this.ingest = new WebhookIngest(this, 'Ingest', {
+      config,
+      queues: Object.fromEntries(Object.entries(queues).map(([name, q]) => [name, q.queue as sqs.IQueue])),
+      secrets,
+      ...(this.dedupeTable ? { dedupeTable: this.dedupeTable } : {}),
+      payloadBucket: this.payloadBucket,
+      logRetention,
+    });
+
+    const consumers: Record<string, QueueConsumer> = {};
+    for (const q of config.queues) {
+      const pair = queues[q.name];
+      if (!q.consumer || !pair) continue;
+      consumers[q.name] = new QueueConsumer(this, `Consumer${pascalCase(q.name)}`, {
+        queue: pair.queue,
+        deadLetterQueue: pair.deadLetterQueue,
+        settings: q,
+        ...(q.consumer.idempotency && this.idempotencyTable
+          ? { idempotencyTable: this.idempotencyTable }
+          : {}),
+        payloadBucket: this.payloadBucket,
+        logRetention,
+      });
+    }
+    this.consumers = consumers;
+
+    this.alarms = new PipelineAlarms(this, 'Alarms', {
+      queues: config.queues.flatMap((q) => {
+        const pair = queues[q.name];
+        return pair
+          ? [
+              {
+                name: q.name,
+                queue: pair.queue,
+                deadLetterQueue: pair.deadLetterQueue,
+                oldestMessageAge: q.oldestMessageAgeAlarm,
+              },
+            ]
+          : [];
+      }),
+      functions: [
+        { name: 'ingest', fn: this.ingest.ingestFunction },
+        ...Object.entries(consumers).map(([name, c]) => ({ name, fn: c.consumerFunction })),
+      ],
+      api: this.ingest.api,
+      ...(config.alarms.existingTopicArn
+        ? { topic: sns.Topic.fromTopicArn(this, 'ExistingAlarmTopic', config.alarms.existingTopicArn) }
+        : {}),
+      ...(config.alarms.email ? { email: config.alarms.email } : {}),
+    });
+
+    this.addOutputs(config);
+    this.addNagSuppressions();
+  }
+
+  private addOutputs(config: ResolvedConfig): void {
+    const out = (key: string, value: string, description: string) =>
+      new CfnOutput(this, key, { key, value, description });
+    out(STACK_OUTPUTS.apiUrl, this.ingest.api.apiEndpoint, 'Base URL of the webhook API');
+    out(STACK_OUTPUTS.ingestFunctionName, this.ingest.ingestFunction.functionName, 'Ingest function');
+    out(STACK_OUTPUTS.alarmTopicArn, this.alarms.topic.topicArn, 'SNS topic every alarm notifies');
+    out(
+      STACK_OUTPUTS.payloadBucketName,
+      this.payloadBucket.bucketName,
+      'Claim-check bucket for large bodies',
+    );
+    if (this.dedupeTable)
+      out(STACK_OUTPUTS.dedupeTableName, this.dedupeTable.tableName, 'Ingest delivery-id table');
+    if (this.idempotencyTable) {
+      out(STACK_OUTPUTS.idempotencyTableName, this.idempotencyTable.tableName, 'Consumer idempotency table');
+    }
+    for (const source of config.sources) {
+      out(
+        outputKey('WebhookUrl', source.name),
+        this.ingest.webhookUrl(source.name),
+        `Webhook URL of "${source.name}" (${source.type})`,
+      );
+    }
+    for (const [name, pair] of Object.entries(this.queues)) {
+      out(outputKey('QueueUrl', name), pair.queue.queueUrl, `URL of queue "${name}"`);
+      out(outputKey('QueueArn', name), pair.queue.queueArn, `ARN of queue "${name}"`);
+      out(
+        outputKey('DeadLetterQueueUrl', name),
+        pair.deadLetterQueue.queueUrl,
+        `URL of the DLQ of "${name}"`,
+      );
+      out(
+        outputKey('DeadLetterQueueArn', name),
+        pair.deadLetterQueue.queueArn,
+        `ARN of the DLQ of "${name}"`,
+      );
+    }
+    for (const [name, consumer] of Object.entries(this.consumers)) {
+      out(
+        outputKey('ConsumerFunctionName', name),
+        consumer.consumerFunction.functionName,
+        `Consumer of "${name}"`,
+      );
+      out(
+        outputKey('EventSourceMappingId', name),
+        consumer.eventSourceMappingId,
+        `Event source mapping of "${name}"`,
+      );
+    }
+  }
+
+  /** Every cdk-nag finding this design accepts, each with its reason (cdk-nag v3: one acknowledgement per finding). */
+  private addNagSuppressions(): void {
+    const validations = Validations.of(this);
+    for (const [id, reason] of Object.entries(NAG_ACKNOWLEDGEMENTS)) validations.acknowledge({ id, reason });
+    const bucketId = this.getLogicalId(this.payloadBucket.node.defaultChild as s3.CfnBucket);
+    validations.acknowledge({
+      id: `AwsSolutions-IAM5[Resource::<${bucketId}.Arn>/payloads/*]`,
+      reason:
+        'Claim-check objects have one key per event, so the ingest function may put, and consumers may get, any object under payloads/ and nothing else.',
+    });
+  }
+}
+
+/**
+ * The cdk-nag AwsSolutions findings this design accepts, each with its reason. A test asserts that nothing
+ * else is reported, so a new finding fails the build until it is fixed or explained here.
+ */
+export const NAG_ACKNOWLEDGEMENTS: Readonly<Record<string, string>> = {
+  'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]':
+    'Lambda functions use AWSLambdaBasicExecutionRole only to write to their own log groups; every other permission is an inline least-privilege grant.',
+  'AwsSolutions-APIG4':
+    'Webhook senders cannot present IAM, JWT or Cognito credentials, and authorizers cannot see the body; every request is authenticated by its HMAC signature (or token) inside the ingest function.',
+  'AwsSolutions-SMG4':
+    'Webhook signing secrets are issued by the sender (GitHub, Stripe, ...) and rotated there; hookline accepts several active secrets for zero-downtime rotation.',
+  'AwsSolutions-S1':
+    'The claim-check bucket holds transient webhook bodies written and read only by the pipeline roles; access is audited through CloudTrail rather than a second logging bucket.',
+  'AwsSolutions-SNS2':
+    'Alarm notifications carry no event data; the AWS-managed SNS key would block CloudWatch from publishing, and a customer key adds cost for no protected content.',
+};

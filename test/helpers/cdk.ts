@@ -1,0 +1,29 @@
+import { App, Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import exampleConfig from '../../hookline.config';
+import { type HooklineConfig, type ResolvedConfig, resolveConfig } from '../../lib/config';
+import { WebhookPipelineStack } from '../../lib/webhook-pipeline-stack';
+
+/** An app that skips esbuild bundling: construct tests assert templates, not bundles. */
+export function testApp(): App {
+  return new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+}
+
+/** A fresh stack in a non-bundling app. */
+export function testStack(): Stack {
+  return new Stack(testApp(), 'Test');
+}
+
+/** The example configuration, resolved. */
+export function exampleResolved(overrides: Partial<HooklineConfig> = {}): ResolvedConfig {
+  return resolveConfig({ ...exampleConfig, ...overrides });
+}
+
+/** Synthesizes the pipeline stack for a configuration (without bundling) and returns its template. */
+export function pipelineTemplate(config: ResolvedConfig = exampleResolved()): {
+  stack: WebhookPipelineStack;
+  template: Template;
+} {
+  const stack = new WebhookPipelineStack(testApp(), config.stackName, { config });
+  return { stack, template: Template.fromStack(stack) };
+}

@@ -1,0 +1,416 @@
+import { Duration } from 'aws-cdk-lib';
+import { describe, expect, it } from 'vitest';
+import exampleConfig from '../../hookline.config';
+import { DEFAULTS, type HooklineConfig, HooklineConfigError, resolveConfig } from '../../lib/config';
+
+const minimal = (overrides: Partial<HooklineConfig> = {}): HooklineConfig => ({
+  sources: { github: { type: 'github' } },
+  queues: { events: { consumer: { entry: 'lambda/consumers/events.ts' } } },
+  ...overrides,
+});
+
+/** Resolves and returns the single issue reported, failing when there is none or more than one. */
+function issueOf(config: HooklineConfig) {
+  try {
+    resolveConfig(config);
+  } catch (error) {
+    expect(error).toBeInstanceOf(HooklineConfigError);
+    const issues = (error as HooklineConfigError).issues;
+    expect(issues, JSON.stringify(issues)).toHaveLength(1);
+    return { issue: issues[0], message: (error as Error).message };
+  }
+  throw new Error('expected resolveConfig to throw');
+}
+
+describe('resolveConfig defaults', () => {
+  it('fills every queue and consumer default', () => {
+    // WHEN
+    const config = resolveConfig(minimal());
+    // THEN
+    const queue = config.queues[0];
+    expect(queue).toMatchObject({
+      name: 'events',
+      fifo: false,
+      maxReceiveCount: 5,
+      contentBasedDeduplication: false,
+    });
+    expect(queue?.retentionPeriod.toDays()).toBe(4);
+    expect(queue?.deadLetterRetentionPeriod.toDays()).toBe(14);
+    expect(queue?.consumer?.timeout.toSeconds()).toBe(30);
+    expect(queue?.consumer?.batchSize).toBe(10);
+    expect(queue?.consumer?.idempotency?.expiry.toDays()).toBe(3);
+    expect(queue?.consumer?.retry.base.toSeconds()).toBe(DEFAULTS.retryBase.toSeconds());
+    expect(config.dedupe?.ttl.toDays()).toBe(3);
+    expect(config.stackName).toBe('Hookline');
+    expect(config.defaultRoute).toEqual({ source: '*', type: '**', queues: ['events'], ignore: false });
+  });
+
+  it('derives the visibility timeout as 6 x the consumer timeout + the batching window', () => {
+    // GIVEN a 20 s consumer with a 7 s batching window
+    const config = resolveConfig(
+      minimal({
+        queues: {
+          events: {
+            consumer: {
+              entry: 'x.ts',
+              timeout: Duration.seconds(20),
+              maxBatchingWindow: Duration.seconds(7),
+              batchSize: 100,
+            },
+          },
+        },
+      }),
+    );
+    // THEN
+    expect(config.queues[0]?.visibilityTimeout.toSeconds()).toBe(127);
+  });
+
+  it('keeps a queue without a consumer at the SQS default visibility', () => {
+    const config = resolveConfig(minimal({ queues: { jobs: {} } }));
+    expect(config.queues[0]?.visibilityTimeout.toSeconds()).toBe(30);
+    expect(config.queues[0]?.consumer).toBeUndefined();
+  });
+
+  it('resolves the shipped example configuration', () => {
+    const config = resolveConfig(exampleConfig);
+    expect(config.sources.map((s) => s.name)).toEqual([
+      'github',
+      'stripe',
+      'slack',
+      'shopify',
+      'standard',
+      'generic',
+    ]);
+    expect(config.queues.map((q) => [q.name, q.fifo])).toEqual([
+      ['events', false],
+      ['orders', true],
+    ]);
+  });
+
+  it('reports every problem at once', () => {
+    try {
+      resolveConfig(
+        minimal({
+          queues: { events: { maxReceiveCount: 0, consumer: { entry: 'x.ts', batchSize: 0 } } },
+        }),
+      );
+      expect.unreachable();
+    } catch (error) {
+      expect((error as HooklineConfigError).issues.map((i) => i.path)).toEqual([
+        'queues.events.maxReceiveCount',
+        'queues.events.consumer.batchSize',
+      ]);
+    }
+  });
+});
+
+describe('resolveConfig validation', () => {
+  const cases: Array<[string, HooklineConfig, RegExp]> = [
+    [
+      'unknown field',
+      minimal({ queues: { events: { maxRecieveCount: 3 } as never } }),
+      /queues\.events.*remove or rename maxRecieveCount/,
+    ],
+    [
+      'unknown source type',
+      minimal({ sources: { x: { type: 'gitlab' } as never } }),
+      /sources\.x\.type.*one of the documented source types/,
+    ],
+    ['no sources', minimal({ sources: {} }), /sources: at least one source is required/],
+    ['no queues', minimal({ queues: {} }), /queues: at least one queue is required \(got \{\}\)/],
+    [
+      'bad source name',
+      minimal({ sources: { GitHub: { type: 'github' } } }),
+      /sources\.GitHub: source names are lower-case.*got "GitHub"/,
+    ],
+    ['bad queue name', minimal({ queues: { my_queue: {} } }), /queues\.my_queue: queue names are lower-case/],
+    [
+      'tolerance 0',
+      minimal({ sources: { s: { type: 'stripe', tolerance: Duration.seconds(0) } } }),
+      /sources\.s\.tolerance: a tolerance of 0 disables replay protection and is refused \(got 0 seconds\)/,
+    ],
+    [
+      'tolerance above an hour',
+      minimal({ sources: { s: { type: 'slack', tolerance: Duration.hours(2) } } }),
+      /sources\.s\.tolerance: tolerance above 1 hour/,
+    ],
+    [
+      'unverified without opt-in',
+      minimal({ sources: { open: { type: 'unverified', dangerouslyAcceptUnverifiedRequests: false } } }),
+      /dangerouslyAcceptUnverifiedRequests: .*must be opted into explicitly \(got false\)\. Fix: set dangerouslyAcceptUnverifiedRequests: true/,
+    ],
+    [
+      'hmac without body in signed content',
+      minimal({
+        sources: {
+          g: { type: 'hmac', header: 'x-sig', signedContent: '{timestamp}', timestampHeader: 'x-ts' },
+        },
+      }),
+      /sources\.g\.signedContent: the signed content must include \{body\}/,
+    ],
+    [
+      'hmac timestamp without header',
+      minimal({ sources: { g: { type: 'hmac', header: 'x-sig', signedContent: '{timestamp}.{body}' } } }),
+      /sources\.g\.timestampHeader: signedContent uses \{timestamp\}/,
+    ],
+    [
+      'maxReceiveCount 0',
+      minimal({ queues: { events: { maxReceiveCount: 0 } } }),
+      /queues\.events\.maxReceiveCount: must be between 1 and 1000 \(got 0\)\. Fix: use 5/,
+    ],
+    [
+      'retention too short',
+      minimal({ queues: { events: { retentionPeriod: Duration.seconds(30) } } }),
+      /queues\.events\.retentionPeriod: SQS keeps messages between 60 seconds and 14 days \(got 30 seconds\)/,
+    ],
+    [
+      'DLQ retention not longer',
+      minimal({
+        queues: {
+          events: { retentionPeriod: Duration.days(14), deadLetterRetentionPeriod: Duration.days(14) },
+        },
+      }),
+      /queues\.events\.deadLetterRetentionPeriod: must be longer than the queue's retentionPeriod \(14 days\)/,
+    ],
+    [
+      'content dedup on standard queue',
+      minimal({ queues: { events: { contentBasedDeduplication: true } } }),
+      /queues\.events\.contentBasedDeduplication: content-based deduplication exists only on FIFO queues/,
+    ],
+    [
+      'grouping on standard queue',
+      minimal({ queues: { events: { fifoGrouping: 'type' } } }),
+      /queues\.events\.fifoGrouping: message groups exist only on FIFO queues/,
+    ],
+    [
+      'visibility below 6 x timeout',
+      minimal({
+        queues: {
+          events: {
+            visibilityTimeout: Duration.seconds(60),
+            consumer: { entry: 'x.ts', timeout: Duration.seconds(30) },
+          },
+        },
+      }),
+      /queues\.events\.visibilityTimeout: must be at least 6 x the consumer timeout \+ the batching window \(180 seconds\).*\(got 1 minute\)\. Fix: remove it to derive 180 seconds/,
+    ],
+    [
+      'visibility above 12 hours',
+      minimal({ queues: { events: { visibilityTimeout: Duration.hours(13) } } }),
+      /queues\.events\.visibilityTimeout: SQS visibility timeout is at most 12 hours/,
+    ],
+    [
+      'timeout above 15 minutes',
+      minimal({ queues: { events: { consumer: { entry: 'x.ts', timeout: Duration.minutes(16) } } } }),
+      /consumer\.timeout: a Lambda function timeout is between 1 second and 15 minutes/,
+    ],
+    [
+      'batching window above 5 minutes',
+      minimal({
+        queues: { events: { consumer: { entry: 'x.ts', maxBatchingWindow: Duration.minutes(6) } } },
+      }),
+      /consumer\.maxBatchingWindow: the batching window is between 0 and 300 seconds/,
+    ],
+    [
+      'batching window on FIFO',
+      minimal({
+        queues: { jobs: { fifo: true, consumer: { entry: 'x.ts', maxBatchingWindow: Duration.seconds(2) } } },
+      }),
+      /queues\.jobs\.consumer\.maxBatchingWindow: FIFO queues do not support a batching window/,
+    ],
+    [
+      'FIFO batch above 10',
+      minimal({ queues: { jobs: { fifo: true, consumer: { entry: 'x.ts', batchSize: 11 } } } }),
+      /consumer\.batchSize: must be between 1 and 10 for a FIFO queue \(got 11\)/,
+    ],
+    [
+      'batch above 10 without window',
+      minimal({ queues: { events: { consumer: { entry: 'x.ts', batchSize: 50 } } } }),
+      /consumer\.batchSize: a batch size above 10 needs a batching window of at least 1 second \(got 50\)/,
+    ],
+    [
+      'batch above 10000',
+      minimal({
+        queues: {
+          events: { consumer: { entry: 'x.ts', batchSize: 10_001, maxBatchingWindow: Duration.seconds(1) } },
+        },
+      }),
+      /consumer\.batchSize: must be between 1 and 10000 for a standard queue/,
+    ],
+    [
+      'maxConcurrency 1',
+      minimal({ queues: { events: { consumer: { entry: 'x.ts', maxConcurrency: 1 } } } }),
+      /consumer\.maxConcurrency: the event source mapping maximum concurrency is between 2 and 1000 \(got 1\)/,
+    ],
+    [
+      'memory too small',
+      minimal({ queues: { events: { consumer: { entry: 'x.ts', memorySize: 64 } } } }),
+      /consumer\.memorySize: Lambda memory is between 128 and 10240 MB \(got 64\)/,
+    ],
+    [
+      'parallelism 0',
+      minimal({ queues: { events: { consumer: { entry: 'x.ts', parallelism: 0 } } } }),
+      /consumer\.parallelism: must be between 1 and 1000/,
+    ],
+    [
+      'backoff factor 0.5',
+      minimal({ queues: { events: { consumer: { entry: 'x.ts', retry: { factor: 0.5 } } } } }),
+      /consumer\.retry\.factor: the backoff factor is between 1 and 10/,
+    ],
+    [
+      'backoff cap above 12 hours',
+      minimal({ queues: { events: { consumer: { entry: 'x.ts', retry: { max: Duration.hours(13) } } } } }),
+      /consumer\.retry\.max: SQS visibility can be extended by at most 12 hours/,
+    ],
+    [
+      'backoff base above cap',
+      minimal({
+        queues: {
+          events: {
+            consumer: { entry: 'x.ts', retry: { base: Duration.minutes(20), max: Duration.minutes(10) } },
+          },
+        },
+      }),
+      /consumer\.retry\.base: must not exceed retry\.max \(10 minutes\)/,
+    ],
+    [
+      'deadline margin >= timeout',
+      minimal({
+        queues: {
+          events: {
+            consumer: { entry: 'x.ts', timeout: Duration.seconds(5), deadlineMargin: Duration.seconds(5) },
+          },
+        },
+      }),
+      /consumer\.deadlineMargin: must be shorter than the consumer timeout/,
+    ],
+    [
+      'idempotency expiry under a minute',
+      minimal({
+        queues: { events: { consumer: { entry: 'x.ts', idempotency: { expiry: Duration.seconds(10) } } } },
+      }),
+      /consumer\.idempotency\.expiry: an idempotency record must live at least a minute/,
+    ],
+    [
+      'route to unknown source',
+      minimal({ routes: [{ source: 'gitlab', queues: ['events'] }] }),
+      /routes\.0\.source: names a source that is not configured \(got "gitlab"\)\. Fix: use one of: github, or "\*"/,
+    ],
+    [
+      'route to unknown queue',
+      minimal({ routes: [{ source: 'github', queues: ['nope'] }] }),
+      /routes\.0\.queues\.0: names a queue that is not configured \(got "nope"\)\. Fix: use one of: events/,
+    ],
+    [
+      'route with queues and ignore',
+      minimal({ routes: [{ source: 'github', queues: ['events'], ignore: true }] }),
+      /routes\.0: a route either ignores events or sends them to queues, not both/,
+    ],
+    [
+      'route without target',
+      minimal({ routes: [{ source: 'github', type: 'ping' }] }),
+      /routes\.0\.queues: a route needs at least one target queue/,
+    ],
+    [
+      'default route to unknown queue',
+      minimal({ defaultRoute: { queues: ['nope'] } }),
+      /defaultRoute\.queues\.0: names a queue that is not configured/,
+    ],
+    [
+      'default route without queues',
+      minimal({ defaultRoute: { queues: [] } }),
+      /defaultRoute\.queues: needs at least one queue/,
+    ],
+    [
+      'rate limit 0',
+      minimal({ ingest: { rateLimit: 0 } }),
+      /ingest\.rateLimit: requests per second must be above 0/,
+    ],
+    [
+      'burst limit above 5000',
+      minimal({ ingest: { burstLimit: 6000 } }),
+      /ingest\.burstLimit: the burst is between 1 and 5000 requests/,
+    ],
+    [
+      'ingest timeout 30 s',
+      minimal({ ingest: { timeout: Duration.seconds(30) } }),
+      /ingest\.timeout: between 1 and 29 seconds/,
+    ],
+    [
+      'ingest memory',
+      minimal({ ingest: { memorySize: 100 } }),
+      /ingest\.memorySize: Lambda memory is between 128 and 10240 MB/,
+    ],
+    [
+      'dedupe ttl shorter than retries',
+      minimal({ dedupe: { ttl: Duration.hours(1) } }),
+      /dedupe\.ttl: must be at least 3 days, the longest sender retry window/,
+    ],
+    [
+      'inline limit above SQS',
+      minimal({ payloads: { inlineLimitBytes: 2_000_000 } }),
+      /payloads\.inlineLimitBytes: between 1024 bytes and the SQS limit of 1048576 bytes/,
+    ],
+    [
+      'payload expiry shorter than DLQ retention',
+      minimal({ payloads: { expiry: Duration.days(7) } }),
+      /payloads\.expiry: must outlast the longest dead-letter retention \(14 days\)/,
+    ],
+    [
+      'log retention not allowed',
+      minimal({ logRetentionDays: 10 }),
+      /logRetentionDays: CloudWatch Logs accepts only certain retention periods \(got 10\)/,
+    ],
+    [
+      'email and topic',
+      minimal({
+        alarms: { email: 'ops@example.com', existingTopicArn: 'arn:aws:sns:us-east-1:123456789012:t' },
+      }),
+      /alarms: give either an email.*not both/,
+    ],
+    ['bad email', minimal({ alarms: { email: 'not-an-email' } }), /alarms\.email: .*\(got "not-an-email"\)/],
+    [
+      'bad schedule expression',
+      minimal({ schedules: [{ name: 'nightly', expression: 'every day', queue: 'events', type: 'x' }] }),
+      /schedules\.0\.expression: expected rate\(<n> <minutes\|hours\|days>\) or cron/,
+    ],
+    [
+      'schedule to unknown queue',
+      minimal({ schedules: [{ name: 'nightly', expression: 'rate(1 day)', queue: 'nope', type: 'x' }] }),
+      /schedules\.0\.queue\.0: names a queue that is not configured/,
+    ],
+    [
+      'duplicate schedule names',
+      minimal({
+        schedules: [
+          { name: 'a', expression: 'rate(1 day)', queue: 'events', type: 'x' },
+          { name: 'a', expression: 'rate(2 days)', queue: 'events', type: 'y' },
+        ],
+      }),
+      /schedules\.1\.name: schedule names must be unique/,
+    ],
+    [
+      'schedule to FIFO queue',
+      minimal({
+        queues: { jobs: { fifo: true } },
+        schedules: [{ name: 'a', expression: 'rate(1 day)', queue: 'jobs', type: 'x' }],
+      }),
+      /schedules\.0\.queue: schedules send to standard queues only/,
+    ],
+    [
+      'bad schedule name',
+      minimal({
+        schedules: [{ name: 'Nightly Job', expression: 'rate(1 day)', queue: 'events', type: 'x' }],
+      }),
+      /schedules\.0\.name: schedule names are lower-case/,
+    ],
+  ];
+
+  it.each(cases)('fails on %s, naming the field, the value and the fix', (_name, config, expected) => {
+    const { message, issue } = issueOf(config);
+    expect(message).toMatch(expected);
+    expect(issue?.fix.length).toBeGreaterThan(5);
+    expect(message).toContain('Fix: ');
+    expect(message).toContain('(got ');
+  });
+});

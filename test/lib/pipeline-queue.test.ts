@@ -1,0 +1,112 @@
+import { Duration, Lazy } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { describe, expect, it } from 'vitest';
+import { PipelineQueue } from '../../lib/pipeline-queue';
+import { testStack } from '../helpers/cdk';
+
+describe('PipelineQueue', () => {
+  it('creates a queue and a DLQ with redrive, retention and SSE-SQS by default', () => {
+    // GIVEN
+    const stack = testStack();
+    // WHEN
+    new PipelineQueue(stack, 'Jobs');
+    // THEN
+    const template = Template.fromStack(stack);
+    template.resourceCountIs('AWS::SQS::Queue', 2);
+    template.hasResourceProperties('AWS::SQS::Queue', {
+      MessageRetentionPeriod: 1_209_600,
+      SqsManagedSseEnabled: true,
+      RedrivePolicy: Match.absent(),
+    });
+    template.hasResourceProperties('AWS::SQS::Queue', {
+      MessageRetentionPeriod: 345_600,
+      VisibilityTimeout: 30,
+      SqsManagedSseEnabled: true,
+      RedrivePolicy: {
+        deadLetterTargetArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('DeadLetterQueue'), 'Arn'] },
+        maxReceiveCount: 5,
+      },
+    });
+  });
+
+  it('denies every request without TLS on both queues', () => {
+    const stack = testStack();
+    new PipelineQueue(stack, 'Jobs');
+    const template = Template.fromStack(stack);
+    const policies = template.findResources('AWS::SQS::QueuePolicy');
+    expect(Object.keys(policies)).toHaveLength(2);
+    for (const policy of Object.values(policies)) {
+      expect(policy.Properties.PolicyDocument.Statement).toContainEqual(
+        expect.objectContaining({
+          Effect: 'Deny',
+          Action: 'sqs:*',
+          Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+        }),
+      );
+    }
+  });
+
+  it('makes both queues FIFO with content-based deduplication off by default', () => {
+    const stack = testStack();
+    new PipelineQueue(stack, 'Orders', { fifo: true });
+    const template = Template.fromStack(stack);
+    template.hasResourceProperties('AWS::SQS::Queue', {
+      FifoQueue: true,
+      ContentBasedDeduplication: false,
+      RedrivePolicy: Match.anyValue(),
+    });
+    template.hasResourceProperties('AWS::SQS::Queue', { FifoQueue: true, RedrivePolicy: Match.absent() });
+  });
+
+  it('leaves FifoQueue unset on standard queues (CloudFormation rejects false)', () => {
+    const stack = testStack();
+    new PipelineQueue(stack, 'Jobs');
+    const queues = Template.fromStack(stack).findResources('AWS::SQS::Queue');
+    for (const q of Object.values(queues)) expect(q.Properties.FifoQueue).toBeUndefined();
+  });
+
+  it('applies custom redrive count, retention and visibility', () => {
+    const stack = testStack();
+    new PipelineQueue(stack, 'Jobs', {
+      maxReceiveCount: 8,
+      retentionPeriod: Duration.days(2),
+      deadLetterRetentionPeriod: Duration.days(10),
+      visibilityTimeout: Duration.minutes(3),
+    });
+    const template = Template.fromStack(stack);
+    template.hasResourceProperties('AWS::SQS::Queue', {
+      MessageRetentionPeriod: 172_800,
+      VisibilityTimeout: 180,
+      RedrivePolicy: Match.objectLike({ maxReceiveCount: 8 }),
+    });
+    template.hasResourceProperties('AWS::SQS::Queue', { MessageRetentionPeriod: 864_000 });
+  });
+
+  it('throws when maxReceiveCount is below 1', () => {
+    expect(() => new PipelineQueue(testStack(), 'Jobs', { maxReceiveCount: 0 })).toThrow(
+      /maxReceiveCount: must be between 1 and 1000 \(got 0\)/,
+    );
+  });
+
+  it('throws when the DLQ retention is not longer than the queue retention', () => {
+    expect(
+      () =>
+        new PipelineQueue(testStack(), 'Jobs', {
+          retentionPeriod: Duration.days(14),
+          deadLetterRetentionPeriod: Duration.days(7),
+        }),
+    ).toThrow(/deadLetterRetentionPeriod: must be longer than the queue's retentionPeriod \(14 days\)/);
+  });
+
+  it('throws when content-based deduplication is set on a standard queue', () => {
+    expect(() => new PipelineQueue(testStack(), 'Jobs', { contentBasedDeduplication: true })).toThrow(
+      /contentBasedDeduplication: content-based deduplication exists only on FIFO queues/,
+    );
+  });
+
+  it('skips checks on values that are only known at deploy time', () => {
+    const stack = testStack();
+    const count = Lazy.number({ produce: () => 7 });
+    expect(() => new PipelineQueue(stack, 'Jobs', { maxReceiveCount: count })).not.toThrow();
+  });
+});

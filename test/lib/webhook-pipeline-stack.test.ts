@@ -1,0 +1,151 @@
+import { App, Validations } from 'aws-cdk-lib';
+import { Match } from 'aws-cdk-lib/assertions';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { describe, expect, it } from 'vitest';
+import { NAG_ACKNOWLEDGEMENTS, WebhookPipelineStack } from '../../lib/webhook-pipeline-stack';
+import { exampleResolved, pipelineTemplate } from '../helpers/cdk';
+
+describe('WebhookPipelineStack', () => {
+  const { template, stack } = pipelineTemplate();
+
+  it('derives each queue visibility timeout as 6 x its consumer timeout', () => {
+    // The example consumers time out after 30 s.
+    const queues = Object.values(
+      template.findResources('AWS::SQS::Queue', { Properties: { RedrivePolicy: Match.anyValue() } }),
+    );
+    expect(queues).toHaveLength(2);
+    for (const q of queues) expect(q.Properties.VisibilityTimeout).toBe(180);
+  });
+
+  it('creates a FIFO queue pair for the orders queue and standard ones for events', () => {
+    template.resourceCountIs('AWS::SQS::Queue', 4);
+    expect(
+      Object.keys(template.findResources('AWS::SQS::Queue', { Properties: { FifoQueue: true } })),
+    ).toHaveLength(2);
+  });
+
+  it('keeps delivery ids and idempotency records in TTL tables with point-in-time recovery', () => {
+    template.hasResourceProperties('AWS::DynamoDB::Table', {
+      KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+      TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+      BillingMode: 'PAY_PER_REQUEST',
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+    });
+    template.hasResourceProperties('AWS::DynamoDB::Table', {
+      KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+      TimeToLiveSpecification: { AttributeName: 'expiration', Enabled: true },
+    });
+  });
+
+  it('stores large bodies in an encrypted, TLS-only, private bucket that expires them', () => {
+    template.hasResourceProperties('AWS::S3::Bucket', {
+      BucketEncryption: {
+        ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }],
+      },
+      PublicAccessBlockConfiguration: {
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      },
+      LifecycleConfiguration: {
+        Rules: [Match.objectLike({ ExpirationInDays: 14, Prefix: 'payloads/', Status: 'Enabled' })],
+      },
+    });
+    template.hasResourceProperties('AWS::S3::BucketPolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+        ]),
+      },
+    });
+  });
+
+  it('omits the dedupe table when deduplication is disabled', () => {
+    const { template: t } = pipelineTemplate(exampleResolved({ dedupe: { enabled: false } }));
+    t.resourceCountIs('AWS::DynamoDB::Table', 1);
+    expect(t.findOutputs('DedupeTableName')).toEqual({});
+  });
+
+  it('exposes the outputs the CLI reads', () => {
+    // A small tripwire: renaming an output breaks `hookline` against deployed stacks.
+    expect(Object.keys(template.findOutputs('*')).sort()).toMatchInlineSnapshot(`
+      [
+        "AlarmTopicArn",
+        "ApiUrl",
+        "ConsumerFunctionNameEvents",
+        "ConsumerFunctionNameOrders",
+        "DeadLetterQueueArnEvents",
+        "DeadLetterQueueArnOrders",
+        "DeadLetterQueueUrlEvents",
+        "DeadLetterQueueUrlOrders",
+        "DedupeTableName",
+        "EventSourceMappingIdEvents",
+        "EventSourceMappingIdOrders",
+        "IdempotencyTableName",
+        "IngestFunctionName",
+        "PayloadBucketName",
+        "QueueArnEvents",
+        "QueueArnOrders",
+        "QueueUrlEvents",
+        "QueueUrlOrders",
+        "WebhookUrlGeneric",
+        "WebhookUrlGithub",
+        "WebhookUrlShopify",
+        "WebhookUrlSlack",
+        "WebhookUrlStandard",
+        "WebhookUrlStripe",
+      ]
+    `);
+    expect(
+      stack.resolve(template.findOutputs('EventSourceMappingIdEvents').EventSourceMappingIdEvents?.Value),
+    ).toEqual({
+      Ref: expect.stringMatching(/ConsumerEventsFunctionSqsEventSource/),
+    });
+  });
+});
+
+describe('cdk-nag AwsSolutions', () => {
+  it('reports nothing unacknowledged on the example stack, bundled as it deploys', () => {
+    // GIVEN the real app: bundling on, checks on
+    const app = new App();
+    const config = exampleResolved();
+    new WebhookPipelineStack(app, config.stackName, { config });
+    Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+    // WHEN / THEN: synthesis throws ValidationFailed on any unacknowledged error
+    expect(() => app.synth()).not.toThrow();
+  });
+
+  it('gives a reason for every acknowledged finding', () => {
+    for (const [id, reason] of Object.entries(NAG_ACKNOWLEDGEMENTS)) {
+      expect(id).toMatch(/^AwsSolutions-/);
+      expect(reason.length, id).toBeGreaterThan(60);
+    }
+  });
+
+  it('still fails on a finding the design does not accept', () => {
+    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    const config = exampleResolved();
+    const stack = new WebhookPipelineStack(app, config.stackName, { config });
+    new sqs.Queue(stack, 'StrayQueueWithoutDlq');
+    Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+    expect(() => app.synth()).toThrow(/AwsSolutions-SQS3/);
+  });
+
+  it('is clean when every optional resource is on (email alarms, unverified source, no dedupe)', () => {
+    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    const config = exampleResolved({
+      sources: {
+        open: { type: 'unverified', dangerouslyAcceptUnverifiedRequests: true },
+        github: { type: 'github' },
+      },
+      routes: [],
+      dedupe: { enabled: false },
+      alarms: { email: 'ops@example.com' },
+    });
+    new WebhookPipelineStack(app, config.stackName, { config });
+    Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+    expect(() => app.synth()).not.toThrow();
+  });
+});
