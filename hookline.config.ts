@@ -35,7 +35,7 @@ export default defineConfig({
   },
   routes: [
     { source: 'shopify', type: 'orders/*', queues: ['orders'] },
-    { source: 'slack', type: 'url_verification', ignore: true },
+    { source: 'github', type: 'ping', ignore: true },
   ],
   defaultRoute: { queues: ['events'] },
   schedules: [{ name: 'heartbeat', expression: 'rate(1 hour)', queue: 'events', type: 'schedule.heartbeat' }],

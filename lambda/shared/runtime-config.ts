@@ -132,7 +132,9 @@ export const consumerRuntimeSchema = z.object({
   }),
   /** Records not yet started are handed back when less than this remains of the invocation. */
   deadlineMarginMs: z.number().int().nonnegative(),
-  idempotency: z.object({ tableName: z.string().min(1), expirySeconds: z.number().int().positive() }).optional(),
+  idempotency: z
+    .object({ tableName: z.string().min(1), expirySeconds: z.number().int().positive() })
+    .optional(),
   payloadBucket: z.string().min(1).optional(),
 });
 export type ConsumerRuntimeConfig = z.infer<typeof consumerRuntimeSchema>;
@@ -145,7 +147,9 @@ export function readRuntimeConfig<T>(
 ): T {
   const raw = env[variable];
   if (raw === undefined || raw === '') {
-    throw new Error(`${variable} is not set: deploy with the hookline stack or run through local mode (npm start)`);
+    throw new Error(
+      `${variable} is not set: deploy with the hookline stack or run through local mode (npm start)`,
+    );
   }
   let json: unknown;
   try {
