@@ -1,0 +1,340 @@
+/**
+ * Per-record CPU overhead of the hookline consumer runtime.
+ *
+ * Variants, all on the same SQS events (4 KB JSON payload inside a hookline envelope), no real I/O:
+ * - bare loop: for + try/catch; parses the envelope and the payload, calls the no-op handler;
+ * - Powertools: `processPartialResponse` + `BatchProcessor` with a record handler doing the same parsing;
+ * - Powertools (no parsing): the same with a handler that does nothing at all (the wrapper's own cost);
+ * - hookline: `createConsumerCore` with fake collaborators (no-op logger and metrics, idempotency off),
+ *   parallelism 10 (the default: the limiter is active for batches above 10);
+ * - hookline, unbounded: parallelism >= batch size (no limiter), to isolate the limiter's cost;
+ * - hookline + Powertools Logger/Metrics: the real logger and EMF metrics, stdout discarded (what a deployed
+ *   consumer pays for its one `record outcome` line per record and one EMF document per type per batch).
+ *
+ * Method (performance-anchors.md §6.2): warm-up, then interleaved rounds (order rotated every round), each
+ * variant handling 10,000 records per round. Time is the process's CPU time (user + system, `process.cpuUsage`),
+ * not wall time: the development VM is shared, and wall time there mostly measures other processes. Reported:
+ * the median CPU ns/record over rounds, and ratios as the median of per-round ratios (variants measured seconds
+ * apart are compared with each other, which cancels slow drifts). Wall-clock medians are kept in the JSON.
+ * Run: `npx tsx bench/consumer.ts` (writes bench/results/consumer.json).
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { powertoolsMetricsSink, powertoolsRootLogger } from '../lambda/consumer/aws';
+import { type ConsumerCollaborators, createConsumerCore, type RootLogger } from '../lambda/consumer/core';
+import { ENVELOPE_VERSION, MESSAGE_ATTRIBUTES, type WebhookEnvelope } from '../lambda/shared/envelope';
+import type { ConsumerRuntimeConfig } from '../lambda/shared/runtime-config';
+
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 31);
+const RECORDS_PER_ROUND = 10_000;
+const WARMUP_RECORDS = 5_000;
+const BATCH_SIZES = [10, 100] as const;
+
+function payload4k(i: number): string {
+  const items = [];
+  let text = '';
+  for (let n = 0; text.length < 4_000; n++) {
+    items.push({
+      id: `item-${i}-${n}`,
+      sku: `SKU-${(n * 7919) % 10_000}`,
+      quantity: n % 5,
+      price: '19.99',
+      tags: ['a', 'b'],
+    });
+    text = JSON.stringify({ id: `evt-${i}`, type: 'push', ref: 'refs/heads/main', items });
+  }
+  return text;
+}
+
+function makeEvent(batchSize: number, offset: number): SQSEvent {
+  const Records: SQSRecord[] = [];
+  for (let i = 0; i < batchSize; i++) {
+    const n = offset + i;
+    const env: WebhookEnvelope = {
+      v: ENVELOPE_VERSION,
+      id: `delivery-${n}`,
+      source: 'github',
+      type: 'push',
+      receivedAt: new Date(Date.now() - 1_000).toISOString(),
+      headers: { 'content-type': 'application/json', 'x-github-event': 'push' },
+      contentType: 'application/json',
+      body: payload4k(n),
+      bodyEncoding: 'utf8',
+    };
+    Records.push({
+      messageId: `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`,
+      receiptHandle: `rh-${n}`,
+      body: JSON.stringify(env),
+      attributes: {
+        ApproximateReceiveCount: '1',
+        SentTimestamp: String(Date.now()),
+        SenderId: 'AIDA',
+        ApproximateFirstReceiveTimestamp: String(Date.now()),
+      },
+      messageAttributes: {
+        [MESSAGE_ATTRIBUTES.source]: { dataType: 'String', stringValue: 'github' },
+        [MESSAGE_ATTRIBUTES.type]: { dataType: 'String', stringValue: 'push' },
+        [MESSAGE_ATTRIBUTES.eventId]: { dataType: 'String', stringValue: env.id },
+      },
+      md5OfBody: '',
+      eventSource: 'aws:sqs',
+      eventSourceARN: 'arn:aws:sqs:us-east-1:000000000000:events',
+      awsRegion: 'us-east-1',
+    });
+  }
+  return { Records };
+}
+
+let sink = 0;
+const noopHandler = async (_payload: unknown): Promise<void> => {
+  sink++;
+};
+const parseLikeHookline = (record: SQSRecord): unknown => {
+  const env = JSON.parse(record.body) as { body: string };
+  return JSON.parse(env.body);
+};
+
+const config = (parallelism: number): ConsumerRuntimeConfig => ({
+  name: 'events',
+  queueUrl: 'http://127.0.0.1/000000000000/events',
+  deadLetterQueueUrl: 'http://127.0.0.1/000000000000/events-dlq',
+  fifo: false,
+  maxReceiveCount: 5,
+  parallelism,
+  retry: { baseSeconds: 10, factor: 2, maxSeconds: 900 },
+  deadlineMarginMs: 3_000,
+});
+
+const noop = () => {};
+const noopLogger: RootLogger = { debug: noop, info: noop, warn: noop, error: noop, child: () => noopLogger };
+const fakeCollaborators = (
+  logger: RootLogger,
+  metrics: ConsumerCollaborators['metrics'],
+): ConsumerCollaborators => ({
+  sqs: { changeVisibility: async () => {}, sendToDeadLetter: async () => {} },
+  loadPayload: async () => Buffer.alloc(0),
+  now: Date.now,
+  random: Math.random,
+  logger,
+  metrics,
+});
+const context = { getRemainingTimeInMillis: () => 60_000 };
+const definition = {
+  handlers: {
+    'github.push': async (event: { payload: unknown }) => {
+      await noopHandler(event.payload);
+    },
+  },
+};
+
+type Run = (event: SQSEvent) => Promise<SQSBatchResponse>;
+
+function variants(batchSize: number): Array<{ name: string; run: Run; quietStdout?: boolean }> {
+  const reusedProcessor = new BatchProcessor(EventType.SQS);
+  const bounded = createConsumerCore(
+    definition,
+    config(10),
+    fakeCollaborators(noopLogger, { publish: noop }),
+  );
+  const unbounded = createConsumerCore(
+    definition,
+    config(Math.max(batchSize, 10)),
+    fakeCollaborators(noopLogger, { publish: noop }),
+  );
+  const observed = createConsumerCore(
+    definition,
+    config(10),
+    fakeCollaborators(
+      powertoolsRootLogger(new Logger({ serviceName: 'events' })),
+      powertoolsMetricsSink(new Metrics({ namespace: 'Hookline', serviceName: 'events' })),
+    ),
+  );
+  return [
+    {
+      name: 'bare loop',
+      run: async (event) => {
+        const batchItemFailures: SQSBatchResponse['batchItemFailures'] = [];
+        for (const record of event.Records) {
+          try {
+            await noopHandler(parseLikeHookline(record));
+          } catch {
+            batchItemFailures.push({ itemIdentifier: record.messageId });
+          }
+        }
+        return { batchItemFailures };
+      },
+    },
+    {
+      name: 'Powertools (no parsing)',
+      run: (event) => processPartialResponse(event, async () => noopHandler(undefined), reusedProcessor),
+    },
+    {
+      name: 'Powertools',
+      run: (event) =>
+        processPartialResponse(
+          event,
+          async (record: SQSRecord) => noopHandler(parseLikeHookline(record)),
+          reusedProcessor,
+        ),
+    },
+    { name: 'hookline', run: (event) => bounded.processBatch(event, context) },
+    { name: 'hookline, unbounded', run: (event) => unbounded.processBatch(event, context) },
+    {
+      name: 'hookline + Logger/Metrics',
+      run: (event) => observed.processBatch(event, context),
+      quietStdout: true,
+    },
+  ];
+}
+
+const realWrite = process.stdout.write.bind(process.stdout);
+const quiet = () => {
+  process.stdout.write = (() => true) as typeof process.stdout.write;
+};
+const loud = () => {
+  process.stdout.write = realWrite;
+};
+
+interface Sample {
+  readonly cpuNs: number;
+  readonly wallNs: number;
+}
+
+async function timeVariant(
+  run: Run,
+  events: SQSEvent[],
+  records: number,
+  quietStdout: boolean,
+): Promise<Sample> {
+  if (quietStdout) quiet();
+  try {
+    const cpuStart = process.cpuUsage();
+    const start = process.hrtime.bigint();
+    let done = 0;
+    for (let i = 0; done < records; i++) {
+      const event = events[i % events.length] as SQSEvent;
+      const response = await run(event);
+      if (response.batchItemFailures.length !== 0) throw new Error('a benchmark record failed');
+      done += event.Records.length;
+    }
+    const wallNs = Number(process.hrtime.bigint() - start) / done;
+    const cpu = process.cpuUsage(cpuStart);
+    return { cpuNs: ((cpu.user + cpu.system) * 1_000) / done, wallNs };
+  } finally {
+    if (quietStdout) loud();
+  }
+}
+
+const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2
+    ? (sorted[mid] as number)
+    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+};
+
+async function main() {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  const results: Record<
+    string,
+    Record<
+      string,
+      {
+        medianCpuNsPerRecord: number;
+        medianWallNsPerRecord: number;
+        ratioToBareLoop: number;
+        ratioToPowertools: number;
+        roundsCpuNs: number[];
+      }
+    >
+  > = {};
+  for (const batchSize of BATCH_SIZES) {
+    // Distinct events so nothing is cached across records more than in a real batch stream.
+    const events = Array.from({ length: Math.ceil(2_000 / batchSize) }, (_, i) =>
+      makeEvent(batchSize, i * batchSize),
+    );
+    const list = variants(batchSize);
+    for (const v of list) await timeVariant(v.run, events, WARMUP_RECORDS, v.quietStdout ?? false);
+    const samples = new Map<string, Sample[]>(list.map((v) => [v.name, []]));
+    for (let round = 0; round < ROUNDS; round++) {
+      for (let k = 0; k < list.length; k++) {
+        const v = list[(round + k) % list.length];
+        if (!v) continue;
+        gc?.();
+        samples
+          .get(v.name)
+          ?.push(await timeVariant(v.run, events, RECORDS_PER_ROUND, v.quietStdout ?? false));
+      }
+    }
+    const cpuOf = (name: string) => (samples.get(name) ?? []).map((x) => x.cpuNs);
+    const pairedRatio = (name: string, baseline: string) => {
+      const base = cpuOf(baseline);
+      return median(cpuOf(name).map((value, round) => value / (base[round] ?? Number.NaN)));
+    };
+    results[`batch ${batchSize}`] = Object.fromEntries(
+      list.map((v) => {
+        const rounds = cpuOf(v.name);
+        return [
+          v.name,
+          {
+            medianCpuNsPerRecord: Math.round(median(rounds)),
+            medianWallNsPerRecord: Math.round(median((samples.get(v.name) ?? []).map((x) => x.wallNs))),
+            ratioToBareLoop: Number(pairedRatio(v.name, 'bare loop').toFixed(3)),
+            ratioToPowertools: Number(pairedRatio(v.name, 'Powertools').toFixed(3)),
+            roundsCpuNs: rounds.map(Math.round),
+          },
+        ];
+      }),
+    );
+  }
+
+  const names = Object.keys(results['batch 10'] ?? {});
+  const pad = (s: string, n: number) => s.padEnd(n);
+  const lines = [
+    `Consumer runtime overhead: median CPU ns/record over ${ROUNDS} interleaved rounds of ${RECORDS_PER_ROUND} records, 4 KB JSON payload`,
+    `${pad('variant', 28)}${BATCH_SIZES.map((b) => pad(`batch ${b}: ns (x bare, x Powertools)`, 40)).join('')}`,
+    ...names.map(
+      (name) =>
+        pad(name, 28) +
+        BATCH_SIZES.map((b) => {
+          const r = results[`batch ${b}`]?.[name];
+          return pad(
+            r
+              ? `${r.medianCpuNsPerRecord} (${r.ratioToBareLoop.toFixed(2)}, ${r.ratioToPowertools.toFixed(2)})`
+              : '-',
+            40,
+          );
+        }).join(''),
+    ),
+  ];
+  console.log(lines.join('\n'));
+
+  const out = join(dirname(fileURLToPath(import.meta.url)), 'results', 'consumer.json');
+  mkdirSync(dirname(out), { recursive: true });
+  writeFileSync(
+    out,
+    `${JSON.stringify(
+      {
+        benchmark: 'consumer',
+        date: new Date().toISOString(),
+        node: process.version,
+        rounds: ROUNDS,
+        recordsPerRound: RECORDS_PER_ROUND,
+        payloadBytes: 4_000,
+        clock: 'process CPU time (user + system); ratios are medians of per-round ratios',
+        target: 'hookline <= 1.2x Powertools (same parsing)',
+        results,
+      },
+      null,
+      2,
+    )}\n`,
+  );
+  console.log(`wrote ${out} (sink ${sink})`);
+}
+
+await main();

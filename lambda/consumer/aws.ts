@@ -1,0 +1,176 @@
+/**
+ * The real collaborators of the consumer core: SQS, S3 and DynamoDB clients (through `clientOptions`, so local
+ * mode's `AWS_ENDPOINT_URL_*` variables point them at the emulators) and the Powertools logger, metrics and
+ * idempotency utilities. Region and credentials come from the standard SDK environment, nothing else.
+ */
+import { IdempotencyConfig, makeIdempotent } from '@aws-lambda-powertools/idempotency';
+import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { ChangeMessageVisibilityCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { CONSUMER_BUDGET, clientOptions } from '../shared/aws-clients';
+import type { ConsumerRuntimeConfig } from '../shared/runtime-config';
+import type {
+  ConsumerCollaborators,
+  IdempotencyGate,
+  InvocationContext,
+  MetricsSink,
+  RootLogger,
+  TypeMetrics,
+} from './core';
+import type { ConsumerLogger, LogExtra } from './types';
+
+/** CloudWatch namespace of every hookline metric. */
+export const METRICS_NAMESPACE = 'Hookline';
+
+/** Powertools flushes a metric at 100 values and then forgets the dimensions; stay below that. */
+const VALUES_PER_FLUSH = 90;
+
+type PowertoolsLogMethod = (message: string, ...extra: never[]) => void;
+
+function adaptLogger(logger: Logger): ConsumerLogger {
+  const call =
+    (method: PowertoolsLogMethod) =>
+    (message: string, ...extra: LogExtra[]) =>
+      method.call(logger, message, ...(extra as never[]));
+  return {
+    debug: call(logger.debug as PowertoolsLogMethod),
+    info: call(logger.info as PowertoolsLogMethod),
+    warn: call(logger.warn as PowertoolsLogMethod),
+    error: call(logger.error as PowertoolsLogMethod),
+  };
+}
+
+/** A Powertools logger for the consumer, as the core's root logger. */
+export function powertoolsRootLogger(logger: Logger): RootLogger & { readonly powertools: Logger } {
+  return {
+    ...adaptLogger(logger),
+    child: (keys) => adaptLogger(logger.createChild({ persistentKeys: keys })),
+    powertools: logger,
+  };
+}
+
+/** Publishes one EMF document per event type (dimension `type`) per batch. */
+export function powertoolsMetricsSink(metrics: Metrics): MetricsSink {
+  return {
+    publish(byType: ReadonlyMap<string, TypeMetrics>) {
+      for (const [type, counts] of byType) {
+        const latencies = counts.endToEndLatencyMs;
+        const flushes = Math.max(1, Math.ceil(latencies.length / VALUES_PER_FLUSH));
+        for (let flush = 0; flush < flushes; flush++) {
+          metrics.addDimension('type', type);
+          if (flush === 0) {
+            for (const name of [
+              'Processed',
+              'Failed',
+              'Retried',
+              'DeadLettered',
+              'Duplicate',
+              'Deferred',
+            ] as const) {
+              if (counts[name] > 0) metrics.addMetric(name, MetricUnit.Count, counts[name]);
+            }
+          }
+          for (const value of latencies.slice(flush * VALUES_PER_FLUSH, (flush + 1) * VALUES_PER_FLUSH)) {
+            metrics.addMetric('EndToEndLatency', MetricUnit.Milliseconds, value);
+          }
+          if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
+          else metrics.clearDimensions();
+        }
+      }
+    },
+  };
+}
+
+/** Powertools idempotency over DynamoDB (partition key `id`), as the core's idempotency gate. */
+export function powertoolsIdempotencyGate(
+  settings: NonNullable<ConsumerRuntimeConfig['idempotency']>,
+  consumerName: string,
+  client: DynamoDBClient,
+): IdempotencyGate {
+  const persistenceStore = new DynamoDBPersistenceLayer({
+    tableName: settings.tableName,
+    keyAttr: 'id',
+    awsSdkV3Client: client,
+  });
+  const config = new IdempotencyConfig({
+    eventKeyJmesPath: 'key',
+    expiresAfterSeconds: settings.expirySeconds,
+    // A missing key is a bug here, never a reason to run without protection.
+    throwOnNoIdempotencyKey: true,
+  });
+  const once = makeIdempotent(
+    async (_input: { key: string }, work: () => Promise<void>) => {
+      await work();
+      return true;
+    },
+    { persistenceStore, config, keyPrefix: consumerName, dataIndexArgument: 0 },
+  );
+  return {
+    async run(key, work, context: InvocationContext) {
+      // In-progress records then expire with this invocation's timeout, so a crash never blocks a retry for long.
+      config.registerLambdaContext(context as Parameters<IdempotencyConfig['registerLambdaContext']>[0]);
+      let ran = false;
+      await once({ key }, async () => {
+        ran = true;
+        await work();
+      });
+      return ran ? 'ran' : 'duplicate';
+    },
+  };
+}
+
+/** Builds every collaborator from the runtime configuration. */
+export function awsCollaborators(config: ConsumerRuntimeConfig): ConsumerCollaborators & {
+  readonly logger: ReturnType<typeof powertoolsRootLogger>;
+} {
+  const sqs = new SQSClient(clientOptions('SQS', CONSUMER_BUDGET));
+  let s3: S3Client | undefined;
+  const logger = powertoolsRootLogger(new Logger({ serviceName: config.name }));
+  const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: config.name });
+  return {
+    sqs: {
+      async changeVisibility(record, visibilityTimeoutSeconds) {
+        await sqs.send(
+          new ChangeMessageVisibilityCommand({
+            QueueUrl: config.queueUrl,
+            ReceiptHandle: record.receiptHandle,
+            VisibilityTimeout: visibilityTimeoutSeconds,
+          }),
+        );
+      },
+      async sendToDeadLetter(message) {
+        await sqs.send(
+          new SendMessageCommand({
+            QueueUrl: config.deadLetterQueueUrl,
+            MessageBody: message.body,
+            MessageAttributes: message.attributes,
+            ...(message.groupId ? { MessageGroupId: message.groupId } : {}),
+            ...(message.deduplicationId ? { MessageDeduplicationId: message.deduplicationId } : {}),
+          }),
+        );
+      },
+    },
+    async loadPayload(ref) {
+      s3 ??= new S3Client(clientOptions('S3', CONSUMER_BUDGET));
+      const object = await s3.send(new GetObjectCommand({ Bucket: ref.bucket, Key: ref.key }));
+      if (!object.Body) throw new Error(`s3://${ref.bucket}/${ref.key} has no body`);
+      return Buffer.from(await object.Body.transformToByteArray());
+    },
+    ...(config.idempotency
+      ? {
+          idempotency: powertoolsIdempotencyGate(
+            config.idempotency,
+            config.name,
+            new DynamoDBClient(clientOptions('DYNAMODB', CONSUMER_BUDGET)),
+          ),
+        }
+      : {}),
+    now: Date.now,
+    random: Math.random,
+    logger,
+    metrics: powertoolsMetricsSink(metrics),
+  };
+}

@@ -1,0 +1,34 @@
+/**
+ * Retry delay for a failed record, applied with ChangeMessageVisibility.
+ *
+ * The ceiling for attempt `n` (the record's ApproximateReceiveCount) is
+ * `min(maxSeconds, baseSeconds * factor^(n-1), 43200)`. "Equal jitter" then picks the delay uniformly in
+ * `[ceiling/2, ceiling]`, rounded to whole seconds (the API takes integers): half the delay is guaranteed, so a
+ * broken dependency is never hammered, and the other half spreads records that failed together.
+ */
+
+/** SQS refuses visibility timeouts above 12 hours. */
+export const MAX_VISIBILITY_SECONDS = 43_200;
+
+/** Backoff settings (seconds), as in the consumer's runtime configuration. */
+export interface RetryPolicy {
+  readonly baseSeconds: number;
+  readonly factor: number;
+  readonly maxSeconds: number;
+}
+
+/** The un-jittered delay ceiling for an attempt (1-based). */
+export function backoffCeilingSeconds(policy: RetryPolicy, attempt: number): number {
+  const exponent = Math.max(0, attempt - 1);
+  const raw = policy.baseSeconds * policy.factor ** exponent;
+  const capped = Math.min(policy.maxSeconds, MAX_VISIBILITY_SECONDS, Number.isFinite(raw) ? raw : Infinity);
+  return Math.max(0, capped);
+}
+
+/** The jittered delay in whole seconds; `random` returns a number in [0, 1). */
+export function backoffDelaySeconds(policy: RetryPolicy, attempt: number, random: () => number): number {
+  const ceiling = backoffCeilingSeconds(policy, attempt);
+  const half = ceiling / 2;
+  const delay = Math.round(half + random() * half);
+  return Math.min(Math.max(0, delay), Math.floor(ceiling));
+}

@@ -1,0 +1,60 @@
+/**
+ * Errors that decide what happens to a failed record.
+ *
+ * Anything a handler throws is retryable (backoff, then the DLQ on the last attempt) unless it is a
+ * {@link PermanentError}: retrying cannot fix it, so the record goes to the DLQ at once, with its reason.
+ */
+
+/**
+ * Throw this from a handler when retrying cannot help (the event is malformed, refers to something that will
+ * never exist, ...): the record goes straight to the dead-letter queue with the error's name and message.
+ */
+export class PermanentError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'PermanentError';
+  }
+}
+
+/** The message body is not a valid hookline envelope (never retried). */
+export class InvalidEnvelopeError extends PermanentError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'InvalidEnvelopeError';
+  }
+}
+
+/** No handler key matches the event and the consumer has no `default` handler (never retried). */
+export class UnknownEventTypeError extends PermanentError {
+  constructor(key: string) {
+    super(`no handler for "${key}" and no default handler`);
+    this.name = 'UnknownEventTypeError';
+  }
+}
+
+/** The payload does not satisfy the handler's schema, or cannot be parsed as its content type (never retried). */
+export class InvalidPayloadError extends PermanentError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'InvalidPayloadError';
+  }
+}
+
+/** True for errors that must not be retried. Checks the name too, so copies from another bundle still count. */
+export function isPermanent(error: unknown): boolean {
+  return error instanceof PermanentError || (error instanceof Error && error.name === 'PermanentError');
+}
+
+/** Name and message of anything thrown, for logs and dead-letter attributes. */
+export function describeError(error: unknown): { name: string; message: string } {
+  if (error instanceof Error) return { name: error.name || 'Error', message: error.message || String(error) };
+  return { name: 'NonErrorThrown', message: typeof error === 'string' ? error : safeStringify(error) };
+}
+
+function safeStringify(value: unknown): string {
+  try {
+    return JSON.stringify(value) ?? String(value);
+  } catch {
+    return String(value);
+  }
+}

@@ -1,0 +1,66 @@
+/**
+ * Turns an envelope's body into the `payload` a handler receives, according to its content type.
+ *
+ * - `application/json` and any `+json` type: the parsed JSON value;
+ * - `application/x-www-form-urlencoded`: a `Record<string, string>` (the last value wins for repeated names);
+ * - `text/*`, `application/xml` and `+xml` types: the text;
+ * - anything else: a `Buffer` with the raw bytes;
+ * - no content type: the text for `utf8` bodies, a `Buffer` for `base64` ones.
+ *
+ * A body that does not parse as its declared type is an {@link InvalidPayloadError}: retrying cannot fix it.
+ */
+import type { WebhookEnvelope } from '../shared/envelope';
+import { InvalidPayloadError } from './errors';
+
+/** How a content type is turned into a payload. */
+export type PayloadKind = 'json' | 'form' | 'text' | 'binary';
+
+const kindCache = new Map<string, PayloadKind>();
+
+/** The payload kind for a `Content-Type` value (parameters such as `charset` are ignored). */
+export function payloadKind(contentType: string | undefined, bodyEncoding: 'utf8' | 'base64'): PayloadKind {
+  if (contentType === undefined || contentType.trim() === '')
+    return bodyEncoding === 'utf8' ? 'text' : 'binary';
+  const cached = kindCache.get(contentType);
+  if (cached !== undefined) return cached;
+  const mime = (contentType.split(';', 1)[0] ?? '').trim().toLowerCase();
+  let kind: PayloadKind = 'binary';
+  if (mime === 'application/json' || mime.endsWith('+json')) kind = 'json';
+  else if (mime === 'application/x-www-form-urlencoded') kind = 'form';
+  else if (mime.startsWith('text/') || mime === 'application/xml' || mime.endsWith('+xml')) kind = 'text';
+  if (kindCache.size < 100) kindCache.set(contentType, kind);
+  return kind;
+}
+
+/**
+ * Parses the body of an envelope. `bytes` is the claim-checked body when the envelope had a `payloadRef`;
+ * otherwise the inline body is used.
+ */
+export function parsePayload(envelope: WebhookEnvelope, bytes?: Buffer): unknown {
+  const kind = payloadKind(envelope.contentType, envelope.bodyEncoding);
+  const text = (): string => {
+    if (bytes) return bytes.toString('utf8');
+    if (envelope.body === undefined) throw new InvalidPayloadError(`envelope ${envelope.id} has no body`);
+    return envelope.bodyEncoding === 'utf8'
+      ? envelope.body
+      : Buffer.from(envelope.body, 'base64').toString('utf8');
+  };
+  switch (kind) {
+    case 'json': {
+      try {
+        return JSON.parse(text());
+      } catch (error) {
+        throw new InvalidPayloadError(`body is not valid JSON (${envelope.contentType})`, { cause: error });
+      }
+    }
+    case 'form':
+      return Object.fromEntries(new URLSearchParams(text()));
+    case 'text':
+      return text();
+    case 'binary': {
+      if (bytes) return bytes;
+      if (envelope.body === undefined) throw new InvalidPayloadError(`envelope ${envelope.id} has no body`);
+      return Buffer.from(envelope.body, envelope.bodyEncoding === 'base64' ? 'base64' : 'utf8');
+    }
+  }
+}

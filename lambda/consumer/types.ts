@@ -1,0 +1,64 @@
+/**
+ * Public types of the consumer runtime: what a handler receives and what `defineConsumer` accepts.
+ */
+import type { SQSRecord } from 'aws-lambda';
+import type { z } from 'zod';
+import type { WebhookEnvelope } from '../shared/envelope';
+
+/** Extra log input: attributes to merge into the line, or an error. */
+export type LogExtra = Record<string, unknown> | Error | string;
+
+/** The logger a handler gets: a Powertools `Logger` at run time (structured JSON, one line per call). */
+export interface ConsumerLogger {
+  debug(message: string, ...extra: LogExtra[]): void;
+  info(message: string, ...extra: LogExtra[]): void;
+  warn(message: string, ...extra: LogExtra[]): void;
+  error(message: string, ...extra: LogExtra[]): void;
+}
+
+/** The event a handler receives: the envelope plus its body parsed by content type (and schema, if any). */
+export type ConsumerEvent<Payload = unknown> = WebhookEnvelope & { readonly payload: Payload };
+
+/** Per-record context. */
+export interface HandlerContext {
+  /** The record's ApproximateReceiveCount: 1 on the first delivery. */
+  readonly attempt: number;
+  /** Logger whose lines carry the event id, type and attempt. */
+  readonly logger: ConsumerLogger;
+  /** Milliseconds left before the Lambda invocation times out. */
+  remainingTimeMs(): number;
+  /** The raw SQS record, for anything the envelope does not carry. */
+  readonly record: SQSRecord;
+  /** The consumer (queue) name. */
+  readonly consumer: string;
+}
+
+/** A handler: resolve to succeed; throw to retry; throw a `PermanentError` to dead-letter at once. */
+export type EventHandler<Payload = unknown> = (
+  event: ConsumerEvent<Payload>,
+  ctx: HandlerContext,
+) => Promise<void> | void;
+
+/** A handler whose payload is validated (and typed) by a zod schema; a schema failure is permanent. */
+export interface SchemaHandler<Schema extends z.ZodType = z.ZodType> {
+  readonly schema: Schema;
+  readonly handle: EventHandler<z.output<Schema>>;
+}
+
+/** What a handler key maps to: a plain handler or a schema-validated one. */
+export type HandlerSpec = EventHandler<unknown> | SchemaHandler<z.ZodType>;
+
+/**
+ * The definition passed to `defineConsumer`. `Schemas` is inferred: for each key written as
+ * `{ schema, handle }`, `handle` gets the schema's output type as `event.payload`.
+ */
+export interface ConsumerDefinition<Schemas extends Record<string, z.ZodType> = Record<string, z.ZodType>> {
+  /**
+   * Handlers by `${source}.${type}` key: exact (`github.push`) or a pattern where `*` matches one or more
+   * characters other than `.` and `**` matches anything. The most specific match wins (exact, then most literal
+   * characters, then fewer `**`, then first declared).
+   */
+  readonly handlers: { readonly [K in keyof Schemas]: EventHandler<unknown> | SchemaHandler<Schemas[K]> };
+  /** Runs for events no key matches. Without it, such events are dead-lettered as `UnknownEventTypeError`. */
+  readonly default?: EventHandler<unknown>;
+}

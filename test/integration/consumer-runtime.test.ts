@@ -1,0 +1,481 @@
+/**
+ * The real consumer runtime (`defineConsumer` with its SDK clients and Powertools utilities) against the embedded
+ * emulators: fauxqs for SQS and S3, dynalite for the idempotency table. Queues, DLQs, table and bucket come from
+ * the local topology, and the runtime configuration from the same wiring the stack uses. Lambda's event source
+ * mapping is played by `deliver` below: receive, invoke, delete what succeeded.
+ */
+import { randomUUID } from 'node:crypto';
+import { ScanCommand } from '@aws-sdk/client-dynamodb';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
+import {
+  DeleteMessageBatchCommand,
+  type Message,
+  ReceiveMessageCommand,
+  SendMessageCommand,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
+import { Duration } from 'aws-cdk-lib';
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { defineConsumer, PermanentError } from '../../lambda/consumer';
+import type { ConsumerDefinition } from '../../lambda/consumer/types';
+import {
+  ENVELOPE_VERSION,
+  FAILURE_ATTRIBUTES,
+  MESSAGE_ATTRIBUTES,
+  type WebhookEnvelope,
+} from '../../lambda/shared/envelope';
+import { CONSUMER_CONFIG_ENV } from '../../lambda/shared/runtime-config';
+import { defineConfig, resolveConfig } from '../../lib/config';
+import { localDynamoClient, localS3Client, localSqsClient } from '../../lib/local/clients';
+import { type Emulators, startEmulators } from '../../lib/local/emulators';
+import { createTopology, type LocalTopology } from '../../lib/local/topology';
+import { consumerRuntimeConfig } from '../../lib/runtime-wiring';
+
+const config = resolveConfig(
+  defineConfig({
+    stackName: 'ConsumerIt',
+    sources: { github: { type: 'github' }, shopify: { type: 'shopify' } },
+    queues: {
+      events: {
+        maxReceiveCount: 5,
+        consumer: {
+          entry: 'lambda/consumers/events.ts',
+          timeout: Duration.seconds(30),
+          // One-second backoff, so a retried record visibly comes back long before the 180 s visibility timeout.
+          retry: { base: Duration.seconds(1), factor: 1, max: Duration.seconds(1) },
+        },
+      },
+      orders: {
+        fifo: true,
+        fifoGrouping: { path: 'id' },
+        consumer: {
+          entry: 'lambda/consumers/orders.ts',
+          timeout: Duration.seconds(30),
+          retry: { base: Duration.seconds(1), factor: 1, max: Duration.seconds(1) },
+        },
+      },
+    },
+    defaultRoute: { queues: ['events'] },
+  }),
+);
+
+let emulators: Emulators;
+let topology: LocalTopology;
+let sqs: SQSClient;
+
+const lambdaContext = {
+  getRemainingTimeInMillis: () => 25_000,
+  awsRequestId: 'it',
+  functionName: 'it',
+} as Context;
+
+function queueOf(name: string) {
+  const queue = config.queues.find((q) => q.name === name);
+  const local = topology.queues[name];
+  if (!queue || !local) throw new Error(`no queue ${name}`);
+  return { queue, local };
+}
+
+/** A consumer module as Lambda would load it, configured for `queueName` like the stack configures it. */
+function consumerFor(queueName: string, definition: ConsumerDefinition) {
+  vi.stubEnv(
+    CONSUMER_CONFIG_ENV,
+    JSON.stringify(consumerRuntimeConfig(queueOf(queueName).queue, topology.resources)),
+  );
+  return defineConsumer(definition);
+}
+
+function envelopeOf(overrides: Partial<WebhookEnvelope> = {}): WebhookEnvelope {
+  return {
+    v: ENVELOPE_VERSION,
+    id: `delivery-${randomUUID()}`,
+    source: 'github',
+    type: 'push',
+    receivedAt: new Date().toISOString(),
+    headers: {},
+    contentType: 'application/json',
+    body: JSON.stringify({ ref: 'refs/heads/main' }),
+    bodyEncoding: 'utf8',
+    ...overrides,
+  };
+}
+
+async function send(queueName: string, env: WebhookEnvelope, groupId?: string) {
+  const { local } = queueOf(queueName);
+  await sqs.send(
+    new SendMessageCommand({
+      QueueUrl: local.url,
+      MessageBody: JSON.stringify(env),
+      MessageAttributes: {
+        [MESSAGE_ATTRIBUTES.source]: { DataType: 'String', StringValue: env.source },
+        [MESSAGE_ATTRIBUTES.type]: { DataType: 'String', StringValue: env.type },
+        [MESSAGE_ATTRIBUTES.eventId]: { DataType: 'String', StringValue: env.id },
+      },
+      ...(groupId ? { MessageGroupId: groupId, MessageDeduplicationId: env.id } : {}),
+    }),
+  );
+}
+
+/** Receives until `max` messages or `waitSeconds` pass; with `fill: false`, returns after the first non-empty receive. */
+async function receive(url: string, max: number, waitSeconds: number, fill = true): Promise<Message[]> {
+  const messages: Message[] = [];
+  const deadline = Date.now() + waitSeconds * 1_000;
+  do {
+    const response = await sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: url,
+        MaxNumberOfMessages: Math.min(10, max - messages.length),
+        WaitTimeSeconds: Math.max(0, Math.min(20, Math.ceil((deadline - Date.now()) / 1_000))),
+        MessageSystemAttributeNames: ['All'],
+        MessageAttributeNames: ['All'],
+      }),
+    );
+    messages.push(...(response.Messages ?? []));
+  } while ((fill || messages.length === 0) && messages.length < max && Date.now() < deadline);
+  return messages;
+}
+
+function toRecord(message: Message, queueArn: string): SQSRecord {
+  const attributes = message.Attributes ?? {};
+  return {
+    messageId: message.MessageId ?? '',
+    receiptHandle: message.ReceiptHandle ?? '',
+    body: message.Body ?? '',
+    attributes: attributes as unknown as SQSRecord['attributes'],
+    messageAttributes: Object.fromEntries(
+      Object.entries(message.MessageAttributes ?? {}).map(([name, value]) => [
+        name,
+        {
+          dataType: value.DataType ?? 'String',
+          ...(value.StringValue ? { stringValue: value.StringValue } : {}),
+        },
+      ]),
+    ),
+    md5OfBody: message.MD5OfBody ?? '',
+    eventSource: 'aws:sqs',
+    eventSourceARN: queueArn,
+    awsRegion: emulators.region,
+  };
+}
+
+/** One event-source-mapping cycle: receive up to `max`, invoke, delete the records that did not fail. */
+async function deliver(
+  queueName: string,
+  handler: (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>,
+  max = 10,
+  waitSeconds = 5,
+  fill = true,
+): Promise<{ records: SQSRecord[]; response: SQSBatchResponse }> {
+  const { local } = queueOf(queueName);
+  const messages = await receive(local.url, max, waitSeconds, fill);
+  const records = messages.map((m) => toRecord(m, local.arn));
+  const response = await handler({ Records: records }, lambdaContext);
+  const failed = new Set(response.batchItemFailures.map((f) => f.itemIdentifier));
+  const done = records.filter((r) => !failed.has(r.messageId));
+  if (done.length > 0) {
+    await sqs.send(
+      new DeleteMessageBatchCommand({
+        QueueUrl: local.url,
+        Entries: done.map((r, i) => ({ Id: String(i), ReceiptHandle: r.receiptHandle })),
+      }),
+    );
+  }
+  return { records, response };
+}
+
+async function drain(url: string) {
+  for (;;) {
+    const messages = await receive(url, 10, 0);
+    if (messages.length === 0) return;
+    await sqs.send(
+      new DeleteMessageBatchCommand({
+        QueueUrl: url,
+        Entries: messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle ?? '' })),
+      }),
+    );
+  }
+}
+
+beforeAll(async () => {
+  emulators = await startEmulators();
+  topology = await createTopology(config, emulators);
+  sqs = localSqsClient(emulators);
+}, 60_000);
+
+afterAll(async () => {
+  sqs?.destroy();
+  await emulators?.stop();
+});
+
+describe('consumer runtime on the emulators', () => {
+  const stubbed = () => {
+    vi.stubEnv('AWS_REGION', emulators.region);
+    vi.stubEnv('AWS_ACCESS_KEY_ID', 'hookline-local');
+    vi.stubEnv('AWS_SECRET_ACCESS_KEY', 'hookline-local');
+    vi.stubEnv('AWS_ENDPOINT_URL_SQS', emulators.endpoints.sqs);
+    vi.stubEnv('AWS_ENDPOINT_URL_S3', emulators.endpoints.s3);
+    vi.stubEnv('AWS_ENDPOINT_URL_DYNAMODB', emulators.endpoints.dynamodb);
+    // Keep the test output readable; the log and EMF lines are asserted in the unit tests.
+    vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+  };
+
+  afterEach(async () => {
+    vi.unstubAllEnvs();
+    vi.restoreAllMocks();
+    for (const q of Object.values(topology.queues)) {
+      await drain(q.url);
+      await drain(q.deadLetterUrl);
+    }
+  });
+
+  it('C19: only the failing record comes back, after the backoff, with receive count 2', async () => {
+    stubbed();
+    const handler = consumerFor('events', {
+      handlers: {
+        'github.push': async (event, ctx) => {
+          if (event.id.endsWith('-3') && ctx.attempt === 1) throw new Error('message 3 fails once');
+        },
+      },
+    });
+    const envelopes = Array.from({ length: 10 }, (_, i) =>
+      envelopeOf({ id: `c19-${randomUUID()}-${i + 1}` }),
+    );
+    for (const env of envelopes) await send('events', env);
+
+    const first = await deliver('events', handler, 10);
+    expect(first.records).toHaveLength(10);
+    const failedRecord = first.records.find((r) => JSON.parse(r.body).id.endsWith('-3'));
+    expect(first.response.batchItemFailures).toStrictEqual([{ itemIdentifier: failedRecord?.messageId }]);
+
+    // The 180 s queue visibility timeout would hold it for minutes; the 1 s backoff brings it back now.
+    const again = await receive(queueOf('events').local.url, 10, 8, false);
+    expect(again.map((m) => m.MessageId)).toStrictEqual([failedRecord?.messageId]);
+    expect(again[0]?.Attributes?.ApproximateReceiveCount).toBe('2');
+  });
+
+  it('C22/permanent: the DLQ receives the message with its reason attributes and the original ones', async () => {
+    stubbed();
+    const handler = consumerFor('events', {
+      handlers: {
+        'github.push': async () => {
+          throw new PermanentError('repository no longer exists');
+        },
+      },
+    });
+    const env = envelopeOf();
+    await send('events', env);
+
+    const { response } = await deliver('events', handler, 1);
+    expect(response.batchItemFailures).toStrictEqual([]);
+
+    const { local } = queueOf('events');
+    const dead = await receive(local.deadLetterUrl, 1, 5);
+    expect(dead).toHaveLength(1);
+    expect(JSON.parse(dead[0]?.Body ?? '{}')).toStrictEqual(env);
+    const attrs = dead[0]?.MessageAttributes ?? {};
+    expect(attrs[FAILURE_ATTRIBUTES.errorName]?.StringValue).toBe('PermanentError');
+    expect(attrs[FAILURE_ATTRIBUTES.errorMessage]?.StringValue).toBe('repository no longer exists');
+    expect(attrs[FAILURE_ATTRIBUTES.attempt]?.StringValue).toBe('1');
+    expect(attrs[FAILURE_ATTRIBUTES.consumer]?.StringValue).toBe('events');
+    expect(attrs[FAILURE_ATTRIBUTES.failedAt]?.StringValue).toMatch(/^\d{4}-\d{2}-\d{2}T/);
+    expect(attrs[MESSAGE_ATTRIBUTES.eventId]?.StringValue).toBe(env.id);
+    expect(await receive(local.url, 1, 0)).toHaveLength(0);
+  });
+
+  it('C22: a poison message is dead-lettered by the consumer on attempt maxReceiveCount, with its reason', async () => {
+    stubbed();
+    let calls = 0;
+    const handler = consumerFor('events', {
+      handlers: {
+        'github.push': async () => {
+          calls++;
+          throw new Error('always broken');
+        },
+      },
+    });
+    await send('events', envelopeOf());
+
+    for (let attempt = 1; attempt <= 5; attempt++) {
+      const { records, response } = await deliver('events', handler, 1, 8);
+      expect(records.map((r) => r.attributes.ApproximateReceiveCount)).toStrictEqual([String(attempt)]);
+      expect(response.batchItemFailures).toHaveLength(attempt < 5 ? 1 : 0);
+    }
+
+    expect(calls).toBe(5);
+    const dead = await receive(queueOf('events').local.deadLetterUrl, 1, 5);
+    expect(dead[0]?.MessageAttributes?.[FAILURE_ATTRIBUTES.errorMessage]?.StringValue).toBe('always broken');
+    expect(dead[0]?.MessageAttributes?.[FAILURE_ATTRIBUTES.attempt]?.StringValue).toBe('5');
+  }, 60_000);
+
+  it('C24: duplicates of one delivery id cause one side effect; the idempotency record is in DynamoDB', async () => {
+    stubbed();
+    const effects: string[] = [];
+    const handler = consumerFor('events', {
+      handlers: {
+        'github.push': async (event) => {
+          effects.push(event.id);
+        },
+      },
+    });
+    const env = envelopeOf();
+    await send('events', env);
+    await deliver('events', handler, 1);
+    await send('events', env);
+    const second = await deliver('events', handler, 1);
+
+    expect(second.response.batchItemFailures).toStrictEqual([]);
+    expect(effects).toStrictEqual([env.id]);
+    const dynamo = localDynamoClient(emulators);
+    try {
+      const items = await dynamo.send(new ScanCommand({ TableName: topology.idempotencyTableName }));
+      const statuses = (items.Items ?? []).map((item) => ({ id: item.id?.S, status: item.status?.S }));
+      expect(statuses).toContainEqual({ id: expect.stringMatching(/^events#/), status: 'COMPLETED' });
+    } finally {
+      dynamo.destroy();
+    }
+  });
+
+  it('C24: an in-flight duplicate in the same batch is reported as a failure, not dropped', async () => {
+    stubbed();
+    let calls = 0;
+    const handler = consumerFor('events', {
+      handlers: {
+        'github.push': async () => {
+          calls++;
+          await new Promise((resolve) => setTimeout(resolve, 300));
+        },
+      },
+    });
+    const env = envelopeOf();
+    await send('events', env);
+    await send('events', env);
+
+    const { records, response } = await deliver('events', handler, 2);
+
+    expect(records).toHaveLength(2);
+    expect(calls).toBe(1);
+    expect(response.batchItemFailures).toHaveLength(1);
+    // It comes back after the backoff, and is then recognised as done.
+    const retried = await deliver('events', handler, 1, 8);
+    expect(retried.response.batchItemFailures).toStrictEqual([]);
+    expect(calls).toBe(1);
+  });
+
+  it('C25: an invocation that dies mid-record blocks retries only until its timeout, then the retry runs', async () => {
+    stubbed();
+    const effects: string[] = [];
+    const hang = new Promise<void>(() => {});
+    const dying = consumerFor('events', {
+      handlers: {
+        'github.push': async () => {
+          await hang;
+        },
+      },
+    });
+    const env = envelopeOf();
+    await send('events', env);
+    const { local } = queueOf('events');
+    const [message] = await receive(local.url, 1, 5);
+    if (!message) throw new Error('no message');
+    // 5 s left: above the 3 s deadline margin, so the record starts, and its in-progress lock expires with it.
+    const dyingContext = { ...lambdaContext, getRemainingTimeInMillis: () => 5_000 };
+    const diedAt = Date.now();
+    void dying({ Records: [toRecord(message, local.arn)] }, dyingContext);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await sqs.send(
+      new DeleteMessageBatchCommand({
+        QueueUrl: local.url,
+        Entries: [{ Id: '0', ReceiptHandle: message.ReceiptHandle }],
+      }),
+    );
+
+    const fresh = consumerFor('events', {
+      handlers: {
+        'github.push': async (event) => {
+          effects.push(event.id);
+        },
+      },
+    });
+    await send('events', env);
+    const whileLocked = await deliver('events', fresh, 1);
+    expect(whileLocked.response.batchItemFailures).toHaveLength(1);
+    expect(effects).toStrictEqual([]);
+
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, diedAt + 5_500 - Date.now())));
+    const afterTimeout = await deliver('events', fresh, 1, 8);
+    expect(afterTimeout.response.batchItemFailures).toStrictEqual([]);
+    expect(effects).toStrictEqual([env.id]);
+  }, 30_000);
+
+  it('claim check: a payload stored in S3 is fetched before the handler runs', async () => {
+    stubbed();
+    const s3 = localS3Client(emulators);
+    const key = `payloads/${randomUUID()}`;
+    const bucket = topology.payloadBucketName;
+    try {
+      await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: JSON.stringify({ ref: 'big' }) }));
+    } finally {
+      s3.destroy();
+    }
+    const seen: unknown[] = [];
+    const handler = consumerFor('events', {
+      handlers: {
+        'github.push': async (event) => {
+          seen.push(event.payload);
+        },
+      },
+    });
+    await send('events', envelopeOf({ body: undefined, payloadRef: { bucket, key, sizeBytes: 13 } }));
+
+    const { response } = await deliver('events', handler, 1);
+
+    expect(response.batchItemFailures).toStrictEqual([]);
+    expect(seen).toStrictEqual([{ ref: 'big' }]);
+  });
+
+  it('C27: FIFO: a failure in group A holds back the rest of A; group B goes on; order survives the retry', async () => {
+    stubbed();
+    const order: string[] = [];
+    let failOnce = true;
+    const handler = consumerFor('orders', {
+      handlers: {
+        'shopify.**': async (event) => {
+          if (event.id.startsWith('a2') && failOnce) {
+            failOnce = false;
+            throw new Error('A2 fails once');
+          }
+          order.push(event.id.slice(0, 2));
+        },
+      },
+    });
+    for (const [id, group] of [
+      ['a1', 'A'],
+      ['b1', 'B'],
+      ['a2', 'A'],
+      ['b2', 'B'],
+      ['a3', 'A'],
+    ] as const) {
+      await send(
+        'orders',
+        envelopeOf({ id: `${id}-${randomUUID()}`, source: 'shopify', type: 'orders/create' }),
+        group,
+      );
+    }
+
+    // fauxqs hands out one in-flight message per group at a time; SQS may return several. Either way the
+    // observable result must be the same: A in order after its retry, B never held back by A.
+    const failedGroups: string[] = [];
+    for (let cycle = 0; cycle < 10 && order.length < 5; cycle++) {
+      const { records, response } = await deliver('orders', handler, 5, 5, false);
+      const failed = new Set(response.batchItemFailures.map((f) => f.itemIdentifier));
+      failedGroups.push(
+        ...records.filter((r) => failed.has(r.messageId)).map((r) => r.attributes.MessageGroupId ?? ''),
+      );
+    }
+
+    expect(order).toStrictEqual(['a1', 'b1', 'b2', 'a2', 'a3']);
+    expect(failedGroups.length).toBeGreaterThan(0);
+    expect(new Set(failedGroups)).toStrictEqual(new Set(['A']));
+  });
+});

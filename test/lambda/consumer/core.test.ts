@@ -1,0 +1,708 @@
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { PermanentError } from '../../../lambda/consumer/errors';
+import type { ConsumerEvent, HandlerContext } from '../../../lambda/consumer/types';
+import { FAILURE_ATTRIBUTES } from '../../../lambda/shared/envelope';
+import { envelope, failedIds, harness, lambdaContext, NOW, record, sqsEvent } from './fakes';
+
+const ok = async () => {};
+
+describe('consumer core: partial batch failures (C19, C20)', () => {
+  it('C19: a batch of 10 where message 3 throws reports only message 3 and backs it off', async () => {
+    const seen: string[] = [];
+    const envelopes = Array.from({ length: 10 }, (_, i) => envelope({ id: `evt-${i + 1}` }));
+    const { core, queue, logger } = harness({
+      handlers: {
+        'github.push': async (event) => {
+          seen.push(event.id);
+          if (event.id === 'evt-3') throw new Error('downstream 503');
+        },
+      },
+    });
+    const records = envelopes.map((e) => record(e));
+
+    const response = await core.processBatch(sqsEvent(records), lambdaContext());
+
+    expect(response).toStrictEqual({ batchItemFailures: [{ itemIdentifier: records[2]?.messageId }] });
+    expect(seen.sort()).toStrictEqual(envelopes.map((e) => e.id).sort());
+    expect(queue.visibilityChanges).toStrictEqual([
+      { messageId: records[2]?.messageId, seconds: expect.any(Number) },
+    ]);
+    expect(queue.deadLetters).toHaveLength(0);
+    expect(logger.outcomeOf('evt-3')).toMatchObject({ outcome: 'retried', reason: 'Error: downstream 503' });
+    expect(logger.outcomes().filter((o) => o.outcome === 'processed')).toHaveLength(9);
+  });
+
+  it('C20: when every record fails it returns the full list instead of throwing', async () => {
+    const { core, queue } = harness({
+      handlers: {
+        '**': async () => {
+          throw new Error('database down');
+        },
+      },
+    });
+    const records = [record(envelope()), record(envelope()), record(envelope())];
+
+    const response = await core.processBatch(sqsEvent(records), lambdaContext());
+
+    expect(failedIds(response).sort()).toStrictEqual(records.map((r) => r.messageId).sort());
+    expect(queue.visibilityChanges).toHaveLength(3);
+  });
+
+  it('C20: an empty batch succeeds with no failures', async () => {
+    const { core } = harness({ handlers: { '**': ok } });
+    expect(await core.processBatch(sqsEvent([]), lambdaContext())).toStrictEqual({ batchItemFailures: [] });
+  });
+
+  it('C20: throws rather than report a failed record that has no messageId', async () => {
+    const { core } = harness({
+      handlers: {
+        '**': async () => {
+          throw new Error('boom');
+        },
+      },
+    });
+    const broken = record(envelope(), { messageId: '' });
+    await expect(core.processBatch(sqsEvent([broken, record(envelope())]), lambdaContext())).rejects.toThrow(
+      /without a valid messageId/,
+    );
+  });
+});
+
+describe('consumer core: retries with backoff', () => {
+  it('sets the visibility from the receive count: equal jitter within [ceiling/2, ceiling]', async () => {
+    const fail = async () => {
+      throw new Error('try later');
+    };
+    const low = harness({ handlers: { '**': fail } }, {}, { random: () => 0 });
+    const high = harness({ handlers: { '**': fail } }, {}, { random: () => 0.999 });
+    const records = [1, 2, 3, 4].map((attempt) => record(envelope(), { attempt, messageId: `m${attempt}` }));
+
+    await low.core.processBatch(sqsEvent(records), lambdaContext());
+    await high.core.processBatch(sqsEvent(records), lambdaContext());
+
+    const byId = (changes: Array<{ messageId: string; seconds: number }>) =>
+      Object.fromEntries(changes.map((c) => [c.messageId, c.seconds]));
+    // base 10 s, factor 2: ceilings 10, 20, 40, 80 s.
+    expect(byId(low.queue.visibilityChanges)).toStrictEqual({ m1: 5, m2: 10, m3: 20, m4: 40 });
+    expect(byId(high.queue.visibilityChanges)).toStrictEqual({ m1: 10, m2: 20, m3: 40, m4: 80 });
+  });
+
+  it('still reports the failure when ChangeMessageVisibility fails', async () => {
+    const { core, queue, logger } = harness({
+      handlers: {
+        '**': async () => {
+          throw new Error('flaky');
+        },
+      },
+    });
+    queue.failVisibility = true;
+    const rec = record(envelope());
+
+    const response = await core.processBatch(sqsEvent([rec]), lambdaContext());
+
+    expect(failedIds(response)).toStrictEqual([rec.messageId]);
+    expect(
+      logger.lines.some((l) => l.level === 'warn' && /ChangeMessageVisibility failed/.test(l.message)),
+    ).toBe(true);
+  });
+});
+
+describe('consumer core: dead-lettering (C22 and permanent failures)', () => {
+  it('C22: on the final attempt a failing record goes to the DLQ with its reason and is reported done', async () => {
+    const env = envelope({ id: 'poison' });
+    const { core, queue, logger, metrics } = harness(
+      {
+        handlers: {
+          'github.push': async () => {
+            throw new TypeError('cannot read properties of undefined');
+          },
+        },
+      },
+      { maxReceiveCount: 5 },
+    );
+    const rec = record(env, {
+      attempt: 5,
+      extraAttributes: { custom: { dataType: 'String', stringValue: 'kept' } },
+    });
+
+    const response = await core.processBatch(sqsEvent([rec]), lambdaContext());
+
+    expect(response.batchItemFailures).toStrictEqual([]);
+    expect(queue.visibilityChanges).toHaveLength(0);
+    expect(queue.deadLetters).toHaveLength(1);
+    const sent = queue.deadLetters[0];
+    expect(sent?.body).toBe(rec.body);
+    expect(sent?.attributes).toMatchObject({
+      custom: { DataType: 'String', StringValue: 'kept' },
+      'hookline.id': { DataType: 'String', StringValue: 'poison' },
+      [FAILURE_ATTRIBUTES.errorName]: { DataType: 'String', StringValue: 'TypeError' },
+      [FAILURE_ATTRIBUTES.errorMessage]: {
+        DataType: 'String',
+        StringValue: 'cannot read properties of undefined',
+      },
+      [FAILURE_ATTRIBUTES.attempt]: { DataType: 'Number', StringValue: '5' },
+      [FAILURE_ATTRIBUTES.consumer]: { DataType: 'String', StringValue: 'events' },
+      [FAILURE_ATTRIBUTES.failedAt]: { DataType: 'String', StringValue: new Date(NOW).toISOString() },
+    });
+    expect(logger.outcomeOf('poison')).toMatchObject({
+      outcome: 'dead-lettered',
+      attempt: 5,
+      queue: 'events',
+    });
+    expect(metrics.total('DeadLettered')).toBe(1);
+    expect(metrics.total('Failed')).toBe(1);
+  });
+
+  it('C22: before the final attempt the same failure is retried, not dead-lettered', async () => {
+    const { core, queue } = harness(
+      {
+        handlers: {
+          '**': async () => {
+            throw new Error('x');
+          },
+        },
+      },
+      { maxReceiveCount: 5 },
+    );
+    const rec = record(envelope(), { attempt: 4 });
+    expect(failedIds(await core.processBatch(sqsEvent([rec]), lambdaContext()))).toStrictEqual([
+      rec.messageId,
+    ]);
+    expect(queue.deadLetters).toHaveLength(0);
+  });
+
+  it('reports a final-attempt failure when the DLQ send fails, so SQS redrive still catches it', async () => {
+    const { core, queue, logger } = harness({
+      handlers: {
+        '**': async () => {
+          throw new Error('x');
+        },
+      },
+    });
+    queue.failDeadLetter = true;
+    const rec = record(envelope(), { attempt: 5 });
+
+    expect(failedIds(await core.processBatch(sqsEvent([rec]), lambdaContext()))).toStrictEqual([
+      rec.messageId,
+    ]);
+    expect(logger.lines.some((l) => l.level === 'error' && /dead-letter send failed/.test(l.message))).toBe(
+      true,
+    );
+  });
+
+  it.each([
+    [
+      'a PermanentError from the handler',
+      {
+        handlers: {
+          'github.push': async () => {
+            throw new PermanentError('repository was deleted');
+          },
+        },
+      },
+      JSON.stringify(envelope({ id: 'p1' })),
+      'PermanentError',
+    ],
+    [
+      'a schema failure',
+      { handlers: { 'github.push': { schema: z.object({ ref: z.number() }), handle: ok } } },
+      JSON.stringify(envelope({ id: 'p1' })),
+      'InvalidPayloadError',
+    ],
+    [
+      'an unknown type with no default',
+      { handlers: { 'stripe.**': ok } },
+      JSON.stringify(envelope({ id: 'p1' })),
+      'UnknownEventTypeError',
+    ],
+    ['an unparseable envelope', { handlers: { '**': ok } }, '{"not":"an envelope"}', 'InvalidEnvelopeError'],
+    [
+      'a body that is not the JSON its content type says',
+      { handlers: { '**': ok } },
+      JSON.stringify(envelope({ id: 'p1', body: '{broken' })),
+      'InvalidPayloadError',
+    ],
+  ])('dead-letters %s on the first attempt', async (_, definition, body, errorName) => {
+    const { core, queue, logger } = harness(definition);
+    const rec = record(envelope({ id: 'p1' }), { attempt: 1, body });
+
+    const response = await core.processBatch(sqsEvent([rec]), lambdaContext());
+
+    expect(response.batchItemFailures).toStrictEqual([]);
+    expect(queue.visibilityChanges).toHaveLength(0);
+    expect(
+      queue.deadLetters.map((m) => m.attributes[FAILURE_ATTRIBUTES.errorName]?.StringValue),
+    ).toStrictEqual([errorName]);
+    expect(queue.deadLetters[0]?.attributes[FAILURE_ATTRIBUTES.attempt]?.StringValue).toBe('1');
+    expect(logger.outcomeOf('p1')).toMatchObject({ outcome: 'dead-lettered', attempt: 1 });
+  });
+
+  it('a permanent failure whose DLQ send fails is reported as a failure (never lost)', async () => {
+    const { core, queue } = harness({ handlers: {} });
+    queue.failDeadLetter = true;
+    const rec = record(envelope());
+    expect(failedIds(await core.processBatch(sqsEvent([rec]), lambdaContext()))).toStrictEqual([
+      rec.messageId,
+    ]);
+  });
+});
+
+describe('consumer core: deadline', () => {
+  it('reports records as failures without running them when the remaining time is below the margin', async () => {
+    let calls = 0;
+    const { core, queue, logger } = harness(
+      {
+        handlers: {
+          '**': async () => {
+            calls++;
+          },
+        },
+      },
+      { deadlineMarginMs: 3_000 },
+    );
+    const records = [record(envelope({ id: 'late-1' }), { attempt: 5 }), record(envelope({ id: 'late-2' }))];
+
+    const response = await core.processBatch(sqsEvent(records), lambdaContext(2_999));
+
+    expect(failedIds(response).sort()).toStrictEqual(records.map((r) => r.messageId).sort());
+    expect(calls).toBe(0);
+    // No backoff and no dead-lettering: the record never ran, even on its last attempt.
+    expect(queue.visibilityChanges).toHaveLength(0);
+    expect(queue.deadLetters).toHaveLength(0);
+    expect(logger.outcomeOf('late-1')).toMatchObject({ outcome: 'deferred', attempt: 5 });
+  });
+
+  it('runs the records started before the margin and defers the rest (limited parallelism)', async () => {
+    let remaining = 10_000;
+    const ran: string[] = [];
+    const { core } = harness(
+      {
+        handlers: {
+          '**': async (event) => {
+            ran.push(event.id);
+            remaining -= 4_000;
+          },
+        },
+      },
+      { parallelism: 1, deadlineMarginMs: 3_000 },
+    );
+    const records = ['a', 'b', 'c', 'd'].map((id) => record(envelope({ id })));
+
+    const response = await core.processBatch(sqsEvent(records), {
+      getRemainingTimeInMillis: () => remaining,
+    });
+
+    expect(ran).toStrictEqual(['a', 'b']);
+    expect(failedIds(response)).toStrictEqual([records[2]?.messageId, records[3]?.messageId]);
+  });
+});
+
+describe('consumer core: idempotency (C21, C23, C24, C25)', () => {
+  it('C24: a completed duplicate is skipped without calling the handler and counted', async () => {
+    let calls = 0;
+    const { core, logger, metrics } = harness(
+      {
+        handlers: {
+          '**': async () => {
+            calls++;
+          },
+        },
+      },
+      {},
+      { idempotency: true },
+    );
+    const env = envelope({ id: 'dup' });
+
+    await core.processBatch(sqsEvent([record(env)]), lambdaContext());
+    const second = await core.processBatch(sqsEvent([record(env)]), lambdaContext());
+
+    expect(calls).toBe(1);
+    expect(second.batchItemFailures).toStrictEqual([]);
+    expect(logger.outcomes().map((o) => o.outcome)).toStrictEqual(['processed', 'duplicate']);
+    expect(metrics.total('Duplicate')).toBe(1);
+  });
+
+  it('C24: two copies racing in one batch: one runs, the in-flight duplicate is reported as a failure', async () => {
+    let release: () => void = () => {};
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let calls = 0;
+    const { core, queue, logger } = harness(
+      {
+        handlers: {
+          '**': async () => {
+            calls++;
+            await gate;
+          },
+        },
+      },
+      {},
+      { idempotency: true },
+    );
+    const env = envelope({ id: 'race' });
+    const first = record(env);
+    const copy = record(env);
+
+    const pending = core.processBatch(sqsEvent([first, copy]), lambdaContext());
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    release();
+    const response = await pending;
+
+    expect(calls).toBe(1);
+    expect(failedIds(response)).toStrictEqual([copy.messageId]);
+    expect(queue.visibilityChanges.map((c) => c.messageId)).toStrictEqual([copy.messageId]);
+    expect(logger.outcomeOf(copy.messageId)).toMatchObject({
+      outcome: 'retried',
+      reason: expect.stringMatching(/^IdempotencyAlreadyInProgressError/),
+    });
+  });
+
+  it('C24: an in-progress duplicate on its final attempt is dead-lettered with its reason, not dropped', async () => {
+    const { core, queue, idempotency } = harness({ handlers: { '**': ok } }, {}, { idempotency: true });
+    const env = envelope({ id: 'busy' });
+    idempotency?.states.set('events#busy', 'in-progress');
+
+    const response = await core.processBatch(sqsEvent([record(env, { attempt: 5 })]), lambdaContext());
+
+    expect(response.batchItemFailures).toStrictEqual([]);
+    expect(queue.deadLetters[0]?.attributes[FAILURE_ATTRIBUTES.errorName]?.StringValue).toBe(
+      'IdempotencyAlreadyInProgressError',
+    );
+  });
+
+  it('C21: after a whole-batch redelivery, records that already succeeded are not applied twice', async () => {
+    const effects: string[] = [];
+    const { core } = harness(
+      {
+        handlers: {
+          '**': async (event) => {
+            if (event.id === 'e3' && !effects.includes('crash')) {
+              effects.push('crash');
+              throw new Error('simulated crash');
+            }
+            effects.push(event.id);
+          },
+        },
+      },
+      {},
+      { idempotency: true },
+    );
+    const envelopes = ['e1', 'e2', 'e3'].map((id) => envelope({ id }));
+
+    await core.processBatch(sqsEvent(envelopes.map((e) => record(e))), lambdaContext());
+    // The Lambda died after the batch: every message comes back with a new receive.
+    await core.processBatch(sqsEvent(envelopes.map((e) => record(e, { attempt: 2 }))), lambdaContext());
+
+    expect(effects.filter((e) => e !== 'crash').sort()).toStrictEqual(['e1', 'e2', 'e3']);
+  });
+
+  it('C23: a redriven copy (new SQS messageId, same envelope id) is recognised as already processed', async () => {
+    let calls = 0;
+    const { core, logger } = harness(
+      {
+        handlers: {
+          '**': async () => {
+            calls++;
+          },
+        },
+      },
+      {},
+      { idempotency: true },
+    );
+    const env = envelope({ id: 'delivery-42' });
+
+    await core.processBatch(sqsEvent([record(env, { messageId: 'original' })]), lambdaContext());
+    await core.processBatch(sqsEvent([record(env, { messageId: 'redriven-copy' })]), lambdaContext());
+
+    expect(calls).toBe(1);
+    expect(logger.outcomeOf('redriven-copy')).toMatchObject({ outcome: 'duplicate', id: 'delivery-42' });
+  });
+
+  it('C23: the idempotency key is the consumer name and the envelope id, never the SQS message id', async () => {
+    const { core, idempotency } = harness(
+      { handlers: { '**': ok } },
+      { name: 'orders' },
+      { idempotency: true },
+    );
+    await core.processBatch(
+      sqsEvent([record(envelope({ id: 'abc' }), { messageId: 'm-1' })]),
+      lambdaContext(),
+    );
+    expect([...(idempotency?.states.keys() ?? [])]).toStrictEqual(['orders#abc']);
+  });
+
+  it('C25: hands the Lambda context to the idempotency layer so in-progress expiry tracks the timeout', async () => {
+    const { core, idempotency } = harness({ handlers: { '**': ok } }, {}, { idempotency: true });
+    const context = lambdaContext(12_345);
+    await core.processBatch(sqsEvent([record(envelope())]), context);
+    expect(idempotency?.contexts).toStrictEqual([context]);
+  });
+
+  it('a failed handler releases the key so the retry runs again', async () => {
+    let calls = 0;
+    const { core } = harness(
+      {
+        handlers: {
+          '**': async () => {
+            calls++;
+            if (calls === 1) throw new Error('first time fails');
+          },
+        },
+      },
+      {},
+      { idempotency: true },
+    );
+    const env = envelope();
+    await core.processBatch(sqsEvent([record(env)]), lambdaContext());
+    const retry = await core.processBatch(sqsEvent([record(env, { attempt: 2 })]), lambdaContext());
+    expect(calls).toBe(2);
+    expect(retry.batchItemFailures).toStrictEqual([]);
+  });
+});
+
+describe('consumer core: throttling (C26)', () => {
+  it('C26: a record whose receive count was inflated by throttling still runs and is not dead-lettered', async () => {
+    const { core, queue, logger } = harness({ handlers: { '**': ok } }, { maxReceiveCount: 5 });
+    const rec = record(envelope({ id: 'throttled' }), { attempt: 4 });
+    expect((await core.processBatch(sqsEvent([rec]), lambdaContext())).batchItemFailures).toStrictEqual([]);
+    expect(queue.deadLetters).toHaveLength(0);
+    expect(logger.outcomeOf('throttled')).toMatchObject({ outcome: 'processed', attempt: 4 });
+  });
+});
+
+describe('consumer core: FIFO (C27)', () => {
+  it('C27: a failure in group A stops the later A records; group B goes on; the group backs off together', async () => {
+    const ran: string[] = [];
+    const { core, queue, logger } = harness(
+      {
+        handlers: {
+          '**': async (event) => {
+            ran.push(event.id);
+            if (event.id === 'a2') throw new Error('A is broken');
+          },
+        },
+      },
+      { fifo: true, name: 'orders' },
+    );
+    const layout: Array<[string, string]> = [
+      ['a1', 'A'],
+      ['b1', 'B'],
+      ['a2', 'A'],
+      ['b2', 'B'],
+      ['a3', 'A'],
+      ['b3', 'B'],
+    ];
+    const records = layout.map(([id, group]) =>
+      record(envelope({ id }), { groupId: group, messageId: `m-${id}` }),
+    );
+
+    const response = await core.processBatch(sqsEvent(records), lambdaContext());
+
+    expect(ran).toStrictEqual(['a1', 'b1', 'a2', 'b2', 'b3']);
+    expect(failedIds(response)).toStrictEqual(['m-a2', 'm-a3']);
+    const delayOfA2 = queue.visibilityChanges.find((c) => c.messageId === 'm-a2')?.seconds;
+    expect(queue.visibilityChanges).toStrictEqual([
+      { messageId: 'm-a2', seconds: delayOfA2 },
+      { messageId: 'm-a3', seconds: delayOfA2 },
+    ]);
+    expect(logger.outcomeOf('a3')).toMatchObject({ outcome: 'deferred', queue: 'orders' });
+  });
+
+  it('sends a FIFO record to the FIFO DLQ with its group and the message id as deduplication id', async () => {
+    const { core, queue } = harness(
+      {
+        handlers: {
+          '**': async () => {
+            throw new PermanentError('bad order');
+          },
+        },
+      },
+      { fifo: true },
+    );
+    await core.processBatch(
+      sqsEvent([record(envelope(), { groupId: 'G', messageId: 'm-1' })]),
+      lambdaContext(),
+    );
+    expect(queue.deadLetters[0]).toMatchObject({ groupId: 'G', deduplicationId: 'm-1' });
+  });
+
+  it('a dead-lettered record does not block its group', async () => {
+    const ran: string[] = [];
+    const { core } = harness(
+      {
+        handlers: {
+          '**': async (event) => {
+            ran.push(event.id);
+            if (event.id === 'a1') throw new PermanentError('bad');
+          },
+        },
+      },
+      { fifo: true },
+    );
+    const records = ['a1', 'a2'].map((id) => record(envelope({ id }), { groupId: 'A' }));
+    expect((await core.processBatch(sqsEvent(records), lambdaContext())).batchItemFailures).toStrictEqual([]);
+    expect(ran).toStrictEqual(['a1', 'a2']);
+  });
+});
+
+describe('consumer core: handler input', () => {
+  it('gives the handler the envelope, the parsed payload and a context', async () => {
+    let received: { event: ConsumerEvent<unknown>; ctx: HandlerContext } | undefined;
+    const { core, logger } = harness({
+      handlers: {
+        'github.push': async (event, ctx) => {
+          received = { event, ctx };
+          ctx.logger.info('push seen', { extra: 1 });
+        },
+      },
+    });
+    const env = envelope({ id: 'ctx-1' });
+    const rec = record(env, { attempt: 2 });
+
+    await core.processBatch(sqsEvent([rec]), lambdaContext(20_000));
+
+    expect(received?.event).toStrictEqual({ ...env, payload: { ref: 'refs/heads/main' } });
+    expect(received?.ctx.attempt).toBe(2);
+    expect(received?.ctx.record).toBe(rec);
+    expect(received?.ctx.consumer).toBe('events');
+    expect(received?.ctx.remainingTimeMs()).toBe(20_000);
+    expect(logger.lines.find((l) => l.message === 'push seen')?.attributes).toStrictEqual({
+      id: 'ctx-1',
+      type: 'github.push',
+      attempt: 2,
+      extra: 1,
+    });
+  });
+
+  it('types and validates the payload with the schema', async () => {
+    let ref = '';
+    const { core } = harness({
+      handlers: {
+        'github.push': {
+          schema: z.object({ ref: z.string().transform((r) => r.replace('refs/heads/', '')) }),
+          handle: async (event) => {
+            ref = event.payload.ref;
+          },
+        },
+      },
+    });
+    await core.processBatch(sqsEvent([record(envelope())]), lambdaContext());
+    expect(ref).toBe('main');
+  });
+
+  it('routes unmatched types to the default handler', async () => {
+    const seen: string[] = [];
+    const { core } = harness({
+      handlers: { 'stripe.*': ok },
+      default: async (event) => {
+        seen.push(`${event.source}.${event.type}`);
+      },
+    });
+    await core.processBatch(
+      sqsEvent([record(envelope({ source: 'slack', type: 'event_callback' }))]),
+      lambdaContext(),
+    );
+    expect(seen).toStrictEqual(['slack.event_callback']);
+  });
+
+  it('fetches a claim-checked payload from S3 before the handler runs', async () => {
+    let payload: unknown;
+    const { core, payloads } = harness({
+      handlers: {
+        '**': async (event) => {
+          payload = event.payload;
+        },
+      },
+    });
+    payloads.set('payload-bucket/big/evt-1', Buffer.from(JSON.stringify({ large: true })));
+    const env = envelope({
+      body: undefined,
+      payloadRef: { bucket: 'payload-bucket', key: 'big/evt-1', sizeBytes: 14 },
+    });
+
+    const response = await core.processBatch(sqsEvent([record(env)]), lambdaContext());
+
+    expect(response.batchItemFailures).toStrictEqual([]);
+    expect(payload).toStrictEqual({ large: true });
+  });
+
+  it('treats a claim-check fetch failure as retryable', async () => {
+    const { core, queue } = harness({ handlers: { '**': ok } });
+    const env = envelope({ body: undefined, payloadRef: { bucket: 'b', key: 'missing', sizeBytes: 1 } });
+    const rec = record(env);
+    expect(failedIds(await core.processBatch(sqsEvent([rec]), lambdaContext()))).toStrictEqual([
+      rec.messageId,
+    ]);
+    expect(queue.deadLetters).toHaveLength(0);
+    expect(queue.visibilityChanges).toHaveLength(1);
+  });
+});
+
+describe('consumer core: observability', () => {
+  it('logs exactly one outcome line per record with the contract keys', async () => {
+    const { core, logger } = harness({
+      handlers: {
+        'github.push': ok,
+        'github.issues': async () => {
+          throw new Error('nope');
+        },
+      },
+    });
+    const records = [
+      record(envelope({ id: 'o1' })),
+      record(envelope({ id: 'o2', type: 'issues' }), { attempt: 2 }),
+      record(envelope({ id: 'o3', type: 'unknown' })),
+    ];
+    await core.processBatch(sqsEvent(records), lambdaContext());
+
+    expect(logger.outcomes()).toHaveLength(3);
+    expect(logger.outcomeOf('o1')).toStrictEqual({
+      outcome: 'processed',
+      id: 'o1',
+      source: 'github',
+      type: 'push',
+      queue: 'events',
+      attempt: 1,
+      latencyMs: 1_500,
+      messageId: records[0]?.messageId,
+    });
+    expect(logger.outcomeOf('o2')).toMatchObject({ outcome: 'retried', attempt: 2, reason: 'Error: nope' });
+    expect(logger.outcomeOf('o3')).toMatchObject({
+      outcome: 'dead-lettered',
+      reason: expect.stringMatching(/UnknownEventTypeError/),
+    });
+  });
+
+  it('publishes counts and end-to-end latency per type', async () => {
+    const { core, metrics } = harness({
+      handlers: {
+        'github.push': ok,
+        'stripe.**': async () => {
+          throw new Error('x');
+        },
+      },
+    });
+    await core.processBatch(
+      sqsEvent([
+        record(envelope()),
+        record(envelope()),
+        record(envelope({ source: 'stripe', type: 'invoice.paid' })),
+      ]),
+      lambdaContext(),
+    );
+    expect(metrics.published).toHaveLength(1);
+    const batch = metrics.published[0];
+    expect(batch?.get('github.push')).toStrictEqual({
+      Processed: 2,
+      Failed: 0,
+      Retried: 0,
+      DeadLettered: 0,
+      Duplicate: 0,
+      Deferred: 0,
+      endToEndLatencyMs: [1_500, 1_500],
+    });
+    expect(batch?.get('stripe.invoice.paid')).toMatchObject({ Failed: 1, Retried: 1, Processed: 0 });
+  });
+});

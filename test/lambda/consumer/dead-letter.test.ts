@@ -1,0 +1,44 @@
+import { describe, expect, it } from 'vitest';
+import { deadLetterMessage, MAX_ERROR_MESSAGE_LENGTH } from '../../../lambda/consumer/dead-letter';
+import { FAILURE_ATTRIBUTES } from '../../../lambda/shared/envelope';
+import { envelope, record } from './fakes';
+
+const reason = { errorName: 'Error', errorMessage: 'm', attempt: 3, consumer: 'events', failedAtMs: 0 };
+
+describe('dead-letter message', () => {
+  it('truncates long error messages and replaces an empty one', () => {
+    const long = deadLetterMessage(record(envelope()), { ...reason, errorMessage: 'x'.repeat(5_000) }, false);
+    expect(long.attributes[FAILURE_ATTRIBUTES.errorMessage]?.StringValue).toHaveLength(
+      MAX_ERROR_MESSAGE_LENGTH,
+    );
+    const empty = deadLetterMessage(record(envelope()), { ...reason, errorMessage: '' }, false);
+    expect(empty.attributes[FAILURE_ATTRIBUTES.errorMessage]?.StringValue).toBe('(no message)');
+  });
+
+  it('stays within the 10-attribute SQS limit, keeping the reason attributes first', () => {
+    const extra = Object.fromEntries(
+      Array.from({ length: 9 }, (_, i) => [`custom.${i}`, { dataType: 'String', stringValue: String(i) }]),
+    );
+    const message = deadLetterMessage(record(envelope(), { extraAttributes: extra }), reason, false);
+    expect(Object.keys(message.attributes)).toHaveLength(10);
+    for (const name of Object.values(FAILURE_ATTRIBUTES)) expect(message.attributes[name]).toBeDefined();
+  });
+
+  it('replaces the reason attributes of an earlier dead-lettering instead of duplicating them', () => {
+    const previous = { [FAILURE_ATTRIBUTES.errorName]: { dataType: 'String', stringValue: 'OldError' } };
+    const message = deadLetterMessage(record(envelope(), { extraAttributes: previous }), reason, false);
+    expect(message.attributes[FAILURE_ATTRIBUTES.errorName]?.StringValue).toBe('Error');
+  });
+
+  it('keeps binary attributes as bytes', () => {
+    const bin = { blob: { dataType: 'Binary', binaryValue: Buffer.from('hi').toString('base64') } };
+    const message = deadLetterMessage(record(envelope(), { extraAttributes: bin }), reason, false);
+    expect(Buffer.from(message.attributes.blob?.BinaryValue ?? []).toString()).toBe('hi');
+  });
+
+  it('sets group and deduplication ids only for FIFO', () => {
+    const rec = record(envelope(), { groupId: 'g', messageId: 'mid' });
+    expect(deadLetterMessage(rec, reason, false)).not.toHaveProperty('groupId');
+    expect(deadLetterMessage(rec, reason, true)).toMatchObject({ groupId: 'g', deduplicationId: 'mid' });
+  });
+});

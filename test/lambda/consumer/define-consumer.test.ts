@@ -1,0 +1,143 @@
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import { ChangeMessageVisibilityCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import type { Context } from 'aws-lambda';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterEach, beforeEach, describe, expect, it, type MockInstance, vi } from 'vitest';
+import { powertoolsMetricsSink } from '../../../lambda/consumer/aws';
+import type { TypeMetrics } from '../../../lambda/consumer/core';
+import { defineConsumer, PermanentError } from '../../../lambda/consumer/index';
+import { FAILURE_ATTRIBUTES } from '../../../lambda/shared/envelope';
+import { CONSUMER_CONFIG_ENV } from '../../../lambda/shared/runtime-config';
+import { envelope, record, runtimeConfig, sqsEvent } from './fakes';
+
+const context = {
+  getRemainingTimeInMillis: () => 20_000,
+  awsRequestId: 'req-1',
+  functionName: 'fn',
+} as Context;
+
+describe('defineConsumer wiring', () => {
+  const sqs = mockClient(SQSClient);
+  let stdout: MockInstance<typeof process.stdout.write>;
+
+  beforeEach(() => {
+    sqs.reset();
+    sqs.on(ChangeMessageVisibilityCommand).resolves({});
+    sqs.on(SendMessageCommand).resolves({ MessageId: 'dlq-1' });
+    vi.stubEnv('AWS_REGION', 'us-east-1');
+    vi.stubEnv('AWS_ACCESS_KEY_ID', 'test');
+    vi.stubEnv('AWS_SECRET_ACCESS_KEY', 'test');
+    stdout = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+  });
+
+  afterEach(() => {
+    vi.unstubAllEnvs();
+    stdout.mockRestore();
+  });
+
+  const stdoutJson = () =>
+    stdout.mock.calls
+      .map((call) => String(call[0]))
+      .flatMap((chunk) => chunk.split('\n'))
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+
+  it('reads its configuration on the first invocation, not at import', async () => {
+    const handler = defineConsumer({ handlers: { '**': async () => {} } });
+    await expect(handler(sqsEvent([record(envelope())]), context)).rejects.toThrow(
+      /HOOKLINE_CONSUMER_CONFIG is not set/,
+    );
+
+    vi.stubEnv(CONSUMER_CONFIG_ENV, JSON.stringify(runtimeConfig()));
+    const fresh = defineConsumer({ handlers: { '**': async () => {} } });
+    expect(await fresh(sqsEvent([record(envelope())]), context)).toStrictEqual({ batchItemFailures: [] });
+  });
+
+  it('runs without a Lambda context (no deadline) when called directly', async () => {
+    vi.stubEnv(CONSUMER_CONFIG_ENV, JSON.stringify(runtimeConfig()));
+    const handler = defineConsumer({ handlers: { '**': async () => {} } });
+    const response = await handler(sqsEvent([record(envelope())]), undefined as unknown as Context);
+    expect(response).toStrictEqual({ batchItemFailures: [] });
+  });
+
+  it('rejects a malformed handler key at definition time', () => {
+    expect(() => defineConsumer({ handlers: { 'a.***': async () => {} } })).toThrow(/\*\*\*/);
+  });
+
+  it('changes visibility on the configured queue and dead-letters to the configured DLQ', async () => {
+    vi.stubEnv(CONSUMER_CONFIG_ENV, JSON.stringify(runtimeConfig({ name: 'events' })));
+    const handler = defineConsumer({
+      handlers: {
+        'github.push': async (event) => {
+          if (event.id === 'bad') throw new PermanentError('unfixable');
+          throw new Error('later');
+        },
+      },
+    });
+    const retried = record(envelope({ id: 'retry-me' }), { attempt: 2 });
+    const dead = record(envelope({ id: 'bad' }));
+
+    const response = await handler(sqsEvent([retried, dead]), context);
+
+    expect(response).toStrictEqual({ batchItemFailures: [{ itemIdentifier: retried.messageId }] });
+    expect(sqs).toHaveReceivedCommandWith(ChangeMessageVisibilityCommand, {
+      QueueUrl: 'http://sqs.local/000000000000/events',
+      ReceiptHandle: retried.receiptHandle,
+      VisibilityTimeout: expect.any(Number),
+    });
+    expect(sqs).toHaveReceivedCommandWith(SendMessageCommand, {
+      QueueUrl: 'http://sqs.local/000000000000/events-dlq',
+      MessageBody: dead.body,
+      MessageAttributes: expect.objectContaining({
+        [FAILURE_ATTRIBUTES.errorName]: { DataType: 'String', StringValue: 'PermanentError' },
+      }),
+    });
+    const outcomes = stdoutJson().filter((line) => line.message === 'record outcome');
+    expect(outcomes.map((o) => [o.id, o.outcome, o.level, o.service])).toStrictEqual(
+      expect.arrayContaining([
+        ['retry-me', 'retried', 'INFO', 'events'],
+        ['bad', 'dead-lettered', 'INFO', 'events'],
+      ]),
+    );
+    expect(outcomes[0]).toMatchObject({ function_request_id: 'req-1' });
+  });
+
+  it('emits EMF metrics in the Hookline namespace with a type dimension', async () => {
+    vi.stubEnv(CONSUMER_CONFIG_ENV, JSON.stringify(runtimeConfig({ name: 'events' })));
+    const handler = defineConsumer({ handlers: { '**': async () => {} } });
+    await handler(sqsEvent([record(envelope()), record(envelope({ source: 'stripe', type: 'x' }))]), context);
+
+    const emf = stdoutJson().filter((line) => '_aws' in line);
+    expect(emf).toHaveLength(2);
+    expect(emf.map((doc) => doc.type).sort()).toStrictEqual(['github.push', 'stripe.x']);
+    expect(emf[0]).toMatchObject({
+      service: 'events',
+      Processed: 1,
+      EndToEndLatency: expect.any(Number),
+      _aws: { CloudWatchMetrics: [{ Namespace: 'Hookline', Dimensions: [['service', 'type']] }] },
+    });
+  });
+
+  it('keeps the type dimension when one type has more latency values than Powertools buffers', () => {
+    const sink = powertoolsMetricsSink(new Metrics({ namespace: 'Hookline', serviceName: 'events' }));
+    const counts: TypeMetrics = {
+      Processed: 250,
+      Failed: 0,
+      Retried: 0,
+      DeadLettered: 0,
+      Duplicate: 0,
+      Deferred: 0,
+      endToEndLatencyMs: Array.from({ length: 250 }, (_, i) => i),
+    };
+    sink.publish(new Map([['github.push', counts]]));
+
+    const emf = stdoutJson().filter((line) => '_aws' in line);
+    expect(emf.length).toBeGreaterThan(1);
+    for (const doc of emf) expect(doc.type).toBe('github.push');
+    const values = emf.flatMap((doc) => {
+      const v = doc.EndToEndLatency;
+      return Array.isArray(v) ? v : [v];
+    });
+    expect(values).toHaveLength(250);
+  });
+});

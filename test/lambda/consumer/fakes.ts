@@ -1,0 +1,233 @@
+/**
+ * Record factories and in-memory collaborators for the consumer core's unit tests.
+ */
+import { randomUUID } from 'node:crypto';
+import type { SQSEvent, SQSRecord } from 'aws-lambda';
+import type { z } from 'zod';
+import {
+  type ConsumerCollaborators,
+  type ConsumerCore,
+  createConsumerCore,
+  type IdempotencyGate,
+  type InvocationContext,
+  type RootLogger,
+  type TypeMetrics,
+} from '../../../lambda/consumer/core';
+import type { DeadLetterMessage } from '../../../lambda/consumer/dead-letter';
+import type { ConsumerDefinition, ConsumerLogger, LogExtra } from '../../../lambda/consumer/types';
+import { ENVELOPE_VERSION, MESSAGE_ATTRIBUTES, type WebhookEnvelope } from '../../../lambda/shared/envelope';
+import type { ConsumerRuntimeConfig } from '../../../lambda/shared/runtime-config';
+
+export const NOW = Date.parse('2026-11-25T12:00:00.000Z');
+
+export function envelope(overrides: Partial<WebhookEnvelope> = {}): WebhookEnvelope {
+  return {
+    v: ENVELOPE_VERSION,
+    id: `evt-${randomUUID()}`,
+    source: 'github',
+    type: 'push',
+    receivedAt: new Date(NOW - 1_500).toISOString(),
+    headers: { 'content-type': 'application/json' },
+    contentType: 'application/json',
+    body: JSON.stringify({ ref: 'refs/heads/main' }),
+    bodyEncoding: 'utf8',
+    ...overrides,
+  };
+}
+
+export interface RecordOptions {
+  readonly messageId?: string;
+  readonly attempt?: number;
+  readonly groupId?: string;
+  readonly body?: string;
+  readonly extraAttributes?: SQSRecord['messageAttributes'];
+}
+
+export function record(env: WebhookEnvelope, options: RecordOptions = {}): SQSRecord {
+  const messageId = options.messageId ?? randomUUID();
+  return {
+    messageId,
+    receiptHandle: `rh-${messageId}`,
+    body: options.body ?? JSON.stringify(env),
+    attributes: {
+      ApproximateReceiveCount: String(options.attempt ?? 1),
+      SentTimestamp: String(NOW - 1_000),
+      SenderId: 'AIDATEST',
+      ApproximateFirstReceiveTimestamp: String(NOW - 900),
+      ...(options.groupId ? { MessageGroupId: options.groupId, MessageDeduplicationId: env.id } : {}),
+    },
+    messageAttributes: {
+      [MESSAGE_ATTRIBUTES.source]: { dataType: 'String', stringValue: env.source },
+      [MESSAGE_ATTRIBUTES.type]: { dataType: 'String', stringValue: env.type },
+      [MESSAGE_ATTRIBUTES.eventId]: { dataType: 'String', stringValue: env.id },
+      ...options.extraAttributes,
+    },
+    md5OfBody: 'unused',
+    eventSource: 'aws:sqs',
+    eventSourceARN: 'arn:aws:sqs:us-east-1:000000000000:events',
+    awsRegion: 'us-east-1',
+  };
+}
+
+export const sqsEvent = (records: SQSRecord[]): SQSEvent => ({ Records: records });
+
+export function runtimeConfig(overrides: Partial<ConsumerRuntimeConfig> = {}): ConsumerRuntimeConfig {
+  return {
+    name: 'events',
+    queueUrl: 'http://sqs.local/000000000000/events',
+    deadLetterQueueUrl: 'http://sqs.local/000000000000/events-dlq',
+    fifo: false,
+    maxReceiveCount: 5,
+    parallelism: 10,
+    retry: { baseSeconds: 10, factor: 2, maxSeconds: 900 },
+    deadlineMarginMs: 3_000,
+    ...overrides,
+  };
+}
+
+export interface LogLine {
+  readonly level: 'debug' | 'info' | 'warn' | 'error';
+  readonly message: string;
+  readonly attributes: Record<string, unknown>;
+}
+
+export class FakeLogger implements RootLogger {
+  readonly lines: LogLine[] = [];
+  constructor(private readonly keys: Record<string, unknown> = {}) {}
+  #log(level: LogLine['level'], message: string, extra: LogExtra[]) {
+    const attributes: Record<string, unknown> = { ...this.keys };
+    for (const item of extra) {
+      if (typeof item === 'string') attributes.extra = item;
+      else if (item instanceof Error) attributes.error = item.message;
+      else Object.assign(attributes, item);
+    }
+    this.lines.push({ level, message, attributes });
+  }
+  debug(message: string, ...extra: LogExtra[]) {
+    this.#log('debug', message, extra);
+  }
+  info(message: string, ...extra: LogExtra[]) {
+    this.#log('info', message, extra);
+  }
+  warn(message: string, ...extra: LogExtra[]) {
+    this.#log('warn', message, extra);
+  }
+  error(message: string, ...extra: LogExtra[]) {
+    this.#log('error', message, extra);
+  }
+  child(keys: Record<string, unknown>): ConsumerLogger {
+    const child = new FakeLogger({ ...this.keys, ...keys });
+    // Children share the parent's sink so tests see every line.
+    (child as { lines: LogLine[] }).lines = this.lines;
+    return child;
+  }
+  outcomes(): Record<string, unknown>[] {
+    return this.lines.filter((l) => l.message === 'record outcome').map((l) => l.attributes);
+  }
+  outcomeOf(messageIdOrId: string): Record<string, unknown> | undefined {
+    const matches = this.outcomes().filter((o) => o.messageId === messageIdOrId || o.id === messageIdOrId);
+    if (matches.length > 1) throw new Error(`more than one outcome line for ${messageIdOrId}`);
+    return matches[0];
+  }
+}
+
+export class FakeQueue {
+  readonly visibilityChanges: Array<{ messageId: string; seconds: number }> = [];
+  readonly deadLetters: DeadLetterMessage[] = [];
+  failVisibility = false;
+  failDeadLetter = false;
+  readonly operations = {
+    changeVisibility: async (rec: SQSRecord, seconds: number) => {
+      if (this.failVisibility) throw new Error('visibility change refused');
+      this.visibilityChanges.push({ messageId: rec.messageId, seconds });
+    },
+    sendToDeadLetter: async (message: DeadLetterMessage) => {
+      if (this.failDeadLetter) throw new Error('dead-letter queue unavailable');
+      this.deadLetters.push(message);
+    },
+  };
+}
+
+/** An in-memory idempotency store with Powertools' observable behaviour. */
+export class FakeIdempotency implements IdempotencyGate {
+  readonly states = new Map<string, 'in-progress' | 'completed'>();
+  readonly contexts: InvocationContext[] = [];
+  async run(key: string, work: () => Promise<void>, context: InvocationContext) {
+    this.contexts.push(context);
+    const state = this.states.get(key);
+    if (state === 'completed') return 'duplicate' as const;
+    if (state === 'in-progress') {
+      const error = new Error(`There is already an execution in progress with idempotency key: ${key}`);
+      error.name = 'IdempotencyAlreadyInProgressError';
+      throw error;
+    }
+    this.states.set(key, 'in-progress');
+    try {
+      await work();
+    } catch (error) {
+      this.states.delete(key);
+      throw error;
+    }
+    this.states.set(key, 'completed');
+    return 'ran' as const;
+  }
+}
+
+export class FakeMetrics {
+  readonly published: Array<Map<string, TypeMetrics>> = [];
+  publish(byType: ReadonlyMap<string, TypeMetrics>) {
+    this.published.push(new Map(byType));
+  }
+  total(name: Exclude<keyof TypeMetrics, 'endToEndLatencyMs'>): number {
+    let sum = 0;
+    for (const batch of this.published) for (const m of batch.values()) sum += m[name];
+    return sum;
+  }
+}
+
+export const lambdaContext = (remainingMs = 25_000): InvocationContext => ({
+  getRemainingTimeInMillis: () => remainingMs,
+});
+
+export interface Harness {
+  readonly core: ConsumerCore;
+  readonly queue: FakeQueue;
+  readonly logger: FakeLogger;
+  readonly metrics: FakeMetrics;
+  readonly idempotency?: FakeIdempotency;
+  readonly payloads: Map<string, Buffer>;
+}
+
+export function harness<Schemas extends Record<string, z.ZodType>>(
+  definition: ConsumerDefinition<Schemas>,
+  configOverrides: Partial<ConsumerRuntimeConfig> = {},
+  options: { idempotency?: boolean; random?: () => number } = {},
+): Harness {
+  const queue = new FakeQueue();
+  const logger = new FakeLogger();
+  const metrics = new FakeMetrics();
+  const idempotency = options.idempotency ? new FakeIdempotency() : undefined;
+  const payloads = new Map<string, Buffer>();
+  const collaborators: ConsumerCollaborators = {
+    sqs: queue.operations,
+    loadPayload: async (ref) => {
+      const bytes = payloads.get(`${ref.bucket}/${ref.key}`);
+      if (!bytes) throw new Error(`NoSuchKey: ${ref.key}`);
+      return bytes;
+    },
+    ...(idempotency ? { idempotency } : {}),
+    now: () => NOW,
+    random: options.random ?? (() => 0.5),
+    logger,
+    metrics,
+  };
+  const core = createConsumerCore(
+    definition as ConsumerDefinition,
+    runtimeConfig(configOverrides),
+    collaborators,
+  );
+  return { core, queue, logger, metrics, ...(idempotency ? { idempotency } : {}), payloads };
+}
+
+export const failedIds = (response: { batchItemFailures: Array<{ itemIdentifier: string }> }) =>
+  response.batchItemFailures.map((f) => f.itemIdentifier);

@@ -1,0 +1,58 @@
+import { describe, expect, it } from 'vitest';
+import { InvalidPayloadError } from '../../../lambda/consumer/errors';
+import { parsePayload } from '../../../lambda/consumer/payload';
+import { envelope } from './fakes';
+
+describe('payload parsing by content type', () => {
+  it.each([
+    ['application/json', '{"a":1}', { a: 1 }],
+    ['application/json; charset=utf-8', '[1,2]', [1, 2]],
+    ['application/vnd.github+json', '{"b":true}', { b: true }],
+    ['APPLICATION/JSON', '"s"', 's'],
+    [
+      'application/x-www-form-urlencoded',
+      'payload=%7B%22x%22%3A1%7D&a=b+c',
+      { payload: '{"x":1}', a: 'b c' },
+    ],
+    ['text/plain', 'hello', 'hello'],
+    ['application/xml', '<a/>', '<a/>'],
+    [undefined, 'plain', 'plain'],
+  ])('%s -> parsed value', (contentType, body, expected) => {
+    expect(parsePayload(envelope({ contentType, body, bodyEncoding: 'utf8' }))).toStrictEqual(expected);
+  });
+
+  it('gives a Buffer for binary bodies and decodes base64 JSON', () => {
+    const bytes = Buffer.from([0, 1, 2, 255]);
+    const binary = parsePayload(
+      envelope({
+        contentType: 'application/octet-stream',
+        body: bytes.toString('base64'),
+        bodyEncoding: 'base64',
+      }),
+    );
+    expect(Buffer.isBuffer(binary) && binary.equals(bytes)).toBe(true);
+    expect(
+      parsePayload(
+        envelope({
+          contentType: 'application/json',
+          body: Buffer.from('{"z":2}').toString('base64'),
+          bodyEncoding: 'base64',
+        }),
+      ),
+    ).toStrictEqual({ z: 2 });
+    expect(
+      Buffer.isBuffer(
+        parsePayload(envelope({ contentType: undefined, body: 'AA==', bodyEncoding: 'base64' })),
+      ),
+    ).toBe(true);
+  });
+
+  it('parses claim-checked bytes like an inline body', () => {
+    const env = envelope({ body: undefined, payloadRef: { bucket: 'b', key: 'k', sizeBytes: 7 } });
+    expect(parsePayload(env, Buffer.from('{"x":1}'))).toStrictEqual({ x: 1 });
+  });
+
+  it('throws a permanent InvalidPayloadError for malformed JSON', () => {
+    expect(() => parsePayload(envelope({ body: '{oops' }))).toThrow(InvalidPayloadError);
+  });
+});
