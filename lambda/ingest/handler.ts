@@ -1,15 +1,124 @@
-// Placeholder: replaced by the full ingest handler (issue 3).
-import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+/**
+ * The ingest Lambda (API Gateway HTTP API, payload v2, route `POST /webhooks/{source}`).
+ *
+ * Thin: configuration and SDK clients live at module scope (reused across invocations); every decision is
+ * in ./core. Local mode imports this same module with emulator endpoints in the environment.
+ */
+
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { type MessageAttributeValue, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2 } from 'aws-lambda';
 import { clientOptions, INGEST_BUDGET } from '../shared/aws-clients';
 import { INGEST_CONFIG_ENV, ingestRuntimeSchema, readRuntimeConfig } from '../shared/runtime-config';
+import { handleWebhook, type IngestCollaborators, type MetricName, RETRY_AFTER_SECONDS } from './core';
+import { createDynamoDedupeStore } from './dedupe';
+import { newSortableId } from './ids';
+import { createSecretLoader } from './secrets';
 
-const sqs = new SQSClient(clientOptions('SQS', INGEST_BUDGET));
 const config = readRuntimeConfig(ingestRuntimeSchema, INGEST_CONFIG_ENV);
 
+const sqs = new SQSClient(clientOptions('SQS', INGEST_BUDGET));
+const s3 = new S3Client(clientOptions('S3', INGEST_BUDGET));
+const dynamodb = new DynamoDBClient(clientOptions('DYNAMODB', INGEST_BUDGET));
+const secretsManager = new SecretsManagerClient(clientOptions('SECRETS_MANAGER', INGEST_BUDGET));
+
+const logger = new Logger({ serviceName: 'ingest' });
+const metrics = new Metrics({ namespace: 'Hookline', serviceName: 'ingest' });
+
+let storedMetrics = 0;
+
+const collaborators: IngestCollaborators = {
+  config,
+  async enqueue(message) {
+    const attributes: Record<string, MessageAttributeValue> = {};
+    for (const [name, value] of Object.entries(message.attributes)) {
+      attributes[name] = { DataType: 'String', StringValue: value };
+    }
+    await sqs.send(
+      new SendMessageCommand({
+        QueueUrl: message.target.url,
+        MessageBody: message.body,
+        MessageAttributes: attributes,
+        ...(message.groupId !== undefined ? { MessageGroupId: message.groupId } : {}),
+        ...(message.deduplicationId !== undefined ? { MessageDeduplicationId: message.deduplicationId } : {}),
+      }),
+    );
+  },
+  async putPayload(object) {
+    await s3.send(
+      new PutObjectCommand({
+        Bucket: object.bucket,
+        Key: object.key,
+        Body: object.body,
+        ...(object.contentType !== undefined ? { ContentType: object.contentType } : {}),
+      }),
+    );
+  },
+  ...(config.dedupe
+    ? {
+        dedupe: createDynamoDedupeStore({
+          client: dynamodb,
+          tableName: config.dedupe.tableName,
+          ttlSeconds: config.dedupe.ttlSeconds,
+        }),
+      }
+    : {}),
+  loadSecrets: createSecretLoader({
+    cacheSeconds: config.secretCacheSeconds,
+    async fetchSecretString(secretId) {
+      const result = await secretsManager.send(new GetSecretValueCommand({ SecretId: secretId }));
+      return result.SecretString;
+    },
+  }),
+  now: Date.now,
+  newId: () => newSortableId(),
+  log: {
+    info: (message, attributes) => logger.info(message, attributes),
+    warn: (message, attributes) => logger.warn(message, attributes),
+    error: (message, attributes) => logger.error(message, attributes),
+  },
+  metrics: {
+    count(name: MetricName, reason?: string) {
+      if (reason !== undefined) {
+        // A per-request dimension must not leak onto the other metrics of the batch: emit it alone.
+        const single = metrics.singleMetric();
+        single.addDimension('reason', reason);
+        single.addMetric(name, MetricUnit.Count, 1);
+        return;
+      }
+      metrics.addMetric(name, MetricUnit.Count, 1);
+      storedMetrics++;
+    },
+    enqueueLatency(milliseconds) {
+      metrics.addMetric('EnqueueLatency', MetricUnit.Milliseconds, milliseconds);
+      storedMetrics++;
+    },
+  },
+};
+
+/** Lambda entry point. Never throws: the core already maps failures to 503, and this is the last net. */
 export const handler = async (event: APIGatewayProxyEventV2): Promise<APIGatewayProxyResultV2> => {
-  const queue = Object.values(config.queues)[0];
-  if (!queue) return { statusCode: 503 };
-  await sqs.send(new SendMessageCommand({ QueueUrl: queue.url, MessageBody: event.body ?? '' }));
-  return { statusCode: 202 };
+  try {
+    return await handleWebhook(event, collaborators);
+  } catch (error) {
+    logger.error('ingest handler failed', { error: String(error) });
+    return {
+      statusCode: 503,
+      headers: { 'content-type': 'application/json', 'retry-after': RETRY_AFTER_SECONDS },
+      body: JSON.stringify({ message: 'service unavailable' }),
+    };
+  } finally {
+    if (storedMetrics > 0) {
+      storedMetrics = 0;
+      try {
+        metrics.publishStoredMetrics();
+      } catch {
+        // Metrics are best effort.
+      }
+    }
+  }
 };

@@ -1,0 +1,524 @@
+/**
+ * The ingest decision, free of SDK clients: every side effect goes through the collaborators, so unit tests
+ * drive it with fakes and the handler wires real clients.
+ *
+ * Order of checks: method (405) -> source (404) -> body size/emptiness (413/400) -> secrets (503) ->
+ * signature (401) -> body shape (400) -> Slack handshake (200) -> route (ignore: 202) -> size (413 or claim
+ * check) -> dedupe claim -> payload upload -> enqueue every target -> 202. Only the last step says 202 for a
+ * routed event, and only when every SendMessage succeeded. Anything unexpected is a 503, never a throw.
+ */
+import { createHash } from 'node:crypto';
+import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import {
+  ENVELOPE_VERSION,
+  MESSAGE_ATTRIBUTES,
+  type PayloadRef,
+  type WebhookEnvelope,
+} from '../shared/envelope';
+import type { IngestRuntimeConfig, QueueTarget, SourceRuntimeConfig } from '../shared/runtime-config';
+import {
+  describeEvent,
+  type EventDescription,
+  encodeBody,
+  jsonForGrouping,
+  SIGNATURE_HEADERS,
+  sanitizeId,
+  sanitizeType,
+  sqsSafeJson,
+  valueAtPath,
+} from './normalize';
+import { selectRoute } from './routing';
+import { type RejectReason, verifyRequest } from './verify';
+
+/** Lambda's synchronous request limit; API Gateway's own 10 MB limit answers 413 before we run. */
+export const MAX_BODY_BYTES = 6 * 1024 * 1024;
+/** SQS's limit for a message body plus its attributes. */
+export const SQS_MAX_MESSAGE_BYTES = 1_048_576;
+/** Seconds a sender is asked to wait after a 503. */
+export const RETRY_AFTER_SECONDS = '5';
+
+/** One SQS message to send. */
+export interface OutgoingMessage {
+  readonly queue: string;
+  readonly target: QueueTarget;
+  readonly body: string;
+  readonly attributes: Readonly<Record<string, string>>;
+  readonly groupId?: string;
+  readonly deduplicationId?: string;
+}
+
+/** An S3 object holding a body too large to travel inline. */
+export interface PayloadObject {
+  readonly bucket: string;
+  readonly key: string;
+  readonly body: Buffer;
+  readonly contentType?: string;
+}
+
+export type ClaimResult =
+  | { readonly status: 'claimed'; readonly token: string }
+  | { readonly status: 'duplicate' }
+  | { readonly status: 'in_progress' };
+
+/** Delivery-id deduplication; see dedupe.ts for the DynamoDB protocol. */
+export interface DedupeStore {
+  claim(key: string): Promise<ClaimResult>;
+  complete(key: string, token: string): Promise<void>;
+  release(key: string, token: string): Promise<void>;
+}
+
+export type MetricName = 'Accepted' | 'Duplicate' | 'Ignored' | 'Rejected' | 'Failed';
+
+/** Structured logging; attributes are merged into the JSON line. */
+export interface IngestLog {
+  info(message: string, attributes: Record<string, unknown>): void;
+  warn(message: string, attributes: Record<string, unknown>): void;
+  error(message: string, attributes: Record<string, unknown>): void;
+}
+
+/** Metric sinks (EMF in the handler). */
+export interface IngestMetrics {
+  count(name: MetricName, reason?: string): void;
+  enqueueLatency(milliseconds: number): void;
+}
+
+/** Everything the core needs from the outside world. */
+export interface IngestCollaborators {
+  readonly config: IngestRuntimeConfig;
+  enqueue(message: OutgoingMessage): Promise<void>;
+  putPayload(object: PayloadObject): Promise<void>;
+  /** Required when `config.dedupe` is set; without it no deduplication happens. */
+  readonly dedupe?: DedupeStore;
+  loadSecrets(secretId: string): Promise<string[]>;
+  /** Epoch milliseconds. */
+  now(): number;
+  newId(): string;
+  readonly log: IngestLog;
+  readonly metrics: IngestMetrics;
+}
+
+/** The HTTP answer (API Gateway payload v2 result shape). */
+export interface IngestResponse {
+  readonly statusCode: number;
+  readonly headers: Record<string, string>;
+  readonly body: string;
+}
+
+export type Outcome = 'queued' | 'duplicate' | 'ignored' | 'rejected' | 'failed';
+
+export type FailureReason =
+  | RejectReason
+  | 'method_not_allowed'
+  | 'unknown_source'
+  | 'empty_body'
+  | 'body_too_large'
+  | 'malformed_body'
+  | 'secret_unavailable'
+  | 'dedupe_unavailable'
+  | 'in_progress'
+  | 'payload_store_unavailable'
+  | 'enqueue_failed'
+  | 'unknown_queue'
+  | 'internal_error';
+
+interface Result {
+  readonly outcome: Outcome;
+  readonly status: number;
+  readonly reason?: FailureReason;
+  readonly id?: string;
+  readonly source?: string;
+  readonly type?: string;
+  readonly queues?: readonly string[];
+  readonly response: IngestResponse;
+}
+
+const JSON_HEADERS = { 'content-type': 'application/json' };
+const message = (status: number, text: string, extra: Record<string, string> = {}): IngestResponse => ({
+  statusCode: status,
+  headers: { ...JSON_HEADERS, ...extra },
+  body: JSON.stringify({ message: text }),
+});
+const accepted = (id: string): IngestResponse => ({
+  statusCode: 202,
+  headers: { ...JSON_HEADERS },
+  body: JSON.stringify({ id }),
+});
+const unavailable = () => message(503, 'service unavailable', { 'retry-after': RETRY_AFTER_SECONDS });
+
+type Context = { source?: string; id?: string; type?: string; queues?: readonly string[] };
+
+const rejected = (
+  status: number,
+  reason: FailureReason,
+  response: IngestResponse,
+  context: Context = {},
+): Result => ({
+  outcome: 'rejected',
+  status,
+  reason,
+  response,
+  ...context,
+});
+const failed = (reason: FailureReason, context: Context = {}): Result => ({
+  outcome: 'failed',
+  status: 503,
+  reason,
+  response: unavailable(),
+  ...context,
+});
+
+/** Header names lower-cased (HTTP API already does; other callers may not); non-string values dropped. */
+function normalizeHeaders(raw: unknown): Record<string, string> {
+  const headers: Record<string, string> = {};
+  if (raw === null || typeof raw !== 'object') return headers;
+  for (const [name, value] of Object.entries(raw)) {
+    if (typeof value === 'string') headers[name.toLowerCase()] = value;
+  }
+  return headers;
+}
+
+function sourceName(event: APIGatewayProxyEventV2): string | undefined {
+  const fromParams = event.pathParameters?.source;
+  if (typeof fromParams === 'string' && fromParams !== '') return fromParams;
+  const match = typeof event.rawPath === 'string' ? /\/webhooks\/([^/]+)\/?$/.exec(event.rawPath) : null;
+  if (!match?.[1]) return undefined;
+  try {
+    return decodeURIComponent(match[1]);
+  } catch {
+    // Malformed percent-encoding names no configured source: a 404, not an error.
+    return undefined;
+  }
+}
+
+/** The URL the sender signed (Twilio): the configured public base, else the API Gateway domain and path. */
+function externalUrl(event: APIGatewayProxyEventV2, source: SourceRuntimeConfig, name: string): string {
+  const query = event.rawQueryString ? `?${event.rawQueryString}` : '';
+  if (source.type === 'twilio' && source.publicUrl) {
+    return `${source.publicUrl.replace(/\/+$/, '')}/webhooks/${name}${query}`;
+  }
+  return `https://${event.requestContext?.domainName ?? 'localhost'}${event.rawPath ?? ''}${query}`;
+}
+
+const sha256Hex = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');
+
+/** FIFO message group ids allow 1-128 printable ASCII characters; other values are hashed (stable). */
+function groupIdFor(target: QueueTarget, source: string, type: string, json: () => unknown): string {
+  const grouping = target.grouping ?? { by: 'source' as const };
+  let value: string | undefined;
+  if (grouping.by === 'type') value = type;
+  else if (grouping.by === 'path') value = valueAtPath(json(), grouping.path);
+  value ??= source;
+  return /^[\x21-\x7e]{1,128}$/.test(value) ? value : sha256Hex(value);
+}
+
+function keptHeaders(
+  config: IngestRuntimeConfig,
+  source: SourceRuntimeConfig,
+  headers: Record<string, string>,
+) {
+  const secretHeader = source.type === 'hmac' || source.type === 'token' ? source.header : undefined;
+  const kept: Record<string, string> = {};
+  for (const name of config.keepHeaders) {
+    const lower = name.toLowerCase();
+    const value = headers[lower];
+    if (value !== undefined && !SIGNATURE_HEADERS.has(lower) && lower !== secretHeader) kept[lower] = value;
+  }
+  return kept;
+}
+
+const attributeBytes = (attributes: Readonly<Record<string, string>>) =>
+  Object.entries(attributes).reduce(
+    (sum, [name, value]) => sum + Buffer.byteLength(name) + 'String'.length + Buffer.byteLength(value),
+    0,
+  );
+
+function payloadKey(source: string, id: string, receivedAt: Date): string {
+  const yyyy = String(receivedAt.getUTCFullYear()).padStart(4, '0');
+  const mm = String(receivedAt.getUTCMonth() + 1).padStart(2, '0');
+  const dd = String(receivedAt.getUTCDate()).padStart(2, '0');
+  return `payloads/${source}/${yyyy}/${mm}/${dd}/${id}`;
+}
+
+async function decide(event: APIGatewayProxyEventV2, deps: IngestCollaborators): Promise<Result> {
+  const { config } = deps;
+  const method = event?.requestContext?.http?.method;
+  if (typeof method !== 'string' || method.toUpperCase() !== 'POST') {
+    return rejected(405, 'method_not_allowed', message(405, 'method not allowed', { allow: 'POST' }));
+  }
+  const name = sourceName(event);
+  if (name === undefined || !Object.hasOwn(config.sources, name)) {
+    return rejected(404, 'unknown_source', message(404, 'not found'), name ? { source: name } : {});
+  }
+  const source = config.sources[name] as SourceRuntimeConfig;
+  const context: Context = { source: name };
+  const headers = normalizeHeaders(event.headers);
+
+  const rawBody = typeof event.body === 'string' ? event.body : '';
+  if (
+    rawBody.length > (event.isBase64Encoded ? Math.ceil((MAX_BODY_BYTES * 4) / 3) + 4 : MAX_BODY_BYTES * 3)
+  ) {
+    return rejected(413, 'body_too_large', message(413, 'payload too large'), context);
+  }
+  const body = event.isBase64Encoded ? Buffer.from(rawBody, 'base64') : Buffer.from(rawBody, 'utf8');
+  if (body.length > MAX_BODY_BYTES)
+    return rejected(413, 'body_too_large', message(413, 'payload too large'), context);
+  if (body.length === 0) return rejected(400, 'empty_body', message(400, 'bad request'), context);
+
+  let secrets: string[] = [];
+  if (source.type !== 'unverified') {
+    try {
+      secrets = await deps.loadSecrets(source.secretId);
+    } catch (error) {
+      deps.log.error('signing secret unavailable', {
+        source: name,
+        secretId: source.secretId,
+        error: String(error),
+        ...(error instanceof Error && error.cause !== undefined ? { cause: String(error.cause) } : {}),
+      });
+      return failed('secret_unavailable', context);
+    }
+  }
+  const verdict = verifyRequest(
+    source,
+    { headers, body, url: externalUrl(event, source, name) },
+    secrets,
+    deps.now(),
+  );
+  if (!verdict.ok) {
+    return rejected(401, verdict.reason, message(401, 'unauthorized'), context);
+  }
+
+  const described = describeEvent(source, headers, body);
+  if (!described.ok) return rejected(400, described.reason, message(400, 'bad request'), context);
+  if (described.slackChallenge !== undefined) {
+    return {
+      outcome: 'ignored',
+      status: 200,
+      source: name,
+      type: 'url_verification',
+      queues: [],
+      response: {
+        statusCode: 200,
+        headers: { 'content-type': 'text/plain' },
+        body: described.slackChallenge,
+      },
+    };
+  }
+
+  const id = described.id !== undefined ? sanitizeId(described.id) : deps.newId();
+  const type = sanitizeType(described.type);
+  const routed: Context = { source: name, id, type };
+  const route = selectRoute(config, name, type);
+  if (route.ignore || route.queues.length === 0) {
+    return { outcome: 'ignored', status: 202, ...routed, queues: [], response: accepted(id) };
+  }
+  const targets: { queue: string; target: QueueTarget }[] = [];
+  for (const queue of route.queues) {
+    const target = Object.hasOwn(config.queues, queue) ? config.queues[queue] : undefined;
+    if (!target) {
+      deps.log.error('route names a queue missing from the runtime configuration', {
+        queue,
+        id,
+        source: name,
+      });
+      return failed('unknown_queue', { ...routed, queues: route.queues });
+    }
+    targets.push({ queue, target });
+  }
+  return enqueueEvent(deps, { name, source, headers, body, described, id, type, targets });
+}
+
+interface Routed {
+  readonly name: string;
+  readonly source: SourceRuntimeConfig;
+  readonly headers: Record<string, string>;
+  readonly body: Buffer;
+  readonly described: EventDescription;
+  readonly id: string;
+  readonly type: string;
+  readonly targets: readonly { queue: string; target: QueueTarget }[];
+}
+
+async function enqueueEvent(deps: IngestCollaborators, event: Routed): Promise<Result> {
+  const { config } = deps;
+  const { name, id, type, body, targets } = event;
+  const queues = targets.map((t) => t.queue);
+  const context: Context = { source: name, id, type, queues };
+  const receivedAt = new Date(deps.now());
+  const contentType = event.headers['content-type'];
+  const encoded = encodeBody(body, contentType);
+  const envelope: WebhookEnvelope = {
+    v: ENVELOPE_VERSION,
+    id,
+    source: name,
+    type,
+    receivedAt: receivedAt.toISOString(),
+    headers: keptHeaders(config, event.source, event.headers),
+    ...(contentType !== undefined ? { contentType } : {}),
+    ...encoded,
+  };
+  const attributes = {
+    [MESSAGE_ATTRIBUTES.source]: name,
+    [MESSAGE_ATTRIBUTES.type]: type,
+    [MESSAGE_ATTRIBUTES.eventId]: id,
+  };
+
+  let serialized = sqsSafeJson(envelope);
+  let payload: PayloadObject | undefined;
+  const inlineLimit = Math.min(
+    config.payloads?.inlineLimitBytes ?? SQS_MAX_MESSAGE_BYTES,
+    SQS_MAX_MESSAGE_BYTES - attributeBytes(attributes),
+  );
+  if (Buffer.byteLength(serialized) > inlineLimit) {
+    if (!config.payloads) return rejected(413, 'body_too_large', message(413, 'payload too large'), context);
+    const ref: PayloadRef = {
+      bucket: config.payloads.bucket,
+      key: payloadKey(name, id, receivedAt),
+      sizeBytes: body.length,
+    };
+    payload = {
+      bucket: ref.bucket,
+      key: ref.key,
+      body,
+      ...(contentType !== undefined ? { contentType } : {}),
+    };
+    const { body: _inline, ...rest } = envelope;
+    serialized = sqsSafeJson({ ...rest, payloadRef: ref });
+    if (Buffer.byteLength(serialized) > inlineLimit) {
+      return rejected(413, 'body_too_large', message(413, 'payload too large'), context);
+    }
+  }
+
+  let json: unknown;
+  let jsonParsed = false;
+  const lazyJson = () => {
+    if (!jsonParsed) {
+      json = jsonForGrouping(event.described, body);
+      jsonParsed = true;
+    }
+    return json;
+  };
+  const messages: OutgoingMessage[] = targets.map(({ queue, target }) => ({
+    queue,
+    target,
+    body: serialized,
+    attributes,
+    ...(target.fifo
+      ? { groupId: groupIdFor(target, name, type, lazyJson), deduplicationId: sha256Hex(`${name}#${id}`) }
+      : {}),
+  }));
+
+  const dedupeKey = `${name}#${id}`;
+  let claimToken: string | undefined;
+  if (config.dedupe && deps.dedupe) {
+    let claim: ClaimResult;
+    try {
+      claim = await deps.dedupe.claim(dedupeKey);
+    } catch (error) {
+      deps.log.error('dedupe store unavailable', { id, source: name, error: String(error) });
+      return failed('dedupe_unavailable', context);
+    }
+    if (claim.status === 'duplicate') {
+      return { outcome: 'duplicate', status: 202, ...context, queues: [], response: accepted(id) };
+    }
+    if (claim.status === 'in_progress') return failed('in_progress', context);
+    claimToken = claim.token;
+  }
+
+  const releaseClaim = async () => {
+    if (claimToken === undefined || !deps.dedupe) return;
+    try {
+      await deps.dedupe.release(dedupeKey, claimToken);
+    } catch (error) {
+      // The lease still runs out, after which the sender's retry can claim again.
+      deps.log.warn('could not release dedupe claim', { id, source: name, error: String(error) });
+    }
+  };
+
+  if (payload) {
+    try {
+      await deps.putPayload(payload);
+    } catch (error) {
+      deps.log.error('payload upload failed', { id, source: name, error: String(error) });
+      await releaseClaim();
+      return failed('payload_store_unavailable', context);
+    }
+  }
+
+  const started = deps.now();
+  const results = await Promise.allSettled(messages.map((m) => deps.enqueue(m)));
+  deps.metrics.enqueueLatency(deps.now() - started);
+  const failures = results.flatMap((r, i) =>
+    r.status === 'rejected' ? [{ queue: queues[i], error: String(r.reason) }] : [],
+  );
+  if (failures.length > 0) {
+    deps.log.error('enqueue failed', { id, source: name, failures });
+    await releaseClaim();
+    return failed('enqueue_failed', context);
+  }
+
+  if (claimToken !== undefined && deps.dedupe) {
+    try {
+      await deps.dedupe.complete(dedupeKey, claimToken);
+    } catch (error) {
+      // The event is durably queued; a retry after the lease runs out may enqueue it again, which the
+      // consumers' idempotency absorbs. Answering 503 here would invite exactly that retry.
+      deps.log.warn('could not mark delivery as queued', { id, source: name, error: String(error) });
+    }
+  }
+  return { outcome: 'queued', status: 202, ...context, response: accepted(id) };
+}
+
+const METRIC_FOR: Record<Outcome, MetricName> = {
+  queued: 'Accepted',
+  duplicate: 'Duplicate',
+  ignored: 'Ignored',
+  rejected: 'Rejected',
+  failed: 'Failed',
+};
+
+/**
+ * Handles one API Gateway (payload v2) request. Never throws: an unexpected error becomes a 503.
+ * Logs exactly one INFO line `webhook outcome` per request (the local-mode contract).
+ */
+export async function handleWebhook(
+  event: APIGatewayProxyEventV2,
+  deps: IngestCollaborators,
+): Promise<IngestResponse> {
+  let result: Result;
+  try {
+    result = await decide(event, deps);
+  } catch (error) {
+    try {
+      deps.log.error('unexpected ingest failure', {
+        error: error instanceof Error ? (error.stack ?? error.message) : String(error),
+      });
+    } catch {
+      // Logging must not turn a 503 into a crash.
+    }
+    result = failed('internal_error');
+  }
+  const sourceType =
+    result.source !== undefined && Object.hasOwn(deps.config.sources, result.source)
+      ? deps.config.sources[result.source]?.type
+      : undefined;
+  if (result.outcome === 'rejected' && sourceType === 'slack') {
+    // Slack retries every non-2xx three times; a rejected request would be rejected again.
+    result.response.headers['x-slack-no-retry'] = '1';
+  }
+  try {
+    deps.log.info('webhook outcome', {
+      outcome: result.outcome,
+      id: result.id,
+      source: result.source,
+      type: result.type,
+      queues: result.queues ?? [],
+      status: result.status,
+      ...(result.reason !== undefined ? { reason: result.reason } : {}),
+    });
+    deps.metrics.count(METRIC_FOR[result.outcome], result.reason);
+  } catch {
+    // Observability failures never change the answer.
+  }
+  return result.response;
+}

@@ -1,0 +1,108 @@
+/**
+ * Delivery-id deduplication on a DynamoDB table (partition key `pk` = `<source>#<id>`, TTL attribute
+ * `expiresAt` in epoch seconds).
+ *
+ * Protocol (a lease, so our own failed enqueue never blocks the sender's retry):
+ * 1. claim: conditional put of `status = pending` with a random token and a short lease. It succeeds when no
+ *    record exists, the record's TTL has passed (DynamoDB deletes expired items lazily), or a pending lease
+ *    has run out (the function that held it died). Two concurrent deliveries cannot both succeed.
+ * 2. after every enqueue succeeded: `status = queued` (conditional on our token) -> later repeats are
+ *    answered 202 with the same id and not enqueued again.
+ * 3. when an enqueue failed: the record is deleted (conditional on our token), so the sender's retry
+ *    enqueues afresh.
+ * A repeat that finds a live `pending` record is told to retry later (503 + Retry-After).
+ */
+
+import { randomUUID } from 'node:crypto';
+import {
+  DeleteItemCommand,
+  type DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+  UpdateItemCommand,
+} from '@aws-sdk/client-dynamodb';
+import type { ClaimResult, DedupeStore } from './core';
+
+/** Longer than the longest ingest timeout (29 s), so a live request never loses its claim. */
+export const DEFAULT_LEASE_SECONDS = 30;
+
+/** Options of {@link createDynamoDedupeStore}. */
+export interface DynamoDedupeOptions {
+  readonly client: DynamoDBClient;
+  readonly tableName: string;
+  readonly ttlSeconds: number;
+  readonly leaseSeconds?: number;
+  readonly now?: () => number;
+}
+
+const isConditionFailure = (error: unknown) =>
+  error instanceof Error && error.name === 'ConditionalCheckFailedException';
+
+/** A {@link DedupeStore} on DynamoDB. */
+export function createDynamoDedupeStore(options: DynamoDedupeOptions): DedupeStore {
+  const { client, tableName, ttlSeconds } = options;
+  const lease = options.leaseSeconds ?? DEFAULT_LEASE_SECONDS;
+  const nowSeconds = () => Math.floor((options.now ?? Date.now)() / 1000);
+
+  return {
+    async claim(key): Promise<ClaimResult> {
+      const now = nowSeconds();
+      const token = randomUUID();
+      try {
+        await client.send(
+          new PutItemCommand({
+            TableName: tableName,
+            Item: {
+              pk: { S: key },
+              status: { S: 'pending' },
+              token: { S: token },
+              leaseUntil: { N: String(now + lease) },
+              expiresAt: { N: String(now + ttlSeconds) },
+            },
+            ConditionExpression:
+              'attribute_not_exists(pk) OR expiresAt < :now OR (#status = :pending AND leaseUntil < :now)',
+            ExpressionAttributeNames: { '#status': 'status' },
+            ExpressionAttributeValues: { ':now': { N: String(now) }, ':pending': { S: 'pending' } },
+          }),
+        );
+        return { status: 'claimed', token };
+      } catch (error) {
+        if (!isConditionFailure(error)) throw error;
+      }
+      const existing = await client.send(
+        new GetItemCommand({ TableName: tableName, Key: { pk: { S: key } }, ConsistentRead: true }),
+      );
+      return existing.Item?.status?.S === 'queued' ? { status: 'duplicate' } : { status: 'in_progress' };
+    },
+
+    async complete(key, token) {
+      await client.send(
+        new UpdateItemCommand({
+          TableName: tableName,
+          Key: { pk: { S: key } },
+          UpdateExpression: 'SET #status = :queued REMOVE leaseUntil',
+          ConditionExpression: '#token = :token',
+          ExpressionAttributeNames: { '#status': 'status', '#token': 'token' },
+          ExpressionAttributeValues: { ':queued': { S: 'queued' }, ':token': { S: token } },
+        }),
+      );
+    },
+
+    async release(key, token) {
+      try {
+        await client.send(
+          new DeleteItemCommand({
+            TableName: tableName,
+            Key: { pk: { S: key } },
+            ConditionExpression: '#token = :token',
+            ExpressionAttributeNames: { '#token': 'token' },
+            ExpressionAttributeValues: { ':token': { S: token } },
+          }),
+        );
+      } catch (error) {
+        // Someone else holds the record now (our lease ran out): nothing of ours to remove.
+        if (!isConditionFailure(error)) throw error;
+      }
+    },
+  };
+}

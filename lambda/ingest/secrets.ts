@@ -1,0 +1,74 @@
+/**
+ * Signing secrets: `env:NAME` reads process.env.NAME (local mode); anything else is a Secrets Manager id.
+ * The stored value is a plain secret or `{"secrets":["current","previous"]}` while rotating. Values are
+ * cached per id for a bounded time; a failed load is never cached, so the next request tries again.
+ */
+
+/** Raised when a secret cannot be loaded; the caller answers 503 (fail closed), never an unverified pass. */
+export class SecretUnavailableError extends Error {
+  constructor(
+    readonly secretId: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`signing secret ${secretId} could not be loaded`, options);
+    this.name = 'SecretUnavailableError';
+  }
+}
+
+/** Parses a stored secret value into the list of active secrets. */
+export function parseSecretValue(value: string): string[] {
+  if (value.trimStart().startsWith('{')) {
+    try {
+      const parsed: unknown = JSON.parse(value);
+      if (parsed && typeof parsed === 'object' && 'secrets' in parsed && Array.isArray(parsed.secrets)) {
+        const secrets = parsed.secrets.filter((s): s is string => typeof s === 'string' && s.length > 0);
+        if (secrets.length > 0) return secrets;
+        throw new Error('the "secrets" list holds no non-empty string');
+      }
+    } catch (error) {
+      if (!(error instanceof SyntaxError)) throw error;
+      // Not JSON: a plain secret that starts with a brace.
+    }
+  }
+  if (value.length === 0) throw new Error('the secret is empty');
+  return [value];
+}
+
+/** Collaborators of {@link createSecretLoader}. */
+export interface SecretLoaderOptions {
+  /** Fetches a Secrets Manager secret's SecretString. */
+  readonly fetchSecretString: (secretId: string) => Promise<string | undefined>;
+  readonly env?: Readonly<Record<string, string | undefined>>;
+  readonly cacheSeconds: number;
+  readonly now?: () => number;
+}
+
+/** A cached, TTL-bounded loader; concurrent first loads of one id share a single fetch. */
+export function createSecretLoader(options: SecretLoaderOptions): (secretId: string) => Promise<string[]> {
+  const env = options.env ?? process.env;
+  const now = options.now ?? Date.now;
+  const cache = new Map<string, { expiresAt: number; value: Promise<string[]> }>();
+
+  const load = async (secretId: string): Promise<string[]> => {
+    try {
+      const raw = secretId.startsWith('env:')
+        ? env[secretId.slice(4)]
+        : await options.fetchSecretString(secretId);
+      if (raw === undefined) throw new Error('no SecretString');
+      return parseSecretValue(raw);
+    } catch (error) {
+      throw new SecretUnavailableError(secretId, { cause: error });
+    }
+  };
+
+  return (secretId) => {
+    const hit = cache.get(secretId);
+    if (hit && hit.expiresAt > now()) return hit.value;
+    const value = load(secretId);
+    cache.set(secretId, { expiresAt: now() + options.cacheSeconds * 1000, value });
+    value.catch(() => {
+      if (cache.get(secretId)?.value === value) cache.delete(secretId);
+    });
+    return value;
+  };
+}

@@ -1,0 +1,686 @@
+import { describe, expect, it } from 'vitest';
+import { handleWebhook, MAX_BODY_BYTES } from '../../../lambda/ingest/core';
+import { MESSAGE_ATTRIBUTES, parseEnvelope } from '../../../lambda/shared/envelope';
+import { signWebhook } from '../../../lambda/shared/webhook-signing';
+import { apiEvent, harness, NOW_MS, SECRETS, signedEvent, testConfig } from './fakes';
+
+const PUSH = JSON.stringify({ ref: 'refs/heads/main', commits: [] });
+const ghHeaders = { 'x-github-event': 'push' };
+
+describe('accepting a signed delivery', () => {
+  it('GitHub push: 202 with the delivery id, one message with envelope and attributes, outcome logged', async () => {
+    const h = harness();
+    const event = signedEvent(h.deps.config, 'github', PUSH, { id: 'delivery-1', headers: ghHeaders });
+    const response = await handleWebhook(event, h.deps);
+    expect(response.statusCode).toBe(202);
+    expect(JSON.parse(response.body)).toEqual({ id: 'delivery-1' });
+    expect(h.sent).toHaveLength(1);
+    const [message] = h.sent;
+    expect(message?.queue).toBe('events');
+    expect(message?.attributes).toEqual({
+      [MESSAGE_ATTRIBUTES.source]: 'github',
+      [MESSAGE_ATTRIBUTES.type]: 'push',
+      [MESSAGE_ATTRIBUTES.eventId]: 'delivery-1',
+    });
+    const envelope = parseEnvelope(message?.body ?? '');
+    expect(envelope).toMatchObject({
+      v: 1,
+      id: 'delivery-1',
+      source: 'github',
+      type: 'push',
+      receivedAt: new Date(NOW_MS).toISOString(),
+      contentType: 'application/json',
+      body: PUSH,
+      bodyEncoding: 'utf8',
+    });
+    // Kept headers: configured and present, never a signature header even when listed.
+    expect(envelope.headers).toEqual({
+      'content-type': 'application/json',
+      'x-github-event': 'push',
+      'x-github-delivery': 'delivery-1',
+    });
+    expect(h.outcome()).toEqual({
+      outcome: 'queued',
+      id: 'delivery-1',
+      source: 'github',
+      type: 'push',
+      queues: ['events'],
+      status: 202,
+    });
+    expect(h.logs.filter((l) => l.message === 'webhook outcome')).toHaveLength(1);
+    expect(h.metrics.map((m) => m.name)).toEqual(['EnqueueLatency', 'Accepted']);
+  });
+
+  it.each([
+    [
+      'github',
+      JSON.stringify({ action: 'opened' }),
+      { 'x-github-event': 'issues' },
+      'application/json',
+      'issues.opened',
+      'gh-1',
+    ],
+    [
+      'stripe',
+      JSON.stringify({ id: 'evt_1', type: 'customer.created' }),
+      {},
+      'application/json',
+      'customer.created',
+      'evt_1',
+    ],
+    [
+      'slack',
+      JSON.stringify({ type: 'event_callback', event_id: 'Ev1', event: { type: 'app_mention' } }),
+      {},
+      'application/json',
+      'app_mention',
+      'Ev1',
+    ],
+    [
+      'slack',
+      'command=%2Fdeploy&text=now',
+      {},
+      'application/x-www-form-urlencoded',
+      'slash_command',
+      'new-1',
+    ],
+    [
+      'slack',
+      `payload=${encodeURIComponent(JSON.stringify({ type: 'block_actions' }))}`,
+      {},
+      'application/x-www-form-urlencoded',
+      'block_actions',
+      'new-1',
+    ],
+    [
+      'shopify',
+      '{"id":1}',
+      { 'x-shopify-topic': 'products/update' },
+      'application/json',
+      'products/update',
+      'gh-1',
+    ],
+    ['standard', JSON.stringify({ type: 'user.created' }), {}, 'application/json', 'user.created', 'gh-1'],
+    [
+      'twilio',
+      'MessageSid=SM1&SmsStatus=received&Body=hi',
+      {},
+      'application/x-www-form-urlencoded',
+      'message.received',
+      'SM1',
+    ],
+    [
+      'twilio',
+      'CallSid=CA1&CallStatus=ringing',
+      {},
+      'application/x-www-form-urlencoded',
+      'call.ringing',
+      'CA1',
+    ],
+    [
+      'generic',
+      JSON.stringify({ id: 'g-9', type: 'thing.happened' }),
+      {},
+      'application/json',
+      'thing.happened',
+      'g-9',
+    ],
+    ['open', 'anything', { 'x-event': 'ping' }, 'text/plain', 'ping', 'new-1'],
+  ] as const)('%s: type and id derived (%s)', async (source, body, headers, contentType, type, id) => {
+    const h = harness();
+    const event = signedEvent(h.deps.config, source, body, { id: 'gh-1', headers, contentType });
+    const response = await handleWebhook(event, h.deps);
+    expect(response.statusCode).toBe(202);
+    expect(h.outcome()).toMatchObject({ outcome: 'queued', type, id });
+  });
+
+  it('token source: bearer token and id header', async () => {
+    const h = harness();
+    const event = apiEvent('token', {
+      body: '{"x":1}',
+      headers: {
+        authorization: `Bearer ${SECRETS.token}`,
+        'x-request-id': 'req-7',
+        'content-type': 'application/json',
+      },
+    });
+    expect((await handleWebhook(event, h.deps)).statusCode).toBe(202);
+    expect(h.outcome()).toMatchObject({ id: 'req-7', type: 'unknown' });
+    expect(parseEnvelope(h.sent[0]?.body ?? '').headers).toEqual({ 'content-type': 'application/json' });
+  });
+});
+
+describe('A2: missing signature headers', () => {
+  it.each(['github', 'stripe', 'slack', 'shopify', 'standard', 'twilio', 'generic', 'token'])(
+    '%s without its signature -> 401 generic body, nothing enqueued',
+    async (source) => {
+      const h = harness();
+      const response = await handleWebhook(
+        apiEvent(source, { body: '{"id":"x"}', headers: { 'content-type': 'application/json' } }),
+        h.deps,
+      );
+      expect(response.statusCode).toBe(401);
+      expect(JSON.parse(response.body)).toEqual({ message: 'unauthorized' });
+      expect(h.sent).toEqual([]);
+      expect(h.outcome()).toMatchObject({ outcome: 'rejected', status: 401, reason: 'missing_signature' });
+      expect(h.metrics).toEqual([{ name: 'Rejected', reason: 'missing_signature' }]);
+    },
+  );
+  it('Slack rejections carry x-slack-no-retry: 1; others do not', async () => {
+    const h = harness();
+    const slack = await handleWebhook(apiEvent('slack', { body: '{}' }), h.deps);
+    expect(slack.headers['x-slack-no-retry']).toBe('1');
+    const github = await handleWebhook(apiEvent('github', { body: '{}' }), h.deps);
+    expect(github.headers['x-slack-no-retry']).toBeUndefined();
+    // Other deterministic rejections of a Slack request too (a retry would be rejected again).
+    const malformed = await handleWebhook(signedEvent(h.deps.config, 'slack', '{"type": nope'), h.deps);
+    expect(malformed.statusCode).toBe(400);
+    expect(malformed.headers['x-slack-no-retry']).toBe('1');
+    h.failSecrets = true;
+    const unavailable = await handleWebhook(signedEvent(h.deps.config, 'slack', '{"type":"x"}'), h.deps);
+    expect(unavailable.statusCode).toBe(503);
+    expect(unavailable.headers['x-slack-no-retry']).toBeUndefined();
+  });
+  it('Standard Webhooks without webhook-id / webhook-timestamp -> 401', async () => {
+    const h = harness();
+    const signed = signedEvent(h.deps.config, 'standard', '{"type":"a"}', { id: 'msg_1' });
+    for (const drop of ['webhook-id', 'webhook-timestamp']) {
+      const headers = { ...signed.headers };
+      delete headers[drop];
+      const response = await handleWebhook({ ...signed, headers }, h.deps);
+      expect(response.statusCode).toBe(401);
+    }
+    expect(h.sent).toEqual([]);
+  });
+});
+
+describe('A3-A8 through the core: every signature problem is a 401 with the reason only in logs', () => {
+  it('malformed, stale, forged and whitespace-secret requests', async () => {
+    const h = harness();
+    const config = h.deps.config;
+    const stale = signedEvent(config, 'stripe', '{"id":"evt_1"}', { now: NOW_MS - 600_000 });
+    const future = signedEvent(config, 'slack', '{"type":"x"}', { now: NOW_MS + 600_000 });
+    const forged = signedEvent(config, 'github', PUSH, { headers: ghHeaders });
+    forged.body = PUSH.replace('main', 'mainx');
+    const truncated = signedEvent(config, 'shopify', '{}', { headers: { 'x-shopify-hmac-sha256': 'AAAA' } });
+    const v0only = apiEvent('stripe', {
+      body: '{}',
+      headers: { 'stripe-signature': `t=${NOW_MS / 1000},v0=${'a'.repeat(64)}` },
+    });
+    const cases = [
+      [stale, 'stale_timestamp'],
+      [future, 'stale_timestamp'],
+      [forged, 'bad_signature'],
+      [truncated, 'malformed_signature'],
+      [v0only, 'malformed_signature'],
+    ] as const;
+    for (const [event, reason] of cases) {
+      const response = await handleWebhook(event, h.deps);
+      expect(response.statusCode).toBe(401);
+      expect(response.body).toBe('{"message":"unauthorized"}');
+      expect(h.outcome()).toMatchObject({ outcome: 'rejected', reason });
+    }
+    h.secrets['env:GITHUB'] = [`${SECRETS.github}\n`];
+    const good = signedEvent(config, 'github', PUSH, { headers: ghHeaders });
+    expect((await handleWebhook(good, h.deps)).statusCode).toBe(401);
+    expect(h.outcome()).toMatchObject({ reason: 'secret_whitespace' });
+    expect(h.sent).toEqual([]);
+  });
+
+  it('A8: rotation JSON secrets — either active secret verifies', async () => {
+    const h = harness();
+    h.secrets['env:GITHUB'] = ['new-secret', SECRETS.github as string];
+    const signedWithOld = signedEvent(h.deps.config, 'github', PUSH, { headers: ghHeaders });
+    expect((await handleWebhook(signedWithOld, h.deps)).statusCode).toBe(202);
+    h.secrets['env:GITHUB'] = ['new-secret'];
+    const again = signedEvent(h.deps.config, 'github', PUSH, { headers: ghHeaders });
+    expect((await handleWebhook(again, h.deps)).statusCode).toBe(401);
+  });
+});
+
+describe('A9: duplicates and redelivery', () => {
+  it('the same delivery twice -> both 202 with the same id, one enqueue, second counted as Duplicate', async () => {
+    const h = harness();
+    const event = signedEvent(h.deps.config, 'github', PUSH, { id: 'dup-1', headers: ghHeaders });
+    const first = await handleWebhook(event, h.deps);
+    // Manual redelivery: same delivery id, freshly signed request.
+    const redelivery = signedEvent(h.deps.config, 'github', PUSH, { id: 'dup-1', headers: ghHeaders });
+    const second = await handleWebhook(redelivery, h.deps);
+    expect([first.statusCode, second.statusCode]).toEqual([202, 202]);
+    expect(JSON.parse(second.body)).toEqual({ id: 'dup-1' });
+    expect(h.sent).toHaveLength(1);
+    expect(h.outcome()).toMatchObject({ outcome: 'duplicate', id: 'dup-1', status: 202 });
+    expect(h.metrics.filter((m) => m.name === 'Duplicate')).toHaveLength(1);
+  });
+  it('concurrent repeats never yield two enqueues; the loser is told to retry (503)', async () => {
+    const h = harness();
+    const events = [1, 2, 3, 4].map(() => signedEvent(h.deps.config, 'stripe', '{"id":"evt_c","type":"a"}'));
+    const responses = await Promise.all(events.map((e) => handleWebhook(e, h.deps)));
+    expect(h.sent).toHaveLength(1);
+    expect(responses.filter((r) => r.statusCode === 202)).toHaveLength(1);
+    for (const r of responses.filter((r) => r.statusCode !== 202)) {
+      expect(r.statusCode).toBe(503);
+      expect(r.headers['retry-after']).toBeDefined();
+    }
+    // After the winner finished, a retry is a duplicate.
+    const retry = await handleWebhook(
+      signedEvent(h.deps.config, 'stripe', '{"id":"evt_c","type":"a"}'),
+      h.deps,
+    );
+    expect(retry.statusCode).toBe(202);
+    expect(h.sent).toHaveLength(1);
+  });
+  it('ids are scoped per source', async () => {
+    const h = harness();
+    await handleWebhook(
+      signedEvent(h.deps.config, 'github', PUSH, { id: 'same', headers: ghHeaders }),
+      h.deps,
+    );
+    await handleWebhook(signedEvent(h.deps.config, 'shopify', '{}', { id: 'same' }), h.deps);
+    expect(h.sent).toHaveLength(2);
+  });
+  it('without a dedupe table every delivery is enqueued', async () => {
+    const config = testConfig();
+    delete config.dedupe;
+    const h = harness(config);
+    const event = signedEvent(config, 'github', PUSH, { id: 'x', headers: ghHeaders });
+    await handleWebhook(event, h.deps);
+    await handleWebhook(event, h.deps);
+    expect(h.sent).toHaveLength(2);
+  });
+});
+
+describe('A10: raw bytes and header case', () => {
+  it('isBase64Encoded bodies are decoded before the HMAC (binary bytes survive)', async () => {
+    const h = harness();
+    const body = Buffer.from([0x7b, 0x22, 0x61, 0x22, 0x3a, 0x22, 0xc3, 0xa9, 0x22, 0x7d]); // {"a":"é"}
+    const event = signedEvent(h.deps.config, 'github', body, { headers: ghHeaders, base64: true });
+    expect(event.isBase64Encoded).toBe(true);
+    expect((await handleWebhook(event, h.deps)).statusCode).toBe(202);
+    expect(parseEnvelope(h.sent[0]?.body ?? '').body).toBe('{"a":"é"}');
+  });
+  it('a binary body travels base64-encoded in the envelope', async () => {
+    const h = harness();
+    const body = Buffer.from([0xff, 0xfe, 0x00, 0x01]);
+    const event = signedEvent(h.deps.config, 'shopify', body, { contentType: 'application/octet-stream' });
+    expect((await handleWebhook(event, h.deps)).statusCode).toBe(202);
+    const envelope = parseEnvelope(h.sent[0]?.body ?? '');
+    expect(envelope.bodyEncoding).toBe('base64');
+    expect(Buffer.from(envelope.body ?? '', 'base64')).toEqual(body);
+  });
+  it('mixed-case header names work', async () => {
+    const h = harness();
+    const signed = signWebhook(h.deps.config.sources.github as never, SECRETS.github as string, PUSH, {
+      id: 'mc',
+    });
+    const headers = {
+      'Content-Type': 'application/json',
+      'X-Hub-Signature-256': signed['x-hub-signature-256'] ?? '',
+      'X-GitHub-Delivery': 'mc',
+      'X-GitHub-Event': 'push',
+    };
+    const response = await handleWebhook(apiEvent('github', { body: PUSH, headers }), h.deps);
+    expect(response.statusCode).toBe(202);
+    expect(h.outcome()).toMatchObject({ id: 'mc', type: 'push' });
+  });
+});
+
+describe('A11: valid signature, malformed body -> 400, never 5xx', () => {
+  it.each(['github', 'stripe', 'slack', 'standard', 'generic'])(
+    '%s with invalid JSON -> 400',
+    async (source) => {
+      const h = harness();
+      const response = await handleWebhook(
+        signedEvent(h.deps.config, source, '{"id": nope', { headers: ghHeaders }),
+        h.deps,
+      );
+      expect(response.statusCode).toBe(400);
+      expect(h.outcome()).toMatchObject({ outcome: 'rejected', reason: 'malformed_body' });
+      expect(h.sent).toEqual([]);
+    },
+  );
+  it('shopify does not need the body parsed: invalid JSON is still accepted', async () => {
+    const h = harness();
+    const response = await handleWebhook(signedEvent(h.deps.config, 'shopify', 'not json', {}), h.deps);
+    expect(response.statusCode).toBe(202);
+  });
+});
+
+describe('A12: sizes', () => {
+  it('empty body -> 400', async () => {
+    const h = harness();
+    const response = await handleWebhook(
+      signedEvent(h.deps.config, 'github', '', { headers: ghHeaders }),
+      h.deps,
+    );
+    expect(response.statusCode).toBe(400);
+    expect(h.outcome()).toMatchObject({ reason: 'empty_body' });
+  });
+  it('an envelope just under the inline limit goes inline; just over goes to S3 as a claim check', async () => {
+    const config = testConfig({ payloads: { bucket: 'payloads', inlineLimitBytes: 4096 } });
+    const h = harness(config);
+    const build = (size: number) => `"${'x'.repeat(size - 2)}"`;
+    // Find the largest body whose envelope fits.
+    const probe = signedEvent(config, 'shopify', build(100), { id: 'prob' });
+    await handleWebhook(probe, h.deps);
+    const overhead = Buffer.byteLength(h.sent[0]?.body ?? '') - 100;
+    const fits = 4096 - overhead;
+    await handleWebhook(signedEvent(config, 'shopify', build(fits), { id: 'fits' }), h.deps);
+    expect(parseEnvelope(h.sent[1]?.body ?? '').body).toHaveLength(fits);
+    expect(Buffer.byteLength(h.sent[1]?.body ?? '')).toBe(4096);
+    const response = await handleWebhook(
+      signedEvent(config, 'shopify', build(fits + 1), { id: 'over' }),
+      h.deps,
+    );
+    expect(response.statusCode).toBe(202);
+    const envelope = parseEnvelope(h.sent[2]?.body ?? '');
+    expect(envelope.body).toBeUndefined();
+    expect(envelope.payloadRef).toEqual({
+      bucket: 'payloads',
+      key: 'payloads/shopify/2026/11/25/over',
+      sizeBytes: fits + 1,
+    });
+    expect(h.payloads).toHaveLength(1);
+    expect(h.payloads[0]?.body.toString()).toBe(build(fits + 1));
+  });
+  it('over the SQS limit without a payload bucket -> 413', async () => {
+    const config = testConfig();
+    delete config.payloads;
+    const h = harness(config);
+    const body = `"${'x'.repeat(1_048_576)}"`;
+    const response = await handleWebhook(signedEvent(config, 'shopify', body), h.deps);
+    expect(response.statusCode).toBe(413);
+    expect(h.sent).toEqual([]);
+  });
+  it('above the Lambda request limit -> 413 before any verification', async () => {
+    const h = harness();
+    const body = Buffer.alloc(MAX_BODY_BYTES + 1, 0x61);
+    const response = await handleWebhook(
+      signedEvent(h.deps.config, 'shopify', body, { base64: true }),
+      h.deps,
+    );
+    expect(response.statusCode).toBe(413);
+    expect(h.outcome()).toMatchObject({ reason: 'body_too_large' });
+  });
+});
+
+describe('A13: method, path, content type; never 410', () => {
+  it('GET -> 405 with Allow: POST', async () => {
+    const h = harness();
+    const response = await handleWebhook(apiEvent('github', { method: 'GET' }), h.deps);
+    expect(response.statusCode).toBe(405);
+    expect(response.headers.allow).toBe('POST');
+  });
+  it('unknown source (and prototype names) -> 404', async () => {
+    const h = harness();
+    for (const name of ['nope', '__proto__', 'constructor', 'toString']) {
+      expect((await handleWebhook(apiEvent(name, { body: '{}' }), h.deps)).statusCode).toBe(404);
+    }
+    expect(h.sent).toEqual([]);
+  });
+  it('source taken from rawPath when pathParameters is absent; malformed percent-encoding -> 404', async () => {
+    const h = harness();
+    const event = signedEvent(h.deps.config, 'github', PUSH, { headers: ghHeaders });
+    delete event.pathParameters;
+    expect((await handleWebhook(event, h.deps)).statusCode).toBe(202);
+    const broken = apiEvent('x', { body: '{}', path: '/webhooks/%E0%A4%A' });
+    delete broken.pathParameters;
+    expect((await handleWebhook(broken, h.deps)).statusCode).toBe(404);
+  });
+  it('absent content type: Stripe still verifies and parses; envelope body base64', async () => {
+    const h = harness();
+    const event = signedEvent(h.deps.config, 'stripe', '{"id":"evt_n","type":"a"}');
+    delete event.headers['content-type'];
+    expect((await handleWebhook(event, h.deps)).statusCode).toBe(202);
+    expect(parseEnvelope(h.sent[0]?.body ?? '').bodyEncoding).toBe('base64');
+  });
+});
+
+describe('B14/B15: enqueue failures never get a 2xx', () => {
+  it('SendMessage fails -> 503 with Retry-After, claim released so the retry enqueues', async () => {
+    const h = harness();
+    h.failingQueues.add('events');
+    const event = signedEvent(h.deps.config, 'github', PUSH, { id: 'b14', headers: ghHeaders });
+    const response = await handleWebhook(event, h.deps);
+    expect(response.statusCode).toBe(503);
+    expect(response.headers['retry-after']).toBe('5');
+    expect(response.body).toBe('{"message":"service unavailable"}');
+    expect(h.outcome()).toMatchObject({ outcome: 'failed', reason: 'enqueue_failed', status: 503 });
+    expect(h.dedupe.records.size).toBe(0);
+    h.failingQueues.clear();
+    expect((await handleWebhook(event, h.deps)).statusCode).toBe(202);
+    expect(h.sent).toHaveLength(1);
+  });
+  it('fan-out where one target fails -> 503 (never 2xx with a target missing)', async () => {
+    const h = harness();
+    h.failingQueues.add('audit');
+    const event = signedEvent(h.deps.config, 'stripe', '{"id":"evt_f","type":"invoice.paid"}');
+    expect((await handleWebhook(event, h.deps)).statusCode).toBe(503);
+    h.failingQueues.clear();
+    expect((await handleWebhook(event, h.deps)).statusCode).toBe(202);
+    expect(h.sent.filter((m) => m.queue === 'audit')).toHaveLength(1);
+  });
+  it('S3 failure for an oversized body -> 503 and nothing enqueued', async () => {
+    const h = harness(testConfig({ payloads: { bucket: 'b', inlineLimitBytes: 1024 } }));
+    h.failPayloads = true;
+    const response = await handleWebhook(signedEvent(h.deps.config, 'shopify', 'x'.repeat(5000)), h.deps);
+    expect(response.statusCode).toBe(503);
+    expect(h.sent).toEqual([]);
+  });
+  it('dedupe store failure -> 503, nothing enqueued', async () => {
+    const h = harness();
+    h.dedupe.failClaims = true;
+    const response = await handleWebhook(
+      signedEvent(h.deps.config, 'github', PUSH, { headers: ghHeaders }),
+      h.deps,
+    );
+    expect(response.statusCode).toBe(503);
+    expect(h.outcome()).toMatchObject({ reason: 'dedupe_unavailable' });
+    expect(h.sent).toEqual([]);
+  });
+});
+
+describe('B16: a slow first attempt whose enqueue succeeded, retried by the sender', () => {
+  it('the retry (same id, new signature/timestamp) is a duplicate: one message', async () => {
+    const h = harness();
+    const first = signedEvent(
+      h.deps.config,
+      'slack',
+      '{"type":"event_callback","event_id":"Ev9","event":{"type":"message"}}',
+    );
+    await handleWebhook(first, h.deps);
+    h.clock += 3_500;
+    const retry = signedEvent(
+      h.deps.config,
+      'slack',
+      '{"type":"event_callback","event_id":"Ev9","event":{"type":"message"}}',
+      {
+        now: h.clock,
+        headers: { 'x-slack-retry-num': '1', 'x-slack-retry-reason': 'http_timeout' },
+      },
+    );
+    const response = await handleWebhook(retry, h.deps);
+    expect(response.statusCode).toBe(202);
+    expect(h.sent).toHaveLength(1);
+  });
+  it('a retry arriving while the first attempt still holds its lease -> 503, and after the lease it can proceed', async () => {
+    const h = harness();
+    await h.dedupe.claim('github#slow');
+    const event = signedEvent(h.deps.config, 'github', PUSH, { id: 'slow', headers: ghHeaders });
+    expect((await handleWebhook(event, h.deps)).statusCode).toBe(503);
+    expect(h.outcome()).toMatchObject({ reason: 'in_progress' });
+    h.clock += 31_000; // the first holder died; its lease ran out
+    const later = signedEvent(h.deps.config, 'github', PUSH, {
+      id: 'slow',
+      headers: ghHeaders,
+      now: h.clock,
+    });
+    expect((await handleWebhook(later, h.deps)).statusCode).toBe(202);
+  });
+});
+
+describe('B17: secrets unavailable -> fail closed', () => {
+  it('503, no verification bypass, recovers when the store returns', async () => {
+    const h = harness();
+    h.failSecrets = true;
+    const event = signedEvent(h.deps.config, 'github', PUSH, { headers: ghHeaders });
+    const response = await handleWebhook(event, h.deps);
+    expect(response.statusCode).toBe(503);
+    expect(response.headers['retry-after']).toBeDefined();
+    expect(h.outcome()).toMatchObject({ outcome: 'failed', reason: 'secret_unavailable' });
+    expect(h.sent).toEqual([]);
+    h.failSecrets = false;
+    expect((await handleWebhook(event, h.deps)).statusCode).toBe(202);
+  });
+});
+
+describe('routing', () => {
+  it('ignore rule -> 202 with the id, nothing enqueued, counted', async () => {
+    const h = harness();
+    const response = await handleWebhook(
+      signedEvent(h.deps.config, 'github', '{"zen":"x"}', {
+        id: 'p1',
+        headers: { 'x-github-event': 'ping' },
+      }),
+      h.deps,
+    );
+    expect(response.statusCode).toBe(202);
+    expect(JSON.parse(response.body)).toEqual({ id: 'p1' });
+    expect(h.sent).toEqual([]);
+    expect(h.outcome()).toMatchObject({ outcome: 'ignored', queues: [] });
+    expect(h.metrics).toEqual([{ name: 'Ignored' }]);
+  });
+  it('fan-out to several queues', async () => {
+    const h = harness();
+    await handleWebhook(signedEvent(h.deps.config, 'stripe', '{"id":"evt_i","type":"invoice.paid"}'), h.deps);
+    expect(h.sent.map((m) => m.queue).sort()).toEqual(['audit', 'events']);
+    expect(h.outcome()).toMatchObject({ queues: ['events', 'audit'] });
+  });
+  it('`invoice.*` does not match `invoice.a.b`: default route', async () => {
+    const h = harness();
+    await handleWebhook(signedEvent(h.deps.config, 'stripe', '{"id":"evt_j","type":"invoice.a.b"}'), h.deps);
+    expect(h.sent.map((m) => m.queue)).toEqual(['events']);
+  });
+  it('default route ignore', async () => {
+    const h = harness(testConfig({ routes: [], defaultRoute: { queues: [], ignore: true } }));
+    const response = await handleWebhook(
+      signedEvent(h.deps.config, 'github', PUSH, { headers: ghHeaders }),
+      h.deps,
+    );
+    expect(response.statusCode).toBe(202);
+    expect(h.sent).toEqual([]);
+  });
+  it('FIFO target: group id from the JSON path (fallback: source) and a stable dedup id', async () => {
+    const h = harness();
+    const order = JSON.stringify({ id: 5, customer: { id: 'cus_1' } });
+    await handleWebhook(
+      signedEvent(h.deps.config, 'shopify', order, {
+        id: 'o1',
+        headers: { 'x-shopify-topic': 'orders/create' },
+      }),
+      h.deps,
+    );
+    await handleWebhook(
+      signedEvent(h.deps.config, 'shopify', '{"id":6}', {
+        id: 'o2',
+        headers: { 'x-shopify-topic': 'orders/paid' },
+      }),
+      h.deps,
+    );
+    const [first, second] = h.sent;
+    expect(first?.queue).toBe('orders');
+    expect(first?.groupId).toBe('cus_1');
+    expect(second?.groupId).toBe('shopify');
+    expect(first?.deduplicationId).toMatch(/^[0-9a-f]{64}$/);
+    expect(first?.deduplicationId).not.toBe(second?.deduplicationId);
+  });
+  it('FIFO grouping by type and by source', async () => {
+    for (const [grouping, expected] of [
+      [{ by: 'type' as const }, 'orders/create'],
+      [{ by: 'source' as const }, 'shopify'],
+    ] as const) {
+      const config = testConfig();
+      config.queues.orders = { url: 'u', fifo: true, grouping };
+      const h = harness(config);
+      await handleWebhook(
+        signedEvent(config, 'shopify', '{}', { headers: { 'x-shopify-topic': 'orders/create' } }),
+        h.deps,
+      );
+      expect(h.sent[0]?.groupId).toBe(expected);
+    }
+  });
+  it('a route to a queue missing from the config is a 503 (config error), logged', async () => {
+    const h = harness(testConfig({ defaultRoute: { queues: ['ghost'], ignore: false } }));
+    const response = await handleWebhook(
+      signedEvent(h.deps.config, 'github', PUSH, { headers: ghHeaders }),
+      h.deps,
+    );
+    expect(response.statusCode).toBe(503);
+    expect(h.logs.some((l) => l.level === 'error' && l.attributes.queue === 'ghost')).toBe(true);
+  });
+});
+
+describe('Slack url_verification', () => {
+  it('a signed handshake is answered with its challenge and not enqueued', async () => {
+    const h = harness();
+    const body = JSON.stringify({ type: 'url_verification', token: 't', challenge: 'abc123' });
+    const response = await handleWebhook(signedEvent(h.deps.config, 'slack', body), h.deps);
+    expect(response).toEqual({ statusCode: 200, headers: { 'content-type': 'text/plain' }, body: 'abc123' });
+    expect(h.sent).toEqual([]);
+  });
+  it('an unsigned handshake is a 401', async () => {
+    const h = harness();
+    const body = JSON.stringify({ type: 'url_verification', challenge: 'abc123' });
+    expect((await handleWebhook(apiEvent('slack', { body }), h.deps)).statusCode).toBe(401);
+  });
+});
+
+describe('ids', () => {
+  it('a sender id with unsafe characters is replaced by a stable hash', async () => {
+    const h = harness();
+    const id = 'weird id/ü';
+    await handleWebhook(signedEvent(h.deps.config, 'github', PUSH, { id, headers: ghHeaders }), h.deps);
+    await handleWebhook(signedEvent(h.deps.config, 'github', PUSH, { id, headers: ghHeaders }), h.deps);
+    expect(h.sent).toHaveLength(1);
+    expect(h.sent[0]?.attributes[MESSAGE_ATTRIBUTES.eventId]).toMatch(/^h_[0-9a-f]{64}$/);
+  });
+  it('events without a sender id get a fresh id each time (not deduplicated)', async () => {
+    const h = harness();
+    const event = signedEvent(h.deps.config, 'slack', 'command=%2Fx', {
+      contentType: 'application/x-www-form-urlencoded',
+    });
+    await handleWebhook(event, h.deps);
+    await handleWebhook(event, h.deps);
+    expect(h.sent.map((m) => m.attributes[MESSAGE_ATTRIBUTES.eventId])).toEqual(['new-1', 'new-2']);
+  });
+});
+
+describe('unexpected failures', () => {
+  it('an exception inside a collaborator that should never throw -> 503, logged, no throw', async () => {
+    const h = harness();
+    const deps = {
+      ...h.deps,
+      newId: () => {
+        throw new Error('boom');
+      },
+    };
+    const event = signedEvent(h.deps.config, 'slack', 'command=%2Fx', {
+      contentType: 'application/x-www-form-urlencoded',
+    });
+    const response = await handleWebhook(event, deps);
+    expect(response.statusCode).toBe(503);
+    expect(h.outcome()).toMatchObject({ outcome: 'failed', reason: 'internal_error' });
+  });
+  it('a throwing logger does not change the answer', async () => {
+    const h = harness();
+    const throwing = () => {
+      throw new Error('log sink down');
+    };
+    const deps = { ...h.deps, log: { info: throwing, warn: throwing, error: throwing } };
+    const response = await handleWebhook(
+      signedEvent(h.deps.config, 'github', PUSH, { headers: ghHeaders }),
+      deps,
+    );
+    expect(response.statusCode).toBe(202);
+  });
+});

@@ -1,0 +1,141 @@
+import { describe, expect, it } from 'vitest';
+import { newSortableId } from '../../../lambda/ingest/ids';
+import { encodeBody, sanitizeType, sqsSafeJson, valueAtPath } from '../../../lambda/ingest/normalize';
+import { selectRoute, typeMatches } from '../../../lambda/ingest/routing';
+import { createSecretLoader, parseSecretValue, SecretUnavailableError } from '../../../lambda/ingest/secrets';
+import { sourceRuntimeSchema as ingestSourceSchema } from '../../../lambda/shared/runtime-config';
+
+describe('type patterns', () => {
+  it.each([
+    ['orders/*', 'orders/create', true],
+    ['orders/*', 'orders/create.x', false],
+    ['invoice.*', 'invoice.paid', true],
+    ['invoice.*', 'invoice.a.b', false],
+    ['invoice.**', 'invoice.a.b', true],
+    ['invoice.*', 'invoiceXpaid', false],
+    ['push', 'push', true],
+    ['push', 'pushx', false],
+    ['*', 'issues.opened', true],
+    ['**', 'a.b.c', true],
+    ['*.opened', 'issues.opened', true],
+    ['*.opened', 'a.b.opened', false],
+    ['a+b', 'a+b', true],
+    ['a+b', 'aab', false],
+  ])('%s vs %s -> %s', (pattern, type, expected) => {
+    expect(typeMatches(pattern, type)).toBe(expected);
+  });
+
+  it('first match wins; source * matches any source; default otherwise', () => {
+    const config = {
+      routes: [
+        { source: 'a', type: 'x', queues: ['q1'], ignore: false },
+        { source: '*', type: 'x', queues: ['q2'], ignore: false },
+        { source: 'a', type: '**', queues: [], ignore: true },
+      ],
+      defaultRoute: { queues: ['d'], ignore: false },
+    };
+    expect(selectRoute(config, 'a', 'x')).toEqual({ queues: ['q1'], ignore: false, rule: 0 });
+    expect(selectRoute(config, 'b', 'x')).toEqual({ queues: ['q2'], ignore: false, rule: 1 });
+    expect(selectRoute(config, 'a', 'y')).toEqual({ queues: [], ignore: true, rule: 2 });
+    expect(selectRoute(config, 'b', 'y')).toEqual({ queues: ['d'], ignore: false, rule: 'default' });
+  });
+});
+
+describe('sortable ids', () => {
+  it('26 Crockford base32 characters, time-ordered', () => {
+    const a = newSortableId(1_700_000_000_000);
+    const b = newSortableId(1_700_000_000_001);
+    expect(a).toMatch(/^[0-9A-HJKMNP-TV-Z]{26}$/);
+    expect(a < b).toBe(true);
+    expect(newSortableId(0, Buffer.alloc(10))).toBe('0'.repeat(26));
+    expect(newSortableId(2 ** 48 - 1, Buffer.alloc(10, 0xff))).toBe('7ZZZZZZZZZZZZZZZZZZZZZZZZZ');
+  });
+  it('random part differs between calls', () => {
+    expect(newSortableId(1)).not.toBe(newSortableId(1));
+  });
+});
+
+describe('secrets', () => {
+  it('parses plain and rotation JSON values', () => {
+    expect(parseSecretValue('abc')).toEqual(['abc']);
+    expect(parseSecretValue('{"secrets":["new","old"]}')).toEqual(['new', 'old']);
+    expect(parseSecretValue('{not json')).toEqual(['{not json']);
+    expect(() => parseSecretValue('{"secrets":[]}')).toThrow();
+    expect(() => parseSecretValue('')).toThrow();
+  });
+  it('env: ids read the environment; others go to the fetcher; cached for the TTL', async () => {
+    let clock = 0;
+    let fetches = 0;
+    const load = createSecretLoader({
+      env: { MY_SECRET: 's1' },
+      cacheSeconds: 60,
+      now: () => clock,
+      fetchSecretString: async () => {
+        fetches++;
+        return `v${fetches}`;
+      },
+    });
+    expect(await load('env:MY_SECRET')).toEqual(['s1']);
+    const [a, b] = await Promise.all([load('arn:x'), load('arn:x')]);
+    expect([a, b, fetches]).toEqual([['v1'], ['v1'], 1]);
+    clock = 59_000;
+    expect(await load('arn:x')).toEqual(['v1']);
+    clock = 61_000;
+    expect(await load('arn:x')).toEqual(['v2']);
+  });
+  it('failures are SecretUnavailableError and are not cached', async () => {
+    let fail = true;
+    const load = createSecretLoader({
+      env: {},
+      cacheSeconds: 60,
+      fetchSecretString: async () => {
+        if (fail) throw new Error('AccessDenied');
+        return 'ok';
+      },
+    });
+    await expect(load('arn:y')).rejects.toBeInstanceOf(SecretUnavailableError);
+    await expect(load('env:MISSING')).rejects.toBeInstanceOf(SecretUnavailableError);
+    fail = false;
+    expect(await load('arn:y')).toEqual(['ok']);
+  });
+});
+
+describe('normalize helpers', () => {
+  it('valueAtPath follows own properties only', () => {
+    expect(valueAtPath({ a: { b: [{ c: 'x' }] } }, 'a.b.0.c')).toBe('x');
+    expect(valueAtPath({ a: 5 }, 'a')).toBe('5');
+    expect(valueAtPath({ a: {} }, 'a')).toBeUndefined();
+    expect(valueAtPath({}, 'constructor')).toBeUndefined();
+    expect(valueAtPath(null, 'a')).toBeUndefined();
+  });
+  it('sqsSafeJson escapes astral and U+FFFE/U+FFFF characters losslessly', () => {
+    const value = { body: 'a😀b\uffffc\ufffe', plain: 'é' };
+    const json = sqsSafeJson(value);
+    expect(json).toBe('{"body":"a\\ud83d\\ude00b\\uffffc\\ufffe","plain":"é"}');
+    expect(JSON.parse(json)).toEqual(value);
+    expect(sqsSafeJson({ a: 'x' })).toBe('{"a":"x"}');
+  });
+  it('encodeBody: text only when textual and valid UTF-8', () => {
+    expect(encodeBody(Buffer.from('{"a":1}'), 'application/json')).toEqual({
+      body: '{"a":1}',
+      bodyEncoding: 'utf8',
+    });
+    expect(encodeBody(Buffer.from('hi'), 'text/plain; charset=utf-8').bodyEncoding).toBe('utf8');
+    expect(encodeBody(Buffer.from('hi'), undefined).bodyEncoding).toBe('base64');
+    expect(encodeBody(Buffer.from([0xc3, 0x28]), 'application/json').bodyEncoding).toBe('base64');
+  });
+  it('sanitizeType replaces characters SQS refuses and never returns empty', () => {
+    expect(sanitizeType('a\u0000b')).toBe('a_b');
+    expect(sanitizeType('')).toBe('unknown');
+    expect(sanitizeType('x'.repeat(300))).toHaveLength(256);
+  });
+});
+
+describe('A6: a tolerance of 0 is refused before the function ever runs', () => {
+  it('the runtime schema rejects toleranceSeconds 0 for every timestamped scheme', () => {
+    for (const type of ['stripe', 'slack', 'standard-webhooks'] as const) {
+      expect(ingestSourceSchema.safeParse({ type, secretId: 'x', toleranceSeconds: 0 }).success).toBe(false);
+      expect(ingestSourceSchema.safeParse({ type, secretId: 'x', toleranceSeconds: 300 }).success).toBe(true);
+    }
+  });
+});

@@ -1,0 +1,486 @@
+import { createHash, createHmac } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { type SignedRequest, safeEqual, verifyRequest } from '../../../lambda/ingest/verify';
+import type { SourceRuntimeConfig } from '../../../lambda/shared/runtime-config';
+import { signWebhook } from '../../../lambda/shared/webhook-signing';
+import {
+  GITHUB_VECTOR,
+  SHOPIFY_FIXTURE,
+  SLACK_VECTOR,
+  STANDARD_WEBHOOKS_VECTOR,
+  STRIPE_FIXTURE,
+  TWILIO_VECTOR,
+} from './vectors';
+
+const github: SourceRuntimeConfig = { type: 'github', secretId: 's' };
+const stripe: SourceRuntimeConfig = { type: 'stripe', secretId: 's', toleranceSeconds: 300 };
+const slack: SourceRuntimeConfig = { type: 'slack', secretId: 's', toleranceSeconds: 300 };
+const shopify: SourceRuntimeConfig = { type: 'shopify', secretId: 's' };
+const standard: SourceRuntimeConfig = { type: 'standard-webhooks', secretId: 's', toleranceSeconds: 300 };
+const twilio: SourceRuntimeConfig = { type: 'twilio', secretId: 's' };
+
+const req = (
+  headers: Record<string, string>,
+  body: string | Buffer,
+  url = 'https://x.example/webhooks/a',
+): SignedRequest => ({
+  headers,
+  body: typeof body === 'string' ? Buffer.from(body) : body,
+  url,
+});
+
+/** Flips one bit of character `index` of a string (keeps it printable ASCII-ish by toggling bit 0). */
+const flip = (text: string, index: number) =>
+  text.slice(0, index) + String.fromCharCode(text.charCodeAt(index) ^ 1) + text.slice(index + 1);
+
+const SLACK_NOW = SLACK_VECTOR.timestamp * 1000;
+const STANDARD_NOW = STANDARD_WEBHOOKS_VECTOR.timestamp * 1000;
+const STRIPE_NOW = STRIPE_FIXTURE.timestamp * 1000;
+
+interface VectorCase {
+  name: string;
+  source: SourceRuntimeConfig;
+  secret: string;
+  now: number;
+  /** Every signed field: changing any one must break verification. */
+  fields: Record<string, string>;
+  build: (fields: Record<string, string>) => SignedRequest;
+}
+
+const vectors: VectorCase[] = [
+  {
+    name: 'GitHub (official)',
+    source: github,
+    secret: GITHUB_VECTOR.secret,
+    now: 0,
+    fields: { body: GITHUB_VECTOR.body, signature: GITHUB_VECTOR.header.slice(7) },
+    build: (f) => req({ 'x-hub-signature-256': `sha256=${f.signature}` }, f.body ?? ''),
+  },
+  {
+    name: 'Slack (official, clock 1531420618)',
+    source: slack,
+    secret: SLACK_VECTOR.secret,
+    now: SLACK_NOW,
+    fields: {
+      body: SLACK_VECTOR.body,
+      signature: SLACK_VECTOR.signature.slice(3),
+      timestamp: String(SLACK_VECTOR.timestamp),
+    },
+    build: (f) =>
+      req(
+        { 'x-slack-signature': `v0=${f.signature}`, 'x-slack-request-timestamp': f.timestamp ?? '' },
+        f.body ?? '',
+      ),
+  },
+  {
+    name: 'Standard Webhooks (official)',
+    source: standard,
+    secret: STANDARD_WEBHOOKS_VECTOR.secret,
+    now: STANDARD_NOW,
+    fields: {
+      body: STANDARD_WEBHOOKS_VECTOR.body,
+      signature: STANDARD_WEBHOOKS_VECTOR.signature.slice(3),
+      timestamp: String(STANDARD_WEBHOOKS_VECTOR.timestamp),
+      id: STANDARD_WEBHOOKS_VECTOR.id,
+    },
+    build: (f) =>
+      req(
+        {
+          'webhook-signature': `v1,${f.signature}`,
+          'webhook-timestamp': f.timestamp ?? '',
+          'webhook-id': f.id ?? '',
+        },
+        f.body ?? '',
+      ),
+  },
+  {
+    name: 'Twilio (documented example)',
+    source: twilio,
+    secret: TWILIO_VECTOR.secret,
+    now: 0,
+    fields: { body: TWILIO_VECTOR.body, signature: TWILIO_VECTOR.signature, url: TWILIO_VECTOR.url },
+    build: (f) =>
+      req(
+        { 'x-twilio-signature': f.signature ?? '', 'content-type': 'application/x-www-form-urlencoded' },
+        f.body ?? '',
+        f.url,
+      ),
+  },
+  {
+    name: 'Stripe (self-computed fixture)',
+    source: stripe,
+    secret: STRIPE_FIXTURE.secret,
+    now: STRIPE_NOW,
+    fields: {
+      body: STRIPE_FIXTURE.body,
+      signature: STRIPE_FIXTURE.v1,
+      timestamp: String(STRIPE_FIXTURE.timestamp),
+    },
+    build: (f) => req({ 'stripe-signature': `t=${f.timestamp},v1=${f.signature}` }, f.body ?? ''),
+  },
+  {
+    name: 'Shopify (self-computed fixture)',
+    source: shopify,
+    secret: SHOPIFY_FIXTURE.secret,
+    now: 0,
+    fields: { body: SHOPIFY_FIXTURE.body, signature: SHOPIFY_FIXTURE.signature },
+    build: (f) => req({ 'x-shopify-hmac-sha256': f.signature ?? '' }, f.body ?? ''),
+  },
+];
+
+describe('A1: official vectors verify; flipping any signed byte fails', () => {
+  for (const v of vectors) {
+    it(`${v.name} verifies`, () => {
+      expect(verifyRequest(v.source, v.build(v.fields), [v.secret], v.now)).toEqual({ ok: true });
+    });
+
+    it(`${v.name}: every single-character change of every signed field fails`, () => {
+      for (const [field, value] of Object.entries(v.fields)) {
+        for (let i = 0; i < value.length; i++) {
+          const changed = { ...v.fields, [field]: flip(value, i) };
+          const result = verifyRequest(v.source, v.build(changed), [v.secret], v.now);
+          expect(result.ok, `${field}[${i}]`).toBe(false);
+        }
+      }
+    });
+
+    it(`${v.name}: every single-character change of the secret fails`, () => {
+      for (let i = 0; i < v.secret.length; i++) {
+        // Skip the `whsec_` prefix: it is optional by design (the key is the base64 after it).
+        if (v.source.type === 'standard-webhooks' && i < 6) continue;
+        const result = verifyRequest(v.source, v.build(v.fields), [flip(v.secret, i)], v.now);
+        expect(result.ok, `secret[${i}]`).toBe(false);
+      }
+    });
+  }
+
+  it('a flipped bit inside a binary body fails (bytes, not characters, are signed)', () => {
+    const body = Buffer.from([0, 1, 2, 250, 251, 252]);
+    const headers = signWebhook(github, 'k', body);
+    expect(verifyRequest(github, req(headers, body), ['k'], 0)).toEqual({ ok: true });
+    for (let i = 0; i < body.length; i++) {
+      const changed = Buffer.from(body);
+      changed[i] = (changed[i] ?? 0) ^ 0x80;
+      expect(verifyRequest(github, req(headers, changed), ['k'], 0).ok).toBe(false);
+    }
+  });
+});
+
+describe('A2: missing headers', () => {
+  it.each([
+    [github, {}, 'missing_signature'],
+    [stripe, {}, 'missing_signature'],
+    [shopify, {}, 'missing_signature'],
+    [twilio, {}, 'missing_signature'],
+    [slack, { 'x-slack-request-timestamp': '1' }, 'missing_signature'],
+    [slack, { 'x-slack-signature': `v0=${'a'.repeat(64)}` }, 'missing_timestamp'],
+    [standard, { 'webhook-id': 'm', 'webhook-timestamp': '1' }, 'missing_signature'],
+    [standard, { 'webhook-signature': 'v1,x', 'webhook-timestamp': '1' }, 'missing_id'],
+    [standard, { 'webhook-signature': 'v1,x', 'webhook-id': 'm' }, 'missing_timestamp'],
+  ] as const)('%o %o -> %s', (source, headers, reason) => {
+    expect(verifyRequest(source, req(headers, '{}'), ['k'], 0)).toEqual({ ok: false, reason });
+  });
+});
+
+describe('A3: malformed signature values are rejected, never thrown', () => {
+  const hex64 = 'a'.repeat(64);
+  const cases: [string, SourceRuntimeConfig, Record<string, string>][] = [
+    ['stripe bad header', stripe, { 'stripe-signature': 'bad_header' }],
+    ['stripe no t=', stripe, { 'stripe-signature': `v1=${hex64}` }],
+    ['stripe no v1', stripe, { 'stripe-signature': 't=1' }],
+    ['stripe non-hex v1', stripe, { 'stripe-signature': `t=1,v1=${'z'.repeat(64)}` }],
+    ['stripe odd-length v1', stripe, { 'stripe-signature': 't=1,v1=abc' }],
+    ['stripe truncated v1', stripe, { 'stripe-signature': `t=1,v1=${STRIPE_FIXTURE.v1.slice(0, 20)}` }],
+    ['stripe non-numeric t', stripe, { 'stripe-signature': `t=abc,v1=${hex64}` }],
+    ['github without sha256= prefix', github, { 'x-hub-signature-256': GITHUB_VECTOR.header.slice(7) }],
+    ['github sha1 prefix', github, { 'x-hub-signature-256': `sha1=${'a'.repeat(40)}` }],
+    ['github odd-length hex', github, { 'x-hub-signature-256': 'sha256=abc' }],
+    ['github non-hex', github, { 'x-hub-signature-256': `sha256=${'g'.repeat(64)}` }],
+    ['github truncated', github, { 'x-hub-signature-256': GITHUB_VECTOR.header.slice(0, 40) }],
+    ['slack without v0=', slack, { 'x-slack-signature': hex64, 'x-slack-request-timestamp': '0' }],
+    ['shopify wrong-length base64', shopify, { 'x-shopify-hmac-sha256': 'AAAA' }],
+    ['shopify not base64', shopify, { 'x-shopify-hmac-sha256': '!!!' }],
+    [
+      'standard empty v1,',
+      standard,
+      { 'webhook-signature': 'v1,', 'webhook-id': 'm', 'webhook-timestamp': '0' },
+    ],
+    [
+      'standard truncated',
+      standard,
+      { 'webhook-signature': 'v1,g0hM9SsE', 'webhook-id': 'm', 'webhook-timestamp': '0' },
+    ],
+    [
+      'standard wrong-length base64',
+      standard,
+      { 'webhook-signature': 'v1,AAAA', 'webhook-id': 'm', 'webhook-timestamp': '0' },
+    ],
+    ['twilio wrong-length', twilio, { 'x-twilio-signature': 'AAAA' }],
+  ];
+  it.each(cases)('%s', (_name, source, headers) => {
+    const result = verifyRequest(source, req(headers, '{}'), ['k'], 0);
+    expect(result.ok).toBe(false);
+  });
+
+  it('safeEqual never throws on different lengths', () => {
+    expect(safeEqual(Buffer.from('abc'), Buffer.from('abcd'))).toBe(false);
+    expect(safeEqual(Buffer.alloc(0), Buffer.from('a'))).toBe(false);
+    expect(safeEqual(Buffer.from('abc'), Buffer.from('abc'))).toBe(true);
+  });
+});
+
+describe('A4: signature over different bytes', () => {
+  const secret = 'k';
+  const original = '{"a":1,"b":"é😀"}';
+  const headers = signWebhook(github, secret, original);
+  it.each([
+    ['one byte changed', '{"a":2,"b":"é😀"}'],
+    ['re-serialized whitespace', '{"a": 1, "b": "é😀"}'],
+    ['key order', '{"b":"é😀","a":1}'],
+    ['emoji escaped', '{"a":1,"b":"\\u00e9\\ud83d\\ude00"}'],
+  ])('%s -> bad_signature', (_name, body) => {
+    expect(verifyRequest(github, req(headers, body), [secret], 0)).toEqual({
+      ok: false,
+      reason: 'bad_signature',
+    });
+  });
+  it('a valid signature over a non-ASCII body verifies', () => {
+    expect(verifyRequest(github, req(headers, original), [secret], 0)).toEqual({ ok: true });
+  });
+  it('a form-encoded Slack body verifies', () => {
+    const body = 'command=%2Fdeploy&text=%C3%A9t%C3%A9&user_id=U1';
+    const signed = signWebhook(slack, secret, body, { now: new Date(SLACK_NOW) });
+    expect(verifyRequest(slack, req(signed, body), [secret], SLACK_NOW)).toEqual({ ok: true });
+  });
+});
+
+describe('A5: wrong secret, or a secret with stray whitespace', () => {
+  it('wrong secret -> bad_signature', () => {
+    const headers = signWebhook(github, 'right', 'x');
+    expect(verifyRequest(github, req(headers, 'x'), ['wrong'], 0)).toEqual({
+      ok: false,
+      reason: 'bad_signature',
+    });
+  });
+  it.each(['right\n', ' right', 'right '])('configured secret %j -> secret_whitespace', (configured) => {
+    const headers = signWebhook(github, 'right', 'x');
+    expect(verifyRequest(github, req(headers, 'x'), [configured], 0)).toEqual({
+      ok: false,
+      reason: 'secret_whitespace',
+    });
+  });
+});
+
+describe('A6: timestamp window (two-sided, boundary inclusive)', () => {
+  const secret = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
+  const t = 1_700_000_000;
+  const timestamped: [string, SourceRuntimeConfig][] = [
+    ['stripe', stripe],
+    ['slack', slack],
+    ['standard-webhooks', standard],
+    [
+      'hmac with timestamp',
+      {
+        type: 'hmac',
+        secretId: 's',
+        header: 'x-sig',
+        algorithm: 'sha256',
+        encoding: 'hex',
+        prefix: '',
+        timestampHeader: 'x-ts',
+        toleranceSeconds: 300,
+        signedContent: '{timestamp}.{body}',
+      },
+    ],
+  ];
+  for (const [name, source] of timestamped) {
+    const headers = signWebhook(source, secret, '{}', { now: new Date(t * 1000), id: 'msg_1' });
+    const at = (offsetSeconds: number) =>
+      verifyRequest(source, req(headers, '{}'), [secret], (t + offsetSeconds) * 1000);
+    it(`${name}: 10 min old and 10 min ahead are stale`, () => {
+      expect(at(600)).toEqual({ ok: false, reason: 'stale_timestamp' });
+      expect(at(-600)).toEqual({ ok: false, reason: 'stale_timestamp' });
+    });
+    it(`${name}: exactly 300 s either way is accepted, 301 s is not`, () => {
+      expect(at(300)).toEqual({ ok: true });
+      expect(at(-300)).toEqual({ ok: true });
+      expect(at(300.999)).toEqual({ ok: true });
+      expect(at(301)).toEqual({ ok: false, reason: 'stale_timestamp' });
+      expect(at(-301)).toEqual({ ok: false, reason: 'stale_timestamp' });
+    });
+  }
+  it('non-numeric timestamps are rejected', () => {
+    expect(
+      verifyRequest(
+        slack,
+        req({ 'x-slack-signature': `v0=${'a'.repeat(64)}`, 'x-slack-request-timestamp': 'hello' }, 'x'),
+        ['k'],
+        0,
+      ),
+    ).toEqual({ ok: false, reason: 'malformed_timestamp' });
+    expect(
+      verifyRequest(
+        standard,
+        req({ 'webhook-signature': 'v1,AAAA', 'webhook-id': 'm', 'webhook-timestamp': '12.5' }, 'x'),
+        ['whsec_AAAA'],
+        0,
+      ),
+    ).toEqual({ ok: false, reason: 'malformed_timestamp' });
+  });
+});
+
+describe('A7: downgrade protection', () => {
+  it('Stripe: a correct signature under v0 only is rejected', () => {
+    const v0 = createHmac('sha256', STRIPE_FIXTURE.secret)
+      .update(`${STRIPE_FIXTURE.timestamp}.${STRIPE_FIXTURE.body}`)
+      .digest('hex');
+    const result = verifyRequest(
+      stripe,
+      req({ 'stripe-signature': `t=${STRIPE_FIXTURE.timestamp},v0=${v0}` }, STRIPE_FIXTURE.body),
+      [STRIPE_FIXTURE.secret],
+      STRIPE_NOW,
+    );
+    expect(result.ok).toBe(false);
+  });
+  it('Stripe: v1 alongside junk v0 -> only v1 considered', () => {
+    const header = `t=${STRIPE_FIXTURE.timestamp},v0=junk,v1=${STRIPE_FIXTURE.v1}`;
+    expect(
+      verifyRequest(
+        stripe,
+        req({ 'stripe-signature': header }, STRIPE_FIXTURE.body),
+        [STRIPE_FIXTURE.secret],
+        STRIPE_NOW,
+      ),
+    ).toEqual({ ok: true });
+  });
+  it('Standard Webhooks: v1a/v2 entries are ignored; a valid v1 among them verifies', () => {
+    const valid = STANDARD_WEBHOOKS_VECTOR.signature.slice(3);
+    const base = {
+      'webhook-id': STANDARD_WEBHOOKS_VECTOR.id,
+      'webhook-timestamp': String(STANDARD_WEBHOOKS_VECTOR.timestamp),
+    };
+    const only = verifyRequest(
+      standard,
+      req({ ...base, 'webhook-signature': `v1a,${valid} v2,${valid}` }, STANDARD_WEBHOOKS_VECTOR.body),
+      [STANDARD_WEBHOOKS_VECTOR.secret],
+      STANDARD_NOW,
+    );
+    expect(only.ok).toBe(false);
+    const mixed = verifyRequest(
+      standard,
+      req(
+        { ...base, 'webhook-signature': `v1a,${valid} v1,Zm9v v1,${valid} v2,x` },
+        STANDARD_WEBHOOKS_VECTOR.body,
+      ),
+      [STANDARD_WEBHOOKS_VECTOR.secret],
+      STANDARD_NOW,
+    );
+    expect(mixed).toEqual({ ok: true });
+  });
+  it('Standard Webhooks: the svix-* aliases and a key without whsec_ work', () => {
+    const headers = {
+      'svix-id': STANDARD_WEBHOOKS_VECTOR.id,
+      'svix-timestamp': String(STANDARD_WEBHOOKS_VECTOR.timestamp),
+      'svix-signature': STANDARD_WEBHOOKS_VECTOR.signature,
+    };
+    expect(
+      verifyRequest(
+        standard,
+        req(headers, STANDARD_WEBHOOKS_VECTOR.body),
+        [STANDARD_WEBHOOKS_VECTOR.secret.slice(6)],
+        STANDARD_NOW,
+      ),
+    ).toEqual({ ok: true });
+  });
+});
+
+describe('A8: rotation', () => {
+  it('Stripe: two v1 (old + new secret), one matches -> ok', () => {
+    const header = `t=${STRIPE_FIXTURE.timestamp},v1=${'0'.repeat(64)},v1=${STRIPE_FIXTURE.v1}`;
+    expect(
+      verifyRequest(
+        stripe,
+        req({ 'stripe-signature': header }, STRIPE_FIXTURE.body),
+        [STRIPE_FIXTURE.secret],
+        STRIPE_NOW,
+      ),
+    ).toEqual({ ok: true });
+  });
+  it('server with {current, previous} accepts either, and rejects previous once retired', () => {
+    const byOld = signWebhook(github, 'previous', 'x');
+    const byNew = signWebhook(github, 'current', 'x');
+    expect(verifyRequest(github, req(byOld, 'x'), ['current', 'previous'], 0)).toEqual({ ok: true });
+    expect(verifyRequest(github, req(byNew, 'x'), ['current', 'previous'], 0)).toEqual({ ok: true });
+    expect(verifyRequest(github, req(byOld, 'x'), ['current'], 0)).toEqual({
+      ok: false,
+      reason: 'bad_signature',
+    });
+  });
+});
+
+describe('generic HMAC, token and Twilio details', () => {
+  const hmac: SourceRuntimeConfig = {
+    type: 'hmac',
+    secretId: 's',
+    header: 'x-sig',
+    algorithm: 'sha1',
+    encoding: 'base64',
+    prefix: 'sig=',
+    signedContent: '{id}|{body}',
+    idHeader: 'x-id',
+  };
+  it('hmac: verifies its own template and rejects a missing id or wrong prefix', () => {
+    const headers = signWebhook(hmac, 'k', 'body', { id: 'abc' });
+    expect(verifyRequest(hmac, req(headers, 'body'), ['k'], 0)).toEqual({ ok: true });
+    expect(verifyRequest(hmac, req({ ...headers, 'x-id': 'abd' }, 'body'), ['k'], 0).ok).toBe(false);
+    expect(verifyRequest(hmac, req({ 'x-sig': headers['x-sig'] ?? '' }, 'body'), ['k'], 0)).toEqual({
+      ok: false,
+      reason: 'missing_id',
+    });
+    expect(
+      verifyRequest(hmac, req({ ...headers, 'x-sig': (headers['x-sig'] ?? '').slice(4) }, 'body'), ['k'], 0),
+    ).toEqual({ ok: false, reason: 'malformed_signature' });
+  });
+  it('token: bearer and raw header, basic auth password', () => {
+    const bearer: SourceRuntimeConfig = {
+      type: 'token',
+      secretId: 's',
+      scheme: 'header',
+      header: 'authorization',
+    };
+    expect(verifyRequest(bearer, req({ authorization: 'Bearer tok' }, 'x'), ['tok'], 0)).toEqual({
+      ok: true,
+    });
+    expect(verifyRequest(bearer, req({ authorization: 'tok' }, 'x'), ['tok'], 0)).toEqual({ ok: true });
+    expect(verifyRequest(bearer, req({ authorization: 'Bearer tok2' }, 'x'), ['tok'], 0).ok).toBe(false);
+    const basic: SourceRuntimeConfig = {
+      type: 'token',
+      secretId: 's',
+      scheme: 'basic',
+      header: 'authorization',
+    };
+    const auth = (user: string, pass: string) => `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}`;
+    expect(verifyRequest(basic, req({ authorization: auth('any', 'tok') }, 'x'), ['tok'], 0)).toEqual({
+      ok: true,
+    });
+    expect(verifyRequest(basic, req({ authorization: auth('any', 'nope') }, 'x'), ['tok'], 0).ok).toBe(false);
+    expect(verifyRequest(basic, req({ authorization: 'Basic !!' }, 'x'), ['tok'], 0)).toEqual({
+      ok: false,
+      reason: 'malformed_signature',
+    });
+  });
+  it('twilio: a JSON body signed through bodySHA256 verifies, and a changed body fails', () => {
+    const body = '{"a":1}';
+    const url = `https://x.example/hook?bodySHA256=${createHash('sha256').update(body).digest('hex')}`;
+    const headers = { ...signWebhook(twilio, 'k', body, { url }), 'content-type': 'application/json' };
+    expect(verifyRequest(twilio, req(headers, body, url), ['k'], 0)).toEqual({ ok: true });
+    expect(verifyRequest(twilio, req(headers, '{"a":2}', url), ['k'], 0)).toEqual({
+      ok: false,
+      reason: 'bad_signature',
+    });
+  });
+  it('unverified accepts anything; other types with no usable secret reject', () => {
+    expect(verifyRequest({ type: 'unverified' }, req({}, 'x'), [], 0)).toEqual({ ok: true });
+    expect(verifyRequest(github, req({}, 'x'), [''], 0)).toEqual({ ok: false, reason: 'no_usable_secret' });
+  });
+});
