@@ -41,6 +41,13 @@ export interface PipelineAlarmsProps {
   readonly functions: readonly MonitoredFunction[];
 
   /**
+   * Further dead-letter queues to alarm on when they hold any message (e.g. the schedules' DLQs).
+   *
+   * @default - none
+   */
+  readonly deadLetterQueues?: readonly { readonly name: string; readonly queue: sqs.IQueue }[];
+
+  /**
    * The HTTP API whose 5xx answers are watched.
    *
    * @default - no API alarm
@@ -105,6 +112,16 @@ export class PipelineAlarms extends Construct {
         evaluationPeriods: 5,
         datapointsToAlarm: 5,
         description: `The oldest message in "${q.name}" has waited more than ${q.oldestMessageAge.toHumanString()} for 5 minutes: its consumer is failing, paused or too slow.`,
+      });
+    }
+    for (const d of props.deadLetterQueues ?? []) {
+      this.add(`DeadLetters-${d.name}`, {
+        metric: d.queue.metricApproximateNumberOfMessagesVisible({
+          period: Duration.minutes(1),
+          statistic: cloudwatch.Stats.MAXIMUM,
+        }),
+        threshold: 0,
+        description: `Deliveries are waiting in the dead-letter queue "${d.name}": the sender gave up on them. Inspect them, fix the cause, then send them again.`,
       });
     }
     for (const f of props.functions) {

@@ -8,7 +8,9 @@ import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import type { ResolvedConfig } from './config';
 import { PipelineAlarms } from './pipeline-alarms';
+import { PipelineDashboard } from './pipeline-dashboard';
 import { PipelineQueue } from './pipeline-queue';
+import { PipelineSchedules } from './pipeline-schedules';
 import { QueueConsumer } from './queue-consumer';
 import { sourceNeedsSecret } from './runtime-wiring';
 import { outputKey, pascalCase, STACK_OUTPUTS } from './stack-outputs';
@@ -41,6 +43,10 @@ export class WebhookPipelineStack extends Stack {
   public readonly idempotencyTable?: dynamodb.Table;
   /** Claim-check bucket for bodies too large for SQS. */
   public readonly payloadBucket: s3.Bucket;
+  /** EventBridge Scheduler schedules for the configured jobs, when there are any. */
+  public readonly schedules?: PipelineSchedules;
+  /** The CloudWatch dashboard. */
+  public readonly dashboard: PipelineDashboard;
 
   constructor(scope: Construct, id: string, props: WebhookPipelineStackProps) {
     super(scope, id, props);
@@ -132,6 +138,19 @@ export class WebhookPipelineStack extends Stack {
     }
     this.consumers = consumers;
 
+    const queuesByName = Object.fromEntries(
+      Object.entries(queues).map(([name, q]) => [name, q.queue as sqs.IQueue]),
+    );
+    if (config.schedules.length > 0) {
+      this.schedules = new PipelineSchedules(this, 'Schedules', {
+        schedules: config.schedules,
+        queues: queuesByName,
+      });
+    }
+    const scheduleDeadLetterQueues = this.schedules
+      ? Object.entries(this.schedules.schedules).map(([name, s]) => ({ name, queue: s.deadLetterQueue }))
+      : [];
+
     this.alarms = new PipelineAlarms(this, 'Alarms', {
       queues: config.queues.flatMap((q) => {
         const pair = queues[q.name];
@@ -151,10 +170,36 @@ export class WebhookPipelineStack extends Stack {
         ...Object.entries(consumers).map(([name, c]) => ({ name, fn: c.consumerFunction })),
       ],
       api: this.ingest.api,
+      deadLetterQueues: scheduleDeadLetterQueues.map(({ name, queue }) => ({
+        name: `schedule-${name}`,
+        queue,
+      })),
       ...(config.alarms.existingTopicArn
         ? { topic: sns.Topic.fromTopicArn(this, 'ExistingAlarmTopic', config.alarms.existingTopicArn) }
         : {}),
       ...(config.alarms.email ? { email: config.alarms.email } : {}),
+    });
+
+    this.dashboard = new PipelineDashboard(this, 'Dashboard', {
+      queues: config.queues.flatMap((q) => {
+        const pair = queues[q.name];
+        if (!pair) return [];
+        const consumer = consumers[q.name];
+        return [
+          {
+            name: q.name,
+            queue: pair.queue,
+            deadLetterQueue: pair.deadLetterQueue,
+            ...(consumer ? { consumer: consumer.consumerFunction } : {}),
+          },
+        ];
+      }),
+      ingestFunction: this.ingest.ingestFunction,
+      ingestLogGroup: this.ingest.ingestFunction.logGroup,
+      extraDeadLetterQueues: scheduleDeadLetterQueues.map(({ name, queue }) => ({
+        label: `schedule ${name} DLQ`,
+        queue,
+      })),
     });
 
     this.addOutputs(config);
@@ -172,6 +217,7 @@ export class WebhookPipelineStack extends Stack {
       this.payloadBucket.bucketName,
       'Claim-check bucket for large bodies',
     );
+    out(STACK_OUTPUTS.dashboardName, this.dashboard.dashboard.dashboardName, 'CloudWatch dashboard');
     if (this.dedupeTable)
       out(STACK_OUTPUTS.dedupeTableName, this.dedupeTable.tableName, 'Ingest delivery-id table');
     if (this.idempotencyTable) {

@@ -11,7 +11,8 @@ describe('PipelineAlarms', () => {
     const dlqAlarms = alarms().filter(
       (a) => a.Properties.MetricName === 'ApproximateNumberOfMessagesVisible',
     );
-    expect(dlqAlarms).toHaveLength(2);
+    // events, orders, and the heartbeat schedule's DLQ
+    expect(dlqAlarms).toHaveLength(3);
     for (const alarm of dlqAlarms) {
       expect(alarm.Properties).toMatchObject({
         Threshold: 0,

@@ -19,7 +19,8 @@ describe('WebhookPipelineStack', () => {
   });
 
   it('creates a FIFO queue pair for the orders queue and standard ones for events', () => {
-    template.resourceCountIs('AWS::SQS::Queue', 4);
+    // events and orders pairs, plus the heartbeat schedule's DLQ
+    template.resourceCountIs('AWS::SQS::Queue', 5);
     expect(
       Object.keys(template.findResources('AWS::SQS::Queue', { Properties: { FifoQueue: true } })),
     ).toHaveLength(2);
@@ -68,6 +69,17 @@ describe('WebhookPipelineStack', () => {
     expect(t.findOutputs('DedupeTableName')).toEqual({});
   });
 
+  it('turns each configured job into a schedule and shows the pipeline on one dashboard', () => {
+    template.resourceCountIs('AWS::Scheduler::Schedule', 1);
+    template.hasResourceProperties('AWS::Scheduler::Schedule', {
+      ScheduleExpression: 'rate(1 hour)',
+      Target: Match.objectLike({ Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('QueueEvents'), 'Arn'] } }),
+    });
+    template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
+    const { template: none } = pipelineTemplate(exampleResolved({ schedules: [] }));
+    none.resourceCountIs('AWS::Scheduler::Schedule', 0);
+  });
+
   it('exposes the outputs the CLI reads', () => {
     // A small tripwire: renaming an output breaks `hookline` against deployed stacks.
     expect(Object.keys(template.findOutputs('*')).sort()).toMatchInlineSnapshot(`
@@ -76,6 +88,7 @@ describe('WebhookPipelineStack', () => {
         "ApiUrl",
         "ConsumerFunctionNameEvents",
         "ConsumerFunctionNameOrders",
+        "DashboardName",
         "DeadLetterQueueArnEvents",
         "DeadLetterQueueArnOrders",
         "DeadLetterQueueUrlEvents",

@@ -1,0 +1,134 @@
+/**
+ * `hookline pause|resume`: disable or enable a consumer's event source mapping (deployed), or the emulated
+ * poller (local mode, through its control API). Messages wait in the queue meanwhile; nothing is lost.
+ */
+import { GetEventSourceMappingCommand, UpdateEventSourceMappingCommand } from '@aws-sdk/client-lambda';
+import { type Backend, contextOf } from './backend';
+import { CliError, explainError } from './errors';
+import { type LocalTarget, type QueueTarget, queueOf, type Target } from './target';
+
+export interface ConsumerStateResult {
+  readonly queue: string;
+  /** `Enabled`, `Disabled`, or a transition such as `Disabling`. */
+  readonly state: string;
+  /** Event source mapping UUID (deployed). */
+  readonly eventSourceMappingId?: string;
+}
+
+export interface SetConsumerOptions {
+  readonly queue: string;
+  /** Wait until the mapping has settled (deployed only). @default false */
+  readonly wait?: boolean;
+  /** How long `wait` waits. @default 120000 */
+  readonly waitTimeoutMs?: number;
+  /** @default 2000 */
+  readonly pollIntervalMs?: number;
+}
+
+function mappingIdOf(target: Target, queue: QueueTarget): string {
+  if (!queue.eventSourceMappingId) {
+    throw new CliError(
+      `queue ${queue.name} has no consumer event source mapping in ${target.description}: add a consumer to it in hookline.config.ts and redeploy`,
+    );
+  }
+  return queue.eventSourceMappingId;
+}
+
+function stateFromControlAnswer(json: unknown, name: string, fallback: string): string {
+  if (json && typeof json === 'object') {
+    const record = json as { state?: unknown; consumers?: Record<string, { state?: unknown }> };
+    if (typeof record.state === 'string') return record.state;
+    const nested = record.consumers?.[name]?.state;
+    if (typeof nested === 'string') return nested;
+  }
+  return fallback;
+}
+
+async function callControl(backend: Backend, target: LocalTarget, queue: string, action: 'pause' | 'resume') {
+  const url = `${target.controlUrl}/consumers/${encodeURIComponent(queue)}/${action}`;
+  const response = await backend.http(url, { method: 'POST' });
+  if (response.status === 404) {
+    throw new CliError(
+      `queue ${queue} has no consumer in local mode: add one in hookline.config.ts and restart npm start`,
+    );
+  }
+  if (!response.ok) {
+    throw new CliError(
+      `local mode refused to ${action} ${queue} (HTTP ${response.status}): check the npm start output`,
+    );
+  }
+  const text = await response.text();
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = undefined;
+  }
+  return stateFromControlAnswer(json, queue, action === 'pause' ? 'Disabled' : 'Enabled');
+}
+
+/** Pauses (`enabled` false) or resumes a queue's consumer. */
+export async function setConsumerEnabled(
+  backend: Backend,
+  target: Target,
+  enabled: boolean,
+  options: SetConsumerOptions,
+): Promise<ConsumerStateResult> {
+  const queue = queueOf(target, options.queue);
+  try {
+    if (target.kind === 'local') {
+      return {
+        queue: queue.name,
+        state: await callControl(backend, target, queue.name, enabled ? 'resume' : 'pause'),
+      };
+    }
+    const uuid = mappingIdOf(target, queue);
+    const updated = await backend.lambda.send(
+      new UpdateEventSourceMappingCommand({ UUID: uuid, Enabled: enabled }),
+    );
+    let state = updated.State ?? 'Unknown';
+    const settled = enabled ? 'Enabled' : 'Disabled';
+    if (options.wait) {
+      const deadline = backend.clock.now() + (options.waitTimeoutMs ?? 120_000);
+      while (state !== settled) {
+        if (backend.clock.now() >= deadline) {
+          throw new CliError(
+            `the ${queue.name} consumer is still ${state} after waiting: check it with hookline status, Lambda may need a few minutes`,
+          );
+        }
+        await backend.clock.sleep(options.pollIntervalMs ?? 2_000);
+        const current = await backend.lambda.send(new GetEventSourceMappingCommand({ UUID: uuid }));
+        state = current.State ?? 'Unknown';
+      }
+    }
+    return { queue: queue.name, state, eventSourceMappingId: uuid };
+  } catch (error) {
+    throw explainError(error, contextOf(target, queue.name));
+  }
+}
+
+/** The consumer state of one queue, or null when the queue has no consumer. */
+export async function consumerState(
+  backend: Backend,
+  target: Target,
+  queue: QueueTarget,
+): Promise<string | null> {
+  if (target.kind === 'local') {
+    try {
+      const response = await backend.http(`${target.controlUrl}/status`);
+      if (response.ok) {
+        const json = (await response.json()) as unknown;
+        const state = stateFromControlAnswer(json, queue.name, '');
+        if (state) return state;
+      }
+    } catch {
+      // Fall back to the state file written at start.
+    }
+    return target.consumers[queue.name]?.state ?? null;
+  }
+  if (!queue.eventSourceMappingId) return null;
+  const mapping = await backend.lambda.send(
+    new GetEventSourceMappingCommand({ UUID: queue.eventSourceMappingId }),
+  );
+  return mapping.State ?? 'Unknown';
+}

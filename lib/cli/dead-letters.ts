@@ -1,0 +1,158 @@
+/**
+ * Reading a dead-letter queue without consuming it: messages are received with a visibility timeout (held),
+ * inspected, and made visible again with `ChangeMessageVisibility 0`, so they return to the DLQ at once.
+ */
+import {
+  ChangeMessageVisibilityBatchCommand,
+  GetQueueAttributesCommand,
+  type Message,
+  type MessageAttributeValue,
+  type QueueAttributeName,
+  ReceiveMessageCommand,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
+import { FAILURE_ATTRIBUTES, parseEnvelope, type WebhookEnvelope } from '../../lambda/shared/envelope';
+
+/** Why a message was dead-lettered, from the attributes a consumer sets (absent after maxReceiveCount). */
+export interface FailureReason {
+  readonly errorName?: string;
+  readonly errorMessage?: string;
+  readonly attempt?: string;
+  readonly consumer?: string;
+  readonly failedAt?: string;
+}
+
+/** One dead-lettered message as the CLI shows it. */
+export interface DeadLetter {
+  readonly messageId: string;
+  readonly receiptHandle: string;
+  readonly body: string;
+  /** The parsed envelope, or undefined when the body is not one (`envelopeError` says why). */
+  readonly envelope?: WebhookEnvelope;
+  readonly envelopeError?: string;
+  readonly failure: FailureReason;
+  /** ISO time the message was first sent (to the source queue on standard queues). */
+  readonly sentAt?: string;
+  readonly receiveCount?: number;
+  readonly messageGroupId?: string;
+  readonly messageAttributes: Readonly<Record<string, MessageAttributeValue>>;
+}
+
+const attr = (message: Message, name: string) => message.MessageAttributes?.[name]?.StringValue;
+
+/** Turns an SQS message into a {@link DeadLetter}. */
+export function describeDeadLetter(message: Message): DeadLetter {
+  const body = message.Body ?? '';
+  let envelope: WebhookEnvelope | undefined;
+  let envelopeError: string | undefined;
+  try {
+    envelope = parseEnvelope(body);
+  } catch (error) {
+    envelopeError = error instanceof SyntaxError ? 'body is not JSON' : 'body is not a hookline envelope';
+  }
+  const failure: Record<string, string> = {};
+  for (const [key, name] of Object.entries(FAILURE_ATTRIBUTES)) {
+    const value = attr(message, name);
+    if (value !== undefined) failure[key] = value;
+  }
+  const sent = Number(message.Attributes?.SentTimestamp);
+  const count = Number(message.Attributes?.ApproximateReceiveCount);
+  return {
+    messageId: message.MessageId ?? '',
+    receiptHandle: message.ReceiptHandle ?? '',
+    body,
+    ...(envelope ? { envelope } : {}),
+    ...(envelopeError ? { envelopeError } : {}),
+    failure,
+    ...(Number.isFinite(sent) && sent > 0 ? { sentAt: new Date(sent).toISOString() } : {}),
+    ...(Number.isFinite(count) && count > 0 ? { receiveCount: count } : {}),
+    ...(message.Attributes?.MessageGroupId ? { messageGroupId: message.Attributes.MessageGroupId } : {}),
+    messageAttributes: message.MessageAttributes ?? {},
+  };
+}
+
+/** Receives up to `max` (<= 10) messages and hides them for `holdSeconds`. */
+export async function receiveHeld(
+  sqs: SQSClient,
+  queueUrl: string,
+  options: { max: number; holdSeconds: number; waitSeconds: number },
+): Promise<Message[]> {
+  const answer = await sqs.send(
+    new ReceiveMessageCommand({
+      QueueUrl: queueUrl,
+      MaxNumberOfMessages: Math.max(1, Math.min(10, options.max)),
+      VisibilityTimeout: options.holdSeconds,
+      WaitTimeSeconds: options.waitSeconds,
+      MessageAttributeNames: ['All'],
+      MessageSystemAttributeNames: ['All'],
+    }),
+  );
+  return answer.Messages ?? [];
+}
+
+/** Makes held messages visible again at once. Returns how many SQS refused (they reappear when the hold ends). */
+export async function releaseHeld(
+  sqs: SQSClient,
+  queueUrl: string,
+  receiptHandles: readonly string[],
+): Promise<number> {
+  let refused = 0;
+  for (let i = 0; i < receiptHandles.length; i += 10) {
+    const chunk = receiptHandles.slice(i, i + 10);
+    const answer = await sqs.send(
+      new ChangeMessageVisibilityBatchCommand({
+        QueueUrl: queueUrl,
+        Entries: chunk.map((handle, n) => ({ Id: String(n), ReceiptHandle: handle, VisibilityTimeout: 0 })),
+      }),
+    );
+    refused += answer.Failed?.length ?? 0;
+  }
+  return refused;
+}
+
+/** Approximate counts of a queue. */
+export interface QueueDepth {
+  readonly visible: number;
+  readonly inFlight: number;
+  readonly delayed: number;
+}
+
+/** `GetQueueAttributes` for the three approximate counts. */
+export async function queueDepth(sqs: SQSClient, queueUrl: string): Promise<QueueDepth> {
+  const answer = await sqs.send(
+    new GetQueueAttributesCommand({
+      QueueUrl: queueUrl,
+      AttributeNames: [
+        'ApproximateNumberOfMessages',
+        'ApproximateNumberOfMessagesNotVisible',
+        'ApproximateNumberOfMessagesDelayed',
+      ],
+    }),
+  );
+  const count = (name: QueueAttributeName) => Number(answer.Attributes?.[name] ?? 0) || 0;
+  return {
+    visible: count('ApproximateNumberOfMessages'),
+    inFlight: count('ApproximateNumberOfMessagesNotVisible'),
+    delayed: count('ApproximateNumberOfMessagesDelayed'),
+  };
+}
+
+/** Compact, JSON-friendly form of a dead letter for `failed list`. */
+export function summarize(letter: DeadLetter) {
+  return {
+    messageId: letter.messageId,
+    id: letter.envelope?.id ?? null,
+    source: letter.envelope?.source ?? null,
+    type: letter.envelope?.type ?? null,
+    receivedAt: letter.envelope?.receivedAt ?? null,
+    sentAt: letter.sentAt ?? null,
+    receiveCount: letter.receiveCount ?? null,
+    ...(letter.messageGroupId ? { messageGroupId: letter.messageGroupId } : {}),
+    error: letter.failure.errorName
+      ? `${letter.failure.errorName}: ${letter.failure.errorMessage ?? ''}`.trim()
+      : (letter.failure.errorMessage ?? null),
+    failure: letter.failure,
+    ...(letter.envelopeError ? { envelopeError: letter.envelopeError } : {}),
+  };
+}
+export type DeadLetterSummary = ReturnType<typeof summarize>;

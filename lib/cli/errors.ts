@@ -1,0 +1,143 @@
+/**
+ * Expected failures of the `hookline` CLI, each turned into one line that says what is wrong and how to fix it.
+ *
+ * Anything that is not recognised here is an unexpected bug and keeps its stack trace (see `bin/hookline.ts`).
+ */
+
+/** An expected failure: printed as one line (`error: <message>`), exit code 1, never a stack trace. */
+export class CliError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'CliError';
+  }
+}
+
+/** What the command was talking to, so an AWS error can be explained in the operator's terms. */
+export interface ErrorContext {
+  /** `local mode` or `stack Hookline in us-east-1`. */
+  readonly target: string;
+  /** True when the target is local mode (connection errors then mean it stopped). */
+  readonly local: boolean;
+  /** The queue (URL or name) the failing call was about, when there is one. */
+  readonly queue?: string;
+  readonly stackName?: string;
+  readonly region?: string;
+}
+
+const THROTTLING = new Set([
+  'ThrottlingException',
+  'Throttling',
+  'TooManyRequestsException',
+  'RequestThrottled',
+  'RequestThrottledException',
+  'RequestLimitExceeded',
+  'AWS.SimpleQueueService.RequestThrottled',
+]);
+const QUEUE_MISSING = new Set(['QueueDoesNotExist', 'AWS.SimpleQueueService.NonExistentQueue']);
+const ACCESS_DENIED = new Set([
+  'AccessDenied',
+  'AccessDeniedException',
+  'AuthorizationError',
+  'KMS.AccessDeniedException',
+]);
+const BAD_CREDENTIALS = new Set([
+  'UnrecognizedClientException',
+  'InvalidClientTokenId',
+  'ExpiredToken',
+  'ExpiredTokenException',
+  'InvalidSignatureException',
+  'SignatureDoesNotMatch',
+]);
+const CONNECTION = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EHOSTUNREACH', 'ETIMEDOUT']);
+
+function field(error: unknown, key: string): string | undefined {
+  if (error && typeof error === 'object' && key in error) {
+    const value = (error as Record<string, unknown>)[key];
+    return typeof value === 'string' ? value : undefined;
+  }
+  return undefined;
+}
+
+/** The AWS error code (SDK v3 `name`, or the legacy `Code`/`code`). */
+export function errorName(error: unknown): string {
+  return field(error, 'name') ?? field(error, 'Code') ?? field(error, 'code') ?? '';
+}
+
+function connectionCode(error: unknown): string | undefined {
+  for (let e: unknown = error, depth = 0; e && depth < 5; depth++) {
+    const code = field(e, 'code');
+    if (code && CONNECTION.has(code)) return code;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
+/** True when the error says the API call does not exist on this endpoint (e.g. fauxqs 2.4.1 and move tasks). */
+export function isUnsupportedAction(error: unknown): boolean {
+  const name = errorName(error);
+  const message = error instanceof Error ? error.message : String(error);
+  return (
+    ['InvalidAction', 'UnknownOperationException', 'UnsupportedOperation', 'NotImplemented'].includes(name) ||
+    /unknown action|unknown operation|not implemented|invalidaction/i.test(message)
+  );
+}
+
+/** True for a throttling answer from any AWS service. */
+export function isThrottling(error: unknown): boolean {
+  return THROTTLING.has(errorName(error));
+}
+
+/** Maps an error to a one-line {@link CliError} when it is an expected failure; returns other errors unchanged. */
+export function explainError(error: unknown, context: ErrorContext): unknown {
+  if (error instanceof CliError) return error;
+  const name = errorName(error);
+  const message = error instanceof Error ? error.message : String(error);
+  if (name === 'CredentialsProviderError' || /could not load credentials/i.test(message)) {
+    return new CliError('no AWS credentials: set AWS_PROFILE or run aws configure');
+  }
+  if (BAD_CREDENTIALS.has(name)) {
+    return new CliError(
+      `AWS rejected the credentials (${name}): refresh them (aws sso login, or aws configure)`,
+    );
+  }
+  if (name === 'ValidationError' && /does not exist/i.test(message) && context.stackName) {
+    return new CliError(
+      `stack ${context.stackName} not found in ${context.region}: deploy it with npx cdk deploy, or pass --stack/--region`,
+    );
+  }
+  if (isThrottling(error)) {
+    return new CliError(
+      `AWS throttled the request (${name}) after retries: wait a minute and run it again, or lower --rate`,
+    );
+  }
+  if (QUEUE_MISSING.has(name)) {
+    const queue = context.queue ? `queue ${context.queue}` : 'the queue';
+    return new CliError(
+      context.local
+        ? `${queue} does not exist in local mode: restart it with npm start`
+        : `${queue} does not exist in ${context.target}: redeploy with npx cdk deploy`,
+    );
+  }
+  if (ACCESS_DENIED.has(name)) {
+    return new CliError(
+      `access denied in ${context.target}: ${message} (grant that permission to your AWS identity)`,
+    );
+  }
+  if (name === 'PurgeQueueInProgress' || name === 'AWS.SimpleQueueService.PurgeQueueInProgress') {
+    return new CliError(
+      `a purge of ${context.queue ?? 'this queue'} is already running: SQS allows one per 60 seconds, wait a minute`,
+    );
+  }
+  const connection = connectionCode(error);
+  if (connection) {
+    return new CliError(
+      context.local
+        ? `local mode is not reachable (${connection}): start it with npm start`
+        : `cannot reach AWS (${connection}): check your network or --region`,
+    );
+  }
+  if (name === 'TimeoutError') {
+    return new CliError(`the request to ${context.target} timed out: check your network and run it again`);
+  }
+  return error;
+}

@@ -1,0 +1,168 @@
+/**
+ * `hookline failed list|show`: what is in a dead-letter queue and why, without consuming anything.
+ */
+import { envelopeBodyBytes } from '../../lambda/shared/envelope';
+import { type Backend, contextOf } from './backend';
+import {
+  type DeadLetter,
+  type DeadLetterSummary,
+  describeDeadLetter,
+  queueDepth,
+  receiveHeld,
+  releaseHeld,
+  summarize,
+} from './dead-letters';
+import { CliError, explainError } from './errors';
+import { type QueueTarget, queueOf, type Target } from './target';
+
+/** How long a read keeps messages hidden if the CLI dies before releasing them. */
+const READ_HOLD_SECONDS = 30;
+
+export interface FailedListOptions {
+  readonly queue: string;
+  /** Most messages to show. @default 20 */
+  readonly limit?: number;
+}
+
+export interface FailedListResult {
+  readonly queue: string;
+  readonly deadLetterQueueUrl: string;
+  /** Approximate number of messages in the DLQ when the command started. */
+  readonly approximateDepth: number;
+  readonly messages: readonly DeadLetterSummary[];
+  /** Messages that could not be made visible again (they return when the 30 s hold ends). */
+  readonly notReleased: number;
+}
+
+/**
+ * Reads messages while holding them, calls `visit` for each new one until it returns true ("stop"), then
+ * releases all of them. Stops when the DLQ answers empty or only repeats messages already seen.
+ */
+async function scanDeadLetters(
+  backend: Backend,
+  queue: QueueTarget,
+  visit: (letter: DeadLetter) => boolean,
+): Promise<number> {
+  const held: string[] = [];
+  const seen = new Set<string>();
+  let quiet = 0;
+  let released = false;
+  try {
+    for (;;) {
+      const messages = await receiveHeld(backend.sqs, queue.deadLetterUrl, {
+        max: 10,
+        holdSeconds: READ_HOLD_SECONDS,
+        waitSeconds: 1,
+      });
+      for (const m of messages) if (m.ReceiptHandle) held.push(m.ReceiptHandle);
+      const fresh = messages.filter((m) => !seen.has(m.MessageId ?? ''));
+      if (fresh.length === 0) {
+        if (++quiet >= 2) break;
+        continue;
+      }
+      quiet = 0;
+      let stop = false;
+      for (const m of fresh) {
+        seen.add(m.MessageId ?? '');
+        if (!stop && visit(describeDeadLetter(m))) stop = true;
+      }
+      if (stop) break;
+    }
+    released = true;
+    return await releaseHeld(backend.sqs, queue.deadLetterUrl, held);
+  } finally {
+    // On an error, still try to hand the messages back; the hold expires by itself if this fails too.
+    if (!released) await releaseHeld(backend.sqs, queue.deadLetterUrl, held).catch(() => 0);
+  }
+}
+
+/** Lists dead-lettered messages with their failure reasons; they all stay in the DLQ. */
+export async function failedList(
+  backend: Backend,
+  target: Target,
+  options: FailedListOptions,
+): Promise<FailedListResult> {
+  const queue = queueOf(target, options.queue);
+  const limit = options.limit ?? 20;
+  if (!Number.isInteger(limit) || limit < 1)
+    throw new CliError(`--limit must be a positive integer (got ${limit})`);
+  try {
+    const depth = await queueDepth(backend.sqs, queue.deadLetterUrl);
+    const letters: DeadLetter[] = [];
+    const notReleased =
+      depth.visible === 0
+        ? 0
+        : await scanDeadLetters(backend, queue, (letter) => {
+            letters.push(letter);
+            return letters.length >= limit;
+          });
+    return {
+      queue: queue.name,
+      deadLetterQueueUrl: queue.deadLetterUrl,
+      approximateDepth: depth.visible,
+      messages: letters.map(summarize),
+      notReleased,
+    };
+  } catch (error) {
+    throw explainError(error, contextOf(target, queue.name));
+  }
+}
+
+export interface FailedShowOptions {
+  readonly queue: string;
+  /** Envelope id (the sender's delivery id) or SQS message id. */
+  readonly id: string;
+}
+
+export interface FailedShowResult extends DeadLetterSummary {
+  readonly queue: string;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly contentType: string | null;
+  /** The body as text (base64 bodies decoded when they are UTF-8), or null when claim-checked in S3. */
+  readonly body: string | null;
+  readonly payloadRef: { bucket: string; key: string; sizeBytes: number } | null;
+  readonly messageAttributes: Readonly<Record<string, string>>;
+}
+
+/** Shows one dead-lettered message in full; it stays in the DLQ. */
+export async function failedShow(
+  backend: Backend,
+  target: Target,
+  options: FailedShowOptions,
+): Promise<FailedShowResult> {
+  const queue = queueOf(target, options.queue);
+  let found: DeadLetter | undefined;
+  try {
+    await scanDeadLetters(backend, queue, (letter) => {
+      if (letter.envelope?.id === options.id || letter.messageId === options.id) found = letter;
+      return found !== undefined;
+    });
+  } catch (error) {
+    throw explainError(error, contextOf(target, queue.name));
+  }
+  if (!found) {
+    throw new CliError(
+      `no message with id ${options.id} in the ${queue.name} dead-letter queue: list them with hookline failed list ${queue.name}`,
+    );
+  }
+  const letter = found;
+  const envelope = letter.envelope;
+  let body: string | null = letter.body;
+  if (envelope) {
+    body = envelope.body === undefined ? null : envelopeBodyBytes(envelope).toString('utf8');
+  }
+  return {
+    queue: queue.name,
+    ...summarize(letter),
+    headers: envelope?.headers ?? {},
+    contentType: envelope?.contentType ?? null,
+    body,
+    payloadRef: envelope?.payloadRef ?? null,
+    messageAttributes: Object.fromEntries(
+      Object.entries(letter.messageAttributes).map(([k, v]) => [
+        k,
+        v.StringValue ?? `<${v.DataType ?? 'binary'}>`,
+      ]),
+    ),
+  };
+}

@@ -1,0 +1,151 @@
+/**
+ * Where the CLI writes: results on stdout, notes and progress on stderr (so `--json` stdout stays parseable),
+ * colours only on a TTY and never with NO_COLOR.
+ */
+import { createInterface } from 'node:readline/promises';
+
+/** A progress indicator for long work. */
+export interface Progress {
+  /** Sets the number of units done (and optionally a new total). */
+  update(done: number, total?: number): void;
+  /** Finishes the bar with a closing line. */
+  done(summary?: string): void;
+}
+
+/** ANSI styling that collapses to identity functions when colours are off. */
+export interface Colors {
+  bold(text: string): string;
+  dim(text: string): string;
+  red(text: string): string;
+  green(text: string): string;
+  yellow(text: string): string;
+}
+
+/** The CLI's view of the terminal; commands never touch `process.stdout` directly. */
+export interface Output {
+  /** `--json`: the result is one JSON document on stdout and human lines are suppressed. */
+  readonly json: boolean;
+  /** True when a person can answer a prompt (stdin and stdout are TTYs). */
+  readonly interactive: boolean;
+  readonly colors: Colors;
+  /** A line of the human-readable result (stdout; suppressed in `--json`). */
+  line(text: string): void;
+  /** An informational note for the operator (stderr; also in `--json`). */
+  note(text: string): void;
+  /** A progress bar on stderr. */
+  progress(label: string, total?: number): Progress;
+  /** Asks a yes/no question; resolves false on anything but yes. */
+  confirm(question: string): Promise<boolean>;
+  /** Writes the final JSON document (only in `--json`). */
+  result(value: unknown): void;
+}
+
+const identity = (text: string) => text;
+const ansi = (open: number, close: number) => (text: string) => `\u001b[${open}m${text}\u001b[${close}m`;
+
+/** Colours for a stream: on only when it is a TTY and NO_COLOR is unset (https://no-color.org). */
+export function colorsFor(isTty: boolean, env: Record<string, string | undefined> = process.env): Colors {
+  const enabled = isTty && (env.NO_COLOR === undefined || env.NO_COLOR === '') && env.TERM !== 'dumb';
+  if (!enabled) return { bold: identity, dim: identity, red: identity, green: identity, yellow: identity };
+  return {
+    bold: ansi(1, 22),
+    dim: ansi(2, 22),
+    red: ansi(31, 39),
+    green: ansi(32, 39),
+    yellow: ansi(33, 39),
+  };
+}
+
+/** Renders `[#####.....] 50% 500/1000 label` (pure, for the bar and its tests). */
+export function renderBar(label: string, done: number, total: number | undefined, width = 30): string {
+  if (!total || total <= 0) return `${label}: ${done}`;
+  const ratio = Math.max(0, Math.min(1, done / total));
+  const filled = Math.round(ratio * width);
+  return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${String(Math.floor(ratio * 100)).padStart(3)}% ${done}/${total} ${label}`;
+}
+
+interface WritableLike {
+  write(chunk: string): unknown;
+  readonly isTTY?: boolean;
+}
+
+/** The real terminal. On a non-TTY stderr the bar prints a line per 10% instead of redrawing. */
+export function consoleOutput(options: {
+  json: boolean;
+  stdout?: WritableLike;
+  stderr?: WritableLike;
+  stdinIsTty?: boolean;
+  env?: Record<string, string | undefined>;
+}): Output {
+  const stdout = options.stdout ?? process.stdout;
+  const stderr = options.stderr ?? process.stderr;
+  const colors = colorsFor(Boolean(stdout.isTTY), options.env);
+  const errColors = colorsFor(Boolean(stderr.isTTY), options.env);
+  return {
+    json: options.json,
+    interactive: Boolean(options.stdinIsTty ?? process.stdin.isTTY) && Boolean(stdout.isTTY),
+    colors,
+    line(text) {
+      if (!options.json) stdout.write(`${text}\n`);
+    },
+    note(text) {
+      stderr.write(`${errColors.dim(text)}\n`);
+    },
+    progress(label, initialTotal) {
+      let total = initialTotal;
+      let lastStep = -1;
+      let lastDraw = 0;
+      const tty = Boolean(stderr.isTTY);
+      return {
+        update(done, newTotal) {
+          if (newTotal !== undefined) total = newTotal;
+          if (tty) {
+            const now = Date.now();
+            if (now - lastDraw < 80 && done !== total) return;
+            lastDraw = now;
+            stderr.write(`\r\u001b[2K${renderBar(label, done, total)}`);
+            return;
+          }
+          const step = total ? Math.floor((done / total) * 10) : Math.floor(done / 100);
+          if (step !== lastStep) {
+            lastStep = step;
+            stderr.write(`${renderBar(label, done, total)}\n`);
+          }
+        },
+        done(summary) {
+          if (tty) stderr.write('\r\u001b[2K');
+          if (summary) stderr.write(`${summary}\n`);
+        },
+      };
+    },
+    async confirm(question) {
+      const rl = createInterface({ input: process.stdin, output: process.stderr });
+      try {
+        const answer = await rl.question(`${question} [y/N] `);
+        return /^y(es)?$/i.test(answer.trim());
+      } finally {
+        rl.close();
+      }
+    },
+    result(value) {
+      if (options.json) stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+    },
+  };
+}
+
+/** Formats rows as an aligned text table (first row is the header). */
+export function table(rows: readonly (readonly string[])[], colors?: Colors): string {
+  const widths: number[] = [];
+  for (const row of rows) {
+    for (const [i, cell] of row.entries()) widths[i] = Math.max(widths[i] ?? 0, cell.length);
+  }
+  return rows
+    .map((row, r) => {
+      const text = row
+        .map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i] ?? 0)))
+        .join('  ')
+        .trimEnd();
+      return r === 0 && colors ? colors.bold(text) : text;
+    })
+    .join('\n');
+}

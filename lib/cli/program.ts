@@ -1,0 +1,289 @@
+/**
+ * The `hookline` command line: argument parsing (commander), target resolution, rendering and exit codes.
+ * Each command delegates to its pure core in this folder.
+ */
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import type { ResolvedConfig } from '../config';
+import { type Backend, connect, loadConfig, systemClock, type TargetOptions } from './backend';
+import { setConsumerEnabled } from './consumers';
+import { CliError } from './errors';
+import { failedList, failedShow } from './failed';
+import { consoleOutput, type Output } from './output';
+import { purge } from './purge';
+import { redrive } from './redrive';
+import {
+  renderConsumer,
+  renderFailedList,
+  renderFailedShow,
+  renderPurge,
+  renderRedrive,
+  renderSend,
+  renderStatus,
+} from './render';
+import { sendFailureHint, sendWebhook } from './send';
+import { status } from './status';
+import type { Target } from './target';
+
+/** What the program needs from the outside world (replaced in tests). */
+export interface CliDependencies {
+  readonly makeOutput: (json: boolean) => Output;
+  readonly connect: (options: TargetOptions, output: Output) => Promise<{ target: Target; backend: Backend }>;
+  readonly loadConfig: (path?: string) => Promise<ResolvedConfig>;
+  readonly env: Record<string, string | undefined>;
+  readonly writeErr: (text: string) => void;
+  readonly writeOut: (text: string) => void;
+}
+
+export const defaultDependencies: CliDependencies = {
+  makeOutput: (json) => consoleOutput({ json }),
+  connect: (options, output) => connect(options, output),
+  loadConfig: (path) => loadConfig(path),
+  env: process.env,
+  writeErr: (text) => process.stderr.write(text),
+  writeOut: (text) => process.stdout.write(text),
+};
+
+interface CommonOptions extends TargetOptions {
+  readonly json?: boolean;
+}
+
+const positiveNumber = (value: string) => {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('expected a positive number');
+  return n;
+};
+const positiveInteger = (value: string) => {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('expected a positive whole number');
+  return n;
+};
+
+function withTarget(command: Command): Command {
+  return command
+    .option('--local', 'operate on the running local mode (npm start)')
+    .option('--stack <name>', 'deployed stack name (default: stackName in hookline.config.ts, "Hookline")')
+    .option('--region <region>', 'AWS region (default: AWS_REGION, else us-east-1)')
+    .option('--config <path>', 'configuration module', 'hookline.config.ts')
+    .option('--json', 'print the result as JSON on stdout');
+}
+
+/** Builds the program; `exitCode` receives 1 when a command finished with failures it reported. */
+export function buildProgram(deps: CliDependencies, setExitCode: (code: number) => void): Command {
+  const program = new Command('hookline')
+    .description('Operate a hookline pipeline: queues, dead letters, redrive, test webhooks, consumers.')
+    .showHelpAfterError('(run with --help for usage)')
+    .configureOutput({ writeErr: deps.writeErr, writeOut: deps.writeOut })
+    .exitOverride();
+
+  const targetOptions = (o: CommonOptions): TargetOptions => ({
+    ...(o.local ? { local: true } : {}),
+    ...(o.stack ? { stack: o.stack } : {}),
+    ...(o.region ? { region: o.region } : {}),
+    ...(o.config ? { config: o.config } : {}),
+  });
+  const open = async (o: CommonOptions) => {
+    const output = deps.makeOutput(Boolean(o.json));
+    const { target, backend } = await deps.connect(targetOptions(o), output);
+    return { output, target, backend };
+  };
+
+  withTarget(
+    program
+      .command('status')
+      .description(
+        'per queue: visible, in flight, delayed, dead-lettered, oldest message age, consumer state',
+      )
+      .argument('[queue]', 'only this queue'),
+  ).action(async (queue: string | undefined, o: CommonOptions) => {
+    const { output, target, backend } = await open(o);
+    const result = await status(backend, target, queue ? { queue } : {});
+    output.result(result);
+    if (!output.json) renderStatus(output, result);
+  });
+
+  const failed = program.command('failed').description('read dead-lettered messages without consuming them');
+  withTarget(
+    failed
+      .command('list')
+      .description('list dead-lettered messages of a queue with their failure reasons (they stay in the DLQ)')
+      .argument('<queue>', 'queue name from hookline.config.ts')
+      .option('--limit <n>', 'most messages to show', positiveInteger, 20),
+  ).action(async (queue: string, o: CommonOptions & { limit: number }) => {
+    const { output, target, backend } = await open(o);
+    const result = await failedList(backend, target, { queue, limit: o.limit });
+    output.result(result);
+    if (!output.json) renderFailedList(output, result);
+  });
+  withTarget(
+    failed
+      .command('show')
+      .description('show one dead-lettered message in full: envelope, headers, body, failure reason')
+      .argument('<queue>', 'queue name')
+      .argument('<id>', 'envelope id (the sender delivery id) or SQS message id'),
+  ).action(async (queue: string, id: string, o: CommonOptions) => {
+    const { output, target, backend } = await open(o);
+    const result = await failedShow(backend, target, { queue, id });
+    output.result(result);
+    if (!output.json) renderFailedShow(output, result);
+  });
+
+  withTarget(
+    program
+      .command('redrive')
+      .description(
+        'move dead-lettered messages back to their queue: all (SQS move task) or selected ones (one by one); never deletes before the send succeeded',
+      )
+      .argument('<queue>', 'queue name')
+      .option('--id <ids...>', 'only these envelope ids (or SQS message ids)')
+      .option('--type <pattern>', 'only envelopes whose type matches (glob: * and ?), e.g. "invoice.*"')
+      .option('--rate <n>', 'messages per second (move task: 1-500)', positiveNumber)
+      .option('--limit <n>', 'move at most n messages (one by one)', positiveInteger),
+  ).action(
+    async (
+      queue: string,
+      o: CommonOptions & { id?: string[]; type?: string; rate?: number; limit?: number },
+    ) => {
+      const { output, target, backend } = await open(o);
+      const result = await redrive(backend, target, {
+        queue,
+        ...(o.id ? { ids: o.id } : {}),
+        ...(o.type ? { type: o.type } : {}),
+        ...(o.rate !== undefined ? { rate: o.rate } : {}),
+        ...(o.limit !== undefined ? { limit: o.limit } : {}),
+      });
+      output.result(result);
+      if (!output.json) renderRedrive(output, result);
+      if (result.failed > 0 || result.stoppedBy) setExitCode(1);
+    },
+  );
+
+  withTarget(
+    program
+      .command('purge')
+      .description('delete every message of a queue (or its DLQ with --dlq); asks for confirmation')
+      .argument('<queue>', 'queue name')
+      .option('--dlq', 'purge the dead-letter queue instead')
+      .option('-y, --yes', 'do not ask (required when not on a terminal)'),
+  ).action(async (queue: string, o: CommonOptions & { dlq?: boolean; yes?: boolean }) => {
+    const { output, target, backend } = await open(o);
+    const result = await purge(backend, target, { queue, deadLetter: Boolean(o.dlq), yes: Boolean(o.yes) });
+    output.result(result);
+    if (!output.json) renderPurge(output, result);
+  });
+
+  withTarget(
+    program
+      .command('send')
+      .description('post a correctly signed test webhook for a configured source')
+      .argument('<source>', 'source name from hookline.config.ts')
+      .addOption(new Option('--file <path>', 'body to send as-is').conflicts('sample'))
+      .option('--sample', 'send the built-in sample for the source type (the default)')
+      .option('--type <type>', 'event type of the sample (e.g. invoice.payment_failed)')
+      .option('--url <url>', 'post here instead of the target webhook URL')
+      .option(
+        '--secret <secret>',
+        'signing secret (default: HOOKLINE_SECRET_<SOURCE>; local: the dev default)',
+      )
+      .option('--id <id>', 'delivery id (default: a new UUID)')
+      .option('--content-type <type>', 'content type of --file', 'application/json'),
+  ).action(
+    async (
+      source: string,
+      o: CommonOptions & {
+        file?: string;
+        type?: string;
+        url?: string;
+        secret?: string;
+        id?: string;
+        contentType?: string;
+      },
+    ) => {
+      const config = await deps.loadConfig(o.config);
+      let output: Output;
+      let target: Target | undefined;
+      let backend: Pick<Backend, 'http' | 'clock'> & Partial<Backend> = {
+        http: (url, init) => fetch(url, init),
+        clock: systemClock,
+      };
+      if (o.url && !o.local && !o.stack) {
+        output = deps.makeOutput(Boolean(o.json));
+      } else {
+        const opened = await open(o);
+        output = opened.output;
+        target = opened.target;
+        backend = opened.backend;
+      }
+      const result = await sendWebhook(
+        backend,
+        target,
+        config,
+        {
+          source,
+          ...(o.file ? { file: o.file } : {}),
+          ...(o.type ? { type: o.type } : {}),
+          ...(o.url ? { url: o.url } : {}),
+          ...(o.secret ? { secret: o.secret } : {}),
+          ...(o.id ? { id: o.id } : {}),
+          ...(o.file && o.contentType ? { contentType: o.contentType } : {}),
+        },
+        deps.env,
+      );
+      output.result(result);
+      if (!output.json) renderSend(output, result);
+      if (!result.ok) {
+        setExitCode(1);
+        output.note(`error: HTTP ${result.status}: ${sendFailureHint(result)}`);
+      }
+    },
+  );
+
+  for (const [name, enabled] of [
+    ['pause', false],
+    ['resume', true],
+  ] as const) {
+    withTarget(
+      program
+        .command(name)
+        .description(
+          enabled
+            ? "enable a queue's consumer again (Lambda event source mapping, or the local poller)"
+            : "stop a queue's consumer; messages wait in the queue (Lambda event source mapping, or the local poller)",
+        )
+        .argument('<queue>', 'queue name')
+        .option('--wait', 'wait until the mapping has settled (deployed)'),
+    ).action(async (queue: string, o: CommonOptions & { wait?: boolean }) => {
+      const { output, target, backend } = await open(o);
+      const result = await setConsumerEnabled(backend, target, enabled, { queue, wait: Boolean(o.wait) });
+      output.result(result);
+      if (!output.json) renderConsumer(output, result);
+    });
+  }
+  return program;
+}
+
+/** Runs the CLI and resolves to the process exit code. Expected errors print one line; bugs keep their stack. */
+export async function runCli(
+  argv: readonly string[],
+  deps: CliDependencies = defaultDependencies,
+): Promise<number> {
+  let exitCode = 0;
+  const program = buildProgram(deps, (code) => {
+    exitCode = code;
+  });
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return exitCode;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      return error.exitCode;
+    }
+    if (error instanceof CliError) {
+      deps.writeErr(`error: ${error.message}\n`);
+      return 1;
+    }
+    deps.writeErr(
+      `unexpected error (please report it): ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+    );
+    return 1;
+  }
+}

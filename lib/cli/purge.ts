@@ -1,0 +1,51 @@
+/**
+ * `hookline purge`: deletes every message of a queue or its dead-letter queue, after a confirmation.
+ */
+import { PurgeQueueCommand } from '@aws-sdk/client-sqs';
+import { type Backend, contextOf } from './backend';
+import { queueDepth } from './dead-letters';
+import { CliError, explainError } from './errors';
+import { queueOf, type Target } from './target';
+
+export interface PurgeOptions {
+  readonly queue: string;
+  /** Purge the dead-letter queue instead of the queue. @default false */
+  readonly deadLetter?: boolean;
+  /** Skip the confirmation (required in a non-interactive shell). @default false */
+  readonly yes?: boolean;
+}
+
+export interface PurgeResult {
+  readonly queue: string;
+  readonly deadLetter: boolean;
+  readonly url: string;
+  /** Approximate number of messages deleted (visible + in flight + delayed before the purge). */
+  readonly purged: number;
+}
+
+/** Purges a queue (or its DLQ) once the operator confirmed. */
+export async function purge(backend: Backend, target: Target, options: PurgeOptions): Promise<PurgeResult> {
+  const queue = queueOf(target, options.queue);
+  const deadLetter = options.deadLetter ?? false;
+  const url = deadLetter ? queue.deadLetterUrl : queue.url;
+  const label = deadLetter ? `the ${queue.name} dead-letter queue` : `the ${queue.name} queue`;
+  try {
+    const depth = await queueDepth(backend.sqs, url);
+    const count = depth.visible + depth.inFlight + depth.delayed;
+    if (!options.yes) {
+      if (!backend.output.interactive) {
+        throw new CliError(
+          `refusing to purge ${label} without confirmation in a non-interactive shell: pass --yes`,
+        );
+      }
+      const ok = await backend.output.confirm(
+        `Delete all ${count} messages of ${label} in ${target.description}? This cannot be undone.`,
+      );
+      if (!ok) throw new CliError('purge cancelled: nothing was deleted');
+    }
+    await backend.sqs.send(new PurgeQueueCommand({ QueueUrl: url }));
+    return { queue: queue.name, deadLetter, url, purged: count };
+  } catch (error) {
+    throw explainError(error, contextOf(target, queue.name));
+  }
+}

@@ -1,0 +1,160 @@
+/**
+ * Human-readable output of each command (the `--json` output is the result object itself).
+ */
+import type { ConsumerStateResult } from './consumers';
+import type { FailedListResult, FailedShowResult } from './failed';
+import { type Output, table } from './output';
+import type { PurgeResult } from './purge';
+import type { RedriveResult } from './redrive';
+import type { SendResult } from './send';
+import { humanAge, type StatusResult } from './status';
+
+const truncate = (text: string, max: number) => (text.length > max ? `${text.slice(0, max - 3)}...` : text);
+
+export function renderStatus(output: Output, result: StatusResult): void {
+  const c = output.colors;
+  output.line(`${c.bold('hookline status')}: ${result.target}`);
+  if (result.queues.length === 0) {
+    output.line('no queues');
+    return;
+  }
+  const rows = [
+    ['QUEUE', 'VISIBLE', 'IN FLIGHT', 'DELAYED', 'DLQ', 'OLDEST', 'CONSUMER'],
+    ...result.queues.map((q) => [
+      `${q.queue}${q.fifo ? ' (fifo)' : ''}`,
+      String(q.visible),
+      String(q.inFlight),
+      String(q.delayed),
+      String(q.deadLettered),
+      humanAge(q.oldestMessageAgeSeconds),
+      q.consumer ?? '-',
+    ]),
+  ];
+  output.line(table(rows, c));
+  const notes = [...new Set(result.queues.map((q) => q.oldestMessageAgeNote).filter(Boolean))];
+  for (const note of notes) output.line(c.dim(`oldest: ${note}`));
+  for (const q of result.queues) {
+    if (q.deadLettered > 0) {
+      output.line(
+        c.red(`${q.queue}: ${q.deadLettered} dead-lettered; inspect with: hookline failed list ${q.queue}`),
+      );
+    }
+    if (q.consumer === 'Disabled')
+      output.line(c.yellow(`${q.queue}: consumer paused; resume with: hookline resume ${q.queue}`));
+  }
+}
+
+export function renderFailedList(output: Output, result: FailedListResult): void {
+  const c = output.colors;
+  output.line(
+    `${c.bold(`${result.queue} dead-letter queue`)}: ~${result.approximateDepth} messages, showing ${result.messages.length} (left in place)`,
+  );
+  if (result.messages.length === 0) return;
+  const rows = [
+    ['ID', 'SOURCE', 'TYPE', 'RECEIVED', 'TRIES', 'ERROR'],
+    ...result.messages.map((m) => [
+      m.id ?? `(sqs ${m.messageId})`,
+      m.source ?? '-',
+      m.type ?? '-',
+      m.receivedAt ?? m.sentAt ?? '-',
+      m.failure.attempt ?? (m.receiveCount !== null ? String(m.receiveCount) : '-'),
+      truncate(m.error ?? m.envelopeError ?? 'no reason recorded (maxReceiveCount exceeded)', 100),
+    ]),
+  ];
+  output.line(table(rows, c));
+  output.line(
+    c.dim(`details: hookline failed show ${result.queue} <id>    redrive: hookline redrive ${result.queue}`),
+  );
+}
+
+export function renderFailedShow(output: Output, result: FailedShowResult): void {
+  const c = output.colors;
+  const field = (name: string, value: string | number | null | undefined) =>
+    output.line(`${c.bold(name.padEnd(12))} ${value ?? '-'}`);
+  field('id', result.id);
+  field('sqs id', result.messageId);
+  field('source', result.source);
+  field('type', result.type);
+  field('received', result.receivedAt);
+  field('sent', result.sentAt);
+  field('receives', result.receiveCount);
+  if (result.messageGroupId) field('group', result.messageGroupId);
+  field('error', result.error ? c.red(result.error) : 'no reason recorded (maxReceiveCount exceeded)');
+  if (result.failure.consumer) field('consumer', result.failure.consumer);
+  if (result.failure.attempt) field('attempt', result.failure.attempt);
+  if (result.failure.failedAt) field('failed at', result.failure.failedAt);
+  if (result.envelopeError) field('envelope', c.yellow(result.envelopeError));
+  const headers = Object.entries(result.headers);
+  if (headers.length > 0) {
+    output.line(c.bold('headers'));
+    for (const [k, v] of headers) output.line(`  ${k}: ${v}`);
+  }
+  if (result.payloadRef) {
+    field(
+      'payload',
+      `s3://${result.payloadRef.bucket}/${result.payloadRef.key} (${result.payloadRef.sizeBytes} bytes)`,
+    );
+  }
+  if (result.body !== null) {
+    output.line(c.bold('body'));
+    let pretty = result.body;
+    try {
+      pretty = JSON.stringify(JSON.parse(result.body), null, 2);
+    } catch {
+      // Not JSON: print as-is.
+    }
+    output.line(
+      pretty.length > 4000 ? `${pretty.slice(0, 4000)}\n... (${pretty.length} characters)` : pretty,
+    );
+  }
+}
+
+export function renderRedrive(output: Output, result: RedriveResult): void {
+  const c = output.colors;
+  if (result.method === 'none') {
+    output.line(`redrive ${result.queue}: the dead-letter queue is empty, nothing to do`);
+    return;
+  }
+  const how =
+    result.method === 'move-task'
+      ? `SQS move task${result.task?.handle ? ` ${result.task.handle.slice(0, 24)}...` : ''} (${result.task?.status ?? '?'})`
+      : `one by one${result.fallbackReason ? ` (${result.fallbackReason})` : ''}`;
+  output.line(`${c.bold(`redrive ${result.queue}`)}: ${how}`);
+  output.line(
+    `moved ${c.green(String(result.moved))}, skipped ${result.skipped}, failed ${result.failed > 0 ? c.red(String(result.failed)) : '0'}` +
+      (result.notDeleted > 0
+        ? `, sent but not deleted from the DLQ ${c.yellow(String(result.notDeleted))}`
+        : ''),
+  );
+  if (result.returned > 0) {
+    output.line(
+      c.yellow(
+        `${result.returned} redriven messages failed again and came back to the DLQ during this run: fix the consumer (hookline failed list ${result.queue}), then redrive again`,
+      ),
+    );
+  }
+  for (const f of result.failures.slice(0, 20)) output.line(c.red(`  ${f.id ?? f.messageId}: ${f.reason}`));
+  if (result.notFound.length > 0)
+    output.line(c.yellow(`not found in the DLQ: ${result.notFound.join(', ')}`));
+  if (result.stoppedBy)
+    output.line(c.red(`stopped early: ${result.stoppedBy}; the rest stays in the DLQ, run it again`));
+}
+
+export function renderPurge(output: Output, result: PurgeResult): void {
+  output.line(
+    `purged ${result.deadLetter ? `the ${result.queue} dead-letter queue` : `the ${result.queue} queue`} (~${result.purged} messages; SQS may take up to 60 s to finish)`,
+  );
+}
+
+export function renderSend(output: Output, result: SendResult): void {
+  const c = output.colors;
+  const status = result.ok ? c.green(String(result.status)) : c.red(String(result.status));
+  output.line(
+    `${status} ${result.source}${result.type ? ` ${result.type}` : ''} -> ${result.url}${result.id ? ` id ${c.bold(result.id)}` : ''}`,
+  );
+  if (result.response) output.line(c.dim(result.response));
+}
+
+export function renderConsumer(output: Output, result: ConsumerStateResult): void {
+  output.line(`${result.queue} consumer: ${result.state}`);
+}

@@ -1,0 +1,205 @@
+/**
+ * `hookline send`: posts a correctly signed webhook for a configured source, from a file or a built-in sample,
+ * to local mode, the deployed stack or any URL.
+ */
+import { randomUUID } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { GetFunctionConfigurationCommand } from '@aws-sdk/client-lambda';
+import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
+import {
+  INGEST_CONFIG_ENV,
+  ingestRuntimeSchema,
+  readRuntimeConfig,
+} from '../../lambda/shared/runtime-config';
+import { signWebhook } from '../../lambda/shared/webhook-signing';
+import type { ResolvedConfig } from '../config';
+import { defaultDevSecret, secretEnvName } from '../local/secrets';
+import { sourceNeedsSecret, sourceRuntimeConfig } from '../runtime-wiring';
+import type { Backend } from './backend';
+import { CliError, explainError } from './errors';
+import { sampleRequest, typeHeadersFor } from './samples';
+import { type StackTarget, type Target, webhookUrlOf } from './target';
+
+export interface SendOptions {
+  readonly source: string;
+  /** Path of a body to send as-is. Default: the built-in sample. */
+  readonly file?: string;
+  /** Event type for the sample (or the type header for a file, where the sender uses one). */
+  readonly type?: string;
+  /** Post here instead of the target's webhook URL. */
+  readonly url?: string;
+  /**
+   * Signing secret. @default HOOKLINE_SECRET_<SOURCE>; else in local mode the development default, and for a
+   * deployed stack the source's Secrets Manager secret (named in the ingest function's configuration)
+   */
+  readonly secret?: string;
+  /** Delivery id. @default a new UUID */
+  readonly id?: string;
+  /** Content type of a file body. @default application/json */
+  readonly contentType?: string;
+}
+
+export interface SendResult {
+  readonly source: string;
+  readonly url: string;
+  readonly status: number;
+  readonly ok: boolean;
+  /** The event id the pipeline answered with (202 `{"id": ...}`), or null. */
+  readonly id: string | null;
+  /** The type the sample carries (null for a file body). */
+  readonly type: string | null;
+  /** Where the signing secret came from. */
+  readonly secretFrom: 'option' | 'environment' | 'development default' | 'secrets manager' | 'none';
+  /** The response body when it is not the usual `{"id"}` (e.g. an error message). */
+  readonly response?: string;
+}
+
+/** What `send` needs; the Lambda and Secrets Manager clients are used only to read a deployed secret. */
+export type SendBackend = Pick<Backend, 'http' | 'clock'> &
+  Partial<Pick<Backend, 'lambda' | 'secretsManager'>>;
+
+/**
+ * A deployed source's current signing secret: the ingest function's configuration names the secret, Secrets
+ * Manager holds it (plain, or the rotation form, which `signWebhook` understands).
+ */
+async function deployedSecret(
+  backend: SendBackend,
+  target: StackTarget,
+  sourceName: string,
+): Promise<string> {
+  const envName = secretEnvName(sourceName);
+  const fix = `pass --secret or set ${envName}`;
+  if (!target.ingestFunctionName || !backend.lambda || !backend.secretsManager) {
+    throw new CliError(`no signing secret for source ${sourceName}: ${fix}`);
+  }
+  try {
+    const fn = await backend.lambda.send(
+      new GetFunctionConfigurationCommand({ FunctionName: target.ingestFunctionName }),
+    );
+    const config = readRuntimeConfig(ingestRuntimeSchema, INGEST_CONFIG_ENV, {
+      [INGEST_CONFIG_ENV]: fn.Environment?.Variables?.[INGEST_CONFIG_ENV],
+    });
+    const source = config.sources[sourceName];
+    if (!source || !('secretId' in source))
+      throw new CliError(
+        `source ${sourceName} is not deployed in ${target.description}: redeploy with npx cdk deploy`,
+      );
+    const secret = await backend.secretsManager.send(
+      new GetSecretValueCommand({ SecretId: source.secretId }),
+    );
+    if (!secret.SecretString)
+      throw new CliError(
+        `the signing secret of ${sourceName} is empty: set it in Secrets Manager, or ${fix}`,
+      );
+    return secret.SecretString;
+  } catch (error) {
+    if (error instanceof CliError) throw error;
+    const explained = explainError(error, { target: target.description, local: false });
+    if (explained instanceof CliError && /credentials/.test(explained.message)) throw explained;
+    const name = error instanceof Error ? error.name : 'error';
+    throw new CliError(`cannot read the signing secret of ${sourceName} (${name}): ${fix}`);
+  }
+}
+
+async function resolveSecret(
+  backend: SendBackend,
+  options: SendOptions,
+  source: ResolvedConfig['sources'][number],
+  target: Target | undefined,
+  env: Record<string, string | undefined>,
+): Promise<{ secret: string; from: SendResult['secretFrom'] }> {
+  if (!sourceNeedsSecret(source)) return { secret: '', from: 'none' };
+  if (options.secret) return { secret: options.secret, from: 'option' };
+  const envName = secretEnvName(source.name);
+  const fromEnv = env[envName];
+  if (fromEnv) return { secret: fromEnv, from: 'environment' };
+  if (target?.kind === 'local') return { secret: defaultDevSecret(source), from: 'development default' };
+  if (target?.kind === 'stack')
+    return { secret: await deployedSecret(backend, target, source.name), from: 'secrets manager' };
+  throw new CliError(`no signing secret for source ${source.name}: pass --secret or set ${envName}`);
+}
+
+/** Signs and posts one webhook; a non-2xx answer is returned with `ok: false`, not thrown. */
+export async function sendWebhook(
+  backend: SendBackend,
+  target: Target | undefined,
+  config: ResolvedConfig,
+  options: SendOptions,
+  env: Record<string, string | undefined> = process.env,
+): Promise<SendResult> {
+  const source = config.sources.find((s) => s.name === options.source);
+  if (!source) {
+    throw new CliError(
+      `unknown source "${options.source}": use one of ${config.sources.map((s) => s.name).join(', ')}`,
+    );
+  }
+  let url = options.url;
+  if (!url) {
+    if (!target) throw new CliError('no target for send: pass --local, --url, or a deployed --stack');
+    url = webhookUrlOf(target, source.name);
+  }
+  const { secret, from } = await resolveSecret(backend, options, source, target, env);
+  const now = new Date(backend.clock.now());
+  const id = options.id ?? randomUUID();
+  let body: string | Buffer;
+  let contentType: string;
+  let eventHeaders: Record<string, string>;
+  let type: string | null;
+  if (options.file) {
+    try {
+      body = await readFile(options.file);
+    } catch (error) {
+      throw new CliError(
+        `cannot read ${options.file} (${(error as NodeJS.ErrnoException).code ?? 'error'}): check the --file path`,
+      );
+    }
+    contentType = options.contentType ?? 'application/json';
+    eventHeaders = typeHeadersFor(source, options.type);
+    type = null;
+  } else {
+    const sample = sampleRequest(source, { id, now, ...(options.type ? { type: options.type } : {}) });
+    body = sample.body;
+    contentType = sample.contentType;
+    eventHeaders = { ...sample.headers };
+    type = sample.type;
+  }
+  const runtime = sourceRuntimeConfig(source, sourceNeedsSecret(source) ? 'cli' : undefined);
+  const signature = signWebhook(runtime, secret, body, { url, now, id });
+  const headers = { 'content-type': contentType, ...eventHeaders, ...signature };
+  let response: Response;
+  try {
+    response = await backend.http(url, { method: 'POST', headers, body });
+  } catch (error) {
+    throw explainError(error, { target: target?.description ?? url, local: target?.kind === 'local' });
+  }
+  const text = await response.text();
+  let answeredId: string | null = null;
+  try {
+    const parsed = JSON.parse(text) as { id?: unknown };
+    if (typeof parsed.id === 'string') answeredId = parsed.id;
+  } catch {
+    // Not JSON: keep the raw text in `response`.
+  }
+  return {
+    source: source.name,
+    url,
+    status: response.status,
+    ok: response.ok,
+    id: answeredId,
+    type,
+    secretFrom: from,
+    ...(answeredId === null && text ? { response: text.slice(0, 500) } : {}),
+  };
+}
+
+/** The fix to suggest for a rejected webhook. */
+export function sendFailureHint(result: SendResult): string {
+  if (result.status === 401) {
+    return `the signature was rejected: pass the source's secret with --secret or ${secretEnvName(result.source)}`;
+  }
+  if (result.status === 400) return 'the body was rejected as malformed: check the --file content and --type';
+  if (result.status === 404) return 'no such source at that URL: check the source name and --url';
+  if (result.status === 413) return 'the body is too large';
+  if (result.status >= 500) return 'the pipeline could not enqueue it: check the ingest logs, then retry';
+  return 'see the response body';
+}

@@ -1,0 +1,206 @@
+/**
+ * What the CLI operates on: the running local mode (from its state file) or a deployed stack (from its
+ * CloudFormation outputs). Both resolve to the same {@link Target} shape, so every command is target-agnostic.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { type CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { z } from 'zod';
+import type { ResolvedConfig } from '../config';
+import { outputKey, STACK_OUTPUTS } from '../stack-outputs';
+import { CliError } from './errors';
+
+/** One queue, its dead-letter queue and its consumer. */
+export interface QueueTarget {
+  readonly name: string;
+  readonly url: string;
+  readonly arn: string;
+  readonly deadLetterUrl: string;
+  readonly deadLetterArn: string;
+  readonly fifo: boolean;
+  /** Lambda event source mapping UUID (deployed stacks with a consumer). */
+  readonly eventSourceMappingId?: string;
+  readonly consumerFunctionName?: string;
+}
+
+interface TargetBase {
+  /** `local mode` or `stack Hookline in us-east-1`, for messages. */
+  readonly description: string;
+  readonly region: string;
+  readonly queues: Readonly<Record<string, QueueTarget>>;
+}
+
+/** The running local mode. */
+export interface LocalTarget extends TargetBase {
+  readonly kind: 'local';
+  readonly controlUrl: string;
+  readonly webhookBaseUrl: string;
+  readonly endpoints: { readonly sqs: string; readonly s3?: string; readonly dynamodb?: string };
+  /** Consumer states as written in the state file. */
+  readonly consumers: Readonly<Record<string, { readonly state: string }>>;
+}
+
+/** A deployed stack. */
+export interface StackTarget extends TargetBase {
+  readonly kind: 'stack';
+  readonly stackName: string;
+  /** Queues that are configured but whose outputs are absent (an older deployment). */
+  readonly queuesMissingOutputs: readonly string[];
+  /** Webhook URL per source name. */
+  readonly webhookUrls: Readonly<Record<string, string>>;
+  /** The ingest function (its configuration names each source's signing secret). */
+  readonly ingestFunctionName?: string;
+}
+
+export type Target = LocalTarget | StackTarget;
+
+/** The local-mode state file contract (TEAM.md). */
+export const localStateSchema = z.object({
+  pid: z.number().int(),
+  webhookBaseUrl: z.string().min(1),
+  controlUrl: z.string().min(1),
+  region: z.string().min(1),
+  endpoints: z.object({ sqs: z.string().min(1), s3: z.string().optional(), dynamodb: z.string().optional() }),
+  queues: z.record(
+    z.string(),
+    z.object({
+      url: z.string().min(1),
+      arn: z.string().min(1),
+      deadLetterUrl: z.string().min(1),
+      deadLetterArn: z.string().min(1),
+      fifo: z.boolean(),
+    }),
+  ),
+  consumers: z.record(z.string(), z.object({ state: z.string() })).default({}),
+});
+export type LocalState = z.infer<typeof localStateSchema>;
+
+/** Where the state file lives: `$HOOKLINE_STATE_DIR/local.json`, else `<cwd>/.hookline/local.json`. */
+export function localStatePath(
+  env: Record<string, string | undefined> = process.env,
+  cwd = process.cwd(),
+): string {
+  return join(env.HOOKLINE_STATE_DIR || join(cwd, '.hookline'), 'local.json');
+}
+
+/** True when a process with this pid exists (EPERM means it exists but belongs to someone else). */
+export function isProcessAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+const NOT_RUNNING = 'local mode is not running: start it with npm start';
+
+/** Reads the state file of the running local mode; a missing, unreadable or stale file means it is not running. */
+export function readLocalTarget(path: string, alive: (pid: number) => boolean = isProcessAlive): LocalTarget {
+  if (!existsSync(path)) throw new CliError(NOT_RUNNING);
+  let parsed: LocalState;
+  try {
+    parsed = localStateSchema.parse(JSON.parse(readFileSync(path, 'utf8')));
+  } catch {
+    throw new CliError(`local mode state file ${path} is unreadable: restart local mode with npm start`);
+  }
+  if (!alive(parsed.pid)) throw new CliError(NOT_RUNNING);
+  const base = parsed.webhookBaseUrl.replace(/\/+$/, '');
+  return {
+    kind: 'local',
+    description: 'local mode',
+    region: parsed.region,
+    controlUrl: parsed.controlUrl.replace(/\/+$/, ''),
+    webhookBaseUrl: base,
+    endpoints: parsed.endpoints,
+    consumers: parsed.consumers,
+    queues: Object.fromEntries(Object.entries(parsed.queues).map(([name, q]) => [name, { name, ...q }])),
+  };
+}
+
+/** Finds a deployed pipeline's resources from its stack outputs (names in `lib/stack-outputs.ts`). */
+export async function describeStackTarget(
+  cloudformation: CloudFormationClient,
+  stackName: string,
+  region: string,
+  config: ResolvedConfig,
+): Promise<StackTarget> {
+  const answer = await cloudformation.send(new DescribeStacksCommand({ StackName: stackName }));
+  const stack = answer.Stacks?.[0];
+  if (!stack) {
+    throw new CliError(
+      `stack ${stackName} not found in ${region}: deploy it with npx cdk deploy, or pass --stack/--region`,
+    );
+  }
+  const outputs = new Map((stack.Outputs ?? []).map((o) => [o.OutputKey ?? '', o.OutputValue ?? '']));
+  const queues: Record<string, QueueTarget> = {};
+  const missing: string[] = [];
+  for (const queue of config.queues) {
+    const url = outputs.get(outputKey('QueueUrl', queue.name));
+    const arn = outputs.get(outputKey('QueueArn', queue.name));
+    const deadLetterUrl = outputs.get(outputKey('DeadLetterQueueUrl', queue.name));
+    const deadLetterArn = outputs.get(outputKey('DeadLetterQueueArn', queue.name));
+    if (!url || !arn || !deadLetterUrl || !deadLetterArn) {
+      missing.push(queue.name);
+      continue;
+    }
+    const mappingId = outputs.get(outputKey('EventSourceMappingId', queue.name));
+    const functionName = outputs.get(outputKey('ConsumerFunctionName', queue.name));
+    queues[queue.name] = {
+      name: queue.name,
+      url,
+      arn,
+      deadLetterUrl,
+      deadLetterArn,
+      fifo: queue.fifo,
+      ...(mappingId ? { eventSourceMappingId: mappingId } : {}),
+      ...(functionName ? { consumerFunctionName: functionName } : {}),
+    };
+  }
+  const apiUrl = outputs.get(STACK_OUTPUTS.apiUrl)?.replace(/\/+$/, '');
+  const webhookUrls: Record<string, string> = {};
+  for (const source of config.sources) {
+    const url =
+      outputs.get(outputKey('WebhookUrl', source.name)) ??
+      (apiUrl ? `${apiUrl}/webhooks/${source.name}` : undefined);
+    if (url) webhookUrls[source.name] = url;
+  }
+  const ingestFunctionName = outputs.get(STACK_OUTPUTS.ingestFunctionName);
+  return {
+    kind: 'stack',
+    description: `stack ${stackName} in ${region}`,
+    stackName,
+    region,
+    queues,
+    queuesMissingOutputs: missing,
+    webhookUrls,
+    ...(ingestFunctionName ? { ingestFunctionName } : {}),
+  };
+}
+
+/** The named queue, or a one-line error listing the valid names. */
+export function queueOf(target: Target, name: string): QueueTarget {
+  const queue = target.queues[name];
+  if (queue) return queue;
+  if (target.kind === 'stack' && target.queuesMissingOutputs.includes(name)) {
+    throw new CliError(
+      `queue ${name} has no outputs in ${target.description}: redeploy with npx cdk deploy so the stack publishes them`,
+    );
+  }
+  const names = Object.keys(target.queues);
+  throw new CliError(
+    `unknown queue "${name}" in ${target.description}: use one of ${names.length ? names.join(', ') : '(none configured)'}`,
+  );
+}
+
+/** The URL a source's webhooks are posted to in this target. */
+export function webhookUrlOf(target: Target, source: string): string {
+  if (target.kind === 'local') return `${target.webhookBaseUrl}/webhooks/${source}`;
+  const url = target.webhookUrls[source];
+  if (!url) {
+    throw new CliError(
+      `source ${source} has no webhook URL in ${target.description}: redeploy with npx cdk deploy, or pass --url`,
+    );
+  }
+  return url;
+}

@@ -1,0 +1,322 @@
+/**
+ * Scheduled jobs: each configured schedule becomes an EventBridge Scheduler schedule that sends a hookline
+ * envelope to its target queue, so the queue's consumer handles cron work exactly like webhooks.
+ *
+ * Each schedule has a retry policy, its own dead-letter queue (deliveries Scheduler gave up on) and a role that
+ * may only `sqs:SendMessage` to its target queue and that dead-letter queue.
+ */
+import { Duration, RemovalPolicy, Stack, TimeZone, Token, Validations } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as scheduler from 'aws-cdk-lib/aws-scheduler';
+import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { ENVELOPE_VERSION, type WebhookEnvelope } from '../lambda/shared/envelope';
+import type { ResolvedSchedule } from './config';
+
+/** The envelope `source` of every scheduled job. */
+export const SCHEDULE_SOURCE = 'schedule';
+
+/** Header (in the envelope) naming the schedule that produced it. */
+export const SCHEDULE_NAME_HEADER = 'x-hookline-schedule';
+/** Header (in the envelope) with the Scheduler execution id of the attempt that delivered it. */
+export const SCHEDULE_EXECUTION_HEADER = 'x-hookline-schedule-execution-id';
+
+/** EventBridge Scheduler limits the target input to 8,192 characters. */
+export const SCHEDULER_INPUT_LIMIT = 8192;
+
+/** Scheduler context attributes, substituted at each invocation. */
+export const SCHEDULER_CONTEXT = {
+  scheduledTime: '<aws.scheduler.scheduled-time>',
+  executionId: '<aws.scheduler.execution-id>',
+} as const;
+
+/**
+ * The envelope a schedule sends. Scheduler (or local mode) fills `scheduledTime` and `executionId`.
+ *
+ * The id is `<schedule name>:<scheduled time>`: the same for every retry of one invocation (Scheduler's
+ * execution id changes per attempt), so the consumers' idempotency runs a job once per scheduled time.
+ */
+export function scheduleEnvelope(
+  schedule: Pick<ResolvedSchedule, 'name' | 'type' | 'payload'>,
+  invocation: { readonly scheduledTime: string; readonly executionId: string },
+): WebhookEnvelope {
+  return {
+    v: ENVELOPE_VERSION,
+    id: `${schedule.name}:${invocation.scheduledTime}`,
+    source: SCHEDULE_SOURCE,
+    type: schedule.type,
+    receivedAt: invocation.scheduledTime,
+    headers: { [SCHEDULE_NAME_HEADER]: schedule.name, [SCHEDULE_EXECUTION_HEADER]: invocation.executionId },
+    contentType: 'application/json',
+    body: JSON.stringify(schedule.payload ?? {}),
+    bodyEncoding: 'utf8',
+  };
+}
+
+/** Properties of {@link PipelineSchedules}. */
+export interface PipelineSchedulesProps {
+  /** The resolved schedules from the configuration (`resolveConfig(...).schedules`). */
+  readonly schedules: readonly ResolvedSchedule[];
+  /** The pipeline's queues by configured name; each schedule's `queue` must name one (standard, not FIFO). */
+  readonly queues: Readonly<Record<string, sqs.IQueue>>;
+  /**
+   * How many times Scheduler retries a failed `SendMessage` before the delivery goes to the schedule's DLQ.
+   * @default 185 (the Scheduler maximum)
+   */
+  readonly retryAttempts?: number;
+  /**
+   * How long Scheduler keeps retrying one invocation.
+   * @default Duration.hours(24) (the Scheduler maximum)
+   */
+  readonly maxEventAge?: Duration;
+  /**
+   * Retention of each schedule's dead-letter queue.
+   * @default Duration.days(14) (the SQS maximum)
+   */
+  readonly deadLetterRetentionPeriod?: Duration;
+  /**
+   * Whether the schedules run.
+   * @default true
+   */
+  readonly enabled?: boolean;
+  /**
+   * Schedule group for the schedules.
+   * @default - the account's `default` group
+   */
+  readonly scheduleGroup?: scheduler.IScheduleGroup;
+  /**
+   * Removal policy of the dead-letter queues.
+   * @default RemovalPolicy.DESTROY (they hold only failed deliveries of recurring jobs)
+   */
+  readonly deadLetterRemovalPolicy?: RemovalPolicy;
+}
+
+/** One problem in {@link PipelineSchedulesProps}. */
+export interface ScheduleViolation {
+  readonly field: string;
+  readonly message: string;
+  readonly fix: string;
+}
+
+const RATE = /^rate\(\s*(\d+)\s+(minute|minutes|hour|hours|day|days)\s*\)$/;
+const CRON = /^cron\((.+)\)$/;
+
+function isKnownTimeZone(name: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: name });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Validates the props; returns every problem (empty when valid). Pure. */
+export function validateSchedulesProps(props: PipelineSchedulesProps): ScheduleViolation[] {
+  const problems: ScheduleViolation[] = [];
+  const names = new Set<string>();
+  const retry = props.retryAttempts;
+  if (
+    retry !== undefined &&
+    !Token.isUnresolved(retry) &&
+    (!Number.isInteger(retry) || retry < 0 || retry > 185)
+  ) {
+    problems.push({
+      field: 'retryAttempts',
+      message: `must be a whole number from 0 to 185 (got ${retry})`,
+      fix: 'use 185, the default',
+    });
+  }
+  const age = props.maxEventAge;
+  if (age !== undefined && !Token.isUnresolved(age.toMilliseconds({ integral: false }))) {
+    const seconds = age.toSeconds({ integral: false });
+    if (seconds < 60 || seconds > 86_400) {
+      problems.push({
+        field: 'maxEventAge',
+        message: `must be between 1 minute and 24 hours (got ${age.toHumanString()})`,
+        fix: 'use Duration.hours(24), the default',
+      });
+    }
+  }
+  const retention = props.deadLetterRetentionPeriod;
+  if (retention !== undefined && !Token.isUnresolved(retention.toMilliseconds({ integral: false }))) {
+    const seconds = retention.toSeconds({ integral: false });
+    if (seconds < 60 || seconds > 1_209_600) {
+      problems.push({
+        field: 'deadLetterRetentionPeriod',
+        message: `SQS keeps messages between 60 seconds and 14 days (got ${retention.toHumanString()})`,
+        fix: 'use Duration.days(14), the default',
+      });
+    }
+  }
+  for (const [i, s] of props.schedules.entries()) {
+    const field = `schedules[${i}] (${s.name})`;
+    if (names.has(s.name))
+      problems.push({ field, message: 'schedule names must be unique', fix: 'rename one of them' });
+    names.add(s.name);
+    const rate = RATE.exec(s.expression);
+    if (rate) {
+      const n = Number(rate[1]);
+      const singular = rate[2]?.endsWith('s') === false;
+      if (n < 1)
+        problems.push({
+          field: `${field}.expression`,
+          message: 'a rate must be at least 1',
+          fix: 'use e.g. rate(5 minutes)',
+        });
+      if (singular !== (n === 1)) {
+        problems.push({
+          field: `${field}.expression`,
+          message: `"${s.expression}": Scheduler wants the singular unit for 1 and the plural otherwise`,
+          fix: n === 1 ? 'e.g. rate(1 hour)' : 'e.g. rate(5 minutes)',
+        });
+      }
+    } else {
+      const cron = CRON.exec(s.expression);
+      const fields = cron?.[1]?.trim().split(/\s+/) ?? [];
+      if (!cron || fields.length !== 6) {
+        problems.push({
+          field: `${field}.expression`,
+          message: `"${s.expression}" is neither rate(<n> <unit>) nor cron(<6 fields>)`,
+          fix: 'use e.g. "rate(1 hour)" or "cron(0 9 * * ? *)"',
+        });
+      } else if (fields[2] !== '?' && fields[4] !== '?') {
+        problems.push({
+          field: `${field}.expression`,
+          message: `"${s.expression}": one of day-of-month and day-of-week must be "?"`,
+          fix: 'e.g. cron(0 9 * * ? *) or cron(0 9 ? * MON-FRI *)',
+        });
+      }
+    }
+    if (!isKnownTimeZone(s.timezone)) {
+      problems.push({
+        field: `${field}.timezone`,
+        message: `"${s.timezone}" is not an IANA time zone`,
+        fix: 'use e.g. "UTC" or "Europe/Paris"',
+      });
+    }
+    const queue = props.queues[s.queue];
+    if (!queue) {
+      problems.push({
+        field: `${field}.queue`,
+        message: `names a queue that is not in props.queues ("${s.queue}")`,
+        fix: `use one of: ${Object.keys(props.queues).join(', ')}`,
+      });
+    } else if (queue.fifo) {
+      problems.push({
+        field: `${field}.queue`,
+        message: `"${s.queue}" is a FIFO queue: Scheduler needs content-based deduplication and a fixed group for it`,
+        fix: 'target a standard queue',
+      });
+    }
+    let input = '';
+    try {
+      input = JSON.stringify(
+        scheduleEnvelope(s, {
+          scheduledTime: SCHEDULER_CONTEXT.scheduledTime,
+          executionId: SCHEDULER_CONTEXT.executionId,
+        }),
+      );
+    } catch {
+      problems.push({
+        field: `${field}.payload`,
+        message: 'the payload is not JSON-serializable',
+        fix: 'use plain objects, arrays, strings, numbers and booleans',
+      });
+    }
+    if (input.length > SCHEDULER_INPUT_LIMIT) {
+      problems.push({
+        field: `${field}.payload`,
+        message: `the envelope is ${input.length} characters; Scheduler accepts at most ${SCHEDULER_INPUT_LIMIT}`,
+        fix: 'send a small payload that points at the data (an id or an S3 key)',
+      });
+    }
+  }
+  return problems;
+}
+
+/** Thrown when {@link PipelineSchedulesProps} are invalid; the message lists every problem and its fix. */
+export class PipelineSchedulesError extends Error {
+  constructor(public readonly problems: readonly ScheduleViolation[]) {
+    super(
+      `Invalid PipelineSchedules props:\n${problems.map((p) => `  - ${p.field}: ${p.message}. Fix: ${p.fix}`).join('\n')}`,
+    );
+    this.name = 'PipelineSchedulesError';
+  }
+}
+
+/** The resources created for one schedule. */
+export interface PipelineSchedule {
+  readonly schedule: scheduler.Schedule;
+  /** Deliveries Scheduler gave up on (after `retryAttempts` or `maxEventAge`). Alarm on its depth. */
+  readonly deadLetterQueue: sqs.Queue;
+  readonly role: iam.Role;
+}
+
+/**
+ * EventBridge Scheduler schedules for the configured jobs.
+ *
+ * Limitation: the SQS target cannot set message attributes, so scheduled messages carry no `hookline.*`
+ * attributes; consumers read source and type from the envelope body, as they always do.
+ */
+export class PipelineSchedules extends Construct {
+  /** By schedule name. */
+  public readonly schedules: Readonly<Record<string, PipelineSchedule>>;
+  /** Every schedule dead-letter queue, for alarms and the dashboard. */
+  public readonly deadLetterQueues: readonly sqs.IQueue[];
+
+  constructor(scope: Construct, id: string, props: PipelineSchedulesProps) {
+    super(scope, id);
+    const problems = validateSchedulesProps(props);
+    if (problems.length > 0) throw new PipelineSchedulesError(problems);
+
+    const byName: Record<string, PipelineSchedule> = {};
+    for (const s of props.schedules) {
+      const queue = props.queues[s.queue];
+      if (!queue) continue; // unreachable: validated above
+      const scope = new Construct(this, s.name);
+      const deadLetterQueue = new sqs.Queue(scope, 'DeadLetterQueue', {
+        encryption: sqs.QueueEncryption.SQS_MANAGED,
+        enforceSSL: true,
+        retentionPeriod: props.deadLetterRetentionPeriod ?? Duration.days(14),
+        removalPolicy: props.deadLetterRemovalPolicy ?? RemovalPolicy.DESTROY,
+      });
+      // cdk-nag recognises a DLQ only through another queue's RedrivePolicy, not Scheduler's DeadLetterConfig.
+      Validations.of(deadLetterQueue).acknowledge({
+        id: 'AwsSolutions-SQS3',
+        reason: `This queue is the dead-letter queue of the EventBridge Scheduler schedule "${s.name}" (Target.DeadLetterConfig).`,
+      });
+      // One role per schedule, trusted only by Scheduler on behalf of this account: the L2 target then grants
+      // exactly sqs:SendMessage on the target queue and on this DLQ.
+      const role = new iam.Role(scope, 'Role', {
+        assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
+          conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } },
+        }),
+        description: `hookline schedule ${s.name}: send to the ${s.queue} queue`,
+      });
+      const input = JSON.stringify(
+        scheduleEnvelope(s, {
+          scheduledTime: SCHEDULER_CONTEXT.scheduledTime,
+          executionId: SCHEDULER_CONTEXT.executionId,
+        }),
+      );
+      const schedule = new scheduler.Schedule(scope, 'Schedule', {
+        schedule: scheduler.ScheduleExpression.expression(s.expression, TimeZone.of(s.timezone)),
+        description: `hookline schedule ${s.name}: ${s.type} to the ${s.queue} queue`,
+        enabled: props.enabled ?? true,
+        timeWindow: scheduler.TimeWindow.off(),
+        ...(props.scheduleGroup ? { scheduleGroup: props.scheduleGroup } : {}),
+        target: new targets.SqsSendMessage(queue, {
+          role,
+          deadLetterQueue,
+          input: scheduler.ScheduleTargetInput.fromText(input),
+          retryAttempts: props.retryAttempts ?? 185,
+          maxEventAge: props.maxEventAge ?? Duration.hours(24),
+        }),
+      });
+      byName[s.name] = { schedule, deadLetterQueue, role };
+    }
+    this.schedules = byName;
+    this.deadLetterQueues = Object.values(byName).map((s) => s.deadLetterQueue);
+  }
+}

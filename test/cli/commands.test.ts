@@ -1,0 +1,413 @@
+import { CloudWatchClient, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
+import {
+  GetEventSourceMappingCommand,
+  LambdaClient,
+  UpdateEventSourceMappingCommand,
+} from '@aws-sdk/client-lambda';
+import {
+  ChangeMessageVisibilityBatchCommand,
+  GetQueueAttributesCommand,
+  PurgeQueueCommand,
+  ReceiveMessageCommand,
+  SQSClient,
+} from '@aws-sdk/client-sqs';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { setConsumerEnabled } from '../../lib/cli/consumers';
+import { CliError } from '../../lib/cli/errors';
+import { failedList, failedShow } from '../../lib/cli/failed';
+import { purge } from '../../lib/cli/purge';
+import { humanAge, status } from '../../lib/cli/status';
+import type { LocalTarget } from '../../lib/cli/target';
+import { installFakeQueue } from './fake-queue';
+import {
+  awsError,
+  deadLetterMessage,
+  EVENTS,
+  ORDERS,
+  recordingOutput,
+  stackTarget,
+  testBackend,
+} from './helpers';
+
+const sqs = mockClient(SQSClient);
+const lambda = mockClient(LambdaClient);
+const cloudwatch = mockClient(CloudWatchClient);
+
+beforeEach(() => {
+  sqs.reset();
+  lambda.reset();
+  cloudwatch.reset();
+});
+
+const depth = (visible: number, inFlight: number, delayed: number) => ({
+  Attributes: {
+    ApproximateNumberOfMessages: String(visible),
+    ApproximateNumberOfMessagesNotVisible: String(inFlight),
+    ApproximateNumberOfMessagesDelayed: String(delayed),
+  },
+});
+
+const localTarget = (): LocalTarget => ({
+  kind: 'local',
+  description: 'local mode',
+  region: 'us-east-1',
+  controlUrl: 'http://127.0.0.1:3000/_hookline',
+  webhookBaseUrl: 'http://127.0.0.1:3000',
+  endpoints: { sqs: 'http://127.0.0.1:4566' },
+  consumers: { events: { state: 'Enabled' } },
+  queues: { events: { ...EVENTS, eventSourceMappingId: undefined } as never },
+});
+
+describe('status', () => {
+  it('reports counts, DLQ depth, oldest age and the mapping state per queue', async () => {
+    sqs.on(GetQueueAttributesCommand, { QueueUrl: EVENTS.url }).resolves(depth(12, 3, 1));
+    sqs.on(GetQueueAttributesCommand, { QueueUrl: EVENTS.deadLetterUrl }).resolves(depth(4, 0, 0));
+    sqs.on(GetQueueAttributesCommand, { QueueUrl: ORDERS.url }).resolves(depth(0, 0, 0));
+    sqs.on(GetQueueAttributesCommand, { QueueUrl: ORDERS.deadLetterUrl }).resolves(depth(0, 0, 0));
+    lambda
+      .on(GetEventSourceMappingCommand, { UUID: EVENTS.eventSourceMappingId })
+      .resolves({ State: 'Enabled' });
+    lambda
+      .on(GetEventSourceMappingCommand, { UUID: ORDERS.eventSourceMappingId })
+      .resolves({ State: 'Disabled' });
+    cloudwatch.on(GetMetricDataCommand).resolves({
+      MetricDataResults: [
+        { Id: 'age0', Values: [95, 80] },
+        { Id: 'age1', Values: [] },
+      ],
+    });
+    const backend = testBackend();
+
+    const result = await status(backend, stackTarget());
+
+    expect(result.queues).toEqual([
+      {
+        queue: 'events',
+        fifo: false,
+        visible: 12,
+        inFlight: 3,
+        delayed: 1,
+        deadLettered: 4,
+        oldestMessageAgeSeconds: 95,
+        consumer: 'Enabled',
+      },
+      {
+        queue: 'orders',
+        fifo: true,
+        visible: 0,
+        inFlight: 0,
+        delayed: 0,
+        deadLettered: 0,
+        oldestMessageAgeSeconds: null,
+        oldestMessageAgeNote: 'no data in the last 15 minutes (queue idle)',
+        consumer: 'Disabled',
+      },
+    ]);
+    const query = cloudwatch.commandCalls(GetMetricDataCommand)[0]?.args[0].input;
+    expect(query?.MetricDataQueries?.[1]?.MetricStat?.Metric?.Dimensions).toEqual([
+      { Name: 'QueueName', Value: 'Hookline-orders.fifo' },
+    ]);
+    expect(query?.MetricDataQueries?.[0]?.MetricStat?.Metric?.MetricName).toBe(
+      'ApproximateAgeOfOldestMessage',
+    );
+  });
+
+  it('keeps going without CloudWatch permission, saying why the age is missing', async () => {
+    sqs.on(GetQueueAttributesCommand).resolves(depth(0, 0, 0));
+    lambda.on(GetEventSourceMappingCommand).resolves({ State: 'Enabled' });
+    cloudwatch.on(GetMetricDataCommand).rejects(awsError('AccessDenied'));
+    const result = await status(testBackend(), stackTarget(), { queue: 'events' });
+    expect(result.queues[0]?.oldestMessageAgeNote).toBe('CloudWatch unavailable (AccessDenied)');
+  });
+
+  it('turns throttling and a deleted queue into one line', async () => {
+    cloudwatch.on(GetMetricDataCommand).resolves({});
+    lambda.on(GetEventSourceMappingCommand).resolves({ State: 'Enabled' });
+    sqs.on(GetQueueAttributesCommand).rejects(awsError('RequestThrottled'));
+    await expect(status(testBackend(), stackTarget())).rejects.toThrow(/AWS throttled the request/);
+    sqs.on(GetQueueAttributesCommand).rejects(awsError('AWS.SimpleQueueService.NonExistentQueue'));
+    await expect(status(testBackend(), stackTarget())).rejects.toThrow(
+      /does not exist in stack Hookline in us-east-1: redeploy/,
+    );
+  });
+
+  it('local mode: consumer state from the control API, age omitted with a note', async () => {
+    sqs.on(GetQueueAttributesCommand).resolves(depth(2, 0, 0));
+    const urls: string[] = [];
+    const backend = testBackend({
+      http: async (url) => {
+        urls.push(url);
+        return new Response(JSON.stringify({ consumers: { events: { state: 'Disabled' } } }), {
+          status: 200,
+        });
+      },
+    });
+    const result = await status(backend, localTarget());
+    expect(urls).toEqual(['http://127.0.0.1:3000/_hookline/status']);
+    expect(result.queues[0]).toMatchObject({
+      visible: 2,
+      consumer: 'Disabled',
+      oldestMessageAgeSeconds: null,
+    });
+    expect(result.queues[0]?.oldestMessageAgeNote).toMatch(/not available in local mode/);
+    expect(cloudwatch).not.toReceiveCommand(GetMetricDataCommand);
+  });
+
+  it('humanAge', () => {
+    expect([humanAge(null), humanAge(5), humanAge(95), humanAge(7300), humanAge(200_000)]).toEqual([
+      '-',
+      '5s',
+      '1m 35s',
+      '2h 1m',
+      '2d 7h',
+    ]);
+  });
+});
+
+describe('failed list / show', () => {
+  it('lists messages with their failure reasons and makes every one visible again', async () => {
+    const dlq = installFakeQueue(
+      sqs,
+      EVENTS.deadLetterUrl,
+      Array.from({ length: 13 }, (_, i) => deadLetterMessage(i)),
+    );
+    const result = await failedList(testBackend(), stackTarget(), { queue: 'events' });
+
+    expect(result.approximateDepth).toBe(13);
+    expect(result.messages).toHaveLength(13);
+    expect(result.messages[0]).toMatchObject({
+      messageId: 'sqs-0',
+      id: 'evt-0',
+      source: 'stripe',
+      type: 'invoice.paid',
+      receivedAt: '2026-11-25T02:00:00.000Z',
+      error: 'PermanentError: customer cus_1 not found',
+      failure: { attempt: '3', consumer: 'events', failedAt: '2026-11-25T02:10:00.000Z' },
+    });
+    expect(sqs).toReceiveCommandWith(ReceiveMessageCommand, {
+      VisibilityTimeout: 30,
+      MessageAttributeNames: ['All'],
+    });
+    expect(dlq.hidden.size).toBe(0);
+    expect(dlq.messages).toHaveLength(13);
+    expect(new Set(dlq.released).size).toBe(13);
+  });
+
+  it('respects --limit and still releases what it held', async () => {
+    const dlq = installFakeQueue(
+      sqs,
+      EVENTS.deadLetterUrl,
+      Array.from({ length: 30 }, (_, i) => deadLetterMessage(i)),
+    );
+    const result = await failedList(testBackend(), stackTarget(), { queue: 'events', limit: 5 });
+    expect(result.messages).toHaveLength(5);
+    expect(dlq.hidden.size).toBe(0);
+  });
+
+  it('shows a message without a recorded reason (maxReceiveCount exceeded) and non-envelope bodies', async () => {
+    installFakeQueue(sqs, EVENTS.deadLetterUrl, [
+      deadLetterMessage(1, { error: false }),
+      deadLetterMessage(2, { body: '<xml/>' }),
+    ]);
+    const result = await failedList(testBackend(), stackTarget(), { queue: 'events' });
+    expect(result.messages[0]?.error).toBeNull();
+    expect(result.messages[1]).toMatchObject({ id: null, envelopeError: 'body is not JSON' });
+  });
+
+  it('show finds a message by envelope id or SQS id, with its body decoded', async () => {
+    const dlq = installFakeQueue(
+      sqs,
+      EVENTS.deadLetterUrl,
+      Array.from({ length: 12 }, (_, i) => deadLetterMessage(i)),
+    );
+    const byEnvelope = await failedShow(testBackend(), stackTarget(), { queue: 'events', id: 'evt-11' });
+    expect(byEnvelope).toMatchObject({
+      id: 'evt-11',
+      body: '{"n":11}',
+      headers: { 'content-type': 'application/json' },
+    });
+    expect(byEnvelope.messageAttributes['hookline.error.message']).toBe('customer cus_1 not found');
+    const bySqs = await failedShow(testBackend(), stackTarget(), { queue: 'events', id: 'sqs-4' });
+    expect(bySqs.id).toBe('evt-4');
+    expect(dlq.hidden.size).toBe(0);
+  });
+
+  it('show: a missing id is one line pointing at failed list', async () => {
+    installFakeQueue(sqs, EVENTS.deadLetterUrl, [deadLetterMessage(1)]);
+    await expect(failedShow(testBackend(), stackTarget(), { queue: 'events', id: 'nope' })).rejects.toThrow(
+      new CliError(
+        'no message with id nope in the events dead-letter queue: list them with hookline failed list events',
+      ),
+    );
+  });
+
+  it('releases held messages even when a receive fails midway', async () => {
+    sqs.on(GetQueueAttributesCommand).resolves(depth(20, 0, 0));
+    sqs
+      .on(ReceiveMessageCommand)
+      .resolvesOnce({ Messages: [deadLetterMessage(1), deadLetterMessage(2)] })
+      .rejects(awsError('ThrottlingException'));
+    sqs.on(ChangeMessageVisibilityBatchCommand).resolves({ Successful: [], Failed: [] });
+    await expect(failedList(testBackend(), stackTarget(), { queue: 'events' })).rejects.toThrow(/throttled/);
+    expect(sqs).toReceiveCommandWith(ChangeMessageVisibilityBatchCommand, {
+      QueueUrl: EVENTS.deadLetterUrl,
+      Entries: [
+        { Id: '0', ReceiptHandle: 'rh-1', VisibilityTimeout: 0 },
+        { Id: '1', ReceiptHandle: 'rh-2', VisibilityTimeout: 0 },
+      ],
+    });
+  });
+});
+
+describe('purge', () => {
+  it('refuses without confirmation when nobody can answer', async () => {
+    sqs.on(GetQueueAttributesCommand).resolves(depth(3, 0, 0));
+    await expect(purge(testBackend(), stackTarget(), { queue: 'events', deadLetter: true })).rejects.toThrow(
+      new CliError(
+        'refusing to purge the events dead-letter queue without confirmation in a non-interactive shell: pass --yes',
+      ),
+    );
+    expect(sqs).not.toReceiveCommand(PurgeQueueCommand);
+  });
+
+  it('purges the DLQ with --yes', async () => {
+    sqs.on(GetQueueAttributesCommand).resolves(depth(3, 1, 0));
+    sqs.on(PurgeQueueCommand).resolves({});
+    const result = await purge(testBackend(), stackTarget(), {
+      queue: 'events',
+      deadLetter: true,
+      yes: true,
+    });
+    expect(sqs).toReceiveCommandWith(PurgeQueueCommand, { QueueUrl: EVENTS.deadLetterUrl });
+    expect(result).toEqual({ queue: 'events', deadLetter: true, url: EVENTS.deadLetterUrl, purged: 4 });
+  });
+
+  it('asks on a terminal and stops when the answer is no', async () => {
+    sqs.on(GetQueueAttributesCommand).resolves(depth(7, 0, 0));
+    const output = recordingOutput({ interactive: true, answer: false });
+    await expect(purge(testBackend({ output }), stackTarget(), { queue: 'events' })).rejects.toThrow(
+      'purge cancelled',
+    );
+    expect(output.questions[0]).toMatch(/Delete all 7 messages of the events queue in stack Hookline/);
+    expect(sqs).not.toReceiveCommand(PurgeQueueCommand);
+  });
+
+  it('purges the queue when the answer is yes', async () => {
+    sqs.on(GetQueueAttributesCommand).resolves(depth(7, 0, 0));
+    sqs.on(PurgeQueueCommand).resolves({});
+    const output = recordingOutput({ interactive: true, answer: true });
+    await purge(testBackend({ output }), stackTarget(), { queue: 'events' });
+    expect(sqs).toReceiveCommandWith(PurgeQueueCommand, { QueueUrl: EVENTS.url });
+  });
+
+  it('explains a purge already in progress', async () => {
+    sqs.on(GetQueueAttributesCommand).resolves(depth(7, 0, 0));
+    sqs.on(PurgeQueueCommand).rejects(awsError('AWS.SimpleQueueService.PurgeQueueInProgress'));
+    await expect(purge(testBackend(), stackTarget(), { queue: 'events', yes: true })).rejects.toThrow(
+      /wait a minute/,
+    );
+  });
+});
+
+describe('pause / resume', () => {
+  it('disables the event source mapping and can wait until it settled', async () => {
+    lambda.on(UpdateEventSourceMappingCommand).resolves({ State: 'Disabling' });
+    lambda
+      .on(GetEventSourceMappingCommand)
+      .resolvesOnce({ State: 'Disabling' })
+      .resolves({ State: 'Disabled' });
+    const backend = testBackend();
+    const result = await setConsumerEnabled(backend, stackTarget(), false, { queue: 'events', wait: true });
+    expect(lambda).toReceiveCommandWith(UpdateEventSourceMappingCommand, {
+      UUID: EVENTS.eventSourceMappingId,
+      Enabled: false,
+    });
+    expect(result).toEqual({
+      queue: 'events',
+      state: 'Disabled',
+      eventSourceMappingId: EVENTS.eventSourceMappingId,
+    });
+    expect(backend.clock.sleeps).toEqual([2000, 2000]);
+  });
+
+  it('enables it again', async () => {
+    lambda.on(UpdateEventSourceMappingCommand).resolves({ State: 'Enabling' });
+    const result = await setConsumerEnabled(testBackend(), stackTarget(), true, { queue: 'orders' });
+    expect(lambda).toReceiveCommandWith(UpdateEventSourceMappingCommand, {
+      UUID: ORDERS.eventSourceMappingId,
+      Enabled: true,
+    });
+    expect(result.state).toBe('Enabling');
+  });
+
+  it('gives up waiting with a clear line', async () => {
+    lambda.on(UpdateEventSourceMappingCommand).resolves({ State: 'Disabling' });
+    lambda.on(GetEventSourceMappingCommand).resolves({ State: 'Disabling' });
+    await expect(
+      setConsumerEnabled(testBackend(), stackTarget(), false, {
+        queue: 'events',
+        wait: true,
+        waitTimeoutMs: 10_000,
+      }),
+    ).rejects.toThrow(/still Disabling after waiting/);
+  });
+
+  it('explains a queue without a consumer and a throttled Lambda API', async () => {
+    const target = stackTarget();
+    const noConsumer = { ...target, queues: { events: { ...EVENTS, eventSourceMappingId: undefined } } };
+    await expect(
+      setConsumerEnabled(testBackend(), noConsumer as never, false, { queue: 'events' }),
+    ).rejects.toThrow(/has no consumer event source mapping/);
+    lambda.on(UpdateEventSourceMappingCommand).rejects(awsError('TooManyRequestsException'));
+    await expect(setConsumerEnabled(testBackend(), target, false, { queue: 'events' })).rejects.toThrow(
+      /throttled/,
+    );
+  });
+
+  it('local mode: calls the control API', async () => {
+    const calls: [string, string | undefined][] = [];
+    const backend = testBackend({
+      http: async (url, init) => {
+        calls.push([url, init?.method]);
+        if (url.includes('/nope/')) return new Response('not found', { status: 404 });
+        return new Response(JSON.stringify({ state: url.endsWith('/pause') ? 'Disabled' : 'Enabled' }), {
+          status: 200,
+        });
+      },
+    });
+    const target = {
+      ...localTarget(),
+      queues: { ...localTarget().queues, nope: { ...EVENTS, name: 'nope' } },
+    };
+    expect(await setConsumerEnabled(backend, target, false, { queue: 'events' })).toEqual({
+      queue: 'events',
+      state: 'Disabled',
+    });
+    expect(await setConsumerEnabled(backend, target, true, { queue: 'events' })).toEqual({
+      queue: 'events',
+      state: 'Enabled',
+    });
+    await expect(setConsumerEnabled(backend, target, false, { queue: 'nope' })).rejects.toThrow(
+      /has no consumer in local mode/,
+    );
+    expect(calls).toEqual([
+      ['http://127.0.0.1:3000/_hookline/consumers/events/pause', 'POST'],
+      ['http://127.0.0.1:3000/_hookline/consumers/events/resume', 'POST'],
+      ['http://127.0.0.1:3000/_hookline/consumers/nope/pause', 'POST'],
+    ]);
+  });
+
+  it('local mode: a stopped local mode is one line', async () => {
+    const backend = testBackend({
+      http: async () => {
+        throw Object.assign(new TypeError('fetch failed'), {
+          cause: Object.assign(new Error('c'), { code: 'ECONNREFUSED' }),
+        });
+      },
+    });
+    await expect(setConsumerEnabled(backend, localTarget(), false, { queue: 'events' })).rejects.toThrow(
+      'local mode is not reachable (ECONNREFUSED): start it with npm start',
+    );
+  });
+});

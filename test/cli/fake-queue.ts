@@ -1,0 +1,81 @@
+/**
+ * A minimal in-memory SQS queue behind aws-sdk-client-mock, for the cores that loop over a DLQ: receive hides
+ * messages, ChangeMessageVisibility 0 shows them again, delete removes them. FIFO: one in-flight group at a time.
+ */
+import {
+  ChangeMessageVisibilityBatchCommand,
+  DeleteMessageBatchCommand,
+  GetQueueAttributesCommand,
+  type Message,
+  ReceiveMessageCommand,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
+import type { AwsClientStub } from 'aws-sdk-client-mock';
+
+export interface FakeQueue {
+  readonly url: string;
+  readonly messages: Message[];
+  readonly hidden: Set<string>;
+  readonly deleted: string[];
+  readonly released: string[];
+}
+
+type SqsMock = AwsClientStub<SQSClient>;
+
+export function installFakeQueue(
+  mock: SqsMock,
+  url: string,
+  messages: Message[],
+  options: { fifo?: boolean } = {},
+): FakeQueue {
+  const queue: FakeQueue = { url, messages: [...messages], hidden: new Set(), deleted: [], released: [] };
+  mock.on(GetQueueAttributesCommand, { QueueUrl: url }).callsFake(() => ({
+    Attributes: {
+      ApproximateNumberOfMessages: String(
+        queue.messages.filter((m) => !queue.hidden.has(m.ReceiptHandle ?? '')).length,
+      ),
+      ApproximateNumberOfMessagesNotVisible: String(queue.hidden.size),
+      ApproximateNumberOfMessagesDelayed: '0',
+    },
+  }));
+  mock.on(ReceiveMessageCommand, { QueueUrl: url }).callsFake((input: { MaxNumberOfMessages?: number }) => {
+    const lockedGroups = new Set(
+      queue.messages
+        .filter((m) => queue.hidden.has(m.ReceiptHandle ?? ''))
+        .map((m) => m.Attributes?.MessageGroupId),
+    );
+    const out: Message[] = [];
+    for (const m of queue.messages) {
+      if (out.length >= (input.MaxNumberOfMessages ?? 1)) break;
+      if (queue.hidden.has(m.ReceiptHandle ?? '')) continue;
+      const group = m.Attributes?.MessageGroupId;
+      if (options.fifo && lockedGroups.has(group)) continue;
+      out.push(m);
+    }
+    for (const m of out) queue.hidden.add(m.ReceiptHandle ?? '');
+    return { Messages: out };
+  });
+  mock
+    .on(ChangeMessageVisibilityBatchCommand, { QueueUrl: url })
+    .callsFake((input: { Entries: { Id: string; ReceiptHandle: string; VisibilityTimeout: number }[] }) => {
+      for (const e of input.Entries) {
+        if (e.VisibilityTimeout === 0) {
+          queue.hidden.delete(e.ReceiptHandle);
+          queue.released.push(e.ReceiptHandle);
+        }
+      }
+      return { Successful: input.Entries.map((e) => ({ Id: e.Id })), Failed: [] };
+    });
+  mock
+    .on(DeleteMessageBatchCommand, { QueueUrl: url })
+    .callsFake((input: { Entries: { Id: string; ReceiptHandle: string }[] }) => {
+      for (const e of input.Entries) {
+        const index = queue.messages.findIndex((m) => m.ReceiptHandle === e.ReceiptHandle);
+        if (index >= 0) queue.messages.splice(index, 1);
+        queue.hidden.delete(e.ReceiptHandle);
+        queue.deleted.push(e.ReceiptHandle);
+      }
+      return { Successful: input.Entries.map((e) => ({ Id: e.Id })), Failed: [] };
+    });
+  return queue;
+}

@@ -1,0 +1,185 @@
+/**
+ * Test doubles for the CLI cores: a recording output, a fake clock, a stack target and real SDK clients (which
+ * the tests mock with aws-sdk-client-mock).
+ */
+import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { LambdaClient } from '@aws-sdk/client-lambda';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { type Message, SQSClient } from '@aws-sdk/client-sqs';
+import type { Backend, Clock, HttpFetch } from '../../lib/cli/backend';
+import { colorsFor, type Output } from '../../lib/cli/output';
+import type { StackTarget } from '../../lib/cli/target';
+
+export interface RecordingOutput extends Output {
+  readonly lines: string[];
+  readonly notes: string[];
+  readonly results: unknown[];
+  /** Every progress update: [label, done, total]. */
+  readonly progressUpdates: [string, number, number | undefined][];
+  readonly progressSummaries: string[];
+  readonly questions: string[];
+}
+
+export function recordingOutput(
+  options: { json?: boolean; interactive?: boolean; answer?: boolean } = {},
+): RecordingOutput {
+  const lines: string[] = [];
+  const notes: string[] = [];
+  const results: unknown[] = [];
+  const progressUpdates: [string, number, number | undefined][] = [];
+  const progressSummaries: string[] = [];
+  const questions: string[] = [];
+  return {
+    json: options.json ?? false,
+    interactive: options.interactive ?? false,
+    colors: colorsFor(false),
+    lines,
+    notes,
+    results,
+    progressUpdates,
+    progressSummaries,
+    questions,
+    line: (text) => lines.push(text),
+    note: (text) => notes.push(text),
+    result: (value) => results.push(value),
+    progress(label, total) {
+      let current = total;
+      return {
+        update(done, newTotal) {
+          if (newTotal !== undefined) current = newTotal;
+          progressUpdates.push([label, done, current]);
+        },
+        done(summary) {
+          if (summary) progressSummaries.push(summary);
+        },
+      };
+    },
+    async confirm(question) {
+      questions.push(question);
+      return options.answer ?? false;
+    },
+  };
+}
+
+/** A clock that advances only when slept on. */
+export function fakeClock(start = Date.parse('2026-11-25T03:00:00Z')): Clock & { readonly sleeps: number[] } {
+  let now = start;
+  const sleeps: number[] = [];
+  return {
+    sleeps,
+    now: () => now,
+    async sleep(ms) {
+      sleeps.push(ms);
+      now += ms;
+    },
+  };
+}
+
+const noHttp: HttpFetch = async (url) => {
+  throw new Error(`unexpected HTTP call to ${url}`);
+};
+
+export function testBackend(
+  overrides: Partial<Backend> = {},
+): Backend & { output: RecordingOutput; clock: ReturnType<typeof fakeClock> } {
+  const region = 'us-east-1';
+  const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };
+  return {
+    sqs: new SQSClient({ region, credentials }),
+    lambda: new LambdaClient({ region, credentials }),
+    cloudformation: new CloudFormationClient({ region, credentials }),
+    cloudwatch: new CloudWatchClient({ region, credentials }),
+    secretsManager: new SecretsManagerClient({ region, credentials }),
+    http: noHttp,
+    clock: fakeClock(),
+    output: recordingOutput(),
+    ...overrides,
+  } as Backend & { output: RecordingOutput; clock: ReturnType<typeof fakeClock> };
+}
+
+const account = '123456789012';
+const sqsUrl = (name: string) => `https://sqs.us-east-1.amazonaws.com/${account}/${name}`;
+const sqsArn = (name: string) => `arn:aws:sqs:us-east-1:${account}:${name}`;
+
+export const EVENTS = {
+  name: 'events',
+  url: sqsUrl('Hookline-events'),
+  arn: sqsArn('Hookline-events'),
+  deadLetterUrl: sqsUrl('Hookline-events-dlq'),
+  deadLetterArn: sqsArn('Hookline-events-dlq'),
+  fifo: false,
+  eventSourceMappingId: 'esm-events-uuid',
+  consumerFunctionName: 'Hookline-EventsConsumer',
+};
+export const ORDERS = {
+  name: 'orders',
+  url: sqsUrl('Hookline-orders.fifo'),
+  arn: sqsArn('Hookline-orders.fifo'),
+  deadLetterUrl: sqsUrl('Hookline-orders-dlq.fifo'),
+  deadLetterArn: sqsArn('Hookline-orders-dlq.fifo'),
+  fifo: true,
+  eventSourceMappingId: 'esm-orders-uuid',
+};
+
+export function stackTarget(): StackTarget {
+  return {
+    kind: 'stack',
+    description: 'stack Hookline in us-east-1',
+    stackName: 'Hookline',
+    region: 'us-east-1',
+    queues: { events: EVENTS, orders: ORDERS },
+    queuesMissingOutputs: [],
+    webhookUrls: { github: 'https://abc.execute-api.us-east-1.amazonaws.com/webhooks/github' },
+  };
+}
+
+/** A dead-lettered envelope message as SQS returns it. */
+export function deadLetterMessage(
+  n: number,
+  options: { type?: string; group?: string; id?: string; error?: boolean; body?: string } = {},
+): Message {
+  const id = options.id ?? `evt-${n}`;
+  const envelope = {
+    v: 1,
+    id,
+    source: 'stripe',
+    type: options.type ?? 'invoice.paid',
+    receivedAt: '2026-11-25T02:00:00.000Z',
+    headers: { 'content-type': 'application/json' },
+    contentType: 'application/json',
+    body: JSON.stringify({ n }),
+    bodyEncoding: 'utf8',
+  };
+  return {
+    MessageId: `sqs-${n}`,
+    ReceiptHandle: `rh-${n}`,
+    Body: options.body ?? JSON.stringify(envelope),
+    Attributes: {
+      SentTimestamp: String(Date.parse('2026-11-25T02:00:01Z')),
+      ApproximateReceiveCount: '6',
+      ...(options.group ? { MessageGroupId: options.group } : {}),
+    },
+    MessageAttributes: {
+      'hookline.source': { DataType: 'String', StringValue: 'stripe' },
+      'hookline.type': { DataType: 'String', StringValue: options.type ?? 'invoice.paid' },
+      'hookline.id': { DataType: 'String', StringValue: id },
+      ...(options.error === false
+        ? {}
+        : {
+            'hookline.error.name': { DataType: 'String', StringValue: 'PermanentError' },
+            'hookline.error.message': { DataType: 'String', StringValue: 'customer cus_1 not found' },
+            'hookline.error.attempt': { DataType: 'Number', StringValue: '3' },
+            'hookline.error.consumer': { DataType: 'String', StringValue: 'events' },
+            'hookline.error.at': { DataType: 'String', StringValue: '2026-11-25T02:10:00.000Z' },
+          }),
+    },
+  };
+}
+
+/** An AWS-style error with a name, as the SDK throws. */
+export function awsError(name: string, message = name): Error {
+  const error = new Error(message);
+  error.name = name;
+  return error;
+}

@@ -1,0 +1,430 @@
+/**
+ * The CLI against the real local mode: emulators, ingest, consumers, control API and state file. Cores are
+ * called in-process through `connect({ local: true })`, and the real `bin/hookline.ts` runs as a child process.
+ */
+import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import {
+  DeleteMessageBatchCommand,
+  GetQueueAttributesCommand,
+  type Message,
+  ReceiveMessageCommand,
+  SendMessageBatchCommand,
+  SendMessageCommand,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import exampleConfig from '../../hookline.config';
+import { FAILURE_ATTRIBUTES, MESSAGE_ATTRIBUTES, parseEnvelope } from '../../lambda/shared/envelope';
+import { type Backend, connect } from '../../lib/cli/backend';
+import { setConsumerEnabled } from '../../lib/cli/consumers';
+import { failedList, failedShow } from '../../lib/cli/failed';
+import { purge } from '../../lib/cli/purge';
+import { redrive } from '../../lib/cli/redrive';
+import { sendWebhook } from '../../lib/cli/send';
+import { status } from '../../lib/cli/status';
+import type { Target } from '../../lib/cli/target';
+import { type ResolvedConfig, resolveConfig } from '../../lib/config';
+import { type LocalMode, startLocalMode } from '../../lib/local/local-mode';
+import { type LocalEvent, Reporter } from '../../lib/local/reporter';
+import { type RecordingOutput, recordingOutput } from './helpers';
+
+const run = promisify(execFile);
+
+let local: LocalMode;
+let config: ResolvedConfig;
+let stateDir: string;
+const buildDir = join(process.cwd(), '.hookline', 'build', `cli-test-${process.pid}`);
+let target: Target;
+let backend: Backend & { output: RecordingOutput };
+let sqs: SQSClient;
+const events: LocalEvent[] = [];
+
+const env = () => ({ ...process.env, HOOKLINE_STATE_DIR: stateDir, NO_COLOR: '1' });
+
+/** Runs the real CLI; resolves with exit code, stdout and stderr. */
+async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run('npx', ['tsx', 'bin/hookline.ts', ...args], {
+      env: env(),
+      timeout: 60_000,
+    });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const e = error as { code?: number; stdout?: string; stderr?: string };
+    return { code: typeof e.code === 'number' ? e.code : -1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
+  }
+}
+
+async function waitFor(
+  check: () => boolean | Promise<boolean>,
+  timeoutMs: number,
+  what: string,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+async function depth(url: string): Promise<{ visible: number; inFlight: number }> {
+  const answer = await sqs.send(
+    new GetQueueAttributesCommand({
+      QueueUrl: url,
+      AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+    }),
+  );
+  return {
+    visible: Number(answer.Attributes?.ApproximateNumberOfMessages ?? 0),
+    inFlight: Number(answer.Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0),
+  };
+}
+
+/** Receives and deletes everything in a queue; returns the messages. */
+async function drain(url: string): Promise<Message[]> {
+  const all: Message[] = [];
+  for (let empty = 0; empty < 2; ) {
+    const answer = await sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: url,
+        MaxNumberOfMessages: 10,
+        WaitTimeSeconds: 0,
+        VisibilityTimeout: 60,
+        MessageAttributeNames: ['All'],
+        MessageSystemAttributeNames: ['All'],
+      }),
+    );
+    const messages = answer.Messages ?? [];
+    if (messages.length === 0) {
+      empty++;
+      continue;
+    }
+    empty = 0;
+    all.push(...messages);
+    await sqs.send(
+      new DeleteMessageBatchCommand({
+        QueueUrl: url,
+        Entries: messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle })),
+      }),
+    );
+  }
+  return all;
+}
+
+function envelope(
+  id: string,
+  type: string,
+  source = 'stripe',
+  body: unknown = { id, type, data: { object: {} } },
+) {
+  return JSON.stringify({
+    v: 1,
+    id,
+    source,
+    type,
+    receivedAt: new Date().toISOString(),
+    headers: { 'content-type': 'application/json' },
+    contentType: 'application/json',
+    body: JSON.stringify(body),
+    bodyEncoding: 'utf8',
+  });
+}
+
+/** Puts messages straight into a DLQ as a consumer would have dead-lettered them. */
+async function seedDeadLetters(
+  url: string,
+  ids: readonly string[],
+  options: { fifo?: boolean; groups?: number } = {},
+) {
+  for (let i = 0; i < ids.length; i += 10) {
+    const chunk = ids.slice(i, i + 10);
+    const answer = await sqs.send(
+      new SendMessageBatchCommand({
+        QueueUrl: url,
+        Entries: chunk.map((id, n) => ({
+          Id: String(n),
+          MessageBody: envelope(id, 'invoice.paid'),
+          MessageAttributes: {
+            [MESSAGE_ATTRIBUTES.eventId]: { DataType: 'String', StringValue: id },
+            [MESSAGE_ATTRIBUTES.type]: { DataType: 'String', StringValue: 'invoice.paid' },
+            [FAILURE_ATTRIBUTES.errorName]: { DataType: 'String', StringValue: 'PermanentError' },
+            [FAILURE_ATTRIBUTES.errorMessage]: { DataType: 'String', StringValue: 'seeded' },
+          },
+          ...(options.fifo
+            ? { MessageGroupId: `g${(i + n) % (options.groups ?? 1)}`, MessageDeduplicationId: id }
+            : {}),
+        })),
+      }),
+    );
+    expect(answer.Failed ?? []).toEqual([]);
+  }
+}
+
+const queueUrl = (name: string) => {
+  const q = target.queues[name];
+  if (!q) throw new Error(`no queue ${name}`);
+  return q;
+};
+
+beforeAll(async () => {
+  stateDir = mkdtempSync(join(tmpdir(), 'hookline-cli-state-'));
+  config = { ...resolveConfig({ ...exampleConfig, stackName: `CliTest${process.pid}` }), schedules: [] };
+  const reporter = new Reporter({ json: true, color: false, write: () => {} });
+  reporter.subscribe((e) => events.push(e));
+  local = await startLocalMode({
+    config,
+    port: 0,
+    stateDir,
+    reporter,
+    env: {},
+    buildDir,
+    waitTimeSeconds: 1,
+  });
+  const connected = await connect({ local: true }, recordingOutput(), { HOOKLINE_STATE_DIR: stateDir });
+  target = connected.target;
+  backend = { ...connected.backend, output: recordingOutput() };
+  sqs = backend.sqs;
+}, 120_000);
+
+afterAll(async () => {
+  await local?.stop();
+  if (stateDir) rmSync(stateDir, { recursive: true, force: true });
+  rmSync(buildDir, { recursive: true, force: true });
+}, 60_000);
+
+describe('hookline CLI against local mode', () => {
+  it('send: posts a signed sample for every configured source type, and the consumer processes it', async () => {
+    for (const source of ['github', 'stripe', 'slack', 'shopify', 'standard', 'generic']) {
+      const result = await sendWebhook(backend, target, config, { source }, {});
+      expect(result, source).toMatchObject({ status: 202, ok: true, secretFrom: 'development default' });
+      expect(result.id).toBeTruthy();
+      await waitFor(
+        () => events.some((e) => e.event === 'processed' && e.id === result.id),
+        20_000,
+        `${source} processed`,
+      );
+    }
+    const shopify = events.find((e) => e.event === 'processed' && e.source === 'shopify');
+    expect(shopify).toMatchObject({ type: 'orders/create', queue: 'orders' });
+  });
+
+  it('send: a wrong secret is rejected with 401 (the signature is really checked)', async () => {
+    const result = await sendWebhook(backend, target, config, { source: 'github', secret: 'wrong' }, {});
+    expect(result).toMatchObject({ status: 401, ok: false, id: null });
+  });
+
+  it('status: shows every queue and its consumer state', async () => {
+    const result = await status(backend, target);
+    expect(result.queues.map((q) => [q.queue, q.fifo, q.consumer])).toEqual([
+      ['events', false, 'Enabled'],
+      ['orders', true, 'Enabled'],
+    ]);
+    expect(result.queues[0]?.oldestMessageAgeNote).toMatch(/not available in local mode/);
+  });
+
+  it('pause / resume: a paused consumer leaves events in the queue until resumed', async () => {
+    const paused = await setConsumerEnabled(backend, target, false, { queue: 'events' });
+    expect(paused.state).toBe('Disabled');
+    await new Promise((r) => setTimeout(r, 1500)); // a long poll already in flight ends
+    const sent = await sendWebhook(backend, target, config, { source: 'github' }, {});
+    expect(sent.status).toBe(202);
+    await waitFor(async () => (await depth(queueUrl('events').url)).visible === 1, 5000, 'message waiting');
+    expect((await status(backend, target, { queue: 'events' })).queues[0]).toMatchObject({
+      visible: 1,
+      consumer: 'Disabled',
+    });
+    expect(events.some((e) => e.event === 'processed' && e.id === sent.id)).toBe(false);
+
+    const resumed = await setConsumerEnabled(backend, target, true, { queue: 'events' });
+    expect(resumed.state).toBe('Enabled');
+    await waitFor(
+      () => events.some((e) => e.event === 'processed' && e.id === sent.id),
+      20_000,
+      'processed after resume',
+    );
+  });
+
+  it('failed list / show: reads a message the consumer dead-lettered, with its reason, without consuming it', async () => {
+    const id = `mismatch-${randomUUID()}`;
+    // The example consumer refuses (PermanentError) a Stripe event whose body type differs from the envelope's.
+    await sqs.send(
+      new SendMessageCommand({
+        QueueUrl: queueUrl('events').url,
+        MessageBody: envelope(id, 'invoice.paid', 'stripe', {
+          id,
+          type: 'invoice.voided',
+          data: { object: {} },
+        }),
+      }),
+    );
+    await waitFor(
+      async () => (await depth(queueUrl('events').deadLetterUrl)).visible >= 1,
+      30_000,
+      'dead-lettered',
+    );
+
+    const listed = await failedList(backend, target, { queue: 'events' });
+    const entry = listed.messages.find((m) => m.id === id);
+    expect(entry).toMatchObject({
+      source: 'stripe',
+      type: 'invoice.paid',
+      failure: { errorName: 'PermanentError', consumer: 'events' },
+    });
+    expect(entry?.error).toMatch(/does not match envelope type/);
+    const shown = await failedShow(backend, target, { queue: 'events', id });
+    expect(JSON.parse(shown.body ?? '{}')).toMatchObject({ type: 'invoice.voided' });
+    // Still there, visible: nothing was consumed.
+    expect(await depth(queueUrl('events').deadLetterUrl)).toEqual({
+      visible: listed.approximateDepth,
+      inFlight: 0,
+    });
+
+    const child = await cli('failed', 'list', 'events', '--local', '--json');
+    expect(child.code).toBe(0);
+    expect(JSON.parse(child.stdout).messages.map((m: { id: string }) => m.id)).toContain(id);
+    const human = await cli('failed', 'show', 'events', id, '--local');
+    expect(human.stdout).toMatch(
+      /PermanentError: body type invoice.voided does not match envelope type invoice.paid/,
+    );
+  });
+
+  it('redrive: 1,000 dead-lettered messages go back with progress, none lost (move-task fallback)', async () => {
+    const events_ = queueUrl('events');
+    await setConsumerEnabled(backend, target, false, { queue: 'events' });
+    await new Promise((r) => setTimeout(r, 1500));
+    await purge(backend, target, { queue: 'events', deadLetter: true, yes: true });
+    await purge(backend, target, { queue: 'events', yes: true });
+    const ids = Array.from({ length: 1000 }, (_, i) => `redrive-${i}-${randomUUID()}`);
+    await seedDeadLetters(events_.deadLetterUrl, ids);
+    expect(await depth(events_.deadLetterUrl)).toEqual({ visible: 1000, inFlight: 0 });
+
+    const output = recordingOutput();
+    const result = await redrive({ ...backend, output }, target, { queue: 'events' });
+
+    expect(result).toMatchObject({
+      method: 'one-by-one',
+      moved: 1000,
+      failed: 0,
+      skipped: 0,
+      notDeleted: 0,
+      deadLetterDepthBefore: 1000,
+    });
+    expect(result.fallbackReason).toMatch(/StartMessageMoveTask is not available/);
+    expect(output.notes.join('\n')).toMatch(/moving messages one by one instead/);
+    const progress = output.progressUpdates.map(([, done]) => done);
+    expect(progress.length).toBeGreaterThanOrEqual(100);
+    expect(progress.at(-1)).toBe(1000);
+    expect([...progress].sort((a, b) => a - b)).toEqual(progress);
+    expect(output.progressSummaries.at(-1)).toBe('redrive events: moved 1000, skipped 0, failed 0');
+
+    expect(await depth(events_.deadLetterUrl)).toEqual({ visible: 0, inFlight: 0 });
+    const back = await drain(events_.url);
+    const backIds = back.map((m) => parseEnvelope(m.Body ?? '').id);
+    expect(backIds).toHaveLength(1000);
+    expect(new Set(backIds)).toEqual(new Set(ids));
+    for (const m of back) {
+      expect(Object.keys(m.MessageAttributes ?? {}).sort()).toEqual([
+        MESSAGE_ATTRIBUTES.eventId,
+        MESSAGE_ATTRIBUTES.type,
+      ]);
+    }
+    await setConsumerEnabled(backend, target, true, { queue: 'events' });
+  }, 120_000);
+
+  it('redrive (real binary): FIFO messages return in group order with their groups, with progress on stderr', async () => {
+    const orders = queueUrl('orders');
+    await setConsumerEnabled(backend, target, false, { queue: 'orders' });
+    await new Promise((r) => setTimeout(r, 1500));
+    const ids = Array.from({ length: 30 }, (_, i) => `order-${String(i).padStart(2, '0')}-${randomUUID()}`);
+    await seedDeadLetters(orders.deadLetterUrl, ids, { fifo: true, groups: 3 });
+
+    const child = await cli('redrive', 'orders', '--local', '--json');
+    expect(child.code).toBe(0);
+    const result = JSON.parse(child.stdout);
+    expect(result).toMatchObject({ method: 'one-by-one', moved: 30, failed: 0 });
+    expect(child.stderr).toMatch(/\] 100% 30\/30 moved to orders/);
+
+    const back = await drain(orders.url);
+    expect(back).toHaveLength(30);
+    for (let g = 0; g < 3; g++) {
+      const inGroup = back
+        .filter((m) => m.Attributes?.MessageGroupId === `g${g}`)
+        .map((m) => parseEnvelope(m.Body ?? '').id);
+      expect(inGroup).toEqual(ids.filter((_, i) => i % 3 === g));
+    }
+    await setConsumerEnabled(backend, target, true, { queue: 'orders' });
+  }, 120_000);
+
+  it('redrive --id: moves only the chosen message', async () => {
+    const events_ = queueUrl('events');
+    await setConsumerEnabled(backend, target, false, { queue: 'events' });
+    await new Promise((r) => setTimeout(r, 1500));
+    await purge(backend, target, { queue: 'events', deadLetter: true, yes: true });
+    const ids = Array.from({ length: 5 }, () => `pick-${randomUUID()}`);
+    await seedDeadLetters(events_.deadLetterUrl, ids);
+    const result = await redrive(backend, target, { queue: 'events', ids: [ids[2] ?? ''] });
+    expect(result).toMatchObject({ moved: 1, skipped: 4, movedIds: [ids[2]] });
+    expect(await depth(events_.deadLetterUrl)).toEqual({ visible: 4, inFlight: 0 });
+    expect((await drain(events_.url)).map((m) => parseEnvelope(m.Body ?? '').id)).toEqual([ids[2]]);
+    await setConsumerEnabled(backend, target, true, { queue: 'events' });
+  }, 60_000);
+
+  it('purge: refuses without --yes in a non-interactive shell, empties the DLQ with it', async () => {
+    const dlq = queueUrl('events').deadLetterUrl;
+    await seedDeadLetters(dlq, ['p-1', 'p-2']);
+    const refused = await cli('purge', 'events', '--dlq', '--local');
+    expect(refused.code).toBe(1);
+    expect(refused.stderr.trim().split('\n').at(-1)).toBe(
+      'error: refusing to purge the events dead-letter queue without confirmation in a non-interactive shell: pass --yes',
+    );
+    expect((await depth(dlq)).visible).toBeGreaterThanOrEqual(2);
+    const done = await cli('purge', 'events', '--dlq', '--local', '--yes', '--json');
+    expect(done.code).toBe(0);
+    expect(JSON.parse(done.stdout)).toMatchObject({ queue: 'events', deadLetter: true });
+    expect((await depth(dlq)).visible).toBe(0);
+  }, 60_000);
+
+  it('the real binary: status, send and pause/resume with --json', async () => {
+    const statusRun = await cli('status', '--local', '--json');
+    expect(statusRun.code).toBe(0);
+    expect(JSON.parse(statusRun.stdout).queues.map((q: { queue: string }) => q.queue)).toEqual([
+      'events',
+      'orders',
+    ]);
+
+    const sendRun = await cli('send', 'stripe', '--local', '--json', '--type', 'invoice.payment_failed');
+    expect(sendRun.code).toBe(0);
+    const sent = JSON.parse(sendRun.stdout);
+    expect(sent).toMatchObject({ status: 202, type: 'invoice.payment_failed' });
+    await waitFor(() => events.some((e) => e.event === 'processed' && e.id === sent.id), 20_000, 'processed');
+
+    const pauseRun = await cli('pause', 'orders', '--local', '--json');
+    expect(JSON.parse(pauseRun.stdout)).toEqual({ queue: 'orders', state: 'Disabled' });
+    const resumeRun = await cli('resume', 'orders', '--local');
+    expect(resumeRun.stdout.trim()).toBe('orders consumer: Enabled');
+
+    const humanStatus = await cli('status', '--local');
+    expect(humanStatus.stdout).toMatch(/QUEUE\s+VISIBLE\s+IN FLIGHT\s+DELAYED\s+DLQ\s+OLDEST\s+CONSUMER/);
+    expect(humanStatus.stdout.includes('\u001b[')).toBe(false);
+  }, 120_000);
+
+  it('the real binary: expected errors are one line with the fix and exit code 1', async () => {
+    const unknown = await cli('failed', 'list', 'nope', '--local');
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toMatch(/^error: unknown queue "nope" in local mode: use one of events, orders$/m);
+    expect(unknown.stderr).not.toMatch(/\n\s+at /);
+    const stopped = await run('npx', ['tsx', 'bin/hookline.ts', 'status', '--local'], {
+      env: { ...process.env, HOOKLINE_STATE_DIR: join(stateDir, 'nowhere') },
+    }).catch((e: { code: number; stderr: string }) => e);
+    expect(stopped).toMatchObject({ code: 1 });
+    expect((stopped as { stderr: string }).stderr).toMatch(
+      /^error: local mode is not running: start it with npm start$/m,
+    );
+  }, 60_000);
+});

@@ -1,0 +1,229 @@
+import { CloudWatchClient, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
+import { GetEventSourceMappingCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import {
+  GetQueueAttributesCommand,
+  ListMessageMoveTasksCommand,
+  PurgeQueueCommand,
+  SQSClient,
+  StartMessageMoveTaskCommand,
+} from '@aws-sdk/client-sqs';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it } from 'vitest';
+import config from '../../hookline.config';
+import type { TargetOptions } from '../../lib/cli/backend';
+import { CliError } from '../../lib/cli/errors';
+import { colorsFor, consoleOutput, renderBar, table } from '../../lib/cli/output';
+import { type CliDependencies, runCli } from '../../lib/cli/program';
+import { resolveConfig } from '../../lib/config';
+import { awsError, recordingOutput, stackTarget, testBackend } from './helpers';
+
+const sqs = mockClient(SQSClient);
+const lambda = mockClient(LambdaClient);
+const cloudwatch = mockClient(CloudWatchClient);
+
+beforeEach(() => {
+  sqs.reset();
+  lambda.reset();
+  cloudwatch.reset();
+});
+
+function harness(overrides: Partial<CliDependencies> = {}) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const connects: TargetOptions[] = [];
+  const deps: CliDependencies = {
+    makeOutput: (json) =>
+      consoleOutput({
+        json,
+        stdout: { write: (t: string) => out.push(t) },
+        stderr: { write: (t: string) => err.push(t) },
+        stdinIsTty: false,
+        env: {},
+      }),
+    connect: async (options, output) => {
+      connects.push(options);
+      return { target: stackTarget(), backend: testBackend({ output }) };
+    },
+    loadConfig: async () => resolveConfig(config),
+    env: {},
+    writeErr: (t) => err.push(t),
+    writeOut: (t) => out.push(t),
+    ...overrides,
+  };
+  return { deps, out, err, connects, stdout: () => out.join(''), stderr: () => err.join('') };
+}
+
+const depth = {
+  Attributes: {
+    ApproximateNumberOfMessages: '2',
+    ApproximateNumberOfMessagesNotVisible: '0',
+    ApproximateNumberOfMessagesDelayed: '0',
+  },
+};
+
+describe('hookline program', () => {
+  it('status --json prints one JSON document and passes the target options', async () => {
+    sqs.on(GetQueueAttributesCommand).resolves(depth);
+    lambda.on(GetEventSourceMappingCommand).resolves({ State: 'Enabled' });
+    cloudwatch.on(GetMetricDataCommand).resolves({});
+    const h = harness();
+    const code = await runCli(['status', '--json', '--stack', 'Prod', '--region', 'eu-west-1'], h.deps);
+    expect(code).toBe(0);
+    expect(JSON.parse(h.stdout()).queues).toHaveLength(2);
+    expect(h.connects).toEqual([{ stack: 'Prod', region: 'eu-west-1', config: 'hookline.config.ts' }]);
+  });
+
+  it('status prints a table without colours when not on a TTY', async () => {
+    sqs.on(GetQueueAttributesCommand).resolves(depth);
+    lambda.on(GetEventSourceMappingCommand).resolves({ State: 'Disabled' });
+    cloudwatch.on(GetMetricDataCommand).resolves({});
+    const h = harness();
+    expect(await runCli(['status'], h.deps)).toBe(0);
+    expect(h.stdout()).toMatch(/^events\s+2\s+0\s+0\s+2\s+-\s+Disabled$/m);
+    expect(h.stdout()).toMatch(/events: 2 dead-lettered; inspect with: hookline failed list events/);
+    expect(h.stdout()).toMatch(/resume with: hookline resume events/);
+    expect(h.stdout().includes('\u001b[')).toBe(false);
+  });
+
+  it('an expected error is one line on stderr with exit code 1', async () => {
+    const h = harness({
+      connect: async () => {
+        throw new CliError(
+          'stack Hookline not found in us-east-1: deploy it with npx cdk deploy, or pass --stack/--region',
+        );
+      },
+    });
+    expect(await runCli(['failed', 'list', 'events'], h.deps)).toBe(1);
+    expect(h.stderr()).toBe(
+      'error: stack Hookline not found in us-east-1: deploy it with npx cdk deploy, or pass --stack/--region\n',
+    );
+    expect(h.stdout()).toBe('');
+  });
+
+  it('an unexpected error keeps its stack for the bug report', async () => {
+    const h = harness({
+      connect: async () => {
+        throw new TypeError('boom');
+      },
+    });
+    expect(await runCli(['status'], h.deps)).toBe(1);
+    expect(h.stderr()).toMatch(/^unexpected error \(please report it\): TypeError: boom\n\s+at /);
+  });
+
+  it('purge without --yes in a pipe refuses; with --yes it purges', async () => {
+    sqs.on(GetQueueAttributesCommand).resolves(depth);
+    sqs.on(PurgeQueueCommand).resolves({});
+    const refused = harness();
+    expect(await runCli(['purge', 'events', '--dlq'], refused.deps)).toBe(1);
+    expect(refused.stderr()).toMatch(/pass --yes/);
+    const ok = harness();
+    expect(await runCli(['purge', 'events', '--dlq', '-y'], ok.deps)).toBe(0);
+    expect(ok.stdout()).toMatch(/purged the events dead-letter queue \(~2 messages/);
+  });
+
+  it('redrive exits 1 when messages could not be moved', async () => {
+    sqs.on(GetQueueAttributesCommand).resolves(depth);
+    sqs.on(StartMessageMoveTaskCommand).resolves({ TaskHandle: 't' });
+    sqs.on(ListMessageMoveTasksCommand).resolves({
+      Results: [
+        {
+          Status: 'FAILED',
+          ApproximateNumberOfMessagesMoved: 0,
+          ApproximateNumberOfMessagesToMove: 2,
+          FailureReason: 'KMS',
+        },
+      ],
+    });
+    const h = harness();
+    expect(await runCli(['redrive', 'events'], h.deps)).toBe(1);
+    expect(h.stdout()).toMatch(/moved 0, skipped 0, failed 2/);
+  });
+
+  it('send to --url needs no stack and reports HTTP failures with a hint', async () => {
+    const h = harness({ connect: async () => Promise.reject(new Error('must not connect')) });
+    const realFetch = globalThis.fetch;
+    globalThis.fetch = async () => new Response('{"message":"unauthorized"}', { status: 401 });
+    try {
+      expect(
+        await runCli(['send', 'github', '--url', 'https://example.com/x', '--secret', 's'], h.deps),
+      ).toBe(1);
+    } finally {
+      globalThis.fetch = realFetch;
+    }
+    expect(h.stdout()).toMatch(/^401 github push -> https:\/\/example.com\/x/);
+    expect(h.stderr()).toMatch(/error: HTTP 401: the signature was rejected/);
+  });
+
+  it('validates option values', async () => {
+    const h = harness();
+    expect(await runCli(['redrive', 'events', '--rate', 'fast'], h.deps)).toBe(1);
+    expect(h.stderr()).toMatch(/option '--rate <n>' argument 'fast' is invalid. expected a positive number/);
+  });
+
+  it('every command has --help and --json', async () => {
+    for (const command of [
+      ['status'],
+      ['failed', 'list'],
+      ['failed', 'show'],
+      ['redrive'],
+      ['purge'],
+      ['send'],
+      ['pause'],
+      ['resume'],
+    ]) {
+      const h = harness();
+      expect(await runCli([...command, '--help'], h.deps)).toBe(0);
+      expect(h.stdout(), command.join(' ')).toMatch(/--json\s+print the result as JSON/);
+      expect(h.stdout()).toMatch(/--local/);
+    }
+  });
+
+  it('no credentials while reading the queues: one line', async () => {
+    sqs
+      .on(GetQueueAttributesCommand)
+      .rejects(awsError('CredentialsProviderError', 'Could not load credentials from any providers'));
+    lambda.on(GetEventSourceMappingCommand).resolves({ State: 'Enabled' });
+    cloudwatch.on(GetMetricDataCommand).resolves({});
+    const h = harness();
+    expect(await runCli(['status'], h.deps)).toBe(1);
+    expect(h.stderr()).toBe('error: no AWS credentials: set AWS_PROFILE or run aws configure\n');
+  });
+});
+
+describe('output', () => {
+  it('colours only on a TTY and never with NO_COLOR', () => {
+    expect(colorsFor(true, {}).red('x')).toBe('\u001b[31mx\u001b[39m');
+    expect(colorsFor(true, { NO_COLOR: '1' }).red('x')).toBe('x');
+    expect(colorsFor(false, {}).red('x')).toBe('x');
+  });
+
+  it('renders a progress bar', () => {
+    expect(renderBar('moved', 250, 1000, 10)).toBe('[###.......]  25% 250/1000 moved');
+    expect(renderBar('scanned', 7, undefined)).toBe('scanned: 7');
+  });
+
+  it('prints progress on a non-TTY stderr about every 10%', () => {
+    const err: string[] = [];
+    const output = consoleOutput({
+      json: true,
+      stdout: { write: () => true },
+      stderr: { write: (t: string) => err.push(t) },
+      env: {},
+    });
+    const bar = output.progress('moved', 1000);
+    for (let i = 0; i <= 1000; i += 10) bar.update(i);
+    bar.done('done');
+    expect(err).toHaveLength(12);
+    expect(err.at(-2)).toMatch(/100% 1000\/1000 moved/);
+  });
+
+  it('aligns tables', () => {
+    expect(
+      table([
+        ['A', 'BB'],
+        ['ccc', 'd'],
+      ]),
+    ).toBe('A    BB\nccc  d');
+    expect(recordingOutput().json).toBe(false);
+  });
+});

@@ -1,0 +1,413 @@
+import {
+  DeleteMessageBatchCommand,
+  ListMessageMoveTasksCommand,
+  SendMessageBatchCommand,
+  SQSClient,
+  StartMessageMoveTaskCommand,
+} from '@aws-sdk/client-sqs';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { CliError } from '../../lib/cli/errors';
+import { attributesToKeep, globToRegExp, redrive } from '../../lib/cli/redrive';
+import { installFakeQueue } from './fake-queue';
+import { awsError, deadLetterMessage, EVENTS, ORDERS, stackTarget, testBackend } from './helpers';
+
+const sqs = mockClient(SQSClient);
+
+beforeEach(() => {
+  sqs.reset();
+});
+
+interface SentEntry {
+  Id: string;
+  MessageBody: string;
+  MessageAttributes: Record<string, { StringValue?: string }>;
+  MessageGroupId?: string;
+  MessageDeduplicationId?: string;
+}
+function sentEntries(): SentEntry[] {
+  return sqs.commandCalls(SendMessageBatchCommand).flatMap((c) => c.args[0].input.Entries as SentEntry[]);
+}
+function acceptAllSends() {
+  sqs.on(SendMessageBatchCommand).callsFake((input: { Entries: { Id: string }[] }) => ({
+    Successful: input.Entries.map((e) => ({ Id: e.Id, MessageId: `new-${e.Id}`, MD5OfMessageBody: '' })),
+    Failed: [],
+  }));
+}
+
+describe('redrive with the SQS move task', () => {
+  it('starts a move task from the DLQ to the source at the given rate and follows its progress', async () => {
+    installFakeQueue(
+      sqs,
+      EVENTS.deadLetterUrl,
+      Array.from({ length: 3 }, (_, i) => deadLetterMessage(i)),
+    );
+    sqs.on(StartMessageMoveTaskCommand).resolves({ TaskHandle: 'task-1' });
+    sqs
+      .on(ListMessageMoveTasksCommand)
+      .resolvesOnce({ Results: [{ Status: 'COMPLETED', ApproximateNumberOfMessagesMoved: 7 }] }) // an old task
+      .resolvesOnce({
+        Results: [
+          { Status: 'RUNNING', ApproximateNumberOfMessagesMoved: 0, ApproximateNumberOfMessagesToMove: 3 },
+        ],
+      })
+      .resolvesOnce({
+        Results: [
+          { Status: 'RUNNING', ApproximateNumberOfMessagesMoved: 2, ApproximateNumberOfMessagesToMove: 3 },
+        ],
+      })
+      .resolves({
+        Results: [
+          { Status: 'COMPLETED', ApproximateNumberOfMessagesMoved: 3, ApproximateNumberOfMessagesToMove: 3 },
+        ],
+      });
+    const backend = testBackend();
+
+    const result = await redrive(backend, stackTarget(), { queue: 'events', rate: 50 });
+
+    expect(sqs).toReceiveCommandWith(StartMessageMoveTaskCommand, {
+      SourceArn: EVENTS.deadLetterArn,
+      DestinationArn: EVENTS.arn,
+      MaxNumberOfMessagesPerSecond: 50,
+    });
+    expect(result).toMatchObject({
+      method: 'move-task',
+      moved: 3,
+      failed: 0,
+      task: { handle: 'task-1', status: 'COMPLETED' },
+    });
+    expect(backend.output.progressUpdates.map(([, done]) => done)).toEqual([0, 2, 3]);
+    expect(backend.clock.sleeps).toEqual([2000, 2000]);
+    expect(sqs).not.toReceiveCommand(SendMessageBatchCommand);
+  });
+
+  it('follows a move task that is already running instead of starting a second one', async () => {
+    installFakeQueue(sqs, EVENTS.deadLetterUrl, [deadLetterMessage(1)]);
+    sqs
+      .on(ListMessageMoveTasksCommand)
+      .resolvesOnce({
+        Results: [{ Status: 'RUNNING', TaskHandle: 'running', ApproximateNumberOfMessagesMoved: 5 }],
+      })
+      .resolves({
+        Results: [
+          {
+            Status: 'COMPLETED',
+            TaskHandle: 'running',
+            ApproximateNumberOfMessagesMoved: 9,
+            ApproximateNumberOfMessagesToMove: 9,
+          },
+        ],
+      });
+    const backend = testBackend();
+
+    const result = await redrive(backend, stackTarget(), { queue: 'events' });
+
+    expect(sqs).not.toReceiveCommand(StartMessageMoveTaskCommand);
+    expect(result.task?.handle).toBe('running');
+    expect(backend.output.notes.join()).toMatch(/already running/);
+  });
+
+  it('reports a failed move task with its reason and the messages left behind', async () => {
+    installFakeQueue(
+      sqs,
+      EVENTS.deadLetterUrl,
+      Array.from({ length: 10 }, (_, i) => deadLetterMessage(i)),
+    );
+    sqs.on(StartMessageMoveTaskCommand).resolves({ TaskHandle: 't' });
+    sqs
+      .on(ListMessageMoveTasksCommand)
+      .resolvesOnce({ Results: [] })
+      .resolves({
+        Results: [
+          {
+            Status: 'FAILED',
+            ApproximateNumberOfMessagesMoved: 4,
+            ApproximateNumberOfMessagesToMove: 10,
+            FailureReason: 'AccessDenied',
+          },
+        ],
+      });
+    const result = await redrive(testBackend(), stackTarget(), { queue: 'events' });
+    expect(result).toMatchObject({
+      moved: 4,
+      failed: 6,
+      task: { status: 'FAILED', failureReason: 'AccessDenied' },
+    });
+  });
+
+  it('falls back to one-by-one when the endpoint has no move tasks (fauxqs answers InvalidAction)', async () => {
+    const dlq = installFakeQueue(sqs, EVENTS.deadLetterUrl, [deadLetterMessage(1), deadLetterMessage(2)]);
+    sqs
+      .on(ListMessageMoveTasksCommand)
+      .rejects(awsError('InvalidAction', 'Unknown action: ListMessageMoveTasks'));
+    acceptAllSends();
+    const backend = testBackend();
+
+    const result = await redrive(backend, stackTarget(), { queue: 'events' });
+
+    expect(result).toMatchObject({ method: 'one-by-one', moved: 2, failed: 0, skipped: 0 });
+    expect(result.fallbackReason).toMatch(/StartMessageMoveTask is not available/);
+    expect(backend.output.notes.join()).toMatch(/one by one instead/);
+    expect(dlq.messages).toHaveLength(0);
+    expect(result.movedIds).toEqual(['evt-1', 'evt-2']);
+  });
+
+  it('turns throttling into one line with the fix', async () => {
+    installFakeQueue(sqs, EVENTS.deadLetterUrl, [deadLetterMessage(1)]);
+    sqs.on(ListMessageMoveTasksCommand).resolves({ Results: [] });
+    sqs.on(StartMessageMoveTaskCommand).rejects(awsError('RequestThrottled', 'Rate exceeded'));
+    await expect(redrive(testBackend(), stackTarget(), { queue: 'events' })).rejects.toThrow(
+      new CliError(
+        'AWS throttled the request (RequestThrottled) after retries: wait a minute and run it again, or lower --rate',
+      ),
+    );
+  });
+
+  it('refuses a move-task rate SQS does not accept', async () => {
+    installFakeQueue(sqs, EVENTS.deadLetterUrl, []);
+    await expect(redrive(testBackend(), stackTarget(), { queue: 'events', rate: 501 })).rejects.toThrow(
+      /1 to 500/,
+    );
+  });
+});
+
+describe('redrive one by one', () => {
+  it('moves only the selected ids, preserving body and attributes minus the failure reason, and leaves the rest visible', async () => {
+    const messages = Array.from({ length: 25 }, (_, i) => deadLetterMessage(i));
+    const dlq = installFakeQueue(sqs, EVENTS.deadLetterUrl, messages);
+    acceptAllSends();
+
+    const result = await redrive(testBackend(), stackTarget(), {
+      queue: 'events',
+      ids: ['evt-3', 'sqs-17', 'evt-missing'],
+    });
+
+    expect(result).toMatchObject({ method: 'one-by-one', moved: 2, failed: 0, notFound: ['evt-missing'] });
+    const sent = sentEntries();
+    expect(sent.map((e) => JSON.parse(e.MessageBody).id)).toEqual(['evt-3', 'evt-17']);
+    expect(sent[0]?.MessageBody).toBe(messages[3]?.Body);
+    expect(Object.keys(sent[0]?.MessageAttributes ?? {}).sort()).toEqual([
+      'hookline.id',
+      'hookline.source',
+      'hookline.type',
+    ]);
+    expect(sent[0]?.MessageGroupId).toBeUndefined();
+    expect(sqs).toReceiveCommandWith(SendMessageBatchCommand, { QueueUrl: EVENTS.url });
+    expect(dlq.deleted.sort()).toEqual(['rh-17', 'rh-3']);
+    expect(dlq.messages).toHaveLength(23);
+    expect(dlq.hidden.size).toBe(0);
+  });
+
+  it('moves envelopes whose type matches the pattern', async () => {
+    const dlq = installFakeQueue(sqs, EVENTS.deadLetterUrl, [
+      deadLetterMessage(1, { type: 'invoice.paid' }),
+      deadLetterMessage(2, { type: 'customer.created' }),
+      deadLetterMessage(3, { type: 'invoice.payment_failed' }),
+      deadLetterMessage(4, { body: 'not json' }),
+    ]);
+    acceptAllSends();
+    const result = await redrive(testBackend(), stackTarget(), { queue: 'events', type: 'invoice.*' });
+    expect(result).toMatchObject({ moved: 2, skipped: 2, failed: 0 });
+    expect(result.movedIds).toEqual(['evt-1', 'evt-3']);
+    expect(dlq.messages.map((m) => m.MessageId)).toEqual(['sqs-2', 'sqs-4']);
+    expect(dlq.hidden.size).toBe(0);
+  });
+
+  it('never deletes a message whose send failed in a partial SendMessageBatch', async () => {
+    const dlq = installFakeQueue(sqs, EVENTS.deadLetterUrl, [
+      deadLetterMessage(1),
+      deadLetterMessage(2),
+      deadLetterMessage(3),
+    ]);
+    sqs.on(SendMessageBatchCommand).callsFake((input: { Entries: { Id: string; MessageBody: string }[] }) => {
+      const bad = input.Entries.find((e) => JSON.parse(e.MessageBody).id === 'evt-2');
+      return {
+        Successful: input.Entries.filter((e) => e !== bad).map((e) => ({
+          Id: e.Id,
+          MessageId: 'x',
+          MD5OfMessageBody: '',
+        })),
+        Failed: bad ? [{ Id: bad.Id, Code: 'InternalError', SenderFault: false, Message: 'try again' }] : [],
+      };
+    });
+    const result = await redrive(testBackend(), stackTarget(), { queue: 'events', type: '*' });
+
+    expect(result).toMatchObject({ moved: 2, failed: 1 });
+    expect(result.failures).toEqual([
+      { messageId: 'sqs-2', id: 'evt-2', reason: 'InternalError: try again' },
+    ]);
+    const deletes = sqs.commandCalls(DeleteMessageBatchCommand).flatMap((c) => c.args[0].input.Entries ?? []);
+    expect(deletes.map((d) => d.ReceiptHandle).sort()).toEqual(['rh-1', 'rh-3']);
+    expect(dlq.messages.map((m) => m.MessageId)).toEqual(['sqs-2']);
+    expect(dlq.hidden.size).toBe(0);
+  });
+
+  it('deletes nothing and reports the error when every send is refused', async () => {
+    const dlq = installFakeQueue(sqs, EVENTS.deadLetterUrl, [deadLetterMessage(1), deadLetterMessage(2)]);
+    sqs.on(SendMessageBatchCommand).rejects(awsError('ThrottlingException'));
+    await expect(
+      redrive(testBackend(), stackTarget(), { queue: 'events', ids: ['evt-1', 'evt-2'] }),
+    ).rejects.toThrow(/AWS throttled the request/);
+    expect(sqs).not.toReceiveCommand(DeleteMessageBatchCommand);
+    expect(dlq.messages).toHaveLength(2);
+    expect(dlq.hidden.size).toBe(0);
+  });
+
+  it('stops after a send error but keeps what was already moved', async () => {
+    const dlq = installFakeQueue(
+      sqs,
+      EVENTS.deadLetterUrl,
+      Array.from({ length: 15 }, (_, i) => deadLetterMessage(i)),
+    );
+    sqs
+      .on(SendMessageBatchCommand)
+      .callsFakeOnce((input: { Entries: { Id: string }[] }) => ({
+        Successful: input.Entries.map((e) => ({ Id: e.Id, MessageId: 'x', MD5OfMessageBody: '' })),
+      }))
+      .rejects(awsError('ServiceUnavailable', 'try later'));
+    const result = await redrive(testBackend(), stackTarget(), { queue: 'events', type: '*' });
+    expect(result).toMatchObject({ moved: 10, failed: 5, stoppedBy: 'ServiceUnavailable: try later' });
+    expect(dlq.messages).toHaveLength(5);
+    expect(dlq.hidden.size).toBe(0);
+  });
+
+  it('FIFO: keeps the group, sets a deduplication id, and moves nothing past a message that stays', async () => {
+    const dlq = installFakeQueue(
+      sqs,
+      ORDERS.deadLetterUrl,
+      [
+        deadLetterMessage(1, { group: 'A', type: 'orders/create' }),
+        deadLetterMessage(2, { group: 'A', type: 'orders/paid' }),
+        deadLetterMessage(3, { group: 'A', type: 'orders/create' }),
+        deadLetterMessage(4, { group: 'B', type: 'orders/create' }),
+      ],
+      { fifo: true },
+    );
+    acceptAllSends();
+    const result = await redrive(testBackend(), stackTarget(), { queue: 'orders', type: 'orders/create' });
+
+    expect(result.movedIds).toEqual(['evt-1', 'evt-4']);
+    expect(result).toMatchObject({ skipped: 1, failed: 1 });
+    expect(result.failures.map((f) => f.id)).toEqual(['evt-3']);
+    const sent = sentEntries();
+    expect(sent.map((e) => e.MessageGroupId)).toEqual(['A', 'B']);
+    for (const e of sent) expect(e.MessageDeduplicationId).toMatch(/^redrive-[a-z0-9]+-sqs-\d$/);
+    expect(sqs).toReceiveCommandWith(SendMessageBatchCommand, { QueueUrl: ORDERS.url });
+    expect(dlq.messages.map((m) => m.MessageId)).toEqual(['sqs-2', 'sqs-3']);
+  });
+
+  it('ends when the consumer dead-letters the redriven messages again at once, counting them as returned', async () => {
+    const dlq = installFakeQueue(sqs, EVENTS.deadLetterUrl, [
+      deadLetterMessage(1),
+      deadLetterMessage(2, { body: 'not an envelope' }),
+    ]);
+    let copies = 0;
+    // A consumer that still fails: every redriven message is back in the DLQ (as a new message) immediately.
+    sqs.on(SendMessageBatchCommand).callsFake((input: { Entries: { Id: string; MessageBody: string }[] }) => {
+      for (const e of input.Entries) {
+        copies++;
+        dlq.messages.push({
+          MessageId: `again-${copies}`,
+          ReceiptHandle: `rh-again-${copies}`,
+          Body: e.MessageBody,
+          Attributes: {},
+        });
+      }
+      return { Successful: input.Entries.map((e) => ({ Id: e.Id, MessageId: 'x', MD5OfMessageBody: '' })) };
+    });
+    const result = await redrive(testBackend(), stackTarget(), { queue: 'events', type: '*', limit: 1000 });
+    expect(result).toMatchObject({ moved: 1, returned: 1, skipped: 1 });
+    const all = await redrive(testBackend(), stackTarget(), { queue: 'events', limit: 1000 });
+    expect(all.moved).toBe(2);
+    expect(all.returned).toBe(2);
+    expect(dlq.hidden.size).toBe(0);
+  });
+
+  it('stops between batches when interrupted, handing held messages back', async () => {
+    const dlq = installFakeQueue(
+      sqs,
+      EVENTS.deadLetterUrl,
+      Array.from({ length: 40 }, (_, i) => deadLetterMessage(i)),
+    );
+    const interrupt = new AbortController();
+    sqs.on(SendMessageBatchCommand).callsFake((input: { Entries: { Id: string }[] }) => {
+      interrupt.abort();
+      return { Successful: input.Entries.map((e) => ({ Id: e.Id, MessageId: 'x', MD5OfMessageBody: '' })) };
+    });
+    const result = await redrive(testBackend(), stackTarget(), {
+      queue: 'events',
+      type: 'invoice.*',
+      signal: interrupt.signal,
+    });
+    expect(result).toMatchObject({ moved: 10, stoppedBy: 'Interrupted: stopped by Ctrl-C' });
+    expect(dlq.messages).toHaveLength(30);
+    expect(dlq.hidden.size).toBe(0);
+  });
+
+  it('FIFO: a selected message behind one that stays is not moved, and says why', async () => {
+    const dlq = installFakeQueue(
+      sqs,
+      ORDERS.deadLetterUrl,
+      [
+        deadLetterMessage(1, { group: 'A' }),
+        deadLetterMessage(2, { group: 'A' }),
+        deadLetterMessage(3, { group: 'B' }),
+      ],
+      { fifo: true },
+    );
+    acceptAllSends();
+    const result = await redrive(testBackend(), stackTarget(), { queue: 'orders', ids: ['evt-2', 'evt-3'] });
+    expect(result).toMatchObject({ moved: 1, failed: 1, skipped: 1, movedIds: ['evt-3'], notFound: [] });
+    expect(result.failures[0]?.reason).toMatch(/behind an earlier message of FIFO group A/);
+    expect(dlq.messages.map((m) => m.MessageId)).toEqual(['sqs-1', 'sqs-2']);
+  });
+
+  it('paces sends to the requested rate', async () => {
+    installFakeQueue(
+      sqs,
+      EVENTS.deadLetterUrl,
+      Array.from({ length: 20 }, (_, i) => deadLetterMessage(i)),
+    );
+    acceptAllSends();
+    const backend = testBackend();
+    const result = await redrive(backend, stackTarget(), { queue: 'events', type: '*', rate: 5 });
+    expect(result.moved).toBe(20);
+    // 20 messages at 5/s in batches of 5: the first batch goes at once, then one batch per second.
+    expect(backend.clock.sleeps).toEqual([1000, 1000, 1000]);
+    expect(
+      sqs.commandCalls(SendMessageBatchCommand).every((c) => (c.args[0].input.Entries?.length ?? 0) <= 5),
+    ).toBe(true);
+  });
+
+  it('stops at --limit', async () => {
+    const dlq = installFakeQueue(
+      sqs,
+      EVENTS.deadLetterUrl,
+      Array.from({ length: 30 }, (_, i) => deadLetterMessage(i)),
+    );
+    acceptAllSends();
+    const result = await redrive(testBackend(), stackTarget(), { queue: 'events', limit: 12 });
+    expect(result.moved).toBe(12);
+    expect(dlq.messages).toHaveLength(18);
+  });
+
+  it('names the valid queues for an unknown one', async () => {
+    await expect(redrive(testBackend(), stackTarget(), { queue: 'nope' })).rejects.toThrow(
+      'unknown queue "nope" in stack Hookline in us-east-1: use one of events, orders',
+    );
+  });
+});
+
+describe('helpers', () => {
+  it('globToRegExp matches whole types', () => {
+    expect(globToRegExp('invoice.*').test('invoice.paid')).toBe(true);
+    expect(globToRegExp('invoice.*').test('xinvoice.paid')).toBe(false);
+    expect(globToRegExp('orders/?reate').test('orders/create')).toBe(true);
+  });
+
+  it('attributesToKeep drops every hookline.error.* attribute', () => {
+    const kept = attributesToKeep(deadLetterMessage(1).MessageAttributes);
+    expect(Object.keys(kept).sort()).toEqual(['hookline.id', 'hookline.source', 'hookline.type']);
+    expect(kept['hookline.id']).toEqual({ DataType: 'String', StringValue: 'evt-1' });
+  });
+});

@@ -1,0 +1,254 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { GetFunctionConfigurationCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it } from 'vitest';
+import config from '../../hookline.config';
+import { describeEvent } from '../../lambda/ingest/normalize';
+import { verifyRequest } from '../../lambda/ingest/verify';
+import type { HttpFetch } from '../../lib/cli/backend';
+import { SAMPLE_TYPES, sampleRequest } from '../../lib/cli/samples';
+import { sendFailureHint, sendWebhook } from '../../lib/cli/send';
+import type { LocalTarget } from '../../lib/cli/target';
+import { resolveConfig } from '../../lib/config';
+import { defaultDevSecret } from '../../lib/local/secrets';
+import { sourceRuntimeConfig } from '../../lib/runtime-wiring';
+import { awsError, fakeClock, stackTarget, testBackend } from './helpers';
+
+const lambda = mockClient(LambdaClient);
+const secrets = mockClient(SecretsManagerClient);
+beforeEach(() => {
+  lambda.reset();
+  secrets.reset();
+});
+
+const resolved = resolveConfig({
+  ...config,
+  sources: {
+    ...config.sources,
+    tokens: { type: 'token', typeHeader: 'x-event-type', idPath: 'meta.id' },
+    sms: { type: 'twilio' },
+  },
+});
+const localTarget = {
+  kind: 'local',
+  description: 'local mode',
+  webhookBaseUrl: 'http://127.0.0.1:3000',
+} as LocalTarget;
+
+interface Captured {
+  url: string;
+  headers: Record<string, string>;
+  body: Buffer;
+}
+function capture(status = 202, answer = '{"id":"evt-123"}'): { http: HttpFetch; requests: Captured[] } {
+  const requests: Captured[] = [];
+  return {
+    requests,
+    http: async (url, init) => {
+      const body = init?.body;
+      requests.push({
+        url,
+        headers: init?.headers as Record<string, string>,
+        body: Buffer.isBuffer(body) ? body : Buffer.from(String(body)),
+      });
+      return new Response(answer, { status });
+    },
+  };
+}
+
+describe('send', () => {
+  it.each(resolved.sources.map((s) => s.name))(
+    'signs a sample for %s that the ingest verifier accepts',
+    async (name) => {
+      const source = resolved.sources.find((s) => s.name === name);
+      if (!source) throw new Error('no source');
+      const { http, requests } = capture();
+      const clock = fakeClock(Date.now());
+      const result = await sendWebhook({ http, clock }, localTarget, resolved, { source: name }, {});
+
+      expect(result).toMatchObject({
+        source: name,
+        status: 202,
+        ok: true,
+        id: 'evt-123',
+        secretFrom: 'development default',
+      });
+      const request = requests[0];
+      if (!request) throw new Error('no request');
+      expect(request.url).toBe(`http://127.0.0.1:3000/webhooks/${name}`);
+      const runtime = sourceRuntimeConfig(source, 'env:x');
+      const verdict = verifyRequest(
+        runtime,
+        { headers: request.headers, body: request.body, url: request.url },
+        [defaultDevSecret(source)],
+        clock.now(),
+      );
+      expect(verdict).toEqual({ ok: true });
+      const described = describeEvent(runtime, request.headers, request.body);
+      expect(described.ok && described.type).toBe(result.type ?? 'unknown');
+    },
+  );
+
+  it('uses --type for the sample, as the sender would carry it', async () => {
+    const { http, requests } = capture();
+    for (const [source, type] of [
+      ['github', 'issues.opened'],
+      ['stripe', 'invoice.payment_failed'],
+      ['shopify', 'orders/paid'],
+      ['tokens', 'order.shipped'],
+    ] as const) {
+      const result = await sendWebhook(
+        { http, clock: fakeClock() },
+        localTarget,
+        resolved,
+        { source, type },
+        {},
+      );
+      expect(result.type).toBe(type);
+      const configured = resolved.sources.find((s) => s.name === source);
+      if (!configured) throw new Error(`no source ${source}`);
+      const runtime = sourceRuntimeConfig(configured, 'x');
+      const request = requests.at(-1);
+      const described = request && describeEvent(runtime, request.headers, request.body);
+      expect(described?.ok && described.type).toBe(type);
+    }
+  });
+
+  it('sends a file as-is with the secret from the environment, to the deployed webhook URL', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hookline-send-'));
+    try {
+      const file = join(dir, 'push.json');
+      writeFileSync(file, '{"ref":"refs/heads/x"}');
+      const { http, requests } = capture();
+      const result = await sendWebhook(
+        { http, clock: fakeClock() },
+        stackTarget(),
+        resolved,
+        { source: 'github', file },
+        {
+          HOOKLINE_SECRET_GITHUB: 'prod-secret',
+        },
+      );
+      expect(result).toMatchObject({
+        secretFrom: 'environment',
+        url: 'https://abc.execute-api.us-east-1.amazonaws.com/webhooks/github',
+        type: null,
+      });
+      expect(requests[0]?.body.toString()).toBe('{"ref":"refs/heads/x"}');
+      expect(requests[0]?.headers['x-github-event']).toBe('push');
+      const github = resolved.sources.find((s) => s.name === 'github');
+      if (!github) throw new Error('no github');
+      const verdict = verifyRequest(
+        sourceRuntimeConfig(github, 'x'),
+        { headers: requests[0]?.headers ?? {}, body: requests[0]?.body ?? Buffer.from(''), url: '' },
+        ['prod-secret'],
+        Date.now(),
+      );
+      expect(verdict).toEqual({ ok: true });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('reads a deployed secret through the ingest configuration and Secrets Manager', async () => {
+    const ingestConfig = {
+      sources: { github: { type: 'github', secretId: 'arn:aws:secretsmanager:us-east-1:1:secret:gh' } },
+      queues: {},
+      routes: [],
+      defaultRoute: { queues: [], ignore: true },
+      keepHeaders: [],
+      secretCacheSeconds: 300,
+    };
+    lambda.on(GetFunctionConfigurationCommand, { FunctionName: 'Hookline-Ingest' }).resolves({
+      Environment: { Variables: { HOOKLINE_INGEST_CONFIG: JSON.stringify(ingestConfig) } },
+    });
+    secrets
+      .on(GetSecretValueCommand, { SecretId: 'arn:aws:secretsmanager:us-east-1:1:secret:gh' })
+      .resolves({ SecretString: '{"secrets":["current-secret","old-secret"]}' });
+    const { http, requests } = capture();
+    const backend = testBackend({ http });
+    const target = { ...stackTarget(), ingestFunctionName: 'Hookline-Ingest' };
+    const result = await sendWebhook(backend, target, resolved, { source: 'github' }, {});
+    expect(result.secretFrom).toBe('secrets manager');
+    const github = resolved.sources.find((s) => s.name === 'github');
+    if (!github || !requests[0]) throw new Error('fixture');
+    const request = { headers: requests[0].headers, body: requests[0].body, url: '' };
+    expect(verifyRequest(sourceRuntimeConfig(github, 'x'), request, ['current-secret'], Date.now())).toEqual({
+      ok: true,
+    });
+
+    secrets.on(GetSecretValueCommand).rejects(awsError('AccessDeniedException'));
+    await expect(sendWebhook(backend, target, resolved, { source: 'github' }, {})).rejects.toThrow(
+      'cannot read the signing secret of github (AccessDeniedException): pass --secret or set HOOKLINE_SECRET_GITHUB',
+    );
+  });
+
+  it('needs a secret for a deployed stack', async () => {
+    await expect(
+      sendWebhook(
+        { http: capture().http, clock: fakeClock() },
+        stackTarget(),
+        resolved,
+        { source: 'github' },
+        {},
+      ),
+    ).rejects.toThrow(/no signing secret for source github: pass --secret or set HOOKLINE_SECRET_GITHUB/);
+  });
+
+  it('posts to --url without a target, and reports a rejection with a hint', async () => {
+    const { http, requests } = capture(401, '{"message":"unauthorized"}');
+    const result = await sendWebhook(
+      { http, clock: fakeClock() },
+      undefined,
+      resolved,
+      { source: 'slack', url: 'https://example.com/hook', secret: 's' },
+      {},
+    );
+    expect(requests[0]?.url).toBe('https://example.com/hook');
+    expect(result).toMatchObject({
+      ok: false,
+      status: 401,
+      id: null,
+      response: '{"message":"unauthorized"}',
+    });
+    expect(sendFailureHint(result)).toMatch(/--secret or HOOKLINE_SECRET_SLACK/);
+  });
+
+  it('explains an unknown source, a missing file and a stopped local mode', async () => {
+    const clock = fakeClock();
+    await expect(
+      sendWebhook({ http: capture().http, clock }, localTarget, resolved, { source: 'nope' }, {}),
+    ).rejects.toThrow(/unknown source "nope": use one of github, stripe/);
+    await expect(
+      sendWebhook(
+        { http: capture().http, clock },
+        localTarget,
+        resolved,
+        { source: 'github', file: '/no/such.json' },
+        {},
+      ),
+    ).rejects.toThrow('cannot read /no/such.json (ENOENT): check the --file path');
+    const refused: HttpFetch = async () => {
+      throw Object.assign(new TypeError('fetch failed'), {
+        cause: Object.assign(new Error('x'), { code: 'ECONNREFUSED' }),
+      });
+    };
+    await expect(
+      sendWebhook({ http: refused, clock }, localTarget, resolved, { source: 'github' }, {}),
+    ).rejects.toThrow('local mode is not reachable (ECONNREFUSED): start it with npm start');
+  });
+});
+
+describe('samples', () => {
+  it('gives each sample a fresh delivery id where the sender puts one in the body', () => {
+    const stripe = resolved.sources.find((s) => s.name === 'stripe');
+    if (!stripe) throw new Error('no stripe');
+    const a = JSON.parse(sampleRequest(stripe, { id: 'aaaa-1111', now: new Date() }).body);
+    const b = JSON.parse(sampleRequest(stripe, { id: 'bbbb-2222', now: new Date() }).body);
+    expect(a.id).not.toBe(b.id);
+    expect(a.type).toBe(SAMPLE_TYPES.stripe);
+  });
+});

@@ -1,0 +1,218 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import config from '../../hookline.config';
+import { connect } from '../../lib/cli/backend';
+import { CliError, explainError } from '../../lib/cli/errors';
+import {
+  describeStackTarget,
+  localStatePath,
+  queueOf,
+  readLocalTarget,
+  webhookUrlOf,
+} from '../../lib/cli/target';
+import { resolveConfig } from '../../lib/config';
+import { outputKey } from '../../lib/stack-outputs';
+import { awsError, recordingOutput } from './helpers';
+
+const cfn = mockClient(CloudFormationClient);
+const resolved = resolveConfig(config);
+let dir: string;
+
+beforeEach(() => {
+  cfn.reset();
+  dir = mkdtempSync(join(tmpdir(), 'hookline-cli-'));
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+const state = {
+  pid: process.pid,
+  webhookBaseUrl: 'http://127.0.0.1:3000/',
+  controlUrl: 'http://127.0.0.1:3000/_hookline',
+  region: 'us-east-1',
+  endpoints: { sqs: 'http://127.0.0.1:4566' },
+  queues: {
+    events: {
+      url: 'http://sqs.us-east-1.localhost:4566/000000000000/Hookline-events',
+      arn: 'arn:aws:sqs:us-east-1:000000000000:Hookline-events',
+      deadLetterUrl: 'http://sqs.us-east-1.localhost:4566/000000000000/Hookline-events-dlq',
+      deadLetterArn: 'arn:aws:sqs:us-east-1:000000000000:Hookline-events-dlq',
+      fifo: false,
+    },
+  },
+  consumers: { events: { state: 'Enabled' } },
+};
+
+function stackOutputs(): { OutputKey: string; OutputValue: string }[] {
+  const outputs: { OutputKey: string; OutputValue: string }[] = [];
+  for (const q of resolved.queues) {
+    outputs.push(
+      { OutputKey: outputKey('QueueUrl', q.name), OutputValue: `https://sqs/${q.name}` },
+      { OutputKey: outputKey('QueueArn', q.name), OutputValue: `arn:${q.name}` },
+      { OutputKey: outputKey('DeadLetterQueueUrl', q.name), OutputValue: `https://sqs/${q.name}-dlq` },
+      { OutputKey: outputKey('DeadLetterQueueArn', q.name), OutputValue: `arn:${q.name}-dlq` },
+      { OutputKey: outputKey('EventSourceMappingId', q.name), OutputValue: `esm-${q.name}` },
+    );
+  }
+  outputs.push({ OutputKey: 'ApiUrl', OutputValue: 'https://api.example.com/' });
+  outputs.push({
+    OutputKey: outputKey('WebhookUrl', 'github'),
+    OutputValue: 'https://api.example.com/webhooks/github',
+  });
+  return outputs;
+}
+
+describe('local target', () => {
+  it('reads the state file of the running local mode', () => {
+    writeFileSync(join(dir, 'local.json'), JSON.stringify(state));
+    const target = readLocalTarget(localStatePath({ HOOKLINE_STATE_DIR: dir }));
+    expect(target.kind).toBe('local');
+    expect(queueOf(target, 'events')).toMatchObject({
+      name: 'events',
+      fifo: false,
+      url: state.queues.events.url,
+    });
+    expect(webhookUrlOf(target, 'github')).toBe('http://127.0.0.1:3000/webhooks/github');
+  });
+
+  it('defaults to .hookline/local.json in the working directory', () => {
+    expect(localStatePath({}, '/project')).toBe('/project/.hookline/local.json');
+  });
+
+  it('says local mode is not running when the file is missing or its pid is dead', () => {
+    const path = join(dir, 'local.json');
+    expect(() => readLocalTarget(path)).toThrow(
+      new CliError('local mode is not running: start it with npm start'),
+    );
+    writeFileSync(path, JSON.stringify(state));
+    expect(() => readLocalTarget(path, () => false)).toThrow(
+      'local mode is not running: start it with npm start',
+    );
+  });
+
+  it('explains an unreadable state file', () => {
+    const path = join(dir, 'local.json');
+    writeFileSync(path, '{"pid": "x"');
+    expect(() => readLocalTarget(path)).toThrow(/unreadable: restart local mode with npm start/);
+  });
+});
+
+describe('stack target', () => {
+  it('finds queues, DLQs, mappings and webhook URLs from the stack outputs', async () => {
+    cfn.on(DescribeStacksCommand, { StackName: 'Hookline' }).resolves({
+      Stacks: [
+        {
+          StackName: 'Hookline',
+          CreationTime: new Date(),
+          StackStatus: 'CREATE_COMPLETE',
+          Outputs: stackOutputs(),
+        },
+      ],
+    });
+    const target = await describeStackTarget(
+      new CloudFormationClient({ region: 'us-east-1' }),
+      'Hookline',
+      'us-east-1',
+      resolved,
+    );
+    expect(queueOf(target, 'orders')).toEqual({
+      name: 'orders',
+      url: 'https://sqs/orders',
+      arn: 'arn:orders',
+      deadLetterUrl: 'https://sqs/orders-dlq',
+      deadLetterArn: 'arn:orders-dlq',
+      fifo: true,
+      eventSourceMappingId: 'esm-orders',
+    });
+    expect(webhookUrlOf(target, 'github')).toBe('https://api.example.com/webhooks/github');
+    expect(webhookUrlOf(target, 'stripe')).toBe('https://api.example.com/webhooks/stripe');
+  });
+
+  it('tells to redeploy when a queue has no outputs', async () => {
+    cfn.on(DescribeStacksCommand).resolves({
+      Stacks: [
+        { StackName: 'Hookline', CreationTime: new Date(), StackStatus: 'CREATE_COMPLETE', Outputs: [] },
+      ],
+    });
+    const target = await describeStackTarget(
+      new CloudFormationClient({ region: 'us-east-1' }),
+      'Hookline',
+      'us-east-1',
+      resolved,
+    );
+    expect(() => queueOf(target, 'events')).toThrow(/no outputs in stack Hookline in us-east-1: redeploy/);
+  });
+
+  it('connect: a missing stack is one line naming the stack, region and fix', async () => {
+    cfn
+      .on(DescribeStacksCommand)
+      .rejects(awsError('ValidationError', 'Stack with id Hookline does not exist'));
+    await expect(
+      connect({ region: 'eu-west-1' }, recordingOutput(), {}, async () => resolved),
+    ).rejects.toThrow(
+      new CliError(
+        'stack Hookline not found in eu-west-1: deploy it with npx cdk deploy, or pass --stack/--region',
+      ),
+    );
+  });
+
+  it('connect: --stack and AWS_REGION choose the stack', async () => {
+    cfn.on(DescribeStacksCommand).rejects(awsError('ValidationError', 'Stack with id Other does not exist'));
+    await expect(
+      connect({ stack: 'Other' }, recordingOutput(), { AWS_REGION: 'ap-south-1' }, async () => resolved),
+    ).rejects.toThrow('stack Other not found in ap-south-1');
+  });
+
+  it('connect: no credentials is one line with the fix', async () => {
+    cfn
+      .on(DescribeStacksCommand)
+      .rejects(awsError('CredentialsProviderError', 'Could not load credentials from any providers'));
+    await expect(connect({}, recordingOutput(), {}, async () => resolved)).rejects.toThrow(
+      new CliError('no AWS credentials: set AWS_PROFILE or run aws configure'),
+    );
+  });
+
+  it('connect --local: builds clients for the emulator from the state file', async () => {
+    writeFileSync(join(dir, 'local.json'), JSON.stringify(state));
+    const { target, backend } = await connect({ local: true }, recordingOutput(), {
+      HOOKLINE_STATE_DIR: dir,
+    });
+    expect(target.description).toBe('local mode');
+    const endpoint = await backend.sqs.config.endpoint?.();
+    expect(`${endpoint?.protocol}//${endpoint?.hostname}:${endpoint?.port}`).toBe('http://127.0.0.1:4566');
+  });
+});
+
+describe('explainError', () => {
+  const context = { target: 'stack Hookline in us-east-1', local: false, queue: 'events' };
+  it.each([
+    [
+      'QueueDoesNotExist',
+      'queue events does not exist in stack Hookline in us-east-1: redeploy with npx cdk deploy',
+    ],
+    ['AccessDeniedException', /access denied in stack Hookline in us-east-1/],
+    ['ExpiredTokenException', /refresh them/],
+    ['AWS.SimpleQueueService.PurgeQueueInProgress', /one per 60 seconds/],
+  ])('%s', (name, expected) => {
+    const error = explainError(awsError(name), context);
+    expect(error).toBeInstanceOf(CliError);
+    expect((error as Error).message).toMatch(expected);
+  });
+
+  it('says local mode is unreachable on a refused connection', () => {
+    const refused = Object.assign(new Error('fetch failed'), {
+      cause: Object.assign(new Error('x'), { code: 'ECONNREFUSED' }),
+    });
+    expect((explainError(refused, { target: 'local mode', local: true }) as Error).message).toBe(
+      'local mode is not reachable (ECONNREFUSED): start it with npm start',
+    );
+  });
+
+  it('leaves unexpected errors alone (they keep their stack)', () => {
+    const bug = new TypeError('x is undefined');
+    expect(explainError(bug, context)).toBe(bug);
+  });
+});

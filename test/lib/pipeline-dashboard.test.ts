@@ -1,0 +1,174 @@
+import { App, Duration, Stack, Validations } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { describe, expect, it } from 'vitest';
+import {
+  PipelineDashboard,
+  type PipelineDashboardProps,
+  validateDashboardProps,
+} from '../../lib/pipeline-dashboard';
+
+function fixture() {
+  const stack = new Stack(new App(), 'Test', { env: { account: '123456789012', region: 'eu-west-1' } });
+  const fn = (id: string) =>
+    new lambda.Function(stack, id, {
+      runtime: lambda.Runtime.NODEJS_22_X,
+      handler: 'index.handler',
+      code: lambda.Code.fromInline('exports.handler = async () => {}'),
+    });
+  const queues = ['events', 'orders'].map((name) => ({
+    name,
+    queue: new sqs.Queue(stack, `${name}Queue`),
+    deadLetterQueue: new sqs.Queue(stack, `${name}Dlq`),
+    consumer: fn(`${name}Consumer`),
+  }));
+  return { stack, queues, ingest: fn('Ingest'), logGroup: new logs.LogGroup(stack, 'IngestLogs') };
+}
+
+/** The dashboard body with every token resolved to a readable placeholder. */
+function dashboardBody(props: (f: ReturnType<typeof fixture>) => PipelineDashboardProps): string {
+  const f = fixture();
+  new PipelineDashboard(f.stack, 'Dashboard', props(f));
+  const template = Template.fromStack(f.stack);
+  const dashboards = Object.values(template.findResources('AWS::CloudWatch::Dashboard'));
+  expect(dashboards).toHaveLength(1);
+  const body = dashboards[0]?.Properties.DashboardBody;
+  // Fn::Join of literal parts and references: keep the literal parts, mark the references.
+  const parts: unknown[] = body['Fn::Join'][1];
+  return parts.map((p) => (typeof p === 'string' ? p : '<ref>')).join('');
+}
+
+const widgetsOf = (body: string) =>
+  (
+    JSON.parse(body.replace(/<ref>/g, 'REF')) as {
+      widgets: { type: string; properties: Record<string, unknown> }[];
+    }
+  ).widgets;
+
+describe('PipelineDashboard', () => {
+  const full = (f: ReturnType<typeof fixture>): PipelineDashboardProps => ({
+    dashboardName: 'hookline-test',
+    queues: f.queues,
+    ingestFunction: f.ingest,
+    ingestLogGroup: f.logGroup,
+  });
+
+  it('has a widget for every signal the operators need', () => {
+    const titles = widgetsOf(dashboardBody(full)).map((w) => w.properties.title);
+    expect(titles).toEqual(
+      expect.arrayContaining([
+        'Ingest outcomes (requests)',
+        'Ingest rejections and failures by reason',
+        'Ingest by source and outcome',
+        'Ingest function',
+        'Queue depth (visible messages)',
+        'Age of oldest message (seconds)',
+        'Dead-letter queue depth',
+        'Dead-lettered now',
+        'Consumer duration (p50 / p99 ms)',
+        'Consumer errors and throttles',
+        'Records retried (handed back with backoff)',
+        'Records dead-lettered by the consumers',
+      ]),
+    );
+  });
+
+  it('charts the ingest EMF outcomes of the Hookline namespace', () => {
+    const body = dashboardBody(full);
+    for (const metric of ['Accepted', 'Duplicate', 'Ignored']) {
+      expect(body).toContain(`["Hookline","${metric}","service","ingest"`);
+    }
+    expect(body).toContain(
+      `SUM(SEARCH('{Hookline,reason,service} MetricName=\\"Rejected\\" service=\\"ingest\\"', 'Sum', 60))`,
+    );
+    expect(body).toContain('filter message = \\"webhook outcome\\"');
+    expect(body).toContain('stats count(*) as requests by source, outcome');
+  });
+
+  it('charts SQS depth, age and DLQ depth, and consumer retries and dead-letters per queue', () => {
+    const body = dashboardBody(full);
+    expect(body).toContain('"AWS/SQS","ApproximateNumberOfMessagesVisible","QueueName"');
+    expect(body).toContain('"AWS/SQS","ApproximateAgeOfOldestMessage","QueueName"');
+    expect(body).toContain('"label":"events DLQ"');
+    expect(body).toContain('"label":"orders DLQ"');
+    for (const queue of ['events', 'orders']) {
+      expect(body).toContain(`MetricName=\\"Retried\\" service=\\"${queue}\\"`);
+      expect(body).toContain(`MetricName=\\"DeadLettered\\" service=\\"${queue}\\"`);
+    }
+    expect(body).toContain('"AWS/Lambda","Throttles","FunctionName"');
+    expect(body).toContain('"stat":"p99"');
+  });
+
+  it('includes extra DLQs such as the schedules', () => {
+    const body = dashboardBody((f) => ({
+      queues: f.queues,
+      extraDeadLetterQueues: [
+        { label: 'schedule heartbeat DLQ', queue: new sqs.Queue(f.stack, 'ScheduleDlq') },
+      ],
+    }));
+    expect(body).toContain('"label":"schedule heartbeat DLQ"');
+  });
+
+  it('leaves out what it was not given', () => {
+    const titles = widgetsOf(
+      dashboardBody((f) => ({ queues: f.queues.map(({ consumer: _, ...q }) => q) })),
+    ).map((w) => w.properties.title);
+    expect(titles).not.toContain('Ingest by source and outcome');
+    expect(titles).not.toContain('Consumer errors and throttles');
+    expect(titles).toContain('Dead-letter queue depth');
+  });
+
+  it('uses the requested period', () => {
+    const body = dashboardBody((f) => ({ queues: f.queues, period: Duration.minutes(5) }));
+    expect(body).toContain('MetricName=\\"Retried\\" service=\\"events\\"\', \'Sum\', 300))');
+    expect(body).not.toContain("'Sum', 60))");
+    expect(dashboardBody((f) => ({ queues: f.queues }))).toContain('"period":60');
+  });
+});
+
+describe('cdk-nag', () => {
+  it('adds no AwsSolutions finding', () => {
+    const app = new App();
+    const stack = new Stack(app, 'Nag', { env: { account: '123456789012', region: 'eu-west-1' } });
+    const dlq = new sqs.Queue(stack, 'Dlq', {
+      enforceSSL: true,
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+    });
+    const queue = new sqs.Queue(stack, 'Events', {
+      enforceSSL: true,
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      deadLetterQueue: { queue: dlq, maxReceiveCount: 5 },
+    });
+    new PipelineDashboard(stack, 'Dashboard', { queues: [{ name: 'events', queue, deadLetterQueue: dlq }] });
+    Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+    expect(() => app.synth()).not.toThrow();
+  });
+});
+
+describe('validateDashboardProps', () => {
+  it('reports every problem with a fix', () => {
+    const { queues } = fixture();
+    const first = queues[0];
+    if (!first) throw new Error('fixture has queues');
+    const problems = validateDashboardProps({
+      queues: [first, first, { ...first, name: 'bad name' }],
+      period: Duration.seconds(45),
+      dashboardName: 'no spaces allowed',
+    });
+    expect(problems.map((p) => p.field)).toEqual([
+      'queues[1].name',
+      'queues[2].name',
+      'period',
+      'dashboardName',
+    ]);
+    expect(validateDashboardProps({ queues: [] })[0]?.fix).toMatch(/pass the pipeline queues/);
+  });
+
+  it('makes the construct throw', () => {
+    const { stack } = fixture();
+    expect(() => new PipelineDashboard(stack, 'D', { queues: [] })).toThrow(/nothing to show/);
+  });
+});

@@ -1,0 +1,246 @@
+import { App, Duration, Stack, Validations } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { describe, expect, it } from 'vitest';
+import { envelopeSchema } from '../../lambda/shared/envelope';
+import type { ResolvedSchedule } from '../../lib/config';
+import {
+  PipelineSchedules,
+  type PipelineSchedulesProps,
+  SCHEDULER_CONTEXT,
+  scheduleEnvelope,
+  validateSchedulesProps,
+} from '../../lib/pipeline-schedules';
+
+const heartbeat: ResolvedSchedule = {
+  name: 'heartbeat',
+  expression: 'rate(1 hour)',
+  timezone: 'UTC',
+  queue: 'events',
+  type: 'schedule.heartbeat',
+  payload: {},
+};
+const report: ResolvedSchedule = {
+  name: 'nightly-report',
+  expression: 'cron(0 9 * * ? *)',
+  timezone: 'Europe/Paris',
+  queue: 'events',
+  type: 'report.nightly',
+  payload: { format: 'csv', recipients: ['ops@example.com'] },
+};
+
+function synth(overrides: Partial<PipelineSchedulesProps> = {}) {
+  const app = new App();
+  const stack = new Stack(app, 'Test', { env: { account: '123456789012', region: 'eu-west-1' } });
+  const events = new sqs.Queue(stack, 'Events');
+  const orders = new sqs.Queue(stack, 'Orders', { fifo: true });
+  const construct = new PipelineSchedules(stack, 'Schedules', {
+    schedules: [heartbeat, report],
+    queues: { events, orders },
+    ...overrides,
+  });
+  return { template: Template.fromStack(stack), stack, events, construct };
+}
+
+describe('PipelineSchedules', () => {
+  it('creates one schedule per configured job with its expression, time zone and no flexible window', () => {
+    const { template } = synth();
+    template.resourceCountIs('AWS::Scheduler::Schedule', 2);
+    template.hasResourceProperties('AWS::Scheduler::Schedule', {
+      ScheduleExpression: 'rate(1 hour)',
+      ScheduleExpressionTimezone: 'UTC',
+      FlexibleTimeWindow: { Mode: 'OFF' },
+      State: 'ENABLED',
+    });
+    template.hasResourceProperties('AWS::Scheduler::Schedule', {
+      ScheduleExpression: 'cron(0 9 * * ? *)',
+      ScheduleExpressionTimezone: 'Europe/Paris',
+    });
+  });
+
+  it('targets the configured queue with the retry policy and a dead-letter queue', () => {
+    const { template, stack, events } = synth();
+    const schedules = template.findResources('AWS::Scheduler::Schedule');
+    for (const schedule of Object.values(schedules)) {
+      const target = schedule.Properties.Target;
+      expect(target.Arn).toEqual(stack.resolve(events.queueArn));
+      expect(target.RetryPolicy).toEqual({ MaximumRetryAttempts: 185, MaximumEventAgeInSeconds: 86_400 });
+      expect(target.DeadLetterConfig.Arn).toEqual({
+        'Fn::GetAtt': [expect.stringMatching(/DeadLetterQueue/), 'Arn'],
+      });
+    }
+  });
+
+  it('honours a custom retry policy', () => {
+    const { template } = synth({ retryAttempts: 3, maxEventAge: Duration.hours(1) });
+    template.hasResourceProperties('AWS::Scheduler::Schedule', {
+      Target: Match.objectLike({ RetryPolicy: { MaximumRetryAttempts: 3, MaximumEventAgeInSeconds: 3600 } }),
+    });
+  });
+
+  it('sends a hookline envelope with the Scheduler context attributes', () => {
+    const { template } = synth();
+    const schedules = Object.values(template.findResources('AWS::Scheduler::Schedule'));
+    const inputs = schedules.map((s) => JSON.parse(s.Properties.Target.Input));
+    const nightly = inputs.find((i) => i.type === 'report.nightly');
+    expect(envelopeSchema.parse(nightly)).toBeTruthy();
+    expect(nightly).toMatchObject({
+      v: 1,
+      id: `nightly-report:${SCHEDULER_CONTEXT.scheduledTime}`,
+      source: 'schedule',
+      receivedAt: SCHEDULER_CONTEXT.scheduledTime,
+      headers: {
+        'x-hookline-schedule': 'nightly-report',
+        'x-hookline-schedule-execution-id': SCHEDULER_CONTEXT.executionId,
+      },
+      bodyEncoding: 'utf8',
+    });
+    expect(JSON.parse(nightly.body)).toEqual({ format: 'csv', recipients: ['ops@example.com'] });
+  });
+
+  it('gives each schedule an encrypted, TLS-only DLQ retained 14 days', () => {
+    const { template } = synth();
+    const dlqs = template.findResources('AWS::SQS::Queue', {
+      Properties: { MessageRetentionPeriod: 1_209_600, SqsManagedSseEnabled: true },
+    });
+    expect(Object.keys(dlqs)).toHaveLength(2);
+    for (const logicalId of Object.keys(dlqs)) {
+      template.hasResourceProperties('AWS::SQS::QueuePolicy', {
+        Queues: [{ Ref: logicalId }],
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+          ]),
+        },
+      });
+    }
+  });
+
+  it('gives each schedule a role that may only send to its queue and its DLQ, assumable by Scheduler only', () => {
+    const { template, stack, events } = synth();
+    const roles = template.findResources('AWS::IAM::Role');
+    expect(Object.keys(roles)).toHaveLength(2);
+    for (const role of Object.values(roles)) {
+      expect(role.Properties.AssumeRolePolicyDocument.Statement).toEqual([
+        {
+          Action: 'sts:AssumeRole',
+          Effect: 'Allow',
+          Principal: { Service: 'scheduler.amazonaws.com' },
+          Condition: { StringEquals: { 'aws:SourceAccount': '123456789012' } },
+        },
+      ]);
+    }
+    const policies = Object.values(template.findResources('AWS::IAM::Policy'));
+    expect(policies).toHaveLength(2);
+    for (const policy of policies) {
+      const statements = policy.Properties.PolicyDocument.Statement;
+      expect(statements).toHaveLength(2);
+      for (const s of statements) expect(s.Action).toBe('sqs:SendMessage');
+      expect(statements[0].Resource).toEqual(stack.resolve(events.queueArn));
+      expect(statements[1].Resource).toEqual({
+        'Fn::GetAtt': [expect.stringMatching(/DeadLetterQueue/), 'Arn'],
+      });
+    }
+  });
+
+  it('creates disabled schedules when enabled is false', () => {
+    const { template } = synth({ enabled: false });
+    template.allResourcesProperties('AWS::Scheduler::Schedule', { State: 'DISABLED' });
+  });
+
+  it('passes the cdk-nag AwsSolutions checks (its DLQs are recognised as DLQs)', () => {
+    const app = new App();
+    const stack = new Stack(app, 'Nag', { env: { account: '123456789012', region: 'eu-west-1' } });
+    const dlq = new sqs.Queue(stack, 'Dlq', {
+      enforceSSL: true,
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+    });
+    const events = new sqs.Queue(stack, 'Events', {
+      enforceSSL: true,
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      deadLetterQueue: { queue: dlq, maxReceiveCount: 5 },
+    });
+    new PipelineSchedules(stack, 'Schedules', { schedules: [heartbeat, report], queues: { events } });
+    Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+    expect(() => app.synth()).not.toThrow();
+  });
+
+  it('exposes the dead-letter queues for alarms', () => {
+    const { construct } = synth();
+    expect(construct.deadLetterQueues).toHaveLength(2);
+    expect(Object.keys(construct.schedules)).toEqual(['heartbeat', 'nightly-report']);
+  });
+});
+
+describe('validateSchedulesProps', () => {
+  const queues = () => {
+    const stack = new Stack();
+    return { events: new sqs.Queue(stack, 'E'), orders: new sqs.Queue(stack, 'O', { fifo: true }) };
+  };
+  const problemsFor = (schedule: Partial<ResolvedSchedule>, extra: Partial<PipelineSchedulesProps> = {}) =>
+    validateSchedulesProps({ schedules: [{ ...heartbeat, ...schedule }], queues: queues(), ...extra });
+
+  it('accepts the example schedules', () => {
+    expect(validateSchedulesProps({ schedules: [heartbeat, report], queues: queues() })).toEqual([]);
+  });
+
+  it.each([
+    ['rate(5 minute)', /plural/],
+    ['rate(1 hours)', /singular/],
+    ['every 5 minutes', /neither rate/],
+    ['cron(0 9 * * *)', /neither rate/],
+    ['cron(0 9 * * MON *)', /must be "\?"/],
+  ])('rejects the expression %s', (expression, message) => {
+    const problems = problemsFor({ expression });
+    expect(problems).toHaveLength(1);
+    expect(problems[0]?.message).toMatch(message);
+  });
+
+  it('rejects an unknown time zone, an unknown queue and a FIFO queue', () => {
+    expect(problemsFor({ timezone: 'Mars/Olympus' })[0]?.fix).toMatch(/IANA|Europe/);
+    expect(problemsFor({ queue: 'nope' })[0]?.fix).toBe('use one of: events, orders');
+    expect(problemsFor({ queue: 'orders' })[0]?.message).toMatch(/FIFO/);
+  });
+
+  it('rejects an envelope above the Scheduler input limit', () => {
+    const problems = problemsFor({ payload: { blob: 'x'.repeat(9000) } });
+    expect(problems[0]?.message).toMatch(/at most 8192/);
+  });
+
+  it('rejects out-of-range retry settings', () => {
+    const problems = problemsFor(
+      {},
+      { retryAttempts: 186, maxEventAge: Duration.hours(25), deadLetterRetentionPeriod: Duration.days(15) },
+    );
+    expect(problems.map((p) => p.field)).toEqual([
+      'retryAttempts',
+      'maxEventAge',
+      'deadLetterRetentionPeriod',
+    ]);
+  });
+
+  it('makes the construct throw with every problem listed', () => {
+    const stack = new Stack();
+    const events = new sqs.Queue(stack, 'Events');
+    expect(
+      () =>
+        new PipelineSchedules(stack, 'S', {
+          schedules: [
+            { ...heartbeat, expression: 'hourly' },
+            { ...heartbeat, queue: 'missing' },
+          ],
+          queues: { events },
+        }),
+    ).toThrow(/hourly[\s\S]*unique[\s\S]*missing/);
+  });
+});
+
+describe('scheduleEnvelope', () => {
+  it('is stable across retries of one invocation and valid for the consumers', () => {
+    const first = scheduleEnvelope(heartbeat, { scheduledTime: '2026-11-25T17:00:00Z', executionId: 'a1' });
+    const retry = scheduleEnvelope(heartbeat, { scheduledTime: '2026-11-25T17:00:00Z', executionId: 'b2' });
+    expect(first.id).toBe(retry.id);
+    expect(envelopeSchema.parse(first).body).toBe('{}');
+  });
+});
