@@ -1,0 +1,54 @@
+/**
+ * {@link startEmulators} in a dedicated worker thread. Local mode uses it: with everything on one event loop,
+ * the emulators saturated the main thread (event loop utilisation ~0.9 under load) and capped throughput.
+ */
+import { join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import type { EmulatorWorkerMessage } from './emulator-worker';
+import type { EmulatorOptions, Emulators } from './emulators';
+import { assertNodeVersion } from './emulators';
+import { bundle } from './function-runtime';
+
+/** Starts fauxqs and dynalite (127.0.0.1 only) in their own thread; `buildDir` must be inside the project. */
+export async function startEmulatorsInThread(
+  options: EmulatorOptions & { readonly buildDir: string },
+): Promise<Emulators> {
+  assertNodeVersion();
+  const outFile = join(resolve(options.buildDir), '_runtime', 'emulator-worker.mjs');
+  // Packages stay external: fauxqs and dynalite (with its native LevelDB) load from node_modules.
+  await bundle(fileURLToPath(new URL('./emulator-worker.ts', import.meta.url)), outFile, true);
+  const { buildDir: _, ...emulatorOptions } = options;
+  const worker = new Worker(pathToFileURL(outFile), { workerData: emulatorOptions });
+  const exited = new Promise<number>((r) => worker.once('exit', r));
+  const first = await new Promise<EmulatorWorkerMessage>((resolvePromise, reject) => {
+    worker.once('message', resolvePromise);
+    worker.once('error', reject);
+    void exited.then((code) =>
+      reject(new Error(`the emulator thread exited with status ${code} while starting`)),
+    );
+  });
+  if (first.type !== 'ready') {
+    await worker.terminate();
+    throw new Error(first.type === 'error' ? first.message : 'the emulator thread failed to start');
+  }
+  let stopped: Promise<void> | undefined;
+  return {
+    region: first.region,
+    endpoints: first.endpoints,
+    stop() {
+      stopped ??= (async () => {
+        const done = new Promise<void>((r) => {
+          worker.on('message', (message: EmulatorWorkerMessage) => {
+            if (message.type === 'stopped') r();
+          });
+          void exited.then(() => r());
+        });
+        worker.postMessage({ type: 'stop' });
+        await Promise.race([done, new Promise((r) => setTimeout(r, 5_000))]);
+        await worker.terminate();
+      })();
+      return stopped;
+    },
+  };
+}

@@ -1,0 +1,35 @@
+/**
+ * Runs the emulators in their own worker thread (bundled by `emulator-thread.ts`), so fauxqs and dynalite do
+ * not compete with the HTTP API and the event source mappings for the main thread's event loop.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { type EmulatorOptions, startEmulators } from './emulators';
+
+/** Worker -> main thread. */
+export type EmulatorWorkerMessage =
+  | {
+      readonly type: 'ready';
+      readonly region: string;
+      readonly endpoints: { sqs: string; s3: string; dynamodb: string };
+    }
+  | { readonly type: 'error'; readonly message: string }
+  | { readonly type: 'stopped' };
+
+const port = parentPort;
+if (port) {
+  try {
+    const emulators = await startEmulators(workerData as EmulatorOptions);
+    port.on('message', async (message: { type: string }) => {
+      if (message.type !== 'stop') return;
+      await emulators.stop();
+      port.postMessage({ type: 'stopped' } satisfies EmulatorWorkerMessage);
+    });
+    port.postMessage({
+      type: 'ready',
+      region: emulators.region,
+      endpoints: { ...emulators.endpoints },
+    } satisfies EmulatorWorkerMessage);
+  } catch (error) {
+    port.postMessage({ type: 'error', message: (error as Error).message } satisfies EmulatorWorkerMessage);
+  }
+}

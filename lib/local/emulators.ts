@@ -1,0 +1,214 @@
+/**
+ * The embedded AWS emulators of local mode: fauxqs (SQS and S3 on one port) and dynalite (DynamoDB), both
+ * in-process and bound to 127.0.0.1 only.
+ *
+ * fauxqs's `startFauxqs()` always listens on 0.0.0.0, so this module assembles the server from the same pieces
+ * `startFauxqs()` uses (stores, SQLite persistence manager, `buildApp`) and listens on loopback itself. The
+ * stores are not in the package's `exports`, so they are imported by file URL next to the resolved entry point;
+ * fauxqs is pinned to 2.4.1, whose layout this relies on.
+ */
+import { mkdirSync } from 'node:fs';
+import type { Server } from 'node:http';
+import { createRequire } from 'node:module';
+import type { AddressInfo, Socket } from 'node:net';
+import { join } from 'node:path';
+
+/** Where the emulators listen and how to stop them. */
+export interface Emulators {
+  /** Region the emulators report in ARNs; SDK clients must use the same one. */
+  readonly region: string;
+  /** Base URLs, `http://127.0.0.1:<port>`; SQS and S3 share the fauxqs port. */
+  readonly endpoints: { readonly sqs: string; readonly s3: string; readonly dynamodb: string };
+  /** Stops both servers, cutting pending long polls, and closes the persistence files. */
+  stop(): Promise<void>;
+}
+
+/** Options of {@link startEmulators}. */
+export interface EmulatorOptions {
+  /** Port of fauxqs (SQS + S3); 0 (default) picks a free one. */
+  readonly sqsPort?: number;
+  /** Port of dynalite; 0 (default) picks a free one. */
+  readonly dynamoPort?: number;
+  /** Directory for persistent state (fauxqs SQLite, dynalite LevelDB). In memory when absent. */
+  readonly dataDir?: string;
+  /** Default `us-east-1`. */
+  readonly region?: string;
+}
+
+const LOOPBACK = '127.0.0.1';
+const MINIMUM_NODE = [22, 5] as const;
+
+/** Throws a readable error on a Node version without `node:sqlite` (which fauxqs 2.4.1 imports). */
+export function assertNodeVersion(version: string = process.versions.node): void {
+  const [major = 0, minor = 0] = version.split('.').map(Number);
+  if (major < MINIMUM_NODE[0] || (major === MINIMUM_NODE[0] && minor < MINIMUM_NODE[1])) {
+    throw new Error(
+      `local mode needs Node >= ${MINIMUM_NODE.join('.')} (found ${version}): run it through npm (npm start, npx ...) ` +
+        'so the project-pinned Node 24 in node_modules/.bin is used',
+    );
+  }
+}
+
+let warningFilterInstalled = false;
+/** Drops only the "SQLite is experimental" warning that importing fauxqs can emit; every other warning passes. */
+function silenceSqliteWarning(): void {
+  if (warningFilterInstalled) return;
+  warningFilterInstalled = true;
+  const original = process.emitWarning.bind(process);
+  process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
+    const text = typeof warning === 'string' ? warning : warning.message;
+    const type = typeof rest[0] === 'string' ? rest[0] : (rest[0] as { type?: string } | undefined)?.type;
+    const name = typeof warning === 'string' ? type : warning.name;
+    if ((name === 'ExperimentalWarning' || type === 'ExperimentalWarning') && /sqlite/i.test(text)) return;
+    (original as (...args: unknown[]) => void)(warning, ...rest);
+  }) as typeof process.emitWarning;
+}
+
+// Minimal shapes of the fauxqs internals used here (not part of its public types).
+interface FauxqsStore {
+  persistence?: unknown;
+  region?: string;
+}
+interface FauxqsSqsStore extends FauxqsStore {
+  allQueues(): Iterable<{ persistence?: unknown }>;
+}
+interface FauxqsPersistence {
+  load(sqs: unknown, sns: unknown, s3: unknown): void;
+  close(): void;
+}
+interface FastifyLike {
+  listen(options: { port: number; host: string }): Promise<string>;
+  close(): Promise<void>;
+  addHook(name: 'preClose', hook: () => void): void;
+  server: Server;
+}
+type StoreConstructor<T> = new () => T;
+
+async function startFauxqsOnLoopback(port: number, region: string, dataDir: string | undefined) {
+  silenceSqliteWarning();
+  const entry = import.meta.resolve('fauxqs');
+  const load = async <T>(relative: string): Promise<T> => (await import(new URL(relative, entry).href)) as T;
+  const app = await load<{ buildApp(options: object): FastifyLike }>('./app.js');
+  const { SqsStore } = await load<{ SqsStore: StoreConstructor<FauxqsSqsStore> }>('./sqs/sqsStore.js');
+  const { SnsStore } = await load<{ SnsStore: StoreConstructor<FauxqsStore> }>('./sns/snsStore.js');
+  const { S3Store } = await load<{ S3Store: StoreConstructor<FauxqsStore> }>('./s3/s3Store.js');
+
+  const sqsStore = new SqsStore();
+  const snsStore = new SnsStore();
+  const s3Store = new S3Store();
+  let persistence: FauxqsPersistence | undefined;
+  if (dataDir) {
+    const { PersistenceManager } = await load<{ PersistenceManager: new (dir: string) => FauxqsPersistence }>(
+      './persistence.js',
+    );
+    mkdirSync(dataDir, { recursive: true });
+    persistence = new PersistenceManager(join(dataDir, 'fauxqs'));
+    // Same order as startFauxqs: load first, then attach, so loading does not write back.
+    persistence.load(sqsStore, snsStore, s3Store);
+    sqsStore.persistence = persistence;
+    snsStore.persistence = persistence;
+    s3Store.persistence = persistence;
+    for (const queue of sqsStore.allQueues()) queue.persistence = persistence;
+  }
+  const server = app.buildApp({
+    logger: false,
+    defaultRegion: region,
+    stores: { sqsStore, snsStore, s3Store },
+  });
+  if (persistence) {
+    const opened = persistence;
+    server.addHook('preClose', () => opened.close());
+  }
+  await listenOrExplain(() => server.listen({ port, host: LOOPBACK }), 'SQS/S3 emulator (fauxqs)', port);
+  const address = server.server.address() as AddressInfo;
+  return { port: address.port, close: () => server.close() };
+}
+
+type DynaliteServer = Server;
+type DynaliteFactory = (options: {
+  path?: string;
+  createTableMs?: number;
+  deleteTableMs?: number;
+  updateTableMs?: number;
+}) => DynaliteServer;
+
+async function startDynaliteOnLoopback(port: number, dataDir: string | undefined) {
+  const require = createRequire(import.meta.url);
+  const dynalite = require('dynalite') as DynaliteFactory;
+  const path = dataDir ? join(dataDir, 'dynalite') : undefined;
+  if (path) mkdirSync(path, { recursive: true });
+  // Tables are ACTIVE at once: local mode creates them at start and uses them immediately.
+  const server = dynalite({
+    ...(path ? { path } : {}),
+    createTableMs: 0,
+    deleteTableMs: 0,
+    updateTableMs: 0,
+  });
+  const sockets = new Set<Socket>();
+  server.on('connection', (socket: Socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
+  await listenOrExplain(
+    () =>
+      new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(port, LOOPBACK, () => {
+          server.off('error', reject);
+          resolve();
+        });
+      }),
+    'DynamoDB emulator (dynalite)',
+    port,
+  );
+  const address = server.address() as AddressInfo;
+  return {
+    port: address.port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        // Keep-alive sockets from SDK clients would otherwise hold dynalite's graceful close open.
+        for (const socket of sockets) socket.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+async function listenOrExplain(listen: () => Promise<unknown>, what: string, port: number): Promise<void> {
+  try {
+    await listen();
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+      throw new Error(
+        `port ${port} for the ${what} is in use: stop the other process or choose another port`,
+      );
+    }
+    throw error;
+  }
+}
+
+/**
+ * Starts fauxqs and dynalite on 127.0.0.1. With `dataDir`, queues, messages, buckets and tables survive a
+ * restart (`<dataDir>/fauxqs` SQLite and `<dataDir>/dynalite` LevelDB).
+ */
+export async function startEmulators(options: EmulatorOptions = {}): Promise<Emulators> {
+  assertNodeVersion();
+  const region = options.region ?? 'us-east-1';
+  const fauxqs = await startFauxqsOnLoopback(options.sqsPort ?? 0, region, options.dataDir);
+  let dynamo: Awaited<ReturnType<typeof startDynaliteOnLoopback>>;
+  try {
+    dynamo = await startDynaliteOnLoopback(options.dynamoPort ?? 0, options.dataDir);
+  } catch (error) {
+    await fauxqs.close();
+    throw error;
+  }
+  const sqs = `http://${LOOPBACK}:${fauxqs.port}`;
+  let stopped: Promise<void> | undefined;
+  return {
+    region,
+    endpoints: { sqs, s3: sqs, dynamodb: `http://${LOOPBACK}:${dynamo.port}` },
+    stop() {
+      stopped ??= Promise.all([fauxqs.close(), dynamo.close()]).then(() => undefined);
+      return stopped;
+    },
+  };
+}

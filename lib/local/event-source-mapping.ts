@@ -1,0 +1,300 @@
+/**
+ * Emulates Lambda's SQS event source mapping: long-polls a queue, batches records (batch size and batching
+ * window), invokes the consumer function with at most `concurrency` batches at once, and deletes only the records
+ * that succeeded, following Lambda's `ReportBatchItemFailures` rules.
+ */
+import {
+  DeleteMessageBatchCommand,
+  type Message,
+  type MessageAttributeValue,
+  ReceiveMessageCommand,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
+import type { SQSEvent, SQSMessageAttributes, SQSRecord, SQSRecordAttributes } from 'aws-lambda';
+import type { InvokeResult } from './function-runtime';
+
+/** Lambda's record `attributes`: the system attributes it delivers, in its spelling. */
+const SYSTEM_ATTRIBUTES = [
+  'ApproximateReceiveCount',
+  'SentTimestamp',
+  'SenderId',
+  'ApproximateFirstReceiveTimestamp',
+  'SequenceNumber',
+  'MessageGroupId',
+  'MessageDeduplicationId',
+  'AWSTraceHeader',
+  'DeadLetterQueueSourceArn',
+] as const;
+
+function lambdaMessageAttributes(
+  attributes: Record<string, MessageAttributeValue> | undefined,
+): SQSMessageAttributes {
+  const result: SQSMessageAttributes = {};
+  for (const [name, value] of Object.entries(attributes ?? {})) {
+    result[name] = {
+      ...(value.StringValue !== undefined ? { stringValue: value.StringValue } : {}),
+      ...(value.BinaryValue !== undefined
+        ? { binaryValue: Buffer.from(value.BinaryValue).toString('base64') }
+        : {}),
+      stringListValues: [...(value.StringListValues ?? [])],
+      binaryListValues: (value.BinaryListValues ?? []).map((b) => Buffer.from(b).toString('base64')),
+      dataType: (value.DataType ?? 'String') as SQSMessageAttributes[string]['dataType'],
+    };
+  }
+  return result;
+}
+
+/** Turns an SQS `ReceiveMessage` message into the record Lambda hands to the function. */
+export function toLambdaRecord(message: Message, queueArn: string, region: string): SQSRecord {
+  const attributes: Record<string, string> = {};
+  for (const name of SYSTEM_ATTRIBUTES) {
+    const value = message.Attributes?.[name];
+    if (value !== undefined) attributes[name] = value;
+  }
+  return {
+    messageId: message.MessageId ?? '',
+    receiptHandle: message.ReceiptHandle ?? '',
+    body: message.Body ?? '',
+    attributes: attributes as unknown as SQSRecordAttributes,
+    messageAttributes: lambdaMessageAttributes(message.MessageAttributes),
+    md5OfBody: message.MD5OfBody ?? '',
+    ...(message.MD5OfMessageAttributes ? { md5OfMessageAttributes: message.MD5OfMessageAttributes } : {}),
+    eventSource: 'aws:sqs',
+    eventSourceARN: queueArn,
+    awsRegion: region,
+  };
+}
+
+/** What to do with a batch after the invocation. */
+export interface BatchDisposition {
+  /** Records to delete from the queue. */
+  readonly succeeded: readonly SQSRecord[];
+  /** Records left for redelivery after their visibility timeout. */
+  readonly failed: readonly SQSRecord[];
+  /** True when the whole batch failed (function error, timeout, or an invalid failure report). */
+  readonly wholeBatchFailed: boolean;
+}
+
+/**
+ * Lambda's partial batch response rules: success for a null/empty response or an empty/null
+ * `batchItemFailures`; whole-batch failure for a function error or any null, empty or unknown `itemIdentifier`.
+ */
+export function disposeBatch(records: readonly SQSRecord[], result: InvokeResult): BatchDisposition {
+  const whole = { succeeded: [], failed: [...records], wholeBatchFailed: true };
+  if (!result.ok) return whole;
+  const value = result.value as { batchItemFailures?: unknown } | null | undefined;
+  if (value === null || value === undefined || typeof value !== 'object') {
+    return { succeeded: [...records], failed: [], wholeBatchFailed: false };
+  }
+  const failures = value.batchItemFailures;
+  if (failures === null || failures === undefined)
+    return { succeeded: [...records], failed: [], wholeBatchFailed: false };
+  if (!Array.isArray(failures)) return whole;
+  const ids = new Set<string>();
+  for (const failure of failures) {
+    const id = (failure as { itemIdentifier?: unknown } | null)?.itemIdentifier;
+    if (typeof id !== 'string' || id === '' || !records.some((r) => r.messageId === id)) return whole;
+    ids.add(id);
+  }
+  return {
+    succeeded: records.filter((r) => !ids.has(r.messageId)),
+    failed: records.filter((r) => ids.has(r.messageId)),
+    wholeBatchFailed: false,
+  };
+}
+
+/** An invocation of the mapping, reported after the records were deleted or left. */
+export interface BatchReport {
+  readonly consumer: string;
+  readonly records: number;
+  readonly disposition: BatchDisposition;
+  readonly result: InvokeResult;
+}
+
+/** Options of {@link EventSourceMapping}. */
+export interface EventSourceMappingOptions {
+  /** Consumer (queue) name from the configuration. */
+  readonly name: string;
+  readonly queueUrl: string;
+  readonly queueArn: string;
+  readonly region: string;
+  readonly sqs: SQSClient;
+  readonly invoke: (event: SQSEvent) => Promise<InvokeResult>;
+  readonly batchSize: number;
+  readonly maximumBatchingWindowMs: number;
+  /** Batches in flight at once (Lambda's maximum concurrency of the mapping). */
+  readonly concurrency: number;
+  /** Long-poll wait, default 20 s (Lambda's pollers always long-poll). */
+  readonly waitTimeSeconds?: number;
+  readonly onBatch?: (report: BatchReport) => void;
+  /** SQS errors other than shutdown; the poller backs off and continues. */
+  readonly onPollError?: (error: unknown) => void;
+  /** Start disabled (state `Disabled`). */
+  readonly startDisabled?: boolean;
+}
+
+/** `Enabled` or `Disabled`, as `GetEventSourceMapping` reports it. */
+export type MappingState = 'Enabled' | 'Disabled';
+
+const sleep = (ms: number, signal?: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    signal?.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(timer);
+        resolve();
+      },
+      { once: true },
+    );
+  });
+
+/** One consumer's event source mapping. */
+export class EventSourceMapping {
+  private enabled: boolean;
+  private readonly abort = new AbortController();
+  private pollers: Promise<void>[] = [];
+  private invoking = 0;
+  /** Pollers currently parked because the mapping is disabled. */
+  private parked = 0;
+  private parkedWaiters: (() => void)[] = [];
+
+  constructor(private readonly options: EventSourceMappingOptions) {
+    this.enabled = !options.startDisabled;
+  }
+
+  /** `Enabled` while polling, `Disabled` when paused. */
+  get state(): MappingState {
+    return this.enabled ? 'Enabled' : 'Disabled';
+  }
+
+  /** Batches being processed right now. */
+  get inFlight(): number {
+    return this.invoking;
+  }
+
+  /** Starts the pollers. */
+  start(): void {
+    for (let i = 0; i < Math.max(1, this.options.concurrency); i += 1) this.pollers.push(this.poll());
+  }
+
+  /**
+   * Stops polling. A long poll already waiting is not cut (an aborted receive could still take messages on the
+   * server and hide them for a visibility timeout); it and any batch in flight finish first. The promise
+   * resolves once every poller is parked.
+   */
+  disable(): Promise<void> {
+    this.enabled = false;
+    return this.whenParked();
+  }
+
+  /** Resumes polling. */
+  enable(): void {
+    this.enabled = true;
+  }
+
+  private whenParked(): Promise<void> {
+    if (this.enabled || this.parked >= this.pollers.length) return Promise.resolve();
+    return new Promise((resolve) => this.parkedWaiters.push(resolve));
+  }
+
+  /** Cuts the long polls (shutdown) and waits for the batches in flight to finish. */
+  async stop(): Promise<void> {
+    this.abort.abort();
+    await Promise.all(this.pollers);
+  }
+
+  private get stopping(): boolean {
+    return this.abort.signal.aborted;
+  }
+
+  private async poll(): Promise<void> {
+    while (!this.stopping) {
+      if (!this.enabled) {
+        this.parked += 1;
+        if (this.parked >= this.pollers.length) for (const wake of this.parkedWaiters.splice(0)) wake();
+        await sleep(100, this.abort.signal);
+        this.parked -= 1;
+        continue;
+      }
+      let messages: Message[];
+      try {
+        messages = await this.collectBatch();
+      } catch (error) {
+        if (this.stopping) continue;
+        this.options.onPollError?.(error);
+        await sleep(1_000, this.abort.signal);
+        continue;
+      }
+      if (messages.length === 0) continue;
+      // Received messages are always handed to the function, even during shutdown: dropping them here would
+      // only delay them by a visibility timeout.
+      await this.process(messages);
+    }
+  }
+
+  private async receive(max: number, waitSeconds: number): Promise<Message[]> {
+    const signal = this.abort.signal;
+    const response = await this.options.sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: this.options.queueUrl,
+        MaxNumberOfMessages: Math.min(10, max),
+        WaitTimeSeconds: waitSeconds,
+        MessageSystemAttributeNames: ['All'],
+        MessageAttributeNames: ['All'],
+      }),
+      { abortSignal: signal },
+    );
+    return response.Messages ?? [];
+  }
+
+  /** One batch: up to `batchSize` records, waiting at most the batching window once the first record is in. */
+  private async collectBatch(): Promise<Message[]> {
+    const { batchSize, maximumBatchingWindowMs } = this.options;
+    const first = await this.receive(batchSize, this.options.waitTimeSeconds ?? 20);
+    if (first.length === 0 || maximumBatchingWindowMs <= 0 || first.length >= batchSize) return first;
+    const batch = [...first];
+    const until = Date.now() + maximumBatchingWindowMs;
+    while (batch.length < batchSize && !this.stopping && this.enabled) {
+      const left = until - Date.now();
+      if (left <= 0) break;
+      const more = await this.receive(batchSize - batch.length, Math.min(20, Math.floor(left / 1000))).catch(
+        () => [] as Message[],
+      );
+      batch.push(...more);
+      if (more.length === 0 && left < 1000) await sleep(left, this.abort.signal);
+    }
+    return batch;
+  }
+
+  private async process(messages: Message[]): Promise<void> {
+    const { queueArn, region } = this.options;
+    const records = messages.map((m) => toLambdaRecord(m, queueArn, region));
+    this.invoking += 1;
+    try {
+      const result = await this.options.invoke({ Records: records });
+      const disposition = disposeBatch(records, result);
+      await this.deleteRecords(disposition.succeeded);
+      this.options.onBatch?.({ consumer: this.options.name, records: records.length, disposition, result });
+    } finally {
+      this.invoking -= 1;
+    }
+  }
+
+  private async deleteRecords(records: readonly SQSRecord[]): Promise<void> {
+    for (let i = 0; i < records.length; i += 10) {
+      const chunk = records.slice(i, i + 10);
+      try {
+        await this.options.sqs.send(
+          new DeleteMessageBatchCommand({
+            QueueUrl: this.options.queueUrl,
+            Entries: chunk.map((r, n) => ({ Id: String(n), ReceiptHandle: r.receiptHandle })),
+          }),
+        );
+      } catch (error) {
+        // Undeleted records come back after their visibility timeout, as with a failed delete in AWS.
+        this.options.onPollError?.(error);
+      }
+    }
+  }
+}

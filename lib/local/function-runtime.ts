@@ -1,0 +1,401 @@
+/**
+ * Runs functions the way Lambda does, on one machine: each function is bundled like CDK's `NodejsFunction`
+ * (esbuild, ESM, node24, minified with a source map, AWS SDK bundled, createRequire banner, as
+ * `HooklineFunction` configures it) and served by worker threads, each with
+ * its own environment and module instance (its "sandbox"). A timed-out or crashed sandbox is discarded and the
+ * next invocation gets a fresh one, with a fresh cold start.
+ */
+import { randomUUID } from 'node:crypto';
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { build } from 'esbuild';
+import type { InvokeMessage, SerializedError, WorkerMessage, WorkerSetup } from './function-worker';
+
+/** What one local function is. */
+export interface FunctionDefinition {
+  /** Like the Lambda function name, e.g. `Hookline-ingest`. */
+  readonly name: string;
+  /** TypeScript (or JavaScript) entry file. */
+  readonly entry: string;
+  /** Exported handler name. */
+  readonly handler: string;
+  readonly timeoutMs: number;
+  readonly memorySize: number;
+  /** The complete environment of the function (nothing leaks in from the host process). */
+  readonly environment: Readonly<Record<string, string>>;
+  /** Most sandboxes alive at once (Lambda's concurrency). */
+  readonly maxWorkers: number;
+  /**
+   * Invocations one sandbox serves at once. Lambda serves 1; local ingest may serve more, trading strict
+   * isolation of concurrent requests for far fewer threads.
+   */
+  readonly invocationsPerWorker?: number;
+}
+
+/** The outcome of one invocation. `kind` tells a handler error from a timeout, a crash and a failed init. */
+export type InvokeResult =
+  | {
+      readonly ok: true;
+      readonly value: unknown;
+      readonly durationMs: number;
+      readonly coldStart: boolean;
+      /** Outcome log lines ('webhook outcome' / 'record outcome') the invocation wrote. */
+      readonly outcomeLines?: number;
+    }
+  | {
+      readonly ok: false;
+      readonly kind: 'error' | 'timeout' | 'crash' | 'init';
+      readonly error: SerializedError;
+      readonly durationMs: number;
+      readonly coldStart: boolean;
+      readonly outcomeLines?: number;
+    };
+
+/** A line a function wrote to stdout or stderr. */
+export interface FunctionLogLine {
+  readonly functionName: string;
+  readonly stream: 'stdout' | 'stderr';
+  readonly line: string;
+}
+
+const BANNER =
+  "import { createRequire as __hooklineCreateRequire } from 'node:module'; const require = __hooklineCreateRequire(import.meta.url);";
+
+/** Bundles `entry` to `outFile` (plus a linked source map); `externalPackages` leaves node_modules imports out. */
+export async function bundle(entry: string, outFile: string, externalPackages = false): Promise<void> {
+  const result = await build({
+    ...(externalPackages ? { packages: 'external' as const } : {}),
+    entryPoints: [entry],
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node24',
+    // As the stack's HooklineFunction: the AWS SDK is bundled (bundleAwsSDK), ESM entry points preferred.
+    mainFields: ['module', 'main'],
+    banner: { js: BANNER },
+    minify: true,
+    sourcemap: 'linked',
+    outfile: outFile,
+    write: false,
+    logLevel: 'silent',
+    absWorkingDir: process.cwd(),
+  });
+  const code = result.outputFiles.find((f) => f.path.endsWith('.mjs'));
+  if (!code) throw new Error(`esbuild produced nothing for ${entry}`);
+  mkdirSync(dirname(outFile), { recursive: true });
+  // Write then rename, so a concurrent reader (another test file) never sees half a bundle; the map first.
+  for (const file of [...result.outputFiles.filter((f) => f !== code), code]) {
+    const temporary = `${file.path}.${process.pid}.${randomUUID()}.tmp`;
+    writeFileSync(temporary, file.contents);
+    renameSync(temporary, file.path);
+  }
+}
+
+/**
+ * Bundles a function entry (and, once, the worker bootstrap) into `buildDir`, returning file URLs.
+ * The bundle lives inside the project, so anything left external would still resolve from its node_modules.
+ */
+export async function bundleFunction(
+  entry: string,
+  buildDir: string,
+  name: string,
+): Promise<{ bundleUrl: string; workerUrl: string }> {
+  const outFile = join(resolve(buildDir), `${name}.mjs`);
+  const workerFile = join(resolve(buildDir), '_runtime', 'function-worker.mjs');
+  await Promise.all([
+    bundle(resolve(entry), outFile),
+    bundle(fileURLToPath(new URL('./function-worker.ts', import.meta.url)), workerFile),
+  ]);
+  return { bundleUrl: pathToFileURL(outFile).href, workerUrl: pathToFileURL(workerFile).href };
+}
+
+interface Pending {
+  readonly resolve: (result: InvokeResult) => void;
+  readonly started: number;
+  readonly coldStart: boolean;
+  timer?: NodeJS.Timeout;
+}
+
+interface Sandbox {
+  readonly worker: Worker;
+  readonly ready: Promise<{ ok: true } | { ok: false; error: SerializedError }>;
+  readonly inFlight: Map<number, Pending>;
+  /** Set after a timeout: takes no new work and is terminated once idle. */
+  retiring: boolean;
+  dead: boolean;
+  served: number;
+}
+
+interface Waiter {
+  readonly event: unknown;
+  readonly resolve: (result: InvokeResult) => void;
+}
+
+/** Options of {@link LocalFunction}. */
+export interface LocalFunctionOptions {
+  readonly bundleUrl: string;
+  readonly workerUrl: string;
+  readonly region: string;
+  /** Every line the function writes (stdout and stderr), in order per stream. */
+  readonly onLog?: (line: FunctionLogLine) => void;
+}
+
+/** One function with its pool of sandboxes. */
+export class LocalFunction {
+  private readonly sandboxes = new Set<Sandbox>();
+  private readonly waiting: Waiter[] = [];
+  private nextInvocationId = 1;
+  private stopped = false;
+  /** Number of sandboxes started so far (cold starts). */
+  coldStarts = 0;
+
+  constructor(
+    readonly definition: FunctionDefinition,
+    private readonly options: LocalFunctionOptions,
+  ) {}
+
+  private get perWorker(): number {
+    return Math.max(1, this.definition.invocationsPerWorker ?? 1);
+  }
+
+  private spawn(): Sandbox {
+    this.coldStarts += 1;
+    const setup: WorkerSetup = {
+      bundleUrl: this.options.bundleUrl,
+      handlerName: this.definition.handler,
+      functionName: this.definition.name,
+      memorySize: this.definition.memorySize,
+      region: this.options.region,
+    };
+    const worker = new Worker(new URL(this.options.workerUrl), {
+      workerData: setup,
+      env: { ...this.definition.environment },
+      stdout: true,
+      stderr: true,
+      resourceLimits: { maxOldGenerationSizeMb: Math.max(128, this.definition.memorySize) },
+    });
+    for (const stream of ['stdout', 'stderr'] as const) {
+      const lines = createInterface({ input: worker[stream], crlfDelay: Number.POSITIVE_INFINITY });
+      lines.on('line', (line) => this.options.onLog?.({ functionName: this.definition.name, stream, line }));
+    }
+    let settleReady: (value: { ok: true } | { ok: false; error: SerializedError }) => void = () => undefined;
+    const ready = new Promise<{ ok: true } | { ok: false; error: SerializedError }>((r) => {
+      settleReady = r;
+    });
+    const sandbox: Sandbox = { worker, ready, inFlight: new Map(), retiring: false, dead: false, served: 0 };
+    worker.on('message', (message: WorkerMessage) => {
+      if (message.type === 'ready') settleReady({ ok: true });
+      else if (message.type === 'init-error') {
+        settleReady({ ok: false, error: message.error });
+        this.discard(sandbox);
+      } else if (message.type === 'result') {
+        const pending = sandbox.inFlight.get(message.invocationId);
+        if (!pending) return;
+        sandbox.inFlight.delete(message.invocationId);
+        clearTimeout(pending.timer);
+        const durationMs = Date.now() - pending.started;
+        pending.resolve(
+          message.ok
+            ? {
+                ok: true,
+                value: message.value,
+                durationMs,
+                coldStart: pending.coldStart,
+                outcomeLines: message.outcomeLines,
+              }
+            : {
+                ok: false,
+                kind: 'error',
+                error: message.error,
+                durationMs,
+                coldStart: pending.coldStart,
+                outcomeLines: message.outcomeLines,
+              },
+        );
+        if (sandbox.retiring && sandbox.inFlight.size === 0) this.discard(sandbox);
+        this.pump();
+      }
+    });
+    const crashed = (error: SerializedError) => {
+      if (sandbox.dead) return;
+      settleReady({ ok: false, error });
+      this.fail(sandbox, 'crash', error);
+      this.discard(sandbox);
+    };
+    worker.on('error', (error) =>
+      crashed({
+        errorType: 'Runtime.UnhandledError',
+        errorMessage: error.message,
+        ...(error.stack ? { stack: error.stack } : {}),
+      }),
+    );
+    worker.on('exit', (code) =>
+      crashed({
+        errorType: 'Runtime.ExitError',
+        errorMessage: `RequestId: exited with status ${code} before completing the request`,
+      }),
+    );
+    this.sandboxes.add(sandbox);
+    return sandbox;
+  }
+
+  private fail(sandbox: Sandbox, kind: 'crash' | 'init' | 'timeout', error: SerializedError): void {
+    for (const [id, pending] of sandbox.inFlight) {
+      sandbox.inFlight.delete(id);
+      clearTimeout(pending.timer);
+      pending.resolve({
+        ok: false,
+        kind,
+        error,
+        durationMs: Date.now() - pending.started,
+        coldStart: pending.coldStart,
+      });
+    }
+  }
+
+  private discard(sandbox: Sandbox): void {
+    if (!sandbox.dead) {
+      sandbox.dead = true;
+      this.sandboxes.delete(sandbox);
+      void sandbox.worker.terminate();
+    }
+    this.pump();
+  }
+
+  /** Starts one sandbox now so configuration errors show at start; resolves with the init error, if any. */
+  async warm(): Promise<SerializedError | undefined> {
+    const sandbox = [...this.sandboxes].find((s) => !s.dead) ?? this.spawn();
+    const ready = await sandbox.ready;
+    return ready.ok ? undefined : ready.error;
+  }
+
+  /** Invokes the function once (queueing while every sandbox is busy). Never rejects. */
+  invoke(event: unknown): Promise<InvokeResult> {
+    if (this.stopped) {
+      return Promise.resolve({
+        ok: false,
+        kind: 'crash',
+        error: { errorType: 'Runtime.Stopped', errorMessage: 'local mode is shutting down' },
+        durationMs: 0,
+        coldStart: false,
+      });
+    }
+    return new Promise((resolvePromise) => {
+      this.waiting.push({ event, resolve: resolvePromise });
+      this.pump();
+    });
+  }
+
+  private pump(): void {
+    while (this.waiting.length > 0 && !this.stopped) {
+      // Like Lambda: an idle sandbox first; when all are busy a new one (up to maxWorkers); only then share the
+      // least-loaded sandbox (invocationsPerWorker > 1).
+      const open = [...this.sandboxes]
+        .filter((s) => !s.dead && !s.retiring && s.inFlight.size < this.perWorker)
+        .sort((a, b) => a.inFlight.size - b.inFlight.size);
+      const alive = [...this.sandboxes].filter((s) => !s.dead).length;
+      let sandbox = open[0];
+      let coldStart = false;
+      if (!sandbox || (sandbox.inFlight.size > 0 && alive < this.definition.maxWorkers)) {
+        if (!sandbox && alive >= this.definition.maxWorkers) return;
+        if (alive < this.definition.maxWorkers) {
+          sandbox = this.spawn();
+          coldStart = true;
+        }
+      }
+      if (!sandbox) return;
+      const waiter = this.waiting.shift();
+      if (!waiter) return;
+      this.dispatch(sandbox, waiter, coldStart);
+    }
+  }
+
+  private dispatch(sandbox: Sandbox, waiter: Waiter, coldStart: boolean): void {
+    const invocationId = this.nextInvocationId++;
+    const pending: Pending = { resolve: waiter.resolve, started: Date.now(), coldStart };
+    // Reserve the slot now; the clock starts once the sandbox is initialised (init has its own budget in Lambda).
+    sandbox.inFlight.set(invocationId, pending);
+    sandbox.served += 1;
+    void sandbox.ready.then((ready) => {
+      if (!sandbox.inFlight.has(invocationId)) return;
+      if (!ready.ok) {
+        sandbox.inFlight.delete(invocationId);
+        waiter.resolve({
+          ok: false,
+          kind: 'init',
+          error: ready.error,
+          durationMs: Date.now() - pending.started,
+          coldStart,
+        });
+        this.pump();
+        return;
+      }
+      const timeoutMs = this.definition.timeoutMs;
+      const deadline = Date.now() + timeoutMs;
+      pending.timer = setTimeout(() => {
+        if (!sandbox.inFlight.delete(invocationId)) return;
+        waiter.resolve({
+          ok: false,
+          kind: 'timeout',
+          error: {
+            errorType: 'Sandbox.Timedout',
+            errorMessage: `Task timed out after ${(timeoutMs / 1000).toFixed(2)} seconds`,
+          },
+          durationMs: Date.now() - pending.started,
+          coldStart,
+        });
+        // Like Lambda, a timed-out sandbox is not reused: its module state may be half-way through anything.
+        sandbox.retiring = true;
+        if (sandbox.inFlight.size === 0) this.discard(sandbox);
+        else this.pump();
+      }, timeoutMs);
+      const message: InvokeMessage = {
+        type: 'invoke',
+        invocationId,
+        requestId: randomUUID(),
+        event: waiter.event,
+        deadline,
+      };
+      sandbox.worker.postMessage(message);
+    });
+  }
+
+  /** Invocations running now. */
+  get inFlight(): number {
+    let total = 0;
+    for (const sandbox of this.sandboxes) total += sandbox.inFlight.size;
+    return total;
+  }
+
+  /** Waits for running invocations (up to `timeoutMs`), then terminates every sandbox. */
+  async stop(timeoutMs = 30_000): Promise<void> {
+    const until = Date.now() + timeoutMs;
+    while ((this.inFlight > 0 || this.waiting.length > 0) && Date.now() < until) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    this.stopped = true;
+    for (const waiter of this.waiting.splice(0)) {
+      waiter.resolve({
+        ok: false,
+        kind: 'crash',
+        error: { errorType: 'Runtime.Stopped', errorMessage: 'local mode is shutting down' },
+        durationMs: 0,
+        coldStart: false,
+      });
+    }
+    await Promise.all(
+      [...this.sandboxes].map((sandbox) => {
+        sandbox.dead = true;
+        this.fail(sandbox, 'crash', {
+          errorType: 'Runtime.Stopped',
+          errorMessage: 'local mode is shutting down',
+        });
+        return sandbox.worker.terminate();
+      }),
+    );
+    this.sandboxes.clear();
+  }
+}

@@ -1,0 +1,169 @@
+/**
+ * The "Lambda runtime interface" of local mode: runs inside a worker thread, imports one bundled function
+ * (its cold start), and serves invocations one message at a time with a Lambda-like context.
+ *
+ * This file is bundled on its own by `function-runtime.ts` and never imported by the main thread.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+
+/** Static facts about the function, given when the worker starts. */
+export interface WorkerSetup {
+  readonly bundleUrl: string;
+  readonly handlerName: string;
+  readonly functionName: string;
+  readonly memorySize: number;
+  readonly region: string;
+}
+
+/** Main thread -> worker. */
+export interface InvokeMessage {
+  readonly type: 'invoke';
+  readonly invocationId: number;
+  readonly requestId: string;
+  readonly event: unknown;
+  /** Epoch milliseconds at which the invocation times out. */
+  readonly deadline: number;
+}
+
+/** Worker -> main thread. */
+export type WorkerMessage =
+  | { readonly type: 'ready'; readonly initMs: number }
+  | { readonly type: 'init-error'; readonly error: SerializedError }
+  | {
+      readonly type: 'result';
+      readonly invocationId: number;
+      readonly ok: true;
+      readonly value: unknown;
+      readonly outcomeLines: number;
+    }
+  | {
+      readonly type: 'result';
+      readonly invocationId: number;
+      readonly ok: false;
+      readonly error: SerializedError;
+      readonly outcomeLines: number;
+    };
+
+/** Structured log messages that local mode turns into report lines. */
+export const OUTCOME_MESSAGES = ['webhook outcome', 'record outcome'] as const;
+
+/** An error as Lambda reports it: `errorType`, `errorMessage`, `stack`. */
+export interface SerializedError {
+  readonly errorType: string;
+  readonly errorMessage: string;
+  readonly stack?: string;
+}
+
+type Handler = (
+  event: unknown,
+  context: object,
+  callback?: (error: unknown, value?: unknown) => void,
+) => unknown;
+
+function serialize(error: unknown): SerializedError {
+  if (error instanceof Error) {
+    return {
+      errorType: error.name,
+      errorMessage: error.message,
+      ...(error.stack ? { stack: error.stack } : {}),
+    };
+  }
+  return { errorType: 'Error', errorMessage: typeof error === 'string' ? error : JSON.stringify(error) };
+}
+
+/** Lambda returns what JSON.stringify makes of the result, so do the same (and make it cloneable). */
+function asJson(value: unknown): unknown {
+  if (value === undefined) return null;
+  return JSON.parse(JSON.stringify(value));
+}
+
+async function main(): Promise<void> {
+  const port = parentPort;
+  if (!port) throw new Error('function-worker must run in a worker thread');
+  const setup = workerData as WorkerSetup;
+  process.setSourceMapsEnabled(true);
+  // Count the outcome lines each invocation writes, so local mode knows whether the function reported its
+  // records itself (sandboxes of consumers serve one invocation at a time, so the count is exact there).
+  let outcomeLines = 0;
+  for (const stream of [process.stdout, process.stderr]) {
+    const write = stream.write.bind(stream) as (...args: unknown[]) => boolean;
+    stream.write = ((chunk: unknown, ...rest: unknown[]) => {
+      const text = typeof chunk === 'string' ? chunk : Buffer.isBuffer(chunk) ? chunk.toString('utf8') : '';
+      for (const message of OUTCOME_MESSAGES) {
+        if (text.includes(`"${message}"`)) outcomeLines += text.split(`"${message}"`).length - 1;
+      }
+      return write(chunk, ...rest);
+    }) as typeof stream.write;
+  }
+  const started = performance.now();
+  let handler: Handler;
+  try {
+    const module = (await import(setup.bundleUrl)) as Record<string, unknown>;
+    const candidate = module[setup.handlerName];
+    if (typeof candidate !== 'function') {
+      throw Object.assign(
+        new Error(`${setup.bundleUrl} does not export a function named "${setup.handlerName}"`),
+        {
+          name: 'Runtime.HandlerNotFound',
+        },
+      );
+    }
+    handler = candidate as Handler;
+  } catch (error) {
+    port.postMessage({ type: 'init-error', error: serialize(error) } satisfies WorkerMessage);
+    return;
+  }
+  port.postMessage({
+    type: 'ready',
+    initMs: Math.round(performance.now() - started),
+  } satisfies WorkerMessage);
+
+  port.on('message', async (message: InvokeMessage) => {
+    if (message.type !== 'invoke') return;
+    const context = {
+      functionName: setup.functionName,
+      functionVersion: '$LATEST',
+      invokedFunctionArn: `arn:aws:lambda:${setup.region}:000000000000:function:${setup.functionName}`,
+      memoryLimitInMB: String(setup.memorySize),
+      awsRequestId: message.requestId,
+      logGroupName: `/aws/lambda/${setup.functionName}`,
+      logStreamName: `local/[$LATEST]${message.requestId.replaceAll('-', '')}`,
+      callbackWaitsForEmptyEventLoop: true,
+      getRemainingTimeInMillis: () => Math.max(0, message.deadline - Date.now()),
+      done: () => undefined,
+      fail: () => undefined,
+      succeed: () => undefined,
+    };
+    const linesBefore = outcomeLines;
+    try {
+      const value =
+        handler.length >= 3
+          ? await new Promise((resolve, reject) => {
+              const returned = handler(message.event, context, (error, result) =>
+                error ? reject(error) : resolve(result),
+              );
+              if (returned && typeof (returned as Promise<unknown>).then === 'function') {
+                (returned as Promise<unknown>).then(resolve, reject);
+              }
+            })
+          : await handler(message.event, context);
+      port.postMessage({
+        type: 'result',
+        invocationId: message.invocationId,
+        ok: true,
+        value: asJson(value),
+        outcomeLines: outcomeLines - linesBefore,
+      } satisfies WorkerMessage);
+    } catch (error) {
+      port.postMessage({
+        type: 'result',
+        invocationId: message.invocationId,
+        ok: false,
+        error: serialize(error),
+        outcomeLines: outcomeLines - linesBefore,
+      } satisfies WorkerMessage);
+    }
+  });
+}
+
+await main();

@@ -1,0 +1,383 @@
+/**
+ * Emulates the pipeline's API Gateway HTTP API: one route, `POST /webhooks/{source}`, integrated with the ingest
+ * function through payload format 2.0; everything else gets API Gateway's own 404. The same server also answers
+ * local mode's control API under `/_hookline/`.
+ */
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import type { InvokeResult } from './function-runtime';
+
+/** API Gateway HTTP API's payload limit. */
+export const MAX_REQUEST_BYTES = 10 * 1024 * 1024;
+/** The route key of the one webhook route. */
+export const WEBHOOK_ROUTE_KEY = 'POST /webhooks/{source}';
+
+/** A request as it arrived, before API Gateway turns it into an event. */
+export interface RawRequest {
+  readonly method: string;
+  /** Path and query exactly as sent, e.g. `/webhooks/github?x=1`. */
+  readonly url: string;
+  /** Node's `rawHeaders`: name, value, name, value... */
+  readonly rawHeaders: readonly string[];
+  readonly body: Buffer;
+  readonly sourceIp: string;
+  readonly httpVersion: string;
+}
+
+/** Fixed facts of the emulated API. */
+export interface ApiIdentity {
+  readonly apiId: string;
+  readonly accountId: string;
+  /** Host used when the request has none. */
+  readonly defaultHost: string;
+}
+
+const TEXT_TYPES = /^(text\/|application\/(json|xml|javascript)\b|application\/[\w.+-]+\+(json|xml)\b)/i;
+
+/**
+ * Whether API Gateway would hand the body over as text. HTTP APIs have no binary media type setting; hookline's
+ * local rule is: `text/*`, `application/json`, `application/xml`, `application/javascript` and any `+json`/`+xml`
+ * type are text; everything else (including form posts and a missing content type) is base64. The ingest
+ * function decodes either, so the rule only has to be consistent.
+ */
+export function isTextContentType(contentType: string | undefined): boolean {
+  return contentType !== undefined && TEXT_TYPES.test(contentType.trim());
+}
+
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+/** `25/Nov/2026:16:44:57 +0000`, API Gateway's `requestContext.time` format. */
+export function requestTime(date: Date): string {
+  const two = (n: number) => String(n).padStart(2, '0');
+  return (
+    `${two(date.getUTCDate())}/${MONTHS[date.getUTCMonth()]}/${date.getUTCFullYear()}:` +
+    `${two(date.getUTCHours())}:${two(date.getUTCMinutes())}:${two(date.getUTCSeconds())} +0000`
+  );
+}
+
+function decode(text: string): string {
+  try {
+    return decodeURIComponent(text.replaceAll('+', ' '));
+  } catch {
+    return text;
+  }
+}
+
+/** Builds the HTTP API payload format 2.0 event for the webhook route, as API Gateway does. */
+export function buildHttpApiEvent(
+  request: RawRequest,
+  source: string,
+  identity: ApiIdentity,
+  now: Date = new Date(),
+  requestId: string = randomUUID(),
+): APIGatewayProxyEventV2 {
+  const headers: Record<string, string> = {};
+  const cookies: string[] = [];
+  for (let i = 0; i + 1 < request.rawHeaders.length; i += 2) {
+    const name = (request.rawHeaders[i] ?? '').toLowerCase();
+    const value = request.rawHeaders[i + 1] ?? '';
+    if (name === 'cookie') {
+      cookies.push(
+        ...value
+          .split(';')
+          .map((c) => c.trim())
+          .filter(Boolean),
+      );
+      continue;
+    }
+    headers[name] = name in headers ? `${headers[name]},${value}` : value;
+  }
+  const queryStart = request.url.indexOf('?');
+  const rawPath = queryStart === -1 ? request.url : request.url.slice(0, queryStart);
+  const rawQueryString = queryStart === -1 ? '' : request.url.slice(queryStart + 1);
+  const queryStringParameters: Record<string, string> = {};
+  for (const pair of rawQueryString.split('&')) {
+    if (!pair) continue;
+    const eq = pair.indexOf('=');
+    const key = decode(eq === -1 ? pair : pair.slice(0, eq));
+    const value = eq === -1 ? '' : decode(pair.slice(eq + 1));
+    queryStringParameters[key] =
+      key in queryStringParameters ? `${queryStringParameters[key]},${value}` : value;
+  }
+  const domainName = headers.host ?? identity.defaultHost;
+  const hasBody = request.body.length > 0;
+  const text = isTextContentType(headers['content-type']);
+  return {
+    version: '2.0',
+    routeKey: WEBHOOK_ROUTE_KEY,
+    rawPath,
+    rawQueryString,
+    ...(cookies.length > 0 ? { cookies } : {}),
+    headers,
+    ...(rawQueryString ? { queryStringParameters } : {}),
+    requestContext: {
+      accountId: identity.accountId,
+      apiId: identity.apiId,
+      domainName,
+      domainPrefix: domainName.split('.')[0] ?? domainName,
+      http: {
+        method: request.method.toUpperCase(),
+        path: rawPath,
+        protocol: `HTTP/${request.httpVersion}`,
+        sourceIp: request.sourceIp,
+        userAgent: headers['user-agent'] ?? '',
+      },
+      requestId,
+      routeKey: WEBHOOK_ROUTE_KEY,
+      stage: '$default',
+      time: requestTime(now),
+      timeEpoch: now.getTime(),
+    },
+    pathParameters: { source },
+    ...(hasBody ? { body: text ? request.body.toString('utf8') : request.body.toString('base64') } : {}),
+    isBase64Encoded: hasBody && !text,
+  };
+}
+
+/** The HTTP response API Gateway derives from a Lambda result (format 2.0). */
+export interface HttpResponse {
+  readonly statusCode: number;
+  readonly headers: Record<string, string>;
+  readonly cookies: readonly string[];
+  readonly body: Buffer;
+}
+
+const json = (statusCode: number, value: unknown): HttpResponse => ({
+  statusCode,
+  headers: { 'content-type': 'application/json' },
+  cookies: [],
+  body: Buffer.from(JSON.stringify(value)),
+});
+
+/**
+ * Maps the ingest function's result to the HTTP response: a `{statusCode, headers, cookies, body,
+ * isBase64Encoded}` object as given; any other value as a 200 JSON body (API Gateway's format inference);
+ * a function error or timeout as API Gateway's 500.
+ */
+export function toHttpResponse(result: InvokeResult): HttpResponse {
+  if (!result.ok) return json(500, { message: 'Internal Server Error' });
+  const value = result.value;
+  if (value !== null && typeof value === 'object' && 'statusCode' in value) {
+    const r = value as {
+      statusCode: unknown;
+      headers?: Record<string, unknown>;
+      cookies?: unknown;
+      body?: unknown;
+      isBase64Encoded?: unknown;
+    };
+    if (typeof r.statusCode !== 'number') return json(500, { message: 'Internal Server Error' });
+    const headers: Record<string, string> = {};
+    for (const [name, v] of Object.entries(r.headers ?? {})) headers[name.toLowerCase()] = String(v);
+    const body =
+      typeof r.body === 'string'
+        ? Buffer.from(r.body, r.isBase64Encoded === true ? 'base64' : 'utf8')
+        : Buffer.alloc(0);
+    const cookies = Array.isArray(r.cookies) ? r.cookies.map(String) : [];
+    return { statusCode: r.statusCode, headers, cookies, body };
+  }
+  if (value === null || value === undefined)
+    return { statusCode: 200, headers: {}, cookies: [], body: Buffer.alloc(0) };
+  return json(200, value);
+}
+
+/** One webhook request, reported after its response was sent. */
+export interface WebhookRequestReport {
+  readonly source: string;
+  readonly statusCode: number;
+  readonly latencyMs: number;
+  readonly bytes: number;
+  readonly requestId: string;
+  readonly error?: string;
+  /** The ingest function logged its own outcome line for this request. */
+  readonly outcomeLogged?: boolean;
+}
+
+/** What the control API can see and change. */
+export interface ControlApi {
+  status(): unknown;
+  /** Returns the new state, or undefined for an unknown consumer. */
+  setConsumerEnabled(name: string, enabled: boolean): 'Enabled' | 'Disabled' | undefined;
+}
+
+/** Options of {@link startHttpApi}. */
+export interface HttpApiOptions {
+  readonly port: number;
+  readonly host?: string;
+  readonly invokeIngest: (event: APIGatewayProxyEventV2) => Promise<InvokeResult>;
+  readonly control?: ControlApi;
+  readonly onRequest?: (report: WebhookRequestReport) => void;
+  readonly identity?: Partial<ApiIdentity>;
+}
+
+/** A running HTTP API. */
+export interface HttpApi {
+  readonly port: number;
+  readonly url: string;
+  /** Requests being handled right now. */
+  readonly inFlight: number;
+  /** Stops accepting connections and waits for requests in flight. */
+  close(): Promise<void>;
+}
+
+/** Thrown by {@link startHttpApi} when the port is taken. */
+export class PortInUseError extends Error {
+  constructor(readonly port: number) {
+    super(`port ${port} is in use: set PORT=${port + 1} npm start`);
+    this.name = 'PortInUseError';
+  }
+}
+
+function send(res: ServerResponse, response: HttpResponse, closing = false): void {
+  const headers: Record<string, string | string[]> = { ...response.headers };
+  // While shutting down, keep-alive connections are ended after their response so close() can complete.
+  if (closing) headers.connection = 'close';
+  if (response.cookies.length > 0) headers['set-cookie'] = [...response.cookies];
+  headers['content-length'] = String(response.body.length);
+  headers['apigw-requestid'] ??= randomUUID();
+  res.writeHead(response.statusCode, headers);
+  res.end(response.body);
+}
+
+const WEBHOOK_PATH = /^\/webhooks\/([^/?]+)\/?$/;
+const CONSUMER_CONTROL_PATH = /^\/_hookline\/consumers\/([^/]+)\/(pause|resume)$/;
+
+/** Starts the HTTP API on 127.0.0.1 (by default). */
+export async function startHttpApi(options: HttpApiOptions): Promise<HttpApi> {
+  const host = options.host ?? '127.0.0.1';
+  let inFlight = 0;
+  let closing = false;
+  let identity: ApiIdentity = {
+    apiId: 'local',
+    accountId: '000000000000',
+    defaultHost: host,
+    ...options.identity,
+  };
+
+  const handle = async (req: IncomingMessage, res: ServerResponse) => {
+    const url = req.url ?? '/';
+    const path = url.split('?')[0] ?? '/';
+    if (path.startsWith('/_hookline/') || path === '/_hookline') {
+      handleControl(req, res, path);
+      return;
+    }
+    const match = WEBHOOK_PATH.exec(path);
+    if (!match || req.method !== 'POST') {
+      req.resume();
+      send(res, json(404, { message: 'Not Found' }));
+      return;
+    }
+    const started = performance.now();
+    const source = decode(match[1] ?? '');
+    const declared = Number(req.headers['content-length'] ?? 0);
+    if (declared > MAX_REQUEST_BYTES) {
+      tooLarge(req, res);
+      options.onRequest?.({ source, statusCode: 413, latencyMs: 0, bytes: declared, requestId: '' });
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let rejected = false;
+    for await (const chunk of req) {
+      size += (chunk as Buffer).length;
+      if (size > MAX_REQUEST_BYTES) {
+        rejected = true;
+        break;
+      }
+      chunks.push(chunk as Buffer);
+    }
+    if (rejected) {
+      tooLarge(req, res);
+      options.onRequest?.({ source, statusCode: 413, latencyMs: 0, bytes: size, requestId: '' });
+      return;
+    }
+    const requestId = randomUUID();
+    const event = buildHttpApiEvent(
+      {
+        method: req.method,
+        url,
+        rawHeaders: req.rawHeaders,
+        body: Buffer.concat(chunks),
+        sourceIp: req.socket.remoteAddress?.replace(/^::ffff:/, '') ?? '127.0.0.1',
+        httpVersion: req.httpVersion,
+      },
+      source,
+      identity,
+      new Date(),
+      requestId,
+    );
+    const result = await options.invokeIngest(event);
+    const response = toHttpResponse(result);
+    send(res, { ...response, headers: { ...response.headers, 'apigw-requestid': requestId } }, closing);
+    options.onRequest?.({
+      source,
+      statusCode: response.statusCode,
+      latencyMs: performance.now() - started,
+      bytes: size,
+      requestId,
+      ...(result.ok ? {} : { error: `${result.error.errorType}: ${result.error.errorMessage}` }),
+      outcomeLogged: (result.outcomeLines ?? 0) > 0,
+    });
+  };
+
+  const tooLarge = (req: IncomingMessage, res: ServerResponse) => {
+    res.setHeader('connection', 'close');
+    send(res, json(413, { message: 'Request Entity Too Large' }));
+    req.resume();
+  };
+
+  const handleControl = (req: IncomingMessage, res: ServerResponse, path: string) => {
+    req.resume();
+    const control = options.control;
+    if (!control) return send(res, json(404, { message: 'Not Found' }));
+    if (req.method === 'GET' && path === '/_hookline/status') return send(res, json(200, control.status()));
+    const match = CONSUMER_CONTROL_PATH.exec(path);
+    if (req.method === 'POST' && match) {
+      const name = decode(match[1] ?? '');
+      const state = control.setConsumerEnabled(name, match[2] === 'resume');
+      if (!state) return send(res, json(404, { message: `unknown consumer "${name}"` }));
+      return send(res, json(200, { consumer: name, state }));
+    }
+    return send(res, json(404, { message: 'Not Found' }));
+  };
+
+  const server: Server = createServer((req, res) => {
+    inFlight += 1;
+    res.on('close', () => {
+      inFlight -= 1;
+    });
+    handle(req, res).catch((error: unknown) => {
+      if (!res.headersSent) send(res, json(500, { message: 'Internal Server Error' }));
+      options.onRequest?.({
+        source: '',
+        statusCode: 500,
+        latencyMs: 0,
+        bytes: 0,
+        requestId: '',
+        error: error instanceof Error ? error.message : String(error),
+      });
+    });
+  });
+  server.keepAliveTimeout = 5_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (error: NodeJS.ErrnoException) =>
+      reject(error.code === 'EADDRINUSE' ? new PortInUseError(options.port) : error),
+    );
+    server.listen(options.port, host, () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  identity = { ...identity, defaultHost: `${host}:${port}` };
+  return {
+    port,
+    url: `http://${host}:${port}`,
+    get inFlight() {
+      return inFlight;
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        closing = true;
+        server.close(() => resolve());
+        server.closeIdleConnections();
+      }),
+  };
+}

@@ -1,0 +1,181 @@
+/**
+ * What local mode prints: one concise line per event for a person, or one JSON object per line for tools
+ * (`HOOKLINE_LOG=json`). Events come from the functions' structured outcome logs, the HTTP layer and the event
+ * source mappings.
+ */
+
+/** Events local mode reports. */
+export type LocalEventName =
+  | 'received'
+  | 'queued'
+  | 'processed'
+  | 'retried'
+  | 'dead-lettered'
+  | 'duplicate'
+  | 'deferred'
+  | 'ignored'
+  | 'rejected'
+  | 'failed'
+  | 'scheduled'
+  | 'error';
+
+/** One reported event; absent fields are simply not known at that point. */
+export interface LocalEvent {
+  readonly event: LocalEventName | (string & {});
+  readonly id?: string;
+  readonly source?: string;
+  readonly type?: string;
+  readonly queue?: string;
+  readonly latencyMs?: number;
+  readonly status?: number;
+  readonly attempt?: number;
+  readonly reason?: string;
+  /** Function that produced it. */
+  readonly function?: string;
+}
+
+const str = (v: unknown) => (typeof v === 'string' && v !== '' ? v : undefined);
+const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
+
+function compact<T extends object>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
+}
+
+/**
+ * Reads one function log line. Returns the event for the ingest's `webhook outcome` and a consumer's
+ * `record outcome` lines, `undefined` for anything else.
+ */
+export function parseOutcomeLine(line: string, functionName?: string): LocalEvent | undefined {
+  if (!line.startsWith('{') || !line.includes('outcome')) return undefined;
+  let entry: Record<string, unknown>;
+  try {
+    entry = JSON.parse(line) as Record<string, unknown>;
+  } catch {
+    return undefined;
+  }
+  const outcome = str(entry.outcome);
+  if (!outcome || (entry.message !== 'webhook outcome' && entry.message !== 'record outcome'))
+    return undefined;
+  const queues = Array.isArray(entry.queues)
+    ? entry.queues.filter((q) => typeof q === 'string').join(',')
+    : undefined;
+  return compact({
+    event: outcome,
+    id: str(entry.id),
+    source: str(entry.source),
+    type: str(entry.type),
+    queue: str(entry.queue) ?? str(queues),
+    latencyMs: num(entry.latencyMs),
+    status: num(entry.status),
+    attempt: num(entry.attempt),
+    reason: str(entry.reason),
+    function: functionName,
+  });
+}
+
+/** Options of {@link Reporter}. */
+export interface ReporterOptions {
+  /** One JSON object per line. Default: `HOOKLINE_LOG=json`. */
+  readonly json?: boolean;
+  /** ANSI colours. Default: stdout is a TTY and NO_COLOR is unset. */
+  readonly color?: boolean;
+  /** Show every function log line too. Default: `HOOKLINE_VERBOSE=1`. */
+  readonly verbose?: boolean;
+  /** Where lines go. Default: process.stdout. */
+  readonly write?: (line: string) => void;
+  /** Clock for the time column. */
+  readonly now?: () => Date;
+}
+
+const COLOURS: Record<string, string> = {
+  received: '2',
+  queued: '36',
+  processed: '32',
+  retried: '33',
+  deferred: '33',
+  'dead-lettered': '31',
+  rejected: '31',
+  failed: '31',
+  error: '31',
+  duplicate: '35',
+  ignored: '2',
+  scheduled: '34',
+};
+
+/** Formats and writes local mode's output. */
+export class Reporter {
+  readonly json: boolean;
+  readonly verbose: boolean;
+  private readonly color: boolean;
+  private readonly write: (line: string) => void;
+  private readonly now: () => Date;
+  private readonly listeners = new Set<(event: LocalEvent) => void>();
+
+  constructor(options: ReporterOptions = {}) {
+    this.json = options.json ?? process.env.HOOKLINE_LOG === 'json';
+    this.verbose = options.verbose ?? process.env.HOOKLINE_VERBOSE === '1';
+    this.color = options.color ?? (Boolean(process.stdout.isTTY) && !process.env.NO_COLOR && !this.json);
+    this.write = options.write ?? ((line) => process.stdout.write(`${line}\n`));
+    this.now = options.now ?? (() => new Date());
+  }
+
+  /** Calls `listener` for every event (tests and tools observe the pipeline this way). */
+  subscribe(listener: (event: LocalEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private paint(code: string | undefined, text: string): string {
+    return this.color && code ? `\u001b[${code}m${text}\u001b[0m` : text;
+  }
+
+  /** Reports one event. */
+  event(event: LocalEvent): void {
+    for (const listener of this.listeners) listener(event);
+    this.write(this.json ? JSON.stringify(compact({ ...event })) : this.format(event));
+  }
+
+  /** The human line for an event, e.g. `16:45:01 processed     github push id=abc queue=events 12ms`. */
+  format(event: LocalEvent): string {
+    const time = this.now().toISOString().slice(11, 19);
+    const what = [event.source, event.type].filter(Boolean).join(' ');
+    const parts = [
+      this.paint('2', time),
+      this.paint(COLOURS[event.event], event.event.padEnd(13)),
+      what,
+      event.id ? `id=${event.id}` : undefined,
+      event.queue ? `queue=${event.queue}` : undefined,
+      event.attempt !== undefined ? `attempt=${event.attempt}` : undefined,
+      event.status !== undefined ? `status=${event.status}` : undefined,
+      event.latencyMs !== undefined ? `${Math.round(event.latencyMs)}ms` : undefined,
+      event.reason ? this.paint('2', `(${event.reason})`) : undefined,
+    ];
+    return parts.filter((p) => p !== undefined && p !== '').join(' ');
+  }
+
+  /** A plain informational message (banner, shutdown). In JSON mode: `{"event":"info","message":...}`. */
+  info(message: string): void {
+    this.write(this.json ? JSON.stringify({ event: 'info', message }) : message);
+  }
+
+  /** A problem of local mode itself. */
+  problem(message: string): void {
+    if (this.json) this.write(JSON.stringify({ event: 'error', message }));
+    else this.write(this.paint('31', message));
+  }
+
+  /** A raw function log line: an outcome becomes an event; anything else shows only when verbose. */
+  functionLog(functionName: string, line: string): void {
+    const outcome = parseOutcomeLine(line, functionName);
+    if (outcome) {
+      this.event(outcome);
+      return;
+    }
+    if (!this.verbose || line.trim() === '') return;
+    this.write(
+      this.json
+        ? JSON.stringify({ event: 'log', function: functionName, line })
+        : `${this.paint('2', `[${functionName}]`)} ${line}`,
+    );
+  }
+}

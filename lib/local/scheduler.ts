@@ -1,0 +1,107 @@
+/**
+ * Local stand-in for EventBridge Scheduler: fires each configured schedule with croner and sends an envelope to
+ * its target queue, as the Scheduler's SQS target does in AWS.
+ */
+import { randomUUID } from 'node:crypto';
+import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { Cron } from 'croner';
+import { ENVELOPE_VERSION, type WebhookEnvelope } from '../../lambda/shared/envelope';
+import type { ResolvedSchedule } from '../config';
+
+/** A schedule expression converted for local timers. */
+export type LocalSchedule =
+  | { readonly kind: 'rate'; readonly intervalMs: number }
+  | { readonly kind: 'cron'; readonly pattern: string };
+
+const UNIT_MS: Record<string, number> = { minute: 60_000, hour: 3_600_000, day: 86_400_000 };
+
+/**
+ * Converts an EventBridge `rate(n unit)` or 6-field `cron(min hour day-of-month month day-of-week year)` into a
+ * croner pattern: a seconds field of 0 is prepended, `?` becomes `*`, and the year is kept (croner's 7-part mode);
+ * weekdays stay 1 = Sunday ... 7 = Saturday through croner's `alternativeWeekdays` (Quartz numbering).
+ */
+export function toLocalSchedule(expression: string): LocalSchedule {
+  const rate = /^rate\(\s*(\d+)\s+(minute|minutes|hour|hours|day|days)\s*\)$/.exec(expression.trim());
+  if (rate) {
+    const unit = (rate[2] ?? '').replace(/s$/, '');
+    const count = Number(rate[1]);
+    if (count < 1) throw new Error(`invalid schedule ${expression}: the rate must be at least 1`);
+    return { kind: 'rate', intervalMs: count * (UNIT_MS[unit] ?? 0) };
+  }
+  const cron = /^cron\((.+)\)$/.exec(expression.trim());
+  const fields = cron?.[1]?.trim().split(/\s+/);
+  if (fields?.length !== 6) {
+    throw new Error(`invalid schedule ${expression}: expected rate(<n> <unit>) or cron(<6 fields>)`);
+  }
+  const [minute, hour, dayOfMonth, month, dayOfWeek, year] = fields.map((f) => (f === '?' ? '*' : f));
+  return { kind: 'cron', pattern: ['0', minute, hour, dayOfMonth, month, dayOfWeek, year].join(' ') };
+}
+
+/** A croner job for a converted cron pattern (exported so tests can ask it for the next runs). */
+export function cronJob(pattern: string, timezone: string, onTick?: () => void): Cron {
+  const options = { timezone, mode: '7-part' as const, alternativeWeekdays: true, paused: !onTick };
+  return onTick ? new Cron(pattern, options, onTick) : new Cron(pattern, options);
+}
+
+/** The envelope one firing sends: source `schedule`, the schedule's type, its payload as the JSON body. */
+export function scheduleEnvelope(schedule: ResolvedSchedule, now: Date = new Date()): WebhookEnvelope {
+  return {
+    v: ENVELOPE_VERSION,
+    id: randomUUID(),
+    source: 'schedule',
+    type: schedule.type,
+    receivedAt: now.toISOString(),
+    headers: {},
+    contentType: 'application/json',
+    body: JSON.stringify(schedule.payload ?? {}),
+    bodyEncoding: 'utf8',
+  };
+}
+
+/** One firing: sends a fresh envelope to the queue, as the Scheduler's SQS target does (no message attributes). */
+export async function sendScheduledEnvelope(
+  sqs: SQSClient,
+  queueUrl: string,
+  schedule: ResolvedSchedule,
+): Promise<WebhookEnvelope> {
+  const envelope = scheduleEnvelope(schedule);
+  await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: JSON.stringify(envelope) }));
+  return envelope;
+}
+
+/** Options of {@link startScheduler}. */
+export interface SchedulerOptions {
+  readonly schedules: readonly ResolvedSchedule[];
+  readonly queueUrls: Readonly<Record<string, string>>;
+  readonly sqs: SQSClient;
+  readonly onFire?: (schedule: ResolvedSchedule, envelope: WebhookEnvelope) => void;
+  readonly onError?: (schedule: ResolvedSchedule, error: unknown) => void;
+}
+
+/** Starts every schedule; the returned function stops them. */
+export function startScheduler(options: SchedulerOptions): () => void {
+  const stops: (() => void)[] = [];
+  for (const schedule of options.schedules) {
+    const queueUrl = options.queueUrls[schedule.queue];
+    if (!queueUrl) throw new Error(`schedule ${schedule.name} targets unknown queue ${schedule.queue}`);
+    const fire = () => {
+      sendScheduledEnvelope(options.sqs, queueUrl, schedule).then(
+        (envelope) => options.onFire?.(schedule, envelope),
+        (error: unknown) => options.onError?.(schedule, error),
+      );
+    };
+    const local = toLocalSchedule(schedule.expression);
+    if (local.kind === 'rate') {
+      // EventBridge Scheduler starts a rate schedule one interval after it is created.
+      const timer = setInterval(fire, local.intervalMs);
+      timer.unref();
+      stops.push(() => clearInterval(timer));
+    } else {
+      const job = cronJob(local.pattern, schedule.timezone, fire);
+      stops.push(() => job.stop());
+    }
+  }
+  return () => {
+    for (const stop of stops) stop();
+  };
+}

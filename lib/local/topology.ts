@@ -1,0 +1,232 @@
+/**
+ * Creates, on the embedded emulators, the same queues, dead-letter queues, tables and bucket that the CDK stack
+ * declares, from the same resolved configuration. Every step is idempotent, so a restart with a data directory
+ * reuses what exists (and updates changed queue settings).
+ */
+import {
+  CreateTableCommand,
+  type DynamoDBClient,
+  ResourceInUseException,
+  UpdateTimeToLiveCommand,
+} from '@aws-sdk/client-dynamodb';
+import { CreateBucketCommand, type S3Client } from '@aws-sdk/client-s3';
+import {
+  CreateQueueCommand,
+  GetQueueAttributesCommand,
+  GetQueueUrlCommand,
+  type QueueAttributeName,
+  SetQueueAttributesCommand,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
+import type { ResolvedConfig, ResolvedQueue } from '../config';
+import { type PipelineResources, sourceNeedsSecret } from '../runtime-wiring';
+import { localDynamoClient, localS3Client, localSqsClient } from './clients';
+import type { Emulators } from './emulators';
+import { localSecretId } from './secrets';
+
+/** One queue of the local topology, with its dead-letter queue. */
+export interface LocalQueue {
+  readonly name: string;
+  readonly url: string;
+  readonly arn: string;
+  readonly deadLetterUrl: string;
+  readonly deadLetterArn: string;
+  readonly fifo: boolean;
+}
+
+/** Everything {@link createTopology} created, in the shape the runtime wiring and the state file need. */
+export interface LocalTopology {
+  /** Feed to `ingestRuntimeConfig` / `consumerRuntimeConfig`, exactly like the stack does with its tokens. */
+  readonly resources: PipelineResources;
+  readonly queues: Readonly<Record<string, LocalQueue>>;
+  readonly dedupeTableName?: string;
+  readonly idempotencyTableName?: string;
+  readonly payloadBucketName: string;
+}
+
+/** Physical queue names: `<stack>-<queue>` and `<stack>-<queue>-dlq`, plus `.fifo` on FIFO queues. */
+export function localQueueNames(stackName: string, queue: Pick<ResolvedQueue, 'name' | 'fifo'>) {
+  const suffix = queue.fifo ? '.fifo' : '';
+  return {
+    queue: `${stackName}-${queue.name}${suffix}`,
+    deadLetter: `${stackName}-${queue.name}-dlq${suffix}`,
+  };
+}
+
+/** Table and bucket names of the local topology. */
+export function localResourceNames(stackName: string) {
+  const bucketStem = stackName
+    .toLowerCase()
+    .replace(/[^a-z0-9-]/g, '-')
+    .replace(/^-+|-+$/g, '');
+  return {
+    dedupeTable: `${stackName}-dedupe`,
+    idempotencyTable: `${stackName}-idempotency`,
+    payloadBucket: `${bucketStem || 'hookline'}-payloads`,
+  };
+}
+
+const seconds = (d: { toSeconds(): number }) => String(d.toSeconds());
+
+/** Attributes of a queue's dead-letter queue, as the stack sets them. */
+export function deadLetterQueueAttributes(queue: ResolvedQueue): Partial<Record<QueueAttributeName, string>> {
+  return {
+    MessageRetentionPeriod: seconds(queue.deadLetterRetentionPeriod),
+    SqsManagedSseEnabled: 'true',
+    // Dead-lettered messages keep their deduplication id; the stack sets no content-based deduplication here.
+    ...(queue.fifo ? { FifoQueue: 'true' } : {}),
+  };
+}
+
+/** Attributes of a source queue, as the stack sets them; the redrive policy points at `deadLetterArn`. */
+export function queueAttributes(
+  queue: ResolvedQueue,
+  deadLetterArn: string,
+): Partial<Record<QueueAttributeName, string>> {
+  return {
+    VisibilityTimeout: seconds(queue.visibilityTimeout),
+    MessageRetentionPeriod: seconds(queue.retentionPeriod),
+    SqsManagedSseEnabled: 'true',
+    RedrivePolicy: JSON.stringify({
+      deadLetterTargetArn: deadLetterArn,
+      maxReceiveCount: queue.maxReceiveCount,
+    }),
+    ...(queue.fifo
+      ? { FifoQueue: 'true', ContentBasedDeduplication: String(queue.contentBasedDeduplication) }
+      : {}),
+  };
+}
+
+/**
+ * A queue persisted in a data directory keeps the URL of the port it was created on; the emulator finds queues by
+ * name whatever the port, but people and the CLI read these URLs, so they get today's port.
+ */
+export function withCurrentPort(queueUrl: string, port: string): string {
+  return queueUrl.replace(/^(https?:\/\/[^/:]+)(:\d+)?\//, `$1:${port}/`);
+}
+
+async function ensureQueue(
+  sqs: SQSClient,
+  name: string,
+  attributes: Partial<Record<QueueAttributeName, string>>,
+  endpointPort: string,
+): Promise<{ url: string; arn: string }> {
+  let url: string | undefined;
+  try {
+    url = (await sqs.send(new CreateQueueCommand({ QueueName: name, Attributes: attributes }))).QueueUrl;
+  } catch (error) {
+    // Same name with other attributes: a persisted queue from an earlier configuration. Bring it up to date.
+    // The SDK names it `QueueNameExists` or, from the JSON protocol's error code, `AWS.SimpleQueueService.QueueNameExists`.
+    if (!/QueueNameExists$/.test((error as { name?: string }).name ?? '')) throw error;
+    url = (await sqs.send(new GetQueueUrlCommand({ QueueName: name }))).QueueUrl;
+    const { FifoQueue: _immutable, ...mutable } = attributes;
+    if (url) await sqs.send(new SetQueueAttributesCommand({ QueueUrl: url, Attributes: mutable }));
+  }
+  if (!url) throw new Error(`the SQS emulator returned no URL for queue ${name}`);
+  url = withCurrentPort(url, endpointPort);
+  // The ARN is read back, never assembled: fauxqs silently never dead-letters to a wrong ARN.
+  const read = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['QueueArn'] }));
+  const arn = read.Attributes?.QueueArn;
+  if (!arn) throw new Error(`the SQS emulator returned no ARN for queue ${name}`);
+  return { url, arn };
+}
+
+async function ensureTable(dynamo: DynamoDBClient, tableName: string, key: string, ttlAttribute: string) {
+  try {
+    await dynamo.send(
+      new CreateTableCommand({
+        TableName: tableName,
+        AttributeDefinitions: [{ AttributeName: key, AttributeType: 'S' }],
+        KeySchema: [{ AttributeName: key, KeyType: 'HASH' }],
+        BillingMode: 'PAY_PER_REQUEST',
+      }),
+    );
+  } catch (error) {
+    if (!(error instanceof ResourceInUseException)) throw error;
+  }
+  try {
+    await dynamo.send(
+      new UpdateTimeToLiveCommand({
+        TableName: tableName,
+        TimeToLiveSpecification: { AttributeName: ttlAttribute, Enabled: true },
+      }),
+    );
+  } catch {
+    // dynalite has no UpdateTimeToLive: expired items stay until the data directory is cleared. The functions
+    // compare the expiry themselves (conditional writes), so behaviour matches; only storage differs.
+  }
+}
+
+async function ensureBucket(s3: S3Client, bucket: string) {
+  try {
+    await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+  } catch (error) {
+    const name = (error as { name?: string }).name;
+    if (name !== 'BucketAlreadyOwnedByYou' && name !== 'BucketAlreadyExists') throw error;
+  }
+}
+
+/** Clients {@link createTopology} may be given (tests); by default it makes its own for the emulators. */
+export interface TopologyClients {
+  readonly sqs?: SQSClient;
+  readonly s3?: S3Client;
+  readonly dynamo?: DynamoDBClient;
+}
+
+/**
+ * Creates (idempotently) every queue with its DLQ first, the dedupe table when `config.dedupe` is set, the
+ * idempotency table when a consumer uses idempotency, and the payload bucket.
+ */
+export async function createTopology(
+  config: ResolvedConfig,
+  emulators: Pick<Emulators, 'region' | 'endpoints'>,
+  clients: TopologyClients = {},
+): Promise<LocalTopology> {
+  const sqs = clients.sqs ?? localSqsClient(emulators);
+  const s3 = clients.s3 ?? localS3Client(emulators);
+  const dynamo = clients.dynamo ?? localDynamoClient(emulators);
+  const port = new URL(emulators.endpoints.sqs).port;
+  try {
+    const queues: Record<string, LocalQueue> = {};
+    for (const queue of config.queues) {
+      const names = localQueueNames(config.stackName, queue);
+      const dlq = await ensureQueue(sqs, names.deadLetter, deadLetterQueueAttributes(queue), port);
+      const main = await ensureQueue(sqs, names.queue, queueAttributes(queue, dlq.arn), port);
+      queues[queue.name] = {
+        name: queue.name,
+        url: main.url,
+        arn: main.arn,
+        deadLetterUrl: dlq.url,
+        deadLetterArn: dlq.arn,
+        fifo: queue.fifo,
+      };
+    }
+    const names = localResourceNames(config.stackName);
+    if (config.dedupe) await ensureTable(dynamo, names.dedupeTable, 'pk', 'expiresAt');
+    const needsIdempotency = config.queues.some((q) => q.consumer?.idempotency);
+    if (needsIdempotency) await ensureTable(dynamo, names.idempotencyTable, 'id', 'expiration');
+    await ensureBucket(s3, names.payloadBucket);
+
+    const resources: PipelineResources = {
+      queueUrls: Object.fromEntries(Object.values(queues).map((q) => [q.name, q.url])),
+      deadLetterQueueUrls: Object.fromEntries(Object.values(queues).map((q) => [q.name, q.deadLetterUrl])),
+      secretIds: Object.fromEntries(
+        config.sources.filter(sourceNeedsSecret).map((s) => [s.name, localSecretId(s.name)]),
+      ),
+      ...(config.dedupe ? { dedupeTableName: names.dedupeTable } : {}),
+      ...(needsIdempotency ? { idempotencyTableName: names.idempotencyTable } : {}),
+      payloadBucketName: names.payloadBucket,
+    };
+    return {
+      resources,
+      queues,
+      ...(config.dedupe ? { dedupeTableName: names.dedupeTable } : {}),
+      ...(needsIdempotency ? { idempotencyTableName: names.idempotencyTable } : {}),
+      payloadBucketName: names.payloadBucket,
+    };
+  } finally {
+    if (!clients.sqs) sqs.destroy();
+    if (!clients.s3) s3.destroy();
+    if (!clients.dynamo) dynamo.destroy();
+  }
+}

@@ -1,0 +1,178 @@
+/**
+ * Starts local mode in-process for integration tests: random ports, no state file, a quiet reporter whose
+ * events are collected, and a recording consumer whose side effects land in a temporary file.
+ */
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Duration } from 'aws-cdk-lib';
+import { signWebhook } from '../../../lambda/shared/webhook-signing';
+import {
+  type HooklineConfig,
+  type QueueConfig,
+  type ResolvedConfig,
+  resolveConfig,
+} from '../../../lib/config';
+import { type LocalMode, startLocalMode } from '../../../lib/local/local-mode';
+import { type LocalEvent, Reporter } from '../../../lib/local/reporter';
+import { localSecrets } from '../../../lib/local/secrets';
+import { sourceRuntimeConfig } from '../../../lib/runtime-wiring';
+
+/** Absolute path of the recording consumer. */
+export const RECORDING_CONSUMER = fileURLToPath(new URL('./recording-consumer.ts', import.meta.url));
+
+/** A `generic` HMAC source reading id and type from the JSON body, and a `github` source. */
+export function testConfig(
+  queues: Record<string, QueueConfig>,
+  extra: Partial<HooklineConfig> = {},
+): ResolvedConfig {
+  return resolveConfig({
+    stackName: `LocalTest${process.pid}`,
+    sources: {
+      generic: {
+        type: 'hmac',
+        header: 'x-signature',
+        algorithm: 'sha256',
+        encoding: 'hex',
+        prefix: 'sha256=',
+        idPath: 'id',
+        typePath: 'type',
+      },
+      github: { type: 'github' },
+    },
+    queues,
+    defaultRoute: { queues: [Object.keys(queues)[0] ?? 'events'] },
+    ...extra,
+  });
+}
+
+/** A standard queue read by the recording consumer with short, test-friendly timings. */
+export function recordingQueue(
+  overrides: Partial<QueueConfig> = {},
+  consumer: Partial<NonNullable<QueueConfig['consumer']>> = {},
+): QueueConfig {
+  return {
+    maxReceiveCount: 3,
+    ...overrides,
+    consumer: {
+      entry: RECORDING_CONSUMER,
+      timeout: Duration.seconds(2),
+      retry: { base: Duration.seconds(1), factor: 1, max: Duration.seconds(1) },
+      ...consumer,
+    },
+  };
+}
+
+/** A running test pipeline. */
+export interface TestPipeline {
+  readonly local: LocalMode;
+  readonly config: ResolvedConfig;
+  readonly events: LocalEvent[];
+  readonly recordFile: string;
+  /** Signs and posts a JSON body to a source; resolves with the HTTP status and body. */
+  post(
+    source: string,
+    body: unknown,
+    headers?: Record<string, string>,
+  ): Promise<{ status: number; text: string }>;
+  /** `<id> <attempt>` lines written by the consumer's successful side effects. */
+  sideEffects(): { id: string; attempt: number }[];
+  /** Attempts recorded by the poison handler. */
+  poisonAttempts(): { id: string; attempt: number }[];
+  /** Resolves once `predicate` holds (polling), or rejects after `timeoutMs`. */
+  waitFor(predicate: () => boolean, timeoutMs: number, what: string): Promise<void>;
+  stop(): Promise<void>;
+}
+
+function readLines(file: string): { id: string; attempt: number }[] {
+  if (!existsSync(file)) return [];
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => {
+      const [id = '', attempt = '0'] = line.split(' ');
+      return { id, attempt: Number(attempt) };
+    });
+}
+
+/** Starts local mode for `config` with the recording consumer's file wired into every consumer. */
+export async function startTestPipeline(
+  config: ResolvedConfig,
+  options: { consumerConcurrency?: number; dataDir?: string; recordDir?: string } = {},
+): Promise<TestPipeline> {
+  const dir = options.recordDir ?? mkdtempSync(join(tmpdir(), 'hookline-local-test-'));
+  const recordFile = join(dir, 'side-effects.txt');
+  const withRecorder: ResolvedConfig = {
+    ...config,
+    queues: config.queues.map((q) =>
+      q.consumer
+        ? {
+            ...q,
+            consumer: {
+              ...q.consumer,
+              environment: { ...q.consumer.environment, HOOKLINE_TEST_RECORD_FILE: recordFile },
+            },
+          }
+        : q,
+    ),
+  };
+  const buildDir = join(process.cwd(), '.hookline', 'build', basename(dir));
+  const events: LocalEvent[] = [];
+  const reporter = new Reporter({
+    json: true,
+    color: false,
+    verbose: process.env.HOOKLINE_VERBOSE === '1',
+    write: (line) => {
+      if (process.env.HOOKLINE_VERBOSE === '1') process.stdout.write(`${line}\n`);
+    },
+  });
+  reporter.subscribe((event) => events.push(event));
+  const env = {};
+  const local = await startLocalMode({
+    config: withRecorder,
+    port: 0,
+    stateDir: false,
+    reporter,
+    env,
+    // Inside the project, so the bundles' external @aws-sdk/* resolve from its node_modules (as in npm start).
+    buildDir,
+    consumerConcurrency: options.consumerConcurrency ?? 2,
+    waitTimeSeconds: 1,
+    ...(options.dataDir ? { dataDir: options.dataDir } : {}),
+  });
+  const secrets = localSecrets(config.sources, env);
+  return {
+    local,
+    config: withRecorder,
+    events,
+    recordFile,
+    async post(sourceName, body, headers = {}) {
+      const source = config.sources.find((s) => s.name === sourceName);
+      if (!source) throw new Error(`no source ${sourceName}`);
+      const text = typeof body === 'string' ? body : JSON.stringify(body);
+      const runtime = sourceRuntimeConfig(source, `env:${secrets[sourceName]?.envName}`);
+      const signature = signWebhook(runtime, secrets[sourceName]?.value ?? '', text);
+      const response = await fetch(local.webhookUrls[sourceName] ?? '', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...signature, ...headers },
+        body: text,
+      });
+      return { status: response.status, text: await response.text() };
+    },
+    sideEffects: () => readLines(recordFile),
+    poisonAttempts: () => readLines(`${recordFile}.attempts`),
+    async waitFor(predicate, timeoutMs, what) {
+      const until = Date.now() + timeoutMs;
+      while (!predicate()) {
+        if (Date.now() > until) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    },
+    async stop() {
+      await local.stop();
+      if (!options.recordDir) rmSync(dir, { recursive: true, force: true });
+      rmSync(buildDir, { recursive: true, force: true });
+    },
+  };
+}

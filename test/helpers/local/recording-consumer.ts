@@ -1,0 +1,32 @@
+/**
+ * A consumer for local-mode integration tests, built on the real consumer runtime. Every handler run appends
+ * `<id> <attempt>` to the file named by HOOKLINE_TEST_RECORD_FILE, so tests can count side effects.
+ *
+ * Event types steer it: `test.poison` always fails; `test.crash` kills the sandbox (process.exit) on its first
+ * attempt, before its side effect; anything else succeeds.
+ */
+import { appendFileSync } from 'node:fs';
+import { defineConsumer } from '../../../lambda/consumer';
+
+const recordFile = process.env.HOOKLINE_TEST_RECORD_FILE;
+
+function record(id: string, attempt: number): void {
+  if (!recordFile) throw new Error('HOOKLINE_TEST_RECORD_FILE is not set');
+  appendFileSync(recordFile, `${id} ${attempt}\n`);
+}
+
+export const handler = defineConsumer({
+  handlers: {
+    '*.test.poison': async (event, ctx) => {
+      appendFileSync(`${recordFile}.attempts`, `${event.id} ${ctx.attempt}\n`);
+      throw new Error(`poison message ${event.id}`);
+    },
+    '*.test.crash': async (event, ctx) => {
+      if (ctx.attempt === 1) process.exit(1);
+      record(event.id, ctx.attempt);
+    },
+  },
+  default: async (event, ctx) => {
+    record(event.id, ctx.attempt);
+  },
+});

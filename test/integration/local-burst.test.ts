@@ -1,0 +1,48 @@
+import { randomUUID } from 'node:crypto';
+import { Duration } from 'aws-cdk-lib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { recordingQueue, startTestPipeline, type TestPipeline, testConfig } from '../helpers/local/pipeline';
+
+const BURST = 1_000;
+
+describe('local mode under a burst of 1,000 concurrent signed webhooks', () => {
+  let pipeline: TestPipeline;
+
+  beforeAll(async () => {
+    pipeline = await startTestPipeline(
+      testConfig({ events: recordingQueue({}, { timeout: Duration.seconds(10) }) }),
+    );
+  });
+  afterAll(async () => {
+    await pipeline?.stop();
+  });
+
+  it('acknowledges every request and processes every event exactly once (lost = 0, duplicates = 0)', async () => {
+    const ids = Array.from({ length: BURST }, (_, i) => `burst-${i}-${randomUUID()}`);
+    const responses = await Promise.all(
+      ids.map((id) => pipeline.post('generic', { id, type: 'load.test', n: 1 })),
+    );
+    const acknowledged = ids.filter((_, i) => responses[i]?.status === 202);
+    expect(acknowledged).toHaveLength(BURST);
+
+    const wanted = new Set(acknowledged);
+    const seen = () =>
+      new Set(
+        pipeline
+          .sideEffects()
+          .map((e) => e.id)
+          .filter((id) => wanted.has(id)),
+      );
+    await pipeline.waitFor(() => seen().size === BURST, 120_000, 'all side effects');
+    const effects = pipeline.sideEffects().filter((e) => wanted.has(e.id));
+    const accounting = {
+      acknowledged: acknowledged.length,
+      lost: BURST - seen().size,
+      duplicates: effects.length - seen().size,
+    };
+    expect(accounting).toEqual({ acknowledged: BURST, lost: 0, duplicates: 0 });
+    expect(pipeline.events.filter((e) => e.event === 'processed' && wanted.has(e.id ?? ''))).toHaveLength(
+      BURST,
+    );
+  }, 180_000);
+});

@@ -1,0 +1,185 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import exampleConfig from '../../hookline.config';
+import { signWebhook } from '../../lambda/shared/webhook-signing';
+import { resolveConfig } from '../../lib/config';
+import { defaultDevSecret, secretEnvName } from '../../lib/local/secrets';
+import { sourceRuntimeConfig } from '../../lib/runtime-wiring';
+
+const dir = mkdtempSync(join(tmpdir(), 'hookline-start-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+interface Run {
+  child: ChildProcess;
+  lines: string[];
+  exited: Promise<number | null>;
+}
+
+/** Runs `npm start`'s entry (tsx bin/local.ts) as a separate process, as a user would. */
+function start(env: Record<string, string>): Run {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'bin/local.ts'], {
+    env: { ...process.env, HOOKLINE_LOG: 'json', HOOKLINE_STATE_DIR: dir, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const lines: string[] = [];
+  let buffer = '';
+  for (const stream of [child.stdout, child.stderr]) {
+    stream?.on('data', (chunk: Buffer) => {
+      buffer += chunk.toString();
+      const parts = buffer.split('\n');
+      buffer = parts.pop() ?? '';
+      lines.push(...parts);
+    });
+  }
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return { child, lines, exited };
+}
+
+async function waitFor<T>(probe: () => T | undefined, timeoutMs: number, what: string): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const value = probe();
+    if (value !== undefined) return value;
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+const json = (line: string): Record<string, unknown> | undefined => {
+  try {
+    return JSON.parse(line) as Record<string, unknown>;
+  } catch {
+    return undefined;
+  }
+};
+
+describe('npm start (bin/local.ts)', () => {
+  it('serves the example configuration: a signed request is processed, Ctrl-C drains and exits 0', async () => {
+    const run = start({ PORT: '0' });
+    try {
+      const stateFile = join(dir, 'local.json');
+      const state = await waitFor(
+        () =>
+          existsSync(stateFile)
+            ? (JSON.parse(readFileSync(stateFile, 'utf8')) as {
+                webhookBaseUrl: string;
+                pid: number;
+                consumers: Record<string, { state: string }>;
+              })
+            : undefined,
+        60_000,
+        'the state file',
+      );
+      expect(state.pid).toBe(run.child.pid);
+      expect(state.consumers).toEqual({ events: { state: 'Enabled' }, orders: { state: 'Enabled' } });
+      const body = JSON.stringify({
+        ref: 'refs/heads/main',
+        repository: { full_name: 'acme/app' },
+        commits: [],
+      });
+      const delivery = `start-${Date.now()}`;
+      const headers = signWebhook(
+        { type: 'github', secretId: 'env:HOOKLINE_SECRET_GITHUB' },
+        'dev-secret-github',
+        body,
+        { id: delivery },
+      );
+      const response = await fetch(`${state.webhookBaseUrl}/webhooks/github`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-github-event': 'push', ...headers },
+        body,
+      });
+      expect(response.status).toBe(202);
+      const processed = await waitFor(
+        () => run.lines.map(json).find((l) => l?.event === 'processed' && l.id === delivery),
+        30_000,
+        'the processed line',
+      );
+      expect(processed).toMatchObject({
+        source: 'github',
+        type: 'push',
+        queue: 'events',
+        latencyMs: expect.any(Number),
+      });
+
+      // Every other example source accepts a request signed with its documented development default secret.
+      const config = resolveConfig(exampleConfig);
+      const samples: Record<string, { body: unknown; headers?: Record<string, string> }> = {
+        stripe: { body: { id: `evt_${Date.now()}`, type: 'invoice.paid', data: { object: {} } } },
+        slack: {
+          body: { type: 'event_callback', event_id: `Ev${Date.now()}`, event: { type: 'app_mention' } },
+        },
+        shopify: { body: { id: Date.now() }, headers: { 'x-shopify-topic': 'orders/create' } },
+        standard: { body: { type: 'user.created', data: {} } },
+        generic: { body: { id: `g-${Date.now()}`, type: 'thing.happened' } },
+      };
+      for (const [name, sample] of Object.entries(samples)) {
+        const source = config.sources.find((s) => s.name === name);
+        if (!source) throw new Error(`example config has no ${name}`);
+        const text = JSON.stringify(sample.body);
+        const signed = signWebhook(
+          sourceRuntimeConfig(source, `env:${secretEnvName(name)}`),
+          defaultDevSecret(source),
+          text,
+        );
+        const accepted = await fetch(`${state.webhookBaseUrl}/webhooks/${name}`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', ...sample.headers, ...signed },
+          body: text,
+        });
+        expect({ name, status: accepted.status }).toEqual({ name, status: 202 });
+        await waitFor(
+          () =>
+            run.lines
+              .map(json)
+              .find((l) => l?.source === name && (l.event === 'queued' || l.event === 'ignored')),
+          10_000,
+          `the ${name} outcome line`,
+        );
+      }
+
+      run.child.kill('SIGINT');
+      expect(await run.exited).toBe(0);
+      expect(existsSync(stateFile)).toBe(false);
+    } finally {
+      run.child.kill('SIGKILL');
+    }
+  }, 120_000);
+
+  it('explains a taken port and exits 1', async () => {
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const port = (blocker.address() as { port: number }).port;
+    try {
+      const run = start({ PORT: String(port) });
+      expect(await run.exited).toBe(1);
+      expect(
+        run.lines
+          .map(json)
+          .some((l) => l?.message === `port ${port} is in use: set PORT=${port + 1} npm start`),
+      ).toBe(true);
+    } finally {
+      blocker.close();
+    }
+  }, 120_000);
+
+  it('prints the configuration error and exits 1', async () => {
+    const config = join(process.cwd(), '.hookline', `bad-config-${process.pid}.ts`);
+    writeFileSync(
+      config,
+      `import { defineConfig } from '../lib/config';\nexport default defineConfig({ sources: { github: { type: 'github' } }, queues: { events: { maxReceiveCount: 0 } } });\n`,
+    );
+    try {
+      const run = start({ HOOKLINE_CONFIG: config, PORT: '0' });
+      expect(await run.exited).toBe(1);
+      const error = run.lines.map(json).find((l) => l?.event === 'error');
+      expect(String(error?.message)).toContain('queues.events.maxReceiveCount: must be between 1 and 1000');
+    } finally {
+      rmSync(config, { force: true });
+    }
+  }, 60_000);
+});

@@ -1,0 +1,121 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { networkInterfaces, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ListTablesCommand } from '@aws-sdk/client-dynamodb';
+import {
+  CreateQueueCommand,
+  GetQueueAttributesCommand,
+  GetQueueUrlCommand,
+  SendMessageCommand,
+} from '@aws-sdk/client-sqs';
+import { describe, expect, it } from 'vitest';
+import { localDynamoClient, localSqsClient } from '../../../lib/local/clients';
+import { startEmulatorsInThread } from '../../../lib/local/emulator-thread';
+import { assertNodeVersion, startEmulators } from '../../../lib/local/emulators';
+
+/** An address of this machine other than loopback, if it has one. */
+function externalAddress(): string | undefined {
+  return Object.values(networkInterfaces())
+    .flat()
+    .find((i) => i && i.family === 'IPv4' && !i.internal)?.address;
+}
+
+describe('startEmulators', () => {
+  it('serves SQS, S3 and DynamoDB on 127.0.0.1 only', async () => {
+    const emulators = await startEmulators();
+    try {
+      for (const url of Object.values(emulators.endpoints))
+        expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+      expect(emulators.endpoints.s3).toBe(emulators.endpoints.sqs);
+      const sqs = localSqsClient(emulators);
+      const dynamo = localDynamoClient(emulators);
+      await sqs.send(new CreateQueueCommand({ QueueName: 'reachable' }));
+      expect((await dynamo.send(new ListTablesCommand({}))).TableNames).toEqual([]);
+      sqs.destroy();
+      dynamo.destroy();
+      const external = externalAddress();
+      if (external) {
+        for (const url of [emulators.endpoints.sqs, emulators.endpoints.dynamodb]) {
+          const port = new URL(url).port;
+          await expect(
+            fetch(`http://${external}:${port}/`, { signal: AbortSignal.timeout(2_000) }),
+          ).rejects.toThrow();
+        }
+      }
+    } finally {
+      await emulators.stop();
+    }
+  });
+
+  it('keeps queues and messages across a restart with a data directory', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'hookline-emulators-'));
+    try {
+      const first = await startEmulators({ dataDir });
+      const sqs1 = localSqsClient(first);
+      const url = (await sqs1.send(new CreateQueueCommand({ QueueName: 'durable' }))).QueueUrl ?? '';
+      await sqs1.send(new SendMessageCommand({ QueueUrl: url, MessageBody: 'kept' }));
+      sqs1.destroy();
+      await first.stop();
+
+      const second = await startEmulators({ dataDir });
+      const sqs2 = localSqsClient(second);
+      const again = (await sqs2.send(new GetQueueUrlCommand({ QueueName: 'durable' }))).QueueUrl ?? '';
+      const attributes = await sqs2.send(
+        new GetQueueAttributesCommand({ QueueUrl: again, AttributeNames: ['ApproximateNumberOfMessages'] }),
+      );
+      expect(attributes.Attributes?.ApproximateNumberOfMessages).toBe('1');
+      sqs2.destroy();
+      await second.stop();
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it('starts empty without a data directory', async () => {
+    const emulators = await startEmulators();
+    const sqs = localSqsClient(emulators);
+    await expect(sqs.send(new GetQueueUrlCommand({ QueueName: 'durable' }))).rejects.toThrow();
+    sqs.destroy();
+    await emulators.stop();
+  });
+});
+
+describe('startEmulatorsInThread', () => {
+  const buildDir = join(process.cwd(), '.hookline', 'build', `emulator-thread-test-${process.pid}`);
+
+  it('runs the emulators in a worker thread, reachable from the main thread, and stops them', async () => {
+    const emulators = await startEmulatorsInThread({ buildDir });
+    const sqs = localSqsClient(emulators);
+    try {
+      expect(emulators.endpoints.sqs).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+      const url = (await sqs.send(new CreateQueueCommand({ QueueName: 'threaded' }))).QueueUrl ?? '';
+      await sqs.send(new SendMessageCommand({ QueueUrl: url, MessageBody: 'x' }));
+    } finally {
+      sqs.destroy();
+      await emulators.stop();
+    }
+    await expect(fetch(emulators.endpoints.sqs, { signal: AbortSignal.timeout(2_000) })).rejects.toThrow();
+  });
+
+  it('reports a start failure from the thread', async () => {
+    const taken = await startEmulators();
+    try {
+      const port = Number(new URL(taken.endpoints.sqs).port);
+      await expect(startEmulatorsInThread({ buildDir, sqsPort: port })).rejects.toThrow(
+        `port ${port} for the SQS/S3 emulator (fauxqs) is in use`,
+      );
+    } finally {
+      await taken.stop();
+      rmSync(buildDir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('assertNodeVersion', () => {
+  it.each(['20.20.2', '22.4.1', '18.0.0'])('refuses Node %s with the fix', (version) => {
+    expect(() => assertNodeVersion(version)).toThrow(/local mode needs Node >= 22\.5 .*npm/);
+  });
+  it.each(['22.5.0', '22.23.3', '24.21.0'])('accepts Node %s', (version) => {
+    expect(() => assertNodeVersion(version)).not.toThrow();
+  });
+});

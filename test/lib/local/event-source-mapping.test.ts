@@ -1,0 +1,285 @@
+import {
+  CreateQueueCommand,
+  GetQueueAttributesCommand,
+  ReceiveMessageCommand,
+  SendMessageBatchCommand,
+  SendMessageCommand,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
+import type { SQSEvent, SQSRecord } from 'aws-lambda';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { localSqsClient } from '../../../lib/local/clients';
+import { type Emulators, startEmulators } from '../../../lib/local/emulators';
+import { disposeBatch, EventSourceMapping, toLambdaRecord } from '../../../lib/local/event-source-mapping';
+import type { InvokeResult } from '../../../lib/local/function-runtime';
+
+const record = (messageId: string) => ({ messageId }) as SQSRecord;
+const ok = (value: unknown): InvokeResult => ({ ok: true, value, durationMs: 1, coldStart: false });
+const batch = ['a', 'b', 'c'].map(record);
+const ids = (records: readonly SQSRecord[]) => records.map((r) => r.messageId);
+
+describe('disposeBatch (ReportBatchItemFailures rules)', () => {
+  it.each([
+    ['null', null],
+    ['undefined', undefined],
+    ['an empty object', {}],
+    ['an empty list', { batchItemFailures: [] }],
+    ['a null list', { batchItemFailures: null }],
+    ['a string', 'done'],
+  ])('treats %s as complete success', (_, value) => {
+    expect(disposeBatch(batch, ok(value))).toEqual({ succeeded: batch, failed: [], wholeBatchFailed: false });
+  });
+
+  it('keeps exactly the reported records', () => {
+    const result = disposeBatch(batch, ok({ batchItemFailures: [{ itemIdentifier: 'b' }] }));
+    expect({
+      succeeded: ids(result.succeeded),
+      failed: ids(result.failed),
+      whole: result.wholeBatchFailed,
+    }).toEqual({
+      succeeded: ['a', 'c'],
+      failed: ['b'],
+      whole: false,
+    });
+  });
+
+  it.each([
+    ['an empty itemIdentifier', { batchItemFailures: [{ itemIdentifier: '' }] }],
+    ['a null itemIdentifier', { batchItemFailures: [{ itemIdentifier: null }] }],
+    ['a missing itemIdentifier', { batchItemFailures: [{}] }],
+    [
+      'an unknown itemIdentifier',
+      { batchItemFailures: [{ itemIdentifier: 'b' }, { itemIdentifier: 'zzz' }] },
+    ],
+    ['a non-list', { batchItemFailures: 'b' }],
+  ])('fails the whole batch for %s', (_, value) => {
+    expect(disposeBatch(batch, ok(value))).toEqual({ succeeded: [], failed: batch, wholeBatchFailed: true });
+  });
+
+  it('fails the whole batch on a function error or timeout', () => {
+    for (const kind of ['error', 'timeout', 'crash'] as const) {
+      const result = disposeBatch(batch, {
+        ok: false,
+        kind,
+        error: { errorType: 'E', errorMessage: 'm' },
+        durationMs: 1,
+        coldStart: false,
+      });
+      expect(result.wholeBatchFailed).toBe(true);
+      expect(ids(result.failed)).toEqual(['a', 'b', 'c']);
+    }
+  });
+});
+
+describe('with the SQS emulator', () => {
+  let emulators: Emulators;
+  let sqs: SQSClient;
+  const queue = async (name: string, attributes: Record<string, string> = {}) => {
+    const url =
+      (await sqs.send(new CreateQueueCommand({ QueueName: name, Attributes: attributes }))).QueueUrl ?? '';
+    const arn =
+      (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['QueueArn'] })))
+        .Attributes?.QueueArn ?? '';
+    return { url, arn };
+  };
+  const counts = async (url: string) => {
+    const a =
+      (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['All'] })))
+        .Attributes ?? {};
+    return {
+      visible: Number(a.ApproximateNumberOfMessages),
+      inFlight: Number(a.ApproximateNumberOfMessagesNotVisible),
+    };
+  };
+
+  beforeAll(async () => {
+    emulators = await startEmulators();
+    sqs = localSqsClient(emulators);
+  });
+  afterAll(async () => {
+    sqs?.destroy();
+    await emulators?.stop();
+  });
+
+  it('shapes standard records exactly as Lambda delivers them', async () => {
+    const { url, arn } = await queue('shape');
+    await sqs.send(
+      new SendMessageCommand({
+        QueueUrl: url,
+        MessageBody: '{"x":1}',
+        MessageAttributes: {
+          'hookline.type': { DataType: 'String', StringValue: 'push' },
+          count: { DataType: 'Number', StringValue: '3' },
+          blob: { DataType: 'Binary', BinaryValue: Buffer.from([1, 2, 3]) },
+        },
+      }),
+    );
+    const [message] =
+      (
+        await sqs.send(
+          new ReceiveMessageCommand({
+            QueueUrl: url,
+            MessageSystemAttributeNames: ['All'],
+            MessageAttributeNames: ['All'],
+          }),
+        )
+      ).Messages ?? [];
+    if (!message) throw new Error('no message');
+    const lambdaRecord = toLambdaRecord(message, arn, 'us-east-1');
+    expect(lambdaRecord).toEqual({
+      messageId: message.MessageId,
+      receiptHandle: message.ReceiptHandle,
+      body: '{"x":1}',
+      attributes: {
+        ApproximateReceiveCount: '1',
+        SentTimestamp: expect.stringMatching(/^\d{13}$/),
+        SenderId: expect.any(String),
+        ApproximateFirstReceiveTimestamp: expect.stringMatching(/^\d{13}$/),
+      },
+      messageAttributes: {
+        'hookline.type': {
+          stringValue: 'push',
+          stringListValues: [],
+          binaryListValues: [],
+          dataType: 'String',
+        },
+        count: { stringValue: '3', stringListValues: [], binaryListValues: [], dataType: 'Number' },
+        blob: { binaryValue: 'AQID', stringListValues: [], binaryListValues: [], dataType: 'Binary' },
+      },
+      md5OfBody: message.MD5OfBody,
+      md5OfMessageAttributes: message.MD5OfMessageAttributes,
+      eventSource: 'aws:sqs',
+      eventSourceARN: arn,
+      awsRegion: 'us-east-1',
+    });
+  });
+
+  it('adds the FIFO attributes on FIFO queues', async () => {
+    const { url, arn } = await queue('shape.fifo', { FifoQueue: 'true' });
+    await sqs.send(
+      new SendMessageCommand({
+        QueueUrl: url,
+        MessageBody: 'x',
+        MessageGroupId: 'g1',
+        MessageDeduplicationId: 'd1',
+      }),
+    );
+    const [message] =
+      (await sqs.send(new ReceiveMessageCommand({ QueueUrl: url, MessageSystemAttributeNames: ['All'] })))
+        .Messages ?? [];
+    if (!message) throw new Error('no message');
+    const lambdaRecord = toLambdaRecord(message, arn, 'eu-west-1');
+    expect(lambdaRecord.attributes).toMatchObject({
+      MessageGroupId: 'g1',
+      MessageDeduplicationId: 'd1',
+      SequenceNumber: expect.any(String),
+    });
+    expect(lambdaRecord).not.toHaveProperty('md5OfMessageAttributes');
+    expect(lambdaRecord.awsRegion).toBe('eu-west-1');
+  });
+
+  async function runMapping(
+    name: string,
+    messages: number,
+    invoke: (event: SQSEvent) => Promise<InvokeResult>,
+    batchSize = 10,
+  ): Promise<{ url: string; batches: SQSEvent[] }> {
+    const { url, arn } = await queue(name, { VisibilityTimeout: '60' });
+    await sqs.send(
+      new SendMessageBatchCommand({
+        QueueUrl: url,
+        Entries: Array.from({ length: messages }, (_, i) => ({ Id: String(i), MessageBody: `m${i}` })),
+      }),
+    );
+    const batches: SQSEvent[] = [];
+    let reports = 0;
+    const mapping = new EventSourceMapping({
+      name,
+      queueUrl: url,
+      queueArn: arn,
+      region: emulators.region,
+      sqs,
+      batchSize,
+      maximumBatchingWindowMs: 0,
+      concurrency: 1,
+      waitTimeSeconds: 1,
+      invoke: async (event) => {
+        batches.push(event);
+        return invoke(event);
+      },
+      onBatch: () => {
+        reports += 1;
+      },
+    });
+    mapping.start();
+    const until = Date.now() + 10_000;
+    while (batches.flatMap((b) => b.Records).length < messages || reports < batches.length) {
+      if (Date.now() > until) throw new Error('mapping did not deliver every message');
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    await mapping.stop();
+    return { url, batches };
+  }
+
+  it('deletes only the records not reported in batchItemFailures', async () => {
+    const { url, batches } = await runMapping('partial', 4, async (event) =>
+      ok({
+        batchItemFailures: event.Records.filter((r) => r.body === 'm1' || r.body === 'm3').map((r) => ({
+          itemIdentifier: r.messageId,
+        })),
+      }),
+    );
+    expect(batches.flatMap((b) => b.Records.map((r) => r.body)).sort()).toEqual(['m0', 'm1', 'm2', 'm3']);
+    expect(await counts(url)).toEqual({ visible: 0, inFlight: 2 });
+  });
+
+  it('leaves the whole batch when the function fails', async () => {
+    const { url } = await runMapping('throws', 3, async () => ({
+      ok: false,
+      kind: 'error',
+      error: { errorType: 'Error', errorMessage: 'boom' },
+      durationMs: 1,
+      coldStart: false,
+    }));
+    expect(await counts(url)).toEqual({ visible: 0, inFlight: 3 });
+  });
+
+  it('deletes everything on success and respects the batch size', async () => {
+    const { url, batches } = await runMapping('sized', 7, async () => ok({ batchItemFailures: [] }), 3);
+    expect(Math.max(...batches.map((b) => b.Records.length))).toBeLessThanOrEqual(3);
+    expect(batches.flatMap((b) => b.Records)).toHaveLength(7);
+    expect(await counts(url)).toEqual({ visible: 0, inFlight: 0 });
+  });
+
+  it('pauses and resumes (Disabled / Enabled)', async () => {
+    const { url, arn } = await queue('paused');
+    const seen: string[] = [];
+    const mapping = new EventSourceMapping({
+      name: 'paused',
+      queueUrl: url,
+      queueArn: arn,
+      region: emulators.region,
+      sqs,
+      batchSize: 10,
+      maximumBatchingWindowMs: 0,
+      concurrency: 2,
+      waitTimeSeconds: 1,
+      invoke: async (event) => {
+        seen.push(...event.Records.map((r) => r.body));
+        return ok(null);
+      },
+    });
+    mapping.start();
+    await mapping.disable();
+    expect(mapping.state).toBe('Disabled');
+    await sqs.send(new SendMessageCommand({ QueueUrl: url, MessageBody: 'while paused' }));
+    // Disabled pollers do not receive: the message stays visible in the queue.
+    expect(await counts(url)).toEqual({ visible: 1, inFlight: 0 });
+    mapping.enable();
+    expect(mapping.state).toBe('Enabled');
+    const until = Date.now() + 5_000;
+    while (seen.length === 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+    await mapping.stop();
+    expect(seen).toEqual(['while paused']);
+  });
+});

@@ -1,0 +1,151 @@
+import { rmSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  bundleFunction,
+  type FunctionDefinition,
+  type InvokeResult,
+  LocalFunction,
+} from '../../../lib/local/function-runtime';
+
+const entry = fileURLToPath(new URL('../../helpers/local/raw-function.ts', import.meta.url));
+const buildDir = `.hookline/build/function-runtime-test-${process.pid}`;
+
+interface Echo {
+  invocations: number;
+  loadedAt: number;
+  env: Record<string, string>;
+  functionName: string;
+  requestId: string;
+  remainingMs: number;
+}
+
+const value = <T>(result: InvokeResult): T => {
+  if (!result.ok) throw new Error(`invocation failed: ${result.kind} ${result.error.errorMessage}`);
+  return result.value as T;
+};
+
+describe('LocalFunction', () => {
+  let bundle: { bundleUrl: string; workerUrl: string };
+  const functions: LocalFunction[] = [];
+  const logs: string[] = [];
+  const make = (overrides: Partial<FunctionDefinition> = {}) => {
+    const fn = new LocalFunction(
+      {
+        name: 'test-fn',
+        entry,
+        handler: 'handler',
+        timeoutMs: 2_000,
+        memorySize: 256,
+        maxWorkers: 1,
+        environment: { ONLY_HERE: 'yes' },
+        ...overrides,
+      },
+      { ...bundle, region: 'us-east-1', onLog: (l) => logs.push(`${l.stream}:${l.line}`) },
+    );
+    functions.push(fn);
+    return fn;
+  };
+
+  beforeAll(async () => {
+    bundle = await bundleFunction(entry, buildDir, 'raw-function');
+  });
+  afterAll(async () => {
+    await Promise.all(functions.map((f) => f.stop(0)));
+    rmSync(buildDir, { recursive: true, force: true });
+  });
+
+  it('gives the function exactly its own environment and a Lambda-like context', async () => {
+    const fn = make({ name: 'Env-fn', environment: { ONLY_HERE: 'yes', AWS_REGION: 'eu-west-1' } });
+    const echo = value<Echo>(await fn.invoke({ action: 'echo' }));
+    expect(echo.env).toEqual({ ONLY_HERE: 'yes', AWS_REGION: 'eu-west-1' });
+    expect(echo.functionName).toBe('Env-fn');
+    expect(echo.requestId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(echo.remainingMs).toBeGreaterThan(0);
+    expect(echo.remainingMs).toBeLessThanOrEqual(2_000);
+  });
+
+  it('keeps module state within a sandbox and separate between functions', async () => {
+    const first = make();
+    const second = make();
+    expect(value<Echo>(await first.invoke({ action: 'echo' })).invocations).toBe(1);
+    expect(value<Echo>(await first.invoke({ action: 'echo' })).invocations).toBe(2);
+    expect(value<Echo>(await second.invoke({ action: 'echo' })).invocations).toBe(1);
+  });
+
+  it('reports a handler error without losing the sandbox', async () => {
+    const fn = make();
+    await fn.invoke({ action: 'echo' });
+    const failed = await fn.invoke({ action: 'throw' });
+    expect(failed).toMatchObject({
+      ok: false,
+      kind: 'error',
+      error: { errorType: 'TypeError', errorMessage: 'boom from the handler' },
+    });
+    expect(value<Echo>(await fn.invoke({ action: 'echo' })).invocations).toBe(3);
+    expect(fn.coldStarts).toBe(1);
+  });
+
+  it('times out an invocation and starts the next one in a fresh sandbox', async () => {
+    const fn = make({ timeoutMs: 300 });
+    await fn.invoke({ action: 'echo' });
+    const timedOut = await fn.invoke({ action: 'sleep', ms: 5_000 });
+    expect(timedOut).toMatchObject({
+      ok: false,
+      kind: 'timeout',
+      error: { errorMessage: 'Task timed out after 0.30 seconds' },
+    });
+    const next = value<Echo>(await fn.invoke({ action: 'echo' }));
+    expect(next.invocations).toBe(1);
+    expect(fn.coldStarts).toBe(2);
+  });
+
+  it.each([
+    ['process.exit', 'exit'],
+    ['an uncaught exception', 'uncaught'],
+  ])(
+    'survives %s in the function: only that sandbox dies and the next invocation gets a new one',
+    async (_, action) => {
+      const fn = make();
+      const bystander = make();
+      await bystander.invoke({ action: 'echo' });
+      const crashed = await fn.invoke({ action });
+      expect(crashed).toMatchObject({ ok: false, kind: 'crash' });
+      expect(value<Echo>(await fn.invoke({ action: 'echo' })).invocations).toBe(1);
+      expect(value<Echo>(await bystander.invoke({ action: 'echo' })).invocations).toBe(2);
+    },
+  );
+
+  it('reports a missing handler export as an init error', async () => {
+    const fn = make({ handler: 'nope' });
+    const error = await fn.warm();
+    expect(error?.errorType).toBe('Runtime.HandlerNotFound');
+    expect(await fn.invoke({ action: 'echo' })).toMatchObject({ ok: false, kind: 'init' });
+  });
+
+  it('captures stdout lines and counts outcome lines per invocation', async () => {
+    const fn = make({ name: 'logger-fn' });
+    const outcome = JSON.stringify({
+      level: 'INFO',
+      message: 'record outcome',
+      outcome: 'processed',
+      id: 'x1',
+    });
+    const result = await fn.invoke({ action: 'log', lines: ['plain text', outcome] });
+    expect(result).toMatchObject({ ok: true, outcomeLines: 1 });
+    const until = Date.now() + 2_000;
+    while (!logs.includes(`stdout:${outcome}`) && Date.now() < until)
+      await new Promise((r) => setTimeout(r, 10));
+    expect(logs).toContain('stdout:plain text');
+    expect(logs).toContain(`stdout:${outcome}`);
+  });
+
+  it('serves at most maxWorkers invocations at once and queues the rest', async () => {
+    const fn = make({ maxWorkers: 2 });
+    const results = await Promise.all(
+      Array.from({ length: 5 }, () => fn.invoke({ action: 'sleep', ms: 50 })),
+    );
+    expect(results.every((r) => r.ok)).toBe(true);
+    expect(fn.coldStarts).toBe(2);
+  });
+});

@@ -1,0 +1,268 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { InvokeResult } from '../../../lib/local/function-runtime';
+import {
+  buildHttpApiEvent,
+  type HttpApi,
+  isTextContentType,
+  MAX_REQUEST_BYTES,
+  PortInUseError,
+  requestTime,
+  startHttpApi,
+  toHttpResponse,
+} from '../../../lib/local/http-api';
+
+const identity = { apiId: 'local', accountId: '000000000000', defaultHost: '127.0.0.1:3000' };
+const ok = (value: unknown): InvokeResult => ({ ok: true, value, durationMs: 1, coldStart: false });
+
+describe('buildHttpApiEvent', () => {
+  it('builds the exact payload format 2.0 event', () => {
+    const now = new Date(Date.UTC(2026, 10, 5, 7, 8, 9, 123));
+    const event = buildHttpApiEvent(
+      {
+        method: 'POST',
+        url: '/webhooks/github?a=1&b=x%20y&a=2',
+        rawHeaders: [
+          'Host',
+          'hooks.example.com:3000',
+          'Content-Type',
+          'application/json',
+          'X-Multi',
+          'one',
+          'x-multi',
+          'two',
+          'Cookie',
+          'c1=v1; c2=v2',
+          'User-Agent',
+          'GitHub-Hookshot/abc',
+        ],
+        body: Buffer.from('{"zen":"hi"}'),
+        sourceIp: '127.0.0.1',
+        httpVersion: '1.1',
+      },
+      'github',
+      identity,
+      now,
+      'req-1',
+    );
+    expect(event).toEqual({
+      version: '2.0',
+      routeKey: 'POST /webhooks/{source}',
+      rawPath: '/webhooks/github',
+      rawQueryString: 'a=1&b=x%20y&a=2',
+      cookies: ['c1=v1', 'c2=v2'],
+      headers: {
+        host: 'hooks.example.com:3000',
+        'content-type': 'application/json',
+        'x-multi': 'one,two',
+        'user-agent': 'GitHub-Hookshot/abc',
+      },
+      queryStringParameters: { a: '1,2', b: 'x y' },
+      requestContext: {
+        accountId: '000000000000',
+        apiId: 'local',
+        domainName: 'hooks.example.com:3000',
+        domainPrefix: 'hooks',
+        http: {
+          method: 'POST',
+          path: '/webhooks/github',
+          protocol: 'HTTP/1.1',
+          sourceIp: '127.0.0.1',
+          userAgent: 'GitHub-Hookshot/abc',
+        },
+        requestId: 'req-1',
+        routeKey: 'POST /webhooks/{source}',
+        stage: '$default',
+        time: '05/Nov/2026:07:08:09 +0000',
+        timeEpoch: now.getTime(),
+      },
+      pathParameters: { source: 'github' },
+      body: '{"zen":"hi"}',
+      isBase64Encoded: false,
+    });
+  });
+
+  it('base64-encodes binary and form bodies, and omits body, cookies and query when absent', () => {
+    const bytes = Buffer.from([0, 255, 1, 2]);
+    const binary = buildHttpApiEvent(
+      {
+        method: 'POST',
+        url: '/webhooks/x',
+        rawHeaders: ['content-type', 'application/octet-stream'],
+        body: bytes,
+        sourceIp: '::1',
+        httpVersion: '1.1',
+      },
+      'x',
+      identity,
+    );
+    expect(binary).toMatchObject({
+      body: bytes.toString('base64'),
+      isBase64Encoded: true,
+      rawQueryString: '',
+    });
+    expect(binary).not.toHaveProperty('cookies');
+    expect(binary).not.toHaveProperty('queryStringParameters');
+    const empty = buildHttpApiEvent(
+      {
+        method: 'POST',
+        url: '/webhooks/x',
+        rawHeaders: [],
+        body: Buffer.alloc(0),
+        sourceIp: '::1',
+        httpVersion: '1.1',
+      },
+      'x',
+      identity,
+    );
+    expect(empty).not.toHaveProperty('body');
+    expect(empty.isBase64Encoded).toBe(false);
+    expect(empty.requestContext.domainName).toBe('127.0.0.1:3000');
+  });
+
+  it.each([
+    ['application/json', true],
+    ['application/json; charset=utf-8', true],
+    ['text/plain', true],
+    ['application/vnd.api+json', true],
+    ['application/xml', true],
+    ['application/x-www-form-urlencoded', false],
+    ['application/octet-stream', false],
+    ['image/png', false],
+    [undefined, false],
+  ])('content type %s is text: %s', (contentType, text) => {
+    expect(isTextContentType(contentType)).toBe(text);
+  });
+
+  it('formats requestContext.time like API Gateway', () => {
+    expect(requestTime(new Date(Date.UTC(2026, 0, 2, 3, 4, 5)))).toBe('02/Jan/2026:03:04:05 +0000');
+  });
+});
+
+describe('toHttpResponse', () => {
+  it('maps a structured result, decoding a base64 body and passing cookies', () => {
+    const response = toHttpResponse(
+      ok({
+        statusCode: 202,
+        headers: { 'Content-Type': 'application/json', 'X-Count': 2 },
+        cookies: ['a=b'],
+        body: Buffer.from('{"id":"1"}').toString('base64'),
+        isBase64Encoded: true,
+      }),
+    );
+    expect(response).toEqual({
+      statusCode: 202,
+      headers: { 'content-type': 'application/json', 'x-count': '2' },
+      cookies: ['a=b'],
+      body: Buffer.from('{"id":"1"}'),
+    });
+  });
+
+  it('infers a 200 JSON response from a plain value, and answers 500 for a function error', () => {
+    expect(toHttpResponse(ok({ hello: 'world' }))).toMatchObject({
+      statusCode: 200,
+      body: Buffer.from('{"hello":"world"}'),
+    });
+    const failed = toHttpResponse({
+      ok: false,
+      kind: 'timeout',
+      error: { errorType: 'Sandbox.Timedout', errorMessage: 'Task timed out' },
+      durationMs: 1,
+      coldStart: false,
+    });
+    expect(failed.statusCode).toBe(500);
+    expect(JSON.parse(failed.body.toString())).toEqual({ message: 'Internal Server Error' });
+  });
+});
+
+describe('startHttpApi', () => {
+  let api: HttpApi;
+  const invoked: unknown[] = [];
+  let paused = false;
+
+  beforeAll(async () => {
+    api = await startHttpApi({
+      port: 0,
+      invokeIngest: async (event) => {
+        invoked.push(event);
+        return ok({
+          statusCode: 202,
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ source: event.pathParameters?.source }),
+        });
+      },
+      control: {
+        status: () => ({ ok: true }),
+        setConsumerEnabled: (name, enabled) => {
+          if (name !== 'events') return undefined;
+          paused = !enabled;
+          return enabled ? 'Enabled' : 'Disabled';
+        },
+      },
+    });
+  });
+  afterAll(async () => {
+    await api?.close();
+  });
+
+  it('invokes the ingest for POST /webhooks/{source} and returns its response', async () => {
+    const response = await fetch(`${api.url}/webhooks/stripe?x=1`, {
+      method: 'POST',
+      body: 'hello',
+      headers: { 'content-type': 'text/plain' },
+    });
+    expect(response.status).toBe(202);
+    expect(await response.json()).toEqual({ source: 'stripe' });
+    expect(invoked.at(-1)).toMatchObject({
+      rawPath: '/webhooks/stripe',
+      rawQueryString: 'x=1',
+      body: 'hello',
+      isBase64Encoded: false,
+    });
+  });
+
+  it('answers API Gateway 404 for other routes without invoking', async () => {
+    const before = invoked.length;
+    for (const [method, path] of [
+      ['POST', '/other'],
+      ['GET', '/webhooks/github'],
+      ['POST', '/webhooks/a/b'],
+    ] as const) {
+      const response = await fetch(`${api.url}${path}`, { method });
+      expect(response.status).toBe(404);
+      expect(await response.json()).toEqual({ message: 'Not Found' });
+    }
+    expect(invoked.length).toBe(before);
+  });
+
+  it('answers 413 above 10 MB without invoking', async () => {
+    const before = invoked.length;
+    const response = await fetch(`${api.url}/webhooks/github`, {
+      method: 'POST',
+      body: Buffer.alloc(MAX_REQUEST_BYTES + 1, 97),
+    });
+    expect(response.status).toBe(413);
+    expect(invoked.length).toBe(before);
+    const atLimit = await fetch(`${api.url}/webhooks/github`, {
+      method: 'POST',
+      body: Buffer.alloc(MAX_REQUEST_BYTES, 97),
+    });
+    expect(atLimit.status).toBe(202);
+  });
+
+  it('serves the control API', async () => {
+    expect(await (await fetch(`${api.url}/_hookline/status`)).json()).toEqual({ ok: true });
+    const pause = await fetch(`${api.url}/_hookline/consumers/events/pause`, { method: 'POST' });
+    expect(await pause.json()).toEqual({ consumer: 'events', state: 'Disabled' });
+    expect(paused).toBe(true);
+    const resume = await fetch(`${api.url}/_hookline/consumers/events/resume`, { method: 'POST' });
+    expect(await resume.json()).toEqual({ consumer: 'events', state: 'Enabled' });
+    expect((await fetch(`${api.url}/_hookline/consumers/nope/pause`, { method: 'POST' })).status).toBe(404);
+  });
+
+  it('reports a taken port with the fix', async () => {
+    await expect(startHttpApi({ port: api.port, invokeIngest: async () => ok(null) })).rejects.toThrow(
+      new PortInUseError(api.port).message,
+    );
+    expect(new PortInUseError(3000).message).toBe('port 3000 is in use: set PORT=3001 npm start');
+  });
+});

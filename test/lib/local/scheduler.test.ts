@@ -1,0 +1,159 @@
+import { CreateQueueCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import { describe, expect, it } from 'vitest';
+import { envelopeSchema, parseEnvelope } from '../../../lambda/shared/envelope';
+import { localSqsClient } from '../../../lib/local/clients';
+import { startEmulators } from '../../../lib/local/emulators';
+import {
+  cronJob,
+  scheduleEnvelope,
+  sendScheduledEnvelope,
+  startScheduler,
+  toLocalSchedule,
+} from '../../../lib/local/scheduler';
+
+const nextRuns = (expression: string, from: Date, count: number, timezone = 'UTC') => {
+  const local = toLocalSchedule(expression);
+  if (local.kind !== 'cron') throw new Error('not a cron');
+  const job = cronJob(local.pattern, timezone);
+  const runs = job.nextRuns(count, from).map((d) => d.toISOString());
+  job.stop();
+  return runs;
+};
+
+describe('toLocalSchedule', () => {
+  it.each([
+    ['rate(1 minute)', 60_000],
+    ['rate(5 minutes)', 300_000],
+    ['rate(2 hours)', 7_200_000],
+    ['rate(1 day)', 86_400_000],
+  ])('converts %s to an interval', (expression, intervalMs) => {
+    expect(toLocalSchedule(expression)).toEqual({ kind: 'rate', intervalMs });
+  });
+
+  it('converts an EventBridge cron to croner: seconds prepended, ? to *, year kept', () => {
+    expect(toLocalSchedule('cron(0 9 ? * MON-FRI *)')).toEqual({
+      kind: 'cron',
+      pattern: '0 0 9 * * MON-FRI *',
+    });
+    expect(toLocalSchedule('cron(15 10 1 * ? 2027)')).toEqual({
+      kind: 'cron',
+      pattern: '0 15 10 1 * * 2027',
+    });
+  });
+
+  it.each(['cron(0 9 * *)', 'every day', 'rate(0 minutes)'])('rejects %s', (expression) => {
+    expect(() => toLocalSchedule(expression)).toThrow(/invalid schedule/);
+  });
+});
+
+describe('cron semantics match EventBridge', () => {
+  const from = new Date('2026-11-25T12:00:00Z'); // a Wednesday
+
+  it('runs weekdays at 09:00 for MON-FRI', () => {
+    expect(nextRuns('cron(0 9 ? * MON-FRI *)', from, 3)).toEqual([
+      '2026-11-26T09:00:00.000Z',
+      '2026-11-27T09:00:00.000Z',
+      '2026-11-30T09:00:00.000Z',
+    ]);
+  });
+
+  it('numbers weekdays 1 = Sunday ... 7 = Saturday', () => {
+    expect(nextRuns('cron(0 8 ? * 1 *)', from, 1)).toEqual(['2026-11-29T08:00:00.000Z']);
+    expect(nextRuns('cron(0 8 ? * 2 *)', from, 1)).toEqual(['2026-11-30T08:00:00.000Z']);
+    expect(nextRuns('cron(0 8 ? * 7 *)', from, 1)).toEqual(['2026-11-28T08:00:00.000Z']);
+  });
+
+  it('honours the year field, day-of-month with ?, L, and the time zone', () => {
+    expect(nextRuns('cron(30 6 1 1 ? 2028)', from, 2)).toEqual(['2028-01-01T06:30:00.000Z']);
+    expect(nextRuns('cron(0 0 L * ? *)', from, 2)).toEqual([
+      '2026-11-30T00:00:00.000Z',
+      '2026-12-31T00:00:00.000Z',
+    ]);
+    expect(nextRuns('cron(0 9 * * ? *)', from, 1, 'Europe/Paris')).toEqual(['2026-11-26T08:00:00.000Z']);
+  });
+});
+
+describe('scheduler', () => {
+  it('builds a valid envelope with source schedule and the payload as JSON body', () => {
+    const envelope = scheduleEnvelope(
+      {
+        name: 'n',
+        expression: 'rate(1 hour)',
+        timezone: 'UTC',
+        queue: 'events',
+        type: 'schedule.tick',
+        payload: { a: 1 },
+      },
+      new Date('2026-01-01T00:00:00Z'),
+    );
+    expect(envelopeSchema.parse(envelope)).toEqual({
+      v: 1,
+      id: envelope.id,
+      source: 'schedule',
+      type: 'schedule.tick',
+      receivedAt: '2026-01-01T00:00:00.000Z',
+      headers: {},
+      contentType: 'application/json',
+      body: '{"a":1}',
+      bodyEncoding: 'utf8',
+    });
+    expect(
+      scheduleEnvelope({
+        name: 'n',
+        expression: 'rate(1 hour)',
+        timezone: 'UTC',
+        queue: 'e',
+        type: 't',
+        payload: {},
+      }).id,
+    ).not.toBe(envelope.id);
+  });
+
+  it('sends a parsable envelope to the target queue on each firing', async () => {
+    const emulators = await startEmulators();
+    const sqs = localSqsClient(emulators);
+    try {
+      const url = (await sqs.send(new CreateQueueCommand({ QueueName: 'scheduled' }))).QueueUrl ?? '';
+      const schedule = {
+        name: 'tick',
+        expression: 'rate(1 minute)',
+        timezone: 'UTC',
+        queue: 'events',
+        type: 'tick',
+        payload: { n: 1 },
+      };
+      const first = await sendScheduledEnvelope(sqs, url, schedule);
+      const second = await sendScheduledEnvelope(sqs, url, schedule);
+      const { Messages = [] } = await sqs.send(
+        new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 10 }),
+      );
+      const received = Messages.map((m) => parseEnvelope(m.Body ?? ''));
+      expect(received.map((e) => e.id).sort()).toEqual([first.id, second.id].sort());
+      expect(
+        received.every((e) => e.source === 'schedule' && e.type === 'tick' && e.body === '{"n":1}'),
+      ).toBe(true);
+    } finally {
+      sqs.destroy();
+      await emulators.stop();
+    }
+  });
+
+  it('refuses a schedule whose queue does not exist', () => {
+    expect(() =>
+      startScheduler({
+        schedules: [
+          {
+            name: 'x',
+            expression: 'rate(1 hour)',
+            timezone: 'UTC',
+            queue: 'missing',
+            type: 't',
+            payload: {},
+          },
+        ],
+        queueUrls: {},
+        sqs: {} as never,
+      }),
+    ).toThrow(/unknown queue missing/);
+  });
+});

@@ -1,0 +1,114 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DescribeTableCommand, ListTablesCommand } from '@aws-sdk/client-dynamodb';
+import { HeadBucketCommand } from '@aws-sdk/client-s3';
+import { GetQueueAttributesCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
+import { Duration } from 'aws-cdk-lib';
+import { describe, expect, it } from 'vitest';
+import { type QueueConfig, resolveConfig } from '../../../lib/config';
+import { localDynamoClient, localS3Client, localSqsClient } from '../../../lib/local/clients';
+import { startEmulators } from '../../../lib/local/emulators';
+import { createTopology, localQueueNames, withCurrentPort } from '../../../lib/local/topology';
+
+const config = (queues: Record<string, QueueConfig>, dedupe = true) =>
+  resolveConfig({
+    stackName: 'Topo',
+    sources: { github: { type: 'github' } },
+    queues,
+    dedupe: { enabled: dedupe },
+    payloads: { expiry: Duration.days(14) },
+  });
+const consumer = (idempotency: boolean) => ({ entry: 'x.ts', idempotency: { enabled: idempotency } });
+
+describe('createTopology', () => {
+  it('names queues <stack>-<queue>, DLQs <stack>-<queue>-dlq, with .fifo on FIFO queues', () => {
+    expect(localQueueNames('Hookline', { name: 'events', fifo: false })).toEqual({
+      queue: 'Hookline-events',
+      deadLetter: 'Hookline-events-dlq',
+    });
+    expect(localQueueNames('Hookline', { name: 'orders', fifo: true })).toEqual({
+      queue: 'Hookline-orders.fifo',
+      deadLetter: 'Hookline-orders-dlq.fifo',
+    });
+  });
+
+  it('creates the tables only when needed, the bucket always, and the local secret ids', async () => {
+    const emulators = await startEmulators();
+    const dynamo = localDynamoClient(emulators);
+    const s3 = localS3Client(emulators);
+    try {
+      const none = await createTopology(config({ a: { consumer: consumer(false) } }, false), emulators);
+      expect(none.resources).toEqual({
+        queueUrls: { a: expect.stringContaining('/Topo-a') },
+        deadLetterQueueUrls: { a: expect.stringContaining('/Topo-a-dlq') },
+        secretIds: { github: 'env:HOOKLINE_SECRET_GITHUB' },
+        payloadBucketName: 'topo-payloads',
+      });
+      expect((await dynamo.send(new ListTablesCommand({}))).TableNames).toEqual([]);
+      await s3.send(new HeadBucketCommand({ Bucket: 'topo-payloads' }));
+
+      const both = await createTopology(config({ a: { consumer: consumer(true) } }, true), emulators);
+      expect(both.resources).toMatchObject({
+        dedupeTableName: 'Topo-dedupe',
+        idempotencyTableName: 'Topo-idempotency',
+      });
+      const dedupe = await dynamo.send(new DescribeTableCommand({ TableName: 'Topo-dedupe' }));
+      expect(dedupe.Table?.KeySchema).toEqual([{ AttributeName: 'pk', KeyType: 'HASH' }]);
+      const idempotency = await dynamo.send(new DescribeTableCommand({ TableName: 'Topo-idempotency' }));
+      expect(idempotency.Table?.KeySchema).toEqual([{ AttributeName: 'id', KeyType: 'HASH' }]);
+    } finally {
+      dynamo.destroy();
+      s3.destroy();
+      await emulators.stop();
+    }
+  });
+
+  it('is idempotent, survives a restart with a data directory, and applies changed queue settings', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'hookline-topology-'));
+    try {
+      const first = await startEmulators({ dataDir });
+      const before = await createTopology(config({ a: { consumer: consumer(true) } }), first);
+      const again = await createTopology(config({ a: { consumer: consumer(true) } }), first);
+      expect(again.queues).toEqual(before.queues);
+      const sqs1 = localSqsClient(first);
+      await sqs1.send(new SendMessageCommand({ QueueUrl: before.queues.a?.url, MessageBody: 'kept' }));
+      sqs1.destroy();
+      await first.stop();
+
+      const second = await startEmulators({ dataDir });
+      const sqs2 = localSqsClient(second);
+      try {
+        const changed = config({
+          a: { maxReceiveCount: 9, consumer: { ...consumer(true), timeout: Duration.seconds(40) } },
+        });
+        const after = await createTopology(changed, second);
+        expect(after.queues.a?.arn).toBe(before.queues.a?.arn);
+        expect(new URL(after.queues.a?.url ?? '').port).toBe(new URL(second.endpoints.sqs).port);
+        const { Attributes = {} } = await sqs2.send(
+          new GetQueueAttributesCommand({ QueueUrl: after.queues.a?.url, AttributeNames: ['All'] }),
+        );
+        expect(Attributes.ApproximateNumberOfMessages).toBe('1');
+        expect(Attributes.VisibilityTimeout).toBe('240');
+        expect(JSON.parse(Attributes.RedrivePolicy ?? '{}')).toEqual({
+          deadLetterTargetArn: after.queues.a?.deadLetterArn,
+          maxReceiveCount: 9,
+        });
+      } finally {
+        sqs2.destroy();
+        await second.stop();
+      }
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it('rewrites only the port of a queue URL', () => {
+    expect(withCurrentPort('http://sqs.us-east-1.localhost:1234/000000000000/q', '5678')).toBe(
+      'http://sqs.us-east-1.localhost:5678/000000000000/q',
+    );
+    expect(withCurrentPort('http://127.0.0.1/000000000000/q', '5678')).toBe(
+      'http://127.0.0.1:5678/000000000000/q',
+    );
+  });
+});
