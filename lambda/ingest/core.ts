@@ -171,10 +171,24 @@ const failed = (reason: FailureReason, context: Context = {}): Result => ({
 function normalizeHeaders(raw: unknown): Record<string, string> {
   const headers: Record<string, string> = {};
   if (raw === null || typeof raw !== 'object') return headers;
-  for (const [name, value] of Object.entries(raw)) {
+  const record = raw as Record<string, unknown>;
+  for (const name in record) {
+    if (!Object.hasOwn(record, name)) continue;
+    const value = record[name];
     if (typeof value === 'string') headers[name.toLowerCase()] = value;
   }
   return headers;
+}
+
+/**
+ * The body as text when it arrived as text: a well-formed string encodes to UTF-8 and decodes back to itself,
+ * so the string itself is the decoded body and decoding the bytes again is skipped. (A string with a lone
+ * surrogate encodes it as U+FFFD, so it is decoded from the bytes like a base64 body.)
+ */
+function knownText(event: APIGatewayProxyEventV2, rawBody: string): string | undefined {
+  if (event.isBase64Encoded) return undefined;
+  // String.prototype.isWellFormed is ES2024 (Node >= 20); the project's lib setting is ES2023.
+  return (rawBody as string & { isWellFormed(): boolean }).isWellFormed() ? rawBody : undefined;
 }
 
 function sourceName(event: APIGatewayProxyEventV2): string | undefined {
@@ -226,11 +240,13 @@ function keptHeaders(
   return kept;
 }
 
-const attributeBytes = (attributes: Readonly<Record<string, string>>) =>
-  Object.entries(attributes).reduce(
-    (sum, [name, value]) => sum + Buffer.byteLength(name) + 'String'.length + Buffer.byteLength(value),
-    0,
-  );
+function attributeBytes(attributes: Readonly<Record<string, string>>): number {
+  let sum = 0;
+  for (const name in attributes) {
+    sum += Buffer.byteLength(name) + 'String'.length + Buffer.byteLength(attributes[name] ?? '');
+  }
+  return sum;
+}
 
 function payloadKey(source: string, id: string, receivedAt: Date): string {
   const yyyy = String(receivedAt.getUTCFullYear()).padStart(4, '0');
@@ -263,6 +279,7 @@ async function decide(event: APIGatewayProxyEventV2, deps: IngestCollaborators):
   if (body.length > MAX_BODY_BYTES)
     return rejected(413, 'body_too_large', message(413, 'payload too large'), context);
   if (body.length === 0) return rejected(400, 'empty_body', message(400, 'bad request'), context);
+  const text = knownText(event, rawBody);
 
   let secrets: string[] = [];
   if (source.type !== 'unverified') {
@@ -288,7 +305,7 @@ async function decide(event: APIGatewayProxyEventV2, deps: IngestCollaborators):
     return rejected(401, verdict.reason, message(401, 'unauthorized'), context);
   }
 
-  const described = describeEvent(source, headers, body);
+  const described = describeEvent(source, headers, body, text);
   if (!described.ok) return rejected(400, described.reason, message(400, 'bad request'), context);
   if (described.slackChallenge !== undefined) {
     return {
@@ -325,7 +342,7 @@ async function decide(event: APIGatewayProxyEventV2, deps: IngestCollaborators):
     }
     targets.push({ queue, target });
   }
-  return enqueueEvent(deps, { name, source, headers, body, described, id, type, targets });
+  return enqueueEvent(deps, { name, source, headers, body, text, described, id, type, targets });
 }
 
 interface Routed {
@@ -333,6 +350,8 @@ interface Routed {
   readonly source: SourceRuntimeConfig;
   readonly headers: Record<string, string>;
   readonly body: Buffer;
+  /** `body` decoded as UTF-8, when already known. */
+  readonly text: string | undefined;
   readonly described: EventDescription;
   readonly id: string;
   readonly type: string;
@@ -346,7 +365,7 @@ async function enqueueEvent(deps: IngestCollaborators, event: Routed): Promise<R
   const context: Context = { source: name, id, type, queues };
   const receivedAt = new Date(deps.now());
   const contentType = event.headers['content-type'];
-  const encoded = encodeBody(body, contentType);
+  const encoded = encodeBody(body, contentType, event.text);
   const envelope: WebhookEnvelope = {
     v: ENVELOPE_VERSION,
     id,

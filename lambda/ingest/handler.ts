@@ -10,7 +10,12 @@ import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { type MessageAttributeValue, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import {
+  type MessageAttributeValue,
+  SendMessageCommand,
+  type SendMessageCommandInput,
+  SQSClient,
+} from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2 } from 'aws-lambda';
 import { clientOptions, INGEST_BUDGET } from '../shared/aws-clients';
 import { INGEST_CONFIG_ENV, ingestRuntimeSchema, readRuntimeConfig } from '../shared/runtime-config';
@@ -35,18 +40,17 @@ const collaborators: IngestCollaborators = {
   config,
   async enqueue(message) {
     const attributes: Record<string, MessageAttributeValue> = {};
-    for (const [name, value] of Object.entries(message.attributes)) {
-      attributes[name] = { DataType: 'String', StringValue: value };
+    for (const name in message.attributes) {
+      attributes[name] = { DataType: 'String', StringValue: message.attributes[name] };
     }
-    await sqs.send(
-      new SendMessageCommand({
-        QueueUrl: message.target.url,
-        MessageBody: message.body,
-        MessageAttributes: attributes,
-        ...(message.groupId !== undefined ? { MessageGroupId: message.groupId } : {}),
-        ...(message.deduplicationId !== undefined ? { MessageDeduplicationId: message.deduplicationId } : {}),
-      }),
-    );
+    const command: SendMessageCommandInput = {
+      QueueUrl: message.target.url,
+      MessageBody: message.body,
+      MessageAttributes: attributes,
+    };
+    if (message.groupId !== undefined) command.MessageGroupId = message.groupId;
+    if (message.deduplicationId !== undefined) command.MessageDeduplicationId = message.deduplicationId;
+    await sqs.send(new SendMessageCommand(command));
   },
   async putPayload(object) {
     await s3.send(

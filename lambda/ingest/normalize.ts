@@ -44,16 +44,17 @@ export function valueAtPath(json: unknown, path: string): string | undefined {
 
 type Parsed = { ok: true; value: unknown } | { ok: false };
 
-function parseJson(body: Buffer): Parsed {
+/** Parses JSON from `text` when given (it must be `body` decoded as UTF-8), else from the bytes. */
+function parseJson(body: Buffer, text?: string): Parsed {
   try {
-    return { ok: true, value: JSON.parse(body.toString('utf8')) };
+    return { ok: true, value: JSON.parse(text ?? body.toString('utf8')) };
   } catch {
     return { ok: false };
   }
 }
 
 const isForm = (contentType: string) => contentType.includes('application/x-www-form-urlencoded');
-const text = (value: unknown): string | undefined =>
+const nonEmpty = (value: unknown): string | undefined =>
   typeof value === 'string' && value !== '' ? value : undefined;
 const field = (json: unknown, key: string): unknown =>
   json !== null && typeof json === 'object' && Object.hasOwn(json, key)
@@ -77,17 +78,23 @@ export function sanitizeType(type: string | undefined): string {
 
 type Hints = { idHeader?: string; idPath?: string; typePath?: string; typeHeader?: string };
 
-function describeGeneric(hints: Hints, headers: Readonly<Record<string, string | undefined>>, body: Buffer) {
+function describeGeneric(
+  hints: Hints,
+  headers: Readonly<Record<string, string | undefined>>,
+  body: Buffer,
+  text: string | undefined,
+) {
   let json: unknown;
   if (hints.idPath || hints.typePath) {
-    const parsed = parseJson(body);
+    const parsed = parseJson(body, text);
     if (!parsed.ok) return MALFORMED;
     json = parsed.value;
   }
   const id =
-    (hints.idHeader && text(headers[hints.idHeader])) || (hints.idPath && valueAtPath(json, hints.idPath));
+    (hints.idHeader && nonEmpty(headers[hints.idHeader])) ||
+    (hints.idPath && valueAtPath(json, hints.idPath));
   const type =
-    (hints.typeHeader && text(headers[hints.typeHeader])) ||
+    (hints.typeHeader && nonEmpty(headers[hints.typeHeader])) ||
     (hints.typePath && valueAtPath(json, hints.typePath));
   return { ok: true as const, id: id || undefined, type: type || 'unknown', json };
 }
@@ -103,61 +110,65 @@ function twilioType(params: URLSearchParams): string {
   return 'unknown';
 }
 
-/** Derives id and type as the sender defines them. */
+/**
+ * Derives id and type as the sender defines them. `text`, when given, is `body` decoded as UTF-8 (saves
+ * decoding it again).
+ */
 export function describeEvent(
   source: SourceRuntimeConfig,
   headers: Readonly<Record<string, string | undefined>>,
   body: Buffer,
+  text?: string,
 ): DescribeResult {
   const contentType = (headers['content-type'] ?? '').toLowerCase();
   switch (source.type) {
     case 'github': {
       let parsed: Parsed;
       if (isForm(contentType)) {
-        const payload = new URLSearchParams(body.toString('utf8')).get('payload');
+        const payload = new URLSearchParams(text ?? body.toString('utf8')).get('payload');
         parsed = payload === null ? { ok: false } : parseJson(Buffer.from(payload, 'utf8'));
       } else {
-        parsed = parseJson(body);
+        parsed = parseJson(body, text);
       }
       if (!parsed.ok) return MALFORMED;
-      const event = text(headers['x-github-event']) ?? 'unknown';
-      const action = text(field(parsed.value, 'action'));
+      const event = nonEmpty(headers['x-github-event']) ?? 'unknown';
+      const action = nonEmpty(field(parsed.value, 'action'));
       return {
         ok: true,
-        id: text(headers['x-github-delivery']),
+        id: nonEmpty(headers['x-github-delivery']),
         type: action ? `${event}.${action}` : event,
         json: parsed.value,
       };
     }
     case 'stripe': {
-      const parsed = parseJson(body);
+      const parsed = parseJson(body, text);
       if (!parsed.ok) return MALFORMED;
       return {
         ok: true,
-        id: text(field(parsed.value, 'id')),
-        type: text(field(parsed.value, 'type')) ?? 'unknown',
+        id: nonEmpty(field(parsed.value, 'id')),
+        type: nonEmpty(field(parsed.value, 'type')) ?? 'unknown',
         json: parsed.value,
       };
     }
     case 'slack': {
       if (isForm(contentType)) {
-        const params = new URLSearchParams(body.toString('utf8'));
+        const params = new URLSearchParams(text ?? body.toString('utf8'));
         const payload = params.get('payload');
         if (payload === null)
           return { ok: true, type: params.get('command') !== null ? 'slash_command' : 'unknown' };
         const parsed = parseJson(Buffer.from(payload, 'utf8'));
         if (!parsed.ok) return MALFORMED;
-        return { ok: true, type: text(field(parsed.value, 'type')) ?? 'unknown', json: parsed.value };
+        return { ok: true, type: nonEmpty(field(parsed.value, 'type')) ?? 'unknown', json: parsed.value };
       }
-      const parsed = parseJson(body);
+      const parsed = parseJson(body, text);
       if (!parsed.ok) return MALFORMED;
       const json = parsed.value;
-      const outer = text(field(json, 'type'));
-      const type = outer === 'event_callback' ? text(field(field(json, 'event'), 'type')) : outer;
-      const challenge = outer === 'url_verification' ? text(field(json, 'challenge')) : undefined;
+      const outer = nonEmpty(field(json, 'type'));
+      const type = outer === 'event_callback' ? nonEmpty(field(field(json, 'event'), 'type')) : outer;
+      const challenge = outer === 'url_verification' ? nonEmpty(field(json, 'challenge')) : undefined;
       return {
         ok: true,
-        id: text(field(json, 'event_id')),
+        id: nonEmpty(field(json, 'event_id')),
         type: type ?? 'unknown',
         json,
         ...(outer === 'url_verification' ? { slackChallenge: challenge ?? '' } : {}),
@@ -166,29 +177,32 @@ export function describeEvent(
     case 'shopify':
       return {
         ok: true,
-        id: text(headers['x-shopify-webhook-id']),
-        type: text(headers['x-shopify-topic']) ?? 'unknown',
+        id: nonEmpty(headers['x-shopify-webhook-id']),
+        type: nonEmpty(headers['x-shopify-topic']) ?? 'unknown',
       };
     case 'standard-webhooks': {
-      const parsed = parseJson(body);
+      const parsed = parseJson(body, text);
       if (!parsed.ok) return MALFORMED;
       return {
         ok: true,
-        id: text(headers['webhook-id']) ?? text(headers['svix-id']),
-        type: text(field(parsed.value, 'type')) ?? 'unknown',
+        id: nonEmpty(headers['webhook-id']) ?? nonEmpty(headers['svix-id']),
+        type: nonEmpty(field(parsed.value, 'type')) ?? 'unknown',
         json: parsed.value,
       };
     }
     case 'twilio': {
       if (!isForm(contentType)) return { ok: true, type: 'unknown' };
-      const params = new URLSearchParams(body.toString('utf8'));
-      const id = text(params.get('MessageSid')) ?? text(params.get('CallSid')) ?? text(params.get('SmsSid'));
+      const params = new URLSearchParams(text ?? body.toString('utf8'));
+      const id =
+        nonEmpty(params.get('MessageSid')) ??
+        nonEmpty(params.get('CallSid')) ??
+        nonEmpty(params.get('SmsSid'));
       return { ok: true, id, type: twilioType(params) };
     }
     case 'hmac':
     case 'token':
     case 'unverified':
-      return describeGeneric(source, headers, body);
+      return describeGeneric(source, headers, body, text);
   }
 }
 
@@ -201,13 +215,18 @@ export function jsonForGrouping(description: EventDescription, body: Buffer): un
 
 const TEXTUAL = /^text\/|json|xml|x-www-form-urlencoded|javascript|yaml|csv/;
 
-/** The body as the envelope carries it: UTF-8 text when it is textual and valid UTF-8, else base64. */
+/**
+ * The body as the envelope carries it: UTF-8 text when it is textual and valid UTF-8, else base64. `text`,
+ * when given, is `body` decoded as UTF-8 from bytes known to be valid UTF-8 (a body that arrived as a
+ * well-formed string), so neither the check nor the decoding is repeated.
+ */
 export function encodeBody(
   body: Buffer,
   contentType: string | undefined,
+  text?: string,
 ): { body: string; bodyEncoding: 'utf8' | 'base64' } {
-  if (contentType && TEXTUAL.test(contentType.toLowerCase()) && isUtf8(body)) {
-    return { body: body.toString('utf8'), bodyEncoding: 'utf8' };
+  if (contentType && TEXTUAL.test(contentType.toLowerCase()) && (text !== undefined || isUtf8(body))) {
+    return { body: text ?? body.toString('utf8'), bodyEncoding: 'utf8' };
   }
   return { body: body.toString('base64'), bodyEncoding: 'base64' };
 }

@@ -5,8 +5,9 @@
 import { randomUUID } from 'node:crypto';
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { Cron } from 'croner';
-import { ENVELOPE_VERSION, type WebhookEnvelope } from '../../lambda/shared/envelope';
+import type { WebhookEnvelope } from '../../lambda/shared/envelope';
 import type { ResolvedSchedule } from '../config';
+import { scheduleEnvelope } from '../pipeline-schedules';
 
 /** A schedule expression converted for local timers. */
 export type LocalSchedule =
@@ -43,28 +44,18 @@ export function cronJob(pattern: string, timezone: string, onTick?: () => void):
   return onTick ? new Cron(pattern, options, onTick) : new Cron(pattern, options);
 }
 
-/** The envelope one firing sends: source `schedule`, the schedule's type, its payload as the JSON body. */
-export function scheduleEnvelope(schedule: ResolvedSchedule, now: Date = new Date()): WebhookEnvelope {
-  return {
-    v: ENVELOPE_VERSION,
-    id: randomUUID(),
-    source: 'schedule',
-    type: schedule.type,
-    receivedAt: now.toISOString(),
-    headers: {},
-    contentType: 'application/json',
-    body: JSON.stringify(schedule.payload ?? {}),
-    bodyEncoding: 'utf8',
-  };
-}
-
-/** One firing: sends a fresh envelope to the queue, as the Scheduler's SQS target does (no message attributes). */
+/**
+ * One firing: sends the same envelope the deployed Scheduler target sends (lib/pipeline-schedules.ts), with the
+ * firing's scheduled time (to the second) and a fresh execution id, and no message attributes.
+ */
 export async function sendScheduledEnvelope(
   sqs: SQSClient,
   queueUrl: string,
   schedule: ResolvedSchedule,
+  scheduledAt: Date = new Date(),
 ): Promise<WebhookEnvelope> {
-  const envelope = scheduleEnvelope(schedule);
+  const scheduledTime = new Date(Math.floor(scheduledAt.getTime() / 1000) * 1000).toISOString();
+  const envelope = scheduleEnvelope(schedule, { scheduledTime, executionId: randomUUID() });
   await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: JSON.stringify(envelope) }));
   return envelope;
 }

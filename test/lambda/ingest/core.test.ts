@@ -308,6 +308,29 @@ describe('A10: raw bytes and header case', () => {
     expect(envelope.bodyEncoding).toBe('base64');
     expect(Buffer.from(envelope.body ?? '', 'base64')).toEqual(body);
   });
+  it('a text body is carried as the exact text received (non-ASCII, astral characters)', async () => {
+    const h = harness();
+    const body = JSON.stringify({ action: 'opened', title: 'café 😀 naïve' });
+    const event = signedEvent(h.deps.config, 'github', body, { headers: { 'x-github-event': 'issues' } });
+    expect((await handleWebhook(event, h.deps)).statusCode).toBe(202);
+    const envelope = parseEnvelope(h.sent[0]?.body ?? '');
+    expect(envelope).toMatchObject({ body, bodyEncoding: 'utf8', type: 'issues.opened' });
+  });
+  it('a text body with a lone surrogate is verified and carried as its UTF-8 bytes decode (U+FFFD)', async () => {
+    const h = harness();
+    // The sender's bytes are what JavaScript's UTF-8 encoder makes of the string: the lone surrogate becomes
+    // EF BF BD. Signature, type and envelope must all follow those bytes, not the original string.
+    const body = '{"action":"op\ud800en"}';
+    const event = {
+      ...signedEvent(h.deps.config, 'github', body, { headers: { 'x-github-event': 'issues' } }),
+      body,
+    };
+    expect(event.isBase64Encoded).toBe(false);
+    expect((await handleWebhook(event, h.deps)).statusCode).toBe(202);
+    const envelope = parseEnvelope(h.sent[0]?.body ?? '');
+    expect(envelope.body).toBe('{"action":"op\ufffden"}');
+    expect(envelope.type).toBe('issues.op\ufffden');
+  });
   it('mixed-case header names work', async () => {
     const h = harness();
     const signed = signWebhook(h.deps.config.sources.github as never, SECRETS.github as string, PUSH, {

@@ -124,6 +124,17 @@ describe('normalize helpers', () => {
     expect(encodeBody(Buffer.from('hi'), undefined).bodyEncoding).toBe('base64');
     expect(encodeBody(Buffer.from([0xc3, 0x28]), 'application/json').bodyEncoding).toBe('base64');
   });
+  it('encodeBody reuses already decoded text, still base64 for non-textual content', () => {
+    const bytes = Buffer.from('{"a":"é"}');
+    expect(encodeBody(bytes, 'application/json', '{"a":"é"}')).toEqual({
+      body: '{"a":"é"}',
+      bodyEncoding: 'utf8',
+    });
+    expect(encodeBody(bytes, 'application/octet-stream', '{"a":"é"}')).toEqual({
+      body: bytes.toString('base64'),
+      bodyEncoding: 'base64',
+    });
+  });
   it('sanitizeType replaces characters SQS refuses and never returns empty', () => {
     expect(sanitizeType('a\u0000b')).toBe('a_b');
     expect(sanitizeType('')).toBe('unknown');

@@ -5,7 +5,6 @@ import { localSqsClient } from '../../../lib/local/clients';
 import { startEmulators } from '../../../lib/local/emulators';
 import {
   cronJob,
-  scheduleEnvelope,
   sendScheduledEnvelope,
   startScheduler,
   toLocalSchedule,
@@ -74,39 +73,35 @@ describe('cron semantics match EventBridge', () => {
 });
 
 describe('scheduler', () => {
-  it('builds a valid envelope with source schedule and the payload as JSON body', () => {
-    const envelope = scheduleEnvelope(
-      {
+  it('fires the same envelope as the deployed Scheduler target: id = schedule name + scheduled second', async () => {
+    const emulators = await startEmulators();
+    const sqs = localSqsClient(emulators);
+    try {
+      const url = (await sqs.send(new CreateQueueCommand({ QueueName: 'scheduled-same' }))).QueueUrl ?? '';
+      const schedule = {
         name: 'n',
         expression: 'rate(1 hour)',
         timezone: 'UTC',
         queue: 'events',
         type: 'schedule.tick',
         payload: { a: 1 },
-      },
-      new Date('2026-01-01T00:00:00Z'),
-    );
-    expect(envelopeSchema.parse(envelope)).toEqual({
-      v: 1,
-      id: envelope.id,
-      source: 'schedule',
-      type: 'schedule.tick',
-      receivedAt: '2026-01-01T00:00:00.000Z',
-      headers: {},
-      contentType: 'application/json',
-      body: '{"a":1}',
-      bodyEncoding: 'utf8',
-    });
-    expect(
-      scheduleEnvelope({
-        name: 'n',
-        expression: 'rate(1 hour)',
-        timezone: 'UTC',
-        queue: 'e',
-        type: 't',
-        payload: {},
-      }).id,
-    ).not.toBe(envelope.id);
+      };
+      const envelope = await sendScheduledEnvelope(sqs, url, schedule, new Date('2026-01-01T00:00:00.400Z'));
+      expect(envelopeSchema.parse(envelope)).toEqual({
+        v: 1,
+        id: 'n:2026-01-01T00:00:00.000Z',
+        source: 'schedule',
+        type: 'schedule.tick',
+        receivedAt: '2026-01-01T00:00:00.000Z',
+        headers: { 'x-hookline-schedule': 'n', 'x-hookline-schedule-execution-id': expect.any(String) },
+        contentType: 'application/json',
+        body: '{"a":1}',
+        bodyEncoding: 'utf8',
+      });
+    } finally {
+      sqs.destroy();
+      await emulators.stop();
+    }
   });
 
   it('sends a parsable envelope to the target queue on each firing', async () => {
@@ -122,8 +117,8 @@ describe('scheduler', () => {
         type: 'tick',
         payload: { n: 1 },
       };
-      const first = await sendScheduledEnvelope(sqs, url, schedule);
-      const second = await sendScheduledEnvelope(sqs, url, schedule);
+      const first = await sendScheduledEnvelope(sqs, url, schedule, new Date('2026-01-01T00:00:00Z'));
+      const second = await sendScheduledEnvelope(sqs, url, schedule, new Date('2026-01-01T00:01:00Z'));
       const { Messages = [] } = await sqs.send(
         new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 10 }),
       );
