@@ -6,6 +6,7 @@
  */
 import { Duration } from 'aws-cdk-lib';
 import { z } from 'zod';
+import { validateTypePattern } from '../lambda/shared/type-pattern';
 import {
   consumerViolations,
   minimumVisibilityTimeout,
@@ -676,7 +677,18 @@ export function resolveConfig(input: HooklineConfig): ResolvedConfig {
       );
     }
     checkQueueRefs(`${path}.queues`, targets);
-    routes.push({ source, type: route.type ?? '*', queues: targets, ignore });
+    const typePattern = route.type ?? '*';
+    try {
+      validateTypePattern(typePattern);
+    } catch (error) {
+      fail(
+        `${path}.type`,
+        (error as Error).message,
+        route.type,
+        'use an exact type, "*" for one segment or "**" for anything',
+      );
+    }
+    routes.push({ source, type: typePattern, queues: targets, ignore });
   }
   let defaultRoute: ResolvedRoute;
   if (config.defaultRoute === 'ignore') {

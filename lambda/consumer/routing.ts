@@ -1,12 +1,14 @@
 /**
  * Handler keys: which handler runs for `${source}.${type}`.
  *
- * A key is exact (`github.push`) or a pattern: `*` matches a run of one or more characters without a dot,
- * `**` matches anything (dots included, possibly nothing). When several keys match, the most specific wins:
+ * A key is exact (`github.push`) or a pattern in the shared type-pattern language (lambda/shared/type-pattern.ts):
+ * `*` matches a run of one or more characters without a dot, `**` matches anything. When several keys match, the most specific wins:
  * the exact key first, then the pattern with the most literal (non-wildcard) characters, then the one with
  * fewer `**`, then the one declared first. Resolutions are cached per event key, so routing costs one map
  * lookup per record after the first record of each type.
  */
+
+import { compileTypePattern, validateTypePattern } from '../shared/type-pattern';
 
 interface CompiledKey<T> {
   readonly key: string;
@@ -19,32 +21,11 @@ interface CompiledKey<T> {
 
 /** Throws on keys that cannot match anything sensible (empty, or `***`). */
 export function validateHandlerKey(key: string): void {
-  if (key.length === 0) throw new Error('handler key must not be empty');
-  if (key.includes('***'))
-    throw new Error(`handler key "${key}": use "*" (one segment) or "**" (anything), not "***"`);
+  validateTypePattern(key);
 }
 
 function compile<T>(key: string, value: T, order: number): CompiledKey<T> {
-  validateHandlerKey(key);
-  let source = '';
-  let literalLength = 0;
-  let globstars = 0;
-  for (let i = 0; i < key.length; i++) {
-    const char = key.charAt(i);
-    if (char === '*') {
-      if (key.charAt(i + 1) === '*') {
-        source += '.*';
-        globstars++;
-        i++;
-      } else {
-        source += '[^.]+';
-      }
-    } else {
-      source += char.replace(/[\\^$.|?+()[\]{}]/g, '\\$&');
-      literalLength++;
-    }
-  }
-  return { key, regex: new RegExp(`^${source}$`, 's'), literalLength, globstars, order, value };
+  return { key, ...compileTypePattern(key), order, value };
 }
 
 /** Resolves event keys to the values registered under exact keys and patterns. */

@@ -1,12 +1,14 @@
 /**
  * Route selection: the first rule whose source and type pattern match wins, else the default route.
  *
- * Type patterns: an exact type; `*` stands for any run of characters except `.`; `**` for any run at all.
+ * Type patterns (lambda/shared/type-pattern.ts, the same language as consumer handler keys): an exact type;
+ * `*` stands for a run of one or more characters except `.`; `**` for any run at all.
  * So `orders/*` matches `orders/create`, `invoice.*` matches `invoice.paid` but not `invoice.a.b`, and
  * `invoice.**` matches both. A pattern that is exactly `*` matches every type: it is what the configuration
  * writes for a route without a type ("any event of this source").
  */
 import type { IngestRuntimeConfig } from '../shared/runtime-config';
+import { compileTypePattern } from '../shared/type-pattern';
 
 /** The chosen destination of one event. */
 export interface RouteDecision {
@@ -21,13 +23,7 @@ const compiled = new Map<string, RegExp>();
 function patternRegExp(pattern: string): RegExp {
   let re = compiled.get(pattern);
   if (!re) {
-    const body = pattern
-      .split(/(\*\*|\*)/)
-      .map((piece) =>
-        piece === '**' ? '.*' : piece === '*' ? '[^.]*' : piece.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&'),
-      )
-      .join('');
-    re = new RegExp(`^${body}$`, 's');
+    re = compileTypePattern(pattern).regex;
     compiled.set(pattern, re);
   }
   return re;

@@ -1,6 +1,7 @@
 /**
- * Emulates the pipeline's API Gateway HTTP API: one route, `POST /webhooks/{source}`, integrated with the ingest
- * function through payload format 2.0; everything else gets API Gateway's own 404. The same server also answers
+ * Emulates the pipeline's API Gateway HTTP API: one route, `ANY /webhooks/{source}` (as the stack declares it, so
+ * the ingest function answers wrong methods with 405), integrated with the ingest function through payload format
+ * 2.0; everything else gets API Gateway's own 404. The same server also answers
  * local mode's control API under `/_hookline/`.
  */
 import { randomUUID } from 'node:crypto';
@@ -12,7 +13,7 @@ import type { InvokeResult } from './function-runtime';
 /** API Gateway HTTP API's payload limit. */
 export const MAX_REQUEST_BYTES = 10 * 1024 * 1024;
 /** The route key of the one webhook route. */
-export const WEBHOOK_ROUTE_KEY = 'POST /webhooks/{source}';
+export const WEBHOOK_ROUTE_KEY = 'ANY /webhooks/{source}';
 
 /** A request as it arrived, before API Gateway turns it into an event. */
 export interface RawRequest {
@@ -262,7 +263,7 @@ export async function startHttpApi(options: HttpApiOptions): Promise<HttpApi> {
       return;
     }
     const match = WEBHOOK_PATH.exec(path);
-    if (!match || req.method !== 'POST') {
+    if (!match) {
       req.resume();
       send(res, json(404, { message: 'Not Found' }));
       return;
@@ -294,7 +295,7 @@ export async function startHttpApi(options: HttpApiOptions): Promise<HttpApi> {
     const requestId = randomUUID();
     const event = buildHttpApiEvent(
       {
-        method: req.method,
+        method: req.method ?? 'GET',
         url,
         rawHeaders: req.rawHeaders,
         body: Buffer.concat(chunks),

@@ -112,7 +112,7 @@ export function webhookEvent(
   const base64 = options.base64 ?? false;
   return {
     version: '2.0',
-    routeKey: 'POST /webhooks/{source}',
+    routeKey: 'ANY /webhooks/{source}',
     rawPath: `/webhooks/${source}`,
     rawQueryString: options.rawQueryString ?? '',
     headers: { 'content-type': options.contentType ?? 'application/json', ...signed, ...options.headers },
@@ -129,7 +129,7 @@ export function webhookEvent(
         userAgent: 'it',
       },
       requestId: 'it',
-      routeKey: 'POST /webhooks/{source}',
+      routeKey: 'ANY /webhooks/{source}',
       stage: '$default',
       time: '25/Nov/2026:12:00:00 +0000',
       timeEpoch: Date.now(),

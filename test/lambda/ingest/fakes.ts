@@ -218,7 +218,7 @@ export function apiEvent(source: string, options: EventOptions = {}): APIGateway
   const rawPath = options.path ?? `/webhooks/${source}`;
   return {
     version: '2.0',
-    routeKey: 'POST /webhooks/{source}',
+    routeKey: 'ANY /webhooks/{source}',
     rawPath,
     rawQueryString: options.rawQueryString ?? '',
     headers: options.headers ?? {},
@@ -235,7 +235,7 @@ export function apiEvent(source: string, options: EventOptions = {}): APIGateway
         userAgent: 't',
       },
       requestId: 'r',
-      routeKey: 'POST /webhooks/{source}',
+      routeKey: 'ANY /webhooks/{source}',
       stage: '$default',
       time: '25/Nov/2026:12:00:00 +0000',
       timeEpoch: NOW_MS,

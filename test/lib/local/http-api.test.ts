@@ -46,7 +46,7 @@ describe('buildHttpApiEvent', () => {
     );
     expect(event).toEqual({
       version: '2.0',
-      routeKey: 'POST /webhooks/{source}',
+      routeKey: 'ANY /webhooks/{source}',
       rawPath: '/webhooks/github',
       rawQueryString: 'a=1&b=x%20y&a=2',
       cookies: ['c1=v1', 'c2=v2'],
@@ -70,7 +70,7 @@ describe('buildHttpApiEvent', () => {
           userAgent: 'GitHub-Hookshot/abc',
         },
         requestId: 'req-1',
-        routeKey: 'POST /webhooks/{source}',
+        routeKey: 'ANY /webhooks/{source}',
         stage: '$default',
         time: '05/Nov/2026:07:08:09 +0000',
         timeEpoch: now.getTime(),
@@ -220,11 +220,22 @@ describe('startHttpApi', () => {
     });
   });
 
+  it('hands every method on /webhooks/{source} to the ingest, as the ANY route of the stack does', async () => {
+    const before = invoked.length;
+    const response = await fetch(`${api.url}/webhooks/github`, { method: 'GET' });
+    expect(response.status).toBe(202);
+    expect(invoked.length).toBe(before + 1);
+    expect(invoked.at(-1)).toMatchObject({
+      routeKey: 'ANY /webhooks/{source}',
+      requestContext: { http: { method: 'GET', path: '/webhooks/github' } },
+    });
+  });
+
   it('answers API Gateway 404 for other routes without invoking', async () => {
     const before = invoked.length;
     for (const [method, path] of [
       ['POST', '/other'],
-      ['GET', '/webhooks/github'],
+      ['GET', '/webhooks'],
       ['POST', '/webhooks/a/b'],
     ] as const) {
       const response = await fetch(`${api.url}${path}`, { method });
