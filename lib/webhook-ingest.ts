@@ -84,6 +84,8 @@ export class WebhookIngest extends Construct {
       ...(props.payloadBucket ? { payloadBucketName: props.payloadBucket.bucketName } : {}),
     });
 
+    checkEnvironmentSize(config, Object.keys(props.queues), Object.keys(props.secrets), props);
+
     this.ingestFunction = new HooklineFunction(this, 'Function', {
       entry: INGEST_ENTRY,
       timeout: config.ingest.timeout,
@@ -153,5 +155,42 @@ export class WebhookIngest extends Construct {
   /** The public URL of one source's webhook endpoint. */
   public webhookUrl(source: string): string {
     return `${this.api.apiEndpoint}/webhooks/${source}`;
+  }
+}
+
+/** Lambda rejects a function whose environment variables add up to more than 4 KB. */
+const LAMBDA_ENVIRONMENT_LIMIT_BYTES = 4096;
+/** Room kept for the other variables (NODE_OPTIONS, POWERTOOLS_*). */
+const OTHER_VARIABLES_BYTES = 200;
+/** Longest realistic resolved values of the tokens in the ingest configuration. */
+const RESOLVED_LENGTH = { queueUrl: 140, secretArn: 130, tableName: 100, bucketName: 63 } as const;
+
+/**
+ * Fails at synth, not at deploy, when the ingest configuration cannot fit Lambda's 4 KB environment once its
+ * tokens (queue URLs, secret ARNs) resolve: the size is estimated with the longest values they can take.
+ */
+function checkEnvironmentSize(
+  config: ResolvedConfig,
+  queueNames: readonly string[],
+  secretNames: readonly string[],
+  props: Pick<WebhookIngestProps, 'dedupeTable' | 'payloadBucket'>,
+): void {
+  const stand = (length: number) => 'x'.repeat(length);
+  const estimate = JSON.stringify(
+    ingestRuntimeConfig(config, {
+      queueUrls: Object.fromEntries(queueNames.map((q) => [q, stand(RESOLVED_LENGTH.queueUrl)])),
+      deadLetterQueueUrls: {},
+      secretIds: Object.fromEntries(secretNames.map((s) => [s, stand(RESOLVED_LENGTH.secretArn)])),
+      ...(props.dedupeTable ? { dedupeTableName: stand(RESOLVED_LENGTH.tableName) } : {}),
+      ...(props.payloadBucket ? { payloadBucketName: stand(RESOLVED_LENGTH.bucketName) } : {}),
+    }),
+  );
+  const budget = LAMBDA_ENVIRONMENT_LIMIT_BYTES - OTHER_VARIABLES_BYTES - INGEST_CONFIG_ENV.length;
+  if (Buffer.byteLength(estimate) > budget) {
+    throw new Error(
+      `WebhookIngest: the ingest configuration would take about ${Buffer.byteLength(estimate)} bytes of environment once deployed, ` +
+        `above Lambda's 4 KB limit (${config.sources.length} sources, ${queueNames.length} queues, ${config.routes.length} routes, ` +
+        `${config.ingest.keepHeaders.length} kept headers). Fix: split the sources over two stacks, or shorten ingest.keepHeaders and routes.`,
+    );
   }
 }

@@ -105,6 +105,16 @@ describe('WebhookIngest', () => {
     expect(JSON.stringify(s.resolve(env))).toContain('secret:prod/github-webhook');
   });
 
+  it("fails at synth when the configuration cannot fit Lambda's 4 KB environment once deployed", () => {
+    const sources = Object.fromEntries(
+      Array.from({ length: 40 }, (_, i) => [`source-${i}`, { type: 'github' as const }]),
+    );
+    const config = exampleResolved({ sources, routes: [] });
+    expect(() => pipelineTemplate(config)).toThrow(
+      /the ingest configuration would take about \d+ bytes of environment once deployed, above Lambda's 4 KB limit \(40 sources, 2 queues, 0 routes, \d+ kept headers\)\. Fix: split the sources/,
+    );
+  });
+
   it('exposes one webhook URL output per source', () => {
     for (const name of ['Github', 'Stripe', 'Slack', 'Shopify', 'Standard', 'Generic']) {
       const output = template.findOutputs(`WebhookUrl${name}`);
