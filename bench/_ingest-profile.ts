@@ -1,7 +1,11 @@
 /**
  * Profiling helper for the ingest path (not a benchmark): starts the emulator child, then calls one handler
  * variant `PROFILE_REQUESTS` times at concurrency 1. Run under `node --cpu-prof --import tsx` to see where the
- * handler process spends its CPU. `PROFILE_VARIANT`: `ingest-off` (default), `ingest-on` or `send`.
+ * handler process spends its CPU, e.g.
+ * `npx node --cpu-prof --cpu-prof-dir=/tmp/prof --import tsx bench/_ingest-profile.ts`.
+ * `PROFILE_VARIANT`: `ingest-off` (default), `ingest-on`, `send` (the baseline) or `send-attrs` (SendMessage of
+ * an envelope-sized body with the three message attributes: what the SDK alone costs for ingest's message).
+ * Prints the CPU µs per request. The leading underscore keeps `npm run bench` from running it.
  */
 import { spawn } from 'node:child_process';
 import * as path from 'node:path';
