@@ -383,7 +383,8 @@ async function main() {
   process.env[INGEST_CONFIG_ENV] = JSON.stringify(runtimeWithoutDedupe);
   const withoutDedupe = (await import(`${handlerUrl}?nodedupe`)).handler as Handler;
   // Optional A/B: BENCH_BEFORE_HANDLER=<path of another copy of lambda/ingest/handler.ts> adds that version
-  // (bundled the same way, dedupe off) to the dedupe-off phase, so before/after figures come from one run.
+  // (bundled the same way, dedupe off) to the dedupe-off phase, so before/after figures come from one run;
+  // BENCH_BEFORE_LABEL describes it in the results file.
   let beforeWithoutDedupe: Handler | undefined;
   if (process.env.BENCH_BEFORE_HANDLER) {
     const before = await bundle(
@@ -581,6 +582,12 @@ async function main() {
       requestsPerRound: `${REQUESTS_PER_ROUND} at concurrency 1 (dedupe on: half), twice that at higher concurrency`,
       target: 0.85,
       ...throughput,
+      ...(process.env.BENCH_BEFORE_HANDLER
+        ? {
+            // What `ingest before` is (BENCH_BEFORE_LABEL), so the figures stay readable later.
+            before: process.env.BENCH_BEFORE_LABEL ?? process.env.BENCH_BEFORE_HANDLER,
+          }
+        : {}),
       loadAverageAtEnd: loadavg().map((l) => Number(l.toFixed(2))),
     },
     bundle: Object.fromEntries(

@@ -6,7 +6,6 @@
  */
 
 import { Logger } from '@aws-lambda-powertools/logger';
-import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
@@ -23,6 +22,7 @@ import { handleWebhook, type IngestCollaborators, type MetricName, RETRY_AFTER_S
 import { createDynamoDedupeStore } from './dedupe';
 import { newSortableId } from './ids';
 import { createSecretLoader } from './secrets';
+import { createTelemetry, infoEnabledAt, metricsDisabledByEnv } from './telemetry';
 
 const config = readRuntimeConfig(ingestRuntimeSchema, INGEST_CONFIG_ENV);
 
@@ -31,10 +31,15 @@ const s3 = new S3Client(clientOptions('S3', INGEST_BUDGET));
 const dynamodb = new DynamoDBClient(clientOptions('DYNAMODB', INGEST_BUDGET));
 const secretsManager = new SecretsManagerClient(clientOptions('SECRETS_MANAGER', INGEST_BUDGET));
 
+// Powertools Logger for the rare lines (warnings, errors); the per-request `webhook outcome` line and the EMF
+// metrics are written by ./telemetry in the same shapes, without Powertools' per-call cost (README, Performance).
 const logger = new Logger({ serviceName: 'ingest' });
-const metrics = new Metrics({ namespace: 'Hookline', serviceName: 'ingest' });
-
-let storedMetrics = 0;
+const telemetry = createTelemetry({
+  service: 'ingest',
+  namespace: 'Hookline',
+  infoEnabled: infoEnabledAt(logger.getLevelName()),
+  metricsEnabled: !metricsDisabledByEnv(process.env),
+});
 
 const collaborators: IngestCollaborators = {
   config,
@@ -81,26 +86,13 @@ const collaborators: IngestCollaborators = {
   now: Date.now,
   newId: () => newSortableId(),
   log: {
-    info: (message, attributes) => logger.info(message, attributes),
+    info: (message, attributes) => telemetry.info(message, attributes),
     warn: (message, attributes) => logger.warn(message, attributes),
     error: (message, attributes) => logger.error(message, attributes),
   },
   metrics: {
-    count(name: MetricName, reason?: string) {
-      if (reason !== undefined) {
-        // A per-request dimension must not leak onto the other metrics of the batch: emit it alone.
-        const single = metrics.singleMetric();
-        single.addDimension('reason', reason);
-        single.addMetric(name, MetricUnit.Count, 1);
-        return;
-      }
-      metrics.addMetric(name, MetricUnit.Count, 1);
-      storedMetrics++;
-    },
-    enqueueLatency(milliseconds) {
-      metrics.addMetric('EnqueueLatency', MetricUnit.Milliseconds, milliseconds);
-      storedMetrics++;
-    },
+    count: (name: MetricName, reason?: string) => telemetry.count(name, reason),
+    enqueueLatency: (milliseconds) => telemetry.latency('EnqueueLatency', milliseconds),
   },
 };
 
@@ -116,13 +108,10 @@ export const handler = async (event: APIGatewayProxyEventV2): Promise<APIGateway
       body: JSON.stringify({ message: 'service unavailable' }),
     };
   } finally {
-    if (storedMetrics > 0) {
-      storedMetrics = 0;
-      try {
-        metrics.publishStoredMetrics();
-      } catch {
-        // Metrics are best effort.
-      }
+    try {
+      telemetry.flush();
+    } catch {
+      // Metrics are best effort.
     }
   }
 };

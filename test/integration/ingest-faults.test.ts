@@ -41,10 +41,21 @@ async function closedEndpoint(): Promise<string> {
 async function freshHandler(
   overrides: Parameters<typeof handlerEnvironment>[2],
   runtimeConfig: IngestRuntimeConfig = runtime,
+  extraEnvironment: Record<string, string> = {},
 ): Promise<Handler> {
   vi.resetModules();
   handlerEnvironment(emulators, runtimeConfig, overrides);
-  return (await import('../../lambda/ingest/handler')).handler;
+  const saved = Object.fromEntries(Object.keys(extraEnvironment).map((name) => [name, process.env[name]]));
+  Object.assign(process.env, extraEnvironment);
+  try {
+    // The handler reads its log level and metrics switch at import.
+    return (await import('../../lambda/ingest/handler')).handler;
+  } finally {
+    for (const [name, value] of Object.entries(saved)) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
+  }
 }
 
 const eventsUrl = () => topology.queues.events?.url ?? '';
@@ -88,15 +99,9 @@ async function captureStdout(fn: () => Promise<unknown>): Promise<Record<string,
   });
 }
 
-describe('observability through the real Powertools logger', () => {
+describe('observability through the real handler', () => {
   it('exactly one INFO "webhook outcome" line per request, with the contract keys', async () => {
-    process.env.IT_LOG_LEVEL = 'INFO';
-    let handler: Handler;
-    try {
-      handler = await freshHandler({ sqs: closedPort });
-    } finally {
-      delete process.env.IT_LOG_LEVEL;
-    }
+    const handler = await freshHandler({ sqs: closedPort }, runtime, { POWERTOOLS_LOG_LEVEL: 'INFO' });
     const id = `obs-${Date.now()}`;
     const event = webhookEvent(runtime, 'github', '{"action":"opened"}', {
       id,
@@ -123,6 +128,91 @@ describe('observability through the real Powertools logger', () => {
     expect(rejected).toEqual([
       expect.objectContaining({ outcome: 'rejected', status: 401, reason: 'missing_signature' }),
     ]);
+  });
+
+  /** The EMF documents among captured lines, as `{ dimensions, metrics, values }`. */
+  const emfDocuments = (lines: Record<string, unknown>[]) =>
+    lines
+      .filter((line) => line._aws !== undefined)
+      .map((line) => {
+        const directive = (
+          line._aws as {
+            CloudWatchMetrics: { Namespace: string; Dimensions: string[][]; Metrics: { Name: string }[] }[];
+          }
+        ).CloudWatchMetrics[0];
+        return {
+          namespace: directive?.Namespace,
+          dimensions: directive?.Dimensions,
+          metrics: directive?.Metrics.map((m) => m.Name),
+          service: line.service,
+          reason: line.reason,
+        };
+      });
+
+  it('EMF: one document per outcome, the reason dimension only on Rejected/Failed', async () => {
+    const env = { POWERTOOLS_LOG_LEVEL: 'INFO', POWERTOOLS_METRICS_DISABLED: 'false' };
+    const up = await freshHandler({}, runtime, env);
+    const queued = webhookEvent(runtime, 'github', '{"action":"opened"}', {
+      id: `emf-ok-${Date.now()}`,
+      headers: { 'x-github-event': 'issues' },
+    });
+    const okLines = await captureStdout(async () => expect((await invoke(up, queued)).statusCode).toBe(202));
+    expect(okLines.filter((l) => l.message === 'webhook outcome')).toEqual([
+      expect.objectContaining({ outcome: 'queued', status: 202, queues: ['events'] }),
+    ]);
+    expect(emfDocuments(okLines)).toEqual([
+      {
+        namespace: 'Hookline',
+        dimensions: [['service']],
+        metrics: ['EnqueueLatency', 'Accepted'],
+        service: 'ingest',
+        reason: undefined,
+      },
+    ]);
+    expect(okLines.find((l) => l._aws !== undefined)).toMatchObject({ Accepted: 1 });
+
+    const unsigned = webhookEvent(runtime, 'github', '{}', { unsigned: true });
+    expect(emfDocuments(await captureStdout(() => invoke(up, unsigned)))).toEqual([
+      {
+        namespace: 'Hookline',
+        dimensions: [['service', 'reason']],
+        metrics: ['Rejected'],
+        service: 'ingest',
+        reason: 'missing_signature',
+      },
+    ]);
+
+    const down = await freshHandler({ sqs: closedPort }, runtime, env);
+    const failing = webhookEvent(runtime, 'github', '{"action":"opened"}', {
+      id: `emf-down-${Date.now()}`,
+      headers: { 'x-github-event': 'issues' },
+    });
+    expect(emfDocuments(await captureStdout(() => invoke(down, failing)))).toEqual([
+      {
+        namespace: 'Hookline',
+        dimensions: [['service', 'reason']],
+        metrics: ['Failed'],
+        service: 'ingest',
+        reason: 'enqueue_failed',
+      },
+      {
+        namespace: 'Hookline',
+        dimensions: [['service']],
+        metrics: ['EnqueueLatency'],
+        service: 'ingest',
+        reason: undefined,
+      },
+    ]);
+  });
+
+  it('writes neither the outcome line nor EMF when the log level is above INFO and metrics are disabled', async () => {
+    const quiet = await freshHandler({});
+    const event = webhookEvent(runtime, 'github', '{"action":"opened"}', {
+      id: `quiet-${Date.now()}`,
+      headers: { 'x-github-event': 'issues' },
+    });
+    const lines = await captureStdout(async () => expect((await invoke(quiet, event)).statusCode).toBe(202));
+    expect(lines.filter((l) => l.message === 'webhook outcome' || l._aws !== undefined)).toEqual([]);
   });
 });
 

@@ -1,0 +1,190 @@
+/**
+ * The ingest function's per-request telemetry, written directly to stdout: the INFO `webhook outcome` log line
+ * and the CloudWatch Embedded Metric Format (EMF) document.
+ *
+ * Why not Powertools on this path: measured in bench/ingest.ts (same run, see README "Performance"), the
+ * Powertools Logger + Metrics pair costs a measurable share of the handler's throughput at concurrency 1; each
+ * invocation-scoped store access re-reads `process.env.AWS_LAMBDA_MAX_CONCURRENCY` (~43 environment reads per
+ * request, by design) and `console.log` formats its argument again. The two lines written here have the same
+ * keys and the same metric definitions Powertools writes (level, message, timestamp, service, xray_trace_id;
+ * `_aws` with namespace, dimension sets, metric names and units), so log queries, the local-mode reporter
+ * (lib/local/reporter.ts) and CloudWatch see no difference. Powertools Logger stays for every other line
+ * (warnings, errors): they are rare, and its error formatting matters there.
+ */
+
+/** Log levels at or below which an INFO line is written (Powertools' order: TRACE < DEBUG < INFO). */
+const INFO_ENABLED_LEVELS = new Set(['TRACE', 'DEBUG', 'INFO']);
+
+/** Keys of every log line that attributes cannot replace. */
+const STANDARD_LOG_KEYS = new Set(['level', 'message', 'timestamp', 'service', 'xray_trace_id']);
+
+/** Powertools' reading of boolean environment values (`extendedParsing`). */
+const TRUTHY = new Set(['1', 'y', 'yes', 't', 'true', 'on']);
+
+/** CloudWatch units used by the ingest metrics. */
+export type MetricUnitName = 'Count' | 'Milliseconds';
+
+/** One metric of an EMF document; a metric recorded twice in one document carries all its values. */
+export interface MetricValue {
+  readonly name: string;
+  readonly unit: MetricUnitName;
+  readonly value: number | readonly number[];
+}
+
+/**
+ * True when INFO lines are written at the given Powertools log level name (what `Logger#getLevelName()`
+ * returns), so the lean line obeys `POWERTOOLS_LOG_LEVEL` / `AWS_LAMBDA_LOG_LEVEL` like Powertools would.
+ */
+export function infoEnabledAt(levelName: string): boolean {
+  return INFO_ENABLED_LEVELS.has(levelName.toUpperCase());
+}
+
+/**
+ * Whether metrics are disabled, by Powertools Metrics' rule: `POWERTOOLS_METRICS_DISABLED` when set (truthy
+ * values `1 y yes t true on`), otherwise `POWERTOOLS_DEV` being truthy.
+ */
+export function metricsDisabledByEnv(env: Readonly<Record<string, string | undefined>>): boolean {
+  const disabled = env.POWERTOOLS_METRICS_DISABLED;
+  if (disabled !== undefined) return TRUTHY.has(disabled.toLowerCase());
+  const dev = env.POWERTOOLS_DEV;
+  return dev !== undefined && TRUTHY.has(dev.toLowerCase());
+}
+
+/** The X-Ray trace id (`Root=` field) of an `_X_AMZN_TRACE_ID` value, as Powertools logs it. */
+export function traceIdOf(header: string | undefined): string | undefined {
+  if (header === undefined) return undefined;
+  const start = header.indexOf('Root=');
+  if (start === -1) return undefined;
+  const end = header.indexOf(';', start);
+  const id = header.slice(start + 5, end === -1 ? undefined : end);
+  return id === '' ? undefined : id;
+}
+
+/**
+ * One structured log line in Powertools Logger's layout: `level`, `message`, `timestamp` (ISO 8601, UTC),
+ * `service`, `xray_trace_id` when traced, then the attributes. Attributes whose value is `undefined` are left
+ * out (as JSON.stringify and Powertools do); an attribute cannot override the four standard keys.
+ */
+export function logLine(
+  level: 'INFO' | 'WARN' | 'ERROR',
+  message: string,
+  service: string,
+  timestampMs: number,
+  attributes: Readonly<Record<string, unknown>>,
+  traceId?: string,
+): string {
+  const line: Record<string, unknown> = {
+    level,
+    message,
+    timestamp: new Date(timestampMs).toISOString(),
+    service,
+  };
+  if (traceId !== undefined) line.xray_trace_id = traceId;
+  for (const key in attributes) {
+    if (!STANDARD_LOG_KEYS.has(key)) line[key] = attributes[key];
+  }
+  return JSON.stringify(line);
+}
+
+/**
+ * One CloudWatch EMF document (what Powertools Metrics `publishStoredMetrics` writes): one metric directive in
+ * `namespace` with the dimension set `service` (+ `reason` when given), the dimension values and the metric
+ * values at the top level.
+ */
+export function emfDocument(
+  namespace: string,
+  service: string,
+  timestampMs: number,
+  metrics: readonly MetricValue[],
+  reason?: string,
+): string {
+  const document: Record<string, unknown> = {
+    _aws: {
+      Timestamp: timestampMs,
+      CloudWatchMetrics: [
+        {
+          Namespace: namespace,
+          Dimensions: [reason === undefined ? ['service'] : ['service', 'reason']],
+          Metrics: metrics.map((m) => ({ Name: m.name, Unit: m.unit })),
+        },
+      ],
+    },
+    service,
+  };
+  if (reason !== undefined) document.reason = reason;
+  for (const metric of metrics) document[metric.name] = metric.value;
+  return JSON.stringify(document);
+}
+
+/** Options of {@link createTelemetry}. */
+export interface TelemetryOptions {
+  readonly service: string;
+  readonly namespace: string;
+  /** Whether INFO lines are written (see {@link infoEnabledAt}). */
+  readonly infoEnabled: boolean;
+  /** Whether EMF documents are written (see {@link metricsDisabledByEnv}). */
+  readonly metricsEnabled: boolean;
+  /** Writes one line (without its newline). Default: `process.stdout.write`, looked up at each call. */
+  readonly write?: (line: string) => void;
+  /** Epoch milliseconds. Default: Date.now. */
+  readonly now?: () => number;
+  /** The current X-Ray trace header. Default: `process.env._X_AMZN_TRACE_ID`. */
+  readonly traceHeader?: () => string | undefined;
+}
+
+/** The per-request telemetry of one function instance. */
+export interface Telemetry {
+  /** Writes an INFO line now (when INFO is enabled). */
+  info(message: string, attributes: Readonly<Record<string, unknown>>): void;
+  /**
+   * Counts one `name`. With a `reason`, the metric is written at once in its own document with the `reason`
+   * dimension, so that dimension never reaches the request's other metrics; without one it is stored until
+   * {@link Telemetry.flush}.
+   */
+  count(name: string, reason?: string): void;
+  /** Stores a latency in milliseconds until {@link Telemetry.flush}. */
+  latency(name: string, milliseconds: number): void;
+  /** Writes the stored metrics as one EMF document (nothing when none are stored) and forgets them. */
+  flush(): void;
+}
+
+/** Creates the telemetry writer the handler uses for the `webhook outcome` line and the EMF metrics. */
+export function createTelemetry(options: TelemetryOptions): Telemetry {
+  const write = options.write ?? ((line: string) => process.stdout.write(`${line}\n`));
+  const now = options.now ?? Date.now;
+  const traceHeader = options.traceHeader ?? (() => process.env._X_AMZN_TRACE_ID);
+  const { service, namespace } = options;
+  let stored: { name: string; unit: MetricUnitName; value: number | number[] }[] = [];
+
+  const store = (name: string, unit: MetricUnitName, value: number) => {
+    if (!options.metricsEnabled) return;
+    const existing = stored.find((m) => m.name === name);
+    if (existing === undefined) stored.push({ name, unit, value });
+    else
+      existing.value = Array.isArray(existing.value) ? [...existing.value, value] : [existing.value, value];
+  };
+
+  return {
+    info(message, attributes) {
+      if (!options.infoEnabled) return;
+      write(logLine('INFO', message, service, now(), attributes, traceIdOf(traceHeader())));
+    },
+    count(name, reason) {
+      if (reason === undefined) {
+        store(name, 'Count', 1);
+        return;
+      }
+      if (!options.metricsEnabled) return;
+      write(emfDocument(namespace, service, now(), [{ name, unit: 'Count', value: 1 }], reason));
+    },
+    latency(name, milliseconds) {
+      store(name, 'Milliseconds', milliseconds);
+    },
+    flush() {
+      if (stored.length === 0) return;
+      const metrics = stored;
+      stored = [];
+      write(emfDocument(namespace, service, now(), metrics));
+    },
+  };
+}
