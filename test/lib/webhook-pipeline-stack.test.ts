@@ -3,6 +3,13 @@ import { Match } from 'aws-cdk-lib/assertions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { describe, expect, it } from 'vitest';
+import {
+  CONSUMER_CONFIG_ENV,
+  consumerRuntimeSchema,
+  INGEST_CONFIG_ENV,
+  ingestRuntimeSchema,
+  readRuntimeConfig,
+} from '../../lambda/shared/runtime-config';
 import { NAG_ACKNOWLEDGEMENTS, WebhookPipelineStack } from '../../lib/webhook-pipeline-stack';
 import { exampleResolved, pipelineTemplate } from '../helpers/cdk';
 
@@ -78,6 +85,45 @@ describe('WebhookPipelineStack', () => {
     template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
     const { template: none } = pipelineTemplate(exampleResolved({ schedules: [] }));
     none.resourceCountIs('AWS::Scheduler::Schedule', 0);
+  });
+
+  it('hands every function an environment its runtime schema accepts once the tokens resolve', () => {
+    // Renders CloudFormation's Fn::Join / Ref / GetAtt with stand-in values, as a deploy would resolve them.
+    const render = (value: unknown): string => {
+      if (typeof value === 'string') return value;
+      const node = value as Record<string, unknown>;
+      if (node['Fn::Join']) {
+        const [separator, parts] = node['Fn::Join'] as [string, unknown[]];
+        return parts.map(render).join(separator);
+      }
+      if (node.Ref) return `resolved-${String(node.Ref)}`;
+      if (node['Fn::GetAtt']) return `resolved-${(node['Fn::GetAtt'] as string[]).join('.')}`;
+      throw new Error(`unexpected intrinsic ${JSON.stringify(value)}`);
+    };
+    const functions = Object.values(template.findResources('AWS::Lambda::Function'));
+    const ingest = functions
+      .map((f) => f.Properties.Environment.Variables[INGEST_CONFIG_ENV])
+      .filter(Boolean);
+    const consumers = functions
+      .map((f) => f.Properties.Environment.Variables[CONSUMER_CONFIG_ENV])
+      .filter(Boolean);
+    expect(ingest).toHaveLength(1);
+    expect(consumers).toHaveLength(2);
+    const ingestConfig = readRuntimeConfig(ingestRuntimeSchema, 'X', { X: render(stack.resolve(ingest[0])) });
+    expect(ingestConfig.sources.github).toEqual({
+      type: 'github',
+      secretId: expect.stringMatching(/^resolved-SecretGithub/),
+    });
+    expect(ingestConfig.queues.orders).toEqual({
+      url: expect.stringMatching(/^resolved-QueueOrders/),
+      fifo: true,
+      grouping: { by: 'path', path: 'id' },
+    });
+    for (const consumer of consumers) {
+      const config = readRuntimeConfig(consumerRuntimeSchema, 'X', { X: render(stack.resolve(consumer)) });
+      expect(config.deadLetterQueueUrl).toMatch(/^resolved-Queue.+DeadLetterQueue/);
+      expect(config.idempotency?.tableName).toMatch(/^resolved-IdempotencyTable/);
+    }
   });
 
   it('exposes the outputs the CLI reads', () => {
