@@ -43,6 +43,12 @@ describe('local mode end to end (real HTTP, emulators, ingest and consumer runti
       'both side effects',
     );
     expect(pipeline.sideEffects().filter((e) => e.id === id)).toEqual([{ id, attempt: 1 }]);
+    // Outcome lines travel through the worker's stdout and can trail the side effect a little.
+    await pipeline.waitFor(
+      () => pipeline.events.some((e) => e.event === 'processed' && e.id === id),
+      10_000,
+      'the processed line',
+    );
     const processed = pipeline.events.find((e) => e.event === 'processed' && e.id === id);
     expect(processed).toMatchObject({ source: 'generic', type: 'order.created', queue: 'events' });
     expect(pipeline.events.find((e) => e.event === 'queued' && e.id === id)).toMatchObject({
@@ -156,9 +162,12 @@ describe('local mode end to end (real HTTP, emulators, ingest and consumer runti
     // The two records before the crash completed on the first delivery; the crashing one and those after it
     // ran on the redelivery, where the completed ones were recognised as duplicates and not run again.
     expect(ids.map((id) => effects.find((e) => e.id === id)?.attempt)).toEqual([1, 1, 2, 2, 2]);
-    for (const id of ids.slice(0, 2)) {
-      expect(pipeline.events.some((e) => e.event === 'duplicate' && e.id === id)).toBe(true);
-    }
+    await pipeline.waitFor(
+      () =>
+        ids.slice(0, 2).every((id) => pipeline.events.some((e) => e.event === 'duplicate' && e.id === id)),
+      10_000,
+      'a duplicate line for each record completed before the crash',
+    );
     expect(pipeline.events.some((e) => e.event === 'retried' && e.reason?.startsWith('crash'))).toBe(true);
   }, 45_000);
 });
