@@ -60,13 +60,13 @@ type Handler = (event: APIGatewayProxyEventV2) => Promise<unknown>;
 
 /**
  * The baseline handlers, bundled like the ingest handler. Same client options (endpoint, retries, timeouts) as
- * the ingest function. `sendWithDedupeWrites` makes exactly the DynamoDB calls of lambda/ingest/dedupe.ts on
- * the happy path (conditional claim, then conditional mark-queued), item for item.
+ * the ingest function. `sendWithDedupeWrites` uses the ingest's own dedupe store (lambda/ingest/dedupe.ts) on
+ * the happy path (conditional claim, then conditional mark-queued), so it cannot drift from it.
  */
 const BASELINE_MODULE = `
-import { DynamoDBClient, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { randomUUID } from 'node:crypto';
+import { createDynamoDedupeStore } from './lambda/ingest/dedupe';
 import { clientOptions, INGEST_BUDGET } from './lambda/shared/aws-clients';
 
 const queueUrl = process.env.BENCH_QUEUE_URL;
@@ -74,6 +74,7 @@ const tableName = process.env.BENCH_DEDUPE_TABLE;
 const ttlSeconds = Number(process.env.BENCH_DEDUPE_TTL_SECONDS);
 const sqs = new SQSClient(clientOptions('SQS', INGEST_BUDGET));
 const dynamodb = new DynamoDBClient(clientOptions('DYNAMODB', INGEST_BUDGET));
+const dedupe = createDynamoDedupeStore({ client: dynamodb, tableName, ttlSeconds });
 
 export const send = async (event) => {
   await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: event.body ?? '' }));
@@ -82,35 +83,9 @@ export const send = async (event) => {
 
 export const sendWithDedupeWrites = async (event) => {
   const key = 'github#' + event.headers['x-github-delivery'];
-  const now = Math.floor(Date.now() / 1000);
-  const token = randomUUID();
-  await dynamodb.send(
-    new PutItemCommand({
-      TableName: tableName,
-      Item: {
-        pk: { S: key },
-        status: { S: 'pending' },
-        token: { S: token },
-        leaseUntil: { N: String(now + 30) },
-        expiresAt: { N: String(now + ttlSeconds) },
-      },
-      ConditionExpression:
-        'attribute_not_exists(pk) OR expiresAt < :now OR (#status = :pending AND leaseUntil < :now)',
-      ExpressionAttributeNames: { '#status': 'status' },
-      ExpressionAttributeValues: { ':now': { N: String(now) }, ':pending': { S: 'pending' } },
-    }),
-  );
+  const claim = await dedupe.claim(key);
   await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: event.body ?? '' }));
-  await dynamodb.send(
-    new UpdateItemCommand({
-      TableName: tableName,
-      Key: { pk: { S: key } },
-      UpdateExpression: 'SET #status = :queued REMOVE leaseUntil',
-      ConditionExpression: '#token = :token',
-      ExpressionAttributeNames: { '#status': 'status', '#token': 'token' },
-      ExpressionAttributeValues: { ':queued': { S: 'queued' }, ':token': { S: token } },
-    }),
-  );
+  if (claim.status === 'claimed') await dedupe.complete(key, claim.token);
   return { statusCode: 202 };
 };
 

@@ -206,6 +206,11 @@ export type ScheduleConfig = z.input<typeof scheduleSchema>;
 /** The whole configuration as written by a user. */
 export type HooklineConfig = z.input<typeof configSchema>;
 
+/** What an `hmac` source signs: its `signedContent`, else the body, prefixed by the timestamp when there is one. */
+export function hmacSignedContent(source: { signedContent?: string; timestampHeader?: string }): string {
+  return source.signedContent ?? (source.timestampHeader ? '{timestamp}.{body}' : '{body}');
+}
+
 /** Declares a configuration with full type checking; validation happens in {@link resolveConfig}. */
 export function defineConfig(config: HooklineConfig): HooklineConfig {
   return config;
@@ -463,7 +468,7 @@ export function resolveConfig(input: HooklineConfig): ResolvedConfig {
       );
     }
     if (source.type === 'hmac') {
-      const template = source.signedContent ?? (source.timestampHeader ? '{timestamp}.{body}' : '{body}');
+      const template = hmacSignedContent(source);
       if (!template.includes('{body}')) {
         fail(
           `${path}.signedContent`,

@@ -1,6 +1,5 @@
 import { Stack } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
-import * as iam from 'aws-cdk-lib/aws-iam';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
@@ -8,6 +7,7 @@ import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { CONSUMER_CONFIG_ENV } from '../lambda/shared/runtime-config';
 import type { ResolvedQueue } from './config';
+import { grantItemAccess, grantPayloadObjects } from './grants';
 import { HooklineFunction } from './hookline-function';
 import { consumerRuntimeConfig } from './runtime-wiring';
 import { consumerViolations, throwIfViolations } from './validation';
@@ -103,23 +103,8 @@ export class QueueConsumer extends Construct {
     });
 
     props.deadLetterQueue.grantSendMessages(this.consumerFunction);
-    if (props.idempotencyTable) {
-      props.idempotencyTable.grant(
-        this.consumerFunction,
-        'dynamodb:GetItem',
-        'dynamodb:PutItem',
-        'dynamodb:UpdateItem',
-        'dynamodb:DeleteItem',
-      );
-    }
-    if (props.payloadBucket) {
-      this.consumerFunction.addToRolePolicy(
-        new iam.PolicyStatement({
-          actions: ['s3:GetObject'],
-          resources: [props.payloadBucket.arnForObjects('payloads/*')],
-        }),
-      );
-    }
+    if (props.idempotencyTable) grantItemAccess(props.idempotencyTable, this.consumerFunction);
+    if (props.payloadBucket) grantPayloadObjects(props.payloadBucket, this.consumerFunction, 's3:GetObject');
 
     const source = new SqsEventSource(props.queue, {
       batchSize: consumer.batchSize,

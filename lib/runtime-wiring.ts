@@ -9,7 +9,13 @@ import type {
   IngestRuntimeConfig,
   SourceRuntimeConfig,
 } from '../lambda/shared/runtime-config';
-import { DEFAULTS, type ResolvedConfig, type ResolvedQueue, type ResolvedSource } from './config';
+import {
+  DEFAULTS,
+  hmacSignedContent,
+  type ResolvedConfig,
+  type ResolvedQueue,
+  type ResolvedSource,
+} from './config';
 
 /** Where each queue, table and bucket actually is: tokens in the stack, emulator URLs in local mode. */
 export interface PipelineResources {
@@ -37,7 +43,13 @@ export function sourceRuntimeConfig(
   source: ResolvedSource,
   secretId: string | undefined,
 ): SourceRuntimeConfig {
-  const secret = () => required({ [source.name]: secretId as string }, source.name, 'secret id');
+  const secret = () => {
+    if (secretId === undefined)
+      throw new Error(
+        `no secret id for source "${source.name}": the resources passed to the wiring are incomplete`,
+      );
+    return secretId;
+  };
   const hints = (s: { idHeader?: string; idPath?: string; typePath?: string; typeHeader?: string }) => ({
     ...(s.idHeader ? { idHeader: s.idHeader.toLowerCase() } : {}),
     ...(s.idPath ? { idPath: s.idPath } : {}),
@@ -72,7 +84,7 @@ export function sourceRuntimeConfig(
               toleranceSeconds: toleranceSeconds(source),
             }
           : {}),
-        signedContent: source.signedContent ?? (source.timestampHeader ? '{timestamp}.{body}' : '{body}'),
+        signedContent: hmacSignedContent(source),
         ...hints(source),
       };
     case 'token':

@@ -3,7 +3,6 @@ import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import * as apigw from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
-import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
@@ -11,6 +10,7 @@ import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { INGEST_CONFIG_ENV } from '../lambda/shared/runtime-config';
 import type { ResolvedConfig } from './config';
+import { grantItemAccess, grantPayloadObjects } from './grants';
 import { HooklineFunction } from './hookline-function';
 import { ingestRuntimeConfig } from './runtime-wiring';
 
@@ -96,23 +96,8 @@ export class WebhookIngest extends Construct {
     });
     for (const queue of Object.values(props.queues)) queue.grantSendMessages(this.ingestFunction);
     for (const secret of Object.values(props.secrets)) secret.grantRead(this.ingestFunction);
-    if (props.dedupeTable) {
-      props.dedupeTable.grant(
-        this.ingestFunction,
-        'dynamodb:GetItem',
-        'dynamodb:PutItem',
-        'dynamodb:UpdateItem',
-        'dynamodb:DeleteItem',
-      );
-    }
-    if (props.payloadBucket) {
-      this.ingestFunction.addToRolePolicy(
-        new iam.PolicyStatement({
-          actions: ['s3:PutObject'],
-          resources: [props.payloadBucket.arnForObjects('payloads/*')],
-        }),
-      );
-    }
+    if (props.dedupeTable) grantItemAccess(props.dedupeTable, this.ingestFunction);
+    if (props.payloadBucket) grantPayloadObjects(props.payloadBucket, this.ingestFunction, 's3:PutObject');
 
     this.accessLogGroup = new logs.LogGroup(this, 'AccessLogs', {
       retention,

@@ -78,25 +78,10 @@ export class WebhookPipelineStack extends Stack {
           });
     }
 
-    if (config.dedupe) {
-      this.dedupeTable = new dynamodb.Table(this, 'DedupeTable', {
-        partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
-        billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
-        timeToLiveAttribute: 'expiresAt',
-        pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-        encryption: dynamodb.TableEncryption.AWS_MANAGED,
-        removalPolicy: RemovalPolicy.DESTROY,
-      });
-    }
+    if (config.dedupe) this.dedupeTable = this.ttlTable('DedupeTable', 'pk', 'expiresAt');
     if (config.queues.some((q) => q.consumer?.idempotency)) {
-      this.idempotencyTable = new dynamodb.Table(this, 'IdempotencyTable', {
-        partitionKey: { name: 'id', type: dynamodb.AttributeType.STRING },
-        billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
-        timeToLiveAttribute: 'expiration',
-        pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-        encryption: dynamodb.TableEncryption.AWS_MANAGED,
-        removalPolicy: RemovalPolicy.DESTROY,
-      });
+      // Powertools idempotency's default key and expiry attribute names.
+      this.idempotencyTable = this.ttlTable('IdempotencyTable', 'id', 'expiration');
     }
     this.payloadBucket = new s3.Bucket(this, 'PayloadBucket', {
       encryption: s3.BucketEncryption.S3_MANAGED,
@@ -204,6 +189,18 @@ export class WebhookPipelineStack extends Stack {
 
     this.addOutputs(config);
     this.addNagSuppressions();
+  }
+
+  /** An on-demand, encrypted, point-in-time-recoverable table whose items expire through a TTL attribute. */
+  private ttlTable(id: string, partitionKey: string, timeToLiveAttribute: string): dynamodb.Table {
+    return new dynamodb.Table(this, id, {
+      partitionKey: { name: partitionKey, type: dynamodb.AttributeType.STRING },
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      timeToLiveAttribute,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      encryption: dynamodb.TableEncryption.AWS_MANAGED,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
   }
 
   private addOutputs(config: ResolvedConfig): void {

@@ -7,17 +7,12 @@ import { join } from 'node:path';
 import { type CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { z } from 'zod';
 import type { ResolvedConfig } from '../config';
+import type { LocalQueue } from '../local/topology';
 import { outputKey, STACK_OUTPUTS } from '../stack-outputs';
 import { CliError } from './errors';
 
 /** One queue, its dead-letter queue and its consumer. */
-export interface QueueTarget {
-  readonly name: string;
-  readonly url: string;
-  readonly arn: string;
-  readonly deadLetterUrl: string;
-  readonly deadLetterArn: string;
-  readonly fifo: boolean;
+export interface QueueTarget extends LocalQueue {
   /** Lambda event source mapping UUID (deployed stacks with a consumer). */
   readonly eventSourceMappingId?: string;
   readonly consumerFunctionName?: string;

@@ -391,37 +391,28 @@ function reportBatch(reporter: Reporter, report: BatchReport, maxReceiveCount: n
   const { result, disposition } = report;
   // The consumer reported its own records: nothing to add unless the invocation failed as a whole.
   if (result.ok && (result.outcomeLines ?? 0) > 0) return;
-  if (!result.ok) {
-    const reason = `${result.kind === 'timeout' ? 'timeout' : result.kind}: ${result.error.errorMessage}`;
-    for (const record of disposition.failed) {
-      const attempt = Number(record.attributes.ApproximateReceiveCount);
+  const reason = result.ok
+    ? 'reported in batchItemFailures'
+    : `${result.kind === 'timeout' ? 'timeout' : result.kind}: ${result.error.errorMessage}`;
+  if (result.ok) {
+    for (const record of disposition.succeeded) {
       reporter.event({
-        // SQS moves the message to the DLQ at its next receive once maxReceiveCount is reached.
-        event: attempt >= maxReceiveCount ? 'dead-lettered' : 'retried',
+        event: 'processed',
         id: record.messageId,
         queue: report.consumer,
-        attempt,
-        reason,
+        latencyMs: result.durationMs,
       });
     }
-    return;
-  }
-  for (const record of disposition.succeeded) {
-    reporter.event({
-      event: 'processed',
-      id: record.messageId,
-      queue: report.consumer,
-      latencyMs: result.durationMs,
-    });
   }
   for (const record of disposition.failed) {
     const attempt = Number(record.attributes.ApproximateReceiveCount);
     reporter.event({
+      // SQS moves the message to the DLQ at its next receive once maxReceiveCount is reached.
       event: attempt >= maxReceiveCount ? 'dead-lettered' : 'retried',
       id: record.messageId,
       queue: report.consumer,
       attempt,
-      reason: 'reported in batchItemFailures',
+      reason,
     });
   }
 }
