@@ -1,7 +1,8 @@
-import { Duration } from 'aws-cdk-lib';
+import { ArnFormat, Duration, Stack } from 'aws-cdk-lib';
 import type * as apigw from 'aws-cdk-lib/aws-apigatewayv2';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
@@ -55,9 +56,10 @@ export interface PipelineAlarmsProps {
   readonly api?: apigw.IHttpApi;
 
   /**
-   * Topic every alarm notifies (on ALARM and on OK).
+   * Topic every alarm notifies (on ALARM and on OK). Its access policy must let `cloudwatch.amazonaws.com`
+   * publish (see {@link alarmPublishStatement}); an imported topic's policy cannot be changed from here.
    *
-   * @default - a new topic
+   * @default - a new topic that allows this account's alarms to publish
    */
   readonly topic?: sns.ITopic;
 
@@ -67,6 +69,31 @@ export interface PipelineAlarmsProps {
    * @default - no subscription
    */
   readonly email?: string;
+}
+
+/**
+ * The topic policy statement that lets CloudWatch alarms of this account and region (and no one else's, which
+ * prevents the confused-deputy problem) publish to a topic.
+ */
+export function alarmPublishStatement(topic: sns.ITopic): iam.PolicyStatement {
+  const stack = Stack.of(topic);
+  return new iam.PolicyStatement({
+    sid: 'AllowCloudWatchAlarmsToPublish',
+    principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+    actions: ['sns:Publish'],
+    resources: [topic.topicArn],
+    conditions: {
+      StringEquals: { 'aws:SourceAccount': stack.account },
+      ArnLike: {
+        'aws:SourceArn': stack.formatArn({
+          service: 'cloudwatch',
+          resource: 'alarm',
+          resourceName: '*',
+          arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+        }),
+      },
+    },
+  });
 }
 
 /**
@@ -90,6 +117,9 @@ export class PipelineAlarms extends Construct {
       this.topic = props.topic;
     } else {
       const topic = new sns.Topic(this, 'Topic', { displayName: 'hookline alarms', enforceSSL: true });
+      // enforceSSL gives the topic a policy, and a topic policy replaces SNS's default one: without this
+      // statement nothing allows CloudWatch to publish and every notification fails silently.
+      topic.addToResourcePolicy(alarmPublishStatement(topic));
       if (props.email) topic.addSubscription(new subscriptions.EmailSubscription(props.email));
       this.topic = topic;
     }

@@ -3,6 +3,57 @@ import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { exampleResolved, pipelineTemplate } from '../helpers/cdk';
 
+type Resources = Record<string, { Type: string; Properties?: Record<string, any> }>;
+type Statement = Record<string, any>;
+
+const list = (value: unknown): unknown[] => (value === undefined ? [] : Array.isArray(value) ? value : [value]);
+
+/** Whether a topic policy statement lets CloudWatch alarms of this account and region publish to the topic. */
+function letsCloudWatchAlarmsPublish(statement: Statement, topicId: string): boolean {
+  const actions = list(statement.Action).map((a) => String(a).toLowerCase());
+  return (
+    statement.Effect === 'Allow' &&
+    list(statement.Principal?.Service).includes('cloudwatch.amazonaws.com') &&
+    (actions.includes('sns:publish') || actions.includes('sns:*')) &&
+    list(statement.Resource).some((r) => JSON.stringify(r) === JSON.stringify({ Ref: topicId })) &&
+    JSON.stringify(statement.Condition?.StringEquals?.['aws:SourceAccount']) ===
+      JSON.stringify({ Ref: 'AWS::AccountId' }) &&
+    /:cloudwatch:.*:alarm:\*"\]\]\}$/.test(JSON.stringify(statement.Condition?.ArnLike?.['aws:SourceArn']))
+  );
+}
+
+/**
+ * Walks every alarm's actions to their topic and that topic's policies, failing unless each topic allows
+ * CloudWatch to publish. Returns how many alarms it walked.
+ */
+function walkAlarmsToPublishGrants(resources: Resources): number {
+  let walked = 0;
+  for (const [alarmId, alarm] of Object.entries(resources)) {
+    if (alarm.Type !== 'AWS::CloudWatch::Alarm') continue;
+    const targets = [...list(alarm.Properties?.AlarmActions), ...list(alarm.Properties?.OKActions)];
+    expect(list(alarm.Properties?.AlarmActions).length, alarmId).toBeGreaterThan(0);
+    for (const target of targets) {
+      const topicId = (target as { Ref?: string }).Ref;
+      expect(topicId && resources[topicId]?.Type, `${alarmId} -> ${JSON.stringify(target)}`).toBe(
+        'AWS::SNS::Topic',
+      );
+      const statements = Object.values(resources)
+        .filter(
+          (r) =>
+            r.Type === 'AWS::SNS::TopicPolicy' &&
+            list(r.Properties?.Topics).some((t) => (t as { Ref?: string }).Ref === topicId),
+        )
+        .flatMap((r) => list(r.Properties?.PolicyDocument?.Statement) as Statement[]);
+      expect(
+        statements.some((s) => letsCloudWatchAlarmsPublish(s, topicId as string)),
+        `${alarmId}: no policy of ${topicId} lets CloudWatch alarms publish`,
+      ).toBe(true);
+    }
+    walked++;
+  }
+  return walked;
+}
+
 describe('PipelineAlarms', () => {
   const { template } = pipelineTemplate();
   const alarms = () => Object.values(template.findResources('AWS::CloudWatch::Alarm'));
@@ -60,6 +111,18 @@ describe('PipelineAlarms', () => {
       expect(alarm.Properties.AlarmActions).toEqual([{ Ref: expect.stringMatching(/AlarmsTopic/) }]);
       expect(alarm.Properties.OKActions).toEqual([{ Ref: expect.stringMatching(/AlarmsTopic/) }]);
       expect(alarm.Properties.AlarmDescription.length).toBeGreaterThan(20);
+    }
+  });
+
+  it('lets CloudWatch publish every alarm of the pipeline to the topic it notifies', () => {
+    // A topic policy (enforceSSL makes one) replaces SNS's default policy, so without an explicit grant every
+    // notification is refused with "no resource-based policy allows the SNS:Publish action".
+    for (const config of [exampleResolved(), exampleResolved({ alarms: { email: 'ops@example.com' } })]) {
+      const resources = pipelineTemplate(config).template.toJSON().Resources as Resources;
+      const alarmCount = Object.values(resources).filter((r) => r.Type === 'AWS::CloudWatch::Alarm').length;
+      const walked = walkAlarmsToPublishGrants(resources);
+      expect(walked).toBeGreaterThan(0);
+      expect(walked).toBe(alarmCount);
     }
   });
 
