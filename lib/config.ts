@@ -189,6 +189,20 @@ const configSchema = z
       .strict()
       .optional(),
     logRetentionDays: z.number().int().optional(),
+    /**
+     * What deleting the stack (or replacing the resource) does to the data it holds: the signing secrets it
+     * created and the dedupe and idempotency tables. `'retain'` keeps them (delete them by hand once sure);
+     * `'destroy'` deletes them with the stack, for throwaway stacks. The claim-check bucket is always kept.
+     *
+     * @default 'retain'
+     */
+    removalPolicy: z.enum(['retain', 'destroy']).optional(),
+    /**
+     * Active X-Ray tracing on the ingest and consumer functions (HTTP APIs do not support X-Ray themselves).
+     *
+     * @default false
+     */
+    tracing: z.boolean().optional(),
     schedules: z.array(scheduleSchema).optional(),
   })
   .strict();
@@ -248,6 +262,8 @@ export const DEFAULTS = {
   inlineLimitBytes: 1_048_576 - 16_384,
   payloadExpiry: Duration.days(14),
   logRetentionDays: 30,
+  removalPolicy: 'retain' as const,
+  tracing: false,
   keepHeaders: [
     'content-type',
     'user-agent',
@@ -346,6 +362,10 @@ export interface ResolvedConfig {
     readonly oldestMessageAge: Duration;
   };
   readonly logRetentionDays: number;
+  /** What deleting the stack does to the secrets and tables it created. */
+  readonly removalPolicy: 'retain' | 'destroy';
+  /** Whether the ingest and consumer functions trace actively with X-Ray. */
+  readonly tracing: boolean;
   readonly schedules: readonly ResolvedSchedule[];
 }
 
@@ -852,6 +872,8 @@ export function resolveConfig(input: HooklineConfig): ResolvedConfig {
       oldestMessageAge: config.alarms?.oldestMessageAge ?? DEFAULTS.oldestMessageAgeAlarm,
     },
     logRetentionDays,
+    removalPolicy: config.removalPolicy ?? DEFAULTS.removalPolicy,
+    tracing: config.tracing ?? DEFAULTS.tracing,
     schedules,
   };
 }

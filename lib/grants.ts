@@ -5,12 +5,32 @@ import type * as s3 from 'aws-cdk-lib/aws-s3';
 /** Key prefix of claim-checked bodies in the payload bucket. */
 export const PAYLOAD_PREFIX = 'payloads/';
 
+const ITEM_ACTIONS = ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'];
+
 /**
  * Single-item read/write on a table, and nothing else (no scans, queries or batch calls): all that the dedupe
  * store and Powertools idempotency use.
  */
 export function grantItemAccess(table: dynamodb.ITable, grantee: iam.IGrantable): void {
-  table.grant(grantee, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem');
+  table.grant(grantee, ...ITEM_ACTIONS);
+}
+
+/**
+ * {@link grantItemAccess} restricted to the items whose partition key matches `keyPattern` (an IAM `StringLike`
+ * pattern, e.g. `events#*`), so one tenant of a shared table cannot read or overwrite another's items.
+ */
+export function grantItemAccessByKey(
+  table: dynamodb.ITable,
+  grantee: iam.IGrantable,
+  keyPattern: string,
+): void {
+  grantee.grantPrincipal.addToPrincipalPolicy(
+    new iam.PolicyStatement({
+      actions: ITEM_ACTIONS,
+      resources: [table.tableArn],
+      conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [keyPattern] } },
+    }),
+  );
 }
 
 /** One S3 action on claim-checked bodies only (ingest puts them, consumers get them). */

@@ -1,5 +1,6 @@
 import * as path from 'node:path';
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -56,13 +57,22 @@ export interface HooklineFunctionProps {
    * @default - the construct id
    */
   readonly serviceName?: string;
+
+  /**
+   * X-Ray tracing mode. `Tracing.ACTIVE` also grants `xray:PutTraceSegments` and `xray:PutTelemetryRecords`,
+   * which X-Ray only accepts on `*`.
+   *
+   * @default lambda.Tracing.DISABLED
+   */
+  readonly tracing?: lambda.Tracing;
 }
 
 /**
  * A Node.js function with hookline's production defaults, in one place:
  * - `nodejs24.x` on arm64 (cheaper and faster to start than x86_64);
  * - bundled with esbuild as ESM, minified, with source maps, AWS SDK included (a bundled SDK starts faster);
- * - an explicit log group with retention, destroyed with the stack;
+ * - an explicit log group with retention, destroyed with the stack, and a role that may write to that log group
+ *   and nowhere else (not AWSLambdaBasicExecutionRole, which allows every log group of the account);
  * - JSON log format and Powertools settings (namespace `Hookline`).
  */
 export class HooklineFunction extends nodejs.NodejsFunction {
@@ -71,6 +81,11 @@ export class HooklineFunction extends nodejs.NodejsFunction {
       retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
       removalPolicy: RemovalPolicy.DESTROY,
     });
+    const role = new iam.Role(scope, `${id}Role`, {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+    });
+    // The log group exists before the function, so Lambda needs no logs:CreateLogGroup.
+    logGroup.grant(role, 'logs:CreateLogStream', 'logs:PutLogEvents');
     super(scope, id, {
       entry: path.isAbsolute(props.entry) ? props.entry : path.join(PROJECT_ROOT, props.entry),
       handler: props.handler ?? 'handler',
@@ -78,7 +93,9 @@ export class HooklineFunction extends nodejs.NodejsFunction {
       architecture: lambda.Architecture.ARM_64,
       timeout: props.timeout ?? Duration.seconds(30),
       memorySize: props.memorySize ?? 512,
+      role,
       logGroup,
+      tracing: props.tracing ?? lambda.Tracing.DISABLED,
       loggingFormat: lambda.LoggingFormat.JSON,
       projectRoot: PROJECT_ROOT,
       depsLockFilePath: path.join(PROJECT_ROOT, 'package-lock.json'),

@@ -1,13 +1,15 @@
 import { Stack } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { idempotencyKeyPattern } from '../lambda/shared/idempotency-key';
 import { CONSUMER_CONFIG_ENV } from '../lambda/shared/runtime-config';
 import type { ResolvedQueue } from './config';
-import { grantItemAccess, grantPayloadObjects } from './grants';
+import { grantItemAccessByKey, grantPayloadObjects } from './grants';
 import { HooklineFunction } from './hookline-function';
 import { consumerRuntimeConfig } from './runtime-wiring';
 import { consumerViolations, throwIfViolations } from './validation';
@@ -30,7 +32,8 @@ export interface QueueConsumerProps {
   readonly settings: ResolvedQueue;
 
   /**
-   * Table for per-record idempotency, keyed by the sender's delivery id.
+   * Table for per-record idempotency, keyed by the sender's delivery id. The table may be shared: this
+   * consumer may only touch items whose key starts with its own prefix.
    *
    * @default - no idempotency (only when the configuration disables it)
    */
@@ -49,6 +52,13 @@ export interface QueueConsumerProps {
    * @default logs.RetentionDays.ONE_MONTH
    */
   readonly logRetention?: logs.RetentionDays;
+
+  /**
+   * X-Ray tracing mode of the consumer function.
+   *
+   * @default lambda.Tracing.DISABLED
+   */
+  readonly tracing?: lambda.Tracing;
 }
 
 /**
@@ -57,7 +67,7 @@ export interface QueueConsumerProps {
  * permissions are derived from the same props, so they cannot disagree:
  * - consume the queue (receive, delete, change visibility for backoff);
  * - send to the dead-letter queue (permanent failures with a reason);
- * - read/write the idempotency table, read claim-checked payloads.
+ * - read/write its own items of the idempotency table, read claim-checked payloads.
  */
 export class QueueConsumer extends Construct {
   /** The consumer function. */
@@ -99,11 +109,15 @@ export class QueueConsumer extends Construct {
       memorySize: consumer.memorySize,
       serviceName: props.settings.name,
       ...(props.logRetention ? { logRetention: props.logRetention } : {}),
+      ...(props.tracing ? { tracing: props.tracing } : {}),
       environment: { ...consumer.environment, [CONSUMER_CONFIG_ENV]: Stack.of(this).toJsonString(runtime) },
     });
 
     props.deadLetterQueue.grantSendMessages(this.consumerFunction);
-    if (props.idempotencyTable) grantItemAccess(props.idempotencyTable, this.consumerFunction);
+    if (props.idempotencyTable) {
+      const ownKeys = idempotencyKeyPattern(props.settings.name);
+      grantItemAccessByKey(props.idempotencyTable, this.consumerFunction, ownKeys);
+    }
     if (props.payloadBucket) grantPayloadObjects(props.payloadBucket, this.consumerFunction, 's3:GetObject');
 
     const source = new SqsEventSource(props.queue, {

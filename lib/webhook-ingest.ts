@@ -3,6 +3,7 @@ import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import * as apigw from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
@@ -92,6 +93,7 @@ export class WebhookIngest extends Construct {
       memorySize: config.ingest.memorySize,
       serviceName: 'ingest',
       logRetention: retention,
+      ...(config.tracing ? { tracing: lambda.Tracing.ACTIVE } : {}),
       environment: { [INGEST_CONFIG_ENV]: Stack.of(this).toJsonString(runtime) },
     });
     for (const queue of Object.values(props.queues)) queue.grantSendMessages(this.ingestFunction);

@@ -11,6 +11,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { ChangeMessageVisibilityCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { CONSUMER_BUDGET, clientOptions } from '../shared/aws-clients';
+import { idempotencyKeyPrefix } from '../shared/idempotency-key';
 import type { ConsumerRuntimeConfig } from '../shared/runtime-config';
 import type {
   ConsumerCollaborators,
@@ -106,7 +107,7 @@ export function powertoolsIdempotencyGate(
       await work();
       return true;
     },
-    { persistenceStore, config, keyPrefix: consumerName, dataIndexArgument: 0 },
+    { persistenceStore, config, keyPrefix: idempotencyKeyPrefix(consumerName), dataIndexArgument: 0 },
   );
   return {
     async run(key, work, context: InvocationContext) {

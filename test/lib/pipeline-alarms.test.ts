@@ -1,12 +1,15 @@
 import { Duration } from 'aws-cdk-lib';
-import { Match } from 'aws-cdk-lib/assertions';
+import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { exampleResolved, pipelineTemplate } from '../helpers/cdk';
 
-type Resources = Record<string, { Type: string; Properties?: Record<string, any> }>;
-type Statement = Record<string, any>;
+/** A template node: CloudFormation JSON, loosely typed as the assertions library returns it. */
+type Json = ReturnType<Template['toJSON']>;
+type Resources = Record<string, { Type: string; Properties?: Json }>;
+type Statement = Json;
 
-const list = (value: unknown): unknown[] => (value === undefined ? [] : Array.isArray(value) ? value : [value]);
+const list = (value: unknown): unknown[] =>
+  value === undefined ? [] : Array.isArray(value) ? value : [value];
 
 /** Whether a topic policy statement lets CloudWatch alarms of this account and region publish to the topic. */
 function letsCloudWatchAlarmsPublish(statement: Statement, topicId: string): boolean {

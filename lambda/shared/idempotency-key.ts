@@ -1,0 +1,18 @@
+/**
+ * The shape of a consumer's idempotency keys, shared by the consumer runtime (which writes them) and the stack
+ * (which lets each consumer's role touch only its own): Powertools idempotency stores the partition key as
+ * `<keyPrefix>#<hash of the envelope id>`, and hookline's key prefix is the consumer's name.
+ */
+
+/** Powertools idempotency puts this between the key prefix and the hash. */
+const POWERTOOLS_KEY_SEPARATOR = '#';
+
+/** The `keyPrefix` a consumer hands Powertools idempotency: its name, which is unique and never holds a `#`. */
+export function idempotencyKeyPrefix(consumerName: string): string {
+  return consumerName;
+}
+
+/** An IAM `StringLike` pattern matching every idempotency key of one consumer and no other consumer's. */
+export function idempotencyKeyPattern(consumerName: string): string {
+  return `${idempotencyKeyPrefix(consumerName)}${POWERTOOLS_KEY_SEPARATOR}*`;
+}
