@@ -81,7 +81,7 @@ export class HooklineFunction extends nodejs.NodejsFunction {
       retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
       removalPolicy: RemovalPolicy.DESTROY,
     });
-    const role = new iam.Role(scope, `${id}Role`, {
+    const role = new iam.Role(scope, `${id}ServiceRole`, {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
     });
     // The log group exists before the function, so Lambda needs no logs:CreateLogGroup.

@@ -84,7 +84,7 @@ describe('QueueConsumer', () => {
     expect(rendered).toContain('idempotency');
   });
 
-  it('grants exactly: consume the queue, send to the DLQ, item access on the table, GetObject on payloads', () => {
+  it('grants exactly: consume the queue, send to the DLQ, item access on the table, GetObject on payloads, write its logs', () => {
     const { template } = consumerTemplate({ consumer: { entry: 'lambda/consumers/events.ts' } });
     const policies = Object.values(template.findResources('AWS::IAM::Policy'));
     expect(policies).toHaveLength(1);
@@ -99,6 +99,8 @@ describe('QueueConsumer', () => {
         'dynamodb:GetItem',
         'dynamodb:PutItem',
         'dynamodb:UpdateItem',
+        'logs:CreateLogStream',
+        'logs:PutLogEvents',
         's3:GetObject',
         'sqs:ChangeMessageVisibility',
         'sqs:DeleteMessage',

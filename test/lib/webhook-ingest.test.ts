@@ -48,7 +48,7 @@ describe('WebhookIngest', () => {
     });
   });
 
-  it('grants the ingest function send on every queue, read on every secret, item access on the dedupe table and PutObject on payloads', () => {
+  it('grants the ingest function send on every queue, read on every secret, item access on the dedupe table, PutObject on payloads and writes to its log group', () => {
     const policies = template.findResources('AWS::IAM::Policy', {
       Properties: { Roles: [{ Ref: Match.stringLikeRegexp('IngestFunctionServiceRole') }] },
     });
@@ -62,6 +62,8 @@ describe('WebhookIngest', () => {
         'dynamodb:GetItem',
         'dynamodb:PutItem',
         'dynamodb:UpdateItem',
+        'logs:CreateLogStream',
+        'logs:PutLogEvents',
         's3:PutObject',
         'secretsmanager:DescribeSecret',
         'secretsmanager:GetSecretValue',
