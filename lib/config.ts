@@ -183,6 +183,11 @@ const configSchema = z
     alarms: z
       .object({
         email: z.string().email().optional(),
+        /**
+         * ARN of an existing SNS topic for the alarms instead of a new one. Its access policy must allow
+         * `cloudwatch.amazonaws.com` to `sns:Publish` (a new topic gets that grant; an existing one cannot be changed
+         * from this stack), or every alarm notification is refused.
+         */
         existingTopicArn: z.string().min(1).optional(),
         oldestMessageAge: duration.optional(),
       })
