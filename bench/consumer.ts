@@ -116,7 +116,7 @@ const fakeCollaborators = (
   logger: RootLogger,
   metrics: ConsumerCollaborators['metrics'],
 ): ConsumerCollaborators => ({
-  sqs: { changeVisibility: async () => {}, sendToDeadLetter: async () => {} },
+  sqs: { changeVisibility: async () => {}, sendToDeadLetter: async () => {}, deleteMessage: async () => {} },
   loadPayload: async () => Buffer.alloc(0),
   now: Date.now,
   random: Math.random,

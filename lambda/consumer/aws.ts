@@ -9,7 +9,12 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { ChangeMessageVisibilityCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import {
+  ChangeMessageVisibilityCommand,
+  DeleteMessageCommand,
+  SendMessageCommand,
+  SQSClient,
+} from '@aws-sdk/client-sqs';
 import { CONSUMER_BUDGET, clientOptions } from '../shared/aws-clients';
 import { idempotencyKeyPrefix } from '../shared/idempotency-key';
 import type { ConsumerRuntimeConfig } from '../shared/runtime-config';
@@ -70,6 +75,7 @@ export function powertoolsMetricsSink(metrics: Metrics): MetricsSink {
               'DeadLettered',
               'Duplicate',
               'Deferred',
+              'DeleteFailed',
             ] as const) {
               if (counts[name] > 0) metrics.addMetric(name, MetricUnit.Count, counts[name]);
             }
@@ -151,6 +157,11 @@ export function awsCollaborators(config: ConsumerRuntimeConfig): ConsumerCollabo
             ...(message.groupId ? { MessageGroupId: message.groupId } : {}),
             ...(message.deduplicationId ? { MessageDeduplicationId: message.deduplicationId } : {}),
           }),
+        );
+      },
+      async deleteMessage(record) {
+        await sqs.send(
+          new DeleteMessageCommand({ QueueUrl: config.queueUrl, ReceiptHandle: record.receiptHandle }),
         );
       },
     },

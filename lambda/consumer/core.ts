@@ -4,8 +4,13 @@
  *
  * Per record: deadline check -> envelope -> handler lookup -> (idempotency gate -> claim check -> payload ->
  * schema -> handler). A failure is then either retried with backoff (ChangeMessageVisibility, reported in
- * `batchItemFailures`) or, when permanent or on the last attempt, sent to the DLQ with its reason and reported
- * as a success so the source queue deletes it. Batches go through `@aws-lambda-powertools/batch`.
+ * `batchItemFailures`) or, when permanent or on the last attempt, sent to the DLQ with its reason, deleted from
+ * the source queue at once and reported as a success. Batches go through `@aws-lambda-powertools/batch`.
+ *
+ * Why delete at once instead of leaving it to the batch response: the response only exists if the invocation
+ * returns. When another record runs the invocation into its timeout, every record of the batch comes back, so a
+ * dead-lettered one would be dead-lettered again (a second DLQ copy), and on FIFO, where records run one after
+ * another, the records already processed would come back and climb towards `maxReceiveCount` for nothing.
  */
 import { processPartialResponse, SqsFifoPartialProcessorAsync } from '@aws-lambda-powertools/batch';
 import type { SQSBatchItemFailure, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
@@ -21,7 +26,7 @@ import {
   isPermanent,
   UnknownEventTypeError,
 } from './errors';
-import { parsePayload } from './payload';
+import { inlineBody, parsePayload } from './payload';
 import { HandlerRouter } from './routing';
 import type {
   ConsumerDefinition,
@@ -48,6 +53,8 @@ export interface ConsumerQueueOperations {
   changeVisibility(record: SQSRecord, visibilityTimeoutSeconds: number): Promise<void>;
   /** SendMessage to the dead-letter queue. */
   sendToDeadLetter(message: DeadLetterMessage): Promise<void>;
+  /** DeleteMessage of the record from its own queue, by its receipt handle. */
+  deleteMessage(record: SQSRecord): Promise<void>;
 }
 
 /** Result of the idempotency gate. */
@@ -69,6 +76,8 @@ export interface TypeMetrics {
   DeadLettered: number;
   Duplicate: number;
   Deferred: number;
+  /** Records finished early (dead-lettered, or processed on FIFO) whose DeleteMessage failed. */
+  DeleteFailed: number;
   /** Now minus the envelope's `receivedAt`, one value per record. */
   readonly endToEndLatencyMs: number[];
 }
@@ -162,6 +171,7 @@ function newTypeMetrics(): TypeMetrics {
     DeadLettered: 0,
     Duplicate: 0,
     Deferred: 0,
+    DeleteFailed: 0,
     endToEndLatencyMs: [],
   };
 }
@@ -300,7 +310,26 @@ export function createConsumerCore(
     if (Number.isFinite(received)) info.receivedAtMs = received;
   };
 
-  /** Sends the record to the DLQ; true when it is safely there (so it may be deleted from the source). */
+  /**
+   * Deletes a finished record from its queue now rather than at the end of the batch. Only ever after the record
+   * is done (processed, or safely in the DLQ), so nothing is lost; a failed delete is logged and counted, and the
+   * record is still reported as done, leaving the delete to the batch response as before.
+   */
+  const deleteFinished = async (state: BatchState, info: RecordInfo): Promise<void> => {
+    try {
+      await sqs.deleteMessage(info.record);
+    } catch (error) {
+      metricsFor(state, info.typeKey).DeleteFailed++;
+      const failure = describeError(error);
+      logger.warn('DeleteMessage failed; the record is deleted with the batch response instead', {
+        id: info.id,
+        messageId: info.record.messageId,
+        error: `${failure.name}: ${failure.message}`,
+      });
+    }
+  };
+
+  /** Sends the record to the DLQ, then deletes it; true when it is safely there. */
   const deadLetter = async (state: BatchState, info: RecordInfo, error: unknown): Promise<boolean> => {
     const { name, message } = describeError(error);
     try {
@@ -318,6 +347,7 @@ export function createConsumerCore(
         ),
       );
       logOutcome(state, info, 'dead-lettered', `${name}: ${message}`);
+      await deleteFinished(state, info);
       return true;
     } catch (sendError) {
       const failure = describeError(sendError);
@@ -357,9 +387,11 @@ export function createConsumerCore(
     state: BatchState,
   ) => {
     const bytes = envelope.payloadRef ? await loadPayload(envelope.payloadRef) : undefined;
+    const body = bytes ? inlineBody(envelope, bytes) : envelope.body;
+    if (body === undefined) throw new InvalidPayloadError(`envelope ${envelope.id} has no body`);
     let payload = parsePayload(envelope, bytes);
     if (target.validate) payload = target.validate(payload);
-    const event: ConsumerEvent<unknown> = { ...envelope, payload };
+    const event: ConsumerEvent<unknown> = { ...envelope, body, payload };
     const ctx = new RecordContext(info, config.name, state.context, logger);
     await target.handle(event, ctx);
   };
@@ -394,6 +426,9 @@ export function createConsumerCore(
         await runHandler(info, envelope, target, state);
       }
       logOutcome(state, info, result === 'duplicate' ? 'duplicate' : 'processed');
+      // FIFO records run one after another: without this, a later record running the invocation into its
+      // timeout would bring this one back (and count one more receive) although it is done.
+      if (config.fifo) await deleteFinished(state, info);
     } catch (error) {
       metricsFor(state, info.typeKey).Failed++;
       const permanent = isPermanent(error);

@@ -64,3 +64,12 @@ export function parsePayload(envelope: WebhookEnvelope, bytes?: Buffer): unknown
     }
   }
 }
+
+/**
+ * The `body` an inline envelope would have carried for claim-checked bytes: the same `bodyEncoding` rule the
+ * ingest function applied before it moved the body to S3, so a handler reading `event.body` never has to know
+ * where the body travelled.
+ */
+export function inlineBody(envelope: WebhookEnvelope, bytes: Buffer): string {
+  return bytes.toString(envelope.bodyEncoding === 'base64' ? 'base64' : 'utf8');
+}

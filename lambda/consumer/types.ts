@@ -16,8 +16,15 @@ export interface ConsumerLogger {
   error(message: string, ...extra: LogExtra[]): void;
 }
 
-/** The event a handler receives: the envelope plus its body parsed by content type (and schema, if any). */
-export type ConsumerEvent<Payload = unknown> = WebhookEnvelope & { readonly payload: Payload };
+/**
+ * The event a handler receives: the envelope plus its body parsed by content type (and schema, if any).
+ * `body` is always there, encoded as `bodyEncoding` says, also when the body was claim-checked to S3
+ * (`payloadRef` set): the runtime fetched it, so inline and claim-checked events look the same.
+ */
+export type ConsumerEvent<Payload = unknown> = WebhookEnvelope & {
+  readonly body: string;
+  readonly payload: Payload;
+};
 
 /** Per-record context. */
 export interface HandlerContext {

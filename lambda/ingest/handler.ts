@@ -15,7 +15,7 @@ import {
   type SendMessageCommandInput,
   SQSClient,
 } from '@aws-sdk/client-sqs';
-import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2 } from 'aws-lambda';
+import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context } from 'aws-lambda';
 import { clientOptions, INGEST_BUDGET } from '../shared/aws-clients';
 import { INGEST_CONFIG_ENV, ingestRuntimeSchema, readRuntimeConfig } from '../shared/runtime-config';
 import { handleWebhook, type IngestCollaborators, type MetricName, RETRY_AFTER_SECONDS } from './core';
@@ -96,9 +96,32 @@ const collaborators: IngestCollaborators = {
   },
 };
 
+/**
+ * Puts the request's ids on every line it logs, lean or Powertools: the Lambda request id
+ * (`function_request_id`, with Powertools' other Lambda context fields) and the API Gateway request id
+ * (`apiRequestId`). A caller without a Lambda context (a script, a test) gets lines without the Lambda fields.
+ */
+function beginRequestLogging(event: APIGatewayProxyEventV2, context: Context | undefined): void {
+  const lambdaContext = typeof context?.awsRequestId === 'string' ? context : undefined;
+  if (lambdaContext) logger.addContext(lambdaContext);
+  telemetry.addContext(lambdaContext);
+  const keys = { apiRequestId: event?.requestContext?.requestId };
+  logger.appendKeys(keys);
+  telemetry.appendKeys(keys);
+}
+
+function endRequestLogging(): void {
+  logger.resetKeys();
+  telemetry.resetKeys();
+}
+
 /** Lambda entry point. Never throws: the core already maps failures to 503, and this is the last net. */
-export const handler = async (event: APIGatewayProxyEventV2): Promise<APIGatewayProxyResultV2> => {
+export const handler = async (
+  event: APIGatewayProxyEventV2,
+  context?: Context,
+): Promise<APIGatewayProxyResultV2> => {
   try {
+    beginRequestLogging(event, context);
     return await handleWebhook(event, collaborators);
   } catch (error) {
     logger.error('ingest handler failed', { error: String(error) });
@@ -113,5 +136,6 @@ export const handler = async (event: APIGatewayProxyEventV2): Promise<APIGateway
     } catch {
       // Metrics are best effort.
     }
+    endRequestLogging();
   }
 };

@@ -10,6 +10,10 @@
  * `_aws` with namespace, dimension sets, metric names and units), so log queries, the local-mode reporter
  * (lib/local/reporter.ts) and CloudWatch see no difference. Powertools Logger stays for every other line
  * (warnings, errors): they are rare, and its error formatting matters there.
+ *
+ * Per request, the handler gives both the same context: `addContext` (Powertools' Lambda context fields,
+ * `function_request_id` among them) and `appendKeys` (the API Gateway request id), cleared by `resetKeys`, so
+ * every line of a request, lean or Powertools, can be joined to the API access log and to the Lambda REPORT line.
  */
 
 /** Log levels at or below which an INFO line is written (Powertools' order: TRACE < DEBUG < INFO). */
@@ -17,6 +21,26 @@ const INFO_ENABLED_LEVELS = new Set(['TRACE', 'DEBUG', 'INFO']);
 
 /** Keys of every log line that attributes cannot replace. */
 const STANDARD_LOG_KEYS = new Set(['level', 'message', 'timestamp', 'service', 'xray_trace_id']);
+
+/** The part of the Lambda context Powertools' `Logger#addContext` logs. */
+export interface LambdaContextFields {
+  readonly awsRequestId: string;
+  readonly invokedFunctionArn?: string;
+  readonly memoryLimitInMB?: string | number;
+  readonly functionName?: string;
+  readonly tenantId?: string;
+}
+
+/**
+ * Per-line context, written in Powertools' order: the Lambda context fields after `service`, the trace id, then
+ * the appended keys before the line's own attributes.
+ */
+export interface LineContext {
+  /** `cold_start`, `function_arn`, `function_memory_size`, `function_name`, `function_request_id`. */
+  readonly lambda?: Readonly<Record<string, unknown>>;
+  readonly traceId?: string;
+  readonly keys?: Readonly<Record<string, unknown>>;
+}
 
 /** Powertools' reading of boolean environment values (`extendedParsing`). */
 const TRUTHY = new Set(['1', 'y', 'yes', 't', 'true', 'on']);
@@ -60,10 +84,26 @@ export function traceIdOf(header: string | undefined): string | undefined {
   return id === '' ? undefined : id;
 }
 
+/** The fields Powertools' `Logger#addContext` puts on every line, named as Powertools names them. */
+export function lambdaContextFields(
+  context: LambdaContextFields,
+  coldStart: boolean,
+): Record<string, unknown> {
+  return {
+    cold_start: coldStart,
+    function_arn: context.invokedFunctionArn,
+    function_memory_size: context.memoryLimitInMB,
+    function_name: context.functionName,
+    function_request_id: context.awsRequestId,
+    tenant_id: context.tenantId,
+  };
+}
+
 /**
  * One structured log line in Powertools Logger's layout: `level`, `message`, `timestamp` (ISO 8601, UTC),
- * `service`, `xray_trace_id` when traced, then the attributes. Attributes whose value is `undefined` are left
- * out (as JSON.stringify and Powertools do); an attribute cannot override the four standard keys.
+ * `service`, the Lambda context fields and `xray_trace_id` when known, the appended keys, then the attributes.
+ * Keys whose value is `undefined` are left out (as JSON.stringify and Powertools do); an attribute cannot
+ * override the four standard keys.
  */
 export function logLine(
   level: 'INFO' | 'WARN' | 'ERROR',
@@ -71,7 +111,7 @@ export function logLine(
   service: string,
   timestampMs: number,
   attributes: Readonly<Record<string, unknown>>,
-  traceId?: string,
+  context: LineContext = {},
 ): string {
   const line: Record<string, unknown> = {
     level,
@@ -79,9 +119,14 @@ export function logLine(
     timestamp: new Date(timestampMs).toISOString(),
     service,
   };
-  if (traceId !== undefined) line.xray_trace_id = traceId;
-  for (const key in attributes) {
-    if (!STANDARD_LOG_KEYS.has(key)) line[key] = attributes[key];
+  const { tenant_id: tenantId, ...lambda } = context.lambda ?? {};
+  Object.assign(line, lambda);
+  if (context.traceId !== undefined) line.xray_trace_id = context.traceId;
+  if (tenantId !== undefined) line.tenant_id = tenantId;
+  for (const extra of [context.keys, attributes]) {
+    for (const key in extra) {
+      if (!STANDARD_LOG_KEYS.has(key)) line[key] = extra[key];
+    }
   }
   return JSON.stringify(line);
 }
@@ -130,10 +175,24 @@ export interface TelemetryOptions {
   readonly now?: () => number;
   /** The current X-Ray trace header. Default: `process.env._X_AMZN_TRACE_ID`. */
   readonly traceHeader?: () => string | undefined;
+  /**
+   * `AWS_LAMBDA_INITIALIZATION_TYPE`: like Powertools, only an `on-demand` environment reports a cold start.
+   * Default: read from the environment.
+   */
+  readonly initializationType?: string;
 }
 
 /** The per-request telemetry of one function instance. */
 export interface Telemetry {
+  /**
+   * Puts the Lambda context fields on every later line, as Powertools' `Logger#addContext` does (the first call
+   * of an on-demand environment is its cold start). `undefined` (no Lambda context) removes them.
+   */
+  addContext(context: LambdaContextFields | undefined): void;
+  /** Puts keys on every later line until {@link Telemetry.resetKeys}, as Powertools' `appendKeys` does. */
+  appendKeys(keys: Readonly<Record<string, unknown>>): void;
+  /** Removes the keys added with {@link Telemetry.appendKeys}. */
+  resetKeys(): void;
   /** Writes an INFO line now (when INFO is enabled). */
   info(message: string, attributes: Readonly<Record<string, unknown>>): void;
   /**
@@ -155,6 +214,10 @@ export function createTelemetry(options: TelemetryOptions): Telemetry {
   const traceHeader = options.traceHeader ?? (() => process.env._X_AMZN_TRACE_ID);
   const { service, namespace } = options;
   let stored: { name: string; unit: MetricUnitName; value: number | number[] }[] = [];
+  let coldStart =
+    (options.initializationType ?? process.env.AWS_LAMBDA_INITIALIZATION_TYPE)?.trim() === 'on-demand';
+  let lambda: Record<string, unknown> | undefined;
+  let keys: Record<string, unknown> = {};
 
   const store = (name: string, unit: MetricUnitName, value: number) => {
     if (!options.metricsEnabled) return;
@@ -165,9 +228,24 @@ export function createTelemetry(options: TelemetryOptions): Telemetry {
   };
 
   return {
+    addContext(context) {
+      if (context === undefined) {
+        lambda = undefined;
+        return;
+      }
+      lambda = lambdaContextFields(context, coldStart);
+      coldStart = false;
+    },
+    appendKeys(added) {
+      keys = { ...keys, ...added };
+    },
+    resetKeys() {
+      keys = {};
+    },
     info(message, attributes) {
       if (!options.infoEnabled) return;
-      write(logLine('INFO', message, service, now(), attributes, traceIdOf(traceHeader())));
+      const traceId = traceIdOf(traceHeader());
+      write(logLine('INFO', message, service, now(), attributes, { lambda, traceId, keys }));
     },
     count(name, reason) {
       if (reason === undefined) {

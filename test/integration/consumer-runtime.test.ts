@@ -8,7 +8,9 @@ import { randomUUID } from 'node:crypto';
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import {
+  ChangeMessageVisibilityCommand,
   DeleteMessageBatchCommand,
+  GetQueueAttributesCommand,
   type Message,
   ReceiveMessageCommand,
   SendMessageCommand,
@@ -195,6 +197,63 @@ async function drain(url: string) {
       }),
     );
   }
+}
+
+/** Polls `condition` every 100 ms for up to `ms`; resolves whether it held (the caller asserts what matters). */
+async function waitFor(condition: () => Promise<boolean> | boolean, ms: number): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    if (await condition()) return true;
+    if (Date.now() >= deadline) return false;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+async function queueDepth(url: string): Promise<{ visible: number; inFlight: number }> {
+  const { Attributes: a = {} } = await sqs.send(
+    new GetQueueAttributesCommand({
+      QueueUrl: url,
+      AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+    }),
+  );
+  return {
+    visible: Number(a.ApproximateNumberOfMessages ?? 0),
+    inFlight: Number(a.ApproximateNumberOfMessagesNotVisible ?? 0),
+  };
+}
+
+/**
+ * What the end of a timed-out invocation does to its batch: Lambda never got a response, so every record it
+ * still holds becomes visible again (here at once instead of after the queue's visibility timeout). A record
+ * the runtime already deleted has nothing to come back.
+ */
+async function expireInvocation(url: string, messages: readonly Message[]) {
+  for (const message of messages) {
+    try {
+      await sqs.send(
+        new ChangeMessageVisibilityCommand({
+          QueueUrl: url,
+          ReceiptHandle: message.ReceiptHandle,
+          VisibilityTimeout: 0,
+        }),
+      );
+    } catch {
+      // Deleted already: not in flight any more.
+    }
+  }
+}
+
+const envelopeIdOf = (message: Message): string => JSON.parse(message.Body ?? '{}').id;
+
+/** Deletes messages a test received and holds in flight, so later tests (and FIFO groups) start clean. */
+async function release(url: string, messages: readonly Message[]) {
+  if (messages.length === 0) return;
+  await sqs.send(
+    new DeleteMessageBatchCommand({
+      QueueUrl: url,
+      Entries: messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle ?? '' })),
+    }),
+  );
 }
 
 beforeAll(async () => {
@@ -432,6 +491,119 @@ describe('consumer runtime on the emulators', () => {
 
     expect(response.batchItemFailures).toStrictEqual([]);
     expect(seen).toStrictEqual([{ ref: 'big' }]);
+  });
+
+  it('a record dead-lettered in a batch whose invocation then times out reaches the DLQ exactly once', async () => {
+    stubbed();
+    const hang = new Promise<void>(() => {});
+    const definition: ConsumerDefinition = {
+      handlers: {
+        'github.push': async () => {
+          throw new PermanentError('repository no longer exists');
+        },
+        'github.slow': async () => {
+          await hang;
+        },
+      },
+    };
+    const dying = consumerFor('events', definition);
+    const dead = envelopeOf({ id: `dead-${randomUUID()}` });
+    const slow = envelopeOf({ id: `slow-${randomUUID()}`, type: 'slow' });
+    await send('events', dead);
+    await send('events', slow);
+    const { local } = queueOf('events');
+    const batch = await receive(local.url, 2, 5);
+    expect(batch.map(envelopeIdOf).sort()).toStrictEqual([dead.id, slow.id].sort());
+
+    // The slow record never finishes: like a Lambda timeout, the batch response is never returned.
+    void dying({ Records: batch.map((m) => toRecord(m, local.arn)) }, lambdaContext);
+    expect(await waitFor(async () => (await queueDepth(local.deadLetterUrl)).visible === 1, 5_000)).toBe(
+      true,
+    );
+    await waitFor(async () => (await queueDepth(local.url)).inFlight === 1, 2_000);
+    await expireInvocation(local.url, batch);
+
+    const redelivered = await deliver('events', consumerFor('events', definition), 10, 2);
+    expect(redelivered.records.map((r) => JSON.parse(r.body).id)).toStrictEqual([slow.id]);
+    const dlq = await receive(local.deadLetterUrl, 10, 2);
+    await release(local.deadLetterUrl, dlq);
+    expect(dlq.map(envelopeIdOf)).toStrictEqual([dead.id]);
+    expect(dlq[0]?.MessageAttributes?.[FAILURE_ATTRIBUTES.errorName]?.StringValue).toBe('PermanentError');
+  }, 30_000);
+
+  it('FIFO: records processed before the invocation times out are not redelivered', async () => {
+    stubbed();
+    const hang = new Promise<void>(() => {});
+    const processed: string[] = [];
+    const dying = consumerFor('orders', {
+      handlers: {
+        'shopify.**': async (event) => {
+          if (event.type === 'orders/slow') await hang;
+          processed.push(event.id);
+        },
+      },
+    });
+    const layout = [
+      ['a1', 'timeout-A', 'orders/create'],
+      ['b1', 'timeout-B', 'orders/create'],
+      ['c1', 'timeout-C', 'orders/slow'],
+    ] as const;
+    const ids = new Map<string, string>();
+    for (const [name, group, type] of layout) {
+      const env = envelopeOf({ id: `${name}-${randomUUID()}`, source: 'shopify', type });
+      ids.set(name, env.id);
+      await send('orders', env, group);
+    }
+    const { local } = queueOf('orders');
+    const received = await receive(local.url, 3, 5);
+    expect(received).toHaveLength(3);
+    // Batch order a1, b1, c1: the slow record runs last, after the other two finished.
+    const rank = (m: Message) => [...ids.values()].indexOf(envelopeIdOf(m));
+    const batch = [...received].sort((x, y) => rank(x) - rank(y));
+
+    void dying({ Records: batch.map((m) => toRecord(m, local.arn)) }, lambdaContext);
+    expect(await waitFor(() => processed.length === 2, 5_000)).toBe(true);
+    await waitFor(async () => (await queueDepth(local.url)).inFlight === 1, 2_000);
+    await expireInvocation(local.url, batch);
+
+    const again = await receive(local.url, 3, 2);
+    await release(local.url, again);
+    expect(again.map(envelopeIdOf)).toStrictEqual([ids.get('c1')]);
+    expect(again[0]?.Attributes?.ApproximateReceiveCount).toBe('2');
+  }, 30_000);
+
+  it('claim check: the handler gets the same event, body included, as for the inline envelope', async () => {
+    stubbed();
+    const bytes = Buffer.from(JSON.stringify({ ref: 'big', note: 'Zoë' }));
+    const s3 = localS3Client(emulators);
+    const key = `payloads/github/${randomUUID()}`;
+    const bucket = topology.payloadBucketName;
+    try {
+      await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: bytes }));
+    } finally {
+      s3.destroy();
+    }
+    const seen: unknown[] = [];
+    const handler = consumerFor('events', {
+      handlers: {
+        'github.push': async (event) => {
+          seen.push(event);
+        },
+      },
+    });
+    const inline = envelopeOf({ body: bytes.toString('utf8') });
+    const payloadRef = { bucket, key, sizeBytes: bytes.length };
+    await send('events', inline);
+    await deliver('events', handler, 1);
+    // A second delivery id: the idempotency layer would otherwise skip the handler.
+    const { body: _body, ...withoutBody } = { ...inline, id: `${inline.id}-claim-checked` };
+    await send('events', { ...withoutBody, payloadRef });
+    await deliver('events', handler, 1);
+
+    expect(seen).toStrictEqual([
+      { ...inline, payload: { ref: 'big', note: 'Zoë' } },
+      { ...inline, id: `${inline.id}-claim-checked`, payloadRef, payload: { ref: 'big', note: 'Zoë' } },
+    ]);
   });
 
   it('C27: FIFO: a failure in group A holds back the rest of A; group B goes on; order survives the retry', async () => {

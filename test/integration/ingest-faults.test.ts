@@ -6,6 +6,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { PurgeQueueCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import type { Context } from 'aws-lambda';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { IngestRuntimeConfig } from '../../lambda/shared/runtime-config';
 import { localSqsClient } from '../../lib/local/clients';
@@ -77,18 +78,26 @@ beforeEach(async () => {
   await sqs.send(new PurgeQueueCommand({ QueueUrl: eventsUrl() }));
 });
 
-/** Runs `fn` while collecting the JSON lines written to stdout (where Powertools writes logs and EMF). */
-async function captureStdout(fn: () => Promise<unknown>): Promise<Record<string, unknown>[]> {
+/**
+ * Runs `fn` while collecting the JSON lines written to stdout and stderr (logs and EMF; outside Lambda,
+ * Powertools writes WARN and ERROR lines to stderr).
+ */
+async function captureOutput(fn: () => Promise<unknown>): Promise<Record<string, unknown>[]> {
   const lines: string[] = [];
-  const write = process.stdout.write;
-  process.stdout.write = ((chunk: string | Uint8Array) => {
-    lines.push(...String(chunk).split('\n').filter(Boolean));
-    return true;
-  }) as typeof process.stdout.write;
+  const streams = [process.stdout, process.stderr] as const;
+  const writes = streams.map((stream) => stream.write);
+  for (const stream of streams) {
+    stream.write = ((chunk: string | Uint8Array) => {
+      lines.push(...String(chunk).split('\n').filter(Boolean));
+      return true;
+    }) as typeof stream.write;
+  }
   try {
     await fn();
   } finally {
-    process.stdout.write = write;
+    streams.forEach((stream, i) => {
+      stream.write = writes[i] as typeof stream.write;
+    });
   }
   return lines.flatMap((line) => {
     try {
@@ -107,7 +116,7 @@ describe('observability through the real handler', () => {
       id,
       headers: { 'x-github-event': 'issues' },
     });
-    const logged = await captureStdout(() => invoke(handler, event));
+    const logged = await captureOutput(() => invoke(handler, event));
     const outcomes = logged.filter((line) => line.message === 'webhook outcome');
     expect(outcomes).toHaveLength(1);
     expect(outcomes[0]).toMatchObject({
@@ -122,12 +131,43 @@ describe('observability through the real handler', () => {
       reason: 'enqueue_failed',
     });
     const unsigned = webhookEvent(runtime, 'github', '{}', { unsigned: true });
-    const rejected = (await captureStdout(() => invoke(handler, unsigned))).filter(
+    const rejected = (await captureOutput(() => invoke(handler, unsigned))).filter(
       (l) => l.message === 'webhook outcome',
     );
     expect(rejected).toEqual([
       expect.objectContaining({ outcome: 'rejected', status: 401, reason: 'missing_signature' }),
     ]);
+  });
+
+  it("every line of a request carries its Lambda and API Gateway request ids, and only that request's", async () => {
+    const handler = await freshHandler({ sqs: closedPort }, runtime, { POWERTOOLS_LOG_LEVEL: 'INFO' });
+    const request = (n: number) => {
+      const event = webhookEvent(runtime, 'github', '{"action":"opened"}', {
+        id: `ids-${Date.now()}-${n}`,
+        headers: { 'x-github-event': 'issues' },
+      });
+      const context = {
+        awsRequestId: `lambda-req-${n}`,
+        functionName: 'stack-ingest',
+        invokedFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:stack-ingest',
+        memoryLimitInMB: '256',
+        getRemainingTimeInMillis: () => 10_000,
+      } as unknown as Context;
+      return invoke(
+        handler,
+        { ...event, requestContext: { ...event.requestContext, requestId: `api-req-${n}` } },
+        context,
+      );
+    };
+
+    for (const n of [1, 2]) {
+      const lines = (await captureOutput(() => request(n))).filter((line) => line._aws === undefined);
+      // The enqueue fails (SQS is unreachable): one Powertools ERROR line and the lean outcome line.
+      expect(lines.map((line) => line.message).sort()).toEqual(['enqueue failed', 'webhook outcome']);
+      for (const line of lines) {
+        expect(line).toMatchObject({ function_request_id: `lambda-req-${n}`, apiRequestId: `api-req-${n}` });
+      }
+    }
   });
 
   /** The EMF documents among captured lines, as `{ dimensions, metrics, values }`. */
@@ -156,7 +196,7 @@ describe('observability through the real handler', () => {
       id: `emf-ok-${Date.now()}`,
       headers: { 'x-github-event': 'issues' },
     });
-    const okLines = await captureStdout(async () => expect((await invoke(up, queued)).statusCode).toBe(202));
+    const okLines = await captureOutput(async () => expect((await invoke(up, queued)).statusCode).toBe(202));
     expect(okLines.filter((l) => l.message === 'webhook outcome')).toEqual([
       expect.objectContaining({ outcome: 'queued', status: 202, queues: ['events'] }),
     ]);
@@ -172,7 +212,7 @@ describe('observability through the real handler', () => {
     expect(okLines.find((l) => l._aws !== undefined)).toMatchObject({ Accepted: 1 });
 
     const unsigned = webhookEvent(runtime, 'github', '{}', { unsigned: true });
-    expect(emfDocuments(await captureStdout(() => invoke(up, unsigned)))).toEqual([
+    expect(emfDocuments(await captureOutput(() => invoke(up, unsigned)))).toEqual([
       {
         namespace: 'Hookline',
         dimensions: [['service', 'reason']],
@@ -187,7 +227,7 @@ describe('observability through the real handler', () => {
       id: `emf-down-${Date.now()}`,
       headers: { 'x-github-event': 'issues' },
     });
-    expect(emfDocuments(await captureStdout(() => invoke(down, failing)))).toEqual([
+    expect(emfDocuments(await captureOutput(() => invoke(down, failing)))).toEqual([
       {
         namespace: 'Hookline',
         dimensions: [['service', 'reason']],
@@ -211,7 +251,7 @@ describe('observability through the real handler', () => {
       id: `quiet-${Date.now()}`,
       headers: { 'x-github-event': 'issues' },
     });
-    const lines = await captureStdout(async () => expect((await invoke(quiet, event)).statusCode).toBe(202));
+    const lines = await captureOutput(async () => expect((await invoke(quiet, event)).statusCode).toBe(202));
     expect(lines.filter((l) => l.message === 'webhook outcome' || l._aws !== undefined)).toEqual([]);
   });
 });

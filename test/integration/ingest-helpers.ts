@@ -4,7 +4,7 @@
  */
 import { ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { Duration } from 'aws-cdk-lib';
-import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2 } from 'aws-lambda';
+import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context } from 'aws-lambda';
 import {
   INGEST_CONFIG_ENV,
   type IngestRuntimeConfig,
@@ -140,11 +140,11 @@ export function webhookEvent(
   };
 }
 
-export type Handler = (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyResultV2>;
+export type Handler = (event: APIGatewayProxyEventV2, context?: Context) => Promise<APIGatewayProxyResultV2>;
 
 /** The structured result of the handler (it always returns the object form). */
-export async function invoke(handler: Handler, event: APIGatewayProxyEventV2) {
-  const result = await handler(event);
+export async function invoke(handler: Handler, event: APIGatewayProxyEventV2, context?: Context) {
+  const result = await handler(event, context);
   if (typeof result === 'string') throw new Error('handler returned a bare string');
   return {
     statusCode: result.statusCode ?? 0,

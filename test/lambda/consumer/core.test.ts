@@ -248,6 +248,136 @@ describe('consumer core: dead-lettering (C22 and permanent failures)', () => {
   });
 });
 
+describe('consumer core: finished records leave the queue at once', () => {
+  const invocationTimedOut = async () => {
+    throw new Error('the invocation would time out here');
+  };
+
+  it('deletes a dead-lettered record from its queue right after the DLQ send, not before', async () => {
+    const { core, queue } = harness({
+      handlers: {
+        '**': async () => {
+          throw new PermanentError('bad event');
+        },
+      },
+    });
+    const rec = record(envelope({ id: 'dead' }));
+
+    const response = await core.processBatch(sqsEvent([rec]), lambdaContext());
+
+    expect(response.batchItemFailures).toStrictEqual([]);
+    expect(queue.calls).toStrictEqual(['send-dlq:dead', `delete:${rec.messageId}`]);
+  });
+
+  it('a record dead-lettered in a batch whose invocation later dies is not redelivered', async () => {
+    // Lambda never sees a batch response when another record runs the invocation into its timeout; the
+    // runtime's own delete is then the only thing standing between the record and a second DLQ copy.
+    const { core, queue } = harness({
+      handlers: {
+        'github.push': async () => {
+          throw new PermanentError('bad event');
+        },
+        'github.slow': invocationTimedOut,
+      },
+    });
+    const dead = record(envelope({ id: 'dead' }));
+    const slow = record(envelope({ id: 'slow', type: 'slow' }));
+
+    await core.processBatch(sqsEvent([dead, slow]), lambdaContext());
+
+    expect(queue.deadLetters).toHaveLength(1);
+    expect(queue.deleted).toStrictEqual([dead.messageId]);
+  });
+
+  it('never deletes a record whose DLQ send failed', async () => {
+    const { core, queue } = harness({ handlers: {} });
+    queue.failDeadLetter = true;
+    const rec = record(envelope());
+
+    expect(failedIds(await core.processBatch(sqsEvent([rec]), lambdaContext()))).toStrictEqual([
+      rec.messageId,
+    ]);
+    expect(queue.deleted).toStrictEqual([]);
+  });
+
+  it('still reports a dead-lettered record done when its delete fails, and logs and counts it', async () => {
+    const { core, queue, logger, metrics } = harness({ handlers: {} });
+    queue.failDelete = true;
+    const rec = record(envelope({ id: 'dead' }));
+
+    const response = await core.processBatch(sqsEvent([rec]), lambdaContext());
+
+    expect(response.batchItemFailures).toStrictEqual([]);
+    expect(queue.deadLetters).toHaveLength(1);
+    expect(logger.outcomeOf('dead')).toMatchObject({ outcome: 'dead-lettered' });
+    expect(
+      logger.lines.find((l) => l.level === 'warn' && /DeleteMessage failed/.test(l.message))?.attributes,
+    ).toMatchObject({ id: 'dead', messageId: rec.messageId, error: 'Error: receipt handle expired' });
+    expect(metrics.total('DeleteFailed')).toBe(1);
+  });
+
+  it('FIFO: deletes each processed or duplicate record before the next one starts', async () => {
+    const { core, queue, idempotency } = harness(
+      {
+        handlers: {
+          '**': async (event) => {
+            queue.calls.push(`run:${event.id}`);
+          },
+        },
+      },
+      { fifo: true, name: 'orders' },
+      { idempotency: true },
+    );
+    idempotency?.states.set('orders#a2', 'completed');
+    const records = ['a1', 'a2', 'a3'].map((id) =>
+      record(envelope({ id }), { groupId: 'A', messageId: `m-${id}` }),
+    );
+
+    await core.processBatch(sqsEvent(records), lambdaContext());
+
+    expect(queue.calls).toStrictEqual(['run:a1', 'delete:m-a1', 'delete:m-a2', 'run:a3', 'delete:m-a3']);
+  });
+
+  it('FIFO: records processed before the invocation dies are gone; the failed and the unstarted are not', async () => {
+    const { core, queue } = harness(
+      {
+        handlers: {
+          'shopify.order': async () => {},
+          'shopify.slow': invocationTimedOut,
+        },
+      },
+      { fifo: true, name: 'orders' },
+    );
+    const records = [
+      record(envelope({ id: 'a1', source: 'shopify', type: 'order' }), { groupId: 'A', messageId: 'm-a1' }),
+      record(envelope({ id: 'b1', source: 'shopify', type: 'order' }), { groupId: 'B', messageId: 'm-b1' }),
+      record(envelope({ id: 'a2', source: 'shopify', type: 'slow' }), { groupId: 'A', messageId: 'm-a2' }),
+      record(envelope({ id: 'a3', source: 'shopify', type: 'order' }), { groupId: 'A', messageId: 'm-a3' }),
+    ];
+
+    await core.processBatch(sqsEvent(records), lambdaContext());
+
+    expect(queue.deleted).toStrictEqual(['m-a1', 'm-b1']);
+  });
+
+  it('FIFO: a failed delete of a processed record still reports it done', async () => {
+    const { core, queue, metrics } = harness({ handlers: { '**': ok } }, { fifo: true });
+    queue.failDelete = true;
+    const rec = record(envelope(), { groupId: 'A' });
+
+    expect((await core.processBatch(sqsEvent([rec]), lambdaContext())).batchItemFailures).toStrictEqual([]);
+    expect(metrics.total('DeleteFailed')).toBe(1);
+  });
+
+  it('standard queues leave processed records to the batch response (no call per record)', async () => {
+    const { core, queue } = harness({ handlers: { '**': ok } });
+
+    await core.processBatch(sqsEvent([record(envelope()), record(envelope())]), lambdaContext());
+
+    expect(queue.deleted).toStrictEqual([]);
+  });
+});
+
 describe('consumer core: deadline', () => {
   it('reports records as failures without running them when the remaining time is below the margin', async () => {
     let calls = 0;
@@ -628,6 +758,35 @@ describe('consumer core: handler input', () => {
     expect(payload).toStrictEqual({ large: true });
   });
 
+  it.each([
+    ['a JSON body', 'application/json', Buffer.from(JSON.stringify({ large: true, name: 'Zoë' })), 'utf8'],
+    ['a binary body', 'application/octet-stream', Buffer.from([0, 255, 1, 254, 10]), 'base64'],
+  ] as const)(
+    'hands over a claim-checked event exactly like the inline one (%s)',
+    async (_, contentType, bytes, bodyEncoding) => {
+      const seen: ConsumerEvent[] = [];
+      const { core, payloads } = harness({
+        handlers: {
+          '**': async (event) => {
+            seen.push(event);
+          },
+        },
+      });
+      const inline = envelope({ id: 'same', contentType, bodyEncoding, body: bytes.toString(bodyEncoding) });
+      const payloadRef = { bucket: 'payload-bucket', key: 'payloads/github/same', sizeBytes: bytes.length };
+      payloads.set(`${payloadRef.bucket}/${payloadRef.key}`, bytes);
+      const { body: _inlineBody, ...withoutBody } = inline;
+
+      await core.processBatch(sqsEvent([record(inline)]), lambdaContext());
+      await core.processBatch(sqsEvent([record({ ...withoutBody, payloadRef })]), lambdaContext());
+
+      const [fromInline, fromClaimCheck] = seen;
+      expect(fromClaimCheck).toStrictEqual({ ...fromInline, payloadRef });
+      expect(fromClaimCheck?.body).toBe(inline.body);
+      expect(fromClaimCheck?.bodyEncoding).toBe(bodyEncoding);
+    },
+  );
+
   it('treats a claim-check fetch failure as retryable', async () => {
     const { core, queue } = harness({ handlers: { '**': ok } });
     const env = envelope({ body: undefined, payloadRef: { bucket: 'b', key: 'missing', sizeBytes: 1 } });
@@ -701,6 +860,7 @@ describe('consumer core: observability', () => {
       DeadLettered: 0,
       Duplicate: 0,
       Deferred: 0,
+      DeleteFailed: 0,
       endToEndLatencyMs: [1_500, 1_500],
     });
     expect(batch?.get('stripe.invoice.paid')).toMatchObject({ Failed: 1, Retried: 1, Processed: 0 });

@@ -127,6 +127,7 @@ describe('defineConsumer wiring', () => {
       DeadLettered: 0,
       Duplicate: 0,
       Deferred: 0,
+      DeleteFailed: 0,
       endToEndLatencyMs: Array.from({ length: 250 }, (_, i) => i),
     };
     sink.publish(new Map([['github.push', counts]]));

@@ -134,8 +134,13 @@ export class FakeLogger implements RootLogger {
 export class FakeQueue {
   readonly visibilityChanges: Array<{ messageId: string; seconds: number }> = [];
   readonly deadLetters: DeadLetterMessage[] = [];
+  /** Message ids deleted by the runtime itself (not by the batch response). */
+  readonly deleted: string[] = [];
+  /** Dead-letter sends and deletes in call order: `send-dlq:<event id>`, `delete:<messageId>`. */
+  readonly calls: string[] = [];
   failVisibility = false;
   failDeadLetter = false;
+  failDelete = false;
   readonly operations = {
     changeVisibility: async (rec: SQSRecord, seconds: number) => {
       if (this.failVisibility) throw new Error('visibility change refused');
@@ -144,6 +149,12 @@ export class FakeQueue {
     sendToDeadLetter: async (message: DeadLetterMessage) => {
       if (this.failDeadLetter) throw new Error('dead-letter queue unavailable');
       this.deadLetters.push(message);
+      this.calls.push(`send-dlq:${message.attributes[MESSAGE_ATTRIBUTES.eventId]?.StringValue}`);
+    },
+    deleteMessage: async (rec: SQSRecord) => {
+      if (this.failDelete) throw new Error('receipt handle expired');
+      this.deleted.push(rec.messageId);
+      this.calls.push(`delete:${rec.messageId}`);
     },
   };
 }

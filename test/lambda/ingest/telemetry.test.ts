@@ -54,6 +54,7 @@ afterEach(() => {
     'POWERTOOLS_METRICS_DISABLED',
     'POWERTOOLS_DEV',
     '_X_AMZN_TRACE_ID',
+    'AWS_LAMBDA_INITIALIZATION_TYPE',
   ]) {
     if (savedEnv[key] === undefined) delete process.env[key];
     else process.env[key] = savedEnv[key];
@@ -172,6 +173,69 @@ describe('the webhook outcome log line', () => {
     const { timestamp, ...ours } = parsed()[0] ?? {};
     expect(ours).toEqual(expected);
     expect(timestamp).toBe('2026-11-25T12:30:45.123Z');
+  });
+
+  const lambdaContext = (requestId: string) => ({
+    awsRequestId: requestId,
+    invokedFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:stack-ingest',
+    memoryLimitInMB: '256',
+    functionName: 'stack-ingest',
+  });
+
+  it('carries the Lambda and API request ids exactly as Powertools does after addContext and appendKeys', () => {
+    process.env.POWERTOOLS_LOG_LEVEL = 'INFO';
+    process.env._X_AMZN_TRACE_ID = TRACE;
+    process.env.AWS_LAMBDA_INITIALIZATION_TYPE = 'on-demand';
+    const logger = new Logger({ serviceName: 'ingest' });
+    const { telemetry, parsed } = telemetryWith({ traceHeader: () => process.env._X_AMZN_TRACE_ID });
+    const powertools: Record<string, unknown>[] = [];
+    for (const [lambdaId, apiId] of [
+      ['lambda-req-1', 'api-req-1'],
+      ['lambda-req-2', 'api-req-2'],
+    ] as const) {
+      powertools.push(
+        ...powertoolsLines(() => {
+          logger.addContext(lambdaContext(lambdaId) as Parameters<Logger['addContext']>[0]);
+          logger.appendKeys({ apiRequestId: apiId });
+          logger.info('webhook outcome', queued);
+          logger.resetKeys();
+        }),
+      );
+      telemetry.addContext(lambdaContext(lambdaId));
+      telemetry.appendKeys({ apiRequestId: apiId });
+      telemetry.info('webhook outcome', queued);
+      telemetry.resetKeys();
+    }
+
+    const withoutTimestamps = (line: Record<string, unknown> | undefined) => {
+      const { timestamp: _t, sampling_rate: _s, ...rest } = line ?? {};
+      return rest;
+    };
+    const ours = parsed();
+    for (const i of [0, 1]) {
+      expect(Object.keys(withoutTimestamps(ours[i]))).toEqual(Object.keys(withoutTimestamps(powertools[i])));
+      expect(withoutTimestamps(ours[i])).toEqual(withoutTimestamps(powertools[i]));
+    }
+    expect(ours.map((l) => [l.function_request_id, l.apiRequestId, l.cold_start])).toEqual([
+      ['lambda-req-1', 'api-req-1', true],
+      ['lambda-req-2', 'api-req-2', false],
+    ]);
+  });
+
+  it('drops the request keys after resetKeys and the Lambda fields without a Lambda context', () => {
+    const { telemetry, parsed } = telemetryWith();
+    telemetry.addContext(lambdaContext('lambda-req-1'));
+    telemetry.appendKeys({ apiRequestId: 'api-req-1' });
+    telemetry.resetKeys();
+    telemetry.info('webhook outcome', queued);
+    telemetry.addContext(undefined);
+    telemetry.info('webhook outcome', queued);
+    const [afterReset, withoutContext] = parsed();
+    expect(afterReset).toMatchObject({ function_request_id: 'lambda-req-1' });
+    expect(afterReset).not.toHaveProperty('apiRequestId');
+    expect(Object.keys(withoutContext ?? {})).toEqual(
+      Object.keys(JSON.parse(logLine('INFO', 'webhook outcome', 'ingest', NOW, queued))),
+    );
   });
 
   it('is written only when INFO is enabled, following the Powertools log level', () => {
