@@ -18,6 +18,8 @@ export function grantItemAccess(table: dynamodb.ITable, grantee: iam.IGrantable)
 /**
  * {@link grantItemAccess} restricted to the items whose partition key matches `keyPattern` (an IAM `StringLike`
  * pattern, e.g. `events#*`), so one tenant of a shared table cannot read or overwrite another's items.
+ * Only single-item actions are granted: every such request names its key, whereas a keyless one (a scan) would
+ * satisfy `ForAllValues` vacuously.
  */
 export function grantItemAccessByKey(
   table: dynamodb.ITable,

@@ -45,6 +45,15 @@ describe('resolveConfig defaults', () => {
     expect(config.defaultRoute).toEqual({ source: '*', type: '**', queues: ['events'], ignore: false });
   });
 
+  it('keeps data when the stack is deleted and leaves tracing off unless asked', () => {
+    expect(resolveConfig(minimal())).toMatchObject({ removalPolicy: DEFAULTS.removalPolicy, tracing: false });
+    expect(DEFAULTS.removalPolicy).toBe('retain');
+    expect(resolveConfig(minimal({ removalPolicy: 'destroy', tracing: true }))).toMatchObject({
+      removalPolicy: 'destroy',
+      tracing: true,
+    });
+  });
+
   it('derives the visibility timeout as 6 x the consumer timeout + the batching window', () => {
     // GIVEN a 20 s consumer with a 7 s batching window
     const config = resolveConfig(
