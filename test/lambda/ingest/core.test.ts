@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { handleWebhook, MAX_BODY_BYTES } from '../../../lambda/ingest/core';
+import { MESSAGE_ATTRIBUTES, parseEnvelope } from '../../../lambda/shared/envelope';
 import {
   EVENT_RESERVE_BYTES,
   LAMBDA_SYNC_REQUEST_MAX_BYTES,
   MAX_WEBHOOK_BODY_BYTES,
 } from '../../../lambda/shared/request-limits';
-import { MESSAGE_ATTRIBUTES, parseEnvelope } from '../../../lambda/shared/envelope';
 import { signWebhook } from '../../../lambda/shared/webhook-signing';
 import { apiEvent, harness, NOW_MS, SECRETS, signedEvent, testConfig } from './fakes';
 
