@@ -30,4 +30,6 @@ export const EVENT_RESERVE_BYTES = 32 * 1024;
  * event when HTTP API base64-encodes it. Larger bodies are answered 413 by the ingest function while the event
  * still reaches it (text bodies up to ~6 MB) and by API Gateway/Lambda beyond that.
  */
-export const MAX_WEBHOOK_BODY_BYTES = Math.floor(((LAMBDA_SYNC_REQUEST_MAX_BYTES - EVENT_RESERVE_BYTES) * 3) / 4);
+export const MAX_WEBHOOK_BODY_BYTES = Math.floor(
+  ((LAMBDA_SYNC_REQUEST_MAX_BYTES - EVENT_RESERVE_BYTES) * 3) / 4,
+);
