@@ -257,8 +257,14 @@ export const DEFAULTS = {
   deadlineMargin: Duration.seconds(3),
   idempotencyExpiry: Duration.days(3),
   fifoGrouping: 'source' as const,
-  ingestRateLimit: 100,
-  ingestBurstLimit: 200,
+  /** Sustained webhooks/s the API accepts; ~100 concurrent ingest executions at ~100 ms each. */
+  ingestRateLimit: 1000,
+  /**
+   * Webhooks accepted at once: the documented burst of 1,000 simultaneous deliveries (GitHub never retries a
+   * refused one), and Lambda's per-function scaling step (1,000 new environments per 10 s), so a larger burst
+   * is answered 429 by the API rather than 500 by a throttled function.
+   */
+  ingestBurstLimit: 1000,
   ingestTimeout: Duration.seconds(10),
   ingestMemorySize: 512,
   secretCache: Duration.minutes(5),
@@ -754,6 +760,13 @@ export function resolveConfig(input: HooklineConfig): ResolvedConfig {
       'the burst is between 1 and 5000 requests',
       burstLimit,
       `use e.g. ${DEFAULTS.ingestBurstLimit}`,
+    );
+  } else if (rateLimit > 0 && burstLimit < rateLimit) {
+    fail(
+      'ingest.burstLimit',
+      `must be at least ingest.rateLimit (${rateLimit}): a bucket smaller than one second of the rate answers 429 to traffic that merely arrives unevenly within a second`,
+      burstLimit,
+      `raise it to ${Math.ceil(rateLimit)} or more, or lower ingest.rateLimit`,
     );
   }
   const ingestTimeout = ingest.timeout ?? DEFAULTS.ingestTimeout;

@@ -15,6 +15,7 @@ import {
   type PayloadRef,
   type WebhookEnvelope,
 } from '../shared/envelope';
+import { MAX_WEBHOOK_BODY_BYTES } from '../shared/request-limits';
 import type { IngestRuntimeConfig, QueueTarget, SourceRuntimeConfig } from '../shared/runtime-config';
 import {
   describeEvent,
@@ -30,8 +31,8 @@ import {
 import { selectRoute } from './routing';
 import { type RejectReason, verifyRequest } from './verify';
 
-/** Lambda's synchronous request limit; API Gateway's own 10 MB limit answers 413 before we run. */
-export const MAX_BODY_BYTES = 6 * 1024 * 1024;
+/** The largest body accepted; larger ones that still reach the function are answered 413 here. */
+export const MAX_BODY_BYTES = MAX_WEBHOOK_BODY_BYTES;
 /** SQS's limit for a message body plus its attributes. */
 export const SQS_MAX_MESSAGE_BYTES = 1_048_576;
 /** Seconds a sender is asked to wait after a 503. */
@@ -270,9 +271,8 @@ async function decide(event: APIGatewayProxyEventV2, deps: IngestCollaborators):
   const headers = normalizeHeaders(event.headers);
 
   const rawBody = typeof event.body === 'string' ? event.body : '';
-  if (
-    rawBody.length > (event.isBase64Encoded ? Math.ceil((MAX_BODY_BYTES * 4) / 3) + 4 : MAX_BODY_BYTES * 3)
-  ) {
+  // A cheap bound before decoding: base64 is 4/3 of the body, and UTF-8 never has fewer bytes than UTF-16 units.
+  if (rawBody.length > (event.isBase64Encoded ? Math.ceil((MAX_BODY_BYTES * 4) / 3) + 4 : MAX_BODY_BYTES)) {
     return rejected(413, 'body_too_large', message(413, 'payload too large'), context);
   }
   const body = event.isBase64Encoded ? Buffer.from(rawBody, 'base64') : Buffer.from(rawBody, 'utf8');

@@ -12,7 +12,16 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { build } from 'esbuild';
-import type { InvokeMessage, SerializedError, WorkerMessage, WorkerSetup } from './function-worker';
+import type {
+  DeadlineMessage,
+  InvokeMessage,
+  SerializedError,
+  WorkerMessage,
+  WorkerSetup,
+} from './function-worker';
+
+/** How long a sandbox may take to confirm a deadline before it counts as stuck (busy on its CPU for good). */
+const DEADLINE_CONFIRMATION_MS = 1_000;
 
 /** What one local function is. */
 export interface FunctionDefinition {
@@ -116,6 +125,15 @@ interface Pending {
   readonly resolve: (result: InvokeResult) => void;
   readonly started: number;
   readonly coldStart: boolean;
+  /** Running in the sandbox (initialised and handed over), so its run time is being charged. */
+  running: boolean;
+  /** Run time charged so far, in ms (see {@link LocalFunction.charge}). */
+  charged: number;
+  /** Its time is up; waiting for the sandbox to confirm it has not finished. */
+  expiring: boolean;
+  /** Resolves the invocation as timed out. */
+  expire?: () => void;
+  /** Backstop for a sandbox that cannot confirm a deadline. */
   timer?: NodeJS.Timeout;
 }
 
@@ -125,6 +143,10 @@ interface Sandbox {
   readonly inFlight: Map<number, Pending>;
   /** Set after a timeout: takes no new work and is terminated once idle. */
   retiring: boolean;
+  /** When run time was last charged to the invocations running here. */
+  chargedAt: number;
+  /** Fires at the earliest moment an invocation here can run out of time. */
+  deadlineTimer?: NodeJS.Timeout;
   dead: boolean;
   served: number;
 }
@@ -185,17 +207,29 @@ export class LocalFunction {
     const ready = new Promise<{ ok: true } | { ok: false; error: SerializedError }>((r) => {
       settleReady = r;
     });
-    const sandbox: Sandbox = { worker, ready, inFlight: new Map(), retiring: false, dead: false, served: 0 };
+    const sandbox: Sandbox = {
+      worker,
+      ready,
+      inFlight: new Map(),
+      retiring: false,
+      dead: false,
+      served: 0,
+      chargedAt: Date.now(),
+    };
     worker.on('message', (message: WorkerMessage) => {
       if (message.type === 'ready') settleReady({ ok: true });
       else if (message.type === 'init-error') {
         settleReady({ ok: false, error: message.error });
         this.discard(sandbox);
+      } else if (message.type === 'deadline-passed') {
+        sandbox.inFlight.get(message.invocationId)?.expire?.();
       } else if (message.type === 'result') {
         const pending = sandbox.inFlight.get(message.invocationId);
         if (!pending) return;
+        this.charge(sandbox);
         sandbox.inFlight.delete(message.invocationId);
         clearTimeout(pending.timer);
+        this.scheduleDeadline(sandbox);
         const durationMs = Date.now() - pending.started;
         pending.resolve(
           message.ok
@@ -242,7 +276,52 @@ export class LocalFunction {
     return sandbox;
   }
 
+  /**
+   * Charges the time since the last charge to the invocations running in `sandbox`, split evenly between them.
+   * Lambda runs every concurrent invocation in its own sandbox; a local sandbox serving k at once gives each
+   * about 1/k of its thread, so only that share is the invocation's own run time and the rest is queueing,
+   * which the function timeout must not count. With one invocation per sandbox this is the wall clock.
+   */
+  private charge(sandbox: Sandbox, now = Date.now()): void {
+    const running = [...sandbox.inFlight.values()].filter((p) => p.running && !p.expiring);
+    for (const pending of running) pending.charged += (now - sandbox.chargedAt) / running.length;
+    sandbox.chargedAt = now;
+  }
+
+  /** Arms the sandbox's timer for the earliest moment one of its running invocations can run out of time. */
+  private scheduleDeadline(sandbox: Sandbox): void {
+    clearTimeout(sandbox.deadlineTimer);
+    const running = [...sandbox.inFlight.entries()].filter(([, p]) => p.running && !p.expiring);
+    if (running.length === 0 || sandbox.dead) return;
+    const least = Math.min(...running.map(([, p]) => this.definition.timeoutMs - p.charged));
+    sandbox.deadlineTimer = setTimeout(
+      () => {
+        this.charge(sandbox);
+        for (const [id, pending] of running) {
+          if (pending.charged >= this.definition.timeoutMs - 1 && sandbox.inFlight.get(id) === pending) {
+            this.confirmDeadline(sandbox, id, pending);
+          }
+        }
+        this.scheduleDeadline(sandbox);
+      },
+      Math.max(0, least * running.length),
+    );
+  }
+
+  /**
+   * Asks the sandbox whether the invocation is still running: a result it posted before the question arrives
+   * first and wins (so an invocation finishing right at its deadline is not turned into a timeout); a sandbox
+   * too busy to answer within {@link DEADLINE_CONFIRMATION_MS} is stuck, and the invocation times out anyway.
+   */
+  private confirmDeadline(sandbox: Sandbox, invocationId: number, pending: Pending): void {
+    pending.expiring = true;
+    pending.timer = setTimeout(() => pending.expire?.(), DEADLINE_CONFIRMATION_MS);
+    const message: DeadlineMessage = { type: 'deadline', invocationId };
+    sandbox.worker.postMessage(message);
+  }
+
   private fail(sandbox: Sandbox, kind: 'crash' | 'init' | 'timeout', error: SerializedError): void {
+    clearTimeout(sandbox.deadlineTimer);
     for (const [id, pending] of sandbox.inFlight) {
       sandbox.inFlight.delete(id);
       clearTimeout(pending.timer);
@@ -260,6 +339,7 @@ export class LocalFunction {
     if (!sandbox.dead) {
       sandbox.dead = true;
       this.sandboxes.delete(sandbox);
+      clearTimeout(sandbox.deadlineTimer);
       void sandbox.worker.terminate();
     }
     this.pump();
@@ -315,7 +395,14 @@ export class LocalFunction {
 
   private dispatch(sandbox: Sandbox, waiter: Waiter, coldStart: boolean): void {
     const invocationId = this.nextInvocationId++;
-    const pending: Pending = { resolve: waiter.resolve, started: Date.now(), coldStart };
+    const pending: Pending = {
+      resolve: waiter.resolve,
+      started: Date.now(),
+      coldStart,
+      running: false,
+      charged: 0,
+      expiring: false,
+    };
     // Reserve the slot now; the clock starts once the sandbox is initialised (init has its own budget in Lambda).
     sandbox.inFlight.set(invocationId, pending);
     sandbox.served += 1;
@@ -335,8 +422,10 @@ export class LocalFunction {
       }
       const timeoutMs = this.definition.timeoutMs;
       const deadline = Date.now() + timeoutMs;
-      pending.timer = setTimeout(() => {
-        if (!sandbox.inFlight.delete(invocationId)) return;
+      pending.expire = () => {
+        if (sandbox.inFlight.get(invocationId) !== pending) return;
+        clearTimeout(pending.timer);
+        sandbox.inFlight.delete(invocationId);
         waiter.resolve({
           ok: false,
           kind: 'timeout',
@@ -351,7 +440,10 @@ export class LocalFunction {
         sandbox.retiring = true;
         if (sandbox.inFlight.size === 0) this.discard(sandbox);
         else this.pump();
-      }, timeoutMs);
+      };
+      this.charge(sandbox);
+      pending.running = true;
+      this.scheduleDeadline(sandbox);
       const message: InvokeMessage = {
         type: 'invoke',
         invocationId,

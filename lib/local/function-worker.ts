@@ -25,10 +25,20 @@ export interface InvokeMessage {
   readonly deadline: number;
 }
 
+/**
+ * Main thread -> worker: an invocation's time is up unless it already finished. The worker answers
+ * `deadline-passed` after every result it posted before, so a result racing the deadline wins.
+ */
+export interface DeadlineMessage {
+  readonly type: 'deadline';
+  readonly invocationId: number;
+}
+
 /** Worker -> main thread. */
 export type WorkerMessage =
   | { readonly type: 'ready'; readonly initMs: number }
   | { readonly type: 'init-error'; readonly error: SerializedError }
+  | { readonly type: 'deadline-passed'; readonly invocationId: number }
   | {
       readonly type: 'result';
       readonly invocationId: number;
@@ -118,7 +128,14 @@ async function main(): Promise<void> {
     initMs: Math.round(performance.now() - started),
   } satisfies WorkerMessage);
 
-  port.on('message', async (message: InvokeMessage) => {
+  port.on('message', async (message: InvokeMessage | DeadlineMessage) => {
+    if (message.type === 'deadline') {
+      port.postMessage({
+        type: 'deadline-passed',
+        invocationId: message.invocationId,
+      } satisfies WorkerMessage);
+      return;
+    }
     if (message.type !== 'invoke') return;
     const context = {
       functionName: setup.functionName,

@@ -8,10 +8,20 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import {
+  HTTP_API_MAX_PAYLOAD_BYTES,
+  LAMBDA_SYNC_REQUEST_MAX_BYTES,
+} from '../../lambda/shared/request-limits';
 import type { InvokeResult } from './function-runtime';
+import { createTokenBucket, type ThrottleSettings } from './throttle';
 
 /** API Gateway HTTP API's payload limit. */
-export const MAX_REQUEST_BYTES = 10 * 1024 * 1024;
+export const MAX_REQUEST_BYTES = HTTP_API_MAX_PAYLOAD_BYTES;
+/**
+ * Bytes of an oversized body local mode reads (and discards) so the client can send it whole and then read the
+ * 413; a client still sending after that is disconnected.
+ */
+const MAX_DRAIN_BYTES = 64 * 1024 * 1024;
 /** The route key of the one webhook route. */
 export const WEBHOOK_ROUTE_KEY = 'ANY /webhooks/{source}';
 
@@ -209,6 +219,8 @@ export interface HttpApiOptions {
   readonly control?: ControlApi;
   readonly onRequest?: (report: WebhookRequestReport) => void;
   readonly identity?: Partial<ApiIdentity>;
+  /** The stage's throttle (as `ingest.rateLimit`/`burstLimit` configure it); none when absent. */
+  readonly throttle?: ThrottleSettings;
 }
 
 /** A running HTTP API. */
@@ -238,6 +250,42 @@ function send(res: ServerResponse, response: HttpResponse, closing = false): voi
   headers['apigw-requestid'] ??= randomUUID();
   res.writeHead(response.statusCode, headers);
   res.end(response.body);
+}
+
+/**
+ * Reads the request body, and past the API's payload limit keeps reading without storing: leaving the loop
+ * early would destroy the socket, and the client, still writing, would see a reset instead of the 413. Reading
+ * stops at the drain limit (`size` then exceeds it).
+ */
+function readBody(req: IncomingMessage): Promise<{ chunks: Buffer[]; size: number }> {
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    let size = Number(req.headers['content-length'] ?? 0) > MAX_REQUEST_BYTES ? MAX_REQUEST_BYTES + 1 : 0;
+    let settled = false;
+    const done = () => {
+      if (settled) return;
+      settled = true;
+      req.off('data', onData);
+      resolve({ chunks: size > MAX_REQUEST_BYTES ? [] : chunks, size });
+    };
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= MAX_REQUEST_BYTES) chunks.push(chunk);
+      if (size > MAX_DRAIN_BYTES) {
+        req.pause();
+        done();
+      }
+    };
+    req.on('data', onData);
+    req.once('end', done);
+    req.once('error', done);
+    req.once('close', done);
+  });
+}
+
+/** Reads and discards a request body (a throttled request's), up to the drain limit. */
+async function drain(req: IncomingMessage): Promise<void> {
+  await readBody(req);
 }
 
 const WEBHOOK_PATH = /^\/webhooks\/([^/?]+)\/?$/;
@@ -270,25 +318,15 @@ export async function startHttpApi(options: HttpApiOptions): Promise<HttpApi> {
     }
     const started = performance.now();
     const source = decode(match[1] ?? '');
-    const declared = Number(req.headers['content-length'] ?? 0);
-    if (declared > MAX_REQUEST_BYTES) {
-      tooLarge(req, res);
-      options.onRequest?.({ source, statusCode: 413, latencyMs: 0, bytes: declared, requestId: '' });
+    if (bucket && !bucket.take(performance.now())) {
+      await drain(req);
+      send(res, json(429, { message: 'Too Many Requests' }), closing);
+      options.onRequest?.({ source, statusCode: 429, latencyMs: 0, bytes: 0, requestId: '' });
       return;
     }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let rejected = false;
-    for await (const chunk of req) {
-      size += (chunk as Buffer).length;
-      if (size > MAX_REQUEST_BYTES) {
-        rejected = true;
-        break;
-      }
-      chunks.push(chunk as Buffer);
-    }
-    if (rejected) {
-      tooLarge(req, res);
+    const { chunks, size } = await readBody(req);
+    if (size > MAX_REQUEST_BYTES) {
+      tooLarge(req, res, size);
       options.onRequest?.({ source, statusCode: 413, latencyMs: 0, bytes: size, requestId: '' });
       return;
     }
@@ -307,6 +345,12 @@ export async function startHttpApi(options: HttpApiOptions): Promise<HttpApi> {
       new Date(),
       requestId,
     );
+    // Lambda refuses a synchronous invocation whose event exceeds its request limit; HTTP API then answers 413.
+    if (Buffer.byteLength(JSON.stringify(event)) > LAMBDA_SYNC_REQUEST_MAX_BYTES) {
+      send(res, json(413, { message: 'Request Entity Too Large' }), closing);
+      options.onRequest?.({ source, statusCode: 413, latencyMs: 0, bytes: size, requestId });
+      return;
+    }
     const result = await options.invokeIngest(event);
     const response = toHttpResponse(result);
     send(res, { ...response, headers: { ...response.headers, 'apigw-requestid': requestId } }, closing);
@@ -321,10 +365,14 @@ export async function startHttpApi(options: HttpApiOptions): Promise<HttpApi> {
     });
   };
 
-  const tooLarge = (req: IncomingMessage, res: ServerResponse) => {
-    res.setHeader('connection', 'close');
-    send(res, json(413, { message: 'Request Entity Too Large' }));
-    req.resume();
+  /**
+   * Answers 413 once the body was read to its end, so the client (which writes the whole body before it reads)
+   * gets the answer instead of a reset; a body past the drain limit is cut off after the answer.
+   */
+  const tooLarge = (req: IncomingMessage, res: ServerResponse, size: number) => {
+    const cut = size > MAX_DRAIN_BYTES;
+    send(res, json(413, { message: 'Request Entity Too Large' }), closing || cut);
+    if (cut) res.on('finish', () => req.socket.destroy());
   };
 
   const handleControl = (req: IncomingMessage, res: ServerResponse, path: string) => {
@@ -341,6 +389,8 @@ export async function startHttpApi(options: HttpApiOptions): Promise<HttpApi> {
     }
     return send(res, json(404, { message: 'Not Found' }));
   };
+
+  const bucket = options.throttle ? createTokenBucket(options.throttle, performance.now()) : undefined;
 
   const server: Server = createServer((req, res) => {
     inFlight += 1;

@@ -278,6 +278,7 @@ export async function startLocalMode(options: LocalModeOptions): Promise<LocalMo
     const api: HttpApi = await startHttpApi({
       port,
       invokeIngest: (event: APIGatewayProxyEventV2) => ingest.invoke(event),
+      throttle: { rateLimit: config.ingest.rateLimit, burstLimit: config.ingest.burstLimit },
       control: { status: () => status(), setConsumerEnabled },
       onRequest: (r) => {
         // A person sees the ingest's own outcome line; tools (JSON) also get the HTTP view with its latency.

@@ -22,8 +22,15 @@ describe('local mode under a burst of 1,000 concurrent signed webhooks', () => {
     const responses = await Promise.all(
       ids.map((id) => pipeline.post('generic', { id, type: 'load.test', n: 1 })),
     );
+    // Never the emulation's own 500 (a timeout counted while waiting for a sandbox), whose event may be queued.
+    expect(responses.filter((r) => r.status === 500)).toEqual([]);
+    const statuses = responses.reduce<Record<number, number>>((counts, r) => {
+      counts[r.status] = (counts[r.status] ?? 0) + 1;
+      return counts;
+    }, {});
+    // With the default throttle (1,000/s, burst 1,000) API Gateway accepts the whole burst: no 429.
+    expect(statuses).toEqual({ 202: BURST });
     const acknowledged = ids.filter((_, i) => responses[i]?.status === 202);
-    expect(acknowledged).toHaveLength(BURST);
 
     const wanted = new Set(acknowledged);
     const seen = () =>

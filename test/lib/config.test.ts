@@ -341,6 +341,11 @@ describe('resolveConfig validation', () => {
       /ingest\.burstLimit: the burst is between 1 and 5000 requests/,
     ],
     [
+      'burst limit below the rate',
+      minimal({ ingest: { rateLimit: 500, burstLimit: 100 } }),
+      /ingest\.burstLimit: must be at least ingest\.rateLimit \(500\).*Fix: raise it to 500 or more/s,
+    ],
+    [
       'ingest timeout 30 s',
       minimal({ ingest: { timeout: Duration.seconds(30) } }),
       /ingest\.timeout: between 1 and 29 seconds/,

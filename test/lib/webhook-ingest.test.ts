@@ -1,5 +1,6 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
+import { DEFAULTS } from '../../lib/config';
 import { exampleResolved, pipelineTemplate } from '../helpers/cdk';
 
 describe('WebhookIngest', () => {
@@ -19,7 +20,10 @@ describe('WebhookIngest', () => {
     template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
       StageName: '$default',
       AutoDeploy: true,
-      DefaultRouteSettings: { ThrottlingRateLimit: 100, ThrottlingBurstLimit: 200 },
+      DefaultRouteSettings: {
+        ThrottlingRateLimit: DEFAULTS.ingestRateLimit,
+        ThrottlingBurstLimit: DEFAULTS.ingestBurstLimit,
+      },
       AccessLogSettings: {
         DestinationArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('IngestAccessLogs'), 'Arn'] },
         Format: Match.stringLikeRegexp('"requestId":"\\$context.requestId"'),

@@ -6,7 +6,7 @@ let invocations = 0;
 const loadedAt = Date.now();
 
 interface TestEvent {
-  readonly action: 'echo' | 'sleep' | 'throw' | 'exit' | 'uncaught' | 'log' | 'batch';
+  readonly action: 'echo' | 'sleep' | 'spin' | 'throw' | 'exit' | 'uncaught' | 'log' | 'batch';
   readonly ms?: number;
   readonly lines?: readonly string[];
   readonly result?: unknown;
@@ -33,6 +33,14 @@ export const handler = async (event: TestEvent, context: TestContext): Promise<u
     case 'sleep':
       await new Promise((r) => setTimeout(r, event.ms ?? 1_000));
       return { invocations };
+    case 'spin': {
+      // Busy on the CPU (blocking the sandbox's thread) for `ms`.
+      const until = Date.now() + (event.ms ?? 100);
+      while (Date.now() < until) {
+        // spin
+      }
+      return { invocations };
+    }
     case 'throw':
       throw new TypeError('boom from the handler');
     case 'exit':

@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { handleWebhook, MAX_BODY_BYTES } from '../../../lambda/ingest/core';
 import { MESSAGE_ATTRIBUTES, parseEnvelope } from '../../../lambda/shared/envelope';
+import {
+  EVENT_RESERVE_BYTES,
+  LAMBDA_SYNC_REQUEST_MAX_BYTES,
+  MAX_WEBHOOK_BODY_BYTES,
+} from '../../../lambda/shared/request-limits';
 import { signWebhook } from '../../../lambda/shared/webhook-signing';
 import { apiEvent, harness, NOW_MS, SECRETS, signedEvent, testConfig } from './fakes';
 
@@ -424,6 +429,24 @@ describe('A12: sizes', () => {
     );
     expect(response.statusCode).toBe(413);
     expect(h.outcome()).toMatchObject({ reason: 'body_too_large' });
+  });
+  it('the body limit is what still reaches Lambda base64-encoded inside the event', () => {
+    const base64Length = Math.ceil(MAX_BODY_BYTES / 3) * 4;
+    expect(base64Length + EVENT_RESERVE_BYTES).toBeLessThanOrEqual(LAMBDA_SYNC_REQUEST_MAX_BYTES);
+    expect(Math.ceil((MAX_BODY_BYTES + 3) / 3) * 4 + EVENT_RESERVE_BYTES).toBeGreaterThan(
+      LAMBDA_SYNC_REQUEST_MAX_BYTES,
+    );
+  });
+  it('a text body that reaches the function but could not as base64 -> 413, nothing stored or sent', async () => {
+    const h = harness();
+    const body = `"${'x'.repeat(5_000_000)}"`;
+    expect(Buffer.byteLength(body)).toBeGreaterThan(MAX_WEBHOOK_BODY_BYTES);
+    expect(Buffer.byteLength(body)).toBeLessThan(LAMBDA_SYNC_REQUEST_MAX_BYTES - EVENT_RESERVE_BYTES);
+    const response = await handleWebhook(signedEvent(h.deps.config, 'shopify', body), h.deps);
+    expect(response.statusCode).toBe(413);
+    expect(h.outcome()).toMatchObject({ reason: 'body_too_large' });
+    expect(h.sent).toEqual([]);
+    expect(h.payloads).toEqual([]);
   });
 });
 

@@ -100,6 +100,25 @@ describe('LocalFunction', () => {
     expect(fn.coldStarts).toBe(2);
   });
 
+  it('does not count waiting for a shared sandbox toward the timeout of an invocation', async () => {
+    const fn = make({ timeoutMs: 1_000, invocationsPerWorker: 8 });
+    await fn.invoke({ action: 'echo' });
+    // 16 invocations of 250 ms of CPU each on one thread: 4 s of wall time, 250 ms of work per invocation.
+    const results = await Promise.all(
+      Array.from({ length: 16 }, () => fn.invoke({ action: 'spin', ms: 250 })),
+    );
+    expect(results.filter((r) => !r.ok)).toEqual([]);
+  });
+
+  it('times out an invocation that blocks its sandbox for good', async () => {
+    const fn = make({ timeoutMs: 300 });
+    await fn.invoke({ action: 'echo' });
+    const started = Date.now();
+    const timedOut = await fn.invoke({ action: 'spin', ms: 10_000 });
+    expect(timedOut).toMatchObject({ ok: false, kind: 'timeout' });
+    expect(Date.now() - started).toBeLessThan(5_000);
+  });
+
   it.each([
     ['process.exit', 'exit'],
     ['an uncaught exception', 'uncaught'],

@@ -1,4 +1,6 @@
+import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MAX_WEBHOOK_BODY_BYTES } from '../../../lambda/shared/request-limits';
 import type { InvokeResult } from '../../../lib/local/function-runtime';
 import {
   buildHttpApiEvent,
@@ -10,6 +12,49 @@ import {
   startHttpApi,
   toHttpResponse,
 } from '../../../lib/local/http-api';
+
+/**
+ * POSTs `total` bytes in 64 KiB chunks with a raw client (as a sender would) and resolves with the answer once
+ * the exchange is over; rejects when the connection failed at any point (a reset or EPIPE while sending).
+ */
+function streamedPost(url: string, total: number): Promise<{ status: number; body: unknown }> {
+  return new Promise((resolve, reject) => {
+    let failure: Error | undefined;
+    let answer: { status: number; body: unknown } | undefined;
+    const req = request(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/octet-stream', 'content-length': String(total) },
+    });
+    req.on('response', (res) => {
+      const parts: Buffer[] = [];
+      res.on('data', (c: Buffer) => parts.push(c));
+      res.on('end', () => {
+        answer = { status: res.statusCode ?? 0, body: JSON.parse(Buffer.concat(parts).toString()) };
+      });
+    });
+    req.on('error', (error) => {
+      failure = error;
+    });
+    req.on('close', () => {
+      // Let a late error of the same exchange surface before judging it.
+      setTimeout(
+        () => (failure || !answer ? reject(failure ?? new Error('no answer')) : resolve(answer)),
+        50,
+      );
+    });
+    const chunk = Buffer.alloc(64 * 1024, 97);
+    let sent = 0;
+    const write = () => {
+      while (sent < total && !failure) {
+        const part = chunk.subarray(0, Math.min(chunk.length, total - sent));
+        sent += part.length;
+        if (!req.write(part)) return void req.once('drain', write);
+      }
+      req.end();
+    };
+    write();
+  });
+}
 
 const identity = { apiId: 'local', accountId: '000000000000', defaultHost: '127.0.0.1:3000' };
 const ok = (value: unknown): InvokeResult => ({ ok: true, value, durationMs: 1, coldStart: false });
@@ -252,12 +297,59 @@ describe('startHttpApi', () => {
       body: Buffer.alloc(MAX_REQUEST_BYTES + 1, 97),
     });
     expect(response.status).toBe(413);
+    expect(await response.json()).toEqual({ message: 'Request Entity Too Large' });
     expect(invoked.length).toBe(before);
-    const atLimit = await fetch(`${api.url}/webhooks/github`, {
+  });
+
+  it('answers 413 like AWS when the event would exceed the Lambda request limit, without invoking', async () => {
+    const before = invoked.length;
+    // 7 MB of text: under API Gateway's 10 MB, over Lambda's 6 MiB event.
+    const response = await fetch(`${api.url}/webhooks/github`, {
       method: 'POST',
-      body: Buffer.alloc(MAX_REQUEST_BYTES, 97),
+      headers: { 'content-type': 'application/json' },
+      body: `"${'a'.repeat(7_000_000)}"`,
     });
-    expect(atLimit.status).toBe(202);
+    expect(response.status).toBe(413);
+    expect(await response.json()).toEqual({ message: 'Request Entity Too Large' });
+    expect(invoked.length).toBe(before);
+    // The largest accepted body still reaches the function base64-encoded.
+    const largest = await fetch(`${api.url}/webhooks/github`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/octet-stream' },
+      body: Buffer.alloc(MAX_WEBHOOK_BODY_BYTES, 97),
+    });
+    expect(largest.status).toBe(202);
+    expect(invoked.length).toBe(before + 1);
+  });
+
+  it('lets a client that streams a too-large body read the 413 (no reset)', async () => {
+    for (const total of [7 * 1024 * 1024, MAX_REQUEST_BYTES + 1024 * 1024]) {
+      const before = invoked.length;
+      const result = await streamedPost(`${api.url}/webhooks/github`, total);
+      expect(result).toEqual({ status: 413, body: { message: 'Request Entity Too Large' } });
+      expect(invoked.length).toBe(before);
+    }
+  });
+
+  it('throttles like the API stage: a full bucket takes burstLimit requests, the rest get 429', async () => {
+    const throttled = await startHttpApi({
+      port: 0,
+      throttle: { rateLimit: 1, burstLimit: 3 },
+      invokeIngest: async () => ok({ statusCode: 202, body: '{}' }),
+    });
+    try {
+      const responses = await Promise.all(
+        Array.from({ length: 6 }, () =>
+          fetch(`${throttled.url}/webhooks/github`, { method: 'POST', body: 'x' }),
+        ),
+      );
+      const statuses = responses.map((r) => r.status).sort();
+      expect(statuses).toEqual([202, 202, 202, 429, 429, 429]);
+      const refused = responses.find((r) => r.status === 429);
+      expect(await refused?.json()).toEqual({ message: 'Too Many Requests' });
+    } finally {
+      await throttled.close();
+    }
   });
 
   it('serves the control API', async () => {
