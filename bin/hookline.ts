@@ -6,5 +6,8 @@ import { CLOSED_PIPE_EXIT_CODE, watchClosedPipes } from '../lib/cli/output';
 import { runCli } from '../lib/cli/program';
 
 const pipes = watchClosedPipes([process.stdout, process.stderr]);
-const code = await runCli(process.argv.slice(2));
-process.exitCode = pipes.closed ? CLOSED_PIPE_EXIT_CODE : code;
+// The EPIPE error event can trail the command's last write, so the status is decided at exit.
+process.once('exit', () => {
+  if (pipes.closed) process.exitCode = CLOSED_PIPE_EXIT_CODE;
+});
+process.exitCode = await runCli(process.argv.slice(2));
