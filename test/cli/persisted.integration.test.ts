@@ -248,7 +248,7 @@ describe('hookline CLI against local mode on a data directory', () => {
       'bash',
       [
         '-c',
-        'node_modules/.bin/tsx bin/hookline.ts failed list events --local --json --limit 300 | head -c 10; status=${PIPESTATUS[0]}; echo; echo "cli=$status"',
+        'node_modules/.bin/tsx bin/hookline.ts failed list events --local --json --limit 300 | head -c 10; status=$PIPESTATUS; echo; echo "cli=$status"',
       ],
       { env: { ...process.env, HOOKLINE_STATE_DIR: stateDir, NO_COLOR: '1' }, timeout: 120_000 },
     );
