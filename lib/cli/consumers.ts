@@ -93,7 +93,8 @@ async function waitUntilSettled(
     await backend.clock.sleep(options.pollIntervalMs ?? 2_000);
     const current = await backend.lambda.send(new GetEventSourceMappingCommand({ UUID: uuid }));
     const next = current.State ?? 'Unknown';
-    if (next !== state) backend.output.note(`${queue} consumer: ${next}`);
+    // Intermediate states only: the settled one is the command's result, printed once.
+    if (next !== state && next !== settled) backend.output.note(`${queue} consumer: ${next}`);
     state = next;
   }
   return state;

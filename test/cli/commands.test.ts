@@ -353,7 +353,6 @@ describe('pause / resume', () => {
     expect(backend.clock.sleeps).toEqual([2000, 2000]);
     expect(backend.output.notes).toEqual([
       'waiting for the events consumer to be Disabled (now Disabling; --no-wait to skip)',
-      'events consumer: Disabled',
     ]);
   });
 
