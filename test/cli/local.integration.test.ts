@@ -292,7 +292,8 @@ describe('hookline CLI against local mode', () => {
     expect(human.stdout).toMatch(
       /PermanentError: body type invoice.voided does not match envelope type invoice.paid/,
     );
-  });
+    // Two spawned CLI runs after a wait of up to 30 s for the dead-letter: more than the default 30 s.
+  }, 120_000);
 
   it('redrive: 1,000 dead-lettered messages go back with progress, none lost (move-task fallback)', async () => {
     const events_ = queueUrl('events');
