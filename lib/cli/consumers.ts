@@ -17,9 +17,12 @@ export interface ConsumerStateResult {
 
 export interface SetConsumerOptions {
   readonly queue: string;
-  /** Wait until the mapping has settled (deployed only). @default false */
+  /**
+   * Deployed: wait until `GetEventSourceMapping` reads `Disabled`/`Enabled`, with progress notes. Local mode
+   * always answers once the change took effect. @default true
+   */
   readonly wait?: boolean;
-  /** How long `wait` waits. @default 120000 */
+  /** How long `wait` waits. @default 300000 */
   readonly waitTimeoutMs?: number;
   /** @default 2000 */
   readonly pollIntervalMs?: number;
@@ -67,6 +70,36 @@ async function callControl(backend: Backend, target: LocalTarget, queue: string,
   return stateFromControlAnswer(json, queue, action === 'pause' ? 'Disabled' : 'Enabled');
 }
 
+/** Polls the mapping until it reads `settled`, noting each state it passes through. */
+async function waitUntilSettled(
+  backend: Backend,
+  queue: string,
+  uuid: string,
+  initial: string,
+  settled: string,
+  options: SetConsumerOptions,
+): Promise<string> {
+  let state = initial;
+  if (state === settled) return state;
+  const started = backend.clock.now();
+  const deadline = started + (options.waitTimeoutMs ?? 300_000);
+  backend.output.note(`waiting for the ${queue} consumer to be ${settled} (now ${state}; --no-wait to skip)`);
+  while (state !== settled) {
+    if (backend.clock.now() >= deadline) {
+      throw new CliError(
+        `the ${queue} consumer is still ${state} after ${Math.round((backend.clock.now() - started) / 1000)} s: check it with hookline status, Lambda may need a few minutes`,
+      );
+    }
+    await backend.clock.sleep(options.pollIntervalMs ?? 2_000);
+    const current = await backend.lambda.send(new GetEventSourceMappingCommand({ UUID: uuid }));
+    const next = current.State ?? 'Unknown';
+    // Intermediate states only: the settled one is the command's result, printed once.
+    if (next !== state && next !== settled) backend.output.note(`${queue} consumer: ${next}`);
+    state = next;
+  }
+  return state;
+}
+
 /** Pauses (`enabled` false) or resumes a queue's consumer. */
 export async function setConsumerEnabled(
   backend: Backend,
@@ -86,22 +119,16 @@ export async function setConsumerEnabled(
     const updated = await backend.lambda.send(
       new UpdateEventSourceMappingCommand({ UUID: uuid, Enabled: enabled }),
     );
-    let state = updated.State ?? 'Unknown';
+    const state = updated.State ?? 'Unknown';
     const settled = enabled ? 'Enabled' : 'Disabled';
-    if (options.wait) {
-      const deadline = backend.clock.now() + (options.waitTimeoutMs ?? 120_000);
-      while (state !== settled) {
-        if (backend.clock.now() >= deadline) {
-          throw new CliError(
-            `the ${queue.name} consumer is still ${state} after waiting: check it with hookline status, Lambda may need a few minutes`,
-          );
-        }
-        await backend.clock.sleep(options.pollIntervalMs ?? 2_000);
-        const current = await backend.lambda.send(new GetEventSourceMappingCommand({ UUID: uuid }));
-        state = current.State ?? 'Unknown';
-      }
-    }
-    return { queue: queue.name, state, eventSourceMappingId: uuid };
+    return {
+      queue: queue.name,
+      state:
+        options.wait === false
+          ? state
+          : await waitUntilSettled(backend, queue.name, uuid, state, settled, options),
+      eventSourceMappingId: uuid,
+    };
   } catch (error) {
     throw explainError(error, contextOf(target, queue.name));
   }

@@ -33,6 +33,10 @@ export interface DeadLetter {
   readonly failure: FailureReason;
   /** ISO time the message was first sent (to the source queue on standard queues). */
   readonly sentAt?: string;
+  /**
+   * How many times the consumer received the message: the attempt it recorded when it dead-lettered it, else
+   * (moved by SQS after maxReceiveCount) SQS's receive count without this read's own receive.
+   */
   readonly receiveCount?: number;
   readonly messageGroupId?: string;
   readonly messageAttributes: Readonly<Record<string, MessageAttributeValue>>;
@@ -56,7 +60,7 @@ export function describeDeadLetter(message: Message): DeadLetter {
     if (value !== undefined) failure[key] = value;
   }
   const sent = Number(message.Attributes?.SentTimestamp);
-  const count = Number(message.Attributes?.ApproximateReceiveCount);
+  const count = consumerReceives(failure.attempt, message.Attributes?.ApproximateReceiveCount);
   return {
     messageId: message.MessageId ?? '',
     receiptHandle: message.ReceiptHandle ?? '',
@@ -69,6 +73,17 @@ export function describeDeadLetter(message: Message): DeadLetter {
     ...(message.Attributes?.MessageGroupId ? { messageGroupId: message.Attributes.MessageGroupId } : {}),
     messageAttributes: message.MessageAttributes ?? {},
   };
+}
+
+/**
+ * The consumer's receives of a dead letter. A message the consumer dead-lettered is a new DLQ message (its SQS
+ * receive count counts only DLQ reads), so the attempt it recorded is the count; otherwise the DLQ message
+ * carries the source queue's count, which the read that returned it has just raised by one.
+ */
+function consumerReceives(attempt: string | undefined, sqsCount: string | undefined): number {
+  const recorded = Number(attempt);
+  if (Number.isInteger(recorded) && recorded > 0) return recorded;
+  return Number(sqsCount) - 1;
 }
 
 /** Receives up to `max` (<= 10) messages and hides them for `holdSeconds`. */

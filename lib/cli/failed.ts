@@ -27,7 +27,7 @@ export interface FailedListOptions {
 export interface FailedListResult {
   readonly queue: string;
   readonly deadLetterQueueUrl: string;
-  /** Approximate number of messages in the DLQ when the command started. */
+  /** Approximate number of messages in the DLQ when the command started (at least as many as were read). */
   readonly approximateDepth: number;
   readonly messages: readonly DeadLetterSummary[];
   /** Messages that could not be made visible again (they return when the 30 s hold ends). */
@@ -89,17 +89,16 @@ export async function failedList(
   try {
     const depth = await queueDepth(backend.sqs, queue.deadLetterUrl);
     const letters: DeadLetter[] = [];
-    const notReleased =
-      depth.visible === 0
-        ? 0
-        : await scanDeadLetters(backend, queue, (letter) => {
-            letters.push(letter);
-            return letters.length >= limit;
-          });
+    // Always scan: the approximate count lags behind SQS (and an expired hold can still read as in flight), so
+    // "0" is no proof the DLQ is empty. An empty DLQ costs two short receives.
+    const notReleased = await scanDeadLetters(backend, queue, (letter) => {
+      letters.push(letter);
+      return letters.length >= limit;
+    });
     return {
       queue: queue.name,
       deadLetterQueueUrl: queue.deadLetterUrl,
-      approximateDepth: depth.visible,
+      approximateDepth: Math.max(depth.visible, letters.length),
       messages: letters.map(summarize),
       notReleased,
     };

@@ -149,3 +149,26 @@ export function table(rows: readonly (readonly string[])[], colors?: Colors): st
     })
     .join('\n');
 }
+
+/** Exit status of a unix tool whose reader went away (128 + SIGPIPE), as `yes | head -1` reports it. */
+export const CLOSED_PIPE_EXIT_CODE = 141;
+
+interface ErrorEmitter {
+  on(event: 'error', listener: (error: NodeJS.ErrnoException) => void): unknown;
+}
+
+/**
+ * Treats a closed pipe on stdout/stderr (`hookline failed list events | head -1`) the unix way: no stack trace,
+ * nothing more written, exit status 141. Other stream errors still surface.
+ */
+export function watchClosedPipes(streams: readonly ErrorEmitter[]): { readonly closed: boolean } {
+  const state = { closed: false };
+  for (const stream of streams) {
+    stream.on('error', (error) => {
+      // After the first EPIPE, later writes fail too (EPIPE or ERR_STREAM_DESTROYED): all one closed pipe.
+      if (error.code !== 'EPIPE' && !state.closed) throw error;
+      state.closed = true;
+    });
+  }
+  return state;
+}

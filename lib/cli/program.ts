@@ -2,6 +2,7 @@
  * The `hookline` command line: argument parsing (commander), target resolution, rendering and exit codes.
  * Each command delegates to its pure core in this folder.
  */
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import type { ResolvedConfig } from '../config';
 import { type Backend, connect, loadConfig, systemClock, type TargetOptions } from './backend';
@@ -43,6 +44,14 @@ export const defaultDependencies: CliDependencies = {
   writeOut: (text) => process.stdout.write(text),
 };
 
+/** The package version, for `--version`. */
+export function packageVersion(): string {
+  const manifest = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+    version: string;
+  };
+  return manifest.version;
+}
+
 interface CommonOptions extends TargetOptions {
   readonly json?: boolean;
 }
@@ -71,6 +80,7 @@ function withTarget(command: Command): Command {
 export function buildProgram(deps: CliDependencies, setExitCode: (code: number) => void): Command {
   const program = new Command('hookline')
     .description('Operate a hookline pipeline: queues, dead letters, redrive, test webhooks, consumers.')
+    .version(packageVersion(), '-V, --version', 'print the hookline version')
     .showHelpAfterError('(run with --help for usage)')
     .configureOutput({ writeErr: deps.writeErr, writeOut: deps.writeOut })
     .exitOverride();
@@ -135,7 +145,10 @@ export function buildProgram(deps: CliDependencies, setExitCode: (code: number) 
       )
       .argument('<queue>', 'queue name')
       .option('--id <ids...>', 'only these envelope ids (or SQS message ids)')
-      .option('--type <pattern>', 'only envelopes whose type matches (glob: * and ?), e.g. "invoice.*"')
+      .option(
+        '--type <pattern>',
+        'only envelopes whose type matches, as in routes: * one segment, ** anything (e.g. "invoice.*")',
+      )
       .option('--rate <n>', 'messages per second (move task: 1-500)', positiveNumber)
       .option('--limit <n>', 'move at most n messages (one by one)', positiveInteger),
   ).action(
@@ -147,13 +160,18 @@ export function buildProgram(deps: CliDependencies, setExitCode: (code: number) 
       const result = await redrive(backend, target, {
         queue,
         ...(o.id ? { ids: o.id } : {}),
-        ...(o.type ? { type: o.type } : {}),
+        ...(o.type !== undefined ? { type: o.type } : {}),
         ...(o.rate !== undefined ? { rate: o.rate } : {}),
         ...(o.limit !== undefined ? { limit: o.limit } : {}),
       });
       output.result(result);
       if (!output.json) renderRedrive(output, result);
-      if (result.failed > 0 || result.stoppedBy) setExitCode(1);
+      if (result.notFound.length > 0) {
+        deps.writeErr(
+          `error: --id not found in the ${queue} dead-letter queue: ${result.notFound.join(', ')} (list them with hookline failed list ${queue})\n`,
+        );
+      }
+      if (result.failed > 0 || result.stoppedBy || result.notFound.length > 0) setExitCode(1);
     },
   );
 
@@ -220,7 +238,7 @@ export function buildProgram(deps: CliDependencies, setExitCode: (code: number) 
         {
           source,
           ...(o.file ? { file: o.file } : {}),
-          ...(o.type ? { type: o.type } : {}),
+          ...(o.type !== undefined ? { type: o.type } : {}),
           ...(o.url ? { url: o.url } : {}),
           ...(o.secret ? { secret: o.secret } : {}),
           ...(o.id ? { id: o.id } : {}),
@@ -250,10 +268,14 @@ export function buildProgram(deps: CliDependencies, setExitCode: (code: number) 
             : "stop a queue's consumer; messages wait in the queue (Lambda event source mapping, or the local poller)",
         )
         .argument('<queue>', 'queue name')
-        .option('--wait', 'wait until the mapping has settled (deployed)'),
+        .option('--wait', 'wait until the consumer has settled (the default)')
+        .option(
+          '--no-wait',
+          'return once the change was requested (deployed: the mapping may still be settling)',
+        ),
     ).action(async (queue: string, o: CommonOptions & { wait?: boolean }) => {
       const { output, target, backend } = await open(o);
-      const result = await setConsumerEnabled(backend, target, enabled, { queue, wait: Boolean(o.wait) });
+      const result = await setConsumerEnabled(backend, target, enabled, { queue, wait: o.wait !== false });
       output.result(result);
       if (!output.json) renderConsumer(output, result);
     });

@@ -19,6 +19,7 @@ import {
   StartMessageMoveTaskCommand,
 } from '@aws-sdk/client-sqs';
 import { FAILURE_ATTRIBUTES } from '../../lambda/shared/envelope';
+import { compileTypePattern } from '../../lambda/shared/type-pattern';
 import { type Backend, contextOf } from './backend';
 import { describeDeadLetter, queueDepth, receiveHeld, releaseHeld } from './dead-letters';
 import { CliError, explainError, isUnsupportedAction } from './errors';
@@ -28,7 +29,10 @@ export interface RedriveOptions {
   readonly queue: string;
   /** Only these envelope ids (or SQS message ids). */
   readonly ids?: readonly string[];
-  /** Only envelopes whose type matches this glob (`*` any characters, `?` one). */
+  /**
+   * Only envelopes whose type matches this pattern, in the dialect of routes and handler keys
+   * (`lambda/shared/type-pattern.ts`: `*` one dot-free segment, `**` anything).
+   */
   readonly type?: string;
   /** Messages per second. Move tasks accept 1-500. @default SQS's own pace (move task), unlimited (one by one) */
   readonly rate?: number;
@@ -79,13 +83,42 @@ export interface RedriveResult {
   readonly stoppedBy?: string;
 }
 
-/** `invoice.*` -> /^invoice\..*$/ */
-export function globToRegExp(glob: string): RegExp {
-  const escaped = glob
-    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
-    .replace(/\*/g, '.*')
-    .replace(/\?/g, '.');
-  return new RegExp(`^${escaped}$`);
+/** The `--type` pattern compiled, or a one-line error for an empty or invalid one. */
+export function typeSelector(pattern: string): RegExp {
+  if (pattern.trim() === '') {
+    throw new CliError(
+      '--type must not be empty: give an event type pattern such as "invoice.*", or leave --type out to redrive everything',
+    );
+  }
+  try {
+    return compileTypePattern(pattern).regex;
+  } catch (error) {
+    throw new CliError(
+      `--type ${JSON.stringify(pattern)} is not a valid type pattern: ${(error as Error).message}`,
+    );
+  }
+}
+
+/** The `--id` values, or a one-line error for a blank one. */
+function idSelector(ids: readonly string[] | undefined): Set<string> {
+  const wanted = new Set<string>();
+  for (const id of ids ?? []) {
+    if (id.trim() === '') {
+      throw new CliError(
+        '--id must not be empty: give envelope ids (or SQS message ids) from hookline failed list, or leave --id out',
+      );
+    }
+    wanted.add(id);
+  }
+  return wanted;
+}
+
+/** The selection flags as the operator wrote them, for messages. */
+function describeSelection(options: RedriveOptions): string {
+  return [
+    ...(options.ids?.length ? [`--id ${options.ids.join(' ')}`] : []),
+    ...(options.type !== undefined ? [`--type ${JSON.stringify(options.type)}`] : []),
+  ].join(' ');
 }
 
 const TERMINAL = new Set(['COMPLETED', 'CANCELLED', 'FAILED']);
@@ -103,8 +136,11 @@ export async function redrive(
   if (options.limit !== undefined && !(Number.isInteger(options.limit) && options.limit > 0)) {
     throw new CliError(`--limit must be a positive integer (got ${options.limit})`);
   }
-  const selective =
-    (options.ids?.length ?? 0) > 0 || options.type !== undefined || options.limit !== undefined;
+  // Validate the selection before touching the queue: a blank selector must never mean "everything".
+  const wantedIds = idSelector(options.ids);
+  const typePattern = options.type !== undefined ? typeSelector(options.type) : undefined;
+  const filtering = wantedIds.size > 0 || typePattern !== undefined;
+  const selective = filtering || options.limit !== undefined;
   if (!selective && options.rate !== undefined && (options.rate > 500 || !Number.isInteger(options.rate))) {
     throw new CliError(
       `--rate for a full redrive is a whole number from 1 to 500 (SQS move task limit), got ${options.rate}`,
@@ -113,6 +149,7 @@ export async function redrive(
   try {
     const before = await queueDepth(backend.sqs, queue.deadLetterUrl);
     if (before.visible + before.inFlight + before.delayed === 0) {
+      if (filtering) throw nothingMatched(queue.name, options);
       backend.output.note(`the ${queue.name} dead-letter queue is empty: nothing to redrive`);
       return emptyResult(queue.name);
     }
@@ -122,10 +159,23 @@ export async function redrive(
       backend.output.note(`${viaTask.reason}: moving messages one by one instead`);
       return await redriveOneByOne(backend, queue, options, before.visible, viaTask.reason);
     }
-    return await redriveOneByOne(backend, queue, options, before.visible);
+    const result = await redriveOneByOne(backend, queue, options, before.visible, undefined, {
+      wantedIds,
+      ...(typePattern ? { typePattern } : {}),
+    });
+    if (filtering && result.moved + result.failed === 0 && result.returned === 0) {
+      throw nothingMatched(queue.name, options);
+    }
+    return result;
   } catch (error) {
     throw explainError(error, contextOf(target, queue.name));
   }
+}
+
+function nothingMatched(queue: string, options: RedriveOptions): CliError {
+  return new CliError(
+    `no message in the ${queue} dead-letter queue matches ${describeSelection(options)}: nothing was moved; list them with hookline failed list ${queue}`,
+  );
 }
 
 function emptyResult(queue: string): RedriveResult {
@@ -199,7 +249,7 @@ async function redriveWithMoveTask(
   const status = task?.Status ?? 'UNKNOWN';
   const moved = task?.ApproximateNumberOfMessagesMoved ?? 0;
   const toMove = task?.ApproximateNumberOfMessagesToMove ?? depthBefore;
-  progress.done(`move task ${status.toLowerCase()}: ${moved} of ${toMove} moved`);
+  progress.done();
   const failed = status === 'COMPLETED' ? 0 : Math.max(0, toMove - moved);
   return {
     kind: 'done',
@@ -261,11 +311,12 @@ async function redriveOneByOne(
   options: RedriveOptions,
   depthBefore: number,
   fallbackReason?: string,
+  selection: { wantedIds?: ReadonlySet<string>; typePattern?: RegExp } = {},
 ): Promise<RedriveResult> {
   const { sqs, clock, output } = backend;
-  const wantedIds = new Set(options.ids ?? []);
+  const wantedIds = selection.wantedIds ?? new Set<string>();
   const foundIds = new Set<string>();
-  const typePattern = options.type !== undefined ? globToRegExp(options.type) : undefined;
+  const typePattern = selection.typePattern;
   const filtering = wantedIds.size > 0 || typePattern !== undefined;
   const holdSeconds = options.holdSeconds ?? 300;
   // Unique per run, stable within it: a FIFO resend after a lost answer is then deduplicated by SQS, while a
@@ -448,10 +499,8 @@ async function redriveOneByOne(
         `${refused} messages could not be made visible again: they return to the DLQ within ${holdSeconds} s`,
       );
   }
-  progress.done(
-    `redrive ${queue.name}: moved ${moved}, skipped ${skipped}, failed ${failed}` +
-      `${notDeleted ? `, not deleted ${notDeleted}` : ''}${returned ? `, came back ${returned}` : ''}`,
-  );
+  // The summary is the command's result (rendered once by the caller), not a progress line.
+  progress.done();
   if (stopped !== undefined && moved === 0 && failed > 0 && failures.length === failed) {
     // Not a single message moved and the endpoint refused the batch: an expected error for the operator.
     throw stopped;

@@ -57,7 +57,7 @@ export function renderFailedList(output: Output, result: FailedListResult): void
       m.source ?? '-',
       m.type ?? '-',
       m.receivedAt ?? m.sentAt ?? '-',
-      m.failure.attempt ?? (m.receiveCount !== null ? String(m.receiveCount) : '-'),
+      m.receiveCount !== null ? String(m.receiveCount) : '-',
       truncate(m.error ?? m.envelopeError ?? 'no reason recorded (maxReceiveCount exceeded)', 100),
     ]),
   ];
@@ -77,11 +77,10 @@ export function renderFailedShow(output: Output, result: FailedShowResult): void
   field('type', result.type);
   field('received', result.receivedAt);
   field('sent', result.sentAt);
-  field('receives', result.receiveCount);
+  field('tries', result.receiveCount);
   if (result.messageGroupId) field('group', result.messageGroupId);
   field('error', result.error ? c.red(result.error) : 'no reason recorded (maxReceiveCount exceeded)');
   if (result.failure.consumer) field('consumer', result.failure.consumer);
-  if (result.failure.attempt) field('attempt', result.failure.attempt);
   if (result.failure.failedAt) field('failed at', result.failure.failedAt);
   if (result.envelopeError) field('envelope', c.yellow(result.envelopeError));
   const headers = Object.entries(result.headers);
@@ -134,8 +133,6 @@ export function renderRedrive(output: Output, result: RedriveResult): void {
     );
   }
   for (const f of result.failures.slice(0, 20)) output.line(c.red(`  ${f.id ?? f.messageId}: ${f.reason}`));
-  if (result.notFound.length > 0)
-    output.line(c.yellow(`not found in the DLQ: ${result.notFound.join(', ')}`));
   if (result.stoppedBy)
     output.line(c.red(`stopped early: ${result.stoppedBy}; the rest stays in the DLQ, run it again`));
 }

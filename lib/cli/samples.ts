@@ -207,8 +207,43 @@ export function sampleRequest(source: ResolvedSource, options: SampleOptions): S
       const headers: Record<string, string> = {};
       if (source.typeHeader) headers[source.typeHeader.toLowerCase()] = type;
       if (source.idHeader) headers[source.idHeader.toLowerCase()] = id;
-      return { body: json(body), contentType: 'application/json', headers, type };
+      // Without a type location the ingest records "unknown": say so rather than the sample's own type.
+      const derived = source.typeHeader || source.typePath ? type : 'unknown';
+      return { body: json(body), contentType: 'application/json', headers, type: derived };
     }
+  }
+}
+
+/**
+ * Why `--type` cannot be honoured for this source, or undefined when it can: the type must land where the
+ * ingest reads it (`lambda/ingest/normalize.ts`). A sample can carry it in its body or headers; a file body is
+ * sent as-is, so only a type header can carry it then.
+ */
+export function typeOverrideProblem(source: ResolvedSource, type: string, file: boolean): string | undefined {
+  if (type.trim() === '') return '--type must not be empty: give an event type, or leave --type out';
+  const where = `source ${source.name} (${source.type})`;
+  switch (source.type) {
+    case 'twilio':
+      return `--type is not supported for ${where}: Twilio's type comes from the form's MessageSid/CallSid and status parameters; send a --file with those instead`;
+    case 'github':
+      return file && type.includes('.')
+        ? `--type ${type} for ${where} with --file: only the x-github-event header (e.g. --type issues) can be set; the action comes from the file's "action" field`
+        : undefined;
+    case 'shopify':
+      return undefined;
+    case 'hmac':
+    case 'token':
+    case 'unverified':
+      if (source.typeHeader) return undefined;
+      if (!source.typePath)
+        return `--type is not supported for ${where}: it configures neither typeHeader nor typePath, so the ingest records every event as "unknown"`;
+      return file
+        ? `--type cannot be set with --file for ${where}: the type is read from the body at ${source.typePath}; edit the file`
+        : undefined;
+    default:
+      return file
+        ? `--type cannot be set with --file for ${where}: ${source.type} carries the event type in the body; edit the file`
+        : undefined;
   }
 }
 

@@ -17,7 +17,7 @@ import { defaultDevSecret, secretEnvName } from '../local/secrets';
 import { sourceNeedsSecret, sourceRuntimeConfig } from '../runtime-wiring';
 import type { Backend } from './backend';
 import { CliError, explainError } from './errors';
-import { sampleRequest, typeHeadersFor } from './samples';
+import { sampleRequest, typeHeadersFor, typeOverrideProblem } from './samples';
 import { type StackTarget, type Target, webhookUrlOf } from './target';
 
 export interface SendOptions {
@@ -133,6 +133,10 @@ export async function sendWebhook(
       `unknown source "${options.source}": use one of ${config.sources.map((s) => s.name).join(', ')}`,
     );
   }
+  if (options.type !== undefined) {
+    const problem = typeOverrideProblem(source, options.type, options.file !== undefined);
+    if (problem) throw new CliError(problem);
+  }
   let url = options.url;
   if (!url) {
     if (!target) throw new CliError('no target for send: pass --local, --url, or a deployed --stack');
@@ -157,7 +161,11 @@ export async function sendWebhook(
     eventHeaders = typeHeadersFor(source, options.type);
     type = null;
   } else {
-    const sample = sampleRequest(source, { id, now, ...(options.type ? { type: options.type } : {}) });
+    const sample = sampleRequest(source, {
+      id,
+      now,
+      ...(options.type !== undefined ? { type: options.type } : {}),
+    });
     body = sample.body;
     contentType = sample.contentType;
     eventHeaders = { ...sample.headers };

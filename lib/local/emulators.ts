@@ -12,6 +12,7 @@ import type { Server } from 'node:http';
 import { createRequire } from 'node:module';
 import type { AddressInfo, Socket } from 'node:net';
 import { join } from 'node:path';
+import { fixExpiredHoldCounts, fixReleasePersistence } from './fauxqs-fixes';
 
 /** Where the emulators listen and how to stop them. */
 export interface Emulators {
@@ -89,7 +90,11 @@ async function startFauxqsOnLoopback(port: number, region: string, dataDir: stri
   const entry = import.meta.resolve('fauxqs');
   const load = async <T>(relative: string): Promise<T> => (await import(new URL(relative, entry).href)) as T;
   const app = await load<{ buildApp(options: object): FastifyLike }>('./app.js');
-  const { SqsStore } = await load<{ SqsStore: StoreConstructor<FauxqsSqsStore> }>('./sqs/sqsStore.js');
+  const { SqsStore, SqsQueue } = await load<{
+    SqsStore: StoreConstructor<FauxqsSqsStore>;
+    SqsQueue: unknown;
+  }>('./sqs/sqsStore.js');
+  fixExpiredHoldCounts(SqsQueue);
   const { SnsStore } = await load<{ SnsStore: StoreConstructor<FauxqsStore> }>('./sns/snsStore.js');
   const { S3Store } = await load<{ S3Store: StoreConstructor<FauxqsStore> }>('./s3/s3Store.js');
 
@@ -103,6 +108,7 @@ async function startFauxqsOnLoopback(port: number, region: string, dataDir: stri
     );
     mkdirSync(dataDir, { recursive: true });
     persistence = new PersistenceManager(join(dataDir, 'fauxqs'));
+    fixReleasePersistence(persistence);
     // Same order as startFauxqs: load first, then attach, so loading does not write back.
     persistence.load(sqsStore, snsStore, s3Store);
     sqsStore.persistence = persistence;

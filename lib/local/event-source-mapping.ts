@@ -4,6 +4,7 @@
  * that succeeded, following Lambda's `ReportBatchItemFailures` rules.
  */
 import {
+  ChangeMessageVisibilityBatchCommand,
   DeleteMessageBatchCommand,
   type Message,
   type MessageAttributeValue,
@@ -179,9 +180,11 @@ export class EventSourceMapping {
   }
 
   /**
-   * Stops polling. A long poll already waiting is not cut (an aborted receive could still take messages on the
-   * server and hide them for a visibility timeout); it and any batch in flight finish first. The promise
-   * resolves once every poller is parked.
+   * Stops handing records to the function, at once: from the moment this returns, no record reaches the
+   * function. A long poll already waiting is not cut (an aborted receive could still take messages on the
+   * server and hide them for a visibility timeout); whatever it or a batching window still brings in is made
+   * visible again (`ChangeMessageVisibility` 0) instead of being invoked. Batches already handed over finish.
+   * The promise resolves once every poller is parked.
    */
   disable(): Promise<void> {
     this.enabled = false;
@@ -227,6 +230,12 @@ export class EventSourceMapping {
         continue;
       }
       if (messages.length === 0) continue;
+      if (!this.enabled) {
+        // Paused while this batch was being received: it must not reach the function. Hand it back now rather
+        // than after a visibility timeout.
+        await this.release(messages);
+        continue;
+      }
       // Received messages are always handed to the function, even during shutdown: dropping them here would
       // only delay them by a visibility timeout.
       await this.process(messages);
@@ -278,6 +287,27 @@ export class EventSourceMapping {
       this.options.onBatch?.({ consumer: this.options.name, records: records.length, disposition, result });
     } finally {
       this.invoking -= 1;
+    }
+  }
+
+  private async release(messages: readonly Message[]): Promise<void> {
+    for (let i = 0; i < messages.length; i += 10) {
+      const chunk = messages.slice(i, i + 10);
+      try {
+        await this.options.sqs.send(
+          new ChangeMessageVisibilityBatchCommand({
+            QueueUrl: this.options.queueUrl,
+            Entries: chunk.map((m, n) => ({
+              Id: String(n),
+              ReceiptHandle: m.ReceiptHandle,
+              VisibilityTimeout: 0,
+            })),
+          }),
+        );
+      } catch (error) {
+        // They come back after their visibility timeout instead.
+        this.options.onPollError?.(error);
+      }
     }
   }
 

@@ -17,6 +17,7 @@ import { type Emulators, startEmulators } from './emulators';
 import { type BatchReport, EventSourceMapping, type MappingState } from './event-source-mapping';
 import { bundleFunction, LocalFunction } from './function-runtime';
 import { type HttpApi, PortInUseError, startHttpApi } from './http-api';
+import { pausedConsumersPath, readPausedConsumers, writePausedConsumers } from './paused-consumers';
 import { type LocalEvent, Reporter } from './reporter';
 import { startScheduler } from './scheduler';
 import { localSecrets } from './secrets';
@@ -206,6 +207,10 @@ export async function startLocalMode(options: LocalModeOptions): Promise<LocalMo
     cleanups.push(() => ingest.stop());
 
     const consumers = new Map<string, { fn: LocalFunction; mapping: EventSourceMapping }>();
+    // A pause survives a restart with a data directory, as a disabled mapping stays disabled on AWS.
+    const savedPaused = dataDir
+      ? readPausedConsumers(resolve(dataDir), (message) => reporter.problem(message))
+      : new Set<string>();
     for (const queue of config.queues) {
       const consumer = queue.consumer;
       if (!consumer) continue;
@@ -248,6 +253,7 @@ export async function startLocalMode(options: LocalModeOptions): Promise<LocalMo
         onBatch: (report) => reportBatch(reporter, report, queue.maxReceiveCount),
         onPollError: (error) =>
           reporter.problem(`consumer ${queue.name}: ${(error as Error).message ?? error}`),
+        startDisabled: savedPaused.has(queue.name),
       });
       consumers.set(queue.name, { fn, mapping });
       cleanups.push(() => fn.stop());
@@ -267,11 +273,16 @@ export async function startLocalMode(options: LocalModeOptions): Promise<LocalMo
     let status: () => LocalStatus = () => {
       throw new Error('not started');
     };
+    // Pausing takes effect before this returns: the mapping hands nothing more to the function from here on.
     const setConsumerEnabled = (name: string, enabled: boolean): MappingState | undefined => {
       const consumer = consumers.get(name);
       if (!consumer) return undefined;
       if (enabled) consumer.mapping.enable();
       else void consumer.mapping.disable();
+      if (dataDir) {
+        const paused = [...consumers].filter(([, c]) => c.mapping.state === 'Disabled').map(([n]) => n);
+        writePausedConsumers(resolve(dataDir), paused);
+      }
       writeState();
       return consumer.mapping.state;
     };
@@ -327,6 +338,12 @@ export async function startLocalMode(options: LocalModeOptions): Promise<LocalMo
     if (stateFile) cleanups.push(() => rmSync(stateFile, { force: true }));
 
     for (const { mapping } of consumers.values()) mapping.start();
+    for (const name of savedPaused) {
+      if (!consumers.has(name)) continue;
+      reporter.info(
+        `consumer ${name} is paused (saved in ${pausedConsumersPath(resolve(dataDir ?? '.'))}): resume it with hookline resume ${name} --local`,
+      );
+    }
     const stopScheduler = startScheduler({
       schedules: config.schedules,
       queueUrls: topology.resources.queueUrls,
@@ -356,9 +373,8 @@ export async function startLocalMode(options: LocalModeOptions): Promise<LocalMo
       async pauseConsumer(name) {
         const consumer = consumers.get(name);
         if (!consumer) return false;
-        const parked = consumer.mapping.disable();
-        writeState();
-        await parked;
+        setConsumerEnabled(name, false);
+        await consumer.mapping.disable();
         return true;
       },
       stop() {

@@ -17,6 +17,7 @@ import { setConsumerEnabled } from '../../lib/cli/consumers';
 import { CliError } from '../../lib/cli/errors';
 import { failedList, failedShow } from '../../lib/cli/failed';
 import { purge } from '../../lib/cli/purge';
+import { renderFailedList } from '../../lib/cli/render';
 import { humanAge, status } from '../../lib/cli/status';
 import type { LocalTarget } from '../../lib/cli/target';
 import { installFakeQueue } from './fake-queue';
@@ -194,6 +195,27 @@ describe('failed list / show', () => {
     expect(new Set(dlq.released).size).toBe(13);
   });
 
+  it('TRIES is the consumer receive count: the attempt it recorded, else the SQS count without this read', async () => {
+    installFakeQueue(sqs, EVENTS.deadLetterUrl, [
+      deadLetterMessage(1),
+      deadLetterMessage(2, { error: false }),
+    ]);
+    const result = await failedList(testBackend(), stackTarget(), { queue: 'events' });
+    // deadLetterMessage: attempt 3 recorded by the consumer; SQS reports 6 receives (this read included).
+    expect(result.messages.map((m) => m.receiveCount)).toEqual([3, 5]);
+    const output = recordingOutput();
+    renderFailedList(output, result);
+    expect(output.lines.join('\n')).toMatch(/TRIES[\s\S]*invoice\.paid\s+\S+\s+3\s+PermanentError/);
+  });
+
+  it('scans even when the approximate count reads 0 (counts lag; an expired hold reads as in flight)', async () => {
+    installFakeQueue(sqs, EVENTS.deadLetterUrl, [deadLetterMessage(1)]);
+    sqs.on(GetQueueAttributesCommand, { QueueUrl: EVENTS.deadLetterUrl }).resolves(depth(0, 1, 0));
+    const result = await failedList(testBackend(), stackTarget(), { queue: 'events' });
+    expect(result.messages.map((m) => m.id)).toEqual(['evt-1']);
+    expect(result.approximateDepth).toBe(1);
+  });
+
   it('respects --limit and still releases what it held', async () => {
     const dlq = installFakeQueue(
       sqs,
@@ -311,14 +333,14 @@ describe('purge', () => {
 });
 
 describe('pause / resume', () => {
-  it('disables the event source mapping and can wait until it settled', async () => {
+  it('disables the event source mapping and, by default, returns only once it reads Disabled', async () => {
     lambda.on(UpdateEventSourceMappingCommand).resolves({ State: 'Disabling' });
     lambda
       .on(GetEventSourceMappingCommand)
       .resolvesOnce({ State: 'Disabling' })
       .resolves({ State: 'Disabled' });
     const backend = testBackend();
-    const result = await setConsumerEnabled(backend, stackTarget(), false, { queue: 'events', wait: true });
+    const result = await setConsumerEnabled(backend, stackTarget(), false, { queue: 'events' });
     expect(lambda).toReceiveCommandWith(UpdateEventSourceMappingCommand, {
       UUID: EVENTS.eventSourceMappingId,
       Enabled: false,
@@ -329,11 +351,17 @@ describe('pause / resume', () => {
       eventSourceMappingId: EVENTS.eventSourceMappingId,
     });
     expect(backend.clock.sleeps).toEqual([2000, 2000]);
+    expect(backend.output.notes).toEqual([
+      'waiting for the events consumer to be Disabled (now Disabling; --no-wait to skip)',
+    ]);
   });
 
-  it('enables it again', async () => {
+  it('with --no-wait returns the state the update answered, without polling', async () => {
     lambda.on(UpdateEventSourceMappingCommand).resolves({ State: 'Enabling' });
-    const result = await setConsumerEnabled(testBackend(), stackTarget(), true, { queue: 'orders' });
+    const result = await setConsumerEnabled(testBackend(), stackTarget(), true, {
+      queue: 'orders',
+      wait: false,
+    });
     expect(lambda).toReceiveCommandWith(UpdateEventSourceMappingCommand, {
       UUID: ORDERS.eventSourceMappingId,
       Enabled: true,
@@ -350,7 +378,7 @@ describe('pause / resume', () => {
         wait: true,
         waitTimeoutMs: 10_000,
       }),
-    ).rejects.toThrow(/still Disabling after waiting/);
+    ).rejects.toThrow(/still Disabling after 10 s/);
   });
 
   it('explains a queue without a consumer and a throttled Lambda API', async () => {

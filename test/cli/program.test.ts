@@ -1,9 +1,14 @@
 import { CloudWatchClient, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
-import { GetEventSourceMappingCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import {
+  GetEventSourceMappingCommand,
+  LambdaClient,
+  UpdateEventSourceMappingCommand,
+} from '@aws-sdk/client-lambda';
 import {
   GetQueueAttributesCommand,
   ListMessageMoveTasksCommand,
   PurgeQueueCommand,
+  SendMessageBatchCommand,
   SQSClient,
   StartMessageMoveTaskCommand,
 } from '@aws-sdk/client-sqs';
@@ -15,7 +20,8 @@ import { CliError } from '../../lib/cli/errors';
 import { colorsFor, consoleOutput, renderBar, table } from '../../lib/cli/output';
 import { type CliDependencies, runCli } from '../../lib/cli/program';
 import { resolveConfig } from '../../lib/config';
-import { awsError, recordingOutput, stackTarget, testBackend } from './helpers';
+import { installFakeQueue } from './fake-queue';
+import { awsError, deadLetterMessage, EVENTS, recordingOutput, stackTarget, testBackend } from './helpers';
 
 const sqs = mockClient(SQSClient);
 const lambda = mockClient(LambdaClient);
@@ -152,6 +158,37 @@ describe('hookline program', () => {
     }
     expect(h.stdout()).toMatch(/^401 github push -> https:\/\/example.com\/x/);
     expect(h.stderr()).toMatch(/error: HTTP 401: the signature was rejected/);
+  });
+
+  it('redrive --id: an id not in the DLQ exits 1 with one error line, even when the others moved', async () => {
+    installFakeQueue(sqs, EVENTS.deadLetterUrl, [deadLetterMessage(1), deadLetterMessage(2)]);
+    sqs.on(SendMessageBatchCommand).callsFake((input: { Entries: { Id: string }[] }) => ({
+      Successful: input.Entries.map((e) => ({ Id: e.Id, MessageId: 'm', MD5OfMessageBody: '' })),
+    }));
+    const h = harness();
+    expect(await runCli(['redrive', 'events', '--id', 'evt-1', 'evt-gone'], h.deps)).toBe(1);
+    expect(h.stdout()).toMatch(/moved 1, skipped 1, failed 0/);
+    expect(h.stdout().match(/moved 1/g)).toHaveLength(1);
+    expect(h.stderr()).toMatch(
+      /^error: --id not found in the events dead-letter queue: evt-gone \(list them with hookline failed list events\)$/m,
+    );
+  });
+
+  it('pause waits for Disabled by default; --no-wait returns the state the update answered', async () => {
+    lambda.on(UpdateEventSourceMappingCommand).resolves({ State: 'Disabling' });
+    lambda.on(GetEventSourceMappingCommand).resolves({ State: 'Disabled' });
+    const waited = harness();
+    expect(await runCli(['pause', 'events'], waited.deps)).toBe(0);
+    expect(waited.stdout()).toBe('events consumer: Disabled\n');
+    const quick = harness();
+    expect(await runCli(['pause', 'events', '--no-wait'], quick.deps)).toBe(0);
+    expect(quick.stdout()).toBe('events consumer: Disabling\n');
+  });
+
+  it('--version prints the package version', async () => {
+    const h = harness();
+    expect(await runCli(['--version'], h.deps)).toBe(0);
+    expect(h.stdout()).toMatch(/^\d+\.\d+\.\d+\n$/);
   });
 
   it('validates option values', async () => {

@@ -8,7 +8,7 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { CliError } from '../../lib/cli/errors';
-import { attributesToKeep, globToRegExp, redrive } from '../../lib/cli/redrive';
+import { attributesToKeep, redrive } from '../../lib/cli/redrive';
 import { installFakeQueue } from './fake-queue';
 import { awsError, deadLetterMessage, EVENTS, ORDERS, stackTarget, testBackend } from './helpers';
 
@@ -198,19 +198,79 @@ describe('redrive one by one', () => {
     expect(dlq.hidden.size).toBe(0);
   });
 
-  it('moves envelopes whose type matches the pattern', async () => {
+  it('moves envelopes whose type matches the pattern, in the same dialect as routes (* is one segment)', async () => {
     const dlq = installFakeQueue(sqs, EVENTS.deadLetterUrl, [
       deadLetterMessage(1, { type: 'invoice.paid' }),
       deadLetterMessage(2, { type: 'customer.created' }),
       deadLetterMessage(3, { type: 'invoice.payment_failed' }),
       deadLetterMessage(4, { body: 'not json' }),
+      deadLetterMessage(5, { type: 'invoice.payment.failed' }),
     ]);
     acceptAllSends();
     const result = await redrive(testBackend(), stackTarget(), { queue: 'events', type: 'invoice.*' });
-    expect(result).toMatchObject({ moved: 2, skipped: 2, failed: 0 });
+    expect(result).toMatchObject({ moved: 2, skipped: 3, failed: 0 });
     expect(result.movedIds).toEqual(['evt-1', 'evt-3']);
-    expect(dlq.messages.map((m) => m.MessageId)).toEqual(['sqs-2', 'sqs-4']);
+    expect(dlq.messages.map((m) => m.MessageId)).toEqual(['sqs-2', 'sqs-4', 'sqs-5']);
     expect(dlq.hidden.size).toBe(0);
+
+    const deeper = await redrive(testBackend(), stackTarget(), { queue: 'events', type: 'invoice.**' });
+    expect(deeper.movedIds).toEqual(['evt-5']);
+  });
+
+  it.each([
+    ['an empty --type', { type: '' }, /--type must not be empty/],
+    ['a blank --type', { type: '  ' }, /--type must not be empty/],
+    ['an invalid --type', { type: 'invoice.***' }, /not a valid type pattern/],
+    ['an empty --id', { ids: [''] }, /--id must not be empty/],
+  ])('refuses %s before touching the queue (it never means everything)', async (_, selection, message) => {
+    const dlq = installFakeQueue(sqs, EVENTS.deadLetterUrl, [deadLetterMessage(1)]);
+    acceptAllSends();
+    await expect(redrive(testBackend(), stackTarget(), { queue: 'events', ...selection })).rejects.toThrow(
+      message,
+    );
+    expect(sentEntries()).toEqual([]);
+    expect(dlq.messages).toHaveLength(1);
+    expect(sqs.commandCalls(StartMessageMoveTaskCommand)).toHaveLength(0);
+  });
+
+  it('is an error when the selection matches nothing, and leaves every message visible', async () => {
+    const dlq = installFakeQueue(sqs, EVENTS.deadLetterUrl, [
+      deadLetterMessage(1, { type: 'invoice.payment.failed' }),
+      deadLetterMessage(2, { type: 'customer.created' }),
+    ]);
+    acceptAllSends();
+    const error = await redrive(testBackend(), stackTarget(), { queue: 'events', type: 'invoice.*' }).catch(
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(CliError);
+    expect((error as Error).message).toBe(
+      'no message in the events dead-letter queue matches --type "invoice.*": nothing was moved; list them with hookline failed list events',
+    );
+    await expect(
+      redrive(testBackend(), stackTarget(), { queue: 'events', ids: ['evt-unknown'] }),
+    ).rejects.toThrow(/matches --id evt-unknown/);
+    expect(sentEntries()).toEqual([]);
+    expect(dlq.messages).toHaveLength(2);
+    expect(dlq.hidden.size).toBe(0);
+  });
+
+  it('is an error to select from an empty dead-letter queue', async () => {
+    installFakeQueue(sqs, EVENTS.deadLetterUrl, []);
+    await expect(
+      redrive(testBackend(), stackTarget(), { queue: 'events', type: 'invoice.*' }),
+    ).rejects.toThrow(/no message in the events dead-letter queue matches --type "invoice.\*"/);
+  });
+
+  it('prints its summary once: the progress bar ends without repeating it', async () => {
+    installFakeQueue(
+      sqs,
+      EVENTS.deadLetterUrl,
+      Array.from({ length: 3 }, (_, i) => deadLetterMessage(i)),
+    );
+    acceptAllSends();
+    const backend = testBackend();
+    await redrive(backend, stackTarget(), { queue: 'events', ids: ['evt-1'] });
+    expect(backend.output.progressSummaries).toEqual([]);
   });
 
   it('never deletes a message whose send failed in a partial SendMessageBatch', async () => {
@@ -230,7 +290,7 @@ describe('redrive one by one', () => {
         Failed: bad ? [{ Id: bad.Id, Code: 'InternalError', SenderFault: false, Message: 'try again' }] : [],
       };
     });
-    const result = await redrive(testBackend(), stackTarget(), { queue: 'events', type: '*' });
+    const result = await redrive(testBackend(), stackTarget(), { queue: 'events', type: '**' });
 
     expect(result).toMatchObject({ moved: 2, failed: 1 });
     expect(result.failures).toEqual([
@@ -265,7 +325,7 @@ describe('redrive one by one', () => {
         Successful: input.Entries.map((e) => ({ Id: e.Id, MessageId: 'x', MD5OfMessageBody: '' })),
       }))
       .rejects(awsError('ServiceUnavailable', 'try later'));
-    const result = await redrive(testBackend(), stackTarget(), { queue: 'events', type: '*' });
+    const result = await redrive(testBackend(), stackTarget(), { queue: 'events', type: '**' });
     expect(result).toMatchObject({ moved: 10, failed: 5, stoppedBy: 'ServiceUnavailable: try later' });
     expect(dlq.messages).toHaveLength(5);
     expect(dlq.hidden.size).toBe(0);
@@ -315,7 +375,7 @@ describe('redrive one by one', () => {
       }
       return { Successful: input.Entries.map((e) => ({ Id: e.Id, MessageId: 'x', MD5OfMessageBody: '' })) };
     });
-    const result = await redrive(testBackend(), stackTarget(), { queue: 'events', type: '*', limit: 1000 });
+    const result = await redrive(testBackend(), stackTarget(), { queue: 'events', type: '**', limit: 1000 });
     expect(result).toMatchObject({ moved: 1, returned: 1, skipped: 1 });
     const all = await redrive(testBackend(), stackTarget(), { queue: 'events', limit: 1000 });
     expect(all.moved).toBe(2);
@@ -370,7 +430,7 @@ describe('redrive one by one', () => {
     );
     acceptAllSends();
     const backend = testBackend();
-    const result = await redrive(backend, stackTarget(), { queue: 'events', type: '*', rate: 5 });
+    const result = await redrive(backend, stackTarget(), { queue: 'events', type: '**', rate: 5 });
     expect(result.moved).toBe(20);
     // 20 messages at 5/s in batches of 5: the first batch goes at once, then one batch per second.
     expect(backend.clock.sleeps).toEqual([1000, 1000, 1000]);
@@ -399,12 +459,6 @@ describe('redrive one by one', () => {
 });
 
 describe('helpers', () => {
-  it('globToRegExp matches whole types', () => {
-    expect(globToRegExp('invoice.*').test('invoice.paid')).toBe(true);
-    expect(globToRegExp('invoice.*').test('xinvoice.paid')).toBe(false);
-    expect(globToRegExp('orders/?reate').test('orders/create')).toBe(true);
-  });
-
   it('attributesToKeep drops every hookline.error.* attribute', () => {
     const kept = attributesToKeep(deadLetterMessage(1).MessageAttributes);
     expect(Object.keys(kept).sort()).toEqual(['hookline.id', 'hookline.source', 'hookline.type']);

@@ -30,6 +30,7 @@ const resolved = resolveConfig({
     ...config.sources,
     tokens: { type: 'token', typeHeader: 'x-event-type', idPath: 'meta.id' },
     sms: { type: 'twilio' },
+    untyped: { type: 'hmac', header: 'x-signature', algorithm: 'sha256', encoding: 'hex' },
   },
 });
 const localTarget = {
@@ -115,6 +116,58 @@ describe('send', () => {
       const described = request && describeEvent(runtime, request.headers, request.body);
       expect(described?.ok && described.type).toBe(type);
     }
+  });
+
+  describe.each([
+    ['a sample', false],
+    ['a file', true],
+  ])(
+    '--type with %s is honoured where the sender carries it, otherwise refused naming the source type',
+    (_, withFile) => {
+      it.each(resolved.sources.map((s) => s.name))('%s', async (name) => {
+        const source = resolved.sources.find((s) => s.name === name);
+        if (!source) throw new Error('no source');
+        const dir = mkdtempSync(join(tmpdir(), 'hookline-send-type-'));
+        try {
+          const file = join(dir, 'body.json');
+          writeFileSync(file, JSON.stringify({ id: 'file-1', type: 'from.file', action: 'opened' }));
+          const { http, requests } = capture();
+          const type = 'custom.event';
+          const sent = sendWebhook(
+            { http, clock: fakeClock(Date.now()) },
+            localTarget,
+            resolved,
+            { source: name, type, ...(withFile ? { file } : {}) },
+            {},
+          );
+          const outcome = await sent.then(
+            () => 'sent' as const,
+            (error: Error) => error,
+          );
+          if (outcome !== 'sent') {
+            expect(outcome.message).toContain(`(${source.type})`);
+            expect(requests).toEqual([]);
+            return;
+          }
+          const request = requests[0];
+          if (!request) throw new Error('no request');
+          const described = describeEvent(sourceRuntimeConfig(source, 'x'), request.headers, request.body);
+          // GitHub with a file: only the event header is set, the action comes from the file.
+          const expected = source.type === 'github' && withFile ? 'custom.opened' : type;
+          expect(described.ok && described.type).toBe(expected);
+        } finally {
+          rmSync(dir, { recursive: true, force: true });
+        }
+      });
+    },
+  );
+
+  it('refuses an empty --type instead of ignoring it', async () => {
+    const { http, requests } = capture();
+    await expect(
+      sendWebhook({ http, clock: fakeClock() }, localTarget, resolved, { source: 'stripe', type: '' }, {}),
+    ).rejects.toThrow(/--type must not be empty/);
+    expect(requests).toEqual([]);
   });
 
   it('sends a file as-is with the secret from the environment, to the deployed webhook URL', async () => {

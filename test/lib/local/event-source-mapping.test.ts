@@ -282,4 +282,44 @@ describe('with the SQS emulator', () => {
     await mapping.stop();
     expect(seen).toEqual(['while paused']);
   });
+
+  it('once paused, hands nothing more to the function: a long poll still waiting gives its records back at once', async () => {
+    const { url, arn } = await queue('paused-mid-poll');
+    const seen: string[] = [];
+    const mapping = new EventSourceMapping({
+      name: 'paused-mid-poll',
+      queueUrl: url,
+      queueArn: arn,
+      region: emulators.region,
+      sqs,
+      batchSize: 10,
+      maximumBatchingWindowMs: 0,
+      concurrency: 2,
+      waitTimeSeconds: 5,
+      invoke: async (event) => {
+        seen.push(...event.Records.map((r) => r.body));
+        return ok(null);
+      },
+    });
+    mapping.start();
+    await new Promise((r) => setTimeout(r, 300)); // both pollers are now in a 5 s long poll
+    const parked = mapping.disable();
+    await sqs.send(new SendMessageCommand({ QueueUrl: url, MessageBody: 'after pause' }));
+    await parked;
+    expect(seen).toEqual([]);
+    // Given back at once, not hidden for a visibility timeout; received once (by the poll that returned it).
+    expect(await counts(url)).toEqual({ visible: 1, inFlight: 0 });
+    const [message] =
+      (
+        await sqs.send(
+          new ReceiveMessageCommand({
+            QueueUrl: url,
+            VisibilityTimeout: 0,
+            MessageSystemAttributeNames: ['All'],
+          }),
+        )
+      ).Messages ?? [];
+    expect(message?.Attributes?.ApproximateReceiveCount).toBe('2');
+    await mapping.stop();
+  });
 });

@@ -1,0 +1,92 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  ChangeMessageVisibilityBatchCommand,
+  CreateQueueCommand,
+  GetQueueAttributesCommand,
+  ReceiveMessageCommand,
+  SendMessageCommand,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
+import { afterEach, describe, expect, it } from 'vitest';
+import { localSqsClient } from '../../../lib/local/clients';
+import { type Emulators, startEmulators } from '../../../lib/local/emulators';
+
+const dirs: string[] = [];
+const running: Emulators[] = [];
+afterEach(async () => {
+  for (const e of running.splice(0)) await e.stop();
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+async function start(dataDir?: string): Promise<{ sqs: SQSClient; emulators: Emulators }> {
+  const emulators = await startEmulators(dataDir ? { dataDir } : {});
+  running.push(emulators);
+  return { sqs: localSqsClient(emulators), emulators };
+}
+
+async function counts(sqs: SQSClient, QueueUrl: string) {
+  const answer = await sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['All'] }));
+  return {
+    visible: Number(answer.Attributes?.ApproximateNumberOfMessages),
+    inFlight: Number(answer.Attributes?.ApproximateNumberOfMessagesNotVisible),
+  };
+}
+
+const receive = (sqs: SQSClient, QueueUrl: string, VisibilityTimeout: number) =>
+  sqs
+    .send(
+      new ReceiveMessageCommand({
+        QueueUrl,
+        VisibilityTimeout,
+        MaxNumberOfMessages: 10,
+        MessageSystemAttributeNames: ['All'],
+      }),
+    )
+    .then((a) => a.Messages ?? []);
+
+describe.each([
+  ['in memory', false],
+  ['on a data directory', true],
+])('the local SQS emulator %s', (_, persisted) => {
+  it('puts a released message (visibility 0) back at once, keeping its receive count, across a restart', async () => {
+    const dataDir = persisted ? mkdtempSync(join(tmpdir(), 'hookline-fauxqs-')) : undefined;
+    if (dataDir) dirs.push(dataDir);
+    const { sqs, emulators } = await start(dataDir);
+    const { QueueUrl = '' } = await sqs.send(new CreateQueueCommand({ QueueName: 'released' }));
+    await sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: 'one' }));
+    const [held] = await receive(sqs, QueueUrl, 60);
+    const answer = await sqs.send(
+      new ChangeMessageVisibilityBatchCommand({
+        QueueUrl,
+        Entries: [{ Id: '0', ReceiptHandle: held?.ReceiptHandle, VisibilityTimeout: 0 }],
+      }),
+    );
+    expect(answer.Failed ?? []).toEqual([]);
+    expect(await counts(sqs, QueueUrl)).toEqual({ visible: 1, inFlight: 0 });
+    const [again] = await receive(sqs, QueueUrl, 0);
+    expect(again?.Attributes?.ApproximateReceiveCount).toBe('2');
+    if (!dataDir) return;
+    sqs.destroy();
+    await emulators.stop();
+    const restarted = await start(dataDir);
+    const [afterRestart] = await receive(restarted.sqs, QueueUrl, 60);
+    expect(afterRestart?.Body).toBe('one');
+    expect(afterRestart?.Attributes?.ApproximateReceiveCount).toBe('3');
+    restarted.sqs.destroy();
+  });
+
+  it('counts a message whose hold expired as visible again', async () => {
+    const dataDir = persisted ? mkdtempSync(join(tmpdir(), 'hookline-fauxqs-')) : undefined;
+    if (dataDir) dirs.push(dataDir);
+    const { sqs } = await start(dataDir);
+    const { QueueUrl = '' } = await sqs.send(new CreateQueueCommand({ QueueName: 'expired' }));
+    await sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: 'one' }));
+    await receive(sqs, QueueUrl, 1);
+    expect(await counts(sqs, QueueUrl)).toEqual({ visible: 0, inFlight: 1 });
+    await new Promise((r) => setTimeout(r, 1_100));
+    expect(await counts(sqs, QueueUrl)).toEqual({ visible: 1, inFlight: 0 });
+    sqs.destroy();
+  });
+});
