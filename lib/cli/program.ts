@@ -63,7 +63,7 @@ function withTarget(command: Command): Command {
     .option('--local', 'operate on the running local mode (npm start)')
     .option('--stack <name>', 'deployed stack name (default: stackName in hookline.config.ts, "Hookline")')
     .option('--region <region>', 'AWS region (default: AWS_REGION, else us-east-1)')
-    .option('--config <path>', 'configuration module', 'hookline.config.ts')
+    .option('--config <path>', 'configuration module (default: HOOKLINE_CONFIG, else hookline.config.ts)')
     .option('--json', 'print the result as JSON on stdout');
 }
 
