@@ -1,10 +1,8 @@
 /**
  * `npm start`: runs the pipeline of hookline.config.ts (or HOOKLINE_CONFIG) on this machine.
  */
-import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { type HooklineConfig, HooklineConfigError, resolveConfig } from '../lib/config';
+import type { ResolvedConfig } from '../lib/config';
+import { configFailureMessage, configPath, readConfig } from '../lib/load-config';
 import { assertNodeVersion } from '../lib/local/emulators';
 import { PortInUseError } from '../lib/local/http-api';
 import { startLocalMode } from '../lib/local/local-mode';
@@ -14,23 +12,13 @@ import { localSecrets } from '../lib/local/secrets';
 async function main(): Promise<number> {
   assertNodeVersion();
   const reporter = new Reporter();
-  const configPath = resolve(process.env.HOOKLINE_CONFIG ?? 'hookline.config.ts');
-  if (!existsSync(configPath)) {
-    reporter.problem(`no configuration at ${configPath}: create hookline.config.ts or set HOOKLINE_CONFIG`);
-    return 1;
-  }
-  let config: ReturnType<typeof resolveConfig>;
+  let config: ResolvedConfig;
   try {
-    const module = (await import(pathToFileURL(configPath).href)) as { default?: HooklineConfig };
-    if (!module.default)
-      throw new Error(`${configPath} has no default export: export default defineConfig({...})`);
-    config = resolveConfig(module.default);
+    config = await readConfig(configPath());
   } catch (error) {
-    reporter.problem(
-      error instanceof HooklineConfigError
-        ? error.message
-        : `cannot load ${configPath}: ${(error as Error).message}`,
-    );
+    const message = configFailureMessage(error);
+    if (message === undefined) throw error;
+    reporter.problem(message);
     return 1;
   }
 

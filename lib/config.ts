@@ -7,6 +7,7 @@
 import { Duration } from 'aws-cdk-lib';
 import { z } from 'zod';
 import { validateTypePattern } from '../lambda/shared/type-pattern';
+import { scheduleProblems } from './schedule-expression';
 import {
   consumerViolations,
   minimumVisibilityTimeout,
@@ -145,9 +146,9 @@ const routeSchema = z
 const scheduleSchema = z
   .object({
     name: z.string().min(1),
-    /** `rate(5 minutes)` or `cron(0 9 * * ? *)` (EventBridge Scheduler syntax). */
+    /** `rate(5 minutes)`, `cron(0 9 * * ? *)` or `at(2030-01-31T09:00:00)` (EventBridge Scheduler syntax). */
     expression: z.string().min(1),
-    /** IANA time zone for cron expressions. */
+    /** IANA time zone in which cron and at expressions are evaluated. @default UTC */
     timezone: z.string().min(1).optional(),
     queue: z.string().min(1),
     type: z.string().min(1),
@@ -415,34 +416,93 @@ function seconds(d: Duration): number {
   return d.toSeconds({ integral: false });
 }
 
-/** Validates a configuration and fills every default. Throws {@link HooklineConfigError} listing all problems. */
-export function resolveConfig(input: HooklineConfig): ResolvedConfig {
-  const parsed = configSchema.safeParse(input);
-  if (!parsed.success) {
-    throw new HooklineConfigError(
-      parsed.error.issues.map((issue) => {
-        const path = issue.path.map(String).join('.') || '(root)';
-        const value = issue.path.reduce<unknown>(
-          (node, key) =>
-            node && typeof node === 'object' ? (node as Record<PropertyKey, unknown>)[key] : undefined,
-          input,
-        );
-        return {
-          path,
-          message: issue.message,
-          value: show(value),
-          fix:
-            issue.code === 'unrecognized_keys'
-              ? `remove or rename ${issue.keys.join(', ')}; see the configuration reference in README.md`
-              : issue.code === 'invalid_union'
-                ? 'use one of the documented source types: github, stripe, slack, shopify, standard-webhooks, twilio, hmac, token, unverified'
-                : 'correct the value as described in the configuration reference in README.md',
-        };
-      }),
-    );
+/** Collaborators of {@link resolveConfig} that reach outside the configuration object. */
+export interface ResolveOptions {
+  /**
+   * Whether a consumer entry file exists; the configuration loader checks it relative to the project root.
+   * @default - entry files are not checked
+   */
+  readonly entryExists?: (entry: string) => boolean;
+}
+
+type ZodIssue = z.core.$ZodIssue;
+
+function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
+  return path.reduce<unknown>(
+    (node, key) =>
+      node && typeof node === 'object' ? (node as Record<PropertyKey, unknown>)[key] : undefined,
+    input,
+  );
+}
+
+/** One {@link ConfigIssue} per shape problem; an unknown key is reported at its own path with its value. */
+function shapeIssues(issue: ZodIssue, input: unknown): ConfigIssue[] {
+  const pathOf = (path: readonly PropertyKey[]) => path.map(String).join('.') || '(root)';
+  if (issue.code === 'unrecognized_keys') {
+    return issue.keys.map((key) => ({
+      path: pathOf([...issue.path, key]),
+      message: 'is not a known setting here',
+      value: show(valueAt(input, [...issue.path, key])),
+      fix: `remove or rename ${key}; see the configuration reference in README.md`,
+    }));
   }
-  const config = parsed.data;
+  return [
+    {
+      path: pathOf(issue.path),
+      message: issue.message,
+      value: show(valueAt(input, issue.path)),
+      fix:
+        issue.code === 'invalid_union'
+          ? 'use one of the documented source types: github, stripe, slack, shopify, standard-webhooks, twilio, hmac, token, unverified'
+          : 'correct the value as described in the configuration reference in README.md',
+    },
+  ];
+}
+
+/** A copy of `node` without the property at `path`, copying only the objects along the path. */
+function withoutPath(node: unknown, path: readonly PropertyKey[]): unknown {
+  const [head, ...rest] = path;
+  if (head === undefined || !node || typeof node !== 'object' || Array.isArray(node)) return node;
+  const copy: Record<PropertyKey, unknown> = { ...(node as Record<PropertyKey, unknown>) };
+  if (rest.length === 0) delete copy[head];
+  else copy[head] = withoutPath(copy[head], rest);
+  return copy;
+}
+
+/**
+ * Checks the shape. A shape problem (an unknown key, a wrong type) is reported and its field left out, then the
+ * rest is parsed again, so the rules below still run and every problem surfaces in one listing. Stops when
+ * leaving fields out makes no progress (e.g. a missing required field); `data` is then undefined.
+ */
+function parseShape(input: HooklineConfig): { data?: z.output<typeof configSchema>; issues: ConfigIssue[] } {
   const issues: ConfigIssue[] = [];
+  const seen = new Set<string>();
+  let current: unknown = input;
+  for (let round = 0; round < 10; round++) {
+    const parsed = configSchema.safeParse(current);
+    if (parsed.success) return { data: parsed.data, issues };
+    let progressed = false;
+    for (const issue of parsed.error.issues) {
+      const key = `${issue.code}:${issue.path.map(String).join('.')}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      progressed = true;
+      issues.push(...shapeIssues(issue, input));
+      const removals =
+        issue.code === 'unrecognized_keys' ? issue.keys.map((k) => [...issue.path, k]) : [issue.path];
+      for (const path of removals) current = withoutPath(current, path);
+    }
+    if (!progressed) break;
+  }
+  return { issues };
+}
+
+/** Validates a configuration and fills every default. Throws {@link HooklineConfigError} listing all problems. */
+export function resolveConfig(input: HooklineConfig, options: ResolveOptions = {}): ResolvedConfig {
+  const shape = parseShape(input);
+  if (!shape.data) throw new HooklineConfigError(shape.issues);
+  const config = shape.data;
+  const issues: ConfigIssue[] = [...shape.issues];
   const fail = (path: string, message: string, value: unknown, fix: string) =>
     issues.push({ path, message, value: show(value), fix });
   const report = (prefix: string, violations: readonly RuleViolation[]) => {
@@ -562,6 +622,14 @@ export function resolveConfig(input: HooklineConfig): ResolvedConfig {
     if (queue.consumer) {
       const c = queue.consumer;
       const cpath = `${path}.consumer`;
+      if (options.entryExists && !options.entryExists(c.entry)) {
+        fail(
+          `${cpath}.entry`,
+          'the consumer entry file does not exist',
+          c.entry,
+          'create the file, or give its path relative to the project root, e.g. "lambda/consumers/events.ts"',
+        );
+      }
       const timeout = c.timeout ?? DEFAULTS.consumerTimeout;
       const window = c.maxBatchingWindow ?? DEFAULTS.maxBatchingWindow;
       const batchSize = c.batchSize ?? DEFAULTS.batchSize;
@@ -844,13 +912,10 @@ export function resolveConfig(input: HooklineConfig): ResolvedConfig {
     if (scheduleNames.has(s.name))
       fail(`${path}.name`, 'schedule names must be unique', s.name, 'rename one of them');
     scheduleNames.add(s.name);
-    if (!/^(rate\(\s*\d+\s+(minute|minutes|hour|hours|day|days)\s*\)|cron\(.+\))$/.test(s.expression)) {
-      fail(
-        `${path}.expression`,
-        'expected rate(<n> <minutes|hours|days>) or cron(<6 fields>)',
-        s.expression,
-        'use e.g. "rate(5 minutes)" or "cron(0 9 * * ? *)"',
-      );
+    const timezone = s.timezone ?? 'UTC';
+    for (const problem of scheduleProblems(s.expression, timezone)) {
+      const value = problem.field === 'expression' ? s.expression : timezone;
+      fail(`${path}.${problem.field}`, problem.message, value, problem.fix);
     }
     checkQueueRefs(`${path}.queue`, [s.queue]);
     const target = config.queues[s.queue];
@@ -859,7 +924,7 @@ export function resolveConfig(input: HooklineConfig): ResolvedConfig {
     schedules.push({
       name: s.name,
       expression: s.expression,
-      timezone: s.timezone ?? 'UTC',
+      timezone,
       queue: s.queue,
       type: s.type,
       payload: s.payload ?? {},

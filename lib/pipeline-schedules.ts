@@ -13,6 +13,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { ENVELOPE_VERSION, type WebhookEnvelope } from '../lambda/shared/envelope';
 import type { ResolvedSchedule } from './config';
+import { scheduleProblems } from './schedule-expression';
 
 /** The envelope `source` of every scheduled job. */
 export const SCHEDULE_SOURCE = 'schedule';
@@ -99,18 +100,6 @@ export interface ScheduleViolation {
   readonly fix: string;
 }
 
-const RATE = /^rate\(\s*(\d+)\s+(minute|minutes|hour|hours|day|days)\s*\)$/;
-const CRON = /^cron\((.+)\)$/;
-
-function isKnownTimeZone(name: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: name });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** Validates the props; returns every problem (empty when valid). Pure. */
 export function validateSchedulesProps(props: PipelineSchedulesProps): ScheduleViolation[] {
   const problems: ScheduleViolation[] = [];
@@ -154,45 +143,12 @@ export function validateSchedulesProps(props: PipelineSchedulesProps): ScheduleV
     if (names.has(s.name))
       problems.push({ field, message: 'schedule names must be unique', fix: 'rename one of them' });
     names.add(s.name);
-    const rate = RATE.exec(s.expression);
-    if (rate) {
-      const n = Number(rate[1]);
-      const singular = rate[2]?.endsWith('s') === false;
-      if (n < 1)
-        problems.push({
-          field: `${field}.expression`,
-          message: 'a rate must be at least 1',
-          fix: 'use e.g. rate(5 minutes)',
-        });
-      if (singular !== (n === 1)) {
-        problems.push({
-          field: `${field}.expression`,
-          message: `"${s.expression}": Scheduler wants the singular unit for 1 and the plural otherwise`,
-          fix: n === 1 ? 'e.g. rate(1 hour)' : 'e.g. rate(5 minutes)',
-        });
-      }
-    } else {
-      const cron = CRON.exec(s.expression);
-      const fields = cron?.[1]?.trim().split(/\s+/) ?? [];
-      if (!cron || fields.length !== 6) {
-        problems.push({
-          field: `${field}.expression`,
-          message: `"${s.expression}" is neither rate(<n> <unit>) nor cron(<6 fields>)`,
-          fix: 'use e.g. "rate(1 hour)" or "cron(0 9 * * ? *)"',
-        });
-      } else if (fields[2] !== '?' && fields[4] !== '?') {
-        problems.push({
-          field: `${field}.expression`,
-          message: `"${s.expression}": one of day-of-month and day-of-week must be "?"`,
-          fix: 'e.g. cron(0 9 * * ? *) or cron(0 9 ? * MON-FRI *)',
-        });
-      }
-    }
-    if (!isKnownTimeZone(s.timezone)) {
+    for (const problem of scheduleProblems(s.expression, s.timezone)) {
+      const value = problem.field === 'expression' ? s.expression : s.timezone;
       problems.push({
-        field: `${field}.timezone`,
-        message: `"${s.timezone}" is not an IANA time zone`,
-        fix: 'use e.g. "UTC" or "Europe/Paris"',
+        field: `${field}.${problem.field}`,
+        message: `"${value}": ${problem.message}`,
+        fix: problem.fix,
       });
     }
     const queue = props.queues[s.queue];

@@ -11,7 +11,9 @@ export type OutputKind =
   | 'DeadLetterQueueUrl'
   | 'DeadLetterQueueArn'
   | 'ConsumerFunctionName'
-  | 'EventSourceMappingId';
+  | 'EventSourceMappingId'
+  /** A verifying source's signing secret: its ARN, or its name when the configuration names an existing one. */
+  | 'SigningSecretId';
 
 /** `billing-jobs` -> `BillingJobs`: CloudFormation output keys are alphanumeric. */
 export function pascalCase(name: string): string {

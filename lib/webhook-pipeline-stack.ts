@@ -36,6 +36,8 @@ export class WebhookPipelineStack extends Stack {
   public readonly consumers: Readonly<Record<string, QueueConsumer>>;
   /** The ingest API and function. */
   public readonly ingest: WebhookIngest;
+  /** The signing secret of each verifying source, by source name. */
+  public readonly signingSecrets: Readonly<Record<string, secretsmanager.ISecret>>;
   /** The alarms and their topic. */
   public readonly alarms: PipelineAlarms;
   /** Delivery-id table for ingest deduplication, when enabled. */
@@ -70,6 +72,7 @@ export class WebhookPipelineStack extends Stack {
     this.queues = queues;
 
     const secrets: Record<string, secretsmanager.ISecret> = {};
+    this.signingSecrets = secrets;
     for (const source of config.sources.filter(sourceNeedsSecret)) {
       const existing = 'secret' in source ? source.secret?.existingSecretName : undefined;
       secrets[source.name] = existing
@@ -234,6 +237,17 @@ export class WebhookPipelineStack extends Stack {
         outputKey('WebhookUrl', source.name),
         this.ingest.webhookUrl(source.name),
         `Webhook URL of "${source.name}" (${source.type})`,
+      );
+    }
+    for (const source of config.sources) {
+      const secret = this.signingSecrets[source.name];
+      if (!secret) continue;
+      // A referenced secret's ARN is partial (no suffix); its name is the reliable SecretId.
+      const existing = 'secret' in source ? source.secret?.existingSecretName : undefined;
+      out(
+        outputKey('SigningSecretId', source.name),
+        existing ?? secret.secretArn,
+        `Signing secret of "${source.name}": set it with hookline secrets set ${source.name}`,
       );
     }
     for (const [name, pair] of Object.entries(this.queues)) {

@@ -3,14 +3,13 @@
  * clients mocked with aws-sdk-client-mock, a fake clock and a recording output.
  */
 
-import { resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { type HooklineConfig, type ResolvedConfig, resolveConfig } from '../config';
+import type { ResolvedConfig } from '../config';
+import { configFailureMessage, configPath, readConfig } from '../load-config';
 import { CliError, type ErrorContext, explainError } from './errors';
 import type { Output } from './output';
 import { describeStackTarget, localStatePath, readLocalTarget, type Target } from './target';
@@ -60,27 +59,20 @@ const AWS_CLIENT_DEFAULTS = {
   requestHandler: { connectionTimeout: 3_000, requestTimeout: 20_000 },
 };
 
-/** Loads and validates the configuration module (`export default defineConfig(...)`). */
-export async function loadConfig(path = 'hookline.config.ts', cwd = process.cwd()): Promise<ResolvedConfig> {
-  const absolute = resolve(cwd, path);
-  let module: { default?: HooklineConfig };
+/**
+ * Loads and validates the configuration with the same loader as the CDK app and local mode: `path` (`--config`),
+ * else `HOOKLINE_CONFIG`, else `hookline.config.ts` in the working directory.
+ */
+export async function loadConfig(
+  path?: string,
+  env: Record<string, string | undefined> = process.env,
+): Promise<ResolvedConfig> {
   try {
-    module = (await import(pathToFileURL(absolute).href)) as { default?: HooklineConfig };
+    return await readConfig(configPath(env, path));
   } catch (error) {
-    const reason = error instanceof Error ? error.message.split('\n')[0] : String(error);
-    throw new CliError(
-      `cannot load the configuration ${absolute} (${reason}): run from the project folder or pass --config`,
-    );
-  }
-  if (!module.default) {
-    throw new CliError(`${absolute} has no default export: export default defineConfig({...})`);
-  }
-  try {
-    return resolveConfig(module.default);
-  } catch (error) {
-    throw new CliError(
-      `the configuration ${absolute} is invalid: ${error instanceof Error ? error.message.replace(/\n\s*/g, ' ') : String(error)}`,
-    );
+    const message = configFailureMessage(error);
+    if (message === undefined) throw error;
+    throw new CliError(`${message}\n(run from the project folder, or pass --config or HOOKLINE_CONFIG)`);
   }
 }
 

@@ -18,9 +18,11 @@ import {
   renderFailedShow,
   renderPurge,
   renderRedrive,
+  renderSecretsSet,
   renderSend,
   renderStatus,
 } from './render';
+import { readSecretInput, refuseLocalSecret, setSigningSecret } from './secrets';
 import { sendFailureHint, sendWebhook } from './send';
 import { status } from './status';
 import type { Target } from './target';
@@ -33,6 +35,8 @@ export interface CliDependencies {
   readonly env: Record<string, string | undefined>;
   readonly writeErr: (text: string) => void;
   readonly writeOut: (text: string) => void;
+  /** Reads a secret value (piped stdin, else a hidden prompt). @default stdin / the terminal */
+  readonly readSecret?: (question: string) => Promise<string>;
 }
 
 export const defaultDependencies: CliDependencies = {
@@ -72,7 +76,7 @@ function withTarget(command: Command): Command {
     .option('--local', 'operate on the running local mode (npm start)')
     .option('--stack <name>', 'deployed stack name (default: stackName in hookline.config.ts, "Hookline")')
     .option('--region <region>', 'AWS region (default: AWS_REGION, else us-east-1)')
-    .option('--config <path>', 'configuration module', 'hookline.config.ts')
+    .option('--config <path>', 'configuration module (default: HOOKLINE_CONFIG, else hookline.config.ts)')
     .option('--json', 'print the result as JSON on stdout');
 }
 
@@ -254,6 +258,35 @@ export function buildProgram(deps: CliDependencies, setExitCode: (code: number) 
       }
     },
   );
+
+  const secrets = program.command('secrets').description("manage the sources' signing secrets");
+  withTarget(
+    secrets
+      .command('set')
+      .description(
+        "store a source's signing secret (from stdin, else a hidden prompt) in the deployed stack; never printed",
+      )
+      .argument('<source>', 'source name from hookline.config.ts')
+      .addOption(
+        new Option('--add', 'keep the current secret(s) active too, for rotation').conflicts('removeOld'),
+      )
+      .option(
+        '--remove-old',
+        'keep only the newest stored secret (after rotating at the sender); reads no value',
+      ),
+  ).action(async (source: string, o: CommonOptions & { add?: boolean; removeOld?: boolean }) => {
+    const config = await deps.loadConfig(o.config);
+    if (o.local) refuseLocalSecret(config, source);
+    const { output, target, backend } = await open(o);
+    const read = deps.readSecret ?? ((question) => readSecretInput(process.stdin, process.stderr, question));
+    const result = await setSigningSecret(backend, target, config, {
+      source,
+      mode: o.add ? 'add' : o.removeOld ? 'remove-old' : 'replace',
+      readValue: () => read(`signing secret for ${source} (input hidden): `),
+    });
+    output.result(result);
+    if (!output.json) renderSecretsSet(output, result);
+  });
 
   for (const [name, enabled] of [
     ['pause', false],

@@ -6,6 +6,7 @@ import type { FailedListResult, FailedShowResult } from './failed';
 import { type Output, table } from './output';
 import type { PurgeResult } from './purge';
 import type { RedriveResult } from './redrive';
+import type { SecretsSetResult } from './secrets';
 import type { SendResult } from './send';
 import { humanAge, type StatusResult } from './status';
 
@@ -154,4 +155,17 @@ export function renderSend(output: Output, result: SendResult): void {
 
 export function renderConsumer(output: Output, result: ConsumerStateResult): void {
   output.line(`${result.queue} consumer: ${result.state}`);
+}
+
+export function renderSecretsSet(output: Output, result: SecretsSetResult): void {
+  const what =
+    result.mode === 'remove-old'
+      ? 'kept only the newest signing secret'
+      : result.mode === 'add'
+        ? 'added the signing secret (previous ones stay active)'
+        : 'set the signing secret';
+  output.line(`${result.source}: ${what} in ${result.secretId}; ${result.activeSecrets} active`);
+  output.line(
+    'the ingest function picks it up within its secret cache time (ingest.secretCache, default 5 minutes)',
+  );
 }

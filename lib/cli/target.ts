@@ -45,6 +45,8 @@ export interface StackTarget extends TargetBase {
   readonly webhookUrls: Readonly<Record<string, string>>;
   /** The ingest function (its configuration names each source's signing secret). */
   readonly ingestFunctionName?: string;
+  /** Secrets Manager id (ARN or name) of each verifying source's signing secret, from the stack outputs. */
+  readonly signingSecretIds?: Readonly<Record<string, string>>;
 }
 
 export type Target = LocalTarget | StackTarget;
@@ -161,6 +163,11 @@ export async function describeStackTarget(
     if (url) webhookUrls[source.name] = url;
   }
   const ingestFunctionName = outputs.get(STACK_OUTPUTS.ingestFunctionName);
+  const signingSecretIds: Record<string, string> = {};
+  for (const source of config.sources) {
+    const id = outputs.get(outputKey('SigningSecretId', source.name));
+    if (id) signingSecretIds[source.name] = id;
+  }
   return {
     kind: 'stack',
     description: `stack ${stackName} in ${region}`,
@@ -170,6 +177,7 @@ export async function describeStackTarget(
     queuesMissingOutputs: missing,
     webhookUrls,
     ...(ingestFunctionName ? { ingestFunctionName } : {}),
+    signingSecretIds,
   };
 }
 

@@ -8,34 +8,32 @@ import { Cron } from 'croner';
 import type { WebhookEnvelope } from '../../lambda/shared/envelope';
 import type { ResolvedSchedule } from '../config';
 import { scheduleEnvelope } from '../pipeline-schedules';
+import { parseScheduleExpression } from '../schedule-expression';
 
 /** A schedule expression converted for local timers. */
 export type LocalSchedule =
   | { readonly kind: 'rate'; readonly intervalMs: number }
-  | { readonly kind: 'cron'; readonly pattern: string };
-
-const UNIT_MS: Record<string, number> = { minute: 60_000, hour: 3_600_000, day: 86_400_000 };
+  | { readonly kind: 'cron'; readonly pattern: string }
+  | { readonly kind: 'at'; readonly dateTime: string };
 
 /**
- * Converts an EventBridge `rate(n unit)` or 6-field `cron(min hour day-of-month month day-of-week year)` into a
- * croner pattern: a seconds field of 0 is prepended, `?` becomes `*`, and the year is kept (croner's 7-part mode);
- * weekdays stay 1 = Sunday ... 7 = Saturday through croner's `alternativeWeekdays` (Quartz numbering).
+ * Converts an EventBridge `rate(n unit)`, 6-field `cron(min hour day-of-month month day-of-week year)` or
+ * `at(yyyy-mm-ddThh:mm:ss)` for local timers. A cron becomes a croner pattern: a seconds field of 0 is prepended,
+ * `?` becomes `*`, and the year is kept (croner's 7-part mode); weekdays stay 1 = Sunday ... 7 = Saturday through
+ * croner's `alternativeWeekdays` (Quartz numbering). The expression is validated by the shared parser.
  */
 export function toLocalSchedule(expression: string): LocalSchedule {
-  const rate = /^rate\(\s*(\d+)\s+(minute|minutes|hour|hours|day|days)\s*\)$/.exec(expression.trim());
-  if (rate) {
-    const unit = (rate[2] ?? '').replace(/s$/, '');
-    const count = Number(rate[1]);
-    if (count < 1) throw new Error(`invalid schedule ${expression}: the rate must be at least 1`);
-    return { kind: 'rate', intervalMs: count * (UNIT_MS[unit] ?? 0) };
+  const parsed = parseScheduleExpression(expression.trim());
+  if (!parsed.ok) {
+    const problem = parsed.problems[0];
+    throw new Error(`invalid schedule ${expression}: ${problem?.message}; ${problem?.fix}`);
   }
-  const cron = /^cron\((.+)\)$/.exec(expression.trim());
-  const fields = cron?.[1]?.trim().split(/\s+/);
-  if (fields?.length !== 6) {
-    throw new Error(`invalid schedule ${expression}: expected rate(<n> <unit>) or cron(<6 fields>)`);
-  }
-  const [minute, hour, dayOfMonth, month, dayOfWeek, year] = fields.map((f) => (f === '?' ? '*' : f));
-  return { kind: 'cron', pattern: ['0', minute, hour, dayOfMonth, month, dayOfWeek, year].join(' ') };
+  const schedule = parsed.expression;
+  if (schedule.kind === 'rate') return { kind: 'rate', intervalMs: schedule.intervalMs };
+  if (schedule.kind === 'at') return { kind: 'at', dateTime: schedule.dateTime };
+  const { minutes, hours, dayOfMonth, month, dayOfWeek, year } = schedule.fields;
+  const fields = [minutes, hours, dayOfMonth, month, dayOfWeek, year].map((f) => (f === '?' ? '*' : f));
+  return { kind: 'cron', pattern: ['0', ...fields].join(' ') };
 }
 
 /** A croner job for a converted cron pattern (exported so tests can ask it for the next runs). */
@@ -87,6 +85,10 @@ export function startScheduler(options: SchedulerOptions): () => void {
       const timer = setInterval(fire, local.intervalMs);
       timer.unref();
       stops.push(() => clearInterval(timer));
+    } else if (local.kind === 'at') {
+      // A one-time schedule: croner reads a local ISO date-time in the schedule's time zone.
+      const job = new Cron(local.dateTime, { timezone: schedule.timezone }, fire);
+      stops.push(() => job.stop());
     } else {
       const job = cronJob(local.pattern, schedule.timezone, fire);
       stops.push(() => job.stop());

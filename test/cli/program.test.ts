@@ -76,7 +76,7 @@ describe('hookline program', () => {
     const code = await runCli(['status', '--json', '--stack', 'Prod', '--region', 'eu-west-1'], h.deps);
     expect(code).toBe(0);
     expect(JSON.parse(h.stdout()).queues).toHaveLength(2);
-    expect(h.connects).toEqual([{ stack: 'Prod', region: 'eu-west-1', config: 'hookline.config.ts' }]);
+    expect(h.connects).toEqual([{ stack: 'Prod', region: 'eu-west-1' }]);
   });
 
   it('status prints a table without colours when not on a TTY', async () => {

@@ -386,7 +386,7 @@ describe('resolveConfig validation', () => {
     [
       'bad schedule expression',
       minimal({ schedules: [{ name: 'nightly', expression: 'every day', queue: 'events', type: 'x' }] }),
-      /schedules\.0\.expression: expected rate\(<n> <minutes\|hours\|days>\) or cron/,
+      /schedules\.0\.expression: expected rate\(<n> <unit>\), cron\(<6 fields>\) or at/,
     ],
     [
       'schedule to unknown queue',
@@ -426,5 +426,144 @@ describe('resolveConfig validation', () => {
     expect(issue?.fix.length).toBeGreaterThan(5);
     expect(message).toContain('Fix: ');
     expect(message).toContain('(got ');
+  });
+});
+
+describe('resolveConfig: schedules', () => {
+  const schedule = (expression: string, timezone?: string) =>
+    minimal({
+      schedules: [
+        { name: 'nightly', expression, queue: 'events', type: 'x', ...(timezone ? { timezone } : {}) },
+      ],
+    });
+
+  it.each([
+    ['cron(99 3 * * ? *)', /minutes field \(0-59\)/],
+    ['cron(0 24 * * ? *)', /hours field \(0-23\)/],
+    ['cron(0 3 32 * ? *)', /day-of-month field \(1-31\)/],
+    ['cron(0 3 * 13 ? *)', /month field \(1-12 or JAN-DEC\)/],
+    ['cron(0 3 ? * 8 *)', /day-of-week field \(1-7 or SUN-SAT\)/],
+    ['cron(0 3 * * ? 1969)', /year field \(1970-2199\)/],
+    ['cron(0 3 * * MON *)', /exactly one of day-of-month and day-of-week must be "\?"/],
+    ['cron(0 3 ? * ? *)', /exactly one of day-of-month and day-of-week must be "\?"/],
+    ['cron(0 3 * * ?)', /6 fields, got 5/],
+    ['rate(0 minutes)', /at least 1/],
+    ['rate(1 hours)', /singular/],
+    ['rate(5 minute)', /plural/],
+    ['rate(5 weeks)', /expected rate/],
+    ['at(2030-02-30T09:00:00)', /does not exist/],
+    ['at(2030-01-31 09:00)', /expected rate/],
+  ])('refuses the expression %s, naming the field, the value and the fix', (expression, message) => {
+    const { issue, message: text } = issueOf(schedule(expression));
+    expect(issue?.path).toBe('schedules.0.expression');
+    expect(issue?.message).toMatch(message);
+    expect(issue?.value).toBe(JSON.stringify(expression));
+    expect(issue?.fix).toMatch(/\w/);
+    expect(text).toContain(`schedules.0.expression: ${issue?.message} (got "${expression}"). Fix: `);
+  });
+
+  it.each([
+    'rate(1 minute)',
+    'rate(15 minutes)',
+    'rate(1 day)',
+    'cron(0 9 ? * MON-FRI *)',
+    'cron(0/15 8-18 ? * 2-6 *)',
+    'cron(0 0 L * ? *)',
+    'cron(0 9 15W * ? *)',
+    'cron(0 9 ? * 6#3 *)',
+    'cron(0 9 ? * 6L *)',
+    'cron(30 6 1 JAN,JUL ? 2028-2030)',
+    'at(2030-01-31T09:00:00)',
+  ])('accepts %s', (expression) => {
+    expect(resolveConfig(schedule(expression)).schedules[0]?.expression).toBe(expression);
+  });
+
+  it.each(['Mars/Olympus', '+02:00', 'utc+2'])('refuses the time zone %s', (timezone) => {
+    const { issue } = issueOf(schedule('cron(0 9 * * ? *)', timezone));
+    expect(issue).toMatchObject({ path: 'schedules.0.timezone', value: JSON.stringify(timezone) });
+    expect(issue?.fix).toMatch(/Europe\/Paris/);
+  });
+
+  it('accepts IANA time zones and defaults to UTC', () => {
+    expect(resolveConfig(schedule('cron(0 9 * * ? *)', 'America/New_York')).schedules[0]?.timezone).toBe(
+      'America/New_York',
+    );
+    expect(resolveConfig(schedule('cron(0 9 * * ? *)')).schedules[0]?.timezone).toBe('UTC');
+  });
+});
+
+describe('resolveConfig: every problem in one listing', () => {
+  const problemsOf = (config: HooklineConfig, options?: Parameters<typeof resolveConfig>[1]) => {
+    try {
+      resolveConfig(config, options);
+    } catch (error) {
+      expect(error).toBeInstanceOf(HooklineConfigError);
+      return error as HooklineConfigError;
+    }
+    throw new Error('expected resolveConfig to throw');
+  };
+
+  it('lists unknown keys together with range, reference and schedule problems', () => {
+    const error = problemsOf({
+      sources: { github: { type: 'github', secrett: {} } as never },
+      queues: { events: { maxRecieveCount: 3, consumer: { entry: 'x.ts', batchSize: 0 } } as never },
+      routes: [{ source: 'gitlab', queues: ['events'] }],
+      schedules: [{ name: 'nightly', expression: 'cron(99 3 * * ? *)', queue: 'events', type: 'x' }],
+      colour: 'blue',
+    } as never);
+    expect(error.issues.map((i) => i.path).sort()).toEqual(
+      [
+        'colour',
+        'sources.github.secrett',
+        'queues.events.maxRecieveCount',
+        'queues.events.consumer.batchSize',
+        'routes.0.source',
+        'schedules.0.expression',
+      ].sort(),
+    );
+    for (const issue of error.issues) {
+      expect(error.message).toContain(
+        `${issue.path}: ${issue.message} (got ${issue.value}). Fix: ${issue.fix}`,
+      );
+    }
+    expect(error.message).toContain(
+      'colour: is not a known setting here (got "blue"). Fix: remove or rename colour',
+    );
+    expect(error.message).toMatch(/remove or rename maxRecieveCount/);
+  });
+
+  it('lists a wrongly typed optional field together with the other problems', () => {
+    const error = problemsOf(
+      minimal({
+        queues: { events: { maxReceiveCount: 'five' as never, consumer: { entry: 'x.ts', batchSize: 0 } } },
+      }),
+    );
+    expect(error.issues.map((i) => i.path)).toEqual([
+      'queues.events.maxReceiveCount',
+      'queues.events.consumer.batchSize',
+    ]);
+    expect(error.issues[0]?.value).toBe('"five"');
+  });
+
+  it('reports a consumer entry file that does not exist, with the path given and the fix', () => {
+    const existing = new Set(['lambda/consumers/events.ts']);
+    const error = problemsOf(
+      minimal({
+        queues: {
+          events: { consumer: { entry: 'lambda/consumers/events.ts' } },
+          orders: { consumer: { entry: 'lambda/consumers/missing.ts', batchSize: 0 } },
+        },
+      }),
+      { entryExists: (entry) => existing.has(entry) },
+    );
+    expect(error.issues.map((i) => i.path)).toEqual([
+      'queues.orders.consumer.entry',
+      'queues.orders.consumer.batchSize',
+    ]);
+    expect(error.issues[0]).toMatchObject({
+      message: 'the consumer entry file does not exist',
+      value: '"lambda/consumers/missing.ts"',
+    });
+    expect(error.issues[0]?.fix).toMatch(/relative to the project root/);
   });
 });

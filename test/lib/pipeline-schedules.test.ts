@@ -188,8 +188,9 @@ describe('validateSchedulesProps', () => {
   it.each([
     ['rate(5 minute)', /plural/],
     ['rate(1 hours)', /singular/],
-    ['every 5 minutes', /neither rate/],
-    ['cron(0 9 * * *)', /neither rate/],
+    ['every 5 minutes', /expected rate\(<n> <unit>\), cron\(<6 fields>\) or at/],
+    ['cron(0 9 * * *)', /6 fields, got 5/],
+    ['cron(99 3 * * ? *)', /minutes field \(0-59\)/],
     ['cron(0 9 * * MON *)', /must be "\?"/],
   ])('rejects the expression %s', (expression, message) => {
     const problems = problemsFor({ expression });

@@ -149,6 +149,12 @@ describe('WebhookPipelineStack', () => {
         "QueueArnOrders",
         "QueueUrlEvents",
         "QueueUrlOrders",
+        "SigningSecretIdGeneric",
+        "SigningSecretIdGithub",
+        "SigningSecretIdShopify",
+        "SigningSecretIdSlack",
+        "SigningSecretIdStandard",
+        "SigningSecretIdStripe",
         "WebhookUrlGeneric",
         "WebhookUrlGithub",
         "WebhookUrlShopify",
@@ -162,6 +168,32 @@ describe('WebhookPipelineStack', () => {
     ).toEqual({
       Ref: expect.stringMatching(/ConsumerEventsFunctionSqsEventSource/),
     });
+  });
+});
+
+describe('signing secret outputs', () => {
+  it('publishes the secret of each verifying source, the one the ingest function reads, and none for unverified', () => {
+    // GIVEN a created secret, a referenced existing one and an unverified source
+    const { stack, template } = pipelineTemplate(
+      exampleResolved({
+        sources: {
+          github: { type: 'github' },
+          stripe: { type: 'stripe', secret: { existingSecretName: 'prod/stripe-signing' } },
+          open: { type: 'unverified', dangerouslyAcceptUnverifiedRequests: true },
+        },
+        routes: [],
+      }),
+    );
+    const outputs = Object.fromEntries(
+      Object.entries(template.findOutputs('*')).filter(([key]) => key.startsWith('SigningSecretId')),
+    );
+    // THEN
+    expect(Object.keys(outputs).sort()).toEqual(['SigningSecretIdGithub', 'SigningSecretIdStripe']);
+    const github = stack.resolve(outputs.SigningSecretIdGithub?.Value) as { Ref: string };
+    expect(template.findResources('AWS::SecretsManager::Secret')).toHaveProperty(github.Ref);
+    expect(stack.resolve(outputs.SigningSecretIdStripe?.Value)).toBe('prod/stripe-signing');
+    const policies = JSON.stringify(template.findResources('AWS::IAM::Policy'));
+    expect(policies).toContain(`{"Ref":"${github.Ref}"}`);
   });
 });
 

@@ -40,9 +40,19 @@ describe('toLocalSchedule', () => {
     });
   });
 
-  it.each(['cron(0 9 * *)', 'every day', 'rate(0 minutes)'])('rejects %s', (expression) => {
-    expect(() => toLocalSchedule(expression)).toThrow(/invalid schedule/);
+  it('keeps a one-time at() expression for a one-shot timer', () => {
+    expect(toLocalSchedule('at(2030-01-31T09:00:00)')).toEqual({
+      kind: 'at',
+      dateTime: '2030-01-31T09:00:00',
+    });
   });
+
+  it.each(['cron(0 9 * *)', 'every day', 'rate(0 minutes)', 'cron(99 3 * * ? *)', 'at(2030-02-30T09:00:00)'])(
+    'rejects %s with the same rule as the configuration',
+    (expression) => {
+      expect(() => toLocalSchedule(expression)).toThrow(/invalid schedule/);
+    },
+  );
 });
 
 describe('cron semantics match EventBridge', () => {

@@ -1,0 +1,221 @@
+/**
+ * EventBridge Scheduler schedule expressions and time zones: the one parser and validator, used by the
+ * configuration, the `PipelineSchedules` construct and local mode's scheduler. Pure.
+ *
+ * @see https://docs.aws.amazon.com/scheduler/latest/UserGuide/schedule-types.html
+ */
+
+/** A parsed schedule expression. */
+export type ScheduleExpression =
+  | { readonly kind: 'rate'; readonly count: number; readonly unit: RateUnit; readonly intervalMs: number }
+  | { readonly kind: 'cron'; readonly fields: CronFields }
+  | { readonly kind: 'at'; readonly dateTime: string };
+
+export type RateUnit = 'minute' | 'hour' | 'day';
+
+/** The six fields of a Scheduler cron expression, as written. */
+export interface CronFields {
+  readonly minutes: string;
+  readonly hours: string;
+  readonly dayOfMonth: string;
+  readonly month: string;
+  readonly dayOfWeek: string;
+  readonly year: string;
+}
+
+/** Why an expression or time zone is refused, and how to fix it. */
+export interface ScheduleProblem {
+  readonly field: 'expression' | 'timezone';
+  readonly message: string;
+  readonly fix: string;
+}
+
+export type ParseResult =
+  | { readonly ok: true; readonly expression: ScheduleExpression }
+  | { readonly ok: false; readonly problems: readonly ScheduleProblem[] };
+
+const UNIT_MS: Record<RateUnit, number> = { minute: 60_000, hour: 3_600_000, day: 86_400_000 };
+const RATE = /^rate\(\s*(\d+)\s+(minute|minutes|hour|hours|day|days)\s*\)$/;
+const CRON = /^cron\((.*)\)$/;
+const AT = /^at\((\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})\)$/;
+
+const MONTHS = ['JAN', 'FEB', 'MAR', 'APR', 'MAY', 'JUN', 'JUL', 'AUG', 'SEP', 'OCT', 'NOV', 'DEC'];
+const WEEKDAYS = ['SUN', 'MON', 'TUE', 'WED', 'THU', 'FRI', 'SAT'];
+
+interface FieldRule {
+  readonly name: string;
+  readonly min: number;
+  readonly max: number;
+  readonly names?: readonly string[];
+  /** Whether `/` increments are allowed. */
+  readonly step: boolean;
+  /** Extra single tokens this field accepts (`?`, `L`, `LW`). */
+  readonly special: readonly string[];
+  /** Accepts a value with a suffix, e.g. `15W` or `6L` or `3#2`. */
+  readonly suffixed?: RegExp;
+}
+
+const CRON_FIELDS: readonly (FieldRule & { readonly key: keyof CronFields })[] = [
+  { key: 'minutes', name: 'minutes', min: 0, max: 59, step: true, special: [] },
+  { key: 'hours', name: 'hours', min: 0, max: 23, step: true, special: [] },
+  {
+    key: 'dayOfMonth',
+    name: 'day-of-month',
+    min: 1,
+    max: 31,
+    step: true,
+    special: ['?', 'L', 'LW'],
+    suffixed: /^(\d{1,2})W$/,
+  },
+  { key: 'month', name: 'month', min: 1, max: 12, names: MONTHS, step: true, special: [] },
+  {
+    key: 'dayOfWeek',
+    name: 'day-of-week',
+    min: 1,
+    max: 7,
+    names: WEEKDAYS,
+    step: false,
+    special: ['?', 'L'],
+    suffixed: /^(\w{1,3})(?:L|#[1-5])$/,
+  },
+  { key: 'year', name: 'year', min: 1970, max: 2199, step: true, special: [] },
+];
+
+const FIELD_HELP =
+  'cron(minutes hours day-of-month month day-of-week year): minutes 0-59, hours 0-23, day-of-month 1-31 (or ? L W), month 1-12 or JAN-DEC, day-of-week 1-7 or SUN-SAT (or ? L #), year 1970-2199';
+const EXAMPLES = 'use e.g. "rate(5 minutes)", "cron(0 9 ? * MON-FRI *)" or "at(2030-01-31T09:00:00)"';
+
+/** The numeric value of one field value (`5`, `JAN`, `MON`), or undefined when it is out of range. */
+function fieldValue(token: string, rule: FieldRule): number | undefined {
+  const index = rule.names?.indexOf(token.toUpperCase()) ?? -1;
+  if (index >= 0) return rule.min + index;
+  if (!/^\d+$/.test(token)) return undefined;
+  const n = Number(token);
+  return n >= rule.min && n <= rule.max ? n : undefined;
+}
+
+/** Checks one comma-separated item of a field: `*`, `v`, `a-b`, `*\/n`, `a/n`, `a-b/n` or a special form. */
+function itemProblem(item: string, rule: FieldRule): string | undefined {
+  if (rule.special.includes(item.toUpperCase())) return undefined;
+  const suffixed = rule.suffixed?.exec(item.toUpperCase());
+  if (suffixed) {
+    return fieldValue(suffixed[1] ?? '', rule) === undefined
+      ? `"${item}" is out of range in the ${rule.name} field (${rule.min}-${rule.max})`
+      : undefined;
+  }
+  const [range = '', step, ...rest] = item.split('/');
+  if (rest.length > 0 || (step !== undefined && (!rule.step || !/^\d+$/.test(step) || Number(step) < 1))) {
+    return `"${item}" is not a valid ${rule.name} value${rule.step ? '' : ' (increments are not allowed here)'}`;
+  }
+  if (range === '*') return undefined;
+  const bounds = range.split('-');
+  if (bounds.length > 2 || bounds.some((b) => fieldValue(b, rule) === undefined)) {
+    return `"${item}" is out of range in the ${rule.name} field (${rule.min}-${rule.max}${rule.names ? ` or ${rule.names[0]}-${rule.names.at(-1)}` : ''})`;
+  }
+  return undefined;
+}
+
+function cronProblems(body: string): { fields?: CronFields; problems: string[] } {
+  const parts = body.trim().split(/\s+/).filter(Boolean);
+  if (parts.length !== 6) return { problems: [`a cron expression has 6 fields, got ${parts.length}`] };
+  const problems: string[] = [];
+  const fields = Object.fromEntries(
+    CRON_FIELDS.map((rule, i) => [rule.key, parts[i] ?? '']),
+  ) as unknown as CronFields;
+  for (const rule of CRON_FIELDS) {
+    const text = fields[rule.key];
+    const items = text.split(',');
+    if (items.length > 1 && items.some((i) => i === '?' || i.includes('#'))) {
+      problems.push(`"${text}": ? and # cannot be combined with other values in the ${rule.name} field`);
+      continue;
+    }
+    for (const item of items) {
+      const problem = itemProblem(item, rule);
+      if (problem) problems.push(problem);
+    }
+  }
+  if ((fields.dayOfMonth === '?') === (fields.dayOfWeek === '?')) {
+    problems.push('exactly one of day-of-month and day-of-week must be "?"');
+  }
+  return { fields, problems };
+}
+
+function atProblem(match: RegExpExecArray): string | undefined {
+  const [year, month, day, hour, minute, second] = match.slice(1).map(Number) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
+  const date = new Date(Date.UTC(year, month - 1, day, hour, minute, second));
+  const sameFields =
+    date.getUTCFullYear() === year &&
+    date.getUTCMonth() === month - 1 &&
+    date.getUTCDate() === day &&
+    date.getUTCHours() === hour &&
+    date.getUTCMinutes() === minute &&
+    date.getUTCSeconds() === second;
+  return sameFields ? undefined : 'the date or time does not exist';
+}
+
+/** Parses a Scheduler expression: `rate(n unit)`, `cron(6 fields)` or `at(yyyy-mm-ddThh:mm:ss)`. */
+export function parseScheduleExpression(expression: string): ParseResult {
+  const fail = (message: string, fix = EXAMPLES): ParseResult => ({
+    ok: false,
+    problems: [{ field: 'expression', message, fix }],
+  });
+  const rate = RATE.exec(expression);
+  if (rate) {
+    const count = Number(rate[1]);
+    const written = rate[2] ?? '';
+    const unit = written.replace(/s$/, '') as RateUnit;
+    if (count < 1) return fail('a rate must be at least 1', 'use e.g. "rate(5 minutes)"');
+    if ((written === unit) !== (count === 1)) {
+      return fail(
+        'Scheduler wants the singular unit for 1 and the plural otherwise',
+        count === 1 ? `write "rate(1 ${unit})"` : `write "rate(${count} ${unit}s)"`,
+      );
+    }
+    return { ok: true, expression: { kind: 'rate', count, unit, intervalMs: count * UNIT_MS[unit] } };
+  }
+  const cron = CRON.exec(expression);
+  if (cron) {
+    const { fields, problems } = cronProblems(cron[1] ?? '');
+    if (problems.length > 0 || !fields) return fail(problems.join('; '), FIELD_HELP);
+    return { ok: true, expression: { kind: 'cron', fields } };
+  }
+  const at = AT.exec(expression);
+  if (at) {
+    const problem = atProblem(at);
+    if (problem) return fail(problem, 'use a real date and time, e.g. "at(2030-01-31T09:00:00)"');
+    return { ok: true, expression: { kind: 'at', dateTime: expression.slice(3, -1) } };
+  }
+  return fail('expected rate(<n> <unit>), cron(<6 fields>) or at(yyyy-mm-ddThh:mm:ss)');
+}
+
+/** True for an IANA time zone name (`UTC`, `Europe/Paris`); offsets such as `+02:00` are not zone names. */
+export function isIanaTimeZone(name: string): boolean {
+  if (!/^[A-Za-z][A-Za-z0-9_+-]*(\/[A-Za-z0-9_+-]+)*$/.test(name)) return false;
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: name });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Every problem of an expression and its time zone (empty when Scheduler accepts both). */
+export function scheduleProblems(expression: string, timezone: string): ScheduleProblem[] {
+  const parsed = parseScheduleExpression(expression);
+  const problems = parsed.ok ? [] : [...parsed.problems];
+  if (!isIanaTimeZone(timezone)) {
+    problems.push({
+      field: 'timezone',
+      message: 'is not an IANA time zone name',
+      fix: 'use a name such as "UTC", "Europe/Paris" or "America/New_York"',
+    });
+  }
+  return problems;
+}

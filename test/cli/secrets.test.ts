@@ -1,0 +1,195 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import {
+  GetSecretValueCommand,
+  PutSecretValueCommand,
+  SecretsManagerClient,
+} from '@aws-sdk/client-secrets-manager';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterAll, beforeEach, describe, expect, it } from 'vitest';
+import { connect, loadConfig } from '../../lib/cli/backend';
+import { consoleOutput } from '../../lib/cli/output';
+import { type CliDependencies, runCli } from '../../lib/cli/program';
+import { readSecretInput } from '../../lib/cli/secrets';
+import { outputKey } from '../../lib/stack-outputs';
+import { awsError } from './helpers';
+
+const cloudformation = mockClient(CloudFormationClient);
+const secretsManager = mockClient(SecretsManagerClient);
+const GITHUB_SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:SecretGithub-AbCdEf';
+
+const dir = mkdtempSync(join(tmpdir(), 'hookline-secrets-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+/** A configuration with a verifying and an unverified source, loaded through --config. */
+const configFile = join(dir, 'secrets.config.ts');
+writeFileSync(
+  configFile,
+  `export default {
+  stackName: 'Hooks',
+  sources: { github: { type: 'github' }, open: { type: 'unverified', dangerouslyAcceptUnverifiedRequests: true } },
+  queues: { events: {} },
+};
+`,
+);
+
+beforeEach(() => {
+  cloudformation.reset();
+  secretsManager.reset();
+  cloudformation.on(DescribeStacksCommand, { StackName: 'Hooks' }).resolves({
+    Stacks: [
+      {
+        StackName: 'Hooks',
+        CreationTime: new Date(),
+        StackStatus: 'CREATE_COMPLETE',
+        Outputs: [{ OutputKey: outputKey('SigningSecretId', 'github'), OutputValue: GITHUB_SECRET_ARN }],
+      },
+    ],
+  });
+  secretsManager.on(PutSecretValueCommand).resolves({ VersionId: 'v2' });
+});
+
+/** The real program, real target resolution from the stack outputs, AWS mocked; the typed value is injected. */
+async function cli(args: string[], typed = 'whsec-new-value\n') {
+  const out: string[] = [];
+  const err: string[] = [];
+  const reads: string[] = [];
+  const deps: CliDependencies = {
+    makeOutput: (json) =>
+      consoleOutput({
+        json,
+        stdout: { write: (t: string) => out.push(t) },
+        stderr: { write: (t: string) => err.push(t) },
+        stdinIsTty: false,
+        env: {},
+      }),
+    connect: (options, output) => connect(options, output, { AWS_REGION: 'eu-west-1' }),
+    loadConfig: (path) => loadConfig(path, {}),
+    env: {},
+    writeErr: (t) => err.push(t),
+    writeOut: (t) => out.push(t),
+    readSecret: async (question) => {
+      reads.push(question);
+      return typed;
+    },
+  };
+  const code = await runCli(['secrets', 'set', ...args, '--config', configFile], deps);
+  return { code, stdout: out.join(''), stderr: err.join(''), reads };
+}
+
+const stored = () =>
+  secretsManager
+    .commandCalls(PutSecretValueCommand)
+    .map((call) => [call.args[0].input.SecretId, JSON.parse(call.args[0].input.SecretString ?? '')]);
+
+describe('hookline secrets set', () => {
+  it('stores the value as the only secret in the secret the stack output names, and never prints it', async () => {
+    const run = await cli(['github']);
+    expect(run.code).toBe(0);
+    expect(stored()).toEqual([[GITHUB_SECRET_ARN, { secrets: ['whsec-new-value'] }]]);
+    expect(run.stdout).toContain(`github: set the signing secret in ${GITHUB_SECRET_ARN}; 1 active`);
+    expect(run.reads).toEqual(['signing secret for github (input hidden): ']);
+    expect(run.stdout + run.stderr).not.toContain('whsec-new-value');
+  });
+
+  it('--json prints the outcome without the value', async () => {
+    const run = await cli(['github', '--json']);
+    expect(JSON.parse(run.stdout)).toEqual({
+      source: 'github',
+      secretId: GITHUB_SECRET_ARN,
+      mode: 'replace',
+      activeSecrets: 1,
+      versionId: 'v2',
+    });
+    expect(run.stdout + run.stderr).not.toContain('whsec-new-value');
+  });
+
+  it('--add puts the new secret first and keeps the old ones, without duplicates', async () => {
+    secretsManager
+      .on(GetSecretValueCommand, { SecretId: GITHUB_SECRET_ARN })
+      .resolvesOnce({ SecretString: 'old-plain' })
+      .resolvesOnce({ SecretString: '{"secrets":["whsec-new-value","old-plain"]}' });
+    expect((await cli(['github', '--add'])).code).toBe(0);
+    expect((await cli(['github', '--add'])).code).toBe(0);
+    expect(stored()).toEqual([
+      [GITHUB_SECRET_ARN, { secrets: ['whsec-new-value', 'old-plain'] }],
+      [GITHUB_SECRET_ARN, { secrets: ['whsec-new-value', 'old-plain'] }],
+    ]);
+  });
+
+  it('--remove-old keeps only the newest stored secret and reads no value', async () => {
+    secretsManager
+      .on(GetSecretValueCommand, { SecretId: GITHUB_SECRET_ARN })
+      .resolves({ SecretString: '{"secrets":["value-3","value-2","value-1"]}' });
+    const run = await cli(['github', '--remove-old']);
+    expect(run.code).toBe(0);
+    expect(run.reads).toEqual([]);
+    expect(stored()).toEqual([[GITHUB_SECRET_ARN, { secrets: ['value-3'] }]]);
+    expect(run.stdout + run.stderr).not.toMatch(/value-\d/);
+  });
+
+  it.each([
+    ['an empty value', ['github'], '\n', 'error: the secret is empty: pass it on stdin or at the prompt\n'],
+    ['an unknown source', ['gitlab'], 'x', 'error: unknown source "gitlab": use one of github, open\n'],
+    [
+      'a source without a secret (unverified)',
+      ['open'],
+      'x',
+      'error: source open is unverified: it verifies nothing, so it has no signing secret\n',
+    ],
+    [
+      '--add together with --remove-old',
+      ['github', '--add', '--remove-old'],
+      'x',
+      "error: option '--add' cannot be used with option '--remove-old'\n",
+    ],
+  ])('refuses %s and stores nothing', async (_case, args, typed, message) => {
+    const run = await cli(args, typed);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain(message);
+    expect(secretsManager.commandCalls(PutSecretValueCommand)).toHaveLength(0);
+  });
+
+  it('--local says that local mode reads the secret from HOOKLINE_SECRET_<SOURCE>', async () => {
+    const run = await cli(['github', '--local']);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(
+      /^error: local mode stores no secrets: it reads HOOKLINE_SECRET_GITHUB from the environment of npm start/,
+    );
+    expect(secretsManager.commandCalls(PutSecretValueCommand)).toHaveLength(0);
+  });
+
+  it('explains a denied write in one line', async () => {
+    secretsManager.on(PutSecretValueCommand).rejects(awsError('AccessDeniedException', 'not allowed'));
+    const run = await cli(['github']);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/^error: access denied in stack Hooks in eu-west-1/);
+  });
+});
+
+describe('reading the secret', () => {
+  it('reads all of piped stdin', async () => {
+    const input = new PassThrough();
+    const prompt = new PassThrough();
+    const value = readSecretInput(input, prompt, 'secret: ');
+    input.end('piped-secret\n');
+    expect(await value).toBe('piped-secret\n');
+    expect(prompt.read()).toBeNull();
+  });
+
+  it('prompts on a terminal without echoing what is typed, in raw mode', async () => {
+    const modes: boolean[] = [];
+    const input = Object.assign(new PassThrough(), {
+      isTTY: true,
+      setRawMode: (mode: boolean) => modes.push(mode),
+    });
+    const prompt = new PassThrough();
+    const value = readSecretInput(input, prompt, 'secret: ');
+    input.write('typo\u007f\u007fed-secret\r');
+    expect(await value).toBe('tyed-secret');
+    expect(String(prompt.read())).toBe('secret: \n');
+    expect(modes).toEqual([true, false]);
+  });
+});
