@@ -99,15 +99,31 @@ function describeGeneric(
   return { ok: true as const, id: id || undefined, type: type || 'unknown', json };
 }
 
-function twilioType(params: URLSearchParams): string {
-  const status = (name: string) => {
-    const value = params.get(name);
-    return value ? `.${value.toLowerCase()}` : '';
-  };
-  if (params.get('MessageSid') || params.get('SmsSid'))
-    return `message${status('MessageStatus') || status('SmsStatus')}`;
-  if (params.get('CallSid')) return `call${status('CallStatus')}`;
-  return 'unknown';
+/** What a Twilio callback is about: the message or call, its Sid, and the status it reports. */
+function twilioSubject(params: URLSearchParams) {
+  const messageSid = nonEmpty(params.get('MessageSid')) ?? nonEmpty(params.get('SmsSid'));
+  if (messageSid) {
+    const status = nonEmpty(params.get('MessageStatus')) ?? nonEmpty(params.get('SmsStatus'));
+    return { kind: 'message', sid: messageSid, status };
+  }
+  const callSid = nonEmpty(params.get('CallSid'));
+  if (callSid) return { kind: 'call', sid: callSid, status: nonEmpty(params.get('CallStatus')) };
+  return undefined;
+}
+
+/**
+ * Every status callback of one message or call carries the same Sid, so the Sid alone would make `delivered`
+ * a duplicate of `sent`. Twilio's idempotency token is the same across retries of one webhook only; without
+ * it the Sid plus the reported status names one callback.
+ */
+function twilioEvent(headers: Readonly<Record<string, string | undefined>>, params: URLSearchParams) {
+  const subject = twilioSubject(params);
+  const status = subject?.status?.toLowerCase();
+  const id =
+    nonEmpty(headers['i-twilio-idempotency-token']) ??
+    (subject && (subject.status ? `${subject.sid}:${subject.status}` : subject.sid));
+  const type = subject ? (status ? `${subject.kind}.${status}` : subject.kind) : 'unknown';
+  return { id, type };
 }
 
 /**
@@ -193,11 +209,7 @@ export function describeEvent(
     case 'twilio': {
       if (!isForm(contentType)) return { ok: true, type: 'unknown' };
       const params = new URLSearchParams(text ?? body.toString('utf8'));
-      const id =
-        nonEmpty(params.get('MessageSid')) ??
-        nonEmpty(params.get('CallSid')) ??
-        nonEmpty(params.get('SmsSid'));
-      return { ok: true, id, type: twilioType(params) };
+      return { ok: true, ...twilioEvent(headers, params) };
     }
     case 'hmac':
     case 'token':
