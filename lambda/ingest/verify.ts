@@ -5,7 +5,7 @@
  */
 import type { SourceRuntimeConfig } from '../shared/runtime-config';
 import { senderFor } from '../shared/senders';
-import type { RejectReason, SignedRequest, VerifyResult } from '../shared/senders/sender';
+import type { SignedRequest, VerifyResult } from '../shared/senders/sender';
 import { fail, OK } from '../shared/senders/verify-kit';
 
 export type { RejectReason, SignedRequest, VerifyResult } from '../shared/senders/sender';

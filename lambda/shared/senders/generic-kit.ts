@@ -58,7 +58,10 @@ function setPath(target: Record<string, unknown>, path: string, value: unknown):
 export const GENERIC_SAMPLE_TYPE = 'order.created';
 
 /** An order event with the id and type where the hints say the ingest function finds them. */
-export function hintedSample(hints: Hints, { id, now, type = GENERIC_SAMPLE_TYPE }: SampleOptions): SampleRequest {
+export function hintedSample(
+  hints: Hints,
+  { id, now, type = GENERIC_SAMPLE_TYPE }: SampleOptions,
+): SampleRequest {
   const body: Record<string, unknown> = {
     data: { orderId: 'ord_1001', amount: 4200, currency: 'EUR' },
     createdAt: now.toISOString(),

@@ -1,10 +1,16 @@
 /** Any other HMAC sender: header, algorithm, encoding, prefix, optional timestamp and a signed-content template. */
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod/mini';
-import { describeByHints, GENERIC_SAMPLE_TYPE, hintedSample, hintedTypeHeaders, hintSettings } from './generic-kit';
+import {
+  describeByHints,
+  GENERIC_SAMPLE_TYPE,
+  hintedSample,
+  hintedTypeHeaders,
+  hintSettings,
+} from './generic-kit';
 import { defineSender } from './sender';
 import { secretRef } from './settings-kit';
-import { fillSignedContent, hmac as digest } from './sign-kit';
+import { hmac as digest, fillSignedContent } from './sign-kit';
 import {
   anyMatches,
   checkTimestamp,
@@ -62,7 +68,8 @@ export const hmac = defineSender(
       );
       if (!presented) return fail('malformed_signature');
       const content = fillSignedContent(settings.signedContent, request.body, timestamp, id);
-      if (!anyMatches(secrets, [presented], (s) => mac(settings.algorithm, s, content))) return mismatch(secrets);
+      if (!anyMatches(secrets, [presented], (s) => mac(settings.algorithm, s, content)))
+        return mismatch(secrets);
       return time.ok ? OK : fail(time.reason);
     },
     describe: describeByHints,
@@ -70,7 +77,8 @@ export const hmac = defineSender(
       const id = given ?? randomUUID();
       const content = fillSignedContent(settings.signedContent, body, seconds, id);
       const headers: Record<string, string> = {
-        [settings.header]: settings.prefix + digest(settings.algorithm, key, content).toString(settings.encoding),
+        [settings.header]:
+          settings.prefix + digest(settings.algorithm, key, content).toString(settings.encoding),
       };
       if (settings.timestampHeader) headers[settings.timestampHeader] = seconds;
       if (settings.idHeader) headers[settings.idHeader] = id;

@@ -44,7 +44,9 @@ export function senderFor<S extends SourceSettings>(settings: S): SenderParts<S>
 }
 
 /** The schemes' credential headers: never copied into an envelope, from any source. */
-export const CREDENTIAL_HEADERS: ReadonlySet<string> = new Set(SENDER_LIST.flatMap((s) => s.credentialHeaders));
+export const CREDENTIAL_HEADERS: ReadonlySet<string> = new Set(
+  SENDER_LIST.flatMap((s) => s.credentialHeaders),
+);
 
 /** The senders' event headers worth keeping (the default of `ingest.keepHeaders`, after the generic ones). */
 export const SENDER_KEPT_HEADERS: readonly string[] = SENDER_LIST.flatMap((s) => s.keptHeaders);

@@ -11,7 +11,8 @@ import { anyMatches, checkTimestamp, decodeDigest, fail, mac, mismatch, OK } fro
 
 function describeForm(params: URLSearchParams): DescribeResult {
   const payload = params.get('payload');
-  if (payload === null) return { ok: true, type: params.get('command') !== null ? 'slash_command' : 'unknown' };
+  if (payload === null)
+    return { ok: true, type: params.get('command') !== null ? 'slash_command' : 'unknown' };
   const parsed = parseJson(Buffer.from(payload, 'utf8'));
   if (!parsed.ok) return MALFORMED;
   return { ok: true, type: nonEmpty(field(parsed.value, 'type')) ?? 'unknown', json: parsed.value };
@@ -28,7 +29,11 @@ export const slack = defineSender(z.object({ type: z.literal('slack'), ...secret
   verify(settings, request, secrets, nowMs) {
     const header = request.headers['x-slack-signature'];
     if (!header) return fail('missing_signature');
-    const time = checkTimestamp(request.headers['x-slack-request-timestamp'], settings.toleranceSeconds, nowMs);
+    const time = checkTimestamp(
+      request.headers['x-slack-request-timestamp'],
+      settings.toleranceSeconds,
+      nowMs,
+    );
     if (!time.ok && time.reason !== 'stale_timestamp') return fail(time.reason);
     const digest = header.startsWith('v0=') ? decodeDigest(header.slice(3), 'hex', 32) : undefined;
     if (!digest) return fail('malformed_signature');
@@ -38,7 +43,8 @@ export const slack = defineSender(z.object({ type: z.literal('slack'), ...secret
     return time.ok ? OK : fail(time.reason);
   },
   describe(_settings, headers, body, text) {
-    if (isForm(contentTypeOf(headers))) return describeForm(new URLSearchParams(text ?? body.toString('utf8')));
+    if (isForm(contentTypeOf(headers)))
+      return describeForm(new URLSearchParams(text ?? body.toString('utf8')));
     const parsed = parseJson(body, text);
     if (!parsed.ok) return MALFORMED;
     const json = parsed.value;

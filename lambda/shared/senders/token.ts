@@ -1,7 +1,13 @@
 /** A shared token (no body signature): a header (optionally `Bearer `) or the HTTP basic-auth password. */
 import { createHash, randomUUID } from 'node:crypto';
 import { z } from 'zod/mini';
-import { describeByHints, GENERIC_SAMPLE_TYPE, hintedSample, hintedTypeHeaders, hintSettings } from './generic-kit';
+import {
+  describeByHints,
+  GENERIC_SAMPLE_TYPE,
+  hintedSample,
+  hintedTypeHeaders,
+  hintSettings,
+} from './generic-kit';
 import { defineSender } from './sender';
 import { secretRef } from './settings-kit';
 import { anyMatches, BASE64, fail, mismatch, OK } from './verify-kit';

@@ -1,6 +1,12 @@
 /** The explicit insecure opt-out: every request is accepted. Never in production. */
 import { z } from 'zod/mini';
-import { describeByHints, GENERIC_SAMPLE_TYPE, hintedSample, hintedTypeHeaders, hintSettings } from './generic-kit';
+import {
+  describeByHints,
+  GENERIC_SAMPLE_TYPE,
+  hintedSample,
+  hintedTypeHeaders,
+  hintSettings,
+} from './generic-kit';
 import { defineSender } from './sender';
 import { OK } from './verify-kit';
 

@@ -49,7 +49,11 @@ export const isTimestamp = (text: string) => TIMESTAMP.test(text);
 
 export type TimestampCheck = { ok: true; text: string } | { ok: false; reason: RejectReason };
 
-export function checkTimestamp(text: string | undefined, toleranceSeconds: number, nowMs: number): TimestampCheck {
+export function checkTimestamp(
+  text: string | undefined,
+  toleranceSeconds: number,
+  nowMs: number,
+): TimestampCheck {
   if (text === undefined || text === '') return { ok: false, reason: 'missing_timestamp' };
   if (!TIMESTAMP.test(text)) return { ok: false, reason: 'malformed_timestamp' };
   const skew = Math.abs(Math.floor(nowMs / 1000) - Number(text));

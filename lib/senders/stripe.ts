@@ -1,0 +1,14 @@
+/** Configuration side of the `stripe` sender (runtime side: lambda/shared/senders/stripe.ts). */
+import { z } from 'zod';
+import { defineConfigSender, duration, sourceCommon, toleranceSeconds } from './config-sender';
+
+export const stripe = defineConfigSender({
+  type: 'stripe',
+  schema: z.object({ type: z.literal('stripe'), ...sourceCommon, tolerance: duration.optional() }).strict(),
+  violations: () => [],
+  runtimeSettings: (source, context) => ({
+    type: source.type,
+    secretId: context.secretId(),
+    toleranceSeconds: toleranceSeconds(source, context),
+  }),
+});

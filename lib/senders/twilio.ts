@@ -1,0 +1,16 @@
+/** Configuration side of the `twilio` sender (runtime side: lambda/shared/senders/twilio.ts). */
+import { z } from 'zod';
+import { defineConfigSender, sourceCommon } from './config-sender';
+
+export const twilio = defineConfigSender({
+  type: 'twilio',
+  schema: z
+    .object({ type: z.literal('twilio'), ...sourceCommon, publicUrl: z.string().url().optional() })
+    .strict(),
+  violations: () => [],
+  runtimeSettings: (source, context) => ({
+    type: source.type,
+    secretId: context.secretId(),
+    ...(source.publicUrl ? { publicUrl: source.publicUrl } : {}),
+  }),
+});
