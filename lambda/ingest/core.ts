@@ -236,8 +236,11 @@ function bindSource(config: IngestRuntimeConfig, name: string, settings: SourceR
 
 const boundByConfig = new WeakMap<IngestRuntimeConfig, ReadonlyMap<string, BoundSource>>();
 
-/** The configuration's sources with their senders, bound on first use of that configuration object. */
-function boundSources(config: IngestRuntimeConfig): ReadonlyMap<string, BoundSource> {
+/**
+ * The configuration's sources with their senders, bound once per configuration object (the handler binds its
+ * configuration at module init, so requests only look the bound source up by name).
+ */
+export function boundSources(config: IngestRuntimeConfig): ReadonlyMap<string, BoundSource> {
   let bound = boundByConfig.get(config);
   if (!bound) {
     bound = new Map(

@@ -61,6 +61,8 @@ export interface ConfigSender<Schema extends z.ZodObject = z.ZodObject> {
   readonly type: z.output<Schema>['type'] & SourceSettings['type'];
   /** The source as written (strict: unknown keys are reported). */
   readonly schema: Schema;
+  /** A source of this type as a user writes it (the documentation's example; tests drive every sender with it). */
+  readonly example: z.input<Schema>;
   /** Rules beyond the shape, fields relative to the source. */
   violations(source: z.output<Schema>): readonly RuleViolation[];
   /** The runtime settings of the source (its sender's settings schema must accept them). */

@@ -5,6 +5,7 @@ import { defineConfigSender, sourceCommon } from './config-sender';
 export const github = defineConfigSender({
   type: 'github',
   schema: z.object({ type: z.literal('github'), ...sourceCommon }).strict(),
+  example: { type: 'github' },
   violations: () => [],
   runtimeSettings: (source, context) => ({
     type: source.type,

@@ -31,6 +31,17 @@ export const hmac = defineConfigSender({
       ...bodyHints,
     })
     .strict(),
+  example: {
+    type: 'hmac',
+    header: 'x-signature',
+    algorithm: 'sha256',
+    encoding: 'hex',
+    prefix: 'sha256=',
+    timestampHeader: 'x-timestamp',
+    signedContent: '{timestamp}.{body}',
+    idPath: 'id',
+    typePath: 'type',
+  },
   violations(source) {
     const violations: RuleViolation[] = [];
     const template = hmacSignedContent(source);

@@ -5,6 +5,7 @@ import { defineConfigSender, sourceCommon } from './config-sender';
 export const shopify = defineConfigSender({
   type: 'shopify',
   schema: z.object({ type: z.literal('shopify'), ...sourceCommon }).strict(),
+  example: { type: 'shopify' },
   violations: () => [],
   runtimeSettings: (source, context) => ({
     type: source.type,

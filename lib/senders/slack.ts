@@ -5,6 +5,7 @@ import { defineConfigSender, duration, sourceCommon, toleranceSeconds } from './
 export const slack = defineConfigSender({
   type: 'slack',
   schema: z.object({ type: z.literal('slack'), ...sourceCommon, tolerance: duration.optional() }).strict(),
+  example: { type: 'slack' },
   violations: () => [],
   runtimeSettings: (source, context) => ({
     type: source.type,

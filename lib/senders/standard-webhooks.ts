@@ -7,6 +7,7 @@ export const standardWebhooks = defineConfigSender({
   schema: z
     .object({ type: z.literal('standard-webhooks'), ...sourceCommon, tolerance: duration.optional() })
     .strict(),
+  example: { type: 'standard-webhooks' },
   violations: () => [],
   runtimeSettings: (source, context) => ({
     type: source.type,

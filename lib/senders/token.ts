@@ -13,6 +13,7 @@ export const token = defineConfigSender({
       ...bodyHints,
     })
     .strict(),
+  example: { type: 'token', scheme: 'header', header: 'authorization' },
   violations: () => [],
   runtimeSettings: (source, context) => ({
     type: source.type,

@@ -7,6 +7,7 @@ export const twilio = defineConfigSender({
   schema: z
     .object({ type: z.literal('twilio'), ...sourceCommon, publicUrl: z.string().url().optional() })
     .strict(),
+  example: { type: 'twilio', publicUrl: 'https://hooks.example.com' },
   violations: () => [],
   runtimeSettings: (source, context) => ({
     type: source.type,

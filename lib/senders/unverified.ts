@@ -12,6 +12,7 @@ export const unverified = defineConfigSender({
       ...bodyHints,
     })
     .strict(),
+  example: { type: 'unverified', dangerouslyAcceptUnverifiedRequests: true },
   violations: (source) =>
     source.dangerouslyAcceptUnverifiedRequests === true
       ? []

@@ -40,6 +40,7 @@ export const github = defineSender(z.object({ type: z.literal('github'), ...secr
       json: parsed.value,
     };
   },
+  secretFromKey: (key) => key,
   sign: (_settings, key, body, { id }) => ({
     'x-hub-signature-256': `sha256=${hmac('sha256', key, body).toString('hex')}`,
     'x-github-delivery': id ?? randomUUID(),

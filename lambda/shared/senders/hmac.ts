@@ -73,6 +73,7 @@ export const hmac = defineSender(
       return time.ok ? OK : fail(time.reason);
     },
     describe: describeByHints,
+    secretFromKey: (key) => key,
     sign(settings, key, body, { seconds, id: given }) {
       const id = given ?? randomUUID();
       const content = fillSignedContent(settings.signedContent, body, seconds, id);

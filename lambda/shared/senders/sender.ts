@@ -93,6 +93,8 @@ export interface SenderParts<S extends { readonly type: string }> {
   verify(settings: S, request: SignedRequest, secrets: readonly string[], nowMs: number): VerifyResult;
   /** Derives delivery id and event type as the sender defines them; `text` is `body` as UTF-8 when known. */
   describe(settings: S, headers: Headers, body: Buffer, text: string | undefined): DescribeResult;
+  /** A signing secret as this sender issues it, made from the text `key` (local mode's development secrets). */
+  secretFromKey(key: string): string;
   /** The headers the sender adds to a request with `body`, signed with `key` (the current secret). */
   sign(settings: S, key: string, body: Buffer, context: SigningContext): Record<string, string>;
   /** The default event type of its sample. */

@@ -59,6 +59,7 @@ export const slack = defineSender(z.object({ type: z.literal('slack'), ...secret
       ...(outer === 'url_verification' ? { slackChallenge: challenge ?? '' } : {}),
     };
   },
+  secretFromKey: (key) => key,
   sign: (_settings, key, body, { seconds }) => ({
     'x-slack-request-timestamp': seconds,
     'x-slack-signature': `v0=${hmac('sha256', key, Buffer.from(`v0:${seconds}:`), body).toString('hex')}`,

@@ -63,6 +63,7 @@ export const standardWebhooks = defineSender(
         json: parsed.value,
       };
     },
+    secretFromKey: (key) => `whsec_${Buffer.from(key).toString('base64')}`,
     sign(_settings, key, body, { seconds, id: given }) {
       const id = given ?? `msg_${randomUUID().replaceAll('-', '')}`;
       const signature = hmac('sha256', standardWebhooksKey(key), Buffer.from(`${id}.${seconds}.`), body);

@@ -50,6 +50,7 @@ export const stripe = defineSender(z.object({ type: z.literal('stripe'), ...secr
       json: parsed.value,
     };
   },
+  secretFromKey: (key) => key,
   sign: (_settings, key, body, { seconds }) => ({
     'stripe-signature': `t=${seconds},v1=${hmac('sha256', key, Buffer.from(`${seconds}.`), body).toString('hex')}`,
   }),

@@ -50,6 +50,7 @@ export const token = defineSender(
       return anyMatches(secrets, [candidate], tokenDigest) ? OK : mismatch(secrets);
     },
     describe: describeByHints,
+    secretFromKey: (key) => key,
     sign(settings, key, _body, { id }) {
       const headers: Record<string, string> =
         settings.scheme === 'basic'

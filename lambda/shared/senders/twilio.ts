@@ -103,6 +103,7 @@ export const twilio = defineSender(
       if (!isForm(contentTypeOf(headers))) return { ok: true, type: 'unknown' };
       return { ok: true, ...twilioEvent(headers, new URLSearchParams(text ?? body.toString('utf8'))) };
     },
+    secretFromKey: (key) => key,
     sign(_settings, key, body, { url }) {
       if (!url) throw new Error('signing a Twilio request needs options.url, the exact URL it is posted to');
       // Twilio signs the form parameters of a form body; a JSON body is covered by the URL's bodySHA256.
