@@ -71,7 +71,9 @@ export function hintedSample(
   const headers: Record<string, string> = {};
   if (hints.typeHeader) headers[hints.typeHeader.toLowerCase()] = type;
   if (hints.idHeader) headers[hints.idHeader.toLowerCase()] = id;
-  return { body: JSON.stringify(body), contentType: 'application/json', headers, type };
+  // Without a type header or path the ingest function cannot see the type: it derives `unknown`.
+  const derived = hints.typeHeader || hints.typePath ? type : 'unknown';
+  return { body: JSON.stringify(body), contentType: 'application/json', headers, type: derived };
 }
 
 /** The type header for a body from a file, when the hints name one. */
