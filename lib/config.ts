@@ -6,8 +6,11 @@
  */
 import { Duration } from 'aws-cdk-lib';
 import { z } from 'zod';
+import { SENDER_KEPT_HEADERS } from '../lambda/shared/senders';
 import { validateTypePattern } from '../lambda/shared/type-pattern';
 import { scheduleProblems } from './schedule-expression';
+import { configSenderFor, SENDER_TYPE_NAMES, sourceConfigSchema as sourceSchema } from './senders';
+import { duration } from './senders/config-sender';
 import {
   consumerViolations,
   minimumVisibilityTimeout,
@@ -20,76 +23,6 @@ import {
 // ---------------------------------------------------------------------------------------------------------
 // Input shape (what users write)
 // ---------------------------------------------------------------------------------------------------------
-
-const duration = z.custom<Duration>((value) => value instanceof Duration, {
-  message: 'expected a Duration, e.g. Duration.seconds(30)',
-});
-
-const secretConfig = z
-  .object({
-    /**
-     * Name of an existing Secrets Manager secret holding the signing secret (plain string, or JSON
-     * `{"secrets": ["current", "previous"]}` while rotating). Default: the stack creates one.
-     */
-    existingSecretName: z.string().min(1).optional(),
-  })
-  .strict();
-
-const sourceCommon = {
-  secret: secretConfig.optional(),
-};
-const bodyHints = {
-  /** Header whose value is the delivery id (e.g. `x-request-id`). */
-  idHeader: z.string().min(1).optional(),
-  /** Dot path into a JSON body for the delivery id (e.g. `event.id`). */
-  idPath: z.string().min(1).optional(),
-  /** Dot path into a JSON body for the event type (e.g. `event.type`). */
-  typePath: z.string().min(1).optional(),
-  /** Header whose value is the event type. */
-  typeHeader: z.string().min(1).optional(),
-};
-
-const sourceSchema = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('github'), ...sourceCommon }).strict(),
-  z.object({ type: z.literal('stripe'), ...sourceCommon, tolerance: duration.optional() }).strict(),
-  z.object({ type: z.literal('slack'), ...sourceCommon, tolerance: duration.optional() }).strict(),
-  z.object({ type: z.literal('shopify'), ...sourceCommon }).strict(),
-  z
-    .object({ type: z.literal('standard-webhooks'), ...sourceCommon, tolerance: duration.optional() })
-    .strict(),
-  z.object({ type: z.literal('twilio'), ...sourceCommon, publicUrl: z.string().url().optional() }).strict(),
-  z
-    .object({
-      type: z.literal('hmac'),
-      ...sourceCommon,
-      header: z.string().min(1),
-      algorithm: z.enum(['sha1', 'sha256', 'sha512']).optional(),
-      encoding: z.enum(['hex', 'base64']).optional(),
-      prefix: z.string().optional(),
-      timestampHeader: z.string().min(1).optional(),
-      tolerance: duration.optional(),
-      signedContent: z.string().min(1).optional(),
-      ...bodyHints,
-    })
-    .strict(),
-  z
-    .object({
-      type: z.literal('token'),
-      ...sourceCommon,
-      scheme: z.enum(['header', 'basic']).optional(),
-      header: z.string().min(1).optional(),
-      ...bodyHints,
-    })
-    .strict(),
-  z
-    .object({
-      type: z.literal('unverified'),
-      /** Must be `true`: this source accepts requests from anyone. Never use it in production. */
-      dangerouslyAcceptUnverifiedRequests: z.boolean(),
-      ...bodyHints,
-    })
-    .strict(),
-]);
 
 const fifoGrouping = z.union([
   z.literal('source'),
@@ -226,11 +159,6 @@ export type ScheduleConfig = z.input<typeof scheduleSchema>;
 /** The whole configuration as written by a user. */
 export type HooklineConfig = z.input<typeof configSchema>;
 
-/** What an `hmac` source signs: its `signedContent`, else the body, prefixed by the timestamp when there is one. */
-export function hmacSignedContent(source: { signedContent?: string; timestampHeader?: string }): string {
-  return source.signedContent ?? (source.timestampHeader ? '{timestamp}.{body}' : '{body}');
-}
-
 /** Declares a configuration with full type checking; validation happens in {@link resolveConfig}. */
 export function defineConfig(config: HooklineConfig): HooklineConfig {
   return config;
@@ -276,25 +204,8 @@ export const DEFAULTS = {
   logRetentionDays: 30,
   removalPolicy: 'retain' as const,
   tracing: false,
-  keepHeaders: [
-    'content-type',
-    'user-agent',
-    'x-github-event',
-    'x-github-delivery',
-    'x-github-hook-id',
-    'x-shopify-topic',
-    'x-shopify-shop-domain',
-    'x-shopify-webhook-id',
-    'x-shopify-event-id',
-    'x-shopify-triggered-at',
-    'x-shopify-api-version',
-    'x-slack-retry-num',
-    'x-slack-retry-reason',
-    'webhook-id',
-    'webhook-timestamp',
-    'svix-id',
-    'svix-timestamp',
-  ],
+  /** The generic headers, then each sender's event headers (`keptHeaders` in its module). */
+  keepHeaders: ['content-type', 'user-agent', ...SENDER_KEPT_HEADERS] as readonly string[],
 } as const;
 
 /** Sender retry windows hookline must outlast when it deduplicates: Stripe and Standard Webhooks retry ~3 days. */
@@ -453,7 +364,7 @@ function shapeIssues(issue: ZodIssue, input: unknown): ConfigIssue[] {
       value: show(valueAt(input, issue.path)),
       fix:
         issue.code === 'invalid_union'
-          ? 'use one of the documented source types: github, stripe, slack, shopify, standard-webhooks, twilio, hmac, token, unverified'
+          ? `use one of the documented source types: ${SENDER_TYPE_NAMES.join(', ')}`
           : 'correct the value as described in the configuration reference in README.md',
     },
   ];
@@ -550,33 +461,7 @@ export function resolveConfig(input: HooklineConfig, options: ResolveOptions = {
         );
       }
     }
-    if (source.type === 'unverified' && source.dangerouslyAcceptUnverifiedRequests !== true) {
-      fail(
-        `${path}.dangerouslyAcceptUnverifiedRequests`,
-        'an unverified source accepts requests from anyone and must be opted into explicitly',
-        source.dangerouslyAcceptUnverifiedRequests,
-        'set dangerouslyAcceptUnverifiedRequests: true (never in production), or pick a verifying type such as hmac or token',
-      );
-    }
-    if (source.type === 'hmac') {
-      const template = hmacSignedContent(source);
-      if (!template.includes('{body}')) {
-        fail(
-          `${path}.signedContent`,
-          'the signed content must include {body}, or the body is not authenticated',
-          source.signedContent,
-          'include {body}, e.g. "{timestamp}.{body}"',
-        );
-      }
-      if (template.includes('{timestamp}') && !source.timestampHeader) {
-        fail(
-          `${path}.timestampHeader`,
-          'signedContent uses {timestamp} but no timestampHeader says where it comes from',
-          source.timestampHeader,
-          'set timestampHeader, e.g. "x-signature-timestamp"',
-        );
-      }
-    }
+    report(path, configSenderFor(source).violations(source));
     sources.push({ ...source, name });
   }
 

@@ -9,13 +9,9 @@ import type {
   IngestRuntimeConfig,
   SourceRuntimeConfig,
 } from '../lambda/shared/runtime-config';
-import {
-  DEFAULTS,
-  hmacSignedContent,
-  type ResolvedConfig,
-  type ResolvedQueue,
-  type ResolvedSource,
-} from './config';
+import { SENDERS } from '../lambda/shared/senders';
+import { DEFAULTS, type ResolvedConfig, type ResolvedQueue, type ResolvedSource } from './config';
+import { runtimeSettingsOf } from './senders';
 
 /** Where each queue, table and bucket actually is: tokens in the stack, emulator URLs in local mode. */
 export interface PipelineResources {
@@ -35,73 +31,25 @@ function required<T>(map: Readonly<Record<string, T>>, key: string, what: string
   return value;
 }
 
-const toleranceSeconds = (source: { tolerance?: { toSeconds(): number } }) =>
-  (source.tolerance ?? DEFAULTS.signatureTolerance).toSeconds();
-
-/** The runtime form of one source. */
+/** The runtime form of one source, mapped by its sender (`lib/senders/<type>.ts`). */
 export function sourceRuntimeConfig(
   source: ResolvedSource,
   secretId: string | undefined,
 ): SourceRuntimeConfig {
-  const secret = () => {
-    if (secretId === undefined)
-      throw new Error(
-        `no secret id for source "${source.name}": the resources passed to the wiring are incomplete`,
-      );
-    return secretId;
-  };
-  const hints = (s: { idHeader?: string; idPath?: string; typePath?: string; typeHeader?: string }) => ({
-    ...(s.idHeader ? { idHeader: s.idHeader.toLowerCase() } : {}),
-    ...(s.idPath ? { idPath: s.idPath } : {}),
-    ...(s.typePath ? { typePath: s.typePath } : {}),
-    ...(s.typeHeader ? { typeHeader: s.typeHeader.toLowerCase() } : {}),
+  return runtimeSettingsOf(source, {
+    secretId: () => {
+      if (secretId === undefined)
+        throw new Error(
+          `no secret id for source "${source.name}": the resources passed to the wiring are incomplete`,
+        );
+      return secretId;
+    },
+    defaultTolerance: DEFAULTS.signatureTolerance,
   });
-  switch (source.type) {
-    case 'github':
-    case 'shopify':
-      return { type: source.type, secretId: secret() };
-    case 'stripe':
-    case 'slack':
-    case 'standard-webhooks':
-      return { type: source.type, secretId: secret(), toleranceSeconds: toleranceSeconds(source) };
-    case 'twilio':
-      return {
-        type: 'twilio',
-        secretId: secret(),
-        ...(source.publicUrl ? { publicUrl: source.publicUrl } : {}),
-      };
-    case 'hmac':
-      return {
-        type: 'hmac',
-        secretId: secret(),
-        header: source.header.toLowerCase(),
-        algorithm: source.algorithm ?? 'sha256',
-        encoding: source.encoding ?? 'hex',
-        prefix: source.prefix ?? '',
-        ...(source.timestampHeader
-          ? {
-              timestampHeader: source.timestampHeader.toLowerCase(),
-              toleranceSeconds: toleranceSeconds(source),
-            }
-          : {}),
-        signedContent: hmacSignedContent(source),
-        ...hints(source),
-      };
-    case 'token':
-      return {
-        type: 'token',
-        secretId: secret(),
-        scheme: source.scheme ?? 'header',
-        header: (source.header ?? 'authorization').toLowerCase(),
-        ...hints(source),
-      };
-    case 'unverified':
-      return { type: 'unverified', ...hints(source) };
-  }
 }
 
 /** True when a source needs a signing secret. */
-export const sourceNeedsSecret = (source: ResolvedSource): boolean => source.type !== 'unverified';
+export const sourceNeedsSecret = (source: ResolvedSource): boolean => SENDERS[source.type].needsSecret;
 
 /** The ingest function's configuration. */
 export function ingestRuntimeConfig(

@@ -17,8 +17,9 @@ import {
 } from '../shared/envelope';
 import { MAX_WEBHOOK_BODY_BYTES } from '../shared/request-limits';
 import type { IngestRuntimeConfig, QueueTarget, SourceRuntimeConfig } from '../shared/runtime-config';
+import { senderFor } from '../shared/senders';
+import type { SenderParts } from '../shared/senders/sender';
 import {
-  describeEvent,
   type EventDescription,
   encodeBody,
   jsonForGrouping,
@@ -29,7 +30,7 @@ import {
   valueAtPath,
 } from './normalize';
 import { selectRoute } from './routing';
-import { type RejectReason, verifyRequest } from './verify';
+import { type RejectReason, type SignedRequest, usableSecrets, type VerifyResult } from './verify';
 
 /** The largest body accepted; larger ones that still reach the function are answered 413 here. */
 export const MAX_BODY_BYTES = MAX_WEBHOOK_BODY_BYTES;
@@ -205,11 +206,57 @@ function sourceName(event: APIGatewayProxyEventV2): string | undefined {
   }
 }
 
+/** A configured source with its sender, looked up once per configuration rather than per request. */
+interface BoundSource {
+  readonly name: string;
+  readonly settings: SourceRuntimeConfig;
+  readonly sender: SenderParts<SourceRuntimeConfig>;
+  /** Absent for a sender that needs no secret. */
+  readonly secretId: string | undefined;
+  /** Externally visible base URL the sender signs (Twilio), when configured. */
+  readonly publicUrl: string | undefined;
+  /** `keepHeaders` minus every credential header, this source's configured ones included (lower-case). */
+  readonly keptHeaderNames: readonly string[];
+}
+
+function bindSource(config: IngestRuntimeConfig, name: string, settings: SourceRuntimeConfig): BoundSource {
+  const sender = senderFor(settings);
+  const configured = new Set(sender.configuredCredentialHeaders(settings));
+  const keptHeaderNames = config.keepHeaders
+    .map((header) => header.toLowerCase())
+    .filter((header) => !SIGNATURE_HEADERS.has(header) && !configured.has(header));
+  return {
+    name,
+    settings,
+    sender,
+    secretId: sender.needsSecret && 'secretId' in settings ? settings.secretId : undefined,
+    publicUrl: 'publicUrl' in settings ? settings.publicUrl : undefined,
+    keptHeaderNames,
+  };
+}
+
+const boundByConfig = new WeakMap<IngestRuntimeConfig, ReadonlyMap<string, BoundSource>>();
+
+/**
+ * The configuration's sources with their senders, bound once per configuration object (the handler binds its
+ * configuration at module init, so requests only look the bound source up by name).
+ */
+export function boundSources(config: IngestRuntimeConfig): ReadonlyMap<string, BoundSource> {
+  let bound = boundByConfig.get(config);
+  if (!bound) {
+    bound = new Map(
+      Object.entries(config.sources).map(([name, settings]) => [name, bindSource(config, name, settings)]),
+    );
+    boundByConfig.set(config, bound);
+  }
+  return bound;
+}
+
 /** The URL the sender signed (Twilio): the configured public base, else the API Gateway domain and path. */
-function externalUrl(event: APIGatewayProxyEventV2, source: SourceRuntimeConfig, name: string): string {
+function externalUrl(event: APIGatewayProxyEventV2, source: BoundSource): string {
   const query = event.rawQueryString ? `?${event.rawQueryString}` : '';
-  if (source.type === 'twilio' && source.publicUrl) {
-    return `${source.publicUrl.replace(/\/+$/, '')}/webhooks/${name}${query}`;
+  if (source.publicUrl) {
+    return `${source.publicUrl.replace(/\/+$/, '')}/webhooks/${source.name}${query}`;
   }
   return `https://${event.requestContext?.domainName ?? 'localhost'}${event.rawPath ?? ''}${query}`;
 }
@@ -226,17 +273,11 @@ function groupIdFor(target: QueueTarget, source: string, type: string, json: () 
   return /^[\x21-\x7e]{1,128}$/.test(value) ? value : sha256Hex(value);
 }
 
-function keptHeaders(
-  config: IngestRuntimeConfig,
-  source: SourceRuntimeConfig,
-  headers: Record<string, string>,
-) {
-  const secretHeader = source.type === 'hmac' || source.type === 'token' ? source.header : undefined;
+function keptHeaders(source: BoundSource, headers: Record<string, string>) {
   const kept: Record<string, string> = {};
-  for (const name of config.keepHeaders) {
-    const lower = name.toLowerCase();
-    const value = headers[lower];
-    if (value !== undefined && !SIGNATURE_HEADERS.has(lower) && lower !== secretHeader) kept[lower] = value;
+  for (const name of source.keptHeaderNames) {
+    const value = headers[name];
+    if (value !== undefined) kept[name] = value;
   }
   return kept;
 }
@@ -256,6 +297,19 @@ function payloadKey(source: string, id: string, receivedAt: Date): string {
   return `payloads/${source}/${yyyy}/${mm}/${dd}/${id}`;
 }
 
+/** The sender's verdict with the usable (non-empty) secrets; a sender without secrets accepts everything. */
+function verify(
+  source: BoundSource,
+  request: SignedRequest,
+  secrets: readonly string[],
+  nowMs: number,
+): VerifyResult {
+  if (!source.sender.needsSecret) return { ok: true };
+  const usable = usableSecrets(secrets);
+  if (usable.length === 0) return { ok: false, reason: 'no_usable_secret' };
+  return source.sender.verify(source.settings, request, usable, nowMs);
+}
+
 async function decide(event: APIGatewayProxyEventV2, deps: IngestCollaborators): Promise<Result> {
   const { config } = deps;
   const method = event?.requestContext?.http?.method;
@@ -263,10 +317,10 @@ async function decide(event: APIGatewayProxyEventV2, deps: IngestCollaborators):
     return rejected(405, 'method_not_allowed', message(405, 'method not allowed', { allow: 'POST' }));
   }
   const name = sourceName(event);
-  if (name === undefined || !Object.hasOwn(config.sources, name)) {
+  const source = name === undefined ? undefined : boundSources(config).get(name);
+  if (name === undefined || source === undefined) {
     return rejected(404, 'unknown_source', message(404, 'not found'), name ? { source: name } : {});
   }
-  const source = config.sources[name] as SourceRuntimeConfig;
   const context: Context = { source: name };
   const headers = normalizeHeaders(event.headers);
 
@@ -282,7 +336,7 @@ async function decide(event: APIGatewayProxyEventV2, deps: IngestCollaborators):
   const text = knownText(event, rawBody);
 
   let secrets: string[] = [];
-  if (source.type !== 'unverified') {
+  if (source.secretId !== undefined) {
     try {
       secrets = await deps.loadSecrets(source.secretId);
     } catch (error) {
@@ -295,17 +349,12 @@ async function decide(event: APIGatewayProxyEventV2, deps: IngestCollaborators):
       return failed('secret_unavailable', context);
     }
   }
-  const verdict = verifyRequest(
-    source,
-    { headers, body, url: externalUrl(event, source, name) },
-    secrets,
-    deps.now(),
-  );
+  const verdict = verify(source, { headers, body, url: externalUrl(event, source) }, secrets, deps.now());
   if (!verdict.ok) {
     return rejected(401, verdict.reason, message(401, 'unauthorized'), context);
   }
 
-  const described = describeEvent(source, headers, body, text);
+  const described = source.sender.describe(source.settings, headers, body, text);
   if (!described.ok) return rejected(400, described.reason, message(400, 'bad request'), context);
   if (described.slackChallenge !== undefined) {
     return {
@@ -347,7 +396,7 @@ async function decide(event: APIGatewayProxyEventV2, deps: IngestCollaborators):
 
 interface Routed {
   readonly name: string;
-  readonly source: SourceRuntimeConfig;
+  readonly source: BoundSource;
   readonly headers: Record<string, string>;
   readonly body: Buffer;
   /** `body` decoded as UTF-8, when already known. */
@@ -372,7 +421,7 @@ async function enqueueEvent(deps: IngestCollaborators, event: Routed): Promise<R
     source: name,
     type,
     receivedAt: receivedAt.toISOString(),
-    headers: keptHeaders(config, event.source, event.headers),
+    headers: keptHeaders(event.source, event.headers),
     ...(contentType !== undefined ? { contentType } : {}),
     ...encoded,
   };
@@ -517,13 +566,9 @@ export async function handleWebhook(
     }
     result = failed('internal_error');
   }
-  const sourceType =
-    result.source !== undefined && Object.hasOwn(deps.config.sources, result.source)
-      ? deps.config.sources[result.source]?.type
-      : undefined;
-  if (result.outcome === 'rejected' && sourceType === 'slack') {
-    // Slack retries every non-2xx three times; a rejected request would be rejected again.
-    result.response.headers['x-slack-no-retry'] = '1';
+  if (result.outcome === 'rejected' && result.source !== undefined) {
+    const sender = boundSources(deps.config).get(result.source)?.sender;
+    if (sender) Object.assign(result.response.headers, sender.rejectionHeaders);
   }
   try {
     deps.log.info('webhook outcome', {

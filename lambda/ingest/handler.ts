@@ -18,13 +18,21 @@ import {
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context } from 'aws-lambda';
 import { clientOptions, INGEST_BUDGET } from '../shared/aws-clients';
 import { INGEST_CONFIG_ENV, ingestRuntimeSchema, readRuntimeConfig } from '../shared/runtime-config';
-import { handleWebhook, type IngestCollaborators, type MetricName, RETRY_AFTER_SECONDS } from './core';
+import {
+  boundSources,
+  handleWebhook,
+  type IngestCollaborators,
+  type MetricName,
+  RETRY_AFTER_SECONDS,
+} from './core';
 import { createDynamoDedupeStore } from './dedupe';
 import { newSortableId } from './ids';
 import { createSecretLoader } from './secrets';
 import { createTelemetry, infoEnabledAt, metricsDisabledByEnv } from './telemetry';
 
 const config = readRuntimeConfig(ingestRuntimeSchema, INGEST_CONFIG_ENV);
+// Each source's sender is looked up here, once, not per request.
+boundSources(config);
 
 const sqs = new SQSClient(clientOptions('SQS', INGEST_BUDGET));
 const s3 = new S3Client(clientOptions('S3', INGEST_BUDGET));

@@ -1,65 +1,18 @@
 /**
- * Turns a verified request into the envelope's id, type and body, per sender. Pure.
- *
- * Which sources need the body parsed (invalid JSON there is a 400, never a 5xx):
- * - github: JSON, or a form body with a `payload` field (the "application/x-www-form-urlencoded" setting),
- *   for the `action`; stripe: JSON (`id`, `type`); slack: JSON (Events API) or form (slash commands,
- *   interactivity `payload`); standard-webhooks: JSON (`type`); generic sources only when `idPath` or
- *   `typePath` is configured.
- * - shopify and twilio take id and type from headers / form parameters and accept any body.
+ * Turns a verified request into the envelope's id, type and body. Pure. The id and type rules are the
+ * sender's (`describe` in its module under `lambda/shared/senders`); which senders parse the body, and what
+ * invalid JSON means there (a 400, never a 5xx), is documented in lambda/ingest/README.md.
  */
 
 import { isUtf8 } from 'node:buffer';
 import { createHash } from 'node:crypto';
 import type { SourceRuntimeConfig } from '../shared/runtime-config';
+import { CREDENTIAL_HEADERS, senderFor } from '../shared/senders';
+import { parseJson } from '../shared/senders/describe-kit';
+import type { DescribeResult, EventDescription } from '../shared/senders/sender';
 
-/** What the sender says about the event. */
-export interface EventDescription {
-  /** The sender's delivery id, sanitized; undefined when the sender gives none. */
-  readonly id?: string;
-  readonly type: string;
-  /** The parsed JSON body when it was parsed (used for FIFO grouping by path). */
-  readonly json?: unknown;
-  /** Set for a Slack `url_verification` handshake. */
-  readonly slackChallenge?: string;
-}
-
-export type DescribeResult =
-  | ({ readonly ok: true } & EventDescription)
-  | { readonly ok: false; readonly reason: 'malformed_body' };
-
-const MALFORMED: DescribeResult = { ok: false, reason: 'malformed_body' };
-
-/** Follows a dot path (`a.b.0.c`) through parsed JSON; strings and finite numbers come back as text. */
-export function valueAtPath(json: unknown, path: string): string | undefined {
-  let node: unknown = json;
-  for (const key of path.split('.')) {
-    if (node === null || typeof node !== 'object' || !Object.hasOwn(node, key)) return undefined;
-    node = (node as Record<string, unknown>)[key];
-  }
-  if (typeof node === 'string') return node;
-  if (typeof node === 'number' && Number.isFinite(node)) return String(node);
-  return undefined;
-}
-
-type Parsed = { ok: true; value: unknown } | { ok: false };
-
-/** Parses JSON from `text` when given (it must be `body` decoded as UTF-8), else from the bytes. */
-function parseJson(body: Buffer, text?: string): Parsed {
-  try {
-    return { ok: true, value: JSON.parse(text ?? body.toString('utf8')) };
-  } catch {
-    return { ok: false };
-  }
-}
-
-const isForm = (contentType: string) => contentType.includes('application/x-www-form-urlencoded');
-const nonEmpty = (value: unknown): string | undefined =>
-  typeof value === 'string' && value !== '' ? value : undefined;
-const field = (json: unknown, key: string): unknown =>
-  json !== null && typeof json === 'object' && Object.hasOwn(json, key)
-    ? (json as Record<string, unknown>)[key]
-    : undefined;
+export { valueAtPath } from '../shared/senders/describe-kit';
+export type { DescribeResult, EventDescription } from '../shared/senders/sender';
 
 /** SQS attribute values, DynamoDB keys and S3 keys all accept printable ASCII; anything else is hashed. */
 const SAFE_ID = /^[\x21-\x7e]{1,200}$/;
@@ -76,40 +29,6 @@ export function sanitizeType(type: string | undefined): string {
   return cleaned === '' ? 'unknown' : cleaned;
 }
 
-type Hints = { idHeader?: string; idPath?: string; typePath?: string; typeHeader?: string };
-
-function describeGeneric(
-  hints: Hints,
-  headers: Readonly<Record<string, string | undefined>>,
-  body: Buffer,
-  text: string | undefined,
-) {
-  let json: unknown;
-  if (hints.idPath || hints.typePath) {
-    const parsed = parseJson(body, text);
-    if (!parsed.ok) return MALFORMED;
-    json = parsed.value;
-  }
-  const id =
-    (hints.idHeader && nonEmpty(headers[hints.idHeader])) ||
-    (hints.idPath && valueAtPath(json, hints.idPath));
-  const type =
-    (hints.typeHeader && nonEmpty(headers[hints.typeHeader])) ||
-    (hints.typePath && valueAtPath(json, hints.typePath));
-  return { ok: true as const, id: id || undefined, type: type || 'unknown', json };
-}
-
-function twilioType(params: URLSearchParams): string {
-  const status = (name: string) => {
-    const value = params.get(name);
-    return value ? `.${value.toLowerCase()}` : '';
-  };
-  if (params.get('MessageSid') || params.get('SmsSid'))
-    return `message${status('MessageStatus') || status('SmsStatus')}`;
-  if (params.get('CallSid')) return `call${status('CallStatus')}`;
-  return 'unknown';
-}
-
 /**
  * Derives id and type as the sender defines them. `text`, when given, is `body` decoded as UTF-8 (saves
  * decoding it again).
@@ -120,90 +39,7 @@ export function describeEvent(
   body: Buffer,
   text?: string,
 ): DescribeResult {
-  const contentType = (headers['content-type'] ?? '').toLowerCase();
-  switch (source.type) {
-    case 'github': {
-      let parsed: Parsed;
-      if (isForm(contentType)) {
-        const payload = new URLSearchParams(text ?? body.toString('utf8')).get('payload');
-        parsed = payload === null ? { ok: false } : parseJson(Buffer.from(payload, 'utf8'));
-      } else {
-        parsed = parseJson(body, text);
-      }
-      if (!parsed.ok) return MALFORMED;
-      const event = nonEmpty(headers['x-github-event']) ?? 'unknown';
-      const action = nonEmpty(field(parsed.value, 'action'));
-      return {
-        ok: true,
-        id: nonEmpty(headers['x-github-delivery']),
-        type: action ? `${event}.${action}` : event,
-        json: parsed.value,
-      };
-    }
-    case 'stripe': {
-      const parsed = parseJson(body, text);
-      if (!parsed.ok) return MALFORMED;
-      return {
-        ok: true,
-        id: nonEmpty(field(parsed.value, 'id')),
-        type: nonEmpty(field(parsed.value, 'type')) ?? 'unknown',
-        json: parsed.value,
-      };
-    }
-    case 'slack': {
-      if (isForm(contentType)) {
-        const params = new URLSearchParams(text ?? body.toString('utf8'));
-        const payload = params.get('payload');
-        if (payload === null)
-          return { ok: true, type: params.get('command') !== null ? 'slash_command' : 'unknown' };
-        const parsed = parseJson(Buffer.from(payload, 'utf8'));
-        if (!parsed.ok) return MALFORMED;
-        return { ok: true, type: nonEmpty(field(parsed.value, 'type')) ?? 'unknown', json: parsed.value };
-      }
-      const parsed = parseJson(body, text);
-      if (!parsed.ok) return MALFORMED;
-      const json = parsed.value;
-      const outer = nonEmpty(field(json, 'type'));
-      const type = outer === 'event_callback' ? nonEmpty(field(field(json, 'event'), 'type')) : outer;
-      const challenge = outer === 'url_verification' ? nonEmpty(field(json, 'challenge')) : undefined;
-      return {
-        ok: true,
-        id: nonEmpty(field(json, 'event_id')),
-        type: type ?? 'unknown',
-        json,
-        ...(outer === 'url_verification' ? { slackChallenge: challenge ?? '' } : {}),
-      };
-    }
-    case 'shopify':
-      return {
-        ok: true,
-        id: nonEmpty(headers['x-shopify-webhook-id']),
-        type: nonEmpty(headers['x-shopify-topic']) ?? 'unknown',
-      };
-    case 'standard-webhooks': {
-      const parsed = parseJson(body, text);
-      if (!parsed.ok) return MALFORMED;
-      return {
-        ok: true,
-        id: nonEmpty(headers['webhook-id']) ?? nonEmpty(headers['svix-id']),
-        type: nonEmpty(field(parsed.value, 'type')) ?? 'unknown',
-        json: parsed.value,
-      };
-    }
-    case 'twilio': {
-      if (!isForm(contentType)) return { ok: true, type: 'unknown' };
-      const params = new URLSearchParams(text ?? body.toString('utf8'));
-      const id =
-        nonEmpty(params.get('MessageSid')) ??
-        nonEmpty(params.get('CallSid')) ??
-        nonEmpty(params.get('SmsSid'));
-      return { ok: true, id, type: twilioType(params) };
-    }
-    case 'hmac':
-    case 'token':
-    case 'unverified':
-      return describeGeneric(source, headers, body, text);
-  }
+  return senderFor(source).describe(source, headers, body, text);
 }
 
 /** Parses the body for FIFO grouping by path when no earlier step did; undefined when it is not JSON. */
@@ -250,15 +86,5 @@ export function sqsSafeJson(value: unknown): string {
     : json;
 }
 
-/** Header names that carry credentials; never copied into an envelope. */
-export const SIGNATURE_HEADERS = new Set([
-  'authorization',
-  'x-hub-signature',
-  'x-hub-signature-256',
-  'stripe-signature',
-  'x-slack-signature',
-  'x-shopify-hmac-sha256',
-  'webhook-signature',
-  'svix-signature',
-  'x-twilio-signature',
-]);
+/** Header names that carry credentials, of every sender's scheme; never copied into an envelope. */
+export const SIGNATURE_HEADERS: ReadonlySet<string> = CREDENTIAL_HEADERS;

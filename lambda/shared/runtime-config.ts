@@ -6,69 +6,20 @@
  */
 // zod/mini: the same validation as zod with a tree-shakable API, so function bundles stay small.
 import { z } from 'zod/mini';
+import { SENDER_LIST, type SenderType, type SourceSettings } from './senders';
 
 export const INGEST_CONFIG_ENV = 'HOOKLINE_INGEST_CONFIG';
 export const CONSUMER_CONFIG_ENV = 'HOOKLINE_CONSUMER_CONFIG';
 
-const secretRef = {
-  /** Secrets Manager secret id (ARN or name). Local mode uses `env:HOOKLINE_SECRET_<SOURCE>` instead. */
-  secretId: z.string().check(z.minLength(1)),
-};
+type SettingsSchema = (typeof SENDER_LIST)[number]['settings'];
 
-const timestamped = {
-  /** Largest accepted distance between the signed timestamp and now. Never 0. */
-  toleranceSeconds: z.int().check(z.positive()),
-};
-
-export const sourceRuntimeSchema = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('github'), ...secretRef }),
-  z.object({ type: z.literal('stripe'), ...secretRef, ...timestamped }),
-  z.object({ type: z.literal('slack'), ...secretRef, ...timestamped }),
-  z.object({ type: z.literal('shopify'), ...secretRef }),
-  z.object({ type: z.literal('standard-webhooks'), ...secretRef, ...timestamped }),
-  z.object({
-    type: z.literal('twilio'),
-    ...secretRef,
-    /** Externally visible base URL (scheme + host + stage path) that Twilio signs; else built from the request. */
-    publicUrl: z.optional(z.url()),
-  }),
-  z.object({
-    type: z.literal('hmac'),
-    ...secretRef,
-    header: z.string().check(z.minLength(1)),
-    algorithm: z.enum(['sha1', 'sha256', 'sha512']),
-    encoding: z.enum(['hex', 'base64']),
-    prefix: z.string(),
-    timestampHeader: z.optional(z.string().check(z.minLength(1))),
-    toleranceSeconds: z.optional(z.int().check(z.positive())),
-    /** Template of the signed content; `{body}`, `{timestamp}` and `{id}` are replaced. */
-    signedContent: z.string().check(z.minLength(1)),
-    idHeader: z.optional(z.string().check(z.minLength(1))),
-    idPath: z.optional(z.string().check(z.minLength(1))),
-    typePath: z.optional(z.string().check(z.minLength(1))),
-    typeHeader: z.optional(z.string().check(z.minLength(1))),
-  }),
-  z.object({
-    type: z.literal('token'),
-    ...secretRef,
-    /** `header`: the named header carries the token (optionally `Bearer `); `basic`: HTTP basic auth password. */
-    scheme: z.enum(['header', 'basic']),
-    header: z.string().check(z.minLength(1)),
-    idHeader: z.optional(z.string().check(z.minLength(1))),
-    idPath: z.optional(z.string().check(z.minLength(1))),
-    typePath: z.optional(z.string().check(z.minLength(1))),
-    typeHeader: z.optional(z.string().check(z.minLength(1))),
-  }),
-  z.object({
-    type: z.literal('unverified'),
-    idHeader: z.optional(z.string().check(z.minLength(1))),
-    idPath: z.optional(z.string().check(z.minLength(1))),
-    typePath: z.optional(z.string().check(z.minLength(1))),
-    typeHeader: z.optional(z.string().check(z.minLength(1))),
-  }),
-]);
-export type SourceRuntimeConfig = z.infer<typeof sourceRuntimeSchema>;
-export type SourceType = SourceRuntimeConfig['type'];
+/** One source's settings: the schema of its sender (`./senders`), chosen by `type`. */
+export const sourceRuntimeSchema = z.discriminatedUnion(
+  'type',
+  SENDER_LIST.map((sender) => sender.settings) as unknown as readonly [SettingsSchema, ...SettingsSchema[]],
+);
+export type SourceRuntimeConfig = SourceSettings;
+export type SourceType = SenderType;
 
 export const fifoGroupingSchema = z.union([
   z.object({ by: z.literal('source') }),

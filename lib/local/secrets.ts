@@ -2,6 +2,7 @@
  * Development signing secrets of local mode. Each source reads `HOOKLINE_SECRET_<SOURCE>` (upper-cased, dashes
  * to underscores); when unset, a documented default applies so the README's signed `curl` works out of the box.
  */
+import { SENDERS } from '../../lambda/shared/senders';
 import type { ResolvedSource } from '../config';
 
 /** `github` -> `HOOKLINE_SECRET_GITHUB`, `billing-stripe` -> `HOOKLINE_SECRET_BILLING_STRIPE`. */
@@ -20,7 +21,7 @@ export function localSecretId(sourceName: string): string {
  */
 export function defaultDevSecret(source: Pick<ResolvedSource, 'name' | 'type'>): string {
   const plain = `dev-secret-${source.name}`;
-  return source.type === 'standard-webhooks' ? `whsec_${Buffer.from(plain).toString('base64')}` : plain;
+  return SENDERS[source.type].secretFromKey(plain);
 }
 
 /** The secret each source uses locally: the environment variable when set, else the development default. */
@@ -30,7 +31,7 @@ export function localSecrets(
 ): Record<string, { envName: string; value: string; isDefault: boolean }> {
   return Object.fromEntries(
     sources
-      .filter((s) => s.type !== 'unverified')
+      .filter((s) => SENDERS[s.type].needsSecret)
       .map((s) => {
         const envName = secretEnvName(s.name);
         const given = env[envName];

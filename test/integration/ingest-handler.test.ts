@@ -209,6 +209,25 @@ describe('A9: duplicates', () => {
     expect(retry.statusCode).toBe(202);
     expect(await drain(sqs, queueUrl('events'))).toHaveLength(1);
   });
+
+  it('Twilio status callbacks of one message are each queued; a retried callback is not', async () => {
+    const sid = `SM${uniqueId('status').replaceAll('-', '')}`;
+    const callback = (status: string) => `MessageSid=${sid}&MessageStatus=${status}&SmsStatus=${status}`;
+    const form = { contentType: 'application/x-www-form-urlencoded' };
+    const answers = [
+      await call('twilio', callback('sent'), form),
+      await call('twilio', callback('delivered'), form),
+      await call('twilio', callback('delivered'), form),
+    ];
+    for (const r of answers) expect(r.statusCode).toBe(202);
+    const messages = await drain(sqs, queueUrl('events'));
+    expect(messages.map((m) => m.MessageAttributes?.[MESSAGE_ATTRIBUTES.type]?.StringValue).sort()).toEqual([
+      'message.delivered',
+      'message.sent',
+    ]);
+    const ids = messages.map((m) => m.MessageAttributes?.[MESSAGE_ATTRIBUTES.eventId]?.StringValue);
+    expect(new Set(ids).size).toBe(2);
+  });
 });
 
 describe('A10-A13: bytes, bodies, sizes, methods', () => {

@@ -112,7 +112,7 @@ describe('accepting a signed delivery', () => {
       {},
       'application/x-www-form-urlencoded',
       'message.received',
-      'SM1',
+      'SM1:received',
     ],
     [
       'twilio',
@@ -120,7 +120,7 @@ describe('accepting a signed delivery', () => {
       {},
       'application/x-www-form-urlencoded',
       'call.ringing',
-      'CA1',
+      'CA1:ringing',
     ],
     [
       'generic',
@@ -283,6 +283,48 @@ describe('A9: duplicates and redelivery', () => {
     );
     await handleWebhook(signedEvent(h.deps.config, 'shopify', '{}', { id: 'same' }), h.deps);
     expect(h.sent).toHaveLength(2);
+  });
+  describe('Twilio status callbacks share one MessageSid', () => {
+    const form = 'application/x-www-form-urlencoded';
+    const callback = (status: string) => `MessageSid=SMstatus1&MessageStatus=${status}&SmsStatus=${status}`;
+    const post = (h: ReturnType<typeof harness>, body: string, headers: Record<string, string> = {}) =>
+      handleWebhook(signedEvent(h.deps.config, 'twilio', body, { contentType: form, headers }), h.deps);
+
+    it('sent then delivered: both queued, each under its own id; a retried callback is a duplicate', async () => {
+      const h = harness();
+      const sent = await post(h, callback('sent'));
+      const delivered = await post(h, callback('delivered'));
+      const retried = await post(h, callback('delivered'));
+      expect([sent.statusCode, delivered.statusCode, retried.statusCode]).toEqual([202, 202, 202]);
+      expect(h.sent.map((m) => parseEnvelope(m.body).type)).toEqual(['message.sent', 'message.delivered']);
+      const ids = h.sent.map((m) => m.attributes[MESSAGE_ATTRIBUTES.eventId]);
+      expect(new Set(ids).size).toBe(2);
+      expect(JSON.parse(retried.body)).toEqual(JSON.parse(delivered.body));
+      expect(h.outcome()).toMatchObject({ outcome: 'duplicate' });
+    });
+
+    it('call status callbacks of one CallSid are each queued', async () => {
+      const h = harness();
+      for (const status of ['ringing', 'in-progress', 'completed'])
+        expect((await post(h, `CallSid=CAstatus1&CallStatus=${status}`)).statusCode).toBe(202);
+      expect(h.sent.map((m) => parseEnvelope(m.body).type)).toEqual([
+        'call.ringing',
+        'call.in-progress',
+        'call.completed',
+      ]);
+    });
+
+    it("Twilio's idempotency token is the id when present: retries of one webhook dedupe, other webhooks do not", async () => {
+      const h = harness();
+      const token = { 'i-twilio-idempotency-token': 'tok-1' };
+      const first = await post(h, callback('delivered'), token);
+      const retry = await post(h, callback('delivered'), token);
+      const other = await post(h, callback('delivered'), { 'i-twilio-idempotency-token': 'tok-2' });
+      expect(JSON.parse(first.body)).toEqual({ id: 'tok-1' });
+      expect(JSON.parse(retry.body)).toEqual({ id: 'tok-1' });
+      expect(JSON.parse(other.body)).toEqual({ id: 'tok-2' });
+      expect(h.sent).toHaveLength(2);
+    });
   });
   it('without a dedupe table every delivery is enqueued', async () => {
     const config = testConfig();

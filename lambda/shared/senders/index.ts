@@ -1,0 +1,52 @@
+/**
+ * The registry of sender types. Adding a sender = one module in this folder (see `./sender.ts` for its
+ * parts) + one entry in {@link SENDER_LIST}, and the matching config-side module in `lib/senders/`.
+ */
+import type { z } from 'zod/mini';
+import { github } from './github';
+import { hmac } from './hmac';
+import type { SenderParts } from './sender';
+import { shopify } from './shopify';
+import { slack } from './slack';
+import { standardWebhooks } from './standard-webhooks';
+import { stripe } from './stripe';
+import { token } from './token';
+import { twilio } from './twilio';
+import { unverified } from './unverified';
+
+/** Every supported sender, in the order the documentation lists them. */
+export const SENDER_LIST = [
+  github,
+  stripe,
+  slack,
+  shopify,
+  standardWebhooks,
+  twilio,
+  hmac,
+  token,
+  unverified,
+] as const;
+
+type AnySender = (typeof SENDER_LIST)[number];
+/** The runtime settings of one source, whatever its sender. */
+export type SourceSettings = z.infer<AnySender['settings']>;
+export type SenderType = SourceSettings['type'];
+
+/** Senders by type. */
+export const SENDERS = Object.fromEntries(SENDER_LIST.map((sender) => [sender.type, sender])) as {
+  readonly [K in SenderType]: Extract<AnySender, { readonly type: K }>;
+};
+
+/** The sender of a source's settings, typed for those settings. */
+export function senderFor<S extends SourceSettings>(settings: S): SenderParts<S> {
+  // The registry holds each sender under its own type, so the sender found takes exactly these settings.
+  return SENDERS[settings.type as SenderType] as unknown as SenderParts<S>;
+}
+
+/** The schemes' credential headers: never copied into an envelope, from any source. */
+export const CREDENTIAL_HEADERS: ReadonlySet<string> = new Set(
+  SENDER_LIST.flatMap((s) => s.credentialHeaders),
+);
+
+/** The senders' event headers worth keeping (the default of `ingest.keepHeaders`, after the generic ones). */
+export const SENDER_KEPT_HEADERS: readonly string[] = SENDER_LIST.flatMap((s) => s.keptHeaders);

@@ -1,0 +1,90 @@
+/**
+ * Standard Webhooks (Svix, Resend, ...): `webhook-id`/`webhook-timestamp`/`webhook-signature` (or `svix-*`),
+ * HMAC-SHA256 over `<id>.<timestamp>.<body>` keyed by the base64 after `whsec_`; type from the JSON body.
+ */
+
+import { randomUUID } from 'node:crypto';
+import { z } from 'zod/mini';
+import { field, MALFORMED, nonEmpty, parseJson } from './describe-kit';
+import { bodyTypeOverrideProblem } from './generic-kit';
+import { defineSender } from './sender';
+import { secretRef, timestamped } from './settings-kit';
+import { hmac } from './sign-kit';
+import { anyMatches, checkTimestamp, decodeDigest, fail, mac, mismatch, OK } from './verify-kit';
+
+/** Standard Webhooks keys are `whsec_` + base64 of the key bytes (the prefix is optional). */
+export function standardWebhooksKey(secret: string): Buffer {
+  return Buffer.from(secret.startsWith('whsec_') ? secret.slice('whsec_'.length) : secret, 'base64');
+}
+
+/** The `v1,` (HMAC-SHA256) entries of a signature list; `v1a` (ed25519) and unknown versions are ignored. */
+function v1Signatures(list: string): Buffer[] {
+  const candidates: Buffer[] = [];
+  for (const entry of list.split(' ')) {
+    if (!entry.startsWith('v1,')) continue;
+    const digest = decodeDigest(entry.slice(3), 'base64', 32);
+    if (digest) candidates.push(digest);
+  }
+  return candidates;
+}
+
+export const standardWebhooks = defineSender(
+  z.object({ type: z.literal('standard-webhooks'), ...secretRef, ...timestamped }),
+  {
+    type: 'standard-webhooks',
+    needsSecret: true,
+    credentialHeaders: ['webhook-signature', 'svix-signature'],
+    configuredCredentialHeaders: () => [],
+    keptHeaders: ['webhook-id', 'webhook-timestamp', 'svix-id', 'svix-timestamp'],
+    rejectionHeaders: {},
+    verify(settings, request, secrets, nowMs) {
+      const h = request.headers;
+      const signature = h['webhook-signature'] ?? h['svix-signature'];
+      const id = h['webhook-id'] ?? h['svix-id'];
+      const timestampText = h['webhook-timestamp'] ?? h['svix-timestamp'];
+      if (!signature) return fail('missing_signature');
+      if (!id) return fail('missing_id');
+      const time = checkTimestamp(timestampText, settings.toleranceSeconds, nowMs);
+      if (!time.ok && time.reason !== 'stale_timestamp') return fail(time.reason);
+      const candidates = v1Signatures(signature);
+      if (candidates.length === 0) return fail('malformed_signature');
+      const usable = secrets.filter((s) => standardWebhooksKey(s).length > 0);
+      if (usable.length === 0) return fail('no_usable_secret');
+      const content = Buffer.concat([Buffer.from(`${id}.${timestampText}.`), request.body]);
+      if (!anyMatches(usable, candidates, (s) => mac('sha256', standardWebhooksKey(s), content)))
+        return mismatch(secrets);
+      return time.ok ? OK : fail(time.reason);
+    },
+    describe(_settings, headers, body, text) {
+      const parsed = parseJson(body, text);
+      if (!parsed.ok) return MALFORMED;
+      return {
+        ok: true,
+        id: nonEmpty(headers['webhook-id']) ?? nonEmpty(headers['svix-id']),
+        type: nonEmpty(field(parsed.value, 'type')) ?? 'unknown',
+        json: parsed.value,
+      };
+    },
+    secretFromKey: (key) => `whsec_${Buffer.from(key).toString('base64')}`,
+    sign(_settings, key, body, { seconds, id: given }) {
+      const id = given ?? `msg_${randomUUID().replaceAll('-', '')}`;
+      const signature = hmac('sha256', standardWebhooksKey(key), Buffer.from(`${id}.${seconds}.`), body);
+      return {
+        'webhook-id': id,
+        'webhook-timestamp': seconds,
+        'webhook-signature': `v1,${signature.toString('base64')}`,
+      };
+    },
+    sampleType: 'user.created',
+    sample(_settings, { now, type = 'user.created' }) {
+      const body = {
+        type,
+        timestamp: now.toISOString(),
+        data: { id: 'user_2hookline', email: 'ada@example.com', name: 'Ada' },
+      };
+      return { body: JSON.stringify(body), contentType: 'application/json', headers: {}, type };
+    },
+    typeHeaders: () => ({}),
+    typeOverrideProblem: bodyTypeOverrideProblem,
+  },
+);

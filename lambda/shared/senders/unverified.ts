@@ -1,0 +1,29 @@
+/** The explicit insecure opt-out: every request is accepted. Never in production. */
+import { z } from 'zod/mini';
+import {
+  describeByHints,
+  GENERIC_SAMPLE_TYPE,
+  hintedSample,
+  hintedTypeHeaders,
+  hintedTypeOverrideProblem,
+  hintSettings,
+} from './generic-kit';
+import { defineSender } from './sender';
+import { OK } from './verify-kit';
+
+export const unverified = defineSender(z.object({ type: z.literal('unverified'), ...hintSettings }), {
+  type: 'unverified',
+  needsSecret: false,
+  credentialHeaders: [],
+  configuredCredentialHeaders: () => [],
+  keptHeaders: [],
+  rejectionHeaders: {},
+  verify: () => OK,
+  describe: describeByHints,
+  secretFromKey: (key) => key,
+  sign: () => ({}),
+  sampleType: GENERIC_SAMPLE_TYPE,
+  sample: hintedSample,
+  typeHeaders: hintedTypeHeaders,
+  typeOverrideProblem: hintedTypeOverrideProblem,
+});

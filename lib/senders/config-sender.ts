@@ -1,0 +1,82 @@
+/**
+ * The configuration side of a sender type: what a user writes for a source of that type (with `Duration`s),
+ * the rules `resolveConfig` checks beyond the shape, and the mapping to the runtime settings the ingest
+ * function reads (defined with the rest of the sender in `lambda/shared/senders/<type>.ts`).
+ */
+import { Duration } from 'aws-cdk-lib';
+import { z } from 'zod';
+import type { SourceSettings } from '../../lambda/shared/senders';
+import type { RuleViolation } from '../validation';
+
+/** A `Duration` in the configuration. */
+export const duration = z.custom<Duration>((value) => value instanceof Duration, {
+  message: 'expected a Duration, e.g. Duration.seconds(30)',
+});
+
+const secretConfig = z
+  .object({
+    /**
+     * Name of an existing Secrets Manager secret holding the signing secret (plain string, or JSON
+     * `{"secrets": ["current", "previous"]}` while rotating). Default: the stack creates one.
+     */
+    existingSecretName: z.string().min(1).optional(),
+  })
+  .strict();
+
+/** Fields of every source that has a signing secret. */
+export const sourceCommon = {
+  secret: secretConfig.optional(),
+};
+
+/** Where a generic sender finds the id and type. */
+export const bodyHints = {
+  /** Header whose value is the delivery id (e.g. `x-request-id`). */
+  idHeader: z.string().min(1).optional(),
+  /** Dot path into a JSON body for the delivery id (e.g. `event.id`). */
+  idPath: z.string().min(1).optional(),
+  /** Dot path into a JSON body for the event type (e.g. `event.type`). */
+  typePath: z.string().min(1).optional(),
+  /** Header whose value is the event type. */
+  typeHeader: z.string().min(1).optional(),
+};
+
+/** The runtime form of the hints: header names lower-case, absent ones left out. */
+export const runtimeHints = (s: z.output<z.ZodObject<typeof bodyHints>>) => ({
+  ...(s.idHeader ? { idHeader: s.idHeader.toLowerCase() } : {}),
+  ...(s.idPath ? { idPath: s.idPath } : {}),
+  ...(s.typePath ? { typePath: s.typePath } : {}),
+  ...(s.typeHeader ? { typeHeader: s.typeHeader.toLowerCase() } : {}),
+});
+
+/** What the mapping to runtime settings needs besides the source. */
+export interface RuntimeContext {
+  /** The source's secret id; throws when the wiring has none for a source that needs one. */
+  readonly secretId: () => string;
+  /** Tolerance of a timestamped scheme whose source sets none. */
+  readonly defaultTolerance: Duration;
+}
+
+/** The configuration side of one sender type. */
+export interface ConfigSender<Schema extends z.ZodObject = z.ZodObject> {
+  readonly type: z.output<Schema>['type'] & SourceSettings['type'];
+  /** The source as written (strict: unknown keys are reported). */
+  readonly schema: Schema;
+  /** A source of this type as a user writes it (the documentation's example; tests drive every sender with it). */
+  readonly example: z.input<Schema>;
+  /** Rules beyond the shape, fields relative to the source. */
+  violations(source: z.output<Schema>): readonly RuleViolation[];
+  /** The runtime settings of the source (its sender's settings schema must accept them). */
+  runtimeSettings(
+    source: z.output<Schema>,
+    context: RuntimeContext,
+  ): Extract<SourceSettings, { type: z.output<Schema>['type'] }>;
+}
+
+/** Declares the configuration side of a sender. */
+export const defineConfigSender = <Schema extends z.ZodObject<{ type: z.ZodLiteral<string> }>>(
+  sender: ConfigSender<Schema>,
+): ConfigSender<Schema> => sender;
+
+/** Seconds of a source's `tolerance`, else of the default. */
+export const toleranceSeconds = (source: { tolerance?: Duration }, context: RuntimeContext) =>
+  (source.tolerance ?? context.defaultTolerance).toSeconds();

@@ -1,0 +1,82 @@
+/** Configuration side of the `hmac` sender (runtime side: lambda/shared/senders/hmac.ts). */
+import { z } from 'zod';
+import type { RuleViolation } from '../validation';
+import {
+  bodyHints,
+  defineConfigSender,
+  duration,
+  runtimeHints,
+  sourceCommon,
+  toleranceSeconds,
+} from './config-sender';
+
+/** What an `hmac` source signs: its `signedContent`, else the body, prefixed by the timestamp when there is one. */
+export function hmacSignedContent(source: { signedContent?: string; timestampHeader?: string }): string {
+  return source.signedContent ?? (source.timestampHeader ? '{timestamp}.{body}' : '{body}');
+}
+
+export const hmac = defineConfigSender({
+  type: 'hmac',
+  schema: z
+    .object({
+      type: z.literal('hmac'),
+      ...sourceCommon,
+      header: z.string().min(1),
+      algorithm: z.enum(['sha1', 'sha256', 'sha512']).optional(),
+      encoding: z.enum(['hex', 'base64']).optional(),
+      prefix: z.string().optional(),
+      timestampHeader: z.string().min(1).optional(),
+      tolerance: duration.optional(),
+      signedContent: z.string().min(1).optional(),
+      ...bodyHints,
+    })
+    .strict(),
+  example: {
+    type: 'hmac',
+    header: 'x-signature',
+    algorithm: 'sha256',
+    encoding: 'hex',
+    prefix: 'sha256=',
+    timestampHeader: 'x-timestamp',
+    signedContent: '{timestamp}.{body}',
+    idPath: 'id',
+    typePath: 'type',
+  },
+  violations(source) {
+    const violations: RuleViolation[] = [];
+    const template = hmacSignedContent(source);
+    if (!template.includes('{body}')) {
+      violations.push({
+        field: 'signedContent',
+        message: 'the signed content must include {body}, or the body is not authenticated',
+        value: source.signedContent,
+        fix: 'include {body}, e.g. "{timestamp}.{body}"',
+      });
+    }
+    if (template.includes('{timestamp}') && !source.timestampHeader) {
+      violations.push({
+        field: 'timestampHeader',
+        message: 'signedContent uses {timestamp} but no timestampHeader says where it comes from',
+        value: source.timestampHeader,
+        fix: 'set timestampHeader, e.g. "x-signature-timestamp"',
+      });
+    }
+    return violations;
+  },
+  runtimeSettings: (source, context) => ({
+    type: source.type,
+    secretId: context.secretId(),
+    header: source.header.toLowerCase(),
+    algorithm: source.algorithm ?? 'sha256',
+    encoding: source.encoding ?? 'hex',
+    prefix: source.prefix ?? '',
+    ...(source.timestampHeader
+      ? {
+          timestampHeader: source.timestampHeader.toLowerCase(),
+          toleranceSeconds: toleranceSeconds(source, context),
+        }
+      : {}),
+    signedContent: hmacSignedContent(source),
+    ...runtimeHints(source),
+  }),
+});

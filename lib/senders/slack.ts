@@ -1,0 +1,15 @@
+/** Configuration side of the `slack` sender (runtime side: lambda/shared/senders/slack.ts). */
+import { z } from 'zod';
+import { defineConfigSender, duration, sourceCommon, toleranceSeconds } from './config-sender';
+
+export const slack = defineConfigSender({
+  type: 'slack',
+  schema: z.object({ type: z.literal('slack'), ...sourceCommon, tolerance: duration.optional() }).strict(),
+  example: { type: 'slack' },
+  violations: () => [],
+  runtimeSettings: (source, context) => ({
+    type: source.type,
+    secretId: context.secretId(),
+    toleranceSeconds: toleranceSeconds(source, context),
+  }),
+});

@@ -1,0 +1,17 @@
+/** Configuration side of the `standard-webhooks` sender (runtime side: lambda/shared/senders/standard-webhooks.ts). */
+import { z } from 'zod';
+import { defineConfigSender, duration, sourceCommon, toleranceSeconds } from './config-sender';
+
+export const standardWebhooks = defineConfigSender({
+  type: 'standard-webhooks',
+  schema: z
+    .object({ type: z.literal('standard-webhooks'), ...sourceCommon, tolerance: duration.optional() })
+    .strict(),
+  example: { type: 'standard-webhooks' },
+  violations: () => [],
+  runtimeSettings: (source, context) => ({
+    type: source.type,
+    secretId: context.secretId(),
+    toleranceSeconds: toleranceSeconds(source, context),
+  }),
+});

@@ -1,0 +1,16 @@
+/** Configuration side of the `stripe` sender (runtime side: lambda/shared/senders/stripe.ts). */
+import { Duration } from 'aws-cdk-lib';
+import { z } from 'zod';
+import { defineConfigSender, duration, sourceCommon, toleranceSeconds } from './config-sender';
+
+export const stripe = defineConfigSender({
+  type: 'stripe',
+  schema: z.object({ type: z.literal('stripe'), ...sourceCommon, tolerance: duration.optional() }).strict(),
+  example: { type: 'stripe', tolerance: Duration.minutes(5) },
+  violations: () => [],
+  runtimeSettings: (source, context) => ({
+    type: source.type,
+    secretId: context.secretId(),
+    toleranceSeconds: toleranceSeconds(source, context),
+  }),
+});

@@ -1,0 +1,25 @@
+/** Configuration side of the `token` sender (runtime side: lambda/shared/senders/token.ts). */
+import { z } from 'zod';
+import { bodyHints, defineConfigSender, runtimeHints, sourceCommon } from './config-sender';
+
+export const token = defineConfigSender({
+  type: 'token',
+  schema: z
+    .object({
+      type: z.literal('token'),
+      ...sourceCommon,
+      scheme: z.enum(['header', 'basic']).optional(),
+      header: z.string().min(1).optional(),
+      ...bodyHints,
+    })
+    .strict(),
+  example: { type: 'token', scheme: 'header', header: 'authorization' },
+  violations: () => [],
+  runtimeSettings: (source, context) => ({
+    type: source.type,
+    secretId: context.secretId(),
+    scheme: source.scheme ?? 'header',
+    header: (source.header ?? 'authorization').toLowerCase(),
+    ...runtimeHints(source),
+  }),
+});
