@@ -13,7 +13,7 @@ describe('local mode with a data directory (HOOKLINE_DATA_DIR)', () => {
     rmSync(recordDir, { recursive: true, force: true });
   });
 
-  it('keeps a queued webhook across a restart and processes it afterwards', async () => {
+  it('keeps a queued webhook and the pause across a restart, and processes the webhook once resumed', async () => {
     const config = testConfig({ events: recordingQueue() });
     const id = `persisted-${randomUUID()}`;
 
@@ -28,6 +28,10 @@ describe('local mode with a data directory (HOOKLINE_DATA_DIR)', () => {
 
     const second = await startTestPipeline(config, { dataDir, recordDir });
     try {
+      // The pause was saved in the data dir: the consumer starts paused and the webhook waits for a resume.
+      await new Promise((r) => setTimeout(r, 1_500));
+      expect(second.sideEffects().some((e) => e.id === id)).toBe(false);
+      expect(second.local.setConsumerEnabled('events', true)).toBe('Enabled');
       await second.waitFor(
         () => second.sideEffects().some((e) => e.id === id),
         20_000,
