@@ -11,7 +11,7 @@
  * - hookline + Powertools Logger/Metrics: the real logger and EMF metrics, stdout discarded (what a deployed
  *   consumer pays for its one `record outcome` line per record and one EMF document per type per batch).
  *
- * Method (performance-anchors.md §6.2): warm-up, then interleaved rounds (order rotated every round), each
+ * Method: warm-up, then interleaved rounds (order rotated every round), each
  * variant handling 10,000 records per round. Time is the process's CPU time (user + system, `process.cpuUsage`),
  * not wall time: the development VM is shared, and wall time there mostly measures other processes. Reported:
  * the median CPU ns/record over rounds, and ratios as the median of per-round ratios (variants measured seconds

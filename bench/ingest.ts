@@ -1,7 +1,7 @@
 /**
  * Ingest benchmark (`npx tsx bench/ingest.ts`, part of `npm run bench`).
  *
- * Throughput (issue 3: ratio to a send-only baseline, target >= 0.85):
+ * Throughput (ratio to a send-only baseline, target >= 0.85):
  * - The emulators (fauxqs for SQS, dynalite for DynamoDB) run in a CHILD process (bench/_ingest-emulators.ts,
  *   127.0.0.1, free ports); this process is the "Lambda": it only runs handlers and SDK clients, as in AWS,
  *   where SQS and DynamoDB work happens on other machines.
@@ -19,7 +19,7 @@
  *   process only; the emulator child's CPU per request is reported separately (from /proc, 10 ms ticks).
  *   On the shared 2-core VM wall time also measures other tenants; CPU time per request does much less so.
  *
- * Bundle and import (issue 3: against an empty handler that only creates an SQS client): esbuild as CDK
+ * Bundle and import (against an empty handler that only creates an SQS client): esbuild as CDK
  * NodejsFunction bundles (node24, ESM, minified, createRequire banner); bytes, the largest input packages
  * (metafile), and fresh-process import time (21 interleaved rounds, median) of: the empty SQS handler, the same
  * plus the zod contracts the ingest function imports (lambda/shared runtime-config + envelope), and the ingest
