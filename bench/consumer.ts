@@ -11,16 +11,13 @@
  * - hookline + Powertools Logger/Metrics: the real logger and EMF metrics, stdout discarded (what a deployed
  *   consumer pays for its one `record outcome` line per record and one EMF document per type per batch).
  *
- * Method (performance-anchors.md §6.2): warm-up, then interleaved rounds (order rotated every round), each
+ * Method: warm-up, then interleaved rounds (order rotated every round), each
  * variant handling 10,000 records per round. Time is the process's CPU time (user + system, `process.cpuUsage`),
  * not wall time: the development VM is shared, and wall time there mostly measures other processes. Reported:
  * the median CPU ns/record over rounds, and ratios as the median of per-round ratios (variants measured seconds
  * apart are compared with each other, which cancels slow drifts). Wall-clock medians are kept in the JSON.
  * Run: `npx tsx bench/consumer.ts` (writes bench/results/consumer.json).
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
@@ -29,6 +26,7 @@ import { powertoolsMetricsSink, powertoolsRootLogger } from '../lambda/consumer/
 import { type ConsumerCollaborators, createConsumerCore, type RootLogger } from '../lambda/consumer/core';
 import { ENVELOPE_VERSION, MESSAGE_ATTRIBUTES, type WebhookEnvelope } from '../lambda/shared/envelope';
 import type { ConsumerRuntimeConfig } from '../lambda/shared/runtime-config';
+import { median, quietly, writeResults } from './_shared';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 31);
 const RECORDS_PER_ROUND = 10_000;
@@ -192,14 +190,6 @@ function variants(batchSize: number): Array<{ name: string; run: Run; quietStdou
   ];
 }
 
-const realWrite = process.stdout.write.bind(process.stdout);
-const quiet = () => {
-  process.stdout.write = (() => true) as typeof process.stdout.write;
-};
-const loud = () => {
-  process.stdout.write = realWrite;
-};
-
 interface Sample {
   readonly cpuNs: number;
   readonly wallNs: number;
@@ -211,8 +201,7 @@ async function timeVariant(
   records: number,
   quietStdout: boolean,
 ): Promise<Sample> {
-  if (quietStdout) quiet();
-  try {
+  const measure = async (): Promise<Sample> => {
     const cpuStart = process.cpuUsage();
     const start = process.hrtime.bigint();
     let done = 0;
@@ -225,74 +214,59 @@ async function timeVariant(
     const wallNs = Number(process.hrtime.bigint() - start) / done;
     const cpu = process.cpuUsage(cpuStart);
     return { cpuNs: ((cpu.user + cpu.system) * 1_000) / done, wallNs };
-  } finally {
-    if (quietStdout) loud();
-  }
+  };
+  return quietStdout ? quietly(measure) : measure();
 }
 
-const median = (values: number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2
-    ? (sorted[mid] as number)
-    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
-};
+interface VariantResult {
+  medianCpuNsPerRecord: number;
+  medianWallNsPerRecord: number;
+  ratioToBareLoop: number;
+  ratioToPowertools: number;
+  roundsCpuNs: number[];
+}
 
-async function main() {
+/** Warm-up, then `ROUNDS` interleaved rounds (order rotated every round) of every variant at one batch size. */
+async function measureBatchSize(batchSize: number): Promise<Record<string, VariantResult>> {
   const gc = (globalThis as { gc?: () => void }).gc;
-  const results: Record<
-    string,
-    Record<
-      string,
-      {
-        medianCpuNsPerRecord: number;
-        medianWallNsPerRecord: number;
-        ratioToBareLoop: number;
-        ratioToPowertools: number;
-        roundsCpuNs: number[];
-      }
-    >
-  > = {};
-  for (const batchSize of BATCH_SIZES) {
-    // Distinct events so nothing is cached across records more than in a real batch stream.
-    const events = Array.from({ length: Math.ceil(2_000 / batchSize) }, (_, i) =>
-      makeEvent(batchSize, i * batchSize),
-    );
-    const list = variants(batchSize);
-    for (const v of list) await timeVariant(v.run, events, WARMUP_RECORDS, v.quietStdout ?? false);
-    const samples = new Map<string, Sample[]>(list.map((v) => [v.name, []]));
-    for (let round = 0; round < ROUNDS; round++) {
-      for (let k = 0; k < list.length; k++) {
-        const v = list[(round + k) % list.length];
-        if (!v) continue;
-        gc?.();
-        samples
-          .get(v.name)
-          ?.push(await timeVariant(v.run, events, RECORDS_PER_ROUND, v.quietStdout ?? false));
-      }
+  // Distinct events so nothing is cached across records more than in a real batch stream.
+  const events = Array.from({ length: Math.ceil(2_000 / batchSize) }, (_, i) =>
+    makeEvent(batchSize, i * batchSize),
+  );
+  const list = variants(batchSize);
+  for (const v of list) await timeVariant(v.run, events, WARMUP_RECORDS, v.quietStdout ?? false);
+  const samples = new Map<string, Sample[]>(list.map((v) => [v.name, []]));
+  for (let round = 0; round < ROUNDS; round++) {
+    for (let k = 0; k < list.length; k++) {
+      const v = list[(round + k) % list.length];
+      if (!v) continue;
+      gc?.();
+      samples.get(v.name)?.push(await timeVariant(v.run, events, RECORDS_PER_ROUND, v.quietStdout ?? false));
     }
-    const cpuOf = (name: string) => (samples.get(name) ?? []).map((x) => x.cpuNs);
-    const pairedRatio = (name: string, baseline: string) => {
-      const base = cpuOf(baseline);
-      return median(cpuOf(name).map((value, round) => value / (base[round] ?? Number.NaN)));
-    };
-    results[`batch ${batchSize}`] = Object.fromEntries(
-      list.map((v) => {
-        const rounds = cpuOf(v.name);
-        return [
-          v.name,
-          {
-            medianCpuNsPerRecord: Math.round(median(rounds)),
-            medianWallNsPerRecord: Math.round(median((samples.get(v.name) ?? []).map((x) => x.wallNs))),
-            ratioToBareLoop: Number(pairedRatio(v.name, 'bare loop').toFixed(3)),
-            ratioToPowertools: Number(pairedRatio(v.name, 'Powertools').toFixed(3)),
-            roundsCpuNs: rounds.map(Math.round),
-          },
-        ];
-      }),
-    );
   }
+  return Object.fromEntries(list.map((v) => [v.name, summarize(samples, v.name)]));
+}
 
+/** Medians over rounds; ratios are medians of per-round ratios (paired by round). */
+function summarize(samples: Map<string, Sample[]>, name: string): VariantResult {
+  const cpuOf = (variant: string) => (samples.get(variant) ?? []).map((x) => x.cpuNs);
+  const pairedRatio = (baseline: string) => {
+    const base = cpuOf(baseline);
+    return median(cpuOf(name).map((value, round) => value / (base[round] ?? Number.NaN)));
+  };
+  const rounds = cpuOf(name);
+  return {
+    medianCpuNsPerRecord: Math.round(median(rounds)),
+    medianWallNsPerRecord: Math.round(median((samples.get(name) ?? []).map((x) => x.wallNs))),
+    ratioToBareLoop: Number(pairedRatio('bare loop').toFixed(3)),
+    ratioToPowertools: Number(pairedRatio('Powertools').toFixed(3)),
+    roundsCpuNs: rounds.map(Math.round),
+  };
+}
+
+type Results = Record<string, Record<string, VariantResult>>;
+
+function printTable(results: Results): void {
   const names = Object.keys(results['batch 10'] ?? {});
   const pad = (s: string, n: number) => s.padEnd(n);
   const lines = [
@@ -313,27 +287,23 @@ async function main() {
     ),
   ];
   console.log(lines.join('\n'));
+}
 
-  const out = join(dirname(fileURLToPath(import.meta.url)), 'results', 'consumer.json');
-  mkdirSync(dirname(out), { recursive: true });
-  writeFileSync(
-    out,
-    `${JSON.stringify(
-      {
-        benchmark: 'consumer',
-        date: new Date().toISOString(),
-        node: process.version,
-        rounds: ROUNDS,
-        recordsPerRound: RECORDS_PER_ROUND,
-        payloadBytes: 4_000,
-        clock: 'process CPU time (user + system); ratios are medians of per-round ratios',
-        target: 'hookline <= 1.2x Powertools (same parsing)',
-        results,
-      },
-      null,
-      2,
-    )}\n`,
-  );
+async function main() {
+  const results: Results = {};
+  for (const batchSize of BATCH_SIZES) results[`batch ${batchSize}`] = await measureBatchSize(batchSize);
+  printTable(results);
+  const out = writeResults('consumer', {
+    benchmark: 'consumer',
+    date: new Date().toISOString(),
+    node: process.version,
+    rounds: ROUNDS,
+    recordsPerRound: RECORDS_PER_ROUND,
+    payloadBytes: 4_000,
+    clock: 'process CPU time (user + system); ratios are medians of per-round ratios',
+    target: 'hookline <= 1.2x Powertools (same parsing)',
+    results,
+  });
   console.log(`wrote ${out} (sink ${sink})`);
 }
 

@@ -1,7 +1,7 @@
 /**
  * Ingest benchmark (`npx tsx bench/ingest.ts`, part of `npm run bench`).
  *
- * Throughput (issue 3: ratio to a send-only baseline, target >= 0.85):
+ * Throughput (ratio to a send-only baseline, target >= 0.85):
  * - The emulators (fauxqs for SQS, dynalite for DynamoDB) run in a CHILD process (bench/_ingest-emulators.ts,
  *   127.0.0.1, free ports); this process is the "Lambda": it only runs handlers and SDK clients, as in AWS,
  *   where SQS and DynamoDB work happens on other machines.
@@ -19,7 +19,7 @@
  *   process only; the emulator child's CPU per request is reported separately (from /proc, 10 ms ticks).
  *   On the shared 2-core VM wall time also measures other tenants; CPU time per request does much less so.
  *
- * Bundle and import (issue 3: against an empty handler that only creates an SQS client): esbuild as CDK
+ * Bundle and import (against an empty handler that only creates an SQS client): esbuild as CDK
  * NodejsFunction bundles (node24, ESM, minified, createRequire banner); bytes, the largest input packages
  * (metafile), and fresh-process import time (21 interleaved rounds, median) of: the empty SQS handler, the same
  * plus the zod contracts the ingest function imports (lambda/shared runtime-config + envelope), and the ingest
@@ -27,23 +27,26 @@
  *
  * Logs and EMF metrics are serialized as in Lambda, but their writes to stdout are discarded while measuring.
  */
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { createInterface } from 'node:readline';
 import { pathToFileURL } from 'node:url';
 import { PurgeQueueCommand } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { type BuildOptions, build, type Metafile } from 'esbuild';
 import { INGEST_CONFIG_ENV } from '../lambda/shared/runtime-config';
-import { signWebhook } from '../lambda/shared/webhook-signing';
-import { defineConfig, resolveConfig } from '../lib/config';
 import { localSqsClient } from '../lib/local/clients';
-import type { Emulators } from '../lib/local/emulators';
-import { secretEnvName } from '../lib/local/secrets';
-import { createTopology } from '../lib/local/topology';
-import { ingestRuntimeConfig } from '../lib/runtime-wiring';
+import {
+  type BenchTopology,
+  createBenchTopology,
+  type EmulatorChild,
+  type Handler,
+  signedGithubEvents,
+  startEmulatorChild,
+  useEmulatorEnvironment,
+} from './_ingest-setup';
+import { median, quantile, quietly, ROOT, runConcurrently, writeResults } from './_shared';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 15);
 /** Requests per variant per round at concurrency 1; dedupe-on rounds use half (three round trips each). */
@@ -52,11 +55,7 @@ const REQUESTS_PER_ROUND = Number(process.env.BENCH_REQUESTS ?? 600);
 const CHUNKS_PER_ROUND = 20;
 const CONCURRENCIES = (process.env.BENCH_CONCURRENCY ?? '1,8').split(',').map(Number);
 const IMPORT_ROUNDS = 21;
-const SECRET = 'bench-secret';
-const ROOT = path.resolve(import.meta.dirname, '..');
-const CLOCK_TICKS_PER_SECOND = 100;
-
-type Handler = (event: APIGatewayProxyEventV2) => Promise<unknown>;
+const TARGET = 0.85;
 
 /**
  * The baseline handlers, bundled like the ingest handler. Same client options (endpoint, retries, timeouts) as
@@ -95,91 +94,7 @@ export const destroy = () => {
 };
 `;
 
-const median = (values: readonly number[]) => quantile(values, 0.5);
-function quantile(values: readonly number[], q: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  if (sorted.length === 0) return Number.NaN;
-  const position = (sorted.length - 1) * q;
-  const low = Math.floor(position);
-  const high = Math.ceil(position);
-  return (sorted[low] ?? 0) + ((sorted[high] ?? 0) - (sorted[low] ?? 0)) * (position - low);
-}
 const round3 = (n: number) => Number(n.toFixed(3));
-
-function githubBody(): string {
-  const base = {
-    action: 'opened',
-    issue: { number: 1, title: 'bench', body: '' },
-    repository: { full_name: 'o/r' },
-  };
-  base.issue.body = 'x'.repeat(4096 - JSON.stringify(base).length);
-  return JSON.stringify(base);
-}
-
-function eventFor(body: string, headers: Record<string, string>): APIGatewayProxyEventV2 {
-  return {
-    version: '2.0',
-    routeKey: 'POST /webhooks/{source}',
-    rawPath: '/webhooks/github',
-    rawQueryString: '',
-    headers,
-    requestContext: {
-      accountId: '000000000000',
-      apiId: 'bench',
-      domainName: '127.0.0.1',
-      domainPrefix: 'bench',
-      http: {
-        method: 'POST',
-        path: '/webhooks/github',
-        protocol: 'HTTP/1.1',
-        sourceIp: '127.0.0.1',
-        userAgent: 'GitHub-Hookshot/bench',
-      },
-      requestId: 'bench',
-      routeKey: 'POST /webhooks/{source}',
-      stage: '$default',
-      time: '',
-      timeEpoch: Date.now(),
-    },
-    pathParameters: { source: 'github' },
-    isBase64Encoded: false,
-    body,
-  };
-}
-
-/** The emulators in a child process; `cpuSeconds()` reads the child's user + system time from /proc. */
-async function startEmulatorChild(): Promise<
-  Pick<Emulators, 'region' | 'endpoints'> & { cpuSeconds(): number; stop(): Promise<void> }
-> {
-  const child: ChildProcess = spawn(
-    process.execPath,
-    ['--import', 'tsx', path.join(import.meta.dirname, '_ingest-emulators.ts')],
-    { cwd: ROOT, stdio: ['pipe', 'pipe', 'inherit'], env: { ...process.env, NODE_NO_WARNINGS: '1' } },
-  );
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
-  const first = await new Promise<string>((resolve, reject) => {
-    lines.once('line', resolve);
-    child.once('exit', (code) => reject(new Error(`emulator child exited early (code ${code})`)));
-  });
-  const { region, endpoints } = JSON.parse(first) as Pick<Emulators, 'region' | 'endpoints'>;
-  return {
-    region,
-    endpoints,
-    cpuSeconds() {
-      // Fields after the parenthesised command name: utime is the 12th, stime the 13th.
-      const stat = readFileSync(`/proc/${child.pid}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
-    },
-    async stop() {
-      child.stdin?.end();
-      const timer = setTimeout(() => child.kill('SIGTERM'), 5_000);
-      await exited;
-      clearTimeout(timer);
-    },
-  };
-}
 
 interface Sample {
   readonly requestsPerSecond: number;
@@ -204,20 +119,14 @@ async function measure(
   emulatorCpuSeconds: () => number,
   totals: Totals,
 ): Promise<void> {
-  let next = 0;
   let bad = 0;
   const emulatorBefore = emulatorCpuSeconds();
   const cpu = process.cpuUsage();
   const started = performance.now();
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next < count) {
-        next++;
-        const result = (await handler(makeEvent())) as { statusCode?: number };
-        if ((result.statusCode ?? 0) >= 300) bad++;
-      }
-    }),
-  );
+  await runConcurrently(count, concurrency, async () => {
+    const result = (await handler(makeEvent())) as { statusCode?: number };
+    if ((result.statusCode ?? 0) >= 300) bad++;
+  });
   const seconds = (performance.now() - started) / 1000;
   const used = process.cpuUsage(cpu);
   const emulatorSeconds = emulatorCpuSeconds() - emulatorBefore;
@@ -234,17 +143,6 @@ const toSample = (t: Totals): Sample => ({
   cpuMicrosPerRequest: t.cpuMicros / t.requests,
   emulatorCpuMicrosPerRequest: t.emulatorCpuMicros / t.requests,
 });
-
-/** Discards stdout writes while `fn` runs (logs and EMF are still serialized, as in Lambda). */
-async function quietly<T>(fn: () => Promise<T>): Promise<T> {
-  const write = process.stdout.write;
-  process.stdout.write = (() => true) as typeof process.stdout.write;
-  try {
-    return await fn();
-  } finally {
-    process.stdout.write = write;
-  }
-}
 
 async function bundle(
   input: Pick<BuildOptions, 'entryPoints' | 'stdin'>,
@@ -297,10 +195,10 @@ interface PhaseResult {
 
 const stdinEntry = (contents: string) => ({ stdin: { contents, resolveDir: ROOT, loader: 'ts' as const } });
 
-async function main() {
-  const work = mkdtempSync(path.join(tmpdir(), 'hookline-bench-ingest-'));
-  const handlerPath = path.resolve(ROOT, 'lambda/ingest/handler.ts');
-  // Everything is bundled first, so the artifacts measured stay the same for the whole run.
+type Built = Record<string, { file: string; bytes: number; topPackages: Record<string, number> }>;
+
+/** Bundles every artifact first, so the artifacts measured stay the same for the whole run. */
+async function bundleArtifacts(work: string): Promise<Built> {
   const artifacts = {
     'empty SQS handler': stdinEntry(
       `import { SQSClient } from '@aws-sdk/client-sqs';\nconst sqs = new SQSClient({});\nexport const handler = async () => { void sqs; return { statusCode: 202 }; };\n`,
@@ -308,9 +206,9 @@ async function main() {
     'empty SQS handler + zod contracts': stdinEntry(
       `import { SQSClient } from '@aws-sdk/client-sqs';\nimport { envelopeSchema } from './lambda/shared/envelope';\nimport { INGEST_CONFIG_ENV, ingestRuntimeSchema, readRuntimeConfig } from './lambda/shared/runtime-config';\nconst config = readRuntimeConfig(ingestRuntimeSchema, INGEST_CONFIG_ENV);\nconst sqs = new SQSClient({});\nexport const handler = async () => { void sqs; void config; void envelopeSchema; return { statusCode: 202 }; };\n`,
     ),
-    'ingest handler': { entryPoints: [handlerPath] },
+    'ingest handler': { entryPoints: [path.resolve(ROOT, 'lambda/ingest/handler.ts')] },
   };
-  const built: Record<string, { file: string; bytes: number; topPackages: Record<string, number> }> = {};
+  const built: Built = {};
   for (const [name, input] of Object.entries(artifacts)) {
     const { file, bytes, metafile } = await bundle(
       input,
@@ -318,141 +216,157 @@ async function main() {
     );
     built[name] = { file, bytes, topPackages: bytesByPackage(metafile) };
   }
-  const emulators = await startEmulatorChild();
-  const config = resolveConfig(
-    defineConfig({
-      stackName: 'Bench',
-      sources: { github: { type: 'github' } },
-      queues: { events: {} },
-    }),
-  );
-  const topology = await createTopology(config, emulators);
-  const runtimeWithDedupe = ingestRuntimeConfig(config, topology.resources);
-  const { dedupe, ...runtimeWithoutDedupe } = runtimeWithDedupe;
-  if (!dedupe) throw new Error('the bench configuration should have a dedupe table');
-  const queueUrl = topology.queues.events?.url ?? '';
+  return built;
+}
 
-  Object.assign(process.env, {
-    AWS_REGION: emulators.region,
-    AWS_ACCESS_KEY_ID: 'hookline-local',
-    AWS_SECRET_ACCESS_KEY: 'hookline-local',
-    AWS_ENDPOINT_URL_SQS: emulators.endpoints.sqs,
-    AWS_ENDPOINT_URL_S3: emulators.endpoints.s3,
-    AWS_ENDPOINT_URL_DYNAMODB: emulators.endpoints.dynamodb,
-    [secretEnvName('github')]: SECRET,
-    POWERTOOLS_LOG_LEVEL: 'INFO',
-  });
+interface Handlers {
+  readonly withDedupe: Handler;
+  readonly withoutDedupe: Handler;
+  /** The optional A/B handler (BENCH_BEFORE_HANDLER), dedupe off. */
+  readonly beforeWithoutDedupe: Handler | undefined;
+  readonly baselineSend: Handler;
+  readonly baselineSendDedupeWrites: Handler;
+  destroyBaselines(): void;
+}
 
-  // The handler as shipped (the esbuild bundle CDK deploys), imported twice (the config is read at import);
-  // the baselines are bundled the same way, so both sides run the same kind of code.
+/**
+ * The handler as shipped (the esbuild bundle CDK deploys), imported twice (the config is read at import);
+ * the baselines are bundled the same way, so both sides run the same kind of code.
+ */
+async function loadHandlers(work: string, built: Built, topology: BenchTopology): Promise<Handlers> {
   const handlerBundle = built['ingest handler'] as { file: string };
   const baselineBundle = await bundle(stdinEntry(BASELINE_MODULE), path.join(work, 'baseline-handlers.mjs'));
   Object.assign(process.env, {
-    BENCH_QUEUE_URL: queueUrl,
-    BENCH_DEDUPE_TABLE: dedupe.tableName,
-    BENCH_DEDUPE_TTL_SECONDS: String(dedupe.ttlSeconds),
+    BENCH_QUEUE_URL: topology.queueUrl,
+    BENCH_DEDUPE_TABLE: topology.dedupe.tableName,
+    BENCH_DEDUPE_TTL_SECONDS: String(topology.dedupe.ttlSeconds),
   });
   const handlerUrl = pathToFileURL(handlerBundle.file).href;
-  process.env[INGEST_CONFIG_ENV] = JSON.stringify(runtimeWithDedupe);
+  process.env[INGEST_CONFIG_ENV] = JSON.stringify(topology.runtimeWithDedupe);
   const withDedupe = (await import(`${handlerUrl}?dedupe`)).handler as Handler;
-  process.env[INGEST_CONFIG_ENV] = JSON.stringify(runtimeWithoutDedupe);
+  process.env[INGEST_CONFIG_ENV] = JSON.stringify(topology.runtimeWithoutDedupe);
   const withoutDedupe = (await import(`${handlerUrl}?nodedupe`)).handler as Handler;
-  // Optional A/B: BENCH_BEFORE_HANDLER=<path of another copy of lambda/ingest/handler.ts> adds that version
-  // (bundled the same way, dedupe off) to the dedupe-off phase, so before/after figures come from one run;
-  // BENCH_BEFORE_LABEL describes it in the results file.
-  let beforeWithoutDedupe: Handler | undefined;
-  if (process.env.BENCH_BEFORE_HANDLER) {
-    const before = await bundle(
-      { entryPoints: [path.resolve(process.env.BENCH_BEFORE_HANDLER)] },
-      path.join(work, 'ingest-before.mjs'),
-    );
-    beforeWithoutDedupe = (await import(`${pathToFileURL(before.file).href}?nodedupe`)).handler as Handler;
-  }
+  const beforeWithoutDedupe = await loadBeforeHandler(work);
   const baselines = (await import(pathToFileURL(baselineBundle.file).href)) as {
     send: Handler;
     sendWithDedupeWrites: Handler;
     destroy(): void;
   };
-  const baselineSend = baselines.send;
-  const baselineSendDedupeWrites = baselines.sendWithDedupeWrites;
+  return {
+    withDedupe,
+    withoutDedupe,
+    beforeWithoutDedupe,
+    baselineSend: baselines.send,
+    baselineSendDedupeWrites: baselines.sendWithDedupeWrites,
+    destroyBaselines: () => baselines.destroy(),
+  };
+}
 
-  const body = githubBody();
-  const signature =
-    signWebhook({ type: 'github', secretId: 'x' }, SECRET, body, { id: 'x' })['x-hub-signature-256'] ?? '';
-  let sequence = 0;
-  const makeEvent = () =>
-    eventFor(body, {
-      'content-type': 'application/json',
-      'user-agent': 'GitHub-Hookshot/bench',
-      'x-github-event': 'issues',
-      'x-github-delivery': `bench-${process.pid}-${++sequence}`,
-      'x-hub-signature-256': signature,
-    });
+/**
+ * Optional A/B: BENCH_BEFORE_HANDLER=<path of another copy of lambda/ingest/handler.ts> adds that version
+ * (bundled the same way, dedupe off) to the dedupe-off phase, so before/after figures come from one run;
+ * BENCH_BEFORE_LABEL describes it in the results file.
+ */
+async function loadBeforeHandler(work: string): Promise<Handler | undefined> {
+  if (!process.env.BENCH_BEFORE_HANDLER) return undefined;
+  const before = await bundle(
+    { entryPoints: [path.resolve(process.env.BENCH_BEFORE_HANDLER)] },
+    path.join(work, 'ingest-before.mjs'),
+  );
+  return (await import(`${pathToFileURL(before.file).href}?nodedupe`)).handler as Handler;
+}
 
+/** Runs handlers against signed events (stdout discarded), and empties the queue between rounds. */
+interface Runner {
+  run(handler: Handler, count: number, concurrency: number, totals?: Totals): Promise<void>;
+  purge(): Promise<void>;
+  destroy(): void;
+}
+
+function createRunner(emulators: EmulatorChild, queueUrl: string): Runner {
+  const makeEvent = signedGithubEvents();
   const admin = localSqsClient(emulators);
-  const purge = async () => {
-    await admin.send(new PurgeQueueCommand({ QueueUrl: queueUrl }));
-    await new Promise((resolve) => setTimeout(resolve, 100));
+  return {
+    run: (handler, count, concurrency, totals = emptyTotals()) =>
+      quietly(() => measure(handler, makeEvent, count, concurrency, emulators.cpuSeconds, totals)),
+    async purge() {
+      await admin.send(new PurgeQueueCommand({ QueueUrl: queueUrl }));
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    },
+    destroy: () => admin.destroy(),
   };
-  const run = (handler: Handler, count: number, concurrency: number, totals: Totals = emptyTotals()) =>
-    quietly(() => measure(handler, makeEvent, count, concurrency, emulators.cpuSeconds, totals));
+}
 
-  // Warm-up: JIT, keep-alive connections, first secret load.
+/** Warm-up: JIT, keep-alive connections, first secret load. */
+async function warmUp(runner: Runner, handlers: Handlers): Promise<void> {
+  const { baselineSend, baselineSendDedupeWrites, withDedupe, withoutDedupe, beforeWithoutDedupe } = handlers;
   for (const handler of [baselineSend, baselineSendDedupeWrites, withDedupe, withoutDedupe]) {
-    await run(handler, 500, 8);
+    await runner.run(handler, 500, 8);
   }
-  if (beforeWithoutDedupe) await run(beforeWithoutDedupe, 500, 8);
+  if (beforeWithoutDedupe) await runner.run(beforeWithoutDedupe, 500, 8);
+}
 
-  /** Interleaved rounds of `variants` (order rotated each round); ratios are taken within each round. */
-  /**
-   * Interleaved rounds of `variants`: each round runs every variant `CHUNKS_PER_ROUND` times, `count` requests
-   * in all, alternating in small chunks (order rotated every chunk) so that the variants share the same
-   * machine conditions. Ratios are taken within each round: throughput (req/s) and CPU (the baseline's CPU
-   * µs per request over the candidate's, i.e. requests per CPU-second).
-   */
-  const phase = async (
-    label: string,
-    variants: Record<string, Handler>,
-    pairs: readonly (readonly [candidate: string, baseline: string])[],
-    count: number,
-    concurrency: number,
-  ): Promise<PhaseResult> => {
-    const names = Object.keys(variants);
-    const samples: Record<string, Sample[]> = Object.fromEntries(names.map((n) => [n, []]));
-    const ratios: Record<string, number[]> = Object.fromEntries(pairs.map(([c, b]) => [`${c} / ${b}`, []]));
-    const cpuRatios: Record<string, number[]> = Object.fromEntries(
-      pairs.map(([c, b]) => [`${c} / ${b}`, []]),
-    );
-    const chunk = Math.max(concurrency, Math.round(count / CHUNKS_PER_ROUND));
-    for (let round = 0; round < ROUNDS; round++) {
-      await purge();
-      const totals: Record<string, Totals> = Object.fromEntries(names.map((n) => [n, emptyTotals()]));
-      for (let c = 0; c < CHUNKS_PER_ROUND; c++) {
-        const shift = round * CHUNKS_PER_ROUND + c;
-        for (let i = 0; i < names.length; i++) {
-          const name = names[(i + shift) % names.length] as string;
-          await run(variants[name] as Handler, chunk, concurrency, totals[name]);
-        }
+type Pairs = readonly (readonly [candidate: string, baseline: string])[];
+
+/**
+ * Interleaved rounds of `variants`: each round runs every variant `CHUNKS_PER_ROUND` times, `count` requests
+ * in all, alternating in small chunks (order rotated every chunk) so that the variants share the same
+ * machine conditions. Ratios are taken within each round: throughput (req/s) and CPU (the baseline's CPU
+ * µs per request over the candidate's, i.e. requests per CPU-second).
+ */
+async function phase(
+  runner: Runner,
+  label: string,
+  variants: Record<string, Handler>,
+  pairs: Pairs,
+  count: number,
+  concurrency: number,
+): Promise<PhaseResult> {
+  const names = Object.keys(variants);
+  const samples: Record<string, Sample[]> = Object.fromEntries(names.map((n) => [n, []]));
+  const ratios: Record<string, number[]> = Object.fromEntries(pairs.map(([c, b]) => [`${c} / ${b}`, []]));
+  const cpuRatios: Record<string, number[]> = Object.fromEntries(pairs.map(([c, b]) => [`${c} / ${b}`, []]));
+  const chunk = Math.max(concurrency, Math.round(count / CHUNKS_PER_ROUND));
+  for (let round = 0; round < ROUNDS; round++) {
+    await runner.purge();
+    const totals: Record<string, Totals> = Object.fromEntries(names.map((n) => [n, emptyTotals()]));
+    for (let c = 0; c < CHUNKS_PER_ROUND; c++) {
+      const shift = round * CHUNKS_PER_ROUND + c;
+      for (let i = 0; i < names.length; i++) {
+        const name = names[(i + shift) % names.length] as string;
+        await runner.run(variants[name] as Handler, chunk, concurrency, totals[name]);
       }
-      const result: Record<string, Sample> = {};
-      for (const name of names) {
-        result[name] = toSample(totals[name] as Totals);
-        samples[name]?.push(result[name]);
-      }
-      const line = pairs.map(([c, b]) => {
-        const key = `${c} / ${b}`;
-        const ratio = (result[c]?.requestsPerSecond ?? 0) / (result[b]?.requestsPerSecond ?? 1);
-        const cpuRatio = (result[b]?.cpuMicrosPerRequest ?? 0) / (result[c]?.cpuMicrosPerRequest ?? 1);
-        ratios[key]?.push(ratio);
-        cpuRatios[key]?.push(cpuRatio);
-        return `${ratio.toFixed(3)} (CPU ${cpuRatio.toFixed(3)})`;
-      });
-      process.stdout.write(`${label}: round ${round + 1}/${ROUNDS} ratios ${line.join(', ')}\n`);
     }
-    return { samples, ratios, cpuRatios };
-  };
+    const result: Record<string, Sample> = {};
+    for (const name of names) {
+      result[name] = toSample(totals[name] as Totals);
+      samples[name]?.push(result[name]);
+    }
+    const line = recordRoundRatios(result, pairs, ratios, cpuRatios);
+    process.stdout.write(`${label}: round ${round + 1}/${ROUNDS} ratios ${line.join(', ')}\n`);
+  }
+  return { samples, ratios, cpuRatios };
+}
 
-  const summarize = (result: PhaseResult) => ({
+/** Adds one round's ratio per pair to `ratios` and `cpuRatios`; returns them as printable figures. */
+function recordRoundRatios(
+  result: Record<string, Sample>,
+  pairs: Pairs,
+  ratios: Record<string, number[]>,
+  cpuRatios: Record<string, number[]>,
+): string[] {
+  return pairs.map(([c, b]) => {
+    const key = `${c} / ${b}`;
+    const ratio = (result[c]?.requestsPerSecond ?? 0) / (result[b]?.requestsPerSecond ?? 1);
+    const cpuRatio = (result[b]?.cpuMicrosPerRequest ?? 0) / (result[c]?.cpuMicrosPerRequest ?? 1);
+    ratios[key]?.push(ratio);
+    cpuRatios[key]?.push(cpuRatio);
+    return `${ratio.toFixed(3)} (CPU ${cpuRatio.toFixed(3)})`;
+  });
+}
+
+function summarize(result: PhaseResult) {
+  return {
     variants: Object.fromEntries(
       Object.entries(result.samples).map(([name, samples]) => [
         name,
@@ -483,70 +397,96 @@ async function main() {
         ];
       }),
     ),
-  });
+  };
+}
 
-  const throughput: Record<string, unknown> = {};
+type Summary = ReturnType<typeof summarize>;
+type Throughput = Record<string, { dedupeOff: Summary; dedupeOn: Summary }>;
+
+/** The dedupe-off and dedupe-on phases at every concurrency. */
+async function measureThroughput(runner: Runner, handlers: Handlers): Promise<Throughput> {
+  const throughput: Throughput = {};
   for (const concurrency of CONCURRENCIES) {
-    const scale = concurrency === 1 ? 1 : 2;
-    const off = await phase(
-      `c=${concurrency} dedupe off`,
-      {
-        'baseline: send': baselineSend,
-        'ingest (dedupe off)': withoutDedupe,
-        ...(beforeWithoutDedupe ? { 'ingest before (dedupe off)': beforeWithoutDedupe } : {}),
-      },
-      [
-        ['ingest (dedupe off)', 'baseline: send'],
-        ...(beforeWithoutDedupe
-          ? ([
-              ['ingest before (dedupe off)', 'baseline: send'],
-              ['ingest (dedupe off)', 'ingest before (dedupe off)'],
-            ] as const)
-          : []),
-      ],
-      REQUESTS_PER_ROUND * scale,
-      concurrency,
-    );
+    const count = REQUESTS_PER_ROUND * (concurrency === 1 ? 1 : 2);
+    const off = await dedupeOffPhase(runner, handlers, count, concurrency);
     const on = await phase(
+      runner,
       `c=${concurrency} dedupe on`,
       {
-        'baseline: send': baselineSend,
-        'baseline: send + dedupe writes': baselineSendDedupeWrites,
-        'ingest (dedupe on)': withDedupe,
+        'baseline: send': handlers.baselineSend,
+        'baseline: send + dedupe writes': handlers.baselineSendDedupeWrites,
+        'ingest (dedupe on)': handlers.withDedupe,
       },
       [
         ['ingest (dedupe on)', 'baseline: send + dedupe writes'],
         ['ingest (dedupe on)', 'baseline: send'],
       ],
-      Math.round((REQUESTS_PER_ROUND * scale) / 2),
+      Math.round(count / 2),
       concurrency,
     );
     throughput[`concurrency ${concurrency}`] = { dedupeOff: summarize(off), dedupeOn: summarize(on) };
   }
-  await purge();
-  admin.destroy();
-  baselines.destroy();
-  await emulators.stop();
+  return throughput;
+}
 
-  // Bundle size and fresh-process import time.
-  const importEnv = {
-    ...process.env,
-    [INGEST_CONFIG_ENV]: JSON.stringify(runtimeWithDedupe),
-    NODE_NO_WARNINGS: '1',
-  };
-  const imports: Record<string, number[]> = Object.fromEntries(Object.keys(built).map((n) => [n, []]));
+function dedupeOffPhase(runner: Runner, handlers: Handlers, count: number, concurrency: number) {
+  const before = handlers.beforeWithoutDedupe;
+  return phase(
+    runner,
+    `c=${concurrency} dedupe off`,
+    {
+      'baseline: send': handlers.baselineSend,
+      'ingest (dedupe off)': handlers.withoutDedupe,
+      ...(before ? { 'ingest before (dedupe off)': before } : {}),
+    },
+    [
+      ['ingest (dedupe off)', 'baseline: send'],
+      ...(before
+        ? ([
+            ['ingest before (dedupe off)', 'baseline: send'],
+            ['ingest (dedupe off)', 'ingest before (dedupe off)'],
+          ] as const)
+        : []),
+    ],
+    count,
+    concurrency,
+  );
+}
+
+/** Fresh-process import time of every bundle, `IMPORT_ROUNDS` interleaved rounds (order rotated). */
+function measureImports(built: Built, env: NodeJS.ProcessEnv): Record<string, number[]> {
   const names = Object.keys(built);
+  const imports: Record<string, number[]> = Object.fromEntries(names.map((n) => [n, []]));
   for (let i = 0; i < IMPORT_ROUNDS; i++) {
     for (let j = 0; j < names.length; j++) {
       const name = names[(i + j) % names.length] as string;
-      imports[name]?.push(importTimeMs(built[name]?.file ?? '', importEnv));
+      imports[name]?.push(importTimeMs(built[name]?.file ?? '', env));
     }
   }
-  rmSync(work, { recursive: true, force: true });
+  return imports;
+}
+
+function bundleResults(built: Built, imports: Record<string, number[]>) {
   const emptyBytes = built['empty SQS handler']?.bytes ?? 1;
   const emptyImport = median(imports['empty SQS handler'] ?? []);
+  return Object.fromEntries(
+    Object.entries(built).map(([name, b]) => [
+      name,
+      {
+        bytes: b.bytes,
+        ratioToEmpty: Number((b.bytes / emptyBytes).toFixed(2)),
+        medianImportMs: Number(median(imports[name] ?? []).toFixed(1)),
+        importRatioToEmpty: Number((median(imports[name] ?? []) / emptyImport).toFixed(2)),
+        topPackagesBytes: b.topPackages,
+      },
+    ]),
+  );
+}
 
-  const results = {
+type BundleResults = ReturnType<typeof bundleResults>;
+
+function ingestResults(throughput: Throughput, bundles: BundleResults) {
+  return {
     generatedAt: new Date().toISOString(),
     node: process.versions.node,
     method:
@@ -555,7 +495,7 @@ async function main() {
       body: '4096-byte signed GitHub issues.opened, unique delivery id per request',
       rounds: ROUNDS,
       requestsPerRound: `${REQUESTS_PER_ROUND} at concurrency 1 (dedupe on: half), twice that at higher concurrency`,
-      target: 0.85,
+      target: TARGET,
       ...throughput,
       ...(process.env.BENCH_BEFORE_HANDLER
         ? {
@@ -565,37 +505,13 @@ async function main() {
         : {}),
       loadAverageAtEnd: loadavg().map((l) => Number(l.toFixed(2))),
     },
-    bundle: Object.fromEntries(
-      Object.entries(built).map(([name, b]) => [
-        name,
-        {
-          bytes: b.bytes,
-          ratioToEmpty: Number((b.bytes / emptyBytes).toFixed(2)),
-          medianImportMs: Number(median(imports[name] ?? []).toFixed(1)),
-          importRatioToEmpty: Number((median(imports[name] ?? []) / emptyImport).toFixed(2)),
-          topPackagesBytes: b.topPackages,
-        },
-      ]),
-    ),
+    bundle: bundles,
     importRounds: IMPORT_ROUNDS,
   };
-  mkdirSync(path.resolve(import.meta.dirname, 'results'), { recursive: true });
-  const resultsFile = path.resolve(import.meta.dirname, 'results/ingest.json');
-  writeFileSync(resultsFile, `${JSON.stringify(results, null, 2)}\n`);
-  try {
-    // Biome's JSON layout, so `npm run lint` stays clean after a bench run.
-    execFileSync(path.join(ROOT, 'node_modules/.bin/biome'), ['format', '--write', resultsFile], {
-      stdio: 'ignore',
-    });
-  } catch {
-    // Formatting is cosmetic.
-  }
+}
 
-  for (const [key, value] of Object.entries(throughput)) {
-    const { dedupeOff, dedupeOn } = value as {
-      dedupeOff: ReturnType<typeof summarize>;
-      dedupeOn: ReturnType<typeof summarize>;
-    };
+function printThroughput(throughput: Throughput): void {
+  for (const [key, { dedupeOff, dedupeOn }] of Object.entries(throughput)) {
     console.log(`\nIngest throughput, ${key} (emulators in a child process; medians over ${ROUNDS} rounds)`);
     console.table(
       [
@@ -618,13 +534,16 @@ async function main() {
         'CPU ratio median': r.cpuMedian,
         'CPU p10': r.cpuP10,
         'CPU p90': r.cpuP90,
-        target: 0.85,
+        target: TARGET,
       })),
     );
   }
+}
+
+function printBundles(bundles: BundleResults): void {
   console.log('\nBundle and fresh-process import (median)');
   console.table(
-    Object.entries(results.bundle).map(([name, b]) => ({
+    Object.entries(bundles).map(([name, b]) => ({
       bundle: name,
       bytes: b.bytes,
       'x empty': b.ratioToEmpty,
@@ -632,6 +551,36 @@ async function main() {
       'import x empty': b.importRatioToEmpty,
     })),
   );
+}
+
+async function main() {
+  const work = mkdtempSync(path.join(tmpdir(), 'hookline-bench-ingest-'));
+  const built = await bundleArtifacts(work);
+  const emulators = await startEmulatorChild();
+  const topology = await createBenchTopology(emulators);
+  useEmulatorEnvironment(emulators);
+  const handlers = await loadHandlers(work, built, topology);
+  const runner = createRunner(emulators, topology.queueUrl);
+
+  await warmUp(runner, handlers);
+  const throughput = await measureThroughput(runner, handlers);
+  await runner.purge();
+  runner.destroy();
+  handlers.destroyBaselines();
+  await emulators.stop();
+
+  const importEnv = {
+    ...process.env,
+    [INGEST_CONFIG_ENV]: JSON.stringify(topology.runtimeWithDedupe),
+    NODE_NO_WARNINGS: '1',
+  };
+  const imports = measureImports(built, importEnv);
+  rmSync(work, { recursive: true, force: true });
+
+  const bundles = bundleResults(built, imports);
+  writeResults('ingest', ingestResults(throughput, bundles), { biomeLayout: true });
+  printThroughput(throughput);
+  printBundles(bundles);
   console.log('results written to bench/results/ingest.json');
 }
 

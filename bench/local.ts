@@ -13,7 +13,7 @@
  * Usage: npx tsx bench/local.ts
  */
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { join } from 'node:path';
 import { type DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
@@ -25,41 +25,18 @@ import {
 } from '@aws-sdk/client-sqs';
 import exampleConfig from '../hookline.config';
 import { signWebhook } from '../lambda/shared/webhook-signing';
-import { resolveConfig } from '../lib/config';
+import { type ResolvedConfig, resolveConfig } from '../lib/config';
 import { localDynamoClient, localSqsClient } from '../lib/local/clients';
-import { startLocalMode } from '../lib/local/local-mode';
+import { type LocalMode, startLocalMode } from '../lib/local/local-mode';
 import { Reporter } from '../lib/local/reporter';
 import { localSecrets } from '../lib/local/secrets';
 import { sourceRuntimeConfig } from '../lib/runtime-wiring';
+import { median, percentile, pool, writeResults } from './_shared';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const SUSTAINED = Number(process.env.BENCH_SUSTAINED ?? 2_000);
 const BURST = 1_000;
 const CONCURRENCY = 32;
-
-const median = (values: number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? (sorted[mid] ?? 0) : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
-};
-const percentile = (values: number[], p: number) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? 0;
-};
-
-async function pool<T>(count: number, concurrency: number, task: (i: number) => Promise<T>): Promise<T[]> {
-  const results: T[] = new Array(count);
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next < count) {
-        const i = next++;
-        results[i] = await task(i);
-      }
-    }),
-  );
-  return results;
-}
 
 async function rawSendRate(sqs: SQSClient, queueUrl: string, body: string): Promise<number> {
   await sqs.send(new PurgeQueueCommand({ QueueUrl: queueUrl }));
@@ -85,7 +62,23 @@ async function rawConditionalPutRate(dynamo: DynamoDBClient, table: string): Pro
   return SUSTAINED / ((performance.now() - started) / 1000);
 }
 
-async function main() {
+/** Local mode running the example configuration, with the clients and helpers the measurements use. */
+interface Bench {
+  readonly local: LocalMode;
+  readonly startupMs: number;
+  readonly buildDir: string;
+  readonly sqs: SQSClient;
+  readonly dynamo: DynamoDBClient;
+  readonly dedupeTable: string;
+  readonly baselineQueue: string;
+  /** Posts one signed webhook with this id to the generic source; resolves with its status and round trip. */
+  post(id: string): Promise<{ status: number; ms: number }>;
+  /** Resolves once the example consumer processed every id; fails after `timeoutMs`. */
+  waitProcessed(ids: string[], timeoutMs: number): Promise<void>;
+  stop(): Promise<void>;
+}
+
+async function startBench(): Promise<Bench> {
   const config = resolveConfig(exampleConfig);
   const reporter = new Reporter({ json: true, write: () => undefined });
   const processed = new Set<string>();
@@ -98,24 +91,43 @@ async function main() {
   const startupMs = performance.now() - startedAt;
   const sqs = localSqsClient(local.emulators);
   const dynamo = localDynamoClient(local.emulators);
-  const dedupeTable = local.topology.dedupeTableName ?? '';
   const baselineQueue =
     (await sqs.send(new CreateQueueCommand({ QueueName: 'bench-baseline' }))).QueueUrl ?? '';
+  const agent = new Agent({ keepAlive: true, maxSockets: BURST });
+  return {
+    local,
+    startupMs,
+    buildDir,
+    sqs,
+    dynamo,
+    dedupeTable: local.topology.dedupeTableName ?? '',
+    baselineQueue,
+    post: genericPoster(config, local, agent),
+    async waitProcessed(ids, timeoutMs) {
+      const until = Date.now() + timeoutMs;
+      while (ids.some((id) => !processed.has(id))) {
+        if (Date.now() > until) throw new Error('not every webhook was processed in time');
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    },
+    async stop() {
+      agent.destroy();
+      sqs.destroy();
+      dynamo.destroy();
+      await local.stop();
+    },
+  };
+}
 
+/** Posts signed webhooks (a small JSON event with the given id) to the example's generic source over HTTP. */
+function genericPoster(config: ResolvedConfig, local: LocalMode, agent: Agent): Bench['post'] {
   const source = config.sources.find((s) => s.name === 'generic');
   if (!source) throw new Error('the example configuration has no generic source');
   const secret = localSecrets(config.sources, {}).generic?.value ?? '';
   const runtime = sourceRuntimeConfig(source, 'env:HOOKLINE_SECRET_GENERIC');
   const url = new URL(local.webhookUrls.generic ?? '');
-  const agent = new Agent({ keepAlive: true, maxSockets: BURST });
-  const sampleBody = JSON.stringify({
-    id: 'x'.repeat(40),
-    type: 'bench.event',
-    data: { n: 1, text: 'y'.repeat(150) },
-  });
-
-  const post = (id: string) =>
-    new Promise<{ status: number; ms: number }>((resolve, reject) => {
+  return (id) =>
+    new Promise((resolve, reject) => {
       const body = JSON.stringify({ id, type: 'bench.event', data: { n: 1, text: 'y'.repeat(150) } });
       const headers = { 'content-type': 'application/json', ...signWebhook(runtime, secret, body) };
       const started = performance.now();
@@ -129,62 +141,60 @@ async function main() {
       req.on('error', reject);
       req.end(body);
     });
+}
 
-  const waitProcessed = async (ids: string[], timeoutMs: number) => {
-    const until = Date.now() + timeoutMs;
-    while (ids.some((id) => !processed.has(id))) {
-      if (Date.now() > until) throw new Error('not every webhook was processed in time');
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  };
-
-  // Warm-up: every sandbox cold-starts once before anything is measured.
+/** Warm-up: every sandbox cold-starts once before anything is measured. */
+async function warmUp(bench: Bench): Promise<void> {
   const warm = Array.from({ length: 50 }, () => `warm-${randomUUID()}`);
-  await pool(warm.length, 10, (i) => post(warm[i] ?? ''));
-  await waitProcessed(warm, 60_000);
+  await pool(warm.length, 10, (i) => bench.post(warm[i] ?? ''));
+  await bench.waitProcessed(warm, 60_000);
+}
 
-  const rounds: {
-    rawSendPerSecond: number;
-    rawConditionalPutPerSecond: number;
-    webhooksPerSecond: number;
-    processedPerSecond: number;
-    burstP50Ms: number;
-    burstP99Ms: number;
-    burstAcknowledged: number;
-  }[] = [];
-  for (let round = 0; round < ROUNDS; round += 1) {
-    const rawSendPerSecond = await rawSendRate(sqs, baselineQueue, sampleBody);
-    const rawConditionalPutPerSecond = await rawConditionalPutRate(dynamo, dedupeTable);
+interface Round {
+  rawSendPerSecond: number;
+  rawConditionalPutPerSecond: number;
+  webhooksPerSecond: number;
+  processedPerSecond: number;
+  burstP50Ms: number;
+  burstP99Ms: number;
+  burstAcknowledged: number;
+}
 
-    const ids = Array.from({ length: SUSTAINED }, (_, i) => `sustained-${round}-${i}-${randomUUID()}`);
-    const started = performance.now();
-    const responses = await pool(ids.length, CONCURRENCY, (i) => post(ids[i] ?? ''));
-    const acknowledgedMs = performance.now() - started;
-    if (responses.some((r) => r.status !== 202)) throw new Error('a sustained webhook was not acknowledged');
-    await waitProcessed(ids, 300_000);
-    const processedMs = performance.now() - started;
+const SAMPLE_BODY = JSON.stringify({
+  id: 'x'.repeat(40),
+  type: 'bench.event',
+  data: { n: 1, text: 'y'.repeat(150) },
+});
 
-    const burstIds = Array.from({ length: BURST }, (_, i) => `burst-${round}-${i}-${randomUUID()}`);
-    const burst = await Promise.all(burstIds.map((id) => post(id)));
-    await waitProcessed(burstIds, 300_000);
-    const latencies = burst.map((r) => r.ms);
-    rounds.push({
-      rawSendPerSecond,
-      rawConditionalPutPerSecond,
-      webhooksPerSecond: SUSTAINED / (acknowledgedMs / 1000),
-      processedPerSecond: SUSTAINED / (processedMs / 1000),
-      burstP50Ms: percentile(latencies, 50),
-      burstP99Ms: percentile(latencies, 99),
-      burstAcknowledged: burst.filter((r) => r.status === 202).length,
-    });
-    console.log(`round ${round + 1}/${ROUNDS}: ${JSON.stringify(rounds.at(-1))}`);
-  }
+/** One round: the two emulator baselines, then the sustained run, then the burst. */
+async function measureRound(bench: Bench, round: number): Promise<Round> {
+  const rawSendPerSecond = await rawSendRate(bench.sqs, bench.baselineQueue, SAMPLE_BODY);
+  const rawConditionalPutPerSecond = await rawConditionalPutRate(bench.dynamo, bench.dedupeTable);
 
-  agent.destroy();
-  sqs.destroy();
-  dynamo.destroy();
-  await local.stop();
+  const ids = Array.from({ length: SUSTAINED }, (_, i) => `sustained-${round}-${i}-${randomUUID()}`);
+  const started = performance.now();
+  const responses = await pool(ids.length, CONCURRENCY, (i) => bench.post(ids[i] ?? ''));
+  const acknowledgedMs = performance.now() - started;
+  if (responses.some((r) => r.status !== 202)) throw new Error('a sustained webhook was not acknowledged');
+  await bench.waitProcessed(ids, 300_000);
+  const processedMs = performance.now() - started;
 
+  const burstIds = Array.from({ length: BURST }, (_, i) => `burst-${round}-${i}-${randomUUID()}`);
+  const burst = await Promise.all(burstIds.map((id) => bench.post(id)));
+  await bench.waitProcessed(burstIds, 300_000);
+  const latencies = burst.map((r) => r.ms);
+  return {
+    rawSendPerSecond,
+    rawConditionalPutPerSecond,
+    webhooksPerSecond: SUSTAINED / (acknowledgedMs / 1000),
+    processedPerSecond: SUSTAINED / (processedMs / 1000),
+    burstP50Ms: percentile(latencies, 50),
+    burstP99Ms: percentile(latencies, 99),
+    burstAcknowledged: burst.filter((r) => r.status === 202).length,
+  };
+}
+
+async function localResults(rounds: Round[], startupMs: number) {
   const summary = {
     rawSendPerSecond: median(rounds.map((r) => r.rawSendPerSecond)),
     rawConditionalPutPerSecond: median(rounds.map((r) => r.rawConditionalPutPerSecond)),
@@ -193,7 +203,7 @@ async function main() {
     burstP50Ms: median(rounds.map((r) => r.burstP50Ms)),
     burstP99Ms: median(rounds.map((r) => r.burstP99Ms)),
   };
-  const result = {
+  return {
     benchmark: 'local',
     date: new Date().toISOString(),
     node: process.version,
@@ -207,20 +217,37 @@ async function main() {
     },
     rounds,
   };
+}
+
+function printResults(result: Awaited<ReturnType<typeof localResults>>): void {
+  const summary = result.median;
   console.table({
     'fauxqs raw SendMessage (msg/s)': summary.rawSendPerSecond.toFixed(0),
     'dynalite raw conditional PutItem (op/s)': summary.rawConditionalPutPerSecond.toFixed(0),
     'HTTP -> ingest -> SQS (webhooks/s)': summary.webhooksPerSecond.toFixed(0),
-    'ratio to raw SendMessage': result.median.ingestRatioToRawSend.toFixed(3),
+    'ratio to raw SendMessage': summary.ingestRatioToRawSend.toFixed(3),
     'end to end processed/s': summary.processedPerSecond.toFixed(0),
-    'end-to-end ratio to raw SendMessage': result.median.endToEndRatioToRawSend.toFixed(3),
+    'end-to-end ratio to raw SendMessage': summary.endToEndRatioToRawSend.toFixed(3),
     'burst of 1,000: ingest p50 (ms)': summary.burstP50Ms.toFixed(1),
     'burst of 1,000: ingest p99 (ms)': summary.burstP99Ms.toFixed(1),
     'startup (ms)': result.startupMs,
   });
-  rmSync(buildDir, { recursive: true, force: true });
-  mkdirSync(join(import.meta.dirname, 'results'), { recursive: true });
-  writeFileSync(join(import.meta.dirname, 'results', 'local.json'), `${JSON.stringify(result, null, 2)}\n`);
+}
+
+async function main() {
+  const bench = await startBench();
+  await warmUp(bench);
+  const rounds: Round[] = [];
+  for (let round = 0; round < ROUNDS; round += 1) {
+    rounds.push(await measureRound(bench, round));
+    console.log(`round ${round + 1}/${ROUNDS}: ${JSON.stringify(rounds.at(-1))}`);
+  }
+  await bench.stop();
+
+  const result = await localResults(rounds, bench.startupMs);
+  printResults(result);
+  rmSync(bench.buildDir, { recursive: true, force: true });
+  writeResults('local', result);
   console.log('wrote bench/results/local.json');
 }
 

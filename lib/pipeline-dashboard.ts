@@ -16,9 +16,6 @@ import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 
-/** The ingest function's EMF metric names (lambda/ingest/core.ts `MetricName`). */
-export const INGEST_OUTCOME_METRICS = ['Accepted', 'Duplicate', 'Ignored', 'Rejected', 'Failed'] as const;
-
 /** One queue of the pipeline as the dashboard shows it. */
 export interface DashboardQueue {
   /** Configured queue name; also the consumer's metrics `service` dimension. */

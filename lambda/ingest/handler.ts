@@ -1,5 +1,5 @@
 /**
- * The ingest Lambda (API Gateway HTTP API, payload v2, route `POST /webhooks/{source}`).
+ * The ingest Lambda (API Gateway HTTP API, payload v2, route `ANY /webhooks/{source}`).
  *
  * Thin: configuration and SDK clients live at module scope (reused across invocations); every decision is
  * in ./core. Local mode imports this same module with emulator endpoints in the environment.

@@ -51,7 +51,11 @@ export interface StackTarget extends TargetBase {
 
 export type Target = LocalTarget | StackTarget;
 
-/** The local-mode state file contract (TEAM.md). */
+/**
+ * The local-mode state file as the CLI reads it: what `startLocalMode` writes (`LocalStatus` in
+ * lib/local/local-mode.ts) while it runs, also served at `GET /_hookline/status`. Only what the CLI needs is
+ * required: the S3 and DynamoDB endpoints and the consumer states may be missing; unknown fields are dropped.
+ */
 export const localStateSchema = z.object({
   pid: z.number().int(),
   webhookBaseUrl: z.string().min(1),

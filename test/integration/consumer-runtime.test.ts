@@ -288,7 +288,7 @@ describe('consumer runtime on the emulators', () => {
     }
   });
 
-  it('C19: only the failing record comes back, after the backoff, with receive count 2', async () => {
+  it('only the failing record of a batch comes back, after the backoff, with receive count 2', async () => {
     stubbed();
     const handler = consumerFor('events', {
       handlers: {
@@ -313,7 +313,7 @@ describe('consumer runtime on the emulators', () => {
     expect(again[0]?.Attributes?.ApproximateReceiveCount).toBe('2');
   });
 
-  it('C22/permanent: the DLQ receives the message with its reason attributes and the original ones', async () => {
+  it('a permanent failure: the DLQ receives the message with its reason attributes and the original ones', async () => {
     stubbed();
     const handler = consumerFor('events', {
       handlers: {
@@ -342,7 +342,7 @@ describe('consumer runtime on the emulators', () => {
     expect(await receive(local.url, 1, 0)).toHaveLength(0);
   });
 
-  it('C22: a poison message is dead-lettered by the consumer on attempt maxReceiveCount, with its reason', async () => {
+  it('a poison message is dead-lettered by the consumer on attempt maxReceiveCount, with its reason', async () => {
     stubbed();
     let calls = 0;
     const handler = consumerFor('events', {
@@ -367,7 +367,7 @@ describe('consumer runtime on the emulators', () => {
     expect(dead[0]?.MessageAttributes?.[FAILURE_ATTRIBUTES.attempt]?.StringValue).toBe('5');
   }, 60_000);
 
-  it('C24: duplicates of one delivery id cause one side effect; the idempotency record is in DynamoDB', async () => {
+  it('duplicates of one delivery id cause one side effect; the idempotency record is in DynamoDB', async () => {
     stubbed();
     const effects: string[] = [];
     const handler = consumerFor('events', {
@@ -395,7 +395,7 @@ describe('consumer runtime on the emulators', () => {
     }
   });
 
-  it('C24: an in-flight duplicate in the same batch is reported as a failure, not dropped', async () => {
+  it('an in-flight duplicate in the same batch is reported as a failure, not dropped', async () => {
     stubbed();
     let calls = 0;
     const handler = consumerFor('events', {
@@ -421,7 +421,7 @@ describe('consumer runtime on the emulators', () => {
     expect(calls).toBe(1);
   });
 
-  it('C25: an invocation that dies mid-record blocks retries only until its timeout, then the retry runs', async () => {
+  it('an invocation that dies mid-record blocks retries only until its timeout, then the retry runs', async () => {
     stubbed();
     const effects: string[] = [];
     const hang = new Promise<void>(() => {});
@@ -606,7 +606,7 @@ describe('consumer runtime on the emulators', () => {
     ]);
   });
 
-  it('C27: FIFO: a failure in group A holds back the rest of A; group B goes on; order survives the retry', async () => {
+  it('FIFO: a failure in group A holds back the rest of A; group B goes on; order survives the retry', async () => {
     stubbed();
     const order: string[] = [];
     let failOnce = true;

@@ -256,7 +256,7 @@ describe('observability through the real handler', () => {
   });
 });
 
-describe('B14: SQS unreachable', () => {
+describe('SQS unreachable', () => {
   it('503 with Retry-After and a generic body; the dedupe claim is released so the retry enqueues', async () => {
     const down = await freshHandler({ sqs: closedPort });
     const id = `b14-${Date.now()}`;
@@ -292,7 +292,7 @@ describe('S3 and DynamoDB unreachable', () => {
   });
 });
 
-describe('B17: Secrets Manager unavailable -> fail closed, then recover', () => {
+describe('Secrets Manager unavailable -> fail closed, then recover', () => {
   let server: Server;
   let deny = true;
   let calls = 0;

@@ -7,8 +7,8 @@ import { envelope, failedIds, harness, lambdaContext, NOW, record, sqsEvent } fr
 
 const ok = async () => {};
 
-describe('consumer core: partial batch failures (C19, C20)', () => {
-  it('C19: a batch of 10 where message 3 throws reports only message 3 and backs it off', async () => {
+describe('consumer core: partial batch failures', () => {
+  it('a batch of 10 where message 3 throws reports only message 3 and backs it off', async () => {
     const seen: string[] = [];
     const envelopes = Array.from({ length: 10 }, (_, i) => envelope({ id: `evt-${i + 1}` }));
     const { core, queue, logger } = harness({
@@ -33,7 +33,7 @@ describe('consumer core: partial batch failures (C19, C20)', () => {
     expect(logger.outcomes().filter((o) => o.outcome === 'processed')).toHaveLength(9);
   });
 
-  it('C20: when every record fails it returns the full list instead of throwing', async () => {
+  it('when every record fails it returns the full list instead of throwing', async () => {
     const { core, queue } = harness({
       handlers: {
         '**': async () => {
@@ -49,12 +49,12 @@ describe('consumer core: partial batch failures (C19, C20)', () => {
     expect(queue.visibilityChanges).toHaveLength(3);
   });
 
-  it('C20: an empty batch succeeds with no failures', async () => {
+  it('an empty batch succeeds with no failures', async () => {
     const { core } = harness({ handlers: { '**': ok } });
     expect(await core.processBatch(sqsEvent([]), lambdaContext())).toStrictEqual({ batchItemFailures: [] });
   });
 
-  it('C20: throws rather than report a failed record that has no messageId', async () => {
+  it('throws rather than report a failed record that has no messageId', async () => {
     const { core } = harness({
       handlers: {
         '**': async () => {
@@ -108,8 +108,8 @@ describe('consumer core: retries with backoff', () => {
   });
 });
 
-describe('consumer core: dead-lettering (C22 and permanent failures)', () => {
-  it('C22: on the final attempt a failing record goes to the DLQ with its reason and is reported done', async () => {
+describe('consumer core: dead-lettering on the final attempt and permanent failures', () => {
+  it('on the final attempt a failing record goes to the DLQ with its reason and is reported done', async () => {
     const env = envelope({ id: 'poison' });
     const { core, queue, logger, metrics } = harness(
       {
@@ -154,7 +154,7 @@ describe('consumer core: dead-lettering (C22 and permanent failures)', () => {
     expect(metrics.total('Failed')).toBe(1);
   });
 
-  it('C22: before the final attempt the same failure is retried, not dead-lettered', async () => {
+  it('before the final attempt the same failure is retried, not dead-lettered', async () => {
     const { core, queue } = harness(
       {
         handlers: {
@@ -428,8 +428,8 @@ describe('consumer core: deadline', () => {
   });
 });
 
-describe('consumer core: idempotency (C21, C23, C24, C25)', () => {
-  it('C24: a completed duplicate is skipped without calling the handler and counted', async () => {
+describe('consumer core: idempotency', () => {
+  it('a completed duplicate is skipped without calling the handler and counted', async () => {
     let calls = 0;
     const { core, logger, metrics } = harness(
       {
@@ -453,7 +453,7 @@ describe('consumer core: idempotency (C21, C23, C24, C25)', () => {
     expect(metrics.total('Duplicate')).toBe(1);
   });
 
-  it('C24: two copies racing in one batch: one runs, the in-flight duplicate is reported as a failure', async () => {
+  it('two copies racing in one batch: one runs, the in-flight duplicate is reported as a failure', async () => {
     let release: () => void = () => {};
     const gate = new Promise<void>((resolve) => {
       release = resolve;
@@ -489,7 +489,7 @@ describe('consumer core: idempotency (C21, C23, C24, C25)', () => {
     });
   });
 
-  it('C24: an in-progress duplicate on its final attempt is dead-lettered with its reason, not dropped', async () => {
+  it('an in-progress duplicate on its final attempt is dead-lettered with its reason, not dropped', async () => {
     const { core, queue, idempotency } = harness({ handlers: { '**': ok } }, {}, { idempotency: true });
     const env = envelope({ id: 'busy' });
     idempotency?.states.set('events#busy', 'in-progress');
@@ -502,7 +502,7 @@ describe('consumer core: idempotency (C21, C23, C24, C25)', () => {
     );
   });
 
-  it('C21: after a whole-batch redelivery, records that already succeeded are not applied twice', async () => {
+  it('after a whole-batch redelivery, records that already succeeded are not applied twice', async () => {
     const effects: string[] = [];
     const { core } = harness(
       {
@@ -528,7 +528,7 @@ describe('consumer core: idempotency (C21, C23, C24, C25)', () => {
     expect(effects.filter((e) => e !== 'crash').sort()).toStrictEqual(['e1', 'e2', 'e3']);
   });
 
-  it('C23: a redriven copy (new SQS messageId, same envelope id) is recognised as already processed', async () => {
+  it('a redriven copy (new SQS messageId, same envelope id) is recognised as already processed', async () => {
     let calls = 0;
     const { core, logger } = harness(
       {
@@ -550,7 +550,7 @@ describe('consumer core: idempotency (C21, C23, C24, C25)', () => {
     expect(logger.outcomeOf('redriven-copy')).toMatchObject({ outcome: 'duplicate', id: 'delivery-42' });
   });
 
-  it('C23: the idempotency key is the consumer name and the envelope id, never the SQS message id', async () => {
+  it('the idempotency key is the consumer name and the envelope id, never the SQS message id', async () => {
     const { core, idempotency } = harness(
       { handlers: { '**': ok } },
       { name: 'orders' },
@@ -563,7 +563,7 @@ describe('consumer core: idempotency (C21, C23, C24, C25)', () => {
     expect([...(idempotency?.states.keys() ?? [])]).toStrictEqual(['orders#abc']);
   });
 
-  it('C25: hands the Lambda context to the idempotency layer so in-progress expiry tracks the timeout', async () => {
+  it('hands the Lambda context to the idempotency layer so in-progress expiry tracks the timeout', async () => {
     const { core, idempotency } = harness({ handlers: { '**': ok } }, {}, { idempotency: true });
     const context = lambdaContext(12_345);
     await core.processBatch(sqsEvent([record(envelope())]), context);
@@ -592,8 +592,8 @@ describe('consumer core: idempotency (C21, C23, C24, C25)', () => {
   });
 });
 
-describe('consumer core: throttling (C26)', () => {
-  it('C26: a record whose receive count was inflated by throttling still runs and is not dead-lettered', async () => {
+describe('consumer core: throttling', () => {
+  it('a record whose receive count was inflated by throttling still runs and is not dead-lettered', async () => {
     const { core, queue, logger } = harness({ handlers: { '**': ok } }, { maxReceiveCount: 5 });
     const rec = record(envelope({ id: 'throttled' }), { attempt: 4 });
     expect((await core.processBatch(sqsEvent([rec]), lambdaContext())).batchItemFailures).toStrictEqual([]);
@@ -602,8 +602,8 @@ describe('consumer core: throttling (C26)', () => {
   });
 });
 
-describe('consumer core: FIFO (C27)', () => {
-  it('C27: a failure in group A stops the later A records; group B goes on; the group backs off together', async () => {
+describe('consumer core: FIFO', () => {
+  it('FIFO: a failure in group A stops the later A records; group B goes on; the group backs off together', async () => {
     const ran: string[] = [];
     const { core, queue, logger } = harness(
       {

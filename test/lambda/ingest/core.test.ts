@@ -155,7 +155,7 @@ describe('accepting a signed delivery', () => {
   });
 });
 
-describe('A2: missing signature headers', () => {
+describe('missing signature headers are a 401', () => {
   it.each(['github', 'stripe', 'slack', 'shopify', 'standard', 'twilio', 'generic', 'token'])(
     '%s without its signature -> 401 generic body, nothing enqueued',
     async (source) => {
@@ -199,7 +199,7 @@ describe('A2: missing signature headers', () => {
   });
 });
 
-describe('A3-A8 through the core: every signature problem is a 401 with the reason only in logs', () => {
+describe('through the core, every signature problem is a 401 with the reason only in logs', () => {
   it('malformed, stale, forged and whitespace-secret requests', async () => {
     const h = harness();
     const config = h.deps.config;
@@ -232,7 +232,7 @@ describe('A3-A8 through the core: every signature problem is a 401 with the reas
     expect(h.sent).toEqual([]);
   });
 
-  it('A8: rotation JSON secrets — either active secret verifies', async () => {
+  it('a rotation JSON secret: either active secret verifies', async () => {
     const h = harness();
     h.secrets['env:GITHUB'] = ['new-secret', SECRETS.github as string];
     const signedWithOld = signedEvent(h.deps.config, 'github', PUSH, { headers: ghHeaders });
@@ -243,7 +243,7 @@ describe('A3-A8 through the core: every signature problem is a 401 with the reas
   });
 });
 
-describe('A9: duplicates and redelivery', () => {
+describe('duplicates and redelivery', () => {
   it('the same delivery twice -> both 202 with the same id, one enqueue, second counted as Duplicate', async () => {
     const h = harness();
     const event = signedEvent(h.deps.config, 'github', PUSH, { id: 'dup-1', headers: ghHeaders });
@@ -337,7 +337,7 @@ describe('A9: duplicates and redelivery', () => {
   });
 });
 
-describe('A10: raw bytes and header case', () => {
+describe('raw bytes and header case', () => {
   it('isBase64Encoded bodies are decoded before the HMAC (binary bytes survive)', async () => {
     const h = harness();
     const body = Buffer.from([0x7b, 0x22, 0x61, 0x22, 0x3a, 0x22, 0xc3, 0xa9, 0x22, 0x7d]); // {"a":"é"}
@@ -395,7 +395,7 @@ describe('A10: raw bytes and header case', () => {
   });
 });
 
-describe('A11: valid signature, malformed body -> 400, never 5xx', () => {
+describe('valid signature, malformed body -> 400, never 5xx', () => {
   it.each(['github', 'stripe', 'slack', 'standard', 'generic'])(
     '%s with invalid JSON -> 400',
     async (source) => {
@@ -416,7 +416,7 @@ describe('A11: valid signature, malformed body -> 400, never 5xx', () => {
   });
 });
 
-describe('A12: sizes', () => {
+describe('body sizes: inline, claim-checked, empty, too large', () => {
   it('empty body -> 400', async () => {
     const h = harness();
     const response = await handleWebhook(
@@ -492,7 +492,7 @@ describe('A12: sizes', () => {
   });
 });
 
-describe('A13: method, path, content type; never 410', () => {
+describe('method, path, content type; never 410', () => {
   it('GET -> 405 with Allow: POST', async () => {
     const h = harness();
     const response = await handleWebhook(apiEvent('github', { method: 'GET' }), h.deps);
@@ -524,7 +524,7 @@ describe('A13: method, path, content type; never 410', () => {
   });
 });
 
-describe('B14/B15: enqueue failures never get a 2xx', () => {
+describe('enqueue failures never get a 2xx', () => {
   it('SendMessage fails -> 503 with Retry-After, claim released so the retry enqueues', async () => {
     const h = harness();
     h.failingQueues.add('events');
@@ -568,7 +568,7 @@ describe('B14/B15: enqueue failures never get a 2xx', () => {
   });
 });
 
-describe('B16: a slow first attempt whose enqueue succeeded, retried by the sender', () => {
+describe('a slow first attempt whose enqueue succeeded, retried by the sender', () => {
   it('the retry (same id, new signature/timestamp) is a duplicate: one message', async () => {
     const h = harness();
     const first = signedEvent(
@@ -607,7 +607,7 @@ describe('B16: a slow first attempt whose enqueue succeeded, retried by the send
   });
 });
 
-describe('B17: secrets unavailable -> fail closed', () => {
+describe('secrets unavailable -> fail closed', () => {
   it('503, no verification bypass, recovers when the store returns', async () => {
     const h = harness();
     h.failSecrets = true;

@@ -142,7 +142,7 @@ describe('normalize helpers', () => {
   });
 });
 
-describe('A6: a tolerance of 0 is refused before the function ever runs', () => {
+describe('a timestamp tolerance of 0 is refused before the function ever runs', () => {
   it('the runtime schema rejects toleranceSeconds 0 for every timestamped scheme', () => {
     for (const type of ['stripe', 'slack', 'standard-webhooks'] as const) {
       expect(ingestSourceSchema.safeParse({ type, secretId: 'x', toleranceSeconds: 0 }).success).toBe(false);
