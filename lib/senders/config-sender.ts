@@ -6,7 +6,7 @@
 import { Duration } from 'aws-cdk-lib';
 import { z } from 'zod';
 import type { SourceSettings } from '../../lambda/shared/senders';
-import type { RuleViolation } from '../validation';
+import type { Violation } from '../violations';
 
 /** A `Duration` in the configuration. */
 export const duration = z.custom<Duration>((value) => value instanceof Duration, {
@@ -63,8 +63,8 @@ export interface ConfigSender<Schema extends z.ZodObject = z.ZodObject> {
   readonly schema: Schema;
   /** A source of this type as a user writes it (the documentation's example; tests drive every sender with it). */
   readonly example: z.input<Schema>;
-  /** Rules beyond the shape, fields relative to the source. */
-  violations(source: z.output<Schema>): readonly RuleViolation[];
+  /** Rules beyond the shape, paths relative to the source. */
+  violations(source: z.output<Schema>): readonly Violation[];
   /** The runtime settings of the source (its sender's settings schema must accept them). */
   runtimeSettings(
     source: z.output<Schema>,

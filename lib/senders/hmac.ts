@@ -1,6 +1,6 @@
 /** Configuration side of the `hmac` sender (runtime side: lambda/shared/senders/hmac.ts). */
 import { z } from 'zod';
-import type { RuleViolation } from '../validation';
+import { type Violation, violation } from '../violations';
 import {
   bodyHints,
   defineConfigSender,
@@ -43,23 +43,13 @@ export const hmac = defineConfigSender({
     typePath: 'type',
   },
   violations(source) {
-    const violations: RuleViolation[] = [];
+    const violations: Violation[] = [];
     const template = hmacSignedContent(source);
     if (!template.includes('{body}')) {
-      violations.push({
-        field: 'signedContent',
-        message: 'the signed content must include {body}, or the body is not authenticated',
-        value: source.signedContent,
-        fix: 'include {body}, e.g. "{timestamp}.{body}"',
-      });
+      violations.push(violation('signedContent', 'the signed content must include {body}, or the body is not authenticated', source.signedContent, 'include {body}, e.g. "{timestamp}.{body}"'));
     }
     if (template.includes('{timestamp}') && !source.timestampHeader) {
-      violations.push({
-        field: 'timestampHeader',
-        message: 'signedContent uses {timestamp} but no timestampHeader says where it comes from',
-        value: source.timestampHeader,
-        fix: 'set timestampHeader, e.g. "x-signature-timestamp"',
-      });
+      violations.push(violation('timestampHeader', 'signedContent uses {timestamp} but no timestampHeader says where it comes from', source.timestampHeader, 'set timestampHeader, e.g. "x-signature-timestamp"'));
     }
     return violations;
   },
