@@ -106,7 +106,12 @@ export function validateDashboardProps(props: PipelineDashboardProps): Violation
   const problems: Violation[] = [];
   if (props.queues.length === 0 && !props.ingestFunction) {
     problems.push(
-      violation('queues', 'nothing to show', props.queues, 'pass the pipeline queues and/or the ingest function'),
+      violation(
+        'queues',
+        'nothing to show',
+        props.queues,
+        'pass the pipeline queues and/or the ingest function',
+      ),
     );
   }
   problems.push(...queueNameViolations(props.queues));

@@ -118,7 +118,11 @@ function maxEventAgeViolations(age: Duration | undefined): Violation[] {
 }
 
 /** Rule: schedule names are unique; reported on each repeat. */
-function duplicateNameViolations(field: string, index: number, schedules: readonly ResolvedSchedule[]): Violation[] {
+function duplicateNameViolations(
+  field: string,
+  index: number,
+  schedules: readonly ResolvedSchedule[],
+): Violation[] {
   const s = schedules[index];
   if (!s || !schedules.slice(0, index).some((other) => other.name === s.name)) return [];
   return [violation(field, 'schedule names must be unique', s.name, 'rename one of them')];

@@ -62,7 +62,10 @@ function beyondVisibilityLimit(d: Duration): boolean {
 }
 
 /** Rule: a queue's visibility timeout is at most 12 hours. */
-export function visibilityTimeoutLimitViolations(path: string, visibility: Duration | undefined): Violation[] {
+export function visibilityTimeoutLimitViolations(
+  path: string,
+  visibility: Duration | undefined,
+): Violation[] {
   if (!visibility || !beyondVisibilityLimit(visibility)) return [];
   return [
     violation(

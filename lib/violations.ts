@@ -65,3 +65,18 @@ export class ViolationsError extends Error {
 export function throwIfViolations(what: string, violations: readonly Violation[]): void {
   if (violations.length > 0) throw new ViolationsError(`Invalid ${what}`, violations);
 }
+
+/** Collects the violations of one check, so each rule reports and the check goes on to the next. */
+export class ViolationList {
+  readonly violations: Violation[] = [];
+
+  /** Records the rule at `path` broken by `value`. */
+  add(path: string, message: string, value: unknown, fix: string): void {
+    this.violations.push(violation(path, message, value, fix));
+  }
+
+  /** Records violations whose paths are relative to `prefix`. */
+  addAll(prefix: string, violations: readonly Violation[]): void {
+    this.violations.push(...prefixViolations(prefix, violations));
+  }
+}

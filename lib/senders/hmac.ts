@@ -46,10 +46,24 @@ export const hmac = defineConfigSender({
     const violations: Violation[] = [];
     const template = hmacSignedContent(source);
     if (!template.includes('{body}')) {
-      violations.push(violation('signedContent', 'the signed content must include {body}, or the body is not authenticated', source.signedContent, 'include {body}, e.g. "{timestamp}.{body}"'));
+      violations.push(
+        violation(
+          'signedContent',
+          'the signed content must include {body}, or the body is not authenticated',
+          source.signedContent,
+          'include {body}, e.g. "{timestamp}.{body}"',
+        ),
+      );
     }
     if (template.includes('{timestamp}') && !source.timestampHeader) {
-      violations.push(violation('timestampHeader', 'signedContent uses {timestamp} but no timestampHeader says where it comes from', source.timestampHeader, 'set timestampHeader, e.g. "x-signature-timestamp"'));
+      violations.push(
+        violation(
+          'timestampHeader',
+          'signedContent uses {timestamp} but no timestampHeader says where it comes from',
+          source.timestampHeader,
+          'set timestampHeader, e.g. "x-signature-timestamp"',
+        ),
+      );
     }
     return violations;
   },
