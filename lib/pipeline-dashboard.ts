@@ -9,12 +9,13 @@
  * the ingest function's one `webhook outcome` log line per request (Logs Insights), since the metrics carry no
  * source dimension.
  */
-import { Duration } from 'aws-cdk-lib';
+import type { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { DEFAULTS } from './config';
 import { type Violation, ViolationsError, violation } from './violations';
 
 /** The ingest function's EMF metric names (lambda/ingest/core.ts `MetricName`). */
@@ -154,13 +155,13 @@ export class PipelineDashboard extends Construct {
     super(scope, id);
     const problems = validateDashboardProps(props);
     if (problems.length > 0) throw new PipelineDashboardError(problems);
-    const namespace = props.metricsNamespace ?? 'Hookline';
-    const period = props.period ?? Duration.minutes(1);
+    const namespace = props.metricsNamespace ?? DEFAULTS.metricsNamespace;
+    const period = props.period ?? DEFAULTS.dashboardPeriod;
     const seconds = period.toSeconds();
 
     this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
       ...(props.dashboardName ? { dashboardName: props.dashboardName } : {}),
-      start: props.start ?? '-PT3H',
+      start: props.start ?? DEFAULTS.dashboardStart,
       defaultInterval: undefined,
     });
 

@@ -5,14 +5,14 @@
  * Each schedule has a retry policy, its own dead-letter queue (deliveries Scheduler gave up on) and a role that
  * may only `sqs:SendMessage` to its target queue and that dead-letter queue.
  */
-import { Duration, RemovalPolicy, Stack, TimeZone, Token, Validations } from 'aws-cdk-lib';
+import { type Duration, type RemovalPolicy, Stack, TimeZone, Token, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { ENVELOPE_VERSION, type WebhookEnvelope } from '../lambda/shared/envelope';
-import type { ResolvedSchedule } from './config';
+import { DEFAULTS, type ResolvedSchedule } from './config';
 import { scheduleProblems } from './schedule-expression';
 import { retentionViolations } from './validation';
 import { type Violation, ViolationsError, violation } from './violations';
@@ -268,8 +268,8 @@ export class PipelineSchedules extends Construct {
       const deadLetterQueue = new sqs.Queue(scope, 'DeadLetterQueue', {
         encryption: sqs.QueueEncryption.SQS_MANAGED,
         enforceSSL: true,
-        retentionPeriod: props.deadLetterRetentionPeriod ?? Duration.days(14),
-        removalPolicy: props.deadLetterRemovalPolicy ?? RemovalPolicy.DESTROY,
+        retentionPeriod: props.deadLetterRetentionPeriod ?? DEFAULTS.scheduleDeadLetterRetentionPeriod,
+        removalPolicy: props.deadLetterRemovalPolicy ?? DEFAULTS.scheduleDeadLetterRemovalPolicy,
       });
       // cdk-nag recognises a DLQ only through another queue's RedrivePolicy, not Scheduler's DeadLetterConfig.
       Validations.of(deadLetterQueue).acknowledge({
@@ -295,8 +295,8 @@ export class PipelineSchedules extends Construct {
           role,
           deadLetterQueue,
           input: scheduler.ScheduleTargetInput.fromText(input),
-          retryAttempts: props.retryAttempts ?? 185,
-          maxEventAge: props.maxEventAge ?? Duration.hours(24),
+          retryAttempts: props.retryAttempts ?? DEFAULTS.scheduleRetryAttempts,
+          maxEventAge: props.maxEventAge ?? DEFAULTS.scheduleMaxEventAge,
         }),
       });
       byName[s.name] = { schedule, deadLetterQueue, role };
