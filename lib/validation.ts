@@ -6,6 +6,7 @@
  * known at deploy time.
  */
 import { Duration, Token } from 'aws-cdk-lib';
+import { MAX_VISIBILITY_SECONDS } from '../lambda/consumer/backoff';
 import { type Violation, violation } from './violations';
 
 export { renderValue, throwIfViolations } from './violations';
@@ -20,7 +21,8 @@ const secondsOf = (d: Duration): number => d.toSeconds({ integral: false });
 export const SQS_LIMITS = {
   minRetentionSeconds: 60,
   maxRetentionSeconds: 1_209_600,
-  maxVisibilitySeconds: 43_200,
+  /** The consumers' backoff caps at the same limit. */
+  maxVisibilitySeconds: MAX_VISIBILITY_SECONDS,
   maxReceiveCount: 1000,
 } as const;
 

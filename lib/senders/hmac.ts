@@ -4,9 +4,9 @@ import { type Violation, violation } from '../violations';
 import {
   bodyHints,
   defineConfigSender,
-  duration,
   runtimeHints,
   sourceCommon,
+  timestampTolerance,
   toleranceSeconds,
 } from './config-sender';
 
@@ -21,12 +21,33 @@ export const hmac = defineConfigSender({
     .object({
       type: z.literal('hmac'),
       ...sourceCommon,
+      /** Header carrying the signature, e.g. `x-signature`. */
       header: z.string().min(1),
+      /**
+       * HMAC hash function.
+       * @default 'sha256'
+       */
       algorithm: z.enum(['sha1', 'sha256', 'sha512']).optional(),
+      /**
+       * Encoding of the signature in the header.
+       * @default 'hex'
+       */
       encoding: z.enum(['hex', 'base64']).optional(),
+      /**
+       * Text before the signature in the header, e.g. `sha256=`.
+       * @default ''
+       */
       prefix: z.string().optional(),
+      /**
+       * Header carrying the signed timestamp (enables replay protection).
+       * @default - no timestamp is signed
+       */
       timestampHeader: z.string().min(1).optional(),
-      tolerance: duration.optional(),
+      ...timestampTolerance,
+      /**
+       * What is signed: `{body}` and optionally `{timestamp}`.
+       * @default '{timestamp}.{body}' with a timestampHeader, else '{body}'
+       */
       signedContent: z.string().min(1).optional(),
       ...bodyHints,
     })
