@@ -9,7 +9,8 @@ import { Duration, Token } from 'aws-cdk-lib';
 import { MAX_VISIBILITY_SECONDS } from '../lambda/consumer/backoff';
 import { type Violation, violation } from './violations';
 
-export { renderValue, throwIfViolations } from './violations';
+// Constructs import the thrower with the rules.
+export { throwIfViolations } from './violations';
 
 const known = (value: number | Duration | undefined): value is number | Duration =>
   value !== undefined &&

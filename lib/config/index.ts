@@ -22,7 +22,6 @@ import { resolveSources } from './resolve-sources';
 import type { ResolvedConfig } from './resolved';
 import type { HooklineConfig, ParsedConfig } from './schema';
 
-export type { Violation as ConfigIssue } from '../violations';
 export { DEFAULTS, LONGEST_SENDER_RETRY_WINDOW } from './defaults';
 export { HooklineConfigError } from './parse-shape';
 export type * from './resolved';
