@@ -80,8 +80,8 @@ describe('the configuration reference in the editor', () => {
       true,
     );
     const undocumented: string[] = [];
-    const visit = (node: ts.Node, owner: string) => {
-      if (ts.isInterfaceDeclaration(node)) owner = node.name.text;
+    const visit = (node: ts.Node, parent: string) => {
+      const owner = ts.isInterfaceDeclaration(node) ? node.name.text : parent;
       if (ts.isPropertySignature(node) && node.questionToken) {
         const hasDefault = ts.getJSDocTags(node).some((t) => t.tagName.text === 'default');
         if (!hasDefault) undocumented.push(`${owner}.${node.name.getText(file)}`);
