@@ -9,12 +9,14 @@
  * the ingest function's one `webhook outcome` log line per request (Logs Insights), since the metrics carry no
  * source dimension.
  */
-import { Duration } from 'aws-cdk-lib';
+import type { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { DEFAULTS } from './config';
+import { type Violation, ViolationsError, violation } from './violations';
 
 /** One queue of the pipeline as the dashboard shows it. */
 export interface DashboardQueue {
@@ -70,75 +72,74 @@ export interface PipelineDashboardProps {
   readonly start?: string;
 }
 
-/** One problem in {@link PipelineDashboardProps}. */
-export interface DashboardViolation {
-  readonly field: string;
-  readonly message: string;
-  readonly fix: string;
+/** CloudWatch accepts a period of 1, 5, 10 or 30 seconds or a multiple of a minute. */
+function isCloudWatchPeriod(period: Duration): boolean {
+  const seconds = period.toSeconds({ integral: false });
+  return [1, 5, 10, 30].includes(seconds) || (seconds >= 60 && seconds % 60 === 0);
+}
+
+/** Rule: each queue is shown once, under its configured name. */
+function queueNameViolations(queues: PipelineDashboardProps['queues']): Violation[] {
+  const names = new Set<string>();
+  return queues.flatMap((q, i) => {
+    const out: Violation[] = [];
+    if (names.has(q.name))
+      out.push(violation(`queues[${i}].name`, 'appears twice', q.name, 'pass each queue once'));
+    names.add(q.name);
+    if (!/^[A-Za-z0-9._-]+$/.test(q.name))
+      out.push(
+        violation(
+          `queues[${i}].name`,
+          'is not a configured queue name',
+          q.name,
+          'use the name from hookline.config.ts',
+        ),
+      );
+    return out;
+  });
 }
 
 /** Validates the props; returns every problem (empty when valid). Pure. */
-export function validateDashboardProps(props: PipelineDashboardProps): DashboardViolation[] {
-  const problems: DashboardViolation[] = [];
+export function validateDashboardProps(props: PipelineDashboardProps): Violation[] {
+  const problems: Violation[] = [];
   if (props.queues.length === 0 && !props.ingestFunction) {
-    problems.push({
-      field: 'queues',
-      message: 'nothing to show',
-      fix: 'pass the pipeline queues and/or the ingest function',
-    });
+    problems.push(
+      violation(
+        'queues',
+        'nothing to show',
+        props.queues,
+        'pass the pipeline queues and/or the ingest function',
+      ),
+    );
   }
-  const names = new Set<string>();
-  for (const [i, q] of props.queues.entries()) {
-    if (names.has(q.name))
-      problems.push({
-        field: `queues[${i}].name`,
-        message: `"${q.name}" appears twice`,
-        fix: 'pass each queue once',
-      });
-    names.add(q.name);
-    if (!/^[A-Za-z0-9._-]+$/.test(q.name)) {
-      problems.push({
-        field: `queues[${i}].name`,
-        message: `"${q.name}" is not a configured queue name`,
-        fix: 'use the name from hookline.config.ts',
-      });
-    }
-  }
-  const period = props.period;
-  if (period !== undefined) {
-    const seconds = period.toSeconds({ integral: false });
-    if (
-      !(
-        seconds === 1 ||
-        seconds === 5 ||
-        seconds === 10 ||
-        seconds === 30 ||
-        (seconds >= 60 && seconds % 60 === 0)
-      )
-    ) {
-      problems.push({
-        field: 'period',
-        message: `${period.toHumanString()} is not a CloudWatch period`,
-        fix: 'use 1, 5, 10, 30 seconds or a multiple of 60 seconds',
-      });
-    }
+  problems.push(...queueNameViolations(props.queues));
+  if (props.period !== undefined && !isCloudWatchPeriod(props.period)) {
+    problems.push(
+      violation(
+        'period',
+        'is not a CloudWatch period',
+        props.period,
+        'use 1, 5, 10, 30 seconds or a multiple of 60 seconds',
+      ),
+    );
   }
   if (props.dashboardName !== undefined && !/^[A-Za-z0-9_-]{1,255}$/.test(props.dashboardName)) {
-    problems.push({
-      field: 'dashboardName',
-      message: `"${props.dashboardName}" has characters CloudWatch refuses`,
-      fix: 'use letters, digits, "-" and "_"',
-    });
+    problems.push(
+      violation(
+        'dashboardName',
+        'has characters CloudWatch refuses',
+        props.dashboardName,
+        'use letters, digits, "-" and "_"',
+      ),
+    );
   }
   return problems;
 }
 
 /** Thrown when {@link PipelineDashboardProps} are invalid. */
-export class PipelineDashboardError extends Error {
-  constructor(public readonly problems: readonly DashboardViolation[]) {
-    super(
-      `Invalid PipelineDashboard props:\n${problems.map((p) => `  - ${p.field}: ${p.message}. Fix: ${p.fix}`).join('\n')}`,
-    );
+export class PipelineDashboardError extends ViolationsError {
+  constructor(public readonly problems: readonly Violation[]) {
+    super('Invalid PipelineDashboard props', problems);
     this.name = 'PipelineDashboardError';
   }
 }
@@ -151,13 +152,13 @@ export class PipelineDashboard extends Construct {
     super(scope, id);
     const problems = validateDashboardProps(props);
     if (problems.length > 0) throw new PipelineDashboardError(problems);
-    const namespace = props.metricsNamespace ?? 'Hookline';
-    const period = props.period ?? Duration.minutes(1);
+    const namespace = props.metricsNamespace ?? DEFAULTS.metricsNamespace;
+    const period = props.period ?? DEFAULTS.dashboardPeriod;
     const seconds = period.toSeconds();
 
     this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
       ...(props.dashboardName ? { dashboardName: props.dashboardName } : {}),
-      start: props.start ?? '-PT3H',
+      start: props.start ?? DEFAULTS.dashboardStart,
       defaultInterval: undefined,
     });
 

@@ -5,15 +5,17 @@
  * Each schedule has a retry policy, its own dead-letter queue (deliveries Scheduler gave up on) and a role that
  * may only `sqs:SendMessage` to its target queue and that dead-letter queue.
  */
-import { Duration, RemovalPolicy, Stack, TimeZone, Token, Validations } from 'aws-cdk-lib';
+import { type Duration, type RemovalPolicy, Stack, TimeZone, Token, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { ENVELOPE_VERSION, type WebhookEnvelope } from '../lambda/shared/envelope';
-import type { ResolvedSchedule } from './config';
+import { DEFAULTS, type ResolvedSchedule } from './config';
 import { scheduleProblems } from './schedule-expression';
+import { retentionViolations } from './validation';
+import { type Violation, ViolationsError, violation } from './violations';
 
 /** The envelope `source` of every scheduled job. */
 export const SCHEDULE_SOURCE = 'schedule';
@@ -93,110 +95,142 @@ export interface PipelineSchedulesProps {
   readonly deadLetterRemovalPolicy?: RemovalPolicy;
 }
 
-/** One problem in {@link PipelineSchedulesProps}. */
-export interface ScheduleViolation {
-  readonly field: string;
-  readonly message: string;
-  readonly fix: string;
+/** Rule: Scheduler retries a failed delivery 0 to 185 times. */
+function retryAttemptsViolations(retry: number | undefined): Violation[] {
+  if (retry === undefined || Token.isUnresolved(retry)) return [];
+  if (Number.isInteger(retry) && retry >= 0 && retry <= 185) return [];
+  return [violation('retryAttempts', 'must be a whole number from 0 to 185', retry, 'use 185, the default')];
+}
+
+/** Rule: Scheduler keeps retrying one invocation between 1 minute and 24 hours. */
+function maxEventAgeViolations(age: Duration | undefined): Violation[] {
+  if (age === undefined || Token.isUnresolved(age.toMilliseconds({ integral: false }))) return [];
+  const seconds = age.toSeconds({ integral: false });
+  if (seconds >= 60 && seconds <= 86_400) return [];
+  return [
+    violation(
+      'maxEventAge',
+      'must be between 1 minute and 24 hours',
+      age,
+      'use Duration.hours(24), the default',
+    ),
+  ];
+}
+
+/** Rule: schedule names are unique; reported on each repeat. */
+function duplicateNameViolations(
+  field: string,
+  index: number,
+  schedules: readonly ResolvedSchedule[],
+): Violation[] {
+  const s = schedules[index];
+  if (!s || !schedules.slice(0, index).some((other) => other.name === s.name)) return [];
+  return [violation(field, 'schedule names must be unique', s.name, 'rename one of them')];
+}
+
+/** Rule: the expression and time zone are valid Scheduler syntax (parsed by `schedule-expression.ts`). */
+function expressionViolations(field: string, s: ResolvedSchedule): Violation[] {
+  return scheduleProblems(s.expression, s.timezone).map((problem) =>
+    violation(
+      `${field}.${problem.field}`,
+      problem.message,
+      problem.field === 'expression' ? s.expression : s.timezone,
+      problem.fix,
+    ),
+  );
+}
+
+/** Rule: the target is one of the pipeline's standard queues. */
+function targetQueueViolations(
+  field: string,
+  s: ResolvedSchedule,
+  queues: PipelineSchedulesProps['queues'],
+): Violation[] {
+  const queue = queues[s.queue];
+  if (!queue) {
+    return [
+      violation(
+        `${field}.queue`,
+        'names a queue that is not in props.queues',
+        s.queue,
+        `use one of: ${Object.keys(queues).join(', ')}`,
+      ),
+    ];
+  }
+  if (!queue.fifo) return [];
+  return [
+    violation(
+      `${field}.queue`,
+      'is a FIFO queue: Scheduler needs content-based deduplication and a fixed group for it',
+      s.queue,
+      'target a standard queue',
+    ),
+  ];
+}
+
+/** Rule: the envelope is JSON and fits Scheduler's input limit. */
+function envelopeViolations(field: string, s: ResolvedSchedule): Violation[] {
+  let input: string;
+  try {
+    input = scheduleInput(s);
+  } catch {
+    return [
+      violation(
+        `${field}.payload`,
+        'the payload is not JSON-serializable',
+        s.payload,
+        'use plain objects, arrays, strings, numbers and booleans',
+      ),
+    ];
+  }
+  if (input.length <= SCHEDULER_INPUT_LIMIT) return [];
+  return [
+    violation(
+      `${field}.payload`,
+      `the envelope is ${input.length} characters; Scheduler accepts at most ${SCHEDULER_INPUT_LIMIT}`,
+      s.payload,
+      'send a small payload that points at the data (an id or an S3 key)',
+    ),
+  ];
+}
+
+/** How a schedule is named in a violation: its index and name. */
+function scheduleField(index: number, s: ResolvedSchedule): string {
+  return `schedules[${index}] (${s.name})`;
+}
+
+/** The envelope text Scheduler sends, with its context attributes left for Scheduler to substitute. */
+function scheduleInput(s: ResolvedSchedule): string {
+  return JSON.stringify(
+    scheduleEnvelope(s, {
+      scheduledTime: SCHEDULER_CONTEXT.scheduledTime,
+      executionId: SCHEDULER_CONTEXT.executionId,
+    }),
+  );
 }
 
 /** Validates the props; returns every problem (empty when valid). Pure. */
-export function validateSchedulesProps(props: PipelineSchedulesProps): ScheduleViolation[] {
-  const problems: ScheduleViolation[] = [];
-  const names = new Set<string>();
-  const retry = props.retryAttempts;
-  if (
-    retry !== undefined &&
-    !Token.isUnresolved(retry) &&
-    (!Number.isInteger(retry) || retry < 0 || retry > 185)
-  ) {
-    problems.push({
-      field: 'retryAttempts',
-      message: `must be a whole number from 0 to 185 (got ${retry})`,
-      fix: 'use 185, the default',
-    });
-  }
-  const age = props.maxEventAge;
-  if (age !== undefined && !Token.isUnresolved(age.toMilliseconds({ integral: false }))) {
-    const seconds = age.toSeconds({ integral: false });
-    if (seconds < 60 || seconds > 86_400) {
-      problems.push({
-        field: 'maxEventAge',
-        message: `must be between 1 minute and 24 hours (got ${age.toHumanString()})`,
-        fix: 'use Duration.hours(24), the default',
-      });
-    }
-  }
-  const retention = props.deadLetterRetentionPeriod;
-  if (retention !== undefined && !Token.isUnresolved(retention.toMilliseconds({ integral: false }))) {
-    const seconds = retention.toSeconds({ integral: false });
-    if (seconds < 60 || seconds > 1_209_600) {
-      problems.push({
-        field: 'deadLetterRetentionPeriod',
-        message: `SQS keeps messages between 60 seconds and 14 days (got ${retention.toHumanString()})`,
-        fix: 'use Duration.days(14), the default',
-      });
-    }
-  }
-  for (const [i, s] of props.schedules.entries()) {
-    const field = `schedules[${i}] (${s.name})`;
-    if (names.has(s.name))
-      problems.push({ field, message: 'schedule names must be unique', fix: 'rename one of them' });
-    names.add(s.name);
-    for (const problem of scheduleProblems(s.expression, s.timezone)) {
-      const value = problem.field === 'expression' ? s.expression : s.timezone;
-      problems.push({
-        field: `${field}.${problem.field}`,
-        message: `"${value}": ${problem.message}`,
-        fix: problem.fix,
-      });
-    }
-    const queue = props.queues[s.queue];
-    if (!queue) {
-      problems.push({
-        field: `${field}.queue`,
-        message: `names a queue that is not in props.queues ("${s.queue}")`,
-        fix: `use one of: ${Object.keys(props.queues).join(', ')}`,
-      });
-    } else if (queue.fifo) {
-      problems.push({
-        field: `${field}.queue`,
-        message: `"${s.queue}" is a FIFO queue: Scheduler needs content-based deduplication and a fixed group for it`,
-        fix: 'target a standard queue',
-      });
-    }
-    let input = '';
-    try {
-      input = JSON.stringify(
-        scheduleEnvelope(s, {
-          scheduledTime: SCHEDULER_CONTEXT.scheduledTime,
-          executionId: SCHEDULER_CONTEXT.executionId,
-        }),
-      );
-    } catch {
-      problems.push({
-        field: `${field}.payload`,
-        message: 'the payload is not JSON-serializable',
-        fix: 'use plain objects, arrays, strings, numbers and booleans',
-      });
-    }
-    if (input.length > SCHEDULER_INPUT_LIMIT) {
-      problems.push({
-        field: `${field}.payload`,
-        message: `the envelope is ${input.length} characters; Scheduler accepts at most ${SCHEDULER_INPUT_LIMIT}`,
-        fix: 'send a small payload that points at the data (an id or an S3 key)',
-      });
-    }
-  }
-  return problems;
+export function validateSchedulesProps(props: PipelineSchedulesProps): Violation[] {
+  return [
+    ...retryAttemptsViolations(props.retryAttempts),
+    ...maxEventAgeViolations(props.maxEventAge),
+    ...retentionViolations('deadLetterRetentionPeriod', props.deadLetterRetentionPeriod),
+    ...props.schedules.flatMap((s, i) => {
+      const field = scheduleField(i, s);
+      return [
+        ...duplicateNameViolations(field, i, props.schedules),
+        ...expressionViolations(field, s),
+        ...targetQueueViolations(field, s, props.queues),
+        ...envelopeViolations(field, s),
+      ];
+    }),
+  ];
 }
 
 /** Thrown when {@link PipelineSchedulesProps} are invalid; the message lists every problem and its fix. */
-export class PipelineSchedulesError extends Error {
-  constructor(public readonly problems: readonly ScheduleViolation[]) {
-    super(
-      `Invalid PipelineSchedules props:\n${problems.map((p) => `  - ${p.field}: ${p.message}. Fix: ${p.fix}`).join('\n')}`,
-    );
+export class PipelineSchedulesError extends ViolationsError {
+  constructor(public readonly problems: readonly Violation[]) {
+    super('Invalid PipelineSchedules props', problems);
     this.name = 'PipelineSchedulesError';
   }
 }
@@ -234,8 +268,8 @@ export class PipelineSchedules extends Construct {
       const deadLetterQueue = new sqs.Queue(scope, 'DeadLetterQueue', {
         encryption: sqs.QueueEncryption.SQS_MANAGED,
         enforceSSL: true,
-        retentionPeriod: props.deadLetterRetentionPeriod ?? Duration.days(14),
-        removalPolicy: props.deadLetterRemovalPolicy ?? RemovalPolicy.DESTROY,
+        retentionPeriod: props.deadLetterRetentionPeriod ?? DEFAULTS.scheduleDeadLetterRetentionPeriod,
+        removalPolicy: props.deadLetterRemovalPolicy ?? DEFAULTS.scheduleDeadLetterRemovalPolicy,
       });
       // cdk-nag recognises a DLQ only through another queue's RedrivePolicy, not Scheduler's DeadLetterConfig.
       Validations.of(deadLetterQueue).acknowledge({
@@ -250,12 +284,7 @@ export class PipelineSchedules extends Construct {
         }),
         description: `hookline schedule ${s.name}: send to the ${s.queue} queue`,
       });
-      const input = JSON.stringify(
-        scheduleEnvelope(s, {
-          scheduledTime: SCHEDULER_CONTEXT.scheduledTime,
-          executionId: SCHEDULER_CONTEXT.executionId,
-        }),
-      );
+      const input = scheduleInput(s);
       const schedule = new scheduler.Schedule(scope, 'Schedule', {
         schedule: scheduler.ScheduleExpression.expression(s.expression, TimeZone.of(s.timezone)),
         description: `hookline schedule ${s.name}: ${s.type} to the ${s.queue} queue`,
@@ -266,8 +295,8 @@ export class PipelineSchedules extends Construct {
           role,
           deadLetterQueue,
           input: scheduler.ScheduleTargetInput.fromText(input),
-          retryAttempts: props.retryAttempts ?? 185,
-          maxEventAge: props.maxEventAge ?? Duration.hours(24),
+          retryAttempts: props.retryAttempts ?? DEFAULTS.scheduleRetryAttempts,
+          maxEventAge: props.maxEventAge ?? DEFAULTS.scheduleMaxEventAge,
         }),
       });
       byName[s.name] = { schedule, deadLetterQueue, role };

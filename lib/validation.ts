@@ -2,20 +2,17 @@
  * The pipeline's validation rules, as pure functions.
  *
  * Constructs call them on their props (and throw), `resolveConfig` calls them on the configuration (and prefixes
- * each field with its path), so one rule is written once. Values that are unresolved CDK tokens are skipped:
- * they are only known at deploy time.
+ * each path), so one rule is written once. Values that are unresolved CDK tokens are skipped: they are only
+ * known at deploy time.
  */
 import { Duration, Token } from 'aws-cdk-lib';
+import { MAX_VISIBILITY_SECONDS } from '../lambda/consumer/backoff';
+import { type Violation, violation } from './violations';
 
-/** One broken rule: the field (relative to the object checked), what is wrong, the value given and the fix. */
-export interface RuleViolation {
-  readonly field: string;
-  readonly message: string;
-  readonly value: unknown;
-  readonly fix: string;
-}
+// Constructs import the thrower with the rules.
+export { throwIfViolations } from './violations';
 
-const known = (value: number | Duration | undefined): boolean =>
+const known = (value: number | Duration | undefined): value is number | Duration =>
   value !== undefined &&
   !Token.isUnresolved(value instanceof Duration ? value.toMilliseconds({ integral: false }) : value);
 
@@ -25,9 +22,76 @@ const secondsOf = (d: Duration): number => d.toSeconds({ integral: false });
 export const SQS_LIMITS = {
   minRetentionSeconds: 60,
   maxRetentionSeconds: 1_209_600,
-  maxVisibilitySeconds: 43_200,
+  /** The consumers' backoff caps at the same limit. */
+  maxVisibilitySeconds: MAX_VISIBILITY_SECONDS,
   maxReceiveCount: 1000,
 } as const;
+
+/** Lambda limits (https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html). */
+export const LAMBDA_LIMITS = {
+  minMemoryMb: 128,
+  maxMemoryMb: 10_240,
+  maxTimeoutSeconds: 900,
+} as const;
+
+const MAX_VISIBILITY_HOURS = SQS_LIMITS.maxVisibilitySeconds / 3600;
+
+/** Rule: a function's memory is within Lambda's range. */
+export function memoryViolations(path: string, memorySize: number | undefined): Violation[] {
+  if (!known(memorySize)) return [];
+  if (memorySize >= LAMBDA_LIMITS.minMemoryMb && memorySize <= LAMBDA_LIMITS.maxMemoryMb) return [];
+  const range = `between ${LAMBDA_LIMITS.minMemoryMb} and ${LAMBDA_LIMITS.maxMemoryMb} MB`;
+  return [violation(path, `Lambda memory is ${range}`, memorySize, 'use e.g. 512')];
+}
+
+/** Rule: SQS keeps messages between 60 seconds and 14 days. */
+export function retentionViolations(path: string, retention: Duration | undefined): Violation[] {
+  if (!known(retention)) return [];
+  const s = secondsOf(retention);
+  if (s >= SQS_LIMITS.minRetentionSeconds && s <= SQS_LIMITS.maxRetentionSeconds) return [];
+  return [
+    violation(
+      path,
+      'SQS keeps messages between 60 seconds and 14 days',
+      retention,
+      'use a Duration between Duration.minutes(1) and Duration.days(14)',
+    ),
+  ];
+}
+
+/** True when a message cannot be kept invisible this long (the SQS visibility limit, 12 hours). */
+function beyondVisibilityLimit(d: Duration): boolean {
+  return known(d) && secondsOf(d) > SQS_LIMITS.maxVisibilitySeconds;
+}
+
+/** Rule: a queue's visibility timeout is at most 12 hours. */
+export function visibilityTimeoutLimitViolations(
+  path: string,
+  visibility: Duration | undefined,
+): Violation[] {
+  if (!visibility || !beyondVisibilityLimit(visibility)) return [];
+  return [
+    violation(
+      path,
+      `SQS visibility timeout is at most ${MAX_VISIBILITY_HOURS} hours`,
+      visibility,
+      'lower the consumer timeout or the visibility timeout',
+    ),
+  ];
+}
+
+/** Rule: a retry backoff extends a message's visibility, so it waits between 1 second and 12 hours. */
+export function visibilityExtensionViolations(path: string, extension: Duration): Violation[] {
+  if (!known(extension) || (!beyondVisibilityLimit(extension) && secondsOf(extension) >= 1)) return [];
+  return [
+    violation(
+      path,
+      `SQS visibility can be extended by at most ${MAX_VISIBILITY_HOURS} hours`,
+      extension,
+      `use at most Duration.hours(${MAX_VISIBILITY_HOURS})`,
+    ),
+  ];
+}
 
 /** Settings of a queue and its dead-letter queue. */
 export interface QueueRuleInput {
@@ -39,62 +103,50 @@ export interface QueueRuleInput {
   readonly visibilityTimeout?: Duration;
 }
 
+function maxReceiveCountViolations(count: number): Violation[] {
+  if (!known(count) || (count >= 1 && count <= SQS_LIMITS.maxReceiveCount)) return [];
+  return [
+    violation(
+      'maxReceiveCount',
+      `must be between 1 and ${SQS_LIMITS.maxReceiveCount}`,
+      count,
+      'use 5 (AWS recommends at least 5 so throttling does not dead-letter good messages)',
+    ),
+  ];
+}
+
+function deadLetterOutlivesViolations(q: QueueRuleInput): Violation[] {
+  if (!known(q.retentionPeriod) || !known(q.deadLetterRetentionPeriod)) return [];
+  if (secondsOf(q.deadLetterRetentionPeriod) > secondsOf(q.retentionPeriod)) return [];
+  return [
+    violation(
+      'deadLetterRetentionPeriod',
+      `must be longer than the queue's retentionPeriod (${q.retentionPeriod.toHumanString()}): a dead-lettered message keeps its original enqueue time, so a shorter DLQ retention deletes it early`,
+      q.deadLetterRetentionPeriod,
+      'use Duration.days(14), or shorten retentionPeriod',
+    ),
+  ];
+}
+
 /** Rules for a queue pair: redrive count, retention ranges, DLQ outliving its source, FIFO-only settings. */
-export function queueViolations(q: QueueRuleInput): RuleViolation[] {
-  const out: RuleViolation[] = [];
-  if (known(q.maxReceiveCount) && (q.maxReceiveCount < 1 || q.maxReceiveCount > SQS_LIMITS.maxReceiveCount)) {
-    out.push({
-      field: 'maxReceiveCount',
-      message: 'must be between 1 and 1000',
-      value: q.maxReceiveCount,
-      fix: 'use 5 (AWS recommends at least 5 so throttling does not dead-letter good messages)',
-    });
-  }
-  for (const field of ['retentionPeriod', 'deadLetterRetentionPeriod'] as const) {
-    const value = q[field];
-    if (known(value)) {
-      const s = secondsOf(value);
-      if (s < SQS_LIMITS.minRetentionSeconds || s > SQS_LIMITS.maxRetentionSeconds) {
-        out.push({
-          field,
-          message: 'SQS keeps messages between 60 seconds and 14 days',
-          value,
-          fix: 'use a Duration between Duration.minutes(1) and Duration.days(14)',
-        });
-      }
-    }
-  }
-  if (known(q.retentionPeriod) && known(q.deadLetterRetentionPeriod)) {
-    if (secondsOf(q.deadLetterRetentionPeriod) <= secondsOf(q.retentionPeriod)) {
-      out.push({
-        field: 'deadLetterRetentionPeriod',
-        message: `must be longer than the queue's retentionPeriod (${q.retentionPeriod.toHumanString()}): a dead-lettered message keeps its original enqueue time, so a shorter DLQ retention deletes it early`,
-        value: q.deadLetterRetentionPeriod,
-        fix: 'use Duration.days(14), or shorten retentionPeriod',
-      });
-    }
-  }
-  if (!q.fifo && q.contentBasedDeduplication !== undefined) {
-    out.push({
-      field: 'contentBasedDeduplication',
-      message: 'content-based deduplication exists only on FIFO queues',
-      value: q.contentBasedDeduplication,
-      fix: 'remove it, or make the queue FIFO',
-    });
-  }
-  if (
-    known(q.visibilityTimeout) &&
-    q.visibilityTimeout &&
-    secondsOf(q.visibilityTimeout) > SQS_LIMITS.maxVisibilitySeconds
-  ) {
-    out.push({
-      field: 'visibilityTimeout',
-      message: 'SQS visibility timeout is at most 12 hours',
-      value: q.visibilityTimeout,
-      fix: 'lower the consumer timeout or the visibility timeout',
-    });
-  }
-  return out;
+export function queueViolations(q: QueueRuleInput): Violation[] {
+  return [
+    ...maxReceiveCountViolations(q.maxReceiveCount),
+    ...retentionViolations('retentionPeriod', q.retentionPeriod),
+    ...retentionViolations('deadLetterRetentionPeriod', q.deadLetterRetentionPeriod),
+    ...deadLetterOutlivesViolations(q),
+    ...(!q.fifo && q.contentBasedDeduplication !== undefined
+      ? [
+          violation(
+            'contentBasedDeduplication',
+            'content-based deduplication exists only on FIFO queues',
+            q.contentBasedDeduplication,
+            'remove it, or make the queue FIFO',
+          ),
+        ]
+      : []),
+    ...visibilityTimeoutLimitViolations('visibilityTimeout', q.visibilityTimeout),
+  ];
 }
 
 /** Settings of a consumer's function and event source mapping. */
@@ -107,73 +159,93 @@ export interface ConsumerRuleInput {
   readonly memorySize?: number;
 }
 
-/** Rules for a consumer: Lambda timeout/memory ranges and the SQS event source mapping's limits. */
-export function consumerViolations(c: ConsumerRuleInput): RuleViolation[] {
-  const out: RuleViolation[] = [];
-  if (known(c.timeout) && (secondsOf(c.timeout) < 1 || secondsOf(c.timeout) > 900)) {
-    out.push({
-      field: 'timeout',
-      message: 'a Lambda function timeout is between 1 second and 15 minutes',
-      value: c.timeout,
-      fix: 'use e.g. Duration.seconds(30)',
-    });
+function timeoutViolations(timeout: Duration): Violation[] {
+  if (!known(timeout)) return [];
+  const s = secondsOf(timeout);
+  if (s >= 1 && s <= LAMBDA_LIMITS.maxTimeoutSeconds) return [];
+  return [
+    violation(
+      'timeout',
+      'a Lambda function timeout is between 1 second and 15 minutes',
+      timeout,
+      'use e.g. Duration.seconds(30)',
+    ),
+  ];
+}
+
+function batchingWindowViolations(fifo: boolean, window: Duration): Violation[] {
+  if (!known(window)) return [];
+  const s = secondsOf(window);
+  const out: Violation[] = [];
+  if (s < 0 || s > 300)
+    out.push(
+      violation(
+        'maxBatchingWindow',
+        'the batching window is between 0 and 300 seconds',
+        window,
+        'use at most Duration.minutes(5)',
+      ),
+    );
+  if (fifo && s > 0)
+    out.push(
+      violation(
+        'maxBatchingWindow',
+        'FIFO queues do not support a batching window',
+        window,
+        'remove maxBatchingWindow for this FIFO queue',
+      ),
+    );
+  return out;
+}
+
+function batchSizeViolations(c: ConsumerRuleInput): Violation[] {
+  if (!known(c.batchSize)) return [];
+  const max = c.fifo ? 10 : 10_000;
+  if (c.batchSize < 1 || c.batchSize > max) {
+    return [
+      violation(
+        'batchSize',
+        `must be between 1 and ${max} for a ${c.fifo ? 'FIFO' : 'standard'} queue`,
+        c.batchSize,
+        `use at most ${max}`,
+      ),
+    ];
   }
   const window = known(c.maxBatchingWindow) ? secondsOf(c.maxBatchingWindow) : undefined;
-  if (window !== undefined && (window < 0 || window > 300)) {
-    out.push({
-      field: 'maxBatchingWindow',
-      message: 'the batching window is between 0 and 300 seconds',
-      value: c.maxBatchingWindow,
-      fix: 'use at most Duration.minutes(5)',
-    });
+  if (c.batchSize > 10 && window !== undefined && window < 1) {
+    return [
+      violation(
+        'batchSize',
+        'a batch size above 10 needs a batching window of at least 1 second',
+        c.batchSize,
+        'set maxBatchingWindow: Duration.seconds(1) or more, or use batchSize 10',
+      ),
+    ];
   }
-  if (c.fifo && window !== undefined && window > 0) {
-    out.push({
-      field: 'maxBatchingWindow',
-      message: 'FIFO queues do not support a batching window',
-      value: c.maxBatchingWindow,
-      fix: 'remove maxBatchingWindow for this FIFO queue',
-    });
-  }
-  if (known(c.batchSize)) {
-    const max = c.fifo ? 10 : 10_000;
-    if (c.batchSize < 1 || c.batchSize > max) {
-      out.push({
-        field: 'batchSize',
-        message: `must be between 1 and ${max} for a ${c.fifo ? 'FIFO' : 'standard'} queue`,
-        value: c.batchSize,
-        fix: `use at most ${max}`,
-      });
-    } else if (c.batchSize > 10 && window !== undefined && window < 1) {
-      out.push({
-        field: 'batchSize',
-        message: 'a batch size above 10 needs a batching window of at least 1 second',
-        value: c.batchSize,
-        fix: 'set maxBatchingWindow: Duration.seconds(1) or more, or use batchSize 10',
-      });
-    }
-  }
-  if (
-    c.maxConcurrency !== undefined &&
-    known(c.maxConcurrency) &&
-    (c.maxConcurrency < 2 || c.maxConcurrency > 1000)
-  ) {
-    out.push({
-      field: 'maxConcurrency',
-      message: 'the event source mapping maximum concurrency is between 2 and 1000',
-      value: c.maxConcurrency,
-      fix: 'use a value from 2 to 1000, or remove it for no limit',
-    });
-  }
-  if (c.memorySize !== undefined && known(c.memorySize) && (c.memorySize < 128 || c.memorySize > 10_240)) {
-    out.push({
-      field: 'memorySize',
-      message: 'Lambda memory is between 128 and 10240 MB',
-      value: c.memorySize,
-      fix: 'use e.g. 512',
-    });
-  }
-  return out;
+  return [];
+}
+
+function maxConcurrencyViolations(maxConcurrency: number | undefined): Violation[] {
+  if (!known(maxConcurrency) || (maxConcurrency >= 2 && maxConcurrency <= 1000)) return [];
+  return [
+    violation(
+      'maxConcurrency',
+      'the event source mapping maximum concurrency is between 2 and 1000',
+      maxConcurrency,
+      'use a value from 2 to 1000, or remove it for no limit',
+    ),
+  ];
+}
+
+/** Rules for a consumer: Lambda timeout/memory ranges and the SQS event source mapping's limits. */
+export function consumerViolations(c: ConsumerRuleInput): Violation[] {
+  return [
+    ...timeoutViolations(c.timeout),
+    ...batchingWindowViolations(c.fifo, c.maxBatchingWindow),
+    ...batchSizeViolations(c),
+    ...maxConcurrencyViolations(c.maxConcurrency),
+    ...memoryViolations('memorySize', c.memorySize),
+  ];
 }
 
 /**
@@ -190,38 +262,17 @@ export function visibilityViolations(
   visibilityTimeout: Duration | undefined,
   timeout: Duration,
   maxBatchingWindow: Duration,
-): RuleViolation[] {
+): Violation[] {
   if (!visibilityTimeout || !known(visibilityTimeout) || !known(timeout) || !known(maxBatchingWindow))
     return [];
   const minimum = secondsOf(minimumVisibilityTimeout(timeout, maxBatchingWindow));
   if (secondsOf(visibilityTimeout) >= minimum) return [];
   return [
-    {
-      field: 'visibilityTimeout',
-      message: `must be at least 6 x the consumer timeout + the batching window (${minimum} seconds), or a batch can be processed twice while Lambda retries a throttled invoke`,
-      value: visibilityTimeout,
-      fix: `remove it to derive ${minimum} seconds, or raise it`,
-    },
+    violation(
+      'visibilityTimeout',
+      `must be at least 6 x the consumer timeout + the batching window (${minimum} seconds), or a batch can be processed twice while Lambda retries a throttled invoke`,
+      visibilityTimeout,
+      `remove it to derive ${minimum} seconds, or raise it`,
+    ),
   ];
-}
-
-/** Renders a value for an error message. */
-export function renderValue(value: unknown): string {
-  if (value instanceof Duration)
-    return Token.isUnresolved(value.toMilliseconds({ integral: false })) ? '<token>' : value.toHumanString();
-  if (value === undefined) return 'nothing';
-  try {
-    const text = JSON.stringify(value);
-    return text.length > 80 ? `${text.slice(0, 77)}...` : text;
-  } catch {
-    return String(value);
-  }
-}
-
-/** Throws one error listing every violation, for construct props. */
-export function throwIfViolations(what: string, violations: readonly RuleViolation[]): void {
-  if (violations.length === 0) return;
-  throw new Error(
-    `Invalid ${what}:\n${violations.map((v) => `  - ${v.field}: ${v.message} (got ${renderValue(v.value)}). Fix: ${v.fix}`).join('\n')}`,
-  );
 }

@@ -6,7 +6,7 @@
 import { Duration } from 'aws-cdk-lib';
 import { z } from 'zod';
 import type { SourceSettings } from '../../lambda/shared/senders';
-import type { RuleViolation } from '../validation';
+import type { Violation } from '../violations';
 
 /** A `Duration` in the configuration. */
 export const duration = z.custom<Duration>((value) => value instanceof Duration, {
@@ -17,7 +17,8 @@ const secretConfig = z
   .object({
     /**
      * Name of an existing Secrets Manager secret holding the signing secret (plain string, or JSON
-     * `{"secrets": ["current", "previous"]}` while rotating). Default: the stack creates one.
+     * `{"secrets": ["current", "previous"]}` while rotating).
+     * @default - the stack creates one
      */
     existingSecretName: z.string().min(1).optional(),
   })
@@ -25,18 +26,43 @@ const secretConfig = z
 
 /** Fields of every source that has a signing secret. */
 export const sourceCommon = {
+  /**
+   * Where the signing secret is kept.
+   * @default - a secret the stack creates (set its value with `hookline secrets set`)
+   */
   secret: secretConfig.optional(),
+};
+
+/** The replay window of a sender that signs a timestamp. */
+export const timestampTolerance = {
+  /**
+   * How far the signed timestamp may be from now, both directions; positive, at most an hour.
+   * @default Duration.minutes(5)
+   */
+  tolerance: duration.optional(),
 };
 
 /** Where a generic sender finds the id and type. */
 export const bodyHints = {
-  /** Header whose value is the delivery id (e.g. `x-request-id`). */
+  /**
+   * Header whose value is the delivery id (e.g. `x-request-id`).
+   * @default - the id comes from `idPath`, if set
+   */
   idHeader: z.string().min(1).optional(),
-  /** Dot path into a JSON body for the delivery id (e.g. `event.id`). */
+  /**
+   * Dot path into a JSON body for the delivery id (e.g. `event.id`).
+   * @default - not read from the body
+   */
   idPath: z.string().min(1).optional(),
-  /** Dot path into a JSON body for the event type (e.g. `event.type`). */
+  /**
+   * Dot path into a JSON body for the event type (e.g. `event.type`).
+   * @default - the type comes from `typeHeader`, else it is `unknown`
+   */
   typePath: z.string().min(1).optional(),
-  /** Header whose value is the event type. */
+  /**
+   * Header whose value is the event type.
+   * @default - the type comes from `typePath`, else it is `unknown`
+   */
   typeHeader: z.string().min(1).optional(),
 };
 
@@ -63,8 +89,8 @@ export interface ConfigSender<Schema extends z.ZodObject = z.ZodObject> {
   readonly schema: Schema;
   /** A source of this type as a user writes it (the documentation's example; tests drive every sender with it). */
   readonly example: z.input<Schema>;
-  /** Rules beyond the shape, fields relative to the source. */
-  violations(source: z.output<Schema>): readonly RuleViolation[];
+  /** Rules beyond the shape, paths relative to the source. */
+  violations(source: z.output<Schema>): readonly Violation[];
   /** The runtime settings of the source (its sender's settings schema must accept them). */
   runtimeSettings(
     source: z.output<Schema>,

@@ -1,12 +1,12 @@
 /** Configuration side of the `hmac` sender (runtime side: lambda/shared/senders/hmac.ts). */
 import { z } from 'zod';
-import type { RuleViolation } from '../validation';
+import { type Violation, violation } from '../violations';
 import {
   bodyHints,
   defineConfigSender,
-  duration,
   runtimeHints,
   sourceCommon,
+  timestampTolerance,
   toleranceSeconds,
 } from './config-sender';
 
@@ -21,12 +21,33 @@ export const hmac = defineConfigSender({
     .object({
       type: z.literal('hmac'),
       ...sourceCommon,
+      /** Header carrying the signature, e.g. `x-signature`. */
       header: z.string().min(1),
+      /**
+       * HMAC hash function.
+       * @default 'sha256'
+       */
       algorithm: z.enum(['sha1', 'sha256', 'sha512']).optional(),
+      /**
+       * Encoding of the signature in the header.
+       * @default 'hex'
+       */
       encoding: z.enum(['hex', 'base64']).optional(),
+      /**
+       * Text before the signature in the header, e.g. `sha256=`.
+       * @default ''
+       */
       prefix: z.string().optional(),
+      /**
+       * Header carrying the signed timestamp (enables replay protection).
+       * @default - no timestamp is signed
+       */
       timestampHeader: z.string().min(1).optional(),
-      tolerance: duration.optional(),
+      ...timestampTolerance,
+      /**
+       * What is signed: `{body}` and optionally `{timestamp}`.
+       * @default '{timestamp}.{body}' with a timestampHeader, else '{body}'
+       */
       signedContent: z.string().min(1).optional(),
       ...bodyHints,
     })
@@ -43,23 +64,27 @@ export const hmac = defineConfigSender({
     typePath: 'type',
   },
   violations(source) {
-    const violations: RuleViolation[] = [];
+    const violations: Violation[] = [];
     const template = hmacSignedContent(source);
     if (!template.includes('{body}')) {
-      violations.push({
-        field: 'signedContent',
-        message: 'the signed content must include {body}, or the body is not authenticated',
-        value: source.signedContent,
-        fix: 'include {body}, e.g. "{timestamp}.{body}"',
-      });
+      violations.push(
+        violation(
+          'signedContent',
+          'the signed content must include {body}, or the body is not authenticated',
+          source.signedContent,
+          'include {body}, e.g. "{timestamp}.{body}"',
+        ),
+      );
     }
     if (template.includes('{timestamp}') && !source.timestampHeader) {
-      violations.push({
-        field: 'timestampHeader',
-        message: 'signedContent uses {timestamp} but no timestampHeader says where it comes from',
-        value: source.timestampHeader,
-        fix: 'set timestampHeader, e.g. "x-signature-timestamp"',
-      });
+      violations.push(
+        violation(
+          'timestampHeader',
+          'signedContent uses {timestamp} but no timestampHeader says where it comes from',
+          source.timestampHeader,
+          'set timestampHeader, e.g. "x-signature-timestamp"',
+        ),
+      );
     }
     return violations;
   },

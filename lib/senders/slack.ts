@@ -1,10 +1,10 @@
 /** Configuration side of the `slack` sender (runtime side: lambda/shared/senders/slack.ts). */
 import { z } from 'zod';
-import { defineConfigSender, duration, sourceCommon, toleranceSeconds } from './config-sender';
+import { defineConfigSender, sourceCommon, timestampTolerance, toleranceSeconds } from './config-sender';
 
 export const slack = defineConfigSender({
   type: 'slack',
-  schema: z.object({ type: z.literal('slack'), ...sourceCommon, tolerance: duration.optional() }).strict(),
+  schema: z.object({ type: z.literal('slack'), ...sourceCommon, ...timestampTolerance }).strict(),
   example: { type: 'slack' },
   violations: () => [],
   runtimeSettings: (source, context) => ({

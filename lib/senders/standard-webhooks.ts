@@ -1,12 +1,10 @@
 /** Configuration side of the `standard-webhooks` sender (runtime side: lambda/shared/senders/standard-webhooks.ts). */
 import { z } from 'zod';
-import { defineConfigSender, duration, sourceCommon, toleranceSeconds } from './config-sender';
+import { defineConfigSender, sourceCommon, timestampTolerance, toleranceSeconds } from './config-sender';
 
 export const standardWebhooks = defineConfigSender({
   type: 'standard-webhooks',
-  schema: z
-    .object({ type: z.literal('standard-webhooks'), ...sourceCommon, tolerance: duration.optional() })
-    .strict(),
+  schema: z.object({ type: z.literal('standard-webhooks'), ...sourceCommon, ...timestampTolerance }).strict(),
   example: { type: 'standard-webhooks' },
   violations: () => [],
   runtimeSettings: (source, context) => ({

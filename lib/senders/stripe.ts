@@ -1,11 +1,11 @@
 /** Configuration side of the `stripe` sender (runtime side: lambda/shared/senders/stripe.ts). */
 import { Duration } from 'aws-cdk-lib';
 import { z } from 'zod';
-import { defineConfigSender, duration, sourceCommon, toleranceSeconds } from './config-sender';
+import { defineConfigSender, sourceCommon, timestampTolerance, toleranceSeconds } from './config-sender';
 
 export const stripe = defineConfigSender({
   type: 'stripe',
-  schema: z.object({ type: z.literal('stripe'), ...sourceCommon, tolerance: duration.optional() }).strict(),
+  schema: z.object({ type: z.literal('stripe'), ...sourceCommon, ...timestampTolerance }).strict(),
   example: { type: 'stripe', tolerance: Duration.minutes(5) },
   violations: () => [],
   runtimeSettings: (source, context) => ({

@@ -8,7 +8,15 @@ export const token = defineConfigSender({
     .object({
       type: z.literal('token'),
       ...sourceCommon,
+      /**
+       * `header`: the header holds the token; `basic`: HTTP Basic auth with the token as password.
+       * @default 'header'
+       */
       scheme: z.enum(['header', 'basic']).optional(),
+      /**
+       * Header holding the token (scheme `header`).
+       * @default 'authorization'
+       */
       header: z.string().min(1).optional(),
       ...bodyHints,
     })

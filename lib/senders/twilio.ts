@@ -5,7 +5,16 @@ import { defineConfigSender, sourceCommon } from './config-sender';
 export const twilio = defineConfigSender({
   type: 'twilio',
   schema: z
-    .object({ type: z.literal('twilio'), ...sourceCommon, publicUrl: z.string().url().optional() })
+    .object({
+      type: z.literal('twilio'),
+      ...sourceCommon,
+      /**
+       * Public base URL Twilio calls when a custom domain fronts the API (Twilio signs the full URL);
+       * `/webhooks/<name>` is appended.
+       * @default - the URL the request arrived at
+       */
+      publicUrl: z.string().url().optional(),
+    })
     .strict(),
   example: { type: 'twilio', publicUrl: 'https://hooks.example.com' },
   violations: () => [],

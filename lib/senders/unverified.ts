@@ -1,5 +1,6 @@
 /** Configuration side of the `unverified` sender (runtime side: lambda/shared/senders/unverified.ts). */
 import { z } from 'zod';
+import { violation } from '../violations';
 import { bodyHints, defineConfigSender, runtimeHints } from './config-sender';
 
 export const unverified = defineConfigSender({
@@ -17,12 +18,12 @@ export const unverified = defineConfigSender({
     source.dangerouslyAcceptUnverifiedRequests === true
       ? []
       : [
-          {
-            field: 'dangerouslyAcceptUnverifiedRequests',
-            message: 'an unverified source accepts requests from anyone and must be opted into explicitly',
-            value: source.dangerouslyAcceptUnverifiedRequests,
-            fix: 'set dangerouslyAcceptUnverifiedRequests: true (never in production), or pick a verifying type such as hmac or token',
-          },
+          violation(
+            'dangerouslyAcceptUnverifiedRequests',
+            'an unverified source accepts requests from anyone and must be opted into explicitly',
+            source.dangerouslyAcceptUnverifiedRequests,
+            'set dangerouslyAcceptUnverifiedRequests: true (never in production), or pick a verifying type such as hmac or token',
+          ),
         ],
   runtimeSettings: (source) => ({ type: source.type, ...runtimeHints(source) }),
 });

@@ -158,7 +158,7 @@ describe('validateDashboardProps', () => {
       period: Duration.seconds(45),
       dashboardName: 'no spaces allowed',
     });
-    expect(problems.map((p) => p.field)).toEqual([
+    expect(problems.map((p) => p.path)).toEqual([
       'queues[1].name',
       'queues[2].name',
       'period',

@@ -214,7 +214,7 @@ describe('validateSchedulesProps', () => {
       {},
       { retryAttempts: 186, maxEventAge: Duration.hours(25), deadLetterRetentionPeriod: Duration.days(15) },
     );
-    expect(problems.map((p) => p.field)).toEqual([
+    expect(problems.map((p) => p.path)).toEqual([
       'retryAttempts',
       'maxEventAge',
       'deadLetterRetentionPeriod',

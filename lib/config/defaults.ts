@@ -1,0 +1,83 @@
+/**
+ * Every default of the pipeline, in one place: `resolveConfig`, the constructs, the runtime wiring and local
+ * mode read them here. The README's Defaults table mirrors it.
+ */
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { SENDER_KEPT_HEADERS } from '../../lambda/shared/senders';
+
+export const DEFAULTS = {
+  stackName: 'Hookline',
+  fifo: false,
+  contentBasedDeduplication: false,
+  maxReceiveCount: 5,
+  retentionPeriod: Duration.days(4),
+  deadLetterRetentionPeriod: Duration.days(14),
+  /** A queue nobody in the stack consumes keeps SQS's own default; a consumer's queue derives its own. */
+  visibilityTimeout: Duration.seconds(30),
+  /** Queues a construct creates outside the configuration hold nothing that outlives the stack. */
+  queueRemovalPolicy: RemovalPolicy.DESTROY,
+  oldestMessageAgeAlarm: Duration.minutes(15),
+  handler: 'handler',
+  consumerTimeout: Duration.seconds(30),
+  consumerMemorySize: 512,
+  batchSize: 10,
+  maxBatchingWindow: Duration.seconds(0),
+  parallelism: 10,
+  retryBase: Duration.seconds(10),
+  retryFactor: 2,
+  retryMax: Duration.minutes(15),
+  deadlineMargin: Duration.seconds(3),
+  /** The deadline margin is at most this share of a short consumer timeout. */
+  deadlineMarginTimeoutShare: 0.1,
+  idempotencyEnabled: true,
+  idempotencyExpiry: Duration.days(3),
+  fifoGrouping: 'source' as const,
+  /** A route without `source` matches every source. */
+  routeSource: '*',
+  /** A route without `type` matches any one-segment type. */
+  routeType: '*',
+  /** Sustained webhooks/s the API accepts; ~100 concurrent ingest executions at ~100 ms each. */
+  ingestRateLimit: 1000,
+  /**
+   * Webhooks accepted at once: the documented burst of 1,000 simultaneous deliveries (GitHub never retries a
+   * refused one), and Lambda's per-function scaling step (1,000 new environments per 10 s), so a larger burst
+   * is answered 429 by the API rather than 500 by a throttled function.
+   */
+  ingestBurstLimit: 1000,
+  ingestTimeout: Duration.seconds(10),
+  ingestMemorySize: 512,
+  secretCache: Duration.minutes(5),
+  signatureTolerance: Duration.minutes(5),
+  dedupeEnabled: true,
+  dedupeTtl: Duration.days(3),
+  inlineLimitBytes: 1_048_576 - 16_384,
+  payloadExpiry: Duration.days(14),
+  logRetentionDays: 30,
+  removalPolicy: 'retain' as const,
+  tracing: false,
+  /** The generic headers, then each sender's event headers (`keptHeaders` in its module). */
+  keepHeaders: ['content-type', 'user-agent', ...SENDER_KEPT_HEADERS] as readonly string[],
+  scheduleTimezone: 'UTC',
+  /** Scheduler's maximum: a failed delivery is retried as long as Scheduler allows. */
+  scheduleRetryAttempts: 185,
+  /** Scheduler's maximum. */
+  scheduleMaxEventAge: Duration.hours(24),
+  /** The SQS maximum, for a schedule's dead-letter queue. */
+  scheduleDeadLetterRetentionPeriod: Duration.days(14),
+  /** A schedule's dead-letter queue holds only failed deliveries of recurring jobs. */
+  scheduleDeadLetterRemovalPolicy: RemovalPolicy.DESTROY,
+  /** Period of the queue-depth and message-age alarms. */
+  queueAlarmPeriod: Duration.minutes(1),
+  /** Minutes the oldest message must stay too old before its alarm fires. */
+  oldestMessageAgeAlarmPeriods: 5,
+  /** Period of the function error/throttle and API 5xx alarms. */
+  functionAlarmPeriod: Duration.minutes(5),
+  /** CloudWatch namespace of the hookline EMF metrics. */
+  metricsNamespace: 'Hookline',
+  dashboardPeriod: Duration.minutes(1),
+  /** Time range shown when the dashboard opens: the last 3 hours. */
+  dashboardStart: '-PT3H',
+} as const;
+
+/** Sender retry windows hookline must outlast when it deduplicates: Stripe and Standard Webhooks retry ~3 days. */
+export const LONGEST_SENDER_RETRY_WINDOW = Duration.days(3);

@@ -1,0 +1,127 @@
+/**
+ * The one typed configuration of a hookline pipeline.
+ *
+ * `defineConfig` is what a user writes (see `hookline.config.ts`; the fields are documented in `schema.ts`);
+ * `resolveConfig` validates it and fills every default (`defaults.ts`), section by section (`resolve-*.ts`), and
+ * both the CDK stack and local mode read only the resolved form (`resolved.ts`), so they cannot drift.
+ */
+import { ViolationList } from '../violations';
+import { DEFAULTS } from './defaults';
+import { HooklineConfigError, parseShape } from './parse-shape';
+import { resolveQueues } from './resolve-queues';
+import { resolveDefaultRoute, resolveRoutes } from './resolve-routes';
+import { resolveSchedules } from './resolve-schedules';
+import {
+  resolveAlarms,
+  resolveDedupe,
+  resolveIngest,
+  resolveLogRetentionDays,
+  resolvePayloads,
+} from './resolve-settings';
+import { resolveSources } from './resolve-sources';
+import type { ResolvedConfig } from './resolved';
+import type { HooklineConfig, ParsedConfig } from './schema';
+
+export { DEFAULTS, LONGEST_SENDER_RETRY_WINDOW } from './defaults';
+export { HooklineConfigError } from './parse-shape';
+export type * from './resolved';
+export type {
+  AlarmsConfig,
+  ConsumerConfig,
+  DedupeConfig,
+  DefaultRouteConfig,
+  FifoGrouping,
+  HooklineConfig,
+  IdempotencyConfig,
+  IngestConfig,
+  PayloadsConfig,
+  QueueConfig,
+  RetryConfig,
+  RouteConfig,
+  ScheduleConfig,
+  SourceConfig,
+} from './schema';
+
+/** Declares a configuration with full type checking; validation happens in {@link resolveConfig}. */
+export function defineConfig(config: HooklineConfig): HooklineConfig {
+  return config;
+}
+
+/** Collaborators of {@link resolveConfig} that reach outside the configuration object. */
+export interface ResolveOptions {
+  /**
+   * Whether a consumer entry file exists; the configuration loader checks it relative to the project root.
+   * @default - entry files are not checked
+   */
+  readonly entryExists?: (entry: string) => boolean;
+}
+
+/** Rule: a pipeline has at least one source and one queue. */
+function checkNotEmpty(problems: ViolationList, config: ParsedConfig): void {
+  if (Object.keys(config.sources).length === 0)
+    problems.add(
+      'sources',
+      'at least one source is required',
+      config.sources,
+      'add a source, e.g. { github: { type: "github" } }',
+    );
+  if (Object.keys(config.queues).length === 0)
+    problems.add(
+      'queues',
+      'at least one queue is required',
+      config.queues,
+      'add a queue, e.g. { events: {} }',
+    );
+}
+
+/** Every section resolved in turn; a section's problems do not stop the next one from being checked. */
+function resolveSections(
+  problems: ViolationList,
+  config: ParsedConfig,
+  options: ResolveOptions,
+): ResolvedConfig {
+  checkNotEmpty(problems, config);
+  const sources = resolveSources(problems, config);
+  const queues = resolveQueues(
+    {
+      problems,
+      ...(options.entryExists ? { entryExists: options.entryExists } : {}),
+      oldestMessageAge: config.alarms?.oldestMessageAge ?? DEFAULTS.oldestMessageAgeAlarm,
+    },
+    config,
+  );
+  const routes = resolveRoutes(problems, config);
+  const defaultRoute = resolveDefaultRoute(problems, config);
+  const ingest = resolveIngest(problems, config);
+  const dedupe = resolveDedupe(problems, config);
+  const payloads = resolvePayloads(problems, config, queues);
+  const logRetentionDays = resolveLogRetentionDays(problems, config);
+  const alarms = resolveAlarms(problems, config);
+  const schedules = resolveSchedules(problems, config);
+  return {
+    stackName: config.stackName ?? DEFAULTS.stackName,
+    sources,
+    queues,
+    routes,
+    defaultRoute,
+    ingest,
+    ...(dedupe ? { dedupe } : {}),
+    payloads,
+    alarms,
+    logRetentionDays,
+    removalPolicy: config.removalPolicy ?? DEFAULTS.removalPolicy,
+    tracing: config.tracing ?? DEFAULTS.tracing,
+    schedules,
+  };
+}
+
+/** Validates a configuration and fills every default. Throws {@link HooklineConfigError} listing all problems. */
+export function resolveConfig(input: HooklineConfig, options: ResolveOptions = {}): ResolvedConfig {
+  const shape = parseShape(input);
+  if (!shape.data) throw new HooklineConfigError(shape.issues);
+  const problems = new ViolationList();
+  problems.violations.push(...shape.issues);
+  const resolved = resolveSections(problems, shape.data, options);
+  if (problems.violations.length > 0) throw new HooklineConfigError(problems.violations);
+  return resolved;
+}

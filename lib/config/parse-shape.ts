@@ -1,0 +1,97 @@
+/**
+ * The shape check: every shape problem reported with its path, value and fix, and the rest of the configuration
+ * still parsed so the rules after it run too.
+ */
+import type { z } from 'zod';
+import { SENDER_TYPE_NAMES } from '../senders';
+import { type Violation, ViolationsError, violation } from '../violations';
+import { configSchema, type HooklineConfig, type ParsedConfig } from './schema';
+
+/** Thrown by `resolveConfig`; its message lists every issue with the value given and the fix. */
+export class HooklineConfigError extends ViolationsError {
+  constructor(public readonly issues: readonly Violation[]) {
+    super(
+      `Invalid hookline configuration (${issues.length} problem${issues.length === 1 ? '' : 's'})`,
+      issues,
+    );
+    this.name = 'HooklineConfigError';
+  }
+}
+
+type ZodIssue = z.core.$ZodIssue;
+
+function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
+  return path.reduce<unknown>(
+    (node, key) =>
+      node && typeof node === 'object' ? (node as Record<PropertyKey, unknown>)[key] : undefined,
+    input,
+  );
+}
+
+const pathOf = (path: readonly PropertyKey[]): string => path.map(String).join('.') || '(root)';
+
+/** One violation per shape problem; an unknown key is reported at its own path with its value. */
+function shapeViolations(issue: ZodIssue, input: unknown): Violation[] {
+  if (issue.code === 'unrecognized_keys') {
+    return issue.keys.map((key) =>
+      violation(
+        pathOf([...issue.path, key]),
+        'is not a known setting here',
+        valueAt(input, [...issue.path, key]),
+        `remove or rename ${key}; see the configuration reference in README.md`,
+      ),
+    );
+  }
+  return [
+    violation(
+      pathOf(issue.path),
+      issue.message,
+      valueAt(input, issue.path),
+      issue.code === 'invalid_union'
+        ? `use one of the documented source types: ${SENDER_TYPE_NAMES.join(', ')}`
+        : 'correct the value as described in the configuration reference in README.md',
+    ),
+  ];
+}
+
+/** A copy of `node` without the property at `path`, copying only the objects along the path. */
+function withoutPath(node: unknown, path: readonly PropertyKey[]): unknown {
+  const [head, ...rest] = path;
+  if (head === undefined || !node || typeof node !== 'object' || Array.isArray(node)) return node;
+  const copy: Record<PropertyKey, unknown> = { ...(node as Record<PropertyKey, unknown>) };
+  if (rest.length === 0) delete copy[head];
+  else copy[head] = withoutPath(copy[head], rest);
+  return copy;
+}
+
+/** The paths a shape problem's field occupies: each unknown key, or the field itself. */
+function removalsOf(issue: ZodIssue): PropertyKey[][] {
+  return issue.code === 'unrecognized_keys' ? issue.keys.map((k) => [...issue.path, k]) : [issue.path];
+}
+
+/**
+ * Checks the shape. A shape problem (an unknown key, a wrong type) is reported and its field left out, then the
+ * rest is parsed again, so the rules after it still run and every problem surfaces in one listing. Stops when
+ * leaving fields out makes no progress (e.g. a missing required field); `data` is then undefined.
+ */
+export function parseShape(input: HooklineConfig): { data?: ParsedConfig; issues: Violation[] } {
+  const issues: Violation[] = [];
+  const seen = new Set<string>();
+  let current: unknown = input;
+  for (let round = 0; round < 10; round++) {
+    const parsed = configSchema.safeParse(current);
+    if (parsed.success) return { data: parsed.data, issues };
+    const fresh = parsed.error.issues.filter((issue) => {
+      const key = `${issue.code}:${issue.path.map(String).join('.')}`;
+      const isNew = !seen.has(key);
+      seen.add(key);
+      return isNew;
+    });
+    if (fresh.length === 0) break;
+    for (const issue of fresh) {
+      issues.push(...shapeViolations(issue, input));
+      for (const path of removalsOf(issue)) current = withoutPath(current, path);
+    }
+  }
+  return { issues };
+}

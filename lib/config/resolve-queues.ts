@@ -1,0 +1,239 @@
+/** The `queues` section: each queue pair and its consumer, with every default filled. */
+import { Duration } from 'aws-cdk-lib';
+import {
+  consumerViolations,
+  minimumVisibilityTimeout,
+  queueViolations,
+  visibilityExtensionViolations,
+  visibilityViolations,
+} from '../validation';
+import type { ViolationList } from '../violations';
+import { NAME_PATTERN, seconds } from './common';
+import { DEFAULTS } from './defaults';
+import type { ResolvedConsumer, ResolvedQueue } from './resolved';
+import type { ParsedConfig, ParsedConsumer, ParsedQueue } from './schema';
+
+/** What the queue and consumer rules need to know about a collaborator outside the configuration. */
+export interface QueueContext {
+  readonly problems: ViolationList;
+  readonly entryExists?: (entry: string) => boolean;
+  /** The alarm threshold of queues that set none. */
+  readonly oldestMessageAge: Duration;
+}
+
+/** Rule: a queue name can become part of resource names. */
+function checkQueueName(problems: ViolationList, path: string, name: string): void {
+  if (NAME_PATTERN.test(name)) return;
+  problems.add(
+    path,
+    'queue names are lower-case letters, digits and dashes, starting with a letter, at most 40 characters',
+    name,
+    'rename the queue, e.g. "events" or "billing-jobs"',
+  );
+}
+
+/** The retry backoff, checked: a factor from 1 to 10, a maximum SQS can wait, a base below the maximum. */
+function resolveRetry(problems: ViolationList, path: string, c: ParsedConsumer): ResolvedConsumer['retry'] {
+  const retry = {
+    base: c.retry?.base ?? DEFAULTS.retryBase,
+    factor: c.retry?.factor ?? DEFAULTS.retryFactor,
+    max: c.retry?.max ?? DEFAULTS.retryMax,
+  };
+  if (retry.factor < 1 || retry.factor > 10) {
+    problems.add(
+      `${path}.retry.factor`,
+      'the backoff factor is between 1 and 10',
+      retry.factor,
+      'use 2 (each retry waits twice as long)',
+    );
+  }
+  problems.addAll(path, visibilityExtensionViolations('retry.max', retry.max));
+  if (seconds(retry.base) > seconds(retry.max)) {
+    problems.add(
+      `${path}.retry.base`,
+      `must not exceed retry.max (${retry.max.toHumanString()})`,
+      retry.base,
+      'lower retry.base or raise retry.max',
+    );
+  }
+  return retry;
+}
+
+/** The deadline margin, checked: shorter than the timeout; by default at most a tenth of it. */
+function resolveDeadlineMargin(
+  problems: ViolationList,
+  path: string,
+  c: ParsedConsumer,
+  timeout: Duration,
+): Duration {
+  const deadlineMargin =
+    c.deadlineMargin ??
+    Duration.millis(
+      Math.min(
+        DEFAULTS.deadlineMargin.toMilliseconds(),
+        timeout.toMilliseconds() * DEFAULTS.deadlineMarginTimeoutShare,
+      ),
+    );
+  if (deadlineMargin.toMilliseconds() >= timeout.toMilliseconds()) {
+    problems.add(
+      `${path}.deadlineMargin`,
+      `must be shorter than the consumer timeout (${timeout.toHumanString()})`,
+      deadlineMargin,
+      'use a few seconds, e.g. Duration.seconds(3)',
+    );
+  }
+  return deadlineMargin;
+}
+
+/** Idempotency, checked: a record lives at least a minute. Undefined when disabled. */
+function resolveIdempotency(
+  problems: ViolationList,
+  path: string,
+  c: ParsedConsumer,
+): ResolvedConsumer['idempotency'] {
+  if (!(c.idempotency?.enabled ?? DEFAULTS.idempotencyEnabled)) return undefined;
+  const expiry = c.idempotency?.expiry ?? DEFAULTS.idempotencyExpiry;
+  if (seconds(expiry) < 60) {
+    problems.add(
+      `${path}.idempotency.expiry`,
+      'an idempotency record must live at least a minute',
+      expiry,
+      `use ${DEFAULTS.idempotencyExpiry.toHumanString()}, which outlasts sender retries`,
+    );
+  }
+  return { expiry };
+}
+
+/** Rule: a record batch is handled 1 to 1000 records at once. */
+function resolveParallelism(problems: ViolationList, path: string, c: ParsedConsumer): number {
+  const parallelism = c.parallelism ?? DEFAULTS.parallelism;
+  if (parallelism < 1 || parallelism > 1000) {
+    problems.add(
+      `${path}.parallelism`,
+      'must be between 1 and 1000 records at once',
+      parallelism,
+      `use ${DEFAULTS.parallelism}`,
+    );
+  }
+  return parallelism;
+}
+
+/** One consumer, checked, with every default filled. */
+function resolveConsumer(
+  context: QueueContext,
+  name: string,
+  queue: ParsedQueue,
+  c: ParsedConsumer,
+): ResolvedConsumer {
+  const { problems } = context;
+  const path = `queues.${name}.consumer`;
+  if (context.entryExists && !context.entryExists(c.entry)) {
+    problems.add(
+      `${path}.entry`,
+      'the consumer entry file does not exist',
+      c.entry,
+      'create the file, or give its path relative to the project root, e.g. "lambda/consumers/events.ts"',
+    );
+  }
+  const timeout = c.timeout ?? DEFAULTS.consumerTimeout;
+  const maxBatchingWindow = c.maxBatchingWindow ?? DEFAULTS.maxBatchingWindow;
+  const batchSize = c.batchSize ?? DEFAULTS.batchSize;
+  const memorySize = c.memorySize ?? DEFAULTS.consumerMemorySize;
+  const fifo = queue.fifo ?? DEFAULTS.fifo;
+  const maxConcurrency = c.maxConcurrency !== undefined ? { maxConcurrency: c.maxConcurrency } : {};
+  problems.addAll(
+    path,
+    consumerViolations({ fifo, timeout, batchSize, maxBatchingWindow, memorySize, ...maxConcurrency }),
+  );
+  problems.addAll(
+    `queues.${name}`,
+    visibilityViolations(queue.visibilityTimeout, timeout, maxBatchingWindow),
+  );
+  const parallelism = resolveParallelism(problems, path, c);
+  const retry = resolveRetry(problems, path, c);
+  const deadlineMargin = resolveDeadlineMargin(problems, path, c, timeout);
+  const idempotency = resolveIdempotency(problems, path, c);
+  return {
+    name,
+    entry: c.entry,
+    handler: c.handler ?? DEFAULTS.handler,
+    timeout,
+    memorySize,
+    batchSize,
+    maxBatchingWindow,
+    ...maxConcurrency,
+    parallelism,
+    retry,
+    deadlineMargin,
+    ...(idempotency ? { idempotency } : {}),
+    environment: c.environment ?? {},
+  };
+}
+
+/** Rules of the queue pair itself (before its consumer). */
+function checkQueue(
+  problems: ViolationList,
+  path: string,
+  queue: ParsedQueue,
+  settings: QueueSettings,
+): void {
+  if (!settings.fifo && queue.fifoGrouping !== undefined) {
+    problems.add(
+      `${path}.fifoGrouping`,
+      'message groups exist only on FIFO queues',
+      queue.fifoGrouping,
+      'remove it, or set fifo: true',
+    );
+  }
+  problems.addAll(
+    path,
+    queueViolations({
+      ...settings,
+      ...(queue.contentBasedDeduplication !== undefined
+        ? { contentBasedDeduplication: queue.contentBasedDeduplication }
+        : {}),
+      ...(queue.visibilityTimeout ? { visibilityTimeout: queue.visibilityTimeout } : {}),
+    }),
+  );
+}
+
+type QueueSettings = Pick<
+  ResolvedQueue,
+  'fifo' | 'maxReceiveCount' | 'retentionPeriod' | 'deadLetterRetentionPeriod'
+>;
+
+/** The queue's visibility timeout: as set, else derived from its consumer, else the SQS default. */
+function visibilityTimeoutOf(queue: ParsedQueue, consumer: ResolvedConsumer | undefined): Duration {
+  if (queue.visibilityTimeout) return queue.visibilityTimeout;
+  return consumer
+    ? minimumVisibilityTimeout(consumer.timeout, consumer.maxBatchingWindow)
+    : DEFAULTS.visibilityTimeout;
+}
+
+/** One queue pair and its consumer, checked, with every default filled. */
+function resolveQueue(context: QueueContext, name: string, queue: ParsedQueue): ResolvedQueue {
+  const path = `queues.${name}`;
+  checkQueueName(context.problems, path, name);
+  const settings: QueueSettings = {
+    fifo: queue.fifo ?? DEFAULTS.fifo,
+    maxReceiveCount: queue.maxReceiveCount ?? DEFAULTS.maxReceiveCount,
+    retentionPeriod: queue.retentionPeriod ?? DEFAULTS.retentionPeriod,
+    deadLetterRetentionPeriod: queue.deadLetterRetentionPeriod ?? DEFAULTS.deadLetterRetentionPeriod,
+  };
+  checkQueue(context.problems, path, queue, settings);
+  const consumer = queue.consumer ? resolveConsumer(context, name, queue, queue.consumer) : undefined;
+  return {
+    name,
+    ...settings,
+    contentBasedDeduplication: queue.contentBasedDeduplication ?? DEFAULTS.contentBasedDeduplication,
+    fifoGrouping: queue.fifoGrouping ?? DEFAULTS.fifoGrouping,
+    visibilityTimeout: visibilityTimeoutOf(queue, consumer),
+    oldestMessageAgeAlarm: queue.oldestMessageAgeAlarm ?? context.oldestMessageAge,
+    ...(consumer ? { consumer } : {}),
+  };
+}
+
+/** Every configured queue, checked. */
+export function resolveQueues(context: QueueContext, config: ParsedConfig): ResolvedQueue[] {
+  return Object.entries(config.queues).map(([name, queue]) => resolveQueue(context, name, queue));
+}

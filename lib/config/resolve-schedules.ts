@@ -1,0 +1,71 @@
+/** The `schedules` section: jobs EventBridge Scheduler (or local mode) sends to a standard queue. */
+import { scheduleProblems } from '../schedule-expression';
+import type { ViolationList } from '../violations';
+import { checkQueueRefs, NAME_PATTERN } from './common';
+import { DEFAULTS } from './defaults';
+import type { ResolvedSchedule } from './resolved';
+import type { ParsedConfig } from './schema';
+
+type ScheduleInput = NonNullable<ParsedConfig['schedules']>[number];
+
+/** Rule: schedule names are valid and unique. */
+function checkScheduleName(problems: ViolationList, path: string, name: string, seen: Set<string>): void {
+  if (!NAME_PATTERN.test(name))
+    problems.add(
+      `${path}.name`,
+      'schedule names are lower-case letters, digits and dashes',
+      name,
+      'rename it, e.g. "nightly-report"',
+    );
+  if (seen.has(name))
+    problems.add(`${path}.name`, 'schedule names must be unique', name, 'rename one of them');
+  seen.add(name);
+}
+
+/** Rule: the target is a configured standard queue. */
+function checkScheduleQueue(
+  problems: ViolationList,
+  path: string,
+  s: ScheduleInput,
+  config: ParsedConfig,
+): void {
+  checkQueueRefs(problems, `${path}.queue`, [s.queue], Object.keys(config.queues));
+  if (config.queues[s.queue]?.fifo)
+    problems.add(
+      `${path}.queue`,
+      'schedules send to standard queues only',
+      s.queue,
+      'target a standard queue',
+    );
+}
+
+/** One schedule, checked, with its defaults filled. */
+function resolveSchedule(
+  problems: ViolationList,
+  index: number,
+  s: ScheduleInput,
+  context: { readonly config: ParsedConfig; readonly names: Set<string> },
+): ResolvedSchedule {
+  const path = `schedules.${index}`;
+  checkScheduleName(problems, path, s.name, context.names);
+  const timezone = s.timezone ?? DEFAULTS.scheduleTimezone;
+  for (const problem of scheduleProblems(s.expression, timezone)) {
+    const value = problem.field === 'expression' ? s.expression : timezone;
+    problems.add(`${path}.${problem.field}`, problem.message, value, problem.fix);
+  }
+  checkScheduleQueue(problems, path, s, context.config);
+  return {
+    name: s.name,
+    expression: s.expression,
+    timezone,
+    queue: s.queue,
+    type: s.type,
+    payload: s.payload ?? {},
+  };
+}
+
+/** Every configured schedule, checked. */
+export function resolveSchedules(problems: ViolationList, config: ParsedConfig): ResolvedSchedule[] {
+  const context = { config, names: new Set<string>() };
+  return (config.schedules ?? []).map((s, i) => resolveSchedule(problems, i, s, context));
+}

@@ -1,0 +1,150 @@
+/** The pipeline-wide sections: `ingest`, `dedupe`, `payloads`, `logRetentionDays` and `alarms`. */
+import type { Duration } from 'aws-cdk-lib';
+import { memoryViolations } from '../validation';
+import type { ViolationList } from '../violations';
+import { seconds } from './common';
+import { DEFAULTS, LONGEST_SENDER_RETRY_WINDOW } from './defaults';
+import type { ResolvedAlarms, ResolvedConfig, ResolvedIngest, ResolvedQueue } from './resolved';
+import type { ParsedConfig } from './schema';
+
+/** `AWS::Logs::LogGroup` accepts only these retention values. */
+const LOG_RETENTION_DAYS = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+];
+
+/** Rules: the API's rate within the account limit, a burst of at least one second of that rate. */
+function checkThrottling(problems: ViolationList, rateLimit: number, burstLimit: number): void {
+  if (rateLimit <= 0 || rateLimit > 10_000) {
+    problems.add(
+      'ingest.rateLimit',
+      'requests per second must be above 0 and at most 10000 (the account limit)',
+      rateLimit,
+      `use e.g. ${DEFAULTS.ingestRateLimit}`,
+    );
+  }
+  if (burstLimit < 1 || burstLimit > 5000) {
+    problems.add(
+      'ingest.burstLimit',
+      'the burst is between 1 and 5000 requests',
+      burstLimit,
+      `use e.g. ${DEFAULTS.ingestBurstLimit}`,
+    );
+  } else if (rateLimit > 0 && burstLimit < rateLimit) {
+    problems.add(
+      'ingest.burstLimit',
+      `must be at least ingest.rateLimit (${rateLimit}): a bucket smaller than one second of the rate answers 429 to traffic that merely arrives unevenly within a second`,
+      burstLimit,
+      `raise it to ${Math.ceil(rateLimit)} or more, or lower ingest.rateLimit`,
+    );
+  }
+}
+
+/** The ingest function and API, checked, with every default filled. */
+export function resolveIngest(problems: ViolationList, config: ParsedConfig): ResolvedIngest {
+  const ingest = config.ingest ?? {};
+  const rateLimit = ingest.rateLimit ?? DEFAULTS.ingestRateLimit;
+  const burstLimit = ingest.burstLimit ?? DEFAULTS.ingestBurstLimit;
+  checkThrottling(problems, rateLimit, burstLimit);
+  const timeout = ingest.timeout ?? DEFAULTS.ingestTimeout;
+  if (seconds(timeout) < 1 || seconds(timeout) > 29) {
+    problems.add(
+      'ingest.timeout',
+      'between 1 and 29 seconds (senders give up after 3 to 10 seconds)',
+      timeout,
+      'use Duration.seconds(10)',
+    );
+  }
+  const memorySize = ingest.memorySize ?? DEFAULTS.ingestMemorySize;
+  problems.addAll('ingest', memoryViolations('memorySize', memorySize));
+  return {
+    rateLimit,
+    burstLimit,
+    timeout,
+    memorySize,
+    keepHeaders: ingest.keepHeaders?.map((h) => h.toLowerCase()) ?? DEFAULTS.keepHeaders,
+    secretCache: ingest.secretCache ?? DEFAULTS.secretCache,
+  };
+}
+
+/** Deduplication, checked: a delivery id outlives the longest sender retry window. Undefined when disabled. */
+export function resolveDedupe(problems: ViolationList, config: ParsedConfig): ResolvedConfig['dedupe'] {
+  if (!(config.dedupe?.enabled ?? DEFAULTS.dedupeEnabled)) return undefined;
+  const ttl = config.dedupe?.ttl ?? DEFAULTS.dedupeTtl;
+  if (seconds(ttl) < seconds(LONGEST_SENDER_RETRY_WINDOW)) {
+    problems.add(
+      'dedupe.ttl',
+      `must be at least ${LONGEST_SENDER_RETRY_WINDOW.toHumanString()}, the longest sender retry window (Stripe, Standard Webhooks)`,
+      ttl,
+      'use Duration.days(3) or more',
+    );
+  }
+  return { ttl };
+}
+
+/** Rule: a stored body outlives every dead-lettered message that points at it. */
+function checkPayloadExpiry(
+  problems: ViolationList,
+  expiry: Duration,
+  queues: readonly ResolvedQueue[],
+): void {
+  const longestRetention = Math.max(0, ...queues.map((q) => seconds(q.deadLetterRetentionPeriod)));
+  if (seconds(expiry) >= longestRetention) return;
+  problems.add(
+    'payloads.expiry',
+    `must outlast the longest dead-letter retention (${longestRetention / 86_400} days), or a redriven message points at a deleted payload`,
+    expiry,
+    'use Duration.days(14) or more',
+  );
+}
+
+/** Large-body handling, checked against the SQS limit and the queues' dead-letter retention. */
+export function resolvePayloads(
+  problems: ViolationList,
+  config: ParsedConfig,
+  queues: readonly ResolvedQueue[],
+): ResolvedConfig['payloads'] {
+  const inlineLimitBytes = config.payloads?.inlineLimitBytes ?? DEFAULTS.inlineLimitBytes;
+  if (inlineLimitBytes < 1024 || inlineLimitBytes > 1_048_576) {
+    problems.add(
+      'payloads.inlineLimitBytes',
+      'between 1024 bytes and the SQS limit of 1048576 bytes',
+      inlineLimitBytes,
+      `use ${DEFAULTS.inlineLimitBytes}`,
+    );
+  }
+  const expiry = config.payloads?.expiry ?? DEFAULTS.payloadExpiry;
+  checkPayloadExpiry(problems, expiry, queues);
+  return { inlineLimitBytes, expiry };
+}
+
+/** Log retention, checked against the values CloudWatch Logs accepts. */
+export function resolveLogRetentionDays(problems: ViolationList, config: ParsedConfig): number {
+  const days = config.logRetentionDays ?? DEFAULTS.logRetentionDays;
+  if (!LOG_RETENTION_DAYS.includes(days)) {
+    problems.add(
+      'logRetentionDays',
+      'CloudWatch Logs accepts only certain retention periods',
+      days,
+      `use one of ${LOG_RETENTION_DAYS.join(', ')}`,
+    );
+  }
+  return days;
+}
+
+/** Alarm notifications, checked: a new topic with an email, or an existing topic, not both. */
+export function resolveAlarms(problems: ViolationList, config: ParsedConfig): ResolvedAlarms {
+  const alarms = config.alarms;
+  if (alarms?.email && alarms.existingTopicArn) {
+    problems.add(
+      'alarms',
+      'give either an email to subscribe to a new topic or an existing topic, not both',
+      alarms,
+      'remove email or existingTopicArn',
+    );
+  }
+  return {
+    ...(alarms?.email ? { email: alarms.email } : {}),
+    ...(alarms?.existingTopicArn ? { existingTopicArn: alarms.existingTopicArn } : {}),
+    oldestMessageAge: alarms?.oldestMessageAge ?? DEFAULTS.oldestMessageAgeAlarm,
+  };
+}

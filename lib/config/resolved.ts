@@ -1,0 +1,83 @@
+/** The resolved configuration: every default filled, every rule checked. The stack and local mode read only this. */
+import type { Duration } from 'aws-cdk-lib';
+import type { ParsedSource } from './schema';
+
+export type ResolvedSource = ParsedSource & { readonly name: string };
+
+export interface ResolvedConsumer {
+  readonly name: string;
+  readonly entry: string;
+  readonly handler: string;
+  readonly timeout: Duration;
+  readonly memorySize: number;
+  readonly batchSize: number;
+  readonly maxBatchingWindow: Duration;
+  readonly maxConcurrency?: number;
+  readonly parallelism: number;
+  readonly retry: { readonly base: Duration; readonly factor: number; readonly max: Duration };
+  readonly deadlineMargin: Duration;
+  readonly idempotency?: { readonly expiry: Duration };
+  readonly environment: Readonly<Record<string, string>>;
+}
+
+export interface ResolvedQueue {
+  readonly name: string;
+  readonly fifo: boolean;
+  readonly contentBasedDeduplication: boolean;
+  readonly fifoGrouping: 'source' | 'type' | { readonly path: string };
+  readonly maxReceiveCount: number;
+  readonly retentionPeriod: Duration;
+  readonly deadLetterRetentionPeriod: Duration;
+  readonly visibilityTimeout: Duration;
+  readonly oldestMessageAgeAlarm: Duration;
+  readonly consumer?: ResolvedConsumer;
+}
+
+export interface ResolvedRoute {
+  readonly source: string;
+  readonly type: string;
+  readonly queues: readonly string[];
+  readonly ignore: boolean;
+}
+
+export interface ResolvedSchedule {
+  readonly name: string;
+  readonly expression: string;
+  readonly timezone: string;
+  readonly queue: string;
+  readonly type: string;
+  readonly payload: unknown;
+}
+
+export interface ResolvedIngest {
+  readonly rateLimit: number;
+  readonly burstLimit: number;
+  readonly timeout: Duration;
+  readonly memorySize: number;
+  readonly keepHeaders: readonly string[];
+  readonly secretCache: Duration;
+}
+
+export interface ResolvedAlarms {
+  readonly email?: string;
+  readonly existingTopicArn?: string;
+  readonly oldestMessageAge: Duration;
+}
+
+export interface ResolvedConfig {
+  readonly stackName: string;
+  readonly sources: readonly ResolvedSource[];
+  readonly queues: readonly ResolvedQueue[];
+  readonly routes: readonly ResolvedRoute[];
+  readonly defaultRoute: ResolvedRoute;
+  readonly ingest: ResolvedIngest;
+  readonly dedupe?: { readonly ttl: Duration };
+  readonly payloads: { readonly inlineLimitBytes: number; readonly expiry: Duration };
+  readonly alarms: ResolvedAlarms;
+  readonly logRetentionDays: number;
+  /** What deleting the stack does to the secrets and tables it created. */
+  readonly removalPolicy: 'retain' | 'destroy';
+  /** Whether the ingest and consumer functions trace actively with X-Ray. */
+  readonly tracing: boolean;
+  readonly schedules: readonly ResolvedSchedule[];
+}

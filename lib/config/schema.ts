@@ -1,0 +1,495 @@
+/**
+ * What a user writes in `hookline.config.ts`: the public input types (documented here, so an editor shows each
+ * field's summary and default on hover) and the zod schema that checks them. The schema is asserted at compile
+ * time to accept exactly these types. Each sender's source fields live with the sender (`lib/senders/<type>.ts`).
+ */
+import type { Duration } from 'aws-cdk-lib';
+import { z } from 'zod';
+import { sourceConfigSchema as sourceSchema } from '../senders';
+import { duration } from '../senders/config-sender';
+
+/** A webhook source as written in the configuration (fields documented in `lib/senders/<type>.ts`). */
+export type SourceConfig = z.input<typeof sourceSchema>;
+
+/** How a FIFO queue groups messages: by source, by event type, or by a JSON path in the body. */
+export type FifoGrouping = 'source' | 'type' | { path: string };
+
+/** How a consumer retries a failed record: `base x factor^(attempt - 1)`, capped at `max`. */
+export interface RetryConfig {
+  /**
+   * Wait before the first retry.
+   * @default Duration.seconds(10)
+   */
+  base?: Duration;
+  /**
+   * Growth of the wait per retry, from 1 to 10.
+   * @default 2
+   */
+  factor?: number;
+  /**
+   * Longest wait between two retries (SQS can hide a message at most 12 hours).
+   * @default Duration.minutes(15)
+   */
+  max?: Duration;
+}
+
+/** Whether and how long a consumer remembers the records it has handled, so a redelivery runs once. */
+export interface IdempotencyConfig {
+  /**
+   * Whether records are deduplicated by envelope id.
+   * @default true
+   */
+  enabled?: boolean;
+  /**
+   * How long a handled record is remembered; at least a minute.
+   * @default Duration.days(3)
+   */
+  expiry?: Duration;
+}
+
+/** A consumer (a Lambda function reading the queue) as written in the configuration. */
+export interface ConsumerConfig {
+  /** Path of the handler file relative to the project root, e.g. `lambda/consumers/events.ts`. */
+  entry: string;
+  /**
+   * Name of the exported handler function in `entry`.
+   * @default 'handler'
+   */
+  handler?: string;
+  /**
+   * Lambda timeout, from 1 second to 15 minutes.
+   * @default Duration.seconds(30)
+   */
+  timeout?: Duration;
+  /**
+   * Lambda memory in MB, from 128 to 10240.
+   * @default 512
+   */
+  memorySize?: number;
+  /**
+   * Records per invocation: at most 10 on a FIFO queue, 10000 on a standard one (above 10 needs a batching window).
+   * @default 10
+   */
+  batchSize?: number;
+  /**
+   * How long the event source mapping gathers a batch, up to 5 minutes (none on FIFO queues).
+   * @default Duration.seconds(0)
+   */
+  maxBatchingWindow?: Duration;
+  /**
+   * Most concurrent invocations the event source mapping starts, from 2 to 1000.
+   * @default - no limit
+   */
+  maxConcurrency?: number;
+  /**
+   * Records of one batch handled at once, from 1 to 1000 (FIFO groups stay in order).
+   * @default 10
+   */
+  parallelism?: number;
+  /**
+   * Backoff between retries of a failed record.
+   * @default - { base: Duration.seconds(10), factor: 2, max: Duration.minutes(15) }
+   */
+  retry?: RetryConfig;
+  /**
+   * Time kept back before the Lambda deadline to return unfinished records for a retry.
+   * @default Duration.seconds(3), or a tenth of a shorter timeout
+   */
+  deadlineMargin?: Duration;
+  /**
+   * Deduplication of redelivered records.
+   * @default - enabled, records remembered 3 days
+   */
+  idempotency?: IdempotencyConfig;
+  /**
+   * Extra environment variables of the function.
+   * @default {}
+   */
+  environment?: Record<string, string>;
+}
+
+/** A queue (and its optional consumer) as written in the configuration. */
+export interface QueueConfig {
+  /**
+   * A FIFO queue (ordered per message group, exactly-once within the deduplication window).
+   * @default false
+   */
+  fifo?: boolean;
+  /**
+   * FIFO deduplication by body hash; FIFO queues only.
+   * @default false
+   */
+  contentBasedDeduplication?: boolean;
+  /**
+   * How messages are grouped for ordering; FIFO queues only.
+   * @default 'source'
+   */
+  fifoGrouping?: FifoGrouping;
+  /**
+   * Receives before a message moves to the dead-letter queue, from 1 to 1000.
+   * @default 5
+   */
+  maxReceiveCount?: number;
+  /**
+   * How long the queue keeps a message, from 1 minute to 14 days.
+   * @default Duration.days(4)
+   */
+  retentionPeriod?: Duration;
+  /**
+   * How long the dead-letter queue keeps a message; longer than `retentionPeriod`.
+   * @default Duration.days(14)
+   */
+  deadLetterRetentionPeriod?: Duration;
+  /**
+   * Visibility timeout; at least 6 x the consumer timeout + the batching window, at most 12 hours.
+   * @default 6 x the consumer timeout + the batching window (Duration.seconds(30) without a consumer)
+   */
+  visibilityTimeout?: Duration;
+  /**
+   * Age of the oldest message above which this queue's alarm fires.
+   * @default alarms.oldestMessageAge
+   */
+  oldestMessageAgeAlarm?: Duration;
+  /**
+   * The Lambda function that reads the queue.
+   * @default - no consumer (something outside the stack reads the queue)
+   */
+  consumer?: ConsumerConfig;
+}
+
+/** A routing rule as written in the configuration; the first matching rule wins. */
+export interface RouteConfig {
+  /**
+   * Source name the rule matches, or `'*'` for any.
+   * @default '*'
+   */
+  source?: string;
+  /**
+   * Event type pattern: an exact type, `*` for one dot-separated segment, `**` for anything.
+   * @default '*'
+   */
+  type?: string;
+  /**
+   * Queues that receive the matching events (required unless `ignore`).
+   * @default []
+   */
+  queues?: string[];
+  /**
+   * Accept and drop the matching events.
+   * @default false
+   */
+  ignore?: boolean;
+}
+
+/** A scheduled job as written in the configuration. */
+export interface ScheduleConfig {
+  /** Unique name: lower-case letters, digits and dashes. */
+  name: string;
+  /** `rate(5 minutes)`, `cron(0 9 * * ? *)` or `at(2030-01-31T09:00:00)` (EventBridge Scheduler syntax). */
+  expression: string;
+  /**
+   * IANA time zone in which cron and at expressions are evaluated.
+   * @default 'UTC'
+   */
+  timezone?: string;
+  /** Standard (not FIFO) queue the job's envelope is sent to. */
+  queue: string;
+  /** Event type of the job's envelope. */
+  type: string;
+  /**
+   * JSON body of the job's envelope.
+   * @default {}
+   */
+  payload?: unknown;
+}
+
+/** Where an event no route matches goes. */
+export type DefaultRouteConfig = 'ignore' | { queues: string[] };
+
+/** The ingest function and its API. */
+export interface IngestConfig {
+  /**
+   * Sustained requests per second the API accepts, above 0 and at most 10000.
+   * @default 1000
+   */
+  rateLimit?: number;
+  /**
+   * Requests accepted at once, from `rateLimit` to 5000.
+   * @default 1000
+   */
+  burstLimit?: number;
+  /**
+   * Lambda timeout of the ingest function, from 1 to 29 seconds.
+   * @default Duration.seconds(10)
+   */
+  timeout?: Duration;
+  /**
+   * Lambda memory of the ingest function in MB, from 128 to 10240.
+   * @default 512
+   */
+  memorySize?: number;
+  /**
+   * Request headers kept in the envelope (case-insensitive).
+   * @default - content-type, user-agent and each sender's event headers
+   */
+  keepHeaders?: string[];
+  /**
+   * How long the ingest function caches a signing secret.
+   * @default Duration.minutes(5)
+   */
+  secretCache?: Duration;
+}
+
+/** Deduplication of webhook deliveries by the sender's delivery id. */
+export interface DedupeConfig {
+  /**
+   * Whether repeated deliveries are dropped at ingest.
+   * @default true
+   */
+  enabled?: boolean;
+  /**
+   * How long a delivery id is remembered; at least 3 days, the longest sender retry window.
+   * @default Duration.days(3)
+   */
+  ttl?: Duration;
+}
+
+/** Large bodies, kept in S3 and passed by reference (claim check). */
+export interface PayloadsConfig {
+  /**
+   * Largest envelope sent inline, from 1024 to 1048576 bytes; a larger body goes to S3.
+   * @default 1032192 (the SQS limit less 16 KiB for attributes)
+   */
+  inlineLimitBytes?: number;
+  /**
+   * How long a stored body is kept; at least the longest dead-letter retention.
+   * @default Duration.days(14)
+   */
+  expiry?: Duration;
+}
+
+/** Alarm notifications. */
+export interface AlarmsConfig {
+  /**
+   * Email address subscribed to a new alarm topic.
+   * @default - no subscription
+   */
+  email?: string;
+  /**
+   * ARN of an existing SNS topic for the alarms instead of a new one. Its access policy must allow
+   * `cloudwatch.amazonaws.com` to `sns:Publish` (a new topic gets that grant; an existing one cannot be changed
+   * from this stack), or every alarm notification is refused.
+   * @default - a new topic
+   */
+  existingTopicArn?: string;
+  /**
+   * Age of a queue's oldest message above which its alarm fires (per queue: `oldestMessageAgeAlarm`).
+   * @default Duration.minutes(15)
+   */
+  oldestMessageAge?: Duration;
+}
+
+/** The whole configuration as written by a user. */
+export interface HooklineConfig {
+  /**
+   * CloudFormation stack name.
+   * @default 'Hookline'
+   */
+  stackName?: string;
+  /** Webhook sources by name (`POST /webhooks/<name>`); at least one. */
+  sources: Record<string, SourceConfig>;
+  /** Queues by name; at least one. */
+  queues: Record<string, QueueConfig>;
+  /**
+   * Routing rules, first match wins.
+   * @default []
+   */
+  routes?: RouteConfig[];
+  /**
+   * Where unrouted events go: queues, or `'ignore'` to drop them.
+   * @default - the first queue
+   */
+  defaultRoute?: DefaultRouteConfig;
+  /**
+   * The ingest function and API.
+   * @default - every field's default
+   */
+  ingest?: IngestConfig;
+  /**
+   * Deduplication of deliveries.
+   * @default - enabled for 3 days
+   */
+  dedupe?: DedupeConfig;
+  /**
+   * Large-body handling.
+   * @default - every field's default
+   */
+  payloads?: PayloadsConfig;
+  /**
+   * Alarm notifications.
+   * @default - a new topic without subscription
+   */
+  alarms?: AlarmsConfig;
+  /**
+   * CloudWatch Logs retention of every function, in days (one of the values CloudWatch accepts).
+   * @default 30
+   */
+  logRetentionDays?: number;
+  /**
+   * What deleting the stack (or replacing the resource) does to the data it holds: the signing secrets it
+   * created and the dedupe and idempotency tables. `'retain'` keeps them (delete them by hand once sure);
+   * `'destroy'` deletes them with the stack, for throwaway stacks. The claim-check bucket is always kept.
+   * @default 'retain'
+   */
+  removalPolicy?: 'retain' | 'destroy';
+  /**
+   * Active X-Ray tracing on the ingest and consumer functions (HTTP APIs do not support X-Ray themselves).
+   * @default false
+   */
+  tracing?: boolean;
+  /**
+   * Scheduled jobs.
+   * @default []
+   */
+  schedules?: ScheduleConfig[];
+}
+
+const fifoGrouping = z.union([
+  z.literal('source'),
+  z.literal('type'),
+  z.object({ path: z.string().min(1) }).strict(),
+]);
+
+const retrySchema = z
+  .object({ base: duration.optional(), factor: z.number().optional(), max: duration.optional() })
+  .strict();
+
+const idempotencySchema = z.object({ enabled: z.boolean().optional(), expiry: duration.optional() }).strict();
+
+const dedupeSchema = z.object({ enabled: z.boolean().optional(), ttl: duration.optional() }).strict();
+
+const payloadsSchema = z
+  .object({ inlineLimitBytes: z.number().int().optional(), expiry: duration.optional() })
+  .strict();
+
+const consumerSchema = z
+  .object({
+    entry: z.string().min(1),
+    handler: z.string().min(1).optional(),
+    timeout: duration.optional(),
+    memorySize: z.number().int().optional(),
+    batchSize: z.number().int().optional(),
+    maxBatchingWindow: duration.optional(),
+    maxConcurrency: z.number().int().optional(),
+    parallelism: z.number().int().optional(),
+    retry: retrySchema.optional(),
+    deadlineMargin: duration.optional(),
+    idempotency: idempotencySchema.optional(),
+    environment: z.record(z.string(), z.string()).optional(),
+  })
+  .strict();
+
+const queueSchema = z
+  .object({
+    fifo: z.boolean().optional(),
+    contentBasedDeduplication: z.boolean().optional(),
+    fifoGrouping: fifoGrouping.optional(),
+    maxReceiveCount: z.number().int().optional(),
+    retentionPeriod: duration.optional(),
+    deadLetterRetentionPeriod: duration.optional(),
+    visibilityTimeout: duration.optional(),
+    oldestMessageAgeAlarm: duration.optional(),
+    consumer: consumerSchema.optional(),
+  })
+  .strict();
+
+const routeSchema = z
+  .object({
+    source: z.string().min(1).optional(),
+    type: z.string().min(1).optional(),
+    queues: z.array(z.string().min(1)).optional(),
+    ignore: z.boolean().optional(),
+  })
+  .strict();
+
+const scheduleSchema = z
+  .object({
+    name: z.string().min(1),
+    expression: z.string().min(1),
+    timezone: z.string().min(1).optional(),
+    queue: z.string().min(1),
+    type: z.string().min(1),
+    payload: z.unknown().optional(),
+  })
+  .strict();
+
+const ingestSchema = z
+  .object({
+    rateLimit: z.number().optional(),
+    burstLimit: z.number().int().optional(),
+    timeout: duration.optional(),
+    memorySize: z.number().int().optional(),
+    keepHeaders: z.array(z.string().min(1)).optional(),
+    secretCache: duration.optional(),
+  })
+  .strict();
+
+const alarmsSchema = z
+  .object({
+    email: z.string().email().optional(),
+    existingTopicArn: z.string().min(1).optional(),
+    oldestMessageAge: duration.optional(),
+  })
+  .strict();
+
+/** The schema of {@link HooklineConfig}; unknown keys are reported (strict). */
+export const configSchema = z
+  .object({
+    stackName: z.string().min(1).optional(),
+    sources: z.record(z.string(), sourceSchema),
+    queues: z.record(z.string(), queueSchema),
+    routes: z.array(routeSchema).optional(),
+    defaultRoute: z
+      .union([z.literal('ignore'), z.object({ queues: z.array(z.string().min(1)) }).strict()])
+      .optional(),
+    ingest: ingestSchema.optional(),
+    dedupe: dedupeSchema.optional(),
+    payloads: payloadsSchema.optional(),
+    alarms: alarmsSchema.optional(),
+    logRetentionDays: z.number().int().optional(),
+    removalPolicy: z.enum(['retain', 'destroy']).optional(),
+    tracing: z.boolean().optional(),
+    schedules: z.array(scheduleSchema).optional(),
+  })
+  .strict();
+
+/** The configuration after the shape check. */
+export type ParsedConfig = z.output<typeof configSchema>;
+/** A source after the shape check. */
+export type ParsedSource = z.output<typeof sourceSchema>;
+/** A queue after the shape check. */
+export type ParsedQueue = z.output<typeof queueSchema>;
+/** A consumer after the shape check. */
+export type ParsedConsumer = z.output<typeof consumerSchema>;
+
+/** True when A and B are assignable to each other. */
+type MutuallyAssignable<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+/** True when A and B are mutually assignable and name the same fields (an optional field is otherwise missed). */
+type Same<A, B> = MutuallyAssignable<A, B> extends true ? MutuallyAssignable<keyof A, keyof B> : false;
+
+// The documented interfaces and the schema describe the same input: a field added to one and not the other
+// fails to compile here.
+const schemaMatchesTypes: [
+  Same<z.input<typeof configSchema>, HooklineConfig>,
+  Same<z.input<typeof queueSchema>, QueueConfig>,
+  Same<z.input<typeof consumerSchema>, ConsumerConfig>,
+  Same<z.input<typeof retrySchema>, RetryConfig>,
+  Same<z.input<typeof idempotencySchema>, IdempotencyConfig>,
+  Same<z.input<typeof routeSchema>, RouteConfig>,
+  Same<z.input<typeof scheduleSchema>, ScheduleConfig>,
+  Same<z.input<typeof ingestSchema>, IngestConfig>,
+  Same<z.input<typeof dedupeSchema>, DedupeConfig>,
+  Same<z.input<typeof payloadsSchema>, PayloadsConfig>,
+  Same<z.input<typeof alarmsSchema>, AlarmsConfig>,
+] = [true, true, true, true, true, true, true, true, true, true, true];
+void schemaMatchesTypes;

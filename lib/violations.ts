@@ -1,0 +1,82 @@
+/**
+ * The one vocabulary for a broken rule: where (path), what was given (value), what is wrong (message) and how to
+ * fix it. The configuration, the constructs, the schedules and the dashboard all report with it, render it the
+ * same way and throw every problem at once.
+ */
+import { Duration, Token } from 'aws-cdk-lib';
+
+/** One broken rule. */
+export interface Violation {
+  /** Dotted path of the field, relative to the object checked until prefixed, e.g. `queues.events.batchSize`. */
+  readonly path: string;
+  /** What is wrong. */
+  readonly message: string;
+  /** The value given, rendered for a person ({@link renderValue}). */
+  readonly value: string;
+  /** How to fix it. */
+  readonly fix: string;
+}
+
+/** Renders a value for an error message; an unresolved CDK token shows as `<token>`. */
+export function renderValue(value: unknown): string {
+  if (value instanceof Duration)
+    return Token.isUnresolved(value.toMilliseconds({ integral: false })) ? '<token>' : value.toHumanString();
+  if (value === undefined) return 'nothing';
+  try {
+    const text = JSON.stringify(value);
+    return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+  } catch {
+    return String(value);
+  }
+}
+
+/** A {@link Violation} of the rule at `path`, with the value given rendered. */
+export function violation(path: string, message: string, value: unknown, fix: string): Violation {
+  return { path, message, value: renderValue(value), fix };
+}
+
+/** The violations with `prefix` in front of each path (a relative path becomes `prefix.path`). */
+export function prefixViolations(prefix: string, violations: readonly Violation[]): Violation[] {
+  return violations.map((v) => ({ ...v, path: v.path ? `${prefix}.${v.path}` : prefix }));
+}
+
+/** One violation as a line: `path: message (got value). Fix: fix`. */
+export function formatViolation(v: Violation): string {
+  return `${v.path}: ${v.message} (got ${v.value}). Fix: ${v.fix}`;
+}
+
+/** A heading and one indented line per violation. */
+export function formatViolations(heading: string, violations: readonly Violation[]): string {
+  return `${heading}:\n${violations.map((v) => `  - ${formatViolation(v)}`).join('\n')}`;
+}
+
+/** Every violation found in one object, thrown at once; its message lists them all with their fixes. */
+export class ViolationsError extends Error {
+  constructor(
+    heading: string,
+    public readonly violations: readonly Violation[],
+  ) {
+    super(formatViolations(heading, violations));
+    this.name = 'ViolationsError';
+  }
+}
+
+/** Throws one {@link ViolationsError} listing every violation, for construct props. */
+export function throwIfViolations(what: string, violations: readonly Violation[]): void {
+  if (violations.length > 0) throw new ViolationsError(`Invalid ${what}`, violations);
+}
+
+/** Collects the violations of one check, so each rule reports and the check goes on to the next. */
+export class ViolationList {
+  readonly violations: Violation[] = [];
+
+  /** Records the rule at `path` broken by `value`. */
+  add(path: string, message: string, value: unknown, fix: string): void {
+    this.violations.push(violation(path, message, value, fix));
+  }
+
+  /** Records violations whose paths are relative to `prefix`. */
+  addAll(prefix: string, violations: readonly Violation[]): void {
+    this.violations.push(...prefixViolations(prefix, violations));
+  }
+}
