@@ -37,12 +37,10 @@ const KNOWN_LONG_FUNCTIONS_BEING_SPLIT: readonly FunctionKey[] = [
   'lambda/ingest/core.ts#decide',
   'lambda/ingest/core.ts#enqueueEvent',
   'lib/cli/redrive.ts#redriveOneByOne',
-  'lib/config.ts#resolveConfig',
   'lib/local/function-runtime.ts#LocalFunction.spawn',
   'lib/local/function-worker.ts#main',
   'lib/local/http-api.ts#startHttpApi',
   'lib/local/local-mode.ts#startLocalMode',
-  'lib/pipeline-schedules.ts#validateSchedulesProps',
   'lib/webhook-pipeline-stack.ts#WebhookPipelineStack.constructor',
 ];
 
