@@ -16,7 +16,7 @@ import { startEmulatorsInThread } from './emulator-thread';
 import { type Emulators, startEmulators } from './emulators';
 import { type BatchReport, EventSourceMapping, type MappingState } from './event-source-mapping';
 import { bundleFunction, LocalFunction } from './function-runtime';
-import { type HttpApi, PortInUseError, startHttpApi, type WebhookRequestReport } from './http-api';
+import { type HttpApi, listenOrPortInUse, startHttpApi, type WebhookRequestReport } from './http-api';
 import { pausedConsumersPath, readPausedConsumers, writePausedConsumers } from './paused-consumers';
 import { type LocalEvent, Reporter } from './reporter';
 import { startScheduler } from './scheduler';
@@ -564,12 +564,8 @@ function runningLocalMode(parts: {
 
 async function assertPortFree(port: number): Promise<void> {
   const probe = createServer();
-  await new Promise<void>((resolvePromise, reject) => {
-    probe.once('error', (error: NodeJS.ErrnoException) =>
-      reject(error.code === 'EADDRINUSE' ? new PortInUseError(port) : error),
-    );
-    probe.listen(port, '127.0.0.1', () => probe.close(() => resolvePromise()));
-  });
+  await listenOrPortInUse(probe, port, '127.0.0.1');
+  await new Promise<void>((resolvePromise) => probe.close(() => resolvePromise()));
 }
 
 function reportBatch(reporter: Reporter, report: BatchReport, maxReceiveCount: number): void {
