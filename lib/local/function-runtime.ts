@@ -22,6 +22,11 @@ import type {
 
 /** How long a sandbox may take to confirm a deadline before it counts as stuck (busy on its CPU for good). */
 const DEADLINE_CONFIRMATION_MS = 1_000;
+/** Why an invocation ends when local mode stops. */
+const STOPPED: SerializedError = {
+  errorType: 'Runtime.Stopped',
+  errorMessage: 'local mode is shutting down',
+};
 
 /** What one local function is. */
 export interface FunctionDefinition {
@@ -157,6 +162,11 @@ interface Sandbox {
 interface Waiter {
   readonly event: unknown;
   readonly resolve: (result: InvokeResult) => void;
+}
+
+/** The result of an invocation that local mode stopped before it ran. */
+function stoppedResult(): InvokeResult {
+  return { ok: false, kind: 'crash', error: STOPPED, durationMs: 0, coldStart: false };
 }
 
 /** Options of {@link LocalFunction}. */
@@ -369,13 +379,7 @@ export class LocalFunction {
   /** Invokes the function once (queueing while every sandbox is busy). Never rejects. */
   invoke(event: unknown): Promise<InvokeResult> {
     if (this.stopped) {
-      return Promise.resolve({
-        ok: false,
-        kind: 'crash',
-        error: { errorType: 'Runtime.Stopped', errorMessage: 'local mode is shutting down' },
-        durationMs: 0,
-        coldStart: false,
-      });
+      return Promise.resolve(stoppedResult());
     }
     return new Promise((resolvePromise) => {
       this.waiting.push({ event, resolve: resolvePromise });
@@ -484,21 +488,12 @@ export class LocalFunction {
     }
     this.stopped = true;
     for (const waiter of this.waiting.splice(0)) {
-      waiter.resolve({
-        ok: false,
-        kind: 'crash',
-        error: { errorType: 'Runtime.Stopped', errorMessage: 'local mode is shutting down' },
-        durationMs: 0,
-        coldStart: false,
-      });
+      waiter.resolve(stoppedResult());
     }
     await Promise.all(
       [...this.sandboxes].map((sandbox) => {
         sandbox.dead = true;
-        this.fail(sandbox, 'crash', {
-          errorType: 'Runtime.Stopped',
-          errorMessage: 'local mode is shutting down',
-        });
+        this.fail(sandbox, 'crash', STOPPED);
         return sandbox.worker.terminate();
       }),
     );
