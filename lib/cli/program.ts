@@ -80,26 +80,32 @@ function withTarget(command: Command): Command {
     .option('--json', 'print the result as JSON on stdout');
 }
 
+/** What every command action gets: the outside world and the exit code setter. */
+interface CommandContext {
+  readonly deps: CliDependencies;
+  readonly setExitCode: (code: number) => void;
+}
+
+type RedriveFlags = CommonOptions & { id?: string[]; type?: string; rate?: number; limit?: number };
+type SendFlags = CommonOptions & {
+  file?: string;
+  type?: string;
+  url?: string;
+  secret?: string;
+  id?: string;
+  contentType?: string;
+};
+type SecretsSetFlags = CommonOptions & { add?: boolean; removeOld?: boolean };
+
 /** Builds the program; `exitCode` receives 1 when a command finished with failures it reported. */
 export function buildProgram(deps: CliDependencies, setExitCode: (code: number) => void): Command {
+  const ctx: CommandContext = { deps, setExitCode };
   const program = new Command('hookline')
     .description('Operate a hookline pipeline: queues, dead letters, redrive, test webhooks, consumers.')
     .version(packageVersion(), '-V, --version', 'print the hookline version')
     .showHelpAfterError('(run with --help for usage)')
     .configureOutput({ writeErr: deps.writeErr, writeOut: deps.writeOut })
     .exitOverride();
-
-  const targetOptions = (o: CommonOptions): TargetOptions => ({
-    ...(o.local ? { local: true } : {}),
-    ...(o.stack ? { stack: o.stack } : {}),
-    ...(o.region ? { region: o.region } : {}),
-    ...(o.config ? { config: o.config } : {}),
-  });
-  const open = async (o: CommonOptions) => {
-    const output = deps.makeOutput(Boolean(o.json));
-    const { target, backend } = await deps.connect(targetOptions(o), output);
-    return { output, target, backend };
-  };
 
   withTarget(
     program
@@ -108,12 +114,7 @@ export function buildProgram(deps: CliDependencies, setExitCode: (code: number) 
         'per queue: visible, in flight, delayed, dead-lettered, oldest message age, consumer state',
       )
       .argument('[queue]', 'only this queue'),
-  ).action(async (queue: string | undefined, o: CommonOptions) => {
-    const { output, target, backend } = await open(o);
-    const result = await status(backend, target, queue ? { queue } : {});
-    output.result(result);
-    if (!output.json) renderStatus(output, result);
-  });
+  ).action((queue: string | undefined, o: CommonOptions) => statusCommand(ctx, queue, o));
 
   const failed = program.command('failed').description('read dead-lettered messages without consuming them');
   withTarget(
@@ -122,24 +123,14 @@ export function buildProgram(deps: CliDependencies, setExitCode: (code: number) 
       .description('list dead-lettered messages of a queue with their failure reasons (they stay in the DLQ)')
       .argument('<queue>', 'queue name from hookline.config.ts')
       .option('--limit <n>', 'most messages to show', positiveInteger, 20),
-  ).action(async (queue: string, o: CommonOptions & { limit: number }) => {
-    const { output, target, backend } = await open(o);
-    const result = await failedList(backend, target, { queue, limit: o.limit });
-    output.result(result);
-    if (!output.json) renderFailedList(output, result);
-  });
+  ).action((queue: string, o: CommonOptions & { limit: number }) => failedListCommand(ctx, queue, o));
   withTarget(
     failed
       .command('show')
       .description('show one dead-lettered message in full: envelope, headers, body, failure reason')
       .argument('<queue>', 'queue name')
       .argument('<id>', 'envelope id (the sender delivery id) or SQS message id'),
-  ).action(async (queue: string, id: string, o: CommonOptions) => {
-    const { output, target, backend } = await open(o);
-    const result = await failedShow(backend, target, { queue, id });
-    output.result(result);
-    if (!output.json) renderFailedShow(output, result);
-  });
+  ).action((queue: string, id: string, o: CommonOptions) => failedShowCommand(ctx, queue, id, o));
 
   withTarget(
     program
@@ -155,29 +146,7 @@ export function buildProgram(deps: CliDependencies, setExitCode: (code: number) 
       )
       .option('--rate <n>', 'messages per second (move task: 1-500)', positiveNumber)
       .option('--limit <n>', 'move at most n messages (one by one)', positiveInteger),
-  ).action(
-    async (
-      queue: string,
-      o: CommonOptions & { id?: string[]; type?: string; rate?: number; limit?: number },
-    ) => {
-      const { output, target, backend } = await open(o);
-      const result = await redrive(backend, target, {
-        queue,
-        ...(o.id ? { ids: o.id } : {}),
-        ...(o.type !== undefined ? { type: o.type } : {}),
-        ...(o.rate !== undefined ? { rate: o.rate } : {}),
-        ...(o.limit !== undefined ? { limit: o.limit } : {}),
-      });
-      output.result(result);
-      if (!output.json) renderRedrive(output, result);
-      if (result.notFound.length > 0) {
-        deps.writeErr(
-          `error: --id not found in the ${queue} dead-letter queue: ${result.notFound.join(', ')} (list them with hookline failed list ${queue})\n`,
-        );
-      }
-      if (result.failed > 0 || result.stoppedBy || result.notFound.length > 0) setExitCode(1);
-    },
-  );
+  ).action((queue: string, o: RedriveFlags) => redriveCommand(ctx, queue, o));
 
   withTarget(
     program
@@ -186,12 +155,9 @@ export function buildProgram(deps: CliDependencies, setExitCode: (code: number) 
       .argument('<queue>', 'queue name')
       .option('--dlq', 'purge the dead-letter queue instead')
       .option('-y, --yes', 'do not ask (required when not on a terminal)'),
-  ).action(async (queue: string, o: CommonOptions & { dlq?: boolean; yes?: boolean }) => {
-    const { output, target, backend } = await open(o);
-    const result = await purge(backend, target, { queue, deadLetter: Boolean(o.dlq), yes: Boolean(o.yes) });
-    output.result(result);
-    if (!output.json) renderPurge(output, result);
-  });
+  ).action((queue: string, o: CommonOptions & { dlq?: boolean; yes?: boolean }) =>
+    purgeCommand(ctx, queue, o),
+  );
 
   withTarget(
     program
@@ -208,56 +174,7 @@ export function buildProgram(deps: CliDependencies, setExitCode: (code: number) 
       )
       .option('--id <id>', 'delivery id (default: a new UUID)')
       .option('--content-type <type>', 'content type of --file', 'application/json'),
-  ).action(
-    async (
-      source: string,
-      o: CommonOptions & {
-        file?: string;
-        type?: string;
-        url?: string;
-        secret?: string;
-        id?: string;
-        contentType?: string;
-      },
-    ) => {
-      const config = await deps.loadConfig(o.config);
-      let output: Output;
-      let target: Target | undefined;
-      let backend: Pick<Backend, 'http' | 'clock'> & Partial<Backend> = {
-        http: (url, init) => fetch(url, init),
-        clock: systemClock,
-      };
-      if (o.url && !o.local && !o.stack) {
-        output = deps.makeOutput(Boolean(o.json));
-      } else {
-        const opened = await open(o);
-        output = opened.output;
-        target = opened.target;
-        backend = opened.backend;
-      }
-      const result = await sendWebhook(
-        backend,
-        target,
-        config,
-        {
-          source,
-          ...(o.file ? { file: o.file } : {}),
-          ...(o.type !== undefined ? { type: o.type } : {}),
-          ...(o.url ? { url: o.url } : {}),
-          ...(o.secret ? { secret: o.secret } : {}),
-          ...(o.id ? { id: o.id } : {}),
-          ...(o.file && o.contentType ? { contentType: o.contentType } : {}),
-        },
-        deps.env,
-      );
-      output.result(result);
-      if (!output.json) renderSend(output, result);
-      if (!result.ok) {
-        setExitCode(1);
-        output.note(`error: HTTP ${result.status}: ${sendFailureHint(result)}`);
-      }
-    },
-  );
+  ).action((source: string, o: SendFlags) => sendCommand(ctx, source, o));
 
   const secrets = program.command('secrets').description("manage the sources' signing secrets");
   withTarget(
@@ -274,19 +191,7 @@ export function buildProgram(deps: CliDependencies, setExitCode: (code: number) 
         '--remove-old',
         'keep only the newest stored secret (after rotating at the sender); reads no value',
       ),
-  ).action(async (source: string, o: CommonOptions & { add?: boolean; removeOld?: boolean }) => {
-    const config = await deps.loadConfig(o.config);
-    if (o.local) refuseLocalSecret(config, source);
-    const { output, target, backend } = await open(o);
-    const read = deps.readSecret ?? ((question) => readSecretInput(process.stdin, process.stderr, question));
-    const result = await setSigningSecret(backend, target, config, {
-      source,
-      mode: o.add ? 'add' : o.removeOld ? 'remove-old' : 'replace',
-      readValue: () => read(`signing secret for ${source} (input hidden): `),
-    });
-    output.result(result);
-    if (!output.json) renderSecretsSet(output, result);
-  });
+  ).action((source: string, o: SecretsSetFlags) => secretsSetCommand(ctx, source, o));
 
   for (const [name, enabled] of [
     ['pause', false],
@@ -306,14 +211,142 @@ export function buildProgram(deps: CliDependencies, setExitCode: (code: number) 
           '--no-wait',
           'return once the change was requested (deployed: the mapping may still be settling)',
         ),
-    ).action(async (queue: string, o: CommonOptions & { wait?: boolean }) => {
-      const { output, target, backend } = await open(o);
-      const result = await setConsumerEnabled(backend, target, enabled, { queue, wait: o.wait !== false });
-      output.result(result);
-      if (!output.json) renderConsumer(output, result);
-    });
+    ).action((queue: string, o: CommonOptions & { wait?: boolean }) =>
+      consumerCommand(ctx, enabled, queue, o),
+    );
   }
   return program;
+}
+
+/** The target flags as `connect` takes them. */
+function targetOptions(o: CommonOptions): TargetOptions {
+  return {
+    ...(o.local ? { local: true } : {}),
+    ...(o.stack ? { stack: o.stack } : {}),
+    ...(o.region ? { region: o.region } : {}),
+    ...(o.config ? { config: o.config } : {}),
+  };
+}
+
+/** The output and the connected target of a command. */
+async function open(deps: CliDependencies, o: CommonOptions) {
+  const output = deps.makeOutput(Boolean(o.json));
+  const { target, backend } = await deps.connect(targetOptions(o), output);
+  return { output, target, backend };
+}
+
+/** Prints a command's result: as JSON, or rendered for a person. */
+function present<R>(output: Output, result: R, render: (output: Output, result: R) => void): void {
+  output.result(result);
+  if (!output.json) render(output, result);
+}
+
+async function statusCommand(ctx: CommandContext, queue: string | undefined, o: CommonOptions) {
+  const { output, target, backend } = await open(ctx.deps, o);
+  present(output, await status(backend, target, queue ? { queue } : {}), renderStatus);
+}
+
+async function failedListCommand(ctx: CommandContext, queue: string, o: CommonOptions & { limit: number }) {
+  const { output, target, backend } = await open(ctx.deps, o);
+  present(output, await failedList(backend, target, { queue, limit: o.limit }), renderFailedList);
+}
+
+async function failedShowCommand(ctx: CommandContext, queue: string, id: string, o: CommonOptions) {
+  const { output, target, backend } = await open(ctx.deps, o);
+  present(output, await failedShow(backend, target, { queue, id }), renderFailedShow);
+}
+
+async function redriveCommand(ctx: CommandContext, queue: string, o: RedriveFlags) {
+  const { output, target, backend } = await open(ctx.deps, o);
+  const result = await redrive(backend, target, {
+    queue,
+    ...(o.id ? { ids: o.id } : {}),
+    ...(o.type !== undefined ? { type: o.type } : {}),
+    ...(o.rate !== undefined ? { rate: o.rate } : {}),
+    ...(o.limit !== undefined ? { limit: o.limit } : {}),
+  });
+  present(output, result, renderRedrive);
+  if (result.notFound.length > 0) {
+    ctx.deps.writeErr(
+      `error: --id not found in the ${queue} dead-letter queue: ${result.notFound.join(', ')} (list them with hookline failed list ${queue})\n`,
+    );
+  }
+  if (result.failed > 0 || result.stoppedBy || result.notFound.length > 0) ctx.setExitCode(1);
+}
+
+async function purgeCommand(
+  ctx: CommandContext,
+  queue: string,
+  o: CommonOptions & { dlq?: boolean; yes?: boolean },
+) {
+  const { output, target, backend } = await open(ctx.deps, o);
+  const result = await purge(backend, target, { queue, deadLetter: Boolean(o.dlq), yes: Boolean(o.yes) });
+  present(output, result, renderPurge);
+}
+
+/**
+ * `send --url` alone posts to a URL without resolving a target, so it works before anything is deployed; with
+ * `--local` or `--stack` the target supplies the secret and clients.
+ */
+async function sendTarget(deps: CliDependencies, o: SendFlags) {
+  if (o.url && !o.local && !o.stack) {
+    const backend: Pick<Backend, 'http' | 'clock'> & Partial<Backend> = {
+      http: (url, init) => fetch(url, init),
+      clock: systemClock,
+    };
+    return { output: deps.makeOutput(Boolean(o.json)), target: undefined, backend };
+  }
+  return open(deps, o);
+}
+
+async function sendCommand(ctx: CommandContext, source: string, o: SendFlags) {
+  const config = await ctx.deps.loadConfig(o.config);
+  const { output, target, backend } = await sendTarget(ctx.deps, o);
+  const result = await sendWebhook(
+    backend,
+    target,
+    config,
+    {
+      source,
+      ...(o.file ? { file: o.file } : {}),
+      ...(o.type !== undefined ? { type: o.type } : {}),
+      ...(o.url ? { url: o.url } : {}),
+      ...(o.secret ? { secret: o.secret } : {}),
+      ...(o.id ? { id: o.id } : {}),
+      ...(o.file && o.contentType ? { contentType: o.contentType } : {}),
+    },
+    ctx.deps.env,
+  );
+  present(output, result, renderSend);
+  if (!result.ok) {
+    ctx.setExitCode(1);
+    output.note(`error: HTTP ${result.status}: ${sendFailureHint(result)}`);
+  }
+}
+
+async function secretsSetCommand(ctx: CommandContext, source: string, o: SecretsSetFlags) {
+  const { deps } = ctx;
+  const config = await deps.loadConfig(o.config);
+  if (o.local) refuseLocalSecret(config, source);
+  const { output, target, backend } = await open(deps, o);
+  const read = deps.readSecret ?? ((question) => readSecretInput(process.stdin, process.stderr, question));
+  const result = await setSigningSecret(backend, target, config, {
+    source,
+    mode: o.add ? 'add' : o.removeOld ? 'remove-old' : 'replace',
+    readValue: () => read(`signing secret for ${source} (input hidden): `),
+  });
+  present(output, result, renderSecretsSet);
+}
+
+async function consumerCommand(
+  ctx: CommandContext,
+  enabled: boolean,
+  queue: string,
+  o: CommonOptions & { wait?: boolean },
+) {
+  const { output, target, backend } = await open(ctx.deps, o);
+  const result = await setConsumerEnabled(backend, target, enabled, { queue, wait: o.wait !== false });
+  present(output, result, renderConsumer);
 }
 
 /** Runs the CLI and resolves to the process exit code. Expected errors print one line; bugs keep their stack. */

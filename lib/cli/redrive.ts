@@ -305,221 +305,358 @@ function randomRunId(now: number): string {
   return `${now.toString(36)}${Math.random().toString(36).slice(2, 8)}`;
 }
 
-async function redriveOneByOne(
+/** A dead-lettered message chosen to move, with the send entry made for it. */
+interface Outgoing {
+  readonly message: Message;
+  readonly entry: SendMessageBatchRequestEntry;
+  readonly id: string | null;
+}
+
+/** Which messages a one-by-one redrive moves: `--id` values and a compiled `--type` pattern. */
+interface Selection {
+  readonly wantedIds?: ReadonlySet<string>;
+  readonly typePattern?: RegExp;
+}
+
+/** What a one-by-one redrive has done so far, counted by named outcomes. */
+class RedriveTally {
+  moved = 0;
+  /** Scanned but not selected. */
+  skipped = 0;
+  failed = 0;
+  notDeleted = 0;
+  returned = 0;
+  scanned = 0;
+  readonly failures: RedriveFailure[] = [];
+  readonly movedIds: string[] = [];
+  /** Receipt handles of messages kept hidden during the scan, made visible again at the end. */
+  readonly held: string[] = [];
+  /** SQS message ids received so far. */
+  private readonly seen = new Set<string>();
+  /** Envelope id (or body hash) of every message moved by this run. */
+  private readonly movedKeys = new Set<string>();
+
+  /** Whether the message was received before in this run. */
+  wasSeen(message: Message): boolean {
+    return this.seen.has(message.MessageId ?? '');
+  }
+
+  scan(message: Message): void {
+    this.seen.add(message.MessageId ?? '');
+    this.scanned++;
+  }
+
+  /** Keeps the message hidden until the end of the run. */
+  hold(message: Message): void {
+    if (message.ReceiptHandle) this.held.push(message.ReceiptHandle);
+  }
+
+  /** Whether a message with this identity was moved earlier in this run. */
+  wasMoved(key: string): boolean {
+    return this.movedKeys.has(key);
+  }
+
+  /** Moved earlier in this run and dead-lettered again: the consumer still fails on it. */
+  cameBack(message: Message): void {
+    this.returned++;
+    this.hold(message);
+  }
+
+  skip(message: Message): void {
+    this.skipped++;
+    this.hold(message);
+  }
+
+  /** Selected but stays in the DLQ. */
+  fail(message: Message, id: string | null, reason: string, messageId = message.MessageId ?? ''): void {
+    this.failed++;
+    this.failures.push({ messageId, id, reason });
+    this.hold(message);
+  }
+
+  move(outgoing: Outgoing): void {
+    this.moved++;
+    this.movedIds.push(outgoing.id ?? outgoing.message.MessageId ?? '');
+    this.movedKeys.add(identityOf(outgoing.id ?? undefined, outgoing.message.Body));
+  }
+}
+
+/**
+ * One redrive that moves messages one by one: receive from the DLQ, select, send to the source, and only then
+ * delete from the DLQ.
+ */
+class OneByOneRedrive {
+  private readonly tally = new RedriveTally();
+  private readonly wantedIds: ReadonlySet<string>;
+  private readonly foundIds = new Set<string>();
+  private readonly typePattern: RegExp | undefined;
+  private readonly filtering: boolean;
+  private readonly holdSeconds: number;
+  /**
+   * Unique per run, stable within it: a FIFO resend after a lost answer is then deduplicated by SQS, while a
+   * message that comes back to the DLQ and is redriven again later is not mistaken for a duplicate.
+   */
+  private readonly runId: string;
+  /** FIFO: a group is moved in order, so nothing moves past a message that stays behind. */
+  private readonly blockedGroups = new Set<string>();
+  private readonly startedAt: number;
+  /** Messages sent so far under `--rate`. */
+  private paced = 0;
+  /** Receives in a row that brought nothing new. */
+  private quiet = 0;
+  /** The error that ended the run early. */
+  private stopped: unknown;
+
+  constructor(
+    private readonly backend: Backend,
+    private readonly queue: QueueTarget,
+    private readonly options: RedriveOptions,
+    private readonly depthBefore: number,
+    selection: Selection,
+  ) {
+    this.wantedIds = selection.wantedIds ?? new Set<string>();
+    this.typePattern = selection.typePattern;
+    this.filtering = this.wantedIds.size > 0 || this.typePattern !== undefined;
+    this.holdSeconds = options.holdSeconds ?? 300;
+    this.runId = randomRunId(backend.clock.now());
+    this.startedAt = backend.clock.now();
+  }
+
+  async run(fallbackReason?: string): Promise<RedriveResult> {
+    const { queue, filtering, tally } = this;
+    const progress = this.backend.output.progress(
+      filtering ? `scanned in the ${queue.name} DLQ` : `moved to ${queue.name}`,
+      this.depthBefore,
+    );
+    try {
+      for (;;) {
+        if (this.finished()) break;
+        const fresh = await this.receiveFresh();
+        if (fresh.length === 0) {
+          // Empty twice in a row (or only messages already seen): the DLQ has nothing new for this run.
+          if (++this.quiet >= 2) break;
+          continue;
+        }
+        this.quiet = 0;
+        const outgoing = this.select(fresh);
+        if (outgoing.length > 0 && !(await this.move(outgoing))) break;
+        const done = filtering ? tally.scanned : tally.moved;
+        progress.update(done, Math.max(this.depthBefore, done));
+      }
+    } finally {
+      await this.release();
+    }
+    // The summary is the command's result (rendered once by the caller), not a progress line.
+    progress.done();
+    return this.report(fallbackReason);
+  }
+
+  /** Whether the run should end before the next receive: interrupted, at `--limit`, or every `--id` found. */
+  private finished(): boolean {
+    const { options, tally } = this;
+    if (options.signal?.aborted) {
+      this.stopped = Object.assign(new Error('stopped by Ctrl-C'), { name: 'Interrupted' });
+      return true;
+    }
+    if (options.limit !== undefined && tally.moved >= options.limit) return true;
+    return this.wantedIds.size > 0 && this.foundIds.size === this.wantedIds.size;
+  }
+
+  /** Receives the next batch, holding (not rescanning) messages already seen in this run. */
+  private async receiveFresh(): Promise<Message[]> {
+    const { options, tally } = this;
+    const rate = options.rate;
+    const room = options.limit !== undefined ? options.limit - tally.moved : 10;
+    const max = Math.min(10, room, rate !== undefined ? Math.max(1, Math.floor(rate)) : 10);
+    const messages = await receiveHeld(this.backend.sqs, this.queue.deadLetterUrl, {
+      max,
+      holdSeconds: this.holdSeconds,
+      waitSeconds: 1,
+    });
+    const fresh: Message[] = [];
+    for (const m of messages) {
+      if (tally.wasSeen(m)) tally.hold(m);
+      else fresh.push(m);
+    }
+    return fresh;
+  }
+
+  /** The fresh messages to send; every other one is counted and held. */
+  private select(fresh: readonly Message[]): Outgoing[] {
+    const outgoing: Outgoing[] = [];
+    for (const m of fresh) {
+      this.tally.scan(m);
+      const entry = this.selectOne(m, String(outgoing.length));
+      if (entry) outgoing.push(entry);
+    }
+    return outgoing;
+  }
+
+  private selectOne(m: Message, entryId: string): Outgoing | undefined {
+    const { queue, tally } = this;
+    const letter = describeDeadLetter(m);
+    const id = letter.envelope?.id ?? null;
+    if (tally.wasMoved(identityOf(letter.envelope?.id, m.Body))) {
+      tally.cameBack(m);
+      return undefined;
+    }
+    const selected = this.isSelected(id, letter);
+    const group = letter.messageGroupId;
+    if (selected && queue.fifo && group !== undefined && this.blockedGroups.has(group)) {
+      // Selected, but moving it would put it ahead of an earlier message of its group that stays.
+      const reason = `behind an earlier message of FIFO group ${group} that stays in the DLQ (group order is kept): select that one too`;
+      tally.fail(m, id, reason, letter.messageId);
+      return undefined;
+    }
+    if (!selected) {
+      if (queue.fifo && group !== undefined) this.blockedGroups.add(group);
+      tally.skip(m);
+      return undefined;
+    }
+    if (queue.fifo && group === undefined) {
+      tally.fail(m, id, 'FIFO message without MessageGroupId', letter.messageId);
+      return undefined;
+    }
+    return { message: m, id, entry: this.sendEntry(m, entryId, letter.messageId, group) };
+  }
+
+  /** Whether `--id` and `--type` select the message (recording which `--id` was found). */
+  private isSelected(id: string | null, letter: ReturnType<typeof describeDeadLetter>): boolean {
+    let selected = true;
+    if (this.wantedIds.size > 0) {
+      const hit = [id, letter.messageId].find((x) => x !== null && this.wantedIds.has(x));
+      selected = hit !== undefined && hit !== null;
+      if (hit) this.foundIds.add(hit);
+    }
+    if (selected && this.typePattern)
+      selected = letter.envelope !== undefined && this.typePattern.test(letter.envelope.type);
+    return selected;
+  }
+
+  private sendEntry(
+    m: Message,
+    entryId: string,
+    messageId: string,
+    group: string | undefined,
+  ): SendMessageBatchRequestEntry {
+    return {
+      Id: entryId,
+      MessageBody: m.Body ?? '',
+      MessageAttributes: attributesToKeep(m.MessageAttributes),
+      ...(this.queue.fifo
+        ? {
+            MessageGroupId: group,
+            MessageDeduplicationId: `redrive-${this.runId}-${messageId}`.slice(0, 128),
+          }
+        : {}),
+    };
+  }
+
+  /** Paces, sends and deletes one batch; false when the send failed and the run must stop. */
+  private async move(outgoing: readonly Outgoing[]): Promise<boolean> {
+    await this.pace(outgoing.length);
+    const sent = await this.send(outgoing);
+    if (!sent) return false;
+    if (sent.length > 0) await this.delete(sent);
+    return true;
+  }
+
+  /** Waits until `--rate` allows `count` more messages. */
+  private async pace(count: number): Promise<void> {
+    const { rate } = this.options;
+    if (rate === undefined) return;
+    const { clock } = this.backend;
+    const due = this.startedAt + (this.paced * 1000) / rate;
+    const wait = due - clock.now();
+    if (wait > 0) await clock.sleep(wait);
+    this.paced += count;
+  }
+
+  /** Sends the batch to the source queue: the messages it accepted, or undefined when the whole call failed. */
+  private async send(outgoing: readonly Outgoing[]): Promise<Outgoing[] | undefined> {
+    const { tally } = this;
+    let sent: SendMessageBatchCommandOutput;
+    try {
+      sent = await this.backend.sqs.send(
+        new SendMessageBatchCommand({ QueueUrl: this.queue.url, Entries: outgoing.map((t) => t.entry) }),
+      );
+    } catch (error) {
+      // Nothing of this batch was deleted: it stays in the DLQ. Stop, release, report.
+      const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+      for (const t of outgoing) tally.fail(t.message, t.id, reason);
+      this.stopped = error;
+      return undefined;
+    }
+    const succeeded = new Set((sent.Successful ?? []).map((s) => s.Id));
+    for (const f of sent.Failed ?? []) {
+      const t = outgoing[Number(f.Id)];
+      if (t) tally.fail(t.message, t.id, `${f.Code}: ${f.Message ?? ''}`.trim());
+    }
+    return outgoing.filter((t) => succeeded.has(t.entry.Id));
+  }
+
+  /** Deletes the sent messages from the DLQ; one that cannot be deleted leaves a copy there. */
+  private async delete(sent: readonly Outgoing[]): Promise<void> {
+    const deleted = await this.backend.sqs.send(
+      new DeleteMessageBatchCommand({
+        QueueUrl: this.queue.deadLetterUrl,
+        Entries: sent.map((t) => ({ Id: t.entry.Id, ReceiptHandle: t.message.ReceiptHandle })),
+      }),
+    );
+    this.tally.notDeleted += deleted.Failed?.length ?? 0;
+    for (const t of sent) this.tally.move(t);
+  }
+
+  /** Makes every held message visible again. */
+  private async release(): Promise<void> {
+    const { held } = this.tally;
+    const refused = await releaseHeld(this.backend.sqs, this.queue.deadLetterUrl, held).catch(
+      () => held.length,
+    );
+    if (refused > 0)
+      this.backend.output.note(
+        `${refused} messages could not be made visible again: they return to the DLQ within ${this.holdSeconds} s`,
+      );
+  }
+
+  private report(fallbackReason: string | undefined): RedriveResult {
+    const { tally, stopped } = this;
+    if (
+      stopped !== undefined &&
+      tally.moved === 0 &&
+      tally.failed > 0 &&
+      tally.failures.length === tally.failed
+    ) {
+      // Not a single message moved and the endpoint refused the batch: an expected error for the operator.
+      throw stopped;
+    }
+    return {
+      queue: this.queue.name,
+      method: 'one-by-one',
+      ...(fallbackReason ? { fallbackReason } : {}),
+      deadLetterDepthBefore: this.depthBefore,
+      moved: tally.moved,
+      skipped: tally.skipped,
+      failed: tally.failed,
+      notDeleted: tally.notDeleted,
+      returned: tally.returned,
+      failures: tally.failures,
+      movedIds: tally.movedIds,
+      notFound: [...this.wantedIds].filter((id) => !this.foundIds.has(id)),
+      ...(stopped !== undefined
+        ? { stoppedBy: stopped instanceof Error ? `${stopped.name}: ${stopped.message}` : String(stopped) }
+        : {}),
+    };
+  }
+}
+
+function redriveOneByOne(
   backend: Backend,
   queue: QueueTarget,
   options: RedriveOptions,
   depthBefore: number,
   fallbackReason?: string,
-  selection: { wantedIds?: ReadonlySet<string>; typePattern?: RegExp } = {},
+  selection: Selection = {},
 ): Promise<RedriveResult> {
-  const { sqs, clock, output } = backend;
-  const wantedIds = selection.wantedIds ?? new Set<string>();
-  const foundIds = new Set<string>();
-  const typePattern = selection.typePattern;
-  const filtering = wantedIds.size > 0 || typePattern !== undefined;
-  const holdSeconds = options.holdSeconds ?? 300;
-  // Unique per run, stable within it: a FIFO resend after a lost answer is then deduplicated by SQS, while a
-  // message that comes back to the DLQ and is redriven again later is not mistaken for a duplicate.
-  const runId = randomRunId(clock.now());
-  const rate = options.rate;
-
-  const held: string[] = [];
-  const seen = new Set<string>();
-  /** FIFO: a group is moved in order, so nothing moves past a message that stays behind. */
-  const blockedGroups = new Set<string>();
-  const failures: RedriveFailure[] = [];
-  const movedIds: string[] = [];
-  let moved = 0;
-  let skipped = 0;
-  let failed = 0;
-  let notDeleted = 0;
-  let returned = 0;
-  let scanned = 0;
-  /** Envelope id (or body hash) of every message moved by this run. */
-  const movedKeys = new Set<string>();
-  let quiet = 0;
-  let stopped: unknown;
-  const startedAt = clock.now();
-  let paced = 0;
-
-  const progress = output.progress(
-    filtering ? `scanned in the ${queue.name} DLQ` : `moved to ${queue.name}`,
-    depthBefore,
-  );
-  const hold = (message: Message) => {
-    if (message.ReceiptHandle) held.push(message.ReceiptHandle);
-  };
-
-  try {
-    for (;;) {
-      if (options.signal?.aborted) {
-        stopped = Object.assign(new Error('stopped by Ctrl-C'), { name: 'Interrupted' });
-        break;
-      }
-      if (options.limit !== undefined && moved >= options.limit) break;
-      if (wantedIds.size > 0 && foundIds.size === wantedIds.size) break;
-      const room = options.limit !== undefined ? options.limit - moved : 10;
-      const max = Math.min(10, room, rate !== undefined ? Math.max(1, Math.floor(rate)) : 10);
-      const messages = await receiveHeld(sqs, queue.deadLetterUrl, { max, holdSeconds, waitSeconds: 1 });
-      const fresh: Message[] = [];
-      for (const m of messages) {
-        if (seen.has(m.MessageId ?? '')) hold(m);
-        else fresh.push(m);
-      }
-      if (fresh.length === 0) {
-        // Empty twice in a row (or only messages already seen): the DLQ has nothing new for this run.
-        if (++quiet >= 2) break;
-        continue;
-      }
-      quiet = 0;
-
-      const toSend: { message: Message; entry: SendMessageBatchRequestEntry; id: string | null }[] = [];
-      for (const m of fresh) {
-        seen.add(m.MessageId ?? '');
-        scanned++;
-        const letter = describeDeadLetter(m);
-        const id = letter.envelope?.id ?? null;
-        const key = identityOf(letter.envelope?.id, m.Body);
-        if (movedKeys.has(key)) {
-          // Moved earlier in this run and dead-lettered again: the consumer still fails on it.
-          returned++;
-          hold(m);
-          continue;
-        }
-        let selected = true;
-        if (wantedIds.size > 0) {
-          const hit = [id, letter.messageId].find((x) => x !== null && wantedIds.has(x));
-          selected = hit !== undefined && hit !== null;
-          if (hit) foundIds.add(hit);
-        }
-        if (selected && typePattern)
-          selected = letter.envelope !== undefined && typePattern.test(letter.envelope.type);
-        const group = letter.messageGroupId;
-        if (selected && queue.fifo && group !== undefined && blockedGroups.has(group)) {
-          // Selected, but moving it would put it ahead of an earlier message of its group that stays.
-          failed++;
-          failures.push({
-            messageId: letter.messageId,
-            id,
-            reason: `behind an earlier message of FIFO group ${group} that stays in the DLQ (group order is kept): select that one too`,
-          });
-          hold(m);
-          continue;
-        }
-        if (!selected) {
-          if (queue.fifo && group !== undefined) blockedGroups.add(group);
-          skipped++;
-          hold(m);
-          continue;
-        }
-        if (queue.fifo && group === undefined) {
-          failed++;
-          failures.push({ messageId: letter.messageId, id, reason: 'FIFO message without MessageGroupId' });
-          hold(m);
-          continue;
-        }
-        toSend.push({
-          message: m,
-          id,
-          entry: {
-            Id: String(toSend.length),
-            MessageBody: m.Body ?? '',
-            MessageAttributes: attributesToKeep(m.MessageAttributes),
-            ...(queue.fifo
-              ? {
-                  MessageGroupId: group,
-                  MessageDeduplicationId: `redrive-${runId}-${letter.messageId}`.slice(0, 128),
-                }
-              : {}),
-          },
-        });
-      }
-
-      if (toSend.length > 0) {
-        if (rate !== undefined) {
-          const due = startedAt + (paced * 1000) / rate;
-          const wait = due - clock.now();
-          if (wait > 0) await clock.sleep(wait);
-          paced += toSend.length;
-        }
-        let sent: SendMessageBatchCommandOutput;
-        try {
-          sent = await sqs.send(
-            new SendMessageBatchCommand({ QueueUrl: queue.url, Entries: toSend.map((t) => t.entry) }),
-          );
-        } catch (error) {
-          // Nothing of this batch was deleted: it stays in the DLQ. Stop, release, report.
-          for (const t of toSend) {
-            failed++;
-            hold(t.message);
-            failures.push({
-              messageId: t.message.MessageId ?? '',
-              id: t.id,
-              reason: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
-            });
-          }
-          stopped = error;
-          break;
-        }
-        const succeeded = new Set((sent.Successful ?? []).map((s) => s.Id));
-        for (const f of sent.Failed ?? []) {
-          const t = toSend[Number(f.Id)];
-          if (!t) continue;
-          failed++;
-          hold(t.message);
-          failures.push({
-            messageId: t.message.MessageId ?? '',
-            id: t.id,
-            reason: `${f.Code}: ${f.Message ?? ''}`.trim(),
-          });
-        }
-        const sentOk = toSend.filter((t) => succeeded.has(t.entry.Id));
-        if (sentOk.length > 0) {
-          const deleted = await sqs.send(
-            new DeleteMessageBatchCommand({
-              QueueUrl: queue.deadLetterUrl,
-              Entries: sentOk.map((t) => ({ Id: t.entry.Id, ReceiptHandle: t.message.ReceiptHandle })),
-            }),
-          );
-          notDeleted += deleted.Failed?.length ?? 0;
-          for (const t of sentOk) {
-            moved++;
-            movedIds.push(t.id ?? t.message.MessageId ?? '');
-            movedKeys.add(identityOf(t.id ?? undefined, t.message.Body));
-          }
-        }
-      }
-      progress.update(filtering ? scanned : moved, Math.max(depthBefore, filtering ? scanned : moved));
-    }
-  } finally {
-    const refused = await releaseHeld(sqs, queue.deadLetterUrl, held).catch(() => held.length);
-    if (refused > 0)
-      output.note(
-        `${refused} messages could not be made visible again: they return to the DLQ within ${holdSeconds} s`,
-      );
-  }
-  // The summary is the command's result (rendered once by the caller), not a progress line.
-  progress.done();
-  if (stopped !== undefined && moved === 0 && failed > 0 && failures.length === failed) {
-    // Not a single message moved and the endpoint refused the batch: an expected error for the operator.
-    throw stopped;
-  }
-  return {
-    queue: queue.name,
-    method: 'one-by-one',
-    ...(fallbackReason ? { fallbackReason } : {}),
-    deadLetterDepthBefore: depthBefore,
-    moved,
-    skipped,
-    failed,
-    notDeleted,
-    returned,
-    failures,
-    movedIds,
-    notFound: [...wantedIds].filter((id) => !foundIds.has(id)),
-    ...(stopped !== undefined
-      ? { stoppedBy: stopped instanceof Error ? `${stopped.name}: ${stopped.message}` : String(stopped) }
-      : {}),
-  };
+  return new OneByOneRedrive(backend, queue, options, depthBefore, selection).run(fallbackReason);
 }

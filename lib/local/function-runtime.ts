@@ -22,6 +22,11 @@ import type {
 
 /** How long a sandbox may take to confirm a deadline before it counts as stuck (busy on its CPU for good). */
 const DEADLINE_CONFIRMATION_MS = 1_000;
+/** Why an invocation ends when local mode stops. */
+const STOPPED: SerializedError = {
+  errorType: 'Runtime.Stopped',
+  errorMessage: 'local mode is shutting down',
+};
 
 /** What one local function is. */
 export interface FunctionDefinition {
@@ -137,9 +142,12 @@ interface Pending {
   timer?: NodeJS.Timeout;
 }
 
+/** How a sandbox's start ended. */
+type SandboxReady = { ok: true } | { ok: false; error: SerializedError };
+
 interface Sandbox {
   readonly worker: Worker;
-  readonly ready: Promise<{ ok: true } | { ok: false; error: SerializedError }>;
+  readonly ready: Promise<SandboxReady>;
   readonly inFlight: Map<number, Pending>;
   /** Set after a timeout: takes no new work and is terminated once idle. */
   retiring: boolean;
@@ -154,6 +162,11 @@ interface Sandbox {
 interface Waiter {
   readonly event: unknown;
   readonly resolve: (result: InvokeResult) => void;
+}
+
+/** The result of an invocation that local mode stopped before it ran. */
+function stoppedResult(): InvokeResult {
+  return { ok: false, kind: 'crash', error: STOPPED, durationMs: 0, coldStart: false };
 }
 
 /** Options of {@link LocalFunction}. */
@@ -185,6 +198,28 @@ export class LocalFunction {
 
   private spawn(): Sandbox {
     this.coldStarts += 1;
+    const worker = this.startWorker();
+    let settleReady: (value: SandboxReady) => void = () => undefined;
+    const ready = new Promise<SandboxReady>((r) => {
+      settleReady = r;
+    });
+    const sandbox: Sandbox = {
+      worker,
+      ready,
+      inFlight: new Map(),
+      retiring: false,
+      dead: false,
+      served: 0,
+      chargedAt: Date.now(),
+    };
+    worker.on('message', (message: WorkerMessage) => this.onWorkerMessage(sandbox, settleReady, message));
+    this.watchForCrash(sandbox, settleReady);
+    this.sandboxes.add(sandbox);
+    return sandbox;
+  }
+
+  /** A worker thread for one sandbox, its output forwarded line by line to `onLog`. */
+  private startWorker(): Worker {
     const setup: WorkerSetup = {
       bundleUrl: this.options.bundleUrl,
       handlerName: this.definition.handler,
@@ -203,77 +238,66 @@ export class LocalFunction {
       const lines = createInterface({ input: worker[stream], crlfDelay: Number.POSITIVE_INFINITY });
       lines.on('line', (line) => this.options.onLog?.({ functionName: this.definition.name, stream, line }));
     }
-    let settleReady: (value: { ok: true } | { ok: false; error: SerializedError }) => void = () => undefined;
-    const ready = new Promise<{ ok: true } | { ok: false; error: SerializedError }>((r) => {
-      settleReady = r;
-    });
-    const sandbox: Sandbox = {
-      worker,
-      ready,
-      inFlight: new Map(),
-      retiring: false,
-      dead: false,
-      served: 0,
-      chargedAt: Date.now(),
-    };
-    worker.on('message', (message: WorkerMessage) => {
-      if (message.type === 'ready') settleReady({ ok: true });
-      else if (message.type === 'init-error') {
-        settleReady({ ok: false, error: message.error });
-        this.discard(sandbox);
-      } else if (message.type === 'deadline-passed') {
-        sandbox.inFlight.get(message.invocationId)?.expire?.();
-      } else if (message.type === 'result') {
-        const pending = sandbox.inFlight.get(message.invocationId);
-        if (!pending) return;
-        this.charge(sandbox);
-        sandbox.inFlight.delete(message.invocationId);
-        clearTimeout(pending.timer);
-        this.scheduleDeadline(sandbox);
-        const durationMs = Date.now() - pending.started;
-        pending.resolve(
-          message.ok
-            ? {
-                ok: true,
-                value: message.value,
-                durationMs,
-                coldStart: pending.coldStart,
-                outcomeLines: message.outcomeLines,
-              }
-            : {
-                ok: false,
-                kind: 'error',
-                error: message.error,
-                durationMs,
-                coldStart: pending.coldStart,
-                outcomeLines: message.outcomeLines,
-              },
-        );
-        if (sandbox.retiring && sandbox.inFlight.size === 0) this.discard(sandbox);
-        this.pump();
-      }
-    });
+    return worker;
+  }
+
+  private onWorkerMessage(
+    sandbox: Sandbox,
+    settleReady: (value: SandboxReady) => void,
+    message: WorkerMessage,
+  ): void {
+    if (message.type === 'ready') settleReady({ ok: true });
+    else if (message.type === 'init-error') {
+      settleReady({ ok: false, error: message.error });
+      this.discard(sandbox);
+    } else if (message.type === 'deadline-passed') {
+      sandbox.inFlight.get(message.invocationId)?.expire?.();
+    } else if (message.type === 'result') {
+      this.complete(sandbox, message);
+    }
+  }
+
+  /** Resolves the invocation a result belongs to, and hands the freed slot to the next waiter. */
+  private complete(sandbox: Sandbox, message: Extract<WorkerMessage, { type: 'result' }>): void {
+    const pending = sandbox.inFlight.get(message.invocationId);
+    if (!pending) return;
+    this.charge(sandbox);
+    sandbox.inFlight.delete(message.invocationId);
+    clearTimeout(pending.timer);
+    this.scheduleDeadline(sandbox);
+    const durationMs = Date.now() - pending.started;
+    const { coldStart } = pending;
+    const { outcomeLines } = message;
+    pending.resolve(
+      message.ok
+        ? { ok: true, value: message.value, durationMs, coldStart, outcomeLines }
+        : { ok: false, kind: 'error', error: message.error, durationMs, coldStart, outcomeLines },
+    );
+    if (sandbox.retiring && sandbox.inFlight.size === 0) this.discard(sandbox);
+    this.pump();
+  }
+
+  /** A worker that errors or exits fails its invocations (and its start) and is discarded. */
+  private watchForCrash(sandbox: Sandbox, settleReady: (value: SandboxReady) => void): void {
     const crashed = (error: SerializedError) => {
       if (sandbox.dead) return;
       settleReady({ ok: false, error });
       this.fail(sandbox, 'crash', error);
       this.discard(sandbox);
     };
-    worker.on('error', (error) =>
+    sandbox.worker.on('error', (error) =>
       crashed({
         errorType: 'Runtime.UnhandledError',
         errorMessage: error.message,
         ...(error.stack ? { stack: error.stack } : {}),
       }),
     );
-    worker.on('exit', (code) =>
+    sandbox.worker.on('exit', (code) =>
       crashed({
         errorType: 'Runtime.ExitError',
         errorMessage: `RequestId: exited with status ${code} before completing the request`,
       }),
     );
-    this.sandboxes.add(sandbox);
-    return sandbox;
   }
 
   /**
@@ -355,13 +379,7 @@ export class LocalFunction {
   /** Invokes the function once (queueing while every sandbox is busy). Never rejects. */
   invoke(event: unknown): Promise<InvokeResult> {
     if (this.stopped) {
-      return Promise.resolve({
-        ok: false,
-        kind: 'crash',
-        error: { errorType: 'Runtime.Stopped', errorMessage: 'local mode is shutting down' },
-        durationMs: 0,
-        coldStart: false,
-      });
+      return Promise.resolve(stoppedResult());
     }
     return new Promise((resolvePromise) => {
       this.waiting.push({ event, resolve: resolvePromise });
@@ -470,21 +488,12 @@ export class LocalFunction {
     }
     this.stopped = true;
     for (const waiter of this.waiting.splice(0)) {
-      waiter.resolve({
-        ok: false,
-        kind: 'crash',
-        error: { errorType: 'Runtime.Stopped', errorMessage: 'local mode is shutting down' },
-        durationMs: 0,
-        coldStart: false,
-      });
+      waiter.resolve(stoppedResult());
     }
     await Promise.all(
       [...this.sandboxes].map((sandbox) => {
         sandbox.dead = true;
-        this.fail(sandbox, 'crash', {
-          errorType: 'Runtime.Stopped',
-          errorMessage: 'local mode is shutting down',
-        });
+        this.fail(sandbox, 'crash', STOPPED);
         return sandbox.worker.terminate();
       }),
     );

@@ -4,7 +4,7 @@
  *
  * This file is bundled on its own by `function-runtime.ts` and never imported by the main thread.
  */
-import { parentPort, workerData } from 'node:worker_threads';
+import { type MessagePort, parentPort, workerData } from 'node:worker_threads';
 
 /** Static facts about the function, given when the worker starts. */
 export interface WorkerSetup {
@@ -87,38 +87,108 @@ function asJson(value: unknown): unknown {
   return JSON.parse(JSON.stringify(value));
 }
 
-async function main(): Promise<void> {
-  const port = parentPort;
-  if (!port) throw new Error('function-worker must run in a worker thread');
-  const setup = workerData as WorkerSetup;
-  process.setSourceMapsEnabled(true);
-  // Count the outcome lines each invocation writes, so local mode knows whether the function reported its
-  // records itself (sandboxes of consumers serve one invocation at a time, so the count is exact there).
-  let outcomeLines = 0;
+/**
+ * Counts the outcome lines each invocation writes, so local mode knows whether the function reported its
+ * records itself (sandboxes of consumers serve one invocation at a time, so the count is exact there).
+ */
+function countOutcomeLines(): { readonly count: number } {
+  const counter = { count: 0 };
   for (const stream of [process.stdout, process.stderr]) {
     const write = stream.write.bind(stream) as (...args: unknown[]) => boolean;
     stream.write = ((chunk: unknown, ...rest: unknown[]) => {
       const text = typeof chunk === 'string' ? chunk : Buffer.isBuffer(chunk) ? chunk.toString('utf8') : '';
       for (const message of OUTCOME_MESSAGES) {
-        if (text.includes(`"${message}"`)) outcomeLines += text.split(`"${message}"`).length - 1;
+        if (text.includes(`"${message}"`)) counter.count += text.split(`"${message}"`).length - 1;
       }
       return write(chunk, ...rest);
     }) as typeof stream.write;
   }
+  return counter;
+}
+
+/** The cold start: imports the bundle and finds the handler export. */
+async function loadHandler(setup: WorkerSetup): Promise<Handler> {
+  const module = (await import(setup.bundleUrl)) as Record<string, unknown>;
+  const candidate = module[setup.handlerName];
+  if (typeof candidate !== 'function') {
+    throw Object.assign(
+      new Error(`${setup.bundleUrl} does not export a function named "${setup.handlerName}"`),
+      {
+        name: 'Runtime.HandlerNotFound',
+      },
+    );
+  }
+  return candidate as Handler;
+}
+
+/** The Lambda context object of one invocation. */
+function lambdaContext(setup: WorkerSetup, message: InvokeMessage): object {
+  return {
+    functionName: setup.functionName,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: `arn:aws:lambda:${setup.region}:000000000000:function:${setup.functionName}`,
+    memoryLimitInMB: String(setup.memorySize),
+    awsRequestId: message.requestId,
+    logGroupName: `/aws/lambda/${setup.functionName}`,
+    logStreamName: `local/[$LATEST]${message.requestId.replaceAll('-', '')}`,
+    callbackWaitsForEmptyEventLoop: true,
+    getRemainingTimeInMillis: () => Math.max(0, message.deadline - Date.now()),
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  };
+}
+
+/** Runs the handler as Lambda does: a handler taking three parameters may answer through the callback. */
+async function runHandler(handler: Handler, event: unknown, context: object): Promise<unknown> {
+  if (handler.length < 3) return await handler(event, context);
+  return await new Promise((resolve, reject) => {
+    const returned = handler(event, context, (error, result) => (error ? reject(error) : resolve(result)));
+    if (returned && typeof (returned as Promise<unknown>).then === 'function') {
+      (returned as Promise<unknown>).then(resolve, reject);
+    }
+  });
+}
+
+/** Serves one invocation and posts its result. */
+async function invoke(
+  port: MessagePort,
+  setup: WorkerSetup,
+  handler: Handler,
+  outcomes: { readonly count: number },
+  message: InvokeMessage,
+): Promise<void> {
+  const linesBefore = outcomes.count;
+  try {
+    const value = await runHandler(handler, message.event, lambdaContext(setup, message));
+    port.postMessage({
+      type: 'result',
+      invocationId: message.invocationId,
+      ok: true,
+      value: asJson(value),
+      outcomeLines: outcomes.count - linesBefore,
+    } satisfies WorkerMessage);
+  } catch (error) {
+    port.postMessage({
+      type: 'result',
+      invocationId: message.invocationId,
+      ok: false,
+      error: serialize(error),
+      outcomeLines: outcomes.count - linesBefore,
+    } satisfies WorkerMessage);
+  }
+}
+
+async function main(): Promise<void> {
+  const port = parentPort;
+  if (!port) throw new Error('function-worker must run in a worker thread');
+  const setup = workerData as WorkerSetup;
+  process.setSourceMapsEnabled(true);
+  const outcomes = countOutcomeLines();
   const started = performance.now();
   let handler: Handler;
   try {
-    const module = (await import(setup.bundleUrl)) as Record<string, unknown>;
-    const candidate = module[setup.handlerName];
-    if (typeof candidate !== 'function') {
-      throw Object.assign(
-        new Error(`${setup.bundleUrl} does not export a function named "${setup.handlerName}"`),
-        {
-          name: 'Runtime.HandlerNotFound',
-        },
-      );
-    }
-    handler = candidate as Handler;
+    handler = await loadHandler(setup);
   } catch (error) {
     port.postMessage({ type: 'init-error', error: serialize(error) } satisfies WorkerMessage);
     return;
@@ -136,50 +206,7 @@ async function main(): Promise<void> {
       } satisfies WorkerMessage);
       return;
     }
-    if (message.type !== 'invoke') return;
-    const context = {
-      functionName: setup.functionName,
-      functionVersion: '$LATEST',
-      invokedFunctionArn: `arn:aws:lambda:${setup.region}:000000000000:function:${setup.functionName}`,
-      memoryLimitInMB: String(setup.memorySize),
-      awsRequestId: message.requestId,
-      logGroupName: `/aws/lambda/${setup.functionName}`,
-      logStreamName: `local/[$LATEST]${message.requestId.replaceAll('-', '')}`,
-      callbackWaitsForEmptyEventLoop: true,
-      getRemainingTimeInMillis: () => Math.max(0, message.deadline - Date.now()),
-      done: () => undefined,
-      fail: () => undefined,
-      succeed: () => undefined,
-    };
-    const linesBefore = outcomeLines;
-    try {
-      const value =
-        handler.length >= 3
-          ? await new Promise((resolve, reject) => {
-              const returned = handler(message.event, context, (error, result) =>
-                error ? reject(error) : resolve(result),
-              );
-              if (returned && typeof (returned as Promise<unknown>).then === 'function') {
-                (returned as Promise<unknown>).then(resolve, reject);
-              }
-            })
-          : await handler(message.event, context);
-      port.postMessage({
-        type: 'result',
-        invocationId: message.invocationId,
-        ok: true,
-        value: asJson(value),
-        outcomeLines: outcomeLines - linesBefore,
-      } satisfies WorkerMessage);
-    } catch (error) {
-      port.postMessage({
-        type: 'result',
-        invocationId: message.invocationId,
-        ok: false,
-        error: serialize(error),
-        outcomeLines: outcomeLines - linesBefore,
-      } satisfies WorkerMessage);
-    }
+    if (message.type === 'invoke') await invoke(port, setup, handler, outcomes, message);
   });
 }
 

@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Server as NetServer } from 'node:net';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import {
   HTTP_API_MAX_PAYLOAD_BYTES,
@@ -291,115 +291,76 @@ async function drain(req: IncomingMessage): Promise<void> {
 const WEBHOOK_PATH = /^\/webhooks\/([^/?]+)\/?$/;
 const CONSUMER_CONTROL_PATH = /^\/_hookline\/consumers\/([^/]+)\/(pause|resume)$/;
 
+/**
+ * Listens on `port` at `host`, turning a taken port into {@link PortInUseError} (the one message `npm start`
+ * prints for it).
+ */
+export function listenOrPortInUse(server: NetServer, port: number, host: string): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    server.once('error', (error: NodeJS.ErrnoException) =>
+      reject(error.code === 'EADDRINUSE' ? new PortInUseError(port) : error),
+    );
+    server.listen(port, host, () => resolve());
+  });
+}
+
 /** Starts the HTTP API on 127.0.0.1 (by default). */
 export async function startHttpApi(options: HttpApiOptions): Promise<HttpApi> {
   const host = options.host ?? '127.0.0.1';
-  let inFlight = 0;
-  let closing = false;
-  let identity: ApiIdentity = {
-    apiId: 'local',
-    accountId: '000000000000',
-    defaultHost: host,
-    ...options.identity,
+  const api = new LocalHttpApi(options, host);
+  const port = await api.listen();
+  return {
+    port,
+    url: `http://${host}:${port}`,
+    get inFlight() {
+      return api.inFlight;
+    },
+    close: () => api.close(),
   };
+}
 
-  const handle = async (req: IncomingMessage, res: ServerResponse) => {
-    const url = req.url ?? '/';
-    const path = url.split('?')[0] ?? '/';
-    if (path.startsWith('/_hookline/') || path === '/_hookline') {
-      handleControl(req, res, path);
-      return;
-    }
-    const match = WEBHOOK_PATH.exec(path);
-    if (!match) {
-      req.resume();
-      send(res, json(404, { message: 'Not Found' }));
-      return;
-    }
-    const started = performance.now();
-    const source = decode(match[1] ?? '');
-    if (bucket && !bucket.take(performance.now())) {
-      await drain(req);
-      send(res, json(429, { message: 'Too Many Requests' }), closing);
-      options.onRequest?.({ source, statusCode: 429, latencyMs: 0, bytes: 0, requestId: '' });
-      return;
-    }
-    const { chunks, size } = await readBody(req);
-    if (size > MAX_REQUEST_BYTES) {
-      tooLarge(req, res, size);
-      options.onRequest?.({ source, statusCode: 413, latencyMs: 0, bytes: size, requestId: '' });
-      return;
-    }
-    const requestId = randomUUID();
-    const event = buildHttpApiEvent(
-      {
-        method: req.method ?? 'GET',
-        url,
-        rawHeaders: req.rawHeaders,
-        body: Buffer.concat(chunks),
-        sourceIp: req.socket.remoteAddress?.replace(/^::ffff:/, '') ?? '127.0.0.1',
-        httpVersion: req.httpVersion,
-      },
-      source,
-      identity,
-      new Date(),
-      requestId,
-    );
-    // Lambda refuses a synchronous invocation whose event exceeds its request limit; HTTP API then answers 413.
-    if (Buffer.byteLength(JSON.stringify(event)) > LAMBDA_SYNC_REQUEST_MAX_BYTES) {
-      send(res, json(413, { message: 'Request Entity Too Large' }), closing);
-      options.onRequest?.({ source, statusCode: 413, latencyMs: 0, bytes: size, requestId });
-      return;
-    }
-    const result = await options.invokeIngest(event);
-    const response = toHttpResponse(result);
-    send(res, { ...response, headers: { ...response.headers, 'apigw-requestid': requestId } }, closing);
-    options.onRequest?.({
-      source,
-      statusCode: response.statusCode,
-      latencyMs: performance.now() - started,
-      bytes: size,
-      requestId,
-      ...(result.ok ? {} : { error: `${result.error.errorType}: ${result.error.errorMessage}` }),
-      outcomeLogged: (result.outcomeLines ?? 0) > 0,
+/** The server behind {@link startHttpApi}: routes each request to the webhook route or the control API. */
+class LocalHttpApi {
+  inFlight = 0;
+  private closing = false;
+  private identity: ApiIdentity;
+  private readonly bucket;
+  private readonly server: Server;
+
+  constructor(
+    private readonly options: HttpApiOptions,
+    private readonly host: string,
+  ) {
+    this.identity = { apiId: 'local', accountId: '000000000000', defaultHost: host, ...options.identity };
+    this.bucket = options.throttle ? createTokenBucket(options.throttle, performance.now()) : undefined;
+    this.server = createServer((req, res) => this.serve(req, res));
+    this.server.keepAliveTimeout = 5_000;
+  }
+
+  /** Listens and returns the port (the one picked when `port` is 0). */
+  async listen(): Promise<number> {
+    await listenOrPortInUse(this.server, this.options.port, this.host);
+    const port = (this.server.address() as AddressInfo).port;
+    this.identity = { ...this.identity, defaultHost: `${this.host}:${port}` };
+    return port;
+  }
+
+  close(): Promise<void> {
+    return new Promise<void>((resolve) => {
+      this.closing = true;
+      this.server.close(() => resolve());
+      this.server.closeIdleConnections();
     });
-  };
+  }
 
-  /**
-   * Answers 413 once the body was read to its end, so the client (which writes the whole body before it reads)
-   * gets the answer instead of a reset; a body past the drain limit is cut off after the answer.
-   */
-  const tooLarge = (req: IncomingMessage, res: ServerResponse, size: number) => {
-    const cut = size > MAX_DRAIN_BYTES;
-    send(res, json(413, { message: 'Request Entity Too Large' }), closing || cut);
-    if (cut) res.on('finish', () => req.socket.destroy());
-  };
-
-  const handleControl = (req: IncomingMessage, res: ServerResponse, path: string) => {
-    req.resume();
-    const control = options.control;
-    if (!control) return send(res, json(404, { message: 'Not Found' }));
-    if (req.method === 'GET' && path === '/_hookline/status') return send(res, json(200, control.status()));
-    const match = CONSUMER_CONTROL_PATH.exec(path);
-    if (req.method === 'POST' && match) {
-      const name = decode(match[1] ?? '');
-      const state = control.setConsumerEnabled(name, match[2] === 'resume');
-      if (!state) return send(res, json(404, { message: `unknown consumer "${name}"` }));
-      return send(res, json(200, { consumer: name, state }));
-    }
-    return send(res, json(404, { message: 'Not Found' }));
-  };
-
-  const bucket = options.throttle ? createTokenBucket(options.throttle, performance.now()) : undefined;
-
-  const server: Server = createServer((req, res) => {
-    inFlight += 1;
+  private serve(req: IncomingMessage, res: ServerResponse): void {
+    this.inFlight += 1;
     res.on('close', () => {
-      inFlight -= 1;
+      this.inFlight -= 1;
     });
-    handle(req, res).catch((error: unknown) => {
+    this.handle(req, res).catch((error: unknown) => {
       if (!res.headersSent) send(res, json(500, { message: 'Internal Server Error' }));
-      options.onRequest?.({
+      this.options.onRequest?.({
         source: '',
         statusCode: 500,
         latencyMs: 0,
@@ -408,27 +369,119 @@ export async function startHttpApi(options: HttpApiOptions): Promise<HttpApi> {
         error: error instanceof Error ? error.message : String(error),
       });
     });
-  });
-  server.keepAliveTimeout = 5_000;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', (error: NodeJS.ErrnoException) =>
-      reject(error.code === 'EADDRINUSE' ? new PortInUseError(options.port) : error),
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = req.url ?? '/';
+    const path = url.split('?')[0] ?? '/';
+    if (path.startsWith('/_hookline/') || path === '/_hookline') {
+      this.handleControl(req, res, path);
+      return;
+    }
+    const match = WEBHOOK_PATH.exec(path);
+    if (!match) {
+      req.resume();
+      send(res, json(404, { message: 'Not Found' }));
+      return;
+    }
+    await this.handleWebhook(req, res, url, decode(match[1] ?? ''));
+  }
+
+  /** Throttle, payload limits, then the ingest function, as API Gateway applies them. */
+  private async handleWebhook(req: IncomingMessage, res: ServerResponse, url: string, source: string) {
+    const started = performance.now();
+    if (this.bucket && !this.bucket.take(performance.now())) {
+      await drain(req);
+      this.reject(res, 429, 'Too Many Requests', { source, bytes: 0, requestId: '' });
+      return;
+    }
+    const { chunks, size } = await readBody(req);
+    if (size > MAX_REQUEST_BYTES) {
+      this.tooLarge(req, res, size);
+      this.options.onRequest?.({ source, statusCode: 413, latencyMs: 0, bytes: size, requestId: '' });
+      return;
+    }
+    const requestId = randomUUID();
+    const event = this.eventOf(req, url, Buffer.concat(chunks), source, requestId);
+    // Lambda refuses a synchronous invocation whose event exceeds its request limit; HTTP API then answers 413.
+    if (Buffer.byteLength(JSON.stringify(event)) > LAMBDA_SYNC_REQUEST_MAX_BYTES) {
+      this.reject(res, 413, 'Request Entity Too Large', { source, bytes: size, requestId });
+      return;
+    }
+    const result = await this.options.invokeIngest(event);
+    const response = toHttpResponse(result);
+    send(res, { ...response, headers: { ...response.headers, 'apigw-requestid': requestId } }, this.closing);
+    this.options.onRequest?.({
+      source,
+      statusCode: response.statusCode,
+      latencyMs: performance.now() - started,
+      bytes: size,
+      requestId,
+      ...(result.ok ? {} : { error: `${result.error.errorType}: ${result.error.errorMessage}` }),
+      outcomeLogged: (result.outcomeLines ?? 0) > 0,
+    });
+  }
+
+  private eventOf(
+    req: IncomingMessage,
+    url: string,
+    body: Buffer,
+    source: string,
+    requestId: string,
+  ): APIGatewayProxyEventV2 {
+    return buildHttpApiEvent(
+      {
+        method: req.method ?? 'GET',
+        url,
+        rawHeaders: req.rawHeaders,
+        body,
+        sourceIp: req.socket.remoteAddress?.replace(/^::ffff:/, '') ?? '127.0.0.1',
+        httpVersion: req.httpVersion,
+      },
+      source,
+      this.identity,
+      new Date(),
+      requestId,
     );
-    server.listen(options.port, host, () => resolve());
-  });
-  const port = (server.address() as AddressInfo).port;
-  identity = { ...identity, defaultHost: `${host}:${port}` };
-  return {
-    port,
-    url: `http://${host}:${port}`,
-    get inFlight() {
-      return inFlight;
-    },
-    close: () =>
-      new Promise<void>((resolve) => {
-        closing = true;
-        server.close(() => resolve());
-        server.closeIdleConnections();
-      }),
-  };
+  }
+
+  /** Answers API Gateway's own error without invoking the function, and reports it. */
+  private reject(
+    res: ServerResponse,
+    statusCode: number,
+    message: string,
+    report: Pick<WebhookRequestReport, 'source' | 'bytes' | 'requestId'>,
+  ): void {
+    send(res, json(statusCode, { message }), this.closing);
+    this.options.onRequest?.({ ...report, statusCode, latencyMs: 0 });
+  }
+
+  /**
+   * Answers 413 once the body was read to its end, so the client (which writes the whole body before it reads)
+   * gets the answer instead of a reset; a body past the drain limit is cut off after the answer.
+   */
+  private tooLarge(req: IncomingMessage, res: ServerResponse, size: number): void {
+    const cut = size > MAX_DRAIN_BYTES;
+    send(res, json(413, { message: 'Request Entity Too Large' }), this.closing || cut);
+    if (cut) res.on('finish', () => req.socket.destroy());
+  }
+
+  private handleControl(req: IncomingMessage, res: ServerResponse, path: string): void {
+    req.resume();
+    send(res, this.controlResponse(req.method, path));
+  }
+
+  private controlResponse(method: string | undefined, path: string): HttpResponse {
+    const control = this.options.control;
+    if (!control) return json(404, { message: 'Not Found' });
+    if (method === 'GET' && path === '/_hookline/status') return json(200, control.status());
+    const match = CONSUMER_CONTROL_PATH.exec(path);
+    if (method === 'POST' && match) {
+      const name = decode(match[1] ?? '');
+      const state = control.setConsumerEnabled(name, match[2] === 'resume');
+      if (!state) return json(404, { message: `unknown consumer "${name}"` });
+      return json(200, { consumer: name, state });
+    }
+    return json(404, { message: 'Not Found' });
+  }
 }

@@ -16,7 +16,7 @@ import { startEmulatorsInThread } from './emulator-thread';
 import { type Emulators, startEmulators } from './emulators';
 import { type BatchReport, EventSourceMapping, type MappingState } from './event-source-mapping';
 import { bundleFunction, LocalFunction } from './function-runtime';
-import { type HttpApi, PortInUseError, startHttpApi } from './http-api';
+import { type HttpApi, listenOrPortInUse, startHttpApi, type WebhookRequestReport } from './http-api';
 import { pausedConsumersPath, readPausedConsumers, writePausedConsumers } from './paused-consumers';
 import { type LocalEvent, Reporter } from './reporter';
 import { startScheduler } from './scheduler';
@@ -116,206 +116,310 @@ export function functionBaseEnvironment(
   };
 }
 
+/** The options with their defaults applied. */
+interface LocalSettings {
+  readonly options: LocalModeOptions;
+  readonly config: ResolvedConfig;
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly projectDir: string;
+  readonly reporter: Reporter;
+  readonly port: number;
+  /** Absolute; undefined keeps the emulators in memory. */
+  readonly dataDir: string | undefined;
+  readonly buildDir: string;
+  /** Absolute path of `local.json`, or undefined to write none. */
+  readonly stateFile: string | undefined;
+}
+
+/** What every local function is built from. */
+interface FunctionContext {
+  readonly settings: LocalSettings;
+  readonly emulators: Emulators;
+  readonly topology: LocalTopology;
+  readonly bundleOf: (name: string) => { bundleUrl: string; workerUrl: string };
+  readonly onLog: (line: { functionName: string; line: string }) => void;
+}
+
+interface LocalConsumer {
+  readonly fn: LocalFunction;
+  readonly mapping: EventSourceMapping;
+}
+
 /** Starts local mode. On any failure, whatever was started is stopped again before the error propagates. */
 export async function startLocalMode(options: LocalModeOptions): Promise<LocalMode> {
-  const { config } = options;
+  const settings = resolveSettings(options);
+  const cleanups = new Cleanups();
+  try {
+    return await startPipeline(settings, cleanups);
+  } catch (error) {
+    await cleanups.run();
+    throw error;
+  }
+}
+
+function resolveSettings(options: LocalModeOptions): LocalSettings {
   const env = options.env ?? process.env;
   const projectDir = resolve(options.projectDir ?? process.cwd());
-  const reporter = options.reporter ?? new Reporter();
-  const port = options.port ?? Number(env.PORT ?? 3000);
   const dataDir = options.dataDir ?? env.HOOKLINE_DATA_DIR;
-  const buildDir = options.buildDir ?? join(projectDir, '.hookline', 'build');
   const stateDir =
     options.stateDir === undefined
       ? (env.HOOKLINE_STATE_DIR ?? join(projectDir, '.hookline'))
       : options.stateDir;
+  return {
+    options,
+    config: options.config,
+    env,
+    projectDir,
+    reporter: options.reporter ?? new Reporter(),
+    port: options.port ?? Number(env.PORT ?? 3000),
+    dataDir: dataDir ? resolve(dataDir) : undefined,
+    buildDir: options.buildDir ?? join(projectDir, '.hookline', 'build'),
+    stateFile: stateDir === false ? undefined : join(resolve(stateDir), 'local.json'),
+  };
+}
 
-  const cleanups: (() => Promise<void> | void)[] = [];
-  const cleanup = async () => {
-    for (const step of cleanups.splice(0).reverse()) {
+/** Steps run in reverse order on stop or on a failed start; a failing step never keeps the others from running. */
+class Cleanups {
+  private readonly steps: (() => Promise<void> | void)[] = [];
+
+  push(step: () => Promise<void> | void): void {
+    this.steps.push(step);
+  }
+
+  async run(): Promise<void> {
+    for (const step of this.steps.splice(0).reverse()) {
       try {
         await step();
       } catch {
         // Best effort: every later step still runs.
       }
     }
+  }
+}
+
+async function startPipeline(settings: LocalSettings, cleanups: Cleanups): Promise<LocalMode> {
+  const { config, reporter } = settings;
+  // Fail fast on a taken port, before seconds of emulator start and bundling.
+  if (settings.port !== 0) await assertPortFree(settings.port);
+  const emulators = await startLocalEmulators(settings);
+  cleanups.push(() => emulators.stop());
+  const topology = await createTopology(config, emulators);
+  const sqs: SQSClient = localSqsClient(emulators);
+  cleanups.push(() => sqs.destroy());
+
+  const context: FunctionContext = {
+    settings,
+    emulators,
+    topology,
+    bundleOf: await bundleFunctions(settings),
+    onLog: (line) => reporter.functionLog(line.functionName, line.line),
   };
+  const ingest = createIngest(context);
+  cleanups.push(() => ingest.stop());
+  // A pause survives a restart with a data directory, as a disabled mapping stays disabled on AWS.
+  const savedPaused = settings.dataDir
+    ? readPausedConsumers(settings.dataDir, (message) => reporter.problem(message))
+    : new Set<string>();
+  const consumers = new Map<string, LocalConsumer>();
+  for (const queue of config.queues) {
+    if (!queue.consumer) continue;
+    const consumer = createConsumer(context, queue, queue.consumer, sqs, savedPaused.has(queue.name));
+    consumers.set(queue.name, consumer);
+    cleanups.push(() => consumer.fn.stop());
+  }
+  await warmUp(reporter, [ingest, ...[...consumers.values()].map(({ fn }) => fn)]);
 
-  try {
-    // Fail fast on a taken port, before seconds of emulator start and bundling.
-    if (port !== 0) await assertPortFree(port);
-    const emulatorOptions = {
-      ...(dataDir ? { dataDir: resolve(dataDir) } : {}),
-      ...(options.region ? { region: options.region } : {}),
-    };
-    const emulators =
-      options.emulatorThread === false
-        ? await startEmulators(emulatorOptions)
-        : await startEmulatorsInThread({ ...emulatorOptions, buildDir });
-    cleanups.push(() => emulators.stop());
-    const topology = await createTopology(config, emulators);
-    const sqs: SQSClient = localSqsClient(emulators);
-    cleanups.push(() => sqs.destroy());
-    const secrets = localSecrets(config.sources, env);
+  const control = new LocalControl(settings, emulators, topology, consumers);
+  const api = await startApi(settings, ingest, control);
+  cleanups.push(() => api.close());
+  control.attach(api.url);
+  const { stateFile } = settings;
+  if (stateFile) cleanups.push(() => rmSync(stateFile, { force: true }));
 
-    // --- functions -------------------------------------------------------------------------------------
-    const onLog = (line: { functionName: string; line: string }) =>
-      reporter.functionLog(line.functionName, line.line);
-    const ingestName = `${config.stackName}-ingest`;
-    const consumerName = (queue: string) => `${config.stackName}-consumer-${queue}`;
-    const consumerEntry = (entry: string) => (isAbsolute(entry) ? entry : join(projectDir, entry));
-    // Bundle every function at once (esbuild runs them in parallel).
-    const bundles = new Map(
-      await Promise.all([
-        bundleFunction(options.ingestEntry ?? DEFAULT_INGEST_ENTRY, buildDir, ingestName).then(
-          (b) => [ingestName, b] as const,
-        ),
-        ...config.queues.flatMap((q) =>
-          q.consumer
-            ? [
-                bundleFunction(consumerEntry(q.consumer.entry), buildDir, consumerName(q.name)).then(
-                  (b) => [consumerName(q.name), b] as const,
-                ),
-              ]
-            : [],
-        ),
-      ]),
-    );
-    const bundleOf = (name: string) => {
-      const bundle = bundles.get(name);
-      if (!bundle) throw new Error(`no bundle for ${name}`);
-      return bundle;
-    };
-    const ingestBundle = bundleOf(ingestName);
-    const ingest = new LocalFunction(
-      {
-        name: ingestName,
-        entry: options.ingestEntry ?? DEFAULT_INGEST_ENTRY,
-        handler: 'handler',
-        timeoutMs: config.ingest.timeout.toMilliseconds(),
-        memorySize: config.ingest.memorySize,
-        maxWorkers: options.ingestWorkers ?? 2,
-        invocationsPerWorker: 64,
-        environment: {
-          ...functionBaseEnvironment(emulators, ingestName, config.ingest.memorySize, 'ingest'),
-          [INGEST_CONFIG_ENV]: JSON.stringify(ingestRuntimeConfig(config, topology.resources)),
-          ...Object.fromEntries(Object.values(secrets).map((s) => [s.envName, s.value])),
-        },
+  for (const { mapping } of consumers.values()) mapping.start();
+  announcePausedConsumers(settings, savedPaused, consumers);
+  const stopScheduler = startSchedules(settings, topology, sqs);
+  const webhookUrls = Object.fromEntries(
+    config.sources.map((s) => [s.name, `${api.url}/webhooks/${s.name}`]),
+  );
+  return runningLocalMode({
+    api,
+    webhookUrls,
+    emulators,
+    topology,
+    reporter,
+    control,
+    consumers,
+    stopScheduler,
+    cleanups,
+  });
+}
+
+function startLocalEmulators(settings: LocalSettings): Promise<Emulators> {
+  const { options, dataDir, buildDir } = settings;
+  const emulatorOptions = {
+    ...(dataDir ? { dataDir } : {}),
+    ...(options.region ? { region: options.region } : {}),
+  };
+  return options.emulatorThread === false
+    ? startEmulators(emulatorOptions)
+    : startEmulatorsInThread({ ...emulatorOptions, buildDir });
+}
+
+function ingestFunctionName(config: ResolvedConfig): string {
+  return `${config.stackName}-ingest`;
+}
+
+function consumerFunctionName(config: ResolvedConfig, queue: string): string {
+  return `${config.stackName}-consumer-${queue}`;
+}
+
+function ingestEntry(settings: LocalSettings): string {
+  return settings.options.ingestEntry ?? DEFAULT_INGEST_ENTRY;
+}
+
+/** A consumer entry as the configuration gives it, relative to the project. */
+function consumerEntry(settings: LocalSettings, entry: string): string {
+  return isAbsolute(entry) ? entry : join(settings.projectDir, entry);
+}
+
+/** Bundles every function at once (esbuild runs them in parallel); returns the lookup of a bundle by name. */
+async function bundleFunctions(settings: LocalSettings): Promise<FunctionContext['bundleOf']> {
+  const { config, buildDir } = settings;
+  const entries: [name: string, entry: string][] = [
+    [ingestFunctionName(config), ingestEntry(settings)],
+    ...config.queues.flatMap((q): [string, string][] =>
+      q.consumer ? [[consumerFunctionName(config, q.name), consumerEntry(settings, q.consumer.entry)]] : [],
+    ),
+  ];
+  const bundles = new Map(
+    await Promise.all(
+      entries.map(([name, entry]) => bundleFunction(entry, buildDir, name).then((b) => [name, b] as const)),
+    ),
+  );
+  return (name) => {
+    const bundle = bundles.get(name);
+    if (!bundle) throw new Error(`no bundle for ${name}`);
+    return bundle;
+  };
+}
+
+function createIngest(context: FunctionContext): LocalFunction {
+  const { settings, emulators, topology } = context;
+  const { config, options } = settings;
+  const name = ingestFunctionName(config);
+  const secrets = localSecrets(config.sources, settings.env);
+  return new LocalFunction(
+    {
+      name,
+      entry: ingestEntry(settings),
+      handler: 'handler',
+      timeoutMs: config.ingest.timeout.toMilliseconds(),
+      memorySize: config.ingest.memorySize,
+      maxWorkers: options.ingestWorkers ?? 2,
+      invocationsPerWorker: 64,
+      environment: {
+        ...functionBaseEnvironment(emulators, name, config.ingest.memorySize, 'ingest'),
+        [INGEST_CONFIG_ENV]: JSON.stringify(ingestRuntimeConfig(config, topology.resources)),
+        ...Object.fromEntries(Object.values(secrets).map((s) => [s.envName, s.value])),
       },
-      { ...ingestBundle, region: emulators.region, onLog },
-    );
-    cleanups.push(() => ingest.stop());
+    },
+    { ...context.bundleOf(name), region: emulators.region, onLog: context.onLog },
+  );
+}
 
-    const consumers = new Map<string, { fn: LocalFunction; mapping: EventSourceMapping }>();
-    // A pause survives a restart with a data directory, as a disabled mapping stays disabled on AWS.
-    const savedPaused = dataDir
-      ? readPausedConsumers(resolve(dataDir), (message) => reporter.problem(message))
-      : new Set<string>();
-    for (const queue of config.queues) {
-      const consumer = queue.consumer;
-      if (!consumer) continue;
-      const name = consumerName(queue.name);
-      const entry = consumerEntry(consumer.entry);
-      const bundle = bundleOf(name);
-      const concurrency = Math.min(
-        LOCAL_CONCURRENCY_CEILING,
-        consumer.maxConcurrency ?? options.consumerConcurrency ?? 2,
-      );
-      const fn = new LocalFunction(
-        {
-          name,
-          entry,
-          handler: consumer.handler,
-          timeoutMs: consumer.timeout.toMilliseconds(),
-          memorySize: consumer.memorySize,
-          maxWorkers: concurrency,
-          environment: {
-            ...functionBaseEnvironment(emulators, name, consumer.memorySize, queue.name),
-            ...consumer.environment,
-            [CONSUMER_CONFIG_ENV]: JSON.stringify(consumerRuntimeConfig(queue, topology.resources)),
-          },
-        },
-        { ...bundle, region: emulators.region, onLog },
-      );
-      const local = topology.queues[queue.name];
-      if (!local) throw new Error(`topology has no queue ${queue.name}`);
-      const mapping = new EventSourceMapping({
-        name: queue.name,
-        queueUrl: local.url,
-        queueArn: local.arn,
-        region: emulators.region,
-        sqs,
-        invoke: (event: SQSEvent) => fn.invoke(event),
-        batchSize: consumer.batchSize,
-        maximumBatchingWindowMs: consumer.maxBatchingWindow.toMilliseconds(),
-        concurrency,
-        ...(options.waitTimeSeconds !== undefined ? { waitTimeSeconds: options.waitTimeSeconds } : {}),
-        onBatch: (report) => reportBatch(reporter, report, queue.maxReceiveCount),
-        onPollError: (error) =>
-          reporter.problem(`consumer ${queue.name}: ${(error as Error).message ?? error}`),
-        startDisabled: savedPaused.has(queue.name),
-      });
-      consumers.set(queue.name, { fn, mapping });
-      cleanups.push(() => fn.stop());
-    }
+type QueueConfig = ResolvedConfig['queues'][number];
 
-    // Cold-start one sandbox of each function now, so a broken handler or configuration shows at start.
-    const warmups = await Promise.all([
-      ingest.warm().then((e) => [ingestName, e] as const),
-      ...[...consumers.values()].map(({ fn }) => fn.warm().then((e) => [fn.definition.name, e] as const)),
-    ]);
-    for (const [name, error] of warmups) {
-      if (error)
-        reporter.problem(`function ${name} failed to initialise: ${error.errorType}: ${error.errorMessage}`);
-    }
-
-    // --- HTTP API --------------------------------------------------------------------------------------
-    let status: () => LocalStatus = () => {
-      throw new Error('not started');
-    };
-    // Pausing takes effect before this returns: the mapping hands nothing more to the function from here on.
-    const setConsumerEnabled = (name: string, enabled: boolean): MappingState | undefined => {
-      const consumer = consumers.get(name);
-      if (!consumer) return undefined;
-      if (enabled) consumer.mapping.enable();
-      else void consumer.mapping.disable();
-      if (dataDir) {
-        const paused = [...consumers].filter(([, c]) => c.mapping.state === 'Disabled').map(([n]) => n);
-        writePausedConsumers(resolve(dataDir), paused);
-      }
-      writeState();
-      return consumer.mapping.state;
-    };
-    const api: HttpApi = await startHttpApi({
-      port,
-      invokeIngest: (event: APIGatewayProxyEventV2) => ingest.invoke(event),
-      throttle: { rateLimit: config.ingest.rateLimit, burstLimit: config.ingest.burstLimit },
-      control: { status: () => status(), setConsumerEnabled },
-      onRequest: (r) => {
-        // A person sees the ingest's own outcome line; tools (JSON) also get the HTTP view with its latency.
-        if (r.outcomeLogged && !reporter.json) return;
-        reporter.event({
-          event: 'received',
-          source: r.source,
-          status: r.statusCode,
-          latencyMs: Math.round(r.latencyMs * 10) / 10,
-          ...(r.error ? { reason: r.error } : {}),
-        });
+/** A consumer function and the event source mapping that feeds it from its queue. */
+function createConsumer(
+  context: FunctionContext,
+  queue: QueueConfig,
+  consumer: NonNullable<QueueConfig['consumer']>,
+  sqs: SQSClient,
+  startDisabled: boolean,
+): LocalConsumer {
+  const { settings, emulators, topology } = context;
+  const { options, reporter } = settings;
+  const name = consumerFunctionName(settings.config, queue.name);
+  const concurrency = Math.min(
+    LOCAL_CONCURRENCY_CEILING,
+    consumer.maxConcurrency ?? options.consumerConcurrency ?? 2,
+  );
+  const fn = new LocalFunction(
+    {
+      name,
+      entry: consumerEntry(settings, consumer.entry),
+      handler: consumer.handler,
+      timeoutMs: consumer.timeout.toMilliseconds(),
+      memorySize: consumer.memorySize,
+      maxWorkers: concurrency,
+      environment: {
+        ...functionBaseEnvironment(emulators, name, consumer.memorySize, queue.name),
+        ...consumer.environment,
+        [CONSUMER_CONFIG_ENV]: JSON.stringify(consumerRuntimeConfig(queue, topology.resources)),
       },
-    });
-    cleanups.push(() => api.close());
+    },
+    { ...context.bundleOf(name), region: emulators.region, onLog: context.onLog },
+  );
+  const local = topology.queues[queue.name];
+  if (!local) throw new Error(`topology has no queue ${queue.name}`);
+  const mapping = new EventSourceMapping({
+    name: queue.name,
+    queueUrl: local.url,
+    queueArn: local.arn,
+    region: emulators.region,
+    sqs,
+    invoke: (event: SQSEvent) => fn.invoke(event),
+    batchSize: consumer.batchSize,
+    maximumBatchingWindowMs: consumer.maxBatchingWindow.toMilliseconds(),
+    concurrency,
+    ...(options.waitTimeSeconds !== undefined ? { waitTimeSeconds: options.waitTimeSeconds } : {}),
+    onBatch: (report) => reportBatch(reporter, report, queue.maxReceiveCount),
+    onPollError: (error) => reporter.problem(`consumer ${queue.name}: ${(error as Error).message ?? error}`),
+    startDisabled,
+  });
+  return { fn, mapping };
+}
 
-    const webhookUrls = Object.fromEntries(
-      config.sources.map((s) => [s.name, `${api.url}/webhooks/${s.name}`]),
-    );
-    status = () => ({
+/** Cold-starts one sandbox of each function now, so a broken handler or configuration shows at start. */
+async function warmUp(reporter: Reporter, functions: readonly LocalFunction[]): Promise<void> {
+  const warmups = await Promise.all(
+    functions.map((fn) => fn.warm().then((e) => [fn.definition.name, e] as const)),
+  );
+  for (const [name, error] of warmups) {
+    if (error)
+      reporter.problem(`function ${name} failed to initialise: ${error.errorType}: ${error.errorMessage}`);
+  }
+}
+
+/** Pause and resume, and the status (served by the control API and written to `local.json` for the CLI). */
+class LocalControl {
+  private url: string | undefined;
+
+  constructor(
+    private readonly settings: LocalSettings,
+    private readonly emulators: Emulators,
+    private readonly topology: LocalTopology,
+    private readonly consumers: ReadonlyMap<string, LocalConsumer>,
+  ) {}
+
+  /** The API listens at `url`: the status is complete, so it is written. */
+  attach(url: string): void {
+    this.url = url;
+    this.writeState();
+  }
+
+  status(): LocalStatus {
+    const url = this.url;
+    if (url === undefined) throw new Error('not started');
+    return {
       pid: process.pid,
-      webhookBaseUrl: api.url,
-      controlUrl: `${api.url}/_hookline`,
-      region: emulators.region,
-      endpoints: { ...emulators.endpoints },
+      webhookBaseUrl: url,
+      controlUrl: `${url}/_hookline`,
+      region: this.emulators.region,
+      endpoints: { ...this.emulators.endpoints },
       queues: Object.fromEntries(
-        Object.values(topology.queues).map((q) => [
+        Object.values(this.topology.queues).map((q) => [
           q.name,
           {
             url: q.url,
@@ -326,82 +430,142 @@ export async function startLocalMode(options: LocalModeOptions): Promise<LocalMo
           },
         ]),
       ),
-      consumers: Object.fromEntries([...consumers].map(([name, c]) => [name, { state: c.mapping.state }])),
-    });
-    const stateFile = stateDir === false ? undefined : join(resolve(stateDir), 'local.json');
-    function writeState() {
-      if (!stateFile) return;
-      mkdirSync(resolve(stateFile, '..'), { recursive: true });
-      writeFileSync(stateFile, `${JSON.stringify(status(), null, 2)}\n`);
-    }
-    writeState();
-    if (stateFile) cleanups.push(() => rmSync(stateFile, { force: true }));
-
-    for (const { mapping } of consumers.values()) mapping.start();
-    for (const name of savedPaused) {
-      if (!consumers.has(name)) continue;
-      reporter.info(
-        `consumer ${name} is paused (saved in ${pausedConsumersPath(resolve(dataDir ?? '.'))}): resume it with hookline resume ${name} --local`,
-      );
-    }
-    const stopScheduler = startScheduler({
-      schedules: config.schedules,
-      queueUrls: topology.resources.queueUrls,
-      sqs,
-      onFire: (schedule, envelope) =>
-        reporter.event({
-          event: 'scheduled',
-          id: envelope.id,
-          source: 'schedule',
-          type: schedule.type,
-          queue: schedule.queue,
-        }),
-      onError: (schedule, error) =>
-        reporter.problem(`schedule ${schedule.name}: ${(error as Error).message ?? error}`),
-    });
-
-    let stopping: Promise<void> | undefined;
-    return {
-      url: api.url,
-      port: api.port,
-      emulators,
-      topology,
-      reporter,
-      webhookUrls,
-      status: () => status(),
-      setConsumerEnabled,
-      async pauseConsumer(name) {
-        const consumer = consumers.get(name);
-        if (!consumer) return false;
-        setConsumerEnabled(name, false);
-        await consumer.mapping.disable();
-        return true;
-      },
-      stop() {
-        stopping ??= (async () => {
-          // Order matters: no new requests, no new firings, then let the mappings finish their batches.
-          await api.close();
-          stopScheduler();
-          await Promise.all([...consumers.values()].map(({ mapping }) => mapping.stop()));
-          await cleanup();
-        })();
-        return stopping;
-      },
+      consumers: Object.fromEntries(
+        [...this.consumers].map(([name, c]) => [name, { state: c.mapping.state }]),
+      ),
     };
-  } catch (error) {
-    await cleanup();
-    throw error;
   }
+
+  /** Pausing takes effect before this returns: the mapping hands nothing more to the function from here on. */
+  setConsumerEnabled(name: string, enabled: boolean): MappingState | undefined {
+    const consumer = this.consumers.get(name);
+    if (!consumer) return undefined;
+    if (enabled) consumer.mapping.enable();
+    else void consumer.mapping.disable();
+    if (this.settings.dataDir) {
+      const paused = [...this.consumers].filter(([, c]) => c.mapping.state === 'Disabled').map(([n]) => n);
+      writePausedConsumers(this.settings.dataDir, paused);
+    }
+    this.writeState();
+    return consumer.mapping.state;
+  }
+
+  async pauseConsumer(name: string): Promise<boolean> {
+    const consumer = this.consumers.get(name);
+    if (!consumer) return false;
+    this.setConsumerEnabled(name, false);
+    await consumer.mapping.disable();
+    return true;
+  }
+
+  private writeState(): void {
+    const { stateFile } = this.settings;
+    if (!stateFile) return;
+    mkdirSync(resolve(stateFile, '..'), { recursive: true });
+    writeFileSync(stateFile, `${JSON.stringify(this.status(), null, 2)}\n`);
+  }
+}
+
+function startApi(settings: LocalSettings, ingest: LocalFunction, control: LocalControl): Promise<HttpApi> {
+  const { config, reporter } = settings;
+  return startHttpApi({
+    port: settings.port,
+    invokeIngest: (event: APIGatewayProxyEventV2) => ingest.invoke(event),
+    throttle: { rateLimit: config.ingest.rateLimit, burstLimit: config.ingest.burstLimit },
+    control: {
+      status: () => control.status(),
+      setConsumerEnabled: (name, enabled) => control.setConsumerEnabled(name, enabled),
+    },
+    onRequest: (r) => reportRequest(reporter, r),
+  });
+}
+
+/** A person sees the ingest's own outcome line; tools (JSON) also get the HTTP view with its latency. */
+function reportRequest(reporter: Reporter, r: WebhookRequestReport): void {
+  if (r.outcomeLogged && !reporter.json) return;
+  reporter.event({
+    event: 'received',
+    source: r.source,
+    status: r.statusCode,
+    latencyMs: Math.round(r.latencyMs * 10) / 10,
+    ...(r.error ? { reason: r.error } : {}),
+  });
+}
+
+function announcePausedConsumers(
+  settings: LocalSettings,
+  savedPaused: ReadonlySet<string>,
+  consumers: ReadonlyMap<string, LocalConsumer>,
+): void {
+  for (const name of savedPaused) {
+    if (!consumers.has(name)) continue;
+    settings.reporter.info(
+      `consumer ${name} is paused (saved in ${pausedConsumersPath(settings.dataDir ?? resolve('.'))}): resume it with hookline resume ${name} --local`,
+    );
+  }
+}
+
+/** Starts the configured schedules; returns their stop function. */
+function startSchedules(settings: LocalSettings, topology: LocalTopology, sqs: SQSClient): () => void {
+  const { config, reporter } = settings;
+  return startScheduler({
+    schedules: config.schedules,
+    queueUrls: topology.resources.queueUrls,
+    sqs,
+    onFire: (schedule, envelope) =>
+      reporter.event({
+        event: 'scheduled',
+        id: envelope.id,
+        source: 'schedule',
+        type: schedule.type,
+        queue: schedule.queue,
+      }),
+    onError: (schedule, error) =>
+      reporter.problem(`schedule ${schedule.name}: ${(error as Error).message ?? error}`),
+  });
+}
+
+/** The handle of a started pipeline. */
+function runningLocalMode(parts: {
+  readonly api: HttpApi;
+  readonly webhookUrls: Readonly<Record<string, string>>;
+  readonly emulators: Emulators;
+  readonly topology: LocalTopology;
+  readonly reporter: Reporter;
+  readonly control: LocalControl;
+  readonly consumers: ReadonlyMap<string, LocalConsumer>;
+  readonly stopScheduler: () => void;
+  readonly cleanups: Cleanups;
+}): LocalMode {
+  const { api, control, consumers } = parts;
+  let stopping: Promise<void> | undefined;
+  return {
+    url: api.url,
+    port: api.port,
+    emulators: parts.emulators,
+    topology: parts.topology,
+    reporter: parts.reporter,
+    webhookUrls: parts.webhookUrls,
+    status: () => control.status(),
+    setConsumerEnabled: (name, enabled) => control.setConsumerEnabled(name, enabled),
+    pauseConsumer: (name) => control.pauseConsumer(name),
+    stop() {
+      stopping ??= (async () => {
+        // Order matters: no new requests, no new firings, then let the mappings finish their batches.
+        await api.close();
+        parts.stopScheduler();
+        await Promise.all([...consumers.values()].map(({ mapping }) => mapping.stop()));
+        await parts.cleanups.run();
+      })();
+      return stopping;
+    },
+  };
 }
 
 async function assertPortFree(port: number): Promise<void> {
   const probe = createServer();
-  await new Promise<void>((resolvePromise, reject) => {
-    probe.once('error', (error: NodeJS.ErrnoException) =>
-      reject(error.code === 'EADDRINUSE' ? new PortInUseError(port) : error),
-    );
-    probe.listen(port, '127.0.0.1', () => probe.close(() => resolvePromise()));
-  });
+  await listenOrPortInUse(probe, port, '127.0.0.1');
+  await new Promise<void>((resolvePromise) => probe.close(() => resolvePromise()));
 }
 
 function reportBatch(reporter: Reporter, report: BatchReport, maxReceiveCount: number): void {

@@ -1,18 +1,12 @@
-import { CloudWatchClient, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
-import {
-  GetEventSourceMappingCommand,
-  LambdaClient,
-  UpdateEventSourceMappingCommand,
-} from '@aws-sdk/client-lambda';
+import { GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
+import { GetEventSourceMappingCommand, UpdateEventSourceMappingCommand } from '@aws-sdk/client-lambda';
 import {
   ChangeMessageVisibilityBatchCommand,
   GetQueueAttributesCommand,
   PurgeQueueCommand,
   ReceiveMessageCommand,
-  SQSClient,
 } from '@aws-sdk/client-sqs';
-import { mockClient } from 'aws-sdk-client-mock';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { setConsumerEnabled } from '../../lib/cli/consumers';
 import { CliError } from '../../lib/cli/errors';
 import { failedList, failedShow } from '../../lib/cli/failed';
@@ -25,21 +19,14 @@ import {
   awsError,
   deadLetterMessage,
   EVENTS,
+  mockCommandClients,
   ORDERS,
   recordingOutput,
   stackTarget,
   testBackend,
 } from './helpers';
 
-const sqs = mockClient(SQSClient);
-const lambda = mockClient(LambdaClient);
-const cloudwatch = mockClient(CloudWatchClient);
-
-beforeEach(() => {
-  sqs.reset();
-  lambda.reset();
-  cloudwatch.reset();
-});
+const { sqs, lambda, cloudwatch } = mockCommandClients();
 
 const depth = (visible: number, inFlight: number, delayed: number) => ({
   Attributes: {

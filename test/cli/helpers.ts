@@ -7,9 +7,14 @@ import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { type Message, SQSClient } from '@aws-sdk/client-sqs';
-import type { Backend, Clock, HttpFetch } from '../../lib/cli/backend';
-import { colorsFor, type Output } from '../../lib/cli/output';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach } from 'vitest';
+import config from '../../hookline.config';
+import type { Backend, Clock, HttpFetch, TargetOptions } from '../../lib/cli/backend';
+import { colorsFor, consoleOutput, type Output } from '../../lib/cli/output';
+import type { CliDependencies } from '../../lib/cli/program';
 import type { StackTarget } from '../../lib/cli/target';
+import { resolveConfig } from '../../lib/config';
 
 export interface RecordingOutput extends Output {
   readonly lines: string[];
@@ -182,4 +187,53 @@ export function awsError(name: string, message = name): Error {
   const error = new Error(message);
   error.name = name;
   return error;
+}
+
+/**
+ * The SQS, Lambda and CloudWatch mocks the command tests drive, reset before every test. Call once at the top
+ * of a test file.
+ */
+export function mockCommandClients() {
+  const clients = {
+    sqs: mockClient(SQSClient),
+    lambda: mockClient(LambdaClient),
+    cloudwatch: mockClient(CloudWatchClient),
+  };
+  beforeEach(() => {
+    clients.sqs.reset();
+    clients.lambda.reset();
+    clients.cloudwatch.reset();
+  });
+  return clients;
+}
+
+/**
+ * Dependencies of the real program that record what it prints: stdout and stderr (as a non-terminal, without
+ * colours) and every target it connects to. By default it connects to {@link stackTarget} with
+ * {@link testBackend} and loads the project's configuration.
+ */
+export function cliHarness(overrides: Partial<CliDependencies> = {}) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const connects: TargetOptions[] = [];
+  const deps: CliDependencies = {
+    makeOutput: (json) =>
+      consoleOutput({
+        json,
+        stdout: { write: (t: string) => out.push(t) },
+        stderr: { write: (t: string) => err.push(t) },
+        stdinIsTty: false,
+        env: {},
+      }),
+    connect: async (options, output) => {
+      connects.push(options);
+      return { target: stackTarget(), backend: testBackend({ output }) };
+    },
+    loadConfig: async () => resolveConfig(config),
+    env: {},
+    writeErr: (t) => err.push(t),
+    writeOut: (t) => out.push(t),
+    ...overrides,
+  };
+  return { deps, out, err, connects, stdout: () => out.join(''), stderr: () => err.join('') };
 }

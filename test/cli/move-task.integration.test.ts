@@ -35,7 +35,12 @@ afterAll(async () => {
   await new Promise((done) => server?.close(done));
 });
 
-async function queue(name: string, attributes: Record<string, string> = {}) {
+interface Queue {
+  readonly url: string;
+  readonly arn: string;
+}
+
+async function queue(name: string, attributes: Record<string, string> = {}): Promise<Queue> {
   const created = await sqs.send(new CreateQueueCommand({ QueueName: name, Attributes: attributes }));
   const url = created.QueueUrl ?? '';
   const answer = await sqs.send(
@@ -49,6 +54,28 @@ async function count(url: string): Promise<number> {
     new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['ApproximateNumberOfMessages'] }),
   );
   return Number(answer.Attributes?.ApproximateNumberOfMessages ?? 0);
+}
+
+/** A deployed stack `Test` with one queue and its dead-letter queue. */
+function stackTargetOf(name: string, source: Queue, dlq: Queue, fifo: boolean): StackTarget {
+  return {
+    kind: 'stack',
+    description: 'stack Test in us-east-1',
+    stackName: 'Test',
+    region: 'us-east-1',
+    queuesMissingOutputs: [],
+    webhookUrls: {},
+    queues: {
+      [name]: {
+        name,
+        url: source.url,
+        arn: source.arn,
+        deadLetterUrl: dlq.url,
+        deadLetterArn: dlq.arn,
+        fifo,
+      },
+    },
+  };
 }
 
 describe('redrive with a real StartMessageMoveTask', () => {
@@ -68,24 +95,7 @@ describe('redrive with a real StartMessageMoveTask', () => {
         }),
       );
     }
-    const target: StackTarget = {
-      kind: 'stack',
-      description: 'stack Test in us-east-1',
-      stackName: 'Test',
-      region: 'us-east-1',
-      queuesMissingOutputs: [],
-      webhookUrls: {},
-      queues: {
-        events: {
-          name: 'events',
-          url: source.url,
-          arn: source.arn,
-          deadLetterUrl: dlq.url,
-          deadLetterArn: dlq.arn,
-          fifo: false,
-        },
-      },
-    };
+    const target = stackTargetOf('events', source, dlq, false);
     const output = recordingOutput();
 
     const result = await redrive(testBackend({ sqs, clock: systemClock, output }), target, {
@@ -133,24 +143,7 @@ describe('redrive with a real StartMessageMoveTask', () => {
         })),
       }),
     );
-    const target: StackTarget = {
-      kind: 'stack',
-      description: 'stack Test in us-east-1',
-      stackName: 'Test',
-      region: 'us-east-1',
-      queuesMissingOutputs: [],
-      webhookUrls: {},
-      queues: {
-        orders: {
-          name: 'orders',
-          url: source.url,
-          arn: source.arn,
-          deadLetterUrl: dlq.url,
-          deadLetterArn: dlq.arn,
-          fifo: true,
-        },
-      },
-    };
+    const target = stackTargetOf('orders', source, dlq, true);
     const result = await redrive(testBackend({ sqs, clock: systemClock }), target, {
       queue: 'orders',
       pollIntervalMs: 100,

@@ -1,63 +1,27 @@
-import { CloudWatchClient, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
-import {
-  GetEventSourceMappingCommand,
-  LambdaClient,
-  UpdateEventSourceMappingCommand,
-} from '@aws-sdk/client-lambda';
+import { GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
+import { GetEventSourceMappingCommand, UpdateEventSourceMappingCommand } from '@aws-sdk/client-lambda';
 import {
   GetQueueAttributesCommand,
   ListMessageMoveTasksCommand,
   PurgeQueueCommand,
   SendMessageBatchCommand,
-  SQSClient,
   StartMessageMoveTaskCommand,
 } from '@aws-sdk/client-sqs';
-import { mockClient } from 'aws-sdk-client-mock';
-import { beforeEach, describe, expect, it } from 'vitest';
-import config from '../../hookline.config';
-import type { TargetOptions } from '../../lib/cli/backend';
+import { describe, expect, it } from 'vitest';
 import { CliError } from '../../lib/cli/errors';
 import { colorsFor, consoleOutput, renderBar, table } from '../../lib/cli/output';
-import { type CliDependencies, runCli } from '../../lib/cli/program';
-import { resolveConfig } from '../../lib/config';
+import { runCli } from '../../lib/cli/program';
 import { installFakeQueue } from './fake-queue';
-import { awsError, deadLetterMessage, EVENTS, recordingOutput, stackTarget, testBackend } from './helpers';
+import {
+  awsError,
+  cliHarness,
+  deadLetterMessage,
+  EVENTS,
+  mockCommandClients,
+  recordingOutput,
+} from './helpers';
 
-const sqs = mockClient(SQSClient);
-const lambda = mockClient(LambdaClient);
-const cloudwatch = mockClient(CloudWatchClient);
-
-beforeEach(() => {
-  sqs.reset();
-  lambda.reset();
-  cloudwatch.reset();
-});
-
-function harness(overrides: Partial<CliDependencies> = {}) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const connects: TargetOptions[] = [];
-  const deps: CliDependencies = {
-    makeOutput: (json) =>
-      consoleOutput({
-        json,
-        stdout: { write: (t: string) => out.push(t) },
-        stderr: { write: (t: string) => err.push(t) },
-        stdinIsTty: false,
-        env: {},
-      }),
-    connect: async (options, output) => {
-      connects.push(options);
-      return { target: stackTarget(), backend: testBackend({ output }) };
-    },
-    loadConfig: async () => resolveConfig(config),
-    env: {},
-    writeErr: (t) => err.push(t),
-    writeOut: (t) => out.push(t),
-    ...overrides,
-  };
-  return { deps, out, err, connects, stdout: () => out.join(''), stderr: () => err.join('') };
-}
+const { sqs, lambda, cloudwatch } = mockCommandClients();
 
 const depth = {
   Attributes: {
@@ -72,7 +36,7 @@ describe('hookline program', () => {
     sqs.on(GetQueueAttributesCommand).resolves(depth);
     lambda.on(GetEventSourceMappingCommand).resolves({ State: 'Enabled' });
     cloudwatch.on(GetMetricDataCommand).resolves({});
-    const h = harness();
+    const h = cliHarness();
     const code = await runCli(['status', '--json', '--stack', 'Prod', '--region', 'eu-west-1'], h.deps);
     expect(code).toBe(0);
     expect(JSON.parse(h.stdout()).queues).toHaveLength(2);
@@ -83,7 +47,7 @@ describe('hookline program', () => {
     sqs.on(GetQueueAttributesCommand).resolves(depth);
     lambda.on(GetEventSourceMappingCommand).resolves({ State: 'Disabled' });
     cloudwatch.on(GetMetricDataCommand).resolves({});
-    const h = harness();
+    const h = cliHarness();
     expect(await runCli(['status'], h.deps)).toBe(0);
     expect(h.stdout()).toMatch(/^events\s+2\s+0\s+0\s+2\s+-\s+Disabled$/m);
     expect(h.stdout()).toMatch(/events: 2 dead-lettered; inspect with: hookline failed list events/);
@@ -92,7 +56,7 @@ describe('hookline program', () => {
   });
 
   it('an expected error is one line on stderr with exit code 1', async () => {
-    const h = harness({
+    const h = cliHarness({
       connect: async () => {
         throw new CliError(
           'stack Hookline not found in us-east-1: deploy it with npx cdk deploy, or pass --stack/--region',
@@ -107,7 +71,7 @@ describe('hookline program', () => {
   });
 
   it('an unexpected error keeps its stack for the bug report', async () => {
-    const h = harness({
+    const h = cliHarness({
       connect: async () => {
         throw new TypeError('boom');
       },
@@ -119,10 +83,10 @@ describe('hookline program', () => {
   it('purge without --yes in a pipe refuses; with --yes it purges', async () => {
     sqs.on(GetQueueAttributesCommand).resolves(depth);
     sqs.on(PurgeQueueCommand).resolves({});
-    const refused = harness();
+    const refused = cliHarness();
     expect(await runCli(['purge', 'events', '--dlq'], refused.deps)).toBe(1);
     expect(refused.stderr()).toMatch(/pass --yes/);
-    const ok = harness();
+    const ok = cliHarness();
     expect(await runCli(['purge', 'events', '--dlq', '-y'], ok.deps)).toBe(0);
     expect(ok.stdout()).toMatch(/purged the events dead-letter queue \(~2 messages/);
   });
@@ -140,13 +104,13 @@ describe('hookline program', () => {
         },
       ],
     });
-    const h = harness();
+    const h = cliHarness();
     expect(await runCli(['redrive', 'events'], h.deps)).toBe(1);
     expect(h.stdout()).toMatch(/moved 0, skipped 0, failed 2/);
   });
 
   it('send to --url needs no stack and reports HTTP failures with a hint', async () => {
-    const h = harness({ connect: async () => Promise.reject(new Error('must not connect')) });
+    const h = cliHarness({ connect: async () => Promise.reject(new Error('must not connect')) });
     const realFetch = globalThis.fetch;
     globalThis.fetch = async () => new Response('{"message":"unauthorized"}', { status: 401 });
     try {
@@ -165,7 +129,7 @@ describe('hookline program', () => {
     sqs.on(SendMessageBatchCommand).callsFake((input: { Entries: { Id: string }[] }) => ({
       Successful: input.Entries.map((e) => ({ Id: e.Id, MessageId: 'm', MD5OfMessageBody: '' })),
     }));
-    const h = harness();
+    const h = cliHarness();
     expect(await runCli(['redrive', 'events', '--id', 'evt-1', 'evt-gone'], h.deps)).toBe(1);
     expect(h.stdout()).toMatch(/moved 1, skipped 1, failed 0/);
     expect(h.stdout().match(/moved 1/g)).toHaveLength(1);
@@ -177,22 +141,22 @@ describe('hookline program', () => {
   it('pause waits for Disabled by default; --no-wait returns the state the update answered', async () => {
     lambda.on(UpdateEventSourceMappingCommand).resolves({ State: 'Disabling' });
     lambda.on(GetEventSourceMappingCommand).resolves({ State: 'Disabled' });
-    const waited = harness();
+    const waited = cliHarness();
     expect(await runCli(['pause', 'events'], waited.deps)).toBe(0);
     expect(waited.stdout()).toBe('events consumer: Disabled\n');
-    const quick = harness();
+    const quick = cliHarness();
     expect(await runCli(['pause', 'events', '--no-wait'], quick.deps)).toBe(0);
     expect(quick.stdout()).toBe('events consumer: Disabling\n');
   });
 
   it('--version prints the package version', async () => {
-    const h = harness();
+    const h = cliHarness();
     expect(await runCli(['--version'], h.deps)).toBe(0);
     expect(h.stdout()).toMatch(/^\d+\.\d+\.\d+\n$/);
   });
 
   it('validates option values', async () => {
-    const h = harness();
+    const h = cliHarness();
     expect(await runCli(['redrive', 'events', '--rate', 'fast'], h.deps)).toBe(1);
     expect(h.stderr()).toMatch(/option '--rate <n>' argument 'fast' is invalid. expected a positive number/);
   });
@@ -208,7 +172,7 @@ describe('hookline program', () => {
       ['pause'],
       ['resume'],
     ]) {
-      const h = harness();
+      const h = cliHarness();
       expect(await runCli([...command, '--help'], h.deps)).toBe(0);
       expect(h.stdout(), command.join(' ')).toMatch(/--json\s+print the result as JSON/);
       expect(h.stdout()).toMatch(/--local/);
@@ -221,7 +185,7 @@ describe('hookline program', () => {
       .rejects(awsError('CredentialsProviderError', 'Could not load credentials from any providers'));
     lambda.on(GetEventSourceMappingCommand).resolves({ State: 'Enabled' });
     cloudwatch.on(GetMetricDataCommand).resolves({});
-    const h = harness();
+    const h = cliHarness();
     expect(await runCli(['status'], h.deps)).toBe(1);
     expect(h.stderr()).toBe('error: no AWS credentials: set AWS_PROFILE or run aws configure\n');
   });

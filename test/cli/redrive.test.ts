@@ -28,6 +28,11 @@ interface SentEntry {
 function sentEntries(): SentEntry[] {
   return sqs.commandCalls(SendMessageBatchCommand).flatMap((c) => c.args[0].input.Entries as SentEntry[]);
 }
+/** `count` dead-lettered envelopes, numbered from 0. */
+function deadLetters(count: number) {
+  return Array.from({ length: count }, (_, i) => deadLetterMessage(i));
+}
+
 function acceptAllSends() {
   sqs.on(SendMessageBatchCommand).callsFake((input: { Entries: { Id: string }[] }) => ({
     Successful: input.Entries.map((e) => ({ Id: e.Id, MessageId: `new-${e.Id}`, MD5OfMessageBody: '' })),
@@ -37,11 +42,7 @@ function acceptAllSends() {
 
 describe('redrive with the SQS move task', () => {
   it('starts a move task from the DLQ to the source at the given rate and follows its progress', async () => {
-    installFakeQueue(
-      sqs,
-      EVENTS.deadLetterUrl,
-      Array.from({ length: 3 }, (_, i) => deadLetterMessage(i)),
-    );
+    installFakeQueue(sqs, EVENTS.deadLetterUrl, deadLetters(3));
     sqs.on(StartMessageMoveTaskCommand).resolves({ TaskHandle: 'task-1' });
     sqs
       .on(ListMessageMoveTasksCommand)
@@ -108,11 +109,7 @@ describe('redrive with the SQS move task', () => {
   });
 
   it('reports a failed move task with its reason and the messages left behind', async () => {
-    installFakeQueue(
-      sqs,
-      EVENTS.deadLetterUrl,
-      Array.from({ length: 10 }, (_, i) => deadLetterMessage(i)),
-    );
+    installFakeQueue(sqs, EVENTS.deadLetterUrl, deadLetters(10));
     sqs.on(StartMessageMoveTaskCommand).resolves({ TaskHandle: 't' });
     sqs
       .on(ListMessageMoveTasksCommand)
@@ -173,7 +170,7 @@ describe('redrive with the SQS move task', () => {
 
 describe('redrive one by one', () => {
   it('moves only the selected ids, preserving body and attributes minus the failure reason, and leaves the rest visible', async () => {
-    const messages = Array.from({ length: 25 }, (_, i) => deadLetterMessage(i));
+    const messages = deadLetters(25);
     const dlq = installFakeQueue(sqs, EVENTS.deadLetterUrl, messages);
     acceptAllSends();
 
@@ -262,11 +259,7 @@ describe('redrive one by one', () => {
   });
 
   it('prints its summary once: the progress bar ends without repeating it', async () => {
-    installFakeQueue(
-      sqs,
-      EVENTS.deadLetterUrl,
-      Array.from({ length: 3 }, (_, i) => deadLetterMessage(i)),
-    );
+    installFakeQueue(sqs, EVENTS.deadLetterUrl, deadLetters(3));
     acceptAllSends();
     const backend = testBackend();
     await redrive(backend, stackTarget(), { queue: 'events', ids: ['evt-1'] });
@@ -314,11 +307,7 @@ describe('redrive one by one', () => {
   });
 
   it('stops after a send error but keeps what was already moved', async () => {
-    const dlq = installFakeQueue(
-      sqs,
-      EVENTS.deadLetterUrl,
-      Array.from({ length: 15 }, (_, i) => deadLetterMessage(i)),
-    );
+    const dlq = installFakeQueue(sqs, EVENTS.deadLetterUrl, deadLetters(15));
     sqs
       .on(SendMessageBatchCommand)
       .callsFakeOnce((input: { Entries: { Id: string }[] }) => ({
@@ -384,11 +373,7 @@ describe('redrive one by one', () => {
   });
 
   it('stops between batches when interrupted, handing held messages back', async () => {
-    const dlq = installFakeQueue(
-      sqs,
-      EVENTS.deadLetterUrl,
-      Array.from({ length: 40 }, (_, i) => deadLetterMessage(i)),
-    );
+    const dlq = installFakeQueue(sqs, EVENTS.deadLetterUrl, deadLetters(40));
     const interrupt = new AbortController();
     sqs.on(SendMessageBatchCommand).callsFake((input: { Entries: { Id: string }[] }) => {
       interrupt.abort();
@@ -423,11 +408,7 @@ describe('redrive one by one', () => {
   });
 
   it('paces sends to the requested rate', async () => {
-    installFakeQueue(
-      sqs,
-      EVENTS.deadLetterUrl,
-      Array.from({ length: 20 }, (_, i) => deadLetterMessage(i)),
-    );
+    installFakeQueue(sqs, EVENTS.deadLetterUrl, deadLetters(20));
     acceptAllSends();
     const backend = testBackend();
     const result = await redrive(backend, stackTarget(), { queue: 'events', type: '**', rate: 5 });
@@ -440,11 +421,7 @@ describe('redrive one by one', () => {
   });
 
   it('stops at --limit', async () => {
-    const dlq = installFakeQueue(
-      sqs,
-      EVENTS.deadLetterUrl,
-      Array.from({ length: 30 }, (_, i) => deadLetterMessage(i)),
-    );
+    const dlq = installFakeQueue(sqs, EVENTS.deadLetterUrl, deadLetters(30));
     acceptAllSends();
     const result = await redrive(testBackend(), stackTarget(), { queue: 'events', limit: 12 });
     expect(result.moved).toBe(12);

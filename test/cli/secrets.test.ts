@@ -11,11 +11,10 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { connect, loadConfig } from '../../lib/cli/backend';
-import { consoleOutput } from '../../lib/cli/output';
-import { type CliDependencies, runCli } from '../../lib/cli/program';
+import { runCli } from '../../lib/cli/program';
 import { readSecretInput } from '../../lib/cli/secrets';
 import { outputKey } from '../../lib/stack-outputs';
-import { awsError } from './helpers';
+import { awsError, cliHarness } from './helpers';
 
 const cloudformation = mockClient(CloudFormationClient);
 const secretsManager = mockClient(SecretsManagerClient);
@@ -53,30 +52,17 @@ beforeEach(() => {
 
 /** The real program, real target resolution from the stack outputs, AWS mocked; the typed value is injected. */
 async function cli(args: string[], typed = 'whsec-new-value\n') {
-  const out: string[] = [];
-  const err: string[] = [];
   const reads: string[] = [];
-  const deps: CliDependencies = {
-    makeOutput: (json) =>
-      consoleOutput({
-        json,
-        stdout: { write: (t: string) => out.push(t) },
-        stderr: { write: (t: string) => err.push(t) },
-        stdinIsTty: false,
-        env: {},
-      }),
+  const { deps, stdout, stderr } = cliHarness({
     connect: (options, output) => connect(options, output, { AWS_REGION: 'eu-west-1' }),
     loadConfig: (path) => loadConfig(path, {}),
-    env: {},
-    writeErr: (t) => err.push(t),
-    writeOut: (t) => out.push(t),
     readSecret: async (question) => {
       reads.push(question);
       return typed;
     },
-  };
+  });
   const code = await runCli(['secrets', 'set', ...args, '--config', configFile], deps);
-  return { code, stdout: out.join(''), stderr: err.join(''), reads };
+  return { code, stdout: stdout(), stderr: stderr(), reads };
 }
 
 const stored = () =>
