@@ -36,11 +36,6 @@ const KNOWN_LONG_FUNCTIONS_BEING_SPLIT: readonly FunctionKey[] = [
   'lambda/consumer/core.ts#createConsumerCore',
   'lambda/ingest/core.ts#decide',
   'lambda/ingest/core.ts#enqueueEvent',
-  'lib/cli/redrive.ts#redriveOneByOne',
-  'lib/local/function-runtime.ts#LocalFunction.spawn',
-  'lib/local/function-worker.ts#main',
-  'lib/local/http-api.ts#startHttpApi',
-  'lib/local/local-mode.ts#startLocalMode',
   'lib/webhook-pipeline-stack.ts#WebhookPipelineStack.constructor',
 ];
 
