@@ -15,6 +15,7 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { INGEST_OUTCOME_MESSAGE, METRICS_NAMESPACE } from '../lambda/shared/contracts';
 
 /** The ingest function's EMF metric names (lambda/ingest/core.ts `MetricName`). */
 export const INGEST_OUTCOME_METRICS = ['Accepted', 'Duplicate', 'Ignored', 'Rejected', 'Failed'] as const;
@@ -154,7 +155,7 @@ export class PipelineDashboard extends Construct {
     super(scope, id);
     const problems = validateDashboardProps(props);
     if (problems.length > 0) throw new PipelineDashboardError(problems);
-    const namespace = props.metricsNamespace ?? 'Hookline';
+    const namespace = props.metricsNamespace ?? METRICS_NAMESPACE;
     const period = props.period ?? Duration.minutes(1);
     const seconds = period.toSeconds();
 
@@ -219,7 +220,7 @@ export class PipelineDashboard extends Construct {
           view: cloudwatch.LogQueryVisualizationType.TABLE,
           queryLines: [
             'fields source, outcome',
-            'filter message = "webhook outcome"',
+            `filter message = "${INGEST_OUTCOME_MESSAGE}"`,
             'stats count(*) as requests by source, outcome',
             'sort requests desc',
           ],

@@ -14,8 +14,9 @@
  */
 import { processPartialResponse, SqsFifoPartialProcessorAsync } from '@aws-lambda-powertools/batch';
 import type { SQSBatchItemFailure, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import type { ConsumerRuntimeConfig } from '../shared/consumer-config';
+import { CONSUMER_OUTCOME_MESSAGE } from '../shared/contracts';
 import { MESSAGE_ATTRIBUTES, type PayloadRef, parseEnvelope, type WebhookEnvelope } from '../shared/envelope';
-import type { ConsumerRuntimeConfig } from '../shared/runtime-config';
 import { backoffDelaySeconds } from './backoff';
 import { BoundedBatchProcessor } from './bounded-processor';
 import { type DeadLetterMessage, deadLetterMessage } from './dead-letter';
@@ -281,7 +282,7 @@ export function createConsumerCore(
       messageId: info.record.messageId,
     };
     if (reason !== undefined) line.reason = reason;
-    logger.info('record outcome', line);
+    logger.info(CONSUMER_OUTCOME_MESSAGE, line);
   };
 
   const recordInfo = (record: SQSRecord): RecordInfo => {

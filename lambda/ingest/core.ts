@@ -9,14 +9,15 @@
  */
 import { createHash } from 'node:crypto';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { INGEST_OUTCOME_MESSAGE, payloadKey } from '../shared/contracts';
 import {
   ENVELOPE_VERSION,
   MESSAGE_ATTRIBUTES,
   type PayloadRef,
   type WebhookEnvelope,
 } from '../shared/envelope';
+import type { IngestRuntimeConfig, QueueTarget, SourceRuntimeConfig } from '../shared/ingest-config';
 import { MAX_WEBHOOK_BODY_BYTES } from '../shared/request-limits';
-import type { IngestRuntimeConfig, QueueTarget, SourceRuntimeConfig } from '../shared/runtime-config';
 import { senderFor } from '../shared/senders';
 import type { SenderParts } from '../shared/senders/sender';
 import {
@@ -288,13 +289,6 @@ function attributeBytes(attributes: Readonly<Record<string, string>>): number {
     sum += Buffer.byteLength(name) + 'String'.length + Buffer.byteLength(attributes[name] ?? '');
   }
   return sum;
-}
-
-function payloadKey(source: string, id: string, receivedAt: Date): string {
-  const yyyy = String(receivedAt.getUTCFullYear()).padStart(4, '0');
-  const mm = String(receivedAt.getUTCMonth() + 1).padStart(2, '0');
-  const dd = String(receivedAt.getUTCDate()).padStart(2, '0');
-  return `payloads/${source}/${yyyy}/${mm}/${dd}/${id}`;
 }
 
 /** The sender's verdict with the usable (non-empty) secrets; a sender without secrets accepts everything. */
@@ -571,7 +565,7 @@ export async function handleWebhook(
     if (sender) Object.assign(result.response.headers, sender.rejectionHeaders);
   }
   try {
-    deps.log.info('webhook outcome', {
+    deps.log.info(INGEST_OUTCOME_MESSAGE, {
       outcome: result.outcome,
       id: result.id,
       source: result.source,
