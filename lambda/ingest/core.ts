@@ -468,14 +468,14 @@ async function enqueueEvent(deps: IngestCollaborators, event: Routed): Promise<R
   const claim = await claimDelivery(deps, `${name}#${id}`, context);
   if (isResult(claim)) return claim;
   if (fitted.payload && !(await storePayload(deps, fitted.payload, context))) {
-    await releaseClaim(deps, claim, context);
+    await settleClaim(deps, claim, context, 'release');
     return failed('payload_store_unavailable', context);
   }
   if (!(await sendAll(deps, messages, context))) {
-    await releaseClaim(deps, claim, context);
+    await settleClaim(deps, claim, context, 'release');
     return failed('enqueue_failed', context);
   }
-  await completeClaim(deps, claim, context);
+  await settleClaim(deps, claim, context, 'complete');
   return { outcome: 'queued', status: 202, ...context, response: accepted(id) };
 }
 
@@ -595,32 +595,29 @@ async function claimDelivery(
   return { key, token: claim.token };
 }
 
-async function releaseClaim(deps: IngestCollaborators, claim: Claim, context: Context): Promise<void> {
-  if (claim.token === undefined || !deps.dedupe) return;
-  try {
-    await deps.dedupe.release(claim.key, claim.token);
-  } catch (error) {
-    // The lease still runs out, after which the sender's retry can claim again.
-    deps.log.warn('could not release dedupe claim', {
-      id: context.id,
-      source: context.source,
-      error: String(error),
-    });
-  }
-}
+/**
+ * Why a failed settle is only a warning. release (after a failed upload or enqueue): the lease still runs out,
+ * after which the sender's retry can claim again. complete: the event is durably queued; a retry after the lease
+ * runs out may enqueue it again, which the consumers' idempotency absorbs, and answering 503 here would invite
+ * exactly that retry.
+ */
+const SETTLE_WARNING = {
+  release: 'could not release dedupe claim',
+  complete: 'could not mark delivery as queued',
+} as const;
 
-async function completeClaim(deps: IngestCollaborators, claim: Claim, context: Context): Promise<void> {
+/** Releases the claim (`release`) or marks the delivery queued (`complete`); a no-op without a claim. */
+async function settleClaim(
+  deps: IngestCollaborators,
+  claim: Claim,
+  context: Context,
+  step: keyof typeof SETTLE_WARNING,
+): Promise<void> {
   if (claim.token === undefined || !deps.dedupe) return;
   try {
-    await deps.dedupe.complete(claim.key, claim.token);
+    await deps.dedupe[step](claim.key, claim.token);
   } catch (error) {
-    // The event is durably queued; a retry after the lease runs out may enqueue it again, which the
-    // consumers' idempotency absorbs. Answering 503 here would invite exactly that retry.
-    deps.log.warn('could not mark delivery as queued', {
-      id: context.id,
-      source: context.source,
-      error: String(error),
-    });
+    deps.log.warn(SETTLE_WARNING[step], { id: context.id, source: context.source, error: String(error) });
   }
 }
 
