@@ -24,8 +24,9 @@ import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { powertoolsMetricsSink, powertoolsRootLogger } from '../lambda/consumer/aws';
 import { type ConsumerCollaborators, createConsumerCore, type RootLogger } from '../lambda/consumer/core';
+import type { ConsumerRuntimeConfig } from '../lambda/shared/consumer-config';
+import { METRICS_NAMESPACE } from '../lambda/shared/contracts';
 import { ENVELOPE_VERSION, MESSAGE_ATTRIBUTES, type WebhookEnvelope } from '../lambda/shared/envelope';
-import type { ConsumerRuntimeConfig } from '../lambda/shared/runtime-config';
 import { median, quietly, writeResults } from './_shared';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 31);
@@ -149,7 +150,7 @@ function variants(batchSize: number): Array<{ name: string; run: Run; quietStdou
     config(10),
     fakeCollaborators(
       powertoolsRootLogger(new Logger({ serviceName: 'events' })),
-      powertoolsMetricsSink(new Metrics({ namespace: 'Hookline', serviceName: 'events' })),
+      powertoolsMetricsSink(new Metrics({ namespace: METRICS_NAMESPACE, serviceName: 'events' })),
     ),
   );
   return [

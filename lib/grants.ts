@@ -1,9 +1,7 @@
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
-
-/** Key prefix of claim-checked bodies in the payload bucket. */
-export const PAYLOAD_PREFIX = 'payloads/';
+import { PAYLOAD_KEY_PREFIX } from '../lambda/shared/contracts';
 
 const ITEM_ACTIONS = ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'];
 
@@ -42,6 +40,9 @@ export function grantPayloadObjects(
   action: 's3:PutObject' | 's3:GetObject',
 ): void {
   grantee.grantPrincipal.addToPrincipalPolicy(
-    new iam.PolicyStatement({ actions: [action], resources: [bucket.arnForObjects(`${PAYLOAD_PREFIX}*`)] }),
+    new iam.PolicyStatement({
+      actions: [action],
+      resources: [bucket.arnForObjects(`${PAYLOAD_KEY_PREFIX}*`)],
+    }),
   );
 }

@@ -15,6 +15,7 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { INGEST_OUTCOME_MESSAGE } from '../lambda/shared/contracts';
 import { DEFAULTS } from './config';
 import { type Violation, ViolationsError, violation } from './violations';
 
@@ -217,7 +218,7 @@ export class PipelineDashboard extends Construct {
           view: cloudwatch.LogQueryVisualizationType.TABLE,
           queryLines: [
             'fields source, outcome',
-            'filter message = "webhook outcome"',
+            `filter message = "${INGEST_OUTCOME_MESSAGE}"`,
             'stats count(*) as requests by source, outcome',
             'sort requests desc',
           ],

@@ -7,6 +7,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
+import { DEDUPE_TABLE, IDEMPOTENCY_TABLE, PAYLOAD_KEY_PREFIX } from '../lambda/shared/contracts';
 import type { ResolvedConfig } from './config';
 import { PipelineAlarms } from './pipeline-alarms';
 import { PipelineDashboard } from './pipeline-dashboard';
@@ -84,10 +85,20 @@ export class WebhookPipelineStack extends Stack {
           });
     }
 
-    if (config.dedupe) this.dedupeTable = this.ttlTable('DedupeTable', 'pk', 'expiresAt', dataRemovalPolicy);
+    if (config.dedupe)
+      this.dedupeTable = this.ttlTable(
+        'DedupeTable',
+        DEDUPE_TABLE.partitionKey,
+        DEDUPE_TABLE.ttlAttribute,
+        dataRemovalPolicy,
+      );
     if (config.queues.some((q) => q.consumer?.idempotency)) {
-      // Powertools idempotency's default key and expiry attribute names.
-      this.idempotencyTable = this.ttlTable('IdempotencyTable', 'id', 'expiration', dataRemovalPolicy);
+      this.idempotencyTable = this.ttlTable(
+        'IdempotencyTable',
+        IDEMPOTENCY_TABLE.partitionKey,
+        IDEMPOTENCY_TABLE.ttlAttribute,
+        dataRemovalPolicy,
+      );
     }
     this.payloadBucket = new s3.Bucket(this, 'PayloadBucket', {
       encryption: s3.BucketEncryption.S3_MANAGED,
@@ -96,7 +107,7 @@ export class WebhookPipelineStack extends Stack {
       objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
       lifecycleRules: [
         {
-          prefix: 'payloads/',
+          prefix: PAYLOAD_KEY_PREFIX,
           expiration: Duration.days(Math.ceil(config.payloads.expiry.toDays({ integral: false }))),
         },
       ],
@@ -291,7 +302,7 @@ export class WebhookPipelineStack extends Stack {
     }
     const bucketId = this.getLogicalId(this.payloadBucket.node.defaultChild as s3.CfnBucket);
     validations.acknowledge({
-      id: `AwsSolutions-IAM5[Resource::<${bucketId}.Arn>/payloads/*]`,
+      id: `AwsSolutions-IAM5[Resource::<${bucketId}.Arn>/${PAYLOAD_KEY_PREFIX}*]`,
       reason:
         'Claim-check objects have one key per event, so the ingest function may put, and consumers may get, any object under payloads/ and nothing else.',
     });

@@ -16,8 +16,9 @@ import {
   SQSClient,
 } from '@aws-sdk/client-sqs';
 import { CONSUMER_BUDGET, clientOptions } from '../shared/aws-clients';
+import type { ConsumerRuntimeConfig } from '../shared/consumer-config';
+import { IDEMPOTENCY_TABLE, METRICS_NAMESPACE } from '../shared/contracts';
 import { idempotencyKeyPrefix } from '../shared/idempotency-key';
-import type { ConsumerRuntimeConfig } from '../shared/runtime-config';
 import type {
   ConsumerCollaborators,
   IdempotencyGate,
@@ -27,9 +28,6 @@ import type {
   TypeMetrics,
 } from './core';
 import type { ConsumerLogger, LogExtra } from './types';
-
-/** CloudWatch namespace of every hookline metric. */
-export const METRICS_NAMESPACE = 'Hookline';
 
 /** Powertools flushes a metric at 100 values and then forgets the dimensions; stay below that. */
 const VALUES_PER_FLUSH = 90;
@@ -91,7 +89,7 @@ export function powertoolsMetricsSink(metrics: Metrics): MetricsSink {
   };
 }
 
-/** Powertools idempotency over DynamoDB (partition key `id`), as the core's idempotency gate. */
+/** Powertools idempotency over DynamoDB (the table's names in `IDEMPOTENCY_TABLE`), as the core's idempotency gate. */
 export function powertoolsIdempotencyGate(
   settings: NonNullable<ConsumerRuntimeConfig['idempotency']>,
   consumerName: string,
@@ -99,7 +97,8 @@ export function powertoolsIdempotencyGate(
 ): IdempotencyGate {
   const persistenceStore = new DynamoDBPersistenceLayer({
     tableName: settings.tableName,
-    keyAttr: 'id',
+    keyAttr: IDEMPOTENCY_TABLE.partitionKey,
+    expiryAttr: IDEMPOTENCY_TABLE.ttlAttribute,
     awsSdkV3Client: client,
   });
   const config = new IdempotencyConfig({

@@ -14,8 +14,9 @@
  */
 import { processPartialResponse, SqsFifoPartialProcessorAsync } from '@aws-lambda-powertools/batch';
 import type { SQSBatchItemFailure, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import type { ConsumerRuntimeConfig } from '../shared/consumer-config';
+import { CONSUMER_OUTCOME_MESSAGE } from '../shared/contracts';
 import { MESSAGE_ATTRIBUTES, type PayloadRef, parseEnvelope, type WebhookEnvelope } from '../shared/envelope';
-import type { ConsumerRuntimeConfig } from '../shared/runtime-config';
 import { backoffDelaySeconds } from './backoff';
 import { BoundedBatchProcessor } from './bounded-processor';
 import { type DeadLetterMessage, deadLetterMessage } from './dead-letter';
@@ -231,286 +232,324 @@ export function createConsumerCore(
   config: ConsumerRuntimeConfig,
   collaborators: ConsumerCollaborators,
 ): ConsumerCore {
-  const router = new HandlerRouter<RouteTarget>(
-    Object.entries(definition.handlers as Record<string, HandlerSpec>).map(([key, spec]) => [
-      key,
-      toTarget(spec),
-    ]),
-  );
-  const fallback: RouteTarget | undefined = definition.default ? { handle: definition.default } : undefined;
-  const { sqs, loadPayload, idempotency, now, random, logger, metrics } = collaborators;
+  return new ConsumerRuntime(routesOf(definition), config, collaborators);
+}
 
-  const metricsFor = (state: BatchState, typeKey: string): TypeMetrics => {
-    let entry = state.metrics.get(typeKey);
-    if (!entry) {
-      entry = newTypeMetrics();
-      state.metrics.set(typeKey, entry);
-    }
-    return entry;
+interface Routes {
+  readonly router: HandlerRouter<RouteTarget>;
+  readonly fallback: RouteTarget | undefined;
+}
+
+function routesOf(definition: ConsumerDefinition): Routes {
+  const handlers = Object.entries(definition.handlers as Record<string, HandlerSpec>);
+  return {
+    router: new HandlerRouter<RouteTarget>(handlers.map(([key, spec]) => [key, toTarget(spec)])),
+    fallback: definition.default ? { handle: definition.default } : undefined,
   };
+}
 
-  const logOutcome = (state: BatchState, info: RecordInfo, outcome: RecordOutcome, reason?: string) => {
-    const latencyMs = Number.isFinite(info.receivedAtMs) ? Math.max(0, now() - info.receivedAtMs) : undefined;
-    const entry = metricsFor(state, info.typeKey);
-    switch (outcome) {
-      case 'processed':
-        entry.Processed++;
-        break;
-      case 'retried':
-        entry.Retried++;
-        break;
-      case 'dead-lettered':
-        entry.DeadLettered++;
-        break;
-      case 'duplicate':
-        entry.Duplicate++;
-        break;
-      case 'deferred':
-        entry.Deferred++;
-        break;
+function newBatchState(context: InvocationContext): BatchState {
+  return { context, metrics: new Map(), entered: new Set(), groupDelaySeconds: new Map() };
+}
+
+function metricsFor(state: BatchState, typeKey: string): TypeMetrics {
+  let entry = state.metrics.get(typeKey);
+  if (!entry) {
+    entry = newTypeMetrics();
+    state.metrics.set(typeKey, entry);
+  }
+  return entry;
+}
+
+const OUTCOME_COUNTER: Record<RecordOutcome, keyof Omit<TypeMetrics, 'endToEndLatencyMs'>> = {
+  processed: 'Processed',
+  retried: 'Retried',
+  'dead-lettered': 'DeadLettered',
+  duplicate: 'Duplicate',
+  deferred: 'Deferred',
+};
+
+/** What the record looks like before its envelope is parsed: the attributes the ingest function set. */
+function recordInfo(record: SQSRecord): RecordInfo {
+  const attrs = record.messageAttributes ?? {};
+  const source = attrs[MESSAGE_ATTRIBUTES.source]?.stringValue;
+  const type = attrs[MESSAGE_ATTRIBUTES.type]?.stringValue;
+  const sentMs = Number(record.attributes?.SentTimestamp);
+  return {
+    record,
+    attempt: attemptOf(record),
+    id: attrs[MESSAGE_ATTRIBUTES.eventId]?.stringValue ?? record.messageId,
+    source: source ?? 'unknown',
+    type: type ?? 'unknown',
+    // Until the envelope is parsed, the attributes the ingest function set are the best guess.
+    typeKey: source && type ? `${source}.${type}` : INVALID_TYPE_KEY,
+    receivedAtMs: Number.isFinite(sentMs) && sentMs > 0 ? sentMs : Number.NaN,
+  };
+}
+
+/** Once parsed, the envelope is the truth about the record. */
+function adoptEnvelope(info: RecordInfo, envelope: WebhookEnvelope): void {
+  info.id = envelope.id;
+  info.source = envelope.source;
+  info.type = envelope.type;
+  info.typeKey = `${envelope.source}.${envelope.type}`;
+  const received = Date.parse(envelope.receivedAt);
+  if (Number.isFinite(received)) info.receivedAtMs = received;
+}
+
+function envelopeOf(record: SQSRecord): WebhookEnvelope {
+  try {
+    return parseEnvelope(record.body);
+  } catch (error) {
+    throw new InvalidEnvelopeError(
+      `message body is not a hookline envelope: ${describeError(error).message}`,
+    );
+  }
+}
+
+/** `Name: message`, for warning lines. */
+function errorText(error: unknown): string {
+  const failure = describeError(error);
+  return `${failure.name}: ${failure.message}`;
+}
+
+/** The runtime itself: one instance per consumer, one {@link BatchState} per batch. */
+class ConsumerRuntime implements ConsumerCore {
+  readonly #fifoProcessors: ProcessorPool<SqsFifoPartialProcessorAsync> | undefined;
+  readonly #standardProcessors: ProcessorPool<BoundedBatchProcessor>;
+
+  constructor(
+    private readonly routes: Routes,
+    private readonly config: ConsumerRuntimeConfig,
+    private readonly deps: ConsumerCollaborators,
+  ) {
+    this.#fifoProcessors = config.fifo
+      ? new ProcessorPool(() => new SqsFifoPartialProcessorAsync())
+      : undefined;
+    this.#standardProcessors = new ProcessorPool(() => new BoundedBatchProcessor(config.parallelism));
+  }
+
+  async processBatch(event: SQSEvent, context: InvocationContext): Promise<SQSBatchResponse> {
+    const state = newBatchState(context);
+    try {
+      const failures = checkedFailures(event, await this.runRecords(event, state));
+      if (this.config.fifo && failures.length > 0) await this.settleSkipped(event, state, failures);
+      return { batchItemFailures: failures };
+    } finally {
+      this.publishMetrics(state);
     }
-    if (latencyMs !== undefined && outcome !== 'deferred') entry.endToEndLatencyMs.push(latencyMs);
-    const line: Record<string, unknown> = {
-      outcome,
-      id: info.id,
-      source: info.source,
-      type: info.type,
-      queue: config.name,
+  }
+
+  /** Every record through Powertools' batch processing: FIFO stops a group at its first failure. */
+  private runRecords(event: SQSEvent, state: BatchState): Promise<SQSBatchResponse> {
+    const recordHandler = (record: SQSRecord) => this.handleRecord(record, state);
+    if (this.#fifoProcessors) {
+      return this.#fifoProcessors.use((processor) =>
+        processPartialResponse(event, recordHandler, processor, {
+          skipGroupOnError: true,
+          throwOnFullBatchFailure: false,
+        }),
+      );
+    }
+    return this.#standardProcessors.use((processor) =>
+      processPartialResponse(event, recordHandler, processor, { throwOnFullBatchFailure: false }),
+    );
+  }
+
+  /** One record; throws {@link RECORD_FAILED} to report it in `batchItemFailures`. */
+  private async handleRecord(record: SQSRecord, state: BatchState): Promise<void> {
+    state.entered.add(record.messageId);
+    const info = recordInfo(record);
+    if (state.context.getRemainingTimeInMillis() < this.config.deadlineMarginMs) {
+      this.logOutcome(state, info, 'deferred', 'not started: the invocation is close to its timeout');
+      throw RECORD_FAILED;
+    }
+    try {
+      await this.process(info, state);
+    } catch (error) {
+      if (!(await this.settleFailure(info, state, error))) throw RECORD_FAILED;
+    }
+  }
+
+  /** Envelope -> handler lookup -> idempotency gate -> handler; throws whatever failed. */
+  private async process(info: RecordInfo, state: BatchState): Promise<void> {
+    const envelope = envelopeOf(info.record);
+    adoptEnvelope(info, envelope);
+    const target = this.routes.router.resolve(info.typeKey)?.value ?? this.routes.fallback;
+    if (!target) throw new UnknownEventTypeError(info.typeKey);
+    const result = await this.runOnce(info, envelope, target, state);
+    this.logOutcome(state, info, result === 'duplicate' ? 'duplicate' : 'processed');
+    // FIFO records run one after another: without this, a later record running the invocation into its
+    // timeout would bring this one back (and count one more receive) although it is done.
+    if (this.config.fifo) await this.deleteFinished(state, info);
+  }
+
+  private async runOnce(
+    info: RecordInfo,
+    envelope: WebhookEnvelope,
+    target: RouteTarget,
+    state: BatchState,
+  ): Promise<IdempotencyResult> {
+    const { idempotency } = this.deps;
+    const work = () => this.runHandler(info, envelope, target, state);
+    if (!idempotency) {
+      await work();
+      return 'ran';
+    }
+    return idempotency.run(`${this.config.name}#${envelope.id}`, work, state.context);
+  }
+
+  /** Claim check -> payload -> schema -> the handler. */
+  private async runHandler(
+    info: RecordInfo,
+    envelope: WebhookEnvelope,
+    target: RouteTarget,
+    state: BatchState,
+  ): Promise<void> {
+    const bytes = envelope.payloadRef ? await this.deps.loadPayload(envelope.payloadRef) : undefined;
+    const body = bytes ? inlineBody(envelope, bytes) : envelope.body;
+    if (body === undefined) throw new InvalidPayloadError(`envelope ${envelope.id} has no body`);
+    let payload = parsePayload(envelope, bytes);
+    if (target.validate) payload = target.validate(payload);
+    const event: ConsumerEvent<unknown> = { ...envelope, body, payload };
+    const ctx = new RecordContext(info, this.config.name, state.context, this.deps.logger);
+    await target.handle(event, ctx);
+  }
+
+  /**
+   * A failed record: dead-lettered when permanent or on its last attempt, else retried with backoff.
+   * True when the record is done (safely in the DLQ), false when it must be reported failed.
+   */
+  private async settleFailure(info: RecordInfo, state: BatchState, error: unknown): Promise<boolean> {
+    metricsFor(state, info.typeKey).Failed++;
+    if (isPermanent(error) || info.attempt >= this.config.maxReceiveCount) {
+      return this.deadLetter(state, info, error);
+    }
+    await this.retryLater(state, info, error);
+    return false;
+  }
+
+  /** Sends the record to the DLQ, then deletes it; true when it is safely there. */
+  private async deadLetter(state: BatchState, info: RecordInfo, error: unknown): Promise<boolean> {
+    const { name, message } = describeError(error);
+    const failure = {
+      errorName: name,
+      errorMessage: message,
       attempt: info.attempt,
-      latencyMs,
-      messageId: info.record.messageId,
+      consumer: this.config.name,
+      failedAtMs: this.deps.now(),
     };
-    if (reason !== undefined) line.reason = reason;
-    logger.info('record outcome', line);
-  };
+    try {
+      await this.deps.sqs.sendToDeadLetter(deadLetterMessage(info.record, failure, this.config.fifo));
+    } catch (sendError) {
+      this.deps.logger.error('dead-letter send failed; the record stays on the queue', {
+        id: info.id,
+        messageId: info.record.messageId,
+        error: errorText(sendError),
+      });
+      const reason = `${name}: ${message} (dead-letter send failed: ${describeError(sendError).message})`;
+      this.logOutcome(state, info, 'retried', reason);
+      return false;
+    }
+    this.logOutcome(state, info, 'dead-lettered', `${name}: ${message}`);
+    await this.deleteFinished(state, info);
+    return true;
+  }
 
-  const recordInfo = (record: SQSRecord): RecordInfo => {
-    const attrs = record.messageAttributes ?? {};
-    const source = attrs[MESSAGE_ATTRIBUTES.source]?.stringValue;
-    const type = attrs[MESSAGE_ATTRIBUTES.type]?.stringValue;
-    const sentMs = Number(record.attributes?.SentTimestamp);
-    return {
-      record,
-      attempt: attemptOf(record),
-      id: attrs[MESSAGE_ATTRIBUTES.eventId]?.stringValue ?? record.messageId,
-      source: source ?? 'unknown',
-      type: type ?? 'unknown',
-      // Until the envelope is parsed, the attributes the ingest function set are the best guess.
-      typeKey: source && type ? `${source}.${type}` : INVALID_TYPE_KEY,
-      receivedAtMs: Number.isFinite(sentMs) && sentMs > 0 ? sentMs : Number.NaN,
-    };
-  };
-
-  const adoptEnvelope = (info: RecordInfo, envelope: WebhookEnvelope) => {
-    info.id = envelope.id;
-    info.source = envelope.source;
-    info.type = envelope.type;
-    info.typeKey = `${envelope.source}.${envelope.type}`;
-    const received = Date.parse(envelope.receivedAt);
-    if (Number.isFinite(received)) info.receivedAtMs = received;
-  };
+  private async retryLater(state: BatchState, info: RecordInfo, error: unknown): Promise<void> {
+    const delay = backoffDelaySeconds(this.config.retry, info.attempt, this.deps.random);
+    const groupId = info.record.attributes?.MessageGroupId;
+    if (this.config.fifo && groupId && !state.groupDelaySeconds.has(groupId)) {
+      state.groupDelaySeconds.set(groupId, delay);
+    }
+    try {
+      await this.deps.sqs.changeVisibility(info.record, delay);
+    } catch (visibilityError) {
+      this.deps.logger.warn(
+        'ChangeMessageVisibility failed; the record returns after the queue visibility timeout',
+        { id: info.id, messageId: info.record.messageId, error: errorText(visibilityError) },
+      );
+    }
+    this.logOutcome(state, info, 'retried', errorText(error));
+  }
 
   /**
    * Deletes a finished record from its queue now rather than at the end of the batch. Only ever after the record
    * is done (processed, or safely in the DLQ), so nothing is lost; a failed delete is logged and counted, and the
    * record is still reported as done, leaving the delete to the batch response as before.
    */
-  const deleteFinished = async (state: BatchState, info: RecordInfo): Promise<void> => {
+  private async deleteFinished(state: BatchState, info: RecordInfo): Promise<void> {
     try {
-      await sqs.deleteMessage(info.record);
+      await this.deps.sqs.deleteMessage(info.record);
     } catch (error) {
       metricsFor(state, info.typeKey).DeleteFailed++;
-      const failure = describeError(error);
-      logger.warn('DeleteMessage failed; the record is deleted with the batch response instead', {
+      this.deps.logger.warn('DeleteMessage failed; the record is deleted with the batch response instead', {
         id: info.id,
         messageId: info.record.messageId,
-        error: `${failure.name}: ${failure.message}`,
+        error: errorText(error),
       });
     }
-  };
+  }
 
-  /** Sends the record to the DLQ, then deletes it; true when it is safely there. */
-  const deadLetter = async (state: BatchState, info: RecordInfo, error: unknown): Promise<boolean> => {
-    const { name, message } = describeError(error);
-    try {
-      await sqs.sendToDeadLetter(
-        deadLetterMessage(
-          info.record,
-          {
-            errorName: name,
-            errorMessage: message,
-            attempt: info.attempt,
-            consumer: config.name,
-            failedAtMs: now(),
-          },
-          config.fifo,
-        ),
-      );
-      logOutcome(state, info, 'dead-lettered', `${name}: ${message}`);
-      await deleteFinished(state, info);
-      return true;
-    } catch (sendError) {
-      const failure = describeError(sendError);
-      logger.error('dead-letter send failed; the record stays on the queue', {
-        id: info.id,
-        messageId: info.record.messageId,
-        error: `${failure.name}: ${failure.message}`,
-      });
-      logOutcome(state, info, 'retried', `${name}: ${message} (dead-letter send failed: ${failure.message})`);
-      return false;
-    }
-  };
-
-  const retryLater = async (state: BatchState, info: RecordInfo, error: unknown): Promise<void> => {
-    const { name, message } = describeError(error);
-    const delay = backoffDelaySeconds(config.retry, info.attempt, random);
-    const groupId = info.record.attributes?.MessageGroupId;
-    if (config.fifo && groupId && !state.groupDelaySeconds.has(groupId))
-      state.groupDelaySeconds.set(groupId, delay);
-    try {
-      await sqs.changeVisibility(info.record, delay);
-    } catch (visibilityError) {
-      const failure = describeError(visibilityError);
-      logger.warn('ChangeMessageVisibility failed; the record returns after the queue visibility timeout', {
-        id: info.id,
-        messageId: info.record.messageId,
-        error: `${failure.name}: ${failure.message}`,
-      });
-    }
-    logOutcome(state, info, 'retried', `${name}: ${message}`);
-  };
-
-  const runHandler = async (
-    info: RecordInfo,
-    envelope: WebhookEnvelope,
-    target: RouteTarget,
-    state: BatchState,
-  ) => {
-    const bytes = envelope.payloadRef ? await loadPayload(envelope.payloadRef) : undefined;
-    const body = bytes ? inlineBody(envelope, bytes) : envelope.body;
-    if (body === undefined) throw new InvalidPayloadError(`envelope ${envelope.id} has no body`);
-    let payload = parsePayload(envelope, bytes);
-    if (target.validate) payload = target.validate(payload);
-    const event: ConsumerEvent<unknown> = { ...envelope, body, payload };
-    const ctx = new RecordContext(info, config.name, state.context, logger);
-    await target.handle(event, ctx);
-  };
-
-  const handleRecord = async (record: SQSRecord, state: BatchState): Promise<void> => {
-    state.entered.add(record.messageId);
-    const info = recordInfo(record);
-    if (state.context.getRemainingTimeInMillis() < config.deadlineMarginMs) {
-      logOutcome(state, info, 'deferred', 'not started: the invocation is close to its timeout');
-      throw RECORD_FAILED;
-    }
-    try {
-      let envelope: WebhookEnvelope;
-      try {
-        envelope = parseEnvelope(record.body);
-      } catch (error) {
-        throw new InvalidEnvelopeError(
-          `message body is not a hookline envelope: ${describeError(error).message}`,
-        );
-      }
-      adoptEnvelope(info, envelope);
-      const target = router.resolve(info.typeKey)?.value ?? fallback;
-      if (!target) throw new UnknownEventTypeError(info.typeKey);
-      let result: 'ran' | 'duplicate' = 'ran';
-      if (idempotency) {
-        result = await idempotency.run(
-          `${config.name}#${envelope.id}`,
-          () => runHandler(info, envelope, target, state),
-          state.context,
-        );
-      } else {
-        await runHandler(info, envelope, target, state);
-      }
-      logOutcome(state, info, result === 'duplicate' ? 'duplicate' : 'processed');
-      // FIFO records run one after another: without this, a later record running the invocation into its
-      // timeout would bring this one back (and count one more receive) although it is done.
-      if (config.fifo) await deleteFinished(state, info);
-    } catch (error) {
-      metricsFor(state, info.typeKey).Failed++;
-      const permanent = isPermanent(error);
-      if (permanent || info.attempt >= config.maxReceiveCount) {
-        if (await deadLetter(state, info, error)) return;
-        throw RECORD_FAILED;
-      }
-      await retryLater(state, info, error);
-      throw RECORD_FAILED;
-    }
-  };
-
-  const settleSkipped = async (event: SQSEvent, state: BatchState, failures: SQSBatchItemFailure[]) => {
+  /** FIFO records the processor skipped after a failure in their group: same backoff as the failed one. */
+  private async settleSkipped(event: SQSEvent, state: BatchState, failures: SQSBatchItemFailure[]) {
     const failed = new Set(failures.map((f) => f.itemIdentifier));
     const skipped = event.Records.filter((r) => failed.has(r.messageId) && !state.entered.has(r.messageId));
-    await Promise.all(
-      skipped.map(async (record) => {
-        const info = recordInfo(record);
-        try {
-          adoptEnvelope(info, parseEnvelope(record.body));
-        } catch {
-          // Only for the log line; the record itself is handled on its next delivery.
-        }
-        const groupId = record.attributes?.MessageGroupId ?? '';
-        const delay = state.groupDelaySeconds.get(groupId);
-        if (delay !== undefined) {
-          try {
-            await sqs.changeVisibility(record, delay);
-          } catch (error) {
-            logger.warn('ChangeMessageVisibility failed for a skipped FIFO record', {
-              messageId: record.messageId,
-              error: describeError(error).message,
-            });
-          }
-        }
-        logOutcome(state, info, 'deferred', `not started: an earlier message of group ${groupId} failed`);
-      }),
-    );
-  };
+    await Promise.all(skipped.map((record) => this.deferSkipped(record, state)));
+  }
 
-  const fifoProcessors = config.fifo
-    ? new ProcessorPool(() => new SqsFifoPartialProcessorAsync())
-    : undefined;
-  const standardProcessors = new ProcessorPool(() => new BoundedBatchProcessor(config.parallelism));
-
-  return {
-    async processBatch(event, context) {
-      const state: BatchState = {
-        context,
-        metrics: new Map(),
-        entered: new Set(),
-        groupDelaySeconds: new Map(),
-      };
+  private async deferSkipped(record: SQSRecord, state: BatchState): Promise<void> {
+    const info = recordInfo(record);
+    try {
+      adoptEnvelope(info, parseEnvelope(record.body));
+    } catch {
+      // Only for the log line; the record itself is handled on its next delivery.
+    }
+    const groupId = record.attributes?.MessageGroupId ?? '';
+    const delay = state.groupDelaySeconds.get(groupId);
+    if (delay !== undefined) {
       try {
-        let response: SQSBatchResponse;
-        const recordHandler = (record: SQSRecord) => handleRecord(record, state);
-        if (fifoProcessors) {
-          response = await fifoProcessors.use((processor) =>
-            processPartialResponse(event, recordHandler, processor, {
-              skipGroupOnError: true,
-              throwOnFullBatchFailure: false,
-            }),
-          );
-        } else {
-          response = await standardProcessors.use((processor) =>
-            processPartialResponse(event, recordHandler, processor, { throwOnFullBatchFailure: false }),
-          );
-        }
-        const failures = checkedFailures(event, response);
-        if (config.fifo && failures.length > 0) await settleSkipped(event, state, failures);
-        return { batchItemFailures: failures };
-      } finally {
-        if (state.metrics.size > 0) {
-          try {
-            metrics.publish(state.metrics);
-          } catch (error) {
-            logger.warn('metrics publish failed', { error: describeError(error).message });
-          }
-        }
+        await this.deps.sqs.changeVisibility(record, delay);
+      } catch (error) {
+        this.deps.logger.warn('ChangeMessageVisibility failed for a skipped FIFO record', {
+          messageId: record.messageId,
+          error: describeError(error).message,
+        });
       }
-    },
-  };
+    }
+    this.logOutcome(state, info, 'deferred', `not started: an earlier message of group ${groupId} failed`);
+  }
+
+  /** Counts the outcome for the batch's metrics and logs the record's one outcome line. */
+  private logOutcome(state: BatchState, info: RecordInfo, outcome: RecordOutcome, reason?: string): void {
+    const latencyMs = Number.isFinite(info.receivedAtMs)
+      ? Math.max(0, this.deps.now() - info.receivedAtMs)
+      : undefined;
+    const entry = metricsFor(state, info.typeKey);
+    entry[OUTCOME_COUNTER[outcome]]++;
+    if (latencyMs !== undefined && outcome !== 'deferred') entry.endToEndLatencyMs.push(latencyMs);
+    const line: Record<string, unknown> = {
+      outcome,
+      id: info.id,
+      source: info.source,
+      type: info.type,
+      queue: this.config.name,
+      attempt: info.attempt,
+      latencyMs,
+      messageId: info.record.messageId,
+    };
+    if (reason !== undefined) line.reason = reason;
+    this.deps.logger.info(CONSUMER_OUTCOME_MESSAGE, line);
+  }
+
+  private publishMetrics(state: BatchState): void {
+    if (state.metrics.size === 0) return;
+    try {
+      this.deps.metrics.publish(state.metrics);
+    } catch (error) {
+      this.deps.logger.warn('metrics publish failed', { error: describeError(error).message });
+    }
+  }
 }
 
 /**

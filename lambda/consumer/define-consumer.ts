@@ -7,7 +7,8 @@
  */
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import type { z } from 'zod';
-import { CONSUMER_CONFIG_ENV, consumerRuntimeSchema, readRuntimeConfig } from '../shared/runtime-config';
+import { CONSUMER_CONFIG_ENV, consumerRuntimeSchema } from '../shared/consumer-config';
+import { readRuntimeConfig } from '../shared/read-runtime-config';
 import { awsCollaborators } from './aws';
 import { type ConsumerCollaborators, type ConsumerCore, createConsumerCore } from './core';
 import { HandlerRouter } from './routing';

@@ -9,14 +9,15 @@
  */
 import { createHash } from 'node:crypto';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { INGEST_OUTCOME_MESSAGE, payloadKey } from '../shared/contracts';
 import {
   ENVELOPE_VERSION,
   MESSAGE_ATTRIBUTES,
   type PayloadRef,
   type WebhookEnvelope,
 } from '../shared/envelope';
+import type { IngestRuntimeConfig, QueueTarget, SourceRuntimeConfig } from '../shared/ingest-config';
 import { MAX_WEBHOOK_BODY_BYTES } from '../shared/request-limits';
-import type { IngestRuntimeConfig, QueueTarget, SourceRuntimeConfig } from '../shared/runtime-config';
 import { senderFor } from '../shared/senders';
 import type { SenderParts } from '../shared/senders/sender';
 import {
@@ -290,13 +291,6 @@ function attributeBytes(attributes: Readonly<Record<string, string>>): number {
   return sum;
 }
 
-function payloadKey(source: string, id: string, receivedAt: Date): string {
-  const yyyy = String(receivedAt.getUTCFullYear()).padStart(4, '0');
-  const mm = String(receivedAt.getUTCMonth() + 1).padStart(2, '0');
-  const dd = String(receivedAt.getUTCDate()).padStart(2, '0');
-  return `payloads/${source}/${yyyy}/${mm}/${dd}/${id}`;
-}
-
 /** The sender's verdict with the usable (non-empty) secrets; a sender without secrets accepts everything. */
 function verify(
   source: BoundSource,
@@ -310,20 +304,49 @@ function verify(
   return source.sender.verify(source.settings, request, usable, nowMs);
 }
 
+/** Steps end the request by returning a {@link Result}; anything else is the step's value. */
+const isResult = (value: object): value is Result => 'outcome' in value && 'response' in value;
+
 async function decide(event: APIGatewayProxyEventV2, deps: IngestCollaborators): Promise<Result> {
-  const { config } = deps;
   const method = event?.requestContext?.http?.method;
   if (typeof method !== 'string' || method.toUpperCase() !== 'POST') {
     return rejected(405, 'method_not_allowed', message(405, 'method not allowed', { allow: 'POST' }));
   }
+  const source = resolveSource(event, deps.config);
+  if (isResult(source)) return source;
+  const context: Context = { source: source.name };
+  const headers = normalizeHeaders(event.headers);
+  const request = readBody(event, context);
+  if (isResult(request)) return request;
+  const denied = await authenticate(event, deps, source, headers, request.body, context);
+  if (denied) return denied;
+
+  const described = source.sender.describe(source.settings, headers, request.body, request.text);
+  if (!described.ok) return rejected(400, described.reason, message(400, 'bad request'), context);
+  if (described.slackChallenge !== undefined)
+    return slackChallengeAnswer(source.name, described.slackChallenge);
+  const id = described.id !== undefined ? sanitizeId(described.id) : deps.newId();
+  const type = sanitizeType(described.type);
+  return routeEvent(deps, { name: source.name, source, headers, ...request, described, id, type });
+}
+
+function resolveSource(event: APIGatewayProxyEventV2, config: IngestRuntimeConfig): BoundSource | Result {
   const name = sourceName(event);
   const source = name === undefined ? undefined : boundSources(config).get(name);
   if (name === undefined || source === undefined) {
     return rejected(404, 'unknown_source', message(404, 'not found'), name ? { source: name } : {});
   }
-  const context: Context = { source: name };
-  const headers = normalizeHeaders(event.headers);
+  return source;
+}
 
+interface RequestBody {
+  readonly body: Buffer;
+  /** `body` decoded as UTF-8, when already known. */
+  readonly text: string | undefined;
+}
+
+/** The decoded body, or 413 when too large and 400 when empty. */
+function readBody(event: APIGatewayProxyEventV2, context: Context): RequestBody | Result {
   const rawBody = typeof event.body === 'string' ? event.body : '';
   // A cheap bound before decoding: base64 is 4/3 of the body, and UTF-8 never has fewer bytes than UTF-16 units.
   if (rawBody.length > (event.isBase64Encoded ? Math.ceil((MAX_BODY_BYTES * 4) / 3) + 4 : MAX_BODY_BYTES)) {
@@ -333,50 +356,76 @@ async function decide(event: APIGatewayProxyEventV2, deps: IngestCollaborators):
   if (body.length > MAX_BODY_BYTES)
     return rejected(413, 'body_too_large', message(413, 'payload too large'), context);
   if (body.length === 0) return rejected(400, 'empty_body', message(400, 'bad request'), context);
-  const text = knownText(event, rawBody);
+  return { body, text: knownText(event, rawBody) };
+}
 
-  let secrets: string[] = [];
-  if (source.secretId !== undefined) {
-    try {
-      secrets = await deps.loadSecrets(source.secretId);
-    } catch (error) {
-      deps.log.error('signing secret unavailable', {
-        source: name,
-        secretId: source.secretId,
-        error: String(error),
-        ...(error instanceof Error && error.cause !== undefined ? { cause: String(error.cause) } : {}),
-      });
-      return failed('secret_unavailable', context);
-    }
-  }
+/** Loads the source's secrets and checks the signature: undefined when the request is authentic. */
+async function authenticate(
+  event: APIGatewayProxyEventV2,
+  deps: IngestCollaborators,
+  source: BoundSource,
+  headers: Record<string, string>,
+  body: Buffer,
+  context: Context,
+): Promise<Result | undefined> {
+  const secrets = await loadSourceSecrets(deps, source);
+  if (secrets === undefined) return failed('secret_unavailable', context);
   const verdict = verify(source, { headers, body, url: externalUrl(event, source) }, secrets, deps.now());
-  if (!verdict.ok) {
-    return rejected(401, verdict.reason, message(401, 'unauthorized'), context);
-  }
+  if (!verdict.ok) return rejected(401, verdict.reason, message(401, 'unauthorized'), context);
+  return undefined;
+}
 
-  const described = source.sender.describe(source.settings, headers, body, text);
-  if (!described.ok) return rejected(400, described.reason, message(400, 'bad request'), context);
-  if (described.slackChallenge !== undefined) {
-    return {
-      outcome: 'ignored',
-      status: 200,
-      source: name,
-      type: 'url_verification',
-      queues: [],
-      response: {
-        statusCode: 200,
-        headers: { 'content-type': 'text/plain' },
-        body: described.slackChallenge,
-      },
-    };
+/** The source's signing secrets (none for a sender without); undefined, logged, when they cannot be loaded. */
+async function loadSourceSecrets(
+  deps: IngestCollaborators,
+  source: BoundSource,
+): Promise<string[] | undefined> {
+  if (source.secretId === undefined) return [];
+  try {
+    return await deps.loadSecrets(source.secretId);
+  } catch (error) {
+    deps.log.error('signing secret unavailable', {
+      source: source.name,
+      secretId: source.secretId,
+      error: String(error),
+      ...(error instanceof Error && error.cause !== undefined ? { cause: String(error.cause) } : {}),
+    });
+    return undefined;
   }
+}
 
-  const id = described.id !== undefined ? sanitizeId(described.id) : deps.newId();
-  const type = sanitizeType(described.type);
-  const routed: Context = { source: name, id, type };
+/** Slack's URL verification: answered with the challenge, never enqueued. */
+function slackChallengeAnswer(source: string, challenge: string): Result {
+  return {
+    outcome: 'ignored',
+    status: 200,
+    source,
+    type: 'url_verification',
+    queues: [],
+    response: { statusCode: 200, headers: { 'content-type': 'text/plain' }, body: challenge },
+  };
+}
+
+interface Described extends RequestBody {
+  readonly name: string;
+  readonly source: BoundSource;
+  readonly headers: Record<string, string>;
+  readonly described: EventDescription;
+  readonly id: string;
+  readonly type: string;
+}
+
+interface Routed extends Described {
+  readonly targets: readonly { queue: string; target: QueueTarget }[];
+}
+
+/** The event's route: ignored (202), or its queues resolved to their runtime targets and enqueued. */
+function routeEvent(deps: IngestCollaborators, event: Described): Result | Promise<Result> {
+  const { config } = deps;
+  const { name, id, type } = event;
   const route = selectRoute(config, name, type);
   if (route.ignore || route.queues.length === 0) {
-    return { outcome: 'ignored', status: 202, ...routed, queues: [], response: accepted(id) };
+    return { outcome: 'ignored', status: 202, source: name, id, type, queues: [], response: accepted(id) };
   }
   const targets: { queue: string; target: QueueTarget }[] = [];
   for (const queue of route.queues) {
@@ -387,86 +436,118 @@ async function decide(event: APIGatewayProxyEventV2, deps: IngestCollaborators):
         id,
         source: name,
       });
-      return failed('unknown_queue', { ...routed, queues: route.queues });
+      return failed('unknown_queue', { source: name, id, type, queues: route.queues });
     }
     targets.push({ queue, target });
   }
-  return enqueueEvent(deps, { name, source, headers, body, text, described, id, type, targets });
+  return enqueueEvent(deps, { ...event, targets });
 }
 
-interface Routed {
-  readonly name: string;
-  readonly source: BoundSource;
-  readonly headers: Record<string, string>;
-  readonly body: Buffer;
-  /** `body` decoded as UTF-8, when already known. */
-  readonly text: string | undefined;
-  readonly described: EventDescription;
-  readonly id: string;
-  readonly type: string;
-  readonly targets: readonly { queue: string; target: QueueTarget }[];
+/** The serialized message, and the S3 object holding the body when it does not fit inline. */
+interface FittedMessage {
+  readonly serialized: string;
+  readonly payload: PayloadObject | undefined;
 }
 
+/** Claim -> payload upload -> every SendMessage -> mark the delivery queued; 202 only when all succeeded. */
 async function enqueueEvent(deps: IngestCollaborators, event: Routed): Promise<Result> {
-  const { config } = deps;
-  const { name, id, type, body, targets } = event;
-  const queues = targets.map((t) => t.queue);
-  const context: Context = { source: name, id, type, queues };
+  const { name, id, type, targets } = event;
+  const context: Context = { source: name, id, type, queues: targets.map((t) => t.queue) };
   const receivedAt = new Date(deps.now());
-  const contentType = event.headers['content-type'];
-  const encoded = encodeBody(body, contentType, event.text);
-  const envelope: WebhookEnvelope = {
-    v: ENVELOPE_VERSION,
-    id,
-    source: name,
-    type,
-    receivedAt: receivedAt.toISOString(),
-    headers: keptHeaders(event.source, event.headers),
-    ...(contentType !== undefined ? { contentType } : {}),
-    ...encoded,
-  };
+  const envelope = buildEnvelope(event, receivedAt);
   const attributes = {
     [MESSAGE_ATTRIBUTES.source]: name,
     [MESSAGE_ATTRIBUTES.type]: type,
     [MESSAGE_ATTRIBUTES.eventId]: id,
   };
+  const fitted = fitMessage(deps.config, envelope, attributes, event, receivedAt);
+  if (fitted === undefined)
+    return rejected(413, 'body_too_large', message(413, 'payload too large'), context);
+  const messages = outgoingMessages(event, fitted.serialized, attributes);
 
-  let serialized = sqsSafeJson(envelope);
-  let payload: PayloadObject | undefined;
+  const claim = await claimDelivery(deps, `${name}#${id}`, context);
+  if (isResult(claim)) return claim;
+  if (fitted.payload && !(await storePayload(deps, fitted.payload, context))) {
+    await settleClaim(deps, claim, context, 'release');
+    return failed('payload_store_unavailable', context);
+  }
+  if (!(await sendAll(deps, messages, context))) {
+    await settleClaim(deps, claim, context, 'release');
+    return failed('enqueue_failed', context);
+  }
+  await settleClaim(deps, claim, context, 'complete');
+  return { outcome: 'queued', status: 202, ...context, response: accepted(id) };
+}
+
+function buildEnvelope(event: Routed, receivedAt: Date): WebhookEnvelope {
+  const contentType = event.headers['content-type'];
+  return {
+    v: ENVELOPE_VERSION,
+    id: event.id,
+    source: event.name,
+    type: event.type,
+    receivedAt: receivedAt.toISOString(),
+    headers: keptHeaders(event.source, event.headers),
+    ...(contentType !== undefined ? { contentType } : {}),
+    ...encodeBody(event.body, contentType, event.text),
+  };
+}
+
+/**
+ * The envelope serialized inline when it fits SQS (and the configured inline limit), else with its body moved
+ * to the payload bucket (the claim check); undefined when it fits neither way.
+ */
+function fitMessage(
+  config: IngestRuntimeConfig,
+  envelope: WebhookEnvelope,
+  attributes: Readonly<Record<string, string>>,
+  event: Routed,
+  receivedAt: Date,
+): FittedMessage | undefined {
+  const serialized = sqsSafeJson(envelope);
   const inlineLimit = Math.min(
     config.payloads?.inlineLimitBytes ?? SQS_MAX_MESSAGE_BYTES,
     SQS_MAX_MESSAGE_BYTES - attributeBytes(attributes),
   );
-  if (Buffer.byteLength(serialized) > inlineLimit) {
-    if (!config.payloads) return rejected(413, 'body_too_large', message(413, 'payload too large'), context);
-    const ref: PayloadRef = {
-      bucket: config.payloads.bucket,
-      key: payloadKey(name, id, receivedAt),
-      sizeBytes: body.length,
-    };
-    payload = {
+  if (Buffer.byteLength(serialized) <= inlineLimit) return { serialized, payload: undefined };
+  if (!config.payloads) return undefined;
+  const ref: PayloadRef = {
+    bucket: config.payloads.bucket,
+    key: payloadKey(event.name, event.id, receivedAt),
+    sizeBytes: event.body.length,
+  };
+  const { body: _inline, ...rest } = envelope;
+  const claimChecked = sqsSafeJson({ ...rest, payloadRef: ref });
+  if (Buffer.byteLength(claimChecked) > inlineLimit) return undefined;
+  const contentType = envelope.contentType;
+  return {
+    serialized: claimChecked,
+    payload: {
       bucket: ref.bucket,
       key: ref.key,
-      body,
+      body: event.body,
       ...(contentType !== undefined ? { contentType } : {}),
-    };
-    const { body: _inline, ...rest } = envelope;
-    serialized = sqsSafeJson({ ...rest, payloadRef: ref });
-    if (Buffer.byteLength(serialized) > inlineLimit) {
-      return rejected(413, 'body_too_large', message(413, 'payload too large'), context);
-    }
-  }
+    },
+  };
+}
 
+/** One message per target; FIFO targets get their group id and a deduplication id per delivery. */
+function outgoingMessages(
+  event: Routed,
+  serialized: string,
+  attributes: Readonly<Record<string, string>>,
+): OutgoingMessage[] {
+  const { name, id, type } = event;
   let json: unknown;
   let jsonParsed = false;
   const lazyJson = () => {
     if (!jsonParsed) {
-      json = jsonForGrouping(event.described, body);
+      json = jsonForGrouping(event.described, event.body);
       jsonParsed = true;
     }
     return json;
   };
-  const messages: OutgoingMessage[] = targets.map(({ queue, target }) => ({
+  return event.targets.map(({ queue, target }) => ({
     queue,
     target,
     body: serialized,
@@ -475,66 +556,101 @@ async function enqueueEvent(deps: IngestCollaborators, event: Routed): Promise<R
       ? { groupId: groupIdFor(target, name, type, lazyJson), deduplicationId: sha256Hex(`${name}#${id}`) }
       : {}),
   }));
+}
 
-  const dedupeKey = `${name}#${id}`;
-  let claimToken: string | undefined;
-  if (config.dedupe && deps.dedupe) {
-    let claim: ClaimResult;
-    try {
-      claim = await deps.dedupe.claim(dedupeKey);
-    } catch (error) {
-      deps.log.error('dedupe store unavailable', { id, source: name, error: String(error) });
-      return failed('dedupe_unavailable', context);
-    }
-    if (claim.status === 'duplicate') {
-      return { outcome: 'duplicate', status: 202, ...context, queues: [], response: accepted(id) };
-    }
-    if (claim.status === 'in_progress') return failed('in_progress', context);
-    claimToken = claim.token;
+/** A claimed delivery; no token when deduplication is off. */
+interface Claim {
+  readonly key: string;
+  readonly token: string | undefined;
+}
+
+/** Claims the delivery id, or ends the request: 202 for a repeat, 503 while another holds it or the store is down. */
+async function claimDelivery(
+  deps: IngestCollaborators,
+  key: string,
+  context: Context,
+): Promise<Claim | Result> {
+  if (!deps.config.dedupe || !deps.dedupe) return { key, token: undefined };
+  let claim: ClaimResult;
+  try {
+    claim = await deps.dedupe.claim(key);
+  } catch (error) {
+    deps.log.error('dedupe store unavailable', {
+      id: context.id,
+      source: context.source,
+      error: String(error),
+    });
+    return failed('dedupe_unavailable', context);
   }
-
-  const releaseClaim = async () => {
-    if (claimToken === undefined || !deps.dedupe) return;
-    try {
-      await deps.dedupe.release(dedupeKey, claimToken);
-    } catch (error) {
-      // The lease still runs out, after which the sender's retry can claim again.
-      deps.log.warn('could not release dedupe claim', { id, source: name, error: String(error) });
-    }
-  };
-
-  if (payload) {
-    try {
-      await deps.putPayload(payload);
-    } catch (error) {
-      deps.log.error('payload upload failed', { id, source: name, error: String(error) });
-      await releaseClaim();
-      return failed('payload_store_unavailable', context);
-    }
+  if (claim.status === 'duplicate') {
+    return {
+      outcome: 'duplicate',
+      status: 202,
+      ...context,
+      queues: [],
+      response: accepted(context.id ?? ''),
+    };
   }
+  if (claim.status === 'in_progress') return failed('in_progress', context);
+  return { key, token: claim.token };
+}
 
+/**
+ * Why a failed settle is only a warning. release (after a failed upload or enqueue): the lease still runs out,
+ * after which the sender's retry can claim again. complete: the event is durably queued; a retry after the lease
+ * runs out may enqueue it again, which the consumers' idempotency absorbs, and answering 503 here would invite
+ * exactly that retry.
+ */
+const SETTLE_WARNING = {
+  release: 'could not release dedupe claim',
+  complete: 'could not mark delivery as queued',
+} as const;
+
+/** Releases the claim (`release`) or marks the delivery queued (`complete`); a no-op without a claim. */
+async function settleClaim(
+  deps: IngestCollaborators,
+  claim: Claim,
+  context: Context,
+  step: keyof typeof SETTLE_WARNING,
+): Promise<void> {
+  if (claim.token === undefined || !deps.dedupe) return;
+  try {
+    await deps.dedupe[step](claim.key, claim.token);
+  } catch (error) {
+    deps.log.warn(SETTLE_WARNING[step], { id: context.id, source: context.source, error: String(error) });
+  }
+}
+
+/** Uploads the claim-checked body; false, logged, when it failed. */
+async function storePayload(
+  deps: IngestCollaborators,
+  payload: PayloadObject,
+  context: Context,
+): Promise<boolean> {
+  try {
+    await deps.putPayload(payload);
+    return true;
+  } catch (error) {
+    deps.log.error('payload upload failed', { id: context.id, source: context.source, error: String(error) });
+    return false;
+  }
+}
+
+/** Every SendMessage at once; false, logged with each failed queue, when any failed. */
+async function sendAll(
+  deps: IngestCollaborators,
+  messages: OutgoingMessage[],
+  context: Context,
+): Promise<boolean> {
   const started = deps.now();
   const results = await Promise.allSettled(messages.map((m) => deps.enqueue(m)));
   deps.metrics.enqueueLatency(deps.now() - started);
   const failures = results.flatMap((r, i) =>
-    r.status === 'rejected' ? [{ queue: queues[i], error: String(r.reason) }] : [],
+    r.status === 'rejected' ? [{ queue: messages[i]?.queue, error: String(r.reason) }] : [],
   );
-  if (failures.length > 0) {
-    deps.log.error('enqueue failed', { id, source: name, failures });
-    await releaseClaim();
-    return failed('enqueue_failed', context);
-  }
-
-  if (claimToken !== undefined && deps.dedupe) {
-    try {
-      await deps.dedupe.complete(dedupeKey, claimToken);
-    } catch (error) {
-      // The event is durably queued; a retry after the lease runs out may enqueue it again, which the
-      // consumers' idempotency absorbs. Answering 503 here would invite exactly that retry.
-      deps.log.warn('could not mark delivery as queued', { id, source: name, error: String(error) });
-    }
-  }
-  return { outcome: 'queued', status: 202, ...context, response: accepted(id) };
+  if (failures.length === 0) return true;
+  deps.log.error('enqueue failed', { id: context.id, source: context.source, failures });
+  return false;
 }
 
 const METRIC_FOR: Record<Outcome, MetricName> = {
@@ -571,7 +687,7 @@ export async function handleWebhook(
     if (sender) Object.assign(result.response.headers, sender.rejectionHeaders);
   }
   try {
-    deps.log.info('webhook outcome', {
+    deps.log.info(INGEST_OUTCOME_MESSAGE, {
       outcome: result.outcome,
       id: result.id,
       source: result.source,

@@ -1,6 +1,6 @@
 /**
  * Delivery-id deduplication on a DynamoDB table (partition key `pk` = `<source>#<id>`, TTL attribute
- * `expiresAt` in epoch seconds).
+ * `expiresAt` in epoch seconds; the names live in `DEDUPE_TABLE`, which the stack and local mode use too).
  *
  * Protocol (a lease, so our own failed enqueue never blocks the sender's retry):
  * 1. claim: conditional put of `status = pending` with a random token and a short lease. It succeeds when no
@@ -21,7 +21,10 @@ import {
   PutItemCommand,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
+import { DEDUPE_TABLE } from '../shared/contracts';
 import type { ClaimResult, DedupeStore } from './core';
+
+const { partitionKey: PK, ttlAttribute: TTL } = DEDUPE_TABLE;
 
 /** Longer than the longest ingest timeout (29 s), so a live request never loses its claim. */
 export const DEFAULT_LEASE_SECONDS = 30;
@@ -53,14 +56,13 @@ export function createDynamoDedupeStore(options: DynamoDedupeOptions): DedupeSto
           new PutItemCommand({
             TableName: tableName,
             Item: {
-              pk: { S: key },
+              [PK]: { S: key },
               status: { S: 'pending' },
               token: { S: token },
               leaseUntil: { N: String(now + lease) },
-              expiresAt: { N: String(now + ttlSeconds) },
+              [TTL]: { N: String(now + ttlSeconds) },
             },
-            ConditionExpression:
-              'attribute_not_exists(pk) OR expiresAt < :now OR (#status = :pending AND leaseUntil < :now)',
+            ConditionExpression: `attribute_not_exists(${PK}) OR ${TTL} < :now OR (#status = :pending AND leaseUntil < :now)`,
             ExpressionAttributeNames: { '#status': 'status' },
             ExpressionAttributeValues: { ':now': { N: String(now) }, ':pending': { S: 'pending' } },
           }),
@@ -70,7 +72,7 @@ export function createDynamoDedupeStore(options: DynamoDedupeOptions): DedupeSto
         if (!isConditionFailure(error)) throw error;
       }
       const existing = await client.send(
-        new GetItemCommand({ TableName: tableName, Key: { pk: { S: key } }, ConsistentRead: true }),
+        new GetItemCommand({ TableName: tableName, Key: { [PK]: { S: key } }, ConsistentRead: true }),
       );
       return existing.Item?.status?.S === 'queued' ? { status: 'duplicate' } : { status: 'in_progress' };
     },
@@ -79,7 +81,7 @@ export function createDynamoDedupeStore(options: DynamoDedupeOptions): DedupeSto
       await client.send(
         new UpdateItemCommand({
           TableName: tableName,
-          Key: { pk: { S: key } },
+          Key: { [PK]: { S: key } },
           UpdateExpression: 'SET #status = :queued REMOVE leaseUntil',
           ConditionExpression: '#token = :token',
           ExpressionAttributeNames: { '#status': 'status', '#token': 'token' },
@@ -93,7 +95,7 @@ export function createDynamoDedupeStore(options: DynamoDedupeOptions): DedupeSto
         await client.send(
           new DeleteItemCommand({
             TableName: tableName,
-            Key: { pk: { S: key } },
+            Key: { [PK]: { S: key } },
             ConditionExpression: '#token = :token',
             ExpressionAttributeNames: { '#token': 'token' },
             ExpressionAttributeValues: { ':token': { S: token } },

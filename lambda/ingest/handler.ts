@@ -17,7 +17,9 @@ import {
 } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context } from 'aws-lambda';
 import { clientOptions, INGEST_BUDGET } from '../shared/aws-clients';
-import { INGEST_CONFIG_ENV, ingestRuntimeSchema, readRuntimeConfig } from '../shared/runtime-config';
+import { METRICS_NAMESPACE } from '../shared/contracts';
+import { INGEST_CONFIG_ENV, ingestRuntimeSchema } from '../shared/ingest-config';
+import { readRuntimeConfig } from '../shared/read-runtime-config';
 import {
   boundSources,
   handleWebhook,
@@ -44,7 +46,7 @@ const secretsManager = new SecretsManagerClient(clientOptions('SECRETS_MANAGER',
 const logger = new Logger({ serviceName: 'ingest' });
 const telemetry = createTelemetry({
   service: 'ingest',
-  namespace: 'Hookline',
+  namespace: METRICS_NAMESPACE,
   infoEnabled: infoEnabledAt(logger.getLevelName()),
   metricsEnabled: !metricsDisabledByEnv(process.env),
 });

@@ -6,7 +6,7 @@
 
 import { isUtf8 } from 'node:buffer';
 import { createHash } from 'node:crypto';
-import type { SourceRuntimeConfig } from '../shared/runtime-config';
+import type { SourceRuntimeConfig } from '../shared/ingest-config';
 import { CREDENTIAL_HEADERS, senderFor } from '../shared/senders';
 import { parseJson } from '../shared/senders/describe-kit';
 import type { DescribeResult, EventDescription } from '../shared/senders/sender';

@@ -7,7 +7,7 @@
  * `invoice.**` matches both. A pattern that is exactly `*` matches every type: it is what the configuration
  * writes for a route without a type ("any event of this source").
  */
-import type { IngestRuntimeConfig } from '../shared/runtime-config';
+import type { IngestRuntimeConfig } from '../shared/ingest-config';
 import { compileTypePattern } from '../shared/type-pattern';
 
 /** The chosen destination of one event. */

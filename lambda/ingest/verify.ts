@@ -3,7 +3,7 @@
  * functions: bytes, headers, secrets and a clock in, a result out. They never throw on attacker-controlled
  * input. The timestamp window every timestamped scheme uses is described in `senders/verify-kit.ts`.
  */
-import type { SourceRuntimeConfig } from '../shared/runtime-config';
+import type { SourceRuntimeConfig } from '../shared/ingest-config';
 import { senderFor } from '../shared/senders';
 import type { SignedRequest, VerifyResult } from '../shared/senders/sender';
 import { fail, OK } from '../shared/senders/verify-kit';

@@ -6,7 +6,7 @@
  * timestamp headers the scheme signs or the ingest function reads the delivery id from; names are lower-case.
  * Each sender's signing lives in its module under `./senders`.
  */
-import type { SourceRuntimeConfig } from './runtime-config';
+import type { SourceRuntimeConfig } from './ingest-config';
 import { senderFor } from './senders';
 import { signingSecret, toBytes } from './senders/sign-kit';
 

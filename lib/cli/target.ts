@@ -3,13 +3,14 @@
  * CloudFormation outputs). Both resolve to the same {@link Target} shape, so every command is target-agnostic.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { type CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
-import { z } from 'zod';
 import type { ResolvedConfig } from '../config';
+import { type LocalState, localStatePath, localStateSchema } from '../local/state-file';
 import type { LocalQueue } from '../local/topology';
 import { outputKey, STACK_OUTPUTS } from '../stack-outputs';
 import { CliError } from './errors';
+
+export { localStatePath };
 
 /** One queue, its dead-letter queue and its consumer. */
 export interface QueueTarget extends LocalQueue {
@@ -50,39 +51,6 @@ export interface StackTarget extends TargetBase {
 }
 
 export type Target = LocalTarget | StackTarget;
-
-/**
- * The local-mode state file as the CLI reads it: what `startLocalMode` writes (`LocalStatus` in
- * lib/local/local-mode.ts) while it runs, also served at `GET /_hookline/status`. Only what the CLI needs is
- * required: the S3 and DynamoDB endpoints and the consumer states may be missing; unknown fields are dropped.
- */
-export const localStateSchema = z.object({
-  pid: z.number().int(),
-  webhookBaseUrl: z.string().min(1),
-  controlUrl: z.string().min(1),
-  region: z.string().min(1),
-  endpoints: z.object({ sqs: z.string().min(1), s3: z.string().optional(), dynamodb: z.string().optional() }),
-  queues: z.record(
-    z.string(),
-    z.object({
-      url: z.string().min(1),
-      arn: z.string().min(1),
-      deadLetterUrl: z.string().min(1),
-      deadLetterArn: z.string().min(1),
-      fifo: z.boolean(),
-    }),
-  ),
-  consumers: z.record(z.string(), z.object({ state: z.string() })).default({}),
-});
-export type LocalState = z.infer<typeof localStateSchema>;
-
-/** Where the state file lives: `$HOOKLINE_STATE_DIR/local.json`, else `<cwd>/.hookline/local.json`. */
-export function localStatePath(
-  env: Record<string, string | undefined> = process.env,
-  cwd = process.cwd(),
-): string {
-  return join(env.HOOKLINE_STATE_DIR || join(cwd, '.hookline'), 'local.json');
-}
 
 /** True when a process with this pid exists (EPERM means it exists but belongs to someone else). */
 export function isProcessAlive(pid: number): boolean {

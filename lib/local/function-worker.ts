@@ -5,6 +5,7 @@
  * This file is bundled on its own by `function-runtime.ts` and never imported by the main thread.
  */
 import { type MessagePort, parentPort, workerData } from 'node:worker_threads';
+import { OUTCOME_MESSAGES } from '../../lambda/shared/contracts';
 
 /** Static facts about the function, given when the worker starts. */
 export interface WorkerSetup {
@@ -53,9 +54,6 @@ export type WorkerMessage =
       readonly error: SerializedError;
       readonly outcomeLines: number;
     };
-
-/** Structured log messages that local mode turns into report lines. */
-export const OUTCOME_MESSAGES = ['webhook outcome', 'record outcome'] as const;
 
 /** An error as Lambda reports it: `errorType`, `errorMessage`, `stack`. */
 export interface SerializedError {

@@ -8,6 +8,7 @@ import { isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEventV2, SQSEvent } from 'aws-lambda';
+import { METRICS_NAMESPACE } from '../../lambda/shared/contracts';
 import { CONSUMER_CONFIG_ENV, INGEST_CONFIG_ENV } from '../../lambda/shared/runtime-config';
 import type { ResolvedConfig } from '../config';
 import { consumerRuntimeConfig, ingestRuntimeConfig } from '../runtime-wiring';
@@ -21,6 +22,7 @@ import { pausedConsumersPath, readPausedConsumers, writePausedConsumers } from '
 import { type LocalEvent, Reporter } from './reporter';
 import { startScheduler } from './scheduler';
 import { localSecrets } from './secrets';
+import { type LocalState, STATE_FILE_NAME } from './state-file';
 import { createTopology, type LocalTopology } from './topology';
 
 /** Options of {@link startLocalMode}. */
@@ -71,19 +73,8 @@ export interface LocalMode {
   stop(): Promise<void>;
 }
 
-/** `.hookline/local.json`, the contract with the CLI. */
-export interface LocalStatus {
-  readonly pid: number;
-  readonly webhookBaseUrl: string;
-  readonly controlUrl: string;
-  readonly region: string;
-  readonly endpoints: { readonly sqs: string; readonly s3: string; readonly dynamodb: string };
-  readonly queues: Record<
-    string,
-    { url: string; arn: string; deadLetterUrl: string; deadLetterArn: string; fifo: boolean }
-  >;
-  readonly consumers: Record<string, { state: MappingState }>;
-}
+/** `.hookline/local.json`, the contract with the CLI (`./state-file`). */
+export type LocalStatus = LocalState;
 
 const DEFAULT_INGEST_ENTRY = fileURLToPath(new URL('../../lambda/ingest/handler.ts', import.meta.url));
 const LOCAL_CONCURRENCY_CEILING = 8;
@@ -110,7 +101,7 @@ export function functionBaseEnvironment(
     AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs24.x',
     // As HooklineFunction sets them: service `ingest` or the queue name, namespace `Hookline`.
     POWERTOOLS_SERVICE_NAME: serviceName,
-    POWERTOOLS_METRICS_NAMESPACE: 'Hookline',
+    POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
     POWERTOOLS_LOG_LEVEL: 'INFO',
     HOOKLINE_LOCAL: '1',
   };
@@ -174,7 +165,7 @@ function resolveSettings(options: LocalModeOptions): LocalSettings {
     port: options.port ?? Number(env.PORT ?? 3000),
     dataDir: dataDir ? resolve(dataDir) : undefined,
     buildDir: options.buildDir ?? join(projectDir, '.hookline', 'build'),
-    stateFile: stateDir === false ? undefined : join(resolve(stateDir), 'local.json'),
+    stateFile: stateDir === false ? undefined : join(resolve(stateDir), STATE_FILE_NAME),
   };
 }
 

@@ -3,6 +3,7 @@
  * (`HOOKLINE_LOG=json`). Events come from the functions' structured outcome logs, the HTTP layer and the event
  * source mappings.
  */
+import { OUTCOME_MESSAGES } from '../../lambda/shared/contracts';
 
 /** Events local mode reports. */
 export type LocalEventName =
@@ -54,8 +55,7 @@ export function parseOutcomeLine(line: string, functionName?: string): LocalEven
     return undefined;
   }
   const outcome = str(entry.outcome);
-  if (!outcome || (entry.message !== 'webhook outcome' && entry.message !== 'record outcome'))
-    return undefined;
+  if (!outcome || !(OUTCOME_MESSAGES as readonly unknown[]).includes(entry.message)) return undefined;
   const queues = Array.isArray(entry.queues)
     ? entry.queues.filter((q) => typeof q === 'string').join(',')
     : undefined;

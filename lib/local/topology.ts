@@ -18,6 +18,7 @@ import {
   SetQueueAttributesCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
+import { DEDUPE_TABLE, IDEMPOTENCY_TABLE } from '../../lambda/shared/contracts';
 import type { ResolvedConfig, ResolvedQueue } from '../config';
 import { type PipelineResources, sourceNeedsSecret } from '../runtime-wiring';
 import { localDynamoClient, localS3Client, localSqsClient } from './clients';
@@ -202,9 +203,16 @@ export async function createTopology(
       };
     }
     const names = localResourceNames(config.stackName);
-    if (config.dedupe) await ensureTable(dynamo, names.dedupeTable, 'pk', 'expiresAt');
+    if (config.dedupe)
+      await ensureTable(dynamo, names.dedupeTable, DEDUPE_TABLE.partitionKey, DEDUPE_TABLE.ttlAttribute);
     const needsIdempotency = config.queues.some((q) => q.consumer?.idempotency);
-    if (needsIdempotency) await ensureTable(dynamo, names.idempotencyTable, 'id', 'expiration');
+    if (needsIdempotency)
+      await ensureTable(
+        dynamo,
+        names.idempotencyTable,
+        IDEMPOTENCY_TABLE.partitionKey,
+        IDEMPOTENCY_TABLE.ttlAttribute,
+      );
     await ensureBucket(s3, names.payloadBucket);
 
     const resources: PipelineResources = {

@@ -1,0 +1,34 @@
+/**
+ * What the stack (and local mode) hand a consumer function through HOOKLINE_CONSUMER_CONFIG.
+ *
+ * Its own module, apart from the ingest configuration: that one builds the source schema from the whole sender
+ * registry, and zod/mini's checks are side effects a bundler cannot drop, so importing it would put every
+ * sender into every consumer bundle.
+ */
+// zod/mini: the same validation as zod with a tree-shakable API, so function bundles stay small.
+import { z } from 'zod/mini';
+
+export const CONSUMER_CONFIG_ENV = 'HOOKLINE_CONSUMER_CONFIG';
+
+export const consumerRuntimeSchema = z.object({
+  /** Consumer (queue) name from the configuration, used in logs, metrics and dead-letter attributes. */
+  name: z.string().check(z.minLength(1)),
+  queueUrl: z.string().check(z.minLength(1)),
+  deadLetterQueueUrl: z.string().check(z.minLength(1)),
+  fifo: z.boolean(),
+  maxReceiveCount: z.int().check(z.positive()),
+  /** Records handled at once within one batch on a standard queue. */
+  parallelism: z.int().check(z.positive()),
+  retry: z.object({
+    baseSeconds: z.int().check(z.nonnegative()),
+    factor: z.number().check(z.minimum(1)),
+    maxSeconds: z.int().check(z.positive(), z.maximum(43_200)),
+  }),
+  /** Records not yet started are handed back when less than this remains of the invocation. */
+  deadlineMarginMs: z.int().check(z.nonnegative()),
+  idempotency: z.optional(
+    z.object({ tableName: z.string().check(z.minLength(1)), expirySeconds: z.int().check(z.positive()) }),
+  ),
+  payloadBucket: z.optional(z.string().check(z.minLength(1))),
+});
+export type ConsumerRuntimeConfig = z.infer<typeof consumerRuntimeSchema>;

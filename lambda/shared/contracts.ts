@@ -1,0 +1,48 @@
+/**
+ * Names that more than one process relies on: the functions write them, and the stack, local mode, the CLI or
+ * the dashboard read them. Each is written here once; change one only together with everything that reads it
+ * (old log lines, deployed tables and stored objects keep the old name).
+ *
+ * Plain constants and pure functions only: the CDK side imports this module too.
+ */
+
+/** CloudWatch namespace of every hookline metric (ingest and consumers, the dashboard, local mode). */
+export const METRICS_NAMESPACE = 'Hookline';
+
+/**
+ * The message of the one INFO line the ingest function logs per request; local mode's reporter and the
+ * dashboard's Logs Insights query select on it.
+ */
+export const INGEST_OUTCOME_MESSAGE = 'webhook outcome';
+
+/** The message of the one INFO line a consumer logs per record; local mode's reporter selects on it. */
+export const CONSUMER_OUTCOME_MESSAGE = 'record outcome';
+
+/** Every outcome log message, the ingest's first. */
+export const OUTCOME_MESSAGES = [INGEST_OUTCOME_MESSAGE, CONSUMER_OUTCOME_MESSAGE] as const;
+
+/**
+ * Key prefix of claim-checked bodies in the payload bucket: the ingest function writes under it, the bucket's
+ * lifecycle rule expires it, and the functions' grants cover it and nothing else.
+ */
+export const PAYLOAD_KEY_PREFIX = 'payloads/';
+
+/** Where the ingest function stores a claim-checked body: `payloads/<source>/<yyyy>/<mm>/<dd>/<id>` (UTC). */
+export function payloadKey(source: string, id: string, receivedAt: Date): string {
+  const yyyy = String(receivedAt.getUTCFullYear()).padStart(4, '0');
+  const mm = String(receivedAt.getUTCMonth() + 1).padStart(2, '0');
+  const dd = String(receivedAt.getUTCDate()).padStart(2, '0');
+  return `${PAYLOAD_KEY_PREFIX}${source}/${yyyy}/${mm}/${dd}/${id}`;
+}
+
+/** Attribute names of a table with a string partition key and a TTL attribute in epoch seconds. */
+export interface TtlTableKeys {
+  readonly partitionKey: string;
+  readonly ttlAttribute: string;
+}
+
+/** The ingest function's delivery-id dedupe table (`lambda/ingest/dedupe.ts`); key `<source>#<id>`. */
+export const DEDUPE_TABLE: TtlTableKeys = { partitionKey: 'pk', ttlAttribute: 'expiresAt' };
+
+/** The consumers' idempotency table: Powertools idempotency's default key and expiry attribute names. */
+export const IDEMPOTENCY_TABLE: TtlTableKeys = { partitionKey: 'id', ttlAttribute: 'expiration' };

@@ -1,0 +1,32 @@
+import { build } from 'esbuild';
+import { describe, expect, it } from 'vitest';
+
+/** The project's own modules a function's bundle pulls in (packages stay external: only our graph matters). */
+async function ownModules(entry: string): Promise<string[]> {
+  const result = await build({
+    entryPoints: [entry],
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    packages: 'external',
+    write: false,
+    metafile: true,
+    outfile: 'out.js',
+    logLevel: 'silent',
+  });
+  return Object.keys(result.metafile.inputs);
+}
+
+describe('the consumer bundle', () => {
+  it('leaves out the sender registry and the ingest configuration', async () => {
+    const modules = await ownModules('lambda/consumer/index.ts');
+    expect(modules).toContain('lambda/shared/consumer-config.ts');
+    expect(modules.filter((m) => m.startsWith('lambda/shared/senders/') || m.includes('ingest'))).toEqual([]);
+  });
+
+  it('is all the ingest function needs to read its configuration, senders included', async () => {
+    const modules = await ownModules('lambda/ingest/handler.ts');
+    expect(modules).toContain('lambda/shared/ingest-config.ts');
+    expect(modules.some((m) => m.startsWith('lambda/shared/senders/'))).toBe(true);
+  });
+});
