@@ -206,6 +206,21 @@ export const DEFAULTS = {
   tracing: false,
   /** The generic headers, then each sender's event headers (`keptHeaders` in its module). */
   keepHeaders: ['content-type', 'user-agent', ...SENDER_KEPT_HEADERS] as readonly string[],
+  // Construct-level defaults: what PipelineQueue, HooklineFunction and PipelineAlarms use when given nothing.
+  /** Visibility timeout of a queue no consumer reads (a consumer's queue derives it from its timeout). */
+  visibilityTimeout: Duration.seconds(30),
+  /** Exported name of a function's handler. */
+  handler: 'handler',
+  /** Timeout of a HooklineFunction given none. */
+  functionTimeout: Duration.seconds(30),
+  /** Memory (MB) of a HooklineFunction given none. */
+  functionMemorySize: 512,
+  /** Period of the dead-letter depth and oldest-message alarms. */
+  queueAlarmPeriod: Duration.minutes(1),
+  /** Consecutive periods the oldest message must be too old before alarming (a short spike is not an outage). */
+  oldestMessageAlarmPeriods: 5,
+  /** Period of the function error/throttle and API 5xx alarms. */
+  functionAlarmPeriod: Duration.minutes(5),
 } as const;
 
 /** Sender retry windows hookline must outlast when it deduplicates: Stripe and Standard Webhooks retry ~3 days. */
@@ -503,7 +518,7 @@ export function resolveConfig(input: HooklineConfig, options: ResolveOptions = {
     );
 
     let consumer: ResolvedConsumer | undefined;
-    let visibilityTimeout = queue.visibilityTimeout ?? Duration.seconds(30);
+    let visibilityTimeout = queue.visibilityTimeout ?? DEFAULTS.visibilityTimeout;
     if (queue.consumer) {
       const c = queue.consumer;
       const cpath = `${path}.consumer`;
@@ -594,7 +609,7 @@ export function resolveConfig(input: HooklineConfig, options: ResolveOptions = {
       consumer = {
         name,
         entry: c.entry,
-        handler: c.handler ?? 'handler',
+        handler: c.handler ?? DEFAULTS.handler,
         timeout,
         memorySize,
         batchSize,
