@@ -13,6 +13,8 @@ import { configSenderFor, SENDER_TYPE_NAMES, sourceConfigSchema as sourceSchema 
 import { duration } from './senders/config-sender';
 import {
   consumerViolations,
+  defaultDeadlineMargin,
+  ingestViolations,
   minimumVisibilityTimeout,
   queueViolations,
   type RuleViolation,
@@ -585,9 +587,7 @@ export function resolveConfig(input: HooklineConfig, options: ResolveOptions = {
           'lower retry.base or raise retry.max',
         );
       }
-      const deadlineMargin =
-        c.deadlineMargin ??
-        Duration.millis(Math.min(DEFAULTS.deadlineMargin.toMilliseconds(), timeout.toMilliseconds() / 10));
+      const deadlineMargin = c.deadlineMargin ?? defaultDeadlineMargin(timeout, DEFAULTS.deadlineMargin);
       if (deadlineMargin.toMilliseconds() >= timeout.toMilliseconds()) {
         fail(
           `${cpath}.deadlineMargin`,
@@ -714,42 +714,12 @@ export function resolveConfig(input: HooklineConfig, options: ResolveOptions = {
   const ingest = config.ingest ?? {};
   const rateLimit = ingest.rateLimit ?? DEFAULTS.ingestRateLimit;
   const burstLimit = ingest.burstLimit ?? DEFAULTS.ingestBurstLimit;
-  if (rateLimit <= 0 || rateLimit > 10_000) {
-    fail(
-      'ingest.rateLimit',
-      'requests per second must be above 0 and at most 10000 (the account limit)',
-      rateLimit,
-      `use e.g. ${DEFAULTS.ingestRateLimit}`,
-    );
-  }
-  if (burstLimit < 1 || burstLimit > 5000) {
-    fail(
-      'ingest.burstLimit',
-      'the burst is between 1 and 5000 requests',
-      burstLimit,
-      `use e.g. ${DEFAULTS.ingestBurstLimit}`,
-    );
-  } else if (rateLimit > 0 && burstLimit < rateLimit) {
-    fail(
-      'ingest.burstLimit',
-      `must be at least ingest.rateLimit (${rateLimit}): a bucket smaller than one second of the rate answers 429 to traffic that merely arrives unevenly within a second`,
-      burstLimit,
-      `raise it to ${Math.ceil(rateLimit)} or more, or lower ingest.rateLimit`,
-    );
-  }
   const ingestTimeout = ingest.timeout ?? DEFAULTS.ingestTimeout;
-  if (seconds(ingestTimeout) < 1 || seconds(ingestTimeout) > 29) {
-    fail(
-      'ingest.timeout',
-      'between 1 and 29 seconds (senders give up after 3 to 10 seconds)',
-      ingestTimeout,
-      'use Duration.seconds(10)',
-    );
-  }
   const ingestMemory = ingest.memorySize ?? DEFAULTS.ingestMemorySize;
-  if (ingestMemory < 128 || ingestMemory > 10_240) {
-    fail('ingest.memorySize', 'Lambda memory is between 128 and 10240 MB', ingestMemory, 'use e.g. 512');
-  }
+  report(
+    'ingest',
+    ingestViolations({ rateLimit, burstLimit, timeout: ingestTimeout, memorySize: ingestMemory }, 'ingest.'),
+  );
 
   const dedupeEnabled = config.dedupe?.enabled ?? true;
   const dedupeTtl = config.dedupe?.ttl ?? DEFAULTS.dedupeTtl;

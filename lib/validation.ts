@@ -225,3 +225,66 @@ export function throwIfViolations(what: string, violations: readonly RuleViolati
     `Invalid ${what}:\n${violations.map((v) => `  - ${v.field}: ${v.message} (got ${renderValue(v.value)}). Fix: ${v.fix}`).join('\n')}`,
   );
 }
+
+// Rules and derived values for the constructs used on their own (WebhookIngest, QueueConsumer).
+
+/** The consumer's default deadline margin: DEFAULTS' margin, but never more than a tenth of its timeout. */
+export function defaultDeadlineMargin(timeout: Duration, margin: Duration): Duration {
+  return Duration.millis(Math.min(margin.toMilliseconds(), timeout.toMilliseconds() / 10));
+}
+
+/** Settings of the ingest function and its API stage. */
+export interface IngestRuleInput {
+  readonly rateLimit: number;
+  readonly burstLimit: number;
+  readonly timeout: Duration;
+  readonly memorySize: number;
+}
+
+/**
+ * Rules for ingest: stage throttling, and a function timeout shorter than the API's 29-second limit.
+ * `at` is how messages name a sibling field (`ingest.` in a configuration, nothing on construct props).
+ */
+export function ingestViolations(i: IngestRuleInput, at = ''): RuleViolation[] {
+  const out: RuleViolation[] = [];
+  if (known(i.rateLimit) && (i.rateLimit <= 0 || i.rateLimit > 10_000)) {
+    out.push({
+      field: 'rateLimit',
+      message: 'requests per second must be above 0 and at most 10000 (the account limit)',
+      value: i.rateLimit,
+      fix: 'use e.g. 1000',
+    });
+  }
+  if (known(i.burstLimit) && (i.burstLimit < 1 || i.burstLimit > 5000)) {
+    out.push({
+      field: 'burstLimit',
+      message: 'the burst is between 1 and 5000 requests',
+      value: i.burstLimit,
+      fix: 'use e.g. 1000',
+    });
+  } else if (known(i.rateLimit) && known(i.burstLimit) && i.rateLimit > 0 && i.burstLimit < i.rateLimit) {
+    out.push({
+      field: 'burstLimit',
+      message: `must be at least ${at}rateLimit (${i.rateLimit}): a bucket smaller than one second of the rate answers 429 to traffic that merely arrives unevenly within a second`,
+      value: i.burstLimit,
+      fix: `raise it to ${Math.ceil(i.rateLimit)} or more, or lower ${at}rateLimit`,
+    });
+  }
+  if (known(i.timeout) && (secondsOf(i.timeout) < 1 || secondsOf(i.timeout) > 29)) {
+    out.push({
+      field: 'timeout',
+      message: 'between 1 and 29 seconds (senders give up after 3 to 10 seconds)',
+      value: i.timeout,
+      fix: 'use Duration.seconds(10)',
+    });
+  }
+  if (known(i.memorySize) && (i.memorySize < 128 || i.memorySize > 10_240)) {
+    out.push({
+      field: 'memorySize',
+      message: 'Lambda memory is between 128 and 10240 MB',
+      value: i.memorySize,
+      fix: 'use e.g. 512',
+    });
+  }
+  return out;
+}
