@@ -12,7 +12,9 @@ import { DEFAULTS } from './config';
 
 /** How long a queue's oldest message must stay too old before its alarm fires. */
 const oldestMessageAlarmWindow = (): string =>
-  Duration.seconds(DEFAULTS.queueAlarmPeriod.toSeconds() * DEFAULTS.oldestMessageAlarmPeriods).toHumanString();
+  Duration.seconds(
+    DEFAULTS.queueAlarmPeriod.toSeconds() * DEFAULTS.oldestMessageAlarmPeriods,
+  ).toHumanString();
 
 /** A queue to watch. */
 export interface MonitoredQueue {
@@ -166,14 +168,20 @@ export class PipelineAlarms extends Construct {
         description: `The "${f.name}" function failed (an unhandled error or a timeout).`,
       });
       this.add(`Throttles-${f.name}`, {
-        metric: f.fn.metricThrottles({ period: DEFAULTS.functionAlarmPeriod, statistic: cloudwatch.Stats.SUM }),
+        metric: f.fn.metricThrottles({
+          period: DEFAULTS.functionAlarmPeriod,
+          statistic: cloudwatch.Stats.SUM,
+        }),
         threshold: 0,
         description: `The "${f.name}" function was throttled: raise its concurrency or lower the event source's maximum concurrency.`,
       });
     }
     if (props.api) {
       this.add('Api5xx', {
-        metric: props.api.metricServerError({ period: DEFAULTS.functionAlarmPeriod, statistic: cloudwatch.Stats.SUM }),
+        metric: props.api.metricServerError({
+          period: DEFAULTS.functionAlarmPeriod,
+          statistic: cloudwatch.Stats.SUM,
+        }),
         threshold: 0,
         description:
           'The webhook API answered 5xx: senders that retry will retry, GitHub will not (redeliver from its UI).',

@@ -192,7 +192,9 @@ export class QueueConsumer extends Construct {
     this.grantResources(props);
     const source = new SqsEventSource(props.queue, {
       batchSize: settings.batchSize,
-      ...(settings.maxBatchingWindow.toSeconds() > 0 ? { maxBatchingWindow: settings.maxBatchingWindow } : {}),
+      ...(settings.maxBatchingWindow.toSeconds() > 0
+        ? { maxBatchingWindow: settings.maxBatchingWindow }
+        : {}),
       ...(settings.maxConcurrency !== undefined ? { maxConcurrency: settings.maxConcurrency } : {}),
       reportBatchItemFailures: true,
     });
@@ -251,8 +253,13 @@ function runtimeSettingsOf(props: QueueConsumerProps, settings: ConsumerFunction
     maxReceiveCount: props.maxReceiveCount ?? DEFAULTS.maxReceiveCount,
     consumer: {
       parallelism: props.parallelism ?? DEFAULTS.parallelism,
-      retry: props.retry ?? { base: DEFAULTS.retryBase, factor: DEFAULTS.retryFactor, max: DEFAULTS.retryMax },
-      deadlineMargin: props.deadlineMargin ?? defaultDeadlineMargin(settings.timeout, DEFAULTS.deadlineMargin),
+      retry: props.retry ?? {
+        base: DEFAULTS.retryBase,
+        factor: DEFAULTS.retryFactor,
+        max: DEFAULTS.retryMax,
+      },
+      deadlineMargin:
+        props.deadlineMargin ?? defaultDeadlineMargin(settings.timeout, DEFAULTS.deadlineMargin),
       ...(props.idempotencyTable
         ? { idempotency: { expiry: props.idempotencyExpiry ?? DEFAULTS.idempotencyExpiry } }
         : {}),

@@ -16,8 +16,16 @@ export interface RuleViolation {
 }
 
 const known = (value: number | Duration | undefined): boolean =>
-  value !== undefined &&
-  !Token.isUnresolved(value instanceof Duration ? value.toMilliseconds({ integral: false }) : value);
+  value !== undefined && (value instanceof Duration ? knownDuration(value) : !Token.isUnresolved(value));
+
+/** A token Duration in any unit but milliseconds cannot even be converted: it is as unknown as its token. */
+function knownDuration(d: Duration): boolean {
+  try {
+    return !Token.isUnresolved(d.toMilliseconds({ integral: false }));
+  } catch {
+    return false;
+  }
+}
 
 const secondsOf = (d: Duration): number => d.toSeconds({ integral: false });
 
