@@ -1,8 +1,6 @@
 import { type Duration, Stack } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
-import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
-import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
@@ -10,7 +8,7 @@ import { idempotencyKeyPattern } from '../lambda/shared/idempotency-key';
 import { CONSUMER_CONFIG_ENV } from '../lambda/shared/runtime-config';
 import { DEFAULTS } from './config';
 import { grantItemAccessByKey, grantPayloadObjects } from './grants';
-import { HooklineFunction } from './hookline-function';
+import { HooklineFunction, type HooklineFunctionProps } from './hookline-function';
 import { type ConsumerSettings, consumerRuntimeConfig } from './runtime-wiring';
 import { consumerViolations, defaultDeadlineMargin, throwIfViolations } from './validation';
 
@@ -24,8 +22,12 @@ export interface ConsumerRetry {
   readonly max: Duration;
 }
 
-/** Properties for a {@link QueueConsumer}. */
-export interface QueueConsumerProps {
+/**
+ * Properties for a {@link QueueConsumer}. The function's `entry` (required), `handler`, `environment`,
+ * `logRetention` and `tracing` are those of {@link HooklineFunctionProps}, with the same defaults.
+ */
+export interface QueueConsumerProps
+  extends Pick<HooklineFunctionProps, 'entry' | 'handler' | 'environment' | 'logRetention' | 'tracing'> {
   /**
    * The queue to consume. A FIFO queue gets a FIFO consumer.
    */
@@ -40,18 +42,6 @@ export interface QueueConsumerProps {
    * The queue's name in the pipeline: the function's service name and its prefix in a shared idempotency table.
    */
   readonly name: string;
-
-  /**
-   * Path of the handler's TypeScript entry file, absolute or relative to the project root.
-   */
-  readonly entry: string;
-
-  /**
-   * Exported handler name.
-   *
-   * @default DEFAULTS.handler ('handler')
-   */
-  readonly handler?: string;
 
   /**
    * Function timeout (the queue's visibility timeout must cover 6 times it, see `PipelineQueue`).
@@ -117,13 +107,6 @@ export interface QueueConsumerProps {
   readonly maxReceiveCount?: number;
 
   /**
-   * Further environment variables of the handler.
-   *
-   * @default - none
-   */
-  readonly environment?: Readonly<Record<string, string>>;
-
-  /**
    * Table for per-record idempotency, keyed by the sender's delivery id. The table may be shared: this
    * consumer may only touch items whose key starts with its own prefix.
    *
@@ -144,20 +127,6 @@ export interface QueueConsumerProps {
    * @default - claim-checked envelopes cannot be resolved
    */
   readonly payloadBucket?: s3.IBucket;
-
-  /**
-   * Retention of the function's log group.
-   *
-   * @default DEFAULTS.logRetentionDays (30 days)
-   */
-  readonly logRetention?: logs.RetentionDays;
-
-  /**
-   * X-Ray tracing mode of the consumer function.
-   *
-   * @default - DEFAULTS.tracing (disabled)
-   */
-  readonly tracing?: lambda.Tracing;
 }
 
 /** The function and event source settings of a consumer, defaults filled. */
@@ -214,7 +183,7 @@ export class QueueConsumer extends Construct {
     });
     return new HooklineFunction(this, 'Function', {
       entry: props.entry,
-      handler: props.handler ?? DEFAULTS.handler,
+      ...(props.handler ? { handler: props.handler } : {}),
       timeout: settings.timeout,
       memorySize: settings.memorySize,
       serviceName: props.name,
