@@ -1,14 +1,22 @@
 import * as path from 'node:path';
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { type Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { METRICS_NAMESPACE } from '../lambda/shared/contracts';
+import { DEFAULTS } from './config';
 
 /** The project root: function entries in the configuration are relative to it. */
 export const PROJECT_ROOT = path.resolve(import.meta.dirname, '..');
+
+/** The default log retention, as the CDK enum (whose values are the days). */
+export const defaultLogRetention = (): logs.RetentionDays => DEFAULTS.logRetentionDays as logs.RetentionDays;
+
+/** The default tracing mode, as the CDK enum. */
+export const defaultTracing = (): lambda.Tracing =>
+  DEFAULTS.tracing ? lambda.Tracing.ACTIVE : lambda.Tracing.DISABLED;
 
 /** Properties for a {@link HooklineFunction}. */
 export interface HooklineFunctionProps {
@@ -20,21 +28,21 @@ export interface HooklineFunctionProps {
   /**
    * Exported handler name.
    *
-   * @default 'handler'
+   * @default DEFAULTS.handler ('handler')
    */
   readonly handler?: string;
 
   /**
    * Function timeout.
    *
-   * @default Duration.seconds(30)
+   * @default DEFAULTS.functionTimeout (30 seconds)
    */
   readonly timeout?: Duration;
 
   /**
    * Memory in MB.
    *
-   * @default 512
+   * @default DEFAULTS.functionMemorySize (512)
    */
   readonly memorySize?: number;
 
@@ -46,9 +54,9 @@ export interface HooklineFunctionProps {
   readonly environment?: Readonly<Record<string, string>>;
 
   /**
-   * Retention of the function's log group, in days.
+   * Retention of the function's log group.
    *
-   * @default logs.RetentionDays.ONE_MONTH
+   * @default DEFAULTS.logRetentionDays (30 days)
    */
   readonly logRetention?: logs.RetentionDays;
 
@@ -63,7 +71,7 @@ export interface HooklineFunctionProps {
    * X-Ray tracing mode. `Tracing.ACTIVE` also grants `xray:PutTraceSegments` and `xray:PutTelemetryRecords`,
    * which X-Ray only accepts on `*`.
    *
-   * @default lambda.Tracing.DISABLED
+   * @default - DEFAULTS.tracing (disabled)
    */
   readonly tracing?: lambda.Tracing;
 }
@@ -79,7 +87,7 @@ export interface HooklineFunctionProps {
 export class HooklineFunction extends nodejs.NodejsFunction {
   constructor(scope: Construct, id: string, props: HooklineFunctionProps) {
     const logGroup = new logs.LogGroup(scope, `${id}Logs`, {
-      retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
+      retention: props.logRetention ?? defaultLogRetention(),
       removalPolicy: RemovalPolicy.DESTROY,
     });
     const role = new iam.Role(scope, `${id}ServiceRole`, {
@@ -89,14 +97,14 @@ export class HooklineFunction extends nodejs.NodejsFunction {
     logGroup.grant(role, 'logs:CreateLogStream', 'logs:PutLogEvents');
     super(scope, id, {
       entry: path.isAbsolute(props.entry) ? props.entry : path.join(PROJECT_ROOT, props.entry),
-      handler: props.handler ?? 'handler',
+      handler: props.handler ?? DEFAULTS.handler,
       runtime: lambda.Runtime.NODEJS_24_X,
       architecture: lambda.Architecture.ARM_64,
-      timeout: props.timeout ?? Duration.seconds(30),
-      memorySize: props.memorySize ?? 512,
+      timeout: props.timeout ?? DEFAULTS.functionTimeout,
+      memorySize: props.memorySize ?? DEFAULTS.functionMemorySize,
       role,
       logGroup,
-      tracing: props.tracing ?? lambda.Tracing.DISABLED,
+      tracing: props.tracing ?? defaultTracing(),
       loggingFormat: lambda.LoggingFormat.JSON,
       projectRoot: PROJECT_ROOT,
       depsLockFilePath: path.join(PROJECT_ROOT, 'package-lock.json'),

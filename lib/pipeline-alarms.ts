@@ -8,6 +8,13 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { DEFAULTS } from './config';
+
+/** How long a queue's oldest message must stay too old before its alarm fires. */
+const oldestMessageAlarmWindow = (): string =>
+  Duration.seconds(
+    DEFAULTS.queueAlarmPeriod.toSeconds() * DEFAULTS.oldestMessageAgeAlarmPeriods,
+  ).toHumanString();
 
 /** A queue to watch. */
 export interface MonitoredQueue {
@@ -127,7 +134,7 @@ export class PipelineAlarms extends Construct {
     for (const q of props.queues) {
       this.add(`DeadLetters-${q.name}`, {
         metric: q.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
-          period: Duration.minutes(1),
+          period: DEFAULTS.queueAlarmPeriod,
           statistic: cloudwatch.Stats.MAXIMUM,
         }),
         threshold: 0,
@@ -135,19 +142,19 @@ export class PipelineAlarms extends Construct {
       });
       this.add(`OldestMessage-${q.name}`, {
         metric: q.queue.metricApproximateAgeOfOldestMessage({
-          period: Duration.minutes(1),
+          period: DEFAULTS.queueAlarmPeriod,
           statistic: cloudwatch.Stats.MAXIMUM,
         }),
         threshold: q.oldestMessageAge.toSeconds(),
-        evaluationPeriods: 5,
-        datapointsToAlarm: 5,
-        description: `The oldest message in "${q.name}" has waited more than ${q.oldestMessageAge.toHumanString()} for 5 minutes: its consumer is failing, paused or too slow.`,
+        evaluationPeriods: DEFAULTS.oldestMessageAgeAlarmPeriods,
+        datapointsToAlarm: DEFAULTS.oldestMessageAgeAlarmPeriods,
+        description: `The oldest message in "${q.name}" has waited more than ${q.oldestMessageAge.toHumanString()} for ${oldestMessageAlarmWindow()}: its consumer is failing, paused or too slow.`,
       });
     }
     for (const d of props.deadLetterQueues ?? []) {
       this.add(`DeadLetters-${d.name}`, {
         metric: d.queue.metricApproximateNumberOfMessagesVisible({
-          period: Duration.minutes(1),
+          period: DEFAULTS.queueAlarmPeriod,
           statistic: cloudwatch.Stats.MAXIMUM,
         }),
         threshold: 0,
@@ -156,19 +163,25 @@ export class PipelineAlarms extends Construct {
     }
     for (const f of props.functions) {
       this.add(`Errors-${f.name}`, {
-        metric: f.fn.metricErrors({ period: Duration.minutes(5), statistic: cloudwatch.Stats.SUM }),
+        metric: f.fn.metricErrors({ period: DEFAULTS.functionAlarmPeriod, statistic: cloudwatch.Stats.SUM }),
         threshold: 0,
         description: `The "${f.name}" function failed (an unhandled error or a timeout).`,
       });
       this.add(`Throttles-${f.name}`, {
-        metric: f.fn.metricThrottles({ period: Duration.minutes(5), statistic: cloudwatch.Stats.SUM }),
+        metric: f.fn.metricThrottles({
+          period: DEFAULTS.functionAlarmPeriod,
+          statistic: cloudwatch.Stats.SUM,
+        }),
         threshold: 0,
         description: `The "${f.name}" function was throttled: raise its concurrency or lower the event source's maximum concurrency.`,
       });
     }
     if (props.api) {
       this.add('Api5xx', {
-        metric: props.api.metricServerError({ period: Duration.minutes(5), statistic: cloudwatch.Stats.SUM }),
+        metric: props.api.metricServerError({
+          period: DEFAULTS.functionAlarmPeriod,
+          statistic: cloudwatch.Stats.SUM,
+        }),
         threshold: 0,
         description:
           'The webhook API answered 5xx: senders that retry will retry, GitHub will not (redeliver from its UI).',

@@ -1,7 +1,13 @@
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { type Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { queueViolations, throwIfViolations } from './validation';
+import { DEFAULTS } from './config';
+import {
+  minimumVisibilityTimeout,
+  queueViolations,
+  throwIfViolations,
+  visibilityViolations,
+} from './validation';
 
 /** Properties for a {@link PipelineQueue}. */
 export interface PipelineQueueProps {
@@ -26,14 +32,14 @@ export interface PipelineQueueProps {
    * AWS recommends at least 5 for queues read by Lambda, so a throttled batch is not dead-lettered.
    *
    * @see https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-configure.html
-   * @default 5
+   * @default DEFAULTS.maxReceiveCount (5)
    */
   readonly maxReceiveCount?: number;
 
   /**
    * How long the queue keeps a message (60 seconds to 14 days).
    *
-   * @default Duration.days(4)
+   * @default DEFAULTS.retentionPeriod (4 days)
    */
   readonly retentionPeriod?: Duration;
 
@@ -41,16 +47,34 @@ export interface PipelineQueueProps {
    * How long the dead-letter queue keeps a message; must be longer than `retentionPeriod`, because a
    * dead-lettered message keeps its original enqueue time on standard queues.
    *
-   * @default Duration.days(14)
+   * @default DEFAULTS.deadLetterRetentionPeriod (14 days)
    */
   readonly deadLetterRetentionPeriod?: Duration;
 
   /**
-   * Visibility timeout of the queue. When a consumer reads it, derive it with `minimumVisibilityTimeout`.
+   * Visibility timeout of the queue. When a function reads the queue, it must cover 6 x the function's
+   * timeout + its batching window (give `consumerTimeout` and this is checked, or derived when left out).
    *
-   * @default Duration.seconds(30)
+   * @default - derived from `consumerTimeout` with `minimumVisibilityTimeout` when given, else
+   * DEFAULTS.visibilityTimeout (30 seconds)
    */
   readonly visibilityTimeout?: Duration;
+
+  /**
+   * Timeout of the function that reads this queue, so the visibility timeout can be checked against it
+   * (a shorter one lets a batch be processed twice while Lambda retries a throttled invoke).
+   *
+   * @default - no consumer: the visibility timeout is not checked against one
+   */
+  readonly consumerTimeout?: Duration;
+
+  /**
+   * Batching window of the event source that reads this queue; it adds to the minimum visibility timeout.
+   * Only used with `consumerTimeout`.
+   *
+   * @default DEFAULTS.maxBatchingWindow (none)
+   */
+  readonly consumerBatchingWindow?: Duration;
 
   /**
    * What happens to the queues when the stack is deleted.
@@ -78,12 +102,11 @@ export class PipelineQueue extends Construct {
   constructor(scope: Construct, id: string, props: PipelineQueueProps = {}) {
     super(scope, id);
     const fifo = props.fifo ?? false;
-    const maxReceiveCount = props.maxReceiveCount ?? 5;
-    const retentionPeriod = props.retentionPeriod ?? Duration.days(4);
-    const deadLetterRetentionPeriod = props.deadLetterRetentionPeriod ?? Duration.days(14);
-    throwIfViolations(
-      `PipelineQueue ${this.node.path}`,
-      queueViolations({
+    const maxReceiveCount = props.maxReceiveCount ?? DEFAULTS.maxReceiveCount;
+    const retentionPeriod = props.retentionPeriod ?? DEFAULTS.retentionPeriod;
+    const deadLetterRetentionPeriod = props.deadLetterRetentionPeriod ?? DEFAULTS.deadLetterRetentionPeriod;
+    throwIfViolations(`PipelineQueue ${this.node.path}`, [
+      ...queueViolations({
         fifo,
         maxReceiveCount,
         retentionPeriod,
@@ -93,7 +116,10 @@ export class PipelineQueue extends Construct {
           : {}),
         ...(props.visibilityTimeout ? { visibilityTimeout: props.visibilityTimeout } : {}),
       }),
-    );
+      ...(props.consumerTimeout
+        ? visibilityViolations(props.visibilityTimeout, props.consumerTimeout, batchingWindowOf(props))
+        : []),
+    ]);
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.DESTROY;
     // CloudFormation rejects `FifoQueue: false`, so standard queues leave it unset.
     const fifoProps = fifo ? { fifo: true } : {};
@@ -109,7 +135,7 @@ export class PipelineQueue extends Construct {
       ...fifoProps,
       ...(fifo ? { contentBasedDeduplication: props.contentBasedDeduplication ?? false } : {}),
       retentionPeriod,
-      visibilityTimeout: props.visibilityTimeout ?? Duration.seconds(30),
+      visibilityTimeout: visibilityTimeoutOf(props),
       encryption: sqs.QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
       deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount },
@@ -118,4 +144,14 @@ export class PipelineQueue extends Construct {
     this.maxReceiveCount = maxReceiveCount;
     this.fifo = fifo;
   }
+}
+
+const batchingWindowOf = (props: PipelineQueueProps): Duration =>
+  props.consumerBatchingWindow ?? DEFAULTS.maxBatchingWindow;
+
+/** The given visibility timeout, else the smallest one the consumer allows, else the default. */
+function visibilityTimeoutOf(props: PipelineQueueProps): Duration {
+  if (props.visibilityTimeout) return props.visibilityTimeout;
+  if (props.consumerTimeout) return minimumVisibilityTimeout(props.consumerTimeout, batchingWindowOf(props));
+  return DEFAULTS.visibilityTimeout;
 }

@@ -1,23 +1,35 @@
-import { Stack } from 'aws-cdk-lib';
+import { type Duration, Stack } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
-import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
-import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { idempotencyKeyPattern } from '../lambda/shared/idempotency-key';
 import { CONSUMER_CONFIG_ENV } from '../lambda/shared/runtime-config';
-import type { ResolvedQueue } from './config';
+import { DEFAULTS } from './config';
 import { grantItemAccessByKey, grantPayloadObjects } from './grants';
-import { HooklineFunction } from './hookline-function';
-import { consumerRuntimeConfig } from './runtime-wiring';
-import { consumerViolations, throwIfViolations } from './validation';
+import { HooklineFunction, type HooklineFunctionProps } from './hookline-function';
+import { type ConsumerSettings, consumerRuntimeConfig } from './runtime-wiring';
+import { consumerViolations, defaultDeadlineMargin, throwIfViolations } from './validation';
 
-/** Properties for a {@link QueueConsumer}. */
-export interface QueueConsumerProps {
+/** How a consumer backs off a record that failed: base x factor^(attempt - 1), capped. */
+export interface ConsumerRetry {
+  /** Wait before the first retry. */
+  readonly base: Duration;
+  /** Growth of the wait per attempt. */
+  readonly factor: number;
+  /** Longest wait. */
+  readonly max: Duration;
+}
+
+/**
+ * Properties for a {@link QueueConsumer}. The function's `entry` (required), `handler`, `environment`,
+ * `logRetention` and `tracing` are those of {@link HooklineFunctionProps}, with the same defaults.
+ */
+export interface QueueConsumerProps
+  extends Pick<HooklineFunctionProps, 'entry' | 'handler' | 'environment' | 'logRetention' | 'tracing'> {
   /**
-   * The queue to consume.
+   * The queue to consume. A FIFO queue gets a FIFO consumer.
    */
   readonly queue: sqs.IQueue;
 
@@ -27,17 +39,87 @@ export interface QueueConsumerProps {
   readonly deadLetterQueue: sqs.IQueue;
 
   /**
-   * The resolved queue settings, including its consumer (entry, timeout, batching, retry, idempotency).
+   * The queue's name in the pipeline: the function's service name and its prefix in a shared idempotency table.
    */
-  readonly settings: ResolvedQueue;
+  readonly name: string;
+
+  /**
+   * Function timeout (the queue's visibility timeout must cover 6 times it, see `PipelineQueue`).
+   *
+   * @default DEFAULTS.consumerTimeout (30 seconds)
+   */
+  readonly timeout?: Duration;
+
+  /**
+   * Function memory in MB (128 to 10240).
+   *
+   * @default DEFAULTS.consumerMemorySize (512)
+   */
+  readonly memorySize?: number;
+
+  /**
+   * Records per invocation (1 to 10 on FIFO queues, 1 to 10000 otherwise; above 10 needs a batching window).
+   *
+   * @default DEFAULTS.batchSize (10)
+   */
+  readonly batchSize?: number;
+
+  /**
+   * How long the event source gathers records before invoking (0 to 5 minutes; not on FIFO queues).
+   *
+   * @default DEFAULTS.maxBatchingWindow (none)
+   */
+  readonly maxBatchingWindow?: Duration;
+
+  /**
+   * Most concurrent invocations the event source starts (2 to 1000).
+   *
+   * @default - no limit
+   */
+  readonly maxConcurrency?: number;
+
+  /**
+   * Records of a batch handled at once inside one invocation.
+   *
+   * @default DEFAULTS.parallelism (10)
+   */
+  readonly parallelism?: number;
+
+  /**
+   * Backoff of a failed record before it is received again.
+   *
+   * @default - DEFAULTS.retryBase, DEFAULTS.retryFactor, DEFAULTS.retryMax (10 seconds, x2, 15 minutes)
+   */
+  readonly retry?: ConsumerRetry;
+
+  /**
+   * Time kept before the function's deadline to report unfinished records as failed.
+   *
+   * @default - DEFAULTS.deadlineMargin (3 seconds), at most a tenth of the timeout
+   */
+  readonly deadlineMargin?: Duration;
+
+  /**
+   * The queue's redrive count, so the consumer knows a record's last attempt (`PipelineQueue.maxReceiveCount`).
+   *
+   * @default DEFAULTS.maxReceiveCount (5)
+   */
+  readonly maxReceiveCount?: number;
 
   /**
    * Table for per-record idempotency, keyed by the sender's delivery id. The table may be shared: this
    * consumer may only touch items whose key starts with its own prefix.
    *
-   * @default - no idempotency (only when the configuration disables it)
+   * @default - no idempotency
    */
   readonly idempotencyTable?: dynamodb.ITable;
+
+  /**
+   * How long an idempotency record lives. Only used with `idempotencyTable`.
+   *
+   * @default DEFAULTS.idempotencyExpiry (3 days)
+   */
+  readonly idempotencyExpiry?: Duration;
 
   /**
    * Bucket holding bodies too large for SQS (claim checks), read before the handler runs.
@@ -45,20 +127,16 @@ export interface QueueConsumerProps {
    * @default - claim-checked envelopes cannot be resolved
    */
   readonly payloadBucket?: s3.IBucket;
+}
 
-  /**
-   * Retention of the function's log group.
-   *
-   * @default logs.RetentionDays.ONE_MONTH
-   */
-  readonly logRetention?: logs.RetentionDays;
-
-  /**
-   * X-Ray tracing mode of the consumer function.
-   *
-   * @default lambda.Tracing.DISABLED
-   */
-  readonly tracing?: lambda.Tracing;
+/** The function and event source settings of a consumer, defaults filled. */
+interface ConsumerFunctionSettings {
+  readonly fifo: boolean;
+  readonly timeout: Duration;
+  readonly memorySize: number;
+  readonly batchSize: number;
+  readonly maxBatchingWindow: Duration;
+  readonly maxConcurrency?: number;
 }
 
 /**
@@ -77,59 +155,84 @@ export class QueueConsumer extends Construct {
 
   constructor(scope: Construct, id: string, props: QueueConsumerProps) {
     super(scope, id);
-    const consumer = props.settings.consumer;
-    if (!consumer)
-      throw new Error(
-        `QueueConsumer ${this.node.path}: queue "${props.settings.name}" has no consumer configured`,
-      );
-    throwIfViolations(
-      `QueueConsumer ${this.node.path}`,
-      consumerViolations({
-        fifo: props.settings.fifo,
-        timeout: consumer.timeout,
-        batchSize: consumer.batchSize,
-        maxBatchingWindow: consumer.maxBatchingWindow,
-        memorySize: consumer.memorySize,
-        ...(consumer.maxConcurrency !== undefined ? { maxConcurrency: consumer.maxConcurrency } : {}),
-      }),
-    );
-
-    const runtime = consumerRuntimeConfig(props.settings, {
-      queueUrls: { [props.settings.name]: props.queue.queueUrl },
-      deadLetterQueueUrls: { [props.settings.name]: props.deadLetterQueue.queueUrl },
-      secretIds: {},
-      ...(props.idempotencyTable ? { idempotencyTableName: props.idempotencyTable.tableName } : {}),
-      ...(props.payloadBucket ? { payloadBucketName: props.payloadBucket.bucketName } : {}),
-    });
-
-    this.consumerFunction = new HooklineFunction(this, 'Function', {
-      entry: consumer.entry,
-      handler: consumer.handler,
-      timeout: consumer.timeout,
-      memorySize: consumer.memorySize,
-      serviceName: props.settings.name,
-      ...(props.logRetention ? { logRetention: props.logRetention } : {}),
-      ...(props.tracing ? { tracing: props.tracing } : {}),
-      environment: { ...consumer.environment, [CONSUMER_CONFIG_ENV]: Stack.of(this).toJsonString(runtime) },
-    });
-
-    props.deadLetterQueue.grantSendMessages(this.consumerFunction);
-    if (props.idempotencyTable) {
-      const ownKeys = idempotencyKeyPattern(props.settings.name);
-      grantItemAccessByKey(props.idempotencyTable, this.consumerFunction, ownKeys);
-    }
-    if (props.payloadBucket) grantPayloadObjects(props.payloadBucket, this.consumerFunction, 's3:GetObject');
-
+    const settings = functionSettingsOf(props);
+    throwIfViolations(`QueueConsumer ${this.node.path}`, consumerViolations(settings));
+    this.consumerFunction = this.createFunction(props, settings);
+    this.grantResources(props);
     const source = new SqsEventSource(props.queue, {
-      batchSize: consumer.batchSize,
-      ...(consumer.maxBatchingWindow.toSeconds() > 0
-        ? { maxBatchingWindow: consumer.maxBatchingWindow }
+      batchSize: settings.batchSize,
+      ...(settings.maxBatchingWindow.toSeconds() > 0
+        ? { maxBatchingWindow: settings.maxBatchingWindow }
         : {}),
-      ...(consumer.maxConcurrency !== undefined ? { maxConcurrency: consumer.maxConcurrency } : {}),
+      ...(settings.maxConcurrency !== undefined ? { maxConcurrency: settings.maxConcurrency } : {}),
       reportBatchItemFailures: true,
     });
     // The event source also grants receive, delete and change-visibility on the queue.
     this.consumerFunction.addEventSource(source);
     this.eventSourceMappingId = source.eventSourceMappingId;
   }
+
+  /** The function, with its configuration built by the runtime wiring from the props' resources. */
+  private createFunction(props: QueueConsumerProps, settings: ConsumerFunctionSettings): HooklineFunction {
+    const runtime = consumerRuntimeConfig(runtimeSettingsOf(props, settings), {
+      queueUrls: { [props.name]: props.queue.queueUrl },
+      deadLetterQueueUrls: { [props.name]: props.deadLetterQueue.queueUrl },
+      secretIds: {},
+      ...(props.idempotencyTable ? { idempotencyTableName: props.idempotencyTable.tableName } : {}),
+      ...(props.payloadBucket ? { payloadBucketName: props.payloadBucket.bucketName } : {}),
+    });
+    return new HooklineFunction(this, 'Function', {
+      entry: props.entry,
+      ...(props.handler ? { handler: props.handler } : {}),
+      timeout: settings.timeout,
+      memorySize: settings.memorySize,
+      serviceName: props.name,
+      ...(props.logRetention ? { logRetention: props.logRetention } : {}),
+      ...(props.tracing ? { tracing: props.tracing } : {}),
+      environment: { ...props.environment, [CONSUMER_CONFIG_ENV]: Stack.of(this).toJsonString(runtime) },
+    });
+  }
+
+  /** Exactly what the configuration built from the same props lets the function use (besides the queue). */
+  private grantResources(props: QueueConsumerProps): void {
+    props.deadLetterQueue.grantSendMessages(this.consumerFunction);
+    if (props.idempotencyTable) {
+      grantItemAccessByKey(props.idempotencyTable, this.consumerFunction, idempotencyKeyPattern(props.name));
+    }
+    if (props.payloadBucket) grantPayloadObjects(props.payloadBucket, this.consumerFunction, 's3:GetObject');
+  }
+}
+
+function functionSettingsOf(props: QueueConsumerProps): ConsumerFunctionSettings {
+  return {
+    fifo: props.queue.fifo,
+    timeout: props.timeout ?? DEFAULTS.consumerTimeout,
+    memorySize: props.memorySize ?? DEFAULTS.consumerMemorySize,
+    batchSize: props.batchSize ?? DEFAULTS.batchSize,
+    maxBatchingWindow: props.maxBatchingWindow ?? DEFAULTS.maxBatchingWindow,
+    ...(props.maxConcurrency !== undefined ? { maxConcurrency: props.maxConcurrency } : {}),
+  };
+}
+
+/** What the runtime wiring builds the consumer's configuration from, defaults filled. */
+function runtimeSettingsOf(props: QueueConsumerProps, settings: ConsumerFunctionSettings): ConsumerSettings {
+  return {
+    name: props.name,
+    fifo: settings.fifo,
+    maxReceiveCount: props.maxReceiveCount ?? DEFAULTS.maxReceiveCount,
+    consumer: {
+      parallelism: props.parallelism ?? DEFAULTS.parallelism,
+      retry: props.retry ?? {
+        base: DEFAULTS.retryBase,
+        factor: DEFAULTS.retryFactor,
+        max: DEFAULTS.retryMax,
+      },
+      deadlineMargin:
+        props.deadlineMargin ??
+        defaultDeadlineMargin(settings.timeout, DEFAULTS.deadlineMargin, DEFAULTS.deadlineMarginTimeoutShare),
+      ...(props.idempotencyTable
+        ? { idempotency: { expiry: props.idempotencyExpiry ?? DEFAULTS.idempotencyExpiry } }
+        : {}),
+    },
+  };
 }

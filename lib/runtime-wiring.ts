@@ -10,7 +10,13 @@ import type {
   SourceRuntimeConfig,
 } from '../lambda/shared/runtime-config';
 import { SENDERS } from '../lambda/shared/senders';
-import { DEFAULTS, type ResolvedConfig, type ResolvedQueue, type ResolvedSource } from './config';
+import {
+  DEFAULTS,
+  type ResolvedConfig,
+  type ResolvedConsumer,
+  type ResolvedQueue,
+  type ResolvedSource,
+} from './config';
 import { runtimeSettingsOf } from './senders';
 
 /** Where each queue, table and bucket actually is: tokens in the stack, emulator URLs in local mode. */
@@ -22,6 +28,28 @@ export interface PipelineResources {
   readonly dedupeTableName?: string;
   readonly idempotencyTableName?: string;
   readonly payloadBucketName?: string;
+}
+
+/**
+ * The part of the resolved configuration the ingest function's configuration is built from (a
+ * `ResolvedConfig` is one): sources, routes, each queue's FIFO grouping, dedupe, claim-check and header settings.
+ */
+export interface IngestSettings {
+  readonly sources: ResolvedConfig['sources'];
+  readonly queues: readonly Pick<ResolvedQueue, 'name' | 'fifo' | 'fifoGrouping'>[];
+  readonly routes: ResolvedConfig['routes'];
+  readonly defaultRoute: ResolvedConfig['defaultRoute'];
+  readonly dedupe?: ResolvedConfig['dedupe'];
+  readonly payloads: Pick<ResolvedConfig['payloads'], 'inlineLimitBytes'>;
+  readonly ingest: Pick<ResolvedConfig['ingest'], 'keepHeaders' | 'secretCache'>;
+}
+
+/** The part of a resolved queue one consumer function's configuration is built from (a `ResolvedQueue` is one). */
+export interface ConsumerSettings {
+  readonly name: string;
+  readonly fifo: boolean;
+  readonly maxReceiveCount: number;
+  readonly consumer?: Pick<ResolvedConsumer, 'parallelism' | 'retry' | 'deadlineMargin' | 'idempotency'>;
 }
 
 function required<T>(map: Readonly<Record<string, T>>, key: string, what: string): T {
@@ -53,7 +81,7 @@ export const sourceNeedsSecret = (source: ResolvedSource): boolean => SENDERS[so
 
 /** The ingest function's configuration. */
 export function ingestRuntimeConfig(
-  config: ResolvedConfig,
+  config: IngestSettings,
   resources: PipelineResources,
 ): IngestRuntimeConfig {
   return {
@@ -102,7 +130,7 @@ export function ingestRuntimeConfig(
 
 /** One consumer function's configuration. */
 export function consumerRuntimeConfig(
-  queue: ResolvedQueue,
+  queue: ConsumerSettings,
   resources: PipelineResources,
 ): ConsumerRuntimeConfig {
   const consumer = queue.consumer;

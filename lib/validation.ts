@@ -13,8 +13,16 @@ import { type Violation, violation } from './violations';
 export { throwIfViolations } from './violations';
 
 const known = (value: number | Duration | undefined): value is number | Duration =>
-  value !== undefined &&
-  !Token.isUnresolved(value instanceof Duration ? value.toMilliseconds({ integral: false }) : value);
+  value !== undefined && (value instanceof Duration ? knownDuration(value) : !Token.isUnresolved(value));
+
+/** A token Duration in any unit but milliseconds cannot even be converted: it is as unknown as its token. */
+function knownDuration(d: Duration): boolean {
+  try {
+    return !Token.isUnresolved(d.toMilliseconds({ integral: false }));
+  } catch {
+    return false;
+  }
+}
 
 const secondsOf = (d: Duration): number => d.toSeconds({ integral: false });
 
@@ -275,4 +283,57 @@ export function visibilityViolations(
       `remove it to derive ${minimum} seconds, or raise it`,
     ),
   ];
+}
+
+// Rules and derived values for the constructs used on their own (WebhookIngest, QueueConsumer) and the configuration.
+
+/** The consumer's default deadline margin: `margin`, but never more than `share` of its timeout. */
+export function defaultDeadlineMargin(timeout: Duration, margin: Duration, share: number): Duration {
+  return Duration.millis(Math.min(margin.toMilliseconds(), timeout.toMilliseconds() * share));
+}
+
+/** Settings of the ingest function and its API stage. */
+export interface IngestRuleInput {
+  readonly rateLimit: number;
+  readonly burstLimit: number;
+  readonly timeout: Duration;
+  readonly memorySize: number;
+}
+
+/** Rules for the stage throttle: within the account limit, and a burst of at least one second of the rate. */
+function throttleViolations(rateLimit: number, burstLimit: number, at: string): Violation[] {
+  const out: Violation[] = [];
+  if (known(rateLimit) && (rateLimit <= 0 || rateLimit > 10_000)) {
+    const message = 'requests per second must be above 0 and at most 10000 (the account limit)';
+    out.push(violation('rateLimit', message, rateLimit, 'use e.g. 1000'));
+  }
+  if (known(burstLimit) && (burstLimit < 1 || burstLimit > 5000)) {
+    out.push(
+      violation('burstLimit', 'the burst is between 1 and 5000 requests', burstLimit, 'use e.g. 1000'),
+    );
+  } else if (known(rateLimit) && known(burstLimit) && rateLimit > 0 && burstLimit < rateLimit) {
+    out.push(
+      violation(
+        'burstLimit',
+        `must be at least ${at}rateLimit (${rateLimit}): a bucket smaller than one second of the rate answers 429 to traffic that merely arrives unevenly within a second`,
+        burstLimit,
+        `raise it to ${Math.ceil(rateLimit)} or more, or lower ${at}rateLimit`,
+      ),
+    );
+  }
+  return out;
+}
+
+/**
+ * Rules for ingest: stage throttling, a function timeout shorter than the API's 29-second limit, Lambda memory.
+ * `at` is how messages name a sibling field (`ingest.` in a configuration, nothing on construct props).
+ */
+export function ingestViolations(i: IngestRuleInput, at = ''): Violation[] {
+  const out = throttleViolations(i.rateLimit, i.burstLimit, at);
+  if (known(i.timeout) && (secondsOf(i.timeout) < 1 || secondsOf(i.timeout) > 29)) {
+    const message = 'between 1 and 29 seconds (senders give up after 3 to 10 seconds)';
+    out.push(violation('timeout', message, i.timeout, 'use Duration.seconds(10)'));
+  }
+  out.push(...memoryViolations('memorySize', i.memorySize));
+  return out;
 }

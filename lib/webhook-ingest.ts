@@ -1,19 +1,20 @@
-import { RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { type Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import * as apigw from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
-import * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { INGEST_CONFIG_ENV } from '../lambda/shared/runtime-config';
-import type { ResolvedConfig } from './config';
+import { DEFAULTS } from './config';
 import { grantItemAccess, grantPayloadObjects } from './grants';
-import { HooklineFunction } from './hookline-function';
-import { ingestRuntimeConfig } from './runtime-wiring';
+import { defaultLogRetention, HooklineFunction } from './hookline-function';
+import { type IngestSettings, ingestRuntimeConfig, type PipelineResources } from './runtime-wiring';
+import { ingestViolations, throwIfViolations } from './validation';
 
 /** Path of the ingest function's entry, relative to the project root. */
 export const INGEST_ENTRY = 'lambda/ingest/handler.ts';
@@ -21,12 +22,14 @@ export const INGEST_ENTRY = 'lambda/ingest/handler.ts';
 /** Properties for a {@link WebhookIngest}. */
 export interface WebhookIngestProps {
   /**
-   * The resolved configuration: sources, routes, ingest limits.
+   * What the ingest function verifies and routes: sources, routes, each queue's FIFO grouping, dedupe,
+   * claim-check and kept-header settings. A resolved configuration (`resolveConfig(...)`) is one; the
+   * function's environment is built from it by `ingestRuntimeConfig`, as local mode does.
    */
-  readonly config: ResolvedConfig;
+  readonly settings: IngestSettings;
 
   /**
-   * The queue behind each configured queue name; the function may send to these and nothing else.
+   * The queue behind each queue name of `settings`; the function may send to these and nothing else.
    */
   readonly queues: Readonly<Record<string, sqs.IQueue>>;
 
@@ -50,12 +53,62 @@ export interface WebhookIngestProps {
   readonly payloadBucket?: s3.IBucket;
 
   /**
+   * Timeout of the ingest function (1 to 29 seconds: the API gives up at 29, senders after 3 to 10).
+   *
+   * @default DEFAULTS.ingestTimeout (10 seconds)
+   */
+  readonly timeout?: Duration;
+
+  /**
+   * Memory of the ingest function, in MB (128 to 10240).
+   *
+   * @default DEFAULTS.ingestMemorySize (512)
+   */
+  readonly memorySize?: number;
+
+  /**
+   * Sustained requests per second the API stage accepts before answering 429.
+   *
+   * @default DEFAULTS.ingestRateLimit (1000)
+   */
+  readonly rateLimit?: number;
+
+  /**
+   * Requests the API stage accepts at once (at least `rateLimit`).
+   *
+   * @default DEFAULTS.ingestBurstLimit (1000)
+   */
+  readonly burstLimit?: number;
+
+  /**
+   * X-Ray tracing mode of the ingest function.
+   *
+   * @default - DEFAULTS.tracing (disabled)
+   */
+  readonly tracing?: lambda.Tracing;
+
+  /**
    * Retention of the function's and the API's log groups.
    *
-   * @default logs.RetentionDays.ONE_MONTH
+   * @default DEFAULTS.logRetentionDays (30 days)
    */
   readonly logRetention?: logs.RetentionDays;
 }
+
+/** The JSON access log line of the stage. */
+const ACCESS_LOG_FORMAT = {
+  requestId: '$context.requestId',
+  ip: '$context.identity.sourceIp',
+  requestTime: '$context.requestTime',
+  method: '$context.httpMethod',
+  routeKey: '$context.routeKey',
+  path: '$context.path',
+  status: '$context.status',
+  protocol: '$context.protocol',
+  responseLength: '$context.responseLength',
+  integrationLatency: '$context.integrationLatency',
+  integrationError: '$context.integrationErrorMessage',
+};
 
 /**
  * The only door into the pipeline: an HTTP API with `ANY /webhooks/{source}` (non-POST methods reach the
@@ -74,33 +127,17 @@ export class WebhookIngest extends Construct {
 
   constructor(scope: Construct, id: string, props: WebhookIngestProps) {
     super(scope, id);
-    const { config } = props;
-    const retention = props.logRetention ?? logs.RetentionDays.ONE_MONTH;
-
-    const runtime = ingestRuntimeConfig(config, {
-      queueUrls: Object.fromEntries(Object.entries(props.queues).map(([name, q]) => [name, q.queueUrl])),
-      deadLetterQueueUrls: {},
-      secretIds: Object.fromEntries(Object.entries(props.secrets).map(([name, s]) => [name, s.secretArn])),
-      ...(props.dedupeTable ? { dedupeTableName: props.dedupeTable.tableName } : {}),
-      ...(props.payloadBucket ? { payloadBucketName: props.payloadBucket.bucketName } : {}),
-    });
-
-    checkEnvironmentSize(config, Object.keys(props.queues), Object.keys(props.secrets), props);
-
-    this.ingestFunction = new HooklineFunction(this, 'Function', {
-      entry: INGEST_ENTRY,
-      timeout: config.ingest.timeout,
-      memorySize: config.ingest.memorySize,
-      serviceName: 'ingest',
-      logRetention: retention,
-      ...(config.tracing ? { tracing: lambda.Tracing.ACTIVE } : {}),
-      environment: { [INGEST_CONFIG_ENV]: Stack.of(this).toJsonString(runtime) },
-    });
-    for (const queue of Object.values(props.queues)) queue.grantSendMessages(this.ingestFunction);
-    for (const secret of Object.values(props.secrets)) secret.grantRead(this.ingestFunction);
-    if (props.dedupeTable) grantItemAccess(props.dedupeTable, this.ingestFunction);
-    if (props.payloadBucket) grantPayloadObjects(props.payloadBucket, this.ingestFunction, 's3:PutObject');
-
+    const limits = {
+      rateLimit: props.rateLimit ?? DEFAULTS.ingestRateLimit,
+      burstLimit: props.burstLimit ?? DEFAULTS.ingestBurstLimit,
+      timeout: props.timeout ?? DEFAULTS.ingestTimeout,
+      memorySize: props.memorySize ?? DEFAULTS.ingestMemorySize,
+    };
+    throwIfViolations(`WebhookIngest ${this.node.path}`, ingestViolations(limits));
+    checkEnvironmentSize(props);
+    const retention = props.logRetention ?? defaultLogRetention();
+    this.ingestFunction = this.createFunction(props, limits, retention);
+    this.grantResources(props);
     this.accessLogGroup = new logs.LogGroup(this, 'AccessLogs', {
       retention,
       removalPolicy: RemovalPolicy.DESTROY,
@@ -112,24 +149,10 @@ export class WebhookIngest extends Construct {
     this.stage = this.api.addStage('DefaultStage', {
       stageName: '$default',
       autoDeploy: true,
-      throttle: { rateLimit: config.ingest.rateLimit, burstLimit: config.ingest.burstLimit },
+      throttle: { rateLimit: limits.rateLimit, burstLimit: limits.burstLimit },
       accessLogSettings: {
         destination: new apigw.LogGroupLogDestination(this.accessLogGroup),
-        format: AccessLogFormat.custom(
-          JSON.stringify({
-            requestId: '$context.requestId',
-            ip: '$context.identity.sourceIp',
-            requestTime: '$context.requestTime',
-            method: '$context.httpMethod',
-            routeKey: '$context.routeKey',
-            path: '$context.path',
-            status: '$context.status',
-            protocol: '$context.protocol',
-            responseLength: '$context.responseLength',
-            integrationLatency: '$context.integrationLatency',
-            integrationError: '$context.integrationErrorMessage',
-          }),
-        ),
+        format: AccessLogFormat.custom(JSON.stringify(ACCESS_LOG_FORMAT)),
       },
     });
     this.api.addRoutes({
@@ -143,6 +166,45 @@ export class WebhookIngest extends Construct {
   public webhookUrl(source: string): string {
     return `${this.api.apiEndpoint}/webhooks/${source}`;
   }
+
+  /** The function, with its configuration built by the runtime wiring from the props' resources. */
+  private createFunction(
+    props: WebhookIngestProps,
+    limits: { readonly timeout: Duration; readonly memorySize: number },
+    logRetention: logs.RetentionDays,
+  ): HooklineFunction {
+    const runtime = ingestRuntimeConfig(props.settings, resourcesOf(props));
+    return new HooklineFunction(this, 'Function', {
+      entry: INGEST_ENTRY,
+      timeout: limits.timeout,
+      memorySize: limits.memorySize,
+      serviceName: 'ingest',
+      logRetention,
+      ...(props.tracing ? { tracing: props.tracing } : {}),
+      environment: { [INGEST_CONFIG_ENV]: Stack.of(this).toJsonString(runtime) },
+    });
+  }
+
+  /** Exactly what the configuration built from the same props lets the function use. */
+  private grantResources(props: WebhookIngestProps): void {
+    for (const queue of Object.values(props.queues)) queue.grantSendMessages(this.ingestFunction);
+    for (const secret of Object.values(props.secrets)) secret.grantRead(this.ingestFunction);
+    if (props.dedupeTable) grantItemAccess(props.dedupeTable, this.ingestFunction);
+    if (props.payloadBucket) grantPayloadObjects(props.payloadBucket, this.ingestFunction, 's3:PutObject');
+  }
+}
+
+/** Where the props' resources are, as the runtime wiring takes them. */
+function resourcesOf(
+  props: Pick<WebhookIngestProps, 'queues' | 'secrets' | 'dedupeTable' | 'payloadBucket'>,
+): PipelineResources {
+  return {
+    queueUrls: Object.fromEntries(Object.entries(props.queues).map(([name, q]) => [name, q.queueUrl])),
+    deadLetterQueueUrls: {},
+    secretIds: Object.fromEntries(Object.entries(props.secrets).map(([name, s]) => [name, s.secretArn])),
+    ...(props.dedupeTable ? { dedupeTableName: props.dedupeTable.tableName } : {}),
+    ...(props.payloadBucket ? { payloadBucketName: props.payloadBucket.bucketName } : {}),
+  };
 }
 
 /** Lambda rejects a function whose environment variables add up to more than 4 KB. */
@@ -156,18 +218,16 @@ const RESOLVED_LENGTH = { queueUrl: 140, secretArn: 130, tableName: 100, bucketN
  * Fails at synth, not at deploy, when the ingest configuration cannot fit Lambda's 4 KB environment once its
  * tokens (queue URLs, secret ARNs) resolve: the size is estimated with the longest values they can take.
  */
-function checkEnvironmentSize(
-  config: ResolvedConfig,
-  queueNames: readonly string[],
-  secretNames: readonly string[],
-  props: Pick<WebhookIngestProps, 'dedupeTable' | 'payloadBucket'>,
-): void {
+function checkEnvironmentSize(props: WebhookIngestProps): void {
+  const { settings } = props;
   const stand = (length: number) => 'x'.repeat(length);
+  const standIns = (names: object, length: number) =>
+    Object.fromEntries(Object.keys(names).map((name) => [name, stand(length)]));
   const estimate = JSON.stringify(
-    ingestRuntimeConfig(config, {
-      queueUrls: Object.fromEntries(queueNames.map((q) => [q, stand(RESOLVED_LENGTH.queueUrl)])),
+    ingestRuntimeConfig(settings, {
+      queueUrls: standIns(props.queues, RESOLVED_LENGTH.queueUrl),
       deadLetterQueueUrls: {},
-      secretIds: Object.fromEntries(secretNames.map((s) => [s, stand(RESOLVED_LENGTH.secretArn)])),
+      secretIds: standIns(props.secrets, RESOLVED_LENGTH.secretArn),
       ...(props.dedupeTable ? { dedupeTableName: stand(RESOLVED_LENGTH.tableName) } : {}),
       ...(props.payloadBucket ? { payloadBucketName: stand(RESOLVED_LENGTH.bucketName) } : {}),
     }),
@@ -176,8 +236,8 @@ function checkEnvironmentSize(
   if (Buffer.byteLength(estimate) > budget) {
     throw new Error(
       `WebhookIngest: the ingest configuration would take about ${Buffer.byteLength(estimate)} bytes of environment once deployed, ` +
-        `above Lambda's 4 KB limit (${config.sources.length} sources, ${queueNames.length} queues, ${config.routes.length} routes, ` +
-        `${config.ingest.keepHeaders.length} kept headers). Fix: split the sources over two stacks, or shorten ingest.keepHeaders and routes.`,
+        `above Lambda's 4 KB limit (${settings.sources.length} sources, ${Object.keys(props.queues).length} queues, ${settings.routes.length} routes, ` +
+        `${settings.ingest.keepHeaders.length} kept headers). Fix: split the sources over two stacks, or shorten ingest.keepHeaders and routes.`,
     );
   }
 }

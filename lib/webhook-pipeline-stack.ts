@@ -8,12 +8,12 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { DEDUPE_TABLE, IDEMPOTENCY_TABLE, PAYLOAD_KEY_PREFIX } from '../lambda/shared/contracts';
-import type { ResolvedConfig } from './config';
+import type { ResolvedConfig, ResolvedQueue } from './config';
 import { PipelineAlarms } from './pipeline-alarms';
 import { PipelineDashboard } from './pipeline-dashboard';
 import { PipelineQueue } from './pipeline-queue';
 import { PipelineSchedules } from './pipeline-schedules';
-import { QueueConsumer } from './queue-consumer';
+import { QueueConsumer, type QueueConsumerProps } from './queue-consumer';
 import { sourceNeedsSecret } from './runtime-wiring';
 import { outputKey, pascalCase, STACK_OUTPUTS } from './stack-outputs';
 import { WebhookIngest } from './webhook-ingest';
@@ -55,10 +55,38 @@ export class WebhookPipelineStack extends Stack {
   constructor(scope: Construct, id: string, props: WebhookPipelineStackProps) {
     super(scope, id, props);
     const { config } = props;
-    const logRetention = config.logRetentionDays as logs.RetentionDays;
     const dataRemovalPolicy =
       config.removalPolicy === 'destroy' ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN;
+    this.queues = this.createQueues(config);
+    this.signingSecrets = this.createSecrets(config, dataRemovalPolicy);
+    if (config.dedupe)
+      this.dedupeTable = this.ttlTable(
+        'DedupeTable',
+        DEDUPE_TABLE.partitionKey,
+        DEDUPE_TABLE.ttlAttribute,
+        dataRemovalPolicy,
+      );
+    if (config.queues.some((q) => q.consumer?.idempotency)) {
+      // Powertools idempotency's default key and expiry attribute names.
+      this.idempotencyTable = this.ttlTable(
+        'IdempotencyTable',
+        IDEMPOTENCY_TABLE.partitionKey,
+        IDEMPOTENCY_TABLE.ttlAttribute,
+        dataRemovalPolicy,
+      );
+    }
+    this.payloadBucket = this.createPayloadBucket(config);
+    this.ingest = this.createIngest(config);
+    this.consumers = this.createConsumers(config);
+    if (config.schedules.length > 0) this.schedules = this.createSchedules(config);
+    this.alarms = this.createAlarms(config);
+    this.dashboard = this.createDashboard(config);
+    this.addOutputs(config);
+    this.addNagSuppressions(config);
+  }
 
+  /** A queue pair per configured queue; a consumer's timeout lets the queue check its visibility timeout. */
+  private createQueues(config: ResolvedConfig): Record<string, PipelineQueue> {
     const queues: Record<string, PipelineQueue> = {};
     for (const q of config.queues) {
       queues[q.name] = new PipelineQueue(this, `Queue${pascalCase(q.name)}`, {
@@ -68,12 +96,20 @@ export class WebhookPipelineStack extends Stack {
         retentionPeriod: q.retentionPeriod,
         deadLetterRetentionPeriod: q.deadLetterRetentionPeriod,
         visibilityTimeout: q.visibilityTimeout,
+        ...(q.consumer
+          ? { consumerTimeout: q.consumer.timeout, consumerBatchingWindow: q.consumer.maxBatchingWindow }
+          : {}),
       });
     }
-    this.queues = queues;
+    return queues;
+  }
 
+  /** The signing secret of each verifying source: created, or referenced by name. */
+  private createSecrets(
+    config: ResolvedConfig,
+    removalPolicy: RemovalPolicy,
+  ): Record<string, secretsmanager.ISecret> {
     const secrets: Record<string, secretsmanager.ISecret> = {};
-    this.signingSecrets = secrets;
     for (const source of config.sources.filter(sourceNeedsSecret)) {
       const existing = 'secret' in source ? source.secret?.existingSecretName : undefined;
       secrets[source.name] = existing
@@ -81,26 +117,15 @@ export class WebhookPipelineStack extends Stack {
         : new secretsmanager.Secret(this, `Secret${pascalCase(source.name)}`, {
             description: `Signing secret of the hookline "${source.name}" webhook source (${source.type}). Put the sender's secret here; JSON {"secrets":["new","old"]} while rotating.`,
             generateSecretString: { passwordLength: 48, excludePunctuation: true },
-            removalPolicy: dataRemovalPolicy,
+            removalPolicy,
           });
     }
+    return secrets;
+  }
 
-    if (config.dedupe)
-      this.dedupeTable = this.ttlTable(
-        'DedupeTable',
-        DEDUPE_TABLE.partitionKey,
-        DEDUPE_TABLE.ttlAttribute,
-        dataRemovalPolicy,
-      );
-    if (config.queues.some((q) => q.consumer?.idempotency)) {
-      this.idempotencyTable = this.ttlTable(
-        'IdempotencyTable',
-        IDEMPOTENCY_TABLE.partitionKey,
-        IDEMPOTENCY_TABLE.ttlAttribute,
-        dataRemovalPolicy,
-      );
-    }
-    this.payloadBucket = new s3.Bucket(this, 'PayloadBucket', {
+  /** The claim-check bucket: private, encrypted, its payloads expiring after the configured time. */
+  private createPayloadBucket(config: ResolvedConfig): s3.Bucket {
+    return new s3.Bucket(this, 'PayloadBucket', {
       encryption: s3.BucketEncryption.S3_MANAGED,
       enforceSSL: true,
       blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
@@ -113,50 +138,60 @@ export class WebhookPipelineStack extends Stack {
       ],
       removalPolicy: RemovalPolicy.RETAIN,
     });
+  }
 
-    this.ingest = new WebhookIngest(this, 'Ingest', {
-      config,
-      queues: Object.fromEntries(Object.entries(queues).map(([name, q]) => [name, q.queue as sqs.IQueue])),
-      secrets,
+  private createIngest(config: ResolvedConfig): WebhookIngest {
+    return new WebhookIngest(this, 'Ingest', {
+      settings: config,
+      queues: this.queuesByName(),
+      secrets: this.signingSecrets,
       ...(this.dedupeTable ? { dedupeTable: this.dedupeTable } : {}),
       payloadBucket: this.payloadBucket,
-      logRetention,
+      timeout: config.ingest.timeout,
+      memorySize: config.ingest.memorySize,
+      rateLimit: config.ingest.rateLimit,
+      burstLimit: config.ingest.burstLimit,
+      ...functionOptionsOf(config),
     });
+  }
 
+  private createConsumers(config: ResolvedConfig): Record<string, QueueConsumer> {
     const consumers: Record<string, QueueConsumer> = {};
     for (const q of config.queues) {
-      const pair = queues[q.name];
+      const pair = this.queues[q.name];
       if (!q.consumer || !pair) continue;
       consumers[q.name] = new QueueConsumer(this, `Consumer${pascalCase(q.name)}`, {
         queue: pair.queue,
         deadLetterQueue: pair.deadLetterQueue,
-        settings: q,
+        ...queueConsumerSettings(q),
         ...(q.consumer.idempotency && this.idempotencyTable
           ? { idempotencyTable: this.idempotencyTable }
           : {}),
         payloadBucket: this.payloadBucket,
-        logRetention,
-        ...(config.tracing ? { tracing: lambda.Tracing.ACTIVE } : {}),
+        ...functionOptionsOf(config),
       });
     }
-    this.consumers = consumers;
+    return consumers;
+  }
 
-    const queuesByName = Object.fromEntries(
-      Object.entries(queues).map(([name, q]) => [name, q.queue as sqs.IQueue]),
-    );
-    if (config.schedules.length > 0) {
-      this.schedules = new PipelineSchedules(this, 'Schedules', {
-        schedules: config.schedules,
-        queues: queuesByName,
-      });
-    }
-    const scheduleDeadLetterQueues = this.schedules
+  private createSchedules(config: ResolvedConfig): PipelineSchedules {
+    return new PipelineSchedules(this, 'Schedules', {
+      schedules: config.schedules,
+      queues: this.queuesByName(),
+    });
+  }
+
+  /** The schedules' dead-letter queues (deliveries the scheduler gave up on), by schedule name. */
+  private scheduleDeadLetterQueues(): { name: string; queue: sqs.IQueue }[] {
+    return this.schedules
       ? Object.entries(this.schedules.schedules).map(([name, s]) => ({ name, queue: s.deadLetterQueue }))
       : [];
+  }
 
-    this.alarms = new PipelineAlarms(this, 'Alarms', {
+  private createAlarms(config: ResolvedConfig): PipelineAlarms {
+    return new PipelineAlarms(this, 'Alarms', {
       queues: config.queues.flatMap((q) => {
-        const pair = queues[q.name];
+        const pair = this.queues[q.name];
         return pair
           ? [
               {
@@ -170,10 +205,10 @@ export class WebhookPipelineStack extends Stack {
       }),
       functions: [
         { name: 'ingest', fn: this.ingest.ingestFunction },
-        ...Object.entries(consumers).map(([name, c]) => ({ name, fn: c.consumerFunction })),
+        ...Object.entries(this.consumers).map(([name, c]) => ({ name, fn: c.consumerFunction })),
       ],
       api: this.ingest.api,
-      deadLetterQueues: scheduleDeadLetterQueues.map(({ name, queue }) => ({
+      deadLetterQueues: this.scheduleDeadLetterQueues().map(({ name, queue }) => ({
         name: `schedule-${name}`,
         queue,
       })),
@@ -182,12 +217,14 @@ export class WebhookPipelineStack extends Stack {
         : {}),
       ...(config.alarms.email ? { email: config.alarms.email } : {}),
     });
+  }
 
-    this.dashboard = new PipelineDashboard(this, 'Dashboard', {
+  private createDashboard(config: ResolvedConfig): PipelineDashboard {
+    return new PipelineDashboard(this, 'Dashboard', {
       queues: config.queues.flatMap((q) => {
-        const pair = queues[q.name];
+        const pair = this.queues[q.name];
         if (!pair) return [];
-        const consumer = consumers[q.name];
+        const consumer = this.consumers[q.name];
         return [
           {
             name: q.name,
@@ -199,14 +236,16 @@ export class WebhookPipelineStack extends Stack {
       }),
       ingestFunction: this.ingest.ingestFunction,
       ingestLogGroup: this.ingest.ingestFunction.logGroup,
-      extraDeadLetterQueues: scheduleDeadLetterQueues.map(({ name, queue }) => ({
+      extraDeadLetterQueues: this.scheduleDeadLetterQueues().map(({ name, queue }) => ({
         label: `schedule ${name} DLQ`,
         queue,
       })),
     });
+  }
 
-    this.addOutputs(config);
-    this.addNagSuppressions(config);
+  /** Each configured queue, as the producers see it. */
+  private queuesByName(): Record<string, sqs.IQueue> {
+    return Object.fromEntries(Object.entries(this.queues).map(([name, q]) => [name, q.queue as sqs.IQueue]));
   }
 
   /** An on-demand, encrypted, point-in-time-recoverable table whose items expire through a TTL attribute. */
@@ -323,3 +362,41 @@ export const NAG_ACKNOWLEDGEMENTS: Readonly<Record<string, string>> = {
   'AwsSolutions-SNS2':
     'Alarm notifications carry no event data; the AWS-managed SNS key would block CloudWatch from publishing, and a customer key adds cost for no protected content.',
 };
+
+/** Log retention and tracing, which every function of the pipeline shares. */
+function functionOptionsOf(config: ResolvedConfig): {
+  logRetention: logs.RetentionDays;
+  tracing?: lambda.Tracing;
+} {
+  return {
+    logRetention: config.logRetentionDays as logs.RetentionDays,
+    ...(config.tracing ? { tracing: lambda.Tracing.ACTIVE } : {}),
+  };
+}
+
+/**
+ * A configured queue's consumer, as {@link QueueConsumer} props (everything but the resources).
+ * Throws when the queue has no consumer.
+ */
+export function queueConsumerSettings(
+  queue: ResolvedQueue,
+): Omit<QueueConsumerProps, 'queue' | 'deadLetterQueue' | 'idempotencyTable' | 'payloadBucket'> {
+  const consumer = queue.consumer;
+  if (!consumer) throw new Error(`queue "${queue.name}" has no consumer configured`);
+  return {
+    name: queue.name,
+    entry: consumer.entry,
+    handler: consumer.handler,
+    timeout: consumer.timeout,
+    memorySize: consumer.memorySize,
+    batchSize: consumer.batchSize,
+    maxBatchingWindow: consumer.maxBatchingWindow,
+    ...(consumer.maxConcurrency !== undefined ? { maxConcurrency: consumer.maxConcurrency } : {}),
+    parallelism: consumer.parallelism,
+    retry: consumer.retry,
+    deadlineMargin: consumer.deadlineMargin,
+    maxReceiveCount: queue.maxReceiveCount,
+    environment: consumer.environment,
+    ...(consumer.idempotency ? { idempotencyExpiry: consumer.idempotency.expiry } : {}),
+  };
+}

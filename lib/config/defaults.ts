@@ -21,6 +21,9 @@ export const DEFAULTS = {
   handler: 'handler',
   consumerTimeout: Duration.seconds(30),
   consumerMemorySize: 512,
+  /** A HooklineFunction given no timeout or memory gets a consumer's. */
+  functionTimeout: Duration.seconds(30),
+  functionMemorySize: 512,
   batchSize: 10,
   maxBatchingWindow: Duration.seconds(0),
   parallelism: 10,

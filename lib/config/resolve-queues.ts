@@ -1,7 +1,8 @@
 /** The `queues` section: each queue pair and its consumer, with every default filled. */
-import { Duration } from 'aws-cdk-lib';
+import type { Duration } from 'aws-cdk-lib';
 import {
   consumerViolations,
+  defaultDeadlineMargin,
   minimumVisibilityTimeout,
   queueViolations,
   visibilityExtensionViolations,
@@ -68,12 +69,7 @@ function resolveDeadlineMargin(
 ): Duration {
   const deadlineMargin =
     c.deadlineMargin ??
-    Duration.millis(
-      Math.min(
-        DEFAULTS.deadlineMargin.toMilliseconds(),
-        timeout.toMilliseconds() * DEFAULTS.deadlineMarginTimeoutShare,
-      ),
-    );
+    defaultDeadlineMargin(timeout, DEFAULTS.deadlineMargin, DEFAULTS.deadlineMarginTimeoutShare);
   if (deadlineMargin.toMilliseconds() >= timeout.toMilliseconds()) {
     problems.add(
       `${path}.deadlineMargin`,

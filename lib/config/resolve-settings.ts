@@ -1,6 +1,6 @@
 /** The pipeline-wide sections: `ingest`, `dedupe`, `payloads`, `logRetentionDays` and `alarms`. */
 import type { Duration } from 'aws-cdk-lib';
-import { memoryViolations } from '../validation';
+import { ingestViolations } from '../validation';
 import type { ViolationList } from '../violations';
 import { seconds } from './common';
 import { DEFAULTS, LONGEST_SENDER_RETRY_WINDOW } from './defaults';
@@ -12,50 +12,14 @@ const LOG_RETENTION_DAYS = [
   1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
 ];
 
-/** Rules: the API's rate within the account limit, a burst of at least one second of that rate. */
-function checkThrottling(problems: ViolationList, rateLimit: number, burstLimit: number): void {
-  if (rateLimit <= 0 || rateLimit > 10_000) {
-    problems.add(
-      'ingest.rateLimit',
-      'requests per second must be above 0 and at most 10000 (the account limit)',
-      rateLimit,
-      `use e.g. ${DEFAULTS.ingestRateLimit}`,
-    );
-  }
-  if (burstLimit < 1 || burstLimit > 5000) {
-    problems.add(
-      'ingest.burstLimit',
-      'the burst is between 1 and 5000 requests',
-      burstLimit,
-      `use e.g. ${DEFAULTS.ingestBurstLimit}`,
-    );
-  } else if (rateLimit > 0 && burstLimit < rateLimit) {
-    problems.add(
-      'ingest.burstLimit',
-      `must be at least ingest.rateLimit (${rateLimit}): a bucket smaller than one second of the rate answers 429 to traffic that merely arrives unevenly within a second`,
-      burstLimit,
-      `raise it to ${Math.ceil(rateLimit)} or more, or lower ingest.rateLimit`,
-    );
-  }
-}
-
 /** The ingest function and API, checked, with every default filled. */
 export function resolveIngest(problems: ViolationList, config: ParsedConfig): ResolvedIngest {
   const ingest = config.ingest ?? {};
   const rateLimit = ingest.rateLimit ?? DEFAULTS.ingestRateLimit;
   const burstLimit = ingest.burstLimit ?? DEFAULTS.ingestBurstLimit;
-  checkThrottling(problems, rateLimit, burstLimit);
   const timeout = ingest.timeout ?? DEFAULTS.ingestTimeout;
-  if (seconds(timeout) < 1 || seconds(timeout) > 29) {
-    problems.add(
-      'ingest.timeout',
-      'between 1 and 29 seconds (senders give up after 3 to 10 seconds)',
-      timeout,
-      'use Duration.seconds(10)',
-    );
-  }
   const memorySize = ingest.memorySize ?? DEFAULTS.ingestMemorySize;
-  problems.addAll('ingest', memoryViolations('memorySize', memorySize));
+  problems.addAll('ingest', ingestViolations({ rateLimit, burstLimit, timeout, memorySize }, 'ingest.'));
   return {
     rateLimit,
     burstLimit,

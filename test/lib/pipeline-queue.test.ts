@@ -110,3 +110,62 @@ describe('PipelineQueue', () => {
     expect(() => new PipelineQueue(stack, 'Jobs', { maxReceiveCount: count })).not.toThrow();
   });
 });
+
+describe('PipelineQueue read by a consumer', () => {
+  it('throws naming the field, the value and the fix when the visibility timeout is under 6 x the consumer timeout', () => {
+    expect(
+      () =>
+        new PipelineQueue(testStack(), 'Q', {
+          consumerTimeout: Duration.minutes(5),
+          visibilityTimeout: Duration.minutes(1),
+        }),
+    ).toThrow(
+      /visibilityTimeout: must be at least 6 x the consumer timeout \+ the batching window \(1800 seconds\).*\(got 1 minute\)\. Fix: remove it to derive 1800 seconds, or raise it/,
+    );
+  });
+
+  it('counts the batching window in the minimum', () => {
+    expect(
+      () =>
+        new PipelineQueue(testStack(), 'Q', {
+          consumerTimeout: Duration.seconds(30),
+          consumerBatchingWindow: Duration.seconds(20),
+          visibilityTimeout: Duration.seconds(190),
+        }),
+    ).toThrow(/\(200 seconds\)/);
+  });
+
+  it('lists every problem in one error', () => {
+    expect(
+      () =>
+        new PipelineQueue(testStack(), 'Q', {
+          maxReceiveCount: 0,
+          consumerTimeout: Duration.minutes(5),
+          visibilityTimeout: Duration.minutes(1),
+        }),
+    ).toThrow(/maxReceiveCount: .*\n.*visibilityTimeout: /);
+  });
+
+  it('derives the visibility timeout from the consumer timeout when none is given', () => {
+    const stack = testStack();
+    new PipelineQueue(stack, 'Q', {
+      consumerTimeout: Duration.seconds(40),
+      consumerBatchingWindow: Duration.seconds(5),
+    });
+    Template.fromStack(stack).hasResourceProperties('AWS::SQS::Queue', {
+      VisibilityTimeout: 245,
+      RedrivePolicy: Match.anyValue(),
+    });
+  });
+
+  it('accepts a visibility timeout only known at deploy time', () => {
+    const visibility = Duration.seconds(Lazy.number({ produce: () => 60 }));
+    expect(
+      () =>
+        new PipelineQueue(testStack(), 'Q', {
+          consumerTimeout: Duration.minutes(5),
+          visibilityTimeout: visibility,
+        }),
+    ).not.toThrow();
+  });
+});

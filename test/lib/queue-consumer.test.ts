@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { type HooklineConfig, resolveConfig } from '../../lib/config';
 import { PipelineQueue } from '../../lib/pipeline-queue';
 import { QueueConsumer } from '../../lib/queue-consumer';
+import { queueConsumerSettings } from '../../lib/webhook-pipeline-stack';
 import { testStack } from '../helpers/cdk';
 
 const settingsFor = (queue: HooklineConfig['queues'][string]) => {
@@ -29,7 +30,7 @@ function consumerTemplate(queue: HooklineConfig['queues'][string], withResources
   const consumer = new QueueConsumer(stack, 'Consumer', {
     queue: pair.queue,
     deadLetterQueue: pair.deadLetterQueue,
-    settings,
+    ...queueConsumerSettings(settings),
     ...(withResources ? { idempotencyTable: table, payloadBucket: bucket } : {}),
   });
   return { template: Template.fromStack(stack), consumer, stack };
@@ -133,7 +134,7 @@ describe('QueueConsumer', () => {
         new QueueConsumer(stack, 'Consumer', {
           queue: pair.queue,
           deadLetterQueue: pair.deadLetterQueue,
-          settings: settingsFor({}),
+          ...queueConsumerSettings(settingsFor({})),
         }),
     ).toThrow(/queue "jobs" has no consumer configured/);
   });
@@ -149,7 +150,7 @@ describe('QueueConsumer', () => {
         new QueueConsumer(stack, 'Consumer', {
           queue: pair.queue,
           deadLetterQueue: pair.deadLetterQueue,
-          settings: { ...settings, consumer: { ...consumer, batchSize: 20 } },
+          ...queueConsumerSettings({ ...settings, consumer: { ...consumer, batchSize: 20 } }),
         }),
     ).toThrow(/batchSize: must be between 1 and 10 for a FIFO queue \(got 20\)/);
   });
