@@ -467,16 +467,21 @@ describe('consumer runtime on the emulators', () => {
     expect(effects).toStrictEqual([env.id]);
   }, 30_000);
 
-  it('claim check: a payload stored in S3 is fetched before the handler runs', async () => {
-    stubbed();
+  /** Puts a claim-checked body into the payload bucket, as ingest does for a large one. */
+  async function storePayload(key: string, body: string | Buffer): Promise<{ bucket: string; key: string }> {
     const s3 = localS3Client(emulators);
-    const key = `payloads/${randomUUID()}`;
     const bucket = topology.payloadBucketName;
     try {
-      await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: JSON.stringify({ ref: 'big' }) }));
+      await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body }));
     } finally {
       s3.destroy();
     }
+    return { bucket, key };
+  }
+
+  it('claim check: a payload stored in S3 is fetched before the handler runs', async () => {
+    stubbed();
+    const { bucket, key } = await storePayload(`payloads/${randomUUID()}`, JSON.stringify({ ref: 'big' }));
     const seen: unknown[] = [];
     const handler = consumerFor('events', {
       handlers: {
@@ -575,14 +580,7 @@ describe('consumer runtime on the emulators', () => {
   it('claim check: the handler gets the same event, body included, as for the inline envelope', async () => {
     stubbed();
     const bytes = Buffer.from(JSON.stringify({ ref: 'big', note: 'Zoë' }));
-    const s3 = localS3Client(emulators);
-    const key = `payloads/github/${randomUUID()}`;
-    const bucket = topology.payloadBucketName;
-    try {
-      await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: bytes }));
-    } finally {
-      s3.destroy();
-    }
+    const { bucket, key } = await storePayload(`payloads/github/${randomUUID()}`, bytes);
     const seen: unknown[] = [];
     const handler = consumerFor('events', {
       handlers: {

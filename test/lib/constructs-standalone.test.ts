@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { DEFAULTS, resolveConfig } from '../../lib/config';
 import { PipelineQueue } from '../../lib/pipeline-queue';
 import { QueueConsumer } from '../../lib/queue-consumer';
-import { WebhookIngest } from '../../lib/webhook-ingest';
+import { WebhookIngest, type WebhookIngestProps } from '../../lib/webhook-ingest';
 import { testApp } from '../helpers/cdk';
 
 const freshStack = () => new Stack(testApp(), 'Standalone');
@@ -59,14 +59,18 @@ describe('WebhookIngest used on its own', () => {
     routes: [{ source: 'github', type: '*', queues: ['events'] }],
   });
 
-  it('synthesizes with a queue and a secret, with the defaults of DEFAULTS', () => {
-    const stack = freshStack();
-    const events = new PipelineQueue(stack, 'Events');
+  /** An ingest with one queue and one secret, plus the props a test sets. */
+  const ingestIn = (stack: Stack, props: Partial<WebhookIngestProps> = {}) =>
     new WebhookIngest(stack, 'Ingest', {
       settings,
-      queues: { events: events.queue },
+      queues: { events: new PipelineQueue(stack, 'Events').queue },
       secrets: { github: new secretsmanager.Secret(stack, 'GithubSecret') },
+      ...props,
     });
+
+  it('synthesizes with a queue and a secret, with the defaults of DEFAULTS', () => {
+    const stack = freshStack();
+    ingestIn(stack);
     const template = Template.fromStack(stack);
     template.hasResourceProperties('AWS::Lambda::Function', {
       Timeout: DEFAULTS.ingestTimeout.toSeconds(),
@@ -83,33 +87,13 @@ describe('WebhookIngest used on its own', () => {
 
   it('throws one error naming every out-of-range prop, its value and the fix', () => {
     const stack = freshStack();
-    const events = new PipelineQueue(stack, 'Events');
-    expect(
-      () =>
-        new WebhookIngest(stack, 'Ingest', {
-          settings,
-          queues: { events: events.queue },
-          secrets: { github: new secretsmanager.Secret(stack, 'GithubSecret') },
-          timeout: Duration.seconds(60),
-          rateLimit: 500,
-          burstLimit: 100,
-        }),
-    ).toThrow(
+    expect(() => ingestIn(stack, { timeout: Duration.seconds(60), rateLimit: 500, burstLimit: 100 })).toThrow(
       /Invalid WebhookIngest Standalone\/Ingest:\n {2}- burstLimit: must be at least rateLimit \(500\).*\(got 100\)\. Fix: raise it to 500.*\n {2}- timeout: .*\(got 1 minute\)\. Fix: use Duration\.seconds\(10\)/,
     );
   });
 
   it('accepts limits only known at deploy time', () => {
     const stack = freshStack();
-    const events = new PipelineQueue(stack, 'Events');
-    expect(
-      () =>
-        new WebhookIngest(stack, 'Ingest', {
-          settings,
-          queues: { events: events.queue },
-          secrets: { github: new secretsmanager.Secret(stack, 'GithubSecret') },
-          memorySize: Lazy.number({ produce: () => 64 }),
-        }),
-    ).not.toThrow();
+    expect(() => ingestIn(stack, { memorySize: Lazy.number({ produce: () => 64 }) })).not.toThrow();
   });
 });

@@ -251,11 +251,12 @@ describe('with the SQS emulator', () => {
     expect(await counts(url)).toEqual({ visible: 0, inFlight: 0 });
   });
 
-  it('pauses and resumes (Disabled / Enabled)', async () => {
-    const { url, arn } = await queue('paused');
+  /** A mapping with two pollers that records the bodies it hands to the function. */
+  async function recordingMapping(name: string, waitTimeSeconds: number) {
+    const { url, arn } = await queue(name);
     const seen: string[] = [];
     const mapping = new EventSourceMapping({
-      name: 'paused',
+      name,
       queueUrl: url,
       queueArn: arn,
       region: emulators.region,
@@ -263,12 +264,17 @@ describe('with the SQS emulator', () => {
       batchSize: 10,
       maximumBatchingWindowMs: 0,
       concurrency: 2,
-      waitTimeSeconds: 1,
+      waitTimeSeconds,
       invoke: async (event) => {
         seen.push(...event.Records.map((r) => r.body));
         return ok(null);
       },
     });
+    return { url, mapping, seen };
+  }
+
+  it('pauses and resumes (Disabled / Enabled)', async () => {
+    const { url, mapping, seen } = await recordingMapping('paused', 1);
     mapping.start();
     await mapping.disable();
     expect(mapping.state).toBe('Disabled');
@@ -284,23 +290,7 @@ describe('with the SQS emulator', () => {
   });
 
   it('once paused, hands nothing more to the function: a long poll still waiting gives its records back at once', async () => {
-    const { url, arn } = await queue('paused-mid-poll');
-    const seen: string[] = [];
-    const mapping = new EventSourceMapping({
-      name: 'paused-mid-poll',
-      queueUrl: url,
-      queueArn: arn,
-      region: emulators.region,
-      sqs,
-      batchSize: 10,
-      maximumBatchingWindowMs: 0,
-      concurrency: 2,
-      waitTimeSeconds: 5,
-      invoke: async (event) => {
-        seen.push(...event.Records.map((r) => r.body));
-        return ok(null);
-      },
-    });
+    const { url, mapping, seen } = await recordingMapping('paused-mid-poll', 5);
     mapping.start();
     await new Promise((r) => setTimeout(r, 300)); // both pollers are now in a 5 s long poll
     const parked = mapping.disable();
