@@ -8,18 +8,28 @@ import { Worker } from 'node:worker_threads';
 import type { EmulatorWorkerMessage } from './emulator-worker';
 import type { EmulatorOptions, Emulators } from './emulators';
 import { assertNodeVersion } from './emulators';
-import { bundle } from './function-runtime';
+import { bundle, workerExecArgv } from './function-runtime';
+
+/** Where the thread's bootstrap is bundled to (inside the project) and the bundle cache, if any. */
+export interface EmulatorThreadOptions extends EmulatorOptions {
+  readonly buildDir: string;
+  readonly bundleCacheDir?: string | undefined;
+}
 
 /** Starts fauxqs and dynalite (127.0.0.1 only) in their own thread; `buildDir` must be inside the project. */
-export async function startEmulatorsInThread(
-  options: EmulatorOptions & { readonly buildDir: string },
-): Promise<Emulators> {
+export async function startEmulatorsInThread(options: EmulatorThreadOptions): Promise<Emulators> {
   assertNodeVersion();
   const outFile = join(resolve(options.buildDir), '_runtime', 'emulator-worker.mjs');
   // Packages stay external: fauxqs and dynalite (with its native LevelDB) load from node_modules.
-  await bundle(fileURLToPath(new URL('./emulator-worker.ts', import.meta.url)), outFile, true);
-  const { buildDir: _, ...emulatorOptions } = options;
-  const worker = new Worker(pathToFileURL(outFile), { workerData: emulatorOptions });
+  await bundle(fileURLToPath(new URL('./emulator-worker.ts', import.meta.url)), outFile, {
+    externalPackages: true,
+    cacheDir: options.bundleCacheDir,
+  });
+  const { buildDir: _, bundleCacheDir: __, ...emulatorOptions } = options;
+  const worker = new Worker(pathToFileURL(outFile), {
+    workerData: emulatorOptions,
+    execArgv: workerExecArgv(),
+  });
   const exited = new Promise<number>((r) => worker.once('exit', r));
   const first = await new Promise<EmulatorWorkerMessage>((resolvePromise, reject) => {
     worker.once('message', resolvePromise);

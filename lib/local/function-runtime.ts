@@ -12,6 +12,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { build } from 'esbuild';
+import { cachedBuild } from './bundle-cache';
 import type {
   DeadlineMessage,
   InvokeMessage,
@@ -78,52 +79,93 @@ export interface FunctionLogLine {
 const BANNER =
   "import { createRequire as __hooklineCreateRequire } from 'node:module'; const require = __hooklineCreateRequire(import.meta.url);";
 
-/** Bundles `entry` to `outFile` (plus a linked source map); `externalPackages` leaves node_modules imports out. */
-export async function bundle(entry: string, outFile: string, externalPackages = false): Promise<void> {
-  const result = await build({
-    ...(externalPackages ? { packages: 'external' as const } : {}),
-    entryPoints: [entry],
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node24',
-    // As the stack's HooklineFunction: the AWS SDK is bundled (bundleAwsSDK), ESM entry points preferred.
-    mainFields: ['module', 'main'],
-    banner: { js: BANNER },
-    minify: true,
-    sourcemap: 'linked',
-    outfile: outFile,
-    write: false,
-    logLevel: 'silent',
-    absWorkingDir: process.cwd(),
-  });
-  const code = result.outputFiles.find((f) => f.path.endsWith('.mjs'));
+/** Flags that load code into a process before its entry (tsx registers itself with them under `npm start`). */
+const PRELOAD_FLAGS = new Set(['--require', '-r', '--import', '--loader', '--experimental-loader']);
+
+/**
+ * The host's Node flags without its preloads, for worker threads that run a self-contained bundle: a worker
+ * inherits `execArgv`, and under `npm start` that re-ran tsx's loader in every thread (2-5 times the thread's
+ * start) although nothing there is TypeScript; Lambda would not run the host's preloads either.
+ */
+export function workerExecArgv(execArgv: readonly string[] = process.execArgv): string[] {
+  const kept: string[] = [];
+  for (let i = 0; i < execArgv.length; i++) {
+    const flag = execArgv[i] as string;
+    if (PRELOAD_FLAGS.has(flag)) i += 1;
+    else if (!PRELOAD_FLAGS.has(flag.split('=')[0] as string)) kept.push(flag);
+  }
+  return kept;
+}
+
+/** How {@link bundle} builds. */
+export interface BundleOptions {
+  /** Leave node_modules imports out of the bundle (they resolve from the project's node_modules). */
+  readonly externalPackages?: boolean;
+  /** The bundle cache (see `bundle-cache.ts`); undefined always runs esbuild. */
+  readonly cacheDir?: string | undefined;
+}
+
+/**
+ * Bundles `entry` to `outFile` (plus a linked source map), from the cache when nothing it is built from
+ * changed; resolves with whether the cache served it.
+ */
+export async function bundle(entry: string, outFile: string, options: BundleOptions = {}): Promise<boolean> {
+  const { outputFiles, fromCache } = await cachedBuild(
+    {
+      ...(options.externalPackages ? { packages: 'external' as const } : {}),
+      entryPoints: [entry],
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      target: 'node24',
+      // As the stack's HooklineFunction: the AWS SDK is bundled (bundleAwsSDK), ESM entry points preferred.
+      mainFields: ['module', 'main'],
+      banner: { js: BANNER },
+      minify: true,
+      sourcemap: 'linked',
+      outfile: outFile,
+      write: false,
+      logLevel: 'silent',
+      absWorkingDir: process.cwd(),
+    },
+    options.cacheDir,
+    build,
+  );
+  const code = outputFiles.find((f) => f.path.endsWith('.mjs'));
   if (!code) throw new Error(`esbuild produced nothing for ${entry}`);
   mkdirSync(dirname(outFile), { recursive: true });
   // Write then rename, so a concurrent reader (another test file) never sees half a bundle; the map first.
-  for (const file of [...result.outputFiles.filter((f) => f !== code), code]) {
+  for (const file of [...outputFiles.filter((f) => f !== code), code]) {
     const temporary = `${file.path}.${process.pid}.${randomUUID()}.tmp`;
     writeFileSync(temporary, file.contents);
     renameSync(temporary, file.path);
   }
+  return fromCache;
+}
+
+/** Bundles the sandbox bootstrap (`function-worker.ts`) into `buildDir`; returns its file URL. */
+export async function bundleFunctionWorker(buildDir: string, cacheDir?: string): Promise<string> {
+  const workerFile = join(resolve(buildDir), '_runtime', 'function-worker.mjs');
+  await bundle(fileURLToPath(new URL('./function-worker.ts', import.meta.url)), workerFile, { cacheDir });
+  return pathToFileURL(workerFile).href;
 }
 
 /**
- * Bundles a function entry (and, once, the worker bootstrap) into `buildDir`, returning file URLs.
+ * Bundles a function entry (and the worker bootstrap) into `buildDir`, returning file URLs.
  * The bundle lives inside the project, so anything left external would still resolve from its node_modules.
  */
 export async function bundleFunction(
   entry: string,
   buildDir: string,
   name: string,
+  cacheDir?: string,
 ): Promise<{ bundleUrl: string; workerUrl: string }> {
   const outFile = join(resolve(buildDir), `${name}.mjs`);
-  const workerFile = join(resolve(buildDir), '_runtime', 'function-worker.mjs');
-  await Promise.all([
-    bundle(resolve(entry), outFile),
-    bundle(fileURLToPath(new URL('./function-worker.ts', import.meta.url)), workerFile),
+  const [, workerUrl] = await Promise.all([
+    bundle(resolve(entry), outFile, { cacheDir }),
+    bundleFunctionWorker(buildDir, cacheDir),
   ]);
-  return { bundleUrl: pathToFileURL(outFile).href, workerUrl: pathToFileURL(workerFile).href };
+  return { bundleUrl: pathToFileURL(outFile).href, workerUrl };
 }
 
 interface Pending {
@@ -229,6 +271,7 @@ export class LocalFunction {
     };
     const worker = new Worker(new URL(this.options.workerUrl), {
       workerData: setup,
+      execArgv: workerExecArgv(),
       env: { ...this.definition.environment },
       stdout: true,
       stderr: true,

@@ -2,10 +2,10 @@
  * Local mode: the whole pipeline on one machine. Emulators, the topology from the resolved configuration, the
  * ingest function behind an emulated HTTP API, one event source mapping per consumer, and the schedules.
  */
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { isAbsolute, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEventV2, SQSEvent } from 'aws-lambda';
 import { METRICS_NAMESPACE } from '../../lambda/shared/contracts';
@@ -16,11 +16,12 @@ import { LOCAL_CREDENTIALS, localSqsClient } from './clients';
 import { startEmulatorsInThread } from './emulator-thread';
 import { type Emulators, startEmulators } from './emulators';
 import { type BatchReport, EventSourceMapping, type MappingState } from './event-source-mapping';
-import { bundleFunction, LocalFunction } from './function-runtime';
+import { bundle, bundleFunctionWorker, LocalFunction } from './function-runtime';
 import { type HttpApi, listenOrPortInUse, startHttpApi, type WebhookRequestReport } from './http-api';
 import { pausedConsumersPath, readPausedConsumers, writePausedConsumers } from './paused-consumers';
 import { type LocalEvent, Reporter } from './reporter';
 import { startScheduler } from './scheduler';
+import { type StartupPhase, StartupPhases } from './startup-phases';
 import { localSecrets } from './secrets';
 import { type LocalState, STATE_FILE_NAME } from './state-file';
 import { createTopology, type LocalTopology } from './topology';
@@ -38,6 +39,12 @@ export interface LocalModeOptions {
   readonly stateDir?: string | false;
   /** Where bundles go. Default: `<project>/.hookline/build`. */
   readonly buildDir?: string;
+  /**
+   * Where bundles are cached between starts (`<cacheDir>/bundles`, see `bundle-cache.ts`); `false` disables the
+   * cache. Default: `HOOKLINE_CACHE_DIR`, else `<project>/node_modules/.cache/hookline` (or
+   * `<project>/.hookline/cache` without a node_modules folder).
+   */
+  readonly cacheDir?: string | false;
   /** Source of `HOOKLINE_SECRET_*` values. Default: process.env. */
   readonly env?: Readonly<Record<string, string | undefined>>;
   readonly reporter?: Reporter;
@@ -63,6 +70,8 @@ export interface LocalMode {
   readonly reporter: Reporter;
   /** The state file's content (also served at `/_hookline/status`). */
   status(): LocalStatus;
+  /** When each step of the start began and ended (ms from the start; steps overlap). */
+  readonly startup: readonly StartupPhase[];
   /** Webhook URL per source. */
   readonly webhookUrls: Readonly<Record<string, string>>;
   /** Pauses or resumes a consumer's mapping; undefined for an unknown consumer. */
@@ -118,6 +127,8 @@ interface LocalSettings {
   /** Absolute; undefined keeps the emulators in memory. */
   readonly dataDir: string | undefined;
   readonly buildDir: string;
+  /** Absolute folder of the bundle cache, or undefined without one. */
+  readonly bundleCacheDir: string | undefined;
   /** Absolute path of `local.json`, or undefined to write none. */
   readonly stateFile: string | undefined;
 }
@@ -165,8 +176,28 @@ function resolveSettings(options: LocalModeOptions): LocalSettings {
     port: options.port ?? Number(env.PORT ?? 3000),
     dataDir: dataDir ? resolve(dataDir) : undefined,
     buildDir: options.buildDir ?? join(projectDir, '.hookline', 'build'),
+    bundleCacheDir: bundleCacheDir(options, env, projectDir),
     stateFile: stateDir === false ? undefined : join(resolve(stateDir), STATE_FILE_NAME),
   };
+}
+
+/**
+ * node_modules/.cache is where build tools keep caches by convention: ignored by git with node_modules, and a
+ * fresh install starts empty.
+ */
+function bundleCacheDir(
+  options: LocalModeOptions,
+  env: Readonly<Record<string, string | undefined>>,
+  projectDir: string,
+): string | undefined {
+  if (options.cacheDir === false) return undefined;
+  const configured = options.cacheDir ?? env.HOOKLINE_CACHE_DIR;
+  const root = configured
+    ? resolve(configured)
+    : existsSync(join(projectDir, 'node_modules'))
+      ? join(projectDir, 'node_modules', '.cache', 'hookline')
+      : join(projectDir, '.hookline', 'cache');
+  return join(root, 'bundles');
 }
 
 /** Steps run in reverse order on stop or on a failed start; a failing step never keeps the others from running. */
@@ -191,10 +222,14 @@ class Cleanups {
 async function startPipeline(settings: LocalSettings, cleanups: Cleanups): Promise<LocalMode> {
   const { config, reporter } = settings;
   // Fail fast on a taken port, before seconds of emulator start and bundling.
-  if (settings.port !== 0) await assertPortFree(settings.port);
-  const emulators = await startLocalEmulators(settings);
+  const phases = new StartupPhases();
+  if (settings.port !== 0) await phases.time('port check', () => assertPortFree(settings.port));
+  // Bundling needs nothing from the emulators: esbuild (its own process) works while they start.
+  const bundling = phases.time('bundles', () => bundleFunctions(settings));
+  bundling.catch(() => undefined);
+  const emulators = await phases.time('emulators', () => startLocalEmulators(settings));
   cleanups.push(() => emulators.stop());
-  const topology = await createTopology(config, emulators);
+  const topology = await phases.time('topology', () => createTopology(config, emulators));
   const sqs: SQSClient = localSqsClient(emulators);
   cleanups.push(() => sqs.destroy());
 
@@ -202,7 +237,7 @@ async function startPipeline(settings: LocalSettings, cleanups: Cleanups): Promi
     settings,
     emulators,
     topology,
-    bundleOf: await bundleFunctions(settings),
+    bundleOf: await bundling,
     onLog: (line) => reporter.functionLog(line.functionName, line.line),
   };
   const ingest = createIngest(context);
@@ -218,10 +253,13 @@ async function startPipeline(settings: LocalSettings, cleanups: Cleanups): Promi
     consumers.set(queue.name, consumer);
     cleanups.push(() => consumer.fn.stop());
   }
-  await warmUp(reporter, [ingest, ...[...consumers.values()].map(({ fn }) => fn)]);
+  await phases.time('sandboxes', () =>
+    warmUp(reporter, [ingest, ...[...consumers.values()].map(({ fn }) => fn)]),
+  );
 
   const control = new LocalControl(settings, emulators, topology, consumers);
-  const api = await startApi(settings, ingest, control);
+  const api = await phases.time('http api', () => startApi(settings, ingest, control));
+  if (reporter.verbose) reporter.info(`start: ${phases.describe()} ms`);
   cleanups.push(() => api.close());
   control.attach(api.url);
   const { stateFile } = settings;
@@ -234,6 +272,7 @@ async function startPipeline(settings: LocalSettings, cleanups: Cleanups): Promi
     config.sources.map((s) => [s.name, `${api.url}/webhooks/${s.name}`]),
   );
   return runningLocalMode({
+    startup: phases.list(),
     api,
     webhookUrls,
     emulators,
@@ -247,14 +286,14 @@ async function startPipeline(settings: LocalSettings, cleanups: Cleanups): Promi
 }
 
 function startLocalEmulators(settings: LocalSettings): Promise<Emulators> {
-  const { options, dataDir, buildDir } = settings;
+  const { options, dataDir, buildDir, bundleCacheDir } = settings;
   const emulatorOptions = {
     ...(dataDir ? { dataDir } : {}),
     ...(options.region ? { region: options.region } : {}),
   };
   return options.emulatorThread === false
     ? startEmulators(emulatorOptions)
-    : startEmulatorsInThread({ ...emulatorOptions, buildDir });
+    : startEmulatorsInThread({ ...emulatorOptions, buildDir, bundleCacheDir });
 }
 
 function ingestFunctionName(config: ResolvedConfig): string {
@@ -276,22 +315,26 @@ function consumerEntry(settings: LocalSettings, entry: string): string {
 
 /** Bundles every function at once (esbuild runs them in parallel); returns the lookup of a bundle by name. */
 async function bundleFunctions(settings: LocalSettings): Promise<FunctionContext['bundleOf']> {
-  const { config, buildDir } = settings;
+  const { config, buildDir, bundleCacheDir } = settings;
   const entries: [name: string, entry: string][] = [
     [ingestFunctionName(config), ingestEntry(settings)],
     ...config.queues.flatMap((q): [string, string][] =>
       q.consumer ? [[consumerFunctionName(config, q.name), consumerEntry(settings, q.consumer.entry)]] : [],
     ),
   ];
-  const bundles = new Map(
-    await Promise.all(
-      entries.map(([name, entry]) => bundleFunction(entry, buildDir, name).then((b) => [name, b] as const)),
-    ),
-  );
+  const [workerUrl, ...bundled] = await Promise.all([
+    bundleFunctionWorker(buildDir, bundleCacheDir),
+    ...entries.map(async ([name, entry]) => {
+      const outFile = join(resolve(buildDir), `${name}.mjs`);
+      await bundle(resolve(entry), outFile, { cacheDir: bundleCacheDir });
+      return [name, pathToFileURL(outFile).href] as const;
+    }),
+  ]);
+  const bundles = new Map(bundled);
   return (name) => {
-    const bundle = bundles.get(name);
-    if (!bundle) throw new Error(`no bundle for ${name}`);
-    return bundle;
+    const bundleUrl = bundles.get(name);
+    if (!bundleUrl) throw new Error(`no bundle for ${name}`);
+    return { bundleUrl, workerUrl };
   };
 }
 
@@ -518,6 +561,7 @@ function startSchedules(settings: LocalSettings, topology: LocalTopology, sqs: S
 
 /** The handle of a started pipeline. */
 function runningLocalMode(parts: {
+  readonly startup: readonly StartupPhase[];
   readonly api: HttpApi;
   readonly webhookUrls: Readonly<Record<string, string>>;
   readonly emulators: Emulators;
@@ -533,6 +577,7 @@ function runningLocalMode(parts: {
   return {
     url: api.url,
     port: api.port,
+    startup: parts.startup,
     emulators: parts.emulators,
     topology: parts.topology,
     reporter: parts.reporter,

@@ -167,6 +167,26 @@ async function ensureBucket(s3: S3Client, bucket: string) {
   }
 }
 
+/** A queue and its DLQ, the DLQ first: the queue's redrive policy names the DLQ's ARN as the emulator reports it. */
+async function ensureQueuePair(
+  sqs: SQSClient,
+  stackName: string,
+  queue: ResolvedQueue,
+  port: string,
+): Promise<LocalQueue> {
+  const names = localQueueNames(stackName, queue);
+  const dlq = await ensureQueue(sqs, names.deadLetter, deadLetterQueueAttributes(queue), port);
+  const main = await ensureQueue(sqs, names.queue, queueAttributes(queue, dlq.arn), port);
+  return {
+    name: queue.name,
+    url: main.url,
+    arn: main.arn,
+    deadLetterUrl: dlq.url,
+    deadLetterArn: dlq.arn,
+    fifo: queue.fifo,
+  };
+}
+
 /** Clients {@link createTopology} may be given (tests); by default it makes its own for the emulators. */
 export interface TopologyClients {
   readonly sqs?: SQSClient;
@@ -188,32 +208,25 @@ export async function createTopology(
   const dynamo = clients.dynamo ?? localDynamoClient(emulators);
   const port = new URL(emulators.endpoints.sqs).port;
   try {
-    const queues: Record<string, LocalQueue> = {};
-    for (const queue of config.queues) {
-      const names = localQueueNames(config.stackName, queue);
-      const dlq = await ensureQueue(sqs, names.deadLetter, deadLetterQueueAttributes(queue), port);
-      const main = await ensureQueue(sqs, names.queue, queueAttributes(queue, dlq.arn), port);
-      queues[queue.name] = {
-        name: queue.name,
-        url: main.url,
-        arn: main.arn,
-        deadLetterUrl: dlq.url,
-        deadLetterArn: dlq.arn,
-        fifo: queue.fifo,
-      };
-    }
     const names = localResourceNames(config.stackName);
-    if (config.dedupe)
-      await ensureTable(dynamo, names.dedupeTable, DEDUPE_TABLE.partitionKey, DEDUPE_TABLE.ttlAttribute);
     const needsIdempotency = config.queues.some((q) => q.consumer?.idempotency);
-    if (needsIdempotency)
-      await ensureTable(
-        dynamo,
-        names.idempotencyTable,
-        IDEMPOTENCY_TABLE.partitionKey,
-        IDEMPOTENCY_TABLE.ttlAttribute,
-      );
-    await ensureBucket(s3, names.payloadBucket);
+    // Independent resources are created at once: each is a few round trips to the emulators.
+    const [localQueues] = await Promise.all([
+      Promise.all(config.queues.map((queue) => ensureQueuePair(sqs, config.stackName, queue, port))),
+      config.dedupe
+        ? ensureTable(dynamo, names.dedupeTable, DEDUPE_TABLE.partitionKey, DEDUPE_TABLE.ttlAttribute)
+        : undefined,
+      needsIdempotency
+        ? ensureTable(
+            dynamo,
+            names.idempotencyTable,
+            IDEMPOTENCY_TABLE.partitionKey,
+            IDEMPOTENCY_TABLE.ttlAttribute,
+          )
+        : undefined,
+      ensureBucket(s3, names.payloadBucket),
+    ]);
+    const queues: Record<string, LocalQueue> = Object.fromEntries(localQueues.map((q) => [q.name, q]));
 
     const resources: PipelineResources = {
       queueUrls: Object.fromEntries(Object.values(queues).map((q) => [q.name, q.url])),

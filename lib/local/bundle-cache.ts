@@ -1,0 +1,194 @@
+/**
+ * Local mode's bundle cache: an esbuild result is reused while nothing it was built from changed, so a warm
+ * `npm start` skips esbuild entirely.
+ *
+ * An entry is keyed by the esbuild version and the complete build options (entry, output path, target, banner,
+ * ...). It records the SHA-256 of every input file esbuild read (from the metafile), of every `package.json`,
+ * `tsconfig.json` and `jsconfig.json` in those files' folders and above (or that there was none: adding one
+ * changes resolution), and of each output file. A hit needs every one of those hashes to match again, so an
+ * edit anywhere in the bundle's sources, a dependency upgrade or a damaged entry rebuilds. The cache is an
+ * optimisation only: an unreadable or unwritable cache never fails a build.
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import { mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
+import { type BuildOptions, type Metafile, type OutputFile, version as esbuildVersion } from 'esbuild';
+
+/** Files next to a module that steer how esbuild resolves and compiles it. */
+const RESOLUTION_FILES = ['package.json', 'tsconfig.json', 'jsconfig.json'] as const;
+/** Bumped when the entry layout changes, so older entries are never read. */
+const FORMAT = 1;
+const ABSENT = 'absent';
+
+/** A file esbuild produced (or the cache kept), with its absolute path. */
+export interface BuiltFile {
+  readonly path: string;
+  readonly contents: Uint8Array;
+}
+
+/** What {@link cachedBuild} returns. */
+export interface CachedBuildResult {
+  readonly outputFiles: readonly BuiltFile[];
+  /** True when the files came from the cache and esbuild did not run. */
+  readonly fromCache: boolean;
+}
+
+/** Runs esbuild (with `write: false` and `metafile: true`). */
+export type Builder = (options: BuildOptions) => Promise<{ outputFiles?: OutputFile[]; metafile?: Metafile }>;
+
+interface Manifest {
+  readonly format: number;
+  /** Absolute path -> SHA-256 of its content, or `absent`. */
+  readonly inputs: Readonly<Record<string, string>>;
+  /** Output path -> SHA-256 of the copy kept in the entry's folder (named by its position). */
+  readonly outputs: readonly { readonly path: string; readonly sha256: string }[];
+}
+
+/**
+ * The outputs of `options` from the cache in `cacheDir` when every recorded hash still matches; otherwise runs
+ * `builder` and stores the result. Without `cacheDir` it only builds.
+ */
+export async function cachedBuild(
+  options: BuildOptions,
+  cacheDir: string | undefined,
+  builder: Builder,
+): Promise<CachedBuildResult> {
+  if (cacheDir === undefined) return { outputFiles: await buildOutputs(options, builder), fromCache: false };
+  const entryDir = join(cacheDir, entryKey(options));
+  const cached = await readEntry(entryDir);
+  if (cached) return { outputFiles: cached, fromCache: true };
+  const started = Date.now();
+  const result = await builder({ ...options, write: false, metafile: true });
+  const outputFiles = toBuiltFiles(result.outputFiles);
+  if (result.metafile) {
+    await storeEntry(entryDir, options, result.metafile, outputFiles, started).catch(() => undefined);
+  }
+  return { outputFiles, fromCache: false };
+}
+
+async function buildOutputs(options: BuildOptions, builder: Builder): Promise<BuiltFile[]> {
+  return toBuiltFiles((await builder({ ...options, write: false })).outputFiles);
+}
+
+function toBuiltFiles(files: readonly OutputFile[] | undefined): BuiltFile[] {
+  return (files ?? []).map((f) => ({ path: f.path, contents: f.contents }));
+}
+
+/** The folder name of a build: esbuild's version and every option, so any change of either is another entry. */
+export function entryKey(options: BuildOptions): string {
+  const { write: _, metafile: __, ...relevant } = options;
+  return sha256(JSON.stringify({ format: FORMAT, esbuild: esbuildVersion, options: relevant })).slice(0, 32);
+}
+
+function sha256(data: string | Uint8Array): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+async function hashFile(path: string): Promise<string> {
+  try {
+    return sha256(await readFile(path));
+  } catch {
+    return ABSENT;
+  }
+}
+
+/** The cached outputs, or undefined when the entry is missing, damaged or out of date. */
+async function readEntry(entryDir: string): Promise<BuiltFile[] | undefined> {
+  let manifest: Manifest;
+  try {
+    manifest = JSON.parse(readFileSync(join(entryDir, 'manifest.json'), 'utf8')) as Manifest;
+  } catch {
+    return undefined;
+  }
+  if (!isManifest(manifest)) return undefined;
+  const current = await Promise.all(
+    Object.entries(manifest.inputs).map(async ([path, hash]) => (await hashFile(path)) === hash),
+  );
+  if (!current.every(Boolean)) return undefined;
+  const outputs = manifest.outputs.map((output, index) => {
+    try {
+      const contents = readFileSync(join(entryDir, `${index}.out`));
+      return sha256(contents) === output.sha256 ? { path: output.path, contents } : undefined;
+    } catch {
+      return undefined;
+    }
+  });
+  return outputs.every((o) => o !== undefined) ? (outputs as BuiltFile[]) : undefined;
+}
+
+function isManifest(value: unknown): value is Manifest {
+  const m = value as Partial<Manifest> | null;
+  return (
+    typeof m === 'object' &&
+    m !== null &&
+    m.format === FORMAT &&
+    typeof m.inputs === 'object' &&
+    m.inputs !== null &&
+    Object.entries(m.inputs).every(([k, v]) => isAbsolute(k) && typeof v === 'string') &&
+    Array.isArray(m.outputs) &&
+    m.outputs.length > 0 &&
+    m.outputs.every((o) => typeof o?.path === 'string' && typeof o?.sha256 === 'string')
+  );
+}
+
+/**
+ * Writes the outputs, then the manifest (each to a temporary name, then renamed), so a reader sees either the
+ * old entry, the new one or a mismatch it treats as a miss. Not stored when an input changed while esbuild ran:
+ * the recorded hash would then describe a newer file than the bundle was built from.
+ */
+async function storeEntry(
+  entryDir: string,
+  options: BuildOptions,
+  metafile: Metafile,
+  outputFiles: readonly BuiltFile[],
+  buildStarted: number,
+): Promise<void> {
+  const sources = inputFiles(options, metafile);
+  if (sources.some((path) => modifiedSince(path, buildStarted))) return;
+  const inputs: Record<string, string> = {};
+  for (const path of [...sources, ...resolutionFiles(sources)]) inputs[path] = await hashFile(path);
+  rmSync(entryDir, { recursive: true, force: true });
+  mkdirSync(entryDir, { recursive: true });
+  outputFiles.forEach((file, index) => writeAtomically(join(entryDir, `${index}.out`), file.contents));
+  const manifest: Manifest = {
+    format: FORMAT,
+    inputs,
+    outputs: outputFiles.map((f) => ({ path: f.path, sha256: sha256(f.contents) })),
+  };
+  writeAtomically(join(entryDir, 'manifest.json'), JSON.stringify(manifest));
+}
+
+/** The real files among the metafile's inputs (paths relative to the working directory), absolute. */
+function inputFiles(options: BuildOptions, metafile: Metafile): string[] {
+  const base = options.absWorkingDir ?? process.cwd();
+  return Object.keys(metafile.inputs)
+    .filter((path) => !/^[a-z-]+:/i.test(path) || /^[a-z]:[\\/]/i.test(path))
+    .map((path) => resolve(base, path));
+}
+
+function modifiedSince(path: string, time: number): boolean {
+  try {
+    return statSync(path).mtimeMs >= time;
+  } catch {
+    return true;
+  }
+}
+
+/** Every resolution file that could apply to the sources: in each of their folders and every folder above. */
+function resolutionFiles(sources: readonly string[]): string[] {
+  const folders = new Set<string>();
+  for (const source of sources) {
+    for (let dir = dirname(source); !folders.has(dir); dir = dirname(dir)) {
+      folders.add(dir);
+      if (dirname(dir) === dir) break;
+    }
+  }
+  return [...folders].flatMap((dir) => RESOLUTION_FILES.map((name) => join(dir, name)));
+}
+
+function writeAtomically(path: string, contents: string | Uint8Array): void {
+  const temporary = join(dirname(path), `.${basename(path)}.${process.pid}.${randomUUID()}.tmp`);
+  writeFileSync(temporary, contents);
+  renameSync(temporary, path);
+}
