@@ -13,7 +13,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
-import { type BuildOptions, type Metafile, type OutputFile, version as esbuildVersion } from 'esbuild';
+import { type BuildOptions, version as esbuildVersion, type Metafile, type OutputFile } from 'esbuild';
 
 /** Files next to a module that steer how esbuild resolves and compiles it. */
 const RESOLUTION_FILES = ['package.json', 'tsconfig.json', 'jsconfig.json'] as const;
@@ -32,6 +32,25 @@ export interface CachedBuildResult {
   readonly outputFiles: readonly BuiltFile[];
   /** True when the files came from the cache and esbuild did not run. */
   readonly fromCache: boolean;
+}
+
+/** The SHA-256 of a file's content, or `absent`. */
+export type FileHasher = (path: string) => Promise<string>;
+
+/**
+ * A hasher that reads each file once, for the lookups of bundles checked together (the functions share most
+ * of their inputs, e.g. the AWS SDK). Storing an entry always reads the files again.
+ */
+export function sharedFileHasher(): FileHasher {
+  const hashes = new Map<string, Promise<string>>();
+  return (path) => {
+    let hash = hashes.get(path);
+    if (!hash) {
+      hash = hashFile(path);
+      hashes.set(path, hash);
+    }
+    return hash;
+  };
 }
 
 /** Runs esbuild (with `write: false` and `metafile: true`). */
@@ -53,10 +72,11 @@ export async function cachedBuild(
   options: BuildOptions,
   cacheDir: string | undefined,
   builder: Builder,
+  hasher: FileHasher = hashFile,
 ): Promise<CachedBuildResult> {
   if (cacheDir === undefined) return { outputFiles: await buildOutputs(options, builder), fromCache: false };
   const entryDir = join(cacheDir, entryKey(options));
-  const cached = await readEntry(entryDir);
+  const cached = await readEntry(entryDir, hasher);
   if (cached) return { outputFiles: cached, fromCache: true };
   const started = Date.now();
   const result = await builder({ ...options, write: false, metafile: true });
@@ -94,7 +114,7 @@ async function hashFile(path: string): Promise<string> {
 }
 
 /** The cached outputs, or undefined when the entry is missing, damaged or out of date. */
-async function readEntry(entryDir: string): Promise<BuiltFile[] | undefined> {
+async function readEntry(entryDir: string, hasher: FileHasher): Promise<BuiltFile[] | undefined> {
   let manifest: Manifest;
   try {
     manifest = JSON.parse(readFileSync(join(entryDir, 'manifest.json'), 'utf8')) as Manifest;
@@ -103,7 +123,7 @@ async function readEntry(entryDir: string): Promise<BuiltFile[] | undefined> {
   }
   if (!isManifest(manifest)) return undefined;
   const current = await Promise.all(
-    Object.entries(manifest.inputs).map(async ([path, hash]) => (await hashFile(path)) === hash),
+    Object.entries(manifest.inputs).map(async ([path, hash]) => (await hasher(path)) === hash),
   );
   if (!current.every(Boolean)) return undefined;
   const outputs = manifest.outputs.map((output, index) => {
@@ -150,7 +170,8 @@ async function storeEntry(
   for (const path of [...sources, ...resolutionFiles(sources)]) inputs[path] = await hashFile(path);
   rmSync(entryDir, { recursive: true, force: true });
   mkdirSync(entryDir, { recursive: true });
-  outputFiles.forEach((file, index) => writeAtomically(join(entryDir, `${index}.out`), file.contents));
+  for (const [index, file] of outputFiles.entries())
+    writeAtomically(join(entryDir, `${index}.out`), file.contents);
   const manifest: Manifest = {
     format: FORMAT,
     inputs,

@@ -5,7 +5,7 @@
 import { join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import type { EmulatorWorkerMessage } from './emulator-worker';
+import type { EmulatorWorkerData, EmulatorWorkerMessage } from './emulator-worker';
 import type { EmulatorOptions, Emulators } from './emulators';
 import { assertNodeVersion } from './emulators';
 import { bundle, workerExecArgv } from './function-runtime';
@@ -14,6 +14,8 @@ import { bundle, workerExecArgv } from './function-runtime';
 export interface EmulatorThreadOptions extends EmulatorOptions {
   readonly buildDir: string;
   readonly bundleCacheDir?: string | undefined;
+  /** Node's compile cache for fauxqs and dynalite, loaded in the thread. */
+  readonly compileCacheDir?: string | undefined;
 }
 
 /** Starts fauxqs and dynalite (127.0.0.1 only) in their own thread; `buildDir` must be inside the project. */
@@ -27,7 +29,7 @@ export async function startEmulatorsInThread(options: EmulatorThreadOptions): Pr
   });
   const { buildDir: _, bundleCacheDir: __, ...emulatorOptions } = options;
   const worker = new Worker(pathToFileURL(outFile), {
-    workerData: emulatorOptions,
+    workerData: emulatorOptions satisfies EmulatorWorkerData,
     execArgv: workerExecArgv(),
   });
   const exited = new Promise<number>((r) => worker.once('exit', r));

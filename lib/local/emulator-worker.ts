@@ -2,8 +2,15 @@
  * Runs the emulators in their own worker thread (bundled by `emulator-thread.ts`), so fauxqs and dynalite do
  * not compete with the HTTP API and the event source mappings for the main thread's event loop.
  */
+import nodeModule from 'node:module';
 import { parentPort, workerData } from 'node:worker_threads';
 import { type EmulatorOptions, startEmulators } from './emulators';
+
+/** What the thread starts with. */
+export interface EmulatorWorkerData extends EmulatorOptions {
+  /** Node's compile cache: fauxqs, fastify and dynalite are loaded from V8 code cached by the previous start. */
+  readonly compileCacheDir?: string | undefined;
+}
 
 /** Worker -> main thread. */
 export type EmulatorWorkerMessage =
@@ -17,8 +24,11 @@ export type EmulatorWorkerMessage =
 
 const port = parentPort;
 if (port) {
+  const { compileCacheDir, ...options } = workerData as EmulatorWorkerData;
+  if (compileCacheDir) nodeModule.enableCompileCache(compileCacheDir);
   try {
-    const emulators = await startEmulators(workerData as EmulatorOptions);
+    const emulators = await startEmulators(options);
+    if (compileCacheDir) nodeModule.flushCompileCache();
     port.on('message', async (message: { type: string }) => {
       if (message.type !== 'stop') return;
       await emulators.stop();

@@ -12,7 +12,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { build } from 'esbuild';
-import { cachedBuild } from './bundle-cache';
+import { cachedBuild, type FileHasher } from './bundle-cache';
 import type {
   DeadlineMessage,
   InvokeMessage,
@@ -103,6 +103,8 @@ export interface BundleOptions {
   readonly externalPackages?: boolean;
   /** The bundle cache (see `bundle-cache.ts`); undefined always runs esbuild. */
   readonly cacheDir?: string | undefined;
+  /** Hashes the cache's inputs; one shared by bundles checked together reads each file once. */
+  readonly hasher?: FileHasher;
 }
 
 /**
@@ -130,6 +132,7 @@ export async function bundle(entry: string, outFile: string, options: BundleOpti
     },
     options.cacheDir,
     build,
+    options.hasher,
   );
   const code = outputFiles.find((f) => f.path.endsWith('.mjs'));
   if (!code) throw new Error(`esbuild produced nothing for ${entry}`);
@@ -144,9 +147,12 @@ export async function bundle(entry: string, outFile: string, options: BundleOpti
 }
 
 /** Bundles the sandbox bootstrap (`function-worker.ts`) into `buildDir`; returns its file URL. */
-export async function bundleFunctionWorker(buildDir: string, cacheDir?: string): Promise<string> {
+export async function bundleFunctionWorker(
+  buildDir: string,
+  options: Omit<BundleOptions, 'externalPackages'> = {},
+): Promise<string> {
   const workerFile = join(resolve(buildDir), '_runtime', 'function-worker.mjs');
-  await bundle(fileURLToPath(new URL('./function-worker.ts', import.meta.url)), workerFile, { cacheDir });
+  await bundle(fileURLToPath(new URL('./function-worker.ts', import.meta.url)), workerFile, options);
   return pathToFileURL(workerFile).href;
 }
 
@@ -163,7 +169,7 @@ export async function bundleFunction(
   const outFile = join(resolve(buildDir), `${name}.mjs`);
   const [, workerUrl] = await Promise.all([
     bundle(resolve(entry), outFile, { cacheDir }),
-    bundleFunctionWorker(buildDir, cacheDir),
+    bundleFunctionWorker(buildDir, { cacheDir }),
   ]);
   return { bundleUrl: pathToFileURL(outFile).href, workerUrl };
 }
@@ -216,6 +222,8 @@ export interface LocalFunctionOptions {
   readonly bundleUrl: string;
   readonly workerUrl: string;
   readonly region: string;
+  /** Node's compile cache for the sandboxes (see `function-worker.ts`); none when undefined. */
+  readonly compileCacheDir?: string | undefined;
   /** Every line the function writes (stdout and stderr), in order per stream. */
   readonly onLog?: (line: FunctionLogLine) => void;
 }
@@ -268,6 +276,7 @@ export class LocalFunction {
       functionName: this.definition.name,
       memorySize: this.definition.memorySize,
       region: this.options.region,
+      ...(this.options.compileCacheDir ? { compileCacheDir: this.options.compileCacheDir } : {}),
     };
     const worker = new Worker(new URL(this.options.workerUrl), {
       workerData: setup,

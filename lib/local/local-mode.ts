@@ -12,6 +12,7 @@ import { METRICS_NAMESPACE } from '../../lambda/shared/contracts';
 import { CONSUMER_CONFIG_ENV, INGEST_CONFIG_ENV } from '../../lambda/shared/runtime-config';
 import type { ResolvedConfig } from '../config';
 import { consumerRuntimeConfig, ingestRuntimeConfig } from '../runtime-wiring';
+import { sharedFileHasher } from './bundle-cache';
 import { LOCAL_CREDENTIALS, localSqsClient } from './clients';
 import { startEmulatorsInThread } from './emulator-thread';
 import { type Emulators, startEmulators } from './emulators';
@@ -21,8 +22,8 @@ import { type HttpApi, listenOrPortInUse, startHttpApi, type WebhookRequestRepor
 import { pausedConsumersPath, readPausedConsumers, writePausedConsumers } from './paused-consumers';
 import { type LocalEvent, Reporter } from './reporter';
 import { startScheduler } from './scheduler';
-import { type StartupPhase, StartupPhases } from './startup-phases';
 import { localSecrets } from './secrets';
+import { type StartupPhase, StartupPhases } from './startup-phases';
 import { type LocalState, STATE_FILE_NAME } from './state-file';
 import { createTopology, type LocalTopology } from './topology';
 
@@ -129,6 +130,8 @@ interface LocalSettings {
   readonly buildDir: string;
   /** Absolute folder of the bundle cache, or undefined without one. */
   readonly bundleCacheDir: string | undefined;
+  /** Absolute folder of Node's compile cache for the worker threads, or undefined without one. */
+  readonly compileCacheDir: string | undefined;
   /** Absolute path of `local.json`, or undefined to write none. */
   readonly stateFile: string | undefined;
 }
@@ -163,6 +166,7 @@ function resolveSettings(options: LocalModeOptions): LocalSettings {
   const env = options.env ?? process.env;
   const projectDir = resolve(options.projectDir ?? process.cwd());
   const dataDir = options.dataDir ?? env.HOOKLINE_DATA_DIR;
+  const cacheRoot = cacheDir(options, env, projectDir);
   const stateDir =
     options.stateDir === undefined
       ? (env.HOOKLINE_STATE_DIR ?? join(projectDir, '.hookline'))
@@ -176,7 +180,8 @@ function resolveSettings(options: LocalModeOptions): LocalSettings {
     port: options.port ?? Number(env.PORT ?? 3000),
     dataDir: dataDir ? resolve(dataDir) : undefined,
     buildDir: options.buildDir ?? join(projectDir, '.hookline', 'build'),
-    bundleCacheDir: bundleCacheDir(options, env, projectDir),
+    bundleCacheDir: cacheRoot && join(cacheRoot, 'bundles'),
+    compileCacheDir: cacheRoot && join(cacheRoot, 'v8'),
     stateFile: stateDir === false ? undefined : join(resolve(stateDir), STATE_FILE_NAME),
   };
 }
@@ -185,19 +190,17 @@ function resolveSettings(options: LocalModeOptions): LocalSettings {
  * node_modules/.cache is where build tools keep caches by convention: ignored by git with node_modules, and a
  * fresh install starts empty.
  */
-function bundleCacheDir(
+function cacheDir(
   options: LocalModeOptions,
   env: Readonly<Record<string, string | undefined>>,
   projectDir: string,
 ): string | undefined {
   if (options.cacheDir === false) return undefined;
   const configured = options.cacheDir ?? env.HOOKLINE_CACHE_DIR;
-  const root = configured
-    ? resolve(configured)
-    : existsSync(join(projectDir, 'node_modules'))
-      ? join(projectDir, 'node_modules', '.cache', 'hookline')
-      : join(projectDir, '.hookline', 'cache');
-  return join(root, 'bundles');
+  if (configured) return resolve(configured);
+  return existsSync(join(projectDir, 'node_modules'))
+    ? join(projectDir, 'node_modules', '.cache', 'hookline')
+    : join(projectDir, '.hookline', 'cache');
 }
 
 /** Steps run in reverse order on stop or on a failed start; a failing step never keeps the others from running. */
@@ -286,14 +289,14 @@ async function startPipeline(settings: LocalSettings, cleanups: Cleanups): Promi
 }
 
 function startLocalEmulators(settings: LocalSettings): Promise<Emulators> {
-  const { options, dataDir, buildDir, bundleCacheDir } = settings;
+  const { options, dataDir, buildDir, bundleCacheDir, compileCacheDir } = settings;
   const emulatorOptions = {
     ...(dataDir ? { dataDir } : {}),
     ...(options.region ? { region: options.region } : {}),
   };
   return options.emulatorThread === false
     ? startEmulators(emulatorOptions)
-    : startEmulatorsInThread({ ...emulatorOptions, buildDir, bundleCacheDir });
+    : startEmulatorsInThread({ ...emulatorOptions, buildDir, bundleCacheDir, compileCacheDir });
 }
 
 function ingestFunctionName(config: ResolvedConfig): string {
@@ -322,11 +325,12 @@ async function bundleFunctions(settings: LocalSettings): Promise<FunctionContext
       q.consumer ? [[consumerFunctionName(config, q.name), consumerEntry(settings, q.consumer.entry)]] : [],
     ),
   ];
+  const options = { cacheDir: bundleCacheDir, hasher: sharedFileHasher() };
   const [workerUrl, ...bundled] = await Promise.all([
-    bundleFunctionWorker(buildDir, bundleCacheDir),
+    bundleFunctionWorker(buildDir, options),
     ...entries.map(async ([name, entry]) => {
       const outFile = join(resolve(buildDir), `${name}.mjs`);
-      await bundle(resolve(entry), outFile, { cacheDir: bundleCacheDir });
+      await bundle(resolve(entry), outFile, options);
       return [name, pathToFileURL(outFile).href] as const;
     }),
   ]);
@@ -358,8 +362,17 @@ function createIngest(context: FunctionContext): LocalFunction {
         ...Object.fromEntries(Object.values(secrets).map((s) => [s.envName, s.value])),
       },
     },
-    { ...context.bundleOf(name), region: emulators.region, onLog: context.onLog },
+    { ...context.bundleOf(name), ...sandboxOptions(context) },
   );
+}
+
+/** What every function's sandboxes share: the region, the compile cache and where their output goes. */
+function sandboxOptions(context: FunctionContext) {
+  return {
+    region: context.emulators.region,
+    compileCacheDir: context.settings.compileCacheDir,
+    onLog: context.onLog,
+  };
 }
 
 type QueueConfig = ResolvedConfig['queues'][number];
@@ -393,7 +406,7 @@ function createConsumer(
         [CONSUMER_CONFIG_ENV]: JSON.stringify(consumerRuntimeConfig(queue, topology.resources)),
       },
     },
-    { ...context.bundleOf(name), region: emulators.region, onLog: context.onLog },
+    { ...context.bundleOf(name), ...sandboxOptions(context) },
   );
   const local = topology.queues[queue.name];
   if (!local) throw new Error(`topology has no queue ${queue.name}`);
