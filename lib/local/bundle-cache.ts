@@ -10,7 +10,16 @@
  * optimisation only: an unreadable or unwritable cache never fails a build.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { type BuildOptions, version as esbuildVersion, type Metafile, type OutputFile } from 'esbuild';
@@ -20,6 +29,11 @@ const RESOLUTION_FILES = ['package.json', 'tsconfig.json', 'jsconfig.json'] as c
 /** Bumped when the entry layout changes, so older entries are never read. */
 const FORMAT = 1;
 const ABSENT = 'absent';
+/**
+ * Entries kept: each is one bundle at one output path (~1 MB plus its source map), and every edit or new
+ * output folder (tests use one per run) adds one; the least recently used go first.
+ */
+export const MAX_ENTRIES = 48;
 
 /** A file esbuild produced (or the cache kept), with its absolute path. */
 export interface BuiltFile {
@@ -77,12 +91,17 @@ export async function cachedBuild(
   if (cacheDir === undefined) return { outputFiles: await buildOutputs(options, builder), fromCache: false };
   const entryDir = join(cacheDir, entryKey(options));
   const cached = await readEntry(entryDir, hasher);
-  if (cached) return { outputFiles: cached, fromCache: true };
+  if (cached) {
+    markUsed(entryDir);
+    return { outputFiles: cached, fromCache: true };
+  }
   const started = Date.now();
   const result = await builder({ ...options, write: false, metafile: true });
   const outputFiles = toBuiltFiles(result.outputFiles);
   if (result.metafile) {
-    await storeEntry(entryDir, options, result.metafile, outputFiles, started).catch(() => undefined);
+    await storeEntry(entryDir, options, result.metafile, outputFiles, started)
+      .then(() => prune(cacheDir))
+      .catch(() => undefined);
   }
   return { outputFiles, fromCache: false };
 }
@@ -206,6 +225,33 @@ function resolutionFiles(sources: readonly string[]): string[] {
     }
   }
   return [...folders].flatMap((dir) => RESOLUTION_FILES.map((name) => join(dir, name)));
+}
+
+/** The manifest's modification time is the entry's last use. */
+function markUsed(entryDir: string): void {
+  const now = new Date();
+  try {
+    utimesSync(join(entryDir, 'manifest.json'), now, now);
+  } catch {
+    // Only the pruning order depends on it.
+  }
+}
+
+/** Removes the least recently used entries beyond {@link MAX_ENTRIES}. */
+function prune(cacheDir: string): void {
+  const entries = readdirSync(cacheDir, { withFileTypes: true })
+    .filter((e) => e.isDirectory())
+    .map((e) => ({ dir: join(cacheDir, e.name), used: lastUse(join(cacheDir, e.name)) }))
+    .sort((a, b) => b.used - a.used);
+  for (const { dir } of entries.slice(MAX_ENTRIES)) rmSync(dir, { recursive: true, force: true });
+}
+
+function lastUse(entryDir: string): number {
+  try {
+    return statSync(join(entryDir, 'manifest.json')).mtimeMs;
+  } catch {
+    return 0;
+  }
 }
 
 function writeAtomically(path: string, contents: string | Uint8Array): void {

@@ -1,0 +1,132 @@
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { MAX_ENTRIES } from '../../../lib/local/bundle-cache';
+import { bundle } from '../../../lib/local/function-runtime';
+
+let project: string;
+let cacheDir: string;
+let outFile: string;
+let entry: string;
+
+/** Bundles the test project's entry; resolves with whether the cache served it. */
+const build = () => bundle(entry, outFile, { cacheDir });
+const output = () => readFileSync(outFile, 'utf8');
+const onlyEntry = () => {
+  const [entryDir] = readdirSync(cacheDir);
+  if (!entryDir) throw new Error('no cache entry');
+  return join(cacheDir, entryDir);
+};
+
+beforeEach(() => {
+  project = mkdtempSync(join(tmpdir(), 'hookline-bundle-cache-'));
+  cacheDir = join(project, 'cache');
+  outFile = join(project, 'build', 'fn.mjs');
+  entry = join(project, 'src', 'handler.ts');
+  mkdirSync(join(project, 'src'));
+  writeFileSync(
+    entry,
+    "import { greeting } from './greeting';\nexport const handler = async () => greeting('world');\n",
+  );
+  writeFileSync(
+    join(project, 'src', 'greeting.ts'),
+    'export const greeting = (name: string) => `hello ${name}`;\n',
+  );
+});
+afterEach(() => rmSync(project, { recursive: true, force: true }));
+
+describe('the bundle cache', () => {
+  it('serves an unchanged build from the cache, restoring the bundle and its source map', async () => {
+    expect(await build()).toBe(false);
+    const first = output();
+    const firstMap = readFileSync(`${outFile}.map`, 'utf8');
+    rmSync(join(project, 'build'), { recursive: true });
+
+    expect(await build()).toBe(true);
+    expect(output()).toBe(first);
+    expect(readFileSync(`${outFile}.map`, 'utf8')).toBe(firstMap);
+  });
+
+  it('rebuilds after an edit to an imported file, and caches the new build', async () => {
+    await build();
+    writeFileSync(
+      join(project, 'src', 'greeting.ts'),
+      'export const greeting = (name: string) => `goodbye ${name}`;\n',
+    );
+
+    expect(await build()).toBe(false);
+    expect(output()).toContain('goodbye');
+    expect(output()).not.toContain('hello');
+    expect(await build()).toBe(true);
+    expect(output()).toContain('goodbye');
+  });
+
+  it('rebuilds when a tsconfig.json appears next to the sources (it can change how they compile)', async () => {
+    await build();
+    writeFileSync(join(project, 'src', 'tsconfig.json'), '{"compilerOptions":{}}\n');
+
+    expect(await build()).toBe(false);
+  });
+
+  it('ignores an entry whose manifest is damaged, and replaces it', async () => {
+    await build();
+    const first = output();
+    writeFileSync(join(onlyEntry(), 'manifest.json'), '{"format":1,"inputs":');
+
+    expect(await build()).toBe(false);
+    expect(output()).toBe(first);
+    expect(await build()).toBe(true);
+  });
+
+  it('ignores an entry whose cached bundle is damaged, never serving it', async () => {
+    await build();
+    const first = output();
+    const entryDir = onlyEntry();
+    for (const file of readdirSync(entryDir).filter((f) => f.endsWith('.out'))) {
+      writeFileSync(join(entryDir, file), 'export const handler = () => "damaged";\n');
+    }
+
+    expect(await build()).toBe(false);
+    expect(output()).toBe(first);
+  });
+
+  it('is keyed by the build options: another output path is another entry', async () => {
+    await build();
+    const other = join(project, 'build', 'other.mjs');
+
+    expect(await bundle(entry, other, { cacheDir })).toBe(false);
+    expect(await bundle(entry, other, { cacheDir })).toBe(true);
+    expect(readdirSync(cacheDir)).toHaveLength(2);
+  });
+
+  it(`keeps at most ${MAX_ENTRIES} entries, dropping the least recently used`, async () => {
+    await build();
+    const oldest = onlyEntry();
+    utimesSync(join(oldest, 'manifest.json'), new Date(0), new Date(0));
+    for (let i = 0; i < MAX_ENTRIES; i++) {
+      const dir = join(cacheDir, `filler-${i}`);
+      mkdirSync(dir);
+      writeFileSync(join(dir, 'manifest.json'), '{}');
+    }
+    await bundle(entry, join(project, 'build', 'newest.mjs'), { cacheDir });
+
+    expect(readdirSync(cacheDir)).toHaveLength(MAX_ENTRIES);
+    expect(existsSync(oldest)).toBe(false);
+  });
+
+  it('always builds without a cache folder', async () => {
+    expect(await bundle(entry, outFile, {})).toBe(false);
+    expect(await bundle(entry, outFile, {})).toBe(false);
+    expect(output()).toContain('hello');
+  });
+});
