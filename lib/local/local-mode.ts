@@ -224,8 +224,8 @@ class Cleanups {
 
 async function startPipeline(settings: LocalSettings, cleanups: Cleanups): Promise<LocalMode> {
   const { config, reporter } = settings;
-  // Fail fast on a taken port, before seconds of emulator start and bundling.
   const phases = new StartupPhases();
+  // Fail fast on a taken port, before seconds of emulator start and bundling.
   if (settings.port !== 0) await phases.time('port check', () => assertPortFree(settings.port));
   // Bundling needs nothing from the emulators: esbuild (its own process) works while they start.
   const bundling = phases.time('bundles', () => bundleFunctions(settings));

@@ -9,6 +9,7 @@ import type { ResolvedConfig } from '../../lib/config';
 import { startLocalMode } from '../../lib/local/local-mode';
 import { Reporter } from '../../lib/local/reporter';
 import { localSecrets } from '../../lib/local/secrets';
+import type { StartupPhase } from '../../lib/local/startup-phases';
 import { sourceRuntimeConfig } from '../../lib/runtime-wiring';
 import { recordingQueue, testConfig } from '../helpers/local/pipeline';
 
@@ -40,8 +41,8 @@ export const handler = defineConsumer({
 
 const config: ResolvedConfig = testConfig({ events: recordingQueue({}, { entry: consumerEntry }) });
 
-/** Starts local mode, posts one webhook and resolves with the line the consumer recorded for it. */
-async function startAndProcessOne(): Promise<string> {
+/** Starts local mode, posts one webhook and resolves with the version the consumer recorded for it. */
+async function startAndProcessOne(): Promise<{ version: string; startup: readonly StartupPhase[] }> {
   const local = await startLocalMode({
     config,
     port: 0,
@@ -76,7 +77,7 @@ async function startAndProcessOne(): Promise<string> {
             .split('\n')
             .find((l) => l.endsWith(` ${id}`))
         : undefined;
-      if (line) return line.split(' ')[0] ?? '';
+      if (line) return { version: line.split(' ')[0] ?? '', startup: local.startup };
       if (Date.now() > until) throw new Error(`event ${id} was not processed`);
       await new Promise((r) => setTimeout(r, 100));
     }
@@ -88,10 +89,17 @@ async function startAndProcessOne(): Promise<string> {
 describe('local mode with the bundle cache', () => {
   it('runs the edited consumer on the next start, never the cached bundle of the old one', async () => {
     writeConsumer('v1');
-    expect(await startAndProcessOne()).toBe('v1');
+    expect((await startAndProcessOne()).version).toBe('v1');
     expect(readdirSync(join(cacheDir, 'bundles')).length).toBeGreaterThan(0);
 
     writeConsumer('v2');
-    expect(await startAndProcessOne()).toBe('v2');
+    const second = await startAndProcessOne();
+    expect(second.version).toBe('v2');
+    // The emulators start while the bundles are checked and built, not after.
+    const phase = (name: string) => second.startup.find((p) => p.name === name);
+    expect(second.startup.map((p) => p.name)).toEqual(
+      expect.arrayContaining(['bundles', 'emulators', 'topology', 'sandboxes', 'http api']),
+    );
+    expect(phase('emulators')?.startMs).toBeLessThan(phase('bundles')?.endMs ?? 0);
   }, 120_000);
 });
