@@ -3,8 +3,9 @@
  * the emulators saturated the main thread (event loop utilisation ~0.9 under load) and capped throughput.
  */
 import { join, resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { hooklineModulePath } from '../package-root';
 import type { EmulatorWorkerMessage } from './emulator-worker';
 import type { EmulatorOptions, Emulators } from './emulators';
 import { assertNodeVersion } from './emulators';
@@ -17,7 +18,7 @@ export async function startEmulatorsInThread(
   assertNodeVersion();
   const outFile = join(resolve(options.buildDir), '_runtime', 'emulator-worker.mjs');
   // Packages stay external: fauxqs and dynalite (with its native LevelDB) load from node_modules.
-  await bundle(fileURLToPath(new URL('./emulator-worker.ts', import.meta.url)), outFile, true);
+  await bundle(hooklineModulePath('lib/local/emulator-worker.ts'), outFile, true);
   const { buildDir: _, ...emulatorOptions } = options;
   const worker = new Worker(pathToFileURL(outFile), { workerData: emulatorOptions });
   const exited = new Promise<number>((r) => worker.once('exit', r));

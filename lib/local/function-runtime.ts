@@ -9,9 +9,10 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { build } from 'esbuild';
+import { hooklineModulePath } from '../package-root';
 import type {
   DeadlineMessage,
   InvokeMessage,
@@ -121,7 +122,7 @@ export async function bundleFunction(
   const workerFile = join(resolve(buildDir), '_runtime', 'function-worker.mjs');
   await Promise.all([
     bundle(resolve(entry), outFile),
-    bundle(fileURLToPath(new URL('./function-worker.ts', import.meta.url)), workerFile),
+    bundle(hooklineModulePath('lib/local/function-worker.ts'), workerFile),
   ]);
   return { bundleUrl: pathToFileURL(outFile).href, workerUrl: pathToFileURL(workerFile).href };
 }
