@@ -15,7 +15,11 @@ const dist = join(root, 'dist');
 const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 
 /** Modules local mode loads by path (worker threads, the ingest handler), besides the public entry points. */
-const INTERNAL_ENTRIES = ['lib/local/emulator-worker.ts', 'lib/local/function-worker.ts', 'lambda/ingest/handler.ts'];
+const INTERNAL_ENTRIES = [
+  'lib/local/emulator-worker.ts',
+  'lib/local/function-worker.ts',
+  'lambda/ingest/handler.ts',
+];
 const CLI_ENTRY = 'bin/hookline.ts';
 const LAMBDA_BANNER =
   "import { createRequire as __hooklineCreateRequire } from 'node:module'; const require = __hooklineCreateRequire(import.meta.url);";
@@ -68,22 +72,29 @@ async function buildIngestAsset() {
 }
 
 function emitDeclarations() {
-  execFileSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], {
-    cwd: root,
-    stdio: 'inherit',
-  });
+  execFileSync(
+    process.execPath,
+    [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'],
+    {
+      cwd: root,
+      stdio: 'inherit',
+    },
+  );
   for (const file of walk(dist)) if (file.endsWith('.d.ts')) withExtensions(file);
 }
 
 /** Rewrites `from './x'` to `from './x.js'` (or `./x/index.js`) so NodeNext and ESM apps resolve it. */
 function withExtensions(file) {
   const text = readFileSync(file, 'utf8');
-  const fixed = text.replace(/((?:from|import)\s*\(?\s*['"])(\.{1,2}\/[^'"]+)(['"])/g, (whole, head, spec, tail) => {
-    const target = resolve(dirname(file), spec);
-    if (existsSync(`${target}.d.ts`)) return `${head}${spec}.js${tail}`;
-    if (existsSync(join(target, 'index.d.ts'))) return `${head}${spec}/index.js${tail}`;
-    return whole;
-  });
+  const fixed = text.replace(
+    /((?:from|import)\s*\(?\s*['"])(\.{1,2}\/[^'"]+)(['"])/g,
+    (whole, head, spec, tail) => {
+      const target = resolve(dirname(file), spec);
+      if (existsSync(`${target}.d.ts`)) return `${head}${spec}.js${tail}`;
+      if (existsSync(join(target, 'index.d.ts'))) return `${head}${spec}/index.js${tail}`;
+      return whole;
+    },
+  );
   if (fixed !== text) writeFileSync(file, fixed);
 }
 
@@ -99,4 +110,6 @@ rmSync(dist, { recursive: true, force: true });
 const started = performance.now();
 await Promise.all([buildModules(), buildIngestAsset()]);
 emitDeclarations();
-console.log(`built ${relative(process.cwd(), dist) || 'dist'} in ${Math.round(performance.now() - started)} ms`);
+console.log(
+  `built ${relative(process.cwd(), dist) || 'dist'} in ${Math.round(performance.now() - started)} ms`,
+);
