@@ -3,7 +3,7 @@
  * `cdk init` adds a HooklinePipeline and synthesizes (also on another aws-cdk-lib release), and a project made by
  * `hookline init` installs, passes its own tests and runs locally, processing a signed webhook.
  */
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import {
   existsSync,
   mkdirSync,
@@ -16,6 +16,7 @@ import {
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join, resolve } from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const REPO = resolve(import.meta.dirname, '../..');
@@ -47,23 +48,29 @@ function userEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
 }
 
 /** Runs a command to completion; throws with its output when it fails. */
-function run(cwd: string, command: string, args: string[], extra: Record<string, string> = {}): string {
+async function run(
+  cwd: string,
+  command: string,
+  args: string[],
+  extra: Record<string, string> = {},
+): Promise<string> {
   try {
-    return execFileSync(command, args, { cwd, env: userEnv(extra), encoding: 'utf8', stdio: 'pipe' });
+    const options = { cwd, env: userEnv(extra), encoding: 'utf8' as const, maxBuffer: 64 * 1024 * 1024 };
+    return (await promisify(execFile)(command, args, options)).stdout;
   } catch (error) {
     const { stdout, stderr } = error as { stdout?: string; stderr?: string };
     throw new Error(`${command} ${args.join(' ')} failed in ${cwd}:\n${stdout ?? ''}\n${stderr ?? ''}`);
   }
 }
 
-beforeAll(() => {
+beforeAll(async () => {
   // prepack builds dist/ first, as publishing would.
-  const output = run(REPO, 'npm', ['pack', '--pack-destination', work, '--json']);
+  const output = await run(REPO, 'npm', ['pack', '--pack-destination', work, '--json']);
   const [packed] = JSON.parse(output.slice(output.indexOf('['))) as { filename: string }[];
   tarball = join(work, packed?.filename ?? '');
 }, 600_000);
 
-afterAll(() => rmSync(work, { recursive: true, force: true }));
+afterAll(() => rmSync(work, { recursive: true, force: true }), 300_000);
 
 /** The text of every synthesized asset file named index.mjs. */
 function assetBundles(app: string): string[] {
@@ -73,36 +80,86 @@ function assetBundles(app: string): string[] {
     .map((name) => readFileSync(join(out, name, 'index.mjs'), 'utf8'));
 }
 
-describe('the package in an app made by cdk init', () => {
-  it('adds a HooklinePipeline to the generated stack, synthesizes, and bundles the app’s own consumer', () => {
+// The two user paths run side by side: most of their time is npm installing.
+describe.concurrent('the packed package', () => {
+  let dev: ChildProcess | undefined;
+  // npm start runs hookline in a child of its own: the whole process group is stopped.
+  afterAll(() => {
+    try {
+      if (dev?.pid) process.kill(-dev.pid, 'SIGTERM');
+    } catch {
+      // already gone
+    }
+  });
+
+  it('adds a HooklinePipeline to the generated stack and synthesizes it with the app’s own consumer, also as ESM on an older aws-cdk-lib', async () => {
     const app = join(work, 'cdk-app');
     mkdirSync(app);
-    run(app, join(REPO, 'node_modules/.bin/cdk'), [
+    await run(app, join(REPO, 'node_modules/.bin/cdk'), [
       'init',
       'app',
       '--language',
       'typescript',
       '--generate-only',
     ]);
-    run(app, 'npm', ['install']);
-    run(app, 'npm', ['install', tarball]);
+    await run(app, 'npm', ['install']);
+    await run(app, 'npm', ['install', tarball]);
     addPipelineToGeneratedStack(app);
-    run(app, 'npx', ['cdk', 'synth', '--quiet']);
+    await run(app, 'npx', ['cdk', 'synth', '--quiet']);
     const bundles = assetBundles(app);
     expect(bundles.filter((code) => code.includes(MARKER))).toHaveLength(1);
     // The other bundle is the ingest function, prebuilt in the package.
     expect(bundles).toHaveLength(2);
 
-    // Another aws-cdk-lib 2.x release in the app: hookline uses the app's (a peer), so it still synthesizes.
-    run(app, 'npm', ['install', `aws-cdk-lib@${OLDER_CDK_LIB}`]);
+    // The same app as an ES module, on another aws-cdk-lib 2.x release: hookline uses the app's (a peer).
+    await run(app, 'npm', ['install', `aws-cdk-lib@${OLDER_CDK_LIB}`]);
+    convertToEsm(app);
     rmSync(join(app, 'cdk.out'), { recursive: true, force: true });
-    run(app, 'npx', ['cdk', 'synth', '--quiet']);
+    await run(app, 'npx', ['cdk', 'synth', '--quiet']);
     expect(assetBundles(app).some((code) => code.includes(MARKER))).toBe(true);
     const installed = JSON.parse(readFileSync(join(app, 'node_modules/aws-cdk-lib/package.json'), 'utf8'));
     expect(installed.version).toBe(OLDER_CDK_LIB);
     expect(existsSync(join(app, 'node_modules/hookline/node_modules/aws-cdk-lib'))).toBe(false);
   }, 900_000);
+
+  it('makes a project with hookline init that installs, passes its tests, runs locally and processes a signed webhook in its consumer', async () => {
+    const project = join(work, 'my-hooks');
+    // dist/ is what the tarball holds (prepack just built it); the project then runs its installed bin.
+    await run(work, process.execPath, [
+      join(REPO, 'dist/bin/hookline.js'),
+      'init',
+      'my-hooks',
+      '--hookline',
+      tarball,
+    ]);
+    await run(project, 'npm', ['install']);
+    expect(await run(project, 'npm', ['test'])).toMatch(/1 passed/);
+
+    const port = await freePort();
+    dev = spawn('npm', ['start'], {
+      cwd: project,
+      env: userEnv({ PORT: String(port), HOOKLINE_LOG: 'text', HOOKLINE_VERBOSE: '1' }),
+      detached: true,
+    });
+    const output = collect(dev);
+    await waitFor(output, /local mode is running/, 300_000);
+    const sent = await run(project, 'npx', ['hookline', 'send', 'github', '--local']);
+    expect(sent).toMatch(/20\d/);
+    // The scaffolded consumer's own log line: its handler for github.push ran.
+    await waitFor(output, /push received/, 60_000);
+  }, 900_000);
 });
+
+/** Makes the generated CommonJS app an ES module app: `"type": "module"` and `.js` on its relative imports. */
+function convertToEsm(app: string): void {
+  const manifestPath = join(app, 'package.json');
+  const manifest = JSON.parse(readFileSync(manifestPath, 'utf8'));
+  writeFileSync(manifestPath, JSON.stringify({ ...manifest, type: 'module' }, null, 2));
+  for (const name of readdirSync(join(app, 'bin')).filter((file) => file.endsWith('.ts'))) {
+    const path = join(app, 'bin', name);
+    writeFileSync(path, readFileSync(path, 'utf8').replace(/from '(\.\.\/lib\/[^']+)'/g, "from '$1.js'"));
+  }
+}
 
 /** Writes a consumer into the app and a pipeline into the stack file cdk init generated. */
 function addPipelineToGeneratedStack(app: string): void {
@@ -139,32 +196,6 @@ export const handler = defineConsumer({
   expect(withPipeline).not.toBe(withImport);
   writeFileSync(path, withPipeline);
 }
-
-describe('a project made by hookline init', () => {
-  let dev: ChildProcess | undefined;
-  // npm start runs hookline in a child of its own: the whole process group is stopped.
-  afterAll(() => {
-    if (dev?.pid) process.kill(-dev.pid, 'SIGTERM');
-  });
-
-  it('installs, passes its tests, runs locally and processes a signed webhook in its consumer', async () => {
-    const project = join(work, 'my-hooks');
-    run(work, 'npx', ['--yes', '--package', tarball, 'hookline', 'init', 'my-hooks', '--hookline', tarball]);
-    run(project, 'npm', ['install']);
-    expect(run(project, 'npm', ['test'])).toMatch(/1 passed/);
-
-    const port = await freePort();
-    dev = spawn('npm', ['start'], {
-      cwd: project,
-      env: userEnv({ PORT: String(port), HOOKLINE_LOG: 'text' }),
-    });
-    const output = collect(dev);
-    await waitFor(output, /local mode is running/, 180_000);
-    const sent = run(project, 'npx', ['hookline', 'send', 'github', '--local']);
-    expect(sent).toMatch(/20\d/);
-    await waitFor(output, /push received/, 60_000);
-  }, 900_000);
-});
 
 function collect(child: ChildProcess): { text: string } {
   const output = { text: '' };
