@@ -1,13 +1,25 @@
 #!/usr/bin/env -S npx tsx
 /**
- * `hookline`: the operations CLI (status, failed, redrive, purge, send, pause, resume). See lib/cli/README.md.
+ * `hookline`: the operations CLI (status, failed, redrive, purge, send, pause, resume) and the project commands
+ * (init, dev). See lib/cli/README.md.
  */
 import { CLOSED_PIPE_EXIT_CODE, watchClosedPipes } from '../lib/cli/output';
-import { runCli } from '../lib/cli/program';
+
+/** The oldest Node the compiled CLI runs on (import.meta.dirname, require of ES modules, commander 14). */
+const MINIMUM_NODE = [20, 19] as const;
+const [major = 0, minor = 0] = process.versions.node.split('.').map(Number);
+if (major < MINIMUM_NODE[0] || (major === MINIMUM_NODE[0] && minor < MINIMUM_NODE[1])) {
+  process.stderr.write(
+    `error: hookline needs Node >= ${MINIMUM_NODE.join('.')} (found ${process.versions.node}): install a current Node, or run it through npm in a project that pins node@24\n`,
+  );
+  process.exit(1);
+}
 
 const pipes = watchClosedPipes([process.stdout, process.stderr]);
 // The EPIPE error event can trail the command's last write, so the status is decided at exit.
 process.once('exit', () => {
   if (pipes.closed) process.exitCode = CLOSED_PIPE_EXIT_CODE;
 });
+// Loaded after the version check: on an older Node, the line above is all the user sees.
+const { runCli } = await import('../lib/cli/program');
 process.exitCode = await runCli(process.argv.slice(2));

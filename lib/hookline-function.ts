@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { type Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -8,8 +9,25 @@ import type { Construct } from 'constructs';
 import { METRICS_NAMESPACE } from '../lambda/shared/contracts';
 import { DEFAULTS } from './config';
 
-/** The project root: function entries in the configuration are relative to it. */
-export const PROJECT_ROOT = path.resolve(import.meta.dirname, '..');
+/**
+ * The app's root, against which relative function entries resolve: `explicit`, else the working directory
+ * (where `cdk.json` is: the CDK app, `hookline dev` and the CLI all run there).
+ */
+export function projectRootOf(explicit?: string): string {
+  return path.resolve(explicit ?? process.cwd());
+}
+
+/** Lockfiles NodejsFunction understands (npm, yarn, pnpm, bun), in the order they are looked for. */
+const LOCK_FILES = ['package-lock.json', 'yarn.lock', 'pnpm-lock.yaml', 'bun.lockb', 'bun.lock'];
+
+/** The app's own lockfile: the nearest one in `root` or a folder above it (a workspace), if any. */
+export function findLockFile(root: string): string | undefined {
+  for (let dir = path.resolve(root); ; dir = path.dirname(dir)) {
+    const found = LOCK_FILES.map((name) => path.join(dir, name)).find((file) => existsSync(file));
+    if (found) return found;
+    if (path.dirname(dir) === dir) return undefined;
+  }
+}
 
 /** The default log retention, as the CDK enum (whose values are the days). */
 export const defaultLogRetention = (): logs.RetentionDays => DEFAULTS.logRetentionDays as logs.RetentionDays;
@@ -21,9 +39,23 @@ export const defaultTracing = (): lambda.Tracing =>
 /** Properties for a {@link HooklineFunction}. */
 export interface HooklineFunctionProps {
   /**
-   * Path of the TypeScript entry file, absolute or relative to the project root.
+   * Path of the TypeScript entry file, absolute or relative to `projectRoot`.
    */
   readonly entry: string;
+
+  /**
+   * The app's root: relative entries resolve against it, and bundling uses the nearest lockfile at or above it.
+   *
+   * @default - the working directory (where cdk.json is)
+   */
+  readonly projectRoot?: string;
+
+  /**
+   * Prebuilt code (a folder whose `index.mjs` exports the handler) instead of bundling `entry`.
+   *
+   * @default - `entry` is bundled with esbuild
+   */
+  readonly code?: lambda.Code;
 
   /**
    * Exported handler name.
@@ -95,9 +127,14 @@ export class HooklineFunction extends nodejs.NodejsFunction {
     });
     // The log group exists before the function, so Lambda needs no logs:CreateLogGroup.
     logGroup.grant(role, 'logs:CreateLogStream', 'logs:PutLogEvents');
+    const projectRoot = projectRootOf(props.projectRoot);
+    const lockFile = findLockFile(projectRoot);
     super(scope, id, {
-      entry: path.isAbsolute(props.entry) ? props.entry : path.join(PROJECT_ROOT, props.entry),
-      handler: props.handler ?? DEFAULTS.handler,
+      entry: path.resolve(projectRoot, props.entry),
+      handler: props.code
+        ? `index.${props.handler ?? DEFAULTS.handler}`
+        : (props.handler ?? DEFAULTS.handler),
+      ...(props.code ? { code: props.code } : {}),
       runtime: lambda.Runtime.NODEJS_24_X,
       architecture: lambda.Architecture.ARM_64,
       timeout: props.timeout ?? DEFAULTS.functionTimeout,
@@ -106,8 +143,9 @@ export class HooklineFunction extends nodejs.NodejsFunction {
       logGroup,
       tracing: props.tracing ?? defaultTracing(),
       loggingFormat: lambda.LoggingFormat.JSON,
-      projectRoot: PROJECT_ROOT,
-      depsLockFilePath: path.join(PROJECT_ROOT, 'package-lock.json'),
+      // Bundling runs in the lockfile's folder (the workspace root, when the app is a workspace package).
+      projectRoot: lockFile ? path.dirname(lockFile) : projectRoot,
+      ...(lockFile ? { depsLockFilePath: lockFile } : {}),
       environment: {
         NODE_OPTIONS: '--enable-source-maps',
         POWERTOOLS_SERVICE_NAME: props.serviceName ?? id,

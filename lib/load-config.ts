@@ -2,11 +2,12 @@
  * The one configuration loader, used by the CDK app (`cdk synth`/`deploy`), local mode (`npm start`) and the
  * `hookline` CLI: it finds the file, imports it and validates it, including that consumer entry files exist.
  */
-import { existsSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { type HooklineConfig, HooklineConfigError, type ResolvedConfig, resolveConfig } from './config';
-import { PROJECT_ROOT } from './hookline-function';
+import { projectRootOf } from './hookline-function';
 
 /** The configuration file cannot be read or imported, or has no default export. */
 export class ConfigLoadError extends Error {
@@ -29,15 +30,48 @@ export function configPath(
 }
 
 /** A consumer entry exists when its file does, relative to the project root (as the stack bundles it). */
-export function entryExistsInProject(entry: string, root = PROJECT_ROOT): boolean {
+export function entryExistsInProject(entry: string, root = projectRootOf()): boolean {
   return existsSync(path.resolve(root, entry));
+}
+
+/**
+ * Imports a configuration module. TypeScript is bundled by esbuild first (packages stay external, so
+ * `aws-cdk-lib` and `hookline` are the app's own) into a temporary module next to the file, which resolves
+ * imports exactly as the file would; the compiled CLI thus needs no TypeScript loader.
+ */
+async function importConfigModule(file: string): Promise<{ default?: HooklineConfig }> {
+  if (!/\.[cm]?ts$/.test(file))
+    return (await import(pathToFileURL(file).href)) as { default?: HooklineConfig };
+  const { build } = await import('esbuild');
+  const result = await build({
+    entryPoints: [file],
+    bundle: true,
+    packages: 'external',
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    sourcemap: 'inline',
+    write: false,
+    logLevel: 'silent',
+  });
+  const code = result.outputFiles[0]?.text ?? '';
+  const temporary = path.join(path.dirname(file), `.${path.basename(file)}.${randomUUID()}.mjs`);
+  writeFileSync(temporary, code);
+  try {
+    return (await import(pathToFileURL(temporary).href)) as { default?: HooklineConfig };
+  } finally {
+    rmSync(temporary, { force: true });
+  }
 }
 
 /**
  * Imports and resolves the configuration. Throws {@link ConfigLoadError} when the file cannot be loaded and
  * {@link HooklineConfigError} listing every problem when it is invalid.
  */
-export async function readConfig(file = configPath()): Promise<ResolvedConfig> {
+export async function readConfig(
+  file = configPath(),
+  projectRoot = projectRootOf(),
+): Promise<ResolvedConfig> {
   if (!existsSync(file)) {
     throw new ConfigLoadError(
       `no configuration at ${file}: create hookline.config.ts or set HOOKLINE_CONFIG`,
@@ -45,14 +79,21 @@ export async function readConfig(file = configPath()): Promise<ResolvedConfig> {
   }
   let input: HooklineConfig | undefined;
   try {
-    input = ((await import(pathToFileURL(file).href)) as { default?: HooklineConfig }).default;
+    input = (await importConfigModule(file)).default;
   } catch (error) {
-    const reason = error instanceof Error ? error.message.split('\n')[0] : String(error);
+    const reason = loadFailureReason(error);
     throw new ConfigLoadError(`cannot load the configuration ${file}: ${reason}`);
   }
   if (!input)
     throw new ConfigLoadError(`${file} has no default export: export default defineConfig({ ... })`);
-  return resolveConfig(input, { entryExists: (entry) => entryExistsInProject(entry) });
+  return resolveConfig(input, { entryExists: (entry) => entryExistsInProject(entry, projectRoot) });
+}
+
+/** The first line of why a module failed to load (esbuild's first error, with its line, for syntax errors). */
+function loadFailureReason(error: unknown): string {
+  const first = (error as { errors?: { text: string; location?: { line: number } | null }[] }).errors?.[0];
+  if (first) return first.location ? `line ${first.location.line}: ${first.text}` : first.text;
+  return error instanceof Error ? (error.message.split('\n')[0] ?? '') : String(error);
 }
 
 /** The message of an expected configuration failure (every problem, one per line), or undefined for a bug. */

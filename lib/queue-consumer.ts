@@ -24,10 +24,13 @@ export interface ConsumerRetry {
 
 /**
  * Properties for a {@link QueueConsumer}. The function's `entry` (required), `handler`, `environment`,
- * `logRetention` and `tracing` are those of {@link HooklineFunctionProps}, with the same defaults.
+ * `projectRoot`, `logRetention` and `tracing` are those of {@link HooklineFunctionProps}, with the same defaults.
  */
 export interface QueueConsumerProps
-  extends Pick<HooklineFunctionProps, 'entry' | 'handler' | 'environment' | 'logRetention' | 'tracing'> {
+  extends Pick<
+    HooklineFunctionProps,
+    'entry' | 'projectRoot' | 'handler' | 'environment' | 'logRetention' | 'tracing'
+  > {
   /**
    * The queue to consume. A FIFO queue gets a FIFO consumer.
    */
@@ -183,6 +186,7 @@ export class QueueConsumer extends Construct {
     });
     return new HooklineFunction(this, 'Function', {
       entry: props.entry,
+      ...(props.projectRoot ? { projectRoot: props.projectRoot } : {}),
       ...(props.handler ? { handler: props.handler } : {}),
       timeout: settings.timeout,
       memorySize: settings.memorySize,

@@ -3,7 +3,7 @@ import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import * as apigw from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
-import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
@@ -13,11 +13,22 @@ import { INGEST_CONFIG_ENV } from '../lambda/shared/runtime-config';
 import { DEFAULTS } from './config';
 import { grantItemAccess, grantPayloadObjects } from './grants';
 import { defaultLogRetention, HooklineFunction } from './hookline-function';
+import { hooklinePackageRoot, prebuiltIngestDir } from './package-root';
 import { type IngestSettings, ingestRuntimeConfig, type PipelineResources } from './runtime-wiring';
 import { ingestViolations, throwIfViolations } from './validation';
 
-/** Path of the ingest function's entry, relative to the project root. */
+/** Path of the ingest function's entry, relative to hookline's own root (its repository or package). */
 export const INGEST_ENTRY = 'lambda/ingest/handler.ts';
+
+/**
+ * hookline's own ingest code: prebuilt in the installed package (bundled at `npm run build` with the same
+ * settings as HooklineFunction), else bundled from the sources of this repository.
+ */
+function ingestCode(): { entry: string; projectRoot: string; code?: lambda.Code } {
+  const projectRoot = hooklinePackageRoot();
+  const prebuilt = prebuiltIngestDir();
+  return { entry: INGEST_ENTRY, projectRoot, ...(prebuilt ? { code: lambda.Code.fromAsset(prebuilt) } : {}) };
+}
 
 /** Properties for a {@link WebhookIngest}. */
 export interface WebhookIngestProps {
@@ -175,7 +186,7 @@ export class WebhookIngest extends Construct {
   ): HooklineFunction {
     const runtime = ingestRuntimeConfig(props.settings, resourcesOf(props));
     return new HooklineFunction(this, 'Function', {
-      entry: INGEST_ENTRY,
+      ...ingestCode(),
       timeout: limits.timeout,
       memorySize: limits.memorySize,
       serviceName: 'ingest',

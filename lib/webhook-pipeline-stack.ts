@@ -1,36 +1,41 @@
-import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
-import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
-import * as lambda from 'aws-cdk-lib/aws-lambda';
-import type * as logs from 'aws-cdk-lib/aws-logs';
-import * as s3 from 'aws-cdk-lib/aws-s3';
-import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import * as sns from 'aws-cdk-lib/aws-sns';
-import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Stack, type StackProps } from 'aws-cdk-lib';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
+import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
-import { DEDUPE_TABLE, IDEMPOTENCY_TABLE, PAYLOAD_KEY_PREFIX } from '../lambda/shared/contracts';
-import type { ResolvedConfig, ResolvedQueue } from './config';
-import { PipelineAlarms } from './pipeline-alarms';
-import { PipelineDashboard } from './pipeline-dashboard';
-import { PipelineQueue } from './pipeline-queue';
-import { PipelineSchedules } from './pipeline-schedules';
-import { QueueConsumer, type QueueConsumerProps } from './queue-consumer';
-import { sourceNeedsSecret } from './runtime-wiring';
-import { outputKey, pascalCase, STACK_OUTPUTS } from './stack-outputs';
-import { WebhookIngest } from './webhook-ingest';
+import type { HooklineConfig, ResolvedConfig } from './config';
+import { HooklinePipeline } from './hookline-pipeline';
+import type { PipelineAlarms } from './pipeline-alarms';
+import type { PipelineDashboard } from './pipeline-dashboard';
+import type { PipelineQueue } from './pipeline-queue';
+import type { PipelineSchedules } from './pipeline-schedules';
+import type { QueueConsumer } from './queue-consumer';
+import type { WebhookIngest } from './webhook-ingest';
+
+export { NAG_ACKNOWLEDGEMENTS, queueConsumerSettings } from './hookline-pipeline';
 
 /** Properties for a {@link WebhookPipelineStack}. */
 export interface WebhookPipelineStackProps extends StackProps {
   /**
-   * The resolved configuration (`resolveConfig(defineConfig({...}))`): the same object local mode runs.
+   * The configuration: `defineConfig({...})`, or resolved (`resolveConfig(...)`), the same object local mode runs.
    */
-  readonly config: ResolvedConfig;
+  readonly config: HooklineConfig | ResolvedConfig;
+
+  /**
+   * The app's root, against which relative consumer entries resolve.
+   *
+   * @default - the working directory (where cdk.json is)
+   */
+  readonly projectRoot?: string;
 }
 
 /**
- * The whole pipeline from one configuration: a webhook URL per source, a queue pair per queue, a consumer per
- * consumer, the dedupe and idempotency tables, the claim-check bucket, alarms, and outputs the CLI reads.
+ * A stack holding one {@link HooklinePipeline}. The pipeline's id is `Default`, which CDK leaves out of logical
+ * ids, so its resources keep the ids they had when the stack built them itself.
  */
 export class WebhookPipelineStack extends Stack {
+  /** The pipeline construct. */
+  public readonly pipeline: HooklinePipeline;
   /** Queue pair per configured queue name. */
   public readonly queues: Readonly<Record<string, PipelineQueue>>;
   /** Consumer per configured queue that has one. */
@@ -53,350 +58,22 @@ export class WebhookPipelineStack extends Stack {
   public readonly dashboard: PipelineDashboard;
 
   constructor(scope: Construct, id: string, props: WebhookPipelineStackProps) {
-    super(scope, id, props);
-    const { config } = props;
-    const dataRemovalPolicy =
-      config.removalPolicy === 'destroy' ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN;
-    this.queues = this.createQueues(config);
-    this.signingSecrets = this.createSecrets(config, dataRemovalPolicy);
-    if (config.dedupe)
-      this.dedupeTable = this.ttlTable(
-        'DedupeTable',
-        DEDUPE_TABLE.partitionKey,
-        DEDUPE_TABLE.ttlAttribute,
-        dataRemovalPolicy,
-      );
-    if (config.queues.some((q) => q.consumer?.idempotency)) {
-      // Powertools idempotency's default key and expiry attribute names.
-      this.idempotencyTable = this.ttlTable(
-        'IdempotencyTable',
-        IDEMPOTENCY_TABLE.partitionKey,
-        IDEMPOTENCY_TABLE.ttlAttribute,
-        dataRemovalPolicy,
-      );
-    }
-    this.payloadBucket = this.createPayloadBucket(config);
-    this.ingest = this.createIngest(config);
-    this.consumers = this.createConsumers(config);
-    if (config.schedules.length > 0) this.schedules = this.createSchedules(config);
-    this.alarms = this.createAlarms(config);
-    this.dashboard = this.createDashboard(config);
-    this.addOutputs(config);
-    this.addNagSuppressions(config);
-  }
-
-  /** A queue pair per configured queue; a consumer's timeout lets the queue check its visibility timeout. */
-  private createQueues(config: ResolvedConfig): Record<string, PipelineQueue> {
-    const queues: Record<string, PipelineQueue> = {};
-    for (const q of config.queues) {
-      queues[q.name] = new PipelineQueue(this, `Queue${pascalCase(q.name)}`, {
-        fifo: q.fifo,
-        ...(q.fifo ? { contentBasedDeduplication: q.contentBasedDeduplication } : {}),
-        maxReceiveCount: q.maxReceiveCount,
-        retentionPeriod: q.retentionPeriod,
-        deadLetterRetentionPeriod: q.deadLetterRetentionPeriod,
-        visibilityTimeout: q.visibilityTimeout,
-        ...(q.consumer
-          ? { consumerTimeout: q.consumer.timeout, consumerBatchingWindow: q.consumer.maxBatchingWindow }
-          : {}),
-      });
-    }
-    return queues;
-  }
-
-  /** The signing secret of each verifying source: created, or referenced by name. */
-  private createSecrets(
-    config: ResolvedConfig,
-    removalPolicy: RemovalPolicy,
-  ): Record<string, secretsmanager.ISecret> {
-    const secrets: Record<string, secretsmanager.ISecret> = {};
-    for (const source of config.sources.filter(sourceNeedsSecret)) {
-      const existing = 'secret' in source ? source.secret?.existingSecretName : undefined;
-      secrets[source.name] = existing
-        ? secretsmanager.Secret.fromSecretNameV2(this, `Secret${pascalCase(source.name)}`, existing)
-        : new secretsmanager.Secret(this, `Secret${pascalCase(source.name)}`, {
-            description: `Signing secret of the hookline "${source.name}" webhook source (${source.type}). Put the sender's secret here; JSON {"secrets":["new","old"]} while rotating.`,
-            generateSecretString: { passwordLength: 48, excludePunctuation: true },
-            removalPolicy,
-          });
-    }
-    return secrets;
-  }
-
-  /** The claim-check bucket: private, encrypted, its payloads expiring after the configured time. */
-  private createPayloadBucket(config: ResolvedConfig): s3.Bucket {
-    return new s3.Bucket(this, 'PayloadBucket', {
-      encryption: s3.BucketEncryption.S3_MANAGED,
-      enforceSSL: true,
-      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
-      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-      lifecycleRules: [
-        {
-          prefix: PAYLOAD_KEY_PREFIX,
-          expiration: Duration.days(Math.ceil(config.payloads.expiry.toDays({ integral: false }))),
-        },
-      ],
-      removalPolicy: RemovalPolicy.RETAIN,
+    const { config, projectRoot, ...stackProps } = props;
+    super(scope, id, stackProps);
+    const pipeline = new HooklinePipeline(this, 'Default', {
+      config,
+      ...(projectRoot ? { projectRoot } : {}),
     });
+    this.pipeline = pipeline;
+    this.queues = pipeline.queues;
+    this.consumers = pipeline.consumers;
+    this.ingest = pipeline.ingest;
+    this.signingSecrets = pipeline.signingSecrets;
+    this.alarms = pipeline.alarms;
+    if (pipeline.dedupeTable) this.dedupeTable = pipeline.dedupeTable;
+    if (pipeline.idempotencyTable) this.idempotencyTable = pipeline.idempotencyTable;
+    this.payloadBucket = pipeline.payloadBucket;
+    if (pipeline.schedules) this.schedules = pipeline.schedules;
+    this.dashboard = pipeline.dashboard;
   }
-
-  private createIngest(config: ResolvedConfig): WebhookIngest {
-    return new WebhookIngest(this, 'Ingest', {
-      settings: config,
-      queues: this.queuesByName(),
-      secrets: this.signingSecrets,
-      ...(this.dedupeTable ? { dedupeTable: this.dedupeTable } : {}),
-      payloadBucket: this.payloadBucket,
-      timeout: config.ingest.timeout,
-      memorySize: config.ingest.memorySize,
-      rateLimit: config.ingest.rateLimit,
-      burstLimit: config.ingest.burstLimit,
-      ...functionOptionsOf(config),
-    });
-  }
-
-  private createConsumers(config: ResolvedConfig): Record<string, QueueConsumer> {
-    const consumers: Record<string, QueueConsumer> = {};
-    for (const q of config.queues) {
-      const pair = this.queues[q.name];
-      if (!q.consumer || !pair) continue;
-      consumers[q.name] = new QueueConsumer(this, `Consumer${pascalCase(q.name)}`, {
-        queue: pair.queue,
-        deadLetterQueue: pair.deadLetterQueue,
-        ...queueConsumerSettings(q),
-        ...(q.consumer.idempotency && this.idempotencyTable
-          ? { idempotencyTable: this.idempotencyTable }
-          : {}),
-        payloadBucket: this.payloadBucket,
-        ...functionOptionsOf(config),
-      });
-    }
-    return consumers;
-  }
-
-  private createSchedules(config: ResolvedConfig): PipelineSchedules {
-    return new PipelineSchedules(this, 'Schedules', {
-      schedules: config.schedules,
-      queues: this.queuesByName(),
-    });
-  }
-
-  /** The schedules' dead-letter queues (deliveries the scheduler gave up on), by schedule name. */
-  private scheduleDeadLetterQueues(): { name: string; queue: sqs.IQueue }[] {
-    return this.schedules
-      ? Object.entries(this.schedules.schedules).map(([name, s]) => ({ name, queue: s.deadLetterQueue }))
-      : [];
-  }
-
-  private createAlarms(config: ResolvedConfig): PipelineAlarms {
-    return new PipelineAlarms(this, 'Alarms', {
-      queues: config.queues.flatMap((q) => {
-        const pair = this.queues[q.name];
-        return pair
-          ? [
-              {
-                name: q.name,
-                queue: pair.queue,
-                deadLetterQueue: pair.deadLetterQueue,
-                oldestMessageAge: q.oldestMessageAgeAlarm,
-              },
-            ]
-          : [];
-      }),
-      functions: [
-        { name: 'ingest', fn: this.ingest.ingestFunction },
-        ...Object.entries(this.consumers).map(([name, c]) => ({ name, fn: c.consumerFunction })),
-      ],
-      api: this.ingest.api,
-      deadLetterQueues: this.scheduleDeadLetterQueues().map(({ name, queue }) => ({
-        name: `schedule-${name}`,
-        queue,
-      })),
-      ...(config.alarms.existingTopicArn
-        ? { topic: sns.Topic.fromTopicArn(this, 'ExistingAlarmTopic', config.alarms.existingTopicArn) }
-        : {}),
-      ...(config.alarms.email ? { email: config.alarms.email } : {}),
-    });
-  }
-
-  private createDashboard(config: ResolvedConfig): PipelineDashboard {
-    return new PipelineDashboard(this, 'Dashboard', {
-      queues: config.queues.flatMap((q) => {
-        const pair = this.queues[q.name];
-        if (!pair) return [];
-        const consumer = this.consumers[q.name];
-        return [
-          {
-            name: q.name,
-            queue: pair.queue,
-            deadLetterQueue: pair.deadLetterQueue,
-            ...(consumer ? { consumer: consumer.consumerFunction } : {}),
-          },
-        ];
-      }),
-      ingestFunction: this.ingest.ingestFunction,
-      ingestLogGroup: this.ingest.ingestFunction.logGroup,
-      extraDeadLetterQueues: this.scheduleDeadLetterQueues().map(({ name, queue }) => ({
-        label: `schedule ${name} DLQ`,
-        queue,
-      })),
-    });
-  }
-
-  /** Each configured queue, as the producers see it. */
-  private queuesByName(): Record<string, sqs.IQueue> {
-    return Object.fromEntries(Object.entries(this.queues).map(([name, q]) => [name, q.queue as sqs.IQueue]));
-  }
-
-  /** An on-demand, encrypted, point-in-time-recoverable table whose items expire through a TTL attribute. */
-  private ttlTable(
-    id: string,
-    partitionKey: string,
-    timeToLiveAttribute: string,
-    removalPolicy: RemovalPolicy,
-  ): dynamodb.Table {
-    return new dynamodb.Table(this, id, {
-      partitionKey: { name: partitionKey, type: dynamodb.AttributeType.STRING },
-      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
-      timeToLiveAttribute,
-      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-      encryption: dynamodb.TableEncryption.AWS_MANAGED,
-      removalPolicy,
-    });
-  }
-
-  private addOutputs(config: ResolvedConfig): void {
-    const out = (key: string, value: string, description: string) =>
-      new CfnOutput(this, key, { key, value, description });
-    out(STACK_OUTPUTS.apiUrl, this.ingest.api.apiEndpoint, 'Base URL of the webhook API');
-    out(STACK_OUTPUTS.ingestFunctionName, this.ingest.ingestFunction.functionName, 'Ingest function');
-    out(STACK_OUTPUTS.alarmTopicArn, this.alarms.topic.topicArn, 'SNS topic every alarm notifies');
-    out(
-      STACK_OUTPUTS.payloadBucketName,
-      this.payloadBucket.bucketName,
-      'Claim-check bucket for large bodies',
-    );
-    out(STACK_OUTPUTS.dashboardName, this.dashboard.dashboard.dashboardName, 'CloudWatch dashboard');
-    if (this.dedupeTable)
-      out(STACK_OUTPUTS.dedupeTableName, this.dedupeTable.tableName, 'Ingest delivery-id table');
-    if (this.idempotencyTable) {
-      out(STACK_OUTPUTS.idempotencyTableName, this.idempotencyTable.tableName, 'Consumer idempotency table');
-    }
-    for (const source of config.sources) {
-      out(
-        outputKey('WebhookUrl', source.name),
-        this.ingest.webhookUrl(source.name),
-        `Webhook URL of "${source.name}" (${source.type})`,
-      );
-    }
-    for (const source of config.sources) {
-      const secret = this.signingSecrets[source.name];
-      if (!secret) continue;
-      // A referenced secret's ARN is partial (no suffix); its name is the reliable SecretId.
-      const existing = 'secret' in source ? source.secret?.existingSecretName : undefined;
-      out(
-        outputKey('SigningSecretId', source.name),
-        existing ?? secret.secretArn,
-        `Signing secret of "${source.name}": set it with hookline secrets set ${source.name}`,
-      );
-    }
-    for (const [name, pair] of Object.entries(this.queues)) {
-      out(outputKey('QueueUrl', name), pair.queue.queueUrl, `URL of queue "${name}"`);
-      out(outputKey('QueueArn', name), pair.queue.queueArn, `ARN of queue "${name}"`);
-      out(
-        outputKey('DeadLetterQueueUrl', name),
-        pair.deadLetterQueue.queueUrl,
-        `URL of the DLQ of "${name}"`,
-      );
-      out(
-        outputKey('DeadLetterQueueArn', name),
-        pair.deadLetterQueue.queueArn,
-        `ARN of the DLQ of "${name}"`,
-      );
-    }
-    for (const [name, consumer] of Object.entries(this.consumers)) {
-      out(
-        outputKey('ConsumerFunctionName', name),
-        consumer.consumerFunction.functionName,
-        `Consumer of "${name}"`,
-      );
-      out(
-        outputKey('EventSourceMappingId', name),
-        consumer.eventSourceMappingId,
-        `Event source mapping of "${name}"`,
-      );
-    }
-  }
-
-  /** Every cdk-nag finding this design accepts, each with its reason (cdk-nag v3: one acknowledgement per finding). */
-  private addNagSuppressions(config: ResolvedConfig): void {
-    const validations = Validations.of(this);
-    for (const [id, reason] of Object.entries(NAG_ACKNOWLEDGEMENTS)) validations.acknowledge({ id, reason });
-    if (config.tracing) {
-      validations.acknowledge({
-        id: 'AwsSolutions-IAM5[Resource::*]',
-        reason:
-          'Active tracing grants xray:PutTraceSegments and xray:PutTelemetryRecords, which X-Ray accepts only on "*"; a template test keeps every other action off "*".',
-      });
-    }
-    const bucketId = this.getLogicalId(this.payloadBucket.node.defaultChild as s3.CfnBucket);
-    validations.acknowledge({
-      id: `AwsSolutions-IAM5[Resource::<${bucketId}.Arn>/${PAYLOAD_KEY_PREFIX}*]`,
-      reason:
-        'Claim-check objects have one key per event, so the ingest function may put, and consumers may get, any object under payloads/ and nothing else.',
-    });
-  }
-}
-
-/**
- * The cdk-nag AwsSolutions findings this design accepts, each with its reason. A test asserts that nothing
- * else is reported, so a new finding fails the build until it is fixed or explained here.
- */
-export const NAG_ACKNOWLEDGEMENTS: Readonly<Record<string, string>> = {
-  'AwsSolutions-APIG4':
-    'Webhook senders cannot present IAM, JWT or Cognito credentials, and authorizers cannot see the body; every request is authenticated by its HMAC signature (or token) inside the ingest function.',
-  'AwsSolutions-SMG4':
-    'Webhook signing secrets are issued by the sender (GitHub, Stripe, ...) and rotated there; hookline accepts several active secrets for zero-downtime rotation.',
-  'AwsSolutions-S1':
-    'The claim-check bucket holds transient webhook bodies written and read only by the pipeline roles; access is audited through CloudTrail rather than a second logging bucket.',
-  'AwsSolutions-SNS2':
-    'Alarm notifications carry no event data; the AWS-managed SNS key would block CloudWatch from publishing, and a customer key adds cost for no protected content.',
-};
-
-/** Log retention and tracing, which every function of the pipeline shares. */
-function functionOptionsOf(config: ResolvedConfig): {
-  logRetention: logs.RetentionDays;
-  tracing?: lambda.Tracing;
-} {
-  return {
-    logRetention: config.logRetentionDays as logs.RetentionDays,
-    ...(config.tracing ? { tracing: lambda.Tracing.ACTIVE } : {}),
-  };
-}
-
-/**
- * A configured queue's consumer, as {@link QueueConsumer} props (everything but the resources).
- * Throws when the queue has no consumer.
- */
-export function queueConsumerSettings(
-  queue: ResolvedQueue,
-): Omit<QueueConsumerProps, 'queue' | 'deadLetterQueue' | 'idempotencyTable' | 'payloadBucket'> {
-  const consumer = queue.consumer;
-  if (!consumer) throw new Error(`queue "${queue.name}" has no consumer configured`);
-  return {
-    name: queue.name,
-    entry: consumer.entry,
-    handler: consumer.handler,
-    timeout: consumer.timeout,
-    memorySize: consumer.memorySize,
-    batchSize: consumer.batchSize,
-    maxBatchingWindow: consumer.maxBatchingWindow,
-    ...(consumer.maxConcurrency !== undefined ? { maxConcurrency: consumer.maxConcurrency } : {}),
-    parallelism: consumer.parallelism,
-    retry: consumer.retry,
-    deadlineMargin: consumer.deadlineMargin,
-    maxReceiveCount: queue.maxReceiveCount,
-    environment: consumer.environment,
-    ...(consumer.idempotency ? { idempotencyExpiry: consumer.idempotency.expiry } : {}),
-  };
 }

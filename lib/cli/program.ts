@@ -2,29 +2,13 @@
  * The `hookline` command line: argument parsing (commander), target resolution, rendering and exit codes.
  * Each command delegates to its pure core in this folder.
  */
-import { readFileSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import type { ResolvedConfig } from '../config';
-import { type Backend, connect, loadConfig, systemClock, type TargetOptions } from './backend';
-import { setConsumerEnabled } from './consumers';
+import { hooklineVersion } from '../package-root';
+import type { Backend, TargetOptions } from './backend';
 import { CliError } from './errors';
-import { failedList, failedShow } from './failed';
 import { consoleOutput, type Output } from './output';
-import { purge } from './purge';
-import { redrive } from './redrive';
-import {
-  renderConsumer,
-  renderFailedList,
-  renderFailedShow,
-  renderPurge,
-  renderRedrive,
-  renderSecretsSet,
-  renderSend,
-  renderStatus,
-} from './render';
-import { readSecretInput, refuseLocalSecret, setSigningSecret } from './secrets';
-import { sendFailureHint, sendWebhook } from './send';
-import { status } from './status';
+import { addProjectCommands } from './project-commands';
 import type { Target } from './target';
 
 /** What the program needs from the outside world (replaced in tests). */
@@ -39,10 +23,13 @@ export interface CliDependencies {
   readonly readSecret?: (question: string) => Promise<string>;
 }
 
+/** The command cores, loaded on first use (they load the AWS SDK). */
+const cores = () => import('./cores');
+
 export const defaultDependencies: CliDependencies = {
   makeOutput: (json) => consoleOutput({ json }),
-  connect: (options, output) => connect(options, output),
-  loadConfig: (path) => loadConfig(path),
+  connect: async (options, output) => (await cores()).connect(options, output),
+  loadConfig: async (path) => (await cores()).loadConfig(path),
   env: process.env,
   writeErr: (text) => process.stderr.write(text),
   writeOut: (text) => process.stdout.write(text),
@@ -50,10 +37,7 @@ export const defaultDependencies: CliDependencies = {
 
 /** The package version, for `--version`. */
 export function packageVersion(): string {
-  const manifest = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
-    version: string;
-  };
-  return manifest.version;
+  return hooklineVersion();
 }
 
 interface CommonOptions extends TargetOptions {
@@ -215,6 +199,7 @@ export function buildProgram(deps: CliDependencies, setExitCode: (code: number) 
       consumerCommand(ctx, enabled, queue, o),
     );
   }
+  addProjectCommands(program, deps, setExitCode);
   return program;
 }
 
@@ -242,21 +227,25 @@ function present<R>(output: Output, result: R, render: (output: Output, result: 
 }
 
 async function statusCommand(ctx: CommandContext, queue: string | undefined, o: CommonOptions) {
+  const { status, renderStatus } = await cores();
   const { output, target, backend } = await open(ctx.deps, o);
   present(output, await status(backend, target, queue ? { queue } : {}), renderStatus);
 }
 
 async function failedListCommand(ctx: CommandContext, queue: string, o: CommonOptions & { limit: number }) {
+  const { failedList, renderFailedList } = await cores();
   const { output, target, backend } = await open(ctx.deps, o);
   present(output, await failedList(backend, target, { queue, limit: o.limit }), renderFailedList);
 }
 
 async function failedShowCommand(ctx: CommandContext, queue: string, id: string, o: CommonOptions) {
+  const { failedShow, renderFailedShow } = await cores();
   const { output, target, backend } = await open(ctx.deps, o);
   present(output, await failedShow(backend, target, { queue, id }), renderFailedShow);
 }
 
 async function redriveCommand(ctx: CommandContext, queue: string, o: RedriveFlags) {
+  const { redrive, renderRedrive } = await cores();
   const { output, target, backend } = await open(ctx.deps, o);
   const result = await redrive(backend, target, {
     queue,
@@ -279,6 +268,7 @@ async function purgeCommand(
   queue: string,
   o: CommonOptions & { dlq?: boolean; yes?: boolean },
 ) {
+  const { purge, renderPurge } = await cores();
   const { output, target, backend } = await open(ctx.deps, o);
   const result = await purge(backend, target, { queue, deadLetter: Boolean(o.dlq), yes: Boolean(o.yes) });
   present(output, result, renderPurge);
@@ -289,6 +279,7 @@ async function purgeCommand(
  * `--local` or `--stack` the target supplies the secret and clients.
  */
 async function sendTarget(deps: CliDependencies, o: SendFlags) {
+  const { systemClock } = await cores();
   if (o.url && !o.local && !o.stack) {
     const backend: Pick<Backend, 'http' | 'clock'> & Partial<Backend> = {
       http: (url, init) => fetch(url, init),
@@ -300,6 +291,7 @@ async function sendTarget(deps: CliDependencies, o: SendFlags) {
 }
 
 async function sendCommand(ctx: CommandContext, source: string, o: SendFlags) {
+  const { sendWebhook, renderSend, sendFailureHint } = await cores();
   const config = await ctx.deps.loadConfig(o.config);
   const { output, target, backend } = await sendTarget(ctx.deps, o);
   const result = await sendWebhook(
@@ -325,6 +317,7 @@ async function sendCommand(ctx: CommandContext, source: string, o: SendFlags) {
 }
 
 async function secretsSetCommand(ctx: CommandContext, source: string, o: SecretsSetFlags) {
+  const { refuseLocalSecret, readSecretInput, setSigningSecret, renderSecretsSet } = await cores();
   const { deps } = ctx;
   const config = await deps.loadConfig(o.config);
   if (o.local) refuseLocalSecret(config, source);
@@ -344,6 +337,7 @@ async function consumerCommand(
   queue: string,
   o: CommonOptions & { wait?: boolean },
 ) {
+  const { setConsumerEnabled, renderConsumer } = await cores();
   const { output, target, backend } = await open(ctx.deps, o);
   const result = await setConsumerEnabled(backend, target, enabled, { queue, wait: o.wait !== false });
   present(output, result, renderConsumer);

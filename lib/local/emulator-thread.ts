@@ -3,8 +3,9 @@
  * the emulators saturated the main thread (event loop utilisation ~0.9 under load) and capped throughput.
  */
 import { join, resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { hooklineModulePath } from '../package-root';
 import type { EmulatorWorkerData, EmulatorWorkerMessage } from './emulator-worker';
 import type { EmulatorOptions, Emulators } from './emulators';
 import { assertNodeVersion } from './emulators';
@@ -23,7 +24,7 @@ export async function startEmulatorsInThread(options: EmulatorThreadOptions): Pr
   assertNodeVersion();
   const outFile = join(resolve(options.buildDir), '_runtime', 'emulator-worker.mjs');
   // Packages stay external: fauxqs and dynalite (with its native LevelDB) load from node_modules.
-  await bundle(fileURLToPath(new URL('./emulator-worker.ts', import.meta.url)), outFile, {
+  await bundle(hooklineModulePath('lib/local/emulator-worker.ts'), outFile, {
     externalPackages: true,
     cacheDir: options.bundleCacheDir,
   });

@@ -9,9 +9,10 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { build } from 'esbuild';
+import { hooklineModulePath } from '../package-root';
 import { cachedBuild, type FileHasher } from './bundle-cache';
 import type {
   DeadlineMessage,
@@ -152,7 +153,7 @@ export async function bundleFunctionWorker(
   options: Omit<BundleOptions, 'externalPackages'> = {},
 ): Promise<string> {
   const workerFile = join(resolve(buildDir), '_runtime', 'function-worker.mjs');
-  await bundle(fileURLToPath(new URL('./function-worker.ts', import.meta.url)), workerFile, options);
+  await bundle(hooklineModulePath('lib/local/function-worker.ts'), workerFile, options);
   return pathToFileURL(workerFile).href;
 }
 

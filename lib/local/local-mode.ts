@@ -5,12 +5,13 @@
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { isAbsolute, join, resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEventV2, SQSEvent } from 'aws-lambda';
 import { METRICS_NAMESPACE } from '../../lambda/shared/contracts';
 import { CONSUMER_CONFIG_ENV, INGEST_CONFIG_ENV } from '../../lambda/shared/runtime-config';
 import type { ResolvedConfig } from '../config';
+import { hooklineModulePath } from '../package-root';
 import { consumerRuntimeConfig, ingestRuntimeConfig } from '../runtime-wiring';
 import { sharedFileHasher } from './bundle-cache';
 import { LOCAL_CREDENTIALS, localSqsClient } from './clients';
@@ -86,7 +87,7 @@ export interface LocalMode {
 /** `.hookline/local.json`, the contract with the CLI (`./state-file`). */
 export type LocalStatus = LocalState;
 
-const DEFAULT_INGEST_ENTRY = fileURLToPath(new URL('../../lambda/ingest/handler.ts', import.meta.url));
+const DEFAULT_INGEST_ENTRY = hooklineModulePath('lambda/ingest/handler.ts');
 const LOCAL_CONCURRENCY_CEILING = 8;
 
 /** Environment every local function gets, as the Lambda service would set it, pointed at the emulators. */

@@ -1,0 +1,197 @@
+/**
+ * The files `hookline init` writes, by path. A project made from them runs `npm start` (local mode),
+ * `npm test` (type check and a test of its consumer) and `npm run deploy`, on the Node its package.json pins.
+ */
+
+export interface TemplateInput {
+  /** npm package name of the project. */
+  readonly name: string;
+  /** The hookline dependency (version range, tarball or path). */
+  readonly hooklineSpec: string;
+  /** Versions hookline itself builds and tests with, by package name. */
+  readonly versions: Readonly<Record<string, string>>;
+}
+
+/** The development dependencies of a project, besides hookline; `node` pins the Node of its npm scripts. */
+const PROJECT_DEV_DEPENDENCIES = [
+  '@types/aws-lambda',
+  '@types/node',
+  'aws-cdk',
+  'aws-cdk-lib',
+  'constructs',
+  'dynalite',
+  'fauxqs',
+  'node',
+  'tsx',
+  'typescript',
+  'vitest',
+] as const;
+
+/** Every file of a new project, by path relative to its folder. */
+export function projectFiles(input: TemplateInput): Record<string, string> {
+  return {
+    'package.json': packageJson(input),
+    'hookline.config.ts': configFile(input.name),
+    'consumers/events.ts': CONSUMER,
+    'test/events.test.ts': CONSUMER_TEST,
+    'bin/app.ts': CDK_APP,
+    'cdk.json': `${JSON.stringify(CDK_JSON, null, 2)}\n`,
+    'tsconfig.json': `${JSON.stringify(TSCONFIG, null, 2)}\n`,
+    '.gitignore': 'node_modules/\ncdk.out/\n.hookline/\n',
+    'README.md': readme(input.name),
+  };
+}
+
+function packageJson({ name, hooklineSpec, versions }: TemplateInput): string {
+  const devDependencies: Record<string, string> = { hookline: hooklineSpec };
+  for (const dep of PROJECT_DEV_DEPENDENCIES) devDependencies[dep] = versions[dep] ?? 'latest';
+  const manifest = {
+    name,
+    version: '0.1.0',
+    private: true,
+    type: 'module',
+    scripts: {
+      start: 'hookline dev',
+      test: 'tsc --noEmit && vitest run',
+      deploy: 'cdk deploy',
+      synth: 'cdk synth',
+      hookline: 'hookline',
+    },
+    devDependencies: Object.fromEntries(
+      Object.entries(devDependencies).sort(([a], [b]) => a.localeCompare(b)),
+    ),
+    // npm runs these packages' install scripts: the pinned Node binary, esbuild's and LevelDB's native parts.
+    allowScripts: { 'classic-level': true, esbuild: true, node: true },
+  };
+  return `${JSON.stringify(manifest, null, 2)}\n`;
+}
+
+/** PascalCase stack name from the package name. */
+function stackNameOf(name: string): string {
+  const pascal = name
+    .split(/[^a-zA-Z0-9]+/)
+    .filter(Boolean)
+    .map((part) => part[0]?.toUpperCase() + part.slice(1))
+    .join('');
+  return /^[A-Za-z]/.test(pascal) ? pascal : `Hookline${pascal}`;
+}
+
+function configFile(name: string): string {
+  return `/**
+ * The pipeline: sources (webhook senders), queues and their consumers, routes. \`npm start\` runs it on this
+ * machine; \`npm run deploy\` deploys it to AWS. Every field is documented on the types of defineConfig.
+ */
+import { Duration } from 'aws-cdk-lib';
+import { defineConfig } from 'hookline';
+
+export default defineConfig({
+  stackName: '${stackNameOf(name)}',
+  sources: {
+    github: { type: 'github' },
+  },
+  queues: {
+    events: {
+      consumer: { entry: 'consumers/events.ts', timeout: Duration.seconds(30), batchSize: 10 },
+    },
+  },
+  defaultRoute: { queues: ['events'] },
+});
+`;
+}
+
+const CONSUMER = `/**
+ * The consumer of the \`events\` queue: one handler per event type (\`<source>.<type>\`), a default for the rest.
+ * Throw to retry an event; throw PermanentError to send it to the dead-letter queue at once.
+ */
+import { defineConsumer, type EventHandler } from 'hookline/consumer';
+
+interface GithubPush {
+  readonly ref?: string;
+  readonly commits?: readonly unknown[];
+}
+
+/** A GitHub push: replace the body with your own side effect. */
+export const onGithubPush: EventHandler = async (event, ctx) => {
+  const push = event.payload as GithubPush;
+  ctx.logger.info('push received', { ref: push.ref, commits: push.commits?.length ?? 0 });
+};
+
+export const handler = defineConsumer({
+  handlers: {
+    'github.push': onGithubPush,
+  },
+  default: async (event, ctx) => {
+    ctx.logger.info('event received', { source: event.source, type: event.type });
+  },
+});
+`;
+
+const CONSUMER_TEST = `import type { ConsumerEvent, HandlerContext } from 'hookline/consumer';
+import { describe, expect, it, vi } from 'vitest';
+import { onGithubPush } from '../consumers/events';
+
+function fakeContext() {
+  const logger = { debug: vi.fn(), info: vi.fn(), warn: vi.fn(), error: vi.fn() };
+  return { logger, ctx: { logger, attempt: 1, consumer: 'events' } as unknown as HandlerContext };
+}
+
+describe('the events consumer', () => {
+  it('logs each GitHub push with its branch and number of commits', async () => {
+    const { logger, ctx } = fakeContext();
+    const event = { payload: { ref: 'refs/heads/main', commits: [{ id: 'c1' }, { id: 'c2' }] } };
+    await onGithubPush(event as unknown as ConsumerEvent, ctx);
+    expect(logger.info).toHaveBeenCalledWith('push received', { ref: 'refs/heads/main', commits: 2 });
+  });
+});
+`;
+
+const CDK_APP = `/** The CDK app: \`npm run deploy\` (cdk deploy) and \`npm run synth\` (cdk synth) run it. */
+import { App } from 'aws-cdk-lib';
+import { loadConfig, WebhookPipelineStack } from 'hookline';
+
+const config = await loadConfig();
+const app = new App();
+new WebhookPipelineStack(app, config.stackName, { config });
+app.synth();
+`;
+
+const CDK_JSON = {
+  app: 'npx tsx bin/app.ts',
+  watch: { include: ['bin/**', 'consumers/**', 'hookline.config.ts'] },
+  context: {
+    '@aws-cdk/core:checkSecretUsage': true,
+    '@aws-cdk/aws-iam:minimizePolicies': true,
+    '@aws-cdk/aws-lambda-nodejs:useLatestRuntimeVersion': true,
+  },
+};
+
+const TSCONFIG = {
+  compilerOptions: {
+    target: 'ES2023',
+    lib: ['ES2023'],
+    module: 'preserve',
+    moduleResolution: 'bundler',
+    types: ['node'],
+    strict: true,
+    noEmit: true,
+    isolatedModules: true,
+    verbatimModuleSyntax: true,
+    skipLibCheck: true,
+  },
+  include: ['bin', 'consumers', 'test', 'hookline.config.ts'],
+  exclude: ['node_modules', 'cdk.out'],
+};
+
+function readme(name: string): string {
+  return `# ${name}
+
+A webhook pipeline made with [hookline](https://www.npmjs.com/package/hookline).
+
+- \`npm start\`: runs the pipeline on this machine (webhook URLs and secrets are printed)
+- \`npm test\`: type check and the consumer's tests
+- \`npm run deploy\`: deploys it to your AWS account (\`cdk deploy\`)
+- \`npx hookline status --local\`, \`npx hookline send github --local\`: operate it (\`npx hookline --help\`)
+
+Configure sources, queues and routes in \`hookline.config.ts\`; write your handlers in \`consumers/\`.
+`;
+}

@@ -1,0 +1,51 @@
+/**
+ * The project commands: `hookline init` scaffolds a project, `hookline dev` runs the one in the working
+ * directory locally. Both load their modules on first use, so the other commands start without them.
+ */
+import type { Command } from 'commander';
+import { CliError } from './errors';
+import type { CliDependencies } from './program';
+
+/** Adds `init` and `dev` to the program. */
+export function addProjectCommands(
+  program: Command,
+  deps: CliDependencies,
+  setExitCode: (code: number) => void,
+): void {
+  program
+    .command('init')
+    .description(
+      'create a working hookline project (configuration, consumer, test, CDK app) in dir (default: here)',
+    )
+    .argument('[dir]', 'folder to create the project in', '.')
+    .option('--hookline <spec>', 'the hookline dependency to write (a version range, tarball or path)')
+    .action(async (dir: string, o: { hookline?: string }) => {
+      const { initProject } = await import('./init');
+      const result = initProject(dir, o.hookline ? { hooklineSpec: o.hookline } : {});
+      if (!result.ok) {
+        deps.writeErr(
+          `error: ${result.dir} already has ${result.existing.join(', ')}; nothing was written (choose an empty folder)\n`,
+        );
+        setExitCode(1);
+        return;
+      }
+      deps.writeOut(
+        `created ${result.written.length} files in ${result.dir}\nnext: ${result.nextSteps.join(' && ')}\n`,
+      );
+    });
+
+  program
+    .command('dev')
+    .description('run the pipeline of the project in this folder on this machine (local mode, npm start)')
+    .option('--config <path>', 'configuration module (default: HOOKLINE_CONFIG, else hookline.config.ts)')
+    .action(async (o: { config?: string }) => {
+      const { assertLocalPrerequisites, runLocalMode } = await import('../local/dev');
+      try {
+        assertLocalPrerequisites();
+      } catch (error) {
+        throw new CliError((error as Error).message);
+      }
+      // Local mode owns the process until it is stopped; its exit code ends it.
+      process.exit(await runLocalMode(o.config));
+    });
+}

@@ -1,0 +1,115 @@
+/**
+ * Local mode as a command: `npm start` in this repository and `hookline dev` in any project run this. It checks
+ * what local mode needs first (Node, fauxqs and dynalite) and fails with one line naming the fix.
+ */
+import type { ResolvedConfig } from '../config';
+import { configFailureMessage, configPath, readConfig } from '../load-config';
+import { assertNodeVersion } from './emulators';
+import { PortInUseError } from './http-api';
+import { startLocalMode } from './local-mode';
+import { Reporter } from './reporter';
+import { localSecrets } from './secrets';
+
+/** Packages local mode runs on; optional for apps that only deploy, so they may be missing. */
+const LOCAL_PACKAGES = ['fauxqs', 'dynalite'] as const;
+
+/** Throws one line naming the install command when a package local mode needs is not installed. */
+export function assertLocalPackages(
+  resolveModule: (name: string) => string = (name) => import.meta.resolve(name),
+): void {
+  const missing = LOCAL_PACKAGES.filter((name) => {
+    try {
+      resolveModule(name);
+      return false;
+    } catch {
+      return true;
+    }
+  });
+  if (missing.length > 0) {
+    throw new Error(
+      `local mode needs ${missing.join(' and ')}: run npm install --save-dev ${LOCAL_PACKAGES.join(' ')}`,
+    );
+  }
+}
+
+/** Throws one line naming the fix when this Node or the installed packages cannot run local mode. */
+export function assertLocalPrerequisites(): void {
+  assertNodeVersion();
+  assertLocalPackages();
+}
+
+/** Runs local mode until SIGINT/SIGTERM; resolves to the exit code. `configFile`: the `--config` flag. */
+export async function runLocalMode(configFile?: string): Promise<number> {
+  assertLocalPrerequisites();
+  const reporter = new Reporter();
+  let config: ResolvedConfig;
+  try {
+    config = await readConfig(configPath(process.env, configFile));
+  } catch (error) {
+    const message = configFailureMessage(error);
+    if (message === undefined) throw error;
+    reporter.problem(message);
+    return 1;
+  }
+  const started = performance.now();
+  let local: Awaited<ReturnType<typeof startLocalMode>>;
+  try {
+    local = await startLocalMode({ config, reporter });
+  } catch (error) {
+    reporter.problem(
+      error instanceof PortInUseError
+        ? error.message
+        : `local mode failed to start: ${(error as Error).stack ?? error}`,
+    );
+    return 1;
+  }
+  reporter.info(
+    `hookline local mode is running (${Math.round(performance.now() - started)} ms), stack ${config.stackName}`,
+  );
+  printEndpoints(reporter, config, local);
+  await untilSignal();
+  reporter.info('stopping: draining in-flight work (Ctrl-C again to quit at once)...');
+  const force = () => process.exit(130);
+  process.once('SIGINT', force);
+  process.once('SIGTERM', force);
+  await local.stop();
+  reporter.info('stopped');
+  return 0;
+}
+
+/** Each source's webhook URL and secret, a curl line for GitHub, and the status URL. */
+function printEndpoints(
+  reporter: Reporter,
+  config: ResolvedConfig,
+  local: { readonly url: string; readonly webhookUrls: Readonly<Record<string, string>> },
+): void {
+  const secrets = localSecrets(config.sources);
+  for (const source of config.sources) {
+    const secret = secrets[source.name];
+    reporter.info(
+      `  ${source.name.padEnd(12)} POST ${local.webhookUrls[source.name]}  (${source.type}${
+        secret
+          ? `, secret ${secret.isDefault ? `dev default "${secret.value}"` : `from ${secret.envName}`}`
+          : ''
+      })`,
+    );
+  }
+  const example = config.sources.find((s) => s.type === 'github');
+  if (example) {
+    const url = local.webhookUrls[example.name];
+    const secret = secrets[example.name]?.value ?? '';
+    reporter.info(
+      `try: body='{"ref":"refs/heads/main","commits":[]}'; sig=$(printf '%s' "$body" | openssl dgst -sha256 -hmac '${secret}' -hex | sed 's/^.* //'); ` +
+        `curl -s -X POST ${url} -H 'content-type: application/json' -H 'x-github-event: push' ` +
+        `-H "x-github-delivery: $(date +%s%N)" -H "x-hub-signature-256: sha256=$sig" -d "$body"`,
+    );
+  }
+  reporter.info(`status: ${local.url}/_hookline/status   (Ctrl-C to stop; HOOKLINE_LOG=json for JSON lines)`);
+}
+
+function untilSignal(): Promise<void> {
+  return new Promise<void>((resolveSignal) => {
+    process.once('SIGINT', () => resolveSignal());
+    process.once('SIGTERM', () => resolveSignal());
+  });
+}

@@ -1,0 +1,81 @@
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { runCli } from '../../lib/cli/program';
+import { assertLocalPackages } from '../../lib/local/dev';
+import { cliHarness } from './helpers';
+
+const dirs: string[] = [];
+function emptyDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'hookline-init-'));
+  dirs.push(dir);
+  return dir;
+}
+afterEach(() => {
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+/** Every file under `dir`, relative, sorted. */
+function filesUnder(dir: string, prefix = ''): string[] {
+  return readdirSync(join(dir, prefix), { withFileTypes: true })
+    .flatMap((entry) =>
+      entry.isDirectory() ? filesUnder(dir, join(prefix, entry.name)) : [join(prefix, entry.name)],
+    )
+    .sort();
+}
+
+describe('hookline init', () => {
+  it('creates a project whose scripts start, test and deploy it on a pinned Node', async () => {
+    const dir = join(emptyDir(), 'my-hooks');
+    const h = cliHarness();
+    expect(await runCli(['init', dir, '--hookline', 'file:../hookline.tgz'], h.deps)).toBe(0);
+    expect(filesUnder(dir)).toEqual(
+      [
+        '.gitignore',
+        'README.md',
+        'bin/app.ts',
+        'cdk.json',
+        'consumers/events.ts',
+        'hookline.config.ts',
+        'package.json',
+        'test/events.test.ts',
+        'tsconfig.json',
+      ].sort(),
+    );
+    const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
+    expect(manifest.name).toBe('my-hooks');
+    expect(Object.keys(manifest.scripts)).toEqual(expect.arrayContaining(['start', 'test', 'deploy']));
+    expect(manifest.scripts.start).toBe('hookline dev');
+    expect(manifest.devDependencies.hookline).toBe('file:../hookline.tgz');
+    expect(manifest.devDependencies.node).toMatch(/^\^?24\./);
+    const config = readFileSync(join(dir, 'hookline.config.ts'), 'utf8');
+    expect(config).toContain("entry: 'consumers/events.ts'");
+    expect(h.stdout()).toContain('npm install');
+  });
+
+  it('refuses to overwrite: lists the files that exist, writes nothing and exits 1', async () => {
+    const dir = emptyDir();
+    writeFileSync(join(dir, 'package.json'), '{"name":"mine"}');
+    mkdirSync(join(dir, 'consumers'));
+    writeFileSync(join(dir, 'consumers/events.ts'), '// mine');
+    const h = cliHarness();
+    expect(await runCli(['init', dir], h.deps)).toBe(1);
+    expect(h.stderr()).toMatch(/already has package\.json, consumers\/events\.ts; nothing was written/);
+    expect(filesUnder(dir)).toEqual(['consumers/events.ts', 'package.json']);
+    expect(readFileSync(join(dir, 'package.json'), 'utf8')).toBe('{"name":"mine"}');
+  });
+});
+
+describe('hookline dev prerequisites', () => {
+  it('names the install command when fauxqs or dynalite is missing', () => {
+    const missing = (name: string) => {
+      if (name === 'dynalite') throw new Error('Cannot find package');
+      return `file:///node_modules/${name}/index.js`;
+    };
+    expect(() => assertLocalPackages(missing)).toThrow(
+      'local mode needs dynalite: run npm install --save-dev fauxqs dynalite',
+    );
+    expect(() => assertLocalPackages((name) => name)).not.toThrow();
+  });
+});

@@ -1,0 +1,45 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Duration, Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { afterAll, describe, expect, it } from 'vitest';
+import { defineConfig, HooklineConfigError } from '../../lib/config';
+import { HooklinePipeline } from '../../lib/hookline-pipeline';
+import { testApp } from '../helpers/cdk';
+
+/** A user's app folder elsewhere on disk: its own lockfile and a consumer file of its own. */
+const userApp = mkdtempSync(join(tmpdir(), 'hookline-user-app-'));
+mkdirSync(join(userApp, 'consumers'));
+writeFileSync(join(userApp, 'consumers/orders.ts'), 'export const handler = async () => {};\n');
+writeFileSync(join(userApp, 'package-lock.json'), '{"lockfileVersion":3}');
+afterAll(() => rmSync(userApp, { recursive: true, force: true }));
+
+const config = defineConfig({
+  sources: { github: { type: 'github' } },
+  queues: { orders: { consumer: { entry: 'consumers/orders.ts', timeout: Duration.seconds(20) } } },
+  defaultRoute: { queues: ['orders'] },
+});
+
+describe('HooklinePipeline', () => {
+  it('builds the whole pipeline inside an existing stack from a declared configuration', () => {
+    const stack = new Stack(testApp(), 'ExistingStack');
+    const pipeline = new HooklinePipeline(stack, 'Webhooks', { config, projectRoot: userApp });
+    const template = Template.fromStack(stack);
+    template.resourceCountIs('AWS::SQS::Queue', 2);
+    template.resourceCountIs('AWS::Lambda::EventSourceMapping', 1);
+    template.hasOutput('WebhookUrlGithub', {});
+    expect(pipeline.config.queues.map((q) => q.name)).toEqual(['orders']);
+    expect(Object.keys(pipeline.consumers)).toEqual(['orders']);
+  }, 120_000);
+
+  it("resolves consumer entries against the app's root, not hookline's folder", () => {
+    // The working directory is this repository, which has no consumers/orders.ts: only projectRoot finds it.
+    expect(() => new HooklinePipeline(new Stack(testApp(), 'A'), 'Webhooks', { config })).toThrow(
+      HooklineConfigError,
+    );
+    expect(
+      () => new HooklinePipeline(new Stack(testApp(), 'B'), 'Webhooks', { config, projectRoot: userApp }),
+    ).not.toThrow();
+  });
+});

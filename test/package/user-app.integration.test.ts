@@ -1,0 +1,231 @@
+/**
+ * The user's path, from the packed tarball as npm would install it (no registry upload): an app made by
+ * `cdk init` adds a HooklinePipeline and synthesizes (also on another aws-cdk-lib release), and a project made by
+ * `hookline init` installs, passes its own tests and runs locally, processing a signed webhook.
+ */
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { delimiter, dirname, join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const REPO = resolve(import.meta.dirname, '../..');
+const work = mkdtempSync(join(tmpdir(), 'hookline-package-'));
+const MARKER = 'USER_CONSUMER_MARKER_5d1c';
+/** An aws-cdk-lib 2.x release older than the one this repository builds with. */
+const OLDER_CDK_LIB = '2.255.0';
+let tarball = '';
+
+/**
+ * The environment of a user's shell: this Node first on PATH (the repository pins Node 24 for its scripts),
+ * none of this repository's node_modules/.bin and none of the npm variables of the running `npm test`.
+ */
+function userEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [key, value] of Object.entries(process.env)) if (!/^npm_/i.test(key)) env[key] = value;
+  const path = (process.env.PATH ?? '').split(delimiter).filter((dir) => !dir.startsWith(REPO));
+  return {
+    ...env,
+    PATH: [dirname(process.execPath), ...path].join(delimiter),
+    CDK_DISABLE_CLI_TELEMETRY: 'true',
+    npm_config_update_notifier: 'false',
+    npm_config_audit: 'false',
+    npm_config_fund: 'false',
+    npm_config_prefer_offline: 'true',
+    NO_COLOR: '1',
+    ...extra,
+  };
+}
+
+/** Runs a command to completion; throws with its output when it fails. */
+async function run(
+  cwd: string,
+  command: string,
+  args: string[],
+  extra: Record<string, string> = {},
+): Promise<string> {
+  try {
+    const options = { cwd, env: userEnv(extra), encoding: 'utf8' as const, maxBuffer: 64 * 1024 * 1024 };
+    return (await promisify(execFile)(command, args, options)).stdout;
+  } catch (error) {
+    const { stdout, stderr } = error as { stdout?: string; stderr?: string };
+    // The child's stack frames are quoted, so vitest does not take them for this test's own.
+    const output = `${stdout ?? ''}\n${stderr ?? ''}`.replace(/^(\s+)at /gm, '$1| at ');
+    throw new Error(`${command} ${args.join(' ')} failed in ${cwd}:\n${output}`);
+  }
+}
+
+beforeAll(async () => {
+  // prepack builds dist/ first, as publishing would.
+  const output = await run(REPO, 'npm', ['pack', '--pack-destination', work, '--json']);
+  const [packed] = JSON.parse(output.slice(output.indexOf('['))) as { filename: string }[];
+  tarball = join(work, packed?.filename ?? '');
+}, 600_000);
+
+afterAll(() => rmSync(work, { recursive: true, force: true }), 300_000);
+
+/** The text of every synthesized asset file named index.mjs. */
+function assetBundles(app: string): string[] {
+  const out = join(app, 'cdk.out');
+  return readdirSync(out)
+    .filter((name) => name.startsWith('asset.') && existsSync(join(out, name, 'index.mjs')))
+    .map((name) => readFileSync(join(out, name, 'index.mjs'), 'utf8'));
+}
+
+// The two user paths run side by side: most of their time is npm installing.
+describe.concurrent('the packed package', () => {
+  let dev: ChildProcess | undefined;
+  // npm start runs hookline in a child of its own: the whole process group is stopped.
+  afterAll(() => {
+    try {
+      if (dev?.pid) process.kill(-dev.pid, 'SIGTERM');
+    } catch {
+      // already gone
+    }
+  });
+
+  it('adds a HooklinePipeline to the generated stack and synthesizes it with the app’s own consumer, also as ESM on an older aws-cdk-lib', async () => {
+    const app = join(work, 'cdk-app');
+    mkdirSync(app);
+    await run(app, join(REPO, 'node_modules/.bin/cdk'), [
+      'init',
+      'app',
+      '--language',
+      'typescript',
+      '--generate-only',
+    ]);
+    await run(app, 'npm', ['install']);
+    await run(app, 'npm', ['install', tarball]);
+    addPipelineToGeneratedStack(app);
+    await run(app, 'npx', ['cdk', 'synth', '--quiet']);
+    const bundles = assetBundles(app);
+    expect(bundles.filter((code) => code.includes(MARKER))).toHaveLength(1);
+    // The other bundle is the ingest function, prebuilt in the package.
+    expect(bundles).toHaveLength(2);
+
+    // The same app as an ES module, on another aws-cdk-lib 2.x release: hookline uses the app's (a peer).
+    // Removed first: npm can leave a package with bundled dependencies half replaced when changing its version.
+    rmSync(join(app, 'node_modules/aws-cdk-lib'), { recursive: true, force: true });
+    await run(app, 'npm', ['install', `aws-cdk-lib@${OLDER_CDK_LIB}`]);
+    convertToEsm(app);
+    rmSync(join(app, 'cdk.out'), { recursive: true, force: true });
+    await run(app, 'npx', ['cdk', 'synth', '--quiet']);
+    expect(assetBundles(app).some((code) => code.includes(MARKER))).toBe(true);
+    const installed = JSON.parse(readFileSync(join(app, 'node_modules/aws-cdk-lib/package.json'), 'utf8'));
+    expect(installed.version).toBe(OLDER_CDK_LIB);
+    expect(existsSync(join(app, 'node_modules/hookline/node_modules/aws-cdk-lib'))).toBe(false);
+  }, 900_000);
+
+  it('makes a project with hookline init that installs, passes its tests, runs locally and processes a signed webhook in its consumer', async () => {
+    const project = join(work, 'my-hooks');
+    // dist/ is what the tarball holds (prepack just built it); the project then runs its installed bin.
+    await run(work, process.execPath, [
+      join(REPO, 'dist/bin/hookline.js'),
+      'init',
+      'my-hooks',
+      '--hookline',
+      tarball,
+    ]);
+    await run(project, 'npm', ['install']);
+    expect(await run(project, 'npm', ['test'])).toMatch(/1 passed/);
+
+    const port = await freePort();
+    dev = spawn('npm', ['start'], {
+      cwd: project,
+      env: userEnv({ PORT: String(port), HOOKLINE_LOG: 'text', HOOKLINE_VERBOSE: '1' }),
+      detached: true,
+    });
+    const output = collect(dev);
+    await waitFor(output, /local mode is running/, 300_000);
+    const sent = await run(project, 'npx', ['hookline', 'send', 'github', '--local']);
+    expect(sent).toMatch(/20\d/);
+    // The scaffolded consumer's own log line: its handler for github.push ran.
+    await waitFor(output, /push received/, 60_000);
+  }, 900_000);
+});
+
+/** Makes the generated CommonJS app an ES module app: `"type": "module"` and `.js` on its relative imports. */
+function convertToEsm(app: string): void {
+  const manifestPath = join(app, 'package.json');
+  const manifest = JSON.parse(readFileSync(manifestPath, 'utf8'));
+  writeFileSync(manifestPath, JSON.stringify({ ...manifest, type: 'module' }, null, 2));
+  for (const name of readdirSync(join(app, 'bin')).filter((file) => file.endsWith('.ts'))) {
+    const path = join(app, 'bin', name);
+    writeFileSync(path, readFileSync(path, 'utf8').replace(/from '(\.\.\/lib\/[^']+)'/g, "from '$1.js'"));
+  }
+}
+
+/** Writes a consumer into the app and a pipeline into the stack file cdk init generated. */
+function addPipelineToGeneratedStack(app: string): void {
+  mkdirSync(join(app, 'consumers'));
+  writeFileSync(
+    join(app, 'consumers/orders.ts'),
+    `import { defineConsumer, PermanentError } from 'hookline/consumer';
+
+export const handler = defineConsumer({
+  handlers: {
+    'github.push': async (event, ctx) => {
+      if (!event.body) throw new PermanentError('an empty push');
+      ctx.logger.info('${MARKER}', { type: event.type });
+    },
+  },
+});
+`,
+  );
+  const [stackFile] = readdirSync(join(app, 'lib')).filter((name) => name.endsWith('-stack.ts'));
+  const path = join(app, 'lib', stackFile ?? '');
+  const source = readFileSync(path, 'utf8');
+  const withImport = `import { defineConfig, HooklinePipeline } from 'hookline';\n${source}`;
+  const withPipeline = withImport.replace(
+    /super\(scope, id, props\);/,
+    `super(scope, id, props);
+    new HooklinePipeline(this, 'Webhooks', {
+      config: defineConfig({
+        sources: { github: { type: 'github' } },
+        queues: { orders: { consumer: { entry: 'consumers/orders.ts', timeout: cdk.Duration.seconds(20) } } },
+        defaultRoute: { queues: ['orders'] },
+      }),
+    });`,
+  );
+  expect(withPipeline).not.toBe(withImport);
+  writeFileSync(path, withPipeline);
+}
+
+function collect(child: ChildProcess): { text: string } {
+  const output = { text: '' };
+  const add = (chunk: Buffer) => {
+    output.text += chunk.toString();
+  };
+  child.stdout?.on('data', add);
+  child.stderr?.on('data', add);
+  return output;
+}
+
+async function waitFor(output: { text: string }, pattern: RegExp, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!pattern.test(output.text)) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${pattern}; output:\n${output.text}`);
+    await new Promise((done) => setTimeout(done, 200));
+  }
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolvePort(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}
