@@ -74,6 +74,13 @@ export interface HooklineFunctionProps {
    * @default - DEFAULTS.tracing (disabled)
    */
   readonly tracing?: lambda.Tracing;
+
+  /**
+   * Concurrent executions reserved for the function (also the most it may run).
+   *
+   * @default - none reserved
+   */
+  readonly reservedConcurrency?: number;
 }
 
 /**
@@ -105,6 +112,9 @@ export class HooklineFunction extends nodejs.NodejsFunction {
       role,
       logGroup,
       tracing: props.tracing ?? defaultTracing(),
+      ...(props.reservedConcurrency !== undefined
+        ? { reservedConcurrentExecutions: props.reservedConcurrency }
+        : {}),
       loggingFormat: lambda.LoggingFormat.JSON,
       projectRoot: PROJECT_ROOT,
       depsLockFilePath: path.join(PROJECT_ROOT, 'package-lock.json'),

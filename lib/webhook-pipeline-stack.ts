@@ -392,6 +392,11 @@ export function queueConsumerSettings(
     batchSize: consumer.batchSize,
     maxBatchingWindow: consumer.maxBatchingWindow,
     ...(consumer.maxConcurrency !== undefined ? { maxConcurrency: consumer.maxConcurrency } : {}),
+    ...(consumer.minimumPollers !== undefined ? { minimumPollers: consumer.minimumPollers } : {}),
+    ...(consumer.maximumPollers !== undefined ? { maximumPollers: consumer.maximumPollers } : {}),
+    ...(consumer.reservedConcurrency !== undefined
+      ? { reservedConcurrency: consumer.reservedConcurrency }
+      : {}),
     parallelism: consumer.parallelism,
     retry: consumer.retry,
     deadlineMargin: consumer.deadlineMargin,

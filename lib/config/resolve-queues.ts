@@ -114,6 +114,14 @@ function resolveParallelism(problems: ViolationList, path: string, c: ParsedCons
   return parallelism;
 }
 
+/** The scaling settings given (none has a default: unset means on-demand scaling, nothing reserved). */
+function scalingOf(
+  c: ParsedConsumer,
+): Pick<ResolvedConsumer, 'maxConcurrency' | 'minimumPollers' | 'maximumPollers' | 'reservedConcurrency'> {
+  const keys = ['maxConcurrency', 'minimumPollers', 'maximumPollers', 'reservedConcurrency'] as const;
+  return Object.fromEntries(keys.filter((k) => c[k] !== undefined).map((k) => [k, c[k]]));
+}
+
 /** One consumer, checked, with every default filled. */
 function resolveConsumer(
   context: QueueContext,
@@ -136,10 +144,10 @@ function resolveConsumer(
   const batchSize = c.batchSize ?? DEFAULTS.batchSize;
   const memorySize = c.memorySize ?? DEFAULTS.consumerMemorySize;
   const fifo = queue.fifo ?? DEFAULTS.fifo;
-  const maxConcurrency = c.maxConcurrency !== undefined ? { maxConcurrency: c.maxConcurrency } : {};
+  const scaling = scalingOf(c);
   problems.addAll(
     path,
-    consumerViolations({ fifo, timeout, batchSize, maxBatchingWindow, memorySize, ...maxConcurrency }),
+    consumerViolations({ fifo, timeout, batchSize, maxBatchingWindow, memorySize, ...scaling }),
   );
   problems.addAll(
     `queues.${name}`,
@@ -157,7 +165,7 @@ function resolveConsumer(
     memorySize,
     batchSize,
     maxBatchingWindow,
-    ...maxConcurrency,
+    ...scaling,
     parallelism,
     retry,
     deadlineMargin,

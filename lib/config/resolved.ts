@@ -13,6 +13,9 @@ export interface ResolvedConsumer {
   readonly batchSize: number;
   readonly maxBatchingWindow: Duration;
   readonly maxConcurrency?: number;
+  readonly minimumPollers?: number;
+  readonly maximumPollers?: number;
+  readonly reservedConcurrency?: number;
   readonly parallelism: number;
   readonly retry: { readonly base: Duration; readonly factor: number; readonly max: Duration };
   readonly deadlineMargin: Duration;

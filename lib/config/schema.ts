@@ -82,6 +82,22 @@ export interface ConsumerConfig {
    */
   maxConcurrency?: number;
   /**
+   * Provisioned mode: event pollers Lambda keeps ready, from 2 to 200 (excludes `maxConcurrency`).
+   * @default - on-demand scaling (no provisioned pollers)
+   */
+  minimumPollers?: number;
+  /**
+   * Provisioned mode: most event pollers, from 2 to 2000 (excludes `maxConcurrency`).
+   * @default - on-demand scaling; 200 when only `minimumPollers` is set
+   */
+  maximumPollers?: number;
+  /**
+   * Concurrent executions reserved for the function, which are also the most it may run; `maxConcurrency` must
+   * not exceed it.
+   * @default - none reserved (the account's unreserved pool)
+   */
+  reservedConcurrency?: number;
+  /**
    * Records of one batch handled at once, from 1 to 1000 (FIFO groups stay in order).
    * @default 10
    */
@@ -381,6 +397,9 @@ const consumerSchema = z
     batchSize: z.number().int().optional(),
     maxBatchingWindow: duration.optional(),
     maxConcurrency: z.number().int().optional(),
+    minimumPollers: z.number().int().optional(),
+    maximumPollers: z.number().int().optional(),
+    reservedConcurrency: z.number().int().optional(),
     parallelism: z.number().int().optional(),
     retry: retrySchema.optional(),
     deadlineMargin: duration.optional(),
