@@ -181,6 +181,14 @@ function checkQueue(
   queue: ParsedQueue,
   settings: QueueSettings,
 ): void {
+  if (settings.fifo && queue.tenants !== undefined) {
+    problems.add(
+      `${path}.tenants`,
+      'tenant fairness is for standard queues: on a FIFO queue the message group orders messages instead',
+      queue.tenants,
+      'remove it and group by tenant with fifoGrouping: { path } or { header }, or make the queue standard',
+    );
+  }
   if (!settings.fifo && queue.fifoGrouping !== undefined) {
     problems.add(
       `${path}.fifoGrouping`,
@@ -231,6 +239,7 @@ function resolveQueue(context: QueueContext, name: string, queue: ParsedQueue): 
     ...settings,
     contentBasedDeduplication: queue.contentBasedDeduplication ?? DEFAULTS.contentBasedDeduplication,
     fifoGrouping: queue.fifoGrouping ?? DEFAULTS.fifoGrouping,
+    ...(queue.tenants && !settings.fifo ? { tenants: queue.tenants } : {}),
     visibilityTimeout: visibilityTimeoutOf(queue, consumer),
     oldestMessageAgeAlarm: queue.oldestMessageAgeAlarm ?? context.oldestMessageAge,
     ...(consumer ? { consumer } : {}),
@@ -240,4 +249,20 @@ function resolveQueue(context: QueueContext, name: string, queue: ParsedQueue): 
 /** Every configured queue, checked. */
 export function resolveQueues(context: QueueContext, config: ParsedConfig): ResolvedQueue[] {
   return Object.entries(config.queues).map(([name, queue]) => resolveQueue(context, name, queue));
+}
+
+/** Rule: a queue's tenant rules name configured sources (a typo would silently make that source one tenant). */
+export function checkTenantSources(problems: ViolationList, config: ParsedConfig): void {
+  const sources = Object.keys(config.sources);
+  for (const [name, queue] of Object.entries(config.queues)) {
+    for (const source of Object.keys(queue.tenants ?? {})) {
+      if (sources.includes(source)) continue;
+      problems.add(
+        `queues.${name}.tenants.${source}`,
+        'names no configured source',
+        source,
+        `use one of the sources: ${sources.join(', ')}`,
+      );
+    }
+  }
 }

@@ -2,6 +2,7 @@ import { Duration } from 'aws-cdk-lib';
 import { describe, expect, it } from 'vitest';
 import exampleConfig from '../../hookline.config';
 import { DEFAULTS, type HooklineConfig, HooklineConfigError, resolveConfig } from '../../lib/config';
+import { ingestRuntimeConfig } from '../../lib/runtime-wiring';
 
 const minimal = (overrides: Partial<HooklineConfig> = {}): HooklineConfig => ({
   sources: { github: { type: 'github' } },
@@ -622,5 +623,58 @@ describe('resolveConfig: the consumer scaling choice', () => {
         'queues.events.consumer.maxConcurrency',
       ]);
     }
+  });
+});
+
+describe('resolveConfig: tenant fairness', () => {
+  const withTenants = (queue: HooklineConfig['queues'][string]) =>
+    minimal({
+      sources: { github: { type: 'github' }, shop: { type: 'shopify' } },
+      queues: { events: queue },
+    });
+
+  it('hands each source tenant rule to the ingest function, header names lower-case', () => {
+    const config = resolveConfig(
+      withTenants({
+        tenants: { github: { path: 'installation.id' }, shop: { header: 'X-Shopify-Shop-Domain' } },
+      }),
+    );
+    const runtime = ingestRuntimeConfig(config, {
+      queueUrls: { events: 'u' },
+      deadLetterQueueUrls: {},
+      secretIds: { github: 's', shop: 's' },
+    });
+    expect(runtime.queues.events?.tenants).toEqual({
+      github: { by: 'path', path: 'installation.id' },
+      shop: { by: 'header', header: 'x-shopify-shop-domain' },
+    });
+  });
+
+  it('refuses tenants on a FIFO queue, pointing at fifoGrouping', () => {
+    const { message } = issueOf(
+      withTenants({ fifo: true, tenants: { github: { path: 'installation.id' } } }),
+    );
+    expect(message).toMatch(
+      /queues\.events\.tenants: tenant fairness is for standard queues.*Fix: remove it and group by tenant with fifoGrouping/s,
+    );
+  });
+
+  it('refuses a tenant rule for a source that does not exist', () => {
+    const { message } = issueOf(withTenants({ tenants: { gitub: { path: 'installation.id' } } }));
+    expect(message).toMatch(
+      /queues\.events\.tenants\.gitub: names no configured source.*Fix: use one of the sources: github, shop/s,
+    );
+  });
+
+  it('groups a FIFO queue by a request header', () => {
+    const config = resolveConfig(
+      withTenants({ fifo: true, fifoGrouping: { header: 'X-Shopify-Shop-Domain' } }),
+    );
+    const runtime = ingestRuntimeConfig(config, {
+      queueUrls: { events: 'u' },
+      deadLetterQueueUrls: {},
+      secretIds: { github: 's', shop: 's' },
+    });
+    expect(runtime.queues.events?.grouping).toEqual({ by: 'header', header: 'x-shopify-shop-domain' });
   });
 });
