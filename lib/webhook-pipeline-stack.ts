@@ -199,6 +199,7 @@ export class WebhookPipelineStack extends Stack {
                 queue: pair.queue,
                 deadLetterQueue: pair.deadLetterQueue,
                 oldestMessageAge: q.oldestMessageAgeAlarm,
+                fair: q.tenants !== undefined,
               },
             ]
           : [];
@@ -231,6 +232,7 @@ export class WebhookPipelineStack extends Stack {
             queue: pair.queue,
             deadLetterQueue: pair.deadLetterQueue,
             ...(consumer ? { consumer: consumer.consumerFunction } : {}),
+            fair: q.tenants !== undefined,
           },
         ];
       }),

@@ -738,7 +738,11 @@ describe('routing', () => {
   });
   it('FIFO grouping by a request header', async () => {
     const config = testConfig();
-    config.queues.orders = { url: 'u', fifo: true, grouping: { by: 'header', header: 'x-shopify-shop-domain' } };
+    config.queues.orders = {
+      url: 'u',
+      fifo: true,
+      grouping: { by: 'header', header: 'x-shopify-shop-domain' },
+    };
     const h = harness(config);
     await handleWebhook(
       signedEvent(config, 'shopify', '{}', {
