@@ -7,6 +7,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import type { ResolvedConfig } from '../config';
 import { type Backend, connect, loadConfig, systemClock, type TargetOptions } from './backend';
 import { setConsumerEnabled } from './consumers';
+import { addCostCommand } from './cost';
 import { CliError } from './errors';
 import { failedList, failedShow } from './failed';
 import { consoleOutput, type Output } from './output';
@@ -215,6 +216,7 @@ export function buildProgram(deps: CliDependencies, setExitCode: (code: number) 
       consumerCommand(ctx, enabled, queue, o),
     );
   }
+  addCostCommand(program, deps);
   return program;
 }
 
