@@ -307,11 +307,11 @@ export class EventSourceMapping {
     await this.release(this.lanes.drain());
   }
 
-  /** Messages whose visibility would run out within a third of the timeout get a full timeout again. */
+  /** Messages past half their visibility timeout get a full timeout again (half: room for a slow loop). */
   private async extendWaiting(visibilitySeconds: number): Promise<void> {
     const now = Date.now();
     const expiring = this.lanes.expiring(
-      now + (visibilitySeconds * 1000) / 3,
+      now + (visibilitySeconds * 1000) / 2,
       now + visibilitySeconds * 1000,
     );
     await this.changeVisibility(expiring, visibilitySeconds);

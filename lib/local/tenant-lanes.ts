@@ -22,13 +22,15 @@ export function tenantOf(message: Message): string {
 
 /** A held message and when its visibility was last set. */
 interface Held {
-  readonly message: Message;
+  message: Message;
   visibleFromMs: number;
 }
 
 /** Per-tenant lanes of received messages, drained round-robin. */
 export class TenantLanes {
   private readonly lanes = new Map<string, Held[]>();
+  /** Held messages by message id: one that came back (its hold ran out) replaces its stale copy. */
+  private readonly byId = new Map<string, Held>();
   /** Tenants with waiting messages, in the order they are served next. */
   private ring: string[] = [];
   private count = 0;
@@ -41,6 +43,12 @@ export class TenantLanes {
   /** Adds received messages, each to its tenant's lane; `visibleFromMs` is when SQS would show it again. */
   add(messages: readonly Message[], visibleFromMs: number): void {
     for (const message of messages) {
+      const stale = message.MessageId ? this.byId.get(message.MessageId) : undefined;
+      if (stale) {
+        stale.message = message;
+        stale.visibleFromMs = visibleFromMs;
+        continue;
+      }
       const tenant = tenantOf(message);
       let lane = this.lanes.get(tenant);
       if (!lane) {
@@ -48,7 +56,9 @@ export class TenantLanes {
         this.lanes.set(tenant, lane);
         this.ring.push(tenant);
       }
-      lane.push({ message, visibleFromMs });
+      const held = { message, visibleFromMs };
+      lane.push(held);
+      if (message.MessageId) this.byId.set(message.MessageId, held);
       this.count += 1;
     }
   }
@@ -61,7 +71,10 @@ export class TenantLanes {
       for (const tenant of this.ring) {
         if (batch.length >= max) break;
         const held = this.lanes.get(tenant)?.shift();
-        if (held) batch.push(held.message);
+        if (held) {
+          batch.push(held.message);
+          if (held.message.MessageId) this.byId.delete(held.message.MessageId);
+        }
         served.push(tenant);
       }
       this.rotate(served);
@@ -74,6 +87,7 @@ export class TenantLanes {
   drain(): Message[] {
     const all = [...this.lanes.values()].flatMap((lane) => lane.map((h) => h.message));
     this.lanes.clear();
+    this.byId.clear();
     this.ring = [];
     this.count = 0;
     return all;
