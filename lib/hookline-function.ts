@@ -106,6 +106,13 @@ export interface HooklineFunctionProps {
    * @default - DEFAULTS.tracing (disabled)
    */
   readonly tracing?: lambda.Tracing;
+
+  /**
+   * Concurrent executions reserved for the function (also the most it may run).
+   *
+   * @default - none reserved
+   */
+  readonly reservedConcurrency?: number;
 }
 
 /**
@@ -142,6 +149,9 @@ export class HooklineFunction extends nodejs.NodejsFunction {
       role,
       logGroup,
       tracing: props.tracing ?? defaultTracing(),
+      ...(props.reservedConcurrency !== undefined
+        ? { reservedConcurrentExecutions: props.reservedConcurrency }
+        : {}),
       loggingFormat: lambda.LoggingFormat.JSON,
       // Bundling runs in the lockfile's folder (the workspace root, when the app is a workspace package).
       projectRoot: lockFile ? path.dirname(lockFile) : projectRoot,

@@ -222,6 +222,7 @@ export class HooklinePipeline extends Construct {
                 queue: pair.queue,
                 deadLetterQueue: pair.deadLetterQueue,
                 oldestMessageAge: q.oldestMessageAgeAlarm,
+                fair: q.tenants !== undefined,
               },
             ]
           : [];
@@ -254,6 +255,7 @@ export class HooklinePipeline extends Construct {
             queue: pair.queue,
             deadLetterQueue: pair.deadLetterQueue,
             ...(consumer ? { consumer: consumer.consumerFunction } : {}),
+            fair: q.tenants !== undefined,
           },
         ];
       }),
@@ -426,6 +428,11 @@ export function queueConsumerSettings(
     batchSize: consumer.batchSize,
     maxBatchingWindow: consumer.maxBatchingWindow,
     ...(consumer.maxConcurrency !== undefined ? { maxConcurrency: consumer.maxConcurrency } : {}),
+    ...(consumer.minimumPollers !== undefined ? { minimumPollers: consumer.minimumPollers } : {}),
+    ...(consumer.maximumPollers !== undefined ? { maximumPollers: consumer.maximumPollers } : {}),
+    ...(consumer.reservedConcurrency !== undefined
+      ? { reservedConcurrency: consumer.reservedConcurrency }
+      : {}),
     parallelism: consumer.parallelism,
     retry: consumer.retry,
     deadlineMargin: consumer.deadlineMargin,

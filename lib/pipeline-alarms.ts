@@ -9,6 +9,7 @@ import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { DEFAULTS } from './config';
+import { fairQueueMetric } from './pipeline-queue';
 
 /** How long a queue's oldest message must stay too old before its alarm fires. */
 const oldestMessageAlarmWindow = (): string =>
@@ -26,6 +27,13 @@ export interface MonitoredQueue {
   readonly deadLetterQueue: sqs.IQueue;
   /** Alarm when the oldest message is older than this. */
   readonly oldestMessageAge: Duration;
+  /**
+   * A fair queue (messages carry their tenant as group id): also alarm when the quiet tenants' oldest message
+   * is older than `oldestMessageAge`, which a noisy tenant's expected backlog must not trigger.
+   *
+   * @default false
+   */
+  readonly fair?: boolean;
 }
 
 /** A function to watch. */
@@ -150,6 +158,7 @@ export class PipelineAlarms extends Construct {
         datapointsToAlarm: DEFAULTS.oldestMessageAgeAlarmPeriods,
         description: `The oldest message in "${q.name}" has waited more than ${q.oldestMessageAge.toHumanString()} for ${oldestMessageAlarmWindow()}: its consumer is failing, paused or too slow.`,
       });
+      if (q.fair) this.addQuietTenantsAlarm(q);
     }
     for (const d of props.deadLetterQueues ?? []) {
       this.add(`DeadLetters-${d.name}`, {
@@ -187,6 +196,17 @@ export class PipelineAlarms extends Construct {
           'The webhook API answered 5xx: senders that retry will retry, GitHub will not (redeliver from its UI).',
       });
     }
+  }
+
+  /** Fairness is failing: tenants without a backlog of their own wait too (consumers too slow for everyone). */
+  private addQuietTenantsAlarm(q: MonitoredQueue): void {
+    this.add(`QuietTenantsOldestMessage-${q.name}`, {
+      metric: fairQueueMetric(q.queue, 'quietOldestAge', { period: DEFAULTS.queueAlarmPeriod }),
+      threshold: q.oldestMessageAge.toSeconds(),
+      evaluationPeriods: DEFAULTS.oldestMessageAgeAlarmPeriods,
+      datapointsToAlarm: DEFAULTS.oldestMessageAgeAlarmPeriods,
+      description: `Quiet tenants of "${q.name}" (those without a backlog) have waited more than ${q.oldestMessageAge.toHumanString()} for ${oldestMessageAlarmWindow()}: fairness cannot help, the consumer is too slow or failing for everyone. Raise its concurrency or check its errors.`,
+    });
   }
 
   private add(

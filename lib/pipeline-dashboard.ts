@@ -17,6 +17,7 @@ import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { INGEST_OUTCOME_MESSAGE } from '../lambda/shared/contracts';
 import { DEFAULTS } from './config';
+import { fairQueueMetric } from './pipeline-queue';
 import { type Violation, ViolationsError, violation } from './violations';
 
 /** One queue of the pipeline as the dashboard shows it. */
@@ -30,6 +31,11 @@ export interface DashboardQueue {
    * @default - no consumer widgets for this queue
    */
   readonly consumer?: lambda.IFunction;
+  /**
+   * A fair queue (messages carry their tenant as group id): its quiet tenants' backlog and age are shown.
+   * @default false
+   */
+  readonly fair?: boolean;
 }
 
 /** Properties of {@link PipelineDashboard}. */
@@ -302,6 +308,8 @@ export class PipelineDashboard extends Construct {
       );
     }
 
+    this.addFairnessRow(props.queues, period);
+
     // Row 3: how the consumers do.
     const consumers = props.queues.filter(
       (q): q is DashboardQueue & { consumer: lambda.IFunction } => q.consumer !== undefined,
@@ -347,5 +355,26 @@ export class PipelineDashboard extends Construct {
         }),
       );
     }
+  }
+
+  /** Fair queues: the quiet tenants' backlog and oldest message, and how many tenants SQS treats as noisy. */
+  private addFairnessRow(queues: readonly DashboardQueue[], period: Duration): void {
+    const fair = queues.filter((q) => q.fair);
+    if (fair.length === 0) return;
+    const graph = (title: string, which: Parameters<typeof fairQueueMetric>[1]) =>
+      new cloudwatch.GraphWidget({
+        title,
+        width: 8,
+        height: 6,
+        left: fair.map((q) => fairQueueMetric(q.queue, which, { period, label: q.name })),
+      });
+    this.dashboard.addWidgets(
+      new cloudwatch.TextWidget({ markdown: '## Tenant fairness', width: 24, height: 1 }),
+    );
+    this.dashboard.addWidgets(
+      graph('Quiet tenants: visible messages', 'quietBacklog'),
+      graph('Quiet tenants: age of oldest message (seconds)', 'quietOldestAge'),
+      graph('Noisy tenants', 'noisyGroups'),
+    );
   }
 }

@@ -1,6 +1,6 @@
 import { type Duration, Stack } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
-import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import { SqsEventSource, type SqsEventSourceProps } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
@@ -82,6 +82,27 @@ export interface QueueConsumerProps
   readonly maxConcurrency?: number;
 
   /**
+   * Provisioned mode: event pollers kept ready (2 to 200). Excludes `maxConcurrency`.
+   *
+   * @default - on-demand scaling
+   */
+  readonly minimumPollers?: number;
+
+  /**
+   * Provisioned mode: most event pollers (2 to 2000). Excludes `maxConcurrency`.
+   *
+   * @default - on-demand scaling; Lambda's 200 when only `minimumPollers` is set
+   */
+  readonly maximumPollers?: number;
+
+  /**
+   * Concurrent executions reserved for the function (also its most); `maxConcurrency` must not exceed it.
+   *
+   * @default - none reserved
+   */
+  readonly reservedConcurrency?: number;
+
+  /**
    * Records of a batch handled at once inside one invocation.
    *
    * @default DEFAULTS.parallelism (10)
@@ -140,6 +161,9 @@ interface ConsumerFunctionSettings {
   readonly batchSize: number;
   readonly maxBatchingWindow: Duration;
   readonly maxConcurrency?: number;
+  readonly minimumPollers?: number;
+  readonly maximumPollers?: number;
+  readonly reservedConcurrency?: number;
 }
 
 /**
@@ -168,6 +192,7 @@ export class QueueConsumer extends Construct {
         ? { maxBatchingWindow: settings.maxBatchingWindow }
         : {}),
       ...(settings.maxConcurrency !== undefined ? { maxConcurrency: settings.maxConcurrency } : {}),
+      ...provisionedPollersOf(settings),
       reportBatchItemFailures: true,
     });
     // The event source also grants receive, delete and change-visibility on the queue.
@@ -193,6 +218,9 @@ export class QueueConsumer extends Construct {
       serviceName: props.name,
       ...(props.logRetention ? { logRetention: props.logRetention } : {}),
       ...(props.tracing ? { tracing: props.tracing } : {}),
+      ...(settings.reservedConcurrency !== undefined
+        ? { reservedConcurrency: settings.reservedConcurrency }
+        : {}),
       environment: { ...props.environment, [CONSUMER_CONFIG_ENV]: Stack.of(this).toJsonString(runtime) },
     });
   }
@@ -215,6 +243,23 @@ function functionSettingsOf(props: QueueConsumerProps): ConsumerFunctionSettings
     batchSize: props.batchSize ?? DEFAULTS.batchSize,
     maxBatchingWindow: props.maxBatchingWindow ?? DEFAULTS.maxBatchingWindow,
     ...(props.maxConcurrency !== undefined ? { maxConcurrency: props.maxConcurrency } : {}),
+    ...(props.minimumPollers !== undefined ? { minimumPollers: props.minimumPollers } : {}),
+    ...(props.maximumPollers !== undefined ? { maximumPollers: props.maximumPollers } : {}),
+    ...(props.reservedConcurrency !== undefined ? { reservedConcurrency: props.reservedConcurrency } : {}),
+  };
+}
+
+/** Provisioned mode, when either poller bound is set (the other keeps Lambda's default). */
+function provisionedPollersOf(
+  settings: ConsumerFunctionSettings,
+): Pick<SqsEventSourceProps, 'provisionedPollerConfig'> {
+  const { minimumPollers, maximumPollers } = settings;
+  if (minimumPollers === undefined && maximumPollers === undefined) return {};
+  return {
+    provisionedPollerConfig: {
+      ...(minimumPollers !== undefined ? { minimumPollers } : {}),
+      ...(maximumPollers !== undefined ? { maximumPollers } : {}),
+    },
   };
 }
 

@@ -4,6 +4,7 @@
  * Both the CDK stack (with CloudFormation tokens for URLs and names) and local mode (with emulator URLs) call
  * these two functions, which is what keeps a deployed pipeline and a local one identical.
  */
+import type { FifoGrouping } from '../lambda/shared/ingest-config';
 import type {
   ConsumerRuntimeConfig,
   IngestRuntimeConfig,
@@ -36,7 +37,7 @@ export interface PipelineResources {
  */
 export interface IngestSettings {
   readonly sources: ResolvedConfig['sources'];
-  readonly queues: readonly Pick<ResolvedQueue, 'name' | 'fifo' | 'fifoGrouping'>[];
+  readonly queues: readonly Pick<ResolvedQueue, 'name' | 'fifo' | 'fifoGrouping' | 'tenants'>[];
   readonly routes: ResolvedConfig['routes'];
   readonly defaultRoute: ResolvedConfig['defaultRoute'];
   readonly dedupe?: ResolvedConfig['dedupe'];
@@ -79,6 +80,13 @@ export function sourceRuntimeConfig(
 /** True when a source needs a signing secret. */
 export const sourceNeedsSecret = (source: ResolvedSource): boolean => SENDERS[source.type].needsSecret;
 
+/** The runtime form of a grouping or tenant rule; header names lower-case, as the ingest reads them. */
+function groupingOf(grouping: ResolvedQueue['fifoGrouping']): FifoGrouping {
+  if (typeof grouping === 'string') return { by: grouping };
+  if ('header' in grouping) return { by: 'header', header: grouping.header.toLowerCase() };
+  return { by: 'path', path: grouping.path };
+}
+
 /** The ingest function's configuration. */
 export function ingestRuntimeConfig(
   config: IngestSettings,
@@ -94,12 +102,12 @@ export function ingestRuntimeConfig(
         {
           url: required(resources.queueUrls, q.name, 'queue URL'),
           fifo: q.fifo,
-          ...(q.fifo
+          ...(q.fifo ? { grouping: groupingOf(q.fifoGrouping) } : {}),
+          ...(!q.fifo && q.tenants
             ? {
-                grouping:
-                  typeof q.fifoGrouping === 'string'
-                    ? { by: q.fifoGrouping }
-                    : { by: 'path' as const, path: q.fifoGrouping.path },
+                tenants: Object.fromEntries(
+                  Object.entries(q.tenants).map(([source, key]) => [source, groupingOf(key)]),
+                ),
               }
             : {}),
         },

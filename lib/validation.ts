@@ -165,6 +165,12 @@ export interface ConsumerRuleInput {
   readonly maxBatchingWindow: Duration;
   readonly maxConcurrency?: number;
   readonly memorySize?: number;
+  /** Provisioned mode: pollers kept ready. */
+  readonly minimumPollers?: number;
+  /** Provisioned mode: most pollers. */
+  readonly maximumPollers?: number;
+  /** Executions reserved for (and the most allowed to) the function. */
+  readonly reservedConcurrency?: number;
 }
 
 function timeoutViolations(timeout: Duration): Violation[] {
@@ -245,6 +251,82 @@ function maxConcurrencyViolations(maxConcurrency: number | undefined): Violation
   ];
 }
 
+/**
+ * Provisioned mode's poller ranges for SQS (minimum 2 to 200, maximum 2 to 2000, minimum at most maximum).
+ *
+ * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-properties-lambda-eventsourcemapping-provisionedpollerconfig.html
+ */
+export const POLLER_LIMITS = { min: 2, maxMinimum: 200, maxMaximum: 2000 } as const;
+
+/** Rule: each poller bound within Lambda's range for SQS, and the minimum not above the maximum. */
+function pollerViolations(c: ConsumerRuleInput): Violation[] {
+  const out: Violation[] = [];
+  const { min, maxMinimum, maxMaximum } = POLLER_LIMITS;
+  const { minimumPollers, maximumPollers } = c;
+  if (known(minimumPollers) && (minimumPollers < min || minimumPollers > maxMinimum)) {
+    const why = `an SQS event source keeps ${min} to ${maxMinimum} pollers ready in provisioned mode`;
+    out.push(violation('minimumPollers', why, minimumPollers, `use a value from ${min} to ${maxMinimum}`));
+  }
+  if (known(maximumPollers) && (maximumPollers < min || maximumPollers > maxMaximum)) {
+    const why = `an SQS event source scales to ${min} to ${maxMaximum} pollers in provisioned mode`;
+    out.push(violation('maximumPollers', why, maximumPollers, `use a value from ${min} to ${maxMaximum}`));
+  }
+  if (known(minimumPollers) && known(maximumPollers) && minimumPollers > maximumPollers) {
+    out.push(
+      violation(
+        'minimumPollers',
+        `must not exceed maximumPollers (${maximumPollers}): Lambda cannot keep more pollers ready than it may run`,
+        minimumPollers,
+        'lower minimumPollers or raise maximumPollers',
+      ),
+    );
+  }
+  return out;
+}
+
+/**
+ * Rules of the scaling choice: on-demand (`maxConcurrency`) or provisioned pollers, never both; and no more
+ * concurrent batches than the function's reserved concurrency allows.
+ *
+ * @see https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-scaling.html
+ */
+function scalingViolations(c: ConsumerRuleInput): Violation[] {
+  const out = pollerViolations(c);
+  const provisioned = c.minimumPollers !== undefined || c.maximumPollers !== undefined;
+  if (c.maxConcurrency !== undefined && provisioned) {
+    out.push(
+      violation(
+        'maxConcurrency',
+        'maximum concurrency (on-demand scaling) and provisioned pollers (minimumPollers/maximumPollers) are mutually exclusive on an SQS event source: Lambda refuses the mapping',
+        c.maxConcurrency,
+        'keep maxConcurrency and remove minimumPollers/maximumPollers, or remove maxConcurrency',
+      ),
+    );
+  }
+  if (
+    known(c.reservedConcurrency) &&
+    (c.reservedConcurrency < 0 || !Number.isInteger(c.reservedConcurrency))
+  ) {
+    out.push(
+      violation('reservedConcurrency', 'must be a whole number from 0', c.reservedConcurrency, 'use e.g. 50'),
+    );
+  } else if (
+    known(c.maxConcurrency) &&
+    known(c.reservedConcurrency) &&
+    c.maxConcurrency > c.reservedConcurrency
+  ) {
+    out.push(
+      violation(
+        'maxConcurrency',
+        `must not exceed reservedConcurrency (${c.reservedConcurrency}): the event source would start invocations the function cannot run, and throttled batches go back to the queue and count towards maxReceiveCount`,
+        c.maxConcurrency,
+        `lower maxConcurrency to at most ${c.reservedConcurrency}, or raise reservedConcurrency`,
+      ),
+    );
+  }
+  return out;
+}
+
 /** Rules for a consumer: Lambda timeout/memory ranges and the SQS event source mapping's limits. */
 export function consumerViolations(c: ConsumerRuleInput): Violation[] {
   return [
@@ -252,6 +334,7 @@ export function consumerViolations(c: ConsumerRuleInput): Violation[] {
     ...batchingWindowViolations(c.fifo, c.maxBatchingWindow),
     ...batchSizeViolations(c),
     ...maxConcurrencyViolations(c.maxConcurrency),
+    ...scalingViolations(c),
     ...memoryViolations('memorySize', c.memorySize),
   ];
 }

@@ -16,7 +16,12 @@ import {
   type PayloadRef,
   type WebhookEnvelope,
 } from '../shared/envelope';
-import type { IngestRuntimeConfig, QueueTarget, SourceRuntimeConfig } from '../shared/ingest-config';
+import type {
+  FifoGrouping,
+  IngestRuntimeConfig,
+  QueueTarget,
+  SourceRuntimeConfig,
+} from '../shared/ingest-config';
 import { MAX_WEBHOOK_BODY_BYTES } from '../shared/request-limits';
 import { senderFor } from '../shared/senders';
 import type { SenderParts } from '../shared/senders/sender';
@@ -264,14 +269,34 @@ function externalUrl(event: APIGatewayProxyEventV2, source: BoundSource): string
 
 const sha256Hex = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');
 
-/** FIFO message group ids allow 1-128 printable ASCII characters; other values are hashed (stable). */
-function groupIdFor(target: QueueTarget, source: string, type: string, json: () => unknown): string {
-  const grouping = target.grouping ?? { by: 'source' as const };
+/** Where a group id is read from: the event, its request headers and (parsed on demand) its JSON body. */
+interface GroupingInput {
+  readonly source: string;
+  readonly type: string;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly json: () => unknown;
+}
+
+/** Message group ids allow 1-128 printable ASCII characters; other values are hashed (stable). */
+function groupIdFor(grouping: FifoGrouping, input: GroupingInput): string {
   let value: string | undefined;
-  if (grouping.by === 'type') value = type;
-  else if (grouping.by === 'path') value = valueAtPath(json(), grouping.path);
-  value ??= source;
+  if (grouping.by === 'type') value = input.type;
+  else if (grouping.by === 'path') value = valueAtPath(input.json(), grouping.path);
+  else if (grouping.by === 'header') value = input.headers[grouping.header] || undefined;
+  value ??= input.source;
   return /^[\x21-\x7e]{1,128}$/.test(value) ? value : sha256Hex(value);
+}
+
+/** Room for the tenant attribute a fair target adds (a group id is at most 128 bytes). */
+function tenantAttributeBytes(event: Routed): number {
+  if (!event.targets.some(({ target }) => !target.fifo && target.tenants)) return 0;
+  return attributeBytes({ [MESSAGE_ATTRIBUTES.tenant]: 'x'.repeat(128) });
+}
+
+/** A fair standard queue's tenant: the source's rule, else (no rule, or no value found) the source name. */
+function tenantFor(target: QueueTarget, input: GroupingInput): string | undefined {
+  if (target.fifo || !target.tenants) return undefined;
+  return groupIdFor(target.tenants[input.source] ?? { by: 'source' }, input);
 }
 
 function keptHeaders(source: BoundSource, headers: Record<string, string>) {
@@ -507,7 +532,7 @@ function fitMessage(
   const serialized = sqsSafeJson(envelope);
   const inlineLimit = Math.min(
     config.payloads?.inlineLimitBytes ?? SQS_MAX_MESSAGE_BYTES,
-    SQS_MAX_MESSAGE_BYTES - attributeBytes(attributes),
+    SQS_MAX_MESSAGE_BYTES - attributeBytes(attributes) - tenantAttributeBytes(event),
   );
   if (Buffer.byteLength(serialized) <= inlineLimit) return { serialized, payload: undefined };
   if (!config.payloads) return undefined;
@@ -531,7 +556,10 @@ function fitMessage(
   };
 }
 
-/** One message per target; FIFO targets get their group id and a deduplication id per delivery. */
+/**
+ * One message per target; FIFO targets get their group id and a deduplication id per delivery, fair standard
+ * targets their tenant as group id (and as an attribute).
+ */
 function outgoingMessages(
   event: Routed,
   serialized: string,
@@ -540,22 +568,34 @@ function outgoingMessages(
   const { name, id, type } = event;
   let json: unknown;
   let jsonParsed = false;
-  const lazyJson = () => {
-    if (!jsonParsed) {
-      json = jsonForGrouping(event.described, event.body);
-      jsonParsed = true;
-    }
-    return json;
+  const input: GroupingInput = {
+    source: name,
+    type,
+    headers: event.headers,
+    json: () => {
+      if (!jsonParsed) {
+        json = jsonForGrouping(event.described, event.body);
+        jsonParsed = true;
+      }
+      return json;
+    },
   };
-  return event.targets.map(({ queue, target }) => ({
-    queue,
-    target,
-    body: serialized,
-    attributes,
-    ...(target.fifo
-      ? { groupId: groupIdFor(target, name, type, lazyJson), deduplicationId: sha256Hex(`${name}#${id}`) }
-      : {}),
-  }));
+  return event.targets.map(({ queue, target }) => {
+    const tenant = tenantFor(target, input);
+    return {
+      queue,
+      target,
+      body: serialized,
+      attributes: tenant === undefined ? attributes : { ...attributes, [MESSAGE_ATTRIBUTES.tenant]: tenant },
+      ...(tenant !== undefined ? { groupId: tenant } : {}),
+      ...(target.fifo
+        ? {
+            groupId: groupIdFor(target.grouping ?? { by: 'source' }, input),
+            deduplicationId: sha256Hex(`${name}#${id}`),
+          }
+        : {}),
+    };
+  });
 }
 
 /** A claimed delivery; no token when deduplication is off. */

@@ -43,6 +43,11 @@ export const MESSAGE_ATTRIBUTES = {
   source: 'hookline.source',
   type: 'hookline.type',
   eventId: 'hookline.id',
+  /**
+   * The tenant (message group id) of a message on a fair standard queue, carried as an attribute too because
+   * local mode's emulator drops group ids on standard queues.
+   */
+  tenant: 'hookline.tenant',
 } as const;
 
 /** SQS message attribute names that a consumer sets when it dead-letters a message on purpose. */

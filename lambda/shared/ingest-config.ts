@@ -18,10 +18,13 @@ export const sourceRuntimeSchema = z.discriminatedUnion(
 export type SourceRuntimeConfig = SourceSettings;
 export type SourceType = SenderType;
 
+/** Where a message's group id comes from: FIFO grouping, and the tenant of a fair standard queue. */
 export const fifoGroupingSchema = z.union([
   z.object({ by: z.literal('source') }),
   z.object({ by: z.literal('type') }),
   z.object({ by: z.literal('path'), path: z.string().check(z.minLength(1)) }),
+  /** A request header, lower-case. */
+  z.object({ by: z.literal('header'), header: z.string().check(z.minLength(1)) }),
 ]);
 export type FifoGrouping = z.infer<typeof fifoGroupingSchema>;
 
@@ -29,6 +32,11 @@ export const queueTargetSchema = z.object({
   url: z.string().check(z.minLength(1)),
   fifo: z.boolean(),
   grouping: z.optional(fifoGroupingSchema),
+  /**
+   * Standard queues only: the tenant of each source's events, sent as the message group id so SQS fair
+   * queues keep one tenant's backlog from delaying the others. A source not listed is one tenant (its name).
+   */
+  tenants: z.optional(z.record(z.string(), fifoGroupingSchema)),
 });
 export type QueueTarget = z.infer<typeof queueTargetSchema>;
 

@@ -6,6 +6,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import type { ResolvedConfig } from '../config';
 import { hooklineVersion } from '../package-root';
 import type { Backend, TargetOptions } from './backend';
+import { addCostCommand } from './cost';
 import { CliError } from './errors';
 import { consoleOutput, type Output } from './output';
 import { addProjectCommands } from './project-commands';
@@ -200,6 +201,7 @@ export function buildProgram(deps: CliDependencies, setExitCode: (code: number) 
     );
   }
   addProjectCommands(program, deps, setExitCode);
+  addCostCommand(program, deps);
   return program;
 }
 

@@ -8,7 +8,7 @@
 import { ViolationList } from '../violations';
 import { DEFAULTS } from './defaults';
 import { HooklineConfigError, parseShape } from './parse-shape';
-import { resolveQueues } from './resolve-queues';
+import { checkTenantSources, resolveQueues } from './resolve-queues';
 import { resolveDefaultRoute, resolveRoutes } from './resolve-routes';
 import { resolveSchedules } from './resolve-schedules';
 import {
@@ -40,6 +40,7 @@ export type {
   RouteConfig,
   ScheduleConfig,
   SourceConfig,
+  TenantKey,
 } from './schema';
 
 /** Declares a configuration with full type checking; validation happens in {@link resolveConfig}. */
@@ -90,6 +91,7 @@ function resolveSections(
     },
     config,
   );
+  checkTenantSources(problems, config);
   const routes = resolveRoutes(problems, config);
   const defaultRoute = resolveDefaultRoute(problems, config);
   const ingest = resolveIngest(problems, config);

@@ -114,6 +114,14 @@ function resolveParallelism(problems: ViolationList, path: string, c: ParsedCons
   return parallelism;
 }
 
+/** The scaling settings given (none has a default: unset means on-demand scaling, nothing reserved). */
+function scalingOf(
+  c: ParsedConsumer,
+): Pick<ResolvedConsumer, 'maxConcurrency' | 'minimumPollers' | 'maximumPollers' | 'reservedConcurrency'> {
+  const keys = ['maxConcurrency', 'minimumPollers', 'maximumPollers', 'reservedConcurrency'] as const;
+  return Object.fromEntries(keys.filter((k) => c[k] !== undefined).map((k) => [k, c[k]]));
+}
+
 /** One consumer, checked, with every default filled. */
 function resolveConsumer(
   context: QueueContext,
@@ -136,10 +144,10 @@ function resolveConsumer(
   const batchSize = c.batchSize ?? DEFAULTS.batchSize;
   const memorySize = c.memorySize ?? DEFAULTS.consumerMemorySize;
   const fifo = queue.fifo ?? DEFAULTS.fifo;
-  const maxConcurrency = c.maxConcurrency !== undefined ? { maxConcurrency: c.maxConcurrency } : {};
+  const scaling = scalingOf(c);
   problems.addAll(
     path,
-    consumerViolations({ fifo, timeout, batchSize, maxBatchingWindow, memorySize, ...maxConcurrency }),
+    consumerViolations({ fifo, timeout, batchSize, maxBatchingWindow, memorySize, ...scaling }),
   );
   problems.addAll(
     `queues.${name}`,
@@ -157,7 +165,7 @@ function resolveConsumer(
     memorySize,
     batchSize,
     maxBatchingWindow,
-    ...maxConcurrency,
+    ...scaling,
     parallelism,
     retry,
     deadlineMargin,
@@ -173,6 +181,14 @@ function checkQueue(
   queue: ParsedQueue,
   settings: QueueSettings,
 ): void {
+  if (settings.fifo && queue.tenants !== undefined) {
+    problems.add(
+      `${path}.tenants`,
+      'tenant fairness is for standard queues: on a FIFO queue the message group orders messages instead',
+      queue.tenants,
+      'remove it and group by tenant with fifoGrouping: { path } or { header }, or make the queue standard',
+    );
+  }
   if (!settings.fifo && queue.fifoGrouping !== undefined) {
     problems.add(
       `${path}.fifoGrouping`,
@@ -223,6 +239,7 @@ function resolveQueue(context: QueueContext, name: string, queue: ParsedQueue): 
     ...settings,
     contentBasedDeduplication: queue.contentBasedDeduplication ?? DEFAULTS.contentBasedDeduplication,
     fifoGrouping: queue.fifoGrouping ?? DEFAULTS.fifoGrouping,
+    ...(queue.tenants && !settings.fifo ? { tenants: queue.tenants } : {}),
     visibilityTimeout: visibilityTimeoutOf(queue, consumer),
     oldestMessageAgeAlarm: queue.oldestMessageAgeAlarm ?? context.oldestMessageAge,
     ...(consumer ? { consumer } : {}),
@@ -232,4 +249,20 @@ function resolveQueue(context: QueueContext, name: string, queue: ParsedQueue): 
 /** Every configured queue, checked. */
 export function resolveQueues(context: QueueContext, config: ParsedConfig): ResolvedQueue[] {
   return Object.entries(config.queues).map(([name, queue]) => resolveQueue(context, name, queue));
+}
+
+/** Rule: a queue's tenant rules name configured sources (a typo would silently make that source one tenant). */
+export function checkTenantSources(problems: ViolationList, config: ParsedConfig): void {
+  const sources = Object.keys(config.sources);
+  for (const [name, queue] of Object.entries(config.queues)) {
+    for (const source of Object.keys(queue.tenants ?? {})) {
+      if (sources.includes(source)) continue;
+      problems.add(
+        `queues.${name}.tenants.${source}`,
+        'names no configured source',
+        source,
+        `use one of the sources: ${sources.join(', ')}`,
+      );
+    }
+  }
 }

@@ -1,6 +1,6 @@
 /** The resolved configuration: every default filled, every rule checked. The stack and local mode read only this. */
 import type { Duration } from 'aws-cdk-lib';
-import type { ParsedSource } from './schema';
+import type { ParsedSource, TenantKey } from './schema';
 
 export type ResolvedSource = ParsedSource & { readonly name: string };
 
@@ -13,6 +13,9 @@ export interface ResolvedConsumer {
   readonly batchSize: number;
   readonly maxBatchingWindow: Duration;
   readonly maxConcurrency?: number;
+  readonly minimumPollers?: number;
+  readonly maximumPollers?: number;
+  readonly reservedConcurrency?: number;
   readonly parallelism: number;
   readonly retry: { readonly base: Duration; readonly factor: number; readonly max: Duration };
   readonly deadlineMargin: Duration;
@@ -24,7 +27,9 @@ export interface ResolvedQueue {
   readonly name: string;
   readonly fifo: boolean;
   readonly contentBasedDeduplication: boolean;
-  readonly fifoGrouping: 'source' | 'type' | { readonly path: string };
+  readonly fifoGrouping: 'source' | 'type' | TenantKey;
+  /** Standard queues: the tenant rule per source name (fairness on when present). */
+  readonly tenants?: Readonly<Record<string, TenantKey>>;
   readonly maxReceiveCount: number;
   readonly retentionPeriod: Duration;
   readonly deadLetterRetentionPeriod: Duration;

@@ -11,8 +11,14 @@ import { duration } from '../senders/config-sender';
 /** A webhook source as written in the configuration (fields documented in `lib/senders/<type>.ts`). */
 export type SourceConfig = z.input<typeof sourceSchema>;
 
-/** How a FIFO queue groups messages: by source, by event type, or by a JSON path in the body. */
-export type FifoGrouping = 'source' | 'type' | { path: string };
+/** How a FIFO queue groups messages: by source, by event type, by a JSON path in the body or by a request header. */
+export type FifoGrouping = 'source' | 'type' | { path: string } | { header: string };
+
+/**
+ * Where a source's events name their tenant: a dot path into the JSON body (Stripe Connect `account`, GitHub
+ * `installation.id`) or a request header (Shopify `x-shopify-shop-domain`).
+ */
+export type TenantKey = { path: string } | { header: string };
 
 /** How a consumer retries a failed record: `base x factor^(attempt - 1)`, capped at `max`. */
 export interface RetryConfig {
@@ -82,6 +88,22 @@ export interface ConsumerConfig {
    */
   maxConcurrency?: number;
   /**
+   * Provisioned mode: event pollers Lambda keeps ready, from 2 to 200 (excludes `maxConcurrency`).
+   * @default - on-demand scaling (no provisioned pollers)
+   */
+  minimumPollers?: number;
+  /**
+   * Provisioned mode: most event pollers, from 2 to 2000 (excludes `maxConcurrency`).
+   * @default - on-demand scaling; 200 when only `minimumPollers` is set
+   */
+  maximumPollers?: number;
+  /**
+   * Concurrent executions reserved for the function, which are also the most it may run; `maxConcurrency` must
+   * not exceed it.
+   * @default - none reserved (the account's unreserved pool)
+   */
+  reservedConcurrency?: number;
+  /**
    * Records of one batch handled at once, from 1 to 1000 (FIFO groups stay in order).
    * @default 10
    */
@@ -125,6 +147,13 @@ export interface QueueConfig {
    * @default 'source'
    */
   fifoGrouping?: FifoGrouping;
+  /**
+   * Standard queues only: tenant fairness. Each listed source's tenant (per event) becomes the SQS message group
+   * id, so SQS fair queues serve quiet tenants first while one tenant has a backlog; a source not listed, or an
+   * event without the value, is one tenant named after its source. Adds alarms on the quiet tenants' backlog age.
+   * @default - no fairness (messages are served in arrival order)
+   */
+  tenants?: Record<string, TenantKey>;
   /**
    * Receives before a message moves to the dead-letter queue, from 1 to 1000.
    * @default 5
@@ -354,11 +383,12 @@ export interface HooklineConfig {
   schedules?: ScheduleConfig[];
 }
 
-const fifoGrouping = z.union([
-  z.literal('source'),
-  z.literal('type'),
+const tenantKey = z.union([
   z.object({ path: z.string().min(1) }).strict(),
+  z.object({ header: z.string().min(1) }).strict(),
 ]);
+
+const fifoGrouping = z.union([z.literal('source'), z.literal('type'), tenantKey]);
 
 const retrySchema = z
   .object({ base: duration.optional(), factor: z.number().optional(), max: duration.optional() })
@@ -381,6 +411,9 @@ const consumerSchema = z
     batchSize: z.number().int().optional(),
     maxBatchingWindow: duration.optional(),
     maxConcurrency: z.number().int().optional(),
+    minimumPollers: z.number().int().optional(),
+    maximumPollers: z.number().int().optional(),
+    reservedConcurrency: z.number().int().optional(),
     parallelism: z.number().int().optional(),
     retry: retrySchema.optional(),
     deadlineMargin: duration.optional(),
@@ -394,6 +427,7 @@ const queueSchema = z
     fifo: z.boolean().optional(),
     contentBasedDeduplication: z.boolean().optional(),
     fifoGrouping: fifoGrouping.optional(),
+    tenants: z.record(z.string(), tenantKey).optional(),
     maxReceiveCount: z.number().int().optional(),
     retentionPeriod: duration.optional(),
     deadLetterRetentionPeriod: duration.optional(),

@@ -13,6 +13,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import type { SQSEvent, SQSMessageAttributes, SQSRecord, SQSRecordAttributes } from 'aws-lambda';
 import type { InvokeResult } from './function-runtime';
+import { TenantLanes } from './tenant-lanes';
 
 /** Lambda's record `attributes`: the system attributes it delivers, in its spelling. */
 const SYSTEM_ATTRIBUTES = [
@@ -132,7 +133,19 @@ export interface EventSourceMappingOptions {
   readonly onPollError?: (error: unknown) => void;
   /** Start disabled (state `Disabled`). */
   readonly startDisabled?: boolean;
+  /**
+   * Emulate an SQS fair queue (the queue has tenants): read ahead into per-tenant lanes and build each batch
+   * from the tenants in turn, so one tenant's backlog does not delay the others. Messages waiting their turn
+   * have their visibility extended, so none is delivered twice while it waits.
+   * @default - arrival order
+   */
+  readonly fairness?: { readonly visibilityTimeoutSeconds: number };
 }
+
+/** Most messages a fair mapping reads ahead of the function (SQS allows 120,000 in flight). */
+export const FAIR_READ_AHEAD_LIMIT = 10_000;
+/** Receives a fair mapping issues at once while reading ahead. */
+const FAIR_PARALLEL_RECEIVES = 4;
 
 /** `Enabled` or `Disabled`, as `GetEventSourceMapping` reports it. */
 export type MappingState = 'Enabled' | 'Disabled';
@@ -174,9 +187,15 @@ export class EventSourceMapping {
     return this.invoking;
   }
 
-  /** Starts the pollers. */
+  /** Starts the pollers (fair mode: one reader filling the tenant lanes, and one dispatcher per batch slot). */
   start(): void {
-    for (let i = 0; i < Math.max(1, this.options.concurrency); i += 1) this.pollers.push(this.poll());
+    const slots = Math.max(1, this.options.concurrency);
+    if (this.options.fairness) {
+      this.pollers.push(this.readAhead(this.options.fairness.visibilityTimeoutSeconds));
+      for (let i = 0; i < slots; i += 1) this.pollers.push(this.dispatchFairly());
+      return;
+    }
+    for (let i = 0; i < slots; i += 1) this.pollers.push(this.poll());
   }
 
   /**
@@ -211,13 +230,18 @@ export class EventSourceMapping {
     return this.abort.signal.aborted;
   }
 
+  /** Waits while the mapping is disabled, counted as parked. */
+  private async park(): Promise<void> {
+    this.parked += 1;
+    if (this.parked >= this.pollers.length) for (const wake of this.parkedWaiters.splice(0)) wake();
+    await sleep(100, this.abort.signal);
+    this.parked -= 1;
+  }
+
   private async poll(): Promise<void> {
     while (!this.stopping) {
       if (!this.enabled) {
-        this.parked += 1;
-        if (this.parked >= this.pollers.length) for (const wake of this.parkedWaiters.splice(0)) wake();
-        await sleep(100, this.abort.signal);
-        this.parked -= 1;
+        await this.park();
         continue;
       }
       let messages: Message[];
@@ -239,6 +263,77 @@ export class EventSourceMapping {
       // Received messages are always handed to the function, even during shutdown: dropping them here would
       // only delay them by a visibility timeout.
       await this.process(messages);
+    }
+  }
+
+  private readonly lanes = new TenantLanes();
+
+  /**
+   * Fair mode's reader: keeps the lanes filled (long-polling while they are empty, short polls while they hold
+   * messages), extends the visibility of messages still waiting, and hands everything back on pause and stop.
+   */
+  private async readAhead(visibilitySeconds: number): Promise<void> {
+    while (!this.stopping) {
+      if (!this.enabled) {
+        if (this.lanes.size > 0) await this.release(this.lanes.drain());
+        await this.park();
+        continue;
+      }
+      await this.extendWaiting(visibilitySeconds);
+      if (this.lanes.size >= FAIR_READ_AHEAD_LIMIT) {
+        await sleep(100, this.abort.signal);
+        continue;
+      }
+      const waiting = this.lanes.size > 0;
+      let messages: Message[] = [];
+      try {
+        // Short polls side by side while the lanes hold messages, so the reader gets through a backlog to the
+        // tenants behind it faster than the function drains it; one long poll when there is nothing to serve.
+        const receives = waiting
+          ? Array.from({ length: FAIR_PARALLEL_RECEIVES }, () => this.receive(10, 0))
+          : [this.receive(10, this.options.waitTimeSeconds ?? 20)];
+        const settled = await Promise.allSettled(receives);
+        messages = settled.flatMap((r) => (r.status === 'fulfilled' ? r.value : []));
+        const failure = settled.find((r) => r.status === 'rejected');
+        if (failure && messages.length === 0) throw failure.reason;
+      } catch (error) {
+        if (!this.stopping) this.options.onPollError?.(error);
+        await sleep(waiting ? 100 : 1_000, this.abort.signal);
+        continue;
+      }
+      this.lanes.add(messages, Date.now() + visibilitySeconds * 1000);
+      if (messages.length === 0 && waiting) await sleep(100, this.abort.signal);
+    }
+    await this.release(this.lanes.drain());
+  }
+
+  /** Messages past half their visibility timeout get a full timeout again (half: room for a slow loop). */
+  private async extendWaiting(visibilitySeconds: number): Promise<void> {
+    const now = Date.now();
+    const expiring = this.lanes.expiring(
+      now + (visibilitySeconds * 1000) / 2,
+      now + visibilitySeconds * 1000,
+    );
+    await this.changeVisibility(expiring, visibilitySeconds);
+  }
+
+  /** Fair mode's batch slot: a batch drawn from the tenants in turn, after the batching window. */
+  private async dispatchFairly(): Promise<void> {
+    const { batchSize, maximumBatchingWindowMs } = this.options;
+    while (!this.stopping) {
+      if (!this.enabled) {
+        await this.park();
+        continue;
+      }
+      if (this.lanes.size === 0) {
+        await sleep(20, this.abort.signal);
+        continue;
+      }
+      const until = Date.now() + maximumBatchingWindowMs;
+      while (this.lanes.size < batchSize && Date.now() < until && !this.stopping) await sleep(20);
+      if (!this.enabled) continue;
+      const batch = this.lanes.take(batchSize);
+      if (batch.length > 0) await this.process(batch);
     }
   }
 
@@ -290,7 +385,11 @@ export class EventSourceMapping {
     }
   }
 
-  private async release(messages: readonly Message[]): Promise<void> {
+  private release(messages: readonly Message[]): Promise<void> {
+    return this.changeVisibility(messages, 0);
+  }
+
+  private async changeVisibility(messages: readonly Message[], seconds: number): Promise<void> {
     for (let i = 0; i < messages.length; i += 10) {
       const chunk = messages.slice(i, i + 10);
       try {
@@ -300,12 +399,12 @@ export class EventSourceMapping {
             Entries: chunk.map((m, n) => ({
               Id: String(n),
               ReceiptHandle: m.ReceiptHandle,
-              VisibilityTimeout: 0,
+              VisibilityTimeout: seconds,
             })),
           }),
         );
       } catch (error) {
-        // They come back after their visibility timeout instead.
+        // Released ones come back after their visibility timeout instead; unextended ones may come twice.
         this.options.onPollError?.(error);
       }
     }

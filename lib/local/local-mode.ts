@@ -425,6 +425,7 @@ function createConsumer(
     onBatch: (report) => reportBatch(reporter, report, queue.maxReceiveCount),
     onPollError: (error) => reporter.problem(`consumer ${queue.name}: ${(error as Error).message ?? error}`),
     startDisabled,
+    ...(queue.tenants ? { fairness: { visibilityTimeoutSeconds: queue.visibilityTimeout.toSeconds() } } : {}),
   });
   return { fn, mapping };
 }

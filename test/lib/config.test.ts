@@ -2,6 +2,7 @@ import { Duration } from 'aws-cdk-lib';
 import { describe, expect, it } from 'vitest';
 import exampleConfig from '../../hookline.config';
 import { DEFAULTS, type HooklineConfig, HooklineConfigError, resolveConfig } from '../../lib/config';
+import { ingestRuntimeConfig } from '../../lib/runtime-wiring';
 
 const minimal = (overrides: Partial<HooklineConfig> = {}): HooklineConfig => ({
   sources: { github: { type: 'github' } },
@@ -565,5 +566,115 @@ describe('resolveConfig: every problem in one listing', () => {
       value: '"lambda/consumers/missing.ts"',
     });
     expect(error.issues[0]?.fix).toMatch(/relative to the project root/);
+  });
+});
+
+describe('resolveConfig: the consumer scaling choice', () => {
+  const consumerWith = (scaling: Partial<NonNullable<HooklineConfig['queues'][string]['consumer']>>) =>
+    minimal({ queues: { events: { consumer: { entry: 'lambda/consumers/events.ts', ...scaling } } } });
+
+  it('accepts on-demand scaling within the reserved concurrency, and provisioned pollers alone', () => {
+    const onDemand = resolveConfig(consumerWith({ maxConcurrency: 20, reservedConcurrency: 20 }));
+    expect(onDemand.queues[0]?.consumer).toMatchObject({ maxConcurrency: 20, reservedConcurrency: 20 });
+    const provisioned = resolveConfig(consumerWith({ minimumPollers: 2, maximumPollers: 20 }));
+    expect(provisioned.queues[0]?.consumer).toMatchObject({ minimumPollers: 2, maximumPollers: 20 });
+  });
+
+  it.each([
+    [
+      'maxConcurrency together with provisioned pollers',
+      { maxConcurrency: 10, minimumPollers: 2 },
+      /consumer\.maxConcurrency: maximum concurrency \(on-demand scaling\) and provisioned pollers .* are mutually exclusive.*\(got 10\)\. Fix: keep maxConcurrency and remove minimumPollers\/maximumPollers/s,
+    ],
+    [
+      'maxConcurrency above the reserved concurrency',
+      { maxConcurrency: 50, reservedConcurrency: 10 },
+      /consumer\.maxConcurrency: must not exceed reservedConcurrency \(10\): the event source would start invocations the function cannot run.*\(got 50\)\. Fix: lower maxConcurrency to at most 10/s,
+    ],
+    [
+      'minimumPollers below 2',
+      { minimumPollers: 1 },
+      /consumer\.minimumPollers: an SQS event source keeps 2 to 200 pollers ready in provisioned mode \(got 1\)/,
+    ],
+    [
+      'maximumPollers above 2000',
+      { maximumPollers: 2001 },
+      /consumer\.maximumPollers: an SQS event source scales to 2 to 2000 pollers in provisioned mode \(got 2001\)/,
+    ],
+    [
+      'minimumPollers above maximumPollers',
+      { minimumPollers: 50, maximumPollers: 10 },
+      /consumer\.minimumPollers: must not exceed maximumPollers \(10\): Lambda cannot keep more pollers ready than it may run \(got 50\)/,
+    ],
+  ])('refuses %s, with the reason and the fix', (_name, scaling, expected) => {
+    const { message } = issueOf(consumerWith(scaling));
+    expect(message).toMatch(expected);
+  });
+
+  it('lists every scaling problem of a consumer at once', () => {
+    try {
+      resolveConfig(consumerWith({ maxConcurrency: 50, reservedConcurrency: 10, minimumPollers: 300 }));
+      throw new Error('expected resolveConfig to throw');
+    } catch (error) {
+      const paths = (error as HooklineConfigError).issues.map((i) => i.path);
+      expect(paths).toEqual([
+        'queues.events.consumer.minimumPollers',
+        'queues.events.consumer.maxConcurrency',
+        'queues.events.consumer.maxConcurrency',
+      ]);
+    }
+  });
+});
+
+describe('resolveConfig: tenant fairness', () => {
+  const withTenants = (queue: HooklineConfig['queues'][string]) =>
+    minimal({
+      sources: { github: { type: 'github' }, shop: { type: 'shopify' } },
+      queues: { events: queue },
+    });
+
+  it('hands each source tenant rule to the ingest function, header names lower-case', () => {
+    const config = resolveConfig(
+      withTenants({
+        tenants: { github: { path: 'installation.id' }, shop: { header: 'X-Shopify-Shop-Domain' } },
+      }),
+    );
+    const runtime = ingestRuntimeConfig(config, {
+      queueUrls: { events: 'u' },
+      deadLetterQueueUrls: {},
+      secretIds: { github: 's', shop: 's' },
+    });
+    expect(runtime.queues.events?.tenants).toEqual({
+      github: { by: 'path', path: 'installation.id' },
+      shop: { by: 'header', header: 'x-shopify-shop-domain' },
+    });
+  });
+
+  it('refuses tenants on a FIFO queue, pointing at fifoGrouping', () => {
+    const { message } = issueOf(
+      withTenants({ fifo: true, tenants: { github: { path: 'installation.id' } } }),
+    );
+    expect(message).toMatch(
+      /queues\.events\.tenants: tenant fairness is for standard queues.*Fix: remove it and group by tenant with fifoGrouping/s,
+    );
+  });
+
+  it('refuses a tenant rule for a source that does not exist', () => {
+    const { message } = issueOf(withTenants({ tenants: { gitub: { path: 'installation.id' } } }));
+    expect(message).toMatch(
+      /queues\.events\.tenants\.gitub: names no configured source.*Fix: use one of the sources: github, shop/s,
+    );
+  });
+
+  it('groups a FIFO queue by a request header', () => {
+    const config = resolveConfig(
+      withTenants({ fifo: true, fifoGrouping: { header: 'X-Shopify-Shop-Domain' } }),
+    );
+    const runtime = ingestRuntimeConfig(config, {
+      queueUrls: { events: 'u' },
+      deadLetterQueueUrls: {},
+      secretIds: { github: 's', shop: 's' },
+    });
+    expect(runtime.queues.events?.grouping).toEqual({ by: 'header', header: 'x-shopify-shop-domain' });
   });
 });

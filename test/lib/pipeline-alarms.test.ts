@@ -1,4 +1,4 @@
-import { Duration } from 'aws-cdk-lib';
+import { type CfnResource, Duration } from 'aws-cdk-lib';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { exampleResolved, pipelineTemplate } from '../helpers/cdk';
@@ -140,5 +140,55 @@ describe('PipelineAlarms', () => {
     t.resourceCountIs('AWS::SNS::Topic', 0);
     t.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmActions: [arn] });
     t.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmActions: Match.arrayWith([arn]) });
+  });
+});
+
+describe('PipelineAlarms on a fair queue', () => {
+  const fairConfig = () =>
+    exampleResolved({
+      queues: {
+        events: {
+          tenants: { stripe: { path: 'account' }, shopify: { header: 'x-shopify-shop-domain' } },
+          consumer: { entry: 'lambda/consumers/events.ts' },
+        },
+        orders: { fifo: true, consumer: { entry: 'lambda/consumers/orders.ts' } },
+      },
+    });
+  const quietAlarms = (resources: Resources) =>
+    Object.entries(resources).filter(
+      ([, r]) =>
+        r.Type === 'AWS::CloudWatch::Alarm' &&
+        r.Properties?.MetricName === 'ApproximateAgeOfOldestMessageInQuietGroups',
+    );
+
+  it("alarms on the quiet tenants' oldest message of the fair queue, read from that queue, notifying the topic", () => {
+    const { stack, template } = pipelineTemplate(fairConfig());
+    const resources = template.toJSON().Resources as Resources;
+    const found = quietAlarms(resources);
+    expect(found).toHaveLength(1);
+    const [, alarm] = found[0] as [string, { Properties: Json }];
+    expect(alarm.Properties).toMatchObject({
+      Namespace: 'AWS/SQS',
+      Statistic: 'Maximum',
+      Threshold: 900,
+      EvaluationPeriods: 5,
+      DatapointsToAlarm: 5,
+      TreatMissingData: 'notBreaching',
+    });
+    // alarm -> metric dimension -> the fair queue itself (not its DLQ, not the FIFO queue)
+    const dimension = list(alarm.Properties.Dimensions).find(
+      (d) => (d as { Name: string }).Name === 'QueueName',
+    ) as { Value: { 'Fn::GetAtt': [string, string] } };
+    const [queueId, attribute] = dimension.Value['Fn::GetAtt'];
+    expect(attribute).toBe('QueueName');
+    expect(resources[queueId]?.Type).toBe('AWS::SQS::Queue');
+    const eventsQueue = stack.queues.events?.queue.node.defaultChild as CfnResource;
+    expect(queueId).toBe(stack.getLogicalId(eventsQueue));
+    expect(walkAlarmsToPublishGrants(resources)).toBeGreaterThan(0);
+  });
+
+  it('adds no quiet-tenant alarm to queues without fairness', () => {
+    const resources = pipelineTemplate().template.toJSON().Resources as Resources;
+    expect(quietAlarms(resources)).toHaveLength(0);
   });
 });

@@ -172,3 +172,32 @@ describe('validateDashboardProps', () => {
     expect(() => new PipelineDashboard(stack, 'D', { queues: [] })).toThrow(/nothing to show/);
   });
 });
+
+describe('PipelineDashboard with a fair queue', () => {
+  it("charts the quiet tenants' backlog and age and the noisy tenants of fair queues only", () => {
+    const body = dashboardBody((f) => ({
+      queues: f.queues.map((q) => ({ ...q, fair: q.name === 'events' })),
+    }));
+    const fairness = widgetsOf(body).filter((w) => String(w.properties.title).match(/tenants/i));
+    expect(fairness.map((w) => w.properties.title)).toEqual([
+      'Quiet tenants: visible messages',
+      'Quiet tenants: age of oldest message (seconds)',
+      'Noisy tenants',
+    ]);
+    for (const metric of [
+      'ApproximateNumberOfMessagesVisibleInQuietGroups',
+      'ApproximateAgeOfOldestMessageInQuietGroups',
+      'ApproximateNumberOfNoisyGroups',
+    ]) {
+      const widget = fairness.find((w) => JSON.stringify(w.properties.metrics).includes(metric));
+      // one line per fair queue: events only
+      expect(JSON.stringify(widget?.properties.metrics).match(/"AWS\/SQS"/g)).toHaveLength(1);
+      expect(JSON.stringify(widget?.properties.metrics)).toContain('"label":"events"');
+    }
+  });
+
+  it('has no fairness row without a fair queue', () => {
+    const body = dashboardBody((f) => ({ queues: f.queues }));
+    expect(body).not.toContain('InQuietGroups');
+  });
+});

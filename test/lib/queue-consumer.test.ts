@@ -154,4 +154,55 @@ describe('QueueConsumer', () => {
         }),
     ).toThrow(/batchSize: must be between 1 and 10 for a FIFO queue \(got 20\)/);
   });
+  it('provisions pollers on the event source mapping, with no maximum concurrency', () => {
+    const { template } = consumerTemplate({
+      consumer: { entry: 'lambda/consumers/events.ts', minimumPollers: 5, maximumPollers: 50 },
+    });
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      ProvisionedPollerConfig: { MinimumPollers: 5, MaximumPollers: 50 },
+      ScalingConfig: Match.absent(),
+    });
+  });
+
+  it('reserves the function concurrency that bounds its maximum concurrency', () => {
+    const { template } = consumerTemplate({
+      consumer: { entry: 'lambda/consumers/events.ts', maxConcurrency: 10, reservedConcurrency: 10 },
+    });
+    template.hasResourceProperties('AWS::Lambda::Function', { ReservedConcurrentExecutions: 10 });
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      ScalingConfig: { MaximumConcurrency: 10 },
+      ProvisionedPollerConfig: Match.absent(),
+    });
+  });
+
+  it.each([
+    [
+      'on-demand and provisioned scaling together',
+      { maxConcurrency: 10, maximumPollers: 20 },
+      /maxConcurrency: maximum concurrency \(on-demand scaling\) and provisioned pollers/,
+    ],
+    [
+      'a maximum concurrency above the reserved concurrency',
+      { maxConcurrency: 20, reservedConcurrency: 5 },
+      /maxConcurrency: must not exceed reservedConcurrency \(5\)/,
+    ],
+    [
+      'pollers outside the SQS range',
+      { minimumPollers: 1, maximumPollers: 3000 },
+      /minimumPollers: an SQS event source keeps 2 to 200.*maximumPollers: an SQS event source scales to 2 to 2000/s,
+    ],
+  ])('refuses %s when used on its own', (_name, scaling, expected) => {
+    const stack = testStack();
+    const pair = new PipelineQueue(stack, 'Jobs', {});
+    expect(
+      () =>
+        new QueueConsumer(stack, 'Consumer', {
+          queue: pair.queue,
+          deadLetterQueue: pair.deadLetterQueue,
+          name: 'jobs',
+          entry: 'lambda/consumers/events.ts',
+          ...scaling,
+        }),
+    ).toThrow(expected);
+  });
 });

@@ -9,6 +9,8 @@ import { appendFileSync } from 'node:fs';
 import { defineConsumer } from '../../../lambda/consumer';
 
 const recordFile = process.env.HOOKLINE_TEST_RECORD_FILE;
+/** A slow consumer for scheduling tests: milliseconds each record takes before its side effect. */
+const recordDelayMs = Number(process.env.HOOKLINE_TEST_RECORD_DELAY_MS ?? 0);
 
 function record(id: string, attempt: number): void {
   if (!recordFile) throw new Error('HOOKLINE_TEST_RECORD_FILE is not set');
@@ -27,6 +29,7 @@ export const handler = defineConsumer({
     },
   },
   default: async (event, ctx) => {
+    if (recordDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, recordDelayMs));
     record(event.id, ctx.attempt);
   },
 });

@@ -697,6 +697,61 @@ describe('routing', () => {
       expect(h.sent[0]?.groupId).toBe(expected);
     }
   });
+  it('fair standard queue: the tenant from a header or a JSON path becomes the group id and an attribute', async () => {
+    const config = testConfig();
+    config.queues.events = {
+      url: 'u',
+      fifo: false,
+      tenants: {
+        stripe: { by: 'path', path: 'account' },
+        shopify: { by: 'header', header: 'x-shopify-shop-domain' },
+      },
+    };
+    const h = harness(config);
+    await handleWebhook(
+      signedEvent(config, 'stripe', '{"id":"evt_t1","type":"charge.succeeded","account":"acct_9"}'),
+      h.deps,
+    );
+    await handleWebhook(
+      signedEvent(config, 'shopify', '{"id":7}', {
+        headers: { 'x-shopify-topic': 'products/update', 'x-shopify-shop-domain': 'shop-a.myshopify.com' },
+      }),
+      h.deps,
+    );
+    await handleWebhook(signedEvent(config, 'github', PUSH, { headers: ghHeaders }), h.deps);
+    await handleWebhook(signedEvent(config, 'stripe', '{"id":"evt_t2","type":"charge.succeeded"}'), h.deps);
+    const tenants = h.sent.map((m) => [m.groupId, m.attributes['hookline.tenant']]);
+    // A source without a rule, and an event without the tenant value, are each one tenant: the source.
+    expect(tenants).toEqual([
+      ['acct_9', 'acct_9'],
+      ['shop-a.myshopify.com', 'shop-a.myshopify.com'],
+      ['github', 'github'],
+      ['stripe', 'stripe'],
+    ]);
+    expect(h.sent.every((m) => m.deduplicationId === undefined)).toBe(true);
+  });
+  it('standard queue without tenants: no group id and no tenant attribute', async () => {
+    const h = harness();
+    await handleWebhook(signedEvent(h.deps.config, 'github', PUSH, { headers: ghHeaders }), h.deps);
+    expect(h.sent[0]?.groupId).toBeUndefined();
+    expect(h.sent[0]?.attributes['hookline.tenant']).toBeUndefined();
+  });
+  it('FIFO grouping by a request header', async () => {
+    const config = testConfig();
+    config.queues.orders = {
+      url: 'u',
+      fifo: true,
+      grouping: { by: 'header', header: 'x-shopify-shop-domain' },
+    };
+    const h = harness(config);
+    await handleWebhook(
+      signedEvent(config, 'shopify', '{}', {
+        headers: { 'x-shopify-topic': 'orders/create', 'x-shopify-shop-domain': 'shop-b.myshopify.com' },
+      }),
+      h.deps,
+    );
+    expect(h.sent[0]?.groupId).toBe('shop-b.myshopify.com');
+  });
   it('a route to a queue missing from the config is a 503 (config error), logged', async () => {
     const h = harness(testConfig({ defaultRoute: { queues: ['ghost'], ignore: false } }));
     const response = await handleWebhook(

@@ -312,4 +312,70 @@ describe('with the SQS emulator', () => {
     expect(message?.Attributes?.ApproximateReceiveCount).toBe('2');
     await mapping.stop();
   });
+
+  /** A fair mapping over a queue with a 3 s visibility timeout, one slow batch slot (batches of 2). */
+  async function fairMapping(name: string, invokeMs: number) {
+    const { url, arn } = await queue(name, { VisibilityTimeout: '3' });
+    const seen: string[] = [];
+    const mapping = new EventSourceMapping({
+      name,
+      queueUrl: url,
+      queueArn: arn,
+      region: emulators.region,
+      sqs,
+      batchSize: 2,
+      maximumBatchingWindowMs: 0,
+      concurrency: 1,
+      waitTimeSeconds: 1,
+      fairness: { visibilityTimeoutSeconds: 3 },
+      invoke: async (event) => {
+        seen.push(...event.Records.map((r) => r.body));
+        await new Promise((r) => setTimeout(r, invokeMs));
+        return ok(null);
+      },
+    });
+    return { url, mapping, seen };
+  }
+  const tenantMessage = (body: string, tenant: string) => ({
+    Id: body,
+    MessageBody: body,
+    MessageAttributes: { 'hookline.tenant': { DataType: 'String', StringValue: tenant } },
+  });
+
+  it('fair mode: delivers each waiting message once, though it waits longer than the visibility timeout', async () => {
+    const { url, mapping, seen } = await fairMapping('fair-extend', 1_000);
+    const bodies = Array.from({ length: 10 }, (_, i) => `m${i}`);
+    await sqs.send(
+      new SendMessageBatchCommand({
+        QueueUrl: url,
+        Entries: bodies.map((b, i) => tenantMessage(b, `t${i % 2}`)),
+      }),
+    );
+    mapping.start();
+    // 5 batches of 1 s: the last records wait ~4 s in their lanes, beyond the 3 s visibility timeout.
+    const until = Date.now() + 20_000;
+    while (seen.length < bodies.length && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+    await new Promise((r) => setTimeout(r, 1_500));
+    await mapping.stop();
+    expect([...seen].sort()).toEqual([...bodies].sort());
+    expect(await counts(url)).toEqual({ visible: 0, inFlight: 0 });
+  });
+
+  it('fair mode: a pause hands the messages waiting in the lanes back at once', async () => {
+    const { url, mapping, seen } = await fairMapping('fair-pause', 1_000);
+    await sqs.send(
+      new SendMessageBatchCommand({
+        QueueUrl: url,
+        Entries: Array.from({ length: 6 }, (_, i) => tenantMessage(`p${i}`, 'one')),
+      }),
+    );
+    mapping.start();
+    while (seen.length === 0) await new Promise((r) => setTimeout(r, 20));
+    await new Promise((r) => setTimeout(r, 200)); // the reader has read the rest ahead
+    await mapping.disable();
+    // The first batch ran; the 4 read ahead are visible again, not hidden for a visibility timeout.
+    expect(seen).toHaveLength(2);
+    expect(await counts(url)).toEqual({ visible: 4, inFlight: 0 });
+    await mapping.stop();
+  });
 });

@@ -1,0 +1,74 @@
+/**
+ * `hookline cost --per-month 10M`: what the configured pipeline costs per million webhooks and per month, and
+ * what its exactly-once protections (dedupe, idempotency) cost within that. Needs no AWS access: the model
+ * (`lib/cost-model.ts`) prices the configuration with its defaults.
+ */
+import { type Command, InvalidArgumentError } from 'commander';
+import type { ResolvedConfig } from '../config';
+import { type CostEstimate, costInputOf, estimateCost, parseCount, renderCostTable } from '../cost-model';
+import type { Output } from './output';
+
+/** The flags of `hookline cost`. */
+export interface CostFlags {
+  readonly perMonth: number;
+  readonly bodyKb?: number;
+  readonly recordMs?: number;
+  readonly config?: string;
+  readonly json?: boolean;
+}
+
+/** What `cost` needs from the program. */
+export interface CostCommandDependencies {
+  readonly loadConfig: (path?: string) => Promise<ResolvedConfig>;
+  readonly makeOutput: (json: boolean) => Output;
+}
+
+const count = (value: string) => {
+  const n = parseCount(value);
+  if (n === undefined) throw new InvalidArgumentError('expected a count such as 10M, 1.5M, 250k or 2500');
+  return n;
+};
+const nonNegative = (value: string) => {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError('expected a number of 0 or more');
+  return n;
+};
+
+/** The estimate for a loaded configuration and the flags. */
+export function costOf(config: ResolvedConfig, flags: CostFlags): CostEstimate {
+  return estimateCost(
+    costInputOf(config, {
+      eventsPerMonth: flags.perMonth,
+      ...(flags.bodyKb !== undefined ? { bodyBytes: Math.round(flags.bodyKb * 1024) } : {}),
+      ...(flags.recordMs !== undefined ? { handlerMsPerRecord: flags.recordMs } : {}),
+    }),
+  );
+}
+
+/** The table, then the assumptions, for a person. */
+export function renderCost(output: Output, estimate: CostEstimate): void {
+  for (const line of renderCostTable(estimate).split('\n')) output.line(line);
+  output.line('');
+  for (const assumption of estimate.assumptions) output.line(`assumes: ${assumption}`);
+  output.line(
+    'turn off: dedupe: { enabled: false } (ingest), idempotency: { enabled: false } (each consumer)',
+  );
+}
+
+/** Adds `cost` to the program. */
+export function addCostCommand(program: Command, deps: CostCommandDependencies): void {
+  program
+    .command('cost')
+    .description('price the configured pipeline per million webhooks and per month (us-east-1 list prices)')
+    .requiredOption('--per-month <count>', 'webhooks per month: 10M, 1.5M, 250k or a plain number', count)
+    .option('--body-kb <kb>', 'average body size in KB (default 4)', nonNegative)
+    .option('--record-ms <ms>', "your handlers' own time per record in ms (default 0)", nonNegative)
+    .option('--config <path>', 'configuration module (default: HOOKLINE_CONFIG, else hookline.config.ts)')
+    .option('--json', 'print the estimate as JSON on stdout')
+    .action(async (flags: CostFlags) => {
+      const output = deps.makeOutput(Boolean(flags.json));
+      const estimate = costOf(await deps.loadConfig(flags.config), flags);
+      output.result(estimate);
+      if (!output.json) renderCost(output, estimate);
+    });
+}

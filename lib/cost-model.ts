@@ -1,0 +1,325 @@
+/**
+ * What a configured pipeline costs per million webhooks and per month, on AWS's on-demand list prices in
+ * us-east-1 (first tier, free tiers and data transfer excluded). Pure: the prices, the assumed durations and
+ * the arithmetic live here; `hookline cost` and the README's cost table both print its result.
+ *
+ * Price sources (us-east-1, checked 2026; re-check before relying on them):
+ * - API Gateway HTTP API: $1.00 per million requests (each 512 KB of a request is metered as one)
+ *   https://aws.amazon.com/api-gateway/pricing/
+ * - Lambda: $0.20 per million requests; arm64 duration $0.0000133334 per GB-second
+ *   https://aws.amazon.com/lambda/pricing/
+ * - SQS: $0.40 per million requests (standard), $0.50 (FIFO); every 64 KB chunk of a request's payload is
+ *   billed as one request https://aws.amazon.com/sqs/pricing/
+ * - DynamoDB on-demand: $0.625 per million write request units (1 WRU per 1 KB item written)
+ *   https://aws.amazon.com/dynamodb/pricing/on-demand/
+ * - S3 Standard: PUT $0.005 per 1,000, GET $0.0004 per 1,000 https://aws.amazon.com/s3/pricing/
+ * Collected with their secondary sources in the project's performance-anchors reference (section 5).
+ */
+
+import type { ResolvedConfig } from './config';
+
+/** us-east-1 list prices in USD. */
+export const PRICES_US_EAST_1 = {
+  httpApiPerMillionRequests: 1.0,
+  /** HTTP API meters each 512 KB of a request as one request. */
+  httpApiMeteringBytes: 512 * 1024,
+  lambdaPerMillionRequests: 0.2,
+  lambdaArm64PerGbSecond: 0.0000133334,
+  sqsStandardPerMillionRequests: 0.4,
+  sqsFifoPerMillionRequests: 0.5,
+  /** SQS bills each 64 KB chunk of a request's payload as one request. */
+  sqsChunkBytes: 64 * 1024,
+  dynamoDbPerMillionWriteUnits: 0.625,
+  s3PutPerThousand: 0.005,
+  s3GetPerThousand: 0.0004,
+} as const;
+
+/**
+ * Durations the model assumes, in milliseconds of billed Lambda time, warm (cold starts are ~1 % of
+ * invocations at steady load and add ~250 ms each: under $0.01 per million). Taken from the performance
+ * anchors' cost model (ingest ~20 ms, consumer 10 ms per invocation + 2 ms per record for a light handler);
+ * deduplication adds two DynamoDB round trips to the ingest and idempotency two per record to the consumer
+ * (~5 ms each inside AWS). Your handler's own time adds to `consumerPerRecordMs`: pass `--record-ms`.
+ */
+export const ASSUMED_DURATIONS_MS = {
+  ingest: 20,
+  ingestDedupe: 10,
+  consumerInvocation: 10,
+  consumerPerRecord: 2,
+  consumerIdempotencyPerRecord: 10,
+} as const;
+
+/** Bytes the envelope adds around the body (ids, type, kept headers, JSON escaping of a typical body). */
+export const ENVELOPE_OVERHEAD_BYTES = 1024;
+/** Size of a claim-checked envelope (the body stays in S3). */
+export const CLAIM_CHECK_ENVELOPE_BYTES = 2048;
+/** Write units per deduplicated delivery (conditional PutItem claim + UpdateItem complete) and per idempotent record (Powertools: PutItem in progress + UpdateItem completed), items under 1 KB. */
+export const WRITE_UNITS = { dedupePerEvent: 2, idempotencyPerRecord: 2 } as const;
+
+/** One queue as the model needs it. */
+export interface CostQueue {
+  readonly name: string;
+  readonly fifo: boolean;
+  readonly consumer?: {
+    readonly memorySize: number;
+    readonly batchSize: number;
+    readonly idempotency: boolean;
+  };
+}
+
+/** Everything the model prices. */
+export interface CostInput {
+  readonly eventsPerMonth: number;
+  /** Average webhook body size. */
+  readonly bodyBytes: number;
+  readonly ingestMemorySize: number;
+  readonly dedupe: boolean;
+  /** Envelopes above this travel through S3. */
+  readonly inlineLimitBytes: number;
+  /** The queues each event is sent to (the default route's; fan-out multiplies SQS and consumer lines). */
+  readonly queues: readonly CostQueue[];
+  /** Extra billed time per record of your handlers. @default 0 */
+  readonly handlerMsPerRecord?: number;
+  /**
+   * Archive of every webhook, priced by whoever configures it (the archive feature passes its line here).
+   * @default - no archive
+   */
+  readonly archive?: CostLine;
+}
+
+/** What a line belongs to: exactly-once lines disappear when that protection is turned off. */
+export type CostToggle = 'dedupe' | 'idempotency';
+
+/** One priced line item, per million webhooks. */
+export interface CostLine {
+  readonly item: string;
+  /** How the figure is made, for the reader. */
+  readonly basis: string;
+  readonly usdPerMillion: number;
+  readonly toggle?: CostToggle;
+}
+
+/** The estimate: lines, totals and what exactly-once costs. */
+export interface CostEstimate {
+  readonly eventsPerMonth: number;
+  readonly bodyBytes: number;
+  readonly lines: readonly CostLine[];
+  readonly usdPerMillion: number;
+  readonly usdPerMonth: number;
+  /** Dedupe and idempotency together, per million: what turning both off saves. */
+  readonly exactlyOnceUsdPerMillion: number;
+  readonly exactlyOnceUsdPerMonth: number;
+  readonly assumptions: readonly string[];
+}
+
+const P = PRICES_US_EAST_1;
+const D = ASSUMED_DURATIONS_MS;
+const PER_MILLION = 1_000_000;
+
+/** USD per million of something priced per GB-second: `ms` of `memoryMb` per occurrence. */
+const lambdaDurationPerMillion = (memoryMb: number, ms: number) =>
+  (memoryMb / 1024) * (ms / 1000) * P.lambdaArm64PerGbSecond * PER_MILLION;
+
+/** The API and the ingest function: one request and one invocation per webhook. */
+function ingestLines(input: CostInput): CostLine[] {
+  const apiRequests = Math.max(1, Math.ceil(input.bodyBytes / P.httpApiMeteringBytes));
+  const ms = D.ingest;
+  const lines: CostLine[] = [
+    {
+      item: 'HTTP API requests',
+      basis: `${apiRequests} metered request(s) per webhook × $${P.httpApiPerMillionRequests}/M`,
+      usdPerMillion: apiRequests * P.httpApiPerMillionRequests,
+    },
+    {
+      item: 'Ingest Lambda',
+      basis: `1 invocation, ${input.ingestMemorySize} MB × ${ms} ms arm64`,
+      usdPerMillion: P.lambdaPerMillionRequests + lambdaDurationPerMillion(input.ingestMemorySize, ms),
+    },
+  ];
+  if (input.dedupe) {
+    lines.push({
+      item: 'Dedupe (DynamoDB writes + ingest time)',
+      basis: `${WRITE_UNITS.dedupePerEvent} WRU × $${P.dynamoDbPerMillionWriteUnits}/M + ${D.ingestDedupe} ms ingest`,
+      usdPerMillion:
+        WRITE_UNITS.dedupePerEvent * P.dynamoDbPerMillionWriteUnits +
+        lambdaDurationPerMillion(input.ingestMemorySize, D.ingestDedupe),
+      toggle: 'dedupe',
+    });
+  }
+  return lines;
+}
+
+/** Whether bodies of this size travel through S3, and the envelope size that goes through SQS. */
+function messageBytesOf(input: CostInput): { claimCheck: boolean; bytes: number } {
+  const inline = input.bodyBytes + ENVELOPE_OVERHEAD_BYTES;
+  return inline > input.inlineLimitBytes
+    ? { claimCheck: true, bytes: CLAIM_CHECK_ENVELOPE_BYTES }
+    : { claimCheck: false, bytes: inline };
+}
+
+/**
+ * SQS requests per message: the send (one per 64 KB chunk), and its share of a receive (up to 10 messages,
+ * at most the batch size, billed per 64 KB chunk of the whole response) and of a DeleteMessageBatch.
+ */
+export function sqsRequestsPerMessage(messageBytes: number, batchSize: number | undefined): number {
+  const chunks = (bytes: number) => Math.max(1, Math.ceil(bytes / P.sqsChunkBytes));
+  const send = chunks(messageBytes);
+  if (batchSize === undefined) return send;
+  const perReceive = Math.min(10, batchSize);
+  return send + chunks(perReceive * messageBytes) / perReceive + 1 / perReceive;
+}
+
+/** One queue's SQS, consumer and idempotency lines for one message per webhook. */
+function queueLines(input: CostInput, queue: CostQueue, bytes: number): CostLine[] {
+  const price = queue.fifo ? P.sqsFifoPerMillionRequests : P.sqsStandardPerMillionRequests;
+  const c = queue.consumer;
+  const requests = sqsRequestsPerMessage(bytes, c?.batchSize);
+  const lines: CostLine[] = [
+    {
+      item: `SQS ${queue.name}`,
+      basis: `${round(requests, 3)} requests per message (send${c ? ', receive, delete' : ''}; ${bytes} B, 64 KB chunks) × $${price}/M`,
+      usdPerMillion: requests * price,
+    },
+  ];
+  if (!c) return lines;
+  const perRecord = D.consumerPerRecord + (input.handlerMsPerRecord ?? 0);
+  const invocationMs = D.consumerInvocation + perRecord * c.batchSize;
+  lines.push({
+    item: `Consumer Lambda ${queue.name}`,
+    basis: `1 invocation per ${c.batchSize} records, ${c.memorySize} MB × (${D.consumerInvocation} + ${perRecord} ms × ${c.batchSize}) arm64`,
+    usdPerMillion:
+      (P.lambdaPerMillionRequests + lambdaDurationPerMillion(c.memorySize, invocationMs)) / c.batchSize,
+  });
+  if (c.idempotency) {
+    lines.push({
+      item: `Idempotency ${queue.name} (DynamoDB writes + consumer time)`,
+      basis: `${WRITE_UNITS.idempotencyPerRecord} WRU × $${P.dynamoDbPerMillionWriteUnits}/M + ${D.consumerIdempotencyPerRecord} ms per record`,
+      usdPerMillion:
+        WRITE_UNITS.idempotencyPerRecord * P.dynamoDbPerMillionWriteUnits +
+        lambdaDurationPerMillion(c.memorySize, D.consumerIdempotencyPerRecord),
+      toggle: 'idempotency',
+    });
+  }
+  return lines;
+}
+
+/** Claim checks: one PUT per webhook, one GET per consumed copy. */
+function claimCheckLines(input: CostInput): CostLine[] {
+  const gets = input.queues.filter((q) => q.consumer).length;
+  return [
+    {
+      item: 'S3 claim checks',
+      basis: `body above the ${input.inlineLimitBytes} B inline limit: 1 PUT + ${gets} GET per webhook`,
+      usdPerMillion: P.s3PutPerThousand * 1000 + gets * P.s3GetPerThousand * 1000,
+    },
+  ];
+}
+
+const round = (n: number, digits: number) => Math.round(n * 10 ** digits) / 10 ** digits;
+
+/** Prices the pipeline described by `input`. */
+export function estimateCost(input: CostInput): CostEstimate {
+  const { claimCheck, bytes } = messageBytesOf(input);
+  const lines = [
+    ...ingestLines(input),
+    ...(claimCheck ? claimCheckLines(input) : []),
+    ...input.queues.flatMap((q) => queueLines(input, q, bytes)),
+    ...(input.archive ? [input.archive] : []),
+  ];
+  const usdPerMillion = lines.reduce((sum, l) => sum + l.usdPerMillion, 0);
+  const exactlyOnce = lines.filter((l) => l.toggle).reduce((sum, l) => sum + l.usdPerMillion, 0);
+  const months = input.eventsPerMonth / PER_MILLION;
+  return {
+    eventsPerMonth: input.eventsPerMonth,
+    bodyBytes: input.bodyBytes,
+    lines,
+    usdPerMillion,
+    usdPerMonth: usdPerMillion * months,
+    exactlyOnceUsdPerMillion: exactlyOnce,
+    exactlyOnceUsdPerMonth: exactlyOnce * months,
+    assumptions: [
+      'us-east-1 on-demand list prices, first tier; free tiers, data transfer, logs, alarms and idle polling excluded',
+      `Lambda arm64, warm: ingest ${D.ingest} ms (+${D.ingestDedupe} ms with dedupe), consumer ${D.consumerInvocation} ms per invocation + ${D.consumerPerRecord} ms per record (+${D.consumerIdempotencyPerRecord} ms with idempotency)${input.handlerMsPerRecord ? ` + ${input.handlerMsPerRecord} ms of handler per record` : ''}`,
+      'full consumer batches; every webhook goes to the default route; no retries',
+      `envelope = body + ${ENVELOPE_OVERHEAD_BYTES} B`,
+    ],
+  };
+}
+
+/** What the command line adds to the configuration. */
+export interface CostOptions {
+  readonly eventsPerMonth: number;
+  /** @default 4096 (a typical JSON webhook) */
+  readonly bodyBytes?: number;
+  readonly handlerMsPerRecord?: number;
+}
+
+/** The typical webhook body the model assumes unless told otherwise. */
+export const DEFAULT_BODY_BYTES = 4096;
+
+/** The model's input for a resolved configuration: its defaults, its default route's queues. */
+export function costInputOf(config: ResolvedConfig, options: CostOptions): CostInput {
+  const routed = config.defaultRoute.queues.length > 0 ? config.defaultRoute.queues : [];
+  const queues = config.queues
+    .filter((q) => routed.includes(q.name))
+    .map((q) => ({
+      name: q.name,
+      fifo: q.fifo,
+      ...(q.consumer
+        ? {
+            consumer: {
+              memorySize: q.consumer.memorySize,
+              batchSize: q.consumer.batchSize,
+              idempotency: q.consumer.idempotency !== undefined,
+            },
+          }
+        : {}),
+    }));
+  return {
+    eventsPerMonth: options.eventsPerMonth,
+    bodyBytes: options.bodyBytes ?? DEFAULT_BODY_BYTES,
+    ingestMemorySize: config.ingest.memorySize,
+    dedupe: config.dedupe !== undefined,
+    inlineLimitBytes: config.payloads.inlineLimitBytes,
+    queues,
+    ...(options.handlerMsPerRecord ? { handlerMsPerRecord: options.handlerMsPerRecord } : {}),
+  };
+}
+
+/** Dollars with the digits that matter at each size. */
+function usd(n: number): string {
+  const digits = n >= 100 ? 0 : n >= 1 ? 2 : n >= 0.01 ? 3 : 4;
+  return `$${n.toFixed(digits)}`;
+}
+
+/** The estimate as a Markdown table (the README's and the command's). */
+export function renderCostTable(estimate: CostEstimate): string {
+  const months = estimate.eventsPerMonth / PER_MILLION;
+  const rows = estimate.lines.map(
+    (l) =>
+      `| ${l.item}${l.toggle ? ' *' : ''} | ${l.basis} | ${usd(l.usdPerMillion)} | ${usd(l.usdPerMillion * months)} |`,
+  );
+  return [
+    `| Line | Basis | Per 1M webhooks | Per month (${formatCount(estimate.eventsPerMonth)}) |`,
+    '|---|---|---|---|',
+    ...rows,
+    `| **Total** | | **${usd(estimate.usdPerMillion)}** | **${usd(estimate.usdPerMonth)}** |`,
+    `| * exactly-once (dedupe + idempotency): what turning it off saves | | ${usd(estimate.exactlyOnceUsdPerMillion)} (${Math.round((100 * estimate.exactlyOnceUsdPerMillion) / estimate.usdPerMillion)} %) | ${usd(estimate.exactlyOnceUsdPerMonth)} |`,
+  ].join('\n');
+}
+
+/** 10000000 -> "10M", 250000 -> "250k", 1500000 -> "1.5M". */
+export function formatCount(n: number): string {
+  if (n >= 1_000_000) return `${round(n / 1_000_000, 2)}M`;
+  if (n >= 1_000) return `${round(n / 1_000, 2)}k`;
+  return String(n);
+}
+
+/** "10M", "1.5M", "250k", "2500" -> a count; undefined when it is none of those or not positive. */
+export function parseCount(text: string): number | undefined {
+  const match = /^\s*(\d+(?:\.\d+)?)\s*([kKmM]?)\s*$/.exec(text.replace(/[_,]/g, ''));
+  if (!match) return undefined;
+  const unit = match[2]?.toLowerCase();
+  const n = Number(match[1]) * (unit === 'm' ? 1_000_000 : unit === 'k' ? 1_000 : 1);
+  return Number.isFinite(n) && n > 0 ? Math.round(n) : undefined;
+}

@@ -1,0 +1,124 @@
+/**
+ * Tenant fairness in local mode, on the real emulators. Two queues of one local pipeline get the same load,
+ * one with tenants (fair) and one without: a noisy tenant's backlog of 2,000 messages, then 20 webhooks of a
+ * quiet tenant posted through the HTTP API, all while the consumers are paused; then both resume at once. The
+ * consumer is slow on purpose (a sleep per record, one record at a time, two batches at once), so a backlog
+ * takes far longer to drain than the bound below allows.
+ *
+ * The bound is stated in completed records rather than seconds, so a loaded machine (which slows every side
+ * alike) does not change the verdict: with fairness every quiet record completes among the first quarter of
+ * the backlog; without it, none does (they wait behind the backlog).
+ */
+import { randomUUID } from 'node:crypto';
+import {
+  ReceiveMessageCommand,
+  SendMessageBatchCommand,
+  type SendMessageBatchRequestEntry,
+} from '@aws-sdk/client-sqs';
+import { Duration } from 'aws-cdk-lib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { QueueConfig } from '../../lib/config';
+import { localSqsClient } from '../../lib/local/clients';
+import { recordingQueue, startTestPipeline, type TestPipeline, testConfig } from '../helpers/local/pipeline';
+
+const NOISY = 2_000;
+const QUIET = 20;
+/** With fairness every quiet record completes before this many records of its queue have; without, none does. */
+const BOUND = NOISY / 4;
+const QUEUES = ['fair', 'plain'] as const;
+type QueueName = (typeof QUEUES)[number];
+
+function slowQueue(fair: boolean): QueueConfig {
+  return recordingQueue(fair ? { tenants: { generic: { path: 'tenant' } } } : {}, {
+    timeout: Duration.seconds(30),
+    batchSize: 10,
+    parallelism: 1,
+    idempotency: { enabled: false },
+    environment: { HOOKLINE_TEST_RECORD_DELAY_MS: '20' },
+  });
+}
+
+/**
+ * A queue's noisy backlog: one webhook through the real ingest, then copies of the message it enqueued (same
+ * attributes, so the same tenant; each with its own envelope id), sent in batches straight to the queue.
+ */
+async function enqueueNoisyBacklog(pipeline: TestPipeline, queue: QueueName, run: string): Promise<void> {
+  const noisy = (i: number) => ({ id: `${queue}-noisy-${i}-${run}`, type: `${queue}.load`, tenant: 'noisy' });
+  expect((await pipeline.post('generic', noisy(0))).status).toBe(202);
+  const sqs = localSqsClient(pipeline.local.emulators);
+  const queueUrl = pipeline.local.topology.resources.queueUrls[queue] ?? '';
+  const received = await sqs.send(
+    new ReceiveMessageCommand({ QueueUrl: queueUrl, MessageAttributeNames: ['All'], VisibilityTimeout: 0 }),
+  );
+  const template = received.Messages?.[0];
+  if (!template?.Body) throw new Error(`the ingested webhook is not in ${queue}`);
+  const envelope = JSON.parse(template.Body) as { id: string };
+  const entries: SendMessageBatchRequestEntry[] = Array.from({ length: NOISY - 1 }, (_, i) => ({
+    Id: String(i),
+    MessageBody: JSON.stringify({ ...envelope, id: noisy(i + 1).id }),
+    MessageAttributes: template.MessageAttributes,
+  }));
+  const batches = Array.from({ length: Math.ceil(entries.length / 10) }, (_, b) =>
+    entries.slice(b * 10, b * 10 + 10),
+  );
+  // 8 batches in flight; all of them are in the queue before the quiet tenant's first webhook.
+  for (let i = 0; i < batches.length; i += 8) {
+    await Promise.all(
+      batches
+        .slice(i, i + 8)
+        .map((Entries) => sqs.send(new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries }))),
+    );
+  }
+}
+
+describe('local mode: tenant fairness on a standard queue', () => {
+  let pipeline: TestPipeline;
+  const run = randomUUID().slice(0, 8);
+  /** Record ids of one queue, in completion order. */
+  const completed = (queue: QueueName) =>
+    pipeline
+      .sideEffects()
+      .map((e) => e.id)
+      .filter((id) => id.startsWith(`${queue}-`));
+  const quietPositions = (queue: QueueName) =>
+    completed(queue)
+      .slice(0, BOUND)
+      .flatMap((id, position) => (id.startsWith(`${queue}-quiet-`) ? [position] : []));
+
+  beforeAll(async () => {
+    pipeline = await startTestPipeline(
+      testConfig(
+        { fair: slowQueue(true), plain: slowQueue(false) },
+        {
+          routes: QUEUES.map((queue) => ({ source: 'generic', type: `${queue}.*`, queues: [queue] })),
+        },
+      ),
+    );
+    for (const queue of QUEUES) expect(await pipeline.local.pauseConsumer(queue)).toBe(true);
+    for (const queue of QUEUES) {
+      await enqueueNoisyBacklog(pipeline, queue, run);
+      for (let i = 0; i < QUIET; i += 1) {
+        const quiet = { id: `${queue}-quiet-${i}-${run}`, type: `${queue}.load`, tenant: 'quiet' };
+        expect((await pipeline.post('generic', quiet)).status).toBe(202);
+      }
+    }
+    for (const queue of QUEUES) pipeline.local.setConsumerEnabled(queue, true);
+    await pipeline.waitFor(
+      () => QUEUES.every((queue) => completed(queue).length >= BOUND),
+      60_000,
+      `${BOUND} records of each queue`,
+    );
+  }, 150_000);
+  afterAll(async () => {
+    await pipeline?.stop();
+  });
+
+  it('serves a quiet tenant beside a noisy backlog when the queue has tenants', () => {
+    // Every one of the 20 is done while at least three quarters of the 2,000 still wait.
+    expect(quietPositions('fair')).toHaveLength(QUIET);
+  });
+
+  it('leaves a quiet tenant behind the backlog when the queue has none', () => {
+    expect(quietPositions('plain')).toEqual([]);
+  });
+});

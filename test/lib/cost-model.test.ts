@@ -1,0 +1,167 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import exampleConfig from '../../hookline.config';
+import { resolveConfig } from '../../lib/config';
+import {
+  type CostInput,
+  costInputOf,
+  estimateCost,
+  parseCount,
+  renderCostTable,
+  sqsRequestsPerMessage,
+} from '../../lib/cost-model';
+
+/** One standard queue with a 512 MB consumer, batch 10; 4 KB bodies; dedupe and idempotency on. */
+const base: CostInput = {
+  eventsPerMonth: 10_000_000,
+  bodyBytes: 4096,
+  ingestMemorySize: 512,
+  dedupe: true,
+  inlineLimitBytes: 1_032_192,
+  queues: [{ name: 'events', fifo: false, consumer: { memorySize: 512, batchSize: 10, idempotency: true } }],
+};
+const line = (input: CostInput, item: string) =>
+  estimateCost(input).lines.find((l) => l.item.startsWith(item))?.usdPerMillion;
+
+describe('cost model arithmetic (per million webhooks, us-east-1 list prices)', () => {
+  it('prices the API and the ingest function', () => {
+    // HTTP API: $1.00/M. Ingest: $0.20/M requests + 0.5 GB x 0.020 s x $0.0000133334/GB-s x 1e6 = $0.133334.
+    expect(line(base, 'HTTP API')).toBeCloseTo(1.0, 6);
+    expect(line(base, 'Ingest Lambda')).toBeCloseTo(0.333334, 6);
+    // A 600 KB body is two 512 KB HTTP API metering units.
+    expect(line({ ...base, bodyBytes: 600 * 1024 }, 'HTTP API')).toBeCloseTo(2.0, 6);
+  });
+
+  it('prices dedupe as two DynamoDB writes and its ingest time', () => {
+    // 2 WRU x $0.625/M = $1.25, + 0.5 GB x 0.010 s x $0.0000133334 x 1e6 = $0.066667.
+    expect(line(base, 'Dedupe')).toBeCloseTo(1.316667, 5);
+    expect(line({ ...base, dedupe: false }, 'Dedupe')).toBeUndefined();
+  });
+
+  it('prices SQS by 64 KB chunk: send, and a receive and a delete shared by up to 10 messages', () => {
+    // 5,120 B message: send 1 + receive ceil(10 x 5,120 / 65,536) = 1 per 10 + delete 1 per 10 = 1.2 requests.
+    expect(sqsRequestsPerMessage(5120, 10)).toBeCloseTo(1.2, 9);
+    expect(line(base, 'SQS events')).toBeCloseTo(1.2 * 0.4, 9);
+    // 40 KB messages: receive of 10 = 410,240 B = 7 chunks -> 1 + 0.7 + 0.1 = 1.8 requests.
+    expect(sqsRequestsPerMessage(41_024, 10)).toBeCloseTo(1.8, 9);
+    // 100 KB message: send is 2 chunks; batch 1: receive 2 chunks, delete 1 -> 5 requests.
+    expect(sqsRequestsPerMessage(102_400, 1)).toBeCloseTo(5, 9);
+    // A batch size above 10 still receives 10 at a time.
+    expect(sqsRequestsPerMessage(5120, 100)).toBeCloseTo(1.2, 9);
+    // FIFO costs $0.50/M.
+    const fifo: CostInput = {
+      ...base,
+      queues: [{ ...(base.queues[0] as CostInput['queues'][0]), fifo: true }],
+    };
+    expect(line(fifo, 'SQS events')).toBeCloseTo(1.2 * 0.5, 9);
+    // No consumer in the stack: only the send.
+    expect(line({ ...base, queues: [{ name: 'events', fifo: false }] }, 'SQS events')).toBeCloseTo(0.4, 9);
+  });
+
+  it('prices the consumer per full batch, and idempotency per record', () => {
+    // (0.20 + 0.5 GB x (10 + 2 x 10) ms x $0.0000133334 x 1e6) / 10 = (0.2 + 0.2) / 10 = $0.04.
+    expect(line(base, 'Consumer Lambda events')).toBeCloseTo(0.04, 6);
+    // With 50 ms of handler per record: (0.2 + 0.5 x 0.53 x 13.3334) / 10 = $0.373335.
+    expect(line({ ...base, handlerMsPerRecord: 50 }, 'Consumer Lambda events')).toBeCloseTo(0.373335, 5);
+    // 2 WRU x $0.625 + 0.5 GB x 0.010 s x 13.3334 = $1.316667.
+    expect(line(base, 'Idempotency events')).toBeCloseTo(1.316667, 5);
+  });
+
+  it('sends bodies above the inline limit through S3: one PUT and one GET per consuming queue', () => {
+    const big = { ...base, bodyBytes: 2_000_000 };
+    // PUT $0.005/1,000 = $5/M; GET $0.0004/1,000 = $0.40/M.
+    expect(line(big, 'S3 claim checks')).toBeCloseTo(5.4, 9);
+    // The message itself is a small claim-check envelope: 1.2 requests.
+    expect(line(big, 'SQS events')).toBeCloseTo(0.48, 9);
+    expect(line(base, 'S3 claim checks')).toBeUndefined();
+  });
+
+  it('totals per million and per month, and isolates what exactly-once costs', () => {
+    const estimate = estimateCost(base);
+    const sum = 1 + 0.333334 + 1.316667 + 0.48 + 0.04 + 1.316667;
+    expect(estimate.usdPerMillion).toBeCloseTo(sum, 5);
+    expect(estimate.usdPerMonth).toBeCloseTo(sum * 10, 4);
+    expect(estimate.exactlyOnceUsdPerMillion).toBeCloseTo(2 * 1.316667, 5);
+    const off = estimateCost({
+      ...base,
+      dedupe: false,
+      queues: [
+        { name: 'events', fifo: false, consumer: { memorySize: 512, batchSize: 10, idempotency: false } },
+      ],
+    });
+    expect(estimate.usdPerMillion - off.usdPerMillion).toBeCloseTo(estimate.exactlyOnceUsdPerMillion, 9);
+  });
+
+  it('adds an archive line when one is passed', () => {
+    const archive = { item: 'Archive', basis: 'test', usdPerMillion: 0.05 };
+    expect(estimateCost({ ...base, archive }).usdPerMillion).toBeCloseTo(
+      estimateCost(base).usdPerMillion + 0.05,
+      9,
+    );
+  });
+});
+
+describe('cost model input from a configuration', () => {
+  it("takes the default route's queues and the configured defaults", () => {
+    const input = costInputOf(resolveConfig(exampleConfig), { eventsPerMonth: 1_000_000 });
+    expect(input).toMatchObject({
+      bodyBytes: 4096,
+      ingestMemorySize: 512,
+      dedupe: true,
+      queues: [
+        { name: 'events', fifo: false, consumer: { memorySize: 512, batchSize: 10, idempotency: true } },
+      ],
+    });
+    const off = costInputOf(
+      resolveConfig({
+        ...exampleConfig,
+        dedupe: { enabled: false },
+        queues: {
+          ...exampleConfig.queues,
+          events: { consumer: { entry: 'lambda/consumers/events.ts', idempotency: { enabled: false } } },
+        },
+      }),
+      { eventsPerMonth: 1_000_000 },
+    );
+    expect(off.dedupe).toBe(false);
+    expect(off.queues[0]?.consumer?.idempotency).toBe(false);
+  });
+
+  it.each([
+    ['10M', 10_000_000],
+    ['1.5M', 1_500_000],
+    ['250k', 250_000],
+    ['2500', 2500],
+    ['1_000_000', 1_000_000],
+  ])('reads %s as %d', (text, n) => {
+    expect(parseCount(text)).toBe(n);
+  });
+
+  it.each(['', 'ten', '-5', '0', '5G', '1.5.2M'])('refuses %j', (text) => {
+    expect(parseCount(text)).toBeUndefined();
+  });
+});
+
+describe('README cost table', () => {
+  const readmePath = join(__dirname, '..', '..', 'README.md');
+  const START =
+    '<!-- cost-table:start (generated by test/lib/cost-model.test.ts; UPDATE_README=1 rewrites it) -->';
+  const END = '<!-- cost-table:end -->';
+
+  it('is the model output for the example configuration at 10M webhooks a month', () => {
+    const table = renderCostTable(
+      estimateCost(costInputOf(resolveConfig(exampleConfig), { eventsPerMonth: 10_000_000 })),
+    );
+    const readme = readFileSync(readmePath, 'utf8');
+    const start = readme.indexOf(START);
+    const end = readme.indexOf(END);
+    expect(start, 'README.md has the cost table markers').toBeGreaterThan(-1);
+    const current = readme.slice(start + START.length, end).trim();
+    if (process.env.UPDATE_README === '1' && current !== table) {
+      writeFileSync(readmePath, `${readme.slice(0, start + START.length)}\n${table}\n${readme.slice(end)}`);
+      return;
+    }
+    expect(current).toBe(table);
+  });
+});

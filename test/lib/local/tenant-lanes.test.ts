@@ -1,0 +1,61 @@
+import type { Message } from '@aws-sdk/client-sqs';
+import { describe, expect, it } from 'vitest';
+import { TenantLanes, tenantOf } from '../../../lib/local/tenant-lanes';
+
+const message = (id: string, tenant?: string): Message => ({
+  MessageId: id,
+  ...(tenant
+    ? { MessageAttributes: { 'hookline.tenant': { DataType: 'String', StringValue: tenant } } }
+    : {}),
+});
+const ids = (messages: readonly Message[]) => messages.map((m) => m.MessageId);
+
+describe('TenantLanes (local fair-queue scheduling)', () => {
+  it('reads the tenant from the group id, else the hookline.tenant attribute, else the message alone', () => {
+    expect(tenantOf({ MessageId: 'a', Attributes: { MessageGroupId: 'g' } })).toBe('g');
+    expect(tenantOf(message('a', 't'))).toBe('t');
+    expect(tenantOf(message('a'))).not.toBe(tenantOf(message('b')));
+  });
+
+  it('builds each batch one record per tenant in turn, so a quiet tenant is not behind a backlog', () => {
+    const lanes = new TenantLanes();
+    lanes.add(
+      Array.from({ length: 100 }, (_, i) => message(`n${i}`, 'noisy')),
+      0,
+    );
+    lanes.add([message('q0', 'quiet'), message('q1', 'quiet'), message('q2', 'quiet')], 0);
+    expect(ids(lanes.take(4))).toEqual(['n0', 'q0', 'n1', 'q1']);
+    expect(ids(lanes.take(4))).toEqual(['n2', 'q2', 'n3', 'n4']);
+    expect(lanes.size).toBe(100 - 5);
+  });
+
+  it('starts each batch with the tenant served longest ago', () => {
+    const lanes = new TenantLanes();
+    lanes.add([message('a0', 'a'), message('a1', 'a'), message('b0', 'b'), message('b1', 'b')], 0);
+    lanes.add([message('c0', 'c')], 0);
+    expect(ids(lanes.take(2))).toEqual(['a0', 'b0']);
+    expect(ids(lanes.take(2))).toEqual(['c0', 'a1']);
+    expect(ids(lanes.take(2))).toEqual(['b1']);
+    expect(lanes.size).toBe(0);
+  });
+
+  it('names the waiting messages whose visibility runs out, once per extension, and drains everything', () => {
+    const lanes = new TenantLanes();
+    lanes.add([message('early', 'a')], 1_000);
+    lanes.add([message('late', 'b')], 50_000);
+    expect(ids(lanes.expiring(10_000, 40_000))).toEqual(['early']);
+    expect(ids(lanes.expiring(10_000, 40_000))).toEqual([]);
+    expect(ids(lanes.drain()).sort()).toEqual(['early', 'late']);
+    expect(lanes.size).toBe(0);
+  });
+});
+
+describe('TenantLanes with a message received again', () => {
+  it('keeps one copy, with the newest receipt handle', () => {
+    const lanes = new TenantLanes();
+    lanes.add([{ ...message('m', 't'), ReceiptHandle: 'old' }], 0);
+    lanes.add([{ ...message('m', 't'), ReceiptHandle: 'new' }], 0);
+    expect(lanes.size).toBe(1);
+    expect(lanes.take(10).map((m) => m.ReceiptHandle)).toEqual(['new']);
+  });
+});
