@@ -40,7 +40,7 @@ beforeEach(() => {
   );
   writeFileSync(
     join(project, 'src', 'greeting.ts'),
-    'export const greeting = (name: string) => `hello ${name}`;\n',
+    'export const greeting = (name: string) => "hello " + name;\n',
   );
 });
 afterEach(() => rmSync(project, { recursive: true, force: true }));
@@ -61,7 +61,7 @@ describe('the bundle cache', () => {
     await build();
     writeFileSync(
       join(project, 'src', 'greeting.ts'),
-      'export const greeting = (name: string) => `goodbye ${name}`;\n',
+      'export const greeting = (name: string) => "goodbye " + name;\n',
     );
 
     expect(await build()).toBe(false);
