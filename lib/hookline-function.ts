@@ -1,4 +1,3 @@
-import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { type Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -8,26 +7,9 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { METRICS_NAMESPACE } from '../lambda/shared/contracts';
 import { DEFAULTS } from './config';
+import { findLockFile, projectRootOf } from './project-root';
 
-/**
- * The app's root, against which relative function entries resolve: `explicit`, else the working directory
- * (where `cdk.json` is: the CDK app, `hookline dev` and the CLI all run there).
- */
-export function projectRootOf(explicit?: string): string {
-  return path.resolve(explicit ?? process.cwd());
-}
-
-/** Lockfiles NodejsFunction understands (npm, yarn, pnpm, bun), in the order they are looked for. */
-const LOCK_FILES = ['package-lock.json', 'yarn.lock', 'pnpm-lock.yaml', 'bun.lockb', 'bun.lock'];
-
-/** The app's own lockfile: the nearest one in `root` or a folder above it (a workspace), if any. */
-export function findLockFile(root: string): string | undefined {
-  for (let dir = path.resolve(root); ; dir = path.dirname(dir)) {
-    const found = LOCK_FILES.map((name) => path.join(dir, name)).find((file) => existsSync(file));
-    if (found) return found;
-    if (path.dirname(dir) === dir) return undefined;
-  }
-}
+export { findLockFile, projectRootOf } from './project-root';
 
 /** The default log retention, as the CDK enum (whose values are the days). */
 export const defaultLogRetention = (): logs.RetentionDays => DEFAULTS.logRetentionDays as logs.RetentionDays;

@@ -7,7 +7,7 @@ import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { type HooklineConfig, HooklineConfigError, type ResolvedConfig, resolveConfig } from './config';
-import { projectRootOf } from './hookline-function';
+import { projectRootOf } from './project-root';
 
 /** The configuration file cannot be read or imported, or has no default export. */
 export class ConfigLoadError extends Error {

@@ -1,0 +1,26 @@
+/**
+ * Where the user's project is: the app's root and its lockfile. Kept apart from the constructs so that the
+ * configuration loader (local mode, the CLI) does not load the Lambda construct library to find a folder.
+ */
+import { existsSync } from 'node:fs';
+import * as path from 'node:path';
+
+/**
+ * The app's root, against which relative function entries resolve: `explicit`, else the working directory
+ * (where `cdk.json` is: the CDK app, `hookline dev` and the CLI all run there).
+ */
+export function projectRootOf(explicit?: string): string {
+  return path.resolve(explicit ?? process.cwd());
+}
+
+/** Lockfiles NodejsFunction understands (npm, yarn, pnpm, bun), in the order they are looked for. */
+const LOCK_FILES = ['package-lock.json', 'yarn.lock', 'pnpm-lock.yaml', 'bun.lockb', 'bun.lock'];
+
+/** The app's own lockfile: the nearest one in `root` or a folder above it (a workspace), if any. */
+export function findLockFile(root: string): string | undefined {
+  for (let dir = path.resolve(root); ; dir = path.dirname(dir)) {
+    const found = LOCK_FILES.map((name) => path.join(dir, name)).find((file) => existsSync(file));
+    if (found) return found;
+    if (path.dirname(dir) === dir) return undefined;
+  }
+}
