@@ -28,6 +28,8 @@ export interface PipelineResources {
   readonly dedupeTableName?: string;
   readonly idempotencyTableName?: string;
   readonly payloadBucketName?: string;
+  /** The event archive's delivery stream (a Firehose stream in AWS, local mode's stand-in locally). */
+  readonly archiveStreamName?: string;
 }
 
 /**
@@ -123,6 +125,7 @@ export function ingestRuntimeConfig(
           },
         }
       : {}),
+    ...(resources.archiveStreamName ? { archive: { deliveryStream: resources.archiveStreamName } } : {}),
     keepHeaders: [...config.ingest.keepHeaders],
     secretCacheSeconds: config.ingest.secretCache.toSeconds(),
   };

@@ -38,4 +38,6 @@ export const STACK_OUTPUTS = {
   idempotencyTableName: 'IdempotencyTableName',
   payloadBucketName: 'PayloadBucketName',
   dashboardName: 'DashboardName',
+  archiveBucketName: 'ArchiveBucketName',
+  archiveStreamName: 'ArchiveStreamName',
 } as const;

@@ -9,6 +9,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { type ArchiveSink, archiveLine } from '../shared/archive';
 import { INGEST_OUTCOME_MESSAGE, payloadKey } from '../shared/contracts';
 import {
   ENVELOPE_VERSION,
@@ -70,7 +71,7 @@ export interface DedupeStore {
   release(key: string, token: string): Promise<void>;
 }
 
-export type MetricName = 'Accepted' | 'Duplicate' | 'Ignored' | 'Rejected' | 'Failed';
+export type MetricName = 'Accepted' | 'Duplicate' | 'Ignored' | 'Rejected' | 'Failed' | 'ArchiveFailed';
 
 /** Structured logging; attributes are merged into the JSON line. */
 export interface IngestLog {
@@ -92,6 +93,8 @@ export interface IngestCollaborators {
   putPayload(object: PayloadObject): Promise<void>;
   /** Required when `config.dedupe` is set; without it no deduplication happens. */
   readonly dedupe?: DedupeStore;
+  /** The event archive (when `config.archive` is set); without it nothing is archived. */
+  readonly archive?: ArchiveSink;
   loadSecrets(secretId: string): Promise<string[]>;
   /** Epoch milliseconds. */
   now(): number;
@@ -471,12 +474,54 @@ async function enqueueEvent(deps: IngestCollaborators, event: Routed): Promise<R
     await settleClaim(deps, claim, context, 'release');
     return failed('payload_store_unavailable', context);
   }
-  if (!(await sendAll(deps, messages, context))) {
+  // The archive put runs beside the sends, so the answer waits for the slower of the two, not their sum; a
+  // failed put never fails the webhook (the event is durable in SQS): it is logged and counted.
+  const [sent] = await Promise.all([
+    sendAll(deps, messages, context),
+    archiveEvent(
+      deps,
+      envelope,
+      fitted,
+      targets.map((t) => t.queue),
+    ),
+  ]);
+  if (!sent) {
     await settleClaim(deps, claim, context, 'release');
     return failed('enqueue_failed', context);
   }
   await settleClaim(deps, claim, context, 'complete');
   return { outcome: 'queued', status: 202, ...context, response: accepted(id) };
+}
+
+/**
+ * Puts the event's archive record: the inline envelope (raw body) when it fits a Firehose record, else the
+ * envelope as queued (claim-checked). Never rejects; a failure is logged and counted (`ArchiveFailed`).
+ */
+async function archiveEvent(
+  deps: IngestCollaborators,
+  envelope: WebhookEnvelope,
+  fitted: FittedMessage,
+  queues: readonly string[],
+): Promise<void> {
+  if (!deps.config.archive || !deps.archive) return;
+  try {
+    const line =
+      archiveLine(envelope, 'webhook', queues) ??
+      (fitted.payload ? archiveLine(JSON.parse(fitted.serialized), 'webhook', queues) : undefined);
+    if (line === undefined) throw new Error('the archive record is larger than a delivery stream record');
+    await deps.archive.put(line);
+  } catch (error) {
+    try {
+      deps.log.error('archive put failed', {
+        id: envelope.id,
+        source: envelope.source,
+        error: String(error),
+      });
+      deps.metrics.count('ArchiveFailed');
+    } catch {
+      // Observability failures never change the answer.
+    }
+  }
 }
 
 function buildEnvelope(event: Routed, receivedAt: Date): WebhookEnvelope {

@@ -132,6 +132,8 @@ describe('WebhookPipelineStack', () => {
       [
         "AlarmTopicArn",
         "ApiUrl",
+        "ArchiveBucketName",
+        "ArchiveStreamName",
         "ConsumerFunctionNameEvents",
         "ConsumerFunctionNameOrders",
         "DashboardName",
