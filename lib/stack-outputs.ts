@@ -12,6 +12,8 @@ export type OutputKind =
   | 'DeadLetterQueueArn'
   | 'ConsumerFunctionName'
   | 'EventSourceMappingId'
+  /** The consumer function's log group (`hookline trace`). */
+  | 'ConsumerLogGroupName'
   /** A verifying source's signing secret: its ARN, or its name when the configuration names an existing one. */
   | 'SigningSecretId';
 
@@ -40,4 +42,5 @@ export const STACK_OUTPUTS = {
   dashboardName: 'DashboardName',
   archiveBucketName: 'ArchiveBucketName',
   archiveStreamName: 'ArchiveStreamName',
+  ingestLogGroupName: 'IngestLogGroupName',
 } as const;

@@ -284,6 +284,11 @@ export class WebhookPipelineStack extends Stack {
       new CfnOutput(this, key, { key, value, description });
     out(STACK_OUTPUTS.apiUrl, this.ingest.api.apiEndpoint, 'Base URL of the webhook API');
     out(STACK_OUTPUTS.ingestFunctionName, this.ingest.ingestFunction.functionName, 'Ingest function');
+    out(
+      STACK_OUTPUTS.ingestLogGroupName,
+      this.ingest.ingestFunction.logGroup.logGroupName,
+      'Ingest log group (hookline trace)',
+    );
     out(STACK_OUTPUTS.alarmTopicArn, this.alarms.topic.topicArn, 'SNS topic every alarm notifies');
     out(
       STACK_OUTPUTS.payloadBucketName,
@@ -342,6 +347,11 @@ export class WebhookPipelineStack extends Stack {
         outputKey('EventSourceMappingId', name),
         consumer.eventSourceMappingId,
         `Event source mapping of "${name}"`,
+      );
+      out(
+        outputKey('ConsumerLogGroupName', name),
+        consumer.consumerFunction.logGroup.logGroupName,
+        `Log group of the consumer of "${name}" (hookline trace)`,
       );
     }
   }

@@ -267,8 +267,8 @@ function externalUrl(event: APIGatewayProxyEventV2, source: BoundSource): string
 
 const sha256Hex = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');
 
-/** FIFO message group ids allow 1-128 printable ASCII characters; other values are hashed (stable). */
-function groupIdFor(target: QueueTarget, source: string, type: string, json: () => unknown): string {
+/** FIFO message group ids allow 1-128 printable ASCII characters; other values are hashed (stable). Replay reuses it. */
+export function groupIdFor(target: QueueTarget, source: string, type: string, json: () => unknown): string {
   const grouping = target.grouping ?? { by: 'source' as const };
   let value: string | undefined;
   if (grouping.by === 'type') value = type;
@@ -715,6 +715,7 @@ export async function handleWebhook(
   deps: IngestCollaborators,
 ): Promise<IngestResponse> {
   let result: Result;
+  const started = deps.now();
   try {
     result = await decide(event, deps);
   } catch (error) {
@@ -739,6 +740,8 @@ export async function handleWebhook(
       type: result.type,
       queues: result.queues ?? [],
       status: result.status,
+      // The function's own time for the request (trace shows it; the API adds its overhead on top).
+      latencyMs: deps.now() - started,
       ...(result.reason !== undefined ? { reason: result.reason } : {}),
     });
     deps.metrics.count(METRIC_FOR[result.outcome], result.reason);
