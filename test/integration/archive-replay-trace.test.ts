@@ -35,7 +35,8 @@ function writeConfigModule(dir: string): string {
   const file = join(dir, 'hookline.config.ts');
   writeFileSync(
     file,
-    `export default {
+    `import { Duration } from 'aws-cdk-lib';
+export default {
   stackName: 'ArchiveTest${process.pid}',
   sources: { shop: ${hmac}, billing: ${hmac}, crm: ${hmac} },
   queues: {
