@@ -186,8 +186,9 @@ export class EventArchive extends Construct {
         },
       },
     });
-    // The role's policy must exist before Firehose validates the destination.
-    stream.node.addDependency(this.deliveryRole);
+    // The role's policy must exist before Firehose validates the destination (the role itself is referenced).
+    const policy = this.deliveryRole.node.tryFindChild('DefaultPolicy');
+    if (policy) stream.node.addDependency(policy);
     return stream;
   }
 }
