@@ -80,7 +80,10 @@ async function main(): Promise<void> {
     await on.local.stop();
     await off.local.stop();
     for (const name of ['BenchArchiveOn', 'BenchArchiveOff']) {
-      rmSync(join(process.cwd(), '.hookline', 'build', `bench-archive-${name}`), { recursive: true, force: true });
+      rmSync(join(process.cwd(), '.hookline', 'build', `bench-archive-${name}`), {
+        recursive: true,
+        force: true,
+      });
     }
   }
 }
