@@ -11,8 +11,16 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { ARCHIVE_ERROR_PREFIX, ARCHIVE_KEY_PREFIX } from '../lambda/shared/archive';
 import { DEDUPE_TABLE, IDEMPOTENCY_TABLE, PAYLOAD_KEY_PREFIX } from '../lambda/shared/contracts';
-import { type HooklineConfig, type ResolvedConfig, type ResolvedQueue, resolveConfig } from './config';
+import {
+  DEFAULTS,
+  type HooklineConfig,
+  type ResolvedConfig,
+  type ResolvedQueue,
+  resolveConfig,
+} from './config';
+import { archiveFailedMetric, EventArchive } from './event-archive';
 import { entryExistsInProject } from './load-config';
 import { PipelineAlarms } from './pipeline-alarms';
 import { PipelineDashboard } from './pipeline-dashboard';
@@ -67,6 +75,8 @@ export class HooklinePipeline extends Construct {
   public readonly idempotencyTable?: dynamodb.Table;
   /** Claim-check bucket for bodies too large for SQS. */
   public readonly payloadBucket: s3.Bucket;
+  /** The event archive (bucket and delivery stream), unless disabled. */
+  public readonly archive?: EventArchive;
   /** EventBridge Scheduler schedules for the configured jobs, when there are any. */
   public readonly schedules?: PipelineSchedules;
   /** The CloudWatch dashboard. */
@@ -98,6 +108,12 @@ export class HooklinePipeline extends Construct {
       );
     }
     this.payloadBucket = this.createPayloadBucket(config);
+    if (config.archive) {
+      this.archive = new EventArchive(this, 'Archive', {
+        retention: config.archive.retention,
+        removalPolicy: dataRemovalPolicy,
+      });
+    }
     this.ingest = this.createIngest(config);
     this.consumers = this.createConsumers(config);
     if (config.schedules.length > 0) this.schedules = this.createSchedules(config);
@@ -169,6 +185,7 @@ export class HooklinePipeline extends Construct {
       secrets: this.signingSecrets,
       ...(this.dedupeTable ? { dedupeTable: this.dedupeTable } : {}),
       payloadBucket: this.payloadBucket,
+      ...(this.archive ? { archive: this.archive } : {}),
       timeout: config.ingest.timeout,
       memorySize: config.ingest.memorySize,
       rateLimit: config.ingest.rateLimit,
@@ -232,6 +249,9 @@ export class HooklinePipeline extends Construct {
         ...Object.entries(this.consumers).map(([name, c]) => ({ name, fn: c.consumerFunction })),
       ],
       api: this.ingest.api,
+      ...(this.archive
+        ? { archiveFailures: archiveFailedMetric().with({ period: DEFAULTS.functionAlarmPeriod }) }
+        : {}),
       deadLetterQueues: this.scheduleDeadLetterQueues().map(({ name, queue }) => ({
         name: `schedule-${name}`,
         queue,
@@ -295,6 +315,11 @@ export class HooklinePipeline extends Construct {
       new CfnOutput(this, key, { key, value, description });
     out(STACK_OUTPUTS.apiUrl, this.ingest.api.apiEndpoint, 'Base URL of the webhook API');
     out(STACK_OUTPUTS.ingestFunctionName, this.ingest.ingestFunction.functionName, 'Ingest function');
+    out(
+      STACK_OUTPUTS.ingestLogGroupName,
+      this.ingest.ingestFunction.logGroup.logGroupName,
+      'Ingest log group (hookline trace)',
+    );
     out(STACK_OUTPUTS.alarmTopicArn, this.alarms.topic.topicArn, 'SNS topic every alarm notifies');
     out(
       STACK_OUTPUTS.payloadBucketName,
@@ -302,6 +327,10 @@ export class HooklinePipeline extends Construct {
       'Claim-check bucket for large bodies',
     );
     out(STACK_OUTPUTS.dashboardName, this.dashboard.dashboard.dashboardName, 'CloudWatch dashboard');
+    if (this.archive) {
+      out(STACK_OUTPUTS.archiveBucketName, this.archive.bucket.bucketName, 'Event archive bucket (replay)');
+      out(STACK_OUTPUTS.archiveStreamName, this.archive.deliveryStreamName, 'Event archive delivery stream');
+    }
     if (this.dedupeTable)
       out(STACK_OUTPUTS.dedupeTableName, this.dedupeTable.tableName, 'Ingest delivery-id table');
     if (this.idempotencyTable) {
@@ -350,6 +379,11 @@ export class HooklinePipeline extends Construct {
         consumer.eventSourceMappingId,
         `Event source mapping of "${name}"`,
       );
+      out(
+        outputKey('ConsumerLogGroupName', name),
+        consumer.consumerFunction.logGroup.logGroupName,
+        `Log group of the consumer of "${name}" (hookline trace)`,
+      );
     }
   }
 
@@ -364,12 +398,24 @@ export class HooklinePipeline extends Construct {
           'Active tracing grants xray:PutTraceSegments and xray:PutTelemetryRecords, which X-Ray accepts only on "*"; a template test keeps every other action off "*".',
       });
     }
+    if (this.archive) this.acknowledgeArchive(validations, this.archive);
     const bucketId = Stack.of(this).getLogicalId(this.payloadBucket.node.defaultChild as s3.CfnBucket);
     validations.acknowledge({
       id: `AwsSolutions-IAM5[Resource::<${bucketId}.Arn>/${PAYLOAD_KEY_PREFIX}*]`,
       reason:
         'Claim-check objects have one key per event, so the ingest function may put, and consumers may get, any object under payloads/ and nothing else.',
     });
+  }
+
+  /** The archive's wildcard grants: objects are named by Firehose per partition and buffer, so only prefixes are known. */
+  private acknowledgeArchive(validations: Validations, archive: EventArchive): void {
+    const bucketId = Stack.of(this).getLogicalId(archive.bucket.node.defaultChild as s3.CfnBucket);
+    for (const prefix of [ARCHIVE_KEY_PREFIX, ARCHIVE_ERROR_PREFIX]) {
+      validations.acknowledge({
+        id: `AwsSolutions-IAM5[Resource::<${bucketId}.Arn>/${prefix}*]`,
+        reason: `Firehose names each archive object itself (per partition and buffer), so its role may write any object under ${prefix} and nothing else.`,
+      });
+    }
   }
 }
 
@@ -394,7 +440,7 @@ export const NAG_ACKNOWLEDGEMENTS: Readonly<Record<string, string>> = {
   'AwsSolutions-SMG4':
     'Webhook signing secrets are issued by the sender (GitHub, Stripe, ...) and rotated there; hookline accepts several active secrets for zero-downtime rotation.',
   'AwsSolutions-S1':
-    'The claim-check bucket holds transient webhook bodies written and read only by the pipeline roles; access is audited through CloudTrail rather than a second logging bucket.',
+    'The claim-check and archive buckets are written and read only by the pipeline roles (and the archive by its delivery stream); access is audited through CloudTrail rather than a second logging bucket.',
   'AwsSolutions-SNS2':
     'Alarm notifications carry no event data; the AWS-managed SNS key would block CloudWatch from publishing, and a customer key adds cost for no protected content.',
 };

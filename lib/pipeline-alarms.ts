@@ -71,6 +71,13 @@ export interface PipelineAlarmsProps {
   readonly api?: apigw.IHttpApi;
 
   /**
+   * Count of events the ingest function queued but could not archive (the `ArchiveFailed` metric).
+   *
+   * @default - no archive alarm
+   */
+  readonly archiveFailures?: cloudwatch.IMetric;
+
+  /**
    * Topic every alarm notifies (on ALARM and on OK). Its access policy must let `cloudwatch.amazonaws.com`
    * publish (see {@link alarmPublishStatement}); an imported topic's policy cannot be changed from here.
    *
@@ -183,6 +190,14 @@ export class PipelineAlarms extends Construct {
         }),
         threshold: 0,
         description: `The "${f.name}" function was throttled: raise its concurrency or lower the event source's maximum concurrency.`,
+      });
+    }
+    if (props.archiveFailures) {
+      this.add('ArchiveFailed', {
+        metric: props.archiveFailures,
+        threshold: 0,
+        description:
+          'Events were queued but not archived (the delivery stream refused or timed out): they are processed, but a replay of that time range will miss them.',
       });
     }
     if (props.api) {

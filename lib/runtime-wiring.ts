@@ -29,6 +29,8 @@ export interface PipelineResources {
   readonly dedupeTableName?: string;
   readonly idempotencyTableName?: string;
   readonly payloadBucketName?: string;
+  /** The event archive's delivery stream (a Firehose stream in AWS, local mode's stand-in locally). */
+  readonly archiveStreamName?: string;
 }
 
 /**
@@ -87,6 +89,40 @@ function groupingOf(grouping: ResolvedQueue['fifoGrouping']): FifoGrouping {
   return { by: 'path', path: grouping.path };
 }
 
+/** How the ingest (and a replay) sends to one queue: its URL, FIFO grouping or fair-queue tenant rules. */
+export function queueTargetOf(
+  q: Pick<ResolvedQueue, 'fifo' | 'fifoGrouping' | 'tenants'>,
+  url: string,
+): IngestRuntimeConfig['queues'][string] {
+  return {
+    url,
+    fifo: q.fifo,
+    ...(q.fifo ? { grouping: groupingOf(q.fifoGrouping) } : {}),
+    ...(!q.fifo && q.tenants
+      ? {
+          tenants: Object.fromEntries(
+            Object.entries(q.tenants).map(([source, key]) => [source, groupingOf(key)]),
+          ),
+        }
+      : {}),
+  };
+}
+
+/** The routes in their runtime form: the ingest routes with them, and a replay routes the same way. */
+export function routingOf(
+  config: Pick<IngestSettings, 'routes' | 'defaultRoute'>,
+): Pick<IngestRuntimeConfig, 'routes' | 'defaultRoute'> {
+  return {
+    routes: config.routes.map((r) => ({
+      source: r.source,
+      type: r.type,
+      queues: [...r.queues],
+      ignore: r.ignore,
+    })),
+    defaultRoute: { queues: [...config.defaultRoute.queues], ignore: config.defaultRoute.ignore },
+  };
+}
+
 /** The ingest function's configuration. */
 export function ingestRuntimeConfig(
   config: IngestSettings,
@@ -99,27 +135,10 @@ export function ingestRuntimeConfig(
     queues: Object.fromEntries(
       config.queues.map((q) => [
         q.name,
-        {
-          url: required(resources.queueUrls, q.name, 'queue URL'),
-          fifo: q.fifo,
-          ...(q.fifo ? { grouping: groupingOf(q.fifoGrouping) } : {}),
-          ...(!q.fifo && q.tenants
-            ? {
-                tenants: Object.fromEntries(
-                  Object.entries(q.tenants).map(([source, key]) => [source, groupingOf(key)]),
-                ),
-              }
-            : {}),
-        },
+        queueTargetOf(q, required(resources.queueUrls, q.name, 'queue URL')),
       ]),
     ),
-    routes: config.routes.map((r) => ({
-      source: r.source,
-      type: r.type,
-      queues: [...r.queues],
-      ignore: r.ignore,
-    })),
-    defaultRoute: { queues: [...config.defaultRoute.queues], ignore: config.defaultRoute.ignore },
+    ...routingOf(config),
     ...(config.dedupe && resources.dedupeTableName
       ? { dedupe: { tableName: resources.dedupeTableName, ttlSeconds: config.dedupe.ttl.toSeconds() } }
       : {}),
@@ -131,6 +150,7 @@ export function ingestRuntimeConfig(
           },
         }
       : {}),
+    ...(resources.archiveStreamName ? { archive: { deliveryStream: resources.archiveStreamName } } : {}),
     keepHeaders: [...config.ingest.keepHeaders],
     secretCacheSeconds: config.ingest.secretCache.toSeconds(),
   };

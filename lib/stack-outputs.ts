@@ -12,6 +12,8 @@ export type OutputKind =
   | 'DeadLetterQueueArn'
   | 'ConsumerFunctionName'
   | 'EventSourceMappingId'
+  /** The consumer function's log group (`hookline trace`). */
+  | 'ConsumerLogGroupName'
   /** A verifying source's signing secret: its ARN, or its name when the configuration names an existing one. */
   | 'SigningSecretId';
 
@@ -38,4 +40,7 @@ export const STACK_OUTPUTS = {
   idempotencyTableName: 'IdempotencyTableName',
   payloadBucketName: 'PayloadBucketName',
   dashboardName: 'DashboardName',
+  archiveBucketName: 'ArchiveBucketName',
+  archiveStreamName: 'ArchiveStreamName',
+  ingestLogGroupName: 'IngestLogGroupName',
 } as const;

@@ -11,6 +11,7 @@ import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { INGEST_CONFIG_ENV } from '../lambda/shared/runtime-config';
 import { DEFAULTS } from './config';
+import type { EventArchive } from './event-archive';
 import { grantItemAccess, grantPayloadObjects } from './grants';
 import { defaultLogRetention, HooklineFunction } from './hookline-function';
 import { hooklinePackageRoot, prebuiltIngestDir } from './package-root';
@@ -62,6 +63,13 @@ export interface WebhookIngestProps {
    * @default - bodies above the inline limit are answered 413
    */
   readonly payloadBucket?: s3.IBucket;
+
+  /**
+   * The event archive: every accepted event is put to its delivery stream beside the enqueue.
+   *
+   * @default - nothing is archived
+   */
+  readonly archive?: EventArchive;
 
   /**
    * Timeout of the ingest function (1 to 29 seconds: the API gives up at 29, senders after 3 to 10).
@@ -202,12 +210,13 @@ export class WebhookIngest extends Construct {
     for (const secret of Object.values(props.secrets)) secret.grantRead(this.ingestFunction);
     if (props.dedupeTable) grantItemAccess(props.dedupeTable, this.ingestFunction);
     if (props.payloadBucket) grantPayloadObjects(props.payloadBucket, this.ingestFunction, 's3:PutObject');
+    props.archive?.grantPutRecords(this.ingestFunction);
   }
 }
 
 /** Where the props' resources are, as the runtime wiring takes them. */
 function resourcesOf(
-  props: Pick<WebhookIngestProps, 'queues' | 'secrets' | 'dedupeTable' | 'payloadBucket'>,
+  props: Pick<WebhookIngestProps, 'queues' | 'secrets' | 'dedupeTable' | 'payloadBucket' | 'archive'>,
 ): PipelineResources {
   return {
     queueUrls: Object.fromEntries(Object.entries(props.queues).map(([name, q]) => [name, q.queueUrl])),
@@ -215,6 +224,7 @@ function resourcesOf(
     secretIds: Object.fromEntries(Object.entries(props.secrets).map(([name, s]) => [name, s.secretArn])),
     ...(props.dedupeTable ? { dedupeTableName: props.dedupeTable.tableName } : {}),
     ...(props.payloadBucket ? { payloadBucketName: props.payloadBucket.bucketName } : {}),
+    ...(props.archive ? { archiveStreamName: props.archive.deliveryStreamName } : {}),
   };
 }
 
@@ -223,7 +233,13 @@ const LAMBDA_ENVIRONMENT_LIMIT_BYTES = 4096;
 /** Room kept for the other variables (NODE_OPTIONS, POWERTOOLS_*). */
 const OTHER_VARIABLES_BYTES = 200;
 /** Longest realistic resolved values of the tokens in the ingest configuration. */
-const RESOLVED_LENGTH = { queueUrl: 140, secretArn: 130, tableName: 100, bucketName: 63 } as const;
+const RESOLVED_LENGTH = {
+  queueUrl: 140,
+  secretArn: 130,
+  tableName: 100,
+  bucketName: 63,
+  streamName: 64,
+} as const;
 
 /**
  * Fails at synth, not at deploy, when the ingest configuration cannot fit Lambda's 4 KB environment once its
@@ -241,6 +257,7 @@ function checkEnvironmentSize(props: WebhookIngestProps): void {
       secretIds: standIns(props.secrets, RESOLVED_LENGTH.secretArn),
       ...(props.dedupeTable ? { dedupeTableName: stand(RESOLVED_LENGTH.tableName) } : {}),
       ...(props.payloadBucket ? { payloadBucketName: stand(RESOLVED_LENGTH.bucketName) } : {}),
+      ...(props.archive ? { archiveStreamName: stand(RESOLVED_LENGTH.streamName) } : {}),
     }),
   );
   const budget = LAMBDA_ENVIRONMENT_LIMIT_BYTES - OTHER_VARIABLES_BYTES - INGEST_CONFIG_ENV.length;

@@ -17,6 +17,7 @@ import type { SQSBatchItemFailure, SQSBatchResponse, SQSEvent, SQSRecord } from 
 import type { ConsumerRuntimeConfig } from '../shared/consumer-config';
 import { CONSUMER_OUTCOME_MESSAGE } from '../shared/contracts';
 import { MESSAGE_ATTRIBUTES, type PayloadRef, parseEnvelope, type WebhookEnvelope } from '../shared/envelope';
+import { idempotencyWorkKey } from '../shared/idempotency-key';
 import { backoffDelaySeconds } from './backoff';
 import { BoundedBatchProcessor } from './bounded-processor';
 import { type DeadLetterMessage, deadLetterMessage } from './dead-letter';
@@ -138,6 +139,10 @@ interface RecordInfo {
   type: string;
   typeKey: string;
   receivedAtMs: number;
+  /** When this record's processing started (its attempt's duration in the outcome line). */
+  readonly startedMs: number;
+  /** The replay run that re-sent this event, for a replayed event. */
+  replayId?: string;
 }
 
 /** The processing core built from a consumer definition, its runtime configuration and collaborators. */
@@ -270,13 +275,14 @@ const OUTCOME_COUNTER: Record<RecordOutcome, keyof Omit<TypeMetrics, 'endToEndLa
 };
 
 /** What the record looks like before its envelope is parsed: the attributes the ingest function set. */
-function recordInfo(record: SQSRecord): RecordInfo {
+function recordInfo(record: SQSRecord, startedMs: number): RecordInfo {
   const attrs = record.messageAttributes ?? {};
   const source = attrs[MESSAGE_ATTRIBUTES.source]?.stringValue;
   const type = attrs[MESSAGE_ATTRIBUTES.type]?.stringValue;
   const sentMs = Number(record.attributes?.SentTimestamp);
   return {
     record,
+    startedMs,
     attempt: attemptOf(record),
     id: attrs[MESSAGE_ATTRIBUTES.eventId]?.stringValue ?? record.messageId,
     source: source ?? 'unknown',
@@ -293,6 +299,7 @@ function adoptEnvelope(info: RecordInfo, envelope: WebhookEnvelope): void {
   info.source = envelope.source;
   info.type = envelope.type;
   info.typeKey = `${envelope.source}.${envelope.type}`;
+  if (envelope.replay) info.replayId = envelope.replay.id;
   const received = Date.parse(envelope.receivedAt);
   if (Number.isFinite(received)) info.receivedAtMs = received;
 }
@@ -359,7 +366,7 @@ class ConsumerRuntime implements ConsumerCore {
   /** One record; throws {@link RECORD_FAILED} to report it in `batchItemFailures`. */
   private async handleRecord(record: SQSRecord, state: BatchState): Promise<void> {
     state.entered.add(record.messageId);
-    const info = recordInfo(record);
+    const info = recordInfo(record, this.deps.now());
     if (state.context.getRemainingTimeInMillis() < this.config.deadlineMarginMs) {
       this.logOutcome(state, info, 'deferred', 'not started: the invocation is close to its timeout');
       throw RECORD_FAILED;
@@ -396,7 +403,7 @@ class ConsumerRuntime implements ConsumerCore {
       await work();
       return 'ran';
     }
-    return idempotency.run(`${this.config.name}#${envelope.id}`, work, state.context);
+    return idempotency.run(idempotencyWorkKey(this.config.name, envelope), work, state.context);
   }
 
   /** Claim check -> payload -> schema -> the handler. */
@@ -499,7 +506,7 @@ class ConsumerRuntime implements ConsumerCore {
   }
 
   private async deferSkipped(record: SQSRecord, state: BatchState): Promise<void> {
-    const info = recordInfo(record);
+    const info = recordInfo(record, this.deps.now());
     try {
       adoptEnvelope(info, parseEnvelope(record.body));
     } catch {
@@ -537,7 +544,9 @@ class ConsumerRuntime implements ConsumerCore {
       attempt: info.attempt,
       latencyMs,
       messageId: info.record.messageId,
+      durationMs: Math.max(0, this.deps.now() - info.startedMs),
     };
+    if (info.replayId !== undefined) line.replayId = info.replayId;
     if (reason !== undefined) line.reason = reason;
     this.deps.logger.info(CONSUMER_OUTCOME_MESSAGE, line);
   }

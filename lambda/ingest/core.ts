@@ -9,6 +9,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { type ArchiveSink, archiveLine } from '../shared/archive';
 import { INGEST_OUTCOME_MESSAGE, payloadKey } from '../shared/contracts';
 import {
   ENVELOPE_VERSION,
@@ -75,7 +76,7 @@ export interface DedupeStore {
   release(key: string, token: string): Promise<void>;
 }
 
-export type MetricName = 'Accepted' | 'Duplicate' | 'Ignored' | 'Rejected' | 'Failed';
+export type MetricName = 'Accepted' | 'Duplicate' | 'Ignored' | 'Rejected' | 'Failed' | 'ArchiveFailed';
 
 /** Structured logging; attributes are merged into the JSON line. */
 export interface IngestLog {
@@ -97,6 +98,8 @@ export interface IngestCollaborators {
   putPayload(object: PayloadObject): Promise<void>;
   /** Required when `config.dedupe` is set; without it no deduplication happens. */
   readonly dedupe?: DedupeStore;
+  /** The event archive (when `config.archive` is set); without it nothing is archived. */
+  readonly archive?: ArchiveSink;
   loadSecrets(secretId: string): Promise<string[]>;
   /** Epoch milliseconds. */
   now(): number;
@@ -270,7 +273,7 @@ function externalUrl(event: APIGatewayProxyEventV2, source: BoundSource): string
 const sha256Hex = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');
 
 /** Where a group id is read from: the event, its request headers and (parsed on demand) its JSON body. */
-interface GroupingInput {
+export interface GroupingInput {
   readonly source: string;
   readonly type: string;
   readonly headers: Readonly<Record<string, string>>;
@@ -291,6 +294,19 @@ function groupIdFor(grouping: FifoGrouping, input: GroupingInput): string {
 function tenantAttributeBytes(event: Routed): number {
   if (!event.targets.some(({ target }) => !target.fifo && target.tenants)) return 0;
   return attributeBytes({ [MESSAGE_ATTRIBUTES.tenant]: 'x'.repeat(128) });
+}
+
+/**
+ * The group ids of one message to one queue: a FIFO queue's message group, or a fair standard queue's tenant
+ * (sent as the group id and as an attribute). Replay reuses it so a replayed event lands in the same group.
+ */
+export function messageGroupOf(
+  target: QueueTarget,
+  input: GroupingInput,
+): { readonly groupId?: string; readonly tenant?: string } {
+  if (target.fifo) return { groupId: groupIdFor(target.grouping ?? { by: 'source' }, input) };
+  const tenant = tenantFor(target, input);
+  return tenant === undefined ? {} : { groupId: tenant, tenant };
 }
 
 /** A fair standard queue's tenant: the source's rule, else (no rule, or no value found) the source name. */
@@ -496,12 +512,54 @@ async function enqueueEvent(deps: IngestCollaborators, event: Routed): Promise<R
     await settleClaim(deps, claim, context, 'release');
     return failed('payload_store_unavailable', context);
   }
-  if (!(await sendAll(deps, messages, context))) {
+  // The archive put runs beside the sends, so the answer waits for the slower of the two, not their sum; a
+  // failed put never fails the webhook (the event is durable in SQS): it is logged and counted.
+  const [sent] = await Promise.all([
+    sendAll(deps, messages, context),
+    archiveEvent(
+      deps,
+      envelope,
+      fitted,
+      targets.map((t) => t.queue),
+    ),
+  ]);
+  if (!sent) {
     await settleClaim(deps, claim, context, 'release');
     return failed('enqueue_failed', context);
   }
   await settleClaim(deps, claim, context, 'complete');
   return { outcome: 'queued', status: 202, ...context, response: accepted(id) };
+}
+
+/**
+ * Puts the event's archive record: the inline envelope (raw body) when it fits a Firehose record, else the
+ * envelope as queued (claim-checked). Never rejects; a failure is logged and counted (`ArchiveFailed`).
+ */
+async function archiveEvent(
+  deps: IngestCollaborators,
+  envelope: WebhookEnvelope,
+  fitted: FittedMessage,
+  queues: readonly string[],
+): Promise<void> {
+  if (!deps.config.archive || !deps.archive) return;
+  try {
+    const line =
+      archiveLine(envelope, 'webhook', queues) ??
+      (fitted.payload ? archiveLine(JSON.parse(fitted.serialized), 'webhook', queues) : undefined);
+    if (line === undefined) throw new Error('the archive record is larger than a delivery stream record');
+    await deps.archive.put(line);
+  } catch (error) {
+    try {
+      deps.log.error('archive put failed', {
+        id: envelope.id,
+        source: envelope.source,
+        error: String(error),
+      });
+      deps.metrics.count('ArchiveFailed');
+    } catch {
+      // Observability failures never change the answer.
+    }
+  }
 }
 
 function buildEnvelope(event: Routed, receivedAt: Date): WebhookEnvelope {
@@ -581,19 +639,14 @@ function outgoingMessages(
     },
   };
   return event.targets.map(({ queue, target }) => {
-    const tenant = tenantFor(target, input);
+    const { groupId, tenant } = messageGroupOf(target, input);
     return {
       queue,
       target,
       body: serialized,
       attributes: tenant === undefined ? attributes : { ...attributes, [MESSAGE_ATTRIBUTES.tenant]: tenant },
-      ...(tenant !== undefined ? { groupId: tenant } : {}),
-      ...(target.fifo
-        ? {
-            groupId: groupIdFor(target.grouping ?? { by: 'source' }, input),
-            deduplicationId: sha256Hex(`${name}#${id}`),
-          }
-        : {}),
+      ...(groupId !== undefined ? { groupId } : {}),
+      ...(target.fifo ? { deduplicationId: sha256Hex(`${name}#${id}`) } : {}),
     };
   });
 }
@@ -710,6 +763,7 @@ export async function handleWebhook(
   deps: IngestCollaborators,
 ): Promise<IngestResponse> {
   let result: Result;
+  const started = deps.now();
   try {
     result = await decide(event, deps);
   } catch (error) {
@@ -734,6 +788,8 @@ export async function handleWebhook(
       type: result.type,
       queues: result.queues ?? [],
       status: result.status,
+      // The function's own time for the request (trace shows it; the API adds its overhead on top).
+      latencyMs: deps.now() - started,
       ...(result.reason !== undefined ? { reason: result.reason } : {}),
     });
     deps.metrics.count(METRIC_FOR[result.outcome], result.reason);

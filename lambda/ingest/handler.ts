@@ -7,6 +7,7 @@
 
 import { Logger } from '@aws-lambda-powertools/logger';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { FirehoseClient, PutRecordCommand } from '@aws-sdk/client-firehose';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import {
@@ -40,6 +41,8 @@ const sqs = new SQSClient(clientOptions('SQS', INGEST_BUDGET));
 const s3 = new S3Client(clientOptions('S3', INGEST_BUDGET));
 const dynamodb = new DynamoDBClient(clientOptions('DYNAMODB', INGEST_BUDGET));
 const secretsManager = new SecretsManagerClient(clientOptions('SECRETS_MANAGER', INGEST_BUDGET));
+const firehose = config.archive ? new FirehoseClient(clientOptions('FIREHOSE', INGEST_BUDGET)) : undefined;
+const archiveStream = config.archive?.deliveryStream;
 
 // Powertools Logger for the rare lines (warnings, errors); the per-request `webhook outcome` line and the EMF
 // metrics are written by ./telemetry in the same shapes, without Powertools' per-call cost (README, Performance).
@@ -77,6 +80,17 @@ const collaborators: IngestCollaborators = {
       }),
     );
   },
+  ...(firehose && archiveStream
+    ? {
+        archive: {
+          async put(line) {
+            await firehose.send(
+              new PutRecordCommand({ DeliveryStreamName: archiveStream, Record: { Data: line } }),
+            );
+          },
+        },
+      }
+    : {}),
   ...(config.dedupe
     ? {
         dedupe: createDynamoDedupeStore({

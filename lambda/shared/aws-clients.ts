@@ -26,7 +26,7 @@ export const CONSUMER_BUDGET: ClientBudget = {
   requestTimeoutMs: 5_000,
 };
 
-type Service = 'SQS' | 'S3' | 'DYNAMODB' | 'SECRETS_MANAGER';
+type Service = 'SQS' | 'S3' | 'DYNAMODB' | 'SECRETS_MANAGER' | 'FIREHOSE' | 'CLOUDWATCH_LOGS';
 
 /** Options for `new XClient(...)`: endpoint override (local mode), retries and timeouts. */
 export function clientOptions(

@@ -33,6 +33,13 @@ export const envelopeSchema = z.object({
   body: z.optional(z.string()),
   bodyEncoding: z.enum(['utf8', 'base64']),
   payloadRef: z.optional(payloadRefSchema),
+  /**
+   * Set on an event re-sent from the archive by `hookline replay`: the run's id (one per run, so consumers treat
+   * a replay as new work, but a retried delivery of that replay as the same work) and when the run started.
+   */
+  replay: z.optional(
+    z.object({ id: z.string().check(z.minLength(1)), at: z.string().check(z.minLength(1)) }),
+  ),
 });
 
 export type WebhookEnvelope = z.infer<typeof envelopeSchema>;
@@ -48,6 +55,8 @@ export const MESSAGE_ATTRIBUTES = {
    * local mode's emulator drops group ids on standard queues.
    */
   tenant: 'hookline.tenant',
+  /** The replay run's id, on replayed events only. */
+  replay: 'hookline.replay',
 } as const;
 
 /** SQS message attribute names that a consumer sets when it dead-letters a message on purpose. */

@@ -16,3 +16,15 @@ export function idempotencyKeyPrefix(consumerName: string): string {
 export function idempotencyKeyPattern(consumerName: string): string {
   return `${idempotencyKeyPrefix(consumerName)}${POWERTOOLS_KEY_SEPARATOR}*`;
 }
+
+/**
+ * The key of one piece of consumer work: the envelope id, plus the replay run's id for a replayed event. So a
+ * replay runs again (new work), while a redelivery of the same replay (a retry) finds the key already done.
+ */
+export function idempotencyWorkKey(
+  consumerName: string,
+  envelope: { readonly id: string; readonly replay?: { readonly id: string } | undefined },
+): string {
+  const base = `${consumerName}${POWERTOOLS_KEY_SEPARATOR}${envelope.id}`;
+  return envelope.replay ? `${base}${POWERTOOLS_KEY_SEPARATOR}replay:${envelope.replay.id}` : base;
+}

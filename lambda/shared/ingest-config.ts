@@ -68,6 +68,8 @@ export const ingestRuntimeSchema = z.object({
       inlineLimitBytes: z.int().check(z.positive()),
     }),
   ),
+  /** The event archive: every accepted event is put to this delivery stream, concurrently with its enqueue. */
+  archive: z.optional(z.object({ deliveryStream: z.string().check(z.minLength(1)) })),
   /** Headers copied into the envelope (lower-case); signature headers are always dropped. */
   keepHeaders: z.array(z.string()),
   /** How long a loaded secret is trusted before it is fetched again. */

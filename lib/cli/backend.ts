@@ -5,7 +5,9 @@
 
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { LambdaClient } from '@aws-sdk/client-lambda';
+import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { ResolvedConfig } from '../config';
@@ -31,6 +33,10 @@ export interface Backend {
   readonly cloudwatch: CloudWatchClient;
   /** Reads a deployed source's signing secret for `send`. */
   readonly secretsManager: SecretsManagerClient;
+  /** Reads the event archive (`replay`). */
+  readonly s3?: S3Client;
+  /** Runs Logs Insights queries (`trace` on a deployed stack). */
+  readonly logs?: CloudWatchLogsClient;
   readonly http: HttpFetch;
   readonly clock: Clock;
   readonly output: Output;
@@ -110,6 +116,9 @@ export async function connect(
         cloudformation: new CloudFormationClient(local),
         cloudwatch: new CloudWatchClient(local),
         secretsManager: new SecretsManagerClient(local),
+        ...(target.endpoints.s3
+          ? { s3: new S3Client({ ...local, endpoint: target.endpoints.s3, forcePathStyle: true }) }
+          : {}),
         http,
         clock: systemClock,
         output,
@@ -136,6 +145,8 @@ export async function connect(
       cloudformation,
       cloudwatch: new CloudWatchClient(aws),
       secretsManager: new SecretsManagerClient(aws),
+      s3: new S3Client(aws),
+      logs: new CloudWatchLogsClient(aws),
       http,
       clock: systemClock,
       output,

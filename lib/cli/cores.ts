@@ -2,6 +2,9 @@
  * Every command core and renderer, behind one module the program imports on first use: the cores load the AWS
  * SDK clients, so `hookline --help`, `--version` and `init` start without them.
  */
+export { Journal } from '../local/journal';
+export { localJournalPath } from '../local/state-file';
+export { parseTime } from './archive';
 export { connect, loadConfig, systemClock } from './backend';
 export { setConsumerEnabled } from './consumers';
 export { failedList, failedShow } from './failed';
@@ -13,10 +16,14 @@ export {
   renderFailedShow,
   renderPurge,
   renderRedrive,
+  renderReplay,
   renderSecretsSet,
   renderSend,
   renderStatus,
+  renderTrace,
 } from './render';
+export { replay } from './replay';
 export { readSecretInput, refuseLocalSecret, setSigningSecret } from './secrets';
 export { sendFailureHint, sendWebhook } from './send';
 export { status } from './status';
+export { trace } from './trace';

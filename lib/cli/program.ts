@@ -81,6 +81,15 @@ type SendFlags = CommonOptions & {
   contentType?: string;
 };
 type SecretsSetFlags = CommonOptions & { add?: boolean; removeOld?: boolean };
+type ReplayFlags = CommonOptions & {
+  source: string;
+  type?: string;
+  since: string;
+  until?: string;
+  to?: string;
+  rate?: number;
+  dryRun?: boolean;
+};
 
 /** Builds the program; `exitCode` receives 1 when a command finished with failures it reported. */
 export function buildProgram(deps: CliDependencies, setExitCode: (code: number) => void): Command {
@@ -132,6 +141,33 @@ export function buildProgram(deps: CliDependencies, setExitCode: (code: number) 
       .option('--rate <n>', 'messages per second (move task: 1-500)', positiveNumber)
       .option('--limit <n>', 'move at most n messages (one by one)', positiveInteger),
   ).action((queue: string, o: RedriveFlags) => redriveCommand(ctx, queue, o));
+
+  withTarget(
+    program
+      .command('replay')
+      .description(
+        're-send archived events of one source and time range through the current routes (or to one queue); consumers run them again',
+      )
+      .requiredOption('--source <source>', 'source name from hookline.config.ts (or "schedule")')
+      .option('--type <pattern>', 'only events whose type matches, as in routes (e.g. "invoice.*")')
+      .requiredOption(
+        '--since <time>',
+        'ISO time (2026-11-30T10:00:00Z) or a duration ago (90s, 15m, 2h, 3d)',
+      )
+      .option('--until <time>', 'ISO time or a duration ago (default: now)')
+      .option('--to <queue>', 'send every event to this queue instead of through the routes')
+      .option('--rate <n>', 'events per second', positiveNumber)
+      .option('--dry-run', 'count and show where events would go; send nothing'),
+  ).action((o: ReplayFlags) => replayCommand(ctx, o));
+
+  withTarget(
+    program
+      .command('trace')
+      .description(
+        "one event's timeline: received, queued, each consumer attempt, dead-lettered, redriven, replayed",
+      )
+      .argument('<id>', "envelope id (the webhook answer's id, or the sender delivery id)"),
+  ).action((id: string, o: CommonOptions) => traceCommand(ctx, id, o));
 
   withTarget(
     program
@@ -263,6 +299,51 @@ async function redriveCommand(ctx: CommandContext, queue: string, o: RedriveFlag
     );
   }
   if (result.failed > 0 || result.stoppedBy || result.notFound.length > 0) ctx.setExitCode(1);
+}
+
+/** A time flag, or a one-line error naming the flag and the accepted forms. */
+async function timeFlag(name: string, text: string, now: number): Promise<Date> {
+  const time = (await cores()).parseTime(text, now);
+  if (!time) {
+    throw new CliError(
+      `${name} "${text}" is not a time: use ISO 8601 (2026-11-30T10:00:00Z) or a duration ago (15m, 2h, 3d)`,
+    );
+  }
+  return time;
+}
+
+async function replayCommand(ctx: CommandContext, o: ReplayFlags) {
+  const now = Date.now();
+  const since = await timeFlag('--since', o.since, now);
+  const until = o.until !== undefined ? await timeFlag('--until', o.until, now) : undefined;
+  const config = await ctx.deps.loadConfig(o.config);
+  const { replay, renderReplay, Journal, localJournalPath } = await cores();
+  const { output, target, backend } = await open(ctx.deps, o);
+  const journal =
+    target.kind === 'local' ? new Journal(localJournalPath(ctx.deps.env), { truncate: false }) : undefined;
+  try {
+    const result = await replay(backend, target, config, {
+      source: o.source,
+      since,
+      ...(until ? { until } : {}),
+      ...(o.type !== undefined ? { type: o.type } : {}),
+      ...(o.to !== undefined ? { to: o.to } : {}),
+      ...(o.rate !== undefined ? { rate: o.rate } : {}),
+      dryRun: Boolean(o.dryRun),
+      ...(journal ? { onReplayed: (e) => journal.append({ event: 'replayed', ...e }) } : {}),
+    });
+    present(output, result, renderReplay);
+    if (result.failed > 0) ctx.setExitCode(1);
+  } finally {
+    await journal?.close();
+  }
+}
+
+async function traceCommand(ctx: CommandContext, id: string, o: CommonOptions) {
+  const { trace, renderTrace, localJournalPath } = await cores();
+  const { output, target, backend } = await open(ctx.deps, o);
+  const result = await trace(backend, target, id, { journalPath: localJournalPath(ctx.deps.env) });
+  present(output, result, renderTrace);
 }
 
 async function purgeCommand(

@@ -6,9 +6,11 @@ import type { FailedListResult, FailedShowResult } from './failed';
 import { type Output, table } from './output';
 import type { PurgeResult } from './purge';
 import type { RedriveResult } from './redrive';
+import type { ReplayResult } from './replay';
 import type { SecretsSetResult } from './secrets';
 import type { SendResult } from './send';
 import { humanAge, type StatusResult } from './status';
+import type { TraceResult } from './trace';
 
 const truncate = (text: string, max: number) => (text.length > max ? `${text.slice(0, max - 3)}...` : text);
 
@@ -168,4 +170,43 @@ export function renderSecretsSet(output: Output, result: SecretsSetResult): void
   output.line(
     'the ingest function picks it up within its secret cache time (ingest.secretCache, default 5 minutes)',
   );
+}
+
+export function renderReplay(output: Output, result: ReplayResult): void {
+  const c = output.colors;
+  const queues = Object.entries(result.byQueue)
+    .map(([queue, n]) => `${queue} ${n}`)
+    .join(', ');
+  const verb = result.dryRun ? 'would send' : 'sent';
+  output.line(
+    `${c.bold(`replay ${result.source}`)}${result.type ? ` --type ${result.type}` : ''} ${result.since} .. ${result.until}${result.dryRun ? ' (dry run)' : ''}`,
+  );
+  output.line(
+    `matched ${result.matched}, ${verb} ${result.dryRun ? Object.values(result.byQueue).reduce((a, b) => a + b, 0) : c.green(String(result.sent))}${queues ? ` (${queues})` : ''}, ignored by routes ${result.ignored}, failed ${result.failed > 0 ? c.red(String(result.failed)) : '0'}`,
+  );
+  output.line(`replay id ${result.replayId} (consumers see it as envelope.replay.id)`);
+  for (const f of result.failures.slice(0, 20)) output.line(c.red(`  ${f.id} -> ${f.queue}: ${f.reason}`));
+}
+
+/** One line per step: time, step, and what is known about it. */
+export function renderTrace(output: Output, result: TraceResult): void {
+  const c = output.colors;
+  output.line(
+    `${c.bold(`trace ${result.id}`)}${result.source ? ` ${result.source}` : ''}${result.type ? ` ${result.type}` : ''}`,
+  );
+  for (const s of result.steps) {
+    const details = [
+      s.queues ? `-> ${s.queues.join(', ')}` : undefined,
+      s.queue ? `queue=${s.queue}` : undefined,
+      s.attempt !== undefined ? `attempt=${s.attempt}` : undefined,
+      s.outcome ? s.outcome : undefined,
+      s.status !== undefined ? `status=${s.status}` : undefined,
+      s.latencyMs !== undefined ? `${Math.round(s.latencyMs)}ms` : undefined,
+      s.durationMs !== undefined ? `took ${Math.round(s.durationMs)}ms` : undefined,
+      s.replayId ? `replay=${s.replayId}` : undefined,
+      s.inferred ? c.dim('(inferred)') : undefined,
+      s.error ? c.red(truncate(s.error, 160)) : undefined,
+    ].filter(Boolean);
+    output.line(`${s.at}  ${s.step.padEnd(13)} ${details.join(' ')}`);
+  }
 }

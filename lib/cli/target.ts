@@ -24,6 +24,8 @@ interface TargetBase {
   readonly description: string;
   readonly region: string;
   readonly queues: Readonly<Record<string, QueueTarget>>;
+  /** The event archive's bucket, when the pipeline archives. */
+  readonly archiveBucket?: string;
 }
 
 /** The running local mode. */
@@ -48,6 +50,8 @@ export interface StackTarget extends TargetBase {
   readonly ingestFunctionName?: string;
   /** Secrets Manager id (ARN or name) of each verifying source's signing secret, from the stack outputs. */
   readonly signingSecretIds?: Readonly<Record<string, string>>;
+  /** Log groups of the ingest function and of each queue's consumer (`trace`). */
+  readonly logGroups?: { readonly ingest?: string; readonly consumers: Readonly<Record<string, string>> };
 }
 
 export type Target = LocalTarget | StackTarget;
@@ -83,6 +87,7 @@ export function readLocalTarget(path: string, alive: (pid: number) => boolean = 
     webhookBaseUrl: base,
     endpoints: parsed.endpoints,
     consumers: parsed.consumers,
+    ...(parsed.archive ? { archiveBucket: parsed.archive.bucket } : {}),
     queues: Object.fromEntries(Object.entries(parsed.queues).map(([name, q]) => [name, { name, ...q }])),
   };
 }
@@ -150,6 +155,25 @@ export async function describeStackTarget(
     webhookUrls,
     ...(ingestFunctionName ? { ingestFunctionName } : {}),
     signingSecretIds,
+    ...archiveAndLogsOf(outputs, config),
+  };
+}
+
+/** The archive bucket and the functions' log groups, from the outputs that publish them. */
+function archiveAndLogsOf(
+  outputs: ReadonlyMap<string, string>,
+  config: ResolvedConfig,
+): Pick<StackTarget, 'archiveBucket' | 'logGroups'> {
+  const archiveBucket = outputs.get(STACK_OUTPUTS.archiveBucketName);
+  const ingest = outputs.get(STACK_OUTPUTS.ingestLogGroupName);
+  const consumers: Record<string, string> = {};
+  for (const queue of config.queues) {
+    const group = outputs.get(outputKey('ConsumerLogGroupName', queue.name));
+    if (group) consumers[queue.name] = group;
+  }
+  return {
+    ...(archiveBucket ? { archiveBucket } : {}),
+    logGroups: { ...(ingest ? { ingest } : {}), consumers },
   };
 }
 

@@ -56,6 +56,8 @@ export const DEFAULTS = {
   dedupeTtl: Duration.days(3),
   inlineLimitBytes: 1_048_576 - 16_384,
   payloadExpiry: Duration.days(14),
+  archiveEnabled: true,
+  archiveRetention: Duration.days(90),
   logRetentionDays: 30,
   removalPolicy: 'retain' as const,
   tracing: false,

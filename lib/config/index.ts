@@ -13,6 +13,7 @@ import { resolveDefaultRoute, resolveRoutes } from './resolve-routes';
 import { resolveSchedules } from './resolve-schedules';
 import {
   resolveAlarms,
+  resolveArchive,
   resolveDedupe,
   resolveIngest,
   resolveLogRetentionDays,
@@ -27,6 +28,7 @@ export { HooklineConfigError } from './parse-shape';
 export type * from './resolved';
 export type {
   AlarmsConfig,
+  ArchiveConfig,
   ConsumerConfig,
   DedupeConfig,
   DefaultRouteConfig,
@@ -97,6 +99,7 @@ function resolveSections(
   const ingest = resolveIngest(problems, config);
   const dedupe = resolveDedupe(problems, config);
   const payloads = resolvePayloads(problems, config, queues);
+  const archive = resolveArchive(problems, config);
   const logRetentionDays = resolveLogRetentionDays(problems, config);
   const alarms = resolveAlarms(problems, config);
   const schedules = resolveSchedules(problems, config);
@@ -109,6 +112,7 @@ function resolveSections(
     ingest,
     ...(dedupe ? { dedupe } : {}),
     payloads,
+    ...(archive ? { archive } : {}),
     alarms,
     logRetentionDays,
     removalPolicy: config.removalPolicy ?? DEFAULTS.removalPolicy,

@@ -81,6 +81,21 @@ export function resolvePayloads(
   return { inlineLimitBytes, expiry };
 }
 
+/** The event archive: on unless disabled, kept at least one day (an S3 lifecycle expiry counts whole days). */
+export function resolveArchive(problems: ViolationList, config: ParsedConfig): ResolvedConfig['archive'] {
+  if (!(config.archive?.enabled ?? DEFAULTS.archiveEnabled)) return undefined;
+  const retention = config.archive?.retention ?? DEFAULTS.archiveRetention;
+  if (seconds(retention) < 86_400) {
+    problems.add(
+      'archive.retention',
+      'at least one day (S3 lifecycle expiry)',
+      retention,
+      'use Duration.days(1) or more',
+    );
+  }
+  return { retention };
+}
+
 /** Log retention, checked against the values CloudWatch Logs accepts. */
 export function resolveLogRetentionDays(problems: ViolationList, config: ParsedConfig): number {
   const days = config.logRetentionDays ?? DEFAULTS.logRetentionDays;

@@ -78,6 +78,8 @@ export interface ResolvedConfig {
   readonly ingest: ResolvedIngest;
   readonly dedupe?: { readonly ttl: Duration };
   readonly payloads: { readonly inlineLimitBytes: number; readonly expiry: Duration };
+  /** The event archive; absent when disabled. */
+  readonly archive?: { readonly retention: Duration };
   readonly alarms: ResolvedAlarms;
   readonly logRetentionDays: number;
   /** What deleting the stack does to the secrets and tables it created. */

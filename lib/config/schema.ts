@@ -297,6 +297,20 @@ export interface PayloadsConfig {
   expiry?: Duration;
 }
 
+/** The event archive: every accepted event kept in S3 for replay. */
+export interface ArchiveConfig {
+  /**
+   * Whether every accepted event (and every scheduled job) is archived.
+   * @default true
+   */
+  enabled?: boolean;
+  /**
+   * How long archived events are kept (the archive bucket's lifecycle expiry), at least one day.
+   * @default Duration.days(90)
+   */
+  retention?: Duration;
+}
+
 /** Alarm notifications. */
 export interface AlarmsConfig {
   /**
@@ -355,6 +369,11 @@ export interface HooklineConfig {
    */
   payloads?: PayloadsConfig;
   /**
+   * The event archive (S3, through a Firehose delivery stream) that `hookline replay` reads.
+   * @default - enabled, kept 90 days
+   */
+  archive?: ArchiveConfig;
+  /**
    * Alarm notifications.
    * @default - a new topic without subscription
    */
@@ -401,6 +420,8 @@ const dedupeSchema = z.object({ enabled: z.boolean().optional(), ttl: duration.o
 const payloadsSchema = z
   .object({ inlineLimitBytes: z.number().int().optional(), expiry: duration.optional() })
   .strict();
+
+const archiveSchema = z.object({ enabled: z.boolean().optional(), retention: duration.optional() }).strict();
 
 const consumerSchema = z
   .object({
@@ -489,6 +510,7 @@ export const configSchema = z
     ingest: ingestSchema.optional(),
     dedupe: dedupeSchema.optional(),
     payloads: payloadsSchema.optional(),
+    archive: archiveSchema.optional(),
     alarms: alarmsSchema.optional(),
     logRetentionDays: z.number().int().optional(),
     removalPolicy: z.enum(['retain', 'destroy']).optional(),
@@ -525,5 +547,6 @@ const schemaMatchesTypes: [
   Same<z.input<typeof dedupeSchema>, DedupeConfig>,
   Same<z.input<typeof payloadsSchema>, PayloadsConfig>,
   Same<z.input<typeof alarmsSchema>, AlarmsConfig>,
-] = [true, true, true, true, true, true, true, true, true, true, true];
+  Same<z.input<typeof archiveSchema>, ArchiveConfig>,
+] = [true, true, true, true, true, true, true, true, true, true, true, true];
 void schemaMatchesTypes;

@@ -209,6 +209,8 @@ export interface ControlApi {
   status(): unknown;
   /** Returns the new state, or undefined for an unknown consumer. */
   setConsumerEnabled(name: string, enabled: boolean): 'Enabled' | 'Disabled' | undefined;
+  /** Writes the archive's buffered records now; false when archiving is off. */
+  flushArchive?(): Promise<boolean>;
 }
 
 /** Options of {@link startHttpApi}. */
@@ -468,6 +470,15 @@ class LocalHttpApi {
 
   private handleControl(req: IncomingMessage, res: ServerResponse, path: string): void {
     req.resume();
+    const flush = this.options.control?.flushArchive;
+    if (req.method === 'POST' && path === '/_hookline/archive/flush' && flush) {
+      flush().then(
+        (flushed) =>
+          send(res, json(flushed ? 200 : 404, flushed ? { flushed: true } : { message: 'archiving is off' })),
+        (error: unknown) => send(res, json(500, { message: String(error) })),
+      );
+      return;
+    }
     send(res, this.controlResponse(req.method, path));
   }
 

@@ -8,24 +8,27 @@ import { isAbsolute, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEventV2, SQSEvent } from 'aws-lambda';
+import { type ArchiveSink, archiveLine } from '../../lambda/shared/archive';
 import { METRICS_NAMESPACE } from '../../lambda/shared/contracts';
 import { CONSUMER_CONFIG_ENV, INGEST_CONFIG_ENV } from '../../lambda/shared/runtime-config';
 import type { ResolvedConfig } from '../config';
 import { hooklineModulePath } from '../package-root';
 import { consumerRuntimeConfig, ingestRuntimeConfig } from '../runtime-wiring';
 import { sharedFileHasher } from './bundle-cache';
-import { LOCAL_CREDENTIALS, localSqsClient } from './clients';
+import { LOCAL_CREDENTIALS, localS3Client, localSqsClient } from './clients';
 import { startEmulatorsInThread } from './emulator-thread';
 import { type Emulators, startEmulators } from './emulators';
 import { type BatchReport, EventSourceMapping, type MappingState } from './event-source-mapping';
+import { type LocalFirehose, startLocalFirehose } from './firehose';
 import { bundle, bundleFunctionWorker, LocalFunction } from './function-runtime';
 import { type HttpApi, listenOrPortInUse, startHttpApi, type WebhookRequestReport } from './http-api';
+import { Journal } from './journal';
 import { pausedConsumersPath, readPausedConsumers, writePausedConsumers } from './paused-consumers';
 import { type LocalEvent, Reporter } from './reporter';
 import { startScheduler } from './scheduler';
 import { localSecrets } from './secrets';
 import { type StartupPhase, StartupPhases } from './startup-phases';
-import { type LocalState, STATE_FILE_NAME } from './state-file';
+import { JOURNAL_FILE_NAME, type LocalState, STATE_FILE_NAME } from './state-file';
 import { createTopology, type LocalTopology } from './topology';
 
 /** Options of {@link startLocalMode}. */
@@ -61,6 +64,8 @@ export interface LocalModeOptions {
   readonly region?: string;
   /** Run the emulators in their own worker thread (default) rather than on the main event loop. */
   readonly emulatorThread?: boolean;
+  /** How long the archive's Firehose stand-in buffers records before it writes an object. Default 1 s. */
+  readonly archiveBufferMs?: number;
 }
 
 /** A running local pipeline. */
@@ -80,6 +85,8 @@ export interface LocalMode {
   setConsumerEnabled(name: string, enabled: boolean): MappingState | undefined;
   /** Pauses a consumer and resolves once its pollers are idle (no receive pending); false if unknown. */
   pauseConsumer(name: string): Promise<boolean>;
+  /** The archive's Firehose stand-in, when archiving is on. */
+  readonly archive?: LocalFirehose;
   /** Stops accepting requests, drains in-flight work, stops everything. */
   stop(): Promise<void>;
 }
@@ -135,6 +142,8 @@ interface LocalSettings {
   readonly compileCacheDir: string | undefined;
   /** Absolute path of `local.json`, or undefined to write none. */
   readonly stateFile: string | undefined;
+  /** Absolute path of the event journal (next to the state file), or undefined to keep none. */
+  readonly journalFile: string | undefined;
 }
 
 /** What every local function is built from. */
@@ -144,6 +153,7 @@ interface FunctionContext {
   readonly topology: LocalTopology;
   readonly bundleOf: (name: string) => { bundleUrl: string; workerUrl: string };
   readonly onLog: (line: { functionName: string; line: string }) => void;
+  readonly archive: LocalFirehose | undefined;
 }
 
 interface LocalConsumer {
@@ -184,6 +194,7 @@ function resolveSettings(options: LocalModeOptions): LocalSettings {
     bundleCacheDir: cacheRoot && join(cacheRoot, 'bundles'),
     compileCacheDir: cacheRoot && join(cacheRoot, 'v8'),
     stateFile: stateDir === false ? undefined : join(resolve(stateDir), STATE_FILE_NAME),
+    journalFile: stateDir === false ? undefined : join(resolve(stateDir), JOURNAL_FILE_NAME),
   };
 }
 
@@ -236,11 +247,14 @@ async function startPipeline(settings: LocalSettings, cleanups: Cleanups): Promi
   const topology = await phases.time('topology', () => createTopology(config, emulators));
   const sqs: SQSClient = localSqsClient(emulators);
   cleanups.push(() => sqs.destroy());
+  startJournal(settings, cleanups);
+  const archive = await startArchive(settings, emulators, topology, cleanups);
 
   const context: FunctionContext = {
     settings,
     emulators,
     topology,
+    archive,
     bundleOf: await bundling,
     onLog: (line) => reporter.functionLog(line.functionName, line.line),
   };
@@ -261,7 +275,7 @@ async function startPipeline(settings: LocalSettings, cleanups: Cleanups): Promi
     warmUp(reporter, [ingest, ...[...consumers.values()].map(({ fn }) => fn)]),
   );
 
-  const control = new LocalControl(settings, emulators, topology, consumers);
+  const control = new LocalControl(settings, emulators, topology, consumers, archive);
   const api = await phases.time('http api', () => startApi(settings, ingest, control));
   if (reporter.verbose) reporter.info(`start: ${phases.describe()} ms`);
   cleanups.push(() => api.close());
@@ -271,7 +285,7 @@ async function startPipeline(settings: LocalSettings, cleanups: Cleanups): Promi
 
   for (const { mapping } of consumers.values()) mapping.start();
   announcePausedConsumers(settings, savedPaused, consumers);
-  const stopScheduler = startSchedules(settings, topology, sqs);
+  const stopScheduler = startSchedules(settings, topology, sqs, archive);
   const webhookUrls = Object.fromEntries(
     config.sources.map((s) => [s.name, `${api.url}/webhooks/${s.name}`]),
   );
@@ -286,6 +300,7 @@ async function startPipeline(settings: LocalSettings, cleanups: Cleanups): Promi
     consumers,
     stopScheduler,
     cleanups,
+    archive,
   });
 }
 
@@ -360,6 +375,7 @@ function createIngest(context: FunctionContext): LocalFunction {
       environment: {
         ...functionBaseEnvironment(emulators, name, config.ingest.memorySize, 'ingest'),
         [INGEST_CONFIG_ENV]: JSON.stringify(ingestRuntimeConfig(config, topology.resources)),
+        ...(context.archive ? { AWS_ENDPOINT_URL_FIREHOSE: context.archive.endpoint } : {}),
         ...Object.fromEntries(Object.values(secrets).map((s) => [s.envName, s.value])),
       },
     },
@@ -450,7 +466,15 @@ class LocalControl {
     private readonly emulators: Emulators,
     private readonly topology: LocalTopology,
     private readonly consumers: ReadonlyMap<string, LocalConsumer>,
+    private readonly archive: LocalFirehose | undefined,
   ) {}
+
+  /** Writes the archive's buffered records now (replay reads the archive right after). */
+  async flushArchive(): Promise<boolean> {
+    if (!this.archive) return false;
+    await this.archive.flush();
+    return true;
+  }
 
   /** The API listens at `url`: the status is complete, so it is written. */
   attach(url: string): void {
@@ -482,6 +506,7 @@ class LocalControl {
       consumers: Object.fromEntries(
         [...this.consumers].map(([name, c]) => [name, { state: c.mapping.state }]),
       ),
+      ...(this.topology.archive ? { archive: { ...this.topology.archive } } : {}),
     };
   }
 
@@ -524,6 +549,7 @@ function startApi(settings: LocalSettings, ingest: LocalFunction, control: Local
     control: {
       status: () => control.status(),
       setConsumerEnabled: (name, enabled) => control.setConsumerEnabled(name, enabled),
+      flushArchive: () => control.flushArchive(),
     },
     onRequest: (r) => reportRequest(reporter, r),
   });
@@ -555,20 +581,29 @@ function announcePausedConsumers(
 }
 
 /** Starts the configured schedules; returns their stop function. */
-function startSchedules(settings: LocalSettings, topology: LocalTopology, sqs: SQSClient): () => void {
+function startSchedules(
+  settings: LocalSettings,
+  topology: LocalTopology,
+  sqs: SQSClient,
+  archive: ArchiveSink | undefined,
+): () => void {
   const { config, reporter } = settings;
   return startScheduler({
     schedules: config.schedules,
     queueUrls: topology.resources.queueUrls,
     sqs,
-    onFire: (schedule, envelope) =>
+    onFire: (schedule, envelope) => {
+      // The deployed Scheduler sends straight to SQS; its consumers archive scheduled jobs there.
+      const line = archive ? archiveLine(envelope, 'schedule', [schedule.queue]) : undefined;
+      if (archive && line) void archive.put(line);
       reporter.event({
         event: 'scheduled',
         id: envelope.id,
         source: 'schedule',
         type: schedule.type,
         queue: schedule.queue,
-      }),
+      });
+    },
     onError: (schedule, error) =>
       reporter.problem(`schedule ${schedule.name}: ${(error as Error).message ?? error}`),
   });
@@ -586,6 +621,7 @@ function runningLocalMode(parts: {
   readonly consumers: ReadonlyMap<string, LocalConsumer>;
   readonly stopScheduler: () => void;
   readonly cleanups: Cleanups;
+  readonly archive: LocalFirehose | undefined;
 }): LocalMode {
   const { api, control, consumers } = parts;
   let stopping: Promise<void> | undefined;
@@ -600,6 +636,7 @@ function runningLocalMode(parts: {
     status: () => control.status(),
     setConsumerEnabled: (name, enabled) => control.setConsumerEnabled(name, enabled),
     pauseConsumer: (name) => control.pauseConsumer(name),
+    ...(parts.archive ? { archive: parts.archive } : {}),
     stop() {
       stopping ??= (async () => {
         // Order matters: no new requests, no new firings, then let the mappings finish their batches.
@@ -611,6 +648,40 @@ function runningLocalMode(parts: {
       return stopping;
     },
   };
+}
+
+/** The event journal, fed by every reported event; emptied at start when the emulators start empty too. */
+function startJournal(settings: LocalSettings, cleanups: Cleanups): void {
+  if (!settings.journalFile) return;
+  const journal = new Journal(settings.journalFile, { truncate: settings.dataDir === undefined });
+  const unsubscribe = settings.reporter.subscribe((event) => journal.append(event));
+  cleanups.push(async () => {
+    unsubscribe();
+    await journal.close();
+  });
+}
+
+/** The archive's Firehose stand-in, writing to the local S3; stopped (and flushed) after the ingest stops. */
+async function startArchive(
+  settings: LocalSettings,
+  emulators: Emulators,
+  topology: LocalTopology,
+  cleanups: Cleanups,
+): Promise<LocalFirehose | undefined> {
+  if (!topology.archive) return undefined;
+  const s3 = localS3Client(emulators);
+  cleanups.push(() => s3.destroy());
+  const firehose = await startLocalFirehose({
+    s3,
+    bucket: topology.archive.bucket,
+    streamName: topology.archive.stream,
+    ...(settings.options.archiveBufferMs !== undefined
+      ? { bufferIntervalMs: settings.options.archiveBufferMs }
+      : {}),
+    onError: (error) => settings.reporter.problem(`archive: ${(error as Error).message ?? error}`),
+  });
+  cleanups.push(() => firehose.stop());
+  return firehose;
 }
 
 async function assertPortFree(port: number): Promise<void> {

@@ -33,6 +33,10 @@ export interface LocalEvent {
   readonly reason?: string;
   /** Function that produced it. */
   readonly function?: string;
+  /** A consumer attempt's own duration. */
+  readonly durationMs?: number;
+  /** The replay run that re-sent the event. */
+  readonly replayId?: string;
 }
 
 const str = (v: unknown) => (typeof v === 'string' && v !== '' ? v : undefined);
@@ -70,6 +74,8 @@ export function parseOutcomeLine(line: string, functionName?: string): LocalEven
     attempt: num(entry.attempt),
     reason: str(entry.reason),
     function: functionName,
+    durationMs: num(entry.durationMs),
+    replayId: str(entry.replayId),
   });
 }
 

@@ -26,6 +26,8 @@ export const localStateSchema = z.object({
     }),
   ),
   consumers: z.record(z.string(), z.object({ state: z.string() })).default({}),
+  /** The event archive (bucket in the local S3), when archiving is on. */
+  archive: z.object({ bucket: z.string().min(1), stream: z.string().min(1) }).optional(),
 });
 export type LocalState = z.infer<typeof localStateSchema>;
 
@@ -35,4 +37,15 @@ export function localStatePath(
   cwd = process.cwd(),
 ): string {
   return join(env.HOOKLINE_STATE_DIR || join(cwd, '.hookline'), STATE_FILE_NAME);
+}
+
+/** The event journal's name inside the state directory: one JSON line per reported event, for `hookline trace`. */
+export const JOURNAL_FILE_NAME = 'journal.jsonl';
+
+/** Where local mode's event journal lives: next to the state file. */
+export function localJournalPath(
+  env: Record<string, string | undefined> = process.env,
+  cwd = process.cwd(),
+): string {
+  return join(env.HOOKLINE_STATE_DIR || join(cwd, '.hookline'), JOURNAL_FILE_NAME);
 }

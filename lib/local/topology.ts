@@ -43,6 +43,8 @@ export interface LocalTopology {
   readonly dedupeTableName?: string;
   readonly idempotencyTableName?: string;
   readonly payloadBucketName: string;
+  /** The archive bucket and the delivery stream name local mode's Firehose stand-in serves, when archiving. */
+  readonly archive?: { readonly bucket: string; readonly stream: string };
 }
 
 /** Physical queue names: `<stack>-<queue>` and `<stack>-<queue>-dlq`, plus `.fifo` on FIFO queues. */
@@ -64,6 +66,8 @@ export function localResourceNames(stackName: string) {
     dedupeTable: `${stackName}-dedupe`,
     idempotencyTable: `${stackName}-idempotency`,
     payloadBucket: `${bucketStem || 'hookline'}-payloads`,
+    archiveBucket: `${bucketStem || 'hookline'}-archive`,
+    archiveStream: `${stackName}-archive`,
   };
 }
 
@@ -225,6 +229,7 @@ export async function createTopology(
           )
         : undefined,
       ensureBucket(s3, names.payloadBucket),
+      config.archive ? ensureBucket(s3, names.archiveBucket) : undefined,
     ]);
     const queues: Record<string, LocalQueue> = Object.fromEntries(localQueues.map((q) => [q.name, q]));
 
@@ -237,6 +242,7 @@ export async function createTopology(
       ...(config.dedupe ? { dedupeTableName: names.dedupeTable } : {}),
       ...(needsIdempotency ? { idempotencyTableName: names.idempotencyTable } : {}),
       payloadBucketName: names.payloadBucket,
+      ...(config.archive ? { archiveStreamName: names.archiveStream } : {}),
     };
     return {
       resources,
@@ -244,6 +250,7 @@ export async function createTopology(
       ...(config.dedupe ? { dedupeTableName: names.dedupeTable } : {}),
       ...(needsIdempotency ? { idempotencyTableName: names.idempotencyTable } : {}),
       payloadBucketName: names.payloadBucket,
+      ...(config.archive ? { archive: { bucket: names.archiveBucket, stream: names.archiveStream } } : {}),
     };
   } finally {
     if (!clients.sqs) sqs.destroy();

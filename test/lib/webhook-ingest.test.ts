@@ -52,7 +52,7 @@ describe('WebhookIngest', () => {
     });
   });
 
-  it('grants the ingest function send on every queue, read on every secret, item access on the dedupe table, PutObject on payloads and writes to its log group', () => {
+  it('grants the ingest function send on every queue, read on every secret, item access on the dedupe table, PutObject on payloads, records to the archive stream and writes to its log group', () => {
     const policies = template.findResources('AWS::IAM::Policy', {
       Properties: { Roles: [{ Ref: Match.stringLikeRegexp('IngestFunctionServiceRole') }] },
     });
@@ -66,6 +66,8 @@ describe('WebhookIngest', () => {
         'dynamodb:GetItem',
         'dynamodb:PutItem',
         'dynamodb:UpdateItem',
+        'firehose:PutRecord',
+        'firehose:PutRecordBatch',
         'logs:CreateLogStream',
         'logs:PutLogEvents',
         's3:PutObject',

@@ -99,7 +99,7 @@ function readLines(file: string): { id: string; attempt: number }[] {
 /** Starts local mode for `config` with the recording consumer's file wired into every consumer. */
 export async function startTestPipeline(
   config: ResolvedConfig,
-  options: { consumerConcurrency?: number; dataDir?: string; recordDir?: string } = {},
+  options: { consumerConcurrency?: number; dataDir?: string; recordDir?: string; stateDir?: string } = {},
 ): Promise<TestPipeline> {
   const dir = options.recordDir ?? mkdtempSync(join(tmpdir(), 'hookline-local-test-'));
   const recordFile = join(dir, 'side-effects.txt');
@@ -132,7 +132,7 @@ export async function startTestPipeline(
   const local = await startLocalMode({
     config: withRecorder,
     port: 0,
-    stateDir: false,
+    stateDir: options.stateDir ?? false,
     reporter,
     env,
     // Inside the project, so the bundles' external @aws-sdk/* resolve from its node_modules (as in npm start).

@@ -826,6 +826,7 @@ describe('consumer core: observability', () => {
       attempt: 1,
       latencyMs: 1_500,
       messageId: records[0]?.messageId,
+      durationMs: 0,
     });
     expect(logger.outcomeOf('o2')).toMatchObject({ outcome: 'retried', attempt: 2, reason: 'Error: nope' });
     expect(logger.outcomeOf('o3')).toMatchObject({

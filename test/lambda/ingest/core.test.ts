@@ -51,6 +51,7 @@ describe('accepting a signed delivery', () => {
       type: 'push',
       queues: ['events'],
       status: 202,
+      latencyMs: 0,
     });
     expect(h.logs.filter((l) => l.message === 'webhook outcome')).toHaveLength(1);
     expect(h.metrics.map((m) => m.name)).toEqual(['EnqueueLatency', 'Accepted']);

@@ -44,9 +44,11 @@ describe('createTopology', () => {
         deadLetterQueueUrls: { a: expect.stringContaining('/Topo-a-dlq') },
         secretIds: { github: 'env:HOOKLINE_SECRET_GITHUB' },
         payloadBucketName: 'topo-payloads',
+        archiveStreamName: 'Topo-archive',
       });
       expect((await dynamo.send(new ListTablesCommand({}))).TableNames).toEqual([]);
       await s3.send(new HeadBucketCommand({ Bucket: 'topo-payloads' }));
+      await s3.send(new HeadBucketCommand({ Bucket: 'topo-archive' }));
 
       const both = await createTopology(config({ a: { consumer: consumer(true) } }, true), emulators);
       expect(both.resources).toMatchObject({

@@ -1,0 +1,102 @@
+/**
+ * The event archive's contract, shared by everything that writes to it (the ingest function, schedules, job
+ * producers), the stack (delivery stream prefix, grants), local mode's Firehose stand-in and `hookline replay`.
+ *
+ * One archive record is one JSON line: the envelope exactly as it was queued (raw body inline, kept headers
+ * only: signature and credential headers never reach an envelope), plus where it came from and which queues it
+ * was sent to. Records go to an Amazon Data Firehose delivery stream, which batches them into GZIP objects under
+ * `archive/source=<source>/dt=<yyyy-MM-dd>/hour=<HH>/` (UTC, the stream's arrival time), so reading a time range
+ * of one source lists only that range's prefixes.
+ *
+ * Plain constants and pure functions only: the CDK side imports this module too.
+ */
+import type { WebhookEnvelope } from './envelope';
+
+/** Key prefix of every archive object; the bucket's lifecycle rule and the grants cover it. */
+export const ARCHIVE_KEY_PREFIX = 'archive/';
+
+/** Key prefix where the delivery stream writes records it could not partition or deliver. */
+export const ARCHIVE_ERROR_PREFIX = 'archive-errors/';
+
+/** Firehose takes records up to 1,000 KiB (before base64). */
+export const ARCHIVE_RECORD_MAX_BYTES = 1_024_000;
+
+/** What produced an archived event. */
+export type ArchiveOrigin = 'webhook' | 'schedule' | 'producer';
+
+/** One archive record (one line of an archive object). */
+export interface ArchiveRecord {
+  /** The envelope as queued; a claim-checked envelope keeps its `payloadRef` instead of the body. */
+  readonly envelope: WebhookEnvelope;
+  readonly origin: ArchiveOrigin;
+  /** Queues the event was sent to when it was accepted. */
+  readonly queues: readonly string[];
+  /** The envelope's source again, at the top level, where the delivery stream's partitioning query reads it. */
+  readonly source: string;
+}
+
+/** Where archive records are sent: the delivery stream (AWS) or local mode's stand-in. */
+export interface ArchiveSink {
+  put(line: Buffer): Promise<void>;
+}
+
+/** The delivery stream's partition key query (Firehose dynamic partitioning, JQ) and the key it yields. */
+export const ARCHIVE_PARTITION_QUERY = { source: '.source' } as const;
+
+/**
+ * The delivery stream's S3 prefix: the partition key and Firehose's timestamp namespace (UTC), the same layout
+ * {@link archivePrefix} computes.
+ */
+export const ARCHIVE_STREAM_PREFIX = `${ARCHIVE_KEY_PREFIX}source=!{partitionKeyFromQuery:source}/dt=!{timestamp:yyyy-MM-dd}/hour=!{timestamp:HH}/`;
+
+/** Error output prefix of the delivery stream. */
+export const ARCHIVE_STREAM_ERROR_PREFIX = `${ARCHIVE_ERROR_PREFIX}!{firehose:error-output-type}/dt=!{timestamp:yyyy-MM-dd}/`;
+
+const pad = (value: number, width = 2) => String(value).padStart(width, '0');
+
+/** The prefix holding one source's records of one UTC hour: `archive/source=<s>/dt=<yyyy-MM-dd>/hour=<HH>/`. */
+export function archivePrefix(source: string, at: Date): string {
+  const day = `${pad(at.getUTCFullYear(), 4)}-${pad(at.getUTCMonth() + 1)}-${pad(at.getUTCDate())}`;
+  return `${ARCHIVE_KEY_PREFIX}source=${source}/dt=${day}/hour=${pad(at.getUTCHours())}/`;
+}
+
+/** Every hour prefix of one source from `since` to `until` (inclusive hours), in time order. */
+export function archivePrefixesBetween(source: string, since: Date, until: Date): string[] {
+  const hour = 3_600_000;
+  const prefixes: string[] = [];
+  for (let t = Math.floor(since.getTime() / hour) * hour; t <= until.getTime(); t += hour) {
+    prefixes.push(archivePrefix(source, new Date(t)));
+  }
+  return prefixes;
+}
+
+/**
+ * One archive line (JSON + newline: Firehose concatenates records as they are). Undefined when the record is
+ * larger than Firehose accepts; the caller then archives the claim-checked form or counts it as not archived.
+ */
+export function archiveLine(
+  envelope: WebhookEnvelope,
+  origin: ArchiveOrigin,
+  queues: readonly string[],
+): Buffer | undefined {
+  const record: ArchiveRecord = { source: envelope.source, origin, queues, envelope };
+  const line = Buffer.from(`${JSON.stringify(record)}\n`, 'utf8');
+  return line.length <= ARCHIVE_RECORD_MAX_BYTES ? line : undefined;
+}
+
+/** Parses the lines of one (decompressed) archive object; lines that are not archive records are skipped. */
+export function parseArchiveLines(text: string): ArchiveRecord[] {
+  const records: ArchiveRecord[] = [];
+  for (const line of text.split('\n')) {
+    if (line.trim() === '') continue;
+    try {
+      const record = JSON.parse(line) as ArchiveRecord;
+      if (record && typeof record === 'object' && record.envelope && typeof record.source === 'string') {
+        records.push(record);
+      }
+    } catch {
+      // A torn line (never written by Firehose) is skipped rather than failing the whole range.
+    }
+  }
+  return records;
+}

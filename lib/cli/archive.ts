@@ -1,0 +1,81 @@
+/**
+ * Reads the event archive (`lambda/shared/archive.ts` layout) for `hookline replay`: lists the hour prefixes of
+ * one source from `since` to `until`, reads and decompresses each object, and keeps the records received in the
+ * range, first copy of an id only (an event whose enqueue failed is archived again when the sender retries).
+ */
+import { gunzipSync } from 'node:zlib';
+import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import { type ArchiveRecord, archivePrefixesBetween, parseArchiveLines } from '../../lambda/shared/archive';
+
+/** Which archived events to read. */
+export interface ArchiveSelection {
+  readonly bucket: string;
+  readonly source: string;
+  readonly since: Date;
+  readonly until: Date;
+  /** Keeps a record (e.g. a type pattern). */
+  readonly accept?: (record: ArchiveRecord) => boolean;
+}
+
+/** Every object key under one prefix. */
+async function listKeys(s3: S3Client, bucket: string, prefix: string): Promise<string[]> {
+  const keys: string[] = [];
+  let token: string | undefined;
+  do {
+    const page = await s3.send(
+      new ListObjectsV2Command({
+        Bucket: bucket,
+        Prefix: prefix,
+        ...(token ? { ContinuationToken: token } : {}),
+      }),
+    );
+    for (const object of page.Contents ?? []) if (object.Key) keys.push(object.Key);
+    token = page.IsTruncated ? page.NextContinuationToken : undefined;
+  } while (token);
+  return keys;
+}
+
+async function readObject(s3: S3Client, bucket: string, key: string): Promise<ArchiveRecord[]> {
+  const object = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+  const bytes = Buffer.from((await object.Body?.transformToByteArray()) ?? []);
+  // Firehose writes GZIP objects; a plain one (copied by hand) is read as is.
+  const text =
+    bytes[0] === 0x1f && bytes[1] === 0x8b ? gunzipSync(bytes).toString('utf8') : bytes.toString('utf8');
+  return parseArchiveLines(text);
+}
+
+/** The archived events of the selection, in the order they were received. */
+export async function readArchive(s3: S3Client, selection: ArchiveSelection): Promise<ArchiveRecord[]> {
+  const { bucket, source, since, until } = selection;
+  const seen = new Set<string>();
+  const records: ArchiveRecord[] = [];
+  // A record is filed under the hour it reached the stream, a moment after it was received: one hour more.
+  const prefixes = archivePrefixesBetween(source, since, new Date(until.getTime() + 3_600_000));
+  for (const prefix of prefixes) {
+    for (const key of (await listKeys(s3, bucket, prefix)).sort()) {
+      for (const record of await readObject(s3, bucket, key)) {
+        const received = Date.parse(record.envelope.receivedAt);
+        if (record.source !== source || !(received >= since.getTime() && received <= until.getTime()))
+          continue;
+        if (seen.has(record.envelope.id) || (selection.accept && !selection.accept(record))) continue;
+        seen.add(record.envelope.id);
+        records.push(record);
+      }
+    }
+  }
+  return records.sort((a, b) => Date.parse(a.envelope.receivedAt) - Date.parse(b.envelope.receivedAt));
+}
+
+/**
+ * A time given on the command line: ISO 8601 (`2026-11-30T10:00:00Z`, `2026-11-30`), or a duration ago
+ * (`90s`, `15m`, `2h`, `3d`). Undefined when it is neither.
+ */
+export function parseTime(text: string, now: number): Date | undefined {
+  const relative = /^(\d+(?:\.\d+)?)(s|m|h|d)$/.exec(text.trim());
+  if (relative) {
+    const unit = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 }[relative[2] as 's' | 'm' | 'h' | 'd'];
+    return new Date(now - Number(relative[1]) * unit);
+  }
+  const parsed = Date.parse(text);
+  return /^\d{4}-\d{2}-\d{2}/.test(text.trim()) && Number.isFinite(parsed) ? new Date(parsed) : undefined;
+}

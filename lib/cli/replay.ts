@@ -1,0 +1,307 @@
+/**
+ * `hookline replay`: re-sends archived events of one source and time range through the current routes (the
+ * ingest function's own `selectRoute`) or to one queue. Each replayed envelope keeps its id and carries the
+ * run's replay marker (`envelope.replay`, attribute `hookline.replay`), so consumers run it again as new work
+ * (their idempotency key includes the run id) while a retry of that same replay is still run once.
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import {
+  type MessageAttributeValue,
+  SendMessageBatchCommand,
+  type SendMessageBatchCommandOutput,
+  type SendMessageBatchRequestEntry,
+} from '@aws-sdk/client-sqs';
+import { messageGroupOf } from '../../lambda/ingest/core';
+import { selectRoute } from '../../lambda/ingest/routing';
+import type { ArchiveRecord } from '../../lambda/shared/archive';
+import { MESSAGE_ATTRIBUTES, type WebhookEnvelope } from '../../lambda/shared/envelope';
+import { compileTypePattern } from '../../lambda/shared/type-pattern';
+import type { ResolvedConfig } from '../config';
+import { queueTargetOf, routingOf } from '../runtime-wiring';
+import { readArchive } from './archive';
+import { type Backend, contextOf } from './backend';
+import { CliError, explainError } from './errors';
+import { type QueueTarget, queueOf, type Target } from './target';
+
+export interface ReplayOptions {
+  readonly source: string;
+  /** Type pattern (`lambda/shared/type-pattern.ts`). @default every type */
+  readonly type?: string;
+  readonly since: Date;
+  /** @default now */
+  readonly until?: Date;
+  /** Send every event to this queue instead of through the routes. */
+  readonly to?: string;
+  /** Events per second. @default unlimited */
+  readonly rate?: number;
+  readonly dryRun?: boolean;
+  /** The run's id. @default a new UUID */
+  readonly replayId?: string;
+  /** Called once per replayed event (local mode records it in its journal). */
+  readonly onReplayed?: (event: {
+    id: string;
+    source: string;
+    type: string;
+    queue: string;
+    replayId: string;
+  }) => void;
+}
+
+export interface ReplayResult {
+  readonly replayId: string;
+  readonly source: string;
+  readonly type?: string;
+  readonly since: string;
+  readonly until: string;
+  readonly dryRun: boolean;
+  /** Archived events that match the selection. */
+  readonly matched: number;
+  /** Messages sent (an event routed to two queues counts twice). */
+  readonly sent: number;
+  /** Events the current routes ignore (none with `--to`). */
+  readonly ignored: number;
+  readonly failed: number;
+  readonly byQueue: Readonly<Record<string, number>>;
+  readonly failures: readonly { readonly id: string; readonly queue: string; readonly reason: string }[];
+}
+
+/** One message to send. */
+interface Planned {
+  readonly queue: string;
+  readonly envelope: WebhookEnvelope;
+}
+
+/** Checks the selectors before anything is read: an empty one is an error, never "everything". */
+function checkSelectors(config: ResolvedConfig, options: ReplayOptions, until: Date): void {
+  if (options.source.trim() === '') throw new CliError('--source is empty: name one configured source');
+  const known = [...config.sources.map((s) => s.name), 'schedule'];
+  if (!known.includes(options.source)) {
+    throw new CliError(`unknown source "${options.source}": use one of ${known.join(', ')}`);
+  }
+  if (options.type !== undefined) {
+    if (options.type.trim() === '')
+      throw new CliError('--type is empty: give a type pattern such as "invoice.*"');
+    try {
+      compileTypePattern(options.type);
+    } catch (error) {
+      throw new CliError(`--type "${options.type}" is not a valid type pattern: ${(error as Error).message}`);
+    }
+  }
+  if (!(options.since.getTime() < until.getTime())) {
+    throw new CliError(`--since ${options.since.toISOString()} is not before --until ${until.toISOString()}`);
+  }
+}
+
+/** Where each event goes now: `--to`, else the current routes (an ignored event goes nowhere). */
+function plan(
+  config: ResolvedConfig,
+  records: readonly ArchiveRecord[],
+  to: string | undefined,
+  replay: WebhookEnvelope['replay'],
+) {
+  const routing = routingOf(config);
+  const planned: Planned[] = [];
+  let ignored = 0;
+  for (const { envelope: archived } of records) {
+    const envelope: WebhookEnvelope = { ...archived, replay };
+    const route = to ? { queues: [to], ignore: false } : selectRoute(routing, archived.source, archived.type);
+    if (route.ignore || route.queues.length === 0) ignored++;
+    else for (const queue of route.queues) planned.push({ queue, envelope });
+  }
+  return { planned, ignored };
+}
+
+/** The SQS entry of one replayed envelope: its attributes, and on FIFO queues its group and a run-unique dedupe id. */
+function entryOf(
+  config: ResolvedConfig,
+  queue: QueueTarget,
+  item: Planned,
+  index: number,
+): SendMessageBatchRequestEntry {
+  const { envelope } = item;
+  const attributes: Record<string, MessageAttributeValue> = {};
+  const values = {
+    [MESSAGE_ATTRIBUTES.source]: envelope.source,
+    [MESSAGE_ATTRIBUTES.type]: envelope.type,
+    [MESSAGE_ATTRIBUTES.eventId]: envelope.id,
+    [MESSAGE_ATTRIBUTES.replay]: envelope.replay?.id ?? '',
+  };
+  for (const [name, value] of Object.entries(values))
+    attributes[name] = { DataType: 'String', StringValue: value };
+  const entry: SendMessageBatchRequestEntry = {
+    Id: String(index),
+    MessageBody: JSON.stringify(envelope),
+    MessageAttributes: attributes,
+  };
+  const settings = config.queues.find((q) => q.name === item.queue);
+  if (!settings) return entry;
+  const { groupId, tenant } = messageGroupOf(queueTargetOf(settings, queue.url), {
+    source: envelope.source,
+    type: envelope.type,
+    headers: envelope.headers ?? {},
+    json: () => jsonBodyOf(envelope),
+  });
+  if (groupId !== undefined) entry.MessageGroupId = groupId;
+  if (tenant !== undefined)
+    attributes[MESSAGE_ATTRIBUTES.tenant] = { DataType: 'String', StringValue: tenant };
+  if (!queue.fifo) return entry;
+  entry.MessageDeduplicationId = createHash('sha256')
+    .update(`${envelope.replay?.id}#${envelope.source}#${envelope.id}`)
+    .digest('hex');
+  return entry;
+}
+
+/** Local mode buffers archive records for a second: write them now so the range read is complete. */
+async function flushLocalArchive(backend: Backend, target: Target): Promise<void> {
+  if (target.kind !== 'local') return;
+  const answer = await backend.http(`${target.controlUrl}/archive/flush`, { method: 'POST' });
+  if (answer.status === 404)
+    throw new CliError(
+      'archiving is off in local mode: set archive.enabled (the default) and restart npm start',
+    );
+}
+
+/** The archived events of the selection; none is an error. */
+async function selectEvents(
+  backend: Backend,
+  target: Target,
+  options: ReplayOptions,
+  until: Date,
+): Promise<ArchiveRecord[]> {
+  if (!target.archiveBucket || !backend.s3) {
+    throw new CliError(
+      `${target.description} has no event archive: enable archive in hookline.config.ts and deploy (or restart local mode)`,
+    );
+  }
+  const pattern = options.type !== undefined ? compileTypePattern(options.type).regex : undefined;
+  const records = await readArchive(backend.s3, {
+    bucket: target.archiveBucket,
+    source: options.source,
+    since: options.since,
+    until,
+    ...(pattern ? { accept: (r: ArchiveRecord) => pattern.test(r.envelope.type) } : {}),
+  });
+  if (records.length === 0) {
+    const type = options.type !== undefined ? ` of type "${options.type}"` : '';
+    throw new CliError(
+      `no archived ${options.source} event${type} was received between ${options.since.toISOString()} and ${until.toISOString()}: nothing was replayed`,
+    );
+  }
+  return records;
+}
+
+/** Sends the planned messages queue by queue in batches of 10, at `rate` per second; counts per queue. */
+async function sendPlanned(
+  backend: Backend,
+  target: Target,
+  config: ResolvedConfig,
+  planned: readonly Planned[],
+  options: ReplayOptions,
+  progress: { update(done: number): void },
+) {
+  const byQueue: Record<string, number> = {};
+  const failures: { id: string; queue: string; reason: string }[] = [];
+  const started = backend.clock.now();
+  let done = 0;
+  for (let start = 0; start < planned.length; start += 10) {
+    const batch = planned.slice(start, start + 10);
+    for (const queueName of new Set(batch.map((p) => p.queue))) {
+      const items = batch.filter((p) => p.queue === queueName);
+      await sendBatch(backend, target, config, queueName, items, options, byQueue, failures);
+    }
+    done += batch.length;
+    progress.update(done);
+    if (options.rate) {
+      const due = started + (done / options.rate) * 1000;
+      const wait = due - backend.clock.now();
+      if (wait > 0) await backend.clock.sleep(wait);
+    }
+  }
+  return { byQueue, failures };
+}
+
+async function sendBatch(
+  backend: Backend,
+  target: Target,
+  config: ResolvedConfig,
+  queueName: string,
+  items: readonly Planned[],
+  options: ReplayOptions,
+  byQueue: Record<string, number>,
+  failures: { id: string; queue: string; reason: string }[],
+): Promise<void> {
+  const queue = queueOf(target, queueName);
+  let answer: SendMessageBatchCommandOutput;
+  try {
+    answer = await backend.sqs.send(
+      new SendMessageBatchCommand({
+        QueueUrl: queue.url,
+        Entries: items.map((item, i) => entryOf(config, queue, item, i)),
+      }),
+    );
+  } catch (error) {
+    throw explainError(error, contextOf(target, queueName));
+  }
+  const failed = new Map((answer.Failed ?? []).map((f) => [f.Id, f.Message ?? 'refused']));
+  items.forEach((item, i) => {
+    const reason = failed.get(String(i));
+    if (reason !== undefined) {
+      failures.push({ id: item.envelope.id, queue: queueName, reason });
+      return;
+    }
+    byQueue[queueName] = (byQueue[queueName] ?? 0) + 1;
+    const { id, source, type } = item.envelope;
+    options.onReplayed?.({ id, source, type, queue: queueName, replayId: item.envelope.replay?.id ?? '' });
+  });
+}
+
+/** Reads the selection, says how many events it will replay, then replays them with a progress bar. */
+export async function replay(
+  backend: Backend,
+  target: Target,
+  config: ResolvedConfig,
+  options: ReplayOptions,
+): Promise<ReplayResult> {
+  const until = options.until ?? new Date(backend.clock.now());
+  checkSelectors(config, options, until);
+  if (options.to !== undefined) queueOf(target, options.to);
+  await flushLocalArchive(backend, target);
+  const records = await selectEvents(backend, target, options, until);
+  const replayId = options.replayId ?? randomUUID();
+  const marker = { id: replayId, at: new Date(backend.clock.now()).toISOString() };
+  const { planned, ignored } = plan(config, records, options.to, marker);
+  const where = options.to ? `to ${options.to}` : 'through the current routes';
+  backend.output.note(
+    `${records.length} archived ${options.source} event(s) match; ${options.dryRun ? 'would send' : 'sending'} ${planned.length} message(s) ${where}${ignored ? ` (${ignored} ignored by the routes)` : ''}, replay ${replayId}`,
+  );
+  const base = {
+    replayId,
+    source: options.source,
+    ...(options.type !== undefined ? { type: options.type } : {}),
+    since: options.since.toISOString(),
+    until: until.toISOString(),
+    dryRun: Boolean(options.dryRun),
+    matched: records.length,
+    ignored,
+  };
+  if (options.dryRun) {
+    const byQueue: Record<string, number> = {};
+    for (const p of planned) byQueue[p.queue] = (byQueue[p.queue] ?? 0) + 1;
+    return { ...base, sent: 0, failed: 0, byQueue, failures: [] };
+  }
+  const progress = backend.output.progress(`replaying ${options.source}`, planned.length);
+  const { byQueue, failures } = await sendPlanned(backend, target, config, planned, options, progress);
+  const sent = Object.values(byQueue).reduce((a, b) => a + b, 0);
+  progress.done(`replay ${replayId}: sent ${sent}, failed ${failures.length}`);
+  return { ...base, sent, failed: failures.length, byQueue, failures };
+}
+
+/** The body as JSON for a grouping rule's path, when it is UTF-8 JSON. */
+function jsonBodyOf(envelope: WebhookEnvelope): unknown {
+  if (envelope.body === undefined || envelope.bodyEncoding !== 'utf8') return undefined;
+  try {
+    return JSON.parse(envelope.body);
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,330 @@
+/**
+ * `hookline trace <id>`: one event's timeline, from the same structured outcome lines everywhere. The ingest
+ * function's `webhook outcome` line gives the reception (source, status, latency) and the queues; each
+ * consumer's `record outcome` line gives one attempt (outcome, duration, error, replay run). Deployed, the lines
+ * come from a CloudWatch Logs Insights query over the ingest and consumer log groups; locally, from local mode's
+ * journal (`.hookline/journal.jsonl`), which records the same lines as they are reported.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import {
+  type CloudWatchLogsClient,
+  GetQueryResultsCommand,
+  type ResultField,
+  StartQueryCommand,
+} from '@aws-sdk/client-cloudwatch-logs';
+import { CONSUMER_OUTCOME_MESSAGE, INGEST_OUTCOME_MESSAGE } from '../../lambda/shared/contracts';
+import { parseJournal } from '../local/journal';
+import type { Backend } from './backend';
+import { CliError, explainError } from './errors';
+import type { StackTarget, Target } from './target';
+
+/** One outcome line, wherever it was read: the fields both outcome lines write, and when. */
+export interface OutcomeRow {
+  readonly at: string;
+  /** `webhook outcome` (ingest), `record outcome` (consumer), or a local-mode event (`scheduled`, `replayed`). */
+  readonly kind: 'ingest' | 'consumer' | 'scheduled' | 'replayed';
+  readonly outcome?: string;
+  readonly id?: string;
+  readonly source?: string;
+  readonly type?: string;
+  readonly queue?: string;
+  readonly status?: number;
+  readonly latencyMs?: number;
+  readonly durationMs?: number;
+  readonly attempt?: number;
+  readonly reason?: string;
+  readonly replayId?: string;
+}
+
+/** One step of the timeline. */
+export interface TraceStep {
+  readonly at: string;
+  readonly step: 'received' | 'queued' | 'scheduled' | 'attempt' | 'dead-lettered' | 'redriven' | 'replayed';
+  readonly source?: string;
+  readonly type?: string;
+  readonly status?: number;
+  readonly latencyMs?: number;
+  readonly outcome?: string;
+  readonly queues?: readonly string[];
+  readonly queue?: string;
+  readonly attempt?: number;
+  readonly durationMs?: number;
+  readonly error?: string;
+  readonly replayId?: string;
+  /** A step read from what followed it rather than logged (a redrive moves messages without a log line). */
+  readonly inferred?: boolean;
+}
+
+export interface TraceResult {
+  readonly id: string;
+  readonly source?: string;
+  readonly type?: string;
+  readonly steps: readonly TraceStep[];
+}
+
+const CONSUMER_FINAL = new Set(['processed', 'duplicate']);
+
+/** The ingest line: the reception, and the queues when it was queued. */
+function ingestSteps(row: OutcomeRow): TraceStep[] {
+  const received: TraceStep = {
+    at: row.at,
+    step: 'received',
+    ...pick(row, ['source', 'type', 'status', 'latencyMs', 'outcome']),
+    ...(row.reason ? { error: row.reason } : {}),
+  };
+  if (row.outcome !== 'queued') return [received];
+  const queues = (row.queue ?? '').split(',').filter(Boolean);
+  return [received, { at: row.at, step: 'queued', queues }];
+}
+
+/**
+ * A consumer attempt, preceded by `redriven` when the event was dead-lettered on that queue before (a redrive
+ * logs nothing; the next attempt is how it shows) and by `replayed` on the first attempt of a replay run.
+ */
+function consumerSteps(row: OutcomeRow, state: { deadOn: Set<string>; replays: Set<string> }): TraceStep[] {
+  const steps: TraceStep[] = [];
+  const queue = row.queue ?? '';
+  if (row.replayId && !state.replays.has(row.replayId)) {
+    state.replays.add(row.replayId);
+    steps.push({ at: row.at, step: 'replayed', queue, replayId: row.replayId, inferred: true });
+  } else if (state.deadOn.has(queue)) {
+    steps.push({ at: row.at, step: 'redriven', queue, inferred: true });
+  }
+  state.deadOn.delete(queue);
+  steps.push({
+    at: row.at,
+    step: 'attempt',
+    queue,
+    ...pick(row, ['attempt', 'outcome', 'durationMs', 'replayId']),
+    ...(row.reason && !CONSUMER_FINAL.has(row.outcome ?? '') ? { error: row.reason } : {}),
+  });
+  if (row.outcome === 'dead-lettered') {
+    state.deadOn.add(queue);
+    steps.push({ at: row.at, step: 'dead-lettered', queue, ...(row.reason ? { error: row.reason } : {}) });
+  }
+  return steps;
+}
+
+function pick<K extends keyof OutcomeRow>(row: OutcomeRow, keys: readonly K[]): Partial<Pick<OutcomeRow, K>> {
+  const picked: Partial<Pick<OutcomeRow, K>> = {};
+  for (const key of keys) if (row[key] !== undefined) picked[key] = row[key];
+  return picked;
+}
+
+/** The timeline of one event from its outcome rows (any order). */
+export function buildTimeline(id: string, rows: readonly OutcomeRow[]): TraceResult {
+  const sorted = [...rows].filter((r) => r.id === id).sort((a, b) => Date.parse(a.at) - Date.parse(b.at));
+  const state = { deadOn: new Set<string>(), replays: new Set<string>() };
+  const steps: TraceStep[] = [];
+  for (const row of sorted) {
+    if (row.kind === 'ingest') steps.push(...ingestSteps(row));
+    else if (row.kind === 'consumer') steps.push(...consumerSteps(row, state));
+    else if (row.kind === 'scheduled')
+      steps.push({
+        at: row.at,
+        step: 'scheduled',
+        ...pick(row, ['source', 'type']),
+        queues: [row.queue ?? ''],
+      });
+    else if (row.replayId && !state.replays.has(row.replayId)) {
+      state.replays.add(row.replayId);
+      steps.push({ at: row.at, step: 'replayed', ...pick(row, ['queue', 'replayId']) });
+    }
+  }
+  const first = sorted.find((r) => r.source);
+  return {
+    id,
+    ...(first?.source ? { source: first.source } : {}),
+    ...(first?.type ? { type: first.type } : {}),
+    steps,
+  };
+}
+
+const CONSUMER_OUTCOMES = new Set(['processed', 'retried', 'dead-lettered', 'duplicate', 'deferred']);
+
+/** A journal entry as an outcome row; undefined for entries that are not about one event's outcome. */
+function journalRow(entry: Record<string, unknown>): OutcomeRow | undefined {
+  const event = String(entry.event);
+  const kind =
+    event === 'scheduled' || event === 'replayed'
+      ? event
+      : typeof entry.status === 'number' && event !== 'received'
+        ? 'ingest'
+        : CONSUMER_OUTCOMES.has(event) && typeof entry.attempt === 'number'
+          ? 'consumer'
+          : undefined;
+  if (!kind) return undefined;
+  return { ...(entry as Omit<OutcomeRow, 'kind' | 'outcome'>), kind, outcome: event, at: String(entry.at) };
+}
+
+/** Local mode: the journal next to the state file. */
+export function localRows(journalPath: string): OutcomeRow[] {
+  if (!existsSync(journalPath)) {
+    throw new CliError(
+      `no local journal at ${journalPath}: start local mode with npm start and send events first`,
+    );
+  }
+  return parseJournal(readFileSync(journalPath, 'utf8')).flatMap((entry) => {
+    const row = journalRow(entry as unknown as Record<string, unknown>);
+    return row ? [row] : [];
+  });
+}
+
+const QUERY_FIELDS = [
+  '@timestamp',
+  'message',
+  'outcome',
+  'id',
+  'source',
+  'type',
+  'queue',
+  'queues.0',
+  'queues.1',
+  'queues.2',
+  'status',
+  'latencyMs',
+  'durationMs',
+  'attempt',
+  'reason',
+  'replayId',
+];
+
+/** The Logs Insights query: both outcome lines of one event id, oldest first. */
+export function traceQuery(id: string): string {
+  const quoted = JSON.stringify(id);
+  return [
+    `fields ${QUERY_FIELDS.join(', ')}`,
+    `filter id = ${quoted} and (message = ${JSON.stringify(INGEST_OUTCOME_MESSAGE)} or message = ${JSON.stringify(CONSUMER_OUTCOME_MESSAGE)})`,
+    'sort @timestamp asc',
+    'limit 1000',
+  ].join(' | ');
+}
+
+/** One Logs Insights result row as an outcome row. */
+export function insightsRow(fields: readonly ResultField[]): OutcomeRow {
+  const value = new Map(fields.map((f) => [f.field ?? '', f.value ?? '']));
+  const text = (name: string) => (value.get(name) ? value.get(name) : undefined);
+  const number = (name: string) =>
+    value.has(name) && value.get(name) !== '' ? Number(value.get(name)) : undefined;
+  const queues = ['queues.0', 'queues.1', 'queues.2'].map(text).filter(Boolean).join(',');
+  const ingest = text('message') === INGEST_OUTCOME_MESSAGE;
+  const row: Record<string, unknown> = {
+    at: new Date(`${(text('@timestamp') ?? '').replace(' ', 'T')}Z`).toISOString(),
+    kind: ingest ? 'ingest' : 'consumer',
+    outcome: text('outcome'),
+    id: text('id'),
+    source: text('source'),
+    type: text('type'),
+    queue: ingest ? queues : text('queue'),
+    status: number('status'),
+    latencyMs: number('latencyMs'),
+    durationMs: number('durationMs'),
+    attempt: number('attempt'),
+    reason: text('reason'),
+    replayId: text('replayId'),
+  };
+  return Object.fromEntries(
+    Object.entries(row).filter(([, v]) => v !== undefined && v !== ''),
+  ) as unknown as OutcomeRow;
+}
+
+export interface DeployedTraceOptions {
+  /** How far back to search. @default 7 days */
+  readonly sinceMs?: number;
+  /** Polling interval. @default 1000 */
+  readonly pollIntervalMs?: number;
+  /** Give up after this long. @default 120000 */
+  readonly timeoutMs?: number;
+}
+
+/** Deployed: one Logs Insights query over the ingest and consumer log groups, polled until complete. */
+export async function deployedRows(
+  backend: Backend,
+  target: StackTarget,
+  id: string,
+  options: DeployedTraceOptions = {},
+): Promise<OutcomeRow[]> {
+  const groups = [target.logGroups?.ingest, ...Object.values(target.logGroups?.consumers ?? {})].filter(
+    (g): g is string => Boolean(g),
+  );
+  if (groups.length === 0 || !backend.logs) {
+    throw new CliError(`${target.description} publishes no log group outputs: redeploy with npx cdk deploy`);
+  }
+  const now = backend.clock.now();
+  const start = await runQuery(
+    () =>
+      (backend.logs as CloudWatchLogsClient).send(
+        new StartQueryCommand({
+          logGroupNames: groups,
+          startTime: Math.floor((now - (options.sinceMs ?? 7 * 86_400_000)) / 1000),
+          endTime: Math.ceil(now / 1000),
+          queryString: traceQuery(id),
+        }),
+      ),
+    target,
+  );
+  return pollQuery(backend, target, start.queryId ?? '', options);
+}
+
+async function runQuery<T>(call: () => Promise<T>, target: StackTarget): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    throw explainError(error, {
+      target: target.description,
+      local: false,
+      stackName: target.stackName,
+      region: target.region,
+    });
+  }
+}
+
+/** Polls the query; says so while results are still arriving (Logs Insights returns partial rows meanwhile). */
+async function pollQuery(
+  backend: Backend,
+  target: StackTarget,
+  queryId: string,
+  options: DeployedTraceOptions,
+): Promise<OutcomeRow[]> {
+  const deadline = backend.clock.now() + (options.timeoutMs ?? 120_000);
+  for (;;) {
+    const answer = await runQuery(
+      () => (backend.logs as CloudWatchLogsClient).send(new GetQueryResultsCommand({ queryId })),
+      target,
+    );
+    const rows = (answer.results ?? []).map(insightsRow);
+    if (answer.status === 'Complete') return rows;
+    if (answer.status !== 'Scheduled' && answer.status !== 'Running') {
+      throw new CliError(`the Logs Insights query ended ${answer.status}: run hookline trace again`);
+    }
+    if (backend.clock.now() >= deadline) {
+      throw new CliError(
+        `the Logs Insights query is still ${answer.status} after ${(options.timeoutMs ?? 120_000) / 1000} s: run hookline trace again`,
+      );
+    }
+    backend.output.note(`results still arriving (query ${answer.status}, ${rows.length} line(s) so far)...`);
+    await backend.clock.sleep(options.pollIntervalMs ?? 1000);
+  }
+}
+
+/** The event's timeline; an id that no line mentions is an error. */
+export async function trace(
+  backend: Backend,
+  target: Target,
+  id: string,
+  options: DeployedTraceOptions & { readonly journalPath: string },
+): Promise<TraceResult> {
+  if (id.trim() === '')
+    throw new CliError('the event id is empty: pass the id from the webhook answer or hookline failed list');
+  const rows =
+    target.kind === 'local'
+      ? localRows(options.journalPath)
+      : await deployedRows(backend, target, id, options);
+  const result = buildTimeline(id, rows);
+  if (result.steps.length === 0) {
+    throw new CliError(
+      `no event with id ${id} in ${target.kind === 'local' ? "local mode's journal" : `the logs of ${target.description}`}`,
+    );
+  }
+  return result;
+}

@@ -1,0 +1,173 @@
+import {
+  CloudWatchLogsClient,
+  GetQueryResultsCommand,
+  type ResultField,
+  StartQueryCommand,
+} from '@aws-sdk/client-cloudwatch-logs';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { idempotencyWorkKey } from '../../lambda/shared/idempotency-key';
+import { buildTimeline, trace } from '../../lib/cli/trace';
+import { stackTarget, testBackend } from './helpers';
+
+const logs = mockClient(CloudWatchLogsClient);
+beforeEach(() => logs.reset());
+
+const row = (fields: Record<string, string>): ResultField[] =>
+  Object.entries(fields).map(([field, value]) => ({ field, value }));
+
+const target = () => ({
+  ...stackTarget(),
+  logGroups: { ingest: '/aws/lambda/ingest', consumers: { events: '/aws/lambda/events' } },
+});
+
+const LINES = [
+  row({
+    '@timestamp': '2026-11-30 10:00:00.000',
+    message: 'webhook outcome',
+    outcome: 'queued',
+    id: 'e1',
+    source: 'stripe',
+    type: 'invoice.paid',
+    'queues.0': 'events',
+    status: '202',
+    latencyMs: '31',
+  }),
+  row({
+    '@timestamp': '2026-11-30 10:00:01.000',
+    message: 'record outcome',
+    outcome: 'retried',
+    id: 'e1',
+    queue: 'events',
+    attempt: '1',
+    durationMs: '12',
+    reason: 'Error: boom',
+  }),
+  row({
+    '@timestamp': '2026-11-30 10:00:05.000',
+    message: 'record outcome',
+    outcome: 'dead-lettered',
+    id: 'e1',
+    queue: 'events',
+    attempt: '2',
+    durationMs: '9',
+    reason: 'Error: boom',
+  }),
+  row({
+    '@timestamp': '2026-11-30 11:00:00.000',
+    message: 'record outcome',
+    outcome: 'processed',
+    id: 'e1',
+    queue: 'events',
+    attempt: '1',
+    durationMs: '7',
+  }),
+  row({
+    '@timestamp': '2026-11-30 12:00:00.000',
+    message: 'record outcome',
+    outcome: 'processed',
+    id: 'e1',
+    queue: 'events',
+    attempt: '1',
+    durationMs: '8',
+    replayId: 'r-1',
+  }),
+];
+
+describe('trace on a deployed stack', () => {
+  it('queries both outcome lines of the id in the ingest and consumer log groups, and says so while results arrive', async () => {
+    logs.on(StartQueryCommand).resolves({ queryId: 'q-1' });
+    logs
+      .on(GetQueryResultsCommand)
+      .resolvesOnce({ status: 'Running', results: LINES.slice(0, 1) })
+      .resolves({ status: 'Complete', results: LINES });
+    const backend = testBackend({ logs: new CloudWatchLogsClient({ region: 'us-east-1' }) });
+    const result = await trace(backend, target(), 'e1', { journalPath: '/nonexistent' });
+
+    const start = logs.commandCalls(StartQueryCommand)[0]?.args[0].input;
+    expect(start?.logGroupNames).toEqual(['/aws/lambda/ingest', '/aws/lambda/events']);
+    expect(start?.queryString).toContain('filter id = "e1"');
+    expect(start?.queryString).toContain('"webhook outcome"');
+    expect(start?.queryString).toContain('"record outcome"');
+    expect(backend.output.notes.some((n) => /results still arriving \(query Running, 1 line/.test(n))).toBe(
+      true,
+    );
+
+    expect(result.source).toBe('stripe');
+    expect(result.steps.map((s) => (s.step === 'attempt' ? `attempt:${s.outcome}` : s.step))).toEqual([
+      'received',
+      'queued',
+      'attempt:retried',
+      'attempt:dead-lettered',
+      'dead-lettered',
+      'redriven',
+      'attempt:processed',
+      'replayed',
+      'attempt:processed',
+    ]);
+    expect(result.steps[0]).toMatchObject({ status: 202, latencyMs: 31, at: '2026-11-30T10:00:00.000Z' });
+    expect(result.steps[1]).toMatchObject({ queues: ['events'] });
+    expect(result.steps[2]).toMatchObject({ attempt: 1, durationMs: 12, error: 'Error: boom' });
+  });
+
+  it('is an error when no line mentions the id, or the query fails', async () => {
+    logs.on(StartQueryCommand).resolves({ queryId: 'q-2' });
+    logs.on(GetQueryResultsCommand).resolves({ status: 'Complete', results: [] });
+    const backend = testBackend({ logs: new CloudWatchLogsClient({ region: 'us-east-1' }) });
+    await expect(trace(backend, target(), 'nope', { journalPath: '/x' })).rejects.toThrow(
+      /no event with id nope in the logs of stack Hookline/,
+    );
+    logs.on(GetQueryResultsCommand).resolves({ status: 'Failed' });
+    await expect(trace(backend, target(), 'nope', { journalPath: '/x' })).rejects.toThrow(
+      /query ended Failed/,
+    );
+  });
+
+  it('refuses an empty id', async () => {
+    await expect(trace(testBackend(), target(), ' ', { journalPath: '/x' })).rejects.toThrow(/id is empty/);
+  });
+});
+
+describe('a timeline from outcome rows', () => {
+  it('ignores other events and orders rows by time', () => {
+    const result = buildTimeline('a', [
+      {
+        at: '2026-11-30T10:00:02.000Z',
+        kind: 'consumer',
+        outcome: 'processed',
+        id: 'a',
+        queue: 'events',
+        attempt: 1,
+      },
+      {
+        at: '2026-11-30T10:00:01.000Z',
+        kind: 'ingest',
+        outcome: 'queued',
+        id: 'a',
+        source: 's',
+        queue: 'events',
+        status: 202,
+      },
+      {
+        at: '2026-11-30T10:00:01.500Z',
+        kind: 'consumer',
+        outcome: 'processed',
+        id: 'b',
+        queue: 'events',
+        attempt: 1,
+      },
+    ]);
+    expect(result.steps.map((s) => s.step)).toEqual(['received', 'queued', 'attempt']);
+  });
+});
+
+describe('idempotency of replays', () => {
+  it('keys a replay as new work, and a retry of that replay as the same work', () => {
+    const original = idempotencyWorkKey('events', { id: 'e1' });
+    const replay = idempotencyWorkKey('events', { id: 'e1', replay: { id: 'r-1' } });
+    expect(replay).not.toBe(original);
+    expect(idempotencyWorkKey('events', { id: 'e1', replay: { id: 'r-1' } })).toBe(replay);
+    expect(idempotencyWorkKey('events', { id: 'e1', replay: { id: 'r-2' } })).not.toBe(replay);
+    expect(replay.startsWith('events#')).toBe(true);
+  });
+});

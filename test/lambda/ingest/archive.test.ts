@@ -1,0 +1,81 @@
+import { describe, expect, it } from 'vitest';
+import { handleWebhook } from '../../../lambda/ingest/core';
+import { type ArchiveRecord, parseArchiveLines } from '../../../lambda/shared/archive';
+import { parseEnvelope } from '../../../lambda/shared/envelope';
+import { harness, signedEvent, testConfig } from './fakes';
+
+const PUSH = JSON.stringify({ ref: 'refs/heads/main', commits: [] });
+const ghHeaders = { 'x-github-event': 'push' };
+
+/** A harness whose archive records every line, and can fail or hold its puts. */
+function archiving(options: { fail?: boolean; hold?: Promise<void> } = {}) {
+  const h = harness(testConfig({ archive: { deliveryStream: 'Hookline-archive' } }));
+  const lines: Buffer[] = [];
+  let sentWhenArchiveStarted = -1;
+  const deps = {
+    ...h.deps,
+    archive: {
+      async put(line: Buffer) {
+        sentWhenArchiveStarted = h.sent.length;
+        await options.hold;
+        if (options.fail) throw new Error('ServiceUnavailableException');
+        lines.push(line);
+      },
+    },
+  };
+  const records = (): ArchiveRecord[] => parseArchiveLines(Buffer.concat(lines).toString('utf8'));
+  return { h, deps, records, startedBeforeSendFinished: () => sentWhenArchiveStarted === 0 };
+}
+
+describe('archiving accepted events', () => {
+  it('archives the envelope as queued (raw body, kept headers, no signature) with its queues', async () => {
+    const a = archiving();
+    const event = signedEvent(a.h.deps.config, 'github', PUSH, { id: 'd-1', headers: ghHeaders });
+    const response = await handleWebhook(event, a.deps);
+    expect(response.statusCode).toBe(202);
+    const [record] = a.records();
+    expect(record).toMatchObject({ source: 'github', origin: 'webhook', queues: ['events'] });
+    expect(record?.envelope).toEqual(parseEnvelope(a.h.sent[0]?.body ?? ''));
+    expect(record?.envelope.body).toBe(PUSH);
+    expect(Object.keys(record?.envelope.headers ?? {})).not.toContain('x-hub-signature-256');
+    expect(JSON.stringify(record)).not.toContain('sha256=');
+  });
+
+  it('puts the record beside the enqueue, not after it', async () => {
+    let release: () => void = () => {};
+    const hold = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const a = archiving({ hold });
+    const answer = handleWebhook(
+      signedEvent(a.h.deps.config, 'github', PUSH, { id: 'd-2', headers: ghHeaders }),
+      a.deps,
+    );
+    await new Promise((r) => setTimeout(r, 10));
+    expect(a.startedBeforeSendFinished()).toBe(true);
+    release();
+    expect((await answer).statusCode).toBe(202);
+  });
+
+  it('still answers 202 when the archive fails (the event is durable in SQS), counted and logged', async () => {
+    const a = archiving({ fail: true });
+    const response = await handleWebhook(
+      signedEvent(a.h.deps.config, 'github', PUSH, { id: 'd-3', headers: ghHeaders }),
+      a.deps,
+    );
+    expect(response.statusCode).toBe(202);
+    expect(a.h.sent).toHaveLength(1);
+    expect(a.h.metrics.map((m) => m.name)).toContain('ArchiveFailed');
+    expect(a.h.logs.find((l) => l.message === 'archive put failed')?.attributes).toMatchObject({ id: 'd-3' });
+  });
+
+  it('archives nothing for a rejected, ignored or duplicate delivery', async () => {
+    const a = archiving();
+    const event = signedEvent(a.h.deps.config, 'github', PUSH, { id: 'd-4', headers: ghHeaders });
+    await handleWebhook(event, a.deps);
+    await handleWebhook(event, a.deps);
+    const bad = { ...event, headers: { ...event.headers, 'x-hub-signature-256': 'sha256=00' } };
+    expect((await handleWebhook(bad, a.deps)).statusCode).toBe(401);
+    expect(a.records().map((r) => r.envelope.id)).toEqual(['d-4']);
+  });
+});

@@ -1,0 +1,173 @@
+import { Duration } from 'aws-cdk-lib';
+import type { Template } from 'aws-cdk-lib/assertions';
+import { describe, expect, it } from 'vitest';
+import exampleConfig from '../../hookline.config';
+import { ARCHIVE_ERROR_PREFIX, ARCHIVE_KEY_PREFIX } from '../../lambda/shared/archive';
+import { ARCHIVE_USD_PER_MILLION_4KB, archiveCost } from '../../lib/archive-cost';
+import { resolveConfig } from '../../lib/config';
+import { exampleResolved, pipelineTemplate } from '../helpers/cdk';
+
+type Json = ReturnType<Template['toJSON']>;
+type Resource = { Type: string; Properties?: Json };
+type Resources = Record<string, Resource>;
+
+const list = (value: unknown): unknown[] =>
+  value === undefined ? [] : Array.isArray(value) ? value : [value];
+const ofType = (resources: Resources, type: string) =>
+  Object.entries(resources).filter(([, r]) => r.Type === type);
+const refersTo = (value: unknown, logicalId: string) => JSON.stringify(value).includes(`"${logicalId}"`);
+
+function archiveParts(resources: Resources) {
+  const [streamId, stream] = ofType(resources, 'AWS::KinesisFirehose::DeliveryStream')[0] ?? [];
+  if (!streamId || !stream) throw new Error('no delivery stream');
+  const destination = stream.Properties?.ExtendedS3DestinationConfiguration;
+  const bucketId = destination.BucketARN['Fn::GetAtt'][0] as string;
+  const roleId = destination.RoleARN['Fn::GetAtt'][0] as string;
+  return { streamId, stream, destination, bucketId, roleId };
+}
+
+/** Every statement of the identity policies attached to a role. */
+function statementsOfRole(resources: Resources, roleId: string) {
+  return ofType(resources, 'AWS::IAM::Policy')
+    .filter(([, p]) => list(p.Properties?.Roles).some((r) => refersTo(r, roleId)))
+    .flatMap(([, p]) => list(p.Properties?.PolicyDocument.Statement) as Json[]);
+}
+
+describe('EventArchive in the pipeline stack', () => {
+  const { stack, template } = pipelineTemplate();
+  const resources = template.toJSON().Resources as Resources;
+  const { stream, destination, bucketId, roleId, streamId } = archiveParts(resources);
+  const bucket = resources[bucketId];
+
+  it('writes GZIP objects partitioned by source and UTC hour, through an encrypted stream', () => {
+    expect(stream.Properties?.DeliveryStreamType).toBe('DirectPut');
+    expect(stream.Properties?.DeliveryStreamEncryptionConfigurationInput).toEqual({
+      KeyType: 'AWS_OWNED_CMK',
+    });
+    expect(destination.CompressionFormat).toBe('GZIP');
+    expect(destination.Prefix).toBe(
+      `${ARCHIVE_KEY_PREFIX}source=!{partitionKeyFromQuery:source}/dt=!{timestamp:yyyy-MM-dd}/hour=!{timestamp:HH}/`,
+    );
+    expect(destination.ErrorOutputPrefix.startsWith(ARCHIVE_ERROR_PREFIX)).toBe(true);
+    expect(destination.DynamicPartitioningConfiguration.Enabled).toBe(true);
+    expect(JSON.stringify(destination.ProcessingConfiguration)).toContain('{source:.source}');
+  });
+
+  it('keeps the archive in an encrypted, TLS-only bucket with no public access', () => {
+    expect(bucket?.Properties?.BucketEncryption.ServerSideEncryptionConfiguration[0]).toMatchObject({
+      ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' },
+    });
+    expect(bucket?.Properties?.PublicAccessBlockConfiguration).toEqual({
+      BlockPublicAcls: true,
+      BlockPublicPolicy: true,
+      IgnorePublicAcls: true,
+      RestrictPublicBuckets: true,
+    });
+    const [, policy] =
+      ofType(resources, 'AWS::S3::BucketPolicy').find(([, p]) => refersTo(p.Properties?.Bucket, bucketId)) ??
+      [];
+    const denyInsecure = list(policy?.Properties?.PolicyDocument.Statement).find(
+      (s) =>
+        (s as Json).Effect === 'Deny' && (s as Json).Condition?.Bool?.['aws:SecureTransport'] === 'false',
+    ) as Json | undefined;
+    expect(denyInsecure?.Action).toBe('s3:*');
+    expect(denyInsecure?.Principal).toEqual({ AWS: '*' });
+  });
+
+  it('expires archived objects after the configured retention (90 days by default)', () => {
+    const rules = bucket?.Properties?.LifecycleConfiguration.Rules as Json[];
+    const byPrefix = (prefix: string) => rules.find((r) => r.Prefix === prefix);
+    expect(byPrefix(ARCHIVE_KEY_PREFIX)).toMatchObject({ ExpirationInDays: 90, Status: 'Enabled' });
+    expect(byPrefix(ARCHIVE_ERROR_PREFIX)).toMatchObject({ ExpirationInDays: 90, Status: 'Enabled' });
+    const custom = pipelineTemplate(exampleResolved({ archive: { retention: Duration.days(400) } }));
+    const customResources = custom.template.toJSON().Resources as Resources;
+    const customBucket = customResources[archiveParts(customResources).bucketId];
+    expect(JSON.stringify(customBucket?.Properties?.LifecycleConfiguration)).toContain(
+      '"ExpirationInDays":400',
+    );
+  });
+
+  it('lets the ingest function put records to this stream only, and nothing else touch it', () => {
+    const ingestRole = stack.ingest.ingestFunction.role?.node.defaultChild as
+      | { logicalId?: string }
+      | undefined;
+    const ingestRoleId = stack.resolve((ingestRole as unknown as { logicalId: string }).logicalId) as string;
+    const statements = statementsOfRole(resources, ingestRoleId);
+    const firehose = statements.filter((s) => list(s.Action).some((a) => String(a).startsWith('firehose:')));
+    expect(firehose).toHaveLength(1);
+    expect(list(firehose[0]?.Action).sort()).toEqual(['firehose:PutRecord', 'firehose:PutRecordBatch']);
+    expect(firehose[0]?.Resource).toEqual({ 'Fn::GetAtt': [streamId, 'Arn'] });
+    // No other role of the stack is granted anything on the stream.
+    const others = ofType(resources, 'AWS::IAM::Policy').filter(
+      ([, p]) =>
+        refersTo(p.Properties?.PolicyDocument, streamId) &&
+        !list(p.Properties?.Roles).some((r) => refersTo(r, ingestRoleId)),
+    );
+    expect(others).toEqual([]);
+  });
+
+  it('lets the delivery role write only under the archive prefixes, assumed only by Firehose for this account', () => {
+    const role = resources[roleId];
+    const trust = role?.Properties?.AssumeRolePolicyDocument.Statement[0];
+    expect(trust.Principal).toEqual({ Service: 'firehose.amazonaws.com' });
+    expect(trust.Condition).toEqual({ StringEquals: { 'sts:ExternalId': { Ref: 'AWS::AccountId' } } });
+    const s3Statements = statementsOfRole(resources, roleId).filter((s) =>
+      list(s.Action).some((a) => String(a).startsWith('s3:')),
+    );
+    for (const statement of s3Statements) {
+      for (const resource of list(statement.Resource)) {
+        const text = JSON.stringify(resource);
+        expect(text).toContain(bucketId);
+        if (text.includes('/')) {
+          expect(text.includes(`/${ARCHIVE_KEY_PREFIX}*`) || text.includes(`/${ARCHIVE_ERROR_PREFIX}*`)).toBe(
+            true,
+          );
+        }
+      }
+    }
+    const writes = s3Statements.filter((s) => list(s.Action).includes('s3:PutObject'));
+    expect(writes.length).toBeGreaterThan(0);
+    expect(writes.flatMap((s) => list(s.Resource)).every((r) => JSON.stringify(r).includes('archive'))).toBe(
+      true,
+    );
+  });
+
+  it('alarms when events are queued but not archived', () => {
+    const alarm = ofType(resources, 'AWS::CloudWatch::Alarm').find(
+      ([, a]) => a.Properties?.MetricName === 'ArchiveFailed',
+    );
+    expect(alarm?.[1].Properties).toMatchObject({
+      Namespace: 'Hookline',
+      Dimensions: [{ Name: 'service', Value: 'ingest' }],
+    });
+    expect(alarm?.[1].Properties?.AlarmActions).toHaveLength(1);
+  });
+
+  it('hands the ingest function the stream name', () => {
+    const fn = resources[stack.getLogicalId(stack.ingest.ingestFunction.node.defaultChild as never)];
+    expect(JSON.stringify(fn?.Properties?.Environment)).toContain(streamId);
+  });
+});
+
+describe('archive configuration', () => {
+  it('is on by default and can be turned off, leaving no stream, bucket or grant', () => {
+    const off = pipelineTemplate(resolveConfig({ ...exampleConfig, archive: { enabled: false } }));
+    const resources = off.template.toJSON().Resources as Resources;
+    expect(ofType(resources, 'AWS::KinesisFirehose::DeliveryStream')).toEqual([]);
+    expect(JSON.stringify(resources)).not.toContain('firehose:PutRecord');
+  });
+
+  it('refuses a retention under one day, naming the field and the fix', () => {
+    expect(() => resolveConfig({ ...exampleConfig, archive: { retention: Duration.hours(2) } })).toThrow(
+      /archive\.retention[\s\S]*Duration\.days\(1\)/,
+    );
+  });
+});
+
+describe('archive cost', () => {
+  it('stays under $0.30 per million 4 KB events, and a record is billed in 5 KB steps', () => {
+    expect(ARCHIVE_USD_PER_MILLION_4KB).toBeLessThanOrEqual(0.3);
+    expect(archiveCost(1, 1).ingest).toBe(archiveCost(1, 5120).ingest);
+    expect(archiveCost(1, 5121).ingest).toBeCloseTo(2 * archiveCost(1, 5120).ingest, 12);
+  });
+});
