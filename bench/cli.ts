@@ -8,10 +8,11 @@
  * Builds dist/ first when it is missing. Medians over ROUNDS rounds.
  * Usage: npx tsx bench/cli.ts
  */
-import { spawnSync } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import exampleConfig from '../hookline.config';
 import { resolveConfig } from '../lib/config';
 import { startLocalMode } from '../lib/local/local-mode';
@@ -21,13 +22,14 @@ import { median, ROOT, writeResults } from './_shared';
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 10);
 const CLI = join(ROOT, 'dist/bin/hookline.js');
 
-/** Wall-clock milliseconds of one run of `node <args>`; fails when it exits non-zero. */
-function timed(args: string[], env: NodeJS.ProcessEnv): number {
+/**
+ * Wall-clock milliseconds of one run of `node <args>` (rejects when it exits non-zero). Asynchronous: local mode
+ * answers `status --local` from this process's event loop.
+ */
+async function timed(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
   const started = performance.now();
-  const result = spawnSync(process.execPath, args, { cwd: ROOT, env, stdio: 'pipe' });
-  const ms = performance.now() - started;
-  if (result.status !== 0) throw new Error(`node ${args.join(' ')} failed: ${result.stderr}`);
-  return ms;
+  await promisify(execFile)(process.execPath, args, { cwd: ROOT, env });
+  return performance.now() - started;
 }
 
 async function main(): Promise<void> {
@@ -50,9 +52,9 @@ async function main(): Promise<void> {
   };
   const samples: Record<string, number[]> = Object.fromEntries(Object.keys(cases).map((name) => [name, []]));
   try {
-    for (const args of Object.values(cases)) timed(args, env); // warm the file cache
+    for (const args of Object.values(cases)) await timed(args, env); // warm the file cache
     for (let round = 0; round < ROUNDS; round++) {
-      for (const [name, args] of Object.entries(cases)) samples[name]?.push(timed(args, env));
+      for (const [name, args] of Object.entries(cases)) samples[name]?.push(await timed(args, env));
     }
   } finally {
     await local.stop();
