@@ -209,6 +209,8 @@ export interface ControlApi {
   status(): unknown;
   /** Returns the new state, or undefined for an unknown consumer. */
   setConsumerEnabled(name: string, enabled: boolean): 'Enabled' | 'Disabled' | undefined;
+  /** Recent events after a sequence number (`GET /_hookline/events?after=N&limit=M`). */
+  events?(after: number, limit: number): unknown;
 }
 
 /** Options of {@link startHttpApi}. */
@@ -375,7 +377,7 @@ class LocalHttpApi {
     const url = req.url ?? '/';
     const path = url.split('?')[0] ?? '/';
     if (path.startsWith('/_hookline/') || path === '/_hookline') {
-      this.handleControl(req, res, path);
+      this.handleControl(req, res, url);
       return;
     }
     const match = WEBHOOK_PATH.exec(path);
@@ -466,15 +468,21 @@ class LocalHttpApi {
     if (cut) res.on('finish', () => req.socket.destroy());
   }
 
-  private handleControl(req: IncomingMessage, res: ServerResponse, path: string): void {
+  private handleControl(req: IncomingMessage, res: ServerResponse, url: string): void {
     req.resume();
-    send(res, this.controlResponse(req.method, path));
+    send(res, this.controlResponse(req.method, url));
   }
 
-  private controlResponse(method: string | undefined, path: string): HttpResponse {
+  private controlResponse(method: string | undefined, url: string): HttpResponse {
     const control = this.options.control;
     if (!control) return json(404, { message: 'Not Found' });
+    const { pathname: path, searchParams } = new URL(url, 'http://control');
     if (method === 'GET' && path === '/_hookline/status') return json(200, control.status());
+    if (method === 'GET' && path === '/_hookline/events' && control.events) {
+      const after = Number(searchParams.get('after') ?? 0) || 0;
+      const limit = Number(searchParams.get('limit') ?? 1000) || 1000;
+      return json(200, control.events(after, limit));
+    }
     const match = CONSUMER_CONTROL_PATH.exec(path);
     if (method === 'POST' && match) {
       const name = decode(match[1] ?? '');

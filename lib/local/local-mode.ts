@@ -17,6 +17,7 @@ import { startEmulatorsInThread } from './emulator-thread';
 import { type Emulators, startEmulators } from './emulators';
 import { type BatchReport, EventSourceMapping, type MappingState } from './event-source-mapping';
 import { bundleFunction, LocalFunction } from './function-runtime';
+import { EventJournal } from './event-journal';
 import { type HttpApi, listenOrPortInUse, startHttpApi, type WebhookRequestReport } from './http-api';
 import { pausedConsumersPath, readPausedConsumers, writePausedConsumers } from './paused-consumers';
 import { type LocalEvent, Reporter } from './reporter';
@@ -221,7 +222,9 @@ async function startPipeline(settings: LocalSettings, cleanups: Cleanups): Promi
   await warmUp(reporter, [ingest, ...[...consumers.values()].map(({ fn }) => fn)]);
 
   const control = new LocalControl(settings, emulators, topology, consumers);
-  const api = await startApi(settings, ingest, control);
+  const journal = new EventJournal();
+  reporter.subscribe((event) => journal.record(event));
+  const api = await startApi(settings, ingest, control, journal);
   cleanups.push(() => api.close());
   control.attach(api.url);
   const { stateFile } = settings;
@@ -457,7 +460,12 @@ class LocalControl {
   }
 }
 
-function startApi(settings: LocalSettings, ingest: LocalFunction, control: LocalControl): Promise<HttpApi> {
+function startApi(
+  settings: LocalSettings,
+  ingest: LocalFunction,
+  control: LocalControl,
+  journal: EventJournal,
+): Promise<HttpApi> {
   const { config, reporter } = settings;
   return startHttpApi({
     port: settings.port,
@@ -466,6 +474,7 @@ function startApi(settings: LocalSettings, ingest: LocalFunction, control: Local
     control: {
       status: () => control.status(),
       setConsumerEnabled: (name, enabled) => control.setConsumerEnabled(name, enabled),
+      events: (after, limit) => journal.after(after, limit),
     },
     onRequest: (r) => reportRequest(reporter, r),
   });
