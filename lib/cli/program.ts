@@ -5,8 +5,8 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import type { ResolvedConfig } from '../config';
-import { type Backend, connect, loadConfig, systemClock, type TargetOptions } from './backend';
 import { startConsole, untilStopped } from '../console/command';
+import { type Backend, connect, loadConfig, systemClock, type TargetOptions } from './backend';
 import { setConsumerEnabled } from './consumers';
 import { CliError } from './errors';
 import { failedList, failedShow } from './failed';
@@ -373,7 +373,7 @@ async function consoleCommand(ctx: CommandContext, o: CommonOptions & { port?: n
     { ...(o.port !== undefined ? { port: o.port } : {}), open: o.open !== false, env: ctx.deps.env },
   );
   ctx.deps.writeOut(`hookline console for ${target.description}: ${server.url}\n`);
-  output.note('the URL carries this run\'s token; Ctrl-C to stop');
+  output.note("the URL carries this run's token; Ctrl-C to stop");
   await untilStopped();
   await server.close();
 }

@@ -76,7 +76,8 @@ export class Activity {
       const kind = rateKindOf(event.event);
       if (!kind) continue;
       const bucket = Math.floor(Date.parse(event.at) / 1000 / this.bucketSeconds);
-      for (const queue of (event.queue ?? '').split(',').filter(Boolean)) this.count(`queue:${queue}`, kind, bucket);
+      for (const queue of (event.queue ?? '').split(',').filter(Boolean))
+        this.count(`queue:${queue}`, kind, bucket);
       if (event.source) this.count(`source:${event.source}`, kind, bucket);
     }
     if (this.events.length > this.keep) this.events.splice(0, this.events.length - this.keep);

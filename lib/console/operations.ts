@@ -4,6 +4,8 @@
  * page and replay take their data from optional {@link ConsoleExtensions} (the archive's trace and replay), and
  * say what is missing while those are absent.
  */
+
+import { CREDENTIAL_HEADERS, senderFor } from '../../lambda/shared/senders';
 import type { Backend } from '../cli/backend';
 import { setConsumerEnabled } from '../cli/consumers';
 import { CliError } from '../cli/errors';
@@ -15,7 +17,6 @@ import { sendWebhook } from '../cli/send';
 import { status } from '../cli/status';
 import { queueOf, type Target } from '../cli/target';
 import type { ResolvedConfig } from '../config';
-import { CREDENTIAL_HEADERS, senderFor } from '../../lambda/shared/senders';
 import { sourceNeedsSecret, sourceRuntimeConfig } from '../runtime-wiring';
 import { Activity, type EventFilter } from './activity';
 import type { EventFeed, FeedEvent } from './feed';
@@ -161,7 +162,8 @@ export class ConsoleOperations {
     const configured = new Set<string>();
     if (source) {
       const settings = sourceRuntimeConfig(source, sourceNeedsSecret(source) ? 'console' : undefined);
-      for (const h of senderFor(settings).configuredCredentialHeaders(settings)) configured.add(h.toLowerCase());
+      for (const h of senderFor(settings).configuredCredentialHeaders(settings))
+        configured.add(h.toLowerCase());
     }
     return Object.fromEntries(
       Object.entries(headers).filter(([name]) => {

@@ -71,7 +71,11 @@ export function checkRequest(request: GateRequest, options: { port: number; toke
   if (!SAFE_METHODS.has(request.method)) {
     return fromHeader
       ? { allow: true, setCookie: false }
-      : { allow: false, status: 403, reason: `a change needs the console token in the ${TOKEN_HEADER} header` };
+      : {
+          allow: false,
+          status: 403,
+          reason: `a change needs the console token in the ${TOKEN_HEADER} header`,
+        };
   }
   if (fromCookie || fromHeader) return { allow: true, setCookie: false };
   if (sameToken(request.queryToken, options.token)) return { allow: true, setCookie: true };

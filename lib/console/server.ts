@@ -61,7 +61,9 @@ function filterOf(query: URLSearchParams): EventFilter {
 }
 
 function selectionOf(body: Record<string, unknown>): { ids?: string[]; type?: string } {
-  const ids = Array.isArray(body.ids) ? body.ids.filter((x): x is string => typeof x === 'string') : undefined;
+  const ids = Array.isArray(body.ids)
+    ? body.ids.filter((x): x is string => typeof x === 'string')
+    : undefined;
   return { ...(ids ? { ids } : {}), ...(typeof body.type === 'string' ? { type: body.type } : {}) };
 }
 
@@ -73,9 +75,9 @@ function jobOf(ops: ConsoleOperations, id: string) {
 
 /** The page: the token rides in a meta tag, readable by this origin's script only. */
 function indexHtml(token: string, title: string): string {
-  const escape = (s: string) => s.replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`);
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>hookline console: ${escape(title)}</title>
-<meta name="viewport" content="width=device-width, initial-scale=1"><meta name="hookline-token" content="${escape(token)}">
+  const escapeHtml = (s: string) => s.replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`);
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>hookline console: ${escapeHtml(title)}</title>
+<meta name="viewport" content="width=device-width, initial-scale=1"><meta name="hookline-token" content="${escapeHtml(token)}">
 <link rel="stylesheet" href="/app.css"></head><body><div id="app"></div><script type="module" src="/app.js"></script></body></html>`;
 }
 

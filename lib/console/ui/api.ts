@@ -9,7 +9,10 @@ const token = document.querySelector('meta[name="hookline-token"]')?.getAttribut
 async function call<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
   const response = await fetch(path, {
     method,
-    headers: { 'x-hookline-token': token, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+    headers: {
+      'x-hookline-token': token,
+      ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+    },
     ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
     credentials: 'same-origin',
   });

@@ -30,7 +30,10 @@ function DeadLetterBlock({ d, id }: { d: DeadLetterDetail; id: string }) {
   const [job, setJob] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
   const redrive = () =>
-    post<{ id: string }>(`/api/queues/${d.queue}/redrive`, { ids: [id] }).then((j) => setJob(j.id), (e: Error) => setError(e.message));
+    post<{ id: string }>(`/api/queues/${d.queue}/redrive`, { ids: [id] }).then(
+      (j) => setJob(j.id),
+      (e: Error) => setError(e.message),
+    );
   return html`<div class="card" data-dead-letter=${d.queue}>
     <h3>Dead-lettered in ${d.queue}</h3>
     <dl>
@@ -59,15 +62,26 @@ export function EventPage({ id }: { id: string }) {
     <h2>Event <code>${id}</code> <button class="small" onClick=${reload}>Refresh</button></h2>
     <${ErrorNote} error=${error} />
     ${!data && !error && html`<p class="muted">Reading the feed and the dead-letter queues...</p>`}
-    ${data && html`<p>${data.source ?? '?'} <b>${data.type ?? ''}</b></p>
+    ${
+      data &&
+      html`<p>${data.source ?? '?'} <b>${data.type ?? ''}</b></p>
       <h3>Timeline</h3>
-      ${data.timeline.length === 0 ? html`<p class="muted">Not seen in the live feed of this console run.</p>` : html`<table class="grid" id="timeline">
+      ${
+        data.timeline.length === 0
+          ? html`<p class="muted">Not seen in the live feed of this console run.</p>`
+          : html`<table class="grid" id="timeline">
         <thead><tr><th>Time</th><th>Outcome</th><th>Queue</th><th>Attempt</th><th>Latency</th><th>Reason</th></tr></thead>
-        <tbody>${data.timeline.map((e) => html`<tr data-event=${e.event}><td>${e.at.slice(11, 23)}</td><td><span class=${`outcome ${e.event}`}>${e.event}</span></td>
-          <td>${e.queue ?? ''}</td><td class="num">${e.attempt ?? ''}</td><td class="num">${e.latencyMs !== undefined ? `${Math.round(e.latencyMs)} ms` : ''}</td><td class="reason">${e.reason ?? ''}</td></tr>`)}</tbody></table>`}
+        <tbody>${data.timeline.map(
+          (
+            e,
+          ) => html`<tr data-event=${e.event}><td>${e.at.slice(11, 23)}</td><td><span class=${`outcome ${e.event}`}>${e.event}</span></td>
+          <td>${e.queue ?? ''}</td><td class="num">${e.attempt ?? ''}</td><td class="num">${e.latencyMs !== undefined ? `${Math.round(e.latencyMs)} ms` : ''}</td><td class="reason">${e.reason ?? ''}</td></tr>`,
+        )}</tbody></table>`
+      }
       ${data.deadLetters.map((d) => html`<${DeadLetterBlock} d=${d} id=${id} />`)}
       ${data.deadLetters.length === 0 && html`<p class="muted">Not in any dead-letter queue.</p>`}
       ${data.trace !== null && html`<h3>Trace</h3><pre>${JSON.stringify(data.trace, null, 2)}</pre>`}
-      ${data.traceNote && html`<p class="note">${data.traceNote}</p>`}`}
+      ${data.traceNote && html`<p class="note">${data.traceNote}</p>`}`
+    }
   </section>`;
 }

@@ -14,7 +14,17 @@ interface EventsAnswer {
   feed: FeedState;
 }
 
-const OUTCOMES = ['received', 'processed', 'failed', 'queued', 'retried', 'dead-lettered', 'rejected', 'duplicate', 'ignored'];
+const OUTCOMES = [
+  'received',
+  'processed',
+  'failed',
+  'queued',
+  'retried',
+  'dead-lettered',
+  'rejected',
+  'duplicate',
+  'ignored',
+];
 
 function EventLine({ e }: { e: FeedEvent }) {
   return html`<tr data-event=${e.event} data-id=${e.id ?? ''}>

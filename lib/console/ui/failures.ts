@@ -17,7 +17,12 @@ interface FailuresAnswer {
 
 const keyOf = (m: DeadLetterSummary) => m.id ?? m.messageId;
 
-function Group({ group, selected, toggle, redriveOne }: {
+function Group({
+  group,
+  selected,
+  toggle,
+  redriveOne,
+}: {
   group: FailuresAnswer['groups'][number];
   selected: Set<string>;
   toggle: (key: string) => void;
@@ -27,11 +32,13 @@ function Group({ group, selected, toggle, redriveOne }: {
     <h3><span class="bad">${group.reason}</span> <span class="count">${group.count}</span></h3>
     <table class="grid">
       <thead><tr><th></th><th>Id</th><th>Source</th><th>Type</th><th>Received</th><th>Tries</th><th></th></tr></thead>
-      <tbody>${group.messages.map((m) => html`<tr data-id=${keyOf(m)}>
+      <tbody>${group.messages.map(
+        (m) => html`<tr data-id=${keyOf(m)}>
         <td><input type="checkbox" aria-label=${`select ${keyOf(m)}`} checked=${selected.has(keyOf(m))} onChange=${() => toggle(keyOf(m))} /></td>
         <td><a href=${`#/event/${encodeURIComponent(keyOf(m))}`}>${keyOf(m)}</a></td><td>${m.source ?? ''}</td><td>${m.type ?? ''}</td>
         <td class="muted">${m.receivedAt ?? ''}</td><td class="num">${m.receiveCount ?? ''}</td>
-        <td><button class="small" onClick=${() => redriveOne(keyOf(m))}>Redrive</button></td></tr>`)}</tbody>
+        <td><button class="small" onClick=${() => redriveOne(keyOf(m))}>Redrive</button></td></tr>`,
+      )}</tbody>
     </table>
   </div>`;
 }
@@ -61,7 +68,10 @@ function QueueFailures({ queue }: { queue: string }) {
   };
   const run = (path: string, body: unknown) => {
     setActionError(null);
-    post<{ id: string }>(path, body).then((j) => setJob(j.id), (e: Error) => setActionError(e.message));
+    post<{ id: string }>(path, body).then(
+      (j) => setJob(j.id),
+      (e: Error) => setActionError(e.message),
+    );
   };
   const redrive = (ids?: string[]) => run(`/api/queues/${queue}/redrive`, ids ? { ids } : {});
   const finished = () => {
@@ -83,11 +93,14 @@ function QueueFailures({ queue }: { queue: string }) {
 }
 
 export function FailuresPage({ overview, queue }: { overview: Overview | null; queue: string | undefined }) {
-  const current = queue || overview?.queues.find((q) => q.deadLettered > 0)?.queue || overview?.queues[0]?.queue;
+  const current =
+    queue || overview?.queues.find((q) => q.deadLettered > 0)?.queue || overview?.queues[0]?.queue;
   return html`<section>
     <h2>Failures</h2>
-    <nav class="tabs">${overview?.queues.map((q) => html`<a href=${`#/failures/${q.queue}`} class=${q.queue === current ? 'active' : ''}>
-      ${q.queue} <span class=${q.deadLettered > 0 ? 'count bad' : 'count'}>${q.deadLettered}</span></a>`)}</nav>
+    <nav class="tabs">${overview?.queues.map(
+      (q) => html`<a href=${`#/failures/${q.queue}`} class=${q.queue === current ? 'active' : ''}>
+      ${q.queue} <span class=${q.deadLettered > 0 ? 'count bad' : 'count'}>${q.deadLettered}</span></a>`,
+    )}</nav>
     ${current && html`<${QueueFailures} key=${current} queue=${current} />`}
   </section>`;
 }

@@ -28,8 +28,13 @@ function App() {
   const current = page === '' ? 'overview' : page;
   return html`<header>
       <h1>hookline</h1><span class="target">${overview?.target ?? ''}</span>
-      <nav>${PAGES.map(([key, label]) => html`<a href=${`#/${key}`} class=${current === key || (current === 'event' && key === 'events') ? 'active' : ''}>
-        ${label}${key === 'failures' && dlq > 0 ? html` <span class="count bad">${dlq}</span>` : ''}</a>`)}</nav>
+      <nav>${PAGES.map(
+        ([
+          key,
+          label,
+        ]) => html`<a href=${`#/${key}`} class=${current === key || (current === 'event' && key === 'events') ? 'active' : ''}>
+        ${label}${key === 'failures' && dlq > 0 ? html` <span class="count bad">${dlq}</span>` : ''}</a>`,
+      )}</nav>
     </header>
     <main>
       <${ErrorNote} error=${error} />

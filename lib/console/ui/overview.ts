@@ -42,7 +42,8 @@ export function OverviewPage({ data }: { data: Overview }) {
     <table class="grid" id="sources">
       <thead><tr><th>Source</th><th>Type</th><th>Received</th><th>Processed</th><th>Failed</th></tr></thead>
       <tbody>${data.sources.map(
-        (s) => html`<tr data-source=${s.name}><td><b>${s.name}</b></td><td>${s.type}</td><${RateCells} rates=${s.rates} /></tr>`,
+        (s) =>
+          html`<tr data-source=${s.name}><td><b>${s.name}</b></td><td>${s.type}</td><${RateCells} rates=${s.rates} /></tr>`,
       )}</tbody>
     </table>
   </section>`;

@@ -57,7 +57,13 @@ export interface DeadLetterSummary {
   receivedAt: string | null;
   receiveCount: number | null;
   error: string | null;
-  failure: { errorName?: string; errorMessage?: string; attempt?: string; consumer?: string; failedAt?: string };
+  failure: {
+    errorName?: string;
+    errorMessage?: string;
+    attempt?: string;
+    consumer?: string;
+    failedAt?: string;
+  };
 }
 
 export interface Job {

@@ -12,7 +12,9 @@ export function Sparkline({ values, kind }: { values: number[]; kind: string }) 
   const height = 22;
   const max = Math.max(1, ...values);
   const step = values.length > 1 ? width / (values.length - 1) : width;
-  const points = values.map((v, i) => `${(i * step).toFixed(1)},${(height - 1 - (v / max) * (height - 2)).toFixed(1)}`);
+  const points = values.map(
+    (v, i) => `${(i * step).toFixed(1)},${(height - 1 - (v / max) * (height - 2)).toFixed(1)}`,
+  );
   const total = values.reduce((a, b) => a + b, 0);
   return html`<span class=${`spark ${kind}`} title=${`${kind}: ${total} in the last ${values.length} buckets`}>
     <svg width=${width} height=${height} viewBox=${`0 0 ${width} ${height}`} aria-hidden="true">
@@ -60,8 +62,11 @@ export function JobPanel({ id, onDone }: { id: string; onDone?: (job: Job) => vo
   const ratio = p?.total ? Math.min(1, p.done / p.total) : 0;
   return html`<div class=${`job ${job.state}`} data-job-state=${job.state}>
     <div><b>${job.label}</b>: ${job.state}</div>
-    ${p && html`<div class="bar"><span style=${`width:${Math.round(ratio * 100)}%`}></span></div>
-      <div class="muted">${p.done}${p.total !== null ? `/${p.total}` : ''} ${p.label}</div>`}
+    ${
+      p &&
+      html`<div class="bar"><span style=${`width:${Math.round(ratio * 100)}%`}></span></div>
+      <div class="muted">${p.done}${p.total !== null ? `/${p.total}` : ''} ${p.label}</div>`
+    }
     ${job.notes.map((n) => html`<div class="muted">${n}</div>`)}
     ${job.state === 'done' && html`<div class="result">${summary(job)}</div>`}
     ${job.state === 'failed' && html`<div class="error">${job.error}</div>`}
