@@ -18,7 +18,8 @@ import { status } from '../cli/status';
 import { queueOf, type Target } from '../cli/target';
 import type { ResolvedConfig } from '../config';
 import { sourceNeedsSecret, sourceRuntimeConfig } from '../runtime-wiring';
-import { Activity, type EventFilter } from './activity';
+import { Activity, type EventFilter, type RateSeries } from './activity';
+import { queueRatesFromCloudWatch } from './cloudwatch-rates';
 import type { EventFeed, FeedEvent } from './feed';
 import { discardOutput, type Job, Jobs } from './jobs';
 
@@ -67,6 +68,8 @@ export class ConsoleOperations {
   private latest = 0;
   private feedError: string | null = null;
   private pumping = false;
+  /** A deployed stack's rates, read from CloudWatch at most once a minute (its metrics have 1-minute points). */
+  private cloudWatchRates: { at: number; rates: Map<string, RateSeries>; note: string } | undefined;
 
   constructor(readonly context: ConsoleContext) {}
 
@@ -91,10 +94,15 @@ export class ConsoleOperations {
     const { target, config } = this.context;
     const result = await status(this.context.backend, target);
     const now = Date.now();
+    const stack = target.kind === 'stack' ? await this.stackRates(now) : undefined;
     return {
       target: target.description,
       local: target.kind === 'local',
-      queues: result.queues.map((q) => ({ ...q, rates: this.activity.series(`queue:${q.queue}`, now) })),
+      queues: result.queues.map((q) => ({
+        ...q,
+        rates: stack?.rates.get(q.queue) ?? this.activity.series(`queue:${q.queue}`, now),
+      })),
+      ratesNote: stack?.note ?? null,
       sources: config.sources.map((s) => ({
         name: s.name,
         type: s.type,
@@ -103,6 +111,27 @@ export class ConsoleOperations {
       feed: this.feedState(),
       replay: this.context.extensions?.replay ? null : REPLAY_UNAVAILABLE,
     };
+  }
+
+  private async stackRates(now: number) {
+    if (this.cloudWatchRates && now - this.cloudWatchRates.at < 60_000) return this.cloudWatchRates;
+    const { backend, target } = this.context;
+    try {
+      const rates = await queueRatesFromCloudWatch(backend.cloudwatch, Object.values(target.queues), now);
+      this.cloudWatchRates = {
+        at: now,
+        rates,
+        note: 'queue rates: CloudWatch SQS metrics, messages per minute over 30 minutes (sources: no per-source metric)',
+      };
+    } catch (error) {
+      const name = error instanceof Error ? error.name : 'error';
+      this.cloudWatchRates = {
+        at: now,
+        rates: new Map(),
+        note: `queue rates: CloudWatch unavailable (${name})`,
+      };
+    }
+    return this.cloudWatchRates;
   }
 
   private feedState() {

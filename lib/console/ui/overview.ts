@@ -34,7 +34,7 @@ export function OverviewPage({ data }: { data: Overview }) {
         <th>Received</th><th>Processed</th><th>Failed</th></tr></thead>
       <tbody>${data.queues.map((q) => html`<${QueueLine} q=${q} />`)}</tbody>
     </table>
-    <p class="muted">Rates: events per ${bucket} s over the last ${(bucket * 30) / 60} minutes, from the live feed.
+    <p class="muted">${data.ratesNote ?? `Rates: events per ${bucket} s over the last ${(bucket * 30) / 60} minutes, from the live feed.`}
       ${oldestNote ? ` Oldest: ${oldestNote}.` : ''}</p>
     ${data.feed.unavailable && html`<p class="note">${data.feed.unavailable}</p>`}
     ${data.feed.error && html`<p class="error">event feed: ${data.feed.error}</p>`}

@@ -32,6 +32,8 @@ export interface Overview {
   queues: QueueRow[];
   sources: { name: string; type: string; rates: Rates }[];
   feed: FeedState;
+  /** Where the rates come from when it is not the live feed (a deployed stack: CloudWatch). */
+  ratesNote: string | null;
   replay: string | null;
 }
 
