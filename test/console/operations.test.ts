@@ -94,7 +94,12 @@ describe('console operations on a deployed stack', () => {
     };
     dlqHolds({ ...message, Body: JSON.stringify(envelope) });
     const traced: string[] = [];
-    const ops = operations({ trace: async (id) => (traced.push(id), { id, hops: 3 }) });
+    const ops = operations({
+      trace: async (id) => {
+        traced.push(id);
+        return { id, hops: 3 };
+      },
+    });
     const event = await ops.event('evt-secret');
     expect(event.deadLetters[0]?.headers).toEqual({ 'x-github-event': 'push' });
     expect(event.deadLetters[0]?.error).toBe('PermanentError: customer cus_1 not found');
