@@ -1,6 +1,6 @@
 #!/usr/bin/env -S npx tsx
 /**
- * `hookline`: the operations CLI (status, failed, redrive, purge, send, pause, resume). See lib/cli/README.md.
+ * `hookline`: the operations CLI (status, failed, redrive, purge, send, pause, resume, console). See lib/cli/README.md.
  */
 import { CLOSED_PIPE_EXIT_CODE, watchClosedPipes } from '../lib/cli/output';
 import { runCli } from '../lib/cli/program';

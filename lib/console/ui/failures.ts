@@ -2,7 +2,7 @@
  * Failures: a queue's dead letters grouped by reason; redrive all, a selection or one; purge behind a typed
  * confirmation. Long operations show their progress while they run.
  */
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import { post, usePoll } from './api';
 import { html } from './html';
 import type { DeadLetterSummary, Overview } from './types';
@@ -56,8 +56,11 @@ function PurgeBox({ queue, start }: { queue: string; start: (confirm: string) =>
   </div>`;
 }
 
-function QueueFailures({ queue }: { queue: string }) {
+function QueueFailures({ queue, onDepth }: { queue: string; onDepth: (depth: number) => void }) {
   const { data, error, reload } = usePoll<FailuresAnswer>(`/api/failures/${encodeURIComponent(queue)}`, 0);
+  useEffect(() => {
+    if (data) onDepth(data.approximateDepth);
+  }, [data]);
   const [selected, setSelected] = useState<Set<string>>(new Set());
   const [job, setJob] = useState<string | null>(null);
   const [actionError, setActionError] = useState<string | null>(null);
@@ -95,12 +98,17 @@ function QueueFailures({ queue }: { queue: string }) {
 export function FailuresPage({ overview, queue }: { overview: Overview | null; queue: string | undefined }) {
   const current =
     queue || overview?.queues.find((q) => q.deadLettered > 0)?.queue || overview?.queues[0]?.queue;
+  // While this page reads a DLQ its messages are briefly in flight, so the overview's count (visible only) dips:
+  // the current tab shows what the read found.
+  const [read, setRead] = useState<{ queue: string; depth: number } | null>(null);
+  const countOf = (q: { queue: string; deadLettered: number }) =>
+    read?.queue === q.queue ? Math.max(read.depth, q.deadLettered) : q.deadLettered;
   return html`<section>
     <h2>Failures</h2>
     <nav class="tabs">${overview?.queues.map(
       (q) => html`<a href=${`#/failures/${q.queue}`} class=${q.queue === current ? 'active' : ''}>
-      ${q.queue} <span class=${q.deadLettered > 0 ? 'count bad' : 'count'}>${q.deadLettered}</span></a>`,
+      ${q.queue} <span class=${countOf(q) > 0 ? 'count bad' : 'count'}>${countOf(q)}</span></a>`,
     )}</nav>
-    ${current && html`<${QueueFailures} key=${current} queue=${current} />`}
+    ${current && html`<${QueueFailures} key=${current} queue=${current} onDepth=${(depth: number) => setRead({ queue: current, depth })} />`}
   </section>`;
 }
