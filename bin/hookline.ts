@@ -1,6 +1,6 @@
 #!/usr/bin/env -S npx tsx
 /**
- * `hookline`: the operations CLI (status, failed, redrive, purge, send, pause, resume) and the project commands
+ * `hookline`: the operations CLI (status, failed, redrive, purge, send, pause, resume, console, replay, trace, cost) and the project commands
  * (init, dev). See lib/cli/README.md.
  */
 import { CLOSED_PIPE_EXIT_CODE, watchClosedPipes } from '../lib/cli/output';

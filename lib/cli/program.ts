@@ -4,6 +4,7 @@
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import type { ResolvedConfig } from '../config';
+import type { ConsoleExtensions } from '../console/operations';
 import { hooklineVersion } from '../package-root';
 import type { Backend, TargetOptions } from './backend';
 import { addCostCommand } from './cost';
@@ -53,6 +54,12 @@ const positiveNumber = (value: string) => {
 const positiveInteger = (value: string) => {
   const n = Number(value);
   if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('expected a positive whole number');
+  return n;
+};
+
+const portNumber = (value: string) => {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('expected a port, 0-65535');
   return n;
 };
 
@@ -213,6 +220,14 @@ export function buildProgram(deps: CliDependencies, setExitCode: (code: number) 
         'keep only the newest stored secret (after rotating at the sender); reads no value',
       ),
   ).action((source: string, o: SecretsSetFlags) => secretsSetCommand(ctx, source, o));
+
+  withTarget(
+    program
+      .command('console')
+      .description('serve the web console on 127.0.0.1 (overview, events, failures, actions) and open it')
+      .option('--port <n>', 'port to listen on (default: a free one)', portNumber)
+      .option('--no-open', 'do not open a browser; only print the URL'),
+  ).action((o: CommonOptions & { port?: number; open?: boolean }) => consoleCommand(ctx, o));
 
   for (const [name, enabled] of [
     ['pause', false],
@@ -424,6 +439,38 @@ async function consumerCommand(
   const { output, target, backend } = await open(ctx.deps, o);
   const result = await setConsumerEnabled(backend, target, enabled, { queue, wait: o.wait !== false });
   present(output, result, renderConsumer);
+}
+
+/** Serves the console until Ctrl-C; the URL (with this run's token) is the first line on stdout. */
+async function consoleCommand(ctx: CommandContext, o: CommonOptions & { port?: number; open?: boolean }) {
+  const config = await ctx.deps.loadConfig(o.config);
+  const { startConsole, untilStopped } = await import('../console/command');
+  const { trace, replay, localJournalPath } = await cores();
+  const { output, target, backend } = await open(ctx.deps, o);
+  const extensions: ConsoleExtensions = {
+    trace: (id) => trace(backend, target, id, { journalPath: localJournalPath(ctx.deps.env) }),
+    replay: (request, progress) =>
+      replay({ ...backend, output: progress }, target, config, {
+        source: request.source ?? '',
+        since: new Date(request.from ?? 0),
+        ...(request.to !== undefined ? { until: new Date(request.to) } : {}),
+        ...(request.type !== undefined ? { type: request.type } : {}),
+        ...(request.queue !== undefined ? { to: request.queue } : {}),
+      }),
+  };
+  const { server } = await startConsole(
+    { target, backend, config },
+    {
+      ...(o.port !== undefined ? { port: o.port } : {}),
+      open: o.open !== false,
+      env: ctx.deps.env,
+      extensions,
+    },
+  );
+  ctx.deps.writeOut(`hookline console for ${target.description}: ${server.url}\n`);
+  output.note("the URL carries this run's token; Ctrl-C to stop");
+  await untilStopped();
+  await server.close();
 }
 
 /** Runs the CLI and resolves to the process exit code. Expected errors print one line; bugs keep their stack. */

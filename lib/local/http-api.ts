@@ -211,6 +211,8 @@ export interface ControlApi {
   setConsumerEnabled(name: string, enabled: boolean): 'Enabled' | 'Disabled' | undefined;
   /** Writes the archive's buffered records now; false when archiving is off. */
   flushArchive?(): Promise<boolean>;
+  /** Recent events after a sequence number (`GET /_hookline/events?after=N&limit=M`). */
+  events?(after: number, limit: number): unknown;
 }
 
 /** Options of {@link startHttpApi}. */
@@ -377,7 +379,7 @@ class LocalHttpApi {
     const url = req.url ?? '/';
     const path = url.split('?')[0] ?? '/';
     if (path.startsWith('/_hookline/') || path === '/_hookline') {
-      this.handleControl(req, res, path);
+      this.handleControl(req, res, url);
       return;
     }
     const match = WEBHOOK_PATH.exec(path);
@@ -468,10 +470,14 @@ class LocalHttpApi {
     if (cut) res.on('finish', () => req.socket.destroy());
   }
 
-  private handleControl(req: IncomingMessage, res: ServerResponse, path: string): void {
+  private handleControl(req: IncomingMessage, res: ServerResponse, url: string): void {
     req.resume();
     const flush = this.options.control?.flushArchive;
-    if (req.method === 'POST' && path === '/_hookline/archive/flush' && flush) {
+    if (
+      req.method === 'POST' &&
+      new URL(url, 'http://control').pathname === '/_hookline/archive/flush' &&
+      flush
+    ) {
       flush().then(
         (flushed) =>
           send(res, json(flushed ? 200 : 404, flushed ? { flushed: true } : { message: 'archiving is off' })),
@@ -479,13 +485,19 @@ class LocalHttpApi {
       );
       return;
     }
-    send(res, this.controlResponse(req.method, path));
+    send(res, this.controlResponse(req.method, url));
   }
 
-  private controlResponse(method: string | undefined, path: string): HttpResponse {
+  private controlResponse(method: string | undefined, url: string): HttpResponse {
     const control = this.options.control;
     if (!control) return json(404, { message: 'Not Found' });
+    const { pathname: path, searchParams } = new URL(url, 'http://control');
     if (method === 'GET' && path === '/_hookline/status') return json(200, control.status());
+    if (method === 'GET' && path === '/_hookline/events' && control.events) {
+      const after = Number(searchParams.get('after') ?? 0) || 0;
+      const limit = Number(searchParams.get('limit') ?? 1000) || 1000;
+      return json(200, control.events(after, limit));
+    }
     const match = CONSUMER_CONTROL_PATH.exec(path);
     if (method === 'POST' && match) {
       const name = decode(match[1] ?? '');

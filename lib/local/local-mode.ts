@@ -18,6 +18,7 @@ import { sharedFileHasher } from './bundle-cache';
 import { LOCAL_CREDENTIALS, localS3Client, localSqsClient } from './clients';
 import { startEmulatorsInThread } from './emulator-thread';
 import { type Emulators, startEmulators } from './emulators';
+import { EventJournal } from './event-journal';
 import { type BatchReport, EventSourceMapping, type MappingState } from './event-source-mapping';
 import { type LocalFirehose, startLocalFirehose } from './firehose';
 import { bundle, bundleFunctionWorker, LocalFunction } from './function-runtime';
@@ -276,7 +277,9 @@ async function startPipeline(settings: LocalSettings, cleanups: Cleanups): Promi
   );
 
   const control = new LocalControl(settings, emulators, topology, consumers, archive);
-  const api = await phases.time('http api', () => startApi(settings, ingest, control));
+  const journal = new EventJournal();
+  reporter.subscribe((event) => journal.record(event));
+  const api = await phases.time('http api', () => startApi(settings, ingest, control, journal));
   if (reporter.verbose) reporter.info(`start: ${phases.describe()} ms`);
   cleanups.push(() => api.close());
   control.attach(api.url);
@@ -540,7 +543,12 @@ class LocalControl {
   }
 }
 
-function startApi(settings: LocalSettings, ingest: LocalFunction, control: LocalControl): Promise<HttpApi> {
+function startApi(
+  settings: LocalSettings,
+  ingest: LocalFunction,
+  control: LocalControl,
+  journal: EventJournal,
+): Promise<HttpApi> {
   const { config, reporter } = settings;
   return startHttpApi({
     port: settings.port,
@@ -550,6 +558,7 @@ function startApi(settings: LocalSettings, ingest: LocalFunction, control: Local
       status: () => control.status(),
       setConsumerEnabled: (name, enabled) => control.setConsumerEnabled(name, enabled),
       flushArchive: () => control.flushArchive(),
+      events: (after, limit) => journal.after(after, limit),
     },
     onRequest: (r) => reportRequest(reporter, r),
   });

@@ -1,6 +1,7 @@
 import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_WEBHOOK_BODY_BYTES } from '../../../lambda/shared/request-limits';
+import { EventJournal } from '../../../lib/local/event-journal';
 import type { InvokeResult } from '../../../lib/local/function-runtime';
 import {
   buildHttpApiEvent,
@@ -223,6 +224,7 @@ describe('startHttpApi', () => {
   let api: HttpApi;
   const invoked: unknown[] = [];
   let paused = false;
+  const journal = new EventJournal();
 
   beforeAll(async () => {
     api = await startHttpApi({
@@ -242,6 +244,7 @@ describe('startHttpApi', () => {
           paused = !enabled;
           return enabled ? 'Enabled' : 'Disabled';
         },
+        events: (after, limit) => journal.after(after, limit),
       },
     });
   });
@@ -360,6 +363,25 @@ describe('startHttpApi', () => {
     const resume = await fetch(`${api.url}/_hookline/consumers/events/resume`, { method: 'POST' });
     expect(await resume.json()).toEqual({ consumer: 'events', state: 'Enabled' });
     expect((await fetch(`${api.url}/_hookline/consumers/nope/pause`, { method: 'POST' })).status).toBe(404);
+  });
+
+  it('serves the recent events after a sequence number', async () => {
+    journal.record({ event: 'queued', id: 'a', source: 'github' });
+    journal.record({ event: 'processed', id: 'a', queue: 'events' });
+    journal.record({ event: 'queued', id: 'b', source: 'github' });
+    const all = (await (await fetch(`${api.url}/_hookline/events`)).json()) as {
+      events: { id: string; event: string; seq: number }[];
+      latest: number;
+    };
+    expect(all.events.map((e: { id: string; event: string }) => `${e.event}:${e.id}`)).toEqual([
+      'queued:a',
+      'processed:a',
+      'queued:b',
+    ]);
+    const later = await (
+      await fetch(`${api.url}/_hookline/events?after=${all.events[1]?.seq}&limit=5`)
+    ).json();
+    expect(later).toMatchObject({ latest: all.latest, events: [{ event: 'queued', id: 'b' }] });
   });
 
   it('reports a taken port with the fix', async () => {

@@ -1,0 +1,136 @@
+/**
+ * What the console remembers of the feed: the recent events (for the live list, its filters and the event page)
+ * and per-minute-ish rates per queue and source (the overview's sparklines). Pure: the server feeds it.
+ */
+import type { FeedEvent } from './feed';
+
+/** Which rate an event counts towards. */
+export type RateKind = 'received' | 'processed' | 'failed';
+
+/** Ingest outcomes: an event arrived (whatever became of it). */
+const RECEIVED = new Set(['queued', 'duplicate', 'ignored', 'rejected']);
+const FAILED = new Set(['retried', 'dead-lettered', 'failed', 'error']);
+
+/** The rate an event counts towards, if any. */
+export function rateKindOf(event: string): RateKind | undefined {
+  if (RECEIVED.has(event)) return 'received';
+  if (event === 'processed') return 'processed';
+  return FAILED.has(event) ? 'failed' : undefined;
+}
+
+/** Filters of the live list; absent or empty means any. */
+export interface EventFilter {
+  readonly source?: string;
+  readonly type?: string;
+  /** An event name (`processed`) or a rate kind (`failed`). */
+  readonly outcome?: string;
+  readonly queue?: string;
+  readonly id?: string;
+}
+
+export function matches(event: FeedEvent, filter: EventFilter): boolean {
+  if (filter.source && event.source !== filter.source) return false;
+  if (filter.type && !(event.type ?? '').includes(filter.type)) return false;
+  if (filter.id && event.id !== filter.id) return false;
+  if (filter.queue && !(event.queue ?? '').split(',').includes(filter.queue)) return false;
+  if (filter.outcome && event.event !== filter.outcome && rateKindOf(event.event) !== filter.outcome)
+    return false;
+  return true;
+}
+
+/** Sparkline series: counts per bucket, oldest first. */
+export interface RateSeries {
+  readonly bucketSeconds: number;
+  readonly received: readonly number[];
+  readonly processed: readonly number[];
+  readonly failed: readonly number[];
+}
+
+export interface ActivityOptions {
+  /** Events kept for the list and the event page. @default 2000 */
+  readonly keep?: number;
+  /** @default 10 */
+  readonly bucketSeconds?: number;
+  /** Buckets per series. @default 30 (five minutes of 10 s buckets) */
+  readonly buckets?: number;
+}
+
+/** The recent events and their rates. */
+export class Activity {
+  private readonly events: FeedEvent[] = [];
+  /** `queue:<name>` or `source:<name>` -> kind -> bucket index (epoch / bucketSeconds) -> count. */
+  private readonly counts = new Map<string, Map<RateKind, Map<number, number>>>();
+  private readonly keep: number;
+  readonly bucketSeconds: number;
+  private readonly buckets: number;
+
+  constructor(options: ActivityOptions = {}) {
+    this.keep = options.keep ?? 2_000;
+    this.bucketSeconds = options.bucketSeconds ?? 10;
+    this.buckets = options.buckets ?? 30;
+  }
+
+  add(events: readonly FeedEvent[]): void {
+    for (const event of events) {
+      this.events.push(event);
+      const kind = rateKindOf(event.event);
+      if (!kind) continue;
+      const bucket = Math.floor(Date.parse(event.at) / 1000 / this.bucketSeconds);
+      for (const queue of (event.queue ?? '').split(',').filter(Boolean))
+        this.count(`queue:${queue}`, kind, bucket);
+      if (event.source) this.count(`source:${event.source}`, kind, bucket);
+    }
+    if (this.events.length > this.keep) this.events.splice(0, this.events.length - this.keep);
+  }
+
+  private count(key: string, kind: RateKind, bucket: number): void {
+    let byKind = this.counts.get(key);
+    if (!byKind) {
+      byKind = new Map();
+      this.counts.set(key, byKind);
+    }
+    let byBucket = byKind.get(kind);
+    if (!byBucket) {
+      byBucket = new Map();
+      byKind.set(kind, byBucket);
+    }
+    byBucket.set(bucket, (byBucket.get(bucket) ?? 0) + 1);
+    for (const old of byBucket.keys()) if (old <= bucket - this.buckets * 2) byBucket.delete(old);
+  }
+
+  /** The series of a queue or source, ending with the bucket that holds `nowMs`. */
+  series(key: `queue:${string}` | `source:${string}`, nowMs: number): RateSeries {
+    const last = Math.floor(nowMs / 1000 / this.bucketSeconds);
+    const line = (kind: RateKind) => {
+      const byBucket = this.counts.get(key)?.get(kind);
+      return Array.from({ length: this.buckets }, (_, i) => byBucket?.get(last - this.buckets + 1 + i) ?? 0);
+    };
+    return {
+      bucketSeconds: this.bucketSeconds,
+      received: line('received'),
+      processed: line('processed'),
+      failed: line('failed'),
+    };
+  }
+
+  /** Newest first, at most `limit`. */
+  list(filter: EventFilter, limit = 200): FeedEvent[] {
+    const found: FeedEvent[] = [];
+    for (let i = this.events.length - 1; i >= 0 && found.length < limit; i--) {
+      const event = this.events[i];
+      if (event && matches(event, filter)) found.push(event);
+    }
+    return found;
+  }
+
+  /** Sources and types seen, for the filter choices. */
+  seen(): { sources: string[]; types: string[] } {
+    const sources = new Set<string>();
+    const types = new Set<string>();
+    for (const e of this.events) {
+      if (e.source) sources.add(e.source);
+      if (e.type) types.add(e.type);
+    }
+    return { sources: [...sources].sort(), types: [...types].sort() };
+  }
+}

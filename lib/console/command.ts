@@ -1,0 +1,71 @@
+/**
+ * `hookline console`: connects to the target as every command does, starts the console server on loopback,
+ * prints the URL with this run's token and opens it in the browser (best effort). Runs until Ctrl-C.
+ */
+import { spawn } from 'node:child_process';
+import type { Backend } from '../cli/backend';
+import type { Target } from '../cli/target';
+import type { ResolvedConfig } from '../config';
+import { loadConsoleAssets } from './assets';
+import { feedFor } from './feed';
+import { type ConsoleExtensions, ConsoleOperations } from './operations';
+import { newToken } from './security';
+import { type ConsoleServer, startConsoleServer } from './server';
+
+export interface ConsoleOptions {
+  /** @default 0 (a free port) */
+  readonly port?: number;
+  /** Open the browser. @default true */
+  readonly open?: boolean;
+  readonly extensions?: ConsoleExtensions;
+  readonly env?: Record<string, string | undefined>;
+}
+
+/** Starts the console for a connected target. */
+export async function startConsole(
+  connected: { target: Target; backend: Backend; config: ResolvedConfig },
+  options: ConsoleOptions = {},
+): Promise<{ server: ConsoleServer; operations: ConsoleOperations }> {
+  const { target, backend, config } = connected;
+  const operations = new ConsoleOperations({
+    backend,
+    target,
+    config,
+    feed: feedFor(target, backend.http),
+    ...(options.extensions ? { extensions: options.extensions } : {}),
+    ...(options.env ? { env: options.env } : {}),
+  });
+  const server = await startConsoleServer({
+    operations,
+    assets: await loadConsoleAssets(),
+    token: newToken(),
+    ...(options.port !== undefined ? { port: options.port } : {}),
+  });
+  if (options.open !== false) openBrowser(server.url);
+  return { server, operations };
+}
+
+/** The platform's "open this URL" command; failures are ignored (the URL is printed anyway). */
+export function openBrowser(url: string, platform = process.platform): void {
+  const [command, args] =
+    platform === 'darwin'
+      ? ['open', [url]]
+      : platform === 'win32'
+        ? ['cmd', ['/c', 'start', '', url]]
+        : ['xdg-open', [url]];
+  try {
+    const child = spawn(command, args as string[], { stdio: 'ignore', detached: true });
+    child.on('error', () => {});
+    child.unref();
+  } catch {
+    // No opener on this machine: the printed URL is the way in.
+  }
+}
+
+/** Resolves when the process is asked to stop (Ctrl-C or SIGTERM). */
+export function untilStopped(): Promise<void> {
+  return new Promise((resolve) => {
+    process.once('SIGINT', () => resolve());
+    process.once('SIGTERM', () => resolve());
+  });
+}

@@ -1,0 +1,129 @@
+/**
+ * Long operations started from the console (redrive, purge) run as jobs: the request answers at once with the
+ * job id, the page polls the job for its progress, notes and result. A job talks to the command core through
+ * the same {@link Output} the terminal uses, so progress bars become progress fields.
+ */
+import { randomUUID } from 'node:crypto';
+import { CliError } from '../cli/errors';
+import type { Output } from '../cli/output';
+
+export type JobState = 'running' | 'done' | 'failed';
+
+export interface Job {
+  readonly id: string;
+  /** `redrive`, `purge`... */
+  readonly kind: string;
+  /** What it does, for a person: `redrive events: 2 selected`. */
+  readonly label: string;
+  state: JobState;
+  progress: { done: number; total: number | null; label: string } | null;
+  readonly notes: string[];
+  result: unknown;
+  /** The one-line error of a failed job. */
+  error: string | null;
+  readonly startedAt: string;
+  finishedAt: string | null;
+}
+
+const noColor = (text: string) => text;
+
+/** An {@link Output} that records into a job; it never prompts (the page confirmed before the job started). */
+export function jobOutput(job: Job): Output {
+  return {
+    json: true,
+    interactive: false,
+    colors: { bold: noColor, dim: noColor, red: noColor, green: noColor, yellow: noColor },
+    line: () => {},
+    note: (text) => {
+      job.notes.push(text);
+    },
+    progress(label, total) {
+      job.progress = { done: 0, total: total ?? null, label };
+      return {
+        update(done, newTotal) {
+          job.progress = { done, total: newTotal ?? job.progress?.total ?? null, label };
+        },
+        done: () => {},
+      };
+    },
+    confirm: async () => false,
+    result: () => {},
+  };
+}
+
+/** An {@link Output} that keeps nothing (calls whose progress nobody follows). */
+export function discardOutput(): Output {
+  return jobOutput({
+    id: '',
+    kind: 'discard',
+    label: '',
+    state: 'running',
+    progress: null,
+    notes: [],
+    result: null,
+    error: null,
+    startedAt: '',
+    finishedAt: null,
+  });
+}
+
+/** A one-line message for an error; bugs keep their name so they are recognisable. */
+export function errorLine(error: unknown): string {
+  if (error instanceof CliError) return error.message;
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}
+
+/** The jobs of one console run; finished ones are kept (the newest 50) so the page can show their results. */
+export class Jobs {
+  private readonly jobs = new Map<string, Job>();
+
+  start(kind: string, label: string, work: (output: Output) => Promise<unknown>): Job {
+    const job: Job = {
+      id: randomUUID(),
+      kind,
+      label,
+      state: 'running',
+      progress: null,
+      notes: [],
+      result: null,
+      error: null,
+      startedAt: new Date().toISOString(),
+      finishedAt: null,
+    };
+    this.jobs.set(job.id, job);
+    this.trim();
+    void work(jobOutput(job)).then(
+      (result) => this.finish(job, 'done', result, null),
+      (error: unknown) => this.finish(job, 'failed', null, errorLine(error)),
+    );
+    return job;
+  }
+
+  private finish(job: Job, state: JobState, result: unknown, error: string | null): void {
+    job.state = state;
+    job.result = result;
+    job.error = error;
+    job.finishedAt = new Date().toISOString();
+  }
+
+  get(id: string): Job | undefined {
+    return this.jobs.get(id);
+  }
+
+  /** Newest first. */
+  list(): Job[] {
+    return [...this.jobs.values()].reverse();
+  }
+
+  /** Resolves when no job runs any more (tests, shutdown). */
+  async idle(pollMs = 50): Promise<void> {
+    while ([...this.jobs.values()].some((j) => j.state === 'running')) {
+      await new Promise((done) => setTimeout(done, pollMs));
+    }
+  }
+
+  private trim(): void {
+    const finished = [...this.jobs.values()].filter((j) => j.state !== 'running');
+    for (const job of finished.slice(0, Math.max(0, finished.length - 50))) this.jobs.delete(job.id);
+  }
+}

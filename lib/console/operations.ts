@@ -1,0 +1,269 @@
+/**
+ * What the console can show and do, each a call into the CLI's own command cores (status, failed, redrive,
+ * purge, pause/resume, send): the page and the terminal run the same code against the same target. The event
+ * page and replay take their data from optional {@link ConsoleExtensions} (the archive's trace and replay), and
+ * say what is missing while those are absent.
+ */
+
+import { CREDENTIAL_HEADERS, senderFor } from '../../lambda/shared/senders';
+import type { Backend } from '../cli/backend';
+import { setConsumerEnabled } from '../cli/consumers';
+import { CliError } from '../cli/errors';
+import { type FailedShowResult, failedList, failedShow } from '../cli/failed';
+import type { Output } from '../cli/output';
+import { purge } from '../cli/purge';
+import { redrive } from '../cli/redrive';
+import { sendWebhook } from '../cli/send';
+import { status } from '../cli/status';
+import { queueOf, type Target } from '../cli/target';
+import type { ResolvedConfig } from '../config';
+import { sourceNeedsSecret, sourceRuntimeConfig } from '../runtime-wiring';
+import { Activity, type EventFilter, type RateSeries } from './activity';
+import { queueRatesFromCloudWatch } from './cloudwatch-rates';
+import type { EventFeed, FeedEvent } from './feed';
+import { discardOutput, type Job, Jobs } from './jobs';
+
+/** What replaying archived events needs: a selection, and where progress goes. */
+export interface ReplayRequest {
+  readonly source?: string;
+  readonly type?: string;
+  readonly ids?: readonly string[];
+  /** ISO times bounding the events' receipt. */
+  readonly from?: string;
+  readonly to?: string;
+  readonly queue?: string;
+}
+
+/**
+ * Capabilities that live outside the CLI's current cores and plug in when they exist: the full trace of an
+ * event (every receipt, attempt and outcome, from the archive) and replaying archived events.
+ */
+export interface ConsoleExtensions {
+  /** The trace of one event by id, or null when the archive has none. */
+  readonly trace?: (id: string, output: Output) => Promise<unknown | null>;
+  /** Starts a replay; resolves with its result (progress through `output`). */
+  readonly replay?: (request: ReplayRequest, output: Output) => Promise<unknown>;
+}
+
+/** Shown on the disabled replay control while no replay function is plugged in. */
+export const REPLAY_UNAVAILABLE =
+  'replay needs the event archive (hookline replay), which this build does not have: redrive puts dead-lettered events back meanwhile';
+
+/** Everything the console operates on. */
+export interface ConsoleContext {
+  readonly backend: Backend;
+  readonly target: Target;
+  readonly config: ResolvedConfig;
+  readonly feed: EventFeed;
+  readonly extensions?: ConsoleExtensions;
+  readonly env?: Record<string, string | undefined>;
+}
+
+const NO_REASON = 'no reason recorded: SQS moved it after maxReceiveCount receives (a crash or a timeout)';
+
+/** The console's operations on one target. */
+export class ConsoleOperations {
+  readonly activity = new Activity();
+  readonly jobs = new Jobs();
+  private latest = 0;
+  private feedError: string | null = null;
+  private pumping = false;
+  /** A deployed stack's rates, read from CloudWatch at most once a minute (its metrics have 1-minute points). */
+  private cloudWatchRates: { at: number; rates: Map<string, RateSeries>; note: string } | undefined;
+
+  constructor(readonly context: ConsoleContext) {}
+
+  /** Reads new events from the feed into the activity; a failing feed is reported, not thrown. */
+  async pump(): Promise<void> {
+    if (this.context.feed.unavailable || this.pumping) return;
+    this.pumping = true;
+    try {
+      const page = await this.context.feed.after(this.latest);
+      this.activity.add(page.events);
+      this.latest = page.events.at(-1)?.seq ?? Math.max(this.latest, page.latest);
+      this.feedError = null;
+    } catch (error) {
+      this.feedError = error instanceof Error ? error.message : String(error);
+    } finally {
+      this.pumping = false;
+    }
+  }
+
+  /** Queues with their depths and consumer states, sources, and the rates of both. */
+  async overview() {
+    const { target, config } = this.context;
+    const result = await status(this.context.backend, target);
+    const now = Date.now();
+    const stack = target.kind === 'stack' ? await this.stackRates(now) : undefined;
+    return {
+      target: target.description,
+      local: target.kind === 'local',
+      queues: result.queues.map((q) => ({
+        ...q,
+        rates: stack?.rates.get(q.queue) ?? this.activity.series(`queue:${q.queue}`, now),
+      })),
+      ratesNote: stack?.note ?? null,
+      sources: config.sources.map((s) => ({
+        name: s.name,
+        type: s.type,
+        rates: this.activity.series(`source:${s.name}`, now),
+      })),
+      feed: this.feedState(),
+      replay: this.context.extensions?.replay ? null : REPLAY_UNAVAILABLE,
+    };
+  }
+
+  private async stackRates(now: number) {
+    if (this.cloudWatchRates && now - this.cloudWatchRates.at < 60_000) return this.cloudWatchRates;
+    const { backend, target } = this.context;
+    try {
+      const rates = await queueRatesFromCloudWatch(backend.cloudwatch, Object.values(target.queues), now);
+      this.cloudWatchRates = {
+        at: now,
+        rates,
+        note: 'queue rates: CloudWatch SQS metrics, messages per minute over 30 minutes (sources: no per-source metric)',
+      };
+    } catch (error) {
+      const name = error instanceof Error ? error.name : 'error';
+      this.cloudWatchRates = {
+        at: now,
+        rates: new Map(),
+        note: `queue rates: CloudWatch unavailable (${name})`,
+      };
+    }
+    return this.cloudWatchRates;
+  }
+
+  private feedState() {
+    return { unavailable: this.context.feed.unavailable, error: this.feedError };
+  }
+
+  /** The live list, newest first, with the choices for its filters. */
+  events(filter: EventFilter) {
+    return { events: this.activity.list(filter), ...this.activity.seen(), feed: this.feedState() };
+  }
+
+  /** One event: what the feed saw of it, its dead-letter record(s), and the archive's trace when there is one. */
+  async event(id: string) {
+    if (id.trim() === '') throw new CliError('an event id is required');
+    const seen = this.activity.list({ id }, 500).reverse();
+    const queues = this.queuesOf(seen);
+    const deadLetters = (await Promise.all(queues.map((q) => this.deadLetter(q, id)))).filter(
+      (d): d is FailedShowResult => d !== null,
+    );
+    const trace = this.context.extensions?.trace
+      ? await this.context.extensions.trace(id, discardOutput())
+      : undefined;
+    const envelope = deadLetters[0];
+    return {
+      id,
+      source: envelope?.source ?? seen.find((e) => e.source)?.source ?? null,
+      type: envelope?.type ?? seen.find((e) => e.type)?.type ?? null,
+      timeline: seen,
+      deadLetters: deadLetters.map((d) => ({ ...d, headers: this.withoutCredentials(d.source, d.headers) })),
+      trace: trace ?? null,
+      traceNote: this.context.extensions?.trace
+        ? null
+        : 'the full trace (every receipt and attempt, also after processing) needs the event archive; shown: the live feed of this console run and the dead-letter queues',
+    };
+  }
+
+  /** Queues the feed saw the event in, else every queue (it may have been dead-lettered before this run). */
+  private queuesOf(seen: readonly FeedEvent[]): string[] {
+    const named = new Set(seen.flatMap((e) => (e.queue ?? '').split(',').filter(Boolean)));
+    const known = Object.keys(this.context.target.queues);
+    const wanted = known.filter((q) => named.has(q));
+    return wanted.length > 0 ? wanted : known;
+  }
+
+  private async deadLetter(queue: string, id: string): Promise<FailedShowResult | null> {
+    try {
+      return await failedShow(this.context.backend, this.context.target, { queue, id });
+    } catch (error) {
+      if (error instanceof CliError && error.message.startsWith('no message with id')) return null;
+      throw error;
+    }
+  }
+
+  /** Headers minus every credential header (the schemes' and the ones this source's settings name). */
+  withoutCredentials(sourceName: string | null, headers: Readonly<Record<string, string>>) {
+    const source = this.context.config.sources.find((s) => s.name === sourceName);
+    const configured = new Set<string>();
+    if (source) {
+      const settings = sourceRuntimeConfig(source, sourceNeedsSecret(source) ? 'console' : undefined);
+      for (const h of senderFor(settings).configuredCredentialHeaders(settings))
+        configured.add(h.toLowerCase());
+    }
+    return Object.fromEntries(
+      Object.entries(headers).filter(([name]) => {
+        const lower = name.toLowerCase();
+        return !CREDENTIAL_HEADERS.has(lower) && !configured.has(lower);
+      }),
+    );
+  }
+
+  /** A queue's dead letters grouped by failure reason. */
+  async failures(queue: string) {
+    const list = await failedList(this.context.backend, this.context.target, { queue, limit: 200 });
+    const groups = new Map<string, (typeof list.messages)[number][]>();
+    for (const m of list.messages) {
+      const reason = m.error ?? m.envelopeError ?? NO_REASON;
+      groups.set(reason, [...(groups.get(reason) ?? []), m]);
+    }
+    return {
+      queue: list.queue,
+      approximateDepth: list.approximateDepth,
+      shown: list.messages.length,
+      groups: [...groups].map(([reason, messages]) => ({ reason, count: messages.length, messages })),
+    };
+  }
+
+  /** Redrives all, a selection (`ids`) or a type pattern, as a job. */
+  redrive(queue: string, selection: { ids?: readonly string[]; type?: string }): Job {
+    queueOf(this.context.target, queue);
+    if (selection.ids !== undefined && selection.ids.length === 0)
+      throw new CliError('no event selected: select at least one, or redrive all');
+    const label = selection.ids
+      ? `redrive ${queue}: ${selection.ids.length} selected`
+      : selection.type !== undefined
+        ? `redrive ${queue}: type ${selection.type}`
+        : `redrive ${queue}: all`;
+    return this.jobs.start('redrive', label, (output) =>
+      redrive({ ...this.context.backend, output }, this.context.target, {
+        queue,
+        ...(selection.ids ? { ids: selection.ids } : {}),
+        ...(selection.type !== undefined ? { type: selection.type } : {}),
+      }),
+    );
+  }
+
+  /** Purges a queue or its DLQ once `confirmation` repeats the queue's name, as a job. */
+  purge(queue: string, deadLetter: boolean, confirmation: string): Job {
+    queueOf(this.context.target, queue);
+    if (confirmation !== queue) {
+      throw new CliError(`type the queue name "${queue}" to confirm the purge: nothing was deleted`);
+    }
+    const what = deadLetter ? `${queue} dead-letter queue` : `${queue} queue`;
+    return this.jobs.start('purge', `purge the ${what}`, (output) =>
+      purge({ ...this.context.backend, output }, this.context.target, { queue, deadLetter, yes: true }),
+    );
+  }
+
+  /** Pauses or resumes a consumer; a deployed mapping is not waited for (the overview shows it settle). */
+  setConsumer(queue: string, enabled: boolean) {
+    return setConsumerEnabled(this.context.backend, this.context.target, enabled, { queue, wait: false });
+  }
+
+  /** Sends a signed sample webhook to a source (the secret is resolved as `hookline send` does, never shown). */
+  send(source: string, type?: string) {
+    const { backend, target, config, env } = this.context;
+    return sendWebhook(backend, target, config, { source, ...(type ? { type } : {}) }, env ?? process.env);
+  }
+
+  /** Starts a replay through the plugged-in function, as a job. */
+  replay(request: ReplayRequest): Job {
+    const replay = this.context.extensions?.replay;
+    if (!replay) throw new CliError(REPLAY_UNAVAILABLE);
+    return this.jobs.start('replay', 'replay', (output) => replay(request, output));
+  }
+}

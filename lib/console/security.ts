@@ -1,0 +1,103 @@
+/**
+ * Who may talk to the console. It listens on loopback only, and as notebook servers do it requires a random
+ * per-run token: given once in the URL (`/?token=...`), then kept in an HttpOnly, SameSite=Strict cookie.
+ * Requests that change anything must also carry the token in the `x-hookline-token` header (which a
+ * cross-origin page cannot send without a preflight this server never allows). A `Host` that is not a loopback
+ * name refuses DNS rebinding; an `Origin` or `Sec-Fetch-Site` from another site refuses cross-origin requests.
+ */
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+
+export const TOKEN_COOKIE = 'hookline_console';
+export const TOKEN_HEADER = 'x-hookline-token';
+
+/** A fresh token: 32 random bytes, URL-safe. */
+export function newToken(): string {
+  return randomBytes(32).toString('base64url');
+}
+
+/** The parts of a request the gate looks at (header names lower-case). */
+export interface GateRequest {
+  readonly method: string;
+  readonly host: string | undefined;
+  readonly origin: string | undefined;
+  readonly secFetchSite: string | undefined;
+  readonly cookie: string | undefined;
+  readonly headerToken: string | undefined;
+  readonly queryToken: string | null;
+}
+
+export type GateVerdict =
+  | { readonly allow: true; readonly setCookie: boolean }
+  | { readonly allow: false; readonly status: 401 | 403; readonly reason: string };
+
+const LOOPBACK_NAMES = ['127.0.0.1', 'localhost', '[::1]'];
+const SAFE_METHODS = new Set(['GET', 'HEAD']);
+
+function sameToken(given: string | undefined | null, token: string): boolean {
+  if (!given) return false;
+  const a = Buffer.from(given);
+  const b = Buffer.from(token);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+/** The value of one cookie in a `Cookie` header. */
+export function cookieValue(header: string | undefined, name: string): string | undefined {
+  for (const part of (header ?? '').split(';')) {
+    const [key, ...rest] = part.trim().split('=');
+    if (key === name) return rest.join('=');
+  }
+  return undefined;
+}
+
+/** The origins this console answers to: its own loopback names with its port. */
+export function allowedHosts(port: number): Set<string> {
+  return new Set(LOOPBACK_NAMES.map((name) => `${name}:${port}`));
+}
+
+/** Decides whether a request may proceed. */
+export function checkRequest(request: GateRequest, options: { port: number; token: string }): GateVerdict {
+  const hosts = allowedHosts(options.port);
+  if (!request.host || !hosts.has(request.host.toLowerCase())) {
+    return { allow: false, status: 403, reason: 'this console answers only to its loopback address' };
+  }
+  if (request.origin !== undefined && !hosts.has(request.origin.toLowerCase().replace(/^http:\/\//, ''))) {
+    return { allow: false, status: 403, reason: 'cross-origin requests are refused' };
+  }
+  if (request.secFetchSite && !['same-origin', 'none'].includes(request.secFetchSite)) {
+    return { allow: false, status: 403, reason: 'cross-site requests are refused' };
+  }
+  const fromCookie = sameToken(cookieValue(request.cookie, TOKEN_COOKIE), options.token);
+  const fromHeader = sameToken(request.headerToken, options.token);
+  if (!SAFE_METHODS.has(request.method)) {
+    return fromHeader
+      ? { allow: true, setCookie: false }
+      : {
+          allow: false,
+          status: 403,
+          reason: `a change needs the console token in the ${TOKEN_HEADER} header`,
+        };
+  }
+  if (fromCookie || fromHeader) return { allow: true, setCookie: false };
+  if (sameToken(request.queryToken, options.token)) return { allow: true, setCookie: true };
+  return {
+    allow: false,
+    status: 401,
+    reason: 'open the URL that hookline console printed (it carries the token of this run)',
+  };
+}
+
+/** The cookie that keeps the token for the rest of the session (no Max-Age: gone when the browser closes). */
+export function tokenCookie(token: string): string {
+  return `${TOKEN_COOKIE}=${token}; HttpOnly; SameSite=Strict; Path=/`;
+}
+
+/** Headers of every answer: no caching, no framing, no referrer (the first URL carries the token), no sniffing. */
+export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
+  'cache-control': 'no-store',
+  'x-frame-options': 'DENY',
+  'referrer-policy': 'no-referrer',
+  'x-content-type-options': 'nosniff',
+  'cross-origin-resource-policy': 'same-origin',
+  'content-security-policy':
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+};

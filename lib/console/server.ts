@@ -1,0 +1,212 @@
+/**
+ * The console's HTTP server (node:http, loopback only): the gate of `security.ts` in front of every request,
+ * the page and its bundle, and a small JSON API over {@link ConsoleOperations}.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { CliError } from '../cli/errors';
+import type { EventFilter } from './activity';
+import type { ConsoleAssets } from './assets';
+import { errorLine } from './jobs';
+import type { ConsoleOperations } from './operations';
+import { checkRequest, SECURITY_HEADERS, TOKEN_HEADER, tokenCookie } from './security';
+
+/** A request's route parameters, query and JSON body. */
+interface RouteInput {
+  readonly params: readonly string[];
+  readonly query: URLSearchParams;
+  readonly body: Record<string, unknown>;
+}
+
+type Handler = (ops: ConsoleOperations, input: RouteInput) => Promise<unknown> | unknown;
+
+const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
+
+/** The JSON API: method, path pattern, handler. Each handler is one call into the operations. */
+const ROUTES: readonly (readonly [string, RegExp, Handler])[] = [
+  ['GET', /^\/api\/overview$/, (ops) => ops.overview()],
+  ['GET', /^\/api\/events$/, (ops, { query }) => ops.events(filterOf(query))],
+  ['GET', /^\/api\/events\/([^/]+)$/, (ops, { params }) => ops.event(params[0] ?? '')],
+  ['GET', /^\/api\/failures\/([^/]+)$/, (ops, { params }) => ops.failures(params[0] ?? '')],
+  ['GET', /^\/api\/jobs$/, (ops) => ({ jobs: ops.jobs.list() })],
+  ['GET', /^\/api\/jobs\/([^/]+)$/, (ops, { params }) => jobOf(ops, params[0] ?? '')],
+  [
+    'POST',
+    /^\/api\/queues\/([^/]+)\/redrive$/,
+    (ops, { params, body }) => ops.redrive(params[0] ?? '', selectionOf(body)),
+  ],
+  [
+    'POST',
+    /^\/api\/queues\/([^/]+)\/purge$/,
+    (ops, { params, body }) => ops.purge(params[0] ?? '', body.deadLetter === true, str(body.confirm) ?? ''),
+  ],
+  ['POST', /^\/api\/queues\/([^/]+)\/pause$/, (ops, { params }) => ops.setConsumer(params[0] ?? '', false)],
+  ['POST', /^\/api\/queues\/([^/]+)\/resume$/, (ops, { params }) => ops.setConsumer(params[0] ?? '', true)],
+  [
+    'POST',
+    /^\/api\/sources\/([^/]+)\/send$/,
+    (ops, { params, body }) => ops.send(params[0] ?? '', str(body.type) || undefined),
+  ],
+  ['POST', /^\/api\/replay$/, (ops, { body }) => ops.replay(body)],
+];
+
+function filterOf(query: URLSearchParams): EventFilter {
+  const pick = (name: string) => query.get(name) || undefined;
+  return {
+    ...(pick('source') ? { source: pick('source') } : {}),
+    ...(pick('type') ? { type: pick('type') } : {}),
+    ...(pick('outcome') ? { outcome: pick('outcome') } : {}),
+    ...(pick('queue') ? { queue: pick('queue') } : {}),
+  };
+}
+
+function selectionOf(body: Record<string, unknown>): { ids?: string[]; type?: string } {
+  const ids = Array.isArray(body.ids)
+    ? body.ids.filter((x): x is string => typeof x === 'string')
+    : undefined;
+  return { ...(ids ? { ids } : {}), ...(typeof body.type === 'string' ? { type: body.type } : {}) };
+}
+
+function jobOf(ops: ConsoleOperations, id: string) {
+  const job = ops.jobs.get(id);
+  if (!job) throw new CliError(`no job ${id} in this console run`);
+  return job;
+}
+
+/** The page: the token rides in a meta tag, readable by this origin's script only. */
+function indexHtml(token: string, title: string): string {
+  const escapeHtml = (s: string) => s.replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`);
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>hookline console: ${escapeHtml(title)}</title>
+<meta name="viewport" content="width=device-width, initial-scale=1"><meta name="hookline-token" content="${escapeHtml(token)}">
+<link rel="stylesheet" href="/app.css"></head><body><div id="app"></div><script type="module" src="/app.js"></script></body></html>`;
+}
+
+function answer(res: ServerResponse, status: number, type: string, body: string | Buffer, extra = {}): void {
+  res.writeHead(status, { ...SECURITY_HEADERS, 'content-type': type, ...extra });
+  res.end(body);
+}
+
+const json = (res: ServerResponse, status: number, value: unknown) =>
+  answer(res, status, 'application/json; charset=utf-8', JSON.stringify(value));
+
+const MAX_BODY_BYTES = 64 * 1024;
+
+async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_BODY_BYTES) throw new CliError('request body too large');
+    chunks.push(chunk as Buffer);
+  }
+  if (size === 0) return {};
+  try {
+    const parsed = JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown;
+    return parsed && typeof parsed === 'object' ? (parsed as Record<string, unknown>) : {};
+  } catch {
+    throw new CliError('the request body is not JSON');
+  }
+}
+
+/** Options of {@link startConsoleServer}. */
+export interface ConsoleServerOptions {
+  readonly operations: ConsoleOperations;
+  readonly assets: ConsoleAssets;
+  readonly token: string;
+  /** 0 picks a free port. @default 0 */
+  readonly port?: number;
+  /** How often the event feed is read. @default 1000 */
+  readonly feedIntervalMs?: number;
+}
+
+/** A running console. */
+export interface ConsoleServer {
+  readonly port: number;
+  /** The URL to open, with the token. */
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+/** The request handler: gate, then page, bundle or API. */
+function handlerFor(options: ConsoleServerOptions, port: () => number) {
+  const { token } = options;
+  return async (req: IncomingMessage, res: ServerResponse) => {
+    const url = new URL(req.url ?? '/', 'http://console');
+    const header = (name: string) => {
+      const value = req.headers[name];
+      return Array.isArray(value) ? value[0] : value;
+    };
+    const verdict = checkRequest(
+      {
+        method: req.method ?? 'GET',
+        host: header('host'),
+        origin: header('origin'),
+        secFetchSite: header('sec-fetch-site'),
+        cookie: header('cookie'),
+        headerToken: header(TOKEN_HEADER),
+        queryToken: url.searchParams.get('token'),
+      },
+      { port: port(), token },
+    );
+    if (!verdict.allow) {
+      req.resume();
+      json(res, verdict.status, { error: verdict.reason });
+      return;
+    }
+    if (verdict.setCookie) {
+      // Keep the token in the cookie and take it out of the address bar (and out of the history).
+      req.resume();
+      answer(res, 303, 'text/plain', '', { 'set-cookie': tokenCookie(token), location: '/' });
+      return;
+    }
+    await route(req, res, url, options);
+  };
+}
+
+async function route(req: IncomingMessage, res: ServerResponse, url: URL, options: ConsoleServerOptions) {
+  const { operations, assets, token } = options;
+  const method = req.method ?? 'GET';
+  if (method === 'GET' && url.pathname === '/') {
+    answer(res, 200, 'text/html; charset=utf-8', indexHtml(token, operations.context.target.description));
+    return;
+  }
+  if (method === 'GET' && url.pathname === '/app.js') return answer(res, 200, 'text/javascript', assets.js);
+  if (method === 'GET' && url.pathname === '/app.css') return answer(res, 200, 'text/css', assets.css);
+  for (const [routeMethod, pattern, handle] of ROUTES) {
+    const match = routeMethod === method ? pattern.exec(url.pathname) : null;
+    if (!match) continue;
+    try {
+      const body = method === 'POST' ? await readJson(req) : {};
+      const params = match.slice(1).map((p) => decodeURIComponent(p));
+      json(res, 200, await handle(operations, { params, query: url.searchParams, body }));
+    } catch (error) {
+      json(res, error instanceof CliError ? 400 : 500, { error: errorLine(error) });
+    }
+    return;
+  }
+  req.resume();
+  json(res, 404, { error: 'not found' });
+}
+
+/** Starts the console on 127.0.0.1 and follows the event feed until closed. */
+export async function startConsoleServer(options: ConsoleServerOptions): Promise<ConsoleServer> {
+  let port = 0;
+  const server: Server = createServer(handlerFor(options, () => port));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
+  });
+  port = (server.address() as AddressInfo).port;
+  await options.operations.pump();
+  const timer = setInterval(() => void options.operations.pump(), options.feedIntervalMs ?? 1000);
+  timer.unref();
+  return {
+    port,
+    url: `http://127.0.0.1:${port}/?token=${options.token}`,
+    close: async () => {
+      clearInterval(timer);
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}

@@ -1,0 +1,88 @@
+/**
+ * Actions: pause and resume consumers, send a signed test webhook, start a replay (when the archive exists).
+ */
+import { useState } from 'preact/hooks';
+import { post } from './api';
+import { html } from './html';
+import type { Overview } from './types';
+import { ErrorNote, JobPanel } from './widgets';
+
+function Consumers({ overview, refresh }: { overview: Overview; refresh: () => void }) {
+  const [error, setError] = useState<string | null>(null);
+  const act = (queue: string, what: 'pause' | 'resume') =>
+    post(`/api/queues/${queue}/${what}`).then(refresh, (e: Error) => setError(e.message));
+  return html`<div class="card"><h3>Consumers</h3>
+    <table class="grid" id="consumers"><tbody>${overview.queues.map(
+      (q) => html`<tr data-queue=${q.queue}>
+      <td><b>${q.queue}</b></td><td data-col="consumer">${q.consumer ?? 'no consumer'}</td>
+      <td>${
+        q.consumer &&
+        html`<button onClick=${() => act(q.queue, 'pause')} disabled=${q.consumer !== 'Enabled'}>Pause</button>
+        <button onClick=${() => act(q.queue, 'resume')} disabled=${q.consumer === 'Enabled'}>Resume</button>`
+      }</td></tr>`,
+    )}</tbody></table>
+    <p class="muted">Paused, messages wait in the queue (and keep ageing towards its retention period).</p>
+    <${ErrorNote} error=${error} /></div>`;
+}
+
+interface SendResult {
+  status: number;
+  ok: boolean;
+  id: string | null;
+  type: string | null;
+  source: string;
+  url: string;
+  secretFrom: string;
+  response?: string;
+}
+
+function SendWebhook({ overview }: { overview: Overview }) {
+  const [source, setSource] = useState(overview.sources[0]?.name ?? '');
+  const [type, setType] = useState('');
+  const [result, setResult] = useState<SendResult | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const send = () => {
+    setError(null);
+    post<SendResult>(`/api/sources/${source}/send`, type ? { type } : {}).then(setResult, (e: Error) =>
+      setError(e.message),
+    );
+  };
+  return html`<div class="card"><h3>Send a signed test webhook</h3>
+    <label>Source <select name="send-source" value=${source} onChange=${(e: Event) => setSource((e.target as HTMLSelectElement).value)}>
+      ${overview.sources.map((s) => html`<option value=${s.name}>${s.name} (${s.type})</option>`)}</select></label>
+    <label>Type <input name="send-type" placeholder="the sample's" value=${type} onInput=${(e: Event) => setType((e.target as HTMLInputElement).value)} /></label>
+    <button onClick=${send}>Send</button>
+    ${
+      result &&
+      html`<p class=${result.ok ? 'ok' : 'bad'} data-send-status=${result.status}>${result.status} ${result.source} ${result.type ?? ''}
+      ${result.id ? html` id <a href=${`#/event/${encodeURIComponent(result.id)}`}>${result.id}</a>` : ''} ${result.response ?? ''}
+      <span class="muted"> (signed with the ${result.secretFrom} secret, not shown)</span></p>`
+    }
+    <${ErrorNote} error=${error} /></div>`;
+}
+
+function Replay({ overview }: { overview: Overview }) {
+  const [source, setSource] = useState('');
+  const [job, setJob] = useState<string | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const start = () =>
+    post<{ id: string }>('/api/replay', source ? { source } : {}).then(
+      (j) => setJob(j.id),
+      (e: Error) => setError(e.message),
+    );
+  return html`<div class="card"><h3>Replay archived events</h3>
+    <label>Source <select name="replay-source" value=${source} disabled=${overview.replay !== null}
+      onChange=${(e: Event) => setSource((e.target as HTMLSelectElement).value)}><option value="">all</option>
+      ${overview.sources.map((s) => html`<option value=${s.name}>${s.name}</option>`)}</select></label>
+    <button onClick=${start} disabled=${overview.replay !== null} title=${overview.replay ?? ''}>Start a replay</button>
+    ${overview.replay && html`<p class="note" data-replay-unavailable>${overview.replay}</p>`}
+    <${ErrorNote} error=${error} />${job && html`<${JobPanel} id=${job} />`}</div>`;
+}
+
+export function ActionsPage({ overview, refresh }: { overview: Overview | null; refresh: () => void }) {
+  if (!overview) return html`<p class="muted">Loading...</p>`;
+  return html`<section><h2>Actions</h2>
+    <${Consumers} overview=${overview} refresh=${refresh} />
+    <${SendWebhook} overview=${overview} />
+    <${Replay} overview=${overview} /></section>`;
+}

@@ -1,0 +1,69 @@
+/**
+ * The page's calls to the console API. Every call sends the run's token in the header the server requires for
+ * changes (the cookie alone never authorises one).
+ */
+import { useEffect, useState } from 'preact/hooks';
+
+const token = document.querySelector('meta[name="hookline-token"]')?.getAttribute('content') ?? '';
+
+async function call<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
+  const response = await fetch(path, {
+    method,
+    headers: {
+      'x-hookline-token': token,
+      ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+    },
+    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+    credentials: 'same-origin',
+  });
+  const json = (await response.json()) as T & { error?: string };
+  if (!response.ok) throw new Error(json.error ?? `HTTP ${response.status}`);
+  return json;
+}
+
+export const get = <T>(path: string) => call<T>('GET', path);
+export const post = <T>(path: string, body: unknown = {}) => call<T>('POST', path, body);
+
+/**
+ * Polls `path` every `intervalMs` while mounted (0: once, and again on `reload()`); a `null` path pauses.
+ * Reads that hold dead letters (failures, event page) load once: polling them would hide messages from a redrive.
+ */
+export function usePoll<T>(path: string | null, intervalMs: number) {
+  const [data, setData] = useState<T | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [round, setRound] = useState(0);
+  useEffect(() => {
+    if (path === null) return;
+    let stopped = false;
+    const tick = async () => {
+      try {
+        const value = await get<T>(path);
+        if (!stopped) {
+          setData(value);
+          setError(null);
+        }
+      } catch (e) {
+        if (!stopped) setError((e as Error).message);
+      }
+    };
+    void tick();
+    const timer = intervalMs > 0 ? setInterval(tick, intervalMs) : undefined;
+    return () => {
+      stopped = true;
+      clearInterval(timer);
+    };
+  }, [path, intervalMs, round]);
+  return { data, error, reload: () => setRound((r) => r + 1) };
+}
+
+/** The part of the address after `#/`, split: `#/event/abc` -> ['event', 'abc']. */
+export function useRoute(): string[] {
+  const read = () => location.hash.replace(/^#\/?/, '').split('/').map(decodeURIComponent);
+  const [route, setRoute] = useState(read);
+  useEffect(() => {
+    const onChange = () => setRoute(read());
+    addEventListener('hashchange', onChange);
+    return () => removeEventListener('hashchange', onChange);
+  }, []);
+  return route;
+}

@@ -1,0 +1,87 @@
+/**
+ * One event: what the feed saw of it (attempts, outcomes, reasons), its dead-letter records (envelope, headers
+ * without credentials, body, failure) and, once the archive exists, its full trace.
+ */
+import { useState } from 'preact/hooks';
+import { post, usePoll } from './api';
+import { html } from './html';
+import type { DeadLetterSummary, FeedEvent } from './types';
+import { ErrorNote, JobPanel } from './widgets';
+
+interface DeadLetterDetail extends DeadLetterSummary {
+  queue: string;
+  headers: Record<string, string>;
+  contentType: string | null;
+  body: string | null;
+  payloadRef: { bucket: string; key: string; sizeBytes: number } | null;
+}
+
+interface EventAnswer {
+  id: string;
+  source: string | null;
+  type: string | null;
+  timeline: FeedEvent[];
+  deadLetters: DeadLetterDetail[];
+  trace: unknown;
+  traceNote: string | null;
+}
+
+function DeadLetterBlock({ d, id }: { d: DeadLetterDetail; id: string }) {
+  const [job, setJob] = useState<string | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const redrive = () =>
+    post<{ id: string }>(`/api/queues/${d.queue}/redrive`, { ids: [id] }).then(
+      (j) => setJob(j.id),
+      (e: Error) => setError(e.message),
+    );
+  return html`<div class="card" data-dead-letter=${d.queue}>
+    <h3>Dead-lettered in ${d.queue}</h3>
+    <dl>
+      <dt>Reason</dt><dd class="bad" data-field="reason">${d.error ?? 'none recorded (moved by SQS after maxReceiveCount)'}</dd>
+      <dt>Attempts</dt><dd data-field="attempts">${d.receiveCount ?? '?'}</dd>
+      ${d.failure.consumer && html`<dt>Consumer</dt><dd>${d.failure.consumer}</dd>`}
+      ${d.failure.failedAt && html`<dt>Failed at</dt><dd>${d.failure.failedAt}</dd>`}
+      <dt>Received</dt><dd>${d.receivedAt ?? '?'}</dd>
+      <dt>SQS id</dt><dd>${d.messageId}</dd>
+      <dt>Content type</dt><dd>${d.contentType ?? '?'}</dd>
+    </dl>
+    <h4>Headers</h4>
+    <table class="grid" data-headers>${Object.entries(d.headers).map(([k, v]) => html`<tr><td>${k}</td><td>${v}</td></tr>`)}</table>
+    <p class="muted">Signature and credential headers are never kept in the envelope, nor shown.</p>
+    <h4>Body</h4>
+    ${d.payloadRef ? html`<p>In S3: s3://${d.payloadRef.bucket}/${d.payloadRef.key} (${d.payloadRef.sizeBytes} bytes)</p>` : html`<pre>${d.body}</pre>`}
+    <button onClick=${redrive} disabled=${job !== null}>Redrive this event</button>
+    <${ErrorNote} error=${error} />
+    ${job && html`<${JobPanel} id=${job} />`}
+  </div>`;
+}
+
+export function EventPage({ id }: { id: string }) {
+  const { data, error, reload } = usePoll<EventAnswer>(`/api/events/${encodeURIComponent(id)}`, 0);
+  return html`<section>
+    <h2>Event <code>${id}</code> <button class="small" onClick=${reload}>Refresh</button></h2>
+    <${ErrorNote} error=${error} />
+    ${!data && !error && html`<p class="muted">Reading the feed and the dead-letter queues...</p>`}
+    ${
+      data &&
+      html`<p>${data.source ?? '?'} <b>${data.type ?? ''}</b></p>
+      <h3>Timeline</h3>
+      ${
+        data.timeline.length === 0
+          ? html`<p class="muted">Not seen in the live feed of this console run.</p>`
+          : html`<table class="grid" id="timeline">
+        <thead><tr><th>Time</th><th>Outcome</th><th>Queue</th><th>Attempt</th><th>Latency</th><th>Reason</th></tr></thead>
+        <tbody>${data.timeline.map(
+          (
+            e,
+          ) => html`<tr data-event=${e.event}><td>${e.at.slice(11, 23)}</td><td><span class=${`outcome ${e.event}`}>${e.event}</span></td>
+          <td>${e.queue ?? ''}</td><td class="num">${e.attempt ?? ''}</td><td class="num">${e.latencyMs !== undefined ? `${Math.round(e.latencyMs)} ms` : ''}</td><td class="reason">${e.reason ?? ''}</td></tr>`,
+        )}</tbody></table>`
+      }
+      ${data.deadLetters.map((d) => html`<${DeadLetterBlock} d=${d} id=${id} />`)}
+      ${data.deadLetters.length === 0 && html`<p class="muted">Not in any dead-letter queue.</p>`}
+      ${data.trace !== null && html`<h3>Trace</h3><pre>${JSON.stringify(data.trace, null, 2)}</pre>`}
+      ${data.traceNote && html`<p class="note">${data.traceNote}</p>`}`
+    }
+  </section>`;
+}

@@ -1,0 +1,64 @@
+/**
+ * Events: the live feed with filters by source, type and outcome.
+ */
+import { useState } from 'preact/hooks';
+import { usePoll } from './api';
+import { html } from './html';
+import type { FeedEvent, FeedState } from './types';
+import { ErrorNote } from './widgets';
+
+interface EventsAnswer {
+  events: FeedEvent[];
+  sources: string[];
+  types: string[];
+  feed: FeedState;
+}
+
+const OUTCOMES = [
+  'received',
+  'processed',
+  'failed',
+  'queued',
+  'retried',
+  'dead-lettered',
+  'rejected',
+  'duplicate',
+  'ignored',
+];
+
+function EventLine({ e }: { e: FeedEvent }) {
+  return html`<tr data-event=${e.event} data-id=${e.id ?? ''}>
+    <td class="muted">${e.at.slice(11, 19)}</td>
+    <td><span class=${`outcome ${e.event}`}>${e.event}</span></td>
+    <td>${e.source ?? ''}</td><td>${e.type ?? ''}</td>
+    <td>${e.id ? html`<a href=${`#/event/${encodeURIComponent(e.id)}`}>${e.id}</a>` : ''}</td>
+    <td>${e.queue ?? ''}</td><td class="num">${e.attempt ?? ''}</td>
+    <td class="reason">${e.reason ?? (e.status !== undefined ? `HTTP ${e.status}` : '')}</td>
+  </tr>`;
+}
+
+export function EventsPage() {
+  const [source, setSource] = useState('');
+  const [type, setType] = useState('');
+  const [outcome, setOutcome] = useState('');
+  const query = new URLSearchParams({ source, type, outcome }).toString();
+  const { data, error } = usePoll<EventsAnswer>(`/api/events?${query}`, 1500);
+  const value = (e: Event) => (e.target as HTMLInputElement).value;
+  return html`<section>
+    <h2>Events</h2>
+    <form class="filters" onSubmit=${(e: Event) => e.preventDefault()}>
+      <label>Source <select name="source" value=${source} onChange=${(e: Event) => setSource(value(e))}>
+        <option value="">any</option>${data?.sources.map((s) => html`<option>${s}</option>`)}</select></label>
+      <label>Type <input name="type" placeholder="contains" value=${type} onInput=${(e: Event) => setType(value(e))} /></label>
+      <label>Outcome <select name="outcome" value=${outcome} onChange=${(e: Event) => setOutcome(value(e))}>
+        <option value="">any</option>${OUTCOMES.map((o) => html`<option>${o}</option>`)}</select></label>
+    </form>
+    <${ErrorNote} error=${error ?? data?.feed.error} />
+    ${data?.feed.unavailable && html`<p class="note">${data.feed.unavailable}</p>`}
+    <table class="grid" id="events">
+      <thead><tr><th>Time</th><th>Outcome</th><th>Source</th><th>Type</th><th>Id</th><th>Queue</th><th>Attempt</th><th>Reason</th></tr></thead>
+      <tbody>${data?.events.map((e) => html`<${EventLine} key=${e.seq} e=${e} />`)}</tbody>
+    </table>
+    ${data && data.events.length === 0 && html`<p class="muted">No events yet${query.replace(/[^=&]/g, '') ? ' matching the filters' : ''}: send a test webhook from Actions.</p>`}
+  </section>`;
+}

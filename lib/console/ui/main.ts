@@ -1,0 +1,50 @@
+/**
+ * The console page: a header with the target, four pages (overview, events, failures, actions) and the event
+ * page, switched by the address's hash so each page has a link.
+ */
+import { render } from 'preact';
+import { ActionsPage } from './actions';
+import { usePoll, useRoute } from './api';
+import { EventPage } from './event-page';
+import { EventsPage } from './events';
+import { FailuresPage } from './failures';
+import { html } from './html';
+import { OverviewPage } from './overview';
+import type { Overview } from './types';
+import { ErrorNote } from './widgets';
+import './styles.css';
+
+const PAGES = [
+  ['overview', 'Overview'],
+  ['events', 'Events'],
+  ['failures', 'Failures'],
+  ['actions', 'Actions'],
+] as const;
+
+function App() {
+  const [page = 'overview', arg] = useRoute();
+  const { data: overview, error, reload } = usePoll<Overview>('/api/overview', 2000);
+  const dlq = overview?.queues.reduce((sum, q) => sum + q.deadLettered, 0) ?? 0;
+  const current = page === '' ? 'overview' : page;
+  return html`<header>
+      <h1>hookline</h1><span class="target">${overview?.target ?? ''}</span>
+      <nav>${PAGES.map(
+        ([
+          key,
+          label,
+        ]) => html`<a href=${`#/${key}`} class=${current === key || (current === 'event' && key === 'events') ? 'active' : ''}>
+        ${label}${key === 'failures' && dlq > 0 ? html` <span class="count bad">${dlq}</span>` : ''}</a>`,
+      )}</nav>
+    </header>
+    <main>
+      <${ErrorNote} error=${error} />
+      ${current === 'overview' && (overview ? html`<${OverviewPage} data=${overview} />` : html`<p class="muted">Loading...</p>`)}
+      ${current === 'events' && html`<${EventsPage} />`}
+      ${current === 'event' && arg && html`<${EventPage} key=${arg} id=${arg} />`}
+      ${current === 'failures' && html`<${FailuresPage} overview=${overview} queue=${arg} />`}
+      ${current === 'actions' && html`<${ActionsPage} overview=${overview} refresh=${reload} />`}
+    </main>`;
+}
+
+const root = document.getElementById('app');
+if (root) render(html`<${App} />`, root);

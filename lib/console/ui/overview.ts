@@ -1,0 +1,50 @@
+/**
+ * Overview: every queue (depths, oldest age, DLQ, consumer) and source, with their recent rates.
+ */
+import { html } from './html';
+import type { Overview, QueueRow, Rates } from './types';
+import { age, Sparkline } from './widgets';
+
+function RateCells({ rates }: { rates: Rates }) {
+  return html`<td><${Sparkline} values=${rates.received} kind="received" /></td>
+    <td><${Sparkline} values=${rates.processed} kind="processed" /></td>
+    <td><${Sparkline} values=${rates.failed} kind="failed" /></td>`;
+}
+
+function QueueLine({ q }: { q: QueueRow }) {
+  const paused = q.consumer !== null && q.consumer !== 'Enabled';
+  return html`<tr data-queue=${q.queue}>
+    <td><b>${q.queue}</b>${q.fifo ? html` <span class="tag">fifo</span>` : ''}</td>
+    <td class="num" data-col="visible">${q.visible}</td>
+    <td class="num" data-col="inFlight">${q.inFlight}</td>
+    <td class="num" title=${q.oldestMessageAgeNote ?? ''}>${age(q.oldestMessageAgeSeconds)}</td>
+    <td class="num" data-col="dlq"><a href="#/failures/${q.queue}" class=${q.deadLettered > 0 ? 'bad' : ''}>${q.deadLettered}</a></td>
+    <td data-col="consumer" class=${paused ? 'warn' : 'ok'}>${q.consumer ?? 'none'}${paused ? ' (paused)' : ''}</td>
+    <${RateCells} rates=${q.rates} />
+  </tr>`;
+}
+
+export function OverviewPage({ data }: { data: Overview }) {
+  const bucket = data.queues[0]?.rates.bucketSeconds ?? data.sources[0]?.rates.bucketSeconds ?? 10;
+  const oldestNote = data.queues.find((q) => q.oldestMessageAgeNote)?.oldestMessageAgeNote;
+  return html`<section>
+    <h2>Queues</h2>
+    <table class="grid" id="queues">
+      <thead><tr><th>Queue</th><th>Visible</th><th>In flight</th><th>Oldest</th><th>DLQ</th><th>Consumer</th>
+        <th>Received</th><th>Processed</th><th>Failed</th></tr></thead>
+      <tbody>${data.queues.map((q) => html`<${QueueLine} q=${q} />`)}</tbody>
+    </table>
+    <p class="muted">${data.ratesNote ?? `Rates: events per ${bucket} s over the last ${(bucket * 30) / 60} minutes, from the live feed.`}
+      ${oldestNote ? ` Oldest: ${oldestNote}.` : ''}</p>
+    ${data.feed.unavailable && html`<p class="note">${data.feed.unavailable}</p>`}
+    ${data.feed.error && html`<p class="error">event feed: ${data.feed.error}</p>`}
+    <h2>Sources</h2>
+    <table class="grid" id="sources">
+      <thead><tr><th>Source</th><th>Type</th><th>Received</th><th>Processed</th><th>Failed</th></tr></thead>
+      <tbody>${data.sources.map(
+        (s) =>
+          html`<tr data-source=${s.name}><td><b>${s.name}</b></td><td>${s.type}</td><${RateCells} rates=${s.rates} /></tr>`,
+      )}</tbody>
+    </table>
+  </section>`;
+}

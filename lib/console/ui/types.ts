@@ -1,0 +1,80 @@
+/**
+ * The shapes the console API answers with, as the page reads them.
+ */
+export interface Rates {
+  bucketSeconds: number;
+  received: number[];
+  processed: number[];
+  failed: number[];
+}
+
+export interface QueueRow {
+  queue: string;
+  fifo: boolean;
+  visible: number;
+  inFlight: number;
+  delayed: number;
+  deadLettered: number;
+  oldestMessageAgeSeconds: number | null;
+  oldestMessageAgeNote?: string;
+  consumer: string | null;
+  rates: Rates;
+}
+
+export interface FeedState {
+  unavailable: string | null;
+  error: string | null;
+}
+
+export interface Overview {
+  target: string;
+  local: boolean;
+  queues: QueueRow[];
+  sources: { name: string; type: string; rates: Rates }[];
+  feed: FeedState;
+  /** Where the rates come from when it is not the live feed (a deployed stack: CloudWatch). */
+  ratesNote: string | null;
+  replay: string | null;
+}
+
+export interface FeedEvent {
+  seq: number;
+  at: string;
+  event: string;
+  id?: string;
+  source?: string;
+  type?: string;
+  queue?: string;
+  attempt?: number;
+  status?: number;
+  latencyMs?: number;
+  reason?: string;
+}
+
+export interface DeadLetterSummary {
+  messageId: string;
+  id: string | null;
+  source: string | null;
+  type: string | null;
+  receivedAt: string | null;
+  receiveCount: number | null;
+  error: string | null;
+  failure: {
+    errorName?: string;
+    errorMessage?: string;
+    attempt?: string;
+    consumer?: string;
+    failedAt?: string;
+  };
+}
+
+export interface Job {
+  id: string;
+  kind: string;
+  label: string;
+  state: 'running' | 'done' | 'failed';
+  progress: { done: number; total: number | null; label: string } | null;
+  notes: string[];
+  result: Record<string, unknown> | null;
+  error: string | null;
+}

@@ -1,0 +1,81 @@
+/**
+ * Small pieces shared by the pages: sparklines, a job's progress, notes and errors.
+ */
+import { useEffect, useState } from 'preact/hooks';
+import { get } from './api';
+import { html } from './html';
+import type { Job } from './types';
+
+/** A tiny line chart of counts per bucket, with the total. */
+export function Sparkline({ values, kind }: { values: number[]; kind: string }) {
+  const width = 90;
+  const height = 22;
+  const max = Math.max(1, ...values);
+  const step = values.length > 1 ? width / (values.length - 1) : width;
+  const points = values.map(
+    (v, i) => `${(i * step).toFixed(1)},${(height - 1 - (v / max) * (height - 2)).toFixed(1)}`,
+  );
+  const total = values.reduce((a, b) => a + b, 0);
+  return html`<span class=${`spark ${kind}`} title=${`${kind}: ${total} in the last ${values.length} buckets`}>
+    <svg width=${width} height=${height} viewBox=${`0 0 ${width} ${height}`} aria-hidden="true">
+      <polyline points=${points.join(' ')} fill="none" stroke-width="1.5" />
+    </svg>
+    <b data-total=${kind}>${total}</b>
+  </span>`;
+}
+
+export function ErrorNote({ error }: { error: string | null | undefined }) {
+  return error ? html`<p class="error" role="alert">${error}</p>` : null;
+}
+
+/** What a finished job reports, in one line. */
+function summary(job: Job): string {
+  const r = job.result ?? {};
+  if (job.kind === 'redrive') {
+    const parts = [`moved ${r.moved ?? 0}`, `skipped ${r.skipped ?? 0}`, `failed ${r.failed ?? 0}`];
+    if (r.returned) parts.push(`came back ${r.returned}`);
+    return parts.join(', ');
+  }
+  if (job.kind === 'purge') return `purged ~${r.purged ?? 0} messages (SQS may take up to 60 s)`;
+  return 'done';
+}
+
+/** Follows a job until it ends, showing its progress, notes and result. */
+export function JobPanel({ id, onDone }: { id: string; onDone?: (job: Job) => void }) {
+  const [job, setJob] = useState<Job | null>(null);
+  useEffect(() => {
+    let stopped = false;
+    const tick = async () => {
+      const next = await get<Job>(`/api/jobs/${id}`).catch(() => null);
+      if (stopped || !next) return;
+      setJob(next);
+      if (next.state === 'running') setTimeout(tick, 300);
+      else onDone?.(next);
+    };
+    void tick();
+    return () => {
+      stopped = true;
+    };
+  }, [id]);
+  if (!job) return html`<div class="job">starting...</div>`;
+  const p = job.progress;
+  const ratio = p?.total ? Math.min(1, p.done / p.total) : 0;
+  return html`<div class=${`job ${job.state}`} data-job-state=${job.state}>
+    <div><b>${job.label}</b>: ${job.state}</div>
+    ${
+      p &&
+      html`<div class="bar"><span style=${`width:${Math.round(ratio * 100)}%`}></span></div>
+      <div class="muted">${p.done}${p.total !== null ? `/${p.total}` : ''} ${p.label}</div>`
+    }
+    ${job.notes.map((n) => html`<div class="muted">${n}</div>`)}
+    ${job.state === 'done' && html`<div class="result">${summary(job)}</div>`}
+    ${job.state === 'failed' && html`<div class="error">${job.error}</div>`}
+  </div>`;
+}
+
+export function age(seconds: number | null): string {
+  if (seconds === null) return '-';
+  if (seconds < 60) return `${Math.round(seconds)}s`;
+  if (seconds < 3600) return `${Math.floor(seconds / 60)}m ${Math.round(seconds % 60)}s`;
+  return `${Math.floor(seconds / 3600)}h ${Math.floor((seconds % 3600) / 60)}m`;
+}

@@ -1,0 +1,311 @@
+/**
+ * The web console in a real headless Chromium (Debian's, driven by playwright-core) against the real local mode
+ * and the real `hookline console --local` process: what a person sees and does on each page, and what the
+ * server refuses. Saves a screenshot of each page into docs/console/ (the README shows them).
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import exampleConfig from '../../hookline.config';
+import { connect } from '../../lib/cli/backend';
+import { queueDepth } from '../../lib/cli/dead-letters';
+import { sendWebhook } from '../../lib/cli/send';
+import type { Target } from '../../lib/cli/target';
+import { type ResolvedConfig, resolveConfig } from '../../lib/config';
+import { type LocalMode, startLocalMode } from '../../lib/local/local-mode';
+import { type LocalEvent, Reporter } from '../../lib/local/reporter';
+import { recordingOutput } from '../cli/helpers';
+
+/** Debian's chromium (CI installs it in .ci/run); CHROMIUM_PATH overrides. */
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const SCREENSHOTS = join(process.cwd(), 'docs', 'console');
+
+let local: LocalMode;
+let config: ResolvedConfig;
+let target: Target;
+let sqs: SQSClient;
+let stateDir: string;
+let consoleProcess: ChildProcess | undefined;
+let consoleUrl: URL;
+let browser: Browser;
+let page: Page;
+const buildDir = join(process.cwd(), '.hookline', 'build', `console-test-${process.pid}`);
+const events: LocalEvent[] = [];
+/** The test webhook sent while the consumer was paused. */
+let waitingId = '';
+
+async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs: number, what: string) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+/** Starts the real CLI's console and resolves with the URL it prints. */
+function startConsoleProcess(): Promise<URL> {
+  const child = spawn('npx', ['tsx', 'bin/hookline.ts', 'console', '--local', '--no-open'], {
+    env: { ...process.env, HOOKLINE_STATE_DIR: stateDir, NO_COLOR: '1' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
+  consoleProcess = child;
+  return new Promise((resolve, reject) => {
+    let out = '';
+    let err = '';
+    child.stdout?.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      const match = /(http:\/\/127\.0\.0\.1:\d+\/\?token=\S+)/.exec(out);
+      if (match?.[1]) resolve(new URL(match[1]));
+    });
+    child.stderr?.on('data', (chunk: Buffer) => {
+      err += chunk.toString();
+    });
+    child.once('exit', (code) => reject(new Error(`hookline console exited with ${code}: ${err}`)));
+  });
+}
+
+/** A raw request, so the Host and Origin headers can be anything (fetch forbids setting Host). */
+function rawRequest(path: string, headers: Record<string, string>, method = 'GET'): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      { host: '127.0.0.1', port: Number(consoleUrl.port), path, method, headers },
+      (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      },
+    );
+    req.once('error', reject);
+    req.end();
+  });
+}
+
+const token = () => consoleUrl.searchParams.get('token') ?? '';
+const hostHeader = () => `127.0.0.1:${consoleUrl.port}`;
+
+async function shot(name: string) {
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
+}
+
+/** Posts a GitHub push whose body fails the example consumer's schema (no `ref`): dead-lettered at once. */
+async function sendBrokenPush(): Promise<string> {
+  const file = join(stateDir, 'broken-push.json');
+  writeFileSync(file, JSON.stringify({ commits: [] }));
+  const connected = await connect({ local: true }, recordingOutput(), { HOOKLINE_STATE_DIR: stateDir });
+  const sent = await sendWebhook(connected.backend, connected.target, config, {
+    source: 'github',
+    file,
+    type: 'push',
+  });
+  expect(sent.status).toBe(202);
+  return sent.id ?? '';
+}
+
+const cell = (queue: string, col: string) =>
+  page.locator(`#queues tr[data-queue="${queue}"] [data-col="${col}"]`);
+const eventsQueue = () => {
+  const q = target.queues.events;
+  if (!q) throw new Error('no events queue');
+  return q;
+};
+
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(
+      `Chromium is missing at ${CHROMIUM}: the console's browser tests need it. Install it with apt-get install chromium (.ci/run does), or set CHROMIUM_PATH`,
+    );
+  }
+  stateDir = mkdtempSync(join(tmpdir(), 'hookline-console-'));
+  config = { ...resolveConfig({ ...exampleConfig, stackName: `ConsoleTest${process.pid}` }), schedules: [] };
+  const reporter = new Reporter({ json: true, color: false, write: () => {} });
+  reporter.subscribe((e) => events.push(e));
+  local = await startLocalMode({
+    config,
+    port: 0,
+    stateDir,
+    reporter,
+    env: {},
+    buildDir,
+    waitTimeSeconds: 1,
+  });
+  const connected = await connect({ local: true }, recordingOutput(), { HOOKLINE_STATE_DIR: stateDir });
+  target = connected.target;
+  sqs = connected.backend.sqs;
+  [consoleUrl, browser] = await Promise.all([
+    startConsoleProcess(),
+    chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu'] }),
+  ]);
+  page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  page.setDefaultTimeout(20_000);
+}, 180_000);
+
+afterAll(async () => {
+  await browser?.close();
+  if (consoleProcess?.pid) process.kill(-consoleProcess.pid, 'SIGINT');
+  await local?.stop();
+  if (stateDir) rmSync(stateDir, { recursive: true, force: true });
+  rmSync(buildDir, { recursive: true, force: true });
+}, 60_000);
+
+describe('hookline console in a browser', () => {
+  it('refuses requests without the token, for another host name, or from another origin', async () => {
+    const host = hostHeader();
+    expect(await rawRequest('/api/overview', { host })).toBe(401);
+    expect(await rawRequest('/', { host })).toBe(401);
+    expect(await rawRequest('/api/overview', { host, 'x-hookline-token': 'wrong' })).toBe(401);
+    expect(await rawRequest('/api/overview', { host, 'x-hookline-token': token() })).toBe(200);
+    // DNS rebinding: the right token, but a page on another name that resolves to 127.0.0.1.
+    const rebound = `evil.example:${consoleUrl.port}`;
+    expect(await rawRequest('/api/overview', { host: rebound, 'x-hookline-token': token() })).toBe(403);
+    const evil = { host, origin: 'http://evil.example', 'x-hookline-token': token() };
+    expect(await rawRequest('/api/queues/events/pause', evil, 'POST')).toBe(403);
+    // A change with only the cookie (what a forged cross-site form would carry) is refused too.
+    const cookieOnly = { host, cookie: `hookline_console=${token()}` };
+    expect(await rawRequest('/api/queues/events/pause', cookieOnly, 'POST')).toBe(403);
+    expect(await rawRequest('/api/queues/events/pause', { host }, 'POST')).toBe(403);
+    expect(local.status().consumers.events?.state).toBe('Enabled');
+  });
+
+  it('opens with the token, keeps it in a cookie, and the overview shows every queue', async () => {
+    await page.goto(consoleUrl.toString());
+    expect(new URL(page.url()).searchParams.get('token')).toBeNull();
+    for (const queue of config.queues.map((q) => q.name)) {
+      await expect.poll(() => page.locator(`#queues tr[data-queue="${queue}"]`).count()).toBe(1);
+    }
+    await expect.poll(() => cell('events', 'consumer').textContent()).toContain('Enabled');
+    expect(await page.locator('#sources tr[data-source="github"]').count()).toBe(1);
+  });
+
+  it('shows a dead-lettered event with its reason on the failures, events and event pages', async () => {
+    const id = await sendBrokenPush();
+    await waitFor(
+      () => events.some((e) => e.id === id && e.event === 'dead-lettered'),
+      30_000,
+      'dead letter',
+    );
+    await expect.poll(() => cell('events', 'dlq').textContent(), { timeout: 10_000 }).toBe('1');
+
+    await page.goto(`${consoleUrl.origin}/#/failures/events`);
+    const row = page.locator(`.group tr[data-id="${id}"]`);
+    await row.waitFor();
+    const group = page.locator('.group', { has: page.locator(`tr[data-id="${id}"]`) });
+    expect(await group.getAttribute('data-reason')).toMatch(
+      /InvalidPayloadError: payload failed schema validation/,
+    );
+    await shot('failures');
+
+    await page.goto(`${consoleUrl.origin}/#/events`);
+    await page.selectOption('select[name="outcome"]', 'dead-lettered');
+    await page.locator(`#events tr[data-id="${id}"][data-event="dead-lettered"]`).waitFor();
+    expect(await page.locator('#events tr[data-event="queued"]').count()).toBe(0);
+    await page.selectOption('select[name="outcome"]', '');
+    await page.locator(`#events tr[data-id="${id}"][data-event="queued"]`).waitFor();
+    await shot('events');
+
+    await page.click(`#events tr[data-id="${id}"][data-event="queued"] a`);
+    await page.locator('[data-field="reason"]').waitFor();
+    expect(await page.locator('[data-field="reason"]').textContent()).toMatch(/InvalidPayloadError/);
+    expect(await page.locator('[data-field="attempts"]').textContent()).toBe('1');
+    const headers = (await page.locator('[data-headers]').textContent()) ?? '';
+    expect(headers).toContain('x-github-event');
+    expect(headers).not.toContain('x-hub-signature');
+    expect(await page.locator('#timeline tr[data-event="dead-lettered"]').count()).toBe(1);
+    await shot('event');
+  });
+
+  it('pausing a consumer from the page stops processing; the test webhook sent from the page waits', async () => {
+    await page.goto(`${consoleUrl.origin}/#/actions`);
+    await page.click('#consumers tr[data-queue="events"] button:has-text("Pause")');
+    await expect
+      .poll(() => page.locator('#consumers tr[data-queue="events"] [data-col="consumer"]').textContent())
+      .toBe('Disabled');
+    expect(local.status().consumers.events?.state).toBe('Disabled');
+
+    await page.selectOption('select[name="send-source"]', 'github');
+    await page.click('button:has-text("Send")');
+    const sent = page.locator('[data-send-status]');
+    await sent.waitFor();
+    expect(await sent.getAttribute('data-send-status')).toBe('202');
+    const id = (await sent.locator('a').textContent()) ?? '';
+    expect(id).not.toBe('');
+    waitingId = id;
+    await waitFor(() => events.some((e) => e.id === id && e.event === 'queued'), 10_000, 'queued');
+    await new Promise((r) => setTimeout(r, 2_500));
+    expect(events.filter((e) => e.id === id && e.event === 'processed')).toEqual([]);
+    expect((await queueDepth(sqs, eventsQueue().url)).visible).toBe(1);
+    await shot('actions');
+  });
+
+  it('a redrive from the failures page moves the dead letter back to its queue and the counts change', async () => {
+    await page.goto(`${consoleUrl.origin}/#/overview`);
+    await expect.poll(() => cell('events', 'visible').textContent()).toBe('1');
+    expect(await cell('events', 'dlq').textContent()).toBe('1');
+
+    await page.goto(`${consoleUrl.origin}/#/failures/events`);
+    const row = page.locator('.group tbody tr').first();
+    await row.waitFor();
+    await row.locator('input[type="checkbox"]').check();
+    await page.click('button:has-text("Redrive selected (1)")');
+    const job = page.locator('[data-job-state="done"]');
+    await job.waitFor();
+    expect(await job.textContent()).toContain('moved 1, skipped 0, failed 0');
+
+    await page.goto(`${consoleUrl.origin}/#/overview`);
+    await expect.poll(() => cell('events', 'dlq').textContent()).toBe('0');
+    await expect.poll(() => cell('events', 'visible').textContent()).toBe('2');
+    expect((await queueDepth(sqs, eventsQueue().deadLetterUrl)).visible).toBe(0);
+  });
+
+  it('resuming from the page lets the waiting events through', async () => {
+    await page.goto(`${consoleUrl.origin}/#/actions`);
+    await page.click('#consumers tr[data-queue="events"] button:has-text("Resume")');
+    await expect
+      .poll(() => page.locator('#consumers tr[data-queue="events"] [data-col="consumer"]').textContent())
+      .toBe('Enabled');
+    await waitFor(
+      () => events.some((e) => e.id === waitingId && e.event === 'processed'),
+      30_000,
+      'processing',
+    );
+    // The redriven event still fails its schema: it is dead-lettered again.
+    await page.goto(`${consoleUrl.origin}/#/overview`);
+    await expect.poll(() => cell('events', 'visible').textContent(), { timeout: 30_000 }).toBe('0');
+    await expect.poll(() => cell('events', 'dlq').textContent(), { timeout: 30_000 }).toBe('1');
+    await shot('overview');
+  });
+
+  it('purges a dead-letter queue only after the queue name is typed', async () => {
+    await page.goto(`${consoleUrl.origin}/#/failures/events`);
+    await page.locator('.group tbody tr').first().waitFor();
+    await page.click('button:has-text("Purge the DLQ...")');
+    const confirm = page.locator('.danger-zone button:has-text("Purge")');
+    expect(await confirm.isDisabled()).toBe(true);
+    await page.fill('input[name="purge-confirm"]', 'event');
+    expect(await confirm.isDisabled()).toBe(true);
+    await page.fill('input[name="purge-confirm"]', 'events');
+    await confirm.click();
+    await page.locator('[data-job-state="done"]').waitFor();
+    await waitFor(
+      async () => (await queueDepth(sqs, eventsQueue().deadLetterUrl)).visible === 0,
+      10_000,
+      'purge',
+    );
+    // The server checks the confirmation too, whatever a page sends.
+    const refused = await page.evaluate(async (t) => {
+      const r = await fetch('/api/queues/events/purge', {
+        method: 'POST',
+        headers: { 'x-hookline-token': t, 'content-type': 'application/json' },
+        body: JSON.stringify({ deadLetter: true, confirm: 'yes' }),
+      });
+      return r.status;
+    }, token());
+    expect(refused).toBe(400);
+  });
+});
