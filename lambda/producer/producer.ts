@@ -195,7 +195,7 @@ export class Producer {
    * Sends many jobs: SendMessageBatch by ten, entries SQS refuses retried with backoff. Every payload is
    * validated before anything is sent. Throws {@link JobBatchError} listing what was and was not enqueued.
    */
-  async sendBatch(items: readonly BatchItem[]): Promise<SendResult[]> {
+  async sendBatch<J extends JobDefinition>(items: readonly BatchItem<J>[]): Promise<SendResult[]> {
     const prepared = await Promise.all(items.map((item, index) => this.prepare(item, index)));
     const outcomes = new Array<Outcome>(prepared.length);
     const claimed = await this.claimAll(prepared, outcomes);
@@ -243,7 +243,7 @@ export class Producer {
     return this.deps.records;
   }
 
-  private async prepare(item: BatchItem, index: number): Promise<Prepared> {
+  private async prepare(item: BatchItem<JobDefinition>, index: number): Promise<Prepared> {
     const { job, options = {} } = item;
     await validateJobPayload(job, item.payload);
     const queue = this.queueOf(job);
