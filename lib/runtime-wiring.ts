@@ -157,5 +157,6 @@ export function consumerRuntimeConfig(
         }
       : {}),
     ...(resources.payloadBucketName ? { payloadBucket: resources.payloadBucketName } : {}),
+    ...(resources.dedupeTableName ? { jobRecords: { tableName: resources.dedupeTableName } } : {}),
   };
 }

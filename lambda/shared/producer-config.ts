@@ -41,3 +41,11 @@ export const producerSettingsSchema = z.object({
   ),
 });
 export type ProducerSettings = z.infer<typeof producerSettingsSchema>;
+
+/**
+ * The prefix of a stack's one-time job schedule names: the producer names schedules with it, and its grant (and
+ * local mode's stand-in) covers names with it and no others. Short, because a schedule name holds 64 characters.
+ */
+export function jobScheduleNamePrefix(stackName: string): string {
+  return `${stackName.replace(/[^0-9a-zA-Z_.-]/g, '-').slice(0, 24)}-job-`;
+}

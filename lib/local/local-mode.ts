@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEventV2, SQSEvent } from 'aws-lambda';
 import { METRICS_NAMESPACE } from '../../lambda/shared/contracts';
+import { jobScheduleNamePrefix } from '../../lambda/shared/producer-config';
 import { CONSUMER_CONFIG_ENV, INGEST_CONFIG_ENV } from '../../lambda/shared/runtime-config';
 import type { ResolvedConfig } from '../config';
 import { consumerRuntimeConfig, ingestRuntimeConfig } from '../runtime-wiring';
@@ -20,7 +21,7 @@ import { bundleFunction, LocalFunction } from './function-runtime';
 import { type HttpApi, listenOrPortInUse, startHttpApi, type WebhookRequestReport } from './http-api';
 import { pausedConsumersPath, readPausedConsumers, writePausedConsumers } from './paused-consumers';
 import { type LocalEvent, Reporter } from './reporter';
-import { startScheduler } from './scheduler';
+import { type OneTimeScheduler, startOneTimeScheduler, startScheduler } from './scheduler';
 import { localSecrets } from './secrets';
 import { type LocalState, STATE_FILE_NAME } from './state-file';
 import { createTopology, type LocalTopology } from './topology';
@@ -52,6 +53,8 @@ export interface LocalModeOptions {
   readonly region?: string;
   /** Run the emulators in their own worker thread (default) rather than on the main event loop. */
   readonly emulatorThread?: boolean;
+  /** The clock one-time job schedules come due by (tests move it forward). Default: Date.now. */
+  readonly clock?: () => number;
 }
 
 /** A running local pipeline. */
@@ -197,6 +200,8 @@ async function startPipeline(settings: LocalSettings, cleanups: Cleanups): Promi
   const topology = await createTopology(config, emulators);
   const sqs: SQSClient = localSqsClient(emulators);
   cleanups.push(() => sqs.destroy());
+  const oneTime = await startJobSchedules(settings, emulators, topology, sqs);
+  cleanups.push(() => oneTime.stop());
 
   const context: FunctionContext = {
     settings,
@@ -220,7 +225,7 @@ async function startPipeline(settings: LocalSettings, cleanups: Cleanups): Promi
   }
   await warmUp(reporter, [ingest, ...[...consumers.values()].map(({ fn }) => fn)]);
 
-  const control = new LocalControl(settings, emulators, topology, consumers);
+  const control = new LocalControl(settings, emulators, topology, consumers, oneTime.url);
   const api = await startApi(settings, ingest, control);
   cleanups.push(() => api.close());
   control.attach(api.url);
@@ -392,6 +397,7 @@ class LocalControl {
     private readonly emulators: Emulators,
     private readonly topology: LocalTopology,
     private readonly consumers: ReadonlyMap<string, LocalConsumer>,
+    private readonly schedulerUrl: string,
   ) {}
 
   /** The API listens at `url`: the status is complete, so it is written. */
@@ -408,7 +414,7 @@ class LocalControl {
       webhookBaseUrl: url,
       controlUrl: `${url}/_hookline`,
       region: this.emulators.region,
-      endpoints: { ...this.emulators.endpoints },
+      endpoints: { ...this.emulators.endpoints, scheduler: this.schedulerUrl },
       queues: Object.fromEntries(
         Object.values(this.topology.queues).map((q) => [
           q.name,
@@ -424,6 +430,23 @@ class LocalControl {
       consumers: Object.fromEntries(
         [...this.consumers].map(([name, c]) => [name, { state: c.mapping.state }]),
       ),
+      jobs: this.jobSettings(),
+    };
+  }
+
+  /** What a job producer needs besides the queues (`lambda/producer` reads it from the state file). */
+  private jobSettings(): NonNullable<LocalStatus['jobs']> {
+    const { config } = this.settings;
+    const { resources } = this.topology;
+    return {
+      ...(resources.dedupeTableName && config.dedupe
+        ? { dedupeTable: resources.dedupeTableName, dedupeTtlSeconds: config.dedupe.ttl.toSeconds() }
+        : {}),
+      ...(resources.payloadBucketName
+        ? { payloadBucket: resources.payloadBucketName, inlineLimitBytes: config.payloads.inlineLimitBytes }
+        : {}),
+      schedulerRoleArn: `arn:aws:iam::000000000000:role/${config.stackName}-job-scheduler`,
+      scheduleNamePrefix: jobScheduleNamePrefix(config.stackName),
     };
   }
 
@@ -494,6 +517,26 @@ function announcePausedConsumers(
       `consumer ${name} is paused (saved in ${pausedConsumersPath(settings.dataDir ?? resolve('.'))}): resume it with hookline resume ${name} --local`,
     );
   }
+}
+
+/** Starts the stand-in for the producer's one-time job schedules (saved in the data directory). */
+function startJobSchedules(
+  settings: LocalSettings,
+  emulators: Emulators,
+  topology: LocalTopology,
+  sqs: SQSClient,
+): Promise<OneTimeScheduler> {
+  const { reporter } = settings;
+  return startOneTimeScheduler({
+    sqs,
+    region: emulators.region,
+    queueUrlsByArn: Object.fromEntries(Object.values(topology.queues).map((q) => [q.arn, q.url])),
+    ...(settings.dataDir ? { dataDir: settings.dataDir } : {}),
+    ...(settings.options.clock ? { now: settings.options.clock } : {}),
+    onFire: (schedule) => reporter.event({ event: 'scheduled', id: schedule.name, source: 'job' }),
+    onError: (schedule, error) =>
+      reporter.problem(`one-time schedule ${schedule.name}: ${(error as Error).message ?? error}`),
+  });
 }
 
 /** Starts the configured schedules; returns their stop function. */
