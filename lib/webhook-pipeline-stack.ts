@@ -8,7 +8,9 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { DEDUPE_TABLE, IDEMPOTENCY_TABLE, PAYLOAD_KEY_PREFIX } from '../lambda/shared/contracts';
+import { jobScheduleNamePrefix } from '../lambda/shared/producer-config';
 import type { ResolvedConfig, ResolvedQueue } from './config';
+import { type GrantSendOptions, JobProducers } from './job-producers';
 import { PipelineAlarms } from './pipeline-alarms';
 import { PipelineDashboard } from './pipeline-dashboard';
 import { PipelineQueue } from './pipeline-queue';
@@ -52,9 +54,14 @@ export class WebhookPipelineStack extends Stack {
   /** The CloudWatch dashboard. */
   public readonly dashboard: PipelineDashboard;
 
+  /** Grants of job producers, created by the first `grantSend`. */
+  public jobProducers?: JobProducers;
+  private readonly config: ResolvedConfig;
+
   constructor(scope: Construct, id: string, props: WebhookPipelineStackProps) {
     super(scope, id, props);
     const { config } = props;
+    this.config = config;
     const dataRemovalPolicy =
       config.removalPolicy === 'destroy' ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN;
     this.queues = this.createQueues(config);
@@ -168,6 +175,7 @@ export class WebhookPipelineStack extends Stack {
           ? { idempotencyTable: this.idempotencyTable }
           : {}),
         payloadBucket: this.payloadBucket,
+        ...(this.dedupeTable ? { jobRecordTable: this.dedupeTable } : {}),
         ...functionOptionsOf(config),
       });
     }
@@ -241,6 +249,27 @@ export class WebhookPipelineStack extends Stack {
         queue,
       })),
     });
+  }
+
+  /**
+   * Lets a function send jobs (`hookline/producer`) to a configured queue: exactly `sqs:SendMessage` there, its
+   * job records, claim-checked payloads under `payloads/job/` and, with `{ delays: true }`, one-time schedules
+   * sent by a role that may only send to that queue. Sets the environment `createProducer()` reads.
+   */
+  grantSend(fn: lambda.Function, queueName: string, options: GrantSendOptions = {}): void {
+    const pair = this.queues[queueName];
+    if (!pair) {
+      throw new Error(
+        `grantSend: "${queueName}" is not a configured queue; use one of: ${Object.keys(this.queues).join(', ')}`,
+      );
+    }
+    this.jobProducers ??= new JobProducers(this, 'JobProducers', {
+      ...(this.dedupeTable ? { dedupeTable: this.dedupeTable, dedupeTtl: this.config.dedupe?.ttl } : {}),
+      payloadBucket: this.payloadBucket,
+      inlineLimitBytes: this.config.payloads.inlineLimitBytes,
+      scheduleNamePrefix: jobScheduleNamePrefix(this.config.stackName),
+    });
+    this.jobProducers.grantSend(fn, queueName, pair.queue, options);
   }
 
   /** Each configured queue, as the producers see it. */

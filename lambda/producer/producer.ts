@@ -320,14 +320,17 @@ export class Producer {
         `job ${job.type}: a job id needs the dedupe table (dedupe enabled, and grantSend)`,
       );
     }
-    if (
-      delaySeconds > MAX_SQS_DELAY_SECONDS &&
-      (!this.deps.scheduler || !this.deps.settings.scheduler || !queue.arn)
-    ) {
+    if (delaySeconds > MAX_SQS_DELAY_SECONDS && !this.schedulerRoleOf(queue)) {
       throw new ProducerConfigError(
         `job ${job.type}: a delay over 15 minutes needs a one-time schedule: grant it with pipeline.grantSend(fn, '${queue.name}', { delays: true })`,
       );
     }
+  }
+
+  /** The role a one-time schedule sends to this queue with; undefined when this producer may not schedule. */
+  private schedulerRoleOf(queue: ProducerQueue): string | undefined {
+    if (!this.deps.scheduler || !this.deps.settings.scheduler || !queue.arn) return undefined;
+    return queue.schedulerRoleArn ?? this.deps.settings.scheduler.roleArn;
   }
 
   /** Claims every job's key; duplicates and keys held elsewhere end there. */
@@ -378,14 +381,15 @@ export class Producer {
     const { scheduler } = this.deps;
     const settings = this.deps.settings.scheduler;
     await eachLimited(jobs, 8, async (p) => {
-      if (!scheduler || !settings || !p.queue.arn || !p.dueAt) return;
+      const roleArn = this.schedulerRoleOf(p.queue);
+      if (!scheduler || !settings || !roleArn || !p.queue.arn || !p.dueAt) return;
       try {
         await this.withRetry(() =>
           scheduler.create({
             name: jobScheduleName(settings.namePrefix, p.id),
             at: p.dueAt as Date,
             queueArn: p.queue.arn as string,
-            roleArn: settings.roleArn,
+            roleArn,
             ...(settings.groupName ? { groupName: settings.groupName } : {}),
             input: p.message,
           }),

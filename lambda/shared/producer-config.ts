@@ -20,6 +20,8 @@ export const producerQueueSchema = z.object({
   /** Needed only for delays beyond 15 minutes (the schedule's target). */
   arn: z.optional(z.string()),
   fifo: z.boolean(),
+  /** The role one-time schedules send to this queue with (it may send to this queue only). */
+  schedulerRoleArn: z.optional(z.string()),
 });
 export type ProducerQueue = z.infer<typeof producerQueueSchema>;
 
@@ -33,7 +35,8 @@ export const producerSettingsSchema = z.object({
   /** Present when the function may create one-time schedules (delays beyond SQS's 15 minutes). */
   scheduler: z.optional(
     z.object({
-      roleArn: z.string().check(z.minLength(1)),
+      /** The role schedules send with, when one role serves every queue (local mode); else per queue. */
+      roleArn: z.optional(z.string()),
       /** Schedule names start with this, which the producer's grant is limited to. */
       namePrefix: z.string().check(z.minLength(1)),
       groupName: z.optional(z.string()),

@@ -29,7 +29,7 @@ export class LocalFaultySqs {
         const refused = call % 3 === 0 && input.Entries.length > 2 ? input.Entries.slice(0, 2) : [];
         const sent = input.Entries.filter((e) => !refused.includes(e));
         this.injected.refused += refused.length;
-        const result = await next({ ...args, input: { ...input, Entries: sent } });
+        const result = await next({ ...args, input: { ...input, Entries: sent } as typeof args.input });
         const output = result.output as { Successful?: { Id?: string }[]; Failed?: object[] };
         const lost = call % 5 === 0 ? (output.Successful ?? []).slice(0, 1) : [];
         this.injected.lostAnswers += lost.length;
