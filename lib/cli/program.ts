@@ -4,11 +4,13 @@
  */
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { JOB_STATES, type JobState } from '../../lambda/shared/job-record';
 import type { ResolvedConfig } from '../config';
 import { type Backend, connect, loadConfig, systemClock, type TargetOptions } from './backend';
 import { setConsumerEnabled } from './consumers';
 import { CliError } from './errors';
 import { failedList, failedShow } from './failed';
+import { jobState, jobsList, jobsShow, jobsStore, renderJobList, renderJobShow } from './jobs';
 import { consoleOutput, type Output } from './output';
 import { purge } from './purge';
 import { redrive } from './redrive';
@@ -176,6 +178,8 @@ export function buildProgram(deps: CliDependencies, setExitCode: (code: number) 
       .option('--content-type <type>', 'content type of --file', 'application/json'),
   ).action((source: string, o: SendFlags) => sendCommand(ctx, source, o));
 
+  registerJobs(program, ctx);
+
   const secrets = program.command('secrets').description("manage the sources' signing secrets");
   withTarget(
     secrets
@@ -229,6 +233,37 @@ function targetOptions(o: CommonOptions): TargetOptions {
 }
 
 /** The output and the connected target of a command. */
+/** `jobs show <id>` and `jobs list [--state s]`: job records from the dedupe table. */
+function registerJobs(program: Command, ctx: CommandContext): void {
+  const jobs = program
+    .command('jobs')
+    .description('read the state and result of jobs sent with hookline/producer');
+  withTarget(
+    jobs
+      .command('show')
+      .description("one job's state, due time, result or dead-letter reason")
+      .argument('<id>', 'job id'),
+  ).action(async (id: string, o: CommonOptions) => {
+    const { output, target, backend } = await open(ctx.deps, o);
+    present(output, await jobsShow(await jobsStore(target, backend, ctx.deps.env), id), renderJobShow);
+  });
+  withTarget(
+    jobs
+      .command('list')
+      .description('jobs by state, oldest first')
+      .option('--state <state>', `one of ${JOB_STATES.join(', ')}`, jobState)
+      .option('--limit <n>', 'most jobs to show', positiveInteger, 50),
+  ).action(async (o: CommonOptions & { state?: JobState; limit: number }) => {
+    const { output, target, backend } = await open(ctx.deps, o);
+    const store = await jobsStore(target, backend, ctx.deps.env);
+    present(
+      output,
+      await jobsList(store, { ...(o.state ? { state: o.state } : {}), limit: o.limit }),
+      renderJobList,
+    );
+  });
+}
+
 async function open(deps: CliDependencies, o: CommonOptions) {
   const output = deps.makeOutput(Boolean(o.json));
   const { target, backend } = await deps.connect(targetOptions(o), output);

@@ -2,10 +2,13 @@
  * Jobs end to end on local mode: the real producer (finding local mode through its state file), the real
  * consumer runtime with a job consumer, fauxqs, dynalite and the one-time schedule stand-in.
  */
+
+import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { GetScheduleCommand, SchedulerClient } from '@aws-sdk/client-scheduler';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { Duration } from 'aws-cdk-lib';
@@ -14,6 +17,7 @@ import { createProducer, type Producer } from '../../lambda/producer';
 import { doubleJob, failingJob, slowJob } from '../helpers/local/jobs';
 import { startTestPipeline, type TestPipeline, testConfig } from '../helpers/local/pipeline';
 
+const run = promisify(execFile);
 const JOB_CONSUMER = fileURLToPath(new URL('../helpers/local/job-consumer.ts', import.meta.url));
 const TWENTY_MINUTES = { minutes: 20 };
 
@@ -154,6 +158,28 @@ describe('jobs on local mode', () => {
     expect((await producer.status('cancel-me'))?.state).toBe('cancelled');
     expect(pipeline.sideEffects().filter((e) => e.id === 'cancel-me')).toHaveLength(0);
   });
+
+  it('shows a job and lists jobs by state through the CLI', async () => {
+    await producer.send(doubleJob, { n: 4 }, { id: 'cli-later', delay: TWENTY_MINUTES });
+    await producer.send(doubleJob, { n: 8 }, { id: 'cli-done' });
+    await waitForState(producer, 'cli-done', 'completed');
+    writeFileSync(join(dir, 'local.json'), JSON.stringify(pipeline.local.status()));
+    const cli = (...args: string[]) =>
+      run('npx', ['tsx', 'bin/hookline.ts', ...args], {
+        env: { ...process.env, HOOKLINE_STATE_DIR: dir, NO_COLOR: '1' },
+        timeout: 60_000,
+      });
+    const shown = JSON.parse((await cli('jobs', 'show', 'cli-done', '--local', '--json')).stdout);
+    expect(shown).toMatchObject({ id: 'cli-done', state: 'completed', result: { doubled: 16 } });
+    const scheduled = JSON.parse(
+      (await cli('jobs', 'list', '--state', 'scheduled', '--local', '--json')).stdout,
+    );
+    expect(scheduled.jobs.map((j: { id: string }) => j.id)).toContain('cli-later');
+    expect(scheduled.jobs.every((j: { state: string }) => j.state === 'scheduled')).toBe(true);
+    await expect(cli('jobs', 'show', 'no-such-job', '--local')).rejects.toMatchObject({
+      stderr: expect.stringContaining('job no-such-job not found'),
+    });
+  }, 120_000);
 
   it('refuses a payload that does not fit the job before sending anything', async () => {
     await expect(producer.send(doubleJob, { n: 'two' } as never)).rejects.toThrow(

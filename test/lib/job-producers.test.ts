@@ -44,7 +44,9 @@ const actionsOf = (statements: Statement[]) =>
   statements.flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action])).sort();
 
 describe('grantSend', () => {
-  it('grants exactly send to the queue, the job records and the job payloads without delays', { timeout: 90_000 }, () => {
+  it('grants exactly send to the queue, the job records and the job payloads without delays', {
+    timeout: 90_000,
+  }, () => {
     const { stack, fn, template, logicalId } = producerStack(false);
     const statements = statementsOf(template, logicalId(fn.role as never));
     expect(actionsOf(statements)).toEqual(
