@@ -86,45 +86,50 @@ export function awsCollaborators(
           records: new JobRecords(clients.dynamodb, table.tableName),
         }
       : {}),
-    scheduler: {
-      async create(schedule) {
-        try {
-          await clients.scheduler.send(
-            new CreateScheduleCommand({
-              Name: schedule.name,
-              ...(schedule.groupName ? { GroupName: schedule.groupName } : {}),
-              ScheduleExpression: atExpression(schedule.at),
-              ScheduleExpressionTimezone: 'UTC',
-              FlexibleTimeWindow: { Mode: 'OFF' },
-              ActionAfterCompletion: 'DELETE',
-              ClientToken: schedule.name,
-              Target: {
-                Arn: schedule.queueArn,
-                RoleArn: schedule.roleArn,
-                Input: schedule.input,
-                RetryPolicy: SCHEDULE_RETRY,
-                ...(schedule.messageGroupId
-                  ? { SqsParameters: { MessageGroupId: schedule.messageGroupId } }
-                  : {}),
-              },
-            }),
-          );
-        } catch (error) {
-          // The name is the job id's: a schedule of that name is this job's, left by an earlier attempt.
-          if ((error as Error).name !== 'ConflictException') throw error;
-        }
-      },
-      async delete(name, groupName) {
-        try {
-          await clients.scheduler.send(
-            new DeleteScheduleCommand({ Name: name, ...(groupName ? { GroupName: groupName } : {}) }),
-          );
-          return true;
-        } catch (error) {
-          if ((error as Error).name === 'ResourceNotFoundException') return false;
-          throw error;
-        }
-      },
+    scheduler: schedulerOf(clients.scheduler),
+  };
+}
+
+/** One-time schedules through EventBridge Scheduler (or local mode's stand-in). */
+function schedulerOf(scheduler: SchedulerClient): NonNullable<ProducerCollaborators['scheduler']> {
+  return {
+    async create(schedule) {
+      try {
+        await scheduler.send(
+          new CreateScheduleCommand({
+            Name: schedule.name,
+            ...(schedule.groupName ? { GroupName: schedule.groupName } : {}),
+            ScheduleExpression: atExpression(schedule.at),
+            ScheduleExpressionTimezone: 'UTC',
+            FlexibleTimeWindow: { Mode: 'OFF' },
+            ActionAfterCompletion: 'DELETE',
+            ClientToken: schedule.name,
+            Target: {
+              Arn: schedule.queueArn,
+              RoleArn: schedule.roleArn,
+              Input: schedule.input,
+              RetryPolicy: SCHEDULE_RETRY,
+              ...(schedule.messageGroupId
+                ? { SqsParameters: { MessageGroupId: schedule.messageGroupId } }
+                : {}),
+            },
+          }),
+        );
+      } catch (error) {
+        // The name is the job id's: a schedule of that name is this job's, left by an earlier attempt.
+        if ((error as Error).name !== 'ConflictException') throw error;
+      }
+    },
+    async delete(name, groupName) {
+      try {
+        await scheduler.send(
+          new DeleteScheduleCommand({ Name: name, ...(groupName ? { GroupName: groupName } : {}) }),
+        );
+        return true;
+      } catch (error) {
+        if ((error as Error).name === 'ResourceNotFoundException') return false;
+        throw error;
+      }
     },
   };
 }
