@@ -10,6 +10,15 @@ export class LocalFaultySqs {
   readonly client: SQSClient;
   readonly injected = { failedCalls: 0, refused: 0, lostAnswers: 0 };
   #calls = 0;
+  /** Faults per entry id: each entry is hit at most twice, so the producer's retries get every one through. */
+  readonly #faults = new Map<string, number>();
+
+  #mayFault(id: string | undefined): boolean {
+    const count = this.#faults.get(id ?? '') ?? 0;
+    if (count >= 2) return false;
+    this.#faults.set(id ?? '', count + 1);
+    return true;
+  }
 
   constructor(state: LocalState) {
     this.client = new SQSClient({
@@ -21,17 +30,23 @@ export class LocalFaultySqs {
       (next, context) => async (args) => {
         if (context.commandName !== 'SendMessageBatchCommand') return next(args);
         const call = ++this.#calls;
-        if (call % 7 === 0) {
+        const entries = (args.input as { Entries: SendMessageBatchRequestEntry[] }).Entries;
+        if (call % 7 === 0 && entries.every((e) => (this.#faults.get(e.Id ?? '') ?? 0) < 2)) {
+          for (const e of entries) this.#mayFault(e.Id);
           this.injected.failedCalls++;
           throw Object.assign(new Error('injected: connection reset'), { name: 'TimeoutError' });
         }
         const input = args.input as { Entries: SendMessageBatchRequestEntry[] };
-        const refused = call % 3 === 0 && input.Entries.length > 2 ? input.Entries.slice(0, 2) : [];
+        const refused =
+          call % 3 === 0 && input.Entries.length > 2
+            ? input.Entries.slice(0, 2).filter((e) => this.#mayFault(e.Id))
+            : [];
         const sent = input.Entries.filter((e) => !refused.includes(e));
         this.injected.refused += refused.length;
         const result = await next({ ...args, input: { ...input, Entries: sent } as typeof args.input });
         const output = result.output as { Successful?: { Id?: string }[]; Failed?: object[] };
-        const lost = call % 5 === 0 ? (output.Successful ?? []).slice(0, 1) : [];
+        const lost =
+          call % 5 === 0 ? (output.Successful ?? []).slice(0, 1).filter((e) => this.#mayFault(e.Id)) : [];
         this.injected.lostAnswers += lost.length;
         output.Successful = (output.Successful ?? []).filter((s) => !lost.includes(s));
         output.Failed = [
