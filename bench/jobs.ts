@@ -22,7 +22,7 @@ const job = defineJob('bench.work', z.object({ n: z.number(), text: z.string() }
 const payload = (n: number) => ({ n, text: 'x'.repeat(200) });
 
 const emulators = await startEmulators();
-const config = resolveConfig({ stackName: 'BenchJobs', sources: {}, queues: { jobs: {} } });
+const config = resolveConfig({ stackName: 'BenchJobs', sources: { github: { type: 'github' } }, queues: { jobs: {} } });
 const topology = await createTopology(config, emulators);
 const queue = topology.queues.jobs;
 if (!queue) throw new Error('no jobs queue');
