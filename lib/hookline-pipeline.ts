@@ -13,6 +13,7 @@ import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { ARCHIVE_ERROR_PREFIX, ARCHIVE_KEY_PREFIX } from '../lambda/shared/archive';
 import { DEDUPE_TABLE, IDEMPOTENCY_TABLE, PAYLOAD_KEY_PREFIX } from '../lambda/shared/contracts';
+import { jobScheduleNamePrefix } from '../lambda/shared/producer-config';
 import {
   DEFAULTS,
   type HooklineConfig,
@@ -21,6 +22,7 @@ import {
   resolveConfig,
 } from './config';
 import { archiveFailedMetric, EventArchive } from './event-archive';
+import { type GrantSendOptions, JobProducers } from './job-producers';
 import { entryExistsInProject } from './load-config';
 import { PipelineAlarms } from './pipeline-alarms';
 import { PipelineDashboard } from './pipeline-dashboard';
@@ -81,6 +83,8 @@ export class HooklinePipeline extends Construct {
   public readonly schedules?: PipelineSchedules;
   /** The CloudWatch dashboard. */
   public readonly dashboard: PipelineDashboard;
+  /** Grants of job producers, created by the first {@link grantSend}. */
+  public jobProducers?: JobProducers;
 
   constructor(scope: Construct, id: string, props: HooklinePipelineProps) {
     super(scope, id);
@@ -207,6 +211,7 @@ export class HooklinePipeline extends Construct {
           ? { idempotencyTable: this.idempotencyTable }
           : {}),
         payloadBucket: this.payloadBucket,
+        ...(this.dedupeTable ? { jobRecordTable: this.dedupeTable } : {}),
         ...(this.projectRoot ? { projectRoot: this.projectRoot } : {}),
         ...functionOptionsOf(config),
       });
@@ -289,6 +294,27 @@ export class HooklinePipeline extends Construct {
   }
 
   /** Each configured queue, as the producers see it. */
+  /**
+   * Lets a function send jobs (`hookline/producer`) to a configured queue: exactly `sqs:SendMessage` there, its
+   * job records, claim-checked payloads under `payloads/job/` and, with `{ delays: true }`, one-time schedules
+   * sent by a role that may only send to that queue. Sets the environment `createProducer()` reads.
+   */
+  grantSend(fn: lambda.Function, queueName: string, options: GrantSendOptions = {}): void {
+    const pair = this.queues[queueName];
+    if (!pair) {
+      throw new Error(
+        `grantSend: "${queueName}" is not a configured queue; use one of: ${Object.keys(this.queues).join(', ')}`,
+      );
+    }
+    this.jobProducers ??= new JobProducers(this, 'JobProducers', {
+      ...(this.dedupeTable ? { dedupeTable: this.dedupeTable, dedupeTtl: this.config.dedupe?.ttl } : {}),
+      payloadBucket: this.payloadBucket,
+      inlineLimitBytes: this.config.payloads.inlineLimitBytes,
+      scheduleNamePrefix: jobScheduleNamePrefix(this.config.stackName),
+    });
+    this.jobProducers.grantSend(fn, queueName, pair.queue, options);
+  }
+
   private queuesByName(): Record<string, sqs.IQueue> {
     return Object.fromEntries(Object.entries(this.queues).map(([name, q]) => [name, q.queue as sqs.IQueue]));
   }

@@ -4,6 +4,7 @@ import { SqsEventSource, type SqsEventSourceProps } from 'aws-cdk-lib/aws-lambda
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { JOB_RECORD_KEY_PREFIX } from '../lambda/shared/contracts';
 import { idempotencyKeyPattern } from '../lambda/shared/idempotency-key';
 import { CONSUMER_CONFIG_ENV } from '../lambda/shared/runtime-config';
 import { DEFAULTS } from './config';
@@ -146,6 +147,14 @@ export interface QueueConsumerProps
   readonly idempotencyExpiry?: Duration;
 
   /**
+   * The dedupe table holding job records: the consumer records each job's start, result and dead-letter reason
+   * there, and may touch only `job#*` items.
+   *
+   * @default - no job records
+   */
+  readonly jobRecordTable?: dynamodb.ITable;
+
+  /**
    * Bucket holding bodies too large for SQS (claim checks), read before the handler runs.
    *
    * @default - claim-checked envelopes cannot be resolved
@@ -207,6 +216,7 @@ export class QueueConsumer extends Construct {
       deadLetterQueueUrls: { [props.name]: props.deadLetterQueue.queueUrl },
       secretIds: {},
       ...(props.idempotencyTable ? { idempotencyTableName: props.idempotencyTable.tableName } : {}),
+      ...(props.jobRecordTable ? { dedupeTableName: props.jobRecordTable.tableName } : {}),
       ...(props.payloadBucket ? { payloadBucketName: props.payloadBucket.bucketName } : {}),
     });
     return new HooklineFunction(this, 'Function', {
@@ -232,6 +242,9 @@ export class QueueConsumer extends Construct {
       grantItemAccessByKey(props.idempotencyTable, this.consumerFunction, idempotencyKeyPattern(props.name));
     }
     if (props.payloadBucket) grantPayloadObjects(props.payloadBucket, this.consumerFunction, 's3:GetObject');
+    if (props.jobRecordTable) {
+      grantItemAccessByKey(props.jobRecordTable, this.consumerFunction, `${JOB_RECORD_KEY_PREFIX}*`);
+    }
   }
 }
 

@@ -185,5 +185,6 @@ export function consumerRuntimeConfig(
         }
       : {}),
     ...(resources.payloadBucketName ? { payloadBucket: resources.payloadBucketName } : {}),
+    ...(resources.dedupeTableName ? { jobRecords: { tableName: resources.dedupeTableName } } : {}),
   };
 }

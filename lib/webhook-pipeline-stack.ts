@@ -1,10 +1,12 @@
 import { Stack, type StackProps } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import type { HooklineConfig, ResolvedConfig } from './config';
 import { HooklinePipeline } from './hookline-pipeline';
+import type { GrantSendOptions, JobProducers } from './job-producers';
 import type { PipelineAlarms } from './pipeline-alarms';
 import type { PipelineDashboard } from './pipeline-dashboard';
 import type { PipelineQueue } from './pipeline-queue';
@@ -75,5 +77,15 @@ export class WebhookPipelineStack extends Stack {
     this.payloadBucket = pipeline.payloadBucket;
     if (pipeline.schedules) this.schedules = pipeline.schedules;
     this.dashboard = pipeline.dashboard;
+  }
+
+  /** {@link HooklinePipeline.grantSend}: lets a function send jobs to a configured queue. */
+  grantSend(fn: lambda.Function, queueName: string, options: GrantSendOptions = {}): void {
+    this.pipeline.grantSend(fn, queueName, options);
+  }
+
+  /** Grants of job producers, created by the first `grantSend`. */
+  get jobProducers(): JobProducers | undefined {
+    return this.pipeline.jobProducers;
   }
 }

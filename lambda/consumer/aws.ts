@@ -19,6 +19,7 @@ import { CONSUMER_BUDGET, clientOptions } from '../shared/aws-clients';
 import type { ConsumerRuntimeConfig } from '../shared/consumer-config';
 import { IDEMPOTENCY_TABLE, METRICS_NAMESPACE } from '../shared/contracts';
 import { idempotencyKeyPrefix } from '../shared/idempotency-key';
+import { JobRecords } from '../shared/job-record';
 import type {
   ConsumerCollaborators,
   IdempotencyGate,
@@ -68,6 +69,7 @@ export function powertoolsMetricsSink(metrics: Metrics): MetricsSink {
           if (flush === 0) {
             for (const name of [
               'Processed',
+              'Cancelled',
               'Failed',
               'Retried',
               'DeadLettered',
@@ -134,6 +136,11 @@ export function awsCollaborators(config: ConsumerRuntimeConfig): ConsumerCollabo
 } {
   const sqs = new SQSClient(clientOptions('SQS', CONSUMER_BUDGET));
   let s3: S3Client | undefined;
+  let dynamodb: DynamoDBClient | undefined;
+  const dynamo = () => {
+    dynamodb ??= new DynamoDBClient(clientOptions('DYNAMODB', CONSUMER_BUDGET));
+    return dynamodb;
+  };
   const logger = powertoolsRootLogger(new Logger({ serviceName: config.name }));
   const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: config.name });
   return {
@@ -172,13 +179,10 @@ export function awsCollaborators(config: ConsumerRuntimeConfig): ConsumerCollabo
     },
     ...(config.idempotency
       ? {
-          idempotency: powertoolsIdempotencyGate(
-            config.idempotency,
-            config.name,
-            new DynamoDBClient(clientOptions('DYNAMODB', CONSUMER_BUDGET)),
-          ),
+          idempotency: powertoolsIdempotencyGate(config.idempotency, config.name, dynamo()),
         }
       : {}),
+    ...(config.jobRecords ? { jobs: new JobRecords(dynamo(), config.jobRecords.tableName) } : {}),
     now: Date.now,
     random: Math.random,
     logger,

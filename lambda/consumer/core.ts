@@ -18,6 +18,7 @@ import type { ConsumerRuntimeConfig } from '../shared/consumer-config';
 import { CONSUMER_OUTCOME_MESSAGE } from '../shared/contracts';
 import { MESSAGE_ATTRIBUTES, type PayloadRef, parseEnvelope, type WebhookEnvelope } from '../shared/envelope';
 import { idempotencyWorkKey } from '../shared/idempotency-key';
+import { JOB_RECORD_HEADER, JOB_SOURCE, jobHandlerKey } from '../shared/job';
 import { backoffDelaySeconds } from './backoff';
 import { BoundedBatchProcessor } from './bounded-processor';
 import { type DeadLetterMessage, deadLetterMessage } from './dead-letter';
@@ -28,6 +29,7 @@ import {
   isPermanent,
   UnknownEventTypeError,
 } from './errors';
+import { validateJob } from './jobs';
 import { inlineBody, parsePayload } from './payload';
 import { HandlerRouter } from './routing';
 import type {
@@ -70,9 +72,22 @@ export interface IdempotencyGate {
   run(key: string, work: () => Promise<void>, context: InvocationContext): Promise<IdempotencyResult>;
 }
 
+/**
+ * A job's record (`lambda/shared/job-record.ts`): the consumer says when a job starts, what its handler returned
+ * and why it was dead-lettered.
+ */
+export interface JobRecordUpdates {
+  /** `cancelled`: the job was cancelled before it started, and must not run. */
+  start(id: string, attempt: number): Promise<'run' | 'cancelled' | 'untracked'>;
+  complete(id: string, result: unknown): Promise<void>;
+  deadLettered(id: string, reason: string): Promise<void>;
+}
+
 /** Counters per record outcome; published once per batch, per event type. */
 export interface TypeMetrics {
   Processed: number;
+  /** Jobs cancelled before they started, skipped. */
+  Cancelled: number;
   Failed: number;
   Retried: number;
   DeadLettered: number;
@@ -96,6 +111,8 @@ export interface ConsumerCollaborators {
   readonly loadPayload: (ref: PayloadRef) => Promise<Buffer>;
   /** Absent when idempotency is disabled. */
   readonly idempotency?: IdempotencyGate;
+  /** Absent when the pipeline keeps no job records (no dedupe table). */
+  readonly jobs?: JobRecordUpdates;
   /** Milliseconds since the epoch. */
   readonly now: () => number;
   /** Uniform in [0, 1), for backoff jitter. */
@@ -105,7 +122,13 @@ export interface ConsumerCollaborators {
 }
 
 /** The outcome of one record, as logged in the `record outcome` line. */
-export type RecordOutcome = 'processed' | 'retried' | 'dead-lettered' | 'duplicate' | 'deferred';
+export type RecordOutcome =
+  | 'processed'
+  | 'retried'
+  | 'dead-lettered'
+  | 'duplicate'
+  | 'deferred'
+  | 'cancelled';
 
 /** Thrown to Powertools to mark a record failed; carries no stack (it is not a bug, just a verdict). */
 const RECORD_FAILED: Error = Object.freeze(
@@ -121,6 +144,9 @@ interface RouteTarget {
   readonly handle: EventHandler<unknown>;
   readonly validate?: (payload: unknown) => unknown;
 }
+
+/** What a job's handler run came to. */
+type JobRun = { readonly cancelled: true } | { readonly cancelled: false };
 
 interface BatchState {
   readonly context: InvocationContext;
@@ -143,6 +169,8 @@ interface RecordInfo {
   readonly startedMs: number;
   /** The replay run that re-sent this event, for a replayed event. */
   replayId?: string;
+  /** A job whose state is kept in a job record. */
+  tracked: boolean;
 }
 
 /** The processing core built from a consumer definition, its runtime configuration and collaborators. */
@@ -172,6 +200,7 @@ function toTarget(spec: HandlerSpec): RouteTarget {
 function newTypeMetrics(): TypeMetrics {
   return {
     Processed: 0,
+    Cancelled: 0,
     Failed: 0,
     Retried: 0,
     DeadLettered: 0,
@@ -247,8 +276,15 @@ interface Routes {
 
 function routesOf(definition: ConsumerDefinition): Routes {
   const handlers = Object.entries(definition.handlers as Record<string, HandlerSpec>);
+  const jobs = (definition.jobs ?? []).map(({ job, handle }): [string, RouteTarget] => [
+    jobHandlerKey(job.type),
+    { handle: handle as EventHandler<unknown>, validate: (payload) => validateJob(job, payload) },
+  ]);
   return {
-    router: new HandlerRouter<RouteTarget>(handlers.map(([key, spec]) => [key, toTarget(spec)])),
+    router: new HandlerRouter<RouteTarget>([
+      ...handlers.map(([key, spec]): [string, RouteTarget] => [key, toTarget(spec)]),
+      ...jobs,
+    ]),
     fallback: definition.default ? { handle: definition.default } : undefined,
   };
 }
@@ -272,6 +308,7 @@ const OUTCOME_COUNTER: Record<RecordOutcome, keyof Omit<TypeMetrics, 'endToEndLa
   'dead-lettered': 'DeadLettered',
   duplicate: 'Duplicate',
   deferred: 'Deferred',
+  cancelled: 'Cancelled',
 };
 
 /** What the record looks like before its envelope is parsed: the attributes the ingest function set. */
@@ -290,6 +327,7 @@ function recordInfo(record: SQSRecord, startedMs: number): RecordInfo {
     // Until the envelope is parsed, the attributes the ingest function set are the best guess.
     typeKey: source && type ? `${source}.${type}` : INVALID_TYPE_KEY,
     receivedAtMs: Number.isFinite(sentMs) && sentMs > 0 ? sentMs : Number.NaN,
+    tracked: false,
   };
 }
 
@@ -300,6 +338,7 @@ function adoptEnvelope(info: RecordInfo, envelope: WebhookEnvelope): void {
   info.type = envelope.type;
   info.typeKey = `${envelope.source}.${envelope.type}`;
   if (envelope.replay) info.replayId = envelope.replay.id;
+  info.tracked = envelope.source === JOB_SOURCE && envelope.headers[JOB_RECORD_HEADER] !== undefined;
   const received = Date.parse(envelope.receivedAt);
   if (Number.isFinite(received)) info.receivedAtMs = received;
 }
@@ -384,8 +423,15 @@ class ConsumerRuntime implements ConsumerCore {
     adoptEnvelope(info, envelope);
     const target = this.routes.router.resolve(info.typeKey)?.value ?? this.routes.fallback;
     if (!target) throw new UnknownEventTypeError(info.typeKey);
-    const result = await this.runOnce(info, envelope, target, state);
-    this.logOutcome(state, info, result === 'duplicate' ? 'duplicate' : 'processed');
+    let cancelled = false;
+    const result = await this.runOnce(info, envelope, target, state, (run) => {
+      cancelled = run.cancelled;
+    });
+    this.logOutcome(
+      state,
+      info,
+      result === 'duplicate' ? 'duplicate' : cancelled ? 'cancelled' : 'processed',
+    );
     // FIFO records run one after another: without this, a later record running the invocation into its
     // timeout would bring this one back (and count one more receive) although it is done.
     if (this.config.fifo) await this.deleteFinished(state, info);
@@ -396,9 +442,10 @@ class ConsumerRuntime implements ConsumerCore {
     envelope: WebhookEnvelope,
     target: RouteTarget,
     state: BatchState,
+    onRun: (run: JobRun) => void,
   ): Promise<IdempotencyResult> {
     const { idempotency } = this.deps;
-    const work = () => this.runHandler(info, envelope, target, state);
+    const work = () => this.runJob(info, envelope, target, state).then(onRun);
     if (!idempotency) {
       await work();
       return 'ran';
@@ -406,21 +453,45 @@ class ConsumerRuntime implements ConsumerCore {
     return idempotency.run(idempotencyWorkKey(this.config.name, envelope), work, state.context);
   }
 
-  /** Claim check -> payload -> schema -> the handler. */
+  /**
+   * A tracked job: marked processing unless cancelled, then the handler, then its result recorded. Inside the
+   * idempotency gate, so a duplicate delivery never moves a finished job back to processing.
+   */
+  private async runJob(
+    info: RecordInfo,
+    envelope: WebhookEnvelope,
+    target: RouteTarget,
+    state: BatchState,
+  ): Promise<JobRun> {
+    const records = info.tracked ? this.deps.jobs : undefined;
+    if (records && (await records.start(info.id, info.attempt)) === 'cancelled') return { cancelled: true };
+    const result = await this.runHandler(info, envelope, target, state);
+    if (records) {
+      try {
+        await records.complete(info.id, result);
+      } catch (error) {
+        // The job did run: failing now would run it again for a status line.
+        this.deps.logger.warn('could not record the job result', { id: info.id, error: errorText(error) });
+      }
+    }
+    return { cancelled: false };
+  }
+
+  /** Claim check -> payload -> schema -> the handler; resolves with what the handler returned. */
   private async runHandler(
     info: RecordInfo,
     envelope: WebhookEnvelope,
     target: RouteTarget,
     state: BatchState,
-  ): Promise<void> {
+  ): Promise<unknown> {
     const bytes = envelope.payloadRef ? await this.deps.loadPayload(envelope.payloadRef) : undefined;
     const body = bytes ? inlineBody(envelope, bytes) : envelope.body;
     if (body === undefined) throw new InvalidPayloadError(`envelope ${envelope.id} has no body`);
     let payload = parsePayload(envelope, bytes);
-    if (target.validate) payload = target.validate(payload);
+    if (target.validate) payload = await target.validate(payload);
     const event: ConsumerEvent<unknown> = { ...envelope, body, payload };
     const ctx = new RecordContext(info, this.config.name, state.context, this.deps.logger);
-    await target.handle(event, ctx);
+    return target.handle(event, ctx);
   }
 
   /**
@@ -459,8 +530,22 @@ class ConsumerRuntime implements ConsumerCore {
       return false;
     }
     this.logOutcome(state, info, 'dead-lettered', `${name}: ${message}`);
+    await this.recordDeadLetter(info, `${name}: ${message}`);
     await this.deleteFinished(state, info);
     return true;
+  }
+
+  /** The reason on a tracked job's record; best effort, the message itself is safely in the DLQ. */
+  private async recordDeadLetter(info: RecordInfo, reason: string): Promise<void> {
+    if (!info.tracked || !this.deps.jobs) return;
+    try {
+      await this.deps.jobs.deadLettered(info.id, reason);
+    } catch (error) {
+      this.deps.logger.warn('could not record the job as dead-lettered', {
+        id: info.id,
+        error: errorText(error),
+      });
+    }
   }
 
   private async retryLater(state: BatchState, info: RecordInfo, error: unknown): Promise<void> {

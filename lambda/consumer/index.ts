@@ -6,9 +6,12 @@
  * export const handler = defineConsumer({ handlers: { 'github.push': async (event, ctx) => {} } });
  * ```
  */
+
+export { defineJob, type JobDefinition, type JobPayload } from '../shared/job';
 export type { ConsumerHandler } from './define-consumer';
 export { defineConsumer } from './define-consumer';
 export { PermanentError } from './errors';
+export { handleJob } from './jobs';
 export type {
   ConsumerDefinition,
   ConsumerEvent,
@@ -16,5 +19,6 @@ export type {
   EventHandler,
   HandlerContext,
   HandlerSpec,
+  JobHandler,
   SchemaHandler,
 } from './types';

@@ -4,6 +4,7 @@
 import type { SQSRecord } from 'aws-lambda';
 import type { z } from 'zod';
 import type { WebhookEnvelope } from '../shared/envelope';
+import type { JobDefinition, JobPayload } from '../shared/job';
 
 /** Extra log input: attributes to merge into the line, or an error. */
 export type LogExtra = Record<string, unknown> | Error | string;
@@ -40,11 +41,26 @@ export interface HandlerContext {
   readonly consumer: string;
 }
 
-/** A handler: resolve to succeed; throw to retry; throw a `PermanentError` to dead-letter at once. */
-export type EventHandler<Payload = unknown> = (
+/**
+ * A handler: resolve to succeed; throw to retry; throw a `PermanentError` to dead-letter at once. A job handler's
+ * resolved value is kept as the job's result (`producer.status(id)`); other handlers' values are ignored.
+ */
+export type EventHandler<Payload = unknown, Result = unknown> = (
   event: ConsumerEvent<Payload>,
   ctx: HandlerContext,
-) => Promise<void> | void;
+) => Promise<Result> | Result;
+
+/** Any job's handler, its payload type erased (the list of `defineConsumer({ jobs })` mixes jobs). */
+export interface AnyJobHandler {
+  readonly job: JobDefinition;
+  readonly handle: (event: never, ctx: HandlerContext) => unknown;
+}
+
+/** A job's handler, made by `handleJob(job, handle)`: the payload typed and validated by the job's schema. */
+export interface JobHandler<J extends JobDefinition = JobDefinition> {
+  readonly job: J;
+  readonly handle: EventHandler<JobPayload<J>>;
+}
 
 /** A handler whose payload is validated (and typed) by a zod schema; a schema failure is permanent. */
 export interface SchemaHandler<Schema extends z.ZodType = z.ZodType> {
@@ -66,6 +82,8 @@ export interface ConsumerDefinition<Schemas extends Record<string, z.ZodType> = 
    * characters, then fewer `**`, then first declared).
    */
   readonly handlers: { readonly [K in keyof Schemas]: EventHandler<unknown> | SchemaHandler<Schemas[K]> };
+  /** Job handlers (`handleJob(job, handle)`), each under the key `job.<type>`. */
+  readonly jobs?: readonly AnyJobHandler[];
   /** Runs for events no key matches. Without it, such events are dead-lettered as `UnknownEventTypeError`. */
   readonly default?: EventHandler<unknown>;
 }

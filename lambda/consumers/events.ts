@@ -3,7 +3,8 @@
  * schema is given, and a default that logs whatever else arrives. Replace the bodies with your own side effects.
  */
 import { z } from 'zod';
-import { defineConsumer, PermanentError } from '../consumer';
+import { defineConsumer, handleJob, PermanentError } from '../consumer';
+import { welcomeEmail } from './jobs';
 
 const githubPush = z.object({
   ref: z.string(),
@@ -41,6 +42,14 @@ export const handler = defineConsumer({
       },
     },
   },
+  jobs: [
+    // A job sent with hookline/producer: the payload is typed and validated by the job's schema, and the
+    // returned value is kept as the job's result (`producer.status(id)`, `hookline jobs show <id>`).
+    handleJob(welcomeEmail, async (event, ctx) => {
+      ctx.logger.info('welcome email', { userId: event.payload.userId, locale: event.payload.locale });
+      return { sentAt: new Date().toISOString() };
+    }),
+  ],
   default: async (event, ctx) => {
     ctx.logger.info('event received', { source: event.source, type: event.type });
   },

@@ -10,13 +10,16 @@
 import { createHash } from 'node:crypto';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { type ArchiveSink, archiveLine } from '../shared/archive';
-import { INGEST_OUTCOME_MESSAGE, payloadKey } from '../shared/contracts';
 import {
-  ENVELOPE_VERSION,
-  MESSAGE_ATTRIBUTES,
-  type PayloadRef,
-  type WebhookEnvelope,
-} from '../shared/envelope';
+  attributeBytes,
+  type FittedMessage,
+  fitEnvelope,
+  type PayloadObject,
+  SQS_MAX_MESSAGE_BYTES,
+} from '../shared/claim-check';
+import { INGEST_OUTCOME_MESSAGE } from '../shared/contracts';
+import type { ClaimResult, DedupeStore } from '../shared/dedupe-store';
+import { ENVELOPE_VERSION, MESSAGE_ATTRIBUTES, type WebhookEnvelope } from '../shared/envelope';
 import type {
   FifoGrouping,
   IngestRuntimeConfig,
@@ -33,7 +36,6 @@ import {
   SIGNATURE_HEADERS,
   sanitizeId,
   sanitizeType,
-  sqsSafeJson,
   valueAtPath,
 } from './normalize';
 import { selectRoute } from './routing';
@@ -42,7 +44,7 @@ import { type RejectReason, type SignedRequest, usableSecrets, type VerifyResult
 /** The largest body accepted; larger ones that still reach the function are answered 413 here. */
 export const MAX_BODY_BYTES = MAX_WEBHOOK_BODY_BYTES;
 /** SQS's limit for a message body plus its attributes. */
-export const SQS_MAX_MESSAGE_BYTES = 1_048_576;
+export { SQS_MAX_MESSAGE_BYTES };
 /** Seconds a sender is asked to wait after a 503. */
 export const RETRY_AFTER_SECONDS = '5';
 
@@ -56,25 +58,11 @@ export interface OutgoingMessage {
   readonly deduplicationId?: string;
 }
 
-/** An S3 object holding a body too large to travel inline. */
-export interface PayloadObject {
-  readonly bucket: string;
-  readonly key: string;
-  readonly body: Buffer;
-  readonly contentType?: string;
-}
+/** An S3 object holding a body too large to travel inline (the shared claim check). */
+export type { PayloadObject } from '../shared/claim-check';
 
-export type ClaimResult =
-  | { readonly status: 'claimed'; readonly token: string }
-  | { readonly status: 'duplicate' }
-  | { readonly status: 'in_progress' };
-
-/** Delivery-id deduplication; see dedupe.ts for the DynamoDB protocol. */
-export interface DedupeStore {
-  claim(key: string): Promise<ClaimResult>;
-  complete(key: string, token: string): Promise<void>;
-  release(key: string, token: string): Promise<void>;
-}
+/** Delivery-id deduplication: the shared DynamoDB protocol (`../shared/dedupe-store`). */
+export type { ClaimResult, DedupeStore } from '../shared/dedupe-store';
 
 export type MetricName = 'Accepted' | 'Duplicate' | 'Ignored' | 'Rejected' | 'Failed' | 'ArchiveFailed';
 
@@ -324,14 +312,6 @@ function keptHeaders(source: BoundSource, headers: Record<string, string>) {
   return kept;
 }
 
-function attributeBytes(attributes: Readonly<Record<string, string>>): number {
-  let sum = 0;
-  for (const name in attributes) {
-    sum += Buffer.byteLength(name) + 'String'.length + Buffer.byteLength(attributes[name] ?? '');
-  }
-  return sum;
-}
-
 /** The sender's verdict with the usable (non-empty) secrets; a sender without secrets accepts everything. */
 function verify(
   source: BoundSource,
@@ -484,12 +464,6 @@ function routeEvent(deps: IngestCollaborators, event: Described): Result | Promi
   return enqueueEvent(deps, { ...event, targets });
 }
 
-/** The serialized message, and the S3 object holding the body when it does not fit inline. */
-interface FittedMessage {
-  readonly serialized: string;
-  readonly payload: PayloadObject | undefined;
-}
-
 /** Claim -> payload upload -> every SendMessage -> mark the delivery queued; 202 only when all succeeded. */
 async function enqueueEvent(deps: IngestCollaborators, event: Routed): Promise<Result> {
   const { name, id, type, targets } = event;
@@ -578,7 +552,7 @@ function buildEnvelope(event: Routed, receivedAt: Date): WebhookEnvelope {
 
 /**
  * The envelope serialized inline when it fits SQS (and the configured inline limit), else with its body moved
- * to the payload bucket (the claim check); undefined when it fits neither way.
+ * to the payload bucket (the shared claim check); undefined when it fits neither way.
  */
 function fitMessage(
   config: IngestRuntimeConfig,
@@ -587,31 +561,15 @@ function fitMessage(
   event: Routed,
   receivedAt: Date,
 ): FittedMessage | undefined {
-  const serialized = sqsSafeJson(envelope);
-  const inlineLimit = Math.min(
-    config.payloads?.inlineLimitBytes ?? SQS_MAX_MESSAGE_BYTES,
-    SQS_MAX_MESSAGE_BYTES - attributeBytes(attributes) - tenantAttributeBytes(event),
-  );
-  if (Buffer.byteLength(serialized) <= inlineLimit) return { serialized, payload: undefined };
-  if (!config.payloads) return undefined;
-  const ref: PayloadRef = {
-    bucket: config.payloads.bucket,
-    key: payloadKey(event.name, event.id, receivedAt),
-    sizeBytes: event.body.length,
-  };
-  const { body: _inline, ...rest } = envelope;
-  const claimChecked = sqsSafeJson({ ...rest, payloadRef: ref });
-  if (Buffer.byteLength(claimChecked) > inlineLimit) return undefined;
-  const contentType = envelope.contentType;
-  return {
-    serialized: claimChecked,
-    payload: {
-      bucket: ref.bucket,
-      key: ref.key,
-      body: event.body,
-      ...(contentType !== undefined ? { contentType } : {}),
-    },
-  };
+  return fitEnvelope(envelope, {
+    inlineLimitBytes: Math.min(
+      config.payloads?.inlineLimitBytes ?? SQS_MAX_MESSAGE_BYTES,
+      SQS_MAX_MESSAGE_BYTES - attributeBytes(attributes) - tenantAttributeBytes(event),
+    ),
+    bucket: config.payloads?.bucket,
+    body: event.body,
+    receivedAt,
+  });
 }
 
 /**

@@ -67,24 +67,8 @@ export function encodeBody(
   return { body: body.toString('base64'), bodyEncoding: 'base64' };
 }
 
-const unicodeEscape = (char: string) => {
-  let out = '';
-  for (let i = 0; i < char.length; i++) out += `\\u${char.charCodeAt(i).toString(16).padStart(4, '0')}`;
-  return out;
-};
-
-/**
- * JSON for an SQS message body. SQS refuses U+FFFE and U+FFFF, and the local emulator also refuses characters
- * beyond U+FFFF (real SQS accepts them); JSON.stringify escapes neither. Writing them as `\u` escapes is
- * lossless (JSON.parse restores them) and valid everywhere.
- */
-export function sqsSafeJson(value: unknown): string {
-  const json = JSON.stringify(value);
-  // Well-formed JSON.stringify already escapes lone surrogates, so any surrogate left belongs to a pair.
-  return /[\ud800-\udfff\ufffe\uffff]/.test(json)
-    ? json.replace(/[\u{10000}-\u{10ffff}\ufffe\uffff]/gu, unicodeEscape)
-    : json;
-}
+/** JSON for an SQS message body: the shared rule (`../shared/claim-check`). */
+export { sqsSafeJson } from '../shared/claim-check';
 
 /** Header names that carry credentials, of every sender's scheme; never copied into an envelope. */
 export const SIGNATURE_HEADERS: ReadonlySet<string> = CREDENTIAL_HEADERS;

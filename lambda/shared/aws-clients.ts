@@ -26,7 +26,14 @@ export const CONSUMER_BUDGET: ClientBudget = {
   requestTimeoutMs: 5_000,
 };
 
-type Service = 'SQS' | 'S3' | 'DYNAMODB' | 'SECRETS_MANAGER' | 'FIREHOSE' | 'CLOUDWATCH_LOGS';
+type Service = 'SQS' | 'S3' | 'DYNAMODB' | 'SECRETS_MANAGER' | 'FIREHOSE' | 'CLOUDWATCH_LOGS' | 'SCHEDULER';
+
+/** A job producer runs in the caller's process (a web request, a script): a few retries, then an error. */
+export const PRODUCER_BUDGET: ClientBudget = {
+  maxAttempts: 3,
+  connectionTimeoutMs: 1_000,
+  requestTimeoutMs: 5_000,
+};
 
 /** Options for `new XClient(...)`: endpoint override (local mode), retries and timeouts. */
 export function clientOptions(

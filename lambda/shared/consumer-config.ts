@@ -30,5 +30,7 @@ export const consumerRuntimeSchema = z.object({
     z.object({ tableName: z.string().check(z.minLength(1)), expirySeconds: z.int().check(z.positive()) }),
   ),
   payloadBucket: z.optional(z.string().check(z.minLength(1))),
+  /** The table holding job records (`job#<id>` items of the dedupe table), when the pipeline has one. */
+  jobRecords: z.optional(z.object({ tableName: z.string().check(z.minLength(1)) })),
 });
 export type ConsumerRuntimeConfig = z.infer<typeof consumerRuntimeSchema>;

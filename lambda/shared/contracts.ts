@@ -41,8 +41,14 @@ export interface TtlTableKeys {
   readonly ttlAttribute: string;
 }
 
-/** The ingest function's delivery-id dedupe table (`lambda/ingest/dedupe.ts`); key `<source>#<id>`. */
+/**
+ * The delivery-id dedupe table (`lambda/shared/dedupe-store.ts`): key `<source>#<id>` for webhooks, and
+ * `job#<id>` for jobs, whose record also holds the job's state and result (`lambda/shared/job-record.ts`).
+ */
 export const DEDUPE_TABLE: TtlTableKeys = { partitionKey: 'pk', ttlAttribute: 'expiresAt' };
 
 /** The consumers' idempotency table: Powertools idempotency's default key and expiry attribute names. */
 export const IDEMPOTENCY_TABLE: TtlTableKeys = { partitionKey: 'id', ttlAttribute: 'expiration' };
+
+/** Key prefix of job records in the dedupe table; producers and consumers may touch these items and no others. */
+export const JOB_RECORD_KEY_PREFIX = 'job#';

@@ -8,6 +8,7 @@ export { parseTime } from './archive';
 export { connect, loadConfig, systemClock } from './backend';
 export { setConsumerEnabled } from './consumers';
 export { failedList, failedShow } from './failed';
+export { jobsList, jobsShow, jobsStore, renderJobList, renderJobShow } from './jobs';
 export { purge } from './purge';
 export { redrive } from './redrive';
 export {

@@ -3,6 +3,7 @@
  * Each command delegates to its pure core in this folder.
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { isJobState, JOB_STATES, type JobState } from '../../lambda/shared/job-record';
 import type { ResolvedConfig } from '../config';
 import type { ConsoleExtensions } from '../console/operations';
 import { hooklineVersion } from '../package-root';
@@ -204,6 +205,8 @@ export function buildProgram(deps: CliDependencies, setExitCode: (code: number) 
       .option('--content-type <type>', 'content type of --file', 'application/json'),
   ).action((source: string, o: SendFlags) => sendCommand(ctx, source, o));
 
+  registerJobs(program, ctx);
+
   const secrets = program.command('secrets').description("manage the sources' signing secrets");
   withTarget(
     secrets
@@ -266,7 +269,44 @@ function targetOptions(o: CommonOptions): TargetOptions {
   };
 }
 
-/** The output and the connected target of a command. */
+const jobStateFlag = (value: string): JobState => {
+  if (isJobState(value)) return value;
+  throw new InvalidArgumentError(`expected one of ${JOB_STATES.join(', ')}`);
+};
+
+/** `jobs show <id>` and `jobs list [--state s]`: job records from the dedupe table. */
+function registerJobs(program: Command, ctx: CommandContext): void {
+  const jobs = program
+    .command('jobs')
+    .description('read the state and result of jobs sent with hookline/producer');
+  withTarget(
+    jobs
+      .command('show')
+      .description("one job's state, due time, result or dead-letter reason")
+      .argument('<id>', 'job id'),
+  ).action(async (id: string, o: CommonOptions) => {
+    const { jobsShow, jobsStore, renderJobShow } = await cores();
+    const { output, target, backend } = await open(ctx.deps, o);
+    present(output, await jobsShow(await jobsStore(target, backend, ctx.deps.env), id), renderJobShow);
+  });
+  withTarget(
+    jobs
+      .command('list')
+      .description('jobs by state, oldest first')
+      .option('--state <state>', `one of ${JOB_STATES.join(', ')}`, jobStateFlag)
+      .option('--limit <n>', 'most jobs to show', positiveInteger, 50),
+  ).action(async (o: CommonOptions & { state?: JobState; limit: number }) => {
+    const { jobsList, jobsStore, renderJobList } = await cores();
+    const { output, target, backend } = await open(ctx.deps, o);
+    const store = await jobsStore(target, backend, ctx.deps.env);
+    present(
+      output,
+      await jobsList(store, { ...(o.state ? { state: o.state } : {}), limit: o.limit }),
+      renderJobList,
+    );
+  });
+}
+
 async function open(deps: CliDependencies, o: CommonOptions) {
   const output = deps.makeOutput(Boolean(o.json));
   const { target, backend } = await deps.connect(targetOptions(o), output);

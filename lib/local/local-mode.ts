@@ -10,6 +10,7 @@ import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEventV2, SQSEvent } from 'aws-lambda';
 import { type ArchiveSink, archiveLine } from '../../lambda/shared/archive';
 import { METRICS_NAMESPACE } from '../../lambda/shared/contracts';
+import { jobScheduleNamePrefix } from '../../lambda/shared/producer-config';
 import { CONSUMER_CONFIG_ENV, INGEST_CONFIG_ENV } from '../../lambda/shared/runtime-config';
 import type { ResolvedConfig } from '../config';
 import { hooklineModulePath } from '../package-root';
@@ -26,7 +27,7 @@ import { type HttpApi, listenOrPortInUse, startHttpApi, type WebhookRequestRepor
 import { Journal } from './journal';
 import { pausedConsumersPath, readPausedConsumers, writePausedConsumers } from './paused-consumers';
 import { type LocalEvent, Reporter } from './reporter';
-import { startScheduler } from './scheduler';
+import { type OneTimeScheduler, startOneTimeScheduler, startScheduler } from './scheduler';
 import { localSecrets } from './secrets';
 import { type StartupPhase, StartupPhases } from './startup-phases';
 import { JOURNAL_FILE_NAME, type LocalState, STATE_FILE_NAME } from './state-file';
@@ -67,6 +68,8 @@ export interface LocalModeOptions {
   readonly emulatorThread?: boolean;
   /** How long the archive's Firehose stand-in buffers records before it writes an object. Default 1 s. */
   readonly archiveBufferMs?: number;
+  /** The clock one-time job schedules come due by (tests move it forward). Default: Date.now. */
+  readonly clock?: () => number;
 }
 
 /** A running local pipeline. */
@@ -250,6 +253,8 @@ async function startPipeline(settings: LocalSettings, cleanups: Cleanups): Promi
   cleanups.push(() => sqs.destroy());
   startJournal(settings, cleanups);
   const archive = await startArchive(settings, emulators, topology, cleanups);
+  const oneTime = await startJobSchedules(settings, emulators, topology, sqs);
+  cleanups.push(() => oneTime.stop());
 
   const context: FunctionContext = {
     settings,
@@ -276,7 +281,7 @@ async function startPipeline(settings: LocalSettings, cleanups: Cleanups): Promi
     warmUp(reporter, [ingest, ...[...consumers.values()].map(({ fn }) => fn)]),
   );
 
-  const control = new LocalControl(settings, emulators, topology, consumers, archive);
+  const control = new LocalControl(settings, emulators, topology, consumers, archive, oneTime.url);
   const journal = new EventJournal();
   reporter.subscribe((event) => journal.record(event));
   const api = await phases.time('http api', () => startApi(settings, ingest, control, journal));
@@ -470,6 +475,7 @@ class LocalControl {
     private readonly topology: LocalTopology,
     private readonly consumers: ReadonlyMap<string, LocalConsumer>,
     private readonly archive: LocalFirehose | undefined,
+    private readonly schedulerUrl: string,
   ) {}
 
   /** Writes the archive's buffered records now (replay reads the archive right after). */
@@ -493,7 +499,7 @@ class LocalControl {
       webhookBaseUrl: url,
       controlUrl: `${url}/_hookline`,
       region: this.emulators.region,
-      endpoints: { ...this.emulators.endpoints },
+      endpoints: { ...this.emulators.endpoints, scheduler: this.schedulerUrl },
       queues: Object.fromEntries(
         Object.values(this.topology.queues).map((q) => [
           q.name,
@@ -510,6 +516,23 @@ class LocalControl {
         [...this.consumers].map(([name, c]) => [name, { state: c.mapping.state }]),
       ),
       ...(this.topology.archive ? { archive: { ...this.topology.archive } } : {}),
+      jobs: this.jobSettings(),
+    };
+  }
+
+  /** What a job producer needs besides the queues (`lambda/producer` reads it from the state file). */
+  private jobSettings(): NonNullable<LocalStatus['jobs']> {
+    const { config } = this.settings;
+    const { resources } = this.topology;
+    return {
+      ...(resources.dedupeTableName && config.dedupe
+        ? { dedupeTable: resources.dedupeTableName, dedupeTtlSeconds: config.dedupe.ttl.toSeconds() }
+        : {}),
+      ...(resources.payloadBucketName
+        ? { payloadBucket: resources.payloadBucketName, inlineLimitBytes: config.payloads.inlineLimitBytes }
+        : {}),
+      schedulerRoleArn: `arn:aws:iam::000000000000:role/${config.stackName}-job-scheduler`,
+      scheduleNamePrefix: jobScheduleNamePrefix(config.stackName),
     };
   }
 
@@ -587,6 +610,26 @@ function announcePausedConsumers(
       `consumer ${name} is paused (saved in ${pausedConsumersPath(settings.dataDir ?? resolve('.'))}): resume it with hookline resume ${name} --local`,
     );
   }
+}
+
+/** Starts the stand-in for the producer's one-time job schedules (saved in the data directory). */
+function startJobSchedules(
+  settings: LocalSettings,
+  emulators: Emulators,
+  topology: LocalTopology,
+  sqs: SQSClient,
+): Promise<OneTimeScheduler> {
+  const { reporter } = settings;
+  return startOneTimeScheduler({
+    sqs,
+    region: emulators.region,
+    queueUrlsByArn: Object.fromEntries(Object.values(topology.queues).map((q) => [q.arn, q.url])),
+    ...(settings.dataDir ? { dataDir: settings.dataDir } : {}),
+    ...(settings.options.clock ? { now: settings.options.clock } : {}),
+    onFire: (schedule) => reporter.event({ event: 'scheduled', id: schedule.name, source: 'job' }),
+    onError: (schedule, error) =>
+      reporter.problem(`one-time schedule ${schedule.name}: ${(error as Error).message ?? error}`),
+  });
 }
 
 /** Starts the configured schedules; returns their stop function. */

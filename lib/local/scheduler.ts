@@ -1,8 +1,13 @@
 /**
  * Local stand-in for EventBridge Scheduler: fires each configured schedule with croner and sends an envelope to
- * its target queue, as the Scheduler's SQS target does in AWS.
+ * its target queue, as the Scheduler's SQS target does in AWS; and holds the producer's one-time job schedules
+ * (`startOneTimeScheduler`), saved in the data directory.
  */
 import { randomUUID } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { dirname, join } from 'node:path';
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { Cron } from 'croner';
 import type { WebhookEnvelope } from '../../lambda/shared/envelope';
@@ -97,4 +102,268 @@ export function startScheduler(options: SchedulerOptions): () => void {
   return () => {
     for (const stop of stops) stop();
   };
+}
+
+/**
+ * One-time schedules (the producer's delays beyond 15 minutes): a stand-in for EventBridge Scheduler's
+ * CreateSchedule/GetSchedule/DeleteSchedule API, served on loopback so the producer's own SDK calls work locally.
+ * Each schedule sends its input to its target queue when due, then deletes itself (ActionAfterCompletion
+ * DELETE). With a data directory the schedules are saved there, so they survive a restart; one that came due
+ * while local mode was stopped fires at the next start.
+ */
+export interface OneTimeScheduleRecord {
+  readonly name: string;
+  readonly groupName: string;
+  readonly expression: string;
+  /** Epoch milliseconds. */
+  readonly dueAt: number;
+  readonly targetArn: string;
+  readonly input: string;
+  readonly messageGroupId?: string;
+}
+
+/** Options of {@link startOneTimeScheduler}. */
+export interface OneTimeSchedulerOptions {
+  readonly sqs: SQSClient;
+  /** Queue URL by queue ARN: the targets a schedule may name. */
+  readonly queueUrlsByArn: Readonly<Record<string, string>>;
+  /** Where schedules are saved (`<dataDir>/schedules.json`); in memory when absent. */
+  readonly dataDir?: string;
+  readonly region: string;
+  /** The clock schedules are due by (tests move it forward). Default: Date.now. */
+  readonly now?: () => number;
+  /** How often due schedules are looked for. Default 200 ms. */
+  readonly tickMs?: number;
+  readonly onFire?: (schedule: OneTimeScheduleRecord) => void;
+  readonly onError?: (schedule: OneTimeScheduleRecord, error: unknown) => void;
+}
+
+/** A running stand-in: its endpoint (`AWS_ENDPOINT_URL_SCHEDULER`) and the schedules it holds. */
+export interface OneTimeScheduler {
+  readonly url: string;
+  list(): OneTimeScheduleRecord[];
+  stop(): Promise<void>;
+}
+
+/** The saved schedules' file inside a data directory. */
+export const SCHEDULES_FILE = 'schedules.json';
+
+/** An `at(yyyy-mm-ddThh:mm:ss)` expression in UTC as epoch milliseconds; undefined when it is not one. */
+export function atExpressionTime(expression: string, timezone = 'UTC'): number | undefined {
+  const match = /^at\((\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})\)$/.exec(expression.trim());
+  if (!match || timezone !== 'UTC') return undefined;
+  const time = Date.parse(`${match[1]}Z`);
+  return Number.isFinite(time) ? time : undefined;
+}
+
+/** Starts the stand-in on 127.0.0.1 (a free port). */
+export async function startOneTimeScheduler(options: OneTimeSchedulerOptions): Promise<OneTimeScheduler> {
+  const store = new ScheduleStore(options);
+  const server = createServer((req, res) => {
+    readBody(req).then(
+      (body) => answer(res, store.handle(req.method ?? 'GET', req.url ?? '/', body)),
+      () => answer(res, schedulerError(400, 'ValidationException', 'unreadable request')),
+    );
+  });
+  await new Promise<void>((done, fail) => {
+    server.once('error', fail);
+    server.listen(0, '127.0.0.1', () => done());
+  });
+  const address = server.address() as AddressInfo;
+  const timer = setInterval(() => store.fireDue(), options.tickMs ?? 200);
+  timer.unref();
+  store.fireDue();
+  return {
+    url: `http://127.0.0.1:${address.port}`,
+    list: () => store.list(),
+    async stop() {
+      clearInterval(timer);
+      await store.idle();
+      server.closeAllConnections();
+      await new Promise<void>((done) => server.close(() => done()));
+    },
+  };
+}
+
+interface SchedulerAnswer {
+  readonly status: number;
+  readonly body: unknown;
+  readonly errorType?: string;
+}
+
+const schedulerError = (status: number, errorType: string, message: string): SchedulerAnswer => ({
+  status,
+  errorType,
+  body: { Message: message },
+});
+
+function answer(res: ServerResponse, result: SchedulerAnswer): void {
+  res.writeHead(result.status, {
+    'content-type': 'application/json',
+    ...(result.errorType ? { 'x-amzn-errortype': result.errorType } : {}),
+  });
+  res.end(JSON.stringify(result.body));
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((done, fail) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => done(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', fail);
+  });
+}
+
+const SCHEDULE_PATH = /^\/schedules\/([^/?]+)(?:\?(.*))?$/;
+
+/** The schedules, their file and their firing. */
+class ScheduleStore {
+  readonly #schedules = new Map<string, OneTimeScheduleRecord>();
+  readonly #firing = new Set<Promise<void>>();
+  readonly #file: string | undefined;
+
+  constructor(private readonly options: OneTimeSchedulerOptions) {
+    this.#file = options.dataDir ? join(options.dataDir, SCHEDULES_FILE) : undefined;
+    if (this.#file && existsSync(this.#file)) {
+      const saved = JSON.parse(readFileSync(this.#file, 'utf8')) as OneTimeScheduleRecord[];
+      for (const s of saved) this.#schedules.set(scheduleKey(s.groupName, s.name), s);
+    }
+  }
+
+  list(): OneTimeScheduleRecord[] {
+    return [...this.#schedules.values()];
+  }
+
+  handle(method: string, url: string, body: string): SchedulerAnswer {
+    const match = SCHEDULE_PATH.exec(url);
+    if (!match) return schedulerError(404, 'ResourceNotFoundException', `no route ${method} ${url}`);
+    const name = decodeURIComponent(match[1] ?? '');
+    const query = new URLSearchParams(match[2] ?? '');
+    if (method === 'POST') return this.create(name, body);
+    const key = scheduleKey(query.get('groupName') ?? 'default', name);
+    const existing = this.#schedules.get(key);
+    if (!existing)
+      return schedulerError(404, 'ResourceNotFoundException', `Schedule ${name} does not exist.`);
+    if (method === 'GET') return { status: 200, body: this.describe(existing) };
+    if (method === 'DELETE') {
+      this.#schedules.delete(key);
+      this.save();
+      return { status: 200, body: {} };
+    }
+    return schedulerError(405, 'ValidationException', `${method} is not supported locally`);
+  }
+
+  private create(name: string, body: string): SchedulerAnswer {
+    let request: {
+      GroupName?: string;
+      ScheduleExpression?: string;
+      ScheduleExpressionTimezone?: string;
+      Target?: { Arn?: string; Input?: string; SqsParameters?: { MessageGroupId?: string } };
+    };
+    try {
+      request = JSON.parse(body);
+    } catch {
+      return schedulerError(400, 'ValidationException', 'body is not JSON');
+    }
+    const groupName = request.GroupName ?? 'default';
+    const dueAt = atExpressionTime(
+      request.ScheduleExpression ?? '',
+      request.ScheduleExpressionTimezone ?? 'UTC',
+    );
+    if (dueAt === undefined) {
+      return schedulerError(
+        400,
+        'ValidationException',
+        'local mode runs one-time at(...) schedules in UTC only',
+      );
+    }
+    const targetArn = request.Target?.Arn ?? '';
+    if (!this.options.queueUrlsByArn[targetArn]) {
+      return schedulerError(400, 'ValidationException', `target ${targetArn} is not a local queue`);
+    }
+    const key = scheduleKey(groupName, name);
+    if (this.#schedules.has(key))
+      return schedulerError(409, 'ConflictException', `Schedule ${name} already exists.`);
+    const groupId = request.Target?.SqsParameters?.MessageGroupId;
+    this.#schedules.set(key, {
+      name,
+      groupName,
+      expression: request.ScheduleExpression ?? '',
+      dueAt,
+      targetArn,
+      input: request.Target?.Input ?? '',
+      ...(groupId ? { messageGroupId: groupId } : {}),
+    });
+    this.save();
+    return { status: 200, body: { ScheduleArn: this.arnOf(groupName, name) } };
+  }
+
+  private describe(s: OneTimeScheduleRecord) {
+    return {
+      Name: s.name,
+      GroupName: s.groupName,
+      Arn: this.arnOf(s.groupName, s.name),
+      ScheduleExpression: s.expression,
+      ScheduleExpressionTimezone: 'UTC',
+      ActionAfterCompletion: 'DELETE',
+      State: 'ENABLED',
+      FlexibleTimeWindow: { Mode: 'OFF' },
+      Target: { Arn: s.targetArn, Input: s.input, RoleArn: 'arn:aws:iam::000000000000:role/local' },
+    };
+  }
+
+  private arnOf(group: string, name: string): string {
+    return `arn:aws:scheduler:${this.options.region}:000000000000:schedule/${group}/${name}`;
+  }
+
+  /** Sends every due schedule's input, then deletes the schedule; a failed send is tried again next tick. */
+  fireDue(): void {
+    const now = (this.options.now ?? Date.now)();
+    for (const [key, schedule] of this.#schedules) {
+      if (schedule.dueAt > now) continue;
+      this.#schedules.delete(key);
+      const firing = this.fire(schedule).then(
+        () => {
+          this.save();
+          this.options.onFire?.(schedule);
+        },
+        (error: unknown) => {
+          if (!this.#schedules.has(key)) this.#schedules.set(key, schedule);
+          this.options.onError?.(schedule, error);
+        },
+      );
+      this.#firing.add(firing);
+      void firing.finally(() => this.#firing.delete(firing));
+    }
+  }
+
+  private async fire(schedule: OneTimeScheduleRecord): Promise<void> {
+    const queueUrl = this.options.queueUrlsByArn[schedule.targetArn];
+    if (!queueUrl) throw new Error(`target ${schedule.targetArn} is no longer a local queue`);
+    await this.options.sqs.send(
+      new SendMessageCommand({
+        QueueUrl: queueUrl,
+        MessageBody: schedule.input,
+        ...(schedule.messageGroupId
+          ? { MessageGroupId: schedule.messageGroupId, MessageDeduplicationId: randomUUID() }
+          : {}),
+      }),
+    );
+  }
+
+  async idle(): Promise<void> {
+    await Promise.allSettled([...this.#firing]);
+  }
+
+  private save(): void {
+    if (!this.#file) return;
+    mkdirSync(dirname(this.#file), { recursive: true });
+    const temporary = `${this.#file}.tmp`;
+    writeFileSync(temporary, `${JSON.stringify(this.list(), null, 2)}\n`);
+    renameSync(temporary, this.#file);
+  }
+}
+
+function scheduleKey(group: string, name: string): string {
+  return `${group}/${name}`;
 }

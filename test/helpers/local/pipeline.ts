@@ -99,7 +99,13 @@ function readLines(file: string): { id: string; attempt: number }[] {
 /** Starts local mode for `config` with the recording consumer's file wired into every consumer. */
 export async function startTestPipeline(
   config: ResolvedConfig,
-  options: { consumerConcurrency?: number; dataDir?: string; recordDir?: string; stateDir?: string } = {},
+  options: {
+    consumerConcurrency?: number;
+    dataDir?: string;
+    recordDir?: string;
+    stateDir?: string;
+    clock?: () => number;
+  } = {},
 ): Promise<TestPipeline> {
   const dir = options.recordDir ?? mkdtempSync(join(tmpdir(), 'hookline-local-test-'));
   const recordFile = join(dir, 'side-effects.txt');
@@ -140,6 +146,7 @@ export async function startTestPipeline(
     consumerConcurrency: options.consumerConcurrency ?? 2,
     waitTimeSeconds: 1,
     ...(options.dataDir ? { dataDir: options.dataDir } : {}),
+    ...(options.clock ? { clock: options.clock } : {}),
   });
   const secrets = localSecrets(config.sources, env);
   return {

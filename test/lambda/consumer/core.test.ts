@@ -856,6 +856,7 @@ describe('consumer core: observability', () => {
     const batch = metrics.published[0];
     expect(batch?.get('github.push')).toStrictEqual({
       Processed: 2,
+      Cancelled: 0,
       Failed: 0,
       Retried: 0,
       DeadLettered: 0,

@@ -122,6 +122,7 @@ describe('defineConsumer wiring', () => {
     const sink = powertoolsMetricsSink(new Metrics({ namespace: 'Hookline', serviceName: 'events' }));
     const counts: TypeMetrics = {
       Processed: 250,
+      Cancelled: 0,
       Failed: 0,
       Retried: 0,
       DeadLettered: 0,

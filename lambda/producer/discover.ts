@@ -1,0 +1,147 @@
+/**
+ * Where a producer finds its queues: explicit options first, then the environment that the stack's
+ * `grantSend(fn, queue)` sets, then the running local mode's state file (`.hookline/local.json`).
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { localStatePath, localStateSchema } from '../shared/local-state';
+import {
+  PRODUCER_CONFIG_ENV,
+  PRODUCER_QUEUE_ENV_PREFIX,
+  type ProducerQueue,
+  type ProducerSettings,
+  producerQueueSchema,
+  producerSettingsSchema,
+} from '../shared/producer-config';
+import { ProducerConfigError } from './producer';
+
+/** Where the producer's queues, table, bucket and scheduler are, and how to reach them. */
+export interface ResolvedProducer {
+  readonly source: 'options' | 'environment' | 'local';
+  readonly queues: Readonly<Record<string, ProducerQueue>>;
+  readonly settings: ProducerSettings;
+  readonly region?: string;
+  readonly endpoints?: {
+    readonly sqs?: string;
+    readonly s3?: string;
+    readonly dynamodb?: string;
+    readonly scheduler?: string;
+  };
+  readonly credentials?: { readonly accessKeyId: string; readonly secretAccessKey: string };
+}
+
+/** Explicit queues: name -> URL (and, for delays beyond 15 minutes, ARN). */
+export interface ExplicitQueue {
+  readonly url: string;
+  readonly arn?: string;
+  /** @default - true when the URL ends in `.fifo` */
+  readonly fifo?: boolean;
+}
+
+/** How to find the queues. */
+export interface DiscoveryOptions {
+  /** Explicit queues; with them, `settings` are used as given. */
+  readonly queues?: Readonly<Record<string, string | ExplicitQueue>>;
+  readonly settings?: ProducerSettings;
+  /** `true`: only the running local mode; a path: that state file. Default: after the environment. */
+  readonly local?: boolean | string;
+  readonly env?: Readonly<Record<string, string | undefined>>;
+}
+
+/** Credentials the local emulators accept (the same as local mode's; never valid in AWS). */
+const LOCAL_CREDENTIALS = { accessKeyId: 'hookline-local', secretAccessKey: 'hookline-local' } as const;
+
+/** Resolves the producer's targets; throws {@link ProducerConfigError} saying how to give them. */
+export function discoverProducer(options: DiscoveryOptions = {}): ResolvedProducer {
+  const env = options.env ?? process.env;
+  if (options.queues) return fromOptions(options.queues, options.settings ?? {});
+  if (options.local === undefined || options.local === false) {
+    const fromEnv = fromEnvironment(env);
+    if (fromEnv) return fromEnv;
+  }
+  const stateFile = typeof options.local === 'string' ? options.local : localStatePath(env);
+  if (options.local !== false && existsSync(stateFile)) return fromLocalState(stateFile);
+  throw new ProducerConfigError(
+    `no queues found: grant this function send with pipeline.grantSend(fn, '<queue>'), pass createProducer({ queues }), or start local mode (npm start; its state file ${stateFile} is missing)`,
+  );
+}
+
+function fromOptions(
+  queues: NonNullable<DiscoveryOptions['queues']>,
+  settings: ProducerSettings,
+): ResolvedProducer {
+  return {
+    source: 'options',
+    settings,
+    queues: Object.fromEntries(
+      Object.entries(queues).map(([name, q]) => {
+        const queue = typeof q === 'string' ? { url: q } : q;
+        return [
+          name,
+          {
+            name,
+            url: queue.url,
+            fifo: queue.fifo ?? queue.url.endsWith('.fifo'),
+            ...(queue.arn ? { arn: queue.arn } : {}),
+          },
+        ];
+      }),
+    ),
+  };
+}
+
+function parseJsonVariable<T>(name: string, raw: string, parse: (value: unknown) => T): T {
+  try {
+    return parse(JSON.parse(raw));
+  } catch (error) {
+    throw new ProducerConfigError(
+      `${name} is invalid (${(error as Error).message.split('\n')[0]}): redeploy so the stack writes it again`,
+    );
+  }
+}
+
+function fromEnvironment(env: Readonly<Record<string, string | undefined>>): ResolvedProducer | undefined {
+  const queues: Record<string, ProducerQueue> = {};
+  for (const [name, raw] of Object.entries(env)) {
+    if (!name.startsWith(PRODUCER_QUEUE_ENV_PREFIX) || !raw) continue;
+    const queue = parseJsonVariable(name, raw, (v) => producerQueueSchema.parse(v));
+    queues[queue.name] = queue;
+  }
+  if (Object.keys(queues).length === 0) return undefined;
+  const raw = env[PRODUCER_CONFIG_ENV];
+  const settings = raw
+    ? parseJsonVariable(PRODUCER_CONFIG_ENV, raw, (v) => producerSettingsSchema.parse(v))
+    : {};
+  return { source: 'environment', queues, settings };
+}
+
+function fromLocalState(path: string): ResolvedProducer {
+  let state: ReturnType<typeof localStateSchema.parse>;
+  try {
+    state = localStateSchema.parse(JSON.parse(readFileSync(path, 'utf8')));
+  } catch {
+    throw new ProducerConfigError(
+      `local mode state file ${path} is unreadable: restart local mode with npm start`,
+    );
+  }
+  const jobs = state.jobs ?? {};
+  return {
+    source: 'local',
+    region: state.region,
+    endpoints: state.endpoints,
+    credentials: LOCAL_CREDENTIALS,
+    queues: Object.fromEntries(
+      Object.entries(state.queues).map(([name, q]) => [name, { name, url: q.url, arn: q.arn, fifo: q.fifo }]),
+    ),
+    settings: {
+      ...(jobs.dedupeTable
+        ? { dedupe: { tableName: jobs.dedupeTable, ttlSeconds: jobs.dedupeTtlSeconds ?? 259_200 } }
+        : {}),
+      ...(jobs.payloadBucket
+        ? { payloads: { bucket: jobs.payloadBucket, inlineLimitBytes: jobs.inlineLimitBytes ?? 1_032_192 } }
+        : {}),
+      ...(jobs.schedulerRoleArn && jobs.scheduleNamePrefix && state.endpoints.scheduler
+        ? { scheduler: { roleArn: jobs.schedulerRoleArn, namePrefix: jobs.scheduleNamePrefix } }
+        : {}),
+    },
+  };
+}

@@ -1,0 +1,69 @@
+/**
+ * `hookline/producer`: send typed jobs from application code into a hookline pipeline.
+ *
+ * ```ts
+ * import { createProducer, defineJob } from 'hookline/producer';
+ * export const welcomeEmail = defineJob('email.welcome', z.object({ userId: z.string() }), { queue: 'jobs' });
+ * const producer = createProducer(); // queues from grantSend's environment, or the running local mode
+ * await producer.send(welcomeEmail, { userId: 'u1' }, { id: 'welcome-u1', delay: { hours: 2 } });
+ * ```
+ *
+ * Imports only `lambda/shared` and AWS SDK clients, so it bundles into any function or server.
+ */
+import { awsCollaborators, defaultClients, type ProducerClients } from './aws';
+import { type DiscoveryOptions, discoverProducer } from './discover';
+import { Producer } from './producer';
+
+export {
+  defineJob,
+  type JobDefinition,
+  type JobInput,
+  type JobPayload,
+  JobPayloadError,
+} from '../shared/job';
+export type { JobState, JobStatus } from '../shared/job-record';
+export type { StandardSchemaV1 } from '../shared/standard-schema';
+export { atExpression, type ProducerClients } from './aws';
+export type { DiscoveryOptions, ExplicitQueue, ResolvedProducer } from './discover';
+export {
+  type BatchItem,
+  type Delay,
+  type FailedJob,
+  JobBatchError,
+  MAX_SQS_DELAY_SECONDS,
+  Producer,
+  ProducerConfigError,
+  type SendOptions,
+  type SendResult,
+} from './producer';
+
+/** Options of {@link createProducer}. */
+export interface ProducerOptions extends DiscoveryOptions {
+  /** SDK clients to use instead of new ones. */
+  readonly clients?: Partial<ProducerClients>;
+  /**
+   * Attempts per SQS batch entry (and per S3, DynamoDB or Scheduler call) before a job is reported failed.
+   * @default 5
+   */
+  readonly attempts?: number;
+  /**
+   * First backoff between attempts, doubled each time (with jitter).
+   * @default 100
+   */
+  readonly baseDelayMs?: number;
+}
+
+/**
+ * A producer for the queues it finds: `options.queues`, else the environment set by the stack's
+ * `grantSend(fn, queue)`, else the running local mode (`.hookline/local.json`, or `HOOKLINE_STATE_DIR`).
+ */
+export function createProducer(options: ProducerOptions = {}): Producer {
+  const resolved = discoverProducer(options);
+  const clients = { ...defaultClients(resolved), ...options.clients };
+  return new Producer(
+    awsCollaborators(resolved, clients, {
+      attempts: options.attempts ?? 5,
+      baseDelayMs: options.baseDelayMs ?? 100,
+    }),
+  );
+}

@@ -1,0 +1,571 @@
+/**
+ * The job producer's logic, free of SDK clients: every side effect goes through the collaborators, so unit tests
+ * drive it with fakes and `createProducer` wires real clients.
+ *
+ * Per job: validate -> envelope -> claim check fit -> dedupe claim (`job#<id>`) -> payload upload -> deliver
+ * (SQS, with DelaySeconds up to 15 minutes; a one-time EventBridge Scheduler schedule beyond) -> complete the claim
+ * with the job's state. A job whose delivery failed for good has its claim released and is reported, never dropped.
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+import {
+  attributeBytes,
+  fitEnvelope,
+  type PayloadObject,
+  SQS_MAX_MESSAGE_BYTES,
+} from '../shared/claim-check';
+import type { DedupeStore } from '../shared/dedupe-store';
+import { MESSAGE_ATTRIBUTES } from '../shared/envelope';
+import { type JobDefinition, type JobInput, jobEnvelope, validateJobPayload } from '../shared/job';
+import { enqueuedJobFields, type JobStatus, jobRecordKey } from '../shared/job-record';
+import type { ProducerQueue, ProducerSettings } from '../shared/producer-config';
+
+/** SQS's longest per-message delay; longer delays become one-time schedules. */
+export const MAX_SQS_DELAY_SECONDS = 900;
+/** EventBridge Scheduler limits a target's input to 8,192 characters; a larger envelope is claim-checked. */
+export const SCHEDULER_INPUT_LIMIT = 8192;
+const SQS_BATCH_ENTRIES = 10;
+
+/** A delay: a duration (`{ hours: 2 }`) or the time the job is due. */
+export type Delay =
+  | Date
+  | { readonly days?: number; readonly hours?: number; readonly minutes?: number; readonly seconds?: number };
+
+/** Options of one job. */
+export interface SendOptions {
+  /** The job key: the same key is enqueued and processed once within the dedupe window. Default: a new id. */
+  readonly id?: string;
+  /** Run no earlier than this; up to 15 minutes through SQS, longer through a one-time schedule. */
+  readonly delay?: Delay;
+  /** FIFO message group (FIFO queues only). Default: the job type. */
+  readonly group?: string;
+}
+
+/** One job of a batch. */
+export interface BatchItem<J extends JobDefinition = JobDefinition> {
+  readonly job: J;
+  readonly payload: JobInput<J>;
+  readonly options?: SendOptions;
+}
+
+/** What happened to one job. */
+export interface SendResult {
+  readonly id: string;
+  /** `scheduled` while delayed, else `queued`. */
+  readonly state: 'queued' | 'scheduled';
+  /** The key was already enqueued within the dedupe window: nothing was sent. */
+  readonly duplicate: boolean;
+  readonly dueAt?: string;
+}
+
+/** A job that could not be enqueued after every retry. */
+export interface FailedJob {
+  readonly index: number;
+  readonly id: string;
+  readonly error: string;
+}
+
+/** Thrown by `sendBatch` when some jobs could not be enqueued: the others were, and are listed too. */
+export class JobBatchError extends Error {
+  constructor(
+    readonly sent: readonly (SendResult & { readonly index: number })[],
+    readonly failed: readonly FailedJob[],
+  ) {
+    super(
+      `${failed.length} of ${sent.length + failed.length} jobs were not enqueued: ${failed
+        .slice(0, 3)
+        .map((f) => `${f.id}: ${f.error}`)
+        .join('; ')}${failed.length > 3 ? '; ...' : ''}`,
+    );
+    this.name = 'JobBatchError';
+  }
+}
+
+/** A misuse the caller must fix (unknown queue, delay on FIFO, no table for an id ...). */
+export class ProducerConfigError extends Error {
+  override name = 'ProducerConfigError';
+}
+
+/** One SendMessageBatch entry. */
+export interface BatchEntry {
+  readonly Id: string;
+  readonly MessageBody: string;
+  readonly DelaySeconds?: number;
+  readonly MessageAttributes: Record<string, { DataType: 'String'; StringValue: string }>;
+  readonly MessageGroupId?: string;
+  readonly MessageDeduplicationId?: string;
+}
+
+/** A one-time schedule that sends `input` to a queue at `at` and then deletes itself. */
+export interface OneTimeSchedule {
+  readonly name: string;
+  readonly at: Date;
+  readonly queueArn: string;
+  readonly roleArn: string;
+  readonly groupName?: string;
+  readonly input: string;
+  readonly messageGroupId?: string;
+}
+
+/** Everything the producer needs from the outside world. */
+export interface ProducerCollaborators {
+  readonly queues: Readonly<Record<string, ProducerQueue>>;
+  readonly settings: ProducerSettings;
+  /** SendMessageBatch; resolves with the entries SQS refused (by `Id`), throws when the call failed. */
+  sendBatch(
+    queueUrl: string,
+    entries: readonly BatchEntry[],
+  ): Promise<readonly { id: string; error: string }[]>;
+  putPayload(object: PayloadObject): Promise<void>;
+  readonly dedupe?: DedupeStore;
+  readonly records?: {
+    read(id: string): Promise<JobStatus | undefined>;
+    cancel(id: string): Promise<boolean>;
+  };
+  readonly scheduler?: {
+    create(schedule: OneTimeSchedule): Promise<void>;
+    /** False when no such schedule exists (it fired, or was deleted). */
+    delete(name: string, groupName?: string): Promise<boolean>;
+  };
+  now(): number;
+  sleep(ms: number): Promise<void>;
+  /** Retries of entries SQS refused or a failed call: attempts in all, and the first backoff. */
+  readonly retry: { readonly attempts: number; readonly baseDelayMs: number };
+}
+
+/** A validated job ready to go. */
+interface Prepared {
+  readonly index: number;
+  readonly id: string;
+  readonly job: JobDefinition;
+  readonly queue: ProducerQueue;
+  readonly message: string;
+  readonly payload: PayloadObject | undefined;
+  readonly attributes: Readonly<Record<string, string>>;
+  readonly dueAt: Date | undefined;
+  readonly delaySeconds: number;
+  readonly groupId: string | undefined;
+  readonly enqueuedAt: Date;
+}
+
+type Outcome =
+  | { readonly ok: true; readonly result: SendResult }
+  | { readonly ok: false; readonly error: string };
+
+/** Milliseconds of a {@link Delay} from `now`. */
+export function delayMs(delay: Delay | undefined, now: number): number {
+  if (delay === undefined) return 0;
+  if (delay instanceof Date) return Math.max(0, delay.getTime() - now);
+  const { days = 0, hours = 0, minutes = 0, seconds = 0 } = delay;
+  const ms = (((days * 24 + hours) * 60 + minutes) * 60 + seconds) * 1000;
+  if (!Number.isFinite(ms) || ms < 0)
+    throw new ProducerConfigError(`delay ${JSON.stringify(delay)} is not a duration`);
+  return ms;
+}
+
+/** The schedule name of a job: the granted prefix and a hash of the id (names allow 64 characters). */
+export function jobScheduleName(prefix: string, id: string): string {
+  return `${prefix}${createHash('sha256')
+    .update(id)
+    .digest('hex')
+    .slice(0, Math.max(8, 64 - prefix.length))}`;
+}
+
+/** The producer: send, sendBatch, status, cancel. */
+export class Producer {
+  constructor(private readonly deps: ProducerCollaborators) {}
+
+  /** Sends one job. Throws a `JobPayloadError` for a payload that does not fit the job's schema. */
+  async send<J extends JobDefinition>(
+    job: J,
+    payload: JobInput<J>,
+    options: SendOptions = {},
+  ): Promise<SendResult> {
+    try {
+      const [result] = await this.sendBatch([{ job, payload, options }]);
+      return result as SendResult;
+    } catch (error) {
+      if (error instanceof JobBatchError && error.failed[0])
+        throw new Error(error.failed[0].error, { cause: error });
+      throw error;
+    }
+  }
+
+  /**
+   * Sends many jobs: SendMessageBatch by ten, entries SQS refuses retried with backoff. Every payload is
+   * validated before anything is sent. Throws {@link JobBatchError} listing what was and was not enqueued.
+   */
+  async sendBatch<J extends JobDefinition>(items: readonly BatchItem<J>[]): Promise<SendResult[]> {
+    const prepared = await Promise.all(items.map((item, index) => this.prepare(item, index)));
+    const outcomes = new Array<Outcome>(prepared.length);
+    const claimed = await this.claimAll(prepared, outcomes);
+    const uploaded = await this.uploadAll(claimed, outcomes);
+    await Promise.all([
+      this.scheduleAll(
+        uploaded.filter((p) => p.delaySeconds > MAX_SQS_DELAY_SECONDS),
+        outcomes,
+      ),
+      this.enqueueAll(
+        uploaded.filter((p) => p.delaySeconds <= MAX_SQS_DELAY_SECONDS),
+        outcomes,
+      ),
+    ]);
+    await this.settleClaims(uploaded, outcomes);
+    return collectResults(prepared, outcomes);
+  }
+
+  /** A job's state and result; undefined when unknown (never sent, or its record expired). */
+  async status(id: string): Promise<JobStatus | undefined> {
+    return this.requireRecords('status').read(id);
+  }
+
+  /**
+   * Cancels a job that has not started yet (a delayed one until it is due, or one still waiting in its queue):
+   * true when cancelled, false when it already started, finished or is unknown.
+   */
+  async cancel(id: string): Promise<boolean> {
+    const records = this.requireRecords('cancel');
+    const before = await records.read(id);
+    if (!before || !(await records.cancel(id))) return false;
+    // The record says cancelled first, so a schedule firing meanwhile delivers a job the consumer skips.
+    if (before.scheduleName && this.deps.scheduler) {
+      await this.deps.scheduler.delete(before.scheduleName, this.deps.settings.scheduler?.groupName);
+    }
+    return true;
+  }
+
+  private requireRecords(what: string) {
+    if (!this.deps.records) {
+      throw new ProducerConfigError(
+        `${what} needs the dedupe table: enable dedupe in the configuration and grantSend`,
+      );
+    }
+    return this.deps.records;
+  }
+
+  private async prepare(item: BatchItem<JobDefinition>, index: number): Promise<Prepared> {
+    const { job, options = {} } = item;
+    await validateJobPayload(job, item.payload);
+    const queue = this.queueOf(job);
+    const now = this.deps.now();
+    const wait = delayMs(options.delay, now);
+    const delaySeconds = Math.ceil(wait / 1000);
+    this.checkOptions(job, queue, options, delaySeconds);
+    const id = options.id ?? randomUUID();
+    const enqueuedAt = new Date(now);
+    const envelope = jobEnvelope(job, item.payload, id, enqueuedAt, this.deps.records !== undefined);
+    const attributes = {
+      [MESSAGE_ATTRIBUTES.source]: envelope.source,
+      [MESSAGE_ATTRIBUTES.type]: envelope.type,
+      [MESSAGE_ATTRIBUTES.eventId]: id,
+    };
+    const scheduled = delaySeconds > MAX_SQS_DELAY_SECONDS;
+    const fitted = fitEnvelope(envelope, {
+      inlineLimitBytes: scheduled
+        ? SCHEDULER_INPUT_LIMIT
+        : Math.min(
+            this.deps.settings.payloads?.inlineLimitBytes ?? SQS_MAX_MESSAGE_BYTES,
+            SQS_MAX_MESSAGE_BYTES - attributeBytes(attributes),
+          ),
+      bucket: this.deps.settings.payloads?.bucket,
+      body: Buffer.from(envelope.body ?? ''),
+      receivedAt: enqueuedAt,
+    });
+    if (!fitted)
+      throw new ProducerConfigError(
+        `payload of job ${job.type} is too large for a message and no payload bucket is set`,
+      );
+    return {
+      index,
+      id,
+      job,
+      queue,
+      message: fitted.serialized,
+      payload: fitted.payload,
+      attributes,
+      dueAt: delaySeconds > 0 ? new Date(now + delaySeconds * 1000) : undefined,
+      delaySeconds,
+      groupId: queue.fifo ? (options.group ?? job.type) : undefined,
+      enqueuedAt,
+    };
+  }
+
+  private queueOf(job: JobDefinition): ProducerQueue {
+    const queue = this.deps.queues[job.queue];
+    if (queue) return queue;
+    const known = Object.keys(this.deps.queues);
+    throw new ProducerConfigError(
+      `job ${job.type} goes to queue "${job.queue}", which this producer cannot send to (${known.length ? `it can send to: ${known.join(', ')}` : 'no queues found'}): grant it with pipeline.grantSend(fn, '${job.queue}')`,
+    );
+  }
+
+  private checkOptions(
+    job: JobDefinition,
+    queue: ProducerQueue,
+    options: SendOptions,
+    delaySeconds: number,
+  ): void {
+    if (queue.fifo && delaySeconds > 0) {
+      throw new ProducerConfigError(
+        `job ${job.type}: queue "${queue.name}" is FIFO, and SQS cannot delay a single FIFO message: send it without delay, or use a standard queue`,
+      );
+    }
+    if (!queue.fifo && options.group !== undefined) {
+      throw new ProducerConfigError(
+        `job ${job.type}: group is for FIFO queues, and "${queue.name}" is a standard queue`,
+      );
+    }
+    if (options.id !== undefined && !this.deps.dedupe) {
+      throw new ProducerConfigError(
+        `job ${job.type}: a job id needs the dedupe table (dedupe enabled, and grantSend)`,
+      );
+    }
+    if (delaySeconds > MAX_SQS_DELAY_SECONDS && !this.schedulerRoleOf(queue)) {
+      throw new ProducerConfigError(
+        `job ${job.type}: a delay over 15 minutes needs a one-time schedule: grant it with pipeline.grantSend(fn, '${queue.name}', { delays: true })`,
+      );
+    }
+  }
+
+  /** The role a one-time schedule sends to this queue with; undefined when this producer may not schedule. */
+  private schedulerRoleOf(queue: ProducerQueue): string | undefined {
+    if (!this.deps.scheduler || !this.deps.settings.scheduler || !queue.arn) return undefined;
+    return queue.schedulerRoleArn ?? this.deps.settings.scheduler.roleArn;
+  }
+
+  /** Claims every job's key; duplicates and keys held elsewhere end there. */
+  private async claimAll(
+    prepared: readonly Prepared[],
+    outcomes: Outcome[],
+  ): Promise<(Prepared & { token?: string })[]> {
+    const { dedupe } = this.deps;
+    if (!dedupe) return [...prepared];
+    const ttl = this.deps.settings.dedupe?.ttlSeconds;
+    const claimed: (Prepared & { token?: string })[] = [];
+    await eachLimited(prepared, 16, async (p) => {
+      try {
+        const claim = await dedupe.claim(
+          jobRecordKey(p.id),
+          ttl === undefined ? undefined : ttl + p.delaySeconds,
+        );
+        if (claim.status === 'claimed') claimed.push({ ...p, token: claim.token });
+        else if (claim.status === 'duplicate')
+          outcomes[p.index] = { ok: true, result: { id: p.id, state: 'queued', duplicate: true } };
+        else
+          outcomes[p.index] = {
+            ok: false,
+            error: 'the same job id is being enqueued right now: retry shortly',
+          };
+      } catch (error) {
+        outcomes[p.index] = { ok: false, error: `dedupe table unavailable: ${describe(error)}` };
+      }
+    });
+    return claimed.sort((a, b) => a.index - b.index);
+  }
+
+  private async uploadAll<P extends Prepared>(jobs: readonly P[], outcomes: Outcome[]): Promise<P[]> {
+    const ready: P[] = [];
+    await eachLimited(jobs, 8, async (p) => {
+      if (!p.payload) return void ready.push(p);
+      try {
+        await this.withRetry(() => this.deps.putPayload(p.payload as PayloadObject));
+        ready.push(p);
+      } catch (error) {
+        outcomes[p.index] = { ok: false, error: `payload upload failed: ${describe(error)}` };
+      }
+    });
+    return ready.sort((a, b) => a.index - b.index);
+  }
+
+  private async scheduleAll(jobs: readonly Prepared[], outcomes: Outcome[]): Promise<void> {
+    const { scheduler } = this.deps;
+    const settings = this.deps.settings.scheduler;
+    await eachLimited(jobs, 8, async (p) => {
+      const roleArn = this.schedulerRoleOf(p.queue);
+      if (!scheduler || !settings || !roleArn || !p.queue.arn || !p.dueAt) return;
+      try {
+        await this.withRetry(() =>
+          scheduler.create({
+            name: jobScheduleName(settings.namePrefix, p.id),
+            at: p.dueAt as Date,
+            queueArn: p.queue.arn as string,
+            roleArn,
+            ...(settings.groupName ? { groupName: settings.groupName } : {}),
+            input: p.message,
+          }),
+        );
+        outcomes[p.index] = { ok: true, result: resultOf(p) };
+      } catch (error) {
+        outcomes[p.index] = { ok: false, error: `schedule failed: ${describe(error)}` };
+      }
+    });
+  }
+
+  /** SendMessageBatch per queue, by ten (and within SQS's batch size); refused entries retried with backoff. */
+  private async enqueueAll(jobs: readonly Prepared[], outcomes: Outcome[]): Promise<void> {
+    const batches = toBatches(jobs);
+    await eachLimited(batches, 8, (batch) => this.enqueueBatch(batch, outcomes));
+  }
+
+  private async enqueueBatch(batch: readonly Prepared[], outcomes: Outcome[]): Promise<void> {
+    let pending = [...batch];
+    let lastError = new Map<string, string>();
+    const { attempts, baseDelayMs } = this.deps.retry;
+    for (let attempt = 1; attempt <= attempts && pending.length > 0; attempt++) {
+      if (attempt > 1) await this.deps.sleep(backoff(baseDelayMs, attempt));
+      const queueUrl = (pending[0] as Prepared).queue.url;
+      try {
+        const refused = await this.deps.sendBatch(queueUrl, pending.map(entryOf));
+        lastError = new Map(refused.map((r) => [r.id, r.error]));
+      } catch (error) {
+        lastError = new Map(pending.map((p) => [String(p.index), describe(error)]));
+      }
+      for (const p of pending)
+        if (!lastError.has(String(p.index))) outcomes[p.index] = { ok: true, result: resultOf(p) };
+      pending = pending.filter((p) => lastError.has(String(p.index)));
+    }
+    for (const p of pending) {
+      outcomes[p.index] = {
+        ok: false,
+        error: `not enqueued after ${attempts} attempts: ${lastError.get(String(p.index))}`,
+      };
+    }
+  }
+
+  /** Completes the claim of every enqueued job (with its state), releases the others so a retry can claim again. */
+  private async settleClaims(
+    jobs: readonly (Prepared & { token?: string })[],
+    outcomes: Outcome[],
+  ): Promise<void> {
+    const { dedupe } = this.deps;
+    if (!dedupe) return;
+    await eachLimited(jobs, 16, async (p) => {
+      if (!p.token) return;
+      const key = jobRecordKey(p.id);
+      const outcome = outcomes[p.index];
+      try {
+        if (outcome?.ok)
+          await this.withRetry(() =>
+            dedupe.complete(key, p.token as string, recordFields(p, this.deps.settings)),
+          );
+        else await dedupe.release(key, p.token);
+      } catch {
+        // complete: the job is durably queued; its record says pending until the lease runs out, and a repeat
+        // after that may enqueue it again, which the consumers' idempotency absorbs. release: the lease runs out.
+      }
+    });
+  }
+
+  private async withRetry<T>(work: () => Promise<T>): Promise<T> {
+    const { attempts, baseDelayMs } = this.deps.retry;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await work();
+      } catch (error) {
+        if (attempt >= attempts) throw error;
+        await this.deps.sleep(backoff(baseDelayMs, attempt + 1));
+      }
+    }
+  }
+}
+
+function recordFields(p: Prepared, settings: ProducerSettings): Record<string, AttributeValue> {
+  const scheduleName =
+    p.delaySeconds > MAX_SQS_DELAY_SECONDS && settings.scheduler
+      ? jobScheduleName(settings.scheduler.namePrefix, p.id)
+      : undefined;
+  return enqueuedJobFields({
+    type: p.job.type,
+    queue: p.job.queue,
+    enqueuedAt: p.enqueuedAt,
+    ...(p.dueAt ? { dueAt: p.dueAt } : {}),
+    ...(scheduleName ? { scheduleName } : {}),
+  });
+}
+
+function resultOf(p: Prepared): SendResult {
+  return {
+    id: p.id,
+    state: p.dueAt ? 'scheduled' : 'queued',
+    duplicate: false,
+    ...(p.dueAt ? { dueAt: p.dueAt.toISOString() } : {}),
+  };
+}
+
+function collectResults(prepared: readonly Prepared[], outcomes: readonly Outcome[]): SendResult[] {
+  const sent: (SendResult & { index: number })[] = [];
+  const failed: FailedJob[] = [];
+  for (const p of prepared) {
+    const outcome = outcomes[p.index] ?? { ok: false, error: 'not attempted' };
+    if (outcome.ok) sent.push({ ...outcome.result, index: p.index });
+    else failed.push({ index: p.index, id: p.id, error: outcome.error });
+  }
+  if (failed.length > 0) throw new JobBatchError(sent, failed);
+  return sent.map(({ index: _index, ...result }) => result);
+}
+
+function entryOf(p: Prepared): BatchEntry {
+  return {
+    Id: String(p.index),
+    MessageBody: p.message,
+    ...(p.delaySeconds > 0 ? { DelaySeconds: p.delaySeconds } : {}),
+    MessageAttributes: Object.fromEntries(
+      Object.entries(p.attributes).map(([name, value]) => [
+        name,
+        { DataType: 'String' as const, StringValue: value },
+      ]),
+    ),
+    ...(p.groupId !== undefined
+      ? { MessageGroupId: p.groupId, MessageDeduplicationId: createHash('sha256').update(p.id).digest('hex') }
+      : {}),
+  };
+}
+
+/** Groups jobs by queue into batches of at most ten entries and SQS's batch payload limit. */
+function toBatches(jobs: readonly Prepared[]): Prepared[][] {
+  const byQueue = new Map<string, Prepared[]>();
+  for (const p of jobs) byQueue.set(p.queue.url, [...(byQueue.get(p.queue.url) ?? []), p]);
+  const batches: Prepared[][] = [];
+  for (const queued of byQueue.values()) {
+    let batch: Prepared[] = [];
+    let bytes = 0;
+    for (const p of queued) {
+      const size = Buffer.byteLength(p.message) + attributeBytes(p.attributes);
+      if (batch.length === SQS_BATCH_ENTRIES || (batch.length > 0 && bytes + size > SQS_MAX_MESSAGE_BYTES)) {
+        batches.push(batch);
+        batch = [];
+        bytes = 0;
+      }
+      batch.push(p);
+      bytes += size;
+    }
+    if (batch.length > 0) batches.push(batch);
+  }
+  return batches;
+}
+
+/** Exponential backoff with equal jitter. */
+function backoff(baseMs: number, attempt: number): number {
+  const ceiling = baseMs * 2 ** (attempt - 2);
+  return ceiling / 2 + Math.random() * (ceiling / 2);
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}
+
+/** Runs `work` over `items` with at most `limit` at once. */
+async function eachLimited<T>(
+  items: readonly T[],
+  limit: number,
+  work: (item: T) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  const lanes = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) {
+      const item = items[next++] as T;
+      await work(item);
+    }
+  });
+  await Promise.all(lanes);
+}

@@ -1,0 +1,91 @@
+/**
+ * The claim check, written once for every producer of envelopes (the ingest function and the job producer): an
+ * envelope that does not fit its message inline has its body moved to the payload bucket under `payloadKey(...)`
+ * and carries a `payloadRef` instead; consumers fetch it back transparently.
+ */
+import { payloadKey } from './contracts';
+import type { PayloadRef, WebhookEnvelope } from './envelope';
+
+/** SQS's limit for a message body plus its attributes. */
+export const SQS_MAX_MESSAGE_BYTES = 1_048_576;
+
+const unicodeEscape = (char: string) => {
+  let out = '';
+  for (let i = 0; i < char.length; i++) out += `\\u${char.charCodeAt(i).toString(16).padStart(4, '0')}`;
+  return out;
+};
+
+/**
+ * JSON for an SQS message body. SQS refuses U+FFFE and U+FFFF, and the local emulator also refuses characters
+ * beyond U+FFFF (real SQS accepts them); JSON.stringify escapes neither. Writing them as `\u` escapes is
+ * lossless (JSON.parse restores them) and valid everywhere.
+ */
+export function sqsSafeJson(value: unknown): string {
+  const json = JSON.stringify(value);
+  // Well-formed JSON.stringify already escapes lone surrogates, so any surrogate left belongs to a pair.
+  return /[\ud800-\udfff\ufffe\uffff]/.test(json)
+    ? json.replace(/[\u{10000}-\u{10ffff}\ufffe\uffff]/gu, unicodeEscape)
+    : json;
+}
+
+/** The bytes SQS counts for string message attributes (name, type and value). */
+export function attributeBytes(attributes: Readonly<Record<string, string>>): number {
+  let sum = 0;
+  for (const name in attributes) {
+    sum += Buffer.byteLength(name) + 'String'.length + Buffer.byteLength(attributes[name] ?? '');
+  }
+  return sum;
+}
+
+/** An S3 object holding a body too large to travel inline. */
+export interface PayloadObject {
+  readonly bucket: string;
+  readonly key: string;
+  readonly body: Buffer;
+  readonly contentType?: string;
+}
+
+/** The serialized message, and the S3 object holding the body when it does not fit inline. */
+export interface FittedMessage {
+  readonly serialized: string;
+  readonly payload: PayloadObject | undefined;
+}
+
+/** Where and how an envelope may travel. */
+export interface FitOptions {
+  /** The largest serialized envelope sent inline (at most the SQS limit less the attributes). */
+  readonly inlineLimitBytes: number;
+  /** The claim-check bucket; without it an envelope that does not fit inline does not fit at all. */
+  readonly bucket: string | undefined;
+  /** The original body bytes (what goes to S3). */
+  readonly body: Buffer;
+  readonly receivedAt: Date;
+}
+
+/**
+ * The envelope serialized inline when it fits, else with its body moved to the payload bucket (the claim check);
+ * undefined when it fits neither way.
+ */
+export function fitEnvelope(envelope: WebhookEnvelope, options: FitOptions): FittedMessage | undefined {
+  const serialized = sqsSafeJson(envelope);
+  if (Buffer.byteLength(serialized) <= options.inlineLimitBytes) return { serialized, payload: undefined };
+  if (!options.bucket) return undefined;
+  const ref: PayloadRef = {
+    bucket: options.bucket,
+    key: payloadKey(envelope.source, envelope.id, options.receivedAt),
+    sizeBytes: options.body.length,
+  };
+  const { body: _inline, ...rest } = envelope;
+  const claimChecked = sqsSafeJson({ ...rest, payloadRef: ref });
+  if (Buffer.byteLength(claimChecked) > options.inlineLimitBytes) return undefined;
+  const contentType = envelope.contentType;
+  return {
+    serialized: claimChecked,
+    payload: {
+      bucket: ref.bucket,
+      key: ref.key,
+      body: options.body,
+      ...(contentType !== undefined ? { contentType } : {}),
+    },
+  };
+}

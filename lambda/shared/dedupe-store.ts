@@ -1,0 +1,134 @@
+/**
+ * Delivery-id deduplication on a DynamoDB table (the ingest's webhooks and the producer's job keys) (partition key `pk` = `<source>#<id>`, TTL attribute
+ * `expiresAt` in epoch seconds; the names live in `DEDUPE_TABLE`, which the stack and local mode use too).
+ *
+ * Protocol (a lease, so our own failed enqueue never blocks the sender's retry):
+ * 1. claim: conditional put of `status = pending` with a random token and a short lease. It succeeds when no
+ *    record exists, the record's TTL has passed (DynamoDB deletes expired items lazily), or a pending lease
+ *    has run out (the function that held it died). Two concurrent deliveries cannot both succeed.
+ * 2. after every enqueue succeeded: `status = queued` (conditional on our token) -> later repeats are
+ *    answered 202 with the same id and not enqueued again.
+ * 3. when an enqueue failed: the record is deleted (conditional on our token), so the sender's retry
+ *    enqueues afresh.
+ * A repeat that finds a live `pending` record is told to retry later (503 + Retry-After).
+ */
+
+import { randomUUID } from 'node:crypto';
+import {
+  type AttributeValue,
+  DeleteItemCommand,
+  type DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+  UpdateItemCommand,
+} from '@aws-sdk/client-dynamodb';
+import { DEDUPE_TABLE } from './contracts';
+
+export type ClaimResult =
+  | { readonly status: 'claimed'; readonly token: string }
+  | { readonly status: 'duplicate' }
+  | { readonly status: 'in_progress' };
+
+/** Delivery-id deduplication; the protocol is described above. */
+export interface DedupeStore {
+  /** `ttlSeconds` overrides the store's TTL for this key (a delayed job must stay claimed until it is due). */
+  claim(key: string, ttlSeconds?: number): Promise<ClaimResult>;
+  /** `fields` are written into the record together with `status = queued` (a job's state, for example). */
+  complete(key: string, token: string, fields?: Readonly<Record<string, AttributeValue>>): Promise<void>;
+  release(key: string, token: string): Promise<void>;
+}
+
+const { partitionKey: PK, ttlAttribute: TTL } = DEDUPE_TABLE;
+
+/** Longer than the longest ingest timeout (29 s), so a live request never loses its claim. */
+export const DEFAULT_LEASE_SECONDS = 30;
+
+/** Options of {@link createDynamoDedupeStore}. */
+export interface DynamoDedupeOptions {
+  readonly client: DynamoDBClient;
+  readonly tableName: string;
+  readonly ttlSeconds: number;
+  readonly leaseSeconds?: number;
+  readonly now?: () => number;
+}
+
+const isConditionFailure = (error: unknown) =>
+  error instanceof Error && error.name === 'ConditionalCheckFailedException';
+
+/** A {@link DedupeStore} on DynamoDB. */
+export function createDynamoDedupeStore(options: DynamoDedupeOptions): DedupeStore {
+  const { client, tableName, ttlSeconds } = options;
+  const lease = options.leaseSeconds ?? DEFAULT_LEASE_SECONDS;
+  const nowSeconds = () => Math.floor((options.now ?? Date.now)() / 1000);
+
+  return {
+    async claim(key, ttlOverride): Promise<ClaimResult> {
+      const now = nowSeconds();
+      const token = randomUUID();
+      try {
+        await client.send(
+          new PutItemCommand({
+            TableName: tableName,
+            Item: {
+              [PK]: { S: key },
+              status: { S: 'pending' },
+              token: { S: token },
+              leaseUntil: { N: String(now + lease) },
+              [TTL]: { N: String(now + (ttlOverride ?? ttlSeconds)) },
+            },
+            ConditionExpression: `attribute_not_exists(${PK}) OR ${TTL} < :now OR (#status = :pending AND leaseUntil < :now)`,
+            ExpressionAttributeNames: { '#status': 'status' },
+            ExpressionAttributeValues: { ':now': { N: String(now) }, ':pending': { S: 'pending' } },
+          }),
+        );
+        return { status: 'claimed', token };
+      } catch (error) {
+        if (!isConditionFailure(error)) throw error;
+      }
+      const existing = await client.send(
+        new GetItemCommand({ TableName: tableName, Key: { [PK]: { S: key } }, ConsistentRead: true }),
+      );
+      return existing.Item?.status?.S === 'queued' ? { status: 'duplicate' } : { status: 'in_progress' };
+    },
+
+    async complete(key, token, fields = {}) {
+      const names = Object.keys(fields);
+      const sets = names.map((_, i) => `, #f${i} = :f${i}`).join('');
+      await client.send(
+        new UpdateItemCommand({
+          TableName: tableName,
+          Key: { [PK]: { S: key } },
+          UpdateExpression: `SET #status = :queued${sets} REMOVE leaseUntil`,
+          ConditionExpression: '#token = :token',
+          ExpressionAttributeNames: {
+            '#status': 'status',
+            '#token': 'token',
+            ...Object.fromEntries(names.map((name, i) => [`#f${i}`, name])),
+          },
+          ExpressionAttributeValues: {
+            ':queued': { S: 'queued' },
+            ':token': { S: token },
+            ...Object.fromEntries(names.map((name, i) => [`:f${i}`, fields[name] as AttributeValue])),
+          },
+        }),
+      );
+    },
+
+    async release(key, token) {
+      try {
+        await client.send(
+          new DeleteItemCommand({
+            TableName: tableName,
+            Key: { [PK]: { S: key } },
+            ConditionExpression: '#token = :token',
+            ExpressionAttributeNames: { '#token': 'token' },
+            ExpressionAttributeValues: { ':token': { S: token } },
+          }),
+        );
+      } catch (error) {
+        // Someone else holds the record now (our lease ran out): nothing of ours to remove.
+        if (!isConditionFailure(error)) throw error;
+      }
+    },
+  };
+}

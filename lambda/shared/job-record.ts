@@ -1,0 +1,218 @@
+/**
+ * A job's record: the dedupe item `job#<id>` the producer claims (`./dedupe-store`), which also keeps the job's
+ * state and, once it ran, the value its handler returned or why it was dead-lettered. The producer writes
+ * `scheduled`/`queued`, the consumer `processing`, `completed` and `dead-lettered`, `cancel` writes `cancelled`.
+ */
+import {
+  type AttributeValue,
+  type DynamoDBClient,
+  GetItemCommand,
+  UpdateItemCommand,
+} from '@aws-sdk/client-dynamodb';
+import { DEDUPE_TABLE, JOB_RECORD_KEY_PREFIX } from './contracts';
+
+const { partitionKey: PK } = DEDUPE_TABLE;
+
+/** Every state a job can be in. */
+export const JOB_STATES = [
+  'scheduled',
+  'queued',
+  'processing',
+  'completed',
+  'dead-lettered',
+  'cancelled',
+] as const;
+
+/** True when `value` names a job state. */
+export const isJobState = (value: string): value is JobState =>
+  (JOB_STATES as readonly string[]).includes(value);
+export type JobState = (typeof JOB_STATES)[number];
+
+/** The largest handler result kept (DynamoDB items hold 400 KB); a larger one is recorded as too large. */
+export const MAX_RESULT_BYTES = 256 * 1024;
+
+/** What `status(id)` answers. */
+export interface JobStatus {
+  readonly id: string;
+  readonly state: JobState;
+  readonly type?: string;
+  readonly queue?: string;
+  /** When a delayed job is due (ISO). */
+  readonly dueAt?: string;
+  readonly enqueuedAt?: string;
+  readonly updatedAt?: string;
+  /** The consumer's attempt that last started it. */
+  readonly attempt?: number;
+  /** The value the handler returned (JSON). */
+  readonly result?: unknown;
+  /** Why it was dead-lettered. */
+  readonly reason?: string;
+  /** The one-time schedule that will send it (delays beyond SQS's 15 minutes). */
+  readonly scheduleName?: string;
+}
+
+/** The record's key in the dedupe table. */
+export function jobRecordKey(id: string): string {
+  return `${JOB_RECORD_KEY_PREFIX}${id}`;
+}
+
+/** The fields the producer writes when it completes its claim. */
+export function enqueuedJobFields(job: {
+  readonly type: string;
+  readonly queue: string;
+  readonly enqueuedAt: Date;
+  readonly dueAt?: Date;
+  readonly scheduleName?: string;
+}): Record<string, AttributeValue> {
+  return {
+    state: { S: job.dueAt ? 'scheduled' : 'queued' },
+    type: { S: job.type },
+    queue: { S: job.queue },
+    enqueuedAt: { S: job.enqueuedAt.toISOString() },
+    updatedAt: { S: job.enqueuedAt.toISOString() },
+    ...(job.dueAt ? { dueAt: { S: job.dueAt.toISOString() } } : {}),
+    ...(job.scheduleName ? { scheduleName: { S: job.scheduleName } } : {}),
+  };
+}
+
+/**
+ * A stored state as a reader should see it: a delayed job is `scheduled` until due, then `queued` (its message
+ * is on the queue, or the schedule is sending it).
+ */
+function effectiveState(stored: JobState, dueAt: string | undefined, nowMs: number): JobState {
+  if (stored !== 'scheduled' && stored !== 'queued') return stored;
+  if (dueAt === undefined) return stored;
+  return Date.parse(dueAt) > nowMs ? 'scheduled' : 'queued';
+}
+
+/** A stored item as a {@link JobStatus}; undefined for an item that is no job record (or still pending). */
+export function jobStatusOf(item: Record<string, AttributeValue>, nowMs: number): JobStatus | undefined {
+  const key = item[PK]?.S;
+  const stored = item.state?.S as JobState | undefined;
+  if (!key?.startsWith(JOB_RECORD_KEY_PREFIX) || !stored || !JOB_STATES.includes(stored)) return undefined;
+  const text = (name: string) => item[name]?.S;
+  const result = text('result');
+  return {
+    id: key.slice(JOB_RECORD_KEY_PREFIX.length),
+    state: effectiveState(stored, text('dueAt'), nowMs),
+    ...optional('type', text('type')),
+    ...optional('queue', text('queue')),
+    ...optional('dueAt', text('dueAt')),
+    ...optional('enqueuedAt', text('enqueuedAt')),
+    ...optional('updatedAt', text('updatedAt')),
+    ...optional('scheduleName', text('scheduleName')),
+    ...optional('reason', text('reason')),
+    ...(item.attempt?.N ? { attempt: Number(item.attempt.N) } : {}),
+    ...(result !== undefined ? { result: JSON.parse(result) } : {}),
+  };
+}
+
+function optional<K extends string>(key: K, value: string | undefined): { [P in K]?: string } {
+  return (value === undefined ? {} : { [key]: value }) as { [P in K]?: string };
+}
+
+const isConditionFailure = (error: unknown) =>
+  error instanceof Error && error.name === 'ConditionalCheckFailedException';
+
+/** Job records on one table. */
+export class JobRecords {
+  constructor(
+    private readonly client: DynamoDBClient,
+    private readonly tableName: string,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  async read(id: string): Promise<JobStatus | undefined> {
+    const answer = await this.client.send(
+      new GetItemCommand({
+        TableName: this.tableName,
+        Key: { [PK]: { S: jobRecordKey(id) } },
+        ConsistentRead: true,
+      }),
+    );
+    return answer.Item ? jobStatusOf(answer.Item, this.now()) : undefined;
+  }
+
+  /**
+   * Marks the job processing unless it was cancelled: `run`, `cancelled`, or `untracked` when there is no
+   * record (it expired, or was never written), in which case the job runs.
+   */
+  async start(id: string, attempt: number): Promise<'run' | 'cancelled' | 'untracked'> {
+    try {
+      await this.update(id, 'processing', { attempt: { N: String(attempt) } }, 'AND #state <> :cancelled');
+      return 'run';
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+    }
+    const status = await this.read(id);
+    return status?.state === 'cancelled' ? 'cancelled' : 'untracked';
+  }
+
+  /** Records the handler's result (JSON; too large a result is recorded as such). */
+  async complete(id: string, result: unknown): Promise<void> {
+    const json = result === undefined ? undefined : JSON.stringify(result);
+    const fields: Record<string, AttributeValue> =
+      json === undefined
+        ? {}
+        : Buffer.byteLength(json) <= MAX_RESULT_BYTES
+          ? { result: { S: json } }
+          : { reason: { S: `result not kept: ${Buffer.byteLength(json)} bytes > ${MAX_RESULT_BYTES}` } };
+    await this.updateIfPresent(id, 'completed', fields);
+  }
+
+  async deadLettered(id: string, reason: string): Promise<void> {
+    await this.updateIfPresent(id, 'dead-lettered', { reason: { S: reason.slice(0, 4000) } });
+  }
+
+  /** Cancels a job that has not started; false when it already started, finished or does not exist. */
+  async cancel(id: string): Promise<boolean> {
+    try {
+      await this.update(id, 'cancelled', {}, 'AND #state IN (:scheduled, :queued)', {
+        ':scheduled': { S: 'scheduled' },
+        ':queued': { S: 'queued' },
+      });
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
+  }
+
+  private async updateIfPresent(id: string, state: JobState, fields: Record<string, AttributeValue>) {
+    try {
+      await this.update(id, state, fields, '');
+    } catch (error) {
+      // No record (it expired, or the producer wrote none): nothing to keep the state in.
+      if (!isConditionFailure(error)) throw error;
+    }
+  }
+
+  private async update(
+    id: string,
+    state: JobState,
+    fields: Record<string, AttributeValue>,
+    condition: string,
+    values: Record<string, AttributeValue> = {},
+  ): Promise<void> {
+    const names = Object.keys(fields);
+    await this.client.send(
+      new UpdateItemCommand({
+        TableName: this.tableName,
+        Key: { [PK]: { S: jobRecordKey(id) } },
+        UpdateExpression: `SET #state = :state, updatedAt = :now${names.map((_, i) => `, #f${i} = :f${i}`).join('')}`,
+        ConditionExpression: `attribute_exists(${PK}) ${condition}`.trim(),
+        ExpressionAttributeNames: {
+          '#state': 'state',
+          ...Object.fromEntries(names.map((name, i) => [`#f${i}`, name])),
+        },
+        ExpressionAttributeValues: {
+          ':state': { S: state },
+          ':now': { S: new Date(this.now()).toISOString() },
+          ...(condition.includes(':cancelled') ? { ':cancelled': { S: 'cancelled' } } : {}),
+          ...Object.fromEntries(names.map((name, i) => [`:f${i}`, fields[name] as AttributeValue])),
+          ...values,
+        },
+      }),
+    );
+  }
+}

@@ -1,0 +1,107 @@
+/**
+ * Typed job definitions, shared by the producer (`lambda/producer`) and the consumer runtime (`lambda/consumer`):
+ * one `defineJob(type, schema, { queue })` types and validates the payload on both sides.
+ *
+ * A job travels in the same envelope as a webhook, with `source: "job"` and `type` the job's type, so a consumer
+ * handles it under the key `job.<type>` and the ingest's claim check, dead-letter reasons and idempotency apply.
+ */
+import { ENVELOPE_VERSION, type WebhookEnvelope } from './envelope';
+import type { StandardSchemaV1 } from './standard-schema';
+
+/** The envelope `source` of every job. */
+export const JOB_SOURCE = 'job';
+
+/** Envelope header marking a job whose state is kept in a job record (the producer had the dedupe table). */
+export const JOB_RECORD_HEADER = 'x-hookline-job-record';
+
+/** A job type: the same dot-separated segments as event types (`email.welcome`). */
+const JOB_TYPE = /^[a-zA-Z0-9_-]+(\.[a-zA-Z0-9_-]+)*$/;
+
+/** A job: its type, the schema of its payload and the queue that carries it. */
+export interface JobDefinition<Type extends string = string, Input = unknown, Output = Input> {
+  readonly type: Type;
+  readonly schema: StandardSchemaV1<Input, Output>;
+  /** The configured queue (name) the job is sent to and consumed from. */
+  readonly queue: string;
+}
+
+/** What a producer must send for a job. */
+export type JobInput<J> = J extends JobDefinition<string, infer Input, unknown> ? Input : never;
+/** What a consumer's job handler receives. */
+export type JobPayload<J> = J extends JobDefinition<string, unknown, infer Output> ? Output : never;
+
+/**
+ * Defines a job once for both sides.
+ *
+ * @example
+ * export const welcomeEmail = defineJob('email.welcome', z.object({ userId: z.string() }), { queue: 'jobs' });
+ */
+export function defineJob<Type extends string, Input, Output>(
+  type: Type,
+  schema: StandardSchemaV1<Input, Output>,
+  options: { readonly queue: string },
+): JobDefinition<Type, Input, Output> {
+  if (!JOB_TYPE.test(type)) {
+    throw new Error(
+      `job type ${JSON.stringify(type)} is invalid: use letters, digits, '-' and '_' in dot-separated segments`,
+    );
+  }
+  if (!options.queue) throw new Error(`job ${type} names no queue: pass { queue: '<configured queue>' }`);
+  return { type, schema, queue: options.queue };
+}
+
+/** A payload that does not fit its job's schema: retrying cannot fix it. */
+export class JobPayloadError extends Error {
+  constructor(
+    readonly jobType: string,
+    readonly issues: readonly StandardSchemaV1.Issue[],
+  ) {
+    super(`payload of job ${jobType} is invalid: ${issues.map(describeIssue).join('; ')}`);
+    this.name = 'JobPayloadError';
+  }
+}
+
+function describeIssue(issue: StandardSchemaV1.Issue): string {
+  const path = (issue.path ?? [])
+    .map((segment) => String(typeof segment === 'object' ? segment.key : segment))
+    .join('.');
+  return `${path || '(root)'}: ${issue.message}`;
+}
+
+/** Validates a payload with the job's schema; the validated value, or a {@link JobPayloadError}. */
+export async function validateJobPayload<Input, Output>(
+  job: JobDefinition<string, Input, Output>,
+  payload: unknown,
+): Promise<Output> {
+  const result = await job.schema['~standard'].validate(payload);
+  if (result.issues) throw new JobPayloadError(job.type, result.issues);
+  return result.value;
+}
+
+/** The consumer handler key of a job type. */
+export function jobHandlerKey(type: string): string {
+  return `${JOB_SOURCE}.${type}`;
+}
+
+/** The envelope of one job: its JSON payload inline (the claim check may move it to S3 later). */
+export function jobEnvelope(
+  job: Pick<JobDefinition, 'type'>,
+  payload: unknown,
+  id: string,
+  enqueuedAt: Date,
+  tracked: boolean,
+): WebhookEnvelope {
+  const body = JSON.stringify(payload);
+  if (body === undefined) throw new JobPayloadError(job.type, [{ message: 'is not JSON-serializable' }]);
+  return {
+    v: ENVELOPE_VERSION,
+    id,
+    source: JOB_SOURCE,
+    type: job.type,
+    receivedAt: enqueuedAt.toISOString(),
+    headers: tracked ? { [JOB_RECORD_HEADER]: '1' } : {},
+    contentType: 'application/json',
+    body,
+    bodyEncoding: 'utf8',
+  };
+}

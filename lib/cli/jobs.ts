@@ -1,0 +1,145 @@
+/**
+ * `hookline jobs show <id>` and `hookline jobs list --state <state>`: read job records (the `job#<id>` items of
+ * the dedupe table, `lambda/shared/job-record.ts`) on the running local mode or a deployed stack.
+ */
+import { readFileSync } from 'node:fs';
+import { DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { type AttributeValue, DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { JOB_RECORD_KEY_PREFIX } from '../../lambda/shared/contracts';
+import {
+  isJobState,
+  JOB_STATES,
+  JobRecords,
+  type JobState,
+  type JobStatus,
+  jobStatusOf,
+} from '../../lambda/shared/job-record';
+import { localStatePath, localStateSchema } from '../local/state-file';
+import { STACK_OUTPUTS } from '../stack-outputs';
+import type { Backend } from './backend';
+import { CliError } from './errors';
+import { type Output, table } from './output';
+import type { Target } from './target';
+
+/** Where the job records are. */
+export interface JobsStore {
+  readonly client: DynamoDBClient;
+  readonly tableName: string;
+}
+
+const NO_TABLE =
+  'this pipeline keeps no job records: enable dedupe in hookline.config.ts (job ids, status and cancel need its table)';
+
+/** The dedupe table of the target: from local mode's state file, or the stack's `DedupeTableName` output. */
+export async function jobsStore(
+  target: Target,
+  backend: Backend,
+  env: Record<string, string | undefined> = process.env,
+): Promise<JobsStore> {
+  if (target.kind === 'local') {
+    const state = localStateSchema.parse(JSON.parse(readFileSync(localStatePath(env), 'utf8')));
+    const tableName = state.jobs?.dedupeTable;
+    if (!tableName) throw new CliError(NO_TABLE);
+    const client = new DynamoDBClient({
+      region: target.region,
+      endpoint: target.endpoints.dynamodb ?? '',
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+      maxAttempts: 2,
+    });
+    return { client, tableName };
+  }
+  const answer = await backend.cloudformation.send(
+    new DescribeStacksCommand({ StackName: target.stackName }),
+  );
+  const output = answer.Stacks?.[0]?.Outputs?.find((o) => o.OutputKey === STACK_OUTPUTS.dedupeTableName);
+  if (!output?.OutputValue) throw new CliError(NO_TABLE);
+  return {
+    client: new DynamoDBClient({ region: target.region, maxAttempts: 5 }),
+    tableName: output.OutputValue,
+  };
+}
+
+/** One job's state and result; an unknown id is an error. */
+export async function jobsShow(store: JobsStore, id: string): Promise<JobStatus> {
+  const status = await new JobRecords(store.client, store.tableName).read(id);
+  if (!status) {
+    throw new CliError(
+      `job ${id} not found: it was never sent with this id, or its record expired after the dedupe window`,
+    );
+  }
+  return status;
+}
+
+/** Parses `--state`; an unknown state is an error listing the valid ones. */
+export function jobState(value: string): JobState {
+  if (isJobState(value)) return value;
+  throw new CliError(`--state ${value} is not a job state: use one of ${JOB_STATES.join(', ')}`);
+}
+
+/** Jobs in one state (all when none is given), at most `limit`, oldest first. */
+export async function jobsList(
+  store: JobsStore,
+  options: { readonly state?: JobState; readonly limit: number; readonly now?: number },
+): Promise<{ state?: JobState; jobs: JobStatus[] }> {
+  const now = options.now ?? Date.now();
+  const jobs: JobStatus[] = [];
+  let start: Record<string, AttributeValue> | undefined;
+  do {
+    const page = await store.client.send(
+      new ScanCommand({
+        TableName: store.tableName,
+        FilterExpression: 'begins_with(pk, :prefix) AND attribute_exists(#state)',
+        ExpressionAttributeNames: { '#state': 'state' },
+        ExpressionAttributeValues: { ':prefix': { S: JOB_RECORD_KEY_PREFIX } },
+        ...(start ? { ExclusiveStartKey: start } : {}),
+      }),
+    );
+    for (const item of page.Items ?? []) {
+      const status = jobStatusOf(item, now);
+      if (status && (!options.state || status.state === options.state)) jobs.push(status);
+    }
+    start = page.LastEvaluatedKey;
+  } while (start);
+  jobs.sort((a, b) => (a.enqueuedAt ?? '').localeCompare(b.enqueuedAt ?? ''));
+  return { ...(options.state ? { state: options.state } : {}), jobs: jobs.slice(0, options.limit) };
+}
+
+const shorten = (text: string, max: number) => (text.length > max ? `${text.slice(0, max - 1)}…` : text);
+
+export function renderJobShow(output: Output, job: JobStatus): void {
+  const rows: [string, string | undefined][] = [
+    ['id', job.id],
+    ['state', job.state],
+    ['type', job.type],
+    ['queue', job.queue],
+    ['enqueued', job.enqueuedAt],
+    ['due', job.dueAt],
+    ['updated', job.updatedAt],
+    ['attempt', job.attempt?.toString()],
+    ['schedule', job.scheduleName],
+    ['reason', job.reason],
+    ['result', job.result === undefined ? undefined : JSON.stringify(job.result)],
+  ];
+  for (const [name, value] of rows) if (value !== undefined) output.line(`${name.padEnd(9)} ${value}`);
+}
+
+export function renderJobList(output: Output, result: { state?: JobState; jobs: JobStatus[] }): void {
+  if (result.jobs.length === 0) {
+    output.line(`no ${result.state ?? ''} jobs`.replace('  ', ' '));
+    return;
+  }
+  const rows = [
+    ['ID', 'STATE', 'TYPE', 'QUEUE', 'DUE', 'UPDATED', 'RESULT / REASON'],
+    ...result.jobs.map((j) => [
+      j.id,
+      j.state,
+      j.type ?? '-',
+      j.queue ?? '-',
+      j.dueAt ?? '-',
+      j.updatedAt ?? '-',
+      shorten(j.reason ?? (j.result === undefined ? '-' : JSON.stringify(j.result)), 60),
+    ]),
+  ];
+  output.line(table(rows, output.colors));
+  output.line(output.colors.dim('details: hookline jobs show <id>'));
+}

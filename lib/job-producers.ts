@@ -1,0 +1,150 @@
+/**
+ * Lets a function send jobs to a pipeline queue (`hookline/producer`): exactly `sqs:SendMessage` on that queue,
+ * its own job records in the dedupe table (`job#*`), claim-checked payloads under `payloads/job/`, and, with
+ * `delays`, one-time schedules under the stack's name prefix sent by a role that may only send to that queue.
+ * The environment the producer reads (`lambda/shared/producer-config.ts`) is set from the same props, so the
+ * configuration and the permissions cannot disagree.
+ */
+import { type Duration, Stack } from 'aws-cdk-lib';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { JOB_RECORD_KEY_PREFIX, PAYLOAD_KEY_PREFIX } from '../lambda/shared/contracts';
+import { JOB_SOURCE } from '../lambda/shared/job';
+import {
+  PRODUCER_CONFIG_ENV,
+  type ProducerSettings,
+  producerQueueEnvName,
+} from '../lambda/shared/producer-config';
+import { grantItemAccessByKey } from './grants';
+
+/** Properties of {@link JobProducers}. */
+export interface JobProducersProps {
+  /** The dedupe table that holds job keys and records. @default - no job ids, status or cancel */
+  readonly dedupeTable?: dynamodb.ITable;
+  /** How long a job key is remembered. Required with `dedupeTable`. */
+  readonly dedupeTtl?: Duration;
+  /** The claim-check bucket for large payloads. @default - payloads must fit a message */
+  readonly payloadBucket?: s3.IBucket;
+  /** Largest envelope sent inline. @default 1,032,192 bytes */
+  readonly inlineLimitBytes?: number;
+  /** Schedule names start with this (`jobScheduleNamePrefix(stackName)`); grants cover these names only. */
+  readonly scheduleNamePrefix: string;
+}
+
+/** Options of {@link JobProducers.grantSend}. */
+export interface GrantSendOptions {
+  /**
+   * Allow delays beyond 15 minutes: one-time EventBridge Scheduler schedules.
+   * @default false
+   */
+  readonly delays?: boolean;
+}
+
+/** Grants functions the right to send jobs; one scheduler role per queue, created on first use. */
+export class JobProducers extends Construct {
+  readonly #schedulerRoles = new Map<string, iam.Role>();
+
+  constructor(
+    scope: Construct,
+    id: string,
+    private readonly props: JobProducersProps,
+  ) {
+    super(scope, id);
+  }
+
+  /** The role one-time schedules send to `queue` with, if one was created. */
+  schedulerRole(queueName: string): iam.IRole | undefined {
+    return this.#schedulerRoles.get(queueName);
+  }
+
+  /** Lets `fn` send jobs to `queue` (configured as `queueName`) and sets the environment the producer reads. */
+  grantSend(fn: lambda.Function, queueName: string, queue: sqs.IQueue, options: GrantSendOptions = {}): void {
+    const role = options.delays ? this.schedulerRoleFor(queueName, queue) : undefined;
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({ actions: ['sqs:SendMessage'], resources: [queue.queueArn] }),
+    );
+    if (this.props.dedupeTable) grantItemAccessByKey(this.props.dedupeTable, fn, `${JOB_RECORD_KEY_PREFIX}*`);
+    if (this.props.payloadBucket) {
+      fn.addToRolePolicy(
+        new iam.PolicyStatement({
+          actions: ['s3:PutObject'],
+          resources: [this.props.payloadBucket.arnForObjects(`${PAYLOAD_KEY_PREFIX}${JOB_SOURCE}/*`)],
+        }),
+      );
+    }
+    if (role) this.grantScheduling(fn, role);
+    const stack = Stack.of(this);
+    fn.addEnvironment(
+      producerQueueEnvName(queueName),
+      stack.toJsonString({
+        name: queueName,
+        url: queue.queueUrl,
+        arn: queue.queueArn,
+        fifo: queue.fifo,
+        ...(role ? { schedulerRoleArn: role.roleArn } : {}),
+      }),
+    );
+    fn.addEnvironment(PRODUCER_CONFIG_ENV, stack.toJsonString(this.settings()));
+  }
+
+  private settings(): ProducerSettings {
+    const { dedupeTable, dedupeTtl, payloadBucket } = this.props;
+    return {
+      ...(dedupeTable && dedupeTtl
+        ? { dedupe: { tableName: dedupeTable.tableName, ttlSeconds: dedupeTtl.toSeconds() } }
+        : {}),
+      ...(payloadBucket
+        ? {
+            payloads: {
+              bucket: payloadBucket.bucketName,
+              inlineLimitBytes: this.props.inlineLimitBytes ?? 1_032_192,
+            },
+          }
+        : {}),
+      scheduler: { namePrefix: this.props.scheduleNamePrefix },
+    };
+  }
+
+  /** Create and delete the stack's job schedules, and hand Scheduler the queue's role, nothing else. */
+  private grantScheduling(fn: lambda.Function, role: iam.IRole): void {
+    const stack = Stack.of(this);
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['scheduler:CreateSchedule', 'scheduler:DeleteSchedule'],
+        resources: [
+          stack.formatArn({
+            service: 'scheduler',
+            resource: 'schedule',
+            resourceName: `default/${this.props.scheduleNamePrefix}*`,
+          }),
+        ],
+      }),
+    );
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['iam:PassRole'],
+        resources: [role.roleArn],
+        conditions: { StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } },
+      }),
+    );
+  }
+
+  /** Trusted only by Scheduler for this account; may only `sqs:SendMessage` to its queue. */
+  private schedulerRoleFor(queueName: string, queue: sqs.IQueue): iam.Role {
+    const existing = this.#schedulerRoles.get(queueName);
+    if (existing) return existing;
+    const role = new iam.Role(this, `SchedulerRole-${queueName}`, {
+      assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
+        conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } },
+      }),
+      description: `hookline one-time job schedules: send to the ${queueName} queue`,
+    });
+    role.addToPolicy(new iam.PolicyStatement({ actions: ['sqs:SendMessage'], resources: [queue.queueArn] }));
+    this.#schedulerRoles.set(queueName, role);
+    return role;
+  }
+}

@@ -1,0 +1,31 @@
+/**
+ * A job consumer for local-mode job tests, on the real consumer runtime: every handler run appends `<id> <attempt>`
+ * to HOOKLINE_TEST_RECORD_FILE (as the recording consumer does), and each job returns a result.
+ */
+import { appendFileSync } from 'node:fs';
+import { defineConsumer, handleJob, PermanentError } from '../../../lambda/consumer';
+import { doubleJob, failingJob, slowJob } from './jobs';
+
+function record(id: string, attempt: number): void {
+  const file = process.env.HOOKLINE_TEST_RECORD_FILE;
+  if (!file) throw new Error('HOOKLINE_TEST_RECORD_FILE is not set');
+  appendFileSync(file, `${id} ${attempt}\n`);
+}
+
+export const handler = defineConsumer({
+  handlers: {},
+  jobs: [
+    handleJob(doubleJob, (event, ctx) => {
+      record(event.id, ctx.attempt);
+      return { doubled: event.payload.n * 2, ranAt: Date.now() };
+    }),
+    handleJob(slowJob, async (event, ctx) => {
+      await new Promise((resolve) => setTimeout(resolve, event.payload.ms));
+      record(event.id, ctx.attempt);
+      return 'slept';
+    }),
+    handleJob(failingJob, (event) => {
+      throw new PermanentError(`cannot: ${event.payload.why}`);
+    }),
+  ],
+});

@@ -1,0 +1,10 @@
+/** Jobs of the local-mode job tests, shared by the test (producer side) and `job-consumer.ts` (consumer side). */
+import { z } from 'zod';
+import { defineJob } from '../../../lambda/shared/job';
+
+/** Doubles `n`; returns when it ran, so a test can check it ran no earlier than due. */
+export const doubleJob = defineJob('math.double', z.object({ n: z.number() }), { queue: 'jobs' });
+/** Takes `ms` milliseconds, so a test can see it processing. */
+export const slowJob = defineJob('test.slow', z.object({ ms: z.number() }), { queue: 'jobs' });
+/** Always fails permanently. */
+export const failingJob = defineJob('test.fail', z.object({ why: z.string() }), { queue: 'jobs' });

@@ -1,0 +1,111 @@
+/** The producer core with fake collaborators: what it sends, retries, refuses and reports. */
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import {
+  type BatchEntry,
+  JobBatchError,
+  Producer,
+  type ProducerCollaborators,
+  ProducerConfigError,
+} from '../../../lambda/producer/producer';
+import { defineJob } from '../../../lambda/shared/job';
+
+const job = defineJob('report.build', z.object({ n: z.number() }), { queue: 'jobs' });
+const fifoJob = defineJob('order.ship', z.object({ n: z.number() }), { queue: 'orders' });
+
+function fakes(refuse: (entry: BatchEntry, attempt: number) => boolean = () => false) {
+  const sent: BatchEntry[] = [];
+  const calls: number[] = [];
+  const attempts = new Map<string, number>();
+  const deps: ProducerCollaborators = {
+    queues: {
+      jobs: { name: 'jobs', url: 'https://sqs/jobs', fifo: false },
+      orders: { name: 'orders', url: 'https://sqs/orders.fifo', fifo: true },
+    },
+    settings: {},
+    retry: { attempts: 3, baseDelayMs: 1 },
+    now: () => Date.parse('2026-11-30T00:00:00Z'),
+    sleep: async () => {},
+    async sendBatch(_url, entries) {
+      calls.push(entries.length);
+      const refused = [];
+      for (const entry of entries) {
+        const attempt = (attempts.get(entry.MessageBody) ?? 0) + 1;
+        attempts.set(entry.MessageBody, attempt);
+        if (refuse(entry, attempt)) refused.push({ id: entry.Id, error: 'InternalError: refused' });
+        else sent.push(entry);
+      }
+      return refused;
+    },
+    async putPayload() {},
+  };
+  return { deps, sent, calls };
+}
+
+describe('producer', () => {
+  it('sends in batches of ten and retries only the entries SQS refused', async () => {
+    const { deps, sent, calls } = fakes((entry, attempt) => entry.Id === '3' && attempt === 1);
+    const results = await new Producer(deps).sendBatch(
+      Array.from({ length: 25 }, (_, n) => ({ job, payload: { n } })),
+    );
+    expect(results).toHaveLength(25);
+    expect(calls).toEqual([10, 10, 5, 1]);
+    expect(sent).toHaveLength(25);
+    expect(JSON.parse(sent[0]?.MessageBody ?? '{}')).toMatchObject({
+      v: 1,
+      source: 'job',
+      type: 'report.build',
+    });
+  });
+
+  it('reports jobs still refused after every attempt, and what was enqueued', async () => {
+    const { deps } = fakes((entry) => entry.Id === '1');
+    const error = await new Producer(deps)
+      .sendBatch([0, 1, 2].map((n) => ({ job, payload: { n } })))
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(JobBatchError);
+    expect((error as JobBatchError).failed).toEqual([
+      expect.objectContaining({ index: 1, error: expect.stringContaining('not enqueued after 3 attempts') }),
+    ]);
+    expect((error as JobBatchError).sent.map((s) => s.index)).toEqual([0, 2]);
+  });
+
+  it('validates every payload before sending any', async () => {
+    const { deps, calls } = fakes();
+    await expect(
+      new Producer(deps).sendBatch([
+        { job, payload: { n: 1 } },
+        { job, payload: { n: 'x' } as never },
+      ]),
+    ).rejects.toThrow(/payload of job report.build is invalid: n:/);
+    expect(calls).toEqual([]);
+  });
+
+  it('delays through DelaySeconds, rounded up so a job never runs early', async () => {
+    const { deps, sent } = fakes();
+    const result = await new Producer(deps).send(job, { n: 1 }, { delay: { seconds: 1.2 } });
+    expect(sent[0]?.DelaySeconds).toBe(2);
+    expect(result).toMatchObject({ state: 'scheduled', dueAt: '2026-11-30T00:00:02.000Z' });
+  });
+
+  it('refuses a delay on a FIFO queue, a group on a standard queue, and long delays without a scheduler', async () => {
+    const producer = new Producer(fakes().deps);
+    await expect(producer.send(fifoJob, { n: 1 }, { delay: { seconds: 5 } })).rejects.toThrow(
+      /FIFO, and SQS cannot delay a single FIFO message/,
+    );
+    await expect(producer.send(job, { n: 1 }, { group: 'g' })).rejects.toThrow(/group is for FIFO queues/);
+    await expect(producer.send(job, { n: 1 }, { delay: { hours: 2 } })).rejects.toBeInstanceOf(
+      ProducerConfigError,
+    );
+    await expect(producer.send(job, { n: 1 }, { id: 'k' })).rejects.toThrow(/needs the dedupe table/);
+  });
+
+  it('gives FIFO jobs their group and a deduplication id from the job id', async () => {
+    const { deps, sent } = fakes();
+    await new Producer(deps).send(fifoJob, { n: 1 }, { group: 'customer-1' });
+    expect(sent[0]).toMatchObject({
+      MessageGroupId: 'customer-1',
+      MessageDeduplicationId: expect.stringMatching(/^[0-9a-f]{64}$/),
+    });
+  });
+});
