@@ -17,6 +17,26 @@ async function ownModules(entry: string): Promise<string[]> {
   return Object.keys(result.metafile.inputs);
 }
 
+/** The package files that put code into a function's bundle (packages included, as CDK bundles them). */
+async function packageFilesInOutput(entry: string): Promise<string[]> {
+  const result = await build({
+    entryPoints: [entry],
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    minify: true,
+    write: false,
+    metafile: true,
+    outfile: 'out.js',
+    logLevel: 'silent',
+  });
+  return Object.values(result.metafile.outputs).flatMap((output) =>
+    Object.entries(output.inputs)
+      .filter(([file, { bytesInOutput }]) => bytesInOutput > 0 && file.includes('node_modules/'))
+      .map(([file]) => file),
+  );
+}
+
 describe('the consumer bundle', () => {
   it('leaves out the sender registry and the ingest configuration', async () => {
     const modules = await ownModules('lambda/consumer/index.ts');
@@ -29,4 +49,17 @@ describe('the consumer bundle', () => {
     expect(modules).toContain('lambda/shared/ingest-config.ts');
     expect(modules.some((m) => m.startsWith('lambda/shared/senders/'))).toBe(true);
   });
+});
+
+describe('the function bundles', () => {
+  it.each(['lambda/ingest/handler.ts', 'lambda/consumer/index.ts'])(
+    '%s keeps only the zod/mini parts its contracts use (no locales, no classic API)',
+    async (entry) => {
+      const zodFiles = (await packageFilesInOutput(entry)).filter((file) =>
+        file.includes('node_modules/zod/'),
+      );
+      expect(zodFiles.length).toBeGreaterThan(0);
+      expect(zodFiles.filter((file) => /zod\/v4\/(locales|classic)\//.test(file))).toEqual([]);
+    },
+  );
 });
