@@ -16,11 +16,12 @@
 import { randomUUID } from 'node:crypto';
 import {
   DeleteItemCommand,
-  type DynamoDBClient,
+  DynamoDBClient,
   GetItemCommand,
   PutItemCommand,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
+import type { clientOptions } from '../shared/aws-clients';
 import { DEDUPE_TABLE } from '../shared/contracts';
 import type { ClaimResult, DedupeStore } from './core';
 
@@ -107,4 +108,15 @@ export function createDynamoDedupeStore(options: DynamoDedupeOptions): DedupeSto
       }
     },
   };
+}
+
+/**
+ * The store on a DynamoDB client of its own, made from `options`: the ingest handler loads this module (and the
+ * client) with `import()` on the first claim rather than at cold start.
+ */
+export function dynamoDedupeStore(
+  settings: Pick<DynamoDedupeOptions, 'tableName' | 'ttlSeconds'>,
+  options: ReturnType<typeof clientOptions>,
+): DedupeStore {
+  return createDynamoDedupeStore({ client: new DynamoDBClient(options), ...settings });
 }

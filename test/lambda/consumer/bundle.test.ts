@@ -17,6 +17,35 @@ async function ownModules(entry: string): Promise<string[]> {
   return Object.keys(result.metafile.inputs);
 }
 
+/** The packages that the modules statically reachable from `entry` import (dynamic `import()`s not followed). */
+async function packagesImportedAtLoad(entry: string): Promise<Set<string>> {
+  const result = await build({
+    entryPoints: [entry],
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    packages: 'external',
+    write: false,
+    metafile: true,
+    outfile: 'out.js',
+    logLevel: 'silent',
+  });
+  const { inputs } = result.metafile;
+  const packages = new Set<string>();
+  const pending = [entry];
+  const seen = new Set<string>();
+  for (let file = pending.pop(); file !== undefined; file = pending.pop()) {
+    if (seen.has(file)) continue;
+    seen.add(file);
+    for (const imported of inputs[file]?.imports ?? []) {
+      if (imported.kind === 'dynamic-import') continue;
+      if (imported.external) packages.add(imported.path);
+      else pending.push(imported.path);
+    }
+  }
+  return packages;
+}
+
 /** The package files that put code into a function's bundle (packages included, as CDK bundles them). */
 async function packageFilesInOutput(entry: string): Promise<string[]> {
   const result = await build({
@@ -62,4 +91,18 @@ describe('the function bundles', () => {
       expect(zodFiles.filter((file) => /zod\/v4\/(locales|classic)\//.test(file))).toEqual([]);
     },
   );
+});
+
+describe('the ingest function at cold start', () => {
+  it('loads the SQS client, and the S3, DynamoDB and Secrets Manager clients only on first use', async () => {
+    const atLoad = await packagesImportedAtLoad('lambda/ingest/handler.ts');
+    expect(atLoad).toContain('@aws-sdk/client-sqs');
+    for (const deferred of [
+      '@aws-sdk/client-s3',
+      '@aws-sdk/client-dynamodb',
+      '@aws-sdk/client-secrets-manager',
+    ]) {
+      expect(atLoad).not.toContain(deferred);
+    }
+  });
 });
