@@ -106,3 +106,12 @@ describe('the ingest function at cold start', () => {
     }
   });
 });
+
+describe('the consumer runtime at cold start', () => {
+  it('loads the SQS and S3 clients only when a record needs them (a failure, an early delete, a claim check)', async () => {
+    const atLoad = await packagesImportedAtLoad('lambda/consumer/index.ts');
+    expect(atLoad).toContain('@aws-lambda-powertools/batch');
+    expect(atLoad).not.toContain('@aws-sdk/client-sqs');
+    expect(atLoad).not.toContain('@aws-sdk/client-s3');
+  });
+});
