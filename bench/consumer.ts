@@ -346,7 +346,17 @@ async function measureColdImports() {
   const work = mkdtempSync(path.join(tmpdir(), 'hookline-bench-consumer-'));
   try {
     const built: Record<string, Bundled> = {};
-    for (const [name, source] of Object.entries(IMPORT_ARTIFACTS)) {
+    const before = process.env.BENCH_BEFORE_CONSUMER;
+    const artifacts = {
+      ...IMPORT_ARTIFACTS,
+      // Optional A/B: another copy of lambda/consumer (a directory), bundled the same way.
+      ...(before
+        ? {
+            'hookline consumer before': `import { defineConsumer } from ${JSON.stringify(path.resolve(before))};\nexport const handler = defineConsumer({ handlers: { 'github.push': async () => {} } });\n`,
+          }
+        : {}),
+    };
+    for (const [name, source] of Object.entries(artifacts)) {
       built[name] = await bundleLikeCdk(
         stdinEntry(source),
         path.join(work, `${Object.keys(built).length}.mjs`),
