@@ -16,8 +16,14 @@
  * not wall time: the development VM is shared, and wall time there mostly measures other processes. Reported:
  * the median CPU ns/record over rounds, and ratios as the median of per-round ratios (variants measured seconds
  * apart are compared with each other, which cancels slow drifts). Wall-clock medians are kept in the JSON.
+ * Cold import: the consumer bundle (defineConsumer) against a handler built from the Powertools utilities it
+ * uses, alone (see IMPORT_ARTIFACTS); target <= 1.3x.
  * Run: `npx tsx bench/consumer.ts` (writes bench/results/consumer.json).
  */
+
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
@@ -27,6 +33,14 @@ import { type ConsumerCollaborators, createConsumerCore, type RootLogger } from 
 import type { ConsumerRuntimeConfig } from '../lambda/shared/consumer-config';
 import { METRICS_NAMESPACE } from '../lambda/shared/contracts';
 import { ENVELOPE_VERSION, MESSAGE_ATTRIBUTES, type WebhookEnvelope } from '../lambda/shared/envelope';
+import {
+  type Bundled,
+  bundleLikeCdk,
+  type ImportTimes,
+  importSummary,
+  measureImports,
+  stdinEntry,
+} from './_bundle';
 import { median, quietly, writeResults } from './_shared';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 31);
@@ -290,10 +304,103 @@ function printTable(results: Results): void {
   console.log(lines.join('\n'));
 }
 
+/**
+ * The consumer bundle's cold import against a handler built from the same Powertools utilities alone (batch,
+ * Logger, Metrics and idempotency on DynamoDB, which a consumer uses with the default `idempotency: on`), and,
+ * for scale, against one without idempotency. Bundled as CDK bundles them (bench/_bundle.ts).
+ */
+const IMPORT_ARTIFACTS = {
+  'Powertools: batch + Logger + Metrics + idempotency': `
+import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import { IdempotencyConfig, makeIdempotent } from '@aws-lambda-powertools/idempotency';
+import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+const processor = new BatchProcessor(EventType.SQS);
+const logger = new Logger({ serviceName: 'events' });
+const metrics = new Metrics({ namespace: 'bench', serviceName: 'events' });
+const persistenceStore = new DynamoDBPersistenceLayer({ tableName: 'idempotency' });
+const config = new IdempotencyConfig({ eventKeyJmesPath: 'messageId' });
+const record = makeIdempotent(async (r) => { logger.info('record', { id: r.messageId }); metrics.addMetric('Processed', 'Count', 1); }, { persistenceStore, config });
+export const handler = (event, context) => processPartialResponse(event, record, processor, { context });
+`,
+  'Powertools: batch + Logger + Metrics': `
+import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+const processor = new BatchProcessor(EventType.SQS);
+const logger = new Logger({ serviceName: 'events' });
+const metrics = new Metrics({ namespace: 'bench', serviceName: 'events' });
+export const handler = (event, context) => processPartialResponse(event, async (r) => { logger.info('record', { id: r.messageId }); metrics.addMetric('Processed', 'Count', 1); }, processor, { context });
+`,
+  'hookline consumer (defineConsumer)': `
+import { defineConsumer } from './lambda/consumer';
+export const handler = defineConsumer({ handlers: { 'github.push': async () => {} } });
+`,
+};
+const IMPORT_BASELINE = 'Powertools: batch + Logger + Metrics + idempotency';
+const IMPORT_ROUNDS = 21;
+const IMPORT_TARGET = 1.3;
+
+async function measureColdImports() {
+  const work = mkdtempSync(path.join(tmpdir(), 'hookline-bench-consumer-'));
+  try {
+    const built: Record<string, Bundled> = {};
+    const before = process.env.BENCH_BEFORE_CONSUMER;
+    const artifacts = {
+      ...IMPORT_ARTIFACTS,
+      // Optional A/B: another copy of lambda/consumer (a directory), bundled the same way.
+      ...(before
+        ? {
+            'hookline consumer before': `import { defineConsumer } from ${JSON.stringify(path.resolve(before))};\nexport const handler = defineConsumer({ handlers: { 'github.push': async () => {} } });\n`,
+          }
+        : {}),
+    };
+    for (const [name, source] of Object.entries(artifacts)) {
+      built[name] = await bundleLikeCdk(
+        stdinEntry(source),
+        path.join(work, `${Object.keys(built).length}.mjs`),
+      );
+    }
+    const files = Object.fromEntries(Object.entries(built).map(([name, b]) => [name, b.file]));
+    const times = measureImports(files, { ...process.env, NODE_NO_WARNINGS: '1' }, IMPORT_ROUNDS);
+    const baseline = times[IMPORT_BASELINE] as ImportTimes;
+    return Object.fromEntries(
+      Object.entries(built).map(([name, b]) => [
+        name,
+        {
+          bytes: b.bytes,
+          ...importSummary(times[name] as ImportTimes, baseline),
+          topPackagesBytes: b.topPackages,
+        },
+      ]),
+    );
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+function printImports(imports: Awaited<ReturnType<typeof measureColdImports>>): void {
+  console.log(`\nConsumer bundle, fresh-process import (medians of ${IMPORT_ROUNDS} interleaved rounds)`);
+  console.table(
+    Object.entries(imports).map(([bundle, r]) => ({
+      bundle,
+      bytes: r.bytes,
+      'import ms': r.medianImportMs,
+      [`x ${IMPORT_BASELINE}`]: r.importRatio,
+      'import CPU ms': r.medianImportCpuMs,
+      'CPU x': r.importCpuRatio,
+      target: IMPORT_TARGET,
+    })),
+  );
+}
+
 async function main() {
   const results: Results = {};
   for (const batchSize of BATCH_SIZES) results[`batch ${batchSize}`] = await measureBatchSize(batchSize);
   printTable(results);
+  const imports = await measureColdImports();
+  printImports(imports);
   const out = writeResults('consumer', {
     benchmark: 'consumer',
     date: new Date().toISOString(),
@@ -302,8 +409,9 @@ async function main() {
     recordsPerRound: RECORDS_PER_ROUND,
     payloadBytes: 4_000,
     clock: 'process CPU time (user + system); ratios are medians of per-round ratios',
-    target: 'hookline <= 1.2x Powertools (same parsing)',
+    target: 'hookline <= 1.1x Powertools (same parsing), batch 10 and 100',
     results,
+    coldImport: { baseline: IMPORT_BASELINE, rounds: IMPORT_ROUNDS, target: IMPORT_TARGET, bundles: imports },
   });
   console.log(`wrote ${out} (sink ${sink})`);
 }

@@ -1,27 +1,22 @@
 /**
  * The real collaborators of the consumer core: SQS, S3 and DynamoDB clients (through `clientOptions`, so local
- * mode's `AWS_ENDPOINT_URL_*` variables point them at the emulators) and the Powertools logger, metrics and
- * idempotency utilities. Region and credentials come from the standard SDK environment, nothing else.
+ * mode's `AWS_ENDPOINT_URL_*` variables point them at the emulators; SQS and S3 loaded on first use) and the
+ * Powertools logger, metrics and idempotency utilities. Region and credentials come from the standard SDK environment, nothing else.
  */
 import { IdempotencyConfig, makeIdempotent } from '@aws-lambda-powertools/idempotency';
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import {
-  ChangeMessageVisibilityCommand,
-  DeleteMessageCommand,
-  SendMessageCommand,
-  SQSClient,
-} from '@aws-sdk/client-sqs';
 import { CONSUMER_BUDGET, clientOptions } from '../shared/aws-clients';
 import type { ConsumerRuntimeConfig } from '../shared/consumer-config';
 import { IDEMPOTENCY_TABLE, METRICS_NAMESPACE } from '../shared/contracts';
 import { idempotencyKeyPrefix } from '../shared/idempotency-key';
 import { JobRecords } from '../shared/job-record';
+import { onFirstUse } from '../shared/on-first-use';
 import type {
   ConsumerCollaborators,
+  ConsumerQueueOperations,
   IdempotencyGate,
   InvocationContext,
   MetricsSink,
@@ -130,12 +125,30 @@ export function powertoolsIdempotencyGate(
   };
 }
 
+/**
+ * The SQS operations, loaded with their client on the first record that fails or finishes early
+ * (`./queue-operations`); the options are read from the environment now, at the first invocation.
+ */
+function deferredQueueOperations(config: ConsumerRuntimeConfig): ConsumerQueueOperations {
+  const options = clientOptions('SQS', CONSUMER_BUDGET);
+  const operations = onFirstUse(async () =>
+    (await import('./queue-operations')).sqsQueueOperations(config, options),
+  );
+  return {
+    changeVisibility: async (record, seconds) => (await operations()).changeVisibility(record, seconds),
+    sendToDeadLetter: async (message) => (await operations()).sendToDeadLetter(message),
+    deleteMessage: async (record) => (await operations()).deleteMessage(record),
+  };
+}
+
 /** Builds every collaborator from the runtime configuration. */
 export function awsCollaborators(config: ConsumerRuntimeConfig): ConsumerCollaborators & {
   readonly logger: ReturnType<typeof powertoolsRootLogger>;
 } {
-  const sqs = new SQSClient(clientOptions('SQS', CONSUMER_BUDGET));
-  let s3: S3Client | undefined;
+  const s3Options = clientOptions('S3', CONSUMER_BUDGET);
+  const download = onFirstUse(async () =>
+    (await import('./payload-download')).s3PayloadDownloader(s3Options),
+  );
   let dynamodb: DynamoDBClient | undefined;
   const dynamo = () => {
     dynamodb ??= new DynamoDBClient(clientOptions('DYNAMODB', CONSUMER_BUDGET));
@@ -144,39 +157,8 @@ export function awsCollaborators(config: ConsumerRuntimeConfig): ConsumerCollabo
   const logger = powertoolsRootLogger(new Logger({ serviceName: config.name }));
   const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: config.name });
   return {
-    sqs: {
-      async changeVisibility(record, visibilityTimeoutSeconds) {
-        await sqs.send(
-          new ChangeMessageVisibilityCommand({
-            QueueUrl: config.queueUrl,
-            ReceiptHandle: record.receiptHandle,
-            VisibilityTimeout: visibilityTimeoutSeconds,
-          }),
-        );
-      },
-      async sendToDeadLetter(message) {
-        await sqs.send(
-          new SendMessageCommand({
-            QueueUrl: config.deadLetterQueueUrl,
-            MessageBody: message.body,
-            MessageAttributes: message.attributes,
-            ...(message.groupId ? { MessageGroupId: message.groupId } : {}),
-            ...(message.deduplicationId ? { MessageDeduplicationId: message.deduplicationId } : {}),
-          }),
-        );
-      },
-      async deleteMessage(record) {
-        await sqs.send(
-          new DeleteMessageCommand({ QueueUrl: config.queueUrl, ReceiptHandle: record.receiptHandle }),
-        );
-      },
-    },
-    async loadPayload(ref) {
-      s3 ??= new S3Client(clientOptions('S3', CONSUMER_BUDGET));
-      const object = await s3.send(new GetObjectCommand({ Bucket: ref.bucket, Key: ref.key }));
-      if (!object.Body) throw new Error(`s3://${ref.bucket}/${ref.key} has no body`);
-      return Buffer.from(await object.Body.transformToByteArray());
-    },
+    sqs: deferredQueueOperations(config),
+    loadPayload: async (ref) => (await download())(ref),
     ...(config.idempotency
       ? {
           idempotency: powertoolsIdempotencyGate(config.idempotency, config.name, dynamo()),

@@ -1,15 +1,12 @@
 /**
  * The ingest Lambda (API Gateway HTTP API, payload v2, route `ANY /webhooks/{source}`).
  *
- * Thin: configuration and SDK clients live at module scope (reused across invocations); every decision is
- * in ./core. Local mode imports this same module with emulator endpoints in the environment.
+ * Thin: configuration and SDK clients live at module scope (reused across invocations; all but SQS created on
+ * first use); every decision is in ./core. Local mode imports this same module with emulator endpoints in the
+ * environment.
  */
 
 import { Logger } from '@aws-lambda-powertools/logger';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { FirehoseClient, PutRecordCommand } from '@aws-sdk/client-firehose';
-import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import {
   type MessageAttributeValue,
   SendMessageCommand,
@@ -19,16 +16,17 @@ import {
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context } from 'aws-lambda';
 import { clientOptions, INGEST_BUDGET } from '../shared/aws-clients';
 import { METRICS_NAMESPACE } from '../shared/contracts';
-import { INGEST_CONFIG_ENV, ingestRuntimeSchema } from '../shared/ingest-config';
+import { INGEST_CONFIG_ENV, type IngestRuntimeConfig, ingestRuntimeSchema } from '../shared/ingest-config';
+import { onFirstUse } from '../shared/on-first-use';
 import { readRuntimeConfig } from '../shared/read-runtime-config';
 import {
   boundSources,
+  type DedupeStore,
   handleWebhook,
   type IngestCollaborators,
   type MetricName,
   RETRY_AFTER_SECONDS,
 } from './core';
-import { createDynamoDedupeStore } from './dedupe';
 import { newSortableId } from './ids';
 import { createSecretLoader } from './secrets';
 import { createTelemetry, infoEnabledAt, metricsDisabledByEnv } from './telemetry';
@@ -38,11 +36,36 @@ const config = readRuntimeConfig(ingestRuntimeSchema, INGEST_CONFIG_ENV);
 boundSources(config);
 
 const sqs = new SQSClient(clientOptions('SQS', INGEST_BUDGET));
-const s3 = new S3Client(clientOptions('S3', INGEST_BUDGET));
-const dynamodb = new DynamoDBClient(clientOptions('DYNAMODB', INGEST_BUDGET));
-const secretsManager = new SecretsManagerClient(clientOptions('SECRETS_MANAGER', INGEST_BUDGET));
-const firehose = config.archive ? new FirehoseClient(clientOptions('FIREHOSE', INGEST_BUDGET)) : undefined;
+
+// Every request sends to SQS; the other clients load on first use (../shared/on-first-use): S3 for the rare
+// claim check, DynamoDB on the first deduplicated delivery, Secrets Manager when a secret is first fetched (then
+// cached), Firehose on the first archived event. Their options are still read from the environment here, at
+// import, like the SQS client's. Each loads through a small module of ours, so the bundle keeps only the
+// commands used.
+const s3Options = clientOptions('S3', INGEST_BUDGET);
+const uploadPayload = onFirstUse(async () => (await import('./payload-upload')).s3PayloadUploader(s3Options));
+const secretsManagerOptions = clientOptions('SECRETS_MANAGER', INGEST_BUDGET);
+const fetchSecretString = onFirstUse(async () =>
+  (await import('./secrets-manager')).secretsManagerFetcher(secretsManagerOptions),
+);
 const archiveStream = config.archive?.deliveryStream;
+const firehoseOptions = clientOptions('FIREHOSE', INGEST_BUDGET);
+const putArchiveLine = onFirstUse(async () =>
+  (await import('./archive-put')).firehoseArchivePut(firehoseOptions, archiveStream ?? ''),
+);
+
+/** The DynamoDB dedupe store (./dedupe), created on the first claim; undefined when deduplication is off. */
+function deferredDedupeStore(settings: IngestRuntimeConfig['dedupe']): DedupeStore | undefined {
+  if (!settings) return undefined;
+  const options = clientOptions('DYNAMODB', INGEST_BUDGET);
+  const store = onFirstUse(async () => (await import('./dedupe')).dynamoDedupeStore(settings, options));
+  return {
+    claim: async (key, ttl) => (await store()).claim(key, ttl),
+    complete: async (key, token, extra) => (await store()).complete(key, token, extra),
+    release: async (key, token) => (await store()).release(key, token),
+  };
+}
+const dedupe = deferredDedupeStore(config.dedupe);
 
 // Powertools Logger for the rare lines (warnings, errors); the per-request `webhook outcome` line and the EMF
 // metrics are written by ./telemetry in the same shapes, without Powertools' per-call cost (README, Performance).
@@ -70,42 +93,12 @@ const collaborators: IngestCollaborators = {
     if (message.deduplicationId !== undefined) command.MessageDeduplicationId = message.deduplicationId;
     await sqs.send(new SendMessageCommand(command));
   },
-  async putPayload(object) {
-    await s3.send(
-      new PutObjectCommand({
-        Bucket: object.bucket,
-        Key: object.key,
-        Body: object.body,
-        ...(object.contentType !== undefined ? { ContentType: object.contentType } : {}),
-      }),
-    );
-  },
-  ...(firehose && archiveStream
-    ? {
-        archive: {
-          async put(line) {
-            await firehose.send(
-              new PutRecordCommand({ DeliveryStreamName: archiveStream, Record: { Data: line } }),
-            );
-          },
-        },
-      }
-    : {}),
-  ...(config.dedupe
-    ? {
-        dedupe: createDynamoDedupeStore({
-          client: dynamodb,
-          tableName: config.dedupe.tableName,
-          ttlSeconds: config.dedupe.ttlSeconds,
-        }),
-      }
-    : {}),
+  putPayload: async (object) => (await uploadPayload())(object),
+  ...(dedupe ? { dedupe } : {}),
+  ...(archiveStream ? { archive: { put: async (line) => (await putArchiveLine())(line) } } : {}),
   loadSecrets: createSecretLoader({
     cacheSeconds: config.secretCacheSeconds,
-    async fetchSecretString(secretId) {
-      const result = await secretsManager.send(new GetSecretValueCommand({ SecretId: secretId }));
-      return result.SecretString;
-    },
+    fetchSecretString: async (secretId) => (await fetchSecretString())(secretId),
   }),
   now: Date.now,
   newId: () => newSortableId(),

@@ -2,48 +2,52 @@
  * The versioned envelope that the ingest function writes to SQS and every consumer reads.
  *
  * It is the only contract between producers and consumers: change it only by adding optional fields, or
- * by bumping `v` and teaching `parseEnvelope` the old shape too.
+ * by bumping `v` and teaching `parseEnvelope` the old shape too. `WebhookEnvelope` and `checkEnvelope` are its
+ * one definition: change both together.
  */
-// zod/mini: the same validation as zod with a tree-shakable API, so function bundles stay small.
-import { z } from 'zod/mini';
-
 export const ENVELOPE_VERSION = 1 as const;
 
 /** Where a body too large for SQS was stored instead (the claim-check pattern). */
-export const payloadRefSchema = z.object({
-  bucket: z.string().check(z.minLength(1)),
-  key: z.string().check(z.minLength(1)),
-  sizeBytes: z.int().check(z.nonnegative()),
-});
+export interface PayloadRef {
+  /** Non-empty. */
+  bucket: string;
+  /** Non-empty. */
+  key: string;
+  /** A non-negative integer. */
+  sizeBytes: number;
+}
 
-export const envelopeSchema = z.object({
-  v: z.literal(ENVELOPE_VERSION),
+export interface WebhookEnvelope {
+  v: typeof ENVELOPE_VERSION;
   /** The sender's delivery id when it has one, else a new sortable id. Stable across retries and redrives. */
-  id: z.string().check(z.minLength(1)),
+  id: string;
   /** Configured source name (the `{source}` in `/webhooks/{source}`). */
-  source: z.string().check(z.minLength(1)),
+  source: string;
   /** Event type, e.g. `github.push.created`-style `push` / `issues.opened`, `invoice.paid`. */
-  type: z.string().check(z.minLength(1)),
+  type: string;
   /** ISO-8601 time at which the ingest function accepted the request. */
-  receivedAt: z.string().check(z.minLength(1)),
+  receivedAt: string;
   /** Selected request headers, names lower-cased. Signature headers are never kept. */
-  headers: z.record(z.string(), z.string()),
-  contentType: z.optional(z.string()),
+  headers: Record<string, string>;
+  contentType?: string;
   /** The request body: text as-is (`utf8`), or `base64` for binary bodies. Absent when `payloadRef` is set. */
-  body: z.optional(z.string()),
-  bodyEncoding: z.enum(['utf8', 'base64']),
-  payloadRef: z.optional(payloadRefSchema),
+  body?: string;
+  bodyEncoding: 'utf8' | 'base64';
+  payloadRef?: PayloadRef;
   /**
    * Set on an event re-sent from the archive by `hookline replay`: the run's id (one per run, so consumers treat
    * a replay as new work, but a retried delivery of that replay as the same work) and when the run started.
    */
-  replay: z.optional(
-    z.object({ id: z.string().check(z.minLength(1)), at: z.string().check(z.minLength(1)) }),
-  ),
-});
+  replay?: ReplayMarker;
+}
 
-export type WebhookEnvelope = z.infer<typeof envelopeSchema>;
-export type PayloadRef = z.infer<typeof payloadRefSchema>;
+/** The replay run that re-sent an archived event. */
+export interface ReplayMarker {
+  /** Non-empty. */
+  id: string;
+  /** Non-empty ISO-8601 time. */
+  at: string;
+}
 
 /** SQS message attribute names that travel with every envelope (filterable without parsing the body). */
 export const MESSAGE_ATTRIBUTES = {
@@ -68,9 +72,96 @@ export const FAILURE_ATTRIBUTES = {
   failedAt: 'hookline.error.at',
 } as const;
 
-/** Parses an SQS message body into an envelope; throws a `ZodError` describing the first bad field. */
+/** An SQS message body that is not a hookline envelope; the message names the first bad field. */
+export class EnvelopeError extends Error {
+  constructor(
+    readonly path: string,
+    expected: string,
+  ) {
+    super(`invalid envelope at ${path}: expected ${expected}`);
+    this.name = 'EnvelopeError';
+  }
+}
+
+/**
+ * Parses an SQS message body into an envelope; throws an {@link EnvelopeError} describing the first bad field.
+ * Checked by hand rather than with a schema library: every consumer runs this once per record. Unknown fields
+ * are dropped, so a handler sees exactly the fields above.
+ */
 export function parseEnvelope(messageBody: string): WebhookEnvelope {
-  return envelopeSchema.parse(JSON.parse(messageBody));
+  return checkEnvelope(JSON.parse(messageBody));
+}
+
+type Json = Record<string, unknown>;
+
+const isObject = (value: unknown): value is Json =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+function nonEmpty(object: Json, field: string, path = field): string {
+  const value = object[field];
+  if (typeof value !== 'string' || value.length === 0) throw new EnvelopeError(path, 'a non-empty string');
+  return value;
+}
+
+function optionalString(object: Json, field: string): string | undefined {
+  const value = object[field];
+  if (value !== undefined && typeof value !== 'string') throw new EnvelopeError(field, 'a string');
+  return value;
+}
+
+function stringRecord(value: unknown, path: string): Record<string, string> {
+  if (!isObject(value)) throw new EnvelopeError(path, 'an object of strings');
+  const record: Record<string, string> = {};
+  for (const name of Object.keys(value)) {
+    const item = value[name];
+    if (typeof item !== 'string') throw new EnvelopeError(`${path}.${name}`, 'a string');
+    record[name] = item;
+  }
+  return record;
+}
+
+function checkReplayMarker(value: unknown): ReplayMarker {
+  if (!isObject(value)) throw new EnvelopeError('replay', 'an object');
+  return { id: nonEmpty(value, 'id', 'replay.id'), at: nonEmpty(value, 'at', 'replay.at') };
+}
+
+function checkPayloadRef(value: unknown): PayloadRef {
+  if (!isObject(value)) throw new EnvelopeError('payloadRef', 'an object');
+  const sizeBytes = value.sizeBytes;
+  if (typeof sizeBytes !== 'number' || !Number.isSafeInteger(sizeBytes) || sizeBytes < 0) {
+    throw new EnvelopeError('payloadRef.sizeBytes', 'a non-negative integer');
+  }
+  return {
+    bucket: nonEmpty(value, 'bucket', 'payloadRef.bucket'),
+    key: nonEmpty(value, 'key', 'payloadRef.key'),
+    sizeBytes,
+  };
+}
+
+/** The envelope in `value` (parsed JSON), with only its own fields; throws an {@link EnvelopeError}. */
+export function checkEnvelope(value: unknown): WebhookEnvelope {
+  if (!isObject(value)) throw new EnvelopeError('(root)', 'an object');
+  if (value.v !== ENVELOPE_VERSION) throw new EnvelopeError('v', `${ENVELOPE_VERSION}`);
+  const bodyEncoding = value.bodyEncoding;
+  if (bodyEncoding !== 'utf8' && bodyEncoding !== 'base64') {
+    throw new EnvelopeError('bodyEncoding', '"utf8" or "base64"');
+  }
+  const envelope: WebhookEnvelope = {
+    v: ENVELOPE_VERSION,
+    id: nonEmpty(value, 'id'),
+    source: nonEmpty(value, 'source'),
+    type: nonEmpty(value, 'type'),
+    receivedAt: nonEmpty(value, 'receivedAt'),
+    headers: stringRecord(value.headers, 'headers'),
+    bodyEncoding,
+  };
+  const contentType = optionalString(value, 'contentType');
+  if (contentType !== undefined) envelope.contentType = contentType;
+  const body = optionalString(value, 'body');
+  if (body !== undefined) envelope.body = body;
+  if (value.payloadRef !== undefined) envelope.payloadRef = checkPayloadRef(value.payloadRef);
+  if (value.replay !== undefined) envelope.replay = checkReplayMarker(value.replay);
+  return envelope;
 }
 
 /** The body as bytes, whatever its encoding. Claim-checked envelopes must be resolved first. */

@@ -2,7 +2,7 @@
  * What the generic senders (`hmac`, `token`, `unverified`) share: id and type from a configured header or a
  * dot path into a JSON body, and a sample that puts them exactly there.
  */
-import { z } from 'zod/mini';
+import * as z from 'zod/mini';
 import { MALFORMED, nonEmpty, parseJson, valueAtPath } from './describe-kit';
 import type { DescribeResult, SampleOptions, SampleRequest } from './sender';
 

@@ -1,6 +1,6 @@
 /** GitHub: `X-Hub-Signature-256` over the body; id `X-GitHub-Delivery`; type `X-GitHub-Event` + `.action`. */
 import { randomUUID } from 'node:crypto';
-import { z } from 'zod/mini';
+import * as z from 'zod/mini';
 import { contentTypeOf, field, isForm, MALFORMED, nonEmpty, type Parsed, parseJson } from './describe-kit';
 import { defineSender } from './sender';
 import { secretRef } from './settings-kit';

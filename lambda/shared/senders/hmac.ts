@@ -1,6 +1,6 @@
 /** Any other HMAC sender: header, algorithm, encoding, prefix, optional timestamp and a signed-content template. */
 import { randomUUID } from 'node:crypto';
-import { z } from 'zod/mini';
+import * as z from 'zod/mini';
 import {
   describeByHints,
   GENERIC_SAMPLE_TYPE,

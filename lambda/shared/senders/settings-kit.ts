@@ -1,5 +1,5 @@
 /** Runtime settings fields several senders share (zod/mini, so the function bundles stay small). */
-import { z } from 'zod/mini';
+import * as z from 'zod/mini';
 
 export const secretRef = {
   /** Secrets Manager secret id (ARN or name). Local mode uses `env:HOOKLINE_SECRET_<SOURCE>` instead. */

@@ -1,6 +1,6 @@
 /** Shopify: `X-Shopify-Hmac-Sha256` (base64) over the body; id and type from headers, any body accepted. */
 import { randomUUID } from 'node:crypto';
-import { z } from 'zod/mini';
+import * as z from 'zod/mini';
 import { nonEmpty } from './describe-kit';
 import { defineSender } from './sender';
 import { secretRef } from './settings-kit';

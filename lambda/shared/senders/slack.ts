@@ -3,7 +3,7 @@
  * interactivity forms; the signed `url_verification` handshake is answered, not enqueued.
  */
 
-import { z } from 'zod/mini';
+import * as z from 'zod/mini';
 import { contentTypeOf, field, isForm, MALFORMED, nonEmpty, parseJson } from './describe-kit';
 import { bodyTypeOverrideProblem } from './generic-kit';
 import { type DescribeResult, defineSender } from './sender';

@@ -1,6 +1,6 @@
 /** Stripe: `Stripe-Signature` `t=` + `v1=` over `<t>.<body>`; id and type from the event JSON. */
 
-import { z } from 'zod/mini';
+import * as z from 'zod/mini';
 import { field, MALFORMED, nonEmpty, parseJson } from './describe-kit';
 import { bodyTypeOverrideProblem } from './generic-kit';
 import { defineSender } from './sender';

@@ -1,6 +1,6 @@
 /** A shared token (no body signature): a header (optionally `Bearer `) or the HTTP basic-auth password. */
 import { createHash, randomUUID } from 'node:crypto';
-import { z } from 'zod/mini';
+import * as z from 'zod/mini';
 import {
   describeByHints,
   GENERIC_SAMPLE_TYPE,

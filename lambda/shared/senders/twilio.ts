@@ -4,7 +4,7 @@
  * `.status`.
  */
 import { createHash } from 'node:crypto';
-import { z } from 'zod/mini';
+import * as z from 'zod/mini';
 import { contentTypeOf, isForm, nonEmpty } from './describe-kit';
 import { defineSender } from './sender';
 import { secretRef } from './settings-kit';

@@ -1,5 +1,5 @@
 /** The explicit insecure opt-out: every request is accepted. Never in production. */
-import { z } from 'zod/mini';
+import * as z from 'zod/mini';
 import {
   describeByHints,
   GENERIC_SAMPLE_TYPE,

@@ -17,6 +17,55 @@ async function ownModules(entry: string): Promise<string[]> {
   return Object.keys(result.metafile.inputs);
 }
 
+/** The packages that the modules statically reachable from `entry` import (dynamic `import()`s not followed). */
+async function packagesImportedAtLoad(entry: string): Promise<Set<string>> {
+  const result = await build({
+    entryPoints: [entry],
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    packages: 'external',
+    write: false,
+    metafile: true,
+    outfile: 'out.js',
+    logLevel: 'silent',
+  });
+  const { inputs } = result.metafile;
+  const packages = new Set<string>();
+  const pending = [entry];
+  const seen = new Set<string>();
+  for (let file = pending.pop(); file !== undefined; file = pending.pop()) {
+    if (seen.has(file)) continue;
+    seen.add(file);
+    for (const imported of inputs[file]?.imports ?? []) {
+      if (imported.kind === 'dynamic-import') continue;
+      if (imported.external) packages.add(imported.path);
+      else pending.push(imported.path);
+    }
+  }
+  return packages;
+}
+
+/** The package files that put code into a function's bundle (packages included, as CDK bundles them). */
+async function packageFilesInOutput(entry: string): Promise<string[]> {
+  const result = await build({
+    entryPoints: [entry],
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    minify: true,
+    write: false,
+    metafile: true,
+    outfile: 'out.js',
+    logLevel: 'silent',
+  });
+  return Object.values(result.metafile.outputs).flatMap((output) =>
+    Object.entries(output.inputs)
+      .filter(([file, { bytesInOutput }]) => bytesInOutput > 0 && file.includes('node_modules/'))
+      .map(([file]) => file),
+  );
+}
+
 describe('the consumer bundle', () => {
   it('leaves out the sender registry and the ingest configuration', async () => {
     const modules = await ownModules('lambda/consumer/index.ts');
@@ -28,5 +77,41 @@ describe('the consumer bundle', () => {
     const modules = await ownModules('lambda/ingest/handler.ts');
     expect(modules).toContain('lambda/shared/ingest-config.ts');
     expect(modules.some((m) => m.startsWith('lambda/shared/senders/'))).toBe(true);
+  });
+});
+
+describe('the function bundles', () => {
+  it.each(['lambda/ingest/handler.ts', 'lambda/consumer/index.ts'])(
+    '%s keeps only the zod/mini parts its contracts use (no locales, no classic API)',
+    async (entry) => {
+      const zodFiles = (await packageFilesInOutput(entry)).filter((file) =>
+        file.includes('node_modules/zod/'),
+      );
+      expect(zodFiles.length).toBeGreaterThan(0);
+      expect(zodFiles.filter((file) => /zod\/v4\/(locales|classic)\//.test(file))).toEqual([]);
+    },
+  );
+});
+
+describe('the ingest function at cold start', () => {
+  it('loads the SQS client, and the S3, DynamoDB and Secrets Manager clients only on first use', async () => {
+    const atLoad = await packagesImportedAtLoad('lambda/ingest/handler.ts');
+    expect(atLoad).toContain('@aws-sdk/client-sqs');
+    for (const deferred of [
+      '@aws-sdk/client-s3',
+      '@aws-sdk/client-dynamodb',
+      '@aws-sdk/client-secrets-manager',
+    ]) {
+      expect(atLoad).not.toContain(deferred);
+    }
+  });
+});
+
+describe('the consumer runtime at cold start', () => {
+  it('loads the SQS and S3 clients only when a record needs them (a failure, an early delete, a claim check)', async () => {
+    const atLoad = await packagesImportedAtLoad('lambda/consumer/index.ts');
+    expect(atLoad).toContain('@aws-lambda-powertools/batch');
+    expect(atLoad).not.toContain('@aws-sdk/client-sqs');
+    expect(atLoad).not.toContain('@aws-sdk/client-s3');
   });
 });

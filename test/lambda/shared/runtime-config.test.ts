@@ -51,3 +51,55 @@ describe('parseEnvelope', () => {
     expect(() => parseEnvelope(JSON.stringify({ ...envelope, id: '' }))).toThrow();
   });
 });
+
+describe('the envelope contract', () => {
+  const valid = {
+    v: 1,
+    id: 'a',
+    source: 's',
+    type: 't',
+    receivedAt: '2026-01-01T00:00:00Z',
+    headers: { 'content-type': 'application/json' },
+    contentType: 'application/json',
+    bodyEncoding: 'base64',
+    payloadRef: { bucket: 'b', key: 'k', sizeBytes: 0 },
+  };
+
+  it('keeps every field of the envelope and drops fields it does not define', () => {
+    expect(
+      parseEnvelope(JSON.stringify({ ...valid, extra: 1, payloadRef: { ...valid.payloadRef, x: 2 } })),
+    ).toEqual(valid);
+  });
+
+  it.each([
+    ['the root', [], '(root)'],
+    ['a missing id', { ...valid, id: undefined }, 'id'],
+    ['an empty source', { ...valid, source: '' }, 'source'],
+    ['a numeric type', { ...valid, type: 7 }, 'type'],
+    ['a missing receivedAt', { ...valid, receivedAt: undefined }, 'receivedAt'],
+    ['headers as a list', { ...valid, headers: ['a'] }, 'headers'],
+    ['a header that is not a string', { ...valid, headers: { a: 1 } }, 'headers.a'],
+    ['a null content type', { ...valid, contentType: null }, 'contentType'],
+    ['a body that is not a string', { ...valid, body: {} }, 'body'],
+    ['an unknown body encoding', { ...valid, bodyEncoding: 'hex' }, 'bodyEncoding'],
+    [
+      'a payloadRef without a bucket',
+      { ...valid, payloadRef: { key: 'k', sizeBytes: 1 } },
+      'payloadRef.bucket',
+    ],
+    [
+      'a negative size',
+      { ...valid, payloadRef: { ...valid.payloadRef, sizeBytes: -1 } },
+      'payloadRef.sizeBytes',
+    ],
+    [
+      'a fractional size',
+      { ...valid, payloadRef: { ...valid.payloadRef, sizeBytes: 1.5 } },
+      'payloadRef.sizeBytes',
+    ],
+  ])('rejects %s, naming the field', (_case, envelope, field) => {
+    expect(() => parseEnvelope(JSON.stringify(envelope))).toThrow(
+      expect.objectContaining({ name: 'EnvelopeError', path: field }),
+    );
+  });
+});

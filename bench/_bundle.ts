@@ -1,0 +1,109 @@
+/**
+ * Bundling and cold-import timing shared by the ingest and consumer benchmarks: esbuild with the options CDK's
+ * NodejsFunction uses for hookline's functions (lib/hookline-function.ts: node24, ESM, minified, `module` before
+ * `main`, a createRequire banner), and fresh-process import times.
+ *
+ * The leading underscore keeps `npm run bench` (bench/run.ts) from running it as a benchmark of its own.
+ */
+import { execFileSync } from 'node:child_process';
+import { statSync } from 'node:fs';
+import * as path from 'node:path';
+import { type BuildOptions, build, type Metafile } from 'esbuild';
+import { median, ROOT } from './_shared';
+
+export interface Bundled {
+  readonly file: string;
+  readonly bytes: number;
+  /** Output bytes per npm package (or the project folder for project files), largest first. */
+  readonly topPackages: Record<string, number>;
+}
+
+/** An entry given as source text (resolved from the repository root). */
+export const stdinEntry = (contents: string) => ({
+  stdin: { contents, resolveDir: ROOT, loader: 'ts' as const },
+});
+
+/** Bundles `input` into `outfile` as CDK bundles a function. */
+export async function bundleLikeCdk(
+  input: Pick<BuildOptions, 'entryPoints' | 'stdin'>,
+  outfile: string,
+): Promise<Bundled> {
+  const result = await build({
+    ...input,
+    outfile,
+    bundle: true,
+    platform: 'node',
+    target: 'node24',
+    format: 'esm',
+    minify: true,
+    mainFields: ['module', 'main'],
+    metafile: true,
+    banner: { js: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);" },
+    logLevel: 'error',
+  });
+  return { file: outfile, bytes: statSync(outfile).size, topPackages: bytesByPackage(result.metafile) };
+}
+
+function bytesByPackage(metafile: Metafile): Record<string, number> {
+  const totals = new Map<string, number>();
+  for (const output of Object.values(metafile.outputs)) {
+    for (const [input, { bytesInOutput }] of Object.entries(output.inputs)) {
+      const file = input.replaceAll('\\', '/');
+      const match = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(file);
+      const name = match?.[1] ?? path.dirname(file);
+      totals.set(name, (totals.get(name) ?? 0) + bytesInOutput);
+    }
+  }
+  return Object.fromEntries([...totals].sort((a, b) => b[1] - a[1]).slice(0, 12));
+}
+
+/** One fresh-process import of `file`: wall milliseconds and the process's CPU milliseconds (user + system). */
+function importOnce(file: string, env: NodeJS.ProcessEnv): { wallMs: number; cpuMs: number } {
+  const script = `const t = performance.now(); const c = process.cpuUsage(); await import(${JSON.stringify(file)}); const u = process.cpuUsage(c); console.log(performance.now() - t, (u.user + u.system) / 1000);`;
+  const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], {
+    env,
+    encoding: 'utf8',
+  });
+  const [wallMs = Number.NaN, cpuMs = Number.NaN] = (out.trim().split('\n').at(-1) ?? '')
+    .split(' ')
+    .map(Number);
+  return { wallMs, cpuMs };
+}
+
+export interface ImportTimes {
+  readonly wallMs: number[];
+  readonly cpuMs: number[];
+}
+
+/** Fresh-process imports of every file, `rounds` interleaved rounds (order rotated every round). */
+export function measureImports(
+  files: Record<string, string>,
+  env: NodeJS.ProcessEnv,
+  rounds: number,
+): Record<string, ImportTimes> {
+  const names = Object.keys(files);
+  const times: Record<string, ImportTimes> = Object.fromEntries(
+    names.map((n) => [n, { wallMs: [], cpuMs: [] }]),
+  );
+  for (let i = 0; i < rounds; i++) {
+    for (let j = 0; j < names.length; j++) {
+      const name = names[(i + j) % names.length] as string;
+      const { wallMs, cpuMs } = importOnce(files[name] as string, env);
+      times[name]?.wallMs.push(wallMs);
+      times[name]?.cpuMs.push(cpuMs);
+    }
+  }
+  return times;
+}
+
+/** Medians of `times` and their ratios to the baseline's medians (2 decimals). */
+export function importSummary(times: ImportTimes, baseline: ImportTimes) {
+  const wall = median(times.wallMs);
+  const cpu = median(times.cpuMs);
+  return {
+    medianImportMs: Number(wall.toFixed(1)),
+    importRatio: Number((wall / median(baseline.wallMs)).toFixed(2)),
+    medianImportCpuMs: Number(cpu.toFixed(1)),
+    importCpuRatio: Number((cpu / median(baseline.cpuMs)).toFixed(2)),
+  };
+}

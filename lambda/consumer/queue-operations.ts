@@ -1,0 +1,52 @@
+/**
+ * The SQS operations of the consumer runtime: ChangeMessageVisibility (retry with backoff), SendMessage to the
+ * dead-letter queue and DeleteMessage (a record finished early).
+ *
+ * Its own module because `./aws` loads it, and with it the SQS client, only when a record fails or finishes
+ * early (`import()`, see ../shared/on-first-use): a batch whose records all succeed on a standard queue makes
+ * no SQS call of its own.
+ */
+import {
+  ChangeMessageVisibilityCommand,
+  DeleteMessageCommand,
+  SendMessageCommand,
+  SQSClient,
+} from '@aws-sdk/client-sqs';
+import type { clientOptions } from '../shared/aws-clients';
+import type { ConsumerRuntimeConfig } from '../shared/consumer-config';
+import type { ConsumerQueueOperations } from './core';
+
+/** The operations on the consumer's queue and its dead-letter queue, with one SQS client made from `options`. */
+export function sqsQueueOperations(
+  config: Pick<ConsumerRuntimeConfig, 'queueUrl' | 'deadLetterQueueUrl'>,
+  options: ReturnType<typeof clientOptions>,
+): ConsumerQueueOperations {
+  const sqs = new SQSClient(options);
+  return {
+    async changeVisibility(record, visibilityTimeoutSeconds) {
+      await sqs.send(
+        new ChangeMessageVisibilityCommand({
+          QueueUrl: config.queueUrl,
+          ReceiptHandle: record.receiptHandle,
+          VisibilityTimeout: visibilityTimeoutSeconds,
+        }),
+      );
+    },
+    async sendToDeadLetter(message) {
+      await sqs.send(
+        new SendMessageCommand({
+          QueueUrl: config.deadLetterQueueUrl,
+          MessageBody: message.body,
+          MessageAttributes: message.attributes,
+          ...(message.groupId ? { MessageGroupId: message.groupId } : {}),
+          ...(message.deduplicationId ? { MessageDeduplicationId: message.deduplicationId } : {}),
+        }),
+      );
+    },
+    async deleteMessage(record) {
+      await sqs.send(
+        new DeleteMessageCommand({ QueueUrl: config.queueUrl, ReceiptHandle: record.receiptHandle }),
+      );
+    },
+  };
+}
