@@ -53,6 +53,8 @@ export function integrationConfig(): ResolvedConfig {
       ],
       defaultRoute: { queues: ['events'] },
       ingest: { secretCache: Duration.seconds(1) },
+      // These tests drive the handler against SQS, S3 and DynamoDB only; the archive has its own tests.
+      archive: { enabled: false },
     }),
   );
 }

@@ -75,6 +75,14 @@ beforeAll(async () => {
 afterAll(() => rmSync(work, { recursive: true, force: true }), 300_000);
 
 /** The text of every synthesized asset file named index.mjs. */
+/** Sets one dependency's version in the app's package.json. */
+function pinDependency(app: string, name: string, version: string): void {
+  const file = join(app, 'package.json');
+  const manifest = JSON.parse(readFileSync(file, 'utf8')) as { dependencies: Record<string, string> };
+  manifest.dependencies[name] = version;
+  writeFileSync(file, `${JSON.stringify(manifest, null, 2)}\n`);
+}
+
 function assetBundles(app: string): string[] {
   const out = join(app, 'cdk.out');
   return readdirSync(out)
@@ -114,8 +122,11 @@ describe('the packed package', () => {
     expect(bundles).toHaveLength(2);
 
     // Another aws-cdk-lib 2.x release in the app: hookline uses the app's (a peer), so it still synthesizes.
-    await run(app, 'npm', ['install', `aws-cdk-lib@${OLDER_CDK_LIB}`]);
-    rmSync(join(app, 'cdk.out'), { recursive: true, force: true });
+    // A clean install at that release: npm's in-place downgrade leaves aws-cdk-lib's bundled packages half-moved.
+    pinDependency(app, 'aws-cdk-lib', OLDER_CDK_LIB);
+    for (const stale of ['node_modules', 'package-lock.json', 'cdk.out'])
+      rmSync(join(app, stale), { recursive: true, force: true });
+    await run(app, 'npm', ['install']);
     await run(app, 'npx', ['cdk', 'synth', '--quiet']);
     expect(assetBundles(app).some((code) => code.includes(MARKER))).toBe(true);
     const installed = JSON.parse(readFileSync(join(app, 'node_modules/aws-cdk-lib/package.json'), 'utf8'));
