@@ -12,7 +12,7 @@ import {
   readRuntimeConfig,
 } from '../../lambda/shared/runtime-config';
 import { signWebhook } from '../../lambda/shared/webhook-signing';
-import type { ResolvedConfig } from '../config';
+import type { ResolvedConfig, ResolvedSource } from '../config';
 import { defaultDevSecret, secretEnvName } from '../local/secrets';
 import { sourceNeedsSecret, sourceRuntimeConfig } from '../runtime-wiring';
 import type { Backend } from './backend';
@@ -145,42 +145,13 @@ export async function sendWebhook(
   const { secret, from } = await resolveSecret(backend, options, source, target, env);
   const now = new Date(backend.clock.now());
   const id = options.id ?? randomUUID();
-  let body: string | Buffer;
-  let contentType: string;
-  let eventHeaders: Record<string, string>;
-  let type: string | null;
-  if (options.file) {
-    try {
-      body = await readFile(options.file);
-    } catch (error) {
-      throw new CliError(
-        `cannot read ${options.file} (${(error as NodeJS.ErrnoException).code ?? 'error'}): check the --file path`,
-      );
-    }
-    contentType = options.contentType ?? 'application/json';
-    eventHeaders = typeHeadersFor(source, options.type);
-    type = null;
-  } else {
-    const sample = sampleRequest(source, {
-      id,
-      now,
-      ...(options.type !== undefined ? { type: options.type } : {}),
-    });
-    body = sample.body;
-    contentType = sample.contentType;
-    eventHeaders = { ...sample.headers };
-    type = sample.type;
-  }
+  const { body, contentType, eventHeaders, type } = await requestContent(source, options, id, now);
   const runtime = sourceRuntimeConfig(source, sourceNeedsSecret(source) ? 'cli' : undefined);
   const signature = signWebhook(runtime, secret, body, { url, now, id });
   const headers = { 'content-type': contentType, ...eventHeaders, ...signature };
   let response: Response;
   try {
-    response = await backend.http(url, {
-      method: 'POST',
-      headers,
-      body: typeof body === 'string' ? body : new Uint8Array(body),
-    });
+    response = await backend.http(url, { method: 'POST', headers, body: new Uint8Array(Buffer.from(body)) });
   } catch (error) {
     throw explainError(error, { target: target?.description ?? url, local: target?.kind === 'local' });
   }
@@ -201,6 +172,47 @@ export async function sendWebhook(
     type,
     secretFrom: from,
     ...(answeredId === null && text ? { response: text.slice(0, 500) } : {}),
+  };
+}
+
+/** What is sent: the file as-is (`--file`), else the sender's sample for the type. */
+async function requestContent(
+  source: ResolvedSource,
+  options: SendOptions,
+  id: string,
+  now: Date,
+): Promise<{
+  body: string | Buffer;
+  contentType: string;
+  eventHeaders: Record<string, string>;
+  type: string | null;
+}> {
+  if (!options.file) {
+    const sample = sampleRequest(source, {
+      id,
+      now,
+      ...(options.type !== undefined ? { type: options.type } : {}),
+    });
+    return {
+      body: sample.body,
+      contentType: sample.contentType,
+      eventHeaders: { ...sample.headers },
+      type: sample.type,
+    };
+  }
+  let body: Buffer;
+  try {
+    body = await readFile(options.file);
+  } catch (error) {
+    throw new CliError(
+      `cannot read ${options.file} (${(error as NodeJS.ErrnoException).code ?? 'error'}): check the --file path`,
+    );
+  }
+  return {
+    body,
+    contentType: options.contentType ?? 'application/json',
+    eventHeaders: typeHeadersFor(source, options.type),
+    type: null,
   };
 }
 
