@@ -151,7 +151,11 @@ export async function sendWebhook(
   const headers = { 'content-type': contentType, ...eventHeaders, ...signature };
   let response: Response;
   try {
-    response = await backend.http(url, { method: 'POST', headers, body: new Uint8Array(Buffer.from(body)) });
+    response = await backend.http(url, {
+      method: 'POST',
+      headers,
+      body: typeof body === 'string' ? body : new Uint8Array(body),
+    });
   } catch (error) {
     throw explainError(error, { target: target?.description ?? url, local: target?.kind === 'local' });
   }
