@@ -53,7 +53,7 @@ function capture(status = 202, answer = '{"id":"evt-123"}'): { http: HttpFetch; 
       requests.push({
         url,
         headers: init?.headers as Record<string, string>,
-        body: Buffer.isBuffer(body) ? body : Buffer.from(String(body)),
+        body: body instanceof Uint8Array ? Buffer.from(body) : Buffer.from(String(body)),
       });
       return new Response(answer, { status });
     },
