@@ -126,7 +126,8 @@ function report(nodeMs: number, first: readonly Start[], warm: readonly Start[])
   console.log('| npm start until ready | ms | x `node -e 0` |');
   console.log('|---|---|---|');
   for (const r of rows) console.log(`| ${r.name} | ${r.ms} | ${r.ratio} |`);
-  for (const r of rows) console.log(`${r.name}, phases (ms; before start from the process start): ${r.phases}`);
+  for (const r of rows)
+    console.log(`${r.name}, phases (ms; before start from the process start): ${r.phases}`);
   const file = writeResults(
     'local-start',
     {

@@ -421,7 +421,11 @@ describe('hookline CLI against local mode', () => {
     const record = join(stateDir, `loaded-${randomUUID()}.txt`);
     const preload = join(import.meta.dirname, 'record-loaded-packages.mjs');
     const { stdout } = await run('npx', ['tsx', 'bin/hookline.ts', 'status', '--local', '--json'], {
-      env: { ...env(), RECORD_LOADED_PACKAGES: record, NODE_OPTIONS: `--import ${pathToFileURL(preload).href}` },
+      env: {
+        ...env(),
+        RECORD_LOADED_PACKAGES: record,
+        NODE_OPTIONS: `--import ${pathToFileURL(preload).href}`,
+      },
       timeout: 60_000,
     });
     expect(JSON.parse(stdout).queues.length).toBeGreaterThan(0);
