@@ -63,8 +63,11 @@ function readyLine(child: ChildProcess): Promise<string> {
     child.stdout?.on('data', (chunk: Buffer) => {
       output += chunk.toString();
       if (!READY.test(output)) return;
-      const phases = output.split('\n').find((line) => line.includes('"start: '));
-      resolve(phases ? (JSON.parse(phases) as { message: string }).message.replace(/^start: /, '') : '');
+      const message = (prefix: string) => {
+        const line = output.split('\n').find((l) => l.includes(`"${prefix}`));
+        return line ? (JSON.parse(line) as { message: string }).message.slice(prefix.length) : '';
+      };
+      resolve([message('before start: '), message('start: ')].filter(Boolean).join('; startLocalMode: '));
     });
     child.once('exit', (code) => reject(new Error(`npm start exited ${code} before ready:\n${errors}`)));
   });
@@ -123,7 +126,8 @@ function report(nodeMs: number, first: readonly Start[], warm: readonly Start[])
   console.log('| npm start until ready | ms | x `node -e 0` |');
   console.log('|---|---|---|');
   for (const r of rows) console.log(`| ${r.name} | ${r.ms} | ${r.ratio} |`);
-  for (const r of rows) console.log(`${r.name}, inside startLocalMode (ms): ${r.phases}`);
+  for (const r of rows)
+    console.log(`${r.name}, phases (ms; before start from the process start): ${r.phases}`);
   const file = writeResults(
     'local-start',
     {

@@ -3,7 +3,9 @@
  * `hookline`: the operations CLI (status, failed, redrive, purge, send, pause, resume, console, replay, trace, cost) and the project commands
  * (init, dev). See lib/cli/README.md.
  */
+import { compileCacheDirOf, enableCompileCache, packageCacheRoot } from '../lib/cache-dir';
 import { CLOSED_PIPE_EXIT_CODE, watchClosedPipes } from '../lib/cli/output';
+import { hooklinePackageRoot } from '../lib/package-root';
 
 /** The oldest Node the compiled CLI runs on (import.meta.dirname, require of ES modules, commander 14). */
 const MINIMUM_NODE = [20, 19] as const;
@@ -14,6 +16,9 @@ if (major < MINIMUM_NODE[0] || (major === MINIMUM_NODE[0] && minor < MINIMUM_NOD
   );
   process.exit(1);
 }
+
+// Before anything heavy loads: the next run takes V8's code for commander, the SDK, ... from this cache.
+enableCompileCache(compileCacheDirOf(packageCacheRoot(hooklinePackageRoot())));
 
 const pipes = watchClosedPipes([process.stdout, process.stderr]);
 // The EPIPE error event can trail the command's last write, so the status is decided at exit.

@@ -10,23 +10,11 @@ import {
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { DEDUPE_TABLE, JOB_RECORD_KEY_PREFIX } from './contracts';
+import { JOB_STATES, type JobState } from './job-state';
 
 const { partitionKey: PK } = DEDUPE_TABLE;
 
-/** Every state a job can be in. */
-export const JOB_STATES = [
-  'scheduled',
-  'queued',
-  'processing',
-  'completed',
-  'dead-lettered',
-  'cancelled',
-] as const;
-
-/** True when `value` names a job state. */
-export const isJobState = (value: string): value is JobState =>
-  (JOB_STATES as readonly string[]).includes(value);
-export type JobState = (typeof JOB_STATES)[number];
+export { isJobState, JOB_STATES, type JobState } from './job-state';
 
 /** The largest handler result kept (DynamoDB items hold 400 KB); a larger one is recorded as too large. */
 export const MAX_RESULT_BYTES = 256 * 1024;

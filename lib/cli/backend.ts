@@ -3,15 +3,15 @@
  * clients mocked with aws-sdk-client-mock, a fake clock and a recording output.
  */
 
-import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
-import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
-import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
-import { LambdaClient } from '@aws-sdk/client-lambda';
-import { S3Client } from '@aws-sdk/client-s3';
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { SQSClient } from '@aws-sdk/client-sqs';
+import { createRequire } from 'node:module';
+import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
+import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import type { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
+import type { LambdaClient } from '@aws-sdk/client-lambda';
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { ResolvedConfig } from '../config';
-import { configFailureMessage, configPath, readConfig } from '../load-config';
 import { CliError, type ErrorContext, explainError } from './errors';
 import type { Output } from './output';
 import { describeStackTarget, localStatePath, readLocalTarget, type Target } from './target';
@@ -25,7 +25,10 @@ export interface Clock {
 /** A `fetch`-compatible function (local control API and `send`). */
 export type HttpFetch = (url: string, init?: RequestInit) => Promise<Response>;
 
-/** Everything a command core talks to. */
+/**
+ * Everything a command core talks to. {@link connect} creates each AWS client on first use, so a command loads
+ * only the SDK packages it talks to (`status --local` only SQS).
+ */
 export interface Backend {
   readonly sqs: SQSClient;
   readonly lambda: LambdaClient;
@@ -65,6 +68,66 @@ const AWS_CLIENT_DEFAULTS = {
   requestHandler: { connectionTimeout: 3_000, requestTimeout: 20_000 },
 };
 
+/** The AWS clients of a {@link Backend}, by property. */
+type ClientName = 'sqs' | 'lambda' | 'cloudformation' | 'cloudwatch' | 'secretsManager' | 's3' | 'logs';
+type Clients = { [K in ClientName]-?: NonNullable<Backend[K]> };
+type ClientConfig = Readonly<Record<string, unknown>>;
+
+/**
+ * The SDK packages are CommonJS (no `exports` map), so `require` returns the very module `import` would; a
+ * synchronous `require` on first use keeps `backend.sqs.send(...)` as it is for every core.
+ */
+const requirePackage = createRequire(import.meta.url);
+
+const CLIENT_CLASSES: { [K in ClientName]: () => new (config: ClientConfig) => Clients[K] } = {
+  sqs: () => (requirePackage('@aws-sdk/client-sqs') as typeof import('@aws-sdk/client-sqs')).SQSClient,
+  lambda: () =>
+    (requirePackage('@aws-sdk/client-lambda') as typeof import('@aws-sdk/client-lambda')).LambdaClient,
+  cloudformation: () =>
+    (requirePackage('@aws-sdk/client-cloudformation') as typeof import('@aws-sdk/client-cloudformation'))
+      .CloudFormationClient,
+  cloudwatch: () =>
+    (requirePackage('@aws-sdk/client-cloudwatch') as typeof import('@aws-sdk/client-cloudwatch'))
+      .CloudWatchClient,
+  secretsManager: () =>
+    (requirePackage('@aws-sdk/client-secrets-manager') as typeof import('@aws-sdk/client-secrets-manager'))
+      .SecretsManagerClient,
+  s3: () => (requirePackage('@aws-sdk/client-s3') as typeof import('@aws-sdk/client-s3')).S3Client,
+  logs: () =>
+    (requirePackage('@aws-sdk/client-cloudwatch-logs') as typeof import('@aws-sdk/client-cloudwatch-logs'))
+      .CloudWatchLogsClient,
+};
+
+/** Loads a client's SDK package and creates the client. */
+function createClient<K extends ClientName>(name: K, config: ClientConfig): Clients[K] {
+  const ClientClass = CLIENT_CLASSES[name]();
+  return new ClientClass(config);
+}
+
+/**
+ * A backend whose clients are created on first read, each from its entry in `configs` (a client without one is
+ * absent), so a command loads and configures only the clients it uses.
+ */
+function lazyBackend(
+  configs: { readonly [K in ClientName]?: ClientConfig },
+  services: Pick<Backend, 'http' | 'clock' | 'output'>,
+  created: Partial<Clients> = {},
+): Backend {
+  const backend: Record<string, unknown> = { ...services };
+  for (const name of Object.keys(configs) as ClientName[]) {
+    const config = configs[name] as ClientConfig;
+    let client: unknown = created[name];
+    Object.defineProperty(backend, name, {
+      enumerable: true,
+      get: () => {
+        client ??= createClient(name, config);
+        return client;
+      },
+    });
+  }
+  return backend as unknown as Backend;
+}
+
 /**
  * Loads and validates the configuration with the same loader as the CDK app and local mode: `path` (`--config`),
  * else `HOOKLINE_CONFIG`, else `hookline.config.ts` in the working directory.
@@ -73,6 +136,8 @@ export async function loadConfig(
   path?: string,
   env: Record<string, string | undefined> = process.env,
 ): Promise<ResolvedConfig> {
+  // Loaded on first use: the configuration brings aws-cdk-lib (Duration), which local-mode commands never need.
+  const { configFailureMessage, configPath, readConfig } = await import('../load-config');
   try {
     return await readConfig(configPath(env, path));
   } catch (error) {
@@ -92,64 +157,57 @@ export function contextOf(target: Target, queue?: string): ErrorContext {
   };
 }
 
-/** Resolves the target and builds real SDK clients for it. */
+/** Resolves the target and a backend for it (its clients are created on first use). */
 export async function connect(
   options: TargetOptions,
   output: Output,
   env: Record<string, string | undefined> = process.env,
   loadConfiguration: () => Promise<ResolvedConfig> = () => loadConfig(options.config),
 ): Promise<{ target: Target; backend: Backend; config?: ResolvedConfig }> {
-  const http: HttpFetch = (url, init) => fetch(url, init);
-  if (options.local) {
-    const target = readLocalTarget(localStatePath(env));
-    // The emulator accepts any credentials; explicit ones keep the CLI from searching profiles.
-    const local = {
-      region: target.region,
-      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-      maxAttempts: 2,
-    };
-    return {
-      target,
-      backend: {
-        sqs: new SQSClient({ ...local, endpoint: target.endpoints.sqs }),
-        lambda: new LambdaClient(local),
-        cloudformation: new CloudFormationClient(local),
-        cloudwatch: new CloudWatchClient(local),
-        secretsManager: new SecretsManagerClient(local),
-        ...(target.endpoints.s3
-          ? { s3: new S3Client({ ...local, endpoint: target.endpoints.s3, forcePathStyle: true }) }
-          : {}),
-        http,
-        clock: systemClock,
-        output,
-      },
-    };
-  }
+  const services = { http: ((url, init) => fetch(url, init)) as HttpFetch, clock: systemClock, output };
+  if (options.local) return connectLocal(env, services);
   const config = await loadConfiguration();
   const region = options.region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? 'us-east-1';
   const stackName = options.stack ?? config.stackName;
   const aws = { region, ...AWS_CLIENT_DEFAULTS };
-  const cloudformation = new CloudFormationClient(aws);
+  const cloudformation = createClient('cloudformation', aws);
   let target: Target;
   try {
     target = await describeStackTarget(cloudformation, stackName, region, config);
   } catch (error) {
     throw explainError(error, { target: `stack ${stackName} in ${region}`, local: false, stackName, region });
   }
-  return {
-    target,
-    config,
-    backend: {
-      sqs: new SQSClient(aws),
-      lambda: new LambdaClient(aws),
-      cloudformation,
-      cloudwatch: new CloudWatchClient(aws),
-      secretsManager: new SecretsManagerClient(aws),
-      s3: new S3Client(aws),
-      logs: new CloudWatchLogsClient(aws),
-      http,
-      clock: systemClock,
-      output,
-    },
+  const configs = {
+    sqs: aws,
+    lambda: aws,
+    cloudformation: aws,
+    cloudwatch: aws,
+    secretsManager: aws,
+    s3: aws,
+    logs: aws,
   };
+  return { target, config, backend: lazyBackend(configs, services, { cloudformation }) };
+}
+
+/** The running local mode, from its state file; no configuration is loaded. */
+function connectLocal(
+  env: Record<string, string | undefined>,
+  services: Pick<Backend, 'http' | 'clock' | 'output'>,
+): { target: Target; backend: Backend } {
+  const target = readLocalTarget(localStatePath(env));
+  // The emulator accepts any credentials; explicit ones keep the CLI from searching profiles.
+  const local = {
+    region: target.region,
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    maxAttempts: 2,
+  };
+  const configs = {
+    sqs: { ...local, endpoint: target.endpoints.sqs },
+    lambda: local,
+    cloudformation: local,
+    cloudwatch: local,
+    secretsManager: local,
+    ...(target.endpoints.s3 ? { s3: { ...local, endpoint: target.endpoints.s3, forcePathStyle: true } } : {}),
+  };
+  return { target, backend: lazyBackend(configs, services) };
 }

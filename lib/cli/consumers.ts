@@ -2,10 +2,12 @@
  * `hookline pause|resume`: disable or enable a consumer's event source mapping (deployed), or the emulated
  * poller (local mode, through its control API). Messages wait in the queue meanwhile; nothing is lost.
  */
-import { GetEventSourceMappingCommand, UpdateEventSourceMappingCommand } from '@aws-sdk/client-lambda';
 import { type Backend, contextOf } from './backend';
 import { CliError, explainError } from './errors';
 import { type LocalTarget, type QueueTarget, queueOf, type Target } from './target';
+
+/** Loaded for a deployed stack only: local mode's consumers answer through its control API. */
+const lambdaCommands = () => import('@aws-sdk/client-lambda');
 
 export interface ConsumerStateResult {
   readonly queue: string;
@@ -91,6 +93,7 @@ async function waitUntilSettled(
       );
     }
     await backend.clock.sleep(options.pollIntervalMs ?? 2_000);
+    const { GetEventSourceMappingCommand } = await lambdaCommands();
     const current = await backend.lambda.send(new GetEventSourceMappingCommand({ UUID: uuid }));
     const next = current.State ?? 'Unknown';
     // Intermediate states only: the settled one is the command's result, printed once.
@@ -116,6 +119,7 @@ export async function setConsumerEnabled(
       };
     }
     const uuid = mappingIdOf(target, queue);
+    const { UpdateEventSourceMappingCommand } = await lambdaCommands();
     const updated = await backend.lambda.send(
       new UpdateEventSourceMappingCommand({ UUID: uuid, Enabled: enabled }),
     );
@@ -154,6 +158,7 @@ export async function consumerState(
     return target.consumers[queue.name]?.state ?? null;
   }
   if (!queue.eventSourceMappingId) return null;
+  const { GetEventSourceMappingCommand } = await lambdaCommands();
   const mapping = await backend.lambda.send(
     new GetEventSourceMappingCommand({ UUID: queue.eventSourceMappingId }),
   );

@@ -3,7 +3,7 @@
  * Each command delegates to its pure core in this folder.
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { isJobState, JOB_STATES, type JobState } from '../../lambda/shared/job-record';
+import { isJobState, JOB_STATES, type JobState } from '../../lambda/shared/job-state';
 import type { ResolvedConfig } from '../config';
 import type { ConsoleExtensions } from '../console/operations';
 import { hooklineVersion } from '../package-root';
@@ -28,11 +28,13 @@ export interface CliDependencies {
 
 /** The command cores, loaded on first use (they load the AWS SDK). */
 const cores = () => import('./cores');
+/** Target resolution alone: its clients and the configuration load on first use, so it starts light. */
+const backendModule = () => import('./backend');
 
 export const defaultDependencies: CliDependencies = {
   makeOutput: (json) => consoleOutput({ json }),
-  connect: async (options, output) => (await cores()).connect(options, output),
-  loadConfig: async (path) => (await cores()).loadConfig(path),
+  connect: async (options, output) => (await backendModule()).connect(options, output),
+  loadConfig: async (path) => (await backendModule()).loadConfig(path),
   env: process.env,
   writeErr: (text) => process.stderr.write(text),
   writeOut: (text) => process.stdout.write(text),
@@ -320,7 +322,8 @@ function present<R>(output: Output, result: R, render: (output: Output, result: 
 }
 
 async function statusCommand(ctx: CommandContext, queue: string | undefined, o: CommonOptions) {
-  const { status, renderStatus } = await cores();
+  // Not the whole of cores: `status --local` then loads the SQS client only.
+  const [{ status }, { renderStatus }] = await Promise.all([import('./status'), import('./render')]);
   const { output, target, backend } = await open(ctx.deps, o);
   present(output, await status(backend, target, queue ? { queue } : {}), renderStatus);
 }

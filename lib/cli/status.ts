@@ -2,7 +2,6 @@
  * `hookline status`: per queue, where messages are (visible, in flight, delayed, dead-lettered), how old the
  * oldest is, and whether its consumer is running.
  */
-import { GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { type Backend, contextOf } from './backend';
 import { consumerState } from './consumers';
 import { queueDepth } from './dead-letters';
@@ -38,6 +37,8 @@ async function oldestAges(
   const end = new Date(backend.clock.now());
   const start = new Date(end.getTime() - 15 * 60_000);
   const ages = new Map<string, number>();
+  // Loaded for a deployed stack only: local mode has no CloudWatch.
+  const { GetMetricDataCommand } = await import('@aws-sdk/client-cloudwatch');
   try {
     const answer = await backend.cloudwatch.send(
       new GetMetricDataCommand({

@@ -3,7 +3,7 @@
  * CloudFormation outputs). Both resolve to the same {@link Target} shape, so every command is target-agnostic.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { type CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import type { ResolvedConfig } from '../config';
 import { type LocalState, localStatePath, localStateSchema } from '../local/state-file';
 import type { LocalQueue } from '../local/topology';
@@ -99,6 +99,8 @@ export async function describeStackTarget(
   region: string,
   config: ResolvedConfig,
 ): Promise<StackTarget> {
+  // Loaded here, not at the top: the local target needs no CloudFormation.
+  const { DescribeStacksCommand } = await import('@aws-sdk/client-cloudformation');
   const answer = await cloudformation.send(new DescribeStacksCommand({ StackName: stackName }));
   const stack = answer.Stacks?.[0];
   if (!stack) {

@@ -2,7 +2,7 @@
  * Local mode: the whole pipeline on one machine. Emulators, the topology from the resolved configuration, the
  * ingest function behind an emulated HTTP API, one event source mapping per consumer, and the schedules.
  */
-import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { isAbsolute, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -12,6 +12,7 @@ import { type ArchiveSink, archiveLine } from '../../lambda/shared/archive';
 import { METRICS_NAMESPACE } from '../../lambda/shared/contracts';
 import { jobScheduleNamePrefix } from '../../lambda/shared/producer-config';
 import { CONSUMER_CONFIG_ENV, INGEST_CONFIG_ENV } from '../../lambda/shared/runtime-config';
+import { compileCacheDirOf, projectCacheRoot } from '../cache-dir';
 import type { ResolvedConfig } from '../config';
 import { hooklineModulePath } from '../package-root';
 import { consumerRuntimeConfig, ingestRuntimeConfig } from '../runtime-wiring';
@@ -196,27 +197,20 @@ function resolveSettings(options: LocalModeOptions): LocalSettings {
     dataDir: dataDir ? resolve(dataDir) : undefined,
     buildDir: options.buildDir ?? join(projectDir, '.hookline', 'build'),
     bundleCacheDir: cacheRoot && join(cacheRoot, 'bundles'),
-    compileCacheDir: cacheRoot && join(cacheRoot, 'v8'),
+    compileCacheDir: cacheRoot && compileCacheDirOf(cacheRoot),
     stateFile: stateDir === false ? undefined : join(resolve(stateDir), STATE_FILE_NAME),
     journalFile: stateDir === false ? undefined : join(resolve(stateDir), JOURNAL_FILE_NAME),
   };
 }
 
-/**
- * node_modules/.cache is where build tools keep caches by convention: ignored by git with node_modules, and a
- * fresh install starts empty.
- */
+/** The cache root: the option, else the project's (`projectCacheRoot`). */
 function cacheDir(
   options: LocalModeOptions,
   env: Readonly<Record<string, string | undefined>>,
   projectDir: string,
 ): string | undefined {
   if (options.cacheDir === false) return undefined;
-  const configured = options.cacheDir ?? env.HOOKLINE_CACHE_DIR;
-  if (configured) return resolve(configured);
-  return existsSync(join(projectDir, 'node_modules'))
-    ? join(projectDir, 'node_modules', '.cache', 'hookline')
-    : join(projectDir, '.hookline', 'cache');
+  return options.cacheDir ? resolve(options.cacheDir) : projectCacheRoot(projectDir, env);
 }
 
 /** Steps run in reverse order on stop or on a failed start; a failing step never keeps the others from running. */

@@ -4,9 +4,10 @@
  */
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import {
   DeleteMessageBatchCommand,
@@ -415,6 +416,24 @@ describe('hookline CLI against local mode', () => {
     expect(humanStatus.stdout).toMatch(/QUEUE\s+VISIBLE\s+IN FLIGHT\s+DELAYED\s+DLQ\s+OLDEST\s+CONSUMER/);
     expect(humanStatus.stdout.includes('\u001b[')).toBe(false);
   }, 120_000);
+
+  it('the real binary: status --local loads the SQS client only, no other AWS client and no aws-cdk-lib', async () => {
+    const record = join(stateDir, `loaded-${randomUUID()}.txt`);
+    const preload = join(import.meta.dirname, 'record-loaded-packages.mjs');
+    const { stdout } = await run('npx', ['tsx', 'bin/hookline.ts', 'status', '--local', '--json'], {
+      env: {
+        ...env(),
+        RECORD_LOADED_PACKAGES: record,
+        NODE_OPTIONS: `--import ${pathToFileURL(preload).href}`,
+      },
+      timeout: 60_000,
+    });
+    expect(JSON.parse(stdout).queues.length).toBeGreaterThan(0);
+    const loaded = [...new Set(readFileSync(record, 'utf8').split('\n'))].filter(Boolean);
+    expect(loaded).toContain('@aws-sdk/client-sqs');
+    expect(loaded.filter((name) => name.startsWith('@aws-sdk/client-'))).toEqual(['@aws-sdk/client-sqs']);
+    expect(loaded).not.toContain('aws-cdk-lib');
+  }, 60_000);
 
   it('the real binary: expected errors are one line with the fix and exit code 1', async () => {
     const unknown = await cli('failed', 'list', 'nope', '--local');

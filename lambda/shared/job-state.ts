@@ -1,0 +1,19 @@
+/**
+ * The states a job can be in (its record is `./job-record`). Apart from the record so that readers of a state
+ * name alone, the CLI's flag parsing among them, do not load the DynamoDB client.
+ */
+
+/** Every state a job can be in. */
+export const JOB_STATES = [
+  'scheduled',
+  'queued',
+  'processing',
+  'completed',
+  'dead-lettered',
+  'cancelled',
+] as const;
+
+/** True when `value` names a job state. */
+export const isJobState = (value: string): value is JobState =>
+  (JOB_STATES as readonly string[]).includes(value);
+export type JobState = (typeof JOB_STATES)[number];
