@@ -22,6 +22,7 @@ import { type Emulators, startEmulators } from './emulators';
 import { EventJournal } from './event-journal';
 import { type BatchReport, EventSourceMapping, type MappingState } from './event-source-mapping';
 import { type LocalFirehose, startLocalFirehose } from './firehose';
+import { INGEST_ENTRY, INGEST_ENTRY_FILE } from '../ingest-asset';
 import { bundle, bundleFunctionWorker, LocalFunction } from './function-runtime';
 import { type HttpApi, listenOrPortInUse, startHttpApi, type WebhookRequestReport } from './http-api';
 import { Journal } from './journal';
@@ -98,7 +99,7 @@ export interface LocalMode {
 /** `.hookline/local.json`, the contract with the CLI (`./state-file`). */
 export type LocalStatus = LocalState;
 
-const DEFAULT_INGEST_ENTRY = hooklineModulePath('lambda/ingest/handler.ts');
+const DEFAULT_INGEST_ENTRY = hooklineModulePath(INGEST_ENTRY);
 const LOCAL_CONCURRENCY_CEILING = 8;
 
 /** Environment every local function gets, as the Lambda service would set it, pointed at the emulators. */
@@ -353,8 +354,10 @@ async function bundleFunctions(settings: LocalSettings): Promise<FunctionContext
   const [workerUrl, ...bundled] = await Promise.all([
     bundleFunctionWorker(buildDir, options),
     ...entries.map(async ([name, entry]) => {
-      const outFile = join(resolve(buildDir), `${name}.mjs`);
-      await bundle(resolve(entry), outFile, options);
+      // The ingest function gets a folder (entry plus chunks), as its deployed asset.
+      const splitting = name === ingestFunctionName(config);
+      const outFile = join(resolve(buildDir), splitting ? join(name, INGEST_ENTRY_FILE) : `${name}.mjs`);
+      await bundle(resolve(entry), outFile, { ...options, splitting });
       return [name, pathToFileURL(outFile).href] as const;
     }),
   ]);
