@@ -10,7 +10,7 @@ import { execFileSync } from 'node:child_process';
 import { statSync } from 'node:fs';
 import * as path from 'node:path';
 import { type BuildOptions, build, type Metafile } from 'esbuild';
-import { INGEST_ENTRY, splitBundleOptions } from '../lib/ingest-asset';
+import { INGEST_ENTRY, INGEST_ENTRY_FILE, splitBundleOptions } from '../lib/ingest-asset';
 import { median, ROOT } from './_shared';
 
 export interface Bundled {
@@ -62,7 +62,8 @@ export async function bundleIngestAsDeployed(outdir: string): Promise<Bundled> {
     logLevel: 'error',
   });
   const { outputs } = result.metafile;
-  const entry = Object.keys(outputs).find((file) => outputs[file]?.entryPoint) as string;
+  // Each `import()` target is an entry point of the split build too; the function's is index.mjs.
+  const entry = Object.keys(outputs).find((file) => file.endsWith(`/${INGEST_ENTRY_FILE}`)) as string;
   const loaded = loadedAtImport(result.metafile, entry);
   const loadedOutputs = Object.fromEntries(loaded.map((file) => [file, outputs[file]]));
   return {
