@@ -54,7 +54,7 @@ import {
   startEmulatorChild,
   useEmulatorEnvironment,
 } from './_ingest-setup';
-import { median, quantile, quietly, ROOT, runConcurrently, writeResults } from './_shared';
+import { median, quantile, quietly, runConcurrently, writeResults } from './_shared';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 15);
 /** Requests per variant per round at concurrency 1; dedupe-on rounds use half (three round trips each). */

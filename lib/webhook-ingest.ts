@@ -29,7 +29,11 @@ export { INGEST_ENTRY } from './ingest-asset';
 function ingestCode(): { entry: string; projectRoot: string; code: lambda.Code } {
   const projectRoot = hooklinePackageRoot();
   const prebuilt = prebuiltIngestDir();
-  return { entry: INGEST_ENTRY, projectRoot, code: prebuilt ? lambda.Code.fromAsset(prebuilt) : bundledFromSources(projectRoot) };
+  return {
+    entry: INGEST_ENTRY,
+    projectRoot,
+    code: prebuilt ? lambda.Code.fromAsset(prebuilt) : bundledFromSources(projectRoot),
+  };
 }
 
 /**

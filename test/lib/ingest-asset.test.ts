@@ -56,7 +56,10 @@ describe('the deployed ingest asset', () => {
     const config = resolveConfig({
       ...exampleConfig,
       queues: Object.fromEntries(
-        Object.entries(exampleConfig.queues).map(([name, { consumer: _consumer, ...queue }]) => [name, queue]),
+        Object.entries(exampleConfig.queues).map(([name, { consumer: _consumer, ...queue }]) => [
+          name,
+          queue,
+        ]),
       ),
     });
     const stack = new WebhookPipelineStack(new App({ outdir }), config.stackName, { config });
