@@ -1,6 +1,7 @@
 /**
- * Bundling and cold-import timing shared by the ingest and consumer benchmarks: esbuild with the options CDK's
- * NodejsFunction uses for hookline's functions (lib/hookline-function.ts: node24, ESM, minified, `module` before
+ * Bundling and cold-import timing shared by the ingest and consumer benchmarks: the ingest function's deployed
+ * asset (entry plus chunks, lib/ingest-asset.ts), and esbuild with the options CDK's NodejsFunction uses for
+ * hookline's other functions (lib/hookline-function.ts: node24, ESM, minified, `module` before
  * `main`, a createRequire banner), and fresh-process import times.
  *
  * The leading underscore keeps `npm run bench` (bench/run.ts) from running it as a benchmark of its own.
@@ -9,6 +10,7 @@ import { execFileSync } from 'node:child_process';
 import { statSync } from 'node:fs';
 import * as path from 'node:path';
 import { type BuildOptions, build, type Metafile } from 'esbuild';
+import { INGEST_ENTRY, INGEST_ENTRY_FILE, splitBundleOptions } from '../lib/ingest-asset';
 import { median, ROOT } from './_shared';
 
 export interface Bundled {
@@ -16,6 +18,8 @@ export interface Bundled {
   readonly bytes: number;
   /** Output bytes per npm package (or the project folder for project files), largest first. */
   readonly topPackages: Record<string, number>;
+  /** Every output file's bytes, chunks loaded on first use included (split bundles only). */
+  readonly assetBytes?: number;
 }
 
 /** An entry given as source text (resolved from the repository root). */
@@ -42,6 +46,46 @@ export async function bundleLikeCdk(
     logLevel: 'error',
   });
   return { file: outfile, bytes: statSync(outfile).size, topPackages: bytesByPackage(result.metafile) };
+}
+
+/**
+ * Bundles the ingest function exactly as it is deployed (lib/ingest-asset.ts: an entry plus chunks) into
+ * `outdir`; `bytes` and `topPackages` count what the entry loads at import (itself and the chunks it imports
+ * statically), `assetBytes` the whole asset.
+ */
+export async function bundleIngestAsDeployed(outdir: string): Promise<Bundled> {
+  const result = await build({
+    ...splitBundleOptions(path.join(ROOT, INGEST_ENTRY), outdir),
+    sourcemap: false,
+    absWorkingDir: ROOT,
+    metafile: true,
+    logLevel: 'error',
+  });
+  const { outputs } = result.metafile;
+  // Each `import()` target is an entry point of the split build too; the function's is index.mjs.
+  const entry = Object.keys(outputs).find((file) => file.endsWith(`/${INGEST_ENTRY_FILE}`)) as string;
+  const loaded = loadedAtImport(result.metafile, entry);
+  const loadedOutputs = Object.fromEntries(loaded.map((file) => [file, outputs[file]]));
+  return {
+    file: path.resolve(ROOT, entry),
+    bytes: loaded.reduce((sum, file) => sum + (outputs[file]?.bytes ?? 0), 0),
+    topPackages: bytesByPackage({ ...result.metafile, outputs: loadedOutputs } as Metafile),
+    assetBytes: Object.values(outputs).reduce((sum, output) => sum + output.bytes, 0),
+  };
+}
+
+/** The output files an import of `entry` reads: it and the chunks it imports statically, transitively. */
+function loadedAtImport(metafile: Metafile, entry: string): string[] {
+  const seen = new Set<string>();
+  for (const pending = [entry]; pending.length > 0; ) {
+    const file = pending.pop() as string;
+    if (seen.has(file)) continue;
+    seen.add(file);
+    for (const imported of metafile.outputs[file]?.imports ?? []) {
+      if (imported.kind === 'import-statement' && !imported.external) pending.push(imported.path);
+    }
+  }
+  return [...seen];
 }
 
 function bytesByPackage(metafile: Metafile): Record<string, number> {

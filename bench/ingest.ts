@@ -23,7 +23,8 @@
  * CDK NodejsFunction bundles (bench/_bundle.ts); bytes, the largest input packages (metafile), and
  * fresh-process import time, wall and CPU (21 interleaved rounds, medians) of: the empty SQS handler, the same
  * plus the contracts the ingest function imports (its zod/mini runtime configuration and the envelope), the
- * ingest handler (and `ingest before` with BENCH_BEFORE_HANDLER).
+ * ingest handler as deployed (its entry with the chunks beside it, lib/ingest-asset.ts: `bytes` is what the
+ * entry loads at import, `assetBytes` the whole asset), and `ingest before` with BENCH_BEFORE_HANDLER.
  *
  * Logs and EMF metrics are serialized as in Lambda, but their writes to stdout are discarded while measuring.
  */
@@ -37,6 +38,7 @@ import { INGEST_CONFIG_ENV } from '../lambda/shared/runtime-config';
 import { localSqsClient } from '../lib/local/clients';
 import {
   type Bundled,
+  bundleIngestAsDeployed,
   bundleLikeCdk,
   type ImportTimes,
   importSummary,
@@ -52,7 +54,7 @@ import {
   startEmulatorChild,
   useEmulatorEnvironment,
 } from './_ingest-setup';
-import { median, quantile, quietly, ROOT, runConcurrently, writeResults } from './_shared';
+import { median, quantile, quietly, runConcurrently, writeResults } from './_shared';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 15);
 /** Requests per variant per round at concurrency 1; dedupe-on rounds use half (three round trips each). */
@@ -171,7 +173,6 @@ async function bundleArtifacts(work: string): Promise<Built> {
     'empty SQS handler + contracts': stdinEntry(
       `import { SQSClient } from '@aws-sdk/client-sqs';\nimport { checkEnvelope } from './lambda/shared/envelope';\nimport { INGEST_CONFIG_ENV, ingestRuntimeSchema, readRuntimeConfig } from './lambda/shared/runtime-config';\nconst config = readRuntimeConfig(ingestRuntimeSchema, INGEST_CONFIG_ENV);\nconst sqs = new SQSClient({});\nexport const handler = async () => { void sqs; void config; void checkEnvelope; return { statusCode: 202 }; };\n`,
     ),
-    'ingest handler': { entryPoints: [path.resolve(ROOT, 'lambda/ingest/handler.ts')] },
     ...(process.env.BENCH_BEFORE_HANDLER
       ? { 'ingest before': { entryPoints: [path.resolve(process.env.BENCH_BEFORE_HANDLER)] } }
       : {}),
@@ -180,6 +181,7 @@ async function bundleArtifacts(work: string): Promise<Built> {
   for (const [name, input] of Object.entries(artifacts)) {
     built[name] = await bundleLikeCdk(input, path.join(work, `size-${name.replaceAll(/[^a-z]+/g, '-')}.mjs`));
   }
+  built['ingest handler'] = await bundleIngestAsDeployed(path.join(work, 'ingest-asset'));
   return built;
 }
 
@@ -425,6 +427,7 @@ function bundleResults(built: Built, imports: Record<string, ImportTimes>) {
       name,
       {
         bytes: b.bytes,
+        ...(b.assetBytes !== undefined ? { assetBytes: b.assetBytes } : {}),
         ratioToEmpty: Number((b.bytes / emptyBytes).toFixed(2)),
         ...importSummary(imports[name] as ImportTimes, empty),
         topPackagesBytes: b.topPackages,

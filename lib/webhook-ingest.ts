@@ -1,4 +1,5 @@
-import { type Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import * as path from 'node:path';
+import { AssetHashType, type Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import * as apigw from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
@@ -14,21 +15,44 @@ import { DEFAULTS } from './config';
 import type { EventArchive } from './event-archive';
 import { grantItemAccess, grantPayloadObjects } from './grants';
 import { defaultLogRetention, HooklineFunction } from './hookline-function';
+import { buildIngestAsset, INGEST_ENTRY } from './ingest-asset';
 import { hooklinePackageRoot, prebuiltIngestDir } from './package-root';
 import { type IngestSettings, ingestRuntimeConfig, type PipelineResources } from './runtime-wiring';
 import { ingestViolations, throwIfViolations } from './validation';
 
-/** Path of the ingest function's entry, relative to hookline's own root (its repository or package). */
-export const INGEST_ENTRY = 'lambda/ingest/handler.ts';
+export { INGEST_ENTRY } from './ingest-asset';
 
 /**
- * hookline's own ingest code: prebuilt in the installed package (bundled at `npm run build` with the same
- * settings as HooklineFunction), else bundled from the sources of this repository.
+ * hookline's own ingest code, split into an entry and chunks (see ingest-asset.ts): prebuilt in the installed
+ * package (`npm run build`), else bundled from the sources of this repository at synth, with the same options.
  */
-function ingestCode(): { entry: string; projectRoot: string; code?: lambda.Code } {
+function ingestCode(): { entry: string; projectRoot: string; code: lambda.Code } {
   const projectRoot = hooklinePackageRoot();
   const prebuilt = prebuiltIngestDir();
-  return { entry: INGEST_ENTRY, projectRoot, ...(prebuilt ? { code: lambda.Code.fromAsset(prebuilt) } : {}) };
+  return {
+    entry: INGEST_ENTRY,
+    projectRoot,
+    code: prebuilt ? lambda.Code.fromAsset(prebuilt) : bundledFromSources(projectRoot),
+  };
+}
+
+/**
+ * Local bundling of the sources (CDK skips it for stacks excluded from bundling, as it does NodejsFunction's);
+ * the asset is hashed by its output, so an unchanged bundle is an unchanged asset.
+ */
+function bundledFromSources(root: string): lambda.Code {
+  return lambda.Code.fromAsset(path.join(root, 'lambda'), {
+    assetHashType: AssetHashType.OUTPUT,
+    bundling: {
+      image: lambda.Runtime.NODEJS_24_X.bundlingImage,
+      local: {
+        tryBundle(outputDir: string): boolean {
+          buildIngestAsset(root, outputDir);
+          return true;
+        },
+      },
+    },
+  });
 }
 
 /** Properties for a {@link WebhookIngest}. */

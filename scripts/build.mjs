@@ -3,7 +3,7 @@
  * - JavaScript: esbuild bundles every public entry point (the `exports` map), the CLI and the modules local mode
  *   starts by path, as ES modules with shared chunks; packages stay external (they are the app's own).
  * - Types: tsc emits declarations, whose relative imports then get the `.js` a Node ESM consumer resolves.
- * - The ingest Lambda: bundled once here, with the settings HooklineFunction uses, so apps never rebuild it.
+ * - The ingest Lambda: bundled once here (lib/ingest-asset.ts, entry plus chunks), so apps never rebuild it.
  */
 import { execFileSync } from 'node:child_process';
 import { chmodSync, existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -19,10 +19,9 @@ const INTERNAL_ENTRIES = [
   'lib/local/emulator-worker.ts',
   'lib/local/function-worker.ts',
   'lambda/ingest/handler.ts',
+  'lib/ingest-asset.ts',
 ];
 const CLI_ENTRY = 'bin/hookline.ts';
-const LAMBDA_BANNER =
-  "import { createRequire as __hooklineCreateRequire } from 'node:module'; const require = __hooklineCreateRequire(import.meta.url);";
 
 /** The TypeScript source of each `exports` target: ./dist/lib/index.js comes from lib/index.ts. */
 function exportedSources() {
@@ -54,21 +53,10 @@ async function buildModules() {
   chmodSync(cli, 0o755);
 }
 
+/** The ingest Lambda, entry and chunks, with the compiled module the stack and local mode bundle it with. */
 async function buildIngestAsset() {
-  await build({
-    absWorkingDir: root,
-    entryPoints: ['lambda/ingest/handler.ts'],
-    outfile: join(dist, 'assets', 'ingest', 'index.mjs'),
-    bundle: true,
-    format: 'esm',
-    platform: 'node',
-    target: 'node24',
-    minify: true,
-    sourcemap: true,
-    mainFields: ['module', 'main'],
-    banner: { js: LAMBDA_BANNER },
-    logLevel: 'warning',
-  });
+  const { buildIngestAsset: bundleIngest } = await import(join(dist, 'lib', 'ingest-asset.js'));
+  bundleIngest(root, join(dist, 'assets', 'ingest'));
 }
 
 function emitDeclarations() {
@@ -108,7 +96,8 @@ function* walk(dir) {
 
 rmSync(dist, { recursive: true, force: true });
 const started = performance.now();
-await Promise.all([buildModules(), buildIngestAsset()]);
+await buildModules();
+await buildIngestAsset();
 emitDeclarations();
 console.log(
   `built ${relative(process.cwd(), dist) || 'dist'} in ${Math.round(performance.now() - started)} ms`,

@@ -3,7 +3,8 @@
  *
  * A function bundle evaluates every module it imports statically before the first request: an SDK client module
  * costs as much to evaluate as the SQS client a function needs anyway. Imported with `import()` inside `create`
- * instead, esbuild (as CDK bundles the functions) keeps the module in the same file but evaluates it only then.
+ * instead, it is evaluated only then; in a one-file bundle (as CDK bundles the consumers) its code is still read
+ * at import, in the ingest's split bundle (lib/ingest-asset.ts) it is a chunk read only then.
  */
 
 /**

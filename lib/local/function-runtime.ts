@@ -7,11 +7,12 @@
  */
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { build } from 'esbuild';
+import { type BuildOptions, build } from 'esbuild';
+import { splitBundleOptions } from '../ingest-asset';
 import { hooklineModulePath } from '../package-root';
 import { cachedBuild, type FileHasher } from './bundle-cache';
 import type {
@@ -106,6 +107,11 @@ export interface BundleOptions {
   readonly cacheDir?: string | undefined;
   /** Hashes the cache's inputs; one shared by bundles checked together reads each file once. */
   readonly hasher?: FileHasher;
+  /**
+   * Split `import()`ed modules into `chunks/` beside `outFile`, as the stack bundles the ingest function
+   * (ingest-asset.ts).
+   */
+  readonly splitting?: boolean;
 }
 
 /**
@@ -116,17 +122,7 @@ export async function bundle(entry: string, outFile: string, options: BundleOpti
   const { outputFiles, fromCache } = await cachedBuild(
     {
       ...(options.externalPackages ? { packages: 'external' as const } : {}),
-      entryPoints: [entry],
-      bundle: true,
-      platform: 'node',
-      format: 'esm',
-      target: 'node24',
-      // As the stack's HooklineFunction: the AWS SDK is bundled (bundleAwsSDK), ESM entry points preferred.
-      mainFields: ['module', 'main'],
-      banner: { js: BANNER },
-      minify: true,
-      sourcemap: 'linked',
-      outfile: outFile,
+      ...(options.splitting ? splitOutput(entry, outFile) : singleOutput(entry, outFile)),
       write: false,
       logLevel: 'silent',
       absWorkingDir: process.cwd(),
@@ -135,16 +131,38 @@ export async function bundle(entry: string, outFile: string, options: BundleOpti
     build,
     options.hasher,
   );
-  const code = outputFiles.find((f) => f.path.endsWith('.mjs'));
+  const code = outputFiles.find((f) => f.path === resolve(outFile));
   if (!code) throw new Error(`esbuild produced nothing for ${entry}`);
-  mkdirSync(dirname(outFile), { recursive: true });
-  // Write then rename, so a concurrent reader (another test file) never sees half a bundle; the map first.
+  // Write then rename, so a concurrent reader (another test file) never sees half a bundle; the entry last.
   for (const file of [...outputFiles.filter((f) => f !== code), code]) {
+    mkdirSync(dirname(file.path), { recursive: true });
     const temporary = `${file.path}.${process.pid}.${randomUUID()}.tmp`;
     writeFileSync(temporary, file.contents);
     renameSync(temporary, file.path);
   }
   return fromCache;
+}
+
+/** One file, as CDK's NodejsFunction bundles a function (HooklineFunction's settings). */
+function singleOutput(entry: string, outFile: string): BuildOptions {
+  return {
+    entryPoints: [entry],
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node24',
+    // As the stack's HooklineFunction: the AWS SDK is bundled (bundleAwsSDK), ESM entry points preferred.
+    mainFields: ['module', 'main'],
+    banner: { js: BANNER },
+    minify: true,
+    sourcemap: 'linked',
+    outfile: outFile,
+  };
+}
+
+/** An entry file plus chunks, with the options the stack bundles the ingest function with. */
+function splitOutput(entry: string, outFile: string): BuildOptions {
+  return splitBundleOptions(entry, dirname(outFile), basename(outFile, '.mjs'));
 }
 
 /** Bundles the sandbox bootstrap (`function-worker.ts`) into `buildDir`; returns its file URL. */

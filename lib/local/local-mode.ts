@@ -14,6 +14,7 @@ import { jobScheduleNamePrefix } from '../../lambda/shared/producer-config';
 import { CONSUMER_CONFIG_ENV, INGEST_CONFIG_ENV } from '../../lambda/shared/runtime-config';
 import { compileCacheDirOf, projectCacheRoot } from '../cache-dir';
 import type { ResolvedConfig } from '../config';
+import { INGEST_ENTRY, INGEST_ENTRY_FILE } from '../ingest-asset';
 import { hooklineModulePath } from '../package-root';
 import { consumerRuntimeConfig, ingestRuntimeConfig } from '../runtime-wiring';
 import { sharedFileHasher } from './bundle-cache';
@@ -99,7 +100,7 @@ export interface LocalMode {
 /** `.hookline/local.json`, the contract with the CLI (`./state-file`). */
 export type LocalStatus = LocalState;
 
-const DEFAULT_INGEST_ENTRY = hooklineModulePath('lambda/ingest/handler.ts');
+const DEFAULT_INGEST_ENTRY = hooklineModulePath(INGEST_ENTRY);
 const LOCAL_CONCURRENCY_CEILING = 8;
 
 /** Environment every local function gets, as the Lambda service would set it, pointed at the emulators. */
@@ -347,8 +348,10 @@ async function bundleFunctions(settings: LocalSettings): Promise<FunctionContext
   const [workerUrl, ...bundled] = await Promise.all([
     bundleFunctionWorker(buildDir, options),
     ...entries.map(async ([name, entry]) => {
-      const outFile = join(resolve(buildDir), `${name}.mjs`);
-      await bundle(resolve(entry), outFile, options);
+      // The ingest function gets a folder (entry plus chunks), as its deployed asset.
+      const splitting = name === ingestFunctionName(config);
+      const outFile = join(resolve(buildDir), splitting ? join(name, INGEST_ENTRY_FILE) : `${name}.mjs`);
+      await bundle(resolve(entry), outFile, { ...options, splitting });
       return [name, pathToFileURL(outFile).href] as const;
     }),
   ]);

@@ -1,5 +1,7 @@
+import * as path from 'node:path';
 import { build } from 'esbuild';
 import { describe, expect, it } from 'vitest';
+import { INGEST_ENTRY, INGEST_ENTRY_FILE, splitBundleOptions } from '../../../lib/ingest-asset';
 
 /** The project's own modules a function's bundle pulls in (packages stay external: only our graph matters). */
 async function ownModules(entry: string): Promise<string[]> {
@@ -93,15 +95,48 @@ describe('the function bundles', () => {
   );
 });
 
+/** The packages whose code is in the output files an import of the split ingest entry reads. */
+async function ingestPackagesLoadedAtImport(): Promise<{ atLoad: Set<string>; anywhere: Set<string> }> {
+  const result = await build({
+    ...splitBundleOptions(path.resolve(INGEST_ENTRY), '/tmp/hookline-ingest-split'),
+    write: false,
+    metafile: true,
+    logLevel: 'silent',
+  });
+  const { outputs } = result.metafile;
+  // Each `import()` target is an entry point of the split build too; the function's is index.mjs.
+  const entry = Object.keys(outputs).find((file) => file.endsWith(`/${INGEST_ENTRY_FILE}`)) as string;
+  const seen = new Set<string>();
+  for (const pending = [entry]; pending.length > 0; ) {
+    const file = pending.pop() as string;
+    if (seen.has(file)) continue;
+    seen.add(file);
+    for (const imported of outputs[file]?.imports ?? []) {
+      if (imported.kind === 'import-statement' && !imported.external) pending.push(imported.path);
+    }
+  }
+  const packagesOf = (files: string[]) =>
+    new Set(
+      files.flatMap((file) =>
+        Object.keys(outputs[file]?.inputs ?? {}).flatMap(
+          (input) => /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(input)?.[1] ?? [],
+        ),
+      ),
+    );
+  return { atLoad: packagesOf([...seen]), anywhere: packagesOf(Object.keys(outputs)) };
+}
+
 describe('the ingest function at cold start', () => {
-  it('loads the SQS client, and the S3, DynamoDB and Secrets Manager clients only on first use', async () => {
-    const atLoad = await packagesImportedAtLoad('lambda/ingest/handler.ts');
+  it('loads the SQS client from its entry, and the S3, DynamoDB, Secrets Manager and Firehose clients from chunks on first use', async () => {
+    const { atLoad, anywhere } = await ingestPackagesLoadedAtImport();
     expect(atLoad).toContain('@aws-sdk/client-sqs');
     for (const deferred of [
       '@aws-sdk/client-s3',
       '@aws-sdk/client-dynamodb',
       '@aws-sdk/client-secrets-manager',
+      '@aws-sdk/client-firehose',
     ]) {
+      expect(anywhere).toContain(deferred);
       expect(atLoad).not.toContain(deferred);
     }
   });
