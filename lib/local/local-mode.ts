@@ -8,7 +8,6 @@ import { isAbsolute, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEventV2, SQSEvent } from 'aws-lambda';
-import { type ArchiveSink, archiveLine } from '../../lambda/shared/archive';
 import { METRICS_NAMESPACE } from '../../lambda/shared/contracts';
 import { jobScheduleNamePrefix } from '../../lambda/shared/producer-config';
 import { CONSUMER_CONFIG_ENV, INGEST_CONFIG_ENV } from '../../lambda/shared/runtime-config';
@@ -293,7 +292,7 @@ async function startPipeline(settings: LocalSettings, cleanups: Cleanups): Promi
 
   for (const { mapping } of consumers.values()) mapping.start();
   announcePausedConsumers(settings, savedPaused, consumers);
-  const stopScheduler = startSchedules(settings, topology, sqs, archive);
+  const stopScheduler = startSchedules(settings, topology, sqs);
   const webhookUrls = Object.fromEntries(
     config.sources.map((s) => [s.name, `${api.url}/webhooks/${s.name}`]),
   );
@@ -429,6 +428,7 @@ function createConsumer(
         ...functionBaseEnvironment(emulators, name, consumer.memorySize, queue.name),
         ...consumer.environment,
         [CONSUMER_CONFIG_ENV]: JSON.stringify(consumerRuntimeConfig(queue, topology.resources)),
+        ...(context.archive ? { AWS_ENDPOINT_URL_FIREHOSE: context.archive.endpoint } : {}),
       },
     },
     { ...context.bundleOf(name), ...sandboxOptions(context) },
@@ -633,21 +633,14 @@ function startJobSchedules(
 }
 
 /** Starts the configured schedules; returns their stop function. */
-function startSchedules(
-  settings: LocalSettings,
-  topology: LocalTopology,
-  sqs: SQSClient,
-  archive: ArchiveSink | undefined,
-): () => void {
+function startSchedules(settings: LocalSettings, topology: LocalTopology, sqs: SQSClient): () => void {
   const { config, reporter } = settings;
   return startScheduler({
     schedules: config.schedules,
     queueUrls: topology.resources.queueUrls,
     sqs,
+    // Like the deployed Scheduler, it sends straight to SQS: the queue's consumer archives what it sent.
     onFire: (schedule, envelope) => {
-      // The deployed Scheduler sends straight to SQS; its consumers archive scheduled jobs there.
-      const line = archive ? archiveLine(envelope, 'schedule', [schedule.queue]) : undefined;
-      if (archive && line) void archive.put(line);
       reporter.event({
         event: 'scheduled',
         id: envelope.id,
