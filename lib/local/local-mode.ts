@@ -18,7 +18,7 @@ import { sharedFileHasher } from './bundle-cache';
 import { LOCAL_CREDENTIALS, localS3Client, localSqsClient } from './clients';
 import { startEmulatorsInThread } from './emulator-thread';
 import { type Emulators, startEmulators } from './emulators';
-import { EventJournal } from './event-journal';
+import { DEFAULT_JOURNAL_CAPACITY, EventJournal } from './event-journal';
 import { type BatchReport, EventSourceMapping, type MappingState } from './event-source-mapping';
 import { type LocalFirehose, startLocalFirehose } from './firehose';
 import { bundle, bundleFunctionWorker, LocalFunction } from './function-runtime';
@@ -250,7 +250,7 @@ async function startPipeline(settings: LocalSettings, cleanups: Cleanups): Promi
   const topology = await phases.time('topology', () => createTopology(config, emulators));
   const sqs: SQSClient = localSqsClient(emulators);
   cleanups.push(() => sqs.destroy());
-  startJournal(settings, cleanups);
+  const journal = startJournal(settings, cleanups);
   const archive = await startArchive(settings, emulators, topology, cleanups);
   const oneTime = await startJobSchedules(settings, emulators, topology, sqs);
   cleanups.push(() => oneTime.stop());
@@ -281,8 +281,6 @@ async function startPipeline(settings: LocalSettings, cleanups: Cleanups): Promi
   );
 
   const control = new LocalControl(settings, emulators, topology, consumers, archive, oneTime.url);
-  const journal = new EventJournal();
-  reporter.subscribe((event) => journal.record(event));
   const api = await phases.time('http api', () => startApi(settings, ingest, control, journal));
   if (reporter.verbose) reporter.info(`start: ${phases.describe()} ms`);
   cleanups.push(() => api.close());
@@ -695,15 +693,22 @@ function runningLocalMode(parts: {
   };
 }
 
-/** The event journal, fed by every reported event; emptied at start when the emulators start empty too. */
-function startJournal(settings: LocalSettings, cleanups: Cleanups): void {
-  if (!settings.journalFile) return;
-  const journal = new Journal(settings.journalFile, { truncate: settings.dataDir === undefined });
-  const unsubscribe = settings.reporter.subscribe((event) => journal.append(event));
+/**
+ * The event journal, fed by one subscription to every reported event: the recent ones numbered in memory (the
+ * console's feed) and, with a state directory, every one in the journal file (`hookline trace --local`), both
+ * with the same time. The file is emptied at start when the emulators start empty too.
+ */
+function startJournal(settings: LocalSettings, cleanups: Cleanups): EventJournal {
+  const file = settings.journalFile
+    ? new Journal(settings.journalFile, { truncate: settings.dataDir === undefined })
+    : undefined;
+  const journal = new EventJournal(DEFAULT_JOURNAL_CAPACITY, () => new Date(), file);
+  const unsubscribe = settings.reporter.subscribe((event) => journal.record(event));
   cleanups.push(async () => {
     unsubscribe();
-    await journal.close();
+    await file?.close();
   });
+  return journal;
 }
 
 /** The archive's Firehose stand-in, writing to the local S3; stopped (and flushed) after the ingest stops. */
