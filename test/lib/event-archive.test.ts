@@ -87,8 +87,10 @@ describe('EventArchive in the pipeline stack', () => {
     );
   });
 
-  const roleIdOf = (fn: { role?: { node: { defaultChild?: unknown } } }) =>
-    stack.resolve((fn.role?.node.defaultChild as { logicalId: string }).logicalId) as string;
+  const roleIdOf = (fn: { role?: { node: { defaultChild?: unknown } } }) => {
+    if (!fn.role) throw new Error('the function has no role');
+    return stack.resolve((fn.role.node.defaultChild as { logicalId: string }).logicalId) as string;
+  };
   const consumerRoleIds = Object.values(stack.consumers).map((c) => roleIdOf(c.consumerFunction));
 
   /** The firehose statements of a role: exactly one, putting records to this stream only. */
