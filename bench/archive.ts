@@ -59,15 +59,23 @@ async function main(): Promise<void> {
     await round(on.local, on.config);
     await round(off.local, off.config);
     const times = { on: [] as number[], off: [] as number[] };
+    const roundP50s = { on: [] as number[], off: [] as number[] };
     for (let r = 0; r < ROUNDS; r++) {
       const order = r % 2 === 0 ? (['on', 'off'] as const) : (['off', 'on'] as const);
       for (const which of order) {
         const p = which === 'on' ? on : off;
-        times[which].push(...(await round(p.local, p.config)));
+        const measured = await round(p.local, p.config);
+        times[which].push(...measured);
+        roundP50s[which].push(percentile(measured, 50));
       }
     }
+    const median = (values: number[]) => percentile(values, 50);
     const summary = {
       requests: times.on.length,
+      // The median of the rounds' p50s: a round disturbed by another process on the machine counts once.
+      medianOfRoundP50: { on: median(roundP50s.on), off: median(roundP50s.off) },
+      ratioMedianOfRoundP50: median(roundP50s.on) / median(roundP50s.off),
+      roundP50s,
       archiveOn: { p50: percentile(times.on, 50), p90: percentile(times.on, 90) },
       archiveOff: { p50: percentile(times.off, 50), p90: percentile(times.off, 90) },
       ratioP50: percentile(times.on, 50) / percentile(times.off, 50),

@@ -212,6 +212,7 @@ export class HooklinePipeline extends Construct {
           : {}),
         payloadBucket: this.payloadBucket,
         ...(this.dedupeTable ? { jobRecordTable: this.dedupeTable } : {}),
+        ...(this.archive ? { archive: this.archive } : {}),
         ...(this.projectRoot ? { projectRoot: this.projectRoot } : {}),
         ...functionOptionsOf(config),
       });

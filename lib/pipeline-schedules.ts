@@ -12,13 +12,13 @@ import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { ENVELOPE_VERSION, type WebhookEnvelope } from '../lambda/shared/envelope';
+import { SCHEDULE_SOURCE } from '../lambda/shared/job';
 import { DEFAULTS, type ResolvedSchedule } from './config';
 import { scheduleProblems } from './schedule-expression';
 import { retentionViolations } from './validation';
 import { type Violation, ViolationsError, violation } from './violations';
 
-/** The envelope `source` of every scheduled job. */
-export const SCHEDULE_SOURCE = 'schedule';
+export { SCHEDULE_SOURCE };
 
 /** Header (in the envelope) naming the schedule that produced it. */
 export const SCHEDULE_NAME_HEADER = 'x-hookline-schedule';

@@ -8,6 +8,7 @@ import { JOB_RECORD_KEY_PREFIX } from '../lambda/shared/contracts';
 import { idempotencyKeyPattern } from '../lambda/shared/idempotency-key';
 import { CONSUMER_CONFIG_ENV } from '../lambda/shared/runtime-config';
 import { DEFAULTS } from './config';
+import type { EventArchive } from './event-archive';
 import { grantItemAccessByKey, grantPayloadObjects } from './grants';
 import { HooklineFunction, type HooklineFunctionProps } from './hookline-function';
 import { type ConsumerSettings, consumerRuntimeConfig } from './runtime-wiring';
@@ -160,6 +161,14 @@ export interface QueueConsumerProps
    * @default - claim-checked envelopes cannot be resolved
    */
   readonly payloadBucket?: s3.IBucket;
+
+  /**
+   * The event archive: the consumer archives jobs and scheduled events (which reach the queue without the
+   * ingest function) on their first receive, and may only put records to its delivery stream.
+   *
+   * @default - nothing archived by the consumer
+   */
+  readonly archive?: EventArchive;
 }
 
 /** The function and event source settings of a consumer, defaults filled. */
@@ -218,6 +227,7 @@ export class QueueConsumer extends Construct {
       ...(props.idempotencyTable ? { idempotencyTableName: props.idempotencyTable.tableName } : {}),
       ...(props.jobRecordTable ? { dedupeTableName: props.jobRecordTable.tableName } : {}),
       ...(props.payloadBucket ? { payloadBucketName: props.payloadBucket.bucketName } : {}),
+      ...(props.archive ? { archiveStreamName: props.archive.deliveryStreamName } : {}),
     });
     return new HooklineFunction(this, 'Function', {
       entry: props.entry,
@@ -245,6 +255,7 @@ export class QueueConsumer extends Construct {
     if (props.jobRecordTable) {
       grantItemAccessByKey(props.jobRecordTable, this.consumerFunction, `${JOB_RECORD_KEY_PREFIX}*`);
     }
+    props.archive?.grantPutRecords(this.consumerFunction);
   }
 }
 

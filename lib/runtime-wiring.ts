@@ -186,5 +186,6 @@ export function consumerRuntimeConfig(
       : {}),
     ...(resources.payloadBucketName ? { payloadBucket: resources.payloadBucketName } : {}),
     ...(resources.dedupeTableName ? { jobRecords: { tableName: resources.dedupeTableName } } : {}),
+    ...(resources.archiveStreamName ? { archive: { deliveryStream: resources.archiveStreamName } } : {}),
   };
 }

@@ -14,6 +14,7 @@ import { IDEMPOTENCY_TABLE, METRICS_NAMESPACE } from '../shared/contracts';
 import { idempotencyKeyPrefix } from '../shared/idempotency-key';
 import { JobRecords } from '../shared/job-record';
 import { onFirstUse } from '../shared/on-first-use';
+import type { ArchiveBatchSink } from './archive-arrivals';
 import type {
   ConsumerCollaborators,
   ConsumerQueueOperations,
@@ -141,6 +142,15 @@ function deferredQueueOperations(config: ConsumerRuntimeConfig): ConsumerQueueOp
   };
 }
 
+/** The archive's batch put, its Firehose client loaded on the first batch with jobs or scheduled events. */
+function firehoseArchive(deliveryStream: string): ArchiveBatchSink {
+  const options = clientOptions('FIREHOSE', CONSUMER_BUDGET);
+  const sink = onFirstUse(async () =>
+    (await import('./archive-put')).firehoseBatchSink(options, deliveryStream),
+  );
+  return { putLines: async (lines) => (await sink()).putLines(lines) };
+}
+
 /** Builds every collaborator from the runtime configuration. */
 export function awsCollaborators(config: ConsumerRuntimeConfig): ConsumerCollaborators & {
   readonly logger: ReturnType<typeof powertoolsRootLogger>;
@@ -154,6 +164,7 @@ export function awsCollaborators(config: ConsumerRuntimeConfig): ConsumerCollabo
     dynamodb ??= new DynamoDBClient(clientOptions('DYNAMODB', CONSUMER_BUDGET));
     return dynamodb;
   };
+  const archive = config.archive ? firehoseArchive(config.archive.deliveryStream) : undefined;
   const logger = powertoolsRootLogger(new Logger({ serviceName: config.name }));
   const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: config.name });
   return {
@@ -165,6 +176,7 @@ export function awsCollaborators(config: ConsumerRuntimeConfig): ConsumerCollabo
         }
       : {}),
     ...(config.jobRecords ? { jobs: new JobRecords(dynamo(), config.jobRecords.tableName) } : {}),
+    ...(archive ? { archive } : {}),
     now: Date.now,
     random: Math.random,
     logger,

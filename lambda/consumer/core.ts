@@ -19,6 +19,7 @@ import { CONSUMER_OUTCOME_MESSAGE } from '../shared/contracts';
 import { MESSAGE_ATTRIBUTES, type PayloadRef, parseEnvelope, type WebhookEnvelope } from '../shared/envelope';
 import { idempotencyWorkKey } from '../shared/idempotency-key';
 import { JOB_RECORD_HEADER, JOB_SOURCE, jobHandlerKey } from '../shared/job';
+import { type ArchiveBatchSink, archiveArrivals } from './archive-arrivals';
 import { backoffDelaySeconds } from './backoff';
 import { BoundedBatchProcessor } from './bounded-processor';
 import { type DeadLetterMessage, deadLetterMessage } from './dead-letter';
@@ -113,6 +114,8 @@ export interface ConsumerCollaborators {
   readonly idempotency?: IdempotencyGate;
   /** Absent when the pipeline keeps no job records (no dedupe table). */
   readonly jobs?: JobRecordUpdates;
+  /** The event archive, for jobs and scheduled events (first receive); absent when archiving is off. */
+  readonly archive?: ArchiveBatchSink;
   /** Milliseconds since the epoch. */
   readonly now: () => number;
   /** Uniform in [0, 1), for backoff jitter. */
@@ -377,8 +380,11 @@ class ConsumerRuntime implements ConsumerCore {
 
   async processBatch(event: SQSEvent, context: InvocationContext): Promise<SQSBatchResponse> {
     const state = newBatchState(context);
+    // Beside the records, not before them: the batch waits for the slower of the two, and never for a failure.
+    const archived = archiveArrivals(event.Records, this.config.name, this.deps.archive, this.deps.logger);
     try {
-      const failures = checkedFailures(event, await this.runRecords(event, state));
+      const [response] = await Promise.all([this.runRecords(event, state), archived]);
+      const failures = checkedFailures(event, response);
       if (this.config.fifo && failures.length > 0) await this.settleSkipped(event, state, failures);
       return { batchItemFailures: failures };
     } finally {

@@ -11,6 +11,7 @@
  * Plain constants and pure functions only: the CDK side imports this module too.
  */
 import type { WebhookEnvelope } from './envelope';
+import { JOB_SOURCE, SCHEDULE_SOURCE } from './job';
 
 /** Key prefix of every archive object; the bucket's lifecycle rule and the grants cover it. */
 export const ARCHIVE_KEY_PREFIX = 'archive/';
@@ -33,6 +34,17 @@ export interface ArchiveRecord {
   readonly queues: readonly string[];
   /** The envelope's source again, at the top level, where the delivery stream's partitioning query reads it. */
   readonly source: string;
+}
+
+/**
+ * What produced an envelope, read from its source. Jobs (`hookline/producer`, delayed ones through a one-time
+ * schedule too) and schedules reach SQS without the ingest function, so their consumer archives them on their
+ * first receive; webhooks are archived by the ingest function.
+ */
+export function archiveOriginOf(envelope: Pick<WebhookEnvelope, 'source'>): ArchiveOrigin {
+  if (envelope.source === JOB_SOURCE) return 'producer';
+  if (envelope.source === SCHEDULE_SOURCE) return 'schedule';
+  return 'webhook';
 }
 
 /** Where archive records are sent: the delivery stream (AWS) or local mode's stand-in. */

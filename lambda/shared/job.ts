@@ -11,6 +11,9 @@ import type { StandardSchemaV1 } from './standard-schema';
 /** The envelope `source` of every job. */
 export const JOB_SOURCE = 'job';
 
+/** The envelope `source` of every event a configured schedule sends. */
+export const SCHEDULE_SOURCE = 'schedule';
+
 /** Envelope header marking a job whose state is kept in a job record (the producer had the dedupe table). */
 export const JOB_RECORD_HEADER = 'x-hookline-job-record';
 

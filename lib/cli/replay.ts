@@ -15,6 +15,7 @@ import { messageGroupOf } from '../../lambda/ingest/core';
 import { selectRoute } from '../../lambda/ingest/routing';
 import type { ArchiveRecord } from '../../lambda/shared/archive';
 import { MESSAGE_ATTRIBUTES, type WebhookEnvelope } from '../../lambda/shared/envelope';
+import { JOB_SOURCE, SCHEDULE_SOURCE } from '../../lambda/shared/job';
 import { compileTypePattern } from '../../lambda/shared/type-pattern';
 import type { ResolvedConfig } from '../config';
 import { queueTargetOf, routingOf } from '../runtime-wiring';
@@ -74,7 +75,7 @@ interface Planned {
 /** Checks the selectors before anything is read: an empty one is an error, never "everything". */
 function checkSelectors(config: ResolvedConfig, options: ReplayOptions, until: Date): void {
   if (options.source.trim() === '') throw new CliError('--source is empty: name one configured source');
-  const known = [...config.sources.map((s) => s.name), 'schedule'];
+  const known = [...config.sources.map((s) => s.name), SCHEDULE_SOURCE, JOB_SOURCE];
   if (!known.includes(options.source)) {
     throw new CliError(`unknown source "${options.source}": use one of ${known.join(', ')}`);
   }

@@ -1,7 +1,8 @@
 /**
  * The recent events of local mode, numbered, for tools that follow the pipeline from another process (the web
  * console reads them through `GET /_hookline/events?after=<seq>`). A bounded ring: the oldest entries go first,
- * and a reader that fell behind sees the gap through the sequence numbers.
+ * and a reader that fell behind sees the gap through the sequence numbers. With a file journal it also writes
+ * every event there with the same time, so the console's feed and `hookline trace --local` read one record.
  */
 import type { LocalEvent } from './reporter';
 
@@ -17,6 +18,11 @@ export interface JournalPage {
 /** Entries kept. @default */
 export const DEFAULT_JOURNAL_CAPACITY = 5_000;
 
+/** Where every event is also appended (local mode's journal file, `./journal`). */
+export interface JournalFile {
+  append(event: LocalEvent, at: Date): void;
+}
+
 /** Keeps the last `capacity` events. */
 export class EventJournal {
   private readonly entries: JournalEntry[] = [];
@@ -25,11 +31,14 @@ export class EventJournal {
   constructor(
     private readonly capacity = DEFAULT_JOURNAL_CAPACITY,
     private readonly now: () => Date = () => new Date(),
+    private readonly file?: JournalFile,
   ) {}
 
   record(event: LocalEvent): void {
+    const at = this.now();
     this.seq += 1;
-    this.entries.push({ ...event, seq: this.seq, at: this.now().toISOString() });
+    this.entries.push({ ...event, seq: this.seq, at: at.toISOString() });
+    this.file?.append(event, at);
     if (this.entries.length > this.capacity) this.entries.splice(0, this.entries.length - this.capacity);
   }
 

@@ -9,7 +9,8 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { gzipSync } from 'node:zlib';
+import { promisify } from 'node:util';
+import { gzip } from 'node:zlib';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { ARCHIVE_RECORD_MAX_BYTES, archivePrefix } from '../../lambda/shared/archive';
 
@@ -60,6 +61,8 @@ function prefixOf(data: Buffer, arrival: Date): string {
   return archivePrefix(source, arrival);
 }
 
+const gzipAsync = promisify(gzip);
+
 /** Starts the stand-in on a free loopback port. */
 export async function startLocalFirehose(options: LocalFirehoseOptions): Promise<LocalFirehose> {
   const buffers = new Map<string, Partition>();
@@ -69,7 +72,8 @@ export async function startLocalFirehose(options: LocalFirehoseOptions): Promise
   let writing: Promise<void> = Promise.resolve();
 
   const writePartition = async (partition: Partition) => {
-    const body = gzipSync(Buffer.concat(partition.lines));
+    // On the thread pool: a partition of a busy second is megabytes, and this process also serves the webhooks.
+    const body = await gzipAsync(Buffer.concat(partition.lines));
     const stamp = new Date().toISOString().replace(/[-:.]/g, '');
     const key = `${partition.prefix}${options.streamName}-${stamp}-${randomUUID()}.gz`;
     await options.s3.send(

@@ -8,7 +8,6 @@ import { isAbsolute, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEventV2, SQSEvent } from 'aws-lambda';
-import { type ArchiveSink, archiveLine } from '../../lambda/shared/archive';
 import { METRICS_NAMESPACE } from '../../lambda/shared/contracts';
 import { jobScheduleNamePrefix } from '../../lambda/shared/producer-config';
 import { CONSUMER_CONFIG_ENV, INGEST_CONFIG_ENV } from '../../lambda/shared/runtime-config';
@@ -21,7 +20,7 @@ import { sharedFileHasher } from './bundle-cache';
 import { LOCAL_CREDENTIALS, localS3Client, localSqsClient } from './clients';
 import { startEmulatorsInThread } from './emulator-thread';
 import { type Emulators, startEmulators } from './emulators';
-import { EventJournal } from './event-journal';
+import { DEFAULT_JOURNAL_CAPACITY, EventJournal } from './event-journal';
 import { type BatchReport, EventSourceMapping, type MappingState } from './event-source-mapping';
 import { type LocalFirehose, startLocalFirehose } from './firehose';
 import { bundle, bundleFunctionWorker, LocalFunction } from './function-runtime';
@@ -246,7 +245,7 @@ async function startPipeline(settings: LocalSettings, cleanups: Cleanups): Promi
   const topology = await phases.time('topology', () => createTopology(config, emulators));
   const sqs: SQSClient = localSqsClient(emulators);
   cleanups.push(() => sqs.destroy());
-  startJournal(settings, cleanups);
+  const journal = startJournal(settings, cleanups);
   const archive = await startArchive(settings, emulators, topology, cleanups);
   const oneTime = await startJobSchedules(settings, emulators, topology, sqs);
   cleanups.push(() => oneTime.stop());
@@ -277,8 +276,6 @@ async function startPipeline(settings: LocalSettings, cleanups: Cleanups): Promi
   );
 
   const control = new LocalControl(settings, emulators, topology, consumers, archive, oneTime.url);
-  const journal = new EventJournal();
-  reporter.subscribe((event) => journal.record(event));
   const api = await phases.time('http api', () => startApi(settings, ingest, control, journal));
   if (reporter.verbose) reporter.info(`start: ${phases.describe()} ms`);
   cleanups.push(() => api.close());
@@ -288,7 +285,7 @@ async function startPipeline(settings: LocalSettings, cleanups: Cleanups): Promi
 
   for (const { mapping } of consumers.values()) mapping.start();
   announcePausedConsumers(settings, savedPaused, consumers);
-  const stopScheduler = startSchedules(settings, topology, sqs, archive);
+  const stopScheduler = startSchedules(settings, topology, sqs);
   const webhookUrls = Object.fromEntries(
     config.sources.map((s) => [s.name, `${api.url}/webhooks/${s.name}`]),
   );
@@ -426,6 +423,7 @@ function createConsumer(
         ...functionBaseEnvironment(emulators, name, consumer.memorySize, queue.name),
         ...consumer.environment,
         [CONSUMER_CONFIG_ENV]: JSON.stringify(consumerRuntimeConfig(queue, topology.resources)),
+        ...(context.archive ? { AWS_ENDPOINT_URL_FIREHOSE: context.archive.endpoint } : {}),
       },
     },
     { ...context.bundleOf(name), ...sandboxOptions(context) },
@@ -630,21 +628,14 @@ function startJobSchedules(
 }
 
 /** Starts the configured schedules; returns their stop function. */
-function startSchedules(
-  settings: LocalSettings,
-  topology: LocalTopology,
-  sqs: SQSClient,
-  archive: ArchiveSink | undefined,
-): () => void {
+function startSchedules(settings: LocalSettings, topology: LocalTopology, sqs: SQSClient): () => void {
   const { config, reporter } = settings;
   return startScheduler({
     schedules: config.schedules,
     queueUrls: topology.resources.queueUrls,
     sqs,
+    // Like the deployed Scheduler, it sends straight to SQS: the queue's consumer archives what it sent.
     onFire: (schedule, envelope) => {
-      // The deployed Scheduler sends straight to SQS; its consumers archive scheduled jobs there.
-      const line = archive ? archiveLine(envelope, 'schedule', [schedule.queue]) : undefined;
-      if (archive && line) void archive.put(line);
       reporter.event({
         event: 'scheduled',
         id: envelope.id,
@@ -699,15 +690,22 @@ function runningLocalMode(parts: {
   };
 }
 
-/** The event journal, fed by every reported event; emptied at start when the emulators start empty too. */
-function startJournal(settings: LocalSettings, cleanups: Cleanups): void {
-  if (!settings.journalFile) return;
-  const journal = new Journal(settings.journalFile, { truncate: settings.dataDir === undefined });
-  const unsubscribe = settings.reporter.subscribe((event) => journal.append(event));
+/**
+ * The event journal, fed by one subscription to every reported event: the recent ones numbered in memory (the
+ * console's feed) and, with a state directory, every one in the journal file (`hookline trace --local`), both
+ * with the same time. The file is emptied at start when the emulators start empty too.
+ */
+function startJournal(settings: LocalSettings, cleanups: Cleanups): EventJournal {
+  const file = settings.journalFile
+    ? new Journal(settings.journalFile, { truncate: settings.dataDir === undefined })
+    : undefined;
+  const journal = new EventJournal(DEFAULT_JOURNAL_CAPACITY, () => new Date(), file);
+  const unsubscribe = settings.reporter.subscribe((event) => journal.record(event));
   cleanups.push(async () => {
     unsubscribe();
-    await journal.close();
+    await file?.close();
   });
+  return journal;
 }
 
 /** The archive's Firehose stand-in, writing to the local S3; stopped (and flushed) after the ingest stops. */

@@ -14,6 +14,9 @@ import type { SQSClient } from '@aws-sdk/client-sqs';
 import { Duration } from 'aws-cdk-lib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createProducer, type Producer } from '../../lambda/producer';
+import { JOB_SOURCE } from '../../lambda/shared/job';
+import { readArchive } from '../../lib/cli/archive';
+import { localS3Client } from '../../lib/local/clients';
 import { doubleJob, failingJob, slowJob } from '../helpers/local/jobs';
 import { startTestPipeline, type TestPipeline, testConfig } from '../helpers/local/pipeline';
 
@@ -105,6 +108,25 @@ describe('jobs on local mode', () => {
     expect(done.result).toMatchObject({ doubled: 42 });
     await new Promise((r) => setTimeout(r, 1500));
     expect(pipeline.sideEffects().filter((e) => e.id === 'answer')).toHaveLength(1);
+  });
+
+  it('archives a job sent by the producer once, on its first receive, as a producer event', async () => {
+    const since = new Date(Date.now() - 60_000);
+    await producer.send(doubleJob, { n: 4 }, { id: 'archived-job' });
+    await waitForState(producer, 'archived-job', 'completed');
+    await pipeline.local.archive?.flush();
+    const s3 = localS3Client(pipeline.local.emulators);
+    const archived = await readArchive(s3, {
+      bucket: pipeline.local.status().archive?.bucket ?? '',
+      source: JOB_SOURCE,
+      since,
+      until: new Date(),
+      accept: (r) => r.envelope.id === 'archived-job',
+    });
+    s3.destroy();
+    expect(archived).toHaveLength(1);
+    expect(archived[0]).toMatchObject({ origin: 'producer', queues: ['jobs'], source: JOB_SOURCE });
+    expect(archived[0]?.envelope.type).toBe(doubleJob.type);
   });
 
   it('runs a 2-second delay no earlier than due', async () => {

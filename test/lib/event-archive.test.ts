@@ -87,23 +87,41 @@ describe('EventArchive in the pipeline stack', () => {
     );
   });
 
-  it('lets the ingest function put records to this stream only, and nothing else touch it', () => {
-    const ingestRole = stack.ingest.ingestFunction.role?.node.defaultChild as
-      | { logicalId?: string }
-      | undefined;
-    const ingestRoleId = stack.resolve((ingestRole as unknown as { logicalId: string }).logicalId) as string;
-    const statements = statementsOfRole(resources, ingestRoleId);
-    const firehose = statements.filter((s) => list(s.Action).some((a) => String(a).startsWith('firehose:')));
+  const roleIdOf = (fn: { role?: { node: { defaultChild?: unknown } } }) => {
+    if (!fn.role) throw new Error('the function has no role');
+    return stack.resolve((fn.role.node.defaultChild as { logicalId: string }).logicalId) as string;
+  };
+  const consumerRoleIds = Object.values(stack.consumers).map((c) => roleIdOf(c.consumerFunction));
+
+  /** The firehose statements of a role: exactly one, putting records to this stream only. */
+  function expectPutOnlyToStream(roleIdentifier: string) {
+    const firehose = statementsOfRole(resources, roleIdentifier).filter((s) =>
+      list(s.Action).some((a) => String(a).startsWith('firehose:')),
+    );
     expect(firehose).toHaveLength(1);
     expect(list(firehose[0]?.Action).sort()).toEqual(['firehose:PutRecord', 'firehose:PutRecordBatch']);
     expect(firehose[0]?.Resource).toEqual({ 'Fn::GetAtt': [streamId, 'Arn'] });
-    // No other role of the stack is granted anything on the stream.
+  }
+
+  it('lets the ingest function put records to this stream only, and no role but it and the consumers touch it', () => {
+    const ingestRoleId = roleIdOf(stack.ingest.ingestFunction);
+    expectPutOnlyToStream(ingestRoleId);
+    const allowed = [ingestRoleId, ...consumerRoleIds];
     const others = ofType(resources, 'AWS::IAM::Policy').filter(
       ([, p]) =>
         refersTo(p.Properties?.PolicyDocument, streamId) &&
-        !list(p.Properties?.Roles).some((r) => refersTo(r, ingestRoleId)),
+        !list(p.Properties?.Roles).some((r) => allowed.some((id) => refersTo(r, id))),
     );
     expect(others).toEqual([]);
+  });
+
+  it('lets every consumer put records to this stream only (it archives jobs and scheduled events), and tells it the stream', () => {
+    expect(consumerRoleIds.length).toBeGreaterThan(0);
+    for (const roleIdentifier of consumerRoleIds) expectPutOnlyToStream(roleIdentifier);
+    for (const consumer of Object.values(stack.consumers)) {
+      const fn = resources[stack.getLogicalId(consumer.consumerFunction.node.defaultChild as never)];
+      expect(JSON.stringify(fn?.Properties?.Environment)).toContain(streamId);
+    }
   });
 
   it('lets the delivery role write only under the archive prefixes, assumed only by Firehose for this account', () => {

@@ -4,6 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import type { z } from 'zod';
+import type { ArchiveBatchSink } from '../../../lambda/consumer/archive-arrivals';
 import {
   type ConsumerCollaborators,
   type ConsumerCore,
@@ -212,7 +213,7 @@ export interface Harness {
 export function harness<Schemas extends Record<string, z.ZodType>>(
   definition: ConsumerDefinition<Schemas>,
   configOverrides: Partial<ConsumerRuntimeConfig> = {},
-  options: { idempotency?: boolean; random?: () => number } = {},
+  options: { idempotency?: boolean; random?: () => number; archive?: ArchiveBatchSink } = {},
 ): Harness {
   const queue = new FakeQueue();
   const logger = new FakeLogger();
@@ -227,6 +228,7 @@ export function harness<Schemas extends Record<string, z.ZodType>>(
       return bytes;
     },
     ...(idempotency ? { idempotency } : {}),
+    ...(options.archive ? { archive: options.archive } : {}),
     now: () => NOW,
     random: options.random ?? (() => 0.5),
     logger,

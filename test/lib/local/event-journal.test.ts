@@ -1,5 +1,9 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { EventJournal } from '../../../lib/local/event-journal';
+import { Journal, parseJournal } from '../../../lib/local/journal';
 
 describe('local event journal', () => {
   it('numbers events in order and answers the ones after a sequence number', () => {
@@ -21,5 +25,21 @@ describe('local event journal', () => {
     const page = journal.after(0);
     expect(page.events.map((e) => e.seq)).toEqual([3, 4, 5]);
     expect(page.latest).toBe(5);
+  });
+
+  it('writes every event to the journal file with the time the feed shows, for trace to read', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hookline-journal-'));
+    const file = new Journal(join(dir, 'journal.jsonl'), { truncate: true });
+    const journal = new EventJournal(1, () => new Date('2026-11-30T00:00:00Z'), file);
+    for (const id of ['a', 'b']) journal.record({ event: 'processed', id });
+    return file.close().then(() => {
+      const lines = parseJournal(readFileSync(file.path, 'utf8'));
+      rmSync(dir, { recursive: true, force: true });
+      expect(lines.map((l) => [l.id, l.at])).toEqual([
+        ['a', '2026-11-30T00:00:00.000Z'],
+        ['b', '2026-11-30T00:00:00.000Z'],
+      ]);
+      expect(journal.after(0).events.map((e) => [e.id, e.at])).toEqual([['b', '2026-11-30T00:00:00.000Z']]);
+    });
   });
 });

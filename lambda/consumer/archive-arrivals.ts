@@ -1,0 +1,63 @@
+/**
+ * Archiving of the envelopes that reach a queue without the ingest function: jobs sent by `hookline/producer`
+ * (delayed ones through a one-time schedule too) and events of configured schedules (EventBridge Scheduler
+ * sends them straight to SQS, and a schedule has exactly one target). Their consumer archives each on its first
+ * receive, beside running the batch, so every producer path is archived by this one place.
+ *
+ * Webhooks are archived by the ingest function and replayed events are already in the archive: both skipped.
+ */
+import type { SQSRecord } from 'aws-lambda';
+import { archiveLine, archiveOriginOf } from '../shared/archive';
+import type { WebhookEnvelope } from '../shared/envelope';
+import type { ConsumerLogger } from './types';
+
+/** Where a consumer puts archive lines: one call per batch (Firehose `PutRecordBatch`, up to 500 records). */
+export interface ArchiveBatchSink {
+  /** Resolves when every line was taken; rejects naming how many were not. */
+  putLines(lines: readonly Buffer[]): Promise<void>;
+}
+
+/** The archive lines of a batch's first arrivals on `queue` (its configured name) that no ingest function archived. */
+export function arrivalArchiveLines(records: readonly SQSRecord[], queue: string): Buffer[] {
+  const lines: Buffer[] = [];
+  for (const record of records) {
+    if (record.attributes?.ApproximateReceiveCount !== '1') continue;
+    const envelope = envelopeOrUndefined(record.body);
+    if (!envelope || envelope.replay || archiveOriginOf(envelope) === 'webhook') continue;
+    const line = archiveLine(envelope, archiveOriginOf(envelope), [queue]);
+    if (line) lines.push(line);
+  }
+  return lines;
+}
+
+/**
+ * Puts the batch's arrival lines; never rejects (the batch's outcome does not depend on the archive), a
+ * failure is logged with the ids it concerns.
+ */
+export async function archiveArrivals(
+  records: readonly SQSRecord[],
+  queue: string,
+  sink: ArchiveBatchSink | undefined,
+  logger: ConsumerLogger,
+): Promise<void> {
+  if (!sink) return;
+  let lines: Buffer[] = [];
+  try {
+    lines = arrivalArchiveLines(records, queue);
+    if (lines.length > 0) await sink.putLines(lines);
+  } catch (error) {
+    logger.error('archive put failed', {
+      archiveFailed: lines.length,
+      error: error instanceof Error ? error.message : String(error),
+    });
+  }
+}
+
+function envelopeOrUndefined(body: string): WebhookEnvelope | undefined {
+  try {
+    const parsed = JSON.parse(body) as WebhookEnvelope;
+    return parsed && typeof parsed === 'object' && typeof parsed.source === 'string' ? parsed : undefined;
+  } catch {
+    return undefined;
+  }
+}

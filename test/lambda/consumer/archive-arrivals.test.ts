@@ -1,0 +1,67 @@
+import { describe, expect, it } from 'vitest';
+import type { ArchiveBatchSink } from '../../../lambda/consumer/archive-arrivals';
+import { type ArchiveRecord, parseArchiveLines } from '../../../lambda/shared/archive';
+import { JOB_SOURCE, SCHEDULE_SOURCE } from '../../../lambda/shared/job';
+import { envelope, failedIds, harness, lambdaContext, record, sqsEvent } from './fakes';
+
+class RecordingSink implements ArchiveBatchSink {
+  readonly calls: ArchiveRecord[][] = [];
+  constructor(private readonly fail = false) {}
+  async putLines(lines: readonly Buffer[]) {
+    if (this.fail) throw new Error('ServiceUnavailableException');
+    this.calls.push(parseArchiveLines(Buffer.concat(lines).toString('utf8')));
+  }
+}
+
+const handlers = { '**': async () => {} };
+
+describe('consumer: archives what reached its queue without the ingest function', () => {
+  it('archives jobs and scheduled events on their first receive, in one put, with their origin and queue', async () => {
+    const sink = new RecordingSink();
+    const { core } = harness({ handlers }, { name: 'jobs' }, { archive: sink });
+    const job = envelope({ id: 'job-1', source: JOB_SOURCE, type: 'email.welcome' });
+    const scheduled = envelope({ id: 'sch-1', source: SCHEDULE_SOURCE, type: 'report.daily' });
+
+    await core.processBatch(sqsEvent([record(job), record(scheduled)]), lambdaContext());
+
+    expect(sink.calls).toHaveLength(1);
+    expect(sink.calls[0]?.map((r) => [r.envelope.id, r.origin, r.queues, r.source])).toStrictEqual([
+      ['job-1', 'producer', ['jobs'], JOB_SOURCE],
+      ['sch-1', 'schedule', ['jobs'], SCHEDULE_SOURCE],
+    ]);
+    expect(sink.calls[0]?.[0]?.envelope).toStrictEqual(job);
+  });
+
+  it('leaves webhooks, retried receives and replayed events alone (they are archived already)', async () => {
+    const sink = new RecordingSink();
+    const { core } = harness({ handlers }, {}, { archive: sink });
+    const webhook = envelope({ id: 'wh-1' });
+    const retried = envelope({ id: 'job-2', source: JOB_SOURCE, type: 'email.welcome' });
+    const replayed = envelope({
+      id: 'job-3',
+      source: JOB_SOURCE,
+      type: 'email.welcome',
+      replay: { id: 'run-1', at: '2026-11-25T12:00:00.000Z' },
+    });
+
+    await core.processBatch(
+      sqsEvent([record(webhook), record(retried, { attempt: 2 }), record(replayed)]),
+      lambdaContext(),
+    );
+
+    expect(sink.calls).toHaveLength(0);
+  });
+
+  it('a failing archive put is logged and never fails the batch', async () => {
+    const { core, logger } = harness({ handlers }, {}, { archive: new RecordingSink(true) });
+    const job = envelope({ id: 'job-4', source: JOB_SOURCE, type: 'email.welcome' });
+
+    const response = await core.processBatch(sqsEvent([record(job)]), lambdaContext());
+
+    expect(failedIds(response)).toStrictEqual([]);
+    expect(logger.lines.find((l) => l.message === 'archive put failed')?.attributes).toMatchObject({
+      archiveFailed: 1,
+      error: 'ServiceUnavailableException',
+    });
+  });
+});
