@@ -12,6 +12,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import {
   JOBS_ENDPOINT_CONFIG_ENV,
+  JOBS_ENDPOINT_ENTRY,
   type JobsEndpointRuntimeConfig,
 } from '../lambda/shared/jobs-endpoint-config';
 import { DEFAULTS } from './config';
@@ -19,8 +20,6 @@ import { HooklineFunction } from './hookline-function';
 import type { GrantSendOptions } from './job-producers';
 import { hooklineModulePath, hooklinePackageRoot } from './package-root';
 
-/** Path of the jobs endpoint function's entry, by its source path. */
-export const JOBS_ENDPOINT_ENTRY = 'lambda/jobs-endpoint/handler.ts';
 /** The route, as local mode serves it too. */
 export const JOBS_ROUTE_PATH = '/jobs/{queue}';
 

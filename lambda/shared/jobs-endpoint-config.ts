@@ -4,6 +4,9 @@
  */
 import { z } from 'zod/mini';
 
+/** The function's entry, by its source path in hookline (the stack and local mode bundle it). */
+export const JOBS_ENDPOINT_ENTRY = 'lambda/jobs-endpoint/handler.ts';
+
 export const JOBS_ENDPOINT_CONFIG_ENV = 'HOOKLINE_JOBS_ENDPOINT';
 
 export const jobsEndpointRuntimeSchema = z.object({
