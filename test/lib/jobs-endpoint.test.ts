@@ -4,6 +4,7 @@
  * scheduler role only when delays are on; the secret outlives the stack; cdk-nag stays clean.
  */
 import { App, Validations } from 'aws-cdk-lib';
+import type { Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { describe, expect, it } from 'vitest';
 import type { HooklineConfig } from '../../lib/config';
@@ -11,7 +12,7 @@ import { HooklineConfigError } from '../../lib/config';
 import { WebhookPipelineStack } from '../../lib/webhook-pipeline-stack';
 import { exampleResolved, pipelineTemplate } from '../helpers/cdk';
 
-type Json = Record<string, any>;
+type Json = ReturnType<Template['toJSON']>;
 type Statement = { Action: string | string[]; Resource: unknown; Condition?: Json };
 
 const list = (value: unknown): unknown[] =>
