@@ -23,6 +23,7 @@ import {
 } from './config';
 import { archiveFailedMetric, EventArchive } from './event-archive';
 import { type GrantSendOptions, JobProducers } from './job-producers';
+import { JobsEndpoint } from './jobs-endpoint';
 import { entryExistsInProject } from './load-config';
 import { PipelineAlarms } from './pipeline-alarms';
 import { PipelineDashboard } from './pipeline-dashboard';
@@ -85,6 +86,8 @@ export class HooklinePipeline extends Construct {
   public readonly dashboard: PipelineDashboard;
   /** Grants of job producers, created by the first {@link grantSend}. */
   public jobProducers?: JobProducers;
+  /** `POST /jobs/{queue}` on the HTTP API, when `jobs.endpoint` is configured. */
+  public readonly jobsEndpoint?: JobsEndpoint;
 
   constructor(scope: Construct, id: string, props: HooklinePipelineProps) {
     super(scope, id);
@@ -120,6 +123,7 @@ export class HooklinePipeline extends Construct {
     }
     this.ingest = this.createIngest(config);
     this.consumers = this.createConsumers(config);
+    if (config.jobsEndpoint) this.jobsEndpoint = this.createJobsEndpoint(config, config.jobsEndpoint);
     if (config.schedules.length > 0) this.schedules = this.createSchedules(config);
     this.alarms = this.createAlarms(config);
     this.dashboard = this.createDashboard(config);
@@ -195,6 +199,51 @@ export class HooklinePipeline extends Construct {
       rateLimit: config.ingest.rateLimit,
       burstLimit: config.ingest.burstLimit,
       ...functionOptionsOf(config),
+    });
+  }
+
+  private createJobsEndpoint(
+    config: ResolvedConfig,
+    endpoint: NonNullable<ResolvedConfig['jobsEndpoint']>,
+  ): JobsEndpoint {
+    const jobs = new JobsEndpoint(this, 'JobsEndpoint', {
+      api: this.ingest.api,
+      queues: Object.fromEntries(
+        endpoint.queues.map((name) => [name, { fifo: this.queues[name]?.queue.fifo ?? false }]),
+      ),
+      grantSend: (fn, queue, options) => this.grantSend(fn, queue, options),
+      delays: endpoint.delays,
+      secretCache: config.ingest.secretCache,
+      ...functionOptionsOf(config),
+    });
+    new CfnOutput(this, 'JobsEndpointUrl', {
+      key: 'JobsEndpointUrl',
+      value: `${this.ingest.api.apiEndpoint}/jobs`,
+      description: 'Jobs endpoint: POST <url>/<queue> with Authorization: Bearer <token>',
+    });
+    new CfnOutput(this, 'JobsTokenSecretId', {
+      key: 'JobsTokenSecretId',
+      value: jobs.tokenSecret.secretArn,
+      description: 'Bearer token(s) of the jobs endpoint',
+    });
+    this.acknowledgeJobsEndpoint(jobs, config);
+    return jobs;
+  }
+
+  /** The producer grant's two prefixes: one object and one schedule per job, named when the job is sent. */
+  private acknowledgeJobsEndpoint(jobs: JobsEndpoint, config: ResolvedConfig): void {
+    const stack = Stack.of(this);
+    const validations = Validations.of(jobs);
+    const bucketId = stack.getLogicalId(this.payloadBucket.node.defaultChild as s3.CfnBucket);
+    validations.acknowledge({
+      id: `AwsSolutions-IAM5[Resource::<${bucketId}.Arn>/${PAYLOAD_KEY_PREFIX}job/*]`,
+      reason:
+        'A claim-checked job payload has one key per job, so the jobs endpoint may put any object under payloads/job/ and nothing else.',
+    });
+    validations.acknowledge({
+      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:scheduler:<AWS::Region>:<AWS::AccountId>:schedule/default/${jobScheduleNamePrefix(config.stackName)}*]`,
+      reason:
+        "A delayed job's one-time schedule is named per job, so the jobs endpoint may create and delete only schedules under the stack's job prefix.",
     });
   }
 

@@ -8,6 +8,7 @@
 import { ViolationList } from '../violations';
 import { DEFAULTS } from './defaults';
 import { HooklineConfigError, parseShape } from './parse-shape';
+import { resolveJobsEndpoint } from './resolve-jobs';
 import { checkTenantSources, resolveQueues } from './resolve-queues';
 import { resolveDefaultRoute, resolveRoutes } from './resolve-routes';
 import { resolveSchedules } from './resolve-schedules';
@@ -103,6 +104,7 @@ function resolveSections(
   const logRetentionDays = resolveLogRetentionDays(problems, config);
   const alarms = resolveAlarms(problems, config);
   const schedules = resolveSchedules(problems, config);
+  const jobsEndpoint = resolveJobsEndpoint(problems, config);
   return {
     stackName: config.stackName ?? DEFAULTS.stackName,
     sources,
@@ -118,6 +120,7 @@ function resolveSections(
     removalPolicy: config.removalPolicy ?? DEFAULTS.removalPolicy,
     tracing: config.tracing ?? DEFAULTS.tracing,
     schedules,
+    ...(jobsEndpoint ? { jobsEndpoint } : {}),
   };
 }
 

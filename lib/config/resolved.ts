@@ -87,4 +87,6 @@ export interface ResolvedConfig {
   /** Whether the ingest and consumer functions trace actively with X-Ray. */
   readonly tracing: boolean;
   readonly schedules: readonly ResolvedSchedule[];
+  /** The HTTP jobs endpoint; absent when not configured. */
+  readonly jobsEndpoint?: { readonly queues: readonly string[]; readonly delays: boolean };
 }

@@ -311,6 +311,27 @@ export interface ArchiveConfig {
   retention?: Duration;
 }
 
+/** Jobs from application code. */
+export interface JobsConfig {
+  /**
+   * The jobs endpoint, `POST /jobs/{queue}` on the pipeline's HTTP API, so any language can enqueue jobs with a
+   * bearer token kept in a Secrets Manager secret the stack creates (and keeps on deletion).
+   * @default - no jobs endpoint
+   */
+  endpoint?: JobsEndpointConfig;
+}
+
+/** The jobs endpoint. */
+export interface JobsEndpointConfig {
+  /** The configured queues it may send to; any other queue is answered 404. */
+  queues: string[];
+  /**
+   * Allow delays beyond SQS's 15 minutes (one-time EventBridge Scheduler schedules).
+   * @default true
+   */
+  delays?: boolean;
+}
+
 /** Alarm notifications. */
 export interface AlarmsConfig {
   /**
@@ -400,6 +421,11 @@ export interface HooklineConfig {
    * @default []
    */
   schedules?: ScheduleConfig[];
+  /**
+   * Jobs from application code (the HTTP jobs endpoint).
+   * @default - no jobs endpoint
+   */
+  jobs?: JobsConfig;
 }
 
 const tenantKey = z.union([
@@ -422,6 +448,9 @@ const payloadsSchema = z
   .strict();
 
 const archiveSchema = z.object({ enabled: z.boolean().optional(), retention: duration.optional() }).strict();
+
+const jobsEndpointSchema = z.object({ queues: z.array(z.string()), delays: z.boolean().optional() }).strict();
+const jobsSchema = z.object({ endpoint: jobsEndpointSchema.optional() }).strict();
 
 const consumerSchema = z
   .object({
@@ -516,6 +545,7 @@ export const configSchema = z
     removalPolicy: z.enum(['retain', 'destroy']).optional(),
     tracing: z.boolean().optional(),
     schedules: z.array(scheduleSchema).optional(),
+    jobs: jobsSchema.optional(),
   })
   .strict();
 
@@ -548,5 +578,7 @@ const schemaMatchesTypes: [
   Same<z.input<typeof payloadsSchema>, PayloadsConfig>,
   Same<z.input<typeof alarmsSchema>, AlarmsConfig>,
   Same<z.input<typeof archiveSchema>, ArchiveConfig>,
-] = [true, true, true, true, true, true, true, true, true, true, true, true];
+  Same<z.input<typeof jobsSchema>, JobsConfig>,
+  Same<z.input<typeof jobsEndpointSchema>, JobsEndpointConfig>,
+] = [true, true, true, true, true, true, true, true, true, true, true, true, true, true];
 void schemaMatchesTypes;

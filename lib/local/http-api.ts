@@ -220,6 +220,8 @@ export interface HttpApiOptions {
   readonly port: number;
   readonly host?: string;
   readonly invokeIngest: (event: APIGatewayProxyEventV2) => Promise<InvokeResult>;
+  /** The jobs endpoint function behind `POST /jobs/{queue}`; without it that route does not exist. */
+  readonly invokeJobs?: (event: APIGatewayProxyEventV2) => Promise<InvokeResult>;
   readonly control?: ControlApi;
   readonly onRequest?: (report: WebhookRequestReport) => void;
   readonly identity?: Partial<ApiIdentity>;
@@ -293,6 +295,19 @@ async function drain(req: IncomingMessage): Promise<void> {
 }
 
 const WEBHOOK_PATH = /^\/webhooks\/([^/?]+)\/?$/;
+const JOBS_PATH = /^\/jobs\/([^/?]+)\/?$/;
+/** The route key of the jobs endpoint (POST only, as the stack declares it). */
+export const JOBS_ROUTE_KEY = 'POST /jobs/{queue}';
+
+/** The event of the jobs route: the webhook route's event with its own route key and path parameter. */
+function asJobsEvent(event: APIGatewayProxyEventV2, queue: string): APIGatewayProxyEventV2 {
+  return {
+    ...event,
+    routeKey: JOBS_ROUTE_KEY,
+    pathParameters: { queue },
+    requestContext: { ...event.requestContext, routeKey: JOBS_ROUTE_KEY },
+  };
+}
 const CONSUMER_CONTROL_PATH = /^\/_hookline\/consumers\/([^/]+)\/(pause|resume)$/;
 
 /**
@@ -382,6 +397,13 @@ class LocalHttpApi {
       this.handleControl(req, res, url);
       return;
     }
+    const jobs = JOBS_PATH.exec(path);
+    const invokeJobs = this.options.invokeJobs;
+    if (jobs && invokeJobs && req.method === 'POST') {
+      const queue = decode(jobs[1] ?? '');
+      await this.handleWebhook(req, res, url, queue, (event) => invokeJobs(asJobsEvent(event, queue)));
+      return;
+    }
     const match = WEBHOOK_PATH.exec(path);
     if (!match) {
       req.resume();
@@ -391,8 +413,14 @@ class LocalHttpApi {
     await this.handleWebhook(req, res, url, decode(match[1] ?? ''));
   }
 
-  /** Throttle, payload limits, then the ingest function, as API Gateway applies them. */
-  private async handleWebhook(req: IncomingMessage, res: ServerResponse, url: string, source: string) {
+  /** Throttle, payload limits, then the route's function (the ingest's by default), as API Gateway applies them. */
+  private async handleWebhook(
+    req: IncomingMessage,
+    res: ServerResponse,
+    url: string,
+    source: string,
+    invoke = this.options.invokeIngest,
+  ) {
     const started = performance.now();
     if (this.bucket && !this.bucket.take(performance.now())) {
       await drain(req);
@@ -412,7 +440,7 @@ class LocalHttpApi {
       this.reject(res, 413, 'Request Entity Too Large', { source, bytes: size, requestId });
       return;
     }
-    const result = await this.options.invokeIngest(event);
+    const result = await invoke(event);
     const response = toHttpResponse(result);
     send(res, { ...response, headers: { ...response.headers, 'apigw-requestid': requestId } }, this.closing);
     this.options.onRequest?.({

@@ -25,6 +25,7 @@ import { type BatchReport, EventSourceMapping, type MappingState } from './event
 import { type LocalFirehose, startLocalFirehose } from './firehose';
 import { bundle, bundleFunctionWorker, LocalFunction } from './function-runtime';
 import { type HttpApi, listenOrPortInUse, startHttpApi, type WebhookRequestReport } from './http-api';
+import { jobsFunctionName, LOCAL_JOBS_ENDPOINT_ENTRY, localJobsEnvironment } from './jobs-endpoint';
 import { Journal } from './journal';
 import { pausedConsumersPath, readPausedConsumers, writePausedConsumers } from './paused-consumers';
 import { type LocalEvent, Reporter } from './reporter';
@@ -260,6 +261,8 @@ async function startPipeline(settings: LocalSettings, cleanups: Cleanups): Promi
   };
   const ingest = createIngest(context);
   cleanups.push(() => ingest.stop());
+  const jobs = createJobsEndpoint(context, oneTime.url);
+  if (jobs) cleanups.push(() => jobs.stop());
   // A pause survives a restart with a data directory, as a disabled mapping stays disabled on AWS.
   const savedPaused = settings.dataDir
     ? readPausedConsumers(settings.dataDir, (message) => reporter.problem(message))
@@ -272,11 +275,11 @@ async function startPipeline(settings: LocalSettings, cleanups: Cleanups): Promi
     cleanups.push(() => consumer.fn.stop());
   }
   await phases.time('sandboxes', () =>
-    warmUp(reporter, [ingest, ...[...consumers.values()].map(({ fn }) => fn)]),
+    warmUp(reporter, [ingest, ...(jobs ? [jobs] : []), ...[...consumers.values()].map(({ fn }) => fn)]),
   );
 
   const control = new LocalControl(settings, emulators, topology, consumers, archive, oneTime.url);
-  const api = await phases.time('http api', () => startApi(settings, ingest, control, journal));
+  const api = await phases.time('http api', () => startApi(settings, ingest, control, journal, jobs));
   if (reporter.verbose) reporter.info(`start: ${phases.describe()} ms`);
   cleanups.push(() => api.close());
   control.attach(api.url);
@@ -340,6 +343,9 @@ async function bundleFunctions(settings: LocalSettings): Promise<FunctionContext
     ...config.queues.flatMap((q): [string, string][] =>
       q.consumer ? [[consumerFunctionName(config, q.name), consumerEntry(settings, q.consumer.entry)]] : [],
     ),
+    ...(config.jobsEndpoint
+      ? [[jobsFunctionName(config), LOCAL_JOBS_ENDPOINT_ENTRY] as [string, string]]
+      : []),
   ];
   const options = { cacheDir: bundleCacheDir, hasher: sharedFileHasher() };
   const [workerUrl, ...bundled] = await Promise.all([
@@ -379,6 +385,30 @@ function createIngest(context: FunctionContext): LocalFunction {
         [INGEST_CONFIG_ENV]: JSON.stringify(ingestRuntimeConfig(config, topology.resources)),
         ...(context.archive ? { AWS_ENDPOINT_URL_FIREHOSE: context.archive.endpoint } : {}),
         ...Object.fromEntries(Object.values(secrets).map((s) => [s.envName, s.value])),
+      },
+    },
+    { ...context.bundleOf(name), ...sandboxOptions(context) },
+  );
+}
+
+/** The jobs endpoint's function, when configured: the stack's handler with a producer's environment. */
+function createJobsEndpoint(context: FunctionContext, schedulerUrl: string): LocalFunction | undefined {
+  const { settings, emulators, topology } = context;
+  const { config } = settings;
+  if (!config.jobsEndpoint) return undefined;
+  const name = jobsFunctionName(config);
+  return new LocalFunction(
+    {
+      name,
+      entry: LOCAL_JOBS_ENDPOINT_ENTRY,
+      handler: 'handler',
+      timeoutMs: config.ingest.timeout.toMilliseconds(),
+      memorySize: 256,
+      maxWorkers: 1,
+      invocationsPerWorker: 64,
+      environment: {
+        ...functionBaseEnvironment(emulators, name, 256, 'jobs-endpoint'),
+        ...localJobsEnvironment(config, config.jobsEndpoint, topology, schedulerUrl, settings.env),
       },
     },
     { ...context.bundleOf(name), ...sandboxOptions(context) },
@@ -566,11 +596,13 @@ function startApi(
   ingest: LocalFunction,
   control: LocalControl,
   journal: EventJournal,
+  jobs?: LocalFunction,
 ): Promise<HttpApi> {
   const { config, reporter } = settings;
   return startHttpApi({
     port: settings.port,
     invokeIngest: (event: APIGatewayProxyEventV2) => ingest.invoke(event),
+    ...(jobs ? { invokeJobs: (event: APIGatewayProxyEventV2) => jobs.invoke(event) } : {}),
     throttle: { rateLimit: config.ingest.rateLimit, burstLimit: config.ingest.burstLimit },
     control: {
       status: () => control.status(),

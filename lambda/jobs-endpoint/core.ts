@@ -1,0 +1,202 @@
+/**
+ * The jobs endpoint's decision (`POST /jobs/{queue}`), free of SDK clients: any language enqueues a job over HTTP
+ * with a bearer token, and the job goes out through the one producer (`../producer`): same envelope, delays,
+ * schedules, job-key dedupe and claim check as `hookline/producer`.
+ *
+ * Order: bearer token (401; 503 when the tokens cannot be loaded) -> queue (404) -> body size (413) -> JSON
+ * shape (400) -> send (202 once queued or scheduled; 400 for what the caller must change; 503 otherwise).
+ * The endpoint cannot know a job's schema, so it checks structure only; the consumer validates the payload.
+ */
+import { createHash } from 'node:crypto';
+import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { ProducerConfigError, type SendOptions, type SendResult } from '../producer/producer';
+import { defineJob, type JobDefinition, JobPayloadError } from '../shared/job';
+import { MAX_WEBHOOK_BODY_BYTES } from '../shared/request-limits';
+import { safeEqual } from '../shared/senders/verify-kit';
+import type { StandardSchemaV1 } from '../shared/standard-schema';
+
+/** Seconds a caller is asked to wait after a 503 (as the ingest asks senders). */
+export const RETRY_AFTER_SECONDS = '5';
+
+/** Everything the endpoint needs from the outside world. */
+export interface JobsEndpointCollaborators {
+  /** The queues the function was granted (and so the only ones served). */
+  readonly queues: ReadonlySet<string>;
+  readonly tokenSecretId: string;
+  /** The active tokens (several while rotating); throws when they cannot be loaded. */
+  loadTokens(secretId: string): Promise<string[]>;
+  send(job: JobDefinition, payload: unknown, options: SendOptions): Promise<SendResult>;
+  readonly log: { info(m: string, a: object): void; error(m: string, a: object): void };
+}
+
+/** The HTTP answer (API Gateway payload v2 result shape). */
+export interface JobsResponse {
+  readonly statusCode: number;
+  readonly headers: Record<string, string>;
+  readonly body: string;
+}
+
+/** One request as the caller sent it. */
+interface JobRequest {
+  readonly type: string;
+  readonly payload: unknown;
+  readonly options: SendOptions;
+}
+
+const reply = (statusCode: number, body: object, extra: Record<string, string> = {}): JobsResponse => ({
+  statusCode,
+  headers: { 'content-type': 'application/json', ...extra },
+  body: JSON.stringify(body),
+});
+const badRequest = () => reply(400, { message: 'bad request' });
+const unavailable = () =>
+  reply(503, { message: 'service unavailable' }, { 'retry-after': RETRY_AFTER_SECONDS });
+
+/** Accepts any JSON payload: the consumer's job definition validates it. */
+const anyPayload: StandardSchemaV1<unknown, unknown> = {
+  '~standard': { version: 1, vendor: 'hookline', validate: (value) => ({ value }) },
+};
+
+/** Handles one request; never throws (an unexpected failure is a 503). */
+export async function handleJobRequest(
+  event: APIGatewayProxyEventV2,
+  deps: JobsEndpointCollaborators,
+): Promise<JobsResponse> {
+  try {
+    return await decide(event, deps);
+  } catch (error) {
+    deps.log.error('jobs endpoint failed', { error: String(error) });
+    return unavailable();
+  }
+}
+
+async function decide(event: APIGatewayProxyEventV2, deps: JobsEndpointCollaborators): Promise<JobsResponse> {
+  const denied = await authenticate(event, deps);
+  if (denied) return denied;
+  const queue = queueName(event);
+  if (queue === undefined || !deps.queues.has(queue)) return reply(404, { message: 'not found' });
+  const body = bodyOf(event);
+  if (body === undefined) return reply(413, { message: 'payload too large' });
+  const request = parseJobRequest(body);
+  if (request === undefined) return badRequest();
+  let job: JobDefinition;
+  try {
+    job = { ...defineJob(request.type, anyPayload, { queue }) };
+  } catch {
+    return badRequest();
+  }
+  return send(deps, job, request, queue);
+}
+
+/** Undefined when the bearer token is one of the active ones. */
+async function authenticate(
+  event: APIGatewayProxyEventV2,
+  deps: JobsEndpointCollaborators,
+): Promise<JobsResponse | undefined> {
+  const presented = bearerToken(event.headers ?? {});
+  let tokens: string[];
+  try {
+    tokens = await deps.loadTokens(deps.tokenSecretId);
+  } catch (error) {
+    deps.log.error('jobs endpoint token unavailable', { error: String(error) });
+    return unavailable();
+  }
+  if (presented === undefined || !tokenMatches(presented, tokens)) {
+    return reply(401, { message: 'unauthorized' }, { 'www-authenticate': 'Bearer' });
+  }
+  return undefined;
+}
+
+function bearerToken(headers: Readonly<Record<string, string | undefined>>): string | undefined {
+  const value = headers.authorization ?? headers.Authorization;
+  const match = typeof value === 'string' ? /^Bearer\s+(\S+)\s*$/i.exec(value) : null;
+  return match?.[1];
+}
+
+/** Constant time in the token's content and length: both sides are hashed first; every token is compared. */
+function tokenMatches(presented: string, tokens: readonly string[]): boolean {
+  const digest = (text: string) => createHash('sha256').update(text, 'utf8').digest();
+  const mine = digest(presented);
+  let matched = false;
+  for (const token of tokens) if (token.length > 0 && safeEqual(digest(token), mine)) matched = true;
+  return matched;
+}
+
+function queueName(event: APIGatewayProxyEventV2): string | undefined {
+  const fromParams = event.pathParameters?.queue;
+  if (typeof fromParams === 'string' && fromParams !== '') return fromParams;
+  const match = typeof event.rawPath === 'string' ? /\/jobs\/([^/]+)\/?$/.exec(event.rawPath) : null;
+  try {
+    return match?.[1] ? decodeURIComponent(match[1]) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The body as text; undefined when larger than the endpoint accepts (as large as a webhook). */
+function bodyOf(event: APIGatewayProxyEventV2): string | undefined {
+  const raw = typeof event.body === 'string' ? event.body : '';
+  const body = event.isBase64Encoded ? Buffer.from(raw, 'base64') : Buffer.from(raw, 'utf8');
+  return body.length > MAX_WEBHOOK_BODY_BYTES ? undefined : body.toString('utf8');
+}
+
+/** `{ type, payload, id?, delay?, group? }`, or undefined when it is not that shape. */
+export function parseJobRequest(body: string): JobRequest | undefined {
+  let json: unknown;
+  try {
+    json = JSON.parse(body);
+  } catch {
+    return undefined;
+  }
+  if (json === null || typeof json !== 'object' || Array.isArray(json)) return undefined;
+  const { type, payload, id, delay, group, ...rest } = json as Record<string, unknown>;
+  if (Object.keys(rest).length > 0 || typeof type !== 'string' || payload === undefined) return undefined;
+  if (!optionalText(id, 512) || !optionalText(group, 128)) return undefined;
+  const parsedDelay = parseDelay(delay);
+  if (parsedDelay === null) return undefined;
+  return {
+    type,
+    payload,
+    options: {
+      ...(typeof id === 'string' ? { id } : {}),
+      ...(typeof group === 'string' ? { group } : {}),
+      ...(parsedDelay ? { delay: parsedDelay } : {}),
+    },
+  };
+}
+
+function optionalText(value: unknown, maxLength: number): boolean {
+  return value === undefined || (typeof value === 'string' && value.length > 0 && value.length <= maxLength);
+}
+
+/** Seconds (a non-negative number) or an ISO date; null when neither, undefined when absent. */
+function parseDelay(delay: unknown): SendOptions['delay'] | null | undefined {
+  if (delay === undefined) return undefined;
+  if (typeof delay === 'number') return Number.isFinite(delay) && delay >= 0 ? { seconds: delay } : null;
+  if (typeof delay === 'string' && /^\d{4}-\d{2}-\d{2}T/.test(delay)) {
+    const at = new Date(delay);
+    return Number.isNaN(at.getTime()) ? null : at;
+  }
+  return null;
+}
+
+/** The producer sends it; what the caller must change is a 400, anything else a 503. */
+async function send(
+  deps: JobsEndpointCollaborators,
+  job: JobDefinition,
+  request: JobRequest,
+  queue: string,
+): Promise<JobsResponse> {
+  try {
+    const result = await deps.send(job, request.payload, request.options);
+    deps.log.info('job enqueued', { id: result.id, type: job.type, queue, state: result.state });
+    return reply(202, { id: result.id, state: result.state });
+  } catch (error) {
+    if (error instanceof ProducerConfigError || error instanceof JobPayloadError) {
+      deps.log.info('job rejected', { type: job.type, queue, reason: error.message });
+      return /too large/.test(error.message) ? reply(413, { message: 'payload too large' }) : badRequest();
+    }
+    deps.log.error('job enqueue failed', { type: job.type, queue, error: String(error) });
+    return unavailable();
+  }
+}

@@ -1,0 +1,46 @@
+/**
+ * The jobs endpoint Lambda (API Gateway HTTP API, payload v2, route `POST /jobs/{queue}`).
+ *
+ * Thin: the producer comes from the environment the stack's grant sets (the same `createProducer` path as any
+ * application function), the tokens through the ingest's cached secret loader; every decision is in ./core.
+ * Local mode imports this same module with emulator endpoints and an `env:` token in the environment.
+ */
+import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2 } from 'aws-lambda';
+import { createSecretLoader } from '../ingest/secrets';
+import { awsCollaborators, defaultClients } from '../producer/aws';
+import { discoverProducer } from '../producer/discover';
+import { Producer } from '../producer/producer';
+import { clientOptions, INGEST_BUDGET } from '../shared/aws-clients';
+import { JOBS_ENDPOINT_CONFIG_ENV, jobsEndpointRuntimeSchema } from '../shared/jobs-endpoint-config';
+import { onFirstUse } from '../shared/on-first-use';
+import { readRuntimeConfig } from '../shared/read-runtime-config';
+import { handleJobRequest, type JobsEndpointCollaborators } from './core';
+
+const config = readRuntimeConfig(jobsEndpointRuntimeSchema, JOBS_ENDPOINT_CONFIG_ENV);
+const resolved = discoverProducer({ local: false });
+// A caller waits on the answer: two attempts per call, then a 503 that asks it to retry.
+const producer = new Producer(
+  awsCollaborators(resolved, defaultClients(resolved), { attempts: 2, baseDelayMs: 50 }),
+);
+const secretsManagerOptions = clientOptions('SECRETS_MANAGER', INGEST_BUDGET);
+const fetchSecretString = onFirstUse(async () =>
+  (await import('../ingest/secrets-manager')).secretsManagerFetcher(secretsManagerOptions),
+);
+
+const log = (level: 'INFO' | 'ERROR') => (message: string, attributes: object) =>
+  console.log(JSON.stringify({ level, message, service: 'jobs-endpoint', ...attributes }));
+
+const collaborators: JobsEndpointCollaborators = {
+  queues: new Set(Object.keys(resolved.queues)),
+  tokenSecretId: config.tokenSecretId,
+  loadTokens: createSecretLoader({
+    cacheSeconds: config.secretCacheSeconds,
+    fetchSecretString: async (secretId) => (await fetchSecretString())(secretId),
+  }),
+  send: (job, payload, options) => producer.send(job, payload as never, options),
+  log: { info: log('INFO'), error: log('ERROR') },
+};
+
+/** Lambda entry point; never throws (the core maps failures to 503). */
+export const handler = (event: APIGatewayProxyEventV2): Promise<APIGatewayProxyResultV2> =>
+  handleJobRequest(event, collaborators);

@@ -1,0 +1,89 @@
+/**
+ * Local mode's jobs endpoint: the same function as the stack's (`lambda/jobs-endpoint/handler.ts`), given the
+ * environment the stack's `grantSend` would give it (one variable per queue, the producer settings), the local
+ * one-time scheduler's endpoint, and its token from `HOOKLINE_JOBS_TOKEN` (an `env:` secret, as sources' are).
+ */
+import {
+  JOBS_ENDPOINT_CONFIG_ENV,
+  JOBS_ENDPOINT_ENTRY,
+  type JobsEndpointRuntimeConfig,
+  LOCAL_JOBS_TOKEN_ENV,
+} from '../../lambda/shared/jobs-endpoint-config';
+import {
+  jobScheduleNamePrefix,
+  PRODUCER_CONFIG_ENV,
+  type ProducerQueue,
+  type ProducerSettings,
+  producerQueueEnvName,
+} from '../../lambda/shared/producer-config';
+import type { ResolvedConfig } from '../config';
+import { hooklineModulePath } from '../package-root';
+import type { LocalTopology } from './topology';
+
+/** The development token when `HOOKLINE_JOBS_TOKEN` is unset, so the README's curl works out of the box. */
+export const DEFAULT_LOCAL_JOBS_TOKEN = 'dev-jobs-token';
+
+/** The entry local mode bundles for the jobs endpoint. */
+export const LOCAL_JOBS_ENDPOINT_ENTRY = hooklineModulePath(JOBS_ENDPOINT_ENTRY);
+
+export function jobsFunctionName(config: ResolvedConfig): string {
+  return `${config.stackName}-jobs-endpoint`;
+}
+
+/** The token the local endpoint accepts: the environment's, else the development default. */
+export function localJobsToken(env: Readonly<Record<string, string | undefined>>): string {
+  return env[LOCAL_JOBS_TOKEN_ENV] || DEFAULT_LOCAL_JOBS_TOKEN;
+}
+
+/** The jobs endpoint function's own variables (on top of every local function's). */
+export function localJobsEnvironment(
+  config: ResolvedConfig,
+  endpoint: NonNullable<ResolvedConfig['jobsEndpoint']>,
+  topology: LocalTopology,
+  schedulerUrl: string,
+  env: Readonly<Record<string, string | undefined>>,
+): Record<string, string> {
+  const runtime: JobsEndpointRuntimeConfig = {
+    tokenSecretId: `env:${LOCAL_JOBS_TOKEN_ENV}`,
+    secretCacheSeconds: config.ingest.secretCache.toSeconds(),
+  };
+  // As JobProducers grants it: one scheduler role per delayable queue, never for a FIFO queue.
+  const schedulerRoleArn = `arn:aws:iam::000000000000:role/${config.stackName}-job-scheduler`;
+  const queues = endpoint.queues.flatMap((name): [string, string][] => {
+    const local = topology.queues[name];
+    if (!local) return [];
+    const queue: ProducerQueue = {
+      name,
+      url: local.url,
+      arn: local.arn,
+      fifo: local.fifo,
+      ...(endpoint.delays && !local.fifo ? { schedulerRoleArn } : {}),
+    };
+    return [[producerQueueEnvName(name), JSON.stringify(queue)]];
+  });
+  return {
+    ...Object.fromEntries(queues),
+    [PRODUCER_CONFIG_ENV]: JSON.stringify(producerSettings(config, topology)),
+    [JOBS_ENDPOINT_CONFIG_ENV]: JSON.stringify(runtime),
+    [LOCAL_JOBS_TOKEN_ENV]: localJobsToken(env),
+    AWS_ENDPOINT_URL_SCHEDULER: schedulerUrl,
+  };
+}
+
+function producerSettings(config: ResolvedConfig, topology: LocalTopology): ProducerSettings {
+  const { resources } = topology;
+  return {
+    ...(resources.dedupeTableName && config.dedupe
+      ? { dedupe: { tableName: resources.dedupeTableName, ttlSeconds: config.dedupe.ttl.toSeconds() } }
+      : {}),
+    ...(resources.payloadBucketName
+      ? {
+          payloads: {
+            bucket: resources.payloadBucketName,
+            inlineLimitBytes: config.payloads.inlineLimitBytes,
+          },
+        }
+      : {}),
+    scheduler: { namePrefix: jobScheduleNamePrefix(config.stackName) },
+  };
+}

@@ -1,0 +1,151 @@
+/**
+ * The jobs endpoint over real HTTP on local mode: the stack's handler behind `POST /jobs/{queue}`, the real
+ * producer behind it (dynalite, fauxqs, the one-time schedule stand-in) and the real job consumer.
+ */
+
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { GetScheduleCommand, SchedulerClient } from '@aws-sdk/client-scheduler';
+import { Duration } from 'aws-cdk-lib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createProducer, type Producer } from '../../lambda/producer';
+import { DEFAULT_LOCAL_JOBS_TOKEN } from '../../lib/local/jobs-endpoint';
+import { startTestPipeline, type TestPipeline, testConfig } from '../helpers/local/pipeline';
+
+const JOB_CONSUMER = fileURLToPath(new URL('../helpers/local/job-consumer.ts', import.meta.url));
+
+function endpointConfig() {
+  return testConfig(
+    {
+      jobs: {
+        maxReceiveCount: 3,
+        consumer: { entry: JOB_CONSUMER, timeout: Duration.seconds(30), batchSize: 10 },
+      },
+      other: {},
+    },
+    { jobs: { endpoint: { queues: ['jobs'] } } },
+  );
+}
+
+describe('jobs endpoint on local mode', () => {
+  let pipeline: TestPipeline;
+  let dir: string;
+  let producer: Producer;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'hookline-jobs-endpoint-'));
+    pipeline = await startTestPipeline(endpointConfig());
+    const stateFile = join(dir, 'local.json');
+    writeFileSync(stateFile, JSON.stringify(pipeline.local.status()));
+    producer = createProducer({ local: stateFile });
+  });
+  afterAll(async () => {
+    await pipeline?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const post = async (
+    path: string,
+    body: unknown,
+    token: string | null = DEFAULT_LOCAL_JOBS_TOKEN,
+  ): Promise<{ status: number; json: Record<string, unknown> }> => {
+    const response = await fetch(`${pipeline.local.url}${path}`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        ...(token === null ? {} : { authorization: `Bearer ${token}` }),
+      },
+      body: typeof body === 'string' ? body : JSON.stringify(body),
+    });
+    return { status: response.status, json: (await response.json()) as Record<string, unknown> };
+  };
+
+  async function completed(id: string, timeoutMs = 20_000) {
+    const until = Date.now() + timeoutMs;
+    for (;;) {
+      const status = await producer.status(id);
+      if (status?.state === 'completed') return status;
+      if (Date.now() > until) throw new Error(`job ${id} is ${status?.state} after ${timeoutMs} ms`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  it('answers 202 with the id once queued, and the job consumer runs the job', async () => {
+    const answer = await post('/jobs/jobs', { type: 'math.double', payload: { n: 21 }, id: 'http-42' });
+    expect(answer).toEqual({ status: 202, json: { id: 'http-42', state: 'queued' } });
+    expect((await completed('http-42')).result).toMatchObject({ doubled: 42 });
+  });
+
+  it('answers a job without an id with a new one', async () => {
+    const answer = await post('/jobs/jobs', { type: 'math.double', payload: { n: 1 } });
+    expect(answer.status).toBe(202);
+    const id = answer.json.id as string;
+    expect(typeof id).toBe('string');
+    await pipeline.waitFor(() => pipeline.sideEffects().some((e) => e.id === id), 20_000, `job ${id} ran`);
+  });
+
+  it('runs a job sent twice with one id once, answering 202 with the same id both times', async () => {
+    const first = await post('/jobs/jobs', { type: 'math.double', payload: { n: 2 }, id: 'http-twice' });
+    const second = await post('/jobs/jobs', { type: 'math.double', payload: { n: 2 }, id: 'http-twice' });
+    expect([first.status, second.status]).toEqual([202, 202]);
+    expect([first.json.id, second.json.id]).toEqual(['http-twice', 'http-twice']);
+    await completed('http-twice');
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(pipeline.sideEffects().filter((e) => e.id === 'http-twice')).toHaveLength(1);
+  });
+
+  it('turns a delay over 15 minutes into a one-time schedule', async () => {
+    const answer = await post('/jobs/jobs', {
+      type: 'math.double',
+      payload: { n: 3 },
+      id: 'http-later',
+      delay: 20 * 60,
+    });
+    expect(answer).toEqual({ status: 202, json: { id: 'http-later', state: 'scheduled' } });
+    const status = await producer.status('http-later');
+    expect(status).toMatchObject({ state: 'scheduled', scheduleName: expect.any(String) });
+    const scheduler = new SchedulerClient({
+      region: pipeline.local.emulators.region,
+      endpoint: pipeline.local.status().endpoints.scheduler ?? '',
+      credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
+    });
+    const schedule = await scheduler.send(new GetScheduleCommand({ Name: status?.scheduleName }));
+    expect(JSON.parse(schedule.Target?.Input ?? '{}')).toMatchObject({
+      id: 'http-later',
+      type: 'math.double',
+    });
+    const at = await post('/jobs/jobs', {
+      type: 'math.double',
+      payload: { n: 4 },
+      id: 'http-at',
+      delay: new Date(Date.now() + 3_600_000).toISOString(),
+    });
+    expect(at.json.state).toBe('scheduled');
+  });
+
+  it('answers 401 with a generic body without a token and with a wrong one, and enqueues nothing', async () => {
+    const job = { type: 'math.double', payload: { n: 5 }, id: 'http-unauthorized' };
+    const missing = await post('/jobs/jobs', job, null);
+    const wrong = await post('/jobs/jobs', job, 'not-the-token');
+    expect([missing, wrong]).toEqual([
+      { status: 401, json: { message: 'unauthorized' } },
+      { status: 401, json: { message: 'unauthorized' } },
+    ]);
+    expect(await producer.status('http-unauthorized')).toBeUndefined();
+  });
+
+  it('answers 400 for malformed JSON and a malformed job', async () => {
+    expect((await post('/jobs/jobs', '{"type":')).status).toBe(400);
+    expect((await post('/jobs/jobs', { payload: { n: 1 } })).status).toBe(400);
+    expect((await post('/jobs/jobs', { type: 'bad type!', payload: {} })).status).toBe(400);
+    expect((await post('/jobs/jobs', { type: 'math.double', payload: {}, delay: 'soon' })).status).toBe(400);
+    expect((await post('/jobs/jobs', { type: 'math.double', payload: {}, group: 'g' })).status).toBe(400);
+  });
+
+  it('answers 404 for a queue the endpoint does not serve, configured or not', async () => {
+    expect((await post('/jobs/other', { type: 'math.double', payload: {} })).status).toBe(404);
+    expect((await post('/jobs/nope', { type: 'math.double', payload: {} })).status).toBe(404);
+  });
+});

@@ -1,0 +1,138 @@
+/**
+ * The jobs endpoint in the synthesized template, walked from the route to what its function may do: the route
+ * reaches a function that may send to the configured queues only, read the token secret only, and pass the
+ * scheduler role only when delays are on; the secret outlives the stack; cdk-nag stays clean.
+ */
+import { App, Validations } from 'aws-cdk-lib';
+import type { Template } from 'aws-cdk-lib/assertions';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { describe, expect, it } from 'vitest';
+import type { HooklineConfig } from '../../lib/config';
+import { HooklineConfigError } from '../../lib/config';
+import { WebhookPipelineStack } from '../../lib/webhook-pipeline-stack';
+import { exampleResolved, pipelineTemplate } from '../helpers/cdk';
+
+type Json = ReturnType<Template['toJSON']>;
+type Statement = { Action: string | string[]; Resource: unknown; Condition?: Json };
+
+const list = (value: unknown): unknown[] =>
+  value === undefined ? [] : Array.isArray(value) ? value : [value];
+const withEndpoint = (endpoint: NonNullable<HooklineConfig['jobs']>['endpoint']) =>
+  exampleResolved({ jobs: { endpoint } });
+
+/** Route `POST /jobs/{queue}` -> its integration -> the function -> the function's role and statements. */
+function walkJobsRoute(config = withEndpoint({ queues: ['events'] })) {
+  const { template } = pipelineTemplate(config);
+  const resources = template.toJSON().Resources as Record<string, Json>;
+  const of = (type: string) => Object.entries(resources).filter(([, r]) => r.Type === type);
+  const routes = of('AWS::ApiGatewayV2::Route').filter(
+    ([, r]) => r.Properties.RouteKey === 'POST /jobs/{queue}',
+  );
+  const route = routes[0]?.[1];
+  const integrationId = String(JSON.stringify(route?.Properties.Target)).match(/"Ref":"([^"]+)"/)?.[1] ?? '';
+  const integration = resources[integrationId];
+  const functionId =
+    String(JSON.stringify(integration?.Properties.IntegrationUri)).match(/"([^"]+)","Arn"/)?.[1] ?? '';
+  const fn = resources[functionId];
+  const roleId = (fn?.Properties.Role['Fn::GetAtt'][0] as string) ?? 'none';
+  const statements = of('AWS::IAM::Policy')
+    .filter(([, p]) => JSON.stringify(p.Properties.Roles).includes(roleId))
+    .flatMap(([, p]) => p.Properties.PolicyDocument.Statement as Statement[]);
+  const byAction = (action: string) => statements.filter((s) => list(s.Action).includes(action));
+  return { resources, of, routes, integration, fn, statements, byAction, template };
+}
+
+const logicalIdOfType = (resources: Record<string, Json>, type: string, contains: string) =>
+  Object.entries(resources).find(([id, r]) => r.Type === type && id.includes(contains))?.[0] ?? '';
+
+describe('jobs endpoint template', () => {
+  it('adds no route, function or secret unless configured', { timeout: 90_000 }, () => {
+    const { routes, resources } = walkJobsRoute(exampleResolved());
+    expect(routes).toEqual([]);
+    expect(Object.keys(resources).filter((id) => id.includes('JobsEndpoint'))).toEqual([]);
+  });
+
+  it('routes POST /jobs/{queue} to a function that sends only to the configured queues', {
+    timeout: 90_000,
+  }, () => {
+    const { routes, integration, fn, byAction, resources } = walkJobsRoute();
+    expect(routes).toHaveLength(1);
+    expect(integration?.Properties.PayloadFormatVersion).toBe('2.0');
+    expect(fn?.Type).toBe('AWS::Lambda::Function');
+    const sends = byAction('sqs:SendMessage');
+    const eventsQueue = logicalIdOfType(resources, 'AWS::SQS::Queue', 'QueueEventsQueue');
+    expect(sends.flatMap((s) => list(s.Resource))).toEqual([{ 'Fn::GetAtt': [eventsQueue, 'Arn'] }]);
+    expect(JSON.stringify(fn?.Properties.Environment)).toContain('HOOKLINE_QUEUE_EVENTS');
+    expect(JSON.stringify(fn?.Properties.Environment)).not.toContain('HOOKLINE_QUEUE_ORDERS');
+  });
+
+  it('lets the function read the token secret and no other secret, which the stack keeps on deletion', {
+    timeout: 90_000,
+  }, () => {
+    const { byAction, resources, fn } = walkJobsRoute();
+    const secretId = logicalIdOfType(resources, 'AWS::SecretsManager::Secret', 'JobsEndpointTokenSecret');
+    expect(resources[secretId]?.DeletionPolicy).toBe('Retain');
+    expect(resources[secretId]?.UpdateReplacePolicy).toBe('Retain');
+    const reads = byAction('secretsmanager:GetSecretValue');
+    expect(reads.flatMap((s) => list(s.Resource))).toEqual([{ Ref: secretId }]);
+    expect(JSON.stringify(fn?.Properties.Environment)).toContain(secretId);
+  });
+
+  it('passes the scheduler role, sending only to its queue, only when delays are on', {
+    timeout: 90_000,
+  }, () => {
+    const on = walkJobsRoute(withEndpoint({ queues: ['events'] }));
+    const passRole = on.byAction('iam:PassRole');
+    expect(passRole).toHaveLength(1);
+    expect(passRole[0]?.Condition).toEqual({
+      StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' },
+    });
+    const schedulerRoleId = JSON.stringify(passRole[0]?.Resource).match(/"([^"]+)","Arn"/)?.[1] ?? '';
+    const schedulerStatements = on
+      .of('AWS::IAM::Policy')
+      .filter(([, p]) => JSON.stringify(p.Properties.Roles).includes(schedulerRoleId))
+      .flatMap(([, p]) => p.Properties.PolicyDocument.Statement as Statement[]);
+    const eventsQueue = logicalIdOfType(on.resources, 'AWS::SQS::Queue', 'QueueEventsQueue');
+    expect(schedulerStatements.map((s) => [s.Action, s.Resource])).toEqual([
+      ['sqs:SendMessage', { 'Fn::GetAtt': [eventsQueue, 'Arn'] }],
+    ]);
+    expect(on.byAction('scheduler:CreateSchedule')).toHaveLength(1);
+
+    const off = walkJobsRoute(withEndpoint({ queues: ['events'], delays: false }));
+    expect(off.byAction('iam:PassRole')).toEqual([]);
+    expect(off.byAction('scheduler:CreateSchedule')).toEqual([]);
+    expect(off.byAction('sqs:SendMessage')).toHaveLength(1);
+  });
+
+  it('never grants scheduling for a FIFO queue, which SQS cannot delay per message', {
+    timeout: 90_000,
+  }, () => {
+    const { byAction } = walkJobsRoute(withEndpoint({ queues: ['orders'] }));
+    expect(byAction('iam:PassRole')).toEqual([]);
+    expect(byAction('sqs:SendMessage')).toHaveLength(1);
+  });
+
+  it('stays cdk-nag clean', { timeout: 90_000 }, () => {
+    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    const config = withEndpoint({ queues: ['events', 'orders'] });
+    new WebhookPipelineStack(app, config.stackName, { config });
+    Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+    expect(() => app.synth()).not.toThrow();
+  });
+});
+
+describe('jobs endpoint configuration', () => {
+  it('reports an unknown, repeated or missing queue with its path, value and fix, all at once', () => {
+    let error: unknown;
+    try {
+      exampleResolved({ jobs: { endpoint: { queues: ['nope', 'events', 'events'] } } });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(HooklineConfigError);
+    const violations = (error as HooklineConfigError).issues;
+    expect(violations.map((v) => v.path)).toEqual(['jobs.endpoint.queues.0', 'jobs.endpoint.queues.2']);
+    expect(violations[0]?.fix).toContain('events');
+    expect(() => exampleResolved({ jobs: { endpoint: { queues: [] } } })).toThrow(/jobs\.endpoint\.queues/);
+  });
+});
