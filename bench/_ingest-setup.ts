@@ -81,6 +81,8 @@ export async function createBenchTopology(
       stackName: 'Bench',
       sources: { github: { type: 'github' } },
       queues: { events: {} },
+      // The send-only baseline archives nothing; bench/archive.ts measures the archive on and off.
+      archive: { enabled: false },
     }),
   );
   const topology = await createTopology(config, emulators);
