@@ -33,7 +33,7 @@ export type ClaimResult =
 export interface DedupeStore {
   /** `ttlSeconds` overrides the store's TTL for this key (a delayed job must stay claimed until it is due). */
   claim(key: string, ttlSeconds?: number): Promise<ClaimResult>;
-  /** `fields` are written into the record together with `status = queued` (a job's state, for example). */
+  /** `fields` are written with `status = queued` where the record has none yet (a consumer may have written them first). */
   complete(key: string, token: string, fields?: Readonly<Record<string, AttributeValue>>): Promise<void>;
   release(key: string, token: string): Promise<void>;
 }
@@ -93,7 +93,9 @@ export function createDynamoDedupeStore(options: DynamoDedupeOptions): DedupeSto
 
     async complete(key, token, fields = {}) {
       const names = Object.keys(fields);
-      const sets = names.map((_, i) => `, #f${i} = :f${i}`).join('');
+      // The record is fresh since the claim (a claim replaces the whole item), so a field already present was
+      // written after the send by a consumer (a job it started or finished): it wins over what was sent.
+      const sets = names.map((_, i) => `, #f${i} = if_not_exists(#f${i}, :f${i})`).join('');
       await client.send(
         new UpdateItemCommand({
           TableName: tableName,
