@@ -16,6 +16,12 @@
  * Collected with their secondary sources in the project's performance-anchors reference (section 5).
  */
 
+import {
+  archiveCost,
+  FIREHOSE_INGEST_USD_PER_GB,
+  FIREHOSE_PARTITIONING_USD_PER_GB,
+  FIREHOSE_RECORD_ROUNDING_BYTES,
+} from './archive-cost';
 import type { ResolvedConfig } from './config';
 
 /** us-east-1 list prices in USD. */
@@ -283,6 +289,17 @@ export function costInputOf(config: ResolvedConfig, options: CostOptions): CostI
     inlineLimitBytes: config.payloads.inlineLimitBytes,
     queues,
     ...(options.handlerMsPerRecord ? { handlerMsPerRecord: options.handlerMsPerRecord } : {}),
+    ...(config.archive ? { archive: archiveLine(options.bodyBytes ?? DEFAULT_BODY_BYTES) } : {}),
+  };
+}
+
+/** The event archive's line: Firehose ingestion and dynamic partitioning of one record per webhook. */
+function archiveLine(bodyBytes: number): CostLine {
+  const cost = archiveCost(1_000_000, bodyBytes);
+  return {
+    item: 'Event archive (Firehose → S3)',
+    basis: `1 record per webhook, billed in ${FIREHOSE_RECORD_ROUNDING_BYTES / 1024} KB steps × $${FIREHOSE_INGEST_USD_PER_GB}/GB + partitioning $${FIREHOSE_PARTITIONING_USD_PER_GB}/GB`,
+    usdPerMillion: cost.total,
   };
 }
 

@@ -103,6 +103,18 @@ describe('cost model arithmetic (per million webhooks, us-east-1 list prices)', 
 });
 
 describe('cost model input from a configuration', () => {
+  it('prices the configured archive per record (5 KB billing steps, partitioning) and drops it when off', () => {
+    const on = costInputOf(resolveConfig(exampleConfig), { eventsPerMonth: 1_000_000 });
+    // 4 KB bodies billed as 5 KB: 1M × 5 KiB = 4.77 GiB × $0.029 + 3.81 GiB × $0.02 partitioning.
+    const expected = ((1e6 * 5120) / 1024 ** 3) * 0.029 + ((1e6 * 4096) / 1024 ** 3) * 0.02;
+    expect(line(on, 'Event archive')).toBeCloseTo(expected, 6);
+    expect(line(on, 'Event archive')).toBeLessThanOrEqual(0.3);
+    const off = costInputOf(resolveConfig({ ...exampleConfig, archive: { enabled: false } }), {
+      eventsPerMonth: 1_000_000,
+    });
+    expect(line(off, 'Event archive')).toBeUndefined();
+  });
+
   it("takes the default route's queues and the configured defaults", () => {
     const input = costInputOf(resolveConfig(exampleConfig), { eventsPerMonth: 1_000_000 });
     expect(input).toMatchObject({
