@@ -123,6 +123,29 @@ export function routingOf(
   };
 }
 
+/**
+ * The dedupe table and the claim-check bucket as the ingest and the job producer both use them: a delivery id or
+ * job key claimed for the dedupe window, bodies above the inline limit put under `payloads/`.
+ */
+export function claimSettingsOf(
+  config: Pick<IngestSettings, 'dedupe' | 'payloads'>,
+  resources: Pick<PipelineResources, 'dedupeTableName' | 'payloadBucketName'>,
+): Pick<IngestRuntimeConfig, 'dedupe' | 'payloads'> {
+  return {
+    ...(config.dedupe && resources.dedupeTableName
+      ? { dedupe: { tableName: resources.dedupeTableName, ttlSeconds: config.dedupe.ttl.toSeconds() } }
+      : {}),
+    ...(resources.payloadBucketName
+      ? {
+          payloads: {
+            bucket: resources.payloadBucketName,
+            inlineLimitBytes: config.payloads.inlineLimitBytes,
+          },
+        }
+      : {}),
+  };
+}
+
 /** The ingest function's configuration. */
 export function ingestRuntimeConfig(
   config: IngestSettings,
@@ -139,17 +162,7 @@ export function ingestRuntimeConfig(
       ]),
     ),
     ...routingOf(config),
-    ...(config.dedupe && resources.dedupeTableName
-      ? { dedupe: { tableName: resources.dedupeTableName, ttlSeconds: config.dedupe.ttl.toSeconds() } }
-      : {}),
-    ...(resources.payloadBucketName
-      ? {
-          payloads: {
-            bucket: resources.payloadBucketName,
-            inlineLimitBytes: config.payloads.inlineLimitBytes,
-          },
-        }
-      : {}),
+    ...claimSettingsOf(config, resources),
     ...(resources.archiveStreamName ? { archive: { deliveryStream: resources.archiveStreamName } } : {}),
     keepHeaders: [...config.ingest.keepHeaders],
     secretCacheSeconds: config.ingest.secretCache.toSeconds(),

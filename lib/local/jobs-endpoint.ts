@@ -18,6 +18,7 @@ import {
 } from '../../lambda/shared/producer-config';
 import type { ResolvedConfig } from '../config';
 import { hooklineModulePath } from '../package-root';
+import { claimSettingsOf } from '../runtime-wiring';
 import type { LocalTopology } from './topology';
 
 /** The development token when `HOOKLINE_JOBS_TOKEN` is unset, so the README's curl works out of the box. */
@@ -71,19 +72,8 @@ export function localJobsEnvironment(
 }
 
 function producerSettings(config: ResolvedConfig, topology: LocalTopology): ProducerSettings {
-  const { resources } = topology;
   return {
-    ...(resources.dedupeTableName && config.dedupe
-      ? { dedupe: { tableName: resources.dedupeTableName, ttlSeconds: config.dedupe.ttl.toSeconds() } }
-      : {}),
-    ...(resources.payloadBucketName
-      ? {
-          payloads: {
-            bucket: resources.payloadBucketName,
-            inlineLimitBytes: config.payloads.inlineLimitBytes,
-          },
-        }
-      : {}),
+    ...claimSettingsOf(config, topology.resources),
     scheduler: { namePrefix: jobScheduleNamePrefix(config.stackName) },
   };
 }
