@@ -11,6 +11,9 @@
  * - hookline + Powertools Logger/Metrics: the real logger and EMF metrics, stdout discarded (what a deployed
  *   consumer pays for its one `record outcome` line per record and one EMF document per type per batch).
  *
+ * The variants live in bench/_consumer-variants.ts and are bundled as CDK bundles a consumer (esbuild, minified
+ * ES module), Powertools with them: the code as deployed, not our TypeScript through tsx (whose `keepNames`
+ * wrappers run on every closure created per record, while Powertools' plain JavaScript has none).
  * Method: warm-up, then interleaved rounds (order rotated every round), each
  * variant handling 10,000 records per round. Time is the process's CPU time (user + system, `process.cpuUsage`),
  * not wall time: the development VM is shared, and wall time there mostly measures other processes. Reported:
@@ -24,14 +27,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
-import { Logger } from '@aws-lambda-powertools/logger';
-import { Metrics } from '@aws-lambda-powertools/metrics';
-import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { powertoolsMetricsSink, powertoolsRootLogger } from '../lambda/consumer/aws';
-import { type ConsumerCollaborators, createConsumerCore, type RootLogger } from '../lambda/consumer/core';
-import type { ConsumerRuntimeConfig } from '../lambda/shared/consumer-config';
-import { METRICS_NAMESPACE } from '../lambda/shared/contracts';
+import { pathToFileURL } from 'node:url';
+import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { ENVELOPE_VERSION, MESSAGE_ATTRIBUTES, type WebhookEnvelope } from '../lambda/shared/envelope';
 import {
   type Bundled,
@@ -41,6 +38,7 @@ import {
   measureImports,
   stdinEntry,
 } from './_bundle';
+import type * as Variants from './_consumer-variants';
 import { median, quietly, writeResults } from './_shared';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 31);
@@ -103,115 +101,13 @@ function makeEvent(batchSize: number, offset: number): SQSEvent {
   return { Records };
 }
 
-let sink = 0;
-const noopHandler = async (_payload: unknown): Promise<void> => {
-  sink++;
-};
-const parseLikeHookline = (record: SQSRecord): unknown => {
-  const env = JSON.parse(record.body) as { body: string };
-  return JSON.parse(env.body);
-};
-
-const config = (parallelism: number): ConsumerRuntimeConfig => ({
-  name: 'events',
-  queueUrl: 'http://127.0.0.1/000000000000/events',
-  deadLetterQueueUrl: 'http://127.0.0.1/000000000000/events-dlq',
-  fifo: false,
-  maxReceiveCount: 5,
-  parallelism,
-  retry: { baseSeconds: 10, factor: 2, maxSeconds: 900 },
-  deadlineMarginMs: 3_000,
-});
-
-const noop = () => {};
-const noopLogger: RootLogger = { debug: noop, info: noop, warn: noop, error: noop, child: () => noopLogger };
-const fakeCollaborators = (
-  logger: RootLogger,
-  metrics: ConsumerCollaborators['metrics'],
-): ConsumerCollaborators => ({
-  sqs: { changeVisibility: async () => {}, sendToDeadLetter: async () => {}, deleteMessage: async () => {} },
-  loadPayload: async () => Buffer.alloc(0),
-  now: Date.now,
-  random: Math.random,
-  logger,
-  metrics,
-});
-const context = { getRemainingTimeInMillis: () => 60_000 };
-const definition = {
-  handlers: {
-    'github.push': async (event: { payload: unknown }) => {
-      await noopHandler(event.payload);
-    },
-  },
-};
-
-type Run = (event: SQSEvent) => Promise<SQSBatchResponse>;
-
-function variants(batchSize: number): Array<{ name: string; run: Run; quietStdout?: boolean }> {
-  const reusedProcessor = new BatchProcessor(EventType.SQS);
-  const bounded = createConsumerCore(
-    definition,
-    config(10),
-    fakeCollaborators(noopLogger, { publish: noop }),
-  );
-  const unbounded = createConsumerCore(
-    definition,
-    config(Math.max(batchSize, 10)),
-    fakeCollaborators(noopLogger, { publish: noop }),
-  );
-  const observed = createConsumerCore(
-    definition,
-    config(10),
-    fakeCollaborators(
-      powertoolsRootLogger(new Logger({ serviceName: 'events' })),
-      powertoolsMetricsSink(new Metrics({ namespace: METRICS_NAMESPACE, serviceName: 'events' })),
-    ),
-  );
-  return [
-    {
-      name: 'bare loop',
-      run: async (event) => {
-        const batchItemFailures: SQSBatchResponse['batchItemFailures'] = [];
-        for (const record of event.Records) {
-          try {
-            await noopHandler(parseLikeHookline(record));
-          } catch {
-            batchItemFailures.push({ itemIdentifier: record.messageId });
-          }
-        }
-        return { batchItemFailures };
-      },
-    },
-    {
-      name: 'Powertools (no parsing)',
-      run: (event) => processPartialResponse(event, async () => noopHandler(undefined), reusedProcessor),
-    },
-    {
-      name: 'Powertools',
-      run: (event) =>
-        processPartialResponse(
-          event,
-          async (record: SQSRecord) => noopHandler(parseLikeHookline(record)),
-          reusedProcessor,
-        ),
-    },
-    { name: 'hookline', run: (event) => bounded.processBatch(event, context) },
-    { name: 'hookline, unbounded', run: (event) => unbounded.processBatch(event, context) },
-    {
-      name: 'hookline + Logger/Metrics',
-      run: (event) => observed.processBatch(event, context),
-      quietStdout: true,
-    },
-  ];
-}
-
 interface Sample {
   readonly cpuNs: number;
   readonly wallNs: number;
 }
 
 async function timeVariant(
-  run: Run,
+  run: Variants.Run,
   events: SQSEvent[],
   records: number,
   quietStdout: boolean,
@@ -242,7 +138,10 @@ interface VariantResult {
 }
 
 /** Warm-up, then `ROUNDS` interleaved rounds (order rotated every round) of every variant at one batch size. */
-async function measureBatchSize(batchSize: number): Promise<Record<string, VariantResult>> {
+async function measureBatchSize(
+  batchSize: number,
+  variants: typeof Variants.variants,
+): Promise<Record<string, VariantResult>> {
   const gc = (globalThis as { gc?: () => void }).gc;
   // Distinct events so nothing is cached across records more than in a real batch stream.
   const events = Array.from({ length: Math.ceil(2_000 / batchSize) }, (_, i) =>
@@ -395,9 +294,21 @@ function printImports(imports: Awaited<ReturnType<typeof measureColdImports>>): 
   );
 }
 
+/** bench/_consumer-variants.ts bundled as CDK bundles a consumer (minified ES module), then imported. */
+async function bundledVariants(): Promise<typeof Variants> {
+  const work = mkdtempSync(path.join(tmpdir(), 'hookline-bench-variants-'));
+  const { file } = await bundleLikeCdk(
+    { entryPoints: [path.join(import.meta.dirname, '_consumer-variants.ts')] },
+    path.join(work, 'variants.mjs'),
+  );
+  return (await import(pathToFileURL(file).href)) as typeof Variants;
+}
+
 async function main() {
+  const bundled = await bundledVariants();
   const results: Results = {};
-  for (const batchSize of BATCH_SIZES) results[`batch ${batchSize}`] = await measureBatchSize(batchSize);
+  for (const batchSize of BATCH_SIZES)
+    results[`batch ${batchSize}`] = await measureBatchSize(batchSize, bundled.variants);
   printTable(results);
   const imports = await measureColdImports();
   printImports(imports);
@@ -409,11 +320,12 @@ async function main() {
     recordsPerRound: RECORDS_PER_ROUND,
     payloadBytes: 4_000,
     clock: 'process CPU time (user + system); ratios are medians of per-round ratios',
+    code: 'variants bundled as CDK bundles a consumer (esbuild, minified ES module)',
     target: 'hookline <= 1.1x Powertools (same parsing), batch 10 and 100',
     results,
     coldImport: { baseline: IMPORT_BASELINE, rounds: IMPORT_ROUNDS, target: IMPORT_TARGET, bundles: imports },
   });
-  console.log(`wrote ${out} (sink ${sink})`);
+  console.log(`wrote ${out} (sink ${bundled.sinkCount()})`);
 }
 
 await main();

@@ -3,7 +3,7 @@
  * `grantSend(fn, queue)` sets, then the running local mode's state file (`.hookline/local.json`).
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { localStatePath, localStateSchema } from '../shared/local-state';
+import { type LocalState, localStatePath, parseLocalState } from '../shared/local-state';
 import {
   PRODUCER_CONFIG_ENV,
   PRODUCER_QUEUE_ENV_PREFIX,
@@ -115,9 +115,9 @@ function fromEnvironment(env: Readonly<Record<string, string | undefined>>): Res
 }
 
 function fromLocalState(path: string): ResolvedProducer {
-  let state: ReturnType<typeof localStateSchema.parse>;
+  let state: LocalState;
   try {
-    state = localStateSchema.parse(JSON.parse(readFileSync(path, 'utf8')));
+    state = parseLocalState(JSON.parse(readFileSync(path, 'utf8')));
   } catch {
     throw new ProducerConfigError(
       `local mode state file ${path} is unreadable: restart local mode with npm start`,

@@ -1,55 +1,176 @@
 /**
  * `.hookline/local.json`, the contract between local mode (which writes it while running and removes it on
- * stop) and its readers: the CLI and the job producer find the running local mode through it. One schema for
- * every side: the writer is typed by it, the readers parse with it.
+ * stop) and its readers: the CLI and the job producer find the running local mode through it. One definition
+ * for every side: the writer is typed by {@link LocalState}, the readers parse with {@link parseLocalState}.
+ * Checked by hand rather than with a schema library: `hookline status --local` reads it on every run, and a
+ * schema library's own load would be most of that command's start time.
  */
 import { join } from 'node:path';
-// zod/mini: the same validation as zod with a tree-shakable API, so a producer's bundle stays small.
-import { z } from 'zod/mini';
 
 /** The state file's name inside the state directory. */
 export const STATE_FILE_NAME = 'local.json';
 
-export const localStateSchema = z.object({
-  pid: z.int(),
-  webhookBaseUrl: z.string().check(z.minLength(1)),
-  controlUrl: z.string().check(z.minLength(1)),
-  region: z.string().check(z.minLength(1)),
-  endpoints: z.object({
-    sqs: z.string().check(z.minLength(1)),
-    s3: z.optional(z.string()),
-    dynamodb: z.optional(z.string()),
+export interface LocalQueueState {
+  readonly url: string;
+  readonly arn: string;
+  readonly deadLetterUrl: string;
+  readonly deadLetterArn: string;
+  readonly fifo: boolean;
+}
+
+export interface LocalState {
+  readonly pid: number;
+  readonly webhookBaseUrl: string;
+  readonly controlUrl: string;
+  readonly region: string;
+  readonly endpoints: {
+    readonly sqs: string;
+    readonly s3?: string;
+    readonly dynamodb?: string;
     /** Local mode's EventBridge Scheduler stand-in (one-time job schedules). */
-    scheduler: z.optional(z.string()),
-  }),
-  queues: z.record(
-    z.string(),
-    z.object({
-      url: z.string().check(z.minLength(1)),
-      arn: z.string().check(z.minLength(1)),
-      deadLetterUrl: z.string().check(z.minLength(1)),
-      deadLetterArn: z.string().check(z.minLength(1)),
-      fifo: z.boolean(),
-    }),
-  ),
-  consumers: z._default(z.record(z.string(), z.object({ state: z.string() })), {}),
+    readonly scheduler?: string;
+  };
+  readonly queues: Readonly<Record<string, LocalQueueState>>;
+  /** Each consumer's state when the file was written (`Enabled`, `Disabled`); empty when absent. */
+  readonly consumers: Readonly<Record<string, { readonly state: string }>>;
   /** The event archive (bucket in the local S3), when archiving is on. */
-  archive: z.optional(
-    z.object({ bucket: z.string().check(z.minLength(1)), stream: z.string().check(z.minLength(1)) }),
-  ),
+  readonly archive?: { readonly bucket: string; readonly stream: string };
   /** What a job producer needs besides the queues. */
-  jobs: z.optional(
-    z.object({
-      dedupeTable: z.optional(z.string()),
-      dedupeTtlSeconds: z.optional(z.int()),
-      payloadBucket: z.optional(z.string()),
-      inlineLimitBytes: z.optional(z.int()),
-      schedulerRoleArn: z.optional(z.string()),
-      scheduleNamePrefix: z.optional(z.string()),
+  readonly jobs?: {
+    readonly dedupeTable?: string;
+    readonly dedupeTtlSeconds?: number;
+    readonly payloadBucket?: string;
+    readonly inlineLimitBytes?: number;
+    readonly schedulerRoleArn?: string;
+    readonly scheduleNamePrefix?: string;
+  };
+}
+
+/** A state file that does not have the shape above; `path` names the first bad field. */
+export class LocalStateError extends Error {
+  constructor(
+    readonly path: string,
+    expected: string,
+  ) {
+    super(`invalid local mode state at ${path}: expected ${expected}`);
+    this.name = 'LocalStateError';
+  }
+}
+
+type Json = Record<string, unknown>;
+
+function isObject(value: unknown): value is Json {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function object(value: unknown, path: string): Json {
+  if (!isObject(value)) throw new LocalStateError(path, 'an object');
+  return value;
+}
+
+function text(value: unknown, path: string): string {
+  if (typeof value !== 'string' || value.length === 0) throw new LocalStateError(path, 'a non-empty string');
+  return value;
+}
+
+function integer(value: unknown, path: string): number {
+  if (!Number.isSafeInteger(value)) throw new LocalStateError(path, 'an integer');
+  return value as number;
+}
+
+/** The fields of `value` that are present, each read by its reader; absent (undefined) fields are left out. */
+function optionals<T>(
+  value: Json,
+  path: string,
+  readers: Record<string, (v: unknown, p: string) => unknown>,
+) {
+  const result: Record<string, unknown> = {};
+  for (const [field, read] of Object.entries(readers)) {
+    if (value[field] !== undefined) result[field] = read(value[field], `${path}.${field}`);
+  }
+  return result as Partial<T>;
+}
+
+function record<T>(value: unknown, path: string, read: (v: unknown, p: string) => T): Record<string, T> {
+  const entries = object(value, path);
+  const result: Record<string, T> = {};
+  for (const name of Object.keys(entries)) result[name] = read(entries[name], `${path}.${name}`);
+  return result;
+}
+
+function queueState(value: unknown, path: string): LocalQueueState {
+  const queue = object(value, path);
+  if (typeof queue.fifo !== 'boolean') throw new LocalStateError(`${path}.fifo`, 'a boolean');
+  return {
+    url: text(queue.url, `${path}.url`),
+    arn: text(queue.arn, `${path}.arn`),
+    deadLetterUrl: text(queue.deadLetterUrl, `${path}.deadLetterUrl`),
+    deadLetterArn: text(queue.deadLetterArn, `${path}.deadLetterArn`),
+    fifo: queue.fifo,
+  };
+}
+
+function endpointsOf(value: unknown): LocalState['endpoints'] {
+  const endpoints = object(value, 'endpoints');
+  const optional = (v: unknown, p: string) => {
+    if (typeof v !== 'string') throw new LocalStateError(p, 'a string');
+    return v;
+  };
+  return {
+    sqs: text(endpoints.sqs, 'endpoints.sqs'),
+    ...optionals<LocalState['endpoints']>(endpoints, 'endpoints', {
+      s3: optional,
+      dynamodb: optional,
+      scheduler: optional,
     }),
-  ),
-});
-export type LocalState = z.infer<typeof localStateSchema>;
+  };
+}
+
+function jobsOf(value: unknown): NonNullable<LocalState['jobs']> {
+  const string = (v: unknown, p: string) => {
+    if (typeof v !== 'string') throw new LocalStateError(p, 'a string');
+    return v;
+  };
+  return optionals(object(value, 'jobs'), 'jobs', {
+    dedupeTable: string,
+    dedupeTtlSeconds: integer,
+    payloadBucket: string,
+    inlineLimitBytes: integer,
+    schedulerRoleArn: string,
+    scheduleNamePrefix: string,
+  });
+}
+
+/** The state in `value` (parsed JSON), with only its own fields; throws a {@link LocalStateError}. */
+export function parseLocalState(value: unknown): LocalState {
+  const state = object(value, '(root)');
+  const parsed: LocalState = {
+    pid: integer(state.pid, 'pid'),
+    webhookBaseUrl: text(state.webhookBaseUrl, 'webhookBaseUrl'),
+    controlUrl: text(state.controlUrl, 'controlUrl'),
+    region: text(state.region, 'region'),
+    endpoints: endpointsOf(state.endpoints),
+    queues: record(state.queues, 'queues', queueState),
+    consumers:
+      state.consumers === undefined
+        ? {}
+        : record(state.consumers, 'consumers', (v, p) => ({ state: text(object(v, p).state, `${p}.state`) })),
+  };
+  if (state.archive === undefined && state.jobs === undefined) return parsed;
+  const archive = state.archive === undefined ? undefined : object(state.archive, 'archive');
+  return {
+    ...parsed,
+    ...(archive
+      ? {
+          archive: {
+            bucket: text(archive.bucket, 'archive.bucket'),
+            stream: text(archive.stream, 'archive.stream'),
+          },
+        }
+      : {}),
+    ...(state.jobs === undefined ? {} : { jobs: jobsOf(state.jobs) }),
+  };
+}
 
 /** Where the state file lives: `$HOOKLINE_STATE_DIR/local.json`, else `<cwd>/.hookline/local.json`. */
 export function localStatePath(

@@ -14,7 +14,7 @@ import {
   type JobStatus,
   jobStatusOf,
 } from '../../lambda/shared/job-record';
-import { localStatePath, localStateSchema } from '../local/state-file';
+import { localStatePath, parseLocalState } from '../local/state-file';
 import { STACK_OUTPUTS } from '../stack-outputs';
 import type { Backend } from './backend';
 import { CliError } from './errors';
@@ -37,7 +37,7 @@ export async function jobsStore(
   env: Record<string, string | undefined> = process.env,
 ): Promise<JobsStore> {
   if (target.kind === 'local') {
-    const state = localStateSchema.parse(JSON.parse(readFileSync(localStatePath(env), 'utf8')));
+    const state = parseLocalState(JSON.parse(readFileSync(localStatePath(env), 'utf8')));
     const tableName = state.jobs?.dedupeTable;
     if (!tableName) throw new CliError(NO_TABLE);
     const client = new DynamoDBClient({

@@ -2,7 +2,6 @@
  * Where the CLI writes: results on stdout, notes and progress on stderr (so `--json` stdout stays parseable),
  * colours only on a TTY and never with NO_COLOR.
  */
-import { createInterface } from 'node:readline/promises';
 
 /** A progress indicator for long work. */
 export interface Progress {
@@ -119,6 +118,8 @@ export function consoleOutput(options: {
       };
     },
     async confirm(question) {
+      // Loaded when a command asks, not at every start.
+      const { createInterface } = await import('node:readline/promises');
       const rl = createInterface({ input: process.stdin, output: process.stderr });
       try {
         const answer = await rl.question(`${question} [y/N] `);

@@ -322,10 +322,16 @@ function present<R>(output: Output, result: R, render: (output: Output, result: 
 }
 
 async function statusCommand(ctx: CommandContext, queue: string | undefined, o: CommonOptions) {
-  // Not the whole of cores: `status --local` then loads the SQS client only.
-  const [{ status }, { renderStatus }] = await Promise.all([import('./status'), import('./render')]);
+  const options = queue ? { queue } : {};
   const { output, target, backend } = await open(ctx.deps, o);
-  present(output, await status(backend, target, queue ? { queue } : {}), renderStatus);
+  // Local mode reads its own queues: the CLI then loads no AWS SDK at all.
+  const [result, { renderStatus }] = await Promise.all([
+    target.kind === 'local'
+      ? import('./local-status').then(({ localStatus }) => localStatus(target, options))
+      : import('./status').then(({ status }) => status(backend, target, options)),
+    import('./render'),
+  ]);
+  present(output, result, renderStatus);
 }
 
 async function failedListCommand(ctx: CommandContext, queue: string, o: CommonOptions & { limit: number }) {

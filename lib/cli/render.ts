@@ -9,8 +9,19 @@ import type { RedriveResult } from './redrive';
 import type { ReplayResult } from './replay';
 import type { SecretsSetResult } from './secrets';
 import type { SendResult } from './send';
-import { humanAge, type StatusResult } from './status';
+import type { StatusResult } from './status';
 import type { TraceResult } from './trace';
+
+/** `95` -> `1m 35s`. */
+export function humanAge(seconds: number | null): string {
+  if (seconds === null) return '-';
+  if (seconds < 60) return `${Math.round(seconds)}s`;
+  if (seconds < 3600) return `${Math.floor(seconds / 60)}m ${Math.round(seconds % 60)}s`;
+  const hours = Math.floor(seconds / 3600);
+  return hours < 48
+    ? `${hours}h ${Math.floor((seconds % 3600) / 60)}m`
+    : `${Math.floor(hours / 24)}d ${hours % 24}h`;
+}
 
 const truncate = (text: string, max: number) => (text.length > max ? `${text.slice(0, max - 3)}...` : text);
 

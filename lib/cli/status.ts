@@ -4,7 +4,7 @@
  */
 import { type Backend, contextOf } from './backend';
 import { consumerState } from './consumers';
-import { queueDepth } from './dead-letters';
+import { type QueueDepth, queueDepth } from './dead-letters';
 import { explainError } from './errors';
 import { type QueueTarget, queueOf, type Target } from './target';
 
@@ -30,10 +30,7 @@ export interface StatusResult {
 }
 
 /** The last 15 minutes of `ApproximateAgeOfOldestMessage` (published every minute); the newest value wins. */
-async function oldestAges(
-  backend: Backend,
-  queues: readonly QueueTarget[],
-): Promise<{ ages: Map<string, number>; note?: string }> {
+async function oldestAges(backend: Backend, queues: readonly QueueTarget[]): Promise<OldestAges> {
   const end = new Date(backend.clock.now());
   const start = new Date(end.getTime() - 15 * 60_000);
   const ages = new Map<string, number>();
@@ -73,54 +70,79 @@ async function oldestAges(
   }
 }
 
-/** Collects the status of every queue (or of one). */
+/** Where the numbers of a status come from: a deployed stack's APIs, or local mode's own emulators. */
+export interface StatusSources {
+  /** Visible, in-flight and delayed messages of one queue. */
+  depth(queueUrl: string): Promise<QueueDepth>;
+  /** The consumer's state, null when the queue has none. */
+  consumer(queue: QueueTarget): Promise<string | null>;
+  /** The age of each queue's oldest message, where known, or why it is not. */
+  oldestAges(queues: readonly QueueTarget[]): Promise<OldestAges>;
+}
+
+export interface OldestAges {
+  readonly ages: ReadonlyMap<string, number>;
+  readonly note?: string;
+}
+
+/** Local mode has no CloudWatch to publish `ApproximateAgeOfOldestMessage`. */
+export const LOCAL_AGES: OldestAges = {
+  ages: new Map(),
+  note: 'not available in local mode (a CloudWatch metric)',
+};
+
+/** The status of each of `queues`, from `sources`; one home for the rows, whoever collects them. */
+export async function queueStatuses(
+  sources: StatusSources,
+  queues: readonly QueueTarget[],
+): Promise<QueueStatus[]> {
+  const ages = queues.length > 0 ? await sources.oldestAges(queues) : LOCAL_AGES;
+  return Promise.all(
+    queues.map(async (queue): Promise<QueueStatus> => {
+      const [depth, dead, consumer] = await Promise.all([
+        sources.depth(queue.url),
+        sources.depth(queue.deadLetterUrl),
+        sources.consumer(queue),
+      ]);
+      const age = ages.ages.get(queue.name);
+      return {
+        queue: queue.name,
+        fifo: queue.fifo,
+        visible: depth.visible,
+        inFlight: depth.inFlight,
+        delayed: depth.delayed,
+        deadLettered: dead.visible,
+        oldestMessageAgeSeconds: age ?? null,
+        ...(age === undefined
+          ? { oldestMessageAgeNote: ages.note ?? 'no data in the last 15 minutes (queue idle)' }
+          : {}),
+        consumer,
+      };
+    }),
+  );
+}
+
+/** The queues a status covers: all of them, or the one asked for (an unknown name is an error). */
+export function statusQueues(target: Target, options: { queue?: string } = {}): QueueTarget[] {
+  return options.queue ? [queueOf(target, options.queue)] : Object.values(target.queues);
+}
+
+/** Collects the status of every queue (or of one) through the backend's clients. */
 export async function status(
   backend: Backend,
   target: Target,
   options: { queue?: string } = {},
 ): Promise<StatusResult> {
-  const queues = options.queue ? [queueOf(target, options.queue)] : Object.values(target.queues);
+  const queues = statusQueues(target, options);
+  const sources: StatusSources = {
+    depth: (url) => queueDepth(backend.sqs, url),
+    consumer: (queue) => consumerState(backend, target, queue),
+    oldestAges: (selected) =>
+      target.kind === 'stack' ? oldestAges(backend, selected) : Promise.resolve(LOCAL_AGES),
+  };
   try {
-    const ages =
-      target.kind === 'stack' && queues.length > 0
-        ? await oldestAges(backend, queues)
-        : { ages: new Map<string, number>(), note: 'not available in local mode (a CloudWatch metric)' };
-    const rows = await Promise.all(
-      queues.map(async (queue): Promise<QueueStatus> => {
-        const [depth, dead, consumer] = await Promise.all([
-          queueDepth(backend.sqs, queue.url),
-          queueDepth(backend.sqs, queue.deadLetterUrl),
-          consumerState(backend, target, queue),
-        ]);
-        const age = ages.ages.get(queue.name);
-        return {
-          queue: queue.name,
-          fifo: queue.fifo,
-          visible: depth.visible,
-          inFlight: depth.inFlight,
-          delayed: depth.delayed,
-          deadLettered: dead.visible,
-          oldestMessageAgeSeconds: age ?? null,
-          ...(age === undefined
-            ? { oldestMessageAgeNote: ages.note ?? 'no data in the last 15 minutes (queue idle)' }
-            : {}),
-          consumer,
-        };
-      }),
-    );
-    return { target: target.description, queues: rows };
+    return { target: target.description, queues: await queueStatuses(sources, queues) };
   } catch (error) {
     throw explainError(error, contextOf(target));
   }
-}
-
-/** `95` -> `1m 35s`. */
-export function humanAge(seconds: number | null): string {
-  if (seconds === null) return '-';
-  if (seconds < 60) return `${Math.round(seconds)}s`;
-  if (seconds < 3600) return `${Math.floor(seconds / 60)}m ${Math.round(seconds % 60)}s`;
-  const hours = Math.floor(seconds / 3600);
-  return hours < 48
-    ? `${hours}h ${Math.floor((seconds % 3600) / 60)}m`
-    : `${Math.floor(hours / 24)}d ${hours % 24}h`;
 }

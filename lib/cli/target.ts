@@ -5,7 +5,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import type { ResolvedConfig } from '../config';
-import { type LocalState, localStatePath, localStateSchema } from '../local/state-file';
+import { type LocalState, localStatePath, parseLocalState } from '../local/state-file';
 import type { LocalQueue } from '../local/topology';
 import { outputKey, STACK_OUTPUTS } from '../stack-outputs';
 import { CliError } from './errors';
@@ -73,7 +73,7 @@ export function readLocalTarget(path: string, alive: (pid: number) => boolean = 
   if (!existsSync(path)) throw new CliError(NOT_RUNNING);
   let parsed: LocalState;
   try {
-    parsed = localStateSchema.parse(JSON.parse(readFileSync(path, 'utf8')));
+    parsed = parseLocalState(JSON.parse(readFileSync(path, 'utf8')));
   } catch {
     throw new CliError(`local mode state file ${path} is unreadable: restart local mode with npm start`);
   }

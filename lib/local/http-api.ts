@@ -213,6 +213,8 @@ export interface ControlApi {
   flushArchive?(): Promise<boolean>;
   /** Recent events after a sequence number (`GET /_hookline/events?after=N&limit=M`). */
   events?(after: number, limit: number): unknown;
+  /** Each queue's depth, dead letters and consumer state (`GET /_hookline/queues`, what `status --local` shows). */
+  queues?(): Promise<unknown>;
 }
 
 /** Options of {@link startHttpApi}. */
@@ -500,20 +502,32 @@ class LocalHttpApi {
 
   private handleControl(req: IncomingMessage, res: ServerResponse, url: string): void {
     req.resume();
-    const flush = this.options.control?.flushArchive;
-    if (
-      req.method === 'POST' &&
-      new URL(url, 'http://control').pathname === '/_hookline/archive/flush' &&
-      flush
-    ) {
-      flush().then(
-        (flushed) =>
-          send(res, json(flushed ? 200 : 404, flushed ? { flushed: true } : { message: 'archiving is off' })),
-        (error: unknown) => send(res, json(500, { message: String(error) })),
-      );
+    const answer = this.asyncControl(req.method, new URL(url, 'http://control').pathname);
+    if (!answer) {
+      send(res, this.controlResponse(req.method, url));
       return;
     }
-    send(res, this.controlResponse(req.method, url));
+    // A fault of local mode itself (an emulator down): 503, worth asking again, as for the webhooks.
+    answer.then(
+      (response) => send(res, response),
+      (error: unknown) => send(res, json(503, { message: String(error) })),
+    );
+  }
+
+  /** The control routes that wait for the emulators; undefined for every other route. */
+  private asyncControl(method: string | undefined, path: string): Promise<HttpResponse> | undefined {
+    const control = this.options.control;
+    if (method === 'POST' && path === '/_hookline/archive/flush' && control?.flushArchive) {
+      return control
+        .flushArchive()
+        .then((flushed) =>
+          json(flushed ? 200 : 404, flushed ? { flushed: true } : { message: 'archiving is off' }),
+        );
+    }
+    if (method === 'GET' && path === '/_hookline/queues' && control?.queues) {
+      return control.queues().then((queues) => json(200, { target: 'local mode', queues }));
+    }
+    return undefined;
   }
 
   private controlResponse(method: string | undefined, url: string): HttpResponse {

@@ -12,6 +12,8 @@ import { METRICS_NAMESPACE } from '../../lambda/shared/contracts';
 import { jobScheduleNamePrefix } from '../../lambda/shared/producer-config';
 import { CONSUMER_CONFIG_ENV, INGEST_CONFIG_ENV } from '../../lambda/shared/runtime-config';
 import { compileCacheDirOf, projectCacheRoot } from '../cache-dir';
+import { queueDepth } from '../cli/dead-letters';
+import { LOCAL_AGES, type QueueStatus, queueStatuses } from '../cli/status';
 import type { ResolvedConfig } from '../config';
 import { INGEST_ENTRY, INGEST_ENTRY_FILE } from '../ingest-asset';
 import { hooklineModulePath } from '../package-root';
@@ -278,7 +280,7 @@ async function startPipeline(settings: LocalSettings, cleanups: Cleanups): Promi
     warmUp(reporter, [ingest, ...(jobs ? [jobs] : []), ...[...consumers.values()].map(({ fn }) => fn)]),
   );
 
-  const control = new LocalControl(settings, emulators, topology, consumers, archive, oneTime.url);
+  const control = new LocalControl(settings, emulators, topology, consumers, archive, oneTime.url, sqs);
   const api = await phases.time('http api', () => startApi(settings, ingest, control, journal, jobs));
   if (reporter.verbose) reporter.info(`start: ${phases.describe()} ms`);
   cleanups.push(() => api.close());
@@ -501,7 +503,20 @@ class LocalControl {
     private readonly consumers: ReadonlyMap<string, LocalConsumer>,
     private readonly archive: LocalFirehose | undefined,
     private readonly schedulerUrl: string,
+    private readonly sqs: SQSClient,
   ) {}
+
+  /** What `hookline status --local` shows, read here so the CLI loads no AWS SDK to show it. */
+  queueStatuses(): Promise<QueueStatus[]> {
+    return queueStatuses(
+      {
+        depth: (url) => queueDepth(this.sqs, url),
+        consumer: async (queue) => this.consumers.get(queue.name)?.mapping.state ?? null,
+        oldestAges: async () => LOCAL_AGES,
+      },
+      Object.values(this.topology.queues),
+    );
+  }
 
   /** Writes the archive's buffered records now (replay reads the archive right after). */
   async flushArchive(): Promise<boolean> {
@@ -609,6 +624,7 @@ function startApi(
       setConsumerEnabled: (name, enabled) => control.setConsumerEnabled(name, enabled),
       flushArchive: () => control.flushArchive(),
       events: (after, limit) => journal.after(after, limit),
+      queues: () => control.queueStatuses(),
     },
     onRequest: (r) => reportRequest(reporter, r),
   });

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 export {
   type LocalState,
   localStatePath,
-  localStateSchema,
+  parseLocalState,
   STATE_FILE_NAME,
 } from '../../lambda/shared/local-state';
 

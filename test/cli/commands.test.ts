@@ -11,8 +11,8 @@ import { setConsumerEnabled } from '../../lib/cli/consumers';
 import { CliError } from '../../lib/cli/errors';
 import { failedList, failedShow } from '../../lib/cli/failed';
 import { purge } from '../../lib/cli/purge';
-import { renderFailedList } from '../../lib/cli/render';
-import { humanAge, status } from '../../lib/cli/status';
+import { humanAge, renderFailedList } from '../../lib/cli/render';
+import { status } from '../../lib/cli/status';
 import type { LocalTarget } from '../../lib/cli/target';
 import { installFakeQueue } from './fake-queue';
 import {

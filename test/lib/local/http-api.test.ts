@@ -224,6 +224,7 @@ describe('startHttpApi', () => {
   let api: HttpApi;
   const invoked: unknown[] = [];
   let paused = false;
+  let queuesFail = false;
   const journal = new EventJournal();
 
   beforeAll(async () => {
@@ -245,6 +246,10 @@ describe('startHttpApi', () => {
           return enabled ? 'Enabled' : 'Disabled';
         },
         events: (after, limit) => journal.after(after, limit),
+        queues: async () => {
+          if (queuesFail) throw new Error('emulator stopped');
+          return [{ queue: 'events', visible: 3 }];
+        },
       },
     });
   });
@@ -363,6 +368,20 @@ describe('startHttpApi', () => {
     const resume = await fetch(`${api.url}/_hookline/consumers/events/resume`, { method: 'POST' });
     expect(await resume.json()).toEqual({ consumer: 'events', state: 'Enabled' });
     expect((await fetch(`${api.url}/_hookline/consumers/nope/pause`, { method: 'POST' })).status).toBe(404);
+  });
+
+  it('serves the queue status, and a 503 naming the cause when the emulators cannot answer', async () => {
+    const answer = await fetch(`${api.url}/_hookline/queues`);
+    expect(answer.status).toBe(200);
+    expect(await answer.json()).toEqual({ target: 'local mode', queues: [{ queue: 'events', visible: 3 }] });
+    queuesFail = true;
+    try {
+      const failed = await fetch(`${api.url}/_hookline/queues`);
+      expect(failed.status).toBe(503);
+      expect(await failed.json()).toEqual({ message: 'Error: emulator stopped' });
+    } finally {
+      queuesFail = false;
+    }
   });
 
   it('serves the recent events after a sequence number', async () => {

@@ -1,0 +1,70 @@
+/**
+ * `hookline status --local`: local mode reads its own queues (its emulator clients are loaded already) and the
+ * CLI asks it over the control API, so the command loads no AWS SDK and answers in about the time Node takes to
+ * start. The rows are built by the same core as a deployed stack's (`queueStatuses` in ./status).
+ */
+import { CliError } from './errors';
+import type { QueueStatus, StatusResult } from './status';
+import { type LocalTarget, queueOf } from './target';
+
+// Not `import ... from 'node:http'`: an ES module import of it also loads fetch's undici (~20 ms at start).
+const { get } = process.getBuiltinModule('node:http');
+
+/** How long local mode may take to read its queues before the command gives up. */
+const ANSWER_TIMEOUT_MS = 15_000;
+
+/** The status of every queue of the running local mode (or of one; an unknown name is an error). */
+export async function localStatus(
+  target: LocalTarget,
+  options: { queue?: string } = {},
+): Promise<StatusResult> {
+  const only = options.queue ? queueOf(target, options.queue).name : undefined;
+  const answer = await getJson(`${target.controlUrl}/queues`);
+  const queues = rowsOf(answer).filter((row) => only === undefined || row.queue === only);
+  return { target: target.description, queues };
+}
+
+function rowsOf(answer: unknown): QueueStatus[] {
+  const queues = (answer as { queues?: unknown } | null)?.queues;
+  if (!Array.isArray(queues)) {
+    throw new CliError('local mode answered its queue status without queues: restart it with npm start');
+  }
+  return queues as QueueStatus[];
+}
+
+/** GET of a JSON document from local mode's control API (loopback HTTP). */
+function getJson(url: string): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const notAnswering = (why: string) =>
+      new CliError(`local mode is not answering at ${url} (${why}): restart it with npm start`);
+    const request = get(url, { timeout: ANSWER_TIMEOUT_MS }, (response) => {
+      const chunks: Buffer[] = [];
+      response.on('data', (chunk: Buffer) => chunks.push(chunk));
+      response.on('error', (error) => reject(notAnswering(error.message)));
+      response.on('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8');
+        if (response.statusCode !== 200) {
+          reject(notAnswering(`HTTP ${response.statusCode}: ${messageOf(text)}`));
+          return;
+        }
+        try {
+          resolve(JSON.parse(text));
+        } catch {
+          reject(notAnswering('not JSON'));
+        }
+      });
+    });
+    request.on('timeout', () => request.destroy(new Error(`no answer in ${ANSWER_TIMEOUT_MS / 1000} s`)));
+    request.on('error', (error) => reject(notAnswering(error.message)));
+  });
+}
+
+function messageOf(text: string): string {
+  try {
+    const message = (JSON.parse(text) as { message?: unknown }).message;
+    if (typeof message === 'string') return message;
+  } catch {
+    // not JSON: the text itself
+  }
+  return text.slice(0, 200);
+}

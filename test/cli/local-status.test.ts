@@ -1,0 +1,78 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CliError } from '../../lib/cli/errors';
+import { localStatus } from '../../lib/cli/local-status';
+import type { LocalTarget } from '../../lib/cli/target';
+
+let server: Server;
+let answer: { status: number; body: string } = { status: 200, body: '{}' };
+let base = '';
+
+const queue = (name: string) => ({
+  name,
+  url: `http://sqs/${name}`,
+  arn: `arn:aws:sqs:us-east-1:000000000000:${name}`,
+  deadLetterUrl: `http://sqs/${name}-dlq`,
+  deadLetterArn: `arn:aws:sqs:us-east-1:000000000000:${name}-dlq`,
+  fifo: false,
+});
+
+const target = (controlUrl: string): LocalTarget => ({
+  kind: 'local',
+  description: 'local mode',
+  region: 'us-east-1',
+  controlUrl,
+  webhookBaseUrl: 'http://127.0.0.1:1',
+  endpoints: { sqs: 'http://127.0.0.1:1' },
+  consumers: {},
+  queues: { events: queue('events'), orders: queue('orders') },
+});
+
+const row = (name: string, visible: number) => ({ queue: name, fifo: false, visible, consumer: 'Enabled' });
+
+beforeAll(async () => {
+  server = createServer((req, res) => {
+    res.writeHead(req.url === '/_hookline/queues' ? answer.status : 404, {
+      'content-type': 'application/json',
+    });
+    res.end(req.url === '/_hookline/queues' ? answer.body : '{"message":"Not Found"}');
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/_hookline`;
+});
+afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+describe('status --local, answered by local mode', () => {
+  it('shows the rows local mode read, all of them or the one queue asked for', async () => {
+    answer = { status: 200, body: JSON.stringify({ queues: [row('events', 3), row('orders', 0)] }) };
+    expect(await localStatus(target(base))).toEqual({
+      target: 'local mode',
+      queues: [row('events', 3), row('orders', 0)],
+    });
+    expect((await localStatus(target(base), { queue: 'orders' })).queues).toEqual([row('orders', 0)]);
+  });
+
+  it('refuses an unknown queue before asking, naming the known ones', async () => {
+    await expect(localStatus(target('http://127.0.0.1:1/_hookline'), { queue: 'nope' })).rejects.toThrow(
+      'unknown queue "nope" in local mode: use one of events, orders',
+    );
+  });
+
+  it('says local mode is not answering, with the fix, when it refuses, fails or answers nonsense', async () => {
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const deadPort = (closed.address() as AddressInfo).port;
+    await new Promise<void>((resolve) => closed.close(() => resolve()));
+    const refused = localStatus(target(`http://127.0.0.1:${deadPort}/_hookline`));
+    await expect(refused).rejects.toBeInstanceOf(CliError);
+    await expect(refused).rejects.toThrow(/^local mode is not answering at .*: restart it with npm start$/);
+
+    answer = { status: 503, body: '{"message":"Error: emulator stopped"}' };
+    await expect(localStatus(target(base))).rejects.toThrow(
+      `local mode is not answering at ${base}/queues (HTTP 503: Error: emulator stopped): restart it with npm start`,
+    );
+    answer = { status: 200, body: '{"rows":[]}' };
+    await expect(localStatus(target(base))).rejects.toThrow(/without queues: restart it with npm start/);
+  });
+});

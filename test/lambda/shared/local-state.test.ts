@@ -1,0 +1,80 @@
+import { describe, expect, it } from 'vitest';
+import { type LocalState, LocalStateError, parseLocalState } from '../../../lambda/shared/local-state';
+
+const written: LocalState = {
+  pid: 4242,
+  webhookBaseUrl: 'http://127.0.0.1:3000',
+  controlUrl: 'http://127.0.0.1:3000/_hookline',
+  region: 'us-east-1',
+  endpoints: {
+    sqs: 'http://127.0.0.1:4566',
+    s3: 'http://127.0.0.1:4566',
+    scheduler: 'http://127.0.0.1:4567',
+  },
+  queues: {
+    events: {
+      url: 'http://sqs/000000000000/events',
+      arn: 'arn:aws:sqs:us-east-1:000000000000:events',
+      deadLetterUrl: 'http://sqs/000000000000/events-dlq',
+      deadLetterArn: 'arn:aws:sqs:us-east-1:000000000000:events-dlq',
+      fifo: false,
+    },
+  },
+  consumers: { events: { state: 'Disabled' } },
+  archive: { bucket: 'hookline-archive', stream: 'Hookline-archive' },
+  jobs: { dedupeTable: 'Hookline-dedupe', dedupeTtlSeconds: 259200, scheduleNamePrefix: 'Hookline-job-' },
+};
+
+/** A copy of `written` as JSON with one field replaced (or removed with undefined). */
+function withField(path: readonly string[], value: unknown): unknown {
+  const copy = JSON.parse(JSON.stringify(written)) as Record<string, unknown>;
+  let at = copy;
+  for (const key of path.slice(0, -1)) at = at[key] as Record<string, unknown>;
+  const last = path.at(-1) as string;
+  if (value === undefined) delete at[last];
+  else at[last] = value;
+  return copy;
+}
+
+describe('the local mode state file', () => {
+  it('reads back exactly what local mode writes, through JSON', () => {
+    expect(parseLocalState(JSON.parse(JSON.stringify(written)))).toEqual(written);
+  });
+
+  it('keeps only its own fields and reads absent consumers as none', () => {
+    const extra = { ...(withField(['consumers'], undefined) as object), future: 1 };
+    const parsed = parseLocalState(extra);
+    expect(parsed.consumers).toEqual({});
+    expect(parsed).not.toHaveProperty('future');
+    const minimal = withField(['archive'], undefined) as Record<string, unknown>;
+    delete minimal.jobs;
+    expect(parseLocalState(minimal)).not.toHaveProperty('archive');
+  });
+
+  it.each([
+    [['pid'], '12', 'pid'],
+    [['pid'], 1.5, 'pid'],
+    [['controlUrl'], '', 'controlUrl'],
+    [['endpoints', 'sqs'], undefined, 'endpoints.sqs'],
+    [['endpoints', 'dynamodb'], 7, 'endpoints.dynamodb'],
+    [['queues', 'events', 'fifo'], 'false', 'queues.events.fifo'],
+    [['queues', 'events', 'deadLetterUrl'], undefined, 'queues.events.deadLetterUrl'],
+    [['consumers', 'events'], 'Enabled', 'consumers.events'],
+    [['archive', 'stream'], undefined, 'archive.stream'],
+    [['jobs', 'dedupeTtlSeconds'], '259200', 'jobs.dedupeTtlSeconds'],
+  ])('refuses %j = %j, naming %s', (path, value, named) => {
+    let thrown: unknown;
+    try {
+      parseLocalState(withField(path, value));
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(LocalStateError);
+    expect((thrown as LocalStateError).path).toBe(named);
+  });
+
+  it('refuses what is not an object', () => {
+    for (const value of [null, [], 'local.json', 3])
+      expect(() => parseLocalState(value)).toThrow(LocalStateError);
+  });
+});
