@@ -148,13 +148,15 @@ interface RouteTarget {
   readonly validate?: (payload: unknown) => unknown;
 }
 
-/** What a job's handler run came to. */
-type JobRun = { readonly cancelled: true } | { readonly cancelled: false };
+/** What a job's handler run came to: it ran, or the job was cancelled before it could. */
+const RAN = 'ran';
+const CANCELLED = 'cancelled';
+type JobRun = typeof RAN | typeof CANCELLED;
 
 interface BatchState {
   readonly context: InvocationContext;
   readonly metrics: Map<string, TypeMetrics>;
-  /** Records our handler was entered for; FIFO records skipped by the processor are the others. */
+  /** FIFO: records our handler was entered for; those skipped by the processor are the others. */
   readonly entered: Set<string>;
   /** FIFO: backoff given to the first failed record of a group, applied to the rest of the group too. */
   readonly groupDelaySeconds: Map<string, number>;
@@ -410,7 +412,7 @@ class ConsumerRuntime implements ConsumerCore {
 
   /** One record; throws {@link RECORD_FAILED} to report it in `batchItemFailures`. */
   private async handleRecord(record: SQSRecord, state: BatchState): Promise<void> {
-    state.entered.add(record.messageId);
+    if (this.config.fifo) state.entered.add(record.messageId);
     const info = recordInfo(record, this.deps.now());
     if (state.context.getRemainingTimeInMillis() < this.config.deadlineMarginMs) {
       this.logOutcome(state, info, 'deferred', 'not started: the invocation is close to its timeout');
@@ -429,34 +431,32 @@ class ConsumerRuntime implements ConsumerCore {
     adoptEnvelope(info, envelope);
     const target = this.routes.router.resolve(info.typeKey)?.value ?? this.routes.fallback;
     if (!target) throw new UnknownEventTypeError(info.typeKey);
-    let cancelled = false;
-    const result = await this.runOnce(info, envelope, target, state, (run) => {
-      cancelled = run.cancelled;
-    });
-    this.logOutcome(
-      state,
-      info,
-      result === 'duplicate' ? 'duplicate' : cancelled ? 'cancelled' : 'processed',
-    );
+    this.logOutcome(state, info, await this.runOnce(info, envelope, target, state));
     // FIFO records run one after another: without this, a later record running the invocation into its
     // timeout would bring this one back (and count one more receive) although it is done.
     if (this.config.fifo) await this.deleteFinished(state, info);
   }
 
+  /** The job behind the idempotency gate (when on); resolves with how the record ended. */
   private async runOnce(
     info: RecordInfo,
     envelope: WebhookEnvelope,
     target: RouteTarget,
     state: BatchState,
-    onRun: (run: JobRun) => void,
-  ): Promise<IdempotencyResult> {
+  ): Promise<'processed' | 'duplicate' | 'cancelled'> {
     const { idempotency } = this.deps;
-    const work = () => this.runJob(info, envelope, target, state).then(onRun);
     if (!idempotency) {
-      await work();
-      return 'ran';
+      // The common case without a job record: straight to the handler, one promise fewer per record.
+      if (!info.tracked) await this.runHandler(info, envelope, target, state);
+      else if ((await this.runJob(info, envelope, target, state)) === CANCELLED) return 'cancelled';
+      return 'processed';
     }
-    return idempotency.run(idempotencyWorkKey(this.config.name, envelope), work, state.context);
+    let run = RAN as JobRun;
+    const work = async () => {
+      run = await this.runJob(info, envelope, target, state);
+    };
+    const result = await idempotency.run(idempotencyWorkKey(this.config.name, envelope), work, state.context);
+    return result === 'duplicate' ? 'duplicate' : run === CANCELLED ? 'cancelled' : 'processed';
   }
 
   /**
@@ -470,17 +470,19 @@ class ConsumerRuntime implements ConsumerCore {
     state: BatchState,
   ): Promise<JobRun> {
     const records = info.tracked ? this.deps.jobs : undefined;
-    if (records && (await records.start(info.id, info.attempt)) === 'cancelled') return { cancelled: true };
-    const result = await this.runHandler(info, envelope, target, state);
-    if (records) {
-      try {
-        await records.complete(info.id, result);
-      } catch (error) {
-        // The job did run: failing now would run it again for a status line.
-        this.deps.logger.warn('could not record the job result', { id: info.id, error: errorText(error) });
-      }
+    if (!records) {
+      await this.runHandler(info, envelope, target, state);
+      return RAN;
     }
-    return { cancelled: false };
+    if ((await records.start(info.id, info.attempt)) === 'cancelled') return CANCELLED;
+    const result = await this.runHandler(info, envelope, target, state);
+    try {
+      await records.complete(info.id, result);
+    } catch (error) {
+      // The job did run: failing now would run it again for a status line.
+      this.deps.logger.warn('could not record the job result', { id: info.id, error: errorText(error) });
+    }
+    return RAN;
   }
 
   /** Claim check -> payload -> schema -> the handler; resolves with what the handler returned. */
@@ -620,9 +622,8 @@ class ConsumerRuntime implements ConsumerCore {
 
   /** Counts the outcome for the batch's metrics and logs the record's one outcome line. */
   private logOutcome(state: BatchState, info: RecordInfo, outcome: RecordOutcome, reason?: string): void {
-    const latencyMs = Number.isFinite(info.receivedAtMs)
-      ? Math.max(0, this.deps.now() - info.receivedAtMs)
-      : undefined;
+    const now = this.deps.now();
+    const latencyMs = Number.isFinite(info.receivedAtMs) ? Math.max(0, now - info.receivedAtMs) : undefined;
     const entry = metricsFor(state, info.typeKey);
     entry[OUTCOME_COUNTER[outcome]]++;
     if (latencyMs !== undefined && outcome !== 'deferred') entry.endToEndLatencyMs.push(latencyMs);
@@ -635,7 +636,7 @@ class ConsumerRuntime implements ConsumerCore {
       attempt: info.attempt,
       latencyMs,
       messageId: info.record.messageId,
-      durationMs: Math.max(0, this.deps.now() - info.startedMs),
+      durationMs: Math.max(0, now - info.startedMs),
     };
     if (info.replayId !== undefined) line.replayId = info.replayId;
     if (reason !== undefined) line.reason = reason;

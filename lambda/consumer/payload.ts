@@ -16,20 +16,28 @@ import { InvalidPayloadError } from './errors';
 export type PayloadKind = 'json' | 'form' | 'text' | 'binary';
 
 const kindCache = new Map<string, PayloadKind>();
+let lastContentType: string | undefined;
+let lastKind: PayloadKind = 'binary';
 
 /** The payload kind for a `Content-Type` value (parameters such as `charset` are ignored). */
 export function payloadKind(contentType: string | undefined, bodyEncoding: 'utf8' | 'base64'): PayloadKind {
+  // A consumer mostly sees one content type: the last answer first, then the map.
+  if (contentType !== undefined && contentType === lastContentType) return lastKind;
   if (contentType === undefined || contentType.trim() === '')
     return bodyEncoding === 'utf8' ? 'text' : 'binary';
-  const cached = kindCache.get(contentType);
-  if (cached !== undefined) return cached;
-  const mime = (contentType.split(';', 1)[0] ?? '').trim().toLowerCase();
-  let kind: PayloadKind = 'binary';
-  if (mime === 'application/json' || mime.endsWith('+json')) kind = 'json';
-  else if (mime === 'application/x-www-form-urlencoded') kind = 'form';
-  else if (mime.startsWith('text/') || mime === 'application/xml' || mime.endsWith('+xml')) kind = 'text';
+  const kind = kindCache.get(contentType) ?? kindOfMime(contentType);
   if (kindCache.size < 100) kindCache.set(contentType, kind);
+  lastContentType = contentType;
+  lastKind = kind;
   return kind;
+}
+
+function kindOfMime(contentType: string): PayloadKind {
+  const mime = (contentType.split(';', 1)[0] ?? '').trim().toLowerCase();
+  if (mime === 'application/json' || mime.endsWith('+json')) return 'json';
+  if (mime === 'application/x-www-form-urlencoded') return 'form';
+  if (mime.startsWith('text/') || mime === 'application/xml' || mime.endsWith('+xml')) return 'text';
+  return 'binary';
 }
 
 /**

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidPayloadError } from '../../../lambda/consumer/errors';
-import { parsePayload } from '../../../lambda/consumer/payload';
+import { parsePayload, payloadKind } from '../../../lambda/consumer/payload';
 import { envelope } from './fakes';
 
 describe('payload parsing by content type', () => {
@@ -54,5 +54,25 @@ describe('payload parsing by content type', () => {
 
   it('throws a permanent InvalidPayloadError for malformed JSON', () => {
     expect(() => parsePayload(envelope({ body: '{oops' }))).toThrow(InvalidPayloadError);
+  });
+});
+
+describe('payload kind lookups', () => {
+  it('answers each content type by its own kind however the types alternate (the last answer is remembered)', () => {
+    const sequence: [string | undefined, 'utf8' | 'base64', string][] = [
+      ['application/json', 'utf8', 'json'],
+      ['application/json', 'utf8', 'json'],
+      ['text/plain', 'utf8', 'text'],
+      [undefined, 'base64', 'binary'],
+      [undefined, 'utf8', 'text'],
+      ['application/json', 'base64', 'json'],
+      ['  ', 'base64', 'binary'],
+      ['application/octet-stream', 'base64', 'binary'],
+      ['application/x-www-form-urlencoded', 'utf8', 'form'],
+      ['application/json', 'utf8', 'json'],
+    ];
+    expect(sequence.map(([type, encoding]) => payloadKind(type, encoding))).toEqual(
+      sequence.map(([, , kind]) => kind),
+    );
   });
 });
