@@ -1,7 +1,8 @@
 /**
  * The user's path, from the packed tarball as npm would install it (no registry upload): an app made by
- * `cdk init` adds a HooklinePipeline and synthesizes (also on another aws-cdk-lib release), and a project made by
- * `hookline init` installs, passes its own tests and runs locally, processing a signed webhook.
+ * `cdk init` adds a HooklinePipeline and synthesizes (also on another aws-cdk-lib release), a project made by
+ * `hookline init` installs, passes its own tests and runs locally, processing a signed webhook, and an ES module
+ * app (NodeNext, compiled by tsc, run by node) synthesizes the same pipeline.
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import {
@@ -74,7 +75,6 @@ beforeAll(async () => {
 
 afterAll(() => rmSync(work, { recursive: true, force: true }), 300_000);
 
-/** The text of every synthesized asset file named index.mjs. */
 /** Sets one dependency's version in the app's package.json. */
 function pinDependency(app: string, name: string, version: string): void {
   const file = join(app, 'package.json');
@@ -83,6 +83,7 @@ function pinDependency(app: string, name: string, version: string): void {
   writeFileSync(file, `${JSON.stringify(manifest, null, 2)}\n`);
 }
 
+/** The text of every synthesized asset file named index.mjs. */
 function assetBundles(app: string): string[] {
   const out = join(app, 'cdk.out');
   return readdirSync(out)
@@ -90,7 +91,7 @@ function assetBundles(app: string): string[] {
     .map((name) => readFileSync(join(out, name, 'index.mjs'), 'utf8'));
 }
 
-// The two user paths run one after the other: concurrent npm installs broke the aws-cdk-lib downgrade.
+// The user paths run one after the other: concurrent npm installs broke the aws-cdk-lib downgrade.
 describe('the packed package', () => {
   let dev: ChildProcess | undefined;
   // npm start runs hookline in a child of its own: the whole process group is stopped.
@@ -160,10 +161,47 @@ describe('the packed package', () => {
     // The scaffolded consumer's own log line: its handler for github.push ran.
     await waitFor(output, /push received/, 60_000);
   }, 900_000);
+
+  it('synthesizes an ES module app (type module, NodeNext) whose stack imports hookline and whose consumer is its own', async () => {
+    const app = join(work, 'esm-app');
+    writeEsmApp(app);
+    await run(app, 'npm', ['install']);
+    // The app has no CDK CLI of its own: it runs a global one, as a user with `npm i -g aws-cdk` does (this
+    // repository's, the release its aws-cdk-lib pairs with), which spares an install of the CLI.
+    await run(app, join(REPO, 'node_modules/.bin/cdk'), ['synth', '--quiet']);
+    const bundles = assetBundles(app);
+    expect(bundles.filter((code) => code.includes(MARKER))).toHaveLength(1);
+    // The other bundle is the ingest function exactly as the package ships it.
+    const ingest = readFileSync(join(app, 'node_modules/hookline/dist/assets/ingest/index.mjs'), 'utf8');
+    expect(bundles.filter((code) => code === ingest)).toHaveLength(1);
+    expect(bundles).toHaveLength(2);
+
+    // tsc emitted ES modules (import statements, no require), so node ran the app as ESM.
+    const entry = readFileSync(join(app, 'build/bin/app.js'), 'utf8');
+    const stack = readFileSync(join(app, 'build/lib/esm-stack.js'), 'utf8');
+    expect(entry).toMatch(/^import .* from '\.\.\/lib\/esm-stack\.js';$/m);
+    expect(stack).toMatch(/^import \{[^}]*HooklinePipeline[^}]*\} from 'hookline';$/m);
+    expect(`${entry}${stack}`).not.toMatch(/\brequire\(|\bexports\./);
+    const loaded = await run(app, process.execPath, [
+      '--input-type=module',
+      '-e',
+      "const [main, consumer] = await Promise.all([import('hookline'), import('hookline/consumer')]); console.log(typeof main.HooklinePipeline, typeof consumer.defineConsumer);",
+    ]);
+    expect(loaded.trim()).toBe('function function');
+  }, 600_000);
 });
 
-/** Writes a consumer into the app and a pipeline into the stack file cdk init generated. */
-function addPipelineToGeneratedStack(app: string): void {
+/** The pipeline both apps add to a stack of their own, with the app's consumer as its only queue's. */
+const PIPELINE_IN_STACK = `new HooklinePipeline(this, 'Webhooks', {
+      config: defineConfig({
+        sources: { github: { type: 'github' } },
+        queues: { orders: { consumer: { entry: 'consumers/orders.ts', timeout: cdk.Duration.seconds(20) } } },
+        defaultRoute: { queues: ['orders'] },
+      }),
+    });`;
+
+/** The app's own consumer, in consumers/orders.ts, logging the marker the synthesized asset must hold. */
+function writeConsumer(app: string): void {
   mkdirSync(join(app, 'consumers'));
   writeFileSync(
     join(app, 'consumers/orders.ts'),
@@ -179,6 +217,87 @@ export const handler = defineConsumer({
 });
 `,
   );
+}
+
+/** The version of a package installed in this repository (aws-cdk-lib, constructs: what hookline builds with). */
+function repoVersion(name: string): string {
+  return (
+    JSON.parse(readFileSync(join(REPO, 'node_modules', name, 'package.json'), 'utf8')) as { version: string }
+  ).version;
+}
+
+/** The compiler a new CDK app gets today: the range of cdk init's own TypeScript template. */
+function cdkInitDevDependency(name: string): string {
+  const template = join(REPO, 'node_modules/aws-cdk/lib/init-templates/app/typescript/package.json');
+  return (JSON.parse(readFileSync(template, 'utf8')) as { devDependencies: Record<string, string> })
+    .devDependencies[name] as string;
+}
+
+/**
+ * An ES module CDK app: package type module, NodeNext (tsc checks hookline's types through its `exports` map
+ * and emits ESM), an entry that imports a stack by its `.js` path, and a cdk.json that compiles, then runs node.
+ */
+function writeEsmApp(app: string): void {
+  mkdirSync(join(app, 'bin'), { recursive: true });
+  mkdirSync(join(app, 'lib'));
+  writeJson(join(app, 'package.json'), {
+    name: 'esm-app',
+    private: true,
+    type: 'module',
+    dependencies: {
+      'aws-cdk-lib': repoVersion('aws-cdk-lib'),
+      constructs: repoVersion('constructs'),
+      hookline: `file:${tarball}`,
+    },
+    devDependencies: { typescript: cdkInitDevDependency('typescript') },
+  });
+  writeJson(join(app, 'tsconfig.json'), {
+    compilerOptions: {
+      target: 'ES2022',
+      module: 'NodeNext',
+      moduleResolution: 'NodeNext',
+      lib: ['es2022'],
+      strict: true,
+      skipLibCheck: true,
+      rootDir: '.',
+      outDir: 'build',
+    },
+    include: ['bin', 'lib', 'consumers'],
+  });
+  writeJson(join(app, 'cdk.json'), { app: 'npx tsc && node build/bin/app.js' });
+  writeFileSync(
+    join(app, 'bin/app.ts'),
+    `import * as cdk from 'aws-cdk-lib';
+import { EsmStack } from '../lib/esm-stack.js';
+
+const app = new cdk.App();
+new EsmStack(app, 'EsmStack');
+`,
+  );
+  writeFileSync(
+    join(app, 'lib/esm-stack.ts'),
+    `import * as cdk from 'aws-cdk-lib';
+import type { Construct } from 'constructs';
+import { HooklinePipeline, defineConfig } from 'hookline';
+
+export class EsmStack extends cdk.Stack {
+  constructor(scope: Construct, id: string, props?: cdk.StackProps) {
+    super(scope, id, props);
+    ${PIPELINE_IN_STACK}
+  }
+}
+`,
+  );
+  writeConsumer(app);
+}
+
+function writeJson(file: string, value: unknown): void {
+  writeFileSync(file, `${JSON.stringify(value, null, 2)}\n`);
+}
+
+/** Writes a consumer into the app and a pipeline into the stack file cdk init generated. */
+function addPipelineToGeneratedStack(app: string): void {
+  writeConsumer(app);
   const [stackFile] = readdirSync(join(app, 'lib')).filter((name) => name.endsWith('-stack.ts'));
   const path = join(app, 'lib', stackFile ?? '');
   const source = readFileSync(path, 'utf8');
@@ -186,13 +305,7 @@ export const handler = defineConsumer({
   const withPipeline = withImport.replace(
     /super\(scope, id, props\);/,
     `super(scope, id, props);
-    new HooklinePipeline(this, 'Webhooks', {
-      config: defineConfig({
-        sources: { github: { type: 'github' } },
-        queues: { orders: { consumer: { entry: 'consumers/orders.ts', timeout: cdk.Duration.seconds(20) } } },
-        defaultRoute: { queues: ['orders'] },
-      }),
-    });`,
+    ${PIPELINE_IN_STACK}`,
   );
   expect(withPipeline).not.toBe(withImport);
   writeFileSync(path, withPipeline);
