@@ -52,12 +52,15 @@ export function formatViolations(heading: string, violations: readonly Violation
 
 /** Every violation found in one object, thrown at once; its message lists them all with their fixes. */
 export class ViolationsError extends Error {
-  constructor(
-    heading: string,
-    public readonly violations: readonly Violation[],
-  ) {
+  declare readonly violations: readonly Violation[];
+
+  constructor(heading: string, violations: readonly Violation[]) {
     super(formatViolations(heading, violations));
     this.name = 'ViolationsError';
+    // A mistake in the input, not a bug: printed uncaught (a user's `cdk synth` of an app that builds a
+    // HooklinePipeline), it shows the listing alone, not frames of hookline's code and a dump of what it lists.
+    Object.defineProperty(this, 'violations', { value: violations, enumerable: false });
+    Object.defineProperty(this, 'stack', { get: () => `${this.name}: ${this.message}`, configurable: true });
   }
 }
 

@@ -9,12 +9,17 @@ import { configSchema, type HooklineConfig, type ParsedConfig } from './schema';
 
 /** Thrown by `resolveConfig`; its message lists every issue with the value given and the fix. */
 export class HooklineConfigError extends ViolationsError {
-  constructor(public readonly issues: readonly Violation[]) {
+  constructor(issues: readonly Violation[]) {
     super(
       `Invalid hookline configuration (${issues.length} problem${issues.length === 1 ? '' : 's'})`,
       issues,
     );
     this.name = 'HooklineConfigError';
+  }
+
+  /** The same list as `violations`. */
+  get issues(): readonly Violation[] {
+    return this.violations;
   }
 }
 

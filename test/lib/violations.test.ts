@@ -1,3 +1,6 @@
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { Duration, Stack } from 'aws-cdk-lib';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { describe, expect, it } from 'vitest';
@@ -6,6 +9,8 @@ import { PipelineDashboard } from '../../lib/pipeline-dashboard';
 import { PipelineQueue } from '../../lib/pipeline-queue';
 import { PipelineSchedules } from '../../lib/pipeline-schedules';
 import { ViolationsError } from '../../lib/violations';
+
+const ROOT = resolve(import.meta.dirname, '../..');
 
 /** The error `build` throws; fails when it throws nothing or something other than a listing of violations. */
 function violationsOf(build: () => unknown): ViolationsError {
@@ -99,4 +104,34 @@ describe('the schedules DLQ retention', () => {
     ).violations.find((v) => v.path === 'deadLetterRetentionPeriod');
     expect(scheduleRule).toEqual(queueRule);
   });
+});
+
+describe('an invalid configuration given straight to HooklinePipeline in a CDK app', () => {
+  it('stops the app with the listing alone: every problem with its fix, no stack frames, no object dump', () => {
+    // Inside the repository (.hookline/ is ignored by git), so the app resolves aws-cdk-lib as a user's app would.
+    mkdirSync(join(ROOT, '.hookline'), { recursive: true });
+    const dir = mkdtempSync(join(ROOT, '.hookline', 'bad-app-'));
+    const app = join(dir, 'app.ts');
+    writeFileSync(
+      app,
+      `import { App, Stack } from 'aws-cdk-lib';
+import { defineConfig, HooklinePipeline } from ${JSON.stringify(join(ROOT, 'lib/index.ts'))};
+const stack = new Stack(new App(), 'Users');
+new HooklinePipeline(stack, 'Webhooks', {
+  config: defineConfig({
+    sources: { github: { type: 'github' } },
+    queues: { events: { maxReceiveCount: 0, batchSize: 20000 } },
+  }),
+});
+`,
+    );
+    const run = spawnSync(process.execPath, ['--import', 'tsx', app], { cwd: ROOT, encoding: 'utf8' });
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain('Invalid hookline configuration (2 problems)');
+    expect(run.stderr).toMatch(/- queues\.events\.maxReceiveCount: .*\(got 0\)\. Fix: /);
+    expect(run.stderr).toMatch(/- queues\.events\.batchSize: .*\(got 20000\)\. Fix: /);
+    expect(run.stderr).not.toMatch(/^\s+at .+:\d+:\d+\)?$/m);
+    expect(run.stderr).not.toMatch(/violations:|issues:/);
+    rmSync(dir, { recursive: true, force: true });
+  }, 60_000);
 });
