@@ -6,6 +6,7 @@
  * name refuses DNS rebinding; an `Origin` or `Sec-Fetch-Site` from another site refuses cross-origin requests.
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { foreignCallerReason } from '../loopback-gate';
 
 export const TOKEN_COOKIE = 'hookline_console';
 export const TOKEN_HEADER = 'x-hookline-token';
@@ -30,7 +31,6 @@ export type GateVerdict =
   | { readonly allow: true; readonly setCookie: boolean }
   | { readonly allow: false; readonly status: 401 | 403; readonly reason: string };
 
-const LOOPBACK_NAMES = ['127.0.0.1', 'localhost', '[::1]'];
 const SAFE_METHODS = new Set(['GET', 'HEAD']);
 
 function sameToken(given: string | undefined | null, token: string): boolean {
@@ -49,23 +49,10 @@ export function cookieValue(header: string | undefined, name: string): string | 
   return undefined;
 }
 
-/** The origins this console answers to: its own loopback names with its port. */
-export function allowedHosts(port: number): Set<string> {
-  return new Set(LOOPBACK_NAMES.map((name) => `${name}:${port}`));
-}
-
 /** Decides whether a request may proceed. */
 export function checkRequest(request: GateRequest, options: { port: number; token: string }): GateVerdict {
-  const hosts = allowedHosts(options.port);
-  if (!request.host || !hosts.has(request.host.toLowerCase())) {
-    return { allow: false, status: 403, reason: 'this console answers only to its loopback address' };
-  }
-  if (request.origin !== undefined && !hosts.has(request.origin.toLowerCase().replace(/^http:\/\//, ''))) {
-    return { allow: false, status: 403, reason: 'cross-origin requests are refused' };
-  }
-  if (request.secFetchSite && !['same-origin', 'none'].includes(request.secFetchSite)) {
-    return { allow: false, status: 403, reason: 'cross-site requests are refused' };
-  }
+  const foreign = foreignCallerReason(request, options.port, 'this console');
+  if (foreign) return { allow: false, status: 403, reason: foreign };
   const fromCookie = sameToken(cookieValue(request.cookie, TOKEN_COOKIE), options.token);
   const fromHeader = sameToken(request.headerToken, options.token);
   if (!SAFE_METHODS.has(request.method)) {

@@ -384,6 +384,34 @@ describe('startHttpApi', () => {
     }
   });
 
+  it('answers the control API on this machine only: a foreign Host, Origin or cross-site page gets 403, webhooks do not', async () => {
+    const call = (method: string, path: string, headers: Record<string, string>) =>
+      new Promise<number>((resolve, reject) => {
+        const req = request(`${api.url}${path}`, { method, headers }, (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        });
+        req.on('error', reject);
+        req.end(method === 'POST' ? 'x' : undefined);
+      });
+    const own = { host: `127.0.0.1:${api.port}` };
+    expect(await call('GET', '/_hookline/status', own)).toBe(200);
+    expect(await call('GET', '/_hookline/status', { host: `localhost:${api.port}` })).toBe(200);
+    expect(await call('GET', '/_hookline/status', { host: `rebound.example:${api.port}` })).toBe(403);
+    expect(await call('GET', '/_hookline/queues', { host: 'tunnel.example' })).toBe(403);
+    const page = { ...own, origin: 'https://evil.example' };
+    expect(await call('POST', '/_hookline/consumers/events/pause', page)).toBe(403);
+    expect(
+      await call('POST', '/_hookline/consumers/events/pause', { ...own, 'sec-fetch-site': 'cross-site' }),
+    ).toBe(403);
+    expect(paused).toBe(false);
+    expect(await call('GET', '/_hookline/status', { ...own, origin: `http://127.0.0.1:${api.port}` })).toBe(
+      200,
+    );
+    // A webhook through a tunnel arrives under the tunnel's host, and is taken.
+    expect(await call('POST', '/webhooks/github', { host: 'tunnel.example' })).toBe(202);
+  });
+
   it('serves the recent events after a sequence number', async () => {
     journal.record({ event: 'queued', id: 'a', source: 'github' });
     journal.record({ event: 'processed', id: 'a', queue: 'events' });

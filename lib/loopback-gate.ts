@@ -1,0 +1,41 @@
+/**
+ * Who counts as a caller on this machine, for the servers hookline runs on loopback (local mode's control API,
+ * the console): the `Host` must be a loopback name with the server's port (a DNS-rebinding page's host is not),
+ * and a browser request must come from that same origin (`Origin`, `Sec-Fetch-Site`). Tools such as the CLI
+ * send neither header and pass.
+ */
+
+const LOOPBACK_NAMES = ['127.0.0.1', 'localhost', '[::1]'];
+
+/** The request headers the check reads (lower-case names, as node:http gives them). */
+export interface CallerHeaders {
+  readonly host: string | undefined;
+  readonly origin: string | undefined;
+  readonly secFetchSite: string | undefined;
+}
+
+/** `host:port` for each loopback name of a server on `port`. */
+export function loopbackHosts(port: number): Set<string> {
+  return new Set(LOOPBACK_NAMES.map((name) => `${name}:${port}`));
+}
+
+/**
+ * Why a request to the loopback server on `port` is refused, or undefined when it may proceed; `server` names
+ * the server in the reason.
+ */
+export function foreignCallerReason(
+  request: CallerHeaders,
+  port: number,
+  server: string,
+): string | undefined {
+  const hosts = loopbackHosts(port);
+  if (!request.host || !hosts.has(request.host.toLowerCase()))
+    return `${server} answers only to its loopback address`;
+  if (request.origin !== undefined && !hosts.has(request.origin.toLowerCase().replace(/^http:\/\//, ''))) {
+    return 'cross-origin requests are refused';
+  }
+  if (request.secFetchSite && !['same-origin', 'none'].includes(request.secFetchSite)) {
+    return 'cross-site requests are refused';
+  }
+  return undefined;
+}
