@@ -302,6 +302,8 @@ export class HooklinePipeline extends Construct {
       functions: [
         { name: 'ingest', fn: this.ingest.ingestFunction },
         ...Object.entries(this.consumers).map(([name, c]) => ({ name, fn: c.consumerFunction })),
+        // A space: never a queue's name, so its alarm ids cannot meet a consumer's.
+        ...(this.jobsEndpoint ? [{ name: 'jobs endpoint', fn: this.jobsEndpoint.jobsFunction }] : []),
       ],
       api: this.ingest.api,
       ...(this.archive
@@ -335,6 +337,7 @@ export class HooklinePipeline extends Construct {
         ];
       }),
       ingestFunction: this.ingest.ingestFunction,
+      ...(this.jobsEndpoint ? { jobsFunction: this.jobsEndpoint.jobsFunction } : {}),
       ingestLogGroup: this.ingest.ingestFunction.logGroup,
       extraDeadLetterQueues: this.scheduleDeadLetterQueues().map(({ name, queue }) => ({
         label: `schedule ${name} DLQ`,

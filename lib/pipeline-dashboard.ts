@@ -53,6 +53,11 @@ export interface PipelineDashboardProps {
    */
   readonly ingestFunction?: lambda.IFunction;
   /**
+   * The jobs endpoint's function (`POST /jobs/{queue}`): its invocations, errors, throttles and duration.
+   * @default - no jobs endpoint widget
+   */
+  readonly jobsFunction?: lambda.IFunction;
+  /**
    * The ingest function's log group, for the per-source breakdown (Logs Insights over `webhook outcome` lines).
    * @default - no per-source widget
    */
@@ -231,21 +236,10 @@ export class PipelineDashboard extends Construct {
         }),
       );
     }
-    if (props.ingestFunction) {
-      const fn = props.ingestFunction;
-      ingestWidgets.push(
-        new cloudwatch.GraphWidget({
-          title: 'Ingest function',
-          width: 12,
-          height: 6,
-          left: [
-            fn.metricInvocations({ period }),
-            fn.metricErrors({ period }),
-            fn.metricThrottles({ period }),
-          ],
-          right: [fn.metricDuration({ period, statistic: 'p99', label: 'Duration p99' })],
-        }),
-      );
+    if (props.ingestFunction)
+      ingestWidgets.push(functionWidget('Ingest function', props.ingestFunction, period));
+    if (props.jobsFunction) {
+      ingestWidgets.push(functionWidget('Jobs endpoint function (POST /jobs)', props.jobsFunction, period));
     }
     this.dashboard.addWidgets(new cloudwatch.TextWidget({ markdown: '## Ingest', width: 24, height: 1 }));
     this.dashboard.addWidgets(...ingestWidgets);
@@ -377,4 +371,15 @@ export class PipelineDashboard extends Construct {
       graph('Noisy tenants', 'noisyGroups'),
     );
   }
+}
+
+/** A function's invocations, errors and throttles, with its p99 duration on the right axis. */
+function functionWidget(title: string, fn: lambda.IFunction, period: Duration): cloudwatch.GraphWidget {
+  return new cloudwatch.GraphWidget({
+    title,
+    width: 12,
+    height: 6,
+    left: [fn.metricInvocations({ period }), fn.metricErrors({ period }), fn.metricThrottles({ period })],
+    right: [fn.metricDuration({ period, statistic: 'p99', label: 'Duration p99' })],
+  });
 }

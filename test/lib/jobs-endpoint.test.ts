@@ -112,6 +112,31 @@ describe('jobs endpoint template', () => {
     expect(byAction('sqs:SendMessage')).toHaveLength(1);
   });
 
+  it('watches the endpoint function: error and throttle alarms that notify the alarm topic, and a dashboard row', {
+    timeout: 90_000,
+  }, () => {
+    const { resources, fn, of } = walkJobsRoute();
+    const functionId = Object.entries(resources).find(([, r]) => r === fn)?.[0] ?? 'none';
+    const onEndpoint = of('AWS::CloudWatch::Alarm').filter(([, a]) =>
+      (a.Properties.Dimensions as { Name: string; Value: unknown }[] | undefined)?.some(
+        (d) => d.Name === 'FunctionName' && JSON.stringify(d.Value) === JSON.stringify({ Ref: functionId }),
+      ),
+    );
+    expect(onEndpoint.map(([, a]) => a.Properties.MetricName).sort()).toEqual(['Errors', 'Throttles']);
+    const topics = of('AWS::SNS::Topic').map(([id]) => id);
+    for (const [, alarm] of onEndpoint) {
+      expect(alarm.Properties.Threshold).toBe(0);
+      const actions = list(alarm.Properties.AlarmActions).map((a) => (a as { Ref?: string }).Ref);
+      expect(actions.length).toBeGreaterThan(0);
+      for (const action of actions) expect(topics).toContain(action);
+    }
+    const [[, dashboard] = []] = of('AWS::CloudWatch::Dashboard');
+    const body = JSON.stringify(dashboard?.Properties.DashboardBody);
+    expect(body).toContain('Jobs endpoint function');
+    const jobsWidget = body.slice(body.indexOf('Jobs endpoint function'));
+    expect(jobsWidget.slice(0, jobsWidget.indexOf('## Queues'))).toContain(`{"Ref":"${functionId}"}`);
+  });
+
   it('stays cdk-nag clean', { timeout: 90_000 }, () => {
     const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
     const config = withEndpoint({ queues: ['events', 'orders'] });
