@@ -8,7 +8,7 @@
  */
 import type { SQSRecord } from 'aws-lambda';
 import { archiveLine, archiveOriginOf } from '../shared/archive';
-import type { WebhookEnvelope } from '../shared/envelope';
+import { MESSAGE_ATTRIBUTES, type WebhookEnvelope } from '../shared/envelope';
 import type { ConsumerLogger } from './types';
 
 /** Where a consumer puts archive lines: one call per batch (Firehose `PutRecordBatch`, up to 500 records). */
@@ -22,6 +22,10 @@ export function arrivalArchiveLines(records: readonly SQSRecord[], queue: string
   const lines: Buffer[] = [];
   for (const record of records) {
     if (record.attributes?.ApproximateReceiveCount !== '1') continue;
+    // A webhook carries its source as an attribute (the ingest sets it, and archived it): skipped without a
+    // second parse of its body. Schedules send no attributes, so a message without one is read.
+    const source = record.messageAttributes?.[MESSAGE_ATTRIBUTES.source]?.stringValue;
+    if (source !== undefined && archiveOriginOf({ source }) === 'webhook') continue;
     const envelope = envelopeOrUndefined(record.body);
     if (!envelope || envelope.replay || archiveOriginOf(envelope) === 'webhook') continue;
     const line = archiveLine(envelope, archiveOriginOf(envelope), [queue]);

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ArchiveBatchSink } from '../../../lambda/consumer/archive-arrivals';
 import { type ArchiveRecord, parseArchiveLines } from '../../../lambda/shared/archive';
+import { MESSAGE_ATTRIBUTES } from '../../../lambda/shared/envelope';
 import { JOB_SOURCE, SCHEDULE_SOURCE } from '../../../lambda/shared/job';
 import { envelope, failedIds, harness, lambdaContext, record, sqsEvent } from './fakes';
 
@@ -50,6 +51,21 @@ describe('consumer: archives what reached its queue without the ingest function'
     );
 
     expect(sink.calls).toHaveLength(0);
+  });
+
+  it('reads the body only when the source attribute does not already say webhook (schedules send none)', async () => {
+    const sink = new RecordingSink();
+    const { core } = harness({ handlers }, {}, { archive: sink });
+    const scheduled = envelope({ id: 'sch-2', source: SCHEDULE_SOURCE, type: 'report.daily' });
+    const withoutAttributes = { ...record(scheduled), messageAttributes: {} };
+    // The ingest's attribute is taken at its word: this body is never parsed for the archive.
+    const labelledWebhook = record(envelope({ id: 'job-5', source: JOB_SOURCE, type: 'email.welcome' }), {
+      extraAttributes: { [MESSAGE_ATTRIBUTES.source]: { dataType: 'String', stringValue: 'github' } },
+    });
+
+    await core.processBatch(sqsEvent([withoutAttributes, labelledWebhook]), lambdaContext());
+
+    expect(sink.calls.flat().map((r) => [r.envelope.id, r.origin])).toStrictEqual([['sch-2', 'schedule']]);
   });
 
   it('a failing archive put is logged and never fails the batch', async () => {
