@@ -65,12 +65,12 @@ export function variants(batchSize: number): Array<{ name: string; run: Run; qui
   const bounded = createConsumerCore(
     definition,
     config(10),
-    fakeCollaborators(noopLogger, { publish: noop }),
+    fakeCollaborators(noopLogger, { publish: noop, archiveFailed: noop }),
   );
   const unbounded = createConsumerCore(
     definition,
     config(Math.max(batchSize, 10)),
-    fakeCollaborators(noopLogger, { publish: noop }),
+    fakeCollaborators(noopLogger, { publish: noop, archiveFailed: noop }),
   );
   const observed = createConsumerCore(
     definition,

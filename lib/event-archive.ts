@@ -193,12 +193,15 @@ export class EventArchive extends Construct {
   }
 }
 
-/** The ingest metric counting events the archive did not take (the event itself was queued). */
-export function archiveFailedMetric(): cloudwatch.Metric {
-  return new cloudwatch.Metric({
-    namespace: METRICS_NAMESPACE,
-    metricName: 'ArchiveFailed',
-    dimensionsMap: { service: 'ingest' },
-    statistic: cloudwatch.Stats.SUM,
+/**
+ * Events the archive did not take (each was queued all the same), counted by every function that archives: the
+ * ingest (`service` = `ingest`) and the consumers, for the jobs and scheduled events they archive (`service` =
+ * the queue's name). One Metrics Insights query sums them all, so a consumer added later is watched too.
+ */
+export function archiveFailedMetric(period: Duration): cloudwatch.IMetric {
+  return new cloudwatch.MathExpression({
+    expression: `SELECT SUM(ArchiveFailed) FROM SCHEMA("${METRICS_NAMESPACE}", service)`,
+    label: 'ArchiveFailed',
+    period,
   });
 }

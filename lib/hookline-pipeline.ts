@@ -306,9 +306,7 @@ export class HooklinePipeline extends Construct {
         ...(this.jobsEndpoint ? [{ name: 'jobs endpoint', fn: this.jobsEndpoint.jobsFunction }] : []),
       ],
       api: this.ingest.api,
-      ...(this.archive
-        ? { archiveFailures: archiveFailedMetric().with({ period: DEFAULTS.functionAlarmPeriod }) }
-        : {}),
+      ...(this.archive ? { archiveFailures: archiveFailedMetric(DEFAULTS.functionAlarmPeriod) } : {}),
       deadLetterQueues: this.scheduleDeadLetterQueues().map(({ name, queue }) => ({
         name: `schedule-${name}`,
         queue,

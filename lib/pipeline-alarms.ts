@@ -71,7 +71,7 @@ export interface PipelineAlarmsProps {
   readonly api?: apigw.IHttpApi;
 
   /**
-   * Count of events the ingest function queued but could not archive (the `ArchiveFailed` metric).
+   * Count of events queued but not archived (the `ArchiveFailed` metric of the ingest and the consumers).
    *
    * @default - no archive alarm
    */

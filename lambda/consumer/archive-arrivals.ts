@@ -35,25 +35,27 @@ export function arrivalArchiveLines(records: readonly SQSRecord[], queue: string
 }
 
 /**
- * Puts the batch's arrival lines; never rejects (the batch's outcome does not depend on the archive), a
- * failure is logged with the ids it concerns.
+ * Puts the batch's arrival lines; never rejects (the batch's outcome does not depend on the archive): a failure
+ * is logged, and resolves with how many lines were not archived (0 when all were, or there were none).
  */
 export async function archiveArrivals(
   records: readonly SQSRecord[],
   queue: string,
   sink: ArchiveBatchSink | undefined,
   logger: ConsumerLogger,
-): Promise<void> {
-  if (!sink) return;
+): Promise<number> {
+  if (!sink) return 0;
   let lines: Buffer[] = [];
   try {
     lines = arrivalArchiveLines(records, queue);
     if (lines.length > 0) await sink.putLines(lines);
+    return 0;
   } catch (error) {
     logger.error('archive put failed', {
       archiveFailed: lines.length,
       error: error instanceof Error ? error.message : String(error),
     });
+    return lines.length;
   }
 }
 

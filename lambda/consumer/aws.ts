@@ -84,6 +84,11 @@ export function powertoolsMetricsSink(metrics: Metrics): MetricsSink {
         }
       }
     },
+    archiveFailed(count: number) {
+      // Its own document, with the service dimension only, as the ingest publishes it.
+      metrics.addMetric('ArchiveFailed', MetricUnit.Count, count);
+      metrics.publishStoredMetrics();
+    },
   };
 }
 

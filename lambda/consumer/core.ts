@@ -103,6 +103,8 @@ export interface TypeMetrics {
 /** Receives the batch's metrics, keyed by event type (`${source}.${type}`). */
 export interface MetricsSink {
   publish(byType: ReadonlyMap<string, TypeMetrics>): void;
+  /** Counts envelopes the archive did not take (`ArchiveFailed`, by consumer only: one alarm sums them all). */
+  archiveFailed(count: number): void;
 }
 
 /** Everything the core needs from the outside world. */
@@ -383,7 +385,14 @@ class ConsumerRuntime implements ConsumerCore {
   async processBatch(event: SQSEvent, context: InvocationContext): Promise<SQSBatchResponse> {
     const state = newBatchState(context);
     // Beside the records, not before them: the batch waits for the slower of the two, and never for a failure.
-    const archived = archiveArrivals(event.Records, this.config.name, this.deps.archive, this.deps.logger);
+    const archived = archiveArrivals(
+      event.Records,
+      this.config.name,
+      this.deps.archive,
+      this.deps.logger,
+    ).then((failed) => {
+      if (failed > 0) this.deps.metrics.archiveFailed(failed);
+    });
     try {
       const [response] = await Promise.all([this.runRecords(event, state), archived]);
       const failures = checkedFailures(event, response);

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import exampleConfig from '../../hookline.config';
 import { ARCHIVE_ERROR_PREFIX, ARCHIVE_KEY_PREFIX } from '../../lambda/shared/archive';
 import { ARCHIVE_USD_PER_MILLION_4KB, archiveCost } from '../../lib/archive-cost';
-import { resolveConfig } from '../../lib/config';
+import { DEFAULTS, resolveConfig } from '../../lib/config';
 import { exampleResolved, pipelineTemplate } from '../helpers/cdk';
 
 type Json = ReturnType<Template['toJSON']>;
@@ -150,15 +150,22 @@ describe('EventArchive in the pipeline stack', () => {
     );
   });
 
-  it('alarms when events are queued but not archived', () => {
-    const alarm = ofType(resources, 'AWS::CloudWatch::Alarm').find(
-      ([, a]) => a.Properties?.MetricName === 'ArchiveFailed',
+  it('alarms when events are queued but not archived, by the ingest or by any consumer (one query over all)', () => {
+    const alarms = ofType(resources, 'AWS::CloudWatch::Alarm').filter(([, a]) =>
+      JSON.stringify(a.Properties?.Metrics ?? []).includes('ArchiveFailed'),
     );
-    expect(alarm?.[1].Properties).toMatchObject({
-      Namespace: 'Hookline',
-      Dimensions: [{ Name: 'service', Value: 'ingest' }],
-    });
-    expect(alarm?.[1].Properties?.AlarmActions).toHaveLength(1);
+    expect(alarms).toHaveLength(1);
+    const [[, alarm] = []] = alarms;
+    const [query] = (alarm?.Properties?.Metrics ?? []) as {
+      Expression: string;
+      ReturnData?: boolean;
+      Period: number;
+    }[];
+    // The metric both sides publish: namespace Hookline, dimension service only (ingest, or the queue's name).
+    expect(query?.Expression).toBe('SELECT SUM(ArchiveFailed) FROM SCHEMA("Hookline", service)');
+    expect(query?.Period).toBe(DEFAULTS.functionAlarmPeriod.toSeconds());
+    expect(alarm?.Properties).toMatchObject({ Threshold: 0, ComparisonOperator: 'GreaterThanThreshold' });
+    expect(alarm?.Properties?.AlarmActions).toHaveLength(1);
   });
 
   it('hands the ingest function the stream name', () => {

@@ -68,15 +68,19 @@ describe('consumer: archives what reached its queue without the ingest function'
     expect(sink.calls.flat().map((r) => [r.envelope.id, r.origin])).toStrictEqual([['sch-2', 'schedule']]);
   });
 
-  it('a failing archive put is logged and never fails the batch', async () => {
-    const { core, logger } = harness({ handlers }, {}, { archive: new RecordingSink(true) });
+  it('a failing archive put is logged and counted (ArchiveFailed), and never fails the batch', async () => {
+    const { core, logger, metrics } = harness({ handlers }, {}, { archive: new RecordingSink(true) });
     const job = envelope({ id: 'job-4', source: JOB_SOURCE, type: 'email.welcome' });
+    const scheduled = envelope({ id: 'sch-4', source: SCHEDULE_SOURCE, type: 'report.daily' });
 
-    const response = await core.processBatch(sqsEvent([record(job)]), lambdaContext());
+    const response = await core.processBatch(sqsEvent([record(job), record(scheduled)]), lambdaContext());
+    expect(metrics.archiveFailures).toStrictEqual([2]);
+    await core.processBatch(sqsEvent([record(job)]), lambdaContext());
+    expect(metrics.archiveFailures).toStrictEqual([2, 1]);
 
     expect(failedIds(response)).toStrictEqual([]);
     expect(logger.lines.find((l) => l.message === 'archive put failed')?.attributes).toMatchObject({
-      archiveFailed: 1,
+      archiveFailed: 2,
       error: 'ServiceUnavailableException',
     });
   });

@@ -118,6 +118,38 @@ describe('defineConsumer wiring', () => {
     });
   });
 
+  it('counts archive failures by consumer only (the dimensions the one ArchiveFailed alarm query sums)', () => {
+    const sink = powertoolsMetricsSink(new Metrics({ namespace: 'Hookline', serviceName: 'events' }));
+    sink.publish(
+      new Map([
+        [
+          'github.push',
+          {
+            Processed: 1,
+            Cancelled: 0,
+            Failed: 0,
+            Retried: 0,
+            DeadLettered: 0,
+            Duplicate: 0,
+            Deferred: 0,
+            DeleteFailed: 0,
+            endToEndLatencyMs: [5],
+          },
+        ],
+      ]),
+    );
+    sink.archiveFailed(3);
+
+    const failed = stdoutJson().filter((line) => '_aws' in line && 'ArchiveFailed' in line);
+    expect(failed).toHaveLength(1);
+    expect(failed[0]).toMatchObject({
+      ArchiveFailed: 3,
+      service: 'events',
+      _aws: { CloudWatchMetrics: [{ Namespace: 'Hookline', Dimensions: [['service']] }] },
+    });
+    expect(failed[0]).not.toHaveProperty('type');
+  });
+
   it('keeps the type dimension when one type has more latency values than Powertools buffers', () => {
     const sink = powertoolsMetricsSink(new Metrics({ namespace: 'Hookline', serviceName: 'events' }));
     const counts: TypeMetrics = {

@@ -187,8 +187,12 @@ export class FakeIdempotency implements IdempotencyGate {
 
 export class FakeMetrics {
   readonly published: Array<Map<string, TypeMetrics>> = [];
+  readonly archiveFailures: number[] = [];
   publish(byType: ReadonlyMap<string, TypeMetrics>) {
     this.published.push(new Map(byType));
+  }
+  archiveFailed(count: number) {
+    this.archiveFailures.push(count);
   }
   total(name: Exclude<keyof TypeMetrics, 'endToEndLatencyMs'>): number {
     let sum = 0;
