@@ -1,7 +1,8 @@
 /**
  * The web console in a real headless Chromium (Debian's, driven by playwright-core) against the real local mode
  * and the real `hookline console --local` process: what a person sees and does on each page, and what the
- * server refuses. Saves a screenshot of each page into docs/console/ (the README shows them).
+ * server refuses. Takes a screenshot of each page (into docs/console/, which the README shows, with
+ * UPDATE_SCREENSHOTS=1).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -23,7 +24,14 @@ import { recordingOutput } from '../cli/helpers';
 
 /** Debian's chromium (CI installs it in .ci/run); CHROMIUM_PATH overrides. */
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const SCREENSHOTS = join(process.cwd(), 'docs', 'console');
+/**
+ * The README's screenshots are rewritten only on request (`UPDATE_SCREENSHOTS=1`); otherwise they go to a
+ * temporary folder, so a test run leaves the working tree as it was.
+ */
+const SCREENSHOTS =
+  process.env.UPDATE_SCREENSHOTS === '1'
+    ? join(process.cwd(), 'docs', 'console')
+    : mkdtempSync(join(tmpdir(), 'hookline-console-shots-'));
 
 let local: LocalMode;
 let config: ResolvedConfig;
