@@ -160,6 +160,7 @@ afterAll(async () => {
   await local?.stop();
   if (stateDir) rmSync(stateDir, { recursive: true, force: true });
   rmSync(buildDir, { recursive: true, force: true });
+  if (process.env.UPDATE_SCREENSHOTS !== '1') rmSync(SCREENSHOTS, { recursive: true, force: true });
 }, 60_000);
 
 describe('hookline console in a browser', () => {
