@@ -5,11 +5,11 @@
  * - `hookline status --local`: loads the SDK clients and asks a running local mode (started here, in-process);
  * - the same `--help` through tsx from the TypeScript sources, as the CLI ran before it was compiled.
  *
- * Builds dist/ first when it is missing. Medians over ROUNDS rounds.
+ * Builds dist/ first when it is missing or older than its sources. Medians over ROUNDS rounds.
  * Usage: npx tsx bench/cli.ts
  */
 import { execFile, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -32,8 +32,19 @@ async function timed(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
   return performance.now() - started;
 }
 
+/** True when dist/ is missing or older than a source file it is built from (the bench times the compiled CLI). */
+function distIsStale(): boolean {
+  if (!existsSync(CLI)) return true;
+  const built = statSync(CLI).mtimeMs;
+  const newer = (dir: string): boolean =>
+    readdirSync(join(ROOT, dir), { recursive: true, encoding: 'utf8' }).some(
+      (file) => file.endsWith('.ts') && statSync(join(ROOT, dir, file)).mtimeMs > built,
+    );
+  return ['bin', 'lib', 'lambda'].some(newer);
+}
+
 async function main(): Promise<void> {
-  if (!existsSync(CLI)) spawnSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'inherit' });
+  if (distIsStale()) spawnSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'inherit' });
   const stateDir = mkdtempSync(join(tmpdir(), 'hookline-bench-cli-'));
   const local = await startLocalMode({
     config: resolveConfig(exampleConfig),
