@@ -53,9 +53,12 @@ export async function bundleLikeCdk(
  * `outdir`; `bytes` and `topPackages` count what the entry loads at import (itself and the chunks it imports
  * statically), `assetBytes` the whole asset.
  */
-export async function bundleIngestAsDeployed(outdir: string): Promise<Bundled> {
+export async function bundleIngestAsDeployed(
+  outdir: string,
+  entryPoint: string = path.join(ROOT, INGEST_ENTRY),
+): Promise<Bundled> {
   const result = await build({
-    ...splitBundleOptions(path.join(ROOT, INGEST_ENTRY), outdir),
+    ...splitBundleOptions(entryPoint, outdir),
     sourcemap: false,
     absWorkingDir: ROOT,
     metafile: true,

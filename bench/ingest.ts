@@ -24,7 +24,8 @@
  * fresh-process import time, wall and CPU (21 interleaved rounds, medians) of: the empty SQS handler, the same
  * plus the contracts the ingest function imports (its zod/mini runtime configuration and the envelope), the
  * ingest handler as deployed (its entry with the chunks beside it, lib/ingest-asset.ts: `bytes` is what the
- * entry loads at import, `assetBytes` the whole asset), and `ingest before` with BENCH_BEFORE_HANDLER.
+ * entry loads at import, `assetBytes` the whole asset), and `ingest before` with BENCH_BEFORE_HANDLER (built
+ * the same way).
  *
  * Logs and EMF metrics are serialized as in Lambda, but their writes to stdout are discarded while measuring.
  */
@@ -173,15 +174,20 @@ async function bundleArtifacts(work: string): Promise<Built> {
     'empty SQS handler + contracts': stdinEntry(
       `import { SQSClient } from '@aws-sdk/client-sqs';\nimport { checkEnvelope } from './lambda/shared/envelope';\nimport { INGEST_CONFIG_ENV, ingestRuntimeSchema, readRuntimeConfig } from './lambda/shared/runtime-config';\nconst config = readRuntimeConfig(ingestRuntimeSchema, INGEST_CONFIG_ENV);\nconst sqs = new SQSClient({});\nexport const handler = async () => { void sqs; void config; void checkEnvelope; return { statusCode: 202 }; };\n`,
     ),
-    ...(process.env.BENCH_BEFORE_HANDLER
-      ? { 'ingest before': { entryPoints: [path.resolve(process.env.BENCH_BEFORE_HANDLER)] } }
-      : {}),
   };
   const built: Built = {};
   for (const [name, input] of Object.entries(artifacts)) {
     built[name] = await bundleLikeCdk(input, path.join(work, `size-${name.replaceAll(/[^a-z]+/g, '-')}.mjs`));
   }
   built['ingest handler'] = await bundleIngestAsDeployed(path.join(work, 'ingest-asset'));
+  // The "before" copy is built exactly as the ingest is deployed, so an A/B compares the code, not the bundling.
+  const before = process.env.BENCH_BEFORE_HANDLER;
+  if (before) {
+    built['ingest before'] = await bundleIngestAsDeployed(
+      path.join(work, 'before-asset'),
+      path.resolve(before),
+    );
+  }
   return built;
 }
 

@@ -104,8 +104,8 @@ const collaborators: IngestCollaborators = {
   newId: () => newSortableId(),
   log: {
     info: (message, attributes) => telemetry.info(message, attributes),
-    warn: (message, attributes) => logger.warn(message, attributes),
-    error: (message, attributes) => logger.error(message, attributes),
+    warn: (message, attributes) => powertoolsLogger().warn(message, attributes),
+    error: (message, attributes) => powertoolsLogger().error(message, attributes),
   },
   metrics: {
     count: (name: MetricName, reason?: string) => telemetry.count(name, reason),
@@ -113,22 +113,51 @@ const collaborators: IngestCollaborators = {
   },
 };
 
+/** The current request's context, not yet given to the Powertools Logger (see {@link powertoolsLogger}). */
+let pendingContext:
+  | { readonly lambda: Context | undefined; readonly keys: Record<string, unknown> }
+  | undefined;
+/** Whether the Powertools Logger holds the current request's keys (then they are reset at its end). */
+let powertoolsKeysSet = false;
+let firstRequest = true;
+
 /**
  * Puts the request's ids on every line it logs, lean or Powertools: the Lambda request id
  * (`function_request_id`, with Powertools' other Lambda context fields) and the API Gateway request id
  * (`apiRequestId`). A caller without a Lambda context (a script, a test) gets lines without the Lambda fields.
+ * The Powertools Logger only writes the rare WARN/ERROR lines, so it gets the context when a request first
+ * writes one (its per-request calls cost more than the lean line itself); the first request gives it at once,
+ * so that Powertools reports `cold_start` for the first invocation, as it would.
  */
 function beginRequestLogging(event: APIGatewayProxyEventV2, context: Context | undefined): void {
   const lambdaContext = typeof context?.awsRequestId === 'string' ? context : undefined;
-  if (lambdaContext) logger.addContext(lambdaContext);
   telemetry.addContext(lambdaContext);
   const keys = { apiRequestId: event?.requestContext?.requestId };
-  logger.appendKeys(keys);
   telemetry.appendKeys(keys);
+  pendingContext = { lambda: lambdaContext, keys };
+  if (firstRequest) {
+    firstRequest = false;
+    powertoolsLogger();
+  }
+}
+
+/** The Powertools Logger, with the current request's context applied. */
+function powertoolsLogger(): Logger {
+  if (pendingContext) {
+    if (pendingContext.lambda) logger.addContext(pendingContext.lambda);
+    logger.appendKeys(pendingContext.keys);
+    pendingContext = undefined;
+    powertoolsKeysSet = true;
+  }
+  return logger;
 }
 
 function endRequestLogging(): void {
-  logger.resetKeys();
+  pendingContext = undefined;
+  if (powertoolsKeysSet) {
+    logger.resetKeys();
+    powertoolsKeysSet = false;
+  }
   telemetry.resetKeys();
 }
 
@@ -141,7 +170,7 @@ export const handler = async (
     beginRequestLogging(event, context);
     return await handleWebhook(event, collaborators);
   } catch (error) {
-    logger.error('ingest handler failed', { error: String(error) });
+    powertoolsLogger().error('ingest handler failed', { error: String(error) });
     return {
       statusCode: 503,
       headers: { 'content-type': 'application/json', 'retry-after': RETRY_AFTER_SECONDS },

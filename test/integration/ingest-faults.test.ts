@@ -170,6 +170,76 @@ describe('observability through the real handler', () => {
     }
   });
 
+  it("a request's ids reach the WARN/ERROR lines only of that request, and cold_start only the first invocation's", async () => {
+    const handler = await freshHandler({ sqs: closedPort }, runtime, {
+      POWERTOOLS_LOG_LEVEL: 'INFO',
+      AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand',
+    });
+    const request = (n: number, source: string) => {
+      const event = webhookEvent(runtime, 'github', '{"action":"opened"}', {
+        id: `lazy-${Date.now()}-${n}`,
+        headers: { 'x-github-event': 'issues' },
+      });
+      const context = { awsRequestId: `lambda-req-${n}`, functionName: 'stack-ingest' } as unknown as Context;
+      return invoke(
+        handler,
+        {
+          ...event,
+          rawPath: `/webhooks/${source}`,
+          pathParameters: { source },
+          requestContext: { ...event.requestContext, requestId: `api-req-${n}` },
+        },
+        context,
+      );
+    };
+    // Requests 1 and 3 name no configured source (404: only the outcome line); 2 and 4 fail to enqueue
+    // (SQS unreachable: a Powertools ERROR line beside the outcome line).
+    const plan = [
+      [1, 'nope'],
+      [2, 'github'],
+      [3, 'nope'],
+      [4, 'github'],
+    ] as const;
+    const seen: [string, unknown, unknown, unknown][] = [];
+    for (const [n, source] of plan) {
+      const lines = (await captureOutput(() => request(n, source))).filter((line) => line._aws === undefined);
+      for (const line of lines) {
+        seen.push([String(line.message), line.function_request_id, line.apiRequestId, line.cold_start]);
+      }
+    }
+    expect(seen.sort()).toEqual(
+      [
+        ['webhook outcome', 'lambda-req-1', 'api-req-1', true],
+        ['enqueue failed', 'lambda-req-2', 'api-req-2', false],
+        ['webhook outcome', 'lambda-req-2', 'api-req-2', false],
+        ['webhook outcome', 'lambda-req-3', 'api-req-3', false],
+        ['enqueue failed', 'lambda-req-4', 'api-req-4', false],
+        ['webhook outcome', 'lambda-req-4', 'api-req-4', false],
+      ].sort(),
+    );
+  });
+
+  it('the first invocation of an on-demand environment reports cold_start on its Powertools lines too', async () => {
+    const handler = await freshHandler({ sqs: closedPort }, runtime, {
+      POWERTOOLS_LOG_LEVEL: 'INFO',
+      AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand',
+    });
+    const event = webhookEvent(runtime, 'github', '{"action":"opened"}', {
+      id: `cold-${Date.now()}`,
+      headers: { 'x-github-event': 'issues' },
+    });
+    const context = { awsRequestId: 'lambda-req-cold', functionName: 'stack-ingest' } as unknown as Context;
+    const lines = (await captureOutput(() => invoke(handler, event, context))).filter(
+      (l) => l._aws === undefined,
+    );
+    expect(lines.map((line) => [line.message, line.cold_start]).sort()).toEqual(
+      [
+        ['enqueue failed', true],
+        ['webhook outcome', true],
+      ].sort(),
+    );
+  });
+
   /** The EMF documents among captured lines, as `{ dimensions, metrics, values }`. */
   const emfDocuments = (lines: Record<string, unknown>[]) =>
     lines
