@@ -245,15 +245,7 @@ class Cleanups {
 async function startPipeline(settings: LocalSettings, cleanups: Cleanups): Promise<LocalMode> {
   const { config, reporter } = settings;
   const phases = new StartupPhases();
-  // Emulators handed over while starting are ours to stop, also when the start fails before they are ready.
-  const { emulators: handedOver } = settings.options;
-  if (handedOver)
-    cleanups.push(() =>
-      handedOver.then(
-        (e) => e.stop(),
-        () => undefined,
-      ),
-    );
+  adoptEmulators(settings.options, cleanups);
   // Fail fast on a taken port, before seconds of emulator start and bundling.
   if (settings.port !== 0) await phases.time('port check', () => assertPortFree(settings.port));
   // Bundling needs nothing from the emulators: esbuild (its own process) works while they start.
@@ -323,6 +315,12 @@ async function startPipeline(settings: LocalSettings, cleanups: Cleanups): Promi
     cleanups,
     archive,
   });
+}
+
+/** Emulators handed over while starting are local mode's to stop, also when its start fails before they are ready. */
+function adoptEmulators(options: LocalModeOptions, cleanups: Cleanups): void {
+  const starting = options.emulators;
+  if (starting) cleanups.push(async () => (await starting.catch(() => undefined))?.stop());
 }
 
 function startLocalEmulators(settings: LocalSettings): Promise<Emulators> {

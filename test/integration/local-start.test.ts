@@ -19,7 +19,7 @@ interface Run {
   exited: Promise<number | null>;
 }
 
-/** Runs `npm start`'s entry (tsx bin/local.ts) as a separate process, as a user would. */
+/** Runs `npm start`'s script (node --import tsx bin/local.ts) as a separate process, as a user would. */
 function start(env: Record<string, string>): Run {
   const child = spawn(process.execPath, ['--import', 'tsx', 'bin/local.ts'], {
     env: { ...process.env, HOOKLINE_LOG: 'json', HOOKLINE_STATE_DIR: dir, ...env },
