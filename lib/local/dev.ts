@@ -51,13 +51,13 @@ export async function runLocalMode(configFile?: string, emulators?: Promise<Emul
     assertLocalPrerequisites();
     config = await readConfig(configPath(process.env, configFile));
   } catch (error) {
+    const message = configFailureMessage(error);
+    if (message !== undefined) reporter.problem(message);
     await emulators?.then(
       (e) => e.stop(),
       () => undefined,
     );
-    const message = configFailureMessage(error);
     if (message === undefined) throw error;
-    reporter.problem(message);
     return 1;
   }
   if (reporter.verbose) {
