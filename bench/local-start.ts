@@ -1,5 +1,5 @@
 /**
- * How long `npm start` (tsx bin/local.ts on the example configuration) takes until local mode is ready, against
+ * How long `npm start` (its script in package.json, on the example configuration) takes until local mode is ready, against
  * `node -e 0` measured in the same run:
  *
  * - first start: an empty bundle cache, an empty build folder and tsx's transform cache off (a fresh clone);
@@ -11,7 +11,7 @@
  * Usage: npx tsx bench/local-start.ts
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { median, ROOT, writeResults } from './_shared';
@@ -19,6 +19,15 @@ import { median, ROOT, writeResults } from './_shared';
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const TSX_CLI = join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs');
 const READY = /local mode is running/;
+
+/** `npm start`'s script as node's arguments (without npm itself, whose own start is not local mode's). */
+function startArguments(): string[] {
+  const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } };
+  const [command, ...args] = pkg.scripts.start.split(/\s+/);
+  if (command === 'node') return args;
+  if (command === 'tsx') return [TSX_CLI, ...args];
+  throw new Error(`cannot run the start script ${pkg.scripts.start}`);
+}
 
 interface Start {
   readonly ms: number;
@@ -39,7 +48,7 @@ function nodeBaseline(): Promise<number> {
 /** Spawns `npm start`'s command and resolves once it reports ready; the process is stopped afterwards. */
 async function timeStart(env: Record<string, string>): Promise<Start> {
   const started = performance.now();
-  const child = spawn(process.execPath, [TSX_CLI, 'bin/local.ts'], {
+  const child = spawn(process.execPath, startArguments(), {
     cwd: ROOT,
     env: { ...process.env, PORT: '0', HOOKLINE_LOG: 'json', HOOKLINE_VERBOSE: '1', NO_COLOR: '1', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

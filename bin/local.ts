@@ -5,9 +5,13 @@ import { compileCacheDirOf, enableCompileCache, projectCacheRoot } from '../lib/
 
 // Before local mode loads: the next start takes V8's code for it from the cache its worker threads use too.
 enableCompileCache(compileCacheDirOf(projectCacheRoot(process.cwd())));
+// The emulator thread starts first, from a module with few imports: its start overlaps loading the rest of
+// local mode and the configuration on the main thread.
+const { startDefaultEmulators } = await import('../lib/local/local-dirs');
+const emulators = startDefaultEmulators();
 const { runLocalMode } = await import('../lib/local/dev');
 
-runLocalMode().then(
+runLocalMode(undefined, emulators).then(
   (code) => process.exit(code),
   (error: unknown) => {
     process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);

@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import type { Plugin } from 'esbuild';
 import { type HooklineConfig, HooklineConfigError, type ResolvedConfig, resolveConfig } from './config';
 import { projectRootOf } from './project-root';
 
@@ -34,6 +35,31 @@ export function entryExistsInProject(entry: string, root = projectRootOf()): boo
   return existsSync(path.resolve(root, entry));
 }
 
+/** Gives the configuration module a `require` that resolves as the file would (for {@link requireCdkRoot}). */
+const REQUIRE_BANNER =
+  "import { createRequire as __hooklineCreateRequire } from 'node:module'; const require = __hooklineCreateRequire(import.meta.url);";
+const CDK_ROOT = 'aws-cdk-lib';
+
+/**
+ * Loads `aws-cdk-lib` itself (not its subpaths) with `require`: an ES import of that CommonJS module reads every
+ * export, which loads all of its ~300 service modules (about a second), where a require loads only what the
+ * configuration uses (`Duration`). The module instance is the same either way.
+ */
+const requireCdkRoot: Plugin = {
+  name: 'require-aws-cdk-lib',
+  setup(build) {
+    build.onResolve({ filter: /^aws-cdk-lib$/ }, (args) =>
+      args.namespace === CDK_ROOT
+        ? { path: CDK_ROOT, external: true }
+        : { path: CDK_ROOT, namespace: CDK_ROOT },
+    );
+    build.onLoad({ filter: /.*/, namespace: CDK_ROOT }, () => ({
+      contents: `module.exports = require('${CDK_ROOT}');`,
+      loader: 'js',
+    }));
+  },
+};
+
 /**
  * Imports a configuration module. TypeScript is bundled by esbuild first (packages stay external, so
  * `aws-cdk-lib` and `hookline` are the app's own) into a temporary module next to the file, which resolves
@@ -53,6 +79,8 @@ async function importConfigModule(file: string): Promise<{ default?: HooklineCon
     sourcemap: 'inline',
     write: false,
     logLevel: 'silent',
+    banner: { js: REQUIRE_BANNER },
+    plugins: [requireCdkRoot],
   });
   const code = result.outputFiles[0]?.text ?? '';
   const temporary = path.join(path.dirname(file), `.${path.basename(file)}.${randomUUID()}.mjs`);

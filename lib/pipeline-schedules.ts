@@ -11,19 +11,14 @@ import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { ENVELOPE_VERSION, type WebhookEnvelope } from '../lambda/shared/envelope';
 import { SCHEDULE_SOURCE } from '../lambda/shared/job';
 import { DEFAULTS, type ResolvedSchedule } from './config';
+import { SCHEDULE_EXECUTION_HEADER, SCHEDULE_NAME_HEADER, scheduleEnvelope } from './schedule-envelope';
 import { scheduleProblems } from './schedule-expression';
 import { retentionViolations } from './validation';
 import { type Violation, ViolationsError, violation } from './violations';
 
-export { SCHEDULE_SOURCE };
-
-/** Header (in the envelope) naming the schedule that produced it. */
-export const SCHEDULE_NAME_HEADER = 'x-hookline-schedule';
-/** Header (in the envelope) with the Scheduler execution id of the attempt that delivered it. */
-export const SCHEDULE_EXECUTION_HEADER = 'x-hookline-schedule-execution-id';
+export { SCHEDULE_EXECUTION_HEADER, SCHEDULE_NAME_HEADER, SCHEDULE_SOURCE, scheduleEnvelope };
 
 /** EventBridge Scheduler limits the target input to 8,192 characters. */
 export const SCHEDULER_INPUT_LIMIT = 8192;
@@ -33,29 +28,6 @@ export const SCHEDULER_CONTEXT = {
   scheduledTime: '<aws.scheduler.scheduled-time>',
   executionId: '<aws.scheduler.execution-id>',
 } as const;
-
-/**
- * The envelope a schedule sends. Scheduler (or local mode) fills `scheduledTime` and `executionId`.
- *
- * The id is `<schedule name>:<scheduled time>`: the same for every retry of one invocation (Scheduler's
- * execution id changes per attempt), so the consumers' idempotency runs a job once per scheduled time.
- */
-export function scheduleEnvelope(
-  schedule: Pick<ResolvedSchedule, 'name' | 'type' | 'payload'>,
-  invocation: { readonly scheduledTime: string; readonly executionId: string },
-): WebhookEnvelope {
-  return {
-    v: ENVELOPE_VERSION,
-    id: `${schedule.name}:${invocation.scheduledTime}`,
-    source: SCHEDULE_SOURCE,
-    type: schedule.type,
-    receivedAt: invocation.scheduledTime,
-    headers: { [SCHEDULE_NAME_HEADER]: schedule.name, [SCHEDULE_EXECUTION_HEADER]: invocation.executionId },
-    contentType: 'application/json',
-    body: JSON.stringify(schedule.payload ?? {}),
-    bodyEncoding: 'utf8',
-  };
-}
 
 /** Properties of {@link PipelineSchedules}. */
 export interface PipelineSchedulesProps {

@@ -5,7 +5,7 @@
  * each path), so one rule is written once. Values that are unresolved CDK tokens are skipped: they are only
  * known at deploy time.
  */
-import { Duration, Token } from 'aws-cdk-lib';
+import { Duration, Token } from 'aws-cdk-lib/core';
 import { MAX_VISIBILITY_SECONDS } from '../lambda/consumer/backoff';
 import { type Violation, violation } from './violations';
 

@@ -3,7 +3,7 @@
  * fix it. The configuration, the constructs, the schedules and the dashboard all report with it, render it the
  * same way and throw every problem at once.
  */
-import { Duration, Token } from 'aws-cdk-lib';
+import { Duration, Token } from 'aws-cdk-lib/core';
 
 /** One broken rule. */
 export interface Violation {

@@ -2,7 +2,7 @@
  * Every default of the pipeline, in one place: `resolveConfig`, the constructs, the runtime wiring and local
  * mode read them here. The README's Defaults table mirrors it.
  */
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy } from 'aws-cdk-lib/core';
 import { METRICS_NAMESPACE } from '../../lambda/shared/contracts';
 import { SENDER_KEPT_HEADERS } from '../../lambda/shared/senders';
 

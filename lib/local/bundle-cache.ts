@@ -8,6 +8,12 @@
  * changes resolution), and of each output file. A hit needs every one of those hashes to match again, so an
  * edit anywhere in the bundle's sources, a dependency upgrade or a damaged entry rebuilds. The cache is an
  * optimisation only: an unreadable or unwritable cache never fails a build.
+ *
+ * A warm start checks ~2,000 input files (mostly the AWS SDK), so an input left alone for {@link SETTLED_MS}
+ * before it was hashed also records its stat signature (inode, size, mtime and ctime): while that signature is
+ * unchanged the file is not read again. Any write changes the ctime, which no tool can set back (npm, for one,
+ * gives every package file the same mtime), and the settling time keeps a write within the file system's
+ * timestamp granularity of the hashing from going unnoticed. On any difference the hash decides.
  */
 import { createHash, randomUUID } from 'node:crypto';
 import {
@@ -16,6 +22,7 @@ import {
   readFileSync,
   renameSync,
   rmSync,
+  type Stats,
   statSync,
   utimesSync,
   writeFileSync,
@@ -27,8 +34,10 @@ import { type BuildOptions, version as esbuildVersion, type Metafile, type Outpu
 /** Files next to a module that steer how esbuild resolves and compiles it. */
 const RESOLUTION_FILES = ['package.json', 'tsconfig.json', 'jsconfig.json'] as const;
 /** Bumped when the entry layout changes, so older entries are never read. */
-const FORMAT = 1;
+const FORMAT = 2;
 const ABSENT = 'absent';
+/** How long an input must have been unchanged before it was hashed for its stat signature to be recorded. */
+export const SETTLED_MS = 2_000;
 /**
  * Entries kept: each is one bundle at one output path (~1 MB plus its source map), and every edit or new
  * output folder (tests use one per run) adds one; the least recently used go first.
@@ -74,6 +83,8 @@ interface Manifest {
   readonly format: number;
   /** Absolute path -> SHA-256 of its content, or `absent`. */
   readonly inputs: Readonly<Record<string, string>>;
+  /** Absolute path -> stat signature taken before its hash, for the inputs that had settled then. */
+  readonly signatures: Readonly<Record<string, string>>;
   /** Output path -> SHA-256 of the copy kept in the entry's folder (named by its position). */
   readonly outputs: readonly { readonly path: string; readonly sha256: string }[];
 }
@@ -141,8 +152,14 @@ async function readEntry(entryDir: string, hasher: FileHasher): Promise<BuiltFil
     return undefined;
   }
   if (!isManifest(manifest)) return undefined;
+  const { signatures } = manifest;
   const current = await Promise.all(
-    Object.entries(manifest.inputs).map(async ([path, hash]) => (await hasher(path)) === hash),
+    Object.entries(manifest.inputs).map(async ([path, hash]) => {
+      const stats = fileStats(path);
+      if (stats === null) return hash === ABSENT || (await hasher(path)) === hash;
+      if (stats && signatures[path] !== undefined && signatures[path] === signatureOf(stats)) return true;
+      return (await hasher(path)) === hash;
+    }),
   );
   if (!current.every(Boolean)) return undefined;
   const outputs = manifest.outputs.map((output, index) => {
@@ -165,6 +182,9 @@ function isManifest(value: unknown): value is Manifest {
     typeof m.inputs === 'object' &&
     m.inputs !== null &&
     Object.entries(m.inputs).every(([k, v]) => isAbsolute(k) && typeof v === 'string') &&
+    typeof m.signatures === 'object' &&
+    m.signatures !== null &&
+    Object.values(m.signatures).every((v) => typeof v === 'string') &&
     Array.isArray(m.outputs) &&
     m.outputs.length > 0 &&
     m.outputs.every((o) => typeof o?.path === 'string' && typeof o?.sha256 === 'string')
@@ -186,7 +206,12 @@ async function storeEntry(
   const sources = inputFiles(options, metafile);
   if (sources.some((path) => modifiedSince(path, buildStarted))) return;
   const inputs: Record<string, string> = {};
-  for (const path of [...sources, ...resolutionFiles(sources)]) inputs[path] = await hashFile(path);
+  const signatures: Record<string, string> = {};
+  for (const path of [...sources, ...resolutionFiles(sources)]) {
+    const settled = settledSignature(path);
+    inputs[path] = await hashFile(path);
+    if (settled !== undefined) signatures[path] = settled;
+  }
   rmSync(entryDir, { recursive: true, force: true });
   mkdirSync(entryDir, { recursive: true });
   for (const [index, file] of outputFiles.entries())
@@ -194,9 +219,30 @@ async function storeEntry(
   const manifest: Manifest = {
     format: FORMAT,
     inputs,
+    signatures,
     outputs: outputFiles.map((f) => ({ path: f.path, sha256: sha256(f.contents) })),
   };
   writeAtomically(join(entryDir, 'manifest.json'), JSON.stringify(manifest));
+}
+
+/** A file's stats; null when there is no such file (undefined when it cannot be read). */
+function fileStats(path: string): Stats | null | undefined {
+  try {
+    return statSync(path, { throwIfNoEntry: false }) ?? null;
+  } catch {
+    return undefined;
+  }
+}
+
+function signatureOf(stats: Stats): string {
+  return `${stats.ino}:${stats.size}:${stats.mtimeMs}:${stats.ctimeMs}`;
+}
+
+/** The file's signature when it was last changed at least {@link SETTLED_MS} ago, else undefined. */
+function settledSignature(path: string): string | undefined {
+  const stats = fileStats(path);
+  if (!stats || Math.max(stats.mtimeMs, stats.ctimeMs) > Date.now() - SETTLED_MS) return undefined;
+  return signatureOf(stats);
 }
 
 /** The real files among the metafile's inputs (paths relative to the working directory), absolute. */

@@ -4,7 +4,7 @@
  */
 import type { ResolvedConfig } from '../config';
 import { configFailureMessage, configPath, readConfig } from '../load-config';
-import { assertNodeVersion } from './emulators';
+import { assertNodeVersion, type Emulators } from './emulators';
 import { PortInUseError } from './http-api';
 import { startLocalMode } from './local-mode';
 import { Reporter } from './reporter';
@@ -38,19 +38,26 @@ export function assertLocalPrerequisites(): void {
   assertLocalPackages();
 }
 
-/** Runs local mode until SIGINT/SIGTERM; resolves to the exit code. `configFile`: the `--config` flag. */
-export async function runLocalMode(configFile?: string): Promise<number> {
+/**
+ * Runs local mode until SIGINT/SIGTERM; resolves to the exit code. `configFile`: the `--config` flag;
+ * `emulators`: the project's emulators already starting (`startDefaultEmulators`), stopped on every exit path.
+ */
+export async function runLocalMode(configFile?: string, emulators?: Promise<Emulators>): Promise<number> {
   // performance.now() counts from the process start: Node, tsx and loading local mode's modules come first.
   const modulesLoaded = performance.now();
-  assertLocalPrerequisites();
   const reporter = new Reporter();
   let config: ResolvedConfig;
   try {
+    assertLocalPrerequisites();
     config = await readConfig(configPath(process.env, configFile));
   } catch (error) {
     const message = configFailureMessage(error);
+    if (message !== undefined) reporter.problem(message);
+    await emulators?.then(
+      (e) => e.stop(),
+      () => undefined,
+    );
     if (message === undefined) throw error;
-    reporter.problem(message);
     return 1;
   }
   if (reporter.verbose) {
@@ -60,7 +67,7 @@ export async function runLocalMode(configFile?: string): Promise<number> {
   const started = performance.now();
   let local: Awaited<ReturnType<typeof startLocalMode>>;
   try {
-    local = await startLocalMode({ config, reporter });
+    local = await startLocalMode({ config, reporter, ...(emulators ? { emulators } : {}) });
   } catch (error) {
     reporter.problem(
       error instanceof PortInUseError

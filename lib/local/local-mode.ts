@@ -29,6 +29,7 @@ import { bundle, bundleFunctionWorker, LocalFunction } from './function-runtime'
 import { type HttpApi, listenOrPortInUse, startHttpApi, type WebhookRequestReport } from './http-api';
 import { jobsFunctionName, LOCAL_JOBS_ENDPOINT_ENTRY, localJobsEnvironment } from './jobs-endpoint';
 import { Journal } from './journal';
+import { bundleCacheDirOf, defaultBuildDir, emulatorThreadOptions, localDataDir } from './local-dirs';
 import { pausedConsumersPath, readPausedConsumers, writePausedConsumers } from './paused-consumers';
 import { type LocalEvent, Reporter } from './reporter';
 import { type OneTimeScheduler, startOneTimeScheduler, startScheduler } from './scheduler';
@@ -70,6 +71,12 @@ export interface LocalModeOptions {
   readonly region?: string;
   /** Run the emulators in their own worker thread (default) rather than on the main event loop. */
   readonly emulatorThread?: boolean;
+  /**
+   * Emulators already starting for this project with these options (`startDefaultEmulators` in
+   * `local-dirs.ts`: `npm start` starts them before loading local mode). Local mode owns and stops them.
+   * Default: local mode starts its own.
+   */
+  readonly emulators?: Promise<Emulators>;
   /** How long the archive's Firehose stand-in buffers records before it writes an object. Default 1 s. */
   readonly archiveBufferMs?: number;
   /** The clock one-time job schedules come due by (tests move it forward). Default: Date.now. */
@@ -144,6 +151,8 @@ interface LocalSettings {
   /** Absolute; undefined keeps the emulators in memory. */
   readonly dataDir: string | undefined;
   readonly buildDir: string;
+  /** Absolute root of the caches, or undefined without them. */
+  readonly cacheRoot: string | undefined;
   /** Absolute folder of the bundle cache, or undefined without one. */
   readonly bundleCacheDir: string | undefined;
   /** Absolute folder of Node's compile cache for the worker threads, or undefined without one. */
@@ -184,7 +193,6 @@ export async function startLocalMode(options: LocalModeOptions): Promise<LocalMo
 function resolveSettings(options: LocalModeOptions): LocalSettings {
   const env = options.env ?? process.env;
   const projectDir = resolve(options.projectDir ?? process.cwd());
-  const dataDir = options.dataDir ?? env.HOOKLINE_DATA_DIR;
   const cacheRoot = cacheDir(options, env, projectDir);
   const stateDir =
     options.stateDir === undefined
@@ -197,9 +205,10 @@ function resolveSettings(options: LocalModeOptions): LocalSettings {
     projectDir,
     reporter: options.reporter ?? new Reporter(),
     port: options.port ?? Number(env.PORT ?? 3000),
-    dataDir: dataDir ? resolve(dataDir) : undefined,
-    buildDir: options.buildDir ?? join(projectDir, '.hookline', 'build'),
-    bundleCacheDir: cacheRoot && join(cacheRoot, 'bundles'),
+    dataDir: localDataDir(env, options.dataDir),
+    buildDir: options.buildDir ?? defaultBuildDir(projectDir),
+    cacheRoot,
+    bundleCacheDir: cacheRoot && bundleCacheDirOf(cacheRoot),
     compileCacheDir: cacheRoot && compileCacheDirOf(cacheRoot),
     stateFile: stateDir === false ? undefined : join(resolve(stateDir), STATE_FILE_NAME),
     journalFile: stateDir === false ? undefined : join(resolve(stateDir), JOURNAL_FILE_NAME),
@@ -238,6 +247,7 @@ class Cleanups {
 async function startPipeline(settings: LocalSettings, cleanups: Cleanups): Promise<LocalMode> {
   const { config, reporter } = settings;
   const phases = new StartupPhases();
+  adoptEmulators(settings.options, cleanups);
   // Fail fast on a taken port, before seconds of emulator start and bundling.
   if (settings.port !== 0) await phases.time('port check', () => assertPortFree(settings.port));
   // Bundling needs nothing from the emulators: esbuild (its own process) works while they start.
@@ -309,15 +319,19 @@ async function startPipeline(settings: LocalSettings, cleanups: Cleanups): Promi
   });
 }
 
+/** Emulators handed over while starting are local mode's to stop, also when its start fails before they are ready. */
+function adoptEmulators(options: LocalModeOptions, cleanups: Cleanups): void {
+  const starting = options.emulators;
+  if (starting) cleanups.push(async () => (await starting.catch(() => undefined))?.stop());
+}
+
 function startLocalEmulators(settings: LocalSettings): Promise<Emulators> {
-  const { options, dataDir, buildDir, bundleCacheDir, compileCacheDir } = settings;
-  const emulatorOptions = {
-    ...(dataDir ? { dataDir } : {}),
-    ...(options.region ? { region: options.region } : {}),
-  };
-  return options.emulatorThread === false
-    ? startEmulators(emulatorOptions)
-    : startEmulatorsInThread({ ...emulatorOptions, buildDir, bundleCacheDir, compileCacheDir });
+  const { options } = settings;
+  if (options.emulators) return options.emulators;
+  const threadOptions = emulatorThreadOptions({ ...settings, region: options.region });
+  if (options.emulatorThread !== false) return startEmulatorsInThread(threadOptions);
+  const { buildDir: _, bundleCacheDir: __, compileCacheDir: ___, ...inProcess } = threadOptions;
+  return startEmulators(inProcess);
 }
 
 function ingestFunctionName(config: ResolvedConfig): string {

@@ -12,7 +12,7 @@ import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { Cron } from 'croner';
 import type { WebhookEnvelope } from '../../lambda/shared/envelope';
 import type { ResolvedSchedule } from '../config';
-import { scheduleEnvelope } from '../pipeline-schedules';
+import { scheduleEnvelope } from '../schedule-envelope';
 import { parseScheduleExpression } from '../schedule-expression';
 
 /** A schedule expression converted for local timers. */

@@ -3,7 +3,7 @@
  * the rules `resolveConfig` checks beyond the shape, and the mapping to the runtime settings the ingest
  * function reads (defined with the rest of the sender in `lambda/shared/senders/<type>.ts`).
  */
-import { Duration } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib/core';
 import { z } from 'zod';
 import type { SourceSettings } from '../../lambda/shared/senders';
 import type { Violation } from '../violations';

@@ -1,5 +1,5 @@
 /** Configuration side of the `stripe` sender (runtime side: lambda/shared/senders/stripe.ts). */
-import { Duration } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib/core';
 import { z } from 'zod';
 import { defineConfigSender, sourceCommon, timestampTolerance, toleranceSeconds } from './config-sender';
 

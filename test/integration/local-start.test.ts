@@ -19,9 +19,9 @@ interface Run {
   exited: Promise<number | null>;
 }
 
-/** Runs `npm start`'s entry (tsx bin/local.ts) as a separate process, as a user would. */
+/** Runs `npm start`'s script (node --import tsx/esm bin/local.ts) as a separate process, as a user would. */
 function start(env: Record<string, string>): Run {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'bin/local.ts'], {
+  const child = spawn(process.execPath, ['--import', 'tsx/esm', 'bin/local.ts'], {
     env: { ...process.env, HOOKLINE_LOG: 'json', HOOKLINE_STATE_DIR: dir, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

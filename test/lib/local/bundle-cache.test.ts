@@ -5,13 +5,14 @@ import {
   readdirSync,
   readFileSync,
   rmSync,
+  statSync,
   utimesSync,
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { MAX_ENTRIES } from '../../../lib/local/bundle-cache';
+import { MAX_ENTRIES, SETTLED_MS, sharedFileHasher } from '../../../lib/local/bundle-cache';
 import { bundle } from '../../../lib/local/function-runtime';
 
 let project: string;
@@ -122,6 +123,46 @@ describe('the bundle cache', () => {
 
     expect(readdirSync(cacheDir)).toHaveLength(MAX_ENTRIES);
     expect(existsSync(oldest)).toBe(false);
+  });
+
+  describe('once the sources have been left alone for a while', () => {
+    const greeting = () => join(project, 'src', 'greeting.ts');
+    /** Lets the test project's files settle, then builds, so the entry records their stat signatures. */
+    const settleAndBuild = async () => {
+      await new Promise((r) => setTimeout(r, SETTLED_MS + 100));
+      expect(await build()).toBe(false);
+    };
+    /** Bundles with a hasher that counts the files it reads; resolves with whether the cache served it. */
+    const buildCountingReads = async () => {
+      const shared = sharedFileHasher();
+      const read: string[] = [];
+      const hasher = (path: string) => {
+        read.push(path);
+        return shared(path);
+      };
+      return { fromCache: await bundle(entry, outFile, { cacheDir, hasher }), read };
+    };
+
+    it('serves the cache without reading the unchanged sources again', async () => {
+      await settleAndBuild();
+      const { fromCache, read } = await buildCountingReads();
+
+      expect(fromCache).toBe(true);
+      expect(read).toEqual([]);
+    }, 10_000);
+
+    it('rebuilds after an edit that keeps the size and the modification time (as npm installs files)', async () => {
+      await settleAndBuild();
+      const before = statSync(greeting());
+      writeFileSync(greeting(), 'export const greeting = (name: string) => "howdy " + name;\n');
+      utimesSync(greeting(), before.atime, before.mtime);
+      expect(statSync(greeting()).size).toBe(before.size);
+
+      const { fromCache, read } = await buildCountingReads();
+      expect(fromCache).toBe(false);
+      expect(read).toContain(greeting());
+      expect(output()).toContain('howdy');
+    }, 10_000);
   });
 
   it('always builds without a cache folder', async () => {
