@@ -5,6 +5,7 @@
 import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import * as path from 'node:path';
+import { writeReadmeTable } from './_readme-table';
 
 const dir = import.meta.dirname;
 const only = process.argv.slice(2);
@@ -28,4 +29,9 @@ for (const name of benches) {
 console.log(
   `\n${benches.length - failed} of ${benches.length} benchmarks completed; results in bench/results/`,
 );
+// The README shows one complete run: only a run of every benchmark, all completed, rewrites its table.
+if (only.length === 0 && failed === 0) {
+  writeReadmeTable();
+  console.log('README.md: performance table rewritten from this run');
+}
 process.exit(failed === 0 ? 0 : 1);
