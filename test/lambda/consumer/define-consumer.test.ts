@@ -10,6 +10,20 @@ import { FAILURE_ATTRIBUTES } from '../../../lambda/shared/envelope';
 import { CONSUMER_CONFIG_ENV } from '../../../lambda/shared/runtime-config';
 import { envelope, record, runtimeConfig, sqsEvent } from './fakes';
 
+/** One type's counts for a metrics sink: zero but for `counts`. */
+const typeCounts = (counts: Partial<TypeMetrics>): TypeMetrics => ({
+  Processed: 0,
+  Cancelled: 0,
+  Failed: 0,
+  Retried: 0,
+  DeadLettered: 0,
+  Duplicate: 0,
+  Deferred: 0,
+  DeleteFailed: 0,
+  endToEndLatencyMs: [],
+  ...counts,
+});
+
 const context = {
   getRemainingTimeInMillis: () => 20_000,
   awsRequestId: 'req-1',
@@ -120,24 +134,7 @@ describe('defineConsumer wiring', () => {
 
   it('counts archive failures by consumer only (the dimensions the one ArchiveFailed alarm query sums)', () => {
     const sink = powertoolsMetricsSink(new Metrics({ namespace: 'Hookline', serviceName: 'events' }));
-    sink.publish(
-      new Map([
-        [
-          'github.push',
-          {
-            Processed: 1,
-            Cancelled: 0,
-            Failed: 0,
-            Retried: 0,
-            DeadLettered: 0,
-            Duplicate: 0,
-            Deferred: 0,
-            DeleteFailed: 0,
-            endToEndLatencyMs: [5],
-          },
-        ],
-      ]),
-    );
+    sink.publish(new Map([['github.push', typeCounts({ Processed: 1, endToEndLatencyMs: [5] })]]));
     sink.archiveFailed(3);
 
     const failed = stdoutJson().filter((line) => '_aws' in line && 'ArchiveFailed' in line);
@@ -152,17 +149,10 @@ describe('defineConsumer wiring', () => {
 
   it('keeps the type dimension when one type has more latency values than Powertools buffers', () => {
     const sink = powertoolsMetricsSink(new Metrics({ namespace: 'Hookline', serviceName: 'events' }));
-    const counts: TypeMetrics = {
+    const counts = typeCounts({
       Processed: 250,
-      Cancelled: 0,
-      Failed: 0,
-      Retried: 0,
-      DeadLettered: 0,
-      Duplicate: 0,
-      Deferred: 0,
-      DeleteFailed: 0,
       endToEndLatencyMs: Array.from({ length: 250 }, (_, i) => i),
-    };
+    });
     sink.publish(new Map([['github.push', counts]]));
 
     const emf = stdoutJson().filter((line) => '_aws' in line);
