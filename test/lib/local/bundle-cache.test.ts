@@ -12,7 +12,8 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { MAX_ENTRIES, SETTLED_MS, sharedFileHasher } from '../../../lib/local/bundle-cache';
+import { build as esbuild } from 'esbuild';
+import { cachedBuild, MAX_ENTRIES, SETTLED_MS, sharedFileHasher } from '../../../lib/local/bundle-cache';
 import { bundle } from '../../../lib/local/function-runtime';
 
 let project: string;
@@ -23,6 +24,15 @@ let entry: string;
 /** Bundles the test project's entry; resolves with whether the cache served it. */
 const build = () => bundle(entry, outFile, { cacheDir });
 const output = () => readFileSync(outFile, 'utf8');
+/**
+ * Writes a source as an editor saves it, a moment before the next build: a file modified within the build's
+ * own millisecond is (rightly) treated as possibly changed while esbuild ran, and that build is not kept.
+ */
+const writeSource = (path: string, text: string) => {
+  writeFileSync(path, text);
+  const aMomentAgo = new Date(Date.now() - 1_000);
+  utimesSync(path, aMomentAgo, aMomentAgo);
+};
 const onlyEntry = () => {
   const [entryDir] = readdirSync(cacheDir);
   if (!entryDir) throw new Error('no cache entry');
@@ -35,14 +45,8 @@ beforeEach(() => {
   outFile = join(project, 'build', 'fn.mjs');
   entry = join(project, 'src', 'handler.ts');
   mkdirSync(join(project, 'src'));
-  writeFileSync(
-    entry,
-    "import { greeting } from './greeting';\nexport const handler = async () => greeting('world');\n",
-  );
-  writeFileSync(
-    join(project, 'src', 'greeting.ts'),
-    'export const greeting = (name: string) => "hello " + name;\n',
-  );
+  writeSource(entry, "import { greeting } from './greeting';\nexport const handler = async () => greeting('world');\n");
+  writeSource(join(project, 'src', 'greeting.ts'), 'export const greeting = (name: string) => "hello " + name;\n');
 });
 afterEach(() => rmSync(project, { recursive: true, force: true }));
 
@@ -60,16 +64,32 @@ describe('the bundle cache', () => {
 
   it('rebuilds after an edit to an imported file, and caches the new build', async () => {
     await build();
-    writeFileSync(
-      join(project, 'src', 'greeting.ts'),
-      'export const greeting = (name: string) => "goodbye " + name;\n',
-    );
+    writeSource(join(project, 'src', 'greeting.ts'), 'export const greeting = (name: string) => "goodbye " + name;\n');
 
     expect(await build()).toBe(false);
     expect(output()).toContain('goodbye');
     expect(output()).not.toContain('hello');
     expect(await build()).toBe(true);
     expect(output()).toContain('goodbye');
+  });
+
+  it('does not keep a build during which one of its sources changed (it would describe the newer file)', async () => {
+    const options = { entryPoints: [entry], bundle: true, format: 'esm' as const, outfile: outFile };
+    const greetingFile = join(project, 'src', 'greeting.ts');
+    const editedWhileBuilding = async (o: Parameters<typeof esbuild>[0]) => {
+      const result = await esbuild(o);
+      writeFileSync(greetingFile, 'export const greeting = (name: string) => "late " + name;\n');
+      return result;
+    };
+    const text = (r: Awaited<ReturnType<typeof cachedBuild>>) =>
+      new TextDecoder().decode(r.outputFiles.find((f) => f.path === outFile)?.contents);
+
+    const raced = await cachedBuild(options, cacheDir, editedWhileBuilding);
+    expect(text(raced)).toContain('hello');
+    const next = await cachedBuild(options, cacheDir, esbuild);
+
+    expect(next.fromCache).toBe(false);
+    expect(text(next)).toContain('late');
   });
 
   it('rebuilds when a tsconfig.json appears next to the sources (it can change how they compile)', async () => {
