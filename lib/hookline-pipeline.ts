@@ -300,7 +300,8 @@ export class HooklinePipeline extends Construct {
           : [];
       }),
       functions: [
-        { name: 'ingest', fn: this.ingest.ingestFunction },
+        // Upper-case ids: queue names are lower-case, so a queue named `ingest` keeps its own alarms.
+        { name: 'ingest', id: 'Ingest', fn: this.ingest.ingestFunction },
         ...Object.entries(this.consumers).map(([name, c]) => ({ name, fn: c.consumerFunction })),
         // A space: never a queue's name, so its alarm ids cannot meet a consumer's.
         ...(this.jobsEndpoint ? [{ name: 'jobs endpoint', fn: this.jobsEndpoint.jobsFunction }] : []),
@@ -309,6 +310,7 @@ export class HooklinePipeline extends Construct {
       ...(this.archive ? { archiveFailures: archiveFailedMetric(DEFAULTS.functionAlarmPeriod) } : {}),
       deadLetterQueues: this.scheduleDeadLetterQueues().map(({ name, queue }) => ({
         name: `schedule-${name}`,
+        id: `Schedule-${name}`,
         queue,
       })),
       ...(config.alarms.existingTopicArn
@@ -344,7 +346,6 @@ export class HooklinePipeline extends Construct {
     });
   }
 
-  /** Each configured queue, as the producers see it. */
   /**
    * Lets a function send jobs (`hookline/producer`) to a configured queue: exactly `sqs:SendMessage` there, its
    * job records, claim-checked payloads under `payloads/job/` and, with `{ delays: true }`, one-time schedules

@@ -38,10 +38,31 @@ export interface MonitoredQueue {
 
 /** A function to watch. */
 export interface MonitoredFunction {
-  /** Name used in alarm names and descriptions (`ingest`, or the consumer's queue name). */
+  /** Name used in alarm descriptions (`ingest`, or the consumer's queue name). */
   readonly name: string;
+  /**
+   * The alarms' construct id suffix (`Errors-<id>`); give the pipeline's own functions one no queue name can
+   * take, so they never meet a consumer's.
+   *
+   * @default - the name
+   */
+  readonly id?: string;
   /** The function. */
   readonly fn: lambda.IFunction;
+}
+
+/** A further dead-letter queue to watch. */
+export interface MonitoredDeadLetterQueue {
+  /** Name used in the alarm's description. */
+  readonly name: string;
+  /**
+   * The alarm's construct id suffix (`DeadLetters-<id>`), distinct from every queue's.
+   *
+   * @default - the name
+   */
+  readonly id?: string;
+  /** The dead-letter queue. */
+  readonly queue: sqs.IQueue;
 }
 
 /** Properties for {@link PipelineAlarms}. */
@@ -61,7 +82,7 @@ export interface PipelineAlarmsProps {
    *
    * @default - none
    */
-  readonly deadLetterQueues?: readonly { readonly name: string; readonly queue: sqs.IQueue }[];
+  readonly deadLetterQueues?: readonly MonitoredDeadLetterQueue[];
 
   /**
    * The HTTP API whose 5xx answers are watched.
@@ -168,7 +189,7 @@ export class PipelineAlarms extends Construct {
       if (q.fair) this.addQuietTenantsAlarm(q);
     }
     for (const d of props.deadLetterQueues ?? []) {
-      this.add(`DeadLetters-${d.name}`, {
+      this.add(`DeadLetters-${d.id ?? d.name}`, {
         metric: d.queue.metricApproximateNumberOfMessagesVisible({
           period: DEFAULTS.queueAlarmPeriod,
           statistic: cloudwatch.Stats.MAXIMUM,
@@ -178,12 +199,12 @@ export class PipelineAlarms extends Construct {
       });
     }
     for (const f of props.functions) {
-      this.add(`Errors-${f.name}`, {
+      this.add(`Errors-${f.id ?? f.name}`, {
         metric: f.fn.metricErrors({ period: DEFAULTS.functionAlarmPeriod, statistic: cloudwatch.Stats.SUM }),
         threshold: 0,
         description: `The "${f.name}" function failed (an unhandled error or a timeout).`,
       });
-      this.add(`Throttles-${f.name}`, {
+      this.add(`Throttles-${f.id ?? f.name}`, {
         metric: f.fn.metricThrottles({
           period: DEFAULTS.functionAlarmPeriod,
           statistic: cloudwatch.Stats.SUM,
@@ -234,6 +255,11 @@ export class PipelineAlarms extends Construct {
       datapointsToAlarm?: number;
     },
   ): void {
+    if (this.node.tryFindChild(id)) {
+      throw new Error(
+        `PipelineAlarms: two watched resources both need the alarm id "${id}"; give one of them a distinct \`id\``,
+      );
+    }
     const alarm = new cloudwatch.Alarm(this, id, {
       metric: options.metric,
       threshold: options.threshold,

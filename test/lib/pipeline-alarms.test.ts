@@ -1,7 +1,9 @@
 import { type CfnResource, Duration } from 'aws-cdk-lib';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { describe, expect, it } from 'vitest';
-import { exampleResolved, pipelineTemplate } from '../helpers/cdk';
+import { PipelineAlarms } from '../../lib/pipeline-alarms';
+import { exampleResolved, pipelineTemplate, testStack } from '../helpers/cdk';
 
 /** A template node: CloudFormation JSON, loosely typed as the assertions library returns it. */
 type Json = ReturnType<Template['toJSON']>;
@@ -140,6 +142,75 @@ describe('PipelineAlarms', () => {
     t.resourceCountIs('AWS::SNS::Topic', 0);
     t.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmActions: [arn] });
     t.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmActions: Match.arrayWith([arn]) });
+  });
+});
+
+describe("PipelineAlarms when queue names match the pipeline's own parts", () => {
+  // A consumer on a queue named `ingest`, and a queue named like the heartbeat schedule's dead-letter queue.
+  const { stack, template } = pipelineTemplate(
+    exampleResolved({
+      queues: {
+        events: { consumer: { entry: 'lambda/consumers/events.ts' } },
+        ingest: { consumer: { entry: 'lambda/consumers/events.ts' } },
+        'schedule-heartbeat': {},
+      },
+      routes: [],
+    }),
+  );
+  const resources = template.toJSON().Resources as Resources;
+  const alarmsOn = (metricName: string) =>
+    Object.values(resources).filter(
+      (r) => r.Type === 'AWS::CloudWatch::Alarm' && r.Properties?.MetricName === metricName,
+    );
+  /** The logical id each alarm's dimension names (`Ref` of a function, `GetAtt` of a queue). */
+  const watched = (alarm: { Properties?: Json }, dimension: string) => {
+    const value = list(alarm.Properties?.Dimensions).find(
+      (d) => (d as { Name: string }).Name === dimension,
+    ) as { Value: { Ref?: string; 'Fn::GetAtt'?: [string, string] } } | undefined;
+    return value?.Value.Ref ?? value?.Value['Fn::GetAtt']?.[0];
+  };
+  const logicalId = (construct: { node: { defaultChild?: unknown } }) =>
+    stack.getLogicalId(construct.node.defaultChild as CfnResource);
+
+  it('synthesizes, with one errors alarm for the ingest function and one for each consumer', () => {
+    const functions = alarmsOn('Errors').map((a) => watched(a, 'FunctionName'));
+    expect(functions.sort()).toEqual(
+      [
+        logicalId(stack.ingest.ingestFunction),
+        logicalId(stack.consumers.events?.consumerFunction as never),
+        logicalId(stack.consumers.ingest?.consumerFunction as never),
+      ].sort(),
+    );
+    expect(alarmsOn('Throttles')).toHaveLength(3);
+  });
+
+  it("alarms on the schedule's dead-letter queue and on the queue named like it, each its own", () => {
+    const queues = alarmsOn('ApproximateNumberOfMessagesVisible').map((a) => watched(a, 'QueueName'));
+    // events, ingest and schedule-heartbeat's dead-letter queues, and the heartbeat schedule's
+    expect(new Set(queues).size).toBe(4);
+    expect(queues).toHaveLength(4);
+    for (const name of ['events', 'ingest', 'schedule-heartbeat']) {
+      expect(queues).toContain(logicalId(stack.queues[name]?.deadLetterQueue as never));
+    }
+    for (const id of queues) expect(resources[id as string]?.Type).toBe('AWS::SQS::Queue');
+    expect(walkAlarmsToPublishGrants(resources)).toBeGreaterThan(0);
+  });
+});
+
+describe('PipelineAlarms used on its own', () => {
+  it('refuses two watched functions that would share an alarm id, naming the id and the fix', () => {
+    const stack = testStack();
+    const fn = lambda.Function.fromFunctionName(stack, 'Fn', 'worker');
+    const other = lambda.Function.fromFunctionName(stack, 'Other', 'other-worker');
+    const create = () =>
+      new PipelineAlarms(stack, 'Alarms', {
+        queues: [],
+        functions: [
+          { name: 'worker', fn },
+          { name: 'worker', fn: other },
+        ],
+      });
+    expect(create).toThrow(/"Errors-worker".*distinct `id`/);
   });
 });
 

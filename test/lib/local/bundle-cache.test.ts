@@ -11,8 +11,8 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { build as esbuild } from 'esbuild';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { cachedBuild, MAX_ENTRIES, SETTLED_MS, sharedFileHasher } from '../../../lib/local/bundle-cache';
 import { bundle } from '../../../lib/local/function-runtime';
 
@@ -45,8 +45,14 @@ beforeEach(() => {
   outFile = join(project, 'build', 'fn.mjs');
   entry = join(project, 'src', 'handler.ts');
   mkdirSync(join(project, 'src'));
-  writeSource(entry, "import { greeting } from './greeting';\nexport const handler = async () => greeting('world');\n");
-  writeSource(join(project, 'src', 'greeting.ts'), 'export const greeting = (name: string) => "hello " + name;\n');
+  writeSource(
+    entry,
+    "import { greeting } from './greeting';\nexport const handler = async () => greeting('world');\n",
+  );
+  writeSource(
+    join(project, 'src', 'greeting.ts'),
+    'export const greeting = (name: string) => "hello " + name;\n',
+  );
 });
 afterEach(() => rmSync(project, { recursive: true, force: true }));
 
@@ -64,7 +70,10 @@ describe('the bundle cache', () => {
 
   it('rebuilds after an edit to an imported file, and caches the new build', async () => {
     await build();
-    writeSource(join(project, 'src', 'greeting.ts'), 'export const greeting = (name: string) => "goodbye " + name;\n');
+    writeSource(
+      join(project, 'src', 'greeting.ts'),
+      'export const greeting = (name: string) => "goodbye " + name;\n',
+    );
 
     expect(await build()).toBe(false);
     expect(output()).toContain('goodbye');
