@@ -124,6 +124,21 @@ export function routingOf(
 }
 
 /**
+ * The queues a webhook can reach: those a route or the default route enqueues to (an ignoring route enqueues
+ * nothing). Only these are in the ingest function's configuration and grants; a queue fed only by jobs or
+ * schedules stays out of reach of the public endpoint.
+ */
+export function routedQueues<Q extends { readonly name: string }>(
+  config: Pick<IngestSettings, 'routes' | 'defaultRoute'> & { readonly queues: readonly Q[] },
+): Q[] {
+  const routed = new Set<string>();
+  for (const route of [...config.routes, config.defaultRoute]) {
+    if (!route.ignore) for (const queue of route.queues) routed.add(queue);
+  }
+  return config.queues.filter((q) => routed.has(q.name));
+}
+
+/**
  * The dedupe table and the claim-check bucket as the ingest and the job producer both use them: a delivery id or
  * job key claimed for the dedupe window, bodies above the inline limit put under `payloads/`.
  */
@@ -156,7 +171,7 @@ export function ingestRuntimeConfig(
       config.sources.map((s) => [s.name, sourceRuntimeConfig(s, resources.secretIds[s.name])]),
     ),
     queues: Object.fromEntries(
-      config.queues.map((q) => [
+      routedQueues(config).map((q) => [
         q.name,
         queueTargetOf(q, required(resources.queueUrls, q.name, 'queue URL')),
       ]),

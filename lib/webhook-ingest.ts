@@ -17,7 +17,12 @@ import { grantItemAccess, grantPayloadObjects } from './grants';
 import { defaultLogRetention, HooklineFunction } from './hookline-function';
 import { buildIngestAsset, INGEST_ENTRY } from './ingest-asset';
 import { hooklinePackageRoot, prebuiltIngestDir } from './package-root';
-import { type IngestSettings, ingestRuntimeConfig, type PipelineResources } from './runtime-wiring';
+import {
+  type IngestSettings,
+  ingestRuntimeConfig,
+  type PipelineResources,
+  routedQueues,
+} from './runtime-wiring';
 import { ingestViolations, throwIfViolations } from './validation';
 
 export { INGEST_ENTRY } from './ingest-asset';
@@ -65,7 +70,8 @@ export interface WebhookIngestProps {
   readonly settings: IngestSettings;
 
   /**
-   * The queue behind each queue name of `settings`; the function may send to these and nothing else.
+   * The queue behind each queue name of `settings`. The function may send only to those a route or the default
+   * route of `settings` enqueues to; the others (fed by jobs or schedules) are out of its reach.
    */
   readonly queues: Readonly<Record<string, sqs.IQueue>>;
 
@@ -230,7 +236,8 @@ export class WebhookIngest extends Construct {
 
   /** Exactly what the configuration built from the same props lets the function use. */
   private grantResources(props: WebhookIngestProps): void {
-    for (const queue of Object.values(props.queues)) queue.grantSendMessages(this.ingestFunction);
+    for (const { name } of routedQueues(props.settings))
+      props.queues[name]?.grantSendMessages(this.ingestFunction);
     for (const secret of Object.values(props.secrets)) secret.grantRead(this.ingestFunction);
     if (props.dedupeTable) grantItemAccess(props.dedupeTable, this.ingestFunction);
     if (props.payloadBucket) grantPayloadObjects(props.payloadBucket, this.ingestFunction, 's3:PutObject');
@@ -251,6 +258,8 @@ function resourcesOf(
     ...(props.archive ? { archiveStreamName: props.archive.deliveryStreamName } : {}),
   };
 }
+
+const plural = (count: number, noun: string) => `${count} ${noun}${count === 1 ? '' : 's'}`;
 
 /** Lambda rejects a function whose environment variables add up to more than 4 KB. */
 const LAMBDA_ENVIRONMENT_LIMIT_BYTES = 4096;
@@ -288,7 +297,7 @@ function checkEnvironmentSize(props: WebhookIngestProps): void {
   if (Buffer.byteLength(estimate) > budget) {
     throw new Error(
       `WebhookIngest: the ingest configuration would take about ${Buffer.byteLength(estimate)} bytes of environment once deployed, ` +
-        `above Lambda's 4 KB limit (${settings.sources.length} sources, ${Object.keys(props.queues).length} queues, ${settings.routes.length} routes, ` +
+        `above Lambda's 4 KB limit (${settings.sources.length} sources, ${plural(routedQueues(settings).length, 'routed queue')}, ${settings.routes.length} routes, ` +
         `${settings.ingest.keepHeaders.length} kept headers). Fix: split the sources over two stacks, or shorten ingest.keepHeaders and routes.`,
     );
   }

@@ -1,7 +1,11 @@
-import { Match } from 'aws-cdk-lib/assertions';
+import type { CfnResource } from 'aws-cdk-lib';
+import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { DEFAULTS } from '../../lib/config';
 import { exampleResolved, pipelineTemplate } from '../helpers/cdk';
+
+/** A template node: CloudFormation JSON, loosely typed as the assertions library returns it. */
+type Json = ReturnType<Template['toJSON']>;
 
 describe('WebhookIngest', () => {
   const { template, stack } = pipelineTemplate();
@@ -119,8 +123,40 @@ describe('WebhookIngest', () => {
     );
     const config = exampleResolved({ sources, routes: [] });
     expect(() => pipelineTemplate(config)).toThrow(
-      /the ingest configuration would take about \d+ bytes of environment once deployed, above Lambda's 4 KB limit \(40 sources, 2 queues, 0 routes, \d+ kept headers\)\. Fix: split the sources/,
+      /the ingest configuration would take about \d+ bytes of environment once deployed, above Lambda's 4 KB limit \(40 sources, 1 routed queue, 0 routes, \d+ kept headers\)\. Fix: split the sources/,
     );
+  });
+
+  it('may send only to the queues its routes reach, and names only those in its configuration', () => {
+    // `mail` is fed by jobs alone: no route reaches it, so the public endpoint must not be able to write to it.
+    const config = exampleResolved({
+      queues: {
+        events: { consumer: { entry: 'lambda/consumers/events.ts' } },
+        orders: { fifo: true },
+        mail: { consumer: { entry: 'lambda/consumers/events.ts' } },
+      },
+      routes: [{ source: 'shopify', type: 'orders/*', queues: ['orders'] }],
+      defaultRoute: { queues: ['events'] },
+    });
+    const { stack: routedStack, template: routed } = pipelineTemplate(config);
+    const resources = routed.toJSON().Resources as Record<string, { Type: string; Properties?: Json }>;
+    const ingestFunction = routedStack.ingest.ingestFunction;
+    const roleId = routedStack.getLogicalId(ingestFunction.role?.node.defaultChild as CfnResource);
+    const statements = Object.values(resources)
+      .filter((r) => r.Type === 'AWS::IAM::Policy' && JSON.stringify(r.Properties?.Roles).includes(roleId))
+      .flatMap((r) => r.Properties?.PolicyDocument.Statement as { Action: unknown; Resource: unknown }[]);
+    const sentTo = statements
+      .filter((st) => JSON.stringify(st.Action).includes('sqs:SendMessage'))
+      .flatMap((st) => (Array.isArray(st.Resource) ? st.Resource : [st.Resource]))
+      .map((r) => (r as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0]);
+    const queueId = (name: string) =>
+      routedStack.getLogicalId(routedStack.queues[name]?.queue.node.defaultChild as CfnResource);
+
+    expect(sentTo.sort()).toEqual([queueId('events'), queueId('orders')].sort());
+    const fn = resources[routedStack.getLogicalId(ingestFunction.node.defaultChild as CfnResource)];
+    const environment = JSON.stringify(fn?.Properties?.Environment);
+    expect(environment).toContain(queueId('events'));
+    expect(environment).not.toContain(queueId('mail'));
   });
 
   it('exposes one webhook URL output per source', () => {
