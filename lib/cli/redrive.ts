@@ -150,7 +150,6 @@ export async function redrive(
     const before = await queueDepth(backend.sqs, queue.deadLetterUrl);
     if (before.visible + before.inFlight + before.delayed === 0) {
       if (filtering) throw nothingMatched(queue.name, options);
-      backend.output.note(`the ${queue.name} dead-letter queue is empty: nothing to redrive`);
       return emptyResult(queue.name);
     }
     if (!selective) {
