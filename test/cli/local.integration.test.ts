@@ -4,8 +4,7 @@
  */
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
@@ -19,7 +18,6 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import exampleConfig from '../../hookline.config';
 import { FAILURE_ATTRIBUTES, MESSAGE_ATTRIBUTES, parseEnvelope } from '../../lambda/shared/envelope';
 import { type Backend, connect } from '../../lib/cli/backend';
 import { setConsumerEnabled } from '../../lib/cli/consumers';
@@ -29,9 +27,11 @@ import { redrive } from '../../lib/cli/redrive';
 import { sendWebhook } from '../../lib/cli/send';
 import { status } from '../../lib/cli/status';
 import type { Target } from '../../lib/cli/target';
-import { type ResolvedConfig, resolveConfig } from '../../lib/config';
-import { type LocalMode, startLocalMode } from '../../lib/local/local-mode';
-import { type LocalEvent, Reporter } from '../../lib/local/reporter';
+import type { ResolvedConfig } from '../../lib/config';
+import type { LocalMode } from '../../lib/local/local-mode';
+import type { LocalEvent } from '../../lib/local/reporter';
+import { startExampleLocalMode } from '../helpers/local/example-local-mode';
+import { waitFor } from '../helpers/wait-for';
 import { type RecordingOutput, recordingOutput } from './helpers';
 
 const run = promisify(execFile);
@@ -43,7 +43,7 @@ const buildDir = join(process.cwd(), '.hookline', 'build', `cli-test-${process.p
 let target: Target;
 let backend: Backend & { output: RecordingOutput };
 let sqs: SQSClient;
-const events: LocalEvent[] = [];
+let events: LocalEvent[];
 
 const env = () => ({ ...process.env, HOOKLINE_STATE_DIR: stateDir, NO_COLOR: '1' });
 
@@ -59,19 +59,6 @@ async function cli(...args: string[]): Promise<{ code: number; stdout: string; s
     const e = error as { code?: number; stdout?: string; stderr?: string };
     return { code: typeof e.code === 'number' ? e.code : -1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
   }
-}
-
-async function waitFor(
-  check: () => boolean | Promise<boolean>,
-  timeoutMs: number,
-  what: string,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`timed out waiting for ${what}`);
 }
 
 async function depth(url: string): Promise<{ visible: number; inFlight: number }> {
@@ -174,19 +161,7 @@ const queueUrl = (name: string) => {
 };
 
 beforeAll(async () => {
-  stateDir = mkdtempSync(join(tmpdir(), 'hookline-cli-state-'));
-  config = { ...resolveConfig({ ...exampleConfig, stackName: `CliTest${process.pid}` }), schedules: [] };
-  const reporter = new Reporter({ json: true, color: false, write: () => {} });
-  reporter.subscribe((e) => events.push(e));
-  local = await startLocalMode({
-    config,
-    port: 0,
-    stateDir,
-    reporter,
-    env: {},
-    buildDir,
-    waitTimeSeconds: 1,
-  });
+  ({ local, config, stateDir, events } = await startExampleLocalMode('CliTest', buildDir));
   const connected = await connect({ local: true }, recordingOutput(), { HOOKLINE_STATE_DIR: stateDir });
   target = connected.target;
   backend = { ...connected.backend, output: recordingOutput() };

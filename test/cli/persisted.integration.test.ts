@@ -19,6 +19,7 @@ import { type ResolvedConfig, resolveConfig } from '../../lib/config';
 import { localSqsClient } from '../../lib/local/clients';
 import { type LocalMode, startLocalMode } from '../../lib/local/local-mode';
 import { type LocalEvent, Reporter } from '../../lib/local/reporter';
+import { waitFor } from '../helpers/wait-for';
 
 const run = promisify(execFile);
 
@@ -87,15 +88,6 @@ async function cli(...args: string[]): Promise<{ code: number; stdout: string; s
     writeOut: (text) => out.write(text),
   });
   return { code, stdout, stderr };
-}
-
-async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs: number, what: string) {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`timed out waiting for ${what}`);
 }
 
 const queue = (name: string) => {

@@ -12,15 +12,16 @@ import { join } from 'node:path';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import exampleConfig from '../../hookline.config';
 import { connect } from '../../lib/cli/backend';
 import { queueDepth } from '../../lib/cli/dead-letters';
 import { sendWebhook } from '../../lib/cli/send';
 import type { Target } from '../../lib/cli/target';
-import { type ResolvedConfig, resolveConfig } from '../../lib/config';
-import { type LocalMode, startLocalMode } from '../../lib/local/local-mode';
-import { type LocalEvent, Reporter } from '../../lib/local/reporter';
+import type { ResolvedConfig } from '../../lib/config';
+import type { LocalMode } from '../../lib/local/local-mode';
+import type { LocalEvent } from '../../lib/local/reporter';
 import { recordingOutput } from '../cli/helpers';
+import { startExampleLocalMode } from '../helpers/local/example-local-mode';
+import { waitFor } from '../helpers/wait-for';
 
 /** Debian's chromium (CI installs it in .ci/run); CHROMIUM_PATH overrides. */
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -43,18 +44,9 @@ let consoleUrl: URL;
 let browser: Browser;
 let page: Page;
 const buildDir = join(process.cwd(), '.hookline', 'build', `console-test-${process.pid}`);
-const events: LocalEvent[] = [];
+let events: LocalEvent[];
 /** The test webhook sent while the consumer was paused. */
 let waitingId = '';
-
-async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs: number, what: string) {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 /** Starts the real CLI's console and resolves with the URL it prints. */
 function startConsoleProcess(): Promise<URL> {
@@ -130,19 +122,7 @@ beforeAll(async () => {
       `Chromium is missing at ${CHROMIUM}: the console's browser tests need it. Install it with apt-get install chromium (.ci/run does), or set CHROMIUM_PATH`,
     );
   }
-  stateDir = mkdtempSync(join(tmpdir(), 'hookline-console-'));
-  config = { ...resolveConfig({ ...exampleConfig, stackName: `ConsoleTest${process.pid}` }), schedules: [] };
-  const reporter = new Reporter({ json: true, color: false, write: () => {} });
-  reporter.subscribe((e) => events.push(e));
-  local = await startLocalMode({
-    config,
-    port: 0,
-    stateDir,
-    reporter,
-    env: {},
-    buildDir,
-    waitTimeSeconds: 1,
-  });
+  ({ local, config, stateDir, events } = await startExampleLocalMode('ConsoleTest', buildDir));
   const connected = await connect({ local: true }, recordingOutput(), { HOOKLINE_STATE_DIR: stateDir });
   target = connected.target;
   sqs = connected.backend.sqs;

@@ -9,6 +9,7 @@ import { signWebhook } from '../../lambda/shared/webhook-signing';
 import { resolveConfig } from '../../lib/config';
 import { defaultDevSecret, secretEnvName } from '../../lib/local/secrets';
 import { sourceRuntimeConfig } from '../../lib/runtime-wiring';
+import { waitFor } from '../helpers/wait-for';
 
 const dir = mkdtempSync(join(tmpdir(), 'hookline-start-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -37,16 +38,6 @@ function start(env: Record<string, string>): Run {
   }
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   return { child, lines, exited };
-}
-
-async function waitFor<T>(probe: () => T | undefined, timeoutMs: number, what: string): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value !== undefined) return value;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 const json = (line: string): Record<string, unknown> | undefined => {
