@@ -19,6 +19,7 @@ import {
   type ProducerSettings,
   producerQueueEnvName,
 } from '../lambda/shared/producer-config';
+import { DEFAULTS } from './config';
 import { grantItemAccessByKey } from './grants';
 
 /** Properties of {@link JobProducers}. */
@@ -29,7 +30,7 @@ export interface JobProducersProps {
   readonly dedupeTtl?: Duration;
   /** The claim-check bucket for large payloads. @default - payloads must fit a message */
   readonly payloadBucket?: s3.IBucket;
-  /** Largest envelope sent inline. @default 1,032,192 bytes */
+  /** Largest envelope sent inline. @default - `DEFAULTS.inlineLimitBytes` (1,032,192 bytes) */
   readonly inlineLimitBytes?: number;
   /** Schedule names start with this (`jobScheduleNamePrefix(stackName)`); grants cover these names only. */
   readonly scheduleNamePrefix: string;
@@ -101,7 +102,7 @@ export class JobProducers extends Construct {
         ? {
             payloads: {
               bucket: payloadBucket.bucketName,
-              inlineLimitBytes: this.props.inlineLimitBytes ?? 1_032_192,
+              inlineLimitBytes: this.props.inlineLimitBytes ?? DEFAULTS.inlineLimitBytes,
             },
           }
         : {}),

@@ -123,7 +123,7 @@ function fromLocalState(path: string): ResolvedProducer {
       `local mode state file ${path} is unreadable: restart local mode with npm start`,
     );
   }
-  const jobs = state.jobs ?? {};
+  const { scheduler, ...claims } = state.jobs ?? {};
   return {
     source: 'local',
     region: state.region,
@@ -132,16 +132,7 @@ function fromLocalState(path: string): ResolvedProducer {
     queues: Object.fromEntries(
       Object.entries(state.queues).map(([name, q]) => [name, { name, url: q.url, arn: q.arn, fifo: q.fifo }]),
     ),
-    settings: {
-      ...(jobs.dedupeTable
-        ? { dedupe: { tableName: jobs.dedupeTable, ttlSeconds: jobs.dedupeTtlSeconds ?? 259_200 } }
-        : {}),
-      ...(jobs.payloadBucket
-        ? { payloads: { bucket: jobs.payloadBucket, inlineLimitBytes: jobs.inlineLimitBytes ?? 1_032_192 } }
-        : {}),
-      ...(jobs.schedulerRoleArn && jobs.scheduleNamePrefix && state.endpoints.scheduler
-        ? { scheduler: { roleArn: jobs.schedulerRoleArn, namePrefix: jobs.scheduleNamePrefix } }
-        : {}),
-    },
+    // Delays beyond 15 minutes need the scheduler stand-in, which only a local mode with it advertises.
+    settings: { ...claims, ...(scheduler && state.endpoints.scheduler ? { scheduler } : {}) },
   };
 }

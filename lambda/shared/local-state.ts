@@ -6,6 +6,8 @@
  * schema library's own load would be most of that command's start time.
  */
 import { join } from 'node:path';
+// Type only: erased, so reading the state file still loads no schema library.
+import type { ProducerSettings } from './producer-config';
 
 /** The state file's name inside the state directory. */
 export const STATE_FILE_NAME = 'local.json';
@@ -35,15 +37,8 @@ export interface LocalState {
   readonly consumers: Readonly<Record<string, { readonly state: string }>>;
   /** The event archive (bucket in the local S3), when archiving is on. */
   readonly archive?: { readonly bucket: string; readonly stream: string };
-  /** What a job producer needs besides the queues. */
-  readonly jobs?: {
-    readonly dedupeTable?: string;
-    readonly dedupeTtlSeconds?: number;
-    readonly payloadBucket?: string;
-    readonly inlineLimitBytes?: number;
-    readonly schedulerRoleArn?: string;
-    readonly scheduleNamePrefix?: string;
-  };
+  /** What a job producer needs besides the queues: the settings a deployed stack's `grantSend` gives it. */
+  readonly jobs?: ProducerSettings;
 }
 
 /** A state file that does not have the shape above; `path` names the first bad field. */
@@ -126,18 +121,33 @@ function endpointsOf(value: unknown): LocalState['endpoints'] {
   };
 }
 
-function jobsOf(value: unknown): NonNullable<LocalState['jobs']> {
+function jobsOf(value: unknown): ProducerSettings {
   const string = (v: unknown, p: string) => {
     if (typeof v !== 'string') throw new LocalStateError(p, 'a string');
     return v;
   };
-  return optionals(object(value, 'jobs'), 'jobs', {
-    dedupeTable: string,
-    dedupeTtlSeconds: integer,
-    payloadBucket: string,
-    inlineLimitBytes: integer,
-    schedulerRoleArn: string,
-    scheduleNamePrefix: string,
+  return optionals<ProducerSettings>(object(value, 'jobs'), 'jobs', {
+    dedupe: (v, p) => {
+      const dedupe = object(v, p);
+      return {
+        tableName: text(dedupe.tableName, `${p}.tableName`),
+        ttlSeconds: integer(dedupe.ttlSeconds, `${p}.ttlSeconds`),
+      };
+    },
+    payloads: (v, p) => {
+      const payloads = object(v, p);
+      return {
+        bucket: text(payloads.bucket, `${p}.bucket`),
+        inlineLimitBytes: integer(payloads.inlineLimitBytes, `${p}.inlineLimitBytes`),
+      };
+    },
+    scheduler: (v, p) => {
+      const scheduler = object(v, p);
+      return {
+        namePrefix: text(scheduler.namePrefix, `${p}.namePrefix`),
+        ...optionals(scheduler, p, { roleArn: string, groupName: string }),
+      };
+    },
   });
 }
 

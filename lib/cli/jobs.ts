@@ -38,7 +38,7 @@ export async function jobsStore(
 ): Promise<JobsStore> {
   if (target.kind === 'local') {
     const state = parseLocalState(JSON.parse(readFileSync(localStatePath(env), 'utf8')));
-    const tableName = state.jobs?.dedupeTable;
+    const tableName = state.jobs?.dedupe?.tableName;
     if (!tableName) throw new CliError(NO_TABLE);
     const client = new DynamoDBClient({
       region: target.region,

@@ -9,7 +9,7 @@ import { pathToFileURL } from 'node:url';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEventV2, SQSEvent } from 'aws-lambda';
 import { METRICS_NAMESPACE } from '../../lambda/shared/contracts';
-import { jobScheduleNamePrefix } from '../../lambda/shared/producer-config';
+import { jobScheduleNamePrefix, type ProducerSettings } from '../../lambda/shared/producer-config';
 import { CONSUMER_CONFIG_ENV, INGEST_CONFIG_ENV } from '../../lambda/shared/runtime-config';
 import { compileCacheDirOf, projectCacheRoot } from '../cache-dir';
 import { queueDepth } from '../cli/dead-letters';
@@ -17,7 +17,7 @@ import { LOCAL_AGES, type QueueStatus, queueStatuses } from '../cli/status';
 import type { ResolvedConfig } from '../config';
 import { INGEST_ENTRY, INGEST_ENTRY_FILE } from '../ingest-asset';
 import { hooklineModulePath } from '../package-root';
-import { consumerRuntimeConfig, ingestRuntimeConfig } from '../runtime-wiring';
+import { claimSettingsOf, consumerRuntimeConfig, ingestRuntimeConfig } from '../runtime-wiring';
 import { sharedFileHasher } from './bundle-cache';
 import { LOCAL_CREDENTIALS, localS3Client, localSqsClient } from './clients';
 import { startEmulatorsInThread } from './emulator-thread';
@@ -574,19 +574,18 @@ class LocalControl {
     };
   }
 
-  /** What a job producer needs besides the queues (`lambda/producer` reads it from the state file). */
-  private jobSettings(): NonNullable<LocalStatus['jobs']> {
+  /**
+   * What a job producer needs besides the queues (`lambda/producer` reads it from the state file): the same
+   * settings a deployed stack's `grantSend` gives, with one scheduler role for every queue.
+   */
+  private jobSettings(): ProducerSettings {
     const { config } = this.settings;
-    const { resources } = this.topology;
     return {
-      ...(resources.dedupeTableName && config.dedupe
-        ? { dedupeTable: resources.dedupeTableName, dedupeTtlSeconds: config.dedupe.ttl.toSeconds() }
-        : {}),
-      ...(resources.payloadBucketName
-        ? { payloadBucket: resources.payloadBucketName, inlineLimitBytes: config.payloads.inlineLimitBytes }
-        : {}),
-      schedulerRoleArn: `arn:aws:iam::000000000000:role/${config.stackName}-job-scheduler`,
-      scheduleNamePrefix: jobScheduleNamePrefix(config.stackName),
+      ...claimSettingsOf(config, this.topology.resources),
+      scheduler: {
+        roleArn: `arn:aws:iam::000000000000:role/${config.stackName}-job-scheduler`,
+        namePrefix: jobScheduleNamePrefix(config.stackName),
+      },
     };
   }
 

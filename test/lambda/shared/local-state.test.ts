@@ -22,7 +22,13 @@ const written: LocalState = {
   },
   consumers: { events: { state: 'Disabled' } },
   archive: { bucket: 'hookline-archive', stream: 'Hookline-archive' },
-  jobs: { dedupeTable: 'Hookline-dedupe', dedupeTtlSeconds: 259200, scheduleNamePrefix: 'Hookline-job-' },
+  jobs: {
+    dedupe: { tableName: 'Hookline-dedupe', ttlSeconds: 259200 },
+    scheduler: {
+      namePrefix: 'Hookline-job-',
+      roleArn: 'arn:aws:iam::000000000000:role/Hookline-job-scheduler',
+    },
+  },
 };
 
 /** A copy of `written` as JSON with one field replaced (or removed with undefined). */
@@ -61,7 +67,9 @@ describe('the local mode state file', () => {
     [['queues', 'events', 'deadLetterUrl'], undefined, 'queues.events.deadLetterUrl'],
     [['consumers', 'events'], 'Enabled', 'consumers.events'],
     [['archive', 'stream'], undefined, 'archive.stream'],
-    [['jobs', 'dedupeTtlSeconds'], '259200', 'jobs.dedupeTtlSeconds'],
+    [['jobs', 'dedupe', 'ttlSeconds'], '259200', 'jobs.dedupe.ttlSeconds'],
+    [['jobs', 'scheduler', 'namePrefix'], undefined, 'jobs.scheduler.namePrefix'],
+    [['jobs', 'payloads'], { bucket: 'b' }, 'jobs.payloads.inlineLimitBytes'],
   ])('refuses %j = %j, naming %s', (path, value, named) => {
     let thrown: unknown;
     try {
