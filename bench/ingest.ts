@@ -11,7 +11,10 @@
  *   process saturated).
  * - Variants, measured in interleaved rounds (order rotated every round), ratio = per-round ratio of req/s,
  *   reported as the median (and p10-p90) over rounds:
- *   - dedupe off: `baseline: send` (one SendMessage of the body) vs the ingest handler without a dedupe table.
+ *   - dedupe off: `baseline: send` (one SendMessage of the body) vs the ingest handler without a dedupe table;
+ *     `baseline: send same message` (the message ingest sends: its envelope around the body and its three
+ *     attributes, built naively, nothing verified or parsed) splits that gap into the message's own cost
+ *     (SDK, socket and emulator work for a larger message) and hookline's work.
  *   - dedupe on (the default configuration): the ingest handler vs both `baseline: send` (the full cost of the
  *     feature) and `baseline: send + dedupe writes` (conditional PutItem, SendMessage, conditional UpdateItem:
  *     exactly the DynamoDB traffic of the dedupe protocol, so the ratio isolates ingest's own overhead).
@@ -78,6 +81,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { createDynamoDedupeStore } from './lambda/ingest/dedupe';
 import { clientOptions, INGEST_BUDGET } from './lambda/shared/aws-clients';
+import { ENVELOPE_VERSION, MESSAGE_ATTRIBUTES } from './lambda/shared/envelope';
 
 const queueUrl = process.env.BENCH_QUEUE_URL;
 const tableName = process.env.BENCH_DEDUPE_TABLE;
@@ -88,6 +92,43 @@ const dedupe = createDynamoDedupeStore({ client: dynamodb, tableName, ttlSeconds
 
 export const send = async (event) => {
   await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: event.body ?? '' }));
+  return { statusCode: 202 };
+};
+
+const attribute = (value) => ({ DataType: 'String', StringValue: value });
+
+// What ingest sends (its envelope around the raw body, the kept headers, the three attributes), built naively
+// and without verifying, parsing or routing anything: the message's own cost, apart from hookline's work.
+export const sendSameMessage = async (event) => {
+  const { headers } = event;
+  const id = headers['x-github-delivery'];
+  const type = headers['x-github-event'] + '.opened';
+  const body = JSON.stringify({
+    v: ENVELOPE_VERSION,
+    id,
+    source: 'github',
+    type,
+    receivedAt: new Date().toISOString(),
+    headers: {
+      'content-type': headers['content-type'],
+      'user-agent': headers['user-agent'],
+      'x-github-event': headers['x-github-event'],
+      'x-github-delivery': id,
+    },
+    contentType: headers['content-type'],
+    body: event.body ?? '',
+  });
+  await sqs.send(
+    new SendMessageCommand({
+      QueueUrl: queueUrl,
+      MessageBody: body,
+      MessageAttributes: {
+        [MESSAGE_ATTRIBUTES.source]: attribute('github'),
+        [MESSAGE_ATTRIBUTES.type]: attribute(type),
+        [MESSAGE_ATTRIBUTES.eventId]: attribute(id),
+      },
+    }),
+  );
   return { statusCode: 202 };
 };
 
@@ -197,6 +238,8 @@ interface Handlers {
   /** The optional A/B handler (BENCH_BEFORE_HANDLER), dedupe off. */
   readonly beforeWithoutDedupe: Handler | undefined;
   readonly baselineSend: Handler;
+  /** A send of the same message ingest sends (envelope and attributes), with none of ingest's work. */
+  readonly baselineSendSameMessage: Handler;
   readonly baselineSendDedupeWrites: Handler;
   destroyBaselines(): void;
 }
@@ -224,6 +267,7 @@ async function loadHandlers(work: string, built: Built, topology: BenchTopology)
   const beforeWithoutDedupe = await loadBeforeHandler(built);
   const baselines = (await import(pathToFileURL(baselineBundle.file).href)) as {
     send: Handler;
+    sendSameMessage: Handler;
     sendWithDedupeWrites: Handler;
     destroy(): void;
   };
@@ -232,6 +276,7 @@ async function loadHandlers(work: string, built: Built, topology: BenchTopology)
     withoutDedupe,
     beforeWithoutDedupe,
     baselineSend: baselines.send,
+    baselineSendSameMessage: baselines.sendSameMessage,
     baselineSendDedupeWrites: baselines.sendWithDedupeWrites,
     destroyBaselines: () => baselines.destroy(),
   };
@@ -271,11 +316,18 @@ function createRunner(emulators: EmulatorChild, queueUrl: string): Runner {
 
 /** Warm-up: JIT, keep-alive connections, first secret load. */
 async function warmUp(runner: Runner, handlers: Handlers): Promise<void> {
-  const { baselineSend, baselineSendDedupeWrites, withDedupe, withoutDedupe, beforeWithoutDedupe } = handlers;
-  for (const handler of [baselineSend, baselineSendDedupeWrites, withDedupe, withoutDedupe]) {
+  const { baselineSend, baselineSendSameMessage, baselineSendDedupeWrites, withDedupe, withoutDedupe } =
+    handlers;
+  for (const handler of [
+    baselineSend,
+    baselineSendSameMessage,
+    baselineSendDedupeWrites,
+    withDedupe,
+    withoutDedupe,
+  ]) {
     await runner.run(handler, 500, 8);
   }
-  if (beforeWithoutDedupe) await runner.run(beforeWithoutDedupe, 500, 8);
+  if (handlers.beforeWithoutDedupe) await runner.run(handlers.beforeWithoutDedupe, 500, 8);
 }
 
 type Pairs = readonly (readonly [candidate: string, baseline: string])[];
@@ -408,11 +460,15 @@ function dedupeOffPhase(runner: Runner, handlers: Handlers, count: number, concu
     `c=${concurrency} dedupe off`,
     {
       'baseline: send': handlers.baselineSend,
+      'baseline: send same message': handlers.baselineSendSameMessage,
       'ingest (dedupe off)': handlers.withoutDedupe,
       ...(before ? { 'ingest before (dedupe off)': before } : {}),
     },
     [
       ['ingest (dedupe off)', 'baseline: send'],
+      // The split of that gap: the larger message with attributes, then hookline's own work.
+      ['baseline: send same message', 'baseline: send'],
+      ['ingest (dedupe off)', 'baseline: send same message'],
       ...(before
         ? ([
             ['ingest before (dedupe off)', 'baseline: send'],
