@@ -4,25 +4,10 @@ import type { Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, type MockInstance, vi } from 'vitest';
 import { powertoolsMetricsSink } from '../../../lambda/consumer/aws';
-import type { TypeMetrics } from '../../../lambda/consumer/core';
 import { defineConsumer, PermanentError } from '../../../lambda/consumer/index';
 import { FAILURE_ATTRIBUTES } from '../../../lambda/shared/envelope';
 import { CONSUMER_CONFIG_ENV } from '../../../lambda/shared/runtime-config';
-import { envelope, record, runtimeConfig, sqsEvent } from './fakes';
-
-/** One type's counts for a metrics sink: zero but for `counts`. */
-const typeCounts = (counts: Partial<TypeMetrics>): TypeMetrics => ({
-  Processed: 0,
-  Cancelled: 0,
-  Failed: 0,
-  Retried: 0,
-  DeadLettered: 0,
-  Duplicate: 0,
-  Deferred: 0,
-  DeleteFailed: 0,
-  endToEndLatencyMs: [],
-  ...counts,
-});
+import { envelope, record, runtimeConfig, sqsEvent, typeCounts } from './fakes';
 
 const context = {
   getRemainingTimeInMillis: () => 20_000,

@@ -21,6 +21,20 @@ import type { ConsumerRuntimeConfig } from '../../../lambda/shared/runtime-confi
 
 export const NOW = Date.parse('2026-11-25T12:00:00.000Z');
 
+/** One type's counts for a metrics sink, spelled out: zero but for `counts`. */
+export const typeCounts = (counts: Partial<TypeMetrics>): TypeMetrics => ({
+  Processed: 0,
+  Cancelled: 0,
+  Failed: 0,
+  Retried: 0,
+  DeadLettered: 0,
+  Duplicate: 0,
+  Deferred: 0,
+  DeleteFailed: 0,
+  endToEndLatencyMs: [],
+  ...counts,
+});
+
 export function envelope(overrides: Partial<WebhookEnvelope> = {}): WebhookEnvelope {
   return {
     v: ENVELOPE_VERSION,
