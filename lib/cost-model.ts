@@ -309,19 +309,37 @@ function usd(n: number): string {
   return `$${n.toFixed(digits)}`;
 }
 
-/** The estimate as a Markdown table (the README's and the command's). */
-export function renderCostTable(estimate: CostEstimate): string {
+/** The estimate's cells, header first: line, per million, per month, basis (a person reads the money first). */
+export function costRows(estimate: CostEstimate): string[][] {
   const months = estimate.eventsPerMonth / PER_MILLION;
-  const rows = estimate.lines.map(
-    (l) =>
-      `| ${l.item}${l.toggle ? ' *' : ''} | ${l.basis} | ${usd(l.usdPerMillion)} | ${usd(l.usdPerMillion * months)} |`,
-  );
+  const share = Math.round((100 * estimate.exactlyOnceUsdPerMillion) / estimate.usdPerMillion);
   return [
-    `| Line | Basis | Per 1M webhooks | Per month (${formatCount(estimate.eventsPerMonth)}) |`,
-    '|---|---|---|---|',
-    ...rows,
-    `| **Total** | | **${usd(estimate.usdPerMillion)}** | **${usd(estimate.usdPerMonth)}** |`,
-    `| * exactly-once (dedupe + idempotency): what turning it off saves | | ${usd(estimate.exactlyOnceUsdPerMillion)} (${Math.round((100 * estimate.exactlyOnceUsdPerMillion) / estimate.usdPerMillion)} %) | ${usd(estimate.exactlyOnceUsdPerMonth)} |`,
+    ['Line', 'Per 1M webhooks', `Per month (${formatCount(estimate.eventsPerMonth)})`, 'Basis'],
+    ...estimate.lines.map((l) => [
+      `${l.item}${l.toggle ? ' *' : ''}`,
+      usd(l.usdPerMillion),
+      usd(l.usdPerMillion * months),
+      l.basis,
+    ]),
+    ['Total', usd(estimate.usdPerMillion), usd(estimate.usdPerMonth), ''],
+    [
+      '* Exactly-once: turning it off saves',
+      `${usd(estimate.exactlyOnceUsdPerMillion)} (${share} %)`,
+      usd(estimate.exactlyOnceUsdPerMonth),
+      'the lines marked *: dedupe (ingest) and idempotency (consumers)',
+    ],
+  ];
+}
+
+/** The estimate as a Markdown table (the README's, and `hookline cost --markdown`). */
+export function renderCostTable(estimate: CostEstimate): string {
+  const [header = [], ...body] = costRows(estimate);
+  const total = body.length - 2;
+  const row = (cells: readonly string[]) => `| ${cells.join(' | ')} |`.replace(/ {2}\|/g, ' |');
+  return [
+    row(header),
+    `|${'---|'.repeat(header.length)}`,
+    ...body.map((cells, i) => row(i === total ? cells.map((c) => (c ? `**${c}**` : c)) : cells)),
   ].join('\n');
 }
 

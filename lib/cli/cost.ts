@@ -5,8 +5,15 @@
  */
 import { type Command, InvalidArgumentError } from 'commander';
 import type { ResolvedConfig } from '../config';
-import { type CostEstimate, costInputOf, estimateCost, parseCount, renderCostTable } from '../cost-model';
-import type { Output } from './output';
+import {
+  type CostEstimate,
+  costInputOf,
+  costRows,
+  estimateCost,
+  parseCount,
+  renderCostTable,
+} from '../cost-model';
+import { type Output, table } from './output';
 
 /** The flags of `hookline cost`. */
 export interface CostFlags {
@@ -15,6 +22,7 @@ export interface CostFlags {
   readonly recordMs?: number;
   readonly config?: string;
   readonly json?: boolean;
+  readonly markdown?: boolean;
 }
 
 /** What `cost` needs from the program. */
@@ -45,9 +53,10 @@ export function costOf(config: ResolvedConfig, flags: CostFlags): CostEstimate {
   );
 }
 
-/** The table, then the assumptions, for a person. */
-export function renderCost(output: Output, estimate: CostEstimate): void {
-  for (const line of renderCostTable(estimate).split('\n')) output.line(line);
+/** The table (aligned for a terminal, or Markdown for a document), then the assumptions, for a person. */
+export function renderCost(output: Output, estimate: CostEstimate, markdown = false): void {
+  const text = markdown ? renderCostTable(estimate) : table(costRows(estimate), output.colors);
+  for (const line of text.split('\n')) output.line(line);
   output.line('');
   for (const assumption of estimate.assumptions) output.line(`assumes: ${assumption}`);
   output.line(
@@ -64,11 +73,12 @@ export function addCostCommand(program: Command, deps: CostCommandDependencies):
     .option('--body-kb <kb>', 'average body size in KB (default 4)', nonNegative)
     .option('--record-ms <ms>', "your handlers' own time per record in ms (default 0)", nonNegative)
     .option('--config <path>', 'configuration module (default: HOOKLINE_CONFIG, else hookline.config.ts)')
+    .option('--markdown', 'print the table as Markdown (for a README or a pull request)')
     .option('--json', 'print the estimate as JSON on stdout')
     .action(async (flags: CostFlags) => {
       const output = deps.makeOutput(Boolean(flags.json));
       const estimate = costOf(await deps.loadConfig(flags.config), flags);
       output.result(estimate);
-      if (!output.json) renderCost(output, estimate);
+      if (!output.json) renderCost(output, estimate, Boolean(flags.markdown));
     });
 }

@@ -293,7 +293,7 @@ export async function replay(
   const progress = backend.output.progress(`replaying ${options.source}`, planned.length);
   const { byQueue, failures } = await sendPlanned(backend, target, config, planned, options, progress);
   const sent = Object.values(byQueue).reduce((a, b) => a + b, 0);
-  progress.done(`replay ${replayId}: sent ${sent}, failed ${failures.length}`);
+  progress.done();
   return { ...base, sent, failed: failures.length, byQueue, failures };
 }
 

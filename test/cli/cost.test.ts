@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import exampleConfig from '../../hookline.config';
 import { runCli } from '../../lib/cli/program';
 import { resolveConfig } from '../../lib/config';
-import { costInputOf, estimateCost } from '../../lib/cost-model';
+import { costInputOf, estimateCost, renderCostTable } from '../../lib/cost-model';
 import { cliHarness } from './helpers';
 
 const run = promisify(execFile);
@@ -23,15 +23,34 @@ describe('hookline cost', () => {
     expect(printed.exactlyOnceUsdPerMonth).toBeCloseTo(expected.exactlyOnceUsdPerMonth, 9);
   }, 90_000);
 
-  it('prints the table, the assumptions and how to turn exactly-once off', async () => {
+  it('prints an aligned table, the assumptions and how to turn exactly-once off', async () => {
     const h = cliHarness({ loadConfig: async () => resolveConfig(exampleConfig) });
     expect(await runCli(['cost', '--per-month', '250k', '--body-kb', '8', '--record-ms', '5'], h.deps)).toBe(
       0,
     );
-    expect(h.stdout()).toMatch(/\| Line \| Basis \| Per 1M webhooks \| Per month \(250k\) \|/);
-    expect(h.stdout()).toMatch(/exactly-once \(dedupe \+ idempotency\): what turning it off saves/);
+    const lines = h.stdout().split('\n');
+    const header = lines[0] ?? '';
+    expect(header).toMatch(/^Line +Per 1M webhooks +Per month \(250k\) +Basis$/);
+    expect(h.stdout()).not.toContain('|');
+    const moneyColumn = header.indexOf('Per 1M webhooks');
+    const total = lines.find((line) => line.startsWith('Total ')) ?? '';
+    expect(total.slice(moneyColumn)).toMatch(/^\$\d/);
+    expect(h.stdout()).toMatch(/\* Exactly-once: turning it off saves +\$[\d.]+ \(\d+ %\)/);
     expect(h.stdout()).toMatch(/\+ 5 ms of handler per record/);
     expect(h.stdout()).toMatch(/turn off: dedupe: \{ enabled: false \}/);
+  });
+
+  it("prints the README's Markdown table with --markdown", async () => {
+    const h = cliHarness({ loadConfig: async () => resolveConfig(exampleConfig) });
+    expect(await runCli(['cost', '--per-month', '10M', '--markdown'], h.deps)).toBe(0);
+    const expected = renderCostTable(
+      estimateCost(costInputOf(resolveConfig(exampleConfig), { eventsPerMonth: 10_000_000 })),
+    );
+    expect(h.stdout().startsWith(`${expected}\n`)).toBe(true);
+    expect(expected).toMatch(
+      /^\| Line \| Per 1M webhooks \| Per month \(10M\) \| Basis \|\n\|---\|---\|---\|---\|/,
+    );
+    expect(expected).toMatch(/\| \*\*Total\*\* \| \*\*\$[\d.]+\*\* \| \*\*\$[\d.]+\*\* \| \|/);
   });
 
   it('refuses a count it cannot read, with the accepted forms', async () => {

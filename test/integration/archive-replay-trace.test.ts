@@ -223,6 +223,8 @@ describe('archive, replay and trace in local mode', () => {
       byQueue: { events: discounted.length },
     });
     expect(answer.stderr).toMatch(new RegExp(`${discounted.length} archived shop event\\(s\\) match`));
+    // The summary is the result on stdout; the progress bar closes without repeating it.
+    expect(answer.stderr).not.toMatch(/\bsent\b/);
 
     const replayed = () => recorded().filter((r) => r.replay === result.replayId);
     await pipeline.waitFor(
