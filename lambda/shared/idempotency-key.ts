@@ -1,7 +1,7 @@
 /**
  * The shape of a consumer's idempotency keys, shared by the consumer runtime (which writes them) and the stack
  * (which lets each consumer's role touch only its own): Powertools idempotency stores the partition key as
- * `<keyPrefix>#<hash of the envelope id>`, and hookline's key prefix is the consumer's name.
+ * `<keyPrefix>#<hash of the work key>`, and hookline's key prefix is the consumer's name.
  */
 
 /** Powertools idempotency puts this between the key prefix and the hash. */
@@ -18,13 +18,19 @@ export function idempotencyKeyPattern(consumerName: string): string {
 }
 
 /**
- * The key of one piece of consumer work: the envelope id, plus the replay run's id for a replayed event. So a
- * replay runs again (new work), while a redelivery of the same replay (a retry) finds the key already done.
+ * The key of one piece of consumer work: the envelope's source and id (an id is only unique within its source:
+ * two senders, or a sender and a job, may use the same one, as the ingest's dedupe keys say too), plus the
+ * replay run's id for a replayed event. So a replay runs again (new work), while a redelivery of the same
+ * replay (a retry) finds the key already done.
  */
 export function idempotencyWorkKey(
   consumerName: string,
-  envelope: { readonly id: string; readonly replay?: { readonly id: string } | undefined },
+  envelope: {
+    readonly source: string;
+    readonly id: string;
+    readonly replay?: { readonly id: string } | undefined;
+  },
 ): string {
-  const base = `${consumerName}${POWERTOOLS_KEY_SEPARATOR}${envelope.id}`;
+  const base = [consumerName, envelope.source, envelope.id].join(POWERTOOLS_KEY_SEPARATOR);
   return envelope.replay ? `${base}${POWERTOOLS_KEY_SEPARATOR}replay:${envelope.replay.id}` : base;
 }

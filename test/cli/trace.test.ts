@@ -163,11 +163,13 @@ describe('a timeline from outcome rows', () => {
 
 describe('idempotency of replays', () => {
   it('keys a replay as new work, and a retry of that replay as the same work', () => {
-    const original = idempotencyWorkKey('events', { id: 'e1' });
-    const replay = idempotencyWorkKey('events', { id: 'e1', replay: { id: 'r-1' } });
+    const original = idempotencyWorkKey('events', { source: 'shop', id: 'e1' });
+    const replay = idempotencyWorkKey('events', { source: 'shop', id: 'e1', replay: { id: 'r-1' } });
     expect(replay).not.toBe(original);
-    expect(idempotencyWorkKey('events', { id: 'e1', replay: { id: 'r-1' } })).toBe(replay);
-    expect(idempotencyWorkKey('events', { id: 'e1', replay: { id: 'r-2' } })).not.toBe(replay);
+    expect(idempotencyWorkKey('events', { source: 'shop', id: 'e1', replay: { id: 'r-1' } })).toBe(replay);
+    expect(idempotencyWorkKey('events', { source: 'shop', id: 'e1', replay: { id: 'r-2' } })).not.toBe(
+      replay,
+    );
     expect(replay.startsWith('events#')).toBe(true);
   });
 });

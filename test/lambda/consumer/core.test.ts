@@ -328,7 +328,7 @@ describe('consumer core: finished records leave the queue at once', () => {
       { fifo: true, name: 'orders' },
       { idempotency: true },
     );
-    idempotency?.states.set('orders#a2', 'completed');
+    idempotency?.states.set('orders#github#a2', 'completed');
     const records = ['a1', 'a2', 'a3'].map((id) =>
       record(envelope({ id }), { groupId: 'A', messageId: `m-${id}` }),
     );
@@ -492,7 +492,7 @@ describe('consumer core: idempotency', () => {
   it('an in-progress duplicate on its final attempt is dead-lettered with its reason, not dropped', async () => {
     const { core, queue, idempotency } = harness({ handlers: { '**': ok } }, {}, { idempotency: true });
     const env = envelope({ id: 'busy' });
-    idempotency?.states.set('events#busy', 'in-progress');
+    idempotency?.states.set('events#github#busy', 'in-progress');
 
     const response = await core.processBatch(sqsEvent([record(env, { attempt: 5 })]), lambdaContext());
 
@@ -550,17 +550,38 @@ describe('consumer core: idempotency', () => {
     expect(logger.outcomeOf('redriven-copy')).toMatchObject({ outcome: 'duplicate', id: 'delivery-42' });
   });
 
-  it('the idempotency key is the consumer name and the envelope id, never the SQS message id', async () => {
+  it('the idempotency key is the consumer name, the source and the envelope id, never the SQS message id', async () => {
     const { core, idempotency } = harness(
       { handlers: { '**': ok } },
       { name: 'orders' },
       { idempotency: true },
     );
     await core.processBatch(
-      sqsEvent([record(envelope({ id: 'abc' }), { messageId: 'm-1' })]),
+      sqsEvent([record(envelope({ id: 'abc', source: 'stripe' }), { messageId: 'm-1' })]),
       lambdaContext(),
     );
-    expect([...(idempotency?.states.keys() ?? [])]).toStrictEqual(['orders#abc']);
+    expect([...(idempotency?.states.keys() ?? [])]).toStrictEqual(['orders#stripe#abc']);
+  });
+
+  it('the same id from two sources (or a source and a job) is two events: both run', async () => {
+    const ran: string[] = [];
+    const { core, logger } = harness(
+      {
+        handlers: {
+          '**': async (event) => {
+            ran.push(`${event.source}:${event.id}`);
+          },
+        },
+      },
+      {},
+      { idempotency: true },
+    );
+    await core.processBatch(sqsEvent([record(envelope({ id: '42', source: 'stripe' }))]), lambdaContext());
+    await core.processBatch(sqsEvent([record(envelope({ id: '42', source: 'generic' }))]), lambdaContext());
+    await core.processBatch(sqsEvent([record(envelope({ id: '42', source: 'job' }))]), lambdaContext());
+
+    expect(ran).toStrictEqual(['stripe:42', 'generic:42', 'job:42']);
+    expect(logger.outcomes().map((o) => o.outcome)).toStrictEqual(['processed', 'processed', 'processed']);
   });
 
   it('hands the Lambda context to the idempotency layer so in-progress expiry tracks the timeout', async () => {
