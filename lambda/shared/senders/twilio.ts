@@ -100,8 +100,11 @@ export const twilio = defineSender(
       return anyMatches(secrets, [digest], (s) => mac('sha1', s, content)) ? OK : mismatch(secrets);
     },
     describe(_settings, headers, body, text) {
-      if (!isForm(contentTypeOf(headers))) return { ok: true, type: 'unknown' };
-      return { ok: true, ...twilioEvent(headers, new URLSearchParams(text ?? body.toString('utf8'))) };
+      // A JSON body (signed through bodySHA256) has no status parameters, but its retries still carry the token.
+      const params = isForm(contentTypeOf(headers))
+        ? new URLSearchParams(text ?? body.toString('utf8'))
+        : new URLSearchParams();
+      return { ok: true, ...twilioEvent(headers, params) };
     },
     secretFromKey: (key) => key,
     sign(_settings, key, body, { url }) {

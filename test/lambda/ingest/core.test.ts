@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { handleWebhook, MAX_BODY_BYTES } from '../../../lambda/ingest/core';
 import { MESSAGE_ATTRIBUTES, parseEnvelope } from '../../../lambda/shared/envelope';
@@ -325,6 +326,27 @@ describe('duplicates and redelivery', () => {
       expect(JSON.parse(retry.body)).toEqual({ id: 'tok-1' });
       expect(JSON.parse(other.body)).toEqual({ id: 'tok-2' });
       expect(h.sent).toHaveLength(2);
+    });
+
+    it('a JSON webhook (signed through bodySHA256) retried with the same idempotency token is queued once', async () => {
+      const h = harness();
+      const body = JSON.stringify({ event: 'flow.completed', sid: 'FN123' });
+      const query = `bodySHA256=${createHash('sha256').update(body).digest('hex')}`;
+      const postJson = (token: string) =>
+        handleWebhook(
+          signedEvent(h.deps.config, 'twilio', body, {
+            rawQueryString: query,
+            headers: { 'i-twilio-idempotency-token': token },
+          }),
+          h.deps,
+        );
+      const first = await postJson('tok-json');
+      const retry = await postJson('tok-json');
+      expect([first.statusCode, retry.statusCode]).toEqual([202, 202]);
+      expect(JSON.parse(first.body)).toEqual({ id: 'tok-json' });
+      expect(JSON.parse(retry.body)).toEqual({ id: 'tok-json' });
+      expect(h.sent).toHaveLength(1);
+      expect(h.outcome()).toMatchObject({ outcome: 'duplicate' });
     });
   });
   it('without a dedupe table every delivery is enqueued', async () => {
