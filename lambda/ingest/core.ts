@@ -27,6 +27,7 @@ import type {
   SourceRuntimeConfig,
 } from '../shared/ingest-config';
 import { MAX_WEBHOOK_BODY_BYTES } from '../shared/request-limits';
+import { isSqsGroupId } from '../shared/safe-ids';
 import { senderFor } from '../shared/senders';
 import type { SenderParts } from '../shared/senders/sender';
 import {
@@ -275,7 +276,7 @@ function groupIdFor(grouping: FifoGrouping, input: GroupingInput): string {
   else if (grouping.by === 'path') value = valueAtPath(input.json(), grouping.path);
   else if (grouping.by === 'header') value = input.headers[grouping.header] || undefined;
   value ??= input.source;
-  return /^[\x21-\x7e]{1,128}$/.test(value) ? value : sha256Hex(value);
+  return isSqsGroupId(value) ? value : sha256Hex(value);
 }
 
 /** Room for the tenant attribute a fair target adds (a group id is at most 128 bytes). */

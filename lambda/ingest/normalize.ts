@@ -7,6 +7,7 @@
 import { isUtf8 } from 'node:buffer';
 import { createHash } from 'node:crypto';
 import type { SourceRuntimeConfig } from '../shared/ingest-config';
+import { isSafeId } from '../shared/safe-ids';
 import { CREDENTIAL_HEADERS, senderFor } from '../shared/senders';
 import { parseJson } from '../shared/senders/describe-kit';
 import type { DescribeResult, EventDescription } from '../shared/senders/sender';
@@ -14,12 +15,9 @@ import type { DescribeResult, EventDescription } from '../shared/senders/sender'
 export { valueAtPath } from '../shared/senders/describe-kit';
 export type { DescribeResult, EventDescription } from '../shared/senders/sender';
 
-/** SQS attribute values, DynamoDB keys and S3 keys all accept printable ASCII; anything else is hashed. */
-const SAFE_ID = /^[\x21-\x7e]{1,200}$/;
-
-/** Makes a sender-controlled id safe for every store; deterministic, so retries map to the same id. */
+/** Makes a sender-controlled id safe for every store (hashed when not {@link isSafeId}); deterministic, so retries map to the same id. */
 export function sanitizeId(id: string): string {
-  return SAFE_ID.test(id) ? id : `h_${createHash('sha256').update(id, 'utf8').digest('hex')}`;
+  return isSafeId(id) ? id : `h_${createHash('sha256').update(id, 'utf8').digest('hex')}`;
 }
 
 /** Types travel as SQS attributes: drop characters SQS refuses and keep them short. */

@@ -151,7 +151,8 @@ export function parseJobRequest(body: string): JobRequest | undefined {
   if (json === null || typeof json !== 'object' || Array.isArray(json)) return undefined;
   const { type, payload, id, delay, group, ...rest } = json as Record<string, unknown>;
   if (Object.keys(rest).length > 0 || typeof type !== 'string' || payload === undefined) return undefined;
-  if (!optionalText(id, 512) || !optionalText(group, 128)) return undefined;
+  // The producer checks what an id and a group may hold (a ProducerConfigError, so a 400 as well).
+  if (!optionalText(id) || !optionalText(group)) return undefined;
   const parsedDelay = parseDelay(delay);
   if (parsedDelay === null) return undefined;
   return {
@@ -165,8 +166,8 @@ export function parseJobRequest(body: string): JobRequest | undefined {
   };
 }
 
-function optionalText(value: unknown, maxLength: number): boolean {
-  return value === undefined || (typeof value === 'string' && value.length > 0 && value.length <= maxLength);
+function optionalText(value: unknown): boolean {
+  return value === undefined || typeof value === 'string';
 }
 
 /** Seconds (a non-negative number) or an ISO date; null when neither, undefined when absent. */

@@ -19,6 +19,7 @@ import { MESSAGE_ATTRIBUTES } from '../shared/envelope';
 import { type JobDefinition, type JobInput, jobEnvelope, validateJobPayload } from '../shared/job';
 import { enqueuedJobFields, type JobStatus, jobRecordKey } from '../shared/job-record';
 import type { ProducerQueue, ProducerSettings } from '../shared/producer-config';
+import { isSafeId, isSqsGroupId, MAX_GROUP_ID_LENGTH, MAX_SAFE_ID_LENGTH } from '../shared/safe-ids';
 
 /** SQS's longest per-message delay; longer delays become one-time schedules. */
 export const MAX_SQS_DELAY_SECONDS = 900;
@@ -33,11 +34,18 @@ export type Delay =
 
 /** Options of one job. */
 export interface SendOptions {
-  /** The job key: the same key is enqueued and processed once within the dedupe window. Default: a new id. */
+  /**
+   * The job key: the same key is enqueued and processed once within the dedupe window. 1 to 200 printable
+   * ASCII characters without spaces (it is a message attribute, a table key and part of a schedule's name).
+   * Default: a new id.
+   */
   readonly id?: string;
-  /** Run no earlier than this; up to 15 minutes through SQS, longer through a one-time schedule. */
+  /**
+   * Run no earlier than this; up to 15 minutes through SQS, longer through a one-time schedule (due before the
+   * year 10000).
+   */
   readonly delay?: Delay;
-  /** FIFO message group (FIFO queues only). Default: the job type. */
+  /** FIFO message group (FIFO queues only): 1 to 128 printable ASCII characters without spaces. Default: the job type. */
   readonly group?: string;
 }
 
@@ -163,6 +171,18 @@ export function delayMs(delay: Delay | undefined, now: number): number {
   return ms;
 }
 
+/** The last moment a one-time schedule's `at()` expression (a four-digit year) can name. */
+const LATEST_DUE_MS = Date.UTC(9999, 11, 31, 23, 59, 59);
+
+/** Refuses a delay that ends past any time a schedule (or a JavaScript date) can hold. */
+function checkDueTime(job: JobDefinition, dueMs: number): void {
+  if (!(dueMs <= LATEST_DUE_MS)) {
+    throw new ProducerConfigError(
+      `job ${job.type}: the delay ends after 9999-12-31, later than a schedule can name: use a nearer time`,
+    );
+  }
+}
+
 /** The schedule name of a job: the granted prefix and a hash of the id (names allow 64 characters). */
 export function jobScheduleName(prefix: string, id: string): string {
   return `${prefix}${createHash('sha256')
@@ -250,6 +270,7 @@ export class Producer {
     const now = this.deps.now();
     const wait = delayMs(options.delay, now);
     const delaySeconds = Math.ceil(wait / 1000);
+    checkDueTime(job, now + delaySeconds * 1000);
     this.checkOptions(job, queue, options, delaySeconds);
     const id = options.id ?? randomUUID();
     const enqueuedAt = new Date(now);
@@ -308,6 +329,16 @@ export class Producer {
     if (queue.fifo && delaySeconds > 0) {
       throw new ProducerConfigError(
         `job ${job.type}: queue "${queue.name}" is FIFO, and SQS cannot delay a single FIFO message: send it without delay, or use a standard queue`,
+      );
+    }
+    if (options.id !== undefined && !isSafeId(options.id)) {
+      throw new ProducerConfigError(
+        `job ${job.type}: id ${JSON.stringify(options.id.slice(0, 80))} must be 1 to ${MAX_SAFE_ID_LENGTH} printable ASCII characters without spaces`,
+      );
+    }
+    if (options.group !== undefined && !isSqsGroupId(options.group)) {
+      throw new ProducerConfigError(
+        `job ${job.type}: group ${JSON.stringify(options.group.slice(0, 80))} must be 1 to ${MAX_GROUP_ID_LENGTH} printable ASCII characters without spaces (an SQS message group id)`,
       );
     }
     if (!queue.fifo && options.group !== undefined) {

@@ -144,6 +144,23 @@ describe('jobs endpoint on local mode', () => {
     expect((await post('/jobs/jobs', { type: 'math.double', payload: {}, group: 'g' })).status).toBe(400);
   });
 
+  it('answers 400, never 503, for a delay past any schedulable time and for an id SQS or a table would refuse', async () => {
+    for (const delay of [1e15, 1e20, '99999-01-01T00:00:00Z']) {
+      const answer = await post('/jobs/jobs', { type: 'math.double', payload: { n: 1 }, delay });
+      expect({ delay, status: answer.status, json: answer.json }).toEqual({
+        delay,
+        status: 400,
+        json: { message: 'bad request' },
+      });
+    }
+    for (const id of ['has space', 'ctl\u0001', 'é', 'x'.repeat(201), '']) {
+      expect({
+        id,
+        status: (await post('/jobs/jobs', { type: 'math.double', payload: { n: 1 }, id })).status,
+      }).toEqual({ id, status: 400 });
+    }
+  });
+
   it('answers 404 for a queue the endpoint does not serve, configured or not', async () => {
     expect((await post('/jobs/other', { type: 'math.double', payload: {} })).status).toBe(404);
     expect((await post('/jobs/nope', { type: 'math.double', payload: {} })).status).toBe(404);

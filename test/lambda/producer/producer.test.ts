@@ -100,6 +100,33 @@ describe('producer', () => {
     await expect(producer.send(job, { n: 1 }, { id: 'k' })).rejects.toThrow(/needs the dedupe table/);
   });
 
+  it('refuses, before sending anything, ids and groups that SQS or a table would refuse or change', async () => {
+    const { deps, calls } = fakes();
+    const producer = new Producer({ ...deps, dedupe: {} as never });
+    for (const id of ['', 'with space', 'tab\there', 'é', '\ud800', 'x'.repeat(201)]) {
+      await expect(producer.send(job, { n: 1 }, { id })).rejects.toThrow(
+        /id .* must be 1 to 200 printable ASCII characters without spaces/,
+      );
+    }
+    for (const group of ['', 'g é', 'x'.repeat(129)]) {
+      await expect(producer.send(fifoJob, { n: 1 }, { group })).rejects.toThrow(
+        /group .* must be 1 to 128 printable ASCII characters without spaces/,
+      );
+    }
+    expect(calls).toEqual([]);
+  });
+
+  it("refuses a delay that ends after 9999-12-31 as the caller's mistake", async () => {
+    const { deps, calls } = fakes();
+    const producer = new Producer(deps);
+    for (const delay of [{ seconds: 1e15 }, { days: 1e9 }, new Date(Date.UTC(10_000, 0, 1))]) {
+      const error = await producer.send(job, { n: 1 }, { delay }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ProducerConfigError);
+      expect((error as Error).message).toMatch(/the delay ends after 9999-12-31/);
+    }
+    expect(calls).toEqual([]);
+  });
+
   it('gives FIFO jobs their group and a deduplication id from the job id', async () => {
     const { deps, sent } = fakes();
     await new Producer(deps).send(fifoJob, { n: 1 }, { group: 'customer-1' });

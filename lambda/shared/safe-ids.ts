@@ -1,0 +1,23 @@
+/**
+ * What an id or a group id may hold to travel unchanged through every store: SQS message attributes and group
+ * ids, DynamoDB keys, S3 keys and schedule names all accept printable ASCII without spaces. The ingest hashes
+ * a sender's value that breaks these rules (senders are not ours to correct); a job producer refuses one.
+ */
+
+const PRINTABLE_ASCII = /^[\x21-\x7e]+$/;
+
+/** The longest id kept as it is. */
+export const MAX_SAFE_ID_LENGTH = 200;
+
+/** An SQS `MessageGroupId` holds at most this many characters. */
+export const MAX_GROUP_ID_LENGTH = 128;
+
+/** Whether `id` is kept as it is: 1 to 200 printable ASCII characters, no spaces. */
+export function isSafeId(id: string): boolean {
+  return id.length > 0 && id.length <= MAX_SAFE_ID_LENGTH && PRINTABLE_ASCII.test(id);
+}
+
+/** Whether SQS accepts `value` as a `MessageGroupId`: 1 to 128 printable ASCII characters, no spaces. */
+export function isSqsGroupId(value: string): boolean {
+  return value.length > 0 && value.length <= MAX_GROUP_ID_LENGTH && PRINTABLE_ASCII.test(value);
+}
