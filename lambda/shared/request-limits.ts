@@ -8,8 +8,10 @@
  *   operation`); HTTP API then answers `413 {"message":"Request Entity Too Large"}` without running the
  *   function (the behaviour AWS's own emulator, aws-lambda-dotnet's Lambda Test Tool, reproduces).
  * - The body travels inside that event: as a JSON string for text content types (quotes and backslashes
- *   escaped), base64-encoded (4/3 larger) for everything else. So the largest body that reaches the function
- *   depends on its encoding; the ingest enforces one limit every body can reach the function under.
+ *   escaped, control characters as six-byte `\u` escapes), base64-encoded (4/3 larger) for everything else.
+ *   So the largest body that reaches the function depends on its encoding and, for text, on its content: the
+ *   ingest's limit is one every binary body, and a text body that grows by at most a third when escaped (typical
+ *   JSON grows 10-20 %), reaches the function under.
  */
 
 /** API Gateway HTTP API's payload quota: above it the API answers 413 before any integration runs. */

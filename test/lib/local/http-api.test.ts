@@ -330,6 +330,26 @@ describe('startHttpApi', () => {
     expect(invoked.length).toBe(before + 1);
   });
 
+  it('measures a text body escaped, as the event carries it: typical JSON fits, a body of quotes does not', async () => {
+    const before = invoked.length;
+    // Every character escapes to two bytes: 3.2 MB of body is a 6.4 MB event.
+    const quotes = await fetch(`${api.url}/webhooks/github`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: `"${'\\"'.repeat(1_600_000)}"`,
+    });
+    expect(quotes.status).toBe(413);
+    expect(invoked.length).toBe(before);
+    // Two quotes in ten characters escape to 20 % more: a body near the limit still reaches the function.
+    const typical = await fetch(`${api.url}/webhooks/github`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: `[${'"abcdefg",'.repeat(Math.floor((MAX_WEBHOOK_BODY_BYTES - 100) / 10))}0]`,
+    });
+    expect(typical.status).toBe(202);
+    expect(invoked.length).toBe(before + 1);
+  });
+
   it('lets a client that streams a too-large body read the 413 (no reset)', async () => {
     for (const total of [7 * 1024 * 1024, MAX_REQUEST_BYTES + 1024 * 1024]) {
       const before = invoked.length;
