@@ -30,6 +30,7 @@ import { MAX_WEBHOOK_BODY_BYTES } from '../shared/request-limits';
 import { isSqsGroupId } from '../shared/safe-ids';
 import { senderFor } from '../shared/senders';
 import type { SenderParts } from '../shared/senders/sender';
+import { publicWebhookUrl } from '../shared/senders/twilio';
 import {
   type EventDescription,
   encodeBody,
@@ -253,9 +254,7 @@ export function boundSources(config: IngestRuntimeConfig): ReadonlyMap<string, B
 /** The URL the sender signed (Twilio): the configured public base, else the API Gateway domain and path. */
 function externalUrl(event: APIGatewayProxyEventV2, source: BoundSource): string {
   const query = event.rawQueryString ? `?${event.rawQueryString}` : '';
-  if (source.publicUrl) {
-    return `${source.publicUrl.replace(/\/+$/, '')}/webhooks/${source.name}${query}`;
-  }
+  if (source.publicUrl) return publicWebhookUrl(source.publicUrl, source.name, query);
   return `https://${event.requestContext?.domainName ?? 'localhost'}${event.rawPath ?? ''}${query}`;
 }
 

@@ -12,7 +12,7 @@ import { signingSecret, toBytes } from './senders/sign-kit';
 
 export { fillSignedContent, twilioBodySha256 } from './senders/sign-kit';
 export { standardWebhooksKey } from './senders/standard-webhooks';
-export { twilioSignedString } from './senders/twilio';
+export { publicWebhookUrl, twilioSignedString } from './senders/twilio';
 
 /** Options for {@link signWebhook}. */
 export interface SignOptions {

@@ -11,7 +11,7 @@ import {
   ingestRuntimeSchema,
   readRuntimeConfig,
 } from '../../lambda/shared/runtime-config';
-import { signWebhook } from '../../lambda/shared/webhook-signing';
+import { publicWebhookUrl, signWebhook } from '../../lambda/shared/webhook-signing';
 import type { ResolvedConfig, ResolvedSource } from '../config';
 import { defaultDevSecret, secretEnvName } from '../local/secrets';
 import { sourceNeedsSecret, sourceRuntimeConfig } from '../runtime-wiring';
@@ -147,7 +147,12 @@ export async function sendWebhook(
   const id = options.id ?? randomUUID();
   const { body, contentType, eventHeaders, type } = await requestContent(source, options, id, now);
   const runtime = sourceRuntimeConfig(source, sourceNeedsSecret(source) ? 'cli' : undefined);
-  const signature = signWebhook(runtime, secret, body, { url, now, id });
+  // The ingest checks the signature against the public URL when the source has one, not the URL posted to.
+  const signedUrl =
+    'publicUrl' in runtime && runtime.publicUrl
+      ? publicWebhookUrl(runtime.publicUrl, source.name, new URL(url).search)
+      : url;
+  const signature = signWebhook(runtime, secret, body, { url: signedUrl, now, id });
   const headers = { 'content-type': contentType, ...eventHeaders, ...signature };
   let response: Response;
   try {

@@ -2,10 +2,12 @@
  * Local mode as a command: `npm start` in this repository and `hookline dev` in any project run this. It checks
  * what local mode needs first (Node, fauxqs and dynalite) and fails with one line naming the fix.
  */
+import { LOCAL_JOBS_TOKEN_ENV } from '../../lambda/shared/jobs-endpoint-config';
 import type { ResolvedConfig } from '../config';
 import { configFailureMessage, configPath, readConfig } from '../load-config';
 import { assertNodeVersion, type Emulators } from './emulators';
 import { PortInUseError } from './http-api';
+import { DEFAULT_LOCAL_JOBS_TOKEN } from './jobs-endpoint';
 import { startLocalMode } from './local-mode';
 import { Reporter } from './reporter';
 import { localSecrets } from './secrets';
@@ -79,7 +81,7 @@ export async function runLocalMode(configFile?: string, emulators?: Promise<Emul
   reporter.info(
     `hookline local mode is running (${Math.round(performance.now() - started)} ms), stack ${config.stackName}`,
   );
-  printEndpoints(reporter, config, local);
+  for (const line of endpointLines(config, local, process.env)) reporter.info(line);
   await untilSignal();
   reporter.info('stopping: draining in-flight work (Ctrl-C again to quit at once)...');
   const force = () => process.exit(130);
@@ -90,16 +92,20 @@ export async function runLocalMode(configFile?: string, emulators?: Promise<Emul
   return 0;
 }
 
-/** Each source's webhook URL and secret, a curl line for GitHub, and the status URL. */
-function printEndpoints(
-  reporter: Reporter,
+/**
+ * The lines `npm start` prints once ready: each source's webhook URL and secret, the jobs endpoint's URLs and
+ * token, a curl line for GitHub, and the status URL.
+ */
+export function endpointLines(
   config: ResolvedConfig,
   local: { readonly url: string; readonly webhookUrls: Readonly<Record<string, string>> },
-): void {
-  const secrets = localSecrets(config.sources);
+  env: Readonly<Record<string, string | undefined>>,
+): string[] {
+  const lines: string[] = [];
+  const secrets = localSecrets(config.sources, env);
   for (const source of config.sources) {
     const secret = secrets[source.name];
-    reporter.info(
+    lines.push(
       `  ${source.name.padEnd(12)} POST ${local.webhookUrls[source.name]}  (${source.type}${
         secret
           ? `, secret ${secret.isDefault ? `dev default "${secret.value}"` : `from ${secret.envName}`}`
@@ -107,17 +113,24 @@ function printEndpoints(
       })`,
     );
   }
+  const token = env[LOCAL_JOBS_TOKEN_ENV]
+    ? `from ${LOCAL_JOBS_TOKEN_ENV}`
+    : `dev default "${DEFAULT_LOCAL_JOBS_TOKEN}"`;
+  for (const queue of config.jobsEndpoint?.queues ?? []) {
+    lines.push(`  ${'jobs'.padEnd(12)} POST ${local.url}/jobs/${queue}  (bearer token ${token})`);
+  }
   const example = config.sources.find((s) => s.type === 'github');
   if (example) {
     const url = local.webhookUrls[example.name];
     const secret = secrets[example.name]?.value ?? '';
-    reporter.info(
+    lines.push(
       `try: body='{"ref":"refs/heads/main","commits":[]}'; sig=$(printf '%s' "$body" | openssl dgst -sha256 -hmac '${secret}' -hex | sed 's/^.* //'); ` +
         `curl -s -X POST ${url} -H 'content-type: application/json' -H 'x-github-event: push' ` +
         `-H "x-github-delivery: $(date +%s%N)" -H "x-hub-signature-256: sha256=$sig" -d "$body"`,
     );
   }
-  reporter.info(`status: ${local.url}/_hookline/status   (Ctrl-C to stop; HOOKLINE_LOG=json for JSON lines)`);
+  lines.push(`status: ${local.url}/_hookline/status   (Ctrl-C to stop; HOOKLINE_LOG=json for JSON lines)`);
+  return lines;
 }
 
 function untilSignal(): Promise<void> {

@@ -93,6 +93,30 @@ describe('send', () => {
     },
   );
 
+  it('signs a Twilio source with a publicUrl for that URL, the one the ingest checks, not the one posted to', async () => {
+    const withPublicUrl = resolveConfig({
+      ...config,
+      sources: { ...config.sources, sms: { type: 'twilio', publicUrl: 'https://hooks.example.com/' } },
+    });
+    const source = withPublicUrl.sources.find((s) => s.name === 'sms');
+    if (!source) throw new Error('no source');
+    const { http, requests } = capture();
+    const clock = fakeClock(Date.now());
+    await sendWebhook({ http, clock }, localTarget, withPublicUrl, { source: 'sms' }, {});
+    const request = requests[0];
+    if (!request) throw new Error('no request');
+    expect(request.url).toBe('http://127.0.0.1:3000/webhooks/sms');
+    const verdictFor = (url: string) =>
+      verifyRequest(
+        sourceRuntimeConfig(source, 'env:x'),
+        { headers: request.headers, body: request.body, url },
+        [defaultDevSecret(source)],
+        clock.now(),
+      );
+    expect(verdictFor('https://hooks.example.com/webhooks/sms')).toEqual({ ok: true });
+    expect(verdictFor(request.url).ok).toBe(false);
+  });
+
   it('uses --type for the sample, as the sender would carry it', async () => {
     const { http, requests } = capture();
     for (const [source, type] of [

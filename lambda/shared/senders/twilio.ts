@@ -12,6 +12,14 @@ import { hmac } from './sign-kit';
 import { anyMatches, decodeDigest, fail, mac, mismatch, OK, safeEqual } from './verify-kit';
 
 /**
+ * The URL a sender signs when the source has a `publicUrl` (a custom domain or proxy in front of the API):
+ * `<publicUrl>/webhooks/<source>` plus the query as received (`search`: empty, or starting with `?`).
+ */
+export function publicWebhookUrl(publicUrl: string, sourceName: string, search: string): string {
+  return `${publicUrl.replace(/\/+$/, '')}/webhooks/${sourceName}${search}`;
+}
+
+/**
  * The string Twilio signs: the full URL followed by every POST parameter, sorted by name, as name + value
  * (repeated names contribute each distinct value, sorted), as twilio-node does.
  */

@@ -1,0 +1,37 @@
+/** What `npm start` prints once ready: every URL a user can post to, with the credential it needs. */
+import { describe, expect, it } from 'vitest';
+import exampleConfig from '../../../hookline.config';
+import { resolveConfig } from '../../../lib/config';
+import { endpointLines } from '../../../lib/local/dev';
+
+const local = {
+  url: 'http://127.0.0.1:3000',
+  webhookUrls: { github: 'http://127.0.0.1:3000/webhooks/github' },
+};
+
+describe('local mode endpoint lines', () => {
+  it('lists the jobs endpoint of each queue it serves, with the token to use', () => {
+    const config = resolveConfig({ ...exampleConfig, jobs: { endpoint: { queues: ['events', 'orders'] } } });
+    const lines = endpointLines(config, local, {});
+    expect(lines).toContain(
+      '  jobs         POST http://127.0.0.1:3000/jobs/events  (bearer token dev default "dev-jobs-token")',
+    );
+    expect(lines).toContain(
+      '  jobs         POST http://127.0.0.1:3000/jobs/orders  (bearer token dev default "dev-jobs-token")',
+    );
+    expect(endpointLines(config, local, { HOOKLINE_JOBS_TOKEN: 'hidden' }).join('\n')).toMatch(
+      /jobs\/events {2}\(bearer token from HOOKLINE_JOBS_TOKEN\)/,
+    );
+    expect(endpointLines(config, local, { HOOKLINE_JOBS_TOKEN: 'hidden' }).join('\n')).not.toContain(
+      'hidden',
+    );
+  });
+
+  it('lists no jobs endpoint when none is configured', () => {
+    const lines = endpointLines(resolveConfig(exampleConfig), local, {});
+    expect(lines.some((line) => line.includes('/jobs/'))).toBe(false);
+    expect(
+      lines.some((line) => line.startsWith('  github       POST http://127.0.0.1:3000/webhooks/github')),
+    ).toBe(true);
+  });
+});
