@@ -15,6 +15,7 @@ export type RejectReason =
   | 'malformed_timestamp'
   | 'stale_timestamp'
   | 'missing_id'
+  | 'unsigned_body'
   | 'secret_whitespace'
   | 'no_usable_secret';
 

@@ -66,8 +66,7 @@ function twilioEvent(headers: Readonly<Record<string, string | undefined>>, para
 
 /** The parameters the signature covers: none when the URL carries `bodySHA256` (a JSON body), else the form. */
 function signedParams(url: URL, body: Buffer, contentType: string): URLSearchParams {
-  if (url.searchParams.has('bodySHA256') || !contentType.includes('application/x-www-form-urlencoded'))
-    return new URLSearchParams();
+  if (url.searchParams.has('bodySHA256') || !isForm(contentType)) return new URLSearchParams();
   return new URLSearchParams(body.toString('utf8'));
 }
 
@@ -97,6 +96,10 @@ export const twilio = defineSender(
         return fail('bad_signature');
       }
       const bodyHash = url.searchParams.get('bodySHA256');
+      // Twilio signs a form body's parameters, and any other body through bodySHA256. Without either the
+      // signature covers the URL alone: one seen signature would carry any body.
+      if (bodyHash === null && request.body.length > 0 && !isForm(contentTypeOf(request.headers)))
+        return fail('unsigned_body');
       if (bodyHash !== null) {
         // JSON bodies: the URL (with the body's hash) is signed, and the hash must match the body.
         const actual = createHash('sha256').update(request.body).digest();

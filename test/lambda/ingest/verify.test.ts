@@ -479,6 +479,22 @@ describe('generic HMAC, token and Twilio details', () => {
       reason: 'bad_signature',
     });
   });
+  it('twilio: a body neither form-encoded nor covered by bodySHA256 is refused, whatever the URL signature', () => {
+    const url = 'https://x.example/hook';
+    for (const contentType of ['application/json', 'text/plain', 'application/octet-stream']) {
+      const headers = { ...signWebhook(twilio, 'k', '{"a":1}', { url }), 'content-type': contentType };
+      expect(verifyRequest(twilio, req(headers, '{"a":1}', url), ['k'], 0)).toEqual({
+        ok: false,
+        reason: 'unsigned_body',
+      });
+    }
+    const form = 'MessageSid=SM1&MessageStatus=sent';
+    const formHeaders = {
+      ...signWebhook(twilio, 'k', form, { url }),
+      'content-type': 'application/x-www-form-urlencoded; charset=utf-8',
+    };
+    expect(verifyRequest(twilio, req(formHeaders, form, url), ['k'], 0)).toEqual({ ok: true });
+  });
   it('unverified accepts anything; other types with no usable secret reject', () => {
     expect(verifyRequest({ type: 'unverified' }, req({}, 'x'), [], 0)).toEqual({ ok: true });
     expect(verifyRequest(github, req({}, 'x'), [''], 0)).toEqual({ ok: false, reason: 'no_usable_secret' });
