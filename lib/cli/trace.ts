@@ -13,6 +13,7 @@ import {
   StartQueryCommand,
 } from '@aws-sdk/client-cloudwatch-logs';
 import { CONSUMER_OUTCOME_MESSAGE, INGEST_OUTCOME_MESSAGE } from '../../lambda/shared/contracts';
+import { DEFAULT_JOURNAL_CAPACITY } from '../local/event-journal';
 import { parseJournal } from '../local/journal';
 import type { Backend } from './backend';
 import { CliError, explainError } from './errors';
@@ -78,19 +79,26 @@ function ingestSteps(row: OutcomeRow): TraceStep[] {
 }
 
 /**
- * A consumer attempt, preceded by `redriven` when the event was dead-lettered on that queue before (a redrive
+ * One copy of the event on one queue: the original, or a replay run's copy (which lives beside the original,
+ * so an attempt of one says nothing about the other being redriven).
+ */
+const copyOn = (row: OutcomeRow) => `${row.queue ?? ''}\u0000${row.replayId ?? ''}`;
+
+/**
+ * A consumer attempt, preceded by `redriven` when that copy was dead-lettered on that queue before (a redrive
  * logs nothing; the next attempt is how it shows) and by `replayed` on the first attempt of a replay run.
  */
 function consumerSteps(row: OutcomeRow, state: { deadOn: Set<string>; replays: Set<string> }): TraceStep[] {
   const steps: TraceStep[] = [];
   const queue = row.queue ?? '';
+  const copy = copyOn(row);
   if (row.replayId && !state.replays.has(row.replayId)) {
     state.replays.add(row.replayId);
     steps.push({ at: row.at, step: 'replayed', queue, replayId: row.replayId, inferred: true });
-  } else if (state.deadOn.has(queue)) {
+  } else if (state.deadOn.has(copy)) {
     steps.push({ at: row.at, step: 'redriven', queue, inferred: true });
   }
-  state.deadOn.delete(queue);
+  state.deadOn.delete(copy);
   steps.push({
     at: row.at,
     step: 'attempt',
@@ -99,7 +107,7 @@ function consumerSteps(row: OutcomeRow, state: { deadOn: Set<string>; replays: S
     ...(row.reason && !CONSUMER_FINAL.has(row.outcome ?? '') ? { error: row.reason } : {}),
   });
   if (row.outcome === 'dead-lettered') {
-    state.deadOn.add(queue);
+    state.deadOn.add(copy);
     steps.push({ at: row.at, step: 'dead-lettered', queue, ...(row.reason ? { error: row.reason } : {}) });
   }
   return steps;
@@ -256,7 +264,7 @@ export async function deployedRows(
       (backend.logs as CloudWatchLogsClient).send(
         new StartQueryCommand({
           logGroupNames: groups,
-          startTime: Math.floor((now - (options.sinceMs ?? 7 * 86_400_000)) / 1000),
+          startTime: Math.floor((now - (options.sinceMs ?? DEFAULT_TRACE_WINDOW_MS)) / 1000),
           endTime: Math.ceil(now / 1000),
           queryString: traceQuery(id),
         }),
@@ -307,6 +315,9 @@ async function pollQuery(
   }
 }
 
+/** How far back a deployed trace searches the logs unless told otherwise. */
+const DEFAULT_TRACE_WINDOW_MS = 7 * 86_400_000;
+
 /** The event's timeline; an id that no line mentions is an error. */
 export async function trace(
   backend: Backend,
@@ -322,8 +333,12 @@ export async function trace(
       : await deployedRows(backend, target, id, options);
   const result = buildTimeline(id, rows);
   if (result.steps.length === 0) {
+    const searched =
+      target.kind === 'local'
+        ? `local mode's journal (its last ${DEFAULT_JOURNAL_CAPACITY.toLocaleString('en-US')} events)`
+        : `the logs of ${target.description} (the last ${Math.round((options.sinceMs ?? DEFAULT_TRACE_WINDOW_MS) / 86_400_000)} days)`;
     throw new CliError(
-      `no event with id ${id} in ${target.kind === 'local' ? "local mode's journal" : `the logs of ${target.description}`}`,
+      `no event with id ${id} in ${searched}: use the id from the webhook's answer, hookline failed list or hookline status`,
     );
   }
   return result;

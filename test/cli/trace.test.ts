@@ -161,6 +161,39 @@ describe('a timeline from outcome rows', () => {
   });
 });
 
+describe('a timeline of a dead-lettered event that is replayed', () => {
+  it('shows the replay, not a redrive, and a later redrive of the original as a redrive', () => {
+    const at = (second: number) => `2026-11-30T10:00:${String(second).padStart(2, '0')}.000Z`;
+    const result = buildTimeline('e', [
+      { at: at(1), kind: 'ingest', outcome: 'queued', id: 'e', source: 's', queue: 'events', status: 202 },
+      { at: at(2), kind: 'consumer', outcome: 'dead-lettered', id: 'e', queue: 'events', attempt: 1 },
+      { at: at(3), kind: 'replayed', id: 'e', queue: 'events', replayId: 'r-1' },
+      {
+        at: at(4),
+        kind: 'consumer',
+        outcome: 'processed',
+        id: 'e',
+        queue: 'events',
+        attempt: 1,
+        replayId: 'r-1',
+      },
+      { at: at(5), kind: 'consumer', outcome: 'processed', id: 'e', queue: 'events', attempt: 1 },
+    ]);
+    expect(
+      result.steps.map((s) => (s.step === 'attempt' ? `attempt:${s.replayId ?? 'original'}` : s.step)),
+    ).toEqual([
+      'received',
+      'queued',
+      'attempt:original',
+      'dead-lettered',
+      'replayed',
+      'attempt:r-1',
+      'redriven',
+      'attempt:original',
+    ]);
+  });
+});
+
 describe('idempotency of replays', () => {
   it('keys a replay as new work, and a retry of that replay as the same work', () => {
     const original = idempotencyWorkKey('events', { source: 'shop', id: 'e1' });
