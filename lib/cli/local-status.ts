@@ -18,7 +18,7 @@ export async function localStatus(
   target: LocalTarget,
   options: { queue?: string } = {},
 ): Promise<StatusResult> {
-  const only = options.queue ? queueOf(target, options.queue).name : undefined;
+  const only = options.queue !== undefined ? queueOf(target, options.queue).name : undefined;
   const answer = await getJson(`${target.controlUrl}/queues`);
   const queues = rowsOf(answer).filter((row) => only === undefined || row.queue === only);
   return { target: target.description, queues };

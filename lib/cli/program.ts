@@ -322,7 +322,7 @@ function present<R>(output: Output, result: R, render: (output: Output, result: 
 }
 
 async function statusCommand(ctx: CommandContext, queue: string | undefined, o: CommonOptions) {
-  const options = queue ? { queue } : {};
+  const options = queue !== undefined ? { queue } : {};
   const { output, target, backend } = await open(ctx.deps, o);
   // Local mode reads its own queues: the CLI then loads no AWS SDK at all.
   const [result, { renderStatus }] = await Promise.all([

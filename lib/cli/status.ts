@@ -124,7 +124,7 @@ export async function queueStatuses(
 
 /** The queues a status covers: all of them, or the one asked for (an unknown name is an error). */
 export function statusQueues(target: Target, options: { queue?: string } = {}): QueueTarget[] {
-  return options.queue ? [queueOf(target, options.queue)] : Object.values(target.queues);
+  return options.queue !== undefined ? [queueOf(target, options.queue)] : Object.values(target.queues);
 }
 
 /** Collects the status of every queue (or of one) through the backend's clients. */

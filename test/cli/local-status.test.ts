@@ -59,6 +59,12 @@ describe('status --local, answered by local mode', () => {
     );
   });
 
+  it('refuses an empty queue name instead of showing every queue', async () => {
+    await expect(localStatus(target('http://127.0.0.1:1/_hookline'), { queue: '' })).rejects.toThrow(
+      'unknown queue "" in local mode: use one of events, orders',
+    );
+  });
+
   it('says local mode is not answering, with the fix, when it refuses, fails or answers nonsense', async () => {
     const closed = createServer();
     await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));

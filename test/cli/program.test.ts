@@ -43,6 +43,13 @@ describe('hookline program', () => {
     expect(h.connects).toEqual([{ stack: 'Prod', region: 'eu-west-1' }]);
   });
 
+  it("status '' is an unknown queue (exit 1), not every queue", async () => {
+    const h = cliHarness();
+    expect(await runCli(['status', ''], h.deps)).toBe(1);
+    expect(h.stderr()).toMatch(/unknown queue "" in .*: use one of events, orders/);
+    expect(h.stdout()).toBe('');
+  });
+
   it('status prints a table without colours when not on a TTY', async () => {
     sqs.on(GetQueueAttributesCommand).resolves(depth);
     lambda.on(GetEventSourceMappingCommand).resolves({ State: 'Disabled' });
