@@ -14,11 +14,16 @@ const root = resolve(import.meta.dirname, '..');
 const dist = join(root, 'dist');
 const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 
-/** Modules local mode loads by path (worker threads, the ingest handler), besides the public entry points. */
+/**
+ * Modules loaded by path (`hooklineModulePath`: worker threads, the ingest and jobs-endpoint handlers), besides
+ * the public entry points.
+ */
 const INTERNAL_ENTRIES = [
   'lib/local/emulator-worker.ts',
   'lib/local/function-worker.ts',
   'lambda/ingest/handler.ts',
+  // Bundled by the user's CDK app (NodejsFunction) and by local mode, from the package.
+  'lambda/jobs-endpoint/handler.ts',
   'lib/ingest-asset.ts',
 ];
 const CLI_ENTRY = 'bin/hookline.ts';

@@ -255,7 +255,9 @@ export function boundSources(config: IngestRuntimeConfig): ReadonlyMap<string, B
 function externalUrl(event: APIGatewayProxyEventV2, source: BoundSource): string {
   const query = event.rawQueryString ? `?${event.rawQueryString}` : '';
   if (source.publicUrl) return publicWebhookUrl(source.publicUrl, source.name, query);
-  return `https://${event.requestContext?.domainName ?? 'localhost'}${event.rawPath ?? ''}${query}`;
+  // API Gateway serves https only; local mode serves http and says so in the header API Gateway sets.
+  const scheme = event.headers?.['x-forwarded-proto'] === 'http' ? 'http' : 'https';
+  return `${scheme}://${event.requestContext?.domainName ?? 'localhost'}${event.rawPath ?? ''}${query}`;
 }
 
 const sha256Hex = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');

@@ -112,6 +112,8 @@ export function buildHttpApiEvent(
     queryStringParameters[key] =
       key in queryStringParameters ? `${queryStringParameters[key]},${value}` : value;
   }
+  // API Gateway sets the scheme the client used (always https there); the ingest rebuilds the signed URL from it.
+  headers['x-forwarded-proto'] = 'http';
   const domainName = headers.host ?? identity.defaultHost;
   const hasBody = request.body.length > 0;
   const text = isTextContentType(headers['content-type']);

@@ -328,6 +328,21 @@ describe('duplicates and redelivery', () => {
       expect(h.sent).toHaveLength(2);
     });
 
+    it('without publicUrl, checks the URL with the scheme the API received (https in AWS, http locally)', async () => {
+      const config = testConfig();
+      config.sources.twilio = { type: 'twilio', secretId: 'env:TWILIO' };
+      const h = harness(config);
+      const body = callback('sent');
+      const post = (url: string, headers: Record<string, string>) =>
+        handleWebhook(signedEvent(config, 'twilio', body, { contentType: form, url, headers }), h.deps);
+      const https = 'https://api.example.com/webhooks/twilio';
+      const http = 'http://api.example.com/webhooks/twilio';
+      expect((await post(https, {})).statusCode).toBe(202);
+      expect((await post(http, { 'x-forwarded-proto': 'http' })).statusCode).toBe(202);
+      expect((await post(http, {})).statusCode).toBe(401);
+      expect((await post(https, { 'x-forwarded-proto': 'http' })).statusCode).toBe(401);
+    });
+
     it('a JSON webhook (signed through bodySHA256) retried with the same idempotency token is queued once', async () => {
       const h = harness();
       const body = JSON.stringify({ event: 'flow.completed', sid: 'FN123' });

@@ -101,6 +101,7 @@ describe('buildHttpApiEvent', () => {
         'content-type': 'application/json',
         'x-multi': 'one,two',
         'user-agent': 'GitHub-Hookshot/abc',
+        'x-forwarded-proto': 'http',
       },
       queryStringParameters: { a: '1,2', b: 'x y' },
       requestContext: {
@@ -163,6 +164,8 @@ describe('buildHttpApiEvent', () => {
     expect(empty).not.toHaveProperty('body');
     expect(empty.isBase64Encoded).toBe(false);
     expect(empty.requestContext.domainName).toBe('127.0.0.1:3000');
+    // As API Gateway tells the function the scheme it served (https there), whatever the client sent.
+    expect(empty.headers['x-forwarded-proto']).toBe('http');
   });
 
   it.each([
