@@ -91,6 +91,7 @@ export class HooklinePipeline extends Construct {
 
   constructor(scope: Construct, id: string, props: HooklinePipelineProps) {
     super(scope, id);
+    refuseSecondPipelineIn(Stack.of(this), this);
     const config = resolvedConfigOf(props.config, projectRootOf(props.projectRoot));
     this.config = config;
     this.projectRoot = props.projectRoot;
@@ -241,7 +242,7 @@ export class HooklinePipeline extends Construct {
         'A claim-checked job payload has one key per job, so the jobs endpoint may put any object under payloads/job/ and nothing else.',
     });
     validations.acknowledge({
-      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:scheduler:<AWS::Region>:<AWS::AccountId>:schedule/default/${jobScheduleNamePrefix(config.stackName)}*]`,
+      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:scheduler:<AWS::Region>:<AWS::AccountId>:schedule/default/${this.jobSchedulePrefix()}*]`,
       reason:
         "A delayed job's one-time schedule is named per job, so the jobs endpoint may create and delete only schedules under the stack's job prefix.",
     });
@@ -362,9 +363,17 @@ export class HooklinePipeline extends Construct {
       ...(this.dedupeTable ? { dedupeTable: this.dedupeTable, dedupeTtl: this.config.dedupe?.ttl } : {}),
       payloadBucket: this.payloadBucket,
       inlineLimitBytes: this.config.payloads.inlineLimitBytes,
-      scheduleNamePrefix: jobScheduleNamePrefix(this.config.stackName),
+      scheduleNamePrefix: this.jobSchedulePrefix(),
     });
     this.jobProducers.grantSend(fn, queueName, pair.queue, options);
+  }
+
+  /**
+   * Job schedules of this pipeline are named under its stack's real name (unique in an account and region), not
+   * the configuration's `stackName`: two stages of one app in one account must not reach each other's schedules.
+   */
+  private jobSchedulePrefix(): string {
+    return jobScheduleNamePrefix(Stack.of(this).stackName);
   }
 
   private queuesByName(): Record<string, sqs.IQueue> {
@@ -564,4 +573,19 @@ export function queueConsumerSettings(
     environment: consumer.environment,
     ...(consumer.idempotency ? { idempotencyExpiry: consumer.idempotency.expiry } : {}),
   };
+}
+
+/** The stacks that already hold a pipeline (its outputs, which the CLI reads, are named once per stack). */
+const pipelineOfStack = new WeakMap<Stack, HooklinePipeline>();
+
+function refuseSecondPipelineIn(stack: Stack, pipeline: HooklinePipeline): void {
+  const first = pipelineOfStack.get(stack);
+  if (first) {
+    throw new Error(
+      `HooklinePipeline ${pipeline.node.path}: stack ${stack.stackName} already has one (${first.node.path}). ` +
+        'A stack holds one pipeline: its outputs (ApiUrl, the queue URLs) are what the CLI reads. ' +
+        'Fix: put the second pipeline in a stack of its own, or add its sources and queues to the first.',
+    );
+  }
+  pipelineOfStack.set(stack, pipeline);
 }

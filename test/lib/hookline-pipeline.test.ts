@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Duration, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { afterAll, describe, expect, it } from 'vitest';
 import { defineConfig, HooklineConfigError } from '../../lib/config';
 import { HooklinePipeline } from '../../lib/hookline-pipeline';
@@ -31,6 +32,40 @@ describe('HooklinePipeline', () => {
     template.hasOutput('WebhookUrlGithub', {});
     expect(pipeline.config.queues.map((q) => q.name)).toEqual(['orders']);
     expect(Object.keys(pipeline.consumers)).toEqual(['orders']);
+  }, 120_000);
+
+  it('refuses a second pipeline in the same stack with the fix, before CDK trips over the outputs', () => {
+    const stack = new Stack(testApp(), 'Shared');
+    new HooklinePipeline(stack, 'First', { config, projectRoot: userApp });
+    expect(() => new HooklinePipeline(stack, 'Second', { config, projectRoot: userApp })).toThrow(
+      /HooklinePipeline Shared\/Second: stack Shared already has one \(Shared\/First\)\..*Fix: put the second pipeline in a stack of its own/,
+    );
+  }, 120_000);
+
+  it("names job schedules after each stack, so two stages in one account cannot reach each other's", () => {
+    const app = testApp();
+    const stageStack = (stackName: string) => {
+      const stack = new Stack(app, stackName);
+      const pipeline = new HooklinePipeline(stack, 'Webhooks', { config, projectRoot: userApp });
+      const producer = new lambda.Function(stack, 'Producer', {
+        runtime: lambda.Runtime.NODEJS_22_X,
+        handler: 'index.handler',
+        code: lambda.Code.fromInline('export const handler = async () => {}'),
+      });
+      pipeline.grantSend(producer, 'orders', { delays: true });
+      return stack;
+    };
+    const scheduleResources = (stack: Stack) =>
+      Object.values(Template.fromStack(stack).findResources('AWS::IAM::Policy'))
+        .flatMap((p) => p.Properties.PolicyDocument.Statement as { Action: unknown; Resource: unknown }[])
+        .filter((statement) => JSON.stringify(statement.Action).includes('scheduler:CreateSchedule'))
+        .map((statement) => JSON.stringify(statement.Resource));
+    const stacks = [stageStack('Staging'), stageStack('Prod')];
+    const [staging = [], prod = []] = stacks.map(scheduleResources);
+    expect(staging).toHaveLength(1);
+    expect(prod).toHaveLength(1);
+    expect(staging[0]).toContain('schedule/default/Staging-job-*');
+    expect(prod[0]).toContain('schedule/default/Prod-job-*');
   }, 120_000);
 
   it("resolves consumer entries against the app's root, not hookline's folder", () => {
