@@ -420,3 +420,35 @@ export function ingestViolations(i: IngestRuleInput, at = ''): Violation[] {
   out.push(...memoryViolations('memorySize', i.memorySize));
   return out;
 }
+
+/** CloudFormation's rule for a stack name. */
+const STACK_NAME = /^[A-Za-z][A-Za-z0-9-]{0,127}$/;
+
+/** Rule: the stack name is one CloudFormation accepts (it also names the job schedules and local state). */
+export function stackNameViolations(path: string, stackName: string | undefined): Violation[] {
+  if (stackName === undefined || Token.isUnresolved(stackName) || STACK_NAME.test(stackName)) return [];
+  return [
+    violation(
+      path,
+      'a CloudFormation stack name starts with a letter and holds only letters, digits and hyphens (at most 128)',
+      stackName,
+      `use e.g. "${stackName.replace(/[^A-Za-z0-9-]+/g, '-').replace(/^[^A-Za-z]+/, '') || 'Webhooks'}"`,
+    ),
+  ];
+}
+
+/** An SNS topic ARN: `arn:<partition>:sns:<region>:<account>:<topic name>`. */
+const TOPIC_ARN = /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?$/;
+
+/** Rule: an existing alarm topic is named by a whole SNS topic ARN. */
+export function topicArnViolations(path: string, arn: string | undefined): Violation[] {
+  if (arn === undefined || Token.isUnresolved(arn) || TOPIC_ARN.test(arn)) return [];
+  return [
+    violation(
+      path,
+      'is not an SNS topic ARN',
+      arn,
+      'use the whole ARN, e.g. arn:aws:sns:us-east-1:123456789012:alarms (the topic’s ARN in the SNS console)',
+    ),
+  ];
+}

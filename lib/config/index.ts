@@ -5,6 +5,7 @@
  * `resolveConfig` validates it and fills every default (`defaults.ts`), section by section (`resolve-*.ts`), and
  * both the CDK stack and local mode read only the resolved form (`resolved.ts`), so they cannot drift.
  */
+import { stackNameViolations } from '../validation';
 import { ViolationList } from '../violations';
 import { DEFAULTS } from './defaults';
 import { HooklineConfigError, parseShape } from './parse-shape';
@@ -85,6 +86,7 @@ function resolveSections(
   options: ResolveOptions,
 ): ResolvedConfig {
   checkNotEmpty(problems, config);
+  problems.addAll('stackName', stackNameViolations('', config.stackName));
   const sources = resolveSources(problems, config);
   const queues = resolveQueues(
     {

@@ -75,6 +75,29 @@ function removalsOf(issue: ZodIssue): PropertyKey[][] {
 }
 
 /**
+ * A source whose type is not one of the senders' cannot be checked further, and leaving out its type (or the
+ * source) would only fail again or turn every route naming it into a second, false problem. It is checked as
+ * a minimal valid source instead, so the rest of the configuration still is.
+ */
+const SOURCE_STAND_IN = { type: 'github' } as const;
+
+function sourceWithBadType(issue: ZodIssue): PropertyKey[] | undefined {
+  const [section, name] = issue.path;
+  return issue.code === 'invalid_union' && section === 'sources' && name !== undefined
+    ? ['sources', name]
+    : undefined;
+}
+
+/** `node` with the value at `path` replaced, copying only the objects along the path. */
+function withValueAt(node: unknown, path: readonly PropertyKey[], value: unknown): unknown {
+  const [head, ...rest] = path;
+  if (head === undefined || !node || typeof node !== 'object' || Array.isArray(node)) return node;
+  const copy: Record<PropertyKey, unknown> = { ...(node as Record<PropertyKey, unknown>) };
+  copy[head] = rest.length === 0 ? value : withValueAt(copy[head], rest, value);
+  return copy;
+}
+
+/**
  * Checks the shape. A shape problem (an unknown key, a wrong type) is reported and its field left out, then the
  * rest is parsed again, so the rules after it still run and every problem surfaces in one listing. Stops when
  * leaving fields out makes no progress (e.g. a missing required field); `data` is then undefined.
@@ -95,7 +118,9 @@ export function parseShape(input: HooklineConfig): { data?: ParsedConfig; issues
     if (fresh.length === 0) break;
     for (const issue of fresh) {
       issues.push(...shapeViolations(issue, input));
-      for (const path of removalsOf(issue)) current = withoutPath(current, path);
+      const badSource = sourceWithBadType(issue);
+      if (badSource) current = withValueAt(current, badSource, SOURCE_STAND_IN);
+      else for (const path of removalsOf(issue)) current = withoutPath(current, path);
     }
   }
   return { issues };

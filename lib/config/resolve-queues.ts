@@ -9,7 +9,7 @@ import {
   visibilityViolations,
 } from '../validation';
 import type { ViolationList } from '../violations';
-import { NAME_PATTERN, seconds } from './common';
+import { checkDistinctIds, NAME_PATTERN, seconds } from './common';
 import { DEFAULTS } from './defaults';
 import type { ResolvedConsumer, ResolvedQueue } from './resolved';
 import type { ParsedConfig, ParsedConsumer, ParsedQueue } from './schema';
@@ -248,6 +248,11 @@ function resolveQueue(context: QueueContext, name: string, queue: ParsedQueue): 
 
 /** Every configured queue, checked. */
 export function resolveQueues(context: QueueContext, config: ParsedConfig): ResolvedQueue[] {
+  checkDistinctIds(
+    context.problems,
+    'queue',
+    Object.keys(config.queues).map((name) => [`queues.${name}`, name]),
+  );
   return Object.entries(config.queues).map(([name, queue]) => resolveQueue(context, name, queue));
 }
 

@@ -1,6 +1,6 @@
 /** The pipeline-wide sections: `ingest`, `dedupe`, `payloads`, `logRetentionDays` and `alarms`. */
 import type { Duration } from 'aws-cdk-lib';
-import { ingestViolations } from '../validation';
+import { ingestViolations, topicArnViolations } from '../validation';
 import type { ViolationList } from '../violations';
 import { seconds } from './common';
 import { DEFAULTS, LONGEST_SENDER_RETRY_WINDOW } from './defaults';
@@ -121,6 +121,7 @@ export function resolveAlarms(problems: ViolationList, config: ParsedConfig): Re
       'remove email or existingTopicArn',
     );
   }
+  problems.addAll('alarms', topicArnViolations('existingTopicArn', alarms?.existingTopicArn));
   return {
     ...(alarms?.email ? { email: alarms.email } : {}),
     ...(alarms?.existingTopicArn ? { existingTopicArn: alarms.existingTopicArn } : {}),

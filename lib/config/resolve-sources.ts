@@ -1,7 +1,7 @@
 /** The `sources` section: names, replay tolerance and each sender's own rules. */
 import { configSenderFor } from '../senders';
 import type { ViolationList } from '../violations';
-import { NAME_PATTERN, seconds } from './common';
+import { checkDistinctIds, NAME_PATTERN, seconds } from './common';
 import type { ResolvedSource } from './resolved';
 import type { ParsedConfig, ParsedSource } from './schema';
 
@@ -44,5 +44,10 @@ function resolveSource(problems: ViolationList, name: string, source: ParsedSour
 
 /** Every configured source, checked. */
 export function resolveSources(problems: ViolationList, config: ParsedConfig): ResolvedSource[] {
+  checkDistinctIds(
+    problems,
+    'source',
+    Object.keys(config.sources).map((name) => [`sources.${name}`, name]),
+  );
   return Object.entries(config.sources).map(([name, source]) => resolveSource(problems, name, source));
 }

@@ -1,4 +1,4 @@
-import { Duration } from 'aws-cdk-lib';
+import { Duration, Fn } from 'aws-cdk-lib';
 import { describe, expect, it } from 'vitest';
 import exampleConfig from '../../hookline.config';
 import { DEFAULTS, type HooklineConfig, HooklineConfigError, resolveConfig } from '../../lib/config';
@@ -544,6 +544,63 @@ describe('resolveConfig: every problem in one listing', () => {
       'queues.events.consumer.batchSize',
     ]);
     expect(error.issues[0]?.value).toBe('"five"');
+  });
+
+  it('lists the problems after a source of unknown type, without a false one for the routes naming it', () => {
+    const error = problemsOf(
+      minimal({
+        sources: { github: { type: 'githb' } as never, stripe: { type: 'stripe' } },
+        queues: { events: { consumer: { entry: 'x.ts', batchSize: 0 } } },
+        routes: [
+          { source: 'github', queues: ['evnts'] },
+          { source: 'stripe', queues: ['events'] },
+        ],
+        stackName: 'Bad One',
+        alarms: { existingTopicArn: 'arn:aws:sns:x' },
+      }),
+    );
+    expect(error.issues.map((i) => i.path)).toEqual([
+      'sources.github.type',
+      'stackName',
+      'queues.events.consumer.batchSize',
+      'routes.0.queues.0',
+      'alarms.existingTopicArn',
+    ]);
+    expect(error.issues[0]?.fix).toMatch(/use one of the documented source types: github, stripe/);
+  });
+
+  it('refuses a stack name CloudFormation refuses, and an alarm topic that is not an SNS topic ARN', () => {
+    expect(issueOf(minimal({ stackName: 'my_stack' })).message).toContain(
+      'stackName: a CloudFormation stack name starts with a letter and holds only letters, digits and hyphens (at most 128) (got "my_stack"). Fix: use e.g. "my-stack"',
+    );
+    expect(issueOf(minimal({ stackName: '1st' })).issue?.path).toBe('stackName');
+    expect(issueOf(minimal({ alarms: { existingTopicArn: 'alarms' } })).issue).toMatchObject({
+      path: 'alarms.existingTopicArn',
+      message: 'is not an SNS topic ARN',
+    });
+    for (const accepted of [
+      minimal({ stackName: 'Prod-Webhooks2' }),
+      minimal({ alarms: { existingTopicArn: 'arn:aws:sns:eu-west-1:123456789012:ops-alarms' } }),
+      minimal({ alarms: { existingTopicArn: 'arn:aws-us-gov:sns:us-gov-west-1:123456789012:a.fifo' } }),
+      minimal({ alarms: { existingTopicArn: Fn.importValue('SharedAlarmTopicArn') } }),
+    ])
+      expect(() => resolveConfig(accepted)).not.toThrow();
+  });
+
+  it('refuses names that differ only by dashes, which would share a resource id', () => {
+    const error = problemsOf(
+      minimal({
+        sources: { 'gh-1': { type: 'github' }, gh1: { type: 'github' } },
+        queues: { 'q-2': {}, q2: {} },
+      }),
+    );
+    expect(error.issues.map((i) => [i.path, i.fix])).toEqual([
+      ['sources.gh1', 'rename one of "gh-1" and "gh1"'],
+      ['queues.q2', 'rename one of "q-2" and "q2"'],
+    ]);
+    expect(error.issues[1]?.message).toBe(
+      'becomes the same resource id (Q2) as queue "q-2": names may not differ only by dashes',
+    );
   });
 
   it('reports a consumer entry file that does not exist, with the path given and the fix', () => {
