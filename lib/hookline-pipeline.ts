@@ -227,12 +227,12 @@ export class HooklinePipeline extends Construct {
       value: jobs.tokenSecret.secretArn,
       description: 'Bearer token(s) of the jobs endpoint',
     });
-    this.acknowledgeJobsEndpoint(jobs, config);
+    this.acknowledgeJobsEndpoint(jobs);
     return jobs;
   }
 
   /** The producer grant's two prefixes: one object and one schedule per job, named when the job is sent. */
-  private acknowledgeJobsEndpoint(jobs: JobsEndpoint, config: ResolvedConfig): void {
+  private acknowledgeJobsEndpoint(jobs: JobsEndpoint): void {
     const stack = Stack.of(this);
     const validations = Validations.of(jobs);
     const bucketId = stack.getLogicalId(this.payloadBucket.node.defaultChild as s3.CfnBucket);
