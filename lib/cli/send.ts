@@ -119,6 +119,34 @@ async function resolveSecret(
   throw new CliError(`no signing secret for source ${source.name}: pass --secret or set ${envName}`);
 }
 
+/** Refuses a --url that is not an http(s) URL before anything is signed. */
+function checkUrl(url: string): void {
+  let parsed: URL | undefined;
+  try {
+    parsed = new URL(url);
+  } catch {
+    parsed = undefined;
+  }
+  if (parsed?.protocol !== 'http:' && parsed?.protocol !== 'https:') {
+    throw new CliError(
+      `--url ${JSON.stringify(url)} is not an http(s) URL: pass the webhook URL, e.g. http://127.0.0.1:3000/webhooks/github`,
+    );
+  }
+}
+
+/** Why a post to the user's --url failed, in one line naming it. */
+function unreachableUrl(error: unknown, url: string): CliError {
+  const reasons: string[] = [];
+  for (let e: unknown = error, depth = 0; e && depth < 5; depth++) {
+    const code = (e as { code?: unknown }).code;
+    const message = e instanceof Error ? e.message : String(e);
+    reasons.push(typeof code === 'string' ? code : message);
+    e = (e as { cause?: unknown }).cause;
+  }
+  const reason = reasons.filter((r) => r && r !== 'fetch failed').at(-1) ?? 'no answer';
+  return new CliError(`cannot send to --url ${url} (${reason}): check the URL and that it is listening`);
+}
+
 /** Signs and posts one webhook; a non-2xx answer is returned with `ok: false`, not thrown. */
 export async function sendWebhook(
   backend: SendBackend,
@@ -138,7 +166,8 @@ export async function sendWebhook(
     if (problem) throw new CliError(problem);
   }
   let url = options.url;
-  if (!url) {
+  if (url !== undefined) checkUrl(url);
+  else {
     if (!target) throw new CliError('no target for send: pass --local, --url, or a deployed --stack');
     url = webhookUrlOf(target, source.name);
   }
@@ -162,6 +191,8 @@ export async function sendWebhook(
       body: typeof body === 'string' ? body : new Uint8Array(body),
     });
   } catch (error) {
+    // With --url the URL is the user's, so that is what to check, whatever --local says.
+    if (options.url !== undefined) throw unreachableUrl(error, url);
     throw explainError(error, { target: target?.description ?? url, local: target?.kind === 'local' });
   }
   const text = await response.text();

@@ -117,6 +117,34 @@ describe('send', () => {
     expect(verdictFor(request.url).ok).toBe(false);
   });
 
+  it('refuses a --url that is not an http(s) URL before posting anything', async () => {
+    const { http, requests } = capture();
+    for (const url of ['not-a-url', 'ftp://127.0.0.1/webhooks/github']) {
+      await expect(
+        sendWebhook({ http, clock: fakeClock() }, localTarget, resolved, { source: 'github', url }, {}),
+      ).rejects.toThrow(/^--url ".*" is not an http\(s\) URL: pass the webhook URL/);
+    }
+    expect(requests).toHaveLength(0);
+  });
+
+  it('blames the --url, not local mode, when the URL does not answer', async () => {
+    const http: HttpFetch = async () => {
+      throw new TypeError('fetch failed', {
+        cause: Object.assign(new Error('connect'), { code: 'ECONNREFUSED' }),
+      });
+    };
+    const sent = sendWebhook(
+      { http, clock: fakeClock() },
+      localTarget,
+      resolved,
+      { source: 'github', url: 'http://127.0.0.1:3399/x' },
+      {},
+    );
+    await expect(sent).rejects.toThrow(
+      'cannot send to --url http://127.0.0.1:3399/x (ECONNREFUSED): check the URL and that it is listening',
+    );
+  });
+
   it('uses --type for the sample, as the sender would carry it', async () => {
     const { http, requests } = capture();
     for (const [source, type] of [
