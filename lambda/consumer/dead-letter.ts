@@ -4,10 +4,8 @@
  */
 import type { MessageAttributeValue } from '@aws-sdk/client-sqs';
 import type { SQSRecord } from 'aws-lambda';
-import { FAILURE_ATTRIBUTES } from '../shared/envelope';
+import { FAILURE_ATTRIBUTES, MAX_MESSAGE_ATTRIBUTES, MESSAGE_ATTRIBUTES } from '../shared/envelope';
 
-/** SQS accepts at most 10 message attributes per message. */
-export const MAX_MESSAGE_ATTRIBUTES = 10;
 /** Error messages are cut to this many characters (attributes count toward the 1 MiB message size). */
 export const MAX_ERROR_MESSAGE_LENGTH = 1_000;
 
@@ -38,7 +36,10 @@ function truncate(text: string, max: number): string {
   return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
 }
 
-/** Builds the dead-letter message for a record; keeps as many original attributes as the SQS limit allows. */
+/**
+ * Builds the dead-letter message for a record; keeps as many original attributes as the SQS limit allows, the
+ * redrive marker first (the redrive run that sent the message back counts it as come back by that marker).
+ */
 export function deadLetterMessage(
   record: SQSRecord,
   reason: DeadLetterReason,
@@ -64,7 +65,7 @@ export function deadLetterMessage(
   const failureNames = new Set(Object.keys(failure));
   const attributes: Record<string, MessageAttributeValue> = {};
   let room = MAX_MESSAGE_ATTRIBUTES - failureNames.size;
-  for (const [name, value] of Object.entries(record.messageAttributes ?? {})) {
+  for (const [name, value] of redriveMarkerFirst(record.messageAttributes ?? {})) {
     if (room <= 0) break;
     if (failureNames.has(name)) continue;
     const converted = convertAttribute(value);
@@ -80,6 +81,14 @@ export function deadLetterMessage(
     attributes,
     ...(fifo ? { groupId: groupId || 'hookline-dead-letter', deduplicationId: record.messageId } : {}),
   };
+}
+
+function redriveMarkerFirst(
+  attributes: SQSRecord['messageAttributes'],
+): [string, SQSRecord['messageAttributes'][string]][] {
+  const isMarker = ([name]: [string, unknown]) => name === MESSAGE_ATTRIBUTES.redrive;
+  const entries = Object.entries(attributes);
+  return [...entries.filter(isMarker), ...entries.filter((entry) => !isMarker(entry))];
 }
 
 /** Lambda's SQS event shape to the SendMessage shape; list values (reserved by SQS, unused) are dropped. */

@@ -61,7 +61,16 @@ export const MESSAGE_ATTRIBUTES = {
   tenant: 'hookline.tenant',
   /** The replay run's id, on replayed events only. */
   replay: 'hookline.replay',
+  /**
+   * The id of the `hookline redrive` run that last sent the message back one by one: that run tells a message
+   * of its own that failed again and came back from another copy of the same event. A consumer that dead-letters
+   * the message keeps it ahead of other attributes.
+   */
+  redrive: 'hookline.redrive',
 } as const;
+
+/** SQS accepts at most 10 message attributes per message. */
+export const MAX_MESSAGE_ATTRIBUTES = 10;
 
 /** SQS message attribute names that a consumer sets when it dead-letters a message on purpose. */
 export const FAILURE_ATTRIBUTES = {

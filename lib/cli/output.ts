@@ -68,7 +68,10 @@ interface WritableLike {
   readonly isTTY?: boolean;
 }
 
-/** The real terminal. On a non-TTY stderr the bar prints a line per 10% instead of redrawing. */
+/**
+ * The real terminal. On a non-TTY stderr the bar prints a line per 10% instead of redrawing, and ends with a
+ * line for where it stopped (a log then never ends at 90%, or at 40% without saying so).
+ */
 export function consoleOutput(options: {
   json: boolean;
   stdout?: WritableLike;
@@ -94,10 +97,13 @@ export function consoleOutput(options: {
       let total = initialTotal;
       let lastStep = -1;
       let lastDraw = 0;
+      let current: number | undefined;
+      let written: string | undefined;
       const tty = Boolean(stderr.isTTY);
       return {
         update(done, newTotal) {
           if (newTotal !== undefined) total = newTotal;
+          current = done;
           if (tty) {
             const now = Date.now();
             if (now - lastDraw < 80 && done !== total) return;
@@ -108,11 +114,14 @@ export function consoleOutput(options: {
           const step = total ? Math.floor((done / total) * 10) : Math.floor(done / 100);
           if (step !== lastStep) {
             lastStep = step;
-            stderr.write(`${renderBar(label, done, total)}\n`);
+            written = renderBar(label, done, total);
+            stderr.write(`${written}\n`);
           }
         },
         done(summary) {
           if (tty) stderr.write('\r\u001b[2K');
+          const final = current === undefined ? undefined : renderBar(label, current, total);
+          if (!tty && final !== undefined && final !== written) stderr.write(`${final}\n`);
           if (summary) stderr.write(`${summary}\n`);
         },
       };

@@ -10,6 +10,7 @@ import { hooklineVersion } from '../package-root';
 import type { Backend, TargetOptions } from './backend';
 import { addCostCommand } from './cost';
 import { CliError } from './errors';
+import { type Interrupts, interruptedExitCode, processInterrupts, runInterruptible } from './interrupt';
 import { consoleOutput, type Output } from './output';
 import { addProjectCommands } from './project-commands';
 import type { Target } from './target';
@@ -24,6 +25,8 @@ export interface CliDependencies {
   readonly writeOut: (text: string) => void;
   /** Reads a secret value (piped stdin, else a hidden prompt). @default stdin / the terminal */
   readonly readSecret?: (question: string) => Promise<string>;
+  /** Ctrl-C (SIGINT) and SIGTERM, for the commands that stop cleanly on them. @default the process's signals */
+  readonly interrupts?: Interrupts;
 }
 
 /** The command cores, loaded on first use (they load the AWS SDK). */
@@ -346,23 +349,37 @@ async function failedShowCommand(ctx: CommandContext, queue: string, id: string,
   present(output, await failedShow(backend, target, { queue, id }), renderFailedShow);
 }
 
+/**
+ * Ctrl-C stops a redrive between batches: held messages are made visible again and the summary still prints
+ * (exit code 130); a second Ctrl-C quits at once (held messages then reappear when their hold ends).
+ */
 async function redriveCommand(ctx: CommandContext, queue: string, o: RedriveFlags) {
   const { redrive, renderRedrive } = await cores();
   const { output, target, backend } = await open(ctx.deps, o);
-  const result = await redrive(backend, target, {
-    queue,
-    ...(o.id ? { ids: o.id } : {}),
-    ...(o.type !== undefined ? { type: o.type } : {}),
-    ...(o.rate !== undefined ? { rate: o.rate } : {}),
-    ...(o.limit !== undefined ? { limit: o.limit } : {}),
-  });
+  const { result, interruptedBy } = await runInterruptible(
+    ctx.deps.interrupts ?? processInterrupts,
+    () =>
+      output.note(
+        'stopping after this batch and making held messages visible again (Ctrl-C again to quit at once)',
+      ),
+    (signal) =>
+      redrive(backend, target, {
+        queue,
+        ...(o.id ? { ids: o.id } : {}),
+        ...(o.type !== undefined ? { type: o.type } : {}),
+        ...(o.rate !== undefined ? { rate: o.rate } : {}),
+        ...(o.limit !== undefined ? { limit: o.limit } : {}),
+        signal,
+      }),
+  );
   present(output, result, renderRedrive);
   if (result.notFound.length > 0) {
     ctx.deps.writeErr(
       `error: --id not found in the ${queue} dead-letter queue: ${result.notFound.join(', ')} (list them with hookline failed list ${queue})\n`,
     );
   }
-  if (result.failed > 0 || result.stoppedBy || result.notFound.length > 0) ctx.setExitCode(1);
+  if (interruptedBy) ctx.setExitCode(interruptedExitCode(interruptedBy));
+  else if (result.failed > 0 || result.stoppedBy || result.notFound.length > 0) ctx.setExitCode(1);
 }
 
 /** A time flag, or a one-line error naming the flag and the accepted forms. */

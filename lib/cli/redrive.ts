@@ -6,7 +6,6 @@
  * emulator), moves messages one by one: receive from the DLQ, send to the source, and only then delete from the
  * DLQ. A failed send never deletes; messages not selected are made visible again.
  */
-import { createHash } from 'node:crypto';
 import {
   DeleteMessageBatchCommand,
   ListMessageMoveTasksCommand,
@@ -18,7 +17,7 @@ import {
   type SendMessageBatchRequestEntry,
   StartMessageMoveTaskCommand,
 } from '@aws-sdk/client-sqs';
-import { FAILURE_ATTRIBUTES } from '../../lambda/shared/envelope';
+import { FAILURE_ATTRIBUTES, MAX_MESSAGE_ATTRIBUTES, MESSAGE_ATTRIBUTES } from '../../lambda/shared/envelope';
 import { compileTypePattern } from '../../lambda/shared/type-pattern';
 import { type Backend, contextOf } from './backend';
 import { describeDeadLetter, queueDepth, receiveHeld, releaseHeld } from './dead-letters';
@@ -237,19 +236,23 @@ async function redriveWithMoveTask(
   }
   const progress = output.progress(`moved to ${queue.name}`, depthBefore);
   let task: ListMessageMoveTasksResultEntry | undefined;
+  let interrupted = false;
   for (;;) {
     task = await latestTask(backend, queue.deadLetterArn);
     if (!task) break;
     const moved = task.ApproximateNumberOfMessagesMoved ?? 0;
     progress.update(moved, task.ApproximateNumberOfMessagesToMove ?? depthBefore);
     if (TERMINAL.has(task.Status ?? '')) break;
+    // Only the following stops: the task itself runs on in SQS, and a second run follows it again.
+    interrupted = options.signal?.aborted === true;
+    if (interrupted) break;
     await clock.sleep(options.pollIntervalMs ?? 2_000);
   }
   const status = task?.Status ?? 'UNKNOWN';
   const moved = task?.ApproximateNumberOfMessagesMoved ?? 0;
   const toMove = task?.ApproximateNumberOfMessagesToMove ?? depthBefore;
   progress.done();
-  const failed = status === 'COMPLETED' ? 0 : Math.max(0, toMove - moved);
+  const failed = status === 'COMPLETED' || interrupted ? 0 : Math.max(0, toMove - moved);
   return {
     kind: 'done',
     result: {
@@ -269,19 +272,24 @@ async function redriveWithMoveTask(
         ...(task?.FailureReason ? { failureReason: task.FailureReason } : {}),
       },
       notFound: [],
+      ...(interrupted ? { stoppedBy: 'Interrupted: stopped following the move task by Ctrl-C' } : {}),
     },
   };
 }
 
 const FAILURE_ATTRIBUTE_NAMES: ReadonlySet<string> = new Set(Object.values(FAILURE_ATTRIBUTES));
 
-/** Message attributes to carry back: everything except the consumer's failure annotations. */
+/**
+ * Message attributes to carry back: everything except the consumer's failure annotations and the marker of an
+ * earlier redrive run (this run sets its own).
+ */
 export function attributesToKeep(
   attributes: Readonly<Record<string, MessageAttributeValue>> | undefined,
 ): Record<string, MessageAttributeValue> {
   const kept: Record<string, MessageAttributeValue> = {};
   for (const [name, value] of Object.entries(attributes ?? {})) {
     if (FAILURE_ATTRIBUTE_NAMES.has(name) || name.startsWith('hookline.error.')) continue;
+    if (name === MESSAGE_ATTRIBUTES.redrive) continue;
     kept[name] = {
       DataType: value.DataType,
       ...(value.StringValue !== undefined ? { StringValue: value.StringValue } : {}),
@@ -291,13 +299,15 @@ export function attributesToKeep(
   return kept;
 }
 
-/** What makes two DLQ messages the same event: the envelope id, else the body's hash. */
-function identityOf(envelopeId: string | undefined, body: string | undefined): string {
-  return envelopeId !== undefined
-    ? `id:${envelopeId}`
-    : `sha256:${createHash('sha256')
-        .update(body ?? '')
-        .digest('hex')}`;
+/**
+ * The attributes of a message sent back by run `runId`: the kept ones plus the run's marker, when SQS's limit
+ * leaves room for it (a message without it is still recognised by its new SQS id, which SQS keeps when it
+ * dead-letters the message after maxReceiveCount).
+ */
+function markedAttributes(message: Message, runId: string): Record<string, MessageAttributeValue> {
+  const kept = attributesToKeep(message.MessageAttributes);
+  if (Object.keys(kept).length >= MAX_MESSAGE_ATTRIBUTES) return kept;
+  return { [MESSAGE_ATTRIBUTES.redrive]: { DataType: 'String', StringValue: runId }, ...kept };
 }
 
 function randomRunId(now: number): string {
@@ -309,6 +319,12 @@ interface Outgoing {
   readonly message: Message;
   readonly entry: SendMessageBatchRequestEntry;
   readonly id: string | null;
+}
+
+/** A message the source queue accepted, with the SQS id it got there. */
+interface Sent {
+  readonly outgoing: Outgoing;
+  readonly sentId: string | undefined;
 }
 
 /** Which messages a one-by-one redrive moves: `--id` values and a compiled `--type` pattern. */
@@ -330,10 +346,12 @@ class RedriveTally {
   readonly movedIds: string[] = [];
   /** Receipt handles of messages kept hidden during the scan, made visible again at the end. */
   readonly held: string[] = [];
+  /** FIFO: groups of held messages; SQS returns none of their later messages until the hold ends. */
+  readonly heldGroups = new Set<string>();
   /** SQS message ids received so far. */
   private readonly seen = new Set<string>();
-  /** Envelope id (or body hash) of every message moved by this run. */
-  private readonly movedKeys = new Set<string>();
+  /** SQS message ids the source queue gave the messages this run moved. */
+  private readonly sentIds = new Set<string>();
 
   /** Whether the message was received before in this run. */
   wasSeen(message: Message): boolean {
@@ -348,11 +366,20 @@ class RedriveTally {
   /** Keeps the message hidden until the end of the run. */
   hold(message: Message): void {
     if (message.ReceiptHandle) this.held.push(message.ReceiptHandle);
+    const group = message.Attributes?.MessageGroupId;
+    if (group !== undefined) this.heldGroups.add(group);
   }
 
-  /** Whether a message with this identity was moved earlier in this run. */
-  wasMoved(key: string): boolean {
-    return this.movedKeys.has(key);
+  /**
+   * Whether this run moved the message itself: it carries the run's marker (a consumer that dead-letters it
+   * keeps the marker), or the SQS id the source queue gave it (SQS keeps that id when it dead-letters it).
+   * Another copy of the same event is not this run's message.
+   */
+  wasMovedByRun(message: Message, runId: string): boolean {
+    return (
+      message.MessageAttributes?.[MESSAGE_ATTRIBUTES.redrive]?.StringValue === runId ||
+      this.sentIds.has(message.MessageId ?? '')
+    );
   }
 
   /** Moved earlier in this run and dead-lettered again: the consumer still fails on it. */
@@ -373,10 +400,17 @@ class RedriveTally {
     this.hold(message);
   }
 
-  move(outgoing: Outgoing): void {
+  /** Selected but never received: stays in the DLQ. */
+  notReached(id: string, reason: string): void {
+    this.failed++;
+    this.failures.push({ messageId: '', id, reason });
+  }
+
+  /** Sent to the source queue, which gave it the SQS id `sentId`. */
+  move(outgoing: Outgoing, sentId: string | undefined): void {
     this.moved++;
     this.movedIds.push(outgoing.id ?? outgoing.message.MessageId ?? '');
-    this.movedKeys.add(identityOf(outgoing.id ?? undefined, outgoing.message.Body));
+    if (sentId) this.sentIds.add(sentId);
   }
 }
 
@@ -388,6 +422,8 @@ class OneByOneRedrive {
   private readonly tally = new RedriveTally();
   private readonly wantedIds: ReadonlySet<string>;
   private readonly foundIds = new Set<string>();
+  /** `--id` values found as an SQS message id, which (unlike an envelope id) no other message has. */
+  private readonly foundAsMessageIds = new Set<string>();
   private readonly typePattern: RegExp | undefined;
   private readonly filtering: boolean;
   private readonly holdSeconds: number;
@@ -405,6 +441,10 @@ class OneByOneRedrive {
   private quiet = 0;
   /** The error that ended the run early. */
   private stopped: unknown;
+  /** Whether the signal ended the run early. */
+  private interrupted = false;
+  /** `--id` values the scan saw the whole DLQ without finding. */
+  private readonly notFound: string[] = [];
 
   constructor(
     private readonly backend: Backend,
@@ -445,20 +485,63 @@ class OneByOneRedrive {
     } finally {
       await this.release();
     }
+    this.accountForUnseenIds();
     // The summary is the command's result (rendered once by the caller), not a progress line.
     progress.done();
     return this.report(fallbackReason);
   }
 
-  /** Whether the run should end before the next receive: interrupted, at `--limit`, or every `--id` found. */
+  /**
+   * Whether the run should end before the next receive: interrupted, at `--limit`, or every `--id` found as
+   * an SQS message id. An envelope id can have several copies in the DLQ (an original and its replay, or a
+   * message dead-lettered twice), and each copy moves, so an `--id` envelope id scans the whole DLQ.
+   */
   private finished(): boolean {
-    const { options, tally } = this;
-    if (options.signal?.aborted) {
-      this.stopped = Object.assign(new Error('stopped by Ctrl-C'), { name: 'Interrupted' });
-      return true;
+    if (this.interrupt()) return true;
+    if (this.atLimit()) return true;
+    return this.wantedIds.size > 0 && this.foundAsMessageIds.size === this.wantedIds.size;
+  }
+
+  /** Whether the signal asked the run to stop (recorded as what stopped it). */
+  private interrupt(): boolean {
+    if (!this.options.signal?.aborted) return false;
+    this.interrupted = true;
+    this.stopped ??= Object.assign(new Error('stopped by Ctrl-C'), { name: 'Interrupted' });
+    return true;
+  }
+
+  private atLimit(): boolean {
+    return this.options.limit !== undefined && this.tally.moved >= this.options.limit;
+  }
+
+  /**
+   * Counts each `--id` the scan never received: not reached when the scan could not get to it (interrupted, at
+   * `--limit`, or behind a held message of a FIFO group), else not found.
+   */
+  private accountForUnseenIds(): void {
+    for (const id of this.wantedIds) {
+      if (this.foundIds.has(id)) continue;
+      const reason = this.whyNotReached();
+      if (reason === undefined) this.notFound.push(id);
+      else this.tally.notReached(id, reason);
     }
-    if (options.limit !== undefined && tally.moved >= options.limit) return true;
-    return this.wantedIds.size > 0 && this.foundIds.size === this.wantedIds.size;
+  }
+
+  /** Why the scan may have missed a message, or undefined when it saw the whole DLQ. */
+  private whyNotReached(): string | undefined {
+    const { tally } = this;
+    if (this.interrupted) return 'not reached: the run was interrupted first';
+    if (this.stopped !== undefined) return 'not reached: the run stopped on an error first';
+    if (this.atLimit()) return `not reached: --limit ${this.options.limit} was reached first`;
+    // SQS returns none of a FIFO group's later messages while an earlier one is held, so the ones this scan
+    // did not receive can only be behind the held groups.
+    if (this.queue.fifo && tally.heldGroups.size > 0 && tally.scanned < this.depthBefore) {
+      const groups = [...tally.heldGroups];
+      return groups.length === 1
+        ? `not reached: behind an earlier message of FIFO group ${groups[0]} that stays in the DLQ (SQS returns no later message of a group while an earlier one stays), if it is in the DLQ at all: select that one too`
+        : `not reached: behind an earlier message of one of the FIFO groups ${groups.join(', ')} that stay in the DLQ (SQS returns no later message of a group while an earlier one stays), if it is in the DLQ at all: select those too`;
+    }
+    return undefined;
   }
 
   /** Receives the next batch, holding (not rescanning) messages already seen in this run. */
@@ -495,7 +578,7 @@ class OneByOneRedrive {
     const { queue, tally } = this;
     const letter = describeDeadLetter(m);
     const id = letter.envelope?.id ?? null;
-    if (tally.wasMoved(identityOf(letter.envelope?.id, m.Body))) {
+    if (tally.wasMovedByRun(m, this.runId)) {
       tally.cameBack(m);
       return undefined;
     }
@@ -526,6 +609,7 @@ class OneByOneRedrive {
       const hit = [id, letter.messageId].find((x) => x !== null && this.wantedIds.has(x));
       selected = hit !== undefined && hit !== null;
       if (hit) this.foundIds.add(hit);
+      if (hit && hit === letter.messageId) this.foundAsMessageIds.add(hit);
     }
     if (selected && this.typePattern)
       selected = letter.envelope !== undefined && this.typePattern.test(letter.envelope.type);
@@ -541,7 +625,7 @@ class OneByOneRedrive {
     return {
       Id: entryId,
       MessageBody: m.Body ?? '',
-      MessageAttributes: attributesToKeep(m.MessageAttributes),
+      MessageAttributes: markedAttributes(m, this.runId),
       ...(this.queue.fifo
         ? {
             MessageGroupId: group,
@@ -554,6 +638,11 @@ class OneByOneRedrive {
   /** Paces, sends and deletes one batch; false when the send failed and the run must stop. */
   private async move(outgoing: readonly Outgoing[]): Promise<boolean> {
     await this.pace(outgoing.length);
+    if (this.interrupt()) {
+      // Interrupted while waiting for --rate: nothing of this batch was sent, so it goes back like the rest.
+      for (const t of outgoing) this.tally.hold(t.message);
+      return false;
+    }
     const sent = await this.send(outgoing);
     if (!sent) return false;
     if (sent.length > 0) await this.delete(sent);
@@ -571,8 +660,11 @@ class OneByOneRedrive {
     this.paced += count;
   }
 
-  /** Sends the batch to the source queue: the messages it accepted, or undefined when the whole call failed. */
-  private async send(outgoing: readonly Outgoing[]): Promise<Outgoing[] | undefined> {
+  /**
+   * Sends the batch to the source queue: the messages it accepted with the SQS id each got there, or undefined
+   * when the whole call failed.
+   */
+  private async send(outgoing: readonly Outgoing[]): Promise<Sent[] | undefined> {
     const { tally } = this;
     let sent: SendMessageBatchCommandOutput;
     try {
@@ -586,24 +678,26 @@ class OneByOneRedrive {
       this.stopped = error;
       return undefined;
     }
-    const succeeded = new Set((sent.Successful ?? []).map((s) => s.Id));
     for (const f of sent.Failed ?? []) {
       const t = outgoing[Number(f.Id)];
       if (t) tally.fail(t.message, t.id, `${f.Code}: ${f.Message ?? ''}`.trim());
     }
-    return outgoing.filter((t) => succeeded.has(t.entry.Id));
+    return (sent.Successful ?? []).flatMap((s) => {
+      const t = outgoing[Number(s.Id)];
+      return t ? [{ outgoing: t, sentId: s.MessageId }] : [];
+    });
   }
 
   /** Deletes the sent messages from the DLQ; one that cannot be deleted leaves a copy there. */
-  private async delete(sent: readonly Outgoing[]): Promise<void> {
+  private async delete(sent: readonly Sent[]): Promise<void> {
     const deleted = await this.backend.sqs.send(
       new DeleteMessageBatchCommand({
         QueueUrl: this.queue.deadLetterUrl,
-        Entries: sent.map((t) => ({ Id: t.entry.Id, ReceiptHandle: t.message.ReceiptHandle })),
+        Entries: sent.map(({ outgoing: t }) => ({ Id: t.entry.Id, ReceiptHandle: t.message.ReceiptHandle })),
       }),
     );
     this.tally.notDeleted += deleted.Failed?.length ?? 0;
-    for (const t of sent) this.tally.move(t);
+    for (const { outgoing, sentId } of sent) this.tally.move(outgoing, sentId);
   }
 
   /** Makes every held message visible again. */
@@ -622,6 +716,7 @@ class OneByOneRedrive {
     const { tally, stopped } = this;
     if (
       stopped !== undefined &&
+      !this.interrupted &&
       tally.moved === 0 &&
       tally.failed > 0 &&
       tally.failures.length === tally.failed
@@ -641,7 +736,7 @@ class OneByOneRedrive {
       returned: tally.returned,
       failures: tally.failures,
       movedIds: tally.movedIds,
-      notFound: [...this.wantedIds].filter((id) => !this.foundIds.has(id)),
+      notFound: this.notFound,
       ...(stopped !== undefined
         ? { stoppedBy: stopped instanceof Error ? `${stopped.name}: ${stopped.message}` : String(stopped) }
         : {}),

@@ -140,15 +140,23 @@ export function renderRedrive(output: Output, result: RedriveResult): void {
         : ''),
   );
   if (result.returned > 0) {
+    const messages = result.returned === 1 ? '1 redriven message' : `${result.returned} redriven messages`;
     output.line(
       c.yellow(
-        `${result.returned} redriven messages failed again and came back to the DLQ during this run: fix the consumer (hookline failed list ${result.queue}), then redrive again`,
+        `${messages} failed again and came back to the DLQ during this run: fix the consumer (hookline failed list ${result.queue}), then redrive again`,
       ),
     );
   }
   for (const f of result.failures.slice(0, 20)) output.line(c.red(`  ${f.id ?? f.messageId}: ${f.reason}`));
-  if (result.stoppedBy)
+  if (result.stoppedBy && result.method === 'move-task') {
+    output.line(
+      c.yellow(
+        `stopped early: ${result.stoppedBy}; the task keeps moving messages in SQS, hookline redrive ${result.queue} follows it again`,
+      ),
+    );
+  } else if (result.stoppedBy) {
     output.line(c.red(`stopped early: ${result.stoppedBy}; the rest stays in the DLQ, run it again`));
+  }
 }
 
 export function renderPurge(output: Output, result: PurgeResult): void {

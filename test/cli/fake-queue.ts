@@ -1,6 +1,7 @@
 /**
  * A minimal in-memory SQS queue behind aws-sdk-client-mock, for the cores that loop over a DLQ: receive hides
- * messages, ChangeMessageVisibility 0 shows them again, delete removes them. FIFO: one in-flight group at a time.
+ * messages, ChangeMessageVisibility 0 shows them again, delete removes them. FIFO: one in-flight group at a time;
+ * `headsOnly` returns only the first message of each group per receive, as local mode's emulator (fauxqs) does.
  */
 import {
   ChangeMessageVisibilityBatchCommand,
@@ -26,7 +27,7 @@ export function installFakeQueue(
   mock: SqsMock,
   url: string,
   messages: Message[],
-  options: { fifo?: boolean } = {},
+  options: { fifo?: boolean; headsOnly?: boolean } = {},
 ): FakeQueue {
   const queue: FakeQueue = { url, messages: [...messages], hidden: new Set(), deleted: [], released: [] };
   mock.on(GetQueueAttributesCommand, { QueueUrl: url }).callsFake(() => ({
@@ -51,6 +52,7 @@ export function installFakeQueue(
       const group = m.Attributes?.MessageGroupId;
       if (options.fifo && lockedGroups.has(group)) continue;
       out.push(m);
+      if (options.fifo && options.headsOnly) lockedGroups.add(group);
     }
     for (const m of out) queue.hidden.add(m.ReceiptHandle ?? '');
     return { Messages: out };

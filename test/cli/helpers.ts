@@ -11,6 +11,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach } from 'vitest';
 import config from '../../hookline.config';
 import type { Backend, Clock, HttpFetch, TargetOptions } from '../../lib/cli/backend';
+import type { InterruptSignal, Interrupts } from '../../lib/cli/interrupt';
 import { colorsFor, consoleOutput, type Output } from '../../lib/cli/output';
 import type { CliDependencies } from '../../lib/cli/program';
 import type { StackTarget } from '../../lib/cli/target';
@@ -179,6 +180,28 @@ export function deadLetterMessage(
             'hookline.error.at': { DataType: 'String', StringValue: '2026-11-25T02:10:00.000Z' },
           }),
     },
+  };
+}
+
+/** Interrupts sent by the test instead of the terminal; `exits` records every exit asked for. */
+export function fakeInterrupts(): Interrupts & {
+  readonly exits: number[];
+  interrupt(signal?: InterruptSignal): void;
+  listeners(): number;
+} {
+  const listeners = new Set<(signal: InterruptSignal) => void>();
+  const exits: number[] = [];
+  return {
+    exits,
+    interrupt(signal = 'SIGINT') {
+      for (const listener of [...listeners]) listener(signal);
+    },
+    listeners: () => listeners.size,
+    listen(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    exit: (code) => exits.push(code),
   };
 }
 

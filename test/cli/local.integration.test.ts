@@ -2,8 +2,9 @@
  * The CLI against the real local mode: emulators, ingest, consumers, control API and state file. Cores are
  * called in-process through `connect({ local: true })`, and the real `bin/hookline.ts` runs as a child process.
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { once } from 'node:events';
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -309,9 +310,14 @@ describe('hookline CLI against local mode', () => {
     for (const m of back) {
       expect(Object.keys(m.MessageAttributes ?? {}).sort()).toEqual([
         MESSAGE_ATTRIBUTES.eventId,
+        MESSAGE_ATTRIBUTES.redrive,
         MESSAGE_ATTRIBUTES.type,
       ]);
     }
+    // One run, one marker: it tells the run's own messages that come back from other copies of an event.
+    expect(
+      new Set(back.map((m) => m.MessageAttributes?.[MESSAGE_ATTRIBUTES.redrive]?.StringValue)).size,
+    ).toBe(1);
     await setConsumerEnabled(backend, target, true, { queue: 'events' });
   }, 120_000);
 
@@ -352,6 +358,63 @@ describe('hookline CLI against local mode', () => {
     expect((await drain(events_.url)).map((m) => parseEnvelope(m.Body ?? '').id)).toEqual([ids[2]]);
     await setConsumerEnabled(backend, target, true, { queue: 'events' });
   }, 60_000);
+
+  it('redrive (real binary): Ctrl-C stops between batches, makes held messages visible again, prints the result and exits 130', async () => {
+    const events_ = queueUrl('events');
+    await setConsumerEnabled(backend, target, false, { queue: 'events' });
+    await new Promise((r) => setTimeout(r, 1500));
+    await purge(backend, target, { queue: 'events', deadLetter: true, yes: true });
+    await purge(backend, target, { queue: 'events', yes: true });
+    const ids = Array.from({ length: 60 }, (_, i) => `interrupt-${i}-${randomUUID()}`);
+    await seedDeadLetters(events_.deadLetterUrl, ids);
+
+    // Node itself (not npx or the tsx launcher) receives the signal, as a terminal's Ctrl-C would reach it.
+    const child = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        'bin/hookline.ts',
+        'redrive',
+        'events',
+        '--type',
+        'invoice.*',
+        '--rate',
+        '5',
+        '--local',
+        '--json',
+      ],
+      { env: env() },
+    );
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk) => {
+      stdout += chunk;
+    });
+    child.stderr.on('data', (chunk) => {
+      stderr += chunk;
+    });
+    const exited = once(child, 'exit');
+    // At 5 messages a second the 60 take 12 s: interrupt after the first batch is reported.
+    await waitFor(() => /scanned in the events DLQ/.test(stderr), 30_000, 'the first batch');
+    child.kill('SIGINT');
+    const [code] = await exited;
+
+    expect(code).toBe(130);
+    expect(stderr).toMatch(/stopping after this batch/);
+    const result = JSON.parse(stdout);
+    expect(result).toMatchObject({
+      method: 'one-by-one',
+      stoppedBy: 'Interrupted: stopped by Ctrl-C',
+      failed: 0,
+    });
+    expect(result.moved).toBeGreaterThan(0);
+    expect(result.moved).toBeLessThan(60);
+    expect(await depth(events_.deadLetterUrl)).toEqual({ visible: 60 - result.moved, inFlight: 0 });
+    expect(await drain(events_.url)).toHaveLength(result.moved);
+    await purge(backend, target, { queue: 'events', deadLetter: true, yes: true });
+    await setConsumerEnabled(backend, target, true, { queue: 'events' });
+  }, 120_000);
 
   it('purge: refuses without --yes in a non-interactive shell, empties the DLQ with it', async () => {
     const dlq = queueUrl('events').deadLetterUrl;

@@ -17,6 +17,7 @@ import {
   cliHarness,
   deadLetterMessage,
   EVENTS,
+  fakeInterrupts,
   mockCommandClients,
   recordingOutput,
 } from './helpers';
@@ -145,6 +146,66 @@ describe('hookline program', () => {
     );
   });
 
+  it('redrive: Ctrl-C stops between batches, makes held messages visible again, prints the summary once and exits 130', async () => {
+    const messages = Array.from({ length: 40 }, (_, i) =>
+      deadLetterMessage(i, { type: i % 2 === 0 ? 'invoice.paid' : 'customer.created' }),
+    );
+    const dlq = installFakeQueue(sqs, EVENTS.deadLetterUrl, messages);
+    const interrupts = fakeInterrupts();
+    sqs.on(SendMessageBatchCommand).callsFake((input: { Entries: { Id: string }[] }) => {
+      interrupts.interrupt();
+      return { Successful: input.Entries.map((e) => ({ Id: e.Id, MessageId: 'm', MD5OfMessageBody: '' })) };
+    });
+    const h = cliHarness({ interrupts });
+
+    const code = await runCli(['redrive', 'events', '--type', 'invoice.*', '--rate', '10'], h.deps);
+
+    expect(code).toBe(130);
+    expect(h.stderr()).toMatch(
+      /stopping after this batch and making held messages visible again \(Ctrl-C again to quit at once\)/,
+    );
+    expect(h.stdout().match(/^redrive events: one by one$/gm)).toHaveLength(1);
+    expect(h.stdout()).toMatch(/^moved 5, skipped 5, failed 0$/m);
+    expect(h.stdout()).toMatch(/stopped early: Interrupted: stopped by Ctrl-C; the rest stays in the DLQ/);
+    expect(dlq.messages).toHaveLength(35);
+    expect(dlq.hidden.size).toBe(0);
+    expect(interrupts.exits).toEqual([]);
+    expect(interrupts.listeners()).toBe(0);
+  });
+
+  it('redrive --json: Ctrl-C still prints the result; a second Ctrl-C quits at once', async () => {
+    const dlq = installFakeQueue(sqs, EVENTS.deadLetterUrl, [deadLetterMessage(1), deadLetterMessage(2)]);
+    const interrupts = fakeInterrupts();
+    sqs.on(SendMessageBatchCommand).callsFake((input: { Entries: { Id: string }[] }) => {
+      interrupts.interrupt();
+      interrupts.interrupt();
+      return { Successful: input.Entries.map((e) => ({ Id: e.Id, MessageId: 'm', MD5OfMessageBody: '' })) };
+    });
+    const h = cliHarness({ interrupts });
+
+    const code = await runCli(['redrive', 'events', '--limit', '5', '--json'], h.deps);
+
+    expect(interrupts.exits).toEqual([130]);
+    expect(code).toBe(130);
+    expect(JSON.parse(h.stdout())).toMatchObject({ moved: 2, stoppedBy: 'Interrupted: stopped by Ctrl-C' });
+    expect(dlq.messages).toHaveLength(0);
+  });
+
+  it('redrive: a message that came back is counted in the singular', async () => {
+    const dlq = installFakeQueue(sqs, EVENTS.deadLetterUrl, [deadLetterMessage(1)]);
+    sqs.on(SendMessageBatchCommand).callsFake((input: { Entries: { Id: string; MessageBody: string }[] }) => {
+      // SQS dead-letters it again after maxReceiveCount: the same SQS id the send gave it.
+      for (const e of input.Entries)
+        dlq.messages.push({ MessageId: 'again', ReceiptHandle: 'rh-again', Body: e.MessageBody });
+      return {
+        Successful: input.Entries.map((e) => ({ Id: e.Id, MessageId: 'again', MD5OfMessageBody: '' })),
+      };
+    });
+    const h = cliHarness();
+    expect(await runCli(['redrive', 'events', '--type', '**'], h.deps)).toBe(0);
+    expect(h.stdout()).toMatch(/^1 redriven message failed again and came back to the DLQ during this run/m);
+  });
+
   it('pause waits for Disabled by default; --no-wait returns the state the update answered', async () => {
     lambda.on(UpdateEventSourceMappingCommand).resolves({ State: 'Disabling' });
     lambda.on(GetEventSourceMappingCommand).resolves({ State: 'Disabled' });
@@ -223,6 +284,25 @@ describe('output', () => {
     bar.done('done');
     expect(err).toHaveLength(12);
     expect(err.at(-2)).toMatch(/100% 1000\/1000 moved/);
+  });
+
+  it('ends a non-TTY progress bar with a line for where it stopped, written once', () => {
+    const err: string[] = [];
+    const output = consoleOutput({
+      json: false,
+      stdout: { write: () => true },
+      stderr: { write: (t: string) => err.push(t) },
+      env: {},
+    });
+    const cut = output.progress('moved', 1000);
+    for (let i = 0; i <= 990; i += 10) cut.update(i);
+    cut.done();
+    expect(err.at(-1)).toBe(`${renderBar('moved', 990, 1000)}\n`);
+    const lines = err.length;
+    const whole = output.progress('moved', 30);
+    whole.update(30);
+    whole.done();
+    expect(err.slice(lines)).toEqual([`${renderBar('moved', 30, 30)}\n`]);
   });
 
   it('aligns tables', () => {

@@ -1,6 +1,8 @@
 import {
   DeleteMessageBatchCommand,
   ListMessageMoveTasksCommand,
+  type Message,
+  type MessageAttributeValue,
   SendMessageBatchCommand,
   SQSClient,
   StartMessageMoveTaskCommand,
@@ -9,8 +11,8 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { CliError } from '../../lib/cli/errors';
 import { attributesToKeep, redrive } from '../../lib/cli/redrive';
-import { installFakeQueue } from './fake-queue';
-import { awsError, deadLetterMessage, EVENTS, ORDERS, stackTarget, testBackend } from './helpers';
+import { type FakeQueue, installFakeQueue } from './fake-queue';
+import { awsError, deadLetterMessage, EVENTS, fakeClock, ORDERS, stackTarget, testBackend } from './helpers';
 
 const sqs = mockClient(SQSClient);
 
@@ -168,6 +170,48 @@ describe('redrive with the SQS move task', () => {
   });
 });
 
+/**
+ * A consumer that still fails: every redriven message is back in the DLQ at once as a new message, with the
+ * attributes it was sent with and a reason, as the consumer's dead-letter path sends it.
+ */
+function consumerDeadLettersEverySend(dlq: FakeQueue) {
+  let copies = 0;
+  sqs.on(SendMessageBatchCommand).callsFake((input: { Entries: SentEntry[] }) => {
+    for (const e of input.Entries) {
+      copies++;
+      dlq.messages.push({
+        MessageId: `again-${copies}`,
+        ReceiptHandle: `rh-again-${copies}`,
+        Body: e.MessageBody,
+        Attributes: {},
+        MessageAttributes: {
+          ...(e.MessageAttributes as Record<string, MessageAttributeValue>),
+          'hookline.error.name': { DataType: 'String', StringValue: 'Error' },
+        },
+      });
+    }
+    return {
+      Successful: input.Entries.map((e) => ({ Id: e.Id, MessageId: `new-${e.Id}`, MD5OfMessageBody: '' })),
+    };
+  });
+}
+
+/**
+ * Event evt-1 three times, its copies a batch (10 messages) after the original: the original, 11 other events,
+ * a replay of evt-1 (same envelope id, plus `replay`), and an identical copy.
+ */
+function eventOneCopiesInLaterBatches(): Message[] {
+  const original = deadLetterMessage(1);
+  const replayed = JSON.parse(original.Body ?? '{}');
+  replayed.replay = { id: 'replay-run-1', at: '2026-11-25T04:00:00.000Z' };
+  return [
+    original,
+    ...Array.from({ length: 11 }, (_, i) => deadLetterMessage(i + 2)),
+    { ...original, MessageId: 'sqs-1-replay', ReceiptHandle: 'rh-1-replay', Body: JSON.stringify(replayed) },
+    { ...original, MessageId: 'sqs-1-copy', ReceiptHandle: 'rh-1-copy' },
+  ];
+}
+
 describe('redrive one by one', () => {
   it('moves only the selected ids, preserving body and attributes minus the failure reason, and leaves the rest visible', async () => {
     const messages = deadLetters(25);
@@ -185,9 +229,13 @@ describe('redrive one by one', () => {
     expect(sent[0]?.MessageBody).toBe(messages[3]?.Body);
     expect(Object.keys(sent[0]?.MessageAttributes ?? {}).sort()).toEqual([
       'hookline.id',
+      'hookline.redrive',
       'hookline.source',
       'hookline.type',
     ]);
+    const marks = sent.map((e) => e.MessageAttributes['hookline.redrive']?.StringValue);
+    expect(new Set(marks).size).toBe(1);
+    expect(marks[0]).toBeTruthy();
     expect(sent[0]?.MessageGroupId).toBeUndefined();
     expect(sqs).toReceiveCommandWith(SendMessageBatchCommand, { QueueUrl: EVENTS.url });
     expect(dlq.deleted.sort()).toEqual(['rh-17', 'rh-3']);
@@ -350,26 +398,95 @@ describe('redrive one by one', () => {
       deadLetterMessage(1),
       deadLetterMessage(2, { body: 'not an envelope' }),
     ]);
-    let copies = 0;
-    // A consumer that still fails: every redriven message is back in the DLQ (as a new message) immediately.
-    sqs.on(SendMessageBatchCommand).callsFake((input: { Entries: { Id: string; MessageBody: string }[] }) => {
-      for (const e of input.Entries) {
-        copies++;
-        dlq.messages.push({
-          MessageId: `again-${copies}`,
-          ReceiptHandle: `rh-again-${copies}`,
-          Body: e.MessageBody,
-          Attributes: {},
-        });
-      }
-      return { Successful: input.Entries.map((e) => ({ Id: e.Id, MessageId: 'x', MD5OfMessageBody: '' })) };
-    });
+    consumerDeadLettersEverySend(dlq);
     const result = await redrive(testBackend(), stackTarget(), { queue: 'events', type: '**', limit: 1000 });
     expect(result).toMatchObject({ moved: 1, returned: 1, skipped: 1 });
     const all = await redrive(testBackend(), stackTarget(), { queue: 'events', limit: 1000 });
     expect(all.moved).toBe(2);
     expect(all.returned).toBe(2);
     expect(dlq.hidden.size).toBe(0);
+  });
+
+  it.each([
+    ['--type', { type: '**' }, 14, 0],
+    ['--id', { ids: ['evt-1'] }, 3, 11],
+  ] as const)(
+    'moves every copy of an event in the DLQ (an original, its replay, an identical copy), selected by %s',
+    async (_, selection, moved, skipped) => {
+      const dlq = installFakeQueue(sqs, EVENTS.deadLetterUrl, eventOneCopiesInLaterBatches());
+      acceptAllSends();
+
+      const result = await redrive(testBackend(), stackTarget(), { queue: 'events', ...selection });
+
+      expect(result).toMatchObject({ moved, skipped, returned: 0, failed: 0, notFound: [] });
+      expect(sentEntries().filter((e) => JSON.parse(e.MessageBody).id === 'evt-1')).toHaveLength(3);
+      expect(dlq.messages).toHaveLength(skipped);
+      expect(dlq.hidden.size).toBe(0);
+    },
+  );
+
+  it('counts as came back only the messages this run moved, never another copy of the same event', async () => {
+    const dlq = installFakeQueue(sqs, EVENTS.deadLetterUrl, eventOneCopiesInLaterBatches());
+    consumerDeadLettersEverySend(dlq);
+
+    const result = await redrive(testBackend(), stackTarget(), { queue: 'events', type: '**' });
+
+    expect(result).toMatchObject({ moved: 14, returned: 14, failed: 0 });
+    expect(dlq.messages.every((m) => m.MessageId?.startsWith('again-'))).toBe(true);
+    expect(dlq.hidden.size).toBe(0);
+  });
+
+  it('recognises a message SQS dead-lettered again by the SQS id it got, when no attribute room was left for the marker', async () => {
+    const full = deadLetterMessage(1, { error: false });
+    full.MessageAttributes = {
+      ...full.MessageAttributes,
+      ...Object.fromEntries(
+        Array.from({ length: 7 }, (_, i) => [`custom.${i}`, { DataType: 'String', StringValue: String(i) }]),
+      ),
+    };
+    const dlq = installFakeQueue(sqs, EVENTS.deadLetterUrl, [full]);
+    // After maxReceiveCount SQS moves the message itself: same SQS id, same attributes.
+    sqs.on(SendMessageBatchCommand).callsFake((input: { Entries: SentEntry[] }) => {
+      for (const e of input.Entries) {
+        dlq.messages.push({
+          MessageId: `resent-${e.Id}`,
+          ReceiptHandle: `rh-resent-${e.Id}`,
+          Body: e.MessageBody,
+          MessageAttributes: e.MessageAttributes as Record<string, MessageAttributeValue>,
+        });
+      }
+      return {
+        Successful: input.Entries.map((e) => ({
+          Id: e.Id,
+          MessageId: `resent-${e.Id}`,
+          MD5OfMessageBody: '',
+        })),
+      };
+    });
+
+    const result = await redrive(testBackend(), stackTarget(), { queue: 'events', type: '**' });
+
+    expect(Object.keys(sentEntries()[0]?.MessageAttributes ?? {})).toHaveLength(10);
+    expect(sentEntries()[0]?.MessageAttributes).not.toHaveProperty('hookline.redrive');
+    expect(result).toMatchObject({ moved: 1, returned: 1 });
+  });
+
+  it("moves a message an earlier run redrove, giving it this run's marker", async () => {
+    const earlier = deadLetterMessage(1);
+    earlier.MessageAttributes = {
+      ...earlier.MessageAttributes,
+      'hookline.redrive': { DataType: 'String', StringValue: 'earlier-run' },
+    };
+    const dlq = installFakeQueue(sqs, EVENTS.deadLetterUrl, [earlier]);
+    acceptAllSends();
+
+    const result = await redrive(testBackend(), stackTarget(), { queue: 'events', type: '**' });
+
+    expect(result).toMatchObject({ moved: 1, returned: 0 });
+    const mark = sentEntries()[0]?.MessageAttributes['hookline.redrive']?.StringValue;
+    expect(mark).toBeTruthy();
+    expect(mark).not.toBe('earlier-run');
+    expect(dlq.messages).toHaveLength(0);
   });
 
   it('stops between batches when interrupted, handing held messages back', async () => {
@@ -407,6 +524,73 @@ describe('redrive one by one', () => {
     expect(dlq.messages.map((m) => m.MessageId)).toEqual(['sqs-1', 'sqs-2']);
   });
 
+  it('interrupted while waiting for --rate: sends nothing more and makes the waiting batch visible again', async () => {
+    const dlq = installFakeQueue(sqs, EVENTS.deadLetterUrl, deadLetters(20));
+    acceptAllSends();
+    const interrupt = new AbortController();
+    const clock = fakeClock();
+    const backend = testBackend({
+      clock: {
+        now: clock.now,
+        async sleep(ms) {
+          interrupt.abort();
+          await clock.sleep(ms);
+        },
+      },
+    });
+
+    const result = await redrive(backend, stackTarget(), {
+      queue: 'events',
+      type: '**',
+      rate: 5,
+      signal: interrupt.signal,
+    });
+
+    expect(result).toMatchObject({ moved: 5, failed: 0, stoppedBy: 'Interrupted: stopped by Ctrl-C' });
+    expect(dlq.messages).toHaveLength(15);
+    expect(dlq.hidden.size).toBe(0);
+  });
+
+  it('FIFO: a selected message the scan never received, behind a held message of its group, fails with that reason', async () => {
+    const dlq = installFakeQueue(
+      sqs,
+      ORDERS.deadLetterUrl,
+      [deadLetterMessage(1, { group: 'A' }), deadLetterMessage(2, { group: 'A' })],
+      { fifo: true, headsOnly: true },
+    );
+    acceptAllSends();
+
+    const result = await redrive(testBackend(), stackTarget(), { queue: 'orders', ids: ['evt-2'] });
+
+    expect(result).toMatchObject({ moved: 0, failed: 1, notFound: [] });
+    expect(result.failures).toEqual([
+      {
+        messageId: '',
+        id: 'evt-2',
+        reason:
+          'not reached: behind an earlier message of FIFO group A that stays in the DLQ (SQS returns no later message of a group while an earlier one stays), if it is in the DLQ at all: select that one too',
+      },
+    ]);
+    expect(dlq.messages).toHaveLength(2);
+    expect(dlq.hidden.size).toBe(0);
+
+    const both = await redrive(testBackend(), stackTarget(), { queue: 'orders', ids: ['evt-1', 'evt-2'] });
+    expect(both).toMatchObject({ moved: 2, failed: 0, movedIds: ['evt-1', 'evt-2'] });
+  });
+
+  it('FIFO: an --id that is in no group is still not found once the scan has seen every message', async () => {
+    installFakeQueue(
+      sqs,
+      ORDERS.deadLetterUrl,
+      [deadLetterMessage(1, { group: 'A' }), deadLetterMessage(2, { group: 'B' })],
+      { fifo: true, headsOnly: true },
+    );
+    acceptAllSends();
+    await expect(
+      redrive(testBackend(), stackTarget(), { queue: 'orders', ids: ['evt-unknown'] }),
+    ).rejects.toThrow(/no message in the orders dead-letter queue matches --id evt-unknown/);
+  });
+
   it('paces sends to the requested rate', async () => {
     installFakeQueue(sqs, EVENTS.deadLetterUrl, deadLetters(20));
     acceptAllSends();
@@ -436,6 +620,14 @@ describe('redrive one by one', () => {
 });
 
 describe('helpers', () => {
+  it("attributesToKeep drops an earlier redrive run's marker", () => {
+    const kept = attributesToKeep({
+      ...deadLetterMessage(1).MessageAttributes,
+      'hookline.redrive': { DataType: 'String', StringValue: 'earlier-run' },
+    });
+    expect(kept).not.toHaveProperty('hookline.redrive');
+  });
+
   it('attributesToKeep drops every hookline.error.* attribute', () => {
     const kept = attributesToKeep(deadLetterMessage(1).MessageAttributes);
     expect(Object.keys(kept).sort()).toEqual(['hookline.id', 'hookline.source', 'hookline.type']);

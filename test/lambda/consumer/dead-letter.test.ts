@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { deadLetterMessage, MAX_ERROR_MESSAGE_LENGTH } from '../../../lambda/consumer/dead-letter';
-import { FAILURE_ATTRIBUTES } from '../../../lambda/shared/envelope';
+import { FAILURE_ATTRIBUTES, MESSAGE_ATTRIBUTES } from '../../../lambda/shared/envelope';
 import { envelope, record } from './fakes';
 
 const reason = { errorName: 'Error', errorMessage: 'm', attempt: 3, consumer: 'events', failedAtMs: 0 };
@@ -22,6 +22,21 @@ describe('dead-letter message', () => {
     const message = deadLetterMessage(record(envelope(), { extraAttributes: extra }), reason, false);
     expect(Object.keys(message.attributes)).toHaveLength(10);
     for (const name of Object.values(FAILURE_ATTRIBUTES)) expect(message.attributes[name]).toBeDefined();
+  });
+
+  it('keeps the redrive marker when the limit cuts other attributes, so the redrive run knows its message came back', () => {
+    const extra = {
+      ...Object.fromEntries(
+        Array.from({ length: 6 }, (_, i) => [`custom.${i}`, { dataType: 'String', stringValue: String(i) }]),
+      ),
+      [MESSAGE_ATTRIBUTES.redrive]: { dataType: 'String', stringValue: 'run-1' },
+    };
+    const message = deadLetterMessage(record(envelope(), { extraAttributes: extra }), reason, false);
+    expect(Object.keys(message.attributes)).toHaveLength(10);
+    expect(message.attributes[MESSAGE_ATTRIBUTES.redrive]).toEqual({
+      DataType: 'String',
+      StringValue: 'run-1',
+    });
   });
 
   it('replaces the reason attributes of an earlier dead-lettering instead of duplicating them', () => {
