@@ -119,8 +119,9 @@ describe('the packed package', () => {
     await run(app, 'npx', ['cdk', 'synth', '--quiet']);
     const bundles = assetBundles(app);
     expect(bundles.filter((code) => code.includes(MARKER))).toHaveLength(1);
-    // The other bundle is the ingest function, prebuilt in the package.
-    expect(bundles).toHaveLength(2);
+    // The others: the ingest function, prebuilt in the package, and the jobs endpoint, bundled from it.
+    expect(bundles).toHaveLength(3);
+    expect(bundles.filter((code) => code.includes('job rejected'))).toHaveLength(1);
 
     // Another aws-cdk-lib 2.x release in the app: hookline uses the app's (a peer), so it still synthesizes.
     // A clean install at that release: npm's in-place downgrade leaves aws-cdk-lib's bundled packages half-moved.
@@ -174,7 +175,8 @@ describe('the packed package', () => {
     // The other bundle is the ingest function exactly as the package ships it.
     const ingest = readFileSync(join(app, 'node_modules/hookline/dist/assets/ingest/index.mjs'), 'utf8');
     expect(bundles.filter((code) => code === ingest)).toHaveLength(1);
-    expect(bundles).toHaveLength(2);
+    // And the jobs endpoint, bundled from the package.
+    expect(bundles).toHaveLength(3);
 
     // tsc emitted ES modules (import statements, no require), so node ran the app as ESM.
     const entry = readFileSync(join(app, 'build/bin/app.js'), 'utf8');
@@ -197,6 +199,7 @@ const PIPELINE_IN_STACK = `new HooklinePipeline(this, 'Webhooks', {
         sources: { github: { type: 'github' } },
         queues: { orders: { consumer: { entry: 'consumers/orders.ts', timeout: cdk.Duration.seconds(20) } } },
         defaultRoute: { queues: ['orders'] },
+        jobs: { endpoint: { queues: ['orders'] } },
       }),
     });`;
 
