@@ -21,7 +21,6 @@ import {
   ARCHIVE_STREAM_ERROR_PREFIX,
   ARCHIVE_STREAM_PREFIX,
 } from '../lambda/shared/archive';
-import { METRICS_NAMESPACE } from '../lambda/shared/contracts';
 import { DEFAULTS } from './config';
 
 /** Properties of an {@link EventArchive}. */
@@ -198,9 +197,9 @@ export class EventArchive extends Construct {
  * ingest (`service` = `ingest`) and the consumers, for the jobs and scheduled events they archive (`service` =
  * the queue's name). One Metrics Insights query sums them all, so a consumer added later is watched too.
  */
-export function archiveFailedMetric(period: Duration): cloudwatch.IMetric {
+export function archiveFailedMetric(period: Duration, namespace: string): cloudwatch.IMetric {
   return new cloudwatch.MathExpression({
-    expression: `SELECT SUM(ArchiveFailed) FROM SCHEMA("${METRICS_NAMESPACE}", service)`,
+    expression: `SELECT SUM(ArchiveFailed) FROM SCHEMA("${namespace}", service)`,
     label: 'ArchiveFailed',
     period,
   });

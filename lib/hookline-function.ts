@@ -1,11 +1,11 @@
 import * as path from 'node:path';
-import { type Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { type Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
-import { METRICS_NAMESPACE } from '../lambda/shared/contracts';
+import { metricsNamespaceOf } from '../lambda/shared/contracts';
 import { DEFAULTS } from './config';
 import { findLockFile, projectRootOf } from './project-root';
 
@@ -103,7 +103,7 @@ export interface HooklineFunctionProps {
  * - bundled with esbuild as ESM, minified, with source maps, AWS SDK included (a bundled SDK starts faster);
  * - an explicit log group with retention, destroyed with the stack, and a role that may write to that log group
  *   and nowhere else (not AWSLambdaBasicExecutionRole, which allows every log group of the account);
- * - JSON log format and Powertools settings (namespace `Hookline`).
+ * - JSON log format and Powertools settings (metrics namespace `Hookline/<stack name>`).
  */
 export class HooklineFunction extends nodejs.NodejsFunction {
   constructor(scope: Construct, id: string, props: HooklineFunctionProps) {
@@ -141,7 +141,7 @@ export class HooklineFunction extends nodejs.NodejsFunction {
       environment: {
         NODE_OPTIONS: '--enable-source-maps',
         POWERTOOLS_SERVICE_NAME: props.serviceName ?? id,
-        POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+        POWERTOOLS_METRICS_NAMESPACE: metricsNamespaceOf(Stack.of(scope).stackName),
         ...props.environment,
       },
       bundling: {

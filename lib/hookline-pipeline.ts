@@ -12,7 +12,12 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { ARCHIVE_ERROR_PREFIX, ARCHIVE_KEY_PREFIX } from '../lambda/shared/archive';
-import { DEDUPE_TABLE, IDEMPOTENCY_TABLE, PAYLOAD_KEY_PREFIX } from '../lambda/shared/contracts';
+import {
+  DEDUPE_TABLE,
+  IDEMPOTENCY_TABLE,
+  metricsNamespaceOf,
+  PAYLOAD_KEY_PREFIX,
+} from '../lambda/shared/contracts';
 import { jobScheduleNamePrefix } from '../lambda/shared/producer-config';
 import {
   DEFAULTS,
@@ -308,7 +313,14 @@ export class HooklinePipeline extends Construct {
         ...(this.jobsEndpoint ? [{ name: 'jobs endpoint', fn: this.jobsEndpoint.jobsFunction }] : []),
       ],
       api: this.ingest.api,
-      ...(this.archive ? { archiveFailures: archiveFailedMetric(DEFAULTS.functionAlarmPeriod) } : {}),
+      ...(this.archive
+        ? {
+            archiveFailures: archiveFailedMetric(
+              DEFAULTS.functionAlarmPeriod,
+              metricsNamespaceOf(Stack.of(this).stackName),
+            ),
+          }
+        : {}),
       deadLetterQueues: this.scheduleDeadLetterQueues().map(({ name, queue }) => ({
         name: `schedule-${name}`,
         id: `Schedule-${name}`,

@@ -9,13 +9,13 @@
  * the ingest function's one `webhook outcome` log line per request (Logs Insights), since the metrics carry no
  * source dimension.
  */
-import type { Duration } from 'aws-cdk-lib';
+import { type Duration, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { INGEST_OUTCOME_MESSAGE } from '../lambda/shared/contracts';
+import { INGEST_OUTCOME_MESSAGE, metricsNamespaceOf } from '../lambda/shared/contracts';
 import { DEFAULTS } from './config';
 import { fairQueueMetric } from './pipeline-queue';
 import { type Violation, ViolationsError, violation } from './violations';
@@ -69,7 +69,7 @@ export interface PipelineDashboardProps {
   readonly extraDeadLetterQueues?: readonly { readonly label: string; readonly queue: sqs.IQueue }[];
   /**
    * CloudWatch namespace of the hookline EMF metrics.
-   * @default 'Hookline'
+   * @default - `Hookline/<stack name>`, where the stack's hookline functions write them
    */
   readonly metricsNamespace?: string;
   /**
@@ -164,7 +164,7 @@ export class PipelineDashboard extends Construct {
     super(scope, id);
     const problems = validateDashboardProps(props);
     if (problems.length > 0) throw new PipelineDashboardError(problems);
-    const namespace = props.metricsNamespace ?? DEFAULTS.metricsNamespace;
+    const namespace = props.metricsNamespace ?? metricsNamespaceOf(Stack.of(this).stackName);
     const period = props.period ?? DEFAULTS.dashboardPeriod;
     const seconds = period.toSeconds();
 
@@ -177,7 +177,7 @@ export class PipelineDashboard extends Construct {
     /** Sum of one EMF metric over all values of the dimensions that vary (reason, type). */
     const searchSum = (metricName: string, dimensions: string, filter: string, label: string) =>
       new cloudwatch.MathExpression({
-        expression: `SUM(SEARCH('{${namespace},${dimensions}} MetricName="${metricName}" ${filter}', 'Sum', ${seconds}))`,
+        expression: `SUM(SEARCH('{"${namespace}",${dimensions}} MetricName="${metricName}" ${filter}', 'Sum', ${seconds}))`,
         label,
         period,
       });
@@ -212,7 +212,7 @@ export class PipelineDashboard extends Construct {
         height: 6,
         left: [
           new cloudwatch.MathExpression({
-            expression: `SEARCH('{${namespace},reason,service} service="ingest" (MetricName="Rejected" OR MetricName="Failed")', 'Sum', ${seconds})`,
+            expression: `SEARCH('{"${namespace}",reason,service} service="ingest" (MetricName="Rejected" OR MetricName="Failed")', 'Sum', ${seconds})`,
             label: '',
             period,
           }),

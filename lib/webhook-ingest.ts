@@ -263,8 +263,8 @@ const plural = (count: number, noun: string) => `${count} ${noun}${count === 1 ?
 
 /** Lambda rejects a function whose environment variables add up to more than 4 KB. */
 const LAMBDA_ENVIRONMENT_LIMIT_BYTES = 4096;
-/** Room kept for the other variables (NODE_OPTIONS, POWERTOOLS_*). */
-const OTHER_VARIABLES_BYTES = 200;
+/** Room kept for the other variables (NODE_OPTIONS, POWERTOOLS_*: the metrics namespace holds the stack name). */
+const OTHER_VARIABLES_BYTES = 320;
 /** Longest realistic resolved values of the tokens in the ingest configuration. */
 const RESOLVED_LENGTH = {
   queueUrl: 140,

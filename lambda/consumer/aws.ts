@@ -10,7 +10,7 @@ import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CONSUMER_BUDGET, clientOptions } from '../shared/aws-clients';
 import type { ConsumerRuntimeConfig } from '../shared/consumer-config';
-import { IDEMPOTENCY_TABLE, METRICS_NAMESPACE } from '../shared/contracts';
+import { IDEMPOTENCY_TABLE, runtimeMetricsNamespace } from '../shared/contracts';
 import { idempotencyKeyPrefix } from '../shared/idempotency-key';
 import { JobRecords } from '../shared/job-record';
 import { onFirstUse } from '../shared/on-first-use';
@@ -171,7 +171,7 @@ export function awsCollaborators(config: ConsumerRuntimeConfig): ConsumerCollabo
   };
   const archive = config.archive ? firehoseArchive(config.archive.deliveryStream) : undefined;
   const logger = powertoolsRootLogger(new Logger({ serviceName: config.name }));
-  const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: config.name });
+  const metrics = new Metrics({ namespace: runtimeMetricsNamespace(process.env), serviceName: config.name });
   return {
     sqs: deferredQueueOperations(config),
     loadPayload: async (ref) => (await download())(ref),

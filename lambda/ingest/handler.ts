@@ -15,7 +15,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context } from 'aws-lambda';
 import { clientOptions, INGEST_BUDGET } from '../shared/aws-clients';
-import { METRICS_NAMESPACE } from '../shared/contracts';
+import { runtimeMetricsNamespace } from '../shared/contracts';
 import { INGEST_CONFIG_ENV, type IngestRuntimeConfig, ingestRuntimeSchema } from '../shared/ingest-config';
 import { onFirstUse } from '../shared/on-first-use';
 import { readRuntimeConfig } from '../shared/read-runtime-config';
@@ -72,7 +72,7 @@ const dedupe = deferredDedupeStore(config.dedupe);
 const logger = new Logger({ serviceName: 'ingest' });
 const telemetry = createTelemetry({
   service: 'ingest',
-  namespace: METRICS_NAMESPACE,
+  namespace: runtimeMetricsNamespace(process.env),
   infoEnabled: infoEnabledAt(logger.getLevelName()),
   metricsEnabled: !metricsDisabledByEnv(process.env),
 });

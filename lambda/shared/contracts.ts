@@ -6,8 +6,24 @@
  * Plain constants and pure functions only: the CDK side imports this module too.
  */
 
-/** CloudWatch namespace of every hookline metric (ingest and consumers, the dashboard, local mode). */
+/**
+ * CloudWatch namespace of hookline's metrics where no stack names them (local mode, a function run on its
+ * own); a deployed pipeline's functions, dashboard and alarms use {@link metricsNamespaceOf} its stack.
+ */
 export const METRICS_NAMESPACE = 'Hookline';
+
+/**
+ * The metrics namespace of the pipeline in one stack: `Hookline/<stack name>`. Per stack, so two stages of one
+ * app in one account and region never add up in each other's dashboards and alarms.
+ */
+export function metricsNamespaceOf(stackName: string): string {
+  return `${METRICS_NAMESPACE}/${stackName}`;
+}
+
+/** The namespace a function writes its metrics in: its stack's, from the environment the stack gives it. */
+export function runtimeMetricsNamespace(env: Readonly<Record<string, string | undefined>>): string {
+  return env.POWERTOOLS_METRICS_NAMESPACE || METRICS_NAMESPACE;
+}
 
 /**
  * The message of the one INFO line the ingest function logs per request; local mode's reporter and the

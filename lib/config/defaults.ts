@@ -3,7 +3,6 @@
  * mode read them here. The README's Defaults table mirrors it.
  */
 import { Duration, RemovalPolicy } from 'aws-cdk-lib/core';
-import { METRICS_NAMESPACE } from '../../lambda/shared/contracts';
 import { SENDER_KEPT_HEADERS } from '../../lambda/shared/senders';
 
 export const DEFAULTS = {
@@ -78,8 +77,6 @@ export const DEFAULTS = {
   oldestMessageAgeAlarmPeriods: 5,
   /** Period of the function error/throttle and API 5xx alarms. */
   functionAlarmPeriod: Duration.minutes(5),
-  /** CloudWatch namespace of the hookline EMF metrics. */
-  metricsNamespace: METRICS_NAMESPACE,
   dashboardPeriod: Duration.minutes(1),
   /** Time range shown when the dashboard opens: the last 3 hours. */
   dashboardStart: '-PT3H',

@@ -161,8 +161,19 @@ describe('EventArchive in the pipeline stack', () => {
       ReturnData?: boolean;
       Period: number;
     }[];
-    // The metric both sides publish: namespace Hookline, dimension service only (ingest, or the queue's name).
-    expect(query?.Expression).toBe('SELECT SUM(ArchiveFailed) FROM SCHEMA("Hookline", service)');
+    // The metric both sides publish: the stack's namespace, dimension service only (ingest, or the queue's name).
+    expect(query?.Expression).toBe(
+      `SELECT SUM(ArchiveFailed) FROM SCHEMA("Hookline/${stack.stackName}", service)`,
+    );
+    // ... the namespace every function that archives writes its metrics in.
+    const namespaceOf = (fn: { node: { defaultChild?: unknown } }) =>
+      resources[stack.getLogicalId(fn.node.defaultChild as never)]?.Properties?.Environment?.Variables
+        ?.POWERTOOLS_METRICS_NAMESPACE;
+    for (const fn of [
+      stack.ingest.ingestFunction,
+      ...Object.values(stack.consumers).map((c) => c.consumerFunction),
+    ])
+      expect(namespaceOf(fn)).toBe(`Hookline/${stack.stackName}`);
     expect(query?.Period).toBe(DEFAULTS.functionAlarmPeriod.toSeconds());
     expect(alarm?.Properties).toMatchObject({ Threshold: 0, ComparisonOperator: 'GreaterThanThreshold' });
     expect(alarm?.Properties?.AlarmActions).toHaveLength(1);

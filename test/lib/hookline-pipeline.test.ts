@@ -42,7 +42,7 @@ describe('HooklinePipeline', () => {
     );
   }, 120_000);
 
-  it("names job schedules after each stack, so two stages in one account cannot reach each other's", () => {
+  it('keeps two stages in one account apart: job schedules and metrics are named after each stack', () => {
     const app = testApp();
     const stageStack = (stackName: string) => {
       const stack = new Stack(app, stackName);
@@ -66,6 +66,14 @@ describe('HooklinePipeline', () => {
     expect(prod).toHaveLength(1);
     expect(staging[0]).toContain('schedule/default/Staging-job-*');
     expect(prod[0]).toContain('schedule/default/Prod-job-*');
+    // Nor add up in each other's dashboards and alarms: each stack's functions write its own namespace.
+    const namespaces = (stack: Stack) =>
+      new Set(
+        Object.values(Template.fromStack(stack).findResources('AWS::Lambda::Function'))
+          .map((fn) => fn.Properties.Environment?.Variables?.POWERTOOLS_METRICS_NAMESPACE)
+          .filter(Boolean),
+      );
+    expect(stacks.map((stack) => [...namespaces(stack)])).toEqual([['Hookline/Staging'], ['Hookline/Prod']]);
   }, 120_000);
 
   it("resolves consumer entries against the app's root, not hookline's folder", () => {

@@ -76,13 +76,13 @@ describe('PipelineDashboard', () => {
     );
   });
 
-  it('charts the ingest EMF outcomes of the Hookline namespace', () => {
+  it("charts the ingest EMF outcomes of the stack's namespace, where its functions write them", () => {
     const body = dashboardBody(full);
     for (const metric of ['Accepted', 'Duplicate', 'Ignored']) {
-      expect(body).toContain(`["Hookline","${metric}","service","ingest"`);
+      expect(body).toContain(`["Hookline/Test","${metric}","service","ingest"`);
     }
     expect(body).toContain(
-      `SUM(SEARCH('{Hookline,reason,service} MetricName=\\"Rejected\\" service=\\"ingest\\"', 'Sum', 60))`,
+      `SUM(SEARCH('{\\"Hookline/Test\\",reason,service} MetricName=\\"Rejected\\" service=\\"ingest\\"', 'Sum', 60))`,
     );
     expect(body).toContain('filter message = \\"webhook outcome\\"');
     expect(body).toContain('stats count(*) as requests by source, outcome');
