@@ -162,6 +162,8 @@ export function summarize(letter: DeadLetter) {
     receivedAt: letter.envelope?.receivedAt ?? null,
     sentAt: letter.sentAt ?? null,
     receiveCount: letter.receiveCount ?? null,
+    /** Set on a copy sent by `hookline replay`: the run's id (the original has the same envelope id). */
+    replayId: letter.envelope?.replay?.id ?? null,
     ...(letter.messageGroupId ? { messageGroupId: letter.messageGroupId } : {}),
     error: letter.failure.errorName
       ? `${letter.failure.errorName}: ${letter.failure.errorMessage ?? ''}`.trim()

@@ -115,6 +115,8 @@ export interface FailedShowOptions {
 
 export interface FailedShowResult extends DeadLetterSummary {
   readonly queue: string;
+  /** How many messages in the DLQ have the id asked for; the first is shown. */
+  readonly matches: number;
   readonly headers: Readonly<Record<string, string>>;
   readonly contentType: string | null;
   /** The body as text (base64 bodies decoded when they are UTF-8), or null when claim-checked in S3. */
@@ -130,15 +132,25 @@ export async function failedShow(
   options: FailedShowOptions,
 ): Promise<FailedShowResult> {
   const queue = queueOf(target, options.queue);
-  let found: DeadLetter | undefined;
+  if (options.id.trim() === '') {
+    throw new CliError(`the id is empty: pass an id from hookline failed list ${queue.name}`);
+  }
+  // Every copy with that envelope id (an original and its replays, say) is counted, so the view says which
+  // one it shows; an SQS message id names one message, so the scan stops there.
+  const matches: DeadLetter[] = [];
   try {
     await scanDeadLetters(backend, queue, (letter) => {
-      if (letter.envelope?.id === options.id || letter.messageId === options.id) found = letter;
-      return found !== undefined;
+      if (letter.messageId === options.id) {
+        matches.splice(0, matches.length, letter);
+        return true;
+      }
+      if (letter.envelope?.id === options.id) matches.push(letter);
+      return false;
     });
   } catch (error) {
     throw explainError(error, contextOf(target, queue.name));
   }
+  const found = matches[0];
   if (!found) {
     throw new CliError(
       `no message with id ${options.id} in the ${queue.name} dead-letter queue: list them with hookline failed list ${queue.name}`,
@@ -153,6 +165,7 @@ export async function failedShow(
   return {
     queue: queue.name,
     ...summarize(letter),
+    matches: matches.length,
     headers: envelope?.headers ?? {},
     contentType: envelope?.contentType ?? null,
     body,

@@ -61,6 +61,8 @@ export async function jobsStore(
 
 /** One job's state and result; an unknown id is an error. */
 export async function jobsShow(store: JobsStore, id: string): Promise<JobStatus> {
+  if (id.trim() === '')
+    throw new CliError('the job id is empty: pass the id send returned, or see hookline jobs list');
   const status = await new JobRecords(store.client, store.tableName).read(id);
   if (!status) {
     throw new CliError(

@@ -67,7 +67,11 @@ export function renderFailedList(output: Output, result: FailedListResult): void
   const rows = [
     ['ID', 'SOURCE', 'TYPE', 'RECEIVED', 'TRIES', 'ERROR'],
     ...result.messages.map((m) => [
-      m.id ?? `(sqs ${m.messageId})`,
+      m.id === null
+        ? `(sqs ${m.messageId})`
+        : m.replayId
+          ? `${m.id} (replay ${m.replayId.slice(0, 8)})`
+          : m.id,
       m.source ?? '-',
       m.type ?? '-',
       m.receivedAt ?? m.sentAt ?? '-',
@@ -85,8 +89,16 @@ export function renderFailedShow(output: Output, result: FailedShowResult): void
   const c = output.colors;
   const field = (name: string, value: string | number | null | undefined) =>
     output.line(`${c.bold(name.padEnd(12))} ${value ?? '-'}`);
+  if (result.matches > 1) {
+    output.line(
+      c.yellow(
+        `${result.matches} messages in the ${result.queue} DLQ have id ${result.id}; showing the first: pick one by its sqs id (hookline failed list ${result.queue})`,
+      ),
+    );
+  }
   field('id', result.id);
   field('sqs id', result.messageId);
+  if (result.replayId) field('replay', `${result.replayId} (a copy sent by hookline replay)`);
   field('source', result.source);
   field('type', result.type);
   field('received', result.receivedAt);

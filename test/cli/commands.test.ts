@@ -11,7 +11,7 @@ import { setConsumerEnabled } from '../../lib/cli/consumers';
 import { CliError } from '../../lib/cli/errors';
 import { failedList, failedShow } from '../../lib/cli/failed';
 import { purge } from '../../lib/cli/purge';
-import { humanAge, renderFailedList } from '../../lib/cli/render';
+import { humanAge, renderFailedList, renderFailedShow } from '../../lib/cli/render';
 import { status } from '../../lib/cli/status';
 import type { LocalTarget } from '../../lib/cli/target';
 import { installFakeQueue } from './fake-queue';
@@ -240,6 +240,39 @@ describe('failed list / show', () => {
     const bySqs = await failedShow(testBackend(), stackTarget(), { queue: 'events', id: 'sqs-4' });
     expect(bySqs.id).toBe('evt-4');
     expect(dlq.hidden.size).toBe(0);
+  });
+
+  it('tells an original and its replayed copy apart, in the list and in show', async () => {
+    installFakeQueue(sqs, EVENTS.deadLetterUrl, [
+      deadLetterMessage(1, { id: 'evt-dup' }),
+      deadLetterMessage(2, { id: 'evt-dup', replay: 'r-7f3a9c21-0000' }),
+      deadLetterMessage(3),
+    ]);
+    const list = await failedList(testBackend(), stackTarget(), { queue: 'events' });
+    expect(list.messages.map((m) => [m.id, m.replayId])).toEqual([
+      ['evt-dup', null],
+      ['evt-dup', 'r-7f3a9c21-0000'],
+      ['evt-3', null],
+    ]);
+    const listed = recordingOutput();
+    renderFailedList(listed, list);
+    expect(listed.lines.join('\n')).toMatch(/^evt-dup \(replay r-7f3a9c\)\s+stripe/m);
+
+    const shown = await failedShow(testBackend(), stackTarget(), { queue: 'events', id: 'evt-dup' });
+    expect(shown).toMatchObject({ messageId: 'sqs-1', matches: 2, replayId: null });
+    const output = recordingOutput();
+    renderFailedShow(output, shown);
+    expect(output.lines[0]).toBe(
+      '2 messages in the events DLQ have id evt-dup; showing the first: pick one by its sqs id (hookline failed list events)',
+    );
+    const copy = await failedShow(testBackend(), stackTarget(), { queue: 'events', id: 'sqs-2' });
+    expect(copy).toMatchObject({ matches: 1, replayId: 'r-7f3a9c21-0000' });
+  });
+
+  it('show: an empty id is an error, not the first message', async () => {
+    await expect(failedShow(testBackend(), stackTarget(), { queue: 'events', id: ' ' })).rejects.toThrow(
+      'the id is empty: pass an id from hookline failed list events',
+    );
   });
 
   it('show: a missing id is one line pointing at failed list', async () => {

@@ -143,7 +143,15 @@ export function stackTarget(): StackTarget {
 /** A dead-lettered envelope message as SQS returns it. */
 export function deadLetterMessage(
   n: number,
-  options: { type?: string; group?: string; id?: string; error?: boolean; body?: string } = {},
+  options: {
+    type?: string;
+    group?: string;
+    id?: string;
+    error?: boolean;
+    body?: string;
+    /** The replay run that sent this copy. */
+    replay?: string;
+  } = {},
 ): Message {
   const id = options.id ?? `evt-${n}`;
   const envelope = {
@@ -156,6 +164,7 @@ export function deadLetterMessage(
     contentType: 'application/json',
     body: JSON.stringify({ n }),
     bodyEncoding: 'utf8',
+    ...(options.replay ? { replay: { id: options.replay, at: '2026-11-25T03:00:00.000Z' } } : {}),
   };
   return {
     MessageId: `sqs-${n}`,

@@ -201,6 +201,9 @@ describe('jobs on local mode', () => {
     await expect(cli('jobs', 'show', 'no-such-job', '--local')).rejects.toMatchObject({
       stderr: expect.stringContaining('job no-such-job not found'),
     });
+    await expect(cli('jobs', 'show', '', '--local')).rejects.toMatchObject({
+      stderr: expect.stringContaining('the job id is empty'),
+    });
   }, 120_000);
 
   it('refuses a payload that does not fit the job before sending anything', async () => {
