@@ -396,7 +396,8 @@ async function timeFlag(name: string, text: string, now: number): Promise<Date> 
 async function replayCommand(ctx: CommandContext, o: ReplayFlags) {
   const now = Date.now();
   const since = await timeFlag('--since', o.since, now);
-  const until = o.until !== undefined ? await timeFlag('--until', o.until, now) : undefined;
+  // "Now" is one instant for both ends: --since 10s is then a 10-second window, however long loading takes.
+  const until = o.until !== undefined ? await timeFlag('--until', o.until, now) : new Date(now);
   const config = await ctx.deps.loadConfig(o.config);
   const { replay, renderReplay, Journal, localJournalPath } = await cores();
   const { output, target, backend } = await open(ctx.deps, o);
@@ -406,7 +407,7 @@ async function replayCommand(ctx: CommandContext, o: ReplayFlags) {
     const result = await replay(backend, target, config, {
       source: o.source,
       since,
-      ...(until ? { until } : {}),
+      until,
       ...(o.type !== undefined ? { type: o.type } : {}),
       ...(o.to !== undefined ? { to: o.to } : {}),
       ...(o.rate !== undefined ? { rate: o.rate } : {}),

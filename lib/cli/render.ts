@@ -215,7 +215,7 @@ export function renderReplay(output: Output, result: ReplayResult): void {
   output.line(
     `matched ${result.matched}, ${verb} ${result.dryRun ? Object.values(result.byQueue).reduce((a, b) => a + b, 0) : c.green(String(result.sent))}${queues ? ` (${queues})` : ''}, ignored by routes ${result.ignored}, failed ${result.failed > 0 ? c.red(String(result.failed)) : '0'}`,
   );
-  output.line(`replay id ${result.replayId} (consumers see it as envelope.replay.id)`);
+  if (!result.dryRun) output.line(`replay id ${result.replayId} (consumers see it as envelope.replay.id)`);
   for (const f of result.failures.slice(0, 20)) output.line(c.red(`  ${f.id} -> ${f.queue}: ${f.reason}`));
 }
 

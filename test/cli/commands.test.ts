@@ -11,7 +11,7 @@ import { setConsumerEnabled } from '../../lib/cli/consumers';
 import { CliError } from '../../lib/cli/errors';
 import { failedList, failedShow } from '../../lib/cli/failed';
 import { purge } from '../../lib/cli/purge';
-import { humanAge, renderFailedList, renderFailedShow } from '../../lib/cli/render';
+import { humanAge, renderFailedList, renderFailedShow, renderReplay } from '../../lib/cli/render';
 import { status } from '../../lib/cli/status';
 import type { LocalTarget } from '../../lib/cli/target';
 import { installFakeQueue } from './fake-queue';
@@ -457,5 +457,31 @@ describe('pause / resume', () => {
     await expect(setConsumerEnabled(backend, localTarget(), false, { queue: 'events' })).rejects.toThrow(
       'local mode is not reachable (ECONNREFUSED): start it with npm start',
     );
+  });
+});
+
+describe('replay summary', () => {
+  const result = (dryRun: boolean) => ({
+    replayId: 'r-1',
+    source: 'shop',
+    since: '2026-11-30T10:00:00.000Z',
+    until: '2026-11-30T10:00:10.000Z',
+    dryRun,
+    matched: 3,
+    sent: dryRun ? 0 : 3,
+    ignored: 0,
+    failed: 0,
+    byQueue: { events: 3 },
+    failures: [],
+  });
+
+  it('names the run id of a real run, and none for a dry run (nothing was sent under it)', () => {
+    const real = recordingOutput();
+    renderReplay(real, result(false));
+    expect(real.lines).toContain('replay id r-1 (consumers see it as envelope.replay.id)');
+    const dry = recordingOutput();
+    renderReplay(dry, result(true));
+    expect(dry.lines.join('\n')).toMatch(/matched 3, would send 3 \(events 3\)/);
+    expect(dry.lines.join('\n')).not.toContain('replay id');
   });
 });
