@@ -19,8 +19,14 @@ export interface InitOptions {
 
 interface Manifest {
   readonly version: string;
+  readonly dependencies: Record<string, string>;
   readonly devDependencies: Record<string, string>;
   readonly peerDependencies: Record<string, string>;
+}
+
+/** `text` as one shell word: as it is when plain, else single-quoted (`My Webhooks!` -> `'My Webhooks!'`). */
+function shellWord(text: string): string {
+  return /^[\w@%+=:,./-]+$/.test(text) ? text : `'${text.replaceAll("'", "'\\''")}'`;
 }
 
 /** Scaffolds a project into `dir` (created when missing); refuses when any of its files exists. */
@@ -32,7 +38,7 @@ export function initProject(dir: string, options: InitOptions = {}): InitResult 
   const files = projectFiles({
     name: projectName(target),
     hooklineSpec: options.hooklineSpec ?? `^${manifest.version}`,
-    versions: { ...manifest.peerDependencies, ...manifest.devDependencies },
+    versions: { ...manifest.dependencies, ...manifest.peerDependencies, ...manifest.devDependencies },
   });
   const existing = Object.keys(files).filter((file) => existsSync(path.join(target, file)));
   if (existing.length > 0) return { ok: false, dir: target, existing };
@@ -45,7 +51,7 @@ export function initProject(dir: string, options: InitOptions = {}): InitResult 
     ok: true,
     dir: target,
     written: Object.keys(files),
-    nextSteps: [...(cd ? [`cd ${cd}`] : []), 'npm install', 'npm test', 'npm start'],
+    nextSteps: [...(cd ? [`cd ${shellWord(cd)}`] : []), 'npm install', 'npm test', 'npm start'],
   };
 }
 

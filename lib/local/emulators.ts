@@ -44,8 +44,8 @@ export function assertNodeVersion(version: string = process.versions.node): void
   const [major = 0, minor = 0] = version.split('.').map(Number);
   if (major < MINIMUM_NODE[0] || (major === MINIMUM_NODE[0] && minor < MINIMUM_NODE[1])) {
     throw new Error(
-      `local mode needs Node >= ${MINIMUM_NODE.join('.')} (found ${version}): run it through npm (npm start, npx ...) ` +
-        'so the project-pinned Node 24 in node_modules/.bin is used',
+      `local mode needs Node >= ${MINIMUM_NODE.join('.')} for its SQS emulator (found ${version}): use Node 22.5 or later, ` +
+        'or add the node@24 devDependency (npm install -D node@24) and run it through npm scripts (npm start), which put it first on PATH',
     );
   }
 }

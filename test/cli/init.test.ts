@@ -49,9 +49,24 @@ describe('hookline init', () => {
     expect(manifest.scripts.start).toBe('hookline dev');
     expect(manifest.devDependencies.hookline).toBe('file:../hookline.tgz');
     expect(manifest.devDependencies.node).toMatch(/^\^?24\./);
+    // Every dependency pinned to the range hookline itself is built and tested with: none is "latest".
+    expect(Object.values(manifest.devDependencies).filter((range) => range === 'latest')).toEqual([]);
     const config = readFileSync(join(dir, 'hookline.config.ts'), 'utf8');
     expect(config).toContain("entry: 'consumers/events.ts'");
     expect(h.stdout()).toContain('npm install');
+  });
+
+  it('quotes a folder name with spaces or shell characters in the next steps', async () => {
+    const parent = emptyDir();
+    const h = cliHarness();
+    const cwd = process.cwd();
+    process.chdir(parent);
+    try {
+      expect(await runCli(['init', "My Hook's!", '--hookline', 'file:../hookline.tgz'], h.deps)).toBe(0);
+    } finally {
+      process.chdir(cwd);
+    }
+    expect(h.stdout()).toContain("next: cd 'My Hook'\\''s!' && npm install");
   });
 
   it('refuses to overwrite: lists the files that exist, writes nothing and exits 1', async () => {
