@@ -14,9 +14,14 @@ export interface TypePattern {
   readonly globstars: number;
 }
 
-/** Throws on patterns that cannot mean anything sensible (empty, or `***`). */
+/** Throws on patterns that cannot mean anything sensible (empty, an empty segment, or `***`). */
 export function validateTypePattern(pattern: string): void {
   if (pattern.length === 0) throw new Error('a type pattern must not be empty');
+  if (/^\.|\.\.|\.$/.test(pattern)) {
+    throw new Error(
+      `type pattern "${pattern}" has an empty segment (a dot at an end, or two in a row): no event type has one`,
+    );
+  }
   if (pattern.includes('***')) {
     throw new Error(`type pattern "${pattern}": use "*" (one segment) or "**" (anything), not "***"`);
   }

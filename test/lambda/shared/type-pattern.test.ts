@@ -33,8 +33,10 @@ describe('type patterns', () => {
     expect(compileTypePattern('a.**.b.**').globstars).toBe(2);
   });
 
-  it('rejects empty and *** patterns', () => {
+  it('rejects empty patterns, empty segments (a typo no type has) and ***', () => {
     expect(() => compileTypePattern('')).toThrow(/must not be empty/);
     expect(() => compileTypePattern('a.***')).toThrow(/not "\*\*\*"/);
+    for (const typo of ['push..*', '.push', 'push.'])
+      expect(() => compileTypePattern(typo)).toThrow(/has an empty segment/);
   });
 });
