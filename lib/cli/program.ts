@@ -266,6 +266,12 @@ export function buildProgram(deps: CliDependencies, setExitCode: (code: number) 
 
 /** The target flags as `connect` takes them. */
 function targetOptions(o: CommonOptions): TargetOptions {
+  // Either target, never both: silently dropping one would act on a pipeline the operator did not name.
+  if (o.local && (o.stack || o.region)) {
+    throw new CliError(
+      `--local and ${o.stack ? '--stack' : '--region'} name different targets: pass --local for local mode, or --stack/--region for a deployed stack`,
+    );
+  }
   return {
     ...(o.local ? { local: true } : {}),
     ...(o.stack ? { stack: o.stack } : {}),

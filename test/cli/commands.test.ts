@@ -269,6 +269,27 @@ describe('failed list / show', () => {
     expect(copy).toMatchObject({ matches: 1, replayId: 'r-7f3a9c21-0000' });
   });
 
+  it('says why a FIFO listing shows fewer messages than the queue holds', async () => {
+    installFakeQueue(sqs, EVENTS.deadLetterUrl, [
+      deadLetterMessage(1, { group: 'A' }),
+      deadLetterMessage(2, { group: 'B' }),
+    ]);
+    sqs.on(GetQueueAttributesCommand, { QueueUrl: EVENTS.deadLetterUrl }).resolves(depth(4, 0, 0));
+    const result = await failedList(testBackend(), stackTarget(), { queue: 'events' });
+    expect([result.approximateDepth, result.messages.length]).toEqual([4, 2]);
+    const output = recordingOutput();
+    renderFailedList(output, result);
+    expect(output.lines.join('\n')).toContain(
+      "FIFO: SQS returns a message group's later messages only once its earlier ones leave the queue",
+    );
+    const standard = recordingOutput();
+    renderFailedList(standard, {
+      ...result,
+      messages: result.messages.map(({ messageGroupId: _, ...m }) => m),
+    });
+    expect(standard.lines.join('\n')).not.toContain('FIFO:');
+  });
+
   it('show: an empty id is an error, not the first message', async () => {
     await expect(failedShow(testBackend(), stackTarget(), { queue: 'events', id: ' ' })).rejects.toThrow(
       'the id is empty: pass an id from hookline failed list events',

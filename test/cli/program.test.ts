@@ -44,6 +44,18 @@ describe('hookline program', () => {
     expect(h.connects).toEqual([{ stack: 'Prod', region: 'eu-west-1' }]);
   });
 
+  it('refuses --local together with --stack or --region instead of ignoring one', async () => {
+    for (const flags of [
+      ['--stack', 'Prod'],
+      ['--region', 'eu-west-1'],
+    ]) {
+      const h = cliHarness();
+      expect(await runCli(['status', '--local', ...flags], h.deps)).toBe(1);
+      expect(h.stderr()).toMatch(/--local and --(stack|region) name different targets/);
+      expect(h.connects).toEqual([]);
+    }
+  });
+
   it("status '' is an unknown queue (exit 1), not every queue", async () => {
     const h = cliHarness();
     expect(await runCli(['status', ''], h.deps)).toBe(1);
