@@ -63,11 +63,23 @@ export function errorName(error: unknown): string {
   return field(error, 'name') ?? field(error, 'Code') ?? field(error, 'code') ?? '';
 }
 
-function connectionCode(error: unknown): string | undefined {
+/** The error and its causes, outermost first (at most five: a cause chain can loop). */
+export function* causeChain(error: unknown): Generator<unknown> {
   for (let e: unknown = error, depth = 0; e && depth < 5; depth++) {
+    yield e;
+    e = (e as { cause?: unknown }).cause;
+  }
+}
+
+/** The error's own `code` when it has one, else its message. */
+export function codeOrMessage(error: unknown): string {
+  return field(error, 'code') ?? (error instanceof Error ? error.message : String(error));
+}
+
+function connectionCode(error: unknown): string | undefined {
+  for (const e of causeChain(error)) {
     const code = field(e, 'code');
     if (code && CONNECTION.has(code)) return code;
-    e = (e as { cause?: unknown }).cause;
   }
   return undefined;
 }

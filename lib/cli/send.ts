@@ -16,7 +16,7 @@ import type { ResolvedConfig, ResolvedSource } from '../config';
 import { defaultDevSecret, secretEnvName } from '../local/secrets';
 import { sourceNeedsSecret, sourceRuntimeConfig } from '../runtime-wiring';
 import type { Backend } from './backend';
-import { CliError, explainError } from './errors';
+import { CliError, causeChain, codeOrMessage, explainError } from './errors';
 import { sampleRequest, typeHeadersFor, typeOverrideProblem } from './samples';
 import { type StackTarget, type Target, webhookUrlOf } from './target';
 
@@ -136,14 +136,9 @@ function checkUrl(url: string): void {
 
 /** Why a post to the user's --url failed, in one line naming it. */
 function unreachableUrl(error: unknown, url: string): CliError {
-  const reasons: string[] = [];
-  for (let e: unknown = error, depth = 0; e && depth < 5; depth++) {
-    const code = (e as { code?: unknown }).code;
-    const message = e instanceof Error ? e.message : String(e);
-    reasons.push(typeof code === 'string' ? code : message);
-    e = (e as { cause?: unknown }).cause;
-  }
-  const reason = reasons.filter((r) => r && r !== 'fetch failed').at(-1) ?? 'no answer';
+  // fetch says only "fetch failed"; the innermost cause says why (ECONNREFUSED, bad port, ...).
+  const reasons = [...causeChain(error)].map(codeOrMessage).filter((r) => r && r !== 'fetch failed');
+  const reason = reasons.at(-1) ?? 'no answer';
   return new CliError(`cannot send to --url ${url} (${reason}): check the URL and that it is listening`);
 }
 

@@ -59,13 +59,20 @@ function shapeViolations(issue: ZodIssue, input: unknown): Violation[] {
   ];
 }
 
-/** A copy of `node` without the property at `path`, copying only the objects along the path. */
-function withoutPath(node: unknown, path: readonly PropertyKey[]): unknown {
+/** Left out of the copy by {@link withValueAt}. */
+const REMOVED = Symbol('removed');
+
+/**
+ * A copy of `node` with the value at `path` replaced (or left out, for {@link REMOVED}), copying only the
+ * objects along the path.
+ */
+function withValueAt(node: unknown, path: readonly PropertyKey[], value: unknown): unknown {
   const [head, ...rest] = path;
   if (head === undefined || !node || typeof node !== 'object' || Array.isArray(node)) return node;
   const copy: Record<PropertyKey, unknown> = { ...(node as Record<PropertyKey, unknown>) };
-  if (rest.length === 0) delete copy[head];
-  else copy[head] = withoutPath(copy[head], rest);
+  if (rest.length > 0) copy[head] = withValueAt(copy[head], rest, value);
+  else if (value === REMOVED) delete copy[head];
+  else copy[head] = value;
   return copy;
 }
 
@@ -86,15 +93,6 @@ function sourceWithBadType(issue: ZodIssue): PropertyKey[] | undefined {
   return issue.code === 'invalid_union' && section === 'sources' && name !== undefined
     ? ['sources', name]
     : undefined;
-}
-
-/** `node` with the value at `path` replaced, copying only the objects along the path. */
-function withValueAt(node: unknown, path: readonly PropertyKey[], value: unknown): unknown {
-  const [head, ...rest] = path;
-  if (head === undefined || !node || typeof node !== 'object' || Array.isArray(node)) return node;
-  const copy: Record<PropertyKey, unknown> = { ...(node as Record<PropertyKey, unknown>) };
-  copy[head] = rest.length === 0 ? value : withValueAt(copy[head], rest, value);
-  return copy;
 }
 
 /**
@@ -120,7 +118,7 @@ export function parseShape(input: HooklineConfig): { data?: ParsedConfig; issues
       issues.push(...shapeViolations(issue, input));
       const badSource = sourceWithBadType(issue);
       if (badSource) current = withValueAt(current, badSource, SOURCE_STAND_IN);
-      else for (const path of removalsOf(issue)) current = withoutPath(current, path);
+      else for (const path of removalsOf(issue)) current = withValueAt(current, path, REMOVED);
     }
   }
   return { issues };

@@ -2,12 +2,11 @@
  * Local mode as a command: `npm start` in this repository and `hookline dev` in any project run this. It checks
  * what local mode needs first (Node, fauxqs and dynalite) and fails with one line naming the fix.
  */
-import { LOCAL_JOBS_TOKEN_ENV } from '../../lambda/shared/jobs-endpoint-config';
 import type { ResolvedConfig } from '../config';
 import { configFailureMessage, configPath, readConfig } from '../load-config';
 import { assertNodeVersion, type Emulators } from './emulators';
 import { PortInUseError } from './http-api';
-import { DEFAULT_LOCAL_JOBS_TOKEN } from './jobs-endpoint';
+import { localJobsTokenOrigin } from './jobs-endpoint';
 import { startLocalMode } from './local-mode';
 import { Reporter } from './reporter';
 import { localSecrets } from './secrets';
@@ -113,9 +112,7 @@ export function endpointLines(
       })`,
     );
   }
-  const token = env[LOCAL_JOBS_TOKEN_ENV]
-    ? `from ${LOCAL_JOBS_TOKEN_ENV}`
-    : `dev default "${DEFAULT_LOCAL_JOBS_TOKEN}"`;
+  const token = localJobsTokenOrigin(env);
   for (const queue of config.jobsEndpoint?.queues ?? []) {
     lines.push(`  ${'jobs'.padEnd(12)} POST ${local.url}/jobs/${queue}  (bearer token ${token})`);
   }

@@ -36,6 +36,13 @@ export function localJobsToken(env: Readonly<Record<string, string | undefined>>
   return env[LOCAL_JOBS_TOKEN_ENV] || DEFAULT_LOCAL_JOBS_TOKEN;
 }
 
+/** Where that token comes from, for a person (the value itself only when it is the public default). */
+export function localJobsTokenOrigin(env: Readonly<Record<string, string | undefined>>): string {
+  return env[LOCAL_JOBS_TOKEN_ENV]
+    ? `from ${LOCAL_JOBS_TOKEN_ENV}`
+    : `dev default "${DEFAULT_LOCAL_JOBS_TOKEN}"`;
+}
+
 /** The jobs endpoint function's own variables (on top of every local function's). */
 export function localJobsEnvironment(
   config: ResolvedConfig,
