@@ -253,6 +253,8 @@ function maxConcurrencyViolations(maxConcurrency: number | undefined): Violation
 
 /**
  * Provisioned mode's poller ranges for SQS (minimum 2 to 200, maximum 2 to 2000, minimum at most maximum).
+ * Lambda's API reference now accepts up to 10,000 maximum pollers for SQS, but CloudFormation's resource schema
+ * for `AWS::Lambda::EventSourceMapping` still caps `MaximumPollers` at 2000 and a deploy goes through it.
  *
  * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-properties-lambda-eventsourcemapping-provisionedpollerconfig.html
  */
@@ -268,7 +270,7 @@ function pollerViolations(c: ConsumerRuleInput): Violation[] {
     out.push(violation('minimumPollers', why, minimumPollers, `use a value from ${min} to ${maxMinimum}`));
   }
   if (known(maximumPollers) && (maximumPollers < min || maximumPollers > maxMaximum)) {
-    const why = `an SQS event source scales to ${min} to ${maxMaximum} pollers in provisioned mode`;
+    const why = `CloudFormation accepts ${min} to ${maxMaximum} maximum pollers for an SQS event source in provisioned mode`;
     out.push(violation('maximumPollers', why, maximumPollers, `use a value from ${min} to ${maxMaximum}`));
   }
   if (known(minimumPollers) && known(maximumPollers) && minimumPollers > maximumPollers) {

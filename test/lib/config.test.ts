@@ -656,7 +656,7 @@ describe('resolveConfig: the consumer scaling choice', () => {
     [
       'maximumPollers above 2000',
       { maximumPollers: 2001 },
-      /consumer\.maximumPollers: an SQS event source scales to 2 to 2000 pollers in provisioned mode \(got 2001\)/,
+      /consumer\.maximumPollers: CloudFormation accepts 2 to 2000 maximum pollers for an SQS event source in provisioned mode \(got 2001\)/,
     ],
     [
       'minimumPollers above maximumPollers',

@@ -189,7 +189,7 @@ describe('QueueConsumer', () => {
     [
       'pollers outside the SQS range',
       { minimumPollers: 1, maximumPollers: 3000 },
-      /minimumPollers: an SQS event source keeps 2 to 200.*maximumPollers: an SQS event source scales to 2 to 2000/s,
+      /minimumPollers: an SQS event source keeps 2 to 200.*maximumPollers: CloudFormation accepts 2 to 2000 maximum pollers/s,
     ],
   ])('refuses %s when used on its own', (_name, scaling, expected) => {
     const stack = testStack();
