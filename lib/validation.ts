@@ -101,6 +101,30 @@ export function visibilityExtensionViolations(path: string, extension: Duration)
   ];
 }
 
+/**
+ * Rule: a retry backoff fits in what SQS still grants when it is set. SQS refuses to keep a message hidden more
+ * than 12 hours after the receive that returned it, and the runtime sets the backoff while the record is still
+ * hidden from that receive, up to the queue's visibility timeout later; a longer backoff is refused, and the
+ * record comes back after the visibility timeout instead of waiting.
+ */
+export function retryWithinVisibilityViolations(
+  path: string,
+  retryMax: Duration,
+  visibilityTimeout: Duration,
+): Violation[] {
+  if (!known(retryMax) || !known(visibilityTimeout) || beyondVisibilityLimit(retryMax)) return [];
+  const room = SQS_LIMITS.maxVisibilitySeconds - Math.ceil(secondsOf(visibilityTimeout));
+  if (secondsOf(retryMax) <= room) return [];
+  return [
+    violation(
+      path,
+      `SQS keeps a message hidden at most ${MAX_VISIBILITY_HOURS} hours after its receive, and a backoff is set up to the visibility timeout (${visibilityTimeout.toHumanString()}) after it, so a longer wait is refused and the record comes back after the visibility timeout instead`,
+      retryMax,
+      `use at most Duration.seconds(${Math.max(1, room)})`,
+    ),
+  ];
+}
+
 /** Settings of a queue and its dead-letter queue. */
 export interface QueueRuleInput {
   readonly fifo: boolean;

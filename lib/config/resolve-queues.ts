@@ -5,6 +5,7 @@ import {
   defaultDeadlineMargin,
   minimumVisibilityTimeout,
   queueViolations,
+  retryWithinVisibilityViolations,
   visibilityExtensionViolations,
   visibilityViolations,
 } from '../validation';
@@ -234,6 +235,12 @@ function resolveQueue(context: QueueContext, name: string, queue: ParsedQueue): 
   };
   checkQueue(context.problems, path, queue, settings);
   const consumer = queue.consumer ? resolveConsumer(context, name, queue, queue.consumer) : undefined;
+  if (consumer) {
+    context.problems.addAll(
+      `${path}.consumer`,
+      retryWithinVisibilityViolations('retry.max', consumer.retry.max, visibilityTimeoutOf(queue, consumer)),
+    );
+  }
   return {
     name,
     ...settings,

@@ -33,7 +33,8 @@ export interface RetryConfig {
    */
   factor?: number;
   /**
-   * Longest wait between two retries (SQS can hide a message at most 12 hours).
+   * Longest wait between two retries: at most 12 hours less the queue's visibility timeout (SQS hides a message
+   * at most 12 hours after its receive, and the wait is set while the record is still hidden from it).
    * @default Duration.minutes(15)
    */
   max?: Duration;

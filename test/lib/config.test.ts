@@ -273,6 +273,23 @@ describe('resolveConfig validation', () => {
       /consumer\.retry\.max: SQS visibility can be extended by at most 12 hours/,
     ],
     [
+      'backoff cap of exactly 12 hours, which SQS refuses once the record has been hidden for its visibility timeout',
+      minimal({ queues: { events: { consumer: { entry: 'x.ts', retry: { max: Duration.hours(12) } } } } }),
+      /consumer\.retry\.max: SQS keeps a message hidden at most 12 hours after its receive.*visibility timeout \(3 minutes\).*use at most Duration\.seconds\(43020\)/,
+    ],
+    [
+      'backoff cap that leaves less room than a visibility timeout set on the queue',
+      minimal({
+        queues: {
+          events: {
+            visibilityTimeout: Duration.hours(1),
+            consumer: { entry: 'x.ts', retry: { max: Duration.minutes(11 * 60 + 1) } },
+          },
+        },
+      }),
+      /consumer\.retry\.max: .*use at most Duration\.seconds\(39600\)/,
+    ],
+    [
       'backoff base above cap',
       minimal({
         queues: {
