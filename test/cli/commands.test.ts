@@ -195,6 +195,20 @@ describe('failed list / show', () => {
     expect(output.lines.join('\n')).toMatch(/TRIES[\s\S]*invoice\.paid\s+\S+\s+3\s+PermanentError/);
   });
 
+  it('TRIES of a message SQS moved is the source queue maxReceiveCount, however often the DLQ was read before', async () => {
+    installFakeQueue(sqs, EVENTS.deadLetterUrl, [deadLetterMessage(2, { error: false })]);
+    sqs.on(GetQueueAttributesCommand, { QueueUrl: EVENTS.url }).resolves({
+      Attributes: {
+        RedrivePolicy: JSON.stringify({ deadLetterTargetArn: EVENTS.deadLetterArn, maxReceiveCount: 4 }),
+      },
+    });
+    // SQS says 6 receives: 4 by the consumer, then earlier reads of the DLQ and this one, which count too.
+    const listed = await failedList(testBackend(), stackTarget(), { queue: 'events' });
+    expect(listed.messages.map((m) => m.receiveCount)).toEqual([4]);
+    const shown = await failedShow(testBackend(), stackTarget(), { queue: 'events', id: 'evt-2' });
+    expect(shown.receiveCount).toBe(4);
+  });
+
   it('scans even when the approximate count reads 0 (counts lag; an expired hold reads as in flight)', async () => {
     installFakeQueue(sqs, EVENTS.deadLetterUrl, [deadLetterMessage(1)]);
     sqs.on(GetQueueAttributesCommand, { QueueUrl: EVENTS.deadLetterUrl }).resolves(depth(0, 1, 0));
