@@ -11,7 +11,12 @@ import {
   ReceiveMessageCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
-import { FAILURE_ATTRIBUTES, parseEnvelope, type WebhookEnvelope } from '../../lambda/shared/envelope';
+import {
+  FAILURE_ATTRIBUTES,
+  MESSAGE_ATTRIBUTES,
+  parseEnvelope,
+  type WebhookEnvelope,
+} from '../../lambda/shared/envelope';
 
 /** Why a message was dead-lettered, from the attributes a consumer sets (absent after maxReceiveCount). */
 export interface FailureReason {
@@ -30,6 +35,11 @@ export interface DeadLetter {
   /** The parsed envelope, or undefined when the body is not one (`envelopeError` says why). */
   readonly envelope?: WebhookEnvelope;
   readonly envelopeError?: string;
+  /**
+   * The event's id, source and type: the envelope's, else (a body that is not an envelope, such as one of a newer
+   * envelope version) the `hookline.*` attributes the message carries, which the consumer's outcome line names it by.
+   */
+  readonly event: { readonly id?: string; readonly source?: string; readonly type?: string };
   readonly failure: FailureReason;
   /** ISO time the message was first sent (to the source queue on standard queues). */
   readonly sentAt?: string;
@@ -74,6 +84,13 @@ export function describeDeadLetter(message: Message, maxReceiveCount?: number): 
     body,
     ...(envelope ? { envelope } : {}),
     ...(envelopeError ? { envelopeError } : {}),
+    event: envelope
+      ? { id: envelope.id, source: envelope.source, type: envelope.type }
+      : {
+          id: attr(message, MESSAGE_ATTRIBUTES.eventId),
+          source: attr(message, MESSAGE_ATTRIBUTES.source),
+          type: attr(message, MESSAGE_ATTRIBUTES.type),
+        },
     failure,
     ...(Number.isFinite(sent) && sent > 0 ? { sentAt: new Date(sent).toISOString() } : {}),
     ...(Number.isFinite(count) && count > 0 ? { receiveCount: count } : {}),
@@ -188,9 +205,9 @@ export async function queueDepth(sqs: SQSClient, queueUrl: string): Promise<Queu
 export function summarize(letter: DeadLetter) {
   return {
     messageId: letter.messageId,
-    id: letter.envelope?.id ?? null,
-    source: letter.envelope?.source ?? null,
-    type: letter.envelope?.type ?? null,
+    id: letter.event.id ?? null,
+    source: letter.event.source ?? null,
+    type: letter.event.type ?? null,
     receivedAt: letter.envelope?.receivedAt ?? null,
     sentAt: letter.sentAt ?? null,
     receiveCount: letter.receiveCount ?? null,

@@ -146,7 +146,7 @@ export async function failedShow(
         matches.splice(0, matches.length, letter);
         return true;
       }
-      if (letter.envelope?.id === options.id) matches.push(letter);
+      if (letter.event.id === options.id) matches.push(letter);
       return false;
     });
   } catch (error) {
