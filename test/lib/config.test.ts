@@ -24,6 +24,23 @@ function issueOf(config: HooklineConfig) {
 }
 
 describe('resolveConfig defaults', () => {
+  it('keeps claim-checked payloads as long as a message and then its dead-lettered copy can live', () => {
+    // 4 days in the queue at most, then a dead-lettered copy kept 14 days from when the consumer sent it.
+    expect(resolveConfig(minimal()).payloads.expiry.toDays()).toBe(18);
+    const longer = resolveConfig(
+      minimal({
+        queues: {
+          events: {
+            retentionPeriod: Duration.days(10),
+            deadLetterRetentionPeriod: Duration.days(14),
+            consumer: { entry: 'lambda/consumers/events.ts' },
+          },
+        },
+      }),
+    );
+    expect(longer.payloads.expiry.toDays()).toBe(24);
+  });
+
   it('fills every queue and consumer default', () => {
     // WHEN
     const config = resolveConfig(minimal());
@@ -386,7 +403,23 @@ describe('resolveConfig validation', () => {
     [
       'payload expiry shorter than DLQ retention',
       minimal({ payloads: { expiry: Duration.days(7) } }),
-      /payloads\.expiry: must outlast the longest dead-letter retention \(14 days\)/,
+      /payloads\.expiry: must outlast the longest a message can live.*queue events: 4 days \+ 14 days.*Duration\.days\(18\)/,
+    ],
+    [
+      // The consumer's dead-letter copy is a new message: its DLQ retention starts when it is sent, after up to
+      // the queue's retention spent retrying, so a body kept only as long as the DLQ retention can be gone first.
+      'payload expiry as long as the DLQ retention but shorter than the queue retention plus it',
+      minimal({
+        queues: {
+          events: {
+            retentionPeriod: Duration.days(7),
+            deadLetterRetentionPeriod: Duration.days(14),
+            consumer: { entry: 'lambda/consumers/events.ts' },
+          },
+        },
+        payloads: { expiry: Duration.days(14) },
+      }),
+      /payloads\.expiry: .*queue events: 7 days \+ 14 days.*use Duration\.days\(21\) or more/,
     ],
     [
       'log retention not allowed',
