@@ -101,6 +101,40 @@ export function visibilityExtensionViolations(path: string, extension: Duration)
   ];
 }
 
+/** A consumer's backoff, as the configuration and the `QueueConsumer` construct take it. */
+export interface RetryRuleInput {
+  readonly base: Duration;
+  readonly factor: number;
+  readonly max: Duration;
+}
+
+/** Rules of a backoff (paths relative to the consumer): a factor from 1 to 10, a maximum SQS can wait, a base below it. */
+export function retryViolations(retry: RetryRuleInput): Violation[] {
+  const violations: Violation[] = [];
+  if (known(retry.factor) && (retry.factor < 1 || retry.factor > 10)) {
+    violations.push(
+      violation(
+        'retry.factor',
+        'the backoff factor is between 1 and 10',
+        retry.factor,
+        'use 2 (each retry waits twice as long)',
+      ),
+    );
+  }
+  violations.push(...visibilityExtensionViolations('retry.max', retry.max));
+  if (known(retry.base) && known(retry.max) && secondsOf(retry.base) > secondsOf(retry.max)) {
+    violations.push(
+      violation(
+        'retry.base',
+        `must not exceed retry.max (${retry.max.toHumanString()})`,
+        retry.base,
+        'lower retry.base or raise retry.max',
+      ),
+    );
+  }
+  return violations;
+}
+
 /**
  * Rule: a retry backoff fits in what SQS still grants when it is set. SQS refuses to keep a message hidden more
  * than 12 hours after the receive that returned it, and the runtime sets the backoff while the record is still
