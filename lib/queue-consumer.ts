@@ -12,7 +12,7 @@ import type { EventArchive } from './event-archive';
 import { grantItemAccessByKey, grantPayloadObjects } from './grants';
 import { HooklineFunction, type HooklineFunctionProps } from './hookline-function';
 import { type ConsumerSettings, consumerRuntimeConfig } from './runtime-wiring';
-import { consumerViolations, defaultDeadlineMargin, throwIfViolations } from './validation';
+import { consumerViolations, defaultDeadlineMargin, retryViolations, throwIfViolations } from './validation';
 
 /** How a consumer backs off a record that failed: base x factor^(attempt - 1), capped. */
 export interface ConsumerRetry {
@@ -201,7 +201,12 @@ export class QueueConsumer extends Construct {
   constructor(scope: Construct, id: string, props: QueueConsumerProps) {
     super(scope, id);
     const settings = functionSettingsOf(props);
-    throwIfViolations(`QueueConsumer ${this.node.path}`, consumerViolations(settings));
+    throwIfViolations(`QueueConsumer ${this.node.path}`, [
+      ...consumerViolations(settings),
+      // Checked here, not only by the configuration: the function would otherwise refuse its own configuration
+      // at its first invocation, and every batch would fail until SQS dead-lettered it without a reason.
+      ...(props.retry ? retryViolations(props.retry) : []),
+    ]);
     this.consumerFunction = this.createFunction(props, settings);
     this.grantResources(props);
     const source = new SqsEventSource(props.queue, {

@@ -101,6 +101,64 @@ export function visibilityExtensionViolations(path: string, extension: Duration)
   ];
 }
 
+/** A consumer's backoff, as the configuration and the `QueueConsumer` construct take it. */
+export interface RetryRuleInput {
+  readonly base: Duration;
+  readonly factor: number;
+  readonly max: Duration;
+}
+
+/** Rules of a backoff (paths relative to the consumer): a factor from 1 to 10, a maximum SQS can wait, a base below it. */
+export function retryViolations(retry: RetryRuleInput): Violation[] {
+  const violations: Violation[] = [];
+  if (known(retry.factor) && (retry.factor < 1 || retry.factor > 10)) {
+    violations.push(
+      violation(
+        'retry.factor',
+        'the backoff factor is between 1 and 10',
+        retry.factor,
+        'use 2 (each retry waits twice as long)',
+      ),
+    );
+  }
+  violations.push(...visibilityExtensionViolations('retry.max', retry.max));
+  if (known(retry.base) && known(retry.max) && secondsOf(retry.base) > secondsOf(retry.max)) {
+    violations.push(
+      violation(
+        'retry.base',
+        `must not exceed retry.max (${retry.max.toHumanString()})`,
+        retry.base,
+        'lower retry.base or raise retry.max',
+      ),
+    );
+  }
+  return violations;
+}
+
+/**
+ * Rule: a retry backoff fits in what SQS still grants when it is set. SQS refuses to keep a message hidden more
+ * than 12 hours after the receive that returned it, and the runtime sets the backoff while the record is still
+ * hidden from that receive, up to the queue's visibility timeout later; a longer backoff is refused, and the
+ * record comes back after the visibility timeout instead of waiting.
+ */
+export function retryWithinVisibilityViolations(
+  path: string,
+  retryMax: Duration,
+  visibilityTimeout: Duration,
+): Violation[] {
+  if (!known(retryMax) || !known(visibilityTimeout) || beyondVisibilityLimit(retryMax)) return [];
+  const room = SQS_LIMITS.maxVisibilitySeconds - Math.ceil(secondsOf(visibilityTimeout));
+  if (secondsOf(retryMax) <= room) return [];
+  return [
+    violation(
+      path,
+      `SQS keeps a message hidden at most ${MAX_VISIBILITY_HOURS} hours after its receive, and a backoff is set up to the visibility timeout (${visibilityTimeout.toHumanString()}) after it, so a longer wait is refused and the record comes back after the visibility timeout instead`,
+      retryMax,
+      `use at most Duration.seconds(${Math.max(1, room)})`,
+    ),
+  ];
+}
+
 /** Settings of a queue and its dead-letter queue. */
 export interface QueueRuleInput {
   readonly fifo: boolean;

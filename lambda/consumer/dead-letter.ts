@@ -32,8 +32,29 @@ export interface DeadLetterMessage {
   readonly deduplicationId?: string;
 }
 
+/**
+ * Characters SQS refuses in a string attribute (the same rule as for a message body: it takes only tab, line feed,
+ * carriage return, U+0020 to U+D7FF, U+E000 to U+FFFD and U+10000 up). With the `u` flag the surrogate range
+ * matches only lone surrogates, never a pair.
+ */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are exactly what SQS refuses.
+const REFUSED_BY_SQS = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\ud800-\udfff\ufffe\uffff]/gu;
+
+/**
+ * Error text as SQS takes it: a refused character (an ANSI colour code, a NUL) would make the whole dead-letter
+ * send fail, and the reason would be lost with it. Written as a visible `\uXXXX` escape, so nothing is hidden.
+ */
+function sqsSafeText(text: string): string {
+  return text.replace(REFUSED_BY_SQS, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/** Cut to `max` characters, never between the two halves of a surrogate pair (a lone half is refused too). */
 function truncate(text: string, max: number): string {
-  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+  if (text.length <= max) return text;
+  let end = max - 1;
+  const last = text.charCodeAt(end - 1);
+  if (last >= 0xd800 && last <= 0xdbff) end--;
+  return `${text.slice(0, end)}…`;
 }
 
 /**
@@ -48,12 +69,12 @@ export function deadLetterMessage(
   const failure: Record<string, MessageAttributeValue> = {
     [FAILURE_ATTRIBUTES.errorName]: {
       DataType: 'String',
-      StringValue: truncate(reason.errorName || 'Error', 256),
+      StringValue: truncate(sqsSafeText(reason.errorName) || 'Error', 256),
     },
     [FAILURE_ATTRIBUTES.errorMessage]: {
       DataType: 'String',
       // SQS rejects empty string attribute values.
-      StringValue: truncate(reason.errorMessage || '(no message)', MAX_ERROR_MESSAGE_LENGTH),
+      StringValue: truncate(sqsSafeText(reason.errorMessage) || '(no message)', MAX_ERROR_MESSAGE_LENGTH),
     },
     [FAILURE_ATTRIBUTES.attempt]: { DataType: 'Number', StringValue: String(reason.attempt) },
     [FAILURE_ATTRIBUTES.consumer]: { DataType: 'String', StringValue: reason.consumer },

@@ -11,7 +11,12 @@ import {
   ReceiveMessageCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
-import { FAILURE_ATTRIBUTES, parseEnvelope, type WebhookEnvelope } from '../../lambda/shared/envelope';
+import {
+  FAILURE_ATTRIBUTES,
+  MESSAGE_ATTRIBUTES,
+  parseEnvelope,
+  type WebhookEnvelope,
+} from '../../lambda/shared/envelope';
 
 /** Why a message was dead-lettered, from the attributes a consumer sets (absent after maxReceiveCount). */
 export interface FailureReason {
@@ -30,12 +35,17 @@ export interface DeadLetter {
   /** The parsed envelope, or undefined when the body is not one (`envelopeError` says why). */
   readonly envelope?: WebhookEnvelope;
   readonly envelopeError?: string;
+  /**
+   * The event's id, source and type: the envelope's, else (a body that is not an envelope, such as one of a newer
+   * envelope version) the `hookline.*` attributes the message carries, which the consumer's outcome line names it by.
+   */
+  readonly event: { readonly id?: string; readonly source?: string; readonly type?: string };
   readonly failure: FailureReason;
   /** ISO time the message was first sent (to the source queue on standard queues). */
   readonly sentAt?: string;
   /**
    * How many times the consumer received the message: the attempt it recorded when it dead-lettered it, else
-   * (moved by SQS after maxReceiveCount) SQS's receive count without this read's own receive.
+   * (moved by SQS) the source queue's maxReceiveCount, the receives after which SQS moves a message.
    */
   readonly receiveCount?: number;
   readonly messageGroupId?: string;
@@ -44,8 +54,11 @@ export interface DeadLetter {
 
 const attr = (message: Message, name: string) => message.MessageAttributes?.[name]?.StringValue;
 
-/** Turns an SQS message into a {@link DeadLetter}. */
-export function describeDeadLetter(message: Message): DeadLetter {
+/**
+ * Turns an SQS message into a {@link DeadLetter}. `maxReceiveCount` is the source queue's (from its redrive
+ * policy), for the messages SQS moved there itself.
+ */
+export function describeDeadLetter(message: Message, maxReceiveCount?: number): DeadLetter {
   const body = message.Body ?? '';
   let envelope: WebhookEnvelope | undefined;
   let envelopeError: string | undefined;
@@ -60,13 +73,24 @@ export function describeDeadLetter(message: Message): DeadLetter {
     if (value !== undefined) failure[key] = value;
   }
   const sent = Number(message.Attributes?.SentTimestamp);
-  const count = consumerReceives(failure.attempt, message.Attributes?.ApproximateReceiveCount);
+  const count = consumerReceives(
+    failure.attempt,
+    maxReceiveCount,
+    message.Attributes?.ApproximateReceiveCount,
+  );
   return {
     messageId: message.MessageId ?? '',
     receiptHandle: message.ReceiptHandle ?? '',
     body,
     ...(envelope ? { envelope } : {}),
     ...(envelopeError ? { envelopeError } : {}),
+    event: envelope
+      ? { id: envelope.id, source: envelope.source, type: envelope.type }
+      : {
+          id: attr(message, MESSAGE_ATTRIBUTES.eventId),
+          source: attr(message, MESSAGE_ATTRIBUTES.source),
+          type: attr(message, MESSAGE_ATTRIBUTES.type),
+        },
     failure,
     ...(Number.isFinite(sent) && sent > 0 ? { sentAt: new Date(sent).toISOString() } : {}),
     ...(Number.isFinite(count) && count > 0 ? { receiveCount: count } : {}),
@@ -77,13 +101,38 @@ export function describeDeadLetter(message: Message): DeadLetter {
 
 /**
  * The consumer's receives of a dead letter. A message the consumer dead-lettered is a new DLQ message (its SQS
- * receive count counts only DLQ reads), so the attempt it recorded is the count; otherwise the DLQ message
- * carries the source queue's count, which the read that returned it has just raised by one.
+ * receive count counts only DLQ reads), so the attempt it recorded is the count. SQS moves a message once it has
+ * been received maxReceiveCount times, so that is the count of the others: the DLQ message's own receive count
+ * would not do, as every read of the DLQ (this one, each earlier `failed list`) adds one to it. Only without the
+ * redrive policy is that count, less this read's receive, the best there is.
  */
-function consumerReceives(attempt: string | undefined, sqsCount: string | undefined): number {
+function consumerReceives(
+  attempt: string | undefined,
+  maxReceiveCount: number | undefined,
+  sqsCount: string | undefined,
+): number {
   const recorded = Number(attempt);
   if (Number.isInteger(recorded) && recorded > 0) return recorded;
+  if (maxReceiveCount !== undefined) return maxReceiveCount;
   return Number(sqsCount) - 1;
+}
+
+/**
+ * The source queue's maxReceiveCount, from its redrive policy; undefined when the queue has none or it cannot be
+ * read (the counts then fall back to SQS's own).
+ */
+export async function maxReceiveCountOf(sqs: SQSClient, queueUrl: string): Promise<number | undefined> {
+  try {
+    const answer = await sqs.send(
+      new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['RedrivePolicy'] }),
+    );
+    const policy = answer?.Attributes?.RedrivePolicy;
+    if (!policy) return undefined;
+    const count = Number((JSON.parse(policy) as { maxReceiveCount?: unknown }).maxReceiveCount);
+    return Number.isInteger(count) && count > 0 ? count : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Receives up to `max` (<= 10) messages and hides them for `holdSeconds`. */
@@ -156,9 +205,9 @@ export async function queueDepth(sqs: SQSClient, queueUrl: string): Promise<Queu
 export function summarize(letter: DeadLetter) {
   return {
     messageId: letter.messageId,
-    id: letter.envelope?.id ?? null,
-    source: letter.envelope?.source ?? null,
-    type: letter.envelope?.type ?? null,
+    id: letter.event.id ?? null,
+    source: letter.event.source ?? null,
+    type: letter.event.type ?? null,
     receivedAt: letter.envelope?.receivedAt ?? null,
     sentAt: letter.sentAt ?? null,
     receiveCount: letter.receiveCount ?? null,

@@ -7,6 +7,7 @@ import {
   type DeadLetter,
   type DeadLetterSummary,
   describeDeadLetter,
+  maxReceiveCountOf,
   queueDepth,
   receiveHeld,
   releaseHeld,
@@ -43,6 +44,7 @@ async function scanDeadLetters(
   queue: QueueTarget,
   visit: (letter: DeadLetter) => boolean,
 ): Promise<number> {
+  const maxReceiveCount = await maxReceiveCountOf(backend.sqs, queue.url);
   const held: string[] = [];
   const seen = new Set<string>();
   let quiet = 0;
@@ -64,7 +66,7 @@ async function scanDeadLetters(
       let stop = false;
       for (const m of fresh) {
         seen.add(m.MessageId ?? '');
-        if (!stop && visit(describeDeadLetter(m))) stop = true;
+        if (!stop && visit(describeDeadLetter(m, maxReceiveCount))) stop = true;
       }
       if (stop) break;
     }
@@ -144,7 +146,7 @@ export async function failedShow(
         matches.splice(0, matches.length, letter);
         return true;
       }
-      if (letter.envelope?.id === options.id) matches.push(letter);
+      if (letter.event.id === options.id) matches.push(letter);
       return false;
     });
   } catch (error) {

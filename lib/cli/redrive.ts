@@ -577,7 +577,7 @@ class OneByOneRedrive {
   private selectOne(m: Message, entryId: string): Outgoing | undefined {
     const { queue, tally } = this;
     const letter = describeDeadLetter(m);
-    const id = letter.envelope?.id ?? null;
+    const id = letter.event.id ?? null;
     if (tally.wasMovedByRun(m, this.runId)) {
       tally.cameBack(m);
       return undefined;

@@ -5,7 +5,8 @@ import {
   defaultDeadlineMargin,
   minimumVisibilityTimeout,
   queueViolations,
-  visibilityExtensionViolations,
+  retryViolations,
+  retryWithinVisibilityViolations,
   visibilityViolations,
 } from '../validation';
 import type { ViolationList } from '../violations';
@@ -40,23 +41,7 @@ function resolveRetry(problems: ViolationList, path: string, c: ParsedConsumer):
     factor: c.retry?.factor ?? DEFAULTS.retryFactor,
     max: c.retry?.max ?? DEFAULTS.retryMax,
   };
-  if (retry.factor < 1 || retry.factor > 10) {
-    problems.add(
-      `${path}.retry.factor`,
-      'the backoff factor is between 1 and 10',
-      retry.factor,
-      'use 2 (each retry waits twice as long)',
-    );
-  }
-  problems.addAll(path, visibilityExtensionViolations('retry.max', retry.max));
-  if (seconds(retry.base) > seconds(retry.max)) {
-    problems.add(
-      `${path}.retry.base`,
-      `must not exceed retry.max (${retry.max.toHumanString()})`,
-      retry.base,
-      'lower retry.base or raise retry.max',
-    );
-  }
+  problems.addAll(path, retryViolations(retry));
   return retry;
 }
 
@@ -234,6 +219,12 @@ function resolveQueue(context: QueueContext, name: string, queue: ParsedQueue): 
   };
   checkQueue(context.problems, path, queue, settings);
   const consumer = queue.consumer ? resolveConsumer(context, name, queue, queue.consumer) : undefined;
+  if (consumer) {
+    context.problems.addAll(
+      `${path}.consumer`,
+      retryWithinVisibilityViolations('retry.max', consumer.retry.max, visibilityTimeoutOf(queue, consumer)),
+    );
+  }
   return {
     name,
     ...settings,

@@ -1,5 +1,5 @@
 /** The pipeline-wide sections: `ingest`, `dedupe`, `payloads`, `logRetentionDays` and `alarms`. */
-import type { Duration } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import { ingestViolations, topicArnViolations } from '../validation';
 import type { ViolationList } from '../violations';
 import { seconds } from './common';
@@ -45,20 +45,45 @@ export function resolveDedupe(problems: ViolationList, config: ParsedConfig): Re
   return { ttl };
 }
 
-/** Rule: a stored body outlives every dead-lettered message that points at it. */
+/**
+ * Rule: a stored body outlives every message that points at it. A message can wait in its queue up to the queue's
+ * retention, and the copy a consumer dead-letters is a new message whose DLQ retention starts when it is sent, so
+ * a body must last the queue's retention plus its dead-letter retention.
+ */
 function checkPayloadExpiry(
   problems: ViolationList,
   expiry: Duration,
   queues: readonly ResolvedQueue[],
 ): void {
-  const longestRetention = Math.max(0, ...queues.map((q) => seconds(q.deadLetterRetentionPeriod)));
-  if (seconds(expiry) >= longestRetention) return;
+  const longest = longestLived(queues);
+  if (!longest || seconds(expiry) >= lifetimeOf(longest)) return;
+  const days = Math.ceil(lifetimeOf(longest) / 86_400);
   problems.add(
     'payloads.expiry',
-    `must outlast the longest dead-letter retention (${longestRetention / 86_400} days), or a redriven message points at a deleted payload`,
+    `must outlast the longest a message can live: its queue's retention and then its dead-letter retention (queue ${longest.name}: ${longest.retentionPeriod.toHumanString()} + ${longest.deadLetterRetentionPeriod.toHumanString()}), or a message dead-lettered late, then redriven, points at a deleted payload`,
     expiry,
-    'use Duration.days(14) or more',
+    `use Duration.days(${days}) or more`,
   );
+}
+
+/** Seconds a message and then its dead-lettered copy can live. */
+function lifetimeOf(queue: ResolvedQueue): number {
+  return seconds(queue.retentionPeriod) + seconds(queue.deadLetterRetentionPeriod);
+}
+
+/** The queue whose messages (with their dead-lettered copies) can live longest. */
+function longestLived(queues: readonly ResolvedQueue[]): ResolvedQueue | undefined {
+  return queues.reduce<ResolvedQueue | undefined>(
+    (worst, q) => (worst && lifetimeOf(worst) >= lifetimeOf(q) ? worst : q),
+    undefined,
+  );
+}
+
+/** Unless set: long enough for every queue (whole days, as S3 expires objects), and never under the floor. */
+function defaultPayloadExpiry(queues: readonly ResolvedQueue[]): Duration {
+  const longest = longestLived(queues);
+  const days = longest ? Math.ceil(lifetimeOf(longest) / 86_400) : 0;
+  return Duration.days(Math.max(days, DEFAULTS.payloadExpiry.toDays()));
 }
 
 /** Large-body handling, checked against the SQS limit and the queues' dead-letter retention. */
@@ -76,7 +101,7 @@ export function resolvePayloads(
       `use ${DEFAULTS.inlineLimitBytes}`,
     );
   }
-  const expiry = config.payloads?.expiry ?? DEFAULTS.payloadExpiry;
+  const expiry = config.payloads?.expiry ?? defaultPayloadExpiry(queues);
   checkPayloadExpiry(problems, expiry, queues);
   return { inlineLimitBytes, expiry };
 }

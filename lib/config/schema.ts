@@ -33,7 +33,8 @@ export interface RetryConfig {
    */
   factor?: number;
   /**
-   * Longest wait between two retries (SQS can hide a message at most 12 hours).
+   * Longest wait between two retries: at most 12 hours less the queue's visibility timeout (SQS hides a message
+   * at most 12 hours after its receive, and the wait is set while the record is still hidden from it).
    * @default Duration.minutes(15)
    */
   max?: Duration;
@@ -291,8 +292,9 @@ export interface PayloadsConfig {
    */
   inlineLimitBytes?: number;
   /**
-   * How long a stored body is kept; at least the longest dead-letter retention.
-   * @default Duration.days(14)
+   * How long a stored body is kept; at least the longest a message can live: its queue's retention, then the
+   * dead-letter retention of the copy a consumer sends to the DLQ (a new message, whose retention starts then).
+   * @default - that longest lifetime in whole days, at least 14 (18 days with the default retentions)
    */
   expiry?: Duration;
 }

@@ -31,7 +31,7 @@ import { jobsFunctionName, LOCAL_JOBS_ENDPOINT_ENTRY, localJobsEnvironment } fro
 import { Journal } from './journal';
 import { bundleCacheDirOf, defaultBuildDir, emulatorThreadOptions, localDataDir } from './local-dirs';
 import { pausedConsumersPath, readPausedConsumers, writePausedConsumers } from './paused-consumers';
-import { type LocalEvent, Reporter } from './reporter';
+import { batchEvents, type LocalEvent, Reporter } from './reporter';
 import { type OneTimeScheduler, startOneTimeScheduler, startScheduler } from './scheduler';
 import { localSecrets } from './secrets';
 import { type StartupPhase, StartupPhases } from './startup-phases';
@@ -799,33 +799,7 @@ async function assertPortFree(port: number): Promise<void> {
 }
 
 function reportBatch(reporter: Reporter, report: BatchReport, maxReceiveCount: number): void {
-  const { result, disposition } = report;
-  // The consumer reported its own records: nothing to add unless the invocation failed as a whole.
-  if (result.ok && (result.outcomeLines ?? 0) > 0) return;
-  const reason = result.ok
-    ? 'reported in batchItemFailures'
-    : `${result.kind === 'timeout' ? 'timeout' : result.kind}: ${result.error.errorMessage}`;
-  if (result.ok) {
-    for (const record of disposition.succeeded) {
-      reporter.event({
-        event: 'processed',
-        id: record.messageId,
-        queue: report.consumer,
-        latencyMs: result.durationMs,
-      });
-    }
-  }
-  for (const record of disposition.failed) {
-    const attempt = Number(record.attributes.ApproximateReceiveCount);
-    reporter.event({
-      // SQS moves the message to the DLQ at its next receive once maxReceiveCount is reached.
-      event: attempt >= maxReceiveCount ? 'dead-lettered' : 'retried',
-      id: record.messageId,
-      queue: report.consumer,
-      attempt,
-      reason,
-    });
-  }
+  for (const event of batchEvents(report, maxReceiveCount)) reporter.event(event);
 }
 
 /** Re-exported for callers that only need the event type. */

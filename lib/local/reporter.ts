@@ -3,7 +3,10 @@
  * (`HOOKLINE_LOG=json`). Events come from the functions' structured outcome logs, the HTTP layer and the event
  * source mappings.
  */
+import type { SQSRecord } from 'aws-lambda';
 import { OUTCOME_MESSAGES } from '../../lambda/shared/contracts';
+import { MESSAGE_ATTRIBUTES } from '../../lambda/shared/envelope';
+import type { BatchReport } from './event-source-mapping';
 
 /** Events local mode reports. */
 export type LocalEventName =
@@ -77,6 +80,55 @@ export function parseOutcomeLine(line: string, functionName?: string): LocalEven
     durationMs: num(entry.durationMs),
     replayId: str(entry.replayId),
   });
+}
+
+/**
+ * The event a record carries, from the attributes the ingest function and the producer set on every message: the
+ * id a person sends, sees in `queued` and passes to `hookline trace` and `failed show`, not SQS's message id.
+ */
+function recordIdentity(record: SQSRecord): Pick<LocalEvent, 'id' | 'source' | 'type' | 'replayId'> {
+  const attribute = (name: string) => str(record.messageAttributes?.[name]?.stringValue);
+  return compact({
+    id: attribute(MESSAGE_ATTRIBUTES.eventId) ?? record.messageId,
+    source: attribute(MESSAGE_ATTRIBUTES.source),
+    type: attribute(MESSAGE_ATTRIBUTES.type),
+    replayId: attribute(MESSAGE_ATTRIBUTES.replay),
+  });
+}
+
+/**
+ * What the event source mapping adds about a batch: nothing when the consumer logged its own record outcomes;
+ * otherwise (the invocation timed out or crashed, or the handler logs no outcomes) one event per record.
+ */
+export function batchEvents(report: BatchReport, maxReceiveCount: number): LocalEvent[] {
+  const { result, disposition } = report;
+  if (result.ok && (result.outcomeLines ?? 0) > 0) return [];
+  const reason = result.ok
+    ? 'reported in batchItemFailures'
+    : `${result.kind === 'timeout' ? 'timeout' : result.kind}: ${result.error.errorMessage}`;
+  const events: LocalEvent[] = [];
+  if (result.ok) {
+    for (const record of disposition.succeeded) {
+      events.push({
+        event: 'processed',
+        ...recordIdentity(record),
+        queue: report.consumer,
+        latencyMs: result.durationMs,
+      });
+    }
+  }
+  for (const record of disposition.failed) {
+    const attempt = Number(record.attributes.ApproximateReceiveCount);
+    events.push({
+      // SQS moves the message to the DLQ at its next receive once maxReceiveCount is reached.
+      event: attempt >= maxReceiveCount ? 'dead-lettered' : 'retried',
+      ...recordIdentity(record),
+      queue: report.consumer,
+      attempt,
+      reason,
+    });
+  }
+  return events;
 }
 
 /** Options of {@link Reporter}. */

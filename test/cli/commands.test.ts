@@ -195,6 +195,37 @@ describe('failed list / show', () => {
     expect(output.lines.join('\n')).toMatch(/TRIES[\s\S]*invoice\.paid\s+\S+\s+3\s+PermanentError/);
   });
 
+  it('TRIES of a message SQS moved is the source queue maxReceiveCount, however often the DLQ was read before', async () => {
+    installFakeQueue(sqs, EVENTS.deadLetterUrl, [deadLetterMessage(2, { error: false })]);
+    sqs.on(GetQueueAttributesCommand, { QueueUrl: EVENTS.url }).resolves({
+      Attributes: {
+        RedrivePolicy: JSON.stringify({ deadLetterTargetArn: EVENTS.deadLetterArn, maxReceiveCount: 4 }),
+      },
+    });
+    // SQS says 6 receives: 4 by the consumer, then earlier reads of the DLQ and this one, which count too.
+    const listed = await failedList(testBackend(), stackTarget(), { queue: 'events' });
+    expect(listed.messages.map((m) => m.receiveCount)).toEqual([4]);
+    const shown = await failedShow(testBackend(), stackTarget(), { queue: 'events', id: 'evt-2' });
+    expect(shown.receiveCount).toBe(4);
+  });
+
+  it('names a message whose body is not an envelope by the event id the consumer logged, and shows it by that id', async () => {
+    installFakeQueue(sqs, EVENTS.deadLetterUrl, [
+      deadLetterMessage(1),
+      deadLetterMessage(2, { id: 'evt-v2', body: '{"v":2,"id":"evt-v2"}' }),
+    ]);
+    const listed = await failedList(testBackend(), stackTarget(), { queue: 'events' });
+    expect(listed.messages[1]).toMatchObject({
+      messageId: 'sqs-2',
+      id: 'evt-v2',
+      source: 'stripe',
+      type: 'invoice.paid',
+      envelopeError: 'body is not a hookline envelope',
+    });
+    const shown = await failedShow(testBackend(), stackTarget(), { queue: 'events', id: 'evt-v2' });
+    expect(shown).toMatchObject({ messageId: 'sqs-2', id: 'evt-v2', body: '{"v":2,"id":"evt-v2"}' });
+  });
+
   it('scans even when the approximate count reads 0 (counts lag; an expired hold reads as in flight)', async () => {
     installFakeQueue(sqs, EVENTS.deadLetterUrl, [deadLetterMessage(1)]);
     sqs.on(GetQueueAttributesCommand, { QueueUrl: EVENTS.deadLetterUrl }).resolves(depth(0, 1, 0));
@@ -221,7 +252,8 @@ describe('failed list / show', () => {
     ]);
     const result = await failedList(testBackend(), stackTarget(), { queue: 'events' });
     expect(result.messages[0]?.error).toBeNull();
-    expect(result.messages[1]).toMatchObject({ id: null, envelopeError: 'body is not JSON' });
+    // The id comes from the message's hookline.id attribute, as the body cannot give it.
+    expect(result.messages[1]).toMatchObject({ id: 'evt-2', envelopeError: 'body is not JSON' });
   });
 
   it('show finds a message by envelope id or SQS id, with its body decoded', async () => {

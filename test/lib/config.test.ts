@@ -24,6 +24,23 @@ function issueOf(config: HooklineConfig) {
 }
 
 describe('resolveConfig defaults', () => {
+  it('keeps claim-checked payloads as long as a message and then its dead-lettered copy can live', () => {
+    // 4 days in the queue at most, then a dead-lettered copy kept 14 days from when the consumer sent it.
+    expect(resolveConfig(minimal()).payloads.expiry.toDays()).toBe(18);
+    const longer = resolveConfig(
+      minimal({
+        queues: {
+          events: {
+            retentionPeriod: Duration.days(10),
+            deadLetterRetentionPeriod: Duration.days(14),
+            consumer: { entry: 'lambda/consumers/events.ts' },
+          },
+        },
+      }),
+    );
+    expect(longer.payloads.expiry.toDays()).toBe(24);
+  });
+
   it('fills every queue and consumer default', () => {
     // WHEN
     const config = resolveConfig(minimal());
@@ -273,6 +290,23 @@ describe('resolveConfig validation', () => {
       /consumer\.retry\.max: SQS visibility can be extended by at most 12 hours/,
     ],
     [
+      'backoff cap of exactly 12 hours, which SQS refuses once the record has been hidden for its visibility timeout',
+      minimal({ queues: { events: { consumer: { entry: 'x.ts', retry: { max: Duration.hours(12) } } } } }),
+      /consumer\.retry\.max: SQS keeps a message hidden at most 12 hours after its receive.*visibility timeout \(3 minutes\).*use at most Duration\.seconds\(43020\)/,
+    ],
+    [
+      'backoff cap that leaves less room than a visibility timeout set on the queue',
+      minimal({
+        queues: {
+          events: {
+            visibilityTimeout: Duration.hours(1),
+            consumer: { entry: 'x.ts', retry: { max: Duration.minutes(11 * 60 + 1) } },
+          },
+        },
+      }),
+      /consumer\.retry\.max: .*use at most Duration\.seconds\(39600\)/,
+    ],
+    [
       'backoff base above cap',
       minimal({
         queues: {
@@ -369,7 +403,23 @@ describe('resolveConfig validation', () => {
     [
       'payload expiry shorter than DLQ retention',
       minimal({ payloads: { expiry: Duration.days(7) } }),
-      /payloads\.expiry: must outlast the longest dead-letter retention \(14 days\)/,
+      /payloads\.expiry: must outlast the longest a message can live.*queue events: 4 days \+ 14 days.*Duration\.days\(18\)/,
+    ],
+    [
+      // The consumer's dead-letter copy is a new message: its DLQ retention starts when it is sent, after up to
+      // the queue's retention spent retrying, so a body kept only as long as the DLQ retention can be gone first.
+      'payload expiry as long as the DLQ retention but shorter than the queue retention plus it',
+      minimal({
+        queues: {
+          events: {
+            retentionPeriod: Duration.days(7),
+            deadLetterRetentionPeriod: Duration.days(14),
+            consumer: { entry: 'lambda/consumers/events.ts' },
+          },
+        },
+        payloads: { expiry: Duration.days(14) },
+      }),
+      /payloads\.expiry: .*queue events: 7 days \+ 14 days.*use Duration\.days\(21\) or more/,
     ],
     [
       'log retention not allowed',

@@ -191,6 +191,17 @@ describe('QueueConsumer', () => {
       { minimumPollers: 1, maximumPollers: 3000 },
       /minimumPollers: an SQS event source keeps 2 to 200.*maximumPollers: CloudFormation accepts 2 to 2000 maximum pollers/s,
     ],
+    [
+      // The function's own configuration schema refuses it: every invocation would fail, not the synth.
+      'a backoff longer than SQS can hide a message',
+      { retry: { base: Duration.seconds(10), factor: 2, max: Duration.hours(13) } },
+      /retry\.max: SQS visibility can be extended by at most 12 hours \(got 13 hours\)\. Fix: use at most Duration\.hours\(12\)/,
+    ],
+    [
+      'a backoff factor below 1 and a base above the maximum, both at once',
+      { retry: { base: Duration.minutes(20), factor: 0.5, max: Duration.minutes(10) } },
+      /retry\.factor: the backoff factor is between 1 and 10 \(got 0\.5\).*retry\.base: must not exceed retry\.max \(10 minutes\)/s,
+    ],
   ])('refuses %s when used on its own', (_name, scaling, expected) => {
     const stack = testStack();
     const pair = new PipelineQueue(stack, 'Jobs', {});

@@ -58,7 +58,8 @@ describe('WebhookPipelineStack', () => {
         RestrictPublicBuckets: true,
       },
       LifecycleConfiguration: {
-        Rules: [Match.objectLike({ ExpirationInDays: 14, Prefix: 'payloads/', Status: 'Enabled' })],
+        // 4 days of queue retention, then 14 of dead-letter retention for the copy a consumer sends there.
+        Rules: [Match.objectLike({ ExpirationInDays: 18, Prefix: 'payloads/', Status: 'Enabled' })],
       },
     });
     template.hasResourceProperties('AWS::S3::BucketPolicy', {

@@ -246,6 +246,29 @@ describe('consumer core: dead-lettering on the final attempt and permanent failu
       rec.messageId,
     ]);
   });
+
+  it('dead-letters an error whose text SQS would refuse (ANSI colours, NUL, a lone surrogate) with that text escaped', async () => {
+    const error = new PermanentError('\u001b[31mcustomer\u0000 42 not found\u001b[0m \ud800');
+    error.name = 'Lookup\u0007Error';
+    const { core, queue, logger } = harness({
+      handlers: {
+        'github.push': async () => {
+          throw error;
+        },
+      },
+    });
+    const rec = record(envelope({ id: 'ansi' }), { attempt: 1 });
+
+    const response = await core.processBatch(sqsEvent([rec]), lambdaContext());
+
+    expect(response.batchItemFailures).toStrictEqual([]);
+    expect(logger.outcomeOf('ansi')).toMatchObject({ outcome: 'dead-lettered', attempt: 1 });
+    const attributes = queue.deadLetters[0]?.attributes;
+    expect(attributes?.[FAILURE_ATTRIBUTES.errorMessage]?.StringValue).toBe(
+      '\\u001b[31mcustomer\\u0000 42 not found\\u001b[0m \\ud800',
+    );
+    expect(attributes?.[FAILURE_ATTRIBUTES.errorName]?.StringValue).toBe('Lookup\\u0007Error');
+  });
 });
 
 describe('consumer core: finished records leave the queue at once', () => {

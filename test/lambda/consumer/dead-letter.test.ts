@@ -15,6 +15,15 @@ describe('dead-letter message', () => {
     expect(empty.attributes[FAILURE_ATTRIBUTES.errorMessage]?.StringValue).toBe('(no message)');
   });
 
+  it('never cuts a long error message between the two halves of an emoji (SQS refuses a lone half)', () => {
+    const text = `${'x'.repeat(MAX_ERROR_MESSAGE_LENGTH - 2)}🚫 and more`;
+    const cut = deadLetterMessage(record(envelope()), { ...reason, errorMessage: text }, false).attributes[
+      FAILURE_ATTRIBUTES.errorMessage
+    ]?.StringValue;
+    expect(cut).toBe(`${'x'.repeat(MAX_ERROR_MESSAGE_LENGTH - 2)}…`);
+    expect(cut).not.toMatch(/[\ud800-\udfff]/u);
+  });
+
   it('stays within the 10-attribute SQS limit, keeping the reason attributes first', () => {
     const extra = Object.fromEntries(
       Array.from({ length: 9 }, (_, i) => [`custom.${i}`, { dataType: 'String', stringValue: String(i) }]),

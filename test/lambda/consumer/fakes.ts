@@ -146,6 +146,10 @@ export class FakeLogger implements RootLogger {
   }
 }
 
+/** A character SQS refuses in a message body or string attribute (a lone surrogate among them). */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are exactly what SQS refuses.
+const SQS_REFUSED_CHARACTER = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\ud800-\udfff\ufffe\uffff]/u;
+
 export class FakeQueue {
   readonly visibilityChanges: Array<{ messageId: string; seconds: number }> = [];
   readonly deadLetters: DeadLetterMessage[] = [];
@@ -163,6 +167,12 @@ export class FakeQueue {
     },
     sendToDeadLetter: async (message: DeadLetterMessage) => {
       if (this.failDeadLetter) throw new Error('dead-letter queue unavailable');
+      for (const [name, value] of Object.entries(message.attributes)) {
+        // As SQS: a string attribute takes the characters a body takes, and the whole send fails otherwise.
+        if (value.StringValue !== undefined && SQS_REFUSED_CHARACTER.test(value.StringValue)) {
+          throw new Error(`InvalidParameterValue: message attribute ${name} contains invalid characters`);
+        }
+      }
       this.deadLetters.push(message);
       this.calls.push(`send-dlq:${message.attributes[MESSAGE_ATTRIBUTES.eventId]?.StringValue}`);
     },

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { parseOutcomeLine, Reporter } from '../../../lib/local/reporter';
+import { disposeBatch, toLambdaRecord } from '../../../lib/local/event-source-mapping';
+import type { InvokeResult } from '../../../lib/local/function-runtime';
+import { batchEvents, parseOutcomeLine, Reporter } from '../../../lib/local/reporter';
 import { defaultDevSecret, localSecrets, secretEnvName } from '../../../lib/local/secrets';
 
 const fixed = () => new Date('2026-11-25T16:45:01Z');
@@ -148,5 +150,79 @@ describe('dev secrets', () => {
     expect(Buffer.from(secrets.standard?.value.slice(6) ?? '', 'base64').toString()).toBe(
       'dev-secret-standard',
     );
+  });
+});
+
+describe('batchEvents: what the event source mapping reports when the consumer could not', () => {
+  const attributes = (values: Record<string, string>) =>
+    Object.fromEntries(Object.entries(values).map(([k, v]) => [k, { DataType: 'String', StringValue: v }]));
+  const webhook = toLambdaRecord(
+    {
+      MessageId: 'sqs-message-1',
+      ReceiptHandle: 'rh-1',
+      Body: '{}',
+      Attributes: { ApproximateReceiveCount: '2' },
+      MessageAttributes: attributes({
+        'hookline.id': 'delivery-7',
+        'hookline.source': 'github',
+        'hookline.type': 'push',
+        'hookline.replay': 'replay-3',
+      }),
+    },
+    'arn:aws:sqs:us-east-1:000000000000:q',
+    'us-east-1',
+  );
+  const foreign = toLambdaRecord(
+    {
+      MessageId: 'sqs-message-2',
+      ReceiptHandle: 'rh-2',
+      Body: 'x',
+      Attributes: { ApproximateReceiveCount: '5' },
+    },
+    'arn:aws:sqs:us-east-1:000000000000:q',
+    'us-east-1',
+  );
+  const timedOut: InvokeResult = {
+    ok: false,
+    kind: 'timeout',
+    error: { errorType: 'TimeoutError', errorMessage: 'Task timed out after 5.00 seconds' },
+    durationMs: 5000,
+    coldStart: false,
+  };
+
+  it('names a timed-out record by the event id it carries (what trace and failed show look up), not the SQS message id', () => {
+    const records = [webhook, foreign];
+    const events = batchEvents(
+      { consumer: 'events', records: 2, disposition: disposeBatch(records, timedOut), result: timedOut },
+      5,
+    );
+    expect(events).toEqual([
+      {
+        event: 'retried',
+        id: 'delivery-7',
+        source: 'github',
+        type: 'push',
+        replayId: 'replay-3',
+        queue: 'events',
+        attempt: 2,
+        reason: 'timeout: Task timed out after 5.00 seconds',
+      },
+      // Sent by something other than hookline: the SQS message id is all there is.
+      {
+        event: 'dead-lettered',
+        id: 'sqs-message-2',
+        queue: 'events',
+        attempt: 5,
+        reason: 'timeout: Task timed out after 5.00 seconds',
+      },
+    ]);
+  });
+
+  it('adds nothing when the consumer logged its own record outcomes', () => {
+    const ok: InvokeResult = { ok: true, value: {}, durationMs: 3, coldStart: false, outcomeLines: 1 };
+    const records = [webhook];
+    expect(
+      batchEvents({ consumer: 'events', records: 1, disposition: disposeBatch(records, ok), result: ok }, 5),
+    ).toEqual([]);
   });
 });
