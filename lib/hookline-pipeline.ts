@@ -38,7 +38,7 @@ import { projectRootOf } from './project-root';
 import { QueueConsumer, type QueueConsumerProps } from './queue-consumer';
 import { sourceNeedsSecret } from './runtime-wiring';
 import { outputKey, pascalCase, STACK_OUTPUTS } from './stack-outputs';
-import { WebhookIngest } from './webhook-ingest';
+import { secretIdOf, WebhookIngest } from './webhook-ingest';
 
 /** Properties for a {@link HooklinePipeline}. */
 export interface HooklinePipelineProps {
@@ -445,11 +445,9 @@ export class HooklinePipeline extends Construct {
     for (const source of config.sources) {
       const secret = this.signingSecrets[source.name];
       if (!secret) continue;
-      // A referenced secret's ARN is partial (no suffix); its name is the reliable SecretId.
-      const existing = 'secret' in source ? source.secret?.existingSecretName : undefined;
       out(
         outputKey('SigningSecretId', source.name),
-        existing ?? secret.secretArn,
+        secretIdOf(secret),
         `Signing secret of "${source.name}": set it with hookline secrets set ${source.name}`,
       );
     }
