@@ -22,6 +22,7 @@ import { jobScheduleNamePrefix } from '../lambda/shared/producer-config';
 import {
   DEFAULTS,
   type HooklineConfig,
+  HooklineConfigError,
   type ResolvedConfig,
   type ResolvedQueue,
   resolveConfig,
@@ -38,6 +39,7 @@ import { projectRootOf } from './project-root';
 import { QueueConsumer, type QueueConsumerProps } from './queue-consumer';
 import { sourceNeedsSecret } from './runtime-wiring';
 import { outputKey, pascalCase, STACK_OUTPUTS } from './stack-outputs';
+import { alarmTopicRegionViolations } from './validation';
 import { secretIdOf, WebhookIngest } from './webhook-ingest';
 
 /** Properties for a {@link HooklinePipeline}. */
@@ -290,6 +292,15 @@ export class HooklinePipeline extends Construct {
   }
 
   private createAlarms(config: ResolvedConfig): PipelineAlarms {
+    const existingTopicArn = config.alarms.existingTopicArn;
+    if (existingTopicArn) {
+      const problems = alarmTopicRegionViolations(
+        'alarms.existingTopicArn',
+        existingTopicArn,
+        Stack.of(this).region,
+      );
+      if (problems.length > 0) throw new HooklineConfigError(problems);
+    }
     return new PipelineAlarms(this, 'Alarms', {
       queues: config.queues.flatMap((q) => {
         const pair = this.queues[q.name];
