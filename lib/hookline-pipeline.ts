@@ -95,6 +95,8 @@ export class HooklinePipeline extends Construct {
   public jobProducers?: JobProducers;
   /** `POST /jobs/{queue}` on the HTTP API, when `jobs.endpoint` is configured. */
   public readonly jobsEndpoint?: JobsEndpoint;
+  /** Queues whose one-time job schedules' dead-letter queue has its alarm. */
+  readonly #watchedJobScheduleQueues = new Set<string>();
 
   constructor(scope: Construct, id: string, props: HooklinePipelineProps) {
     super(scope, id);
@@ -134,6 +136,7 @@ export class HooklinePipeline extends Construct {
     if (config.jobsEndpoint) this.jobsEndpoint = this.createJobsEndpoint(config, config.jobsEndpoint);
     if (config.schedules.length > 0) this.schedules = this.createSchedules(config);
     this.alarms = this.createAlarms(config);
+    this.watchJobScheduleDeadLetterQueues(this.alarms);
     this.dashboard = this.createDashboard(config);
     this.addOutputs(config);
     this.addNagSuppressions(config);
@@ -363,17 +366,24 @@ export class HooklinePipeline extends Construct {
       ingestFunction: this.ingest.ingestFunction,
       ...(this.jobsEndpoint ? { jobsFunction: this.jobsEndpoint.jobsFunction } : {}),
       ingestLogGroup: this.ingest.ingestFunction.logGroup,
-      extraDeadLetterQueues: this.scheduleDeadLetterQueues().map(({ name, queue }) => ({
-        label: `schedule ${name} DLQ`,
-        queue,
-      })),
+      extraDeadLetterQueues: [
+        ...this.scheduleDeadLetterQueues().map(({ name, queue }) => ({
+          label: `schedule ${name} DLQ`,
+          queue,
+        })),
+        ...this.jobScheduleDeadLetterQueues().map(({ name, queue }) => ({
+          label: `job schedules of ${name} DLQ`,
+          queue,
+        })),
+      ],
     });
   }
 
   /**
    * Lets a function send jobs (`hookline/producer`) to a configured queue: exactly `sqs:SendMessage` there, its
    * job records, claim-checked payloads under `payloads/job/` and, with `{ delays: true }`, one-time schedules
-   * sent by a role that may only send to that queue. Sets the environment `createProducer()` reads.
+   * sent by a role that may only send to that queue (and to their dead-letter queue, which gets an alarm). Sets the
+   * environment `createProducer()` reads.
    */
   grantSend(fn: lambda.Function, queueName: string, options: GrantSendOptions = {}): void {
     const pair = this.queues[queueName];
@@ -389,6 +399,26 @@ export class HooklinePipeline extends Construct {
       scheduleNamePrefix: this.jobSchedulePrefix(),
     });
     this.jobProducers.grantSend(fn, queueName, pair.queue, options);
+    // A grant made once the alarms exist (an app's own producer) adds its dead-letter queue to them.
+    if (this.alarms) this.watchJobScheduleDeadLetterQueues(this.alarms);
+  }
+
+  /** The dead-letter queues of one-time job schedules, by the queue their jobs were for. */
+  private jobScheduleDeadLetterQueues(): { name: string; queue: sqs.IQueue }[] {
+    return [...(this.jobProducers?.schedulerDeadLetterQueues ?? [])].map(([name, queue]) => ({
+      name,
+      queue,
+    }));
+  }
+
+  /** Alarms on every job schedule dead-letter queue not yet watched. */
+  private watchJobScheduleDeadLetterQueues(alarms: PipelineAlarms): void {
+    for (const { name, queue } of this.jobScheduleDeadLetterQueues()) {
+      if (this.#watchedJobScheduleQueues.has(name)) continue;
+      // An upper-case id: queue names are lower-case, so it never meets a queue's own DLQ alarm.
+      alarms.watchDeadLetterQueue({ name: `job schedules of ${name}`, id: `JobSchedules-${name}`, queue });
+      this.#watchedJobScheduleQueues.add(name);
+    }
   }
 
   /**

@@ -1,16 +1,17 @@
 /**
  * Lets a function send jobs to a pipeline queue (`hookline/producer`): exactly `sqs:SendMessage` on that queue,
  * its own job records in the dedupe table (`job#*`), claim-checked payloads under `payloads/job/`, and, with
- * `delays`, one-time schedules under the stack's name prefix sent by a role that may only send to that queue.
+ * `delays`, one-time schedules under the stack's name prefix sent by a role that may only send to that queue and
+ * to the dead-letter queue where Scheduler keeps a job it could not deliver.
  * The environment the producer reads (`lambda/shared/producer-config.ts`) is set from the same props, so the
  * configuration and the permissions cannot disagree.
  */
-import { type Duration, Stack } from 'aws-cdk-lib';
+import { type Duration, Stack, Validations } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
-import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { JOB_RECORD_KEY_PREFIX, PAYLOAD_KEY_PREFIX } from '../lambda/shared/contracts';
 import { JOB_SOURCE } from '../lambda/shared/job';
@@ -45,9 +46,13 @@ export interface GrantSendOptions {
   readonly delays?: boolean;
 }
 
-/** Grants functions the right to send jobs; one scheduler role per queue, created on first use. */
+/**
+ * Grants functions the right to send jobs; one scheduler role per queue, created on first use, with the
+ * dead-letter queue of that queue's one-time schedules.
+ */
 export class JobProducers extends Construct {
   readonly #schedulerRoles = new Map<string, iam.Role>();
+  readonly #schedulerDeadLetterQueues = new Map<string, sqs.Queue>();
 
   constructor(
     scope: Construct,
@@ -60,6 +65,14 @@ export class JobProducers extends Construct {
   /** The role one-time schedules send to `queue` with, if one was created. */
   schedulerRole(queueName: string): iam.IRole | undefined {
     return this.#schedulerRoles.get(queueName);
+  }
+
+  /**
+   * Where Scheduler puts the jobs of `queue`'s one-time schedules it could not deliver (after its retries), by
+   * queue name; one per queue granted with delays. Alarm on their depth.
+   */
+  get schedulerDeadLetterQueues(): ReadonlyMap<string, sqs.IQueue> {
+    return this.#schedulerDeadLetterQueues;
   }
 
   /** Lets `fn` send jobs to `queue` (configured as `queueName`) and sets the environment the producer reads. */
@@ -87,6 +100,9 @@ export class JobProducers extends Construct {
         arn: queue.queueArn,
         fifo: queue.fifo,
         ...(role ? { schedulerRoleArn: role.roleArn } : {}),
+        ...(role
+          ? { schedulerDeadLetterQueueArn: this.schedulerDeadLetterQueueFor(queueName).queueArn }
+          : {}),
       }),
     );
     fn.addEnvironment(PRODUCER_CONFIG_ENV, stack.toJsonString(this.settings()));
@@ -134,7 +150,7 @@ export class JobProducers extends Construct {
     );
   }
 
-  /** Trusted only by Scheduler for this account; may only `sqs:SendMessage` to its queue. */
+  /** Trusted only by Scheduler for this account; may only `sqs:SendMessage` to its queue and its schedules' DLQ. */
   private schedulerRoleFor(queueName: string, queue: sqs.IQueue): iam.Role {
     const existing = this.#schedulerRoles.get(queueName);
     if (existing) return existing;
@@ -144,8 +160,36 @@ export class JobProducers extends Construct {
       }),
       description: `hookline one-time job schedules: send to the ${queueName} queue`,
     });
-    role.addToPolicy(new iam.PolicyStatement({ actions: ['sqs:SendMessage'], resources: [queue.queueArn] }));
+    const deadLetterQueue = this.schedulerDeadLetterQueueFor(queueName);
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['sqs:SendMessage'],
+        resources: [queue.queueArn, deadLetterQueue.queueArn],
+      }),
+    );
     this.#schedulerRoles.set(queueName, role);
     return role;
+  }
+
+  /**
+   * Scheduler drops a delivery it gave up on (185 retries or 24 hours) unless the schedule names a dead-letter
+   * queue: this one keeps the job (in Scheduler's dead-letter event) for an operator.
+   */
+  private schedulerDeadLetterQueueFor(queueName: string): sqs.Queue {
+    const existing = this.#schedulerDeadLetterQueues.get(queueName);
+    if (existing) return existing;
+    const deadLetterQueue = new sqs.Queue(this, `SchedulerDeadLetterQueue-${queueName}`, {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: DEFAULTS.scheduleDeadLetterRetentionPeriod,
+      removalPolicy: DEFAULTS.scheduleDeadLetterRemovalPolicy,
+    });
+    // cdk-nag recognises a DLQ only through another queue's RedrivePolicy, not Scheduler's DeadLetterConfig.
+    Validations.of(deadLetterQueue).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason: `This queue is the dead-letter queue of the one-time job schedules to the "${queueName}" queue (Target.DeadLetterConfig).`,
+    });
+    this.#schedulerDeadLetterQueues.set(queueName, deadLetterQueue);
+    return deadLetterQueue;
   }
 }

@@ -22,6 +22,8 @@ export const producerQueueSchema = z.object({
   fifo: z.boolean(),
   /** The role one-time schedules send to this queue with (it may send to this queue only). */
   schedulerRoleArn: z.optional(z.string()),
+  /** Where Scheduler puts a one-time schedule's job it could not deliver, instead of dropping it. */
+  schedulerDeadLetterQueueArn: z.optional(z.string()),
 });
 export type ProducerQueue = z.infer<typeof producerQueueSchema>;
 

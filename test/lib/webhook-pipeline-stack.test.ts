@@ -11,21 +11,7 @@ import {
   readRuntimeConfig,
 } from '../../lambda/shared/runtime-config';
 import { NAG_ACKNOWLEDGEMENTS, WebhookPipelineStack } from '../../lib/webhook-pipeline-stack';
-import { exampleResolved, pipelineTemplate } from '../helpers/cdk';
-
-/** Renders CloudFormation's Fn::Join / Ref / GetAtt with stand-in values, as a deploy would resolve them. */
-function render(value: unknown): string {
-  if (typeof value === 'string') return value;
-  const node = value as Record<string, unknown>;
-  if (node['Fn::Join']) {
-    const [separator, parts] = node['Fn::Join'] as [string, unknown[]];
-    return parts.map(render).join(separator);
-  }
-  if (node.Ref === 'AWS::Partition') return 'aws';
-  if (node.Ref) return `resolved-${String(node.Ref)}`;
-  if (node['Fn::GetAtt']) return `resolved-${(node['Fn::GetAtt'] as string[]).join('.')}`;
-  throw new Error(`unexpected intrinsic ${JSON.stringify(value)}`);
-}
+import { exampleResolved, pipelineTemplate, renderIntrinsics as render } from '../helpers/cdk';
 
 describe('WebhookPipelineStack', () => {
   const { template, stack } = pipelineTemplate();
