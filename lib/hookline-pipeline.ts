@@ -95,8 +95,8 @@ export class HooklinePipeline extends Construct {
   public jobProducers?: JobProducers;
   /** `POST /jobs/{queue}` on the HTTP API, when `jobs.endpoint` is configured. */
   public readonly jobsEndpoint?: JobsEndpoint;
-  /** Queues whose one-time job schedules' dead-letter queue has its alarm. */
-  readonly #watchedJobScheduleQueues = new Set<string>();
+  /** Whether the one-time job schedules' dead-letter queue has its alarm. */
+  #jobScheduleDeadLetterQueueWatched = false;
 
   constructor(scope: Construct, id: string, props: HooklinePipelineProps) {
     super(scope, id);
@@ -136,7 +136,7 @@ export class HooklinePipeline extends Construct {
     if (config.jobsEndpoint) this.jobsEndpoint = this.createJobsEndpoint(config, config.jobsEndpoint);
     if (config.schedules.length > 0) this.schedules = this.createSchedules(config);
     this.alarms = this.createAlarms(config);
-    this.watchJobScheduleDeadLetterQueues(this.alarms);
+    this.watchJobScheduleDeadLetterQueue(this.alarms);
     this.dashboard = this.createDashboard(config);
     this.addOutputs(config);
     this.addNagSuppressions(config);
@@ -371,10 +371,9 @@ export class HooklinePipeline extends Construct {
           label: `schedule ${name} DLQ`,
           queue,
         })),
-        ...this.jobScheduleDeadLetterQueues().map(({ name, queue }) => ({
-          label: `job schedules of ${name} DLQ`,
-          queue,
-        })),
+        ...(this.jobProducers?.schedulerDeadLetterQueue
+          ? [{ label: 'job schedules DLQ', queue: this.jobProducers.schedulerDeadLetterQueue }]
+          : []),
       ],
     });
   }
@@ -400,25 +399,16 @@ export class HooklinePipeline extends Construct {
     });
     this.jobProducers.grantSend(fn, queueName, pair.queue, options);
     // A grant made once the alarms exist (an app's own producer) adds its dead-letter queue to them.
-    if (this.alarms) this.watchJobScheduleDeadLetterQueues(this.alarms);
+    if (this.alarms) this.watchJobScheduleDeadLetterQueue(this.alarms);
   }
 
-  /** The dead-letter queues of one-time job schedules, by the queue their jobs were for. */
-  private jobScheduleDeadLetterQueues(): { name: string; queue: sqs.IQueue }[] {
-    return [...(this.jobProducers?.schedulerDeadLetterQueues ?? [])].map(([name, queue]) => ({
-      name,
-      queue,
-    }));
-  }
-
-  /** Alarms on every job schedule dead-letter queue not yet watched. */
-  private watchJobScheduleDeadLetterQueues(alarms: PipelineAlarms): void {
-    for (const { name, queue } of this.jobScheduleDeadLetterQueues()) {
-      if (this.#watchedJobScheduleQueues.has(name)) continue;
-      // An upper-case id: queue names are lower-case, so it never meets a queue's own DLQ alarm.
-      alarms.watchDeadLetterQueue({ name: `job schedules of ${name}`, id: `JobSchedules-${name}`, queue });
-      this.#watchedJobScheduleQueues.add(name);
-    }
+  /** Alarms on the one-time job schedules' dead-letter queue, once it exists. */
+  private watchJobScheduleDeadLetterQueue(alarms: PipelineAlarms): void {
+    const queue = this.jobProducers?.schedulerDeadLetterQueue;
+    if (!queue || this.#jobScheduleDeadLetterQueueWatched) return;
+    // An upper-case id: queue names are lower-case, so it never meets a queue's own DLQ alarm.
+    alarms.watchDeadLetterQueue({ name: 'job schedules', id: 'JobSchedules', queue });
+    this.#jobScheduleDeadLetterQueueWatched = true;
   }
 
   /**

@@ -47,12 +47,12 @@ export interface GrantSendOptions {
 }
 
 /**
- * Grants functions the right to send jobs; one scheduler role per queue, created on first use, with the
- * dead-letter queue of that queue's one-time schedules.
+ * Grants functions the right to send jobs; one scheduler role per queue, created on first use, and one
+ * dead-letter queue for every one-time schedule.
  */
 export class JobProducers extends Construct {
   readonly #schedulerRoles = new Map<string, iam.Role>();
-  readonly #schedulerDeadLetterQueues = new Map<string, sqs.Queue>();
+  #schedulerDeadLetterQueue?: sqs.Queue;
 
   constructor(
     scope: Construct,
@@ -68,11 +68,11 @@ export class JobProducers extends Construct {
   }
 
   /**
-   * Where Scheduler puts the jobs of `queue`'s one-time schedules it could not deliver (after its retries), by
-   * queue name; one per queue granted with delays. Alarm on their depth.
+   * Where Scheduler puts the job of a one-time schedule it could not deliver (after its retries), once a grant
+   * allowed delays; its dead-letter event names the target queue. Alarm on its depth.
    */
-  get schedulerDeadLetterQueues(): ReadonlyMap<string, sqs.IQueue> {
-    return this.#schedulerDeadLetterQueues;
+  get schedulerDeadLetterQueue(): sqs.IQueue | undefined {
+    return this.#schedulerDeadLetterQueue;
   }
 
   /** Lets `fn` send jobs to `queue` (configured as `queueName`) and sets the environment the producer reads. */
@@ -100,9 +100,6 @@ export class JobProducers extends Construct {
         arn: queue.queueArn,
         fifo: queue.fifo,
         ...(role ? { schedulerRoleArn: role.roleArn } : {}),
-        ...(role
-          ? { schedulerDeadLetterQueueArn: this.schedulerDeadLetterQueueFor(queueName).queueArn }
-          : {}),
       }),
     );
     fn.addEnvironment(PRODUCER_CONFIG_ENV, stack.toJsonString(this.settings()));
@@ -122,7 +119,12 @@ export class JobProducers extends Construct {
             },
           }
         : {}),
-      scheduler: { namePrefix: this.props.scheduleNamePrefix },
+      scheduler: {
+        namePrefix: this.props.scheduleNamePrefix,
+        ...(this.#schedulerDeadLetterQueue
+          ? { deadLetterQueueArn: this.#schedulerDeadLetterQueue.queueArn }
+          : {}),
+      },
     };
   }
 
@@ -160,7 +162,7 @@ export class JobProducers extends Construct {
       }),
       description: `hookline one-time job schedules: send to the ${queueName} queue`,
     });
-    const deadLetterQueue = this.schedulerDeadLetterQueueFor(queueName);
+    const deadLetterQueue = this.schedulerDeadLetterQueueOnce();
     role.addToPolicy(
       new iam.PolicyStatement({
         actions: ['sqs:SendMessage'],
@@ -175,10 +177,9 @@ export class JobProducers extends Construct {
    * Scheduler drops a delivery it gave up on (185 retries or 24 hours) unless the schedule names a dead-letter
    * queue: this one keeps the job (in Scheduler's dead-letter event) for an operator.
    */
-  private schedulerDeadLetterQueueFor(queueName: string): sqs.Queue {
-    const existing = this.#schedulerDeadLetterQueues.get(queueName);
-    if (existing) return existing;
-    const deadLetterQueue = new sqs.Queue(this, `SchedulerDeadLetterQueue-${queueName}`, {
+  private schedulerDeadLetterQueueOnce(): sqs.Queue {
+    if (this.#schedulerDeadLetterQueue) return this.#schedulerDeadLetterQueue;
+    const deadLetterQueue = new sqs.Queue(this, 'SchedulerDeadLetterQueue', {
       encryption: sqs.QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
       retentionPeriod: DEFAULTS.scheduleDeadLetterRetentionPeriod,
@@ -187,9 +188,9 @@ export class JobProducers extends Construct {
     // cdk-nag recognises a DLQ only through another queue's RedrivePolicy, not Scheduler's DeadLetterConfig.
     Validations.of(deadLetterQueue).acknowledge({
       id: 'AwsSolutions-SQS3',
-      reason: `This queue is the dead-letter queue of the one-time job schedules to the "${queueName}" queue (Target.DeadLetterConfig).`,
+      reason: 'This queue is the dead-letter queue of every one-time job schedule (Target.DeadLetterConfig).',
     });
-    this.#schedulerDeadLetterQueues.set(queueName, deadLetterQueue);
+    this.#schedulerDeadLetterQueue = deadLetterQueue;
     return deadLetterQueue;
   }
 }

@@ -424,9 +424,7 @@ export class Producer {
             queueArn: p.queue.arn as string,
             roleArn,
             ...(settings.groupName ? { groupName: settings.groupName } : {}),
-            ...(p.queue.schedulerDeadLetterQueueArn
-              ? { deadLetterQueueArn: p.queue.schedulerDeadLetterQueueArn }
-              : {}),
+            ...(settings.deadLetterQueueArn ? { deadLetterQueueArn: settings.deadLetterQueueArn } : {}),
             input: p.message,
           }),
         );

@@ -22,8 +22,6 @@ export const producerQueueSchema = z.object({
   fifo: z.boolean(),
   /** The role one-time schedules send to this queue with (it may send to this queue only). */
   schedulerRoleArn: z.optional(z.string()),
-  /** Where Scheduler puts a one-time schedule's job it could not deliver, instead of dropping it. */
-  schedulerDeadLetterQueueArn: z.optional(z.string()),
 });
 export type ProducerQueue = z.infer<typeof producerQueueSchema>;
 
@@ -42,6 +40,8 @@ export const producerSettingsSchema = z.object({
       /** Schedule names start with this, which the producer's grant is limited to. */
       namePrefix: z.string().check(z.minLength(1)),
       groupName: z.optional(z.string()),
+      /** Where Scheduler puts a one-time schedule's job it could not deliver, instead of dropping it. */
+      deadLetterQueueArn: z.optional(z.string()),
     }),
   ),
 });

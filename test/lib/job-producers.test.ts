@@ -135,10 +135,7 @@ describe('grantSend', () => {
         Resource: [
           { 'Fn::GetAtt': [logicalId(stack.queues.events?.queue as never), 'Arn'] },
           {
-            'Fn::GetAtt': [
-              logicalId(stack.jobProducers?.schedulerDeadLetterQueues.get('events') as never),
-              'Arn',
-            ],
+            'Fn::GetAtt': [logicalId(stack.jobProducers?.schedulerDeadLetterQueue as never), 'Arn'],
           },
         ],
       }),

@@ -96,7 +96,7 @@ describe('jobs endpoint template', () => {
     const deadLetterQueue = logicalIdOfType(
       on.resources,
       'AWS::SQS::Queue',
-      'SchedulerDeadLetterQueueevents',
+      'JobProducersSchedulerDeadLetterQueue',
     );
     expect(deadLetterQueue).not.toBe('');
     expect(schedulerStatements.map((s) => [s.Action, s.Resource])).toEqual([

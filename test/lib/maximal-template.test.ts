@@ -159,7 +159,7 @@ describe('the maximal configuration, as AWS would deploy it', () => {
     );
     for (const [, s] of ofType('AWS::Scheduler::Schedule'))
       deadLetterQueueIds.add(getAttId(s.Properties.Target.DeadLetterConfig?.Arn));
-    for (const [id] of queues.filter(([id]) => id.includes('SchedulerDeadLetterQueue')))
+    for (const [id] of queues.filter(([id]) => id.includes('JobProducersSchedulerDeadLetterQueue')))
       deadLetterQueueIds.add(id);
     const watched = new Set(
       ofType('AWS::CloudWatch::Alarm')
