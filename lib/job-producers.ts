@@ -77,6 +77,13 @@ export class JobProducers extends Construct {
 
   /** Lets `fn` send jobs to `queue` (configured as `queueName`) and sets the environment the producer reads. */
   grantSend(fn: lambda.Function, queueName: string, queue: sqs.IQueue, options: GrantSendOptions = {}): void {
+    if (options.delays && queue.fifo) {
+      // The producer refuses every delay on a FIFO queue, so the scheduler grants could never be used.
+      throw new Error(
+        `grantSend: "${queueName}" is a FIFO queue, and SQS cannot delay a single FIFO message, so no job to it can be scheduled. ` +
+          `Fix: grantSend(fn, '${queueName}') without { delays: true }, or send delayed jobs to a standard queue.`,
+      );
+    }
     const role = options.delays ? this.schedulerRoleFor(queueName, queue) : undefined;
     fn.addToRolePolicy(
       new iam.PolicyStatement({ actions: ['sqs:SendMessage'], resources: [queue.queueArn] }),

@@ -200,6 +200,15 @@ describe('grantSend', () => {
     });
   });
 
+  it('refuses delays on a FIFO queue, whose jobs the producer never schedules, granting nothing', () => {
+    const { stack, fn, template: before } = producerStack(false);
+    expect(() => stack.grantSend(fn, 'orders', { delays: true })).toThrow(
+      /"orders" is a FIFO queue, and SQS cannot delay a single FIFO message.*Fix: grantSend\(fn, 'orders'\) without \{ delays: true \}/,
+    );
+    expect(stack.jobProducers?.schedulerRole('orders')).toBeUndefined();
+    expect(Template.fromStack(stack).toJSON()).toEqual(before.toJSON());
+  });
+
   it('refuses a queue that is not configured, naming the ones that are', () => {
     const { stack, fn } = producerStack(false);
     expect(() => stack.grantSend(fn, 'nope')).toThrow(
