@@ -398,7 +398,8 @@ export class HooklinePipeline extends Construct {
       scheduleNamePrefix: this.jobSchedulePrefix(),
     });
     this.jobProducers.grantSend(fn, queueName, pair.queue, options);
-    // A grant made once the alarms exist (an app's own producer) adds its dead-letter queue to them.
+    // The first grant with delays made once the alarms exist (an app's own producer) adds the job schedules'
+    // dead-letter queue to them; during construction (the jobs endpoint) the alarms are not made yet.
     if (this.alarms) this.watchJobScheduleDeadLetterQueue(this.alarms);
   }
 
