@@ -22,6 +22,7 @@ import { jobScheduleNamePrefix } from '../lambda/shared/producer-config';
 import {
   DEFAULTS,
   type HooklineConfig,
+  HooklineConfigError,
   type ResolvedConfig,
   type ResolvedQueue,
   resolveConfig,
@@ -38,7 +39,8 @@ import { projectRootOf } from './project-root';
 import { QueueConsumer, type QueueConsumerProps } from './queue-consumer';
 import { sourceNeedsSecret } from './runtime-wiring';
 import { outputKey, pascalCase, STACK_OUTPUTS } from './stack-outputs';
-import { WebhookIngest } from './webhook-ingest';
+import { alarmTopicRegionViolations } from './validation';
+import { secretIdOf, WebhookIngest } from './webhook-ingest';
 
 /** Properties for a {@link HooklinePipeline}. */
 export interface HooklinePipelineProps {
@@ -93,6 +95,8 @@ export class HooklinePipeline extends Construct {
   public jobProducers?: JobProducers;
   /** `POST /jobs/{queue}` on the HTTP API, when `jobs.endpoint` is configured. */
   public readonly jobsEndpoint?: JobsEndpoint;
+  /** Whether the one-time job schedules' dead-letter queue has its alarm. */
+  #jobScheduleDeadLetterQueueWatched = false;
 
   constructor(scope: Construct, id: string, props: HooklinePipelineProps) {
     super(scope, id);
@@ -132,6 +136,7 @@ export class HooklinePipeline extends Construct {
     if (config.jobsEndpoint) this.jobsEndpoint = this.createJobsEndpoint(config, config.jobsEndpoint);
     if (config.schedules.length > 0) this.schedules = this.createSchedules(config);
     this.alarms = this.createAlarms(config);
+    this.watchJobScheduleDeadLetterQueue(this.alarms);
     this.dashboard = this.createDashboard(config);
     this.addOutputs(config);
     this.addNagSuppressions(config);
@@ -290,6 +295,15 @@ export class HooklinePipeline extends Construct {
   }
 
   private createAlarms(config: ResolvedConfig): PipelineAlarms {
+    const existingTopicArn = config.alarms.existingTopicArn;
+    if (existingTopicArn) {
+      const problems = alarmTopicRegionViolations(
+        'alarms.existingTopicArn',
+        existingTopicArn,
+        Stack.of(this).region,
+      );
+      if (problems.length > 0) throw new HooklineConfigError(problems);
+    }
     return new PipelineAlarms(this, 'Alarms', {
       queues: config.queues.flatMap((q) => {
         const pair = this.queues[q.name];
@@ -352,17 +366,23 @@ export class HooklinePipeline extends Construct {
       ingestFunction: this.ingest.ingestFunction,
       ...(this.jobsEndpoint ? { jobsFunction: this.jobsEndpoint.jobsFunction } : {}),
       ingestLogGroup: this.ingest.ingestFunction.logGroup,
-      extraDeadLetterQueues: this.scheduleDeadLetterQueues().map(({ name, queue }) => ({
-        label: `schedule ${name} DLQ`,
-        queue,
-      })),
+      extraDeadLetterQueues: [
+        ...this.scheduleDeadLetterQueues().map(({ name, queue }) => ({
+          label: `schedule ${name} DLQ`,
+          queue,
+        })),
+        ...(this.jobProducers?.schedulerDeadLetterQueue
+          ? [{ label: 'job schedules DLQ', queue: this.jobProducers.schedulerDeadLetterQueue }]
+          : []),
+      ],
     });
   }
 
   /**
    * Lets a function send jobs (`hookline/producer`) to a configured queue: exactly `sqs:SendMessage` there, its
    * job records, claim-checked payloads under `payloads/job/` and, with `{ delays: true }`, one-time schedules
-   * sent by a role that may only send to that queue. Sets the environment `createProducer()` reads.
+   * sent by a role that may only send to that queue (and to their dead-letter queue, which gets an alarm). Sets the
+   * environment `createProducer()` reads.
    */
   grantSend(fn: lambda.Function, queueName: string, options: GrantSendOptions = {}): void {
     const pair = this.queues[queueName];
@@ -378,6 +398,18 @@ export class HooklinePipeline extends Construct {
       scheduleNamePrefix: this.jobSchedulePrefix(),
     });
     this.jobProducers.grantSend(fn, queueName, pair.queue, options);
+    // The first grant with delays made once the alarms exist (an app's own producer) adds the job schedules'
+    // dead-letter queue to them; during construction (the jobs endpoint) the alarms are not made yet.
+    if (this.alarms) this.watchJobScheduleDeadLetterQueue(this.alarms);
+  }
+
+  /** Alarms on the one-time job schedules' dead-letter queue, once it exists. */
+  private watchJobScheduleDeadLetterQueue(alarms: PipelineAlarms): void {
+    const queue = this.jobProducers?.schedulerDeadLetterQueue;
+    if (!queue || this.#jobScheduleDeadLetterQueueWatched) return;
+    // An upper-case id: queue names are lower-case, so it never meets a queue's own DLQ alarm.
+    alarms.watchDeadLetterQueue({ name: 'job schedules', id: 'JobSchedules', queue });
+    this.#jobScheduleDeadLetterQueueWatched = true;
   }
 
   /**
@@ -445,11 +477,9 @@ export class HooklinePipeline extends Construct {
     for (const source of config.sources) {
       const secret = this.signingSecrets[source.name];
       if (!secret) continue;
-      // A referenced secret's ARN is partial (no suffix); its name is the reliable SecretId.
-      const existing = 'secret' in source ? source.secret?.existingSecretName : undefined;
       out(
         outputKey('SigningSecretId', source.name),
-        existing ?? secret.secretArn,
+        secretIdOf(secret),
         `Signing secret of "${source.name}": set it with hookline secrets set ${source.name}`,
       );
     }

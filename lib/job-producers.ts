@@ -1,16 +1,17 @@
 /**
  * Lets a function send jobs to a pipeline queue (`hookline/producer`): exactly `sqs:SendMessage` on that queue,
  * its own job records in the dedupe table (`job#*`), claim-checked payloads under `payloads/job/`, and, with
- * `delays`, one-time schedules under the stack's name prefix sent by a role that may only send to that queue.
+ * `delays`, one-time schedules under the stack's name prefix sent by a role that may only send to that queue and
+ * to the dead-letter queue where Scheduler keeps a job it could not deliver.
  * The environment the producer reads (`lambda/shared/producer-config.ts`) is set from the same props, so the
  * configuration and the permissions cannot disagree.
  */
-import { type Duration, Stack } from 'aws-cdk-lib';
+import { type Duration, Stack, Validations } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
-import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { JOB_RECORD_KEY_PREFIX, PAYLOAD_KEY_PREFIX } from '../lambda/shared/contracts';
 import { JOB_SOURCE } from '../lambda/shared/job';
@@ -45,9 +46,13 @@ export interface GrantSendOptions {
   readonly delays?: boolean;
 }
 
-/** Grants functions the right to send jobs; one scheduler role per queue, created on first use. */
+/**
+ * Grants functions the right to send jobs; one scheduler role per queue, created on first use, and one
+ * dead-letter queue for every one-time schedule.
+ */
 export class JobProducers extends Construct {
   readonly #schedulerRoles = new Map<string, iam.Role>();
+  #schedulerDeadLetterQueue?: sqs.Queue;
 
   constructor(
     scope: Construct,
@@ -62,8 +67,23 @@ export class JobProducers extends Construct {
     return this.#schedulerRoles.get(queueName);
   }
 
+  /**
+   * Where Scheduler puts the job of a one-time schedule it could not deliver (after its retries), once a grant
+   * allowed delays; its dead-letter event names the target queue. Alarm on its depth.
+   */
+  get schedulerDeadLetterQueue(): sqs.IQueue | undefined {
+    return this.#schedulerDeadLetterQueue;
+  }
+
   /** Lets `fn` send jobs to `queue` (configured as `queueName`) and sets the environment the producer reads. */
   grantSend(fn: lambda.Function, queueName: string, queue: sqs.IQueue, options: GrantSendOptions = {}): void {
+    if (options.delays && queue.fifo) {
+      // The producer refuses every delay on a FIFO queue, so the scheduler grants could never be used.
+      throw new Error(
+        `grantSend: "${queueName}" is a FIFO queue, and SQS cannot delay a single FIFO message, so no job to it can be scheduled. ` +
+          `Fix: grantSend(fn, '${queueName}') without { delays: true }, or send delayed jobs to a standard queue.`,
+      );
+    }
     const role = options.delays ? this.schedulerRoleFor(queueName, queue) : undefined;
     fn.addToRolePolicy(
       new iam.PolicyStatement({ actions: ['sqs:SendMessage'], resources: [queue.queueArn] }),
@@ -106,7 +126,12 @@ export class JobProducers extends Construct {
             },
           }
         : {}),
-      scheduler: { namePrefix: this.props.scheduleNamePrefix },
+      scheduler: {
+        namePrefix: this.props.scheduleNamePrefix,
+        ...(this.#schedulerDeadLetterQueue
+          ? { deadLetterQueueArn: this.#schedulerDeadLetterQueue.queueArn }
+          : {}),
+      },
     };
   }
 
@@ -134,7 +159,7 @@ export class JobProducers extends Construct {
     );
   }
 
-  /** Trusted only by Scheduler for this account; may only `sqs:SendMessage` to its queue. */
+  /** Trusted only by Scheduler for this account; may only `sqs:SendMessage` to its queue and its schedules' DLQ. */
   private schedulerRoleFor(queueName: string, queue: sqs.IQueue): iam.Role {
     const existing = this.#schedulerRoles.get(queueName);
     if (existing) return existing;
@@ -144,8 +169,35 @@ export class JobProducers extends Construct {
       }),
       description: `hookline one-time job schedules: send to the ${queueName} queue`,
     });
-    role.addToPolicy(new iam.PolicyStatement({ actions: ['sqs:SendMessage'], resources: [queue.queueArn] }));
+    const deadLetterQueue = this.schedulerDeadLetterQueueOnce();
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['sqs:SendMessage'],
+        resources: [queue.queueArn, deadLetterQueue.queueArn],
+      }),
+    );
     this.#schedulerRoles.set(queueName, role);
     return role;
+  }
+
+  /**
+   * Scheduler drops a delivery it gave up on (185 retries or 24 hours) unless the schedule names a dead-letter
+   * queue: this one keeps the job (in Scheduler's dead-letter event) for an operator.
+   */
+  private schedulerDeadLetterQueueOnce(): sqs.Queue {
+    if (this.#schedulerDeadLetterQueue) return this.#schedulerDeadLetterQueue;
+    const deadLetterQueue = new sqs.Queue(this, 'SchedulerDeadLetterQueue', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: DEFAULTS.scheduleDeadLetterRetentionPeriod,
+      removalPolicy: DEFAULTS.scheduleDeadLetterRemovalPolicy,
+    });
+    // cdk-nag recognises a DLQ only through another queue's RedrivePolicy, not Scheduler's DeadLetterConfig.
+    Validations.of(deadLetterQueue).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason: 'This queue is the dead-letter queue of every one-time job schedule (Target.DeadLetterConfig).',
+    });
+    this.#schedulerDeadLetterQueue = deadLetterQueue;
+    return deadLetterQueue;
   }
 }

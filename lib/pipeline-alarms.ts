@@ -188,16 +188,7 @@ export class PipelineAlarms extends Construct {
       });
       if (q.fair) this.addQuietTenantsAlarm(q);
     }
-    for (const d of props.deadLetterQueues ?? []) {
-      this.add(`DeadLetters-${d.id ?? d.name}`, {
-        metric: d.queue.metricApproximateNumberOfMessagesVisible({
-          period: DEFAULTS.queueAlarmPeriod,
-          statistic: cloudwatch.Stats.MAXIMUM,
-        }),
-        threshold: 0,
-        description: `Deliveries are waiting in the dead-letter queue "${d.name}": the sender gave up on them. Inspect them, fix the cause, then send them again.`,
-      });
-    }
+    for (const d of props.deadLetterQueues ?? []) this.watchDeadLetterQueue(d);
     for (const f of props.functions) {
       this.add(`Errors-${f.id ?? f.name}`, {
         metric: f.fn.metricErrors({ period: DEFAULTS.functionAlarmPeriod, statistic: cloudwatch.Stats.SUM }),
@@ -232,6 +223,18 @@ export class PipelineAlarms extends Construct {
           'The webhook API answered 5xx: senders that retry will retry, GitHub will not (redeliver from its UI).',
       });
     }
+  }
+
+  /** Alarms when a further dead-letter queue holds any message (one made after the alarms, e.g. by a grant). */
+  watchDeadLetterQueue(d: MonitoredDeadLetterQueue): void {
+    this.add(`DeadLetters-${d.id ?? d.name}`, {
+      metric: d.queue.metricApproximateNumberOfMessagesVisible({
+        period: DEFAULTS.queueAlarmPeriod,
+        statistic: cloudwatch.Stats.MAXIMUM,
+      }),
+      threshold: 0,
+      description: `Deliveries are waiting in the dead-letter queue "${d.name}": the sender gave up on them. Inspect them, fix the cause, then send them again.`,
+    });
   }
 
   /** Fairness is failing: tenants without a backlog of their own wait too (consumers too slow for everyone). */

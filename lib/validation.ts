@@ -497,6 +497,25 @@ export function stackNameViolations(path: string, stackName: string | undefined)
   ];
 }
 
+/**
+ * Rule: an existing alarm topic is in the region the stack deploys to. CloudWatch refuses an alarm whose action is
+ * a topic of another region ("Invalid region ... specified"), so every alarm would fail the deployment. Checked
+ * only when the stack's region is known at synth (an environment-agnostic stack learns it at deploy).
+ */
+export function alarmTopicRegionViolations(path: string, arn: string, stackRegion: string): Violation[] {
+  if (Token.isUnresolved(arn) || Token.isUnresolved(stackRegion) || !TOPIC_ARN.test(arn)) return [];
+  const topicRegion = arn.split(':')[3];
+  if (topicRegion === stackRegion) return [];
+  return [
+    violation(
+      path,
+      `is a topic in ${topicRegion}, and the stack's alarms in ${stackRegion} can only notify a topic of their own region`,
+      arn,
+      `use a topic in ${stackRegion} (it may forward to the one in ${topicRegion}), or leave existingTopicArn out and subscribe to the topic the stack creates`,
+    ),
+  ];
+}
+
 /** An SNS topic ARN: `arn:<partition>:sns:<region>:<account>:<topic name>`. */
 const TOPIC_ARN = /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?$/;
 

@@ -245,6 +245,15 @@ export class WebhookIngest extends Construct {
   }
 }
 
+/**
+ * How a function asks Secrets Manager for a secret: its full ARN when known (a secret the stack creates), else its
+ * name. A secret referenced by name has only a partial ARN, and Secrets Manager reads a partial ARN whose name
+ * ends in a dash and six characters (`prod/stripe-secret`) as a full one, of another secret that does not exist.
+ */
+export function secretIdOf(secret: secretsmanager.ISecret): string {
+  return secret.secretFullArn ?? secret.secretName;
+}
+
 /** Where the props' resources are, as the runtime wiring takes them. */
 function resourcesOf(
   props: Pick<WebhookIngestProps, 'queues' | 'secrets' | 'dedupeTable' | 'payloadBucket' | 'archive'>,
@@ -252,7 +261,7 @@ function resourcesOf(
   return {
     queueUrls: Object.fromEntries(Object.entries(props.queues).map(([name, q]) => [name, q.queueUrl])),
     deadLetterQueueUrls: {},
-    secretIds: Object.fromEntries(Object.entries(props.secrets).map(([name, s]) => [name, s.secretArn])),
+    secretIds: Object.fromEntries(Object.entries(props.secrets).map(([name, s]) => [name, secretIdOf(s)])),
     ...(props.dedupeTable ? { dedupeTableName: props.dedupeTable.tableName } : {}),
     ...(props.payloadBucket ? { payloadBucketName: props.payloadBucket.bucketName } : {}),
     ...(props.archive ? { archiveStreamName: props.archive.deliveryStreamName } : {}),

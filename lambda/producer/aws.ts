@@ -109,6 +109,9 @@ function schedulerOf(scheduler: SchedulerClient): NonNullable<ProducerCollaborat
               RoleArn: schedule.roleArn,
               Input: schedule.input,
               RetryPolicy: SCHEDULE_RETRY,
+              ...(schedule.deadLetterQueueArn
+                ? { DeadLetterConfig: { Arn: schedule.deadLetterQueueArn } }
+                : {}),
               ...(schedule.messageGroupId
                 ? { SqsParameters: { MessageGroupId: schedule.messageGroupId } }
                 : {}),

@@ -113,6 +113,8 @@ export interface OneTimeSchedule {
   readonly groupName?: string;
   readonly input: string;
   readonly messageGroupId?: string;
+  /** Where Scheduler puts the job when it gives up delivering it (otherwise it is dropped). */
+  readonly deadLetterQueueArn?: string;
 }
 
 /** Everything the producer needs from the outside world. */
@@ -422,6 +424,7 @@ export class Producer {
             queueArn: p.queue.arn as string,
             roleArn,
             ...(settings.groupName ? { groupName: settings.groupName } : {}),
+            ...(settings.deadLetterQueueArn ? { deadLetterQueueArn: settings.deadLetterQueueArn } : {}),
             input: p.message,
           }),
         );

@@ -40,6 +40,8 @@ export const producerSettingsSchema = z.object({
       /** Schedule names start with this, which the producer's grant is limited to. */
       namePrefix: z.string().check(z.minLength(1)),
       groupName: z.optional(z.string()),
+      /** Where Scheduler puts a one-time schedule's job it could not deliver, instead of dropping it. */
+      deadLetterQueueArn: z.optional(z.string()),
     }),
   ),
 });

@@ -342,9 +342,10 @@ export interface AlarmsConfig {
    */
   email?: string;
   /**
-   * ARN of an existing SNS topic for the alarms instead of a new one. Its access policy must allow
-   * `cloudwatch.amazonaws.com` to `sns:Publish` (a new topic gets that grant; an existing one cannot be changed
-   * from this stack), or every alarm notification is refused.
+   * ARN of an existing SNS topic for the alarms instead of a new one, in the stack's region (CloudWatch alarms
+   * notify only a topic of their own region; synth refuses another region when the stack's is known). Its access
+   * policy must allow `cloudwatch.amazonaws.com` to `sns:Publish` (a new topic gets that grant; an existing one
+   * cannot be changed from this stack), or every alarm notification is refused.
    * @default - a new topic
    */
   existingTopicArn?: string;

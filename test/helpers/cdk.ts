@@ -27,3 +27,17 @@ export function pipelineTemplate(config: ResolvedConfig = exampleResolved()): {
   const stack = new WebhookPipelineStack(testApp(), config.stackName, { config });
   return { stack, template: Template.fromStack(stack) };
 }
+
+/** Renders CloudFormation's Fn::Join / Ref / GetAtt with stand-in values, as a deploy would resolve them. */
+export function renderIntrinsics(value: unknown): string {
+  if (typeof value === 'string') return value;
+  const node = value as Record<string, unknown>;
+  if (node['Fn::Join']) {
+    const [separator, parts] = node['Fn::Join'] as [string, unknown[]];
+    return parts.map(renderIntrinsics).join(separator);
+  }
+  if (node.Ref === 'AWS::Partition') return 'aws';
+  if (node.Ref) return `resolved-${String(node.Ref)}`;
+  if (node['Fn::GetAtt']) return `resolved-${(node['Fn::GetAtt'] as string[]).join('.')}`;
+  throw new Error(`unexpected intrinsic ${JSON.stringify(value)}`);
+}

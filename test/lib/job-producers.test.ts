@@ -4,18 +4,45 @@
  * can only send to its queue.
  */
 
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { S3Client } from '@aws-sdk/client-s3';
+import {
+  CreateScheduleCommand,
+  type CreateScheduleCommandInput,
+  SchedulerClient,
+} from '@aws-sdk/client-scheduler';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { createProducer } from '../../lambda/producer';
+import { defineJob } from '../../lambda/shared/job';
 import {
   jobScheduleNamePrefix,
   PRODUCER_CONFIG_ENV,
   producerQueueEnvName,
 } from '../../lambda/shared/producer-config';
 import { WebhookPipelineStack } from '../../lib/webhook-pipeline-stack';
-import { exampleResolved, pipelineTemplate, testApp } from '../helpers/cdk';
+import { exampleResolved, pipelineTemplate, renderIntrinsics, testApp } from '../helpers/cdk';
 
 type Statement = { Action: string | string[]; Resource: unknown; Condition?: unknown; Effect: string };
+type Json = ReturnType<Template['toJSON']>;
+
+const reportJob = defineJob('report.build', z.object({ n: z.number() }), { queue: 'events' });
+const fakeClientConfig = {
+  region: 'us-east-1',
+  credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+};
+
+/** A client that answers every command with `{}` (after showing it to `see`), and calls nothing. */
+function answering<C extends { send: unknown }>(client: C, see: (command: unknown) => void = () => {}): C {
+  client.send = (async (command: unknown) => {
+    see(command);
+    return {};
+  }) as never;
+  return client;
+}
 
 function producerStack(delays: boolean) {
   const config = exampleResolved();
@@ -90,7 +117,7 @@ describe('grantSend', () => {
     expect(pass?.Condition).toEqual({ StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } });
   });
 
-  it('gives the scheduler role nothing but send to its own queue, trusted only by Scheduler', () => {
+  it("gives the scheduler role nothing but send to its own queue and its schedules' dead-letter queue, trusted only by Scheduler", () => {
     const { stack, template, logicalId } = producerStack(true);
     const roleId = logicalId(stack.jobProducers?.schedulerRole('events') as never);
     const role = template.toJSON().Resources[roleId];
@@ -105,10 +132,81 @@ describe('grantSend', () => {
       expect.objectContaining({
         Action: 'sqs:SendMessage',
         Effect: 'Allow',
-        Resource: { 'Fn::GetAtt': [logicalId(stack.queues.events?.queue as never), 'Arn'] },
+        Resource: [
+          { 'Fn::GetAtt': [logicalId(stack.queues.events?.queue as never), 'Arn'] },
+          {
+            'Fn::GetAtt': [logicalId(stack.jobProducers?.schedulerDeadLetterQueue as never), 'Arn'],
+          },
+        ],
       }),
     ]);
     expect(role.Properties.ManagedPolicyArns).toBeUndefined();
+  });
+
+  it('keeps a delayed job Scheduler cannot deliver in a dead-letter queue its role may send to, encrypted, TLS-only and alarmed', async () => {
+    // GIVEN a function granted delays after the pipeline was built, as an app grants its own producer
+    const { stack, fn, template, logicalId } = producerStack(true);
+    const resources = template.toJSON().Resources as Record<string, { Type: string; Properties: Json }>;
+    const variables = resources[logicalId(fn)]?.Properties.Environment.Variables as Record<string, unknown>;
+    const env = Object.fromEntries(
+      Object.entries(variables).map(([name, value]) => [name, renderIntrinsics(stack.resolve(value))]),
+    );
+    // WHEN the producer, reading that environment, sends a job two days out
+    const created: CreateScheduleCommandInput[] = [];
+    const scheduler = answering(new SchedulerClient(fakeClientConfig), (command) => {
+      if (command instanceof CreateScheduleCommand) created.push(command.input);
+    });
+    const producer = createProducer({
+      env,
+      clients: {
+        scheduler,
+        sqs: answering(new SQSClient(fakeClientConfig)),
+        s3: answering(new S3Client(fakeClientConfig)),
+        dynamodb: answering(new DynamoDBClient(fakeClientConfig)),
+      },
+    });
+    await producer.send(reportJob, { n: 1 }, { delay: { days: 2 } });
+    // THEN its schedule names a dead-letter queue of the stack: SSE, and refusing requests without TLS
+    expect(created).toHaveLength(1);
+    const target = created[0]?.Target;
+    const deadLetterQueueId = /^resolved-(.+)\.Arn$/.exec(target?.DeadLetterConfig?.Arn ?? '')?.[1] ?? '';
+    expect(resources[deadLetterQueueId]?.Type).toBe('AWS::SQS::Queue');
+    expect(resources[deadLetterQueueId]?.Properties.SqsManagedSseEnabled).toBe(true);
+    const queuePolicyStatements = Object.values(resources)
+      .filter((r) => r.Type === 'AWS::SQS::QueuePolicy')
+      .filter((r) => JSON.stringify(r.Properties.Queues) === JSON.stringify([{ Ref: deadLetterQueueId }]))
+      .flatMap((r) => r.Properties.PolicyDocument.Statement as Json[]);
+    expect(queuePolicyStatements).toContainEqual(
+      expect.objectContaining({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+    );
+    // AND the role the schedule runs as may send there
+    const roleId = /^resolved-(.+)\.Arn$/.exec(target?.RoleArn ?? '')?.[1] ?? '';
+    const sendable = statementsOf(template, roleId)
+      .filter((s) => [s.Action].flat().includes('sqs:SendMessage'))
+      .flatMap((s) => [s.Resource].flat());
+    expect(sendable).toContainEqual({ 'Fn::GetAtt': [deadLetterQueueId, 'Arn'] });
+    // AND an alarm fires on its first message, notifying the pipeline's topic
+    const alarms = Object.values(resources).filter(
+      (r) =>
+        r.Type === 'AWS::CloudWatch::Alarm' &&
+        JSON.stringify(r.Properties.Dimensions) ===
+          JSON.stringify([{ Name: 'QueueName', Value: { 'Fn::GetAtt': [deadLetterQueueId, 'QueueName'] } }]),
+    );
+    expect(alarms).toHaveLength(1);
+    expect(alarms[0]?.Properties).toMatchObject({
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Threshold: 0,
+      AlarmActions: [{ Ref: logicalId(stack.alarms.topic as never) }],
+    });
+  });
+
+  it('refuses delays on a FIFO queue, whose jobs the producer never schedules, granting nothing', () => {
+    const { stack, fn, template: before } = producerStack(false);
+    expect(() => stack.grantSend(fn, 'orders', { delays: true })).toThrow(
+      /"orders" is a FIFO queue, and SQS cannot delay a single FIFO message.*Fix: grantSend\(fn, 'orders'\) without \{ delays: true \}/,
+    );
+    expect(stack.jobProducers?.schedulerRole('orders')).toBeUndefined();
+    expect(Template.fromStack(stack).toJSON()).toEqual(before.toJSON());
   });
 
   it('refuses a queue that is not configured, naming the ones that are', () => {

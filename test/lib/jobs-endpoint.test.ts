@@ -78,7 +78,7 @@ describe('jobs endpoint template', () => {
     expect(JSON.stringify(fn?.Properties.Environment)).toContain(secretId);
   });
 
-  it('passes the scheduler role, sending only to its queue, only when delays are on', {
+  it("passes the scheduler role, sending only to its queue and its schedules' dead-letter queue, only when delays are on", {
     timeout: 90_000,
   }, () => {
     const on = walkJobsRoute(withEndpoint({ queues: ['events'] }));
@@ -93,8 +93,17 @@ describe('jobs endpoint template', () => {
       .filter(([, p]) => JSON.stringify(p.Properties.Roles).includes(schedulerRoleId))
       .flatMap(([, p]) => p.Properties.PolicyDocument.Statement as Statement[]);
     const eventsQueue = logicalIdOfType(on.resources, 'AWS::SQS::Queue', 'QueueEventsQueue');
+    const deadLetterQueue = logicalIdOfType(
+      on.resources,
+      'AWS::SQS::Queue',
+      'JobProducersSchedulerDeadLetterQueue',
+    );
+    expect(deadLetterQueue).not.toBe('');
     expect(schedulerStatements.map((s) => [s.Action, s.Resource])).toEqual([
-      ['sqs:SendMessage', { 'Fn::GetAtt': [eventsQueue, 'Arn'] }],
+      [
+        'sqs:SendMessage',
+        [{ 'Fn::GetAtt': [eventsQueue, 'Arn'] }, { 'Fn::GetAtt': [deadLetterQueue, 'Arn'] }],
+      ],
     ]);
     expect(on.byAction('scheduler:CreateSchedule')).toHaveLength(1);
 

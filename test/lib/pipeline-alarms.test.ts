@@ -2,8 +2,10 @@ import { type CfnResource, Duration } from 'aws-cdk-lib';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { describe, expect, it } from 'vitest';
+import { HooklineConfigError } from '../../lib/config';
 import { PipelineAlarms } from '../../lib/pipeline-alarms';
-import { exampleResolved, pipelineTemplate, testStack } from '../helpers/cdk';
+import { WebhookPipelineStack } from '../../lib/webhook-pipeline-stack';
+import { exampleResolved, pipelineTemplate, testApp, testStack } from '../helpers/cdk';
 
 /** A template node: CloudFormation JSON, loosely typed as the assertions library returns it. */
 type Json = ReturnType<Template['toJSON']>;
@@ -142,6 +144,27 @@ describe('PipelineAlarms', () => {
     t.resourceCountIs('AWS::SNS::Topic', 0);
     t.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmActions: [arn] });
     t.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmActions: Match.arrayWith([arn]) });
+  });
+});
+
+describe('alarms on an existing topic', () => {
+  const pager = 'arn:aws:sns:us-east-1:123456789012:pager';
+  const stackIn = (region?: string) => () =>
+    new WebhookPipelineStack(testApp(), 'Hookline', {
+      config: exampleResolved({ alarms: { existingTopicArn: pager } }),
+      ...(region ? { env: { account: '123456789012', region } } : {}),
+    });
+
+  it("refuses at synth a topic outside the stack's region, which CloudWatch would refuse for every alarm", () => {
+    expect(stackIn('eu-west-1')).toThrow(HooklineConfigError);
+    expect(stackIn('eu-west-1')).toThrow(
+      /alarms\.existingTopicArn: is a topic in us-east-1, .* in eu-west-1 .*\(got "arn:aws:sns:us-east-1:123456789012:pager"\)\. Fix: use a topic in eu-west-1/,
+    );
+  });
+
+  it("accepts a topic of the stack's region, and any topic when the region is only known at deploy", () => {
+    expect(stackIn('us-east-1')).not.toThrow();
+    expect(stackIn()).not.toThrow();
   });
 });
 

@@ -114,7 +114,7 @@ describe('WebhookIngest', () => {
         Properties: { Environment: { Variables: { POWERTOOLS_SERVICE_NAME: 'ingest' } } },
       }),
     )[0]?.Properties.Environment.Variables.HOOKLINE_INGEST_CONFIG;
-    expect(JSON.stringify(s.resolve(env))).toContain('secret:prod/github-webhook');
+    expect(JSON.stringify(s.resolve(env))).toContain('\\"secretId\\":\\"prod/github-webhook\\"');
   });
 
   it("fails at synth when the configuration cannot fit Lambda's 4 KB environment once deployed", () => {

@@ -11,7 +11,7 @@ import {
   readRuntimeConfig,
 } from '../../lambda/shared/runtime-config';
 import { NAG_ACKNOWLEDGEMENTS, WebhookPipelineStack } from '../../lib/webhook-pipeline-stack';
-import { exampleResolved, pipelineTemplate } from '../helpers/cdk';
+import { exampleResolved, pipelineTemplate, renderIntrinsics as render } from '../helpers/cdk';
 
 describe('WebhookPipelineStack', () => {
   const { template, stack } = pipelineTemplate();
@@ -89,18 +89,6 @@ describe('WebhookPipelineStack', () => {
   });
 
   it('hands every function an environment its runtime schema accepts once the tokens resolve', () => {
-    // Renders CloudFormation's Fn::Join / Ref / GetAtt with stand-in values, as a deploy would resolve them.
-    const render = (value: unknown): string => {
-      if (typeof value === 'string') return value;
-      const node = value as Record<string, unknown>;
-      if (node['Fn::Join']) {
-        const [separator, parts] = node['Fn::Join'] as [string, unknown[]];
-        return parts.map(render).join(separator);
-      }
-      if (node.Ref) return `resolved-${String(node.Ref)}`;
-      if (node['Fn::GetAtt']) return `resolved-${(node['Fn::GetAtt'] as string[]).join('.')}`;
-      throw new Error(`unexpected intrinsic ${JSON.stringify(value)}`);
-    };
     const functions = Object.values(template.findResources('AWS::Lambda::Function'));
     const ingest = functions
       .map((f) => f.Properties.Environment.Variables[INGEST_CONFIG_ENV])
@@ -200,6 +188,31 @@ describe('signing secret outputs', () => {
     expect(stack.resolve(outputs.SigningSecretIdStripe?.Value)).toBe('prod/stripe-signing');
     const policies = JSON.stringify(template.findResources('AWS::IAM::Policy'));
     expect(policies).toContain(`{"Ref":"${github.Ref}"}`);
+  });
+
+  it('reads an existing secret by its name, which Secrets Manager cannot mistake for a complete ARN', () => {
+    // GIVEN an existing secret whose name ends in a dash and six characters, like the suffix of a full ARN:
+    // its partial ARN would be read as the full ARN of a secret named "prod/stripe" and never be found.
+    const name = 'prod/stripe-secret';
+    const { stack, template } = pipelineTemplate(
+      exampleResolved({
+        sources: { stripe: { type: 'stripe', secret: { existingSecretName: name } } },
+        routes: [],
+      }),
+    );
+    const ingest = Object.values(template.findResources('AWS::Lambda::Function'))
+      .map((f) => f.Properties.Environment.Variables[INGEST_CONFIG_ENV])
+      .find(Boolean);
+    const config = readRuntimeConfig(ingestRuntimeSchema, 'X', { X: render(stack.resolve(ingest)) });
+    // THEN the ingest asks for it by name, and its role may read the secret of that name, whatever its suffix
+    expect(config.sources.stripe).toMatchObject({ type: 'stripe', secretId: name });
+    const readable = Object.values(template.findResources('AWS::IAM::Policy'))
+      .flatMap((p) => p.Properties.PolicyDocument.Statement as { Action: unknown; Resource: unknown }[])
+      .filter((s) => [s.Action].flat().includes('secretsmanager:GetSecretValue'))
+      .flatMap((s) => [s.Resource].flat().map(render));
+    expect(readable).toEqual([
+      `arn:aws:secretsmanager:resolved-AWS::Region:resolved-AWS::AccountId:secret:${name}-??????`,
+    ]);
   });
 });
 

@@ -1,0 +1,253 @@
+/**
+ * The template AWS would deploy for a configuration with every feature on (every source type, standard, fair and
+ * FIFO queues, a queue without consumer, provisioned pollers, reserved concurrency, schedules, the jobs endpoint,
+ * a producer granted delays after the pipeline was built, the archive, claim checks, tracing), walked as
+ * CloudFormation, CloudWatch and IAM would meet it: where AWS cannot run here, these are the properties that
+ * make it work once deployed.
+ */
+import { App, Duration, Validations } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { describe, expect, it } from 'vitest';
+import { resolveConfig } from '../../lib/config';
+import { WebhookPipelineStack } from '../../lib/webhook-pipeline-stack';
+
+type Json = ReturnType<Template['toJSON']>;
+type Resource = { Type: string; Properties: Json; DeletionPolicy?: string; UpdateReplacePolicy?: string };
+type Statement = { Effect: string; Action: unknown; Resource: unknown; Principal?: Json; Condition?: Json };
+
+const list = (value: unknown): unknown[] =>
+  value === undefined ? [] : Array.isArray(value) ? value : [value];
+const getAttId = (value: unknown): string | undefined =>
+  (value as { 'Fn::GetAtt'?: string[] } | undefined)?.['Fn::GetAtt']?.[0];
+const refId = (value: unknown): string | undefined => (value as { Ref?: string } | undefined)?.Ref;
+
+const consumer = (extra: object = {}) => ({
+  entry: 'lambda/consumers/events.ts',
+  timeout: Duration.seconds(30),
+  ...extra,
+});
+
+function maximalStack(alarms: { email: string } | { existingTopicArn: string }) {
+  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+  const config = resolveConfig({
+    stackName: 'HooklineMax',
+    sources: {
+      github: { type: 'github' },
+      stripe: { type: 'stripe', secret: { existingSecretName: 'prod/stripe-secret' } },
+      slack: { type: 'slack' },
+      shopify: { type: 'shopify' },
+      standard: { type: 'standard-webhooks' },
+      twilio: { type: 'twilio', publicUrl: 'https://hooks.example.com' },
+      generic: { type: 'hmac', header: 'x-signature', typePath: 'type', idPath: 'id' },
+      internal: { type: 'token', scheme: 'header', header: 'authorization' },
+      open: { type: 'unverified', dangerouslyAcceptUnverifiedRequests: true },
+    },
+    queues: {
+      events: { consumer: consumer({ reservedConcurrency: 20, maxConcurrency: 10 }) },
+      fair: {
+        tenants: { stripe: { path: 'account' }, shopify: { header: 'x-shopify-shop-domain' } },
+        consumer: consumer({ minimumPollers: 2, maximumPollers: 10 }),
+      },
+      orders: {
+        fifo: true,
+        fifoGrouping: { path: 'id' },
+        consumer: consumer({ entry: 'lambda/consumers/orders.ts' }),
+      },
+      jobs: { consumer: consumer() },
+      external: {},
+    },
+    routes: [{ source: 'shopify', type: 'orders/*', queues: ['orders'] }],
+    defaultRoute: { queues: ['events', 'fair'] },
+    schedules: [
+      { name: 'heartbeat', expression: 'rate(1 hour)', queue: 'events', type: 'schedule.heartbeat' },
+      {
+        name: 'nightly',
+        expression: 'cron(0 3 * * ? *)',
+        timezone: 'Europe/Paris',
+        queue: 'jobs',
+        type: 'job.nightly',
+      },
+    ],
+    jobs: { endpoint: { queues: ['jobs', 'orders'] } },
+    payloads: { inlineLimitBytes: 2048 },
+    alarms,
+    tracing: true,
+  });
+  const stack = new WebhookPipelineStack(app, config.stackName, { config });
+  // An app's own producer, granted after the pipeline (and its alarms) exist.
+  const producer = new lambda.Function(stack, 'AppProducer', {
+    runtime: lambda.Runtime.NODEJS_22_X,
+    handler: 'index.handler',
+    code: lambda.Code.fromInline('export const handler = async () => {}'),
+  });
+  stack.grantSend(producer, 'events', { delays: true });
+  return { app, stack, resources: Template.fromStack(stack).toJSON().Resources as Record<string, Resource> };
+}
+
+const created = maximalStack({ email: 'ops@example.com' });
+const { resources } = created;
+const ofType = (type: string) => Object.entries(resources).filter(([, r]) => r.Type === type);
+
+/** The statements of the identity policies attached to a role. */
+const roleStatements = (roleId: string): Statement[] =>
+  ofType('AWS::IAM::Policy')
+    .filter(([, p]) => list(p.Properties.Roles).some((r) => refId(r) === roleId))
+    .flatMap(([, p]) => list(p.Properties.PolicyDocument.Statement) as Statement[]);
+
+/** Whether a role may call `action` on the resource whose ARN is `arn`. */
+const roleMay = (roleId: string, action: string, arn: unknown) =>
+  roleStatements(roleId).some(
+    (s) =>
+      s.Effect === 'Allow' &&
+      list(s.Action).includes(action) &&
+      list(s.Resource).some((r) => JSON.stringify(r) === JSON.stringify(arn)),
+  );
+
+describe('the maximal configuration, as AWS would deploy it', () => {
+  it('has cdk-nag report nothing unacknowledged', () => {
+    const { app } = maximalStack({ email: 'ops@example.com' });
+    Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+    expect(() => app.synth()).not.toThrow();
+  });
+
+  it('lets CloudWatch publish every alarm, on alarm and on recovery, to the topic it notifies', () => {
+    const alarms = ofType('AWS::CloudWatch::Alarm');
+    // two per queue, one per fair queue, per consumer and function errors and throttles, schedule and job
+    // schedule dead-letter queues, the archive and the API
+    expect(alarms.length).toBeGreaterThan(25);
+    for (const [alarmId, alarm] of alarms) {
+      const actions = [...list(alarm.Properties.AlarmActions), ...list(alarm.Properties.OKActions)];
+      expect(list(alarm.Properties.OKActions), alarmId).toHaveLength(1);
+      for (const action of actions) {
+        const topicId = refId(action) ?? '';
+        expect(resources[topicId]?.Type, alarmId).toBe('AWS::SNS::Topic');
+        // An unencrypted topic (a key CloudWatch could not use would silence it), whose policy lets this
+        // account's alarms publish.
+        expect(resources[topicId]?.Properties.KmsMasterKeyId, alarmId).toBeUndefined();
+        const statements = ofType('AWS::SNS::TopicPolicy')
+          .filter(([, p]) => list(p.Properties.Topics).some((t) => refId(t) === topicId))
+          .flatMap(([, p]) => list(p.Properties.PolicyDocument.Statement) as Statement[]);
+        const grant = statements.find(
+          (s) =>
+            s.Effect === 'Allow' &&
+            list(s.Principal?.Service).includes('cloudwatch.amazonaws.com') &&
+            list(s.Action).includes('sns:Publish'),
+        );
+        expect(grant, `${alarmId}: nothing lets CloudWatch publish to ${topicId}`).toBeDefined();
+        expect(grant?.Condition?.StringEquals?.['aws:SourceAccount']).toEqual({ Ref: 'AWS::AccountId' });
+      }
+    }
+  });
+
+  it('names the existing topic in every alarm when one is given', () => {
+    const arn = 'arn:aws:sns:us-east-1:123456789012:pager';
+    const existing = maximalStack({ existingTopicArn: arn }).resources;
+    const alarms = Object.values(existing).filter((r) => r.Type === 'AWS::CloudWatch::Alarm');
+    expect(alarms.length).toBeGreaterThan(25);
+    for (const alarm of alarms) {
+      expect(alarm.Properties.AlarmActions).toEqual([arn]);
+      expect(alarm.Properties.OKActions).toEqual([arn]);
+    }
+  });
+
+  it('encrypts every queue, refuses any request to it without TLS, and alarms on every dead-letter queue', () => {
+    const queues = ofType('AWS::SQS::Queue');
+    const deadLetterQueueIds = new Set(
+      queues.map(([, q]) => getAttId(q.Properties.RedrivePolicy?.deadLetterTargetArn)).filter(Boolean),
+    );
+    for (const [, s] of ofType('AWS::Scheduler::Schedule'))
+      deadLetterQueueIds.add(getAttId(s.Properties.Target.DeadLetterConfig?.Arn));
+    for (const [id] of queues.filter(([id]) => id.includes('JobProducersSchedulerDeadLetterQueue')))
+      deadLetterQueueIds.add(id);
+    const watched = new Set(
+      ofType('AWS::CloudWatch::Alarm')
+        .filter(([, a]) => a.Properties.MetricName === 'ApproximateNumberOfMessagesVisible')
+        .map(([, a]) => getAttId(a.Properties.Dimensions?.[0]?.Value)),
+    );
+    expect(queues.length).toBeGreaterThan(10);
+    for (const [id, queue] of queues) {
+      expect(queue.Properties.SqsManagedSseEnabled, id).toBe(true);
+      const denies = ofType('AWS::SQS::QueuePolicy')
+        .filter(([, p]) => list(p.Properties.Queues).some((q) => refId(q) === id))
+        .flatMap(([, p]) => list(p.Properties.PolicyDocument.Statement) as Statement[])
+        .filter(
+          (s) =>
+            s.Effect === 'Deny' &&
+            JSON.stringify(s.Condition) === '{"Bool":{"aws:SecureTransport":"false"}}' &&
+            list(s.Action).includes('sqs:*') &&
+            getAttId(s.Resource) === id,
+        );
+      expect(denies, id).toHaveLength(1);
+      if (deadLetterQueueIds.has(id)) expect(watched.has(id), `no alarm on ${id}`).toBe(true);
+      else expect(getAttId(queue.Properties.RedrivePolicy?.deadLetterTargetArn), id).toBeDefined();
+    }
+  });
+
+  it("lets each schedule's role send to the queue it targets and to its dead-letter queue, trusted only by Scheduler", () => {
+    const schedules = ofType('AWS::Scheduler::Schedule');
+    expect(schedules).toHaveLength(2);
+    for (const [id, schedule] of schedules) {
+      const target = schedule.Properties.Target;
+      const roleId = getAttId(target.RoleArn) ?? '';
+      expect(resources[roleId]?.Properties.AssumeRolePolicyDocument.Statement, id).toEqual([
+        expect.objectContaining({
+          Principal: { Service: 'scheduler.amazonaws.com' },
+          Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } },
+        }),
+      ]);
+      expect(roleMay(roleId, 'sqs:SendMessage', target.Arn), id).toBe(true);
+      expect(roleMay(roleId, 'sqs:SendMessage', target.DeadLetterConfig.Arn), id).toBe(true);
+    }
+  });
+
+  it('gives every function a log group with a retention, and names every resource it may use but X-Ray', () => {
+    const functions = ofType('AWS::Lambda::Function');
+    // ingest, four consumers, the jobs endpoint and the app's producer
+    expect(functions).toHaveLength(7);
+    for (const [id, fn] of functions) {
+      const roleId = getAttId(fn.Properties.Role) ?? '';
+      for (const s of roleStatements(roleId)) {
+        if (!list(s.Resource).includes('*')) continue;
+        expect(list(s.Action).sort(), id).toEqual(['xray:PutTelemetryRecords', 'xray:PutTraceSegments']);
+      }
+      if (id.startsWith('AppProducer')) continue;
+      const logGroupId = refId(fn.Properties.LoggingConfig?.LogGroup) ?? '';
+      expect(resources[logGroupId]?.Type, id).toBe('AWS::Logs::LogGroup');
+      expect(resources[logGroupId]?.Properties.RetentionInDays, id).toBe(30);
+    }
+    for (const [id, group] of ofType('AWS::Logs::LogGroup'))
+      expect(group.Properties.RetentionInDays, id).toBeGreaterThan(0);
+  });
+
+  it('reads every signing secret and the jobs token with a grant on that secret, and keeps them on stack deletion', () => {
+    const secrets = ofType('AWS::SecretsManager::Secret');
+    // seven created signing secrets (the stripe one exists already) and the jobs token
+    expect(secrets).toHaveLength(8);
+    for (const [id, secret] of secrets) {
+      expect([secret.DeletionPolicy, secret.UpdateReplacePolicy], id).toEqual(['Retain', 'Retain']);
+      const readers = ofType('AWS::IAM::Policy').filter(([, p]) =>
+        (list(p.Properties.PolicyDocument.Statement) as Statement[]).some(
+          (s) =>
+            list(s.Action).includes('secretsmanager:GetSecretValue') &&
+            list(s.Resource).some((r) => refId(r) === id),
+        ),
+      );
+      expect(readers, id).toHaveLength(1);
+    }
+  });
+
+  it('throttles the API stage every route shares', () => {
+    const stages = ofType('AWS::ApiGatewayV2::Stage');
+    expect(stages).toHaveLength(1);
+    expect(stages[0]?.[1].Properties.DefaultRouteSettings).toEqual({
+      ThrottlingBurstLimit: 1000,
+      ThrottlingRateLimit: 1000,
+    });
+    expect(ofType('AWS::ApiGatewayV2::Route').map(([, r]) => r.Properties.RouteKey)).toEqual([
+      'ANY /webhooks/{source}',
+      'POST /jobs/{queue}',
+    ]);
+  });
+});
