@@ -41,8 +41,8 @@ export interface SendOptions {
    */
   readonly id?: string;
   /**
-   * Run no earlier than this; up to 15 minutes through SQS, longer through a one-time schedule (due before the
-   * year 10000).
+   * Run no earlier than this; up to 15 minutes through SQS (to the second), longer through a one-time schedule
+   * (from the first whole minute at or after it, and due before the year 10000).
    */
   readonly delay?: Delay;
   /** FIFO message group (FIFO queues only): 1 to 128 printable ASCII characters without spaces. Default: the job type. */
@@ -163,7 +163,10 @@ type Outcome =
 /** Milliseconds of a {@link Delay} from `now`. */
 export function delayMs(delay: Delay | undefined, now: number): number {
   if (delay === undefined) return 0;
-  if (delay instanceof Date) return Math.max(0, delay.getTime() - now);
+  if (delay instanceof Date) {
+    if (Number.isNaN(delay.getTime())) throw new ProducerConfigError('delay is an invalid Date');
+    return Math.max(0, delay.getTime() - now);
+  }
   const { days = 0, hours = 0, minutes = 0, seconds = 0 } = delay;
   const ms = (((days * 24 + hours) * 60 + minutes) * 60 + seconds) * 1000;
   if (!Number.isFinite(ms) || ms < 0)
@@ -173,6 +176,20 @@ export function delayMs(delay: Delay | undefined, now: number): number {
 
 /** The last moment a one-time schedule's `at()` expression (a four-digit year) can name. */
 const LATEST_DUE_MS = Date.UTC(9999, 11, 31, 23, 59, 59);
+
+const MINUTE_MS = 60_000;
+
+/**
+ * When a job is due, in epoch milliseconds: SQS delays whole seconds, so a short delay is rounded up to the
+ * second. EventBridge Scheduler fires a one-time schedule anywhere within the minute its `at()` names, so a
+ * longer delay is rounded up to the minute: a schedule named for the due second could fire up to 59 seconds
+ * before it.
+ */
+function dueTimeOf(now: number, waitMs: number): number {
+  const seconds = Math.ceil(waitMs / 1000);
+  if (seconds <= MAX_SQS_DELAY_SECONDS) return now + seconds * 1000;
+  return Math.ceil((now + waitMs) / MINUTE_MS) * MINUTE_MS;
+}
 
 /** Refuses a delay that ends past any time a schedule (or a JavaScript date) can hold. */
 function checkDueTime(job: JobDefinition, dueMs: number): void {
@@ -268,9 +285,9 @@ export class Producer {
     await validateJobPayload(job, item.payload);
     const queue = this.queueOf(job);
     const now = this.deps.now();
-    const wait = delayMs(options.delay, now);
-    const delaySeconds = Math.ceil(wait / 1000);
-    checkDueTime(job, now + delaySeconds * 1000);
+    const dueMs = dueTimeOf(now, delayMs(options.delay, now));
+    const delaySeconds = Math.ceil((dueMs - now) / 1000);
+    checkDueTime(job, dueMs);
     this.checkOptions(job, queue, options, delaySeconds);
     const id = options.id ?? randomUUID();
     const enqueuedAt = new Date(now);
@@ -304,7 +321,7 @@ export class Producer {
       message: fitted.serialized,
       payload: fitted.payload,
       attributes,
-      dueAt: delaySeconds > 0 ? new Date(now + delaySeconds * 1000) : undefined,
+      dueAt: delaySeconds > 0 ? new Date(dueMs) : undefined,
       delaySeconds,
       groupId: queue.fifo ? (options.group ?? job.type) : undefined,
       enqueuedAt,

@@ -1,9 +1,11 @@
 /** The producer core with fake collaborators: what it sends, retries, refuses and reports. */
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { atExpression } from '../../../lambda/producer/aws';
 import {
   type BatchEntry,
   JobBatchError,
+  type OneTimeSchedule,
   Producer,
   type ProducerCollaborators,
   ProducerConfigError,
@@ -134,5 +136,54 @@ describe('producer', () => {
       MessageGroupId: 'customer-1',
       MessageDeduplicationId: expect.stringMatching(/^[0-9a-f]{64}$/),
     });
+  });
+});
+
+describe('producer delays beyond 15 minutes', () => {
+  function scheduling(nowIso: string) {
+    const { deps } = fakes();
+    const created: OneTimeSchedule[] = [];
+    const producer = new Producer({
+      ...deps,
+      queues: {
+        jobs: { name: 'jobs', url: 'https://sqs/jobs', arn: 'arn:aws:sqs:eu-west-1:1:jobs', fifo: false },
+      },
+      settings: { scheduler: { namePrefix: 'App-job-', roleArn: 'arn:aws:iam::1:role/send' } },
+      now: () => Date.parse(nowIso),
+      scheduler: {
+        async create(schedule) {
+          created.push(schedule);
+        },
+        async delete() {
+          return true;
+        },
+      },
+    });
+    return { producer, created };
+  }
+
+  it('names the first whole minute at or after the due time, as Scheduler fires anywhere within that minute', async () => {
+    const { producer, created } = scheduling('2026-11-30T10:00:20.500Z');
+    const result = await producer.send(job, { n: 1 }, { delay: { minutes: 20 } });
+    expect(atExpression(created[0]?.at as Date)).toBe('at(2026-11-30T10:21:00)');
+    expect(result).toMatchObject({ state: 'scheduled', dueAt: '2026-11-30T10:21:00.000Z' });
+  });
+
+  it('keeps a due time that is already a whole minute, and never names a minute before a due Date', async () => {
+    const { producer, created } = scheduling('2026-11-30T10:00:20.500Z');
+    await producer.send(job, { n: 1 }, { delay: new Date('2026-11-30T12:00:00.000Z') });
+    await producer.send(job, { n: 2 }, { delay: new Date('2026-11-30T12:00:00.001Z') });
+    expect(created.map((s) => atExpression(s.at))).toEqual([
+      'at(2026-11-30T12:00:00)',
+      'at(2026-11-30T12:01:00)',
+    ]);
+  });
+
+  it("refuses a delay given as an invalid Date as the caller's mistake", async () => {
+    const { producer, created } = scheduling('2026-11-30T10:00:20.500Z');
+    await expect(producer.send(job, { n: 1 }, { delay: new Date('nope') })).rejects.toThrow(
+      /delay is an invalid Date/,
+    );
+    expect(created).toEqual([]);
   });
 });
