@@ -17,7 +17,7 @@ import {
 import type { DedupeStore } from '../shared/dedupe-store';
 import { MESSAGE_ATTRIBUTES } from '../shared/envelope';
 import { type JobDefinition, type JobInput, jobEnvelope, validateJobPayload } from '../shared/job';
-import { enqueuedJobFields, type JobStatus, jobRecordKey } from '../shared/job-record';
+import { enqueuedJobFields, type JobState, type JobStatus, jobRecordKey } from '../shared/job-record';
 import type { ProducerQueue, ProducerSettings } from '../shared/producer-config';
 import { isSafeId, isSqsGroupId, MAX_GROUP_ID_LENGTH, MAX_SAFE_ID_LENGTH } from '../shared/safe-ids';
 
@@ -59,8 +59,11 @@ export interface BatchItem<J extends JobDefinition = JobDefinition> {
 /** What happened to one job. */
 export interface SendResult {
   readonly id: string;
-  /** `scheduled` while delayed, else `queued`. */
-  readonly state: 'queued' | 'scheduled';
+  /**
+   * `scheduled` while delayed, else `queued`; for a duplicate, the state of the job already sent with this id
+   * (`completed`, `cancelled` ...), or `queued` when no record of it is kept.
+   */
+  readonly state: JobState;
   /** The key was already enqueued within the dedupe window: nothing was sent. */
   readonly duplicate: boolean;
   readonly dueAt?: string;
@@ -398,7 +401,7 @@ export class Producer {
         );
         if (claim.status === 'claimed') claimed.push({ ...p, token: claim.token });
         else if (claim.status === 'duplicate')
-          outcomes[p.index] = { ok: true, result: { id: p.id, state: 'queued', duplicate: true } };
+          outcomes[p.index] = { ok: true, result: await this.duplicateOf(p.id) };
         else
           outcomes[p.index] = {
             ok: false,
@@ -409,6 +412,17 @@ export class Producer {
       }
     });
     return claimed.sort((a, b) => a.index - b.index);
+  }
+
+  /** What a repeated key reports: the job already sent with it, as its record has it now. */
+  private async duplicateOf(id: string): Promise<SendResult> {
+    const status = await this.deps.records?.read(id);
+    return {
+      id,
+      state: status?.state ?? 'queued',
+      duplicate: true,
+      ...(status?.dueAt ? { dueAt: status.dueAt } : {}),
+    };
   }
 
   private async uploadAll<P extends Prepared>(jobs: readonly P[], outcomes: Outcome[]): Promise<P[]> {

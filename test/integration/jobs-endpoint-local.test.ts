@@ -12,6 +12,7 @@ import { Duration } from 'aws-cdk-lib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createProducer, type Producer } from '../../lambda/producer';
 import { DEFAULT_LOCAL_JOBS_TOKEN } from '../../lib/local/jobs-endpoint';
+import { doubleJob } from '../helpers/local/jobs';
 import { startTestPipeline, type TestPipeline, testConfig } from '../helpers/local/pipeline';
 
 const JOB_CONSUMER = fileURLToPath(new URL('../helpers/local/job-consumer.ts', import.meta.url));
@@ -94,6 +95,31 @@ describe('jobs endpoint on local mode', () => {
     await completed('http-twice');
     await new Promise((r) => setTimeout(r, 1000));
     expect(pipeline.sideEffects().filter((e) => e.id === 'http-twice')).toHaveLength(1);
+  });
+
+  it('answers a repeated id with the state of the job already sent, not a made-up "queued"', async () => {
+    const later = { type: 'math.double', payload: { n: 6 }, id: 'http-repeat-later', delay: 20 * 60 };
+    const first = await post('/jobs/jobs', later);
+    expect(first).toEqual({ status: 202, json: { id: 'http-repeat-later', state: 'scheduled' } });
+    expect(await post('/jobs/jobs', later)).toEqual(first);
+    expect(await producer.cancel('http-repeat-later')).toBe(true);
+    expect(await post('/jobs/jobs', later)).toEqual({
+      status: 202,
+      json: { id: 'http-repeat-later', state: 'cancelled' },
+    });
+    const now = { type: 'math.double', payload: { n: 7 }, id: 'http-repeat-done' };
+    await post('/jobs/jobs', now);
+    await completed('http-repeat-done');
+    expect(await post('/jobs/jobs', now)).toEqual({
+      status: 202,
+      json: { id: 'http-repeat-done', state: 'completed' },
+    });
+    expect(await producer.send(doubleJob, { n: 7 }, { id: 'http-repeat-later' })).toEqual({
+      id: 'http-repeat-later',
+      state: 'cancelled',
+      duplicate: true,
+      dueAt: expect.any(String),
+    });
   });
 
   it('turns a delay over 15 minutes into a one-time schedule', async () => {
