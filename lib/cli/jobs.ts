@@ -78,11 +78,19 @@ export function jobState(value: string): JobState {
   throw new CliError(`--state ${value} is not a job state: use one of ${JOB_STATES.join(', ')}`);
 }
 
+/** What `jobs list` found: at most `limit` jobs, oldest first, and how many matched in all. */
+export interface JobList {
+  readonly state?: JobState;
+  /** Every job that matched, shown or not. */
+  readonly total: number;
+  readonly jobs: JobStatus[];
+}
+
 /** Jobs in one state (all when none is given), at most `limit`, oldest first. */
 export async function jobsList(
   store: JobsStore,
   options: { readonly state?: JobState; readonly limit: number; readonly now?: number },
-): Promise<{ state?: JobState; jobs: JobStatus[] }> {
+): Promise<JobList> {
   const now = options.now ?? Date.now();
   const jobs: JobStatus[] = [];
   let start: Record<string, AttributeValue> | undefined;
@@ -103,7 +111,11 @@ export async function jobsList(
     start = page.LastEvaluatedKey;
   } while (start);
   jobs.sort((a, b) => (a.enqueuedAt ?? '').localeCompare(b.enqueuedAt ?? ''));
-  return { ...(options.state ? { state: options.state } : {}), jobs: jobs.slice(0, options.limit) };
+  return {
+    ...(options.state ? { state: options.state } : {}),
+    total: jobs.length,
+    jobs: jobs.slice(0, options.limit),
+  };
 }
 
 const shorten = (text: string, max: number) => (text.length > max ? `${text.slice(0, max - 1)}…` : text);
@@ -125,7 +137,7 @@ export function renderJobShow(output: Output, job: JobStatus): void {
   for (const [name, value] of rows) if (value !== undefined) output.line(`${name.padEnd(9)} ${value}`);
 }
 
-export function renderJobList(output: Output, result: { state?: JobState; jobs: JobStatus[] }): void {
+export function renderJobList(output: Output, result: JobList): void {
   if (result.jobs.length === 0) {
     output.line(`no ${result.state ?? ''} jobs`.replace('  ', ' '));
     return;
@@ -143,5 +155,13 @@ export function renderJobList(output: Output, result: { state?: JobState; jobs: 
     ]),
   ];
   output.line(table(rows, output.colors));
+  if (result.total > result.jobs.length) {
+    output.line(
+      `showing the ${result.jobs.length} oldest of ${result.total} ${result.state ?? ''} jobs: pass --limit ${result.total} to see them all`.replace(
+        '  ',
+        ' ',
+      ),
+    );
+  }
   output.line(output.colors.dim('details: hookline jobs show <id>'));
 }
