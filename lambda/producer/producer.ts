@@ -238,7 +238,19 @@ export class Producer {
   async sendBatch<J extends JobDefinition>(items: readonly BatchItem<J>[]): Promise<SendResult[]> {
     const prepared = await Promise.all(items.map((item, index) => this.prepare(item, index)));
     const outcomes = new Array<Outcome>(prepared.length);
-    const claimed = await this.claimAll(prepared, outcomes);
+    // A key repeated within the batch is the same job: only its first occurrence is claimed and sent (two
+    // concurrent claims of one key would fail one of them as "being enqueued right now").
+    const firstOfKey = new Map<string, number>();
+    const repeats = new Map<number, number>();
+    for (const p of prepared) {
+      const first = firstOfKey.get(p.id);
+      if (first === undefined) firstOfKey.set(p.id, p.index);
+      else repeats.set(p.index, first);
+    }
+    const claimed = await this.claimAll(
+      prepared.filter((p) => !repeats.has(p.index)),
+      outcomes,
+    );
     const uploaded = await this.uploadAll(claimed, outcomes);
     await Promise.all([
       this.scheduleAll(
@@ -251,6 +263,7 @@ export class Producer {
       ),
     ]);
     await this.settleClaims(uploaded, outcomes);
+    for (const [index, first] of repeats) outcomes[index] = repeatOf(outcomes[first]);
     return collectResults(prepared, outcomes);
   }
 
@@ -543,6 +556,12 @@ function recordFields(p: Prepared, settings: ProducerSettings): Record<string, A
     ...(p.dueAt ? { dueAt: p.dueAt } : {}),
     ...(scheduleName ? { scheduleName } : {}),
   });
+}
+
+/** The outcome of a key's later occurrence in one batch: a duplicate of its first, or the same failure. */
+function repeatOf(first: Outcome | undefined): Outcome {
+  if (!first) return { ok: false, error: 'not attempted' };
+  return first.ok ? { ok: true, result: { ...first.result, duplicate: true } } : first;
 }
 
 function resultOf(p: Prepared): SendResult {

@@ -10,6 +10,7 @@ import {
   type ProducerCollaborators,
   ProducerConfigError,
 } from '../../../lambda/producer/producer';
+import type { DedupeStore } from '../../../lambda/shared/dedupe-store';
 import { defineJob } from '../../../lambda/shared/job';
 
 const job = defineJob('report.build', z.object({ n: z.number() }), { queue: 'jobs' });
@@ -185,5 +186,45 @@ describe('producer delays beyond 15 minutes', () => {
       /delay is an invalid Date/,
     );
     expect(created).toEqual([]);
+  });
+});
+
+describe('producer job keys', () => {
+  /** The claim protocol of `dedupe-store.ts` in memory: pending while claimed, queued once completed. */
+  function keyed() {
+    const { deps, sent } = fakes();
+    const records = new Map<string, string>();
+    const dedupe: DedupeStore = {
+      async claim(key) {
+        const status = records.get(key);
+        if (status === undefined) {
+          records.set(key, 'pending');
+          return { status: 'claimed', token: key };
+        }
+        return status === 'queued' ? { status: 'duplicate' } : { status: 'in_progress' };
+      },
+      async complete(key) {
+        records.set(key, 'queued');
+      },
+      async release(key) {
+        records.delete(key);
+      },
+    };
+    return { producer: new Producer({ ...deps, dedupe }), sent };
+  }
+
+  it('sends a key repeated within one batch once, and reports the repeat as a duplicate rather than failing it', async () => {
+    const { producer, sent } = keyed();
+    const results = await producer.sendBatch([
+      { job, payload: { n: 1 }, options: { id: 'same' } },
+      { job, payload: { n: 2 }, options: { id: 'other' } },
+      { job, payload: { n: 1 }, options: { id: 'same' } },
+    ]);
+    expect(results).toEqual([
+      { id: 'same', state: 'queued', duplicate: false },
+      { id: 'other', state: 'queued', duplicate: false },
+      { id: 'same', state: 'queued', duplicate: true },
+    ]);
+    expect(sent.map((e) => JSON.parse(e.MessageBody).id)).toEqual(['same', 'other']);
   });
 });
