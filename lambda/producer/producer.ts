@@ -26,6 +26,8 @@ export const MAX_SQS_DELAY_SECONDS = 900;
 /** EventBridge Scheduler limits a target's input to 8,192 characters; a larger envelope is claim-checked. */
 export const SCHEDULER_INPUT_LIMIT = 8192;
 const SQS_BATCH_ENTRIES = 10;
+/** How long a delayed job's payload must outlive its due time: room for the job's retries. */
+const PAYLOAD_RETRY_MARGIN_SECONDS = 86_400;
 
 /** A delay: a duration (`{ hours: 2 }`) or the time the job is due. */
 export type Delay =
@@ -329,6 +331,7 @@ export class Producer {
       throw new ProducerConfigError(
         `payload of job ${job.type} is too large for a message and no payload bucket is set`,
       );
+    if (scheduled && fitted.payload) this.checkPayloadOutlivesDelay(job, dueMs - now);
     return {
       index,
       id,
@@ -389,6 +392,20 @@ export class Producer {
         `job ${job.type}: a delay over 15 minutes needs a one-time schedule: grant it with pipeline.grantSend(fn, '${queue.name}', { delays: true })`,
       );
     }
+  }
+
+  /**
+   * A schedule carries 8 KB, so a larger job waits for its due time with its payload in the bucket, whose
+   * lifecycle deletes it after `payloads.expiry`: a job due later would be sent pointing at nothing. A day is
+   * left for the job's retries.
+   */
+  private checkPayloadOutlivesDelay(job: JobDefinition, delayMs: number): void {
+    const expirySeconds = this.deps.settings.payloads?.expirySeconds;
+    if (expirySeconds === undefined || delayMs <= (expirySeconds - PAYLOAD_RETRY_MARGIN_SECONDS) * 1000)
+      return;
+    throw new ProducerConfigError(
+      `job ${job.type}: its envelope is over ${SCHEDULER_INPUT_LIMIT} bytes, so its payload waits in the payload bucket, which deletes payloads after ${expirySeconds / 86_400} days (payloads.expiry), before this job is due and has had a day for its retries: send a smaller payload (an id to look the data up), a nearer delay, or raise payloads.expiry`,
+    );
   }
 
   /** The role a one-time schedule sends to this queue with; undefined when this producer may not schedule. */

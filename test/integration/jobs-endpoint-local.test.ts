@@ -187,6 +187,15 @@ describe('jobs endpoint on local mode', () => {
     }
   });
 
+  it('answers 400 for a large job due after the payload bucket would delete its payload, 202 within it', async () => {
+    const large = { type: 'math.double', payload: { n: 1, pad: 'x'.repeat(10_000) } };
+    const tooLate = await post('/jobs/jobs', { ...large, id: 'http-large-late', delay: 30 * 86_400 });
+    expect(tooLate).toEqual({ status: 400, json: { message: 'bad request' } });
+    expect(await producer.status('http-large-late')).toBeUndefined();
+    const inTime = await post('/jobs/jobs', { ...large, id: 'http-large-soon', delay: 2 * 86_400 });
+    expect(inTime).toEqual({ status: 202, json: { id: 'http-large-soon', state: 'scheduled' } });
+  });
+
   it('answers 404 for a queue the endpoint does not serve, configured or not', async () => {
     expect((await post('/jobs/other', { type: 'math.double', payload: {} })).status).toBe(404);
     expect((await post('/jobs/nope', { type: 'math.double', payload: {} })).status).toBe(404);

@@ -228,3 +228,54 @@ describe('producer job keys', () => {
     expect(sent.map((e) => JSON.parse(e.MessageBody).id)).toEqual(['same', 'other']);
   });
 });
+
+describe('producer payloads of delayed jobs', () => {
+  const note = defineJob('note.later', z.object({ text: z.string() }), { queue: 'jobs' });
+  const DAY = 86_400;
+
+  function withPayloadBucket() {
+    const { deps } = fakes();
+    const created: OneTimeSchedule[] = [];
+    const uploaded: string[] = [];
+    const producer = new Producer({
+      ...deps,
+      queues: {
+        jobs: { name: 'jobs', url: 'https://sqs/jobs', arn: 'arn:aws:sqs:eu-west-1:1:jobs', fifo: false },
+      },
+      settings: {
+        payloads: { bucket: 'payloads', inlineLimitBytes: 1_032_192, expirySeconds: 14 * DAY },
+        scheduler: { namePrefix: 'App-job-', roleArn: 'arn:aws:iam::1:role/send' },
+      },
+      async putPayload(object) {
+        uploaded.push(object.key);
+      },
+      scheduler: {
+        async create(schedule) {
+          created.push(schedule);
+        },
+        async delete() {
+          return true;
+        },
+      },
+    });
+    return { producer, created, uploaded };
+  }
+
+  it('refuses a delayed job whose payload the bucket would delete before it is due, and sends nothing', async () => {
+    const { producer, created, uploaded } = withPayloadBucket();
+    const error = await producer
+      .send(note, { text: 'x'.repeat(10_000) }, { delay: { days: 20 } })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ProducerConfigError);
+    expect((error as Error).message).toMatch(/deletes payloads after 14 days \(payloads\.expiry\)/);
+    expect([created, uploaded]).toEqual([[], []]);
+  });
+
+  it('schedules a large job due well within the payload expiry, and a small one due after it', async () => {
+    const { producer, created, uploaded } = withPayloadBucket();
+    await producer.send(note, { text: 'x'.repeat(10_000) }, { delay: { days: 12 } });
+    await producer.send(note, { text: 'small' }, { delay: { days: 200 } });
+    expect(created).toHaveLength(2);
+    expect(uploaded).toHaveLength(1);
+  });
+});
