@@ -18,7 +18,7 @@ import { localStatePath, parseLocalState } from '../local/state-file';
 import { STACK_OUTPUTS } from '../stack-outputs';
 import type { Backend } from './backend';
 import { CliError } from './errors';
-import { type Output, table } from './output';
+import { type Output, type Progress, table } from './output';
 import type { Target } from './target';
 
 /** Where the job records are. */
@@ -86,14 +86,23 @@ export interface JobList {
   readonly jobs: JobStatus[];
 }
 
-/** Jobs in one state (all when none is given), at most `limit`, oldest first. */
+/**
+ * Jobs in one state (all when none is given), at most `limit`, oldest first. The records share the dedupe table
+ * with every webhook's delivery id, so the scan reports its progress page by page.
+ */
 export async function jobsList(
   store: JobsStore,
-  options: { readonly state?: JobState; readonly limit: number; readonly now?: number },
+  options: {
+    readonly state?: JobState;
+    readonly limit: number;
+    readonly now?: number;
+    readonly progress?: Progress;
+  },
 ): Promise<JobList> {
   const now = options.now ?? Date.now();
   const jobs: JobStatus[] = [];
   let start: Record<string, AttributeValue> | undefined;
+  let scanned = 0;
   do {
     const page = await store.client.send(
       new ScanCommand({
@@ -109,7 +118,10 @@ export async function jobsList(
       if (status && (!options.state || status.state === options.state)) jobs.push(status);
     }
     start = page.LastEvaluatedKey;
+    scanned += page.ScannedCount ?? page.Items?.length ?? 0;
+    options.progress?.update(scanned);
   } while (start);
+  options.progress?.done();
   jobs.sort((a, b) => (a.enqueuedAt ?? '').localeCompare(b.enqueuedAt ?? ''));
   return {
     ...(options.state ? { state: options.state } : {}),
