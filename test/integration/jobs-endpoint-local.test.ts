@@ -170,6 +170,15 @@ describe('jobs endpoint on local mode', () => {
     expect((await post('/jobs/jobs', { type: 'math.double', payload: {}, group: 'g' })).status).toBe(400);
   });
 
+  it('answers 400 for a type longer than any event type may be (a metric dimension holds 1,024 characters)', async () => {
+    const long = `job.${'x'.repeat(2000)}`;
+    expect(await post('/jobs/jobs', { type: long, payload: {} })).toEqual({
+      status: 400,
+      json: { message: 'bad request' },
+    });
+    expect((await post('/jobs/jobs', { type: `job.${'x'.repeat(252)}`, payload: {} })).status).toBe(202);
+  });
+
   it('answers 400, never 503, for a delay past any schedulable time and for an id SQS or a table would refuse', async () => {
     for (const delay of [1e15, 1e20, '99999-01-01T00:00:00Z']) {
       const answer = await post('/jobs/jobs', { type: 'math.double', payload: { n: 1 }, delay });

@@ -279,3 +279,12 @@ describe('producer payloads of delayed jobs', () => {
     expect(uploaded).toHaveLength(1);
   });
 });
+
+describe('job types', () => {
+  it('refuses a type longer than 256 characters, the longest a webhook type is kept', () => {
+    expect(defineJob(`a.${'b'.repeat(254)}`, z.object({}), { queue: 'jobs' }).type).toHaveLength(256);
+    expect(() => defineJob(`a.${'b'.repeat(255)}`, z.object({}), { queue: 'jobs' })).toThrow(
+      /use up to 256 letters, digits/,
+    );
+  });
+});
