@@ -282,9 +282,13 @@ export class Producer {
     const records = this.requireRecords('cancel');
     const before = await records.read(id);
     if (!before || !(await records.cancel(id))) return false;
-    // The record says cancelled first, so a schedule firing meanwhile delivers a job the consumer skips.
+    // The record says cancelled first, so a schedule firing meanwhile, or one that could not be deleted (a
+    // throttle, a producer granted no delays), delivers a job the consumer skips. The job is cancelled either
+    // way: failing here would have a retry answer false, "already started".
     if (before.scheduleName && this.deps.scheduler) {
-      await this.deps.scheduler.delete(before.scheduleName, this.deps.settings.scheduler?.groupName);
+      await this.deps.scheduler
+        .delete(before.scheduleName, this.deps.settings.scheduler?.groupName)
+        .catch(() => false);
     }
     return true;
   }

@@ -288,3 +288,31 @@ describe('job types', () => {
     );
   });
 });
+
+describe('producer cancel', () => {
+  it('answers true once the record says cancelled, even when the schedule cannot be deleted', async () => {
+    const { deps } = fakes();
+    let state = 'scheduled';
+    const producer = new Producer({
+      ...deps,
+      records: {
+        async read(id) {
+          return { id, state: state as 'scheduled', scheduleName: 'App-job-abc' };
+        },
+        async cancel() {
+          if (state !== 'scheduled') return false;
+          state = 'cancelled';
+          return true;
+        },
+      },
+      scheduler: {
+        async create() {},
+        async delete() {
+          throw Object.assign(new Error('not authorized'), { name: 'AccessDeniedException' });
+        },
+      },
+    });
+    expect(await producer.cancel('later')).toBe(true);
+    expect(state).toBe('cancelled');
+  });
+});
