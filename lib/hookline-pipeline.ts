@@ -395,6 +395,7 @@ export class HooklinePipeline extends Construct {
       ...(this.dedupeTable ? { dedupeTable: this.dedupeTable, dedupeTtl: this.config.dedupe?.ttl } : {}),
       payloadBucket: this.payloadBucket,
       inlineLimitBytes: this.config.payloads.inlineLimitBytes,
+      payloadExpiry: this.config.payloads.expiry,
       scheduleNamePrefix: this.jobSchedulePrefix(),
     });
     this.jobProducers.grantSend(fn, queueName, pair.queue, options);

@@ -33,6 +33,11 @@ export interface JobProducersProps {
   readonly payloadBucket?: s3.IBucket;
   /** Largest envelope sent inline. @default - `DEFAULTS.inlineLimitBytes` (1,032,192 bytes) */
   readonly inlineLimitBytes?: number;
+  /**
+   * How long `payloadBucket` keeps a payload (its lifecycle expiry): a delayed job whose payload would expire
+   * first is refused. @default - no such check
+   */
+  readonly payloadExpiry?: Duration;
   /** Schedule names start with this (`jobScheduleNamePrefix(stackName)`); grants cover these names only. */
   readonly scheduleNamePrefix: string;
 }
@@ -113,7 +118,7 @@ export class JobProducers extends Construct {
   }
 
   private settings(): ProducerSettings {
-    const { dedupeTable, dedupeTtl, payloadBucket } = this.props;
+    const { dedupeTable, dedupeTtl, payloadBucket, payloadExpiry } = this.props;
     return {
       ...(dedupeTable && dedupeTtl
         ? { dedupe: { tableName: dedupeTable.tableName, ttlSeconds: dedupeTtl.toSeconds() } }
@@ -123,6 +128,7 @@ export class JobProducers extends Construct {
             payloads: {
               bucket: payloadBucket.bucketName,
               inlineLimitBytes: this.props.inlineLimitBytes ?? DEFAULTS.inlineLimitBytes,
+              ...(payloadExpiry ? { expirySeconds: payloadExpiry.toSeconds() } : {}),
             },
           }
         : {}),

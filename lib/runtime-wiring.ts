@@ -5,6 +5,7 @@
  * these two functions, which is what keeps a deployed pipeline and a local one identical.
  */
 import type { FifoGrouping } from '../lambda/shared/ingest-config';
+import type { ProducerSettings } from '../lambda/shared/producer-config';
 import type {
   ConsumerRuntimeConfig,
   IngestRuntimeConfig,
@@ -158,6 +159,18 @@ export function claimSettingsOf(
           },
         }
       : {}),
+  };
+}
+
+/** A job producer's claim settings: the ingest's, and how long the bucket keeps a payload. */
+export function producerClaimSettingsOf(
+  config: Pick<IngestSettings, 'dedupe'> & Pick<ResolvedConfig, 'payloads'>,
+  resources: Pick<PipelineResources, 'dedupeTableName' | 'payloadBucketName'>,
+): Pick<ProducerSettings, 'dedupe' | 'payloads'> {
+  const { dedupe, payloads } = claimSettingsOf(config, resources);
+  return {
+    ...(dedupe ? { dedupe } : {}),
+    ...(payloads ? { payloads: { ...payloads, expirySeconds: config.payloads.expiry.toSeconds() } } : {}),
   };
 }
 

@@ -7,7 +7,7 @@
 import { isUtf8 } from 'node:buffer';
 import { createHash } from 'node:crypto';
 import type { SourceRuntimeConfig } from '../shared/ingest-config';
-import { isSafeId } from '../shared/safe-ids';
+import { isSafeId, MAX_EVENT_TYPE_LENGTH } from '../shared/safe-ids';
 import { CREDENTIAL_HEADERS, senderFor } from '../shared/senders';
 import { parseJson } from '../shared/senders/describe-kit';
 import type { DescribeResult, EventDescription } from '../shared/senders/sender';
@@ -23,8 +23,8 @@ export function sanitizeId(id: string): string {
 /** Types travel as SQS attributes: drop characters SQS refuses and keep them short. */
 export function sanitizeType(type: string | undefined): string {
   // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are exactly what SQS refuses.
-  const cleaned = (type ?? '').replace(/[\u0000-\u001f\u007f\ud800-\udfff\ufffe\uffff]/g, '_').slice(0, 256);
-  return cleaned === '' ? 'unknown' : cleaned;
+  const cleaned = (type ?? '').replace(/[\u0000-\u001f\u007f\ud800-\udfff\ufffe\uffff]/g, '_');
+  return cleaned === '' ? 'unknown' : cleaned.slice(0, MAX_EVENT_TYPE_LENGTH);
 }
 
 /**

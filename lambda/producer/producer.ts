@@ -17,7 +17,7 @@ import {
 import type { DedupeStore } from '../shared/dedupe-store';
 import { MESSAGE_ATTRIBUTES } from '../shared/envelope';
 import { type JobDefinition, type JobInput, jobEnvelope, validateJobPayload } from '../shared/job';
-import { enqueuedJobFields, type JobStatus, jobRecordKey } from '../shared/job-record';
+import { enqueuedJobFields, type JobState, type JobStatus, jobRecordKey } from '../shared/job-record';
 import type { ProducerQueue, ProducerSettings } from '../shared/producer-config';
 import { isSafeId, isSqsGroupId, MAX_GROUP_ID_LENGTH, MAX_SAFE_ID_LENGTH } from '../shared/safe-ids';
 
@@ -26,6 +26,8 @@ export const MAX_SQS_DELAY_SECONDS = 900;
 /** EventBridge Scheduler limits a target's input to 8,192 characters; a larger envelope is claim-checked. */
 export const SCHEDULER_INPUT_LIMIT = 8192;
 const SQS_BATCH_ENTRIES = 10;
+/** How long a delayed job's payload must outlive its due time: room for the job's retries. */
+const PAYLOAD_RETRY_MARGIN_SECONDS = 86_400;
 
 /** A delay: a duration (`{ hours: 2 }`) or the time the job is due. */
 export type Delay =
@@ -41,8 +43,8 @@ export interface SendOptions {
    */
   readonly id?: string;
   /**
-   * Run no earlier than this; up to 15 minutes through SQS, longer through a one-time schedule (due before the
-   * year 10000).
+   * Run no earlier than this; up to 15 minutes through SQS (to the second), longer through a one-time schedule
+   * (from the first whole minute at or after it, and due before the year 10000).
    */
   readonly delay?: Delay;
   /** FIFO message group (FIFO queues only): 1 to 128 printable ASCII characters without spaces. Default: the job type. */
@@ -59,8 +61,11 @@ export interface BatchItem<J extends JobDefinition = JobDefinition> {
 /** What happened to one job. */
 export interface SendResult {
   readonly id: string;
-  /** `scheduled` while delayed, else `queued`. */
-  readonly state: 'queued' | 'scheduled';
+  /**
+   * `scheduled` while delayed, else `queued`; for a duplicate, the state of the job already sent with this id
+   * (`completed`, `cancelled` ...), or `queued` when no record of it is kept.
+   */
+  readonly state: JobState;
   /** The key was already enqueued within the dedupe window: nothing was sent. */
   readonly duplicate: boolean;
   readonly dueAt?: string;
@@ -165,7 +170,10 @@ type Outcome =
 /** Milliseconds of a {@link Delay} from `now`. */
 export function delayMs(delay: Delay | undefined, now: number): number {
   if (delay === undefined) return 0;
-  if (delay instanceof Date) return Math.max(0, delay.getTime() - now);
+  if (delay instanceof Date) {
+    if (Number.isNaN(delay.getTime())) throw new ProducerConfigError('delay is an invalid Date');
+    return Math.max(0, delay.getTime() - now);
+  }
   const { days = 0, hours = 0, minutes = 0, seconds = 0 } = delay;
   const ms = (((days * 24 + hours) * 60 + minutes) * 60 + seconds) * 1000;
   if (!Number.isFinite(ms) || ms < 0)
@@ -175,6 +183,20 @@ export function delayMs(delay: Delay | undefined, now: number): number {
 
 /** The last moment a one-time schedule's `at()` expression (a four-digit year) can name. */
 const LATEST_DUE_MS = Date.UTC(9999, 11, 31, 23, 59, 59);
+
+const MINUTE_MS = 60_000;
+
+/**
+ * When a job is due, in epoch milliseconds: SQS delays whole seconds, so a short delay is rounded up to the
+ * second. EventBridge Scheduler fires a one-time schedule anywhere within the minute its `at()` names, so a
+ * longer delay is rounded up to the minute: a schedule named for the due second could fire up to 59 seconds
+ * before it.
+ */
+function dueTimeOf(now: number, waitMs: number): number {
+  const seconds = Math.ceil(waitMs / 1000);
+  if (seconds <= MAX_SQS_DELAY_SECONDS) return now + seconds * 1000;
+  return Math.ceil((now + waitMs) / MINUTE_MS) * MINUTE_MS;
+}
 
 /** Refuses a delay that ends past any time a schedule (or a JavaScript date) can hold. */
 function checkDueTime(job: JobDefinition, dueMs: number): void {
@@ -220,7 +242,19 @@ export class Producer {
   async sendBatch<J extends JobDefinition>(items: readonly BatchItem<J>[]): Promise<SendResult[]> {
     const prepared = await Promise.all(items.map((item, index) => this.prepare(item, index)));
     const outcomes = new Array<Outcome>(prepared.length);
-    const claimed = await this.claimAll(prepared, outcomes);
+    // A key repeated within the batch is the same job: only its first occurrence is claimed and sent (two
+    // concurrent claims of one key would fail one of them as "being enqueued right now").
+    const firstOfKey = new Map<string, number>();
+    const repeats = new Map<number, number>();
+    for (const p of prepared) {
+      const first = firstOfKey.get(p.id);
+      if (first === undefined) firstOfKey.set(p.id, p.index);
+      else repeats.set(p.index, first);
+    }
+    const claimed = await this.claimAll(
+      prepared.filter((p) => !repeats.has(p.index)),
+      outcomes,
+    );
     const uploaded = await this.uploadAll(claimed, outcomes);
     await Promise.all([
       this.scheduleAll(
@@ -233,6 +267,7 @@ export class Producer {
       ),
     ]);
     await this.settleClaims(uploaded, outcomes);
+    for (const [index, first] of repeats) outcomes[index] = repeatOf(outcomes[first]);
     return collectResults(prepared, outcomes);
   }
 
@@ -249,9 +284,13 @@ export class Producer {
     const records = this.requireRecords('cancel');
     const before = await records.read(id);
     if (!before || !(await records.cancel(id))) return false;
-    // The record says cancelled first, so a schedule firing meanwhile delivers a job the consumer skips.
+    // The record says cancelled first, so a schedule firing meanwhile, or one that could not be deleted (a
+    // throttle, a producer granted no delays), delivers a job the consumer skips. The job is cancelled either
+    // way: failing here would have a retry answer false, "already started".
     if (before.scheduleName && this.deps.scheduler) {
-      await this.deps.scheduler.delete(before.scheduleName, this.deps.settings.scheduler?.groupName);
+      await this.deps.scheduler
+        .delete(before.scheduleName, this.deps.settings.scheduler?.groupName)
+        .catch(() => false);
     }
     return true;
   }
@@ -270,9 +309,9 @@ export class Producer {
     await validateJobPayload(job, item.payload);
     const queue = this.queueOf(job);
     const now = this.deps.now();
-    const wait = delayMs(options.delay, now);
-    const delaySeconds = Math.ceil(wait / 1000);
-    checkDueTime(job, now + delaySeconds * 1000);
+    const dueMs = dueTimeOf(now, delayMs(options.delay, now));
+    const delaySeconds = Math.ceil((dueMs - now) / 1000);
+    checkDueTime(job, dueMs);
     this.checkOptions(job, queue, options, delaySeconds);
     const id = options.id ?? randomUUID();
     const enqueuedAt = new Date(now);
@@ -298,6 +337,7 @@ export class Producer {
       throw new ProducerConfigError(
         `payload of job ${job.type} is too large for a message and no payload bucket is set`,
       );
+    if (scheduled && fitted.payload) this.checkPayloadOutlivesDelay(job, dueMs - now);
     return {
       index,
       id,
@@ -306,7 +346,7 @@ export class Producer {
       message: fitted.serialized,
       payload: fitted.payload,
       attributes,
-      dueAt: delaySeconds > 0 ? new Date(now + delaySeconds * 1000) : undefined,
+      dueAt: delaySeconds > 0 ? new Date(dueMs) : undefined,
       delaySeconds,
       groupId: queue.fifo ? (options.group ?? job.type) : undefined,
       enqueuedAt,
@@ -360,6 +400,20 @@ export class Producer {
     }
   }
 
+  /**
+   * A schedule carries 8 KB, so a larger job waits for its due time with its payload in the bucket, whose
+   * lifecycle deletes it after `payloads.expiry`: a job due later would be sent pointing at nothing. A day is
+   * left for the job's retries.
+   */
+  private checkPayloadOutlivesDelay(job: JobDefinition, delayMs: number): void {
+    const expirySeconds = this.deps.settings.payloads?.expirySeconds;
+    if (expirySeconds === undefined || delayMs <= (expirySeconds - PAYLOAD_RETRY_MARGIN_SECONDS) * 1000)
+      return;
+    throw new ProducerConfigError(
+      `job ${job.type}: its envelope is over ${SCHEDULER_INPUT_LIMIT} bytes, so its payload waits in the payload bucket, which deletes payloads after ${expirySeconds / 86_400} days (payloads.expiry), before this job is due and has had a day for its retries: send a smaller payload (an id to look the data up), a nearer delay, or raise payloads.expiry`,
+    );
+  }
+
   /** The role a one-time schedule sends to this queue with; undefined when this producer may not schedule. */
   private schedulerRoleOf(queue: ProducerQueue): string | undefined {
     if (!this.deps.scheduler || !this.deps.settings.scheduler || !queue.arn) return undefined;
@@ -383,7 +437,7 @@ export class Producer {
         );
         if (claim.status === 'claimed') claimed.push({ ...p, token: claim.token });
         else if (claim.status === 'duplicate')
-          outcomes[p.index] = { ok: true, result: { id: p.id, state: 'queued', duplicate: true } };
+          outcomes[p.index] = { ok: true, result: await this.duplicateOf(p.id) };
         else
           outcomes[p.index] = {
             ok: false,
@@ -394,6 +448,17 @@ export class Producer {
       }
     });
     return claimed.sort((a, b) => a.index - b.index);
+  }
+
+  /** What a repeated key reports: the job already sent with it, as its record has it now. */
+  private async duplicateOf(id: string): Promise<SendResult> {
+    const status = await this.deps.records?.read(id);
+    return {
+      id,
+      state: status?.state ?? 'queued',
+      duplicate: true,
+      ...(status?.dueAt ? { dueAt: status.dueAt } : {}),
+    };
   }
 
   private async uploadAll<P extends Prepared>(jobs: readonly P[], outcomes: Outcome[]): Promise<P[]> {
@@ -515,6 +580,12 @@ function recordFields(p: Prepared, settings: ProducerSettings): Record<string, A
     ...(p.dueAt ? { dueAt: p.dueAt } : {}),
     ...(scheduleName ? { scheduleName } : {}),
   });
+}
+
+/** The outcome of a key's later occurrence in one batch: a duplicate of its first, or the same failure. */
+function repeatOf(first: Outcome | undefined): Outcome {
+  if (!first) return { ok: false, error: 'not attempted' };
+  return first.ok ? { ok: true, result: { ...first.result, duplicate: true } } : first;
 }
 
 function resultOf(p: Prepared): SendResult {

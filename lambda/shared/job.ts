@@ -6,6 +6,7 @@
  * handles it under the key `job.<type>` and the ingest's claim check, dead-letter reasons and idempotency apply.
  */
 import { ENVELOPE_VERSION, type WebhookEnvelope } from './envelope';
+import { MAX_EVENT_TYPE_LENGTH } from './safe-ids';
 import type { StandardSchemaV1 } from './standard-schema';
 
 /** The envelope `source` of every job. */
@@ -44,9 +45,9 @@ export function defineJob<Type extends string, Input, Output>(
   schema: StandardSchemaV1<Input, Output>,
   options: { readonly queue: string },
 ): JobDefinition<Type, Input, Output> {
-  if (!JOB_TYPE.test(type)) {
+  if (!JOB_TYPE.test(type) || type.length > MAX_EVENT_TYPE_LENGTH) {
     throw new Error(
-      `job type ${JSON.stringify(type)} is invalid: use letters, digits, '-' and '_' in dot-separated segments`,
+      `job type ${JSON.stringify(type.slice(0, 80))} is invalid: use up to ${MAX_EVENT_TYPE_LENGTH} letters, digits, '-' and '_' in dot-separated segments`,
     );
   }
   if (!options.queue) throw new Error(`job ${type} names no queue: pass { queue: '<configured queue>' }`);

@@ -139,6 +139,7 @@ function jobsOf(value: unknown): ProducerSettings {
       return {
         bucket: text(payloads.bucket, `${p}.bucket`),
         inlineLimitBytes: integer(payloads.inlineLimitBytes, `${p}.inlineLimitBytes`),
+        ...optionals(payloads, p, { expirySeconds: integer }),
       };
     },
     scheduler: (v, p) => {

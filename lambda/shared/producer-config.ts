@@ -30,7 +30,12 @@ export const producerSettingsSchema = z.object({
     z.object({ tableName: z.string().check(z.minLength(1)), ttlSeconds: z.int().check(z.positive()) }),
   ),
   payloads: z.optional(
-    z.object({ bucket: z.string().check(z.minLength(1)), inlineLimitBytes: z.int().check(z.positive()) }),
+    z.object({
+      bucket: z.string().check(z.minLength(1)),
+      inlineLimitBytes: z.int().check(z.positive()),
+      /** How long the bucket keeps a payload (its lifecycle expiry): a delayed job's must outlive its delay. */
+      expirySeconds: z.optional(z.int().check(z.positive())),
+    }),
   ),
   /** Present when the function may create one-time schedules (delays beyond SQS's 15 minutes). */
   scheduler: z.optional(

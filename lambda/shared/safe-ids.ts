@@ -9,6 +9,12 @@ const PRINTABLE_ASCII = /^[\x21-\x7e]+$/;
 /** The longest id kept as it is. */
 export const MAX_SAFE_ID_LENGTH = 200;
 
+/**
+ * The longest event type kept (the ingest truncates a sender's, a job producer refuses a longer one): a type
+ * travels as an SQS attribute, a table field and a CloudWatch metric dimension, which holds 1,024 characters.
+ */
+export const MAX_EVENT_TYPE_LENGTH = 256;
+
 /** An SQS `MessageGroupId` holds at most this many characters. */
 export const MAX_GROUP_ID_LENGTH = 128;
 

@@ -18,7 +18,7 @@ import { localStatePath, parseLocalState } from '../local/state-file';
 import { STACK_OUTPUTS } from '../stack-outputs';
 import type { Backend } from './backend';
 import { CliError } from './errors';
-import { type Output, table } from './output';
+import { type Output, type Progress, table } from './output';
 import type { Target } from './target';
 
 /** Where the job records are. */
@@ -78,14 +78,31 @@ export function jobState(value: string): JobState {
   throw new CliError(`--state ${value} is not a job state: use one of ${JOB_STATES.join(', ')}`);
 }
 
-/** Jobs in one state (all when none is given), at most `limit`, oldest first. */
+/** What `jobs list` found: at most `limit` jobs, oldest first, and how many matched in all. */
+export interface JobList {
+  readonly state?: JobState;
+  /** Every job that matched, shown or not. */
+  readonly total: number;
+  readonly jobs: JobStatus[];
+}
+
+/**
+ * Jobs in one state (all when none is given), at most `limit`, oldest first. The records share the dedupe table
+ * with every webhook's delivery id, so the scan reports its progress page by page.
+ */
 export async function jobsList(
   store: JobsStore,
-  options: { readonly state?: JobState; readonly limit: number; readonly now?: number },
-): Promise<{ state?: JobState; jobs: JobStatus[] }> {
+  options: {
+    readonly state?: JobState;
+    readonly limit: number;
+    readonly now?: number;
+    readonly progress?: Progress;
+  },
+): Promise<JobList> {
   const now = options.now ?? Date.now();
   const jobs: JobStatus[] = [];
   let start: Record<string, AttributeValue> | undefined;
+  let scanned = 0;
   do {
     const page = await store.client.send(
       new ScanCommand({
@@ -101,9 +118,16 @@ export async function jobsList(
       if (status && (!options.state || status.state === options.state)) jobs.push(status);
     }
     start = page.LastEvaluatedKey;
+    scanned += page.ScannedCount ?? page.Items?.length ?? 0;
+    options.progress?.update(scanned);
   } while (start);
+  options.progress?.done();
   jobs.sort((a, b) => (a.enqueuedAt ?? '').localeCompare(b.enqueuedAt ?? ''));
-  return { ...(options.state ? { state: options.state } : {}), jobs: jobs.slice(0, options.limit) };
+  return {
+    ...(options.state ? { state: options.state } : {}),
+    total: jobs.length,
+    jobs: jobs.slice(0, options.limit),
+  };
 }
 
 const shorten = (text: string, max: number) => (text.length > max ? `${text.slice(0, max - 1)}…` : text);
@@ -125,7 +149,7 @@ export function renderJobShow(output: Output, job: JobStatus): void {
   for (const [name, value] of rows) if (value !== undefined) output.line(`${name.padEnd(9)} ${value}`);
 }
 
-export function renderJobList(output: Output, result: { state?: JobState; jobs: JobStatus[] }): void {
+export function renderJobList(output: Output, result: JobList): void {
   if (result.jobs.length === 0) {
     output.line(`no ${result.state ?? ''} jobs`.replace('  ', ' '));
     return;
@@ -143,5 +167,13 @@ export function renderJobList(output: Output, result: { state?: JobState; jobs: 
     ]),
   ];
   output.line(table(rows, output.colors));
+  if (result.total > result.jobs.length) {
+    output.line(
+      `showing the ${result.jobs.length} oldest of ${result.total} ${result.state ?? ''} jobs: pass --limit ${result.total} to see them all`.replace(
+        '  ',
+        ' ',
+      ),
+    );
+  }
   output.line(output.colors.dim('details: hookline jobs show <id>'));
 }

@@ -312,7 +312,11 @@ function registerJobs(program: Command, ctx: CommandContext): void {
     const store = await jobsStore(target, backend, ctx.deps.env);
     present(
       output,
-      await jobsList(store, { ...(o.state ? { state: o.state } : {}), limit: o.limit }),
+      await jobsList(store, {
+        ...(o.state ? { state: o.state } : {}),
+        limit: o.limit,
+        progress: output.progress('dedupe table records scanned'),
+      }),
       renderJobList,
     );
   });

@@ -18,7 +18,7 @@ import {
 } from '../../lambda/shared/producer-config';
 import type { ResolvedConfig } from '../config';
 import { hooklineModulePath } from '../package-root';
-import { claimSettingsOf } from '../runtime-wiring';
+import { producerClaimSettingsOf } from '../runtime-wiring';
 import type { LocalTopology } from './topology';
 
 /** The development token when `HOOKLINE_JOBS_TOKEN` is unset, so the README's curl works out of the box. */
@@ -80,7 +80,7 @@ export function localJobsEnvironment(
 
 function producerSettings(config: ResolvedConfig, topology: LocalTopology): ProducerSettings {
   return {
-    ...claimSettingsOf(config, topology.resources),
+    ...producerClaimSettingsOf(config, topology.resources),
     scheduler: { namePrefix: jobScheduleNamePrefix(config.stackName) },
   };
 }

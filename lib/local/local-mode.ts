@@ -17,7 +17,7 @@ import { LOCAL_AGES, type QueueStatus, queueStatuses } from '../cli/status';
 import type { ResolvedConfig } from '../config';
 import { INGEST_ENTRY, INGEST_ENTRY_FILE } from '../ingest-asset';
 import { hooklineModulePath } from '../package-root';
-import { claimSettingsOf, consumerRuntimeConfig, ingestRuntimeConfig } from '../runtime-wiring';
+import { consumerRuntimeConfig, ingestRuntimeConfig, producerClaimSettingsOf } from '../runtime-wiring';
 import { sharedFileHasher } from './bundle-cache';
 import { LOCAL_CREDENTIALS, localS3Client, localSqsClient } from './clients';
 import { startEmulatorsInThread } from './emulator-thread';
@@ -581,7 +581,7 @@ class LocalControl {
   private jobSettings(): ProducerSettings {
     const { config } = this.settings;
     return {
-      ...claimSettingsOf(config, this.topology.resources),
+      ...producerClaimSettingsOf(config, this.topology.resources),
       scheduler: {
         roleArn: `arn:aws:iam::000000000000:role/${config.stackName}-job-scheduler`,
         namePrefix: jobScheduleNamePrefix(config.stackName),

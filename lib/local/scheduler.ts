@@ -24,7 +24,7 @@ export type LocalSchedule =
 /**
  * Converts an EventBridge `rate(n unit)`, 6-field `cron(min hour day-of-month month day-of-week year)` or
  * `at(yyyy-mm-ddThh:mm:ss)` for local timers. A cron becomes a croner pattern: a seconds field of 0 is prepended,
- * `?` becomes `*`, and the year is kept (croner's 7-part mode); weekdays stay 1 = Sunday ... 7 = Saturday through
+ * `?` becomes `*`, `a/n` becomes `a-<max>/n`, and the year is kept (croner's 7-part mode); weekdays stay 1 = Sunday ... 7 = Saturday through
  * croner's `alternativeWeekdays` (Quartz numbering). The expression is validated by the shared parser.
  */
 export function toLocalSchedule(expression: string): LocalSchedule {
@@ -37,8 +37,24 @@ export function toLocalSchedule(expression: string): LocalSchedule {
   if (schedule.kind === 'rate') return { kind: 'rate', intervalMs: schedule.intervalMs };
   if (schedule.kind === 'at') return { kind: 'at', dateTime: schedule.dateTime };
   const { minutes, hours, dayOfMonth, month, dayOfWeek, year } = schedule.fields;
-  const fields = [minutes, hours, dayOfMonth, month, dayOfWeek, year].map((f) => (f === '?' ? '*' : f));
+  const fields = [minutes, hours, dayOfMonth, month, dayOfWeek, year].map((f, i) =>
+    f === '?' ? '*' : withClosedSteps(f, CRON_FIELD_MAX[i] as number),
+  );
   return { kind: 'cron', pattern: ['0', ...fields].join(' ') };
+}
+
+/** The largest value of each Scheduler cron field, in order (minutes ... year). */
+const CRON_FIELD_MAX = [59, 23, 31, 12, 7, 2199];
+
+/**
+ * Scheduler reads `a/n` as "from a, every n" (`0/15` in minutes: 0, 15, 30, 45); croner refuses a start without
+ * an end, so each such item becomes `a-<field max>/n`, which croner reads the same way.
+ */
+function withClosedSteps(field: string, max: number): string {
+  return field
+    .split(',')
+    .map((item) => (/^[^*/-]+\/\d+$/.test(item) ? item.replace('/', `-${max}/`) : item))
+    .join(',');
 }
 
 /** A croner job for a converted cron pattern (exported so tests can ask it for the next runs). */

@@ -12,6 +12,7 @@ import { Duration } from 'aws-cdk-lib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createProducer, type Producer } from '../../lambda/producer';
 import { DEFAULT_LOCAL_JOBS_TOKEN } from '../../lib/local/jobs-endpoint';
+import { doubleJob } from '../helpers/local/jobs';
 import { startTestPipeline, type TestPipeline, testConfig } from '../helpers/local/pipeline';
 
 const JOB_CONSUMER = fileURLToPath(new URL('../helpers/local/job-consumer.ts', import.meta.url));
@@ -96,6 +97,31 @@ describe('jobs endpoint on local mode', () => {
     expect(pipeline.sideEffects().filter((e) => e.id === 'http-twice')).toHaveLength(1);
   });
 
+  it('answers a repeated id with the state of the job already sent, not a made-up "queued"', async () => {
+    const later = { type: 'math.double', payload: { n: 6 }, id: 'http-repeat-later', delay: 20 * 60 };
+    const first = await post('/jobs/jobs', later);
+    expect(first).toEqual({ status: 202, json: { id: 'http-repeat-later', state: 'scheduled' } });
+    expect(await post('/jobs/jobs', later)).toEqual(first);
+    expect(await producer.cancel('http-repeat-later')).toBe(true);
+    expect(await post('/jobs/jobs', later)).toEqual({
+      status: 202,
+      json: { id: 'http-repeat-later', state: 'cancelled' },
+    });
+    const now = { type: 'math.double', payload: { n: 7 }, id: 'http-repeat-done' };
+    await post('/jobs/jobs', now);
+    await completed('http-repeat-done');
+    expect(await post('/jobs/jobs', now)).toEqual({
+      status: 202,
+      json: { id: 'http-repeat-done', state: 'completed' },
+    });
+    expect(await producer.send(doubleJob, { n: 7 }, { id: 'http-repeat-later' })).toEqual({
+      id: 'http-repeat-later',
+      state: 'cancelled',
+      duplicate: true,
+      dueAt: expect.any(String),
+    });
+  });
+
   it('turns a delay over 15 minutes into a one-time schedule', async () => {
     const answer = await post('/jobs/jobs', {
       type: 'math.double',
@@ -144,6 +170,15 @@ describe('jobs endpoint on local mode', () => {
     expect((await post('/jobs/jobs', { type: 'math.double', payload: {}, group: 'g' })).status).toBe(400);
   });
 
+  it('answers 400 for a type longer than any event type may be (a metric dimension holds 1,024 characters)', async () => {
+    const long = `job.${'x'.repeat(2000)}`;
+    expect(await post('/jobs/jobs', { type: long, payload: {} })).toEqual({
+      status: 400,
+      json: { message: 'bad request' },
+    });
+    expect((await post('/jobs/jobs', { type: `job.${'x'.repeat(252)}`, payload: {} })).status).toBe(202);
+  });
+
   it('answers 400, never 503, for a delay past any schedulable time and for an id SQS or a table would refuse', async () => {
     for (const delay of [1e15, 1e20, '99999-01-01T00:00:00Z']) {
       const answer = await post('/jobs/jobs', { type: 'math.double', payload: { n: 1 }, delay });
@@ -159,6 +194,15 @@ describe('jobs endpoint on local mode', () => {
         status: (await post('/jobs/jobs', { type: 'math.double', payload: { n: 1 }, id })).status,
       }).toEqual({ id, status: 400 });
     }
+  });
+
+  it('answers 400 for a large job due after the payload bucket would delete its payload, 202 within it', async () => {
+    const large = { type: 'math.double', payload: { n: 1, pad: 'x'.repeat(10_000) } };
+    const tooLate = await post('/jobs/jobs', { ...large, id: 'http-large-late', delay: 30 * 86_400 });
+    expect(tooLate).toEqual({ status: 400, json: { message: 'bad request' } });
+    expect(await producer.status('http-large-late')).toBeUndefined();
+    const inTime = await post('/jobs/jobs', { ...large, id: 'http-large-soon', delay: 2 * 86_400 });
+    expect(inTime).toEqual({ status: 202, json: { id: 'http-large-soon', state: 'scheduled' } });
   });
 
   it('answers 404 for a queue the endpoint does not serve, configured or not', async () => {

@@ -110,6 +110,19 @@ describe('jobs on local mode', () => {
     expect(pipeline.sideEffects().filter((e) => e.id === 'answer')).toHaveLength(1);
   });
 
+  it('runs a key repeated within one sendBatch once, reporting the repeat as a duplicate', async () => {
+    const twice = { job: doubleJob, payload: { n: 9 }, options: { id: 'batch-twice' } };
+    const results = await producer.sendBatch([twice, { job: doubleJob, payload: { n: 10 } }, twice]);
+    expect(results.map((r) => [r.id === 'batch-twice', r.duplicate])).toEqual([
+      [true, false],
+      [false, false],
+      [true, true],
+    ]);
+    await waitForState(producer, 'batch-twice', 'completed');
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(pipeline.sideEffects().filter((e) => e.id === 'batch-twice')).toHaveLength(1);
+  });
+
   it('archives a job sent by the producer once, on its first receive, as a producer event', async () => {
     const since = new Date(Date.now() - 60_000);
     await producer.send(doubleJob, { n: 4 }, { id: 'archived-job' });
@@ -198,6 +211,9 @@ describe('jobs on local mode', () => {
     );
     expect(scheduled.jobs.map((j: { id: string }) => j.id)).toContain('cli-later');
     expect(scheduled.jobs.every((j: { state: string }) => j.state === 'scheduled')).toBe(true);
+    const limited = JSON.parse((await cli('jobs', 'list', '--limit', '1', '--local', '--json')).stdout);
+    expect(limited.jobs).toHaveLength(1);
+    expect(limited.total).toBeGreaterThanOrEqual(2);
     await expect(cli('jobs', 'show', 'no-such-job', '--local')).rejects.toMatchObject({
       stderr: expect.stringContaining('job no-such-job not found'),
     });

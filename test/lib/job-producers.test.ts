@@ -117,6 +117,15 @@ describe('grantSend', () => {
     expect(pass?.Condition).toEqual({ StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } });
   });
 
+  it('tells the producer how long the payload bucket keeps a payload, which a delayed job’s must outlive', () => {
+    const { fn, template, logicalId } = producerStack(true);
+    const variables = template.toJSON().Resources[logicalId(fn)].Properties.Environment.Variables;
+    const expiryDays = exampleResolved().payloads.expiry.toDays();
+    expect(JSON.stringify(variables[PRODUCER_CONFIG_ENV])).toContain(
+      `\\"expirySeconds\\":${expiryDays * 86_400}`,
+    );
+  });
+
   it("gives the scheduler role nothing but send to its own queue and its schedules' dead-letter queue, trusted only by Scheduler", () => {
     const { stack, template, logicalId } = producerStack(true);
     const roleId = logicalId(stack.jobProducers?.schedulerRole('events') as never);

@@ -1,13 +1,16 @@
 /** The producer core with fake collaborators: what it sends, retries, refuses and reports. */
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { atExpression } from '../../../lambda/producer/aws';
 import {
   type BatchEntry,
   JobBatchError,
+  type OneTimeSchedule,
   Producer,
   type ProducerCollaborators,
   ProducerConfigError,
 } from '../../../lambda/producer/producer';
+import type { DedupeStore } from '../../../lambda/shared/dedupe-store';
 import { defineJob } from '../../../lambda/shared/job';
 
 const job = defineJob('report.build', z.object({ n: z.number() }), { queue: 'jobs' });
@@ -134,5 +137,182 @@ describe('producer', () => {
       MessageGroupId: 'customer-1',
       MessageDeduplicationId: expect.stringMatching(/^[0-9a-f]{64}$/),
     });
+  });
+});
+
+describe('producer delays beyond 15 minutes', () => {
+  function scheduling(nowIso: string) {
+    const { deps } = fakes();
+    const created: OneTimeSchedule[] = [];
+    const producer = new Producer({
+      ...deps,
+      queues: {
+        jobs: { name: 'jobs', url: 'https://sqs/jobs', arn: 'arn:aws:sqs:eu-west-1:1:jobs', fifo: false },
+      },
+      settings: { scheduler: { namePrefix: 'App-job-', roleArn: 'arn:aws:iam::1:role/send' } },
+      now: () => Date.parse(nowIso),
+      scheduler: {
+        async create(schedule) {
+          created.push(schedule);
+        },
+        async delete() {
+          return true;
+        },
+      },
+    });
+    return { producer, created };
+  }
+
+  it('names the first whole minute at or after the due time, as Scheduler fires anywhere within that minute', async () => {
+    const { producer, created } = scheduling('2026-11-30T10:00:20.500Z');
+    const result = await producer.send(job, { n: 1 }, { delay: { minutes: 20 } });
+    expect(atExpression(created[0]?.at as Date)).toBe('at(2026-11-30T10:21:00)');
+    expect(result).toMatchObject({ state: 'scheduled', dueAt: '2026-11-30T10:21:00.000Z' });
+  });
+
+  it('keeps a due time that is already a whole minute, and never names a minute before a due Date', async () => {
+    const { producer, created } = scheduling('2026-11-30T10:00:20.500Z');
+    await producer.send(job, { n: 1 }, { delay: new Date('2026-11-30T12:00:00.000Z') });
+    await producer.send(job, { n: 2 }, { delay: new Date('2026-11-30T12:00:00.001Z') });
+    expect(created.map((s) => atExpression(s.at))).toEqual([
+      'at(2026-11-30T12:00:00)',
+      'at(2026-11-30T12:01:00)',
+    ]);
+  });
+
+  it("refuses a delay given as an invalid Date as the caller's mistake", async () => {
+    const { producer, created } = scheduling('2026-11-30T10:00:20.500Z');
+    await expect(producer.send(job, { n: 1 }, { delay: new Date('nope') })).rejects.toThrow(
+      /delay is an invalid Date/,
+    );
+    expect(created).toEqual([]);
+  });
+});
+
+describe('producer job keys', () => {
+  /** The claim protocol of `dedupe-store.ts` in memory: pending while claimed, queued once completed. */
+  function keyed() {
+    const { deps, sent } = fakes();
+    const records = new Map<string, string>();
+    const dedupe: DedupeStore = {
+      async claim(key) {
+        const status = records.get(key);
+        if (status === undefined) {
+          records.set(key, 'pending');
+          return { status: 'claimed', token: key };
+        }
+        return status === 'queued' ? { status: 'duplicate' } : { status: 'in_progress' };
+      },
+      async complete(key) {
+        records.set(key, 'queued');
+      },
+      async release(key) {
+        records.delete(key);
+      },
+    };
+    return { producer: new Producer({ ...deps, dedupe }), sent };
+  }
+
+  it('sends a key repeated within one batch once, and reports the repeat as a duplicate rather than failing it', async () => {
+    const { producer, sent } = keyed();
+    const results = await producer.sendBatch([
+      { job, payload: { n: 1 }, options: { id: 'same' } },
+      { job, payload: { n: 2 }, options: { id: 'other' } },
+      { job, payload: { n: 1 }, options: { id: 'same' } },
+    ]);
+    expect(results).toEqual([
+      { id: 'same', state: 'queued', duplicate: false },
+      { id: 'other', state: 'queued', duplicate: false },
+      { id: 'same', state: 'queued', duplicate: true },
+    ]);
+    expect(sent.map((e) => JSON.parse(e.MessageBody).id)).toEqual(['same', 'other']);
+  });
+});
+
+describe('producer payloads of delayed jobs', () => {
+  const note = defineJob('note.later', z.object({ text: z.string() }), { queue: 'jobs' });
+  const DAY = 86_400;
+
+  function withPayloadBucket() {
+    const { deps } = fakes();
+    const created: OneTimeSchedule[] = [];
+    const uploaded: string[] = [];
+    const producer = new Producer({
+      ...deps,
+      queues: {
+        jobs: { name: 'jobs', url: 'https://sqs/jobs', arn: 'arn:aws:sqs:eu-west-1:1:jobs', fifo: false },
+      },
+      settings: {
+        payloads: { bucket: 'payloads', inlineLimitBytes: 1_032_192, expirySeconds: 14 * DAY },
+        scheduler: { namePrefix: 'App-job-', roleArn: 'arn:aws:iam::1:role/send' },
+      },
+      async putPayload(object) {
+        uploaded.push(object.key);
+      },
+      scheduler: {
+        async create(schedule) {
+          created.push(schedule);
+        },
+        async delete() {
+          return true;
+        },
+      },
+    });
+    return { producer, created, uploaded };
+  }
+
+  it('refuses a delayed job whose payload the bucket would delete before it is due, and sends nothing', async () => {
+    const { producer, created, uploaded } = withPayloadBucket();
+    const error = await producer
+      .send(note, { text: 'x'.repeat(10_000) }, { delay: { days: 20 } })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ProducerConfigError);
+    expect((error as Error).message).toMatch(/deletes payloads after 14 days \(payloads\.expiry\)/);
+    expect([created, uploaded]).toEqual([[], []]);
+  });
+
+  it('schedules a large job due well within the payload expiry, and a small one due after it', async () => {
+    const { producer, created, uploaded } = withPayloadBucket();
+    await producer.send(note, { text: 'x'.repeat(10_000) }, { delay: { days: 12 } });
+    await producer.send(note, { text: 'small' }, { delay: { days: 200 } });
+    expect(created).toHaveLength(2);
+    expect(uploaded).toHaveLength(1);
+  });
+});
+
+describe('job types', () => {
+  it('refuses a type longer than 256 characters, the longest a webhook type is kept', () => {
+    expect(defineJob(`a.${'b'.repeat(254)}`, z.object({}), { queue: 'jobs' }).type).toHaveLength(256);
+    expect(() => defineJob(`a.${'b'.repeat(255)}`, z.object({}), { queue: 'jobs' })).toThrow(
+      /use up to 256 letters, digits/,
+    );
+  });
+});
+
+describe('producer cancel', () => {
+  it('answers true once the record says cancelled, even when the schedule cannot be deleted', async () => {
+    const { deps } = fakes();
+    let state = 'scheduled';
+    const producer = new Producer({
+      ...deps,
+      records: {
+        async read(id) {
+          return { id, state: state as 'scheduled', scheduleName: 'App-job-abc' };
+        },
+        async cancel() {
+          if (state !== 'scheduled') return false;
+          state = 'cancelled';
+          return true;
+        },
+      },
+      scheduler: {
+        async create() {},
+        async delete() {
+          throw Object.assign(new Error('not authorized'), { name: 'AccessDeniedException' });
+        },
+      },
+    });
+    expect(await producer.cancel('later')).toBe(true);
+    expect(state).toBe('cancelled');
   });
 });

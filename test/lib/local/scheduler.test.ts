@@ -72,6 +72,31 @@ describe('cron semantics match EventBridge', () => {
     expect(nextRuns('cron(0 8 ? * 7 *)', from, 1)).toEqual(['2026-11-28T08:00:00.000Z']);
   });
 
+  it('reads a/n as "from a, every n", as Scheduler does (cron(0/15 * * * ? *) is its own example)', () => {
+    expect(nextRuns('cron(0/15 * * * ? *)', from, 4)).toEqual([
+      '2026-11-25T12:15:00.000Z',
+      '2026-11-25T12:30:00.000Z',
+      '2026-11-25T12:45:00.000Z',
+      '2026-11-25T13:00:00.000Z',
+    ]);
+    expect(nextRuns('cron(5/20 8 * * ? *)', from, 3)).toEqual([
+      '2026-11-26T08:05:00.000Z',
+      '2026-11-26T08:25:00.000Z',
+      '2026-11-26T08:45:00.000Z',
+    ]);
+    expect(nextRuns('cron(0 1/6 * * ? *)', from, 3)).toEqual([
+      '2026-11-25T13:00:00.000Z',
+      '2026-11-25T19:00:00.000Z',
+      '2026-11-26T01:00:00.000Z',
+    ]);
+    expect(nextRuns('cron(0 0 1 JAN/3,2/12 ? 2027/2)', from, 4)).toEqual([
+      '2027-01-01T00:00:00.000Z',
+      '2027-02-01T00:00:00.000Z',
+      '2027-04-01T00:00:00.000Z',
+      '2027-07-01T00:00:00.000Z',
+    ]);
+  });
+
   it('honours the year field, day-of-month with ?, L, and the time zone', () => {
     expect(nextRuns('cron(30 6 1 1 ? 2028)', from, 2)).toEqual(['2028-01-01T06:30:00.000Z']);
     expect(nextRuns('cron(0 0 L * ? *)', from, 2)).toEqual([
