@@ -31,7 +31,7 @@ export type ConsumerHandler = (event: SQSEvent, context: Context) => Promise<SQS
  *   },
  * });
  */
-export function defineConsumer<Schemas extends Record<string, z.ZodType>>(
+export function defineConsumer<Schemas extends Record<string, unknown>>(
   definition: ConsumerDefinition<Schemas>,
 ): ConsumerHandler {
   // Fail at import (cold start, and in any unit test importing the module) on a malformed key.

@@ -73,15 +73,19 @@ export type HandlerSpec = EventHandler<unknown> | SchemaHandler<z.ZodType>;
 
 /**
  * The definition passed to `defineConsumer`. `Schemas` is inferred: for each key written as
- * `{ schema, handle }`, `handle` gets the schema's output type as `event.payload`.
+ * `{ schema, handle }`, `handle` gets the schema's output type as `event.payload`. A key written as a plain
+ * function infers nothing (`unknown`), which is why the constraint is `unknown` per key and not a schema: with a
+ * schema constraint one plain handler would make the whole inference fall back, and every schema's payload with it.
  */
-export interface ConsumerDefinition<Schemas extends Record<string, z.ZodType> = Record<string, z.ZodType>> {
+export interface ConsumerDefinition<Schemas extends Record<string, unknown> = Record<string, z.ZodType>> {
   /**
    * Handlers by `${source}.${type}` key: exact (`github.push`) or a pattern where `*` matches one or more
    * characters other than `.` and `**` matches anything. The most specific match wins (exact, then most literal
    * characters, then fewer `**`, then first declared).
    */
-  readonly handlers: { readonly [K in keyof Schemas]: EventHandler<unknown> | SchemaHandler<Schemas[K]> };
+  readonly handlers: {
+    readonly [K in keyof Schemas]: EventHandler<unknown> | SchemaHandler<Schemas[K] & z.ZodType>;
+  };
   /** Job handlers (`handleJob(job, handle)`), each under the key `job.<type>`. */
   readonly jobs?: readonly AnyJobHandler[];
   /** Runs for events no key matches. Without it, such events are dead-lettered as `UnknownEventTypeError`. */

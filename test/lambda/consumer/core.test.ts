@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { PermanentError } from '../../../lambda/consumer/errors';
-import type { ConsumerEvent, HandlerContext } from '../../../lambda/consumer/types';
+import type { ConsumerDefinition, ConsumerEvent, HandlerContext } from '../../../lambda/consumer/types';
 import { FAILURE_ATTRIBUTES } from '../../../lambda/shared/envelope';
 import { envelope, failedIds, harness, lambdaContext, NOW, record, sqsEvent, typeCounts } from './fakes';
 
@@ -224,7 +224,7 @@ describe('consumer core: dead-lettering on the final attempt and permanent failu
       'InvalidPayloadError',
     ],
   ])('dead-letters %s on the first attempt', async (_, definition, body, errorName) => {
-    const { core, queue, logger } = harness(definition);
+    const { core, queue, logger } = harness(definition as ConsumerDefinition);
     const rec = record(envelope({ id: 'p1' }), { attempt: 1, body });
 
     const response = await core.processBatch(sqsEvent([rec]), lambdaContext());

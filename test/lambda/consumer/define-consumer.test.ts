@@ -2,7 +2,8 @@ import { Metrics } from '@aws-lambda-powertools/metrics';
 import { ChangeMessageVisibilityCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterEach, beforeEach, describe, expect, it, type MockInstance, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, expectTypeOf, it, type MockInstance, vi } from 'vitest';
+import { z } from 'zod';
 import { powertoolsMetricsSink } from '../../../lambda/consumer/aws';
 import { defineConsumer, PermanentError } from '../../../lambda/consumer/index';
 import { FAILURE_ATTRIBUTES } from '../../../lambda/shared/envelope';
@@ -57,6 +58,37 @@ describe('defineConsumer wiring', () => {
     const handler = defineConsumer({ handlers: { '**': async () => {} } });
     const response = await handler(sqsEvent([record(envelope())]), undefined as unknown as Context);
     expect(response).toStrictEqual({ batchItemFailures: [] });
+  });
+
+  it('types a schema handler’s payload by its schema when plain handlers sit beside it (the README’s shape)', async () => {
+    vi.stubEnv(CONSUMER_CONFIG_ENV, JSON.stringify(runtimeConfig()));
+    const recorded: string[] = [];
+    const handler = defineConsumer({
+      handlers: {
+        'github.push': async (event) => {
+          recorded.push(`push ${event.id}`);
+        },
+        'stripe.invoice.*': {
+          schema: z.object({ id: z.string(), type: z.string() }),
+          handle: async (event) => {
+            // Compiles only while the payload is typed by the schema, not `unknown`.
+            expectTypeOf(event.payload).toEqualTypeOf<{ id: string; type: string }>();
+            recorded.push(`invoice ${event.payload.id.toUpperCase()}`);
+          },
+        },
+      },
+    });
+    const invoice = envelope({
+      source: 'stripe',
+      type: 'invoice.paid',
+      body: JSON.stringify({ id: 'evt_1', type: 'invoice.paid' }),
+    });
+    const push = envelope({ id: 'push-1' });
+
+    const response = await handler(sqsEvent([record(invoice), record(push)]), context);
+
+    expect(response).toStrictEqual({ batchItemFailures: [] });
+    expect(recorded.sort()).toStrictEqual(['invoice EVT_1', 'push push-1']);
   });
 
   it('rejects a malformed handler key at definition time', () => {

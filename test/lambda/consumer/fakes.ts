@@ -238,7 +238,7 @@ export interface Harness {
   readonly payloads: Map<string, Buffer>;
 }
 
-export function harness<Schemas extends Record<string, z.ZodType>>(
+export function harness<Schemas extends Record<string, unknown>>(
   definition: ConsumerDefinition<Schemas>,
   configOverrides: Partial<ConsumerRuntimeConfig> = {},
   options: { idempotency?: boolean; random?: () => number; archive?: ArchiveBatchSink } = {},
