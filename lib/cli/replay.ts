@@ -39,13 +39,18 @@ export interface ReplayOptions {
   /** The run's id. @default a new UUID */
   readonly replayId?: string;
   /** Called once per replayed event (local mode records it in its journal). */
-  readonly onReplayed?: (event: {
-    id: string;
-    source: string;
-    type: string;
-    queue: string;
-    replayId: string;
-  }) => void;
+  readonly onReplayed?: (event: ReplayedEvent) => void;
+}
+
+/** One event a replay sent to one queue. */
+export interface ReplayedEvent {
+  readonly id: string;
+  readonly source: string;
+  readonly type: string;
+  readonly queue: string;
+  readonly replayId: string;
+  /** When the run started (its marker's time): before any consumer can have received the copy. */
+  readonly at: string;
 }
 
 export interface ReplayResult {
@@ -252,7 +257,9 @@ async function sendBatch(
     }
     byQueue[queueName] = (byQueue[queueName] ?? 0) + 1;
     const { id, source, type } = item.envelope;
-    options.onReplayed?.({ id, source, type, queue: queueName, replayId: item.envelope.replay?.id ?? '' });
+    const { id: replayId = '', at = new Date(backend.clock.now()).toISOString() } =
+      item.envelope.replay ?? {};
+    options.onReplayed?.({ id, source, type, queue: queueName, replayId, at });
   });
 }
 

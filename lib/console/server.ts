@@ -8,7 +8,7 @@ import { CliError } from '../cli/errors';
 import type { EventFilter } from './activity';
 import type { ConsoleAssets } from './assets';
 import { errorLine } from './jobs';
-import type { ConsoleOperations } from './operations';
+import type { ConsoleOperations, ReplayRequest } from './operations';
 import { checkRequest, SECURITY_HEADERS, TOKEN_HEADER, tokenCookie } from './security';
 
 /** A request's route parameters, query and JSON body. */
@@ -47,7 +47,7 @@ const ROUTES: readonly (readonly [string, RegExp, Handler])[] = [
     /^\/api\/sources\/([^/]+)\/send$/,
     (ops, { params, body }) => ops.send(params[0] ?? '', str(body.type) || undefined),
   ],
-  ['POST', /^\/api\/replay$/, (ops, { body }) => ops.replay(body)],
+  ['POST', /^\/api\/replay$/, (ops, { body }) => ops.replay(replayRequestOf(body))],
 ];
 
 function filterOf(query: URLSearchParams): EventFilter {
@@ -65,6 +65,13 @@ function selectionOf(body: Record<string, unknown>): { ids?: string[]; type?: st
     ? body.ids.filter((x): x is string => typeof x === 'string')
     : undefined;
   return { ...(ids ? { ids } : {}), ...(typeof body.type === 'string' ? { type: body.type } : {}) };
+}
+
+function replayRequestOf(body: Record<string, unknown>): ReplayRequest {
+  const fields = ['source', 'type', 'since', 'until', 'queue'] as const;
+  const request: Record<string, unknown> = { dryRun: body.dryRun === true };
+  for (const name of fields) if (str(body[name]) !== undefined) request[name] = body[name];
+  return request as ReplayRequest;
 }
 
 function jobOf(ops: ConsoleOperations, id: string) {

@@ -35,6 +35,8 @@ export interface Overview {
   /** Where the rates come from when it is not the live feed (a deployed stack: CloudWatch). */
   ratesNote: string | null;
   replay: string | null;
+  /** The sources `replay` takes: the configured ones, scheduled events and jobs. */
+  replaySources: string[];
 }
 
 export interface FeedEvent {
