@@ -180,8 +180,9 @@ export function buildProgram(deps: CliDependencies, setExitCode: (code: number) 
       .description(
         "one event's timeline: received, queued, each consumer attempt, dead-lettered, redriven, replayed",
       )
-      .argument('<id>', "envelope id (the webhook answer's id, or the sender delivery id)"),
-  ).action((id: string, o: CommonOptions) => traceCommand(ctx, id, o));
+      .argument('<id>', "envelope id (the webhook answer's id, or the sender delivery id)")
+      .option('--source <source>', 'the source that sent it (needed when two sources used the same id)'),
+  ).action((id: string, o: CommonOptions & { source?: string }) => traceCommand(ctx, id, o));
 
   withTarget(
     program
@@ -437,10 +438,13 @@ async function replayJournal(ctx: CommandContext, target: Target, dryRun: boolea
   };
 }
 
-async function traceCommand(ctx: CommandContext, id: string, o: CommonOptions) {
+async function traceCommand(ctx: CommandContext, id: string, o: CommonOptions & { source?: string }) {
   const { trace, renderTrace, localJournalPath } = await cores();
   const { output, target, backend } = await open(ctx.deps, o);
-  const result = await trace(backend, target, id, { journalPath: localJournalPath(ctx.deps.env) });
+  const result = await trace(backend, target, id, {
+    journalPath: localJournalPath(ctx.deps.env),
+    ...(o.source !== undefined ? { source: o.source } : {}),
+  });
   present(output, result, renderTrace);
 }
 
