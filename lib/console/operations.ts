@@ -128,6 +128,8 @@ export class ConsoleOperations {
   private latest = 0;
   /** Added to the feed's sequence numbers, which start again at 1 when local mode restarts. */
   private seqBase = 0;
+  /** Events the journal dropped before this console read them (a gap in the sequence numbers). */
+  private missed = 0;
   private feedError: string | null = null;
   private pumping = false;
   private connection: ConsoleConnection;
@@ -159,9 +161,18 @@ export class ConsoleOperations {
     try {
       await this.followRestart();
       if (this.connection.feed.unavailable) return;
-      const page = await this.connection.feed.after(this.latest);
-      this.activity.add(page.events.map((e) => ({ ...e, seq: this.seqBase + e.seq })));
-      this.latest = page.events.at(-1)?.seq ?? Math.max(this.latest, page.latest);
+      // Read until caught up: a burst journals more than a page a second, and the journal keeps only its newest
+      // entries, so a reader that took one page a second would fall behind until it lost events.
+      for (;;) {
+        const page = await this.connection.feed.after(this.latest);
+        const first = page.events[0]?.seq;
+        if (this.latest > 0 && first !== undefined && first > this.latest + 1)
+          this.missed += first - this.latest - 1;
+        this.activity.add(page.events.map((e) => ({ ...e, seq: this.seqBase + e.seq })));
+        const last = page.events.at(-1)?.seq;
+        this.latest = last ?? Math.max(this.latest, page.latest);
+        if (last === undefined || last >= page.latest) break;
+      }
       this.feedError = null;
     } catch (error) {
       this.feedError = error instanceof Error ? error.message : String(error);
@@ -228,7 +239,7 @@ export class ConsoleOperations {
   }
 
   private feedState() {
-    return { unavailable: this.connection.feed.unavailable, error: this.feedError };
+    return { unavailable: this.connection.feed.unavailable, error: this.feedError, missed: this.missed };
   }
 
   /** The live list, newest first, with the choices for its filters. */

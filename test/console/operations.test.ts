@@ -15,13 +15,14 @@ import exampleConfig from '../../hookline.config';
 import { CliError } from '../../lib/cli/errors';
 import type { StackTarget } from '../../lib/cli/target';
 import { resolveConfig } from '../../lib/config';
-import { unavailableFeed } from '../../lib/console/feed';
+import { type EventFeed, unavailableFeed } from '../../lib/console/feed';
 import {
   type ConsoleExtensions,
   ConsoleOperations,
   REPLAY_UNAVAILABLE,
   type ReplaySelection,
 } from '../../lib/console/operations';
+import { EventJournal } from '../../lib/local/event-journal';
 import { deadLetterMessage, mockCommandClients, stackTarget, testBackend } from '../cli/helpers';
 
 const clients = mockCommandClients();
@@ -232,5 +233,52 @@ describe('console operations on a deployed stack', () => {
     );
     expect(started).toBe(0);
     expect(ops.jobs.list()).toEqual([]);
+  });
+});
+
+describe('console feed', () => {
+  /** Local mode's real journal ring behind the feed, read a page of 1,000 at a time as the local feed does. */
+  function journalFeed(journal: EventJournal): EventFeed {
+    return { unavailable: null, after: async (seq) => journal.after(seq, 1_000) };
+  }
+  const queued = (n: number) => ({
+    event: 'queued',
+    id: `e${n}`,
+    source: 'github',
+    type: 'push',
+    queue: 'events',
+  });
+  const received = (ops: ConsoleOperations) =>
+    ops.activity.series('source:github', Date.now()).received.reduce((a, b) => a + b, 0);
+
+  function opsOn(journal: EventJournal) {
+    return new ConsoleOperations({
+      backend: testBackend(),
+      target: stackTarget(),
+      config,
+      feed: journalFeed(journal),
+    });
+  }
+
+  it('reads a burst of more than a page between two reads: every event counted once', async () => {
+    const journal = new EventJournal();
+    const ops = opsOn(journal);
+    for (let n = 0; n < 2_500; n++) journal.record(queued(n));
+    await ops.pump();
+    expect(received(ops)).toBe(2_500);
+    await ops.pump();
+    expect(received(ops)).toBe(2_500);
+  });
+
+  it('says how many events the journal dropped before the console read them', async () => {
+    const journal = new EventJournal(5_000);
+    const ops = opsOn(journal);
+    for (let n = 0; n < 10; n++) journal.record(queued(n));
+    await ops.pump();
+    expect(ops.events({}).feed.missed).toBe(0);
+    for (let n = 10; n < 6_010; n++) journal.record(queued(n));
+    await ops.pump();
+    expect(ops.events({}).feed.missed).toBe(1_000);
+    expect(received(ops)).toBe(5_010);
   });
 });

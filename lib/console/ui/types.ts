@@ -24,6 +24,8 @@ export interface QueueRow {
 export interface FeedState {
   unavailable: string | null;
   error: string | null;
+  /** Events the journal dropped before the console read them: the rates undercount by this many. */
+  missed: number;
 }
 
 export interface Overview {
