@@ -257,10 +257,16 @@ export class ConsoleOperations {
     );
     const { trace, traceNote } = await this.traceOf(id);
     const envelope = deadLetters[0];
+    // Ids are unique per source only: two sources may have sent this one, and those are two events.
+    const sources = [
+      ...new Set([...seen, ...deadLetters].flatMap((e) => (e.source ? [e.source] : []))),
+    ].sort();
+    const one = sources.length <= 1;
     return {
       id,
-      source: envelope?.source ?? seen.find((e) => e.source)?.source ?? null,
-      type: envelope?.type ?? seen.find((e) => e.type)?.type ?? null,
+      sources,
+      source: one ? (envelope?.source ?? seen.find((e) => e.source)?.source ?? null) : null,
+      type: one ? (envelope?.type ?? seen.find((e) => e.type)?.type ?? null) : null,
       timeline: seen,
       deadLetters: deadLetters.map((d) => ({ ...d, headers: this.withoutCredentials(d.source, d.headers) })),
       trace,

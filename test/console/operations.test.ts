@@ -133,6 +133,21 @@ describe('console operations on a deployed stack', () => {
     );
   });
 
+  it('shows an id that two sources sent as two events, never as one of the first source', async () => {
+    dlqHolds();
+    const ops = operations();
+    const at = new Date().toISOString();
+    ops.activity.add([
+      { seq: 1, at, event: 'queued', id: 'dup-1', source: 'generic', type: 'order.created', queue: 'events' },
+      { seq: 2, at, event: 'queued', id: 'dup-1', source: 'github', type: 'push', queue: 'events' },
+    ]);
+    const event = await ops.event('dup-1');
+    expect(event).toMatchObject({ sources: ['generic', 'github'], source: null, type: null });
+    expect(event.timeline.map((e) => e.source)).toEqual(['generic', 'github']);
+    ops.activity.add([{ seq: 3, at, event: 'queued', id: 'one-1', source: 'github', type: 'push' }]);
+    expect(await ops.event('one-1')).toMatchObject({ sources: ['github'], source: 'github', type: 'push' });
+  });
+
   it('purges only when the queue name was typed, as the page asks', async () => {
     clients.sqs.on(GetQueueAttributesCommand).resolves({ Attributes: { ApproximateNumberOfMessages: '2' } });
     clients.sqs.on(PurgeQueueCommand).resolves({});
