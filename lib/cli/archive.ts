@@ -6,6 +6,7 @@
 import { gunzipSync } from 'node:zlib';
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { type ArchiveRecord, archivePrefixesBetween, parseArchiveLines } from '../../lambda/shared/archive';
+import { CliError } from './errors';
 
 /** Which archived events to read. */
 export interface ArchiveSelection {
@@ -78,4 +79,15 @@ export function parseTime(text: string, now: number): Date | undefined {
   }
   const parsed = Date.parse(text);
   return /^\d{4}-\d{2}-\d{2}/.test(text.trim()) && Number.isFinite(parsed) ? new Date(parsed) : undefined;
+}
+
+/** A time option (`--since`, the console's "since"), or a one-line error naming it and the accepted forms. */
+export function timeOption(name: string, text: string, now: number): Date {
+  const time = parseTime(text, now);
+  if (!time) {
+    throw new CliError(
+      `${name} "${text}" is not a time: use ISO 8601 (2026-11-30T10:00:00Z) or a duration ago (15m, 2h, 3d)`,
+    );
+  }
+  return time;
 }

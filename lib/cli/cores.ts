@@ -4,7 +4,7 @@
  */
 export { Journal } from '../local/journal';
 export { localJournalPath } from '../local/state-file';
-export { parseTime } from './archive';
+export { parseTime, timeOption } from './archive';
 export { connect, loadConfig, systemClock } from './backend';
 export { setConsumerEnabled } from './consumers';
 export { failedList, failedShow } from './failed';

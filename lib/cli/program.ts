@@ -13,6 +13,7 @@ import { CliError } from './errors';
 import { type Interrupts, interruptedExitCode, processInterrupts, runInterruptible } from './interrupt';
 import { consoleOutput, type Output } from './output';
 import { addProjectCommands } from './project-commands';
+import type { ReplayedEvent } from './replay';
 import type { Target } from './target';
 
 /** What the program needs from the outside world (replaced in tests). */
@@ -179,8 +180,9 @@ export function buildProgram(deps: CliDependencies, setExitCode: (code: number) 
       .description(
         "one event's timeline: received, queued, each consumer attempt, dead-lettered, redriven, replayed",
       )
-      .argument('<id>', "envelope id (the webhook answer's id, or the sender delivery id)"),
-  ).action((id: string, o: CommonOptions) => traceCommand(ctx, id, o));
+      .argument('<id>', "envelope id (the webhook answer's id, or the sender delivery id)")
+      .option('--source <source>', 'the source that sent it (needed when two sources used the same id)'),
+  ).action((id: string, o: CommonOptions & { source?: string }) => traceCommand(ctx, id, o));
 
   withTarget(
     program
@@ -394,13 +396,7 @@ async function redriveCommand(ctx: CommandContext, queue: string, o: RedriveFlag
 
 /** A time flag, or a one-line error naming the flag and the accepted forms. */
 async function timeFlag(name: string, text: string, now: number): Promise<Date> {
-  const time = (await cores()).parseTime(text, now);
-  if (!time) {
-    throw new CliError(
-      `${name} "${text}" is not a time: use ISO 8601 (2026-11-30T10:00:00Z) or a duration ago (15m, 2h, 3d)`,
-    );
-  }
-  return time;
+  return (await cores()).timeOption(name, text, now);
 }
 
 async function replayCommand(ctx: CommandContext, o: ReplayFlags) {
@@ -409,10 +405,9 @@ async function replayCommand(ctx: CommandContext, o: ReplayFlags) {
   // "Now" is one instant for both ends: --since 10s is then a 10-second window, however long loading takes.
   const until = o.until !== undefined ? await timeFlag('--until', o.until, now) : new Date(now);
   const config = await ctx.deps.loadConfig(o.config);
-  const { replay, renderReplay, Journal, localJournalPath } = await cores();
+  const { replay, renderReplay } = await cores();
   const { output, target, backend } = await open(ctx.deps, o);
-  const journal =
-    target.kind === 'local' ? new Journal(localJournalPath(ctx.deps.env), { truncate: false }) : undefined;
+  const journal = await replayJournal(ctx, target, Boolean(o.dryRun));
   try {
     const result = await replay(backend, target, config, {
       source: o.source,
@@ -422,19 +417,38 @@ async function replayCommand(ctx: CommandContext, o: ReplayFlags) {
       ...(o.to !== undefined ? { to: o.to } : {}),
       ...(o.rate !== undefined ? { rate: o.rate } : {}),
       dryRun: Boolean(o.dryRun),
-      ...(journal ? { onReplayed: (e) => journal.append({ event: 'replayed', ...e }) } : {}),
+      ...journal.record,
     });
     present(output, result, renderReplay);
     if (result.failed > 0) ctx.setExitCode(1);
   } finally {
-    await journal?.close();
+    await journal.close();
   }
 }
 
-async function traceCommand(ctx: CommandContext, id: string, o: CommonOptions) {
+/**
+ * Local mode's journal records each replayed event, so `trace` shows the replay as it happened (at the run's
+ * start, before any attempt of the copy) rather than guessing it from a later attempt.
+ */
+async function replayJournal(ctx: CommandContext, target: Target, dryRun: boolean) {
+  if (target.kind !== 'local' || dryRun) return { record: {}, close: async () => {} };
+  const { Journal, localJournalPath } = await cores();
+  const journal = new Journal(localJournalPath(ctx.deps.env), { truncate: false });
+  return {
+    record: {
+      onReplayed: (e: ReplayedEvent) => journal.append({ event: 'replayed', ...e }, new Date(e.at)),
+    },
+    close: () => journal.close(),
+  };
+}
+
+async function traceCommand(ctx: CommandContext, id: string, o: CommonOptions & { source?: string }) {
   const { trace, renderTrace, localJournalPath } = await cores();
   const { output, target, backend } = await open(ctx.deps, o);
-  const result = await trace(backend, target, id, { journalPath: localJournalPath(ctx.deps.env) });
+  const result = await trace(backend, target, id, {
+    journalPath: localJournalPath(ctx.deps.env),
+    ...(o.source !== undefined ? { source: o.source } : {}),
+  });
   present(output, result, renderTrace);
 }
 
@@ -525,18 +539,33 @@ async function consoleCommand(ctx: CommandContext, o: CommonOptions & { port?: n
   const { trace, replay, localJournalPath } = await cores();
   const { output, target, backend } = await open(ctx.deps, o);
   const extensions: ConsoleExtensions = {
-    trace: (id) => trace(backend, target, id, { journalPath: localJournalPath(ctx.deps.env) }),
-    replay: (request, progress) =>
-      replay({ ...backend, output: progress }, target, config, {
-        source: request.source ?? '',
-        since: new Date(request.from ?? 0),
-        ...(request.to !== undefined ? { until: new Date(request.to) } : {}),
-        ...(request.type !== undefined ? { type: request.type } : {}),
-        ...(request.queue !== undefined ? { to: request.queue } : {}),
-      }),
+    trace: (id, _output, at) =>
+      trace(at.backend, at.target, id, { journalPath: localJournalPath(ctx.deps.env) }),
+    replay: async (selection, progress, at) => {
+      const journal = await replayJournal(ctx, at.target, selection.dryRun);
+      try {
+        return await replay({ ...at.backend, output: progress }, at.target, config, {
+          source: selection.source,
+          since: selection.since,
+          until: selection.until,
+          dryRun: selection.dryRun,
+          ...(selection.type !== undefined ? { type: selection.type } : {}),
+          ...(selection.queue !== undefined ? { to: selection.queue } : {}),
+          ...journal.record,
+        });
+      } finally {
+        await journal.close();
+      }
+    },
   };
   const { server } = await startConsole(
-    { target, backend, config },
+    {
+      target,
+      backend,
+      config,
+      // Local mode may be restarted while the console runs: follow it to its new process.
+      ...(target.kind === 'local' ? { reconnect: () => ctx.deps.connect({ local: true }, output) } : {}),
+    },
     {
       ...(o.port !== undefined ? { port: o.port } : {}),
       open: o.open !== false,

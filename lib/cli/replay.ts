@@ -39,13 +39,18 @@ export interface ReplayOptions {
   /** The run's id. @default a new UUID */
   readonly replayId?: string;
   /** Called once per replayed event (local mode records it in its journal). */
-  readonly onReplayed?: (event: {
-    id: string;
-    source: string;
-    type: string;
-    queue: string;
-    replayId: string;
-  }) => void;
+  readonly onReplayed?: (event: ReplayedEvent) => void;
+}
+
+/** One event a replay sent to one queue. */
+export interface ReplayedEvent {
+  readonly id: string;
+  readonly source: string;
+  readonly type: string;
+  readonly queue: string;
+  readonly replayId: string;
+  /** When the run started (its marker's time): before any consumer can have received the copy. */
+  readonly at: string;
 }
 
 export interface ReplayResult {
@@ -93,7 +98,10 @@ function checkSelectors(config: ResolvedConfig, options: ReplayOptions, until: D
   }
 }
 
-/** Where each event goes now: `--to`, else the current routes (an ignored event goes nowhere). */
+/**
+ * Where each event goes now: `--to`, else a webhook through the current routes (an ignored event goes nowhere),
+ * a job or a scheduled event to the queue it was sent to (the webhook routes never applied to them).
+ */
 function plan(
   config: ResolvedConfig,
   records: readonly ArchiveRecord[],
@@ -103,9 +111,14 @@ function plan(
   const routing = routingOf(config);
   const planned: Planned[] = [];
   let ignored = 0;
-  for (const { envelope: archived } of records) {
+  for (const { envelope: archived, origin, queues } of records) {
     const envelope: WebhookEnvelope = { ...archived, replay };
-    const route = to ? { queues: [to], ignore: false } : selectRoute(routing, archived.source, archived.type);
+    const sentTo = origin !== 'webhook' && Array.isArray(queues) ? queues : undefined;
+    const route = to
+      ? { queues: [to], ignore: false }
+      : sentTo
+        ? { queues: sentTo, ignore: false }
+        : selectRoute(routing, archived.source, archived.type);
     if (route.ignore || route.queues.length === 0) ignored++;
     else for (const queue of route.queues) planned.push({ queue, envelope });
   }
@@ -252,7 +265,9 @@ async function sendBatch(
     }
     byQueue[queueName] = (byQueue[queueName] ?? 0) + 1;
     const { id, source, type } = item.envelope;
-    options.onReplayed?.({ id, source, type, queue: queueName, replayId: item.envelope.replay?.id ?? '' });
+    const { id: replayId = '', at = new Date(backend.clock.now()).toISOString() } =
+      item.envelope.replay ?? {};
+    options.onReplayed?.({ id, source, type, queue: queueName, replayId, at });
   });
 }
 
@@ -271,6 +286,8 @@ export async function replay(
   const replayId = options.replayId ?? randomUUID();
   const marker = { id: replayId, at: new Date(backend.clock.now()).toISOString() };
   const { planned, ignored } = plan(config, records, options.to, marker);
+  // A queue an event would go to but the target lacks (removed since) fails here, before anything is sent.
+  for (const queue of new Set(planned.map((p) => p.queue))) queueOf(target, queue);
   const where = options.to ? `to ${options.to}` : 'through the current routes';
   backend.output.note(
     `${records.length} archived ${options.source} event(s) match; ${options.dryRun ? 'would send' : 'sending'} ${planned.length} message(s) ${where}${ignored ? ` (${ignored} ignored by the routes)` : ''}, replay ${replayId}`,

@@ -111,7 +111,8 @@ export async function queueStatuses(
         visible: depth.visible,
         inFlight: depth.inFlight,
         delayed: depth.delayed,
-        deadLettered: dead.visible,
+        // A dead letter that a reader holds (failed list, the console's event page, a redrive) is still there.
+        deadLettered: dead.visible + dead.inFlight,
         oldestMessageAgeSeconds: age ?? null,
         ...(age === undefined
           ? { oldestMessageAgeNote: ages.note ?? 'no data in the last 15 minutes (queue idle)' }

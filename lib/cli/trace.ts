@@ -315,6 +315,22 @@ async function pollQuery(
   }
 }
 
+/**
+ * The rows of one event: two sources may send the same id (a GitHub delivery and an HMAC sender's `id`), and
+ * they are two events, never one timeline. Several sources without `source` is an error that names them.
+ */
+function ofSource(id: string, rows: readonly OutcomeRow[], source: string | undefined): OutcomeRow[] {
+  const ofId = rows.filter((r) => r.id === id);
+  if (source !== undefined) return ofId.filter((r) => r.source === undefined || r.source === source);
+  const sources = [...new Set(ofId.flatMap((r) => (r.source ? [r.source] : [])))].sort();
+  if (sources.length > 1) {
+    throw new CliError(
+      `id ${id} names ${sources.length} events, from the sources ${sources.join(', ')}: pass --source <name> to trace one`,
+    );
+  }
+  return ofId;
+}
+
 /** How far back a deployed trace searches the logs unless told otherwise. */
 const DEFAULT_TRACE_WINDOW_MS = 7 * 86_400_000;
 
@@ -323,22 +339,28 @@ export async function trace(
   backend: Backend,
   target: Target,
   id: string,
-  options: DeployedTraceOptions & { readonly journalPath: string },
+  options: DeployedTraceOptions & {
+    readonly journalPath: string;
+    /** Only the event of this source (ids are unique per source, not across sources). */
+    readonly source?: string;
+  },
 ): Promise<TraceResult> {
   if (id.trim() === '')
     throw new CliError('the event id is empty: pass the id from the webhook answer or hookline failed list');
+  if (options.source !== undefined && options.source.trim() === '')
+    throw new CliError('--source is empty: name the source of the event, or leave it out');
   const rows =
     target.kind === 'local'
       ? localRows(options.journalPath)
       : await deployedRows(backend, target, id, options);
-  const result = buildTimeline(id, rows);
+  const result = buildTimeline(id, ofSource(id, rows, options.source));
   if (result.steps.length === 0) {
     const searched =
       target.kind === 'local'
         ? `local mode's journal (its last ${DEFAULT_JOURNAL_CAPACITY.toLocaleString('en-US')} events)`
         : `the logs of ${target.description} (the last ${Math.round((options.sinceMs ?? DEFAULT_TRACE_WINDOW_MS) / 86_400_000)} days)`;
     throw new CliError(
-      `no event with id ${id} in ${searched}: use the id from the webhook's answer, hookline failed list or hookline status`,
+      `no event with id ${id}${options.source !== undefined ? ` from ${options.source}` : ''} in ${searched}: use the id from the webhook's answer, hookline failed list or hookline status`,
     );
   }
   return result;

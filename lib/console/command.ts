@@ -23,15 +23,29 @@ export interface ConsoleOptions {
 
 /** Starts the console for a connected target. */
 export async function startConsole(
-  connected: { target: Target; backend: Backend; config: ResolvedConfig },
+  connected: {
+    target: Target;
+    backend: Backend;
+    config: ResolvedConfig;
+    /** The target and clients as they are now (local mode after a restart). */
+    reconnect?: () => Promise<{ target: Target; backend: Backend }>;
+  },
   options: ConsoleOptions = {},
 ): Promise<{ server: ConsoleServer; operations: ConsoleOperations }> {
-  const { target, backend, config } = connected;
+  const { target, backend, config, reconnect } = connected;
   const operations = new ConsoleOperations({
     backend,
     target,
     config,
     feed: feedFor(target, backend.http),
+    ...(reconnect
+      ? {
+          reconnect: async () => {
+            const now = await reconnect();
+            return { ...now, feed: feedFor(now.target, now.backend.http) };
+          },
+        }
+      : {}),
     ...(options.extensions ? { extensions: options.extensions } : {}),
     ...(options.env ? { env: options.env } : {}),
   });

@@ -5,7 +5,9 @@
  * say what is missing while those are absent.
  */
 
+import { JOB_SOURCE, SCHEDULE_SOURCE } from '../../lambda/shared/job';
 import { CREDENTIAL_HEADERS, senderFor } from '../../lambda/shared/senders';
+import { timeOption } from '../cli/archive';
 import type { Backend } from '../cli/backend';
 import { setConsumerEnabled } from '../cli/consumers';
 import { CliError } from '../cli/errors';
@@ -21,17 +23,56 @@ import { sourceNeedsSecret, sourceRuntimeConfig } from '../runtime-wiring';
 import { Activity, type EventFilter, type RateSeries } from './activity';
 import { queueRatesFromCloudWatch } from './cloudwatch-rates';
 import type { EventFeed, FeedEvent } from './feed';
-import { discardOutput, type Job, Jobs } from './jobs';
+import { discardOutput, errorLine, type Job, Jobs } from './jobs';
 
-/** What replaying archived events needs: a selection, and where progress goes. */
+/**
+ * A replay as the page asks for it, with the flags of `hookline replay`: one source, a window of receipt times
+ * (ISO 8601 or a duration ago, as `--since` and `--until` take them), optionally a type pattern and one queue.
+ */
 export interface ReplayRequest {
   readonly source?: string;
   readonly type?: string;
-  readonly ids?: readonly string[];
-  /** ISO times bounding the events' receipt. */
-  readonly from?: string;
-  readonly to?: string;
+  readonly since?: string;
+  /** @default now */
+  readonly until?: string;
+  /** Send every event to this queue instead of through the routes. */
   readonly queue?: string;
+  /** Count and show where the events would go; send nothing. */
+  readonly dryRun?: boolean;
+}
+
+/** A checked replay request: the source and a bounded window, as the replay core takes them. */
+export interface ReplaySelection {
+  readonly source: string;
+  readonly type?: string;
+  readonly since: Date;
+  readonly until: Date;
+  readonly queue?: string;
+  readonly dryRun: boolean;
+}
+
+/** The checked selection of a replay request; an empty source or window is an error, never "everything". */
+export function replaySelectionOf(request: ReplayRequest, now: number): ReplaySelection {
+  const source = request.source?.trim() ?? '';
+  if (source === '') throw new CliError('choose the source to replay: replay takes one source at a time');
+  const since = timeOption('since', request.since ?? '', now);
+  const until =
+    request.until !== undefined && request.until.trim() !== ''
+      ? timeOption('until', request.until, now)
+      : new Date(now);
+  if (!(since.getTime() < until.getTime())) {
+    throw new CliError(
+      `since ${since.toISOString()} is not before until ${until.toISOString()}: nothing was replayed`,
+    );
+  }
+  return {
+    source,
+    since,
+    until,
+    dryRun: request.dryRun === true,
+    ...(request.type !== undefined && request.type !== '' ? { type: request.type } : {}),
+    ...(request.queue !== undefined && request.queue !== '' ? { queue: request.queue } : {}),
+  };
 }
 
 /**
@@ -40,23 +81,41 @@ export interface ReplayRequest {
  */
 export interface ConsoleExtensions {
   /** The trace of one event by id, or null when the archive has none. */
-  readonly trace?: (id: string, output: Output) => Promise<unknown | null>;
+  readonly trace?: (id: string, output: Output, connection: ConsoleConnection) => Promise<unknown | null>;
   /** Starts a replay; resolves with its result (progress through `output`). */
-  readonly replay?: (request: ReplayRequest, output: Output) => Promise<unknown>;
+  readonly replay?: (
+    selection: ReplaySelection,
+    output: Output,
+    connection: ConsoleConnection,
+  ) => Promise<unknown>;
 }
 
 /** Shown on the disabled replay control while no replay function is plugged in. */
 export const REPLAY_UNAVAILABLE =
   'replay needs the event archive (hookline replay), which this build does not have: redrive puts dead-lettered events back meanwhile';
 
-/** Everything the console operates on. */
-export interface ConsoleContext {
+/** The pipeline the console talks to: its target, the clients for it, and its event feed. */
+export interface ConsoleConnection {
   readonly backend: Backend;
   readonly target: Target;
-  readonly config: ResolvedConfig;
   readonly feed: EventFeed;
+}
+
+/** Everything the console operates on. */
+export interface ConsoleContext extends ConsoleConnection {
+  readonly config: ResolvedConfig;
+  /**
+   * The connection to the pipeline running now (local mode: read again from its state file, since a restart
+   * gives it new emulator ports and a new journal). Throws while it is not running.
+   */
+  readonly reconnect?: () => Promise<ConsoleConnection>;
   readonly extensions?: ConsoleExtensions;
   readonly env?: Record<string, string | undefined>;
+}
+
+/** Where a target answers; a restarted local mode answers elsewhere (its emulators take new ports). */
+function addressOf(target: Target): string {
+  return target.kind === 'local' ? JSON.stringify([target.controlUrl, target.endpoints]) : target.description;
 }
 
 const NO_REASON = 'no reason recorded: SQS moved it after maxReceiveCount receives (a crash or a timeout)';
@@ -65,22 +124,55 @@ const NO_REASON = 'no reason recorded: SQS moved it after maxReceiveCount receiv
 export class ConsoleOperations {
   readonly activity = new Activity();
   readonly jobs = new Jobs();
+  /** The newest sequence number read from the feed of the current connection. */
   private latest = 0;
+  /** Added to the feed's sequence numbers, which start again at 1 when local mode restarts. */
+  private seqBase = 0;
+  /** Events the journal dropped before this console read them (a gap in the sequence numbers). */
+  private missed = 0;
   private feedError: string | null = null;
   private pumping = false;
+  private connection: ConsoleConnection;
   /** A deployed stack's rates, read from CloudWatch at most once a minute (its metrics have 1-minute points). */
   private cloudWatchRates: { at: number; rates: Map<string, RateSeries>; note: string } | undefined;
 
-  constructor(readonly context: ConsoleContext) {}
+  constructor(readonly context: ConsoleContext) {
+    this.connection = { backend: context.backend, target: context.target, feed: context.feed };
+  }
+
+  /**
+   * Follows a restart of local mode: its new process has other emulator ports and a journal numbered from 1
+   * again, so the old connection would fail and the old sequence number would hide every new event.
+   */
+  private async followRestart(): Promise<void> {
+    const { reconnect } = this.context;
+    if (!reconnect) return;
+    const next = await reconnect();
+    if (addressOf(next.target) === addressOf(this.connection.target)) return;
+    this.connection = next;
+    this.seqBase += this.latest;
+    this.latest = 0;
+  }
 
   /** Reads new events from the feed into the activity; a failing feed is reported, not thrown. */
   async pump(): Promise<void> {
-    if (this.context.feed.unavailable || this.pumping) return;
+    if (this.pumping) return;
     this.pumping = true;
     try {
-      const page = await this.context.feed.after(this.latest);
-      this.activity.add(page.events);
-      this.latest = page.events.at(-1)?.seq ?? Math.max(this.latest, page.latest);
+      await this.followRestart();
+      if (this.connection.feed.unavailable) return;
+      // Read until caught up: a burst journals more than a page a second, and the journal keeps only its newest
+      // entries, so a reader that took one page a second would fall behind until it lost events.
+      for (;;) {
+        const page = await this.connection.feed.after(this.latest);
+        const first = page.events[0]?.seq;
+        if (this.latest > 0 && first !== undefined && first > this.latest + 1)
+          this.missed += first - this.latest - 1;
+        this.activity.add(page.events.map((e) => ({ ...e, seq: this.seqBase + e.seq })));
+        const last = page.events.at(-1)?.seq;
+        this.latest = last ?? Math.max(this.latest, page.latest);
+        if (last === undefined || last >= page.latest) break;
+      }
       this.feedError = null;
     } catch (error) {
       this.feedError = error instanceof Error ? error.message : String(error);
@@ -91,8 +183,9 @@ export class ConsoleOperations {
 
   /** Queues with their depths and consumer states, sources, and the rates of both. */
   async overview() {
-    const { target, config } = this.context;
-    const result = await status(this.context.backend, target);
+    const { config } = this.context;
+    const { target } = this.connection;
+    const result = await status(this.connection.backend, target);
     const now = Date.now();
     const stack = target.kind === 'stack' ? await this.stackRates(now) : undefined;
     return {
@@ -109,13 +202,24 @@ export class ConsoleOperations {
         rates: this.activity.series(`source:${s.name}`, now),
       })),
       feed: this.feedState(),
-      replay: this.context.extensions?.replay ? null : REPLAY_UNAVAILABLE,
+      replay: this.replayUnavailable(),
+      replaySources: [...config.sources.map((s) => s.name), SCHEDULE_SOURCE, JOB_SOURCE],
     };
+  }
+
+  /** Why the page cannot replay (its control is disabled with this reason), or null when it can. */
+  private replayUnavailable(): string | null {
+    const { extensions } = this.context;
+    const { target } = this.connection;
+    if (!extensions?.replay) return REPLAY_UNAVAILABLE;
+    return target.archiveBucket
+      ? null
+      : `${target.description} has no event archive: enable archive in hookline.config.ts and deploy (or restart local mode)`;
   }
 
   private async stackRates(now: number) {
     if (this.cloudWatchRates && now - this.cloudWatchRates.at < 60_000) return this.cloudWatchRates;
-    const { backend, target } = this.context;
+    const { backend, target } = this.connection;
     try {
       const rates = await queueRatesFromCloudWatch(backend.cloudwatch, Object.values(target.queues), now);
       this.cloudWatchRates = {
@@ -135,7 +239,7 @@ export class ConsoleOperations {
   }
 
   private feedState() {
-    return { unavailable: this.context.feed.unavailable, error: this.feedError };
+    return { unavailable: this.connection.feed.unavailable, error: this.feedError, missed: this.missed };
   }
 
   /** The live list, newest first, with the choices for its filters. */
@@ -151,34 +255,57 @@ export class ConsoleOperations {
     const deadLetters = (await Promise.all(queues.map((q) => this.deadLetter(q, id)))).filter(
       (d): d is FailedShowResult => d !== null,
     );
-    const trace = this.context.extensions?.trace
-      ? await this.context.extensions.trace(id, discardOutput())
-      : undefined;
+    const { trace, traceNote } = await this.traceOf(id);
     const envelope = deadLetters[0];
+    // Ids are unique per source only: two sources may have sent this one, and those are two events.
+    const sources = [
+      ...new Set([...seen, ...deadLetters].flatMap((e) => (e.source ? [e.source] : []))),
+    ].sort();
+    const one = sources.length <= 1;
     return {
       id,
-      source: envelope?.source ?? seen.find((e) => e.source)?.source ?? null,
-      type: envelope?.type ?? seen.find((e) => e.type)?.type ?? null,
+      sources,
+      source: one ? (envelope?.source ?? seen.find((e) => e.source)?.source ?? null) : null,
+      type: one ? (envelope?.type ?? seen.find((e) => e.type)?.type ?? null) : null,
       timeline: seen,
       deadLetters: deadLetters.map((d) => ({ ...d, headers: this.withoutCredentials(d.source, d.headers) })),
-      trace: trace ?? null,
-      traceNote: this.context.extensions?.trace
-        ? null
-        : 'the full trace (every receipt and attempt, also after processing) needs the event archive; shown: the live feed of this console run and the dead-letter queues',
+      trace,
+      traceNote,
     };
+  }
+
+  /**
+   * The archive's trace of an event, or why there is none. A trace that cannot be read (an id the journal or the
+   * logs do not mention, such as a dead letter's SQS message id; Logs Insights refusing) is a note on the page:
+   * the feed's timeline and the dead-letter record, with its redrive button, still show.
+   */
+  private async traceOf(id: string): Promise<{ trace: unknown; traceNote: string | null }> {
+    const trace = this.context.extensions?.trace;
+    if (!trace) {
+      return {
+        trace: null,
+        traceNote:
+          'the full trace (every receipt and attempt, also after processing) needs the event archive; shown: the live feed of this console run and the dead-letter queues',
+      };
+    }
+    try {
+      return { trace: (await trace(id, discardOutput(), this.connection)) ?? null, traceNote: null };
+    } catch (error) {
+      return { trace: null, traceNote: `no trace: ${errorLine(error)}` };
+    }
   }
 
   /** Queues the feed saw the event in, else every queue (it may have been dead-lettered before this run). */
   private queuesOf(seen: readonly FeedEvent[]): string[] {
     const named = new Set(seen.flatMap((e) => (e.queue ?? '').split(',').filter(Boolean)));
-    const known = Object.keys(this.context.target.queues);
+    const known = Object.keys(this.connection.target.queues);
     const wanted = known.filter((q) => named.has(q));
     return wanted.length > 0 ? wanted : known;
   }
 
   private async deadLetter(queue: string, id: string): Promise<FailedShowResult | null> {
     try {
-      return await failedShow(this.context.backend, this.context.target, { queue, id });
+      return await failedShow(this.connection.backend, this.connection.target, { queue, id });
     } catch (error) {
       if (error instanceof CliError && error.message.startsWith('no message with id')) return null;
       throw error;
@@ -204,7 +331,7 @@ export class ConsoleOperations {
 
   /** A queue's dead letters grouped by failure reason. */
   async failures(queue: string) {
-    const list = await failedList(this.context.backend, this.context.target, { queue, limit: 200 });
+    const list = await failedList(this.connection.backend, this.connection.target, { queue, limit: 200 });
     const groups = new Map<string, (typeof list.messages)[number][]>();
     for (const m of list.messages) {
       const reason = m.error ?? m.envelopeError ?? NO_REASON;
@@ -220,7 +347,7 @@ export class ConsoleOperations {
 
   /** Redrives all, a selection (`ids`) or a type pattern, as a job. */
   redrive(queue: string, selection: { ids?: readonly string[]; type?: string }): Job {
-    queueOf(this.context.target, queue);
+    queueOf(this.connection.target, queue);
     if (selection.ids !== undefined && selection.ids.length === 0)
       throw new CliError('no event selected: select at least one, or redrive all');
     const label = selection.ids
@@ -229,7 +356,7 @@ export class ConsoleOperations {
         ? `redrive ${queue}: type ${selection.type}`
         : `redrive ${queue}: all`;
     return this.jobs.start('redrive', label, (output) =>
-      redrive({ ...this.context.backend, output }, this.context.target, {
+      redrive({ ...this.connection.backend, output }, this.connection.target, {
         queue,
         ...(selection.ids ? { ids: selection.ids } : {}),
         ...(selection.type !== undefined ? { type: selection.type } : {}),
@@ -239,31 +366,47 @@ export class ConsoleOperations {
 
   /** Purges a queue or its DLQ once `confirmation` repeats the queue's name, as a job. */
   purge(queue: string, deadLetter: boolean, confirmation: string): Job {
-    queueOf(this.context.target, queue);
+    queueOf(this.connection.target, queue);
     if (confirmation !== queue) {
       throw new CliError(`type the queue name "${queue}" to confirm the purge: nothing was deleted`);
     }
     const what = deadLetter ? `${queue} dead-letter queue` : `${queue} queue`;
     return this.jobs.start('purge', `purge the ${what}`, (output) =>
-      purge({ ...this.context.backend, output }, this.context.target, { queue, deadLetter, yes: true }),
+      purge({ ...this.connection.backend, output }, this.connection.target, { queue, deadLetter, yes: true }),
     );
   }
 
   /** Pauses or resumes a consumer; a deployed mapping is not waited for (the overview shows it settle). */
   setConsumer(queue: string, enabled: boolean) {
-    return setConsumerEnabled(this.context.backend, this.context.target, enabled, { queue, wait: false });
+    return setConsumerEnabled(this.connection.backend, this.connection.target, enabled, {
+      queue,
+      wait: false,
+    });
   }
 
   /** Sends a signed sample webhook to a source (the secret is resolved as `hookline send` does, never shown). */
   send(source: string, type?: string) {
-    const { backend, target, config, env } = this.context;
+    const { config, env } = this.context;
+    const { backend, target } = this.connection;
     return sendWebhook(backend, target, config, { source, ...(type ? { type } : {}) }, env ?? process.env);
   }
 
-  /** Starts a replay through the plugged-in function, as a job. */
+  /** Starts a replay through the plugged-in function, as a job, once its source and window are checked. */
   replay(request: ReplayRequest): Job {
     const replay = this.context.extensions?.replay;
-    if (!replay) throw new CliError(REPLAY_UNAVAILABLE);
-    return this.jobs.start('replay', 'replay', (output) => replay(request, output));
+    const unavailable = this.replayUnavailable();
+    if (!replay || unavailable) throw new CliError(unavailable ?? REPLAY_UNAVAILABLE);
+    const selection = replaySelectionOf(request, Date.now());
+    if (selection.queue !== undefined) queueOf(this.connection.target, selection.queue);
+    const label = [
+      `${selection.dryRun ? 'count' : 'replay'} ${selection.source}`,
+      selection.type !== undefined ? `type ${selection.type}` : '',
+      `${selection.since.toISOString()} to ${selection.until.toISOString()}`,
+      selection.queue !== undefined ? `to ${selection.queue}` : '',
+    ]
+      .filter(Boolean)
+      .join(', ');
+    const connection = this.connection;
+    return this.jobs.start('replay', label, (output) => replay(selection, output, connection));
   }
 }

@@ -8,7 +8,7 @@ import { CliError } from '../cli/errors';
 import type { EventFilter } from './activity';
 import type { ConsoleAssets } from './assets';
 import { errorLine } from './jobs';
-import type { ConsoleOperations } from './operations';
+import type { ConsoleOperations, ReplayRequest } from './operations';
 import { checkRequest, SECURITY_HEADERS, TOKEN_HEADER, tokenCookie } from './security';
 
 /** A request's route parameters, query and JSON body. */
@@ -47,7 +47,7 @@ const ROUTES: readonly (readonly [string, RegExp, Handler])[] = [
     /^\/api\/sources\/([^/]+)\/send$/,
     (ops, { params, body }) => ops.send(params[0] ?? '', str(body.type) || undefined),
   ],
-  ['POST', /^\/api\/replay$/, (ops, { body }) => ops.replay(body)],
+  ['POST', /^\/api\/replay$/, (ops, { body }) => ops.replay(replayRequestOf(body))],
 ];
 
 function filterOf(query: URLSearchParams): EventFilter {
@@ -60,11 +60,35 @@ function filterOf(query: URLSearchParams): EventFilter {
   };
 }
 
+/**
+ * A redrive's selection. A selector of the wrong shape is an error: dropped, it would leave no selector, and
+ * no selector means "redrive everything".
+ */
 function selectionOf(body: Record<string, unknown>): { ids?: string[]; type?: string } {
-  const ids = Array.isArray(body.ids)
-    ? body.ids.filter((x): x is string => typeof x === 'string')
-    : undefined;
-  return { ...(ids ? { ids } : {}), ...(typeof body.type === 'string' ? { type: body.type } : {}) };
+  const { ids, type } = body;
+  if (ids !== undefined && !(Array.isArray(ids) && ids.every((x) => typeof x === 'string'))) {
+    throw new CliError('ids must be a list of event ids (strings): nothing was redriven');
+  }
+  if (type !== undefined && typeof type !== 'string') {
+    throw new CliError('type must be a type pattern (a string) such as "invoice.*": nothing was redriven');
+  }
+  return { ...(ids !== undefined ? { ids } : {}), ...(type !== undefined ? { type } : {}) };
+}
+
+/** A path parameter, decoded; malformed percent-encoding is the caller's error. */
+function decodeParam(raw: string): string {
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    throw new CliError(`the path has malformed percent-encoding: ${raw}`);
+  }
+}
+
+function replayRequestOf(body: Record<string, unknown>): ReplayRequest {
+  const fields = ['source', 'type', 'since', 'until', 'queue'] as const;
+  const request: Record<string, unknown> = { dryRun: body.dryRun === true };
+  for (const name of fields) if (str(body[name]) !== undefined) request[name] = body[name];
+  return request as ReplayRequest;
 }
 
 function jobOf(ops: ConsoleOperations, id: string) {
@@ -177,7 +201,7 @@ async function route(req: IncomingMessage, res: ServerResponse, url: URL, option
     if (!match) continue;
     try {
       const body = method === 'POST' ? await readJson(req) : {};
-      const params = match.slice(1).map((p) => decodeURIComponent(p));
+      const params = match.slice(1).map(decodeParam);
       json(res, 200, await handle(operations, { params, query: url.searchParams, body }));
     } catch (error) {
       json(res, error instanceof CliError ? 400 : 500, { error: errorLine(error) });

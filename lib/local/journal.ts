@@ -4,7 +4,7 @@
  * reads it, so a timeline survives the terminal it was printed on. Without a data directory the emulators
  * start empty, so the journal starts empty too; with one it keeps growing across restarts, like the queues.
  */
-import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
+import { createWriteStream, mkdirSync, type WriteStream, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { LocalEvent } from './reporter';
 
@@ -20,7 +20,10 @@ export class Journal {
     options: { readonly truncate: boolean },
   ) {
     mkdirSync(dirname(path), { recursive: true });
-    this.stream = createWriteStream(path, { flags: options.truncate ? 'w' : 'a' });
+    // Emptied first, then always opened to append: the CLI appends to the same file (`replayed`), and a stream
+    // opened with 'w' writes at its own offset, over the lines another process appended meanwhile.
+    if (options.truncate) writeFileSync(path, '');
+    this.stream = createWriteStream(path, { flags: 'a' });
     // A journal that cannot be written must not stop the pipeline; trace then shows less.
     this.stream.on('error', () => {});
   }

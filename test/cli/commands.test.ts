@@ -101,6 +101,18 @@ describe('status', () => {
     );
   });
 
+  it('counts dead letters a reader holds in flight (failed list, an event page) as dead-lettered', async () => {
+    sqs.on(GetQueueAttributesCommand).resolves(depth(0, 0, 0));
+    sqs.on(GetQueueAttributesCommand, { QueueUrl: EVENTS.deadLetterUrl }).resolves(depth(1, 2, 0));
+    lambda.on(GetEventSourceMappingCommand).resolves({ State: 'Enabled' });
+    cloudwatch.on(GetMetricDataCommand).resolves({ MetricDataResults: [] });
+    const result = await status(testBackend(), stackTarget());
+    expect(result.queues.map((q) => [q.queue, q.deadLettered])).toEqual([
+      ['events', 3],
+      ['orders', 0],
+    ]);
+  });
+
   it('keeps going without CloudWatch permission, saying why the age is missing', async () => {
     sqs.on(GetQueueAttributesCommand).resolves(depth(0, 0, 0));
     lambda.on(GetEventSourceMappingCommand).resolves({ State: 'Enabled' });

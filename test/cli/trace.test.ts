@@ -123,6 +123,55 @@ describe('trace on a deployed stack', () => {
     );
   });
 
+  it('keeps two events that two sources sent with the same id apart: one timeline per source', async () => {
+    const received = (at: string, source: string, type: string) =>
+      row({
+        '@timestamp': at,
+        message: 'webhook outcome',
+        outcome: 'queued',
+        id: 'dup-1',
+        source,
+        type,
+        'queues.0': 'events',
+        status: '202',
+      });
+    const attempt = (at: string, source: string, type: string) =>
+      row({
+        '@timestamp': at,
+        message: 'record outcome',
+        outcome: 'processed',
+        id: 'dup-1',
+        source,
+        type,
+        queue: 'events',
+        attempt: '1',
+      });
+    logs.on(StartQueryCommand).resolves({ queryId: 'q-3' });
+    logs.on(GetQueryResultsCommand).resolves({
+      status: 'Complete',
+      results: [
+        received('2026-11-30 10:00:00.000', 'generic', 'order.created'),
+        attempt('2026-11-30 10:00:01.000', 'generic', 'order.created'),
+        received('2026-11-30 10:05:00.000', 'github', 'push'),
+        attempt('2026-11-30 10:05:01.000', 'github', 'push'),
+      ],
+    });
+    const backend = testBackend({ logs: new CloudWatchLogsClient({ region: 'us-east-1' }) });
+    await expect(trace(backend, target(), 'dup-1', { journalPath: '/x' })).rejects.toThrow(
+      'id dup-1 names 2 events, from the sources generic, github: pass --source <name> to trace one',
+    );
+    const github = await trace(backend, target(), 'dup-1', { journalPath: '/x', source: 'github' });
+    expect(github).toMatchObject({ source: 'github', type: 'push' });
+    expect(github.steps.map((s) => [s.step, s.at])).toEqual([
+      ['received', '2026-11-30T10:05:00.000Z'],
+      ['queued', '2026-11-30T10:05:00.000Z'],
+      ['attempt', '2026-11-30T10:05:01.000Z'],
+    ]);
+    await expect(trace(backend, target(), 'dup-1', { journalPath: '/x', source: 'stripe' })).rejects.toThrow(
+      /no event with id dup-1 from stripe in the logs/,
+    );
+  });
+
   it('refuses an empty id', async () => {
     await expect(trace(testBackend(), target(), ' ', { journalPath: '/x' })).rejects.toThrow(/id is empty/);
   });

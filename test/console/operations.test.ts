@@ -13,18 +13,25 @@ import {
 import { describe, expect, it } from 'vitest';
 import exampleConfig from '../../hookline.config';
 import { CliError } from '../../lib/cli/errors';
+import type { StackTarget } from '../../lib/cli/target';
 import { resolveConfig } from '../../lib/config';
-import { unavailableFeed } from '../../lib/console/feed';
-import { type ConsoleExtensions, ConsoleOperations, REPLAY_UNAVAILABLE } from '../../lib/console/operations';
+import { type EventFeed, unavailableFeed } from '../../lib/console/feed';
+import {
+  type ConsoleExtensions,
+  ConsoleOperations,
+  REPLAY_UNAVAILABLE,
+  type ReplaySelection,
+} from '../../lib/console/operations';
+import { EventJournal } from '../../lib/local/event-journal';
 import { deadLetterMessage, mockCommandClients, stackTarget, testBackend } from '../cli/helpers';
 
 const clients = mockCommandClients();
 const config = resolveConfig(exampleConfig);
 
-function operations(extensions?: ConsoleExtensions) {
+function operations(extensions?: ConsoleExtensions, target: Partial<StackTarget> = {}) {
   return new ConsoleOperations({
     backend: testBackend(),
-    target: stackTarget(),
+    target: { ...stackTarget(), ...target },
     config,
     feed: unavailableFeed('no feed for a deployed stack'),
     ...(extensions ? { extensions } : {}),
@@ -108,6 +115,39 @@ describe('console operations on a deployed stack', () => {
     expect(traced).toEqual(['evt-secret']);
   });
 
+  it('still shows a dead letter and its redrive when the trace cannot be read, and says why', async () => {
+    dlqHolds(deadLetterMessage(1, { id: 'evt-old' }));
+    const ops = operations({
+      trace: async (id) => {
+        throw new CliError(
+          `no event with id ${id} in the logs of stack Hookline in us-east-1 (the last 7 days)`,
+        );
+      },
+    });
+    // The failures page links a dead letter by its SQS message id when that is all it has.
+    const event = await ops.event('sqs-1');
+    expect(event.deadLetters.map((d) => [d.queue, d.id])).toEqual([['events', 'evt-old']]);
+    expect(event.trace).toBeNull();
+    expect(event.traceNote).toBe(
+      'no trace: no event with id sqs-1 in the logs of stack Hookline in us-east-1 (the last 7 days)',
+    );
+  });
+
+  it('shows an id that two sources sent as two events, never as one of the first source', async () => {
+    dlqHolds();
+    const ops = operations();
+    const at = new Date().toISOString();
+    ops.activity.add([
+      { seq: 1, at, event: 'queued', id: 'dup-1', source: 'generic', type: 'order.created', queue: 'events' },
+      { seq: 2, at, event: 'queued', id: 'dup-1', source: 'github', type: 'push', queue: 'events' },
+    ]);
+    const event = await ops.event('dup-1');
+    expect(event).toMatchObject({ sources: ['generic', 'github'], source: null, type: null });
+    expect(event.timeline.map((e) => e.source)).toEqual(['generic', 'github']);
+    ops.activity.add([{ seq: 3, at, event: 'queued', id: 'one-1', source: 'github', type: 'push' }]);
+    expect(await ops.event('one-1')).toMatchObject({ sources: ['github'], source: 'github', type: 'push' });
+  });
+
   it('purges only when the queue name was typed, as the page asks', async () => {
     clients.sqs.on(GetQueueAttributesCommand).resolves({ Attributes: { ApproximateNumberOfMessages: '2' } });
     clients.sqs.on(PurgeQueueCommand).resolves({});
@@ -131,16 +171,129 @@ describe('console operations on a deployed stack', () => {
   });
 
   it('keeps replay disabled with the reason until a replay function is plugged in, then runs it as a job', async () => {
-    expect(() => operations().replay({})).toThrow(REPLAY_UNAVAILABLE);
-    const ops = operations({
-      replay: async (request, output) => {
-        output.progress('replayed', 2).update(2);
-        return { replayed: 2, source: request.source };
+    expect(() => operations().replay({ source: 'github', since: '2h' })).toThrow(REPLAY_UNAVAILABLE);
+    const ops = operations(
+      {
+        replay: async (selection, output) => {
+          output.progress('replayed', 2).update(2);
+          return { replayed: 2, source: selection.source };
+        },
       },
-    });
-    const job = ops.replay({ source: 'github' });
+      { archiveBucket: 'archive-bucket' },
+    );
+    const job = ops.replay({ source: 'github', since: '2h' });
     await waitForJob(ops);
     expect(job).toMatchObject({ state: 'done', result: { replayed: 2, source: 'github' } });
     expect(job.progress).toEqual({ done: 2, total: 2, label: 'replayed' });
+  });
+
+  it('says replay is unavailable while the target has no event archive, and refuses one', async () => {
+    const ops = operations({ replay: async () => ({}) });
+    clients.sqs.on(GetQueueAttributesCommand).resolves({ Attributes: {} });
+    clients.lambda.on(GetEventSourceMappingCommand).resolves({ State: 'Enabled' });
+    clients.cloudwatch.on(GetMetricDataCommand).resolves({ MetricDataResults: [] });
+    expect((await ops.overview()).replay).toMatch(/has no event archive/);
+    expect(() => ops.replay({ source: 'github', since: '2h' })).toThrow(/has no event archive/);
+  });
+
+  it('replays one source over the window the page gives, as hookline replay takes it', async () => {
+    const selections: ReplaySelection[] = [];
+    const ops = operations(
+      {
+        replay: async (selection) => {
+          selections.push(selection);
+          return {};
+        },
+      },
+      { archiveBucket: 'archive-bucket' },
+    );
+    const before = Date.now();
+    ops.replay({ source: 'stripe', since: '2h', type: 'invoice.*', queue: 'orders', dryRun: true });
+    ops.replay({ source: 'stripe', since: '2026-11-30T10:00:00Z', until: '2026-11-30T11:00:00Z' });
+    await waitForJob(ops);
+    const [counted, windowed] = selections;
+    expect(counted?.since.getTime()).toBeGreaterThanOrEqual(before - 2 * 3_600_000);
+    expect(counted?.since.getTime()).toBeLessThanOrEqual(Date.now() - 2 * 3_600_000);
+    expect(counted?.until.getTime()).toBeGreaterThanOrEqual(before);
+    expect(counted).toMatchObject({ source: 'stripe', type: 'invoice.*', queue: 'orders', dryRun: true });
+    expect(windowed).toMatchObject({
+      source: 'stripe',
+      since: new Date('2026-11-30T10:00:00Z'),
+      until: new Date('2026-11-30T11:00:00Z'),
+      dryRun: false,
+    });
+  });
+
+  it('refuses a replay without a source or a window, or to an unknown queue, before it starts', () => {
+    let started = 0;
+    const ops = operations(
+      {
+        replay: async () => {
+          started++;
+          return {};
+        },
+      },
+      { archiveBucket: 'archive-bucket' },
+    );
+    expect(() => ops.replay({})).toThrow(/choose the source to replay/);
+    expect(() => ops.replay({ source: ' ' })).toThrow(/choose the source to replay/);
+    // Without a start the window would reach back to 1970: every archived event of the source, hour by hour.
+    expect(() => ops.replay({ source: 'github' })).toThrow(/since "" is not a time/);
+    expect(() => ops.replay({ source: 'github', since: 'yesterday' })).toThrow(
+      /since "yesterday" is not a time/,
+    );
+    expect(() => ops.replay({ source: 'github', since: '1h', until: '2h' })).toThrow(/is not before until/);
+    expect(() => ops.replay({ source: 'github', since: '1h', queue: 'nope' })).toThrow(
+      /unknown queue "nope"/,
+    );
+    expect(started).toBe(0);
+    expect(ops.jobs.list()).toEqual([]);
+  });
+});
+
+describe('console feed', () => {
+  /** Local mode's real journal ring behind the feed, read a page of 1,000 at a time as the local feed does. */
+  function journalFeed(journal: EventJournal): EventFeed {
+    return { unavailable: null, after: async (seq) => journal.after(seq, 1_000) };
+  }
+  const queued = (n: number) => ({
+    event: 'queued',
+    id: `e${n}`,
+    source: 'github',
+    type: 'push',
+    queue: 'events',
+  });
+  const received = (ops: ConsoleOperations) =>
+    ops.activity.series('source:github', Date.now()).received.reduce((a, b) => a + b, 0);
+
+  function opsOn(journal: EventJournal) {
+    return new ConsoleOperations({
+      backend: testBackend(),
+      target: stackTarget(),
+      config,
+      feed: journalFeed(journal),
+    });
+  }
+
+  it('reads a burst of more than a page between two reads: every event counted once', async () => {
+    const journal = new EventJournal();
+    const ops = opsOn(journal);
+    for (let n = 0; n < 2_500; n++) journal.record(queued(n));
+    await ops.pump();
+    expect(received(ops)).toBe(2_500);
+    await ops.pump();
+    expect(received(ops)).toBe(2_500);
+  });
+
+  it('says how many events the journal dropped before the console read them', async () => {
+    const journal = new EventJournal(5_000);
+    const ops = opsOn(journal);
+    for (let n = 0; n < 10; n++) journal.record(queued(n));
+    await ops.pump();
+    expect(ops.events({}).feed.missed).toBe(0);
+    for (let n = 10; n < 6_010; n++) journal.record(queued(n));
+    await ops.pump();
+    expect(ops.events({}).feed.missed).toBe(1_000);
+    expect(received(ops)).toBe(5_010);
   });
 });

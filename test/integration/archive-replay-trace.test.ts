@@ -239,6 +239,18 @@ describe('archive, replay and trace in local mode', () => {
         .sort(),
     ).toEqual([...discounted].sort());
     expect(replayed().every((r) => r.verdict === 'right')).toBe(true);
+
+    // Trace shows the replay as the journal recorded it, before the attempt it caused, not guessed from it.
+    const traced = await cli('trace', discounted[0] ?? '', '--local', '--json');
+    const { steps } = JSON.parse(traced.stdout) as {
+      steps: { step: string; replayId?: string; inferred?: boolean }[];
+    };
+    const replayStep = steps.findIndex((s) => s.step === 'replayed');
+    expect(steps[replayStep]).toMatchObject({ replayId: result.replayId, queue: 'events' });
+    expect(steps[replayStep]?.inferred).toBeUndefined();
+    expect(
+      steps.slice(replayStep + 1).some((s) => s.step === 'attempt' && s.replayId === result.replayId),
+    ).toBe(true);
   }, 300_000);
 
   it('traces the retried, dead-lettered and redriven event from reception to its last attempt', async () => {

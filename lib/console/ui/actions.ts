@@ -61,21 +61,39 @@ function SendWebhook({ overview }: { overview: Overview }) {
     <${ErrorNote} error=${error} /></div>`;
 }
 
+/** One source and a window of receipt times, as `hookline replay` takes them; count first, then replay. */
 function Replay({ overview }: { overview: Overview }) {
-  const [source, setSource] = useState('');
+  const sources = overview.replaySources;
+  const [form, setForm] = useState({ source: sources[0] ?? '', since: '1h', until: '', type: '', queue: '' });
   const [job, setJob] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
-  const start = () =>
-    post<{ id: string }>('/api/replay', source ? { source } : {}).then(
+  const disabled = overview.replay !== null;
+  const field = (name: keyof typeof form) => (e: Event) =>
+    setForm({ ...form, [name]: (e.target as HTMLInputElement | HTMLSelectElement).value });
+  const start = (dryRun: boolean) => {
+    setError(null);
+    setJob(null);
+    post<{ id: string }>('/api/replay', { ...form, dryRun }).then(
       (j) => setJob(j.id),
       (e: Error) => setError(e.message),
     );
+  };
   return html`<div class="card"><h3>Replay archived events</h3>
-    <label>Source <select name="replay-source" value=${source} disabled=${overview.replay !== null}
-      onChange=${(e: Event) => setSource((e.target as HTMLSelectElement).value)}><option value="">all</option>
-      ${overview.sources.map((s) => html`<option value=${s.name}>${s.name}</option>`)}</select></label>
-    <button onClick=${start} disabled=${overview.replay !== null} title=${overview.replay ?? ''}>Start a replay</button>
+    <label>Source <select name="replay-source" value=${form.source} disabled=${disabled} onChange=${field('source')}>
+      ${sources.map((s) => html`<option value=${s}>${s}</option>`)}</select></label>
+    <label>Since <input name="replay-since" size="22" value=${form.since} disabled=${disabled} onInput=${field('since')}
+      placeholder="2h or 2026-11-30T10:00:00Z" /></label>
+    <label>Until <input name="replay-until" size="22" value=${form.until} disabled=${disabled} onInput=${field('until')}
+      placeholder="now" /></label>
+    <label>Type <input name="replay-type" value=${form.type} disabled=${disabled} onInput=${field('type')}
+      placeholder="every type (or invoice.*)" /></label>
+    <label>To <select name="replay-queue" value=${form.queue} disabled=${disabled} onChange=${field('queue')}>
+      <option value="">the current routes</option>
+      ${overview.queues.map((q) => html`<option value=${q.queue}>queue ${q.queue}</option>`)}</select></label>
+    <button name="replay-count" onClick=${() => start(true)} disabled=${disabled} title=${overview.replay ?? ''}>Count</button>
+    <button name="replay-start" onClick=${() => start(false)} disabled=${disabled} title=${overview.replay ?? ''}>Replay</button>
     ${overview.replay && html`<p class="note" data-replay-unavailable>${overview.replay}</p>`}
+    <p class="muted">Each replayed event keeps its id and carries the replay run, so consumers run it once more.</p>
     <${ErrorNote} error=${error} />${job && html`<${JobPanel} id=${job} />`}</div>`;
 }
 

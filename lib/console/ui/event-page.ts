@@ -18,6 +18,8 @@ interface DeadLetterDetail extends DeadLetterSummary {
 
 interface EventAnswer {
   id: string;
+  /** Every source that sent this id: more than one means as many events. */
+  sources: string[];
   source: string | null;
   type: string | null;
   timeline: FeedEvent[];
@@ -35,7 +37,7 @@ function DeadLetterBlock({ d, id }: { d: DeadLetterDetail; id: string }) {
       (e: Error) => setError(e.message),
     );
   return html`<div class="card" data-dead-letter=${d.queue}>
-    <h3>Dead-lettered in ${d.queue}</h3>
+    <h3>Dead-lettered in ${d.queue}${d.source ? ` (from ${d.source})` : ''}</h3>
     <dl>
       <dt>Reason</dt><dd class="bad" data-field="reason">${d.error ?? 'none recorded (moved by SQS after maxReceiveCount)'}</dd>
       <dt>Attempts</dt><dd data-field="attempts">${d.receiveCount ?? '?'}</dd>
@@ -64,18 +66,22 @@ export function EventPage({ id }: { id: string }) {
     ${!data && !error && html`<p class="muted">Reading the feed and the dead-letter queues...</p>`}
     ${
       data &&
-      html`<p>${data.source ?? '?'} <b>${data.type ?? ''}</b></p>
+      html`${
+        data.sources.length > 1
+          ? html`<p class="note" data-several-sources>${data.sources.length} events have this id, from ${data.sources.join(', ')} (ids are unique per source): the Source column says which is which.</p>`
+          : html`<p>${data.source ?? '?'} <b>${data.type ?? ''}</b></p>`
+      }
       <h3>Timeline</h3>
       ${
         data.timeline.length === 0
           ? html`<p class="muted">Not seen in the live feed of this console run.</p>`
           : html`<table class="grid" id="timeline">
-        <thead><tr><th>Time</th><th>Outcome</th><th>Queue</th><th>Attempt</th><th>Latency</th><th>Reason</th></tr></thead>
+        <thead><tr><th>Time</th><th>Outcome</th><th>Source</th><th>Queue</th><th>Attempt</th><th>Latency</th><th>Reason</th></tr></thead>
         <tbody>${data.timeline.map(
           (
             e,
           ) => html`<tr data-event=${e.event}><td>${e.at.slice(11, 23)}</td><td><span class=${`outcome ${e.event}`}>${e.event}</span></td>
-          <td>${e.queue ?? ''}</td><td class="num">${e.attempt ?? ''}</td><td class="num">${e.latencyMs !== undefined ? `${Math.round(e.latencyMs)} ms` : ''}</td><td class="reason">${e.reason ?? ''}</td></tr>`,
+          <td>${e.source ?? ''}</td><td>${e.queue ?? ''}</td><td class="num">${e.attempt ?? ''}</td><td class="num">${e.latencyMs !== undefined ? `${Math.round(e.latencyMs)} ms` : ''}</td><td class="reason">${e.reason ?? ''}</td></tr>`,
         )}</tbody></table>`
       }
       ${data.deadLetters.map((d) => html`<${DeadLetterBlock} d=${d} id=${id} />`)}

@@ -24,6 +24,8 @@ export interface QueueRow {
 export interface FeedState {
   unavailable: string | null;
   error: string | null;
+  /** Events the journal dropped before the console read them: the rates undercount by this many. */
+  missed: number;
 }
 
 export interface Overview {
@@ -35,6 +37,8 @@ export interface Overview {
   /** Where the rates come from when it is not the live feed (a deployed stack: CloudWatch). */
   ratesNote: string | null;
   replay: string | null;
+  /** The sources `replay` takes: the configured ones, scheduled events and jobs. */
+  replaySources: string[];
 }
 
 export interface FeedEvent {

@@ -37,6 +37,15 @@ function summary(job: Job): string {
     return parts.join(', ');
   }
   if (job.kind === 'purge') return `purged ~${r.purged ?? 0} messages (SQS may take up to 60 s)`;
+  if (job.kind === 'replay') {
+    const queues = Object.entries((r.byQueue ?? {}) as Record<string, number>)
+      .map(([queue, n]) => `${queue} ${n}`)
+      .join(', ');
+    const where = queues ? ` (${queues})` : '';
+    return r.dryRun
+      ? `${r.matched ?? 0} archived event(s) match; would send ${Object.values((r.byQueue ?? {}) as Record<string, number>).reduce((a, b) => a + b, 0)} message(s)${where}, ignored ${r.ignored ?? 0}`
+      : `${r.matched ?? 0} matched, sent ${r.sent ?? 0}${where}, ignored ${r.ignored ?? 0}, failed ${r.failed ?? 0}`;
+  }
   return 'done';
 }
 

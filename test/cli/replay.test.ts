@@ -1,0 +1,105 @@
+/**
+ * `hookline replay` against a deployed stack, with the S3 and SQS clients mocked: where archived jobs and
+ * scheduled events go when they are replayed.
+ */
+import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { SendMessageBatchCommand } from '@aws-sdk/client-sqs';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it } from 'vitest';
+import exampleConfig from '../../hookline.config';
+import { type ArchiveRecord, archivePrefix } from '../../lambda/shared/archive';
+import { replay } from '../../lib/cli/replay';
+import { resolveConfig } from '../../lib/config';
+import { EVENTS, mockCommandClients, ORDERS, stackTarget, testBackend } from './helpers';
+
+const clients = mockCommandClients();
+const s3 = mockClient(S3Client);
+beforeEach(() => s3.reset());
+
+const config = resolveConfig(exampleConfig);
+const receivedAt = '2026-11-30T10:15:00.000Z';
+
+/** The archive holds these records of one source, in one object of the hour they were received. */
+function archiveHolds(source: string, records: readonly ArchiveRecord[]) {
+  const key = `${archivePrefix(source, new Date(receivedAt))}part-1`;
+  s3.on(ListObjectsV2Command).resolves({ Contents: [] });
+  s3.on(ListObjectsV2Command, { Prefix: archivePrefix(source, new Date(receivedAt)) }).resolves({
+    Contents: [{ Key: key }],
+  });
+  const text = records.map((r) => `${JSON.stringify(r)}\n`).join('');
+  s3.on(GetObjectCommand, { Key: key }).resolves({
+    Body: { transformToByteArray: async () => new Uint8Array(Buffer.from(text)) } as never,
+  });
+}
+
+function job(id: string, queue: string): ArchiveRecord {
+  return {
+    source: 'job',
+    origin: 'producer',
+    queues: [queue],
+    envelope: {
+      v: 1,
+      id,
+      source: 'job',
+      type: 'welcome.email',
+      receivedAt,
+      headers: {},
+      contentType: 'application/json',
+      body: JSON.stringify({ id, userId: 'u-1' }),
+      bodyEncoding: 'utf8',
+    } as ArchiveRecord['envelope'],
+  };
+}
+
+const sentTo = () =>
+  clients.sqs.commandCalls(SendMessageBatchCommand).flatMap((call) =>
+    (call.args[0].input.Entries ?? []).map((entry) => ({
+      queue: call.args[0].input.QueueUrl,
+      id: (JSON.parse(entry.MessageBody ?? '{}') as { id: string }).id,
+    })),
+  );
+
+const window = { since: new Date('2026-11-30T10:00:00.000Z'), until: new Date('2026-11-30T11:00:00.000Z') };
+
+describe('replay of jobs and scheduled events', () => {
+  it('sends a job back to the queue it was sent to, not through the webhook routes', async () => {
+    archiveHolds('job', [job('job-1', 'orders'), job('job-2', 'events')]);
+    clients.sqs.on(SendMessageBatchCommand).resolves({ Successful: [], Failed: [] });
+    const target = { ...stackTarget(), archiveBucket: 'archive' };
+    const result = await replay(testBackend({ s3: new S3Client({ region: 'us-east-1' }) }), target, config, {
+      source: 'job',
+      ...window,
+    });
+    expect(result).toMatchObject({ matched: 2, sent: 2, ignored: 0, byQueue: { orders: 1, events: 1 } });
+    expect(sentTo()).toEqual(
+      expect.arrayContaining([
+        { queue: ORDERS.url, id: 'job-1' },
+        { queue: EVENTS.url, id: 'job-2' },
+      ]),
+    );
+  });
+
+  it('still sends every event to the one queue --to names', async () => {
+    archiveHolds('job', [job('job-1', 'orders')]);
+    clients.sqs.on(SendMessageBatchCommand).resolves({ Successful: [], Failed: [] });
+    const target = { ...stackTarget(), archiveBucket: 'archive' };
+    await replay(testBackend({ s3: new S3Client({ region: 'us-east-1' }) }), target, config, {
+      source: 'job',
+      to: 'events',
+      ...window,
+    });
+    expect(sentTo()).toEqual([{ queue: EVENTS.url, id: 'job-1' }]);
+  });
+
+  it('refuses, before sending anything, a job whose queue the target no longer has', async () => {
+    archiveHolds('job', [job('job-1', 'events'), job('job-2', 'retired')]);
+    const target = { ...stackTarget(), archiveBucket: 'archive' };
+    await expect(
+      replay(testBackend({ s3: new S3Client({ region: 'us-east-1' }) }), target, config, {
+        source: 'job',
+        ...window,
+      }),
+    ).rejects.toThrow(/unknown queue "retired"/);
+    expect(clients.sqs.commandCalls(SendMessageBatchCommand)).toHaveLength(0);
+  });
+});

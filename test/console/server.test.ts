@@ -1,0 +1,66 @@
+/**
+ * The console's HTTP API over real HTTP (the SDK clients mocked): what it refuses as the caller's error, before
+ * anything runs.
+ */
+import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import exampleConfig from '../../hookline.config';
+import { resolveConfig } from '../../lib/config';
+import { unavailableFeed } from '../../lib/console/feed';
+import { ConsoleOperations } from '../../lib/console/operations';
+import { type ConsoleServer, startConsoleServer } from '../../lib/console/server';
+import { mockCommandClients, stackTarget, testBackend } from '../cli/helpers';
+
+const clients = mockCommandClients();
+const token = 'test-token';
+let server: ConsoleServer;
+let operations: ConsoleOperations;
+
+beforeAll(async () => {
+  operations = new ConsoleOperations({
+    backend: testBackend(),
+    target: stackTarget(),
+    config: resolveConfig(exampleConfig),
+    feed: unavailableFeed('no feed for a deployed stack'),
+  });
+  server = await startConsoleServer({
+    operations,
+    assets: { js: Buffer.from(''), css: Buffer.from('') },
+    token,
+  });
+});
+
+afterAll(() => server.close());
+
+async function call(method: 'GET' | 'POST', path: string, body?: unknown) {
+  const answer = await fetch(`http://127.0.0.1:${server.port}${path}`, {
+    method,
+    headers: { 'x-hookline-token': token, 'content-type': 'application/json' },
+    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+  });
+  return { status: answer.status, body: (await answer.json()) as { error?: string } };
+}
+
+describe('console API', () => {
+  it('refuses a redrive selector of the wrong shape instead of redriving everything', async () => {
+    for (const [body, message] of [
+      [{ ids: 'evt-1' }, 'ids must be a list of event ids (strings): nothing was redriven'],
+      [{ ids: ['evt-1', 7] }, 'ids must be a list of event ids (strings): nothing was redriven'],
+      [{ type: 5 }, 'type must be a type pattern (a string) such as "invoice.*": nothing was redriven'],
+    ] as const) {
+      expect(await call('POST', '/api/queues/events/redrive', body)).toEqual({
+        status: 400,
+        body: { error: message },
+      });
+    }
+    expect(operations.jobs.list()).toEqual([]);
+    expect(clients.sqs.commandCalls(ReceiveMessageCommand)).toHaveLength(0);
+  });
+
+  it('answers a path with malformed percent-encoding as the caller error it is', async () => {
+    expect(await call('GET', '/api/events/%E0%A4%A')).toEqual({
+      status: 400,
+      body: { error: 'the path has malformed percent-encoding: %E0%A4%A' },
+    });
+  });
+});
