@@ -17,7 +17,7 @@ const config = (queues: Record<string, QueueConfig>, dedupe = true) =>
     sources: { github: { type: 'github' } },
     queues,
     dedupe: { enabled: dedupe },
-    payloads: { expiry: Duration.days(14) },
+    payloads: { expiry: Duration.days(18) },
   });
 const consumer = (idempotency: boolean) => ({ entry: 'x.ts', idempotency: { enabled: idempotency } });
 
