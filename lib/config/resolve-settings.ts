@@ -1,5 +1,5 @@
 /** The pipeline-wide sections: `ingest`, `dedupe`, `payloads`, `logRetentionDays` and `alarms`. */
-import { Duration } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib/core';
 import { ingestViolations, topicArnViolations } from '../validation';
 import type { ViolationList } from '../violations';
 import { seconds } from './common';
