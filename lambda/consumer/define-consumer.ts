@@ -6,7 +6,6 @@
  * before its environment is set. Everything else lives in the core (`./core`).
  */
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import type { z } from 'zod';
 import { CONSUMER_CONFIG_ENV, consumerRuntimeSchema } from '../shared/consumer-config';
 import { readRuntimeConfig } from '../shared/read-runtime-config';
 import { awsCollaborators } from './aws';

@@ -3,7 +3,6 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
-import type { z } from 'zod';
 import type { ArchiveBatchSink } from '../../../lambda/consumer/archive-arrivals';
 import {
   type ConsumerCollaborators,
