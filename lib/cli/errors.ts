@@ -12,6 +12,17 @@ export class CliError extends Error {
   }
 }
 
+/**
+ * A {@link CliError} about the state of what the command talks to (unreachable, throttled, credentials, access,
+ * a missing queue), not about what the operator asked: the console answers it 503, not 400.
+ */
+export class BackendError extends CliError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'BackendError';
+  }
+}
+
 /** What the command was talking to, so an AWS error can be explained in the operator's terms. */
 export interface ErrorContext {
   /** `local mode` or `stack Hookline in us-east-1`. */
@@ -99,57 +110,59 @@ export function isThrottling(error: unknown): boolean {
   return THROTTLING.has(errorName(error));
 }
 
-/** Maps an error to a one-line {@link CliError} when it is an expected failure; returns other errors unchanged. */
+/** Maps an error to a one-line {@link BackendError} when it is an expected failure; returns other errors unchanged. */
 export function explainError(error: unknown, context: ErrorContext): unknown {
   if (error instanceof CliError) return error;
   const name = errorName(error);
   const message = error instanceof Error ? error.message : String(error);
   if (name === 'CredentialsProviderError' || /could not load credentials/i.test(message)) {
-    return new CliError('no AWS credentials: set AWS_PROFILE or run aws configure');
+    return new BackendError('no AWS credentials: set AWS_PROFILE or run aws configure');
   }
   if (BAD_CREDENTIALS.has(name)) {
-    return new CliError(
+    return new BackendError(
       `AWS rejected the credentials (${name}): refresh them (aws sso login, or aws configure)`,
     );
   }
   if (name === 'ValidationError' && /does not exist/i.test(message) && context.stackName) {
-    return new CliError(
+    return new BackendError(
       `stack ${context.stackName} not found in ${context.region}: deploy it with npx cdk deploy, or pass --stack/--region`,
     );
   }
   if (isThrottling(error)) {
-    return new CliError(
+    return new BackendError(
       `AWS throttled the request (${name}) after retries: wait a minute and run it again, or lower --rate`,
     );
   }
   if (QUEUE_MISSING.has(name)) {
     const queue = context.queue ? `queue ${context.queue}` : 'the queue';
-    return new CliError(
+    return new BackendError(
       context.local
         ? `${queue} does not exist in local mode: restart it with npm start`
         : `${queue} does not exist in ${context.target}: redeploy with npx cdk deploy`,
     );
   }
   if (ACCESS_DENIED.has(name)) {
-    return new CliError(
+    return new BackendError(
       `access denied in ${context.target}: ${message} (grant that permission to your AWS identity)`,
     );
   }
   if (name === 'PurgeQueueInProgress' || name === 'AWS.SimpleQueueService.PurgeQueueInProgress') {
-    return new CliError(
+    return new BackendError(
       `a purge of ${context.queue ?? 'this queue'} is already running: SQS allows one per 60 seconds, wait a minute`,
     );
   }
   const connection = connectionCode(error);
   if (connection) {
-    return new CliError(
+    return new BackendError(
       context.local
         ? `local mode is not reachable (${connection}): start it with npm start`
         : `cannot reach AWS (${connection}): check your network or --region`,
     );
   }
   if (name === 'TimeoutError') {
-    return new CliError(`the request to ${context.target} timed out: check your network and run it again`);
+    return new BackendError(
+      `the request to ${context.target} timed out: check your network and run it again`,
+    );
   }
   return error;
 }

@@ -4,7 +4,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { CliError } from '../cli/errors';
+import { BackendError, CliError } from '../cli/errors';
 import type { EventFilter } from './activity';
 import type { ConsoleAssets } from './assets';
 import { errorLine } from './jobs';
@@ -187,6 +187,15 @@ function handlerFor(options: ConsoleServerOptions, port: () => number) {
   };
 }
 
+/**
+ * What went wrong, as HTTP says it: the backend's state (local mode stopped, AWS throttled or denied) is a 503 the
+ * page can retry, a request the operation refuses is a 400, anything else is the console's own fault.
+ */
+function statusOf(error: unknown): number {
+  if (error instanceof BackendError) return 503;
+  return error instanceof CliError ? 400 : 500;
+}
+
 async function route(req: IncomingMessage, res: ServerResponse, url: URL, options: ConsoleServerOptions) {
   const { operations, assets, token } = options;
   const method = req.method ?? 'GET';
@@ -204,7 +213,7 @@ async function route(req: IncomingMessage, res: ServerResponse, url: URL, option
       const params = match.slice(1).map(decodeParam);
       json(res, 200, await handle(operations, { params, query: url.searchParams, body }));
     } catch (error) {
-      json(res, error instanceof CliError ? 400 : 500, { error: errorLine(error) });
+      json(res, statusOf(error), { error: errorLine(error) });
     }
     return;
   }

@@ -9,7 +9,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { CliError } from '../../lib/cli/errors';
+import { BackendError, CliError } from '../../lib/cli/errors';
 import { attributesToKeep, redrive } from '../../lib/cli/redrive';
 import { type FakeQueue, installFakeQueue } from './fake-queue';
 import { awsError, deadLetterMessage, EVENTS, fakeClock, ORDERS, stackTarget, testBackend } from './helpers';
@@ -156,7 +156,7 @@ describe('redrive with the SQS move task', () => {
     sqs.on(ListMessageMoveTasksCommand).resolves({ Results: [] });
     sqs.on(StartMessageMoveTaskCommand).rejects(awsError('RequestThrottled', 'Rate exceeded'));
     await expect(redrive(testBackend(), stackTarget(), { queue: 'events' })).rejects.toThrow(
-      new CliError(
+      new BackendError(
         'AWS throttled the request (RequestThrottled) after retries: wait a minute and run it again, or lower --rate',
       ),
     );

@@ -6,7 +6,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import config from '../../hookline.config';
 import { connect } from '../../lib/cli/backend';
-import { CliError, explainError } from '../../lib/cli/errors';
+import { BackendError, CliError, explainError } from '../../lib/cli/errors';
 import {
   describeStackTarget,
   localStatePath,
@@ -153,7 +153,7 @@ describe('stack target', () => {
     await expect(
       connect({ region: 'eu-west-1' }, recordingOutput(), {}, async () => resolved),
     ).rejects.toThrow(
-      new CliError(
+      new BackendError(
         'stack Hookline not found in eu-west-1: deploy it with npx cdk deploy, or pass --stack/--region',
       ),
     );
@@ -171,7 +171,7 @@ describe('stack target', () => {
       .on(DescribeStacksCommand)
       .rejects(awsError('CredentialsProviderError', 'Could not load credentials from any providers'));
     await expect(connect({}, recordingOutput(), {}, async () => resolved)).rejects.toThrow(
-      new CliError('no AWS credentials: set AWS_PROFILE or run aws configure'),
+      new BackendError('no AWS credentials: set AWS_PROFILE or run aws configure'),
     );
   });
 

@@ -57,6 +57,18 @@ describe('console API', () => {
     expect(clients.sqs.commandCalls(ReceiveMessageCommand)).toHaveLength(0);
   });
 
+  it('answers a fault of what it reads (AWS throttling, local mode stopped) 503, and a request it refuses 400', async () => {
+    const throttled = Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' });
+    clients.sqs.onAnyCommand().rejects(throttled);
+    const fault = await call('GET', '/api/failures/events');
+    expect(fault.status).toBe(503);
+    expect(fault.body.error).toMatch(/^AWS throttled the request \(ThrottlingException\)/);
+
+    const unknownQueue = await call('GET', '/api/failures/no-such-queue');
+    expect(unknownQueue.status).toBe(400);
+    expect(unknownQueue.body.error).toMatch(/no-such-queue/);
+  });
+
   it('answers a path with malformed percent-encoding as the caller error it is', async () => {
     expect(await call('GET', '/api/events/%E0%A4%A')).toEqual({
       status: 400,
