@@ -4,7 +4,6 @@
  * server refuses. Takes a screenshot of each page (into docs/console/, which the README shows, with
  * UPDATE_SCREENSHOTS=1).
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -22,6 +21,7 @@ import type { LocalMode } from '../../lib/local/local-mode';
 import type { LocalEvent } from '../../lib/local/reporter';
 import { localJournalPath } from '../../lib/local/state-file';
 import { recordingOutput, testBackend } from '../cli/helpers';
+import { type ConsoleProcess, startConsoleProcess, stopConsoleProcess } from '../helpers/console-process';
 import { startExampleLocalMode } from '../helpers/local/example-local-mode';
 import { waitFor } from '../helpers/wait-for';
 
@@ -41,7 +41,7 @@ let config: ResolvedConfig;
 let target: Target;
 let sqs: SQSClient;
 let stateDir: string;
-let consoleProcess: ChildProcess | undefined;
+let consoleProcess: ConsoleProcess | undefined;
 let consoleUrl: URL;
 let browser: Browser;
 let page: Page;
@@ -51,27 +51,6 @@ let events: LocalEvent[];
 let waitingId = '';
 
 /** Starts the real CLI's console and resolves with the URL it prints. */
-function startConsoleProcess(): Promise<URL> {
-  const child = spawn('npx', ['tsx', 'bin/hookline.ts', 'console', '--local', '--no-open'], {
-    env: { ...process.env, HOOKLINE_STATE_DIR: stateDir, NO_COLOR: '1' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-    detached: true,
-  });
-  consoleProcess = child;
-  return new Promise((resolve, reject) => {
-    let out = '';
-    let err = '';
-    child.stdout?.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      const match = /(http:\/\/127\.0\.0\.1:\d+\/\?token=\S+)/.exec(out);
-      if (match?.[1]) resolve(new URL(match[1]));
-    });
-    child.stderr?.on('data', (chunk: Buffer) => {
-      err += chunk.toString();
-    });
-    child.once('exit', (code) => reject(new Error(`hookline console exited with ${code}: ${err}`)));
-  });
-}
 
 /** A raw request, so the Host and Origin headers can be anything (fetch forbids setting Host). */
 function rawRequest(path: string, headers: Record<string, string>, method = 'GET'): Promise<number> {
@@ -128,8 +107,9 @@ beforeAll(async () => {
   const connected = await connect({ local: true }, recordingOutput(), { HOOKLINE_STATE_DIR: stateDir });
   target = connected.target;
   sqs = connected.backend.sqs;
+  consoleProcess = startConsoleProcess(stateDir);
   [consoleUrl, browser] = await Promise.all([
-    startConsoleProcess(),
+    consoleProcess.url,
     chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu'] }),
   ]);
   page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
@@ -138,7 +118,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await browser?.close();
-  if (consoleProcess?.pid) process.kill(-consoleProcess.pid, 'SIGINT');
+  stopConsoleProcess(consoleProcess);
   await local?.stop();
   if (stateDir) rmSync(stateDir, { recursive: true, force: true });
   rmSync(buildDir, { recursive: true, force: true });

@@ -3,7 +3,6 @@
  * persisted data dir): the real `hookline console --local` process against a real local mode that is stopped
  * and started again on the same data dir, with new emulator ports and a journal numbered from 1 again.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,6 +14,7 @@ import { type ResolvedConfig, resolveConfig } from '../../lib/config';
 import { type LocalMode, startLocalMode } from '../../lib/local/local-mode';
 import { type LocalEvent, Reporter } from '../../lib/local/reporter';
 import { recordingOutput } from '../cli/helpers';
+import { type ConsoleProcess, startConsoleProcess, stopConsoleProcess } from '../helpers/console-process';
 import { waitFor } from '../helpers/wait-for';
 
 const stateDir = mkdtempSync(join(tmpdir(), 'hookline-console-restart-'));
@@ -26,7 +26,7 @@ const config: ResolvedConfig = {
 };
 const events: LocalEvent[] = [];
 let local: LocalMode | undefined;
-let consoleProcess: ChildProcess | undefined;
+let consoleProcess: ConsoleProcess | undefined;
 let consoleUrl: URL;
 
 async function startLocal(): Promise<LocalMode> {
@@ -41,28 +41,6 @@ async function startLocal(): Promise<LocalMode> {
     env: {},
     buildDir,
     waitTimeSeconds: 1,
-  });
-}
-
-function startConsoleProcess(): Promise<URL> {
-  const child = spawn('npx', ['tsx', 'bin/hookline.ts', 'console', '--local', '--no-open'], {
-    env: { ...process.env, HOOKLINE_STATE_DIR: stateDir, NO_COLOR: '1' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-    detached: true,
-  });
-  consoleProcess = child;
-  return new Promise((resolve, reject) => {
-    let out = '';
-    let err = '';
-    child.stdout?.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      const match = /(http:\/\/127\.0\.0\.1:\d+\/\?token=\S+)/.exec(out);
-      if (match?.[1]) resolve(new URL(match[1]));
-    });
-    child.stderr?.on('data', (chunk: Buffer) => {
-      err += chunk.toString();
-    });
-    child.once('exit', (code) => reject(new Error(`hookline console exited with ${code}: ${err}`)));
   });
 }
 
@@ -92,11 +70,12 @@ const listed = async (id: string) =>
 
 beforeAll(async () => {
   local = await startLocal();
-  consoleUrl = await startConsoleProcess();
+  consoleProcess = startConsoleProcess(stateDir);
+  consoleUrl = await consoleProcess.url;
 }, 180_000);
 
 afterAll(async () => {
-  if (consoleProcess?.pid) process.kill(-consoleProcess.pid, 'SIGINT');
+  stopConsoleProcess(consoleProcess);
   await local?.stop();
   rmSync(stateDir, { recursive: true, force: true });
   rmSync(buildDir, { recursive: true, force: true });
