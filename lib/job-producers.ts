@@ -22,6 +22,7 @@ import {
 } from '../lambda/shared/producer-config';
 import { DEFAULTS } from './config';
 import { grantItemAccessByKey } from './grants';
+import { throwIfViolations, violation } from './violations';
 
 /** Properties of {@link JobProducers}. */
 export interface JobProducersProps {
@@ -84,10 +85,14 @@ export class JobProducers extends Construct {
   grantSend(fn: lambda.Function, queueName: string, queue: sqs.IQueue, options: GrantSendOptions = {}): void {
     if (options.delays && queue.fifo) {
       // The producer refuses every delay on a FIFO queue, so the scheduler grants could never be used.
-      throw new Error(
-        `grantSend: "${queueName}" is a FIFO queue, and SQS cannot delay a single FIFO message, so no job to it can be scheduled. ` +
-          `Fix: grantSend(fn, '${queueName}') without { delays: true }, or send delayed jobs to a standard queue.`,
-      );
+      throwIfViolations('grantSend options', [
+        violation(
+          'delays',
+          `"${queueName}" is a FIFO queue, and SQS cannot delay a single FIFO message, so no job to it can be scheduled`,
+          true,
+          `grantSend(fn, '${queueName}') without { delays: true }, or send delayed jobs to a standard queue`,
+        ),
+      ]);
     }
     const role = options.delays ? this.schedulerRoleFor(queueName, queue) : undefined;
     fn.addToRolePolicy(
