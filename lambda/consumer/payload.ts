@@ -10,6 +10,7 @@
  * A body that does not parse as its declared type is an {@link InvalidPayloadError}: retrying cannot fix it.
  */
 import type { WebhookEnvelope } from '../shared/envelope';
+import { parseJsonText } from '../shared/json-text';
 import { InvalidPayloadError } from './errors';
 
 /** How a content type is turned into a payload. */
@@ -56,7 +57,7 @@ export function parsePayload(envelope: WebhookEnvelope, bytes?: Buffer): unknown
   switch (kind) {
     case 'json': {
       try {
-        return JSON.parse(text());
+        return parseJsonText(text());
       } catch (error) {
         throw new InvalidPayloadError(`body is not valid JSON (${envelope.contentType})`, { cause: error });
       }

@@ -11,6 +11,7 @@ import { createHash } from 'node:crypto';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { ProducerConfigError, type SendOptions, type SendResult } from '../producer/producer';
 import { defineJob, type JobDefinition, JobPayloadError } from '../shared/job';
+import { parseJsonText } from '../shared/json-text';
 import { MAX_WEBHOOK_BODY_BYTES } from '../shared/request-limits';
 import { safeEqual } from '../shared/senders/verify-kit';
 import type { StandardSchemaV1 } from '../shared/standard-schema';
@@ -144,7 +145,7 @@ function bodyOf(event: APIGatewayProxyEventV2): string | undefined {
 export function parseJobRequest(body: string): JobRequest | undefined {
   let json: unknown;
   try {
-    json = JSON.parse(body);
+    json = parseJsonText(body);
   } catch {
     return undefined;
   }

@@ -1,4 +1,6 @@
 /** Building blocks of the id/type rules: tolerant JSON parsing, field access and dot paths. Pure. */
+
+import { parseJsonText } from '../json-text';
 import type { DescribeResult } from './sender';
 
 export const MALFORMED: DescribeResult = { ok: false, reason: 'malformed_body' };
@@ -20,7 +22,7 @@ export type Parsed = { ok: true; value: unknown } | { ok: false };
 /** Parses JSON from `text` when given (it must be `body` decoded as UTF-8), else from the bytes. */
 export function parseJson(body: Buffer, text?: string): Parsed {
   try {
-    return { ok: true, value: JSON.parse(text ?? body.toString('utf8')) };
+    return { ok: true, value: parseJsonText(text ?? body.toString('utf8')) };
   } catch {
     return { ok: false };
   }

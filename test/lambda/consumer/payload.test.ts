@@ -52,6 +52,14 @@ describe('payload parsing by content type', () => {
     expect(parsePayload(env, Buffer.from('{"x":1}'))).toStrictEqual({ x: 1 });
   });
 
+  it('ignores a UTF-8 byte order mark before JSON, inline or claim-checked', () => {
+    expect(parsePayload(envelope({ body: '\uFEFF{"x":1}' }))).toStrictEqual({ x: 1 });
+    const env = envelope({ body: undefined, payloadRef: { bucket: 'b', key: 'k', sizeBytes: 10 } });
+    expect(parsePayload(env, Buffer.from([0xef, 0xbb, 0xbf, ...Buffer.from('{"x":2}')]))).toStrictEqual({
+      x: 2,
+    });
+  });
+
   it('throws a permanent InvalidPayloadError for malformed JSON', () => {
     expect(() => parsePayload(envelope({ body: '{oops' }))).toThrow(InvalidPayloadError);
   });

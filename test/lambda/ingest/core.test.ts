@@ -447,6 +447,20 @@ describe('valid signature, malformed body -> 400, never 5xx', () => {
       expect(h.sent).toEqual([]);
     },
   );
+  it.each(['github', 'stripe', 'slack', 'standard', 'generic'])(
+    '%s JSON after a UTF-8 byte order mark -> 202, the body kept byte for byte',
+    async (source) => {
+      const h = harness();
+      const body = '\uFEFF{"id":"evt_bom","type":"invoice.paid","action":"opened"}';
+      const response = await handleWebhook(
+        signedEvent(h.deps.config, source, body, { headers: ghHeaders }),
+        h.deps,
+      );
+      expect(response.statusCode).toBe(202);
+      expect(h.outcome()).toMatchObject({ outcome: 'queued' });
+      expect(parseEnvelope(h.sent[0]?.body ?? '').body).toBe(body);
+    },
+  );
   it('shopify does not need the body parsed: invalid JSON is still accepted', async () => {
     const h = harness();
     const response = await handleWebhook(signedEvent(h.deps.config, 'shopify', 'not json', {}), h.deps);

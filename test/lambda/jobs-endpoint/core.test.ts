@@ -82,6 +82,12 @@ describe('jobs endpoint answers', () => {
     expect(JSON.parse(answer.body)).toEqual({ message: 'bad request' });
   });
 
+  it('accepts a job request whose JSON follows a UTF-8 byte order mark', async () => {
+    const answer = await handleJobRequest(event(`\uFEFF${job}`), deps());
+    expect(answer.statusCode).toBe(202);
+    expect(JSON.parse(answer.body)).toEqual({ id: 'a', state: 'queued' });
+  });
+
   it('answers 413 for a body larger than a webhook may be', async () => {
     const big = JSON.stringify({ type: 'math.double', payload: 'x'.repeat(MAX_WEBHOOK_BODY_BYTES) });
     expect((await handleJobRequest(event(big), deps())).statusCode).toBe(413);
