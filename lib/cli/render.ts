@@ -158,6 +158,11 @@ export function renderRedrive(output: Output, result: RedriveResult): void {
         ? `, sent but not deleted from the DLQ ${c.yellow(String(result.notDeleted))}`
         : ''),
   );
+  output.line(
+    result.deadLetterDepthAfter > 0
+      ? `left in the dead-letter queue: ${c.yellow(String(result.deadLetterDepthAfter))} (hookline failed list ${result.queue})`
+      : 'left in the dead-letter queue: 0',
+  );
   if (result.returned > 0) {
     const messages = result.returned === 1 ? '1 redriven message' : `${result.returned} redriven messages`;
     output.line(
