@@ -409,18 +409,25 @@ async function replayCommand(ctx: CommandContext, o: ReplayFlags) {
   const { output, target, backend } = await open(ctx.deps, o);
   const journal = await replayJournal(ctx, target, Boolean(o.dryRun));
   try {
-    const result = await replay(backend, target, config, {
-      source: o.source,
-      since,
-      until,
-      ...(o.type !== undefined ? { type: o.type } : {}),
-      ...(o.to !== undefined ? { to: o.to } : {}),
-      ...(o.rate !== undefined ? { rate: o.rate } : {}),
-      dryRun: Boolean(o.dryRun),
-      ...journal.record,
-    });
+    const { result, interruptedBy } = await runInterruptible(
+      ctx.deps.interrupts ?? processInterrupts,
+      () => output.note('stopping after this batch (Ctrl-C again to quit at once)'),
+      (signal) =>
+        replay(backend, target, config, {
+          source: o.source,
+          since,
+          until,
+          ...(o.type !== undefined ? { type: o.type } : {}),
+          ...(o.to !== undefined ? { to: o.to } : {}),
+          ...(o.rate !== undefined ? { rate: o.rate } : {}),
+          dryRun: Boolean(o.dryRun),
+          ...journal.record,
+          signal,
+        }),
+    );
     present(output, result, renderReplay);
-    if (result.failed > 0) ctx.setExitCode(1);
+    if (interruptedBy) ctx.setExitCode(interruptedExitCode(interruptedBy));
+    else if (result.failed > 0) ctx.setExitCode(1);
   } finally {
     await journal.close();
   }

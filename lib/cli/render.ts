@@ -229,6 +229,14 @@ export function renderReplay(output: Output, result: ReplayResult): void {
   );
   if (!result.dryRun) output.line(`replay id ${result.replayId} (consumers see it as envelope.replay.id)`);
   for (const f of result.failures.slice(0, 20)) output.line(c.red(`  ${f.id} -> ${f.queue}: ${f.reason}`));
+  if (result.stoppedBy) {
+    const left = result.planned - result.sent - result.failed;
+    output.line(
+      c.yellow(
+        `stopped early: ${result.stoppedBy}; ${left} of ${result.planned} message(s) were not sent (a new replay of the same window sends them all again, as a new run)`,
+      ),
+    );
+  }
 }
 
 /** One line per step: time, step, and what is known about it. */
