@@ -409,18 +409,25 @@ async function replayCommand(ctx: CommandContext, o: ReplayFlags) {
   const { output, target, backend } = await open(ctx.deps, o);
   const journal = await replayJournal(ctx, target, Boolean(o.dryRun));
   try {
-    const result = await replay(backend, target, config, {
-      source: o.source,
-      since,
-      until,
-      ...(o.type !== undefined ? { type: o.type } : {}),
-      ...(o.to !== undefined ? { to: o.to } : {}),
-      ...(o.rate !== undefined ? { rate: o.rate } : {}),
-      dryRun: Boolean(o.dryRun),
-      ...journal.record,
-    });
+    const { result, interruptedBy } = await runInterruptible(
+      ctx.deps.interrupts ?? processInterrupts,
+      () => output.note('stopping after this batch (Ctrl-C again to quit at once)'),
+      (signal) =>
+        replay(backend, target, config, {
+          source: o.source,
+          since,
+          until,
+          ...(o.type !== undefined ? { type: o.type } : {}),
+          ...(o.to !== undefined ? { to: o.to } : {}),
+          ...(o.rate !== undefined ? { rate: o.rate } : {}),
+          dryRun: Boolean(o.dryRun),
+          ...journal.record,
+          signal,
+        }),
+    );
     present(output, result, renderReplay);
-    if (result.failed > 0) ctx.setExitCode(1);
+    if (interruptedBy) ctx.setExitCode(interruptedExitCode(interruptedBy));
+    else if (result.failed > 0) ctx.setExitCode(1);
   } finally {
     await journal.close();
   }
@@ -535,13 +542,13 @@ async function consumerCommand(
 /** Serves the console until Ctrl-C; the URL (with this run's token) is the first line on stdout. */
 async function consoleCommand(ctx: CommandContext, o: CommonOptions & { port?: number; open?: boolean }) {
   const config = await ctx.deps.loadConfig(o.config);
-  const { startConsole, untilStopped } = await import('../console/command');
+  const { startConsole, reportStoppedJobs } = await import('../console/command');
   const { trace, replay, localJournalPath } = await cores();
   const { output, target, backend } = await open(ctx.deps, o);
   const extensions: ConsoleExtensions = {
     trace: (id, _output, at) =>
       trace(at.backend, at.target, id, { journalPath: localJournalPath(ctx.deps.env) }),
-    replay: async (selection, progress, at) => {
+    replay: async (selection, progress, at, signal) => {
       const journal = await replayJournal(ctx, at.target, selection.dryRun);
       try {
         return await replay({ ...at.backend, output: progress }, at.target, config, {
@@ -552,13 +559,14 @@ async function consoleCommand(ctx: CommandContext, o: CommonOptions & { port?: n
           ...(selection.type !== undefined ? { type: selection.type } : {}),
           ...(selection.queue !== undefined ? { to: selection.queue } : {}),
           ...journal.record,
+          signal,
         });
       } finally {
         await journal.close();
       }
     },
   };
-  const { server } = await startConsole(
+  const { server, operations } = await startConsole(
     {
       target,
       backend,
@@ -575,8 +583,26 @@ async function consoleCommand(ctx: CommandContext, o: CommonOptions & { port?: n
   );
   ctx.deps.writeOut(`hookline console for ${target.description}: ${server.url}\n`);
   output.note("the URL carries this run's token; Ctrl-C to stop");
-  await untilStopped();
+  // Ctrl-C ends the console, and with it every job it started: each stops at its next safe point (a redrive
+  // between batches, handing back what it holds) as the CLI's own commands do; a second Ctrl-C quits at once.
+  const { result: stopped, interruptedBy } = await runInterruptible(
+    ctx.deps.interrupts ?? processInterrupts,
+    () => {
+      const running = operations.jobs.running().length;
+      output.note(
+        running === 0
+          ? 'stopping'
+          : `stopping: ${running === 1 ? '1 running job stops' : `${running} running jobs stop`} at its next safe point (Ctrl-C again to quit at once)`,
+      );
+    },
+    async (signal) => {
+      await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+      return operations.jobs.stop();
+    },
+  );
   await server.close();
+  reportStoppedJobs(output, stopped);
+  if (interruptedBy && stopped.length > 0) ctx.setExitCode(interruptedExitCode(interruptedBy));
 }
 
 /** Runs the CLI and resolves to the process exit code. Expected errors print one line; bugs keep their stack. */

@@ -20,7 +20,7 @@ import {
 import { FAILURE_ATTRIBUTES, MAX_MESSAGE_ATTRIBUTES, MESSAGE_ATTRIBUTES } from '../../lambda/shared/envelope';
 import { compileTypePattern } from '../../lambda/shared/type-pattern';
 import { type Backend, contextOf } from './backend';
-import { describeDeadLetter, queueDepth, receiveHeld, releaseHeld } from './dead-letters';
+import { describeDeadLetter, type QueueDepth, queueDepth, receiveHeld, releaseHeld } from './dead-letters';
 import { CliError, explainError, isUnsupportedAction } from './errors';
 import { type QueueTarget, queueOf, type Target } from './target';
 
@@ -57,8 +57,13 @@ export interface RedriveResult {
   readonly method: 'move-task' | 'one-by-one' | 'none';
   /** Why the one-by-one path was used for a full redrive. */
   readonly fallbackReason?: string;
-  /** DLQ depth when the command started. */
+  /** Messages in the DLQ when the command started: visible and in flight (held by a reader), as `status` counts them. */
   readonly deadLetterDepthBefore: number;
+  /**
+   * Messages left in the DLQ when the command ended, counted as `status` counts them (visible and in flight), so
+   * what a run moved and what it left add up to what is there (approximate on AWS, exact locally).
+   */
+  readonly deadLetterDepthAfter: number;
   readonly moved: number;
   /** Scanned but not selected (left in the DLQ). */
   readonly skipped: number;
@@ -151,23 +156,41 @@ export async function redrive(
       if (filtering) throw nothingMatched(queue.name, options);
       return emptyResult(queue.name);
     }
-    if (!selective) {
-      const viaTask = await redriveWithMoveTask(backend, queue, options, before.visible);
-      if (viaTask.kind === 'done') return viaTask.result;
-      backend.output.note(`${viaTask.reason}: moving messages one by one instead`);
-      return await redriveOneByOne(backend, queue, options, before.visible, viaTask.reason);
-    }
-    const result = await redriveOneByOne(backend, queue, options, before.visible, undefined, {
+    const result = await moveDeadLetters(backend, queue, options, before.visible, selective, {
       wantedIds,
       ...(typePattern ? { typePattern } : {}),
     });
     if (filtering && result.moved + result.failed === 0 && result.returned === 0) {
       throw nothingMatched(queue.name, options);
     }
-    return result;
+    const after = await queueDepth(backend.sqs, queue.deadLetterUrl);
+    return {
+      ...result,
+      deadLetterDepthBefore: dead(before),
+      deadLetterDepthAfter: dead(after),
+    };
   } catch (error) {
     throw explainError(error, contextOf(target, queue.name));
   }
+}
+
+/** Messages in a DLQ as `status` counts them: a dead letter a reader holds is still there. */
+const dead = (depth: QueueDepth) => depth.visible + depth.inFlight;
+
+/** The move itself: a move task for everything where the endpoint has them, else one by one. */
+async function moveDeadLetters(
+  backend: Backend,
+  queue: QueueTarget,
+  options: RedriveOptions,
+  visible: number,
+  selective: boolean,
+  selection: Selection,
+): Promise<MoveResult> {
+  if (selective) return redriveOneByOne(backend, queue, options, visible, undefined, selection);
+  const viaTask = await redriveWithMoveTask(backend, queue, options, visible);
+  if (viaTask.kind === 'done') return viaTask.result;
+  backend.output.note(`${viaTask.reason}: moving messages one by one instead`);
+  return redriveOneByOne(backend, queue, options, visible, viaTask.reason);
 }
 
 function nothingMatched(queue: string, options: RedriveOptions): CliError {
@@ -181,6 +204,7 @@ function emptyResult(queue: string): RedriveResult {
     queue,
     method: 'none',
     deadLetterDepthBefore: 0,
+    deadLetterDepthAfter: 0,
     moved: 0,
     skipped: 0,
     failed: 0,
@@ -192,7 +216,10 @@ function emptyResult(queue: string): RedriveResult {
   };
 }
 
-type TaskOutcome = { kind: 'done'; result: RedriveResult } | { kind: 'unavailable'; reason: string };
+/** What a move reports; the command adds the DLQ depth it left. */
+type MoveResult = Omit<RedriveResult, 'deadLetterDepthAfter'>;
+
+type TaskOutcome = { kind: 'done'; result: MoveResult } | { kind: 'unavailable'; reason: string };
 
 async function latestTask(
   backend: Backend,
@@ -461,7 +488,7 @@ class OneByOneRedrive {
     this.startedAt = backend.clock.now();
   }
 
-  async run(fallbackReason?: string): Promise<RedriveResult> {
+  async run(fallbackReason?: string): Promise<MoveResult> {
     const { queue, filtering, tally } = this;
     const progress = this.backend.output.progress(
       filtering ? `scanned in the ${queue.name} DLQ` : `moved to ${queue.name}`,
@@ -712,7 +739,7 @@ class OneByOneRedrive {
       );
   }
 
-  private report(fallbackReason: string | undefined): RedriveResult {
+  private report(fallbackReason: string | undefined): MoveResult {
     const { tally, stopped } = this;
     if (
       stopped !== undefined &&
@@ -751,6 +778,6 @@ function redriveOneByOne(
   depthBefore: number,
   fallbackReason?: string,
   selection: Selection = {},
-): Promise<RedriveResult> {
+): Promise<MoveResult> {
   return new OneByOneRedrive(backend, queue, options, depthBefore, selection).run(fallbackReason);
 }

@@ -158,6 +158,11 @@ export function renderRedrive(output: Output, result: RedriveResult): void {
         ? `, sent but not deleted from the DLQ ${c.yellow(String(result.notDeleted))}`
         : ''),
   );
+  output.line(
+    result.deadLetterDepthAfter > 0
+      ? `left in the dead-letter queue: ${c.yellow(String(result.deadLetterDepthAfter))} (hookline failed list ${result.queue})`
+      : 'left in the dead-letter queue: 0',
+  );
   if (result.returned > 0) {
     const messages = result.returned === 1 ? '1 redriven message' : `${result.returned} redriven messages`;
     output.line(
@@ -224,6 +229,14 @@ export function renderReplay(output: Output, result: ReplayResult): void {
   );
   if (!result.dryRun) output.line(`replay id ${result.replayId} (consumers see it as envelope.replay.id)`);
   for (const f of result.failures.slice(0, 20)) output.line(c.red(`  ${f.id} -> ${f.queue}: ${f.reason}`));
+  if (result.stoppedBy) {
+    const left = result.planned - result.sent - result.failed;
+    output.line(
+      c.yellow(
+        `stopped early: ${result.stoppedBy}; ${left} of ${result.planned} message(s) were not sent (a new replay of the same window sends them all again, as a new run)`,
+      ),
+    );
+  }
 }
 
 /** One line per step: time, step, and what is known about it. */

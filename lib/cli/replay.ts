@@ -40,6 +40,8 @@ export interface ReplayOptions {
   readonly replayId?: string;
   /** Called once per replayed event (local mode records it in its journal). */
   readonly onReplayed?: (event: ReplayedEvent) => void;
+  /** Stops the replay between batches (Ctrl-C): what was sent stays sent, the rest is not. */
+  readonly signal?: AbortSignal;
 }
 
 /** One event a replay sent to one queue. */
@@ -69,6 +71,10 @@ export interface ReplayResult {
   readonly failed: number;
   readonly byQueue: Readonly<Record<string, number>>;
   readonly failures: readonly { readonly id: string; readonly queue: string; readonly reason: string }[];
+  /** Messages planned (an event routed to two queues counts twice); `sent` falls short when it stopped early. */
+  readonly planned: number;
+  /** What stopped the run before every planned message was sent. */
+  readonly stoppedBy?: string;
 }
 
 /** One message to send. */
@@ -217,7 +223,10 @@ async function sendPlanned(
   const failures: { id: string; queue: string; reason: string }[] = [];
   const started = backend.clock.now();
   let done = 0;
+  let interrupted = false;
   for (let start = 0; start < planned.length; start += 10) {
+    interrupted = options.signal?.aborted === true;
+    if (interrupted) break;
     const batch = planned.slice(start, start + 10);
     for (const queueName of new Set(batch.map((p) => p.queue))) {
       const items = batch.filter((p) => p.queue === queueName);
@@ -231,7 +240,7 @@ async function sendPlanned(
       if (wait > 0) await backend.clock.sleep(wait);
     }
   }
-  return { byQueue, failures };
+  return { byQueue, failures, interrupted };
 }
 
 async function sendBatch(
@@ -305,13 +314,28 @@ export async function replay(
   if (options.dryRun) {
     const byQueue: Record<string, number> = {};
     for (const p of planned) byQueue[p.queue] = (byQueue[p.queue] ?? 0) + 1;
-    return { ...base, sent: 0, failed: 0, byQueue, failures: [] };
+    return { ...base, planned: planned.length, sent: 0, failed: 0, byQueue, failures: [] };
   }
   const progress = backend.output.progress(`replaying ${options.source}`, planned.length);
-  const { byQueue, failures } = await sendPlanned(backend, target, config, planned, options, progress);
+  const { byQueue, failures, interrupted } = await sendPlanned(
+    backend,
+    target,
+    config,
+    planned,
+    options,
+    progress,
+  );
   const sent = Object.values(byQueue).reduce((a, b) => a + b, 0);
   progress.done();
-  return { ...base, sent, failed: failures.length, byQueue, failures };
+  return {
+    ...base,
+    planned: planned.length,
+    sent,
+    failed: failures.length,
+    byQueue,
+    failures,
+    ...(interrupted ? { stoppedBy: 'Interrupted: stopped by Ctrl-C' } : {}),
+  };
 }
 
 /** The body as JSON for a grouping rule's path, when it is UTF-8 JSON. */

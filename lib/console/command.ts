@@ -4,10 +4,15 @@
  */
 import { spawn } from 'node:child_process';
 import type { Backend } from '../cli/backend';
+import type { Output } from '../cli/output';
+import type { RedriveResult } from '../cli/redrive';
+import { renderRedrive, renderReplay } from '../cli/render';
+import type { ReplayResult } from '../cli/replay';
 import type { Target } from '../cli/target';
 import type { ResolvedConfig } from '../config';
 import { loadConsoleAssets } from './assets';
 import { feedFor } from './feed';
+import type { Job } from './jobs';
 import { type ConsoleExtensions, ConsoleOperations } from './operations';
 import { newToken } from './security';
 import { type ConsoleServer, startConsoleServer } from './server';
@@ -76,10 +81,32 @@ export function openBrowser(url: string, platform = process.platform): void {
   }
 }
 
-/** Resolves when the process is asked to stop (Ctrl-C or SIGTERM). */
-export function untilStopped(): Promise<void> {
-  return new Promise((resolve) => {
-    process.once('SIGINT', () => resolve());
-    process.once('SIGTERM', () => resolve());
+/**
+ * What the jobs cut short by stopping the console did, in the words of their own commands: the label and
+ * how it ended, then the command's summary (a redrive's moved and left, a replay's sent and not sent).
+ */
+export function reportStoppedJobs(output: Output, jobs: readonly Job[]): void {
+  if (jobs.length === 0) return;
+  const ending = (job: Job) =>
+    job.state === 'failed'
+      ? `failed: ${job.error}`
+      : (job.result as { stoppedBy?: string } | null)?.stoppedBy
+        ? 'stopped by Ctrl-C'
+        : 'finished before it could be stopped';
+  output.result({
+    stoppedJobs: jobs.map((job) => ({
+      kind: job.kind,
+      label: job.label,
+      state: job.state,
+      error: job.error,
+      result: job.result,
+    })),
   });
+  if (output.json) return;
+  for (const job of jobs) {
+    output.line(`${job.label}: ${ending(job)}`);
+    if (job.state !== 'done') continue;
+    if (job.kind === 'redrive') renderRedrive(output, job.result as RedriveResult);
+    else if (job.kind === 'replay') renderReplay(output, job.result as ReplayResult);
+  }
 }

@@ -76,8 +76,15 @@ export function errorLine(error: unknown): string {
 /** The jobs of one console run; finished ones are kept (the newest 50) so the page can show their results. */
 export class Jobs {
   private readonly jobs = new Map<string, Job>();
+  /** Aborted when the console stops: every job's work stops at its next safe point. */
+  private readonly stopping = new AbortController();
 
-  start(kind: string, label: string, work: (output: Output) => Promise<unknown>): Job {
+  /**
+   * Runs `work` as a job. `signal` is aborted when the console stops; work that takes long (a redrive, a
+   * replay) checks it between batches, as the CLI's commands do on Ctrl-C, and resolves with what it did.
+   */
+  start(kind: string, label: string, work: (output: Output, signal: AbortSignal) => Promise<unknown>): Job {
+    if (this.stopping.signal.aborted) throw new CliError('the console is stopping: no new job was started');
     const job: Job = {
       id: randomUUID(),
       kind,
@@ -92,7 +99,7 @@ export class Jobs {
     };
     this.jobs.set(job.id, job);
     this.trim();
-    void work(jobOutput(job)).then(
+    void work(jobOutput(job), this.stopping.signal).then(
       (result) => this.finish(job, 'done', result, null),
       (error: unknown) => this.finish(job, 'failed', null, errorLine(error)),
     );
@@ -113,6 +120,22 @@ export class Jobs {
   /** Newest first. */
   list(): Job[] {
     return [...this.jobs.values()].reverse();
+  }
+
+  /** Jobs running now, newest first. */
+  running(): Job[] {
+    return this.list().filter((j) => j.state === 'running');
+  }
+
+  /**
+   * Asks every running job to stop at its next safe point, refuses new ones, and resolves once they have all
+   * finished, with the jobs that were running (their results say how far they got).
+   */
+  async stop(): Promise<Job[]> {
+    const running = this.running();
+    this.stopping.abort();
+    await this.idle();
+    return running;
   }
 
   /** Resolves when no job runs any more (tests, shutdown). */

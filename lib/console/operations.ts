@@ -82,11 +82,15 @@ export function replaySelectionOf(request: ReplayRequest, now: number): ReplaySe
 export interface ConsoleExtensions {
   /** The trace of one event by id, or null when the archive has none. */
   readonly trace?: (id: string, output: Output, connection: ConsoleConnection) => Promise<unknown | null>;
-  /** Starts a replay; resolves with its result (progress through `output`). */
+  /**
+   * Starts a replay; resolves with its result (progress through `output`). `signal` is aborted when the console
+   * stops: the replay then stops between batches and resolves with what it sent.
+   */
   readonly replay?: (
     selection: ReplaySelection,
     output: Output,
     connection: ConsoleConnection,
+    signal: AbortSignal,
   ) => Promise<unknown>;
 }
 
@@ -355,11 +359,12 @@ export class ConsoleOperations {
       : selection.type !== undefined
         ? `redrive ${queue}: type ${selection.type}`
         : `redrive ${queue}: all`;
-    return this.jobs.start('redrive', label, (output) =>
+    return this.jobs.start('redrive', label, (output, signal) =>
       redrive({ ...this.connection.backend, output }, this.connection.target, {
         queue,
         ...(selection.ids ? { ids: selection.ids } : {}),
         ...(selection.type !== undefined ? { type: selection.type } : {}),
+        signal,
       }),
     );
   }
@@ -407,6 +412,8 @@ export class ConsoleOperations {
       .filter(Boolean)
       .join(', ');
     const connection = this.connection;
-    return this.jobs.start('replay', label, (output) => replay(selection, output, connection));
+    return this.jobs.start('replay', label, (output, signal) =>
+      replay(selection, output, connection, signal),
+    );
   }
 }

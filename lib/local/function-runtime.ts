@@ -69,6 +69,11 @@ export type InvokeResult =
       readonly durationMs: number;
       readonly coldStart: boolean;
       readonly outcomeLines?: number;
+      /**
+       * The records of an SQS event the consumer logged an outcome for before the invocation failed (SQS
+       * message id -> outcome): they had finished, whatever became of the invocation.
+       */
+      readonly recordOutcomes?: Readonly<Record<string, string>>;
     };
 
 /** A line a function wrote to stdout or stderr. */
@@ -207,6 +212,29 @@ interface Pending {
   expire?: () => void;
   /** Backstop for a sandbox that cannot confirm a deadline. */
   timer?: NodeJS.Timeout;
+  /** SQS message ids of the records in the event, when it is an SQS event. */
+  readonly messageIds: ReadonlySet<string>;
+  /** Outcomes the function logged for those records so far (message id -> outcome). */
+  readonly recordOutcomes: Map<string, string>;
+}
+
+/** The message ids of an SQS event's records (none for any other event). */
+function sqsMessageIds(event: unknown): Set<string> {
+  const records = (event as { Records?: unknown } | null)?.Records;
+  if (!Array.isArray(records)) return new Set();
+  return new Set(
+    records.flatMap((r) => {
+      const id = (r as { messageId?: unknown } | null)?.messageId;
+      return typeof id === 'string' ? [id] : [];
+    }),
+  );
+}
+
+/** The outcomes a failed invocation's records had reached, when it has any. */
+function finishedRecords(pending: Pending): { recordOutcomes?: Record<string, string> } {
+  return pending.recordOutcomes.size > 0
+    ? { recordOutcomes: Object.fromEntries(pending.recordOutcomes) }
+    : {};
 }
 
 /** How a sandbox's start ended. */
@@ -325,6 +353,11 @@ export class LocalFunction {
       sandbox.inFlight.get(message.invocationId)?.expire?.();
     } else if (message.type === 'result') {
       this.complete(sandbox, message);
+    } else if (message.type === 'record-outcome') {
+      for (const pending of sandbox.inFlight.values()) {
+        if (pending.messageIds.has(message.messageId))
+          pending.recordOutcomes.set(message.messageId, message.outcome);
+      }
     }
   }
 
@@ -342,7 +375,15 @@ export class LocalFunction {
     pending.resolve(
       message.ok
         ? { ok: true, value: message.value, durationMs, coldStart, outcomeLines }
-        : { ok: false, kind: 'error', error: message.error, durationMs, coldStart, outcomeLines },
+        : {
+            ok: false,
+            kind: 'error',
+            error: message.error,
+            durationMs,
+            coldStart,
+            outcomeLines,
+            ...finishedRecords(pending),
+          },
     );
     if (sandbox.retiring && sandbox.inFlight.size === 0) this.discard(sandbox);
     this.pump();
@@ -426,6 +467,7 @@ export class LocalFunction {
         error,
         durationMs: Date.now() - pending.started,
         coldStart: pending.coldStart,
+        ...finishedRecords(pending),
       });
     }
   }
@@ -491,6 +533,8 @@ export class LocalFunction {
       running: false,
       charged: 0,
       expiring: false,
+      messageIds: sqsMessageIds(waiter.event),
+      recordOutcomes: new Map(),
     };
     // Reserve the slot now; the clock starts once the sandbox is initialised (init has its own budget in Lambda).
     sandbox.inFlight.set(invocationId, pending);
@@ -524,6 +568,7 @@ export class LocalFunction {
           },
           durationMs: Date.now() - pending.started,
           coldStart,
+          ...finishedRecords(pending),
         });
         // Like Lambda, a timed-out sandbox is not reused: its module state may be half-way through anything.
         sandbox.retiring = true;

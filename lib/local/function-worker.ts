@@ -6,7 +6,7 @@
  */
 import nodeModule from 'node:module';
 import { type MessagePort, parentPort, workerData } from 'node:worker_threads';
-import { OUTCOME_MESSAGES } from '../../lambda/shared/contracts';
+import { CONSUMER_OUTCOME_MESSAGE, OUTCOME_MESSAGES } from '../../lambda/shared/contracts';
 
 /** Static facts about the function, given when the worker starts. */
 export interface WorkerSetup {
@@ -46,6 +46,12 @@ export type WorkerMessage =
   | { readonly type: 'ready'; readonly initMs: number }
   | { readonly type: 'init-error'; readonly error: SerializedError }
   | { readonly type: 'deadline-passed'; readonly invocationId: number }
+  /**
+   * A consumer logged the outcome of one record (by SQS message id). Posted as the line is written, on the
+   * port that later carries `deadline-passed`, so the main thread knows which records of a batch had finished
+   * when the invocation timed out or crashed.
+   */
+  | { readonly type: 'record-outcome'; readonly messageId: string; readonly outcome: string }
   | {
       readonly type: 'result';
       readonly invocationId: number;
@@ -95,7 +101,7 @@ function asJson(value: unknown): unknown {
  * Counts the outcome lines each invocation writes, so local mode knows whether the function reported its
  * records itself (sandboxes of consumers serve one invocation at a time, so the count is exact there).
  */
-function countOutcomeLines(): { readonly count: number } {
+function countOutcomeLines(port: MessagePort): { readonly count: number } {
   const counter = { count: 0 };
   for (const stream of [process.stdout, process.stderr]) {
     const write = stream.write.bind(stream) as (...args: unknown[]) => boolean;
@@ -104,10 +110,34 @@ function countOutcomeLines(): { readonly count: number } {
       for (const message of OUTCOME_MESSAGES) {
         if (text.includes(`"${message}"`)) counter.count += text.split(`"${message}"`).length - 1;
       }
+      if (text.includes(`"${CONSUMER_OUTCOME_MESSAGE}"`)) postRecordOutcomes(port, text);
       return write(chunk, ...rest);
     }) as typeof stream.write;
   }
   return counter;
+}
+
+/** Posts `record-outcome` for each consumer outcome line in `text`. */
+function postRecordOutcomes(port: MessagePort, text: string): void {
+  for (const line of text.split('\n')) {
+    if (!line.includes(`"${CONSUMER_OUTCOME_MESSAGE}"`)) continue;
+    try {
+      const entry = JSON.parse(line) as Record<string, unknown>;
+      if (
+        entry.message === CONSUMER_OUTCOME_MESSAGE &&
+        typeof entry.messageId === 'string' &&
+        typeof entry.outcome === 'string'
+      ) {
+        port.postMessage({
+          type: 'record-outcome',
+          messageId: entry.messageId,
+          outcome: entry.outcome,
+        } satisfies WorkerMessage);
+      }
+    } catch {
+      // Not a JSON line: not an outcome the reporter would read either.
+    }
+  }
 }
 
 /** The cold start: imports the bundle and finds the handler export. */
@@ -190,7 +220,7 @@ async function main(): Promise<void> {
   if (!port) throw new Error('function-worker must run in a worker thread');
   const setup = workerData as WorkerSetup;
   process.setSourceMapsEnabled(true);
-  const outcomes = countOutcomeLines();
+  const outcomes = countOutcomeLines(port);
   const started = performance.now();
   let handler: Handler;
   try {

@@ -31,7 +31,7 @@ import { jobsFunctionName, LOCAL_JOBS_ENDPOINT_ENTRY, localJobsEnvironment } fro
 import { Journal } from './journal';
 import { bundleCacheDirOf, defaultBuildDir, emulatorThreadOptions, localDataDir } from './local-dirs';
 import { pausedConsumersPath, readPausedConsumers, writePausedConsumers } from './paused-consumers';
-import { batchEvents, type LocalEvent, Reporter } from './reporter';
+import { type BatchQueue, batchEvents, batchNotice, type LocalEvent, Reporter } from './reporter';
 import { type OneTimeScheduler, startOneTimeScheduler, startScheduler } from './scheduler';
 import { localSecrets } from './secrets';
 import { type StartupPhase, StartupPhases } from './startup-phases';
@@ -487,7 +487,12 @@ function createConsumer(
     maximumBatchingWindowMs: consumer.maxBatchingWindow.toMilliseconds(),
     concurrency,
     ...(options.waitTimeSeconds !== undefined ? { waitTimeSeconds: options.waitTimeSeconds } : {}),
-    onBatch: (report) => reportBatch(reporter, report, queue.maxReceiveCount),
+    onBatch: (report) =>
+      reportBatch(reporter, report, {
+        maxReceiveCount: queue.maxReceiveCount,
+        fifo: queue.fifo,
+        idempotent: consumer.idempotency !== undefined,
+      }),
     onPollError: (error) => reporter.problem(`consumer ${queue.name}: ${(error as Error).message ?? error}`),
     startDisabled,
     ...(queue.tenants ? { fairness: { visibilityTimeoutSeconds: queue.visibilityTimeout.toSeconds() } } : {}),
@@ -798,8 +803,10 @@ async function assertPortFree(port: number): Promise<void> {
   await new Promise<void>((resolvePromise) => probe.close(() => resolvePromise()));
 }
 
-function reportBatch(reporter: Reporter, report: BatchReport, maxReceiveCount: number): void {
-  for (const event of batchEvents(report, maxReceiveCount)) reporter.event(event);
+function reportBatch(reporter: Reporter, report: BatchReport, queue: BatchQueue): void {
+  for (const event of batchEvents(report, queue)) reporter.event(event);
+  const notice = batchNotice(report, queue);
+  if (notice) reporter.info(notice);
 }
 
 /** Re-exported for callers that only need the event type. */

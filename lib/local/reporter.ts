@@ -96,16 +96,51 @@ function recordIdentity(record: SQSRecord): Pick<LocalEvent, 'id' | 'source' | '
   });
 }
 
+/** What {@link batchEvents} needs to know of the consumer's queue. */
+export interface BatchQueue {
+  readonly maxReceiveCount: number;
+  /** FIFO consumers delete each record as it finishes, so a failed invocation cannot bring it back. */
+  readonly fifo: boolean;
+  /** Idempotency is on: a record that finished is skipped (a `duplicate`) when it comes back. */
+  readonly idempotent: boolean;
+}
+
+/** Outcomes after which a standard queue's consumer leaves the record to the batch response to delete. */
+const LEFT_TO_BATCH_RESPONSE = new Set(['processed', 'duplicate', 'cancelled']);
+
+/**
+ * A failed invocation returns no batch response, so SQS hands back every record it did not delete: on a
+ * standard queue that includes the ones that had finished. Says how many and what becomes of them; undefined
+ * when none had finished (or the consumer deleted them, FIFO).
+ */
+function finishedComingBack(
+  queue: BatchQueue,
+  finished: Readonly<Record<string, string>>,
+): string | undefined {
+  if (queue.fifo) return undefined;
+  const count = Object.values(finished).filter((outcome) => LEFT_TO_BATCH_RESPONSE.has(outcome)).length;
+  if (count === 0) return undefined;
+  const one = count === 1;
+  const records = `${count} record${one ? '' : 's'} of the batch had finished and ${one ? 'comes' : 'come'} back with it`;
+  return queue.idempotent
+    ? `${records}: idempotency skips ${one ? 'it' : 'them'}`
+    : `${records}: ${one ? 'it runs' : 'they run'} again (idempotency is off)`;
+}
+
 /**
  * What the event source mapping adds about a batch: nothing when the consumer logged its own record outcomes;
- * otherwise (the invocation timed out or crashed, or the handler logs no outcomes) one event per record.
+ * otherwise (the invocation timed out or crashed, or the handler logs no outcomes) one event per record the
+ * consumer had not reported (a record it reported had finished, and that report stands).
  */
-export function batchEvents(report: BatchReport, maxReceiveCount: number): LocalEvent[] {
+export function batchEvents(report: BatchReport, queue: BatchQueue): LocalEvent[] {
   const { result, disposition } = report;
   if (result.ok && (result.outcomeLines ?? 0) > 0) return [];
-  const reason = result.ok
+  const finished = (!result.ok && result.recordOutcomes) || {};
+  const failure = result.ok
     ? 'reported in batchItemFailures'
     : `${result.kind === 'timeout' ? 'timeout' : result.kind}: ${result.error.errorMessage}`;
+  const comingBack = result.ok ? undefined : finishedComingBack(queue, finished);
+  const reason = comingBack ? `${failure}; ${comingBack}` : failure;
   const events: LocalEvent[] = [];
   if (result.ok) {
     for (const record of disposition.succeeded) {
@@ -118,10 +153,11 @@ export function batchEvents(report: BatchReport, maxReceiveCount: number): Local
     }
   }
   for (const record of disposition.failed) {
+    if (finished[record.messageId] !== undefined) continue;
     const attempt = Number(record.attributes.ApproximateReceiveCount);
     events.push({
       // SQS moves the message to the DLQ at its next receive once maxReceiveCount is reached.
-      event: attempt >= maxReceiveCount ? 'dead-lettered' : 'retried',
+      event: attempt >= queue.maxReceiveCount ? 'dead-lettered' : 'retried',
       ...recordIdentity(record),
       queue: report.consumer,
       attempt,
@@ -129,6 +165,21 @@ export function batchEvents(report: BatchReport, maxReceiveCount: number): Local
     });
   }
   return events;
+}
+
+/**
+ * The line for a failed invocation whose every record had finished: no record event says the batch comes back,
+ * so this does; undefined otherwise.
+ */
+export function batchNotice(report: BatchReport, queue: BatchQueue): string | undefined {
+  const { result, disposition } = report;
+  if (result.ok || !result.recordOutcomes) return undefined;
+  const finished = result.recordOutcomes;
+  if (disposition.failed.some((record) => finished[record.messageId] === undefined)) return undefined;
+  const comingBack = finishedComingBack(queue, finished);
+  if (!comingBack) return undefined;
+  const what = result.kind === 'timeout' ? 'timed out' : `failed (${result.kind})`;
+  return `consumer ${report.consumer}: the invocation ${what} after every record had finished (${result.error.errorMessage}); ${comingBack}`;
 }
 
 /** Options of {@link Reporter}. */

@@ -533,6 +533,7 @@ describe('replay summary', () => {
     until: '2026-11-30T10:00:10.000Z',
     dryRun,
     matched: 3,
+    planned: 3,
     sent: dryRun ? 0 : 3,
     ignored: 0,
     failed: 0,

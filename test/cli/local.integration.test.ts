@@ -359,6 +359,39 @@ describe('hookline CLI against local mode', () => {
     await setConsumerEnabled(backend, target, true, { queue: 'events' });
   }, 60_000);
 
+  it('redrive --limit (real binary): says how many it moved and how many are left in the DLQ, held ones included', async () => {
+    const events_ = queueUrl('events');
+    await setConsumerEnabled(backend, target, false, { queue: 'events' });
+    await new Promise((r) => setTimeout(r, 1500));
+    await purge(backend, target, { queue: 'events', deadLetter: true, yes: true });
+    await purge(backend, target, { queue: 'events', yes: true });
+    await seedDeadLetters(
+      events_.deadLetterUrl,
+      Array.from({ length: 25 }, (_, i) => `limit-${i}-${randomUUID()}`),
+    );
+    // Someone reads one dead letter (failed show, the console): in flight, still in the DLQ, as status counts it.
+    const read = await sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: events_.deadLetterUrl,
+        MaxNumberOfMessages: 1,
+        VisibilityTimeout: 120,
+      }),
+    );
+    expect(read.Messages).toHaveLength(1);
+
+    const json = await cli('redrive', 'events', '--limit', '10', '--local', '--json');
+    expect(json.code).toBe(0);
+    expect(JSON.parse(json.stdout)).toMatchObject({ moved: 10, deadLetterDepthAfter: 15 });
+    const text = await cli('redrive', 'events', '--limit', '4', '--local');
+    expect(text.code).toBe(0);
+    expect(text.stdout).toContain('moved 4, skipped 0, failed 0');
+    expect(text.stdout).toContain('left in the dead-letter queue: 11 (hookline failed list events)');
+    expect(await depth(events_.deadLetterUrl)).toEqual({ visible: 10, inFlight: 1 });
+    expect(await drain(events_.url)).toHaveLength(14);
+    await purge(backend, target, { queue: 'events', deadLetter: true, yes: true });
+    await setConsumerEnabled(backend, target, true, { queue: 'events' });
+  }, 120_000);
+
   it('redrive (real binary): Ctrl-C stops between batches, makes held messages visible again, prints the result and exits 130', async () => {
     const events_ = queueUrl('events');
     await setConsumerEnabled(backend, target, false, { queue: 'events' });

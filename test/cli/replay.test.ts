@@ -79,6 +79,32 @@ describe('replay of jobs and scheduled events', () => {
     );
   });
 
+  it('stops between batches once its signal is aborted (Ctrl-C), and says how many it did not send', async () => {
+    archiveHolds(
+      'job',
+      Array.from({ length: 25 }, (_, i) => job(`job-${i}`, 'events')),
+    );
+    const controller = new AbortController();
+    clients.sqs.on(SendMessageBatchCommand).callsFake(async () => {
+      controller.abort();
+      return { Successful: [], Failed: [] };
+    });
+    const target = { ...stackTarget(), archiveBucket: 'archive' };
+    const result = await replay(testBackend({ s3: new S3Client({ region: 'us-east-1' }) }), target, config, {
+      source: 'job',
+      to: 'events',
+      ...window,
+      signal: controller.signal,
+    });
+    expect(result).toMatchObject({
+      planned: 25,
+      sent: 10,
+      failed: 0,
+      stoppedBy: 'Interrupted: stopped by Ctrl-C',
+    });
+    expect(sentTo()).toHaveLength(10);
+  });
+
   it('still sends every event to the one queue --to names', async () => {
     archiveHolds('job', [job('job-1', 'orders')]);
     clients.sqs.on(SendMessageBatchCommand).resolves({ Successful: [], Failed: [] });

@@ -5,6 +5,8 @@ import { type ChildProcess, spawn } from 'node:child_process';
 export interface ConsoleProcess {
   readonly child: ChildProcess;
   readonly url: Promise<URL>;
+  /** Everything it wrote to stdout and stderr so far. */
+  output(): { stdout: string; stderr: string };
 }
 
 /**
@@ -12,14 +14,20 @@ export interface ConsoleProcess {
  * with {@link stopConsoleProcess}). `url` rejects with the console's stderr when it exits before printing one.
  */
 export function startConsoleProcess(stateDir: string): ConsoleProcess {
-  const child = spawn('npx', ['tsx', 'bin/hookline.ts', 'console', '--local', '--no-open'], {
-    env: { ...process.env, HOOKLINE_STATE_DIR: stateDir, NO_COLOR: '1' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-    detached: true,
-  });
+  // Node itself (not npx or the tsx launcher) runs the CLI, so a signal reaches it as a terminal's Ctrl-C would
+  // and its exit code is the CLI's own.
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', 'bin/hookline.ts', 'console', '--local', '--no-open'],
+    {
+      env: { ...process.env, HOOKLINE_STATE_DIR: stateDir, NO_COLOR: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    },
+  );
+  let out = '';
+  let err = '';
   const url = new Promise<URL>((resolve, reject) => {
-    let out = '';
-    let err = '';
     child.stdout?.on('data', (chunk: Buffer) => {
       out += chunk.toString();
       const match = /(http:\/\/127\.0\.0\.1:\d+\/\?token=\S+)/.exec(out);
@@ -30,10 +38,11 @@ export function startConsoleProcess(stateDir: string): ConsoleProcess {
     });
     child.once('exit', (code) => reject(new Error(`hookline console exited with ${code}: ${err}`)));
   });
-  return { child, url };
+  return { child, url, output: () => ({ stdout: out, stderr: err }) };
 }
 
 /** Stops a console started by {@link startConsoleProcess}, with the Ctrl-C an operator would press. */
 export function stopConsoleProcess(started: ConsoleProcess | undefined): void {
-  if (started?.child.pid) process.kill(-started.child.pid, 'SIGINT');
+  const child = started?.child;
+  if (child?.pid && child.exitCode === null && child.signalCode === null) process.kill(-child.pid, 'SIGINT');
 }

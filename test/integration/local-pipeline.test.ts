@@ -121,6 +121,41 @@ describe('local mode end to end (real HTTP, emulators, ingest and consumer runti
     expect(dead[0]?.MessageAttributes?.[FAILURE_ATTRIBUTES.attempt]?.StringValue).toBe('3');
   }, 45_000);
 
+  it('after a timeout, reports a record that had finished as done, not retried, and does not run it twice', async () => {
+    expect(await pipeline.local.pauseConsumer('events')).toBe(true);
+    const quick = `quick-${randomUUID()}`;
+    const slow = `slow-${randomUUID()}`;
+    expect((await pipeline.post('generic', { id: quick, type: 'test.ok' })).status).toBe(202);
+    expect((await pipeline.post('generic', { id: slow, type: 'test.hang' })).status).toBe(202);
+    // Both wait in the queue while it is paused, so they arrive as one batch.
+    expect(pipeline.local.setConsumerEnabled('events', true)).toBe('Enabled');
+    await pipeline.waitFor(
+      () => pipeline.sideEffects().some((e) => e.id === slow),
+      40_000,
+      'the hanging record to run again after the timeout',
+    );
+    const outcomes = (id: string) =>
+      pipeline.events
+        .filter((e) => e.id === id && e.attempt !== undefined)
+        .map((e) => `${e.event} ${e.attempt}`);
+    await pipeline.waitFor(
+      () => outcomes(slow).includes('processed 2') && outcomes(quick).includes('duplicate 2'),
+      10_000,
+      'the second attempt of both records',
+    );
+    // The quick record finished before the timeout: it is reported processed once; SQS hands it back with the
+    // whole batch (a timed-out invocation returns no batch response) and idempotency skips it.
+    expect(outcomes(quick)).toEqual(['processed 1', 'duplicate 2']);
+    expect(pipeline.sideEffects().filter((e) => e.id === quick)).toEqual([{ id: quick, attempt: 1 }]);
+    // Only the record that was cut off is retried, and the reason says what happens to the finished one.
+    expect(outcomes(slow)).toEqual(['retried 1', 'processed 2']);
+    const retried = pipeline.events.find((e) => e.id === slow && e.event === 'retried');
+    expect(retried?.reason).toMatch(/^timeout: Task timed out after 1\.00 seconds/);
+    expect(retried?.reason).toContain(
+      '1 record of the batch had finished and comes back with it: idempotency skips it',
+    );
+  }, 60_000);
+
   it('after a crash mid-batch, redoes only the records that were not completed', async () => {
     const queueUrl = pipeline.local.topology.queues.ordered?.url ?? '';
     expect(await pipeline.local.pauseConsumer('ordered')).toBe(true);

@@ -3,7 +3,8 @@
  * `<id> <attempt>` to the file named by HOOKLINE_TEST_RECORD_FILE, so tests can count side effects.
  *
  * Event types steer it: `test.poison` always fails; `test.crash` kills the sandbox (process.exit) on its first
- * attempt, before its side effect; anything else succeeds.
+ * attempt, before its side effect; `test.hang` outlasts any test timeout on its first attempt, before its side
+ * effect (so its invocation times out); anything else succeeds.
  */
 import { appendFileSync } from 'node:fs';
 import { defineConsumer } from '../../../lambda/consumer';
@@ -25,6 +26,10 @@ export const handler = defineConsumer({
     },
     '*.test.crash': async (event, ctx) => {
       if (ctx.attempt === 1) process.exit(1);
+      record(event.id, ctx.attempt);
+    },
+    '*.test.hang': async (event, ctx) => {
+      if (ctx.attempt === 1) await new Promise((resolve) => setTimeout(resolve, 60_000));
       record(event.id, ctx.attempt);
     },
   },

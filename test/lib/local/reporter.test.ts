@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { disposeBatch, toLambdaRecord } from '../../../lib/local/event-source-mapping';
 import type { InvokeResult } from '../../../lib/local/function-runtime';
-import { batchEvents, parseOutcomeLine, Reporter } from '../../../lib/local/reporter';
+import { batchEvents, batchNotice, parseOutcomeLine, Reporter } from '../../../lib/local/reporter';
 import { defaultDevSecret, localSecrets, secretEnvName } from '../../../lib/local/secrets';
 
 const fixed = () => new Date('2026-11-25T16:45:01Z');
@@ -182,6 +182,7 @@ describe('batchEvents: what the event source mapping reports when the consumer c
     'arn:aws:sqs:us-east-1:000000000000:q',
     'us-east-1',
   );
+  const standardQueue = { maxReceiveCount: 5, fifo: false, idempotent: true };
   const timedOut: InvokeResult = {
     ok: false,
     kind: 'timeout',
@@ -194,7 +195,7 @@ describe('batchEvents: what the event source mapping reports when the consumer c
     const records = [webhook, foreign];
     const events = batchEvents(
       { consumer: 'events', records: 2, disposition: disposeBatch(records, timedOut), result: timedOut },
-      5,
+      standardQueue,
     );
     expect(events).toEqual([
       {
@@ -218,11 +219,71 @@ describe('batchEvents: what the event source mapping reports when the consumer c
     ]);
   });
 
+  it('after a timeout, reports only the records that had not finished, and says the finished ones come back', () => {
+    const records = [webhook, foreign];
+    const result: InvokeResult = { ...timedOut, recordOutcomes: { 'sqs-message-2': 'processed' } };
+    const report = { consumer: 'events', records: 2, disposition: disposeBatch(records, result), result };
+    const reasons = (queue: typeof standardQueue) => batchEvents(report, queue).map((e) => [e.id, e.reason]);
+    expect(reasons(standardQueue)).toEqual([
+      [
+        'delivery-7',
+        'timeout: Task timed out after 5.00 seconds; 1 record of the batch had finished and comes back with it: idempotency skips it',
+      ],
+    ]);
+    expect(reasons({ ...standardQueue, idempotent: false })).toEqual([
+      [
+        'delivery-7',
+        'timeout: Task timed out after 5.00 seconds; 1 record of the batch had finished and comes back with it: it runs again (idempotency is off)',
+      ],
+    ]);
+    // A FIFO consumer deleted the finished record itself: nothing comes back but the unfinished one.
+    expect(reasons({ ...standardQueue, fifo: true })).toEqual([
+      ['delivery-7', 'timeout: Task timed out after 5.00 seconds'],
+    ]);
+  });
+
+  it('a record the consumer retried or dead-lettered itself is not reported a second time', () => {
+    const records = [webhook, foreign];
+    const result: InvokeResult = {
+      ...timedOut,
+      recordOutcomes: { 'sqs-message-1': 'retried', 'sqs-message-2': 'dead-lettered' },
+    };
+    const report = { consumer: 'events', records: 2, disposition: disposeBatch(records, result), result };
+    expect(batchEvents(report, standardQueue)).toEqual([]);
+    // Neither was left to the batch response, so nothing finished comes back.
+    expect(batchNotice(report, standardQueue)).toBeUndefined();
+  });
+
+  it('when every record had finished before the timeout, a notice says the whole batch comes back', () => {
+    const records = [webhook, foreign];
+    const result: InvokeResult = {
+      ...timedOut,
+      recordOutcomes: { 'sqs-message-1': 'processed', 'sqs-message-2': 'duplicate' },
+    };
+    const report = { consumer: 'events', records: 2, disposition: disposeBatch(records, result), result };
+    expect(batchEvents(report, standardQueue)).toEqual([]);
+    expect(batchNotice(report, standardQueue)).toBe(
+      'consumer events: the invocation timed out after every record had finished (Task timed out after 5.00 seconds); 2 records of the batch had finished and come back with it: idempotency skips them',
+    );
+    expect(batchNotice(report, { ...standardQueue, fifo: true })).toBeUndefined();
+    // With a record still unfinished, its own event carries the explanation instead.
+    const partial: InvokeResult = { ...timedOut, recordOutcomes: { 'sqs-message-2': 'processed' } };
+    expect(
+      batchNotice(
+        { consumer: 'events', records: 2, disposition: disposeBatch(records, partial), result: partial },
+        standardQueue,
+      ),
+    ).toBeUndefined();
+  });
+
   it('adds nothing when the consumer logged its own record outcomes', () => {
     const ok: InvokeResult = { ok: true, value: {}, durationMs: 3, coldStart: false, outcomeLines: 1 };
     const records = [webhook];
     expect(
-      batchEvents({ consumer: 'events', records: 1, disposition: disposeBatch(records, ok), result: ok }, 5),
+      batchEvents(
+        { consumer: 'events', records: 1, disposition: disposeBatch(records, ok), result: ok },
+        standardQueue,
+      ),
     ).toEqual([]);
   });
 });
