@@ -11,11 +11,15 @@ export type RateKind = 'received' | 'processed' | 'failed';
 const RECEIVED = new Set(['queued', 'duplicate', 'ignored', 'rejected']);
 const FAILED = new Set(['retried', 'dead-lettered', 'failed', 'error']);
 
-/** The rate an event counts towards, if any. */
-export function rateKindOf(event: string): RateKind | undefined {
-  if (RECEIVED.has(event)) return 'received';
-  if (event === 'processed') return 'processed';
-  return FAILED.has(event) ? 'failed' : undefined;
+/**
+ * The rate an event counts towards, if any. A consumer's outcome always carries its attempt, an ingest's never:
+ * a consumer's `duplicate` (a redelivered record its idempotency skipped) is not a second arrival of the event.
+ */
+export function rateKindOf(event: Pick<FeedEvent, 'event' | 'attempt'>): RateKind | undefined {
+  const name = event.event;
+  if (RECEIVED.has(name)) return event.attempt === undefined ? 'received' : undefined;
+  if (name === 'processed') return 'processed';
+  return FAILED.has(name) ? 'failed' : undefined;
 }
 
 /** Filters of the live list; absent or empty means any. */
@@ -33,8 +37,7 @@ export function matches(event: FeedEvent, filter: EventFilter): boolean {
   if (filter.type && !(event.type ?? '').includes(filter.type)) return false;
   if (filter.id && event.id !== filter.id) return false;
   if (filter.queue && !(event.queue ?? '').split(',').includes(filter.queue)) return false;
-  if (filter.outcome && event.event !== filter.outcome && rateKindOf(event.event) !== filter.outcome)
-    return false;
+  if (filter.outcome && event.event !== filter.outcome && rateKindOf(event) !== filter.outcome) return false;
   return true;
 }
 
@@ -73,7 +76,7 @@ export class Activity {
   add(events: readonly FeedEvent[]): void {
     for (const event of events) {
       this.events.push(event);
-      const kind = rateKindOf(event.event);
+      const kind = rateKindOf(event);
       if (!kind) continue;
       const bucket = Math.floor(Date.parse(event.at) / 1000 / this.bucketSeconds);
       for (const queue of (event.queue ?? '').split(',').filter(Boolean))

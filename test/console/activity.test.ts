@@ -13,10 +13,24 @@ const event = (event: string, seconds: number, extra: Partial<FeedEvent> = {}): 
 
 describe('console activity', () => {
   it('counts ingest outcomes as received, processed as processed, retries and dead letters as failed', () => {
-    expect(['queued', 'duplicate', 'ignored', 'rejected'].map(rateKindOf)).toEqual(Array(4).fill('received'));
-    expect(rateKindOf('processed')).toBe('processed');
-    expect(['retried', 'dead-lettered'].map(rateKindOf)).toEqual(['failed', 'failed']);
-    expect(rateKindOf('scheduled')).toBeUndefined();
+    const kinds = (...names: string[]) => names.map((name) => rateKindOf({ event: name }));
+    expect(kinds('queued', 'duplicate', 'ignored', 'rejected')).toEqual(Array(4).fill('received'));
+    expect(kinds('processed')).toEqual(['processed']);
+    expect(kinds('retried', 'dead-lettered')).toEqual(['failed', 'failed']);
+    expect(kinds('scheduled')).toEqual([undefined]);
+  });
+
+  it("counts an event received once when a consumer's idempotency skips its redelivery", () => {
+    const activity = new Activity({ bucketSeconds: 10, buckets: 1 });
+    activity.add([
+      event('queued', 1, { id: 'a', source: 'github', queue: 'events', status: 202 }),
+      event('processed', 2, { id: 'a', source: 'github', queue: 'events', attempt: 1 }),
+      event('duplicate', 5, { id: 'a', source: 'github', queue: 'events', attempt: 2 }),
+    ]);
+    const series = activity.series('queue:events', Date.parse(at(9)));
+    expect(series.received).toEqual([1]);
+    expect(series.processed).toEqual([1]);
+    expect(activity.series('source:github', Date.parse(at(9))).received).toEqual([1]);
   });
 
   it('buckets rates per queue and per source, ending at the current bucket', () => {
