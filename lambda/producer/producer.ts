@@ -2,20 +2,22 @@
  * The job producer's logic, free of SDK clients: every side effect goes through the collaborators, so unit tests
  * drive it with fakes and `createProducer` wires real clients.
  *
- * Per job: validate -> envelope -> claim check fit -> dedupe claim (`job#<id>`) -> payload upload -> deliver
- * (SQS, with DelaySeconds up to 15 minutes; a one-time EventBridge Scheduler schedule beyond) -> complete the claim
- * with the job's state. A job whose delivery failed for good has its claim released and is reported, never dropped.
+ * Per job: validate -> envelope -> claim check fit -> dedupe claim (`job#<id>`, whose generation the envelope
+ * then carries) -> payload upload -> deliver (SQS, with DelaySeconds up to 15 minutes; a one-time EventBridge
+ * Scheduler schedule beyond) -> complete the claim with the job's state. A job whose delivery failed for good has
+ * its claim released and is reported, never dropped.
  */
 import { createHash, randomUUID } from 'node:crypto';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import {
   attributeBytes,
+  type FitOptions,
   fitEnvelope,
   type PayloadObject,
   SQS_MAX_MESSAGE_BYTES,
 } from '../shared/claim-check';
 import type { DedupeStore } from '../shared/dedupe-store';
-import { MESSAGE_ATTRIBUTES } from '../shared/envelope';
+import { MESSAGE_ATTRIBUTES, type WebhookEnvelope } from '../shared/envelope';
 import { type JobDefinition, type JobInput, jobEnvelope, validateJobPayload } from '../shared/job';
 import { enqueuedJobFields, type JobState, type JobStatus, jobRecordKey } from '../shared/job-record';
 import type { ProducerQueue, ProducerSettings } from '../shared/producer-config';
@@ -26,6 +28,11 @@ export const MAX_SQS_DELAY_SECONDS = 900;
 /** EventBridge Scheduler limits a target's input to 8,192 characters; a larger envelope is claim-checked. */
 export const SCHEDULER_INPUT_LIMIT = 8192;
 const SQS_BATCH_ENTRIES = 10;
+/**
+ * Fits a job's envelope before its key is claimed: as long as a claim's generation (a UUID), so the envelope
+ * with the real one fits the same way.
+ */
+const GENERATION_STAND_IN = '00000000-0000-0000-0000-000000000000';
 /** How long a delayed job's payload must outlive its due time: room for the job's retries. */
 const PAYLOAD_RETRY_MARGIN_SECONDS = 86_400;
 
@@ -37,9 +44,9 @@ export type Delay =
 /** Options of one job. */
 export interface SendOptions {
   /**
-   * The job key: the same key is enqueued and processed once within the dedupe window. 1 to 200 printable
-   * ASCII characters without spaces (it is a message attribute, a table key and part of a schedule's name).
-   * Default: a new id.
+   * The job key: the same key is enqueued and processed once within the dedupe window; sent again after it, it is
+   * a new job, run again. 1 to 200 printable ASCII characters without spaces (it is a message attribute, a table
+   * key and part of a schedule's name). Default: a new id.
    */
   readonly id?: string;
   /**
@@ -154,7 +161,13 @@ interface Prepared {
   readonly id: string;
   readonly job: JobDefinition;
   readonly queue: ProducerQueue;
+  /** The envelope without a generation, and how it is fitted into a message. */
+  readonly envelope: WebhookEnvelope;
+  readonly fit: FitOptions;
+  /** The message as sent: once claimed, the envelope with the claim's generation. */
   readonly message: string;
+  /** Which enqueue of the key this is (the claim's); undefined without the dedupe table. */
+  readonly generation?: string;
   readonly payload: PayloadObject | undefined;
   readonly attributes: Readonly<Record<string, string>>;
   readonly dueAt: Date | undefined;
@@ -207,12 +220,21 @@ function checkDueTime(job: JobDefinition, dueMs: number): void {
   }
 }
 
-/** The schedule name of a job: the granted prefix and a hash of the id (names allow 64 characters). */
-export function jobScheduleName(prefix: string, id: string): string {
+/**
+ * The schedule name of a job: the granted prefix and a hash of the id and its generation (names allow 64
+ * characters). A retry of one enqueue finds its own schedule; the id enqueued again after the dedupe window
+ * gets a schedule (and a `ClientToken`) of its own.
+ */
+export function jobScheduleName(prefix: string, id: string, generation?: string): string {
   return `${prefix}${createHash('sha256')
-    .update(id)
+    .update(enqueueKey(id, generation))
     .digest('hex')
     .slice(0, Math.max(8, 64 - prefix.length))}`;
+}
+
+/** One enqueue of a job: its id, and its generation when the key was claimed. */
+function enqueueKey(id: string, generation: string | undefined): string {
+  return generation === undefined ? id : `${id}#${generation}`;
 }
 
 /** The producer: send, sendBatch, status, cancel. */
@@ -322,7 +344,7 @@ export class Producer {
       [MESSAGE_ATTRIBUTES.eventId]: id,
     };
     const scheduled = delaySeconds > MAX_SQS_DELAY_SECONDS;
-    const fitted = fitEnvelope(envelope, {
+    const fit: FitOptions = {
       inlineLimitBytes: scheduled
         ? SCHEDULER_INPUT_LIMIT
         : Math.min(
@@ -332,7 +354,11 @@ export class Producer {
       bucket: this.deps.settings.payloads?.bucket,
       body: Buffer.from(envelope.body ?? ''),
       receivedAt: enqueuedAt,
-    });
+    };
+    const fitted = fitEnvelope(
+      this.deps.dedupe ? { ...envelope, generation: GENERATION_STAND_IN } : envelope,
+      fit,
+    );
     if (!fitted)
       throw new ProducerConfigError(
         `payload of job ${job.type} is too large for a message and no payload bucket is set`,
@@ -343,6 +369,8 @@ export class Producer {
       id,
       job,
       queue,
+      envelope,
+      fit,
       message: fitted.serialized,
       payload: fitted.payload,
       attributes,
@@ -420,7 +448,10 @@ export class Producer {
     return queue.schedulerRoleArn ?? this.deps.settings.scheduler.roleArn;
   }
 
-  /** Claims every job's key; duplicates and keys held elsewhere end there. */
+  /**
+   * Claims every job's key, and puts the claim's generation in its message; duplicates and keys held elsewhere
+   * end there.
+   */
   private async claimAll(
     prepared: readonly Prepared[],
     outcomes: Outcome[],
@@ -431,12 +462,21 @@ export class Producer {
     const claimed: (Prepared & { token?: string })[] = [];
     await eachLimited(prepared, 16, async (p) => {
       try {
-        const claim = await dedupe.claim(
-          jobRecordKey(p.id),
-          ttl === undefined ? undefined : ttl + p.delaySeconds,
-        );
-        if (claim.status === 'claimed') claimed.push({ ...p, token: claim.token });
-        else if (claim.status === 'duplicate')
+        const key = jobRecordKey(p.id);
+        const claim = await dedupe.claim(key, ttl === undefined ? undefined : ttl + p.delaySeconds);
+        if (claim.status === 'claimed') {
+          const { generation, token } = claim;
+          const fitted = fitEnvelope({ ...p.envelope, generation }, p.fit);
+          if (fitted) {
+            claimed.push({ ...p, message: fitted.serialized, payload: fitted.payload, generation, token });
+            return;
+          }
+          await dedupe.release(key, token);
+          outcomes[p.index] = {
+            ok: false,
+            error: `generation ${generation} makes the job too large to send`,
+          };
+        } else if (claim.status === 'duplicate')
           outcomes[p.index] = { ok: true, result: await this.duplicateOf(p.id) };
         else
           outcomes[p.index] = {
@@ -484,7 +524,7 @@ export class Producer {
       try {
         await this.withRetry(() =>
           scheduler.create({
-            name: jobScheduleName(settings.namePrefix, p.id),
+            name: jobScheduleName(settings.namePrefix, p.id, p.generation),
             at: p.dueAt as Date,
             queueArn: p.queue.arn as string,
             roleArn,
@@ -571,7 +611,7 @@ export class Producer {
 function recordFields(p: Prepared, settings: ProducerSettings): Record<string, AttributeValue> {
   const scheduleName =
     p.delaySeconds > MAX_SQS_DELAY_SECONDS && settings.scheduler
-      ? jobScheduleName(settings.scheduler.namePrefix, p.id)
+      ? jobScheduleName(settings.scheduler.namePrefix, p.id, p.generation)
       : undefined;
   return enqueuedJobFields({
     type: p.job.type,
@@ -621,7 +661,10 @@ function entryOf(p: Prepared): BatchEntry {
       ]),
     ),
     ...(p.groupId !== undefined
-      ? { MessageGroupId: p.groupId, MessageDeduplicationId: createHash('sha256').update(p.id).digest('hex') }
+      ? {
+          MessageGroupId: p.groupId,
+          MessageDeduplicationId: createHash('sha256').update(enqueueKey(p.id, p.generation)).digest('hex'),
+        }
       : {}),
   };
 }

@@ -6,6 +6,10 @@
  * 1. claim: conditional put of `status = pending` with a random token and a short lease. It succeeds when no
  *    record exists, the record's TTL has passed (DynamoDB deletes expired items lazily), or a pending lease
  *    has run out (the function that held it died). Two concurrent deliveries cannot both succeed.
+ *    A claim of an absent or expired record starts a new generation (a random id kept on the record); taking
+ *    over a lease that ran out continues the same one, and keeps what a consumer already wrote on the record:
+ *    that retry may be sending the same thing again. The producer puts the generation in a job's envelope, so
+ *    consumers run a key claimed again after the window as new work, and a retry of one enqueue as the same.
  * 2. after every enqueue succeeded: `status = queued` (conditional on our token) -> later repeats are
  *    answered 202 with the same id and not enqueued again.
  * 3. when an enqueue failed: the record is deleted (conditional on our token), so the sender's retry
@@ -25,7 +29,7 @@ import {
 import { DEDUPE_TABLE } from './contracts';
 
 export type ClaimResult =
-  | { readonly status: 'claimed'; readonly token: string }
+  | { readonly status: 'claimed'; readonly token: string; readonly generation: string }
   | { readonly status: 'duplicate' }
   | { readonly status: 'in_progress' };
 
@@ -55,6 +59,75 @@ export interface DynamoDedupeOptions {
 const isConditionFailure = (error: unknown) =>
   error instanceof Error && error.name === 'ConditionalCheckFailedException';
 
+/** One claim attempt: its new token and generation, and the lease and TTL it would write. */
+interface Claim {
+  readonly key: string;
+  readonly now: number;
+  readonly token: string;
+  readonly generation: string;
+  readonly leaseUntil: AttributeValue;
+  readonly expiresAt: AttributeValue;
+}
+
+/** What `attempt` resolves with, or undefined when its condition did not hold. */
+async function whenConditionHolds<T>(attempt: Promise<T>): Promise<T | undefined> {
+  try {
+    return await attempt;
+  } catch (error) {
+    if (isConditionFailure(error)) return undefined;
+    throw error;
+  }
+}
+
+/** Claims a key that has no record, or whose window has passed: a new generation. Resolves with it. */
+async function claimAfresh(client: DynamoDBClient, tableName: string, claim: Claim): Promise<string> {
+  await client.send(
+    new PutItemCommand({
+      TableName: tableName,
+      Item: {
+        [PK]: { S: claim.key },
+        status: { S: 'pending' },
+        token: { S: claim.token },
+        generation: { S: claim.generation },
+        leaseUntil: claim.leaseUntil,
+        [TTL]: claim.expiresAt,
+      },
+      ConditionExpression: `attribute_not_exists(${PK}) OR #expiresAt < :now`,
+      ExpressionAttributeNames: { '#expiresAt': TTL },
+      ExpressionAttributeValues: { ':now': { N: String(claim.now) } },
+    }),
+  );
+  return claim.generation;
+}
+
+/**
+ * Takes over a pending claim whose lease ran out within its window: the same generation, and the rest of the
+ * record as it is. Resolves with the generation.
+ */
+async function takeOverLease(client: DynamoDBClient, tableName: string, claim: Claim): Promise<string> {
+  const taken = await client.send(
+    new UpdateItemCommand({
+      TableName: tableName,
+      Key: { [PK]: { S: claim.key } },
+      // A record from before generations were kept gets one now.
+      UpdateExpression:
+        'SET #token = :token, leaseUntil = :leaseUntil, #expiresAt = :expiresAt, generation = if_not_exists(generation, :generation)',
+      ConditionExpression: '#status = :pending AND leaseUntil < :now AND #expiresAt >= :now',
+      ExpressionAttributeNames: { '#status': 'status', '#token': 'token', '#expiresAt': TTL },
+      ExpressionAttributeValues: {
+        ':now': { N: String(claim.now) },
+        ':pending': { S: 'pending' },
+        ':token': { S: claim.token },
+        ':leaseUntil': claim.leaseUntil,
+        ':expiresAt': claim.expiresAt,
+        ':generation': { S: claim.generation },
+      },
+      ReturnValues: 'ALL_NEW',
+    }),
+  );
+  return taken.Attributes?.generation?.S ?? claim.generation;
+}
+
 /** A {@link DedupeStore} on DynamoDB. */
 export function createDynamoDedupeStore(options: DynamoDedupeOptions): DedupeStore {
   const { client, tableName, ttlSeconds } = options;
@@ -64,27 +137,18 @@ export function createDynamoDedupeStore(options: DynamoDedupeOptions): DedupeSto
   return {
     async claim(key, ttlOverride): Promise<ClaimResult> {
       const now = nowSeconds();
-      const token = randomUUID();
-      try {
-        await client.send(
-          new PutItemCommand({
-            TableName: tableName,
-            Item: {
-              [PK]: { S: key },
-              status: { S: 'pending' },
-              token: { S: token },
-              leaseUntil: { N: String(now + lease) },
-              [TTL]: { N: String(now + (ttlOverride ?? ttlSeconds)) },
-            },
-            ConditionExpression: `attribute_not_exists(${PK}) OR ${TTL} < :now OR (#status = :pending AND leaseUntil < :now)`,
-            ExpressionAttributeNames: { '#status': 'status' },
-            ExpressionAttributeValues: { ':now': { N: String(now) }, ':pending': { S: 'pending' } },
-          }),
-        );
-        return { status: 'claimed', token };
-      } catch (error) {
-        if (!isConditionFailure(error)) throw error;
-      }
+      const claim: Claim = {
+        key,
+        now,
+        token: randomUUID(),
+        generation: randomUUID(),
+        leaseUntil: { N: String(now + lease) },
+        expiresAt: { N: String(now + (ttlOverride ?? ttlSeconds)) },
+      };
+      const claimed =
+        (await whenConditionHolds(claimAfresh(client, tableName, claim))) ??
+        (await whenConditionHolds(takeOverLease(client, tableName, claim)));
+      if (claimed !== undefined) return { status: 'claimed', token: claim.token, generation: claimed };
       const existing = await client.send(
         new GetItemCommand({ TableName: tableName, Key: { [PK]: { S: key } }, ConsistentRead: true }),
       );
@@ -93,8 +157,9 @@ export function createDynamoDedupeStore(options: DynamoDedupeOptions): DedupeSto
 
     async complete(key, token, fields = {}) {
       const names = Object.keys(fields);
-      // The record is fresh since the claim (a claim replaces the whole item), so a field already present was
-      // written after the send by a consumer (a job it started or finished): it wins over what was sent.
+      // The record holds only this generation (a new claim replaces the whole item, a takeover continues the
+      // same enqueue), so a field already present was written by a consumer of this generation's send (a job it
+      // started or finished): it wins over what was sent.
       const sets = names.map((_, i) => `, #f${i} = if_not_exists(#f${i}, :f${i})`).join('');
       await client.send(
         new UpdateItemCommand({

@@ -39,6 +39,12 @@ export interface WebhookEnvelope {
    * a replay as new work, but a retried delivery of that replay as the same work) and when the run started.
    */
   replay?: ReplayMarker;
+  /**
+   * Set on a job sent by the producer with its dedupe table: which enqueue of the job's id this is (the claim's
+   * generation). Consumers run a new generation as new work (an id reused after the dedupe window), and the same
+   * generation sent twice (a producer's retry) once. Non-empty.
+   */
+  generation?: string;
 }
 
 /** The replay run that re-sent an archived event. */
@@ -170,6 +176,7 @@ export function checkEnvelope(value: unknown): WebhookEnvelope {
   if (body !== undefined) envelope.body = body;
   if (value.payloadRef !== undefined) envelope.payloadRef = checkPayloadRef(value.payloadRef);
   if (value.replay !== undefined) envelope.replay = checkReplayMarker(value.replay);
+  if (value.generation !== undefined) envelope.generation = nonEmpty(value, 'generation');
   return envelope;
 }
 

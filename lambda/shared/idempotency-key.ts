@@ -19,18 +19,22 @@ export function idempotencyKeyPattern(consumerName: string): string {
 
 /**
  * The key of one piece of consumer work: the envelope's source and id (an id is only unique within its source:
- * two senders, or a sender and a job, may use the same one, as the ingest's dedupe keys say too), plus the
- * replay run's id for a replayed event. So a replay runs again (new work), while a redelivery of the same
- * replay (a retry) finds the key already done.
+ * two senders, or a sender and a job, may use the same one, as the ingest's dedupe keys say too), plus a job's
+ * generation when it has one, plus the replay run's id for a replayed event. So a job id enqueued again after
+ * the producer's dedupe window, and a replay, run again (new work), while a redelivery of the same enqueue or
+ * replay (a retry) finds the key already done. Webhooks carry no generation: their keys are source and id.
  */
 export function idempotencyWorkKey(
   consumerName: string,
   envelope: {
     readonly source: string;
     readonly id: string;
+    readonly generation?: string | undefined;
     readonly replay?: { readonly id: string } | undefined;
   },
 ): string {
-  const base = [consumerName, envelope.source, envelope.id].join(POWERTOOLS_KEY_SEPARATOR);
-  return envelope.replay ? `${base}${POWERTOOLS_KEY_SEPARATOR}replay:${envelope.replay.id}` : base;
+  const parts = [consumerName, envelope.source, envelope.id];
+  if (envelope.generation !== undefined) parts.push(`generation:${envelope.generation}`);
+  if (envelope.replay) parts.push(`replay:${envelope.replay.id}`);
+  return parts.join(POWERTOOLS_KEY_SEPARATOR);
 }

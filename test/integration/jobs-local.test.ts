@@ -9,12 +9,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetScheduleCommand, SchedulerClient } from '@aws-sdk/client-scheduler';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { Duration } from 'aws-cdk-lib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createProducer, type Producer } from '../../lambda/producer';
+import { createProducer, Producer } from '../../lambda/producer';
+import { awsCollaborators, defaultClients } from '../../lambda/producer/aws';
+import { discoverProducer } from '../../lambda/producer/discover';
+import { createDynamoDedupeStore } from '../../lambda/shared/dedupe-store';
 import { JOB_SOURCE } from '../../lambda/shared/job';
+import type { JobStatus } from '../../lambda/shared/job-record';
 import { readArchive } from '../../lib/cli/archive';
 import { localS3Client } from '../../lib/local/clients';
 import { doubleJob, failingJob, slowJob } from '../helpers/local/jobs';
@@ -38,22 +43,91 @@ function jobsConfig() {
   });
 }
 
-/** A producer that finds this pipeline through a state file, as `createProducer()` finds `npm start`. */
-function producerFor(pipeline: TestPipeline, dir: string, extra: { sqs?: SQSClient } = {}): Producer {
+/** Writes this pipeline's state file for a producer; `windowSeconds` shortens the dedupe window it reads. */
+function stateFileFor(pipeline: TestPipeline, dir: string, windowSeconds?: number): string {
   const stateFile = join(dir, `local-${Math.random().toString(36).slice(2)}.json`);
-  writeFileSync(stateFile, JSON.stringify(pipeline.local.status()));
+  const state = pipeline.local.status();
+  const dedupe = state.jobs?.dedupe;
+  const jobs =
+    windowSeconds !== undefined && dedupe
+      ? { ...state.jobs, dedupe: { ...dedupe, ttlSeconds: windowSeconds } }
+      : state.jobs;
+  writeFileSync(stateFile, JSON.stringify({ ...state, jobs }));
+  return stateFile;
+}
+
+/** A producer that finds this pipeline through a state file, as `createProducer()` finds `npm start`. */
+function producerFor(
+  pipeline: TestPipeline,
+  dir: string,
+  extra: { sqs?: SQSClient; dynamodb?: DynamoDBClient; windowSeconds?: number } = {},
+): Producer {
   return createProducer({
-    local: stateFile,
+    local: stateFileFor(pipeline, dir, extra.windowSeconds),
     baseDelayMs: 20,
-    ...(extra.sqs ? { clients: { sqs: extra.sqs } } : {}),
+    clients: {
+      ...(extra.sqs ? { sqs: extra.sqs } : {}),
+      ...(extra.dynamodb ? { dynamodb: extra.dynamodb } : {}),
+    },
   });
 }
 
-async function waitForState(producer: Producer, id: string, state: string, timeoutMs = 20_000) {
+/**
+ * The real producer on this pipeline whose dedupe store reads a clock `aheadMs` ahead, as a producer that retries
+ * after a while: the claims it finds have aged that much.
+ */
+function producerLaterFor(pipeline: TestPipeline, dir: string, aheadMs: number): Producer {
+  const resolved = discoverProducer({ local: stateFileFor(pipeline, dir) });
+  const clients = defaultClients(resolved);
+  const dedupe = resolved.settings.dedupe;
+  if (!dedupe) throw new Error('the test pipeline has no dedupe table');
+  return new Producer({
+    ...awsCollaborators(resolved, clients, { attempts: 3, baseDelayMs: 20 }),
+    dedupe: createDynamoDedupeStore({
+      client: clients.dynamodb,
+      tableName: dedupe.tableName,
+      ttlSeconds: dedupe.ttlSeconds,
+      now: () => Date.now() + aheadMs,
+    }),
+  });
+}
+
+/**
+ * A DynamoDB client for local mode whose every write marking a claim `queued` fails, as when the producer dies
+ * right after its send: the job is on the queue, and its claim stays pending until the lease runs out.
+ */
+function dynamoLosingClaimCompletions(pipeline: TestPipeline): DynamoDBClient {
+  const state = pipeline.local.status();
+  const client = new DynamoDBClient({
+    region: state.region,
+    endpoint: state.endpoints.dynamodb,
+    credentials: { accessKeyId: 'hookline-local', secretAccessKey: 'hookline-local' },
+  });
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      const update = (args.input as { UpdateExpression?: string }).UpdateExpression ?? '';
+      if (context.commandName === 'UpdateItemCommand' && update.startsWith('SET #status = :queued'))
+        throw Object.assign(new Error('injected: the producer died after its send'), {
+          name: 'TimeoutError',
+        });
+      return next(args);
+    },
+    { step: 'initialize' },
+  );
+  return client;
+}
+
+async function waitForState(
+  producer: Producer,
+  id: string,
+  state: string,
+  timeoutMs = 20_000,
+  accept: (status: JobStatus) => boolean = () => true,
+) {
   const until = Date.now() + timeoutMs;
   for (;;) {
     const status = await producer.status(id);
-    if (status?.state === state) return status;
+    if (status?.state === state && accept(status)) return status;
     if (Date.now() > until)
       throw new Error(`job ${id} is ${status?.state}, not ${state}, after ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 100));
@@ -109,6 +183,52 @@ describe('jobs on local mode', () => {
     await new Promise((r) => setTimeout(r, 1500));
     expect(pipeline.sideEffects().filter((e) => e.id === 'answer')).toHaveLength(1);
   });
+
+  it('runs a job id sent again after the dedupe window as new work, recorded completed each time', async () => {
+    const shortWindow = producerFor(pipeline, dir, { windowSeconds: 2 });
+    const first = await shortWindow.send(doubleJob, { n: 1 }, { id: 'reused-id' });
+    expect(first).toMatchObject({ duplicate: false, state: 'queued' });
+    expect((await waitForState(shortWindow, 'reused-id', 'completed')).result).toMatchObject({ doubled: 2 });
+    await new Promise((r) => setTimeout(r, 3000));
+    const second = await shortWindow.send(doubleJob, { n: 2 }, { id: 'reused-id' });
+    expect(second).toMatchObject({ duplicate: false, state: 'queued' });
+    const done = await waitForState(
+      shortWindow,
+      'reused-id',
+      'completed',
+      20_000,
+      (s) => (s.result as { doubled?: number } | undefined)?.doubled === 4,
+    );
+    expect(done.type).toBe(doubleJob.type);
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(pipeline.sideEffects().filter((e) => e.id === 'reused-id')).toHaveLength(2);
+  }, 60_000);
+
+  it('runs a job once when its producer died after the send and a retry takes over the expired claim', async () => {
+    const dying = dynamoLosingClaimCompletions(pipeline);
+    const crashed = producerFor(pipeline, dir, { dynamodb: dying });
+    expect(await crashed.send(doubleJob, { n: 6 }, { id: 'lease-retry' })).toMatchObject({
+      duplicate: false,
+    });
+    await pipeline.waitFor(
+      () => pipeline.sideEffects().some((e) => e.id === 'lease-retry'),
+      20_000,
+      'the first send to run',
+    );
+    dying.destroy();
+    // Within the dedupe window, past the 30-second lease: the retry claims the key again and sends again.
+    const retry = await producerLaterFor(pipeline, dir, 60_000).send(
+      doubleJob,
+      { n: 6 },
+      { id: 'lease-retry' },
+    );
+    expect(retry).toMatchObject({ duplicate: false });
+    const done = await waitForState(producer, 'lease-retry', 'completed');
+    expect(done).toMatchObject({ result: { doubled: 12 }, type: doubleJob.type });
+    await new Promise((r) => setTimeout(r, 2000));
+    expect(pipeline.sideEffects().filter((e) => e.id === 'lease-retry')).toHaveLength(1);
+    expect((await producer.status('lease-retry'))?.state).toBe('completed');
+  }, 60_000);
 
   it('runs a key repeated within one sendBatch once, reporting the repeat as a duplicate', async () => {
     const twice = { job: doubleJob, payload: { n: 9 }, options: { id: 'batch-twice' } };

@@ -96,7 +96,7 @@ export class MemoryDedupe implements DedupeStore {
     if (existing && existing.leaseUntil > this.now()) return { status: 'in_progress' };
     const token = `t${Math.random()}`;
     this.records.set(key, { status: 'pending', token, leaseUntil: this.now() + this.leaseMs });
-    return { status: 'claimed', token };
+    return { status: 'claimed', token, generation: token };
   }
   async complete(key: string, token: string) {
     const existing = this.records.get(key);

@@ -199,7 +199,7 @@ describe('producer job keys', () => {
         const status = records.get(key);
         if (status === undefined) {
           records.set(key, 'pending');
-          return { status: 'claimed', token: key };
+          return { status: 'claimed', token: key, generation: `generation-of-${key}` };
         }
         return status === 'queued' ? { status: 'duplicate' } : { status: 'in_progress' };
       },

@@ -1,0 +1,315 @@
+/**
+ * Which enqueue of a job id a message is: the dedupe store's claim generations on dynalite, and the producer that
+ * puts them in the envelope the consumer keys its idempotency on. A clock stands in for the passing of the lease
+ * and of the dedupe window.
+ */
+import {
+  CreateTableCommand,
+  type DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+} from '@aws-sdk/client-dynamodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import {
+  type BatchEntry,
+  type OneTimeSchedule,
+  Producer,
+  type ProducerCollaborators,
+} from '../../../lambda/producer/producer';
+import { DEDUPE_TABLE } from '../../../lambda/shared/contracts';
+import { createDynamoDedupeStore, type DedupeStore } from '../../../lambda/shared/dedupe-store';
+import { parseEnvelope } from '../../../lambda/shared/envelope';
+import { idempotencyWorkKey } from '../../../lambda/shared/idempotency-key';
+import { defineJob } from '../../../lambda/shared/job';
+import { JobRecords, jobRecordKey } from '../../../lambda/shared/job-record';
+import { localDynamoClient } from '../../../lib/local/clients';
+import { type Emulators, startEmulators } from '../../../lib/local/emulators';
+
+const WINDOW_SECONDS = 3600;
+const LEASE_SECONDS = 30;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const job = defineJob('report.build', z.object({ n: z.number() }), { queue: 'jobs' });
+const fifoJob = defineJob('order.ship', z.object({ n: z.number() }), { queue: 'orders' });
+
+let emulators: Emulators;
+let client: DynamoDBClient;
+const table = 'generations-dedupe';
+
+beforeAll(async () => {
+  emulators = await startEmulators();
+  client = localDynamoClient(emulators);
+  await client.send(
+    new CreateTableCommand({
+      TableName: table,
+      AttributeDefinitions: [{ AttributeName: DEDUPE_TABLE.partitionKey, AttributeType: 'S' }],
+      KeySchema: [{ AttributeName: DEDUPE_TABLE.partitionKey, KeyType: 'HASH' }],
+      BillingMode: 'PAY_PER_REQUEST',
+    }),
+  );
+}, 60_000);
+
+afterAll(async () => {
+  client?.destroy();
+  await emulators?.stop();
+});
+
+/** A clock the test moves. */
+function clock(start = Date.parse('2026-11-30T12:00:00Z')) {
+  let now = start;
+  return {
+    now: () => now,
+    advance(seconds: number) {
+      now += seconds * 1000;
+    },
+  };
+}
+
+function store(now: () => number): DedupeStore {
+  return createDynamoDedupeStore({
+    client,
+    tableName: table,
+    ttlSeconds: WINDOW_SECONDS,
+    leaseSeconds: LEASE_SECONDS,
+    now,
+  });
+}
+
+async function claimed(dedupe: DedupeStore, key: string) {
+  const claim = await dedupe.claim(key);
+  if (claim.status !== 'claimed') throw new Error(`expected a claim of ${key}, got ${claim.status}`);
+  return claim;
+}
+
+describe('dedupe claim generations', () => {
+  it('continues the generation when a retry takes over a lease that ran out', async () => {
+    const time = clock();
+    const dedupe = store(time.now);
+    const first = await claimed(dedupe, 'job#lease');
+    expect(first.generation).toMatch(UUID);
+    expect(await dedupe.claim('job#lease')).toEqual({ status: 'in_progress' });
+    time.advance(LEASE_SECONDS + 1);
+    const retry = await claimed(dedupe, 'job#lease');
+    expect(retry.generation).toBe(first.generation);
+    expect(retry.token).not.toBe(first.token);
+  });
+
+  it('keeps what a consumer of the same generation recorded when a retry takes over its lease', async () => {
+    const time = clock();
+    const dedupe = store(time.now);
+    const records = new JobRecords(client, table, time.now);
+    const first = await claimed(dedupe, jobRecordKey('ran-before-retry'));
+    expect(await records.start('ran-before-retry', 1)).toBe('run');
+    await records.complete('ran-before-retry', { done: 1 });
+    time.advance(LEASE_SECONDS + 1);
+    const retry = await claimed(dedupe, jobRecordKey('ran-before-retry'));
+    expect(retry.generation).toBe(first.generation);
+    expect(await records.read('ran-before-retry')).toMatchObject({ state: 'completed', result: { done: 1 } });
+  });
+
+  it('starts a new generation when the key is claimed again after the dedupe window', async () => {
+    const time = clock();
+    const dedupe = store(time.now);
+    const first = await claimed(dedupe, 'job#window');
+    await dedupe.complete('job#window', first.token);
+    time.advance(WINDOW_SECONDS - 1);
+    expect(await dedupe.claim('job#window')).toEqual({ status: 'duplicate' });
+    time.advance(2);
+    const again = await claimed(dedupe, 'job#window');
+    expect(again.generation).not.toBe(first.generation);
+  });
+
+  it('starts a new generation after the window even where a lease was never completed', async () => {
+    const time = clock();
+    const dedupe = store(time.now);
+    const first = await claimed(dedupe, 'job#abandoned');
+    time.advance(WINDOW_SECONDS + 1);
+    expect((await claimed(dedupe, 'job#abandoned')).generation).not.toBe(first.generation);
+  });
+
+  it('gives a pending record written before generations were kept one on takeover, and keeps it', async () => {
+    const time = clock();
+    const dedupe = store(time.now);
+    const nowSeconds = time.now() / 1000;
+    await client.send(
+      new PutItemCommand({
+        TableName: table,
+        Item: {
+          [DEDUPE_TABLE.partitionKey]: { S: 'job#older' },
+          status: { S: 'pending' },
+          token: { S: 'old-token' },
+          leaseUntil: { N: String(nowSeconds - 1) },
+          [DEDUPE_TABLE.ttlAttribute]: { N: String(nowSeconds + WINDOW_SECONDS) },
+        },
+      }),
+    );
+    const taken = await claimed(dedupe, 'job#older');
+    expect(taken.generation).toMatch(UUID);
+    time.advance(LEASE_SECONDS + 1);
+    expect((await claimed(dedupe, 'job#older')).generation).toBe(taken.generation);
+  });
+});
+
+describe('a job id enqueued again', () => {
+  /** The producer on the real store and a fake SQS that keeps what it was sent; `completes` false = it dies after sending. */
+  function producerAt(now: () => number, options: { completes?: boolean } = {}) {
+    const sent: BatchEntry[] = [];
+    const real = store(now);
+    const dedupe: DedupeStore =
+      options.completes === false
+        ? {
+            ...real,
+            complete: async () => {
+              throw new Error('the producer died after its send');
+            },
+          }
+        : real;
+    const schedules: OneTimeSchedule[] = [];
+    const deps: ProducerCollaborators = {
+      queues: {
+        jobs: { name: 'jobs', url: 'https://sqs/jobs', arn: 'arn:aws:sqs:eu-west-1:1:jobs', fifo: false },
+        orders: { name: 'orders', url: 'https://sqs/orders.fifo', fifo: true },
+      },
+      settings: {
+        dedupe: { tableName: table, ttlSeconds: WINDOW_SECONDS },
+        scheduler: { namePrefix: 'App-job-', roleArn: 'arn:aws:iam::1:role/send' },
+      },
+      scheduler: {
+        async create(schedule) {
+          schedules.push(schedule);
+        },
+        async delete() {
+          return true;
+        },
+      },
+      retry: { attempts: 1, baseDelayMs: 1 },
+      now,
+      sleep: async () => {},
+      async sendBatch(_url, entries) {
+        sent.push(...entries);
+        return [];
+      },
+      async putPayload() {},
+      dedupe,
+      records: new JobRecords(client, table, now),
+    };
+    return { producer: new Producer(deps), sent, schedules };
+  }
+
+  const consumerKey = (entry: BatchEntry | undefined) =>
+    idempotencyWorkKey('jobs', parseEnvelope(entry?.MessageBody ?? ''));
+
+  it('carries the same generation, and so the same consumer key, when a retry takes over the lease', async () => {
+    const time = clock();
+    const crashed = producerAt(time.now, { completes: false });
+    expect(await crashed.producer.send(job, { n: 1 }, { id: 'retried' })).toMatchObject({ duplicate: false });
+    time.advance(LEASE_SECONDS + 1);
+    const retry = producerAt(time.now);
+    expect(await retry.producer.send(job, { n: 1 }, { id: 'retried' })).toMatchObject({ duplicate: false });
+    const [original, resent] = [crashed.sent[0], retry.sent[0]];
+    expect(parseEnvelope(original?.MessageBody ?? '').generation).toMatch(UUID);
+    expect(parseEnvelope(resent?.MessageBody ?? '').generation).toBe(
+      parseEnvelope(original?.MessageBody ?? '').generation,
+    );
+    expect(consumerKey(resent)).toBe(consumerKey(original));
+  });
+
+  it('carries a new generation, and so a new consumer key, once the dedupe window has passed', async () => {
+    const time = clock();
+    const { producer, sent } = producerAt(time.now);
+    await producer.send(job, { n: 1 }, { id: 'reused' });
+    time.advance(60);
+    expect(await producer.send(job, { n: 1 }, { id: 'reused' })).toMatchObject({ duplicate: true });
+    time.advance(WINDOW_SECONDS);
+    expect(await producer.send(job, { n: 2 }, { id: 'reused' })).toMatchObject({
+      duplicate: false,
+      state: 'queued',
+    });
+    expect(sent).toHaveLength(2);
+    const [first, second] = sent.map((e) => parseEnvelope(e.MessageBody));
+    expect(second?.id).toBe(first?.id);
+    expect(second?.generation).not.toBe(first?.generation);
+    expect(consumerKey(sent[1])).not.toBe(consumerKey(sent[0]));
+  });
+
+  it('gives a FIFO job a new deduplication id per generation, and the same one to a retry of it', async () => {
+    const time = clock();
+    const crashed = producerAt(time.now, { completes: false });
+    await crashed.producer.send(fifoJob, { n: 1 }, { id: 'fifo-reused' });
+    time.advance(LEASE_SECONDS + 1);
+    const retry = producerAt(time.now);
+    await retry.producer.send(fifoJob, { n: 1 }, { id: 'fifo-reused' });
+    expect(retry.sent[0]?.MessageDeduplicationId).toBe(crashed.sent[0]?.MessageDeduplicationId);
+    time.advance(WINDOW_SECONDS + 1);
+    await retry.producer.send(fifoJob, { n: 1 }, { id: 'fifo-reused' });
+    expect(retry.sent[1]?.MessageDeduplicationId).not.toBe(retry.sent[0]?.MessageDeduplicationId);
+  });
+
+  it('gives a delayed job a schedule per generation, which a retry of it finds again', async () => {
+    const time = clock();
+    const hours = { hours: 2 };
+    const crashed = producerAt(time.now, { completes: false });
+    await crashed.producer.send(job, { n: 1 }, { id: 'later-reused', delay: hours });
+    time.advance(LEASE_SECONDS + 1);
+    const retry = producerAt(time.now);
+    await retry.producer.send(job, { n: 1 }, { id: 'later-reused', delay: hours });
+    const [original] = crashed.schedules;
+    expect(retry.schedules[0]?.name).toBe(original?.name);
+    expect(parseEnvelope(retry.schedules[0]?.input ?? '').generation).toBe(
+      parseEnvelope(original?.input ?? '').generation,
+    );
+    // The window counts from the due time, which a schedule rounds up to the minute.
+    time.advance(2 * 3600 + 60 + WINDOW_SECONDS + 1);
+    expect(await retry.producer.send(job, { n: 2 }, { id: 'later-reused', delay: hours })).toMatchObject({
+      duplicate: false,
+    });
+    const renewed = retry.schedules[1];
+    expect(renewed?.name).toMatch(/^App-job-[0-9a-f]+$/);
+    expect(renewed?.name).not.toBe(original?.name);
+    expect((await new JobRecords(client, table, time.now).read('later-reused'))?.scheduleName).toBe(
+      renewed?.name,
+    );
+  });
+
+  it('records the new enqueue as queued, however the earlier one ended', async () => {
+    const time = clock();
+    const { producer } = producerAt(time.now);
+    const records = new JobRecords(client, table, time.now);
+    await producer.send(job, { n: 1 }, { id: 'recorded' });
+    expect(await records.start('recorded', 1)).toBe('run');
+    await records.complete('recorded', { first: true });
+    time.advance(WINDOW_SECONDS + 1);
+    await producer.send(job, { n: 2 }, { id: 'recorded' });
+    const status = await records.read('recorded');
+    expect(status?.state).toBe('queued');
+    expect(status?.result).toBeUndefined();
+    const item = await client.send(
+      new GetItemCommand({
+        TableName: table,
+        Key: { [DEDUPE_TABLE.partitionKey]: { S: jobRecordKey('recorded') } },
+      }),
+    );
+    expect(item.Item?.status?.S).toBe('queued');
+  });
+});
+
+describe('consumer work keys', () => {
+  it('keys a webhook by consumer, source and id alone, as before generations', () => {
+    expect(idempotencyWorkKey('events', { source: 'shop', id: 'e1' })).toBe('events#shop#e1');
+    expect(idempotencyWorkKey('events', { source: 'shop', id: 'e1', replay: { id: 'r-1' } })).toBe(
+      'events#shop#e1#replay:r-1',
+    );
+  });
+
+  it('keys each generation of a job apart, and a replay of one apart from the job itself', () => {
+    const g1 = idempotencyWorkKey('jobs', { source: 'job', id: 'j', generation: 'g1' });
+    const g2 = idempotencyWorkKey('jobs', { source: 'job', id: 'j', generation: 'g2' });
+    const replayed = idempotencyWorkKey('jobs', {
+      source: 'job',
+      id: 'j',
+      generation: 'g1',
+      replay: { id: 'r-1' },
+    });
+    expect(new Set([g1, g2, replayed, idempotencyWorkKey('jobs', { source: 'job', id: 'j' })]).size).toBe(4);
+  });
+});
