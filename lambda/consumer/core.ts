@@ -79,9 +79,9 @@ export interface IdempotencyGate {
  */
 export interface JobRecordUpdates {
   /** `cancelled`: the job was cancelled before it started, and must not run. */
-  start(id: string, attempt: number): Promise<'run' | 'cancelled' | 'untracked'>;
-  complete(id: string, result: unknown): Promise<void>;
-  deadLettered(id: string, reason: string): Promise<void>;
+  start(id: string, attempt: number, generation?: string): Promise<'run' | 'cancelled' | 'untracked'>;
+  complete(id: string, result: unknown, generation?: string): Promise<void>;
+  deadLettered(id: string, reason: string, generation?: string): Promise<void>;
 }
 
 /** Counters per record outcome; published once per batch, per event type. */
@@ -178,6 +178,8 @@ interface RecordInfo {
   replayId?: string;
   /** A job whose state is kept in a job record. */
   tracked: boolean;
+  /** A job's enqueue (its envelope's generation): only that enqueue's record is updated. */
+  generation?: string;
 }
 
 /** The processing core built from a consumer definition, its runtime configuration and collaborators. */
@@ -345,6 +347,7 @@ function adoptEnvelope(info: RecordInfo, envelope: WebhookEnvelope): void {
   info.type = envelope.type;
   info.typeKey = `${envelope.source}.${envelope.type}`;
   if (envelope.replay) info.replayId = envelope.replay.id;
+  if (envelope.generation !== undefined) info.generation = envelope.generation;
   info.tracked = envelope.source === JOB_SOURCE && envelope.headers[JOB_RECORD_HEADER] !== undefined;
   const received = Date.parse(envelope.receivedAt);
   if (Number.isFinite(received)) info.receivedAtMs = received;
@@ -483,10 +486,10 @@ class ConsumerRuntime implements ConsumerCore {
       await this.runHandler(info, envelope, target, state);
       return RAN;
     }
-    if ((await records.start(info.id, info.attempt)) === 'cancelled') return CANCELLED;
+    if ((await records.start(info.id, info.attempt, info.generation)) === 'cancelled') return CANCELLED;
     const result = await this.runHandler(info, envelope, target, state);
     try {
-      await records.complete(info.id, result);
+      await records.complete(info.id, result, info.generation);
     } catch (error) {
       // The job did run: failing now would run it again for a status line.
       this.deps.logger.warn('could not record the job result', { id: info.id, error: errorText(error) });
@@ -556,7 +559,7 @@ class ConsumerRuntime implements ConsumerCore {
   private async recordDeadLetter(info: RecordInfo, reason: string): Promise<void> {
     if (!info.tracked || !this.deps.jobs) return;
     try {
-      await this.deps.jobs.deadLettered(info.id, reason);
+      await this.deps.jobs.deadLettered(info.id, reason, info.generation);
     } catch (error) {
       this.deps.logger.warn('could not record the job as dead-lettered', {
         id: info.id,

@@ -111,33 +111,39 @@ export class JobRecords {
   ) {}
 
   async read(id: string): Promise<JobStatus | undefined> {
-    const answer = await this.client.send(
-      new GetItemCommand({
-        TableName: this.tableName,
-        Key: { [PK]: { S: jobRecordKey(id) } },
-        ConsistentRead: true,
-      }),
-    );
-    return answer.Item ? jobStatusOf(answer.Item, this.now()) : undefined;
+    const item = await this.readItem(id);
+    return item ? jobStatusOf(item, this.now()) : undefined;
   }
 
   /**
    * Marks the job processing unless it was cancelled: `run`, `cancelled`, or `untracked` when there is no
-   * record (it expired, or was never written), in which case the job runs.
+   * record of this enqueue (it expired, was never written, or the id was sent again since: `generation` names
+   * the enqueue the delivery belongs to), in which case the job runs and the record is left to its own enqueue.
    */
-  async start(id: string, attempt: number): Promise<'run' | 'cancelled' | 'untracked'> {
+  async start(id: string, attempt: number, generation?: string): Promise<'run' | 'cancelled' | 'untracked'> {
     try {
-      await this.update(id, 'processing', { attempt: { N: String(attempt) } }, 'AND #state <> :cancelled');
+      await this.update(
+        id,
+        'processing',
+        { attempt: { N: String(attempt) } },
+        generation,
+        'AND #state <> :cancelled',
+        {
+          ':cancelled': { S: 'cancelled' },
+        },
+      );
       return 'run';
     } catch (error) {
       if (!isConditionFailure(error)) throw error;
     }
-    const status = await this.read(id);
-    return status?.state === 'cancelled' ? 'cancelled' : 'untracked';
+    const item = await this.readItem(id);
+    const ours =
+      generation === undefined || item?.generation?.S === undefined || item.generation.S === generation;
+    return ours && item?.state?.S === 'cancelled' ? 'cancelled' : 'untracked';
   }
 
   /** Records the handler's result (JSON; too large a result is recorded as such). */
-  async complete(id: string, result: unknown): Promise<void> {
+  async complete(id: string, result: unknown, generation?: string): Promise<void> {
     const json = result === undefined ? undefined : JSON.stringify(result);
     const fields: Record<string, AttributeValue> =
       json === undefined
@@ -145,17 +151,17 @@ export class JobRecords {
         : Buffer.byteLength(json) <= MAX_RESULT_BYTES
           ? { result: { S: json } }
           : { reason: { S: `result not kept: ${Buffer.byteLength(json)} bytes > ${MAX_RESULT_BYTES}` } };
-    await this.updateIfPresent(id, 'completed', fields);
+    await this.updateIfPresent(id, 'completed', fields, generation);
   }
 
-  async deadLettered(id: string, reason: string): Promise<void> {
-    await this.updateIfPresent(id, 'dead-lettered', { reason: { S: reason.slice(0, 4000) } });
+  async deadLettered(id: string, reason: string, generation?: string): Promise<void> {
+    await this.updateIfPresent(id, 'dead-lettered', { reason: { S: reason.slice(0, 4000) } }, generation);
   }
 
   /** Cancels a job that has not started; false when it already started, finished or does not exist. */
   async cancel(id: string): Promise<boolean> {
     try {
-      await this.update(id, 'cancelled', {}, 'AND #state IN (:scheduled, :queued)', {
+      await this.update(id, 'cancelled', {}, undefined, 'AND #state IN (:scheduled, :queued)', {
         ':scheduled': { S: 'scheduled' },
         ':queued': { S: 'queued' },
       });
@@ -166,37 +172,64 @@ export class JobRecords {
     }
   }
 
-  private async updateIfPresent(id: string, state: JobState, fields: Record<string, AttributeValue>) {
+  private async updateIfPresent(
+    id: string,
+    state: JobState,
+    fields: Record<string, AttributeValue>,
+    generation: string | undefined,
+  ) {
     try {
-      await this.update(id, state, fields, '');
+      await this.update(id, state, fields, generation);
     } catch (error) {
-      // No record (it expired, or the producer wrote none): nothing to keep the state in.
+      // No record of this enqueue (it expired, the producer wrote none, or the id was sent again since): nothing
+      // to keep the state in.
       if (!isConditionFailure(error)) throw error;
     }
   }
 
+  private async readItem(id: string): Promise<Record<string, AttributeValue> | undefined> {
+    const answer = await this.client.send(
+      new GetItemCommand({
+        TableName: this.tableName,
+        Key: { [PK]: { S: jobRecordKey(id) } },
+        ConsistentRead: true,
+      }),
+    );
+    return answer.Item;
+  }
+
+  /**
+   * Sets the state (and fields) of an existing record; with `generation`, only while the record is that enqueue's
+   * (a record from before generations were kept has none, and counts as it).
+   */
   private async update(
     id: string,
     state: JobState,
     fields: Record<string, AttributeValue>,
-    condition: string,
+    generation: string | undefined,
+    condition = '',
     values: Record<string, AttributeValue> = {},
   ): Promise<void> {
     const names = Object.keys(fields);
+    const sameEnqueue =
+      generation === undefined ? '' : 'AND (attribute_not_exists(#generation) OR #generation = :generation)';
     await this.client.send(
       new UpdateItemCommand({
         TableName: this.tableName,
         Key: { [PK]: { S: jobRecordKey(id) } },
         UpdateExpression: `SET #state = :state, updatedAt = :now${names.map((_, i) => `, #f${i} = :f${i}`).join('')}`,
-        ConditionExpression: `attribute_exists(${PK}) ${condition}`.trim(),
+        ConditionExpression: `attribute_exists(${PK}) ${sameEnqueue} ${condition}`
+          .replace(/\s+/g, ' ')
+          .trim(),
         ExpressionAttributeNames: {
           '#state': 'state',
+          ...(generation === undefined ? {} : { '#generation': 'generation' }),
           ...Object.fromEntries(names.map((name, i) => [`#f${i}`, name])),
         },
         ExpressionAttributeValues: {
           ':state': { S: state },
           ':now': { S: new Date(this.now()).toISOString() },
-          ...(condition.includes(':cancelled') ? { ':cancelled': { S: 'cancelled' } } : {}),
+          ...(generation === undefined ? {} : { ':generation': { S: generation } }),
           ...Object.fromEntries(names.map((name, i) => [`:f${i}`, fields[name] as AttributeValue])),
           ...values,
         },

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { PermanentError } from '../../../lambda/consumer/errors';
 import type { ConsumerDefinition, ConsumerEvent, HandlerContext } from '../../../lambda/consumer/types';
 import { FAILURE_ATTRIBUTES } from '../../../lambda/shared/envelope';
+import { JOB_RECORD_HEADER, JOB_SOURCE } from '../../../lambda/shared/job';
 import { envelope, failedIds, harness, lambdaContext, NOW, record, sqsEvent, typeCounts } from './fakes';
 
 const ok = async () => {};
@@ -902,5 +903,62 @@ describe('consumer core: observability', () => {
       typeCounts({ Processed: 2, endToEndLatencyMs: [1_500, 1_500] }),
     );
     expect(batch?.get('stripe.invoice.paid')).toMatchObject({ Failed: 1, Retried: 1, Processed: 0 });
+  });
+});
+
+describe('consumer core: job records', () => {
+  /** Every job-record update the consumer makes, with the enqueue (generation) it names. */
+  function recordingJobs() {
+    const calls: string[] = [];
+    return {
+      calls,
+      jobs: {
+        async start(id: string, attempt: number, generation?: string) {
+          calls.push(`start ${id} ${attempt} ${generation}`);
+          return 'run' as const;
+        },
+        async complete(id: string, result: unknown, generation?: string) {
+          calls.push(`complete ${id} ${JSON.stringify(result)} ${generation}`);
+        },
+        async deadLettered(id: string, reason: string, generation?: string) {
+          calls.push(`dead-lettered ${id} ${reason} ${generation}`);
+        },
+      },
+    };
+  }
+  const jobEnvelope = (id: string, generation: string) =>
+    envelope({
+      id,
+      source: JOB_SOURCE,
+      type: 'report.build',
+      headers: { 'content-type': 'application/json', [JOB_RECORD_HEADER]: '1' },
+      body: '{"n":1}',
+      generation,
+    });
+
+  it("updates only the record of the delivery's own enqueue, finished or dead-lettered", async () => {
+    const { calls, jobs } = recordingJobs();
+    const { core } = harness(
+      {
+        handlers: {
+          'job.report.build': async (event) => {
+            if (event.id === 'bad') throw new PermanentError('no such report');
+            return { built: event.id };
+          },
+        },
+      },
+      {},
+      { jobs },
+    );
+    await core.processBatch(
+      sqsEvent([record(jobEnvelope('good', 'gen-2'), { attempt: 2 }), record(jobEnvelope('bad', 'gen-7'))]),
+      lambdaContext(),
+    );
+    expect(calls.sort()).toEqual([
+      'complete good {"built":"good"} gen-2',
+      'dead-lettered bad PermanentError: no such report gen-7',
+      'start bad 1 gen-7',
+      'start good 2 gen-2',
+    ]);
   });
 });

@@ -10,6 +10,7 @@ import {
   createConsumerCore,
   type IdempotencyGate,
   type InvocationContext,
+  type JobRecordUpdates,
   type RootLogger,
   type TypeMetrics,
 } from '../../../lambda/consumer/core';
@@ -240,7 +241,12 @@ export interface Harness {
 export function harness<Schemas extends Record<string, unknown>>(
   definition: ConsumerDefinition<Schemas>,
   configOverrides: Partial<ConsumerRuntimeConfig> = {},
-  options: { idempotency?: boolean; random?: () => number; archive?: ArchiveBatchSink } = {},
+  options: {
+    idempotency?: boolean;
+    random?: () => number;
+    archive?: ArchiveBatchSink;
+    jobs?: JobRecordUpdates;
+  } = {},
 ): Harness {
   const queue = new FakeQueue();
   const logger = new FakeLogger();
@@ -256,6 +262,7 @@ export function harness<Schemas extends Record<string, unknown>>(
     },
     ...(idempotency ? { idempotency } : {}),
     ...(options.archive ? { archive: options.archive } : {}),
+    ...(options.jobs ? { jobs: options.jobs } : {}),
     now: () => NOW,
     random: options.random ?? (() => 0.5),
     logger,

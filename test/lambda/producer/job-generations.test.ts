@@ -291,6 +291,39 @@ describe('a job id enqueued again', () => {
     );
     expect(item.Item?.status?.S).toBe('queued');
   });
+
+  it("leaves the new enqueue's record alone when a delivery of the earlier one arrives late", async () => {
+    const time = clock();
+    const { producer, sent } = producerAt(time.now);
+    const records = new JobRecords(client, table, time.now);
+    await producer.send(job, { n: 1 }, { id: 'late' });
+    time.advance(WINDOW_SECONDS + 1);
+    await producer.send(job, { n: 2 }, { id: 'late' });
+    const [earlier, later] = sent.map((e) => parseEnvelope(e.MessageBody).generation);
+    expect(earlier).toBeDefined();
+    // A redrive of the earlier enqueue runs (it is work of its own) but is not recorded on the later one.
+    expect(await records.start('late', 3, earlier)).toBe('untracked');
+    await records.complete('late', { from: 'earlier' }, earlier);
+    await records.deadLettered('late', 'Error: earlier', earlier);
+    expect(await records.read('late')).toMatchObject({ state: 'queued' });
+    expect((await records.read('late'))?.result).toBeUndefined();
+    expect(await records.start('late', 1, later)).toBe('run');
+    await records.complete('late', { from: 'later' }, later);
+    expect(await records.read('late')).toMatchObject({ state: 'completed', result: { from: 'later' } });
+  });
+
+  it('runs a late delivery of an earlier enqueue even when the later one was cancelled', async () => {
+    const time = clock();
+    const { producer, sent } = producerAt(time.now);
+    const records = new JobRecords(client, table, time.now);
+    await producer.send(job, { n: 1 }, { id: 'cancelled-later' });
+    time.advance(WINDOW_SECONDS + 1);
+    await producer.send(job, { n: 2 }, { id: 'cancelled-later' });
+    expect(await producer.cancel('cancelled-later')).toBe(true);
+    const [earlier, later] = sent.map((e) => parseEnvelope(e.MessageBody).generation);
+    expect(await records.start('cancelled-later', 2, earlier)).toBe('untracked');
+    expect(await records.start('cancelled-later', 1, later)).toBe('cancelled');
+  });
 });
 
 describe('consumer work keys', () => {
