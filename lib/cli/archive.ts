@@ -1,7 +1,7 @@
 /**
  * Reads the event archive (`lambda/shared/archive.ts` layout) for `hookline replay`: lists the hour prefixes of
  * one source from `since` to `until`, reads and decompresses each object, and keeps the records received in the
- * range, first copy of an id only (an event whose enqueue failed is archived again when the sender retries).
+ * range, first copy of an event only (an event whose enqueue failed is archived again when the sender retries).
  */
 import { gunzipSync } from 'node:zlib';
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
@@ -45,6 +45,15 @@ async function readObject(s3: S3Client, bucket: string, key: string): Promise<Ar
   return parseArchiveLines(text);
 }
 
+/**
+ * What makes two archived records copies of one event: its id, and for a job its generation (the same job id
+ * sent again after its dedupe window is a new job).
+ */
+function copyKeyOf(record: ArchiveRecord): string {
+  const { id, generation } = record.envelope;
+  return generation === undefined ? id : `${id}#${generation}`;
+}
+
 /** The archived events of the selection, in the order they were received. */
 export async function readArchive(s3: S3Client, selection: ArchiveSelection): Promise<ArchiveRecord[]> {
   const { bucket, source, since, until } = selection;
@@ -58,8 +67,9 @@ export async function readArchive(s3: S3Client, selection: ArchiveSelection): Pr
         const received = Date.parse(record.envelope.receivedAt);
         if (record.source !== source || !(received >= since.getTime() && received <= until.getTime()))
           continue;
-        if (seen.has(record.envelope.id) || (selection.accept && !selection.accept(record))) continue;
-        seen.add(record.envelope.id);
+        const copy = copyKeyOf(record);
+        if (seen.has(copy) || (selection.accept && !selection.accept(record))) continue;
+        seen.add(copy);
         records.push(record);
       }
     }

@@ -165,8 +165,11 @@ function entryOf(
   if (tenant !== undefined)
     attributes[MESSAGE_ATTRIBUTES.tenant] = { DataType: 'String', StringValue: tenant };
   if (!queue.fifo) return entry;
+  // One per event and run; a job's generation keeps two sends of one job id (before and after its dedupe window)
+  // apart, as the consumers' idempotency keys do.
+  const generation = envelope.generation === undefined ? '' : `#${envelope.generation}`;
   entry.MessageDeduplicationId = createHash('sha256')
-    .update(`${envelope.replay?.id}#${envelope.source}#${envelope.id}`)
+    .update(`${envelope.replay?.id}#${envelope.source}#${envelope.id}${generation}`)
     .digest('hex');
   return entry;
 }

@@ -105,6 +105,25 @@ describe('replay of jobs and scheduled events', () => {
     expect(sentTo()).toHaveLength(10);
   });
 
+  it('replays both sends of one job id to a FIFO queue (before and after its dedupe window), not one', async () => {
+    const generation = (g: string): ArchiveRecord => {
+      const record = job('job-1', 'orders');
+      return { ...record, envelope: { ...record.envelope, generation: g } };
+    };
+    archiveHolds('job', [generation('g-1'), generation('g-2')]);
+    clients.sqs.on(SendMessageBatchCommand).resolves({ Successful: [], Failed: [] });
+    const target = { ...stackTarget(), archiveBucket: 'archive' };
+    await replay(testBackend({ s3: new S3Client({ region: 'us-east-1' }) }), target, config, {
+      source: 'job',
+      ...window,
+    });
+    const entries = clients.sqs
+      .commandCalls(SendMessageBatchCommand)
+      .flatMap((call) => call.args[0].input.Entries ?? []);
+    expect(entries).toHaveLength(2);
+    expect(new Set(entries.map((e) => e.MessageDeduplicationId)).size).toBe(2);
+  });
+
   it('still sends every event to the one queue --to names', async () => {
     archiveHolds('job', [job('job-1', 'orders')]);
     clients.sqs.on(SendMessageBatchCommand).resolves({ Successful: [], Failed: [] });
