@@ -39,6 +39,16 @@ const LONGEST_NAME: Readonly<Record<string, number>> = {
  * and its ARN ends in `-` and 6 more that Secrets Manager adds.
  */
 const generatedSecretArnName = (logicalId: string) => logicalId.length + 13 + 7;
+/** How each type's ARN is spelled: `arn:<partition>:<service>:<region>:<account>:<resource><name>`. */
+const ARN_OF: Readonly<Record<string, { service: string; resource: string }>> = {
+  'AWS::SQS::Queue': { service: 'sqs', resource: '' },
+  'AWS::IAM::Role': { service: 'iam', resource: 'role/' },
+  'AWS::S3::Bucket': { service: 's3', resource: '' },
+  'AWS::KinesisFirehose::DeliveryStream': { service: 'firehose', resource: 'deliverystream/' },
+  'AWS::DynamoDB::Table': { service: 'dynamodb', resource: 'table/' },
+  'AWS::Lambda::Function': { service: 'lambda', resource: 'function:' },
+  'AWS::SNS::Topic': { service: 'sns', resource: '' },
+};
 /** Anything else (an unknown type, another intrinsic): generous, since the estimate must stay an upper bound. */
 const UNKNOWN = 512;
 
@@ -82,13 +92,8 @@ function getAttLength(resource: CfnResource | undefined, attribute: string): num
   const type = resource?.cfnResourceType;
   const name = type ? LONGEST_NAME[type] : undefined;
   if (name === undefined) return UNKNOWN;
-  if (attribute === 'Arn') {
-    if (type === 'AWS::IAM::Role') return arnPrefix('iam') + 'role/'.length + name;
-    if (type === 'AWS::DynamoDB::Table') return arnPrefix('dynamodb') + 'table/'.length + name;
-    if (type === 'AWS::KinesisFirehose::DeliveryStream')
-      return arnPrefix('firehose') + 'deliverystream/'.length + name;
-    return arnPrefix(type?.split('::')[1]?.toLowerCase() ?? '') + name;
-  }
+  const arn = type ? ARN_OF[type] : undefined;
+  if (attribute === 'Arn' && arn) return arnPrefix(arn.service) + arn.resource.length + name;
   if (attribute === 'QueueName' || attribute === 'TopicName') return name;
   return UNKNOWN;
 }
