@@ -7,6 +7,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { metricsNamespaceOf } from '../lambda/shared/contracts';
 import { DEFAULTS } from './config';
+import { checkEnvironmentSize } from './function-environment';
 import { findLockFile, projectRootOf } from './project-root';
 
 export { findLockFile, projectRootOf } from './project-root';
@@ -95,6 +96,13 @@ export interface HooklineFunctionProps {
    * @default - none reserved
    */
   readonly reservedConcurrency?: number;
+
+  /**
+   * What shrinks this function's environment, should it outgrow Lambda's 4 KB (checked at synthesis).
+   *
+   * @default - shorten its variables, or read large values at start instead
+   */
+  readonly environmentFix?: string;
 }
 
 /**
@@ -103,7 +111,8 @@ export interface HooklineFunctionProps {
  * - bundled with esbuild as ESM, minified, with source maps, AWS SDK included (a bundled SDK starts faster);
  * - an explicit log group with retention, destroyed with the stack, and a role that may write to that log group
  *   and nowhere else (not AWSLambdaBasicExecutionRole, which allows every log group of the account);
- * - JSON log format and Powertools settings (metrics namespace `Hookline/<stack name>`).
+ * - JSON log format and Powertools settings (metrics namespace `Hookline/<stack name>`);
+ * - its environment checked against Lambda's 4 KB at synthesis (`checkEnvironmentSize`).
  */
 export class HooklineFunction extends nodejs.NodejsFunction {
   constructor(scope: Construct, id: string, props: HooklineFunctionProps) {
@@ -156,5 +165,10 @@ export class HooklineFunction extends nodejs.NodejsFunction {
           "import { createRequire as __hooklineCreateRequire } from 'node:module'; const require = __hooklineCreateRequire(import.meta.url);",
       },
     });
+    checkEnvironmentSize(
+      this,
+      props.environmentFix ??
+        'shorten its environment variables, or read large values at start (SSM Parameter Store, Secrets Manager, S3)',
+    );
   }
 }

@@ -95,8 +95,8 @@ export class HooklinePipeline extends Construct {
   public jobProducers?: JobProducers;
   /** `POST /jobs/{queue}` on the HTTP API, when `jobs.endpoint` is configured. */
   public readonly jobsEndpoint?: JobsEndpoint;
-  /** Whether the one-time job schedules' dead-letter queue has its alarm. */
-  #jobScheduleDeadLetterQueueWatched = false;
+  /** Whether the one-time job schedules' dead-letter queue has its alarm, its graph and its outputs. */
+  #jobScheduleDeadLetterQueueShown = false;
 
   constructor(scope: Construct, id: string, props: HooklinePipelineProps) {
     super(scope, id);
@@ -136,9 +136,9 @@ export class HooklinePipeline extends Construct {
     if (config.jobsEndpoint) this.jobsEndpoint = this.createJobsEndpoint(config, config.jobsEndpoint);
     if (config.schedules.length > 0) this.schedules = this.createSchedules(config);
     this.alarms = this.createAlarms(config);
-    this.watchJobScheduleDeadLetterQueue(this.alarms);
     this.dashboard = this.createDashboard(config);
     this.addOutputs(config);
+    this.showJobScheduleDeadLetterQueue();
     this.addNagSuppressions(config);
   }
 
@@ -366,23 +366,19 @@ export class HooklinePipeline extends Construct {
       ingestFunction: this.ingest.ingestFunction,
       ...(this.jobsEndpoint ? { jobsFunction: this.jobsEndpoint.jobsFunction } : {}),
       ingestLogGroup: this.ingest.ingestFunction.logGroup,
-      extraDeadLetterQueues: [
-        ...this.scheduleDeadLetterQueues().map(({ name, queue }) => ({
-          label: `schedule ${name} DLQ`,
-          queue,
-        })),
-        ...(this.jobProducers?.schedulerDeadLetterQueue
-          ? [{ label: 'job schedules DLQ', queue: this.jobProducers.schedulerDeadLetterQueue }]
-          : []),
-      ],
+      extraDeadLetterQueues: this.scheduleDeadLetterQueues().map(({ name, queue }) => ({
+        label: `schedule ${name} DLQ`,
+        queue,
+      })),
     });
   }
 
   /**
    * Lets a function send jobs (`hookline/producer`) to a configured queue: exactly `sqs:SendMessage` there, its
    * job records, claim-checked payloads under `payloads/job/` and, with `{ delays: true }`, one-time schedules
-   * sent by a role that may only send to that queue (and to their dead-letter queue, which gets an alarm). Sets the
-   * environment `createProducer()` reads.
+   * sent by a role that may only send to that queue (and to their dead-letter queue, which gets an alarm, a graph
+   * on the dashboard and the outputs the CLI finds it by, whether the grant comes before or after the pipeline is
+   * built). Sets the environment `createProducer()` reads.
    */
   grantSend(fn: lambda.Function, queueName: string, options: GrantSendOptions = {}): void {
     const pair = this.queues[queueName];
@@ -399,18 +395,33 @@ export class HooklinePipeline extends Construct {
       scheduleNamePrefix: this.jobSchedulePrefix(),
     });
     this.jobProducers.grantSend(fn, queueName, pair.queue, options);
-    // The first grant with delays made once the alarms exist (an app's own producer) adds the job schedules'
-    // dead-letter queue to them; during construction (the jobs endpoint) the alarms are not made yet.
-    if (this.alarms) this.watchJobScheduleDeadLetterQueue(this.alarms);
+    // A grant made once the pipeline is built (an app's own producer) shows the queue now; one made during
+    // construction (the jobs endpoint) is shown at the end of the constructor, when alarms and dashboard exist.
+    if (this.dashboard) this.showJobScheduleDeadLetterQueue();
   }
 
-  /** Alarms on the one-time job schedules' dead-letter queue, once it exists. */
-  private watchJobScheduleDeadLetterQueue(alarms: PipelineAlarms): void {
+  /**
+   * Once the one-time job schedules' dead-letter queue exists: its alarm, its graph on the dashboard, and the
+   * outputs through which `hookline status` and `hookline failed` find it. A dead letter nobody sees is lost.
+   */
+  private showJobScheduleDeadLetterQueue(): void {
     const queue = this.jobProducers?.schedulerDeadLetterQueue;
-    if (!queue || this.#jobScheduleDeadLetterQueueWatched) return;
+    if (!queue || this.#jobScheduleDeadLetterQueueShown) return;
     // An upper-case id: queue names are lower-case, so it never meets a queue's own DLQ alarm.
-    alarms.watchDeadLetterQueue({ name: 'job schedules', id: 'JobSchedules', queue });
-    this.#jobScheduleDeadLetterQueueWatched = true;
+    this.alarms.watchDeadLetterQueue({ name: 'job schedules', id: 'JobSchedules', queue });
+    this.dashboard.chartDeadLetterQueue({ label: 'job schedules DLQ', queue });
+    const description = 'one-time job schedules (jobs EventBridge Scheduler could not deliver)';
+    new CfnOutput(this, STACK_OUTPUTS.jobSchedulesDeadLetterQueueUrl, {
+      key: STACK_OUTPUTS.jobSchedulesDeadLetterQueueUrl,
+      value: queue.queueUrl,
+      description: `URL of the DLQ of the ${description}`,
+    });
+    new CfnOutput(this, STACK_OUTPUTS.jobSchedulesDeadLetterQueueArn, {
+      key: STACK_OUTPUTS.jobSchedulesDeadLetterQueueArn,
+      value: queue.queueArn,
+      description: `ARN of the DLQ of the ${description}`,
+    });
+    this.#jobScheduleDeadLetterQueueShown = true;
   }
 
   /**

@@ -21,6 +21,7 @@ import {
   producerQueueEnvName,
 } from '../lambda/shared/producer-config';
 import { DEFAULTS } from './config';
+import { checkEnvironmentSize } from './function-environment';
 import { grantItemAccessByKey } from './grants';
 import { throwIfViolations, violation } from './violations';
 
@@ -120,6 +121,10 @@ export class JobProducers extends Construct {
       }),
     );
     fn.addEnvironment(PRODUCER_CONFIG_ENV, stack.toJsonString(this.settings()));
+    checkEnvironmentSize(
+      fn,
+      "grant this function fewer queues (each grantSend adds a variable with the queue's URL and ARN and, with delays, its scheduler role's ARN): one producer function per group of queues, or shorten its own variables",
+    );
   }
 
   private settings(): ProducerSettings {

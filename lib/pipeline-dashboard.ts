@@ -159,6 +159,9 @@ export class PipelineDashboardError extends ViolationsError {
 /** A CloudWatch dashboard for the whole pipeline. */
 export class PipelineDashboard extends Construct {
   public readonly dashboard: cloudwatch.Dashboard;
+  readonly #period: Duration;
+  /** The graph of every dead-letter queue's depth, once made. */
+  #deadLetterGraph?: cloudwatch.GraphWidget;
 
   constructor(scope: Construct, id: string, props: PipelineDashboardProps) {
     super(scope, id);
@@ -166,6 +169,7 @@ export class PipelineDashboard extends Construct {
     if (problems.length > 0) throw new PipelineDashboardError(problems);
     const namespace = props.metricsNamespace ?? metricsNamespaceOf(Stack.of(this).stackName);
     const period = props.period ?? DEFAULTS.dashboardPeriod;
+    this.#period = period;
     const seconds = period.toSeconds();
 
     this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
@@ -264,27 +268,15 @@ export class PipelineDashboard extends Construct {
             q.queue.metricApproximateAgeOfOldestMessage({ period, statistic: 'Maximum', label: q.name }),
           ),
         }),
-        new cloudwatch.GraphWidget({
-          title: 'Dead-letter queue depth',
-          width: 8,
-          height: 6,
-          left: [
-            ...props.queues.map((q) =>
-              q.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
-                period,
-                statistic: 'Maximum',
-                label: `${q.name} DLQ`,
-              }),
-            ),
-            ...(props.extraDeadLetterQueues ?? []).map((d) =>
-              d.queue.metricApproximateNumberOfMessagesVisible({
-                period,
-                statistic: 'Maximum',
-                label: d.label,
-              }),
-            ),
-          ],
-        }),
+        this.deadLetterGraph(
+          props.queues.map((q) =>
+            q.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
+              period,
+              statistic: 'Maximum',
+              label: `${q.name} DLQ`,
+            }),
+          ),
+        ),
       );
       this.dashboard.addWidgets(
         new cloudwatch.SingleValueWidget({
@@ -301,6 +293,8 @@ export class PipelineDashboard extends Construct {
         }),
       );
     }
+
+    for (const d of props.extraDeadLetterQueues ?? []) this.chartDeadLetterQueue(d);
 
     this.addFairnessRow(props.queues, period);
 
@@ -352,6 +346,31 @@ export class PipelineDashboard extends Construct {
   }
 
   /** Fair queues: the quiet tenants' backlog and oldest message, and how many tenants SQS treats as noisy. */
+  /**
+   * Charts a further dead-letter queue with the others, also one made after the dashboard (e.g. by a grant):
+   * the dashboard's body is rendered at synthesis, so a metric added now is on it.
+   */
+  chartDeadLetterQueue(d: { readonly label: string; readonly queue: sqs.IQueue }): void {
+    const metric = d.queue.metricApproximateNumberOfMessagesVisible({
+      period: this.#period,
+      statistic: 'Maximum',
+      label: d.label,
+    });
+    if (this.#deadLetterGraph) this.#deadLetterGraph.addLeftMetric(metric);
+    else this.dashboard.addWidgets(this.deadLetterGraph([metric]));
+  }
+
+  /** The one graph of dead-letter queue depths. */
+  private deadLetterGraph(metrics: cloudwatch.IMetric[]): cloudwatch.GraphWidget {
+    this.#deadLetterGraph = new cloudwatch.GraphWidget({
+      title: 'Dead-letter queue depth',
+      width: 8,
+      height: 6,
+      left: metrics,
+    });
+    return this.#deadLetterGraph;
+  }
+
   private addFairnessRow(queues: readonly DashboardQueue[], period: Duration): void {
     const fair = queues.filter((q) => q.fair);
     if (fair.length === 0) return;

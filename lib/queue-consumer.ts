@@ -247,6 +247,7 @@ export class QueueConsumer extends Construct {
         ? { reservedConcurrency: settings.reservedConcurrency }
         : {}),
       environment: { ...props.environment, [CONSUMER_CONFIG_ENV]: Stack.of(this).toJsonString(runtime) },
+      environmentFix: `shorten the consumer's own variables (queues.${props.name}.consumer.environment), or read large values at start (SSM Parameter Store, Secrets Manager, S3)`,
     });
   }
 

@@ -43,4 +43,7 @@ export const STACK_OUTPUTS = {
   archiveBucketName: 'ArchiveBucketName',
   archiveStreamName: 'ArchiveStreamName',
   ingestLogGroupName: 'IngestLogGroupName',
+  /** The one-time job schedules' dead-letter queue, once a producer may delay jobs (`grantSend` with delays). */
+  jobSchedulesDeadLetterQueueUrl: 'JobSchedulesDeadLetterQueueUrl',
+  jobSchedulesDeadLetterQueueArn: 'JobSchedulesDeadLetterQueueArn',
 } as const;

@@ -40,6 +40,8 @@ export const LAMBDA_LIMITS = {
   minMemoryMb: 128,
   maxMemoryMb: 10_240,
   maxTimeoutSeconds: 900,
+  /** All of a function's environment variables together, measured as the JSON of the variable map. */
+  maxEnvironmentBytes: 4096,
 } as const;
 
 const MAX_VISIBILITY_HOURS = SQS_LIMITS.maxVisibilitySeconds / 3600;
@@ -50,6 +52,22 @@ export function memoryViolations(path: string, memorySize: number | undefined): 
   if (memorySize >= LAMBDA_LIMITS.minMemoryMb && memorySize <= LAMBDA_LIMITS.maxMemoryMb) return [];
   const range = `between ${LAMBDA_LIMITS.minMemoryMb} and ${LAMBDA_LIMITS.maxMemoryMb} MB`;
   return [violation(path, `Lambda memory is ${range}`, memorySize, 'use e.g. 512')];
+}
+
+/**
+ * Rule: a function's environment variables fit Lambda's 4 KB, all together. `bytes` is the most they can take
+ * once deployed (`estimateEnvironmentBytes`, which counts each token at its longest value).
+ */
+export function environmentSizeViolations(path: string, bytes: number, fix: string): Violation[] {
+  if (bytes <= LAMBDA_LIMITS.maxEnvironmentBytes) return [];
+  return [
+    violation(
+      path,
+      `its environment variables can take up to ${bytes} bytes once deployed (each token counted at its longest value), above Lambda's limit of ${LAMBDA_LIMITS.maxEnvironmentBytes} bytes for all of a function's variables together; CloudFormation would fail the deploy`,
+      bytes,
+      fix,
+    ),
+  ];
 }
 
 /** Rule: SQS keeps messages between 60 seconds and 14 days. */

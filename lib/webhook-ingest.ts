@@ -183,7 +183,6 @@ export class WebhookIngest extends Construct {
       memorySize: props.memorySize ?? DEFAULTS.ingestMemorySize,
     };
     throwIfViolations(`WebhookIngest ${this.node.path}`, ingestViolations(limits));
-    checkEnvironmentSize(props);
     const retention = props.logRetention ?? defaultLogRetention();
     this.ingestFunction = this.createFunction(props, limits, retention);
     this.grantResources(props);
@@ -231,6 +230,7 @@ export class WebhookIngest extends Construct {
       logRetention,
       ...(props.tracing ? { tracing: props.tracing } : {}),
       environment: { [INGEST_CONFIG_ENV]: Stack.of(this).toJsonString(runtime) },
+      environmentFix: `its configuration grows with the sources (${props.settings.sources.length}), routed queues (${routedQueues(props.settings).length}), routes (${props.settings.routes.length}) and kept headers (${props.settings.ingest.keepHeaders.length}): split the sources over two stacks, or shorten ingest.keepHeaders and routes`,
     });
   }
 
@@ -266,48 +266,4 @@ function resourcesOf(
     ...(props.payloadBucket ? { payloadBucketName: props.payloadBucket.bucketName } : {}),
     ...(props.archive ? { archiveStreamName: props.archive.deliveryStreamName } : {}),
   };
-}
-
-const plural = (count: number, noun: string) => `${count} ${noun}${count === 1 ? '' : 's'}`;
-
-/** Lambda rejects a function whose environment variables add up to more than 4 KB. */
-const LAMBDA_ENVIRONMENT_LIMIT_BYTES = 4096;
-/** Room kept for the other variables (NODE_OPTIONS, POWERTOOLS_*: the metrics namespace holds the stack name). */
-const OTHER_VARIABLES_BYTES = 320;
-/** Longest realistic resolved values of the tokens in the ingest configuration. */
-const RESOLVED_LENGTH = {
-  queueUrl: 140,
-  secretArn: 130,
-  tableName: 100,
-  bucketName: 63,
-  streamName: 64,
-} as const;
-
-/**
- * Fails at synth, not at deploy, when the ingest configuration cannot fit Lambda's 4 KB environment once its
- * tokens (queue URLs, secret ARNs) resolve: the size is estimated with the longest values they can take.
- */
-function checkEnvironmentSize(props: WebhookIngestProps): void {
-  const { settings } = props;
-  const stand = (length: number) => 'x'.repeat(length);
-  const standIns = (names: object, length: number) =>
-    Object.fromEntries(Object.keys(names).map((name) => [name, stand(length)]));
-  const estimate = JSON.stringify(
-    ingestRuntimeConfig(settings, {
-      queueUrls: standIns(props.queues, RESOLVED_LENGTH.queueUrl),
-      deadLetterQueueUrls: {},
-      secretIds: standIns(props.secrets, RESOLVED_LENGTH.secretArn),
-      ...(props.dedupeTable ? { dedupeTableName: stand(RESOLVED_LENGTH.tableName) } : {}),
-      ...(props.payloadBucket ? { payloadBucketName: stand(RESOLVED_LENGTH.bucketName) } : {}),
-      ...(props.archive ? { archiveStreamName: stand(RESOLVED_LENGTH.streamName) } : {}),
-    }),
-  );
-  const budget = LAMBDA_ENVIRONMENT_LIMIT_BYTES - OTHER_VARIABLES_BYTES - INGEST_CONFIG_ENV.length;
-  if (Buffer.byteLength(estimate) > budget) {
-    throw new Error(
-      `WebhookIngest: the ingest configuration would take about ${Buffer.byteLength(estimate)} bytes of environment once deployed, ` +
-        `above Lambda's 4 KB limit (${settings.sources.length} sources, ${plural(routedQueues(settings).length, 'routed queue')}, ${settings.routes.length} routes, ` +
-        `${settings.ingest.keepHeaders.length} kept headers). Fix: split the sources over two stacks, or shorten ingest.keepHeaders and routes.`,
-    );
-  }
 }

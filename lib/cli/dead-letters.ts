@@ -54,6 +54,9 @@ export interface DeadLetter {
 
 const attr = (message: Message, name: string) => message.MessageAttributes?.[name]?.StringValue;
 
+/** The attributes EventBridge Scheduler gives a delivery it put in a schedule's dead-letter queue. */
+const SCHEDULER_FAILURE_ATTRIBUTES = { errorName: 'ERROR_CODE', errorMessage: 'ERROR_MESSAGE' } as const;
+
 /**
  * Turns an SQS message into a {@link DeadLetter}. `maxReceiveCount` is the source queue's (from its redrive
  * policy), for the messages SQS moved there itself.
@@ -71,6 +74,13 @@ export function describeDeadLetter(message: Message, maxReceiveCount?: number): 
   for (const [key, name] of Object.entries(FAILURE_ATTRIBUTES)) {
     const value = attr(message, name);
     if (value !== undefined) failure[key] = value;
+  }
+  if (failure.errorName === undefined && failure.errorMessage === undefined) {
+    // A job EventBridge Scheduler could not deliver carries Scheduler's reason, not a consumer's.
+    for (const [key, name] of Object.entries(SCHEDULER_FAILURE_ATTRIBUTES)) {
+      const value = attr(message, name);
+      if (value !== undefined) failure[key] = value;
+    }
   }
   const sent = Number(message.Attributes?.SentTimestamp);
   const count = consumerReceives(

@@ -14,7 +14,7 @@ import {
   summarize,
 } from './dead-letters';
 import { CliError, explainError } from './errors';
-import { type QueueTarget, queueOf, type Target } from './target';
+import { type DeadLetterQueueTarget, deadLetterQueueOf, type Target } from './target';
 
 /** How long a read keeps messages hidden if the CLI dies before releasing them. */
 const READ_HOLD_SECONDS = 30;
@@ -41,10 +41,11 @@ export interface FailedListResult {
  */
 async function scanDeadLetters(
   backend: Backend,
-  queue: QueueTarget,
+  queue: DeadLetterQueueTarget,
   visit: (letter: DeadLetter) => boolean,
 ): Promise<number> {
-  const maxReceiveCount = await maxReceiveCountOf(backend.sqs, queue.url);
+  // The job schedules' dead-letter queue belongs to no queue: Scheduler, not a receive count, put jobs there.
+  const maxReceiveCount = queue.url ? await maxReceiveCountOf(backend.sqs, queue.url) : undefined;
   const held: string[] = [];
   const seen = new Set<string>();
   let quiet = 0;
@@ -84,7 +85,7 @@ export async function failedList(
   target: Target,
   options: FailedListOptions,
 ): Promise<FailedListResult> {
-  const queue = queueOf(target, options.queue);
+  const queue = deadLetterQueueOf(target, options.queue);
   const limit = options.limit ?? 20;
   if (!Number.isInteger(limit) || limit < 1)
     throw new CliError(`--limit must be a positive integer (got ${limit})`);
@@ -133,7 +134,7 @@ export async function failedShow(
   target: Target,
   options: FailedShowOptions,
 ): Promise<FailedShowResult> {
-  const queue = queueOf(target, options.queue);
+  const queue = deadLetterQueueOf(target, options.queue);
   if (options.id.trim() === '') {
     throw new CliError(`the id is empty: pass an id from hookline failed list ${queue.name}`);
   }

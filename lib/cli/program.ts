@@ -129,14 +129,17 @@ export function buildProgram(deps: CliDependencies, setExitCode: (code: number) 
     failed
       .command('list')
       .description('list dead-lettered messages of a queue with their failure reasons (they stay in the DLQ)')
-      .argument('<queue>', 'queue name from hookline.config.ts')
+      .argument(
+        '<queue>',
+        'queue name from hookline.config.ts, or job_schedules (one-time jobs Scheduler could not deliver)',
+      )
       .option('--limit <n>', 'most messages to show', positiveInteger, 20),
   ).action((queue: string, o: CommonOptions & { limit: number }) => failedListCommand(ctx, queue, o));
   withTarget(
     failed
       .command('show')
       .description('show one dead-lettered message in full: envelope, headers, body, failure reason')
-      .argument('<queue>', 'queue name')
+      .argument('<queue>', 'queue name, or job_schedules')
       .argument('<id>', 'envelope id (the sender delivery id) or SQS message id'),
   ).action((queue: string, id: string, o: CommonOptions) => failedShowCommand(ctx, queue, id, o));
 

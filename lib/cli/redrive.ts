@@ -22,7 +22,7 @@ import { compileTypePattern } from '../../lambda/shared/type-pattern';
 import { type Backend, contextOf } from './backend';
 import { describeDeadLetter, type QueueDepth, queueDepth, receiveHeld, releaseHeld } from './dead-letters';
 import { CliError, explainError, isUnsupportedAction } from './errors';
-import { type QueueTarget, queueOf, type Target } from './target';
+import { JOB_SCHEDULES, type QueueTarget, queueOf, type Target } from './target';
 
 export interface RedriveOptions {
   readonly queue: string;
@@ -133,6 +133,7 @@ export async function redrive(
   target: Target,
   options: RedriveOptions,
 ): Promise<RedriveResult> {
+  if (options.queue === JOB_SCHEDULES) throw jobSchedulesNotRedriven();
   const queue = queueOf(target, options.queue);
   if (options.rate !== undefined && !(options.rate > 0)) {
     throw new CliError(`--rate must be a positive number of messages per second (got ${options.rate})`);
@@ -191,6 +192,17 @@ async function moveDeadLetters(
   if (viaTask.kind === 'done') return viaTask.result;
   backend.output.note(`${viaTask.reason}: moving messages one by one instead`);
   return redriveOneByOne(backend, queue, options, visible, viaTask.reason);
+}
+
+/**
+ * The job schedules' dead-letter queue belongs to no queue: SQS has no source to move its messages back to, and
+ * each names its own target in Scheduler's message attributes. Said before anything is touched.
+ */
+function jobSchedulesNotRedriven(): CliError {
+  return new CliError(
+    `the ${JOB_SCHEDULES} dead-letter queue cannot be redriven: it holds one-time jobs that EventBridge Scheduler could not deliver, each to its own queue, so there is no one queue to move them back to. ` +
+      `Read why with hookline failed show ${JOB_SCHEDULES} <id> (attributes ERROR_CODE and ERROR_MESSAGE; TARGET_ARN names the job's queue), fix that, then send the job again from its producer`,
+  );
 }
 
 function nothingMatched(queue: string, options: RedriveOptions): CliError {

@@ -56,6 +56,12 @@ export function renderStatus(output: Output, result: StatusResult): void {
     if (q.consumer === 'Disabled')
       output.line(c.yellow(`${q.queue}: consumer paused; resume with: hookline resume ${q.queue}`));
   }
+  for (const d of result.otherDeadLetterQueues ?? []) {
+    const line = `${d.name} (one-time jobs Scheduler could not deliver): ${d.deadLettered} dead-lettered`;
+    output.line(
+      d.deadLettered > 0 ? c.red(`${line}; inspect with: hookline failed list ${d.name}`) : c.dim(line),
+    );
+  }
 }
 
 export function renderFailedList(output: Output, result: FailedListResult): void {

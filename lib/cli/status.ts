@@ -6,7 +6,7 @@ import { type Backend, contextOf } from './backend';
 import { consumerState } from './consumers';
 import { type QueueDepth, queueDepth } from './dead-letters';
 import { explainError } from './errors';
-import { type QueueTarget, queueOf, type Target } from './target';
+import { otherDeadLetterQueues, type QueueTarget, queueOf, type Target } from './target';
 
 export interface QueueStatus {
   readonly queue: string;
@@ -24,9 +24,19 @@ export interface QueueStatus {
   readonly consumer: string | null;
 }
 
+/** A dead-letter queue that belongs to no queue: the one-time job schedules' one. */
+export interface DeadLetterQueueStatus {
+  /** Its name for `hookline failed list`. */
+  readonly name: string;
+  /** Messages in it, visible or held by a reader. */
+  readonly deadLettered: number;
+}
+
 export interface StatusResult {
   readonly target: string;
   readonly queues: readonly QueueStatus[];
+  /** Dead-letter queues besides the queues' own (shown with every queue, not with `--queue`). */
+  readonly otherDeadLetterQueues?: readonly DeadLetterQueueStatus[];
 }
 
 /** The last 15 minutes of `ApproximateAgeOfOldestMessage` (published every minute); the newest value wins. */
@@ -141,8 +151,22 @@ export async function status(
     oldestAges: (selected) =>
       target.kind === 'stack' ? oldestAges(backend, selected) : Promise.resolve(LOCAL_AGES),
   };
+  const others = options.queue === undefined ? otherDeadLetterQueues(target) : [];
   try {
-    return { target: target.description, queues: await queueStatuses(sources, queues) };
+    const [rows, otherRows] = await Promise.all([
+      queueStatuses(sources, queues),
+      Promise.all(
+        others.map(async (d): Promise<DeadLetterQueueStatus> => {
+          const depth = await sources.depth(d.deadLetterUrl);
+          return { name: d.name, deadLettered: depth.visible + depth.inFlight };
+        }),
+      ),
+    ]);
+    return {
+      target: target.description,
+      queues: rows,
+      ...(otherRows.length > 0 ? { otherDeadLetterQueues: otherRows } : {}),
+    };
   } catch (error) {
     throw explainError(error, contextOf(target));
   }

@@ -12,6 +12,24 @@ import { CliError } from './errors';
 
 export { localStatePath };
 
+/**
+ * The CLI's name for the one-time job schedules' dead-letter queue (`hookline failed list job_schedules`): never a
+ * configured queue's name, which has no `_`.
+ */
+export const JOB_SCHEDULES = 'job_schedules';
+
+/**
+ * A dead-letter queue to read: a queue's (with `url`, the queue it belongs to) or the one-time job schedules' one,
+ * which EventBridge Scheduler fills with the jobs it could not deliver to their (several) queues.
+ */
+export interface DeadLetterQueueTarget {
+  readonly name: string;
+  readonly deadLetterUrl: string;
+  readonly deadLetterArn: string;
+  /** The queue it is the dead-letter queue of; absent for the job schedules' one. */
+  readonly url?: string;
+}
+
 /** One queue, its dead-letter queue and its consumer. */
 export interface QueueTarget extends LocalQueue {
   /** Lambda event source mapping UUID (deployed stacks with a consumer). */
@@ -52,6 +70,8 @@ export interface StackTarget extends TargetBase {
   readonly signingSecretIds?: Readonly<Record<string, string>>;
   /** Log groups of the ingest function and of each queue's consumer (`trace`). */
   readonly logGroups?: { readonly ingest?: string; readonly consumers: Readonly<Record<string, string>> };
+  /** The one-time job schedules' dead-letter queue, once a producer may delay jobs. */
+  readonly jobSchedulesDeadLetterQueue?: DeadLetterQueueTarget;
 }
 
 export type Target = LocalTarget | StackTarget;
@@ -141,6 +161,7 @@ export async function describeStackTarget(
       (apiUrl ? `${apiUrl}/webhooks/${source.name}` : undefined);
     if (url) webhookUrls[source.name] = url;
   }
+  const jobSchedulesDeadLetterQueue = jobSchedulesDeadLetterQueueOf(outputs);
   const ingestFunctionName = outputs.get(STACK_OUTPUTS.ingestFunctionName);
   const signingSecretIds: Record<string, string> = {};
   for (const source of config.sources) {
@@ -158,7 +179,45 @@ export async function describeStackTarget(
     ...(ingestFunctionName ? { ingestFunctionName } : {}),
     signingSecretIds,
     ...archiveAndLogsOf(outputs, config),
+    ...(jobSchedulesDeadLetterQueue ? { jobSchedulesDeadLetterQueue } : {}),
   };
+}
+
+/** The one-time job schedules' dead-letter queue, from its outputs (present once a grant allowed delays). */
+function jobSchedulesDeadLetterQueueOf(
+  outputs: ReadonlyMap<string, string>,
+): DeadLetterQueueTarget | undefined {
+  const deadLetterUrl = outputs.get(STACK_OUTPUTS.jobSchedulesDeadLetterQueueUrl);
+  const deadLetterArn = outputs.get(STACK_OUTPUTS.jobSchedulesDeadLetterQueueArn);
+  return deadLetterUrl && deadLetterArn ? { name: JOB_SCHEDULES, deadLetterUrl, deadLetterArn } : undefined;
+}
+
+/** Dead-letter queues the target has besides its queues' own (the job schedules' one), by CLI name. */
+export function otherDeadLetterQueues(target: Target): DeadLetterQueueTarget[] {
+  return target.kind === 'stack' && target.jobSchedulesDeadLetterQueue
+    ? [target.jobSchedulesDeadLetterQueue]
+    : [];
+}
+
+/**
+ * The dead-letter queue `name` stands for: a queue's, or with {@link JOB_SCHEDULES} the one-time job schedules'
+ * one. Anything else is a one-line error listing the valid names.
+ */
+export function deadLetterQueueOf(target: Target, name: string): DeadLetterQueueTarget {
+  const others = otherDeadLetterQueues(target);
+  if (name !== JOB_SCHEDULES)
+    return queueOf(
+      target,
+      name,
+      others.map((d) => d.name),
+    );
+  const jobSchedules = others.find((d) => d.name === JOB_SCHEDULES);
+  if (jobSchedules) return jobSchedules;
+  throw new CliError(
+    target.kind === 'local'
+      ? `local mode has no ${JOB_SCHEDULES} dead-letter queue: it sends a one-time job again until its queue takes it`
+      : `${target.description} has no ${JOB_SCHEDULES} dead-letter queue in its outputs: it is made once a producer may delay jobs (grantSend with { delays: true }, or the jobs endpoint with delays); if one does, redeploy with npx cdk deploy so the stack publishes it`,
+  );
 }
 
 /** The archive bucket and the functions' log groups, from the outputs that publish them. */
@@ -179,8 +238,8 @@ function archiveAndLogsOf(
   };
 }
 
-/** The named queue, or a one-line error listing the valid names. */
-export function queueOf(target: Target, name: string): QueueTarget {
+/** The named queue, or a one-line error listing the valid names (and `alsoValid`, where they are accepted too). */
+export function queueOf(target: Target, name: string, alsoValid: readonly string[] = []): QueueTarget {
   const queue = target.queues[name];
   if (queue) return queue;
   if (target.kind === 'stack' && target.queuesMissingOutputs.includes(name)) {
@@ -188,7 +247,7 @@ export function queueOf(target: Target, name: string): QueueTarget {
       `queue ${name} has no outputs in ${target.description}: redeploy with npx cdk deploy so the stack publishes them`,
     );
   }
-  const names = Object.keys(target.queues);
+  const names = [...Object.keys(target.queues), ...alsoValid];
   throw new CliError(
     `unknown queue "${name}" in ${target.description}: use one of ${names.length ? names.join(', ') : '(none configured)'}`,
   );

@@ -325,7 +325,11 @@ export interface JobsConfig {
 
 /** The jobs endpoint. */
 export interface JobsEndpointConfig {
-  /** The configured queues it may send to; any other queue is answered 404. */
+  /**
+   * The configured queues it may send to; any other queue is answered 404. Each adds its URL and ARN (and, with
+   * delays, its scheduler role's ARN) to the function's environment, which Lambda caps at 4 KB: synth refuses an
+   * endpoint that could outgrow it (about 5 queues with delays, each URL and ARN counted at its longest).
+   */
   queues: string[];
   /**
    * Allow delays beyond SQS's 15 minutes (one-time EventBridge Scheduler schedules).

@@ -11,9 +11,16 @@ import { setConsumerEnabled } from '../../lib/cli/consumers';
 import { CliError } from '../../lib/cli/errors';
 import { failedList, failedShow } from '../../lib/cli/failed';
 import { purge } from '../../lib/cli/purge';
-import { humanAge, renderFailedList, renderFailedShow, renderReplay } from '../../lib/cli/render';
+import { redrive } from '../../lib/cli/redrive';
+import {
+  humanAge,
+  renderFailedList,
+  renderFailedShow,
+  renderReplay,
+  renderStatus,
+} from '../../lib/cli/render';
 import { status } from '../../lib/cli/status';
-import type { LocalTarget } from '../../lib/cli/target';
+import { JOB_SCHEDULES, type LocalTarget, type StackTarget } from '../../lib/cli/target';
 import { installFakeQueue } from './fake-queue';
 import {
   awsError,
@@ -364,6 +371,76 @@ describe('failed list / show', () => {
         { Id: '1', ReceiptHandle: 'rh-2', VisibilityTimeout: 0 },
       ],
     });
+  });
+});
+
+describe("the one-time job schedules' dead-letter queue", () => {
+  const jobSchedules = {
+    name: JOB_SCHEDULES,
+    deadLetterUrl: 'https://sqs.us-east-1.amazonaws.com/123456789012/Hookline-JobSchedulesDlq',
+    deadLetterArn: 'arn:aws:sqs:us-east-1:123456789012:Hookline-JobSchedulesDlq',
+  };
+  const withJobSchedules = (): StackTarget => ({
+    ...stackTarget(),
+    jobSchedulesDeadLetterQueue: jobSchedules,
+  });
+  /** A job EventBridge Scheduler gave up on: its input as the body, Scheduler's reason as attributes. */
+  const undelivered = (n: number) => {
+    const message = deadLetterMessage(n, { error: false });
+    const scheduler = (value: string) => ({ DataType: 'String', StringValue: value });
+    return {
+      ...message,
+      MessageAttributes: {
+        ERROR_CODE: scheduler('AWS.SimpleQueueService.NonExistentQueue'),
+        ERROR_MESSAGE: scheduler('The specified queue does not exist.'),
+        TARGET_ARN: scheduler(EVENTS.arn),
+      },
+    };
+  };
+
+  it("lists the jobs Scheduler could not deliver with Scheduler's reason, leaving them in place", async () => {
+    const dlq = installFakeQueue(sqs, jobSchedules.deadLetterUrl, [undelivered(1), undelivered(2)]);
+    const result = await failedList(testBackend(), withJobSchedules(), { queue: JOB_SCHEDULES });
+    expect(result).toMatchObject({ queue: JOB_SCHEDULES, deadLetterQueueUrl: jobSchedules.deadLetterUrl });
+    expect(result.messages.map((m) => [m.id, m.error])).toEqual([
+      ['evt-1', 'AWS.SimpleQueueService.NonExistentQueue: The specified queue does not exist.'],
+      ['evt-2', 'AWS.SimpleQueueService.NonExistentQueue: The specified queue does not exist.'],
+    ]);
+    expect(dlq.messages).toHaveLength(2);
+    expect(dlq.hidden.size).toBe(0);
+    const shown = await failedShow(testBackend(), withJobSchedules(), { queue: JOB_SCHEDULES, id: 'evt-2' });
+    expect(shown.messageAttributes.TARGET_ARN).toBe(EVENTS.arn);
+  });
+
+  it('counts them in the status, with the command that inspects them', async () => {
+    sqs.on(GetQueueAttributesCommand).resolves(depth(0, 0, 0));
+    sqs.on(GetQueueAttributesCommand, { QueueUrl: jobSchedules.deadLetterUrl }).resolves(depth(2, 1, 0));
+    lambda.on(GetEventSourceMappingCommand).resolves({ State: 'Enabled' });
+    cloudwatch.on(GetMetricDataCommand).resolves({ MetricDataResults: [] });
+    const result = await status(testBackend(), withJobSchedules());
+    expect(result.otherDeadLetterQueues).toEqual([{ name: JOB_SCHEDULES, deadLettered: 3 }]);
+    const output = recordingOutput();
+    renderStatus(output, result);
+    expect(output.lines.join('\n')).toContain(
+      `${JOB_SCHEDULES} (one-time jobs Scheduler could not deliver): 3 dead-lettered; inspect with: hookline failed list ${JOB_SCHEDULES}`,
+    );
+  });
+
+  it('refuses a redrive, saying why and what to do, before touching the queue', async () => {
+    await expect(redrive(testBackend(), withJobSchedules(), { queue: JOB_SCHEDULES })).rejects.toThrow(
+      /the job_schedules dead-letter queue cannot be redriven: .*each to its own queue.*hookline failed show job_schedules <id>/,
+    );
+    expect(sqs.calls()).toHaveLength(0);
+  });
+
+  it('says why a stack without it has none, and lists it among the names a stack with it accepts', async () => {
+    await expect(failedList(testBackend(), stackTarget(), { queue: JOB_SCHEDULES })).rejects.toThrow(
+      /has no job_schedules dead-letter queue in its outputs: it is made once a producer may delay jobs/,
+    );
+    await expect(failedList(testBackend(), withJobSchedules(), { queue: 'nope' })).rejects.toThrow(
+      /unknown queue "nope" in stack Hookline in us-east-1: use one of events, orders, job_schedules/,
+    );
+    expect(sqs.calls()).toHaveLength(0);
   });
 });
 

@@ -20,6 +20,8 @@ import {
   fakeInterrupts,
   mockCommandClients,
   recordingOutput,
+  stackTarget,
+  testBackend,
 } from './helpers';
 
 const { sqs, lambda, cloudwatch } = mockCommandClients();
@@ -54,6 +56,39 @@ describe('hookline program', () => {
       expect(h.stderr()).toMatch(/--local and --(stack|region) name different targets/);
       expect(h.connects).toEqual([]);
     }
+  });
+
+  it("failed list job_schedules reads the one-time job schedules' dead-letter queue; redrive job_schedules refuses (exit 1)", async () => {
+    const deadLetterUrl = 'https://sqs.us-east-1.amazonaws.com/123456789012/Hookline-JobSchedulesDlq';
+    const message = deadLetterMessage(7, { error: false });
+    installFakeQueue(sqs, deadLetterUrl, [
+      {
+        ...message,
+        MessageAttributes: {
+          ERROR_CODE: { DataType: 'String', StringValue: 'AccessDenied' },
+          ERROR_MESSAGE: { DataType: 'String', StringValue: 'not authorized to send' },
+        },
+      },
+    ]);
+    const withJobSchedules = cliHarness({
+      connect: async (_options, output) => ({
+        target: {
+          ...stackTarget(),
+          jobSchedulesDeadLetterQueue: {
+            name: 'job_schedules',
+            deadLetterUrl,
+            deadLetterArn: 'arn:aws:sqs:us-east-1:123456789012:Hookline-JobSchedulesDlq',
+          },
+        },
+        backend: testBackend({ output }),
+      }),
+    });
+    expect(await runCli(['failed', 'list', 'job_schedules'], withJobSchedules.deps)).toBe(0);
+    expect(withJobSchedules.stdout()).toMatch(
+      /job_schedules dead-letter queue.*\n[\s\S]*evt-7[\s\S]*AccessDenied: not authorized to send/,
+    );
+    expect(await runCli(['redrive', 'job_schedules'], withJobSchedules.deps)).toBe(1);
+    expect(withJobSchedules.stderr()).toMatch(/the job_schedules dead-letter queue cannot be redriven/);
   });
 
   it("status '' is an unknown queue (exit 1), not every queue", async () => {

@@ -4,6 +4,7 @@
  * can only send to its queue.
  */
 
+import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import {
@@ -14,6 +15,7 @@ import {
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { mockClient } from 'aws-sdk-client-mock';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { createProducer } from '../../lambda/producer';
@@ -23,6 +25,7 @@ import {
   PRODUCER_CONFIG_ENV,
   producerQueueEnvName,
 } from '../../lambda/shared/producer-config';
+import { deadLetterQueueOf, describeStackTarget, JOB_SCHEDULES } from '../../lib/cli/target';
 import { WebhookPipelineStack } from '../../lib/webhook-pipeline-stack';
 import { exampleResolved, pipelineTemplate, renderIntrinsics, testApp } from '../helpers/cdk';
 
@@ -235,5 +238,97 @@ describe('grantSend', () => {
         JSON.stringify(s.Condition ?? {}).includes('"dynamodb:LeadingKeys":["job#*"]'),
       ),
     ).toBe(true);
+  });
+});
+
+describe("the one-time job schedules' dead-letter queue", () => {
+  /** The two orders an app can grant delays in: while the pipeline is built, or after it, as an app's own producer. */
+  const grantOrders: [string, () => WebhookPipelineStack][] = [
+    [
+      'granted while the pipeline is built (the jobs endpoint with delays)',
+      () => {
+        const config = exampleResolved({ jobs: { endpoint: { queues: ['events'], delays: true } } });
+        return new WebhookPipelineStack(testApp(), config.stackName, { config });
+      },
+    ],
+    ['granted after the pipeline is built (an app’s own producer)', () => producerStack(true).stack],
+  ];
+
+  it.each(grantOrders)(
+    'is alarmed, charted on the dashboard and found by the CLI when %s',
+    {
+      timeout: 90_000,
+    },
+    async (_order, build) => {
+      const stack = build();
+      const template = Template.fromStack(stack).toJSON();
+      const resources = template.Resources as Record<string, { Type: string; Properties: Json }>;
+      const queue = stack.jobProducers?.schedulerDeadLetterQueue;
+      expect(queue).toBeDefined();
+      const queueId = stack.getLogicalId(queue?.node.defaultChild as never);
+      // An alarm on its first message.
+      const alarms = Object.values(resources).filter(
+        (r) =>
+          r.Type === 'AWS::CloudWatch::Alarm' &&
+          r.Properties.MetricName === 'ApproximateNumberOfMessagesVisible' &&
+          JSON.stringify(r.Properties.Dimensions) ===
+            JSON.stringify([{ Name: 'QueueName', Value: { 'Fn::GetAtt': [queueId, 'QueueName'] } }]),
+      );
+      expect(alarms).toHaveLength(1);
+      // Its depth on the dashboard's dead-letter graph, with the others.
+      const dashboards = Object.values(resources).filter((r) => r.Type === 'AWS::CloudWatch::Dashboard');
+      expect(dashboards).toHaveLength(1);
+      const body = JSON.parse(renderIntrinsics(dashboards[0]?.Properties.DashboardBody)) as {
+        widgets: { properties: { title?: string; metrics?: unknown[][] } }[];
+      };
+      const deadLetterGraph = body.widgets.filter((w) => w.properties.title === 'Dead-letter queue depth');
+      expect(deadLetterGraph).toHaveLength(1);
+      expect(deadLetterGraph[0]?.properties.metrics).toContainEqual([
+        'AWS/SQS',
+        'ApproximateNumberOfMessagesVisible',
+        'QueueName',
+        `resolved-${queueId}.QueueName`,
+        expect.objectContaining({ label: 'job schedules DLQ', stat: 'Maximum' }),
+      ]);
+      // Outputs the CLI finds it by: `hookline failed list job_schedules` reads that very queue.
+      const outputs = template.Outputs as Record<string, { Value: unknown }>;
+      const cloudformation = mockClient(CloudFormationClient);
+      cloudformation.on(DescribeStacksCommand).resolves({
+        Stacks: [
+          {
+            StackName: stack.stackName,
+            CreationTime: new Date(),
+            StackStatus: 'CREATE_COMPLETE',
+            Outputs: Object.entries(outputs).map(([key, output]) => ({
+              OutputKey: key,
+              OutputValue: renderIntrinsics(output.Value),
+            })),
+          },
+        ],
+      });
+      try {
+        const target = await describeStackTarget(
+          new CloudFormationClient(fakeClientConfig),
+          stack.stackName,
+          'us-east-1',
+          exampleResolved(),
+        );
+        expect(deadLetterQueueOf(target, JOB_SCHEDULES)).toEqual({
+          name: JOB_SCHEDULES,
+          deadLetterUrl: `resolved-${queueId}`,
+          deadLetterArn: `resolved-${queueId}.Arn`,
+        });
+      } finally {
+        cloudformation.restore();
+      }
+    },
+  );
+
+  it('is not made, charted or published while no grant allows delays', { timeout: 90_000 }, () => {
+    const { stack, template } = producerStack(false);
+    expect(stack.jobProducers?.schedulerDeadLetterQueue).toBeUndefined();
+    const json = JSON.stringify(template.toJSON());
+    expect(json).not.toContain('job schedules DLQ');
+    expect(json).not.toContain('JobSchedulesDeadLetterQueue');
   });
 });

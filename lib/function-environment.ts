@@ -1,0 +1,171 @@
+/**
+ * Lambda refuses a function whose environment variables, all together, take more than 4 KB: measured as the JSON
+ * of the whole variable map, names included (the deploy error quotes that "String measured"). CloudFormation
+ * only finds out late in a deploy, so every function hookline creates, and every function a producer grant adds
+ * variables to, is checked when the app is synthesized, after the last variable was added: one listing for the
+ * whole stack, every function over the limit with its path, its size and the fix.
+ *
+ * Most values hold tokens (queue URLs, ARNs, table names) that only resolve at deploy time. Each is counted at
+ * the longest value it can take (the service's longest name in the longest partition and region), so the
+ * estimate is an upper bound: a function this check lets through fits once deployed.
+ */
+import { CfnResource, Stack } from 'aws-cdk-lib';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { environmentSizeViolations } from './validation';
+import { throwIfViolations } from './violations';
+
+/** Longest partition (`aws-us-gov`), region (`ap-southeast-5` and the like: 16 with room) and URL suffix. */
+const PARTITION = 10;
+const REGION = 16;
+const ACCOUNT = 12;
+const URL_SUFFIX = 16;
+/** `arn:<partition>:<service>:<region>:<account>:` without the service. */
+const arnPrefix = (service: string) => `arn::${service}:::`.length + PARTITION + REGION + ACCOUNT;
+
+/** Longest physical names CloudFormation generates or the services accept, by resource type. */
+const LONGEST_NAME: Readonly<Record<string, number>> = {
+  'AWS::SQS::Queue': 80,
+  'AWS::IAM::Role': 64,
+  'AWS::S3::Bucket': 63,
+  'AWS::KinesisFirehose::DeliveryStream': 64,
+  'AWS::DynamoDB::Table': 255,
+  'AWS::Lambda::Function': 64,
+  'AWS::SNS::Topic': 256,
+  'AWS::SecretsManager::Secret': 512,
+};
+/**
+ * CloudFormation names a secret created without a name after its logical id plus `-` and 12 random characters,
+ * and its ARN ends in `-` and 6 more that Secrets Manager adds.
+ */
+const generatedSecretArnName = (logicalId: string) => logicalId.length + 13 + 7;
+/** How each type's ARN is spelled: `arn:<partition>:<service>:<region>:<account>:<resource><name>`. */
+const ARN_OF: Readonly<Record<string, { service: string; resource: string }>> = {
+  'AWS::SQS::Queue': { service: 'sqs', resource: '' },
+  'AWS::IAM::Role': { service: 'iam', resource: 'role/' },
+  'AWS::S3::Bucket': { service: 's3', resource: '' },
+  'AWS::KinesisFirehose::DeliveryStream': { service: 'firehose', resource: 'deliverystream/' },
+  'AWS::DynamoDB::Table': { service: 'dynamodb', resource: 'table/' },
+  'AWS::Lambda::Function': { service: 'lambda', resource: 'function:' },
+  'AWS::SNS::Topic': { service: 'sns', resource: '' },
+};
+/** Anything else (an unknown type, another intrinsic): generous, since the estimate must stay an upper bound. */
+const UNKNOWN = 512;
+
+const PSEUDO_PARAMETERS: Readonly<Record<string, number>> = {
+  'AWS::Partition': PARTITION,
+  'AWS::Region': REGION,
+  'AWS::AccountId': ACCOUNT,
+  'AWS::URLSuffix': URL_SUFFIX,
+  'AWS::StackName': 128,
+  'AWS::NoValue': 0,
+};
+
+/** What a `Ref` to the resource `logicalId` (of `resource`) resolves to, at its longest. */
+function refLength(logicalId: string, resource: CfnResource | undefined): number {
+  const type = resource?.cfnResourceType;
+  const name = type ? LONGEST_NAME[type] : undefined;
+  if (name === undefined) return UNKNOWN;
+  switch (type) {
+    // A queue's Ref is its URL: https://sqs.<region>.<suffix>/<account>/<name>.
+    case 'AWS::SQS::Queue':
+      return 'https://sqs.../'.length + REGION + URL_SUFFIX + ACCOUNT + name;
+    // A secret's Ref is its ARN: its name (given, or generated from its logical id) and Secrets Manager's suffix.
+    case 'AWS::SecretsManager::Secret': {
+      const secret = resource as secretsmanager.CfnSecret;
+      const given: unknown = Stack.of(secret).resolve(secret.name);
+      const nameLength =
+        typeof given === 'string'
+          ? given.length + 7
+          : given === undefined
+            ? generatedSecretArnName(logicalId)
+            : name + 7;
+      return arnPrefix('secretsmanager') + 'secret:'.length + nameLength;
+    }
+    default:
+      return name;
+  }
+}
+
+/** What `Fn::GetAtt [resource, attribute]` resolves to, at its longest. */
+function getAttLength(resource: CfnResource | undefined, attribute: string): number {
+  const type = resource?.cfnResourceType;
+  const name = type ? LONGEST_NAME[type] : undefined;
+  if (name === undefined) return UNKNOWN;
+  const arn = type ? ARN_OF[type] : undefined;
+  if (attribute === 'Arn' && arn) return arnPrefix(arn.service) + arn.resource.length + name;
+  if (attribute === 'QueueName' || attribute === 'TopicName') return name;
+  return UNKNOWN;
+}
+
+/** The value with every intrinsic replaced by a stand-in as long as its longest resolved value. */
+function standIn(value: unknown, resourceOf: (logicalId: string) => CfnResource | undefined): string {
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  const node = (value ?? {}) as Record<string, unknown>;
+  const fill = (length: number) => 'x'.repeat(length);
+  if (Array.isArray(node['Fn::Join'])) {
+    const [separator, parts] = node['Fn::Join'] as [string, unknown[]];
+    return (Array.isArray(parts) ? parts : [parts]).map((p) => standIn(p, resourceOf)).join(separator);
+  }
+  if (typeof node.Ref === 'string') {
+    return fill(PSEUDO_PARAMETERS[node.Ref] ?? refLength(node.Ref, resourceOf(node.Ref)));
+  }
+  if (Array.isArray(node['Fn::GetAtt'])) {
+    const [logicalId, attribute] = node['Fn::GetAtt'] as [string, string];
+    return fill(getAttLength(resourceOf(logicalId), attribute));
+  }
+  return fill(UNKNOWN);
+}
+
+/**
+ * The most bytes `fn`'s environment variables can take once deployed (Lambda's measure: the JSON of the variable
+ * map), tokens counted at their longest resolved values.
+ */
+export function estimateEnvironmentBytes(fn: lambda.Function): number {
+  const stack = Stack.of(fn);
+  const cfn = fn.node.defaultChild as lambda.CfnFunction;
+  const environment = stack.resolve(cfn.environment) as { variables?: Record<string, unknown> } | undefined;
+  const variables = environment?.variables ?? {};
+  const resources = new Map<string, CfnResource>();
+  for (const construct of stack.node.findAll()) {
+    if (CfnResource.isCfnResource(construct))
+      resources.set(stack.resolve(construct.logicalId) as string, construct);
+  }
+  const rendered = Object.fromEntries(
+    Object.entries(variables).map(([name, value]) => [name, standIn(value, (id) => resources.get(id))]),
+  );
+  return Buffer.byteLength(JSON.stringify(rendered));
+}
+
+/** The functions each stack checks at synthesis, each with the fix that applies to it. */
+const checkedFunctions = new WeakMap<Stack, Map<lambda.Function, string>>();
+
+/**
+ * Checks `fn`'s environment against Lambda's limit when the app is synthesized (after every variable was added).
+ * `fix` says what shrinks this function's environment; a function registered twice keeps its first fix (its
+ * creator knows it best). All functions over the limit in a stack are listed at once.
+ */
+export function checkEnvironmentSize(fn: lambda.Function, fix: string): void {
+  const stack = Stack.of(fn);
+  let functions = checkedFunctions.get(stack);
+  if (!functions) {
+    const registered = new Map<lambda.Function, string>();
+    functions = registered;
+    checkedFunctions.set(stack, registered);
+    stack.node.addValidation({
+      validate: () => {
+        throwIfViolations(
+          `Lambda environments in stack ${stack.stackName}`,
+          [...registered].flatMap(([f, fixOf]) => environmentViolationsOf(f, fixOf)),
+        );
+        return [];
+      },
+    });
+  }
+  if (!functions.has(fn)) functions.set(fn, fix);
+}
+
+function environmentViolationsOf(fn: lambda.Function, fix: string) {
+  return environmentSizeViolations(fn.node.path, estimateEnvironmentBytes(fn), fix);
+}

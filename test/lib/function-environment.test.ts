@@ -1,0 +1,112 @@
+/**
+ * Lambda refuses a function whose environment variables take more than 4 KB together, and CloudFormation only
+ * finds out late in a deploy: synthesis refuses it first, for every function hookline creates or grants, with the
+ * function's path, its size (tokens counted at their longest values) and the fix, every such function at once.
+ */
+import { Duration, type Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { describe, expect, it } from 'vitest';
+import { type HooklineConfig, resolveConfig } from '../../lib/config';
+import { checkEnvironmentSize, estimateEnvironmentBytes } from '../../lib/function-environment';
+import { WebhookPipelineStack } from '../../lib/webhook-pipeline-stack';
+import { pipelineTemplate, testApp, testStack } from '../helpers/cdk';
+
+const consumer = { entry: 'lambda/consumers/events.ts', timeout: Duration.seconds(30) };
+
+/** A pipeline whose jobs endpoint takes `count` queues (at least one) besides `events`. */
+function jobsEndpointStack(count: number) {
+  const extra = Object.fromEntries(
+    Array.from({ length: Math.max(count, 1) }, (_, i) => [`billing-run-${i}`, {}]),
+  );
+  const config = resolveConfig({
+    stackName: 'HooklineProduction',
+    sources: { github: { type: 'github' } },
+    queues: { events: { consumer }, ...extra },
+    defaultRoute: { queues: ['events'] },
+    jobs: { endpoint: { queues: Object.keys(extra) } },
+  } as HooklineConfig);
+  return new WebhookPipelineStack(testApp(), config.stackName, { config });
+}
+
+function producer(stack: Stack, environment: Record<string, string> = {}) {
+  return new lambda.Function(stack, 'Producer', {
+    runtime: lambda.Runtime.NODEJS_22_X,
+    handler: 'index.handler',
+    code: lambda.Code.fromInline('export const handler = async () => {}'),
+    environment,
+  });
+}
+
+describe("a function's environment at synthesis", () => {
+  it("refuses a jobs endpoint whose queues outgrow Lambda's 4 KB, naming the function, its size and the fix", {
+    timeout: 120_000,
+  }, () => {
+    const stack = jobsEndpointStack(15);
+    expect(() => Template.fromStack(stack)).toThrow(
+      /Invalid Lambda environments in stack HooklineProduction:\n {2}- HooklineProduction\/Default\/JobsEndpoint\/Function: its environment variables can take up to \d{4,} bytes once deployed \(each token counted at its longest value\), above Lambda's limit of 4096 bytes .*\(got \d{4,}\)\. Fix: list fewer queues in jobs\.endpoint\.queues \(15 now/,
+    );
+  });
+
+  it('lists every function over the limit at once: a producer granted too many queues too', {
+    timeout: 120_000,
+  }, () => {
+    const stack = jobsEndpointStack(15);
+    const fn = producer(stack);
+    for (const queue of Object.keys(stack.queues).filter((q) => q !== 'events'))
+      stack.grantSend(fn, queue, { delays: true });
+    let message = '';
+    try {
+      Template.fromStack(stack);
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    const listed = message.split('\n').filter((line) => line.startsWith('  - '));
+    expect(listed.map((line) => line.split(':')[0])).toEqual([
+      '  - HooklineProduction/Default/JobsEndpoint/Function',
+      '  - HooklineProduction/Producer',
+    ]);
+    expect(listed[1]).toMatch(/Fix: grant this function fewer queues/);
+    expect((message.match(/ {4}at /g) ?? []).length).toBe(0);
+  });
+
+  it('lets a normal pipeline through: the example, and a jobs endpoint of a few queues', {
+    timeout: 120_000,
+  }, () => {
+    expect(() => pipelineTemplate()).not.toThrow();
+    const stack = jobsEndpointStack(3);
+    expect(() => Template.fromStack(stack)).not.toThrow();
+    const jobs = stack.pipeline.jobsEndpoint?.jobsFunction as lambda.Function;
+    expect(estimateEnvironmentBytes(jobs)).toBeLessThanOrEqual(4096);
+  });
+
+  it('checks the environment as synthesized, so a variable added after the grant counts', {
+    timeout: 120_000,
+  }, () => {
+    const stack = jobsEndpointStack(0);
+    const fn = producer(stack);
+    stack.grantSend(fn, 'events');
+    Template.fromStack(stack);
+    const later = jobsEndpointStack(0);
+    const grown = producer(later);
+    later.grantSend(grown, 'events');
+    grown.addEnvironment('LARGE', 'x'.repeat(4000));
+    expect(() => Template.fromStack(later)).toThrow(
+      /HooklineProduction\/Producer: its environment variables/,
+    );
+  });
+
+  it('counts a token at the longest value it can resolve to, never below a real one', () => {
+    const stack = testStack();
+    const queue = new sqs.Queue(stack, 'Queue');
+    const fn = producer(stack, { QUEUE_URL: queue.queueUrl, QUEUE_ARN: queue.queueArn });
+    const longestRealUrl = `https://sqs.ap-southeast-5.amazonaws.com.cn/123456789012/${'q'.repeat(80)}`;
+    const longestRealArn = `arn:aws-us-gov:sqs:ap-southeast-5:123456789012:${'q'.repeat(80)}`;
+    expect(estimateEnvironmentBytes(fn)).toBeGreaterThanOrEqual(
+      JSON.stringify({ QUEUE_URL: longestRealUrl, QUEUE_ARN: longestRealArn }).length,
+    );
+    checkEnvironmentSize(fn, 'unused');
+    expect(() => Template.fromStack(stack)).not.toThrow();
+  });
+});
