@@ -6,10 +6,11 @@
  * whole stack, every function over the limit with its path, its size and the fix.
  *
  * Most values hold tokens (queue URLs, ARNs, table names) that only resolve at deploy time. Each is counted at
- * the longest value it can take (the service's longest name in the longest partition and region), so the
- * estimate is an upper bound: a function this check lets through fits once deployed.
+ * the longest value it can take in the longest partition and region: a given name exactly, a name CloudFormation
+ * generates at the longest it generates for the stack and the logical id, anything else at the service's longest
+ * name. So the estimate is an upper bound, and a function this check lets through fits once deployed.
  */
-import { CfnResource, Stack } from 'aws-cdk-lib';
+import { CfnResource, Stack, Token } from 'aws-cdk-lib';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { environmentSizeViolations } from './validation';
@@ -61,10 +62,45 @@ const PSEUDO_PARAMETERS: Readonly<Record<string, number>> = {
   'AWS::NoValue': 0,
 };
 
+/** The property that names a resource of each type; absent, CloudFormation generates the name. */
+const NAME_PROPERTY: Readonly<Record<string, string>> = {
+  'AWS::SQS::Queue': 'QueueName',
+  'AWS::IAM::Role': 'RoleName',
+  'AWS::S3::Bucket': 'BucketName',
+  'AWS::KinesisFirehose::DeliveryStream': 'DeliveryStreamName',
+  'AWS::DynamoDB::Table': 'TableName',
+  'AWS::Lambda::Function': 'FunctionName',
+  'AWS::SNS::Topic': 'TopicName',
+};
+/**
+ * A name CloudFormation generates is `<stack name>-<logical id>-<random>` (12 or 13 random characters), cut to
+ * the type's longest name; a FIFO queue's ends in `.fifo` as well.
+ */
+const GENERATED_NAME_EXTRA = '--'.length + 13;
+
+/**
+ * The longest the physical name of `resource` can be: exactly its given name, else the longest name
+ * CloudFormation can generate for it in this stack, else (a token) the type's longest name.
+ */
+function nameLength(logicalId: string, resource: CfnResource): number | undefined {
+  const type = resource.cfnResourceType;
+  const longest = LONGEST_NAME[type];
+  const property = NAME_PROPERTY[type];
+  if (longest === undefined || property === undefined) return longest;
+  const stack = Stack.of(resource);
+  // Each L1 class exposes its name property under the camel-cased name (`queueName`, `roleName`...).
+  const l1 = resource as unknown as Record<string, unknown>;
+  const given: unknown = stack.resolve(l1[property.charAt(0).toLowerCase() + property.slice(1)]);
+  if (typeof given === 'string') return given.length;
+  if (given !== undefined || Token.isUnresolved(stack.stackName)) return longest;
+  const fifo = type === 'AWS::SQS::Queue' && stack.resolve(l1.fifoQueue) === true;
+  return Math.min(longest, stack.stackName.length + logicalId.length + GENERATED_NAME_EXTRA + (fifo ? 5 : 0));
+}
+
 /** What a `Ref` to the resource `logicalId` (of `resource`) resolves to, at its longest. */
 function refLength(logicalId: string, resource: CfnResource | undefined): number {
   const type = resource?.cfnResourceType;
-  const name = type ? LONGEST_NAME[type] : undefined;
+  const name = type && resource ? nameLength(logicalId, resource) : undefined;
   if (name === undefined) return UNKNOWN;
   switch (type) {
     // A queue's Ref is its URL: https://sqs.<region>.<suffix>/<account>/<name>.
@@ -88,9 +124,9 @@ function refLength(logicalId: string, resource: CfnResource | undefined): number
 }
 
 /** What `Fn::GetAtt [resource, attribute]` resolves to, at its longest. */
-function getAttLength(resource: CfnResource | undefined, attribute: string): number {
+function getAttLength(logicalId: string, resource: CfnResource | undefined, attribute: string): number {
   const type = resource?.cfnResourceType;
-  const name = type ? LONGEST_NAME[type] : undefined;
+  const name = type && resource ? nameLength(logicalId, resource) : undefined;
   if (name === undefined) return UNKNOWN;
   const arn = type ? ARN_OF[type] : undefined;
   if (attribute === 'Arn' && arn) return arnPrefix(arn.service) + arn.resource.length + name;
@@ -113,7 +149,7 @@ function standIn(value: unknown, resourceOf: (logicalId: string) => CfnResource 
   }
   if (Array.isArray(node['Fn::GetAtt'])) {
     const [logicalId, attribute] = node['Fn::GetAtt'] as [string, string];
-    return fill(getAttLength(resourceOf(logicalId), attribute));
+    return fill(getAttLength(logicalId, resourceOf(logicalId), attribute));
   }
   return fill(UNKNOWN);
 }

@@ -100,12 +100,29 @@ describe("a function's environment at synthesis", () => {
   it('counts a token at the longest value it can resolve to, never below a real one', () => {
     const stack = testStack();
     const queue = new sqs.Queue(stack, 'Queue');
-    const fn = producer(stack, { QUEUE_URL: queue.queueUrl, QUEUE_ARN: queue.queueArn });
-    const longestRealUrl = `https://sqs.ap-southeast-5.amazonaws.com.cn/123456789012/${'q'.repeat(80)}`;
-    const longestRealArn = `arn:aws-us-gov:sqs:ap-southeast-5:123456789012:${'q'.repeat(80)}`;
-    expect(estimateEnvironmentBytes(fn)).toBeGreaterThanOrEqual(
-      JSON.stringify({ QUEUE_URL: longestRealUrl, QUEUE_ARN: longestRealArn }).length,
-    );
+    const fifo = new sqs.Queue(stack, 'Ordered', { fifo: true });
+    const named = new sqs.Queue(stack, 'Named', { queueName: 'billing' });
+    const fn = producer(stack, {
+      QUEUE_URL: queue.queueUrl,
+      QUEUE_ARN: queue.queueArn,
+      FIFO_URL: fifo.queueUrl,
+      NAMED_ARN: named.queueArn,
+    });
+    // CloudFormation names a queue `<stack>-<logical id>-<12 or 13 random characters>`, a FIFO one `.fifo` more.
+    const generated = (logicalId: string, suffix = '') =>
+      `${stack.stackName}-${stack.resolve((stack.node.findChild(logicalId).node.defaultChild as sqs.CfnQueue).logicalId)}-${'R'.repeat(13)}${suffix}`;
+    const url = (name: string) => `https://sqs.ap-southeast-5.amazonaws.com.cn/123456789012/${name}`;
+    const arn = (name: string) => `arn:aws-us-gov:sqs:ap-southeast-5:123456789012:${name}`;
+    const longestReal = JSON.stringify({
+      QUEUE_URL: url(generated('Queue')),
+      QUEUE_ARN: arn(generated('Queue')),
+      FIFO_URL: url(generated('Ordered', '.fifo')),
+      NAMED_ARN: arn('billing'),
+    });
+    const estimate = estimateEnvironmentBytes(fn);
+    expect(estimate).toBeGreaterThanOrEqual(Buffer.byteLength(longestReal));
+    // ...and close to it: a generated name is bounded by the stack's name and the logical id, not by 80.
+    expect(estimate - Buffer.byteLength(longestReal)).toBeLessThan(120);
     checkEnvironmentSize(fn, 'unused');
     expect(() => Template.fromStack(stack)).not.toThrow();
   });
