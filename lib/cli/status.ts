@@ -6,7 +6,7 @@ import { type Backend, contextOf } from './backend';
 import { consumerState } from './consumers';
 import { type QueueDepth, queueDepth } from './dead-letters';
 import { explainError } from './errors';
-import { otherDeadLetterQueues, type QueueTarget, queueOf, type Target } from './target';
+import { type LocalTarget, otherDeadLetterQueues, type QueueTarget, queueOf, type Target } from './target';
 
 export interface QueueStatus {
   readonly queue: string;
@@ -138,6 +138,28 @@ export function statusQueues(target: Target, options: { queue?: string } = {}): 
   return options.queue !== undefined ? [queueOf(target, options.queue)] : Object.values(target.queues);
 }
 
+/**
+ * Local mode's own rows (its control API): only it knows which messages the emulator counts in flight are
+ * waiting in a fair consumer's tenant lanes rather than being processed. Undefined when it does not answer
+ * them, and the emulator's counts are read instead.
+ */
+async function localModeRows(
+  backend: Backend,
+  target: LocalTarget,
+  queues: readonly QueueTarget[],
+): Promise<QueueStatus[] | undefined> {
+  try {
+    const response = await backend.http(`${target.controlUrl}/queues`);
+    if (!response.ok) return undefined;
+    const rows = ((await response.json()) as { queues?: unknown } | null)?.queues;
+    if (!Array.isArray(rows)) return undefined;
+    const selected = queues.map((q) => (rows as QueueStatus[]).find((row) => row?.queue === q.name));
+    return selected.every((row) => row !== undefined) ? (selected as QueueStatus[]) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Collects the status of every queue (or of one) through the backend's clients. */
 export async function status(
   backend: Backend,
@@ -154,7 +176,9 @@ export async function status(
   const others = options.queue === undefined ? otherDeadLetterQueues(target) : [];
   try {
     const [rows, otherRows] = await Promise.all([
-      queueStatuses(sources, queues),
+      target.kind === 'local'
+        ? localModeRows(backend, target, queues).then((rows) => rows ?? queueStatuses(sources, queues))
+        : queueStatuses(sources, queues),
       Promise.all(
         others.map(async (d): Promise<DeadLetterQueueStatus> => {
           const depth = await sources.depth(d.deadLetterUrl);

@@ -187,6 +187,14 @@ export class EventSourceMapping {
     return this.invoking;
   }
 
+  /**
+   * Fair mode: messages read ahead and waiting their turn in the tenant lanes. The emulator counts them in
+   * flight (they were received), but SQS fair queues would still show them visible: nothing processes them yet.
+   */
+  get waiting(): number {
+    return this.lanes.size;
+  }
+
   /** Starts the pollers (fair mode: one reader filling the tenant lanes, and one dispatcher per batch slot). */
   start(): void {
     const slots = Math.max(1, this.options.concurrency);

@@ -12,7 +12,7 @@ import { METRICS_NAMESPACE } from '../../lambda/shared/contracts';
 import { jobScheduleNamePrefix, type ProducerSettings } from '../../lambda/shared/producer-config';
 import { CONSUMER_CONFIG_ENV, INGEST_CONFIG_ENV } from '../../lambda/shared/runtime-config';
 import { compileCacheDirOf, projectCacheRoot } from '../cache-dir';
-import { queueDepth } from '../cli/dead-letters';
+import { type QueueDepth, queueDepth } from '../cli/dead-letters';
 import { LOCAL_AGES, type QueueStatus, queueStatuses } from '../cli/status';
 import type { ResolvedConfig } from '../config';
 import { INGEST_ENTRY, INGEST_ENTRY_FILE } from '../ingest-asset';
@@ -529,12 +529,26 @@ class LocalControl {
   queueStatuses(): Promise<QueueStatus[]> {
     return queueStatuses(
       {
-        depth: (url) => queueDepth(this.sqs, url),
+        depth: (url) => this.queueDepth(url),
         consumer: async (queue) => this.consumers.get(queue.name)?.mapping.state ?? null,
         oldestAges: async () => LOCAL_AGES,
       },
       Object.values(this.topology.queues),
     );
+  }
+
+  /**
+   * A queue's depth as SQS would report it: messages a fair mapping has read ahead into its tenant lanes are
+   * waiting, not being processed, so they count as visible (read after the emulator's counts, so a message
+   * received in between is never counted twice).
+   */
+  private async queueDepth(url: string): Promise<QueueDepth> {
+    const depth = await queueDepth(this.sqs, url);
+    const queue = Object.values(this.topology.queues).find((q) => q.url === url);
+    const waiting = queue ? (this.consumers.get(queue.name)?.mapping.waiting ?? 0) : 0;
+    if (waiting === 0) return depth;
+    const held = Math.min(waiting, depth.inFlight);
+    return { ...depth, visible: depth.visible + held, inFlight: depth.inFlight - held };
   }
 
   /** Writes the archive's buffered records now (replay reads the archive right after). */

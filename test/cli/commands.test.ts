@@ -151,7 +151,11 @@ describe('status', () => {
       },
     });
     const result = await status(backend, localTarget());
-    expect(urls).toEqual(['http://127.0.0.1:3000/_hookline/status']);
+    // This control API answers no queue rows, so the emulator's counts are read, and the state asked for.
+    expect(urls).toEqual([
+      'http://127.0.0.1:3000/_hookline/queues',
+      'http://127.0.0.1:3000/_hookline/status',
+    ]);
     expect(result.queues[0]).toMatchObject({
       visible: 2,
       consumer: 'Disabled',

@@ -8,8 +8,16 @@
  * The bound is stated in completed records rather than seconds, so a loaded machine (which slows every side
  * alike) does not change the verdict: with fairness every quiet record completes among the first quarter of
  * the backlog; without it, none does (they wait behind the backlog).
+ *
+ * While the backlog drains, `hookline status --local` (the real CLI) and the console's status are read: the
+ * messages local mode has read ahead into its tenant lanes are waiting, as they would be on SQS, not in flight.
  */
+import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import {
   ReceiveMessageCommand,
   SendMessageBatchCommand,
@@ -17,6 +25,9 @@ import {
 } from '@aws-sdk/client-sqs';
 import { Duration } from 'aws-cdk-lib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connect } from '../../lib/cli/backend';
+import { consoleOutput } from '../../lib/cli/output';
+import { type QueueStatus, status } from '../../lib/cli/status';
 import type { QueueConfig } from '../../lib/config';
 import { localSqsClient } from '../../lib/local/clients';
 import { recordingQueue, startTestPipeline, type TestPipeline, testConfig } from '../helpers/local/pipeline';
@@ -26,6 +37,8 @@ const QUIET = 20;
 /** With fairness every quiet record completes before this many records of its queue have; without, none does. */
 const BOUND = NOISY / 4;
 const QUEUES = ['fair', 'plain'] as const;
+/** Records the consumers of one queue may hold at once: two batches of 10 (local mode's default concurrency). */
+const PROCESSING_AT_MOST = 2 * 10;
 type QueueName = (typeof QUEUES)[number];
 
 function slowQueue(fair: boolean): QueueConfig {
@@ -71,9 +84,15 @@ async function enqueueNoisyBacklog(pipeline: TestPipeline, queue: QueueName, run
   }
 }
 
+const execFileAsync = promisify(execFile);
+
 describe('local mode: tenant fairness on a standard queue', () => {
   let pipeline: TestPipeline;
-  const run = randomUUID().slice(0, 8);
+  const runId = randomUUID().slice(0, 8);
+  const stateDir = mkdtempSync(join(tmpdir(), 'hookline-fairness-state-'));
+  /** The fair queue's row as `hookline status --local --json` and the console show it mid-drain. */
+  let cliRow: QueueStatus | undefined;
+  let consoleRow: QueueStatus | undefined;
   /** Record ids of one queue, in completion order. */
   const completed = (queue: QueueName) =>
     pipeline
@@ -93,12 +112,13 @@ describe('local mode: tenant fairness on a standard queue', () => {
           routes: QUEUES.map((queue) => ({ source: 'generic', type: `${queue}.*`, queues: [queue] })),
         },
       ),
+      { stateDir },
     );
     for (const queue of QUEUES) expect(await pipeline.local.pauseConsumer(queue)).toBe(true);
     for (const queue of QUEUES) {
-      await enqueueNoisyBacklog(pipeline, queue, run);
+      await enqueueNoisyBacklog(pipeline, queue, runId);
       for (let i = 0; i < QUIET; i += 1) {
-        const quiet = { id: `${queue}-quiet-${i}-${run}`, type: `${queue}.load`, tenant: 'quiet' };
+        const quiet = { id: `${queue}-quiet-${i}-${runId}`, type: `${queue}.load`, tenant: 'quiet' };
         expect((await pipeline.post('generic', quiet)).status).toBe(202);
       }
     }
@@ -108,9 +128,18 @@ describe('local mode: tenant fairness on a standard queue', () => {
       60_000,
       `${BOUND} records of each queue`,
     );
-  }, 150_000);
+    const env = { ...process.env, HOOKLINE_STATE_DIR: stateDir, NO_COLOR: '1' };
+    const { target, backend } = await connect({ local: true }, consoleOutput({ json: true }), env);
+    consoleRow = (await status(backend, target)).queues.find((q) => q.queue === 'fair');
+    const { stdout } = await execFileAsync('npx', ['tsx', 'bin/hookline.ts', 'status', '--local', '--json'], {
+      timeout: 60_000,
+      env,
+    });
+    cliRow = (JSON.parse(stdout) as { queues: QueueStatus[] }).queues.find((q) => q.queue === 'fair');
+  }, 210_000);
   afterAll(async () => {
     await pipeline?.stop();
+    rmSync(stateDir, { recursive: true, force: true });
   });
 
   it('serves a quiet tenant beside a noisy backlog when the queue has tenants', () => {
@@ -120,5 +149,13 @@ describe('local mode: tenant fairness on a standard queue', () => {
 
   it('leaves a quiet tenant behind the backlog when the queue has none', () => {
     expect(quietPositions('plain')).toEqual([]);
+  });
+
+  it('counts the backlog waiting in the tenant lanes as visible, not in flight, in status --local and the console', () => {
+    // Well over a quarter of the 2,000 still wait; only the batches being processed are in flight.
+    for (const row of [cliRow, consoleRow]) {
+      expect(row?.inFlight).toBeLessThanOrEqual(PROCESSING_AT_MOST);
+      expect(row?.visible).toBeGreaterThan(NOISY / 4);
+    }
   });
 });
