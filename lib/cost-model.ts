@@ -13,9 +13,12 @@
  * - DynamoDB on-demand: $0.625 per million write request units (1 WRU per 1 KB item written)
  *   https://aws.amazon.com/dynamodb/pricing/on-demand/
  * - S3 Standard: PUT $0.005 per 1,000, GET $0.0004 per 1,000 https://aws.amazon.com/s3/pricing/
+ * - Amazon Data Firehose: see `./archive-cost` (each record is billed rounded up to the next 5 KB)
+ *   https://aws.amazon.com/firehose/pricing/
  * Collected with their secondary sources in the project's performance-anchors reference (section 5).
  */
 
+import { ARCHIVE_RECORD_MAX_BYTES } from '../lambda/shared/archive';
 import {
   archiveCost,
   FIREHOSE_INGEST_USD_PER_GB,
@@ -59,6 +62,11 @@ export const ASSUMED_DURATIONS_MS = {
 export const ENVELOPE_OVERHEAD_BYTES = 1024;
 /** Size of a claim-checked envelope (the body stays in S3). */
 export const CLAIM_CHECK_ENVELOPE_BYTES = 2048;
+/**
+ * Bytes an archive record adds around the envelope it carries: the source again, the origin, the queue names
+ * and the line's newline (71 B for a `github` webhook sent to one `events` queue).
+ */
+export const ARCHIVE_RECORD_FIELDS_BYTES = 128;
 /** Write units per deduplicated delivery (conditional PutItem claim + UpdateItem complete) and per idempotent record (Powertools: PutItem in progress + UpdateItem completed), items under 1 KB. */
 export const WRITE_UNITS = { dedupePerEvent: 2, idempotencyPerRecord: 2 } as const;
 
@@ -293,12 +301,26 @@ export function costInputOf(config: ResolvedConfig, options: CostOptions): CostI
   };
 }
 
+/**
+ * The size of one webhook's archive record: the envelope with its raw body inline (even when the queues got a
+ * claim check) when that fits a Firehose record, else the claim-checked envelope; plus the record's own fields.
+ * Firehose bills the record, not the body: a 4 KB body's record is above 5 KB, billed as two 5 KB steps.
+ */
+export function archiveRecordBytes(bodyBytes: number): number {
+  const inline = bodyBytes + ENVELOPE_OVERHEAD_BYTES + ARCHIVE_RECORD_FIELDS_BYTES;
+  return inline <= ARCHIVE_RECORD_MAX_BYTES
+    ? inline
+    : CLAIM_CHECK_ENVELOPE_BYTES + ARCHIVE_RECORD_FIELDS_BYTES;
+}
+
 /** The event archive's line: Firehose ingestion and dynamic partitioning of one record per webhook. */
 function archiveLine(bodyBytes: number): CostLine {
-  const cost = archiveCost(1_000_000, bodyBytes);
+  const recordBytes = archiveRecordBytes(bodyBytes);
+  const cost = archiveCost(1_000_000, recordBytes);
+  const steps = Math.ceil(recordBytes / FIREHOSE_RECORD_ROUNDING_BYTES);
   return {
     item: 'Event archive (Firehose → S3)',
-    basis: `1 record per webhook, billed in ${FIREHOSE_RECORD_ROUNDING_BYTES / 1024} KB steps × $${FIREHOSE_INGEST_USD_PER_GB}/GB + partitioning $${FIREHOSE_PARTITIONING_USD_PER_GB}/GB`,
+    basis: `1 record of ${recordBytes} B per webhook, billed as ${steps} × ${FIREHOSE_RECORD_ROUNDING_BYTES / 1024} KB × $${FIREHOSE_INGEST_USD_PER_GB}/GB + partitioning $${FIREHOSE_PARTITIONING_USD_PER_GB}/GB`,
     usdPerMillion: cost.total,
   };
 }

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import exampleConfig from '../../hookline.config';
 import { resolveConfig } from '../../lib/config';
 import {
+  archiveRecordBytes,
   type CostInput,
   costInputOf,
   estimateCost,
@@ -103,12 +104,17 @@ describe('cost model arithmetic (per million webhooks, us-east-1 list prices)', 
 });
 
 describe('cost model input from a configuration', () => {
-  it('prices the configured archive per record (5 KB billing steps, partitioning) and drops it when off', () => {
+  it('prices the archive record Firehose bills (the envelope and its fields, 5 KB steps), and drops it when off', () => {
     const on = costInputOf(resolveConfig(exampleConfig), { eventsPerMonth: 1_000_000 });
-    // 4 KB bodies billed as 5 KB: 1M × 5 KiB = 4.77 GiB × $0.029 + 3.81 GiB × $0.02 partitioning.
-    const expected = ((1e6 * 5120) / 1024 ** 3) * 0.029 + ((1e6 * 4096) / 1024 ** 3) * 0.02;
+    // A 4 KB body's record is 4,096 + 1,024 (envelope) + 128 (record fields) = 5,248 B: two 5 KB steps.
+    expect(archiveRecordBytes(4096)).toBe(5248);
+    const expected = ((1e6 * 10_240) / 1024 ** 3) * 0.029 + ((1e6 * 5248) / 1024 ** 3) * 0.02;
     expect(line(on, 'Event archive')).toBeCloseTo(expected, 6);
-    expect(line(on, 'Event archive')).toBeLessThanOrEqual(0.3);
+    expect(estimateCost(on).lines.find((l) => l.item.startsWith('Event archive'))?.basis).toMatch(
+      /1 record of 5248 B per webhook, billed as 2 × 5 KB/,
+    );
+    // A body too large for a Firehose record is archived claim-checked, as the ingest does.
+    expect(archiveRecordBytes(2 * 1024 * 1024)).toBe(2048 + 128);
     const off = costInputOf(resolveConfig({ ...exampleConfig, archive: { enabled: false } }), {
       eventsPerMonth: 1_000_000,
     });
