@@ -377,6 +377,7 @@ export function parseCount(text: string): number | undefined {
   const match = /^\s*(\d+(?:\.\d+)?)\s*([kKmM]?)\s*$/.exec(text.replace(/[_,]/g, ''));
   if (!match) return undefined;
   const unit = match[2]?.toLowerCase();
-  const n = Number(match[1]) * (unit === 'm' ? 1_000_000 : unit === 'k' ? 1_000 : 1);
-  return Number.isFinite(n) && n > 0 ? Math.round(n) : undefined;
+  const n = Math.round(Number(match[1]) * (unit === 'm' ? 1_000_000 : unit === 'k' ? 1_000 : 1));
+  // Rounded first: a fraction of one webhook ("0.4") is no webhook at all, which prices nothing.
+  return Number.isFinite(n) && n > 0 ? n : undefined;
 }

@@ -156,7 +156,7 @@ describe('cost model input from a configuration', () => {
     expect(parseCount(text)).toBe(n);
   });
 
-  it.each(['', 'ten', '-5', '0', '5G', '1.5.2M'])('refuses %j', (text) => {
+  it.each(['', 'ten', '-5', '0', '0.4', '0.0001k', '5G', '1.5.2M', '1e99'])('refuses %j', (text) => {
     expect(parseCount(text)).toBeUndefined();
   });
 });
