@@ -25,7 +25,7 @@ import {
   FIREHOSE_PARTITIONING_USD_PER_GB,
   FIREHOSE_RECORD_ROUNDING_BYTES,
 } from './archive-cost';
-import type { ResolvedConfig } from './config';
+import type { ResolvedConfig, ResolvedRoute } from './config';
 
 /** us-east-1 list prices in USD. */
 export const PRICES_US_EAST_1 = {
@@ -74,6 +74,11 @@ export const WRITE_UNITS = { dedupePerEvent: 2, idempotencyPerRecord: 2 } as con
 export interface CostQueue {
   readonly name: string;
   readonly fifo: boolean;
+  /**
+   * Messages this queue gets per webhook (1 when every webhook is routed to it, 0.5 when half are).
+   * @default 1
+   */
+  readonly messagesPerWebhook?: number;
   readonly consumer?: {
     readonly memorySize: number;
     readonly batchSize: number;
@@ -90,7 +95,7 @@ export interface CostInput {
   readonly dedupe: boolean;
   /** Envelopes above this travel through S3. */
   readonly inlineLimitBytes: number;
-  /** The queues each event is sent to (the default route's; fan-out multiplies SQS and consumer lines). */
+  /** The queues webhooks are routed to (fan-out to several queues adds each one's SQS and consumer lines). */
   readonly queues: readonly CostQueue[];
   /** Extra billed time per record of your handlers. @default 0 */
   readonly handlerMsPerRecord?: number;
@@ -99,6 +104,8 @@ export interface CostInput {
    * @default - no archive
    */
   readonly archive?: CostLine;
+  /** How the configuration's routes were read into `queues`, for the reader. @default - none stated */
+  readonly routing?: readonly string[];
 }
 
 /** What a line belongs to: exactly-once lines disappear when that protection is turned off. */
@@ -183,8 +190,19 @@ export function sqsRequestsPerMessage(messageBytes: number, batchSize: number | 
   return send + chunks(perReceive * messageBytes) / perReceive + 1 / perReceive;
 }
 
-/** One queue's SQS, consumer and idempotency lines for one message per webhook. */
+/** One queue's SQS, consumer and idempotency lines, scaled to the messages it gets per webhook. */
 function queueLines(input: CostInput, queue: CostQueue, bytes: number): CostLine[] {
+  const share = queue.messagesPerWebhook ?? 1;
+  const perWebhook = share === 1 ? '' : ` × ${round(share, 3)} message per webhook`;
+  return queueMessageLines(input, queue, bytes).map((l) => ({
+    ...l,
+    basis: `${l.basis}${perWebhook}`,
+    usdPerMillion: l.usdPerMillion * share,
+  }));
+}
+
+/** One queue's SQS, consumer and idempotency lines for one message per webhook. */
+function queueMessageLines(input: CostInput, queue: CostQueue, bytes: number): CostLine[] {
   const price = queue.fifo ? P.sqsFifoPerMillionRequests : P.sqsStandardPerMillionRequests;
   const c = queue.consumer;
   const requests = sqsRequestsPerMessage(bytes, c?.batchSize);
@@ -219,11 +237,11 @@ function queueLines(input: CostInput, queue: CostQueue, bytes: number): CostLine
 
 /** Claim checks: one PUT per webhook, one GET per consumed copy. */
 function claimCheckLines(input: CostInput): CostLine[] {
-  const gets = input.queues.filter((q) => q.consumer).length;
+  const gets = input.queues.reduce((sum, q) => sum + (q.consumer ? (q.messagesPerWebhook ?? 1) : 0), 0);
   return [
     {
       item: 'S3 claim checks',
-      basis: `body above the ${input.inlineLimitBytes} B inline limit: 1 PUT + ${gets} GET per webhook`,
+      basis: `body above the ${input.inlineLimitBytes} B inline limit: 1 PUT + ${round(gets, 3)} GET per webhook`,
       usdPerMillion: P.s3PutPerThousand * 1000 + gets * P.s3GetPerThousand * 1000,
     },
   ];
@@ -254,7 +272,8 @@ export function estimateCost(input: CostInput): CostEstimate {
     assumptions: [
       'us-east-1 on-demand list prices, first tier; free tiers, data transfer, logs, alarms and idle polling excluded',
       `Lambda arm64, warm: ingest ${D.ingest} ms (+${D.ingestDedupe} ms with dedupe), consumer ${D.consumerInvocation} ms per invocation + ${D.consumerPerRecord} ms per record (+${D.consumerIdempotencyPerRecord} ms with idempotency)${input.handlerMsPerRecord ? ` + ${input.handlerMsPerRecord} ms of handler per record` : ''}`,
-      'full consumer batches; every webhook goes to the default route; no retries',
+      'full consumer batches; no retries',
+      ...(input.routing ?? []),
       `envelope = body + ${ENVELOPE_OVERHEAD_BYTES} B`,
     ],
   };
@@ -271,14 +290,50 @@ export interface CostOptions {
 /** The typical webhook body the model assumes unless told otherwise. */
 export const DEFAULT_BODY_BYTES = 4096;
 
-/** The model's input for a resolved configuration: its defaults, its default route's queues. */
+/** A route that takes every type of `source`'s webhooks (a route without a type, or `**`). */
+const takesEveryType = (route: ResolvedRoute, source: string) =>
+  (route.source === '*' || route.source === source) && (route.type === '*' || route.type === '**');
+
+/**
+ * The messages each queue gets per webhook, from the configured routes: webhooks spread evenly over the
+ * sources, and each source's follow its first route for every type, else the default route (the model knows
+ * no mix of event types). Routes for particular types are named as not priced.
+ */
+export function routedShares(config: Pick<ResolvedConfig, 'sources' | 'routes' | 'defaultRoute'>): {
+  shares: Map<string, number>;
+  routing: string[];
+} {
+  const sources = config.sources.map((s) => s.name);
+  const counts = new Map<string, number>();
+  const ignoredBy: string[] = [];
+  for (const source of sources) {
+    const route = config.routes.find((r) => takesEveryType(r, source)) ?? config.defaultRoute;
+    if (route.ignore || route.queues.length === 0) ignoredBy.push(source);
+    else for (const q of route.queues) counts.set(q, (counts.get(q) ?? 0) + 1);
+  }
+  // Divided once, so a queue every source routes to gets exactly 1.
+  const shares = new Map([...counts].map(([q, n]) => [q, n / sources.length]));
+  const byType = config.routes.filter((r) => !r.ignore && r.type !== '*' && r.type !== '**');
+  const routing = [
+    `webhooks spread evenly over the ${sources.length} source(s), each following its route for every type, else the default route${ignoredBy.length > 0 ? ` (ignored, so in no queue: ${ignoredBy.join(', ')})` : ''}`,
+    ...(byType.length > 0
+      ? [
+          `not priced (the share of these types is unknown): ${byType.map((r) => `${r.source} ${r.type} → ${r.queues.join(', ')}`).join('; ')}`,
+        ]
+      : []),
+  ];
+  return { shares, routing };
+}
+
+/** The model's input for a resolved configuration: its defaults, the queues its routes send webhooks to. */
 export function costInputOf(config: ResolvedConfig, options: CostOptions): CostInput {
-  const routed = config.defaultRoute.queues.length > 0 ? config.defaultRoute.queues : [];
+  const { shares, routing } = routedShares(config);
   const queues = config.queues
-    .filter((q) => routed.includes(q.name))
+    .filter((q) => shares.has(q.name))
     .map((q) => ({
       name: q.name,
       fifo: q.fifo,
+      ...((shares.get(q.name) ?? 1) !== 1 ? { messagesPerWebhook: shares.get(q.name) ?? 1 } : {}),
       ...(q.consumer
         ? {
             consumer: {
@@ -296,6 +351,7 @@ export function costInputOf(config: ResolvedConfig, options: CostOptions): CostI
     dedupe: config.dedupe !== undefined,
     inlineLimitBytes: config.payloads.inlineLimitBytes,
     queues,
+    routing,
     ...(options.handlerMsPerRecord ? { handlerMsPerRecord: options.handlerMsPerRecord } : {}),
     ...(config.archive ? { archive: archiveLine(options.bodyBytes ?? DEFAULT_BODY_BYTES) } : {}),
   };

@@ -10,6 +10,7 @@ import {
   estimateCost,
   parseCount,
   renderCostTable,
+  routedShares,
   sqsRequestsPerMessage,
 } from '../../lib/cost-model';
 
@@ -144,6 +145,45 @@ describe('cost model input from a configuration', () => {
     );
     expect(off.dedupe).toBe(false);
     expect(off.queues[0]?.consumer?.idempotency).toBe(false);
+  });
+
+  it('prices the queues the routes send webhooks to, when the default route ignores them', () => {
+    const consumer = { entry: 'lambda/consumers/events.ts' };
+    const input = costInputOf(
+      resolveConfig({
+        sources: { stripe: { type: 'stripe' }, github: { type: 'github' } },
+        queues: { billing: { consumer }, audit: { consumer } },
+        routes: [
+          { source: 'stripe', queues: ['billing', 'audit'] },
+          { source: 'github', queues: ['audit'] },
+        ],
+        defaultRoute: 'ignore',
+      }),
+      { eventsPerMonth: 1_000_000 },
+    );
+    // Half the webhooks (stripe) reach billing; all of them (stripe and github) reach audit.
+    expect(input.queues.map((q) => [q.name, q.messagesPerWebhook ?? 1])).toEqual([
+      ['billing', 0.5],
+      ['audit', 1],
+    ]);
+    const oneQueue: CostInput = { ...base, queues: [{ ...(base.queues[0] as CostInput['queues'][0]) }] };
+    expect(line(input, 'Consumer Lambda billing')).toBeCloseTo(
+      (line(oneQueue, 'Consumer Lambda') ?? 0) / 2,
+      9,
+    );
+    expect(line(input, 'SQS audit')).toBeCloseTo(line(oneQueue, 'SQS events') ?? 0, 9);
+    expect(line(input, 'Idempotency audit')).toBeCloseTo(line(oneQueue, 'Idempotency') ?? 0, 9);
+  });
+
+  it('names the routes for particular types it cannot price, and the sources whose webhooks are ignored', () => {
+    const { routing } = routedShares(
+      resolveConfig({
+        ...exampleConfig,
+        routes: [...(exampleConfig.routes ?? []), { source: 'slack', ignore: true }],
+      }),
+    );
+    expect(routing.join('\n')).toMatch(/evenly over the 6 source\(s\).*\(ignored, so in no queue: slack\)/);
+    expect(routing.join('\n')).toMatch(/not priced .*: shopify orders\/\* → orders/);
   });
 
   it.each([
