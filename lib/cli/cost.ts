@@ -4,6 +4,7 @@
  * (`lib/cost-model.ts`) prices the configuration with its defaults.
  */
 import { type Command, InvalidArgumentError } from 'commander';
+import { MAX_WEBHOOK_BODY_BYTES } from '../../lambda/shared/request-limits';
 import type { ResolvedConfig } from '../config';
 import {
   type CostEstimate,
@@ -13,6 +14,7 @@ import {
   parseCount,
   renderCostTable,
 } from '../cost-model';
+import { LAMBDA_LIMITS } from '../validation';
 import { type Output, table } from './output';
 
 /** The flags of `hookline cost`. */
@@ -36,11 +38,22 @@ const count = (value: string) => {
   if (n === undefined) throw new InvalidArgumentError('expected a count such as 10M, 1.5M, 250k or 2500');
   return n;
 };
-const nonNegative = (value: string) => {
-  const n = Number(value);
-  if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError('expected a number of 0 or more');
+/** A number from 0 to `max`, or the error saying what is expected (`why` says where the bound comes from). */
+const upTo = (max: number, unit: string, why: string) => (value: string) => {
+  const n = value.trim() === '' ? Number.NaN : Number(value);
+  if (!Number.isFinite(n) || n < 0 || n > max) {
+    throw new InvalidArgumentError(`expected a number from 0 to ${max} ${unit} (${why})`);
+  }
   return n;
 };
+/** The largest body the ingest accepts: a larger webhook is answered 413 and never costs a message. */
+const bodyKb = upTo(
+  Math.floor(MAX_WEBHOOK_BODY_BYTES / 1024),
+  'KB',
+  'the largest webhook body hookline accepts',
+);
+/** A handler's time per record cannot outlast the longest Lambda timeout. */
+const recordMs = upTo(LAMBDA_LIMITS.maxTimeoutSeconds * 1000, 'ms', 'the longest Lambda timeout');
 
 /** The estimate for a loaded configuration and the flags. */
 export function costOf(config: ResolvedConfig, flags: CostFlags): CostEstimate {
@@ -70,8 +83,8 @@ export function addCostCommand(program: Command, deps: CostCommandDependencies):
     .command('cost')
     .description('price the configured pipeline per million webhooks and per month (us-east-1 list prices)')
     .requiredOption('--per-month <count>', 'webhooks per month: 10M, 1.5M, 250k or a plain number', count)
-    .option('--body-kb <kb>', 'average body size in KB (default 4)', nonNegative)
-    .option('--record-ms <ms>', "your handlers' own time per record in ms (default 0)", nonNegative)
+    .option('--body-kb <kb>', 'average body size in KB (default 4)', bodyKb)
+    .option('--record-ms <ms>', "your handlers' own time per record in ms (default 0)", recordMs)
     .option('--config <path>', 'configuration module (default: HOOKLINE_CONFIG, else hookline.config.ts)')
     .option('--markdown', 'print the table as Markdown (for a README or a pull request)')
     .option('--json', 'print the estimate as JSON on stdout')

@@ -53,6 +53,33 @@ describe('hookline cost', () => {
     expect(expected).toMatch(/\| \*\*Total\*\* \| \*\*\$[\d.]+\*\* \| \*\*\$[\d.]+\*\* \| \|/);
   });
 
+  it.each([
+    [
+      '--body-kb',
+      '1e99',
+      /--body-kb.*expected a number from 0 to 4584 KB \(the largest webhook body hookline accepts\)/,
+    ],
+    ['--body-kb', '5000', /expected a number from 0 to 4584 KB/],
+    ['--body-kb', '-1', /expected a number from 0 to 4584 KB/],
+    ['--body-kb', '', /expected a number from 0 to 4584 KB/],
+    [
+      '--record-ms',
+      '1e99',
+      /--record-ms.*expected a number from 0 to 900000 ms \(the longest Lambda timeout\)/,
+    ],
+  ])('refuses %s %j, a size or time no webhook can have, saying the range', async (flag, value, error) => {
+    const h = cliHarness({ loadConfig: async () => resolveConfig(exampleConfig) });
+    expect(await runCli(['cost', '--per-month', '10M', flag, value], h.deps)).not.toBe(0);
+    expect(h.stderr()).toMatch(error);
+    expect(h.stdout()).toBe('');
+  });
+
+  it('prices the largest body the ingest accepts', async () => {
+    const h = cliHarness({ loadConfig: async () => resolveConfig(exampleConfig) });
+    expect(await runCli(['cost', '--per-month', '10M', '--body-kb', '4584', '--json'], h.deps)).toBe(0);
+    expect(JSON.parse(h.stdout()).bodyBytes).toBe(4584 * 1024);
+  });
+
   it('refuses a count it cannot read, with the accepted forms', async () => {
     const h = cliHarness({ loadConfig: async () => resolveConfig(exampleConfig) });
     expect(await runCli(['cost', '--per-month', 'lots'], h.deps)).not.toBe(0);
