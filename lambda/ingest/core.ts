@@ -274,8 +274,10 @@ export interface GroupingInput {
 function groupIdFor(grouping: FifoGrouping, input: GroupingInput): string {
   let value: string | undefined;
   if (grouping.by === 'type') value = input.type;
-  else if (grouping.by === 'path') value = valueAtPath(input.json(), grouping.path);
+  else if (grouping.by === 'path') value = valueAtPath(input.json(), grouping.path) || undefined;
   else if (grouping.by === 'header') value = input.headers[grouping.header] || undefined;
+  // An empty value names no group: it falls back to the source, like a missing one, rather than hashing ""
+  // into one group shared by every source's events without the value.
   value ??= input.source;
   return isSqsGroupId(value) ? value : sha256Hex(value);
 }

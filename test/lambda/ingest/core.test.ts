@@ -782,6 +782,26 @@ describe('routing', () => {
     ]);
     expect(h.sent.every((m) => m.deduplicationId === undefined)).toBe(true);
   });
+  it('fair standard queue: an empty, object or missing tenant is the source; a number is its digits; one SQS refuses is hashed', async () => {
+    const config = testConfig();
+    config.queues.events = { url: 'u', fifo: false, tenants: { stripe: { by: 'path', path: 'account' } } };
+    const h = harness(config);
+    const accounts = ['""', '{"id":"acct_1"}', '42', JSON.stringify('x'.repeat(129)), '"acct 9"', '"ü"'];
+    for (const [i, account] of accounts.entries()) {
+      const body = `{"id":"evt_e${i}","type":"charge.succeeded","account":${account}}`;
+      expect((await handleWebhook(signedEvent(config, 'stripe', body), h.deps)).statusCode).toBe(202);
+    }
+    const hex = (value: string) => createHash('sha256').update(value).digest('hex');
+    expect(h.sent.map((m) => m.groupId)).toEqual([
+      'stripe',
+      'stripe',
+      '42',
+      hex('x'.repeat(129)),
+      hex('acct 9'),
+      hex('ü'),
+    ]);
+    expect(h.sent.map((m) => m.attributes['hookline.tenant'])).toEqual(h.sent.map((m) => m.groupId));
+  });
   it('standard queue without tenants: no group id and no tenant attribute', async () => {
     const h = harness();
     await handleWebhook(signedEvent(h.deps.config, 'github', PUSH, { headers: ghHeaders }), h.deps);
