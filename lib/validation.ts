@@ -315,8 +315,11 @@ function batchSizeViolations(c: ConsumerRuleInput): Violation[] {
   return [];
 }
 
+/** The most batches an SQS event source runs at once in on-demand mode (and the largest `maxConcurrency`). */
+const ESM_MAX_CONCURRENCY = 1000;
+
 function maxConcurrencyViolations(maxConcurrency: number | undefined): Violation[] {
-  if (!known(maxConcurrency) || (maxConcurrency >= 2 && maxConcurrency <= 1000)) return [];
+  if (!known(maxConcurrency) || (maxConcurrency >= 2 && maxConcurrency <= ESM_MAX_CONCURRENCY)) return [];
   return [
     violation(
       'maxConcurrency',
@@ -387,6 +390,33 @@ function scalingViolations(c: ConsumerRuleInput): Violation[] {
   ) {
     out.push(
       violation('reservedConcurrency', 'must be a whole number from 0', c.reservedConcurrency, 'use e.g. 50'),
+    );
+  } else if (c.reservedConcurrency === 0) {
+    out.push(
+      violation(
+        'reservedConcurrency',
+        'a consumer with no concurrency never runs: every batch is throttled, and its messages go to the dead-letter queue after maxReceiveCount receives without a reason',
+        c.reservedConcurrency,
+        'remove reservedConcurrency (pause a consumer with `hookline pause` instead), or reserve at least 2 and set maxConcurrency to the same number',
+      ),
+    );
+  } else if (
+    known(c.reservedConcurrency) &&
+    c.reservedConcurrency < ESM_MAX_CONCURRENCY &&
+    c.maxConcurrency === undefined &&
+    !provisioned
+  ) {
+    // AWS: "Event source mappings don't account for reserved concurrency" (knowledge-center/lambda-sqs-scaling);
+    // on-demand polling starts five batches at once and scales up to 1,000 (services-sqs-scaling).
+    out.push(
+      violation(
+        'reservedConcurrency',
+        `an SQS event source does not limit itself to the reserved concurrency: it starts 5 batches at once and scales up to ${ESM_MAX_CONCURRENCY}, and throttled batches go back to the queue and count towards maxReceiveCount`,
+        c.reservedConcurrency,
+        c.reservedConcurrency >= 2
+          ? `add maxConcurrency: ${c.reservedConcurrency} (at most reservedConcurrency), or remove reservedConcurrency`
+          : 'reserve at least 2 and set maxConcurrency to the same number, or remove reservedConcurrency',
+      ),
     );
   } else if (
     known(c.maxConcurrency) &&

@@ -100,7 +100,8 @@ export interface ConsumerConfig {
   maximumPollers?: number;
   /**
    * Concurrent executions reserved for the function, which are also the most it may run; `maxConcurrency` must
-   * not exceed it.
+   * not exceed it, and below 1,000 it is required with it: an SQS event source does not limit itself to the
+   * reserved concurrency, and its throttled batches count towards `maxReceiveCount`.
    * @default - none reserved (the account's unreserved pool)
    */
   reservedConcurrency?: number;

@@ -683,6 +683,9 @@ describe('resolveConfig: the consumer scaling choice', () => {
   it('accepts on-demand scaling within the reserved concurrency, and provisioned pollers alone', () => {
     const onDemand = resolveConfig(consumerWith({ maxConcurrency: 20, reservedConcurrency: 20 }));
     expect(onDemand.queues[0]?.consumer).toMatchObject({ maxConcurrency: 20, reservedConcurrency: 20 });
+    // At 1,000 the event source cannot outgrow the reservation.
+    const reservedOnly = resolveConfig(consumerWith({ reservedConcurrency: 1000 }));
+    expect(reservedOnly.queues[0]?.consumer).toMatchObject({ reservedConcurrency: 1000 });
     const provisioned = resolveConfig(consumerWith({ minimumPollers: 2, maximumPollers: 20 }));
     expect(provisioned.queues[0]?.consumer).toMatchObject({ minimumPollers: 2, maximumPollers: 20 });
   });
@@ -697,6 +700,21 @@ describe('resolveConfig: the consumer scaling choice', () => {
       'maxConcurrency above the reserved concurrency',
       { maxConcurrency: 50, reservedConcurrency: 10 },
       /consumer\.maxConcurrency: must not exceed reservedConcurrency \(10\): the event source would start invocations the function cannot run.*\(got 50\)\. Fix: lower maxConcurrency to at most 10/s,
+    ],
+    [
+      'a reserved concurrency without maxConcurrency, which the event source would exceed',
+      { reservedConcurrency: 10 },
+      /consumer\.reservedConcurrency: an SQS event source does not limit itself to the reserved concurrency: it starts 5 batches at once.*\(got 10\)\. Fix: add maxConcurrency: 10/s,
+    ],
+    [
+      'a reserved concurrency of 1, below the smallest maxConcurrency',
+      { reservedConcurrency: 1 },
+      /consumer\.reservedConcurrency: .*\(got 1\)\. Fix: reserve at least 2 and set maxConcurrency to the same number/s,
+    ],
+    [
+      'a reserved concurrency of 0, with which the consumer never runs',
+      { reservedConcurrency: 0 },
+      /consumer\.reservedConcurrency: a consumer with no concurrency never runs.*\(got 0\)\. Fix: remove reservedConcurrency \(pause a consumer with `hookline pause` instead\)/s,
     ],
     [
       'minimumPollers below 2',
