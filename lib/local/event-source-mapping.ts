@@ -200,7 +200,9 @@ export class EventSourceMapping {
     const slots = Math.max(1, this.options.concurrency);
     if (this.options.fairness) {
       this.pollers.push(this.readAhead(this.options.fairness.visibilityTimeoutSeconds));
-      for (let i = 0; i < slots; i += 1) this.pollers.push(this.dispatchFairly());
+      for (let i = 0; i < slots; i += 1) {
+        this.pollers.push(this.dispatchFairly(this.options.fairness.visibilityTimeoutSeconds));
+      }
       return;
     }
     for (let i = 0; i < slots; i += 1) this.pollers.push(this.poll());
@@ -326,7 +328,7 @@ export class EventSourceMapping {
   }
 
   /** Fair mode's batch slot: a batch drawn from the tenants in turn, after the batching window. */
-  private async dispatchFairly(): Promise<void> {
+  private async dispatchFairly(visibilitySeconds: number): Promise<void> {
     const { batchSize, maximumBatchingWindowMs } = this.options;
     while (!this.stopping) {
       if (!this.enabled) {
@@ -340,9 +342,38 @@ export class EventSourceMapping {
       const until = Date.now() + maximumBatchingWindowMs;
       while (this.lanes.size < batchSize && Date.now() < until && !this.stopping) await sleep(20);
       if (!this.enabled) continue;
-      const batch = this.lanes.take(batchSize);
+      const batch = await this.stillHeld(this.lanes.take(batchSize), visibilitySeconds);
       if (batch.length > 0) await this.process(batch);
     }
+  }
+
+  /**
+   * The messages of a batch drawn from the lanes that are still ours, each held for a full visibility timeout
+   * from now, as a fresh receive would be. A message read ahead may be gone by its turn: a purge of the queue
+   * deletes in-flight messages too, and the function must not run them after the operator was told they were
+   * deleted. When the emulator cannot be asked, the batch goes as it is.
+   */
+  private async stillHeld(batch: Message[], visibilitySeconds: number): Promise<Message[]> {
+    const gone = new Set<string | undefined>();
+    for (let i = 0; i < batch.length; i += 10) {
+      const chunk = batch.slice(i, i + 10);
+      try {
+        const answer = await this.options.sqs.send(
+          new ChangeMessageVisibilityBatchCommand({
+            QueueUrl: this.options.queueUrl,
+            Entries: chunk.map((m, n) => ({
+              Id: String(n),
+              ReceiptHandle: m.ReceiptHandle,
+              VisibilityTimeout: visibilitySeconds,
+            })),
+          }),
+        );
+        for (const failed of answer.Failed ?? []) gone.add(chunk[Number(failed.Id)]?.ReceiptHandle);
+      } catch (error) {
+        this.options.onPollError?.(error);
+      }
+    }
+    return gone.size === 0 ? batch : batch.filter((m) => !gone.has(m.ReceiptHandle));
   }
 
   private async receive(max: number, waitSeconds: number): Promise<Message[]> {

@@ -11,6 +11,7 @@
  *
  * While the backlog drains, `hookline status --local` (the real CLI) and the console's status are read: the
  * messages local mode has read ahead into its tenant lanes are waiting, as they would be on SQS, not in flight.
+ * Then `hookline purge` deletes the rest, and the function runs none of what the lanes still held.
  */
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -158,4 +159,18 @@ describe('local mode: tenant fairness on a standard queue', () => {
       expect(row?.visible).toBeGreaterThan(NOISY / 4);
     }
   });
+
+  it('runs none of the read-ahead backlog after hookline purge deletes it', async () => {
+    const env = { ...process.env, HOOKLINE_STATE_DIR: stateDir, NO_COLOR: '1' };
+    const before = completed('fair').length;
+    expect(before).toBeLessThan(NOISY);
+    await execFileAsync('npx', ['tsx', 'bin/hookline.ts', 'purge', 'fair', '--local', '--yes'], {
+      timeout: 60_000,
+      env,
+    });
+    const atPurge = completed('fair').length;
+    await new Promise((resolve) => setTimeout(resolve, 3_000));
+    // Only batches already running when the queue was purged may finish; the lanes' messages are gone.
+    expect(completed('fair').length - atPurge).toBeLessThanOrEqual(2 * PROCESSING_AT_MOST);
+  }, 90_000);
 });
