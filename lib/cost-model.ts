@@ -287,6 +287,12 @@ export interface CostOptions {
   readonly handlerMsPerRecord?: number;
 }
 
+/**
+ * The most a handler can spend on one record: Lambda's longest timeout, 15 minutes (`LAMBDA_LIMITS` in
+ * ./validation holds it too, but imports aws-cdk-lib, which the CLI must not load for every command).
+ */
+export const MAX_HANDLER_MS_PER_RECORD = 15 * 60 * 1000;
+
 /** The typical webhook body the model assumes unless told otherwise. */
 export const DEFAULT_BODY_BYTES = 4096;
 

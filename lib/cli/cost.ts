@@ -11,10 +11,10 @@ import {
   costInputOf,
   costRows,
   estimateCost,
+  MAX_HANDLER_MS_PER_RECORD,
   parseCount,
   renderCostTable,
 } from '../cost-model';
-import { LAMBDA_LIMITS } from '../validation';
 import { type Output, table } from './output';
 
 /** The flags of `hookline cost`. */
@@ -53,7 +53,7 @@ const bodyKb = upTo(
   'the largest webhook body hookline accepts',
 );
 /** A handler's time per record cannot outlast the longest Lambda timeout. */
-const recordMs = upTo(LAMBDA_LIMITS.maxTimeoutSeconds * 1000, 'ms', 'the longest Lambda timeout');
+const recordMs = upTo(MAX_HANDLER_MS_PER_RECORD, 'ms', 'the longest Lambda timeout');
 
 /** The estimate for a loaded configuration and the flags. */
 export function costOf(config: ResolvedConfig, flags: CostFlags): CostEstimate {
