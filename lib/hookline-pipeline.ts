@@ -509,6 +509,18 @@ export class HooklinePipeline extends Construct {
         `ARN of the DLQ of "${name}"`,
       );
     }
+    for (const { name, queue } of this.scheduleDeadLetterQueues()) {
+      out(
+        outputKey('ScheduleDeadLetterQueueUrl', name),
+        queue.queueUrl,
+        `URL of the DLQ of schedule "${name}" (deliveries EventBridge Scheduler gave up on)`,
+      );
+      out(
+        outputKey('ScheduleDeadLetterQueueArn', name),
+        queue.queueArn,
+        `ARN of the DLQ of schedule "${name}"`,
+      );
+    }
     for (const [name, consumer] of Object.entries(this.consumers)) {
       out(
         outputKey('ConsumerFunctionName', name),

@@ -57,6 +57,21 @@ const attr = (message: Message, name: string) => message.MessageAttributes?.[nam
 /** The attributes EventBridge Scheduler gives a delivery it put in a schedule's dead-letter queue. */
 const SCHEDULER_FAILURE_ATTRIBUTES = { errorName: 'ERROR_CODE', errorMessage: 'ERROR_MESSAGE' } as const;
 
+/** Scheduler's attribute naming the target (the queue) a delivery it gave up on was meant for. */
+export const SCHEDULER_TARGET_ATTRIBUTE = 'TARGET_ARN';
+
+/**
+ * Every attribute EventBridge Scheduler gives a delivery it put in a schedule's dead-letter queue; the body is the
+ * schedule's input, as the target would have received it.
+ */
+export const SCHEDULER_DEAD_LETTER_ATTRIBUTES: ReadonlySet<string> = new Set([
+  ...Object.values(SCHEDULER_FAILURE_ATTRIBUTES),
+  'EXECUTION_ID',
+  'RETRY_ATTEMPTS',
+  'SCHEDULE_ARN',
+  SCHEDULER_TARGET_ATTRIBUTE,
+]);
+
 /**
  * Turns an SQS message into a {@link DeadLetter}. `maxReceiveCount` is the source queue's (from its redrive
  * policy), for the messages SQS moved there itself.
