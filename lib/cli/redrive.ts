@@ -148,9 +148,7 @@ export async function redrive(
   target: Target,
   options: RedriveOptions,
 ): Promise<RedriveResult> {
-  const deadLetterQueue = deadLetterQueueOf(target, options.queue);
-  const scheduled = deadLetterQueue.url === undefined ? scheduleRedrive(target, deadLetterQueue) : undefined;
-  const queue = scheduled?.queue ?? queueOf(target, options.queue);
+  const { queue, scheduledFor } = redriveSourceOf(target, options.queue);
   if (options.rate !== undefined && !(options.rate > 0)) {
     throw new CliError(`--rate must be a positive number of messages per second (got ${options.rate})`);
   }
@@ -176,7 +174,7 @@ export async function redrive(
     const result = await moveDeadLetters(backend, queue, options, before.visible, selective, {
       wantedIds,
       ...(typePattern ? { typePattern } : {}),
-      ...(scheduled ? { scheduledFor: scheduled.destination } : {}),
+      ...(scheduledFor ? { scheduledFor } : {}),
     });
     if (filtering && result.moved + result.failed === 0 && result.returned === 0) {
       throw nothingMatched(queue.name, options);
@@ -217,17 +215,32 @@ async function moveDeadLetters(
 }
 
 /**
+ * What a redrive of the dead-letter queue `name` (as `failed list` takes it) reads and where it sends: a queue's
+ * DLQ back to its queue; a schedule's DLQ, under its own name, to the queue the schedule sends to
+ * (`scheduledFor`). Throws, before anything is touched, for an unknown name or a DLQ that has no one queue to go
+ * back to (the job schedules'), saying why. The CLI and the console both ask here.
+ */
+export function redriveSourceOf(
+  target: Target,
+  name: string,
+): { queue: QueueTarget; scheduledFor?: QueueTarget } {
+  const deadLetterQueue = deadLetterQueueOf(target, name);
+  if (deadLetterQueue.url !== undefined) return { queue: queueOf(target, name) };
+  return scheduleRedrive(target, deadLetterQueue);
+}
+
+/**
  * A dead-letter queue Scheduler fills, as a redrive takes it: the queue its messages were meant for, read from the
  * DLQ and sent there (under the DLQ's name), or, for the job schedules' one, why there is none.
  */
 function scheduleRedrive(
   target: Target,
   deadLetterQueue: DeadLetterQueueTarget,
-): { queue: QueueTarget; destination: QueueTarget } {
+): { queue: QueueTarget; scheduledFor: QueueTarget } {
   if (deadLetterQueue.redriveTo === undefined) throw jobSchedulesNotRedriven();
   const destination = queueOf(target, deadLetterQueue.redriveTo);
   return {
-    destination,
+    scheduledFor: destination,
     queue: {
       name: deadLetterQueue.name,
       url: destination.url,
