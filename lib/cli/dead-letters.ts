@@ -90,19 +90,23 @@ export function describeDeadLetter(message: Message, maxReceiveCount?: number): 
     const value = attr(message, name);
     if (value !== undefined) failure[key] = value;
   }
+  let fromScheduler = false;
   if (failure.errorName === undefined && failure.errorMessage === undefined) {
-    // A job EventBridge Scheduler could not deliver carries Scheduler's reason, not a consumer's.
+    // A delivery EventBridge Scheduler gave up on carries Scheduler's reason, not a consumer's.
     for (const [key, name] of Object.entries(SCHEDULER_FAILURE_ATTRIBUTES)) {
       const value = attr(message, name);
-      if (value !== undefined) failure[key] = value;
+      if (value !== undefined) {
+        failure[key] = value;
+        fromScheduler = true;
+      }
     }
   }
   const sent = Number(message.Attributes?.SentTimestamp);
-  const count = consumerReceives(
-    failure.attempt,
-    maxReceiveCount,
-    message.Attributes?.ApproximateReceiveCount,
-  );
+  // No consumer ever received what Scheduler could not deliver: its SQS receive count counts only reads of the
+  // DLQ (Scheduler's own retries are its RETRY_ATTEMPTS attribute).
+  const count = fromScheduler
+    ? Number.NaN
+    : consumerReceives(failure.attempt, maxReceiveCount, message.Attributes?.ApproximateReceiveCount);
   return {
     messageId: message.MessageId ?? '',
     receiptHandle: message.ReceiptHandle ?? '',

@@ -517,6 +517,14 @@ describe("a configured schedule's dead-letter queue", () => {
     ]);
     expect(dlq.messages).toHaveLength(2);
     expect(dlq.hidden.size).toBe(0);
+    // No consumer received them: TRIES is not the count of DLQ reads (Scheduler's retries are RETRY_ATTEMPTS).
+    const reread = [undelivered(1), undelivered(2)].map((m) => ({
+      ...m,
+      Attributes: { ...m.Attributes, ApproximateReceiveCount: '7' },
+    }));
+    installFakeQueue(sqs, heartbeat.deadLetterUrl, reread);
+    const again = await failedList(testBackend(), withSchedule(), { queue: HEARTBEAT });
+    expect(again.messages.map((m) => m.receiveCount)).toEqual([null, null]);
     const shown = await failedShow(testBackend(), withSchedule(), {
       queue: HEARTBEAT,
       id: 'heartbeat:2026-11-25T02:00:00Z',
