@@ -509,6 +509,7 @@ export class HooklinePipeline extends Construct {
         `ARN of the DLQ of "${name}"`,
       );
     }
+    this.addScheduleDeadLetterOutputs();
     for (const [name, consumer] of Object.entries(this.consumers)) {
       out(
         outputKey('ConsumerFunctionName', name),
@@ -525,6 +526,24 @@ export class HooklinePipeline extends Construct {
         consumer.consumerFunction.logGroup.logGroupName,
         `Log group of the consumer of "${name}" (hookline trace)`,
       );
+    }
+  }
+
+  /** Each schedule's dead-letter queue, through which `hookline status` and `hookline failed` find it. */
+  private addScheduleDeadLetterOutputs(): void {
+    for (const { name, queue } of this.scheduleDeadLetterQueues()) {
+      const url = outputKey('ScheduleDeadLetterQueueUrl', name);
+      const arn = outputKey('ScheduleDeadLetterQueueArn', name);
+      new CfnOutput(this, url, {
+        key: url,
+        value: queue.queueUrl,
+        description: `URL of the DLQ of schedule "${name}" (deliveries EventBridge Scheduler gave up on)`,
+      });
+      new CfnOutput(this, arn, {
+        key: arn,
+        value: queue.queueArn,
+        description: `ARN of the DLQ of schedule "${name}"`,
+      });
     }
   }
 

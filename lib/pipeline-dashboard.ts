@@ -162,6 +162,11 @@ export class PipelineDashboard extends Construct {
   readonly #period: Duration;
   /** The graph of every dead-letter queue's depth, once made. */
   #deadLetterGraph?: cloudwatch.GraphWidget;
+  /**
+   * The metrics of the "Dead-lettered now" tile, one per dead-letter queue, once it is made. The tile reads this
+   * array when the dashboard is rendered (at synthesis), so a queue charted later is counted there too.
+   */
+  #deadLetterTile?: cloudwatch.IMetric[];
 
   constructor(scope: Construct, id: string, props: PipelineDashboardProps) {
     super(scope, id);
@@ -279,18 +284,15 @@ export class PipelineDashboard extends Construct {
         ),
       );
       this.dashboard.addWidgets(
-        new cloudwatch.SingleValueWidget({
-          title: 'Dead-lettered now',
-          width: 24,
-          height: 3,
-          metrics: props.queues.map((q) =>
+        this.deadLetterTile(
+          props.queues.map((q) =>
             q.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
               period,
               statistic: 'Maximum',
               label: q.name,
             }),
           ),
-        }),
+        ),
       );
     }
 
@@ -347,17 +349,27 @@ export class PipelineDashboard extends Construct {
 
   /** Fair queues: the quiet tenants' backlog and oldest message, and how many tenants SQS treats as noisy. */
   /**
-   * Charts a further dead-letter queue with the others, also one made after the dashboard (e.g. by a grant):
-   * the dashboard's body is rendered at synthesis, so a metric added now is on it.
+   * Charts a further dead-letter queue with the others, on the depth graph and on the "Dead-lettered now" tile,
+   * also one made after the dashboard (e.g. by a grant): the dashboard's body is rendered at synthesis, so a
+   * metric added now is on it.
    */
   chartDeadLetterQueue(d: { readonly label: string; readonly queue: sqs.IQueue }): void {
-    const metric = d.queue.metricApproximateNumberOfMessagesVisible({
-      period: this.#period,
-      statistic: 'Maximum',
-      label: d.label,
-    });
-    if (this.#deadLetterGraph) this.#deadLetterGraph.addLeftMetric(metric);
-    else this.dashboard.addWidgets(this.deadLetterGraph([metric]));
+    const metric = () =>
+      d.queue.metricApproximateNumberOfMessagesVisible({
+        period: this.#period,
+        statistic: 'Maximum',
+        label: d.label,
+      });
+    if (this.#deadLetterGraph) this.#deadLetterGraph.addLeftMetric(metric());
+    else this.dashboard.addWidgets(this.deadLetterGraph([metric()]));
+    if (this.#deadLetterTile) this.#deadLetterTile.push(metric());
+    else this.dashboard.addWidgets(this.deadLetterTile([metric()]));
+  }
+
+  /** The one tile of what each dead-letter queue holds now. */
+  private deadLetterTile(metrics: cloudwatch.IMetric[]): cloudwatch.SingleValueWidget {
+    this.#deadLetterTile = metrics;
+    return new cloudwatch.SingleValueWidget({ title: 'Dead-lettered now', width: 24, height: 3, metrics });
   }
 
   /** The one graph of dead-letter queue depths. */

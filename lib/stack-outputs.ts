@@ -3,7 +3,7 @@
  * public contract: change them only together with `bin/hookline.ts`.
  */
 
-/** Kinds of per-source or per-queue outputs. */
+/** Kinds of per-source, per-queue or per-schedule outputs. */
 export type OutputKind =
   | 'WebhookUrl'
   | 'QueueUrl'
@@ -15,7 +15,10 @@ export type OutputKind =
   /** The consumer function's log group (`hookline trace`). */
   | 'ConsumerLogGroupName'
   /** A verifying source's signing secret: its ARN, or its name when the configuration names an existing one. */
-  | 'SigningSecretId';
+  | 'SigningSecretId'
+  /** A configured schedule's dead-letter queue (deliveries EventBridge Scheduler gave up on). */
+  | 'ScheduleDeadLetterQueueUrl'
+  | 'ScheduleDeadLetterQueueArn';
 
 /** `billing-jobs` -> `BillingJobs`: CloudFormation output keys are alphanumeric. */
 export function pascalCase(name: string): string {
@@ -26,7 +29,7 @@ export function pascalCase(name: string): string {
     .join('');
 }
 
-/** The output key for one resource of a source or queue, e.g. `outputKey('QueueUrl', 'events')` = `QueueUrlEvents`. */
+/** The output key for one resource of a source, queue or schedule, e.g. `outputKey('QueueUrl', 'events')` = `QueueUrlEvents`. */
 export function outputKey(kind: OutputKind, name: string): string {
   return `${kind}${pascalCase(name)}`;
 }

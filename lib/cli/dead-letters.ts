@@ -57,6 +57,21 @@ const attr = (message: Message, name: string) => message.MessageAttributes?.[nam
 /** The attributes EventBridge Scheduler gives a delivery it put in a schedule's dead-letter queue. */
 const SCHEDULER_FAILURE_ATTRIBUTES = { errorName: 'ERROR_CODE', errorMessage: 'ERROR_MESSAGE' } as const;
 
+/** Scheduler's attribute naming the target (the queue) a delivery it gave up on was meant for. */
+export const SCHEDULER_TARGET_ATTRIBUTE = 'TARGET_ARN';
+
+/**
+ * Every attribute EventBridge Scheduler gives a delivery it put in a schedule's dead-letter queue; the body is the
+ * schedule's input, as the target would have received it.
+ */
+export const SCHEDULER_DEAD_LETTER_ATTRIBUTES: ReadonlySet<string> = new Set([
+  ...Object.values(SCHEDULER_FAILURE_ATTRIBUTES),
+  'EXECUTION_ID',
+  'RETRY_ATTEMPTS',
+  'SCHEDULE_ARN',
+  SCHEDULER_TARGET_ATTRIBUTE,
+]);
+
 /**
  * Turns an SQS message into a {@link DeadLetter}. `maxReceiveCount` is the source queue's (from its redrive
  * policy), for the messages SQS moved there itself.
@@ -75,19 +90,23 @@ export function describeDeadLetter(message: Message, maxReceiveCount?: number): 
     const value = attr(message, name);
     if (value !== undefined) failure[key] = value;
   }
+  let fromScheduler = false;
   if (failure.errorName === undefined && failure.errorMessage === undefined) {
-    // A job EventBridge Scheduler could not deliver carries Scheduler's reason, not a consumer's.
+    // A delivery EventBridge Scheduler gave up on carries Scheduler's reason, not a consumer's.
     for (const [key, name] of Object.entries(SCHEDULER_FAILURE_ATTRIBUTES)) {
       const value = attr(message, name);
-      if (value !== undefined) failure[key] = value;
+      if (value !== undefined) {
+        failure[key] = value;
+        fromScheduler = true;
+      }
     }
   }
   const sent = Number(message.Attributes?.SentTimestamp);
-  const count = consumerReceives(
-    failure.attempt,
-    maxReceiveCount,
-    message.Attributes?.ApproximateReceiveCount,
-  );
+  // No consumer ever received what Scheduler could not deliver: its SQS receive count counts only reads of the
+  // DLQ (Scheduler's own retries are its RETRY_ATTEMPTS attribute).
+  const count = fromScheduler
+    ? Number.NaN
+    : consumerReceives(failure.attempt, maxReceiveCount, message.Attributes?.ApproximateReceiveCount);
   return {
     messageId: message.MessageId ?? '',
     receiptHandle: message.ReceiptHandle ?? '',

@@ -44,7 +44,7 @@ async function scanDeadLetters(
   queue: DeadLetterQueueTarget,
   visit: (letter: DeadLetter) => boolean,
 ): Promise<number> {
-  // The job schedules' dead-letter queue belongs to no queue: Scheduler, not a receive count, put jobs there.
+  // The dead-letter queues Scheduler fills belong to no queue: Scheduler, not a receive count, put messages there.
   const maxReceiveCount = queue.url ? await maxReceiveCountOf(backend.sqs, queue.url) : undefined;
   const held: string[] = [];
   const seen = new Set<string>();

@@ -131,7 +131,7 @@ export function buildProgram(deps: CliDependencies, setExitCode: (code: number) 
       .description('list dead-lettered messages of a queue with their failure reasons (they stay in the DLQ)')
       .argument(
         '<queue>',
-        'queue name from hookline.config.ts, or job_schedules (one-time jobs Scheduler could not deliver)',
+        'queue name from hookline.config.ts, schedule:<name> (deliveries of a schedule Scheduler gave up on) or job_schedules (one-time jobs Scheduler could not deliver)',
       )
       .option('--limit <n>', 'most messages to show', positiveInteger, 20),
   ).action((queue: string, o: CommonOptions & { limit: number }) => failedListCommand(ctx, queue, o));
@@ -139,7 +139,7 @@ export function buildProgram(deps: CliDependencies, setExitCode: (code: number) 
     failed
       .command('show')
       .description('show one dead-lettered message in full: envelope, headers, body, failure reason')
-      .argument('<queue>', 'queue name, or job_schedules')
+      .argument('<queue>', 'queue name, schedule:<name> or job_schedules')
       .argument('<id>', 'envelope id (the sender delivery id) or SQS message id'),
   ).action((queue: string, id: string, o: CommonOptions) => failedShowCommand(ctx, queue, id, o));
 
@@ -149,7 +149,7 @@ export function buildProgram(deps: CliDependencies, setExitCode: (code: number) 
       .description(
         'move dead-lettered messages back to their queue: all (SQS move task) or selected ones (one by one); never deletes before the send succeeded',
       )
-      .argument('<queue>', 'queue name')
+      .argument('<queue>', "queue name, or schedule:<name> (back to the schedule's queue)")
       .option('--id <ids...>', 'only these envelope ids (or SQS message ids)')
       .option(
         '--type <pattern>',

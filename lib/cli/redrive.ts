@@ -20,9 +20,24 @@ import {
 import { FAILURE_ATTRIBUTES, MAX_MESSAGE_ATTRIBUTES, MESSAGE_ATTRIBUTES } from '../../lambda/shared/envelope';
 import { compileTypePattern } from '../../lambda/shared/type-pattern';
 import { type Backend, contextOf } from './backend';
-import { describeDeadLetter, type QueueDepth, queueDepth, receiveHeld, releaseHeld } from './dead-letters';
+import {
+  describeDeadLetter,
+  type QueueDepth,
+  queueDepth,
+  receiveHeld,
+  releaseHeld,
+  SCHEDULER_DEAD_LETTER_ATTRIBUTES,
+  SCHEDULER_TARGET_ATTRIBUTE,
+} from './dead-letters';
 import { CliError, explainError, isUnsupportedAction } from './errors';
-import { JOB_SCHEDULES, type QueueTarget, queueOf, type Target } from './target';
+import {
+  type DeadLetterQueueTarget,
+  deadLetterQueueOf,
+  JOB_SCHEDULES,
+  type QueueTarget,
+  queueOf,
+  type Target,
+} from './target';
 
 export interface RedriveOptions {
   readonly queue: string;
@@ -133,8 +148,7 @@ export async function redrive(
   target: Target,
   options: RedriveOptions,
 ): Promise<RedriveResult> {
-  if (options.queue === JOB_SCHEDULES) throw jobSchedulesNotRedriven();
-  const queue = queueOf(target, options.queue);
+  const { queue, scheduledFor } = redriveSourceOf(target, options.queue);
   if (options.rate !== undefined && !(options.rate > 0)) {
     throw new CliError(`--rate must be a positive number of messages per second (got ${options.rate})`);
   }
@@ -160,6 +174,7 @@ export async function redrive(
     const result = await moveDeadLetters(backend, queue, options, before.visible, selective, {
       wantedIds,
       ...(typePattern ? { typePattern } : {}),
+      ...(scheduledFor ? { scheduledFor } : {}),
     });
     if (filtering && result.moved + result.failed === 0 && result.returned === 0) {
       throw nothingMatched(queue.name, options);
@@ -188,10 +203,53 @@ async function moveDeadLetters(
   selection: Selection,
 ): Promise<MoveResult> {
   if (selective) return redriveOneByOne(backend, queue, options, visible, undefined, selection);
+  if (selection.scheduledFor) {
+    // SQS move tasks take only a dead-letter queue of SQS queues, and Scheduler, not a queue, fills this one.
+    const reason = `SQS moves only the dead-letter queue of an SQS queue, and EventBridge Scheduler fills ${queue.name}'s`;
+    return redriveOneByOne(backend, queue, options, visible, reason, selection);
+  }
   const viaTask = await redriveWithMoveTask(backend, queue, options, visible);
   if (viaTask.kind === 'done') return viaTask.result;
   backend.output.note(`${viaTask.reason}: moving messages one by one instead`);
   return redriveOneByOne(backend, queue, options, visible, viaTask.reason);
+}
+
+/**
+ * What a redrive of the dead-letter queue `name` (as `failed list` takes it) reads and where it sends: a queue's
+ * DLQ back to its queue; a schedule's DLQ, under its own name, to the queue the schedule sends to
+ * (`scheduledFor`). Throws, before anything is touched, for an unknown name or a DLQ that has no one queue to go
+ * back to (the job schedules'), saying why. The CLI and the console both ask here.
+ */
+export function redriveSourceOf(
+  target: Target,
+  name: string,
+): { queue: QueueTarget; scheduledFor?: QueueTarget } {
+  const deadLetterQueue = deadLetterQueueOf(target, name);
+  if (deadLetterQueue.url !== undefined) return { queue: queueOf(target, name) };
+  return scheduleRedrive(target, deadLetterQueue);
+}
+
+/**
+ * A dead-letter queue Scheduler fills, as a redrive takes it: the queue its messages were meant for, read from the
+ * DLQ and sent there (under the DLQ's name), or, for the job schedules' one, why there is none.
+ */
+function scheduleRedrive(
+  target: Target,
+  deadLetterQueue: DeadLetterQueueTarget,
+): { queue: QueueTarget; scheduledFor: QueueTarget } {
+  if (deadLetterQueue.redriveTo === undefined) throw jobSchedulesNotRedriven();
+  const destination = queueOf(target, deadLetterQueue.redriveTo);
+  return {
+    scheduledFor: destination,
+    queue: {
+      name: deadLetterQueue.name,
+      url: destination.url,
+      arn: destination.arn,
+      deadLetterUrl: deadLetterQueue.deadLetterUrl,
+      deadLetterArn: deadLetterQueue.deadLetterArn,
+      fifo: destination.fifo,
+    },
+  };
 }
 
 /**
@@ -328,6 +386,8 @@ export function attributesToKeep(
   const kept: Record<string, MessageAttributeValue> = {};
   for (const [name, value] of Object.entries(attributes ?? {})) {
     if (FAILURE_ATTRIBUTE_NAMES.has(name) || name.startsWith('hookline.error.')) continue;
+    // Scheduler's reason for giving up: carried back, it would read as the reason of a later dead-lettering.
+    if (SCHEDULER_DEAD_LETTER_ATTRIBUTES.has(name)) continue;
     if (name === MESSAGE_ATTRIBUTES.redrive) continue;
     kept[name] = {
       DataType: value.DataType,
@@ -370,6 +430,11 @@ interface Sent {
 interface Selection {
   readonly wantedIds?: ReadonlySet<string>;
   readonly typePattern?: RegExp;
+  /**
+   * A schedule's dead-letter queue: the queue its schedule sends to now. A delivery Scheduler meant for another
+   * queue (the schedule was pointed elsewhere since) stays in the DLQ.
+   */
+  readonly scheduledFor?: QueueTarget;
 }
 
 /** What a one-by-one redrive has done so far, counted by named outcomes. */
@@ -464,6 +529,7 @@ class OneByOneRedrive {
   /** `--id` values found as an SQS message id, which (unlike an envelope id) no other message has. */
   private readonly foundAsMessageIds = new Set<string>();
   private readonly typePattern: RegExp | undefined;
+  private readonly scheduledFor: QueueTarget | undefined;
   private readonly filtering: boolean;
   private readonly holdSeconds: number;
   /**
@@ -494,6 +560,7 @@ class OneByOneRedrive {
   ) {
     this.wantedIds = selection.wantedIds ?? new Set<string>();
     this.typePattern = selection.typePattern;
+    this.scheduledFor = selection.scheduledFor;
     this.filtering = this.wantedIds.size > 0 || this.typePattern !== undefined;
     this.holdSeconds = options.holdSeconds ?? 300;
     this.runId = randomRunId(backend.clock.now());
@@ -503,7 +570,7 @@ class OneByOneRedrive {
   async run(fallbackReason?: string): Promise<MoveResult> {
     const { queue, filtering, tally } = this;
     const progress = this.backend.output.progress(
-      filtering ? `scanned in the ${queue.name} DLQ` : `moved to ${queue.name}`,
+      filtering ? `scanned in the ${queue.name} DLQ` : `moved to ${this.scheduledFor?.name ?? queue.name}`,
       this.depthBefore,
     );
     try {
@@ -636,6 +703,12 @@ class OneByOneRedrive {
     }
     if (queue.fifo && group === undefined) {
       tally.fail(m, id, 'FIFO message without MessageGroupId', letter.messageId);
+      return undefined;
+    }
+    const meantFor = letter.messageAttributes[SCHEDULER_TARGET_ATTRIBUTE]?.StringValue;
+    if (this.scheduledFor && meantFor !== undefined && meantFor !== this.scheduledFor.arn) {
+      const reason = `Scheduler meant it for ${meantFor}, not the ${this.scheduledFor.name} queue the schedule sends to now: send it there yourself, or leave it`;
+      tally.fail(m, id, reason, letter.messageId);
       return undefined;
     }
     return { message: m, id, entry: this.sendEntry(m, entryId, letter.messageId, group) };

@@ -57,9 +57,16 @@ export function renderStatus(output: Output, result: StatusResult): void {
       output.line(c.yellow(`${q.queue}: consumer paused; resume with: hookline resume ${q.queue}`));
   }
   for (const d of result.otherDeadLetterQueues ?? []) {
-    const line = `${d.name} (one-time jobs Scheduler could not deliver): ${d.deadLettered} dead-lettered`;
+    const line = `${d.name} (${d.holds}): ${d.deadLettered} dead-lettered`;
     output.line(
       d.deadLettered > 0 ? c.red(`${line}; inspect with: hookline failed list ${d.name}`) : c.dim(line),
+    );
+  }
+  for (const schedule of result.schedulesMissingOutputs ?? []) {
+    output.line(
+      c.yellow(
+        `schedule ${schedule}: its dead-letter queue is not in the stack outputs, so it is not counted here; redeploy with npx cdk deploy`,
+      ),
     );
   }
 }

@@ -24,10 +24,12 @@ export interface QueueStatus {
   readonly consumer: string | null;
 }
 
-/** A dead-letter queue that belongs to no queue: the one-time job schedules' one. */
+/** A dead-letter queue that belongs to no queue: the one-time job schedules' one, or a configured schedule's. */
 export interface DeadLetterQueueStatus {
   /** Its name for `hookline failed list`. */
   readonly name: string;
+  /** What it holds. */
+  readonly holds: string;
   /** Messages in it, visible or held by a reader. */
   readonly deadLettered: number;
 }
@@ -37,6 +39,8 @@ export interface StatusResult {
   readonly queues: readonly QueueStatus[];
   /** Dead-letter queues besides the queues' own (shown with every queue, not with `--queue`). */
   readonly otherDeadLetterQueues?: readonly DeadLetterQueueStatus[];
+  /** Configured schedules whose dead-letter queue the stack does not publish yet (an older deployment). */
+  readonly schedulesMissingOutputs?: readonly string[];
 }
 
 /** The last 15 minutes of `ApproximateAgeOfOldestMessage` (published every minute); the newest value wins. */
@@ -182,7 +186,11 @@ export async function status(
       Promise.all(
         others.map(async (d): Promise<DeadLetterQueueStatus> => {
           const depth = await sources.depth(d.deadLetterUrl);
-          return { name: d.name, deadLettered: depth.visible + depth.inFlight };
+          return {
+            name: d.name,
+            holds: d.holds ?? 'dead letters',
+            deadLettered: depth.visible + depth.inFlight,
+          };
         }),
       ),
     ]);
@@ -190,6 +198,9 @@ export async function status(
       target: target.description,
       queues: rows,
       ...(otherRows.length > 0 ? { otherDeadLetterQueues: otherRows } : {}),
+      ...(options.queue === undefined && target.kind === 'stack' && target.schedulesMissingOutputs?.length
+        ? { schedulesMissingOutputs: target.schedulesMissingOutputs }
+        : {}),
     };
   } catch (error) {
     throw explainError(error, contextOf(target));

@@ -18,16 +18,35 @@ export { localStatePath };
  */
 export const JOB_SCHEDULES = 'job_schedules';
 
+/** What the one-time job schedules' dead-letter queue holds, as `status` says it. */
+const JOB_SCHEDULES_HOLD = 'one-time jobs Scheduler could not deliver';
+
+/** How the CLI names a configured schedule's dead-letter queue: never a queue's name, which has no `:`. */
+const SCHEDULE_PREFIX = 'schedule:';
+
+/** The CLI's name for the dead-letter queue of the configured schedule `schedule` (`schedule:nightly-report`). */
+export function scheduleDeadLetterQueueName(schedule: string): string {
+  return `${SCHEDULE_PREFIX}${schedule}`;
+}
+
 /**
- * A dead-letter queue to read: a queue's (with `url`, the queue it belongs to) or the one-time job schedules' one,
- * which EventBridge Scheduler fills with the jobs it could not deliver to their (several) queues.
+ * A dead-letter queue to read: a queue's (with `url`, the queue it belongs to), or one EventBridge Scheduler fills
+ * with what it could not deliver: the one-time job schedules' one (jobs for several queues) or a configured
+ * schedule's (deliveries to its one queue).
  */
 export interface DeadLetterQueueTarget {
   readonly name: string;
   readonly deadLetterUrl: string;
   readonly deadLetterArn: string;
-  /** The queue it is the dead-letter queue of; absent for the job schedules' one. */
+  /** The queue it is the dead-letter queue of; absent for the ones Scheduler fills. */
   readonly url?: string;
+  /** What it holds, for the status of a dead-letter queue that belongs to no queue. */
+  readonly holds?: string;
+  /**
+   * The one queue its messages were meant for, where there is one (a configured schedule's): a redrive sends
+   * them there. Absent for the job schedules' one, whose jobs each name their own queue.
+   */
+  readonly redriveTo?: string;
 }
 
 /** One queue, its dead-letter queue and its consumer. */
@@ -72,6 +91,10 @@ export interface StackTarget extends TargetBase {
   readonly logGroups?: { readonly ingest?: string; readonly consumers: Readonly<Record<string, string>> };
   /** The one-time job schedules' dead-letter queue, once a producer may delay jobs. */
   readonly jobSchedulesDeadLetterQueue?: DeadLetterQueueTarget;
+  /** Each configured schedule's dead-letter queue, in the order of the configuration. */
+  readonly scheduleDeadLetterQueues?: readonly DeadLetterQueueTarget[];
+  /** Configured schedules whose dead-letter queue outputs are absent (an older deployment). */
+  readonly schedulesMissingOutputs?: readonly string[];
 }
 
 export type Target = LocalTarget | StackTarget;
@@ -162,6 +185,7 @@ export async function describeStackTarget(
     if (url) webhookUrls[source.name] = url;
   }
   const jobSchedulesDeadLetterQueue = jobSchedulesDeadLetterQueueOf(outputs);
+  const schedules = scheduleDeadLetterQueuesOf(outputs, config);
   const ingestFunctionName = outputs.get(STACK_OUTPUTS.ingestFunctionName);
   const signingSecretIds: Record<string, string> = {};
   for (const source of config.sources) {
@@ -180,6 +204,7 @@ export async function describeStackTarget(
     signingSecretIds,
     ...archiveAndLogsOf(outputs, config),
     ...(jobSchedulesDeadLetterQueue ? { jobSchedulesDeadLetterQueue } : {}),
+    ...schedules,
   };
 }
 
@@ -189,34 +214,94 @@ function jobSchedulesDeadLetterQueueOf(
 ): DeadLetterQueueTarget | undefined {
   const deadLetterUrl = outputs.get(STACK_OUTPUTS.jobSchedulesDeadLetterQueueUrl);
   const deadLetterArn = outputs.get(STACK_OUTPUTS.jobSchedulesDeadLetterQueueArn);
-  return deadLetterUrl && deadLetterArn ? { name: JOB_SCHEDULES, deadLetterUrl, deadLetterArn } : undefined;
+  return deadLetterUrl && deadLetterArn
+    ? { name: JOB_SCHEDULES, deadLetterUrl, deadLetterArn, holds: JOB_SCHEDULES_HOLD }
+    : undefined;
 }
 
-/** Dead-letter queues the target has besides its queues' own (the job schedules' one), by CLI name. */
-export function otherDeadLetterQueues(target: Target): DeadLetterQueueTarget[] {
-  return target.kind === 'stack' && target.jobSchedulesDeadLetterQueue
-    ? [target.jobSchedulesDeadLetterQueue]
-    : [];
+/** Each configured schedule's dead-letter queue, from its outputs, and the schedules whose outputs are absent. */
+function scheduleDeadLetterQueuesOf(
+  outputs: ReadonlyMap<string, string>,
+  config: ResolvedConfig,
+): Pick<StackTarget, 'scheduleDeadLetterQueues' | 'schedulesMissingOutputs'> {
+  const found: DeadLetterQueueTarget[] = [];
+  const missing: string[] = [];
+  for (const schedule of config.schedules) {
+    const deadLetterUrl = outputs.get(outputKey('ScheduleDeadLetterQueueUrl', schedule.name));
+    const deadLetterArn = outputs.get(outputKey('ScheduleDeadLetterQueueArn', schedule.name));
+    if (!deadLetterUrl || !deadLetterArn) {
+      missing.push(schedule.name);
+      continue;
+    }
+    found.push({
+      name: scheduleDeadLetterQueueName(schedule.name),
+      deadLetterUrl,
+      deadLetterArn,
+      holds: `deliveries of schedule ${schedule.name} to the ${schedule.queue} queue Scheduler gave up on`,
+      redriveTo: schedule.queue,
+    });
+  }
+  return {
+    ...(found.length > 0 ? { scheduleDeadLetterQueues: found } : {}),
+    ...(missing.length > 0 ? { schedulesMissingOutputs: missing } : {}),
+  };
 }
 
 /**
- * The dead-letter queue `name` stands for: a queue's, or with {@link JOB_SCHEDULES} the one-time job schedules'
- * one. Anything else is a one-line error listing the valid names.
+ * Dead-letter queues the target has besides its queues' own, by CLI name: the one-time job schedules' one and
+ * each configured schedule's. A deployed stack only: local mode keeps no dead-letter queue for either.
+ */
+export function otherDeadLetterQueues(target: Target): DeadLetterQueueTarget[] {
+  if (target.kind !== 'stack') return [];
+  return [
+    ...(target.jobSchedulesDeadLetterQueue ? [target.jobSchedulesDeadLetterQueue] : []),
+    ...(target.scheduleDeadLetterQueues ?? []),
+  ];
+}
+
+/**
+ * The dead-letter queue `name` stands for: a queue's, with {@link JOB_SCHEDULES} the one-time job schedules' one,
+ * or with `schedule:<name>` a configured schedule's. Anything else is a one-line error listing the valid names.
  */
 export function deadLetterQueueOf(target: Target, name: string): DeadLetterQueueTarget {
   const others = otherDeadLetterQueues(target);
-  if (name !== JOB_SCHEDULES)
-    return queueOf(
-      target,
-      name,
-      others.map((d) => d.name),
+  const other = others.find((d) => d.name === name);
+  if (other) return other;
+  if (name === JOB_SCHEDULES) {
+    throw new CliError(
+      target.kind === 'local'
+        ? `local mode has no ${JOB_SCHEDULES} dead-letter queue: it sends a one-time job again until its queue takes it`
+        : `${target.description} has no ${JOB_SCHEDULES} dead-letter queue in its outputs: it is made once a producer may delay jobs (grantSend with { delays: true }, or the jobs endpoint with delays); if one does, redeploy with npx cdk deploy so the stack publishes it`,
     );
-  const jobSchedules = others.find((d) => d.name === JOB_SCHEDULES);
-  if (jobSchedules) return jobSchedules;
-  throw new CliError(
-    target.kind === 'local'
-      ? `local mode has no ${JOB_SCHEDULES} dead-letter queue: it sends a one-time job again until its queue takes it`
-      : `${target.description} has no ${JOB_SCHEDULES} dead-letter queue in its outputs: it is made once a producer may delay jobs (grantSend with { delays: true }, or the jobs endpoint with delays); if one does, redeploy with npx cdk deploy so the stack publishes it`,
+  }
+  if (name.startsWith(SCHEDULE_PREFIX)) throw noScheduleDeadLetterQueue(target, name, others);
+  return queueOf(
+    target,
+    name,
+    others.map((d) => d.name),
+  );
+}
+
+/** Why `schedule:<name>` names no dead-letter queue of the target. */
+function noScheduleDeadLetterQueue(
+  target: Target,
+  name: string,
+  others: readonly DeadLetterQueueTarget[],
+): CliError {
+  if (target.kind === 'local') {
+    return new CliError(
+      `local mode has no ${name} dead-letter queue: it keeps none for schedules, and reports a delivery it could not make in its output`,
+    );
+  }
+  const schedule = name.slice(SCHEDULE_PREFIX.length);
+  if (target.schedulesMissingOutputs?.includes(schedule)) {
+    return new CliError(
+      `schedule ${schedule} has no dead-letter queue outputs in ${target.description}: redeploy with npx cdk deploy so the stack publishes them`,
+    );
+  }
+  const names = others.map((d) => d.name).filter((n) => n.startsWith(SCHEDULE_PREFIX));
+  return new CliError(
+    `unknown schedule "${schedule}" in ${target.description}: use one of ${names.length ? names.join(', ') : '(no schedule configured)'}`,
   );
 }
 

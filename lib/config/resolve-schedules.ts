@@ -1,7 +1,7 @@
 /** The `schedules` section: jobs EventBridge Scheduler (or local mode) sends to a standard queue. */
 import { scheduleProblems } from '../schedule-expression';
 import type { ViolationList } from '../violations';
-import { checkQueueRefs, NAME_PATTERN } from './common';
+import { checkDistinctIds, checkQueueRefs, NAME_PATTERN } from './common';
 import { DEFAULTS } from './defaults';
 import type { ResolvedSchedule } from './resolved';
 import type { ParsedConfig } from './schema';
@@ -67,5 +67,12 @@ function resolveSchedule(
 /** Every configured schedule, checked. */
 export function resolveSchedules(problems: ViolationList, config: ParsedConfig): ResolvedSchedule[] {
   const context = { config, names: new Set<string>() };
-  return (config.schedules ?? []).map((s, i) => resolveSchedule(problems, i, s, context));
+  const schedules = config.schedules ?? [];
+  // Each schedule's dead-letter queue is published under an output key made from its name.
+  checkDistinctIds(
+    problems,
+    'schedule',
+    schedules.map((s, i) => [`schedules.${i}.name`, s.name]),
+  );
+  return schedules.map((s, i) => resolveSchedule(problems, i, s, context));
 }

@@ -14,10 +14,10 @@ import { CliError } from '../cli/errors';
 import { type FailedShowResult, failedList, failedShow } from '../cli/failed';
 import type { Output } from '../cli/output';
 import { purge } from '../cli/purge';
-import { redrive } from '../cli/redrive';
+import { redrive, redriveSourceOf } from '../cli/redrive';
 import { sendWebhook } from '../cli/send';
 import { status } from '../cli/status';
-import { queueOf, type Target } from '../cli/target';
+import { otherDeadLetterQueues, queueOf, type Target } from '../cli/target';
 import type { ResolvedConfig } from '../config';
 import { sourceNeedsSecret, sourceRuntimeConfig } from '../runtime-wiring';
 import { Activity, type EventFilter, type RateSeries } from './activity';
@@ -199,6 +199,9 @@ export class ConsoleOperations {
         ...q,
         rates: stack?.rates.get(q.queue) ?? this.activity.series(`queue:${q.queue}`, now),
       })),
+      // Dead-letter queues that belong to no queue (Scheduler's), as `hookline status` lists them.
+      deadLetterQueues: result.otherDeadLetterQueues ?? [],
+      schedulesMissingOutputs: result.schedulesMissingOutputs ?? [],
       ratesNote: stack?.note ?? null,
       sources: config.sources.map((s) => ({
         name: s.name,
@@ -272,7 +275,11 @@ export class ConsoleOperations {
       source: one ? (envelope?.source ?? seen.find((e) => e.source)?.source ?? null) : null,
       type: one ? (envelope?.type ?? seen.find((e) => e.type)?.type ?? null) : null,
       timeline: seen,
-      deadLetters: deadLetters.map((d) => ({ ...d, headers: this.withoutCredentials(d.source, d.headers) })),
+      deadLetters: deadLetters.map((d) => ({
+        ...d,
+        headers: this.withoutCredentials(d.source, d.headers),
+        redriveRefused: this.redriveRefused(d.queue),
+      })),
       trace,
       traceNote,
     };
@@ -299,12 +306,27 @@ export class ConsoleOperations {
     }
   }
 
-  /** Queues the feed saw the event in, else every queue (it may have been dead-lettered before this run). */
+  /**
+   * The dead-letter queues to look in: those of the queues the feed saw the event in, else every queue's (it may
+   * have been dead-lettered before this run); and always the ones Scheduler fills, which the feed never sees.
+   */
   private queuesOf(seen: readonly FeedEvent[]): string[] {
     const named = new Set(seen.flatMap((e) => (e.queue ?? '').split(',').filter(Boolean)));
     const known = Object.keys(this.connection.target.queues);
     const wanted = known.filter((q) => named.has(q));
-    return wanted.length > 0 ? wanted : known;
+    const scheduler = otherDeadLetterQueues(this.connection.target).map((d) => d.name);
+    return [...(wanted.length > 0 ? wanted : known), ...scheduler];
+  }
+
+  /** Why the dead-letter queue `name` cannot be redriven (the CLI's reason), or null when it can. */
+  private redriveRefused(name: string): string | null {
+    try {
+      redriveSourceOf(this.connection.target, name);
+      return null;
+    } catch (error) {
+      if (error instanceof CliError) return error.message;
+      throw error;
+    }
   }
 
   private async deadLetter(queue: string, id: string): Promise<FailedShowResult | null> {
@@ -333,7 +355,7 @@ export class ConsoleOperations {
     );
   }
 
-  /** A queue's dead letters grouped by failure reason. */
+  /** A dead-letter queue's letters grouped by failure reason (a queue's, or one Scheduler fills, by CLI name). */
   async failures(queue: string) {
     const list = await failedList(this.connection.backend, this.connection.target, { queue, limit: 200 });
     const groups = new Map<string, (typeof list.messages)[number][]>();
@@ -343,6 +365,9 @@ export class ConsoleOperations {
     }
     return {
       queue: list.queue,
+      redriveRefused: this.redriveRefused(list.queue),
+      // Only a queue's own dead-letter queue is purged here; the ones Scheduler fills are read-only.
+      purgeable: list.queue in this.connection.target.queues,
       approximateDepth: list.approximateDepth,
       shown: list.messages.length,
       groups: [...groups].map(([reason, messages]) => ({ reason, count: messages.length, messages })),
@@ -351,7 +376,7 @@ export class ConsoleOperations {
 
   /** Redrives all, a selection (`ids`) or a type pattern, as a job. */
   redrive(queue: string, selection: { ids?: readonly string[]; type?: string }): Job {
-    queueOf(this.connection.target, queue);
+    redriveSourceOf(this.connection.target, queue);
     if (selection.ids !== undefined && selection.ids.length === 0)
       throw new CliError('no event selected: select at least one, or redrive all');
     const label = selection.ids

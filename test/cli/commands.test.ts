@@ -5,6 +5,8 @@ import {
   GetQueueAttributesCommand,
   PurgeQueueCommand,
   ReceiveMessageCommand,
+  SendMessageBatchCommand,
+  StartMessageMoveTaskCommand,
 } from '@aws-sdk/client-sqs';
 import { describe, expect, it } from 'vitest';
 import { setConsumerEnabled } from '../../lib/cli/consumers';
@@ -383,6 +385,7 @@ describe("the one-time job schedules' dead-letter queue", () => {
     name: JOB_SCHEDULES,
     deadLetterUrl: 'https://sqs.us-east-1.amazonaws.com/123456789012/Hookline-JobSchedulesDlq',
     deadLetterArn: 'arn:aws:sqs:us-east-1:123456789012:Hookline-JobSchedulesDlq',
+    holds: 'one-time jobs Scheduler could not deliver',
   };
   const withJobSchedules = (): StackTarget => ({
     ...stackTarget(),
@@ -422,7 +425,9 @@ describe("the one-time job schedules' dead-letter queue", () => {
     lambda.on(GetEventSourceMappingCommand).resolves({ State: 'Enabled' });
     cloudwatch.on(GetMetricDataCommand).resolves({ MetricDataResults: [] });
     const result = await status(testBackend(), withJobSchedules());
-    expect(result.otherDeadLetterQueues).toEqual([{ name: JOB_SCHEDULES, deadLettered: 3 }]);
+    expect(result.otherDeadLetterQueues).toEqual([
+      { name: JOB_SCHEDULES, holds: jobSchedules.holds, deadLettered: 3 },
+    ]);
     const output = recordingOutput();
     renderStatus(output, result);
     expect(output.lines.join('\n')).toContain(
@@ -443,6 +448,176 @@ describe("the one-time job schedules' dead-letter queue", () => {
     );
     await expect(failedList(testBackend(), withJobSchedules(), { queue: 'nope' })).rejects.toThrow(
       /unknown queue "nope" in stack Hookline in us-east-1: use one of events, orders, job_schedules/,
+    );
+    expect(sqs.calls()).toHaveLength(0);
+  });
+});
+
+describe("a configured schedule's dead-letter queue", () => {
+  /** The name the operator types: `hookline failed list schedule:heartbeat`. */
+  const HEARTBEAT = 'schedule:heartbeat';
+  const heartbeat = {
+    name: HEARTBEAT,
+    deadLetterUrl: 'https://sqs.us-east-1.amazonaws.com/123456789012/Hookline-HeartbeatDlq',
+    deadLetterArn: 'arn:aws:sqs:us-east-1:123456789012:Hookline-HeartbeatDlq',
+    holds: 'deliveries of schedule heartbeat to the events queue Scheduler gave up on',
+    redriveTo: 'events',
+  };
+  const withSchedule = (overrides: Partial<StackTarget> = {}): StackTarget => ({
+    ...stackTarget(),
+    scheduleDeadLetterQueues: [heartbeat],
+    ...overrides,
+  });
+  /**
+   * A delivery Scheduler gave up on: the schedule's input (its envelope) as the body, Scheduler's reason and the
+   * schedule's target as attributes.
+   */
+  const undelivered = (n: number, target = EVENTS.arn) => {
+    const scheduledTime = `2026-11-25T0${n}:00:00Z`;
+    const scheduler = (value: string) => ({ DataType: 'String', StringValue: value });
+    return {
+      MessageId: `sqs-${n}`,
+      ReceiptHandle: `rh-${n}`,
+      Body: JSON.stringify({
+        v: 1,
+        id: `heartbeat:${scheduledTime}`,
+        source: 'schedule',
+        type: 'schedule.heartbeat',
+        receivedAt: scheduledTime,
+        headers: { 'x-hookline-schedule': 'heartbeat' },
+        contentType: 'application/json',
+        body: '{}',
+        bodyEncoding: 'utf8',
+      }),
+      Attributes: { SentTimestamp: String(Date.parse(scheduledTime)), ApproximateReceiveCount: '1' },
+      MessageAttributes: {
+        ERROR_CODE: scheduler('AWS.SimpleQueueService.NonExistentQueue'),
+        ERROR_MESSAGE: scheduler('The specified queue does not exist.'),
+        EXECUTION_ID: scheduler(`exec-${n}`),
+        RETRY_ATTEMPTS: scheduler('185'),
+        SCHEDULE_ARN: scheduler('arn:aws:scheduler:us-east-1:123456789012:schedule/default/heartbeat'),
+        TARGET_ARN: scheduler(target),
+      },
+    };
+  };
+
+  it("lists and shows the deliveries Scheduler gave up on, with Scheduler's reason, leaving them in place", async () => {
+    const dlq = installFakeQueue(sqs, heartbeat.deadLetterUrl, [undelivered(1), undelivered(2)]);
+    const result = await failedList(testBackend(), withSchedule(), { queue: HEARTBEAT });
+    expect(result).toMatchObject({ queue: HEARTBEAT, deadLetterQueueUrl: heartbeat.deadLetterUrl });
+    expect(result.messages.map((m) => [m.id, m.source, m.type, m.error])).toEqual([
+      [
+        'heartbeat:2026-11-25T01:00:00Z',
+        'schedule',
+        'schedule.heartbeat',
+        'AWS.SimpleQueueService.NonExistentQueue: The specified queue does not exist.',
+      ],
+      [
+        'heartbeat:2026-11-25T02:00:00Z',
+        'schedule',
+        'schedule.heartbeat',
+        'AWS.SimpleQueueService.NonExistentQueue: The specified queue does not exist.',
+      ],
+    ]);
+    expect(dlq.messages).toHaveLength(2);
+    expect(dlq.hidden.size).toBe(0);
+    // No consumer received them: TRIES is not the count of DLQ reads (Scheduler's retries are RETRY_ATTEMPTS).
+    const reread = [undelivered(1), undelivered(2)].map((m) => ({
+      ...m,
+      Attributes: { ...m.Attributes, ApproximateReceiveCount: '7' },
+    }));
+    installFakeQueue(sqs, heartbeat.deadLetterUrl, reread);
+    const again = await failedList(testBackend(), withSchedule(), { queue: HEARTBEAT });
+    expect(again.messages.map((m) => m.receiveCount)).toEqual([null, null]);
+    const shown = await failedShow(testBackend(), withSchedule(), {
+      queue: HEARTBEAT,
+      id: 'heartbeat:2026-11-25T02:00:00Z',
+    });
+    expect(shown.messageAttributes.TARGET_ARN).toBe(EVENTS.arn);
+    expect(shown.headers).toEqual({ 'x-hookline-schedule': 'heartbeat' });
+  });
+
+  it('counts it in the status, text and JSON, saying what it holds and how to inspect it', async () => {
+    sqs.on(GetQueueAttributesCommand).resolves(depth(0, 0, 0));
+    sqs.on(GetQueueAttributesCommand, { QueueUrl: heartbeat.deadLetterUrl }).resolves(depth(1, 1, 0));
+    lambda.on(GetEventSourceMappingCommand).resolves({ State: 'Enabled' });
+    cloudwatch.on(GetMetricDataCommand).resolves({ MetricDataResults: [] });
+    const result = await status(testBackend(), withSchedule());
+    expect(JSON.parse(JSON.stringify(result)).otherDeadLetterQueues).toEqual([
+      { name: HEARTBEAT, holds: heartbeat.holds, deadLettered: 2 },
+    ]);
+    const output = recordingOutput();
+    renderStatus(output, result);
+    expect(output.lines.join('\n')).toContain(
+      `${HEARTBEAT} (${heartbeat.holds}): 2 dead-lettered; inspect with: hookline failed list ${HEARTBEAT}`,
+    );
+  });
+
+  it("says in the status which schedules' dead-letter queues an older deployment does not publish", async () => {
+    sqs.on(GetQueueAttributesCommand).resolves(depth(0, 0, 0));
+    lambda.on(GetEventSourceMappingCommand).resolves({ State: 'Enabled' });
+    cloudwatch.on(GetMetricDataCommand).resolves({ MetricDataResults: [] });
+    const older = withSchedule({ scheduleDeadLetterQueues: [], schedulesMissingOutputs: ['heartbeat'] });
+    const result = await status(testBackend(), older);
+    expect(result.schedulesMissingOutputs).toEqual(['heartbeat']);
+    const output = recordingOutput();
+    renderStatus(output, result);
+    expect(output.lines.join('\n')).toContain(
+      'schedule heartbeat: its dead-letter queue is not in the stack outputs, so it is not counted here; redeploy with npx cdk deploy',
+    );
+    await expect(failedList(testBackend(), older, { queue: HEARTBEAT })).rejects.toThrow(
+      'schedule heartbeat has no dead-letter queue outputs in stack Hookline in us-east-1: redeploy with npx cdk deploy so the stack publishes them',
+    );
+  });
+
+  it("redrives each delivery to the schedule's queue one by one, without Scheduler's attributes", async () => {
+    const dlq = installFakeQueue(sqs, heartbeat.deadLetterUrl, [undelivered(1), undelivered(2)]);
+    sqs
+      .on(SendMessageBatchCommand, { QueueUrl: EVENTS.url })
+      .callsFake((input: { Entries: { Id: string }[] }) => ({
+        Successful: input.Entries.map((e, i) => ({ Id: e.Id, MessageId: `new-${i}` })),
+        Failed: [],
+      }));
+    const result = await redrive(testBackend(), withSchedule(), { queue: HEARTBEAT });
+    expect(result).toMatchObject({ queue: HEARTBEAT, method: 'one-by-one', moved: 2, failed: 0 });
+    expect(result.fallbackReason).toMatch(/EventBridge Scheduler fills/);
+    expect(sqs.commandCalls(StartMessageMoveTaskCommand)).toHaveLength(0);
+    const sent = sqs.commandCalls(SendMessageBatchCommand).flatMap((c) => c.args[0].input.Entries ?? []);
+    expect(sent.map((e) => e.MessageBody)).toEqual([undelivered(1).Body, undelivered(2).Body]);
+    for (const e of sent) expect(Object.keys(e.MessageAttributes ?? {})).toEqual(['hookline.redrive']);
+    expect(dlq.messages).toHaveLength(0);
+  });
+
+  it('leaves a delivery Scheduler meant for another queue in the DLQ, saying why', async () => {
+    const elsewhere = 'arn:aws:sqs:us-east-1:123456789012:Hookline-retired';
+    const dlq = installFakeQueue(sqs, heartbeat.deadLetterUrl, [undelivered(1, elsewhere), undelivered(2)]);
+    sqs
+      .on(SendMessageBatchCommand, { QueueUrl: EVENTS.url })
+      .callsFake((input: { Entries: { Id: string }[] }) => ({
+        Successful: input.Entries.map((e) => ({ Id: e.Id, MessageId: `new-${e.Id}` })),
+        Failed: [],
+      }));
+    const result = await redrive(testBackend(), withSchedule(), { queue: HEARTBEAT });
+    expect(result).toMatchObject({ moved: 1, failed: 1 });
+    expect(result.failures).toEqual([
+      {
+        messageId: 'sqs-1',
+        id: 'heartbeat:2026-11-25T01:00:00Z',
+        reason: `Scheduler meant it for ${elsewhere}, not the events queue the schedule sends to now: send it there yourself, or leave it`,
+      },
+    ]);
+    expect(dlq.messages.map((m) => m.MessageId)).toEqual(['sqs-1']);
+  });
+
+  it('says why local mode has none, and names the schedules a stack has for an unknown one', async () => {
+    await expect(failedList(testBackend(), localTarget(), { queue: HEARTBEAT })).rejects.toThrow(
+      'local mode has no schedule:heartbeat dead-letter queue: it keeps none for schedules, and reports a delivery it could not make in its output',
+    );
+    await expect(failedList(testBackend(), withSchedule(), { queue: 'schedule:nope' })).rejects.toThrow(
+      'unknown schedule "nope" in stack Hookline in us-east-1: use one of schedule:heartbeat',
+    );
+    await expect(failedList(testBackend(), withSchedule(), { queue: 'nope' })).rejects.toThrow(
+      /use one of events, orders, schedule:heartbeat$/,
     );
     expect(sqs.calls()).toHaveLength(0);
   });

@@ -91,6 +91,51 @@ describe('hookline program', () => {
     expect(withJobSchedules.stderr()).toMatch(/the job_schedules dead-letter queue cannot be redriven/);
   });
 
+  it("status --json and failed list schedule:<name> read a schedule's dead-letter queue", async () => {
+    const deadLetterUrl = 'https://sqs.us-east-1.amazonaws.com/123456789012/Hookline-HeartbeatDlq';
+    const message = deadLetterMessage(8, { error: false });
+    // Every other queue as \`depth\` says; the schedule's DLQ holds the one message below.
+    sqs.on(GetQueueAttributesCommand).resolves(depth);
+    lambda.on(GetEventSourceMappingCommand).resolves({ State: 'Enabled' });
+    cloudwatch.on(GetMetricDataCommand).resolves({ MetricDataResults: [] });
+    installFakeQueue(sqs, deadLetterUrl, [
+      {
+        ...message,
+        MessageAttributes: {
+          ERROR_CODE: { DataType: 'String', StringValue: 'AccessDenied' },
+          ERROR_MESSAGE: { DataType: 'String', StringValue: 'not authorized to send' },
+        },
+      },
+    ]);
+    const holds = 'deliveries of schedule heartbeat to the events queue Scheduler gave up on';
+    const withSchedule = cliHarness({
+      connect: async (_options, output) => ({
+        target: {
+          ...stackTarget(),
+          scheduleDeadLetterQueues: [
+            {
+              name: 'schedule:heartbeat',
+              deadLetterUrl,
+              deadLetterArn: 'arn:aws:sqs:us-east-1:123456789012:Hookline-HeartbeatDlq',
+              holds,
+              redriveTo: 'events',
+            },
+          ],
+        },
+        backend: testBackend({ output }),
+      }),
+    });
+    expect(await runCli(['status', '--json'], withSchedule.deps)).toBe(0);
+    expect(JSON.parse(withSchedule.stdout()).otherDeadLetterQueues).toEqual([
+      { name: 'schedule:heartbeat', holds, deadLettered: 1 },
+    ]);
+    withSchedule.out.length = 0;
+    expect(await runCli(['failed', 'list', 'schedule:heartbeat'], withSchedule.deps)).toBe(0);
+    expect(withSchedule.stdout()).toMatch(
+      /schedule:heartbeat dead-letter queue.*\n[\s\S]*evt-8[\s\S]*AccessDenied: not authorized to send/,
+    );
+  });
+
   it("status '' is an unknown queue (exit 1), not every queue", async () => {
     const h = cliHarness();
     expect(await runCli(['status', ''], h.deps)).toBe(1);

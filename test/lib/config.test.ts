@@ -653,6 +653,18 @@ describe('resolveConfig: every problem in one listing', () => {
     );
   });
 
+  it("refuses schedule names that differ only by dashes, which would share their dead-letter queue's outputs", () => {
+    const schedule = (name: string) => ({ name, expression: 'rate(1 hour)', queue: 'events', type: 'tick' });
+    const error = problemsOf(minimal({ schedules: [schedule('report-2'), schedule('report2')] }));
+    expect(error.issues.map((i) => [i.path, i.message, i.fix])).toEqual([
+      [
+        'schedules.1.name',
+        'becomes the same resource id (Report2) as schedule "report-2": names may not differ only by dashes',
+        'rename one of "report-2" and "report2"',
+      ],
+    ]);
+  });
+
   it('reports a consumer entry file that does not exist, with the path given and the fix', () => {
     const existing = new Set(['lambda/consumers/events.ts']);
     const error = problemsOf(

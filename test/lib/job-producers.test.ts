@@ -315,6 +315,7 @@ describe("the one-time job schedules' dead-letter queue", () => {
         );
         expect(deadLetterQueueOf(target, JOB_SCHEDULES)).toEqual({
           name: JOB_SCHEDULES,
+          holds: 'one-time jobs Scheduler could not deliver',
           deadLetterUrl: `resolved-${queueId}`,
           deadLetterArn: `resolved-${queueId}.Arn`,
         });

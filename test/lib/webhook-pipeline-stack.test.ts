@@ -143,6 +143,8 @@ describe('WebhookPipelineStack', () => {
         "QueueArnOrders",
         "QueueUrlEvents",
         "QueueUrlOrders",
+        "ScheduleDeadLetterQueueArnHeartbeat",
+        "ScheduleDeadLetterQueueUrlHeartbeat",
         "SigningSecretIdGeneric",
         "SigningSecretIdGithub",
         "SigningSecretIdShopify",

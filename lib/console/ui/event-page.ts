@@ -10,6 +10,8 @@ import { ErrorNote, JobPanel } from './widgets';
 
 interface DeadLetterDetail extends DeadLetterSummary {
   queue: string;
+  /** Why this dead-letter queue cannot be redriven (the CLI's reason), or null. */
+  redriveRefused: string | null;
   headers: Record<string, string>;
   contentType: string | null;
   body: string | null;
@@ -32,7 +34,7 @@ function DeadLetterBlock({ d, id }: { d: DeadLetterDetail; id: string }) {
   const [job, setJob] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
   const redrive = () =>
-    post<{ id: string }>(`/api/queues/${d.queue}/redrive`, { ids: [id] }).then(
+    post<{ id: string }>(`/api/queues/${encodeURIComponent(d.queue)}/redrive`, { ids: [id] }).then(
       (j) => setJob(j.id),
       (e: Error) => setError(e.message),
     );
@@ -52,7 +54,8 @@ function DeadLetterBlock({ d, id }: { d: DeadLetterDetail; id: string }) {
     <p class="muted">Signature and credential headers are never kept in the envelope, nor shown.</p>
     <h4>Body</h4>
     ${d.payloadRef ? html`<p>In S3: s3://${d.payloadRef.bucket}/${d.payloadRef.key} (${d.payloadRef.sizeBytes} bytes)</p>` : html`<pre>${d.body}</pre>`}
-    <button onClick=${redrive} disabled=${job !== null}>Redrive this event</button>
+    <button onClick=${redrive} disabled=${job !== null || d.redriveRefused !== null} title=${d.redriveRefused ?? ''}>Redrive this event</button>
+    ${d.redriveRefused && html`<p class="note" data-redrive-refused>${d.redriveRefused}</p>`}
     <${ErrorNote} error=${error} />
     ${job && html`<${JobPanel} id=${job} />`}
   </div>`;

@@ -1,5 +1,6 @@
 /**
- * Failures: a queue's dead letters grouped by reason; redrive all, a selection or one; purge behind a typed
+ * Failures: a dead-letter queue's letters grouped by reason (a queue's, or one Scheduler fills); redrive all, a
+ * selection or one, or the reason it cannot be; purge a queue's DLQ behind a typed
  * confirmation. Long operations show their progress while they run.
  */
 import { useEffect, useState } from 'preact/hooks';
@@ -10,6 +11,10 @@ import { ErrorNote, JobPanel } from './widgets';
 
 interface FailuresAnswer {
   queue: string;
+  /** Why this dead-letter queue cannot be redriven (the CLI's reason), or null. */
+  redriveRefused: string | null;
+  /** Only a queue's own dead-letter queue is purged here. */
+  purgeable: boolean;
   approximateDepth: number;
   shown: number;
   groups: { reason: string; count: number; messages: DeadLetterSummary[] }[];
@@ -22,11 +27,13 @@ function Group({
   selected,
   toggle,
   redriveOne,
+  refused,
 }: {
   group: FailuresAnswer['groups'][number];
   selected: Set<string>;
   toggle: (key: string) => void;
   redriveOne: (key: string) => void;
+  refused: string | null;
 }) {
   return html`<div class="card group" data-reason=${group.reason}>
     <h3><span class="bad">${group.reason}</span> <span class="count">${group.count}</span></h3>
@@ -37,7 +44,7 @@ function Group({
         <td><input type="checkbox" aria-label=${`select ${keyOf(m)}`} checked=${selected.has(keyOf(m))} onChange=${() => toggle(keyOf(m))} /></td>
         <td><a href=${`#/event/${encodeURIComponent(keyOf(m))}`}>${keyOf(m)}</a></td><td>${m.source ?? ''}</td><td>${m.type ?? ''}</td>
         <td class="muted">${m.receivedAt ?? ''}</td><td class="num">${m.receiveCount ?? ''}</td>
-        <td><button class="small" onClick=${() => redriveOne(keyOf(m))}>Redrive</button></td></tr>`,
+        <td><button class="small" disabled=${refused !== null} title=${refused ?? ''} onClick=${() => redriveOne(keyOf(m))}>Redrive</button></td></tr>`,
       )}</tbody>
     </table>
   </div>`;
@@ -76,28 +83,35 @@ function QueueFailures({ queue, onDepth }: { queue: string; onDepth: (depth: num
       (e: Error) => setActionError(e.message),
     );
   };
-  const redrive = (ids?: string[]) => run(`/api/queues/${queue}/redrive`, ids ? { ids } : {});
+  const path = `/api/queues/${encodeURIComponent(queue)}`;
+  const redrive = (ids?: string[]) => run(`${path}/redrive`, ids ? { ids } : {});
+  const refused = data?.redriveRefused ?? null;
   const finished = () => {
     setSelected(new Set());
     reload();
   };
   return html`<div>
     <div class="toolbar">
-      <button onClick=${() => redrive()} disabled=${!data || data.shown === 0}>Redrive all</button>
-      <button onClick=${() => redrive([...selected])} disabled=${selected.size === 0}>Redrive selected (${selected.size})</button>
+      <button onClick=${() => redrive()} disabled=${!data || data.shown === 0 || refused !== null}>Redrive all</button>
+      <button onClick=${() => redrive([...selected])} disabled=${selected.size === 0 || refused !== null}>Redrive selected (${selected.size})</button>
       <button onClick=${reload}>Refresh</button>
-      <${PurgeBox} queue=${queue} start=${(confirm: string) => run(`/api/queues/${queue}/purge`, { deadLetter: true, confirm })} />
+      ${data?.purgeable && html`<${PurgeBox} queue=${queue} start=${(confirm: string) => run(`${path}/purge`, { deadLetter: true, confirm })} />`}
     </div>
+    ${refused && html`<p class="note" data-redrive-refused>${refused}</p>`}
     <${ErrorNote} error=${error ?? actionError} />
     ${job && html`<${JobPanel} key=${job} id=${job} onDone=${finished} />`}
     ${data && html`<p class="muted" data-dlq-depth=${data.approximateDepth}>~${data.approximateDepth} in the ${queue} dead-letter queue, ${data.shown} read (left in place).</p>`}
-    ${data?.groups.map((g) => html`<${Group} group=${g} selected=${selected} toggle=${toggle} redriveOne=${(k: string) => redrive([k])} />`)}
+    ${data?.groups.map((g) => html`<${Group} group=${g} selected=${selected} toggle=${toggle} redriveOne=${(k: string) => redrive([k])} refused=${refused} />`)}
   </div>`;
 }
 
 export function FailuresPage({ overview, queue }: { overview: Overview | null; queue: string | undefined }) {
-  const current =
-    queue || overview?.queues.find((q) => q.deadLettered > 0)?.queue || overview?.queues[0]?.queue;
+  // A queue's DLQ, or one Scheduler fills (schedule:<name>, job_schedules), each a tab under its CLI name.
+  const tabs = [
+    ...(overview?.queues ?? []).map((q) => ({ queue: q.queue, deadLettered: q.deadLettered })),
+    ...(overview?.deadLetterQueues ?? []).map((d) => ({ queue: d.name, deadLettered: d.deadLettered })),
+  ];
+  const current = queue || tabs.find((q) => q.deadLettered > 0)?.queue || tabs[0]?.queue;
   // While this page reads a DLQ its messages are briefly in flight, so the overview's count (visible only) dips:
   // the current tab shows what the read found.
   const [read, setRead] = useState<{ queue: string; depth: number } | null>(null);
@@ -105,8 +119,10 @@ export function FailuresPage({ overview, queue }: { overview: Overview | null; q
     read?.queue === q.queue ? Math.max(read.depth, q.deadLettered) : q.deadLettered;
   return html`<section>
     <h2>Failures</h2>
-    <nav class="tabs">${overview?.queues.map(
-      (q) => html`<a href=${`#/failures/${q.queue}`} class=${q.queue === current ? 'active' : ''}>
+    <nav class="tabs">${tabs.map(
+      (
+        q,
+      ) => html`<a href=${`#/failures/${encodeURIComponent(q.queue)}`} data-tab=${q.queue} class=${q.queue === current ? 'active' : ''}>
       ${q.queue} <span class=${countOf(q) > 0 ? 'count bad' : 'count'}>${countOf(q)}</span></a>`,
     )}</nav>
     ${current && html`<${QueueFailures} key=${current} queue=${current} onDepth=${(depth: number) => setRead({ queue: current, depth })} />`}

@@ -24,7 +24,9 @@ const PAGES = [
 function App() {
   const [page = 'overview', arg] = useRoute();
   const { data: overview, error, reload } = usePoll<Overview>('/api/overview', 2000);
-  const dlq = overview?.queues.reduce((sum, q) => sum + q.deadLettered, 0) ?? 0;
+  const dlq =
+    (overview?.queues.reduce((sum, q) => sum + q.deadLettered, 0) ?? 0) +
+    (overview?.deadLetterQueues.reduce((sum, d) => sum + d.deadLettered, 0) ?? 0);
   const current = page === '' ? 'overview' : page;
   return html`<header>
       <h1>hookline</h1><span class="target">${overview?.target ?? ''}</span>

@@ -2,7 +2,7 @@
  * Overview: every queue (depths, oldest age, DLQ, consumer) and source, with their recent rates.
  */
 import { html } from './html';
-import type { Overview, QueueRow, Rates } from './types';
+import type { DeadLetterQueueRow, Overview, QueueRow, Rates } from './types';
 import { age, Sparkline } from './widgets';
 
 function RateCells({ rates }: { rates: Rates }) {
@@ -24,6 +24,23 @@ function QueueLine({ q }: { q: QueueRow }) {
   </tr>`;
 }
 
+/** The dead-letter queues Scheduler fills, which belong to no queue: what each holds and how many it holds. */
+function SchedulerDeadLetterQueues({ rows, missing }: { rows: DeadLetterQueueRow[]; missing: string[] }) {
+  if (rows.length === 0 && missing.length === 0) return null;
+  return html`<h2>Other dead-letter queues</h2>
+    <table class="grid" id="other-dlqs">
+      <thead><tr><th>Dead-letter queue</th><th>Holds</th><th>DLQ</th></tr></thead>
+      <tbody>${rows.map(
+        (d) => html`<tr data-dlq=${d.name}><td><b>${d.name}</b></td><td>${d.holds}</td>
+        <td class="num" data-col="dlq"><a href=${`#/failures/${encodeURIComponent(d.name)}`} class=${d.deadLettered > 0 ? 'bad' : ''}>${d.deadLettered}</a></td></tr>`,
+      )}</tbody>
+    </table>
+    ${missing.map(
+      (s) =>
+        html`<p class="note" data-missing-schedule=${s}>schedule ${s}: its dead-letter queue is not in the stack outputs, so it is not counted here; redeploy with npx cdk deploy</p>`,
+    )}`;
+}
+
 export function OverviewPage({ data }: { data: Overview }) {
   const bucket = data.queues[0]?.rates.bucketSeconds ?? data.sources[0]?.rates.bucketSeconds ?? 10;
   const oldestNote = data.queues.find((q) => q.oldestMessageAgeNote)?.oldestMessageAgeNote;
@@ -36,6 +53,7 @@ export function OverviewPage({ data }: { data: Overview }) {
     </table>
     <p class="muted">${data.ratesNote ?? `Rates: events per ${bucket} s over the last ${(bucket * 30) / 60} minutes, from the live feed.`}
       ${oldestNote ? ` Oldest: ${oldestNote}.` : ''}</p>
+    <${SchedulerDeadLetterQueues} rows=${data.deadLetterQueues} missing=${data.schedulesMissingOutputs} />
     ${data.feed.unavailable && html`<p class="note">${data.feed.unavailable}</p>`}
     ${data.feed.error && html`<p class="error">event feed: ${data.feed.error}</p>`}
     ${data.feed.missed > 0 && html`<p class="error" data-feed-missed>event feed: ${data.feed.missed} event(s) left local mode's journal before the console read them; the rates undercount</p>`}

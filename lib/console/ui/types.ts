@@ -28,10 +28,21 @@ export interface FeedState {
   missed: number;
 }
 
+/** A dead-letter queue that belongs to no queue: one EventBridge Scheduler fills (`hookline status` lists it). */
+export interface DeadLetterQueueRow {
+  name: string;
+  /** What it holds. */
+  holds: string;
+  deadLettered: number;
+}
+
 export interface Overview {
   target: string;
   local: boolean;
   queues: QueueRow[];
+  deadLetterQueues: DeadLetterQueueRow[];
+  /** Configured schedules whose dead-letter queue the stack does not publish yet (an older deployment). */
+  schedulesMissingOutputs: string[];
   sources: { name: string; type: string; rates: Rates }[];
   feed: FeedState;
   /** Where the rates come from when it is not the live feed (a deployed stack: CloudWatch). */

@@ -1,0 +1,147 @@
+/**
+ * The dead-letter queues EventBridge Scheduler fills, as a person sees them in the web console: the real page
+ * (the built bundle) in Debian's headless Chromium, served by the real console server for a deployed stack whose
+ * AWS calls are mocked (local mode keeps no such queue, so only a stack has them).
+ */
+import { GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
+import { GetEventSourceMappingCommand } from '@aws-sdk/client-lambda';
+import {
+  ChangeMessageVisibilityBatchCommand,
+  GetQueueAttributesCommand,
+  ReceiveMessageCommand,
+} from '@aws-sdk/client-sqs';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import exampleConfig from '../../hookline.config';
+import type { StackTarget } from '../../lib/cli/target';
+import { resolveConfig } from '../../lib/config';
+import { loadConsoleAssets } from '../../lib/console/assets';
+import { unavailableFeed } from '../../lib/console/feed';
+import { ConsoleOperations } from '../../lib/console/operations';
+import { type ConsoleServer, startConsoleServer } from '../../lib/console/server';
+import { installFakeQueue } from '../cli/fake-queue';
+import { EVENTS, mockCommandClients, stackTarget, testBackend } from '../cli/helpers';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const clients = mockCommandClients();
+const sqsUrl = (name: string) => `https://sqs.us-east-1.amazonaws.com/123456789012/${name}`;
+const HEARTBEAT = 'schedule:heartbeat';
+const EVENT_ID = 'heartbeat:2026-11-25T01:00:00Z';
+const target: StackTarget = {
+  ...stackTarget(),
+  jobSchedulesDeadLetterQueue: {
+    name: 'job_schedules',
+    deadLetterUrl: sqsUrl('Hookline-JobSchedulesDlq'),
+    deadLetterArn: 'arn:aws:sqs:us-east-1:123456789012:Hookline-JobSchedulesDlq',
+    holds: 'one-time jobs Scheduler could not deliver',
+  },
+  scheduleDeadLetterQueues: [
+    {
+      name: HEARTBEAT,
+      deadLetterUrl: sqsUrl('Hookline-HeartbeatDlq'),
+      deadLetterArn: 'arn:aws:sqs:us-east-1:123456789012:Hookline-HeartbeatDlq',
+      holds: 'deliveries of schedule heartbeat to the events queue Scheduler gave up on',
+      redriveTo: 'events',
+    },
+  ],
+};
+
+let server: ConsoleServer;
+let browser: Browser;
+let page: Page;
+
+// The clients' mocks are reset before each test (mockCommandClients): the stack's state is set again.
+beforeEach(() => {
+  clients.sqs.on(GetQueueAttributesCommand).resolves({ Attributes: { ApproximateNumberOfMessages: '0' } });
+  clients.sqs.on(ReceiveMessageCommand).resolves({ Messages: [] });
+  clients.sqs.on(ChangeMessageVisibilityBatchCommand).resolves({ Successful: [], Failed: [] });
+  clients.lambda.on(GetEventSourceMappingCommand).resolves({ State: 'Enabled' });
+  clients.cloudwatch.on(GetMetricDataCommand).resolves({ MetricDataResults: [] });
+  installFakeQueue(clients.sqs, sqsUrl('Hookline-HeartbeatDlq'), [
+    {
+      MessageId: 'sqs-hb-1',
+      ReceiptHandle: 'rh-hb-1',
+      Body: JSON.stringify({
+        v: 1,
+        id: EVENT_ID,
+        source: 'schedule',
+        type: 'schedule.heartbeat',
+        receivedAt: '2026-11-25T01:00:00Z',
+        headers: { 'x-hookline-schedule': 'heartbeat' },
+        contentType: 'application/json',
+        body: '{}',
+        bodyEncoding: 'utf8',
+      }),
+      Attributes: { SentTimestamp: String(Date.parse('2026-11-25T01:00:00Z')), ApproximateReceiveCount: '1' },
+      MessageAttributes: {
+        ERROR_CODE: { DataType: 'String', StringValue: 'AccessDenied' },
+        ERROR_MESSAGE: { DataType: 'String', StringValue: 'not authorized to perform sqs:SendMessage' },
+        TARGET_ARN: { DataType: 'String', StringValue: EVENTS.arn },
+      },
+    },
+  ]);
+});
+
+beforeAll(async () => {
+  const operations = new ConsoleOperations({
+    backend: testBackend(),
+    target,
+    config: resolveConfig(exampleConfig),
+    feed: unavailableFeed('no feed for a deployed stack'),
+  });
+  [server, browser] = await Promise.all([
+    loadConsoleAssets().then((assets) => startConsoleServer({ operations, assets, token: 'browser-token' })),
+    chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu'] }),
+  ]);
+  page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  page.setDefaultTimeout(20_000);
+}, 180_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+describe("the console's pages on the dead-letter queues Scheduler fills", () => {
+  it('lists them on the overview with what each holds, and counts them in the Failures tab', async () => {
+    await page.goto(server.url);
+    const heartbeat = page.locator(`#other-dlqs tr[data-dlq="${HEARTBEAT}"]`);
+    await expect.poll(() => heartbeat.locator('[data-col="dlq"]').textContent()).toBe('1');
+    expect(await heartbeat.textContent()).toContain(
+      'deliveries of schedule heartbeat to the events queue Scheduler gave up on',
+    );
+    expect(await page.locator('#other-dlqs tr[data-dlq="job_schedules"]').textContent()).toContain(
+      'one-time jobs Scheduler could not deliver',
+    );
+    expect(await page.locator('header nav a[href="#/failures"] .count').textContent()).toBe('1');
+  });
+
+  it("shows a schedule's dead letters under its own tab, redrivable and without a purge", async () => {
+    await page.locator(`#other-dlqs tr[data-dlq="${HEARTBEAT}"] a`).click();
+    await page.locator(`tr[data-id="${EVENT_ID}"]`).waitFor();
+    expect(await page.locator(`nav.tabs a[data-tab="${HEARTBEAT}"]`).getAttribute('class')).toBe('active');
+    expect(await page.locator('.group h3').textContent()).toContain(
+      'AccessDenied: not authorized to perform sqs:SendMessage',
+    );
+    expect(await page.getByRole('button', { name: 'Redrive all' }).isEnabled()).toBe(true);
+    expect(await page.getByRole('button', { name: 'Purge the DLQ...' }).count()).toBe(0);
+  });
+
+  it("shows a dead letter's detail page with Scheduler's reason", async () => {
+    await page.locator(`tr[data-id="${EVENT_ID}"] a`).click();
+    const block = page.locator(`[data-dead-letter="${HEARTBEAT}"]`);
+    await block.waitFor();
+    expect(await block.locator('[data-field="reason"]').textContent()).toBe(
+      'AccessDenied: not authorized to perform sqs:SendMessage',
+    );
+    expect(await block.getByRole('button', { name: 'Redrive this event' }).isEnabled()).toBe(true);
+  });
+
+  it("refuses to redrive the job schedules' one, saying why as the CLI does", async () => {
+    await page.goto(`http://127.0.0.1:${server.port}/#/failures/job_schedules`);
+    const refused = page.locator('[data-redrive-refused]');
+    await refused.waitFor();
+    expect(await refused.textContent()).toMatch(/^the job_schedules dead-letter queue cannot be redriven: /);
+    expect(await page.getByRole('button', { name: 'Redrive all' }).isEnabled()).toBe(false);
+  });
+});

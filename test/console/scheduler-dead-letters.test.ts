@@ -1,0 +1,188 @@
+/**
+ * The dead-letter queues EventBridge Scheduler fills (a schedule's, the one-time job schedules' one) in the
+ * console's HTTP API, over real HTTP with the SDK clients mocked: listed on the overview, read on the failures and
+ * event pages through the CLI's own cores, and redriven or refused exactly as `hookline redrive` does.
+ */
+import { GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
+import { GetEventSourceMappingCommand } from '@aws-sdk/client-lambda';
+import {
+  ChangeMessageVisibilityBatchCommand,
+  GetQueueAttributesCommand,
+  ReceiveMessageCommand,
+  SendMessageBatchCommand,
+} from '@aws-sdk/client-sqs';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import exampleConfig from '../../hookline.config';
+import { redrive } from '../../lib/cli/redrive';
+import type { StackTarget } from '../../lib/cli/target';
+import { resolveConfig } from '../../lib/config';
+import { unavailableFeed } from '../../lib/console/feed';
+import { ConsoleOperations } from '../../lib/console/operations';
+import { type ConsoleServer, startConsoleServer } from '../../lib/console/server';
+import { installFakeQueue } from '../cli/fake-queue';
+import { EVENTS, mockCommandClients, stackTarget, testBackend } from '../cli/helpers';
+
+const clients = mockCommandClients();
+const token = 'test-token';
+const account = 'arn:aws:sqs:us-east-1:123456789012';
+const sqsUrl = (name: string) => `https://sqs.us-east-1.amazonaws.com/123456789012/${name}`;
+const HEARTBEAT = 'schedule:heartbeat';
+const target: StackTarget = {
+  ...stackTarget(),
+  jobSchedulesDeadLetterQueue: {
+    name: 'job_schedules',
+    deadLetterUrl: sqsUrl('Hookline-JobSchedulesDlq'),
+    deadLetterArn: `${account}:Hookline-JobSchedulesDlq`,
+    holds: 'one-time jobs Scheduler could not deliver',
+  },
+  scheduleDeadLetterQueues: [
+    {
+      name: HEARTBEAT,
+      deadLetterUrl: sqsUrl('Hookline-HeartbeatDlq'),
+      deadLetterArn: `${account}:Hookline-HeartbeatDlq`,
+      holds: 'deliveries of schedule heartbeat to the events queue Scheduler gave up on',
+      redriveTo: 'events',
+    },
+  ],
+};
+
+/** A delivery of the heartbeat schedule that Scheduler gave up on: its envelope, Scheduler's reason. */
+const undelivered = {
+  MessageId: 'sqs-hb-1',
+  ReceiptHandle: 'rh-hb-1',
+  Body: JSON.stringify({
+    v: 1,
+    id: 'heartbeat:2026-11-25T01:00:00Z',
+    source: 'schedule',
+    type: 'schedule.heartbeat',
+    receivedAt: '2026-11-25T01:00:00Z',
+    headers: { 'x-hookline-schedule': 'heartbeat' },
+    contentType: 'application/json',
+    body: '{}',
+    bodyEncoding: 'utf8',
+  }),
+  Attributes: { SentTimestamp: String(Date.parse('2026-11-25T01:00:00Z')), ApproximateReceiveCount: '1' },
+  MessageAttributes: {
+    ERROR_CODE: { DataType: 'String', StringValue: 'AccessDenied' },
+    ERROR_MESSAGE: { DataType: 'String', StringValue: 'not authorized to perform sqs:SendMessage' },
+    TARGET_ARN: { DataType: 'String', StringValue: EVENTS.arn },
+  },
+};
+
+let server: ConsoleServer;
+let operations: ConsoleOperations;
+
+beforeAll(async () => {
+  operations = new ConsoleOperations({
+    backend: testBackend(),
+    target,
+    config: resolveConfig(exampleConfig),
+    feed: unavailableFeed('no feed for a deployed stack'),
+  });
+  server = await startConsoleServer({
+    operations,
+    assets: { js: Buffer.from(''), css: Buffer.from('') },
+    token,
+  });
+});
+
+afterAll(() => server.close());
+
+beforeEach(() => {
+  // Every other dead-letter queue is empty.
+  clients.sqs.on(GetQueueAttributesCommand).resolves({ Attributes: { ApproximateNumberOfMessages: '0' } });
+  clients.sqs.on(ReceiveMessageCommand).resolves({ Messages: [] });
+  clients.sqs.on(ChangeMessageVisibilityBatchCommand).resolves({ Successful: [], Failed: [] });
+  clients.lambda.on(GetEventSourceMappingCommand).resolves({ State: 'Enabled' });
+  clients.cloudwatch.on(GetMetricDataCommand).resolves({ MetricDataResults: [] });
+});
+
+async function call(method: 'GET' | 'POST', path: string, body?: unknown) {
+  const answer = await fetch(`http://127.0.0.1:${server.port}${path}`, {
+    method,
+    headers: { 'x-hookline-token': token, 'content-type': 'application/json' },
+    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+  });
+  return { status: answer.status, body: (await answer.json()) as Record<string, unknown> };
+}
+
+describe('the console on the dead-letter queues Scheduler fills', () => {
+  it('lists each on the overview with what it holds and how many, as hookline status does', async () => {
+    installFakeQueue(clients.sqs, sqsUrl('Hookline-HeartbeatDlq'), [undelivered]);
+    const overview = await call('GET', '/api/overview');
+    expect(overview.status).toBe(200);
+    expect(overview.body.deadLetterQueues).toEqual([
+      { name: 'job_schedules', holds: 'one-time jobs Scheduler could not deliver', deadLettered: 0 },
+      {
+        name: HEARTBEAT,
+        holds: 'deliveries of schedule heartbeat to the events queue Scheduler gave up on',
+        deadLettered: 1,
+      },
+    ]);
+  });
+
+  it("shows a schedule's dead letters with Scheduler's reason and finds one by its id, read-only", async () => {
+    const dlq = installFakeQueue(clients.sqs, sqsUrl('Hookline-HeartbeatDlq'), [undelivered]);
+    const failures = await call('GET', `/api/failures/${encodeURIComponent(HEARTBEAT)}`);
+    expect(failures.status).toBe(200);
+    expect(failures.body).toMatchObject({
+      queue: HEARTBEAT,
+      redriveRefused: null,
+      purgeable: false,
+      shown: 1,
+      groups: [
+        {
+          reason: 'AccessDenied: not authorized to perform sqs:SendMessage',
+          messages: [expect.objectContaining({ id: 'heartbeat:2026-11-25T01:00:00Z', source: 'schedule' })],
+        },
+      ],
+    });
+    const event = await call('GET', `/api/events/${encodeURIComponent('heartbeat:2026-11-25T01:00:00Z')}`);
+    expect(event.status).toBe(200);
+    expect(event.body.deadLetters).toEqual([
+      expect.objectContaining({
+        queue: HEARTBEAT,
+        error: 'AccessDenied: not authorized to perform sqs:SendMessage',
+        redriveRefused: null,
+        messageAttributes: expect.objectContaining({ TARGET_ARN: EVENTS.arn }),
+      }),
+    ]);
+    expect(dlq.messages).toHaveLength(1);
+    expect(dlq.hidden.size).toBe(0);
+  });
+
+  it("refuses to redrive the job schedules' one with the CLI's reason, before touching it", async () => {
+    const cli = await redrive(testBackend(), target, { queue: 'job_schedules' }).catch(
+      (e: Error) => e.message,
+    );
+    expect(cli).toMatch(/cannot be redriven/);
+    const failures = await call('GET', '/api/failures/job_schedules');
+    expect(failures.body).toMatchObject({ queue: 'job_schedules', redriveRefused: cli, purgeable: false });
+    clients.sqs.resetHistory();
+    expect(await call('POST', '/api/queues/job_schedules/redrive', {})).toEqual({
+      status: 400,
+      body: { error: cli },
+    });
+    expect(clients.sqs.calls()).toHaveLength(0);
+    expect(operations.jobs.list()).toEqual([]);
+  });
+
+  it("redrives a schedule's dead letter to the schedule's queue as a job", async () => {
+    const dlq = installFakeQueue(clients.sqs, sqsUrl('Hookline-HeartbeatDlq'), [undelivered]);
+    clients.sqs.on(SendMessageBatchCommand, { QueueUrl: EVENTS.url }).resolves({
+      Successful: [{ Id: '0', MessageId: 'new-1', MD5OfMessageBody: '' }],
+      Failed: [],
+    });
+    const job = await call('POST', `/api/queues/${encodeURIComponent(HEARTBEAT)}/redrive`, {
+      ids: ['heartbeat:2026-11-25T01:00:00Z'],
+    });
+    expect(job.status).toBe(200);
+    await operations.jobs.idle(5);
+    expect(operations.jobs.get(String(job.body.id))).toMatchObject({
+      state: 'done',
+      result: expect.objectContaining({ queue: HEARTBEAT, moved: 1 }),
+    });
+    expect(clients.sqs.commandCalls(SendMessageBatchCommand)[0]?.args[0].input.QueueUrl).toBe(EVENTS.url);
+    expect(dlq.messages).toHaveLength(0);
+  });
+});
