@@ -10,6 +10,7 @@ import type { ReplayResult } from './replay';
 import type { SecretsSetResult } from './secrets';
 import type { SendResult } from './send';
 import type { StatusResult } from './status';
+import { JOB_SCHEDULES } from './target';
 import type { TraceResult } from './trace';
 
 /** `95` -> `1m 35s`. */
@@ -100,9 +101,11 @@ export function renderFailedList(output: Output, result: FailedListResult): void
       ),
     );
   }
-  output.line(
-    c.dim(`details: hookline failed show ${result.queue} <id>    redrive: hookline redrive ${result.queue}`),
-  );
+  const next =
+    result.queue === JOB_SCHEDULES
+      ? 'fix the reason, then send the job again from its producer (this queue cannot be redriven)'
+      : `redrive: hookline redrive ${result.queue}`;
+  output.line(c.dim(`details: hookline failed show ${result.queue} <id>    ${next}`));
 }
 
 export function renderFailedShow(output: Output, result: FailedShowResult): void {

@@ -417,6 +417,11 @@ describe("the one-time job schedules' dead-letter queue", () => {
     expect(dlq.hidden.size).toBe(0);
     const shown = await failedShow(testBackend(), withJobSchedules(), { queue: JOB_SCHEDULES, id: 'evt-2' });
     expect(shown.messageAttributes.TARGET_ARN).toBe(EVENTS.arn);
+    const output = recordingOutput();
+    renderFailedList(output, result);
+    const text = output.lines.join('\n');
+    expect(text).not.toContain(`hookline redrive ${JOB_SCHEDULES}`);
+    expect(text).toContain('send the job again from its producer');
   });
 
   it('counts them in the status, with the command that inspects them', async () => {
