@@ -191,7 +191,7 @@ export function buildProgram(deps: CliDependencies, setExitCode: (code: number) 
     program
       .command('purge')
       .description('delete every message of a queue (or its DLQ with --dlq); asks for confirmation')
-      .argument('<queue>', 'queue name')
+      .argument('<queue>', 'queue name (or job_schedules, schedule:<name> with --dlq)')
       .option('--dlq', 'purge the dead-letter queue instead')
       .option('-y, --yes', 'do not ask (required when not on a terminal)'),
   ).action((queue: string, o: CommonOptions & { dlq?: boolean; yes?: boolean }) =>

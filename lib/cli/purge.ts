@@ -5,7 +5,7 @@ import { PurgeQueueCommand } from '@aws-sdk/client-sqs';
 import { type Backend, contextOf } from './backend';
 import { queueDepth } from './dead-letters';
 import { CliError, explainError } from './errors';
-import { queueOf, type Target } from './target';
+import { deadLetterQueueOf, otherDeadLetterQueues, queueOf, type Target } from './target';
 
 export interface PurgeOptions {
   readonly queue: string;
@@ -25,10 +25,9 @@ export interface PurgeResult {
 
 /** Purges a queue (or its DLQ) once the operator confirmed. */
 export async function purge(backend: Backend, target: Target, options: PurgeOptions): Promise<PurgeResult> {
-  const queue = queueOf(target, options.queue);
   const deadLetter = options.deadLetter ?? false;
-  const url = deadLetter ? queue.deadLetterUrl : queue.url;
-  const label = deadLetter ? `the ${queue.name} dead-letter queue` : `the ${queue.name} queue`;
+  const { name, url } = purgedQueue(target, options.queue, deadLetter);
+  const label = deadLetter ? `the ${name} dead-letter queue` : `the ${name} queue`;
   try {
     const depth = await queueDepth(backend.sqs, url);
     const count = depth.visible + depth.inFlight + depth.delayed;
@@ -44,8 +43,24 @@ export async function purge(backend: Backend, target: Target, options: PurgeOpti
       if (!ok) throw new CliError('purge cancelled: nothing was deleted');
     }
     await backend.sqs.send(new PurgeQueueCommand({ QueueUrl: url }));
-    return { queue: queue.name, deadLetter, url, purged: count };
+    return { queue: name, deadLetter, url, purged: count };
   } catch (error) {
-    throw explainError(error, contextOf(target, queue.name));
+    throw explainError(error, contextOf(target, name));
   }
+}
+
+/**
+ * The queue a purge empties: a queue, a queue's DLQ, or (with --dlq only) a DLQ that belongs to no queue,
+ * such as the job schedules' or a schedule's.
+ */
+function purgedQueue(target: Target, name: string, deadLetter: boolean): { name: string; url: string } {
+  if (!deadLetter && otherDeadLetterQueues(target).some((d) => d.name === name)) {
+    throw new CliError(`${name} is a dead-letter queue and nothing else: purge it with --dlq`);
+  }
+  if (deadLetter) {
+    const dlq = deadLetterQueueOf(target, name);
+    return { name: dlq.name, url: dlq.deadLetterUrl };
+  }
+  const queue = queueOf(target, name);
+  return { name: queue.name, url: queue.url };
 }

@@ -440,6 +440,29 @@ describe("the one-time job schedules' dead-letter queue", () => {
     );
   });
 
+  it('purges it with --dlq, and says so without it', async () => {
+    sqs.on(GetQueueAttributesCommand).resolves(depth(2, 0, 0));
+    sqs.on(PurgeQueueCommand).resolves({});
+    await expect(
+      purge(testBackend(), withJobSchedules(), { queue: JOB_SCHEDULES, yes: true }),
+    ).rejects.toThrow(
+      new CliError(`${JOB_SCHEDULES} is a dead-letter queue and nothing else: purge it with --dlq`),
+    );
+    expect(sqs).not.toReceiveCommand(PurgeQueueCommand);
+    const result = await purge(testBackend(), withJobSchedules(), {
+      queue: JOB_SCHEDULES,
+      deadLetter: true,
+      yes: true,
+    });
+    expect(sqs).toReceiveCommandWith(PurgeQueueCommand, { QueueUrl: jobSchedules.deadLetterUrl });
+    expect(result).toEqual({
+      queue: JOB_SCHEDULES,
+      deadLetter: true,
+      url: jobSchedules.deadLetterUrl,
+      purged: 2,
+    });
+  });
+
   it('refuses a redrive, saying why and what to do, before touching the queue', async () => {
     await expect(redrive(testBackend(), withJobSchedules(), { queue: JOB_SCHEDULES })).rejects.toThrow(
       /the job_schedules dead-letter queue cannot be redriven: .*each to its own queue.*hookline failed show job_schedules <id>/,
