@@ -212,8 +212,9 @@ export class EventSourceMapping {
    * Stops handing records to the function, at once: from the moment this returns, no record reaches the
    * function. A long poll already waiting is not cut (an aborted receive could still take messages on the
    * server and hide them for a visibility timeout); whatever it or a batching window still brings in is made
-   * visible again (`ChangeMessageVisibility` 0) instead of being invoked. Batches already handed over finish.
-   * The promise resolves once every poller is parked.
+   * visible again (`ChangeMessageVisibility` 0) instead of being invoked. Fair mode keeps holding what it read
+   * ahead (visibility extended, handed back on stop), so a pause costs no receive. Batches already handed over
+   * finish. The promise resolves once every poller is parked.
    */
   disable(): Promise<void> {
     this.enabled = false;
@@ -280,12 +281,15 @@ export class EventSourceMapping {
 
   /**
    * Fair mode's reader: keeps the lanes filled (long-polling while they are empty, short polls while they hold
-   * messages), extends the visibility of messages still waiting, and hands everything back on pause and stop.
+   * messages), extends the visibility of messages still waiting, also while paused, and hands everything back
+   * on stop.
    */
   private async readAhead(visibilitySeconds: number): Promise<void> {
     while (!this.stopping) {
       if (!this.enabled) {
-        if (this.lanes.size > 0) await this.release(this.lanes.drain());
+        // A pause keeps what was read ahead: handing it back would cost each message a receive when it is read
+        // again, and a few pauses would dead-letter a backlog the function never saw.
+        await this.extendWaiting(visibilitySeconds);
         await this.park();
         continue;
       }
@@ -317,14 +321,18 @@ export class EventSourceMapping {
     await this.release(this.lanes.drain());
   }
 
-  /** Messages past half their visibility timeout get a full timeout again (half: room for a slow loop). */
+  /**
+   * Messages past half their visibility timeout get a full timeout again (half: room for a slow loop). Those
+   * no longer held (a purge deleted them) leave the lanes, so they are not counted as waiting.
+   */
   private async extendWaiting(visibilitySeconds: number): Promise<void> {
     const now = Date.now();
     const expiring = this.lanes.expiring(
       now + (visibilitySeconds * 1000) / 2,
       now + visibilitySeconds * 1000,
     );
-    await this.changeVisibility(expiring, visibilitySeconds);
+    const gone = await this.changeVisibility(expiring, visibilitySeconds);
+    if (gone.size > 0) this.lanes.forget(gone);
   }
 
   /** Fair mode's batch slot: a batch drawn from the tenants in turn, after the batching window. */
@@ -354,25 +362,7 @@ export class EventSourceMapping {
    * deleted. When the emulator cannot be asked, the batch goes as it is.
    */
   private async stillHeld(batch: Message[], visibilitySeconds: number): Promise<Message[]> {
-    const gone = new Set<string | undefined>();
-    for (let i = 0; i < batch.length; i += 10) {
-      const chunk = batch.slice(i, i + 10);
-      try {
-        const answer = await this.options.sqs.send(
-          new ChangeMessageVisibilityBatchCommand({
-            QueueUrl: this.options.queueUrl,
-            Entries: chunk.map((m, n) => ({
-              Id: String(n),
-              ReceiptHandle: m.ReceiptHandle,
-              VisibilityTimeout: visibilitySeconds,
-            })),
-          }),
-        );
-        for (const failed of answer.Failed ?? []) gone.add(chunk[Number(failed.Id)]?.ReceiptHandle);
-      } catch (error) {
-        this.options.onPollError?.(error);
-      }
-    }
+    const gone = await this.changeVisibility(batch, visibilitySeconds);
     return gone.size === 0 ? batch : batch.filter((m) => !gone.has(m.ReceiptHandle));
   }
 
@@ -424,15 +414,23 @@ export class EventSourceMapping {
     }
   }
 
-  private release(messages: readonly Message[]): Promise<void> {
-    return this.changeVisibility(messages, 0);
+  private async release(messages: readonly Message[]): Promise<void> {
+    await this.changeVisibility(messages, 0);
   }
 
-  private async changeVisibility(messages: readonly Message[], seconds: number): Promise<void> {
+  /**
+   * Sets the visibility of held messages; returns the receipt handles the emulator refused, the messages no
+   * longer held (deleted, or a purge took them). When the emulator cannot be asked, none is reported gone.
+   */
+  private async changeVisibility(
+    messages: readonly Message[],
+    seconds: number,
+  ): Promise<Set<string | undefined>> {
+    const gone = new Set<string | undefined>();
     for (let i = 0; i < messages.length; i += 10) {
       const chunk = messages.slice(i, i + 10);
       try {
-        await this.options.sqs.send(
+        const answer = await this.options.sqs.send(
           new ChangeMessageVisibilityBatchCommand({
             QueueUrl: this.options.queueUrl,
             Entries: chunk.map((m, n) => ({
@@ -442,11 +440,13 @@ export class EventSourceMapping {
             })),
           }),
         );
+        for (const failed of answer.Failed ?? []) gone.add(chunk[Number(failed.Id)]?.ReceiptHandle);
       } catch (error) {
         // Released ones come back after their visibility timeout instead; unextended ones may come twice.
         this.options.onPollError?.(error);
       }
     }
+    return gone;
   }
 
   private async deleteRecords(records: readonly SQSRecord[]): Promise<void> {

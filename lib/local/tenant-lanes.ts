@@ -83,6 +83,24 @@ export class TenantLanes {
     return batch;
   }
 
+  /** Drops the waiting messages with these receipt handles: they are no longer held (a purge deleted them). */
+  forget(receiptHandles: ReadonlySet<string | undefined>): void {
+    for (const [tenant, lane] of this.lanes) {
+      const kept = lane.filter((held) => !receiptHandles.has(held.message.ReceiptHandle));
+      if (kept.length === lane.length) continue;
+      for (const held of lane) {
+        if (!kept.includes(held) && held.message.MessageId) this.byId.delete(held.message.MessageId);
+      }
+      this.count -= lane.length - kept.length;
+      if (kept.length > 0) {
+        this.lanes.set(tenant, kept);
+      } else {
+        this.lanes.delete(tenant);
+        this.ring = this.ring.filter((t) => t !== tenant);
+      }
+    }
+  }
+
   /** Every waiting message, emptying the lanes (to hand them back on pause or shutdown). */
   drain(): Message[] {
     const all = [...this.lanes.values()].flatMap((lane) => lane.map((h) => h.message));

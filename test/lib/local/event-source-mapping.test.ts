@@ -1,6 +1,7 @@
 import {
   CreateQueueCommand,
   GetQueueAttributesCommand,
+  PurgeQueueCommand,
   ReceiveMessageCommand,
   SendMessageBatchCommand,
   SendMessageCommand,
@@ -314,8 +315,8 @@ describe('with the SQS emulator', () => {
   });
 
   /** A fair mapping over a queue with a 3 s visibility timeout, one slow batch slot (batches of 2). */
-  async function fairMapping(name: string, invokeMs: number) {
-    const { url, arn } = await queue(name, { VisibilityTimeout: '3' });
+  async function fairMapping(name: string, invokeMs: number, attributes: Record<string, string> = {}) {
+    const { url, arn } = await queue(name, { VisibilityTimeout: '3', ...attributes });
     const seen: string[] = [];
     const mapping = new EventSourceMapping({
       name,
@@ -361,21 +362,81 @@ describe('with the SQS emulator', () => {
     expect(await counts(url)).toEqual({ visible: 0, inFlight: 0 });
   });
 
-  it('fair mode: a pause hands the messages waiting in the lanes back at once', async () => {
-    const { url, mapping, seen } = await fairMapping('fair-pause', 1_000);
+  /** A fair mapping started on 6 messages of one tenant, paused once its first batch (of 2) ran. */
+  async function pausedWithReadAhead(name: string) {
+    const fair = await fairMapping(name, 1_000);
     await sqs.send(
       new SendMessageBatchCommand({
-        QueueUrl: url,
+        QueueUrl: fair.url,
         Entries: Array.from({ length: 6 }, (_, i) => tenantMessage(`p${i}`, 'one')),
       }),
     );
-    mapping.start();
-    while (seen.length === 0) await new Promise((r) => setTimeout(r, 20));
+    fair.mapping.start();
+    while (fair.seen.length === 0) await new Promise((r) => setTimeout(r, 20));
     await new Promise((r) => setTimeout(r, 200)); // the reader has read the rest ahead
-    await mapping.disable();
-    // The first batch ran; the 4 read ahead are visible again, not hidden for a visibility timeout.
+    await fair.mapping.disable();
+    return fair;
+  }
+
+  it('fair mode: a pause keeps holding the messages read ahead, past their visibility timeout, and hands none to the function', async () => {
+    const { url, mapping, seen } = await pausedWithReadAhead('fair-pause');
     expect(seen).toHaveLength(2);
-    expect(await counts(url)).toEqual({ visible: 4, inFlight: 0 });
+    expect(mapping.waiting).toBe(4);
+    // Longer than the 3 s visibility timeout: the holds are extended, nothing is handed back or run.
+    await new Promise((r) => setTimeout(r, 4_000));
+    expect(seen).toHaveLength(2);
+    expect(mapping.waiting).toBe(4);
+    expect(await counts(url)).toEqual({ visible: 0, inFlight: 4 });
+    // Stop hands them back at once, not hidden for a visibility timeout.
     await mapping.stop();
+    expect(await counts(url)).toEqual({ visible: 4, inFlight: 0 });
   });
+
+  it('fair mode: messages a purge deleted while paused leave the lanes and never run', async () => {
+    const { url, mapping, seen } = await pausedWithReadAhead('fair-pause-purge');
+    await sqs.send(new PurgeQueueCommand({ QueueUrl: url }));
+    const until = Date.now() + 5_000;
+    while (mapping.waiting > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+    expect(mapping.waiting).toBe(0);
+    mapping.enable();
+    await new Promise((r) => setTimeout(r, 1_500));
+    await mapping.stop();
+    expect(seen).toHaveLength(2);
+    expect(await counts(url)).toEqual({ visible: 0, inFlight: 0 });
+  });
+
+  it('fair mode: pausing and resuming more times than maxReceiveCount dead-letters nothing that never ran', async () => {
+    const dlq = await queue('fair-cycles-dlq');
+    const { url, mapping, seen } = await fairMapping('fair-cycles', 200, {
+      RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlq.arn, maxReceiveCount: 5 }),
+    });
+    const bodies = Array.from({ length: 30 }, (_, i) => `c${i}`);
+    for (let i = 0; i < bodies.length; i += 10) {
+      await sqs.send(
+        new SendMessageBatchCommand({
+          QueueUrl: url,
+          Entries: bodies.slice(i, i + 10).map((b, n) => tenantMessage(b, `t${n % 2}`)),
+        }),
+      );
+    }
+    mapping.start();
+    for (let cycle = 0; cycle < 6; cycle += 1) {
+      // Each cycle: a batch runs while the reader holds the rest of the backlog, then the consumer is paused.
+      const ran = seen.length;
+      const until = Date.now() + 3_000;
+      while ((seen.length === ran || mapping.waiting === 0) && Date.now() < until) {
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      if (mapping.waiting === 0) break; // nothing left to read ahead: the backlog is gone
+      await mapping.disable();
+      mapping.enable();
+    }
+    expect(seen.length).toBeLessThan(bodies.length / 2);
+    const until = Date.now() + 10_000;
+    while (seen.length < bodies.length && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+    await mapping.stop();
+    expect(await counts(dlq.url)).toEqual({ visible: 0, inFlight: 0 });
+    expect([...seen].sort()).toEqual([...bodies].sort());
+    expect(await counts(url)).toEqual({ visible: 0, inFlight: 0 });
+  }, 60_000);
 });

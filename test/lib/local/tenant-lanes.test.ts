@@ -51,6 +51,22 @@ describe('TenantLanes (local fair-queue scheduling)', () => {
 });
 
 describe('TenantLanes with a message received again', () => {
+  it('forgets messages no longer held, by receipt handle, and the tenants left with none', () => {
+    const lanes = new TenantLanes();
+    const held = (id: string, tenant: string): Message => ({
+      ...message(id, tenant),
+      ReceiptHandle: `rh-${id}`,
+    });
+    lanes.add([held('a0', 'a'), held('a1', 'a'), held('b0', 'b')], 0);
+    lanes.forget(new Set(['rh-a0', 'rh-b0']));
+    expect(lanes.size).toBe(1);
+    expect(ids(lanes.take(10))).toEqual(['a1']);
+    // A message forgotten and then received again is a new arrival, not a replacement of a stale copy.
+    lanes.add([held('b0', 'b')], 0);
+    expect(lanes.size).toBe(1);
+    expect(ids(lanes.take(10))).toEqual(['b0']);
+  });
+
   it('keeps one copy, with the newest receipt handle', () => {
     const lanes = new TenantLanes();
     lanes.add([{ ...message('m', 't'), ReceiptHandle: 'old' }], 0);
