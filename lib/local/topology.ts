@@ -136,7 +136,13 @@ async function ensureQueue(
   return { url, arn };
 }
 
-async function ensureTable(dynamo: DynamoDBClient, tableName: string, key: string, ttlAttribute: string) {
+/** Creates a table keyed by one string attribute, with its TTL where the emulator has TTL; an existing one stays. */
+export async function ensureTable(
+  dynamo: DynamoDBClient,
+  tableName: string,
+  key: string,
+  ttlAttribute: string,
+) {
   try {
     await dynamo.send(
       new CreateTableCommand({

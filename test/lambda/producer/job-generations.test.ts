@@ -3,12 +3,7 @@
  * puts them in the envelope the consumer keys its idempotency on. A clock stands in for the passing of the lease
  * and of the dedupe window.
  */
-import {
-  CreateTableCommand,
-  type DynamoDBClient,
-  GetItemCommand,
-  PutItemCommand,
-} from '@aws-sdk/client-dynamodb';
+import { type DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import {
@@ -25,6 +20,7 @@ import { defineJob } from '../../../lambda/shared/job';
 import { JobRecords, jobRecordKey } from '../../../lambda/shared/job-record';
 import { localDynamoClient } from '../../../lib/local/clients';
 import { type Emulators, startEmulators } from '../../../lib/local/emulators';
+import { ensureTable } from '../../../lib/local/topology';
 
 const WINDOW_SECONDS = 3600;
 const LEASE_SECONDS = 30;
@@ -39,14 +35,7 @@ const table = 'generations-dedupe';
 beforeAll(async () => {
   emulators = await startEmulators();
   client = localDynamoClient(emulators);
-  await client.send(
-    new CreateTableCommand({
-      TableName: table,
-      AttributeDefinitions: [{ AttributeName: DEDUPE_TABLE.partitionKey, AttributeType: 'S' }],
-      KeySchema: [{ AttributeName: DEDUPE_TABLE.partitionKey, KeyType: 'HASH' }],
-      BillingMode: 'PAY_PER_REQUEST',
-    }),
-  );
+  await ensureTable(client, table, DEDUPE_TABLE.partitionKey, DEDUPE_TABLE.ttlAttribute);
 }, 60_000);
 
 afterAll(async () => {

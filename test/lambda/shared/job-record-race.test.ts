@@ -1,10 +1,11 @@
-import { CreateTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEDUPE_TABLE } from '../../../lambda/shared/contracts';
 import { createDynamoDedupeStore } from '../../../lambda/shared/dedupe-store';
 import { enqueuedJobFields, JobRecords, jobRecordKey } from '../../../lambda/shared/job-record';
 import { localDynamoClient } from '../../../lib/local/clients';
 import { type Emulators, startEmulators } from '../../../lib/local/emulators';
+import { ensureTable } from '../../../lib/local/topology';
 
 // The producer sends a job, then records it as queued; a fast consumer can start and finish it in between.
 describe('a job record written by the producer after the send', () => {
@@ -15,14 +16,7 @@ describe('a job record written by the producer after the send', () => {
   beforeAll(async () => {
     emulators = await startEmulators();
     client = localDynamoClient(emulators);
-    await client.send(
-      new CreateTableCommand({
-        TableName: table,
-        AttributeDefinitions: [{ AttributeName: DEDUPE_TABLE.partitionKey, AttributeType: 'S' }],
-        KeySchema: [{ AttributeName: DEDUPE_TABLE.partitionKey, KeyType: 'HASH' }],
-        BillingMode: 'PAY_PER_REQUEST',
-      }),
-    );
+    await ensureTable(client, table, DEDUPE_TABLE.partitionKey, DEDUPE_TABLE.ttlAttribute);
   }, 60_000);
 
   afterAll(async () => {
