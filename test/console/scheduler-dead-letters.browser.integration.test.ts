@@ -13,38 +13,26 @@ import {
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import exampleConfig from '../../hookline.config';
-import type { StackTarget } from '../../lib/cli/target';
 import { resolveConfig } from '../../lib/config';
 import { loadConsoleAssets } from '../../lib/console/assets';
 import { unavailableFeed } from '../../lib/console/feed';
 import { ConsoleOperations } from '../../lib/console/operations';
 import { type ConsoleServer, startConsoleServer } from '../../lib/console/server';
 import { installFakeQueue } from '../cli/fake-queue';
-import { EVENTS, mockCommandClients, stackTarget, testBackend } from '../cli/helpers';
+import { mockCommandClients, testBackend } from '../cli/helpers';
+import {
+  HEARTBEAT,
+  HEARTBEAT_EVENT_ID,
+  schedulerDeadLetterTarget,
+  sqsUrl,
+  undeliveredHeartbeat,
+} from './scheduler-dead-letter-fixtures';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const clients = mockCommandClients();
-const sqsUrl = (name: string) => `https://sqs.us-east-1.amazonaws.com/123456789012/${name}`;
-const HEARTBEAT = 'schedule:heartbeat';
-const EVENT_ID = 'heartbeat:2026-11-25T01:00:00Z';
-const target: StackTarget = {
-  ...stackTarget(),
-  jobSchedulesDeadLetterQueue: {
-    name: 'job_schedules',
-    deadLetterUrl: sqsUrl('Hookline-JobSchedulesDlq'),
-    deadLetterArn: 'arn:aws:sqs:us-east-1:123456789012:Hookline-JobSchedulesDlq',
-    holds: 'one-time jobs Scheduler could not deliver',
-  },
-  scheduleDeadLetterQueues: [
-    {
-      name: HEARTBEAT,
-      deadLetterUrl: sqsUrl('Hookline-HeartbeatDlq'),
-      deadLetterArn: 'arn:aws:sqs:us-east-1:123456789012:Hookline-HeartbeatDlq',
-      holds: 'deliveries of schedule heartbeat to the events queue Scheduler gave up on',
-      redriveTo: 'events',
-    },
-  ],
-};
+const HEARTBEAT_DLQ_URL = sqsUrl('Hookline-HeartbeatDlq');
+const EVENT_ID = HEARTBEAT_EVENT_ID;
+const target = schedulerDeadLetterTarget();
 
 let server: ConsoleServer;
 let browser: Browser;
@@ -57,29 +45,7 @@ beforeEach(() => {
   clients.sqs.on(ChangeMessageVisibilityBatchCommand).resolves({ Successful: [], Failed: [] });
   clients.lambda.on(GetEventSourceMappingCommand).resolves({ State: 'Enabled' });
   clients.cloudwatch.on(GetMetricDataCommand).resolves({ MetricDataResults: [] });
-  installFakeQueue(clients.sqs, sqsUrl('Hookline-HeartbeatDlq'), [
-    {
-      MessageId: 'sqs-hb-1',
-      ReceiptHandle: 'rh-hb-1',
-      Body: JSON.stringify({
-        v: 1,
-        id: EVENT_ID,
-        source: 'schedule',
-        type: 'schedule.heartbeat',
-        receivedAt: '2026-11-25T01:00:00Z',
-        headers: { 'x-hookline-schedule': 'heartbeat' },
-        contentType: 'application/json',
-        body: '{}',
-        bodyEncoding: 'utf8',
-      }),
-      Attributes: { SentTimestamp: String(Date.parse('2026-11-25T01:00:00Z')), ApproximateReceiveCount: '1' },
-      MessageAttributes: {
-        ERROR_CODE: { DataType: 'String', StringValue: 'AccessDenied' },
-        ERROR_MESSAGE: { DataType: 'String', StringValue: 'not authorized to perform sqs:SendMessage' },
-        TARGET_ARN: { DataType: 'String', StringValue: EVENTS.arn },
-      },
-    },
-  ]);
+  installFakeQueue(clients.sqs, HEARTBEAT_DLQ_URL, [undeliveredHeartbeat()]);
 });
 
 beforeAll(async () => {

@@ -14,60 +14,23 @@ import {
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import exampleConfig from '../../hookline.config';
 import { redrive } from '../../lib/cli/redrive';
-import type { StackTarget } from '../../lib/cli/target';
 import { resolveConfig } from '../../lib/config';
 import { unavailableFeed } from '../../lib/console/feed';
 import { ConsoleOperations } from '../../lib/console/operations';
 import { type ConsoleServer, startConsoleServer } from '../../lib/console/server';
 import { installFakeQueue } from '../cli/fake-queue';
-import { EVENTS, mockCommandClients, stackTarget, testBackend } from '../cli/helpers';
+import { EVENTS, mockCommandClients, testBackend } from '../cli/helpers';
+import {
+  HEARTBEAT,
+  schedulerDeadLetterTarget,
+  sqsUrl,
+  undeliveredHeartbeat,
+} from './scheduler-dead-letter-fixtures';
 
 const clients = mockCommandClients();
 const token = 'test-token';
-const account = 'arn:aws:sqs:us-east-1:123456789012';
-const sqsUrl = (name: string) => `https://sqs.us-east-1.amazonaws.com/123456789012/${name}`;
-const HEARTBEAT = 'schedule:heartbeat';
-const target: StackTarget = {
-  ...stackTarget(),
-  jobSchedulesDeadLetterQueue: {
-    name: 'job_schedules',
-    deadLetterUrl: sqsUrl('Hookline-JobSchedulesDlq'),
-    deadLetterArn: `${account}:Hookline-JobSchedulesDlq`,
-    holds: 'one-time jobs Scheduler could not deliver',
-  },
-  scheduleDeadLetterQueues: [
-    {
-      name: HEARTBEAT,
-      deadLetterUrl: sqsUrl('Hookline-HeartbeatDlq'),
-      deadLetterArn: `${account}:Hookline-HeartbeatDlq`,
-      holds: 'deliveries of schedule heartbeat to the events queue Scheduler gave up on',
-      redriveTo: 'events',
-    },
-  ],
-};
-
-/** A delivery of the heartbeat schedule that Scheduler gave up on: its envelope, Scheduler's reason. */
-const undelivered = {
-  MessageId: 'sqs-hb-1',
-  ReceiptHandle: 'rh-hb-1',
-  Body: JSON.stringify({
-    v: 1,
-    id: 'heartbeat:2026-11-25T01:00:00Z',
-    source: 'schedule',
-    type: 'schedule.heartbeat',
-    receivedAt: '2026-11-25T01:00:00Z',
-    headers: { 'x-hookline-schedule': 'heartbeat' },
-    contentType: 'application/json',
-    body: '{}',
-    bodyEncoding: 'utf8',
-  }),
-  Attributes: { SentTimestamp: String(Date.parse('2026-11-25T01:00:00Z')), ApproximateReceiveCount: '1' },
-  MessageAttributes: {
-    ERROR_CODE: { DataType: 'String', StringValue: 'AccessDenied' },
-    ERROR_MESSAGE: { DataType: 'String', StringValue: 'not authorized to perform sqs:SendMessage' },
-    TARGET_ARN: { DataType: 'String', StringValue: EVENTS.arn },
-  },
-};
+const target = schedulerDeadLetterTarget();
+const undelivered = undeliveredHeartbeat();
 
 let server: ConsoleServer;
 let operations: ConsoleOperations;
