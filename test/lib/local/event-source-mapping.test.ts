@@ -511,6 +511,22 @@ describe('with the SQS emulator', () => {
     expect(await counts(target.url)).toEqual({ visible: 0, inFlight: 0 });
   }, 60_000);
 
+  it('fair mode: a stop in the middle of reading a backlog ahead hides nothing: every message not run is visible at once', async () => {
+    const bodies = Array.from({ length: 300 }, (_, i) => `s${i}`);
+    // A visibility timeout longer than the test: a message lost in transit would stay hidden throughout.
+    const { target } = await redrivenQueue('fair-stop-reading', 60, bodies);
+    let ran = 0;
+    for (let cycle = 0; cycle < 3; cycle += 1) {
+      const run = fairMappingOn(target, 200, { visibilityTimeoutSeconds: 60 });
+      run.mapping.start();
+      const until = Date.now() + 3_000;
+      while (run.mapping.waiting < 30 && Date.now() < until) await new Promise((r) => setImmediate(r));
+      await run.mapping.stop();
+      ran += run.delivered.length;
+      expect(await counts(target.url)).toEqual({ visible: bodies.length - ran, inFlight: 0 });
+    }
+  }, 30_000);
+
   it('fair mode: a record that keeps failing is dead-lettered after maxReceiveCount deliveries, stops in between', async () => {
     const { target, dlq } = await redrivenQueue('fair-poison', 1, ['poison']);
     const deliveries: string[] = [];
