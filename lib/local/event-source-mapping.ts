@@ -214,8 +214,8 @@ export class EventSourceMapping {
    * function. A long poll already waiting is not cut (an aborted receive could still take messages on the
    * server and hide them for a visibility timeout); whatever it or a batching window still brings in is made
    * visible again (`ChangeMessageVisibility` 0) instead of being invoked. Fair mode keeps holding what it read
-   * ahead (visibility extended, handed back on stop with that receive taken back), so a pause costs none. Batches already handed over
-   * finish. The promise resolves once every poller is parked.
+   * ahead (visibility extended; handed back on stop, with the receive that read it taken back), so a pause
+   * costs no receive. Batches already handed over finish. The promise resolves once every poller is parked.
    */
   disable(): Promise<void> {
     this.enabled = false;
