@@ -12,7 +12,7 @@ import type { Server } from 'node:http';
 import { createRequire } from 'node:module';
 import type { AddressInfo, Socket } from 'node:net';
 import { join } from 'node:path';
-import { fixExpiredHoldCounts, fixReleasePersistence } from './fauxqs-fixes';
+import { fixExpiredHoldCounts, fixReleasePersistence, fixUndeliveredHandBack } from './fauxqs-fixes';
 
 /** Where the emulators listen and how to stop them. */
 export interface Emulators {
@@ -95,6 +95,9 @@ async function startFauxqsOnLoopback(port: number, region: string, dataDir: stri
     SqsQueue: unknown;
   }>('./sqs/sqsStore.js');
   fixExpiredHoldCounts(SqsQueue);
+  // Before buildApp, which registers the actions.
+  const { SqsRouter } = await load<{ SqsRouter: unknown }>('./sqs/sqsRouter.js');
+  fixUndeliveredHandBack(SqsRouter);
   const { SnsStore } = await load<{ SnsStore: StoreConstructor<FauxqsStore> }>('./sns/snsStore.js');
   const { S3Store } = await load<{ S3Store: StoreConstructor<FauxqsStore> }>('./s3/s3Store.js');
 

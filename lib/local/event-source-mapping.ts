@@ -12,6 +12,7 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import type { SQSEvent, SQSMessageAttributes, SQSRecord, SQSRecordAttributes } from 'aws-lambda';
+import { markUndeliveredHandBack } from './fauxqs-fixes';
 import type { InvokeResult } from './function-runtime';
 import { TenantLanes } from './tenant-lanes';
 
@@ -213,8 +214,8 @@ export class EventSourceMapping {
    * function. A long poll already waiting is not cut (an aborted receive could still take messages on the
    * server and hide them for a visibility timeout); whatever it or a batching window still brings in is made
    * visible again (`ChangeMessageVisibility` 0) instead of being invoked. Fair mode keeps holding what it read
-   * ahead (visibility extended, handed back on stop), so a pause costs no receive. Batches already handed over
-   * finish. The promise resolves once every poller is parked.
+   * ahead (visibility extended; handed back on stop, with the receive that read it taken back), so a pause
+   * costs no receive. Batches already handed over finish. The promise resolves once every poller is parked.
    */
   disable(): Promise<void> {
     this.enabled = false;
@@ -282,7 +283,7 @@ export class EventSourceMapping {
   /**
    * Fair mode's reader: keeps the lanes filled (long-polling while they are empty, short polls while they hold
    * messages), extends the visibility of messages still waiting, also while paused, and hands everything back
-   * on stop.
+   * on stop, taking back the receive that read it ahead.
    */
   private async readAhead(visibilitySeconds: number): Promise<void> {
     while (!this.stopping) {
@@ -318,7 +319,9 @@ export class EventSourceMapping {
       this.lanes.add(messages, Date.now() + visibilitySeconds * 1000);
       if (messages.length === 0 && waiting) await sleep(100, this.abort.signal);
     }
-    await this.release(this.lanes.drain());
+    // Handed back unrun, without the receive that read them ahead: SQS counts only the receive that delivers,
+    // so restarting local mode over a backlog does not bring it closer to the DLQ.
+    await this.changeVisibility(this.lanes.drain(), 0, { undelivered: true });
   }
 
   /**
@@ -366,8 +369,12 @@ export class EventSourceMapping {
     return gone.size === 0 ? batch : batch.filter((m) => !gone.has(m.ReceiptHandle));
   }
 
+  /**
+   * Only a long poll is cut on stop (it may wait 20 s for nothing). A short poll answers at once, and cutting
+   * it would lose what the emulator already took from the queue: hidden for a visibility timeout, with a
+   * receive counted, though nothing ever ran it.
+   */
   private async receive(max: number, waitSeconds: number): Promise<Message[]> {
-    const signal = this.abort.signal;
     const response = await this.options.sqs.send(
       new ReceiveMessageCommand({
         QueueUrl: this.options.queueUrl,
@@ -376,7 +383,7 @@ export class EventSourceMapping {
         MessageSystemAttributeNames: ['All'],
         MessageAttributeNames: ['All'],
       }),
-      { abortSignal: signal },
+      waitSeconds > 0 ? { abortSignal: this.abort.signal } : {},
     );
     return response.Messages ?? [];
   }
@@ -421,25 +428,27 @@ export class EventSourceMapping {
   /**
    * Sets the visibility of held messages; returns the receipt handles the emulator refused, the messages no
    * longer held (deleted, or a purge took them). When the emulator cannot be asked, none is reported gone.
+   * `undelivered` (with 0 seconds): the messages were only read ahead, and the emulator takes back that receive.
    */
   private async changeVisibility(
     messages: readonly Message[],
     seconds: number,
+    { undelivered = false } = {},
   ): Promise<Set<string | undefined>> {
     const gone = new Set<string | undefined>();
     for (let i = 0; i < messages.length; i += 10) {
       const chunk = messages.slice(i, i + 10);
       try {
-        const answer = await this.options.sqs.send(
-          new ChangeMessageVisibilityBatchCommand({
-            QueueUrl: this.options.queueUrl,
-            Entries: chunk.map((m, n) => ({
-              Id: String(n),
-              ReceiptHandle: m.ReceiptHandle,
-              VisibilityTimeout: seconds,
-            })),
-          }),
-        );
+        const command = new ChangeMessageVisibilityBatchCommand({
+          QueueUrl: this.options.queueUrl,
+          Entries: chunk.map((m, n) => ({
+            Id: String(n),
+            ReceiptHandle: m.ReceiptHandle,
+            VisibilityTimeout: seconds,
+          })),
+        });
+        if (undelivered) markUndeliveredHandBack(command);
+        const answer = await this.options.sqs.send(command);
         for (const failed of answer.Failed ?? []) gone.add(chunk[Number(failed.Id)]?.ReceiptHandle);
       } catch (error) {
         // Released ones come back after their visibility timeout instead; unextended ones may come twice.

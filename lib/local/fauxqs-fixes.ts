@@ -13,7 +13,18 @@
  * 2. `GetQueueAttributes` counts an expired hold as in flight until the next receive on that queue moves it
  *    back (`processTimers` runs only from receives and long-poll timers), so a queue whose messages were read
  *    and not released reads "0 visible". The fix runs the same timer step before the counts are read.
+ *
+ * And one addition for local mode's stand-in for SQS fair queues (`event-source-mapping.ts`), which has no
+ * SQS call to express it:
+ *
+ * 3. A fair consumer reads ahead into its tenant lanes, and each of those receives counts; SQS schedules fair
+ *    queues on the server and counts only the receive that delivers to the function. Messages handed back
+ *    unrun on stop would otherwise carry one receive per restart, and after `maxReceiveCount` restarts the
+ *    emulator dead-letters messages that never ran. A `ChangeMessageVisibilityBatch` that carries
+ *    {@link UNDELIVERED_HAND_BACK_HEADER} releases its messages and takes back the receive that read them
+ *    (persisted, so a restart on a data directory sees the same count); any other release keeps counting.
  */
+import type { ChangeMessageVisibilityBatchCommand } from '@aws-sdk/client-sqs';
 
 interface FauxqsMessageRow {
   run(...values: unknown[]): unknown;
@@ -25,6 +36,27 @@ interface FauxqsPersistenceInternals {
 interface FauxqsQueuePrototype {
   processTimers(): void;
   getAllAttributes(names: readonly string[]): Record<string, string>;
+}
+interface FauxqsMessage {
+  messageId: string;
+  approximateReceiveCount: number;
+  approximateFirstReceiveTimestamp?: number | undefined;
+}
+interface FauxqsQueue {
+  inflightMessages: Map<string, { message: FauxqsMessage }>;
+  persistence?: FauxqsPersistenceInternals;
+}
+type FauxqsSqsHandler = (
+  body: unknown,
+  store: { getQueue(url: string): FauxqsQueue | undefined },
+  request?: { headers: Record<string, string | string[] | undefined> },
+) => unknown;
+interface FauxqsRouterPrototype {
+  register(action: string, handler: FauxqsSqsHandler): void;
+}
+interface VisibilityBatch {
+  QueueUrl?: string;
+  Entries?: { Id: string; ReceiptHandle?: string; VisibilityTimeout?: number }[];
 }
 
 const PATCHED = Symbol.for('hookline.fauxqs-fixes');
@@ -50,6 +82,79 @@ export function fixExpiredHoldCounts(queueClass: unknown): void {
   prototype.getAllAttributes = function getAllAttributes(this: FauxqsQueuePrototype, names) {
     this.processTimers();
     return original.call(this, names);
+  };
+  prototype[PATCHED] = true;
+}
+
+/**
+ * Marks a `ChangeMessageVisibilityBatch` (visibility 0) as handing back messages that were read but never
+ * delivered to a function: the emulator releases them and takes back the receive that read them.
+ */
+export const UNDELIVERED_HAND_BACK_HEADER = 'x-hookline-undelivered-hand-back';
+
+/** Adds {@link UNDELIVERED_HAND_BACK_HEADER} to the request of a visibility change (the sender's side). */
+export function markUndeliveredHandBack(command: ChangeMessageVisibilityBatchCommand): void {
+  command.middlewareStack.add(
+    (next) => (args) => {
+      const request = args.request as { headers?: Record<string, string> };
+      if (request.headers) request.headers[UNDELIVERED_HAND_BACK_HEADER] = 'true';
+      return next(args);
+    },
+    { step: 'build', name: 'hooklineUndeliveredHandBack' },
+  );
+}
+
+const persistedCounts = new WeakMap<FauxqsPersistenceInternals, FauxqsMessageRow>();
+
+/** Writes a message's receive count and first-receive time back to the data directory. */
+function persistReceiveCount(persistence: FauxqsPersistenceInternals, message: FauxqsMessage): void {
+  let statement = persistedCounts.get(persistence);
+  if (!statement) {
+    statement = persistence.db.prepare(
+      'UPDATE sqs_messages SET approximate_receive_count = ?, approximate_first_receive_timestamp = ? WHERE message_id = ?',
+    );
+    persistedCounts.set(persistence, statement);
+  }
+  statement.run(
+    message.approximateReceiveCount,
+    message.approximateFirstReceiveTimestamp ?? null,
+    message.messageId,
+  );
+}
+
+/**
+ * Makes `ChangeMessageVisibilityBatch` with {@link UNDELIVERED_HAND_BACK_HEADER} take back one receive from
+ * each message it released (visibility 0): those the action reports successful. A message back at no receive
+ * also loses its first-receive time, as if it had never been read.
+ */
+export function fixUndeliveredHandBack(routerClass: unknown): void {
+  const prototype = (routerClass as { prototype: FauxqsRouterPrototype & { [PATCHED]?: true } }).prototype;
+  if (prototype[PATCHED]) return;
+  const register = prototype.register;
+  prototype.register = function registerWithHandBack(this: FauxqsRouterPrototype, action, handler) {
+    if (action !== 'ChangeMessageVisibilityBatch') return register.call(this, action, handler);
+    const withHandBack: FauxqsSqsHandler = (body, store, request) => {
+      if (request?.headers[UNDELIVERED_HAND_BACK_HEADER] !== 'true') return handler(body, store, request);
+      const { QueueUrl, Entries = [] } = (body ?? {}) as VisibilityBatch;
+      const queue = QueueUrl ? store.getQueue(QueueUrl) : undefined;
+      // Read before the action: a released message leaves the in-flight map.
+      const released = new Map<string, FauxqsMessage>();
+      for (const entry of Entries) {
+        const held = entry.ReceiptHandle ? queue?.inflightMessages.get(entry.ReceiptHandle) : undefined;
+        if (held && entry.VisibilityTimeout === 0) released.set(entry.Id, held.message);
+      }
+      // Synchronous in fauxqs 2.4.1, so no receive can take a released message before its count is corrected.
+      const answer = handler(body, store, request) as { Successful?: { Id: string }[] };
+      for (const { Id } of answer.Successful ?? []) {
+        const message = released.get(Id);
+        if (!message || message.approximateReceiveCount <= 0) continue;
+        message.approximateReceiveCount -= 1;
+        if (message.approximateReceiveCount === 0) message.approximateFirstReceiveTimestamp = undefined;
+        if (queue?.persistence) persistReceiveCount(queue.persistence, message);
+      }
+      return answer;
+    };
+    return register.call(this, action, withHandBack);
   };
   prototype[PATCHED] = true;
 }

@@ -314,27 +314,43 @@ describe('with the SQS emulator', () => {
     await mapping.stop();
   });
 
-  /** A fair mapping over a queue with a 3 s visibility timeout, one slow batch slot (batches of 2). */
-  async function fairMapping(name: string, invokeMs: number, attributes: Record<string, string> = {}) {
-    const { url, arn } = await queue(name, { VisibilityTimeout: '3', ...attributes });
+  /**
+   * A fair mapping over an existing queue, one slow batch slot (batches of 2), recording every record it
+   * delivers; `fail` picks the records the function reports as failed.
+   */
+  function fairMappingOn(
+    target: { name: string; url: string; arn: string },
+    invokeMs: number,
+    options: { visibilityTimeoutSeconds?: number; fail?: (record: SQSRecord) => boolean } = {},
+  ) {
+    const delivered: SQSRecord[] = [];
     const seen: string[] = [];
     const mapping = new EventSourceMapping({
-      name,
-      queueUrl: url,
-      queueArn: arn,
+      name: target.name,
+      queueUrl: target.url,
+      queueArn: target.arn,
       region: emulators.region,
       sqs,
       batchSize: 2,
       maximumBatchingWindowMs: 0,
       concurrency: 1,
       waitTimeSeconds: 1,
-      fairness: { visibilityTimeoutSeconds: 3 },
+      fairness: { visibilityTimeoutSeconds: options.visibilityTimeoutSeconds ?? 3 },
       invoke: async (event) => {
+        delivered.push(...event.Records);
         seen.push(...event.Records.map((r) => r.body));
         await new Promise((r) => setTimeout(r, invokeMs));
-        return ok(null);
+        const failed = event.Records.filter((r) => options.fail?.(r) ?? false);
+        return ok({ batchItemFailures: failed.map((r) => ({ itemIdentifier: r.messageId })) });
       },
     });
+    return { mapping, delivered, seen };
+  }
+
+  /** A fair mapping over a new queue with a 3 s visibility timeout, one slow batch slot (batches of 2). */
+  async function fairMapping(name: string, invokeMs: number, attributes: Record<string, string> = {}) {
+    const { url, arn } = await queue(name, { VisibilityTimeout: '3', ...attributes });
+    const { mapping, seen } = fairMappingOn({ name, url, arn }, invokeMs);
     return { url, mapping, seen };
   }
   const tenantMessage = (body: string, tenant: string) => ({
@@ -439,4 +455,92 @@ describe('with the SQS emulator', () => {
     expect([...seen].sort()).toEqual([...bodies].sort());
     expect(await counts(url)).toEqual({ visible: 0, inFlight: 0 });
   }, 60_000);
+
+  /** A queue of `name` with a 3-receive redrive policy to its own DLQ, and `bodies` spread over two tenants. */
+  async function redrivenQueue(name: string, visibilityTimeoutSeconds: number, bodies: readonly string[]) {
+    const dlq = await queue(`${name}-dlq`);
+    const created = await queue(name, {
+      VisibilityTimeout: String(visibilityTimeoutSeconds),
+      RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlq.arn, maxReceiveCount: 3 }),
+    });
+    for (let i = 0; i < bodies.length; i += 10) {
+      await sqs.send(
+        new SendMessageBatchCommand({
+          QueueUrl: created.url,
+          Entries: bodies.slice(i, i + 10).map((b, n) => tenantMessage(b, `t${n % 2}`)),
+        }),
+      );
+    }
+    return { target: { name, ...created }, dlq };
+  }
+
+  it('fair mode: stopping with a backlog read ahead and starting again, more times than maxReceiveCount, dead-letters nothing and counts only deliveries', async () => {
+    const bodies = Array.from({ length: 40 }, (_, i) => `r${i}`);
+    const { target, dlq } = await redrivenQueue('fair-restarts', 3, bodies);
+    const delivered: SQSRecord[] = [];
+    let stopsWithReadAhead = 0;
+    for (let cycle = 0; cycle < 6; cycle += 1) {
+      // Each cycle: a batch runs while the reader holds the rest of the backlog, then local mode stops.
+      const run = fairMappingOn(target, 200);
+      run.mapping.start();
+      const until = Date.now() + 3_000;
+      while ((run.seen.length === 0 || run.mapping.waiting === 0) && Date.now() < until) {
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      const readAhead = run.mapping.waiting;
+      await run.mapping.stop();
+      delivered.push(...run.delivered);
+      if (readAhead === 0) break; // nothing left to read ahead: the backlog is gone
+      stopsWithReadAhead += 1;
+    }
+    expect(await counts(dlq.url)).toEqual({ visible: 0, inFlight: 0 });
+    expect(stopsWithReadAhead).toBe(6);
+    expect(delivered.length).toBeLessThan(30);
+    const last = fairMappingOn(target, 0);
+    last.mapping.start();
+    const until = Date.now() + 15_000;
+    while (delivered.length + last.delivered.length < bodies.length && Date.now() < until) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    await last.mapping.stop();
+    delivered.push(...last.delivered);
+    expect(await counts(dlq.url)).toEqual({ visible: 0, inFlight: 0 });
+    expect(delivered.map((r) => r.body).sort()).toEqual([...bodies].sort());
+    // Each ran once, so each was received once, as SQS would count it: the stops cost no receive.
+    expect(new Set(delivered.map((r) => r.attributes.ApproximateReceiveCount))).toEqual(new Set(['1']));
+    expect(await counts(target.url)).toEqual({ visible: 0, inFlight: 0 });
+  }, 60_000);
+
+  it('fair mode: a stop in the middle of reading a backlog ahead hides nothing: every message not run is visible at once', async () => {
+    const bodies = Array.from({ length: 300 }, (_, i) => `s${i}`);
+    // A visibility timeout longer than the test: a message lost in transit would stay hidden throughout.
+    const { target } = await redrivenQueue('fair-stop-reading', 60, bodies);
+    let ran = 0;
+    for (let cycle = 0; cycle < 3; cycle += 1) {
+      const run = fairMappingOn(target, 200, { visibilityTimeoutSeconds: 60 });
+      run.mapping.start();
+      const until = Date.now() + 3_000;
+      while (run.mapping.waiting < 30 && Date.now() < until) await new Promise((r) => setImmediate(r));
+      await run.mapping.stop();
+      ran += run.delivered.length;
+      expect(await counts(target.url)).toEqual({ visible: bodies.length - ran, inFlight: 0 });
+    }
+  }, 30_000);
+
+  it('fair mode: a record that keeps failing is dead-lettered after maxReceiveCount deliveries, stops in between', async () => {
+    const { target, dlq } = await redrivenQueue('fair-poison', 1, ['poison']);
+    const deliveries: string[] = [];
+    const until = Date.now() + 20_000;
+    while ((await counts(dlq.url)).visible === 0 && Date.now() < until) {
+      const run = fairMappingOn(target, 0, { visibilityTimeoutSeconds: 1, fail: () => true });
+      run.mapping.start();
+      const runUntil = Date.now() + 3_000;
+      while (run.delivered.length === 0 && Date.now() < runUntil) await new Promise((r) => setTimeout(r, 20));
+      await run.mapping.stop();
+      deliveries.push(...run.delivered.map((r) => r.attributes.ApproximateReceiveCount));
+    }
+    expect(deliveries).toEqual(['1', '2', '3']);
+    expect(await counts(dlq.url)).toEqual({ visible: 1, inFlight: 0 });
+    expect(await counts(target.url)).toEqual({ visible: 0, inFlight: 0 });
+  }, 30_000);
 });

@@ -12,6 +12,7 @@ import {
 import { afterEach, describe, expect, it } from 'vitest';
 import { localSqsClient } from '../../../lib/local/clients';
 import { type Emulators, startEmulators } from '../../../lib/local/emulators';
+import { markUndeliveredHandBack } from '../../../lib/local/fauxqs-fixes';
 
 const dirs: string[] = [];
 const running: Emulators[] = [];
@@ -33,6 +34,24 @@ async function counts(sqs: SQSClient, QueueUrl: string) {
     inFlight: Number(answer.Attributes?.ApproximateNumberOfMessagesNotVisible),
   };
 }
+
+const release = (
+  sqs: SQSClient,
+  QueueUrl: string,
+  receiptHandles: (string | undefined)[],
+  undelivered: boolean,
+) => {
+  const command = new ChangeMessageVisibilityBatchCommand({
+    QueueUrl,
+    Entries: receiptHandles.map((ReceiptHandle, n) => ({
+      Id: String(n),
+      ReceiptHandle,
+      VisibilityTimeout: 0,
+    })),
+  });
+  if (undelivered) markUndeliveredHandBack(command);
+  return sqs.send(command);
+};
 
 const receive = (sqs: SQSClient, QueueUrl: string, VisibilityTimeout: number) =>
   sqs
@@ -75,6 +94,45 @@ describe.each([
     expect(afterRestart?.Body).toBe('one');
     expect(afterRestart?.Attributes?.ApproximateReceiveCount).toBe('3');
     restarted.sqs.destroy();
+  });
+
+  it('takes back the receive of messages handed back undelivered, keeping every other receive, across a restart', async () => {
+    const dataDir = persisted ? mkdtempSync(join(tmpdir(), 'hookline-fauxqs-')) : undefined;
+    if (dataDir) dirs.push(dataDir);
+    const { sqs, emulators } = await start(dataDir);
+    const { QueueUrl = '' } = await sqs.send(new CreateQueueCommand({ QueueName: 'handed-back' }));
+    await sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: 'delivered once' }));
+    // Received and released as usual (a delivery that failed): that receive counts.
+    const [delivered] = await receive(sqs, QueueUrl, 60);
+    await release(sqs, QueueUrl, [delivered?.ReceiptHandle], false);
+    await sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: 'never delivered' }));
+    // Both read ahead, then handed back undelivered: those receives are taken back.
+    const readAhead = await receive(sqs, QueueUrl, 60);
+    expect(readAhead.map((m) => m.Attributes?.ApproximateReceiveCount).sort()).toEqual(['1', '2']);
+    const answer = await release(
+      sqs,
+      QueueUrl,
+      readAhead.map((m) => m.ReceiptHandle),
+      true,
+    );
+    expect(answer.Failed ?? []).toEqual([]);
+    expect(await counts(sqs, QueueUrl)).toEqual({ visible: 2, inFlight: 0 });
+    let client = sqs;
+    if (dataDir) {
+      sqs.destroy();
+      await emulators.stop();
+      client = (await start(dataDir)).sqs;
+    }
+    const beforeReceive = Date.now();
+    const again = await receive(client, QueueUrl, 60);
+    const byBody = Object.fromEntries(again.map((m) => [m.Body, m.Attributes]));
+    expect(byBody['delivered once']?.ApproximateReceiveCount).toBe('2');
+    expect(byBody['never delivered']?.ApproximateReceiveCount).toBe('1');
+    // Never read before this receive, as far as the emulator can tell.
+    expect(Number(byBody['never delivered']?.ApproximateFirstReceiveTimestamp)).toBeGreaterThanOrEqual(
+      beforeReceive,
+    );
+    client.destroy();
   });
 
   it('counts a message whose hold expired as visible again', async () => {
