@@ -17,10 +17,10 @@ import type { QueueStatus } from '../../lib/cli/status';
 import { localSqsClient } from '../../lib/local/clients';
 import { recordingQueue, startTestPipeline, type TestPipeline, testConfig } from '../helpers/local/pipeline';
 
-const EVENTS = 400;
+const EVENTS = 240;
 const BATCH_SIZE = 10;
 /** More restarts than the queue's maxReceiveCount (3 in recordingQueue). */
-const RESTARTS = 7;
+const RESTARTS = 4;
 const execFileAsync = promisify(execFile);
 
 describe('local mode: restarting on a data directory while a fair consumer holds a read-ahead backlog', () => {
