@@ -15,6 +15,12 @@
  * 3. when an enqueue failed: the record is deleted (conditional on our token), so the sender's retry
  *    enqueues afresh.
  * A repeat that finds a live `pending` record is told to retry later (503 + Retry-After).
+ *
+ * A repeat costs one call on DynamoDB: the claim asks for the record it collided with
+ * (`ReturnValuesOnConditionCheckFailure: 'ALL_OLD'`, which DynamoDB returns on the
+ * `ConditionalCheckFailedException` at no read cost), and the decision (duplicate, in progress, or a lease to
+ * take over) is made from it. A store that returns no record there (dynalite, local mode's emulator) costs up
+ * to three: the claim, the takeover attempt, then a consistent read.
  */
 
 import { randomUUID } from 'node:crypto';
@@ -69,14 +75,33 @@ interface Claim {
   readonly expiresAt: AttributeValue;
 }
 
-/** What `attempt` resolves with, or undefined when its condition did not hold. */
-async function whenConditionHolds<T>(attempt: Promise<T>): Promise<T | undefined> {
+/**
+ * What a conditional write came to: its value when the condition held, else the record it collided with when
+ * DynamoDB returned it (`ALL_OLD` on the condition failure; undefined from a store that does not).
+ */
+type Conditional<T> =
+  | { readonly held: true; readonly value: T }
+  | { readonly held: false; readonly existing: Record<string, AttributeValue> | undefined };
+
+async function conditionally<T>(attempt: Promise<T>): Promise<Conditional<T>> {
   try {
-    return await attempt;
+    return { held: true, value: await attempt };
   } catch (error) {
-    if (isConditionFailure(error)) return undefined;
-    throw error;
+    if (!isConditionFailure(error)) throw error;
+    const existing = (error as { Item?: Record<string, AttributeValue> }).Item;
+    return { held: false, existing: existing && Object.keys(existing).length > 0 ? existing : undefined };
   }
+}
+
+/** The takeover's condition, read from the record: a pending claim whose lease ran out within its window. */
+function leaseRanOut(item: Record<string, AttributeValue>, now: number): boolean {
+  const number = (name: string) => (item[name]?.N === undefined ? Number.NaN : Number(item[name]?.N));
+  return item.status?.S === 'pending' && number('leaseUntil') < now && number(TTL) >= now;
+}
+
+/** What a repeat is told, from the record that stands in its way: done once queued, else being enqueued. */
+function repeatOf(item: Record<string, AttributeValue> | undefined): ClaimResult {
+  return item?.status?.S === 'queued' ? { status: 'duplicate' } : { status: 'in_progress' };
 }
 
 /** Claims a key that has no record, or whose window has passed: a new generation. Resolves with it. */
@@ -95,6 +120,7 @@ async function claimAfresh(client: DynamoDBClient, tableName: string, claim: Cla
       ConditionExpression: `attribute_not_exists(${PK}) OR #expiresAt < :now`,
       ExpressionAttributeNames: { '#expiresAt': TTL },
       ExpressionAttributeValues: { ':now': { N: String(claim.now) } },
+      ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
     }),
   );
   return claim.generation;
@@ -123,6 +149,7 @@ async function takeOverLease(client: DynamoDBClient, tableName: string, claim: C
         ':generation': { S: claim.generation },
       },
       ReturnValues: 'ALL_NEW',
+      ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
     }),
   );
   return taken.Attributes?.generation?.S ?? claim.generation;
@@ -145,14 +172,22 @@ export function createDynamoDedupeStore(options: DynamoDedupeOptions): DedupeSto
         leaseUntil: { N: String(now + lease) },
         expiresAt: { N: String(now + (ttlOverride ?? ttlSeconds)) },
       };
-      const claimed =
-        (await whenConditionHolds(claimAfresh(client, tableName, claim))) ??
-        (await whenConditionHolds(takeOverLease(client, tableName, claim)));
-      if (claimed !== undefined) return { status: 'claimed', token: claim.token, generation: claimed };
+      const claimed = (generation: string): ClaimResult => ({
+        status: 'claimed',
+        token: claim.token,
+        generation,
+      });
+      const afresh = await conditionally(claimAfresh(client, tableName, claim));
+      if (afresh.held) return claimed(afresh.value);
+      // The record in the way, when DynamoDB returned it: a takeover is only worth a call when it can succeed.
+      if (afresh.existing && !leaseRanOut(afresh.existing, now)) return repeatOf(afresh.existing);
+      const taken = await conditionally(takeOverLease(client, tableName, claim));
+      if (taken.held) return claimed(taken.value);
+      if (taken.existing) return repeatOf(taken.existing);
       const existing = await client.send(
         new GetItemCommand({ TableName: tableName, Key: { [PK]: { S: key } }, ConsistentRead: true }),
       );
-      return existing.Item?.status?.S === 'queued' ? { status: 'duplicate' } : { status: 'in_progress' };
+      return repeatOf(existing.Item);
     },
 
     async complete(key, token, fields = {}) {
