@@ -466,7 +466,11 @@ export class Producer {
         const claim = await dedupe.claim(key, ttl === undefined ? undefined : ttl + p.delaySeconds);
         if (claim.status === 'claimed') {
           const { generation, token } = claim;
-          const fitted = fitEnvelope({ ...p.envelope, generation }, p.fit);
+          // No generation only where a retry continues a send made before generations were kept: it sends the same.
+          const fitted = fitEnvelope(
+            generation === undefined ? p.envelope : { ...p.envelope, generation },
+            p.fit,
+          );
           if (fitted) {
             claimed.push({ ...p, message: fitted.serialized, payload: fitted.payload, generation, token });
             return;

@@ -10,6 +10,8 @@
  *    over a lease that ran out continues the same one, and keeps what a consumer already wrote on the record:
  *    that retry may be sending the same thing again. The producer puts the generation in a job's envelope, so
  *    consumers run a key claimed again after the window as new work, and a retry of one enqueue as the same.
+ *    A record claimed before generations were kept has none, and a takeover keeps it so: the retry then sends
+ *    what the first send did (no generation, so the same FIFO deduplication id, schedule name and consumer key).
  * 2. after every enqueue succeeded: `status = queued` (conditional on our token) -> later repeats are
  *    answered 202 with the same id and not enqueued again.
  * 3. when an enqueue failed: the record is deleted (conditional on our token), so the sender's retry
@@ -35,7 +37,12 @@ import {
 import { DEDUPE_TABLE } from './contracts';
 
 export type ClaimResult =
-  | { readonly status: 'claimed'; readonly token: string; readonly generation: string }
+  | {
+      readonly status: 'claimed';
+      readonly token: string;
+      /** Undefined only when a takeover continues a claim made before generations were kept. */
+      readonly generation: string | undefined;
+    }
   | { readonly status: 'duplicate' }
   | { readonly status: 'in_progress' };
 
@@ -128,16 +135,18 @@ async function claimAfresh(client: DynamoDBClient, tableName: string, claim: Cla
 
 /**
  * Takes over a pending claim whose lease ran out within its window: the same generation, and the rest of the
- * record as it is. Resolves with the generation.
+ * record as it is. Resolves with the generation (none for a record claimed before generations were kept).
  */
-async function takeOverLease(client: DynamoDBClient, tableName: string, claim: Claim): Promise<string> {
+async function takeOverLease(
+  client: DynamoDBClient,
+  tableName: string,
+  claim: Claim,
+): Promise<string | undefined> {
   const taken = await client.send(
     new UpdateItemCommand({
       TableName: tableName,
       Key: { [PK]: { S: claim.key } },
-      // A record from before generations were kept gets one now.
-      UpdateExpression:
-        'SET #token = :token, leaseUntil = :leaseUntil, #expiresAt = :expiresAt, generation = if_not_exists(generation, :generation)',
+      UpdateExpression: 'SET #token = :token, leaseUntil = :leaseUntil, #expiresAt = :expiresAt',
       ConditionExpression: '#status = :pending AND leaseUntil < :now AND #expiresAt >= :now',
       ExpressionAttributeNames: { '#status': 'status', '#token': 'token', '#expiresAt': TTL },
       ExpressionAttributeValues: {
@@ -146,13 +155,12 @@ async function takeOverLease(client: DynamoDBClient, tableName: string, claim: C
         ':token': { S: claim.token },
         ':leaseUntil': claim.leaseUntil,
         ':expiresAt': claim.expiresAt,
-        ':generation': { S: claim.generation },
       },
       ReturnValues: 'ALL_NEW',
       ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
     }),
   );
-  return taken.Attributes?.generation?.S ?? claim.generation;
+  return taken.Attributes?.generation?.S;
 }
 
 /** A {@link DedupeStore} on DynamoDB. */
@@ -172,7 +180,7 @@ export function createDynamoDedupeStore(options: DynamoDedupeOptions): DedupeSto
         leaseUntil: { N: String(now + lease) },
         expiresAt: { N: String(now + (ttlOverride ?? ttlSeconds)) },
       };
-      const claimed = (generation: string): ClaimResult => ({
+      const claimed = (generation: string | undefined): ClaimResult => ({
         status: 'claimed',
         token: claim.token,
         generation,
