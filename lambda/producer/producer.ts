@@ -288,7 +288,9 @@ export class Producer {
         outcomes,
       ),
     ]);
-    await this.settleClaims(uploaded, outcomes);
+    // Every claim, not only the uploaded ones: a job whose payload could not be stored is reported failed, and
+    // its claim released, so the caller's retry is not told the id is being enqueued.
+    await this.settleClaims(claimed, outcomes);
     for (const [index, first] of repeats) outcomes[index] = repeatOf(outcomes[first]);
     return collectResults(prepared, outcomes);
   }

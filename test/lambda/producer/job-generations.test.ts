@@ -333,6 +333,28 @@ describe('a job id enqueued again', () => {
   });
 });
 
+describe('a job whose payload could not be stored', () => {
+  it('leaves its id free for the caller to send again at once', async () => {
+    const time = clock();
+    let uploads = 0;
+    const { producer, sent } = producerAt(time.now, {
+      async putPayload() {
+        if (++uploads === 1) throw new Error('SlowDown: reduce your request rate');
+      },
+    });
+    const large = { n: 1, note: 'x'.repeat(2048) };
+    await expect(producer.send(job, large, { id: 'upload-failed' })).rejects.toThrow(/payload upload failed/);
+    expect(sent).toHaveLength(0);
+    // The failure was reported, so nothing holds the id: the retry goes out (not "being enqueued right now").
+    expect(await producer.send(job, large, { id: 'upload-failed' })).toMatchObject({
+      duplicate: false,
+      state: 'queued',
+    });
+    expect(uploads).toBe(2);
+    expect(parseEnvelope(sent[0]?.MessageBody ?? '').payloadRef).toBeDefined();
+  });
+});
+
 describe('a job sent before generations were kept', () => {
   const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
