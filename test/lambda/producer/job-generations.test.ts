@@ -333,6 +333,26 @@ describe('a job id enqueued again', () => {
   });
 });
 
+describe('a delayed job Scheduler could not deliver', () => {
+  it('is a duplicate under its own id until its window passes, and goes out under a new one', async () => {
+    const time = clock();
+    const { producer, schedules } = producerAt(time.now);
+    await producer.send(job, { n: 1 }, { id: 'never-delivered', delay: { hours: 2 } });
+    // Past its due time Scheduler gave up and put it in its dead-letter queue: no consumer ever saw it. The
+    // window (an hour here, days when deployed) counts from the due time.
+    time.advance(2 * 3600 + WINDOW_SECONDS / 2);
+    expect(await producer.send(job, { n: 1 }, { id: 'never-delivered', delay: { hours: 2 } })).toMatchObject({
+      duplicate: true,
+      state: 'queued',
+    });
+    expect(schedules).toHaveLength(1);
+    expect(
+      await producer.send(job, { n: 1 }, { id: 'never-delivered-again', delay: { hours: 2 } }),
+    ).toMatchObject({ duplicate: false, state: 'scheduled' });
+    expect(schedules).toHaveLength(2);
+  });
+});
+
 describe('a job whose payload could not be stored', () => {
   it('leaves its id free for the caller to send again at once', async () => {
     const time = clock();
