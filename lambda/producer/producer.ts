@@ -5,7 +5,8 @@
  * Per job: validate -> envelope -> claim check fit -> dedupe claim (`job#<id>`, whose generation the envelope
  * then carries) -> payload upload -> deliver (SQS, with DelaySeconds up to 15 minutes; a one-time EventBridge
  * Scheduler schedule beyond) -> complete the claim with the job's state. A job whose delivery failed for good has
- * its claim released and is reported, never dropped.
+ * its claim released (its lease ended, so the caller's retry continues the same generation) and is reported,
+ * never dropped.
  */
 import { createHash, randomUUID } from 'node:crypto';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';

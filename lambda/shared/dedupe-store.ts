@@ -14,8 +14,10 @@
  *    what the first send did (no generation, so the same FIFO deduplication id, schedule name and consumer key).
  * 2. after every enqueue succeeded: `status = queued` (conditional on our token) -> later repeats are
  *    answered 202 with the same id and not enqueued again.
- * 3. when an enqueue failed: the record is deleted (conditional on our token), so the sender's retry
- *    enqueues afresh.
+ * 3. when an enqueue failed: the lease is ended at once (conditional on our token), so the sender's retry
+ *    takes the claim over and enqueues again, in the same generation: a failure that was not one (the send
+ *    went through, its answer was lost) leaves a copy the retry repeats rather than a second job.
+ *    The record is not deleted for that reason.
  * A repeat that finds a live `pending` record is told to retry later (503 + Retry-After).
  *
  * A repeat costs one call on DynamoDB: the claim asks for the record it collided with
@@ -28,7 +30,6 @@
 import { randomUUID } from 'node:crypto';
 import {
   type AttributeValue,
-  DeleteItemCommand,
   type DynamoDBClient,
   GetItemCommand,
   PutItemCommand,
@@ -52,6 +53,7 @@ export interface DedupeStore {
   claim(key: string, ttlSeconds?: number): Promise<ClaimResult>;
   /** `fields` are written with `status = queued` where the record has none yet (a consumer may have written them first). */
   complete(key: string, token: string, fields?: Readonly<Record<string, AttributeValue>>): Promise<void>;
+  /** Ends the lease at once: the next claim takes the key over (in the same generation) and sends again. */
   release(key: string, token: string): Promise<void>;
 }
 
@@ -227,16 +229,21 @@ export function createDynamoDedupeStore(options: DynamoDedupeOptions): DedupeSto
     async release(key, token) {
       try {
         await client.send(
-          new DeleteItemCommand({
+          new UpdateItemCommand({
             TableName: tableName,
             Key: { [PK]: { S: key } },
-            ConditionExpression: '#token = :token',
-            ExpressionAttributeNames: { '#token': 'token' },
-            ExpressionAttributeValues: { ':token': { S: token } },
+            UpdateExpression: 'SET leaseUntil = :ended',
+            ConditionExpression: '#token = :token AND #status = :pending',
+            ExpressionAttributeNames: { '#token': 'token', '#status': 'status' },
+            ExpressionAttributeValues: {
+              ':token': { S: token },
+              ':pending': { S: 'pending' },
+              ':ended': { N: '0' },
+            },
           }),
         );
       } catch (error) {
-        // Someone else holds the record now (our lease ran out): nothing of ours to remove.
+        // Someone else holds the record now (our lease ran out): nothing of ours to end.
         if (!isConditionFailure(error)) throw error;
       }
     },

@@ -155,8 +155,17 @@ async function putLegacyPending(key: string, nowMs: number, fields: Record<strin
 /** The producer on the real store and a fake SQS that keeps what it was sent; `completes` false = it dies after sending. */
 function producerAt(
   now: () => number,
-  options: { completes?: boolean; putPayload?: ProducerCollaborators['putPayload'] } = {},
+  options: {
+    completes?: boolean;
+    putPayload?: ProducerCollaborators['putPayload'];
+    /** How many sends (SQS batches and schedules) go through but answer with an error, as a lost answer does. */
+    lostAnswers?: number;
+  } = {},
 ) {
+  let lostAnswers = options.lostAnswers ?? 0;
+  const answer = () => {
+    if (lostAnswers-- > 0) throw new Error('TimeoutError: the connection closed before the answer came');
+  };
   const sent: BatchEntry[] = [];
   const real = store(now);
   const dedupe: DedupeStore =
@@ -181,7 +190,9 @@ function producerAt(
     },
     scheduler: {
       async create(schedule) {
-        schedules.push(schedule);
+        // Scheduler refuses a second schedule of one name (the producer reads that as its own earlier attempt).
+        if (!schedules.some((s) => s.name === schedule.name)) schedules.push(schedule);
+        answer();
       },
       async delete() {
         return true;
@@ -192,6 +203,7 @@ function producerAt(
     sleep: async () => {},
     async sendBatch(_url, entries) {
       sent.push(...entries);
+      answer();
       return [];
     },
     putPayload: options.putPayload ?? (async () => {}),
@@ -330,6 +342,53 @@ describe('a job id enqueued again', () => {
     const [earlier, later] = sent.map((e) => parseEnvelope(e.MessageBody).generation);
     expect(await records.start('cancelled-later', 2, earlier)).toBe('untracked');
     expect(await records.start('cancelled-later', 1, later)).toBe('cancelled');
+  });
+});
+
+describe('a send reported failed although it went through', () => {
+  const consumerKey = (body: string | undefined) => idempotencyWorkKey('jobs', parseEnvelope(body ?? ''));
+
+  it("is sent again by the caller's retry as the same enqueue, so the job runs once", async () => {
+    const time = clock();
+    const { producer, sent } = producerAt(time.now, { lostAnswers: 1 });
+    await expect(producer.send(job, { n: 1 }, { id: 'lost-answer' })).rejects.toThrow(/TimeoutError/);
+    expect(await producer.send(job, { n: 1 }, { id: 'lost-answer' })).toMatchObject({ duplicate: false });
+    expect(sent).toHaveLength(2);
+    expect(consumerKey(sent[1]?.MessageBody)).toBe(consumerKey(sent[0]?.MessageBody));
+  });
+
+  it('keeps the FIFO deduplication id, so SQS drops the second copy', async () => {
+    const time = clock();
+    const { producer, sent } = producerAt(time.now, { lostAnswers: 1 });
+    await expect(producer.send(fifoJob, { n: 1 }, { id: 'lost-fifo' })).rejects.toThrow(/TimeoutError/);
+    await producer.send(fifoJob, { n: 1 }, { id: 'lost-fifo' });
+    expect(sent[1]?.MessageDeduplicationId).toBe(sent[0]?.MessageDeduplicationId);
+  });
+
+  it('keeps the schedule name of a delayed job, so one schedule sends it', async () => {
+    const time = clock();
+    const { producer, schedules } = producerAt(time.now, { lostAnswers: 1 });
+    const later = { delay: { hours: 2 }, id: 'lost-schedule' };
+    await expect(producer.send(job, { n: 1 }, later)).rejects.toThrow(/TimeoutError/);
+    expect(await producer.send(job, { n: 1 }, later)).toMatchObject({ duplicate: false, state: 'scheduled' });
+    expect(schedules).toHaveLength(1);
+    const records = new JobRecords(client, table, time.now);
+    expect((await records.read('lost-schedule'))?.scheduleName).toBe(schedules[0]?.name);
+  });
+
+  it('leaves what a consumer of the first copy recorded when the retry sends it again', async () => {
+    const time = clock();
+    const { producer, sent } = producerAt(time.now, { lostAnswers: 1 });
+    const records = new JobRecords(client, table, time.now);
+    await expect(producer.send(job, { n: 1 }, { id: 'lost-ran' })).rejects.toThrow(/TimeoutError/);
+    const { generation } = parseEnvelope(sent[0]?.MessageBody ?? '');
+    expect(await records.start('lost-ran', 1, generation)).toBe('run');
+    await records.complete('lost-ran', { ran: 'first copy' }, generation);
+    await producer.send(job, { n: 1 }, { id: 'lost-ran' });
+    expect(await records.read('lost-ran')).toMatchObject({
+      state: 'completed',
+      result: { ran: 'first copy' },
+    });
   });
 });
 
