@@ -149,6 +149,15 @@ describe.each([
     await expect(setUp.complete(key, first.token)).rejects.toThrow(ConditionalCheckFailedException);
   });
 
+  it('lets a retry take over at once a claim whose enqueue failed, keeping its generation', async () => {
+    const { key, setUp, store, calls } = setup(returnsItem);
+    const first = await setUp.claim(key);
+    if (first.status !== 'claimed') throw new Error(first.status);
+    await setUp.release(key, first.token);
+    expect(await store.claim(key)).toMatchObject({ status: 'claimed', generation: first.generation });
+    expect(calls).toEqual(['PutItemCommand', 'UpdateItemCommand']);
+  });
+
   it('starts a new generation once the window has passed', async () => {
     const { time, key, setUp, store, calls } = setup(returnsItem);
     const first = await setUp.claim(key);
