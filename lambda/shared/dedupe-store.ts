@@ -5,7 +5,8 @@
  * Protocol (a lease, so our own failed enqueue never blocks the sender's retry):
  * 1. claim: conditional put of `status = pending` with a random token and a short lease. It succeeds when no
  *    record exists, the record's TTL has passed (DynamoDB deletes expired items lazily), or a pending lease
- *    has run out (the function that held it died). Two concurrent deliveries cannot both succeed.
+ *    has run out (the function that held it died) or was ended (3. below). Two concurrent deliveries cannot both
+ *    succeed.
  *    A claim of an absent or expired record starts a new generation (a random id kept on the record); taking
  *    over a lease that ran out continues the same one, and keeps what a consumer already wrote on the record:
  *    that retry may be sending the same thing again. The producer puts the generation in a job's envelope, so
