@@ -166,6 +166,34 @@ async function takeOverLease(
   return taken.Attributes?.generation?.S;
 }
 
+/** Ends a lease we hold at once, keeping the record: the next claim takes it over in the same generation. */
+async function endLease(
+  client: DynamoDBClient,
+  tableName: string,
+  key: string,
+  token: string,
+): Promise<void> {
+  try {
+    await client.send(
+      new UpdateItemCommand({
+        TableName: tableName,
+        Key: { [PK]: { S: key } },
+        UpdateExpression: 'SET leaseUntil = :ended',
+        ConditionExpression: '#token = :token AND #status = :pending',
+        ExpressionAttributeNames: { '#token': 'token', '#status': 'status' },
+        ExpressionAttributeValues: {
+          ':token': { S: token },
+          ':pending': { S: 'pending' },
+          ':ended': { N: '0' },
+        },
+      }),
+    );
+  } catch (error) {
+    // Someone else holds the record now (our lease ran out): nothing of ours to end.
+    if (!isConditionFailure(error)) throw error;
+  }
+}
+
 /** A {@link DedupeStore} on DynamoDB. */
 export function createDynamoDedupeStore(options: DynamoDedupeOptions): DedupeStore {
   const { client, tableName, ttlSeconds } = options;
@@ -228,25 +256,7 @@ export function createDynamoDedupeStore(options: DynamoDedupeOptions): DedupeSto
     },
 
     async release(key, token) {
-      try {
-        await client.send(
-          new UpdateItemCommand({
-            TableName: tableName,
-            Key: { [PK]: { S: key } },
-            UpdateExpression: 'SET leaseUntil = :ended',
-            ConditionExpression: '#token = :token AND #status = :pending',
-            ExpressionAttributeNames: { '#token': 'token', '#status': 'status' },
-            ExpressionAttributeValues: {
-              ':token': { S: token },
-              ':pending': { S: 'pending' },
-              ':ended': { N: '0' },
-            },
-          }),
-        );
-      } catch (error) {
-        // Someone else holds the record now (our lease ran out): nothing of ours to end.
-        if (!isConditionFailure(error)) throw error;
-      }
+      await endLease(client, tableName, key, token);
     },
   };
 }
