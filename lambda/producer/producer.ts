@@ -5,7 +5,8 @@
  * Per job: validate -> envelope -> claim check fit -> dedupe claim (`job#<id>`, whose generation the envelope
  * then carries) -> payload upload -> deliver (SQS, with DelaySeconds up to 15 minutes; a one-time EventBridge
  * Scheduler schedule beyond) -> complete the claim with the job's state. A job whose delivery failed for good has
- * its claim released and is reported, never dropped.
+ * its claim released (its lease ended, so the caller's retry continues the same generation) and is reported,
+ * never dropped.
  */
 import { createHash, randomUUID } from 'node:crypto';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
@@ -288,7 +289,9 @@ export class Producer {
         outcomes,
       ),
     ]);
-    await this.settleClaims(uploaded, outcomes);
+    // Every claim, not only the uploaded ones: a job whose payload could not be stored is reported failed, and
+    // its claim released, so the caller's retry is not told the id is being enqueued.
+    await this.settleClaims(claimed, outcomes);
     for (const [index, first] of repeats) outcomes[index] = repeatOf(outcomes[first]);
     return collectResults(prepared, outcomes);
   }
@@ -466,7 +469,11 @@ export class Producer {
         const claim = await dedupe.claim(key, ttl === undefined ? undefined : ttl + p.delaySeconds);
         if (claim.status === 'claimed') {
           const { generation, token } = claim;
-          const fitted = fitEnvelope({ ...p.envelope, generation }, p.fit);
+          // No generation only where a retry continues a send made before generations were kept: it sends the same.
+          const fitted = fitEnvelope(
+            generation === undefined ? p.envelope : { ...p.envelope, generation },
+            p.fit,
+          );
           if (fitted) {
             claimed.push({ ...p, message: fitted.serialized, payload: fitted.payload, generation, token });
             return;

@@ -5,22 +5,32 @@
  * Protocol (a lease, so our own failed enqueue never blocks the sender's retry):
  * 1. claim: conditional put of `status = pending` with a random token and a short lease. It succeeds when no
  *    record exists, the record's TTL has passed (DynamoDB deletes expired items lazily), or a pending lease
- *    has run out (the function that held it died). Two concurrent deliveries cannot both succeed.
+ *    has run out (the function that held it died) or was ended (3. below). Two concurrent deliveries cannot both
+ *    succeed.
  *    A claim of an absent or expired record starts a new generation (a random id kept on the record); taking
  *    over a lease that ran out continues the same one, and keeps what a consumer already wrote on the record:
  *    that retry may be sending the same thing again. The producer puts the generation in a job's envelope, so
  *    consumers run a key claimed again after the window as new work, and a retry of one enqueue as the same.
+ *    A record claimed before generations were kept has none, and a takeover keeps it so: the retry then sends
+ *    what the first send did (no generation, so the same FIFO deduplication id, schedule name and consumer key).
  * 2. after every enqueue succeeded: `status = queued` (conditional on our token) -> later repeats are
  *    answered 202 with the same id and not enqueued again.
- * 3. when an enqueue failed: the record is deleted (conditional on our token), so the sender's retry
- *    enqueues afresh.
+ * 3. when an enqueue failed: the lease is ended at once (conditional on our token), so the sender's retry
+ *    takes the claim over and enqueues again, in the same generation: a failure that was not one (the send
+ *    went through, its answer was lost) leaves a copy the retry repeats rather than a second job.
+ *    The record is not deleted for that reason.
  * A repeat that finds a live `pending` record is told to retry later (503 + Retry-After).
+ *
+ * A repeat costs one call on DynamoDB: the claim asks for the record it collided with
+ * (`ReturnValuesOnConditionCheckFailure: 'ALL_OLD'`, which DynamoDB returns on the
+ * `ConditionalCheckFailedException` at no read cost), and the decision (duplicate, in progress, or a lease to
+ * take over) is made from it. A store that returns no record there (dynalite, local mode's emulator) costs up
+ * to three: the claim, the takeover attempt, then a consistent read.
  */
 
 import { randomUUID } from 'node:crypto';
 import {
   type AttributeValue,
-  DeleteItemCommand,
   type DynamoDBClient,
   GetItemCommand,
   PutItemCommand,
@@ -29,7 +39,12 @@ import {
 import { DEDUPE_TABLE } from './contracts';
 
 export type ClaimResult =
-  | { readonly status: 'claimed'; readonly token: string; readonly generation: string }
+  | {
+      readonly status: 'claimed';
+      readonly token: string;
+      /** Undefined only when a takeover continues a claim made before generations were kept. */
+      readonly generation: string | undefined;
+    }
   | { readonly status: 'duplicate' }
   | { readonly status: 'in_progress' };
 
@@ -39,6 +54,7 @@ export interface DedupeStore {
   claim(key: string, ttlSeconds?: number): Promise<ClaimResult>;
   /** `fields` are written with `status = queued` where the record has none yet (a consumer may have written them first). */
   complete(key: string, token: string, fields?: Readonly<Record<string, AttributeValue>>): Promise<void>;
+  /** Ends the lease at once: the next claim takes the key over (in the same generation) and sends again. */
   release(key: string, token: string): Promise<void>;
 }
 
@@ -69,14 +85,33 @@ interface Claim {
   readonly expiresAt: AttributeValue;
 }
 
-/** What `attempt` resolves with, or undefined when its condition did not hold. */
-async function whenConditionHolds<T>(attempt: Promise<T>): Promise<T | undefined> {
+/**
+ * What a conditional write came to: its value when the condition held, else the record it collided with when
+ * DynamoDB returned it (`ALL_OLD` on the condition failure; undefined from a store that does not).
+ */
+type Conditional<T> =
+  | { readonly held: true; readonly value: T }
+  | { readonly held: false; readonly existing: Record<string, AttributeValue> | undefined };
+
+async function conditionally<T>(attempt: Promise<T>): Promise<Conditional<T>> {
   try {
-    return await attempt;
+    return { held: true, value: await attempt };
   } catch (error) {
-    if (isConditionFailure(error)) return undefined;
-    throw error;
+    if (!isConditionFailure(error)) throw error;
+    const existing = (error as { Item?: Record<string, AttributeValue> }).Item;
+    return { held: false, existing: existing && Object.keys(existing).length > 0 ? existing : undefined };
   }
+}
+
+/** The takeover's condition, read from the record: a pending claim whose lease ran out within its window. */
+function leaseRanOut(item: Record<string, AttributeValue>, now: number): boolean {
+  const number = (name: string) => (item[name]?.N === undefined ? Number.NaN : Number(item[name]?.N));
+  return item.status?.S === 'pending' && number('leaseUntil') < now && number(TTL) >= now;
+}
+
+/** What a repeat is told, from the record that stands in its way: done once queued, else being enqueued. */
+function repeatOf(item: Record<string, AttributeValue> | undefined): ClaimResult {
+  return item?.status?.S === 'queued' ? { status: 'duplicate' } : { status: 'in_progress' };
 }
 
 /** Claims a key that has no record, or whose window has passed: a new generation. Resolves with it. */
@@ -95,6 +130,7 @@ async function claimAfresh(client: DynamoDBClient, tableName: string, claim: Cla
       ConditionExpression: `attribute_not_exists(${PK}) OR #expiresAt < :now`,
       ExpressionAttributeNames: { '#expiresAt': TTL },
       ExpressionAttributeValues: { ':now': { N: String(claim.now) } },
+      ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
     }),
   );
   return claim.generation;
@@ -102,16 +138,18 @@ async function claimAfresh(client: DynamoDBClient, tableName: string, claim: Cla
 
 /**
  * Takes over a pending claim whose lease ran out within its window: the same generation, and the rest of the
- * record as it is. Resolves with the generation.
+ * record as it is. Resolves with the generation (none for a record claimed before generations were kept).
  */
-async function takeOverLease(client: DynamoDBClient, tableName: string, claim: Claim): Promise<string> {
+async function takeOverLease(
+  client: DynamoDBClient,
+  tableName: string,
+  claim: Claim,
+): Promise<string | undefined> {
   const taken = await client.send(
     new UpdateItemCommand({
       TableName: tableName,
       Key: { [PK]: { S: claim.key } },
-      // A record from before generations were kept gets one now.
-      UpdateExpression:
-        'SET #token = :token, leaseUntil = :leaseUntil, #expiresAt = :expiresAt, generation = if_not_exists(generation, :generation)',
+      UpdateExpression: 'SET #token = :token, leaseUntil = :leaseUntil, #expiresAt = :expiresAt',
       ConditionExpression: '#status = :pending AND leaseUntil < :now AND #expiresAt >= :now',
       ExpressionAttributeNames: { '#status': 'status', '#token': 'token', '#expiresAt': TTL },
       ExpressionAttributeValues: {
@@ -120,12 +158,40 @@ async function takeOverLease(client: DynamoDBClient, tableName: string, claim: C
         ':token': { S: claim.token },
         ':leaseUntil': claim.leaseUntil,
         ':expiresAt': claim.expiresAt,
-        ':generation': { S: claim.generation },
       },
       ReturnValues: 'ALL_NEW',
+      ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
     }),
   );
-  return taken.Attributes?.generation?.S ?? claim.generation;
+  return taken.Attributes?.generation?.S;
+}
+
+/** Ends a lease we hold at once, keeping the record: the next claim takes it over in the same generation. */
+async function endLease(
+  client: DynamoDBClient,
+  tableName: string,
+  key: string,
+  token: string,
+): Promise<void> {
+  try {
+    await client.send(
+      new UpdateItemCommand({
+        TableName: tableName,
+        Key: { [PK]: { S: key } },
+        UpdateExpression: 'SET leaseUntil = :ended',
+        ConditionExpression: '#token = :token AND #status = :pending',
+        ExpressionAttributeNames: { '#token': 'token', '#status': 'status' },
+        ExpressionAttributeValues: {
+          ':token': { S: token },
+          ':pending': { S: 'pending' },
+          ':ended': { N: '0' },
+        },
+      }),
+    );
+  } catch (error) {
+    // Someone else holds the record now (our lease ran out): nothing of ours to end.
+    if (!isConditionFailure(error)) throw error;
+  }
 }
 
 /** A {@link DedupeStore} on DynamoDB. */
@@ -145,14 +211,22 @@ export function createDynamoDedupeStore(options: DynamoDedupeOptions): DedupeSto
         leaseUntil: { N: String(now + lease) },
         expiresAt: { N: String(now + (ttlOverride ?? ttlSeconds)) },
       };
-      const claimed =
-        (await whenConditionHolds(claimAfresh(client, tableName, claim))) ??
-        (await whenConditionHolds(takeOverLease(client, tableName, claim)));
-      if (claimed !== undefined) return { status: 'claimed', token: claim.token, generation: claimed };
+      const claimed = (generation: string | undefined): ClaimResult => ({
+        status: 'claimed',
+        token: claim.token,
+        generation,
+      });
+      const afresh = await conditionally(claimAfresh(client, tableName, claim));
+      if (afresh.held) return claimed(afresh.value);
+      // The record in the way, when DynamoDB returned it: a takeover is only worth a call when it can succeed.
+      if (afresh.existing && !leaseRanOut(afresh.existing, now)) return repeatOf(afresh.existing);
+      const taken = await conditionally(takeOverLease(client, tableName, claim));
+      if (taken.held) return claimed(taken.value);
+      if (taken.existing) return repeatOf(taken.existing);
       const existing = await client.send(
         new GetItemCommand({ TableName: tableName, Key: { [PK]: { S: key } }, ConsistentRead: true }),
       );
-      return existing.Item?.status?.S === 'queued' ? { status: 'duplicate' } : { status: 'in_progress' };
+      return repeatOf(existing.Item);
     },
 
     async complete(key, token, fields = {}) {
@@ -182,20 +256,7 @@ export function createDynamoDedupeStore(options: DynamoDedupeOptions): DedupeSto
     },
 
     async release(key, token) {
-      try {
-        await client.send(
-          new DeleteItemCommand({
-            TableName: tableName,
-            Key: { [PK]: { S: key } },
-            ConditionExpression: '#token = :token',
-            ExpressionAttributeNames: { '#token': 'token' },
-            ExpressionAttributeValues: { ':token': { S: token } },
-          }),
-        );
-      } catch (error) {
-        // Someone else holds the record now (our lease ran out): nothing of ours to remove.
-        if (!isConditionFailure(error)) throw error;
-      }
+      await endLease(client, tableName, key, token);
     },
   };
 }

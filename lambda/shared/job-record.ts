@@ -99,6 +99,20 @@ function optional<K extends string>(key: K, value: string | undefined): { [P in 
   return (value === undefined ? {} : { [key]: value }) as { [P in K]?: string };
 }
 
+/** `update` of whatever enqueue the record holds now (a cancel names the id, not one of its enqueues). */
+const ANY_ENQUEUE = Symbol('any enqueue');
+
+/**
+ * Whether a record is that of the enqueue a delivery carries `generation` of. A record without a generation was
+ * claimed before generations were kept (a takeover keeps it without), and is the record of every delivery of
+ * its key; a delivery without one was sent then, and is only that record's: a record with a generation belongs
+ * to a later enqueue.
+ */
+function isSameEnqueue(item: Record<string, AttributeValue>, generation: string | undefined): boolean {
+  const recorded = item.generation?.S;
+  return recorded === undefined || recorded === generation;
+}
+
 const isConditionFailure = (error: unknown) =>
   error instanceof Error && error.name === 'ConditionalCheckFailedException';
 
@@ -118,7 +132,8 @@ export class JobRecords {
   /**
    * Marks the job processing unless it was cancelled: `run`, `cancelled`, or `untracked` when there is no
    * record of this enqueue (it expired, was never written, or the id was sent again since: `generation` names
-   * the enqueue the delivery belongs to), in which case the job runs and the record is left to its own enqueue.
+   * the enqueue the delivery belongs to, and a delivery without one was sent before generations were kept, so
+   * only a record without one is its), in which case the job runs and the record is left to its own enqueue.
    */
   async start(id: string, attempt: number, generation?: string): Promise<'run' | 'cancelled' | 'untracked'> {
     try {
@@ -137,9 +152,9 @@ export class JobRecords {
       if (!isConditionFailure(error)) throw error;
     }
     const item = await this.readItem(id);
-    const ours =
-      generation === undefined || item?.generation?.S === undefined || item.generation.S === generation;
-    return ours && item?.state?.S === 'cancelled' ? 'cancelled' : 'untracked';
+    return item && isSameEnqueue(item, generation) && item.state?.S === 'cancelled'
+      ? 'cancelled'
+      : 'untracked';
   }
 
   /** Records the handler's result (JSON; too large a result is recorded as such). */
@@ -161,7 +176,7 @@ export class JobRecords {
   /** Cancels a job that has not started; false when it already started, finished or does not exist. */
   async cancel(id: string): Promise<boolean> {
     try {
-      await this.update(id, 'cancelled', {}, undefined, 'AND #state IN (:scheduled, :queued)', {
+      await this.update(id, 'cancelled', {}, ANY_ENQUEUE, 'AND #state IN (:scheduled, :queued)', {
         ':scheduled': { S: 'scheduled' },
         ':queued': { S: 'queued' },
       });
@@ -199,20 +214,24 @@ export class JobRecords {
   }
 
   /**
-   * Sets the state (and fields) of an existing record; with `generation`, only while the record is that enqueue's
-   * (a record from before generations were kept has none, and counts as it).
+   * Sets the state (and fields) of an existing record while it is the record of the delivery's enqueue
+   * ({@link isSameEnqueue}); `ANY_ENQUEUE` for whatever enqueue it holds now.
    */
   private async update(
     id: string,
     state: JobState,
     fields: Record<string, AttributeValue>,
-    generation: string | undefined,
+    generation: string | undefined | typeof ANY_ENQUEUE,
     condition = '',
     values: Record<string, AttributeValue> = {},
   ): Promise<void> {
     const names = Object.keys(fields);
     const sameEnqueue =
-      generation === undefined ? '' : 'AND (attribute_not_exists(#generation) OR #generation = :generation)';
+      generation === ANY_ENQUEUE
+        ? ''
+        : generation === undefined
+          ? 'AND attribute_not_exists(#generation)'
+          : 'AND (attribute_not_exists(#generation) OR #generation = :generation)';
     await this.client.send(
       new UpdateItemCommand({
         TableName: this.tableName,
@@ -223,13 +242,15 @@ export class JobRecords {
           .trim(),
         ExpressionAttributeNames: {
           '#state': 'state',
-          ...(generation === undefined ? {} : { '#generation': 'generation' }),
+          ...(generation === ANY_ENQUEUE ? {} : { '#generation': 'generation' }),
           ...Object.fromEntries(names.map((name, i) => [`#f${i}`, name])),
         },
         ExpressionAttributeValues: {
           ':state': { S: state },
           ':now': { S: new Date(this.now()).toISOString() },
-          ...(generation === undefined ? {} : { ':generation': { S: generation } }),
+          ...(generation === ANY_ENQUEUE || generation === undefined
+            ? {}
+            : { ':generation': { S: generation } }),
           ...Object.fromEntries(names.map((name, i) => [`:f${i}`, fields[name] as AttributeValue])),
           ...values,
         },

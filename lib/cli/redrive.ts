@@ -259,7 +259,7 @@ function scheduleRedrive(
 function jobSchedulesNotRedriven(): CliError {
   return new CliError(
     `the ${JOB_SCHEDULES} dead-letter queue cannot be redriven: it holds one-time jobs that EventBridge Scheduler could not deliver, each to its own queue, so there is no one queue to move them back to. ` +
-      `Read why with hookline failed show ${JOB_SCHEDULES} <id> (attributes ERROR_CODE and ERROR_MESSAGE; TARGET_ARN names the job's queue), fix that, then send the job again from its producer`,
+      `Read why with hookline failed show ${JOB_SCHEDULES} <id> (attributes ERROR_CODE and ERROR_MESSAGE; TARGET_ARN names the job's queue), fix that, then send the job again from its producer under a new id (a job id stays claimed until its dedupe window passes, and sent again before that it is answered as a duplicate and not sent)`,
   );
 }
 

@@ -103,7 +103,7 @@ export function renderFailedList(output: Output, result: FailedListResult): void
   }
   const next =
     result.queue === JOB_SCHEDULES
-      ? 'fix the reason, then send the job again from its producer (this queue cannot be redriven)'
+      ? 'fix the reason, then send the job again from its producer under a new id: its own id is a duplicate until its dedupe window passes (this queue cannot be redriven)'
       : `redrive: hookline redrive ${result.queue}`;
   output.line(c.dim(`details: hookline failed show ${result.queue} <id>    ${next}`));
 }

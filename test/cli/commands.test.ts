@@ -421,7 +421,7 @@ describe("the one-time job schedules' dead-letter queue", () => {
     renderFailedList(output, result);
     const text = output.lines.join('\n');
     expect(text).not.toContain(`hookline redrive ${JOB_SCHEDULES}`);
-    expect(text).toContain('send the job again from its producer');
+    expect(text).toContain('send the job again from its producer under a new id');
   });
 
   it('counts them in the status, with the command that inspects them', async () => {
@@ -465,7 +465,7 @@ describe("the one-time job schedules' dead-letter queue", () => {
 
   it('refuses a redrive, saying why and what to do, before touching the queue', async () => {
     await expect(redrive(testBackend(), withJobSchedules(), { queue: JOB_SCHEDULES })).rejects.toThrow(
-      /the job_schedules dead-letter queue cannot be redriven: .*each to its own queue.*hookline failed show job_schedules <id>/,
+      /the job_schedules dead-letter queue cannot be redriven: .*each to its own queue.*hookline failed show job_schedules <id>.*send the job again from its producer under a new id/,
     );
     expect(sqs.calls()).toHaveLength(0);
   });

@@ -3,7 +3,14 @@
  * puts them in the envelope the consumer keys its idempotency on. A clock stands in for the passing of the lease
  * and of the dedupe window.
  */
-import { type DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+
+import { createHash } from 'node:crypto';
+import {
+  type AttributeValue,
+  type DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+} from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import {
@@ -88,8 +95,8 @@ describe('dedupe claim generations', () => {
     const dedupe = store(time.now);
     const records = new JobRecords(client, table, time.now);
     const first = await claimed(dedupe, jobRecordKey('ran-before-retry'));
-    expect(await records.start('ran-before-retry', 1)).toBe('run');
-    await records.complete('ran-before-retry', { done: 1 });
+    expect(await records.start('ran-before-retry', 1, first.generation)).toBe('run');
+    await records.complete('ran-before-retry', { done: 1 }, first.generation);
     time.advance(LEASE_SECONDS + 1);
     const retry = await claimed(dedupe, jobRecordKey('ran-before-retry'));
     expect(retry.generation).toBe(first.generation);
@@ -116,75 +123,97 @@ describe('dedupe claim generations', () => {
     expect((await claimed(dedupe, 'job#abandoned')).generation).not.toBe(first.generation);
   });
 
-  it('gives a pending record written before generations were kept one on takeover, and keeps it', async () => {
+  it('takes over a pending record written before generations were kept without giving it one', async () => {
     const time = clock();
     const dedupe = store(time.now);
-    const nowSeconds = time.now() / 1000;
-    await client.send(
-      new PutItemCommand({
-        TableName: table,
-        Item: {
-          [DEDUPE_TABLE.partitionKey]: { S: 'job#older' },
-          status: { S: 'pending' },
-          token: { S: 'old-token' },
-          leaseUntil: { N: String(nowSeconds - 1) },
-          [DEDUPE_TABLE.ttlAttribute]: { N: String(nowSeconds + WINDOW_SECONDS) },
-        },
-      }),
-    );
+    await putLegacyPending('job#older', time.now());
     const taken = await claimed(dedupe, 'job#older');
-    expect(taken.generation).toMatch(UUID);
+    expect(taken.generation).toBeUndefined();
     time.advance(LEASE_SECONDS + 1);
-    expect((await claimed(dedupe, 'job#older')).generation).toBe(taken.generation);
+    expect((await claimed(dedupe, 'job#older')).generation).toBeUndefined();
   });
 });
 
-describe('a job id enqueued again', () => {
-  /** The producer on the real store and a fake SQS that keeps what it was sent; `completes` false = it dies after sending. */
-  function producerAt(now: () => number, options: { completes?: boolean } = {}) {
-    const sent: BatchEntry[] = [];
-    const real = store(now);
-    const dedupe: DedupeStore =
-      options.completes === false
-        ? {
-            ...real,
-            complete: async () => {
-              throw new Error('the producer died after its send');
-            },
-          }
-        : real;
-    const schedules: OneTimeSchedule[] = [];
-    const deps: ProducerCollaborators = {
-      queues: {
-        jobs: { name: 'jobs', url: 'https://sqs/jobs', arn: 'arn:aws:sqs:eu-west-1:1:jobs', fifo: false },
-        orders: { name: 'orders', url: 'https://sqs/orders.fifo', fifo: true },
+/** A claim as the producer made it before generations were kept: pending, its lease already run out. */
+async function putLegacyPending(key: string, nowMs: number, fields: Record<string, AttributeValue> = {}) {
+  const nowSeconds = Math.floor(nowMs / 1000);
+  await client.send(
+    new PutItemCommand({
+      TableName: table,
+      Item: {
+        [DEDUPE_TABLE.partitionKey]: { S: key },
+        status: { S: 'pending' },
+        token: { S: 'old-token' },
+        leaseUntil: { N: String(nowSeconds - 1) },
+        [DEDUPE_TABLE.ttlAttribute]: { N: String(nowSeconds + WINDOW_SECONDS) },
+        ...fields,
       },
-      settings: {
-        dedupe: { tableName: table, ttlSeconds: WINDOW_SECONDS },
-        scheduler: { namePrefix: 'App-job-', roleArn: 'arn:aws:iam::1:role/send' },
-      },
-      scheduler: {
-        async create(schedule) {
-          schedules.push(schedule);
-        },
-        async delete() {
-          return true;
-        },
-      },
-      retry: { attempts: 1, baseDelayMs: 1 },
-      now,
-      sleep: async () => {},
-      async sendBatch(_url, entries) {
-        sent.push(...entries);
-        return [];
-      },
-      async putPayload() {},
-      dedupe,
-      records: new JobRecords(client, table, now),
-    };
-    return { producer: new Producer(deps), sent, schedules };
-  }
+    }),
+  );
+}
 
+/** The producer on the real store and a fake SQS that keeps what it was sent; `completes` false = it dies after sending. */
+function producerAt(
+  now: () => number,
+  options: {
+    completes?: boolean;
+    putPayload?: ProducerCollaborators['putPayload'];
+    /** How many sends (SQS batches and schedules) go through but answer with an error, as a lost answer does. */
+    lostAnswers?: number;
+  } = {},
+) {
+  let lostAnswers = options.lostAnswers ?? 0;
+  const answer = () => {
+    if (lostAnswers-- > 0) throw new Error('TimeoutError: the connection closed before the answer came');
+  };
+  const sent: BatchEntry[] = [];
+  const real = store(now);
+  const dedupe: DedupeStore =
+    options.completes === false
+      ? {
+          ...real,
+          complete: async () => {
+            throw new Error('the producer died after its send');
+          },
+        }
+      : real;
+  const schedules: OneTimeSchedule[] = [];
+  const deps: ProducerCollaborators = {
+    queues: {
+      jobs: { name: 'jobs', url: 'https://sqs/jobs', arn: 'arn:aws:sqs:eu-west-1:1:jobs', fifo: false },
+      orders: { name: 'orders', url: 'https://sqs/orders.fifo', fifo: true },
+    },
+    settings: {
+      dedupe: { tableName: table, ttlSeconds: WINDOW_SECONDS },
+      scheduler: { namePrefix: 'App-job-', roleArn: 'arn:aws:iam::1:role/send' },
+      payloads: { bucket: 'payloads', inlineLimitBytes: 1024 },
+    },
+    scheduler: {
+      async create(schedule) {
+        // Scheduler refuses a second schedule of one name (the producer reads that as its own earlier attempt).
+        if (!schedules.some((s) => s.name === schedule.name)) schedules.push(schedule);
+        answer();
+      },
+      async delete() {
+        return true;
+      },
+    },
+    retry: { attempts: 1, baseDelayMs: 1 },
+    now,
+    sleep: async () => {},
+    async sendBatch(_url, entries) {
+      sent.push(...entries);
+      answer();
+      return [];
+    },
+    putPayload: options.putPayload ?? (async () => {}),
+    dedupe,
+    records: new JobRecords(client, table, now),
+  };
+  return { producer: new Producer(deps), sent, schedules };
+}
+
+describe('a job id enqueued again', () => {
   const consumerKey = (entry: BatchEntry | undefined) =>
     idempotencyWorkKey('jobs', parseEnvelope(entry?.MessageBody ?? ''));
 
@@ -262,11 +291,12 @@ describe('a job id enqueued again', () => {
 
   it('records the new enqueue as queued, however the earlier one ended', async () => {
     const time = clock();
-    const { producer } = producerAt(time.now);
+    const { producer, sent } = producerAt(time.now);
     const records = new JobRecords(client, table, time.now);
     await producer.send(job, { n: 1 }, { id: 'recorded' });
-    expect(await records.start('recorded', 1)).toBe('run');
-    await records.complete('recorded', { first: true });
+    const { generation } = parseEnvelope(sent[0]?.MessageBody ?? '');
+    expect(await records.start('recorded', 1, generation)).toBe('run');
+    await records.complete('recorded', { first: true }, generation);
     time.advance(WINDOW_SECONDS + 1);
     await producer.send(job, { n: 2 }, { id: 'recorded' });
     const status = await records.read('recorded');
@@ -312,6 +342,151 @@ describe('a job id enqueued again', () => {
     const [earlier, later] = sent.map((e) => parseEnvelope(e.MessageBody).generation);
     expect(await records.start('cancelled-later', 2, earlier)).toBe('untracked');
     expect(await records.start('cancelled-later', 1, later)).toBe('cancelled');
+  });
+});
+
+describe('a send reported failed although it went through', () => {
+  const consumerKey = (body: string | undefined) => idempotencyWorkKey('jobs', parseEnvelope(body ?? ''));
+
+  it("is sent again by the caller's retry as the same enqueue, so the job runs once", async () => {
+    const time = clock();
+    const { producer, sent } = producerAt(time.now, { lostAnswers: 1 });
+    await expect(producer.send(job, { n: 1 }, { id: 'lost-answer' })).rejects.toThrow(/TimeoutError/);
+    expect(await producer.send(job, { n: 1 }, { id: 'lost-answer' })).toMatchObject({ duplicate: false });
+    expect(sent).toHaveLength(2);
+    expect(consumerKey(sent[1]?.MessageBody)).toBe(consumerKey(sent[0]?.MessageBody));
+  });
+
+  it('keeps the FIFO deduplication id, so SQS drops the second copy', async () => {
+    const time = clock();
+    const { producer, sent } = producerAt(time.now, { lostAnswers: 1 });
+    await expect(producer.send(fifoJob, { n: 1 }, { id: 'lost-fifo' })).rejects.toThrow(/TimeoutError/);
+    await producer.send(fifoJob, { n: 1 }, { id: 'lost-fifo' });
+    expect(sent[1]?.MessageDeduplicationId).toBe(sent[0]?.MessageDeduplicationId);
+  });
+
+  it('keeps the schedule name of a delayed job, so one schedule sends it', async () => {
+    const time = clock();
+    const { producer, schedules } = producerAt(time.now, { lostAnswers: 1 });
+    const later = { delay: { hours: 2 }, id: 'lost-schedule' };
+    await expect(producer.send(job, { n: 1 }, later)).rejects.toThrow(/TimeoutError/);
+    expect(await producer.send(job, { n: 1 }, later)).toMatchObject({ duplicate: false, state: 'scheduled' });
+    expect(schedules).toHaveLength(1);
+    const records = new JobRecords(client, table, time.now);
+    expect((await records.read('lost-schedule'))?.scheduleName).toBe(schedules[0]?.name);
+  });
+
+  it('leaves what a consumer of the first copy recorded when the retry sends it again', async () => {
+    const time = clock();
+    const { producer, sent } = producerAt(time.now, { lostAnswers: 1 });
+    const records = new JobRecords(client, table, time.now);
+    await expect(producer.send(job, { n: 1 }, { id: 'lost-ran' })).rejects.toThrow(/TimeoutError/);
+    const { generation } = parseEnvelope(sent[0]?.MessageBody ?? '');
+    expect(await records.start('lost-ran', 1, generation)).toBe('run');
+    await records.complete('lost-ran', { ran: 'first copy' }, generation);
+    await producer.send(job, { n: 1 }, { id: 'lost-ran' });
+    expect(await records.read('lost-ran')).toMatchObject({
+      state: 'completed',
+      result: { ran: 'first copy' },
+    });
+  });
+});
+
+describe('a delayed job Scheduler could not deliver', () => {
+  it('is a duplicate under its own id until its window passes, and goes out under a new one', async () => {
+    const time = clock();
+    const { producer, schedules } = producerAt(time.now);
+    await producer.send(job, { n: 1 }, { id: 'never-delivered', delay: { hours: 2 } });
+    // Past its due time Scheduler gave up and put it in its dead-letter queue: no consumer ever saw it. The
+    // window (an hour here, days when deployed) counts from the due time.
+    time.advance(2 * 3600 + WINDOW_SECONDS / 2);
+    expect(await producer.send(job, { n: 1 }, { id: 'never-delivered', delay: { hours: 2 } })).toMatchObject({
+      duplicate: true,
+      state: 'queued',
+    });
+    expect(schedules).toHaveLength(1);
+    expect(
+      await producer.send(job, { n: 1 }, { id: 'never-delivered-again', delay: { hours: 2 } }),
+    ).toMatchObject({ duplicate: false, state: 'scheduled' });
+    expect(schedules).toHaveLength(2);
+  });
+});
+
+describe('a job whose payload could not be stored', () => {
+  it('leaves its id free for the caller to send again at once', async () => {
+    const time = clock();
+    let uploads = 0;
+    const { producer, sent } = producerAt(time.now, {
+      async putPayload() {
+        if (++uploads === 1) throw new Error('SlowDown: reduce your request rate');
+      },
+    });
+    const large = { n: 1, note: 'x'.repeat(2048) };
+    await expect(producer.send(job, large, { id: 'upload-failed' })).rejects.toThrow(/payload upload failed/);
+    expect(sent).toHaveLength(0);
+    // The failure was reported, so nothing holds the id: the retry goes out (not "being enqueued right now").
+    expect(await producer.send(job, large, { id: 'upload-failed' })).toMatchObject({
+      duplicate: false,
+      state: 'queued',
+    });
+    expect(uploads).toBe(2);
+    expect(parseEnvelope(sent[0]?.MessageBody ?? '').payloadRef).toBeDefined();
+  });
+});
+
+describe('a job sent before generations were kept', () => {
+  const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+
+  it('is sent again by a retry that takes over its claim exactly as it was first sent, so it runs once', async () => {
+    const time = clock();
+    const { producer, sent, schedules } = producerAt(time.now);
+    // The producer that made these claims sent each job without a generation, then died before completing.
+    await putLegacyPending(jobRecordKey('legacy-fifo'), time.now());
+    await putLegacyPending(jobRecordKey('legacy-later'), time.now());
+    await putLegacyPending(jobRecordKey('legacy-now'), time.now());
+    await producer.send(fifoJob, { n: 1 }, { id: 'legacy-fifo' });
+    await producer.send(job, { n: 1 }, { id: 'legacy-later', delay: { hours: 2 } });
+    await producer.send(job, { n: 1 }, { id: 'legacy-now' });
+    const [fifo, now] = sent;
+    // SQS drops a FIFO message whose deduplication id it saw within 5 minutes: the first send's was the id's hash.
+    expect(fifo?.MessageDeduplicationId).toBe(sha256('legacy-fifo'));
+    // Scheduler refuses a second schedule of the same name: the first send's was named for the id alone.
+    expect(schedules[0]?.name).toBe(`App-job-${sha256('legacy-later').slice(0, 64 - 'App-job-'.length)}`);
+    expect(parseEnvelope(schedules[0]?.input ?? '').generation).toBeUndefined();
+    // The consumer's idempotency key is the first send's, so the job runs once.
+    expect(parseEnvelope(now?.MessageBody ?? '').generation).toBeUndefined();
+    expect(idempotencyWorkKey('jobs', parseEnvelope(now?.MessageBody ?? ''))).toBe('jobs#job#legacy-now');
+    expect(await new JobRecords(client, table, time.now).read('legacy-now')).toMatchObject({
+      state: 'queued',
+    });
+  });
+
+  it("neither changes nor obeys the record of the id's later enqueue when it arrives late", async () => {
+    const time = clock();
+    const { producer } = producerAt(time.now);
+    const records = new JobRecords(client, table, time.now);
+    await producer.send(job, { n: 2 }, { id: 'legacy-late' });
+    // A delivery without a generation (a redrive of a job sent before generations were kept) runs untracked.
+    expect(await records.start('legacy-late', 4, undefined)).toBe('untracked');
+    await records.complete('legacy-late', { from: 'earlier' }, undefined);
+    await records.deadLettered('legacy-late', 'Error: earlier', undefined);
+    const status = await records.read('legacy-late');
+    expect(status).toMatchObject({ state: 'queued' });
+    expect(status?.result).toBeUndefined();
+    expect(status?.reason).toBeUndefined();
+    expect(await producer.cancel('legacy-late')).toBe(true);
+    expect(await records.start('legacy-late', 5, undefined)).toBe('untracked');
+  });
+
+  it('still keeps its state on its own record, which has no generation either', async () => {
+    const time = clock();
+    const records = new JobRecords(client, table, time.now);
+    await putLegacyPending(jobRecordKey('legacy-own'), time.now(), { state: { S: 'queued' } });
+    expect(await records.start('legacy-own', 1, undefined)).toBe('run');
+    await records.complete('legacy-own', { done: true }, undefined);
+    expect(await records.read('legacy-own')).toMatchObject({ state: 'completed', result: { done: true } });
+    await putLegacyPending(jobRecordKey('legacy-cancelled'), time.now(), { state: { S: 'cancelled' } });
+    expect(await records.start('legacy-cancelled', 1, undefined)).toBe('cancelled');
   });
 });
 

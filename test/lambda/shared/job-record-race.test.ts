@@ -30,8 +30,8 @@ describe('a job record written by the producer after the send', () => {
     const claim = await dedupe.claim(jobRecordKey('fast-job'));
     if (claim.status !== 'claimed') throw new Error(`expected a claim, got ${claim.status}`);
 
-    expect(await records.start('fast-job', 1)).toBe('run');
-    await records.complete('fast-job', { sent: true });
+    expect(await records.start('fast-job', 1, claim.generation)).toBe('run');
+    await records.complete('fast-job', { sent: true }, claim.generation);
     await dedupe.complete(
       jobRecordKey('fast-job'),
       claim.token,

@@ -1,0 +1,222 @@
+/**
+ * The dedupe store's decisions and what they cost in DynamoDB calls. dynalite holds the table; on AWS, DynamoDB
+ * returns the record a conditional write collided with on its `ConditionalCheckFailedException`
+ * (`ReturnValuesOnConditionCheckFailure: 'ALL_OLD'`), which dynalite does not: `asOnAws` wraps the dynalite
+ * client so that it does, as the SDK does on AWS, and counts the calls the store makes. Every decision is checked
+ * both ways, so the one-call path and the fallback agree.
+ */
+import {
+  type AttributeValue,
+  ConditionalCheckFailedException,
+  type DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+  UpdateItemCommand,
+} from '@aws-sdk/client-dynamodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEDUPE_TABLE } from '../../../lambda/shared/contracts';
+import { createDynamoDedupeStore, type DedupeStore } from '../../../lambda/shared/dedupe-store';
+import { localDynamoClient } from '../../../lib/local/clients';
+import { type Emulators, startEmulators } from '../../../lib/local/emulators';
+import { ensureTable } from '../../../lib/local/topology';
+
+const WINDOW_SECONDS = 3600;
+const LEASE_SECONDS = 30;
+const table = 'dedupe-store-decisions';
+
+let emulators: Emulators;
+let dynalite: DynamoDBClient;
+
+beforeAll(async () => {
+  emulators = await startEmulators();
+  dynalite = localDynamoClient(emulators);
+  await ensureTable(dynalite, table, DEDUPE_TABLE.partitionKey, DEDUPE_TABLE.ttlAttribute);
+}, 60_000);
+
+afterAll(async () => {
+  dynalite?.destroy();
+  await emulators?.stop();
+});
+
+/** A client that counts the store's calls by command; `returnsItem` makes a condition failure carry the record. */
+function countingClient(returnsItem: boolean) {
+  const calls: string[] = [];
+  const client = {
+    async send(command: { constructor: { name: string }; input: Record<string, unknown> }) {
+      calls.push(command.constructor.name);
+      try {
+        return await dynalite.send(command as never);
+      } catch (error) {
+        const wantsItem = command.input.ReturnValuesOnConditionCheckFailure === 'ALL_OLD';
+        if (!returnsItem || !wantsItem || !(error instanceof Error)) throw error;
+        if (error.name !== 'ConditionalCheckFailedException') throw error;
+        // The write failed, so the record is as it was: read it aside (uncounted) to hand back as AWS does.
+        const pk = DEDUPE_TABLE.partitionKey;
+        const written = (command.input.Key ?? command.input.Item) as Record<string, AttributeValue>;
+        const { Item: current } = await dynalite.send(
+          new GetItemCommand({
+            TableName: table,
+            Key: { [pk]: written[pk] as AttributeValue },
+            ConsistentRead: true,
+          }),
+        );
+        throw new ConditionalCheckFailedException({
+          message: 'The conditional request failed',
+          $metadata: {},
+          ...(current ? { Item: current } : {}),
+        });
+      }
+    },
+  } as unknown as DynamoDBClient;
+  return { client, calls };
+}
+
+function clock(start = Date.parse('2026-11-30T12:00:00Z')) {
+  let now = start;
+  return {
+    now: () => now,
+    advance(seconds: number) {
+      now += seconds * 1000;
+    },
+  };
+}
+
+function storeOn(client: DynamoDBClient, now: () => number): DedupeStore {
+  return createDynamoDedupeStore({
+    client,
+    tableName: table,
+    ttlSeconds: WINDOW_SECONDS,
+    leaseSeconds: LEASE_SECONDS,
+    now,
+  });
+}
+
+let keys = 0;
+
+/** A fresh key, the store on a plain client that sets the record up, and the counted store under test. */
+function setup(returnsItem: boolean) {
+  const time = clock();
+  const key = `job#decision-${returnsItem ? 'aws' : 'dynalite'}-${++keys}`;
+  const counted = countingClient(returnsItem);
+  return {
+    time,
+    key,
+    setUp: storeOn(dynalite, time.now),
+    store: storeOn(counted.client, time.now),
+    calls: counted.calls,
+  };
+}
+
+describe.each([
+  { name: 'with the record returned on a condition failure (AWS)', returnsItem: true },
+  { name: 'without it (dynalite): the fallback', returnsItem: false },
+])('dedupe claims $name', ({ returnsItem }) => {
+  it('claims a key nobody holds with one conditional put', async () => {
+    const { key, store, calls } = setup(returnsItem);
+    expect(await store.claim(key)).toMatchObject({ status: 'claimed' });
+    expect(calls).toEqual(['PutItemCommand']);
+  });
+
+  it('answers a completed key as a duplicate', async () => {
+    const { key, setUp, store, calls } = setup(returnsItem);
+    const first = await setUp.claim(key);
+    if (first.status !== 'claimed') throw new Error(first.status);
+    await setUp.complete(key, first.token);
+    expect(await store.claim(key)).toEqual({ status: 'duplicate' });
+    expect(calls).toEqual(
+      returnsItem ? ['PutItemCommand'] : ['PutItemCommand', 'UpdateItemCommand', 'GetItemCommand'],
+    );
+  });
+
+  it('answers a key whose lease is live as in progress', async () => {
+    const { key, setUp, store, calls } = setup(returnsItem);
+    await setUp.claim(key);
+    expect(await store.claim(key)).toEqual({ status: 'in_progress' });
+    expect(calls).toEqual(
+      returnsItem ? ['PutItemCommand'] : ['PutItemCommand', 'UpdateItemCommand', 'GetItemCommand'],
+    );
+  });
+
+  it('takes over a lease that ran out, keeping its generation', async () => {
+    const { time, key, setUp, store, calls } = setup(returnsItem);
+    const first = await setUp.claim(key);
+    if (first.status !== 'claimed') throw new Error(first.status);
+    time.advance(LEASE_SECONDS + 1);
+    const taken = await store.claim(key);
+    expect(taken).toMatchObject({ status: 'claimed', generation: first.generation });
+    expect(calls).toEqual(['PutItemCommand', 'UpdateItemCommand']);
+    // The lease is the taker's now: the first holder can no longer complete it.
+    await expect(setUp.complete(key, first.token)).rejects.toThrow(ConditionalCheckFailedException);
+  });
+
+  it('lets a retry take over at once a claim whose enqueue failed, keeping its generation', async () => {
+    const { key, setUp, store, calls } = setup(returnsItem);
+    const first = await setUp.claim(key);
+    if (first.status !== 'claimed') throw new Error(first.status);
+    await setUp.release(key, first.token);
+    expect(await store.claim(key)).toMatchObject({ status: 'claimed', generation: first.generation });
+    expect(calls).toEqual(['PutItemCommand', 'UpdateItemCommand']);
+  });
+
+  it('starts a new generation once the window has passed', async () => {
+    const { time, key, setUp, store, calls } = setup(returnsItem);
+    const first = await setUp.claim(key);
+    if (first.status !== 'claimed') throw new Error(first.status);
+    await setUp.complete(key, first.token);
+    time.advance(WINDOW_SECONDS + 1);
+    const again = await store.claim(key);
+    expect(again.status).toBe('claimed');
+    expect(again.status === 'claimed' && again.generation).not.toBe(first.generation);
+    expect(calls).toEqual(['PutItemCommand']);
+  });
+
+  it('answers in progress when another retry took the lease over first', async () => {
+    const { time, key, setUp } = setup(returnsItem);
+    await setUp.claim(key);
+    time.advance(LEASE_SECONDS + 1);
+    // The record this claim's put collides with still shows the lease run out; a rival takes it over before
+    // this claim's takeover, which then fails.
+    const rival = storeOn(dynalite, time.now);
+    const racing = countingClient(returnsItem);
+    const original = racing.client.send.bind(racing.client);
+    let rivalDone = false;
+    racing.client.send = (async (command: never) => {
+      if ((command as object) instanceof UpdateItemCommand && !rivalDone) {
+        rivalDone = true;
+        expect(await rival.claim(key)).toMatchObject({ status: 'claimed' });
+      }
+      return original(command);
+    }) as never;
+    expect(await storeOn(racing.client, time.now).claim(key)).toEqual({ status: 'in_progress' });
+    expect(racing.calls).toEqual(
+      returnsItem
+        ? ['PutItemCommand', 'UpdateItemCommand']
+        : ['PutItemCommand', 'UpdateItemCommand', 'GetItemCommand'],
+    );
+  });
+});
+
+describe('a record written before generations were kept', () => {
+  it('is taken over when its lease ran out, from the record DynamoDB returned, and keeps no generation', async () => {
+    const { time, key, store, calls } = setup(true);
+    const nowSeconds = time.now() / 1000;
+    await dynalite.send(
+      new PutItemCommand({
+        TableName: table,
+        Item: {
+          [DEDUPE_TABLE.partitionKey]: { S: key },
+          status: { S: 'pending' },
+          token: { S: 'old-token' },
+          leaseUntil: { N: String(nowSeconds - 1) },
+          [DEDUPE_TABLE.ttlAttribute]: { N: String(nowSeconds + WINDOW_SECONDS) },
+        },
+      }),
+    );
+    expect(await store.claim(key)).toEqual({
+      status: 'claimed',
+      token: expect.any(String),
+      generation: undefined,
+    });
+    expect(calls).toEqual(['PutItemCommand', 'UpdateItemCommand']);
+  });
+});
