@@ -50,3 +50,17 @@ export const STACK_OUTPUTS = {
   jobSchedulesDeadLetterQueueUrl: 'JobSchedulesDeadLetterQueueUrl',
   jobSchedulesDeadLetterQueueArn: 'JobSchedulesDeadLetterQueueArn',
 } as const;
+
+/**
+ * The CLI's name for the one-time job schedules' dead-letter queue (`hookline failed list job_schedules`): never a
+ * configured queue's name, which has no `_`. Alarm descriptions name it too, so the operator can type it.
+ */
+export const JOB_SCHEDULES = 'job_schedules';
+
+/** How the CLI names a configured schedule's dead-letter queue: never a queue's name, which has no `:`. */
+export const SCHEDULE_DEAD_LETTER_QUEUE_PREFIX = 'schedule:';
+
+/** The CLI's name for the dead-letter queue of the configured schedule `schedule` (`schedule:nightly-report`). */
+export function scheduleDeadLetterQueueName(schedule: string): string {
+  return `${SCHEDULE_DEAD_LETTER_QUEUE_PREFIX}${schedule}`;
+}
