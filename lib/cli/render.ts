@@ -77,6 +77,14 @@ export function renderFailedList(output: Output, result: FailedListResult): void
   output.line(
     `${c.bold(`${result.queue} dead-letter queue`)}: ~${result.approximateDepth} messages, showing ${result.messages.length} (left in place)`,
   );
+  if (result.heldByOthers > 0 && result.messages.length < result.approximateDepth) {
+    const held = result.heldByOthers === 1 ? '1 message is' : `${result.heldByOthers} messages are`;
+    output.line(
+      c.yellow(
+        `${held} held by another reader (a redrive, the console, another failed list) and not shown: SQS returns them once that hold ends`,
+      ),
+    );
+  }
   if (result.messages.length === 0) return;
   const rows = [
     ['ID', 'SOURCE', 'TYPE', 'RECEIVED', 'TRIES', 'ERROR'],

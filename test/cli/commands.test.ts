@@ -581,6 +581,36 @@ describe("a configured schedule's dead-letter queue", () => {
     );
   });
 
+  it('counts in failed list, as in the status, a delivery another reader holds, and says why it is not shown', async () => {
+    const dlq = installFakeQueue(sqs, heartbeat.deadLetterUrl, [
+      undelivered(1),
+      undelivered(2),
+      undelivered(3),
+    ]);
+    // Another reader (a redrive, the console) holds the third one: SQS returns it to nobody else meanwhile.
+    dlq.hidden.add('rh-3');
+    sqs.on(GetQueueAttributesCommand, { QueueUrl: EVENTS.url }).resolves(depth(0, 0, 0));
+    sqs.on(GetQueueAttributesCommand, { QueueUrl: EVENTS.deadLetterUrl }).resolves(depth(0, 0, 0));
+    sqs.on(GetQueueAttributesCommand, { QueueUrl: ORDERS.url }).resolves(depth(0, 0, 0));
+    sqs.on(GetQueueAttributesCommand, { QueueUrl: ORDERS.deadLetterUrl }).resolves(depth(0, 0, 0));
+    lambda.on(GetEventSourceMappingCommand).resolves({ State: 'Enabled' });
+    cloudwatch.on(GetMetricDataCommand).resolves({ MetricDataResults: [] });
+    const counted = await status(testBackend(), withSchedule());
+    expect(counted.otherDeadLetterQueues?.[0]?.deadLettered).toBe(3);
+
+    const result = await failedList(testBackend(), withSchedule(), { queue: HEARTBEAT });
+    expect(result.messages.map((m) => m.messageId)).toEqual(['sqs-1', 'sqs-2']);
+    expect(result).toMatchObject({ approximateDepth: 3, heldByOthers: 1 });
+    const output = recordingOutput();
+    renderFailedList(output, result);
+    expect(output.lines.slice(0, 2)).toEqual([
+      `${HEARTBEAT} dead-letter queue: ~3 messages, showing 2 (left in place)`,
+      '1 message is held by another reader (a redrive, the console, another failed list) and not shown: SQS returns them once that hold ends',
+    ]);
+    // The other reader's hold is not this read's to end.
+    expect(dlq.hidden).toEqual(new Set(['rh-3']));
+  });
+
   it("says in the status which schedules' dead-letter queues an older deployment does not publish", async () => {
     sqs.on(GetQueueAttributesCommand).resolves(depth(0, 0, 0));
     lambda.on(GetEventSourceMappingCommand).resolves({ State: 'Enabled' });
