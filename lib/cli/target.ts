@@ -298,6 +298,17 @@ function noScheduleDeadLetterQueue(
   );
 }
 
+/**
+ * What `failed` and the console say of a dead letter without a recorded reason, in the dead-letter queue of that
+ * CLI name. In a queue's own, SQS moved it after maxReceiveCount receives; in one EventBridge Scheduler fills
+ * (`job_schedules`, `schedule:<name>`) no receive count moves anything, and the message lacks Scheduler's reason.
+ */
+export function noReasonRecorded(deadLetterQueue: string): string {
+  return deadLetterQueue === JOB_SCHEDULES || deadLetterQueue.startsWith(SCHEDULE_DEAD_LETTER_QUEUE_PREFIX)
+    ? 'no reason recorded: it lacks the ERROR_CODE EventBridge Scheduler sets on what it puts here'
+    : 'no reason recorded: SQS moved it after maxReceiveCount receives (a crash or a timeout)';
+}
+
 /** The archive bucket and the functions' log groups, from the outputs that publish them. */
 function archiveAndLogsOf(
   outputs: ReadonlyMap<string, string>,

@@ -611,6 +611,25 @@ describe("a configured schedule's dead-letter queue", () => {
     expect(dlq.hidden).toEqual(new Set(['rh-3']));
   });
 
+  it("says a message without Scheduler's reason has none, not that SQS moved it after maxReceiveCount", async () => {
+    const { ERROR_CODE: _code, ERROR_MESSAGE: _message, ...others } = undelivered(1).MessageAttributes;
+    installFakeQueue(sqs, heartbeat.deadLetterUrl, [{ ...undelivered(1), MessageAttributes: others }]);
+    const listed = await failedList(testBackend(), withSchedule(), { queue: HEARTBEAT });
+    expect(listed.messages[0]?.error).toBeNull();
+    const list = recordingOutput();
+    renderFailedList(list, listed);
+    const shown = recordingOutput();
+    renderFailedShow(
+      shown,
+      await failedShow(testBackend(), withSchedule(), { queue: HEARTBEAT, id: 'sqs-1' }),
+    );
+    const none =
+      'no reason recorded: it lacks the ERROR_CODE EventBridge Scheduler sets on what it puts here';
+    expect(list.lines.join('\n')).toContain(none);
+    expect(shown.lines).toContain(`${'error'.padEnd(12)} ${none}`);
+    expect([...list.lines, ...shown.lines].join('\n')).not.toMatch(/maxReceiveCount/);
+  });
+
   it("says in the status which schedules' dead-letter queues an older deployment does not publish", async () => {
     sqs.on(GetQueueAttributesCommand).resolves(depth(0, 0, 0));
     lambda.on(GetEventSourceMappingCommand).resolves({ State: 'Enabled' });
