@@ -160,7 +160,9 @@ export async function redrive(
   const typePattern = options.type !== undefined ? typeSelector(options.type) : undefined;
   const filtering = wantedIds.size > 0 || typePattern !== undefined;
   const selective = filtering || options.limit !== undefined;
-  if (!selective && options.rate !== undefined && (options.rate > 500 || !Number.isInteger(options.rate))) {
+  // Only a move task has SQS's limits; a schedule's dead letters always go one by one, at any pace.
+  const viaMoveTask = !selective && scheduledFor === undefined;
+  if (viaMoveTask && options.rate !== undefined && (options.rate > 500 || !Number.isInteger(options.rate))) {
     throw new CliError(
       `--rate for a full redrive is a whole number from 1 to 500 (SQS move task limit), got ${options.rate}`,
     );

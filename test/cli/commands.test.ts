@@ -665,6 +665,29 @@ describe("a configured schedule's dead-letter queue", () => {
     expect(dlq.messages).toHaveLength(0);
   });
 
+  it("takes any --rate, as SQS move task limits do not apply to the one-by-one redrive a schedule's gets", async () => {
+    installFakeQueue(sqs, heartbeat.deadLetterUrl, [undelivered(1), undelivered(2)]);
+    sqs
+      .on(SendMessageBatchCommand, { QueueUrl: EVENTS.url })
+      .callsFake((input: { Entries: { Id: string }[] }) => ({
+        Successful: input.Entries.map((e) => ({ Id: e.Id, MessageId: `new-${e.Id}` })),
+        Failed: [],
+      }));
+    const backend = testBackend();
+    const result = await redrive(backend, withSchedule(), { queue: HEARTBEAT, rate: 0.5 });
+    expect(result).toMatchObject({ method: 'one-by-one', moved: 2, failed: 0 });
+    // One message every two seconds: the second waits its turn.
+    expect(backend.clock.sleeps).toEqual([2000]);
+    installFakeQueue(sqs, heartbeat.deadLetterUrl, [undelivered(3)]);
+    expect(await redrive(testBackend(), withSchedule(), { queue: HEARTBEAT, rate: 1000 })).toMatchObject({
+      moved: 1,
+    });
+    // A queue's own DLQ, redriven whole by a move task, still gets SQS's limit.
+    await expect(redrive(testBackend(), withSchedule(), { queue: 'events', rate: 1000 })).rejects.toThrow(
+      /--rate for a full redrive is a whole number from 1 to 500/,
+    );
+  });
+
   it('leaves a delivery Scheduler meant for another queue in the DLQ, saying why', async () => {
     const elsewhere = 'arn:aws:sqs:us-east-1:123456789012:Hookline-retired';
     const dlq = installFakeQueue(sqs, heartbeat.deadLetterUrl, [undelivered(1, elsewhere), undelivered(2)]);
