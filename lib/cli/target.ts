@@ -299,12 +299,20 @@ function noScheduleDeadLetterQueue(
 }
 
 /**
+ * Whether `name` is the CLI's name of a dead-letter queue that belongs to no queue (`job_schedules`,
+ * `schedule:<name>`): never a configured queue's name, which has neither `_` nor `:`.
+ */
+export function isOtherDeadLetterQueueName(name: string): boolean {
+  return name === JOB_SCHEDULES || name.startsWith(SCHEDULE_DEAD_LETTER_QUEUE_PREFIX);
+}
+
+/**
  * What `failed` and the console say of a dead letter without a recorded reason, in the dead-letter queue of that
  * CLI name. In a queue's own, SQS moved it after maxReceiveCount receives; in one EventBridge Scheduler fills
  * (`job_schedules`, `schedule:<name>`) no receive count moves anything, and the message lacks Scheduler's reason.
  */
 export function noReasonRecorded(deadLetterQueue: string): string {
-  return deadLetterQueue === JOB_SCHEDULES || deadLetterQueue.startsWith(SCHEDULE_DEAD_LETTER_QUEUE_PREFIX)
+  return isOtherDeadLetterQueueName(deadLetterQueue)
     ? 'no reason recorded: it lacks the ERROR_CODE EventBridge Scheduler sets on what it puts here'
     : 'no reason recorded: SQS moved it after maxReceiveCount receives (a crash or a timeout)';
 }

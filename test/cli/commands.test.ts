@@ -709,6 +709,23 @@ describe("a configured schedule's dead-letter queue", () => {
     expect(dlq.messages.map((m) => m.MessageId)).toEqual(['sqs-1']);
   });
 
+  it('purge without --dlq says, as with it, why local mode or the stack has no such dead-letter queue', async () => {
+    for (const deadLetter of [false, true]) {
+      await expect(
+        purge(testBackend(), localTarget(), { queue: JOB_SCHEDULES, deadLetter, yes: true }),
+      ).rejects.toThrow(`local mode has no ${JOB_SCHEDULES} dead-letter queue`);
+      await expect(
+        purge(testBackend(), localTarget(), { queue: HEARTBEAT, deadLetter, yes: true }),
+      ).rejects.toThrow(`local mode has no ${HEARTBEAT} dead-letter queue`);
+      await expect(
+        purge(testBackend(), withSchedule(), { queue: 'schedule:nope', deadLetter, yes: true }),
+      ).rejects.toThrow(
+        'unknown schedule "nope" in stack Hookline in us-east-1: use one of schedule:heartbeat',
+      );
+    }
+    expect(sqs.calls()).toHaveLength(0);
+  });
+
   it('says why local mode has none, and names the schedules a stack has for an unknown one', async () => {
     await expect(failedList(testBackend(), localTarget(), { queue: HEARTBEAT })).rejects.toThrow(
       'local mode has no schedule:heartbeat dead-letter queue: it keeps none for schedules, and reports a delivery it could not make in its output',
