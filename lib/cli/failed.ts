@@ -120,6 +120,29 @@ export async function failedList(
   }
 }
 
+/**
+ * The dead letters of the dead-letter queue `name` (as `failed list` takes it) that `wanted` selects, read as
+ * `failed show` reads them: every one stays in place.
+ */
+export async function findDeadLetters(
+  backend: Backend,
+  target: Target,
+  name: string,
+  wanted: (letter: DeadLetter) => boolean,
+): Promise<DeadLetter[]> {
+  const queue = deadLetterQueueOf(target, name);
+  const found: DeadLetter[] = [];
+  try {
+    await scanDeadLetters(backend, queue, (letter) => {
+      if (wanted(letter)) found.push(letter);
+      return false;
+    });
+  } catch (error) {
+    throw explainError(error, contextOf(target, queue.name));
+  }
+  return found;
+}
+
 export interface FailedShowOptions {
   readonly queue: string;
   /** Envelope id (the sender's delivery id) or SQS message id. */
