@@ -1,6 +1,7 @@
 /**
- * Names of the stack outputs. The CLI finds a deployed pipeline's resources through them, so they are a
- * public contract: change them only together with `bin/hookline.ts`.
+ * Names of the stack outputs, and the CLI's names of the dead-letter queues that belong to no queue (which the
+ * stack's alarms tell the operator to type). The CLI finds a deployed pipeline's resources through them, so they
+ * are a public contract: change them only together with `bin/hookline.ts`.
  */
 
 /** Kinds of per-source, per-queue or per-schedule outputs. */
