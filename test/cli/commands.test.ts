@@ -688,9 +688,14 @@ describe("a configured schedule's dead-letter queue", () => {
     );
   });
 
-  it('leaves a delivery Scheduler meant for another queue in the DLQ, saying why', async () => {
-    const elsewhere = 'arn:aws:sqs:us-east-1:123456789012:Hookline-retired';
-    const dlq = installFakeQueue(sqs, heartbeat.deadLetterUrl, [undelivered(1, elsewhere), undelivered(2)]);
+  it('leaves a delivery Scheduler meant for another queue in the DLQ, naming that queue or saying it is gone', async () => {
+    // One meant for a queue since removed from the configuration, one for another queue the stack still has.
+    const retired = 'arn:aws:sqs:us-east-1:123456789012:Hookline-retired';
+    const dlq = installFakeQueue(sqs, heartbeat.deadLetterUrl, [
+      undelivered(1, retired),
+      undelivered(2),
+      undelivered(3, ORDERS.arn),
+    ]);
     sqs
       .on(SendMessageBatchCommand, { QueueUrl: EVENTS.url })
       .callsFake((input: { Entries: { Id: string }[] }) => ({
@@ -698,15 +703,20 @@ describe("a configured schedule's dead-letter queue", () => {
         Failed: [],
       }));
     const result = await redrive(testBackend(), withSchedule(), { queue: HEARTBEAT });
-    expect(result).toMatchObject({ moved: 1, failed: 1 });
+    expect(result).toMatchObject({ moved: 1, failed: 2 });
     expect(result.failures).toEqual([
       {
         messageId: 'sqs-1',
         id: 'heartbeat:2026-11-25T01:00:00Z',
-        reason: `Scheduler meant it for ${elsewhere}, not the events queue the schedule sends to now: send it there yourself, or leave it`,
+        reason: `Scheduler meant it for ${retired}, not the events queue the schedule sends to now, and that queue is no longer in the pipeline: there is nowhere to send it back to; leave it to expire with the dead-letter queue's retention, or empty the queue with hookline purge ${HEARTBEAT} --dlq`,
+      },
+      {
+        messageId: 'sqs-3',
+        id: 'heartbeat:2026-11-25T03:00:00Z',
+        reason: `Scheduler meant it for the orders queue (${ORDERS.arn}), not the events queue the schedule sends to now: send it there yourself, or leave it`,
       },
     ]);
-    expect(dlq.messages.map((m) => m.MessageId)).toEqual(['sqs-1']);
+    expect(dlq.messages.map((m) => m.MessageId)).toEqual(['sqs-1', 'sqs-3']);
   });
 
   it('purge without --dlq says, as with it, why local mode or the stack has no such dead-letter queue', async () => {
