@@ -38,7 +38,13 @@ import { PipelineSchedules } from './pipeline-schedules';
 import { projectRootOf } from './project-root';
 import { QueueConsumer, type QueueConsumerProps } from './queue-consumer';
 import { sourceNeedsSecret } from './runtime-wiring';
-import { outputKey, pascalCase, STACK_OUTPUTS } from './stack-outputs';
+import {
+  JOB_SCHEDULES,
+  outputKey,
+  pascalCase,
+  STACK_OUTPUTS,
+  scheduleDeadLetterQueueName,
+} from './stack-outputs';
 import { alarmTopicRegionViolations } from './validation';
 import { secretIdOf, WebhookIngest } from './webhook-ingest';
 
@@ -335,11 +341,20 @@ export class HooklinePipeline extends Construct {
             ),
           }
         : {}),
-      deadLetterQueues: this.scheduleDeadLetterQueues().map(({ name, queue }) => ({
-        name: `schedule-${name}`,
-        id: `Schedule-${name}`,
-        queue,
-      })),
+      deadLetterQueues: config.schedules.flatMap(({ name, queue: target }) => {
+        const queue = this.schedules?.schedules[name]?.deadLetterQueue;
+        const cliName = scheduleDeadLetterQueueName(name);
+        return queue
+          ? [
+              {
+                name: cliName,
+                id: `Schedule-${name}`,
+                queue,
+                description: `Deliveries of schedule "${name}" to the "${target}" queue are waiting in its dead-letter queue: EventBridge Scheduler gave up on them. Read why with \`hookline failed list ${cliName}\`, fix the cause, then \`hookline redrive ${cliName}\`.`,
+              },
+            ]
+          : [];
+      }),
       ...(config.alarms.existingTopicArn
         ? { topic: sns.Topic.fromTopicArn(this, 'ExistingAlarmTopic', config.alarms.existingTopicArn) }
         : {}),
@@ -408,7 +423,12 @@ export class HooklinePipeline extends Construct {
     const queue = this.jobProducers?.schedulerDeadLetterQueue;
     if (!queue || this.#jobScheduleDeadLetterQueueShown) return;
     // An upper-case id: queue names are lower-case, so it never meets a queue's own DLQ alarm.
-    this.alarms.watchDeadLetterQueue({ name: 'job schedules', id: 'JobSchedules', queue });
+    this.alarms.watchDeadLetterQueue({
+      name: JOB_SCHEDULES,
+      id: 'JobSchedules',
+      queue,
+      description: `One-time jobs are waiting in the ${JOB_SCHEDULES} dead-letter queue: EventBridge Scheduler could not deliver them to their queue. Read why with \`hookline failed list ${JOB_SCHEDULES}\`, fix the cause, then send each job again from its producer (this queue cannot be redriven).`,
+    });
     this.dashboard.chartDeadLetterQueue({ label: 'job schedules DLQ', queue });
     const description = 'one-time job schedules (jobs EventBridge Scheduler could not deliver)';
     new CfnOutput(this, STACK_OUTPUTS.jobSchedulesDeadLetterQueueUrl, {

@@ -63,6 +63,13 @@ export interface MonitoredDeadLetterQueue {
   readonly id?: string;
   /** The dead-letter queue. */
   readonly queue: sqs.IQueue;
+  /**
+   * The alarm's description: what waits there and how to read and resend it, naming the queue as the operator
+   * types it (the pipeline's name the CLI commands for it).
+   *
+   * @default - a description that names the queue by `name`
+   */
+  readonly description?: string;
 }
 
 /** Properties for {@link PipelineAlarms}. */
@@ -233,7 +240,9 @@ export class PipelineAlarms extends Construct {
         statistic: cloudwatch.Stats.MAXIMUM,
       }),
       threshold: 0,
-      description: `Deliveries are waiting in the dead-letter queue "${d.name}": the sender gave up on them. Inspect them, fix the cause, then send them again.`,
+      description:
+        d.description ??
+        `Deliveries are waiting in the dead-letter queue "${d.name}": the sender gave up on them. Inspect them, fix the cause, then send them again.`,
     });
   }
 

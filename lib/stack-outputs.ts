@@ -1,6 +1,7 @@
 /**
- * Names of the stack outputs. The CLI finds a deployed pipeline's resources through them, so they are a
- * public contract: change them only together with `bin/hookline.ts`.
+ * Names of the stack outputs, and the CLI's names of the dead-letter queues that belong to no queue (which the
+ * stack's alarms tell the operator to type). The CLI finds a deployed pipeline's resources through them, so they
+ * are a public contract: change them only together with `bin/hookline.ts`.
  */
 
 /** Kinds of per-source, per-queue or per-schedule outputs. */
@@ -50,3 +51,17 @@ export const STACK_OUTPUTS = {
   jobSchedulesDeadLetterQueueUrl: 'JobSchedulesDeadLetterQueueUrl',
   jobSchedulesDeadLetterQueueArn: 'JobSchedulesDeadLetterQueueArn',
 } as const;
+
+/**
+ * The CLI's name for the one-time job schedules' dead-letter queue (`hookline failed list job_schedules`): never a
+ * configured queue's name, which has no `_`. Alarm descriptions name it too, so the operator can type it.
+ */
+export const JOB_SCHEDULES = 'job_schedules';
+
+/** How the CLI names a configured schedule's dead-letter queue: never a queue's name, which has no `:`. */
+export const SCHEDULE_DEAD_LETTER_QUEUE_PREFIX = 'schedule:';
+
+/** The CLI's name for the dead-letter queue of the configured schedule `schedule` (`schedule:nightly-report`). */
+export function scheduleDeadLetterQueueName(schedule: string): string {
+  return `${SCHEDULE_DEAD_LETTER_QUEUE_PREFIX}${schedule}`;
+}

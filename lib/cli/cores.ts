@@ -8,7 +8,14 @@ export { parseTime, timeOption } from './archive';
 export { connect, loadConfig, systemClock } from './backend';
 export { setConsumerEnabled } from './consumers';
 export { failedList, failedShow } from './failed';
-export { jobsList, jobsShow, jobsStore, renderJobList, renderJobShow } from './jobs';
+export {
+  jobsList,
+  jobsShow,
+  jobsStore,
+  renderJobList,
+  renderJobShow,
+  withUndeliveredSchedule,
+} from './jobs';
 export { purge } from './purge';
 export { redrive } from './redrive';
 export {

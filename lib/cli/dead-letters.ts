@@ -57,6 +57,9 @@ const attr = (message: Message, name: string) => message.MessageAttributes?.[nam
 /** The attributes EventBridge Scheduler gives a delivery it put in a schedule's dead-letter queue. */
 const SCHEDULER_FAILURE_ATTRIBUTES = { errorName: 'ERROR_CODE', errorMessage: 'ERROR_MESSAGE' } as const;
 
+/** Scheduler's attribute naming the schedule whose delivery it gave up on (`.../schedule/<group>/<name>`). */
+export const SCHEDULE_ARN_ATTRIBUTE = 'SCHEDULE_ARN';
+
 /** Scheduler's attribute naming the target (the queue) a delivery it gave up on was meant for. */
 export const SCHEDULER_TARGET_ATTRIBUTE = 'TARGET_ARN';
 
@@ -68,7 +71,7 @@ export const SCHEDULER_DEAD_LETTER_ATTRIBUTES: ReadonlySet<string> = new Set([
   ...Object.values(SCHEDULER_FAILURE_ATTRIBUTES),
   'EXECUTION_ID',
   'RETRY_ATTEMPTS',
-  'SCHEDULE_ARN',
+  SCHEDULE_ARN_ATTRIBUTE,
   SCHEDULER_TARGET_ATTRIBUTE,
 ]);
 

@@ -28,8 +28,16 @@ export interface FailedListOptions {
 export interface FailedListResult {
   readonly queue: string;
   readonly deadLetterQueueUrl: string;
-  /** Approximate number of messages in the DLQ when the command started (at least as many as were read). */
+  /**
+   * Approximate number of messages in the DLQ when the command started (at least as many as were read), counted
+   * as `status` counts them: visible and held by a reader.
+   */
   readonly approximateDepth: number;
+  /**
+   * Messages another reader (a redrive, the console, another `failed list`) held when the command started: SQS
+   * returns none of them until that hold ends, so the listing cannot show them.
+   */
+  readonly heldByOthers: number;
   readonly messages: readonly DeadLetterSummary[];
   /** Messages that could not be made visible again (they return when the 30 s hold ends). */
   readonly notReleased: number;
@@ -101,13 +109,38 @@ export async function failedList(
     return {
       queue: queue.name,
       deadLetterQueueUrl: queue.deadLetterUrl,
-      approximateDepth: Math.max(depth.visible, letters.length),
+      // A dead letter another reader holds is still there: counted, though this read cannot receive it.
+      approximateDepth: Math.max(depth.visible + depth.inFlight, letters.length),
+      heldByOthers: depth.inFlight,
       messages: letters.map(summarize),
       notReleased,
     };
   } catch (error) {
     throw explainError(error, contextOf(target, queue.name));
   }
+}
+
+/**
+ * The dead letters of the dead-letter queue `name` (as `failed list` takes it) that `wanted` selects, read as
+ * `failed show` reads them: every one stays in place.
+ */
+export async function findDeadLetters(
+  backend: Backend,
+  target: Target,
+  name: string,
+  wanted: (letter: DeadLetter) => boolean,
+): Promise<DeadLetter[]> {
+  const queue = deadLetterQueueOf(target, name);
+  const found: DeadLetter[] = [];
+  try {
+    await scanDeadLetters(backend, queue, (letter) => {
+      if (wanted(letter)) found.push(letter);
+      return false;
+    });
+  } catch (error) {
+    throw explainError(error, contextOf(target, queue.name));
+  }
+  return found;
 }
 
 export interface FailedShowOptions {

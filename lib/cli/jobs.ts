@@ -17,9 +17,11 @@ import {
 import { localStatePath, parseLocalState } from '../local/state-file';
 import { STACK_OUTPUTS } from '../stack-outputs';
 import type { Backend } from './backend';
+import { SCHEDULE_ARN_ATTRIBUTE, summarize } from './dead-letters';
 import { CliError } from './errors';
+import { findDeadLetters } from './failed';
 import { type Output, type Progress, table } from './output';
-import type { Target } from './target';
+import { JOB_SCHEDULES, noReasonRecorded, otherDeadLetterQueues, type Target } from './target';
 
 /** Where the job records are. */
 export interface JobsStore {
@@ -70,6 +72,34 @@ export async function jobsShow(store: JobsStore, id: string): Promise<JobStatus>
     );
   }
   return status;
+}
+
+/**
+ * A delayed job EventBridge Scheduler could not deliver waits in the `job_schedules` dead-letter queue, while
+ * its record still says it is on its way (nothing tells the record). So a `queued` job that went through a
+ * one-time schedule is looked for there, as the delivery of that very schedule (not of an earlier generation of
+ * the same id), and shown dead-lettered with Scheduler's reason when it is there.
+ */
+export async function withUndeliveredSchedule(
+  backend: Backend,
+  target: Target,
+  job: JobStatus,
+): Promise<JobStatus> {
+  const { scheduleName } = job;
+  const hasJobSchedules = otherDeadLetterQueues(target).some((d) => d.name === JOB_SCHEDULES);
+  if (job.state !== 'queued' || !scheduleName || !hasJobSchedules) return job;
+  const letters = await findDeadLetters(backend, target, JOB_SCHEDULES, (letter) => {
+    const schedule = letter.messageAttributes[SCHEDULE_ARN_ATTRIBUTE]?.StringValue;
+    return letter.event.id === job.id && (schedule === undefined || schedule.endsWith(`/${scheduleName}`));
+  });
+  const letter = letters[0];
+  if (!letter) return job;
+  const { error } = summarize(letter);
+  return {
+    ...job,
+    state: 'dead-lettered',
+    reason: `EventBridge Scheduler could not deliver it to its queue (${error ?? noReasonRecorded(JOB_SCHEDULES)}): it waits in the ${JOB_SCHEDULES} dead-letter queue (hookline failed show ${JOB_SCHEDULES} ${job.id}); fix the cause, then send the job again`,
+  };
 }
 
 /** Parses `--state`; an unknown state is an error listing the valid ones. */

@@ -301,9 +301,10 @@ function registerJobs(program: Command, ctx: CommandContext): void {
       .description("one job's state, due time, result or dead-letter reason")
       .argument('<id>', 'job id'),
   ).action(async (id: string, o: CommonOptions) => {
-    const { jobsShow, jobsStore, renderJobShow } = await cores();
+    const { jobsShow, jobsStore, renderJobShow, withUndeliveredSchedule } = await cores();
     const { output, target, backend } = await open(ctx.deps, o);
-    present(output, await jobsShow(await jobsStore(target, backend, ctx.deps.env), id), renderJobShow);
+    const job = await jobsShow(await jobsStore(target, backend, ctx.deps.env), id);
+    present(output, await withUndeliveredSchedule(backend, target, job), renderJobShow);
   });
   withTarget(
     jobs

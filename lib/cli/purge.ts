@@ -5,7 +5,7 @@ import { PurgeQueueCommand } from '@aws-sdk/client-sqs';
 import { type Backend, contextOf } from './backend';
 import { queueDepth } from './dead-letters';
 import { CliError, explainError } from './errors';
-import { deadLetterQueueOf, otherDeadLetterQueues, queueOf, type Target } from './target';
+import { deadLetterQueueOf, isOtherDeadLetterQueueName, queueOf, type Target } from './target';
 
 export interface PurgeOptions {
   readonly queue: string;
@@ -54,7 +54,9 @@ export async function purge(backend: Backend, target: Target, options: PurgeOpti
  * such as the job schedules' or a schedule's.
  */
 function purgedQueue(target: Target, name: string, deadLetter: boolean): { name: string; url: string } {
-  if (!deadLetter && otherDeadLetterQueues(target).some((d) => d.name === name)) {
+  if (!deadLetter && isOtherDeadLetterQueueName(name)) {
+    // The same answer as with --dlq where there is none to purge (local mode, an unknown schedule), else the flag.
+    deadLetterQueueOf(target, name);
     throw new CliError(`${name} is a dead-letter queue and nothing else: purge it with --dlq`);
   }
   if (deadLetter) {

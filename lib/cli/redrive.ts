@@ -160,7 +160,9 @@ export async function redrive(
   const typePattern = options.type !== undefined ? typeSelector(options.type) : undefined;
   const filtering = wantedIds.size > 0 || typePattern !== undefined;
   const selective = filtering || options.limit !== undefined;
-  if (!selective && options.rate !== undefined && (options.rate > 500 || !Number.isInteger(options.rate))) {
+  // Only a move task has SQS's limits; a schedule's dead letters always go one by one, at any pace.
+  const viaMoveTask = !selective && scheduledFor === undefined;
+  if (viaMoveTask && options.rate !== undefined && (options.rate > 500 || !Number.isInteger(options.rate))) {
     throw new CliError(
       `--rate for a full redrive is a whole number from 1 to 500 (SQS move task limit), got ${options.rate}`,
     );
@@ -174,7 +176,7 @@ export async function redrive(
     const result = await moveDeadLetters(backend, queue, options, before.visible, selective, {
       wantedIds,
       ...(typePattern ? { typePattern } : {}),
-      ...(scheduledFor ? { scheduledFor } : {}),
+      ...(scheduledFor ? { scheduledFor, queues: Object.values(target.queues) } : {}),
     });
     if (filtering && result.moved + result.failed === 0 && result.returned === 0) {
       throw nothingMatched(queue.name, options);
@@ -435,6 +437,8 @@ interface Selection {
    * queue (the schedule was pointed elsewhere since) stays in the DLQ.
    */
   readonly scheduledFor?: QueueTarget;
+  /** The target's queues, to name the one Scheduler meant a delivery for when the schedule sends elsewhere now. */
+  readonly queues?: readonly QueueTarget[];
 }
 
 /** What a one-by-one redrive has done so far, counted by named outcomes. */
@@ -530,6 +534,7 @@ class OneByOneRedrive {
   private readonly foundAsMessageIds = new Set<string>();
   private readonly typePattern: RegExp | undefined;
   private readonly scheduledFor: QueueTarget | undefined;
+  private readonly queues: readonly QueueTarget[];
   private readonly filtering: boolean;
   private readonly holdSeconds: number;
   /**
@@ -561,6 +566,7 @@ class OneByOneRedrive {
     this.wantedIds = selection.wantedIds ?? new Set<string>();
     this.typePattern = selection.typePattern;
     this.scheduledFor = selection.scheduledFor;
+    this.queues = selection.queues ?? [];
     this.filtering = this.wantedIds.size > 0 || this.typePattern !== undefined;
     this.holdSeconds = options.holdSeconds ?? 300;
     this.runId = randomRunId(backend.clock.now());
@@ -707,11 +713,24 @@ class OneByOneRedrive {
     }
     const meantFor = letter.messageAttributes[SCHEDULER_TARGET_ATTRIBUTE]?.StringValue;
     if (this.scheduledFor && meantFor !== undefined && meantFor !== this.scheduledFor.arn) {
-      const reason = `Scheduler meant it for ${meantFor}, not the ${this.scheduledFor.name} queue the schedule sends to now: send it there yourself, or leave it`;
+      const reason = this.meantElsewhere(meantFor, this.scheduledFor);
       tally.fail(m, id, reason, letter.messageId);
       return undefined;
     }
     return { message: m, id, entry: this.sendEntry(m, entryId, letter.messageId, group) };
+  }
+
+  /**
+   * Why a delivery Scheduler meant for another queue stays: that queue, when the target still has it, or else
+   * that it is gone (a queue removed from the configuration), so there is nowhere to send it back to.
+   */
+  private meantElsewhere(meantFor: string, scheduledFor: QueueTarget): string {
+    const now = `not the ${scheduledFor.name} queue the schedule sends to now`;
+    const queue = this.queues.find((q) => q.arn === meantFor);
+    if (queue) {
+      return `Scheduler meant it for the ${queue.name} queue (${meantFor}), ${now}: send it there yourself, or leave it`;
+    }
+    return `Scheduler meant it for ${meantFor}, ${now}, and that queue is no longer in the pipeline: there is nowhere to send it back to; leave it to expire with the dead-letter queue's retention, or empty the queue with hookline purge ${this.queue.name} --dlq`;
   }
 
   /** Whether `--id` and `--type` select the message (recording which `--id` was found). */

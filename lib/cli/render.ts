@@ -10,7 +10,7 @@ import type { ReplayResult } from './replay';
 import type { SecretsSetResult } from './secrets';
 import type { SendResult } from './send';
 import type { StatusResult } from './status';
-import { JOB_SCHEDULES } from './target';
+import { JOB_SCHEDULES, noReasonRecorded } from './target';
 import type { TraceResult } from './trace';
 
 /** `95` -> `1m 35s`. */
@@ -77,6 +77,14 @@ export function renderFailedList(output: Output, result: FailedListResult): void
   output.line(
     `${c.bold(`${result.queue} dead-letter queue`)}: ~${result.approximateDepth} messages, showing ${result.messages.length} (left in place)`,
   );
+  if (result.heldByOthers > 0 && result.messages.length < result.approximateDepth) {
+    const held = result.heldByOthers === 1 ? '1 message is' : `${result.heldByOthers} messages are`;
+    output.line(
+      c.yellow(
+        `${held} held by another reader (a redrive, the console, another failed list) and not shown: SQS returns them once that hold ends`,
+      ),
+    );
+  }
   if (result.messages.length === 0) return;
   const rows = [
     ['ID', 'SOURCE', 'TYPE', 'RECEIVED', 'TRIES', 'ERROR'],
@@ -90,7 +98,7 @@ export function renderFailedList(output: Output, result: FailedListResult): void
       m.type ?? '-',
       m.receivedAt ?? m.sentAt ?? '-',
       m.receiveCount !== null ? String(m.receiveCount) : '-',
-      truncate(m.error ?? m.envelopeError ?? 'no reason recorded (maxReceiveCount exceeded)', 100),
+      truncate(m.error ?? m.envelopeError ?? noReasonRecorded(result.queue), 100),
     ]),
   ];
   output.line(table(rows, c));
@@ -128,7 +136,7 @@ export function renderFailedShow(output: Output, result: FailedShowResult): void
   field('sent', result.sentAt);
   field('tries', result.receiveCount);
   if (result.messageGroupId) field('group', result.messageGroupId);
-  field('error', result.error ? c.red(result.error) : 'no reason recorded (maxReceiveCount exceeded)');
+  field('error', result.error ? c.red(result.error) : noReasonRecorded(result.queue));
   if (result.failure.consumer) field('consumer', result.failure.consumer);
   if (result.failure.failedAt) field('failed at', result.failure.failedAt);
   if (result.envelopeError) field('envelope', c.yellow(result.envelopeError));

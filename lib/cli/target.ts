@@ -7,27 +7,19 @@ import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import type { ResolvedConfig } from '../config';
 import { type LocalState, localStatePath, parseLocalState } from '../local/state-file';
 import type { LocalQueue } from '../local/topology';
-import { outputKey, STACK_OUTPUTS } from '../stack-outputs';
+import {
+  JOB_SCHEDULES,
+  outputKey,
+  SCHEDULE_DEAD_LETTER_QUEUE_PREFIX,
+  STACK_OUTPUTS,
+  scheduleDeadLetterQueueName,
+} from '../stack-outputs';
 import { CliError } from './errors';
 
-export { localStatePath };
-
-/**
- * The CLI's name for the one-time job schedules' dead-letter queue (`hookline failed list job_schedules`): never a
- * configured queue's name, which has no `_`.
- */
-export const JOB_SCHEDULES = 'job_schedules';
+export { JOB_SCHEDULES, localStatePath, scheduleDeadLetterQueueName };
 
 /** What the one-time job schedules' dead-letter queue holds, as `status` says it. */
 const JOB_SCHEDULES_HOLD = 'one-time jobs Scheduler could not deliver';
-
-/** How the CLI names a configured schedule's dead-letter queue: never a queue's name, which has no `:`. */
-const SCHEDULE_PREFIX = 'schedule:';
-
-/** The CLI's name for the dead-letter queue of the configured schedule `schedule` (`schedule:nightly-report`). */
-export function scheduleDeadLetterQueueName(schedule: string): string {
-  return `${SCHEDULE_PREFIX}${schedule}`;
-}
 
 /**
  * A dead-letter queue to read: a queue's (with `url`, the queue it belongs to), or one EventBridge Scheduler fills
@@ -274,7 +266,8 @@ export function deadLetterQueueOf(target: Target, name: string): DeadLetterQueue
         : `${target.description} has no ${JOB_SCHEDULES} dead-letter queue in its outputs: it is made once a producer may delay jobs (grantSend with { delays: true }, or the jobs endpoint with delays); if one does, redeploy with npx cdk deploy so the stack publishes it`,
     );
   }
-  if (name.startsWith(SCHEDULE_PREFIX)) throw noScheduleDeadLetterQueue(target, name, others);
+  if (name.startsWith(SCHEDULE_DEAD_LETTER_QUEUE_PREFIX))
+    throw noScheduleDeadLetterQueue(target, name, others);
   return queueOf(
     target,
     name,
@@ -293,16 +286,35 @@ function noScheduleDeadLetterQueue(
       `local mode has no ${name} dead-letter queue: it keeps none for schedules, and reports a delivery it could not make in its output`,
     );
   }
-  const schedule = name.slice(SCHEDULE_PREFIX.length);
+  const schedule = name.slice(SCHEDULE_DEAD_LETTER_QUEUE_PREFIX.length);
   if (target.schedulesMissingOutputs?.includes(schedule)) {
     return new CliError(
       `schedule ${schedule} has no dead-letter queue outputs in ${target.description}: redeploy with npx cdk deploy so the stack publishes them`,
     );
   }
-  const names = others.map((d) => d.name).filter((n) => n.startsWith(SCHEDULE_PREFIX));
+  const names = others.map((d) => d.name).filter((n) => n.startsWith(SCHEDULE_DEAD_LETTER_QUEUE_PREFIX));
   return new CliError(
     `unknown schedule "${schedule}" in ${target.description}: use one of ${names.length ? names.join(', ') : '(no schedule configured)'}`,
   );
+}
+
+/**
+ * Whether `name` is the CLI's name of a dead-letter queue that belongs to no queue (`job_schedules`,
+ * `schedule:<name>`): never a configured queue's name, which has neither `_` nor `:`.
+ */
+export function isOtherDeadLetterQueueName(name: string): boolean {
+  return name === JOB_SCHEDULES || name.startsWith(SCHEDULE_DEAD_LETTER_QUEUE_PREFIX);
+}
+
+/**
+ * What `failed` and the console say of a dead letter without a recorded reason, in the dead-letter queue of that
+ * CLI name. In a queue's own, SQS moved it after maxReceiveCount receives; in one EventBridge Scheduler fills
+ * (`job_schedules`, `schedule:<name>`) no receive count moves anything, and the message lacks Scheduler's reason.
+ */
+export function noReasonRecorded(deadLetterQueue: string): string {
+  return isOtherDeadLetterQueueName(deadLetterQueue)
+    ? 'no reason recorded: it lacks the ERROR_CODE EventBridge Scheduler sets on what it puts here'
+    : 'no reason recorded: SQS moved it after maxReceiveCount receives (a crash or a timeout)';
 }
 
 /** The archive bucket and the functions' log groups, from the outputs that publish them. */

@@ -17,7 +17,7 @@ import { purge } from '../cli/purge';
 import { redrive, redriveSourceOf } from '../cli/redrive';
 import { sendWebhook } from '../cli/send';
 import { status } from '../cli/status';
-import { otherDeadLetterQueues, queueOf, type Target } from '../cli/target';
+import { noReasonRecorded, otherDeadLetterQueues, queueOf, type Target } from '../cli/target';
 import type { ResolvedConfig } from '../config';
 import { sourceNeedsSecret, sourceRuntimeConfig } from '../runtime-wiring';
 import { Activity, type EventFilter, type RateSeries } from './activity';
@@ -121,8 +121,6 @@ export interface ConsoleContext extends ConsoleConnection {
 function addressOf(target: Target): string {
   return target.kind === 'local' ? JSON.stringify([target.controlUrl, target.endpoints]) : target.description;
 }
-
-const NO_REASON = 'no reason recorded: SQS moved it after maxReceiveCount receives (a crash or a timeout)';
 
 /** The console's operations on one target. */
 export class ConsoleOperations {
@@ -360,7 +358,7 @@ export class ConsoleOperations {
     const list = await failedList(this.connection.backend, this.connection.target, { queue, limit: 200 });
     const groups = new Map<string, (typeof list.messages)[number][]>();
     for (const m of list.messages) {
-      const reason = m.error ?? m.envelopeError ?? NO_REASON;
+      const reason = m.error ?? m.envelopeError ?? noReasonRecorded(list.queue);
       groups.set(reason, [...(groups.get(reason) ?? []), m]);
     }
     return {

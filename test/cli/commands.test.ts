@@ -581,6 +581,55 @@ describe("a configured schedule's dead-letter queue", () => {
     );
   });
 
+  it('counts in failed list, as in the status, a delivery another reader holds, and says why it is not shown', async () => {
+    const dlq = installFakeQueue(sqs, heartbeat.deadLetterUrl, [
+      undelivered(1),
+      undelivered(2),
+      undelivered(3),
+    ]);
+    // Another reader (a redrive, the console) holds the third one: SQS returns it to nobody else meanwhile.
+    dlq.hidden.add('rh-3');
+    sqs.on(GetQueueAttributesCommand, { QueueUrl: EVENTS.url }).resolves(depth(0, 0, 0));
+    sqs.on(GetQueueAttributesCommand, { QueueUrl: EVENTS.deadLetterUrl }).resolves(depth(0, 0, 0));
+    sqs.on(GetQueueAttributesCommand, { QueueUrl: ORDERS.url }).resolves(depth(0, 0, 0));
+    sqs.on(GetQueueAttributesCommand, { QueueUrl: ORDERS.deadLetterUrl }).resolves(depth(0, 0, 0));
+    lambda.on(GetEventSourceMappingCommand).resolves({ State: 'Enabled' });
+    cloudwatch.on(GetMetricDataCommand).resolves({ MetricDataResults: [] });
+    const counted = await status(testBackend(), withSchedule());
+    expect(counted.otherDeadLetterQueues?.[0]?.deadLettered).toBe(3);
+
+    const result = await failedList(testBackend(), withSchedule(), { queue: HEARTBEAT });
+    expect(result.messages.map((m) => m.messageId)).toEqual(['sqs-1', 'sqs-2']);
+    expect(result).toMatchObject({ approximateDepth: 3, heldByOthers: 1 });
+    const output = recordingOutput();
+    renderFailedList(output, result);
+    expect(output.lines.slice(0, 2)).toEqual([
+      `${HEARTBEAT} dead-letter queue: ~3 messages, showing 2 (left in place)`,
+      '1 message is held by another reader (a redrive, the console, another failed list) and not shown: SQS returns them once that hold ends',
+    ]);
+    // The other reader's hold is not this read's to end.
+    expect(dlq.hidden).toEqual(new Set(['rh-3']));
+  });
+
+  it("says a message without Scheduler's reason has none, not that SQS moved it after maxReceiveCount", async () => {
+    const { ERROR_CODE: _code, ERROR_MESSAGE: _message, ...others } = undelivered(1).MessageAttributes;
+    installFakeQueue(sqs, heartbeat.deadLetterUrl, [{ ...undelivered(1), MessageAttributes: others }]);
+    const listed = await failedList(testBackend(), withSchedule(), { queue: HEARTBEAT });
+    expect(listed.messages[0]?.error).toBeNull();
+    const list = recordingOutput();
+    renderFailedList(list, listed);
+    const shown = recordingOutput();
+    renderFailedShow(
+      shown,
+      await failedShow(testBackend(), withSchedule(), { queue: HEARTBEAT, id: 'sqs-1' }),
+    );
+    const none =
+      'no reason recorded: it lacks the ERROR_CODE EventBridge Scheduler sets on what it puts here';
+    expect(list.lines.join('\n')).toContain(none);
+    expect(shown.lines).toContain(`${'error'.padEnd(12)} ${none}`);
+    expect([...list.lines, ...shown.lines].join('\n')).not.toMatch(/maxReceiveCount/);
+  });
+
   it("says in the status which schedules' dead-letter queues an older deployment does not publish", async () => {
     sqs.on(GetQueueAttributesCommand).resolves(depth(0, 0, 0));
     lambda.on(GetEventSourceMappingCommand).resolves({ State: 'Enabled' });
@@ -616,9 +665,37 @@ describe("a configured schedule's dead-letter queue", () => {
     expect(dlq.messages).toHaveLength(0);
   });
 
-  it('leaves a delivery Scheduler meant for another queue in the DLQ, saying why', async () => {
-    const elsewhere = 'arn:aws:sqs:us-east-1:123456789012:Hookline-retired';
-    const dlq = installFakeQueue(sqs, heartbeat.deadLetterUrl, [undelivered(1, elsewhere), undelivered(2)]);
+  it("takes any --rate, as SQS move task limits do not apply to the one-by-one redrive a schedule's gets", async () => {
+    installFakeQueue(sqs, heartbeat.deadLetterUrl, [undelivered(1), undelivered(2)]);
+    sqs
+      .on(SendMessageBatchCommand, { QueueUrl: EVENTS.url })
+      .callsFake((input: { Entries: { Id: string }[] }) => ({
+        Successful: input.Entries.map((e) => ({ Id: e.Id, MessageId: `new-${e.Id}` })),
+        Failed: [],
+      }));
+    const backend = testBackend();
+    const result = await redrive(backend, withSchedule(), { queue: HEARTBEAT, rate: 0.5 });
+    expect(result).toMatchObject({ method: 'one-by-one', moved: 2, failed: 0 });
+    // One message every two seconds: the second waits its turn.
+    expect(backend.clock.sleeps).toEqual([2000]);
+    installFakeQueue(sqs, heartbeat.deadLetterUrl, [undelivered(3)]);
+    expect(await redrive(testBackend(), withSchedule(), { queue: HEARTBEAT, rate: 1000 })).toMatchObject({
+      moved: 1,
+    });
+    // A queue's own DLQ, redriven whole by a move task, still gets SQS's limit.
+    await expect(redrive(testBackend(), withSchedule(), { queue: 'events', rate: 1000 })).rejects.toThrow(
+      /--rate for a full redrive is a whole number from 1 to 500/,
+    );
+  });
+
+  it('leaves a delivery Scheduler meant for another queue in the DLQ, naming that queue or saying it is gone', async () => {
+    // One meant for a queue since removed from the configuration, one for another queue the stack still has.
+    const retired = 'arn:aws:sqs:us-east-1:123456789012:Hookline-retired';
+    const dlq = installFakeQueue(sqs, heartbeat.deadLetterUrl, [
+      undelivered(1, retired),
+      undelivered(2),
+      undelivered(3, ORDERS.arn),
+    ]);
     sqs
       .on(SendMessageBatchCommand, { QueueUrl: EVENTS.url })
       .callsFake((input: { Entries: { Id: string }[] }) => ({
@@ -626,15 +703,37 @@ describe("a configured schedule's dead-letter queue", () => {
         Failed: [],
       }));
     const result = await redrive(testBackend(), withSchedule(), { queue: HEARTBEAT });
-    expect(result).toMatchObject({ moved: 1, failed: 1 });
+    expect(result).toMatchObject({ moved: 1, failed: 2 });
     expect(result.failures).toEqual([
       {
         messageId: 'sqs-1',
         id: 'heartbeat:2026-11-25T01:00:00Z',
-        reason: `Scheduler meant it for ${elsewhere}, not the events queue the schedule sends to now: send it there yourself, or leave it`,
+        reason: `Scheduler meant it for ${retired}, not the events queue the schedule sends to now, and that queue is no longer in the pipeline: there is nowhere to send it back to; leave it to expire with the dead-letter queue's retention, or empty the queue with hookline purge ${HEARTBEAT} --dlq`,
+      },
+      {
+        messageId: 'sqs-3',
+        id: 'heartbeat:2026-11-25T03:00:00Z',
+        reason: `Scheduler meant it for the orders queue (${ORDERS.arn}), not the events queue the schedule sends to now: send it there yourself, or leave it`,
       },
     ]);
-    expect(dlq.messages.map((m) => m.MessageId)).toEqual(['sqs-1']);
+    expect(dlq.messages.map((m) => m.MessageId)).toEqual(['sqs-1', 'sqs-3']);
+  });
+
+  it('purge without --dlq says, as with it, why local mode or the stack has no such dead-letter queue', async () => {
+    for (const deadLetter of [false, true]) {
+      await expect(
+        purge(testBackend(), localTarget(), { queue: JOB_SCHEDULES, deadLetter, yes: true }),
+      ).rejects.toThrow(`local mode has no ${JOB_SCHEDULES} dead-letter queue`);
+      await expect(
+        purge(testBackend(), localTarget(), { queue: HEARTBEAT, deadLetter, yes: true }),
+      ).rejects.toThrow(`local mode has no ${HEARTBEAT} dead-letter queue`);
+      await expect(
+        purge(testBackend(), withSchedule(), { queue: 'schedule:nope', deadLetter, yes: true }),
+      ).rejects.toThrow(
+        'unknown schedule "nope" in stack Hookline in us-east-1: use one of schedule:heartbeat',
+      );
+    }
+    expect(sqs.calls()).toHaveLength(0);
   });
 
   it('says why local mode has none, and names the schedules a stack has for an unknown one', async () => {

@@ -1,9 +1,18 @@
-/** `hookline jobs list` over a mocked DynamoDB: what it lists, what it says it left out, and its progress. */
-import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
+/**
+ * `hookline jobs list` over a mocked DynamoDB: what it lists, what it says it left out, and its progress; and
+ * `jobs show` of a delayed job that EventBridge Scheduler put in the job schedules' dead-letter queue.
+ */
+import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { DynamoDBClient, GetItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
-import { jobsList, renderJobList } from '../../lib/cli/jobs';
-import { recordingOutput } from './helpers';
+import type { JobStatus } from '../../lambda/shared/job-record';
+import { jobsList, renderJobList, renderJobShow, withUndeliveredSchedule } from '../../lib/cli/jobs';
+import { runCli } from '../../lib/cli/program';
+import { JOB_SCHEDULES, type StackTarget } from '../../lib/cli/target';
+import { installFakeQueue } from './fake-queue';
+import { cliHarness, deadLetterMessage, recordingOutput, stackTarget, testBackend } from './helpers';
 
 const dynamodb = mockClient(DynamoDBClient);
 afterEach(() => dynamodb.reset());
@@ -47,5 +56,111 @@ describe('jobs list', () => {
     const store = { client: new DynamoDBClient({ region: 'us-east-1' }), tableName: 'dedupe' };
     renderJobList(output, await jobsList(store, { limit: 50 }));
     expect(output.lines.some((line) => line.startsWith('showing'))).toBe(false);
+  });
+});
+
+describe('jobs show of a delayed job EventBridge Scheduler could not deliver', () => {
+  const sqs = mockClient(SQSClient);
+  afterEach(() => sqs.reset());
+  const deadLetterUrl = 'https://sqs.us-east-1.amazonaws.com/123456789012/Hookline-JobSchedulesDlq';
+  const withJobSchedules: StackTarget = {
+    ...stackTarget(),
+    jobSchedulesDeadLetterQueue: {
+      name: JOB_SCHEDULES,
+      deadLetterUrl,
+      deadLetterArn: 'arn:aws:sqs:us-east-1:123456789012:Hookline-JobSchedulesDlq',
+      holds: 'one-time jobs Scheduler could not deliver',
+    },
+  };
+  /** Its record: due two days ago, sent through the one-time schedule of its current generation. */
+  const queued: JobStatus = {
+    id: 'job-7',
+    state: 'queued',
+    type: 'email.reminder',
+    queue: 'events',
+    dueAt: '2026-11-28T10:00:00.000Z',
+    scheduleName: 'Hookline-job-9f2c',
+  };
+  const attribute = (value: string) => ({ DataType: 'String', StringValue: value });
+  /** What Scheduler put in the job schedules' dead-letter queue after giving up on the schedule `schedule`. */
+  const undelivered = (schedule: string) => ({
+    ...deadLetterMessage(7, { id: 'job-7', type: 'email.reminder', error: false }),
+    MessageId: `sqs-${schedule}`,
+    ReceiptHandle: `rh-${schedule}`,
+    MessageAttributes: {
+      ERROR_CODE: attribute('AWS.SimpleQueueService.NonExistentQueue'),
+      ERROR_MESSAGE: attribute('The specified queue does not exist.'),
+      SCHEDULE_ARN: attribute(`arn:aws:scheduler:us-east-1:123456789012:schedule/default/${schedule}`),
+    },
+  });
+
+  it("says it is dead-lettered, with Scheduler's reason and where it waits, not queued", async () => {
+    const dlq = installFakeQueue(sqs, deadLetterUrl, [undelivered('Hookline-job-9f2c')]);
+    const job = await withUndeliveredSchedule(testBackend(), withJobSchedules, queued);
+    expect(job).toMatchObject({ id: 'job-7', state: 'dead-lettered', dueAt: queued.dueAt });
+    const output = recordingOutput();
+    renderJobShow(output, job);
+    expect(output.lines).toContain('state     dead-lettered');
+    expect(output.lines).toContain(
+      'reason    EventBridge Scheduler could not deliver it to its queue (AWS.SimpleQueueService.NonExistentQueue: The specified queue does not exist.): it waits in the job_schedules dead-letter queue (hookline failed show job_schedules job-7); fix the cause, then send the job again',
+    );
+    // Read, not consumed.
+    expect(dlq.messages).toHaveLength(1);
+    expect(dlq.hidden.size).toBe(0);
+  });
+
+  it('hookline jobs show prints it dead-lettered, from the record and the dead-letter queue', async () => {
+    installFakeQueue(sqs, deadLetterUrl, [undelivered('Hookline-job-9f2c')]);
+    const cloudformation = mockClient(CloudFormationClient);
+    cloudformation.on(DescribeStacksCommand).resolves({
+      Stacks: [
+        {
+          StackName: 'Hookline',
+          CreationTime: new Date(),
+          StackStatus: 'CREATE_COMPLETE',
+          Outputs: [{ OutputKey: 'DedupeTableName', OutputValue: 'dedupe' }],
+        },
+      ],
+    });
+    dynamodb.on(GetItemCommand).resolves({
+      Item: {
+        pk: { S: 'job#job-7' },
+        state: { S: 'scheduled' },
+        type: { S: 'email.reminder' },
+        queue: { S: 'events' },
+        dueAt: { S: queued.dueAt as string },
+        scheduleName: { S: queued.scheduleName as string },
+      },
+    });
+    try {
+      const h = cliHarness({
+        connect: async (_options, output) => ({
+          target: withJobSchedules,
+          backend: testBackend({ output }),
+        }),
+      });
+      expect(await runCli(['jobs', 'show', 'job-7', '--json'], h.deps)).toBe(0);
+      expect(JSON.parse(h.stdout())).toMatchObject({
+        id: 'job-7',
+        state: 'dead-lettered',
+        reason: expect.stringContaining('hookline failed show job_schedules job-7'),
+      });
+    } finally {
+      cloudformation.restore();
+    }
+  });
+
+  it('keeps it queued when only an earlier generation of the same id is there', async () => {
+    installFakeQueue(sqs, deadLetterUrl, [undelivered('Hookline-job-0ld1')]);
+    expect(await withUndeliveredSchedule(testBackend(), withJobSchedules, queued)).toEqual(queued);
+  });
+
+  it('looks nowhere for a job that went through no schedule, or where there is no job_schedules queue', async () => {
+    const { scheduleName: _name, ...sentWithoutSchedule } = queued;
+    expect(await withUndeliveredSchedule(testBackend(), withJobSchedules, sentWithoutSchedule)).toEqual(
+      sentWithoutSchedule,
+    );
+    expect(await withUndeliveredSchedule(testBackend(), stackTarget(), queued)).toEqual(queued);
+    expect(sqs.calls()).toHaveLength(0);
   });
 });

@@ -114,6 +114,20 @@ describe('the console on the dead-letter queues Scheduler fills', () => {
     expect(dlq.hidden.size).toBe(0);
   });
 
+  it("groups a dead letter without Scheduler's reason as having none, not as one SQS moved after maxReceiveCount", async () => {
+    const { ERROR_CODE: _code, ERROR_MESSAGE: _message, ...others } = undelivered.MessageAttributes;
+    installFakeQueue(clients.sqs, sqsUrl('Hookline-HeartbeatDlq'), [
+      { ...undelivered, MessageAttributes: others },
+    ]);
+    const failures = await call('GET', `/api/failures/${encodeURIComponent(HEARTBEAT)}`);
+    expect(failures.body.groups).toEqual([
+      expect.objectContaining({
+        reason: 'no reason recorded: it lacks the ERROR_CODE EventBridge Scheduler sets on what it puts here',
+        count: 1,
+      }),
+    ]);
+  });
+
   it("refuses to redrive the job schedules' one with the CLI's reason, before touching it", async () => {
     const cli = await redrive(testBackend(), target, { queue: 'job_schedules' }).catch(
       (e: Error) => e.message,

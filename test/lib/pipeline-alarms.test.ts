@@ -1,65 +1,12 @@
 import { type CfnResource, Duration } from 'aws-cdk-lib';
-import { Match, type Template } from 'aws-cdk-lib/assertions';
+import { Match } from 'aws-cdk-lib/assertions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { HooklineConfigError } from '../../lib/config';
 import { PipelineAlarms } from '../../lib/pipeline-alarms';
 import { WebhookPipelineStack } from '../../lib/webhook-pipeline-stack';
+import { type Json, list, type Resources, walkAlarmsToPublishGrants } from '../helpers/alarms';
 import { exampleResolved, pipelineTemplate, testApp, testStack } from '../helpers/cdk';
-
-/** A template node: CloudFormation JSON, loosely typed as the assertions library returns it. */
-type Json = ReturnType<Template['toJSON']>;
-type Resources = Record<string, { Type: string; Properties?: Json }>;
-type Statement = Json;
-
-const list = (value: unknown): unknown[] =>
-  value === undefined ? [] : Array.isArray(value) ? value : [value];
-
-/** Whether a topic policy statement lets CloudWatch alarms of this account and region publish to the topic. */
-function letsCloudWatchAlarmsPublish(statement: Statement, topicId: string): boolean {
-  const actions = list(statement.Action).map((a) => String(a).toLowerCase());
-  return (
-    statement.Effect === 'Allow' &&
-    list(statement.Principal?.Service).includes('cloudwatch.amazonaws.com') &&
-    (actions.includes('sns:publish') || actions.includes('sns:*')) &&
-    list(statement.Resource).some((r) => JSON.stringify(r) === JSON.stringify({ Ref: topicId })) &&
-    JSON.stringify(statement.Condition?.StringEquals?.['aws:SourceAccount']) ===
-      JSON.stringify({ Ref: 'AWS::AccountId' }) &&
-    /:cloudwatch:.*:alarm:\*"\]\]\}$/.test(JSON.stringify(statement.Condition?.ArnLike?.['aws:SourceArn']))
-  );
-}
-
-/**
- * Walks every alarm's actions to their topic and that topic's policies, failing unless each topic allows
- * CloudWatch to publish. Returns how many alarms it walked.
- */
-function walkAlarmsToPublishGrants(resources: Resources): number {
-  let walked = 0;
-  for (const [alarmId, alarm] of Object.entries(resources)) {
-    if (alarm.Type !== 'AWS::CloudWatch::Alarm') continue;
-    const targets = [...list(alarm.Properties?.AlarmActions), ...list(alarm.Properties?.OKActions)];
-    expect(list(alarm.Properties?.AlarmActions).length, alarmId).toBeGreaterThan(0);
-    for (const target of targets) {
-      const topicId = (target as { Ref?: string }).Ref;
-      expect(topicId && resources[topicId]?.Type, `${alarmId} -> ${JSON.stringify(target)}`).toBe(
-        'AWS::SNS::Topic',
-      );
-      const statements = Object.values(resources)
-        .filter(
-          (r) =>
-            r.Type === 'AWS::SNS::TopicPolicy' &&
-            list(r.Properties?.Topics).some((t) => (t as { Ref?: string }).Ref === topicId),
-        )
-        .flatMap((r) => list(r.Properties?.PolicyDocument?.Statement) as Statement[]);
-      expect(
-        statements.some((s) => letsCloudWatchAlarmsPublish(s, topicId as string)),
-        `${alarmId}: no policy of ${topicId} lets CloudWatch alarms publish`,
-      ).toBe(true);
-    }
-    walked++;
-  }
-  return walked;
-}
 
 describe('PipelineAlarms', () => {
   const { template } = pipelineTemplate();

@@ -7,9 +7,16 @@ import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-clo
 import { Template } from 'aws-cdk-lib/assertions';
 import { mockClient } from 'aws-sdk-client-mock';
 import { describe, expect, it } from 'vitest';
-import { describeStackTarget, otherDeadLetterQueues } from '../../lib/cli/target';
+import { redriveSourceOf } from '../../lib/cli/redrive';
+import {
+  deadLetterQueueOf,
+  describeStackTarget,
+  otherDeadLetterQueues,
+  type Target,
+} from '../../lib/cli/target';
 import type { ResolvedConfig } from '../../lib/config';
 import { WebhookPipelineStack } from '../../lib/webhook-pipeline-stack';
+import { type Resources, walkAlarmsToPublishGrants } from '../helpers/alarms';
 import { exampleResolved, renderIntrinsics, testApp } from '../helpers/cdk';
 
 type Resource = { Type: string; Properties: Record<string, unknown> };
@@ -34,29 +41,75 @@ function queueIdOf(reference: unknown): string {
   return id;
 }
 
+/**
+ * Every dead-letter queue of the pipeline, by logical id: those a queue's redrive policy or a schedule's
+ * DeadLetterConfig names, and the one-time job schedules' one (named by the producers' requests, not the template).
+ */
+function deadLetterQueueIds(stack: WebhookPipelineStack, resources: Record<string, Resource>): string[] {
+  const byRedrivePolicy = Object.values(resources).flatMap((r) =>
+    r.Type === 'AWS::SQS::Queue' && r.Properties.RedrivePolicy
+      ? [queueIdOf((r.Properties.RedrivePolicy as { deadLetterTargetArn: unknown }).deadLetterTargetArn)]
+      : [],
+  );
+  const bySchedule = Object.values(resources).flatMap((r) =>
+    r.Type === 'AWS::Scheduler::Schedule'
+      ? [queueIdOf((r.Properties.Target as { DeadLetterConfig: { Arn: unknown } }).DeadLetterConfig.Arn)]
+      : [],
+  );
+  expect(bySchedule).toHaveLength(2);
+  const jobSchedules = stack.getLogicalId(
+    stack.jobProducers?.schedulerDeadLetterQueue?.node.defaultChild as never,
+  );
+  return [...new Set([...byRedrivePolicy, ...bySchedule, jobSchedules])].sort();
+}
+
+/**
+ * The target the CLI makes of the deployed stack: `describeStackTarget` over the template's outputs, each value
+ * resolved as a deploy would (`resolved-<logical id>`).
+ */
+async function cliTargetOf(
+  template: { Outputs?: unknown },
+  stackName: string,
+  config: ResolvedConfig,
+): Promise<Target> {
+  const outputs = template.Outputs as Record<string, { Value: unknown }>;
+  const cloudformation = mockClient(CloudFormationClient);
+  cloudformation.on(DescribeStacksCommand).resolves({
+    Stacks: [
+      {
+        StackName: stackName,
+        CreationTime: new Date(),
+        StackStatus: 'CREATE_COMPLETE',
+        Outputs: Object.entries(outputs).map(([key, output]) => ({
+          OutputKey: key,
+          OutputValue: renderIntrinsics(output.Value),
+        })),
+      },
+    ],
+  });
+  try {
+    return await describeStackTarget(
+      new CloudFormationClient({
+        region: 'us-east-1',
+        credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+      }),
+      stackName,
+      'us-east-1',
+      config,
+    );
+  } finally {
+    cloudformation.restore();
+  }
+}
+
 describe('the dead-letter queues EventBridge Scheduler fills', () => {
   it('are each counted once on the "Dead-lettered now" tile, with every queue\'s own', {
     timeout: 90_000,
   }, () => {
     const { stack } = everyDeadLetterQueue();
     const resources = Template.fromStack(stack).toJSON().Resources as Record<string, Resource>;
-    // Every dead-letter queue of the template: named by a queue's redrive policy or a schedule's DeadLetterConfig.
-    const byRedrivePolicy = Object.values(resources).flatMap((r) =>
-      r.Type === 'AWS::SQS::Queue' && r.Properties.RedrivePolicy
-        ? [queueIdOf((r.Properties.RedrivePolicy as { deadLetterTargetArn: unknown }).deadLetterTargetArn)]
-        : [],
-    );
-    const bySchedule = Object.values(resources).flatMap((r) =>
-      r.Type === 'AWS::Scheduler::Schedule'
-        ? [queueIdOf((r.Properties.Target as { DeadLetterConfig: { Arn: unknown } }).DeadLetterConfig.Arn)]
-        : [],
-    );
-    expect(bySchedule).toHaveLength(2);
-    // The one-time job schedules' one is named by the requests the producers make, not by the template.
-    const jobSchedules = stack.getLogicalId(
-      stack.jobProducers?.schedulerDeadLetterQueue?.node.defaultChild as never,
-    );
-    const expected = [...new Set([...byRedrivePolicy, ...bySchedule, jobSchedules])].sort();
+    const expected = deadLetterQueueIds(stack, resources);
+    expect(expected).toHaveLength(5);
 
     const dashboard = Object.values(resources).find((r) => r.Type === 'AWS::CloudWatch::Dashboard');
     const body = JSON.parse(renderIntrinsics(dashboard?.Properties.DashboardBody)) as {
@@ -90,46 +143,61 @@ describe('the dead-letter queues EventBridge Scheduler fills', () => {
         (schedule.Properties.Target as { DeadLetterConfig: { Arn: unknown } }).DeadLetterConfig.Arn,
       );
     };
-    const outputs = template.Outputs as Record<string, { Value: unknown }>;
-    const cloudformation = mockClient(CloudFormationClient);
-    cloudformation.on(DescribeStacksCommand).resolves({
-      Stacks: [
-        {
-          StackName: stack.stackName,
-          CreationTime: new Date(),
-          StackStatus: 'CREATE_COMPLETE',
-          Outputs: Object.entries(outputs).map(([key, output]) => ({
-            OutputKey: key,
-            OutputValue: renderIntrinsics(output.Value),
-          })),
-        },
-      ],
-    });
-    try {
-      const target = await describeStackTarget(
-        new CloudFormationClient({
-          region: 'us-east-1',
-          credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-        }),
-        stack.stackName,
-        'us-east-1',
-        config,
+    const target = await cliTargetOf(template, stack.stackName, config);
+    const schedules = otherDeadLetterQueues(target).filter((d) => d.name.startsWith('schedule:'));
+    expect(schedules).toEqual(
+      ['heartbeat', 'nightly-report'].map((name) => {
+        const id = scheduleDeadLetterQueue(name);
+        return expect.objectContaining({
+          name: `schedule:${name}`,
+          deadLetterUrl: `resolved-${id}`,
+          deadLetterArn: `resolved-${id}.Arn`,
+          redriveTo: 'events',
+        });
+      }),
+    );
+    expect(target.kind === 'stack' && target.schedulesMissingOutputs).toBeFalsy();
+  });
+
+  it('are each watched by one alarm, which names the queue as the CLI reads it and says what the CLI can do', {
+    timeout: 90_000,
+  }, async () => {
+    const { config, stack } = everyDeadLetterQueue();
+    const template = Template.fromStack(stack).toJSON();
+    const resources = template.Resources as Record<string, Resource>;
+    const target = await cliTargetOf(template, stack.stackName, config);
+    const alarms = Object.entries(resources).filter(
+      ([, r]) =>
+        r.Type === 'AWS::CloudWatch::Alarm' &&
+        r.Properties.MetricName === 'ApproximateNumberOfMessagesVisible',
+    );
+    const watchedBy = new Map<string, string[]>();
+    for (const [alarmId, alarm] of alarms) {
+      const dimensions = alarm.Properties.Dimensions as { Name: string; Value: unknown }[];
+      const queueId = queueIdOf(dimensions.find((d) => d.Name === 'QueueName')?.Value);
+      watchedBy.set(queueId, [...(watchedBy.get(queueId) ?? []), alarmId]);
+      // The operator paged by this alarm types the name it gives: the CLI must read this very queue under it.
+      const description = String(alarm.Properties.AlarmDescription);
+      const name = /`hookline failed list (\S+)`/.exec(description)?.[1];
+      expect(name, `${alarmId}: ${description}`).toBeDefined();
+      expect(deadLetterQueueOf(target, name as string).deadLetterUrl, alarmId).toBe(`resolved-${queueId}`);
+      // It offers a redrive exactly where the CLI makes one.
+      const redrivable = (() => {
+        try {
+          redriveSourceOf(target, name as string);
+          return true;
+        } catch {
+          return false;
+        }
+      })();
+      expect(description.includes(`\`hookline redrive ${name}\``), `${alarmId}: ${description}`).toBe(
+        redrivable,
       );
-      const schedules = otherDeadLetterQueues(target).filter((d) => d.name.startsWith('schedule:'));
-      expect(schedules).toEqual(
-        ['heartbeat', 'nightly-report'].map((name) => {
-          const id = scheduleDeadLetterQueue(name);
-          return expect.objectContaining({
-            name: `schedule:${name}`,
-            deadLetterUrl: `resolved-${id}`,
-            deadLetterArn: `resolved-${id}.Arn`,
-            redriveTo: 'events',
-          });
-        }),
-      );
-      expect(target.kind === 'stack' && target.schedulesMissingOutputs).toBeFalsy();
-    } finally {
-      cloudformation.restore();
     }
+    const expected = deadLetterQueueIds(stack, resources);
+    expect([...watchedBy.keys()].sort()).toEqual(expected);
+    for (const [queueId, alarmIds] of watchedBy) expect(alarmIds, queueId).toHaveLength(1);
+    // And each notifies a topic that CloudWatch may publish to.
+    expect(walkAlarmsToPublishGrants(resources as Resources)).toBeGreaterThanOrEqual(expected.length);
   });
 });
