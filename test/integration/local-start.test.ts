@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -157,6 +157,65 @@ describe('npm start (bin/local.ts)', () => {
       blocker.close();
     }
   }, 120_000);
+
+  it('refuses a second local mode on the same data directory with one line, and a kill -9 leaves none in the way', async () => {
+    const dataDir = join(dir, 'shared-data');
+    const first = start({ PORT: '0', HOOKLINE_DATA_DIR: dataDir, HOOKLINE_STATE_DIR: join(dir, 'first') });
+    try {
+      await waitFor(() => first.lines.some((l) => l.includes('is running')), 60_000, 'the first start');
+      const second = start({
+        PORT: '0',
+        HOOKLINE_DATA_DIR: dataDir,
+        HOOKLINE_STATE_DIR: join(dir, 'second'),
+      });
+      expect(await second.exited).toBe(1);
+      const errors = second.lines.map(json).filter((l) => l?.event === 'error');
+      expect(errors).toHaveLength(1);
+      const message = String(errors[0]?.message);
+      expect(message).toContain(
+        `data directory ${dataDir} is in use by another local mode (pid ${first.child.pid}`,
+      );
+      expect(message).toContain(`delete ${join(dataDir, 'local-mode.lock')}`);
+      expect(message).not.toMatch(/\n\s+at /);
+
+      first.child.kill('SIGKILL');
+      await first.exited;
+      const third = start({ PORT: '0', HOOKLINE_DATA_DIR: dataDir, HOOKLINE_STATE_DIR: join(dir, 'third') });
+      try {
+        await waitFor(
+          () => third.lines.some((l) => l.includes('is running')),
+          60_000,
+          'the start after kill -9',
+        );
+        third.child.kill('SIGINT');
+        expect(await third.exited).toBe(0);
+      } finally {
+        third.child.kill('SIGKILL');
+      }
+    } finally {
+      first.child.kill('SIGKILL');
+    }
+  }, 120_000);
+
+  it('explains a corrupt schedules file in the data directory and exits 1, leaving the file for repair', async () => {
+    const dataDir = join(dir, 'corrupt-schedules');
+    const file = join(dataDir, 'schedules.json');
+    mkdirSync(dataDir, { recursive: true });
+    writeFileSync(file, '[{"name": "job-1", "groupName": "def');
+    const run = start({ PORT: '0', HOOKLINE_DATA_DIR: dataDir });
+    try {
+      expect(await run.exited).toBe(1);
+      const errors = run.lines.map(json).filter((l) => l?.event === 'error');
+      expect(errors).toHaveLength(1);
+      const message = String(errors[0]?.message);
+      expect(message).toContain(`${file} is unreadable (`);
+      expect(message).toContain('Repair it, or move it aside');
+      expect(message).not.toMatch(/\n\s+at /);
+      expect(readFileSync(file, 'utf8')).toBe('[{"name": "job-1", "groupName": "def');
+    } finally {
+      run.child.kill('SIGKILL');
+    }
+  }, 60_000);
 
   it('prints the configuration error and exits 1', async () => {
     const config = join(process.cwd(), '.hookline', `bad-config-${process.pid}.ts`);
