@@ -250,6 +250,8 @@ async function startPipeline(settings: LocalSettings, cleanups: Cleanups): Promi
   adoptEmulators(settings.options, cleanups);
   // Fail fast on a taken port, before seconds of emulator start and bundling.
   if (settings.port !== 0) await phases.time('port check', () => assertPortFree(settings.port));
+  // A pause survives a restart with a data directory, as a disabled mapping stays disabled on AWS.
+  const savedPaused = settings.dataDir ? readPausedConsumers(settings.dataDir) : new Set<string>();
   // Bundling needs nothing from the emulators: esbuild (its own process) works while they start.
   const bundling = phases.time('bundles', () => bundleFunctions(settings));
   bundling.catch(() => undefined);
@@ -275,10 +277,6 @@ async function startPipeline(settings: LocalSettings, cleanups: Cleanups): Promi
   cleanups.push(() => ingest.stop());
   const jobs = createJobsEndpoint(context, oneTime.url);
   if (jobs) cleanups.push(() => jobs.stop());
-  // A pause survives a restart with a data directory, as a disabled mapping stays disabled on AWS.
-  const savedPaused = settings.dataDir
-    ? readPausedConsumers(settings.dataDir, (message) => reporter.problem(message))
-    : new Set<string>();
   const consumers = new Map<string, LocalConsumer>();
   for (const queue of config.queues) {
     if (!queue.consumer) continue;

@@ -197,25 +197,34 @@ describe('npm start (bin/local.ts)', () => {
     }
   }, 120_000);
 
-  it('explains a corrupt schedules file in the data directory and exits 1, leaving the file for repair', async () => {
-    const dataDir = join(dir, 'corrupt-schedules');
-    const file = join(dataDir, 'schedules.json');
-    mkdirSync(dataDir, { recursive: true });
-    writeFileSync(file, '[{"name": "job-1", "groupName": "def');
-    const run = start({ PORT: '0', HOOKLINE_DATA_DIR: dataDir });
-    try {
-      expect(await run.exited).toBe(1);
-      const errors = run.lines.map(json).filter((l) => l?.event === 'error');
-      expect(errors).toHaveLength(1);
-      const message = String(errors[0]?.message);
-      expect(message).toContain(`${file} is unreadable (`);
-      expect(message).toContain('Repair it, or move it aside');
-      expect(message).not.toMatch(/\n\s+at /);
-      expect(readFileSync(file, 'utf8')).toBe('[{"name": "job-1", "groupName": "def');
-    } finally {
-      run.child.kill('SIGKILL');
-    }
-  }, 60_000);
+  it.each([
+    ['schedules.json', '[{"name": "job-1", "groupName": "def', 'Repair it, or move it aside'],
+    ['paused-consumers.json', '{"paused": ["eve', 'Repair it (e.g. {"paused": ["events"]}), or delete it'],
+  ])(
+    'explains a corrupt %s in the data directory and exits 1, leaving the file for repair',
+    async (name, content, fix) => {
+      const dataDir = join(dir, `corrupt-${name}`);
+      const file = join(dataDir, name);
+      mkdirSync(dataDir, { recursive: true });
+      writeFileSync(file, content);
+      const run = start({ PORT: '0', HOOKLINE_DATA_DIR: dataDir });
+      try {
+        expect(await run.exited).toBe(1);
+        const errors = run.lines.map(json).filter((l) => l?.event === 'error');
+        expect(errors).toHaveLength(1);
+        const message = String(errors[0]?.message);
+        expect(message).toContain(`${file} is unreadable (`);
+        expect(message).toContain(fix);
+        expect(message).not.toMatch(/\n\s+at /);
+        expect(readFileSync(file, 'utf8')).toBe(content);
+        // Nothing ran: no consumer was started, so nothing the pause held back was processed.
+        expect(run.lines.some((l) => l.includes('is running'))).toBe(false);
+      } finally {
+        run.child.kill('SIGKILL');
+      }
+    },
+    60_000,
+  );
 
   it('prints the configuration error and exits 1', async () => {
     const config = join(process.cwd(), '.hookline', `bad-config-${process.pid}.ts`);
