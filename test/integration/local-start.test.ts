@@ -197,6 +197,39 @@ describe('npm start (bin/local.ts)', () => {
     }
   }, 120_000);
 
+  it('refuses a second local mode on the same state directory, keeping the running one reachable', async () => {
+    const stateDir = join(dir, 'shared-state');
+    const stateFile = join(stateDir, 'local.json');
+    const first = start({ PORT: '0', HOOKLINE_STATE_DIR: stateDir });
+    try {
+      await waitFor(() => first.lines.some((l) => l.includes('is running')), 60_000, 'the first start');
+      const second = start({ PORT: '0', HOOKLINE_STATE_DIR: stateDir });
+      try {
+        const outcome = await Promise.race([
+          second.exited.then((code) => `exited ${code}`),
+          waitFor(
+            () => second.lines.some((l) => l.includes('is running')) && 'running',
+            60_000,
+            'the second',
+          ),
+        ]);
+        expect(outcome).toBe('exited 1');
+        const errors = second.lines.map(json).filter((l) => l?.event === 'error');
+        expect(errors.map((l) => l?.message)).toEqual([
+          `local mode is already running with state file ${stateFile} (pid ${first.child.pid}): stop it first, or start this one with another HOOKLINE_STATE_DIR (the CLI then needs the same HOOKLINE_STATE_DIR to reach it)`,
+        ]);
+      } finally {
+        second.child.kill('SIGKILL');
+      }
+      // The CLI still finds the first one.
+      expect(JSON.parse(readFileSync(stateFile, 'utf8')).pid).toBe(first.child.pid);
+      first.child.kill('SIGINT');
+      expect(await first.exited).toBe(0);
+    } finally {
+      first.child.kill('SIGKILL');
+    }
+  }, 120_000);
+
   it.each([
     ['schedules.json', '[{"name": "job-1", "groupName": "def', 'Repair it, or move it aside'],
     ['paused-consumers.json', '{"paused": ["eve', 'Repair it (e.g. {"paused": ["events"]}), or delete it'],
