@@ -5,7 +5,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import type { ResolvedConfig } from '../config';
-import { type LocalState, localStatePath, parseLocalState } from '../local/state-file';
+import { isProcessAlive, type LocalState, localStatePath, parseLocalState } from '../local/state-file';
 import type { LocalQueue } from '../local/topology';
 import {
   JOB_SCHEDULES,
@@ -90,16 +90,6 @@ export interface StackTarget extends TargetBase {
 }
 
 export type Target = LocalTarget | StackTarget;
-
-/** True when a process with this pid exists (EPERM means it exists but belongs to someone else). */
-export function isProcessAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 const NOT_RUNNING = 'local mode is not running: start it with npm start';
 

@@ -10,6 +10,7 @@ import { localJobsTokenOrigin } from './jobs-endpoint';
 import { startLocalMode } from './local-mode';
 import { Reporter } from './reporter';
 import { localSecrets } from './secrets';
+import { LocalStartProblem } from './start-problem';
 
 /** Packages local mode runs on; optional for apps that only deploy, so they may be missing. */
 const LOCAL_PACKAGES = ['fauxqs', 'dynalite'] as const;
@@ -71,7 +72,7 @@ export async function runLocalMode(configFile?: string, emulators?: Promise<Emul
     local = await startLocalMode({ config, reporter, ...(emulators ? { emulators } : {}) });
   } catch (error) {
     reporter.problem(
-      error instanceof PortInUseError
+      error instanceof PortInUseError || error instanceof LocalStartProblem
         ? error.message
         : `local mode failed to start: ${(error as Error).stack ?? error}`,
     );

@@ -6,10 +6,12 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { hooklineModulePath } from '../package-root';
+import { releaseDataDirLock } from './data-dir-lock';
 import type { EmulatorWorkerData, EmulatorWorkerMessage } from './emulator-worker';
 import type { EmulatorOptions, Emulators } from './emulators';
 import { assertNodeVersion } from './emulators';
 import { bundle, workerExecArgv } from './function-runtime';
+import { LocalStartProblem } from './start-problem';
 
 /** Where the thread's bootstrap is bundled to (inside the project) and the bundle cache, if any. */
 export interface EmulatorThreadOptions extends EmulatorOptions {
@@ -43,6 +45,7 @@ export async function startEmulatorsInThread(options: EmulatorThreadOptions): Pr
   });
   if (first.type !== 'ready') {
     await worker.terminate();
+    if (first.type === 'error' && first.problem) throw new LocalStartProblem(first.message);
     throw new Error(first.type === 'error' ? first.message : 'the emulator thread failed to start');
   }
   let stopped: Promise<void> | undefined;
@@ -60,6 +63,8 @@ export async function startEmulatorsInThread(options: EmulatorThreadOptions): Pr
         worker.postMessage({ type: 'stop' });
         await Promise.race([done, new Promise((r) => setTimeout(r, 5_000))]);
         await worker.terminate();
+        // A thread terminated before it finished stopping left its lock: it was this process's.
+        if (options.dataDir) releaseDataDirLock(options.dataDir);
       })();
       return stopped;
     },

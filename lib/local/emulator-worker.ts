@@ -5,6 +5,7 @@
 import nodeModule from 'node:module';
 import { parentPort, workerData } from 'node:worker_threads';
 import { type EmulatorOptions, startEmulators } from './emulators';
+import { LocalStartProblem } from './start-problem';
 
 /** What the thread starts with. */
 export interface EmulatorWorkerData extends EmulatorOptions {
@@ -19,7 +20,8 @@ export type EmulatorWorkerMessage =
       readonly region: string;
       readonly endpoints: { sqs: string; s3: string; dynamodb: string };
     }
-  | { readonly type: 'error'; readonly message: string }
+  /** `problem`: the message says it all (a {@link LocalStartProblem}), to be shown without a stack. */
+  | { readonly type: 'error'; readonly message: string; readonly problem?: boolean }
   | { readonly type: 'stopped' };
 
 const port = parentPort;
@@ -40,6 +42,10 @@ if (port) {
       endpoints: { ...emulators.endpoints },
     } satisfies EmulatorWorkerMessage);
   } catch (error) {
-    port.postMessage({ type: 'error', message: (error as Error).message } satisfies EmulatorWorkerMessage);
+    port.postMessage({
+      type: 'error',
+      message: (error as Error).message,
+      problem: error instanceof LocalStartProblem,
+    } satisfies EmulatorWorkerMessage);
   }
 }

@@ -12,6 +12,7 @@ import type { Server } from 'node:http';
 import { createRequire } from 'node:module';
 import type { AddressInfo, Socket } from 'node:net';
 import { join } from 'node:path';
+import { lockDataDir } from './data-dir-lock';
 import { fixExpiredHoldCounts, fixReleasePersistence, fixUndeliveredHandBack } from './fauxqs-fixes';
 
 /** Where the emulators listen and how to stop them. */
@@ -202,12 +203,22 @@ async function listenOrExplain(listen: () => Promise<unknown>, what: string, por
 export async function startEmulators(options: EmulatorOptions = {}): Promise<Emulators> {
   assertNodeVersion();
   const region = options.region ?? 'us-east-1';
-  const fauxqs = await startFauxqsOnLoopback(options.sqsPort ?? 0, region, options.dataDir);
+  if (options.dataDir) mkdirSync(options.dataDir, { recursive: true });
+  // Before either emulator opens the directory: a second local mode on it stops here, naming the first.
+  const unlock = options.dataDir ? lockDataDir(options.dataDir) : () => undefined;
+  let fauxqs: Awaited<ReturnType<typeof startFauxqsOnLoopback>>;
   let dynamo: Awaited<ReturnType<typeof startDynaliteOnLoopback>>;
+  try {
+    fauxqs = await startFauxqsOnLoopback(options.sqsPort ?? 0, region, options.dataDir);
+  } catch (error) {
+    unlock();
+    throw error;
+  }
   try {
     dynamo = await startDynaliteOnLoopback(options.dynamoPort ?? 0, options.dataDir);
   } catch (error) {
     await fauxqs.close();
+    unlock();
     throw error;
   }
   const sqs = `http://${LOOPBACK}:${fauxqs.port}`;
@@ -216,7 +227,10 @@ export async function startEmulators(options: EmulatorOptions = {}): Promise<Emu
     region,
     endpoints: { sqs, s3: sqs, dynamodb: `http://${LOOPBACK}:${dynamo.port}` },
     stop() {
-      stopped ??= Promise.all([fauxqs.close(), dynamo.close()]).then(() => undefined);
+      stopped ??= Promise.all([fauxqs.close(), dynamo.close()]).then(unlock, (error: unknown) => {
+        unlock();
+        throw error;
+      });
       return stopped;
     },
   };

@@ -2,7 +2,7 @@
  * Local mode: the whole pipeline on one machine. Emulators, the topology from the resolved configuration, the
  * ingest function behind an emulated HTTP API, one event source mapping per consumer, and the schedules.
  */
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { isAbsolute, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -34,8 +34,15 @@ import { pausedConsumersPath, readPausedConsumers, writePausedConsumers } from '
 import { type BatchQueue, batchEvents, batchNotice, type LocalEvent, Reporter } from './reporter';
 import { type OneTimeScheduler, startOneTimeScheduler, startScheduler } from './scheduler';
 import { localSecrets } from './secrets';
+import { LocalStartProblem } from './start-problem';
 import { type StartupPhase, StartupPhases } from './startup-phases';
-import { JOURNAL_FILE_NAME, type LocalState, STATE_FILE_NAME } from './state-file';
+import {
+  isProcessAlive,
+  JOURNAL_FILE_NAME,
+  type LocalState,
+  parseLocalState,
+  STATE_FILE_NAME,
+} from './state-file';
 import { createTopology, type LocalTopology } from './topology';
 
 /** Options of {@link startLocalMode}. */
@@ -248,8 +255,11 @@ async function startPipeline(settings: LocalSettings, cleanups: Cleanups): Promi
   const { config, reporter } = settings;
   const phases = new StartupPhases();
   adoptEmulators(settings.options, cleanups);
+  if (settings.stateFile) assertStateFileFree(settings.stateFile);
   // Fail fast on a taken port, before seconds of emulator start and bundling.
   if (settings.port !== 0) await phases.time('port check', () => assertPortFree(settings.port));
+  // A pause survives a restart with a data directory, as a disabled mapping stays disabled on AWS.
+  const savedPaused = settings.dataDir ? readPausedConsumers(settings.dataDir) : new Set<string>();
   // Bundling needs nothing from the emulators: esbuild (its own process) works while they start.
   const bundling = phases.time('bundles', () => bundleFunctions(settings));
   bundling.catch(() => undefined);
@@ -275,10 +285,6 @@ async function startPipeline(settings: LocalSettings, cleanups: Cleanups): Promi
   cleanups.push(() => ingest.stop());
   const jobs = createJobsEndpoint(context, oneTime.url);
   if (jobs) cleanups.push(() => jobs.stop());
-  // A pause survives a restart with a data directory, as a disabled mapping stays disabled on AWS.
-  const savedPaused = settings.dataDir
-    ? readPausedConsumers(settings.dataDir, (message) => reporter.problem(message))
-    : new Set<string>();
   const consumers = new Map<string, LocalConsumer>();
   for (const queue of config.queues) {
     if (!queue.consumer) continue;
@@ -809,6 +815,26 @@ async function startArchive(
   });
   cleanups.push(() => firehose.stop());
   return firehose;
+}
+
+/**
+ * Refuses a start whose state directory another running local mode uses: its `local.json` (which the CLI and
+ * producers follow) and journal would be overwritten, and whichever stopped first would remove the other's
+ * state file. A file left by a process that is gone (kill -9) or that cannot be read is simply replaced.
+ */
+function assertStateFileFree(stateFile: string): void {
+  if (!existsSync(stateFile)) return;
+  let pid: number;
+  try {
+    pid = parseLocalState(JSON.parse(readFileSync(stateFile, 'utf8'))).pid;
+  } catch {
+    return;
+  }
+  if (pid === process.pid || !isProcessAlive(pid)) return;
+  throw new LocalStartProblem(
+    `local mode is already running with state file ${stateFile} (pid ${pid}): stop it first, or start this one ` +
+      `with another HOOKLINE_STATE_DIR (the CLI then needs the same HOOKLINE_STATE_DIR to reach it)`,
+  );
 }
 
 async function assertPortFree(port: number): Promise<void> {

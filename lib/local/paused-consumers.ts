@@ -5,6 +5,7 @@
  */
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { LocalStartProblem } from './start-problem';
 
 const FILE = 'paused-consumers.json';
 
@@ -13,22 +14,26 @@ export function pausedConsumersPath(dataDir: string): string {
   return join(dataDir, FILE);
 }
 
-/** The consumers saved as paused; an absent or unreadable file means none (reported through `onProblem`). */
-export function readPausedConsumers(dataDir: string, onProblem: (message: string) => void): Set<string> {
+/**
+ * The consumers saved as paused; an absent file means none. A file that cannot be read stops the start, naming
+ * the file and the fix: starting every consumer instead would run what the operator paused.
+ */
+export function readPausedConsumers(dataDir: string): Set<string> {
   const path = pausedConsumersPath(dataDir);
   if (!existsSync(path)) return new Set();
+  let reason: string;
   try {
-    const parsed = JSON.parse(readFileSync(path, 'utf8')) as { paused?: unknown };
-    if (!Array.isArray(parsed.paused) || !parsed.paused.every((name) => typeof name === 'string')) {
-      throw new Error('expected {"paused": ["<queue>", ...]}');
-    }
-    return new Set(parsed.paused);
+    const parsed = JSON.parse(readFileSync(path, 'utf8')) as { paused?: unknown } | null;
+    const paused = parsed?.paused;
+    if (Array.isArray(paused) && paused.every((name) => typeof name === 'string')) return new Set(paused);
+    reason = 'expected {"paused": ["<queue>", ...]}';
   } catch (error) {
-    onProblem(
-      `${path} is unreadable (${(error as Error).message}): starting every consumer; delete the file`,
-    );
-    return new Set();
+    reason = (error as Error).message;
   }
+  throw new LocalStartProblem(
+    `${path} is unreadable (${reason}): it lists the consumers paused with hookline pause. ` +
+      'Repair it (e.g. {"paused": ["events"]}), or delete it to start every consumer',
+  );
 }
 
 /** Saves the paused consumers atomically (write, then rename), so a crash never leaves half a file. */

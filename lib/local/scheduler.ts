@@ -14,6 +14,7 @@ import type { WebhookEnvelope } from '../../lambda/shared/envelope';
 import type { ResolvedSchedule } from '../config';
 import { scheduleEnvelope } from '../schedule-envelope';
 import { parseScheduleExpression } from '../schedule-expression';
+import { LocalStartProblem } from './start-problem';
 
 /** A schedule expression converted for local timers. */
 export type LocalSchedule =
@@ -236,13 +237,15 @@ const SCHEDULE_PATH = /^\/schedules\/([^/?]+)(?:\?(.*))?$/;
 class ScheduleStore {
   readonly #schedules = new Map<string, OneTimeScheduleRecord>();
   readonly #firing = new Set<Promise<void>>();
+  /** Schedules whose message is being sent: still saved, not sent twice. */
+  readonly #sending = new Set<OneTimeScheduleRecord>();
   readonly #file: string | undefined;
 
   constructor(private readonly options: OneTimeSchedulerOptions) {
     this.#file = options.dataDir ? join(options.dataDir, SCHEDULES_FILE) : undefined;
     if (this.#file && existsSync(this.#file)) {
-      const saved = JSON.parse(readFileSync(this.#file, 'utf8')) as OneTimeScheduleRecord[];
-      for (const s of saved) this.#schedules.set(scheduleKey(s.groupName, s.name), s);
+      for (const s of readSavedSchedules(this.#file))
+        this.#schedules.set(scheduleKey(s.groupName, s.name), s);
     }
   }
 
@@ -332,19 +335,26 @@ class ScheduleStore {
     return `arn:aws:scheduler:${this.options.region}:000000000000:schedule/${group}/${name}`;
   }
 
-  /** Sends every due schedule's input, then deletes the schedule; a failed send is tried again next tick. */
+  /**
+   * Sends every due schedule's input, then deletes the schedule; a failed send is tried again next tick. A
+   * schedule stays saved until its message is sent, so a crash meanwhile fires it again at the next start
+   * rather than never.
+   */
   fireDue(): void {
     const now = (this.options.now ?? Date.now)();
     for (const [key, schedule] of this.#schedules) {
-      if (schedule.dueAt > now) continue;
-      this.#schedules.delete(key);
+      if (schedule.dueAt > now || this.#sending.has(schedule)) continue;
+      this.#sending.add(schedule);
       const firing = this.fire(schedule).then(
         () => {
+          this.#sending.delete(schedule);
+          // Deleted or replaced meanwhile: that change stands.
+          if (this.#schedules.get(key) === schedule) this.#schedules.delete(key);
           this.save();
           this.options.onFire?.(schedule);
         },
         (error: unknown) => {
-          if (!this.#schedules.has(key)) this.#schedules.set(key, schedule);
+          this.#sending.delete(schedule);
           this.options.onError?.(schedule, error);
         },
       );
@@ -378,6 +388,33 @@ class ScheduleStore {
     writeFileSync(temporary, `${JSON.stringify(this.list(), null, 2)}\n`);
     renameSync(temporary, this.#file);
   }
+}
+
+/** The schedules saved in `file`; one that cannot be read stops the start, naming the file and the fix. */
+function readSavedSchedules(file: string): OneTimeScheduleRecord[] {
+  let saved: unknown;
+  try {
+    saved = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (error) {
+    throw unreadableSchedules(file, (error as Error).message);
+  }
+  if (!Array.isArray(saved)) throw unreadableSchedules(file, 'expected a list of schedules');
+  saved.forEach((entry: Partial<Record<keyof OneTimeScheduleRecord, unknown>>, index) => {
+    const wrong = (['name', 'groupName', 'expression', 'targetArn', 'input'] as const).find(
+      (field) => typeof entry?.[field] !== 'string',
+    );
+    if (wrong || typeof entry?.dueAt !== 'number') {
+      throw unreadableSchedules(file, `schedule ${index + 1} has no valid ${wrong ?? 'dueAt'}`);
+    }
+  });
+  return saved as OneTimeScheduleRecord[];
+}
+
+function unreadableSchedules(file: string, reason: string): LocalStartProblem {
+  return new LocalStartProblem(
+    `${file} is unreadable (${reason}): it holds the delayed jobs' one-time schedules local mode saved. ` +
+      'Repair it, or move it aside to start without them (their jobs will then never be sent)',
+  );
 }
 
 function scheduleKey(group: string, name: string): string {

@@ -21,3 +21,13 @@ export function localJournalPath(
 ): string {
   return join(env.HOOKLINE_STATE_DIR || join(cwd, '.hookline'), JOURNAL_FILE_NAME);
 }
+
+/** True when a process with this pid exists (EPERM means it exists but belongs to someone else). */
+export function isProcessAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

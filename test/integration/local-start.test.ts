@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -157,6 +157,107 @@ describe('npm start (bin/local.ts)', () => {
       blocker.close();
     }
   }, 120_000);
+
+  it('refuses a second local mode on the same data directory with one line, and a kill -9 leaves none in the way', async () => {
+    const dataDir = join(dir, 'shared-data');
+    const first = start({ PORT: '0', HOOKLINE_DATA_DIR: dataDir, HOOKLINE_STATE_DIR: join(dir, 'first') });
+    try {
+      await waitFor(() => first.lines.some((l) => l.includes('is running')), 60_000, 'the first start');
+      const second = start({
+        PORT: '0',
+        HOOKLINE_DATA_DIR: dataDir,
+        HOOKLINE_STATE_DIR: join(dir, 'second'),
+      });
+      expect(await second.exited).toBe(1);
+      const errors = second.lines.map(json).filter((l) => l?.event === 'error');
+      expect(errors).toHaveLength(1);
+      const message = String(errors[0]?.message);
+      expect(message).toContain(
+        `data directory ${dataDir} is in use by another local mode (pid ${first.child.pid}`,
+      );
+      expect(message).toContain(`delete ${join(dataDir, 'local-mode.lock')}`);
+      expect(message).not.toMatch(/\n\s+at /);
+
+      first.child.kill('SIGKILL');
+      await first.exited;
+      const third = start({ PORT: '0', HOOKLINE_DATA_DIR: dataDir, HOOKLINE_STATE_DIR: join(dir, 'third') });
+      try {
+        await waitFor(
+          () => third.lines.some((l) => l.includes('is running')),
+          60_000,
+          'the start after kill -9',
+        );
+        third.child.kill('SIGINT');
+        expect(await third.exited).toBe(0);
+      } finally {
+        third.child.kill('SIGKILL');
+      }
+    } finally {
+      first.child.kill('SIGKILL');
+    }
+  }, 120_000);
+
+  it('refuses a second local mode on the same state directory, keeping the running one reachable', async () => {
+    const stateDir = join(dir, 'shared-state');
+    const stateFile = join(stateDir, 'local.json');
+    const first = start({ PORT: '0', HOOKLINE_STATE_DIR: stateDir });
+    try {
+      await waitFor(() => first.lines.some((l) => l.includes('is running')), 60_000, 'the first start');
+      const second = start({ PORT: '0', HOOKLINE_STATE_DIR: stateDir });
+      try {
+        const outcome = await Promise.race([
+          second.exited.then((code) => `exited ${code}`),
+          waitFor(
+            () => second.lines.some((l) => l.includes('is running')) && 'running',
+            60_000,
+            'the second',
+          ),
+        ]);
+        expect(outcome).toBe('exited 1');
+        const errors = second.lines.map(json).filter((l) => l?.event === 'error');
+        expect(errors.map((l) => l?.message)).toEqual([
+          `local mode is already running with state file ${stateFile} (pid ${first.child.pid}): stop it first, or start this one with another HOOKLINE_STATE_DIR (the CLI then needs the same HOOKLINE_STATE_DIR to reach it)`,
+        ]);
+      } finally {
+        second.child.kill('SIGKILL');
+      }
+      // The CLI still finds the first one.
+      expect(JSON.parse(readFileSync(stateFile, 'utf8')).pid).toBe(first.child.pid);
+      first.child.kill('SIGINT');
+      expect(await first.exited).toBe(0);
+    } finally {
+      first.child.kill('SIGKILL');
+    }
+  }, 120_000);
+
+  it.each([
+    ['schedules.json', '[{"name": "job-1", "groupName": "def', 'Repair it, or move it aside'],
+    ['paused-consumers.json', '{"paused": ["eve', 'Repair it (e.g. {"paused": ["events"]}), or delete it'],
+  ])(
+    'explains a corrupt %s in the data directory and exits 1, leaving the file for repair',
+    async (name, content, fix) => {
+      const dataDir = join(dir, `corrupt-${name}`);
+      const file = join(dataDir, name);
+      mkdirSync(dataDir, { recursive: true });
+      writeFileSync(file, content);
+      const run = start({ PORT: '0', HOOKLINE_DATA_DIR: dataDir });
+      try {
+        expect(await run.exited).toBe(1);
+        const errors = run.lines.map(json).filter((l) => l?.event === 'error');
+        expect(errors).toHaveLength(1);
+        const message = String(errors[0]?.message);
+        expect(message).toContain(`${file} is unreadable (`);
+        expect(message).toContain(fix);
+        expect(message).not.toMatch(/\n\s+at /);
+        expect(readFileSync(file, 'utf8')).toBe(content);
+        // Nothing ran: no consumer was started, so nothing the pause held back was processed.
+        expect(run.lines.some((l) => l.includes('is running'))).toBe(false);
+      } finally {
+        run.child.kill('SIGKILL');
+      }
+    },
+    60_000,
+  );
 
   it('prints the configuration error and exits 1', async () => {
     const config = join(process.cwd(), '.hookline', `bad-config-${process.pid}.ts`);

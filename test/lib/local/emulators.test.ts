@@ -1,4 +1,5 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ListTablesCommand } from '@aws-sdk/client-dynamodb';
@@ -10,8 +11,17 @@ import {
 } from '@aws-sdk/client-sqs';
 import { describe, expect, it } from 'vitest';
 import { localDynamoClient, localSqsClient } from '../../../lib/local/clients';
+import { dataDirLockPath } from '../../../lib/local/data-dir-lock';
 import { startEmulatorsInThread } from '../../../lib/local/emulator-thread';
 import { assertNodeVersion, startEmulators } from '../../../lib/local/emulators';
+import { LocalStartProblem } from '../../../lib/local/start-problem';
+
+/** The id of a process that has exited. */
+function deadPid(): number {
+  const child = spawnSync(process.execPath, ['-e', '0']);
+  if (child.pid === undefined) throw new Error('could not run node');
+  return child.pid;
+}
 
 /** An address of this machine other than loopback, if it has one. */
 function externalAddress(): string | undefined {
@@ -66,6 +76,42 @@ describe('startEmulators', () => {
       expect(attributes.Attributes?.ApproximateNumberOfMessages).toBe('1');
       sqs2.destroy();
       await second.stop();
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses a second start on a data directory in use, naming the holder and the fix', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'hookline-emulators-'));
+    try {
+      const first = await startEmulators({ dataDir });
+      const second = startEmulators({ dataDir });
+      await expect(second).rejects.toBeInstanceOf(LocalStartProblem);
+      await expect(second).rejects.toThrow(
+        `data directory ${dataDir} is in use by another local mode (pid ${process.pid}, started `,
+      );
+      await expect(second).rejects.toThrow(`If no local mode is running, delete ${dataDirLockPath(dataDir)}`);
+      // The refused start changed nothing: the first one still serves its queues.
+      const sqs = localSqsClient(first);
+      await sqs.send(new CreateQueueCommand({ QueueName: 'still-served' }));
+      sqs.destroy();
+      await first.stop();
+      expect(existsSync(dataDirLockPath(dataDir))).toBe(false);
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it.each([
+    ['a process that is gone (killed with -9)', () => JSON.stringify({ pid: deadPid(), startedAt: 'then' })],
+    ['half written', () => '{"pid": 12'],
+  ])('takes over a data directory lock left by %s', async (_, lock) => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'hookline-emulators-'));
+    try {
+      writeFileSync(dataDirLockPath(dataDir), lock());
+      const emulators = await startEmulators({ dataDir });
+      expect(JSON.parse(readFileSync(dataDirLockPath(dataDir), 'utf8'))).toMatchObject({ pid: process.pid });
+      await emulators.stop();
     } finally {
       rmSync(dataDir, { recursive: true, force: true });
     }
