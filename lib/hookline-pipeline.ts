@@ -45,6 +45,7 @@ import {
   STACK_OUTPUTS,
   scheduleDeadLetterQueueName,
 } from './stack-outputs';
+import { checkTemplateLimits } from './template-limits';
 import { alarmTopicRegionViolations } from './validation';
 import { secretIdOf, WebhookIngest } from './webhook-ingest';
 
@@ -107,6 +108,7 @@ export class HooklinePipeline extends Construct {
   constructor(scope: Construct, id: string, props: HooklinePipelineProps) {
     super(scope, id);
     refuseSecondPipelineIn(Stack.of(this), this);
+    checkTemplateLimits(this);
     const config = resolvedConfigOf(props.config, projectRootOf(props.projectRoot));
     this.config = config;
     this.projectRoot = props.projectRoot;

@@ -1,0 +1,122 @@
+import { App, CfnOutput, Duration, Stack } from 'aws-cdk-lib';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { describe, expect, it } from 'vitest';
+import { type HooklineConfig, resolveConfig } from '../../lib/config';
+import { HooklinePipeline } from '../../lib/hookline-pipeline';
+import { STACK_OUTPUTS } from '../../lib/stack-outputs';
+import { TEMPLATE_LIMITS, templateLimitViolations } from '../../lib/template-limits';
+import { ViolationsError } from '../../lib/violations';
+
+const consumer = { entry: 'lambda/consumers/events.ts', timeout: Duration.seconds(30) };
+
+function config(queueCount: number, extra: Partial<HooklineConfig> = {}) {
+  const queues = Object.fromEntries(Array.from({ length: queueCount }, (_, i) => [`q${i}`, { consumer }]));
+  return resolveConfig({
+    sources: { github: { type: 'github' } },
+    queues,
+    defaultRoute: { queues: ['q0'] },
+    ...extra,
+  });
+}
+
+function app(context: Record<string, unknown> = {}): App {
+  return new App({ context: { 'aws:cdk:bundling-stacks': [], ...context } });
+}
+
+/** The synthesized template's outputs, or the error synthesis threw. */
+function synthesize(
+  build: (stack: Stack) => void,
+  context: Record<string, unknown> = {},
+): { outputs: string[] } | { error: unknown } {
+  const application = app(context);
+  const stack = new Stack(application, 'Limits');
+  build(stack);
+  try {
+    const template = application.synth().getStackByName('Limits').template as { Outputs?: object };
+    return { outputs: Object.keys(template.Outputs ?? {}) };
+  } catch (error) {
+    return { error };
+  }
+}
+
+function outputsOf(result: ReturnType<typeof synthesize>): string[] {
+  if ('error' in result) throw result.error;
+  return result.outputs;
+}
+
+describe('CloudFormation template limits, checked at synth', () => {
+  it('adds exactly the outputs the error message names for each queue, source and schedule', () => {
+    const small = outputsOf(synthesize((s) => new HooklinePipeline(s, 'P', { config: config(1) })));
+    const larger = outputsOf(
+      synthesize(
+        (s) =>
+          new HooklinePipeline(s, 'P', {
+            config: config(2, {
+              sources: {
+                github: { type: 'github' },
+                stripe: { type: 'stripe' },
+                open: { type: 'unverified', dangerouslyAcceptUnverifiedRequests: true },
+              },
+              queues: { q0: { consumer }, q1: { consumer }, plain: {} },
+              schedules: [{ name: 'tick', expression: 'rate(1 hour)', queue: 'q1', type: 'tick' }],
+            }),
+          }),
+      ),
+    );
+    // One more queue with a consumer (7), a queue without one (4), a verifying source (2), an unverified
+    // source (1), a schedule (2): what the message says each costs.
+    expect(larger.length - small.length).toBe(7 + 4 + 2 + 1 + 2);
+    // The whole-pipeline outputs stay within the "up to 16" the message names.
+    const perItem =
+      /^(WebhookUrl|SigningSecretId|QueueUrl|QueueArn|DeadLetterQueue|Consumer|EventSourceMapping|ScheduleDeadLetterQueue)/;
+    expect(Object.values(STACK_OUTPUTS).length + 2).toBeLessThanOrEqual(16);
+    expect(larger.filter((key) => !perItem.test(key)).length).toBeLessThanOrEqual(16);
+  }, 120_000);
+
+  it('refuses at synth a configuration whose outputs pass 200, which CloudFormation would refuse only at deploy', () => {
+    // 27 queues with consumers: 189 outputs of the queues alone, 201 in all, far below 500 resources.
+    const result = synthesize((s) => new HooklinePipeline(s, 'P', { config: config(27) }));
+    expect(result).toHaveProperty('error');
+    const error = (result as { error: unknown }).error;
+    expect(error).toBeInstanceOf(ViolationsError);
+    const message = (error as Error).message;
+    expect(message).toContain('CloudFormation template of stack Limits');
+    expect(message).toMatch(
+      /outputs: CloudFormation accepts at most 200 outputs in one template; the pipeline declares \d+/,
+    );
+    expect(message).toContain('second HooklinePipeline in another stack');
+    expect(message).not.toContain('resources:');
+    // 26 queues fit.
+    expect(
+      outputsOf(synthesize((s) => new HooklinePipeline(s, 'P', { config: config(26) }))).length,
+    ).toBeLessThanOrEqual(200);
+  }, 300_000);
+
+  it("counts the app's own outputs and resources in the same stack, and reports both limits at once", () => {
+    const result = synthesize(
+      (s) => {
+        new HooklinePipeline(s, 'P', { config: config(1) });
+        for (let i = 0; i < 190; i++) new CfnOutput(s, `Own${i}`, { value: String(i) });
+        for (let i = 0; i < 3; i++) new sqs.Queue(s, `OwnQueue${i}`);
+      },
+      { '@aws-cdk/core:stackResourceLimit': 40 },
+    );
+    const message = String((result as { error?: Error }).error?.message);
+    expect(message).toMatch(/outputs: .* and the rest of the stack 190 \(got \d+\)/);
+    expect(message).toMatch(
+      /resources: CloudFormation accepts at most 40 resources in one stack; the pipeline declares \d+ and the rest of the stack 3 \(got \d+\)/,
+    );
+  }, 120_000);
+
+  it("leaves resources unchecked when the app turns CDK's resource limit off (0), as CDK does", () => {
+    expect(
+      templateLimitViolations(
+        { outputs: 10, resources: 900, pipelineOutputs: 10, pipelineResources: 900 },
+        { outputs: TEMPLATE_LIMITS.outputs, resources: 0 },
+      ),
+    ).toEqual([]);
+    expect(
+      templateLimitViolations({ outputs: 200, resources: 500, pipelineOutputs: 200, pipelineResources: 500 }),
+    ).toEqual([]);
+  });
+});
