@@ -1,13 +1,13 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
+import { type HooklineConfig, resolveConfig } from '../../lib/config';
 
 const root = join(__dirname, '..', '..');
 
-/** What an editor shows on hover over each marked field of a `defineConfig({...})` call. */
-function hoverTags(source: string): Map<string, string | undefined> {
-  const fileName = join(root, '__hover__.ts');
+/** A language service over one in-memory file at the repository root, `fileName`, holding `source`. */
+function languageService(fileName: string, source: string): ts.LanguageService {
   const compilerOptions: ts.CompilerOptions = {
     target: ts.ScriptTarget.ES2022,
     module: ts.ModuleKind.Preserve,
@@ -31,7 +31,13 @@ function hoverTags(source: string): Map<string, string | undefined> {
     fileExists: (name) => name === fileName || ts.sys.fileExists(name),
     readFile: (name) => (name === fileName ? source : ts.sys.readFile(name)),
   };
-  const service = ts.createLanguageService(host);
+  return ts.createLanguageService(host);
+}
+
+/** What an editor shows on hover over each marked field of a `defineConfig({...})` call. */
+function hoverTags(source: string): Map<string, string | undefined> {
+  const fileName = join(root, '__hover__.ts');
+  const service = languageService(fileName, source);
   const tags = new Map<string, string | undefined>();
   for (const match of source.matchAll(/\/\*hover\*\/(\w+)/g)) {
     const field = match[1] ?? '';
@@ -91,4 +97,36 @@ describe('the configuration reference in the editor', () => {
     visit(file, '');
     expect(undocumented).toEqual([]);
   });
+});
+
+/** The TypeScript block under the README's "Configuration reference", importing the package from the sources. */
+function readmeConfigurationReference(): string {
+  const readme = readFileSync(join(root, 'README.md'), 'utf8');
+  const section = readme.slice(readme.indexOf('## Configuration reference'));
+  const block = /```ts\n([\s\S]*?)```/.exec(section)?.[1];
+  if (!block) throw new Error('README.md has no ts block under "## Configuration reference"');
+  return block.replace("from 'hookline'", "from './lib/index'");
+}
+
+describe("the README's configuration reference", () => {
+  it('compiles against the public configuration types', () => {
+    const fileName = join(root, '__readme_configuration__.ts');
+    const service = languageService(fileName, readmeConfigurationReference());
+    const problems = [
+      ...service.getSyntacticDiagnostics(fileName),
+      ...service.getSemanticDiagnostics(fileName),
+    ];
+    expect(problems.map((d) => ts.flattenDiagnosticMessageText(d.messageText, '\n'))).toEqual([]);
+  }, 60_000);
+
+  it('is a configuration that resolves without a problem: every option it shows exists and its values are valid', async () => {
+    const file = join(root, `__readme_configuration_${process.pid}__.ts`);
+    writeFileSync(file, readmeConfigurationReference());
+    try {
+      const config = ((await import(file)) as { default: HooklineConfig }).default;
+      expect(() => resolveConfig(config)).not.toThrow();
+    } finally {
+      rmSync(file, { force: true });
+    }
+  }, 60_000);
 });
