@@ -163,7 +163,7 @@ export function buildProgram(deps: CliDependencies, setExitCode: (code: number) 
     program
       .command('replay')
       .description(
-        're-send archived events of one source and time range through the current routes (or to one queue); consumers run them again',
+        're-send archived events of one source and time range through the current routes (jobs and scheduled events to the queue each was sent to), or to one queue; consumers run them again',
       )
       .requiredOption('--source <source>', 'source name from hookline.config.ts (or "schedule", "job")')
       .option('--type <pattern>', 'only events whose type matches, as in routes (e.g. "invoice.*")')

@@ -117,9 +117,12 @@ function plan(
   const routing = routingOf(config);
   const planned: Planned[] = [];
   let ignored = 0;
+  let routed = 0;
   for (const { envelope: archived, origin, queues } of records) {
     const envelope: WebhookEnvelope = { ...archived, replay };
     const sentTo = origin !== 'webhook' && Array.isArray(queues) ? queues : undefined;
+    const throughRoutes = !to && !sentTo;
+    if (throughRoutes) routed++;
     const route = to
       ? { queues: [to], ignore: false }
       : sentTo
@@ -128,7 +131,7 @@ function plan(
     if (route.ignore || route.queues.length === 0) ignored++;
     else for (const queue of route.queues) planned.push({ queue, envelope });
   }
-  return { planned, ignored };
+  return { planned, ignored, routed };
 }
 
 /** The SQS entry of one replayed envelope: its attributes, and on FIFO queues its group and a run-unique dedupe id. */
@@ -297,10 +300,16 @@ export async function replay(
   const records = await selectEvents(backend, target, options, until);
   const replayId = options.replayId ?? randomUUID();
   const marker = { id: replayId, at: new Date(backend.clock.now()).toISOString() };
-  const { planned, ignored } = plan(config, records, options.to, marker);
+  const { planned, ignored, routed } = plan(config, records, options.to, marker);
   // A queue an event would go to but the target lacks (removed since) fails here, before anything is sent.
   for (const queue of new Set(planned.map((p) => p.queue))) queueOf(target, queue);
-  const where = options.to ? `to ${options.to}` : 'through the current routes';
+  const where = options.to
+    ? `to ${options.to}`
+    : routed === records.length
+      ? 'through the current routes'
+      : routed === 0
+        ? 'to the queue each was sent to'
+        : 'through the current routes (jobs and scheduled events to the queue each was sent to)';
   backend.output.note(
     `${records.length} archived ${options.source} event(s) match; ${options.dryRun ? 'would send' : 'sending'} ${planned.length} message(s) ${where}${ignored ? ` (${ignored} ignored by the routes)` : ''}, replay ${replayId}`,
   );
