@@ -12,7 +12,7 @@ import {
   type SendMessageBatchRequestEntry,
 } from '@aws-sdk/client-sqs';
 import { messageGroupOf } from '../../lambda/ingest/core';
-import { selectRoute } from '../../lambda/ingest/routing';
+import { selectRoute, typeMatches } from '../../lambda/ingest/routing';
 import type { ArchiveRecord } from '../../lambda/shared/archive';
 import { MESSAGE_ATTRIBUTES, type WebhookEnvelope } from '../../lambda/shared/envelope';
 import { JOB_SOURCE, SCHEDULE_SOURCE } from '../../lambda/shared/job';
@@ -199,13 +199,16 @@ async function selectEvents(
       `${target.description} has no event archive: enable archive in hookline.config.ts and deploy (or restart local mode)`,
     );
   }
-  const pattern = options.type !== undefined ? compileTypePattern(options.type).regex : undefined;
+  const typePattern = options.type;
   const records = await readArchive(backend.s3, {
     bucket: target.archiveBucket,
     source: options.source,
     since: options.since,
     until,
-    ...(pattern ? { accept: (r: ArchiveRecord) => pattern.test(r.envelope.type) } : {}),
+    // As routes read it: exactly `*` is every type, as a route without a type is.
+    ...(typePattern !== undefined
+      ? { accept: (r: ArchiveRecord) => typeMatches(typePattern, r.envelope.type) }
+      : {}),
   });
   if (records.length === 0) {
     const type = options.type !== undefined ? ` of type "${options.type}"` : '';

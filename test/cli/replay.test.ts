@@ -79,6 +79,19 @@ describe('replay of jobs and scheduled events', () => {
     );
   });
 
+  it('reads a --type of exactly * as routes do: every type, dotted ones too', async () => {
+    archiveHolds('job', [job('job-1', 'orders'), job('job-2', 'events')]);
+    const target = { ...stackTarget(), archiveBucket: 'archive' };
+    const backend = testBackend({ s3: new S3Client({ region: 'us-east-1' }) });
+    const result = await replay(backend, target, config, {
+      source: 'job',
+      type: '*',
+      ...window,
+      dryRun: true,
+    });
+    expect(result).toMatchObject({ matched: 2, planned: 2 });
+  });
+
   it('tells the operator jobs go back to the queue each was sent to, not through the current routes', async () => {
     archiveHolds('job', [job('job-1', 'orders'), job('job-2', 'events')]);
     const target = { ...stackTarget(), archiveBucket: 'archive' };
