@@ -74,7 +74,7 @@ function withTarget(command: Command): Command {
   return command
     .option('--local', 'operate on the running local mode (npm start)')
     .option('--stack <name>', 'deployed stack name (default: stackName in hookline.config.ts, "Hookline")')
-    .option('--region <region>', 'AWS region (default: AWS_REGION, else us-east-1)')
+    .option('--region <region>', 'AWS region (default: AWS_REGION, AWS_DEFAULT_REGION, else us-east-1)')
     .option('--config <path>', 'configuration module (default: HOOKLINE_CONFIG, else hookline.config.ts)')
     .option('--json', 'print the result as JSON on stdout');
 }
@@ -163,9 +163,9 @@ export function buildProgram(deps: CliDependencies, setExitCode: (code: number) 
     program
       .command('replay')
       .description(
-        're-send archived events of one source and time range through the current routes (or to one queue); consumers run them again',
+        're-send archived events of one source and time range through the current routes (jobs and scheduled events to the queue each was sent to), or to one queue; consumers run them again',
       )
-      .requiredOption('--source <source>', 'source name from hookline.config.ts (or "schedule")')
+      .requiredOption('--source <source>', 'source name from hookline.config.ts (or "schedule", "job")')
       .option('--type <pattern>', 'only events whose type matches, as in routes (e.g. "invoice.*")')
       .requiredOption(
         '--since <time>',

@@ -17,8 +17,9 @@ import {
   type SendMessageBatchRequestEntry,
   StartMessageMoveTaskCommand,
 } from '@aws-sdk/client-sqs';
+import { typeMatches } from '../../lambda/ingest/routing';
 import { FAILURE_ATTRIBUTES, MAX_MESSAGE_ATTRIBUTES, MESSAGE_ATTRIBUTES } from '../../lambda/shared/envelope';
-import { compileTypePattern } from '../../lambda/shared/type-pattern';
+import { validateTypePattern } from '../../lambda/shared/type-pattern';
 import { type Backend, contextOf } from './backend';
 import {
   describeDeadLetter,
@@ -102,20 +103,29 @@ export interface RedriveResult {
   readonly stoppedBy?: string;
 }
 
-/** The `--type` pattern compiled, or a one-line error for an empty or invalid one. */
-export function typeSelector(pattern: string): RegExp {
+/** Which envelope types a `--type` pattern selects. */
+interface TypeSelector {
+  test(type: string): boolean;
+}
+
+/**
+ * The `--type` pattern as routes read it (so exactly `*` selects every type, as a route without a type does), or
+ * a one-line error for an empty or invalid one.
+ */
+export function typeSelector(pattern: string): TypeSelector {
   if (pattern.trim() === '') {
     throw new CliError(
       '--type must not be empty: give an event type pattern such as "invoice.*", or leave --type out to redrive everything',
     );
   }
   try {
-    return compileTypePattern(pattern).regex;
+    validateTypePattern(pattern);
   } catch (error) {
     throw new CliError(
       `--type ${JSON.stringify(pattern)} is not a valid type pattern: ${(error as Error).message}`,
     );
   }
+  return { test: (type) => typeMatches(pattern, type) };
 }
 
 /** The `--id` values, or a one-line error for a blank one. */
@@ -431,7 +441,7 @@ interface Sent {
 /** Which messages a one-by-one redrive moves: `--id` values and a compiled `--type` pattern. */
 interface Selection {
   readonly wantedIds?: ReadonlySet<string>;
-  readonly typePattern?: RegExp;
+  readonly typePattern?: TypeSelector;
   /**
    * A schedule's dead-letter queue: the queue its schedule sends to now. A delivery Scheduler meant for another
    * queue (the schedule was pointed elsewhere since) stays in the DLQ.
@@ -532,7 +542,7 @@ class OneByOneRedrive {
   private readonly foundIds = new Set<string>();
   /** `--id` values found as an SQS message id, which (unlike an envelope id) no other message has. */
   private readonly foundAsMessageIds = new Set<string>();
-  private readonly typePattern: RegExp | undefined;
+  private readonly typePattern: TypeSelector | undefined;
   private readonly scheduledFor: QueueTarget | undefined;
   private readonly queues: readonly QueueTarget[];
   private readonly filtering: boolean;

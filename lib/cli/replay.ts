@@ -12,7 +12,7 @@ import {
   type SendMessageBatchRequestEntry,
 } from '@aws-sdk/client-sqs';
 import { messageGroupOf } from '../../lambda/ingest/core';
-import { selectRoute } from '../../lambda/ingest/routing';
+import { selectRoute, typeMatches } from '../../lambda/ingest/routing';
 import type { ArchiveRecord } from '../../lambda/shared/archive';
 import { MESSAGE_ATTRIBUTES, type WebhookEnvelope } from '../../lambda/shared/envelope';
 import { JOB_SOURCE, SCHEDULE_SOURCE } from '../../lambda/shared/job';
@@ -117,9 +117,12 @@ function plan(
   const routing = routingOf(config);
   const planned: Planned[] = [];
   let ignored = 0;
+  let routed = 0;
   for (const { envelope: archived, origin, queues } of records) {
     const envelope: WebhookEnvelope = { ...archived, replay };
     const sentTo = origin !== 'webhook' && Array.isArray(queues) ? queues : undefined;
+    const throughRoutes = !to && !sentTo;
+    if (throughRoutes) routed++;
     const route = to
       ? { queues: [to], ignore: false }
       : sentTo
@@ -128,7 +131,7 @@ function plan(
     if (route.ignore || route.queues.length === 0) ignored++;
     else for (const queue of route.queues) planned.push({ queue, envelope });
   }
-  return { planned, ignored };
+  return { planned, ignored, routed };
 }
 
 /** The SQS entry of one replayed envelope: its attributes, and on FIFO queues its group and a run-unique dedupe id. */
@@ -196,13 +199,16 @@ async function selectEvents(
       `${target.description} has no event archive: enable archive in hookline.config.ts and deploy (or restart local mode)`,
     );
   }
-  const pattern = options.type !== undefined ? compileTypePattern(options.type).regex : undefined;
+  const typePattern = options.type;
   const records = await readArchive(backend.s3, {
     bucket: target.archiveBucket,
     source: options.source,
     since: options.since,
     until,
-    ...(pattern ? { accept: (r: ArchiveRecord) => pattern.test(r.envelope.type) } : {}),
+    // As routes read it: exactly `*` is every type, as a route without a type is.
+    ...(typePattern !== undefined
+      ? { accept: (r: ArchiveRecord) => typeMatches(typePattern, r.envelope.type) }
+      : {}),
   });
   if (records.length === 0) {
     const type = options.type !== undefined ? ` of type "${options.type}"` : '';
@@ -297,10 +303,16 @@ export async function replay(
   const records = await selectEvents(backend, target, options, until);
   const replayId = options.replayId ?? randomUUID();
   const marker = { id: replayId, at: new Date(backend.clock.now()).toISOString() };
-  const { planned, ignored } = plan(config, records, options.to, marker);
+  const { planned, ignored, routed } = plan(config, records, options.to, marker);
   // A queue an event would go to but the target lacks (removed since) fails here, before anything is sent.
   for (const queue of new Set(planned.map((p) => p.queue))) queueOf(target, queue);
-  const where = options.to ? `to ${options.to}` : 'through the current routes';
+  const where = options.to
+    ? `to ${options.to}`
+    : routed === records.length
+      ? 'through the current routes'
+      : routed === 0
+        ? 'to the queue each was sent to'
+        : 'through the current routes (jobs and scheduled events to the queue each was sent to)';
   backend.output.note(
     `${records.length} archived ${options.source} event(s) match; ${options.dryRun ? 'would send' : 'sending'} ${planned.length} message(s) ${where}${ignored ? ` (${ignored} ignored by the routes)` : ''}, replay ${replayId}`,
   );

@@ -37,7 +37,7 @@ export const DEFAULTS = {
   fifoGrouping: 'source' as const,
   /** A route without `source` matches every source. */
   routeSource: '*',
-  /** A route without `type` matches any one-segment type. */
+  /** A route without `type` matches every type (a pattern of exactly `*` is the one that does). */
   routeType: '*',
   /** Sustained webhooks/s the API accepts; ~100 concurrent ingest executions at ~100 ms each. */
   ingestRateLimit: 1000,

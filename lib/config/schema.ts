@@ -196,8 +196,9 @@ export interface RouteConfig {
    */
   source?: string;
   /**
-   * Event type pattern: an exact type, `*` for one dot-separated segment, `**` for anything.
-   * @default '*'
+   * Event type pattern: an exact type, `*` for one dot-separated segment, `**` for anything; a pattern that is
+   * exactly `*` matches every type.
+   * @default '*' (every type)
    */
   type?: string;
   /**
@@ -329,7 +330,7 @@ export interface JobsEndpointConfig {
   /**
    * The configured queues it may send to; any other queue is answered 404. Each adds its URL and ARN (and, with
    * delays, its scheduler role's ARN) to the function's environment, which Lambda caps at 4 KB: synth refuses an
-   * endpoint that could outgrow it (about 5 queues with delays, each URL and ARN counted at its longest).
+   * endpoint that could outgrow it (about 6 queues with delays, each URL and ARN counted at its longest).
    */
   queues: string[];
   /**

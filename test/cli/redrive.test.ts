@@ -262,6 +262,18 @@ describe('redrive one by one', () => {
     expect(deeper.movedIds).toEqual(['evt-5']);
   });
 
+  it('reads a --type of exactly * as routes do: every type, dotted ones too', async () => {
+    const dlq = installFakeQueue(sqs, EVENTS.deadLetterUrl, [
+      deadLetterMessage(1, { type: 'push' }),
+      deadLetterMessage(2, { type: 'issues.opened' }),
+      deadLetterMessage(3, { type: 'invoice.payment.failed' }),
+    ]);
+    acceptAllSends();
+    const result = await redrive(testBackend(), stackTarget(), { queue: 'events', type: '*' });
+    expect(result).toMatchObject({ moved: 3, skipped: 0, failed: 0 });
+    expect(dlq.messages).toHaveLength(0);
+  });
+
   it.each([
     ['an empty --type', { type: '' }, /--type must not be empty/],
     ['a blank --type', { type: '  ' }, /--type must not be empty/],

@@ -79,6 +79,29 @@ describe('replay of jobs and scheduled events', () => {
     );
   });
 
+  it('reads a --type of exactly * as routes do: every type, dotted ones too', async () => {
+    archiveHolds('job', [job('job-1', 'orders'), job('job-2', 'events')]);
+    const target = { ...stackTarget(), archiveBucket: 'archive' };
+    const backend = testBackend({ s3: new S3Client({ region: 'us-east-1' }) });
+    const result = await replay(backend, target, config, {
+      source: 'job',
+      type: '*',
+      ...window,
+      dryRun: true,
+    });
+    expect(result).toMatchObject({ matched: 2, planned: 2 });
+  });
+
+  it('tells the operator jobs go back to the queue each was sent to, not through the current routes', async () => {
+    archiveHolds('job', [job('job-1', 'orders'), job('job-2', 'events')]);
+    const target = { ...stackTarget(), archiveBucket: 'archive' };
+    const backend = testBackend({ s3: new S3Client({ region: 'us-east-1' }) });
+    await replay(backend, target, config, { source: 'job', ...window, dryRun: true });
+    const count = backend.output.notes.find((note) => note.includes('archived job event(s) match'));
+    expect(count).toContain('would send 2 message(s) to the queue each was sent to');
+    expect(count).not.toContain('routes');
+  });
+
   it('stops between batches once its signal is aborted (Ctrl-C), and says how many it did not send', async () => {
     archiveHolds(
       'job',

@@ -1,13 +1,14 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
+import { MAX_WEBHOOK_BODY_BYTES } from '../../lambda/shared/request-limits';
+import { DEFAULTS, type HooklineConfig, resolveConfig } from '../../lib/config';
 
 const root = join(__dirname, '..', '..');
 
-/** What an editor shows on hover over each marked field of a `defineConfig({...})` call. */
-function hoverTags(source: string): Map<string, string | undefined> {
-  const fileName = join(root, '__hover__.ts');
+/** A language service over one in-memory file at the repository root, `fileName`, holding `source`. */
+function languageService(fileName: string, source: string): ts.LanguageService {
   const compilerOptions: ts.CompilerOptions = {
     target: ts.ScriptTarget.ES2022,
     module: ts.ModuleKind.Preserve,
@@ -31,7 +32,13 @@ function hoverTags(source: string): Map<string, string | undefined> {
     fileExists: (name) => name === fileName || ts.sys.fileExists(name),
     readFile: (name) => (name === fileName ? source : ts.sys.readFile(name)),
   };
-  const service = ts.createLanguageService(host);
+  return ts.createLanguageService(host);
+}
+
+/** What an editor shows on hover over each marked field of a `defineConfig({...})` call. */
+function hoverTags(source: string): Map<string, string | undefined> {
+  const fileName = join(root, '__hover__.ts');
+  const service = languageService(fileName, source);
   const tags = new Map<string, string | undefined>();
   for (const match of source.matchAll(/\/\*hover\*\/(\w+)/g)) {
     const field = match[1] ?? '';
@@ -90,5 +97,88 @@ describe('the configuration reference in the editor', () => {
     };
     visit(file, '');
     expect(undocumented).toEqual([]);
+  });
+});
+
+/** The TypeScript block under the README's "Configuration reference", importing the package from the sources. */
+function readmeConfigurationReference(): string {
+  const readme = readFileSync(join(root, 'README.md'), 'utf8');
+  const section = readme.slice(readme.indexOf('## Configuration reference'));
+  const block = /```ts\n([\s\S]*?)```/.exec(section)?.[1];
+  if (!block) throw new Error('README.md has no ts block under "## Configuration reference"');
+  return block.replace("from 'hookline'", "from './lib/index'");
+}
+
+describe("the README's configuration reference", () => {
+  it('compiles against the public configuration types', () => {
+    const fileName = join(root, '__readme_configuration__.ts');
+    const service = languageService(fileName, readmeConfigurationReference());
+    const problems = [
+      ...service.getSyntacticDiagnostics(fileName),
+      ...service.getSemanticDiagnostics(fileName),
+    ];
+    expect(problems.map((d) => ts.flattenDiagnosticMessageText(d.messageText, '\n'))).toEqual([]);
+  }, 60_000);
+
+  it('is a configuration that resolves without a problem: every option it shows exists and its values are valid', async () => {
+    const file = join(root, `__readme_configuration_${process.pid}__.ts`);
+    writeFileSync(file, readmeConfigurationReference());
+    try {
+      const config = ((await import(file)) as { default: HooklineConfig }).default;
+      expect(() => resolveConfig(config)).not.toThrow();
+    } finally {
+      rmSync(file, { force: true });
+    }
+  }, 60_000);
+});
+
+/** The README's Defaults table: each setting's name (first cell) and its default (second cell). */
+function readmeDefaultsTable(): Map<string, string> {
+  const readme = readFileSync(join(root, 'README.md'), 'utf8');
+  const section = readme.slice(readme.indexOf('## Defaults'), readme.indexOf('## Limits and sender retries'));
+  const rows = section.split('\n').filter((line) => line.startsWith('| ') && !line.startsWith('| Setting'));
+  return new Map(
+    rows.map((row) => row.split(' | ').map((cell) => cell.replace(/^\| /, '').trim()) as [string, string]),
+  );
+}
+
+describe("the README's Defaults table", () => {
+  it('states the defaults the configuration applies', () => {
+    const table = readmeDefaultsTable();
+    const count = (n: number) => n.toLocaleString('en-US');
+    const derivedPayloadExpiry = resolveConfig({
+      sources: { github: { type: 'github' } },
+      queues: { events: {} },
+    }).payloads.expiry.toDays();
+    const expected: Record<string, string> = {
+      '`maxReceiveCount`': `${DEFAULTS.maxReceiveCount}`,
+      'Queue retention': `${DEFAULTS.retentionPeriod.toDays()} days`,
+      'DLQ retention': `${DEFAULTS.deadLetterRetentionPeriod.toDays()} days `,
+      Consumer: `${DEFAULTS.consumerTimeout.toSeconds()} s timeout, ${DEFAULTS.consumerMemorySize} MB, batch ${DEFAULTS.batchSize}, ${DEFAULTS.maxBatchingWindow.toSeconds() === 0 ? 'no batching window' : 'a batching window'}`,
+      'Records in parallel per batch': `${DEFAULTS.parallelism} `,
+      'Retry backoff': `${DEFAULTS.retryBase.toSeconds()} s × ${DEFAULTS.retryFactor}^(attempt−1), capped at ${DEFAULTS.retryMax.toMinutes()} min`,
+      'Idempotency record': `${DEFAULTS.idempotencyExpiry.toDays()} days`,
+      'Ingest dedupe': `${DEFAULTS.dedupeEnabled ? 'on' : 'off'}, ${DEFAULTS.dedupeTtl.toDays()} days`,
+      'Signature tolerance': `${DEFAULTS.signatureTolerance.toMinutes()} minutes`,
+      'Ingest function': `${DEFAULTS.ingestTimeout.toSeconds()} s timeout, ${DEFAULTS.ingestMemorySize} MB`,
+      'API throttling': `${count(DEFAULTS.ingestRateLimit)} requests/s, burst ${count(DEFAULTS.ingestBurstLimit)}`,
+      'Body size': `${count(MAX_WEBHOOK_BODY_BYTES)} bytes`,
+      'Payload expiry': `${derivedPayloadExpiry} days`,
+      'Log retention': `${DEFAULTS.logRetentionDays} days`,
+      'Oldest-message alarm': `${DEFAULTS.oldestMessageAgeAlarm.toMinutes()} minutes`,
+      'Alarm periods': `${DEFAULTS.queueAlarmPeriod.toMinutes()} minute for DLQ depth and message age (age: ${DEFAULTS.oldestMessageAgeAlarmPeriods} periods in a row); ${DEFAULTS.functionAlarmPeriod.toMinutes()} minutes`,
+      '`removalPolicy`': `\`'${DEFAULTS.removalPolicy}'\``,
+      'Event archive': `${DEFAULTS.archiveEnabled ? 'on' : 'off'}, kept ${DEFAULTS.archiveRetention.toDays()} days`,
+      '`tracing`': DEFAULTS.tracing ? 'on' : 'off',
+    };
+    const stated = Object.fromEntries(
+      Object.keys(expected).map((setting) => [
+        setting,
+        table.get(setting)?.slice(0, expected[setting]?.length),
+      ]),
+    );
+    expect(stated).toEqual(expected);
+    expect(DEFAULTS.inlineLimitBytes).toBe(1024 * 1024 - 16 * 1024);
+    expect(table.get('Inline limit')).toMatch(/^1 MiB − 16 KiB envelope/);
   });
 });
