@@ -40,6 +40,7 @@ import { QueueConsumer, type QueueConsumerProps } from './queue-consumer';
 import { sourceNeedsSecret } from './runtime-wiring';
 import {
   JOB_SCHEDULES,
+  JOB_SCHEDULES_RESEND,
   outputKey,
   pascalCase,
   STACK_OUTPUTS,
@@ -429,7 +430,7 @@ export class HooklinePipeline extends Construct {
       name: JOB_SCHEDULES,
       id: 'JobSchedules',
       queue,
-      description: `One-time jobs are waiting in the ${JOB_SCHEDULES} dead-letter queue: EventBridge Scheduler could not deliver them to their queue. Read why with \`hookline failed list ${JOB_SCHEDULES}\`, fix the cause, then send each job again from its producer (this queue cannot be redriven).`,
+      description: `One-time jobs are waiting in the ${JOB_SCHEDULES} dead-letter queue: EventBridge Scheduler could not deliver them to their queue. Read why with \`hookline failed list ${JOB_SCHEDULES}\`, fix the cause, then ${JOB_SCHEDULES_RESEND} (this queue cannot be redriven).`,
     });
     this.dashboard.chartDeadLetterQueue({ label: 'job schedules DLQ', queue });
     const description = 'one-time job schedules (jobs EventBridge Scheduler could not deliver)';

@@ -58,6 +58,13 @@ export const STACK_OUTPUTS = {
  */
 export const JOB_SCHEDULES = 'job_schedules';
 
+/**
+ * What to do with a job in {@link JOB_SCHEDULES}, as the alarm, `hookline failed` and `hookline redrive` say it: its
+ * own id is still claimed, so sending it again under that id is a duplicate that sends nothing.
+ */
+export const JOB_SCHEDULES_RESEND =
+  'send the job again from its producer under a new id: its own id stays claimed until its dedupe window passes, and sent again before that it is answered as a duplicate and not sent';
+
 /** How the CLI names a configured schedule's dead-letter queue: never a queue's name, which has no `:`. */
 export const SCHEDULE_DEAD_LETTER_QUEUE_PREFIX = 'schedule:';
 

@@ -20,6 +20,7 @@ import {
 import { typeMatches } from '../../lambda/ingest/routing';
 import { FAILURE_ATTRIBUTES, MAX_MESSAGE_ATTRIBUTES, MESSAGE_ATTRIBUTES } from '../../lambda/shared/envelope';
 import { validateTypePattern } from '../../lambda/shared/type-pattern';
+import { JOB_SCHEDULES_RESEND } from '../stack-outputs';
 import { type Backend, contextOf } from './backend';
 import {
   describeDeadLetter,
@@ -271,7 +272,7 @@ function scheduleRedrive(
 function jobSchedulesNotRedriven(): CliError {
   return new CliError(
     `the ${JOB_SCHEDULES} dead-letter queue cannot be redriven: it holds one-time jobs that EventBridge Scheduler could not deliver, each to its own queue, so there is no one queue to move them back to. ` +
-      `Read why with hookline failed show ${JOB_SCHEDULES} <id> (attributes ERROR_CODE and ERROR_MESSAGE; TARGET_ARN names the job's queue), fix that, then send the job again from its producer under a new id (a job id stays claimed until its dedupe window passes, and sent again before that it is answered as a duplicate and not sent)`,
+      `Read why with hookline failed show ${JOB_SCHEDULES} <id> (attributes ERROR_CODE and ERROR_MESSAGE; TARGET_ARN names the job's queue), fix that, then ${JOB_SCHEDULES_RESEND}`,
   );
 }
 

@@ -1,6 +1,8 @@
 /**
  * Human-readable output of each command (the `--json` output is the result object itself).
  */
+
+import { JOB_SCHEDULES_RESEND } from '../stack-outputs';
 import type { ConsumerStateResult } from './consumers';
 import type { FailedListResult, FailedShowResult } from './failed';
 import { type Output, table } from './output';
@@ -111,7 +113,7 @@ export function renderFailedList(output: Output, result: FailedListResult): void
   }
   const next =
     result.queue === JOB_SCHEDULES
-      ? 'fix the reason, then send the job again from its producer under a new id: its own id is a duplicate until its dedupe window passes (this queue cannot be redriven)'
+      ? `fix the reason, then ${JOB_SCHEDULES_RESEND} (this queue cannot be redriven)`
       : `redrive: hookline redrive ${result.queue}`;
   output.line(c.dim(`details: hookline failed show ${result.queue} <id>    ${next}`));
 }

@@ -15,6 +15,7 @@ import {
   type Target,
 } from '../../lib/cli/target';
 import type { ResolvedConfig } from '../../lib/config';
+import { JOB_SCHEDULES_RESEND } from '../../lib/stack-outputs';
 import { WebhookPipelineStack } from '../../lib/webhook-pipeline-stack';
 import { type Resources, walkAlarmsToPublishGrants } from '../helpers/alarms';
 import { exampleResolved, renderIntrinsics, testApp } from '../helpers/cdk';
@@ -193,6 +194,8 @@ describe('the dead-letter queues EventBridge Scheduler fills', () => {
       expect(description.includes(`\`hookline redrive ${name}\``), `${alarmId}: ${description}`).toBe(
         redrivable,
       );
+      // Where no redrive exists, it says how to send the jobs again: under a new id, as the CLI says.
+      if (!redrivable) expect(description, alarmId).toContain(JOB_SCHEDULES_RESEND);
     }
     const expected = deadLetterQueueIds(stack, resources);
     expect([...watchedBy.keys()].sort()).toEqual(expected);
