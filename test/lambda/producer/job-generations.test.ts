@@ -11,7 +11,7 @@ import {
   GetItemCommand,
   PutItemCommand,
 } from '@aws-sdk/client-dynamodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import {
   type BatchEntry,
@@ -25,9 +25,7 @@ import { parseEnvelope } from '../../../lambda/shared/envelope';
 import { idempotencyWorkKey } from '../../../lambda/shared/idempotency-key';
 import { defineJob } from '../../../lambda/shared/job';
 import { JobRecords, jobRecordKey } from '../../../lambda/shared/job-record';
-import { localDynamoClient } from '../../../lib/local/clients';
-import { type Emulators, startEmulators } from '../../../lib/local/emulators';
-import { ensureTable } from '../../../lib/local/topology';
+import { useDedupeTable } from '../../helpers/local/dedupe-table';
 
 const WINDOW_SECONDS = 3600;
 const LEASE_SECONDS = 30;
@@ -35,19 +33,10 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const job = defineJob('report.build', z.object({ n: z.number() }), { queue: 'jobs' });
 const fifoJob = defineJob('order.ship', z.object({ n: z.number() }), { queue: 'orders' });
 
-let emulators: Emulators;
 let client: DynamoDBClient;
 const table = 'generations-dedupe';
-
-beforeAll(async () => {
-  emulators = await startEmulators();
-  client = localDynamoClient(emulators);
-  await ensureTable(client, table, DEDUPE_TABLE.partitionKey, DEDUPE_TABLE.ttlAttribute);
-}, 60_000);
-
-afterAll(async () => {
-  client?.destroy();
-  await emulators?.stop();
+useDedupeTable(table, (ready) => {
+  client = ready;
 });
 
 /** A clock the test moves. */

@@ -13,29 +13,18 @@ import {
   PutItemCommand,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DEDUPE_TABLE } from '../../../lambda/shared/contracts';
 import { createDynamoDedupeStore, type DedupeStore } from '../../../lambda/shared/dedupe-store';
-import { localDynamoClient } from '../../../lib/local/clients';
-import { type Emulators, startEmulators } from '../../../lib/local/emulators';
-import { ensureTable } from '../../../lib/local/topology';
+import { useDedupeTable } from '../../helpers/local/dedupe-table';
 
 const WINDOW_SECONDS = 3600;
 const LEASE_SECONDS = 30;
 const table = 'dedupe-store-decisions';
 
-let emulators: Emulators;
 let dynalite: DynamoDBClient;
-
-beforeAll(async () => {
-  emulators = await startEmulators();
-  dynalite = localDynamoClient(emulators);
-  await ensureTable(dynalite, table, DEDUPE_TABLE.partitionKey, DEDUPE_TABLE.ttlAttribute);
-}, 60_000);
-
-afterAll(async () => {
-  dynalite?.destroy();
-  await emulators?.stop();
+useDedupeTable(table, (ready) => {
+  dynalite = ready;
 });
 
 /** A client that counts the store's calls by command; `returnsItem` makes a condition failure carry the record. */

@@ -1,27 +1,15 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEDUPE_TABLE } from '../../../lambda/shared/contracts';
+import { describe, expect, it } from 'vitest';
 import { createDynamoDedupeStore } from '../../../lambda/shared/dedupe-store';
 import { enqueuedJobFields, JobRecords, jobRecordKey } from '../../../lambda/shared/job-record';
-import { localDynamoClient } from '../../../lib/local/clients';
-import { type Emulators, startEmulators } from '../../../lib/local/emulators';
-import { ensureTable } from '../../../lib/local/topology';
+import { useDedupeTable } from '../../helpers/local/dedupe-table';
 
 // The producer sends a job, then records it as queued; a fast consumer can start and finish it in between.
 describe('a job record written by the producer after the send', () => {
-  let emulators: Emulators;
   let client: DynamoDBClient;
   const table = 'race-dedupe';
-
-  beforeAll(async () => {
-    emulators = await startEmulators();
-    client = localDynamoClient(emulators);
-    await ensureTable(client, table, DEDUPE_TABLE.partitionKey, DEDUPE_TABLE.ttlAttribute);
-  }, 60_000);
-
-  afterAll(async () => {
-    client?.destroy();
-    await emulators?.stop();
+  useDedupeTable(table, (ready) => {
+    client = ready;
   });
 
   it('never moves a job the consumer already finished back to queued', async () => {
