@@ -15,21 +15,12 @@
  * gives every package file the same mtime), and the settling time keeps a write within the file system's
  * timestamp granularity of the hashing from going unnoticed. On any difference the hash decides.
  */
-import { createHash, randomUUID } from 'node:crypto';
-import {
-  mkdirSync,
-  readdirSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-  type Stats,
-  statSync,
-  utimesSync,
-  writeFileSync,
-} from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdirSync, readdirSync, readFileSync, rmSync, type Stats, statSync, utimesSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { type BuildOptions, version as esbuildVersion, type Metafile, type OutputFile } from 'esbuild';
+import { writeFileAtomically } from './atomic-write';
 
 /** Files next to a module that steer how esbuild resolves and compiles it. */
 const RESOLUTION_FILES = ['package.json', 'tsconfig.json', 'jsconfig.json'] as const;
@@ -215,14 +206,14 @@ async function storeEntry(
   rmSync(entryDir, { recursive: true, force: true });
   mkdirSync(entryDir, { recursive: true });
   for (const [index, file] of outputFiles.entries())
-    writeAtomically(join(entryDir, `${index}.out`), file.contents);
+    writeFileAtomically(join(entryDir, `${index}.out`), file.contents);
   const manifest: Manifest = {
     format: FORMAT,
     inputs,
     signatures,
     outputs: outputFiles.map((f) => ({ path: f.path, sha256: sha256(f.contents) })),
   };
-  writeAtomically(join(entryDir, 'manifest.json'), JSON.stringify(manifest));
+  writeFileAtomically(join(entryDir, 'manifest.json'), JSON.stringify(manifest));
 }
 
 /** A file's stats; null when there is no such file (undefined when it cannot be read). */
@@ -298,10 +289,4 @@ function lastUse(entryDir: string): number {
   } catch {
     return 0;
   }
-}
-
-function writeAtomically(path: string, contents: string | Uint8Array): void {
-  const temporary = join(dirname(path), `.${basename(path)}.${process.pid}.${randomUUID()}.tmp`);
-  writeFileSync(temporary, contents);
-  renameSync(temporary, path);
 }

@@ -6,7 +6,6 @@
  * next invocation gets a fresh one, with a fresh cold start.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { pathToFileURL } from 'node:url';
@@ -14,6 +13,7 @@ import { Worker } from 'node:worker_threads';
 import { type BuildOptions, build } from 'esbuild';
 import { splitBundleOptions } from '../ingest-asset';
 import { hooklineModulePath } from '../package-root';
+import { writeFileAtomically } from './atomic-write';
 import { cachedBuild, type FileHasher } from './bundle-cache';
 import type {
   DeadlineMessage,
@@ -140,10 +140,7 @@ export async function bundle(entry: string, outFile: string, options: BundleOpti
   if (!code) throw new Error(`esbuild produced nothing for ${entry}`);
   // Write then rename, so a concurrent reader (another test file) never sees half a bundle; the entry last.
   for (const file of [...outputFiles.filter((f) => f !== code), code]) {
-    mkdirSync(dirname(file.path), { recursive: true });
-    const temporary = `${file.path}.${process.pid}.${randomUUID()}.tmp`;
-    writeFileSync(temporary, file.contents);
-    renameSync(temporary, file.path);
+    writeFileAtomically(file.path, file.contents);
   }
   return fromCache;
 }

@@ -2,7 +2,7 @@
  * Local mode: the whole pipeline on one machine. Emulators, the topology from the resolved configuration, the
  * ingest function behind an emulated HTTP API, one event source mapping per consumer, and the schedules.
  */
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { isAbsolute, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -18,6 +18,7 @@ import type { ResolvedConfig } from '../config';
 import { INGEST_ENTRY, INGEST_ENTRY_FILE } from '../ingest-asset';
 import { hooklineModulePath } from '../package-root';
 import { consumerRuntimeConfig, ingestRuntimeConfig, producerClaimSettingsOf } from '../runtime-wiring';
+import { writeFileAtomically } from './atomic-write';
 import { sharedFileHasher } from './bundle-cache';
 import { LOCAL_CREDENTIALS, localS3Client, localSqsClient } from './clients';
 import { startEmulatorsInThread } from './emulator-thread';
@@ -639,8 +640,8 @@ class LocalControl {
   private writeState(): void {
     const { stateFile } = this.settings;
     if (!stateFile) return;
-    mkdirSync(resolve(stateFile, '..'), { recursive: true });
-    writeFileSync(stateFile, `${JSON.stringify(this.status(), null, 2)}\n`);
+    // The CLI and producers read it from other processes while pauses and resumes rewrite it.
+    writeFileAtomically(stateFile, `${JSON.stringify(this.status(), null, 2)}\n`);
   }
 }
 

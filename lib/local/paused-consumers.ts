@@ -3,8 +3,9 @@
  * survives a restart of local mode, as a disabled event source mapping stays disabled on AWS. Without a data
  * directory everything is in memory and a restart starts every consumer.
  */
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { writeFileAtomically } from './atomic-write';
 import { LocalStartProblem } from './start-problem';
 
 const FILE = 'paused-consumers.json';
@@ -38,9 +39,8 @@ export function readPausedConsumers(dataDir: string): Set<string> {
 
 /** Saves the paused consumers atomically (write, then rename), so a crash never leaves half a file. */
 export function writePausedConsumers(dataDir: string, paused: Iterable<string>): void {
-  mkdirSync(dataDir, { recursive: true });
-  const path = pausedConsumersPath(dataDir);
-  const temporary = `${path}.${process.pid}.tmp`;
-  writeFileSync(temporary, `${JSON.stringify({ paused: [...paused].sort() }, null, 2)}\n`);
-  renameSync(temporary, path);
+  writeFileAtomically(
+    pausedConsumersPath(dataDir),
+    `${JSON.stringify({ paused: [...paused].sort() }, null, 2)}\n`,
+  );
 }

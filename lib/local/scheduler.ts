@@ -4,16 +4,17 @@
  * (`startOneTimeScheduler`), saved in the data directory.
  */
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { Cron } from 'croner';
 import type { WebhookEnvelope } from '../../lambda/shared/envelope';
 import type { ResolvedSchedule } from '../config';
 import { scheduleEnvelope } from '../schedule-envelope';
 import { parseScheduleExpression } from '../schedule-expression';
+import { writeFileAtomically } from './atomic-write';
 import { LocalStartProblem } from './start-problem';
 
 /** A schedule expression converted for local timers. */
@@ -383,10 +384,7 @@ class ScheduleStore {
 
   private save(): void {
     if (!this.#file) return;
-    mkdirSync(dirname(this.#file), { recursive: true });
-    const temporary = `${this.#file}.tmp`;
-    writeFileSync(temporary, `${JSON.stringify(this.list(), null, 2)}\n`);
-    renameSync(temporary, this.#file);
+    writeFileAtomically(this.#file, `${JSON.stringify(this.list(), null, 2)}\n`);
   }
 }
 
