@@ -1,4 +1,4 @@
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { type AttributeValue, type DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll } from 'vitest';
 import { DEDUPE_TABLE } from '../../../lambda/shared/contracts';
 import { localDynamoClient } from '../../../lib/local/clients';
@@ -22,4 +22,50 @@ export function useDedupeTable(table: string, onReady: (client: DynamoDBClient) 
     client?.destroy();
     await emulators?.stop();
   });
+}
+
+/** A clock the test moves, in seconds. */
+export function testClock(start = Date.parse('2026-11-30T12:00:00Z')) {
+  let now = start;
+  return {
+    now: () => now,
+    advance(seconds: number) {
+      now += seconds * 1000;
+    },
+  };
+}
+
+/**
+ * A claim as the dedupe store made it before generations were kept: pending, without a generation, its lease
+ * already run out, its window `windowSeconds` from `nowMs`.
+ */
+export async function putLegacyPendingClaim(
+  client: DynamoDBClient,
+  table: string,
+  {
+    key,
+    nowMs,
+    windowSeconds,
+    fields = {},
+  }: {
+    key: string;
+    nowMs: number;
+    windowSeconds: number;
+    fields?: Record<string, AttributeValue>;
+  },
+): Promise<void> {
+  const nowSeconds = Math.floor(nowMs / 1000);
+  await client.send(
+    new PutItemCommand({
+      TableName: table,
+      Item: {
+        [DEDUPE_TABLE.partitionKey]: { S: key },
+        status: { S: 'pending' },
+        token: { S: 'old-token' },
+        leaseUntil: { N: String(nowSeconds - 1) },
+        [DEDUPE_TABLE.ttlAttribute]: { N: String(nowSeconds + windowSeconds) },
+        ...fields,
+      },
+    }),
+  );
 }

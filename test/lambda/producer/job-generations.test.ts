@@ -5,12 +5,7 @@
  */
 
 import { createHash } from 'node:crypto';
-import {
-  type AttributeValue,
-  type DynamoDBClient,
-  GetItemCommand,
-  PutItemCommand,
-} from '@aws-sdk/client-dynamodb';
+import { type AttributeValue, type DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import {
@@ -25,7 +20,7 @@ import { parseEnvelope } from '../../../lambda/shared/envelope';
 import { idempotencyWorkKey } from '../../../lambda/shared/idempotency-key';
 import { defineJob } from '../../../lambda/shared/job';
 import { JobRecords, jobRecordKey } from '../../../lambda/shared/job-record';
-import { useDedupeTable } from '../../helpers/local/dedupe-table';
+import { putLegacyPendingClaim, testClock, useDedupeTable } from '../../helpers/local/dedupe-table';
 
 const WINDOW_SECONDS = 3600;
 const LEASE_SECONDS = 30;
@@ -38,17 +33,6 @@ const table = 'generations-dedupe';
 useDedupeTable(table, (ready) => {
   client = ready;
 });
-
-/** A clock the test moves. */
-function clock(start = Date.parse('2026-11-30T12:00:00Z')) {
-  let now = start;
-  return {
-    now: () => now,
-    advance(seconds: number) {
-      now += seconds * 1000;
-    },
-  };
-}
 
 function store(now: () => number): DedupeStore {
   return createDynamoDedupeStore({
@@ -68,7 +52,7 @@ async function claimed(dedupe: DedupeStore, key: string) {
 
 describe('dedupe claim generations', () => {
   it('continues the generation when a retry takes over a lease that ran out', async () => {
-    const time = clock();
+    const time = testClock();
     const dedupe = store(time.now);
     const first = await claimed(dedupe, 'job#lease');
     expect(first.generation).toMatch(UUID);
@@ -80,7 +64,7 @@ describe('dedupe claim generations', () => {
   });
 
   it('keeps what a consumer of the same generation recorded when a retry takes over its lease', async () => {
-    const time = clock();
+    const time = testClock();
     const dedupe = store(time.now);
     const records = new JobRecords(client, table, time.now);
     const first = await claimed(dedupe, jobRecordKey('ran-before-retry'));
@@ -93,7 +77,7 @@ describe('dedupe claim generations', () => {
   });
 
   it('starts a new generation when the key is claimed again after the dedupe window', async () => {
-    const time = clock();
+    const time = testClock();
     const dedupe = store(time.now);
     const first = await claimed(dedupe, 'job#window');
     await dedupe.complete('job#window', first.token);
@@ -105,7 +89,7 @@ describe('dedupe claim generations', () => {
   });
 
   it('starts a new generation after the window even where a lease was never completed', async () => {
-    const time = clock();
+    const time = testClock();
     const dedupe = store(time.now);
     const first = await claimed(dedupe, 'job#abandoned');
     time.advance(WINDOW_SECONDS + 1);
@@ -113,7 +97,7 @@ describe('dedupe claim generations', () => {
   });
 
   it('takes over a pending record written before generations were kept without giving it one', async () => {
-    const time = clock();
+    const time = testClock();
     const dedupe = store(time.now);
     await putLegacyPending('job#older', time.now());
     const taken = await claimed(dedupe, 'job#older');
@@ -124,21 +108,8 @@ describe('dedupe claim generations', () => {
 });
 
 /** A claim as the producer made it before generations were kept: pending, its lease already run out. */
-async function putLegacyPending(key: string, nowMs: number, fields: Record<string, AttributeValue> = {}) {
-  const nowSeconds = Math.floor(nowMs / 1000);
-  await client.send(
-    new PutItemCommand({
-      TableName: table,
-      Item: {
-        [DEDUPE_TABLE.partitionKey]: { S: key },
-        status: { S: 'pending' },
-        token: { S: 'old-token' },
-        leaseUntil: { N: String(nowSeconds - 1) },
-        [DEDUPE_TABLE.ttlAttribute]: { N: String(nowSeconds + WINDOW_SECONDS) },
-        ...fields,
-      },
-    }),
-  );
+function putLegacyPending(key: string, nowMs: number, fields: Record<string, AttributeValue> = {}) {
+  return putLegacyPendingClaim(client, table, { key, nowMs, windowSeconds: WINDOW_SECONDS, fields });
 }
 
 /** The producer on the real store and a fake SQS that keeps what it was sent; `completes` false = it dies after sending. */
@@ -207,7 +178,7 @@ describe('a job id enqueued again', () => {
     idempotencyWorkKey('jobs', parseEnvelope(entry?.MessageBody ?? ''));
 
   it('carries the same generation, and so the same consumer key, when a retry takes over the lease', async () => {
-    const time = clock();
+    const time = testClock();
     const crashed = producerAt(time.now, { completes: false });
     expect(await crashed.producer.send(job, { n: 1 }, { id: 'retried' })).toMatchObject({ duplicate: false });
     time.advance(LEASE_SECONDS + 1);
@@ -222,7 +193,7 @@ describe('a job id enqueued again', () => {
   });
 
   it('carries a new generation, and so a new consumer key, once the dedupe window has passed', async () => {
-    const time = clock();
+    const time = testClock();
     const { producer, sent } = producerAt(time.now);
     await producer.send(job, { n: 1 }, { id: 'reused' });
     time.advance(60);
@@ -240,7 +211,7 @@ describe('a job id enqueued again', () => {
   });
 
   it('gives a FIFO job a new deduplication id per generation, and the same one to a retry of it', async () => {
-    const time = clock();
+    const time = testClock();
     const crashed = producerAt(time.now, { completes: false });
     await crashed.producer.send(fifoJob, { n: 1 }, { id: 'fifo-reused' });
     time.advance(LEASE_SECONDS + 1);
@@ -253,7 +224,7 @@ describe('a job id enqueued again', () => {
   });
 
   it('gives a delayed job a schedule per generation, which a retry of it finds again', async () => {
-    const time = clock();
+    const time = testClock();
     const hours = { hours: 2 };
     const crashed = producerAt(time.now, { completes: false });
     await crashed.producer.send(job, { n: 1 }, { id: 'later-reused', delay: hours });
@@ -279,7 +250,7 @@ describe('a job id enqueued again', () => {
   });
 
   it('records the new enqueue as queued, however the earlier one ended', async () => {
-    const time = clock();
+    const time = testClock();
     const { producer, sent } = producerAt(time.now);
     const records = new JobRecords(client, table, time.now);
     await producer.send(job, { n: 1 }, { id: 'recorded' });
@@ -301,7 +272,7 @@ describe('a job id enqueued again', () => {
   });
 
   it("leaves the new enqueue's record alone when a delivery of the earlier one arrives late", async () => {
-    const time = clock();
+    const time = testClock();
     const { producer, sent } = producerAt(time.now);
     const records = new JobRecords(client, table, time.now);
     await producer.send(job, { n: 1 }, { id: 'late' });
@@ -321,7 +292,7 @@ describe('a job id enqueued again', () => {
   });
 
   it('runs a late delivery of an earlier enqueue even when the later one was cancelled', async () => {
-    const time = clock();
+    const time = testClock();
     const { producer, sent } = producerAt(time.now);
     const records = new JobRecords(client, table, time.now);
     await producer.send(job, { n: 1 }, { id: 'cancelled-later' });
@@ -338,7 +309,7 @@ describe('a send reported failed although it went through', () => {
   const consumerKey = (body: string | undefined) => idempotencyWorkKey('jobs', parseEnvelope(body ?? ''));
 
   it("is sent again by the caller's retry as the same enqueue, so the job runs once", async () => {
-    const time = clock();
+    const time = testClock();
     const { producer, sent } = producerAt(time.now, { lostAnswers: 1 });
     await expect(producer.send(job, { n: 1 }, { id: 'lost-answer' })).rejects.toThrow(/TimeoutError/);
     expect(await producer.send(job, { n: 1 }, { id: 'lost-answer' })).toMatchObject({ duplicate: false });
@@ -347,7 +318,7 @@ describe('a send reported failed although it went through', () => {
   });
 
   it('keeps the FIFO deduplication id, so SQS drops the second copy', async () => {
-    const time = clock();
+    const time = testClock();
     const { producer, sent } = producerAt(time.now, { lostAnswers: 1 });
     await expect(producer.send(fifoJob, { n: 1 }, { id: 'lost-fifo' })).rejects.toThrow(/TimeoutError/);
     await producer.send(fifoJob, { n: 1 }, { id: 'lost-fifo' });
@@ -355,7 +326,7 @@ describe('a send reported failed although it went through', () => {
   });
 
   it('keeps the schedule name of a delayed job, so one schedule sends it', async () => {
-    const time = clock();
+    const time = testClock();
     const { producer, schedules } = producerAt(time.now, { lostAnswers: 1 });
     const later = { delay: { hours: 2 }, id: 'lost-schedule' };
     await expect(producer.send(job, { n: 1 }, later)).rejects.toThrow(/TimeoutError/);
@@ -366,7 +337,7 @@ describe('a send reported failed although it went through', () => {
   });
 
   it('leaves what a consumer of the first copy recorded when the retry sends it again', async () => {
-    const time = clock();
+    const time = testClock();
     const { producer, sent } = producerAt(time.now, { lostAnswers: 1 });
     const records = new JobRecords(client, table, time.now);
     await expect(producer.send(job, { n: 1 }, { id: 'lost-ran' })).rejects.toThrow(/TimeoutError/);
@@ -383,7 +354,7 @@ describe('a send reported failed although it went through', () => {
 
 describe('a delayed job Scheduler could not deliver', () => {
   it('is a duplicate under its own id until its window passes, and goes out under a new one', async () => {
-    const time = clock();
+    const time = testClock();
     const { producer, schedules } = producerAt(time.now);
     await producer.send(job, { n: 1 }, { id: 'never-delivered', delay: { hours: 2 } });
     // Past its due time Scheduler gave up and put it in its dead-letter queue: no consumer ever saw it. The
@@ -403,7 +374,7 @@ describe('a delayed job Scheduler could not deliver', () => {
 
 describe('a job whose payload could not be stored', () => {
   it('leaves its id free for the caller to send again at once', async () => {
-    const time = clock();
+    const time = testClock();
     let uploads = 0;
     const { producer, sent } = producerAt(time.now, {
       async putPayload() {
@@ -427,7 +398,7 @@ describe('a job sent before generations were kept', () => {
   const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
   it('is sent again by a retry that takes over its claim exactly as it was first sent, so it runs once', async () => {
-    const time = clock();
+    const time = testClock();
     const { producer, sent, schedules } = producerAt(time.now);
     // The producer that made these claims sent each job without a generation, then died before completing.
     await putLegacyPending(jobRecordKey('legacy-fifo'), time.now());
@@ -451,7 +422,7 @@ describe('a job sent before generations were kept', () => {
   });
 
   it("neither changes nor obeys the record of the id's later enqueue when it arrives late", async () => {
-    const time = clock();
+    const time = testClock();
     const { producer } = producerAt(time.now);
     const records = new JobRecords(client, table, time.now);
     await producer.send(job, { n: 2 }, { id: 'legacy-late' });
@@ -468,7 +439,7 @@ describe('a job sent before generations were kept', () => {
   });
 
   it('still keeps its state on its own record, which has no generation either', async () => {
-    const time = clock();
+    const time = testClock();
     const records = new JobRecords(client, table, time.now);
     await putLegacyPending(jobRecordKey('legacy-own'), time.now(), { state: { S: 'queued' } });
     expect(await records.start('legacy-own', 1, undefined)).toBe('run');

@@ -10,13 +10,12 @@ import {
   ConditionalCheckFailedException,
   type DynamoDBClient,
   GetItemCommand,
-  PutItemCommand,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { DEDUPE_TABLE } from '../../../lambda/shared/contracts';
 import { createDynamoDedupeStore, type DedupeStore } from '../../../lambda/shared/dedupe-store';
-import { useDedupeTable } from '../../helpers/local/dedupe-table';
+import { putLegacyPendingClaim, testClock, useDedupeTable } from '../../helpers/local/dedupe-table';
 
 const WINDOW_SECONDS = 3600;
 const LEASE_SECONDS = 30;
@@ -60,16 +59,6 @@ function countingClient(returnsItem: boolean) {
   return { client, calls };
 }
 
-function clock(start = Date.parse('2026-11-30T12:00:00Z')) {
-  let now = start;
-  return {
-    now: () => now,
-    advance(seconds: number) {
-      now += seconds * 1000;
-    },
-  };
-}
-
 function storeOn(client: DynamoDBClient, now: () => number): DedupeStore {
   return createDynamoDedupeStore({
     client,
@@ -84,7 +73,7 @@ let keys = 0;
 
 /** A fresh key, the store on a plain client that sets the record up, and the counted store under test. */
 function setup(returnsItem: boolean) {
-  const time = clock();
+  const time = testClock();
   const key = `job#decision-${returnsItem ? 'aws' : 'dynalite'}-${++keys}`;
   const counted = countingClient(returnsItem);
   return {
@@ -188,19 +177,7 @@ describe.each([
 describe('a record written before generations were kept', () => {
   it('is taken over when its lease ran out, from the record DynamoDB returned, and keeps no generation', async () => {
     const { time, key, store, calls } = setup(true);
-    const nowSeconds = time.now() / 1000;
-    await dynalite.send(
-      new PutItemCommand({
-        TableName: table,
-        Item: {
-          [DEDUPE_TABLE.partitionKey]: { S: key },
-          status: { S: 'pending' },
-          token: { S: 'old-token' },
-          leaseUntil: { N: String(nowSeconds - 1) },
-          [DEDUPE_TABLE.ttlAttribute]: { N: String(nowSeconds + WINDOW_SECONDS) },
-        },
-      }),
-    );
+    await putLegacyPendingClaim(dynalite, table, { key, nowMs: time.now(), windowSeconds: WINDOW_SECONDS });
     expect(await store.claim(key)).toEqual({
       status: 'claimed',
       token: expect.any(String),
