@@ -146,7 +146,7 @@ export interface EventSourceMappingOptions {
 /** Most messages a fair mapping reads ahead of the function (SQS allows 120,000 in flight). */
 export const FAIR_READ_AHEAD_LIMIT = 10_000;
 /** Receives a fair mapping issues at once while reading ahead. */
-const FAIR_PARALLEL_RECEIVES = 4;
+export const FAIR_PARALLEL_RECEIVES = 4;
 
 /** `Enabled` or `Disabled`, as `GetEventSourceMapping` reports it. */
 export type MappingState = 'Enabled' | 'Disabled';

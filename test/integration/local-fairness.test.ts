@@ -31,6 +31,7 @@ import { consoleOutput } from '../../lib/cli/output';
 import { type QueueStatus, status } from '../../lib/cli/status';
 import type { QueueConfig } from '../../lib/config';
 import { localSqsClient } from '../../lib/local/clients';
+import { FAIR_PARALLEL_RECEIVES } from '../../lib/local/event-source-mapping';
 import { recordingQueue, startTestPipeline, type TestPipeline, testConfig } from '../helpers/local/pipeline';
 
 const NOISY = 2_000;
@@ -153,9 +154,11 @@ describe('local mode: tenant fairness on a standard queue', () => {
   });
 
   it('counts the backlog waiting in the tenant lanes as visible, not in flight, in status --local and the console', () => {
-    // Well over a quarter of the 2,000 still wait; only the batches being processed are in flight.
+    // Well over a quarter of the 2,000 still wait; only the batches being processed are in flight, and what the
+    // reader's short polls have received but not yet put in the lanes (as a receive in transit is on SQS).
+    const receivingAtMost = FAIR_PARALLEL_RECEIVES * 10;
     for (const row of [cliRow, consoleRow]) {
-      expect(row?.inFlight).toBeLessThanOrEqual(PROCESSING_AT_MOST);
+      expect(row?.inFlight).toBeLessThanOrEqual(PROCESSING_AT_MOST + receivingAtMost);
       expect(row?.visible).toBeGreaterThan(NOISY / 4);
     }
   });
