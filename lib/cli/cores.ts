@@ -15,6 +15,7 @@ export {
   renderJobList,
   renderJobShow,
   withUndeliveredSchedule,
+  withUndeliveredSchedules,
 } from './jobs';
 export { purge } from './purge';
 export { redrive } from './redrive';

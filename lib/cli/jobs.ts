@@ -15,9 +15,9 @@ import {
   jobStatusOf,
 } from '../../lambda/shared/job-record';
 import { localStatePath, parseLocalState } from '../local/state-file';
-import { STACK_OUTPUTS } from '../stack-outputs';
+import { JOB_SCHEDULES_RESEND, STACK_OUTPUTS } from '../stack-outputs';
 import type { Backend } from './backend';
-import { SCHEDULE_ARN_ATTRIBUTE, summarize } from './dead-letters';
+import { type DeadLetter, SCHEDULE_ARN_ATTRIBUTE, summarize } from './dead-letters';
 import { CliError } from './errors';
 import { findDeadLetters } from './failed';
 import { type Output, type Progress, table } from './output';
@@ -85,20 +85,47 @@ export async function withUndeliveredSchedule(
   target: Target,
   job: JobStatus,
 ): Promise<JobStatus> {
-  const { scheduleName } = job;
+  const [checked] = await withUndeliveredSchedules(backend, target, [job]);
+  return checked ?? job;
+}
+
+/**
+ * `withUndeliveredSchedule` for many jobs at once: the dead-letter queue is read once, and only when one of the
+ * jobs is `queued` through a one-time schedule (the queue is empty unless Scheduler gave up on something).
+ */
+export async function withUndeliveredSchedules(
+  backend: Backend,
+  target: Target,
+  jobs: readonly JobStatus[],
+): Promise<JobStatus[]> {
+  const waiting = new Map<string, string>();
+  for (const job of jobs) {
+    if (job.state === 'queued' && job.scheduleName) waiting.set(job.id, job.scheduleName);
+  }
   const hasJobSchedules = otherDeadLetterQueues(target).some((d) => d.name === JOB_SCHEDULES);
-  if (job.state !== 'queued' || !scheduleName || !hasJobSchedules) return job;
+  if (waiting.size === 0 || !hasJobSchedules) return [...jobs];
   const letters = await findDeadLetters(backend, target, JOB_SCHEDULES, (letter) => {
+    const scheduleName = letter.event.id === undefined ? undefined : waiting.get(letter.event.id);
     const schedule = letter.messageAttributes[SCHEDULE_ARN_ATTRIBUTE]?.StringValue;
-    return letter.event.id === job.id && (schedule === undefined || schedule.endsWith(`/${scheduleName}`));
+    return scheduleName !== undefined && (schedule === undefined || schedule.endsWith(`/${scheduleName}`));
   });
-  const letter = letters[0];
-  if (!letter) return job;
+  const letterOf = new Map<string, DeadLetter>();
+  for (const letter of letters) {
+    const { id } = letter.event;
+    if (id !== undefined && !letterOf.has(id)) letterOf.set(id, letter);
+  }
+  return jobs.map((job) => {
+    const letter = job.state === 'queued' ? letterOf.get(job.id) : undefined;
+    return letter ? undeliveredJob(job, letter) : job;
+  });
+}
+
+function undeliveredJob(job: JobStatus, letter: DeadLetter): JobStatus {
   const { error } = summarize(letter);
   return {
     ...job,
     state: 'dead-lettered',
-    reason: `EventBridge Scheduler could not deliver it to its queue (${error ?? noReasonRecorded(JOB_SCHEDULES)}): it waits in the ${JOB_SCHEDULES} dead-letter queue (hookline failed show ${JOB_SCHEDULES} ${job.id}); fix the cause, then send the job again`,
+    reason: `EventBridge Scheduler could not deliver it to its queue (${error ?? noReasonRecorded(JOB_SCHEDULES)}): it waits in the ${JOB_SCHEDULES} dead-letter queue (hookline failed show ${JOB_SCHEDULES} ${job.id}); ${JOB_SCHEDULES_RESEND}`,
   };
 }
 
@@ -127,10 +154,15 @@ export async function jobsList(
     readonly limit: number;
     readonly now?: number;
     readonly progress?: Progress;
+    /**
+     * Corrects what the records cannot know (a job Scheduler gave up on), before the state filter: see
+     * `withUndeliveredSchedules`.
+     */
+    readonly reconcile?: (jobs: readonly JobStatus[]) => Promise<JobStatus[]>;
   },
 ): Promise<JobList> {
   const now = options.now ?? Date.now();
-  const jobs: JobStatus[] = [];
+  const found: JobStatus[] = [];
   let start: Record<string, AttributeValue> | undefined;
   let scanned = 0;
   do {
@@ -145,19 +177,26 @@ export async function jobsList(
     );
     for (const item of page.Items ?? []) {
       const status = jobStatusOf(item, now);
-      if (status && (!options.state || status.state === options.state)) jobs.push(status);
+      if (status && mayBeIn(status, options.state)) found.push(status);
     }
     start = page.LastEvaluatedKey;
     scanned += page.ScannedCount ?? page.Items?.length ?? 0;
     options.progress?.update(scanned);
   } while (start);
   options.progress?.done();
+  const reconciled = options.reconcile ? await options.reconcile(found) : found;
+  const jobs = reconciled.filter((job) => !options.state || job.state === options.state);
   jobs.sort((a, b) => (a.enqueuedAt ?? '').localeCompare(b.enqueuedAt ?? ''));
   return {
     ...(options.state ? { state: options.state } : {}),
     total: jobs.length,
     jobs: jobs.slice(0, options.limit),
   };
+}
+
+/** A `queued` record may turn out dead-lettered, so it is kept for that state too until it is reconciled. */
+function mayBeIn(job: JobStatus, state: JobState | undefined): boolean {
+  return !state || job.state === state || (state === 'dead-lettered' && job.state === 'queued');
 }
 
 const shorten = (text: string, max: number) => (text.length > max ? `${text.slice(0, max - 1)}…` : text);

@@ -313,7 +313,7 @@ function registerJobs(program: Command, ctx: CommandContext): void {
       .option('--state <state>', `one of ${JOB_STATES.join(', ')}`, jobStateFlag)
       .option('--limit <n>', 'most jobs to show', positiveInteger, 50),
   ).action(async (o: CommonOptions & { state?: JobState; limit: number }) => {
-    const { jobsList, jobsStore, renderJobList } = await cores();
+    const { jobsList, jobsStore, renderJobList, withUndeliveredSchedules } = await cores();
     const { output, target, backend } = await open(ctx.deps, o);
     const store = await jobsStore(target, backend, ctx.deps.env);
     present(
@@ -322,6 +322,7 @@ function registerJobs(program: Command, ctx: CommandContext): void {
         ...(o.state ? { state: o.state } : {}),
         limit: o.limit,
         progress: output.progress('dedupe table records scanned'),
+        reconcile: (found) => withUndeliveredSchedules(backend, target, found),
       }),
       renderJobList,
     );

@@ -4,13 +4,14 @@
  */
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { DynamoDBClient, GetItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
-import { SQSClient } from '@aws-sdk/client-sqs';
+import { ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { JobStatus } from '../../lambda/shared/job-record';
 import { jobsList, renderJobList, renderJobShow, withUndeliveredSchedule } from '../../lib/cli/jobs';
 import { runCli } from '../../lib/cli/program';
 import { JOB_SCHEDULES, type StackTarget } from '../../lib/cli/target';
+import { JOB_SCHEDULES_RESEND } from '../../lib/stack-outputs';
 import { installFakeQueue } from './fake-queue';
 import { cliHarness, deadLetterMessage, recordingOutput, stackTarget, testBackend } from './helpers';
 
@@ -102,15 +103,15 @@ describe('jobs show of a delayed job EventBridge Scheduler could not deliver', (
     renderJobShow(output, job);
     expect(output.lines).toContain('state     dead-lettered');
     expect(output.lines).toContain(
-      'reason    EventBridge Scheduler could not deliver it to its queue (AWS.SimpleQueueService.NonExistentQueue: The specified queue does not exist.): it waits in the job_schedules dead-letter queue (hookline failed show job_schedules job-7); fix the cause, then send the job again',
+      `reason    EventBridge Scheduler could not deliver it to its queue (AWS.SimpleQueueService.NonExistentQueue: The specified queue does not exist.): it waits in the job_schedules dead-letter queue (hookline failed show job_schedules job-7); ${JOB_SCHEDULES_RESEND}`,
     );
     // Read, not consumed.
     expect(dlq.messages).toHaveLength(1);
     expect(dlq.hidden.size).toBe(0);
   });
 
-  it('hookline jobs show prints it dead-lettered, from the record and the dead-letter queue', async () => {
-    installFakeQueue(sqs, deadLetterUrl, [undelivered('Hookline-job-9f2c')]);
+  /** The deployed stack of `withJobSchedules`, answered by a mocked CloudFormation; restore it after use. */
+  const deployedStack = () => {
     const cloudformation = mockClient(CloudFormationClient);
     cloudformation.on(DescribeStacksCommand).resolves({
       Stacks: [
@@ -122,6 +123,26 @@ describe('jobs show of a delayed job EventBridge Scheduler could not deliver', (
         },
       ],
     });
+    return cloudformation;
+  };
+  const cliOnStack = () =>
+    cliHarness({
+      connect: async (_options, output) => ({ target: withJobSchedules, backend: testBackend({ output }) }),
+    });
+  /** The record of a job sent through the one-time schedule `scheduleName`, now past due. */
+  const scheduledRecord = (id: string, scheduleName: string) => ({
+    pk: { S: `job#${id}` },
+    state: { S: 'scheduled' },
+    type: { S: 'email.reminder' },
+    queue: { S: 'events' },
+    enqueuedAt: { S: '2026-11-27T10:00:00.000Z' },
+    dueAt: { S: queued.dueAt as string },
+    scheduleName: { S: scheduleName },
+  });
+
+  it('hookline jobs show prints it dead-lettered, from the record and the dead-letter queue', async () => {
+    installFakeQueue(sqs, deadLetterUrl, [undelivered('Hookline-job-9f2c')]);
+    const cloudformation = deployedStack();
     dynamodb.on(GetItemCommand).resolves({
       Item: {
         pk: { S: 'job#job-7' },
@@ -133,18 +154,48 @@ describe('jobs show of a delayed job EventBridge Scheduler could not deliver', (
       },
     });
     try {
-      const h = cliHarness({
-        connect: async (_options, output) => ({
-          target: withJobSchedules,
-          backend: testBackend({ output }),
-        }),
-      });
+      const h = cliOnStack();
       expect(await runCli(['jobs', 'show', 'job-7', '--json'], h.deps)).toBe(0);
       expect(JSON.parse(h.stdout())).toMatchObject({
         id: 'job-7',
         state: 'dead-lettered',
         reason: expect.stringContaining('hookline failed show job_schedules job-7'),
       });
+    } finally {
+      cloudformation.restore();
+    }
+  });
+
+  it('hookline jobs list shows it dead-lettered too: listed under that state, not under queued', async () => {
+    const dlq = installFakeQueue(sqs, deadLetterUrl, [undelivered('Hookline-job-9f2c')]);
+    const cloudformation = deployedStack();
+    dynamodb.on(ScanCommand).resolves({
+      Items: [
+        scheduledRecord('job-7', 'Hookline-job-9f2c'),
+        // Same kind of job, its own schedule still on its way: nothing of it in the dead-letter queue.
+        scheduledRecord('job-8', 'Hookline-job-1a2b'),
+        job('job-1', '2026-11-26T10:00:00Z'),
+      ],
+      ScannedCount: 3,
+    });
+    const list = async (...state: string[]) => {
+      const h = cliOnStack();
+      expect(await runCli(['jobs', 'list', ...state, '--json'], h.deps)).toBe(0);
+      const shown = JSON.parse(h.stdout()) as { total: number; jobs: JobStatus[] };
+      return Object.fromEntries(shown.jobs.map((j) => [j.id, j.state]));
+    };
+    try {
+      expect(await list()).toEqual({ 'job-1': 'completed', 'job-7': 'dead-lettered', 'job-8': 'queued' });
+      expect(await list('--state', 'queued')).toEqual({ 'job-8': 'queued' });
+      expect(await list('--state', 'dead-lettered')).toEqual({ 'job-7': 'dead-lettered' });
+      expect(await list('--state', 'completed')).toEqual({ 'job-1': 'completed' });
+      // Read, not consumed; and not read at all when no listed job can be waiting there.
+      expect(dlq.messages).toHaveLength(1);
+      expect(dlq.hidden.size).toBe(0);
+      const receivesBefore = sqs.commandCalls(ReceiveMessageCommand).length;
+      await list('--state', 'completed');
+      expect(receivesBefore).toBeGreaterThan(0);
+      expect(sqs.commandCalls(ReceiveMessageCommand)).toHaveLength(receivesBefore);
     } finally {
       cloudformation.restore();
     }
