@@ -37,6 +37,22 @@ export function twilioSignedString(url: string, params: URLSearchParams): string
   return data;
 }
 
+/**
+ * The spellings of `url` a Twilio signature may cover: Twilio signs some webhooks with the scheme's standard port
+ * written out (`https://host:443/...`) and others without it, so its own library (twilio-node
+ * `validateRequest`) accepts a signature over the URL without a port and over the URL with one. So does this:
+ * without a port, the URL as is and with the standard port; with a port, the URL as is and without it.
+ */
+export function twilioUrlSpellings(url: string): string[] {
+  const match = /^(https?:\/\/)([^/?#]*)(.*)$/is.exec(url);
+  if (!match) return [url];
+  const [, scheme = '', authority = '', rest = ''] = match;
+  const port = /:\d*$/.exec(authority);
+  if (port) return [url, `${scheme}${authority.slice(0, port.index)}${rest}`];
+  const standardPort = scheme.toLowerCase() === 'https://' ? 443 : 80;
+  return [url, `${scheme}${authority}:${standardPort}${rest}`];
+}
+
 /** What a Twilio callback is about: the message or call, its Sid, and the status it reports. */
 function twilioSubject(params: URLSearchParams) {
   const messageSid = nonEmpty(params.get('MessageSid')) ?? nonEmpty(params.get('SmsSid'));
@@ -107,8 +123,13 @@ export const twilio = defineSender(
         if (!claimed || !safeEqual(actual, claimed)) return fail('bad_signature');
       }
       const params = signedParams(url, request.body, contentTypeOf(request.headers));
-      const content = Buffer.from(twilioSignedString(request.url, params), 'utf8');
-      return anyMatches(secrets, [digest], (s) => mac('sha1', s, content)) ? OK : mismatch(secrets);
+      let matched = false;
+      // Every spelling is tried, with no early exit, so the work does not depend on which one matched.
+      for (const spelling of twilioUrlSpellings(request.url)) {
+        const content = Buffer.from(twilioSignedString(spelling, params), 'utf8');
+        if (anyMatches(secrets, [digest], (s) => mac('sha1', s, content))) matched = true;
+      }
+      return matched ? OK : mismatch(secrets);
     },
     describe(_settings, headers, body, text) {
       // A JSON body (signed through bodySHA256) has no status parameters, but its retries still carry the token.

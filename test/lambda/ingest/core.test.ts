@@ -343,6 +343,48 @@ describe('duplicates and redelivery', () => {
       expect((await post(https, { 'x-forwarded-proto': 'http' })).statusCode).toBe(401);
     });
 
+    it('accepts a signature over the URL with the standard port written out, as Twilio sometimes signs it', async () => {
+      const config = testConfig();
+      config.sources.twilio = { type: 'twilio', secretId: 'env:TWILIO' };
+      const h = harness(config);
+      const post = (url: string, body: string, rawQueryString = '') =>
+        handleWebhook(
+          signedEvent(config, 'twilio', body, { contentType: form, url, rawQueryString }),
+          h.deps,
+        );
+      // Without publicUrl: the API's own domain, which API Gateway gives without a port.
+      expect((await post('https://api.example.com:443/webhooks/twilio', callback('sent'))).statusCode).toBe(
+        202,
+      );
+      expect(
+        (await post('https://api.example.com:443/webhooks/twilio?tenant=a', callback('queued'), 'tenant=a'))
+          .statusCode,
+      ).toBe(202);
+      // With publicUrl: the configured base, in both spellings.
+      const withPublic = harness();
+      for (const [url, status] of [
+        ['https://hooks.example.com:443/prod/webhooks/twilio', 'sent'],
+        ['https://hooks.example.com/prod/webhooks/twilio', 'delivered'],
+      ] as const) {
+        const event = signedEvent(withPublic.deps.config, 'twilio', callback(status), {
+          contentType: form,
+          url,
+        });
+        expect((await handleWebhook(event, withPublic.deps)).statusCode).toBe(202);
+      }
+      // Only the scheme's standard port: a signature over another port, host or scheme still fails.
+      for (const url of [
+        'https://api.example.com:8443/webhooks/twilio',
+        'https://api.example.com:80/webhooks/twilio',
+        'http://api.example.com:443/webhooks/twilio',
+        'https://other.example.com:443/webhooks/twilio',
+      ]) {
+        const response = await post(url, callback('failed'));
+        expect(response.statusCode, url).toBe(401);
+        expect(JSON.parse(response.body)).toEqual({ message: 'unauthorized' });
+      }
+    });
+
     it('a JSON webhook (signed through bodySHA256) retried with the same idempotency token is queued once', async () => {
       const h = harness();
       const body = JSON.stringify({ event: 'flow.completed', sid: 'FN123' });
