@@ -2,10 +2,11 @@
  * The ingest decision, free of SDK clients: every side effect goes through the collaborators, so unit tests
  * drive it with fakes and the handler wires real clients.
  *
- * Order of checks: method (405) -> source (404) -> body size/emptiness (413/400) -> secrets (503) ->
- * signature (401) -> body shape (400) -> Slack handshake (200) -> route (ignore: 202) -> size (413 or claim
- * check) -> dedupe claim -> payload upload -> enqueue every target -> 202. Only the last step says 202 for a
- * routed event, and only when every SendMessage succeeded. Anything unexpected is a 503, never a throw.
+ * Order of checks: method (405) -> source (404) -> body size/emptiness (413/400) -> secrets (503, also when
+ * none of them can verify anything) -> signature (401) -> body shape (400) -> Slack handshake (200) -> route
+ * (ignore: 202) -> size (413 or claim check) -> dedupe claim -> payload upload -> enqueue every target -> 202.
+ * Only the last step says 202 for a routed event, and only when every SendMessage succeeded. Anything
+ * unexpected is a 503, never a throw.
  */
 import { createHash } from 'node:crypto';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
@@ -396,8 +397,18 @@ async function authenticate(
   const secrets = await loadSourceSecrets(deps, source);
   if (secrets === undefined) return failed('secret_unavailable', context);
   const verdict = verify(source, { headers, body, url: externalUrl(event, source) }, secrets, deps.now());
-  if (!verdict.ok) return rejected(401, verdict.reason, message(401, 'unauthorized'), context);
-  return undefined;
+  if (verdict.ok) return undefined;
+  if (verdict.reason === 'no_usable_secret') {
+    // The stored secret cannot verify anything (e.g. a Standard Webhooks `whsec_` key that decodes to no
+    // bytes): a fault on our side, like a secret that cannot be loaded, so the sender is asked to retry.
+    deps.log.error('signing secret unusable', {
+      source: source.name,
+      secretId: source.secretId,
+      fix: `store a usable signing secret for source ${source.name} (hookline secrets set ${source.name})`,
+    });
+    return failed('no_usable_secret', context);
+  }
+  return rejected(401, verdict.reason, message(401, 'unauthorized'), context);
 }
 
 /** The source's signing secrets (none for a sender without); undefined, logged, when they cannot be loaded. */

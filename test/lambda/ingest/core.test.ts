@@ -234,6 +234,32 @@ describe('through the core, every signature problem is a 401 with the reason onl
     expect(h.sent).toEqual([]);
   });
 
+  it('a stored secret that cannot verify anything is a 503 the sender retries, never a 401', async () => {
+    const h = harness();
+    const body = JSON.stringify({ type: 'user.created' });
+    // A Standard Webhooks key is the base64 after `whsec_`: these decode to no key bytes at all.
+    for (const unusable of [['whsec_'], ['whsec_!!!!'], ['whsec_', '']]) {
+      h.secrets['env:STANDARD'] = unusable;
+      const response = await handleWebhook(signedEvent(h.deps.config, 'standard', body), h.deps);
+      expect(response.statusCode, unusable.join('|')).toBe(503);
+      expect(JSON.parse(response.body)).toEqual({ message: 'service unavailable' });
+      expect(response.headers['retry-after']).toBe('5');
+      expect(h.outcome()).toMatchObject({ outcome: 'failed', status: 503, reason: 'no_usable_secret' });
+      expect(h.logs.at(-2)).toMatchObject({
+        level: 'error',
+        message: 'signing secret unusable',
+        attributes: { source: 'standard', secretId: 'env:STANDARD' },
+      });
+    }
+    expect(h.metrics.filter((m) => m.name === 'Failed')).toEqual(
+      Array.from({ length: 3 }, () => ({ name: 'Failed', reason: 'no_usable_secret' })),
+    );
+    expect(h.sent).toEqual([]);
+    // Once one listed secret is usable, verification decides again.
+    h.secrets['env:STANDARD'] = ['whsec_', SECRETS.standard as string];
+    expect((await handleWebhook(signedEvent(h.deps.config, 'standard', body), h.deps)).statusCode).toBe(202);
+  });
+
   it('a rotation JSON secret: either active secret verifies', async () => {
     const h = harness();
     h.secrets['env:GITHUB'] = ['new-secret', SECRETS.github as string];
