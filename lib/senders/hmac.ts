@@ -45,7 +45,8 @@ export const hmac = defineConfigSender({
       timestampHeader: z.string().min(1).optional(),
       ...timestampTolerance,
       /**
-       * What is signed: `{body}` and optionally `{timestamp}`.
+       * What is signed: `{body}`, and optionally `{timestamp}` (the `timestampHeader` value) and `{id}` (the
+       * `idHeader` value).
        * @default '{timestamp}.{body}' with a timestampHeader, else '{body}'
        */
       signedContent: z.string().min(1).optional(),
@@ -83,6 +84,26 @@ export const hmac = defineConfigSender({
           'signedContent uses {timestamp} but no timestampHeader says where it comes from',
           source.timestampHeader,
           'set timestampHeader, e.g. "x-signature-timestamp"',
+        ),
+      );
+    }
+    if (source.timestampHeader && !template.includes('{timestamp}')) {
+      violations.push(
+        violation(
+          'signedContent',
+          'timestampHeader is set but signedContent does not sign {timestamp}, so anyone can replay a captured request with a fresh timestamp',
+          template,
+          'include {timestamp} where the sender signs it, e.g. "{timestamp}.{body}", or remove timestampHeader',
+        ),
+      );
+    }
+    if (template.includes('{id}') && !source.idHeader) {
+      violations.push(
+        violation(
+          'idHeader',
+          'signedContent uses {id} but no idHeader says where it comes from, so every request would be refused',
+          source.idHeader,
+          'set idHeader to the header carrying the signed delivery id, e.g. "x-webhook-id"',
         ),
       );
     }

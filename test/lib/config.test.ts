@@ -181,6 +181,20 @@ describe('resolveConfig validation', () => {
       /sources\.g\.timestampHeader: signedContent uses \{timestamp\}/,
     ],
     [
+      'hmac timestamp header whose timestamp is not signed',
+      minimal({
+        sources: { g: { type: 'hmac', header: 'x-sig', signedContent: '{body}', timestampHeader: 'x-ts' } },
+      }),
+      /sources\.g\.signedContent: timestampHeader is set but signedContent does not sign \{timestamp\}.*\(got "\{body\}"\)\. Fix: include \{timestamp\}/,
+    ],
+    [
+      'hmac id without header',
+      minimal({
+        sources: { g: { type: 'hmac', header: 'x-sig', signedContent: '{id}.{body}', idPath: 'id' } },
+      }),
+      /sources\.g\.idHeader: signedContent uses \{id\} but no idHeader says where it comes from.*Fix: set idHeader/,
+    ],
+    [
       'maxReceiveCount 0',
       minimal({ queues: { events: { maxReceiveCount: 0 } } }),
       /queues\.events\.maxReceiveCount: must be between 1 and 1000 \(got 0\)\. Fix: use 5/,
