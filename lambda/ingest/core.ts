@@ -67,7 +67,14 @@ export type { PayloadObject } from '../shared/claim-check';
 /** Delivery-id deduplication: the shared DynamoDB protocol (`../shared/dedupe-store`). */
 export type { ClaimResult, DedupeStore } from '../shared/dedupe-store';
 
-export type MetricName = 'Accepted' | 'Duplicate' | 'Ignored' | 'Rejected' | 'Failed' | 'ArchiveFailed';
+export type MetricName =
+  | 'Accepted'
+  | 'Duplicate'
+  | 'Ignored'
+  | 'Rejected'
+  | 'Failed'
+  | 'ArchiveFailed'
+  | 'Unverified';
 
 /** Structured logging; attributes are merged into the JSON line. */
 export interface IngestLog {
@@ -131,6 +138,8 @@ interface Result {
   readonly source?: string;
   readonly type?: string;
   readonly queues?: readonly string[];
+  /** Set when the request was let in without any verification (an `unverified` source). */
+  readonly unverified?: true;
   readonly response: IngestResponse;
 }
 
@@ -346,7 +355,19 @@ async function decide(event: APIGatewayProxyEventV2, deps: IngestCollaborators):
   if (isResult(request)) return request;
   const denied = await authenticate(event, deps, source, headers, request.body, context);
   if (denied) return denied;
+  const result = await decideAuthentic(deps, source, headers, request, context);
+  // The explicit opt-out stays visible on every request it lets in: the outcome line and a metric say so.
+  return source.sender.needsSecret ? result : { ...result, unverified: true };
+}
 
+/** The rest of the decision for a request its sender's verification let in. */
+function decideAuthentic(
+  deps: IngestCollaborators,
+  source: BoundSource,
+  headers: Record<string, string>,
+  request: RequestBody,
+  context: Context,
+): Result | Promise<Result> {
   const described = source.sender.describe(source.settings, headers, request.body, request.text);
   if (!described.ok) return rejected(400, described.reason, message(400, 'bad request'), context);
   if (described.slackChallenge !== undefined)
@@ -764,8 +785,10 @@ export async function handleWebhook(
       // The function's own time for the request (trace shows it; the API adds its overhead on top).
       latencyMs: deps.now() - started,
       ...(result.reason !== undefined ? { reason: result.reason } : {}),
+      ...(result.unverified ? { verified: false } : {}),
     });
     deps.metrics.count(METRIC_FOR[result.outcome], result.reason);
+    if (result.unverified) deps.metrics.count('Unverified');
   } catch {
     // Observability failures never change the answer.
   }

@@ -141,6 +141,25 @@ describe('accepting a signed delivery', () => {
     expect(h.outcome()).toMatchObject({ outcome: 'queued', type, id });
   });
 
+  it('a request an unverified source lets in says so on its outcome line and counts Unverified; verified ones do not', async () => {
+    const h = harness();
+    const open = apiEvent('open', { body: 'anything', headers: { 'x-event': 'ping' } });
+    expect((await handleWebhook(open, h.deps)).statusCode).toBe(202);
+    expect(h.outcome()).toMatchObject({ outcome: 'queued', source: 'open', verified: false });
+    expect(h.metrics.map((m) => m.name).sort()).toEqual(['Accepted', 'EnqueueLatency', 'Unverified']);
+    // Whatever happens after it was let in, the opt-out is still named (here: the queue is down).
+    h.failingQueues.add('events');
+    expect((await handleWebhook(open, h.deps)).statusCode).toBe(503);
+    expect(h.outcome()).toMatchObject({ outcome: 'failed', reason: 'enqueue_failed', verified: false });
+    expect(h.metrics.filter((m) => m.name === 'Unverified')).toHaveLength(2);
+    h.failingQueues.clear();
+    h.metrics.length = 0;
+    const github = signedEvent(h.deps.config, 'github', PUSH, { headers: ghHeaders });
+    expect((await handleWebhook(github, h.deps)).statusCode).toBe(202);
+    expect(h.outcome()).not.toHaveProperty('verified');
+    expect(h.metrics.map((m) => m.name)).not.toContain('Unverified');
+  });
+
   it('token source: bearer token and id header', async () => {
     const h = harness();
     const event = apiEvent('token', {
