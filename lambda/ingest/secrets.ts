@@ -15,19 +15,27 @@ export class SecretUnavailableError extends Error {
   }
 }
 
-/** Parses a stored secret value into the list of active secrets. */
+/**
+ * Parses a stored secret value into the list of active secrets. A JSON object must be the rotation form: any
+ * other object (a Secrets Manager key/value secret) is refused rather than used, braces and all, as the key.
+ */
 export function parseSecretValue(value: string): string[] {
   if (value.trimStart().startsWith('{')) {
+    let parsed: unknown;
     try {
-      const parsed: unknown = JSON.parse(value);
-      if (parsed && typeof parsed === 'object' && 'secrets' in parsed && Array.isArray(parsed.secrets)) {
-        const secrets = parsed.secrets.filter((s): s is string => typeof s === 'string' && s.length > 0);
-        if (secrets.length > 0) return secrets;
-        throw new Error('the "secrets" list holds no non-empty string');
-      }
-    } catch (error) {
-      if (!(error instanceof SyntaxError)) throw error;
+      parsed = JSON.parse(value);
+    } catch {
       // Not JSON: a plain secret that starts with a brace.
+    }
+    if (parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed)) {
+      if (!('secrets' in parsed) || !Array.isArray(parsed.secrets)) {
+        throw new Error(
+          'the secret is a JSON object without a "secrets" list (a key/value secret?): store the plain secret, or {"secrets": ["current", "previous"]}',
+        );
+      }
+      const secrets = parsed.secrets.filter((s): s is string => typeof s === 'string' && s.length > 0);
+      if (secrets.length > 0) return secrets;
+      throw new Error('the "secrets" list holds no non-empty string');
     }
   }
   if (value.length === 0) throw new Error('the secret is empty');

@@ -63,6 +63,23 @@ describe('secrets', () => {
     expect(() => parseSecretValue('{"secrets":[]}')).toThrow();
     expect(() => parseSecretValue('')).toThrow();
   });
+  it('refuses a JSON object that is not the rotation form instead of using its text as the key', async () => {
+    for (const value of ['{"stripe":"whsec_abc"}', '{"secrets":"whsec_abc"}', ' {"SecretString":"x"}']) {
+      expect(() => parseSecretValue(value), value).toThrow(/JSON object without a "secrets" list/);
+    }
+    const load = createSecretLoader({
+      env: { KEY_VALUE: '{"github":"gh-secret"}' },
+      cacheSeconds: 60,
+      fetchSecretString: async () => '{"webhookSecret":"gh-secret"}',
+    });
+    for (const id of ['env:KEY_VALUE', 'arn:aws:secretsmanager:eu-west-1:1:secret:kv']) {
+      const error = await load(id).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(SecretUnavailableError);
+      expect(String((error as Error).cause)).toMatch(/store the plain secret, or \{"secrets"/);
+    }
+    // JSON that is not an object is still a plain secret, as is text that only starts with a brace.
+    expect(parseSecretValue('{not json')).toEqual(['{not json']);
+  });
   it('env: ids read the environment; others go to the fetcher; cached for the TTL', async () => {
     let clock = 0;
     let fetches = 0;
