@@ -34,6 +34,8 @@ export interface LocalEvent {
   readonly status?: number;
   readonly attempt?: number;
   readonly reason?: string;
+  /** `false` when the ingest let the request in without verifying it (an `unverified` source). */
+  readonly verified?: false;
   /** Function that produced it. */
   readonly function?: string;
   /** A consumer attempt's own duration. */
@@ -76,6 +78,7 @@ export function parseOutcomeLine(line: string, functionName?: string): LocalEven
     status: num(entry.status),
     attempt: num(entry.attempt),
     reason: str(entry.reason),
+    verified: entry.verified === false ? (false as const) : undefined,
     function: functionName,
     durationMs: num(entry.durationMs),
     replayId: str(entry.replayId),
@@ -258,6 +261,7 @@ export class Reporter {
       event.status !== undefined ? `status=${event.status}` : undefined,
       event.latencyMs !== undefined ? `${Math.round(event.latencyMs)}ms` : undefined,
       event.reason ? this.paint('2', `(${event.reason})`) : undefined,
+      event.verified === false ? this.paint('33', 'UNVERIFIED') : undefined,
     ];
     return parts.filter((p) => p !== undefined && p !== '').join(' ');
   }

@@ -105,6 +105,10 @@ export async function startTestPipeline(
     recordDir?: string;
     stateDir?: string;
     clock?: () => number;
+    /** Port of the emulated API (default: any free one). */
+    port?: number;
+    /** The environment local mode reads its `HOOKLINE_SECRET_<SOURCE>` secrets from. */
+    env?: Readonly<Record<string, string>>;
   } = {},
 ): Promise<TestPipeline> {
   const dir = options.recordDir ?? mkdtempSync(join(tmpdir(), 'hookline-local-test-'));
@@ -134,10 +138,10 @@ export async function startTestPipeline(
     },
   });
   reporter.subscribe((event) => events.push(event));
-  const env = {};
+  const env = { ...options.env };
   const local = await startLocalMode({
     config: withRecorder,
-    port: 0,
+    port: options.port ?? 0,
     stateDir: options.stateDir ?? false,
     reporter,
     env,

@@ -29,6 +29,17 @@ describe('parseOutcomeLine', () => {
     });
   });
 
+  it('marks a request an unverified source let in, in the event and on the human line', () => {
+    const line = (extra: Record<string, unknown>) =>
+      JSON.stringify({ message: 'webhook outcome', outcome: 'queued', id: 'o1', source: 'open', ...extra });
+    const event = parseOutcomeLine(line({ verified: false }), 'ingest');
+    expect(event).toMatchObject({ event: 'queued', source: 'open', verified: false });
+    expect(parseOutcomeLine(line({}), 'ingest')).not.toHaveProperty('verified');
+    expect(parseOutcomeLine(line({ verified: true }), 'ingest')).not.toHaveProperty('verified');
+    const reporter = new Reporter({ json: false, color: false, write: () => {}, now: fixed });
+    expect(reporter.format(event ?? { event: 'none' })).toBe('16:45:01 queued        open id=o1 UNVERIFIED');
+  });
+
   it('reads a consumer record outcome line', () => {
     const line = JSON.stringify({
       level: 'INFO',
