@@ -33,12 +33,12 @@ export function parseSecretValue(value: string): string[] {
           'the secret is a JSON object without a "secrets" list (a key/value secret?): store the plain secret, or {"secrets": ["current", "previous"]}',
         );
       }
-      const secrets = parsed.secrets.filter((s): s is string => typeof s === 'string' && s.length > 0);
+      const secrets = parsed.secrets.filter((s): s is string => typeof s === 'string' && s.trim() !== '');
       if (secrets.length > 0) return secrets;
-      throw new Error('the "secrets" list holds no non-empty string');
+      throw new Error('the "secrets" list holds no non-blank string');
     }
   }
-  if (value.length === 0) throw new Error('the secret is empty');
+  if (value.trim().length === 0) throw new Error('the secret is empty (or only whitespace)');
   return [value];
 }
 

@@ -11,8 +11,11 @@ import { fail, OK } from '../shared/senders/verify-kit';
 export type { RejectReason, SignedRequest, VerifyResult } from '../shared/senders/sender';
 export { safeEqual } from '../shared/senders/verify-kit';
 
-/** The secrets a verifier may use: empty ones never authenticate anything. */
-export const usableSecrets = (secrets: readonly string[]) => secrets.filter((s) => s.length > 0);
+/**
+ * The secrets a verifier may use. Empty and whitespace-only ones never authenticate anything: anyone can compute
+ * a signature with such a key, so accepting it would accept forgeries.
+ */
+export const usableSecrets = (secrets: readonly string[]) => secrets.filter((s) => s.trim().length > 0);
 
 /**
  * Verifies a request against a source's scheme with any of its active secrets.

@@ -24,6 +24,7 @@ describe('local mode: sender verification over HTTP', () => {
             sms: { type: 'twilio', publicUrl: 'https://hooks.example.com' },
             standard: { type: 'standard-webhooks' },
             keyvalue: { type: 'github' },
+            blank: { type: 'github' },
             open: { type: 'unverified', dangerouslyAcceptUnverifiedRequests: true, typeHeader: 'x-event' },
           },
         },
@@ -35,6 +36,8 @@ describe('local mode: sender verification over HTTP', () => {
           // A whsec_ key with no bytes after the prefix, and a Secrets Manager style key/value secret.
           HOOKLINE_SECRET_STANDARD: 'whsec_',
           HOOKLINE_SECRET_KEYVALUE: '{"webhookSecret":"kv-secret"}',
+          // A key anyone can sign with.
+          HOOKLINE_SECRET_BLANK: ' ',
         },
       },
     );
@@ -77,7 +80,7 @@ describe('local mode: sender verification over HTTP', () => {
     expect(await outcomeOf('sms', 2)).toMatchObject({ event: 'rejected', reason: 'bad_signature' });
   });
 
-  it('a secret that cannot verify anything, or a key/value JSON secret, is a 503 the sender retries', async () => {
+  it('a secret that cannot verify anything (no key bytes, blank) or a key/value JSON secret is a 503, never an accept', async () => {
     const standard = await post('standard', '{"type":"user.created"}', {
       'content-type': 'application/json',
       'webhook-id': 'msg_local',
@@ -102,6 +105,15 @@ describe('local mode: sender verification over HTTP', () => {
     expect(keyvalue.status).toBe(503);
     expect(await keyvalue.json()).toEqual({ message: 'service unavailable' });
     expect(await outcomeOf('keyvalue', 1)).toMatchObject({ event: 'failed', reason: 'secret_unavailable' });
+
+    // What a forger would send, knowing nothing but that the key is blank.
+    const forged = await post('blank', '{"zen":"forged"}', {
+      'content-type': 'application/json',
+      'x-github-event': 'ping',
+      ...signWebhook({ type: 'github', secretId: 'env:HOOKLINE_SECRET_BLANK' }, ' ', '{"zen":"forged"}'),
+    });
+    expect(forged.status).toBe(503);
+    expect(await outcomeOf('blank', 1)).toMatchObject({ event: 'failed', reason: 'secret_unavailable' });
   });
 
   it('an unverified source is accepted and named as such in what local mode reports', async () => {

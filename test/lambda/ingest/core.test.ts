@@ -279,6 +279,26 @@ describe('through the core, every signature problem is a 401 with the reason onl
     expect((await handleWebhook(signedEvent(h.deps.config, 'standard', body), h.deps)).statusCode).toBe(202);
   });
 
+  it('a whitespace-only secret verifies nothing: a request signed with it is a 503, not an accepted forgery', async () => {
+    const h = harness();
+    for (const blank of [' ', '\n', ' \t ']) {
+      h.secrets['env:GITHUB'] = [blank];
+      // Anyone can sign with a blank key: this request is what a forger would send.
+      const forged = apiEvent('github', {
+        body: PUSH,
+        headers: {
+          ...ghHeaders,
+          'content-type': 'application/json',
+          ...signWebhook({ type: 'github', secretId: 'env:GITHUB' }, blank, PUSH),
+        },
+      });
+      const response = await handleWebhook(forged, h.deps);
+      expect(response.statusCode, JSON.stringify(blank)).toBe(503);
+      expect(h.outcome()).toMatchObject({ outcome: 'failed', reason: 'no_usable_secret' });
+    }
+    expect(h.sent).toEqual([]);
+  });
+
   it('a rotation JSON secret: either active secret verifies', async () => {
     const h = harness();
     h.secrets['env:GITHUB'] = ['new-secret', SECRETS.github as string];

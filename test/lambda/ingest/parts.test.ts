@@ -62,6 +62,9 @@ describe('secrets', () => {
     expect(parseSecretValue('{not json')).toEqual(['{not json']);
     expect(() => parseSecretValue('{"secrets":[]}')).toThrow();
     expect(() => parseSecretValue('')).toThrow();
+    expect(() => parseSecretValue(' \n')).toThrow(/empty/);
+    expect(() => parseSecretValue('{"secrets":[" ", ""]}')).toThrow(/no non-blank string/);
+    expect(parseSecretValue('{"secrets":[" ", "new"]}')).toEqual(['new']);
   });
   it('refuses a JSON object that is not the rotation form instead of using its text as the key', async () => {
     for (const value of ['{"stripe":"whsec_abc"}', '{"secrets":"whsec_abc"}', ' {"SecretString":"x"}']) {
