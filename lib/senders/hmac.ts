@@ -97,6 +97,16 @@ export const hmac = defineConfigSender({
         ),
       );
     }
+    if (source.tolerance !== undefined && !source.timestampHeader) {
+      violations.push(
+        violation(
+          'tolerance',
+          'a tolerance without a timestampHeader checks nothing: no timestamp is read, so there is no replay window',
+          source.tolerance,
+          'set timestampHeader to the header carrying the signed timestamp, or remove tolerance',
+        ),
+      );
+    }
     if (template.includes('{id}') && !source.idHeader) {
       violations.push(
         violation(

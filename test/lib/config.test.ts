@@ -188,6 +188,11 @@ describe('resolveConfig validation', () => {
       /sources\.g\.signedContent: timestampHeader is set but signedContent does not sign \{timestamp\}.*\(got "\{body\}"\)\. Fix: include \{timestamp\}/,
     ],
     [
+      'hmac tolerance without timestamp header',
+      minimal({ sources: { g: { type: 'hmac', header: 'x-sig', tolerance: Duration.minutes(5) } } }),
+      /sources\.g\.tolerance: a tolerance without a timestampHeader checks nothing.*\(got 5 minutes\)\. Fix: set timestampHeader/,
+    ],
+    [
       'hmac id without header',
       minimal({
         sources: { g: { type: 'hmac', header: 'x-sig', signedContent: '{id}.{body}', idPath: 'id' } },
