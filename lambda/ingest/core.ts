@@ -419,18 +419,27 @@ async function authenticate(
   if (secrets === undefined) return failed('secret_unavailable', context);
   const verdict = verify(source, { headers, body, url: externalUrl(event, source) }, secrets, deps.now());
   if (verdict.ok) return undefined;
-  if (verdict.reason === 'no_usable_secret') {
-    // The stored secret cannot verify anything (e.g. a Standard Webhooks `whsec_` key that decodes to no
-    // bytes): a fault on our side, like a secret that cannot be loaded, so the sender is asked to retry.
-    deps.log.error('signing secret unusable', {
+  const fault = SECRET_FAULTS[verdict.reason as keyof typeof SECRET_FAULTS];
+  if (fault !== undefined) {
+    // The stored secret is at fault, not the request: a secret that cannot verify anything (e.g. a Standard
+    // Webhooks `whsec_` key that decodes to no bytes), or a mismatch under a secret with stray whitespace (a
+    // trailing newline from `echo`). Like a secret that cannot be loaded, that is ours to fix, so the sender is
+    // asked to retry (a 401 would tell Slack never to) and the API's 5xx alarm sees it.
+    deps.log.error(fault, {
       source: source.name,
       secretId: source.secretId,
-      fix: `store a usable signing secret for source ${source.name} (hookline secrets set ${source.name})`,
+      fix: `store a usable signing secret for source ${source.name}, exactly as the sender shows it (hookline secrets set ${source.name})`,
     });
-    return failed('no_usable_secret', context);
+    return failed(verdict.reason, context);
   }
   return rejected(401, verdict.reason, message(401, 'unauthorized'), context);
 }
+
+/** Verification outcomes that blame the stored secret rather than the request, with their ERROR line. */
+const SECRET_FAULTS = {
+  no_usable_secret: 'signing secret unusable',
+  secret_whitespace: 'signature mismatch under a signing secret with stray whitespace',
+} as const;
 
 /** The source's signing secrets (none for a sender without); undefined, logged, when they cannot be loaded. */
 async function loadSourceSecrets(

@@ -220,8 +220,8 @@ describe('missing signature headers are a 401', () => {
   });
 });
 
-describe('through the core, every signature problem is a 401 with the reason only in logs', () => {
-  it('malformed, stale, forged and whitespace-secret requests', async () => {
+describe('through the core, every signature problem is a 401 with the reason only in logs, a stored secret at fault a 503', () => {
+  it('malformed, stale and forged requests', async () => {
     const h = harness();
     const config = h.deps.config;
     const stale = signedEvent(config, 'stripe', '{"id":"evt_1"}', { now: NOW_MS - 600_000 });
@@ -246,11 +246,29 @@ describe('through the core, every signature problem is a 401 with the reason onl
       expect(response.body).toBe('{"message":"unauthorized"}');
       expect(h.outcome()).toMatchObject({ outcome: 'rejected', reason });
     }
+    expect(h.sent).toEqual([]);
+  });
+
+  it('a genuine request refused under a stored secret with stray whitespace is a 503 the sender retries, not a 401', async () => {
+    const h = harness();
+    const config = h.deps.config;
+    // `echo secret | ...` stores a trailing newline: every genuine delivery fails its signature check. That is
+    // the stored secret's fault, so Slack must not be told never to retry (its 401 carries X-Slack-No-Retry).
     h.secrets['env:GITHUB'] = [`${SECRETS.github}\n`];
     const good = signedEvent(config, 'github', PUSH, { headers: ghHeaders });
-    expect((await handleWebhook(good, h.deps)).statusCode).toBe(401);
-    expect(h.outcome()).toMatchObject({ reason: 'secret_whitespace' });
+    const response = await handleWebhook(good, h.deps);
+    expect(response.statusCode).toBe(503);
+    expect(response.body).toBe('{"message":"service unavailable"}');
+    expect(h.outcome()).toMatchObject({ outcome: 'failed', reason: 'secret_whitespace' });
+    expect(h.logs.at(-2)).toMatchObject({
+      level: 'error',
+      message: 'signature mismatch under a signing secret with stray whitespace',
+      attributes: { source: 'github', secretId: 'env:GITHUB' },
+    });
     expect(h.sent).toEqual([]);
+    // The same secret stored cleanly verifies the same delivery.
+    h.secrets['env:GITHUB'] = [SECRETS.github as string];
+    expect((await handleWebhook(good, h.deps)).statusCode).toBe(202);
   });
 
   it('a stored secret that cannot verify anything is a 503 the sender retries, never a 401', async () => {
