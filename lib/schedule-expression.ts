@@ -49,6 +49,8 @@ interface FieldRule {
   readonly names?: readonly string[];
   /** Whether `/` increments are allowed. */
   readonly step: boolean;
+  /** The largest increment Scheduler accepts (Scheduler refuses an increment of 60 minutes). */
+  readonly maxStep?: number;
   /** Extra single tokens this field accepts (`?`, `L`, `LW`). */
   readonly special: readonly string[];
   /** Accepts a value with a suffix, e.g. `15W` or `6L` or `3#2`. */
@@ -56,18 +58,19 @@ interface FieldRule {
 }
 
 const CRON_FIELDS: readonly (FieldRule & { readonly key: keyof CronFields })[] = [
-  { key: 'minutes', name: 'minutes', min: 0, max: 59, step: true, special: [] },
-  { key: 'hours', name: 'hours', min: 0, max: 23, step: true, special: [] },
+  { key: 'minutes', name: 'minutes', min: 0, max: 59, step: true, maxStep: 59, special: [] },
+  { key: 'hours', name: 'hours', min: 0, max: 23, step: true, maxStep: 23, special: [] },
   {
     key: 'dayOfMonth',
     name: 'day-of-month',
     min: 1,
     max: 31,
     step: true,
+    maxStep: 31,
     special: ['?', 'L', 'LW'],
     suffixed: /^(\d{1,2})W$/,
   },
-  { key: 'month', name: 'month', min: 1, max: 12, names: MONTHS, step: true, special: [] },
+  { key: 'month', name: 'month', min: 1, max: 12, names: MONTHS, step: true, maxStep: 12, special: [] },
   {
     key: 'dayOfWeek',
     name: 'day-of-week',
@@ -78,7 +81,7 @@ const CRON_FIELDS: readonly (FieldRule & { readonly key: keyof CronFields })[] =
     special: ['?', 'L'],
     suffixed: /^(\w{1,3})(?:L|#[1-5])$/,
   },
-  { key: 'year', name: 'year', min: 1970, max: 2199, step: true, special: [] },
+  { key: 'year', name: 'year', min: 1970, max: 2199, step: true, maxStep: 229, special: [] },
 ];
 
 const FIELD_HELP =
@@ -107,10 +110,18 @@ function itemProblem(item: string, rule: FieldRule): string | undefined {
   if (rest.length > 0 || (step !== undefined && (!rule.step || !/^\d+$/.test(step) || Number(step) < 1))) {
     return `"${item}" is not a valid ${rule.name} value${rule.step ? '' : ' (increments are not allowed here)'}`;
   }
+  if (step !== undefined && rule.maxStep !== undefined && Number(step) > rule.maxStep) {
+    return `"${item}": the increment is at most ${rule.maxStep} in the ${rule.name} field`;
+  }
   if (range === '*') return undefined;
   const bounds = range.split('-');
-  if (bounds.length > 2 || bounds.some((b) => fieldValue(b, rule) === undefined)) {
+  const values = bounds.map((b) => fieldValue(b, rule));
+  if (bounds.length > 2 || values.some((v) => v === undefined)) {
     return `"${item}" is out of range in the ${rule.name} field (${rule.min}-${rule.max}${rule.names ? ` or ${rule.names[0]}-${rule.names.at(-1)}` : ''})`;
+  }
+  const [from = 0, to = from] = values as number[];
+  if (from > to) {
+    return `"${item}" runs backwards in the ${rule.name} field: a range goes from the smaller value to the larger (split one that wraps around, e.g. hours "22-23,0-2")`;
   }
   return undefined;
 }

@@ -40,22 +40,34 @@ export function toLocalSchedule(expression: string): LocalSchedule {
   if (schedule.kind === 'at') return { kind: 'at', dateTime: schedule.dateTime };
   const { minutes, hours, dayOfMonth, month, dayOfWeek, year } = schedule.fields;
   const fields = [minutes, hours, dayOfMonth, month, dayOfWeek, year].map((f, i) =>
-    f === '?' ? '*' : withClosedSteps(f, CRON_FIELD_MAX[i] as number),
+    f === '?' ? '*' : withClosedSteps(f, CRON_FIELD_MIN[i] as number, CRON_FIELD_MAX[i] as number),
   );
+  // A lone L in day-of-week is the last day of the week, Saturday (7 in Scheduler's numbering); croner reads L
+  // there only after a weekday (`6L`, the month's last Friday).
+  fields[4] = (fields[4] as string)
+    .split(',')
+    .map((item) => (item.toUpperCase() === 'L' ? '7' : item))
+    .join(',');
   return { kind: 'cron', pattern: ['0', ...fields].join(' ') };
 }
 
-/** The largest value of each Scheduler cron field, in order (minutes ... year). */
+/** The smallest and largest value of each Scheduler cron field, in order (minutes ... year). */
+const CRON_FIELD_MIN = [0, 0, 1, 1, 1, 1970];
 const CRON_FIELD_MAX = [59, 23, 31, 12, 7, 2199];
 
 /**
- * Scheduler reads `a/n` as "from a, every n" (`0/15` in minutes: 0, 15, 30, 45); croner refuses a start without
- * an end, so each such item becomes `a-<field max>/n`, which croner reads the same way.
+ * Scheduler reads `a/n` as "from a, every n" (`0/15` in minutes: 0, 15, 30, 45) and `*\/n` as "from the field's
+ * first value, every n"; croner refuses a start without an end, and counts a year's `*\/n` from year 0, so
+ * `a/n` becomes `a-<field max>/n` and `*\/n` becomes `<field min>-<field max>/n`, which croner reads as Scheduler
+ * does.
  */
-function withClosedSteps(field: string, max: number): string {
+function withClosedSteps(field: string, min: number, max: number): string {
   return field
     .split(',')
-    .map((item) => (/^[^*/-]+\/\d+$/.test(item) ? item.replace('/', `-${max}/`) : item))
+    .map((item) => {
+      if (/^\*\/\d+$/.test(item)) return item.replace('*', `${min}-${max}`);
+      return /^[^*/-]+\/\d+$/.test(item) ? item.replace('/', `-${max}/`) : item;
+    })
     .join(',');
 }
 

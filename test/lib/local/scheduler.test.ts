@@ -9,6 +9,7 @@ import {
   startScheduler,
   toLocalSchedule,
 } from '../../../lib/local/scheduler';
+import { parseScheduleExpression } from '../../../lib/schedule-expression';
 
 const nextRuns = (expression: string, from: Date, count: number, timezone = 'UTC') => {
   const local = toLocalSchedule(expression);
@@ -53,6 +54,43 @@ describe('toLocalSchedule', () => {
       expect(() => toLocalSchedule(expression)).toThrow(/invalid schedule/);
     },
   );
+});
+
+describe('every expression the shared parser accepts runs locally', () => {
+  const from = new Date('2026-11-25T12:00:00Z'); // a Wednesday
+
+  it.each([
+    'cron(0 0 ? * L *)',
+    'cron(0 8 ? * 2,L *)',
+    'cron(0 0 ? * 1L *)',
+    'cron(0 0 ? * MON#2 *)',
+    'cron(0 0 LW * ? *)',
+    'cron(0 0 1,L * ? *)',
+    'cron(0/59 0/23 1/31 1/12 ? 1970/229)',
+    'cron(*/59 */23 */31 */12 ? */229)',
+    'cron(0 0 1 1 ? */3)',
+  ])('%s starts and has a next run', (expression) => {
+    expect(parseScheduleExpression(expression).ok).toBe(true);
+    expect(nextRuns(expression, from, 1)).toHaveLength(1);
+  });
+
+  it('reads a lone L in day-of-week as the last day of the week, Saturday', () => {
+    expect(nextRuns('cron(0 0 ? * L *)', from, 2)).toEqual([
+      '2026-11-28T00:00:00.000Z',
+      '2026-12-05T00:00:00.000Z',
+    ]);
+    expect(nextRuns('cron(0 8 ? * 2,L *)', from, 2)).toEqual([
+      '2026-11-28T08:00:00.000Z',
+      '2026-11-30T08:00:00.000Z',
+    ]);
+  });
+
+  it('counts a year increment from 1970, the first year of the field', () => {
+    expect(nextRuns('cron(0 0 1 1 ? */3)', from, 2)).toEqual([
+      '2027-01-01T00:00:00.000Z',
+      '2030-01-01T00:00:00.000Z',
+    ]);
+  });
 });
 
 describe('cron semantics match EventBridge', () => {
