@@ -93,6 +93,71 @@ export async function sendScheduledEnvelope(
   return envelope;
 }
 
+/** Node runs a timer longer than 2^31 - 1 ms after 1 ms instead; a longer wait is made of several timers. */
+const MAX_TIMER_MS = 2_147_483_647;
+
+/**
+ * Calls `fire` with each slot of a rate schedule: the first one interval after the start, then every interval
+ * (`rate(30 days)` too). Slots count from the start, not from the last firing, so a late timer shifts no later
+ * slot; after a pause past several slots (a sleeping laptop) only the latest fires.
+ */
+function startRateTimer(intervalMs: number, fire: (slot: Date) => void): () => void {
+  let next = Date.now() + intervalMs;
+  let timer: NodeJS.Timeout | undefined;
+  const arm = () => {
+    timer = setTimeout(tick, Math.min(Math.max(next - Date.now(), 0), MAX_TIMER_MS));
+    timer.unref();
+  };
+  const tick = () => {
+    const now = Date.now();
+    if (now >= next) {
+      while (next + intervalMs <= now) next += intervalMs;
+      const slot = next;
+      next += intervalMs;
+      fire(new Date(slot));
+    }
+    arm();
+  };
+  arm();
+  return () => clearTimeout(timer);
+}
+
+/** How far clocks go back at the end of daylight saving time (Lord Howe Island: 30 minutes; elsewhere 1 hour). */
+const FALL_BACK_MS = [1_800_000, 3_600_000];
+
+const wallClocks = new Map<string, Intl.DateTimeFormat>();
+
+/** The wall-clock date and time (to the minute) of an instant in a time zone. */
+function wallClock(at: number, timezone: string): string {
+  let format = wallClocks.get(timezone);
+  if (!format) {
+    format = new Intl.DateTimeFormat('en-US', {
+      timeZone: timezone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+    });
+    wallClocks.set(timezone, format);
+  }
+  return format.format(at);
+}
+
+/**
+ * Whether EventBridge Scheduler invokes a cron schedule at a slot croner fired. Around daylight saving time
+ * the two differ: a time the clocks skip (spring forward), croner runs when the clocks have jumped and Scheduler
+ * skips; a time that occurs twice (fall back), croner runs on both passes for an every-n-minutes pattern and
+ * Scheduler runs once, on the first.
+ */
+export function schedulerRunsAt(job: Cron, slot: Date, timezone: string): boolean {
+  if (!job.match(slot)) return false;
+  const time = slot.getTime();
+  const wall = wallClock(time, timezone);
+  return !FALL_BACK_MS.some((back) => wallClock(time - back, timezone) === wall);
+}
+
 /** Options of {@link startScheduler}. */
 export interface SchedulerOptions {
   readonly schedules: readonly ResolvedSchedule[];
@@ -108,24 +173,25 @@ export function startScheduler(options: SchedulerOptions): () => void {
   for (const schedule of options.schedules) {
     const queueUrl = options.queueUrls[schedule.queue];
     if (!queueUrl) throw new Error(`schedule ${schedule.name} targets unknown queue ${schedule.queue}`);
-    const fire = () => {
-      sendScheduledEnvelope(options.sqs, queueUrl, schedule).then(
+    const fire = (scheduledAt: Date) => {
+      sendScheduledEnvelope(options.sqs, queueUrl, schedule, scheduledAt).then(
         (envelope) => options.onFire?.(schedule, envelope),
         (error: unknown) => options.onError?.(schedule, error),
       );
     };
     const local = toLocalSchedule(schedule.expression);
     if (local.kind === 'rate') {
-      // EventBridge Scheduler starts a rate schedule one interval after it is created.
-      const timer = setInterval(fire, local.intervalMs);
-      timer.unref();
-      stops.push(() => clearInterval(timer));
+      stops.push(startRateTimer(local.intervalMs, fire));
     } else if (local.kind === 'at') {
       // A one-time schedule: croner reads a local ISO date-time in the schedule's time zone.
-      const job = new Cron(local.dateTime, { timezone: schedule.timezone }, fire);
+      const job = new Cron(local.dateTime, { timezone: schedule.timezone }, () => fire(new Date()));
       stops.push(() => job.stop());
     } else {
-      const job = cronJob(local.pattern, schedule.timezone, fire);
+      const job: Cron = cronJob(local.pattern, schedule.timezone, () => {
+        // The slot croner fired for, not the clock: a late timer keeps the slot's envelope id.
+        const slot = job.previousRuns(1, new Date(Date.now() + 1))[0] ?? new Date();
+        if (schedulerRunsAt(job, slot, schedule.timezone)) fire(slot);
+      });
       stops.push(() => job.stop());
     }
   }

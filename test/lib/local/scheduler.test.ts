@@ -1,5 +1,10 @@
-import { CreateQueueCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
-import { describe, expect, it } from 'vitest';
+import {
+  CreateQueueCommand,
+  ReceiveMessageCommand,
+  type SendMessageCommand,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { checkEnvelope, parseEnvelope } from '../../../lambda/shared/envelope';
 import { localSqsClient } from '../../../lib/local/clients';
 import { startEmulators } from '../../../lib/local/emulators';
@@ -223,5 +228,70 @@ describe('scheduler', () => {
         sqs: {} as never,
       }),
     ).toThrow(/unknown queue missing/);
+  });
+});
+
+describe('scheduler firing times (fake clock)', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  /** Starts one schedule against an SQS client that records what it is sent; returns the sent envelopes' ids. */
+  function runSchedule(expression: string, timezone = 'UTC') {
+    const ids: string[] = [];
+    const sqs = {
+      send: async (command: SendMessageCommand) => {
+        ids.push(parseEnvelope(command.input.MessageBody ?? '').id);
+        return {};
+      },
+    } as unknown as SQSClient;
+    const stop = startScheduler({
+      schedules: [{ name: 'job', expression, timezone, queue: 'events', type: 't', payload: {} }],
+      queueUrls: { events: 'http://127.0.0.1:1/000000000000/events' },
+      sqs,
+    });
+    return { ids, stop };
+  }
+
+  const DAY = 86_400_000;
+
+  it('fires rate(25 days) once every 25 days, not every millisecond (longer than one Node timer)', async () => {
+    vi.useFakeTimers({ now: new Date('2026-01-01T00:00:00Z') });
+    const { ids, stop } = runSchedule('rate(25 days)');
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(ids).toEqual([]);
+    await vi.advanceTimersByTimeAsync(25 * DAY - 60_000);
+    expect(ids).toEqual(['job:2026-01-26T00:00:00.000Z']);
+    await vi.advanceTimersByTimeAsync(25 * DAY);
+    expect(ids).toEqual(['job:2026-01-26T00:00:00.000Z', 'job:2026-02-20T00:00:00.000Z']);
+    stop();
+  });
+
+  it("names a late cron firing by its slot, so a delayed tick keeps the slot's envelope id", async () => {
+    vi.useFakeTimers({ now: new Date('2026-01-01T00:00:30Z') });
+    const { ids, stop } = runSchedule('cron(* * * * ? *)');
+    // The clock jumps 40 s ahead of the timers: the 00:01 tick runs 40 s late.
+    vi.setSystemTime(new Date('2026-01-01T00:01:10Z'));
+    await vi.advanceTimersByTimeAsync(30_000);
+    expect(ids).toEqual(['job:2026-01-01T00:01:00.000Z']);
+    stop();
+  });
+
+  it('skips a time the clocks jump over in spring, as Scheduler does (no run at 03:00 for 02:30)', async () => {
+    vi.useFakeTimers({ now: new Date('2026-03-07T12:00:00Z') });
+    const { ids, stop } = runSchedule('cron(30 2 * * ? *)', 'America/New_York');
+    await vi.advanceTimersByTimeAsync(2 * DAY);
+    // 2026-03-08 02:30 does not exist in New York; the next 02:30 is 06:30 UTC on the 9th.
+    expect(ids).toEqual(['job:2026-03-09T06:30:00.000Z']);
+    stop();
+  });
+
+  it('runs a time that occurs twice in autumn once, on its first pass, as Scheduler does', async () => {
+    vi.useFakeTimers({ now: new Date('2026-11-01T04:00:00Z') });
+    const { ids, stop } = runSchedule('cron(0/30 1 * * ? *)', 'America/New_York');
+    await vi.advanceTimersByTimeAsync(4 * 3_600_000);
+    // 01:00 and 01:30 EDT (05:00, 05:30 UTC); the repeated 01:00 and 01:30 EST (06:00, 06:30 UTC) do not run.
+    expect(ids).toEqual(['job:2026-11-01T05:00:00.000Z', 'job:2026-11-01T05:30:00.000Z']);
+    stop();
   });
 });
