@@ -79,7 +79,9 @@ export function cronJob(pattern: string, timezone: string, onTick?: () => void):
 
 /**
  * One firing: sends the same envelope the deployed Scheduler target sends (lib/pipeline-schedules.ts), with the
- * firing's scheduled time (to the second) and a fresh execution id, and no message attributes.
+ * firing's scheduled time written as Scheduler writes `<aws.scheduler.scheduled-time>` (to the second, no
+ * milliseconds: `2026-11-25T09:00:00Z`, so the id is the deployed one) and a fresh execution id, and no message
+ * attributes.
  */
 export async function sendScheduledEnvelope(
   sqs: SQSClient,
@@ -87,7 +89,7 @@ export async function sendScheduledEnvelope(
   schedule: ResolvedSchedule,
   scheduledAt: Date = new Date(),
 ): Promise<WebhookEnvelope> {
-  const scheduledTime = new Date(Math.floor(scheduledAt.getTime() / 1000) * 1000).toISOString();
+  const scheduledTime = `${scheduledAt.toISOString().slice(0, 19)}Z`;
   const envelope = scheduleEnvelope(schedule, { scheduledTime, executionId: randomUUID() });
   await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: JSON.stringify(envelope) }));
   return envelope;

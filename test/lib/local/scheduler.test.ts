@@ -151,7 +151,7 @@ describe('cron semantics match EventBridge', () => {
 });
 
 describe('scheduler', () => {
-  it('fires the same envelope as the deployed Scheduler target: id = schedule name + scheduled second', async () => {
+  it('fires the same envelope as the deployed Scheduler target: id = schedule name + scheduled second, written as Scheduler writes it', async () => {
     const emulators = await startEmulators();
     const sqs = localSqsClient(emulators);
     try {
@@ -167,10 +167,10 @@ describe('scheduler', () => {
       const envelope = await sendScheduledEnvelope(sqs, url, schedule, new Date('2026-01-01T00:00:00.400Z'));
       expect(checkEnvelope(envelope)).toEqual({
         v: 1,
-        id: 'n:2026-01-01T00:00:00.000Z',
+        id: 'n:2026-01-01T00:00:00Z',
         source: 'schedule',
         type: 'schedule.tick',
-        receivedAt: '2026-01-01T00:00:00.000Z',
+        receivedAt: '2026-01-01T00:00:00Z',
         headers: { 'x-hookline-schedule': 'n', 'x-hookline-schedule-execution-id': expect.any(String) },
         contentType: 'application/json',
         body: '{"a":1}',
@@ -261,9 +261,9 @@ describe('scheduler firing times (fake clock)', () => {
     await vi.advanceTimersByTimeAsync(60_000);
     expect(ids).toEqual([]);
     await vi.advanceTimersByTimeAsync(25 * DAY - 60_000);
-    expect(ids).toEqual(['job:2026-01-26T00:00:00.000Z']);
+    expect(ids).toEqual(['job:2026-01-26T00:00:00Z']);
     await vi.advanceTimersByTimeAsync(25 * DAY);
-    expect(ids).toEqual(['job:2026-01-26T00:00:00.000Z', 'job:2026-02-20T00:00:00.000Z']);
+    expect(ids).toEqual(['job:2026-01-26T00:00:00Z', 'job:2026-02-20T00:00:00Z']);
     stop();
   });
 
@@ -273,7 +273,7 @@ describe('scheduler firing times (fake clock)', () => {
     // The clock jumps 40 s ahead of the timers: the 00:01 tick runs 40 s late.
     vi.setSystemTime(new Date('2026-01-01T00:01:10Z'));
     await vi.advanceTimersByTimeAsync(30_000);
-    expect(ids).toEqual(['job:2026-01-01T00:01:00.000Z']);
+    expect(ids).toEqual(['job:2026-01-01T00:01:00Z']);
     stop();
   });
 
@@ -282,7 +282,7 @@ describe('scheduler firing times (fake clock)', () => {
     const { ids, stop } = runSchedule('cron(30 2 * * ? *)', 'America/New_York');
     await vi.advanceTimersByTimeAsync(2 * DAY);
     // 2026-03-08 02:30 does not exist in New York; the next 02:30 is 06:30 UTC on the 9th.
-    expect(ids).toEqual(['job:2026-03-09T06:30:00.000Z']);
+    expect(ids).toEqual(['job:2026-03-09T06:30:00Z']);
     stop();
   });
 
@@ -291,7 +291,7 @@ describe('scheduler firing times (fake clock)', () => {
     const { ids, stop } = runSchedule('cron(0/30 1 * * ? *)', 'America/New_York');
     await vi.advanceTimersByTimeAsync(4 * 3_600_000);
     // 01:00 and 01:30 EDT (05:00, 05:30 UTC); the repeated 01:00 and 01:30 EST (06:00, 06:30 UTC) do not run.
-    expect(ids).toEqual(['job:2026-11-01T05:00:00.000Z', 'job:2026-11-01T05:30:00.000Z']);
+    expect(ids).toEqual(['job:2026-11-01T05:00:00Z', 'job:2026-11-01T05:30:00Z']);
     stop();
   });
 });
