@@ -206,28 +206,46 @@ export function parseScheduleExpression(expression: string): ParseResult {
   return fail('expected rate(<n> <unit>), cron(<6 fields>) or at(yyyy-mm-ddThh:mm:ss)');
 }
 
-/** True for an IANA time zone name (`UTC`, `Europe/Paris`); offsets such as `+02:00` are not zone names. */
-export function isIanaTimeZone(name: string): boolean {
-  if (!/^[A-Za-z][A-Za-z0-9_+-]*(\/[A-Za-z0-9_+-]+)*$/.test(name)) return false;
+/**
+ * The spelling Scheduler accepts for an IANA time zone name (`UTC`, `Europe/Paris`), or undefined when the name is
+ * no zone (offsets such as `+02:00` are not zone names). Intl matches names in any case, Scheduler only as the
+ * time zone database writes them: `europe/paris` is a zone here, but not spelled right.
+ */
+export function ianaTimeZoneSpelling(name: string): string | undefined {
+  if (!/^[A-Za-z][A-Za-z0-9_+-]*(\/[A-Za-z0-9_+-]+)*$/.test(name)) return undefined;
   // The default needs no check, and the first Intl time zone lookup loads ICU's zone data (~0.1 s of a start).
-  if (name === 'UTC') return true;
+  if (name === 'UTC') return name;
+  let resolved: string;
   try {
-    new Intl.DateTimeFormat('en-US', { timeZone: name });
-    return true;
+    resolved = new Intl.DateTimeFormat('en-US', { timeZone: name }).resolvedOptions().timeZone;
   } catch {
-    return false;
+    return undefined;
   }
+  // An alias (`US/Eastern`, `Etc/UTC`) resolves to another zone and is spelled as written.
+  return resolved.toLowerCase() === name.toLowerCase() ? resolved : name;
+}
+
+/** True for an IANA time zone name spelled as Scheduler accepts it. */
+export function isIanaTimeZone(name: string): boolean {
+  return ianaTimeZoneSpelling(name) === name;
 }
 
 /** Every problem of an expression and its time zone (empty when Scheduler accepts both). */
 export function scheduleProblems(expression: string, timezone: string): ScheduleProblem[] {
   const parsed = parseScheduleExpression(expression);
   const problems = parsed.ok ? [] : [...parsed.problems];
-  if (!isIanaTimeZone(timezone)) {
+  const spelling = ianaTimeZoneSpelling(timezone);
+  if (spelling === undefined) {
     problems.push({
       field: 'timezone',
       message: 'is not an IANA time zone name',
       fix: 'use a name such as "UTC", "Europe/Paris" or "America/New_York"',
+    });
+  } else if (spelling !== timezone) {
+    problems.push({
+      field: 'timezone',
+      message: 'is an IANA time zone spelled in the wrong case: Scheduler matches zone names exactly',
+      fix: `write "${spelling}"`,
     });
   }
   return problems;

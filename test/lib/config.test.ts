@@ -541,6 +541,27 @@ describe('resolveConfig: schedules', () => {
     expect(issue?.fix).toMatch(/Europe\/Paris/);
   });
 
+  it.each([
+    ['europe/paris', 'Europe/Paris'],
+    ['utc', 'UTC'],
+    ['AMERICA/NEW_YORK', 'America/New_York'],
+  ])(
+    'refuses the time zone %s, which Scheduler does not match, naming its spelling %s',
+    (timezone, spelling) => {
+      const { issue } = issueOf(schedule('cron(0 9 * * ? *)', timezone));
+      expect(issue).toMatchObject({ path: 'schedules.0.timezone', value: JSON.stringify(timezone) });
+      expect(issue?.message).toMatch(/wrong case/);
+      expect(issue?.fix).toBe(`write "${spelling}"`);
+    },
+  );
+
+  it.each(['US/Eastern', 'Etc/UTC', 'Asia/Calcutta'])(
+    'accepts the time zone alias %s as written',
+    (timezone) => {
+      expect(resolveConfig(schedule('cron(0 9 * * ? *)', timezone)).schedules[0]?.timezone).toBe(timezone);
+    },
+  );
+
   it('accepts IANA time zones and defaults to UTC', () => {
     expect(resolveConfig(schedule('cron(0 9 * * ? *)', 'America/New_York')).schedules[0]?.timezone).toBe(
       'America/New_York',
