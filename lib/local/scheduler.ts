@@ -186,7 +186,9 @@ export function startScheduler(options: SchedulerOptions): () => void {
       stops.push(startRateTimer(local.intervalMs, fire));
     } else if (local.kind === 'at') {
       // A one-time schedule: croner reads a local ISO date-time in the schedule's time zone.
-      const job = new Cron(local.dateTime, { timezone: schedule.timezone }, () => fire(new Date()));
+      const job: Cron = new Cron(local.dateTime, { timezone: schedule.timezone }, () =>
+        fire(job.getOnce() ?? new Date()),
+      );
       stops.push(() => job.stop());
     } else {
       const job: Cron = cronJob(local.pattern, schedule.timezone, () => {

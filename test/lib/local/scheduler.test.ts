@@ -277,6 +277,15 @@ describe('scheduler firing times (fake clock)', () => {
     stop();
   });
 
+  it("names a one-time at() firing by its time in the schedule's time zone, even when its tick runs late", async () => {
+    vi.useFakeTimers({ now: new Date('2030-01-31T07:59:00Z') });
+    const { ids, stop } = runSchedule('at(2030-01-31T09:00:00)', 'Europe/Paris');
+    vi.setSystemTime(new Date('2030-01-31T07:59:45Z'));
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(ids).toEqual(['job:2030-01-31T08:00:00Z']);
+    stop();
+  });
+
   it('skips a time the clocks jump over in spring, as Scheduler does (no run at 03:00 for 02:30)', async () => {
     vi.useFakeTimers({ now: new Date('2026-03-07T12:00:00Z') });
     const { ids, stop } = runSchedule('cron(30 2 * * ? *)', 'America/New_York');
