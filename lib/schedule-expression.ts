@@ -136,8 +136,9 @@ function cronProblems(body: string): { fields?: CronFields; problems: string[] }
   for (const rule of CRON_FIELDS) {
     const text = fields[rule.key];
     const items = text.split(',');
-    if (items.length > 1 && items.some((i) => i === '?' || i.includes('#'))) {
-      problems.push(`"${text}": ? and # cannot be combined with other values in the ${rule.name} field`);
+    // Scheduler (like Quartz) takes `?`, `n#k` and a weekday `nW` / `LW` only as the field's one value.
+    if (items.length > 1 && items.some((i) => i === '?' || i.includes('#') || /W$/i.test(i))) {
+      problems.push(`"${text}": ?, # and W cannot be combined with other values in the ${rule.name} field`);
       continue;
     }
     for (const item of items) {

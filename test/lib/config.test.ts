@@ -498,6 +498,8 @@ describe('resolveConfig: schedules', () => {
     ['cron(0 3 * * MON *)', /exactly one of day-of-month and day-of-week must be "\?"/],
     ['cron(0 3 ? * ? *)', /exactly one of day-of-month and day-of-week must be "\?"/],
     ['cron(0 3 * * ?)', /6 fields, got 5/],
+    ['cron(0 9 1,LW * ? *)', /"1,LW": \?, # and W cannot be combined/],
+    ['cron(0 9 15W,20 * ? *)', /"15W,20": \?, # and W cannot be combined/],
     ['cron(0 22-2 * * ? *)', /"22-2" runs backwards in the hours field/],
     ['cron(0 9 ? * FRI-MON *)', /"FRI-MON" runs backwards in the day-of-week field/],
     ['cron(*/60 * * * ? *)', /increment is at most 59 in the minutes field/],
