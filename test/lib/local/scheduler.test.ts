@@ -79,6 +79,60 @@ describe('every expression the shared parser accepts runs locally', () => {
     expect(nextRuns(expression, from, 1)).toHaveLength(1);
   });
 
+  it('runs each of 3,000 generated crons the parser accepts (no croner error at npm start)', () => {
+    // A fixed-seed generator (mulberry32), so a failure names the same expression on every run.
+    let seed = 20_261_125;
+    const random = () => {
+      seed = (seed + 0x6d2b79f5) | 0;
+      let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+      t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+      return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+    };
+    const pick = <T>(values: readonly T[]): T => values[Math.floor(random() * values.length)] as T;
+    const int = (min: number, max: number) => String(min + Math.floor(random() * (max - min + 1)));
+    const field = (
+      min: number,
+      max: number,
+      names: readonly string[] = [],
+      special: readonly string[] = [],
+    ) => {
+      const value = () => (names.length > 0 && random() < 0.3 ? pick(names) : int(min, max));
+      const item = () =>
+        pick([
+          () => '*',
+          value,
+          () => `${value()}-${value()}`,
+          () => `*/${int(1, max)}`,
+          () => `${value()}/${int(1, max)}`,
+          () => `${value()}-${value()}/${int(1, max)}`,
+          () => pick(special.length > 0 ? special : ['*']),
+        ])();
+      return random() < 0.5 ? item() : `${item()},${item()}`;
+    };
+    const months = ['JAN', 'FEB', 'MAR', 'APR', 'MAY', 'JUN', 'JUL', 'AUG', 'SEP', 'OCT', 'NOV', 'DEC'];
+    const weekdays = ['SUN', 'MON', 'TUE', 'WED', 'THU', 'FRI', 'SAT'];
+    const refusedLocally: string[] = [];
+    let accepted = 0;
+    for (let i = 0; i < 3000; i++) {
+      const byDayOfMonth = random() < 0.5;
+      const dayOfMonth = byDayOfMonth ? field(1, 31, [], ['L', 'LW', `${int(1, 31)}W`]) : '?';
+      const dayOfWeek = byDayOfMonth
+        ? '?'
+        : field(1, 7, weekdays, ['L', `${int(1, 7)}L`, `${pick(weekdays)}L`, `${int(1, 7)}#${int(1, 5)}`]);
+      const year = random() < 0.7 ? '*' : field(1970, 2199);
+      const expression = `cron(${field(0, 59)} ${field(0, 23)} ${dayOfMonth} ${field(1, 12, months)} ${dayOfWeek} ${year})`;
+      if (!parseScheduleExpression(expression).ok) continue;
+      accepted++;
+      try {
+        nextRuns(expression, from, 1, 'Europe/Paris');
+      } catch (error) {
+        refusedLocally.push(`${expression}: ${(error as Error).message}`);
+      }
+    }
+    expect(accepted).toBeGreaterThan(500);
+    expect(refusedLocally).toEqual([]);
+  });
+
   it('reads a lone L in day-of-week as the last day of the week, Saturday', () => {
     expect(nextRuns('cron(0 0 ? * L *)', from, 2)).toEqual([
       '2026-11-28T00:00:00.000Z',
