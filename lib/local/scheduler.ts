@@ -169,17 +169,23 @@ export interface SchedulerOptions {
   readonly onError?: (schedule: ResolvedSchedule, error: unknown) => void;
 }
 
-/** Starts every schedule; the returned function stops them. */
-export function startScheduler(options: SchedulerOptions): () => void {
+/**
+ * Starts every schedule; the returned function stops them and resolves once the sends already under way have
+ * ended, so a firing at Ctrl-C reaches its queue before the emulators stop rather than failing against them.
+ */
+export function startScheduler(options: SchedulerOptions): () => Promise<void> {
   const stops: (() => void)[] = [];
+  const sending = new Set<Promise<void>>();
   for (const schedule of options.schedules) {
     const queueUrl = options.queueUrls[schedule.queue];
     if (!queueUrl) throw new Error(`schedule ${schedule.name} targets unknown queue ${schedule.queue}`);
     const fire = (scheduledAt: Date) => {
-      sendScheduledEnvelope(options.sqs, queueUrl, schedule, scheduledAt).then(
+      const send = sendScheduledEnvelope(options.sqs, queueUrl, schedule, scheduledAt).then(
         (envelope) => options.onFire?.(schedule, envelope),
         (error: unknown) => options.onError?.(schedule, error),
       );
+      sending.add(send);
+      void send.finally(() => sending.delete(send));
     };
     const local = toLocalSchedule(schedule.expression);
     if (local.kind === 'rate') {
@@ -199,8 +205,9 @@ export function startScheduler(options: SchedulerOptions): () => void {
       stops.push(() => job.stop());
     }
   }
-  return () => {
+  return async () => {
     for (const stop of stops) stop();
+    await Promise.allSettled([...sending]);
   };
 }
 

@@ -340,6 +340,44 @@ describe('scheduler firing times (fake clock)', () => {
     stop();
   });
 
+  it("stopping waits for a firing's send under way, so it reaches the queue before the emulators stop", async () => {
+    vi.useFakeTimers({ now: new Date('2026-01-01T00:00:59.990Z') });
+    const sent: string[] = [];
+    const slowSqs = {
+      send: (command: SendMessageCommand) =>
+        new Promise((resolve) =>
+          setTimeout(() => {
+            sent.push(parseEnvelope(command.input.MessageBody ?? '').id);
+            resolve({});
+          }, 500),
+        ),
+    } as unknown as SQSClient;
+    const stop = startScheduler({
+      schedules: [
+        {
+          name: 'job',
+          expression: 'cron(* * * * ? *)',
+          timezone: 'UTC',
+          queue: 'events',
+          type: 't',
+          payload: {},
+        },
+      ],
+      queueUrls: { events: 'http://127.0.0.1:1/000000000000/events' },
+      sqs: slowSqs,
+    });
+    await vi.advanceTimersByTimeAsync(20);
+    let stopped = false;
+    void stop().then(() => {
+      stopped = true;
+    });
+    await vi.advanceTimersByTimeAsync(100);
+    expect(stopped).toBe(false);
+    await vi.advanceTimersByTimeAsync(500);
+    expect(stopped).toBe(true);
+    expect(sent).toEqual(['job:2026-01-01T00:01:00Z']);
+  });
+
   it('skips a time the clocks jump over in spring, as Scheduler does (no run at 03:00 for 02:30)', async () => {
     vi.useFakeTimers({ now: new Date('2026-03-07T12:00:00Z') });
     const { ids, stop } = runSchedule('cron(30 2 * * ? *)', 'America/New_York');
