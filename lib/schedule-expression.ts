@@ -121,9 +121,25 @@ function itemProblem(item: string, rule: FieldRule): string | undefined {
   }
   const [from = 0, to = from] = values as number[];
   if (from > to) {
-    return `"${item}" runs backwards in the ${rule.name} field: a range goes from the smaller value to the larger (split one that wraps around, e.g. hours "22-23,0-2")`;
+    return `"${item}" runs backwards in the ${rule.name} field: a range goes from the smaller value to the larger (write "${wrappedRange(bounds, rule)}")`;
   }
   return undefined;
+}
+
+/**
+ * A backwards range (`22-2`, `FRI-MON`) split in two that run forwards (`22-23,0-2`, `FRI-SAT,SUN-MON`); years do
+ * not wrap around, so a backwards year range is turned round.
+ */
+function wrappedRange(bounds: readonly string[], rule: FieldRule): string {
+  const [from = '', to = ''] = bounds;
+  if (rule.name === 'year') return `${to}-${from}`;
+  const named = rule.names !== undefined && !/^\d+$/.test(from);
+  const last = named ? (rule.names?.at(-1) ?? '') : String(rule.max);
+  const first = named ? (rule.names?.[0] ?? '') : String(rule.min);
+  const upper = (token: string) => (named ? token.toUpperCase() : token);
+  const head = upper(from) === last ? last : `${from}-${last}`;
+  const tail = upper(to) === first ? first : `${first}-${to}`;
+  return `${head},${tail}`;
 }
 
 function cronProblems(body: string): { fields?: CronFields; problems: string[] } {
