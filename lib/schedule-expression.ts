@@ -242,11 +242,6 @@ export function ianaTimeZoneSpelling(name: string): string | undefined {
   return resolved.toLowerCase() === name.toLowerCase() ? resolved : name;
 }
 
-/** True for an IANA time zone name spelled as Scheduler accepts it. */
-export function isIanaTimeZone(name: string): boolean {
-  return ianaTimeZoneSpelling(name) === name;
-}
-
 /** Every problem of an expression and its time zone (empty when Scheduler accepts both). */
 export function scheduleProblems(expression: string, timezone: string): ScheduleProblem[] {
   const parsed = parseScheduleExpression(expression);
