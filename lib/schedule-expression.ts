@@ -49,6 +49,8 @@ interface FieldRule {
   readonly names?: readonly string[];
   /** Whether `/` increments are allowed. */
   readonly step: boolean;
+  /** The largest increment Scheduler accepts (Scheduler refuses an increment of 60 minutes). */
+  readonly maxStep?: number;
   /** Extra single tokens this field accepts (`?`, `L`, `LW`). */
   readonly special: readonly string[];
   /** Accepts a value with a suffix, e.g. `15W` or `6L` or `3#2`. */
@@ -56,18 +58,19 @@ interface FieldRule {
 }
 
 const CRON_FIELDS: readonly (FieldRule & { readonly key: keyof CronFields })[] = [
-  { key: 'minutes', name: 'minutes', min: 0, max: 59, step: true, special: [] },
-  { key: 'hours', name: 'hours', min: 0, max: 23, step: true, special: [] },
+  { key: 'minutes', name: 'minutes', min: 0, max: 59, step: true, maxStep: 59, special: [] },
+  { key: 'hours', name: 'hours', min: 0, max: 23, step: true, maxStep: 23, special: [] },
   {
     key: 'dayOfMonth',
     name: 'day-of-month',
     min: 1,
     max: 31,
     step: true,
+    maxStep: 31,
     special: ['?', 'L', 'LW'],
     suffixed: /^(\d{1,2})W$/,
   },
-  { key: 'month', name: 'month', min: 1, max: 12, names: MONTHS, step: true, special: [] },
+  { key: 'month', name: 'month', min: 1, max: 12, names: MONTHS, step: true, maxStep: 12, special: [] },
   {
     key: 'dayOfWeek',
     name: 'day-of-week',
@@ -78,7 +81,7 @@ const CRON_FIELDS: readonly (FieldRule & { readonly key: keyof CronFields })[] =
     special: ['?', 'L'],
     suffixed: /^(\w{1,3})(?:L|#[1-5])$/,
   },
-  { key: 'year', name: 'year', min: 1970, max: 2199, step: true, special: [] },
+  { key: 'year', name: 'year', min: 1970, max: 2199, step: true, maxStep: 229, special: [] },
 ];
 
 const FIELD_HELP =
@@ -107,12 +110,36 @@ function itemProblem(item: string, rule: FieldRule): string | undefined {
   if (rest.length > 0 || (step !== undefined && (!rule.step || !/^\d+$/.test(step) || Number(step) < 1))) {
     return `"${item}" is not a valid ${rule.name} value${rule.step ? '' : ' (increments are not allowed here)'}`;
   }
+  if (step !== undefined && rule.maxStep !== undefined && Number(step) > rule.maxStep) {
+    return `"${item}": the increment is at most ${rule.maxStep} in the ${rule.name} field`;
+  }
   if (range === '*') return undefined;
   const bounds = range.split('-');
-  if (bounds.length > 2 || bounds.some((b) => fieldValue(b, rule) === undefined)) {
+  const values = bounds.map((b) => fieldValue(b, rule));
+  if (bounds.length > 2 || values.some((v) => v === undefined)) {
     return `"${item}" is out of range in the ${rule.name} field (${rule.min}-${rule.max}${rule.names ? ` or ${rule.names[0]}-${rule.names.at(-1)}` : ''})`;
   }
+  const [from = 0, to = from] = values as number[];
+  if (from > to) {
+    return `"${item}" runs backwards in the ${rule.name} field: a range goes from the smaller value to the larger (write "${wrappedRange(bounds, rule)}")`;
+  }
   return undefined;
+}
+
+/**
+ * A backwards range (`22-2`, `FRI-MON`) split in two that run forwards (`22-23,0-2`, `FRI-SAT,SUN-MON`); years do
+ * not wrap around, so a backwards year range is turned round.
+ */
+function wrappedRange(bounds: readonly string[], rule: FieldRule): string {
+  const [from = '', to = ''] = bounds;
+  if (rule.name === 'year') return `${to}-${from}`;
+  const named = rule.names !== undefined && !/^\d+$/.test(from);
+  const last = named ? (rule.names?.at(-1) ?? '') : String(rule.max);
+  const first = named ? (rule.names?.[0] ?? '') : String(rule.min);
+  const upper = (token: string) => (named ? token.toUpperCase() : token);
+  const head = upper(from) === last ? last : `${from}-${last}`;
+  const tail = upper(to) === first ? first : `${first}-${to}`;
+  return `${head},${tail}`;
 }
 
 function cronProblems(body: string): { fields?: CronFields; problems: string[] } {
@@ -125,8 +152,9 @@ function cronProblems(body: string): { fields?: CronFields; problems: string[] }
   for (const rule of CRON_FIELDS) {
     const text = fields[rule.key];
     const items = text.split(',');
-    if (items.length > 1 && items.some((i) => i === '?' || i.includes('#'))) {
-      problems.push(`"${text}": ? and # cannot be combined with other values in the ${rule.name} field`);
+    // Scheduler (like Quartz) takes `?`, `n#k` and a weekday `nW` / `LW` only as the field's one value.
+    if (items.length > 1 && items.some((i) => i === '?' || i.includes('#') || /W$/i.test(i))) {
+      problems.push(`"${text}": ?, # and W cannot be combined with other values in the ${rule.name} field`);
       continue;
     }
     for (const item of items) {
@@ -195,28 +223,41 @@ export function parseScheduleExpression(expression: string): ParseResult {
   return fail('expected rate(<n> <unit>), cron(<6 fields>) or at(yyyy-mm-ddThh:mm:ss)');
 }
 
-/** True for an IANA time zone name (`UTC`, `Europe/Paris`); offsets such as `+02:00` are not zone names. */
-export function isIanaTimeZone(name: string): boolean {
-  if (!/^[A-Za-z][A-Za-z0-9_+-]*(\/[A-Za-z0-9_+-]+)*$/.test(name)) return false;
+/**
+ * The spelling Scheduler accepts for an IANA time zone name (`UTC`, `Europe/Paris`), or undefined when the name is
+ * no zone (offsets such as `+02:00` are not zone names). Intl matches names in any case, Scheduler only as the
+ * time zone database writes them: `europe/paris` is a zone here, but not spelled right.
+ */
+export function ianaTimeZoneSpelling(name: string): string | undefined {
+  if (!/^[A-Za-z][A-Za-z0-9_+-]*(\/[A-Za-z0-9_+-]+)*$/.test(name)) return undefined;
   // The default needs no check, and the first Intl time zone lookup loads ICU's zone data (~0.1 s of a start).
-  if (name === 'UTC') return true;
+  if (name === 'UTC') return name;
+  let resolved: string;
   try {
-    new Intl.DateTimeFormat('en-US', { timeZone: name });
-    return true;
+    resolved = new Intl.DateTimeFormat('en-US', { timeZone: name }).resolvedOptions().timeZone;
   } catch {
-    return false;
+    return undefined;
   }
+  // An alias (`US/Eastern`, `Etc/UTC`) resolves to another zone and is spelled as written.
+  return resolved.toLowerCase() === name.toLowerCase() ? resolved : name;
 }
 
 /** Every problem of an expression and its time zone (empty when Scheduler accepts both). */
 export function scheduleProblems(expression: string, timezone: string): ScheduleProblem[] {
   const parsed = parseScheduleExpression(expression);
   const problems = parsed.ok ? [] : [...parsed.problems];
-  if (!isIanaTimeZone(timezone)) {
+  const spelling = ianaTimeZoneSpelling(timezone);
+  if (spelling === undefined) {
     problems.push({
       field: 'timezone',
       message: 'is not an IANA time zone name',
       fix: 'use a name such as "UTC", "Europe/Paris" or "America/New_York"',
+    });
+  } else if (spelling !== timezone) {
+    problems.push({
+      field: 'timezone',
+      message: 'is an IANA time zone spelled in the wrong case: Scheduler matches zone names exactly',
+      fix: `write "${spelling}"`,
     });
   }
   return problems;

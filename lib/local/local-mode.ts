@@ -715,7 +715,11 @@ function startJobSchedules(
 }
 
 /** Starts the configured schedules; returns their stop function. */
-function startSchedules(settings: LocalSettings, topology: LocalTopology, sqs: SQSClient): () => void {
+function startSchedules(
+  settings: LocalSettings,
+  topology: LocalTopology,
+  sqs: SQSClient,
+): () => Promise<void> {
   const { config, reporter } = settings;
   return startScheduler({
     schedules: config.schedules,
@@ -746,7 +750,7 @@ function runningLocalMode(parts: {
   readonly reporter: Reporter;
   readonly control: LocalControl;
   readonly consumers: ReadonlyMap<string, LocalConsumer>;
-  readonly stopScheduler: () => void;
+  readonly stopScheduler: () => Promise<void>;
   readonly cleanups: Cleanups;
   readonly archive: LocalFirehose | undefined;
 }): LocalMode {
@@ -768,7 +772,7 @@ function runningLocalMode(parts: {
       stopping ??= (async () => {
         // Order matters: no new requests, no new firings, then let the mappings finish their batches.
         await api.close();
-        parts.stopScheduler();
+        await parts.stopScheduler();
         await Promise.all([...consumers.values()].map(({ mapping }) => mapping.stop()));
         await parts.cleanups.run();
       })();

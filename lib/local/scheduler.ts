@@ -40,22 +40,34 @@ export function toLocalSchedule(expression: string): LocalSchedule {
   if (schedule.kind === 'at') return { kind: 'at', dateTime: schedule.dateTime };
   const { minutes, hours, dayOfMonth, month, dayOfWeek, year } = schedule.fields;
   const fields = [minutes, hours, dayOfMonth, month, dayOfWeek, year].map((f, i) =>
-    f === '?' ? '*' : withClosedSteps(f, CRON_FIELD_MAX[i] as number),
+    f === '?' ? '*' : withClosedSteps(f, CRON_FIELD_MIN[i] as number, CRON_FIELD_MAX[i] as number),
   );
+  // A lone L in day-of-week is the last day of the week, Saturday (7 in Scheduler's numbering); croner reads L
+  // there only after a weekday (`6L`, the month's last Friday).
+  fields[4] = (fields[4] as string)
+    .split(',')
+    .map((item) => (item.toUpperCase() === 'L' ? '7' : item))
+    .join(',');
   return { kind: 'cron', pattern: ['0', ...fields].join(' ') };
 }
 
-/** The largest value of each Scheduler cron field, in order (minutes ... year). */
+/** The smallest and largest value of each Scheduler cron field, in order (minutes ... year). */
+const CRON_FIELD_MIN = [0, 0, 1, 1, 1, 1970];
 const CRON_FIELD_MAX = [59, 23, 31, 12, 7, 2199];
 
 /**
- * Scheduler reads `a/n` as "from a, every n" (`0/15` in minutes: 0, 15, 30, 45); croner refuses a start without
- * an end, so each such item becomes `a-<field max>/n`, which croner reads the same way.
+ * Scheduler reads `a/n` as "from a, every n" (`0/15` in minutes: 0, 15, 30, 45) and `*\/n` as "from the field's
+ * first value, every n"; croner refuses a start without an end, and counts a year's `*\/n` from year 0, so
+ * `a/n` becomes `a-<field max>/n` and `*\/n` becomes `<field min>-<field max>/n`, which croner reads as Scheduler
+ * does.
  */
-function withClosedSteps(field: string, max: number): string {
+function withClosedSteps(field: string, min: number, max: number): string {
   return field
     .split(',')
-    .map((item) => (/^[^*/-]+\/\d+$/.test(item) ? item.replace('/', `-${max}/`) : item))
+    .map((item) => {
+      if (/^\*\/\d+$/.test(item)) return item.replace('*', `${min}-${max}`);
+      return /^[^*/-]+\/\d+$/.test(item) ? item.replace('/', `-${max}/`) : item;
+    })
     .join(',');
 }
 
@@ -67,7 +79,9 @@ export function cronJob(pattern: string, timezone: string, onTick?: () => void):
 
 /**
  * One firing: sends the same envelope the deployed Scheduler target sends (lib/pipeline-schedules.ts), with the
- * firing's scheduled time (to the second) and a fresh execution id, and no message attributes.
+ * firing's scheduled time written as Scheduler writes `<aws.scheduler.scheduled-time>` (to the second, no
+ * milliseconds: `2026-11-25T09:00:00Z`, so the id is the deployed one) and a fresh execution id, and no message
+ * attributes.
  */
 export async function sendScheduledEnvelope(
   sqs: SQSClient,
@@ -75,10 +89,75 @@ export async function sendScheduledEnvelope(
   schedule: ResolvedSchedule,
   scheduledAt: Date = new Date(),
 ): Promise<WebhookEnvelope> {
-  const scheduledTime = new Date(Math.floor(scheduledAt.getTime() / 1000) * 1000).toISOString();
+  const scheduledTime = `${scheduledAt.toISOString().slice(0, 19)}Z`;
   const envelope = scheduleEnvelope(schedule, { scheduledTime, executionId: randomUUID() });
   await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: JSON.stringify(envelope) }));
   return envelope;
+}
+
+/** Node runs a timer longer than 2^31 - 1 ms after 1 ms instead; a longer wait is made of several timers. */
+const MAX_TIMER_MS = 2_147_483_647;
+
+/**
+ * Calls `fire` with each slot of a rate schedule: the first one interval after the start, then every interval
+ * (`rate(30 days)` too). Slots count from the start, not from the last firing, so a late timer shifts no later
+ * slot; after a pause past several slots (a sleeping laptop) only the latest fires.
+ */
+function startRateTimer(intervalMs: number, fire: (slot: Date) => void): () => void {
+  let next = Date.now() + intervalMs;
+  let timer: NodeJS.Timeout | undefined;
+  const arm = () => {
+    timer = setTimeout(tick, Math.min(Math.max(next - Date.now(), 0), MAX_TIMER_MS));
+    timer.unref();
+  };
+  const tick = () => {
+    const now = Date.now();
+    if (now >= next) {
+      while (next + intervalMs <= now) next += intervalMs;
+      const slot = next;
+      next += intervalMs;
+      fire(new Date(slot));
+    }
+    arm();
+  };
+  arm();
+  return () => clearTimeout(timer);
+}
+
+/** How far clocks go back at the end of daylight saving time (Lord Howe Island: 30 minutes; elsewhere 1 hour). */
+const FALL_BACK_MS = [1_800_000, 3_600_000];
+
+const wallClocks = new Map<string, Intl.DateTimeFormat>();
+
+/** The wall-clock date and time (to the minute) of an instant in a time zone. */
+function wallClock(at: number, timezone: string): string {
+  let format = wallClocks.get(timezone);
+  if (!format) {
+    format = new Intl.DateTimeFormat('en-US', {
+      timeZone: timezone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+    });
+    wallClocks.set(timezone, format);
+  }
+  return format.format(at);
+}
+
+/**
+ * Whether EventBridge Scheduler invokes a cron schedule at a slot croner fired. Around daylight saving time
+ * the two differ: a time the clocks skip (spring forward), croner runs when the clocks have jumped and Scheduler
+ * skips; a time that occurs twice (fall back), croner runs on both passes for an every-n-minutes pattern and
+ * Scheduler runs once, on the first.
+ */
+export function schedulerRunsAt(job: Cron, slot: Date, timezone: string): boolean {
+  if (!job.match(slot)) return false;
+  const time = slot.getTime();
+  const wall = wallClock(time, timezone);
+  return !FALL_BACK_MS.some((back) => wallClock(time - back, timezone) === wall);
 }
 
 /** Options of {@link startScheduler}. */
@@ -90,35 +169,45 @@ export interface SchedulerOptions {
   readonly onError?: (schedule: ResolvedSchedule, error: unknown) => void;
 }
 
-/** Starts every schedule; the returned function stops them. */
-export function startScheduler(options: SchedulerOptions): () => void {
+/**
+ * Starts every schedule; the returned function stops them and resolves once the sends already under way have
+ * ended, so a firing at Ctrl-C reaches its queue before the emulators stop rather than failing against them.
+ */
+export function startScheduler(options: SchedulerOptions): () => Promise<void> {
   const stops: (() => void)[] = [];
+  const sending = new Set<Promise<void>>();
   for (const schedule of options.schedules) {
     const queueUrl = options.queueUrls[schedule.queue];
     if (!queueUrl) throw new Error(`schedule ${schedule.name} targets unknown queue ${schedule.queue}`);
-    const fire = () => {
-      sendScheduledEnvelope(options.sqs, queueUrl, schedule).then(
+    const fire = (scheduledAt: Date) => {
+      const send = sendScheduledEnvelope(options.sqs, queueUrl, schedule, scheduledAt).then(
         (envelope) => options.onFire?.(schedule, envelope),
         (error: unknown) => options.onError?.(schedule, error),
       );
+      sending.add(send);
+      void send.finally(() => sending.delete(send));
     };
     const local = toLocalSchedule(schedule.expression);
     if (local.kind === 'rate') {
-      // EventBridge Scheduler starts a rate schedule one interval after it is created.
-      const timer = setInterval(fire, local.intervalMs);
-      timer.unref();
-      stops.push(() => clearInterval(timer));
+      stops.push(startRateTimer(local.intervalMs, fire));
     } else if (local.kind === 'at') {
       // A one-time schedule: croner reads a local ISO date-time in the schedule's time zone.
-      const job = new Cron(local.dateTime, { timezone: schedule.timezone }, fire);
+      const job: Cron = new Cron(local.dateTime, { timezone: schedule.timezone }, () =>
+        fire(job.getOnce() ?? new Date()),
+      );
       stops.push(() => job.stop());
     } else {
-      const job = cronJob(local.pattern, schedule.timezone, fire);
+      const job: Cron = cronJob(local.pattern, schedule.timezone, () => {
+        // The slot croner fired for, not the clock: a late timer keeps the slot's envelope id.
+        const slot = job.previousRuns(1, new Date(Date.now() + 1))[0] ?? new Date();
+        if (schedulerRunsAt(job, slot, schedule.timezone)) fire(slot);
+      });
       stops.push(() => job.stop());
     }
   }
-  return () => {
+  return async () => {
     for (const stop of stops) stop();
+    await Promise.allSettled([...sending]);
   };
 }
 

@@ -517,6 +517,13 @@ describe('resolveConfig: schedules', () => {
     ['cron(0 3 * * MON *)', /exactly one of day-of-month and day-of-week must be "\?"/],
     ['cron(0 3 ? * ? *)', /exactly one of day-of-month and day-of-week must be "\?"/],
     ['cron(0 3 * * ?)', /6 fields, got 5/],
+    ['cron(0 9 1,LW * ? *)', /"1,LW": \?, # and W cannot be combined/],
+    ['cron(0 9 15W,20 * ? *)', /"15W,20": \?, # and W cannot be combined/],
+    ['cron(0 22-2 * * ? *)', /"22-2" runs backwards in the hours field.*write "22-23,0-2"/],
+    ['cron(0 9 ? * FRI-MON *)', /"FRI-MON" runs backwards in the day-of-week field.*write "FRI-SAT,SUN-MON"/],
+    ['cron(0 9 1 DEC-FEB ? *)', /"DEC-FEB" runs backwards in the month field.*write "DEC,JAN-FEB"/],
+    ['cron(*/60 * * * ? *)', /increment is at most 59 in the minutes field/],
+    ['cron(0 0/24 * * ? *)', /increment is at most 23 in the hours field/],
     ['rate(0 minutes)', /at least 1/],
     ['rate(1 hours)', /singular/],
     ['rate(5 minute)', /plural/],
@@ -542,6 +549,8 @@ describe('resolveConfig: schedules', () => {
     'cron(0 9 15W * ? *)',
     'cron(0 9 ? * 6#3 *)',
     'cron(0 9 ? * 6L *)',
+    'cron(0 9 ? * L *)',
+    'cron(0/59 0/23 1/31 1/12 ? 1970/229)',
     'cron(30 6 1 JAN,JUL ? 2028-2030)',
     'at(2030-01-31T09:00:00)',
   ])('accepts %s', (expression) => {
@@ -553,6 +562,27 @@ describe('resolveConfig: schedules', () => {
     expect(issue).toMatchObject({ path: 'schedules.0.timezone', value: JSON.stringify(timezone) });
     expect(issue?.fix).toMatch(/Europe\/Paris/);
   });
+
+  it.each([
+    ['europe/paris', 'Europe/Paris'],
+    ['utc', 'UTC'],
+    ['AMERICA/NEW_YORK', 'America/New_York'],
+  ])(
+    'refuses the time zone %s, which Scheduler does not match, naming its spelling %s',
+    (timezone, spelling) => {
+      const { issue } = issueOf(schedule('cron(0 9 * * ? *)', timezone));
+      expect(issue).toMatchObject({ path: 'schedules.0.timezone', value: JSON.stringify(timezone) });
+      expect(issue?.message).toMatch(/wrong case/);
+      expect(issue?.fix).toBe(`write "${spelling}"`);
+    },
+  );
+
+  it.each(['US/Eastern', 'Etc/UTC', 'Asia/Calcutta'])(
+    'accepts the time zone alias %s as written',
+    (timezone) => {
+      expect(resolveConfig(schedule('cron(0 9 * * ? *)', timezone)).schedules[0]?.timezone).toBe(timezone);
+    },
+  );
 
   it('accepts IANA time zones and defaults to UTC', () => {
     expect(resolveConfig(schedule('cron(0 9 * * ? *)', 'America/New_York')).schedules[0]?.timezone).toBe(

@@ -144,6 +144,23 @@ describe('PipelineSchedules', () => {
     }
   });
 
+  it("lets each schedule's role send to its own dead-letter queue only, never another schedule's", () => {
+    const { template, stack, construct } = synth();
+    const policies = Object.values(template.findResources('AWS::IAM::Policy'));
+    for (const { role, deadLetterQueue } of Object.values(construct.schedules)) {
+      const roleRef = stack.resolve(role.roleName);
+      const own = policies.filter((p) => JSON.stringify(p.Properties.Roles) === JSON.stringify([roleRef]));
+      expect(own).toHaveLength(1);
+      const resources = own[0]?.Properties.PolicyDocument.Statement.map(
+        (s: { Resource: unknown }) => s.Resource,
+      );
+      expect(resources).toContainEqual(stack.resolve(deadLetterQueue.queueArn));
+      const others = Object.values(construct.schedules).filter((s) => s.deadLetterQueue !== deadLetterQueue);
+      for (const other of others)
+        expect(resources).not.toContainEqual(stack.resolve(other.deadLetterQueue.queueArn));
+    }
+  });
+
   it('creates disabled schedules when enabled is false', () => {
     const { template } = synth({ enabled: false });
     template.allResourcesProperties('AWS::Scheduler::Schedule', { State: 'DISABLED' });

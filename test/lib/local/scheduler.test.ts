@@ -1,14 +1,21 @@
-import { CreateQueueCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
-import { describe, expect, it } from 'vitest';
+import {
+  CreateQueueCommand,
+  ReceiveMessageCommand,
+  type SendMessageCommand,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { checkEnvelope, parseEnvelope } from '../../../lambda/shared/envelope';
 import { localSqsClient } from '../../../lib/local/clients';
 import { startEmulators } from '../../../lib/local/emulators';
 import {
   cronJob,
+  schedulerRunsAt,
   sendScheduledEnvelope,
   startScheduler,
   toLocalSchedule,
 } from '../../../lib/local/scheduler';
+import { parseScheduleExpression } from '../../../lib/schedule-expression';
 
 const nextRuns = (expression: string, from: Date, count: number, timezone = 'UTC') => {
   const local = toLocalSchedule(expression);
@@ -53,6 +60,109 @@ describe('toLocalSchedule', () => {
       expect(() => toLocalSchedule(expression)).toThrow(/invalid schedule/);
     },
   );
+});
+
+describe('every expression the shared parser accepts runs locally', () => {
+  const from = new Date('2026-11-25T12:00:00Z'); // a Wednesday
+
+  it.each([
+    'cron(0 0 ? * L *)',
+    'cron(0 8 ? * 2,L *)',
+    'cron(0 0 ? * 1L *)',
+    'cron(0 0 ? * MON#2 *)',
+    'cron(0 0 LW * ? *)',
+    'cron(0 0 1,L * ? *)',
+    'cron(0/59 0/23 1/31 1/12 ? 1970/229)',
+    'cron(*/59 */23 */31 */12 ? */229)',
+    'cron(0 0 1 1 ? */3)',
+  ])('%s starts and has a next run', (expression) => {
+    expect(parseScheduleExpression(expression).ok).toBe(true);
+    expect(nextRuns(expression, from, 1)).toHaveLength(1);
+  });
+
+  it('runs each of 3,000 generated crons the parser accepts (no croner error at npm start), each run named by its slot', () => {
+    // A fixed-seed generator (mulberry32), so a failure names the same expression on every run.
+    let seed = 20_261_125;
+    const random = () => {
+      seed = (seed + 0x6d2b79f5) | 0;
+      let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+      t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+      return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+    };
+    const pick = <T>(values: readonly T[]): T => values[Math.floor(random() * values.length)] as T;
+    const int = (min: number, max: number) => String(min + Math.floor(random() * (max - min + 1)));
+    const field = (
+      min: number,
+      max: number,
+      names: readonly string[] = [],
+      special: readonly string[] = [],
+    ) => {
+      const value = () => (names.length > 0 && random() < 0.3 ? pick(names) : int(min, max));
+      const item = () =>
+        pick([
+          () => '*',
+          value,
+          () => `${value()}-${value()}`,
+          () => `*/${int(1, max)}`,
+          () => `${value()}/${int(1, max)}`,
+          () => `${value()}-${value()}/${int(1, max)}`,
+          () => pick(special.length > 0 ? special : ['*']),
+        ])();
+      return random() < 0.5 ? item() : `${item()},${item()}`;
+    };
+    const months = ['JAN', 'FEB', 'MAR', 'APR', 'MAY', 'JUN', 'JUL', 'AUG', 'SEP', 'OCT', 'NOV', 'DEC'];
+    const weekdays = ['SUN', 'MON', 'TUE', 'WED', 'THU', 'FRI', 'SAT'];
+    const refusedLocally: string[] = [];
+    let accepted = 0;
+    for (let i = 0; i < 3000; i++) {
+      const byDayOfMonth = random() < 0.5;
+      const dayOfMonth = byDayOfMonth ? field(1, 31, [], ['L', 'LW', `${int(1, 31)}W`]) : '?';
+      const dayOfWeek = byDayOfMonth
+        ? '?'
+        : field(1, 7, weekdays, ['L', `${int(1, 7)}L`, `${pick(weekdays)}L`, `${int(1, 7)}#${int(1, 5)}`]);
+      const year = random() < 0.7 ? '*' : field(1970, 2199);
+      const expression = `cron(${field(0, 59)} ${field(0, 23)} ${dayOfMonth} ${field(1, 12, months)} ${dayOfWeek} ${year})`;
+      if (!parseScheduleExpression(expression).ok) continue;
+      accepted++;
+      try {
+        const local = toLocalSchedule(expression);
+        if (local.kind !== 'cron') throw new Error('not a cron');
+        const job = cronJob(local.pattern, 'Europe/Paris');
+        // Each run fires (no daylight saving time here) and is named by itself, as its firing looks it up.
+        for (const run of job.nextRuns(2, from)) {
+          const named = job.previousRuns(1, new Date(run.getTime() + 1))[0];
+          if (!schedulerRunsAt(job, run, 'Europe/Paris') || named?.getTime() !== run.getTime()) {
+            refusedLocally.push(
+              `${expression}: ${run.toISOString()} is skipped or named ${named?.toISOString()}`,
+            );
+          }
+        }
+        job.stop();
+      } catch (error) {
+        refusedLocally.push(`${expression}: ${(error as Error).message}`);
+      }
+    }
+    expect(accepted).toBeGreaterThan(500);
+    expect(refusedLocally).toEqual([]);
+  });
+
+  it('reads a lone L in day-of-week as the last day of the week, Saturday', () => {
+    expect(nextRuns('cron(0 0 ? * L *)', from, 2)).toEqual([
+      '2026-11-28T00:00:00.000Z',
+      '2026-12-05T00:00:00.000Z',
+    ]);
+    expect(nextRuns('cron(0 8 ? * 2,L *)', from, 2)).toEqual([
+      '2026-11-28T08:00:00.000Z',
+      '2026-11-30T08:00:00.000Z',
+    ]);
+  });
+
+  it('counts a year increment from 1970, the first year of the field', () => {
+    expect(nextRuns('cron(0 0 1 1 ? */3)', from, 2)).toEqual([
+      '2027-01-01T00:00:00.000Z',
+      '2030-01-01T00:00:00.000Z',
+    ]);
+  });
 });
 
 describe('cron semantics match EventBridge', () => {
@@ -108,7 +218,7 @@ describe('cron semantics match EventBridge', () => {
 });
 
 describe('scheduler', () => {
-  it('fires the same envelope as the deployed Scheduler target: id = schedule name + scheduled second', async () => {
+  it('fires the same envelope as the deployed Scheduler target: id = schedule name + scheduled second, written as Scheduler writes it', async () => {
     const emulators = await startEmulators();
     const sqs = localSqsClient(emulators);
     try {
@@ -124,10 +234,10 @@ describe('scheduler', () => {
       const envelope = await sendScheduledEnvelope(sqs, url, schedule, new Date('2026-01-01T00:00:00.400Z'));
       expect(checkEnvelope(envelope)).toEqual({
         v: 1,
-        id: 'n:2026-01-01T00:00:00.000Z',
+        id: 'n:2026-01-01T00:00:00Z',
         source: 'schedule',
         type: 'schedule.tick',
-        receivedAt: '2026-01-01T00:00:00.000Z',
+        receivedAt: '2026-01-01T00:00:00Z',
         headers: { 'x-hookline-schedule': 'n', 'x-hookline-schedule-execution-id': expect.any(String) },
         contentType: 'application/json',
         body: '{"a":1}',
@@ -185,5 +295,117 @@ describe('scheduler', () => {
         sqs: {} as never,
       }),
     ).toThrow(/unknown queue missing/);
+  });
+});
+
+describe('scheduler firing times (fake clock)', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  /** Starts one schedule against an SQS client that records what it is sent; returns the sent envelopes' ids. */
+  function runSchedule(expression: string, timezone = 'UTC') {
+    const ids: string[] = [];
+    const sqs = {
+      send: async (command: SendMessageCommand) => {
+        ids.push(parseEnvelope(command.input.MessageBody ?? '').id);
+        return {};
+      },
+    } as unknown as SQSClient;
+    const stop = startScheduler({
+      schedules: [{ name: 'job', expression, timezone, queue: 'events', type: 't', payload: {} }],
+      queueUrls: { events: 'http://127.0.0.1:1/000000000000/events' },
+      sqs,
+    });
+    return { ids, stop };
+  }
+
+  const DAY = 86_400_000;
+
+  it('fires rate(25 days) once every 25 days, not every millisecond (longer than one Node timer)', async () => {
+    vi.useFakeTimers({ now: new Date('2026-01-01T00:00:00Z') });
+    const { ids, stop } = runSchedule('rate(25 days)');
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(ids).toEqual([]);
+    await vi.advanceTimersByTimeAsync(25 * DAY - 60_000);
+    expect(ids).toEqual(['job:2026-01-26T00:00:00Z']);
+    await vi.advanceTimersByTimeAsync(25 * DAY);
+    expect(ids).toEqual(['job:2026-01-26T00:00:00Z', 'job:2026-02-20T00:00:00Z']);
+    stop();
+  });
+
+  it("names a late cron firing by its slot, so a delayed tick keeps the slot's envelope id", async () => {
+    vi.useFakeTimers({ now: new Date('2026-01-01T00:00:30Z') });
+    const { ids, stop } = runSchedule('cron(* * * * ? *)');
+    // The clock jumps 40 s ahead of the timers: the 00:01 tick runs 40 s late.
+    vi.setSystemTime(new Date('2026-01-01T00:01:10Z'));
+    await vi.advanceTimersByTimeAsync(30_000);
+    expect(ids).toEqual(['job:2026-01-01T00:01:00Z']);
+    stop();
+  });
+
+  it("names a one-time at() firing by its time in the schedule's time zone, even when its tick runs late", async () => {
+    vi.useFakeTimers({ now: new Date('2030-01-31T07:59:00Z') });
+    const { ids, stop } = runSchedule('at(2030-01-31T09:00:00)', 'Europe/Paris');
+    vi.setSystemTime(new Date('2030-01-31T07:59:45Z'));
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(ids).toEqual(['job:2030-01-31T08:00:00Z']);
+    stop();
+  });
+
+  it("stopping waits for a firing's send under way, so it reaches the queue before the emulators stop", async () => {
+    vi.useFakeTimers({ now: new Date('2026-01-01T00:00:59.990Z') });
+    const sent: string[] = [];
+    const slowSqs = {
+      send: (command: SendMessageCommand) =>
+        new Promise((resolve) =>
+          setTimeout(() => {
+            sent.push(parseEnvelope(command.input.MessageBody ?? '').id);
+            resolve({});
+          }, 500),
+        ),
+    } as unknown as SQSClient;
+    const stop = startScheduler({
+      schedules: [
+        {
+          name: 'job',
+          expression: 'cron(* * * * ? *)',
+          timezone: 'UTC',
+          queue: 'events',
+          type: 't',
+          payload: {},
+        },
+      ],
+      queueUrls: { events: 'http://127.0.0.1:1/000000000000/events' },
+      sqs: slowSqs,
+    });
+    await vi.advanceTimersByTimeAsync(20);
+    let stopped = false;
+    void stop().then(() => {
+      stopped = true;
+    });
+    await vi.advanceTimersByTimeAsync(100);
+    expect(stopped).toBe(false);
+    await vi.advanceTimersByTimeAsync(500);
+    expect(stopped).toBe(true);
+    expect(sent).toEqual(['job:2026-01-01T00:01:00Z']);
+  });
+
+  it('skips a time the clocks jump over in spring, as Scheduler does (no run at 03:00 for 02:30)', async () => {
+    vi.useFakeTimers({ now: new Date('2026-03-07T12:00:00Z') });
+    const { ids, stop } = runSchedule('cron(30 2 * * ? *)', 'America/New_York');
+    await vi.advanceTimersByTimeAsync(2 * DAY);
+    // 2026-03-08 02:30 does not exist in New York; the next 02:30 is 06:30 UTC on the 9th.
+    expect(ids).toEqual(['job:2026-03-09T06:30:00Z']);
+    stop();
+  });
+
+  it('runs a time that occurs twice in autumn once, on its first pass, as Scheduler does', async () => {
+    vi.useFakeTimers({ now: new Date('2026-11-01T04:00:00Z') });
+    const { ids, stop } = runSchedule('cron(0/30 1 * * ? *)', 'America/New_York');
+    await vi.advanceTimersByTimeAsync(4 * 3_600_000);
+    // 01:00 and 01:30 EDT (05:00, 05:30 UTC); the repeated 01:00 and 01:30 EST (06:00, 06:30 UTC) do not run.
+    expect(ids).toEqual(['job:2026-11-01T05:00:00Z', 'job:2026-11-01T05:30:00Z']);
+    stop();
   });
 });
