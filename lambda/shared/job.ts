@@ -21,6 +21,14 @@ export const JOB_RECORD_HEADER = 'x-hookline-job-record';
 /** A job type: the same dot-separated segments as event types (`email.welcome`). */
 const JOB_TYPE = /^[a-zA-Z0-9_-]+(\.[a-zA-Z0-9_-]+)*$/;
 
+/** How a type hookline names itself (a job's, a configured schedule's) is written. */
+export const EVENT_TYPE_RULE = `up to ${MAX_EVENT_TYPE_LENGTH} letters, digits, '-' and '_' in dot-separated segments`;
+
+/** Whether a type hookline names itself (a job's, a configured schedule's) follows {@link EVENT_TYPE_RULE}. */
+export function isEventTypeName(type: string): boolean {
+  return JOB_TYPE.test(type) && type.length <= MAX_EVENT_TYPE_LENGTH;
+}
+
 /** A job: its type, the schema of its payload and the queue that carries it. */
 export interface JobDefinition<Type extends string = string, Input = unknown, Output = Input> {
   readonly type: Type;
@@ -45,10 +53,8 @@ export function defineJob<Type extends string, Input, Output>(
   schema: StandardSchemaV1<Input, Output>,
   options: { readonly queue: string },
 ): JobDefinition<Type, Input, Output> {
-  if (!JOB_TYPE.test(type) || type.length > MAX_EVENT_TYPE_LENGTH) {
-    throw new Error(
-      `job type ${JSON.stringify(type.slice(0, 80))} is invalid: use up to ${MAX_EVENT_TYPE_LENGTH} letters, digits, '-' and '_' in dot-separated segments`,
-    );
+  if (!isEventTypeName(type)) {
+    throw new Error(`job type ${JSON.stringify(type.slice(0, 80))} is invalid: use ${EVENT_TYPE_RULE}`);
   }
   if (!options.queue) throw new Error(`job ${type} names no queue: pass { queue: '<configured queue>' }`);
   return { type, schema, queue: options.queue };

@@ -1,4 +1,5 @@
 /** The `schedules` section: jobs EventBridge Scheduler (or local mode) sends to a standard queue. */
+import { EVENT_TYPE_RULE, isEventTypeName } from '../../lambda/shared/job';
 import { scheduleProblems } from '../schedule-expression';
 import type { ViolationList } from '../violations';
 import { checkDistinctIds, checkQueueRefs, NAME_PATTERN } from './common';
@@ -54,6 +55,13 @@ function resolveSchedule(
     problems.add(`${path}.${problem.field}`, problem.message, value, problem.fix);
   }
   checkScheduleQueue(problems, path, s, context.config);
+  if (!isEventTypeName(s.type))
+    problems.add(
+      `${path}.type`,
+      `a schedule's type is what consumers route on: ${EVENT_TYPE_RULE}`,
+      s.type,
+      'name it like an event type, e.g. "report.nightly"',
+    );
   return {
     name: s.name,
     expression: s.expression,

@@ -226,7 +226,7 @@ export interface ScheduleConfig {
   timezone?: string;
   /** Standard (not FIFO) queue the job's envelope is sent to. */
   queue: string;
-  /** Event type of the job's envelope. */
+  /** Event type of the job's envelope, written like a job type: dot-separated segments of letters, digits, `-`, `_` (`report.nightly`). */
   type: string;
   /**
    * JSON body of the job's envelope.

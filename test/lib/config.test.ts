@@ -488,6 +488,20 @@ describe('resolveConfig validation', () => {
       }),
       /schedules\.0\.name: schedule names are lower-case/,
     ],
+    [
+      'schedule type of spaces',
+      minimal({
+        schedules: [{ name: 'nightly', expression: 'rate(1 day)', queue: 'events', type: '   ' }],
+      }),
+      /schedules\.0\.type: a schedule's type is what consumers route on: up to 256 letters, digits/,
+    ],
+    [
+      'schedule type with a space inside',
+      minimal({
+        schedules: [{ name: 'nightly', expression: 'rate(1 day)', queue: 'events', type: 'report nightly' }],
+      }),
+      /schedules\.0\.type: .*\(got "report nightly"\)/,
+    ],
   ];
 
   it.each(cases)('fails on %s, naming the field, the value and the fix', (_name, config, expected) => {
