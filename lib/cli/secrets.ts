@@ -5,6 +5,7 @@
  */
 import { GetSecretValueCommand, PutSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { parseSecretValue } from '../../lambda/ingest/secrets';
+import { signingSecretProblem } from '../../lambda/shared/senders';
 import type { ResolvedConfig, ResolvedSource } from '../config';
 import { secretEnvName } from '../local/secrets';
 import { sourceNeedsSecret } from '../runtime-wiring';
@@ -113,6 +114,12 @@ export async function setSigningSecret(
   const source = verifyingSource(config, options.source);
   const secretId = secretIdOf(target, config, source.name);
   const value = options.mode === 'remove-old' ? undefined : normaliseSecretValue(await options.readValue());
+  const problem = value === undefined ? undefined : signingSecretProblem(source.type, value);
+  if (problem) {
+    throw new CliError(
+      `not stored: ${problem} (source ${source.name} is ${source.type}); nothing was changed`,
+    );
+  }
   try {
     const stored = options.mode === 'replace' ? [] : await storedSecrets(backend, secretId);
     const secrets = nextSecrets(options.mode, stored, value);

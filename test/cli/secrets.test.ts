@@ -19,6 +19,7 @@ import { awsError, cliHarness } from './helpers';
 const cloudformation = mockClient(CloudFormationClient);
 const secretsManager = mockClient(SecretsManagerClient);
 const GITHUB_SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:SecretGithub-AbCdEf';
+const SVIX_SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:SecretSvix-AbCdEf';
 
 const dir = mkdtempSync(join(tmpdir(), 'hookline-secrets-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -28,7 +29,11 @@ writeFileSync(
   configFile,
   `export default {
   stackName: 'Hooks',
-  sources: { github: { type: 'github' }, open: { type: 'unverified', dangerouslyAcceptUnverifiedRequests: true } },
+  sources: {
+    github: { type: 'github' },
+    svix: { type: 'standard-webhooks' },
+    open: { type: 'unverified', dangerouslyAcceptUnverifiedRequests: true },
+  },
   queues: { events: {} },
 };
 `,
@@ -43,7 +48,10 @@ beforeEach(() => {
         StackName: 'Hooks',
         CreationTime: new Date(),
         StackStatus: 'CREATE_COMPLETE',
-        Outputs: [{ OutputKey: outputKey('SigningSecretId', 'github'), OutputValue: GITHUB_SECRET_ARN }],
+        Outputs: [
+          { OutputKey: outputKey('SigningSecretId', 'github'), OutputValue: GITHUB_SECRET_ARN },
+          { OutputKey: outputKey('SigningSecretId', 'svix'), OutputValue: SVIX_SECRET_ARN },
+        ],
       },
     ],
   });
@@ -118,7 +126,25 @@ describe('hookline secrets set', () => {
 
   it.each([
     ['an empty value', ['github'], '\n', 'error: the secret is empty: pass it on stdin or at the prompt\n'],
-    ['an unknown source', ['gitlab'], 'x', 'error: unknown source "gitlab": use one of github, open\n'],
+    ['an unknown source', ['gitlab'], 'x', 'error: unknown source "gitlab": use one of github, svix, open\n'],
+    [
+      'a value with whitespace at one end (a paste with a space)',
+      ['github'],
+      ' whsec-new-value',
+      'error: not stored: the secret starts or ends with whitespace, which no sender issues: copy it again without it (source github is github); nothing was changed\n',
+    ],
+    [
+      'a key/value JSON secret, which the ingest could not use',
+      ['github', '--add'],
+      '{"webhookSecret":"abc"}',
+      'error: not stored: the secret is a JSON document: pass the plain secret the sender shows',
+    ],
+    [
+      'a Standard Webhooks key with no key bytes',
+      ['svix'],
+      'whsec_!!!!',
+      'error: not stored: a Standard Webhooks secret is whsec_ followed by the base64 key the sender shows; this one decodes to no key bytes (source svix is standard-webhooks)',
+    ],
     [
       'a source without a secret (unverified)',
       ['open'],
@@ -136,6 +162,12 @@ describe('hookline secrets set', () => {
     expect(run.code).toBe(1);
     expect(run.stderr).toContain(message);
     expect(secretsManager.commandCalls(PutSecretValueCommand)).toHaveLength(0);
+  });
+
+  it('stores a Standard Webhooks key as the sender issues it', async () => {
+    const key = `whsec_${Buffer.from('a real key of 24 bytes..').toString('base64')}`;
+    expect((await cli(['svix'], `${key}\n`)).code).toBe(0);
+    expect(stored()).toEqual([[SVIX_SECRET_ARN, { secrets: [key] }]]);
   });
 
   it('--local says that local mode reads the secret from HOOKLINE_SECRET_<SOURCE>', async () => {

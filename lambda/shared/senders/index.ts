@@ -50,3 +50,26 @@ export const CREDENTIAL_HEADERS: ReadonlySet<string> = new Set(
 
 /** The senders' event headers worth keeping (the default of `ingest.keepHeaders`, after the generic ones). */
 export const SENDER_KEPT_HEADERS: readonly string[] = SENDER_LIST.flatMap((s) => s.keptHeaders);
+
+/**
+ * Why `secret` cannot serve as a signing secret of a `type` source, or undefined when it can: what no sender
+ * issues (blank, whitespace at either end, a JSON document), then the sender's own rule for its keys.
+ */
+export function signingSecretProblem(type: SenderType, secret: string): string | undefined {
+  if (secret.trim() === '') return 'the secret is empty or only whitespace, and anyone could sign with it';
+  if (secret !== secret.trim())
+    return 'the secret starts or ends with whitespace, which no sender issues: copy it again without it';
+  if (/^\s*[{[]/.test(secret) && isJson(secret))
+    return 'the secret is a JSON document: pass the plain secret the sender shows (the rotation list is kept for you)';
+  const sender: SenderParts<SourceSettings> = SENDERS[type];
+  return sender.secretProblem?.(secret);
+}
+
+function isJson(text: string): boolean {
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
+}

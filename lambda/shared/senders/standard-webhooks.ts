@@ -17,6 +17,13 @@ export function standardWebhooksKey(secret: string): Buffer {
   return Buffer.from(secret.startsWith('whsec_') ? secret.slice('whsec_'.length) : secret, 'base64');
 }
 
+/** Why a Standard Webhooks secret cannot sign anything, or undefined when it can. */
+export function standardWebhooksKeyProblem(secret: string): string | undefined {
+  return standardWebhooksKey(secret).length === 0
+    ? 'a Standard Webhooks secret is whsec_ followed by the base64 key the sender shows; this one decodes to no key bytes'
+    : undefined;
+}
+
 /** The `v1,` (HMAC-SHA256) entries of a signature list; `v1a` (ed25519) and unknown versions are ignored. */
 function v1Signatures(list: string): Buffer[] {
   const candidates: Buffer[] = [];
@@ -37,6 +44,7 @@ export const standardWebhooks = defineSender(
     configuredCredentialHeaders: () => [],
     keptHeaders: ['webhook-id', 'webhook-timestamp', 'svix-id', 'svix-timestamp'],
     rejectionHeaders: {},
+    secretProblem: standardWebhooksKeyProblem,
     verify(settings, request, secrets, nowMs) {
       const h = request.headers;
       const signature = h['webhook-signature'] ?? h['svix-signature'];
@@ -48,7 +56,7 @@ export const standardWebhooks = defineSender(
       if (!time.ok && time.reason !== 'stale_timestamp') return fail(time.reason);
       const candidates = v1Signatures(signature);
       if (candidates.length === 0) return fail('malformed_signature');
-      const usable = secrets.filter((s) => standardWebhooksKey(s).length > 0);
+      const usable = secrets.filter((s) => standardWebhooksKeyProblem(s) === undefined);
       if (usable.length === 0) return fail('no_usable_secret');
       const content = Buffer.concat([Buffer.from(`${id}.${timestampText}.`), request.body]);
       if (!anyMatches(usable, candidates, (s) => mac('sha256', standardWebhooksKey(s), content)))
