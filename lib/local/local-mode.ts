@@ -34,7 +34,7 @@ import { bundleCacheDirOf, defaultBuildDir, emulatorThreadOptions, localDataDir 
 import { pausedConsumersPath, readPausedConsumers, writePausedConsumers } from './paused-consumers';
 import { type BatchQueue, batchEvents, batchNotice, type LocalEvent, Reporter } from './reporter';
 import { type OneTimeScheduler, startOneTimeScheduler, startScheduler } from './scheduler';
-import { localSecrets } from './secrets';
+import { localSecretProblems, localSecrets } from './secrets';
 import { LocalStartProblem } from './start-problem';
 import { type StartupPhase, StartupPhases } from './startup-phases';
 import {
@@ -189,6 +189,7 @@ interface LocalConsumer {
 /** Starts local mode. On any failure, whatever was started is stopped again before the error propagates. */
 export async function startLocalMode(options: LocalModeOptions): Promise<LocalMode> {
   const settings = resolveSettings(options);
+  refuseUnusableSecrets(settings);
   const cleanups = new Cleanups();
   try {
     return await startPipeline(settings, cleanups);
@@ -196,6 +197,15 @@ export async function startLocalMode(options: LocalModeOptions): Promise<LocalMo
     await cleanups.run();
     throw error;
   }
+}
+
+/** Every signing secret from the environment that could verify nothing, listed at once before anything starts. */
+function refuseUnusableSecrets(settings: LocalSettings): void {
+  const problems = localSecretProblems(settings.config.sources, settings.env);
+  if (problems.length === 0) return;
+  throw new LocalStartProblem(
+    `unusable signing secret${problems.length > 1 ? 's' : ''} in the environment:\n${problems.map((p) => `  - ${p}`).join('\n')}\nFix: set each to the secret exactly as the sender shows it (or unset it for the development default), then start again`,
+  );
 }
 
 function resolveSettings(options: LocalModeOptions): LocalSettings {

@@ -2,7 +2,8 @@
  * Development signing secrets of local mode. Each source reads `HOOKLINE_SECRET_<SOURCE>` (upper-cased, dashes
  * to underscores); when unset, a documented default applies so the README's signed `curl` works out of the box.
  */
-import { SENDERS } from '../../lambda/shared/senders';
+import { parseSecretValue } from '../../lambda/ingest/secrets';
+import { SENDERS, signingSecretProblem } from '../../lambda/shared/senders';
 import type { ResolvedSource } from '../config';
 
 /** `github` -> `HOOKLINE_SECRET_GITHUB`, `billing-stripe` -> `HOOKLINE_SECRET_BILLING_STRIPE`. */
@@ -43,4 +44,31 @@ export function localSecrets(
         ];
       }),
   );
+}
+
+/**
+ * What is wrong with each signing secret given in the environment, one line per variable: a value the ingest
+ * could not verify any request with would answer every webhook of that source 503, so local mode refuses to
+ * start with it instead. The rotation form `{"secrets": [...]}` is read as the ingest reads it.
+ */
+export function localSecretProblems(
+  sources: readonly Pick<ResolvedSource, 'name' | 'type'>[],
+  env: Record<string, string | undefined> = process.env,
+): string[] {
+  const problems: string[] = [];
+  for (const [name, secret] of Object.entries(localSecrets(sources, env))) {
+    if (secret.isDefault) continue;
+    const type = sources.find((s) => s.name === name)?.type;
+    if (type === undefined) continue;
+    let values: string[];
+    try {
+      values = parseSecretValue(secret.value);
+    } catch (error) {
+      problems.push(`${secret.envName} (source ${name}): ${(error as Error).message}`);
+      continue;
+    }
+    const problem = values.map((value) => signingSecretProblem(type, value)).find(Boolean);
+    if (problem) problems.push(`${secret.envName} (source ${name}): ${problem}`);
+  }
+  return problems;
 }

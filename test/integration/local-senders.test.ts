@@ -22,9 +22,6 @@ describe('local mode: sender verification over HTTP', () => {
         {
           sources: {
             sms: { type: 'twilio', publicUrl: 'https://hooks.example.com' },
-            standard: { type: 'standard-webhooks' },
-            keyvalue: { type: 'github' },
-            blank: { type: 'github' },
             open: { type: 'unverified', dangerouslyAcceptUnverifiedRequests: true, typeHeader: 'x-event' },
           },
         },
@@ -33,11 +30,6 @@ describe('local mode: sender verification over HTTP', () => {
         port: API_PORT,
         env: {
           HOOKLINE_SECRET_SMS: TWILIO_TOKEN,
-          // A whsec_ key with no bytes after the prefix, and a Secrets Manager style key/value secret.
-          HOOKLINE_SECRET_STANDARD: 'whsec_',
-          HOOKLINE_SECRET_KEYVALUE: '{"webhookSecret":"kv-secret"}',
-          // A key anyone can sign with.
-          HOOKLINE_SECRET_BLANK: ' ',
         },
       },
     );
@@ -80,45 +72,59 @@ describe('local mode: sender verification over HTTP', () => {
     expect(await outcomeOf('sms', 2)).toMatchObject({ event: 'rejected', reason: 'bad_signature' });
   });
 
-  it('a secret that cannot verify anything (no key bytes, blank) or a key/value JSON secret is a 503, never an accept', async () => {
-    const standard = await post('standard', '{"type":"user.created"}', {
-      'content-type': 'application/json',
-      'webhook-id': 'msg_local',
-      'webhook-timestamp': String(Math.floor(Date.now() / 1000)),
-      'webhook-signature': `v1,${Buffer.alloc(32).toString('base64')}`,
-    });
-    expect(standard.status).toBe(503);
-    expect(standard.headers.get('retry-after')).toBe('5');
-    expect(await standard.json()).toEqual({ message: 'service unavailable' });
-    expect(await outcomeOf('standard', 1)).toMatchObject({ event: 'failed', reason: 'no_usable_secret' });
-
-    // Signed with the value inside the JSON object, as a sender configured with it would.
-    const keyvalue = await post('keyvalue', '{"zen":"hi"}', {
-      'content-type': 'application/json',
-      'x-github-event': 'ping',
-      ...signWebhook(
-        { type: 'github', secretId: 'env:HOOKLINE_SECRET_KEYVALUE' },
-        'kv-secret',
-        '{"zen":"hi"}',
-      ),
-    });
-    expect(keyvalue.status).toBe(503);
-    expect(await keyvalue.json()).toEqual({ message: 'service unavailable' });
-    expect(await outcomeOf('keyvalue', 1)).toMatchObject({ event: 'failed', reason: 'secret_unavailable' });
-
-    // What a forger would send, knowing nothing but that the key is blank.
-    const forged = await post('blank', '{"zen":"forged"}', {
-      'content-type': 'application/json',
-      'x-github-event': 'ping',
-      ...signWebhook({ type: 'github', secretId: 'env:HOOKLINE_SECRET_BLANK' }, ' ', '{"zen":"forged"}'),
-    });
-    expect(forged.status).toBe(503);
-    expect(await outcomeOf('blank', 1)).toMatchObject({ event: 'failed', reason: 'secret_unavailable' });
-  });
-
   it('an unverified source is accepted and named as such in what local mode reports', async () => {
     const response = await post('open', 'anything', { 'content-type': 'text/plain', 'x-event': 'ping' });
     expect(response.status).toBe(202);
     expect(await outcomeOf('open', 1)).toMatchObject({ event: 'queued', type: 'ping', verified: false });
+  });
+});
+
+describe('local mode: signing secrets from the environment', () => {
+  it('refuses to start with secrets that could verify nothing, naming every variable and the fix at once', async () => {
+    const start = startTestPipeline(
+      testConfig(
+        { events: {} },
+        {
+          sources: {
+            standard: { type: 'standard-webhooks' },
+            keyvalue: { type: 'github' },
+            blank: { type: 'github' },
+            padded: { type: 'github' },
+            rotating: { type: 'github' },
+          },
+        },
+      ),
+      {
+        port: API_PORT,
+        env: {
+          // A whsec_ key with no bytes after the prefix, a Secrets Manager style key/value secret, a key anyone
+          // can sign with, and one pasted with a trailing space: every webhook of these sources would be a 503.
+          HOOKLINE_SECRET_STANDARD: 'whsec_',
+          HOOKLINE_SECRET_KEYVALUE: '{"webhookSecret":"kv-secret"}',
+          HOOKLINE_SECRET_BLANK: ' ',
+          HOOKLINE_SECRET_PADDED: 'secret ',
+          // The rotation form is read as the ingest reads it: fine.
+          HOOKLINE_SECRET_ROTATING: '{"secrets":["new","old"]}',
+        },
+      },
+    );
+    const error = await start.then(
+      (pipeline) => pipeline.stop().then(() => undefined),
+      (e: unknown) => e as Error,
+    );
+    expect(error?.name).toBe('LocalStartProblem');
+    const lines = (error?.message ?? '').split('\n');
+    expect(lines[0]).toBe('unusable signing secrets in the environment:');
+    expect(lines.filter((l) => l.startsWith('  - ')).map((l) => l.split(' ')[3])).toEqual([
+      'HOOKLINE_SECRET_STANDARD',
+      'HOOKLINE_SECRET_KEYVALUE',
+      'HOOKLINE_SECRET_BLANK',
+      'HOOKLINE_SECRET_PADDED',
+    ]);
+    expect(error?.message).toContain('no key bytes');
+    expect(error?.message).toContain('without a "secrets" list');
+    expect(error?.message).toMatch(/\nFix: set each to the secret exactly as the sender shows it/);
+    // Nothing was left listening.
+    await expect(fetch(`http://127.0.0.1:${API_PORT}/`)).rejects.toThrow();
   });
 });
