@@ -1,11 +1,17 @@
 /**
  * Reads the event archive (`lambda/shared/archive.ts` layout) for `hookline replay`: lists the hour prefixes of
- * one source from `since` to `until`, reads and decompresses each object, and keeps the records received in the
- * range, first copy of an event only (an event whose enqueue failed is archived again when the sender retries).
+ * one source from `since` to the last hour a record received by `until` can be filed under, reads and
+ * decompresses each object, and keeps the records received in the range, first copy of an event only (an event
+ * whose enqueue failed is archived again when the sender retries).
  */
 import { gunzipSync } from 'node:zlib';
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
-import { type ArchiveRecord, archivePrefixesBetween, parseArchiveLines } from '../../lambda/shared/archive';
+import {
+  type ArchiveRecord,
+  archiveOriginOf,
+  archivePrefixesBetween,
+  parseArchiveLines,
+} from '../../lambda/shared/archive';
 import { CliError } from './errors';
 
 /** Which archived events to read. */
@@ -16,6 +22,21 @@ export interface ArchiveSelection {
   readonly until: Date;
   /** Keeps a record (e.g. a type pattern). */
   readonly accept?: (record: ArchiveRecord) => boolean;
+  /** The present, the latest a job or scheduled event can have been filed. @default the system clock */
+  readonly now?: Date;
+}
+
+const HOUR_MS = 3_600_000;
+
+/**
+ * The last hour a record received by `until` can be filed under. A webhook is archived beside its enqueue, so it
+ * is filed a moment after it was received: one hour more covers it. A job or a scheduled event is archived by its
+ * consumer on its first receive, which a delay or a backlog (a paused consumer) can put any time later: up to now.
+ */
+function lastFiledHour(source: string, until: Date, now: Date): Date {
+  const afterReceived = new Date(until.getTime() + HOUR_MS);
+  if (archiveOriginOf({ source }) === 'webhook') return afterReceived;
+  return now.getTime() > afterReceived.getTime() ? now : afterReceived;
 }
 
 /** Every object key under one prefix. */
@@ -59,8 +80,12 @@ export async function readArchive(s3: S3Client, selection: ArchiveSelection): Pr
   const { bucket, source, since, until } = selection;
   const seen = new Set<string>();
   const records: ArchiveRecord[] = [];
-  // A record is filed under the hour it reached the stream, a moment after it was received: one hour more.
-  const prefixes = archivePrefixesBetween(source, since, new Date(until.getTime() + 3_600_000));
+  // A record is filed under the hour it reached the stream, which is after it was received.
+  const prefixes = archivePrefixesBetween(
+    source,
+    since,
+    lastFiledHour(source, until, selection.now ?? new Date()),
+  );
   for (const prefix of prefixes) {
     for (const key of (await listKeys(s3, bucket, prefix)).sort()) {
       for (const record of await readObject(s3, bucket, key)) {

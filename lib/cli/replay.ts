@@ -205,6 +205,7 @@ async function selectEvents(
     source: options.source,
     since: options.since,
     until,
+    now: new Date(backend.clock.now()),
     // As routes read it: exactly `*` is every type, as a route without a type is.
     ...(typePattern !== undefined
       ? { accept: (r: ArchiveRecord) => typeMatches(typePattern, r.envelope.type) }

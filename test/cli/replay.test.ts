@@ -10,7 +10,7 @@ import exampleConfig from '../../hookline.config';
 import { type ArchiveRecord, archivePrefix } from '../../lambda/shared/archive';
 import { replay } from '../../lib/cli/replay';
 import { resolveConfig } from '../../lib/config';
-import { EVENTS, mockCommandClients, ORDERS, stackTarget, testBackend } from './helpers';
+import { EVENTS, fakeClock, mockCommandClients, ORDERS, stackTarget, testBackend } from './helpers';
 
 const clients = mockCommandClients();
 const s3 = mockClient(S3Client);
@@ -19,11 +19,11 @@ beforeEach(() => s3.reset());
 const config = resolveConfig(exampleConfig);
 const receivedAt = '2026-11-30T10:15:00.000Z';
 
-/** The archive holds these records of one source, in one object of the hour they were received. */
-function archiveHolds(source: string, records: readonly ArchiveRecord[]) {
-  const key = `${archivePrefix(source, new Date(receivedAt))}part-1`;
+/** The archive holds these records of one source, in one object filed under the hour they reached the stream. */
+function archiveHolds(source: string, records: readonly ArchiveRecord[], filedAt = new Date(receivedAt)) {
+  const key = `${archivePrefix(source, filedAt)}part-1`;
   s3.on(ListObjectsV2Command).resolves({ Contents: [] });
-  s3.on(ListObjectsV2Command, { Prefix: archivePrefix(source, new Date(receivedAt)) }).resolves({
+  s3.on(ListObjectsV2Command, { Prefix: archivePrefix(source, filedAt) }).resolves({
     Contents: [{ Key: key }],
   });
   const text = records.map((r) => `${JSON.stringify(r)}\n`).join('');
@@ -90,6 +90,32 @@ describe('replay of jobs and scheduled events', () => {
       dryRun: true,
     });
     expect(result).toMatchObject({ matched: 2, planned: 2 });
+  });
+
+  it('finds a job received in the range but first received by its consumer hours later (a delay, a paused consumer)', async () => {
+    // Jobs are archived on their consumer's first receive, so this one is filed under 14:00, not 10:00.
+    archiveHolds('job', [job('late-job', 'events')], new Date('2026-11-30T14:05:00.000Z'));
+    const target = { ...stackTarget(), archiveBucket: 'archive' };
+    const backend = testBackend({
+      s3: new S3Client({ region: 'us-east-1' }),
+      clock: fakeClock(Date.parse('2026-11-30T15:00:00.000Z')),
+    });
+    const result = await replay(backend, target, config, { source: 'job', ...window, dryRun: true });
+    expect(result).toMatchObject({ matched: 1, planned: 1, byQueue: { events: 1 } });
+  });
+
+  it('reads a webhook source only up to an hour past --until: it is archived beside its enqueue', async () => {
+    archiveHolds('github', [{ ...job('push-1', 'events'), source: 'github', origin: 'webhook' }]);
+    const target = { ...stackTarget(), archiveBucket: 'archive' };
+    const backend = testBackend({
+      s3: new S3Client({ region: 'us-east-1' }),
+      clock: fakeClock(Date.parse('2026-11-30T15:00:00.000Z')),
+    });
+    await replay(backend, target, config, { source: 'github', ...window, dryRun: true });
+    const listed = s3.commandCalls(ListObjectsV2Command).map((call) => call.args[0].input.Prefix);
+    expect(listed).toEqual(
+      ['10', '11', '12'].map((hour) => `archive/source=github/dt=2026-11-30/hour=${hour}/`),
+    );
   });
 
   it('tells the operator jobs go back to the queue each was sent to, not through the current routes', async () => {
@@ -171,3 +197,4 @@ describe('replay of jobs and scheduled events', () => {
     expect(clients.sqs.commandCalls(SendMessageBatchCommand)).toHaveLength(0);
   });
 });
+
