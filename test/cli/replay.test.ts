@@ -8,6 +8,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import exampleConfig from '../../hookline.config';
 import { type ArchiveRecord, archivePrefix } from '../../lambda/shared/archive';
+import { parseTime } from '../../lib/cli/archive';
 import { replay } from '../../lib/cli/replay';
 import { resolveConfig } from '../../lib/config';
 import { EVENTS, fakeClock, mockCommandClients, ORDERS, stackTarget, testBackend } from './helpers';
@@ -198,3 +199,27 @@ describe('replay of jobs and scheduled events', () => {
   });
 });
 
+describe('times of --since and --until', () => {
+  const now = Date.parse('2026-11-30T12:00:00.000Z');
+  const at = (text: string) => parseTime(text, now)?.toISOString();
+
+  it('reads ISO 8601 with a zone, a UTC day and a duration ago', () => {
+    expect(at('2026-11-30T10:00:00Z')).toBe('2026-11-30T10:00:00.000Z');
+    expect(at('2026-11-30T11:00:00+01:00')).toBe('2026-11-30T10:00:00.000Z');
+    expect(at('2026-11-30T10:00Z')).toBe('2026-11-30T10:00:00.000Z');
+    expect(at('2026-11-30')).toBe('2026-11-30T00:00:00.000Z');
+    expect(at('2h')).toBe('2026-11-30T10:00:00.000Z');
+  });
+
+  it('refuses a date-time without a zone, which the machine would read in its own zone', () => {
+    expect(at('2026-11-30T10:00:00')).toBeUndefined();
+    expect(at('2026-11-30 10:00')).toBeUndefined();
+  });
+
+  it('refuses a day or hour that does not exist and trailing text, instead of reading another time', () => {
+    expect(at('2026-02-30')).toBeUndefined();
+    expect(at('2026-11-30T24:30:00Z')).toBeUndefined();
+    expect(at('2026-11-30junk')).toBeUndefined();
+    expect(at('2026-11-30T10:00:00Z tomorrow')).toBeUndefined();
+  });
+});
