@@ -234,13 +234,22 @@ async function sendPlanned(
   const started = backend.clock.now();
   let done = 0;
   let interrupted = false;
-  for (let start = 0; start < planned.length; start += 10) {
+  let fault: Error | undefined;
+  for (let start = 0; start < planned.length && !fault; start += 10) {
     interrupted = options.signal?.aborted === true;
     if (interrupted) break;
     const batch = planned.slice(start, start + 10);
     for (const queueName of new Set(batch.map((p) => p.queue))) {
       const items = batch.filter((p) => p.queue === queueName);
-      await sendBatch(backend, target, config, queueName, items, options, byQueue, failures);
+      try {
+        await sendBatch(backend, target, config, queueName, items, options, byQueue, failures);
+      } catch (error) {
+        // What was sent stays sent and is counted; this batch and the rest are not: stop and report them.
+        fault = error instanceof Error ? error : new Error(String(error));
+        for (const item of items)
+          failures.push({ id: item.envelope.id, queue: queueName, reason: fault.message });
+        break;
+      }
     }
     done += batch.length;
     progress.update(done);
@@ -250,7 +259,7 @@ async function sendPlanned(
       if (wait > 0) await backend.clock.sleep(wait);
     }
   }
-  return { byQueue, failures, interrupted };
+  return { byQueue, failures, interrupted, fault };
 }
 
 async function sendBatch(
@@ -333,7 +342,7 @@ export async function replay(
     return { ...base, planned: planned.length, sent: 0, failed: 0, byQueue, failures: [] };
   }
   const progress = backend.output.progress(`replaying ${options.source}`, planned.length);
-  const { byQueue, failures, interrupted } = await sendPlanned(
+  const { byQueue, failures, interrupted, fault } = await sendPlanned(
     backend,
     target,
     config,
@@ -343,6 +352,8 @@ export async function replay(
   );
   const sent = Object.values(byQueue).reduce((a, b) => a + b, 0);
   progress.done();
+  // Nothing sent: the error alone says it all. Some sent: the summary says how many, and which were not.
+  if (fault && sent === 0) throw fault;
   return {
     ...base,
     planned: planned.length,
@@ -351,6 +362,7 @@ export async function replay(
     byQueue,
     failures,
     ...(interrupted ? { stoppedBy: 'Interrupted: stopped by Ctrl-C' } : {}),
+    ...(fault ? { stoppedBy: fault.message } : {}),
   };
 }
 

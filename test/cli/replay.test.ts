@@ -155,6 +155,38 @@ describe('replay of jobs and scheduled events', () => {
     expect(sentTo()).toHaveLength(10);
   });
 
+  it('stops at a send that fails midway and reports what was sent and what was not, rather than only the error', async () => {
+    archiveHolds(
+      'job',
+      Array.from({ length: 25 }, (_, i) => job(`job-${i}`, 'events')),
+    );
+    clients.sqs
+      .on(SendMessageBatchCommand)
+      .resolvesOnce({ Successful: [], Failed: [] })
+      .rejects(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }));
+    const target = { ...stackTarget(), archiveBucket: 'archive' };
+    const result = await replay(testBackend({ s3: new S3Client({ region: 'us-east-1' }) }), target, config, {
+      source: 'job',
+      ...window,
+    });
+    expect(result).toMatchObject({ planned: 25, sent: 10, failed: 10, byQueue: { events: 10 } });
+    expect(result.stoppedBy).toMatch(/throttled/);
+    expect(result.failures.map((f) => f.id)).toEqual(Array.from({ length: 10 }, (_, i) => `job-${i + 10}`));
+    expect(clients.sqs.commandCalls(SendMessageBatchCommand)).toHaveLength(2);
+  });
+
+  it('is an error when the first send fails: nothing was sent', async () => {
+    archiveHolds('job', [job('job-1', 'events')]);
+    clients.sqs.on(SendMessageBatchCommand).rejects(new Error('Rate exceeded'));
+    const target = { ...stackTarget(), archiveBucket: 'archive' };
+    await expect(
+      replay(testBackend({ s3: new S3Client({ region: 'us-east-1' }) }), target, config, {
+        source: 'job',
+        ...window,
+      }),
+    ).rejects.toThrow(/Rate exceeded/);
+  });
+
   it('replays both sends of one job id to a FIFO queue (before and after its dedupe window), not one', async () => {
     const generation = (g: string): ArchiveRecord => {
       const record = job('job-1', 'orders');
