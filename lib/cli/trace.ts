@@ -13,7 +13,6 @@ import {
   StartQueryCommand,
 } from '@aws-sdk/client-cloudwatch-logs';
 import { CONSUMER_OUTCOME_MESSAGE, INGEST_OUTCOME_MESSAGE } from '../../lambda/shared/contracts';
-import { DEFAULT_JOURNAL_CAPACITY } from '../local/event-journal';
 import { parseJournal } from '../local/journal';
 import type { Backend } from './backend';
 import { CliError, explainError } from './errors';
@@ -357,7 +356,7 @@ export async function trace(
   if (result.steps.length === 0) {
     const searched =
       target.kind === 'local'
-        ? `local mode's journal (its last ${DEFAULT_JOURNAL_CAPACITY.toLocaleString('en-US')} events)`
+        ? `local mode's journal ${options.journalPath} (every event since local mode started, or since its data directory was created)`
         : `the logs of ${target.description} (the last ${Math.round((options.sinceMs ?? DEFAULT_TRACE_WINDOW_MS) / 86_400_000)} days)`;
     throw new CliError(
       `no event with id ${id}${options.source !== undefined ? ` from ${options.source}` : ''} in ${searched}: use the id from the webhook's answer, hookline failed list or hookline status`,
