@@ -28,7 +28,9 @@ export function arrivalArchiveLines(records: readonly SQSRecord[], queue: string
     if (source !== undefined && archiveOriginOf({ source }) === 'webhook') continue;
     const envelope = envelopeOrUndefined(record.body);
     if (!envelope || envelope.replay || archiveOriginOf(envelope) === 'webhook') continue;
-    const line = archiveLine(envelope, archiveOriginOf(envelope), [queue]);
+    // On a FIFO queue, the group its producer chose; a replay sends it to that group again.
+    const group = record.attributes?.MessageGroupId;
+    const line = archiveLine(envelope, archiveOriginOf(envelope), [queue], group || undefined);
     if (line) lines.push(line);
   }
   return lines;

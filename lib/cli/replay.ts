@@ -81,6 +81,8 @@ export interface ReplayResult {
 interface Planned {
   readonly queue: string;
   readonly envelope: WebhookEnvelope;
+  /** The FIFO group a job was sent with (archived by its consumer), kept on a FIFO queue. */
+  readonly group?: string;
 }
 
 /** Checks the selectors before anything is read: an empty one is an error, never "everything". */
@@ -118,7 +120,7 @@ function plan(
   const planned: Planned[] = [];
   let ignored = 0;
   let routed = 0;
-  for (const { envelope: archived, origin, queues } of records) {
+  for (const { envelope: archived, origin, queues, group } of records) {
     const envelope: WebhookEnvelope = { ...archived, replay };
     const sentTo = origin !== 'webhook' && Array.isArray(queues) ? queues : undefined;
     const throughRoutes = !to && !sentTo;
@@ -128,8 +130,9 @@ function plan(
       : sentTo
         ? { queues: sentTo, ignore: false }
         : selectRoute(routing, archived.source, archived.type);
+    const kept = typeof group === 'string' && group !== '' ? { group } : {};
     if (route.ignore || route.queues.length === 0) ignored++;
-    else for (const queue of route.queues) planned.push({ queue, envelope });
+    else for (const queue of route.queues) planned.push({ queue, envelope, ...kept });
   }
   return { planned, ignored, routed };
 }
@@ -156,6 +159,12 @@ function entryOf(
     MessageBody: JSON.stringify(envelope),
     MessageAttributes: attributes,
   };
+  if (queue.fifo && item.group !== undefined) {
+    // A job's own group (its producer's choice): the queue's grouping rule would put it in another one.
+    entry.MessageGroupId = item.group;
+    entry.MessageDeduplicationId = replayDeduplicationId(envelope);
+    return entry;
+  }
   const settings = config.queues.find((q) => q.name === item.queue);
   if (!settings) return entry;
   const { groupId, tenant } = messageGroupOf(queueTargetOf(settings, queue.url), {
@@ -168,13 +177,19 @@ function entryOf(
   if (tenant !== undefined)
     attributes[MESSAGE_ATTRIBUTES.tenant] = { DataType: 'String', StringValue: tenant };
   if (!queue.fifo) return entry;
-  // One per event and run; a job's generation keeps two sends of one job id (before and after its dedupe window)
-  // apart, as the consumers' idempotency keys do.
+  entry.MessageDeduplicationId = replayDeduplicationId(envelope);
+  return entry;
+}
+
+/**
+ * One per event and run; a job's generation keeps two sends of one job id (before and after its dedupe window)
+ * apart, as the consumers' idempotency keys do.
+ */
+function replayDeduplicationId(envelope: WebhookEnvelope): string {
   const generation = envelope.generation === undefined ? '' : `#${envelope.generation}`;
-  entry.MessageDeduplicationId = createHash('sha256')
+  return createHash('sha256')
     .update(`${envelope.replay?.id}#${envelope.source}#${envelope.id}${generation}`)
     .digest('hex');
-  return entry;
 }
 
 /** Local mode buffers archive records for a second: write them now so the range read is complete. */

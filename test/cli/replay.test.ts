@@ -7,10 +7,12 @@ import { SendMessageBatchCommand } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import exampleConfig from '../../hookline.config';
-import { type ArchiveRecord, archivePrefix } from '../../lambda/shared/archive';
+import { arrivalArchiveLines } from '../../lambda/consumer/archive-arrivals';
+import { type ArchiveRecord, archivePrefix, parseArchiveLines } from '../../lambda/shared/archive';
 import { parseTime } from '../../lib/cli/archive';
 import { replay } from '../../lib/cli/replay';
 import { resolveConfig } from '../../lib/config';
+import { record } from '../lambda/consumer/fakes';
 import { EVENTS, fakeClock, mockCommandClients, ORDERS, stackTarget, testBackend } from './helpers';
 
 const clients = mockCommandClients();
@@ -204,6 +206,25 @@ describe('replay of jobs and scheduled events', () => {
       .flatMap((call) => call.args[0].input.Entries ?? []);
     expect(entries).toHaveLength(2);
     expect(new Set(entries.map((e) => e.MessageDeduplicationId)).size).toBe(2);
+  });
+
+  it('replays a job on a FIFO queue to the group it was sent with, not the group the queue rule gives a webhook', async () => {
+    // The orders queue groups webhooks by the body's `id`; this job was sent with its own group.
+    const sent = job('job-1', 'orders').envelope;
+    const lines = arrivalArchiveLines([record(sent, { groupId: 'customer-42' })], 'orders');
+    archiveHolds('job', parseArchiveLines(Buffer.concat(lines).toString('utf8')));
+    clients.sqs.on(SendMessageBatchCommand).resolves({ Successful: [], Failed: [] });
+    const target = { ...stackTarget(), archiveBucket: 'archive' };
+    await replay(testBackend({ s3: new S3Client({ region: 'us-east-1' }) }), target, config, {
+      source: 'job',
+      ...window,
+    });
+    const entries = clients.sqs
+      .commandCalls(SendMessageBatchCommand)
+      .flatMap((call) => call.args[0].input.Entries ?? []);
+    expect(entries).toHaveLength(1);
+    expect(entries[0]?.MessageGroupId).toBe('customer-42');
+    expect(entries[0]?.MessageDeduplicationId).toMatch(/^[0-9a-f]{64}$/);
   });
 
   it('still sends every event to the one queue --to names', async () => {
