@@ -24,6 +24,10 @@ export interface ArchiveSelection {
   readonly accept?: (record: ArchiveRecord) => boolean;
   /** The present, the latest a job or scheduled event can have been filed. @default the system clock */
   readonly now?: Date;
+  /** Called after each hour prefix is read, with how many of how many (a long range reads for a while). */
+  readonly onProgress?: (done: number, total: number) => void;
+  /** Stops reading at the next hour prefix (Ctrl-C): what was read so far is returned. */
+  readonly signal?: AbortSignal;
 }
 
 const HOUR_MS = 3_600_000;
@@ -86,7 +90,8 @@ export async function readArchive(s3: S3Client, selection: ArchiveSelection): Pr
     since,
     lastFiledHour(source, until, selection.now ?? new Date()),
   );
-  for (const prefix of prefixes) {
+  for (const [index, prefix] of prefixes.entries()) {
+    if (selection.signal?.aborted) break;
     for (const key of (await listKeys(s3, bucket, prefix)).sort()) {
       for (const record of await readObject(s3, bucket, key)) {
         const received = Date.parse(record.envelope.receivedAt);
@@ -98,6 +103,7 @@ export async function readArchive(s3: S3Client, selection: ArchiveSelection): Pr
         records.push(record);
       }
     }
+    selection.onProgress?.(index + 1, prefixes.length);
   }
   return records.sort((a, b) => Date.parse(a.envelope.receivedAt) - Date.parse(b.envelope.receivedAt));
 }

@@ -215,18 +215,23 @@ async function selectEvents(
     );
   }
   const typePattern = options.type;
+  // A range of days reads hundreds of hour prefixes and their objects before anything is sent.
+  const reading = backend.output.progress(`archive hours of ${options.source} read`);
   const records = await readArchive(backend.s3, {
     bucket: target.archiveBucket,
     source: options.source,
     since: options.since,
     until,
     now: new Date(backend.clock.now()),
+    onProgress: (done, total) => reading.update(done, total),
+    ...(options.signal ? { signal: options.signal } : {}),
     // As routes read it: exactly `*` is every type, as a route without a type is.
     ...(typePattern !== undefined
       ? { accept: (r: ArchiveRecord) => typeMatches(typePattern, r.envelope.type) }
       : {}),
   });
-  if (records.length === 0) {
+  reading.done();
+  if (records.length === 0 && !options.signal?.aborted) {
     const type = options.type !== undefined ? ` of type "${options.type}"` : '';
     throw new CliError(
       `no archived ${options.source} event${type} was received between ${options.since.toISOString()} and ${until.toISOString()}: nothing was replayed`,
@@ -327,6 +332,27 @@ export async function replay(
   await flushLocalArchive(backend, target);
   const records = await selectEvents(backend, target, options, until);
   const replayId = options.replayId ?? randomUUID();
+  const run = {
+    replayId,
+    source: options.source,
+    ...(options.type !== undefined ? { type: options.type } : {}),
+    since: options.since.toISOString(),
+    until: until.toISOString(),
+    dryRun: Boolean(options.dryRun),
+    matched: records.length,
+  };
+  if (options.signal?.aborted) {
+    return {
+      ...run,
+      ignored: 0,
+      planned: 0,
+      sent: 0,
+      failed: 0,
+      byQueue: {},
+      failures: [],
+      stoppedBy: 'Interrupted: stopped by Ctrl-C while reading the archive, before anything was sent',
+    };
+  }
   const marker = { id: replayId, at: new Date(backend.clock.now()).toISOString() };
   const { planned, ignored, routed } = plan(config, records, options.to, marker);
   // A queue an event would go to but the target lacks (removed since) fails here, before anything is sent.
@@ -341,16 +367,7 @@ export async function replay(
   backend.output.note(
     `${records.length} archived ${options.source} event(s) match; ${options.dryRun ? 'would send' : 'sending'} ${planned.length} message(s) ${where}${ignored ? ` (${ignored} ignored by the routes)` : ''}, replay ${replayId}`,
   );
-  const base = {
-    replayId,
-    source: options.source,
-    ...(options.type !== undefined ? { type: options.type } : {}),
-    since: options.since.toISOString(),
-    until: until.toISOString(),
-    dryRun: Boolean(options.dryRun),
-    matched: records.length,
-    ignored,
-  };
+  const base = { ...run, ignored };
   if (options.dryRun) {
     const byQueue: Record<string, number> = {};
     for (const p of planned) byQueue[p.queue] = (byQueue[p.queue] ?? 0) + 1;

@@ -189,6 +189,42 @@ describe('replay of jobs and scheduled events', () => {
     ).rejects.toThrow(/Rate exceeded/);
   });
 
+  it('shows progress while it reads a range of days from the archive, before anything is sent', async () => {
+    archiveHolds('job', [job('job-1', 'events')]);
+    clients.sqs.on(SendMessageBatchCommand).resolves({ Successful: [], Failed: [] });
+    const target = { ...stackTarget(), archiveBucket: 'archive' };
+    const backend = testBackend({ s3: new S3Client({ region: 'us-east-1' }) });
+    await replay(backend, target, config, {
+      source: 'job',
+      since: new Date('2026-11-28T10:00:00.000Z'),
+      until: new Date('2026-11-30T11:00:00.000Z'),
+    });
+    const reading = backend.output.progressUpdates.filter(([label]) => label.includes('archive hours'));
+    // 2 days and 2 hours of hour prefixes, and the hour after --until.
+    expect(reading.at(-1)).toEqual([expect.stringContaining('job'), 51, 51]);
+    expect(reading.length).toBe(51);
+  });
+
+  it('stops reading the archive at Ctrl-C and sends nothing, saying so', async () => {
+    archiveHolds('job', [job('job-1', 'events')]);
+    const controller = new AbortController();
+    s3.on(ListObjectsV2Command).callsFake(async () => {
+      controller.abort();
+      return { Contents: [] };
+    });
+    const target = { ...stackTarget(), archiveBucket: 'archive' };
+    const result = await replay(testBackend({ s3: new S3Client({ region: 'us-east-1' }) }), target, config, {
+      source: 'job',
+      since: new Date('2026-11-28T10:00:00.000Z'),
+      until: new Date('2026-11-30T11:00:00.000Z'),
+      signal: controller.signal,
+    });
+    expect(result).toMatchObject({ sent: 0, planned: 0 });
+    expect(result.stoppedBy).toMatch(/while reading the archive/);
+    expect(s3.commandCalls(ListObjectsV2Command)).toHaveLength(1);
+    expect(clients.sqs.commandCalls(SendMessageBatchCommand)).toHaveLength(0);
+  });
+
   it('replays both sends of one job id to a FIFO queue (before and after its dedupe window), not one', async () => {
     const generation = (g: string): ArchiveRecord => {
       const record = job('job-1', 'orders');
