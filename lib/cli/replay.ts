@@ -200,6 +200,13 @@ async function flushLocalArchive(backend: Backend, target: Target): Promise<void
     throw new CliError(
       'archiving is off in local mode: set archive.enabled (the default) and restart npm start',
     );
+  if (!answer.ok) {
+    // Records local mode still holds would be missing from the range: replaying the rest would look complete.
+    const { message } = (await answer.json().catch(() => ({}))) as { message?: unknown };
+    throw new CliError(
+      `local mode could not write its buffered archive records (${String(message ?? `HTTP ${answer.status}`)}): nothing was replayed; see local mode's terminal, then run replay again`,
+    );
+  }
 }
 
 /** The archived events of the selection; none is an error. */

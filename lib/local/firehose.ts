@@ -35,7 +35,7 @@ export interface LocalFirehose {
   readonly accepted: number;
   /** Takes one record in-process (local mode's scheduler archives through this, as through the API). */
   put(line: Buffer): Promise<void>;
-  /** Writes every buffered record now. */
+  /** Writes every buffered record now; rejects when some could not be written (they stay buffered). */
   flush(): Promise<void>;
   /** Stops listening and writes what is buffered. */
   stop(): Promise<void>;
@@ -70,6 +70,7 @@ export async function startLocalFirehose(options: LocalFirehoseOptions): Promise
   const limit = options.bufferBytes ?? 8 * 1024 * 1024;
   let accepted = 0;
   let writing: Promise<void> = Promise.resolve();
+  let failing = false;
 
   const writePartition = async (partition: Partition) => {
     // On the thread pool: a partition of a busy second is megabytes, and this process also serves the webhooks.
@@ -80,20 +81,54 @@ export async function startLocalFirehose(options: LocalFirehoseOptions): Promise
       new PutObjectCommand({ Bucket: options.bucket, Key: key, Body: body, ContentEncoding: 'gzip' }),
     );
   };
-  /** Takes the buffered partitions and writes them, one write chain at a time. */
+  /** Puts lines back into their partition's buffer, ahead of the ones that arrived since. */
+  const requeue = (partition: Partition) => {
+    const current = buffers.get(partition.prefix);
+    buffers.set(partition.prefix, {
+      prefix: partition.prefix,
+      lines: [...partition.lines, ...(current?.lines ?? [])],
+      bytes: partition.bytes + (current?.bytes ?? 0),
+    });
+  };
+  /**
+   * Takes the buffered partitions and writes them, one write chain at a time. A partition that cannot be written
+   * stays buffered for the next flush (as the deployed stream retries), and the flush rejects saying so: a reader
+   * that flushed first must not take what is in S3 for the whole archive.
+   */
   const flush = () => {
     const taken = [...buffers.values()];
     buffers.clear();
-    writing = writing.then(async () => {
+    const written = writing.then(async () => {
+      let unwritten = 0;
+      let cause: unknown;
       for (const partition of taken) {
         try {
           await writePartition(partition);
         } catch (error) {
-          options.onError?.(error);
+          requeue(partition);
+          unwritten += partition.lines.length;
+          cause = error;
         }
       }
+      if (unwritten === 0) {
+        failing = false;
+        return;
+      }
+      const error = new Error(
+        `${unwritten} archive record(s) could not be written to the local S3 (kept to retry): ${(cause as Error)?.message ?? String(cause)}`,
+      );
+      // Said once when writes start failing, not at every retry of the buffer interval.
+      if (!failing) options.onError?.(error);
+      failing = true;
+      throw error;
     });
-    return writing;
+    // The chain goes on after a failed flush; the caller of this one hears of it.
+    writing = written.catch(() => {});
+    return written;
+  };
+  /** A flush nobody waits for (buffer interval, full partition): its failure was reported through onError. */
+  const flushInBackground = () => {
+    flush().catch(() => {});
   };
   const add = (data: Buffer) => {
     const prefix = prefixOf(data, new Date());
@@ -105,11 +140,11 @@ export async function startLocalFirehose(options: LocalFirehoseOptions): Promise
     partition.lines.push(data);
     partition.bytes += data.length;
     accepted++;
-    if (partition.bytes >= limit) void flush();
+    if (partition.bytes >= limit) flushInBackground();
   };
 
   const timer = setInterval(() => {
-    if (buffers.size > 0) void flush();
+    if (buffers.size > 0) flushInBackground();
   }, interval);
   timer.unref();
   const server = createServer((request, response) => {
@@ -135,7 +170,10 @@ export async function startLocalFirehose(options: LocalFirehoseOptions): Promise
     async stop() {
       clearInterval(timer);
       await closeServer(server);
-      await flush();
+      // What cannot be written now is lost with this process: said, whether or not it was said before.
+      await flush().catch((error: unknown) => {
+        if (failing) options.onError?.(error);
+      });
     },
   };
 }

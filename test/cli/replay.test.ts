@@ -10,7 +10,9 @@ import exampleConfig from '../../hookline.config';
 import { arrivalArchiveLines } from '../../lambda/consumer/archive-arrivals';
 import { type ArchiveRecord, archivePrefix, parseArchiveLines } from '../../lambda/shared/archive';
 import { parseTime } from '../../lib/cli/archive';
+import type { HttpFetch } from '../../lib/cli/backend';
 import { replay } from '../../lib/cli/replay';
+import type { LocalTarget } from '../../lib/cli/target';
 import { resolveConfig } from '../../lib/config';
 import { record } from '../lambda/consumer/fakes';
 import { EVENTS, fakeClock, mockCommandClients, ORDERS, stackTarget, testBackend } from './helpers';
@@ -222,6 +224,36 @@ describe('replay of jobs and scheduled events', () => {
     expect(result).toMatchObject({ sent: 0, planned: 0 });
     expect(result.stoppedBy).toMatch(/while reading the archive/);
     expect(s3.commandCalls(ListObjectsV2Command)).toHaveLength(1);
+    expect(clients.sqs.commandCalls(SendMessageBatchCommand)).toHaveLength(0);
+  });
+
+  it('refuses to replay from a local archive whose buffered records local mode could not write', async () => {
+    archiveHolds('job', [job('job-1', 'events')]);
+    const target: LocalTarget = {
+      kind: 'local',
+      description: 'local mode',
+      region: 'us-east-1',
+      controlUrl: 'http://127.0.0.1:3000/_hookline',
+      webhookBaseUrl: 'http://127.0.0.1:3000',
+      endpoints: { sqs: 'http://127.0.0.1:4566' },
+      consumers: {},
+      queues: { events: { ...EVENTS, eventSourceMappingId: undefined } as never },
+      archiveBucket: 'archive',
+    };
+    const http: HttpFetch = async () =>
+      Response.json(
+        { message: 'Error: 3 archive record(s) could not be written to the local S3 (kept to retry): boom' },
+        { status: 503 },
+      );
+    await expect(
+      replay(testBackend({ s3: new S3Client({ region: 'us-east-1' }), http }), target, config, {
+        source: 'job',
+        ...window,
+      }),
+    ).rejects.toThrow(
+      /could not write its buffered archive records \(.*3 archive record\(s\).*\): nothing was replayed/,
+    );
+    expect(s3.commandCalls(ListObjectsV2Command)).toHaveLength(0);
     expect(clients.sqs.commandCalls(SendMessageBatchCommand)).toHaveLength(0);
   });
 
