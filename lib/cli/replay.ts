@@ -192,6 +192,25 @@ function replayDeduplicationId(envelope: WebhookEnvelope): string {
     .digest('hex');
 }
 
+/**
+ * A queue an event would go to but the target lacks (a job's queue removed since) fails here, before anything is
+ * sent, saying how many events it holds back and how to send them elsewhere.
+ */
+function checkPlannedQueues(target: Target, planned: readonly Planned[]): void {
+  for (const queue of new Set(planned.map((p) => p.queue))) {
+    const unpublished = target.kind === 'stack' && target.queuesMissingOutputs.includes(queue);
+    if (target.queues[queue] || unpublished) {
+      queueOf(target, queue);
+      continue;
+    }
+    const count = planned.filter((p) => p.queue === queue).length;
+    const names = Object.keys(target.queues);
+    throw new CliError(
+      `${count} archived event(s) of the selection were sent to queue "${queue}", which ${target.description} no longer has: replay them to another queue with --to <queue> (${names.length ? `one of ${names.join(', ')}` : 'none configured'}), or narrow --type; nothing was sent`,
+    );
+  }
+}
+
 /** Local mode buffers archive records for a second: write them now so the range read is complete. */
 async function flushLocalArchive(backend: Backend, target: Target): Promise<void> {
   if (target.kind !== 'local') return;
@@ -362,8 +381,7 @@ export async function replay(
   }
   const marker = { id: replayId, at: new Date(backend.clock.now()).toISOString() };
   const { planned, ignored, routed } = plan(config, records, options.to, marker);
-  // A queue an event would go to but the target lacks (removed since) fails here, before anything is sent.
-  for (const queue of new Set(planned.map((p) => p.queue))) queueOf(target, queue);
+  checkPlannedQueues(target, planned);
   const where = options.to
     ? `to ${options.to}`
     : routed === records.length

@@ -307,7 +307,7 @@ describe('replay of jobs and scheduled events', () => {
     expect(sentTo()).toEqual([{ queue: EVENTS.url, id: 'job-1' }]);
   });
 
-  it('refuses, before sending anything, a job whose queue the target no longer has', async () => {
+  it('refuses, before sending anything, a job whose queue the target no longer has, and names --to as the way out', async () => {
     archiveHolds('job', [job('job-1', 'events'), job('job-2', 'retired')]);
     const target = { ...stackTarget(), archiveBucket: 'archive' };
     await expect(
@@ -315,7 +315,9 @@ describe('replay of jobs and scheduled events', () => {
         source: 'job',
         ...window,
       }),
-    ).rejects.toThrow(/unknown queue "retired"/);
+    ).rejects.toThrow(
+      /1 archived event\(s\) of the selection were sent to queue "retired", which .* no longer has: replay them to another queue with --to <queue> \(one of events, orders\)/,
+    );
     expect(clients.sqs.commandCalls(SendMessageBatchCommand)).toHaveLength(0);
   });
 });
