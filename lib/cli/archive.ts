@@ -19,6 +19,7 @@ export interface ArchiveSelection {
   readonly bucket: string;
   readonly source: string;
   readonly since: Date;
+  /** Exclusive: an event received at exactly `until` belongs to the next window. */
   readonly until: Date;
   /** Keeps a record (e.g. a type pattern). */
   readonly accept?: (record: ArchiveRecord) => boolean;
@@ -95,7 +96,9 @@ export async function readArchive(s3: S3Client, selection: ArchiveSelection): Pr
     for (const key of (await listKeys(s3, bucket, prefix)).sort()) {
       for (const record of await readObject(s3, bucket, key)) {
         const received = Date.parse(record.envelope.receivedAt);
-        if (record.source !== source || !(received >= since.getTime() && received <= until.getTime()))
+        // From `since` up to, not including, `until`: back-to-back windows (10:00..11:00, 11:00..12:00) share
+        // no event, even one received exactly at the boundary (a schedule's event is, to the second).
+        if (record.source !== source || !(received >= since.getTime() && received < until.getTime()))
           continue;
         const copy = copyKeyOf(record);
         if (seen.has(copy) || (selection.accept && !selection.accept(record))) continue;

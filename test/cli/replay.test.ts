@@ -123,6 +123,36 @@ describe('replay of jobs and scheduled events', () => {
     );
   });
 
+  it('replays an event received exactly at a window boundary in one of two back-to-back windows, not both', async () => {
+    // A schedule's event is received at its scheduled time, to the second: on the hour for an hourly one.
+    const onTheHour = '2026-11-30T11:00:00.000Z';
+    const tick = job('hourly:2026-11-30T11:00:00Z', 'events');
+    archiveHolds(
+      'schedule',
+      [
+        {
+          ...tick,
+          source: 'schedule',
+          origin: 'schedule',
+          envelope: { ...tick.envelope, source: 'schedule', receivedAt: onTheHour },
+        },
+      ],
+      new Date(onTheHour),
+    );
+    const target = { ...stackTarget(), archiveBucket: 'archive' };
+    const backend = () => testBackend({ s3: new S3Client({ region: 'us-east-1' }) });
+    await expect(
+      replay(backend(), target, config, { source: 'schedule', ...window, dryRun: true }),
+    ).rejects.toThrow(/no archived schedule event/);
+    const next = await replay(backend(), target, config, {
+      source: 'schedule',
+      since: window.until,
+      until: new Date('2026-11-30T12:00:00.000Z'),
+      dryRun: true,
+    });
+    expect(next).toMatchObject({ matched: 1 });
+  });
+
   it('tells the operator jobs go back to the queue each was sent to, not through the current routes', async () => {
     archiveHolds('job', [job('job-1', 'orders'), job('job-2', 'events')]);
     const target = { ...stackTarget(), archiveBucket: 'archive' };
