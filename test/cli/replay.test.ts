@@ -309,7 +309,7 @@ describe('replay of jobs and scheduled events', () => {
   it('replays a job on a FIFO queue to the group it was sent with, not the group the queue rule gives a webhook', async () => {
     // The orders queue groups webhooks by the body's `id`; this job was sent with its own group.
     const sent = job('job-1', 'orders').envelope;
-    const lines = arrivalArchiveLines([record(sent, { groupId: 'customer-42' })], 'orders');
+    const { lines } = arrivalArchiveLines([record(sent, { groupId: 'customer-42' })], 'orders');
     archiveHolds('job', parseArchiveLines(Buffer.concat(lines).toString('utf8')));
     clients.sqs.on(SendMessageBatchCommand).resolves({ Successful: [], Failed: [] });
     const target = { ...stackTarget(), archiveBucket: 'archive' };
