@@ -359,7 +359,7 @@ export async function trace(
         ? `local mode's journal ${options.journalPath} (every event since local mode started, or since its data directory was created)`
         : `the logs of ${target.description} (the last ${Math.round((options.sinceMs ?? DEFAULT_TRACE_WINDOW_MS) / 86_400_000)} days)`;
     throw new CliError(
-      `no event with id ${id}${options.source !== undefined ? ` from ${options.source}` : ''} in ${searched}: use the id from the webhook's answer, hookline failed list or hookline status`,
+      `no event with id ${id}${options.source !== undefined ? ` from ${options.source}` : ''} in ${searched}: use the id from the webhook's answer or hookline failed list; a job that has not run yet (delayed) has none until it runs, hookline jobs show ${id} shows its state`,
     );
   }
   return result;

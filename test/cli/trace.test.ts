@@ -295,6 +295,10 @@ describe('trace in local mode', () => {
       expect(oldest.steps.map((s) => s.step)).toEqual(['attempt']);
       const unknown = trace(testBackend(), local, 'nope', { journalPath });
       await expect(unknown).rejects.toThrow(journalPath);
+      // A delayed job has no line until it runs: the error points at where its state is.
+      await expect(trace(testBackend(), local, 'nope', { journalPath })).rejects.toThrow(
+        /hookline jobs show nope/,
+      );
       await expect(trace(testBackend(), local, 'nope', { journalPath })).rejects.not.toThrow(/last 5,000/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
