@@ -179,6 +179,8 @@ export function localRows(journalPath: string): OutcomeRow[] {
 
 const QUERY_FIELDS = [
   '@timestamp',
+  // The whole line too: Logs Insights flattens `queues` into queues.0, queues.1, ... and a fan-out may be wide.
+  '@message',
   'message',
   'outcome',
   'id',
@@ -207,13 +209,26 @@ export function traceQuery(id: string): string {
   ].join(' | ');
 }
 
+/** Every queue an ingest outcome line names, read from the line itself; undefined when it is not JSON. */
+function queuesOfLine(line: string | undefined): string[] | undefined {
+  if (!line) return undefined;
+  try {
+    const { queues } = JSON.parse(line.slice(line.indexOf('{'))) as { queues?: unknown };
+    return Array.isArray(queues) ? queues.filter((q): q is string => typeof q === 'string') : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** One Logs Insights result row as an outcome row. */
 export function insightsRow(fields: readonly ResultField[]): OutcomeRow {
   const value = new Map(fields.map((f) => [f.field ?? '', f.value ?? '']));
   const text = (name: string) => (value.get(name) ? value.get(name) : undefined);
   const number = (name: string) =>
     value.has(name) && value.get(name) !== '' ? Number(value.get(name)) : undefined;
-  const queues = ['queues.0', 'queues.1', 'queues.2'].map(text).filter(Boolean).join(',');
+  const queues = (
+    queuesOfLine(text('@message')) ?? ['queues.0', 'queues.1', 'queues.2'].map(text).filter(Boolean)
+  ).join(',');
   const ingest = text('message') === INGEST_OUTCOME_MESSAGE;
   const row: Record<string, unknown> = {
     at: new Date(`${(text('@timestamp') ?? '').replace(' ', 'T')}Z`).toISOString(),

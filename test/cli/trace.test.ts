@@ -114,6 +114,33 @@ describe('trace on a deployed stack', () => {
     expect(result.steps[2]).toMatchObject({ attempt: 1, durationMs: 12, error: 'Error: boom' });
   });
 
+  it('shows every queue an event was queued to, however wide the fan-out (Logs Insights flattens the list)', async () => {
+    const queues = ['events', 'orders', 'audit', 'billing'];
+    logs.on(StartQueryCommand).resolves({ queryId: 'q-1' });
+    logs.on(GetQueryResultsCommand).resolves({
+      status: 'Complete',
+      results: [
+        row({
+          '@timestamp': '2026-11-30 10:00:00.000',
+          '@message': JSON.stringify({ level: 'INFO', message: 'webhook outcome', id: 'wide-1', queues }),
+          message: 'webhook outcome',
+          outcome: 'queued',
+          id: 'wide-1',
+          source: 'stripe',
+          type: 'invoice.paid',
+          'queues.0': 'events',
+          'queues.1': 'orders',
+          'queues.2': 'audit',
+          status: '202',
+        }),
+      ],
+    });
+    const backend = testBackend({ logs: new CloudWatchLogsClient({ region: 'us-east-1' }) });
+    const result = await trace(backend, target(), 'wide-1', { journalPath: '/x' });
+    expect(result.steps.find((s) => s.step === 'queued')?.queues).toEqual(queues);
+    expect(logs.commandCalls(StartQueryCommand)[0]?.args[0].input.queryString).toContain('@message');
+  });
+
   it('is an error when no line mentions the id, or the query fails', async () => {
     logs.on(StartQueryCommand).resolves({ queryId: 'q-2' });
     logs.on(GetQueryResultsCommand).resolves({ status: 'Complete', results: [] });
