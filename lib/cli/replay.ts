@@ -5,6 +5,7 @@
  * (their idempotency key includes the run id) while a retry of that same replay is still run once.
  */
 import { createHash, randomUUID } from 'node:crypto';
+import { HeadObjectCommand } from '@aws-sdk/client-s3';
 import {
   type MessageAttributeValue,
   SendMessageBatchCommand,
@@ -14,7 +15,7 @@ import {
 import { messageGroupOf } from '../../lambda/ingest/core';
 import { selectRoute, typeMatches } from '../../lambda/ingest/routing';
 import type { ArchiveRecord } from '../../lambda/shared/archive';
-import { MESSAGE_ATTRIBUTES, type WebhookEnvelope } from '../../lambda/shared/envelope';
+import { MESSAGE_ATTRIBUTES, type PayloadRef, type WebhookEnvelope } from '../../lambda/shared/envelope';
 import { JOB_SOURCE, SCHEDULE_SOURCE } from '../../lambda/shared/job';
 import { compileTypePattern } from '../../lambda/shared/type-pattern';
 import type { ResolvedConfig } from '../config';
@@ -211,6 +212,46 @@ function checkPlannedQueues(target: Target, planned: readonly Planned[]): void {
   }
 }
 
+/**
+ * Splits off the messages whose body was claim-checked to the payload bucket and has since expired there (its
+ * lifecycle, `payloads.expiry`, is shorter than the archive's retention): sent, each would only fail in its
+ * consumer. One HeadObject per stored body; events with an inline body cost nothing.
+ */
+async function withStoredBodies(
+  backend: Backend,
+  planned: readonly Planned[],
+): Promise<{ planned: Planned[]; gone: { id: string; queue: string; reason: string }[] }> {
+  const refs = new Map<string, PayloadRef>();
+  for (const { envelope } of planned)
+    if (envelope.payloadRef)
+      refs.set(`${envelope.payloadRef.bucket}/${envelope.payloadRef.key}`, envelope.payloadRef);
+  const missing = new Set<string>();
+  for (const [at, ref] of refs) {
+    try {
+      await backend.s3?.send(new HeadObjectCommand({ Bucket: ref.bucket, Key: ref.key }));
+    } catch (error) {
+      const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+      if ((error as Error).name !== 'NotFound' && status !== 404) {
+        throw new CliError(
+          `cannot check the stored body s3://${at} of an archived event (${(error as Error).message}): nothing was replayed`,
+        );
+      }
+      missing.add(at);
+    }
+  }
+  const isGone = (p: Planned) =>
+    p.envelope.payloadRef !== undefined &&
+    missing.has(`${p.envelope.payloadRef.bucket}/${p.envelope.payloadRef.key}`);
+  return {
+    planned: planned.filter((p) => !isGone(p)),
+    gone: planned.filter(isGone).map((p) => ({
+      id: p.envelope.id,
+      queue: p.queue,
+      reason: `its body s3://${p.envelope.payloadRef?.bucket}/${p.envelope.payloadRef?.key} has expired (payloads.expiry): it cannot be replayed`,
+    })),
+  };
+}
+
 /** Local mode buffers archive records for a second: write them now so the range read is complete. */
 async function flushLocalArchive(backend: Backend, target: Target): Promise<void> {
   if (target.kind !== 'local') return;
@@ -380,8 +421,9 @@ export async function replay(
     };
   }
   const marker = { id: replayId, at: new Date(backend.clock.now()).toISOString() };
-  const { planned, ignored, routed } = plan(config, records, options.to, marker);
-  checkPlannedQueues(target, planned);
+  const { planned: all, ignored, routed } = plan(config, records, options.to, marker);
+  checkPlannedQueues(target, all);
+  const { planned, gone } = await withStoredBodies(backend, all);
   const where = options.to
     ? `to ${options.to}`
     : routed === records.length
@@ -390,13 +432,13 @@ export async function replay(
         ? 'to the queue each was sent to'
         : 'through the current routes (jobs and scheduled events to the queue each was sent to)';
   backend.output.note(
-    `${records.length} archived ${options.source} event(s) match; ${options.dryRun ? 'would send' : 'sending'} ${planned.length} message(s) ${where}${ignored ? ` (${ignored} ignored by the routes)` : ''}, replay ${replayId}`,
+    `${records.length} archived ${options.source} event(s) match; ${options.dryRun ? 'would send' : 'sending'} ${planned.length} message(s) ${where}${ignored ? ` (${ignored} ignored by the routes)` : ''}${gone.length ? ` (${gone.length} not: their stored body has expired)` : ''}, replay ${replayId}`,
   );
   const base = { ...run, ignored };
   if (options.dryRun) {
     const byQueue: Record<string, number> = {};
     for (const p of planned) byQueue[p.queue] = (byQueue[p.queue] ?? 0) + 1;
-    return { ...base, planned: planned.length, sent: 0, failed: 0, byQueue, failures: [] };
+    return { ...base, planned: all.length, sent: 0, failed: gone.length, byQueue, failures: gone };
   }
   const progress = backend.output.progress(`replaying ${options.source}`, planned.length);
   const { byQueue, failures, interrupted, fault } = await sendPlanned(
@@ -413,11 +455,11 @@ export async function replay(
   if (fault && sent === 0) throw fault;
   return {
     ...base,
-    planned: planned.length,
+    planned: all.length,
     sent,
-    failed: failures.length,
+    failed: gone.length + failures.length,
     byQueue,
-    failures,
+    failures: [...gone, ...failures],
     ...(interrupted ? { stoppedBy: 'Interrupted: stopped by Ctrl-C' } : {}),
     ...(fault ? { stoppedBy: fault.message } : {}),
   };

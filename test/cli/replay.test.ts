@@ -2,7 +2,7 @@
  * `hookline replay` against a deployed stack, with the S3 and SQS clients mocked: where archived jobs and
  * scheduled events go when they are replayed.
  */
-import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { SendMessageBatchCommand } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
@@ -285,6 +285,33 @@ describe('replay of jobs and scheduled events', () => {
     );
     expect(s3.commandCalls(ListObjectsV2Command)).toHaveLength(0);
     expect(clients.sqs.commandCalls(SendMessageBatchCommand)).toHaveLength(0);
+  });
+
+  it('does not send an event whose stored body has expired from the payload bucket, and counts it as failed', async () => {
+    const big = job('job-big', 'events');
+    const stored: ArchiveRecord = {
+      ...big,
+      envelope: {
+        ...big.envelope,
+        body: undefined,
+        payloadRef: { bucket: 'payloads', key: 'payloads/job/job-big', sizeBytes: 2_000_000 },
+      },
+    };
+    archiveHolds('job', [job('job-1', 'events'), stored]);
+    s3.on(HeadObjectCommand).rejects(
+      Object.assign(new Error('NotFound'), { name: 'NotFound', $metadata: { httpStatusCode: 404 } }),
+    );
+    clients.sqs.on(SendMessageBatchCommand).resolves({ Successful: [], Failed: [] });
+    const target = { ...stackTarget(), archiveBucket: 'archive' };
+    const result = await replay(testBackend({ s3: new S3Client({ region: 'us-east-1' }) }), target, config, {
+      source: 'job',
+      ...window,
+    });
+    expect(result).toMatchObject({ matched: 2, planned: 2, sent: 1, failed: 1 });
+    expect(result.failures).toEqual([
+      { id: 'job-big', queue: 'events', reason: expect.stringMatching(/payloads\/job\/job-big has expired/) },
+    ]);
+    expect(sentTo()).toEqual([{ queue: EVENTS.url, id: 'job-1' }]);
   });
 
   it('replays both sends of one job id to a FIFO queue (before and after its dedupe window), not one', async () => {
