@@ -7,7 +7,7 @@
  * Webhooks are archived by the ingest function and replayed events are already in the archive: both skipped.
  */
 import type { SQSRecord } from 'aws-lambda';
-import { archiveLine, archiveOriginOf } from '../shared/archive';
+import { ARCHIVE_RECORD_MAX_BYTES, archiveLine, archiveOriginOf } from '../shared/archive';
 import { MESSAGE_ATTRIBUTES, type WebhookEnvelope } from '../shared/envelope';
 import type { ConsumerLogger } from './types';
 
@@ -17,9 +17,17 @@ export interface ArchiveBatchSink {
   putLines(lines: readonly Buffer[]): Promise<void>;
 }
 
-/** The archive lines of a batch's first arrivals on `queue` (its configured name) that no ingest function archived. */
-export function arrivalArchiveLines(records: readonly SQSRecord[], queue: string): Buffer[] {
+/**
+ * The archive lines of a batch's first arrivals on `queue` (its configured name) that no ingest function archived,
+ * and the ids of those too large for a delivery stream record (an inline envelope may reach the SQS limit, above
+ * Firehose's): they cannot be archived, and say so.
+ */
+export function arrivalArchiveLines(
+  records: readonly SQSRecord[],
+  queue: string,
+): { lines: Buffer[]; tooLarge: string[] } {
   const lines: Buffer[] = [];
+  const tooLarge: string[] = [];
   for (const record of records) {
     if (record.attributes?.ApproximateReceiveCount !== '1') continue;
     // A webhook carries its source as an attribute (the ingest sets it, and archived it): skipped without a
@@ -28,10 +36,13 @@ export function arrivalArchiveLines(records: readonly SQSRecord[], queue: string
     if (source !== undefined && archiveOriginOf({ source }) === 'webhook') continue;
     const envelope = envelopeOrUndefined(record.body);
     if (!envelope || envelope.replay || archiveOriginOf(envelope) === 'webhook') continue;
-    const line = archiveLine(envelope, archiveOriginOf(envelope), [queue]);
+    // On a FIFO queue, the group its producer chose; a replay sends it to that group again.
+    const group = record.attributes?.MessageGroupId;
+    const line = archiveLine(envelope, archiveOriginOf(envelope), [queue], group || undefined);
     if (line) lines.push(line);
+    else tooLarge.push(envelope.id);
   }
-  return lines;
+  return { lines, tooLarge };
 }
 
 /**
@@ -46,16 +57,24 @@ export async function archiveArrivals(
 ): Promise<number> {
   if (!sink) return 0;
   let lines: Buffer[] = [];
+  let tooLarge: string[] = [];
   try {
-    lines = arrivalArchiveLines(records, queue);
+    ({ lines, tooLarge } = arrivalArchiveLines(records, queue));
+    if (tooLarge.length > 0) {
+      logger.error('archive record too large', {
+        archiveFailed: tooLarge.length,
+        ids: tooLarge,
+        error: `an archive record is at most ${ARCHIVE_RECORD_MAX_BYTES} bytes`,
+      });
+    }
     if (lines.length > 0) await sink.putLines(lines);
-    return 0;
+    return tooLarge.length;
   } catch (error) {
     logger.error('archive put failed', {
       archiveFailed: lines.length,
       error: error instanceof Error ? error.message : String(error),
     });
-    return lines.length;
+    return lines.length + tooLarge.length;
   }
 }
 

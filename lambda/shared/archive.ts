@@ -3,8 +3,8 @@
  * producers), the stack (delivery stream prefix, grants), local mode's Firehose stand-in and `hookline replay`.
  *
  * One archive record is one JSON line: the envelope exactly as it was queued (raw body inline, kept headers
- * only: signature and credential headers never reach an envelope), plus where it came from and which queues it
- * was sent to. Records go to an Amazon Data Firehose delivery stream, which batches them into GZIP objects under
+ * only: signature and credential headers never reach an envelope), plus where it came from, which queues it
+ * was sent to and, for a job on a FIFO queue, the message group it was sent with. Records go to an Amazon Data Firehose delivery stream, which batches them into GZIP objects under
  * `archive/source=<source>/dt=<yyyy-MM-dd>/hour=<HH>/` (UTC, the stream's arrival time), so reading a time range
  * of one source lists only that range's prefixes.
  *
@@ -34,6 +34,11 @@ export interface ArchiveRecord {
   readonly queues: readonly string[];
   /** The envelope's source again, at the top level, where the delivery stream's partitioning query reads it. */
   readonly source: string;
+  /**
+   * The FIFO message group it was sent with, when its producer chose it (a job's `group`, else its type): the
+   * ingest's grouping rules never saw it, so a replay sends it to this group again.
+   */
+  readonly group?: string;
 }
 
 /**
@@ -90,8 +95,15 @@ export function archiveLine(
   envelope: WebhookEnvelope,
   origin: ArchiveOrigin,
   queues: readonly string[],
+  group?: string,
 ): Buffer | undefined {
-  const record: ArchiveRecord = { source: envelope.source, origin, queues, envelope };
+  const record: ArchiveRecord = {
+    source: envelope.source,
+    origin,
+    queues,
+    ...(group !== undefined ? { group } : {}),
+    envelope,
+  };
   const line = Buffer.from(`${JSON.stringify(record)}\n`, 'utf8');
   return line.length <= ARCHIVE_RECORD_MAX_BYTES ? line : undefined;
 }

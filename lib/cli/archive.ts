@@ -1,11 +1,17 @@
 /**
  * Reads the event archive (`lambda/shared/archive.ts` layout) for `hookline replay`: lists the hour prefixes of
- * one source from `since` to `until`, reads and decompresses each object, and keeps the records received in the
- * range, first copy of an event only (an event whose enqueue failed is archived again when the sender retries).
+ * one source from `since` to the last hour a record received by `until` can be filed under, reads and
+ * decompresses each object, and keeps the records received in the range, first copy of an event only (an event
+ * whose enqueue failed is archived again when the sender retries).
  */
 import { gunzipSync } from 'node:zlib';
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
-import { type ArchiveRecord, archivePrefixesBetween, parseArchiveLines } from '../../lambda/shared/archive';
+import {
+  type ArchiveRecord,
+  archiveOriginOf,
+  archivePrefixesBetween,
+  parseArchiveLines,
+} from '../../lambda/shared/archive';
 import { CliError } from './errors';
 
 /** Which archived events to read. */
@@ -13,9 +19,29 @@ export interface ArchiveSelection {
   readonly bucket: string;
   readonly source: string;
   readonly since: Date;
+  /** Exclusive: an event received at exactly `until` belongs to the next window. */
   readonly until: Date;
   /** Keeps a record (e.g. a type pattern). */
   readonly accept?: (record: ArchiveRecord) => boolean;
+  /** The present, the latest a job or scheduled event can have been filed. @default the system clock */
+  readonly now?: Date;
+  /** Called after each hour prefix is read, with how many of how many (a long range reads for a while). */
+  readonly onProgress?: (done: number, total: number) => void;
+  /** Stops reading at the next hour prefix (Ctrl-C): what was read so far is returned. */
+  readonly signal?: AbortSignal;
+}
+
+const HOUR_MS = 3_600_000;
+
+/**
+ * The last hour a record received by `until` can be filed under. A webhook is archived beside its enqueue, so it
+ * is filed a moment after it was received: one hour more covers it. A job or a scheduled event is archived by its
+ * consumer on its first receive, which a delay or a backlog (a paused consumer) can put any time later: up to now.
+ */
+function lastFiledHour(source: string, until: Date, now: Date): Date {
+  const afterReceived = new Date(until.getTime() + HOUR_MS);
+  if (archiveOriginOf({ source }) === 'webhook') return afterReceived;
+  return now.getTime() > afterReceived.getTime() ? now : afterReceived;
 }
 
 /** Every object key under one prefix. */
@@ -59,13 +85,20 @@ export async function readArchive(s3: S3Client, selection: ArchiveSelection): Pr
   const { bucket, source, since, until } = selection;
   const seen = new Set<string>();
   const records: ArchiveRecord[] = [];
-  // A record is filed under the hour it reached the stream, a moment after it was received: one hour more.
-  const prefixes = archivePrefixesBetween(source, since, new Date(until.getTime() + 3_600_000));
-  for (const prefix of prefixes) {
+  // A record is filed under the hour it reached the stream, which is after it was received.
+  const prefixes = archivePrefixesBetween(
+    source,
+    since,
+    lastFiledHour(source, until, selection.now ?? new Date()),
+  );
+  for (const [index, prefix] of prefixes.entries()) {
+    if (selection.signal?.aborted) break;
     for (const key of (await listKeys(s3, bucket, prefix)).sort()) {
       for (const record of await readObject(s3, bucket, key)) {
         const received = Date.parse(record.envelope.receivedAt);
-        if (record.source !== source || !(received >= since.getTime() && received <= until.getTime()))
+        // From `since` up to, not including, `until`: back-to-back windows (10:00..11:00, 11:00..12:00) share
+        // no event, even one received exactly at the boundary (a schedule's event is, to the second).
+        if (record.source !== source || !(received >= since.getTime() && received < until.getTime()))
           continue;
         const copy = copyKeyOf(record);
         if (seen.has(copy) || (selection.accept && !selection.accept(record))) continue;
@@ -73,22 +106,49 @@ export async function readArchive(s3: S3Client, selection: ArchiveSelection): Pr
         records.push(record);
       }
     }
+    selection.onProgress?.(index + 1, prefixes.length);
   }
   return records.sort((a, b) => Date.parse(a.envelope.receivedAt) - Date.parse(b.envelope.receivedAt));
 }
 
+/** `yyyy-MM-dd`, optionally `Thh:mm[:ss[.fff]]` and a zone (`Z`, `+hh:mm`, `+hhmm`). */
+const ISO_TIME =
+  /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(Z|[+-]\d{2}:?\d{2})?)?$/i;
+
 /**
- * A time given on the command line: ISO 8601 (`2026-11-30T10:00:00Z`, `2026-11-30`), or a duration ago
- * (`90s`, `15m`, `2h`, `3d`). Undefined when it is neither.
+ * A time given on the command line: ISO 8601 with a zone (`2026-11-30T10:00:00Z`, `...+01:00`), a UTC day
+ * (`2026-11-30`, its midnight UTC), or a duration ago (`90s`, `15m`, `2h`, `3d`). Undefined when it is none of
+ * these: a date-time without a zone (which the clock's own zone would silently shift), a day or hour that does
+ * not exist (2026-02-30, 25:00), or trailing text.
  */
 export function parseTime(text: string, now: number): Date | undefined {
-  const relative = /^(\d+(?:\.\d+)?)(s|m|h|d)$/.exec(text.trim());
+  const trimmed = text.trim();
+  const relative = /^(\d+(?:\.\d+)?)(s|m|h|d)$/.exec(trimmed);
   if (relative) {
     const unit = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 }[relative[2] as 's' | 'm' | 'h' | 'd'];
     return new Date(now - Number(relative[1]) * unit);
   }
-  const parsed = Date.parse(text);
-  return /^\d{4}-\d{2}-\d{2}/.test(text.trim()) && Number.isFinite(parsed) ? new Date(parsed) : undefined;
+  const iso = ISO_TIME.exec(trimmed);
+  if (!iso) return undefined;
+  const [, year, month, day, hour, minute, second, , zone] = iso;
+  if (hour !== undefined && zone === undefined) return undefined;
+  const fields = [year, month, day, hour ?? '0', minute ?? '0', second ?? '0'].map(Number);
+  const [y = 0, mo = 0, d = 0, h = 0, mi = 0, se = 0] = fields;
+  const wall = new Date(Date.UTC(y, mo - 1, d, h, mi, se));
+  const readBack = [
+    wall.getUTCFullYear(),
+    wall.getUTCMonth() + 1,
+    wall.getUTCDate(),
+    wall.getUTCHours(),
+    wall.getUTCMinutes(),
+    wall.getUTCSeconds(),
+  ];
+  // Date rolls a day or an hour that does not exist over (2026-02-30 is 2 March): each must read back as written.
+  if (readBack.some((value, i) => value !== fields[i])) return undefined;
+  const parsed = Date.parse(
+    hour === undefined ? `${year}-${month}-${day}T00:00:00Z` : trimmed.replace(' ', 'T'),
+  );
+  return Number.isFinite(parsed) ? new Date(parsed) : undefined;
 }
 
 /** A time option (`--since`, the console's "since"), or a one-line error naming it and the accepted forms. */
@@ -96,7 +156,7 @@ export function timeOption(name: string, text: string, now: number): Date {
   const time = parseTime(text, now);
   if (!time) {
     throw new CliError(
-      `${name} "${text}" is not a time: use ISO 8601 (2026-11-30T10:00:00Z) or a duration ago (15m, 2h, 3d)`,
+      `${name} "${text}" is not a time: use ISO 8601 with a zone (2026-11-30T10:00:00Z, 2026-11-30T11:00:00+01:00), a UTC day (2026-11-30) or a duration ago (15m, 2h, 3d)`,
     );
   }
   return time;

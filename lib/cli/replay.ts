@@ -5,6 +5,7 @@
  * (their idempotency key includes the run id) while a retry of that same replay is still run once.
  */
 import { createHash, randomUUID } from 'node:crypto';
+import { HeadObjectCommand } from '@aws-sdk/client-s3';
 import {
   type MessageAttributeValue,
   SendMessageBatchCommand,
@@ -14,7 +15,7 @@ import {
 import { messageGroupOf } from '../../lambda/ingest/core';
 import { selectRoute, typeMatches } from '../../lambda/ingest/routing';
 import type { ArchiveRecord } from '../../lambda/shared/archive';
-import { MESSAGE_ATTRIBUTES, type WebhookEnvelope } from '../../lambda/shared/envelope';
+import { MESSAGE_ATTRIBUTES, type PayloadRef, type WebhookEnvelope } from '../../lambda/shared/envelope';
 import { JOB_SOURCE, SCHEDULE_SOURCE } from '../../lambda/shared/job';
 import { compileTypePattern } from '../../lambda/shared/type-pattern';
 import type { ResolvedConfig } from '../config';
@@ -81,6 +82,8 @@ export interface ReplayResult {
 interface Planned {
   readonly queue: string;
   readonly envelope: WebhookEnvelope;
+  /** The FIFO group a job was sent with (archived by its consumer), kept on a FIFO queue. */
+  readonly group?: string;
 }
 
 /** Checks the selectors before anything is read: an empty one is an error, never "everything". */
@@ -118,7 +121,7 @@ function plan(
   const planned: Planned[] = [];
   let ignored = 0;
   let routed = 0;
-  for (const { envelope: archived, origin, queues } of records) {
+  for (const { envelope: archived, origin, queues, group } of records) {
     const envelope: WebhookEnvelope = { ...archived, replay };
     const sentTo = origin !== 'webhook' && Array.isArray(queues) ? queues : undefined;
     const throughRoutes = !to && !sentTo;
@@ -128,8 +131,9 @@ function plan(
       : sentTo
         ? { queues: sentTo, ignore: false }
         : selectRoute(routing, archived.source, archived.type);
+    const kept = typeof group === 'string' && group !== '' ? { group } : {};
     if (route.ignore || route.queues.length === 0) ignored++;
-    else for (const queue of route.queues) planned.push({ queue, envelope });
+    else for (const queue of route.queues) planned.push({ queue, envelope, ...kept });
   }
   return { planned, ignored, routed };
 }
@@ -156,6 +160,12 @@ function entryOf(
     MessageBody: JSON.stringify(envelope),
     MessageAttributes: attributes,
   };
+  if (queue.fifo && item.group !== undefined) {
+    // A job's own group (its producer's choice): the queue's grouping rule would put it in another one.
+    entry.MessageGroupId = item.group;
+    entry.MessageDeduplicationId = replayDeduplicationId(envelope);
+    return entry;
+  }
   const settings = config.queues.find((q) => q.name === item.queue);
   if (!settings) return entry;
   const { groupId, tenant } = messageGroupOf(queueTargetOf(settings, queue.url), {
@@ -168,13 +178,78 @@ function entryOf(
   if (tenant !== undefined)
     attributes[MESSAGE_ATTRIBUTES.tenant] = { DataType: 'String', StringValue: tenant };
   if (!queue.fifo) return entry;
-  // One per event and run; a job's generation keeps two sends of one job id (before and after its dedupe window)
-  // apart, as the consumers' idempotency keys do.
+  entry.MessageDeduplicationId = replayDeduplicationId(envelope);
+  return entry;
+}
+
+/**
+ * One per event and run; a job's generation keeps two sends of one job id (before and after its dedupe window)
+ * apart, as the consumers' idempotency keys do.
+ */
+function replayDeduplicationId(envelope: WebhookEnvelope): string {
   const generation = envelope.generation === undefined ? '' : `#${envelope.generation}`;
-  entry.MessageDeduplicationId = createHash('sha256')
+  return createHash('sha256')
     .update(`${envelope.replay?.id}#${envelope.source}#${envelope.id}${generation}`)
     .digest('hex');
-  return entry;
+}
+
+/**
+ * A queue an event would go to but the target lacks (a job's queue removed since) fails here, before anything is
+ * sent, saying how many events it holds back and how to send them elsewhere.
+ */
+function checkPlannedQueues(target: Target, planned: readonly Planned[]): void {
+  for (const queue of new Set(planned.map((p) => p.queue))) {
+    const unpublished = target.kind === 'stack' && target.queuesMissingOutputs.includes(queue);
+    if (target.queues[queue] || unpublished) {
+      queueOf(target, queue);
+      continue;
+    }
+    const count = planned.filter((p) => p.queue === queue).length;
+    const names = Object.keys(target.queues);
+    throw new CliError(
+      `${count} archived event(s) of the selection were sent to queue "${queue}", which ${target.description} no longer has: replay them to another queue with --to <queue> (${names.length ? `one of ${names.join(', ')}` : 'none configured'}), or narrow --type; nothing was sent`,
+    );
+  }
+}
+
+/**
+ * Splits off the messages whose body was claim-checked to the payload bucket and has since expired there (its
+ * lifecycle, `payloads.expiry`, is shorter than the archive's retention): sent, each would only fail in its
+ * consumer. One HeadObject per stored body; events with an inline body cost nothing.
+ */
+async function withStoredBodies(
+  backend: Backend,
+  planned: readonly Planned[],
+): Promise<{ planned: Planned[]; gone: { id: string; queue: string; reason: string }[] }> {
+  const refs = new Map<string, PayloadRef>();
+  for (const { envelope } of planned)
+    if (envelope.payloadRef)
+      refs.set(`${envelope.payloadRef.bucket}/${envelope.payloadRef.key}`, envelope.payloadRef);
+  const missing = new Set<string>();
+  for (const [at, ref] of refs) {
+    try {
+      await backend.s3?.send(new HeadObjectCommand({ Bucket: ref.bucket, Key: ref.key }));
+    } catch (error) {
+      const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+      if ((error as Error).name !== 'NotFound' && status !== 404) {
+        throw new CliError(
+          `cannot check the stored body s3://${at} of an archived event (${(error as Error).message}): nothing was replayed`,
+        );
+      }
+      missing.add(at);
+    }
+  }
+  const isGone = (p: Planned) =>
+    p.envelope.payloadRef !== undefined &&
+    missing.has(`${p.envelope.payloadRef.bucket}/${p.envelope.payloadRef.key}`);
+  return {
+    planned: planned.filter((p) => !isGone(p)),
+    gone: planned.filter(isGone).map((p) => ({
+      id: p.envelope.id,
+      queue: p.queue,
+      reason: `its body s3://${p.envelope.payloadRef?.bucket}/${p.envelope.payloadRef?.key} has expired (payloads.expiry): it cannot be replayed`,
+    })),
+  };
 }
 
 /** Local mode buffers archive records for a second: write them now so the range read is complete. */
@@ -185,6 +260,13 @@ async function flushLocalArchive(backend: Backend, target: Target): Promise<void
     throw new CliError(
       'archiving is off in local mode: set archive.enabled (the default) and restart npm start',
     );
+  if (!answer.ok) {
+    // Records local mode still holds would be missing from the range: replaying the rest would look complete.
+    const { message } = (await answer.json().catch(() => ({}))) as { message?: unknown };
+    throw new CliError(
+      `local mode could not write its buffered archive records (${String(message ?? `HTTP ${answer.status}`)}): nothing was replayed; see local mode's terminal, then run replay again`,
+    );
+  }
 }
 
 /** The archived events of the selection; none is an error. */
@@ -200,17 +282,23 @@ async function selectEvents(
     );
   }
   const typePattern = options.type;
+  // A range of days reads hundreds of hour prefixes and their objects before anything is sent.
+  const reading = backend.output.progress(`archive hours of ${options.source} read`);
   const records = await readArchive(backend.s3, {
     bucket: target.archiveBucket,
     source: options.source,
     since: options.since,
     until,
+    now: new Date(backend.clock.now()),
+    onProgress: (done, total) => reading.update(done, total),
+    ...(options.signal ? { signal: options.signal } : {}),
     // As routes read it: exactly `*` is every type, as a route without a type is.
     ...(typePattern !== undefined
       ? { accept: (r: ArchiveRecord) => typeMatches(typePattern, r.envelope.type) }
       : {}),
   });
-  if (records.length === 0) {
+  reading.done();
+  if (records.length === 0 && !options.signal?.aborted) {
     const type = options.type !== undefined ? ` of type "${options.type}"` : '';
     throw new CliError(
       `no archived ${options.source} event${type} was received between ${options.since.toISOString()} and ${until.toISOString()}: nothing was replayed`,
@@ -233,13 +321,22 @@ async function sendPlanned(
   const started = backend.clock.now();
   let done = 0;
   let interrupted = false;
-  for (let start = 0; start < planned.length; start += 10) {
+  let fault: Error | undefined;
+  for (let start = 0; start < planned.length && !fault; start += 10) {
     interrupted = options.signal?.aborted === true;
     if (interrupted) break;
     const batch = planned.slice(start, start + 10);
     for (const queueName of new Set(batch.map((p) => p.queue))) {
       const items = batch.filter((p) => p.queue === queueName);
-      await sendBatch(backend, target, config, queueName, items, options, byQueue, failures);
+      try {
+        await sendBatch(backend, target, config, queueName, items, options, byQueue, failures);
+      } catch (error) {
+        // What was sent stays sent and is counted; this batch and the rest are not: stop and report them.
+        fault = error instanceof Error ? error : new Error(String(error));
+        for (const item of items)
+          failures.push({ id: item.envelope.id, queue: queueName, reason: fault.message });
+        break;
+      }
     }
     done += batch.length;
     progress.update(done);
@@ -249,7 +346,7 @@ async function sendPlanned(
       if (wait > 0) await backend.clock.sleep(wait);
     }
   }
-  return { byQueue, failures, interrupted };
+  return { byQueue, failures, interrupted, fault };
 }
 
 async function sendBatch(
@@ -302,10 +399,31 @@ export async function replay(
   await flushLocalArchive(backend, target);
   const records = await selectEvents(backend, target, options, until);
   const replayId = options.replayId ?? randomUUID();
+  const run = {
+    replayId,
+    source: options.source,
+    ...(options.type !== undefined ? { type: options.type } : {}),
+    since: options.since.toISOString(),
+    until: until.toISOString(),
+    dryRun: Boolean(options.dryRun),
+    matched: records.length,
+  };
+  if (options.signal?.aborted) {
+    return {
+      ...run,
+      ignored: 0,
+      planned: 0,
+      sent: 0,
+      failed: 0,
+      byQueue: {},
+      failures: [],
+      stoppedBy: 'Interrupted: stopped by Ctrl-C while reading the archive, before anything was sent',
+    };
+  }
   const marker = { id: replayId, at: new Date(backend.clock.now()).toISOString() };
-  const { planned, ignored, routed } = plan(config, records, options.to, marker);
-  // A queue an event would go to but the target lacks (removed since) fails here, before anything is sent.
-  for (const queue of new Set(planned.map((p) => p.queue))) queueOf(target, queue);
+  const { planned: all, ignored, routed } = plan(config, records, options.to, marker);
+  checkPlannedQueues(target, all);
+  const { planned, gone } = await withStoredBodies(backend, all);
   const where = options.to
     ? `to ${options.to}`
     : routed === records.length
@@ -314,25 +432,16 @@ export async function replay(
         ? 'to the queue each was sent to'
         : 'through the current routes (jobs and scheduled events to the queue each was sent to)';
   backend.output.note(
-    `${records.length} archived ${options.source} event(s) match; ${options.dryRun ? 'would send' : 'sending'} ${planned.length} message(s) ${where}${ignored ? ` (${ignored} ignored by the routes)` : ''}, replay ${replayId}`,
+    `${records.length} archived ${options.source} event(s) match; ${options.dryRun ? 'would send' : 'sending'} ${planned.length} message(s) ${where}${ignored ? ` (${ignored} ignored by the routes)` : ''}${gone.length ? ` (${gone.length} not: their stored body has expired)` : ''}, replay ${replayId}`,
   );
-  const base = {
-    replayId,
-    source: options.source,
-    ...(options.type !== undefined ? { type: options.type } : {}),
-    since: options.since.toISOString(),
-    until: until.toISOString(),
-    dryRun: Boolean(options.dryRun),
-    matched: records.length,
-    ignored,
-  };
+  const base = { ...run, ignored };
   if (options.dryRun) {
     const byQueue: Record<string, number> = {};
     for (const p of planned) byQueue[p.queue] = (byQueue[p.queue] ?? 0) + 1;
-    return { ...base, planned: planned.length, sent: 0, failed: 0, byQueue, failures: [] };
+    return { ...base, planned: all.length, sent: 0, failed: gone.length, byQueue, failures: gone };
   }
   const progress = backend.output.progress(`replaying ${options.source}`, planned.length);
-  const { byQueue, failures, interrupted } = await sendPlanned(
+  const { byQueue, failures, interrupted, fault } = await sendPlanned(
     backend,
     target,
     config,
@@ -342,14 +451,17 @@ export async function replay(
   );
   const sent = Object.values(byQueue).reduce((a, b) => a + b, 0);
   progress.done();
+  // Nothing sent: the error alone says it all. Some sent: the summary says how many, and which were not.
+  if (fault && sent === 0) throw fault;
   return {
     ...base,
-    planned: planned.length,
+    planned: all.length,
     sent,
-    failed: failures.length,
+    failed: gone.length + failures.length,
     byQueue,
-    failures,
+    failures: [...gone, ...failures],
     ...(interrupted ? { stoppedBy: 'Interrupted: stopped by Ctrl-C' } : {}),
+    ...(fault ? { stoppedBy: fault.message } : {}),
   };
 }
 

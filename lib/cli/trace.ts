@@ -13,7 +13,6 @@ import {
   StartQueryCommand,
 } from '@aws-sdk/client-cloudwatch-logs';
 import { CONSUMER_OUTCOME_MESSAGE, INGEST_OUTCOME_MESSAGE } from '../../lambda/shared/contracts';
-import { DEFAULT_JOURNAL_CAPACITY } from '../local/event-journal';
 import { parseJournal } from '../local/journal';
 import type { Backend } from './backend';
 import { CliError, explainError } from './errors';
@@ -180,6 +179,8 @@ export function localRows(journalPath: string): OutcomeRow[] {
 
 const QUERY_FIELDS = [
   '@timestamp',
+  // The whole line too: Logs Insights flattens `queues` into queues.0, queues.1, ... and a fan-out may be wide.
+  '@message',
   'message',
   'outcome',
   'id',
@@ -208,13 +209,26 @@ export function traceQuery(id: string): string {
   ].join(' | ');
 }
 
+/** Every queue an ingest outcome line names, read from the line itself; undefined when it is not JSON. */
+function queuesOfLine(line: string | undefined): string[] | undefined {
+  if (!line) return undefined;
+  try {
+    const { queues } = JSON.parse(line.slice(line.indexOf('{'))) as { queues?: unknown };
+    return Array.isArray(queues) ? queues.filter((q): q is string => typeof q === 'string') : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** One Logs Insights result row as an outcome row. */
 export function insightsRow(fields: readonly ResultField[]): OutcomeRow {
   const value = new Map(fields.map((f) => [f.field ?? '', f.value ?? '']));
   const text = (name: string) => (value.get(name) ? value.get(name) : undefined);
   const number = (name: string) =>
     value.has(name) && value.get(name) !== '' ? Number(value.get(name)) : undefined;
-  const queues = ['queues.0', 'queues.1', 'queues.2'].map(text).filter(Boolean).join(',');
+  const queues = (
+    queuesOfLine(text('@message')) ?? ['queues.0', 'queues.1', 'queues.2'].map(text).filter(Boolean)
+  ).join(',');
   const ingest = text('message') === INGEST_OUTCOME_MESSAGE;
   const row: Record<string, unknown> = {
     at: new Date(`${(text('@timestamp') ?? '').replace(' ', 'T')}Z`).toISOString(),
@@ -357,10 +371,10 @@ export async function trace(
   if (result.steps.length === 0) {
     const searched =
       target.kind === 'local'
-        ? `local mode's journal (its last ${DEFAULT_JOURNAL_CAPACITY.toLocaleString('en-US')} events)`
+        ? `local mode's journal ${options.journalPath} (every event since local mode started, or since its data directory was created)`
         : `the logs of ${target.description} (the last ${Math.round((options.sinceMs ?? DEFAULT_TRACE_WINDOW_MS) / 86_400_000)} days)`;
     throw new CliError(
-      `no event with id ${id}${options.source !== undefined ? ` from ${options.source}` : ''} in ${searched}: use the id from the webhook's answer, hookline failed list or hookline status`,
+      `no event with id ${id}${options.source !== undefined ? ` from ${options.source}` : ''} in ${searched}: use the id from the webhook's answer or hookline failed list; a job that has not run yet (delayed) has none until it runs, hookline jobs show ${id} shows its state`,
     );
   }
   return result;

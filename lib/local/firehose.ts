@@ -35,7 +35,7 @@ export interface LocalFirehose {
   readonly accepted: number;
   /** Takes one record in-process (local mode's scheduler archives through this, as through the API). */
   put(line: Buffer): Promise<void>;
-  /** Writes every buffered record now. */
+  /** Writes every buffered record now; rejects when some could not be written (they stay buffered). */
   flush(): Promise<void>;
   /** Stops listening and writes what is buffered. */
   stop(): Promise<void>;
@@ -63,53 +63,116 @@ function prefixOf(data: Buffer, arrival: Date): string {
 
 const gzipAsync = promisify(gzip);
 
-/** Starts the stand-in on a free loopback port. */
-export async function startLocalFirehose(options: LocalFirehoseOptions): Promise<LocalFirehose> {
-  const buffers = new Map<string, Partition>();
-  const interval = options.bufferIntervalMs ?? 1_000;
-  const limit = options.bufferBytes ?? 8 * 1024 * 1024;
-  let accepted = 0;
-  let writing: Promise<void> = Promise.resolve();
+/**
+ * The records waiting to be written, per partition, and the one chain that writes them. A partition that cannot be
+ * written stays buffered for the next flush (as the deployed stream retries), and that flush rejects saying so: a
+ * reader that flushed first must not take what is in S3 for the whole archive.
+ */
+class PartitionBuffers {
+  private readonly buffers = new Map<string, Partition>();
+  private writing: Promise<void> = Promise.resolve();
+  /** True from a failed write to the next flush that writes everything: the failure is reported once. */
+  private failing = false;
+  accepted = 0;
 
-  const writePartition = async (partition: Partition) => {
-    // On the thread pool: a partition of a busy second is megabytes, and this process also serves the webhooks.
-    const body = await gzipAsync(Buffer.concat(partition.lines));
-    const stamp = new Date().toISOString().replace(/[-:.]/g, '');
-    const key = `${partition.prefix}${options.streamName}-${stamp}-${randomUUID()}.gz`;
-    await options.s3.send(
-      new PutObjectCommand({ Bucket: options.bucket, Key: key, Body: body, ContentEncoding: 'gzip' }),
-    );
-  };
-  /** Takes the buffered partitions and writes them, one write chain at a time. */
-  const flush = () => {
-    const taken = [...buffers.values()];
-    buffers.clear();
-    writing = writing.then(async () => {
-      for (const partition of taken) {
-        try {
-          await writePartition(partition);
-        } catch (error) {
-          options.onError?.(error);
-        }
-      }
-    });
-    return writing;
-  };
-  const add = (data: Buffer) => {
+  constructor(private readonly options: LocalFirehoseOptions) {}
+
+  get size(): number {
+    return this.buffers.size;
+  }
+
+  /** Buffers one record; true when its partition is full and should be written now. */
+  add(data: Buffer, limit: number): boolean {
     const prefix = prefixOf(data, new Date());
-    let partition = buffers.get(prefix);
+    let partition = this.buffers.get(prefix);
     if (!partition) {
       partition = { prefix, lines: [], bytes: 0 };
-      buffers.set(prefix, partition);
+      this.buffers.set(prefix, partition);
     }
     partition.lines.push(data);
     partition.bytes += data.length;
-    accepted++;
-    if (partition.bytes >= limit) void flush();
+    this.accepted++;
+    return partition.bytes >= limit;
+  }
+
+  /** Takes the buffered partitions and writes them after the writes already under way. */
+  flush(): Promise<void> {
+    const taken = [...this.buffers.values()];
+    this.buffers.clear();
+    const written = this.writing.then(() => this.write(taken));
+    // The chain goes on after a failed flush; the caller of this one hears of it.
+    this.writing = written.catch(() => {});
+    return written;
+  }
+
+  /** The last flush, at stop: what cannot be written now is lost with this process, and said to be. */
+  async flushLast(): Promise<void> {
+    await this.flush().catch((error: unknown) => {
+      if (this.failing) this.options.onError?.(error);
+    });
+  }
+
+  private async write(taken: readonly Partition[]): Promise<void> {
+    let unwritten = 0;
+    let cause: unknown;
+    for (const partition of taken) {
+      try {
+        await this.writePartition(partition);
+      } catch (error) {
+        this.requeue(partition);
+        unwritten += partition.lines.length;
+        cause = error;
+      }
+    }
+    if (unwritten === 0) {
+      this.failing = false;
+      return;
+    }
+    const error = new Error(
+      `${unwritten} archive record(s) could not be written to the local S3 (kept to retry): ${(cause as Error)?.message ?? String(cause)}`,
+    );
+    // Said once when writes start failing, not at every retry of the buffer interval.
+    if (!this.failing) this.options.onError?.(error);
+    this.failing = true;
+    throw error;
+  }
+
+  private async writePartition(partition: Partition): Promise<void> {
+    // On the thread pool: a partition of a busy second is megabytes, and this process also serves the webhooks.
+    const body = await gzipAsync(Buffer.concat(partition.lines));
+    const stamp = new Date().toISOString().replace(/[-:.]/g, '');
+    const key = `${partition.prefix}${this.options.streamName}-${stamp}-${randomUUID()}.gz`;
+    await this.options.s3.send(
+      new PutObjectCommand({ Bucket: this.options.bucket, Key: key, Body: body, ContentEncoding: 'gzip' }),
+    );
+  }
+
+  /** Puts lines back into their partition's buffer, ahead of the ones that arrived since. */
+  private requeue(partition: Partition): void {
+    const current = this.buffers.get(partition.prefix);
+    this.buffers.set(partition.prefix, {
+      prefix: partition.prefix,
+      lines: [...partition.lines, ...(current?.lines ?? [])],
+      bytes: partition.bytes + (current?.bytes ?? 0),
+    });
+  }
+}
+
+/** Starts the stand-in on a free loopback port. */
+export async function startLocalFirehose(options: LocalFirehoseOptions): Promise<LocalFirehose> {
+  const buffers = new PartitionBuffers(options);
+  const interval = options.bufferIntervalMs ?? 1_000;
+  const limit = options.bufferBytes ?? 8 * 1024 * 1024;
+  /** A flush nobody waits for (buffer interval, full partition): its failure was reported through onError. */
+  const flushInBackground = () => {
+    buffers.flush().catch(() => {});
+  };
+  const add = (data: Buffer) => {
+    if (buffers.add(data, limit)) flushInBackground();
   };
 
   const timer = setInterval(() => {
-    if (buffers.size > 0) void flush();
+    if (buffers.size > 0) flushInBackground();
   }, interval);
   timer.unref();
   const server = createServer((request, response) => {
@@ -126,16 +189,16 @@ export async function startLocalFirehose(options: LocalFirehoseOptions): Promise
   return {
     endpoint: `http://127.0.0.1:${port}`,
     get accepted() {
-      return accepted;
+      return buffers.accepted;
     },
     async put(line) {
       add(line);
     },
-    flush,
+    flush: () => buffers.flush(),
     async stop() {
       clearInterval(timer);
       await closeServer(server);
-      await flush();
+      await buffers.flushLast();
     },
   };
 }

@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import {
   CloudWatchLogsClient,
   GetQueryResultsCommand,
@@ -7,6 +10,7 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { idempotencyWorkKey } from '../../lambda/shared/idempotency-key';
+import type { LocalTarget } from '../../lib/cli/target';
 import { buildTimeline, trace } from '../../lib/cli/trace';
 import { stackTarget, testBackend } from './helpers';
 
@@ -108,6 +112,33 @@ describe('trace on a deployed stack', () => {
     expect(result.steps[0]).toMatchObject({ status: 202, latencyMs: 31, at: '2026-11-30T10:00:00.000Z' });
     expect(result.steps[1]).toMatchObject({ queues: ['events'] });
     expect(result.steps[2]).toMatchObject({ attempt: 1, durationMs: 12, error: 'Error: boom' });
+  });
+
+  it('shows every queue an event was queued to, however wide the fan-out (Logs Insights flattens the list)', async () => {
+    const queues = ['events', 'orders', 'audit', 'billing'];
+    logs.on(StartQueryCommand).resolves({ queryId: 'q-1' });
+    logs.on(GetQueryResultsCommand).resolves({
+      status: 'Complete',
+      results: [
+        row({
+          '@timestamp': '2026-11-30 10:00:00.000',
+          '@message': JSON.stringify({ level: 'INFO', message: 'webhook outcome', id: 'wide-1', queues }),
+          message: 'webhook outcome',
+          outcome: 'queued',
+          id: 'wide-1',
+          source: 'stripe',
+          type: 'invoice.paid',
+          'queues.0': 'events',
+          'queues.1': 'orders',
+          'queues.2': 'audit',
+          status: '202',
+        }),
+      ],
+    });
+    const backend = testBackend({ logs: new CloudWatchLogsClient({ region: 'us-east-1' }) });
+    const result = await trace(backend, target(), 'wide-1', { journalPath: '/x' });
+    expect(result.steps.find((s) => s.step === 'queued')?.queues).toEqual(queues);
+    expect(logs.commandCalls(StartQueryCommand)[0]?.args[0].input.queryString).toContain('@message');
   });
 
   it('is an error when no line mentions the id, or the query fails', async () => {
@@ -253,5 +284,51 @@ describe('idempotency of replays', () => {
       replay,
     );
     expect(replay.startsWith('events#')).toBe(true);
+  });
+});
+
+describe('trace in local mode', () => {
+  const local: LocalTarget = {
+    kind: 'local',
+    description: 'local mode',
+    region: 'us-east-1',
+    controlUrl: 'http://127.0.0.1:3000/_hookline',
+    webhookBaseUrl: 'http://127.0.0.1:3000',
+    endpoints: { sqs: 'http://127.0.0.1:4566' },
+    consumers: {},
+    queues: {},
+  };
+
+  it('reads the whole journal, beyond the 5,000 events of the live feed, and says which journal it searched', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hookline-trace-journal-'));
+    const journalPath = join(dir, 'journal.jsonl');
+    const line = (id: string, second: number) =>
+      JSON.stringify({
+        event: 'processed',
+        id,
+        source: 'job',
+        type: 'email.welcome',
+        queue: 'events',
+        attempt: 1,
+        durationMs: 3,
+        at: new Date(Date.UTC(2026, 10, 30, 10, 0, second)).toISOString(),
+      });
+    writeFileSync(
+      journalPath,
+      `${['oldest', ...Array.from({ length: 6_000 }, (_, i) => `later-${i}`)].map((id, i) => line(id, i)).join('\n')}\n`,
+    );
+    try {
+      const oldest = await trace(testBackend(), local, 'oldest', { journalPath });
+      expect(oldest.steps.map((s) => s.step)).toEqual(['attempt']);
+      const unknown = trace(testBackend(), local, 'nope', { journalPath });
+      await expect(unknown).rejects.toThrow(journalPath);
+      // A delayed job has no line until it runs: the error points at where its state is.
+      await expect(trace(testBackend(), local, 'nope', { journalPath })).rejects.toThrow(
+        /hookline jobs show nope/,
+      );
+      await expect(trace(testBackend(), local, 'nope', { journalPath })).rejects.not.toThrow(/last 5,000/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -84,4 +84,27 @@ describe('consumer: archives what reached its queue without the ingest function'
       error: 'ServiceUnavailableException',
     });
   });
+
+  it('counts a job whose inline envelope is too large for a delivery stream record (ArchiveFailed), archiving the rest', async () => {
+    const sink = new RecordingSink();
+    const { core, logger, metrics } = harness({ handlers }, {}, { archive: sink });
+    // Inline in SQS (under the default inline limit of 1 MiB - 16 KiB), above Firehose's 1,000 KiB record.
+    const large = envelope({
+      id: 'job-large',
+      source: JOB_SOURCE,
+      type: 'report.export',
+      body: JSON.stringify({ rows: 'x'.repeat(1_025_000) }),
+    });
+    const small = envelope({ id: 'job-small', source: JOB_SOURCE, type: 'email.welcome' });
+
+    const response = await core.processBatch(sqsEvent([record(large), record(small)]), lambdaContext());
+
+    expect(failedIds(response)).toStrictEqual([]);
+    expect(sink.calls.flat().map((r) => r.envelope.id)).toStrictEqual(['job-small']);
+    expect(metrics.archiveFailures).toStrictEqual([1]);
+    expect(logger.lines.find((l) => l.message === 'archive record too large')?.attributes).toMatchObject({
+      archiveFailed: 1,
+      ids: ['job-large'],
+    });
+  });
 });
