@@ -165,6 +165,12 @@ function upgradeEffects(before: Record<string, Pinned>, now: Record<string, Pinn
       );
       continue;
     }
+    if (was.type !== is.type) {
+      effects.push(
+        `this replaces ${id} (${was.type}) on upgrade: its type becomes ${is.type}, and CloudFormation refuses to change a resource's type (the deploy fails; a new id would replace it); ${advice}`,
+      );
+      continue;
+    }
     for (const property of new Set([...Object.keys(was.properties), ...Object.keys(is.properties)])) {
       const from = JSON.stringify(was.properties[property]);
       const to = JSON.stringify(is.properties[property]);
@@ -219,7 +225,7 @@ describe('upgrading a deployed stack', () => {
     expect(Object.keys(moved).filter((id) => id in current)).toEqual([]);
   });
 
-  it('names the replaced resource and the way back when a logical id or a replacing property changes', () => {
+  it('names the replaced resource and the way back when a logical id, a type or a replacing property changes', () => {
     const renamed = Object.fromEntries(
       Object.entries(current).map(([id, r]) => [
         id.startsWith('QueueEventsQueue') ? 'EventsQueueRenamed' : id,
@@ -230,6 +236,12 @@ describe('upgrading a deployed stack', () => {
     expect(upgradeEffects(current, renamed)).toEqual([
       `this replaces ${queueId} (AWS::SQS::Queue) on upgrade: its logical id is gone (renamed or removed); if intended, document it under Upgrading in the README and update the snapshot`,
       'EventsQueueRenamed (AWS::SQS::Queue) is a new stateful resource: pin it by updating the snapshot',
+    ]);
+    const tableId = Object.keys(current).find((id) => id.startsWith('DedupeTable')) as string;
+    const retyped = structuredClone(current);
+    (retyped[tableId] as Pinned).type = 'AWS::DynamoDB::GlobalTable';
+    expect(upgradeEffects(current, retyped)).toEqual([
+      `this replaces ${tableId} (AWS::DynamoDB::Table) on upgrade: its type becomes AWS::DynamoDB::GlobalTable, and CloudFormation refuses to change a resource's type (the deploy fails; a new id would replace it); if intended, document it under Upgrading in the README and update the snapshot`,
     ]);
     const secretId = Object.keys(current).find((id) => id.startsWith('SecretGithub')) as string;
     const regenerated = structuredClone(current);
