@@ -40,7 +40,8 @@ export interface EventArchiveProps {
   readonly bufferingInterval?: Duration;
 
   /**
-   * What deleting the stack does to the archive bucket.
+   * What deleting the stack does to the archive bucket. CloudFormation deletes only an empty bucket: with
+   * DESTROY, deleting a stack whose archive holds objects fails until the bucket is emptied by hand.
    *
    * @default RemovalPolicy.RETAIN
    */

@@ -135,14 +135,14 @@ export class HooklinePipeline extends Construct {
     }
     this.payloadBucket = this.createPayloadBucket(config);
     if (config.archive) {
-      this.archive = new EventArchive(this, 'Archive', {
-        retention: config.archive.retention,
-        removalPolicy: dataRemovalPolicy,
-      });
+      // Kept whatever removalPolicy says, like the claim-check bucket: CloudFormation cannot delete a bucket that
+      // holds objects, so a Delete policy would leave `cdk destroy` failed on the first archived event.
+      this.archive = new EventArchive(this, 'Archive', { retention: config.archive.retention });
     }
     this.ingest = this.createIngest(config);
     this.consumers = this.createConsumers(config);
-    if (config.jobsEndpoint) this.jobsEndpoint = this.createJobsEndpoint(config, config.jobsEndpoint);
+    if (config.jobsEndpoint)
+      this.jobsEndpoint = this.createJobsEndpoint(config, config.jobsEndpoint, dataRemovalPolicy);
     if (config.schedules.length > 0) this.schedules = this.createSchedules(config);
     this.alarms = this.createAlarms(config);
     this.dashboard = this.createDashboard(config);
@@ -225,6 +225,7 @@ export class HooklinePipeline extends Construct {
   private createJobsEndpoint(
     config: ResolvedConfig,
     endpoint: NonNullable<ResolvedConfig['jobsEndpoint']>,
+    removalPolicy: RemovalPolicy,
   ): JobsEndpoint {
     const jobs = new JobsEndpoint(this, 'JobsEndpoint', {
       api: this.ingest.api,
@@ -234,6 +235,7 @@ export class HooklinePipeline extends Construct {
       grantSend: (fn, queue, options) => this.grantSend(fn, queue, options),
       delays: endpoint.delays,
       secretCache: config.ingest.secretCache,
+      removalPolicy,
       ...functionOptionsOf(config),
     });
     new CfnOutput(this, 'JobsEndpointUrl', {

@@ -41,13 +41,18 @@ export interface JobsEndpointProps {
    * @default - as the ingest's signing secrets (`DEFAULTS.secretCache`)
    */
   readonly secretCache: Duration;
+  /**
+   * What deleting the stack (or replacing the secret) does to the token secret.
+   * @default RemovalPolicy.RETAIN (clients hold its tokens)
+   */
+  readonly removalPolicy?: RemovalPolicy;
   /** @default - DEFAULTS.logRetentionDays */
   readonly logRetention?: logs.RetentionDays;
   /** @default - DEFAULTS.tracing */
   readonly tracing?: lambda.Tracing;
 }
 
-/** The route, its function and the token secret (kept when the stack is deleted: clients hold its tokens). */
+/** The route, its function and the token secret (kept when the stack is deleted unless told otherwise: clients hold its tokens). */
 export class JobsEndpoint extends Construct {
   /** Bearer tokens: a plain token, or `{"secrets":["new","old"]}` while rotating. */
   public readonly tokenSecret: secretsmanager.Secret;
@@ -59,7 +64,7 @@ export class JobsEndpoint extends Construct {
     this.tokenSecret = new secretsmanager.Secret(this, 'TokenSecret', {
       description: `Bearer token(s) of the hookline jobs endpoint (${Stack.of(this).stackName}). JSON {"secrets":["new","old"]} while rotating.`,
       generateSecretString: { passwordLength: 48, excludePunctuation: true },
-      removalPolicy: RemovalPolicy.RETAIN,
+      removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
     });
     this.jobsFunction = this.createFunction(props);
     this.tokenSecret.grantRead(this.jobsFunction);

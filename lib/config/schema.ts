@@ -415,8 +415,9 @@ export interface HooklineConfig {
   logRetentionDays?: number;
   /**
    * What deleting the stack (or replacing the resource) does to the data it holds: the signing secrets it
-   * created and the dedupe and idempotency tables. `'retain'` keeps them (delete them by hand once sure);
-   * `'destroy'` deletes them with the stack, for throwaway stacks. The claim-check bucket is always kept.
+   * created, the jobs endpoint's token secret and the dedupe and idempotency tables. `'retain'` keeps them (delete them by hand once sure);
+   * `'destroy'` deletes them with the stack, for throwaway stacks. The claim-check and archive buckets are always
+   * kept: CloudFormation deletes only an empty bucket, so deleting the stack would fail.
    * @default 'retain'
    */
   removalPolicy?: 'retain' | 'destroy';
