@@ -21,6 +21,7 @@ const RUNTIME_PARTS = {
   verify: 'function',
   describe: 'function',
   secretFromKey: 'function',
+  secretProblem: 'function',
   sign: 'function',
   sampleType: 'string',
   sample: 'function',
@@ -48,6 +49,13 @@ describe('sender registries', () => {
     expect(new Set(runtimeTypes).size).toBe(runtimeTypes.length);
     expect(Object.keys(SENDERS)).toEqual(runtimeTypes);
   });
+
+  it.each(SENDER_LIST.map((s) => [s.type, s] as const))(
+    'sender %s accepts the secrets it makes from a key, the development defaults',
+    (_, sender) => {
+      expect(sender.secretProblem(sender.secretFromKey('dev-secret-source'))).toBeUndefined();
+    },
+  );
 
   it.each(SENDER_LIST.map((s) => [s.type, s] as const))(
     'runtime sender %s provides every part',

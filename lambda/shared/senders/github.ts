@@ -41,6 +41,7 @@ export const github = defineSender(z.object({ type: z.literal('github'), ...secr
     };
   },
   secretFromKey: (key) => key,
+  secretProblem: () => undefined,
   sign: (_settings, key, body, { id }) => ({
     'x-hub-signature-256': `sha256=${hmac('sha256', key, body).toString('hex')}`,
     'x-github-delivery': id ?? randomUUID(),

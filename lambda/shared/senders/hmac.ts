@@ -75,6 +75,7 @@ export const hmac = defineSender(
     },
     describe: describeByHints,
     secretFromKey: (key) => key,
+    secretProblem: () => undefined,
     sign(settings, key, body, { seconds, id: given }) {
       const id = given ?? randomUUID();
       const content = fillSignedContent(settings.signedContent, body, seconds, id);

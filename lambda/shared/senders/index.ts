@@ -62,7 +62,7 @@ export function signingSecretProblem(type: SenderType, secret: string): string |
   if (/^\s*[{[]/.test(secret) && isJson(secret))
     return 'the secret is a JSON document: pass the plain secret the sender shows (the rotation list is kept for you)';
   const sender: SenderParts<SourceSettings> = SENDERS[type];
-  return sender.secretProblem?.(secret);
+  return sender.secretProblem(secret);
 }
 
 function isJson(text: string): boolean {

@@ -97,10 +97,10 @@ export interface SenderParts<S extends { readonly type: string }> {
   /** A signing secret as this sender issues it, made from the text `key` (local mode's development secrets). */
   secretFromKey(key: string): string;
   /**
-   * Why `secret` cannot verify any request of this sender (a key in the wrong form), or undefined when it can;
-   * absent when every non-blank secret can.
+   * Why a non-blank `secret` cannot verify any request of this sender (a key in the wrong form), or undefined
+   * when it can.
    */
-  secretProblem?(secret: string): string | undefined;
+  secretProblem(secret: string): string | undefined;
   /** The headers the sender adds to a request with `body`, signed with `key` (the current secret). */
   sign(settings: S, key: string, body: Buffer, context: SigningContext): Record<string, string>;
   /** The default event type of its sample. */

@@ -34,6 +34,7 @@ export const shopify = defineSender(z.object({ type: z.literal('shopify'), ...se
     type: nonEmpty(headers['x-shopify-topic']) ?? 'unknown',
   }),
   secretFromKey: (key) => key,
+  secretProblem: () => undefined,
   sign: (_settings, key, body, { id }) => ({
     'x-shopify-hmac-sha256': hmac('sha256', key, body).toString('base64'),
     'x-shopify-webhook-id': id ?? randomUUID(),

@@ -62,6 +62,7 @@ export const slack = defineSender(z.object({ type: z.literal('slack'), ...secret
     };
   },
   secretFromKey: (key) => key,
+  secretProblem: () => undefined,
   sign: (_settings, key, body, { seconds }) => ({
     'x-slack-request-timestamp': seconds,
     'x-slack-signature': `v0=${hmac('sha256', key, Buffer.from(`v0:${seconds}:`), body).toString('hex')}`,

@@ -52,6 +52,7 @@ export const token = defineSender(
     },
     describe: describeByHints,
     secretFromKey: (key) => key,
+    secretProblem: () => undefined,
     sign(settings, key, _body, { id }) {
       const headers: Record<string, string> =
         settings.scheme === 'basic'

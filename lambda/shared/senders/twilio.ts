@@ -139,6 +139,7 @@ export const twilio = defineSender(
       return { ok: true, ...twilioEvent(headers, params) };
     },
     secretFromKey: (key) => key,
+    secretProblem: () => undefined,
     sign(_settings, key, body, { url }) {
       if (!url) throw new Error('signing a Twilio request needs options.url, the exact URL it is posted to');
       // Twilio signs the form parameters of a form body; a JSON body is covered by the URL's bodySHA256.
