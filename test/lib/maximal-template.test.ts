@@ -5,13 +5,14 @@
  * CloudFormation, CloudWatch and IAM would meet it: where AWS cannot run here, these are the properties that
  * make it work once deployed.
  */
-import { App, Duration, Validations } from 'aws-cdk-lib';
+import { App, Validations } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../lib/config';
 import { WebhookPipelineStack } from '../../lib/webhook-pipeline-stack';
+import { maximalConfig } from '../helpers/maximal-config';
 
 type Json = ReturnType<Template['toJSON']>;
 type Resource = { Type: string; Properties: Json; DeletionPolicy?: string; UpdateReplacePolicy?: string };
@@ -23,58 +24,9 @@ const getAttId = (value: unknown): string | undefined =>
   (value as { 'Fn::GetAtt'?: string[] } | undefined)?.['Fn::GetAtt']?.[0];
 const refId = (value: unknown): string | undefined => (value as { Ref?: string } | undefined)?.Ref;
 
-const consumer = (extra: object = {}) => ({
-  entry: 'lambda/consumers/events.ts',
-  timeout: Duration.seconds(30),
-  ...extra,
-});
-
 function maximalStack(alarms: { email: string } | { existingTopicArn: string }) {
   const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
-  const config = resolveConfig({
-    stackName: 'HooklineMax',
-    sources: {
-      github: { type: 'github' },
-      stripe: { type: 'stripe', secret: { existingSecretName: 'prod/stripe-secret' } },
-      slack: { type: 'slack' },
-      shopify: { type: 'shopify' },
-      standard: { type: 'standard-webhooks' },
-      twilio: { type: 'twilio', publicUrl: 'https://hooks.example.com' },
-      generic: { type: 'hmac', header: 'x-signature', typePath: 'type', idPath: 'id' },
-      internal: { type: 'token', scheme: 'header', header: 'authorization' },
-      open: { type: 'unverified', dangerouslyAcceptUnverifiedRequests: true },
-    },
-    queues: {
-      events: { consumer: consumer({ reservedConcurrency: 20, maxConcurrency: 10 }) },
-      fair: {
-        tenants: { stripe: { path: 'account' }, shopify: { header: 'x-shopify-shop-domain' } },
-        consumer: consumer({ minimumPollers: 2, maximumPollers: 10 }),
-      },
-      orders: {
-        fifo: true,
-        fifoGrouping: { path: 'id' },
-        consumer: consumer({ entry: 'lambda/consumers/orders.ts' }),
-      },
-      jobs: { consumer: consumer() },
-      external: {},
-    },
-    routes: [{ source: 'shopify', type: 'orders/*', queues: ['orders'] }],
-    defaultRoute: { queues: ['events', 'fair'] },
-    schedules: [
-      { name: 'heartbeat', expression: 'rate(1 hour)', queue: 'events', type: 'schedule.heartbeat' },
-      {
-        name: 'nightly',
-        expression: 'cron(0 3 * * ? *)',
-        timezone: 'Europe/Paris',
-        queue: 'jobs',
-        type: 'job.nightly',
-      },
-    ],
-    jobs: { endpoint: { queues: ['jobs', 'orders'] } },
-    payloads: { inlineLimitBytes: 2048 },
-    alarms,
-    tracing: true,
-  });
+  const config = resolveConfig(maximalConfig({ alarms }));
   const stack = new WebhookPipelineStack(app, config.stackName, { config });
   // An app's own producer, granted after the pipeline (and its alarms) exist.
   const producer = new lambda.Function(stack, 'AppProducer', {

@@ -12,13 +12,14 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { App, Duration, Stack } from 'aws-cdk-lib';
+import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { type HooklineConfig, resolveConfig } from '../../lib/config';
 import { HooklinePipeline } from '../../lib/hookline-pipeline';
 import { WebhookPipelineStack } from '../../lib/webhook-pipeline-stack';
+import { maximalConfig } from '../helpers/maximal-config';
 
 type Resource = {
   Type: string;
@@ -55,67 +56,13 @@ type Pinned = {
 
 const SNAPSHOT = path.join(import.meta.dirname, 'upgrade-safety.snapshot.json');
 
-const consumer = (extra: object = {}) => ({
-  entry: 'lambda/consumers/events.ts',
-  timeout: Duration.seconds(30),
-  ...extra,
-});
-
-/** Every feature on: each source type (one with an existing secret), standard, fair, FIFO and consumer-less queues, schedules, the jobs endpoint, the archive, claim checks, an email alarm subscription. */
-const richConfig = (overrides: Partial<HooklineConfig> = {}): HooklineConfig => ({
-  stackName: 'HooklineUpgrade',
-  sources: {
-    github: { type: 'github' },
-    stripe: { type: 'stripe' },
-    slack: { type: 'slack' },
-    shopify: { type: 'shopify' },
-    standard: { type: 'standard-webhooks' },
-    twilio: { type: 'twilio', publicUrl: 'https://hooks.example.com' },
-    generic: { type: 'hmac', header: 'x-signature', typePath: 'type', idPath: 'id' },
-    internal: { type: 'token', scheme: 'header', header: 'authorization' },
-    partner: { type: 'github', secret: { existingSecretName: 'prod/partner-secret' } },
-    open: { type: 'unverified', dangerouslyAcceptUnverifiedRequests: true },
-  },
-  queues: {
-    events: { consumer: consumer() },
-    'billing-events': {
-      tenants: { stripe: { path: 'account' }, shopify: { header: 'x-shopify-shop-domain' } },
-      consumer: consumer(),
-    },
-    orders: {
-      fifo: true,
-      fifoGrouping: { path: 'id' },
-      consumer: consumer({ entry: 'lambda/consumers/orders.ts' }),
-    },
-    jobs: { consumer: consumer() },
-    external: {},
-  },
-  routes: [{ source: 'shopify', type: 'orders/*', queues: ['orders'] }],
-  defaultRoute: { queues: ['events', 'billing-events'] },
-  schedules: [
-    { name: 'heartbeat', expression: 'rate(1 hour)', queue: 'events', type: 'schedule.heartbeat' },
-    {
-      name: 'nightly-report',
-      expression: 'cron(0 3 * * ? *)',
-      timezone: 'Europe/Paris',
-      queue: 'jobs',
-      type: 'job.nightly',
-    },
-  ],
-  jobs: { endpoint: { queues: ['jobs', 'orders'] } },
-  payloads: { inlineLimitBytes: 2048 },
-  archive: { enabled: true },
-  alarms: { email: 'ops@example.com' },
-  ...overrides,
-});
-
 /** The rich pipeline as the hookline app builds it, or as `new HooklinePipeline(stack, pipelineId)` in an app's own stack. */
 function richResources(
   overrides: Partial<HooklineConfig> = {},
   ownStack?: { pipelineId: string },
 ): Record<string, Resource> {
   const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
-  const config = resolveConfig(richConfig(overrides));
+  const config = resolveConfig(maximalConfig(overrides));
   const stack = ownStack
     ? new Stack(app, config.stackName)
     : new WebhookPipelineStack(app, config.stackName, { config });
