@@ -28,6 +28,7 @@ import {
   awsError,
   deadLetterMessage,
   EVENTS,
+  localTestTarget,
   mockCommandClients,
   ORDERS,
   recordingOutput,
@@ -45,16 +46,11 @@ const depth = (visible: number, inFlight: number, delayed: number) => ({
   },
 });
 
-const localTarget = (): LocalTarget => ({
-  kind: 'local',
-  description: 'local mode',
-  region: 'us-east-1',
-  controlUrl: 'http://127.0.0.1:3000/_hookline',
-  webhookBaseUrl: 'http://127.0.0.1:3000',
-  endpoints: { sqs: 'http://127.0.0.1:4566' },
-  consumers: { events: { state: 'Enabled' } },
-  queues: { events: { ...EVENTS, eventSourceMappingId: undefined } as never },
-});
+const localTarget = (): LocalTarget =>
+  localTestTarget({
+    consumers: { events: { state: 'Enabled' } },
+    queues: { events: { ...EVENTS, eventSourceMappingId: undefined } as never },
+  });
 
 describe('status', () => {
   it('reports counts, DLQ depth, oldest age and the mapping state per queue', async () => {

@@ -14,7 +14,7 @@ import type { Backend, Clock, HttpFetch, TargetOptions } from '../../lib/cli/bac
 import type { InterruptSignal, Interrupts } from '../../lib/cli/interrupt';
 import { colorsFor, consoleOutput, type Output } from '../../lib/cli/output';
 import type { CliDependencies } from '../../lib/cli/program';
-import type { StackTarget } from '../../lib/cli/target';
+import type { LocalTarget, StackTarget } from '../../lib/cli/target';
 import { resolveConfig } from '../../lib/config';
 
 export interface RecordingOutput extends Output {
@@ -127,6 +127,21 @@ export const ORDERS = {
   fifo: true,
   eventSourceMappingId: 'esm-orders-uuid',
 };
+
+/** Local mode on its default ports, with no consumers and no queues unless `overrides` give them. */
+export function localTestTarget(overrides: Partial<LocalTarget> = {}): LocalTarget {
+  return {
+    kind: 'local',
+    description: 'local mode',
+    region: 'us-east-1',
+    controlUrl: 'http://127.0.0.1:3000/_hookline',
+    webhookBaseUrl: 'http://127.0.0.1:3000',
+    endpoints: { sqs: 'http://127.0.0.1:4566' },
+    consumers: {},
+    queues: {},
+    ...overrides,
+  };
+}
 
 export function stackTarget(): StackTarget {
   return {

@@ -15,7 +15,15 @@ import { replay } from '../../lib/cli/replay';
 import type { LocalTarget } from '../../lib/cli/target';
 import { resolveConfig } from '../../lib/config';
 import { record } from '../lambda/consumer/fakes';
-import { EVENTS, fakeClock, mockCommandClients, ORDERS, stackTarget, testBackend } from './helpers';
+import {
+  EVENTS,
+  fakeClock,
+  localTestTarget,
+  mockCommandClients,
+  ORDERS,
+  stackTarget,
+  testBackend,
+} from './helpers';
 
 const clients = mockCommandClients();
 const s3 = mockClient(S3Client);
@@ -259,17 +267,11 @@ describe('replay of jobs and scheduled events', () => {
 
   it('refuses to replay from a local archive whose buffered records local mode could not write', async () => {
     archiveHolds('job', [job('job-1', 'events')]);
-    const target: LocalTarget = {
-      kind: 'local',
-      description: 'local mode',
-      region: 'us-east-1',
-      controlUrl: 'http://127.0.0.1:3000/_hookline',
-      webhookBaseUrl: 'http://127.0.0.1:3000',
-      endpoints: { sqs: 'http://127.0.0.1:4566' },
-      consumers: {},
+    const target: LocalTarget = localTestTarget({
       queues: { events: { ...EVENTS, eventSourceMappingId: undefined } as never },
       archiveBucket: 'archive',
-    };
+    });
+
     const http: HttpFetch = async () =>
       Response.json(
         { message: 'Error: 3 archive record(s) could not be written to the local S3 (kept to retry): boom' },

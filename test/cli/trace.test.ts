@@ -12,7 +12,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { idempotencyWorkKey } from '../../lambda/shared/idempotency-key';
 import type { LocalTarget } from '../../lib/cli/target';
 import { buildTimeline, trace } from '../../lib/cli/trace';
-import { stackTarget, testBackend } from './helpers';
+import { localTestTarget, stackTarget, testBackend } from './helpers';
 
 const logs = mockClient(CloudWatchLogsClient);
 beforeEach(() => logs.reset());
@@ -288,16 +288,7 @@ describe('idempotency of replays', () => {
 });
 
 describe('trace in local mode', () => {
-  const local: LocalTarget = {
-    kind: 'local',
-    description: 'local mode',
-    region: 'us-east-1',
-    controlUrl: 'http://127.0.0.1:3000/_hookline',
-    webhookBaseUrl: 'http://127.0.0.1:3000',
-    endpoints: { sqs: 'http://127.0.0.1:4566' },
-    consumers: {},
-    queues: {},
-  };
+  const local: LocalTarget = localTestTarget();
 
   it('reads the whole journal, beyond the 5,000 events of the live feed, and says which journal it searched', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'hookline-trace-journal-'));
