@@ -20,7 +20,13 @@ import {
 import type { DedupeStore } from '../shared/dedupe-store';
 import { MESSAGE_ATTRIBUTES, type WebhookEnvelope } from '../shared/envelope';
 import { type JobDefinition, type JobInput, jobEnvelope, validateJobPayload } from '../shared/job';
-import { enqueuedJobFields, type JobState, type JobStatus, jobRecordKey } from '../shared/job-record';
+import {
+  type CancelledJob,
+  enqueuedJobFields,
+  type JobState,
+  type JobStatus,
+  jobRecordKey,
+} from '../shared/job-record';
 import type { ProducerQueue, ProducerSettings } from '../shared/producer-config';
 import { isSafeId, isSqsGroupId, MAX_GROUP_ID_LENGTH, MAX_SAFE_ID_LENGTH } from '../shared/safe-ids';
 
@@ -143,7 +149,7 @@ export interface ProducerCollaborators {
   readonly dedupe?: DedupeStore;
   readonly records?: {
     read(id: string): Promise<JobStatus | undefined>;
-    cancel(id: string): Promise<boolean>;
+    cancel(id: string): Promise<CancelledJob | undefined>;
   };
   readonly scheduler?: {
     create(schedule: OneTimeSchedule): Promise<void>;
@@ -307,14 +313,14 @@ export class Producer {
    */
   async cancel(id: string): Promise<boolean> {
     const records = this.requireRecords('cancel');
-    const before = await records.read(id);
-    if (!before || !(await records.cancel(id))) return false;
+    const cancelled = await records.cancel(id);
+    if (!cancelled) return false;
     // The record says cancelled first, so a schedule firing meanwhile, or one that could not be deleted (a
     // throttle, a producer granted no delays), delivers a job the consumer skips. The job is cancelled either
     // way: failing here would have a retry answer false, "already started".
-    if (before.scheduleName && this.deps.scheduler) {
+    if (cancelled.scheduleName && this.deps.scheduler) {
       await this.deps.scheduler
-        .delete(before.scheduleName, this.deps.settings.scheduler?.groupName)
+        .delete(cancelled.scheduleName, this.deps.settings.scheduler?.groupName)
         .catch(() => false);
     }
     return true;

@@ -39,6 +39,11 @@ export interface JobStatus {
   readonly scheduleName?: string;
 }
 
+/** What cancelling a job found: the one-time schedule that was to send it, if it was delayed that far. */
+export interface CancelledJob {
+  readonly scheduleName?: string;
+}
+
 /** The record's key in the dedupe table. */
 export function jobRecordKey(id: string): string {
   return `${JOB_RECORD_KEY_PREFIX}${id}`;
@@ -173,16 +178,26 @@ export class JobRecords {
     await this.updateIfPresent(id, 'dead-lettered', { reason: { S: reason.slice(0, 4000) } }, generation);
   }
 
-  /** Cancels a job that has not started; false when it already started, finished or does not exist. */
-  async cancel(id: string): Promise<boolean> {
+  /**
+   * Cancels a job that has not started: the record as it was just before (so the caller deletes the schedule of
+   * the enqueue it cancelled, not of one it read earlier), or undefined when it already started, finished or does
+   * not exist.
+   */
+  async cancel(id: string): Promise<CancelledJob | undefined> {
     try {
-      await this.update(id, 'cancelled', {}, ANY_ENQUEUE, 'AND #state IN (:scheduled, :queued)', {
-        ':scheduled': { S: 'scheduled' },
-        ':queued': { S: 'queued' },
-      });
-      return true;
+      const { Attributes: before } = await this.update(
+        id,
+        'cancelled',
+        {},
+        ANY_ENQUEUE,
+        'AND #state IN (:scheduled, :queued)',
+        { ':scheduled': { S: 'scheduled' }, ':queued': { S: 'queued' } },
+        'ALL_OLD',
+      );
+      const scheduleName = before?.scheduleName?.S;
+      return scheduleName === undefined ? {} : { scheduleName };
     } catch (error) {
-      if (isConditionFailure(error)) return false;
+      if (isConditionFailure(error)) return undefined;
       throw error;
     }
   }
@@ -224,7 +239,8 @@ export class JobRecords {
     generation: string | undefined | typeof ANY_ENQUEUE,
     condition = '',
     values: Record<string, AttributeValue> = {},
-  ): Promise<void> {
+    returnValues?: 'ALL_OLD',
+  ): Promise<{ Attributes?: Record<string, AttributeValue> }> {
     const names = Object.keys(fields);
     const sameEnqueue =
       generation === ANY_ENQUEUE
@@ -232,10 +248,11 @@ export class JobRecords {
         : generation === undefined
           ? 'AND attribute_not_exists(#generation)'
           : 'AND (attribute_not_exists(#generation) OR #generation = :generation)';
-    await this.client.send(
+    return this.client.send(
       new UpdateItemCommand({
         TableName: this.tableName,
         Key: { [PK]: { S: jobRecordKey(id) } },
+        ...(returnValues ? { ReturnValues: returnValues } : {}),
         UpdateExpression: `SET #state = :state, updatedAt = :now${names.map((_, i) => `, #f${i} = :f${i}`).join('')}`,
         ConditionExpression: `attribute_exists(${PK}) ${sameEnqueue} ${condition}`
           .replace(/\s+/g, ' ')

@@ -120,6 +120,7 @@ function producerAt(
     putPayload?: ProducerCollaborators['putPayload'];
     /** How many sends (SQS batches and schedules) go through but answer with an error, as a lost answer does. */
     lostAnswers?: number;
+    records?: ProducerCollaborators['records'];
   } = {},
 ) {
   let lostAnswers = options.lostAnswers ?? 0;
@@ -138,6 +139,7 @@ function producerAt(
         }
       : real;
   const schedules: OneTimeSchedule[] = [];
+  const deleted: string[] = [];
   const deps: ProducerCollaborators = {
     queues: {
       jobs: { name: 'jobs', url: 'https://sqs/jobs', arn: 'arn:aws:sqs:eu-west-1:1:jobs', fifo: false },
@@ -154,7 +156,8 @@ function producerAt(
         if (!schedules.some((s) => s.name === schedule.name)) schedules.push(schedule);
         answer();
       },
-      async delete() {
+      async delete(name) {
+        deleted.push(name);
         return true;
       },
     },
@@ -168,9 +171,9 @@ function producerAt(
     },
     putPayload: options.putPayload ?? (async () => {}),
     dedupe,
-    records: new JobRecords(client, table, now),
+    records: options.records ?? new JobRecords(client, table, now),
   };
-  return { producer: new Producer(deps), sent, schedules };
+  return { producer: new Producer(deps), sent, schedules, deleted };
 }
 
 describe('a job id enqueued again', () => {
@@ -302,6 +305,33 @@ describe('a job id enqueued again', () => {
     const [earlier, later] = sent.map((e) => parseEnvelope(e.MessageBody).generation);
     expect(await records.start('cancelled-later', 2, earlier)).toBe('untracked');
     expect(await records.start('cancelled-later', 1, later)).toBe('cancelled');
+  });
+});
+
+describe('cancelling a job id that is sent again meanwhile', () => {
+  it('deletes the schedule of the enqueue it cancelled, not of the one it may have read before', async () => {
+    const time = testClock();
+    const records = new JobRecords(client, table, time.now);
+    const sender = producerAt(time.now);
+    // Whenever the canceller reads the record, the id's window ends and another producer sends it again, so a
+    // read-then-cancel would cancel the new enqueue and delete the old enqueue's schedule.
+    const resendAfterRead: ProducerCollaborators['records'] = {
+      async read(id) {
+        const seen = await records.read(id);
+        // A delayed job's window counts from its due time.
+        time.advance(2 * 3600 + WINDOW_SECONDS + 1);
+        const resent = await sender.producer.send(job, { n: 2 }, { id, delay: { hours: 3 } });
+        expect(resent.duplicate).toBe(false);
+        return seen;
+      },
+      cancel: (id) => records.cancel(id),
+    };
+    const canceller = producerAt(time.now, { records: resendAfterRead });
+    await sender.producer.send(job, { n: 1 }, { id: 'resent-while-cancelling', delay: { hours: 2 } });
+    expect(await canceller.producer.cancel('resent-while-cancelling')).toBe(true);
+    const cancelled = await records.read('resent-while-cancelling');
+    expect(cancelled?.state).toBe('cancelled');
+    expect(canceller.deleted).toEqual([cancelled?.scheduleName]);
   });
 });
 

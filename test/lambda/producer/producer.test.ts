@@ -300,9 +300,9 @@ describe('producer cancel', () => {
           return { id, state: state as 'scheduled', scheduleName: 'App-job-abc' };
         },
         async cancel() {
-          if (state !== 'scheduled') return false;
+          if (state !== 'scheduled') return undefined;
           state = 'cancelled';
-          return true;
+          return { scheduleName: 'App-job-abc' };
         },
       },
       scheduler: {
