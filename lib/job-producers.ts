@@ -6,7 +6,7 @@
  * The environment the producer reads (`lambda/shared/producer-config.ts`) is set from the same props, so the
  * configuration and the permissions cannot disagree.
  */
-import { type Duration, Stack, Validations } from 'aws-cdk-lib';
+import { Aws, type Duration, Lazy, Stack, Validations } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -16,9 +16,11 @@ import { Construct } from 'constructs';
 import { JOB_RECORD_KEY_PREFIX, PAYLOAD_KEY_PREFIX } from '../lambda/shared/contracts';
 import { JOB_SOURCE } from '../lambda/shared/job';
 import {
+  type GrantedQueue,
   PRODUCER_CONFIG_ENV,
+  PRODUCER_QUEUES_ENV,
+  type ProducerQueuesVariable,
   type ProducerSettings,
-  producerQueueEnvName,
 } from '../lambda/shared/producer-config';
 import { DEFAULTS } from './config';
 import { checkEnvironmentSize } from './function-environment';
@@ -59,6 +61,8 @@ export interface GrantSendOptions {
  */
 export class JobProducers extends Construct {
   readonly #schedulerRoles = new Map<string, iam.Role>();
+  /** Each granted function's queues, which its one `HOOKLINE_QUEUES` variable lists when synthesized. */
+  readonly #grantedQueues = new Map<lambda.Function, Map<string, GrantedQueue>>();
   #schedulerDeadLetterQueue?: sqs.Queue;
 
   constructor(
@@ -109,22 +113,41 @@ export class JobProducers extends Construct {
       );
     }
     if (role) this.grantScheduling(fn, role);
-    const stack = Stack.of(this);
-    fn.addEnvironment(
-      producerQueueEnvName(queueName),
-      stack.toJsonString({
-        name: queueName,
-        url: queue.queueUrl,
-        arn: queue.queueArn,
-        fifo: queue.fifo,
-        ...(role ? { schedulerRoleArn: role.roleArn } : {}),
-      }),
-    );
-    fn.addEnvironment(PRODUCER_CONFIG_ENV, stack.toJsonString(this.settings()));
+    this.grantedQueuesOf(fn).set(queueName, {
+      queue: queue.queueName,
+      ...(role ? { role: role.roleName } : {}),
+    });
+    fn.addEnvironment(PRODUCER_CONFIG_ENV, Stack.of(this).toJsonString(this.settings()));
     checkEnvironmentSize(
       fn,
-      "grant this function fewer queues (each grantSend adds a variable with the queue's URL and ARN and, with delays, its scheduler role's ARN): one producer function per group of queues, or shorten its own variables",
+      "grant this function fewer queues (each grantSend adds the queue's name and, with delays, its scheduler role's name: about 19 to 23 fit with delays on a function without other variables, fewer the longer the stack's and queues' names): one producer function per group of queues, or shorten its own variables",
     );
+  }
+
+  /** The queues granted to `fn` so far; the first grant adds the variable that lists them all. */
+  private grantedQueuesOf(fn: lambda.Function): Map<string, GrantedQueue> {
+    const existing = this.#grantedQueues.get(fn);
+    if (existing) return existing;
+    const queues = new Map<string, GrantedQueue>();
+    this.#grantedQueues.set(fn, queues);
+    const stack = Stack.of(fn);
+    // Uncached: a grant after the environment was first resolved (a size check, a test) must still show.
+    fn.addEnvironment(
+      PRODUCER_QUEUES_ENV,
+      Lazy.uncachedString({
+        produce: () => {
+          const variable: ProducerQueuesVariable = {
+            partition: Aws.PARTITION,
+            region: Aws.REGION,
+            account: Aws.ACCOUNT_ID,
+            urlSuffix: Aws.URL_SUFFIX,
+            queues: Object.fromEntries(queues),
+          };
+          return stack.toJsonString(variable);
+        },
+      }),
+    );
+    return queues;
   }
 
   private settings(): ProducerSettings {
@@ -179,6 +202,7 @@ export class JobProducers extends Construct {
   private schedulerRoleFor(queueName: string, queue: sqs.IQueue): iam.Role {
     const existing = this.#schedulerRoles.get(queueName);
     if (existing) return existing;
+    // No path: the producer derives the role's ARN from its name and the stack's account and partition.
     const role = new iam.Role(this, `SchedulerRole-${queueName}`, {
       assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
         conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } },

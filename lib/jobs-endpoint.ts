@@ -93,8 +93,8 @@ export class JobsEndpoint extends Construct {
       ...(props.logRetention ? { logRetention: props.logRetention } : {}),
       ...(props.tracing ? { tracing: props.tracing } : {}),
       environment: { [JOBS_ENDPOINT_CONFIG_ENV]: Stack.of(this).toJsonString(runtime) },
-      // Each queue adds a variable with its URL and ARN (and, with delays, its scheduler role's ARN).
-      environmentFix: `list fewer queues in jobs.endpoint.queues (${Object.keys(props.queues).length} now, each adds a variable with its URL and ARN and, with delays, its scheduler role's ARN) and send to the others from app code (grantSend), split the queues over two stacks, or turn delays off (jobs.endpoint.delays: false)`,
+      // Each queue adds its name (and, with delays, its scheduler role's name) to one variable.
+      environmentFix: `list fewer queues in jobs.endpoint.queues (${Object.keys(props.queues).length} now; each adds its queue's name and, with delays, its scheduler role's name, so about 17 to 21 fit with delays and 33 to 44 without, fewer the longer the stack's and queues' names) and send to the others from app code (grantSend), split the queues over two stacks, or turn delays off (jobs.endpoint.delays: false)`,
     });
   }
 }

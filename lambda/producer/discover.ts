@@ -6,10 +6,11 @@ import { existsSync, readFileSync } from 'node:fs';
 import { type LocalState, localStatePath, parseLocalState } from '../shared/local-state';
 import {
   PRODUCER_CONFIG_ENV,
-  PRODUCER_QUEUE_ENV_PREFIX,
+  PRODUCER_QUEUES_ENV,
   type ProducerQueue,
   type ProducerSettings,
-  producerQueueSchema,
+  producerQueuesOf,
+  producerQueuesSchema,
   producerSettingsSchema,
 } from '../shared/producer-config';
 import { ProducerConfigError } from './producer';
@@ -100,12 +101,11 @@ function parseJsonVariable<T>(name: string, raw: string, parse: (value: unknown)
 }
 
 function fromEnvironment(env: Readonly<Record<string, string | undefined>>): ResolvedProducer | undefined {
-  const queues: Record<string, ProducerQueue> = {};
-  for (const [name, raw] of Object.entries(env)) {
-    if (!name.startsWith(PRODUCER_QUEUE_ENV_PREFIX) || !raw) continue;
-    const queue = parseJsonVariable(name, raw, (v) => producerQueueSchema.parse(v));
-    queues[queue.name] = queue;
-  }
+  const rawQueues = env[PRODUCER_QUEUES_ENV];
+  if (!rawQueues) return undefined;
+  const queues = producerQueuesOf(
+    parseJsonVariable(PRODUCER_QUEUES_ENV, rawQueues, (v) => producerQueuesSchema.parse(v)),
+  );
   if (Object.keys(queues).length === 0) return undefined;
   const raw = env[PRODUCER_CONFIG_ENV];
   const settings = raw

@@ -1,6 +1,6 @@
 /**
- * What a job producer reads from its environment: the stack's `grantSend(fn, queue)` sets one variable per
- * granted queue (`HOOKLINE_QUEUE_<NAME>`) and one with the shared settings (`HOOKLINE_PRODUCER`).
+ * What a job producer reads from its environment: the stack's `grantSend(fn, queue)` sets one variable listing
+ * every granted queue (`HOOKLINE_QUEUES`) and one with the shared settings (`HOOKLINE_PRODUCER`).
  */
 // zod/mini: the same validation as zod with a tree-shakable API, so function bundles stay small.
 import { z } from 'zod/mini';
@@ -8,22 +8,77 @@ import { z } from 'zod/mini';
 /** The shared producer settings (dedupe table, claim-check bucket, scheduler role). */
 export const PRODUCER_CONFIG_ENV = 'HOOKLINE_PRODUCER';
 
-/** One variable per queue a function may send jobs to. */
-export function producerQueueEnvName(queue: string): string {
-  return `HOOKLINE_QUEUE_${queue.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`;
-}
-export const PRODUCER_QUEUE_ENV_PREFIX = 'HOOKLINE_QUEUE_';
+/** The queues a function may send jobs to, in one variable (see {@link producerQueuesSchema}). */
+export const PRODUCER_QUEUES_ENV = 'HOOKLINE_QUEUES';
 
-export const producerQueueSchema = z.object({
-  name: z.string().check(z.minLength(1)),
-  url: z.string().check(z.minLength(1)),
-  /** Needed only for delays beyond 15 minutes (the schedule's target). */
-  arn: z.optional(z.string()),
-  fifo: z.boolean(),
-  /** The role one-time schedules send to this queue with (it may send to this queue only). */
-  schedulerRoleArn: z.optional(z.string()),
+/**
+ * Where a function's queues and scheduler roles are: written once, so each queue costs only its names. Lambda
+ * allows 4 KB of variables for a whole function, and a full URL and ARN per queue filled it at about 6 queues.
+ */
+export const queueLocationSchema = z.object({
+  partition: z.string().check(z.minLength(1)),
+  region: z.string().check(z.minLength(1)),
+  account: z.string().check(z.minLength(1)),
+  /** `amazonaws.com`, or `amazonaws.com.cn` in China: the domain of the SQS endpoint. */
+  urlSuffix: z.string().check(z.minLength(1)),
+  /** Local mode: the SQS emulator's origin, instead of `https://sqs.<region>.<urlSuffix>`. */
+  sqsEndpoint: z.optional(z.string().check(z.minLength(1))),
 });
-export type ProducerQueue = z.infer<typeof producerQueueSchema>;
+export type QueueLocation = z.infer<typeof queueLocationSchema>;
+
+/** One granted queue, by the name jobs address it with (`defineJob(..., { queue })`). */
+export const grantedQueueSchema = z.object({
+  /** The queue's physical name; a FIFO queue's ends in `.fifo`, as SQS requires. */
+  queue: z.string().check(z.minLength(1)),
+  /** With delays: the name of the role one-time schedules send to this queue with (a role without a path). */
+  role: z.optional(z.string().check(z.minLength(1))),
+});
+export type GrantedQueue = z.infer<typeof grantedQueueSchema>;
+
+/** `HOOKLINE_QUEUES`: where, once, and each granted queue by its configured name. */
+export const producerQueuesSchema = z.object({
+  ...queueLocationSchema.shape,
+  queues: z.record(z.string(), grantedQueueSchema),
+});
+export type ProducerQueuesVariable = z.infer<typeof producerQueuesSchema>;
+
+/** A queue the producer may send to, as it uses it. */
+export interface ProducerQueue {
+  /** The configured name jobs address the queue with. */
+  readonly name: string;
+  readonly url: string;
+  /** Needed only for delays beyond 15 minutes (the schedule's target). */
+  readonly arn?: string;
+  readonly fifo: boolean;
+  /** The role one-time schedules send to this queue with (it may send to this queue only). */
+  readonly schedulerRoleArn?: string;
+}
+
+/**
+ * A granted queue's URL, ARN and scheduler role ARN, from its names and where it is: SQS's queue URL is
+ * `https://sqs.<region>.<url suffix>/<account>/<name>`, its ARN `arn:<partition>:sqs:<region>:<account>:<name>`,
+ * and a role's ARN `arn:<partition>:iam::<account>:role/<path><name>` (hookline's scheduler roles have no path).
+ */
+export function producerQueueOf(where: QueueLocation, name: string, granted: GrantedQueue): ProducerQueue {
+  const sqsEndpoint = where.sqsEndpoint ?? `https://sqs.${where.region}.${where.urlSuffix}`;
+  return {
+    name,
+    url: `${sqsEndpoint}/${where.account}/${granted.queue}`,
+    arn: `arn:${where.partition}:sqs:${where.region}:${where.account}:${granted.queue}`,
+    fifo: granted.queue.endsWith('.fifo'),
+    ...(granted.role
+      ? { schedulerRoleArn: `arn:${where.partition}:iam::${where.account}:role/${granted.role}` }
+      : {}),
+  };
+}
+
+/** Every queue of a `HOOKLINE_QUEUES` value, by configured name. */
+export function producerQueuesOf(variable: ProducerQueuesVariable): Record<string, ProducerQueue> {
+  const { queues, ...where } = variable;
+  return Object.fromEntries(
+    Object.entries(queues).map(([name, granted]) => [name, producerQueueOf(where, name, granted)]),
+  );
+}
 
 export const producerSettingsSchema = z.object({
   dedupe: z.optional(

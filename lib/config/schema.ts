@@ -328,9 +328,9 @@ export interface JobsConfig {
 /** The jobs endpoint. */
 export interface JobsEndpointConfig {
   /**
-   * The configured queues it may send to; any other queue is answered 404. Each adds its URL and ARN (and, with
-   * delays, its scheduler role's ARN) to the function's environment, which Lambda caps at 4 KB: synth refuses an
-   * endpoint that could outgrow it (about 6 queues with delays, each URL and ARN counted at its longest).
+   * The configured queues it may send to; any other queue is answered 404. Each adds its queue's name (and, with
+   * delays, its scheduler role's name) to the function's environment, which Lambda caps at 4 KB: synth refuses an
+   * endpoint that could outgrow it (about 17 to 21 queues with delays, each name counted at its longest).
    */
   queues: string[];
   /**

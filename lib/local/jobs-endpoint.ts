@@ -1,7 +1,8 @@
 /**
  * Local mode's jobs endpoint: the same function as the stack's (`lambda/jobs-endpoint/handler.ts`), given the
- * environment the stack's `grantSend` would give it (one variable per queue, the producer settings), the local
- * one-time scheduler's endpoint, and its token from `HOOKLINE_JOBS_TOKEN` (an `env:` secret, as sources' are).
+ * environment the stack's `grantSend` would give it (its queues with the emulator as SQS endpoint, the producer
+ * settings), the local one-time scheduler's endpoint, and its token from `HOOKLINE_JOBS_TOKEN` (an `env:` secret,
+ * as sources' are).
  */
 import {
   JOBS_ENDPOINT_CONFIG_ENV,
@@ -10,16 +11,19 @@ import {
   LOCAL_JOBS_TOKEN_ENV,
 } from '../../lambda/shared/jobs-endpoint-config';
 import {
+  type GrantedQueue,
   jobScheduleNamePrefix,
   PRODUCER_CONFIG_ENV,
-  type ProducerQueue,
+  PRODUCER_QUEUES_ENV,
+  type ProducerQueuesVariable,
   type ProducerSettings,
-  producerQueueEnvName,
+  producerQueueOf,
+  type QueueLocation,
 } from '../../lambda/shared/producer-config';
 import type { ResolvedConfig } from '../config';
 import { hooklineModulePath } from '../package-root';
 import { producerClaimSettingsOf } from '../runtime-wiring';
-import type { LocalTopology } from './topology';
+import type { LocalQueue, LocalTopology } from './topology';
 
 /** The development token when `HOOKLINE_JOBS_TOKEN` is unset, so the README's curl works out of the box. */
 export const DEFAULT_LOCAL_JOBS_TOKEN = 'dev-jobs-token';
@@ -55,27 +59,67 @@ export function localJobsEnvironment(
     tokenSecretId: `env:${LOCAL_JOBS_TOKEN_ENV}`,
     secretCacheSeconds: config.ingest.secretCache.toSeconds(),
   };
-  // As JobProducers grants it: one scheduler role per delayable queue, never for a FIFO queue.
-  const schedulerRoleArn = `arn:aws:iam::000000000000:role/${config.stackName}-job-scheduler`;
-  const queues = endpoint.queues.flatMap((name): [string, string][] => {
-    const local = topology.queues[name];
-    if (!local) return [];
-    const queue: ProducerQueue = {
-      name,
-      url: local.url,
-      arn: local.arn,
-      fifo: local.fifo,
-      ...(endpoint.delays && !local.fifo ? { schedulerRoleArn } : {}),
-    };
-    return [[producerQueueEnvName(name), JSON.stringify(queue)]];
-  });
   return {
-    ...Object.fromEntries(queues),
+    [PRODUCER_QUEUES_ENV]: JSON.stringify(localProducerQueues(config, endpoint, topology)),
     [PRODUCER_CONFIG_ENV]: JSON.stringify(producerSettings(config, topology)),
     [JOBS_ENDPOINT_CONFIG_ENV]: JSON.stringify(runtime),
     [LOCAL_JOBS_TOKEN_ENV]: localJobsToken(env),
     AWS_ENDPOINT_URL_SCHEDULER: schedulerUrl,
   };
+}
+
+/**
+ * The endpoint's queues as `JobProducers` grants them: their emulator names, and a scheduler role on each
+ * delayable queue (never on a FIFO queue). Where they are is read from the emulator's own URL and ARN.
+ */
+export function localProducerQueues(
+  config: ResolvedConfig,
+  endpoint: NonNullable<ResolvedConfig['jobsEndpoint']>,
+  topology: LocalTopology,
+): ProducerQueuesVariable {
+  const role = `${config.stackName}-job-scheduler`;
+  const local = endpoint.queues.flatMap((name) => {
+    const queue = topology.queues[name];
+    return queue ? [queue] : [];
+  });
+  const queues = Object.fromEntries(
+    local.map((queue): [string, GrantedQueue] => [
+      queue.name,
+      { queue: nameInUrl(queue.url), ...(endpoint.delays && !queue.fifo ? { role } : {}) },
+    ]),
+  );
+  return { ...emulatorLocation(local), queues };
+}
+
+function nameInUrl(url: string): string {
+  return url.slice(url.lastIndexOf('/') + 1);
+}
+
+/**
+ * The emulator's account, region and origin, read from the queues it created (`arn:<partition>:sqs:<region>:
+ * <account>:<name>`, `<origin>/<account>/<name>`). A queue whose URL or ARN does not derive back exactly would be
+ * sent to at the wrong address, so it stops local mode instead.
+ */
+function emulatorLocation(queues: readonly LocalQueue[]): QueueLocation {
+  const [first] = queues;
+  // The configuration refuses a jobs endpoint without queues.
+  if (!first) throw new Error('the jobs endpoint has no queue');
+  const [, partition = '', , region = '', account = ''] = first.arn.split(':');
+  const location: QueueLocation = {
+    partition,
+    region,
+    account,
+    urlSuffix: 'amazonaws.com',
+    sqsEndpoint: new URL(first.url).origin,
+  };
+  for (const queue of queues) {
+    const derived = producerQueueOf(location, queue.name, { queue: nameInUrl(queue.url) });
+    if (derived.url !== queue.url || derived.arn !== queue.arn)
+      throw new Error(
+        `the SQS emulator's queue ${queue.url} (${queue.arn}) is not where the producer would look (${derived.url}, ${derived.arn})`,
+      );
+  }
+  return location;
 }
 
 function producerSettings(config: ResolvedConfig, topology: LocalTopology): ProducerSettings {

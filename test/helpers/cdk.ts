@@ -41,3 +41,63 @@ export function renderIntrinsics(value: unknown): string {
   if (node['Fn::GetAtt']) return `resolved-${(node['Fn::GetAtt'] as string[]).join('.')}`;
   throw new Error(`unexpected intrinsic ${JSON.stringify(value)}`);
 }
+
+/** Where a stack is deployed, for {@link resolveAsDeployed}. */
+export interface DeployedAt {
+  readonly partition: string;
+  readonly region: string;
+  readonly account: string;
+  readonly urlSuffix: string;
+}
+
+/**
+ * Renders CloudFormation's Fn::Join / Ref / GetAtt as a deploy at `at` would: pseudo parameters, and each queue's
+ * and role's generated name (`<stack>-<logical id>-RANDOM`, `.fifo` on a FIFO queue) in its URL and ARN, spelled
+ * as AWS spells them. Any other resource renders as `resolved-<logical id>`.
+ */
+export function resolveAsDeployed(
+  value: unknown,
+  template: ReturnType<Template['toJSON']>,
+  stackName: string,
+  at: DeployedAt,
+): string {
+  const render = (v: unknown) => resolveAsDeployed(v, template, stackName, at);
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  const node = value as Record<string, unknown>;
+  if (node['Fn::Join']) {
+    const [separator, parts] = node['Fn::Join'] as [string, unknown[]];
+    return parts.map(render).join(separator);
+  }
+  const pseudo: Record<string, string> = {
+    'AWS::Partition': at.partition,
+    'AWS::Region': at.region,
+    'AWS::AccountId': at.account,
+    'AWS::URLSuffix': at.urlSuffix,
+  };
+  const resources = template.Resources as Record<
+    string,
+    { Type: string; Properties?: Record<string, unknown> }
+  >;
+  const fifo = (id: string) => resources[id]?.Properties?.FifoQueue === true;
+  const nameOf = (id: string) => `${stackName}-${id}-RANDOM${fifo(id) ? '.fifo' : ''}`;
+  const typeOf = (id: string) => resources[id]?.Type;
+  if (typeof node.Ref === 'string') {
+    const id = node.Ref;
+    if (pseudo[id]) return pseudo[id];
+    if (typeOf(id) === 'AWS::SQS::Queue')
+      return `https://sqs.${at.region}.${at.urlSuffix}/${at.account}/${nameOf(id)}`;
+    if (typeOf(id) === 'AWS::IAM::Role') return nameOf(id);
+    return `resolved-${id}`;
+  }
+  if (node['Fn::GetAtt']) {
+    const [id = '', attribute] = node['Fn::GetAtt'] as string[];
+    if (typeOf(id) === 'AWS::SQS::Queue' && attribute === 'QueueName') return nameOf(id);
+    if (typeOf(id) === 'AWS::SQS::Queue' && attribute === 'Arn')
+      return `arn:${at.partition}:sqs:${at.region}:${at.account}:${nameOf(id)}`;
+    if (typeOf(id) === 'AWS::IAM::Role' && attribute === 'Arn')
+      return `arn:${at.partition}:iam::${at.account}:role/${nameOf(id)}`;
+    return `resolved-${id}.${attribute}`;
+  }
+  throw new Error(`unexpected intrinsic ${JSON.stringify(value)}`);
+}

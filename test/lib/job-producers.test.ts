@@ -19,15 +19,22 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { createProducer } from '../../lambda/producer';
+import { discoverProducer } from '../../lambda/producer/discover';
 import { defineJob } from '../../lambda/shared/job';
 import {
   jobScheduleNamePrefix,
   PRODUCER_CONFIG_ENV,
-  producerQueueEnvName,
+  PRODUCER_QUEUES_ENV,
 } from '../../lambda/shared/producer-config';
 import { deadLetterQueueOf, describeStackTarget, JOB_SCHEDULES } from '../../lib/cli/target';
 import { WebhookPipelineStack } from '../../lib/webhook-pipeline-stack';
-import { exampleResolved, pipelineTemplate, renderIntrinsics, testApp } from '../helpers/cdk';
+import {
+  exampleResolved,
+  pipelineTemplate,
+  renderIntrinsics,
+  resolveAsDeployed,
+  testApp,
+} from '../helpers/cdk';
 
 type Statement = { Action: string | string[]; Resource: unknown; Condition?: unknown; Effect: string };
 type Json = ReturnType<Template['toJSON']>;
@@ -98,9 +105,7 @@ describe('grantSend', () => {
       'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['job#*'] },
     });
     const variables = template.toJSON().Resources[logicalId(fn)].Properties.Environment.Variables;
-    expect(Object.keys(variables).sort()).toEqual(
-      [PRODUCER_CONFIG_ENV, producerQueueEnvName('events')].sort(),
-    );
+    expect(Object.keys(variables).sort()).toEqual([PRODUCER_CONFIG_ENV, PRODUCER_QUEUES_ENV].sort());
   });
 
   it('adds scheduler actions on the stack’s job schedules and passing the queue’s scheduler role with delays', () => {
@@ -119,6 +124,40 @@ describe('grantSend', () => {
     expect(pass?.Resource).toEqual({ 'Fn::GetAtt': [logicalId(schedulerRole as never), 'Arn'] });
     expect(pass?.Condition).toEqual({ StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } });
   });
+
+  it.each([
+    ['aws', 'eu-west-1', 'amazonaws.com'],
+    ['aws-cn', 'cn-north-1', 'amazonaws.com.cn'],
+  ])(
+    'points the producer at the very queue and scheduler role its policies name (%s)',
+    (partition, region, urlSuffix) => {
+      const { stack, fn, template, logicalId } = producerStack(true);
+      const json = template.toJSON();
+      const at = { partition, region, account: '123456789012', urlSuffix };
+      const deployed = (value: unknown) => resolveAsDeployed(value, json, stack.stackName, at);
+      const variables = json.Resources[logicalId(fn)].Properties.Environment.Variables as Record<
+        string,
+        unknown
+      >;
+      const env = Object.fromEntries(
+        Object.entries(variables).map(([name, value]) => [name, deployed(value)]),
+      );
+      const events = discoverProducer({ env, local: false }).queues.events;
+      const queueId = logicalId(stack.queues.events?.queue as never);
+      const statements = statementsOf(template, logicalId(fn.role as never));
+      const send = statements.find((s) => s.Action === 'sqs:SendMessage');
+      const pass = statements.find((s) => s.Action === 'iam:PassRole');
+      expect(events?.url).toBe(deployed({ Ref: queueId }));
+      expect(events?.url).toContain(`https://sqs.${region}.${urlSuffix}/`);
+      expect(events?.arn).toBe(deployed(send?.Resource));
+      expect(events?.schedulerRoleArn).toBe(deployed(pass?.Resource));
+      expect(events?.schedulerRoleArn).toMatch(new RegExp(`^arn:${partition}:iam::123456789012:role/`));
+      expect(events?.fifo).toBe(false);
+      // A role's ARN holds its path, which hookline's scheduler roles leave at the default `/`.
+      const roleId = logicalId(stack.jobProducers?.schedulerRole('events') as never);
+      expect(json.Resources[roleId].Properties.Path).toBeUndefined();
+    },
+  );
 
   it('tells the producer how long the payload bucket keeps a payload, which a delayed job’s must outlive', () => {
     const { fn, template, logicalId } = producerStack(true);
@@ -192,7 +231,7 @@ describe('grantSend', () => {
       expect.objectContaining({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
     );
     // AND the role the schedule runs as may send there
-    const roleId = /^resolved-(.+)\.Arn$/.exec(target?.RoleArn ?? '')?.[1] ?? '';
+    const roleId = /:role\/resolved-(.+)$/.exec(target?.RoleArn ?? '')?.[1] ?? '';
     const sendable = statementsOf(template, roleId)
       .filter((s) => [s.Action].flat().includes('sqs:SendMessage'))
       .flatMap((s) => [s.Resource].flat());

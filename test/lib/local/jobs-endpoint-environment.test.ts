@@ -1,0 +1,54 @@
+/**
+ * Local mode gives its jobs endpoint the stack's queue variable, pointed at the emulator: the producer derives the
+ * very URLs and ARNs the emulator gave its queues, and local mode stops rather than send to another address.
+ */
+import { describe, expect, it } from 'vitest';
+import { producerQueuesOf } from '../../../lambda/shared/producer-config';
+import { localProducerQueues } from '../../../lib/local/jobs-endpoint';
+import type { LocalQueue, LocalTopology } from '../../../lib/local/topology';
+import { exampleResolved } from '../../helpers/cdk';
+
+const config = exampleResolved({ jobs: { endpoint: { queues: ['events', 'orders'] } } });
+const endpoint = config.jobsEndpoint as NonNullable<typeof config.jobsEndpoint>;
+
+/** A queue as fauxqs reports it: `http://<host>:<port>/000000000000/<name>` and its ARN. */
+function emulated(name: string, physical: string, fifo: boolean): LocalQueue {
+  return {
+    name,
+    url: `http://127.0.0.1:5931/000000000000/${physical}`,
+    arn: `arn:aws:sqs:us-east-1:000000000000:${physical}`,
+    deadLetterUrl: `http://127.0.0.1:5931/000000000000/${physical}-dlq`,
+    deadLetterArn: `arn:aws:sqs:us-east-1:000000000000:${physical}-dlq`,
+    fifo,
+  };
+}
+
+const topologyOf = (queues: LocalQueue[]) =>
+  ({ queues: Object.fromEntries(queues.map((q) => [q.name, q])) }) as unknown as LocalTopology;
+
+describe("local mode's jobs endpoint queues", () => {
+  it('derive to the URLs and ARNs the emulator gave, with the scheduler role on the standard queue only', () => {
+    const events = emulated('events', 'Hookline-events', false);
+    const orders = emulated('orders', 'Hookline-orders.fifo', true);
+    const queues = producerQueuesOf(localProducerQueues(config, endpoint, topologyOf([events, orders])));
+    expect(queues.events).toEqual({
+      name: 'events',
+      url: events.url,
+      arn: events.arn,
+      fifo: false,
+      schedulerRoleArn: 'arn:aws:iam::000000000000:role/Hookline-job-scheduler',
+    });
+    expect(queues.orders).toEqual({ name: 'orders', url: orders.url, arn: orders.arn, fifo: true });
+  });
+
+  it('stop local mode when a queue is not where the producer would look', () => {
+    const events = emulated('events', 'Hookline-events', false);
+    const elsewhere = {
+      ...emulated('orders', 'Hookline-orders.fifo', true),
+      arn: 'arn:aws:sqs:eu-west-1:1:x.fifo',
+    };
+    expect(() => localProducerQueues(config, endpoint, topologyOf([events, elsewhere]))).toThrow(
+      /queue http:\/\/127\.0\.0\.1:5931\/000000000000\/Hookline-orders\.fifo .* is not where the producer would look/,
+    );
+  });
+});
