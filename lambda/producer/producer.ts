@@ -20,7 +20,13 @@ import {
 import type { DedupeStore } from '../shared/dedupe-store';
 import { MESSAGE_ATTRIBUTES, type WebhookEnvelope } from '../shared/envelope';
 import { type JobDefinition, type JobInput, jobEnvelope, validateJobPayload } from '../shared/job';
-import { enqueuedJobFields, type JobState, type JobStatus, jobRecordKey } from '../shared/job-record';
+import {
+  enqueuedJobFields,
+  enqueuedState,
+  type JobState,
+  type JobStatus,
+  jobRecordKey,
+} from '../shared/job-record';
 import type { ProducerQueue, ProducerSettings } from '../shared/producer-config';
 import { isSafeId, isSqsGroupId, MAX_GROUP_ID_LENGTH, MAX_SAFE_ID_LENGTH } from '../shared/safe-ids';
 
@@ -638,7 +644,7 @@ function repeatOf(first: Outcome | undefined): Outcome {
 function resultOf(p: Prepared): SendResult {
   return {
     id: p.id,
-    state: p.dueAt ? 'scheduled' : 'queued',
+    state: enqueuedState(p.dueAt),
     duplicate: false,
     ...(p.dueAt ? { dueAt: p.dueAt.toISOString() } : {}),
   };
