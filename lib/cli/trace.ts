@@ -515,24 +515,45 @@ export async function trace(
       ? localRows(options.journalPath)
       : await deployedRows(backend, target, id, options);
   const ofEvent = ofSource(id, rows, options.source);
-  const lookup = options.readJob && mayBeJob(ofEvent, options.source) ? await options.readJob(id) : undefined;
+  const { lookup, unread } =
+    options.readJob && mayBeJob(ofEvent, options.source) ? await readRecord(options.readJob, id) : {};
   const timeline = buildTimeline(id, ofEvent);
   const result = lookup
     ? withJobRecord(timeline, lookup, {
         // Local mode journals every line; a stack only once it publishes the endpoint's log group.
         endpointSearched: target.kind === 'local' || target.logGroups?.jobsEndpoint !== undefined,
       })
-    : timeline;
+    : unread
+      ? { ...timeline, notes: [unread] }
+      : timeline;
   if (result.steps.length === 0) {
     const searched =
       target.kind === 'local'
         ? `local mode's journal ${options.journalPath} (every event since local mode started, or since its data directory was created)`
         : `the logs of ${target.description} (the last ${Math.round((options.sinceMs ?? DEFAULT_TRACE_WINDOW_MS) / 86_400_000)} days)`;
     throw new CliError(
-      `no event with id ${id}${options.source !== undefined ? ` from ${options.source}` : ''} in ${searched}: use the id from the webhook's answer, hookline failed list or the job's send; ${noJobHint(id, lookup)}`,
+      `no event with id ${id}${options.source !== undefined ? ` from ${options.source}` : ''} in ${searched}: use the id from the webhook's answer, hookline failed list or the job's send; ${unread ?? noJobHint(id, lookup)}`,
     );
   }
   return result;
+}
+
+/**
+ * The job's record, or why it could not be read (a missing grant, say): the lines still show what they know, and
+ * the timeline says what it lacks rather than failing or passing over it.
+ */
+async function readRecord(
+  readJob: (id: string) => Promise<JobRecordLookup>,
+  id: string,
+): Promise<{ lookup?: JobRecordLookup; unread?: string }> {
+  try {
+    return { lookup: await readJob(id) };
+  } catch (error) {
+    const why = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    return {
+      unread: `the job's record could not be read (${why}): its enqueue, due time and state are not shown`,
+    };
+  }
 }
 
 /** What an id with no line says of a job with that id. */

@@ -501,6 +501,38 @@ describe('trace of a job on a deployed stack', () => {
     ]);
   });
 
+  it("shows a job's lines and says its record could not be read when reading it fails", async () => {
+    logs.on(StartQueryCommand).resolves({ queryId: 'q-r' });
+    logs.on(GetQueryResultsCommand).resolves({
+      status: 'Complete',
+      results: [
+        row({
+          '@timestamp': '2026-11-30 10:00:05.000',
+          message: 'record outcome',
+          outcome: 'processed',
+          id: 'job-2',
+          source: 'job',
+          queue: 'events',
+          attempt: '1',
+        }),
+      ],
+    });
+    const backend = testBackend({ logs: new CloudWatchLogsClient({ region: 'us-east-1' }) });
+    const denied = Object.assign(new Error('not authorized to perform: dynamodb:GetItem'), {
+      name: 'AccessDeniedException',
+    });
+    const result = await trace(backend, withEndpoint(), 'job-2', {
+      journalPath: '/x',
+      readJob: async () => {
+        throw denied;
+      },
+    });
+    expect(result.steps.map((s) => s.step)).toEqual(['attempt']);
+    expect(result.notes).toEqual([
+      "the job's record could not be read (AccessDeniedException: not authorized to perform: dynamodb:GetItem): its enqueue, due time and state are not shown",
+    ]);
+  });
+
   it('does not read job records for a webhook, and says dedupe is off when an id has no line and no record', async () => {
     logs.on(StartQueryCommand).resolves({ queryId: 'q-k' });
     logs.on(GetQueryResultsCommand).resolves({ status: 'Complete', results: LINES });
