@@ -248,6 +248,11 @@ export class HooklinePipeline extends Construct {
       value: jobs.tokenSecret.secretArn,
       description: 'Bearer token(s) of the jobs endpoint',
     });
+    new CfnOutput(this, STACK_OUTPUTS.jobsEndpointLogGroupName, {
+      key: STACK_OUTPUTS.jobsEndpointLogGroupName,
+      value: jobs.jobsFunction.logGroup.logGroupName,
+      description: 'Jobs endpoint log group (hookline trace)',
+    });
     this.acknowledgeJobsEndpoint(jobs);
     return jobs;
   }

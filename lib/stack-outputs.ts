@@ -47,6 +47,8 @@ export const STACK_OUTPUTS = {
   archiveBucketName: 'ArchiveBucketName',
   archiveStreamName: 'ArchiveStreamName',
   ingestLogGroupName: 'IngestLogGroupName',
+  /** The jobs endpoint function's log group (`hookline trace` of a job sent over HTTP), once it is deployed. */
+  jobsEndpointLogGroupName: 'JobsEndpointLogGroupName',
   /** The one-time job schedules' dead-letter queue, once a producer may delay jobs (`grantSend` with delays). */
   jobSchedulesDeadLetterQueueUrl: 'JobSchedulesDeadLetterQueueUrl',
   jobSchedulesDeadLetterQueueArn: 'JobSchedulesDeadLetterQueueArn',

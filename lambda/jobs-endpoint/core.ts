@@ -10,7 +10,8 @@
 import { createHash } from 'node:crypto';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { ProducerConfigError, type SendOptions, type SendResult } from '../producer/producer';
-import { defineJob, type JobDefinition, JobPayloadError } from '../shared/job';
+import { JOBS_ENDPOINT_OUTCOME_MESSAGE } from '../shared/contracts';
+import { defineJob, JOB_SOURCE, type JobDefinition, JobPayloadError } from '../shared/job';
 import { parseJsonText } from '../shared/json-text';
 import { MAX_WEBHOOK_BODY_BYTES } from '../shared/request-limits';
 import { safeEqual } from '../shared/senders/verify-kit';
@@ -191,7 +192,16 @@ async function send(
 ): Promise<JobsResponse> {
   try {
     const result = await deps.send(job, request.payload, request.options);
-    deps.log.info('job enqueued', { id: result.id, type: job.type, queue, state: result.state });
+    deps.log.info(JOBS_ENDPOINT_OUTCOME_MESSAGE, {
+      outcome: result.duplicate ? 'duplicate' : result.state,
+      id: result.id,
+      source: JOB_SOURCE,
+      type: job.type,
+      queue,
+      state: result.state,
+      status: 202,
+      ...(result.dueAt !== undefined ? { dueAt: result.dueAt } : {}),
+    });
     return reply(202, { id: result.id, state: result.state });
   } catch (error) {
     if (error instanceof ProducerConfigError || error instanceof JobPayloadError) {

@@ -23,6 +23,7 @@ import { type JobDefinition, type JobInput, jobEnvelope, validateJobPayload } fr
 import {
   type CancelledJob,
   enqueuedJobFields,
+  enqueuedState,
   type JobState,
   type JobStatus,
   jobRecordKey,
@@ -644,7 +645,7 @@ function repeatOf(first: Outcome | undefined): Outcome {
 function resultOf(p: Prepared): SendResult {
   return {
     id: p.id,
-    state: p.dueAt ? 'scheduled' : 'queued',
+    state: enqueuedState(p.dueAt),
     duplicate: false,
     ...(p.dueAt ? { dueAt: p.dueAt.toISOString() } : {}),
   };

@@ -34,8 +34,18 @@ export const INGEST_OUTCOME_MESSAGE = 'webhook outcome';
 /** The message of the one INFO line a consumer logs per record; local mode's reporter selects on it. */
 export const CONSUMER_OUTCOME_MESSAGE = 'record outcome';
 
+/**
+ * The message of the INFO line the jobs endpoint logs per job it accepted (the enqueue a job sent over HTTP
+ * begins with); local mode's reporter and `hookline trace` select on it. App code's producer logs no such line.
+ */
+export const JOBS_ENDPOINT_OUTCOME_MESSAGE = 'job enqueued';
+
 /** Every outcome log message, the ingest's first. */
-export const OUTCOME_MESSAGES = [INGEST_OUTCOME_MESSAGE, CONSUMER_OUTCOME_MESSAGE] as const;
+export const OUTCOME_MESSAGES = [
+  INGEST_OUTCOME_MESSAGE,
+  CONSUMER_OUTCOME_MESSAGE,
+  JOBS_ENDPOINT_OUTCOME_MESSAGE,
+] as const;
 
 /**
  * Key prefix of claim-checked bodies in the payload bucket: the ingest function writes under it, the bucket's

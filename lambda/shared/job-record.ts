@@ -49,6 +49,11 @@ export function jobRecordKey(id: string): string {
   return `${JOB_RECORD_KEY_PREFIX}${id}`;
 }
 
+/** The state a job is recorded in when it is enqueued: `scheduled` when delayed, else `queued`. */
+export function enqueuedState(dueAt: unknown): JobState {
+  return dueAt ? 'scheduled' : 'queued';
+}
+
 /** The fields the producer writes when it completes its claim. */
 export function enqueuedJobFields(job: {
   readonly type: string;
@@ -58,7 +63,7 @@ export function enqueuedJobFields(job: {
   readonly scheduleName?: string;
 }): Record<string, AttributeValue> {
   return {
-    state: { S: job.dueAt ? 'scheduled' : 'queued' },
+    state: { S: enqueuedState(job.dueAt) },
     type: { S: job.type },
     queue: { S: job.queue },
     enqueuedAt: { S: job.enqueuedAt.toISOString() },

@@ -9,6 +9,7 @@ export { connect, loadConfig, systemClock } from './backend';
 export { setConsumerEnabled } from './consumers';
 export { failedList, failedShow } from './failed';
 export {
+  jobRecordReader,
   jobsList,
   jobsShow,
   jobsStore,

@@ -38,10 +38,21 @@ export async function jobsStore(
   backend: Backend,
   env: Record<string, string | undefined> = process.env,
 ): Promise<JobsStore> {
+  const store = await keptJobsStore(target, backend, env);
+  if (!store) throw new CliError(NO_TABLE);
+  return store;
+}
+
+/** {@link jobsStore}, or undefined when the pipeline keeps no job records (dedupe is off). */
+async function keptJobsStore(
+  target: Target,
+  backend: Backend,
+  env: Record<string, string | undefined>,
+): Promise<JobsStore | undefined> {
   if (target.kind === 'local') {
     const state = parseLocalState(JSON.parse(readFileSync(localStatePath(env), 'utf8')));
     const tableName = state.jobs?.dedupe?.tableName;
-    if (!tableName) throw new CliError(NO_TABLE);
+    if (!tableName) return undefined;
     const client = new DynamoDBClient({
       region: target.region,
       endpoint: target.endpoints.dynamodb ?? '',
@@ -54,7 +65,7 @@ export async function jobsStore(
     new DescribeStacksCommand({ StackName: target.stackName }),
   );
   const output = answer.Stacks?.[0]?.Outputs?.find((o) => o.OutputKey === STACK_OUTPUTS.dedupeTableName);
-  if (!output?.OutputValue) throw new CliError(NO_TABLE);
+  if (!output?.OutputValue) return undefined;
   return {
     client: new DynamoDBClient({ region: target.region, maxAttempts: 5 }),
     tableName: output.OutputValue,
@@ -72,6 +83,26 @@ export async function jobsShow(store: JobsStore, id: string): Promise<JobStatus>
     );
   }
   return status;
+}
+
+/** What the job records say of one id: none are kept (dedupe is off), or this id's record if there is one. */
+export type JobRecordLookup = { readonly kept: false } | { readonly kept: true; readonly job?: JobStatus };
+
+/**
+ * Reads one id's job record as `jobs show` sees it (a schedule Scheduler gave up on included), telling a pipeline
+ * that keeps no records apart from an id that has none.
+ */
+export function jobRecordReader(
+  backend: Backend,
+  target: Target,
+  env: Record<string, string | undefined> = process.env,
+): (id: string) => Promise<JobRecordLookup> {
+  return async (id) => {
+    const store = await keptJobsStore(target, backend, env);
+    if (!store) return { kept: false };
+    const job = await new JobRecords(store.client, store.tableName).read(id);
+    return job ? { kept: true, job: await withUndeliveredSchedule(backend, target, job) } : { kept: true };
+  };
 }
 
 /**

@@ -181,7 +181,7 @@ export function buildProgram(deps: CliDependencies, setExitCode: (code: number) 
     program
       .command('trace')
       .description(
-        "one event's timeline: received, queued, each consumer attempt, dead-lettered, redriven, replayed",
+        "one event's or job's timeline: received, queued or scheduled (a job's due time), each consumer attempt, dead-lettered, redriven, replayed",
       )
       .argument('<id>', "envelope id (the webhook answer's id, or the sender delivery id)")
       .option('--source <source>', 'the source that sent it (needed when two sources used the same id)'),
@@ -455,10 +455,11 @@ async function replayJournal(ctx: CommandContext, target: Target, dryRun: boolea
 }
 
 async function traceCommand(ctx: CommandContext, id: string, o: CommonOptions & { source?: string }) {
-  const { trace, renderTrace, localJournalPath } = await cores();
+  const { trace, renderTrace, localJournalPath, jobRecordReader } = await cores();
   const { output, target, backend } = await open(ctx.deps, o);
   const result = await trace(backend, target, id, {
     journalPath: localJournalPath(ctx.deps.env),
+    readJob: jobRecordReader(backend, target, ctx.deps.env),
     ...(o.source !== undefined ? { source: o.source } : {}),
   });
   present(output, result, renderTrace);
@@ -548,11 +549,14 @@ async function consumerCommand(
 async function consoleCommand(ctx: CommandContext, o: CommonOptions & { port?: number; open?: boolean }) {
   const config = await ctx.deps.loadConfig(o.config);
   const { startConsole, reportStoppedJobs } = await import('../console/command');
-  const { trace, replay, localJournalPath } = await cores();
+  const { trace, replay, localJournalPath, jobRecordReader } = await cores();
   const { output, target, backend } = await open(ctx.deps, o);
   const extensions: ConsoleExtensions = {
     trace: (id, _output, at) =>
-      trace(at.backend, at.target, id, { journalPath: localJournalPath(ctx.deps.env) }),
+      trace(at.backend, at.target, id, {
+        journalPath: localJournalPath(ctx.deps.env),
+        readJob: jobRecordReader(at.backend, at.target, ctx.deps.env),
+      }),
     replay: async (selection, progress, at, signal) => {
       const journal = await replayJournal(ctx, at.target, selection.dryRun);
       try {

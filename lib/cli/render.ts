@@ -273,6 +273,7 @@ export function renderTrace(output: Output, result: TraceResult): void {
   );
   for (const s of result.steps) {
     const details = [
+      s.via ? `via ${s.via}` : undefined,
       s.queues ? `-> ${s.queues.join(', ')}` : undefined,
       s.queue ? `queue=${s.queue}` : undefined,
       s.attempt !== undefined ? `attempt=${s.attempt}` : undefined,
@@ -281,9 +282,16 @@ export function renderTrace(output: Output, result: TraceResult): void {
       s.latencyMs !== undefined ? `${Math.round(s.latencyMs)}ms` : undefined,
       s.durationMs !== undefined ? `took ${Math.round(s.durationMs)}ms` : undefined,
       s.replayId ? `replay=${s.replayId}` : undefined,
+      s.dueAt ? `due ${s.dueAt}` : undefined,
+      s.scheduleName ? `schedule=${s.scheduleName}` : undefined,
+      s.pending ? c.yellow('(not yet)') : undefined,
       s.inferred ? c.dim('(inferred)') : undefined,
       s.error ? c.red(truncate(s.error, 160)) : undefined,
     ].filter(Boolean);
     output.line(`${s.at}  ${s.step.padEnd(13)} ${details.join(' ')}`);
   }
+  if (result.job) {
+    output.line(`job state now: ${result.job.state}${result.job.reason ? ` (${result.job.reason})` : ''}`);
+  }
+  for (const note of result.notes ?? []) output.line(c.yellow(note));
 }

@@ -80,7 +80,12 @@ export interface StackTarget extends TargetBase {
   /** Secrets Manager id (ARN or name) of each verifying source's signing secret, from the stack outputs. */
   readonly signingSecretIds?: Readonly<Record<string, string>>;
   /** Log groups of the ingest function and of each queue's consumer (`trace`). */
-  readonly logGroups?: { readonly ingest?: string; readonly consumers: Readonly<Record<string, string>> };
+  readonly logGroups?: {
+    readonly ingest?: string;
+    /** Only once a stack with a jobs endpoint publishes it. */
+    readonly jobsEndpoint?: string;
+    readonly consumers: Readonly<Record<string, string>>;
+  };
   /** The one-time job schedules' dead-letter queue, once a producer may delay jobs. */
   readonly jobSchedulesDeadLetterQueue?: DeadLetterQueueTarget;
   /** Each configured schedule's dead-letter queue, in the order of the configuration. */
@@ -314,6 +319,7 @@ function archiveAndLogsOf(
 ): Pick<StackTarget, 'archiveBucket' | 'logGroups'> {
   const archiveBucket = outputs.get(STACK_OUTPUTS.archiveBucketName);
   const ingest = outputs.get(STACK_OUTPUTS.ingestLogGroupName);
+  const jobsEndpoint = outputs.get(STACK_OUTPUTS.jobsEndpointLogGroupName);
   const consumers: Record<string, string> = {};
   for (const queue of config.queues) {
     const group = outputs.get(outputKey('ConsumerLogGroupName', queue.name));
@@ -321,7 +327,7 @@ function archiveAndLogsOf(
   }
   return {
     ...(archiveBucket ? { archiveBucket } : {}),
-    logGroups: { ...(ingest ? { ingest } : {}), consumers },
+    logGroups: { ...(ingest ? { ingest } : {}), ...(jobsEndpoint ? { jobsEndpoint } : {}), consumers },
   };
 }
 

@@ -1,9 +1,12 @@
 /**
  * `hookline trace <id>`: one event's timeline, from the same structured outcome lines everywhere. The ingest
- * function's `webhook outcome` line gives the reception (source, status, latency) and the queues; each
- * consumer's `record outcome` line gives one attempt (outcome, duration, error, replay run). Deployed, the lines
- * come from a CloudWatch Logs Insights query over the ingest and consumer log groups; locally, from local mode's
- * journal (`.hookline/journal.jsonl`), which records the same lines as they are reported.
+ * function's `webhook outcome` line gives the reception (source, status, latency) and the queues; the jobs
+ * endpoint's `job enqueued` line the reception of a job sent over HTTP and its queue; each consumer's `record
+ * outcome` line gives one attempt (outcome, duration, error, replay run). Deployed, the lines come from a
+ * CloudWatch Logs Insights query over the ingest, jobs endpoint and consumer log groups; locally, from local
+ * mode's journal (`.hookline/journal.jsonl`), which records the same lines as they are reported. A job's record
+ * (kept when dedupe is on) gives its enqueue when no line does (app code's producer logs none), its due time and
+ * its state now.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import {
@@ -12,17 +15,27 @@ import {
   type ResultField,
   StartQueryCommand,
 } from '@aws-sdk/client-cloudwatch-logs';
-import { CONSUMER_OUTCOME_MESSAGE, INGEST_OUTCOME_MESSAGE } from '../../lambda/shared/contracts';
+import {
+  CONSUMER_OUTCOME_MESSAGE,
+  INGEST_OUTCOME_MESSAGE,
+  JOBS_ENDPOINT_OUTCOME_MESSAGE,
+} from '../../lambda/shared/contracts';
+import { JOB_SOURCE } from '../../lambda/shared/job';
+import { enqueuedState, type JobState, type JobStatus } from '../../lambda/shared/job-record';
 import { parseJournal } from '../local/journal';
 import type { Backend } from './backend';
 import { CliError, explainError } from './errors';
-import type { StackTarget, Target } from './target';
+import type { JobRecordLookup } from './jobs';
+import { JOB_SCHEDULES, type StackTarget, type Target } from './target';
 
 /** One outcome line, wherever it was read: the fields both outcome lines write, and when. */
 export interface OutcomeRow {
   readonly at: string;
-  /** `webhook outcome` (ingest), `record outcome` (consumer), or a local-mode event (`scheduled`, `replayed`). */
-  readonly kind: 'ingest' | 'consumer' | 'scheduled' | 'replayed';
+  /**
+   * `webhook outcome` (ingest), `job enqueued` (jobs endpoint), `record outcome` (consumer), or a local-mode
+   * event (`scheduled`, `replayed`).
+   */
+  readonly kind: 'ingest' | 'job' | 'consumer' | 'scheduled' | 'replayed';
   readonly outcome?: string;
   readonly id?: string;
   readonly source?: string;
@@ -34,12 +47,22 @@ export interface OutcomeRow {
   readonly attempt?: number;
   readonly reason?: string;
   readonly replayId?: string;
+  readonly dueAt?: string;
 }
 
 /** One step of the timeline. */
 export interface TraceStep {
   readonly at: string;
-  readonly step: 'received' | 'queued' | 'scheduled' | 'attempt' | 'dead-lettered' | 'redriven' | 'replayed';
+  /** `due`: when a delayed job that has not run yet is due (in the future, so `pending`). */
+  readonly step:
+    | 'received'
+    | 'queued'
+    | 'scheduled'
+    | 'due'
+    | 'attempt'
+    | 'dead-lettered'
+    | 'redriven'
+    | 'replayed';
   readonly source?: string;
   readonly type?: string;
   readonly status?: number;
@@ -53,6 +76,14 @@ export interface TraceStep {
   readonly replayId?: string;
   /** A step read from what followed it rather than logged (a redrive moves messages without a log line). */
   readonly inferred?: boolean;
+  /** How a job entered: over the jobs endpoint (its line), or by a producer in application code (no line). */
+  readonly via?: 'jobs endpoint' | 'producer';
+  /** When a delayed job is due. */
+  readonly dueAt?: string;
+  /** The one-time schedule that sends a job delayed beyond SQS's 15 minutes. */
+  readonly scheduleName?: string;
+  /** The step has not happened yet. */
+  readonly pending?: boolean;
 }
 
 export interface TraceResult {
@@ -60,6 +91,10 @@ export interface TraceResult {
   readonly source?: string;
   readonly type?: string;
   readonly steps: readonly TraceStep[];
+  /** A job's state now, from its record. */
+  readonly job?: { readonly state: JobState; readonly reason?: string };
+  /** What the timeline cannot show, and why. */
+  readonly notes?: readonly string[];
 }
 
 const CONSUMER_FINAL = new Set(['processed', 'duplicate']);
@@ -75,6 +110,18 @@ function ingestSteps(row: OutcomeRow): TraceStep[] {
   if (row.outcome !== 'queued') return [received];
   const queues = (row.queue ?? '').split(',').filter(Boolean);
   return [received, { at: row.at, step: 'queued', queues }];
+}
+
+/** The jobs endpoint's line: the request it accepted, and the queue the job went to unless it was a duplicate. */
+function jobsEndpointSteps(row: OutcomeRow): TraceStep[] {
+  const received: TraceStep = {
+    at: row.at,
+    step: 'received',
+    via: 'jobs endpoint',
+    ...pick(row, ['type', 'status', 'outcome']),
+  };
+  if (row.outcome !== 'queued' && row.outcome !== 'scheduled') return [received];
+  return [received, { at: row.at, step: row.outcome, queues: [row.queue ?? ''], ...pick(row, ['dueAt']) }];
 }
 
 /**
@@ -125,6 +172,7 @@ export function buildTimeline(id: string, rows: readonly OutcomeRow[]): TraceRes
   const steps: TraceStep[] = [];
   for (const row of sorted) {
     if (row.kind === 'ingest') steps.push(...ingestSteps(row));
+    else if (row.kind === 'job') steps.push(...jobsEndpointSteps(row));
     else if (row.kind === 'consumer') steps.push(...consumerSteps(row, state));
     else if (row.kind === 'scheduled')
       steps.push({
@@ -147,19 +195,108 @@ export function buildTimeline(id: string, rows: readonly OutcomeRow[]): TraceRes
   };
 }
 
+const ENQUEUE_STEPS: ReadonlySet<TraceStep['step']> = new Set(['received', 'queued', 'scheduled']);
+
+/** Why a job's timeline has no start when no job records are kept. */
+export const ENQUEUE_NOT_RECORDED_WITHOUT_DEDUPE =
+  "the job's enqueue is not recorded: dedupe is off, so no job record is kept, and a producer in application code logs no line when it sends (only the jobs endpoint does); enable dedupe in hookline.config.ts to record it (hookline jobs show needs it too)";
+
+/** Why a job's timeline has no start when records are kept but this id has none. */
+export const ENQUEUE_NOT_RECORDED_WITHOUT_RECORD =
+  "the job's enqueue is not recorded: it has no job record (it expired after the dedupe window) and no jobs endpoint line";
+
+/**
+ * A job's timeline completed from its record: the enqueue when no line gave it (at `enqueuedAt`, with its queue,
+ * due time and schedule), its due time while it waits, a delivery Scheduler gave up on, and its state now; or,
+ * with no record and no line, a note saying its enqueue is not recorded and why. `endpointSearched`: the jobs
+ * endpoint's lines were searched, so an enqueue without one was made by a producer in application code.
+ */
+export function withJobRecord(
+  timeline: TraceResult,
+  lookup: JobRecordLookup,
+  options: { readonly endpointSearched: boolean },
+): TraceResult {
+  const started = timeline.steps.some((s) => ENQUEUE_STEPS.has(s.step));
+  const job = lookup.kept ? lookup.job : undefined;
+  if (!job) {
+    if (started) return timeline;
+    const note = lookup.kept ? ENQUEUE_NOT_RECORDED_WITHOUT_RECORD : ENQUEUE_NOT_RECORDED_WITHOUT_DEDUPE;
+    return { ...timeline, notes: [...(timeline.notes ?? []), note] };
+  }
+  const steps = started
+    ? timeline.steps.map((s) => (s.step === 'scheduled' || s.step === 'queued' ? withSchedule(s, job) : s))
+    : [...enqueueOf(job, options.endpointSearched), ...timeline.steps];
+  return {
+    ...timeline,
+    source: timeline.source ?? JOB_SOURCE,
+    ...(timeline.type === undefined && job.type !== undefined ? { type: job.type } : {}),
+    steps: [...steps, ...waitingOrUndelivered(job, steps)],
+    job: { state: job.state, ...(job.reason !== undefined ? { reason: job.reason } : {}) },
+  };
+}
+
+/** The enqueue step a record gives: none without its time. */
+function enqueueOf(job: JobStatus, endpointSearched: boolean): TraceStep[] {
+  if (job.enqueuedAt === undefined) return [];
+  return [
+    {
+      at: job.enqueuedAt,
+      step: enqueuedState(job.dueAt) === 'scheduled' ? 'scheduled' : 'queued',
+      ...(job.queue !== undefined ? { queues: [job.queue] } : {}),
+      ...(job.dueAt !== undefined ? { dueAt: job.dueAt } : {}),
+      ...(job.scheduleName !== undefined ? { scheduleName: job.scheduleName } : {}),
+      ...(endpointSearched ? { via: 'producer' as const } : {}),
+    },
+  ];
+}
+
+/** The jobs endpoint's line does not name the schedule; the record does. */
+function withSchedule(step: TraceStep, job: JobStatus): TraceStep {
+  return job.scheduleName !== undefined && step.scheduleName === undefined
+    ? { ...step, scheduleName: job.scheduleName }
+    : step;
+}
+
+/**
+ * What follows the last line: the due time of a job still waiting for it, or the dead-lettering of a delayed job
+ * Scheduler could not deliver (its record still said queued; `jobs show` reads the job_schedules dead-letter
+ * queue for it), placed at its due time, when Scheduler tried.
+ */
+function waitingOrUndelivered(job: JobStatus, steps: readonly TraceStep[]): TraceStep[] {
+  if (job.state === 'scheduled' && job.dueAt !== undefined) {
+    return [{ at: job.dueAt, step: 'due', ...(job.queue ? { queues: [job.queue] } : {}), pending: true }];
+  }
+  const undelivered =
+    job.state === 'dead-lettered' &&
+    job.scheduleName !== undefined &&
+    !steps.some((s) => s.step === 'attempt');
+  if (!undelivered) return [];
+  return [
+    {
+      at: job.dueAt ?? job.updatedAt ?? job.enqueuedAt ?? '',
+      step: 'dead-lettered',
+      queue: JOB_SCHEDULES,
+      ...(job.reason !== undefined ? { error: job.reason } : {}),
+      inferred: true,
+    },
+  ];
+}
+
 const CONSUMER_OUTCOMES = new Set(['processed', 'retried', 'dead-lettered', 'duplicate', 'deferred']);
 
 /** A journal entry as an outcome row; undefined for entries that are not about one event's outcome. */
 function journalRow(entry: Record<string, unknown>): OutcomeRow | undefined {
   const event = String(entry.event);
   const kind =
-    event === 'scheduled' || event === 'replayed'
-      ? event
-      : typeof entry.status === 'number' && event !== 'received'
-        ? 'ingest'
-        : CONSUMER_OUTCOMES.has(event) && typeof entry.attempt === 'number'
-          ? 'consumer'
-          : undefined;
+    entry.via === 'jobs endpoint'
+      ? 'job'
+      : event === 'scheduled' || event === 'replayed'
+        ? event
+        : typeof entry.status === 'number' && event !== 'received'
+          ? 'ingest'
+          : CONSUMER_OUTCOMES.has(event) && typeof entry.attempt === 'number'
+            ? 'consumer'
+            : undefined;
   if (!kind) return undefined;
   return { ...(entry as Omit<OutcomeRow, 'kind' | 'outcome'>), kind, outcome: event, at: String(entry.at) };
 }
@@ -196,14 +333,18 @@ const QUERY_FIELDS = [
   'attempt',
   'reason',
   'replayId',
+  'dueAt',
 ];
 
-/** The Logs Insights query: both outcome lines of one event id, oldest first. */
+/** The Logs Insights query: every outcome line of one event id, oldest first. */
 export function traceQuery(id: string): string {
   const quoted = JSON.stringify(id);
+  const messages = [INGEST_OUTCOME_MESSAGE, JOBS_ENDPOINT_OUTCOME_MESSAGE, CONSUMER_OUTCOME_MESSAGE]
+    .map((message) => `message = ${JSON.stringify(message)}`)
+    .join(' or ');
   return [
     `fields ${QUERY_FIELDS.join(', ')}`,
-    `filter id = ${quoted} and (message = ${JSON.stringify(INGEST_OUTCOME_MESSAGE)} or message = ${JSON.stringify(CONSUMER_OUTCOME_MESSAGE)})`,
+    `filter id = ${quoted} and (${messages})`,
     'sort @timestamp asc',
     'limit 1000',
   ].join(' | ');
@@ -230,9 +371,10 @@ export function insightsRow(fields: readonly ResultField[]): OutcomeRow {
     queuesOfLine(text('@message')) ?? ['queues.0', 'queues.1', 'queues.2'].map(text).filter(Boolean)
   ).join(',');
   const ingest = text('message') === INGEST_OUTCOME_MESSAGE;
+  const job = text('message') === JOBS_ENDPOINT_OUTCOME_MESSAGE;
   const row: Record<string, unknown> = {
     at: new Date(`${(text('@timestamp') ?? '').replace(' ', 'T')}Z`).toISOString(),
-    kind: ingest ? 'ingest' : 'consumer',
+    kind: ingest ? 'ingest' : job ? 'job' : 'consumer',
     outcome: text('outcome'),
     id: text('id'),
     source: text('source'),
@@ -244,6 +386,7 @@ export function insightsRow(fields: readonly ResultField[]): OutcomeRow {
     attempt: number('attempt'),
     reason: text('reason'),
     replayId: text('replayId'),
+    dueAt: text('dueAt'),
   };
   return Object.fromEntries(
     Object.entries(row).filter(([, v]) => v !== undefined && v !== ''),
@@ -259,16 +402,18 @@ export interface DeployedTraceOptions {
   readonly timeoutMs?: number;
 }
 
-/** Deployed: one Logs Insights query over the ingest and consumer log groups, polled until complete. */
+/** Deployed: one Logs Insights query over the ingest, jobs endpoint and consumer log groups, polled until complete. */
 export async function deployedRows(
   backend: Backend,
   target: StackTarget,
   id: string,
   options: DeployedTraceOptions = {},
 ): Promise<OutcomeRow[]> {
-  const groups = [target.logGroups?.ingest, ...Object.values(target.logGroups?.consumers ?? {})].filter(
-    (g): g is string => Boolean(g),
-  );
+  const groups = [
+    target.logGroups?.ingest,
+    target.logGroups?.jobsEndpoint,
+    ...Object.values(target.logGroups?.consumers ?? {}),
+  ].filter((g): g is string => Boolean(g));
   if (groups.length === 0 || !backend.logs) {
     throw new CliError(`${target.description} publishes no log group outputs: redeploy with npx cdk deploy`);
   }
@@ -357,6 +502,8 @@ export async function trace(
     readonly journalPath: string;
     /** Only the event of this source (ids are unique per source, not across sources). */
     readonly source?: string;
+    /** Reads a job's record (`jobRecordReader`); without it a job's timeline is its lines alone. */
+    readonly readJob?: (id: string) => Promise<JobRecordLookup>;
   },
 ): Promise<TraceResult> {
   if (id.trim() === '')
@@ -367,15 +514,60 @@ export async function trace(
     target.kind === 'local'
       ? localRows(options.journalPath)
       : await deployedRows(backend, target, id, options);
-  const result = buildTimeline(id, ofSource(id, rows, options.source));
+  const ofEvent = ofSource(id, rows, options.source);
+  const { lookup, unread } =
+    options.readJob && mayBeJob(ofEvent, options.source) ? await readRecord(options.readJob, id) : {};
+  const timeline = buildTimeline(id, ofEvent);
+  const result = lookup
+    ? withJobRecord(timeline, lookup, {
+        // Local mode journals every line; a stack only once it publishes the endpoint's log group.
+        endpointSearched: target.kind === 'local' || target.logGroups?.jobsEndpoint !== undefined,
+      })
+    : unread
+      ? { ...timeline, notes: [unread] }
+      : timeline;
   if (result.steps.length === 0) {
     const searched =
       target.kind === 'local'
         ? `local mode's journal ${options.journalPath} (every event since local mode started, or since its data directory was created)`
         : `the logs of ${target.description} (the last ${Math.round((options.sinceMs ?? DEFAULT_TRACE_WINDOW_MS) / 86_400_000)} days)`;
     throw new CliError(
-      `no event with id ${id}${options.source !== undefined ? ` from ${options.source}` : ''} in ${searched}: use the id from the webhook's answer or hookline failed list; a job that has not run yet (delayed) has none until it runs, hookline jobs show ${id} shows its state`,
+      `no event with id ${id}${options.source !== undefined ? ` from ${options.source}` : ''} in ${searched}: use the id from the webhook's answer, hookline failed list or the job's send; ${unread ?? noJobHint(id, lookup)}`,
     );
   }
   return result;
+}
+
+/**
+ * The job's record, or why it could not be read (a missing grant, say): the lines still show what they know, and
+ * the timeline says what it lacks rather than failing or passing over it.
+ */
+async function readRecord(
+  readJob: (id: string) => Promise<JobRecordLookup>,
+  id: string,
+): Promise<{ lookup?: JobRecordLookup; unread?: string }> {
+  try {
+    return { lookup: await readJob(id) };
+  } catch (error) {
+    const why = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    return {
+      unread: `the job's record could not be read (${why}): its enqueue, due time and state are not shown`,
+    };
+  }
+}
+
+/** What an id with no line says of a job with that id. */
+function noJobHint(id: string, lookup: JobRecordLookup | undefined): string {
+  if (lookup === undefined) {
+    return `a job that has not run yet (delayed) has none until it runs, hookline jobs show ${id} shows its state`;
+  }
+  return lookup.kept
+    ? 'no job record has this id either (a job record expires after the dedupe window)'
+    : `if it is a job, ${ENQUEUE_NOT_RECORDED_WITHOUT_DEDUPE}`;
+}
+
+/** Whether an id may be a job's: its lines are a job's, or there are none (a webhook's ingest line names its source). */
+function mayBeJob(rows: readonly OutcomeRow[], source: string | undefined): boolean {
+  if (source !== undefined) return source === JOB_SOURCE;
+  return rows.every((r) => r.source === undefined || r.source === JOB_SOURCE);
 }

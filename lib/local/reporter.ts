@@ -4,7 +4,7 @@
  * source mappings.
  */
 import type { SQSRecord } from 'aws-lambda';
-import { OUTCOME_MESSAGES } from '../../lambda/shared/contracts';
+import { JOBS_ENDPOINT_OUTCOME_MESSAGE, OUTCOME_MESSAGES } from '../../lambda/shared/contracts';
 import { MESSAGE_ATTRIBUTES } from '../../lambda/shared/envelope';
 import type { BatchReport } from './event-source-mapping';
 
@@ -42,6 +42,10 @@ export interface LocalEvent {
   readonly durationMs?: number;
   /** The replay run that re-sent the event. */
   readonly replayId?: string;
+  /** When a delayed job is due (ISO). */
+  readonly dueAt?: string;
+  /** How a job entered the pipeline, when a line says so (only the jobs endpoint logs its enqueues). */
+  readonly via?: 'jobs endpoint';
 }
 
 const str = (v: unknown) => (typeof v === 'string' && v !== '' ? v : undefined);
@@ -52,8 +56,8 @@ function compact<T extends object>(value: T): T {
 }
 
 /**
- * Reads one function log line. Returns the event for the ingest's `webhook outcome` and a consumer's
- * `record outcome` lines, `undefined` for anything else.
+ * Reads one function log line. Returns the event for the ingest's `webhook outcome`, a consumer's
+ * `record outcome` and the jobs endpoint's `job enqueued` lines, `undefined` for anything else.
  */
 export function parseOutcomeLine(line: string, functionName?: string): LocalEvent | undefined {
   if (!line.startsWith('{') || !line.includes('outcome')) return undefined;
@@ -82,6 +86,8 @@ export function parseOutcomeLine(line: string, functionName?: string): LocalEven
     function: functionName,
     durationMs: num(entry.durationMs),
     replayId: str(entry.replayId),
+    dueAt: str(entry.dueAt),
+    via: entry.message === JOBS_ENDPOINT_OUTCOME_MESSAGE ? ('jobs endpoint' as const) : undefined,
   });
 }
 

@@ -3,6 +3,11 @@
  * `jobs show` of a delayed job that EventBridge Scheduler put in the job schedules' dead-letter queue.
  */
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import {
+  CloudWatchLogsClient,
+  GetQueryResultsCommand,
+  StartQueryCommand,
+} from '@aws-sdk/client-cloudwatch-logs';
 import { DynamoDBClient, GetItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -11,6 +16,7 @@ import type { JobStatus } from '../../lambda/shared/job-record';
 import { jobsList, renderJobList, renderJobShow, withUndeliveredSchedule } from '../../lib/cli/jobs';
 import { runCli } from '../../lib/cli/program';
 import { JOB_SCHEDULES, type StackTarget } from '../../lib/cli/target';
+import type { TraceResult } from '../../lib/cli/trace';
 import { JOB_SCHEDULES_RESEND } from '../../lib/stack-outputs';
 import { installFakeQueue } from './fake-queue';
 import { cliHarness, deadLetterMessage, recordingOutput, stackTarget, testBackend } from './helpers';
@@ -197,6 +203,34 @@ describe('jobs show of a delayed job EventBridge Scheduler could not deliver', (
       expect(receivesBefore).toBeGreaterThan(0);
       expect(sqs.commandCalls(ReceiveMessageCommand)).toHaveLength(receivesBefore);
     } finally {
+      cloudformation.restore();
+    }
+  });
+
+  it('hookline trace ends its timeline with the dead-lettering, from the record and the dead-letter queue', async () => {
+    installFakeQueue(sqs, deadLetterUrl, [undelivered('Hookline-job-9f2c')]);
+    const cloudformation = deployedStack();
+    const logs = mockClient(CloudWatchLogsClient);
+    logs.on(StartQueryCommand).resolves({ queryId: 'q-1' });
+    logs.on(GetQueryResultsCommand).resolves({ status: 'Complete', results: [] });
+    dynamodb.on(GetItemCommand).resolves({ Item: scheduledRecord('job-7', 'Hookline-job-9f2c') });
+    try {
+      const h = cliHarness({
+        connect: async (_options, output) => ({
+          target: { ...withJobSchedules, logGroups: { ingest: '/aws/lambda/ingest', consumers: {} } },
+          backend: testBackend({ output, logs: new CloudWatchLogsClient({ region: 'us-east-1' }) }),
+        }),
+      });
+      expect(await runCli(['trace', 'job-7', '--json'], h.deps)).toBe(0);
+      const traced = JSON.parse(h.stdout()) as TraceResult;
+      expect(traced.steps.map((s) => [s.step, s.at, s.queue ?? s.queues?.join()])).toEqual([
+        ['scheduled', '2026-11-27T10:00:00.000Z', 'events'],
+        ['dead-lettered', queued.dueAt, JOB_SCHEDULES],
+      ]);
+      expect(traced.steps[1]?.error).toContain('hookline failed show job_schedules job-7');
+      expect(traced.job?.state).toBe('dead-lettered');
+    } finally {
+      logs.restore();
       cloudformation.restore();
     }
   });

@@ -131,6 +131,35 @@ describe('stack target', () => {
     expect(webhookUrlOf(target, 'stripe')).toBe('https://api.example.com/webhooks/stripe');
   });
 
+  it("finds the log groups trace searches, the jobs endpoint's once the stack publishes it", async () => {
+    const describe = async (outputs: { OutputKey: string; OutputValue: string }[]) => {
+      cfn.on(DescribeStacksCommand, { StackName: 'Hookline' }).resolves({
+        Stacks: [
+          {
+            StackName: 'Hookline',
+            CreationTime: new Date(),
+            StackStatus: 'CREATE_COMPLETE',
+            Outputs: outputs,
+          },
+        ],
+      });
+      return describeStackTarget(
+        new CloudFormationClient({ region: 'us-east-1' }),
+        'Hookline',
+        'us-east-1',
+        resolved,
+      );
+    };
+    const ingest = { OutputKey: 'IngestLogGroupName', OutputValue: '/aws/lambda/ingest' };
+    const jobs = { OutputKey: 'JobsEndpointLogGroupName', OutputValue: '/aws/lambda/jobs' };
+    expect((await describe([ingest, jobs])).logGroups).toEqual({
+      ingest: '/aws/lambda/ingest',
+      jobsEndpoint: '/aws/lambda/jobs',
+      consumers: {},
+    });
+    expect((await describe([ingest])).logGroups).toEqual({ ingest: '/aws/lambda/ingest', consumers: {} });
+  });
+
   it('tells to redeploy when a queue has no outputs', async () => {
     cfn.on(DescribeStacksCommand).resolves({
       Stacks: [

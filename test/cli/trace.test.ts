@@ -10,8 +10,17 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { idempotencyWorkKey } from '../../lambda/shared/idempotency-key';
+import type { JobStatus } from '../../lambda/shared/job-record';
+import type { JobRecordLookup } from '../../lib/cli/jobs';
 import type { LocalTarget } from '../../lib/cli/target';
-import { buildTimeline, trace } from '../../lib/cli/trace';
+import {
+  buildTimeline,
+  ENQUEUE_NOT_RECORDED_WITHOUT_DEDUPE,
+  ENQUEUE_NOT_RECORDED_WITHOUT_RECORD,
+  type OutcomeRow,
+  trace,
+  withJobRecord,
+} from '../../lib/cli/trace';
 import { localTestTarget, stackTarget, testBackend } from './helpers';
 
 const logs = mockClient(CloudWatchLogsClient);
@@ -321,5 +330,224 @@ describe('trace in local mode', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe("how a job's timeline starts", () => {
+  const at = (minute: number) => `2026-11-30T10:${String(minute).padStart(2, '0')}:00.000Z`;
+  const attempt: OutcomeRow = {
+    at: at(5),
+    kind: 'consumer',
+    outcome: 'processed',
+    id: 'j',
+    source: 'job',
+    type: 'email.welcome',
+    queue: 'jobs',
+    attempt: 1,
+  };
+  const record = (fields: Partial<JobStatus> = {}): JobRecordLookup => ({
+    kept: true,
+    job: { id: 'j', state: 'completed', type: 'email.welcome', queue: 'jobs', enqueuedAt: at(1), ...fields },
+  });
+
+  it("starts with the enqueue the job's record keeps, sent by app code's producer when the endpoint's lines were searched", () => {
+    const timeline = buildTimeline('j', [attempt]);
+    const searched = withJobRecord(timeline, record(), { endpointSearched: true });
+    expect(searched.steps.map((s) => s.step)).toEqual(['queued', 'attempt']);
+    expect(searched.steps[0]).toEqual({ at: at(1), step: 'queued', queues: ['jobs'], via: 'producer' });
+    expect(searched.job).toEqual({ state: 'completed' });
+    expect(searched.notes).toBeUndefined();
+    // A stack that does not publish the endpoint's log group: how the job was sent is not known.
+    const unsearched = withJobRecord(timeline, record(), { endpointSearched: false });
+    expect(unsearched.steps[0]?.via).toBeUndefined();
+  });
+
+  it('ends a delayed job that is not due yet with its due time, after its schedule', () => {
+    const result = withJobRecord(
+      buildTimeline('j', []),
+      record({ state: 'scheduled', dueAt: at(30), scheduleName: 'Hookline-job-1' }),
+      { endpointSearched: true },
+    );
+    expect(result).toMatchObject({ source: 'job', type: 'email.welcome', job: { state: 'scheduled' } });
+    expect(result.steps).toEqual([
+      {
+        at: at(1),
+        step: 'scheduled',
+        queues: ['jobs'],
+        dueAt: at(30),
+        scheduleName: 'Hookline-job-1',
+        via: 'producer',
+      },
+      { at: at(30), step: 'due', queues: ['jobs'], pending: true },
+    ]);
+  });
+
+  it('ends a delayed job Scheduler gave up on with its dead-lettering in the job_schedules queue', () => {
+    const reason = 'EventBridge Scheduler could not deliver it to its queue (AccessDenied)';
+    const result = withJobRecord(
+      buildTimeline('j', []),
+      record({ state: 'dead-lettered', dueAt: at(30), scheduleName: 'Hookline-job-1', reason }),
+      { endpointSearched: true },
+    );
+    expect(result.steps.map((s) => s.step)).toEqual(['scheduled', 'dead-lettered']);
+    expect(result.steps[1]).toEqual({
+      at: at(30),
+      step: 'dead-lettered',
+      queue: 'job_schedules',
+      error: reason,
+      inferred: true,
+    });
+    expect(result.job).toEqual({ state: 'dead-lettered', reason });
+  });
+
+  it("keeps the jobs endpoint's reception as the start, adding the schedule only its record names", () => {
+    const endpoint: OutcomeRow = {
+      at: at(1),
+      kind: 'job',
+      outcome: 'scheduled',
+      id: 'j',
+      source: 'job',
+      type: 'email.welcome',
+      queue: 'jobs',
+      status: 202,
+      dueAt: at(30),
+    };
+    const result = withJobRecord(
+      buildTimeline('j', [endpoint]),
+      record({ state: 'scheduled', dueAt: at(30), scheduleName: 'Hookline-job-1' }),
+      { endpointSearched: true },
+    );
+    expect(result.steps).toEqual([
+      {
+        at: at(1),
+        step: 'received',
+        via: 'jobs endpoint',
+        type: 'email.welcome',
+        status: 202,
+        outcome: 'scheduled',
+      },
+      { at: at(1), step: 'scheduled', queues: ['jobs'], dueAt: at(30), scheduleName: 'Hookline-job-1' },
+      { at: at(30), step: 'due', queues: ['jobs'], pending: true },
+    ]);
+  });
+
+  it('says why the enqueue is not recorded when no line and no record give it, and nothing when a line does', () => {
+    const attempts = buildTimeline('j', [attempt]);
+    expect(withJobRecord(attempts, { kept: false }, { endpointSearched: true }).notes).toEqual([
+      ENQUEUE_NOT_RECORDED_WITHOUT_DEDUPE,
+    ]);
+    expect(withJobRecord(attempts, { kept: true }, { endpointSearched: true }).notes).toEqual([
+      ENQUEUE_NOT_RECORDED_WITHOUT_RECORD,
+    ]);
+    const fromEndpoint = buildTimeline('j', [
+      { at: at(1), kind: 'job', outcome: 'queued', id: 'j', source: 'job', queue: 'jobs', status: 202 },
+      attempt,
+    ]);
+    expect(withJobRecord(fromEndpoint, { kept: false }, { endpointSearched: true })).toEqual(fromEndpoint);
+  });
+});
+
+describe('trace of a job on a deployed stack', () => {
+  const withEndpoint = () => ({
+    ...stackTarget(),
+    logGroups: {
+      ingest: '/aws/lambda/ingest',
+      jobsEndpoint: '/aws/lambda/jobs-endpoint',
+      consumers: { events: '/aws/lambda/events' },
+    },
+  });
+
+  it("queries the jobs endpoint's log group for its line, and shows the job received over HTTP", async () => {
+    logs.on(StartQueryCommand).resolves({ queryId: 'q-j' });
+    logs.on(GetQueryResultsCommand).resolves({
+      status: 'Complete',
+      results: [
+        row({
+          '@timestamp': '2026-11-30 10:00:00.000',
+          message: 'job enqueued',
+          outcome: 'scheduled',
+          id: 'job-1',
+          source: 'job',
+          type: 'email.reminder',
+          queue: 'events',
+          status: '202',
+          dueAt: '2026-11-30T11:00:00.000Z',
+        }),
+      ],
+    });
+    const backend = testBackend({ logs: new CloudWatchLogsClient({ region: 'us-east-1' }) });
+    const result = await trace(backend, withEndpoint(), 'job-1', {
+      journalPath: '/x',
+      readJob: async () => ({ kept: false }),
+    });
+    const start = logs.commandCalls(StartQueryCommand)[0]?.args[0].input;
+    expect(start?.logGroupNames).toContain('/aws/lambda/jobs-endpoint');
+    expect(start?.queryString).toContain('message = "job enqueued"');
+    expect(result.steps).toEqual([
+      {
+        at: '2026-11-30T10:00:00.000Z',
+        step: 'received',
+        via: 'jobs endpoint',
+        type: 'email.reminder',
+        status: 202,
+        outcome: 'scheduled',
+      },
+      {
+        at: '2026-11-30T10:00:00.000Z',
+        step: 'scheduled',
+        queues: ['events'],
+        dueAt: '2026-11-30T11:00:00.000Z',
+      },
+    ]);
+  });
+
+  it("shows a job's lines and says its record could not be read when reading it fails", async () => {
+    logs.on(StartQueryCommand).resolves({ queryId: 'q-r' });
+    logs.on(GetQueryResultsCommand).resolves({
+      status: 'Complete',
+      results: [
+        row({
+          '@timestamp': '2026-11-30 10:00:05.000',
+          message: 'record outcome',
+          outcome: 'processed',
+          id: 'job-2',
+          source: 'job',
+          queue: 'events',
+          attempt: '1',
+        }),
+      ],
+    });
+    const backend = testBackend({ logs: new CloudWatchLogsClient({ region: 'us-east-1' }) });
+    const denied = Object.assign(new Error('not authorized to perform: dynamodb:GetItem'), {
+      name: 'AccessDeniedException',
+    });
+    const result = await trace(backend, withEndpoint(), 'job-2', {
+      journalPath: '/x',
+      readJob: async () => {
+        throw denied;
+      },
+    });
+    expect(result.steps.map((s) => s.step)).toEqual(['attempt']);
+    expect(result.notes).toEqual([
+      "the job's record could not be read (AccessDeniedException: not authorized to perform: dynamodb:GetItem): its enqueue, due time and state are not shown",
+    ]);
+  });
+
+  it('does not read job records for a webhook, and says dedupe is off when an id has no line and no record', async () => {
+    logs.on(StartQueryCommand).resolves({ queryId: 'q-k' });
+    logs.on(GetQueryResultsCommand).resolves({ status: 'Complete', results: LINES });
+    const backend = testBackend({ logs: new CloudWatchLogsClient({ region: 'us-east-1' }) });
+    const looked: string[] = [];
+    const readJob = async (id: string): Promise<JobRecordLookup> => {
+      looked.push(id);
+      return { kept: false };
+    };
+    await trace(backend, withEndpoint(), 'e1', { journalPath: '/x', readJob });
+    expect(looked).toEqual([]);
+    logs.on(GetQueryResultsCommand).resolves({ status: 'Complete', results: [] });
+    await expect(trace(backend, withEndpoint(), 'nope', { journalPath: '/x', readJob })).rejects.toThrow(
+      `if it is a job, ${ENQUEUE_NOT_RECORDED_WITHOUT_DEDUPE}`,
+    );
+    expect(looked).toEqual(['nope']);
   });
 });

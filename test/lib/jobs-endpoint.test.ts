@@ -83,6 +83,12 @@ describe('jobs endpoint template', () => {
     expect(Object.keys(producerQueuesIn(fn, template.toJSON()))).toEqual(['events']);
   });
 
+  it("publishes the function's log group, where trace finds a job's reception", { timeout: 90_000 }, () => {
+    const { template, fn } = walkJobsRoute();
+    const output = template.findOutputs('JobsEndpointLogGroupName').JobsEndpointLogGroupName;
+    expect(output?.Value).toEqual({ Ref: fn?.Properties.LoggingConfig.LogGroup.Ref });
+  });
+
   it('lets the function read the token secret and no other secret, which the stack keeps on deletion', {
     timeout: 90_000,
   }, () => {

@@ -3,6 +3,7 @@ import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { handleJobRequest, type JobsEndpointCollaborators } from '../../../lambda/jobs-endpoint/core';
 import { ProducerConfigError } from '../../../lambda/producer/producer';
+import { JOBS_ENDPOINT_OUTCOME_MESSAGE, OUTCOME_MESSAGES } from '../../../lambda/shared/contracts';
 import { MAX_WEBHOOK_BODY_BYTES } from '../../../lambda/shared/request-limits';
 
 const TOKEN = 'the-token';
@@ -35,6 +36,48 @@ describe('jobs endpoint answers', () => {
     const answer = await handleJobRequest(event(job, 'old-token'), deps());
     expect(answer.statusCode).toBe(202);
     expect(JSON.parse(answer.body)).toEqual({ id: 'a', state: 'queued' });
+  });
+
+  it("logs one outcome line per job it accepted, which trace and local mode read as the job's reception", async () => {
+    const lines: [string, object][] = [];
+    const log = { info: (m: string, a: object) => lines.push([m, a]), error: () => undefined };
+    const dueAt = '2026-11-30T11:00:00.000Z';
+    await handleJobRequest(
+      event(job),
+      deps({ log, send: async () => ({ id: 'a', state: 'scheduled', duplicate: false, dueAt }) }),
+    );
+    await handleJobRequest(
+      event(job),
+      deps({ log, send: async () => ({ id: 'a', state: 'completed', duplicate: true }) }),
+    );
+    expect(lines).toEqual([
+      [
+        JOBS_ENDPOINT_OUTCOME_MESSAGE,
+        {
+          outcome: 'scheduled',
+          id: 'a',
+          source: 'job',
+          type: 'math.double',
+          queue: 'jobs',
+          state: 'scheduled',
+          status: 202,
+          dueAt,
+        },
+      ],
+      [
+        JOBS_ENDPOINT_OUTCOME_MESSAGE,
+        {
+          outcome: 'duplicate',
+          id: 'a',
+          source: 'job',
+          type: 'math.double',
+          queue: 'jobs',
+          state: 'completed',
+          status: 202,
+        },
+      ],
+    ]);
+    expect(OUTCOME_MESSAGES).toContain(JOBS_ENDPOINT_OUTCOME_MESSAGE);
   });
 
   it('answers 503 with Retry-After when the tokens cannot be loaded, never an unauthenticated pass', async () => {

@@ -40,6 +40,33 @@ describe('parseOutcomeLine', () => {
     expect(reporter.format(event ?? { event: 'none' })).toBe('16:45:01 queued        open id=o1 UNVERIFIED');
   });
 
+  it("reads the jobs endpoint's line as a job received over HTTP, with its due time", () => {
+    const line = JSON.stringify({
+      level: 'INFO',
+      message: 'job enqueued',
+      service: 'jobs-endpoint',
+      outcome: 'scheduled',
+      id: 'j1',
+      source: 'job',
+      type: 'email.reminder',
+      queue: 'jobs',
+      state: 'scheduled',
+      status: 202,
+      dueAt: '2026-11-30T11:00:00.000Z',
+    });
+    expect(parseOutcomeLine(line, 'jobs-endpoint')).toEqual({
+      event: 'scheduled',
+      id: 'j1',
+      source: 'job',
+      type: 'email.reminder',
+      queue: 'jobs',
+      status: 202,
+      dueAt: '2026-11-30T11:00:00.000Z',
+      via: 'jobs endpoint',
+      function: 'jobs-endpoint',
+    });
+  });
+
   it('reads a consumer record outcome line', () => {
     const line = JSON.stringify({
       level: 'INFO',

@@ -1,0 +1,160 @@
+/**
+ * `hookline trace` of jobs on the real local mode (emulators, jobs endpoint, job consumer, journal, state file)
+ * through the real `bin/hookline.ts`: how each job entered the pipeline, from the jobs endpoint's line or the
+ * job's record, and a plain statement when neither exists.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { Duration } from 'aws-cdk-lib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createProducer } from '../../lambda/producer';
+import { STATE_FILE_NAME } from '../../lambda/shared/local-state';
+import type { TraceResult } from '../../lib/cli/trace';
+import { DEFAULT_LOCAL_JOBS_TOKEN } from '../../lib/local/jobs-endpoint';
+import { doubleJob } from '../helpers/local/jobs';
+import { startTestPipeline, testConfig } from '../helpers/local/pipeline';
+
+const run = promisify(execFile);
+const JOB_CONSUMER = fileURLToPath(new URL('../helpers/local/job-consumer.ts', import.meta.url));
+
+function jobsConfig(dedupe: boolean) {
+  return testConfig(
+    { jobs: { maxReceiveCount: 3, consumer: { entry: JOB_CONSUMER, timeout: Duration.seconds(30) } } },
+    { jobs: { endpoint: { queues: ['jobs'] } }, dedupe: { enabled: dedupe } },
+  );
+}
+
+/** A local mode with its state directory (state file and journal), as `npm start` keeps them. */
+async function startJobsPipeline(dedupe: boolean) {
+  const stateDir = mkdtempSync(join(tmpdir(), 'hookline-trace-jobs-'));
+  const pipeline = await startTestPipeline(jobsConfig(dedupe), { stateDir });
+  const producer = createProducer({ local: join(stateDir, STATE_FILE_NAME) });
+  const cli = async (...args: string[]) => {
+    try {
+      const { stdout, stderr } = await run('npx', ['tsx', 'bin/hookline.ts', ...args, '--local'], {
+        env: { ...process.env, HOOKLINE_STATE_DIR: stateDir, NO_COLOR: '1' },
+        timeout: 60_000,
+      });
+      return { code: 0, stdout, stderr };
+    } catch (error) {
+      const e = error as { code?: number; stdout?: string; stderr?: string };
+      return { code: e.code ?? -1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
+    }
+  };
+  const traced = async (id: string): Promise<TraceResult> => {
+    const answer = await cli('trace', id, '--json');
+    expect(answer.stderr).toBe('');
+    return JSON.parse(answer.stdout) as TraceResult;
+  };
+  const ran = (id: string) =>
+    pipeline.waitFor(
+      () => pipeline.events.some((e) => e.id === id && e.event === 'processed'),
+      20_000,
+      `job ${id} processed`,
+    );
+  return {
+    pipeline,
+    producer,
+    cli,
+    traced,
+    ran,
+    async stop() {
+      await pipeline.stop();
+      rmSync(stateDir, { recursive: true, force: true });
+    },
+  };
+}
+
+const names = (result: TraceResult) =>
+  result.steps.map((s) => (s.step === 'attempt' ? `attempt:${s.outcome}` : s.step));
+
+describe('trace of jobs with dedupe on (job records kept)', () => {
+  let local: Awaited<ReturnType<typeof startJobsPipeline>>;
+  beforeAll(async () => {
+    local = await startJobsPipeline(true);
+  });
+  afterAll(async () => {
+    await local?.stop();
+  });
+
+  const postJob = async (body: object) => {
+    const response = await fetch(`${local.pipeline.local.url}/jobs/jobs`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${DEFAULT_LOCAL_JOBS_TOKEN}` },
+      body: JSON.stringify(body),
+    });
+    expect(response.status).toBe(202);
+  };
+
+  it('starts a job sent over the jobs endpoint with its reception by the endpoint, then its queue', async () => {
+    await postJob({ type: 'math.double', payload: { n: 1 }, id: 'trace-http-1' });
+    await local.ran('trace-http-1');
+    const result = await local.traced('trace-http-1');
+    expect(result).toMatchObject({ source: 'job', type: 'math.double', job: { state: 'completed' } });
+    expect(names(result)).toEqual(['received', 'queued', 'attempt:processed']);
+    expect(result.steps[0]).toMatchObject({ via: 'jobs endpoint', status: 202 });
+    expect(result.steps[1]).toMatchObject({ queues: ['jobs'] });
+  });
+
+  it('ends a delayed job that is not due yet with its due time, and names its one-time schedule', async () => {
+    await postJob({ type: 'math.double', payload: { n: 2 }, id: 'trace-later-1', delay: 20 * 60 });
+    const status = await local.producer.status('trace-later-1');
+    const result = await local.traced('trace-later-1');
+    expect(names(result)).toEqual(['received', 'scheduled', 'due']);
+    expect(result.steps[1]).toMatchObject({
+      queues: ['jobs'],
+      dueAt: status?.dueAt,
+      scheduleName: status?.scheduleName,
+    });
+    expect(result.steps[2]).toMatchObject({ at: status?.dueAt, pending: true });
+    expect(result.job).toEqual({ state: 'scheduled' });
+    const human = await local.cli('trace', 'trace-later-1');
+    expect(human.stdout).toMatch(/Z {2}due +-> jobs \(not yet\)\n/);
+    expect(human.stdout).toContain('job state now: scheduled');
+  });
+
+  it('starts a job sent by app code with the enqueue its record keeps, sent by a producer', async () => {
+    const sent = await local.producer.send(doubleJob, { n: 3 }, { id: 'trace-app-1' });
+    await local.ran('trace-app-1');
+    const status = await local.producer.status('trace-app-1');
+    const result = await local.traced('trace-app-1');
+    expect(names(result)).toEqual(['queued', 'attempt:processed']);
+    expect(sent.state).toBe('queued');
+    expect(result.steps[0]).toEqual({
+      at: status?.enqueuedAt,
+      step: 'queued',
+      queues: ['jobs'],
+      via: 'producer',
+    });
+    expect(result.notes).toBeUndefined();
+  });
+});
+
+describe('trace of jobs with dedupe off (no job records)', () => {
+  let local: Awaited<ReturnType<typeof startJobsPipeline>>;
+  beforeAll(async () => {
+    local = await startJobsPipeline(false);
+  });
+  afterAll(async () => {
+    await local?.stop();
+  });
+
+  it('says plainly that the enqueue of a job sent by app code is not recorded, and why', async () => {
+    // Without the dedupe table a job cannot be given an id: the producer makes one.
+    const { id } = await local.producer.send(doubleJob, { n: 4 });
+    await local.ran(id);
+    const result = await local.traced(id);
+    expect(names(result)).toEqual(['attempt:processed']);
+    expect(result.job).toBeUndefined();
+    expect(result.notes).toEqual([
+      expect.stringMatching(/^the job's enqueue is not recorded: dedupe is off/),
+    ]);
+    const human = await local.cli('trace', id);
+    expect(human.stdout).toContain('enable dedupe in hookline.config.ts');
+    expect(human.stdout).toContain('hookline jobs show needs it too');
+  });
+});
