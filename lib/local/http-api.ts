@@ -12,7 +12,7 @@ import {
   HTTP_API_MAX_PAYLOAD_BYTES,
   LAMBDA_SYNC_REQUEST_MAX_BYTES,
 } from '../../lambda/shared/request-limits';
-import { type CallerHeaders, foreignCallerReason } from '../loopback-gate';
+import { callerHeadersOf, foreignCallerReason } from '../loopback-gate';
 import type { InvokeResult } from './function-runtime';
 import { createTokenBucket, type ThrottleSettings } from './throttle';
 
@@ -250,14 +250,6 @@ export class PortInUseError extends Error {
     super(`port ${port} is in use: set PORT=${port + 1} npm start`);
     this.name = 'PortInUseError';
   }
-}
-
-function callerHeaders(req: IncomingMessage): CallerHeaders {
-  const header = (name: string) => {
-    const value = req.headers[name];
-    return Array.isArray(value) ? value[0] : value;
-  };
-  return { host: header('host'), origin: header('origin'), secFetchSite: header('sec-fetch-site') };
 }
 
 function send(res: ServerResponse, response: HttpResponse, closing = false): void {
@@ -516,7 +508,7 @@ class LocalHttpApi {
     // Webhooks may arrive through a tunnel under any host; the control API answers this machine only, so a web
     // page (cross-origin, or by DNS rebinding) cannot pause a consumer or read the state.
     const foreign = foreignCallerReason(
-      callerHeaders(req),
+      callerHeadersOf(req),
       req.socket.localPort ?? 0,
       "local mode's control API",
     );
