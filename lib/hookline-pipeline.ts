@@ -628,7 +628,7 @@ export const NAG_ACKNOWLEDGEMENTS: Readonly<Record<string, string>> = {
   'AwsSolutions-APIG4':
     'Webhook senders cannot present IAM, JWT or Cognito credentials, and authorizers cannot see the body; every request is authenticated by its HMAC signature (or token) inside the ingest function.',
   'AwsSolutions-SMG4':
-    'Webhook signing secrets are issued by the sender (GitHub, Stripe, ...) and rotated there; hookline accepts several active secrets for zero-downtime rotation.',
+    "Each secret is shared with a party a rotation function cannot update: a source's signing secret with its sender (which issues or stores it), the jobs endpoint's token with the app's callers. They are rotated by storing the new value beside the old one (several active secrets) until that party has switched.",
   'AwsSolutions-S1':
     'The claim-check and archive buckets are written and read only by the pipeline roles (and the archive by its delivery stream); access is audited through CloudTrail rather than a second logging bucket.',
   'AwsSolutions-SNS2':

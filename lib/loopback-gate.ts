@@ -1,9 +1,12 @@
 /**
  * Who counts as a caller on this machine, for the servers hookline runs on loopback (local mode's control API,
- * the console): the `Host` must be a loopback name with the server's port (a DNS-rebinding page's host is not),
- * and a browser request must come from that same origin (`Origin`, `Sec-Fetch-Site`). Tools such as the CLI
- * send neither header and pass.
+ * the console, the emulators): the `Host` must be a loopback name with the server's port (a DNS-rebinding page's
+ * host is not), and a browser request must come from that same origin (`Origin`, `Sec-Fetch-Site`). Tools such as
+ * the CLI and the AWS SDK send neither header and pass.
  */
+
+import type { IncomingMessage, RequestListener, Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 
 const LOOPBACK_NAMES = ['127.0.0.1', 'localhost', '[::1]'];
 
@@ -38,4 +41,31 @@ export function foreignCallerReason(
     return 'cross-site requests are refused';
   }
   return undefined;
+}
+
+/** The headers {@link foreignCallerReason} reads, from a node:http request (the first of a repeated header). */
+export function callerHeadersOf(req: IncomingMessage): CallerHeaders {
+  const header = (name: string) => {
+    const value = req.headers[name];
+    return Array.isArray(value) ? value[0] : value;
+  };
+  return { host: header('host'), origin: header('origin'), secFetchSite: header('sec-fetch-site') };
+}
+
+/**
+ * Puts the gate in front of a server whose request handler is not ours (an emulator): a foreign caller gets a
+ * 403 naming the reason and never reaches the handler. Call it before the server listens.
+ */
+export function gateToLoopbackCallers(server: Server, name: string): void {
+  const handlers = server.listeners('request') as RequestListener[];
+  server.removeAllListeners('request');
+  server.on('request', (req, res) => {
+    const reason = foreignCallerReason(callerHeadersOf(req), (server.address() as AddressInfo).port, name);
+    if (reason === undefined) {
+      for (const handler of handlers) handler.call(server, req, res);
+      return;
+    }
+    req.resume();
+    res.writeHead(403, { 'content-type': 'application/json' }).end(JSON.stringify({ message: reason }));
+  });
 }

@@ -93,6 +93,24 @@ export function jobHandlerKey(type: string): string {
   return `${JOB_SOURCE}.${type}`;
 }
 
+/**
+ * The payload as JSON, or a {@link JobPayloadError}: a payload JSON cannot hold (nothing, a cycle, a BigInt, or
+ * nesting deeper than the serializer's stack, which a body of a few hundred kilobytes reaches) is the caller's
+ * to change, not a server fault.
+ */
+function payloadJson(type: string, payload: unknown): string {
+  let body: string | undefined;
+  try {
+    body = JSON.stringify(payload);
+  } catch (error) {
+    const why =
+      error instanceof RangeError ? 'is nested too deeply' : 'has a cycle or a value JSON cannot hold';
+    throw new JobPayloadError(type, [{ message: `is not JSON-serializable: it ${why}` }]);
+  }
+  if (body === undefined) throw new JobPayloadError(type, [{ message: 'is not JSON-serializable' }]);
+  return body;
+}
+
 /** The envelope of one job: its JSON payload inline (the claim check may move it to S3 later). */
 export function jobEnvelope(
   job: Pick<JobDefinition, 'type'>,
@@ -101,8 +119,7 @@ export function jobEnvelope(
   enqueuedAt: Date,
   tracked: boolean,
 ): WebhookEnvelope {
-  const body = JSON.stringify(payload);
-  if (body === undefined) throw new JobPayloadError(job.type, [{ message: 'is not JSON-serializable' }]);
+  const body = payloadJson(job.type, payload);
   return {
     v: ENVELOPE_VERSION,
     id,

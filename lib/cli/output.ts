@@ -1,7 +1,10 @@
 /**
  * Where the CLI writes: results on stdout, notes and progress on stderr (so `--json` stdout stays parseable),
- * colours only on a TTY and never with NO_COLOR.
+ * colours only on a TTY and never with NO_COLOR, and no control character from a webhook or a consumer's error
+ * reaching the terminal (../terminal-text).
  */
+
+import { terminalLine, terminalText } from '../terminal-text';
 
 /** A progress indicator for long work. */
 export interface Progress {
@@ -88,10 +91,10 @@ export function consoleOutput(options: {
     interactive: Boolean(options.stdinIsTty ?? process.stdin.isTTY) && Boolean(stdout.isTTY),
     colors,
     line(text) {
-      if (!options.json) stdout.write(`${text}\n`);
+      if (!options.json) stdout.write(`${terminalText(text)}\n`);
     },
     note(text) {
-      stderr.write(`${errColors.dim(text)}\n`);
+      stderr.write(`${errColors.dim(terminalText(text))}\n`);
     },
     progress(label, initialTotal) {
       let total = initialTotal;
@@ -143,8 +146,9 @@ export function consoleOutput(options: {
   };
 }
 
-/** Formats rows as an aligned text table (first row is the header). */
-export function table(rows: readonly (readonly string[])[], colors?: Colors): string {
+/** Formats rows as an aligned text table (first row is the header); a cell never spans lines. */
+export function table(rawRows: readonly (readonly string[])[], colors?: Colors): string {
+  const rows = rawRows.map((row) => row.map(terminalLine));
   const widths: number[] = [];
   for (const row of rows) {
     for (const [i, cell] of row.entries()) widths[i] = Math.max(widths[i] ?? 0, cell.length);

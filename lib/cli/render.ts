@@ -3,6 +3,7 @@
  */
 
 import { JOB_SCHEDULES_RESEND } from '../stack-outputs';
+import { terminalLine } from '../terminal-text';
 import type { ConsumerStateResult } from './consumers';
 import type { FailedListResult, FailedShowResult } from './failed';
 import { type Output, table } from './output';
@@ -26,7 +27,11 @@ export function humanAge(seconds: number | null): string {
     : `${Math.floor(hours / 24)}d ${hours % 24}h`;
 }
 
-const truncate = (text: string, max: number) => (text.length > max ? `${text.slice(0, max - 3)}...` : text);
+/** One line of at most `max` characters (an error message may span lines; a listing shows one per row). */
+const truncate = (text: string, max: number) => {
+  const line = terminalLine(text);
+  return line.length > max ? `${line.slice(0, max - 3)}...` : line;
+};
 
 export function renderStatus(output: Output, result: StatusResult): void {
   const c = output.colors;
@@ -120,8 +125,9 @@ export function renderFailedList(output: Output, result: FailedListResult): void
 
 export function renderFailedShow(output: Output, result: FailedShowResult): void {
   const c = output.colors;
+  // One line per field, whatever the sender or the consumer's error put in it; the body has its own block.
   const field = (name: string, value: string | number | null | undefined) =>
-    output.line(`${c.bold(name.padEnd(12))} ${value ?? '-'}`);
+    output.line(terminalLine(`${c.bold(name.padEnd(12))} ${value ?? '-'}`));
   if (result.matches > 1) {
     output.line(
       c.yellow(
@@ -145,7 +151,7 @@ export function renderFailedShow(output: Output, result: FailedShowResult): void
   const headers = Object.entries(result.headers);
   if (headers.length > 0) {
     output.line(c.bold('headers'));
-    for (const [k, v] of headers) output.line(`  ${k}: ${v}`);
+    for (const [k, v] of headers) output.line(terminalLine(`  ${k}: ${v}`));
   }
   if (result.payloadRef) {
     field(

@@ -120,9 +120,11 @@ export function endpointLines(
   const example = config.sources.find((s) => s.type === 'github');
   if (example) {
     const url = local.webhookUrls[example.name];
-    const secret = secrets[example.name]?.value ?? '';
+    const secret = secrets[example.name];
+    // A secret from the environment may be the sender's real one: the line names the variable, never its value.
+    const key = secret && !secret.isDefault ? `"$${secret.envName}"` : `'${secret?.value ?? ''}'`;
     lines.push(
-      `try: body='{"ref":"refs/heads/main","commits":[]}'; sig=$(printf '%s' "$body" | openssl dgst -sha256 -hmac '${secret}' -hex | sed 's/^.* //'); ` +
+      `try: body='{"ref":"refs/heads/main","commits":[]}'; sig=$(printf '%s' "$body" | openssl dgst -sha256 -hmac ${key} -hex | sed 's/^.* //'); ` +
         `curl -s -X POST ${url} -H 'content-type: application/json' -H 'x-github-event: push' ` +
         `-H "x-github-delivery: $(date +%s%N)" -H "x-hub-signature-256: sha256=$sig" -d "$body"`,
     );

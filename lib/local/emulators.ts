@@ -1,6 +1,8 @@
 /**
  * The embedded AWS emulators of local mode: fauxqs (SQS and S3 on one port) and dynalite (DynamoDB), both
- * in-process and bound to 127.0.0.1 only.
+ * in-process, bound to 127.0.0.1 only and answering only callers on this machine (../loopback-gate): dynalite
+ * allows any origin in its CORS answers, so without the gate any web page the developer visits could read and
+ * write the local tables, and a DNS-rebinding page could reach fauxqs too.
  *
  * fauxqs's `startFauxqs()` always listens on 0.0.0.0, so this module assembles the server from the same pieces
  * `startFauxqs()` uses (stores, SQLite persistence manager, `buildApp`) and listens on loopback itself. The
@@ -12,6 +14,7 @@ import type { Server } from 'node:http';
 import { createRequire } from 'node:module';
 import type { AddressInfo, Socket } from 'node:net';
 import { join } from 'node:path';
+import { gateToLoopbackCallers } from '../loopback-gate';
 import { lockDataDir } from './data-dir-lock';
 import { fixExpiredHoldCounts, fixReleasePersistence, fixUndeliveredHandBack } from './fauxqs-fixes';
 
@@ -129,6 +132,7 @@ async function startFauxqsOnLoopback(port: number, region: string, dataDir: stri
     const opened = persistence;
     server.addHook('preClose', () => opened.close());
   }
+  gateToLoopbackCallers(server.server, 'the SQS/S3 emulator');
   await listenOrExplain(() => server.listen({ port, host: LOOPBACK }), 'SQS/S3 emulator (fauxqs)', port);
   const address = server.server.address() as AddressInfo;
   return { port: address.port, close: () => server.close() };
@@ -154,6 +158,7 @@ async function startDynaliteOnLoopback(port: number, dataDir: string | undefined
     deleteTableMs: 0,
     updateTableMs: 0,
   });
+  gateToLoopbackCallers(server, 'the DynamoDB emulator');
   const sockets = new Set<Socket>();
   server.on('connection', (socket: Socket) => {
     sockets.add(socket);

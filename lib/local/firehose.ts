@@ -13,6 +13,7 @@ import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { ARCHIVE_RECORD_MAX_BYTES, archivePrefix } from '../../lambda/shared/archive';
+import { gateToLoopbackCallers } from '../loopback-gate';
 
 /** Options of {@link startLocalFirehose}. */
 export interface LocalFirehoseOptions {
@@ -181,6 +182,7 @@ export async function startLocalFirehose(options: LocalFirehoseOptions): Promise
       if (!response.headersSent) answer(response, 500, { __type: 'ServiceUnavailableException' });
     });
   });
+  gateToLoopbackCallers(server, 'the Firehose stand-in');
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => resolve());

@@ -12,7 +12,7 @@ import {
   HTTP_API_MAX_PAYLOAD_BYTES,
   LAMBDA_SYNC_REQUEST_MAX_BYTES,
 } from '../../lambda/shared/request-limits';
-import { type CallerHeaders, foreignCallerReason } from '../loopback-gate';
+import { callerHeadersOf, foreignCallerReason } from '../loopback-gate';
 import type { InvokeResult } from './function-runtime';
 import { createTokenBucket, type ThrottleSettings } from './throttle';
 
@@ -76,6 +76,17 @@ function decode(text: string): string {
   }
 }
 
+/**
+ * A map keyed by names the client chose: without a prototype, `constructor` or `__proto__` is a name like any
+ * other, never an inherited value (nor the object's prototype).
+ */
+const ownRecord = (): Record<string, string> => Object.create(null) as Record<string, string>;
+
+/** A repeated header or query parameter, joined with a comma as API Gateway joins them. */
+function appendValue(values: Record<string, string>, name: string, value: string): void {
+  values[name] = Object.hasOwn(values, name) ? `${values[name]},${value}` : value;
+}
+
 /** Builds the HTTP API payload format 2.0 event for the webhook route, as API Gateway does. */
 export function buildHttpApiEvent(
   request: RawRequest,
@@ -84,7 +95,7 @@ export function buildHttpApiEvent(
   now: Date = new Date(),
   requestId: string = randomUUID(),
 ): APIGatewayProxyEventV2 {
-  const headers: Record<string, string> = {};
+  const headers = ownRecord();
   const cookies: string[] = [];
   for (let i = 0; i + 1 < request.rawHeaders.length; i += 2) {
     const name = (request.rawHeaders[i] ?? '').toLowerCase();
@@ -98,19 +109,18 @@ export function buildHttpApiEvent(
       );
       continue;
     }
-    headers[name] = name in headers ? `${headers[name]},${value}` : value;
+    appendValue(headers, name, value);
   }
   const queryStart = request.url.indexOf('?');
   const rawPath = queryStart === -1 ? request.url : request.url.slice(0, queryStart);
   const rawQueryString = queryStart === -1 ? '' : request.url.slice(queryStart + 1);
-  const queryStringParameters: Record<string, string> = {};
+  const queryStringParameters = ownRecord();
   for (const pair of rawQueryString.split('&')) {
     if (!pair) continue;
     const eq = pair.indexOf('=');
     const key = decode(eq === -1 ? pair : pair.slice(0, eq));
     const value = eq === -1 ? '' : decode(pair.slice(eq + 1));
-    queryStringParameters[key] =
-      key in queryStringParameters ? `${queryStringParameters[key]},${value}` : value;
+    appendValue(queryStringParameters, key, value);
   }
   // API Gateway sets the scheme the client used (always https there); the ingest rebuilds the signed URL from it.
   headers['x-forwarded-proto'] = 'http';
@@ -250,14 +260,6 @@ export class PortInUseError extends Error {
     super(`port ${port} is in use: set PORT=${port + 1} npm start`);
     this.name = 'PortInUseError';
   }
-}
-
-function callerHeaders(req: IncomingMessage): CallerHeaders {
-  const header = (name: string) => {
-    const value = req.headers[name];
-    return Array.isArray(value) ? value[0] : value;
-  };
-  return { host: header('host'), origin: header('origin'), secFetchSite: header('sec-fetch-site') };
 }
 
 function send(res: ServerResponse, response: HttpResponse, closing = false): void {
@@ -516,7 +518,7 @@ class LocalHttpApi {
     // Webhooks may arrive through a tunnel under any host; the control API answers this machine only, so a web
     // page (cross-origin, or by DNS rebinding) cannot pause a consumer or read the state.
     const foreign = foreignCallerReason(
-      callerHeaders(req),
+      callerHeadersOf(req),
       req.socket.localPort ?? 0,
       "local mode's control API",
     );

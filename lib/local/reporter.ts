@@ -6,6 +6,7 @@
 import type { SQSRecord } from 'aws-lambda';
 import { JOBS_ENDPOINT_OUTCOME_MESSAGE, OUTCOME_MESSAGES } from '../../lambda/shared/contracts';
 import { MESSAGE_ATTRIBUTES } from '../../lambda/shared/envelope';
+import { terminalLine, terminalText } from '../terminal-text';
 import type { BatchReport } from './event-source-mapping';
 
 /** Events local mode reports. */
@@ -253,7 +254,10 @@ export class Reporter {
     this.write(this.json ? JSON.stringify(compact({ ...event })) : this.format(event));
   }
 
-  /** The human line for an event, e.g. `16:45:01 processed     github push id=abc queue=events 12ms`. */
+  /**
+   * The human line for an event, e.g. `16:45:01 processed     github push id=abc queue=events 12ms`: one line
+   * whatever a sender put in the source, type or error, with their control characters shown as escapes.
+   */
   format(event: LocalEvent): string {
     const time = this.now().toISOString().slice(11, 19);
     const what = [event.source, event.type].filter(Boolean).join(' ');
@@ -269,18 +273,18 @@ export class Reporter {
       event.reason ? this.paint('2', `(${event.reason})`) : undefined,
       event.verified === false ? this.paint('33', 'UNVERIFIED') : undefined,
     ];
-    return parts.filter((p) => p !== undefined && p !== '').join(' ');
+    return terminalLine(parts.filter((p) => p !== undefined && p !== '').join(' '));
   }
 
   /** A plain informational message (banner, shutdown). In JSON mode: `{"event":"info","message":...}`. */
   info(message: string): void {
-    this.write(this.json ? JSON.stringify({ event: 'info', message }) : message);
+    this.write(this.json ? JSON.stringify({ event: 'info', message }) : terminalText(message));
   }
 
   /** A problem of local mode itself. */
   problem(message: string): void {
     if (this.json) this.write(JSON.stringify({ event: 'error', message }));
-    else this.write(this.paint('31', message));
+    else this.write(this.paint('31', terminalText(message)));
   }
 
   /** A raw function log line: an outcome becomes an event; anything else shows only when verbose. */
@@ -294,7 +298,7 @@ export class Reporter {
     this.write(
       this.json
         ? JSON.stringify({ event: 'log', function: functionName, line })
-        : `${this.paint('2', `[${functionName}]`)} ${line}`,
+        : `${this.paint('2', `[${functionName}]`)} ${terminalLine(line)}`,
     );
   }
 }

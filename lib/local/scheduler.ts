@@ -12,6 +12,7 @@ import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { Cron } from 'croner';
 import type { WebhookEnvelope } from '../../lambda/shared/envelope';
 import type { ResolvedSchedule } from '../config';
+import { gateToLoopbackCallers } from '../loopback-gate';
 import { scheduleEnvelope } from '../schedule-envelope';
 import { parseScheduleExpression } from '../schedule-expression';
 import { writeFileAtomically } from './atomic-write';
@@ -272,6 +273,8 @@ export async function startOneTimeScheduler(options: OneTimeSchedulerOptions): P
       () => answer(res, schedulerError(400, 'ValidationException', 'unreadable request')),
     );
   });
+  // A page in the developer's browser must not create schedules (each would send its input to a local queue).
+  gateToLoopbackCallers(server, 'the scheduler stand-in');
   await new Promise<void>((done, fail) => {
     server.once('error', fail);
     server.listen(0, '127.0.0.1', () => done());

@@ -155,6 +155,34 @@ describe('hookline program', () => {
     expect(h.stdout().includes('\u001b[')).toBe(false);
   });
 
+  it('failed list and failed show print what a sender or consumer wrote as visible escapes, never as terminal control', async () => {
+    // What reaches a dead-letter queue: a type with a C1 control (SQS takes U+0080-U+009F), a body with an OSC
+    // title and clipboard write (escaped in the envelope's JSON), an error whose line break would forge a row.
+    const osc = '\u001b]0;owned\u0007\u001b]52;c;ZXZpbA==\u0007';
+    const message = deadLetterMessage(1, { type: 'invoice.paid\u009b2J' });
+    const envelope = { ...JSON.parse(message.Body ?? '{}'), contentType: 'text/plain', body: `hi${osc}` };
+    installFakeQueue(sqs, EVENTS.deadLetterUrl, [
+      {
+        ...message,
+        Body: JSON.stringify(envelope),
+        MessageAttributes: {
+          ...message.MessageAttributes,
+          'hookline.error.message': { DataType: 'String', StringValue: 'boom\r\nevt-9  stripe  forged' },
+        },
+      },
+    ]);
+    const h = cliHarness();
+    expect(await runCli(['failed', 'list', 'events'], h.deps)).toBe(0);
+    expect(await runCli(['failed', 'show', 'events', 'evt-1'], h.deps)).toBe(0);
+    const shown = h.stdout();
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: no control character but line feeds may be written.
+    expect(shown).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/);
+    expect(shown).toContain('invoice.paid\\u009b2J');
+    expect(shown).toContain('hi\\u001b]0;owned\\u0007\\u001b]52;c;ZXZpbA==\\u0007');
+    expect(shown).toContain('boom\\u000d\\u000aevt-9  stripe  forged');
+    expect(shown).not.toMatch(/^evt-9/m);
+  });
+
   it('an expected error is one line on stderr with exit code 1', async () => {
     const h = cliHarness({
       connect: async () => {
@@ -395,6 +423,18 @@ describe('output', () => {
     whole.update(30);
     whole.done();
     expect(err.slice(lines)).toEqual([`${renderBar('moved', 30, 30)}\n`]);
+  });
+
+  it('keeps its own colours on a TTY and writes any other escape sequence as text', () => {
+    const out: string[] = [];
+    const output = consoleOutput({
+      json: false,
+      stdout: { write: (t: string) => out.push(t), isTTY: true },
+      stderr: { write: () => true },
+      env: {},
+    });
+    output.line(`${output.colors.red('failed')} \u001b[8mhidden\u001b[0m`);
+    expect(out).toEqual(['\u001b[31mfailed\u001b[39m \\u001b[8mhidden\u001b[0m\n']);
   });
 
   it('aligns tables', () => {

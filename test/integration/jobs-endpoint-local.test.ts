@@ -170,6 +170,12 @@ describe('jobs endpoint on local mode', () => {
     expect((await post('/jobs/jobs', { type: 'math.double', payload: {}, group: 'g' })).status).toBe(400);
   });
 
+  it('answers 400, never 503, for a payload nested deeper than JSON can be written back', async () => {
+    const depth = 100_000;
+    const deep = `{"type":"math.double","payload":${'['.repeat(depth)}${']'.repeat(depth)}}`;
+    expect(await post('/jobs/jobs', deep)).toEqual({ status: 400, json: { message: 'bad request' } });
+  });
+
   it('answers 400 for a type longer than any event type may be (a metric dimension holds 1,024 characters)', async () => {
     const long = `job.${'x'.repeat(2000)}`;
     expect(await post('/jobs/jobs', { type: long, payload: {} })).toEqual({

@@ -4,6 +4,7 @@ import { Duration } from 'aws-cdk-lib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FAILURE_ATTRIBUTES, parseEnvelope } from '../../lambda/shared/envelope';
 import { localSqsClient } from '../../lib/local/clients';
+import { Reporter } from '../../lib/local/reporter';
 import { recordingQueue, startTestPipeline, type TestPipeline, testConfig } from '../helpers/local/pipeline';
 
 describe('local mode end to end (real HTTP, emulators, ingest and consumer runtime)', () => {
@@ -95,6 +96,26 @@ describe('local mode end to end (real HTTP, emulators, ingest and consumer runti
       'the rejected line',
     );
     expect(pipeline.sideEffects().some((e) => e.id === id)).toBe(false);
+  });
+
+  it("shows a request naming its source with terminal escapes as visible text on one line of the developer's terminal", async () => {
+    // Any page the developer visits may post to the webhook route (a tunnel's host is unknown, so it is not gated).
+    const forged = '\u001b]0;owned\u0007\n16:45:01 processed     generic order.created id=fake';
+    const url = new URL(pipeline.local.webhookUrls.generic ?? '');
+    url.pathname = `/webhooks/${encodeURIComponent(forged)}`;
+    const response = await fetch(url, { method: 'POST', body: '{}' });
+    expect(response.status).toBe(404);
+    await pipeline.waitFor(
+      () => pipeline.events.some((e) => e.source === forged),
+      5_000,
+      'the rejected line',
+    );
+    const event = pipeline.events.find((e) => e.source === forged) ?? { event: 'none' };
+    const line = new Reporter({ json: false, color: true, write: () => {} }).format(event);
+    expect(line).toContain('\\u001b]0;owned\\u0007\\u000a16:45:01 processed');
+    expect(line).not.toContain('\u001b]');
+    expect(line).not.toContain('\u0007');
+    expect(line).not.toContain('\n');
   });
 
   it('moves a poison message to the DLQ after exactly maxReceiveCount attempts', async () => {

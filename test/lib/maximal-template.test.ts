@@ -137,6 +137,38 @@ describe('the maximal configuration, as AWS would deploy it', () => {
     }
   });
 
+  it('encrypts every bucket, table, topic and delivery stream, and refuses any bucket or topic request without TLS or from the public', () => {
+    const refusesPlainHttp = (policyType: string, key: string, id: string) =>
+      ofType(policyType)
+        .filter(([, p]) => list(p.Properties[key]).some((b) => refId(b) === id))
+        .flatMap(([, p]) => list(p.Properties.PolicyDocument.Statement) as Statement[])
+        .some(
+          (s) =>
+            s.Effect === 'Deny' && JSON.stringify(s.Condition) === '{"Bool":{"aws:SecureTransport":"false"}}',
+        );
+    const buckets = ofType('AWS::S3::Bucket');
+    expect(buckets).toHaveLength(2);
+    for (const [id, bucket] of buckets) {
+      expect(bucket.Properties.BucketEncryption?.ServerSideEncryptionConfiguration, id).toHaveLength(1);
+      expect(bucket.Properties.PublicAccessBlockConfiguration, id).toEqual({
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      });
+      expect(refusesPlainHttp('AWS::S3::BucketPolicy', 'Bucket', id), id).toBe(true);
+    }
+    const tables = ofType('AWS::DynamoDB::Table');
+    expect(tables).toHaveLength(2);
+    for (const [id, table] of tables)
+      expect(table.Properties.SSESpecification, id).toEqual({ SSEEnabled: true });
+    // The alarm topic carries no event data and is acknowledged for AwsSolutions-SNS2 (see NAG_ACKNOWLEDGEMENTS).
+    for (const [id] of ofType('AWS::SNS::Topic'))
+      expect(refusesPlainHttp('AWS::SNS::TopicPolicy', 'Topics', id), id).toBe(true);
+    for (const [id, stream] of ofType('AWS::KinesisFirehose::DeliveryStream'))
+      expect(stream.Properties.DeliveryStreamEncryptionConfigurationInput, id).toBeDefined();
+  });
+
   it("lets each schedule's role send to the queue it targets and to its dead-letter queue, trusted only by Scheduler", () => {
     const schedules = ofType('AWS::Scheduler::Schedule');
     expect(schedules).toHaveLength(2);

@@ -9,6 +9,7 @@ import { powertoolsIdempotencyGate } from '../../lambda/consumer/aws';
 import { resolveConfig } from '../../lib/config';
 import { WebhookPipelineStack } from '../../lib/webhook-pipeline-stack';
 import { exampleResolved, pipelineTemplate } from '../helpers/cdk';
+import { maximalConfig } from '../helpers/maximal-config';
 
 /** A template node: CloudFormation JSON, loosely typed as the assertions library returns it. */
 type Json = ReturnType<Template['toJSON']>;
@@ -97,6 +98,7 @@ describe('stack least privilege', () => {
       },
       routes: [],
     }),
+    'every feature on': resolveConfig(maximalConfig()),
   };
 
   for (const [label, config] of Object.entries(configs)) {

@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { type IncomingHttpHeaders, request } from 'node:http';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ListTablesCommand } from '@aws-sdk/client-dynamodb';
@@ -30,6 +31,29 @@ function externalAddress(): string | undefined {
     .find((i) => i && i.family === 'IPv4' && !i.internal)?.address;
 }
 
+/** A POST with exactly these headers (fetch cannot set Host), answered with its status, headers and body. */
+function rawPost(
+  url: string,
+  headers: Record<string, string>,
+  body: string,
+): Promise<{ status: number; headers: IncomingHttpHeaders; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method: 'POST', headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('end', () =>
+        resolve({
+          status: res.statusCode ?? 0,
+          headers: res.headers,
+          body: Buffer.concat(chunks).toString(),
+        }),
+      );
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
 describe('startEmulators', () => {
   it('serves SQS, S3 and DynamoDB on 127.0.0.1 only', async () => {
     const emulators = await startEmulators();
@@ -50,6 +74,35 @@ describe('startEmulators', () => {
           await expect(
             fetch(`http://${external}:${port}/`, { signal: AbortSignal.timeout(2_000) }),
           ).rejects.toThrow();
+        }
+      }
+    } finally {
+      await emulators.stop();
+    }
+  });
+
+  it('answers a web page the developer visits, cross-origin or through DNS rebinding, 403 and nothing else', async () => {
+    const emulators = await startEmulators();
+    try {
+      const dynamo = localDynamoClient(emulators);
+      await dynamo.send(new ListTablesCommand({}));
+      dynamo.destroy();
+      // What a page's fetch sends after dynalite's preflight allowed any origin: a signed-looking ListTables.
+      const listTables = {
+        'content-type': 'application/x-amz-json-1.0',
+        'x-amz-target': 'DynamoDB_20120810.ListTables',
+        'x-amz-date': '20261201T000000Z',
+        authorization:
+          'AWS4-HMAC-SHA256 Credential=a/20261201/us-east-1/dynamodb/aws4_request, SignedHeaders=host, Signature=x',
+      };
+      for (const url of [emulators.endpoints.dynamodb, emulators.endpoints.sqs]) {
+        const port = new URL(url).port;
+        const page = await rawPost(url, { ...listTables, origin: 'http://evil.example' }, '{}');
+        const rebound = await rawPost(url, { ...listTables, host: `evil.example:${port}` }, '{}');
+        for (const answer of [page, rebound]) {
+          expect({ url, status: answer.status }).toEqual({ url, status: 403 });
+          expect(answer.headers['access-control-allow-origin']).toBeUndefined();
+          expect(answer.body).not.toContain('TableNames');
         }
       }
     } finally {

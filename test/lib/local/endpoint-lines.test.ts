@@ -34,4 +34,15 @@ describe('local mode endpoint lines', () => {
       lines.some((line) => line.startsWith('  github       POST http://127.0.0.1:3000/webhooks/github')),
     ).toBe(true);
   });
+
+  it('never prints a signing secret given in the environment: the curl line signs with the variable', () => {
+    const config = resolveConfig(exampleConfig);
+    const lines = endpointLines(config, local, { HOOKLINE_SECRET_GITHUB: 'real-github-secret' }).join('\n');
+    expect(lines).not.toContain('real-github-secret');
+    expect(lines).toMatch(/github .*\(github, secret from HOOKLINE_SECRET_GITHUB\)/);
+    expect(lines).toContain(`openssl dgst -sha256 -hmac "$HOOKLINE_SECRET_GITHUB" -hex`);
+    expect(endpointLines(config, local, {}).join('\n')).toContain(
+      `openssl dgst -sha256 -hmac 'dev-secret-github' -hex`,
+    );
+  });
 });

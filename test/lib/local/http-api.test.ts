@@ -61,6 +61,31 @@ const identity = { apiId: 'local', accountId: '000000000000', defaultHost: '127.
 const ok = (value: unknown): InvokeResult => ({ ok: true, value, durationMs: 1, coldStart: false });
 
 describe('buildHttpApiEvent', () => {
+  it('passes headers and query parameters named like Object properties as sent, never inherited values', () => {
+    const event = buildHttpApiEvent(
+      {
+        method: 'POST',
+        url: '/webhooks/github?constructor=1&__proto__=2&toString=3&toString=4',
+        rawHeaders: ['Constructor', 'x', '__proto__', 'y', 'hasOwnProperty', 'z'],
+        body: Buffer.from('{}'),
+        sourceIp: '127.0.0.1',
+        httpVersion: '1.1',
+      },
+      'github',
+      identity,
+    );
+    const own = (values: Record<string, string | undefined> | undefined, name: string) =>
+      values && Object.hasOwn(values, name) ? values[name] : undefined;
+    expect(['constructor', '__proto__', 'hasownproperty'].map((name) => own(event.headers, name))).toEqual([
+      'x',
+      'y',
+      'z',
+    ]);
+    expect(
+      ['constructor', '__proto__', 'toString'].map((name) => own(event.queryStringParameters, name)),
+    ).toEqual(['1', '2', '3,4']);
+  });
+
   it('builds the exact payload format 2.0 event', () => {
     const now = new Date(Date.UTC(2026, 10, 5, 7, 8, 9, 123));
     const event = buildHttpApiEvent(

@@ -119,3 +119,33 @@ describe('one-time job schedules saved in a data directory', () => {
     },
   );
 });
+
+describe('the one-time scheduler stand-in', () => {
+  it('refuses a schedule a web page posts, so no page the developer visits can send to a local queue', async () => {
+    dataDir = mkdtempSync(join(tmpdir(), 'hookline-one-time-'));
+    const held = heldSqs();
+    const scheduler = await startOneTimeScheduler({
+      sqs: held.sqs,
+      queueUrlsByArn: { [QUEUE_ARN]: QUEUE_URL },
+      region: 'us-east-1',
+      now: () => Date.parse('2026-06-01T00:00:00Z'),
+    });
+    try {
+      // A cross-site "simple" request: text/plain needs no preflight, so only the Origin tells it apart.
+      const response = await fetch(`${scheduler.url}/schedules/from-page`, {
+        method: 'POST',
+        headers: { origin: 'http://evil.example', 'content-type': 'text/plain' },
+        body: JSON.stringify({
+          ScheduleExpression: 'at(2026-06-01T00:00:00)',
+          Target: { Arn: QUEUE_ARN, Input: 'x' },
+        }),
+      });
+      expect(response.status).toBe(403);
+      expect(scheduler.list()).toEqual([]);
+      expect(await create(scheduler.url, 'from-producer', '2026-06-02T00:00:00')).toBe(200);
+      expect(scheduler.list().map((s) => s.name)).toEqual(['from-producer']);
+    } finally {
+      await scheduler.stop();
+    }
+  });
+});
