@@ -489,7 +489,12 @@ function createConsumer(
         ...(context.archive ? { AWS_ENDPOINT_URL_FIREHOSE: context.archive.endpoint } : {}),
       },
     },
-    { ...context.bundleOf(name), ...sandboxOptions(context) },
+    {
+      ...context.bundleOf(name),
+      ...sandboxOptions(context),
+      // The consumer is the user's code: its own output is shown by default, attributed to its queue.
+      onLog: (line) => reporter.functionLog(line.functionName, line.line, queue.name),
+    },
   );
   const local = topology.queues[queue.name];
   if (!local) throw new Error(`topology has no queue ${queue.name}`);
