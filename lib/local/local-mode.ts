@@ -189,7 +189,7 @@ interface LocalConsumer {
 /** Starts local mode. On any failure, whatever was started is stopped again before the error propagates. */
 export async function startLocalMode(options: LocalModeOptions): Promise<LocalMode> {
   const settings = resolveSettings(options);
-  refuseUnusableSecrets(settings);
+  refuseUnusableEnvironment(settings);
   const cleanups = new Cleanups();
   try {
     return await startPipeline(settings, cleanups);
@@ -199,13 +199,33 @@ export async function startLocalMode(options: LocalModeOptions): Promise<LocalMo
   }
 }
 
-/** Every signing secret from the environment that could verify nothing, listed at once before anything starts. */
-function refuseUnusableSecrets(settings: LocalSettings): void {
+/**
+ * Every environment variable local mode cannot use (`PORT`, signing secrets that could verify nothing), listed at
+ * once before anything starts.
+ */
+function refuseUnusableEnvironment(settings: LocalSettings): void {
+  const problems = [portProblem(settings), secretsProblem(settings)].filter((p) => p !== undefined);
+  if (problems.length > 0) throw new LocalStartProblem(problems.join('\n'));
+}
+
+const DEFAULT_PORT = 3000;
+
+/** The port `PORT` names: digits only, so a typo fails the start instead of becoming NaN or a random port. */
+function portFromEnv(env: Readonly<Record<string, string | undefined>>): number {
+  const value = env.PORT;
+  if (value === undefined) return DEFAULT_PORT;
+  return /^\d{1,5}$/.test(value) && Number(value) <= 65535 ? Number(value) : Number.NaN;
+}
+
+function portProblem(settings: LocalSettings): string | undefined {
+  if (!Number.isNaN(settings.port)) return undefined;
+  return `PORT=${JSON.stringify(settings.env.PORT)} is not a port: set PORT to a number from 0 to 65535 (0 picks a free one), or unset it for ${DEFAULT_PORT}`;
+}
+
+function secretsProblem(settings: LocalSettings): string | undefined {
   const problems = localSecretProblems(settings.config.sources, settings.env);
-  if (problems.length === 0) return;
-  throw new LocalStartProblem(
-    `unusable signing secret${problems.length > 1 ? 's' : ''} in the environment:\n${problems.map((p) => `  - ${p}`).join('\n')}\nFix: set each to the secret exactly as the sender shows it (or unset it for the development default), then start again`,
-  );
+  if (problems.length === 0) return undefined;
+  return `unusable signing secret${problems.length > 1 ? 's' : ''} in the environment:\n${problems.map((p) => `  - ${p}`).join('\n')}\nFix: set each to the secret exactly as the sender shows it (or unset it for the development default), then start again`;
 }
 
 function resolveSettings(options: LocalModeOptions): LocalSettings {
@@ -222,7 +242,7 @@ function resolveSettings(options: LocalModeOptions): LocalSettings {
     env,
     projectDir,
     reporter: options.reporter ?? new Reporter(),
-    port: options.port ?? Number(env.PORT ?? 3000),
+    port: options.port ?? portFromEnv(env),
     dataDir: localDataDir(env, options.dataDir),
     buildDir: options.buildDir ?? defaultBuildDir(projectDir),
     cacheRoot,

@@ -158,6 +158,15 @@ describe('npm start (bin/local.ts)', () => {
     }
   }, 120_000);
 
+  it('refuses a PORT that is not a port with the fix, with no stack trace, and exits 1', async () => {
+    const run = start({ PORT: '30OO' });
+    expect(await run.exited).toBe(1);
+    const errors = run.lines.map(json).filter((l) => l?.event === 'error');
+    expect(errors.map((l) => l?.message)).toEqual([
+      'PORT="30OO" is not a port: set PORT to a number from 0 to 65535 (0 picks a free one), or unset it for 3000',
+    ]);
+  }, 60_000);
+
   it('refuses a second local mode on the same data directory with one line, and a kill -9 leaves none in the way', async () => {
     const dataDir = join(dir, 'shared-data');
     const first = start({ PORT: '0', HOOKLINE_DATA_DIR: dataDir, HOOKLINE_STATE_DIR: join(dir, 'first') });
