@@ -8,6 +8,7 @@ import { isAbsolute, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEventV2, SQSEvent } from 'aws-lambda';
+import type { Message } from 'esbuild';
 import { METRICS_NAMESPACE } from '../../lambda/shared/contracts';
 import { jobScheduleNamePrefix, type ProducerSettings } from '../../lambda/shared/producer-config';
 import { CONSUMER_CONFIG_ENV, INGEST_CONFIG_ENV } from '../../lambda/shared/runtime-config';
@@ -401,22 +402,49 @@ async function bundleFunctions(settings: LocalSettings): Promise<FunctionContext
       : []),
   ];
   const options = { cacheDir: bundleCacheDir, hasher: sharedFileHasher() };
-  const [workerUrl, ...bundled] = await Promise.all([
-    bundleFunctionWorker(buildDir, options),
-    ...entries.map(async ([name, entry]) => {
-      // The ingest function gets a folder (entry plus chunks), as its deployed asset.
-      const splitting = name === ingestFunctionName(config);
-      const outFile = join(resolve(buildDir), splitting ? join(name, INGEST_ENTRY_FILE) : `${name}.mjs`);
+  const worker = bundleFunctionWorker(buildDir, options);
+  const builds = entries.map(async ([name, entry]) => {
+    // The ingest function gets a folder (entry plus chunks), as its deployed asset.
+    const splitting = name === ingestFunctionName(config);
+    const outFile = join(resolve(buildDir), splitting ? join(name, INGEST_ENTRY_FILE) : `${name}.mjs`);
+    try {
       await bundle(resolve(entry), outFile, { ...options, splitting });
-      return [name, pathToFileURL(outFile).href] as const;
-    }),
-  ]);
+    } catch (error) {
+      throw buildProblem(name, entry, error);
+    }
+    return [name, pathToFileURL(outFile).href] as const;
+  });
+  await everyBuildOrProblem([worker, ...builds]);
+  const [workerUrl, bundled] = await Promise.all([worker, Promise.all(builds)]);
   const bundles = new Map(bundled);
   return (name) => {
     const bundleUrl = bundles.get(name);
     if (!bundleUrl) throw new Error(`no bundle for ${name}`);
     return { bundleUrl, workerUrl };
   };
+}
+
+/** Waits for every build; when any fails, one problem names every function that does not build. */
+async function everyBuildOrProblem(builds: readonly Promise<unknown>[]): Promise<void> {
+  const settled = await Promise.allSettled(builds);
+  const failures = settled.flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : []));
+  if (failures.length === 0) return;
+  const problems = failures.filter((f) => f instanceof LocalStartProblem);
+  if (problems.length < failures.length) throw failures.find((f) => !(f instanceof LocalStartProblem));
+  throw new LocalStartProblem(
+    `${problems.map((p) => p.message).join('\n')}\nFix: correct the code (or the entry in the configuration), then start again`,
+  );
+}
+
+/** esbuild's errors for a function that does not build, each as `file:line:column: text`, without its stack. */
+function buildProblem(name: string, entry: string, error: unknown): unknown {
+  const errors = (error as { errors?: unknown }).errors;
+  if (!Array.isArray(errors) || errors.length === 0) return error;
+  const lines = (errors as Message[]).map((e) => {
+    const where = e.location ? `${e.location.file}:${e.location.line}:${e.location.column}: ` : '';
+    return `  ${where}${e.text}`;
+  });
+  return new LocalStartProblem(`function ${name} (${entry}) does not build:\n${lines.join('\n')}`);
 }
 
 function createIngest(context: FunctionContext): LocalFunction {
@@ -548,9 +576,27 @@ async function warmUp(reporter: Reporter, functions: readonly LocalFunction[]): 
     functions.map((fn) => fn.warm().then((e) => [fn.definition.name, e] as const)),
   );
   for (const [name, error] of warmups) {
-    if (error)
-      reporter.problem(`function ${name} failed to initialise: ${error.errorType}: ${error.errorMessage}`);
+    if (error) {
+      const where = codeFrames(error.stack);
+      reporter.problem(
+        `function ${name} failed to initialise: ${error.errorType}: ${error.errorMessage}${where.map((f) => `\n${f}`).join('')}\n` +
+          'each invocation fails the same way until the code is fixed and local mode is started again',
+      );
+    }
   }
+}
+
+/**
+ * The stack frames of the function's own code (source-mapped to its files), without Node's module loader and
+ * local mode's sandbox bootstrap: where the cold start threw.
+ */
+function codeFrames(stack: string | undefined, limit = 5): string[] {
+  return (stack ?? '')
+    .split('\n')
+    .filter(
+      (line) => line.trimStart().startsWith('at ') && !/\(?node:|_runtime\/function-worker\.mjs/.test(line),
+    )
+    .slice(0, limit);
 }
 
 /** Pause and resume, and the status (served by the control API and written to `local.json` for the CLI). */
