@@ -4,8 +4,8 @@
  */
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { isAbsolute, join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { isAbsolute, join, relative, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEventV2, SQSEvent } from 'aws-lambda';
 import type { Message } from 'esbuild';
@@ -36,6 +36,7 @@ import { pausedConsumersPath, readPausedConsumers, writePausedConsumers } from '
 import { type BatchQueue, batchEvents, batchNotice, type LocalEvent, Reporter } from './reporter';
 import { type OneTimeScheduler, startOneTimeScheduler, startScheduler } from './scheduler';
 import { localSecretProblems, localSecrets } from './secrets';
+import { bundleSourceFiles, watchSourceFiles } from './source-watch';
 import { LocalStartProblem } from './start-problem';
 import { type StartupPhase, StartupPhases } from './startup-phases';
 import {
@@ -90,6 +91,11 @@ export interface LocalModeOptions {
   readonly archiveBufferMs?: number;
   /** The clock one-time job schedules come due by (tests move it forward). Default: Date.now. */
   readonly clock?: () => number;
+  /**
+   * Files besides the consumers' sources whose change local mode reports as needing a restart (`npm start`
+   * gives the configuration file).
+   */
+  readonly watchFiles?: readonly string[];
 }
 
 /** A running local pipeline. */
@@ -338,6 +344,13 @@ async function startPipeline(settings: LocalSettings, cleanups: Cleanups): Promi
 
   for (const { mapping } of consumers.values()) mapping.start();
   announcePausedConsumers(settings, savedPaused, consumers);
+  cleanups.push(
+    watchForRestart(
+      settings,
+      [...consumers.values()].map(({ fn }) => fn.definition.name),
+      context,
+    ),
+  );
   const stopScheduler = startSchedules(settings, topology, sqs);
   const webhookUrls = Object.fromEntries(
     config.sources.map((s) => [s.name, `${api.url}/webhooks/${s.name}`]),
@@ -355,6 +368,25 @@ async function startPipeline(settings: LocalSettings, cleanups: Cleanups): Promi
     cleanups,
     archive,
   });
+}
+
+/**
+ * Says once per file when a consumer's source or a watched file (the configuration) changes while local mode
+ * runs: it keeps running what it started with. Returns the step that stops watching.
+ */
+function watchForRestart(
+  settings: LocalSettings,
+  consumerNames: readonly string[],
+  context: FunctionContext,
+): () => void {
+  const sources = consumerNames.flatMap((name) =>
+    bundleSourceFiles(fileURLToPath(context.bundleOf(name).bundleUrl)),
+  );
+  return watchSourceFiles([...sources, ...(settings.options.watchFiles ?? [])], (file) =>
+    settings.reporter.problem(
+      `${relative(settings.projectDir, file) || file} changed: local mode still runs what it started with; stop it (Ctrl-C) and start it again to run the change`,
+    ),
+  );
 }
 
 /** Emulators handed over while starting are local mode's to stop, also when its start fails before they are ready. */

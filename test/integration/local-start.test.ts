@@ -335,6 +335,47 @@ describe('npm start (bin/local.ts)', () => {
     }
   }, 60_000);
 
+  it('says when a consumer file or the configuration changes while running that a restart runs the change', async () => {
+    const consumer = join(process.cwd(), '.hookline', `edited-consumer-${process.pid}.ts`);
+    const config = join(process.cwd(), '.hookline', `edited-config-${process.pid}.ts`);
+    writeFileSync(consumer, 'export const handler = async () => ({ batchItemFailures: [] });\n');
+    writeFileSync(
+      config,
+      `import { defineConfig } from '../lib/config';\nexport default defineConfig({ sources: { github: { type: 'github' } }, queues: { events: { consumer: { entry: ${JSON.stringify(consumer)} } } } });\n`,
+    );
+    const run = start({ HOOKLINE_CONFIG: config, PORT: '0' });
+    const notices = () =>
+      run.lines
+        .map(json)
+        .filter((l) => l?.event === 'error')
+        .map((l) => String(l?.message));
+    try {
+      await waitFor(
+        () =>
+          run.lines.map(json).find((l) => String(l?.message).startsWith('hookline local mode is running')),
+        60_000,
+        'the running line',
+      );
+      writeFileSync(consumer, "export const handler = async () => {\n  console.log('edited');\n};\n");
+      await waitFor(
+        () => notices().find((m) => m.includes('edited-consumer')),
+        10_000,
+        'the consumer notice',
+      );
+      writeFileSync(config, `${readFileSync(config, 'utf8')}// edited\n`);
+      await waitFor(() => notices().find((m) => m.includes('edited-config')), 10_000, 'the config notice');
+      expect(notices()).toEqual([
+        `.hookline/edited-consumer-${process.pid}.ts changed: local mode still runs what it started with; stop it (Ctrl-C) and start it again to run the change`,
+        `.hookline/edited-config-${process.pid}.ts changed: local mode still runs what it started with; stop it (Ctrl-C) and start it again to run the change`,
+      ]);
+      run.child.kill('SIGINT');
+      expect(await run.exited).toBe(0);
+    } finally {
+      run.child.kill('SIGKILL');
+      for (const file of [consumer, config]) rmSync(file, { force: true });
+    }
+  }, 60_000);
+
   it('prints the configuration error and exits 1', async () => {
     const config = join(process.cwd(), '.hookline', `bad-config-${process.pid}.ts`);
     writeFileSync(
