@@ -344,13 +344,8 @@ async function startPipeline(settings: LocalSettings, cleanups: Cleanups): Promi
 
   for (const { mapping } of consumers.values()) mapping.start();
   announcePausedConsumers(settings, savedPaused, consumers);
-  cleanups.push(
-    watchForRestart(
-      settings,
-      [...consumers.values()].map(({ fn }) => fn.definition.name),
-      context,
-    ),
-  );
+  const consumerNames = [...consumers.values()].map(({ fn }) => fn.definition.name);
+  cleanups.push(await watchForRestart(settings, consumerNames, context));
   const stopScheduler = startSchedules(settings, topology, sqs);
   const webhookUrls = Object.fromEntries(
     config.sources.map((s) => [s.name, `${api.url}/webhooks/${s.name}`]),
@@ -374,15 +369,16 @@ async function startPipeline(settings: LocalSettings, cleanups: Cleanups): Promi
  * Says once per file when a consumer's source or a watched file (the configuration) changes while local mode
  * runs: it keeps running what it started with. Returns the step that stops watching.
  */
-function watchForRestart(
+async function watchForRestart(
   settings: LocalSettings,
   consumerNames: readonly string[],
   context: FunctionContext,
-): () => void {
-  const sources = consumerNames.flatMap((name) =>
-    bundleSourceFiles(fileURLToPath(context.bundleOf(name).bundleUrl)),
+): Promise<() => void> {
+  // Watching before the start is announced: an edit made right after it is reported too.
+  const sources = await Promise.all(
+    consumerNames.map((name) => bundleSourceFiles(fileURLToPath(context.bundleOf(name).bundleUrl))),
   );
-  return watchSourceFiles([...sources, ...(settings.options.watchFiles ?? [])], (file) =>
+  return watchSourceFiles([...sources.flat(), ...(settings.options.watchFiles ?? [])], (file) =>
     settings.reporter.problem(
       `${relative(settings.projectDir, file) || file} changed: local mode still runs what it started with; stop it (Ctrl-C) and start it again to run the change`,
     ),

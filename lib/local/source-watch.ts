@@ -5,13 +5,14 @@
  */
 import { createHash } from 'node:crypto';
 import { type FSWatcher, readFileSync, watch } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { dirname, resolve, sep } from 'node:path';
 
 /** The project's own source files a bundle was built from (its source map's sources, without packages). */
-export function bundleSourceFiles(bundleFile: string): string[] {
+export async function bundleSourceFiles(bundleFile: string): Promise<string[]> {
   let sources: unknown;
   try {
-    sources = (JSON.parse(readFileSync(`${bundleFile}.map`, 'utf8')) as { sources?: unknown }).sources;
+    sources = (JSON.parse(await readFile(`${bundleFile}.map`, 'utf8')) as { sources?: unknown }).sources;
   } catch {
     return [];
   }
@@ -35,6 +36,13 @@ function contentHash(path: string): string {
  * writes the same bytes is no change). Returns the function that stops watching.
  */
 export function watchSourceFiles(files: readonly string[], onChange: (file: string) => void): () => void {
+  const watchers = watchFiles(files, onChange);
+  return () => {
+    for (const watcher of watchers) watcher.close();
+  };
+}
+
+function watchFiles(files: readonly string[], onChange: (file: string) => void): FSWatcher[] {
   const watchers: FSWatcher[] = [];
   for (const file of new Set(files)) {
     const started = contentHash(file);
@@ -53,7 +61,5 @@ export function watchSourceFiles(files: readonly string[], onChange: (file: stri
     watcher.on('error', () => watcher.close());
     watchers.push(watcher);
   }
-  return () => {
-    for (const watcher of watchers) watcher.close();
-  };
+  return watchers;
 }
