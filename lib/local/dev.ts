@@ -49,9 +49,10 @@ export async function runLocalMode(configFile?: string, emulators?: Promise<Emul
   const modulesLoaded = performance.now();
   const reporter = new Reporter();
   let config: ResolvedConfig;
+  const configFilePath = configPath(process.env, configFile);
   try {
     assertLocalPrerequisites();
-    config = await readConfig(configPath(process.env, configFile));
+    config = await readConfig(configFilePath);
   } catch (error) {
     const message = configFailureMessage(error);
     if (message !== undefined) reporter.problem(message);
@@ -69,7 +70,12 @@ export async function runLocalMode(configFile?: string, emulators?: Promise<Emul
   const started = performance.now();
   let local: Awaited<ReturnType<typeof startLocalMode>>;
   try {
-    local = await startLocalMode({ config, reporter, ...(emulators ? { emulators } : {}) });
+    local = await startLocalMode({
+      config,
+      reporter,
+      watchFiles: [configFilePath],
+      ...(emulators ? { emulators } : {}),
+    });
   } catch (error) {
     reporter.problem(
       error instanceof PortInUseError || error instanceof LocalStartProblem

@@ -4,10 +4,11 @@
  */
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { isAbsolute, join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { isAbsolute, join, relative, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEventV2, SQSEvent } from 'aws-lambda';
+import type { Message } from 'esbuild';
 import { METRICS_NAMESPACE } from '../../lambda/shared/contracts';
 import { jobScheduleNamePrefix, type ProducerSettings } from '../../lambda/shared/producer-config';
 import { CONSUMER_CONFIG_ENV, INGEST_CONFIG_ENV } from '../../lambda/shared/runtime-config';
@@ -35,6 +36,7 @@ import { pausedConsumersPath, readPausedConsumers, writePausedConsumers } from '
 import { type BatchQueue, batchEvents, batchNotice, type LocalEvent, Reporter } from './reporter';
 import { type OneTimeScheduler, startOneTimeScheduler, startScheduler } from './scheduler';
 import { localSecretProblems, localSecrets } from './secrets';
+import { bundleSourceFiles, watchSourceFiles } from './source-watch';
 import { LocalStartProblem } from './start-problem';
 import { type StartupPhase, StartupPhases } from './startup-phases';
 import {
@@ -89,6 +91,11 @@ export interface LocalModeOptions {
   readonly archiveBufferMs?: number;
   /** The clock one-time job schedules come due by (tests move it forward). Default: Date.now. */
   readonly clock?: () => number;
+  /**
+   * Files besides the consumers' sources whose change local mode reports as needing a restart (`npm start`
+   * gives the configuration file).
+   */
+  readonly watchFiles?: readonly string[];
 }
 
 /** A running local pipeline. */
@@ -189,7 +196,7 @@ interface LocalConsumer {
 /** Starts local mode. On any failure, whatever was started is stopped again before the error propagates. */
 export async function startLocalMode(options: LocalModeOptions): Promise<LocalMode> {
   const settings = resolveSettings(options);
-  refuseUnusableSecrets(settings);
+  refuseUnusableEnvironment(settings);
   const cleanups = new Cleanups();
   try {
     return await startPipeline(settings, cleanups);
@@ -199,13 +206,33 @@ export async function startLocalMode(options: LocalModeOptions): Promise<LocalMo
   }
 }
 
-/** Every signing secret from the environment that could verify nothing, listed at once before anything starts. */
-function refuseUnusableSecrets(settings: LocalSettings): void {
+/**
+ * Every environment variable local mode cannot use (`PORT`, signing secrets that could verify nothing), listed at
+ * once before anything starts.
+ */
+function refuseUnusableEnvironment(settings: LocalSettings): void {
+  const problems = [portProblem(settings), secretsProblem(settings)].filter((p) => p !== undefined);
+  if (problems.length > 0) throw new LocalStartProblem(problems.join('\n'));
+}
+
+const DEFAULT_PORT = 3000;
+
+/** The port `PORT` names: digits only, so a typo fails the start instead of becoming NaN or a random port. */
+function portFromEnv(env: Readonly<Record<string, string | undefined>>): number {
+  const value = env.PORT;
+  if (value === undefined) return DEFAULT_PORT;
+  return /^\d{1,5}$/.test(value) && Number(value) <= 65535 ? Number(value) : Number.NaN;
+}
+
+function portProblem(settings: LocalSettings): string | undefined {
+  if (!Number.isNaN(settings.port)) return undefined;
+  return `PORT=${JSON.stringify(settings.env.PORT)} is not a port: set PORT to a number from 0 to 65535 (0 picks a free one), or unset it for ${DEFAULT_PORT}`;
+}
+
+function secretsProblem(settings: LocalSettings): string | undefined {
   const problems = localSecretProblems(settings.config.sources, settings.env);
-  if (problems.length === 0) return;
-  throw new LocalStartProblem(
-    `unusable signing secret${problems.length > 1 ? 's' : ''} in the environment:\n${problems.map((p) => `  - ${p}`).join('\n')}\nFix: set each to the secret exactly as the sender shows it (or unset it for the development default), then start again`,
-  );
+  if (problems.length === 0) return undefined;
+  return `unusable signing secret${problems.length > 1 ? 's' : ''} in the environment:\n${problems.map((p) => `  - ${p}`).join('\n')}\nFix: set each to the secret exactly as the sender shows it (or unset it for the development default), then start again`;
 }
 
 function resolveSettings(options: LocalModeOptions): LocalSettings {
@@ -222,7 +249,7 @@ function resolveSettings(options: LocalModeOptions): LocalSettings {
     env,
     projectDir,
     reporter: options.reporter ?? new Reporter(),
-    port: options.port ?? Number(env.PORT ?? 3000),
+    port: options.port ?? portFromEnv(env),
     dataDir: localDataDir(env, options.dataDir),
     buildDir: options.buildDir ?? defaultBuildDir(projectDir),
     cacheRoot,
@@ -317,6 +344,8 @@ async function startPipeline(settings: LocalSettings, cleanups: Cleanups): Promi
 
   for (const { mapping } of consumers.values()) mapping.start();
   announcePausedConsumers(settings, savedPaused, consumers);
+  const consumerNames = [...consumers.values()].map(({ fn }) => fn.definition.name);
+  cleanups.push(await watchForRestart(settings, consumerNames, context));
   const stopScheduler = startSchedules(settings, topology, sqs);
   const webhookUrls = Object.fromEntries(
     config.sources.map((s) => [s.name, `${api.url}/webhooks/${s.name}`]),
@@ -334,6 +363,26 @@ async function startPipeline(settings: LocalSettings, cleanups: Cleanups): Promi
     cleanups,
     archive,
   });
+}
+
+/**
+ * Says once per file when a consumer's source or a watched file (the configuration) changes while local mode
+ * runs: it keeps running what it started with. Returns the step that stops watching.
+ */
+async function watchForRestart(
+  settings: LocalSettings,
+  consumerNames: readonly string[],
+  context: FunctionContext,
+): Promise<() => void> {
+  // Watching before the start is announced: an edit made right after it is reported too.
+  const sources = await Promise.all(
+    consumerNames.map((name) => bundleSourceFiles(fileURLToPath(context.bundleOf(name).bundleUrl))),
+  );
+  return watchSourceFiles([...sources.flat(), ...(settings.options.watchFiles ?? [])], (file) =>
+    settings.reporter.problem(
+      `${relative(settings.projectDir, file) || file} changed: local mode still runs what it started with; stop it (Ctrl-C) and start it again to run the change`,
+    ),
+  );
 }
 
 /** Emulators handed over while starting are local mode's to stop, also when its start fails before they are ready. */
@@ -381,22 +430,49 @@ async function bundleFunctions(settings: LocalSettings): Promise<FunctionContext
       : []),
   ];
   const options = { cacheDir: bundleCacheDir, hasher: sharedFileHasher() };
-  const [workerUrl, ...bundled] = await Promise.all([
-    bundleFunctionWorker(buildDir, options),
-    ...entries.map(async ([name, entry]) => {
-      // The ingest function gets a folder (entry plus chunks), as its deployed asset.
-      const splitting = name === ingestFunctionName(config);
-      const outFile = join(resolve(buildDir), splitting ? join(name, INGEST_ENTRY_FILE) : `${name}.mjs`);
+  const worker = bundleFunctionWorker(buildDir, options);
+  const builds = entries.map(async ([name, entry]) => {
+    // The ingest function gets a folder (entry plus chunks), as its deployed asset.
+    const splitting = name === ingestFunctionName(config);
+    const outFile = join(resolve(buildDir), splitting ? join(name, INGEST_ENTRY_FILE) : `${name}.mjs`);
+    try {
       await bundle(resolve(entry), outFile, { ...options, splitting });
-      return [name, pathToFileURL(outFile).href] as const;
-    }),
-  ]);
+    } catch (error) {
+      throw buildProblem(name, entry, error);
+    }
+    return [name, pathToFileURL(outFile).href] as const;
+  });
+  await everyBuildOrProblem([worker, ...builds]);
+  const [workerUrl, bundled] = await Promise.all([worker, Promise.all(builds)]);
   const bundles = new Map(bundled);
   return (name) => {
     const bundleUrl = bundles.get(name);
     if (!bundleUrl) throw new Error(`no bundle for ${name}`);
     return { bundleUrl, workerUrl };
   };
+}
+
+/** Waits for every build; when any fails, one problem names every function that does not build. */
+async function everyBuildOrProblem(builds: readonly Promise<unknown>[]): Promise<void> {
+  const settled = await Promise.allSettled(builds);
+  const failures = settled.flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : []));
+  if (failures.length === 0) return;
+  const problems = failures.filter((f) => f instanceof LocalStartProblem);
+  if (problems.length < failures.length) throw failures.find((f) => !(f instanceof LocalStartProblem));
+  throw new LocalStartProblem(
+    `${problems.map((p) => p.message).join('\n')}\nFix: correct the code (or the entry in the configuration), then start again`,
+  );
+}
+
+/** esbuild's errors for a function that does not build, each as `file:line:column: text`, without its stack. */
+function buildProblem(name: string, entry: string, error: unknown): unknown {
+  const errors = (error as { errors?: unknown }).errors;
+  if (!Array.isArray(errors) || errors.length === 0) return error;
+  const lines = (errors as Message[]).map((e) => {
+    const where = e.location ? `${e.location.file}:${e.location.line}:${e.location.column}: ` : '';
+    return `  ${where}${e.text}`;
+  });
+  return new LocalStartProblem(`function ${name} (${entry}) does not build:\n${lines.join('\n')}`);
 }
 
 function createIngest(context: FunctionContext): LocalFunction {
@@ -489,7 +565,12 @@ function createConsumer(
         ...(context.archive ? { AWS_ENDPOINT_URL_FIREHOSE: context.archive.endpoint } : {}),
       },
     },
-    { ...context.bundleOf(name), ...sandboxOptions(context) },
+    {
+      ...context.bundleOf(name),
+      ...sandboxOptions(context),
+      // The consumer is the user's code: its own output is shown by default, attributed to its queue.
+      onLog: (line) => reporter.functionLog(line.functionName, line.line, queue.name),
+    },
   );
   const local = topology.queues[queue.name];
   if (!local) throw new Error(`topology has no queue ${queue.name}`);
@@ -523,9 +604,27 @@ async function warmUp(reporter: Reporter, functions: readonly LocalFunction[]): 
     functions.map((fn) => fn.warm().then((e) => [fn.definition.name, e] as const)),
   );
   for (const [name, error] of warmups) {
-    if (error)
-      reporter.problem(`function ${name} failed to initialise: ${error.errorType}: ${error.errorMessage}`);
+    if (error) {
+      const where = codeFrames(error.stack);
+      reporter.problem(
+        `function ${name} failed to initialise: ${error.errorType}: ${error.errorMessage}${where.map((f) => `\n${f}`).join('')}\n` +
+          'each invocation fails the same way until the code is fixed and local mode is started again',
+      );
+    }
   }
+}
+
+/**
+ * The stack frames of the function's own code (source-mapped to its files), without Node's module loader and
+ * local mode's sandbox bootstrap: where the cold start threw.
+ */
+function codeFrames(stack: string | undefined, limit = 5): string[] {
+  return (stack ?? '')
+    .split('\n')
+    .filter(
+      (line) => line.trimStart().startsWith('at ') && !/\(?node:|_runtime\/function-worker\.mjs/.test(line),
+    )
+    .slice(0, limit);
 }
 
 /** Pause and resume, and the status (served by the control API and written to `local.json` for the CLI). */

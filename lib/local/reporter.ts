@@ -287,18 +287,62 @@ export class Reporter {
     else this.write(this.paint('31', terminalText(message)));
   }
 
-  /** A raw function log line: an outcome becomes an event; anything else shows only when verbose. */
-  functionLog(functionName: string, line: string): void {
+  /**
+   * A raw function log line: an outcome becomes an event. A consumer's (`queue` given) other lines are the
+   * user's own output and show by default, attributed to the queue; metric (EMF) lines and every other
+   * function's lines show only when verbose.
+   */
+  functionLog(functionName: string, line: string, queue?: string): void {
     const outcome = parseOutcomeLine(line, functionName);
     if (outcome) {
       this.event(outcome);
       return;
     }
-    if (!this.verbose || line.trim() === '') return;
+    if (line.trim() === '') return;
+    const shown = queue !== undefined && !isMetricLine(line);
+    if (!shown && !this.verbose) return;
+    if (this.json) {
+      this.write(JSON.stringify(compact({ event: 'log', function: functionName, queue, line })));
+      return;
+    }
+    const label = queue ?? functionName;
     this.write(
-      this.json
-        ? JSON.stringify({ event: 'log', function: functionName, line })
-        : `${this.paint('2', `[${functionName}]`)} ${terminalLine(line)}`,
+      `${this.paint('2', `[${label}]`)} ${terminalLine(queue === undefined ? line : readableLogLine(line))}`,
     );
   }
+}
+
+/** An embedded metric format line: read by CloudWatch, not by a person. */
+function isMetricLine(line: string): boolean {
+  return line.startsWith('{"_aws":');
+}
+
+/** What Powertools' logger adds to every line about the invocation; the terminal already says which it is. */
+const INVOCATION_KEYS = new Set([
+  'level',
+  'message',
+  'timestamp',
+  'service',
+  'cold_start',
+  'function_arn',
+  'function_memory_size',
+  'function_name',
+  'function_request_id',
+  'sampling_rate',
+  'xray_trace_id',
+]);
+
+/** A structured logger line as `INFO message {own keys}`; any other line as written. */
+function readableLogLine(line: string): string {
+  if (!line.startsWith('{')) return line;
+  let entry: Record<string, unknown>;
+  try {
+    entry = JSON.parse(line) as Record<string, unknown>;
+  } catch {
+    return line;
+  }
+  if (typeof entry.level !== 'string' || typeof entry.message !== 'string') return line;
+  const own = Object.fromEntries(Object.entries(entry).filter(([key]) => !INVOCATION_KEYS.has(key)));
+  const rest = Object.keys(own).length > 0 ? ` ${JSON.stringify(own)}` : '';
+  return `${entry.level} ${entry.message}${rest}`;
 }

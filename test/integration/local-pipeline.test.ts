@@ -57,6 +57,18 @@ describe('local mode end to end (real HTTP, emulators, ingest and consumer runti
     });
   });
 
+  it("shows the consumer's own console.log output by default, attributed to its queue", async () => {
+    const id = `chatty-${randomUUID()}`;
+    expect((await pipeline.post('generic', { id, type: 'test.chatty' })).status).toBe(202);
+    const said = (line: string) => line.includes(`chatty ${id}`);
+    await pipeline.waitFor(() => pipeline.output.some(said), 20_000, "the consumer's line");
+    expect(JSON.parse(pipeline.output.find(said) ?? '{}')).toMatchObject({
+      event: 'log',
+      queue: 'events',
+      line: `chatty ${id}`,
+    });
+  });
+
   it('serves the status and pauses/resumes a consumer through the control API', async () => {
     const status = (await (await fetch(`${pipeline.local.url}/_hookline/status`)).json()) as Record<
       string,

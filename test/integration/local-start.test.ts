@@ -158,6 +158,15 @@ describe('npm start (bin/local.ts)', () => {
     }
   }, 120_000);
 
+  it('refuses a PORT that is not a port with the fix, with no stack trace, and exits 1', async () => {
+    const run = start({ PORT: '30OO' });
+    expect(await run.exited).toBe(1);
+    const errors = run.lines.map(json).filter((l) => l?.event === 'error');
+    expect(errors.map((l) => l?.message)).toEqual([
+      'PORT="30OO" is not a port: set PORT to a number from 0 to 65535 (0 picks a free one), or unset it for 3000',
+    ]);
+  }, 60_000);
+
   it('refuses a second local mode on the same data directory with one line, and a kill -9 leaves none in the way', async () => {
     const dataDir = join(dir, 'shared-data');
     const first = start({ PORT: '0', HOOKLINE_DATA_DIR: dataDir, HOOKLINE_STATE_DIR: join(dir, 'first') });
@@ -258,6 +267,114 @@ describe('npm start (bin/local.ts)', () => {
     },
     60_000,
   );
+
+  it('names every consumer that does not build, at its line, with no stack trace, and exits 1', async () => {
+    const broken = join(process.cwd(), '.hookline', `broken-consumer-${process.pid}.ts`);
+    const unresolved = join(process.cwd(), '.hookline', `unresolved-consumer-${process.pid}.ts`);
+    const config = join(process.cwd(), '.hookline', `broken-build-config-${process.pid}.ts`);
+    writeFileSync(broken, 'export const handler = async () => {\n  const x = ;\n};\n');
+    writeFileSync(
+      unresolved,
+      "import { gone } from './no-such-module';\nexport const handler = async () => gone;\n",
+    );
+    writeFileSync(
+      config,
+      `import { defineConfig } from '../lib/config';\nexport default defineConfig({ sources: { github: { type: 'github' } }, queues: { events: { consumer: { entry: ${JSON.stringify(broken)} } }, other: { consumer: { entry: ${JSON.stringify(unresolved)} } } } });\n`,
+    );
+    try {
+      const run = start({ HOOKLINE_CONFIG: config, PORT: '0' });
+      expect(await run.exited).toBe(1);
+      const errors = run.lines.map(json).filter((l) => l?.event === 'error');
+      expect(errors).toHaveLength(1);
+      const message = String(errors[0]?.message);
+      expect(message).toMatch(/function \S+-consumer-events \(.*broken-consumer-\d+\.ts\) does not build:/);
+      expect(message).toMatch(/broken-consumer-\d+\.ts:2:\d+: Unexpected ";"/);
+      expect(message).toMatch(
+        /function \S+-consumer-other .* does not build:\n.*Could not resolve "\.\/no-such-module"/,
+      );
+      expect(message).toContain('Fix: correct the code');
+      expect(message).not.toContain('    at ');
+    } finally {
+      for (const file of [broken, unresolved, config]) rmSync(file, { force: true });
+    }
+  }, 60_000);
+
+  it('shows where a consumer threw at import, in its own file, and keeps serving', async () => {
+    const throwing = join(process.cwd(), '.hookline', `throwing-consumer-${process.pid}.ts`);
+    const config = join(process.cwd(), '.hookline', `throwing-config-${process.pid}.ts`);
+    writeFileSync(
+      throwing,
+      "const table = process.env.MY_TABLE;\nif (!table) throw new Error('MY_TABLE is not set');\nexport const handler = async () => table;\n",
+    );
+    writeFileSync(
+      config,
+      `import { defineConfig } from '../lib/config';\nexport default defineConfig({ sources: { github: { type: 'github' } }, queues: { events: { consumer: { entry: ${JSON.stringify(throwing)} } } } });\n`,
+    );
+    const run = start({ HOOKLINE_CONFIG: config, PORT: '0' });
+    try {
+      const running = await waitFor(
+        () =>
+          run.lines.map(json).find((l) => String(l?.message).startsWith('hookline local mode is running')),
+        60_000,
+        'the running line',
+      );
+      expect(running).toBeDefined();
+      const error = run.lines.map(json).find((l) => l?.event === 'error');
+      const [first, ...rest] = String(error?.message).split('\n');
+      expect(first).toMatch(
+        /^function \S+-consumer-events failed to initialise: Error: MY_TABLE is not set$/,
+      );
+      expect(rest[0]).toMatch(/^ {4}at .*throwing-consumer-\d+\.ts:2:\d+\)?$/);
+      expect(rest.join('\n')).not.toMatch(/node:internal|function-worker/);
+      expect(rest.at(-1)).toContain('until the code is fixed and local mode is started again');
+      run.child.kill('SIGINT');
+      expect(await run.exited).toBe(0);
+    } finally {
+      run.child.kill('SIGKILL');
+      for (const file of [throwing, config]) rmSync(file, { force: true });
+    }
+  }, 60_000);
+
+  it('says when a consumer file or the configuration changes while running that a restart runs the change', async () => {
+    const consumer = join(process.cwd(), '.hookline', `edited-consumer-${process.pid}.ts`);
+    const config = join(process.cwd(), '.hookline', `edited-config-${process.pid}.ts`);
+    writeFileSync(consumer, 'export const handler = async () => ({ batchItemFailures: [] });\n');
+    writeFileSync(
+      config,
+      `import { defineConfig } from '../lib/config';\nexport default defineConfig({ sources: { github: { type: 'github' } }, queues: { events: { consumer: { entry: ${JSON.stringify(consumer)} } } } });\n`,
+    );
+    const run = start({ HOOKLINE_CONFIG: config, PORT: '0' });
+    const notices = () =>
+      run.lines
+        .map(json)
+        .filter((l) => l?.event === 'error')
+        .map((l) => String(l?.message));
+    try {
+      await waitFor(
+        () =>
+          run.lines.map(json).find((l) => String(l?.message).startsWith('hookline local mode is running')),
+        60_000,
+        'the running line',
+      );
+      writeFileSync(consumer, "export const handler = async () => {\n  console.log('edited');\n};\n");
+      await waitFor(
+        () => notices().find((m) => m.includes('edited-consumer')),
+        10_000,
+        'the consumer notice',
+      );
+      writeFileSync(config, `${readFileSync(config, 'utf8')}// edited\n`);
+      await waitFor(() => notices().find((m) => m.includes('edited-config')), 10_000, 'the config notice');
+      expect(notices()).toEqual([
+        `.hookline/edited-consumer-${process.pid}.ts changed: local mode still runs what it started with; stop it (Ctrl-C) and start it again to run the change`,
+        `.hookline/edited-config-${process.pid}.ts changed: local mode still runs what it started with; stop it (Ctrl-C) and start it again to run the change`,
+      ]);
+      run.child.kill('SIGINT');
+      expect(await run.exited).toBe(0);
+    } finally {
+      run.child.kill('SIGKILL');
+      for (const file of [consumer, config]) rmSync(file, { force: true });
+    }
+  }, 60_000);
 
   it('prints the configuration error and exits 1', async () => {
     const config = join(process.cwd(), '.hookline', `bad-config-${process.pid}.ts`);

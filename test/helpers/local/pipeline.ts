@@ -69,6 +69,8 @@ export interface TestPipeline {
   readonly local: LocalMode;
   readonly config: ResolvedConfig;
   readonly events: LocalEvent[];
+  /** Every line the reporter wrote (JSON objects), events and function output alike. */
+  readonly output: string[];
   readonly recordFile: string;
   /** Signs and posts a JSON body to a source; resolves with the HTTP status and body. */
   post(
@@ -129,11 +131,13 @@ export async function startTestPipeline(
   };
   const buildDir = join(process.cwd(), '.hookline', 'build', basename(dir));
   const events: LocalEvent[] = [];
+  const output: string[] = [];
   const reporter = new Reporter({
     json: true,
     color: false,
     verbose: process.env.HOOKLINE_VERBOSE === '1',
     write: (line) => {
+      output.push(line);
       if (process.env.HOOKLINE_VERBOSE === '1') process.stdout.write(`${line}\n`);
     },
   });
@@ -157,6 +161,7 @@ export async function startTestPipeline(
     local,
     config: withRecorder,
     events,
+    output,
     recordFile,
     async post(sourceName, body, headers = {}) {
       const source = config.sources.find((s) => s.name === sourceName);

@@ -4,7 +4,8 @@
  *
  * Event types steer it: `test.poison` always fails; `test.crash` kills the sandbox (process.exit) on its first
  * attempt, before its side effect; `test.hang` outlasts any test timeout on its first attempt, before its side
- * effect (so its invocation times out); anything else succeeds.
+ * effect (so its invocation times out); `test.chatty` writes `chatty <id>` with console.log; anything else
+ * succeeds.
  */
 import { appendFileSync } from 'node:fs';
 import { defineConsumer } from '../../../lambda/consumer';
@@ -20,6 +21,10 @@ function record(id: string, attempt: number): void {
 
 export const handler = defineConsumer({
   handlers: {
+    '*.test.chatty': async (event, ctx) => {
+      console.log(`chatty ${event.id}`);
+      record(event.id, ctx.attempt);
+    },
     '*.test.poison': async (event, ctx) => {
       appendFileSync(`${recordFile}.attempts`, `${event.id} ${ctx.attempt}\n`);
       throw new Error(`poison message ${event.id}`);

@@ -159,6 +159,34 @@ describe('Reporter', () => {
     expect(quiet).toEqual([]);
     expect(loud).toEqual(['[fn] debug stuff']);
   });
+
+  it("shows a consumer's own lines by default under its queue, readable, and hides its metric lines", () => {
+    const lines: string[] = [];
+    const reporter = new Reporter({ json: false, color: false, verbose: false, write: (l) => lines.push(l) });
+    reporter.functionLog('App-consumer-events', 'hello from my consumer', 'events');
+    reporter.functionLog(
+      'App-consumer-events',
+      '{"level":"INFO","message":"push received","timestamp":"2026-11-30T16:51:52.000Z","service":"events","cold_start":false,"function_name":"App-consumer-events","function_request_id":"r-1","sampling_rate":0,"ref":"main","id":"e1"}',
+      'events',
+    );
+    reporter.functionLog('App-consumer-events', '{"_aws":{"CloudWatchMetrics":[]},"Processed":1}', 'events');
+    expect(lines).toEqual([
+      '[events] hello from my consumer',
+      '[events] INFO push received {"ref":"main","id":"e1"}',
+    ]);
+  });
+
+  it("gives a consumer's line its queue in JSON mode", () => {
+    const lines: string[] = [];
+    new Reporter({ json: true, verbose: false, write: (l) => lines.push(l) }).functionLog(
+      'App-consumer-events',
+      'hello',
+      'events',
+    );
+    expect(lines.map((l) => JSON.parse(l))).toEqual([
+      { event: 'log', function: 'App-consumer-events', queue: 'events', line: 'hello' },
+    ]);
+  });
 });
 
 describe('dev secrets', () => {
