@@ -8,7 +8,8 @@
  * Most values hold tokens (queue URLs, ARNs, table names) that only resolve at deploy time. Each is counted at
  * the longest value it can take in the longest partition and region: a given name exactly, a name CloudFormation
  * generates at the longest it generates for the stack and the logical id, anything else at the service's longest
- * name. So the estimate is an upper bound, and a function this check lets through fits once deployed.
+ * name; a part picked out of one (`Fn::Select` of an `Fn::Split`, the tail of a secret's ARN) at that part's
+ * longest. So the estimate is an upper bound, and a function this check lets through fits once deployed.
  */
 import { CfnResource, Stack, Token } from 'aws-cdk-lib';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -21,8 +22,6 @@ const PARTITION = 10;
 const REGION = 16;
 const ACCOUNT = 12;
 const URL_SUFFIX = 16;
-/** `arn:<partition>:<service>:<region>:<account>:` without the service. */
-const arnPrefix = (service: string) => `arn::${service}:::`.length + PARTITION + REGION + ACCOUNT;
 
 /** Longest physical names CloudFormation generates or the services accept, by resource type. */
 const LONGEST_NAME: Readonly<Record<string, number>> = {
@@ -97,15 +96,24 @@ function nameLength(logicalId: string, resource: CfnResource): number | undefine
   return Math.min(longest, stack.stackName.length + logicalId.length + GENERATED_NAME_EXTRA + (fifo ? 5 : 0));
 }
 
+const fill = (length: number) => 'x'.repeat(length);
+
+/**
+ * An ARN as long as the longest one of `service`, with its separators where AWS puts them, so that an
+ * `Fn::Split` of it finds the same parts: `arn:<partition>:<service>:<region>:<account>:<resource><name>`.
+ */
+const arnStandIn = (service: string, resource: string, name: number) =>
+  `arn:${fill(PARTITION)}:${service}:${fill(REGION)}:${fill(ACCOUNT)}:${resource}${fill(name)}`;
+
 /** What a `Ref` to the resource `logicalId` (of `resource`) resolves to, at its longest. */
-function refLength(logicalId: string, resource: CfnResource | undefined): number {
+function refStandIn(logicalId: string, resource: CfnResource | undefined): string {
   const type = resource?.cfnResourceType;
   const name = type && resource ? nameLength(logicalId, resource) : undefined;
-  if (name === undefined) return UNKNOWN;
+  if (name === undefined) return fill(UNKNOWN);
   switch (type) {
     // A queue's Ref is its URL: https://sqs.<region>.<suffix>/<account>/<name>.
     case 'AWS::SQS::Queue':
-      return 'https://sqs.../'.length + REGION + URL_SUFFIX + ACCOUNT + name;
+      return `https://sqs.${fill(REGION)}.${fill(URL_SUFFIX)}/${fill(ACCOUNT)}/${fill(name)}`;
     // A secret's Ref is its ARN: its name (given, or generated from its logical id) and Secrets Manager's suffix.
     case 'AWS::SecretsManager::Secret': {
       const secret = resource as secretsmanager.CfnSecret;
@@ -116,22 +124,40 @@ function refLength(logicalId: string, resource: CfnResource | undefined): number
           : given === undefined
             ? generatedSecretArnName(logicalId)
             : name + 7;
-      return arnPrefix('secretsmanager') + 'secret:'.length + nameLength;
+      return arnStandIn('secretsmanager', 'secret:', nameLength);
     }
     default:
-      return name;
+      return fill(name);
   }
 }
 
 /** What `Fn::GetAtt [resource, attribute]` resolves to, at its longest. */
-function getAttLength(logicalId: string, resource: CfnResource | undefined, attribute: string): number {
+function getAttStandIn(logicalId: string, resource: CfnResource | undefined, attribute: string): string {
   const type = resource?.cfnResourceType;
   const name = type && resource ? nameLength(logicalId, resource) : undefined;
-  if (name === undefined) return UNKNOWN;
+  if (name === undefined) return fill(UNKNOWN);
   const arn = type ? ARN_OF[type] : undefined;
-  if (attribute === 'Arn' && arn) return arnPrefix(arn.service) + arn.resource.length + name;
-  if (attribute === 'QueueName' || attribute === 'TopicName') return name;
-  return UNKNOWN;
+  if (attribute === 'Arn' && arn) return arnStandIn(arn.service, arn.resource, name);
+  if (attribute === 'QueueName' || attribute === 'TopicName') return fill(name);
+  return fill(UNKNOWN);
+}
+
+/**
+ * `Fn::Select [index, Fn::Split [separator, value]]`, applied to the stand-in of `value`: its separators are where
+ * the real value's are, so the part picked is as long as the real part can be. A part the stand-in lacks counts
+ * as the whole value, still an upper bound.
+ */
+function selectStandIn(
+  select: unknown,
+  resourceOf: (logicalId: string) => CfnResource | undefined,
+): string | undefined {
+  const [index, list] = Array.isArray(select) ? (select as [unknown, unknown]) : [];
+  const split = (list as Record<string, unknown> | undefined)?.['Fn::Split'];
+  if (typeof index !== 'number' || !Array.isArray(split)) return undefined;
+  const [separator, value] = split as [unknown, unknown];
+  if (typeof separator !== 'string') return undefined;
+  const whole = standIn(value, resourceOf);
+  return whole.split(separator)[index] ?? whole;
 }
 
 /** The value with every intrinsic replaced by a stand-in as long as its longest resolved value. */
@@ -139,19 +165,19 @@ function standIn(value: unknown, resourceOf: (logicalId: string) => CfnResource 
   if (typeof value === 'string') return value;
   if (typeof value === 'number' || typeof value === 'boolean') return String(value);
   const node = (value ?? {}) as Record<string, unknown>;
-  const fill = (length: number) => 'x'.repeat(length);
   if (Array.isArray(node['Fn::Join'])) {
     const [separator, parts] = node['Fn::Join'] as [string, unknown[]];
     return (Array.isArray(parts) ? parts : [parts]).map((p) => standIn(p, resourceOf)).join(separator);
   }
   if (typeof node.Ref === 'string') {
-    return fill(PSEUDO_PARAMETERS[node.Ref] ?? refLength(node.Ref, resourceOf(node.Ref)));
+    const pseudo = PSEUDO_PARAMETERS[node.Ref];
+    return pseudo === undefined ? refStandIn(node.Ref, resourceOf(node.Ref)) : fill(pseudo);
   }
   if (Array.isArray(node['Fn::GetAtt'])) {
     const [logicalId, attribute] = node['Fn::GetAtt'] as [string, string];
-    return fill(getAttLength(logicalId, resourceOf(logicalId), attribute));
+    return getAttStandIn(logicalId, resourceOf(logicalId), attribute);
   }
-  return fill(UNKNOWN);
+  return selectStandIn(node['Fn::Select'], resourceOf) ?? fill(UNKNOWN);
 }
 
 /**

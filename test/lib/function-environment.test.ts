@@ -3,9 +3,10 @@
  * finds out late in a deploy: synthesis refuses it first, for every function hookline creates or grants, with the
  * function's path, its size (tokens counted at their longest values) and the fix, every such function at once.
  */
-import { Duration, type Stack } from 'aws-cdk-lib';
+import { Arn, ArnFormat, Duration, type Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { describe, expect, it } from 'vitest';
 import { type HooklineConfig, resolveConfig } from '../../lib/config';
@@ -105,6 +106,19 @@ describe("a function's environment at synthesis", () => {
     const once = estimateEnvironmentBytes(fn);
     for (const queue of others) stack.grantSend(fn, queue, { delays: true });
     expect(estimateEnvironmentBytes(fn)).toBeGreaterThan(once + others.length * 100);
+  });
+
+  it("counts a part picked out of a token (a secret ARN's tail) at that part's longest, not the service's", () => {
+    const stack = testStack();
+    const secret = new secretsmanager.Secret(stack, 'Signing');
+    const tail = Arn.split(secret.secretArn, ArnFormat.COLON_RESOURCE_NAME).resourceName ?? '';
+    const fn = producer(stack, { SECRET: tail });
+    // CloudFormation names the secret `<logical id>-<12 random>`; its ARN adds `-<6 random>`.
+    const logicalId = stack.resolve(
+      (secret.node.defaultChild as secretsmanager.CfnSecret).logicalId,
+    ) as string;
+    const longestReal = JSON.stringify({ SECRET: `${logicalId}-${'R'.repeat(12)}-${'S'.repeat(6)}` });
+    expect(estimateEnvironmentBytes(fn)).toBe(Buffer.byteLength(longestReal));
   });
 
   it('counts a token at the longest value it can resolve to, never below a real one', () => {
