@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { createInterface } from 'node:readline';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import type { IngestRuntimeConfig } from '../lambda/shared/runtime-config';
+import type { IngestConfigVariable } from '../lambda/shared/runtime-config';
 import { signWebhook } from '../lambda/shared/webhook-signing';
 import { defineConfig, resolveConfig } from '../lib/config';
 import { LOCAL_CREDENTIALS } from '../lib/local/clients';
@@ -64,11 +64,11 @@ export async function startEmulatorChild(): Promise<EmulatorChild> {
 }
 
 export interface BenchTopology {
-  /** The ingest runtime configuration with the dedupe table (the default). */
-  readonly runtimeWithDedupe: IngestRuntimeConfig;
+  /** The ingest function's variable with the dedupe table (the default). */
+  readonly runtimeWithDedupe: IngestConfigVariable;
   /** The same without the dedupe table. */
-  readonly runtimeWithoutDedupe: IngestRuntimeConfig;
-  readonly dedupe: NonNullable<IngestRuntimeConfig['dedupe']>;
+  readonly runtimeWithoutDedupe: IngestConfigVariable;
+  readonly dedupe: NonNullable<IngestConfigVariable['dedupe']>;
   readonly queueUrl: string;
 }
 

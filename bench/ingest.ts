@@ -213,7 +213,7 @@ async function bundleArtifacts(work: string): Promise<Built> {
       `import { SQSClient } from '@aws-sdk/client-sqs';\nconst sqs = new SQSClient({});\nexport const handler = async () => { void sqs; return { statusCode: 202 }; };\n`,
     ),
     'empty SQS handler + contracts': stdinEntry(
-      `import { SQSClient } from '@aws-sdk/client-sqs';\nimport { checkEnvelope } from './lambda/shared/envelope';\nimport { INGEST_CONFIG_ENV, ingestRuntimeSchema, readRuntimeConfig } from './lambda/shared/runtime-config';\nconst config = readRuntimeConfig(ingestRuntimeSchema, INGEST_CONFIG_ENV);\nconst sqs = new SQSClient({});\nexport const handler = async () => { void sqs; void config; void checkEnvelope; return { statusCode: 202 }; };\n`,
+      `import { SQSClient } from '@aws-sdk/client-sqs';\nimport { checkEnvelope } from './lambda/shared/envelope';\nimport { readIngestConfig } from './lambda/shared/runtime-config';\nconst config = readIngestConfig();\nconst sqs = new SQSClient({});\nexport const handler = async () => { void sqs; void config; void checkEnvelope; return { statusCode: 202 }; };\n`,
     ),
   };
   const built: Built = {};

@@ -6,7 +6,7 @@
  * The environment the producer reads (`lambda/shared/producer-config.ts`) is set from the same props, so the
  * configuration and the permissions cannot disagree.
  */
-import { Aws, type Duration, Lazy, Stack, Validations } from 'aws-cdk-lib';
+import { type Duration, Lazy, Stack, Validations } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -25,6 +25,7 @@ import {
 import { DEFAULTS } from './config';
 import { checkEnvironmentSize } from './function-environment';
 import { grantItemAccessByKey } from './grants';
+import { STACK_LOCATION } from './runtime-wiring';
 import { throwIfViolations, violation } from './violations';
 
 /** Properties of {@link JobProducers}. */
@@ -136,13 +137,7 @@ export class JobProducers extends Construct {
       PRODUCER_QUEUES_ENV,
       Lazy.uncachedString({
         produce: () => {
-          const variable: ProducerQueuesVariable = {
-            partition: Aws.PARTITION,
-            region: Aws.REGION,
-            account: Aws.ACCOUNT_ID,
-            urlSuffix: Aws.URL_SUFFIX,
-            queues: Object.fromEntries(queues),
-          };
+          const variable: ProducerQueuesVariable = { ...STACK_LOCATION, queues: Object.fromEntries(queues) };
           return stack.toJsonString(variable);
         },
       }),

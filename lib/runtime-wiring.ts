@@ -4,7 +4,15 @@
  * Both the CDK stack (with CloudFormation tokens for URLs and names) and local mode (with emulator URLs) call
  * these two functions, which is what keeps a deployed pipeline and a local one identical.
  */
-import type { FifoGrouping } from '../lambda/shared/ingest-config';
+import { Aws } from 'aws-cdk-lib/core';
+import type { AwsLocation } from '../lambda/shared/aws-location';
+import {
+  DEFAULT_KEEP_HEADERS,
+  type FifoGrouping,
+  type IngestConfigVariable,
+  type QueueEntry,
+  type RouteEntry,
+} from '../lambda/shared/ingest-config';
 import type { ProducerSettings } from '../lambda/shared/producer-config';
 import type {
   ConsumerRuntimeConfig,
@@ -21,11 +29,26 @@ import {
 } from './config';
 import { runtimeSettingsOf } from './senders';
 
+/** Where a stack's resources are, as deploy-time tokens: the partition, region, account and URL suffix. */
+export const STACK_LOCATION: AwsLocation = {
+  partition: Aws.PARTITION,
+  region: Aws.REGION,
+  account: Aws.ACCOUNT_ID,
+  urlSuffix: Aws.URL_SUFFIX,
+};
+
 /** Where each queue, table and bucket actually is: tokens in the stack, emulator URLs in local mode. */
 export interface PipelineResources {
   readonly queueUrls: Readonly<Record<string, string>>;
   readonly deadLetterQueueUrls: Readonly<Record<string, string>>;
-  /** Secret id per source name (ARN or name in AWS; `env:HOOKLINE_SECRET_<SOURCE>` in local mode). */
+  /** Where the queues are ({@link STACK_LOCATION} in the stack, the emulator's locally): the ingest needs it. */
+  readonly location?: AwsLocation;
+  /** Each queue's physical name: the ingest function derives its URL from it and {@link location}. */
+  readonly queueNames?: Readonly<Record<string, string>>;
+  /**
+   * Secret id per source name: `secret:<ARN tail>` for a secret in the stack's account and region, else its ARN
+   * or name in AWS; `env:HOOKLINE_SECRET_<SOURCE>` in local mode.
+   */
   readonly secretIds: Readonly<Record<string, string>>;
   readonly dedupeTableName?: string;
   readonly idempotencyTableName?: string;
@@ -90,23 +113,26 @@ function groupingOf(grouping: ResolvedQueue['fifoGrouping']): FifoGrouping {
   return { by: 'path', path: grouping.path };
 }
 
-/** How the ingest (and a replay) sends to one queue: its URL, FIFO grouping or fair-queue tenant rules. */
+/**
+ * How messages to one queue are grouped: a FIFO queue's grouping (left out when by source, the runtime's
+ * default), a fair standard queue's tenant rules.
+ */
+function groupingFieldsOf(
+  q: Pick<ResolvedQueue, 'fifo' | 'fifoGrouping' | 'tenants'>,
+): Pick<QueueEntry, 'grouping' | 'tenants'> {
+  if (q.fifo) return q.fifoGrouping === 'source' ? {} : { grouping: groupingOf(q.fifoGrouping) };
+  if (!q.tenants) return {};
+  return {
+    tenants: Object.fromEntries(Object.entries(q.tenants).map(([source, key]) => [source, groupingOf(key)])),
+  };
+}
+
+/** How a replay sends to one queue: its URL, FIFO grouping or fair-queue tenant rules, as the ingest does. */
 export function queueTargetOf(
   q: Pick<ResolvedQueue, 'fifo' | 'fifoGrouping' | 'tenants'>,
   url: string,
 ): IngestRuntimeConfig['queues'][string] {
-  return {
-    url,
-    fifo: q.fifo,
-    ...(q.fifo ? { grouping: groupingOf(q.fifoGrouping) } : {}),
-    ...(!q.fifo && q.tenants
-      ? {
-          tenants: Object.fromEntries(
-            Object.entries(q.tenants).map(([source, key]) => [source, groupingOf(key)]),
-          ),
-        }
-      : {}),
-  };
+  return { url, fifo: q.fifo, ...groupingFieldsOf(q) };
 }
 
 /** The routes in their runtime form: the ingest routes with them, and a replay routes the same way. */
@@ -174,28 +200,51 @@ export function producerClaimSettingsOf(
   };
 }
 
-/** The ingest function's configuration. */
+/**
+ * The ingest function's configuration, as its variable holds it (`ingestConfigOf` completes it at cold start):
+ * where the stack is once, each routed queue by its physical name, each route and header list without defaults.
+ */
 export function ingestRuntimeConfig(
   config: IngestSettings,
   resources: PipelineResources,
-): IngestRuntimeConfig {
+): IngestConfigVariable {
+  const { location, queueNames = {} } = resources;
+  if (!location) throw new Error('no queue location: the resources passed to the wiring are incomplete');
+  const { routes, defaultRoute } = routingOf(config);
   return {
+    where: location,
     sources: Object.fromEntries(
       config.sources.map((s) => [s.name, sourceRuntimeConfig(s, resources.secretIds[s.name])]),
     ),
     queues: Object.fromEntries(
       routedQueues(config).map((q) => [
         q.name,
-        queueTargetOf(q, required(resources.queueUrls, q.name, 'queue URL')),
+        { queue: required(queueNames, q.name, 'queue name'), ...groupingFieldsOf(q) },
       ]),
     ),
-    ...routingOf(config),
+    routes: routes.map(routeEntryOf),
+    defaultRoute: routeEntryOf({ source: '*', type: '*', ...defaultRoute }),
     ...claimSettingsOf(config, resources),
     ...(resources.archiveStreamName ? { archive: { deliveryStream: resources.archiveStreamName } } : {}),
-    keepHeaders: [...config.ingest.keepHeaders],
+    ...(sameList(config.ingest.keepHeaders, DEFAULT_KEEP_HEADERS)
+      ? {}
+      : { keepHeaders: [...config.ingest.keepHeaders] }),
     secretCacheSeconds: config.ingest.secretCache.toSeconds(),
   };
 }
+
+/** A route without the fields at their "any" value, which the runtime fills back in. */
+function routeEntryOf(route: IngestRuntimeConfig['routes'][number]): RouteEntry {
+  return {
+    ...(route.source === '*' ? {} : { source: route.source }),
+    ...(route.type === '*' ? {} : { type: route.type }),
+    ...(route.queues.length > 0 ? { queues: [...route.queues] } : {}),
+    ...(route.ignore ? { ignore: true } : {}),
+  };
+}
+
+const sameList = (a: readonly string[], b: readonly string[]) =>
+  a.length === b.length && a.every((item, i) => item === b[i]);
 
 /** One consumer function's configuration. */
 export function consumerRuntimeConfig(

@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { AssetHashType, type Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Arn, ArnFormat, AssetHashType, type Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import * as apigw from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
@@ -7,10 +7,10 @@ import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
-import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { INGEST_CONFIG_ENV } from '../lambda/shared/runtime-config';
+import { INGEST_CONFIG_ENV, STACK_SECRET_PREFIX } from '../lambda/shared/runtime-config';
 import { DEFAULTS } from './config';
 import type { EventArchive } from './event-archive';
 import { grantItemAccess, grantPayloadObjects } from './grants';
@@ -22,6 +22,7 @@ import {
   ingestRuntimeConfig,
   type PipelineResources,
   routedQueues,
+  STACK_LOCATION,
 } from './runtime-wiring';
 import { ingestViolations, throwIfViolations } from './validation';
 
@@ -221,7 +222,7 @@ export class WebhookIngest extends Construct {
     limits: { readonly timeout: Duration; readonly memorySize: number },
     logRetention: logs.RetentionDays,
   ): HooklineFunction {
-    const runtime = ingestRuntimeConfig(props.settings, resourcesOf(props));
+    const runtime = ingestRuntimeConfig(props.settings, resourcesOf(Stack.of(this), props));
     return new HooklineFunction(this, 'Function', {
       ...ingestCode(),
       timeout: limits.timeout,
@@ -230,7 +231,7 @@ export class WebhookIngest extends Construct {
       logRetention,
       ...(props.tracing ? { tracing: props.tracing } : {}),
       environment: { [INGEST_CONFIG_ENV]: Stack.of(this).toJsonString(runtime) },
-      environmentFix: `its configuration grows with the sources (${props.settings.sources.length}), routed queues (${routedQueues(props.settings).length}), routes (${props.settings.routes.length}) and kept headers (${props.settings.ingest.keepHeaders.length}): split the sources over two stacks, or shorten ingest.keepHeaders and routes`,
+      environmentFix: environmentFixOf(props.settings),
     });
   }
 
@@ -254,14 +255,39 @@ export function secretIdOf(secret: secretsmanager.ISecret): string {
   return secret.secretFullArn ?? secret.secretName;
 }
 
+/**
+ * A secret's id as the ingest function's variable holds it: a secret this stack creates is in the stack's account
+ * and region, so only the tail of its ARN (`secret:<name>-<6 characters>`) is written and the function completes
+ * it with where the stack is; any other (imported, maybe from another account) keeps its full ARN or its name.
+ */
+export function ingestSecretIdOf(secret: secretsmanager.ISecret, stack: Stack): string {
+  const own = secret.node.defaultChild instanceof secretsmanager.CfnSecret && Stack.of(secret) === stack;
+  if (!own) return secretIdOf(secret);
+  return `${STACK_SECRET_PREFIX}${Arn.split(secret.secretArn, ArnFormat.COLON_RESOURCE_NAME).resourceName}`;
+}
+
+/**
+ * What shrinks the ingest function's environment, with the counts that fill it. The costs are measured with
+ * generated secrets and names (stack `Hookline`, sources `github-N`, queues `org-N`): longer names cost more.
+ */
+function environmentFixOf(settings: IngestSettings): string {
+  return `its configuration grows with the sources (${settings.sources.length}), routed queues (${routedQueues(settings).length}) and routes (${settings.routes.length}): each source takes about 100 bytes (its secret's name), each routed queue about 75 (its name) and each route about 60, so about 20 sources fit with 10 routed queues and 30 with 3; split the sources over two stacks, or send several sources to one queue with one route (source "*" or none), or leave ingest.keepHeaders unset (its default takes no room)`;
+}
+
 /** Where the props' resources are, as the runtime wiring takes them. */
 function resourcesOf(
+  stack: Stack,
   props: Pick<WebhookIngestProps, 'queues' | 'secrets' | 'dedupeTable' | 'payloadBucket' | 'archive'>,
 ): PipelineResources {
+  const queues = Object.entries(props.queues);
   return {
-    queueUrls: Object.fromEntries(Object.entries(props.queues).map(([name, q]) => [name, q.queueUrl])),
+    location: STACK_LOCATION,
+    queueUrls: Object.fromEntries(queues.map(([name, q]) => [name, q.queueUrl])),
+    queueNames: Object.fromEntries(queues.map(([name, q]) => [name, q.queueName])),
     deadLetterQueueUrls: {},
-    secretIds: Object.fromEntries(Object.entries(props.secrets).map(([name, s]) => [name, secretIdOf(s)])),
+    secretIds: Object.fromEntries(
+      Object.entries(props.secrets).map(([name, s]) => [name, ingestSecretIdOf(s, stack)]),
+    ),
     ...(props.dedupeTable ? { dedupeTableName: props.dedupeTable.tableName } : {}),
     ...(props.payloadBucket ? { payloadBucketName: props.payloadBucket.bucketName } : {}),
     ...(props.archive ? { archiveStreamName: props.archive.deliveryStreamName } : {}),

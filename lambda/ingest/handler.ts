@@ -16,9 +16,8 @@ import {
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context } from 'aws-lambda';
 import { clientOptions, INGEST_BUDGET } from '../shared/aws-clients';
 import { runtimeMetricsNamespace } from '../shared/contracts';
-import { INGEST_CONFIG_ENV, type IngestRuntimeConfig, ingestRuntimeSchema } from '../shared/ingest-config';
+import { type IngestRuntimeConfig, readIngestConfig } from '../shared/ingest-config';
 import { onFirstUse } from '../shared/on-first-use';
-import { readRuntimeConfig } from '../shared/read-runtime-config';
 import {
   boundSources,
   type DedupeStore,
@@ -31,8 +30,9 @@ import { newSortableId } from './ids';
 import { createSecretLoader } from './secrets';
 import { createTelemetry, infoEnabledAt, metricsDisabledByEnv } from './telemetry';
 
-const config = readRuntimeConfig(ingestRuntimeSchema, INGEST_CONFIG_ENV);
-// Each source's sender is looked up here, once, not per request.
+// Queue URLs and secret ARNs are derived from the variable here, and each source's sender looked up, once, not
+// per request.
+const config = readIngestConfig();
 boundSources(config);
 
 const sqs = new SQSClient(clientOptions('SQS', INGEST_BUDGET));

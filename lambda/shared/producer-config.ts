@@ -4,6 +4,7 @@
  */
 // zod/mini: the same validation as zod with a tree-shakable API, so function bundles stay small.
 import { z } from 'zod/mini';
+import { type AwsLocation, arnOf, awsLocationSchema, isFifoQueueName, queueUrlOf } from './aws-location';
 
 /** The shared producer settings (dedupe table, claim-check bucket, scheduler role). */
 export const PRODUCER_CONFIG_ENV = 'HOOKLINE_PRODUCER';
@@ -15,16 +16,8 @@ export const PRODUCER_QUEUES_ENV = 'HOOKLINE_QUEUES';
  * Where a function's queues and scheduler roles are: written once, so each queue costs only its names. Lambda
  * allows 4 KB of variables for a whole function, and a full URL and ARN per queue filled it at about 6 queues.
  */
-export const queueLocationSchema = z.object({
-  partition: z.string().check(z.minLength(1)),
-  region: z.string().check(z.minLength(1)),
-  account: z.string().check(z.minLength(1)),
-  /** `amazonaws.com`, or `amazonaws.com.cn` in China: the domain of the SQS endpoint. */
-  urlSuffix: z.string().check(z.minLength(1)),
-  /** Local mode: the SQS emulator's origin, instead of `https://sqs.<region>.<urlSuffix>`. */
-  sqsEndpoint: z.optional(z.string().check(z.minLength(1))),
-});
-export type QueueLocation = z.infer<typeof queueLocationSchema>;
+export const queueLocationSchema = awsLocationSchema;
+export type QueueLocation = AwsLocation;
 
 /** One granted queue, by the name jobs address it with (`defineJob(..., { queue })`). */
 export const grantedQueueSchema = z.object({
@@ -55,19 +48,17 @@ export interface ProducerQueue {
 }
 
 /**
- * A granted queue's URL, ARN and scheduler role ARN, from its names and where it is: SQS's queue URL is
- * `https://sqs.<region>.<url suffix>/<account>/<name>`, its ARN `arn:<partition>:sqs:<region>:<account>:<name>`,
- * and a role's ARN `arn:<partition>:iam::<account>:role/<path><name>` (hookline's scheduler roles have no path).
+ * A granted queue's URL, ARN and scheduler role ARN, from its names and where it is (`./aws-location`); a role's
+ * ARN is `arn:<partition>:iam::<account>:role/<path><name>`, and hookline's scheduler roles have no path.
  */
 export function producerQueueOf(where: QueueLocation, name: string, granted: GrantedQueue): ProducerQueue {
-  const sqsEndpoint = where.sqsEndpoint ?? `https://sqs.${where.region}.${where.urlSuffix}`;
   return {
     name,
-    url: `${sqsEndpoint}/${where.account}/${granted.queue}`,
-    arn: `arn:${where.partition}:sqs:${where.region}:${where.account}:${granted.queue}`,
-    fifo: granted.queue.endsWith('.fifo'),
+    url: queueUrlOf(where, granted.queue),
+    arn: arnOf(where, 'sqs', granted.queue),
+    fifo: isFifoQueueName(granted.queue),
     ...(granted.role
-      ? { schedulerRoleArn: `arn:${where.partition}:iam::${where.account}:role/${granted.role}` }
+      ? { schedulerRoleArn: arnOf(where, 'iam', `role/${granted.role}`, { global: true }) }
       : {}),
   };
 }

@@ -6,11 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { GetFunctionConfigurationCommand } from '@aws-sdk/client-lambda';
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
-import {
-  INGEST_CONFIG_ENV,
-  ingestRuntimeSchema,
-  readRuntimeConfig,
-} from '../../lambda/shared/runtime-config';
+import { INGEST_CONFIG_ENV, readIngestConfig } from '../../lambda/shared/runtime-config';
 import { publicWebhookUrl, signWebhook } from '../../lambda/shared/webhook-signing';
 import type { ResolvedConfig, ResolvedSource } from '../config';
 import { defaultDevSecret, secretEnvName } from '../local/secrets';
@@ -76,7 +72,7 @@ async function deployedSecret(
     const fn = await backend.lambda.send(
       new GetFunctionConfigurationCommand({ FunctionName: target.ingestFunctionName }),
     );
-    const config = readRuntimeConfig(ingestRuntimeSchema, INGEST_CONFIG_ENV, {
+    const config = readIngestConfig({
       [INGEST_CONFIG_ENV]: fn.Environment?.Variables?.[INGEST_CONFIG_ENV],
     });
     const source = config.sources[sourceName];

@@ -3,7 +3,7 @@
  * mode read them here. The README's Defaults table mirrors it.
  */
 import { Duration, RemovalPolicy } from 'aws-cdk-lib/core';
-import { SENDER_KEPT_HEADERS } from '../../lambda/shared/senders';
+import { DEFAULT_KEEP_HEADERS } from '../../lambda/shared/ingest-config';
 
 export const DEFAULTS = {
   stackName: 'Hookline',
@@ -60,8 +60,8 @@ export const DEFAULTS = {
   logRetentionDays: 30,
   removalPolicy: 'retain' as const,
   tracing: false,
-  /** The generic headers, then each sender's event headers (`keptHeaders` in its module). */
-  keepHeaders: ['content-type', 'user-agent', ...SENDER_KEPT_HEADERS] as readonly string[],
+  /** The generic headers, then each sender's event headers (`keptHeaders` in its module); the runtime's too. */
+  keepHeaders: DEFAULT_KEEP_HEADERS,
   scheduleTimezone: 'UTC',
   /** Scheduler's maximum: a failed delivery is retried as long as Scheduler allows. */
   scheduleRetryAttempts: 185,

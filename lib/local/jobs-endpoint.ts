@@ -17,13 +17,11 @@ import {
   PRODUCER_QUEUES_ENV,
   type ProducerQueuesVariable,
   type ProducerSettings,
-  producerQueueOf,
-  type QueueLocation,
 } from '../../lambda/shared/producer-config';
 import type { ResolvedConfig } from '../config';
 import { hooklineModulePath } from '../package-root';
 import { producerClaimSettingsOf } from '../runtime-wiring';
-import type { LocalQueue, LocalTopology } from './topology';
+import { emulatorLocation, type LocalTopology, nameInUrl } from './topology';
 
 /** The development token when `HOOKLINE_JOBS_TOKEN` is unset, so the README's curl works out of the box. */
 export const DEFAULT_LOCAL_JOBS_TOKEN = 'dev-jobs-token';
@@ -89,37 +87,6 @@ export function localProducerQueues(
     ]),
   );
   return { ...emulatorLocation(local), queues };
-}
-
-function nameInUrl(url: string): string {
-  return url.slice(url.lastIndexOf('/') + 1);
-}
-
-/**
- * The emulator's account, region and origin, read from the queues it created (`arn:<partition>:sqs:<region>:
- * <account>:<name>`, `<origin>/<account>/<name>`). A queue whose URL or ARN does not derive back exactly would be
- * sent to at the wrong address, so it stops local mode instead.
- */
-function emulatorLocation(queues: readonly LocalQueue[]): QueueLocation {
-  const [first] = queues;
-  // The configuration refuses a jobs endpoint without queues.
-  if (!first) throw new Error('the jobs endpoint has no queue');
-  const [, partition = '', , region = '', account = ''] = first.arn.split(':');
-  const location: QueueLocation = {
-    partition,
-    region,
-    account,
-    urlSuffix: 'amazonaws.com',
-    sqsEndpoint: new URL(first.url).origin,
-  };
-  for (const queue of queues) {
-    const derived = producerQueueOf(location, queue.name, { queue: nameInUrl(queue.url) });
-    if (derived.url !== queue.url || derived.arn !== queue.arn)
-      throw new Error(
-        `the SQS emulator's queue ${queue.url} (${queue.arn}) is not where the producer would look (${derived.url}, ${derived.arn})`,
-      );
-  }
-  return location;
 }
 
 function producerSettings(config: ResolvedConfig, topology: LocalTopology): ProducerSettings {

@@ -18,6 +18,7 @@ import {
   SetQueueAttributesCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
+import { type AwsLocation, arnOf, queueUrlOf } from '../../lambda/shared/aws-location';
 import { DEDUPE_TABLE, IDEMPOTENCY_TABLE } from '../../lambda/shared/contracts';
 import type { ResolvedConfig, ResolvedQueue } from '../config';
 import { type PipelineResources, sourceNeedsSecret } from '../runtime-wiring';
@@ -45,6 +46,39 @@ export interface LocalTopology {
   readonly payloadBucketName: string;
   /** The archive bucket and the delivery stream name local mode's Firehose stand-in serves, when archiving. */
   readonly archive?: { readonly bucket: string; readonly stream: string };
+}
+
+/** A queue's physical name: the last part of its URL. */
+export function nameInUrl(url: string): string {
+  return url.slice(url.lastIndexOf('/') + 1);
+}
+
+/**
+ * The emulator's account, region and origin, read from the queues it created (`arn:<partition>:sqs:<region>:
+ * <account>:<name>`, `<origin>/<account>/<name>`). A queue whose URL or ARN does not derive back exactly would be
+ * sent to at the wrong address, so it stops local mode instead.
+ */
+export function emulatorLocation(queues: readonly LocalQueue[]): AwsLocation {
+  const [first] = queues;
+  // The configuration refuses a pipeline (and a jobs endpoint) without queues.
+  if (!first) throw new Error('the pipeline has no queue');
+  const [, partition = '', , region = '', account = ''] = first.arn.split(':');
+  const location: AwsLocation = {
+    partition,
+    region,
+    account,
+    urlSuffix: 'amazonaws.com',
+    sqsEndpoint: new URL(first.url).origin,
+  };
+  for (const queue of queues) {
+    const name = nameInUrl(queue.url);
+    const derived = { url: queueUrlOf(location, name), arn: arnOf(location, 'sqs', name) };
+    if (derived.url !== queue.url || derived.arn !== queue.arn)
+      throw new Error(
+        `the SQS emulator's queue ${queue.url} (${queue.arn}) is not where hookline's functions would look (${derived.url}, ${derived.arn})`,
+      );
+  }
+  return location;
 }
 
 /** Physical queue names: `<stack>-<queue>` and `<stack>-<queue>-dlq`, plus `.fifo` on FIFO queues. */
@@ -240,7 +274,9 @@ export async function createTopology(
     const queues: Record<string, LocalQueue> = Object.fromEntries(localQueues.map((q) => [q.name, q]));
 
     const resources: PipelineResources = {
+      location: emulatorLocation(localQueues),
       queueUrls: Object.fromEntries(Object.values(queues).map((q) => [q.name, q.url])),
+      queueNames: Object.fromEntries(Object.values(queues).map((q) => [q.name, nameInUrl(q.url)])),
       deadLetterQueueUrls: Object.fromEntries(Object.values(queues).map((q) => [q.name, q.deadLetterUrl])),
       secretIds: Object.fromEntries(
         config.sources.filter(sourceNeedsSecret).map((s) => [s.name, localSecretId(s.name)]),

@@ -258,20 +258,24 @@ describe('send', () => {
     }
   });
 
-  it('reads a deployed secret through the ingest configuration and Secrets Manager', async () => {
+  it("reads a deployed secret through the ingest configuration and Secrets Manager, completing a stack secret's ARN", async () => {
+    // A secret the stack created is written as the tail of its ARN, completed with where the stack is.
     const ingestConfig = {
-      sources: { github: { type: 'github', secretId: 'arn:aws:secretsmanager:us-east-1:1:secret:gh' } },
+      where: { partition: 'aws', region: 'us-east-1', account: '111122223333', urlSuffix: 'amazonaws.com' },
+      sources: { github: { type: 'github', secretId: 'secret:SecretGithub1A2B3C4D-AbCdEfGhIjKl-x1Y2z3' } },
       queues: {},
       routes: [],
-      defaultRoute: { queues: [], ignore: true },
-      keepHeaders: [],
+      defaultRoute: { ignore: true },
       secretCacheSeconds: 300,
     };
     lambda.on(GetFunctionConfigurationCommand, { FunctionName: 'Hookline-Ingest' }).resolves({
       Environment: { Variables: { HOOKLINE_INGEST_CONFIG: JSON.stringify(ingestConfig) } },
     });
     secrets
-      .on(GetSecretValueCommand, { SecretId: 'arn:aws:secretsmanager:us-east-1:1:secret:gh' })
+      .on(GetSecretValueCommand, {
+        SecretId:
+          'arn:aws:secretsmanager:us-east-1:111122223333:secret:SecretGithub1A2B3C4D-AbCdEfGhIjKl-x1Y2z3',
+      })
       .resolves({ SecretString: '{"secrets":["current-secret","old-secret"]}' });
     const { http, requests } = capture();
     const backend = testBackend({ http });

@@ -38,8 +38,20 @@ export function renderIntrinsics(value: unknown): string {
   }
   if (node.Ref === 'AWS::Partition') return 'aws';
   if (node.Ref) return `resolved-${String(node.Ref)}`;
+  const selected = selectSplit(node, renderIntrinsics);
+  if (selected !== undefined) return selected;
   if (node['Fn::GetAtt']) return `resolved-${(node['Fn::GetAtt'] as string[]).join('.')}`;
   throw new Error(`unexpected intrinsic ${JSON.stringify(value)}`);
+}
+
+/** `Fn::Select [i, Fn::Split [separator, value]]` on the rendered value, or undefined for another intrinsic. */
+function selectSplit(node: Record<string, unknown>, render: (v: unknown) => string): string | undefined {
+  const [index, list] = (node['Fn::Select'] ?? []) as [number, Record<string, unknown> | undefined];
+  const split = list?.['Fn::Split'] as [string, unknown] | undefined;
+  if (!split) return undefined;
+  const part = render(split[1]).split(split[0])[index];
+  if (part === undefined) throw new Error(`no part ${index} in ${JSON.stringify(node)}`);
+  return part;
 }
 
 /** Where a stack is deployed, for {@link resolveAsDeployed}. */
@@ -51,9 +63,10 @@ export interface DeployedAt {
 }
 
 /**
- * Renders CloudFormation's Fn::Join / Ref / GetAtt as a deploy at `at` would: pseudo parameters, and each queue's
- * and role's generated name (`<stack>-<logical id>-RANDOM`, `.fifo` on a FIFO queue) in its URL and ARN, spelled
- * as AWS spells them. Any other resource renders as `resolved-<logical id>`.
+ * Renders CloudFormation's Fn::Join / Ref / GetAtt / Select of a Split as a deploy at `at` would: pseudo
+ * parameters, each queue's and role's generated name (`<stack>-<logical id>-RANDOM`, `.fifo` on a FIFO queue) in
+ * its URL and ARN, and each secret's ARN, spelled as AWS spells them. Any other resource renders as
+ * `resolved-<logical id>`.
  */
 export function resolveAsDeployed(
   value: unknown,
@@ -88,6 +101,9 @@ export function resolveAsDeployed(
     if (typeOf(id) === 'AWS::SQS::Queue')
       return `https://sqs.${at.region}.${at.urlSuffix}/${at.account}/${nameOf(id)}`;
     if (typeOf(id) === 'AWS::IAM::Role') return nameOf(id);
+    // A secret created without a name is named `<logical id>-<12 random>`, and its ARN adds `-<6 random>`.
+    if (typeOf(id) === 'AWS::SecretsManager::Secret')
+      return `arn:${at.partition}:secretsmanager:${at.region}:${at.account}:secret:${id}-RANDOMRANDOM-AbCdEf`;
     return `resolved-${id}`;
   }
   if (node['Fn::GetAtt']) {
@@ -99,5 +115,7 @@ export function resolveAsDeployed(
       return `arn:${at.partition}:iam::${at.account}:role/${nameOf(id)}`;
     return `resolved-${id}.${attribute}`;
   }
+  const selected = selectSplit(node, render);
+  if (selected !== undefined) return selected;
   throw new Error(`unexpected intrinsic ${JSON.stringify(value)}`);
 }

@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { PurgeQueueCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { Context } from 'aws-lambda';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { IngestRuntimeConfig } from '../../lambda/shared/runtime-config';
+import type { IngestConfigVariable } from '../../lambda/shared/runtime-config';
 import { localSqsClient } from '../../lib/local/clients';
 import { type Emulators, startEmulators } from '../../lib/local/emulators';
 import { createTopology, type LocalTopology } from '../../lib/local/topology';
@@ -25,7 +25,7 @@ import {
 
 let emulators: Emulators;
 let topology: LocalTopology;
-let runtime: IngestRuntimeConfig;
+let runtime: IngestConfigVariable;
 let sqs: SQSClient;
 let closedPort: string;
 const config = integrationConfig();
@@ -41,7 +41,7 @@ async function closedEndpoint(): Promise<string> {
 
 async function freshHandler(
   overrides: Parameters<typeof handlerEnvironment>[2],
-  runtimeConfig: IngestRuntimeConfig = runtime,
+  runtimeConfig: IngestConfigVariable = runtime,
   extraEnvironment: Record<string, string> = {},
 ): Promise<Handler> {
   vi.resetModules();
@@ -390,7 +390,7 @@ describe('Secrets Manager unavailable -> fail closed, then recover', () => {
 
   it('denied -> 503 and nothing enqueued; when the store answers again the same request is accepted', async () => {
     const { port } = server.address() as AddressInfo;
-    const arnRuntime: IngestRuntimeConfig = {
+    const arnRuntime: IngestConfigVariable = {
       ...runtime,
       sources: {
         ...runtime.sources,

@@ -13,7 +13,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { MESSAGE_ATTRIBUTES, parseEnvelope } from '../../lambda/shared/envelope';
-import type { IngestRuntimeConfig } from '../../lambda/shared/runtime-config';
+import type { IngestConfigVariable } from '../../lambda/shared/runtime-config';
 import { localDynamoClient, localS3Client, localSqsClient } from '../../lib/local/clients';
 import { type Emulators, startEmulators } from '../../lib/local/emulators';
 import { createTopology, type LocalTopology, localQueueNames } from '../../lib/local/topology';
@@ -30,7 +30,7 @@ import {
 
 let emulators: Emulators;
 let topology: LocalTopology;
-let runtime: IngestRuntimeConfig;
+let runtime: IngestConfigVariable;
 let handler: Handler;
 let sqs: SQSClient;
 let s3: S3Client;

@@ -7,7 +7,7 @@ import { Duration } from 'aws-cdk-lib';
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context } from 'aws-lambda';
 import {
   INGEST_CONFIG_ENV,
-  type IngestRuntimeConfig,
+  type IngestConfigVariable,
   type SourceRuntimeConfig,
 } from '../../lambda/shared/runtime-config';
 import { signWebhook } from '../../lambda/shared/webhook-signing';
@@ -62,7 +62,7 @@ export function integrationConfig(): ResolvedConfig {
 /** Sets the environment the handler module reads at import time. */
 export function handlerEnvironment(
   emulators: Pick<Emulators, 'region' | 'endpoints'>,
-  runtime: IngestRuntimeConfig,
+  runtime: IngestConfigVariable,
   overrides: Partial<Record<'sqs' | 's3' | 'dynamodb' | 'secretsManager', string>> = {},
 ): void {
   process.env[INGEST_CONFIG_ENV] = JSON.stringify(runtime);
@@ -78,7 +78,7 @@ export function handlerEnvironment(
   for (const [name, secret] of Object.entries(TEST_SECRETS)) process.env[secretEnvName(name)] = secret;
 }
 
-export function runtimeFor(config: ResolvedConfig, topology: LocalTopology): IngestRuntimeConfig {
+export function runtimeFor(config: ResolvedConfig, topology: LocalTopology): IngestConfigVariable {
   return ingestRuntimeConfig(config, topology.resources);
 }
 
@@ -95,7 +95,7 @@ export interface RequestOptions {
 
 /** A payload v2 event for `POST /webhooks/<source>`, signed like the real sender unless `unsigned`. */
 export function webhookEvent(
-  runtime: IngestRuntimeConfig,
+  runtime: IngestConfigVariable,
   source: string,
   body: string | Buffer,
   options: RequestOptions = {},

@@ -840,7 +840,9 @@ describe('resolveConfig: tenant fairness', () => {
       }),
     );
     const runtime = ingestRuntimeConfig(config, {
+      location: { partition: 'aws', region: 'eu-west-1', account: '1', urlSuffix: 'amazonaws.com' },
       queueUrls: { events: 'u' },
+      queueNames: { events: 'q' },
       deadLetterQueueUrls: {},
       secretIds: { github: 's', shop: 's' },
     });
@@ -871,7 +873,9 @@ describe('resolveConfig: tenant fairness', () => {
       withTenants({ fifo: true, fifoGrouping: { header: 'X-Shopify-Shop-Domain' } }),
     );
     const runtime = ingestRuntimeConfig(config, {
+      location: { partition: 'aws', region: 'eu-west-1', account: '1', urlSuffix: 'amazonaws.com' },
       queueUrls: { events: 'u' },
+      queueNames: { events: 'q' },
       deadLetterQueueUrls: {},
       secretIds: { github: 's', shop: 's' },
     });

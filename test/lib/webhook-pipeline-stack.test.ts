@@ -7,11 +7,23 @@ import {
   CONSUMER_CONFIG_ENV,
   consumerRuntimeSchema,
   INGEST_CONFIG_ENV,
-  ingestRuntimeSchema,
+  readIngestConfig,
   readRuntimeConfig,
 } from '../../lambda/shared/runtime-config';
 import { NAG_ACKNOWLEDGEMENTS, WebhookPipelineStack } from '../../lib/webhook-pipeline-stack';
-import { exampleResolved, pipelineTemplate, renderIntrinsics as render } from '../helpers/cdk';
+import {
+  exampleResolved,
+  pipelineTemplate,
+  renderIntrinsics as render,
+  resolveAsDeployed,
+} from '../helpers/cdk';
+
+const EU_WEST_1 = {
+  partition: 'aws',
+  region: 'eu-west-1',
+  account: '123456789012',
+  urlSuffix: 'amazonaws.com',
+};
 
 describe('WebhookPipelineStack', () => {
   const { template, stack } = pipelineTemplate();
@@ -98,13 +110,23 @@ describe('WebhookPipelineStack', () => {
       .filter(Boolean);
     expect(ingest).toHaveLength(1);
     expect(consumers).toHaveLength(2);
-    const ingestConfig = readRuntimeConfig(ingestRuntimeSchema, 'X', { X: render(stack.resolve(ingest[0])) });
+    const deployed = resolveAsDeployed(
+      stack.resolve(ingest[0]),
+      template.toJSON(),
+      stack.stackName,
+      EU_WEST_1,
+    );
+    const ingestConfig = readIngestConfig({ [INGEST_CONFIG_ENV]: deployed });
     expect(ingestConfig.sources.github).toEqual({
       type: 'github',
-      secretId: expect.stringMatching(/^resolved-SecretGithub/),
+      secretId: expect.stringMatching(
+        /^arn:aws:secretsmanager:eu-west-1:123456789012:secret:SecretGithub\w+-RANDOMRANDOM-AbCdEf$/,
+      ),
     });
     expect(ingestConfig.queues.orders).toEqual({
-      url: expect.stringMatching(/^resolved-QueueOrders/),
+      url: expect.stringMatching(
+        /^https:\/\/sqs\.eu-west-1\.amazonaws\.com\/123456789012\/Hookline-QueueOrders\w+-RANDOM\.fifo$/,
+      ),
       fifo: true,
       grouping: { by: 'path', path: 'id' },
     });
@@ -205,7 +227,7 @@ describe('signing secret outputs', () => {
     const ingest = Object.values(template.findResources('AWS::Lambda::Function'))
       .map((f) => f.Properties.Environment.Variables[INGEST_CONFIG_ENV])
       .find(Boolean);
-    const config = readRuntimeConfig(ingestRuntimeSchema, 'X', { X: render(stack.resolve(ingest)) });
+    const config = readIngestConfig({ [INGEST_CONFIG_ENV]: render(stack.resolve(ingest)) });
     // THEN the ingest asks for it by name, and its role may read the secret of that name, whatever its suffix
     expect(config.sources.stripe).toMatchObject({ type: 'stripe', secretId: name });
     const readable = Object.values(template.findResources('AWS::IAM::Policy'))

@@ -41,14 +41,14 @@ describe("local mode's jobs endpoint queues", () => {
     expect(queues.orders).toEqual({ name: 'orders', url: orders.url, arn: orders.arn, fifo: true });
   });
 
-  it('stop local mode when a queue is not where the producer would look', () => {
+  it('stop local mode when a queue is not where the functions would look', () => {
     const events = emulated('events', 'Hookline-events', false);
     const elsewhere = {
       ...emulated('orders', 'Hookline-orders.fifo', true),
       arn: 'arn:aws:sqs:eu-west-1:1:x.fifo',
     };
     expect(() => localProducerQueues(config, endpoint, topologyOf([events, elsewhere]))).toThrow(
-      /queue http:\/\/127\.0\.0\.1:5931\/000000000000\/Hookline-orders\.fifo .* is not where the producer would look/,
+      /queue http:\/\/127\.0\.0\.1:5931\/000000000000\/Hookline-orders\.fifo .* is not where hookline's functions would look/,
     );
   });
 });

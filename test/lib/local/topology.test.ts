@@ -40,7 +40,15 @@ describe('createTopology', () => {
     try {
       const none = await createTopology(config({ a: { consumer: consumer(false) } }, false), emulators);
       expect(none.resources).toEqual({
+        location: {
+          partition: 'aws',
+          region: emulators.region,
+          account: '000000000000',
+          urlSuffix: 'amazonaws.com',
+          sqsEndpoint: expect.stringMatching(/^http:\/\//),
+        },
         queueUrls: { a: expect.stringContaining('/Topo-a') },
+        queueNames: { a: 'Topo-a' },
         deadLetterQueueUrls: { a: expect.stringContaining('/Topo-a-dlq') },
         secretIds: { github: 'env:HOOKLINE_SECRET_GITHUB' },
         payloadBucketName: 'topo-payloads',
