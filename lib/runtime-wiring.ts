@@ -20,13 +20,7 @@ import type {
   SourceRuntimeConfig,
 } from '../lambda/shared/runtime-config';
 import { SENDERS } from '../lambda/shared/senders';
-import {
-  DEFAULTS,
-  type ResolvedConfig,
-  type ResolvedConsumer,
-  type ResolvedQueue,
-  type ResolvedSource,
-} from './config';
+import type { ResolvedConfig, ResolvedConsumer, ResolvedQueue, ResolvedSource } from './config';
 import { runtimeSettingsOf } from './senders';
 
 /** Where a stack's resources are, as deploy-time tokens: the partition, region, account and URL suffix. */
@@ -99,7 +93,6 @@ export function sourceRuntimeConfig(
         );
       return secretId;
     },
-    defaultTolerance: DEFAULTS.signatureTolerance,
   });
 }
 

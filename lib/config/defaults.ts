@@ -4,6 +4,7 @@
  */
 import { Duration, RemovalPolicy } from 'aws-cdk-lib/core';
 import { DEFAULT_KEEP_HEADERS } from '../../lambda/shared/ingest-config';
+import { DEFAULT_TOLERANCE_SECONDS } from '../../lambda/shared/senders/verify-kit';
 
 export const DEFAULTS = {
   stackName: 'Hookline',
@@ -50,7 +51,7 @@ export const DEFAULTS = {
   ingestTimeout: Duration.seconds(10),
   ingestMemorySize: 512,
   secretCache: Duration.minutes(5),
-  signatureTolerance: Duration.minutes(5),
+  signatureTolerance: Duration.seconds(DEFAULT_TOLERANCE_SECONDS),
   dedupeEnabled: true,
   dedupeTtl: Duration.days(3),
   inlineLimitBytes: 1_048_576 - 16_384,

@@ -78,8 +78,6 @@ export const runtimeHints = (s: z.output<z.ZodObject<typeof bodyHints>>) => ({
 export interface RuntimeContext {
   /** The source's secret id; throws when the wiring has none for a source that needs one. */
   readonly secretId: () => string;
-  /** Tolerance of a timestamped scheme whose source sets none. */
-  readonly defaultTolerance: Duration;
 }
 
 /** The configuration side of one sender type. */
@@ -103,6 +101,6 @@ export const defineConfigSender = <Schema extends z.ZodObject<{ type: z.ZodLiter
   sender: ConfigSender<Schema>,
 ): ConfigSender<Schema> => sender;
 
-/** Seconds of a source's `tolerance`, else of the default. */
-export const toleranceSeconds = (source: { tolerance?: Duration }, context: RuntimeContext) =>
-  (source.tolerance ?? context.defaultTolerance).toSeconds();
+/** A source's `tolerance` in seconds, when it sets one: the runtime applies the default itself. */
+export const toleranceSettings = (source: { tolerance?: Duration }) =>
+  source.tolerance ? { toleranceSeconds: source.tolerance.toSeconds() } : {};

@@ -7,7 +7,7 @@ import {
   runtimeHints,
   sourceCommon,
   timestampTolerance,
-  toleranceSeconds,
+  toleranceSettings,
 } from './config-sender';
 
 /** What an `hmac` source signs: its `signedContent`, else the body, prefixed by the timestamp when there is one. */
@@ -129,7 +129,7 @@ export const hmac = defineConfigSender({
     ...(source.timestampHeader
       ? {
           timestampHeader: source.timestampHeader.toLowerCase(),
-          toleranceSeconds: toleranceSeconds(source, context),
+          ...toleranceSettings(source),
         }
       : {}),
     signedContent: hmacSignedContent(source),

@@ -1,6 +1,6 @@
 /** Configuration side of the `slack` sender (runtime side: lambda/shared/senders/slack.ts). */
 import { z } from 'zod';
-import { defineConfigSender, sourceCommon, timestampTolerance, toleranceSeconds } from './config-sender';
+import { defineConfigSender, sourceCommon, timestampTolerance, toleranceSettings } from './config-sender';
 
 export const slack = defineConfigSender({
   type: 'slack',
@@ -10,6 +10,6 @@ export const slack = defineConfigSender({
   runtimeSettings: (source, context) => ({
     type: source.type,
     secretId: context.secretId(),
-    toleranceSeconds: toleranceSeconds(source, context),
+    ...toleranceSettings(source),
   }),
 });

@@ -1,6 +1,6 @@
 /** Configuration side of the `standard-webhooks` sender (runtime side: lambda/shared/senders/standard-webhooks.ts). */
 import { z } from 'zod';
-import { defineConfigSender, sourceCommon, timestampTolerance, toleranceSeconds } from './config-sender';
+import { defineConfigSender, sourceCommon, timestampTolerance, toleranceSettings } from './config-sender';
 
 export const standardWebhooks = defineConfigSender({
   type: 'standard-webhooks',
@@ -10,6 +10,6 @@ export const standardWebhooks = defineConfigSender({
   runtimeSettings: (source, context) => ({
     type: source.type,
     secretId: context.secretId(),
-    toleranceSeconds: toleranceSeconds(source, context),
+    ...toleranceSettings(source),
   }),
 });

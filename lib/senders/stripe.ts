@@ -1,7 +1,7 @@
 /** Configuration side of the `stripe` sender (runtime side: lambda/shared/senders/stripe.ts). */
 import { Duration } from 'aws-cdk-lib/core';
 import { z } from 'zod';
-import { defineConfigSender, sourceCommon, timestampTolerance, toleranceSeconds } from './config-sender';
+import { defineConfigSender, sourceCommon, timestampTolerance, toleranceSettings } from './config-sender';
 
 export const stripe = defineConfigSender({
   type: 'stripe',
@@ -11,6 +11,6 @@ export const stripe = defineConfigSender({
   runtimeSettings: (source, context) => ({
     type: source.type,
     secretId: context.secretId(),
-    toleranceSeconds: toleranceSeconds(source, context),
+    ...toleranceSettings(source),
   }),
 });

@@ -24,9 +24,6 @@ import {
   type TimestampCheck,
 } from './verify-kit';
 
-/** Tolerance of an `hmac` source with a timestamp header when its settings give none. */
-const DEFAULT_TOLERANCE_SECONDS = 300;
-
 export const hmac = defineSender(
   z.object({
     type: z.literal('hmac'),
@@ -54,8 +51,7 @@ export const hmac = defineSender(
       let timestamp = '';
       let time: TimestampCheck = { ok: true, text: '' };
       if (settings.timestampHeader) {
-        const tolerance = settings.toleranceSeconds ?? DEFAULT_TOLERANCE_SECONDS;
-        time = checkTimestamp(request.headers[settings.timestampHeader], tolerance, nowMs);
+        time = checkTimestamp(request.headers[settings.timestampHeader], settings.toleranceSeconds, nowMs);
         if (!time.ok && time.reason !== 'stale_timestamp') return fail(time.reason);
         timestamp = request.headers[settings.timestampHeader] ?? '';
       }

@@ -7,6 +7,6 @@ export const secretRef = {
 };
 
 export const timestamped = {
-  /** Largest accepted distance between the signed timestamp and now. Never 0. */
-  toleranceSeconds: z.int().check(z.positive()),
+  /** Largest accepted distance between the signed timestamp and now. Never 0; absent, the default (`verify-kit`). */
+  toleranceSeconds: z.optional(z.int().check(z.positive())),
 };

@@ -49,15 +49,23 @@ export const isTimestamp = (text: string) => TIMESTAMP.test(text);
 
 export type TimestampCheck = { ok: true; text: string } | { ok: false; reason: RejectReason };
 
+/**
+ * The replay window of a timestamped scheme whose source sets none: the configuration's default, left out of
+ * the ingest function's environment (so each timestamped source costs none of Lambda's 4 KB for it).
+ */
+export const DEFAULT_TOLERANCE_SECONDS = 300;
+
 export function checkTimestamp(
   text: string | undefined,
-  toleranceSeconds: number,
+  toleranceSeconds: number | undefined,
   nowMs: number,
 ): TimestampCheck {
   if (text === undefined || text === '') return { ok: false, reason: 'missing_timestamp' };
   if (!TIMESTAMP.test(text)) return { ok: false, reason: 'malformed_timestamp' };
   const skew = Math.abs(Math.floor(nowMs / 1000) - Number(text));
-  return skew > toleranceSeconds ? { ok: false, reason: 'stale_timestamp' } : { ok: true, text };
+  return skew > (toleranceSeconds ?? DEFAULT_TOLERANCE_SECONDS)
+    ? { ok: false, reason: 'stale_timestamp' }
+    : { ok: true, text };
 }
 
 /** Tries every active secret against every candidate signature. */

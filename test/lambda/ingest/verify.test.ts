@@ -308,6 +308,20 @@ describe('timestamp window (two-sided, boundary inclusive)', () => {
       expect(at(301)).toEqual({ ok: false, reason: 'stale_timestamp' });
       expect(at(-301)).toEqual({ ok: false, reason: 'stale_timestamp' });
     });
+    it(`${name}: without a tolerance in its settings (the configuration's default), the window is 300 s`, () => {
+      const { toleranceSeconds: _, ...defaulted } = source as SourceRuntimeConfig & {
+        toleranceSeconds?: number;
+      };
+      const defaultedAt = (offsetSeconds: number) =>
+        verifyRequest(
+          defaulted as SourceRuntimeConfig,
+          req(headers, '{}'),
+          [secret],
+          (t + offsetSeconds) * 1000,
+        );
+      expect(defaultedAt(300)).toEqual({ ok: true });
+      expect(defaultedAt(301)).toEqual({ ok: false, reason: 'stale_timestamp' });
+    });
   }
   it('non-numeric timestamps are rejected', () => {
     expect(
