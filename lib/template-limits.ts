@@ -1,17 +1,21 @@
 /**
- * CloudFormation's limits on one template that a large configuration reaches: 200 outputs and 500 resources
- * (CDK's default, which `@aws-cdk/core:stackResourceLimit` may change). The pipeline declares several outputs
- * per queue, because the CLI finds each queue through them, so 27 queues with consumers pass the outputs
- * limit while far below the resources limit. CDK checks only the resources, so without this check such a
- * configuration synthesizes and fails at deploy. Checked over the whole stack (the app's own outputs and resources
- * count too) once the app is synthesized, both limits reported together.
+ * CloudFormation's limits on one template that a large configuration reaches: 200 outputs, 500 resources (CDK's
+ * default, which `@aws-cdk/core:stackResourceLimit` may change) and 1 MB of template body. The pipeline declares
+ * several outputs per queue, because the CLI finds each queue through them, so 27 queues with consumers pass the
+ * outputs limit while far below the resources limit. CDK checks only the resources, and only warns about the
+ * template's size, so without this check such a configuration synthesizes and fails at deploy. Checked over the
+ * whole stack (the app's own outputs and resources count too) once the app is synthesized, every limit reported
+ * together.
  */
-import { CfnOutput, CfnResource, Stack } from 'aws-cdk-lib';
+import { CfnElement, CfnOutput, CfnResource, Stack } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
 import { throwIfViolations, type Violation, violation } from './violations';
 
-/** CloudFormation's most outputs in a template, and CDK's default most resources in a stack. */
-export const TEMPLATE_LIMITS = { outputs: 200, resources: 500 } as const;
+/**
+ * CloudFormation's most outputs in a template, CDK's default most resources in a stack, and the largest template
+ * body CloudFormation reads from S3, where `cdk deploy` uploads it: "1 MB", which CDK measures as 1,000,000.
+ */
+export const TEMPLATE_LIMITS = { outputs: 200, resources: 500, templateBytes: 1_000_000 } as const;
 
 /** CDK's context key for the most resources in a stack (0 turns the check off). */
 const RESOURCE_LIMIT_CONTEXT = '@aws-cdk/core:stackResourceLimit';
@@ -24,11 +28,23 @@ export interface TemplateCounts {
   readonly pipelineResources: number;
 }
 
+/** How large one stack's template is once written. */
+export interface TemplateSize {
+  /** Bytes of the template as CDK writes it for `cdk deploy` (indented, unless the stack suppresses it). */
+  readonly bytes: number;
+  /** Whether CDK indents it; without indentation it takes {@link unindentedBytes}. */
+  readonly indented: boolean;
+  readonly unindentedBytes: number;
+  /** The largest resources of the template, largest first, by construct path. */
+  readonly largest: readonly { readonly path: string; readonly bytes: number }[];
+}
+
 /** The limits a stack's template is held to. */
 export interface TemplateLimits {
   readonly outputs: number;
   /** 0: not checked (as CDK does). */
   readonly resources: number;
+  readonly templateBytes: number;
 }
 
 const SPLIT_FIX =
@@ -39,6 +55,7 @@ const SPLIT_FIX =
 export function templateLimitViolations(
   counts: TemplateCounts,
   limits: TemplateLimits = TEMPLATE_LIMITS,
+  size?: TemplateSize,
 ): Violation[] {
   const out: Violation[] = [];
   if (counts.outputs > limits.outputs)
@@ -63,7 +80,28 @@ export function templateLimitViolations(
         `${SPLIT_FIX}, or move resources of the stack's own to another stack`,
       ),
     );
+  if (size && size.bytes > limits.templateBytes) out.push(templateSizeViolation(size, limits.templateBytes));
   return out;
+}
+
+/** The template is larger than CloudFormation reads: what takes the room, and the fixes that get it under. */
+function templateSizeViolation(size: TemplateSize, limit: number): Violation {
+  const largest = size.largest.map((r) => `${r.path} (${r.bytes})`).join(', ');
+  const unindent =
+    size.indented && size.unindentedBytes <= limit
+      ? `set the context key @aws-cdk/core:suppressTemplateIndentation to true in cdk.json, or ` +
+        `suppressTemplateIndentation: true in the stack's props (${size.unindentedBytes} bytes without indentation); ` +
+        'or '
+      : '';
+  return violation(
+    'templateBytes',
+    `CloudFormation reads a template of at most ${limit} bytes (1 MB) from S3, where cdk deploy uploads it; this ` +
+      `one takes ${size.bytes} bytes${size.indented ? ' as CDK writes it, indented' : ''}, the largest resources ` +
+      `in bytes being ${largest}`,
+    size.bytes,
+    `${unindent}${SPLIT_FIX}, or shrink what the largest resources carry (a schedule's payload, a consumer's ` +
+      'environment)',
+  );
 }
 
 /** Counts the outputs and resources of `stack`'s own template, and those of them under `pipeline`. */
@@ -81,6 +119,65 @@ export function countTemplate(stack: Stack, pipeline: IConstruct): TemplateCount
   };
 }
 
+/**
+ * What CDK's default synthesizer adds as it writes the template, after the validations (the `BootstrapVersion`
+ * parameter and the rule that checks it: 768 bytes indented), with room to spare.
+ */
+const SYNTHESIZER_ADDITIONS_BYTES = 1024;
+
+/**
+ * The template CDK will write for `stack` (counted with {@link SYNTHESIZER_ADDITIONS_BYTES} for what the
+ * synthesizer adds, so at least its real size), and the resources that make it large.
+ */
+export function measureTemplate(stack: Stack, largestCount = 3): TemplateSize {
+  const template = renderTemplate(stack);
+  // The stack's setting (its props, else the context key), which CDK keeps to itself.
+  const indented =
+    (stack as unknown as { _suppressTemplateIndentation?: boolean })._suppressTemplateIndentation !== true;
+  const indent = indented ? 1 : undefined;
+  const pathOf = new Map<string, string>();
+  for (const c of stack.node.findAll()) {
+    if (CfnResource.isCfnResource(c) && Stack.of(c) === stack)
+      pathOf.set(stack.resolve(c.logicalId) as string, c.node.path);
+  }
+  const largest = Object.entries(template.Resources ?? {})
+    .map(([id, resource]) => ({
+      path: pathOf.get(id) ?? id,
+      bytes: Buffer.byteLength(JSON.stringify(resource, undefined, indent)),
+    }))
+    .sort((a, b) => b.bytes - a.bytes)
+    .slice(0, largestCount);
+  return {
+    bytes: Buffer.byteLength(JSON.stringify(template, undefined, indent)) + SYNTHESIZER_ADDITIONS_BYTES,
+    indented,
+    unindentedBytes: Buffer.byteLength(JSON.stringify(template)) + SYNTHESIZER_ADDITIONS_BYTES,
+    largest,
+  };
+}
+
+/**
+ * The template of `stack` as CDK renders it when it writes it: each element's fragment, resolved, merged by
+ * section under the template options. CDK exposes the template only once written, after the validations;
+ * rendering the fragments again costs tens of milliseconds for the largest pipelines.
+ */
+function renderTemplate(stack: Stack): Record<string, Record<string, unknown> | undefined> {
+  const options = stack.templateOptions;
+  const template: Record<string, Record<string, unknown> | undefined> = {};
+  for (const c of stack.node.findAll()) {
+    if (!CfnElement.isCfnElement(c) || Stack.of(c) !== stack) continue;
+    const fragment = stack.resolve((c as unknown as { _toCloudFormation(): object })._toCloudFormation());
+    for (const [section, entries] of Object.entries(fragment as Record<string, Record<string, unknown>>))
+      template[section] = { ...template[section], ...entries };
+  }
+  return stack.resolve({
+    Description: options.description,
+    Transform: options.transforms,
+    AWSTemplateFormatVersion: options.templateFormatVersion,
+    Metadata: options.metadata,
+    ...template,
+  });
+}
+
 /** Checks the template of `pipeline`'s stack against {@link TEMPLATE_LIMITS} when the app is synthesized. */
 export function checkTemplateLimits(pipeline: IConstruct): void {
   const stack = Stack.of(pipeline);
@@ -88,13 +185,13 @@ export function checkTemplateLimits(pipeline: IConstruct): void {
     validate: () => {
       const configured = stack.node.tryGetContext(RESOURCE_LIMIT_CONTEXT);
       const limits = {
-        outputs: TEMPLATE_LIMITS.outputs,
+        ...TEMPLATE_LIMITS,
         resources:
           configured === undefined ? TEMPLATE_LIMITS.resources : Number.parseInt(String(configured), 10),
       };
       throwIfViolations(
         `CloudFormation template of stack ${stack.stackName}`,
-        templateLimitViolations(countTemplate(stack, pipeline), limits),
+        templateLimitViolations(countTemplate(stack, pipeline), limits, measureTemplate(stack)),
       );
       return [];
     },

@@ -1,10 +1,11 @@
-import { App, CfnOutput, Duration, Stack } from 'aws-cdk-lib';
+import { readFileSync } from 'node:fs';
+import { App, CfnOutput, CfnResource, Duration, Stack } from 'aws-cdk-lib';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { describe, expect, it } from 'vitest';
 import { type HooklineConfig, resolveConfig } from '../../lib/config';
 import { HooklinePipeline } from '../../lib/hookline-pipeline';
 import { STACK_OUTPUTS } from '../../lib/stack-outputs';
-import { TEMPLATE_LIMITS, templateLimitViolations } from '../../lib/template-limits';
+import { measureTemplate, TEMPLATE_LIMITS, templateLimitViolations } from '../../lib/template-limits';
 import { ViolationsError } from '../../lib/violations';
 
 const consumer = { entry: 'lambda/consumers/events.ts', timeout: Duration.seconds(30) };
@@ -112,11 +113,81 @@ describe('CloudFormation template limits, checked at synth', () => {
     expect(
       templateLimitViolations(
         { outputs: 10, resources: 900, pipelineOutputs: 10, pipelineResources: 900 },
-        { outputs: TEMPLATE_LIMITS.outputs, resources: 0 },
+        { ...TEMPLATE_LIMITS, resources: 0 },
       ),
     ).toEqual([]);
     expect(
       templateLimitViolations({ outputs: 200, resources: 500, pipelineOutputs: 200, pipelineResources: 500 }),
     ).toEqual([]);
   });
+});
+
+describe('the template size CloudFormation reads, checked at synth', () => {
+  /**
+   * A pipeline of one queue beside `padding` characters of the app's own, in one resource; `measured` is what the
+   * check counted, once the app was complete.
+   */
+  function paddedStack(padding: number, stackProps: { suppressTemplateIndentation?: boolean } = {}) {
+    const application = app();
+    const stack = new Stack(application, 'Limits', stackProps);
+    new HooklinePipeline(stack, 'P', { config: config(1) });
+    new CfnResource(stack, 'Padding', {
+      type: 'AWS::SSM::Parameter',
+      properties: { Type: 'String', Value: 'x'.repeat(padding) },
+    });
+    const seen: { measured?: ReturnType<typeof measureTemplate> } = {};
+    stack.node.addValidation({
+      validate: () => {
+        seen.measured = measureTemplate(stack);
+        return [];
+      },
+    });
+    return { application, seen };
+  }
+
+  /** The bytes the check counts for the pipeline alone. */
+  function pipelineBytes(): number {
+    const { application, seen } = paddedStack(0);
+    application.synth();
+    return seen.measured?.bytes ?? Number.NaN;
+  }
+
+  it('counts at least the bytes CDK writes, and no more than 1 KiB above them', () => {
+    const { application, seen } = paddedStack(20_000);
+    const written = readFileSync(application.synth().getStackByName('Limits').templateFullPath);
+    expect(seen.measured?.bytes).toBeGreaterThanOrEqual(written.length);
+    expect((seen.measured?.bytes ?? 0) - written.length).toBeLessThanOrEqual(1024);
+    expect(seen.measured?.largest[0]?.path).toBe('Limits/Padding');
+  }, 120_000);
+
+  it('refuses a template above 1 MB with its largest resources, and lets through the largest that fits', () => {
+    const fits = TEMPLATE_LIMITS.templateBytes - pipelineBytes();
+    expect(() => paddedStack(fits).application.synth()).not.toThrow();
+
+    const { application } = paddedStack(fits + 1);
+    const error = (() => {
+      try {
+        application.synth();
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(error).toBeInstanceOf(ViolationsError);
+    const message = (error as Error).message;
+    expect(message).toMatch(
+      /templateBytes: CloudFormation reads a template of at most 1000000 bytes \(1 MB\) from S3, where cdk deploy uploads it; this one takes 1000001 bytes as CDK writes it, indented, the largest resources in bytes being Limits\/Padding \(\d+\), /,
+    );
+    expect(message).toMatch(
+      /Fix: set the context key @aws-cdk\/core:suppressTemplateIndentation to true in cdk.json, or suppressTemplateIndentation: true in the stack's props \(\d+ bytes without indentation\); or put some queues/,
+    );
+    expect(message).toContain('second HooklinePipeline in another stack');
+    expect(message).not.toMatch(/ - (outputs|resources):/);
+  }, 120_000);
+
+  it("counts the template as the stack writes it: without indentation once the stack's props suppress it", () => {
+    const { application } = paddedStack(TEMPLATE_LIMITS.templateBytes - pipelineBytes() + 1, {
+      suppressTemplateIndentation: true,
+    });
+    expect(() => application.synth()).not.toThrow();
+  }, 120_000);
 });
