@@ -22,6 +22,7 @@ import { consumerRuntimeConfig, ingestRuntimeConfig, producerClaimSettingsOf } f
 import { writeFileAtomically } from './atomic-write';
 import { sharedFileHasher } from './bundle-cache';
 import { LOCAL_CREDENTIALS, localS3Client, localSqsClient } from './clients';
+import { codeFrames } from './code-frames';
 import { startEmulatorsInThread } from './emulator-thread';
 import { type Emulators, startEmulators } from './emulators';
 import { DEFAULT_JOURNAL_CAPACITY, EventJournal } from './event-journal';
@@ -612,19 +613,6 @@ async function warmUp(reporter: Reporter, functions: readonly LocalFunction[]): 
       );
     }
   }
-}
-
-/**
- * The stack frames of the function's own code (source-mapped to its files), without Node's module loader and
- * local mode's sandbox bootstrap: where the cold start threw.
- */
-function codeFrames(stack: string | undefined, limit = 5): string[] {
-  return (stack ?? '')
-    .split('\n')
-    .filter(
-      (line) => line.trimStart().startsWith('at ') && !/\(?node:|_runtime\/function-worker\.mjs/.test(line),
-    )
-    .slice(0, limit);
 }
 
 /** Pause and resume, and the status (served by the control API and written to `local.json` for the CLI). */
