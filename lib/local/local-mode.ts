@@ -15,7 +15,7 @@ import { CONSUMER_CONFIG_ENV, INGEST_CONFIG_ENV } from '../../lambda/shared/runt
 import { compileCacheDirOf, projectCacheRoot } from '../cache-dir';
 import { type QueueDepth, queueDepth } from '../cli/dead-letters';
 import { LOCAL_AGES, type QueueStatus, queueStatuses } from '../cli/status';
-import type { ResolvedConfig } from '../config';
+import type { ResolvedConfig, ResolvedSchedule } from '../config';
 import { INGEST_ENTRY, INGEST_ENTRY_FILE } from '../ingest-asset';
 import { hooklineModulePath } from '../package-root';
 import { consumerRuntimeConfig, ingestRuntimeConfig, producerClaimSettingsOf } from '../runtime-wiring';
@@ -834,7 +834,18 @@ function startSchedules(
     },
     onError: (schedule, error) =>
       reporter.problem(`schedule ${schedule.name}: ${(error as Error).message ?? error}`),
+    onPassed: (schedule, dueAt) => reporter.problem(passedScheduleNotice(config, schedule, dueAt)),
   });
+}
+
+/**
+ * What start says of a one-time schedule whose time has passed: it will not fire here. What a deployed one does
+ * then is not documented by EventBridge Scheduler, so this claims nothing about it.
+ */
+function passedScheduleNotice(config: ResolvedConfig, schedule: ResolvedSchedule, dueAt: Date): string {
+  const index = config.schedules.indexOf(schedule);
+  const zone = schedule.timezone === 'UTC' ? '' : ` ${schedule.timezone} (${dueAt.toISOString()})`;
+  return `schedule ${schedule.name}: its time ${schedule.expression}${zone} has passed, so local mode will not fire it; to run it, set a time in the future in schedules.${index}.expression, or remove the schedule`;
 }
 
 /** The handle of a started pipeline. */
