@@ -122,10 +122,22 @@ export function powertoolsIdempotencyGate(
       // In-progress records then expire with this invocation's timeout, so a crash never blocks a retry for long.
       config.registerLambdaContext(context as Parameters<IdempotencyConfig['registerLambdaContext']>[0]);
       let ran = false;
-      await once({ key }, async () => {
-        ran = true;
-        await work();
-      });
+      let nonError: { readonly value: unknown; readonly carrier: Error } | undefined;
+      try {
+        await once({ key }, async () => {
+          ran = true;
+          try {
+            await work();
+          } catch (error) {
+            if (error instanceof Error) throw error;
+            // Powertools replaces a thrown non-Error with its own IdempotencyUnknownError, losing what was thrown.
+            nonError = { value: error, carrier: new Error('a non-Error was thrown') };
+            throw nonError.carrier;
+          }
+        });
+      } catch (error) {
+        throw nonError && error === nonError.carrier ? nonError.value : error;
+      }
       return ran ? 'ran' : 'duplicate';
     },
   };

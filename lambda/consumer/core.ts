@@ -28,6 +28,7 @@ import {
   InvalidEnvelopeError,
   InvalidPayloadError,
   isPermanent,
+  loggedError,
   UnknownEventTypeError,
 } from './errors';
 import { validateJob } from './jobs';
@@ -546,10 +547,10 @@ class ConsumerRuntime implements ConsumerCore {
         error: errorText(sendError),
       });
       const reason = `${name}: ${message} (dead-letter send failed: ${describeError(sendError).message})`;
-      this.logOutcome(state, info, 'retried', reason);
+      this.logOutcome(state, info, 'retried', reason, { error });
       return false;
     }
-    this.logOutcome(state, info, 'dead-lettered', `${name}: ${message}`);
+    this.logOutcome(state, info, 'dead-lettered', `${name}: ${message}`, { error });
     await this.recordDeadLetter(info, `${name}: ${message}`);
     await this.deleteFinished(state, info);
     return true;
@@ -582,7 +583,7 @@ class ConsumerRuntime implements ConsumerCore {
         { id: info.id, messageId: info.record.messageId, error: errorText(visibilityError) },
       );
     }
-    this.logOutcome(state, info, 'retried', errorText(error));
+    this.logOutcome(state, info, 'retried', errorText(error), { error });
   }
 
   /**
@@ -632,8 +633,17 @@ class ConsumerRuntime implements ConsumerCore {
     this.logOutcome(state, info, 'deferred', `not started: an earlier message of group ${groupId} failed`);
   }
 
-  /** Counts the outcome for the batch's metrics and logs the record's one outcome line. */
-  private logOutcome(state: BatchState, info: RecordInfo, outcome: RecordOutcome, reason?: string): void {
+  /**
+   * Counts the outcome for the batch's metrics and logs the record's one outcome line; a failed record's line
+   * carries what failed (`error`, with its stack) beside the short `reason`.
+   */
+  private logOutcome(
+    state: BatchState,
+    info: RecordInfo,
+    outcome: RecordOutcome,
+    reason?: string,
+    failure?: { readonly error: unknown },
+  ): void {
     const now = this.deps.now();
     const latencyMs = Number.isFinite(info.receivedAtMs) ? Math.max(0, now - info.receivedAtMs) : undefined;
     const entry = metricsFor(state, info.typeKey);
@@ -652,6 +662,7 @@ class ConsumerRuntime implements ConsumerCore {
     };
     if (info.replayId !== undefined) line.replayId = info.replayId;
     if (reason !== undefined) line.reason = reason;
+    if (failure) line.error = loggedError(failure.error);
     this.deps.logger.info(CONSUMER_OUTCOME_MESSAGE, line);
   }
 

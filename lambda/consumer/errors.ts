@@ -51,6 +51,15 @@ export function describeError(error: unknown): { name: string; message: string }
   return { name: 'NonErrorThrown', message: typeof error === 'string' ? error : safeStringify(error) };
 }
 
+/**
+ * What a record's outcome line logs of its failure: the error itself, which the logger writes with its name,
+ * message, location, stack and cause (its stack is only formatted here, on a failure), or, for a thrown
+ * non-Error, which has no stack, its description.
+ */
+export function loggedError(error: unknown): Error | { name: string; message: string } {
+  return error instanceof Error ? error : describeError(error);
+}
+
 function safeStringify(value: unknown): string {
   try {
     return JSON.stringify(value) ?? String(value);

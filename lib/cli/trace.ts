@@ -206,33 +206,66 @@ export const ENQUEUE_NOT_RECORDED_WITHOUT_RECORD =
   "the job's enqueue is not recorded: it has no job record (it expired after the dedupe window) and no jobs endpoint line";
 
 /**
- * A job's timeline completed from its record: the enqueue when no line gave it (at `enqueuedAt`, with its queue,
- * due time and schedule), its due time while it waits, a delivery Scheduler gave up on, and its state now; or,
- * with no record and no line, a note saying its enqueue is not recorded and why. `endpointSearched`: the jobs
- * endpoint's lines were searched, so an enqueue without one was made by a producer in application code.
+ * A job's timeline completed from its record: the enqueue when no line gave it (at `enqueuedAt`, in time order,
+ * with its queue, due time and schedule), its due time while it waits, a delivery Scheduler gave up on, and its
+ * state now; or, with no record and no line, a note saying its enqueue is not recorded and why.
+ * `endpointSearched`: the jobs endpoint's lines were searched, so an enqueue without one was made by a producer
+ * in application code.
+ *
+ * The record is the id's newest enqueue only (one sent again after its dedupe window replaces it): a line at or
+ * after its `enqueuedAt` is that enqueue's, an earlier one an earlier enqueue's. Attempts no enqueue step
+ * precedes ran an enqueue that nothing shows, and a note says so.
  */
 export function withJobRecord(
   timeline: TraceResult,
   lookup: JobRecordLookup,
   options: { readonly endpointSearched: boolean },
 ): TraceResult {
-  const started = timeline.steps.some((s) => ENQUEUE_STEPS.has(s.step));
   const job = lookup.kept ? lookup.job : undefined;
   if (!job) {
-    if (started) return timeline;
+    if (timeline.steps.some((s) => ENQUEUE_STEPS.has(s.step))) return timeline;
     const note = lookup.kept ? ENQUEUE_NOT_RECORDED_WITHOUT_RECORD : ENQUEUE_NOT_RECORDED_WITHOUT_DEDUPE;
     return { ...timeline, notes: [...(timeline.notes ?? []), note] };
   }
-  const steps = started
-    ? timeline.steps.map((s) => (s.step === 'scheduled' || s.step === 'queued' ? withSchedule(s, job) : s))
-    : [...enqueueOf(job, options.endpointSearched), ...timeline.steps];
+  const ofRecord = (step: TraceStep) => job.enqueuedAt === undefined || step.at >= job.enqueuedAt;
+  const logged = timeline.steps.some((s) => ENQUEUE_STEPS.has(s.step) && ofRecord(s));
+  const steps = logged
+    ? timeline.steps.map((s) =>
+        (s.step === 'scheduled' || s.step === 'queued') && ofRecord(s) ? withSchedule(s, job) : s,
+      )
+    : inTimeOrder(timeline.steps, enqueueOf(job, options.endpointSearched));
+  const earlier = unshownEnqueueNote(steps, job);
   return {
     ...timeline,
     source: timeline.source ?? JOB_SOURCE,
     ...(timeline.type === undefined && job.type !== undefined ? { type: job.type } : {}),
-    steps: [...steps, ...waitingOrUndelivered(job, steps)],
+    steps: [...steps, ...waitingOrUndelivered(job, steps.filter(ofRecord))],
     job: { state: job.state, ...(job.reason !== undefined ? { reason: job.reason } : {}) },
+    ...(earlier ? { notes: [...(timeline.notes ?? []), earlier] } : {}),
   };
+}
+
+/** `steps` with `added` placed by time, before the steps of the same time (an enqueue precedes what it caused). */
+function inTimeOrder(steps: readonly TraceStep[], added: readonly TraceStep[]): TraceStep[] {
+  const merged = [...steps];
+  for (const step of added) {
+    const after = merged.findIndex((s) => s.at >= step.at);
+    merged.splice(after === -1 ? merged.length : after, 0, step);
+  }
+  return merged;
+}
+
+/**
+ * The note for attempts that ran before any enqueue the timeline shows: the id was enqueued before, and that
+ * enqueue is neither logged (a producer in application code logs no line) nor kept (the record is the newest's).
+ */
+function unshownEnqueueNote(steps: readonly TraceStep[], job: JobStatus): string | undefined {
+  const firstEnqueue = steps.findIndex((s) => ENQUEUE_STEPS.has(s.step));
+  const before = firstEnqueue === -1 ? [] : steps.slice(0, firstEnqueue);
+  const attempts = before.filter((s) => s.step === 'attempt').length;
+  if (attempts === 0) return undefined;
+  const shown = job.enqueuedAt !== undefined ? ` (the one at ${job.enqueuedAt})` : '';
+  return `this job id was enqueued before: the ${attempts === 1 ? 'attempt' : `${attempts} attempts`} before the first enqueue shown ran an earlier enqueue, which is not shown (a job's record keeps only the newest enqueue${shown}, and a producer in application code logs no line); the state now is the newest enqueue's`;
 }
 
 /** The enqueue step a record gives: none without its time. */

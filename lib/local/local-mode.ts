@@ -15,13 +15,14 @@ import { CONSUMER_CONFIG_ENV, INGEST_CONFIG_ENV } from '../../lambda/shared/runt
 import { compileCacheDirOf, projectCacheRoot } from '../cache-dir';
 import { type QueueDepth, queueDepth } from '../cli/dead-letters';
 import { LOCAL_AGES, type QueueStatus, queueStatuses } from '../cli/status';
-import type { ResolvedConfig } from '../config';
+import type { ResolvedConfig, ResolvedSchedule } from '../config';
 import { INGEST_ENTRY, INGEST_ENTRY_FILE } from '../ingest-asset';
 import { hooklineModulePath } from '../package-root';
 import { consumerRuntimeConfig, ingestRuntimeConfig, producerClaimSettingsOf } from '../runtime-wiring';
 import { writeFileAtomically } from './atomic-write';
 import { sharedFileHasher } from './bundle-cache';
 import { LOCAL_CREDENTIALS, localS3Client, localSqsClient } from './clients';
+import { codeFrames } from './code-frames';
 import { startEmulatorsInThread } from './emulator-thread';
 import { type Emulators, startEmulators } from './emulators';
 import { DEFAULT_JOURNAL_CAPACITY, EventJournal } from './event-journal';
@@ -614,19 +615,6 @@ async function warmUp(reporter: Reporter, functions: readonly LocalFunction[]): 
   }
 }
 
-/**
- * The stack frames of the function's own code (source-mapped to its files), without Node's module loader and
- * local mode's sandbox bootstrap: where the cold start threw.
- */
-function codeFrames(stack: string | undefined, limit = 5): string[] {
-  return (stack ?? '')
-    .split('\n')
-    .filter(
-      (line) => line.trimStart().startsWith('at ') && !/\(?node:|_runtime\/function-worker\.mjs/.test(line),
-    )
-    .slice(0, limit);
-}
-
 /** Pause and resume, and the status (served by the control API and written to `local.json` for the CLI). */
 class LocalControl {
   private url: string | undefined;
@@ -846,7 +834,18 @@ function startSchedules(
     },
     onError: (schedule, error) =>
       reporter.problem(`schedule ${schedule.name}: ${(error as Error).message ?? error}`),
+    onPassed: (schedule, dueAt) => reporter.problem(passedScheduleNotice(config, schedule, dueAt)),
   });
+}
+
+/**
+ * What start says of a one-time schedule whose time has passed: it will not fire here. What a deployed one does
+ * then is not documented by EventBridge Scheduler, so this claims nothing about it.
+ */
+function passedScheduleNotice(config: ResolvedConfig, schedule: ResolvedSchedule, dueAt: Date): string {
+  const index = config.schedules.indexOf(schedule);
+  const zone = schedule.timezone === 'UTC' ? '' : ` ${schedule.timezone} (${dueAt.toISOString()})`;
+  return `schedule ${schedule.name}: its time ${schedule.expression}${zone} has passed, so local mode will not fire it; to run it, set a time in the future in schedules.${index}.expression, or remove the schedule`;
 }
 
 /** The handle of a started pipeline. */

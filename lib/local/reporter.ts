@@ -7,6 +7,7 @@ import type { SQSRecord } from 'aws-lambda';
 import { JOBS_ENDPOINT_OUTCOME_MESSAGE, OUTCOME_MESSAGES } from '../../lambda/shared/contracts';
 import { MESSAGE_ATTRIBUTES } from '../../lambda/shared/envelope';
 import { terminalLine, terminalText } from '../terminal-text';
+import { handlerFrames } from './code-frames';
 import type { BatchReport } from './event-source-mapping';
 
 /** Events local mode reports. */
@@ -47,6 +48,8 @@ export interface LocalEvent {
   readonly dueAt?: string;
   /** How a job entered the pipeline, when a line says so (only the jobs endpoint logs its enqueues). */
   readonly via?: 'jobs endpoint';
+  /** Where a failed record's error was thrown: the stack frames of the consumer's own code. */
+  readonly frames?: readonly string[];
 }
 
 const str = (v: unknown) => (typeof v === 'string' && v !== '' ? v : undefined);
@@ -89,7 +92,17 @@ export function parseOutcomeLine(line: string, functionName?: string): LocalEven
     replayId: str(entry.replayId),
     dueAt: str(entry.dueAt),
     via: entry.message === JOBS_ENDPOINT_OUTCOME_MESSAGE ? ('jobs endpoint' as const) : undefined,
+    frames: framesOf(entry.error),
   });
+}
+
+/** The consumer's own frames of the error a failed record's outcome line carries; none for a thrown non-Error. */
+function framesOf(error: unknown): string[] | undefined {
+  const stack =
+    typeof error === 'object' && error !== null ? (error as { stack?: unknown }).stack : undefined;
+  const lines = Array.isArray(stack) ? stack.filter((l): l is string => typeof l === 'string') : stack;
+  const frames = handlerFrames(typeof lines === 'string' || Array.isArray(lines) ? lines : undefined);
+  return frames.length > 0 ? frames : undefined;
 }
 
 /**
@@ -251,7 +264,12 @@ export class Reporter {
   /** Reports one event. */
   event(event: LocalEvent): void {
     for (const listener of this.listeners) listener(event);
-    this.write(this.json ? JSON.stringify(compact({ ...event })) : this.format(event));
+    if (this.json) {
+      this.write(JSON.stringify(compact({ ...event })));
+      return;
+    }
+    this.write(this.format(event));
+    for (const frame of event.frames ?? []) this.write(this.paint('2', terminalLine(`    ${frame.trim()}`)));
   }
 
   /**

@@ -168,6 +168,8 @@ export interface SchedulerOptions {
   readonly sqs: SQSClient;
   readonly onFire?: (schedule: ResolvedSchedule, envelope: WebhookEnvelope) => void;
   readonly onError?: (schedule: ResolvedSchedule, error: unknown) => void;
+  /** A one-time `at()` schedule whose time (`dueAt`) had passed at start: it never fires. */
+  readonly onPassed?: (schedule: ResolvedSchedule, dueAt: Date) => void;
 }
 
 /**
@@ -196,6 +198,8 @@ export function startScheduler(options: SchedulerOptions): () => Promise<void> {
       const job: Cron = new Cron(local.dateTime, { timezone: schedule.timezone }, () =>
         fire(job.getOnce() ?? new Date()),
       );
+      const dueAt = job.getOnce();
+      if (dueAt && job.nextRun() === null) options.onPassed?.(schedule, dueAt);
       stops.push(() => job.stop());
     } else {
       const job: Cron = cronJob(local.pattern, schedule.timezone, () => {

@@ -362,6 +362,49 @@ describe("how a job's timeline starts", () => {
     expect(unsearched.steps[0]?.via).toBeUndefined();
   });
 
+  it('shows an id enqueued again after its dedupe window in time order, once each, and says the earlier enqueue is not shown', () => {
+    const second: OutcomeRow = { ...attempt, at: at(40) };
+    const result = withJobRecord(buildTimeline('j', [attempt, second]), record({ enqueuedAt: at(30) }), {
+      endpointSearched: true,
+    });
+    expect(result.steps.map((s) => [s.at, s.step])).toEqual([
+      [at(5), 'attempt'],
+      [at(30), 'queued'],
+      [at(40), 'attempt'],
+    ]);
+    expect(result.notes).toEqual([
+      expect.stringMatching(
+        /^this job id was enqueued before: the attempt before the first enqueue shown ran an earlier enqueue, which is not shown \(a job's record keeps only the newest enqueue \(the one at 2026-11-30T10:30:00\.000Z\)/,
+      ),
+    ]);
+  });
+
+  it("shows both enqueues of a reused id when the jobs endpoint logged the first, with the record's schedule only on the newest", () => {
+    const endpoint: OutcomeRow = {
+      at: at(1),
+      kind: 'job',
+      outcome: 'queued',
+      id: 'j',
+      source: 'job',
+      queue: 'jobs',
+      status: 202,
+    };
+    const later: OutcomeRow = { ...attempt, at: at(40) };
+    const result = withJobRecord(
+      buildTimeline('j', [endpoint, attempt, later]),
+      record({ enqueuedAt: at(30), scheduleName: 'Hookline-job-2' }),
+      { endpointSearched: true },
+    );
+    expect(result.steps.map((s) => [s.at, s.step, s.scheduleName])).toEqual([
+      [at(1), 'received', undefined],
+      [at(1), 'queued', undefined],
+      [at(5), 'attempt', undefined],
+      [at(30), 'queued', 'Hookline-job-2'],
+      [at(40), 'attempt', undefined],
+    ]);
+    expect(result.notes).toBeUndefined();
+  });
+
   it('ends a delayed job that is not due yet with its due time, after its schedule', () => {
     const result = withJobRecord(
       buildTimeline('j', []),

@@ -43,6 +43,14 @@ function jobsConfig() {
   });
 }
 
+/** The real CLI, finding local mode through the state directory `dir`. */
+function cli(dir: string, ...args: string[]) {
+  return run('npx', ['tsx', 'bin/hookline.ts', ...args], {
+    env: { ...process.env, HOOKLINE_STATE_DIR: dir, NO_COLOR: '1' },
+    timeout: 60_000,
+  });
+}
+
 /** Writes this pipeline's state file for a producer; `windowSeconds` shortens the dedupe window it reads. */
 function stateFileFor(pipeline: TestPipeline, dir: string, windowSeconds?: number): string {
   const stateFile = join(dir, `local-${Math.random().toString(36).slice(2)}.json`);
@@ -141,7 +149,8 @@ describe('jobs on local mode', () => {
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'hookline-jobs-'));
-    pipeline = await startTestPipeline(jobsConfig(), { consumerConcurrency: 4 });
+    // The state directory holds local mode's journal, which `hookline trace --local` reads.
+    pipeline = await startTestPipeline(jobsConfig(), { consumerConcurrency: 4, stateDir: dir });
     producer = producerFor(pipeline, dir);
   });
   afterAll(async () => {
@@ -202,6 +211,21 @@ describe('jobs on local mode', () => {
     expect(done.type).toBe(doubleJob.type);
     await new Promise((r) => setTimeout(r, 1500));
     expect(pipeline.sideEffects().filter((e) => e.id === 'reused-id')).toHaveLength(2);
+
+    // Its trace: both runs, each once, the newest enqueue (the record's) between them, and a note for the first.
+    const traced = JSON.parse((await cli(dir, 'trace', 'reused-id', '--local', '--json')).stdout) as {
+      steps: { at: string; step: string; outcome?: string; via?: string }[];
+      notes?: string[];
+    };
+    expect(traced.steps.map((s) => [s.step, s.outcome ?? s.via])).toEqual([
+      ['attempt', 'processed'],
+      ['queued', 'producer'],
+      ['attempt', 'processed'],
+    ]);
+    expect(traced.steps[1]?.at).toBe(done.enqueuedAt);
+    expect(traced.notes).toEqual([
+      expect.stringMatching(/^this job id was enqueued before: the attempt before/),
+    ]);
   }, 60_000);
 
   it('runs a job once when its producer died after the send and a retry takes over the expired claim', async () => {
@@ -319,25 +343,20 @@ describe('jobs on local mode', () => {
     await producer.send(doubleJob, { n: 8 }, { id: 'cli-done' });
     await waitForState(producer, 'cli-done', 'completed');
     writeFileSync(join(dir, 'local.json'), JSON.stringify(pipeline.local.status()));
-    const cli = (...args: string[]) =>
-      run('npx', ['tsx', 'bin/hookline.ts', ...args], {
-        env: { ...process.env, HOOKLINE_STATE_DIR: dir, NO_COLOR: '1' },
-        timeout: 60_000,
-      });
-    const shown = JSON.parse((await cli('jobs', 'show', 'cli-done', '--local', '--json')).stdout);
+    const shown = JSON.parse((await cli(dir, 'jobs', 'show', 'cli-done', '--local', '--json')).stdout);
     expect(shown).toMatchObject({ id: 'cli-done', state: 'completed', result: { doubled: 16 } });
     const scheduled = JSON.parse(
-      (await cli('jobs', 'list', '--state', 'scheduled', '--local', '--json')).stdout,
+      (await cli(dir, 'jobs', 'list', '--state', 'scheduled', '--local', '--json')).stdout,
     );
     expect(scheduled.jobs.map((j: { id: string }) => j.id)).toContain('cli-later');
     expect(scheduled.jobs.every((j: { state: string }) => j.state === 'scheduled')).toBe(true);
-    const limited = JSON.parse((await cli('jobs', 'list', '--limit', '1', '--local', '--json')).stdout);
+    const limited = JSON.parse((await cli(dir, 'jobs', 'list', '--limit', '1', '--local', '--json')).stdout);
     expect(limited.jobs).toHaveLength(1);
     expect(limited.total).toBeGreaterThanOrEqual(2);
-    await expect(cli('jobs', 'show', 'no-such-job', '--local')).rejects.toMatchObject({
+    await expect(cli(dir, 'jobs', 'show', 'no-such-job', '--local')).rejects.toMatchObject({
       stderr: expect.stringContaining('job no-such-job not found'),
     });
-    await expect(cli('jobs', 'show', '', '--local')).rejects.toMatchObject({
+    await expect(cli(dir, 'jobs', 'show', '', '--local')).rejects.toMatchObject({
       stderr: expect.stringContaining('the job id is empty'),
     });
   }, 120_000);

@@ -154,6 +154,21 @@ describe('local mode end to end (real HTTP, emulators, ingest and consumer runti
     expect(dead[0]?.MessageAttributes?.[FAILURE_ATTRIBUTES.attempt]?.StringValue).toBe('3');
   }, 45_000);
 
+  it("shows under a failed record where the consumer's own code threw, and a thrown string as its text", async () => {
+    const typo = `typo-${randomUUID()}`;
+    const thrown = `string-${randomUUID()}`;
+    expect((await pipeline.post('generic', { id: typo, type: 'test.typo' })).status).toBe(202);
+    expect((await pipeline.post('generic', { id: thrown, type: 'test.string' })).status).toBe(202);
+    const failed = (id: string) => pipeline.events.find((e) => e.event === 'retried' && e.id === id);
+    await pipeline.waitFor(() => !!failed(typo) && !!failed(thrown), 20_000, 'both retried lines');
+    expect(failed(typo)?.reason).toMatch(/^TypeError: Cannot read properties of undefined \(reading 'id'\)$/);
+    expect(failed(typo)?.frames).toEqual([
+      expect.stringMatching(/^ {4}at .*recording-consumer\.ts:\d+:\d+\)$/),
+    ]);
+    expect(failed(thrown)).toMatchObject({ reason: `NonErrorThrown: no luck with ${thrown}` });
+    expect(failed(thrown)?.frames).toBeUndefined();
+  }, 30_000);
+
   it('after a timeout, reports a record that had finished as done, not retried, and does not run it twice', async () => {
     expect(await pipeline.local.pauseConsumer('events')).toBe(true);
     const quick = `quick-${randomUUID()}`;

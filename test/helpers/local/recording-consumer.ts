@@ -4,8 +4,9 @@
  *
  * Event types steer it: `test.poison` always fails; `test.crash` kills the sandbox (process.exit) on its first
  * attempt, before its side effect; `test.hang` outlasts any test timeout on its first attempt, before its side
- * effect (so its invocation times out); `test.chatty` writes `chatty <id>` with console.log; anything else
- * succeeds.
+ * effect (so its invocation times out); `test.chatty` writes `chatty <id>` with console.log; `test.typo` reads a
+ * property of undefined (a TypeError thrown from this file) and `test.string` throws a string, each on every
+ * attempt; anything else succeeds.
  */
 import { appendFileSync } from 'node:fs';
 import { defineConsumer } from '../../../lambda/consumer';
@@ -28,6 +29,13 @@ export const handler = defineConsumer({
     '*.test.poison': async (event, ctx) => {
       appendFileSync(`${recordFile}.attempts`, `${event.id} ${ctx.attempt}\n`);
       throw new Error(`poison message ${event.id}`);
+    },
+    '*.test.typo': async (event) => {
+      const order = (event.payload as { order: { id: string } }).order;
+      record(order.id, 0);
+    },
+    '*.test.string': async (event) => {
+      throw `no luck with ${event.id}`;
     },
     '*.test.crash': async (event, ctx) => {
       if (ctx.attempt === 1) process.exit(1);

@@ -1,10 +1,11 @@
 import { Metrics } from '@aws-lambda-powertools/metrics';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ChangeMessageVisibilityCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, expectTypeOf, it, type MockInstance, vi } from 'vitest';
 import { z } from 'zod';
-import { powertoolsMetricsSink } from '../../../lambda/consumer/aws';
+import { powertoolsIdempotencyGate, powertoolsMetricsSink } from '../../../lambda/consumer/aws';
 import { defineConsumer, PermanentError } from '../../../lambda/consumer/index';
 import { FAILURE_ATTRIBUTES } from '../../../lambda/shared/envelope';
 import { CONSUMER_CONFIG_ENV } from '../../../lambda/shared/runtime-config';
@@ -131,6 +132,69 @@ describe('defineConsumer wiring', () => {
       ]),
     );
     expect(outcomes[0]).toMatchObject({ function_request_id: 'req-1' });
+  });
+
+  it("logs a failed record's error with its stack in the outcome line, keeping the reason and the DLQ's reason short", async () => {
+    vi.stubEnv(CONSUMER_CONFIG_ENV, JSON.stringify(runtimeConfig({ name: 'events', maxReceiveCount: 1 })));
+    const handler = defineConsumer({
+      handlers: {
+        'github.push': async (event) => {
+          const order = (event.payload as { order: { id: string } }).order;
+          return order.id;
+        },
+      },
+    });
+
+    await handler(sqsEvent([record(envelope({ id: 'typo' }))]), context);
+
+    const [outcome] = stdoutJson().filter((line) => line.message === 'record outcome');
+    const message = "Cannot read properties of undefined (reading 'id')";
+    expect(outcome).toMatchObject({ outcome: 'dead-lettered', reason: `TypeError: ${message}` });
+    expect(outcome?.error).toMatchObject({ name: 'TypeError', message });
+    expect(String((outcome?.error as { stack?: unknown } | undefined)?.stack)).toMatch(
+      /define-consumer\.test\.ts:\d+:\d+/,
+    );
+    expect(sqs).toHaveReceivedCommandWith(SendMessageCommand, {
+      MessageAttributes: expect.objectContaining({
+        [FAILURE_ATTRIBUTES.errorMessage]: { DataType: 'String', StringValue: message },
+      }),
+    });
+  });
+
+  it('logs a thrown string or object as its text', async () => {
+    vi.stubEnv(CONSUMER_CONFIG_ENV, JSON.stringify(runtimeConfig({ name: 'events' })));
+    const withoutIdempotency = defineConsumer({
+      handlers: {
+        'github.push': async (event) => {
+          throw event.id === 'text' ? 'no luck' : { code: 42 };
+        },
+      },
+    });
+    await withoutIdempotency(
+      sqsEvent([record(envelope({ id: 'text' })), record(envelope({ id: 'object' }))]),
+      context,
+    );
+    const outcomes = stdoutJson().filter((line) => line.message === 'record outcome');
+    expect(outcomes.map((o) => [o.id, o.reason, o.error])).toStrictEqual(
+      expect.arrayContaining([
+        ['text', 'NonErrorThrown: no luck', { name: 'NonErrorThrown', message: 'no luck' }],
+        ['object', 'NonErrorThrown: {"code":42}', { name: 'NonErrorThrown', message: '{"code":42}' }],
+      ]),
+    );
+  });
+
+  it('passes on a thrown string through the idempotency gate as thrown, not as an unknown idempotency error', async () => {
+    const client = new DynamoDBClient({ region: 'us-east-1' });
+    client.send = (async () => ({})) as never;
+    const gate = powertoolsIdempotencyGate({ tableName: 'table', expirySeconds: 60 }, 'events', client);
+    const thrown = gate.run(
+      'key-1',
+      async () => {
+        throw 'no luck';
+      },
+      { getRemainingTimeInMillis: () => 10_000 },
+    );
+    await expect(thrown).rejects.toBe('no luck');
   });
 
   it('emits EMF metrics in the Hookline namespace with a type dimension', async () => {

@@ -136,6 +136,54 @@ describe('Reporter', () => {
     expect(lines).toEqual(['16:45:01 processed     github push id=a queue=events attempt=1 12ms']);
   });
 
+  it("prints the handler's own frames under a failed record, not the runtime's that called it", () => {
+    const lines: string[] = [];
+    const reporter = new Reporter({ json: false, color: false, write: (l) => lines.push(l), now: fixed });
+    const stack = [
+      "TypeError: Cannot read properties of undefined (reading 'id')",
+      '    at charge (/app/lambda/consumers/billing.ts:12:9)',
+      '    at Object.stripe.invoice.paid (/app/lambda/consumers/events.ts:8:5)',
+      '    at f1.runHandler (/app/lambda/consumer/core.ts:515:19)',
+      '    at process.processTicksAndRejections (node:internal/process/task_queues:105:5)',
+    ];
+    const line = (error: unknown) =>
+      JSON.stringify({
+        level: 'INFO',
+        message: 'record outcome',
+        outcome: 'retried',
+        id: 'a',
+        source: 'stripe',
+        type: 'invoice.paid',
+        queue: 'events',
+        attempt: 1,
+        reason: "TypeError: Cannot read properties of undefined (reading 'id')",
+        error,
+      });
+    reporter.functionLog('fn', line({ name: 'TypeError', stack: stack.join('\n') }), 'events');
+    // Powertools' dev mode (POWERTOOLS_DEV) logs the stack as an array of lines.
+    reporter.functionLog('fn', line({ name: 'TypeError', stack }), 'events');
+    const expected = [
+      "16:45:01 retried       stripe invoice.paid id=a queue=events attempt=1 (TypeError: Cannot read properties of undefined (reading 'id'))",
+      '    at charge (/app/lambda/consumers/billing.ts:12:9)',
+      '    at Object.stripe.invoice.paid (/app/lambda/consumers/events.ts:8:5)',
+    ];
+    expect(lines).toEqual([...expected, ...expected]);
+  });
+
+  it('prints no frames under a failed record when a non-Error was thrown or the runtime itself refused it', () => {
+    const frames = (error: unknown) =>
+      parseOutcomeLine(
+        JSON.stringify({ message: 'record outcome', outcome: 'dead-lettered', id: 'a', error }),
+      )?.frames;
+    expect(frames({ name: 'NonErrorThrown', message: 'no luck' })).toBeUndefined();
+    expect(
+      frames({
+        name: 'UnknownEventTypeError',
+        stack: 'UnknownEventTypeError: no handler\n    at f1.process (/app/lambda/consumer/core.ts:398:21)',
+      }),
+    ).toBeUndefined();
+  });
+
   it('colours the event name on a TTY', () => {
     const lines: string[] = [];
     new Reporter({ json: false, color: true, write: (l) => lines.push(l), now: fixed }).event({

@@ -353,6 +353,36 @@ describe('scheduler firing times (fake clock)', () => {
     stop();
   });
 
+  it('says at start that a one-time at() schedule whose time has passed will not fire, and never fires it', async () => {
+    vi.useFakeTimers({ now: new Date('2030-02-01T00:00:00Z') });
+    const passed: string[] = [];
+    const ids: string[] = [];
+    const sqs = {
+      send: async (command: SendMessageCommand) => {
+        ids.push(parseEnvelope(command.input.MessageBody ?? '').id);
+        return {};
+      },
+    } as unknown as SQSClient;
+    const schedule = (name: string, expression: string) => ({
+      name,
+      expression,
+      timezone: 'Europe/Paris',
+      queue: 'events',
+      type: 't',
+      payload: {},
+    });
+    const stop = startScheduler({
+      schedules: [schedule('past', 'at(2030-01-31T09:00:00)'), schedule('future', 'at(2030-02-01T09:00:00)')],
+      queueUrls: { events: 'http://127.0.0.1:1/000000000000/events' },
+      sqs,
+      onPassed: (s, dueAt) => passed.push(`${s.name} ${dueAt.toISOString()}`),
+    });
+    expect(passed).toEqual(['past 2030-01-31T08:00:00.000Z']);
+    await vi.advanceTimersByTimeAsync(DAY);
+    expect(ids).toEqual(['future:2030-02-01T08:00:00Z']);
+    await stop();
+  });
+
   it("stopping waits for a firing's send under way, so it reaches the queue before the emulators stop", async () => {
     vi.useFakeTimers({ now: new Date('2026-01-01T00:00:59.990Z') });
     const sent: string[] = [];
