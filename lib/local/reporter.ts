@@ -44,6 +44,8 @@ export interface LocalEvent {
   readonly durationMs?: number;
   /** The replay run that re-sent the event. */
   readonly replayId?: string;
+  /** Which enqueue of a job id a consumer attempt ran (its outcome line says so when the message carried it). */
+  readonly generation?: string;
   /** When a delayed job is due (ISO). */
   readonly dueAt?: string;
   /** How a job entered the pipeline, when a line says so (only the jobs endpoint logs its enqueues). */
@@ -90,6 +92,7 @@ export function parseOutcomeLine(line: string, functionName?: string): LocalEven
     function: functionName,
     durationMs: num(entry.durationMs),
     replayId: str(entry.replayId),
+    generation: str(entry.generation),
     dueAt: str(entry.dueAt),
     via: entry.message === JOBS_ENDPOINT_OUTCOME_MESSAGE ? ('jobs endpoint' as const) : undefined,
     frames: framesOf(entry.error),
