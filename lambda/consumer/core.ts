@@ -661,6 +661,7 @@ class ConsumerRuntime implements ConsumerCore {
       durationMs: Math.max(0, now - info.startedMs),
     };
     if (info.replayId !== undefined) line.replayId = info.replayId;
+    if (info.generation !== undefined) line.generation = info.generation;
     if (reason !== undefined) line.reason = reason;
     if (failure) line.error = loggedError(failure.error);
     this.deps.logger.info(CONSUMER_OUTCOME_MESSAGE, line);

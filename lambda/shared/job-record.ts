@@ -37,6 +37,11 @@ export interface JobStatus {
   readonly reason?: string;
   /** The one-time schedule that will send it (delays beyond SQS's 15 minutes). */
   readonly scheduleName?: string;
+  /**
+   * Which enqueue of the id the record holds (absent on a record claimed before generations were kept); a
+   * consumer's outcome line names the generation of the delivery it ran.
+   */
+  readonly generation?: string;
 }
 
 /** What cancelling a job found: the one-time schedule that was to send it, if it was delayed that far. */
@@ -100,6 +105,7 @@ export function jobStatusOf(item: Record<string, AttributeValue>, nowMs: number)
     ...optional('updatedAt', text('updatedAt')),
     ...optional('scheduleName', text('scheduleName')),
     ...optional('reason', text('reason')),
+    ...optional('generation', text('generation')),
     ...(item.attempt?.N ? { attempt: Number(item.attempt.N) } : {}),
     ...(result !== undefined ? { result: JSON.parse(result) } : {}),
   };

@@ -48,6 +48,8 @@ export interface OutcomeRow {
   readonly reason?: string;
   readonly replayId?: string;
   readonly dueAt?: string;
+  /** Which enqueue of a job id a consumer attempt ran; lines written before it was logged have none. */
+  readonly generation?: string;
 }
 
 /** One step of the timeline. */
@@ -74,6 +76,8 @@ export interface TraceStep {
   readonly durationMs?: number;
   readonly error?: string;
   readonly replayId?: string;
+  /** Which enqueue of a job id an attempt ran (absent on lines written before it was logged). */
+  readonly generation?: string;
   /** A step read from what followed it rather than logged (a redrive moves messages without a log line). */
   readonly inferred?: boolean;
   /** How a job entered: over the jobs endpoint (its line), or by a producer in application code (no line). */
@@ -149,7 +153,7 @@ function consumerSteps(row: OutcomeRow, state: { deadOn: Set<string>; replays: S
     at: row.at,
     step: 'attempt',
     queue,
-    ...pick(row, ['attempt', 'outcome', 'durationMs', 'replayId']),
+    ...pick(row, ['attempt', 'outcome', 'durationMs', 'replayId', 'generation']),
     ...(row.reason && !CONSUMER_FINAL.has(row.outcome ?? '') ? { error: row.reason } : {}),
   });
   if (row.outcome === 'dead-lettered') {
@@ -212,9 +216,10 @@ export const ENQUEUE_NOT_RECORDED_WITHOUT_RECORD =
  * `endpointSearched`: the jobs endpoint's lines were searched, so an enqueue without one was made by a producer
  * in application code.
  *
- * The record is the id's newest enqueue only (one sent again after its dedupe window replaces it): a line at or
- * after its `enqueuedAt` is that enqueue's, an earlier one an earlier enqueue's. Attempts no enqueue step
- * precedes ran an enqueue that nothing shows, and a note says so.
+ * The record is the id's newest enqueue only (one sent again after its dedupe window replaces it): an attempt
+ * is that enqueue's when it names the record's generation, an earlier enqueue's when it names another; a step
+ * that cannot say (an enqueue line, an attempt logged before generations were) is the record's when it is at or
+ * after its `enqueuedAt`. Attempts of an earlier enqueue that no enqueue step shows are counted in a note.
  */
 export function withJobRecord(
   timeline: TraceResult,
@@ -227,14 +232,14 @@ export function withJobRecord(
     const note = lookup.kept ? ENQUEUE_NOT_RECORDED_WITHOUT_RECORD : ENQUEUE_NOT_RECORDED_WITHOUT_DEDUPE;
     return { ...timeline, notes: [...(timeline.notes ?? []), note] };
   }
-  const ofRecord = (step: TraceStep) => job.enqueuedAt === undefined || step.at >= job.enqueuedAt;
+  const ofRecord = ofEnqueue(job);
   const logged = timeline.steps.some((s) => ENQUEUE_STEPS.has(s.step) && ofRecord(s));
   const steps = logged
     ? timeline.steps.map((s) =>
         (s.step === 'scheduled' || s.step === 'queued') && ofRecord(s) ? withSchedule(s, job) : s,
       )
-    : inTimeOrder(timeline.steps, enqueueOf(job, options.endpointSearched));
-  const earlier = unshownEnqueueNote(steps, job);
+    : beforeItsAttempts(timeline.steps, enqueueOf(job, options.endpointSearched), ofRecord);
+  const earlier = unshownEnqueueNote(steps, job, ofRecord);
   return {
     ...timeline,
     source: timeline.source ?? JOB_SOURCE,
@@ -245,24 +250,62 @@ export function withJobRecord(
   };
 }
 
-/** `steps` with `added` placed by time, before the steps of the same time (an enqueue precedes what it caused). */
-function inTimeOrder(steps: readonly TraceStep[], added: readonly TraceStep[]): TraceStep[] {
+/** Whether a step has an enqueue's generation to compare with the record's. */
+const namesGeneration = (step: TraceStep, job: JobStatus) =>
+  step.generation !== undefined && job.generation !== undefined;
+
+/**
+ * Whether a step belongs to the record's enqueue: by generation when the step and the record both name one
+ * (exact), else by time (an earlier enqueue's attempt that ends after the newest enqueue would pass for its).
+ */
+function ofEnqueue(job: JobStatus): (step: TraceStep) => boolean {
+  return (step) =>
+    namesGeneration(step, job)
+      ? step.generation === job.generation
+      : job.enqueuedAt === undefined || step.at >= job.enqueuedAt;
+}
+
+/**
+ * `steps` with the record's enqueue `added` placed by time, before the steps of the same time (an enqueue
+ * precedes what it caused), but after every attempt that names an earlier generation and before the first that
+ * names the record's: what ran which enqueue is known exactly there, the clocks that wrote the times are not.
+ */
+function beforeItsAttempts(
+  steps: readonly TraceStep[],
+  added: readonly TraceStep[],
+  ofRecord: (step: TraceStep) => boolean,
+): TraceStep[] {
   const merged = [...steps];
+  const named = (s: TraceStep) => s.step === 'attempt' && s.generation !== undefined;
   for (const step of added) {
-    const after = merged.findIndex((s) => s.at >= step.at);
-    merged.splice(after === -1 ? merged.length : after, 0, step);
+    const byTime = merged.findIndex((s) => s.at >= step.at);
+    const afterEarlier = merged.findLastIndex((s) => named(s) && !ofRecord(s)) + 1;
+    const firstOwn = merged.findIndex((s) => named(s) && ofRecord(s));
+    const at = Math.max(byTime === -1 ? merged.length : byTime, afterEarlier);
+    merged.splice(firstOwn === -1 ? at : Math.min(at, firstOwn), 0, step);
   }
   return merged;
 }
 
 /**
- * The note for attempts that ran before any enqueue the timeline shows: the id was enqueued before, and that
+ * The note for attempts of an earlier enqueue that no enqueue step shows: the id was enqueued before, and that
  * enqueue is neither logged (a producer in application code logs no line) nor kept (the record is the newest's).
+ * An attempt naming the record's generation ran the record's enqueue; one naming another ran an earlier one,
+ * shown only by an earlier enqueue's step before it; one naming none, whatever enqueue step precedes it.
  */
-function unshownEnqueueNote(steps: readonly TraceStep[], job: JobStatus): string | undefined {
-  const firstEnqueue = steps.findIndex((s) => ENQUEUE_STEPS.has(s.step));
-  const before = firstEnqueue === -1 ? [] : steps.slice(0, firstEnqueue);
-  const attempts = before.filter((s) => s.step === 'attempt').length;
+function unshownEnqueueNote(
+  steps: readonly TraceStep[],
+  job: JobStatus,
+  ofRecord: (step: TraceStep) => boolean,
+): string | undefined {
+  const attempts = steps.filter((step, index) => {
+    if (step.step !== 'attempt') return false;
+    const earlierGeneration = namesGeneration(step, job);
+    if (earlierGeneration && ofRecord(step)) return false;
+    return !steps
+      .slice(0, index)
+      .some((s) => ENQUEUE_STEPS.has(s.step) && !(earlierGeneration && ofRecord(s)));
+  }).length;
   if (attempts === 0) return undefined;
   const shown = job.enqueuedAt !== undefined ? ` (the one at ${job.enqueuedAt})` : '';
   return `this job id was enqueued before: the ${attempts === 1 ? 'attempt' : `${attempts} attempts`} before the first enqueue shown ran an earlier enqueue, which is not shown (a job's record keeps only the newest enqueue${shown}, and a producer in application code logs no line); the state now is the newest enqueue's`;
@@ -367,6 +410,7 @@ const QUERY_FIELDS = [
   'reason',
   'replayId',
   'dueAt',
+  'generation',
 ];
 
 /** The Logs Insights query: every outcome line of one event id, oldest first. */
@@ -420,6 +464,7 @@ export function insightsRow(fields: readonly ResultField[]): OutcomeRow {
     reason: text('reason'),
     replayId: text('replayId'),
     dueAt: text('dueAt'),
+    generation: text('generation'),
   };
   return Object.fromEntries(
     Object.entries(row).filter(([, v]) => v !== undefined && v !== ''),

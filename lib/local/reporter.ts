@@ -9,6 +9,7 @@ import { MESSAGE_ATTRIBUTES } from '../../lambda/shared/envelope';
 import { terminalLine, terminalText } from '../terminal-text';
 import { handlerFrames } from './code-frames';
 import type { BatchReport } from './event-source-mapping';
+import type { InvokeResult } from './function-runtime';
 
 /** Events local mode reports. */
 export type LocalEventName =
@@ -44,6 +45,8 @@ export interface LocalEvent {
   readonly durationMs?: number;
   /** The replay run that re-sent the event. */
   readonly replayId?: string;
+  /** Which enqueue of a job id a consumer attempt ran (its outcome line says so when the message carried it). */
+  readonly generation?: string;
   /** When a delayed job is due (ISO). */
   readonly dueAt?: string;
   /** How a job entered the pipeline, when a line says so (only the jobs endpoint logs its enqueues). */
@@ -90,6 +93,7 @@ export function parseOutcomeLine(line: string, functionName?: string): LocalEven
     function: functionName,
     durationMs: num(entry.durationMs),
     replayId: str(entry.replayId),
+    generation: str(entry.generation),
     dueAt: str(entry.dueAt),
     via: entry.message === JOBS_ENDPOINT_OUTCOME_MESSAGE ? ('jobs endpoint' as const) : undefined,
     frames: framesOf(entry.error),
@@ -151,9 +155,21 @@ function finishedComingBack(
 }
 
 /**
+ * Where a failed invocation threw, in the consumer's own code: a throw outside any record, or an uncaught error
+ * that crashed its sandbox. None for a timeout (nothing threw: it was stopped wherever it was), for an error
+ * without a stack (a sandbox that exited) and for one the runtime threw, whose message says it all.
+ */
+function invocationFrames(result: InvokeResult): string[] | undefined {
+  if (result.ok || result.kind === 'timeout') return undefined;
+  const frames = handlerFrames(result.error.stack);
+  return frames.length > 0 ? frames : undefined;
+}
+
+/**
  * What the event source mapping adds about a batch: nothing when the consumer logged its own record outcomes;
  * otherwise (the invocation timed out or crashed, or the handler logs no outcomes) one event per record the
- * consumer had not reported (a record it reported had finished, and that report stands).
+ * consumer had not reported (a record it reported had finished, and that report stands). Where the invocation
+ * threw goes under the first of them only: it is one throw, whatever the batch's size.
  */
 export function batchEvents(report: BatchReport, queue: BatchQueue): LocalEvent[] {
   const { result, disposition } = report;
@@ -165,6 +181,7 @@ export function batchEvents(report: BatchReport, queue: BatchQueue): LocalEvent[
   const comingBack = result.ok ? undefined : finishedComingBack(queue, finished);
   const reason = comingBack ? `${failure}; ${comingBack}` : failure;
   const events: LocalEvent[] = [];
+  let frames = invocationFrames(result);
   if (result.ok) {
     for (const record of disposition.succeeded) {
       events.push({
@@ -185,14 +202,16 @@ export function batchEvents(report: BatchReport, queue: BatchQueue): LocalEvent[
       queue: report.consumer,
       attempt,
       reason,
+      ...(frames ? { frames } : {}),
     });
+    frames = undefined;
   }
   return events;
 }
 
 /**
  * The line for a failed invocation whose every record had finished: no record event says the batch comes back,
- * so this does; undefined otherwise.
+ * so this does, with where the invocation threw under it; undefined otherwise.
  */
 export function batchNotice(report: BatchReport, queue: BatchQueue): string | undefined {
   const { result, disposition } = report;
@@ -202,7 +221,8 @@ export function batchNotice(report: BatchReport, queue: BatchQueue): string | un
   const comingBack = finishedComingBack(queue, finished);
   if (!comingBack) return undefined;
   const what = result.kind === 'timeout' ? 'timed out' : `failed (${result.kind})`;
-  return `consumer ${report.consumer}: the invocation ${what} after every record had finished (${result.error.errorMessage}); ${comingBack}`;
+  const where = (invocationFrames(result) ?? []).map((frame) => `\n    ${frame.trim()}`).join('');
+  return `consumer ${report.consumer}: the invocation ${what} after every record had finished (${result.error.errorMessage}); ${comingBack}${where}`;
 }
 
 /** Options of {@link Reporter}. */

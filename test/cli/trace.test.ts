@@ -17,8 +17,10 @@ import {
   buildTimeline,
   ENQUEUE_NOT_RECORDED_WITHOUT_DEDUPE,
   ENQUEUE_NOT_RECORDED_WITHOUT_RECORD,
+  insightsRow,
   type OutcomeRow,
   trace,
+  traceQuery,
   withJobRecord,
 } from '../../lib/cli/trace';
 import { localTestTarget, stackTarget, testBackend } from './helpers';
@@ -377,6 +379,41 @@ describe("how a job's timeline starts", () => {
         /^this job id was enqueued before: the attempt before the first enqueue shown ran an earlier enqueue, which is not shown \(a job's record keeps only the newest enqueue \(the one at 2026-11-30T10:30:00\.000Z\)/,
       ),
     ]);
+  });
+
+  it("groups a reused id's attempts by the generation their lines name, where times alone would misplace them", () => {
+    const newest = record({ enqueuedAt: at(30), generation: 'g-2' });
+    const own: OutcomeRow = { ...attempt, at: at(40), generation: 'g-2' };
+    // The earlier enqueue's attempt ended a minute after the newest enqueue.
+    const endedLate: OutcomeRow = { ...attempt, at: at(31), generation: 'g-1' };
+    const late = withJobRecord(buildTimeline('j', [endedLate, own]), newest, { endpointSearched: true });
+    expect(late.steps.map((s) => [s.step, s.generation])).toEqual([
+      ['attempt', 'g-1'],
+      ['queued', undefined],
+      ['attempt', 'g-2'],
+    ]);
+    expect(late.notes).toEqual([
+      expect.stringMatching(/^this job id was enqueued before: the attempt before the first enqueue shown/),
+    ]);
+    // The newest enqueue's own attempt, logged by a clock a minute behind the producer's.
+    const behind: OutcomeRow = { ...own, at: at(29), outcome: 'retried' };
+    const early = withJobRecord(buildTimeline('j', [behind, { ...own, attempt: 2 }]), newest, {
+      endpointSearched: true,
+    });
+    expect(early.steps.map((s) => [s.step, s.generation])).toEqual([
+      ['queued', undefined],
+      ['attempt', 'g-2'],
+      ['attempt', 'g-2'],
+    ]);
+    expect(early.notes).toBeUndefined();
+  });
+
+  it("reads the generation of a deployed consumer's outcome line, and asks Logs Insights for it", () => {
+    const read = insightsRow(
+      row({ '@timestamp': '2026-11-30 10:00:01.000', message: 'record outcome', id: 'j', generation: 'g-2' }),
+    );
+    expect(read.generation).toBe('g-2');
+    expect(traceQuery('j')).toMatch(/^fields [^|]*\bgeneration\b/);
   });
 
   it("shows both enqueues of a reused id when the jobs endpoint logged the first, with the record's schedule only on the newest", () => {

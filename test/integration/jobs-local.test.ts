@@ -214,7 +214,7 @@ describe('jobs on local mode', () => {
 
     // Its trace: both runs, each once, the newest enqueue (the record's) between them, and a note for the first.
     const traced = JSON.parse((await cli(dir, 'trace', 'reused-id', '--local', '--json')).stdout) as {
-      steps: { at: string; step: string; outcome?: string; via?: string }[];
+      steps: { at: string; step: string; outcome?: string; via?: string; generation?: string }[];
       notes?: string[];
     };
     expect(traced.steps.map((s) => [s.step, s.outcome ?? s.via])).toEqual([
@@ -223,6 +223,10 @@ describe('jobs on local mode', () => {
       ['attempt', 'processed'],
     ]);
     expect(traced.steps[1]?.at).toBe(done.enqueuedAt);
+    // Each run names its enqueue: the newest is the record's, the first another.
+    expect(traced.steps[2]?.generation).toBe(done.generation);
+    expect(traced.steps[0]?.generation).toEqual(expect.any(String));
+    expect(traced.steps[0]?.generation).not.toBe(done.generation);
     expect(traced.notes).toEqual([
       expect.stringMatching(/^this job id was enqueued before: the attempt before/),
     ]);

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { PermanentError } from '../../../lambda/consumer/errors';
 import type { ConsumerDefinition, ConsumerEvent, HandlerContext } from '../../../lambda/consumer/types';
+import { CONSUMER_OUTCOME_MESSAGE } from '../../../lambda/shared/contracts';
 import { FAILURE_ATTRIBUTES } from '../../../lambda/shared/envelope';
 import { JOB_RECORD_HEADER, JOB_SOURCE } from '../../../lambda/shared/job';
 import { envelope, failedIds, harness, lambdaContext, NOW, record, sqsEvent, typeCounts } from './fakes';
@@ -936,9 +937,9 @@ describe('consumer core: job records', () => {
       generation,
     });
 
-  it("updates only the record of the delivery's own enqueue, finished or dead-lettered", async () => {
+  it("updates only the record of the delivery's own enqueue, finished or dead-lettered, and names it on the outcome line", async () => {
     const { calls, jobs } = recordingJobs();
-    const { core } = harness(
+    const { core, logger } = harness(
       {
         handlers: {
           'job.report.build': async (event) => {
@@ -959,6 +960,11 @@ describe('consumer core: job records', () => {
       'dead-lettered bad PermanentError: no such report gen-7',
       'start bad 1 gen-7',
       'start good 2 gen-2',
+    ]);
+    const outcomes = logger.lines.filter((l) => l.message === CONSUMER_OUTCOME_MESSAGE);
+    expect(outcomes.map((l) => [l.attributes?.id, l.attributes?.generation]).sort()).toEqual([
+      ['bad', 'gen-7'],
+      ['good', 'gen-2'],
     ]);
   });
 });

@@ -390,6 +390,99 @@ describe('batchEvents: what the event source mapping reports when the consumer c
     ).toBeUndefined();
   });
 
+  // As a sandbox reports them: the user's frames, then local mode's worker bootstrap and Node's internals.
+  const threw: InvokeResult = {
+    ok: false,
+    kind: 'error',
+    error: {
+      errorType: 'TypeError',
+      errorMessage: 'boom outside any record',
+      stack: [
+        'TypeError: boom outside any record',
+        '    at loadRates (/app/lambda/consumers/rates.ts:7:11)',
+        '    at handler (/app/lambda/consumers/events.ts:20:3)',
+        '    at w (file:///app/.hookline/build/events/_runtime/function-worker.mjs:3:1076)',
+        '    at MessagePort.<anonymous> (node:internal/per_context/messageport:23:28)',
+      ].join('\n'),
+    },
+    durationMs: 12,
+    coldStart: false,
+  };
+  const crashed: InvokeResult = {
+    ...threw,
+    kind: 'crash',
+    error: {
+      errorType: 'Runtime.UnhandledError',
+      errorMessage: 'uncaught in a timer',
+      stack:
+        'Error: uncaught in a timer\n    at Timeout._onTimeout (/app/lambda/consumers/events.ts:31:15)\n    at listOnTimeout (node:internal/timers:685:17)',
+    },
+  };
+
+  it("prints the consumer's own frames once under a batch whose invocation threw outside any record or crashed", () => {
+    const records = [webhook, foreign];
+    const lines: string[] = [];
+    const reporter = new Reporter({ json: false, color: false, write: (l) => lines.push(l), now: fixed });
+    for (const result of [threw, crashed]) {
+      const report = { consumer: 'events', records: 2, disposition: disposeBatch(records, result), result };
+      for (const event of batchEvents(report, standardQueue)) reporter.event(event);
+    }
+    expect(lines).toEqual([
+      '16:45:01 retried       github push id=delivery-7 queue=events attempt=2 (error: boom outside any record)',
+      '    at loadRates (/app/lambda/consumers/rates.ts:7:11)',
+      '    at handler (/app/lambda/consumers/events.ts:20:3)',
+      '16:45:01 dead-lettered id=sqs-message-2 queue=events attempt=5 (error: boom outside any record)',
+      '16:45:01 retried       github push id=delivery-7 queue=events attempt=2 (crash: uncaught in a timer)',
+      '    at Timeout._onTimeout (/app/lambda/consumers/events.ts:31:15)',
+      '16:45:01 dead-lettered id=sqs-message-2 queue=events attempt=5 (crash: uncaught in a timer)',
+    ]);
+    // Every record had finished: the notice that the batch comes back says where it threw.
+    const finished: InvokeResult = {
+      ...crashed,
+      recordOutcomes: { 'sqs-message-1': 'processed', 'sqs-message-2': 'processed' },
+    };
+    expect(
+      batchNotice(
+        { consumer: 'events', records: 2, disposition: disposeBatch(records, finished), result: finished },
+        standardQueue,
+      ),
+    ).toBe(
+      'consumer events: the invocation failed (crash) after every record had finished (uncaught in a timer); 2 records of the batch had finished and come back with it: idempotency skips them\n    at Timeout._onTimeout (/app/lambda/consumers/events.ts:31:15)',
+    );
+  });
+
+  it('prints no frames under a batch that timed out, whose sandbox exited, or that the runtime itself failed', () => {
+    const frames = (result: InvokeResult) =>
+      batchEvents(
+        { consumer: 'events', records: 1, disposition: disposeBatch([webhook], result), result },
+        standardQueue,
+      ).map((e) => e.frames);
+    // Nothing threw in a timeout: whatever stack came with it is not where the consumer was.
+    expect(
+      frames({ ...timedOut, error: { ...timedOut.error, stack: threw.ok ? '' : threw.error.stack } }),
+    ).toEqual([undefined]);
+    expect(
+      frames({
+        ...crashed,
+        error: {
+          errorType: 'Runtime.ExitError',
+          errorMessage: 'RequestId: exited with status 3 before completing the request',
+        },
+      }),
+    ).toEqual([undefined]);
+    expect(
+      frames({
+        ...threw,
+        error: {
+          errorType: 'Error',
+          errorMessage: 'cannot report a failed record without a valid messageId (null)',
+          stack:
+            'Error: cannot report a failed record\n    at checkedFailures (/app/node_modules/hookline/lambda/consumer/core.ts:690:13)',
+        },
+      }),
+    ).toEqual([undefined]);
+  });
+
   it('adds nothing when the consumer logged its own record outcomes', () => {
     const ok: InvokeResult = { ok: true, value: {}, durationMs: 3, coldStart: false, outcomeLines: 1 };
     const records = [webhook];
