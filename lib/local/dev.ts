@@ -84,11 +84,14 @@ export async function runLocalMode(configFile?: string, emulators?: Promise<Emul
     );
     return 1;
   }
+  // Before the ready line: a script that stops local mode as soon as it reads that line must find
+  // Ctrl-C handled, not Node's default of dying mid-write without draining.
+  const signalled = untilSignal();
   reporter.info(
     `hookline local mode is running (${Math.round(performance.now() - started)} ms), stack ${config.stackName}`,
   );
   for (const line of endpointLines(config, local, process.env)) reporter.info(line);
-  await untilSignal();
+  await signalled;
   reporter.info('stopping: draining in-flight work (Ctrl-C again to quit at once)...');
   const force = () => process.exit(130);
   process.once('SIGINT', force);
