@@ -300,11 +300,9 @@ function unshownEnqueueNote(
 ): string | undefined {
   const attempts = steps.filter((step, index) => {
     if (step.step !== 'attempt') return false;
-    const earlierGeneration = namesGeneration(step, job);
-    if (earlierGeneration && ofRecord(step)) return false;
-    return !steps
-      .slice(0, index)
-      .some((s) => ENQUEUE_STEPS.has(s.step) && !(earlierGeneration && ofRecord(s)));
+    const named = namesGeneration(step, job);
+    if (named && ofRecord(step)) return false;
+    return !steps.slice(0, index).some((s) => ENQUEUE_STEPS.has(s.step) && !(named && ofRecord(s)));
   }).length;
   if (attempts === 0) return undefined;
   const shown = job.enqueuedAt !== undefined ? ` (the one at ${job.enqueuedAt})` : '';
