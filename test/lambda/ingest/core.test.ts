@@ -68,6 +68,14 @@ describe('accepting a signed delivery', () => {
       'gh-1',
     ],
     [
+      'github',
+      `payload=${encodeURIComponent(JSON.stringify({ action: 'closed' }))}`,
+      { 'x-github-event': 'pull_request' },
+      'application/x-www-form-urlencoded',
+      'pull_request.closed',
+      'gh-1',
+    ],
+    [
       'stripe',
       JSON.stringify({ id: 'evt_1', type: 'customer.created' }),
       {},
@@ -158,6 +166,34 @@ describe('accepting a signed delivery', () => {
     expect((await handleWebhook(github, h.deps)).statusCode).toBe(202);
     expect(h.outcome()).not.toHaveProperty('verified');
     expect(h.metrics.map((m) => m.name)).not.toContain('Unverified');
+  });
+
+  it('a GitHub form-encoded delivery without its payload field is a 400, not queued', async () => {
+    const h = harness();
+    const event = signedEvent(h.deps.config, 'github', 'action=closed', {
+      id: 'gh-1',
+      headers: ghHeaders,
+      contentType: 'application/x-www-form-urlencoded',
+    });
+    expect((await handleWebhook(event, h.deps)).statusCode).toBe(400);
+    expect(h.sent).toHaveLength(0);
+  });
+
+  it("a source's own signature or token header is never kept in the envelope, even when keepHeaders lists it", async () => {
+    const config = testConfig({ keepHeaders: ['content-type', 'x-signature', 'x-api-key'] });
+    config.sources.apikey = { type: 'token', secretId: 'env:TOKEN', scheme: 'header', header: 'x-api-key' };
+    const h = harness(config);
+    const generic = signedEvent(config, 'generic', JSON.stringify({ id: 'g-1', type: 't' }));
+    expect((await handleWebhook(generic, h.deps)).statusCode).toBe(202);
+    const token = apiEvent('apikey', {
+      body: '{}',
+      headers: { 'x-api-key': SECRETS.token ?? '', 'content-type': 'application/json' },
+    });
+    expect((await handleWebhook(token, h.deps)).statusCode).toBe(202);
+    expect(h.sent.map((m) => parseEnvelope(m.body).headers)).toEqual([
+      { 'content-type': 'application/json' },
+      { 'content-type': 'application/json' },
+    ]);
   });
 
   it('token source: bearer token and id header', async () => {
