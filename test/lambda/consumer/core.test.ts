@@ -226,6 +226,12 @@ describe('consumer core: dead-lettering on the final attempt and permanent failu
       JSON.stringify(envelope({ id: 'p1', body: '{broken' })),
       'InvalidPayloadError',
     ],
+    [
+      'an envelope with neither a body nor a payloadRef',
+      { handlers: { '**': ok } },
+      JSON.stringify({ ...envelope({ id: 'p1' }), body: undefined }),
+      'InvalidPayloadError',
+    ],
   ])('dead-letters %s on the first attempt', async (_, definition, body, errorName) => {
     const { core, queue, logger } = harness(definition as ConsumerDefinition);
     const rec = record(envelope({ id: 'p1' }), { attempt: 1, body });
