@@ -208,6 +208,18 @@ describe('consumer core: dead-lettering on the final attempt and permanent failu
       'PermanentError',
     ],
     [
+      'an error named PermanentError from another copy of the runtime (not an instance of ours)',
+      {
+        handlers: {
+          'github.push': async () => {
+            throw Object.assign(new Error('repository was deleted'), { name: 'PermanentError' });
+          },
+        },
+      },
+      JSON.stringify(envelope({ id: 'p1' })),
+      'PermanentError',
+    ],
+    [
       'a schema failure',
       { handlers: { 'github.push': { schema: z.object({ ref: z.number() }), handle: ok } } },
       JSON.stringify(envelope({ id: 'p1' })),
