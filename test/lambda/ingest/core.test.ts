@@ -108,6 +108,15 @@ describe('accepting a signed delivery', () => {
       'new-1',
     ],
     [
+      'slack',
+      JSON.stringify({ type: 'app_rate_limited', minute_rate_limited: 1 }),
+      {},
+      'application/json',
+      'app_rate_limited',
+      'new-1',
+    ],
+    ['slack', 'text=hello', {}, 'application/x-www-form-urlencoded', 'unknown', 'new-1'],
+    [
       'shopify',
       '{"id":1}',
       { 'x-shopify-topic': 'products/update' },
@@ -166,6 +175,33 @@ describe('accepting a signed delivery', () => {
     expect((await handleWebhook(github, h.deps)).statusCode).toBe(202);
     expect(h.outcome()).not.toHaveProperty('verified');
     expect(h.metrics.map((m) => m.name)).not.toContain('Unverified');
+  });
+
+  it('a Slack form whose payload field is not JSON is a 400, not queued', async () => {
+    const h = harness();
+    const event = signedEvent(h.deps.config, 'slack', 'payload=%7Bbroken', {
+      contentType: 'application/x-www-form-urlencoded',
+    });
+    expect((await handleWebhook(event, h.deps)).statusCode).toBe(400);
+    expect(h.sent).toHaveLength(0);
+  });
+
+  it('a generic HMAC source with only an id path takes the id from the body (so a retry is a duplicate)', async () => {
+    const config = testConfig();
+    config.sources.generic = {
+      type: 'hmac',
+      secretId: 'env:GENERIC',
+      header: 'x-signature',
+      algorithm: 'sha256',
+      encoding: 'hex',
+      prefix: 'sha256=',
+      signedContent: '{body}',
+      idPath: 'id',
+    };
+    const h = harness(config);
+    const body = JSON.stringify({ id: 'g-42', type: 'ignored' });
+    expect((await handleWebhook(signedEvent(config, 'generic', body), h.deps)).statusCode).toBe(202);
+    expect(h.outcome()).toMatchObject({ id: 'g-42', type: 'unknown' });
   });
 
   it('a GitHub form-encoded delivery without its payload field is a 400, not queued', async () => {
