@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { handleWebhook, MAX_BODY_BYTES } from '../../../lambda/ingest/core';
+import { selectRoute } from '../../../lambda/ingest/routing';
+import { attributeBytes, SQS_MAX_MESSAGE_BYTES } from '../../../lambda/shared/claim-check';
 import { MESSAGE_ATTRIBUTES, parseEnvelope } from '../../../lambda/shared/envelope';
 import {
   EVENT_RESERVE_BYTES,
@@ -721,6 +723,15 @@ describe('body sizes: inline, claim-checked, empty, too large', () => {
     expect(response.statusCode).toBe(413);
     expect(h.outcome()).toMatchObject({ reason: 'body_too_large' });
   });
+  it('a body of exactly the limit is accepted (claim-checked), one byte more is not', async () => {
+    const h = harness();
+    const response = await handleWebhook(
+      signedEvent(h.deps.config, 'shopify', Buffer.alloc(MAX_BODY_BYTES, 0x61), { base64: true }),
+      h.deps,
+    );
+    expect(response.statusCode).toBe(202);
+    expect(h.payloads).toHaveLength(1);
+  });
   it('the body limit is what still reaches Lambda base64-encoded inside the event', () => {
     const base64Length = Math.ceil(MAX_BODY_BYTES / 3) * 4;
     expect(base64Length + EVENT_RESERVE_BYTES).toBeLessThanOrEqual(LAMBDA_SYNC_REQUEST_MAX_BYTES);
@@ -797,12 +808,17 @@ describe('enqueue failures never get a 2xx', () => {
     expect((await handleWebhook(event, h.deps)).statusCode).toBe(202);
     expect(h.sent.filter((m) => m.queue === 'audit')).toHaveLength(1);
   });
-  it('S3 failure for an oversized body -> 503 and nothing enqueued', async () => {
+  it('S3 failure for an oversized body -> 503 and nothing enqueued; the claim is released for the retry', async () => {
     const h = harness(testConfig({ payloads: { bucket: 'b', inlineLimitBytes: 1024 } }));
     h.failPayloads = true;
-    const response = await handleWebhook(signedEvent(h.deps.config, 'shopify', 'x'.repeat(5000)), h.deps);
-    expect(response.statusCode).toBe(503);
+    const big = () => signedEvent(h.deps.config, 'shopify', 'x'.repeat(5000), { id: 'big-1' });
+    expect((await handleWebhook(big(), h.deps)).statusCode).toBe(503);
+    expect(h.outcome()).toMatchObject({ reason: 'payload_store_unavailable' });
     expect(h.sent).toEqual([]);
+    // The sender's retry, once S3 is back, is taken at once rather than answered "in progress".
+    h.failPayloads = false;
+    expect((await handleWebhook(big(), h.deps)).statusCode).toBe(202);
+    expect(h.sent).toHaveLength(1);
   });
   it('dedupe store failure -> 503, nothing enqueued', async () => {
     const h = harness();
@@ -999,6 +1015,28 @@ describe('routing', () => {
     ]);
     expect(h.sent.map((m) => m.attributes['hookline.tenant'])).toEqual(h.sent.map((m) => m.groupId));
   });
+  it("every message fits SQS with its attributes, a fair queue's tenant attribute included", async () => {
+    const config = testConfig({ payloads: { bucket: 'b', inlineLimitBytes: 2 * SQS_MAX_MESSAGE_BYTES } });
+    config.queues.events = { url: 'u', fifo: false, tenants: {} };
+    const h = harness(config);
+    const send = (id: string, size: number) =>
+      handleWebhook(signedEvent(config, 'shopify', JSON.stringify('x'.repeat(size)), { id }), h.deps);
+    expect((await send('probe', 0)).statusCode).toBe(202);
+    const probe = h.sent.pop();
+    const overhead = Buffer.byteLength(probe?.body ?? '');
+    const { [MESSAGE_ATTRIBUTES.tenant]: _, ...untenanted } = probe?.attributes ?? {};
+    // Bodies around the size that fits inline only without the tenant attribute.
+    const fitsWithoutTenant = SQS_MAX_MESSAGE_BYTES - attributeBytes(untenanted) - overhead;
+    for (const delta of [-40, -1, 0, 1]) {
+      expect((await send(`near${delta}`, fitsWithoutTenant + delta)).statusCode).toBe(202);
+    }
+    for (const message of h.sent) {
+      expect(Buffer.byteLength(message.body) + attributeBytes(message.attributes)).toBeLessThanOrEqual(
+        SQS_MAX_MESSAGE_BYTES,
+      );
+    }
+    expect(h.payloads.length).toBeGreaterThan(0);
+  });
   it('standard queue without tenants: no group id and no tenant attribute', async () => {
     const h = harness();
     await handleWebhook(signedEvent(h.deps.config, 'github', PUSH, { headers: ghHeaders }), h.deps);
@@ -1028,6 +1066,7 @@ describe('routing', () => {
       h.deps,
     );
     expect(response.statusCode).toBe(503);
+    expect(h.outcome()).toMatchObject({ reason: 'unknown_queue', queues: ['ghost'] });
     expect(h.logs.some((l) => l.level === 'error' && l.attributes.queue === 'ghost')).toBe(true);
   });
 });
@@ -1039,6 +1078,7 @@ describe('Slack url_verification', () => {
     const response = await handleWebhook(signedEvent(h.deps.config, 'slack', body), h.deps);
     expect(response).toEqual({ statusCode: 200, headers: { 'content-type': 'text/plain' }, body: 'abc123' });
     expect(h.sent).toEqual([]);
+    expect(h.outcome()).toMatchObject({ outcome: 'ignored', type: 'url_verification', queues: [] });
   });
   it('an unsigned handshake is a 401', async () => {
     const h = harness();
@@ -1094,5 +1134,28 @@ describe('unexpected failures', () => {
       deps,
     );
     expect(response.statusCode).toBe(202);
+  });
+});
+
+describe('routes', () => {
+  it('a route without a type (written *) takes every type of its source, dotted ones included', () => {
+    const config = {
+      routes: [{ source: 'stripe', type: '*', queues: ['audit'], ignore: false }],
+      defaultRoute: { queues: ['events'], ignore: false },
+    };
+    for (const type of ['invoice', 'invoice.paid', 'invoice.payment.failed'])
+      expect(selectRoute(config, 'stripe', type)).toMatchObject({ queues: ['audit'], rule: 0 });
+  });
+
+  it('an ignored route answers 202 with outcome ignored, claims nothing and sends nothing', async () => {
+    const h = harness();
+    const response = await handleWebhook(
+      signedEvent(h.deps.config, 'github', '{}', { id: 'ping-1', headers: { 'x-github-event': 'ping' } }),
+      h.deps,
+    );
+    expect(response.statusCode).toBe(202);
+    expect(h.outcome()).toMatchObject({ outcome: 'ignored', type: 'ping', queues: [] });
+    expect(h.sent).toEqual([]);
+    expect(h.dedupe.records.size).toBe(0);
   });
 });
