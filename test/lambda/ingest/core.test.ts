@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { handleWebhook, MAX_BODY_BYTES } from '../../../lambda/ingest/core';
 import { selectRoute } from '../../../lambda/ingest/routing';
-import { attributeBytes, SQS_MAX_MESSAGE_BYTES } from '../../../lambda/shared/claim-check';
+import { SQS_MAX_MESSAGE_BYTES } from '../../../lambda/shared/claim-check';
 import { MESSAGE_ATTRIBUTES, parseEnvelope } from '../../../lambda/shared/envelope';
 import {
   EVENT_RESERVE_BYTES,
@@ -820,6 +820,19 @@ describe('enqueue failures never get a 2xx', () => {
     expect((await handleWebhook(big(), h.deps)).statusCode).toBe(202);
     expect(h.sent).toHaveLength(1);
   });
+  it('a claim-checked body travels to S3 with its content type', async () => {
+    const h = harness(testConfig({ payloads: { bucket: 'b', inlineLimitBytes: 1024 } }));
+    const event = signedEvent(h.deps.config, 'shopify', 'x'.repeat(5000), { contentType: 'text/csv' });
+    expect((await handleWebhook(event, h.deps)).statusCode).toBe(202);
+    expect(h.payloads.map((p) => p.contentType)).toEqual(['text/csv']);
+  });
+  it('an envelope too large for the inline limit even claim-checked -> 413, nothing stored or sent', async () => {
+    const h = harness(testConfig({ payloads: { bucket: 'b', inlineLimitBytes: 200 } }));
+    const response = await handleWebhook(signedEvent(h.deps.config, 'shopify', 'x'.repeat(5000)), h.deps);
+    expect(response.statusCode).toBe(413);
+    expect(h.outcome()).toMatchObject({ reason: 'body_too_large' });
+    expect(h.sent).toEqual([]);
+  });
   it('dedupe store failure -> 503, nothing enqueued', async () => {
     const h = harness();
     h.dedupe.failClaims = true;
@@ -1015,23 +1028,32 @@ describe('routing', () => {
     ]);
     expect(h.sent.map((m) => m.attributes['hookline.tenant'])).toEqual(h.sent.map((m) => m.groupId));
   });
-  it("every message fits SQS with its attributes, a fair queue's tenant attribute included", async () => {
+  it.each([
+    ['a fair queue (its tenant attribute included)', { tenants: {} }],
+    ['a plain standard queue', {}],
+  ])('every message fits SQS with its attributes: %s', async (_name, fairness) => {
     const config = testConfig({ payloads: { bucket: 'b', inlineLimitBytes: 2 * SQS_MAX_MESSAGE_BYTES } });
-    config.queues.events = { url: 'u', fifo: false, tenants: {} };
+    config.queues.events = { url: 'u', fifo: false, ...fairness };
     const h = harness(config);
+    // SQS counts the body and each attribute's name, data type ("String") and value.
+    const attributeSize = (attributes: Readonly<Record<string, string>>) =>
+      Object.entries(attributes).reduce(
+        (sum, [name, value]) => sum + Buffer.byteLength(name) + 'String'.length + Buffer.byteLength(value),
+        0,
+      );
     const send = (id: string, size: number) =>
       handleWebhook(signedEvent(config, 'shopify', JSON.stringify('x'.repeat(size)), { id }), h.deps);
     expect((await send('probe', 0)).statusCode).toBe(202);
     const probe = h.sent.pop();
     const overhead = Buffer.byteLength(probe?.body ?? '');
     const { [MESSAGE_ATTRIBUTES.tenant]: _, ...untenanted } = probe?.attributes ?? {};
-    // Bodies around the size that fits inline only without the tenant attribute.
-    const fitsWithoutTenant = SQS_MAX_MESSAGE_BYTES - attributeBytes(untenanted) - overhead;
-    for (const delta of [-40, -1, 0, 1]) {
-      expect((await send(`near${delta}`, fitsWithoutTenant + delta)).statusCode).toBe(202);
+    // Bodies around the largest that fits inline without a tenant attribute.
+    const edge = SQS_MAX_MESSAGE_BYTES - attributeSize(untenanted) - overhead;
+    for (const delta of [-40, -1, 0, 1, 10]) {
+      expect((await send(`near${delta}`, edge + delta)).statusCode).toBe(202);
     }
     for (const message of h.sent) {
-      expect(Buffer.byteLength(message.body) + attributeBytes(message.attributes)).toBeLessThanOrEqual(
+      expect(Buffer.byteLength(message.body) + attributeSize(message.attributes)).toBeLessThanOrEqual(
         SQS_MAX_MESSAGE_BYTES,
       );
     }
