@@ -758,11 +758,15 @@ describe('method, path, content type; never 410', () => {
     const response = await handleWebhook(apiEvent('github', { method: 'GET' }), h.deps);
     expect(response.statusCode).toBe(405);
     expect(response.headers.allow).toBe('POST');
+    expect(h.outcome()).toMatchObject({ outcome: 'rejected', reason: 'method_not_allowed' });
+    expect(h.metrics).toEqual([{ name: 'Rejected', reason: 'method_not_allowed' }]);
   });
   it('unknown source (and prototype names) -> 404', async () => {
     const h = harness();
     for (const name of ['nope', '__proto__', 'constructor', 'toString']) {
       expect((await handleWebhook(apiEvent(name, { body: '{}' }), h.deps)).statusCode).toBe(404);
+      // The operator sees which source name was asked for.
+      expect(h.outcome()).toMatchObject({ outcome: 'rejected', reason: 'unknown_source', source: name });
     }
     expect(h.sent).toEqual([]);
   });
