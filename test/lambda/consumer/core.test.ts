@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { attemptOf, checkedFailures } from '../../../lambda/consumer/core';
 import { PermanentError } from '../../../lambda/consumer/errors';
 import type { ConsumerDefinition, ConsumerEvent, HandlerContext } from '../../../lambda/consumer/types';
 import { CONSUMER_OUTCOME_MESSAGE } from '../../../lambda/shared/contracts';
@@ -207,6 +208,18 @@ describe('consumer core: dead-lettering on the final attempt and permanent failu
       'PermanentError',
     ],
     [
+      'an error named PermanentError from another copy of the runtime (not an instance of ours)',
+      {
+        handlers: {
+          'github.push': async () => {
+            throw Object.assign(new Error('repository was deleted'), { name: 'PermanentError' });
+          },
+        },
+      },
+      JSON.stringify(envelope({ id: 'p1' })),
+      'PermanentError',
+    ],
+    [
       'a schema failure',
       { handlers: { 'github.push': { schema: z.object({ ref: z.number() }), handle: ok } } },
       JSON.stringify(envelope({ id: 'p1' })),
@@ -223,6 +236,12 @@ describe('consumer core: dead-lettering on the final attempt and permanent failu
       'a body that is not the JSON its content type says',
       { handlers: { '**': ok } },
       JSON.stringify(envelope({ id: 'p1', body: '{broken' })),
+      'InvalidPayloadError',
+    ],
+    [
+      'an envelope with neither a body nor a payloadRef',
+      { handlers: { '**': ok } },
+      JSON.stringify({ ...envelope({ id: 'p1' }), body: undefined }),
       'InvalidPayloadError',
     ],
   ])('dead-letters %s on the first attempt', async (_, definition, body, errorName) => {
@@ -426,6 +445,29 @@ describe('consumer core: deadline', () => {
     expect(queue.visibilityChanges).toHaveLength(0);
     expect(queue.deadLetters).toHaveLength(0);
     expect(logger.outcomeOf('late-1')).toMatchObject({ outcome: 'deferred', attempt: 5 });
+  });
+
+  it('a deferred record adds no end-to-end latency: it was not processed', async () => {
+    const { core, metrics } = harness({ handlers: { '**': async () => {} } }, { deadlineMarginMs: 3_000 });
+    await core.processBatch(sqsEvent([record(envelope())]), lambdaContext(2_999));
+    expect(metrics.published[0]?.get('github.push')).toStrictEqual(typeCounts({ Deferred: 1 }));
+  });
+
+  it('a record with exactly the margin left still runs', async () => {
+    let calls = 0;
+    const { core } = harness(
+      {
+        handlers: {
+          '**': async () => {
+            calls++;
+          },
+        },
+      },
+      { deadlineMarginMs: 3_000 },
+    );
+    const response = await core.processBatch(sqsEvent([record(envelope())]), lambdaContext(3_000));
+    expect(failedIds(response)).toStrictEqual([]);
+    expect(calls).toBe(1);
   });
 
   it('runs the records started before the margin and defers the rest (limited parallelism)', async () => {
@@ -881,6 +923,14 @@ describe('consumer core: observability', () => {
     });
   });
 
+  it('an event stamped ahead of the consumer clock (clock skew) reports 0 ms latency, never a negative one', async () => {
+    const { core, metrics, logger } = harness({ handlers: { '**': ok } });
+    const ahead = envelope({ id: 'ahead', receivedAt: new Date(NOW + 5_000).toISOString() });
+    await core.processBatch(sqsEvent([record(ahead)]), lambdaContext());
+    expect(metrics.published[0]?.get('github.push')?.endToEndLatencyMs).toStrictEqual([0]);
+    expect(logger.outcomeOf('ahead')).toMatchObject({ latencyMs: 0 });
+  });
+
   it('publishes counts and end-to-end latency per type', async () => {
     const { core, metrics } = harness({
       handlers: {
@@ -966,5 +1016,76 @@ describe('consumer core: job records', () => {
       ['bad', 'gen-7'],
       ['good', 'gen-2'],
     ]);
+  });
+
+  it.each([
+    ['without', false],
+    ['with', true],
+  ])(
+    'a job cancelled before it starts never runs its handler and is counted Cancelled (%s idempotency)',
+    async (_name, idempotency) => {
+      const { calls, jobs } = recordingJobs();
+      let ran = 0;
+      const { core, logger, metrics } = harness(
+        {
+          handlers: {
+            'job.report.build': async () => {
+              ran++;
+            },
+          },
+        },
+        {},
+        { idempotency, jobs: { ...jobs, start: async () => 'cancelled' as const } },
+      );
+      const response = await core.processBatch(
+        sqsEvent([record(jobEnvelope('gone', 'gen-1'))]),
+        lambdaContext(),
+      );
+      expect(failedIds(response)).toStrictEqual([]);
+      expect(ran).toBe(0);
+      expect(calls).toEqual([]);
+      expect(logger.outcomeOf('gone')).toMatchObject({ outcome: 'cancelled' });
+      expect(metrics.published[0]?.get(`${JOB_SOURCE}.report.build`)).toMatchObject({
+        Cancelled: 1,
+        Processed: 0,
+      });
+    },
+  );
+
+  it('a dead-lettered webhook event, which has no job record, leaves the job records alone', async () => {
+    const { calls, jobs } = recordingJobs();
+    const { core, queue } = harness(
+      {
+        handlers: {
+          '**': async () => {
+            throw new PermanentError('bad event');
+          },
+        },
+      },
+      {},
+      { jobs },
+    );
+    await core.processBatch(sqsEvent([record(envelope({ id: 'webhook-1' }))]), lambdaContext());
+    expect(queue.deadLetters).toHaveLength(1);
+    expect(calls).toEqual([]);
+  });
+});
+
+describe('consumer core: the batch response', () => {
+  it('a record reported failed twice is reported once', () => {
+    const records = [record(envelope({ id: 'a' })), record(envelope({ id: 'b' }))];
+    const id = records[0]?.messageId ?? '';
+    expect(
+      checkedFailures(sqsEvent(records), {
+        batchItemFailures: [{ itemIdentifier: id }, { itemIdentifier: id }],
+      }),
+    ).toStrictEqual([{ itemIdentifier: id }]);
+  });
+
+  it.each(['0', '-1', 'x', ''])('a receive count of %j counts as the first attempt', (count) => {
+    const base = record(envelope());
+    expect(attemptOf({ ...base, attributes: { ...base.attributes, ApproximateReceiveCount: count } })).toBe(
+      1,
+    );
   });
 });

@@ -15,6 +15,17 @@ describe('dead-letter message', () => {
     expect(empty.attributes[FAILURE_ATTRIBUTES.errorMessage]?.StringValue).toBe('(no message)');
   });
 
+  it('keeps an error message of exactly the limit whole, and names a nameless error Error (SQS refuses an empty attribute)', () => {
+    const exact = 'x'.repeat(MAX_ERROR_MESSAGE_LENGTH);
+    const message = deadLetterMessage(
+      record(envelope()),
+      { ...reason, errorName: '', errorMessage: exact },
+      false,
+    );
+    expect(message.attributes[FAILURE_ATTRIBUTES.errorMessage]?.StringValue).toBe(exact);
+    expect(message.attributes[FAILURE_ATTRIBUTES.errorName]?.StringValue).toBe('Error');
+  });
+
   it('never cuts a long error message between the two halves of an emoji (SQS refuses a lone half)', () => {
     const text = `${'x'.repeat(MAX_ERROR_MESSAGE_LENGTH - 2)}🚫 and more`;
     const cut = deadLetterMessage(record(envelope()), { ...reason, errorMessage: text }, false).attributes[
@@ -52,6 +63,21 @@ describe('dead-letter message', () => {
     const previous = { [FAILURE_ATTRIBUTES.errorName]: { dataType: 'String', stringValue: 'OldError' } };
     const message = deadLetterMessage(record(envelope(), { extraAttributes: previous }), reason, false);
     expect(message.attributes[FAILURE_ATTRIBUTES.errorName]?.StringValue).toBe('Error');
+  });
+
+  it('a message dead-lettered again keeps its own attributes: the earlier reason attributes take no room', () => {
+    const earlier = Object.fromEntries(
+      Object.values(FAILURE_ATTRIBUTES).map((name) => [name, { dataType: 'String', stringValue: 'old' }]),
+    );
+    const custom = Object.fromEntries(
+      Array.from({ length: 2 }, (_, i) => [`custom.${i}`, { dataType: 'String', stringValue: String(i) }]),
+    );
+    const message = deadLetterMessage(
+      record(envelope(), { extraAttributes: { ...earlier, ...custom } }),
+      reason,
+      false,
+    );
+    for (const name of Object.keys(custom)) expect(message.attributes[name]).toBeDefined();
   });
 
   it('keeps binary attributes as bytes', () => {

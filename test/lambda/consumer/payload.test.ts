@@ -16,6 +16,7 @@ describe('payload parsing by content type', () => {
     ],
     ['text/plain', 'hello', 'hello'],
     ['application/xml', '<a/>', '<a/>'],
+    ['application/atom+xml', '<feed/>', '<feed/>'],
     [undefined, 'plain', 'plain'],
   ])('%s -> parsed value', (contentType, body, expected) => {
     expect(parsePayload(envelope({ contentType, body, bodyEncoding: 'utf8' }))).toStrictEqual(expected);

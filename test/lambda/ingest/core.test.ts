@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { handleWebhook, MAX_BODY_BYTES } from '../../../lambda/ingest/core';
+import { selectRoute } from '../../../lambda/ingest/routing';
+import { SQS_MAX_MESSAGE_BYTES } from '../../../lambda/shared/claim-check';
 import { MESSAGE_ATTRIBUTES, parseEnvelope } from '../../../lambda/shared/envelope';
 import {
   EVENT_RESERVE_BYTES,
@@ -68,6 +70,14 @@ describe('accepting a signed delivery', () => {
       'gh-1',
     ],
     [
+      'github',
+      `payload=${encodeURIComponent(JSON.stringify({ action: 'closed' }))}`,
+      { 'x-github-event': 'pull_request' },
+      'application/x-www-form-urlencoded',
+      'pull_request.closed',
+      'gh-1',
+    ],
+    [
       'stripe',
       JSON.stringify({ id: 'evt_1', type: 'customer.created' }),
       {},
@@ -99,6 +109,15 @@ describe('accepting a signed delivery', () => {
       'block_actions',
       'new-1',
     ],
+    [
+      'slack',
+      JSON.stringify({ type: 'app_rate_limited', minute_rate_limited: 1 }),
+      {},
+      'application/json',
+      'app_rate_limited',
+      'new-1',
+    ],
+    ['slack', 'text=hello', {}, 'application/x-www-form-urlencoded', 'unknown', 'new-1'],
     [
       'shopify',
       '{"id":1}',
@@ -158,6 +177,61 @@ describe('accepting a signed delivery', () => {
     expect((await handleWebhook(github, h.deps)).statusCode).toBe(202);
     expect(h.outcome()).not.toHaveProperty('verified');
     expect(h.metrics.map((m) => m.name)).not.toContain('Unverified');
+  });
+
+  it('a Slack form whose payload field is not JSON is a 400, not queued', async () => {
+    const h = harness();
+    const event = signedEvent(h.deps.config, 'slack', 'payload=%7Bbroken', {
+      contentType: 'application/x-www-form-urlencoded',
+    });
+    expect((await handleWebhook(event, h.deps)).statusCode).toBe(400);
+    expect(h.sent).toHaveLength(0);
+  });
+
+  it('a generic HMAC source with only an id path takes the id from the body (so a retry is a duplicate)', async () => {
+    const config = testConfig();
+    config.sources.generic = {
+      type: 'hmac',
+      secretId: 'env:GENERIC',
+      header: 'x-signature',
+      algorithm: 'sha256',
+      encoding: 'hex',
+      prefix: 'sha256=',
+      signedContent: '{body}',
+      idPath: 'id',
+    };
+    const h = harness(config);
+    const body = JSON.stringify({ id: 'g-42', type: 'ignored' });
+    expect((await handleWebhook(signedEvent(config, 'generic', body), h.deps)).statusCode).toBe(202);
+    expect(h.outcome()).toMatchObject({ id: 'g-42', type: 'unknown' });
+  });
+
+  it('a GitHub form-encoded delivery without its payload field is a 400, not queued', async () => {
+    const h = harness();
+    const event = signedEvent(h.deps.config, 'github', 'action=closed', {
+      id: 'gh-1',
+      headers: ghHeaders,
+      contentType: 'application/x-www-form-urlencoded',
+    });
+    expect((await handleWebhook(event, h.deps)).statusCode).toBe(400);
+    expect(h.sent).toHaveLength(0);
+  });
+
+  it("a source's own signature or token header is never kept in the envelope, even when keepHeaders lists it", async () => {
+    const config = testConfig({ keepHeaders: ['content-type', 'x-signature', 'x-api-key'] });
+    config.sources.apikey = { type: 'token', secretId: 'env:TOKEN', scheme: 'header', header: 'x-api-key' };
+    const h = harness(config);
+    const generic = signedEvent(config, 'generic', JSON.stringify({ id: 'g-1', type: 't' }));
+    expect((await handleWebhook(generic, h.deps)).statusCode).toBe(202);
+    const token = apiEvent('apikey', {
+      body: '{}',
+      headers: { 'x-api-key': SECRETS.token ?? '', 'content-type': 'application/json' },
+    });
+    expect((await handleWebhook(token, h.deps)).statusCode).toBe(202);
+    expect(h.sent.map((m) => parseEnvelope(m.body).headers)).toEqual([
+      { 'content-type': 'application/json' },
+      { 'content-type': 'application/json' },
+    ]);
   });
 
   it('token source: bearer token and id header', async () => {
@@ -649,6 +723,15 @@ describe('body sizes: inline, claim-checked, empty, too large', () => {
     expect(response.statusCode).toBe(413);
     expect(h.outcome()).toMatchObject({ reason: 'body_too_large' });
   });
+  it('a body of exactly the limit is accepted (claim-checked), one byte more is not', async () => {
+    const h = harness();
+    const response = await handleWebhook(
+      signedEvent(h.deps.config, 'shopify', Buffer.alloc(MAX_BODY_BYTES, 0x61), { base64: true }),
+      h.deps,
+    );
+    expect(response.statusCode).toBe(202);
+    expect(h.payloads).toHaveLength(1);
+  });
   it('the body limit is what still reaches Lambda base64-encoded inside the event', () => {
     const base64Length = Math.ceil(MAX_BODY_BYTES / 3) * 4;
     expect(base64Length + EVENT_RESERVE_BYTES).toBeLessThanOrEqual(LAMBDA_SYNC_REQUEST_MAX_BYTES);
@@ -675,11 +758,15 @@ describe('method, path, content type; never 410', () => {
     const response = await handleWebhook(apiEvent('github', { method: 'GET' }), h.deps);
     expect(response.statusCode).toBe(405);
     expect(response.headers.allow).toBe('POST');
+    expect(h.outcome()).toMatchObject({ outcome: 'rejected', reason: 'method_not_allowed' });
+    expect(h.metrics).toEqual([{ name: 'Rejected', reason: 'method_not_allowed' }]);
   });
   it('unknown source (and prototype names) -> 404', async () => {
     const h = harness();
     for (const name of ['nope', '__proto__', 'constructor', 'toString']) {
       expect((await handleWebhook(apiEvent(name, { body: '{}' }), h.deps)).statusCode).toBe(404);
+      // The operator sees which source name was asked for.
+      expect(h.outcome()).toMatchObject({ outcome: 'rejected', reason: 'unknown_source', source: name });
     }
     expect(h.sent).toEqual([]);
   });
@@ -725,11 +812,29 @@ describe('enqueue failures never get a 2xx', () => {
     expect((await handleWebhook(event, h.deps)).statusCode).toBe(202);
     expect(h.sent.filter((m) => m.queue === 'audit')).toHaveLength(1);
   });
-  it('S3 failure for an oversized body -> 503 and nothing enqueued', async () => {
+  it('S3 failure for an oversized body -> 503 and nothing enqueued; the claim is released for the retry', async () => {
     const h = harness(testConfig({ payloads: { bucket: 'b', inlineLimitBytes: 1024 } }));
     h.failPayloads = true;
+    const big = () => signedEvent(h.deps.config, 'shopify', 'x'.repeat(5000), { id: 'big-1' });
+    expect((await handleWebhook(big(), h.deps)).statusCode).toBe(503);
+    expect(h.outcome()).toMatchObject({ reason: 'payload_store_unavailable' });
+    expect(h.sent).toEqual([]);
+    // The sender's retry, once S3 is back, is taken at once rather than answered "in progress".
+    h.failPayloads = false;
+    expect((await handleWebhook(big(), h.deps)).statusCode).toBe(202);
+    expect(h.sent).toHaveLength(1);
+  });
+  it('a claim-checked body travels to S3 with its content type', async () => {
+    const h = harness(testConfig({ payloads: { bucket: 'b', inlineLimitBytes: 1024 } }));
+    const event = signedEvent(h.deps.config, 'shopify', 'x'.repeat(5000), { contentType: 'text/csv' });
+    expect((await handleWebhook(event, h.deps)).statusCode).toBe(202);
+    expect(h.payloads.map((p) => p.contentType)).toEqual(['text/csv']);
+  });
+  it('an envelope too large for the inline limit even claim-checked -> 413, nothing stored or sent', async () => {
+    const h = harness(testConfig({ payloads: { bucket: 'b', inlineLimitBytes: 200 } }));
     const response = await handleWebhook(signedEvent(h.deps.config, 'shopify', 'x'.repeat(5000)), h.deps);
-    expect(response.statusCode).toBe(503);
+    expect(response.statusCode).toBe(413);
+    expect(h.outcome()).toMatchObject({ reason: 'body_too_large' });
     expect(h.sent).toEqual([]);
   });
   it('dedupe store failure -> 503, nothing enqueued', async () => {
@@ -927,6 +1032,37 @@ describe('routing', () => {
     ]);
     expect(h.sent.map((m) => m.attributes['hookline.tenant'])).toEqual(h.sent.map((m) => m.groupId));
   });
+  it.each([
+    ['a fair queue (its tenant attribute included)', { tenants: {} }],
+    ['a plain standard queue', {}],
+  ])('every message fits SQS with its attributes: %s', async (_name, fairness) => {
+    const config = testConfig({ payloads: { bucket: 'b', inlineLimitBytes: 2 * SQS_MAX_MESSAGE_BYTES } });
+    config.queues.events = { url: 'u', fifo: false, ...fairness };
+    const h = harness(config);
+    // SQS counts the body and each attribute's name, data type ("String") and value.
+    const attributeSize = (attributes: Readonly<Record<string, string>>) =>
+      Object.entries(attributes).reduce(
+        (sum, [name, value]) => sum + Buffer.byteLength(name) + 'String'.length + Buffer.byteLength(value),
+        0,
+      );
+    const send = (id: string, size: number) =>
+      handleWebhook(signedEvent(config, 'shopify', JSON.stringify('x'.repeat(size)), { id }), h.deps);
+    expect((await send('probe', 0)).statusCode).toBe(202);
+    const probe = h.sent.pop();
+    const overhead = Buffer.byteLength(probe?.body ?? '');
+    const { [MESSAGE_ATTRIBUTES.tenant]: _, ...untenanted } = probe?.attributes ?? {};
+    // Bodies around the largest that fits inline without a tenant attribute.
+    const edge = SQS_MAX_MESSAGE_BYTES - attributeSize(untenanted) - overhead;
+    for (const delta of [-40, -1, 0, 1, 10]) {
+      expect((await send(`near${delta}`, edge + delta)).statusCode).toBe(202);
+    }
+    for (const message of h.sent) {
+      expect(Buffer.byteLength(message.body) + attributeSize(message.attributes)).toBeLessThanOrEqual(
+        SQS_MAX_MESSAGE_BYTES,
+      );
+    }
+    expect(h.payloads.length).toBeGreaterThan(0);
+  });
   it('standard queue without tenants: no group id and no tenant attribute', async () => {
     const h = harness();
     await handleWebhook(signedEvent(h.deps.config, 'github', PUSH, { headers: ghHeaders }), h.deps);
@@ -956,6 +1092,7 @@ describe('routing', () => {
       h.deps,
     );
     expect(response.statusCode).toBe(503);
+    expect(h.outcome()).toMatchObject({ reason: 'unknown_queue', queues: ['ghost'] });
     expect(h.logs.some((l) => l.level === 'error' && l.attributes.queue === 'ghost')).toBe(true);
   });
 });
@@ -967,6 +1104,7 @@ describe('Slack url_verification', () => {
     const response = await handleWebhook(signedEvent(h.deps.config, 'slack', body), h.deps);
     expect(response).toEqual({ statusCode: 200, headers: { 'content-type': 'text/plain' }, body: 'abc123' });
     expect(h.sent).toEqual([]);
+    expect(h.outcome()).toMatchObject({ outcome: 'ignored', type: 'url_verification', queues: [] });
   });
   it('an unsigned handshake is a 401', async () => {
     const h = harness();
@@ -1022,5 +1160,28 @@ describe('unexpected failures', () => {
       deps,
     );
     expect(response.statusCode).toBe(202);
+  });
+});
+
+describe('routes', () => {
+  it('a route without a type (written *) takes every type of its source, dotted ones included', () => {
+    const config = {
+      routes: [{ source: 'stripe', type: '*', queues: ['audit'], ignore: false }],
+      defaultRoute: { queues: ['events'], ignore: false },
+    };
+    for (const type of ['invoice', 'invoice.paid', 'invoice.payment.failed'])
+      expect(selectRoute(config, 'stripe', type)).toMatchObject({ queues: ['audit'], rule: 0 });
+  });
+
+  it('an ignored route answers 202 with outcome ignored, claims nothing and sends nothing', async () => {
+    const h = harness();
+    const response = await handleWebhook(
+      signedEvent(h.deps.config, 'github', '{}', { id: 'ping-1', headers: { 'x-github-event': 'ping' } }),
+      h.deps,
+    );
+    expect(response.statusCode).toBe(202);
+    expect(h.outcome()).toMatchObject({ outcome: 'ignored', type: 'ping', queues: [] });
+    expect(h.sent).toEqual([]);
+    expect(h.dedupe.records.size).toBe(0);
   });
 });

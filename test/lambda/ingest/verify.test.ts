@@ -182,44 +182,83 @@ describe('missing headers', () => {
   });
 });
 
-describe('malformed signature values are rejected, never thrown', () => {
+describe('malformed signature values are rejected with the reason that says so, never thrown', () => {
   const hex64 = 'a'.repeat(64);
-  const cases: [string, SourceRuntimeConfig, Record<string, string>][] = [
-    ['stripe bad header', stripe, { 'stripe-signature': 'bad_header' }],
-    ['stripe no t=', stripe, { 'stripe-signature': `v1=${hex64}` }],
-    ['stripe no v1', stripe, { 'stripe-signature': 't=1' }],
-    ['stripe non-hex v1', stripe, { 'stripe-signature': `t=1,v1=${'z'.repeat(64)}` }],
-    ['stripe odd-length v1', stripe, { 'stripe-signature': 't=1,v1=abc' }],
-    ['stripe truncated v1', stripe, { 'stripe-signature': `t=1,v1=${STRIPE_FIXTURE.v1.slice(0, 20)}` }],
-    ['stripe non-numeric t', stripe, { 'stripe-signature': `t=abc,v1=${hex64}` }],
-    ['github without sha256= prefix', github, { 'x-hub-signature-256': GITHUB_VECTOR.header.slice(7) }],
-    ['github sha1 prefix', github, { 'x-hub-signature-256': `sha1=${'a'.repeat(40)}` }],
-    ['github odd-length hex', github, { 'x-hub-signature-256': 'sha256=abc' }],
-    ['github non-hex', github, { 'x-hub-signature-256': `sha256=${'g'.repeat(64)}` }],
-    ['github truncated', github, { 'x-hub-signature-256': GITHUB_VECTOR.header.slice(0, 40) }],
-    ['slack without v0=', slack, { 'x-slack-signature': hex64, 'x-slack-request-timestamp': '0' }],
-    ['shopify wrong-length base64', shopify, { 'x-shopify-hmac-sha256': 'AAAA' }],
-    ['shopify not base64', shopify, { 'x-shopify-hmac-sha256': '!!!' }],
+  const cases: [string, SourceRuntimeConfig, Record<string, string>, string][] = [
+    ['stripe bad header', stripe, { 'stripe-signature': 'bad_header' }, 'malformed_signature'],
+    ['stripe no t=', stripe, { 'stripe-signature': `v1=${hex64}` }, 'malformed_signature'],
+    ['stripe no v1', stripe, { 'stripe-signature': 't=1' }, 'malformed_signature'],
+    [
+      'stripe only v0, non-numeric t',
+      stripe,
+      { 'stripe-signature': `t=abc,v0=${hex64}` },
+      'malformed_signature',
+    ],
+    ['stripe non-hex v1', stripe, { 'stripe-signature': `t=1,v1=${'z'.repeat(64)}` }, 'malformed_signature'],
+    ['stripe odd-length v1', stripe, { 'stripe-signature': 't=1,v1=abc' }, 'malformed_signature'],
+    [
+      'stripe truncated v1',
+      stripe,
+      { 'stripe-signature': `t=1,v1=${STRIPE_FIXTURE.v1.slice(0, 20)}` },
+      'malformed_signature',
+    ],
+    ['stripe non-numeric t', stripe, { 'stripe-signature': `t=abc,v1=${hex64}` }, 'malformed_timestamp'],
+    [
+      'github without sha256= prefix',
+      github,
+      { 'x-hub-signature-256': GITHUB_VECTOR.header.slice(7) },
+      'malformed_signature',
+    ],
+    [
+      'github sha1 prefix',
+      github,
+      { 'x-hub-signature-256': `sha1=${'a'.repeat(40)}` },
+      'malformed_signature',
+    ],
+    ['github odd-length hex', github, { 'x-hub-signature-256': 'sha256=abc' }, 'malformed_signature'],
+    ['github non-hex', github, { 'x-hub-signature-256': `sha256=${'g'.repeat(64)}` }, 'malformed_signature'],
+    [
+      'github 64 characters, not all hex',
+      github,
+      { 'x-hub-signature-256': `sha256=${'a'.repeat(62)}zz` },
+      'malformed_signature',
+    ],
+    [
+      'github truncated',
+      github,
+      { 'x-hub-signature-256': GITHUB_VECTOR.header.slice(0, 40) },
+      'malformed_signature',
+    ],
+    [
+      'slack without v0=',
+      slack,
+      { 'x-slack-signature': hex64, 'x-slack-request-timestamp': '0' },
+      'malformed_signature',
+    ],
+    ['shopify wrong-length base64', shopify, { 'x-shopify-hmac-sha256': 'AAAA' }, 'malformed_signature'],
+    ['shopify not base64', shopify, { 'x-shopify-hmac-sha256': '!!!' }, 'malformed_signature'],
     [
       'standard empty v1,',
       standard,
       { 'webhook-signature': 'v1,', 'webhook-id': 'm', 'webhook-timestamp': '0' },
+      'malformed_signature',
     ],
     [
       'standard truncated',
       standard,
       { 'webhook-signature': 'v1,g0hM9SsE', 'webhook-id': 'm', 'webhook-timestamp': '0' },
+      'malformed_signature',
     ],
     [
       'standard wrong-length base64',
       standard,
       { 'webhook-signature': 'v1,AAAA', 'webhook-id': 'm', 'webhook-timestamp': '0' },
+      'malformed_signature',
     ],
-    ['twilio wrong-length', twilio, { 'x-twilio-signature': 'AAAA' }],
+    ['twilio wrong-length', twilio, { 'x-twilio-signature': 'AAAA' }, 'malformed_signature'],
   ];
-  it.each(cases)('%s', (_name, source, headers) => {
-    const result = verifyRequest(source, req(headers, '{}'), ['k'], 0);
-    expect(result.ok).toBe(false);
+  it.each(cases)('%s', (_name, source, headers, reason) => {
+    expect(verifyRequest(source, req(headers, '{}'), ['k'], 0)).toEqual({ ok: false, reason });
   });
 
   it('safeEqual never throws on different lengths', () => {
@@ -512,5 +551,154 @@ describe('generic HMAC, token and Twilio details', () => {
   it('unverified accepts anything; other types with no usable secret reject', () => {
     expect(verifyRequest({ type: 'unverified' }, req({}, 'x'), [], 0)).toEqual({ ok: true });
     expect(verifyRequest(github, req({}, 'x'), [''], 0)).toEqual({ ok: false, reason: 'no_usable_secret' });
+  });
+});
+
+describe('a signature counts only in its exact spelling', () => {
+  const withHeader = (source: SourceRuntimeConfig, name: string, value: string, body: string) =>
+    verifyRequest(source, req({ [name]: value }, body), [GITHUB_VECTOR.secret], 0);
+  it('GitHub: the right digest with characters after it is malformed', () => {
+    for (const tail of ['zz', ' ', 'g'])
+      expect(
+        withHeader(github, 'x-hub-signature-256', `${GITHUB_VECTOR.header}${tail}`, GITHUB_VECTOR.body),
+      ).toEqual({
+        ok: false,
+        reason: 'malformed_signature',
+      });
+  });
+  it('GitHub: the right digest under another prefix of the same length is malformed', () => {
+    const digest = GITHUB_VECTOR.header.slice(7);
+    for (const prefix of ['sha512=', 'SHA256=', 'sha256:'])
+      expect(withHeader(github, 'x-hub-signature-256', `${prefix}${digest}`, GITHUB_VECTOR.body)).toEqual({
+        ok: false,
+        reason: 'malformed_signature',
+      });
+  });
+  it('Slack: the right digest under v1= instead of v0= is malformed', () => {
+    const headers = {
+      'x-slack-signature': `v1=${SLACK_VECTOR.signature.slice(3)}`,
+      'x-slack-request-timestamp': String(SLACK_VECTOR.timestamp),
+    };
+    expect(verifyRequest(slack, req(headers, SLACK_VECTOR.body), [SLACK_VECTOR.secret], SLACK_NOW)).toEqual({
+      ok: false,
+      reason: 'malformed_signature',
+    });
+  });
+  it('hmac: the right digest under another prefix of the same length, or undecodable, is malformed', () => {
+    const source: SourceRuntimeConfig = {
+      type: 'hmac',
+      secretId: 's',
+      header: 'x-sig',
+      algorithm: 'sha256',
+      encoding: 'hex',
+      prefix: 'sha256=',
+      signedContent: '{body}',
+    };
+    const signed = signWebhook(source, 'k', 'body')['x-sig'] ?? '';
+    expect(verifyRequest(source, req({ 'x-sig': signed }, 'body'), ['k'], 0)).toEqual({ ok: true });
+    for (const value of [`sha512=${signed.slice(7)}`, `${signed}zz`, `sha256=${'g'.repeat(64)}`])
+      expect(verifyRequest(source, req({ 'x-sig': value }, 'body'), ['k'], 0)).toEqual({
+        ok: false,
+        reason: 'malformed_signature',
+      });
+  });
+});
+
+describe('generic HMAC timestamp header', () => {
+  const source: SourceRuntimeConfig = {
+    type: 'hmac',
+    secretId: 's',
+    header: 'x-sig',
+    algorithm: 'sha256',
+    encoding: 'hex',
+    prefix: '',
+    timestampHeader: 'x-ts',
+    toleranceSeconds: 300,
+    signedContent: '{timestamp}.{body}',
+  };
+  const t = 1_700_000_000;
+  const signed = signWebhook(source, 'k', '{}', { now: new Date(t * 1000) });
+  const verify = (headers: Record<string, string>) =>
+    verifyRequest(source, req(headers, '{}'), ['k'], t * 1000);
+  it('a missing or empty timestamp header is missing_timestamp, not a signature verdict', () => {
+    expect(verify({ 'x-sig': signed['x-sig'] ?? '' })).toEqual({ ok: false, reason: 'missing_timestamp' });
+    expect(verify({ ...signed, 'x-ts': '' })).toEqual({ ok: false, reason: 'missing_timestamp' });
+  });
+  it('a non-numeric timestamp is malformed_timestamp even under a wrong signature', () => {
+    expect(verify({ 'x-sig': 'a'.repeat(64), 'x-ts': 'soon' })).toEqual({
+      ok: false,
+      reason: 'malformed_timestamp',
+    });
+  });
+});
+
+describe('secret rotation with a stray-whitespace secret', () => {
+  it('a mismatch while any one configured secret has stray whitespace blames that secret', () => {
+    const headers = signWebhook(github, 'right', 'x');
+    expect(verifyRequest(github, req(headers, 'x'), ['other', 'right\n'], 0)).toEqual({
+      ok: false,
+      reason: 'secret_whitespace',
+    });
+  });
+});
+
+describe('token basic auth', () => {
+  const basic: SourceRuntimeConfig = {
+    type: 'token',
+    secretId: 's',
+    scheme: 'basic',
+    header: 'authorization',
+  };
+  it('credentials without a user:password colon are malformed, even when they are the token itself', () => {
+    const value = `Basic ${Buffer.from('tok').toString('base64')}`;
+    expect(verifyRequest(basic, req({ authorization: value }, 'x'), ['tok'], 0)).toEqual({
+      ok: false,
+      reason: 'malformed_signature',
+    });
+  });
+});
+
+describe('Twilio signed string and URL spellings', () => {
+  /** The documented algorithm, computed here independently of the sender's code. */
+  const twilioSignature = (secret: string, url: string, params: [string, string][]) => {
+    const sorted = [...params].sort(([a, x], [b, y]) => (a === b ? (x < y ? -1 : 1) : a < b ? -1 : 1));
+    const data = url + sorted.map(([name, value]) => name + value).join('');
+    return createHmac('sha1', secret).update(data).digest('base64');
+  };
+  const form = { 'content-type': 'application/x-www-form-urlencoded' };
+  const params: [string, string][] = [
+    ['To', '+18005551212'],
+    ['CallSid', 'CA1'],
+    ['Digits', '9'],
+    ['Digits', '1'],
+  ];
+  const body = new URLSearchParams(params).toString();
+  it('parameters in any order, and repeated ones, are signed sorted by name then value', () => {
+    const url = 'https://x.example/webhooks/t';
+    const signature = twilioSignature('k', url, params);
+    expect(
+      verifyRequest(twilio, req({ ...form, 'x-twilio-signature': signature }, body, url), ['k'], 0),
+    ).toEqual({ ok: true });
+  });
+  it.each([
+    ['https://x.example/webhooks/t', 'https://x.example:443/webhooks/t'],
+    ['http://x.example/webhooks/t', 'http://x.example:80/webhooks/t'],
+    ['https://x.example:8443/webhooks/t', 'https://x.example/webhooks/t'],
+  ])('a request to %s verifies a signature over %s', (requested, signedUrl) => {
+    const signature = twilioSignature('k', signedUrl, params);
+    expect(
+      verifyRequest(twilio, req({ ...form, 'x-twilio-signature': signature }, body, requested), ['k'], 0),
+    ).toEqual({ ok: true });
+  });
+  it('a request over http does not verify a signature over the https default port', () => {
+    const signature = twilioSignature('k', 'http://x.example:443/webhooks/t', params);
+    expect(
+      verifyRequest(
+        twilio,
+        req({ ...form, 'x-twilio-signature': signature }, body, 'http://x.example/webhooks/t'),
+        ['k'],
+        0,
+      ).ok,
+    ).toBe(false);
   });
 });

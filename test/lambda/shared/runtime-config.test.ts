@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseEnvelope } from '../../../lambda/shared/envelope';
+import { envelopeBodyBytes, parseEnvelope } from '../../../lambda/shared/envelope';
 import { consumerRuntimeSchema, readRuntimeConfig } from '../../../lambda/shared/runtime-config';
 
 const valid = {
@@ -65,6 +65,17 @@ describe('the envelope contract', () => {
     payloadRef: { bucket: 'b', key: 'k', sizeBytes: 0 },
   };
 
+  it('gives the bytes of a base64 body, and of a text body, as sent', () => {
+    const bytes = Buffer.from([0xff, 0x00, 0x80]);
+    const { payloadRef: _, ...inline } = valid;
+    expect(
+      envelopeBodyBytes(parseEnvelope(JSON.stringify({ ...inline, body: bytes.toString('base64') }))),
+    ).toEqual(bytes);
+    expect(
+      envelopeBodyBytes(parseEnvelope(JSON.stringify({ ...inline, bodyEncoding: 'utf8', body: 'é' }))),
+    ).toEqual(Buffer.from('é'));
+  });
+
   it('keeps every field of the envelope and drops fields it does not define', () => {
     expect(
       parseEnvelope(JSON.stringify({ ...valid, extra: 1, payloadRef: { ...valid.payloadRef, x: 2 } })),
@@ -82,6 +93,8 @@ describe('the envelope contract', () => {
     ['a null content type', { ...valid, contentType: null }, 'contentType'],
     ['a body that is not a string', { ...valid, body: {} }, 'body'],
     ['an unknown body encoding', { ...valid, bodyEncoding: 'hex' }, 'bodyEncoding'],
+    ['a replay marker that is not an object', { ...valid, replay: 'r-1' }, 'replay'],
+    ['an empty generation', { ...valid, generation: '' }, 'generation'],
     [
       'a payloadRef without a bucket',
       { ...valid, payloadRef: { key: 'k', sizeBytes: 1 } },

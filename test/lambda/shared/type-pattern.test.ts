@@ -11,6 +11,9 @@ const cases: Array<[string, string, boolean]> = [
   ['orders/*', 'orders/create', true],
   ['a+b(c)', 'a+b(c)', true],
   ['*.opened', 'issues.opened', true],
+  // A line separator survives type sanitizing (only C0 controls are replaced): wildcards still match it.
+  ['invoice.**', 'invoice.a\u2028b', true],
+  ['invoice.*', 'invoice.a\u2029b', true],
 ];
 
 describe('type patterns', () => {
