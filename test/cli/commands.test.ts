@@ -1,4 +1,4 @@
-import { GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
+import { GetMetricDataCommand, type GetMetricDataCommandInput } from '@aws-sdk/client-cloudwatch';
 import { GetEventSourceMappingCommand, UpdateEventSourceMappingCommand } from '@aws-sdk/client-lambda';
 import {
   ChangeMessageVisibilityBatchCommand,
@@ -106,6 +106,78 @@ describe('status', () => {
     );
   });
 
+  it("reads each queue's age from its own SQS series: the newest per-minute maximum of the last 15 minutes", async () => {
+    sqs.on(GetQueueAttributesCommand).resolves(depth(0, 0, 0));
+    lambda.on(GetEventSourceMappingCommand).resolves({ State: 'Enabled' });
+    const backend = testBackend();
+    const minutesAgo = (m: number) => backend.clock.now() - m * 60_000;
+    // What CloudWatch holds: each queue's per-minute maxima, the oldest first.
+    const series: Record<string, [number, number][]> = {
+      'Hookline-events': [
+        [minutesAgo(20), 900],
+        [minutesAgo(10), 95],
+        [minutesAgo(1), 120],
+      ],
+      'Hookline-orders.fifo': [[minutesAgo(5), 30]],
+    };
+    cloudwatch.on(GetMetricDataCommand).callsFake((input: GetMetricDataCommandInput) => ({
+      MetricDataResults: (input.MetricDataQueries ?? []).map((q) => {
+        const stat = q.MetricStat;
+        const answered =
+          q.ReturnData === true &&
+          stat?.Metric?.Namespace === 'AWS/SQS' &&
+          stat.Metric.MetricName === 'ApproximateAgeOfOldestMessage' &&
+          stat.Stat === 'Maximum' &&
+          stat.Period === 60;
+        const points = (answered ? (series[stat?.Metric?.Dimensions?.[0]?.Value ?? ''] ?? []) : []).filter(
+          ([at]) => at >= (input.StartTime as Date).getTime() && at <= (input.EndTime as Date).getTime(),
+        );
+        if (input.ScanBy === 'TimestampDescending') points.reverse();
+        return { Id: q.Id, Values: points.map(([, value]) => value) };
+      }),
+    }));
+
+    const result = await status(backend, stackTarget());
+
+    expect(result.queues.map((q) => [q.queue, q.oldestMessageAgeSeconds])).toEqual([
+      ['events', 120],
+      ['orders', 30],
+    ]);
+    // A stack without other dead-letter queues shows none, not an empty list.
+    expect(Object.keys(result)).toEqual(['target', 'queues']);
+  });
+
+  it('--queue shows that queue alone, without the other dead-letter queues or schedules missing outputs', async () => {
+    sqs.on(GetQueueAttributesCommand).resolves(depth(0, 0, 0));
+    sqs.on(GetQueueAttributesCommand, { QueueUrl: ORDERS.url }).resolves(depth(7, 0, 0));
+    lambda.on(GetEventSourceMappingCommand).resolves({ State: 'Enabled' });
+    cloudwatch.on(GetMetricDataCommand).resolves({ MetricDataResults: [] });
+    const target: StackTarget = {
+      ...stackTarget(),
+      jobSchedulesDeadLetterQueue: {
+        name: JOB_SCHEDULES,
+        deadLetterUrl: 'https://sqs.us-east-1.amazonaws.com/123456789012/Hookline-JobSchedulesDlq',
+        deadLetterArn: 'arn:aws:sqs:us-east-1:123456789012:Hookline-JobSchedulesDlq',
+        holds: 'one-time jobs Scheduler could not deliver',
+      },
+      schedulesMissingOutputs: ['heartbeat'],
+    };
+
+    const whole = await status(testBackend(), target);
+    const one = await status(testBackend(), target, { queue: 'orders' });
+
+    expect(Object.keys(whole)).toEqual([
+      'target',
+      'queues',
+      'otherDeadLetterQueues',
+      'schedulesMissingOutputs',
+    ]);
+    expect(one).toEqual({
+      target: whole.target,
+      queues: [expect.objectContaining({ queue: 'orders', visible: 7 })],
+    });
+  });
+
   it('counts dead letters a reader holds in flight (failed list, an event page) as dead-lettered', async () => {
     sqs.on(GetQueueAttributesCommand).resolves(depth(0, 0, 0));
     sqs.on(GetQueueAttributesCommand, { QueueUrl: EVENTS.deadLetterUrl }).resolves(depth(1, 2, 0));
@@ -161,6 +233,35 @@ describe('status', () => {
     });
     expect(result.queues[0]?.oldestMessageAgeNote).toMatch(/not available in local mode/);
     expect(cloudwatch).not.toReceiveCommand(GetMetricDataCommand);
+  });
+
+  it("local mode: shows the rows local mode answers, and the emulator's counts when it lacks one asked for", async () => {
+    sqs.on(GetQueueAttributesCommand).resolves(depth(2, 0, 0));
+    const row = (queue: string) => ({
+      queue,
+      fifo: false,
+      visible: 5,
+      inFlight: 1,
+      delayed: 0,
+      deadLettered: 0,
+    });
+    let rows: unknown[] = [row('events'), row('orders')];
+    const backend = testBackend({
+      http: async (url) =>
+        new Response(JSON.stringify(url.endsWith('/queues') ? { queues: rows } : { consumers: {} }), {
+          status: 200,
+        }),
+    });
+    const target = localTestTarget({
+      queues: { events: { ...EVENTS, eventSourceMappingId: undefined } as never, orders: ORDERS as never },
+    });
+    expect((await status(backend, target)).queues).toEqual([row('events'), row('orders')]);
+
+    rows = [row('orders')];
+    expect((await status(backend, target)).queues.map((q) => [q.queue, q.visible])).toEqual([
+      ['events', 2],
+      ['orders', 2],
+    ]);
   });
 
   it('humanAge', () => {
