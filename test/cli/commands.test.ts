@@ -13,11 +13,12 @@ import { setConsumerEnabled } from '../../lib/cli/consumers';
 import { CliError } from '../../lib/cli/errors';
 import { failedList, failedShow } from '../../lib/cli/failed';
 import { purge } from '../../lib/cli/purge';
-import { redrive } from '../../lib/cli/redrive';
+import { type RedriveResult, redrive } from '../../lib/cli/redrive';
 import {
   humanAge,
   renderFailedList,
   renderFailedShow,
+  renderRedrive,
   renderReplay,
   renderStatus,
 } from '../../lib/cli/render';
@@ -261,6 +262,32 @@ describe('status', () => {
     expect((await status(backend, target)).queues.map((q) => [q.queue, q.visible])).toEqual([
       ['events', 2],
       ['orders', 2],
+    ]);
+  });
+
+  it('the text flags only queues holding dead letters and only paused consumers, and says each age note once', () => {
+    const row = (queue: string, deadLettered: number, consumer: string | null) => ({
+      queue,
+      fifo: false,
+      visible: 0,
+      inFlight: 0,
+      delayed: 0,
+      deadLettered,
+      oldestMessageAgeSeconds: null,
+      oldestMessageAgeNote: 'no data in the last 15 minutes (queue idle)',
+      consumer,
+    });
+    const output = recordingOutput();
+    renderStatus(output, {
+      target: 'stack Hookline in us-east-1',
+      queues: [row('events', 0, 'Disabling'), row('orders', 2, 'Disabled'), row('audit', 0, null)],
+      otherDeadLetterQueues: [{ name: JOB_SCHEDULES, holds: 'one-time jobs', deadLettered: 0 }],
+    });
+    expect(output.lines.slice(2)).toEqual([
+      'oldest: no data in the last 15 minutes (queue idle)',
+      'orders: 2 dead-lettered; inspect with: hookline failed list orders',
+      'orders: consumer paused; resume with: hookline resume orders',
+      `${JOB_SCHEDULES} (one-time jobs): 0 dead-lettered`,
     ]);
   });
 
@@ -1029,5 +1056,36 @@ describe('replay summary', () => {
     renderReplay(dry, result(true));
     expect(dry.lines.join('\n')).toMatch(/matched 3, would send 3 \(events 3\)/);
     expect(dry.lines.join('\n')).not.toContain('replay id');
+  });
+});
+
+describe('redrive summary', () => {
+  const result = (over: Partial<RedriveResult>): RedriveResult => ({
+    queue: 'events',
+    method: 'one-by-one',
+    deadLetterDepthBefore: 2,
+    deadLetterDepthAfter: 0,
+    moved: 2,
+    skipped: 0,
+    failed: 0,
+    notDeleted: 0,
+    returned: 0,
+    failures: [],
+    movedIds: ['evt-1', 'evt-2'],
+    notFound: [],
+    ...over,
+  });
+
+  it('points at failed list only when something is left, and warns only when a message came back', () => {
+    const clean = recordingOutput();
+    renderRedrive(clean, result({}));
+    expect(clean.lines.slice(1)).toEqual([
+      'moved 2, skipped 0, failed 0',
+      'left in the dead-letter queue: 0',
+    ]);
+
+    const left = recordingOutput();
+    renderRedrive(left, result({ moved: 1, failed: 1, deadLetterDepthAfter: 1 }));
+    expect(left.lines).toContain('left in the dead-letter queue: 1 (hookline failed list events)');
   });
 });
