@@ -897,6 +897,13 @@ describe('purge', () => {
     expect(result).toEqual({ queue: 'events', deadLetter: true, url: EVENTS.deadLetterUrl, purged: 4 });
   });
 
+  it('counts delayed messages among those it purges', async () => {
+    sqs.on(GetQueueAttributesCommand).resolves(depth(3, 1, 2));
+    sqs.on(PurgeQueueCommand).resolves({});
+    const result = await purge(testBackend(), stackTarget(), { queue: 'events', yes: true });
+    expect(result.purged).toBe(6);
+  });
+
   it('asks on a terminal and stops when the answer is no', async () => {
     sqs.on(GetQueueAttributesCommand).resolves(depth(7, 0, 0));
     const output = recordingOutput({ interactive: true, answer: false });
@@ -1016,6 +1023,58 @@ describe('pause / resume', () => {
       ['http://127.0.0.1:3000/_hookline/consumers/events/resume', 'POST'],
       ['http://127.0.0.1:3000/_hookline/consumers/nope/pause', 'POST'],
     ]);
+  });
+
+  it('local mode: reports the state local mode answers, else the one asked for; a refusal is an error', async () => {
+    let answer = new Response('', { status: 200 });
+    const backend = testBackend({ http: async () => answer });
+    expect(await setConsumerEnabled(backend, localTarget(), false, { queue: 'events' })).toEqual({
+      queue: 'events',
+      state: 'Disabled',
+    });
+    answer = new Response('{}', { status: 200 });
+    expect((await setConsumerEnabled(backend, localTarget(), true, { queue: 'events' })).state).toBe(
+      'Enabled',
+    );
+    answer = new Response(JSON.stringify({ consumers: { events: { state: 'Disabling' } } }), { status: 200 });
+    expect((await setConsumerEnabled(backend, localTarget(), false, { queue: 'events' })).state).toBe(
+      'Disabling',
+    );
+    answer = new Response('{"state":"Disabled"}', { status: 403 });
+    await expect(setConsumerEnabled(backend, localTarget(), false, { queue: 'events' })).rejects.toThrow(
+      new CliError('local mode refused to pause events (HTTP 403): check the npm start output'),
+    );
+  });
+
+  it('returns at once, with no waiting note, when the update already reads the settled state', async () => {
+    lambda.on(UpdateEventSourceMappingCommand).resolves({ State: 'Enabled' });
+    const backend = testBackend();
+    const result = await setConsumerEnabled(backend, stackTarget(), true, { queue: 'events' });
+    expect(result.state).toBe('Enabled');
+    expect(backend.output.notes).toEqual([]);
+    expect(lambda).not.toReceiveCommand(GetEventSourceMappingCommand);
+  });
+
+  it("status shows local mode's state file consumer state when the control API does not name it", async () => {
+    sqs.on(GetQueueAttributesCommand).resolves(depth(0, 0, 0));
+    const backend = testBackend({
+      http: async (url) =>
+        url.endsWith('/status')
+          ? new Response(JSON.stringify({ consumers: {} }), { status: 200 })
+          : new Response('{"message":"Not Found"}', { status: 404 }),
+    });
+    expect((await status(backend, localTarget())).queues[0]?.consumer).toBe('Enabled');
+  });
+
+  it('status shows no consumer for a deployed queue without one, without asking Lambda', async () => {
+    sqs.on(GetQueueAttributesCommand).resolves(depth(0, 0, 0));
+    cloudwatch.on(GetMetricDataCommand).resolves({ MetricDataResults: [] });
+    const target: StackTarget = {
+      ...stackTarget(),
+      queues: { events: { ...EVENTS, eventSourceMappingId: undefined } },
+    };
+    expect((await status(testBackend(), target)).queues[0]?.consumer).toBeNull();
+    expect(lambda).not.toReceiveCommand(GetEventSourceMappingCommand);
   });
 
   it('local mode: a stopped local mode is one line', async () => {
