@@ -299,6 +299,23 @@ describe('validation rules', () => {
     expect(paths(consumerViolations(consumer({ reservedConcurrency: 2, minimumPollers: 2 })))).toEqual([]);
   });
 
+  it('tells an ingest rate above the largest burst to come down, not the burst to go past 5000', () => {
+    const rate = (rateLimit: number) => ingest({ rateLimit, burstLimit: 5000 });
+    expect(rate(5000)).toEqual([]);
+    expect(rate(10_000)).toEqual([
+      expect.objectContaining({
+        path: 'burstLimit',
+        value: '5000',
+        fix: 'lower rateLimit to at most 5000 (no burst can hold one second of more), and raise burstLimit to match',
+      }),
+    ]);
+    expect(paths(rate(10_001))).toEqual(['rateLimit', 'burstLimit']);
+    expect(
+      ingestViolations({ rateLimit: 300, burstLimit: 299, timeout: s(10), memorySize: 256 }, 'ingest.')[0]
+        ?.fix,
+    ).toBe('raise it to 300 or more, or lower ingest.rateLimit');
+  });
+
   it('suggests a stack name CloudFormation accepts, made from the one given', () => {
     expect(stackNameViolations('stackName', '12 my  app!')[0]?.fix).toBe('use e.g. "my-app-"');
     expect(stackNameViolations('stackName', '42')[0]?.fix).toBe('use e.g. "Webhooks"');
