@@ -383,6 +383,33 @@ describe('failed list / show', () => {
     expect(result.approximateDepth).toBe(1);
   });
 
+  it('lists a message SQS delivers twice during one scan once, and hands back both holds', async () => {
+    sqs.on(GetQueueAttributesCommand).resolves(depth(2, 0, 0));
+    const again = { ...deadLetterMessage(1), ReceiptHandle: 'rh-1-again' };
+    sqs
+      .on(ReceiveMessageCommand)
+      .resolvesOnce({ Messages: [deadLetterMessage(1), deadLetterMessage(2)] })
+      .resolvesOnce({ Messages: [again] })
+      .resolves({ Messages: [] });
+    sqs.on(ChangeMessageVisibilityBatchCommand).resolves({ Successful: [], Failed: [] });
+    const result = await failedList(testBackend(), stackTarget(), { queue: 'events' });
+    expect(result.messages.map((m) => m.messageId)).toEqual(['sqs-1', 'sqs-2']);
+    const released = sqs
+      .commandCalls(ChangeMessageVisibilityBatchCommand)
+      .flatMap((c) => c.args[0].input.Entries ?? [])
+      .map((e) => e.ReceiptHandle);
+    expect(released.sort()).toEqual(['rh-1', 'rh-1-again', 'rh-2']);
+  });
+
+  it('refuses a --limit that is not a positive whole number before reading the queue', async () => {
+    for (const limit of [0, -1, 2.5]) {
+      await expect(failedList(testBackend(), stackTarget(), { queue: 'events', limit })).rejects.toThrow(
+        new CliError(`--limit must be a positive integer (got ${limit})`),
+      );
+    }
+    expect(sqs.calls()).toHaveLength(0);
+  });
+
   it('respects --limit and still releases what it held', async () => {
     const dlq = installFakeQueue(
       sqs,
