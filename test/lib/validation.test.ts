@@ -1,4 +1,4 @@
-import { Duration } from 'aws-cdk-lib/core';
+import { Duration, Token } from 'aws-cdk-lib/core';
 import { describe, expect, it } from 'vitest';
 import {
   alarmTopicRegionViolations,
@@ -302,6 +302,9 @@ describe('validation rules', () => {
   it('tells an ingest rate above the largest burst to come down, not the burst to go past 5000', () => {
     const rate = (rateLimit: number) => ingest({ rateLimit, burstLimit: 5000 });
     expect(rate(5000)).toEqual([]);
+    expect(ingest({ rateLimit: 5000, burstLimit: 4000 })[0]?.fix).toBe(
+      'raise it to 5000 or more, or lower rateLimit',
+    );
     expect(rate(10_000)).toEqual([
       expect.objectContaining({
         path: 'burstLimit',
@@ -314,6 +317,51 @@ describe('validation rules', () => {
       ingestViolations({ rateLimit: 300, burstLimit: 299, timeout: s(10), memorySize: 256 }, 'ingest.')[0]
         ?.fix,
     ).toBe('raise it to 300 or more, or lower ingest.rateLimit');
+  });
+
+  it('skips every value that is an unresolved token: it is only known at deploy time', () => {
+    const n = Token.asNumber({ Ref: 'Param' });
+    const d = s(n);
+    expect([
+      ...memoryViolations('m', n),
+      ...retentionViolations('r', d),
+      ...visibilityExtensionViolations('e', d),
+      ...retryViolations({ base: d, factor: n, max: d }),
+      ...retryWithinVisibilityViolations('retry.max', d, d),
+      ...queueViolations({
+        fifo: false,
+        maxReceiveCount: n,
+        retentionPeriod: d,
+        deadLetterRetentionPeriod: d,
+      }),
+      ...consumerViolations({
+        fifo: true,
+        timeout: d,
+        batchSize: n,
+        maxBatchingWindow: d,
+        minimumPollers: n,
+        maximumPollers: n,
+        reservedConcurrency: n,
+        memorySize: n,
+      }),
+      ...visibilityViolations(d, d, d),
+      ...ingestViolations({ rateLimit: n, burstLimit: n, timeout: d, memorySize: n }),
+      ...stackNameViolations('stackName', Token.asString({ Ref: 'Name' })),
+      ...topicArnViolations('t', Token.asString({ Ref: 'Topic' })),
+      ...alarmTopicRegionViolations(
+        't',
+        'arn:aws:sns:us-east-1:123456789012:alarms',
+        Token.asString({ Ref: 'AWS::Region' }),
+      ),
+    ]).toEqual([]);
+  });
+
+  it('refuses on-demand maxConcurrency beside either provisioned poller bound', () => {
+    for (const pollers of [{ minimumPollers: 2 }, { maximumPollers: 2 }]) {
+      expect(paths(consumerViolations(consumer({ maxConcurrency: 5, ...pollers })))).toEqual([
+        'maxConcurrency',
+      ]);
+    }
   });
 
   it('suggests a stack name CloudFormation accepts, made from the one given', () => {
