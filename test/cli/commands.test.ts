@@ -419,6 +419,8 @@ describe('failed list / show', () => {
     const result = await failedList(testBackend(), stackTarget(), { queue: 'events', limit: 5 });
     expect(result.messages).toHaveLength(5);
     expect(dlq.hidden.size).toBe(0);
+    const one = await failedList(testBackend(), stackTarget(), { queue: 'events', limit: 1 });
+    expect(one.messages).toHaveLength(1);
   });
 
   it('shows a message without a recorded reason (maxReceiveCount exceeded) and non-envelope bodies', async () => {
