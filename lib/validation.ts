@@ -491,6 +491,9 @@ export interface IngestRuleInput {
   readonly memorySize: number;
 }
 
+/** The largest stage burst API Gateway takes (the account's burst quota). */
+const MAX_BURST = 5000;
+
 /** Rules for the stage throttle: within the account limit, and a burst of at least one second of the rate. */
 function throttleViolations(rateLimit: number, burstLimit: number, at: string): Violation[] {
   const out: Violation[] = [];
@@ -498,17 +501,27 @@ function throttleViolations(rateLimit: number, burstLimit: number, at: string): 
     const message = 'requests per second must be above 0 and at most 10000 (the account limit)';
     out.push(violation('rateLimit', message, rateLimit, 'use e.g. 1000'));
   }
-  if (known(burstLimit) && (burstLimit < 1 || burstLimit > 5000)) {
+  if (known(burstLimit) && (burstLimit < 1 || burstLimit > MAX_BURST)) {
     out.push(
-      violation('burstLimit', 'the burst is between 1 and 5000 requests', burstLimit, 'use e.g. 1000'),
+      violation(
+        'burstLimit',
+        `the burst is between 1 and ${MAX_BURST} requests`,
+        burstLimit,
+        'use e.g. 1000',
+      ),
     );
   } else if (known(rateLimit) && known(burstLimit) && rateLimit > 0 && burstLimit < rateLimit) {
+    // Above the largest burst, raising the burst is no fix: it would only break the rule above.
+    const fix =
+      Math.ceil(rateLimit) > MAX_BURST
+        ? `lower ${at}rateLimit to at most ${MAX_BURST} (no burst can hold one second of more), and raise burstLimit to match`
+        : `raise it to ${Math.ceil(rateLimit)} or more, or lower ${at}rateLimit`;
     out.push(
       violation(
         'burstLimit',
         `must be at least ${at}rateLimit (${rateLimit}): a bucket smaller than one second of the rate answers 429 to traffic that merely arrives unevenly within a second`,
         burstLimit,
-        `raise it to ${Math.ceil(rateLimit)} or more, or lower ${at}rateLimit`,
+        fix,
       ),
     );
   }

@@ -1,4 +1,4 @@
-import { GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
+import { GetMetricDataCommand, type GetMetricDataCommandInput } from '@aws-sdk/client-cloudwatch';
 import { GetEventSourceMappingCommand, UpdateEventSourceMappingCommand } from '@aws-sdk/client-lambda';
 import {
   ChangeMessageVisibilityBatchCommand,
@@ -13,11 +13,12 @@ import { setConsumerEnabled } from '../../lib/cli/consumers';
 import { CliError } from '../../lib/cli/errors';
 import { failedList, failedShow } from '../../lib/cli/failed';
 import { purge } from '../../lib/cli/purge';
-import { redrive } from '../../lib/cli/redrive';
+import { type RedriveResult, redrive } from '../../lib/cli/redrive';
 import {
   humanAge,
   renderFailedList,
   renderFailedShow,
+  renderRedrive,
   renderReplay,
   renderStatus,
 } from '../../lib/cli/render';
@@ -106,6 +107,78 @@ describe('status', () => {
     );
   });
 
+  it("reads each queue's age from its own SQS series: the newest per-minute maximum of the last 15 minutes", async () => {
+    sqs.on(GetQueueAttributesCommand).resolves(depth(0, 0, 0));
+    lambda.on(GetEventSourceMappingCommand).resolves({ State: 'Enabled' });
+    const backend = testBackend();
+    const minutesAgo = (m: number) => backend.clock.now() - m * 60_000;
+    // What CloudWatch holds: each queue's per-minute maxima, the oldest first.
+    const series: Record<string, [number, number][]> = {
+      'Hookline-events': [
+        [minutesAgo(20), 900],
+        [minutesAgo(10), 95],
+        [minutesAgo(1), 120],
+      ],
+      'Hookline-orders.fifo': [[minutesAgo(5), 30]],
+    };
+    cloudwatch.on(GetMetricDataCommand).callsFake((input: GetMetricDataCommandInput) => ({
+      MetricDataResults: (input.MetricDataQueries ?? []).map((q) => {
+        const stat = q.MetricStat;
+        const answered =
+          q.ReturnData === true &&
+          stat?.Metric?.Namespace === 'AWS/SQS' &&
+          stat.Metric.MetricName === 'ApproximateAgeOfOldestMessage' &&
+          stat.Stat === 'Maximum' &&
+          stat.Period === 60;
+        const points = (answered ? (series[stat?.Metric?.Dimensions?.[0]?.Value ?? ''] ?? []) : []).filter(
+          ([at]) => at >= (input.StartTime as Date).getTime() && at <= (input.EndTime as Date).getTime(),
+        );
+        if (input.ScanBy === 'TimestampDescending') points.reverse();
+        return { Id: q.Id, Values: points.map(([, value]) => value) };
+      }),
+    }));
+
+    const result = await status(backend, stackTarget());
+
+    expect(result.queues.map((q) => [q.queue, q.oldestMessageAgeSeconds])).toEqual([
+      ['events', 120],
+      ['orders', 30],
+    ]);
+    // A stack without other dead-letter queues shows none, not an empty list.
+    expect(Object.keys(result)).toEqual(['target', 'queues']);
+  });
+
+  it('--queue shows that queue alone, without the other dead-letter queues or schedules missing outputs', async () => {
+    sqs.on(GetQueueAttributesCommand).resolves(depth(0, 0, 0));
+    sqs.on(GetQueueAttributesCommand, { QueueUrl: ORDERS.url }).resolves(depth(7, 0, 0));
+    lambda.on(GetEventSourceMappingCommand).resolves({ State: 'Enabled' });
+    cloudwatch.on(GetMetricDataCommand).resolves({ MetricDataResults: [] });
+    const target: StackTarget = {
+      ...stackTarget(),
+      jobSchedulesDeadLetterQueue: {
+        name: JOB_SCHEDULES,
+        deadLetterUrl: 'https://sqs.us-east-1.amazonaws.com/123456789012/Hookline-JobSchedulesDlq',
+        deadLetterArn: 'arn:aws:sqs:us-east-1:123456789012:Hookline-JobSchedulesDlq',
+        holds: 'one-time jobs Scheduler could not deliver',
+      },
+      schedulesMissingOutputs: ['heartbeat'],
+    };
+
+    const whole = await status(testBackend(), target);
+    const one = await status(testBackend(), target, { queue: 'orders' });
+
+    expect(Object.keys(whole)).toEqual([
+      'target',
+      'queues',
+      'otherDeadLetterQueues',
+      'schedulesMissingOutputs',
+    ]);
+    expect(one).toEqual({
+      target: whole.target,
+      queues: [expect.objectContaining({ queue: 'orders', visible: 7 })],
+    });
+  });
+
   it('counts dead letters a reader holds in flight (failed list, an event page) as dead-lettered', async () => {
     sqs.on(GetQueueAttributesCommand).resolves(depth(0, 0, 0));
     sqs.on(GetQueueAttributesCommand, { QueueUrl: EVENTS.deadLetterUrl }).resolves(depth(1, 2, 0));
@@ -161,6 +234,61 @@ describe('status', () => {
     });
     expect(result.queues[0]?.oldestMessageAgeNote).toMatch(/not available in local mode/);
     expect(cloudwatch).not.toReceiveCommand(GetMetricDataCommand);
+  });
+
+  it("local mode: shows the rows local mode answers, and the emulator's counts when it lacks one asked for", async () => {
+    sqs.on(GetQueueAttributesCommand).resolves(depth(2, 0, 0));
+    const row = (queue: string) => ({
+      queue,
+      fifo: false,
+      visible: 5,
+      inFlight: 1,
+      delayed: 0,
+      deadLettered: 0,
+    });
+    let rows: unknown[] = [row('events'), row('orders')];
+    const backend = testBackend({
+      http: async (url) =>
+        new Response(JSON.stringify(url.endsWith('/queues') ? { queues: rows } : { consumers: {} }), {
+          status: 200,
+        }),
+    });
+    const target = localTestTarget({
+      queues: { events: { ...EVENTS, eventSourceMappingId: undefined } as never, orders: ORDERS as never },
+    });
+    expect((await status(backend, target)).queues).toEqual([row('events'), row('orders')]);
+
+    rows = [row('orders')];
+    expect((await status(backend, target)).queues.map((q) => [q.queue, q.visible])).toEqual([
+      ['events', 2],
+      ['orders', 2],
+    ]);
+  });
+
+  it('the text flags only queues holding dead letters and only paused consumers, and says each age note once', () => {
+    const row = (queue: string, deadLettered: number, consumer: string | null) => ({
+      queue,
+      fifo: false,
+      visible: 0,
+      inFlight: 0,
+      delayed: 0,
+      deadLettered,
+      oldestMessageAgeSeconds: null,
+      oldestMessageAgeNote: 'no data in the last 15 minutes (queue idle)',
+      consumer,
+    });
+    const output = recordingOutput();
+    renderStatus(output, {
+      target: 'stack Hookline in us-east-1',
+      queues: [row('events', 0, 'Disabling'), row('orders', 2, 'Disabled'), row('audit', 0, null)],
+      otherDeadLetterQueues: [{ name: JOB_SCHEDULES, holds: 'one-time jobs', deadLettered: 0 }],
+    });
+    expect(output.lines.slice(2)).toEqual([
+      'oldest: no data in the last 15 minutes (queue idle)',
+      'orders: 2 dead-lettered; inspect with: hookline failed list orders',
+      'orders: consumer paused; resume with: hookline resume orders',
+      `${JOB_SCHEDULES} (one-time jobs): 0 dead-lettered`,
+    ]);
   });
 
   it('humanAge', () => {
@@ -255,6 +383,33 @@ describe('failed list / show', () => {
     expect(result.approximateDepth).toBe(1);
   });
 
+  it('lists a message SQS delivers twice during one scan once, and hands back both holds', async () => {
+    sqs.on(GetQueueAttributesCommand).resolves(depth(2, 0, 0));
+    const again = { ...deadLetterMessage(1), ReceiptHandle: 'rh-1-again' };
+    sqs
+      .on(ReceiveMessageCommand)
+      .resolvesOnce({ Messages: [deadLetterMessage(1), deadLetterMessage(2)] })
+      .resolvesOnce({ Messages: [again] })
+      .resolves({ Messages: [] });
+    sqs.on(ChangeMessageVisibilityBatchCommand).resolves({ Successful: [], Failed: [] });
+    const result = await failedList(testBackend(), stackTarget(), { queue: 'events' });
+    expect(result.messages.map((m) => m.messageId)).toEqual(['sqs-1', 'sqs-2']);
+    const released = sqs
+      .commandCalls(ChangeMessageVisibilityBatchCommand)
+      .flatMap((c) => c.args[0].input.Entries ?? [])
+      .map((e) => e.ReceiptHandle);
+    expect(released.sort()).toEqual(['rh-1', 'rh-1-again', 'rh-2']);
+  });
+
+  it('refuses a --limit that is not a positive whole number before reading the queue', async () => {
+    for (const limit of [0, -1, 2.5]) {
+      await expect(failedList(testBackend(), stackTarget(), { queue: 'events', limit })).rejects.toThrow(
+        new CliError(`--limit must be a positive integer (got ${limit})`),
+      );
+    }
+    expect(sqs.calls()).toHaveLength(0);
+  });
+
   it('respects --limit and still releases what it held', async () => {
     const dlq = installFakeQueue(
       sqs,
@@ -264,6 +419,8 @@ describe('failed list / show', () => {
     const result = await failedList(testBackend(), stackTarget(), { queue: 'events', limit: 5 });
     expect(result.messages).toHaveLength(5);
     expect(dlq.hidden.size).toBe(0);
+    const one = await failedList(testBackend(), stackTarget(), { queue: 'events', limit: 1 });
+    expect(one.messages).toHaveLength(1);
   });
 
   it('shows a message without a recorded reason (maxReceiveCount exceeded) and non-envelope bodies', async () => {
@@ -769,6 +926,13 @@ describe('purge', () => {
     expect(result).toEqual({ queue: 'events', deadLetter: true, url: EVENTS.deadLetterUrl, purged: 4 });
   });
 
+  it('counts delayed messages among those it purges', async () => {
+    sqs.on(GetQueueAttributesCommand).resolves(depth(3, 1, 2));
+    sqs.on(PurgeQueueCommand).resolves({});
+    const result = await purge(testBackend(), stackTarget(), { queue: 'events', yes: true });
+    expect(result.purged).toBe(6);
+  });
+
   it('asks on a terminal and stops when the answer is no', async () => {
     sqs.on(GetQueueAttributesCommand).resolves(depth(7, 0, 0));
     const output = recordingOutput({ interactive: true, answer: false });
@@ -890,6 +1054,58 @@ describe('pause / resume', () => {
     ]);
   });
 
+  it('local mode: reports the state local mode answers, else the one asked for; a refusal is an error', async () => {
+    let answer = new Response('', { status: 200 });
+    const backend = testBackend({ http: async () => answer });
+    expect(await setConsumerEnabled(backend, localTarget(), false, { queue: 'events' })).toEqual({
+      queue: 'events',
+      state: 'Disabled',
+    });
+    answer = new Response('{}', { status: 200 });
+    expect((await setConsumerEnabled(backend, localTarget(), true, { queue: 'events' })).state).toBe(
+      'Enabled',
+    );
+    answer = new Response(JSON.stringify({ consumers: { events: { state: 'Disabling' } } }), { status: 200 });
+    expect((await setConsumerEnabled(backend, localTarget(), false, { queue: 'events' })).state).toBe(
+      'Disabling',
+    );
+    answer = new Response('{"state":"Disabled"}', { status: 403 });
+    await expect(setConsumerEnabled(backend, localTarget(), false, { queue: 'events' })).rejects.toThrow(
+      new CliError('local mode refused to pause events (HTTP 403): check the npm start output'),
+    );
+  });
+
+  it('returns at once, with no waiting note, when the update already reads the settled state', async () => {
+    lambda.on(UpdateEventSourceMappingCommand).resolves({ State: 'Enabled' });
+    const backend = testBackend();
+    const result = await setConsumerEnabled(backend, stackTarget(), true, { queue: 'events' });
+    expect(result.state).toBe('Enabled');
+    expect(backend.output.notes).toEqual([]);
+    expect(lambda).not.toReceiveCommand(GetEventSourceMappingCommand);
+  });
+
+  it("status shows local mode's state file consumer state when the control API does not name it", async () => {
+    sqs.on(GetQueueAttributesCommand).resolves(depth(0, 0, 0));
+    const backend = testBackend({
+      http: async (url) =>
+        url.endsWith('/status')
+          ? new Response(JSON.stringify({ consumers: {} }), { status: 200 })
+          : new Response('{"message":"Not Found"}', { status: 404 }),
+    });
+    expect((await status(backend, localTarget())).queues[0]?.consumer).toBe('Enabled');
+  });
+
+  it('status shows no consumer for a deployed queue without one, without asking Lambda', async () => {
+    sqs.on(GetQueueAttributesCommand).resolves(depth(0, 0, 0));
+    cloudwatch.on(GetMetricDataCommand).resolves({ MetricDataResults: [] });
+    const target: StackTarget = {
+      ...stackTarget(),
+      queues: { events: { ...EVENTS, eventSourceMappingId: undefined } },
+    };
+    expect((await status(testBackend(), target)).queues[0]?.consumer).toBeNull();
+    expect(lambda).not.toReceiveCommand(GetEventSourceMappingCommand);
+  });
+
   it('local mode: a stopped local mode is one line', async () => {
     const backend = testBackend({
       http: async () => {
@@ -928,5 +1144,36 @@ describe('replay summary', () => {
     renderReplay(dry, result(true));
     expect(dry.lines.join('\n')).toMatch(/matched 3, would send 3 \(events 3\)/);
     expect(dry.lines.join('\n')).not.toContain('replay id');
+  });
+});
+
+describe('redrive summary', () => {
+  const result = (over: Partial<RedriveResult>): RedriveResult => ({
+    queue: 'events',
+    method: 'one-by-one',
+    deadLetterDepthBefore: 2,
+    deadLetterDepthAfter: 0,
+    moved: 2,
+    skipped: 0,
+    failed: 0,
+    notDeleted: 0,
+    returned: 0,
+    failures: [],
+    movedIds: ['evt-1', 'evt-2'],
+    notFound: [],
+    ...over,
+  });
+
+  it('points at failed list only when something is left, and warns only when a message came back', () => {
+    const clean = recordingOutput();
+    renderRedrive(clean, result({}));
+    expect(clean.lines.slice(1)).toEqual([
+      'moved 2, skipped 0, failed 0',
+      'left in the dead-letter queue: 0',
+    ]);
+
+    const left = recordingOutput();
+    renderRedrive(left, result({ moved: 1, failed: 1, deadLetterDepthAfter: 1 }));
+    expect(left.lines).toContain('left in the dead-letter queue: 1 (hookline failed list events)');
   });
 });

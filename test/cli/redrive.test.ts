@@ -162,6 +162,40 @@ describe('redrive with the SQS move task', () => {
     );
   });
 
+  it('counts nothing as failed when a task completes, though its approximate counts lag', async () => {
+    installFakeQueue(sqs, EVENTS.deadLetterUrl, deadLetters(3));
+    sqs.on(StartMessageMoveTaskCommand).resolves({ TaskHandle: 't' });
+    sqs
+      .on(ListMessageMoveTasksCommand)
+      .resolvesOnce({ Results: [] })
+      .resolves({
+        Results: [
+          { Status: 'COMPLETED', ApproximateNumberOfMessagesMoved: 2, ApproximateNumberOfMessagesToMove: 3 },
+        ],
+      });
+    const result = await redrive(testBackend(), stackTarget(), { queue: 'events' });
+    expect(result).toMatchObject({ method: 'move-task', moved: 2, failed: 0, failures: [] });
+  });
+
+  it('takes a rate of exactly 500, the most a move task accepts', async () => {
+    installFakeQueue(sqs, EVENTS.deadLetterUrl, deadLetters(1));
+    sqs.on(StartMessageMoveTaskCommand).resolves({ TaskHandle: 't' });
+    sqs
+      .on(ListMessageMoveTasksCommand)
+      .resolvesOnce({ Results: [] })
+      .resolves({ Results: [{ Status: 'COMPLETED', ApproximateNumberOfMessagesMoved: 1 }] });
+    await redrive(testBackend(), stackTarget(), { queue: 'events', rate: 500 });
+    expect(sqs).toReceiveCommandWith(StartMessageMoveTaskCommand, { MaxNumberOfMessagesPerSecond: 500 });
+  });
+
+  it('does nothing on an empty dead-letter queue and says so, starting no move task', async () => {
+    installFakeQueue(sqs, EVENTS.deadLetterUrl, []);
+    const result = await redrive(testBackend(), stackTarget(), { queue: 'events' });
+    expect(result).toMatchObject({ method: 'none', moved: 0, deadLetterDepthAfter: 0 });
+    expect(sqs).not.toReceiveCommand(StartMessageMoveTaskCommand);
+    expect(sqs).not.toReceiveCommand(ListMessageMoveTasksCommand);
+  });
+
   it('refuses a move-task rate SQS does not accept', async () => {
     installFakeQueue(sqs, EVENTS.deadLetterUrl, []);
     await expect(redrive(testBackend(), stackTarget(), { queue: 'events', rate: 501 })).rejects.toThrow(
@@ -622,6 +656,42 @@ describe('redrive one by one', () => {
     const result = await redrive(testBackend(), stackTarget(), { queue: 'events', limit: 12 });
     expect(result.moved).toBe(12);
     expect(dlq.messages).toHaveLength(18);
+  });
+
+  it('refuses a --rate or --limit that is not a positive number, and a blank --id, before touching the queue', async () => {
+    const refused = [
+      [{ rate: 0 }, '--rate must be a positive number of messages per second (got 0)'],
+      [{ rate: -5 }, '--rate must be a positive number of messages per second (got -5)'],
+      [{ rate: Number.NaN }, '--rate must be a positive number of messages per second (got NaN)'],
+      [{ limit: 0 }, '--limit must be a positive integer (got 0)'],
+      [{ limit: 1.5 }, '--limit must be a positive integer (got 1.5)'],
+      [{ ids: ['evt-1', ' '] }, /^--id must not be empty/],
+    ] as const;
+    for (const [options, message] of refused) {
+      await expect(redrive(testBackend(), stackTarget(), { queue: 'events', ...options })).rejects.toThrow(
+        message,
+      );
+    }
+    expect(sqs.calls()).toHaveLength(0);
+  });
+
+  it('counts a dead letter another reader holds in the depth before and after, as status does', async () => {
+    const dlq = installFakeQueue(sqs, EVENTS.deadLetterUrl, deadLetters(3));
+    dlq.hidden.add('rh-2');
+    acceptAllSends();
+    const result = await redrive(testBackend(), stackTarget(), { queue: 'events', ids: ['evt-0'] });
+    expect(result).toMatchObject({ moved: 1, deadLetterDepthBefore: 3, deadLetterDepthAfter: 2 });
+  });
+
+  it('counts each message sent but not deleted from the DLQ', async () => {
+    installFakeQueue(sqs, EVENTS.deadLetterUrl, deadLetters(2));
+    acceptAllSends();
+    sqs.on(DeleteMessageBatchCommand).callsFake((input: { Entries: { Id: string }[] }) => ({
+      Successful: [],
+      Failed: input.Entries.map((e) => ({ Id: e.Id, Code: 'InternalError', SenderFault: false })),
+    }));
+    const result = await redrive(testBackend(), stackTarget(), { queue: 'events', limit: 5 });
+    expect(result).toMatchObject({ moved: 2, notDeleted: 2 });
   });
 
   it('names the valid queues for an unknown one', async () => {

@@ -631,3 +631,35 @@ describe('trace of a job on a deployed stack', () => {
     expect(looked).toEqual(['nope']);
   });
 });
+
+describe('a timeline of a redriven event', () => {
+  const at = (second: number) => `2026-11-30T10:00:${String(second).padStart(2, '0')}.000Z`;
+
+  it('shows one redrive before the first attempt after it, not before every later retry', () => {
+    const result = buildTimeline('e', [
+      { at: at(1), kind: 'ingest', outcome: 'queued', id: 'e', source: 's', queue: 'events', status: 202 },
+      { at: at(2), kind: 'consumer', outcome: 'dead-lettered', id: 'e', queue: 'events', attempt: 1 },
+      { at: at(3), kind: 'consumer', outcome: 'retried', id: 'e', queue: 'events', attempt: 1 },
+      { at: at(4), kind: 'consumer', outcome: 'processed', id: 'e', queue: 'events', attempt: 2 },
+    ]);
+    expect(result.steps.map((s) => s.step)).toEqual([
+      'received',
+      'queued',
+      'attempt',
+      'dead-lettered',
+      'redriven',
+      'attempt',
+      'attempt',
+    ]);
+  });
+
+  it('gives an error only to attempts that failed, and lists only the queues it went to', () => {
+    const result = buildTimeline('e', [
+      { at: at(1), kind: 'ingest', outcome: 'queued', id: 'e', source: 's', queue: 'events,', status: 202 },
+      { at: at(2), kind: 'consumer', outcome: 'retried', id: 'e', queue: 'events', reason: 'Error: boom' },
+      { at: at(3), kind: 'consumer', outcome: 'duplicate', id: 'e', queue: 'events', reason: 'already done' },
+    ]);
+    expect(result.steps[1]).toEqual({ at: at(1), step: 'queued', queues: ['events'] });
+    expect(result.steps.slice(2).map((s) => s.error)).toEqual(['Error: boom', undefined]);
+  });
+});

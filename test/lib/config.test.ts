@@ -536,6 +536,8 @@ describe('resolveConfig: schedules', () => {
     ['cron(0 22-2 * * ? *)', /"22-2" runs backwards in the hours field.*write "22-23,0-2"/],
     ['cron(0 9 ? * FRI-MON *)', /"FRI-MON" runs backwards in the day-of-week field.*write "FRI-SAT,SUN-MON"/],
     ['cron(0 9 1 DEC-FEB ? *)', /"DEC-FEB" runs backwards in the month field.*write "DEC,JAN-FEB"/],
+    ['cron(0 9 1 1 ? 2031-2029)', /"2031-2029" runs backwards in the year field.*write "2029-2031"/],
+    ['cron(0 1-2-3 * * ? *)', /"1-2-3" is out of range in the hours field/],
     ['cron(*/60 * * * ? *)', /increment is at most 59 in the minutes field/],
     ['cron(0 0/24 * * ? *)', /increment is at most 23 in the hours field/],
     ['rate(0 minutes)', /at least 1/],
