@@ -402,7 +402,7 @@ export class HooklinePipeline extends Construct {
    * Lets a function send jobs (`hookline/producer`) to a configured queue: exactly `sqs:SendMessage` there, its
    * job records, claim-checked payloads under `payloads/job/` and, with `{ delays: true }`, one-time schedules
    * sent by a role that may only send to that queue (and to their dead-letter queue, which gets an alarm, a graph
-   * on the dashboard and the outputs the CLI finds it by, whether the grant comes before or after the pipeline is
+   * on the dashboard and the output the CLI finds it by, whether the grant comes before or after the pipeline is
    * built). Sets the environment `createProducer()` reads.
    */
   grantSend(fn: lambda.Function, queueName: string, options: GrantSendOptions = {}): void {
@@ -427,7 +427,7 @@ export class HooklinePipeline extends Construct {
 
   /**
    * Once the one-time job schedules' dead-letter queue exists: its alarm, its graph on the dashboard, and the
-   * outputs through which `hookline status` and `hookline failed` find it. A dead letter nobody sees is lost.
+   * output through which `hookline status` and `hookline failed` find it. A dead letter nobody sees is lost.
    */
   private showJobScheduleDeadLetterQueue(): void {
     const queue = this.jobProducers?.schedulerDeadLetterQueue;
@@ -445,11 +445,6 @@ export class HooklinePipeline extends Construct {
       key: STACK_OUTPUTS.jobSchedulesDeadLetterQueueUrl,
       value: queue.queueUrl,
       description: `URL of the DLQ of the ${description}`,
-    });
-    new CfnOutput(this, STACK_OUTPUTS.jobSchedulesDeadLetterQueueArn, {
-      key: STACK_OUTPUTS.jobSchedulesDeadLetterQueueArn,
-      value: queue.queueArn,
-      description: `ARN of the DLQ of the ${description}`,
     });
     this.#jobScheduleDeadLetterQueueShown = true;
   }
@@ -526,17 +521,12 @@ export class HooklinePipeline extends Construct {
       );
     }
     for (const [name, pair] of Object.entries(this.queues)) {
+      // No ARN outputs: the CLI derives each queue's ARN from its URL, and outputs are what limits queues.
       out(outputKey('QueueUrl', name), pair.queue.queueUrl, `URL of queue "${name}"`);
-      out(outputKey('QueueArn', name), pair.queue.queueArn, `ARN of queue "${name}"`);
       out(
         outputKey('DeadLetterQueueUrl', name),
         pair.deadLetterQueue.queueUrl,
         `URL of the DLQ of "${name}"`,
-      );
-      out(
-        outputKey('DeadLetterQueueArn', name),
-        pair.deadLetterQueue.queueArn,
-        `ARN of the DLQ of "${name}"`,
       );
     }
     this.addScheduleDeadLetterOutputs();
@@ -563,16 +553,10 @@ export class HooklinePipeline extends Construct {
   private addScheduleDeadLetterOutputs(): void {
     for (const { name, queue } of this.scheduleDeadLetterQueues()) {
       const url = outputKey('ScheduleDeadLetterQueueUrl', name);
-      const arn = outputKey('ScheduleDeadLetterQueueArn', name);
       new CfnOutput(this, url, {
         key: url,
         value: queue.queueUrl,
         description: `URL of the DLQ of schedule "${name}" (deliveries EventBridge Scheduler gave up on)`,
-      });
-      new CfnOutput(this, arn, {
-        key: arn,
-        value: queue.queueArn,
-        description: `ARN of the DLQ of schedule "${name}"`,
       });
     }
   }

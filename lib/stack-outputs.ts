@@ -4,22 +4,31 @@
  * are a public contract: change them only together with `bin/hookline.ts`.
  */
 
-/** Kinds of per-source, per-queue or per-schedule outputs. */
+/**
+ * Kinds of per-source, per-queue or per-schedule outputs. Only what no other output derives: a stack holds at
+ * most 200 outputs, so every output per queue lowers how many queues one stack holds.
+ */
 export type OutputKind =
   | 'WebhookUrl'
   | 'QueueUrl'
-  | 'QueueArn'
   | 'DeadLetterQueueUrl'
-  | 'DeadLetterQueueArn'
+  /** Named by CloudFormation (the function declares no name), so derived from nothing. */
   | 'ConsumerFunctionName'
+  /** Known only to Lambda: finding it from the function and queue would take a call per queue. */
   | 'EventSourceMappingId'
-  /** The consumer function's log group (`hookline trace`). */
+  /** The consumer function's log group (`hookline trace`): named by CloudFormation too, not after the function. */
   | 'ConsumerLogGroupName'
   /** A verifying source's signing secret: its ARN, or its name when the configuration names an existing one. */
   | 'SigningSecretId'
   /** A configured schedule's dead-letter queue (deliveries EventBridge Scheduler gave up on). */
-  | 'ScheduleDeadLetterQueueUrl'
-  | 'ScheduleDeadLetterQueueArn';
+  | 'ScheduleDeadLetterQueueUrl';
+
+/**
+ * Kinds of outputs earlier versions declared and this one leaves out, since the CLI derives them: each queue's ARN,
+ * from its URL and the stack's own ARN (`queueArnOfUrl`). The CLI still reads them from a stack those versions
+ * deployed, where they are present.
+ */
+export type FormerOutputKind = 'QueueArn' | 'DeadLetterQueueArn' | 'ScheduleDeadLetterQueueArn';
 
 /** `billing-jobs` -> `BillingJobs`: CloudFormation output keys are alphanumeric. */
 export function pascalCase(name: string): string {
@@ -31,7 +40,7 @@ export function pascalCase(name: string): string {
 }
 
 /** The output key for one resource of a source, queue or schedule, e.g. `outputKey('QueueUrl', 'events')` = `QueueUrlEvents`. */
-export function outputKey(kind: OutputKind, name: string): string {
+export function outputKey(kind: OutputKind | FormerOutputKind, name: string): string {
   return `${kind}${pascalCase(name)}`;
 }
 
@@ -51,6 +60,10 @@ export const STACK_OUTPUTS = {
   jobsEndpointLogGroupName: 'JobsEndpointLogGroupName',
   /** The one-time job schedules' dead-letter queue, once a producer may delay jobs (`grantSend` with delays). */
   jobSchedulesDeadLetterQueueUrl: 'JobSchedulesDeadLetterQueueUrl',
+} as const;
+
+/** Stack-wide outputs earlier versions declared, read only where present (see {@link FormerOutputKind}). */
+export const FORMER_STACK_OUTPUTS = {
   jobSchedulesDeadLetterQueueArn: 'JobSchedulesDeadLetterQueueArn',
 } as const;
 

@@ -1,9 +1,9 @@
 /**
  * CloudFormation's limits on one template that a large configuration reaches: 200 outputs, 500 resources (CDK's
  * default, which `@aws-cdk/core:stackResourceLimit` may change) and 1 MB of template body. The pipeline declares
- * several outputs per queue, because the CLI finds each queue through them, so 27 queues with consumers pass the
- * outputs limit while far below the resources limit. CDK checks only the resources, and only warns about the
- * template's size, so without this check such a configuration synthesizes and fails at deploy. Checked over the
+ * outputs per source and queue, through which the CLI finds them, so enough sources pass the outputs limit while
+ * far below the resources limit. CDK checks only the resources, and only warns about the template's
+ * size, so without this check such a configuration synthesizes and fails at deploy. Checked over the
  * whole stack (the app's own outputs and resources count too) once the app is synthesized, every limit reported
  * together.
  */
@@ -63,8 +63,8 @@ export function templateLimitViolations(
       violation(
         'outputs',
         `CloudFormation accepts at most ${limits.outputs} outputs in one template; the pipeline declares ` +
-          `${counts.pipelineOutputs} (7 for each queue with a consumer, 4 for each other queue, 2 for each ` +
-          `verifying source, 1 for each other source, 2 for each schedule, and up to 16 for the whole ` +
+          `${counts.pipelineOutputs} (5 for each queue with a consumer, 2 for each other queue, 2 for each ` +
+          `verifying source, 1 for each other source, 1 for each schedule, and up to 15 for the whole ` +
           `pipeline) and the rest of the stack ${counts.outputs - counts.pipelineOutputs}`,
         counts.outputs,
         `${SPLIT_FIX}, or remove outputs of the stack's own`,

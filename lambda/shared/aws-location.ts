@@ -30,12 +30,50 @@ export function queueUrlOf(where: AwsLocation, queueName: string): string {
  * service (IAM).
  */
 export function arnOf(
-  where: AwsLocation,
+  where: Pick<AwsLocation, 'partition' | 'region' | 'account'>,
   service: string,
   resource: string,
   options: { readonly global?: boolean } = {},
 ): string {
   return `arn:${where.partition}:${service}:${options.global ? '' : where.region}:${where.account}:${resource}`;
+}
+
+/**
+ * The partition, region and account an ARN names (`arn:<partition>:<service>:<region>:<account>:<resource>`), or
+ * undefined for what is not an ARN.
+ */
+export function locationOfArn(
+  arn: string,
+): Pick<AwsLocation, 'partition' | 'region' | 'account'> | undefined {
+  const [prefix, partition, service, region, account] = arn.split(':');
+  if (prefix !== 'arn' || !partition || !service || region === undefined || account === undefined)
+    return undefined;
+  return { partition, region, account };
+}
+
+/**
+ * A queue's account and name from its URL: the path is `/<account>/<name>` in every form SQS answers with
+ * (`https://sqs.<region>.<url suffix>`, the legacy `https://<region>.queue.amazonaws.com` and
+ * `https://queue.amazonaws.com`) and in the emulator's; undefined for a URL of another shape.
+ */
+export function queueOfUrl(
+  url: string,
+): { readonly account: string; readonly queueName: string } | undefined {
+  const match = /^https?:\/\/[^/]+\/([^/]+)\/([^/]+)$/.exec(url);
+  return match?.[1] && match[2] ? { account: match[1], queueName: match[2] } : undefined;
+}
+
+/**
+ * A queue's ARN from its URL (the inverse of {@link queueUrlOf}): the account and name from the URL, the partition
+ * and region from `where` the queue is, since the host names no partition (`amazonaws.com` is also the GovCloud
+ * domain) and a legacy host no region. Undefined for a URL that is not a queue's.
+ */
+export function queueArnOfUrl(
+  where: Pick<AwsLocation, 'partition' | 'region'>,
+  url: string,
+): string | undefined {
+  const queue = queueOfUrl(url);
+  return queue ? arnOf({ ...where, account: queue.account }, 'sqs', queue.queueName) : undefined;
 }
 
 /** A FIFO queue's name ends in `.fifo`, as SQS requires, and only a FIFO queue's does. */

@@ -4,10 +4,12 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
+import { type AwsLocation, locationOfArn, queueArnOfUrl } from '../../lambda/shared/aws-location';
 import type { ResolvedConfig } from '../config';
 import { isProcessAlive, type LocalState, localStatePath, parseLocalState } from '../local/state-file';
 import type { LocalQueue } from '../local/topology';
 import {
+  FORMER_STACK_OUTPUTS,
   JOB_SCHEDULES,
   outputKey,
   SCHEDULE_DEAD_LETTER_QUEUE_PREFIX,
@@ -139,13 +141,14 @@ export async function describeStackTarget(
     );
   }
   const outputs = new Map((stack.Outputs ?? []).map((o) => [o.OutputKey ?? '', o.OutputValue ?? '']));
+  const queueArnOf = queueArns(outputs, stack.StackId);
   const queues: Record<string, QueueTarget> = {};
   const missing: string[] = [];
   for (const queue of config.queues) {
     const url = outputs.get(outputKey('QueueUrl', queue.name));
-    const arn = outputs.get(outputKey('QueueArn', queue.name));
+    const arn = queueArnOf(outputKey('QueueArn', queue.name), url);
     const deadLetterUrl = outputs.get(outputKey('DeadLetterQueueUrl', queue.name));
-    const deadLetterArn = outputs.get(outputKey('DeadLetterQueueArn', queue.name));
+    const deadLetterArn = queueArnOf(outputKey('DeadLetterQueueArn', queue.name), deadLetterUrl);
     if (!url || !arn || !deadLetterUrl || !deadLetterArn) {
       missing.push(queue.name);
       continue;
@@ -171,8 +174,8 @@ export async function describeStackTarget(
       (apiUrl ? `${apiUrl}/webhooks/${source.name}` : undefined);
     if (url) webhookUrls[source.name] = url;
   }
-  const jobSchedulesDeadLetterQueue = jobSchedulesDeadLetterQueueOf(outputs);
-  const schedules = scheduleDeadLetterQueuesOf(outputs, config);
+  const jobSchedulesDeadLetterQueue = jobSchedulesDeadLetterQueueOf(outputs, queueArnOf);
+  const schedules = scheduleDeadLetterQueuesOf(outputs, queueArnOf, config);
   const ingestFunctionName = outputs.get(STACK_OUTPUTS.ingestFunctionName);
   const signingSecretIds: Record<string, string> = {};
   for (const source of config.sources) {
@@ -195,12 +198,28 @@ export async function describeStackTarget(
   };
 }
 
+/** A queue's ARN: the output named `arnKey`, or else derived from the queue's URL. */
+type QueueArnLookup = (arnKey: string, url: string | undefined) => string | undefined;
+
+/**
+ * A queue's ARN as the stack's outputs give it: the ARN output a stack deployed by an earlier version has (read
+ * as it is, so nothing changes for that stack), else derived from the queue's URL in the partition and region of
+ * the stack's own ARN, which are the queue's: a stack creates its resources in its own account and region.
+ */
+function queueArns(outputs: ReadonlyMap<string, string>, stackId: string | undefined): QueueArnLookup {
+  const where: Pick<AwsLocation, 'partition' | 'region'> | undefined = stackId
+    ? locationOfArn(stackId)
+    : undefined;
+  return (arnKey, url) => outputs.get(arnKey) || (url && where ? queueArnOfUrl(where, url) : undefined);
+}
+
 /** The one-time job schedules' dead-letter queue, from its outputs (present once a grant allowed delays). */
 function jobSchedulesDeadLetterQueueOf(
   outputs: ReadonlyMap<string, string>,
+  queueArnOf: QueueArnLookup,
 ): DeadLetterQueueTarget | undefined {
   const deadLetterUrl = outputs.get(STACK_OUTPUTS.jobSchedulesDeadLetterQueueUrl);
-  const deadLetterArn = outputs.get(STACK_OUTPUTS.jobSchedulesDeadLetterQueueArn);
+  const deadLetterArn = queueArnOf(FORMER_STACK_OUTPUTS.jobSchedulesDeadLetterQueueArn, deadLetterUrl);
   return deadLetterUrl && deadLetterArn
     ? { name: JOB_SCHEDULES, deadLetterUrl, deadLetterArn, holds: JOB_SCHEDULES_HOLD }
     : undefined;
@@ -209,13 +228,14 @@ function jobSchedulesDeadLetterQueueOf(
 /** Each configured schedule's dead-letter queue, from its outputs, and the schedules whose outputs are absent. */
 function scheduleDeadLetterQueuesOf(
   outputs: ReadonlyMap<string, string>,
+  queueArnOf: QueueArnLookup,
   config: ResolvedConfig,
 ): Pick<StackTarget, 'scheduleDeadLetterQueues' | 'schedulesMissingOutputs'> {
   const found: DeadLetterQueueTarget[] = [];
   const missing: string[] = [];
   for (const schedule of config.schedules) {
     const deadLetterUrl = outputs.get(outputKey('ScheduleDeadLetterQueueUrl', schedule.name));
-    const deadLetterArn = outputs.get(outputKey('ScheduleDeadLetterQueueArn', schedule.name));
+    const deadLetterArn = queueArnOf(outputKey('ScheduleDeadLetterQueueArn', schedule.name), deadLetterUrl);
     if (!deadLetterUrl || !deadLetterArn) {
       missing.push(schedule.name);
       continue;

@@ -18,7 +18,7 @@ import {
   SetQueueAttributesCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
-import { type AwsLocation, arnOf, queueUrlOf } from '../../lambda/shared/aws-location';
+import { type AwsLocation, arnOf, locationOfArn, queueUrlOf } from '../../lambda/shared/aws-location';
 import { DEDUPE_TABLE, IDEMPOTENCY_TABLE } from '../../lambda/shared/contracts';
 import type { ResolvedConfig, ResolvedQueue } from '../config';
 import { type PipelineResources, sourceNeedsSecret } from '../runtime-wiring';
@@ -62,7 +62,7 @@ export function emulatorLocation(queues: readonly LocalQueue[]): AwsLocation {
   const [first] = queues;
   // The configuration refuses a pipeline (and a jobs endpoint) without queues.
   if (!first) throw new Error('the pipeline has no queue');
-  const [, partition = '', , region = '', account = ''] = first.arn.split(':');
+  const { partition = '', region = '', account = '' } = locationOfArn(first.arn) ?? {};
   const location: AwsLocation = {
     partition,
     region,

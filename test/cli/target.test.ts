@@ -160,6 +160,89 @@ describe('stack target', () => {
     expect((await describe([ingest])).logGroups).toEqual({ ingest: '/aws/lambda/ingest', consumers: {} });
   });
 
+  /** The target of stack `Hookline` whose id is `stackId`, from `outputs`. */
+  async function targetOf(
+    stackId: string | undefined,
+    outputs: { OutputKey: string; OutputValue: string }[],
+  ) {
+    cfn.on(DescribeStacksCommand, { StackName: 'Hookline' }).resolves({
+      Stacks: [
+        {
+          StackName: 'Hookline',
+          ...(stackId ? { StackId: stackId } : {}),
+          CreationTime: new Date(),
+          StackStatus: 'CREATE_COMPLETE',
+          Outputs: outputs,
+        },
+      ],
+    });
+    return describeStackTarget(
+      new CloudFormationClient({ region: 'us-east-1' }),
+      'Hookline',
+      'us-east-1',
+      resolved,
+    );
+  }
+
+  /** The URL outputs a stack of this version publishes for each queue: no ARN outputs. */
+  const urlOutputs = (origin: string, account: string) =>
+    resolved.queues.flatMap((q) => [
+      { OutputKey: outputKey('QueueUrl', q.name), OutputValue: `${origin}/${account}/Hookline-${q.name}` },
+      {
+        OutputKey: outputKey('DeadLetterQueueUrl', q.name),
+        OutputValue: `${origin}/${account}/Hookline-${q.name}-dlq`,
+      },
+    ]);
+
+  it.each([
+    ['aws', 'eu-west-1', 'https://sqs.eu-west-1.amazonaws.com'],
+    ['aws-cn', 'cn-north-1', 'https://sqs.cn-north-1.amazonaws.com.cn'],
+    ['aws-us-gov', 'us-gov-west-1', 'https://sqs.us-gov-west-1.amazonaws.com'],
+    // The legacy forms of a queue's URL name no partition, and the first no region.
+    ['aws', 'us-east-1', 'https://queue.amazonaws.com'],
+    ['aws', 'eu-west-1', 'https://eu-west-1.queue.amazonaws.com'],
+  ])(
+    "derives each queue's ARN from its URL, in the partition and region of the stack's own ARN (%s, %s)",
+    async (partition, region, origin) => {
+      const account = '123456789012';
+      const target = await targetOf(
+        `arn:${partition}:cloudformation:${region}:${account}:stack/Hookline/0a1b2c3d-0000-0000-0000-000000000000`,
+        urlOutputs(origin, account),
+      );
+      expect(queueOf(target, 'orders')).toMatchObject({
+        url: `${origin}/${account}/Hookline-orders`,
+        arn: `arn:${partition}:sqs:${region}:${account}:Hookline-orders`,
+        deadLetterUrl: `${origin}/${account}/Hookline-orders-dlq`,
+        deadLetterArn: `arn:${partition}:sqs:${region}:${account}:Hookline-orders-dlq`,
+      });
+      expect(target.queuesMissingOutputs).toEqual([]);
+    },
+  );
+
+  it('reads the ARN outputs of a stack an earlier version deployed, rather than deriving them', async () => {
+    const stackId = 'arn:aws:cloudformation:us-east-1:123456789012:stack/Hookline/0a1b2c3d';
+    const formerArns = resolved.queues.flatMap((q) => [
+      { OutputKey: outputKey('QueueArn', q.name), OutputValue: `arn:${q.name}` },
+      { OutputKey: outputKey('DeadLetterQueueArn', q.name), OutputValue: `arn:${q.name}-dlq` },
+    ]);
+    const target = await targetOf(stackId, [
+      ...urlOutputs('https://sqs.us-east-1.amazonaws.com', '123456789012'),
+      ...formerArns,
+    ]);
+    expect(queueOf(target, 'orders')).toMatchObject({ arn: 'arn:orders', deadLetterArn: 'arn:orders-dlq' });
+  });
+
+  it('counts a queue as missing outputs when one of its URL outputs is absent', async () => {
+    const stackId = 'arn:aws:cloudformation:us-east-1:123456789012:stack/Hookline/0a1b2c3d';
+    const outputs = urlOutputs('https://sqs.us-east-1.amazonaws.com', '123456789012').filter(
+      (o) => o.OutputKey !== outputKey('DeadLetterQueueUrl', 'orders'),
+    );
+    const target = await targetOf(stackId, outputs);
+    expect(target.queuesMissingOutputs).toEqual(['orders']);
+    expect(() => queueOf(target, 'orders')).toThrow(/no outputs in stack Hookline in us-east-1: redeploy/);
+    expect(queueOf(target, 'events').arn).toBe('arn:aws:sqs:us-east-1:123456789012:Hookline-events');
+  });
+
   it('tells to redeploy when a queue has no outputs', async () => {
     cfn.on(DescribeStacksCommand).resolves({
       Stacks: [

@@ -4,7 +4,6 @@
  * can only send to its queue.
  */
 
-import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import {
@@ -15,7 +14,6 @@ import {
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { mockClient } from 'aws-sdk-client-mock';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { createProducer } from '../../lambda/producer';
@@ -26,7 +24,7 @@ import {
   PRODUCER_CONFIG_ENV,
   PRODUCER_QUEUES_ENV,
 } from '../../lambda/shared/producer-config';
-import { deadLetterQueueOf, describeStackTarget, JOB_SCHEDULES } from '../../lib/cli/target';
+import { deadLetterQueueOf, JOB_SCHEDULES } from '../../lib/cli/target';
 import { WebhookPipelineStack } from '../../lib/webhook-pipeline-stack';
 import {
   exampleResolved,
@@ -35,6 +33,7 @@ import {
   resolveAsDeployed,
   testApp,
 } from '../helpers/cdk';
+import { deployedTarget, US_EAST_1 } from '../helpers/deployed-target';
 
 type Statement = { Action: string | string[]; Resource: unknown; Condition?: unknown; Effect: string };
 type Json = ReturnType<Template['toJSON']>;
@@ -330,37 +329,14 @@ describe("the one-time job schedules' dead-letter queue", () => {
         expect.objectContaining({ label: 'job schedules DLQ', stat: 'Maximum' }),
       ]);
       // Outputs the CLI finds it by: `hookline failed list job_schedules` reads that very queue.
-      const outputs = template.Outputs as Record<string, { Value: unknown }>;
-      const cloudformation = mockClient(CloudFormationClient);
-      cloudformation.on(DescribeStacksCommand).resolves({
-        Stacks: [
-          {
-            StackName: stack.stackName,
-            CreationTime: new Date(),
-            StackStatus: 'CREATE_COMPLETE',
-            Outputs: Object.entries(outputs).map(([key, output]) => ({
-              OutputKey: key,
-              OutputValue: renderIntrinsics(output.Value),
-            })),
-          },
-        ],
+      const target = await deployedTarget(template, stack.stackName, exampleResolved());
+      const deployed = (value: unknown) => resolveAsDeployed(value, template, stack.stackName, US_EAST_1);
+      expect(deadLetterQueueOf(target, JOB_SCHEDULES)).toEqual({
+        name: JOB_SCHEDULES,
+        holds: 'one-time jobs Scheduler could not deliver',
+        deadLetterUrl: deployed({ Ref: queueId }),
+        deadLetterArn: deployed({ 'Fn::GetAtt': [queueId, 'Arn'] }),
       });
-      try {
-        const target = await describeStackTarget(
-          new CloudFormationClient(fakeClientConfig),
-          stack.stackName,
-          'us-east-1',
-          exampleResolved(),
-        );
-        expect(deadLetterQueueOf(target, JOB_SCHEDULES)).toEqual({
-          name: JOB_SCHEDULES,
-          holds: 'one-time jobs Scheduler could not deliver',
-          deadLetterUrl: `resolved-${queueId}`,
-          deadLetterArn: `resolved-${queueId}.Arn`,
-        });
-      } finally {
-        cloudformation.restore();
-      }
     },
   );
 

@@ -3,22 +3,16 @@
  * one), walked in the synthesized template: from each schedule to the queue its DeadLetterConfig names, to the
  * dashboard's "Dead-lettered now" tile, and to the outputs through which `hookline status` and `failed` find it.
  */
-import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { Template } from 'aws-cdk-lib/assertions';
-import { mockClient } from 'aws-sdk-client-mock';
 import { describe, expect, it } from 'vitest';
 import { redriveSourceOf } from '../../lib/cli/redrive';
-import {
-  deadLetterQueueOf,
-  describeStackTarget,
-  otherDeadLetterQueues,
-  type Target,
-} from '../../lib/cli/target';
+import { deadLetterQueueOf, otherDeadLetterQueues } from '../../lib/cli/target';
 import type { ResolvedConfig } from '../../lib/config';
 import { JOB_SCHEDULES_RESEND } from '../../lib/stack-outputs';
 import { WebhookPipelineStack } from '../../lib/webhook-pipeline-stack';
 import { type Resources, walkAlarmsToPublishGrants } from '../helpers/alarms';
-import { exampleResolved, renderIntrinsics, testApp } from '../helpers/cdk';
+import { exampleResolved, renderIntrinsics, resolveAsDeployed, testApp } from '../helpers/cdk';
+import { deployedTarget, US_EAST_1 } from '../helpers/deployed-target';
 
 type Resource = { Type: string; Properties: Record<string, unknown> };
 
@@ -64,45 +58,6 @@ function deadLetterQueueIds(stack: WebhookPipelineStack, resources: Record<strin
   return [...new Set([...byRedrivePolicy, ...bySchedule, jobSchedules])].sort();
 }
 
-/**
- * The target the CLI makes of the deployed stack: `describeStackTarget` over the template's outputs, each value
- * resolved as a deploy would (`resolved-<logical id>`).
- */
-async function cliTargetOf(
-  template: { Outputs?: unknown },
-  stackName: string,
-  config: ResolvedConfig,
-): Promise<Target> {
-  const outputs = template.Outputs as Record<string, { Value: unknown }>;
-  const cloudformation = mockClient(CloudFormationClient);
-  cloudformation.on(DescribeStacksCommand).resolves({
-    Stacks: [
-      {
-        StackName: stackName,
-        CreationTime: new Date(),
-        StackStatus: 'CREATE_COMPLETE',
-        Outputs: Object.entries(outputs).map(([key, output]) => ({
-          OutputKey: key,
-          OutputValue: renderIntrinsics(output.Value),
-        })),
-      },
-    ],
-  });
-  try {
-    return await describeStackTarget(
-      new CloudFormationClient({
-        region: 'us-east-1',
-        credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-      }),
-      stackName,
-      'us-east-1',
-      config,
-    );
-  } finally {
-    cloudformation.restore();
-  }
-}
-
 describe('the dead-letter queues EventBridge Scheduler fills', () => {
   it('are each counted once on the "Dead-lettered now" tile, with every queue\'s own', {
     timeout: 90_000,
@@ -144,15 +99,16 @@ describe('the dead-letter queues EventBridge Scheduler fills', () => {
         (schedule.Properties.Target as { DeadLetterConfig: { Arn: unknown } }).DeadLetterConfig.Arn,
       );
     };
-    const target = await cliTargetOf(template, stack.stackName, config);
+    const target = await deployedTarget(template, stack.stackName, config);
+    const deployed = (value: unknown) => resolveAsDeployed(value, template, stack.stackName, US_EAST_1);
     const schedules = otherDeadLetterQueues(target).filter((d) => d.name.startsWith('schedule:'));
     expect(schedules).toEqual(
       ['heartbeat', 'nightly-report'].map((name) => {
         const id = scheduleDeadLetterQueue(name);
         return expect.objectContaining({
           name: `schedule:${name}`,
-          deadLetterUrl: `resolved-${id}`,
-          deadLetterArn: `resolved-${id}.Arn`,
+          deadLetterUrl: deployed({ Ref: id }),
+          deadLetterArn: deployed({ 'Fn::GetAtt': [id, 'Arn'] }),
           redriveTo: 'events',
         });
       }),
@@ -166,7 +122,8 @@ describe('the dead-letter queues EventBridge Scheduler fills', () => {
     const { config, stack } = everyDeadLetterQueue();
     const template = Template.fromStack(stack).toJSON();
     const resources = template.Resources as Record<string, Resource>;
-    const target = await cliTargetOf(template, stack.stackName, config);
+    const target = await deployedTarget(template, stack.stackName, config);
+    const deployed = (value: unknown) => resolveAsDeployed(value, template, stack.stackName, US_EAST_1);
     const alarms = Object.entries(resources).filter(
       ([, r]) =>
         r.Type === 'AWS::CloudWatch::Alarm' &&
@@ -181,7 +138,9 @@ describe('the dead-letter queues EventBridge Scheduler fills', () => {
       const description = String(alarm.Properties.AlarmDescription);
       const name = /`hookline failed list (\S+)`/.exec(description)?.[1];
       expect(name, `${alarmId}: ${description}`).toBeDefined();
-      expect(deadLetterQueueOf(target, name as string).deadLetterUrl, alarmId).toBe(`resolved-${queueId}`);
+      expect(deadLetterQueueOf(target, name as string).deadLetterUrl, alarmId).toBe(
+        deployed({ Ref: queueId }),
+      );
       // It offers a redrive exactly where the CLI makes one.
       const redrivable = (() => {
         try {

@@ -64,34 +64,50 @@ describe('CloudFormation template limits, checked at synth', () => {
           }),
       ),
     );
-    // One more queue with a consumer (7), a queue without one (4), a verifying source (2), an unverified
-    // source (1), a schedule (2): what the message says each costs.
-    expect(larger.length - small.length).toBe(7 + 4 + 2 + 1 + 2);
-    // The whole-pipeline outputs stay within the "up to 16" the message names.
+    // One more queue with a consumer (5), a queue without one (2), a verifying source (2), an unverified
+    // source (1), a schedule (1): what the message says each costs.
+    expect(larger.length - small.length).toBe(5 + 2 + 2 + 1 + 1);
+    // The whole-pipeline outputs stay within the "up to 15" the message names.
     const perItem =
-      /^(WebhookUrl|SigningSecretId|QueueUrl|QueueArn|DeadLetterQueue|Consumer|EventSourceMapping|ScheduleDeadLetterQueue)/;
-    expect(Object.values(STACK_OUTPUTS).length + 2).toBeLessThanOrEqual(16);
-    expect(larger.filter((key) => !perItem.test(key)).length).toBeLessThanOrEqual(16);
+      /^(WebhookUrl|SigningSecretId|QueueUrl|DeadLetterQueue|Consumer|EventSourceMapping|ScheduleDeadLetterQueue)/;
+    expect(Object.values(STACK_OUTPUTS).length + 2).toBeLessThanOrEqual(15);
+    expect(larger.filter((key) => !perItem.test(key)).length).toBeLessThanOrEqual(15);
   }, 120_000);
 
-  it('refuses at synth a configuration whose outputs pass 200, which CloudFormation would refuse only at deploy', () => {
-    // 27 queues with consumers: 189 outputs of the queues alone, 201 in all, far below 500 resources.
-    const result = synthesize((s) => new HooklinePipeline(s, 'P', { config: config(27) }));
+  it('holds as many queues with consumers as 500 resources allow, and refuses the next one at synth', () => {
+    // 36 queues with consumers fit: 13 resources each (497 in all), 5 outputs each (192 in all).
+    const fits = synthesize((s) => new HooklinePipeline(s, 'P', { config: config(36) }));
+    expect(outputsOf(fits).length).toBeLessThanOrEqual(200);
+    // The 37th passes 500 resources (510) while its outputs (197) still fit: CDK and this check refuse it.
+    const result = synthesize((s) => new HooklinePipeline(s, 'P', { config: config(37) }));
     expect(result).toHaveProperty('error');
     const error = (result as { error: unknown }).error;
     expect(error).toBeInstanceOf(ViolationsError);
     const message = (error as Error).message;
     expect(message).toContain('CloudFormation template of stack Limits');
     expect(message).toMatch(
-      /outputs: CloudFormation accepts at most 200 outputs in one template; the pipeline declares \d+/,
+      /resources: CloudFormation accepts at most 500 resources in one stack; the pipeline declares 510 and the rest of the stack 0/,
     );
     expect(message).toContain('second HooklinePipeline in another stack');
-    expect(message).not.toContain('resources:');
-    // 26 queues fit.
-    expect(
-      outputsOf(synthesize((s) => new HooklinePipeline(s, 'P', { config: config(26) }))).length,
-    ).toBeLessThanOrEqual(200);
+    expect(message).not.toContain('outputs:');
   }, 300_000);
+
+  it('refuses at synth a stack whose outputs pass 200, which CloudFormation would refuse only at deploy', () => {
+    const pipelineOutputs = outputsOf(
+      synthesize((s) => new HooklinePipeline(s, 'P', { config: config(1) })),
+    ).length;
+    const result = synthesize((s) => {
+      new HooklinePipeline(s, 'P', { config: config(1) });
+      for (let i = 0; i < 201 - pipelineOutputs; i++) new CfnOutput(s, `Own${i}`, { value: String(i) });
+    });
+    expect(result).toHaveProperty('error');
+    const message = String((result as { error?: Error }).error?.message);
+    expect(message).toContain(
+      `outputs: CloudFormation accepts at most 200 outputs in one template; the pipeline declares ${pipelineOutputs} (5 for each queue with a consumer`,
+    );
+    expect(message).toContain(`and the rest of the stack ${201 - pipelineOutputs} (got 201)`);
+    expect(message).not.toContain('resources:');
+  }, 120_000);
 
   it("counts the app's own outputs and resources in the same stack, and reports both limits at once", () => {
     const result = synthesize(
