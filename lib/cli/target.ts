@@ -4,7 +4,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
-import { type AwsLocation, locationOfArn, queueArnOfUrl } from '../../lambda/shared/aws-location';
+import type { AwsLocation } from '../../lambda/shared/aws-location';
 import type { ResolvedConfig } from '../config';
 import { isProcessAlive, type LocalState, localStatePath, parseLocalState } from '../local/state-file';
 import type { LocalQueue } from '../local/topology';
@@ -141,7 +141,9 @@ export async function describeStackTarget(
     );
   }
   const outputs = new Map((stack.Outputs ?? []).map((o) => [o.OutputKey ?? '', o.OutputValue ?? '']));
-  const queueArnOf = queueArns(outputs, stack.StackId);
+  // Loaded here, not at the top: it brings zod, which `status --local` must not pay for.
+  const location = await import('../../lambda/shared/aws-location');
+  const queueArnOf = queueArns(outputs, stack.StackId, location);
   const queues: Record<string, QueueTarget> = {};
   const missing: string[] = [];
   for (const queue of config.queues) {
@@ -206,7 +208,11 @@ type QueueArnLookup = (arnKey: string, url: string | undefined) => string | unde
  * as it is, so nothing changes for that stack), else derived from the queue's URL in the partition and region of
  * the stack's own ARN, which are the queue's: a stack creates its resources in its own account and region.
  */
-function queueArns(outputs: ReadonlyMap<string, string>, stackId: string | undefined): QueueArnLookup {
+function queueArns(
+  outputs: ReadonlyMap<string, string>,
+  stackId: string | undefined,
+  { locationOfArn, queueArnOfUrl }: typeof import('../../lambda/shared/aws-location'),
+): QueueArnLookup {
   const where: Pick<AwsLocation, 'partition' | 'region'> | undefined = stackId
     ? locationOfArn(stackId)
     : undefined;
