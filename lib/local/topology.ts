@@ -18,7 +18,13 @@ import {
   SetQueueAttributesCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
-import { type AwsLocation, arnOf, locationOfArn, queueUrlOf } from '../../lambda/shared/aws-location';
+import {
+  type AwsLocation,
+  arnOf,
+  locationOfArn,
+  queueOfUrl,
+  queueUrlOf,
+} from '../../lambda/shared/aws-location';
 import { DEDUPE_TABLE, IDEMPOTENCY_TABLE } from '../../lambda/shared/contracts';
 import type { ResolvedConfig, ResolvedQueue } from '../config';
 import { type PipelineResources, sourceNeedsSecret } from '../runtime-wiring';
@@ -48,9 +54,12 @@ export interface LocalTopology {
   readonly archive?: { readonly bucket: string; readonly stream: string };
 }
 
-/** A queue's physical name: the last part of its URL. */
+/** A queue's physical name, read from its URL as the CLI reads a deployed one (`<origin>/<account>/<name>`). */
 export function nameInUrl(url: string): string {
-  return url.slice(url.lastIndexOf('/') + 1);
+  const queue = queueOfUrl(url);
+  if (!queue)
+    throw new Error(`the SQS emulator answered ${url}, which is not a queue URL (<origin>/<account>/<name>)`);
+  return queue.queueName;
 }
 
 /**
