@@ -250,6 +250,28 @@ describe('accepting a signed delivery', () => {
   });
 });
 
+describe('EnqueueLatency', () => {
+  it('is the time SendMessage took, without the verification before it; the outcome line has the whole request', async () => {
+    const h = harness();
+    h.secretsMs = 40;
+    h.sendMs = 12;
+    await handleWebhook(signedEvent(h.deps.config, 'github', PUSH, { headers: ghHeaders }), h.deps);
+    expect(h.metrics).toContainEqual({ name: 'EnqueueLatency', milliseconds: 12 });
+    expect(h.outcome()).toMatchObject({ outcome: 'queued', latencyMs: 52 });
+  });
+  it('is recorded for a send that failed, which the sender retries on the 503', async () => {
+    const h = harness();
+    h.sendMs = 9;
+    h.failingQueues.add('events');
+    const response = await handleWebhook(
+      signedEvent(h.deps.config, 'github', PUSH, { headers: ghHeaders }),
+      h.deps,
+    );
+    expect(response.statusCode).toBe(503);
+    expect(h.metrics).toContainEqual({ name: 'EnqueueLatency', milliseconds: 9 });
+  });
+});
+
 describe('missing signature headers are a 401', () => {
   it.each(['github', 'stripe', 'slack', 'shopify', 'standard', 'twilio', 'generic', 'token'])(
     '%s without its signature -> 401 generic body, nothing enqueued',

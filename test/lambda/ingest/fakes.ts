@@ -112,9 +112,12 @@ export interface Harness {
   readonly sent: OutgoingMessage[];
   readonly payloads: PayloadObject[];
   readonly logs: { level: string; message: string; attributes: Record<string, unknown> }[];
-  readonly metrics: { name: MetricName | 'EnqueueLatency'; reason?: string }[];
+  readonly metrics: { name: MetricName | 'EnqueueLatency'; reason?: string; milliseconds?: number }[];
   readonly dedupe: MemoryDedupe;
   clock: number;
+  /** How far the clock moves while one SendMessage is answered, and while the secrets load. */
+  sendMs: number;
+  secretsMs: number;
   /** Queue names whose SendMessage fails. */
   failingQueues: Set<string>;
   failPayloads: boolean;
@@ -135,6 +138,8 @@ export function harness(config: IngestRuntimeConfig = testConfig()): Harness {
     logs: [],
     metrics: [],
     clock: NOW_MS,
+    sendMs: 0,
+    secretsMs: 0,
     failingQueues: new Set(),
     failPayloads: false,
     failSecrets: false,
@@ -156,6 +161,7 @@ export function harness(config: IngestRuntimeConfig = testConfig()): Harness {
       config,
       async enqueue(message: OutgoingMessage) {
         await Promise.resolve();
+        h.clock += h.sendMs;
         if (h.failingQueues.has(message.queue)) throw new Error(`SendMessage to ${message.queue} failed`);
         // What SQS (and, stricter, the local emulator) refuses: a message the real queue would reject.
         const refused = /[^\t\n\r\x20-\ud7ff\ue000-\ufffd]/;
@@ -174,6 +180,7 @@ export function harness(config: IngestRuntimeConfig = testConfig()): Harness {
       },
       dedupe,
       async loadSecrets(secretId: string) {
+        h.clock += h.secretsMs;
         if (h.failSecrets) throw new Error('secrets manager unavailable');
         const override = h.secrets[secretId];
         if (override) return override;
@@ -194,7 +201,7 @@ export function harness(config: IngestRuntimeConfig = testConfig()): Harness {
       },
       metrics: {
         count: (name: MetricName, reason?: string) => h.metrics.push({ name, ...(reason ? { reason } : {}) }),
-        enqueueLatency: () => h.metrics.push({ name: 'EnqueueLatency' }),
+        enqueueLatency: (milliseconds: number) => h.metrics.push({ name: 'EnqueueLatency', milliseconds }),
       },
     } satisfies IngestCollaborators,
   });
