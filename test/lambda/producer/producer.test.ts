@@ -13,7 +13,13 @@ import {
 } from '../../../lambda/producer/producer';
 import type { ClaimResult, DedupeStore } from '../../../lambda/shared/dedupe-store';
 import { MESSAGE_ATTRIBUTES } from '../../../lambda/shared/envelope';
-import { defineJob, JOB_RECORD_HEADER } from '../../../lambda/shared/job';
+import {
+  defineJob,
+  JOB_RECORD_HEADER,
+  JobPayloadError,
+  jobEnvelope,
+  jobHandlerKey,
+} from '../../../lambda/shared/job';
 
 const job = defineJob('report.build', z.object({ n: z.number() }), { queue: 'jobs' });
 const fifoJob = defineJob('order.ship', z.object({ n: z.number() }), { queue: 'orders' });
@@ -283,6 +289,21 @@ describe('producer payloads of delayed jobs', () => {
 });
 
 describe('job types', () => {
+  it('accepts dot-separated segments of letters, digits, - and _, and nothing else', () => {
+    for (const type of ['report', 'email.welcome', 'a.b.c', 'Shop_1.order-paid'])
+      expect(defineJob(type, z.object({}), { queue: 'jobs' }).type).toBe(type);
+    for (const type of ['', 'bad type', 'x!', 'a..b', '.a', 'a.', 'a/b', 'é'])
+      expect(() => defineJob(type, z.object({}), { queue: 'jobs' })).toThrow(/is invalid: use up to 256/);
+  });
+
+  it('refuses a job that names no queue', () => {
+    expect(() => defineJob('report', z.object({}), { queue: '' })).toThrow(/job report names no queue/);
+  });
+
+  it('is handled under the key job.<type>', () => {
+    expect(jobHandlerKey('email.welcome')).toBe('job.email.welcome');
+  });
+
   it('refuses a type longer than 256 characters, the longest a webhook type is kept', () => {
     expect(defineJob(`a.${'b'.repeat(254)}`, z.object({}), { queue: 'jobs' }).type).toHaveLength(256);
     expect(() => defineJob(`a.${'b'.repeat(255)}`, z.object({}), { queue: 'jobs' })).toThrow(
@@ -789,5 +810,56 @@ describe('producer payloads of delayed jobs at the expiry boundary', () => {
     });
     await producer.send(note, { text: 'x'.repeat(10_000) }, { delay: { days: 400 } });
     expect(created).toHaveLength(1);
+  });
+});
+
+describe('job payloads', () => {
+  it('names each invalid field by its path, and the payload itself as (root)', () => {
+    const error = new JobPayloadError('report.build', [
+      { message: 'Expected number', path: ['lines', { key: 'items' }, 0] },
+      { message: 'Required' },
+    ]);
+    expect(error.message).toBe(
+      'payload of job report.build is invalid: lines.items.0: Expected number; (root): Required',
+    );
+    expect(error.name).toBe('JobPayloadError');
+  });
+
+  it('travels as a JSON body the consumer parses, from the job source, marked when its record is kept', () => {
+    const at = new Date('2026-11-30T00:00:00Z');
+    expect(jobEnvelope(job, { n: 1 }, 'id-1', at, true)).toEqual({
+      v: 1,
+      id: 'id-1',
+      source: 'job',
+      type: 'report.build',
+      receivedAt: '2026-11-30T00:00:00.000Z',
+      headers: { [JOB_RECORD_HEADER]: '1' },
+      contentType: 'application/json',
+      body: '{"n":1}',
+      bodyEncoding: 'utf8',
+    });
+  });
+
+  it('refuses a payload JSON cannot hold, saying why, as the caller’s payload error', () => {
+    const cyclic: Record<string, unknown> = {};
+    cyclic.self = cyclic;
+    let deep: unknown = 1;
+    for (let i = 0; i < 20_000; i++) deep = [deep];
+    const at = new Date();
+    const refusal = (payload: unknown) => {
+      try {
+        jobEnvelope(job, payload, 'x', at, false);
+      } catch (error) {
+        return [(error as Error).name, (error as Error).message];
+      }
+      return undefined;
+    };
+    expect(refusal(cyclic)).toEqual([
+      'JobPayloadError',
+      'payload of job report.build is invalid: (root): is not JSON-serializable: it has a cycle or a value JSON cannot hold',
+    ]);
+    expect(refusal(deep)?.[1]).toMatch(/is not JSON-serializable: it is nested too deeply$/);
+    expect(refusal(undefined)?.[1]).toMatch(/\(root\): is not JSON-serializable$/);
+    expect(refusal(() => 1)?.[1]).toMatch(/\(root\): is not JSON-serializable$/);
   });
 });
