@@ -6,11 +6,13 @@ import { atExpression } from '../../../lambda/producer/aws';
 import {
   type BatchEntry,
   JobBatchError,
+  JobTooLargeError,
   type OneTimeSchedule,
   Producer,
   type ProducerCollaborators,
   ProducerConfigError,
 } from '../../../lambda/producer/producer';
+import { attributeBytes, SQS_MAX_MESSAGE_BYTES } from '../../../lambda/shared/claim-check';
 import type { ClaimResult, DedupeStore } from '../../../lambda/shared/dedupe-store';
 import { MESSAGE_ATTRIBUTES } from '../../../lambda/shared/envelope';
 import {
@@ -404,13 +406,26 @@ function granted(options: { refuse?: (entry: BatchEntry, attempt: number) => boo
 }
 
 describe('producer delivery paths', () => {
-  it('sends a job delayed exactly 15 minutes through SQS DelaySeconds, not a schedule', async () => {
+  it('sends a job delayed exactly 15 minutes through SQS DelaySeconds, not a schedule, whatever its size', async () => {
     const { deps, sent, created, completed } = granted();
-    const result = await new Producer(deps).send(job, { n: 1 }, { id: 'quarter', delay: { minutes: 15 } });
+    const note = defineJob('note.soon', z.object({ text: z.string() }), { queue: 'jobs' });
+    const producer = new Producer({ ...deps, now: () => Date.parse('2026-11-30T00:00:20.500Z') });
+    // Larger than a schedule carries: only a one-time schedule would need it in a payload bucket.
+    const result = await producer.send(
+      note,
+      { text: 'x'.repeat(10_000) },
+      { id: 'quarter', delay: { minutes: 15 } },
+    );
     expect(sent.map((e) => e.DelaySeconds)).toEqual([900]);
     expect(created).toEqual([]);
-    expect(result).toMatchObject({ state: 'scheduled', dueAt: '2026-11-30T00:15:00.000Z' });
+    expect(result).toMatchObject({ state: 'scheduled', dueAt: '2026-11-30T00:15:20.500Z' });
     expect(completed.get('job#quarter')?.scheduleName).toBeUndefined();
+  });
+
+  it('sends a zero delay at once, as a job without delay', async () => {
+    const { deps, sent } = fakes();
+    const result = await new Producer(deps).send(job, { n: 1 }, { delay: { seconds: 0 } });
+    expect([sent[0]?.DelaySeconds, result.state, result.dueAt]).toEqual([undefined, 'queued', undefined]);
   });
 
   it('sends a job delayed 15 minutes without a scheduler, which only longer delays need', async () => {
@@ -453,10 +468,15 @@ describe('producer delivery paths', () => {
 
   it('refuses a long delay on a queue with an address when the producer was granted no delays', async () => {
     const { deps, calls } = granted();
-    const producer = new Producer({ ...deps, scheduler: undefined, settings: {} });
-    await expect(producer.send(job, { n: 1 }, { delay: { hours: 2 } })).rejects.toThrow(
-      /a delay over 15 minutes needs a one-time schedule: grant it with pipeline\.grantSend\(fn, 'jobs', \{ delays: true \}\)/,
-    );
+    for (const producer of [
+      new Producer({ ...deps, scheduler: undefined, settings: {} }),
+      new Producer({ ...deps, settings: {} }),
+      new Producer({ ...deps, scheduler: undefined }),
+    ]) {
+      await expect(producer.send(job, { n: 1 }, { delay: { hours: 2 } })).rejects.toThrow(
+        /a delay over 15 minutes needs a one-time schedule: grant it with pipeline\.grantSend\(fn, 'jobs', \{ delays: true \}\)/,
+      );
+    }
     expect(calls).toEqual([]);
   });
 
@@ -667,6 +687,38 @@ describe('producer retries', () => {
     expect((error as JobBatchError).name).toBe('JobBatchError');
   });
 
+  it('lists all three failures of a batch without an ellipsis', async () => {
+    const { deps } = fakes(() => true);
+    const error = await new Producer(deps)
+      .sendBatch([0, 1, 2].map((n) => ({ job, payload: { n } })))
+      .catch((e: unknown) => e as JobBatchError);
+    expect(error.message).toMatch(/^3 of 3 jobs were not enqueued: .*refused$/);
+  });
+
+  it('tries a payload upload that keeps failing as often as configured, backing off, then reports the job failed', async () => {
+    const random = vi.spyOn(Math, 'random').mockReturnValue(0.5);
+    try {
+      const { deps, sent, sleeps } = granted();
+      let uploads = 0;
+      const producer = new Producer({
+        ...deps,
+        retry: { attempts: 3, baseDelayMs: 1000 },
+        settings: { ...deps.settings, payloads: { bucket: 'payloads', inlineLimitBytes: 1000 } },
+        async putPayload() {
+          uploads++;
+          throw new Error('upload timed out');
+        },
+      });
+      const note = defineJob('note.big', z.object({ text: z.string() }), { queue: 'jobs' });
+      await expect(producer.send(note, { text: 'x'.repeat(2000) }, { id: 'big' })).rejects.toThrow(
+        'payload upload failed: Error: upload timed out',
+      );
+      expect([uploads, sleeps, sent.length]).toEqual([3, [750, 1500], 0]);
+    } finally {
+      random.mockRestore();
+    }
+  });
+
   it('throws the reason of a single job that was not enqueued, rather than a batch error', async () => {
     const { deps } = fakes(() => true);
     const error = await new Producer(deps).send(job, { n: 1 }).catch((e: unknown) => e as Error);
@@ -680,6 +732,8 @@ describe('producer refusals', () => {
   it('refuses a job for a queue it was not granted, naming the grant', async () => {
     const { deps, calls } = fakes();
     const stray = defineJob('stray.job', z.object({}), { queue: 'billing' });
+    const error = await new Producer(deps).send(stray, {}).catch((e: unknown) => e as Error);
+    expect([error.name, error instanceof ProducerConfigError]).toEqual(['ProducerConfigError', true]);
     await expect(new Producer(deps).send(stray, {})).rejects.toThrow(
       /job stray\.job goes to queue "billing", which this producer cannot send to \(it can send to: jobs, orders\): grant it with pipeline\.grantSend\(fn, 'billing'\)/,
     );
@@ -738,6 +792,31 @@ describe('producer status and cancel', () => {
       },
     });
     expect(await producer.cancel('started')).toBe(false);
+    expect(deleted).toEqual([]);
+  });
+
+  it('cancels a job waiting in its queue without deleting any schedule', async () => {
+    const { deps } = granted();
+    const deleted: string[] = [];
+    const producer = new Producer({
+      ...deps,
+      records: {
+        async read() {
+          return undefined;
+        },
+        async cancel() {
+          return {};
+        },
+      },
+      scheduler: {
+        async create() {},
+        async delete(name) {
+          deleted.push(name);
+          return true;
+        },
+      },
+    });
+    expect(await producer.cancel('queued-one')).toBe(true);
     expect(deleted).toEqual([]);
   });
 
@@ -861,5 +940,53 @@ describe('job payloads', () => {
     expect(refusal(deep)?.[1]).toMatch(/is not JSON-serializable: it is nested too deeply$/);
     expect(refusal(undefined)?.[1]).toMatch(/\(root\): is not JSON-serializable$/);
     expect(refusal(() => 1)?.[1]).toMatch(/\(root\): is not JSON-serializable$/);
+  });
+});
+
+describe('producer message size', () => {
+  const note = defineJob('note.sized', z.object({ text: z.string() }), { queue: 'jobs' });
+  const attributes = (id: string) =>
+    attributeBytes({
+      [MESSAGE_ATTRIBUTES.source]: 'job',
+      [MESSAGE_ATTRIBUTES.type]: note.type,
+      [MESSAGE_ATTRIBUTES.eventId]: id,
+    });
+
+  it('refuses a job that fits a message only without its attributes, which SQS counts too', async () => {
+    const probe = fakes();
+    await new Producer(probe.deps).send(note, { text: 'x' });
+    const overhead = Buffer.byteLength(probe.sent[0]?.MessageBody ?? '') - 1;
+    const { deps, calls } = fakes();
+    const error = await new Producer(deps)
+      .send(note, { text: 'x'.repeat(SQS_MAX_MESSAGE_BYTES - 1 - overhead) })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(JobTooLargeError);
+    expect(calls).toEqual([]);
+  });
+
+  it('refuses up front, claiming nothing, a keyed job that fits only without the generation its claim adds', async () => {
+    const generation = '5d6a3c3e-8f0e-4a57-9c31-2f4f5b6a7c8d';
+    const probe = granted();
+    probe.claims.set('job#sized', { status: 'claimed', token: 't', generation });
+    await new Producer(probe.deps).send(note, { text: 'x' }, { id: 'sized' });
+    const overhead = Buffer.byteLength(probe.sent[0]?.MessageBody ?? '') - 1;
+    const limit = SQS_MAX_MESSAGE_BYTES - attributes('sized');
+    const { deps, sent } = granted();
+    let claimsMade = 0;
+    const producer = new Producer({
+      ...deps,
+      dedupe: {
+        ...(deps.dedupe as DedupeStore),
+        async claim() {
+          claimsMade++;
+          return { status: 'claimed', token: 't', generation };
+        },
+      },
+    });
+    const error = await producer
+      .send(note, { text: 'x'.repeat(limit + 1 - overhead) }, { id: 'sized' })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(JobTooLargeError);
+    expect([claimsMade, sent.length]).toEqual([0, 0]);
   });
 });
