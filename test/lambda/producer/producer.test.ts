@@ -691,8 +691,8 @@ describe('producer retries', () => {
     const { deps } = fakes(() => true);
     const error = await new Producer(deps)
       .sendBatch([0, 1, 2].map((n) => ({ job, payload: { n } })))
-      .catch((e: unknown) => e as JobBatchError);
-    expect(error.message).toMatch(/^3 of 3 jobs were not enqueued: .*refused$/);
+      .catch((e: unknown) => e);
+    expect((error as JobBatchError).message).toMatch(/^3 of 3 jobs were not enqueued: .*refused$/);
   });
 
   it('tries a payload upload that keeps failing as often as configured, backing off, then reports the job failed', async () => {
@@ -732,7 +732,7 @@ describe('producer refusals', () => {
   it('refuses a job for a queue it was not granted, naming the grant', async () => {
     const { deps, calls } = fakes();
     const stray = defineJob('stray.job', z.object({}), { queue: 'billing' });
-    const error = await new Producer(deps).send(stray, {}).catch((e: unknown) => e as Error);
+    const error = (await new Producer(deps).send(stray, {}).catch((e: unknown) => e)) as Error;
     expect([error.name, error instanceof ProducerConfigError]).toEqual(['ProducerConfigError', true]);
     await expect(new Producer(deps).send(stray, {})).rejects.toThrow(
       /job stray\.job goes to queue "billing", which this producer cannot send to \(it can send to: jobs, orders\): grant it with pipeline\.grantSend\(fn, 'billing'\)/,
