@@ -269,6 +269,17 @@ describe('jobs endpoint routing and request shape', () => {
     expect(sends).toEqual([]);
   });
 
+  it('answers 400, not a server fault, for a request without a body', async () => {
+    const { deps: d, sends } = recording();
+    const answer = await handleJobRequest(raw({ body: undefined }), d);
+    expect(answer).toEqual({
+      statusCode: 400,
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ message: 'bad request' }),
+    });
+    expect(sends).toEqual([]);
+  });
+
   it('passes the id, group and delay (seconds or an ISO date) on to the producer, and a null payload as is', async () => {
     const { deps: d, sends } = recording();
     const at = '2026-12-01T10:00:00.000Z';
@@ -310,7 +321,11 @@ describe('jobs endpoint routing and request shape', () => {
         } as unknown as ReadonlySet<string>,
       }),
     );
-    expect([answer.statusCode, answer.headers['retry-after']]).toEqual([503, RETRY_AFTER_SECONDS]);
+    expect(answer).toEqual({
+      statusCode: 503,
+      headers: { 'content-type': 'application/json', 'retry-after': RETRY_AFTER_SECONDS },
+      body: JSON.stringify({ message: 'service unavailable' }),
+    });
     expect(Number(RETRY_AFTER_SECONDS)).toBeGreaterThan(0);
   });
 });
