@@ -218,6 +218,16 @@ describe('job records when the table fails', () => {
     await expect(records.cancel('j')).rejects.toThrow('slow down');
   });
 
+  it('throws a start the table throttled, rather than reading the record and running the job untracked', async () => {
+    const client = {
+      async send(command: unknown) {
+        if (command instanceof GetItemCommand) return { Item: item({ state: 'queued', generation: 'g' }) };
+        throw Object.assign(new Error('slow down'), { name: 'ProvisionedThroughputExceededException' });
+      },
+    } as unknown as DynamoDBClient;
+    await expect(new JobRecords(client, 'dedupe').start('j', 1, 'g')).rejects.toThrow('slow down');
+  });
+
   it('reads a record with a consistent read, so a status right after a write sees it', async () => {
     const { client, calls } = throttled();
     await new JobRecords(client, 'dedupe').read('j').catch(() => undefined);
