@@ -59,6 +59,18 @@ describe('dead-letter message', () => {
     });
   });
 
+  it('gives the redrive marker one place only, wherever it came among the attributes', () => {
+    const extra = {
+      [MESSAGE_ATTRIBUTES.redrive]: { dataType: 'String', stringValue: 'run-1' },
+      ...Object.fromEntries(
+        Array.from({ length: 3 }, (_, i) => [`custom.${i}`, { dataType: 'String', stringValue: String(i) }]),
+      ),
+    };
+    const message = deadLetterMessage(record(envelope(), { extraAttributes: extra }), reason, false);
+    expect(Object.keys(message.attributes)).toHaveLength(10);
+    expect(message.attributes['custom.0']).toEqual({ DataType: 'String', StringValue: '0' });
+  });
+
   it('replaces the reason attributes of an earlier dead-lettering instead of duplicating them', () => {
     const previous = { [FAILURE_ATTRIBUTES.errorName]: { dataType: 'String', stringValue: 'OldError' } };
     const message = deadLetterMessage(record(envelope(), { extraAttributes: previous }), reason, false);
@@ -111,6 +123,7 @@ describe('dead-letter message', () => {
   it('drops an attribute with neither a string nor a binary value, and gives its room to the next', () => {
     const extra = {
       'list.only': { dataType: 'String', stringListValues: ['a'], binaryListValues: [] },
+      'all.null': { dataType: 'String', stringValue: null, binaryValue: null },
       ...Object.fromEntries(
         Array.from({ length: 2 }, (_, i) => [`custom.${i}`, { dataType: 'String', stringValue: String(i) }]),
       ),
