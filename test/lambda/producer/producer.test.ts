@@ -746,7 +746,9 @@ describe('producer refusals', () => {
     const error = await new Producer(deps)
       .send(note, { text: 'x'.repeat(1_100_000) })
       .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(JobTooLargeError);
     expect(error).toBeInstanceOf(ProducerConfigError);
+    expect((error as Error).name).toBe('JobTooLargeError');
     expect((error as Error).message).toMatch(/too large for a message and no payload bucket is set/);
     expect(calls).toEqual([]);
   });
