@@ -4,7 +4,7 @@
  */
 import { type JobDefinition, JobPayloadError, validateJobPayload } from '../shared/job';
 import { InvalidPayloadError } from './errors';
-import type { EventHandler, JobHandler } from './types';
+import type { JobHandler } from './types';
 
 /**
  * Handles a job; `event.payload` is the job's validated payload, and the resolved value is kept as its result.
@@ -27,9 +27,4 @@ export async function validateJob(job: JobDefinition, payload: unknown): Promise
     if (error instanceof JobPayloadError) throw new InvalidPayloadError(error.message, { cause: error });
     throw error;
   }
-}
-
-/** A job handler as an ordinary handler. */
-export function asEventHandler(handler: JobHandler): EventHandler<unknown> {
-  return handler.handle as EventHandler<unknown>;
 }

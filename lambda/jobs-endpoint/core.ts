@@ -9,7 +9,12 @@
  */
 import { createHash } from 'node:crypto';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import { ProducerConfigError, type SendOptions, type SendResult } from '../producer/producer';
+import {
+  JobTooLargeError,
+  ProducerConfigError,
+  type SendOptions,
+  type SendResult,
+} from '../producer/producer';
 import { JOBS_ENDPOINT_OUTCOME_MESSAGE } from '../shared/contracts';
 import { defineJob, JOB_SOURCE, type JobDefinition, JobPayloadError } from '../shared/job';
 import { parseJsonText } from '../shared/json-text';
@@ -206,7 +211,7 @@ async function send(
   } catch (error) {
     if (error instanceof ProducerConfigError || error instanceof JobPayloadError) {
       deps.log.info('job rejected', { type: job.type, queue, reason: error.message });
-      return /too large/.test(error.message) ? reply(413, { message: 'payload too large' }) : badRequest();
+      return error instanceof JobTooLargeError ? reply(413, { message: 'payload too large' }) : badRequest();
     }
     deps.log.error('job enqueue failed', { type: job.type, queue, error: String(error) });
     return unavailable();

@@ -30,6 +30,7 @@ export {
   type Delay,
   type FailedJob,
   JobBatchError,
+  JobTooLargeError,
   MAX_SQS_DELAY_SECONDS,
   Producer,
   ProducerConfigError,

@@ -114,6 +114,14 @@ export class ProducerConfigError extends Error {
   override name = 'ProducerConfigError';
 }
 
+/**
+ * A job too large for a message, with no payload bucket to hold it: the caller's mistake, and a 413 over HTTP. Its
+ * own class, because other refusals quote the caller's id or group, which may hold any words.
+ */
+export class JobTooLargeError extends ProducerConfigError {
+  override name = 'JobTooLargeError';
+}
+
 /** One SendMessageBatch entry. */
 export interface BatchEntry {
   readonly Id: string;
@@ -370,7 +378,7 @@ export class Producer {
       fit,
     );
     if (!fitted)
-      throw new ProducerConfigError(
+      throw new JobTooLargeError(
         `payload of job ${job.type} is too large for a message and no payload bucket is set`,
       );
     if (scheduled && fitted.payload) this.checkPayloadOutlivesDelay(job, dueMs - now);

@@ -2,10 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { attemptOf, checkedFailures } from '../../../lambda/consumer/core';
 import { PermanentError } from '../../../lambda/consumer/errors';
+import { handleJob } from '../../../lambda/consumer/jobs';
 import type { ConsumerDefinition, ConsumerEvent, HandlerContext } from '../../../lambda/consumer/types';
 import { CONSUMER_OUTCOME_MESSAGE } from '../../../lambda/shared/contracts';
 import { FAILURE_ATTRIBUTES } from '../../../lambda/shared/envelope';
-import { JOB_RECORD_HEADER, JOB_SOURCE } from '../../../lambda/shared/job';
+import { defineJob, JOB_RECORD_HEADER, JOB_SOURCE } from '../../../lambda/shared/job';
 import { envelope, failedIds, harness, lambdaContext, NOW, record, sqsEvent, typeCounts } from './fakes';
 
 const ok = async () => {};
@@ -1068,6 +1069,71 @@ describe('consumer core: job records', () => {
     await core.processBatch(sqsEvent([record(envelope({ id: 'webhook-1' }))]), lambdaContext());
     expect(queue.deadLetters).toHaveLength(1);
     expect(calls).toEqual([]);
+  });
+});
+
+describe('consumer core: job handlers', () => {
+  const report = defineJob(
+    'report.build',
+    z.object({ n: z.number() }).transform(({ n }) => ({ doubled: n * 2 })),
+    { queue: 'jobs' },
+  );
+  const jobRecord = (body: string) =>
+    record(envelope({ source: JOB_SOURCE, type: 'report.build', body, id: `job-${body.length}` }));
+
+  it("runs a job's handler with the payload its own schema validated and transformed", async () => {
+    const seen: unknown[] = [];
+    const { core } = harness({
+      handlers: {},
+      jobs: [
+        handleJob(report, async (event) => {
+          seen.push(event.payload);
+        }),
+      ],
+    });
+    const response = await core.processBatch(sqsEvent([jobRecord('{"n":21}')]), lambdaContext());
+    expect(failedIds(response)).toStrictEqual([]);
+    expect(seen).toStrictEqual([{ doubled: 42 }]);
+  });
+
+  it('dead-letters a job whose payload does not fit its schema on the first attempt, saying why', async () => {
+    let ran = 0;
+    const { core, queue } = harness({
+      handlers: {},
+      jobs: [
+        handleJob(report, async () => {
+          ran++;
+        }),
+      ],
+    });
+    await core.processBatch(sqsEvent([jobRecord('{"n":"x"}')]), lambdaContext());
+    expect(ran).toBe(0);
+    expect(queue.deadLetters.map((m) => m.attributes[FAILURE_ATTRIBUTES.errorName]?.StringValue)).toEqual([
+      'InvalidPayloadError',
+    ]);
+    expect(queue.deadLetters[0]?.attributes[FAILURE_ATTRIBUTES.errorMessage]?.StringValue).toMatch(
+      /^payload of job report.build is invalid: n: /,
+    );
+  });
+
+  it('retries a job whose schema failed to run, rather than dead-lettering a payload that may be valid', async () => {
+    const flaky = defineJob(
+      'report.build',
+      {
+        '~standard': {
+          version: 1,
+          vendor: 'test',
+          validate: async () => {
+            throw new Error('lookup service unavailable');
+          },
+        },
+      },
+      { queue: 'jobs' },
+    );
+    const { core, queue } = harness({ handlers: {}, jobs: [handleJob(flaky, async () => undefined)] });
+    const response = await core.processBatch(sqsEvent([jobRecord('{"n":1}')]), lambdaContext());
+    expect(failedIds(response)).toHaveLength(1);
+    expect(queue.deadLetters).toEqual([]);
   });
 });
 

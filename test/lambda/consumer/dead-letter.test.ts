@@ -59,6 +59,18 @@ describe('dead-letter message', () => {
     });
   });
 
+  it('gives the redrive marker one place only, wherever it came among the attributes', () => {
+    const extra = {
+      [MESSAGE_ATTRIBUTES.redrive]: { dataType: 'String', stringValue: 'run-1' },
+      ...Object.fromEntries(
+        Array.from({ length: 3 }, (_, i) => [`custom.${i}`, { dataType: 'String', stringValue: String(i) }]),
+      ),
+    };
+    const message = deadLetterMessage(record(envelope(), { extraAttributes: extra }), reason, false);
+    expect(Object.keys(message.attributes)).toHaveLength(10);
+    expect(message.attributes['custom.0']).toEqual({ DataType: 'String', StringValue: '0' });
+  });
+
   it('replaces the reason attributes of an earlier dead-lettering instead of duplicating them', () => {
     const previous = { [FAILURE_ATTRIBUTES.errorName]: { dataType: 'String', stringValue: 'OldError' } };
     const message = deadLetterMessage(record(envelope(), { extraAttributes: previous }), reason, false);
@@ -90,5 +102,58 @@ describe('dead-letter message', () => {
     const rec = record(envelope(), { groupId: 'g', messageId: 'mid' });
     expect(deadLetterMessage(rec, reason, false)).not.toHaveProperty('groupId');
     expect(deadLetterMessage(rec, reason, true)).toMatchObject({ groupId: 'g', deduplicationId: 'mid' });
+  });
+
+  it('cuts a long message to exactly the limit, one character short of it only to keep a surrogate pair whole', () => {
+    const cut = (text: string) =>
+      deadLetterMessage(record(envelope()), { ...reason, errorMessage: text }, false).attributes[
+        FAILURE_ATTRIBUTES.errorMessage
+      ]?.StringValue;
+    const head = 'x'.repeat(MAX_ERROR_MESSAGE_LENGTH - 2);
+    expect(cut('y'.repeat(MAX_ERROR_MESSAGE_LENGTH + 1))).toBe(
+      `${'y'.repeat(MAX_ERROR_MESSAGE_LENGTH - 1)}…`,
+    );
+    // The lowest and the highest high surrogates: a pair starting just before the cut is dropped whole.
+    expect(cut(`${head}\ud800\udc00 more`)).toBe(`${head}…`);
+    expect(cut(`${head}\udbff\udfff more`)).toBe(`${head}…`);
+    // A pair that ends just before the cut is kept whole.
+    expect(cut(`${head.slice(1)}🚫 more`)).toBe(`${head.slice(1)}🚫…`);
+  });
+
+  it('drops an attribute with neither a string nor a binary value, and gives its room to the next', () => {
+    const extra = {
+      'list.only': { dataType: 'String', stringListValues: ['a'], binaryListValues: [] },
+      'all.null': { dataType: 'String', stringValue: null, binaryValue: null },
+      ...Object.fromEntries(
+        Array.from({ length: 2 }, (_, i) => [`custom.${i}`, { dataType: 'String', stringValue: String(i) }]),
+      ),
+    } as never;
+    const message = deadLetterMessage(record(envelope(), { extraAttributes: extra }), reason, false);
+    expect(Object.keys(message.attributes).sort()).toEqual(
+      [
+        MESSAGE_ATTRIBUTES.source,
+        MESSAGE_ATTRIBUTES.type,
+        MESSAGE_ATTRIBUTES.eventId,
+        'custom.0',
+        'custom.1',
+        ...Object.values(FAILURE_ATTRIBUTES),
+      ].sort(),
+    );
+  });
+
+  it('keeps a binary attribute whose string value Lambda gives as null', () => {
+    const bin = {
+      blob: { dataType: 'Binary', stringValue: null, binaryValue: Buffer.from('hi').toString('base64') },
+    } as never;
+    const message = deadLetterMessage(record(envelope(), { extraAttributes: bin }), reason, false);
+    expect(Buffer.from(message.attributes.blob?.BinaryValue ?? []).toString()).toBe('hi');
+  });
+
+  it('gives a FIFO record without a group the dead-letter group, so the send is not refused', () => {
+    const rec = record(envelope(), { messageId: 'mid' });
+    expect(deadLetterMessage(rec, reason, true)).toMatchObject({
+      groupId: 'hookline-dead-letter',
+      deduplicationId: 'mid',
+    });
   });
 });

@@ -1,9 +1,19 @@
 /** The jobs endpoint's answers for what local mode cannot easily provoke: server faults, FIFO misuse, size. */
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
-import { handleJobRequest, type JobsEndpointCollaborators } from '../../../lambda/jobs-endpoint/core';
-import { ProducerConfigError } from '../../../lambda/producer/producer';
+import {
+  handleJobRequest,
+  type JobsEndpointCollaborators,
+  RETRY_AFTER_SECONDS,
+} from '../../../lambda/jobs-endpoint/core';
+import {
+  type BatchEntry,
+  Producer,
+  ProducerConfigError,
+  type SendOptions,
+} from '../../../lambda/producer/producer';
 import { JOBS_ENDPOINT_OUTCOME_MESSAGE, OUTCOME_MESSAGES } from '../../../lambda/shared/contracts';
+import { type JobDefinition, validateJobPayload } from '../../../lambda/shared/job';
 import { MAX_WEBHOOK_BODY_BYTES } from '../../../lambda/shared/request-limits';
 
 const TOKEN = 'the-token';
@@ -134,5 +144,223 @@ describe('jobs endpoint answers', () => {
   it('answers 413 for a body larger than a webhook may be', async () => {
     const big = JSON.stringify({ type: 'math.double', payload: 'x'.repeat(MAX_WEBHOOK_BODY_BYTES) });
     expect((await handleJobRequest(event(big), deps())).statusCode).toBe(413);
+  });
+});
+
+/** A request with the given headers and path (no path parameters unless given). */
+function raw(fields: Partial<APIGatewayProxyEventV2>): APIGatewayProxyEventV2 {
+  return { ...event(job), ...fields } as APIGatewayProxyEventV2;
+}
+
+/** Deps whose send records what the endpoint asked for, validating the payload with the job's schema as the producer does. */
+function recording() {
+  const sends: { job: JobDefinition; payload: unknown; options: SendOptions }[] = [];
+  const d = deps({
+    send: async (j, payload, options) => {
+      await validateJobPayload(j, payload);
+      sends.push({ job: j, payload, options });
+      return { id: options.id ?? 'new', state: 'queued', duplicate: false };
+    },
+  });
+  return { deps: d, sends };
+}
+
+describe('jobs endpoint authentication', () => {
+  it('answers 401 with a Bearer challenge, and sends nothing, without a token or with a wrong one', async () => {
+    const { deps: d, sends } = recording();
+    for (const headers of [
+      {},
+      { authorization: 'Bearer wrong-token' },
+      { authorization: `Basic ${TOKEN}` },
+      { authorization: `Basic Bearer ${TOKEN}` },
+      { authorization: `Bearer ${TOKEN} extra` },
+      { authorization: 'Bearer' },
+    ]) {
+      const answer = await handleJobRequest(raw({ headers }), d);
+      expect({ headers, status: answer.statusCode, challenge: answer.headers['www-authenticate'] }).toEqual({
+        headers,
+        status: 401,
+        challenge: 'Bearer',
+      });
+      expect(JSON.parse(answer.body)).toEqual({ message: 'unauthorized' });
+    }
+    expect(sends).toEqual([]);
+  });
+
+  it('never lets an empty token in the secret admit a wrong token', async () => {
+    const { deps: base, sends } = recording();
+    const answer = await handleJobRequest(raw({ headers: { authorization: 'Bearer wrong-token' } }), {
+      ...base,
+      loadTokens: async () => ['', TOKEN],
+    });
+    expect(answer.statusCode).toBe(401);
+    expect(sends).toEqual([]);
+  });
+
+  it('accepts the scheme in any case, any spaces after it, trailing spaces and the capitalised header', async () => {
+    const { deps: d, sends } = recording();
+    for (const headers of [
+      { authorization: `bearer ${TOKEN}` },
+      { authorization: `Bearer   ${TOKEN}` },
+      { authorization: `Bearer ${TOKEN}  ` },
+      { Authorization: `Bearer ${TOKEN}` },
+    ]) {
+      expect({ headers, status: (await handleJobRequest(raw({ headers }), d)).statusCode }).toEqual({
+        headers,
+        status: 202,
+      });
+    }
+    expect(sends).toHaveLength(4);
+  });
+});
+
+describe('jobs endpoint routing and request shape', () => {
+  it('answers 404 for a queue it does not serve, and for a path naming none', async () => {
+    const { deps: d, sends } = recording();
+    const other = await handleJobRequest(
+      raw({ pathParameters: { queue: 'billing' }, rawPath: '/jobs/billing' }),
+      d,
+    );
+    expect([other.statusCode, JSON.parse(other.body)]).toEqual([404, { message: 'not found' }]);
+    const none = await handleJobRequest(raw({ pathParameters: undefined, rawPath: '/jobs/' }), d);
+    expect(none.statusCode).toBe(404);
+    expect(sends).toEqual([]);
+  });
+
+  it('takes the queue from the raw path, percent-decoded, when the route passes no parameters', async () => {
+    const { deps: base, sends } = recording();
+    const d = { ...base, queues: new Set(['jobs', 'a b']) };
+    expect(
+      (await handleJobRequest(raw({ pathParameters: undefined, rawPath: '/jobs/a%20b/' }), d)).statusCode,
+    ).toBe(202);
+    expect(sends.map((s) => s.job.queue)).toEqual(['a b']);
+    expect(
+      (await handleJobRequest(raw({ pathParameters: undefined, rawPath: '/jobs/%E0%A4%A' }), d)).statusCode,
+    ).toBe(404);
+  });
+
+  it('answers 400 for a body that is not a job request, and sends nothing', async () => {
+    const { deps: d, sends } = recording();
+    const bodies = [
+      '{"type":',
+      'null',
+      '[]',
+      '"text"',
+      JSON.stringify({ type: 'math.double' }),
+      JSON.stringify({ payload: {} }),
+      JSON.stringify({ type: 7, payload: {} }),
+      JSON.stringify({ type: 'math.double', payload: {}, extra: 1 }),
+      JSON.stringify({ type: 'math.double', payload: {}, id: 7 }),
+      JSON.stringify({ type: 'math.double', payload: {}, group: 7 }),
+      JSON.stringify({ type: 'math.double', payload: {}, delay: -1 }),
+      JSON.stringify({ type: 'math.double', payload: {}, delay: 'soon' }),
+      JSON.stringify({ type: 'math.double', payload: {}, delay: '2026-13-45T00:00:00Z' }),
+      JSON.stringify({ type: 'math.double', payload: {}, delay: true }),
+      JSON.stringify({ type: 'bad type!', payload: {} }),
+    ];
+    for (const body of bodies) {
+      const answer = await handleJobRequest(event(body), d);
+      expect({ body, status: answer.statusCode, json: JSON.parse(answer.body) }).toEqual({
+        body,
+        status: 400,
+        json: { message: 'bad request' },
+      });
+    }
+    expect(sends).toEqual([]);
+  });
+
+  it('answers 400, not a server fault, for a request without a body', async () => {
+    const { deps: d, sends } = recording();
+    const answer = await handleJobRequest(raw({ body: undefined }), d);
+    expect(answer).toEqual({
+      statusCode: 400,
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ message: 'bad request' }),
+    });
+    expect(sends).toEqual([]);
+  });
+
+  it('passes the id, group and delay (seconds or an ISO date) on to the producer, and a null payload as is', async () => {
+    const { deps: d, sends } = recording();
+    const at = '2026-12-01T10:00:00.000Z';
+    for (const body of [
+      { type: 'math.double', payload: { n: 1 }, id: 'a', group: 'g', delay: 30 },
+      { type: 'math.double', payload: null, delay: at },
+      { type: 'math.double', payload: { n: 2 }, delay: 0 },
+    ])
+      expect((await handleJobRequest(event(JSON.stringify(body)), d)).statusCode).toBe(202);
+    expect(sends.map((s) => [s.job.type, s.job.queue, s.payload, s.options])).toEqual([
+      ['math.double', 'jobs', { n: 1 }, { id: 'a', group: 'g', delay: { seconds: 30 } }],
+      ['math.double', 'jobs', null, { delay: new Date(at) }],
+      ['math.double', 'jobs', { n: 2 }, { delay: { seconds: 0 } }],
+    ]);
+  });
+
+  it('reads a base64-encoded body, and accepts one exactly as large as a webhook may be', async () => {
+    const { deps: d, sends } = recording();
+    const encoded = raw({ body: Buffer.from(job).toString('base64'), isBase64Encoded: true });
+    expect((await handleJobRequest(encoded, d)).statusCode).toBe(202);
+    const envelope = JSON.stringify({ type: 'math.double', payload: '' });
+    const exact = JSON.stringify({
+      type: 'math.double',
+      payload: 'x'.repeat(MAX_WEBHOOK_BODY_BYTES - envelope.length),
+    });
+    expect(Buffer.byteLength(exact)).toBe(MAX_WEBHOOK_BODY_BYTES);
+    expect((await handleJobRequest(event(exact), d)).statusCode).toBe(202);
+    expect(sends).toHaveLength(2);
+  });
+
+  it('answers 503 with a Retry-After in seconds for an unexpected failure, never throwing', async () => {
+    const answer = await handleJobRequest(
+      event(job),
+      deps({
+        queues: {
+          has: () => {
+            throw new Error('boom');
+          },
+        } as unknown as ReadonlySet<string>,
+      }),
+    );
+    expect(answer).toEqual({
+      statusCode: 503,
+      headers: { 'content-type': 'application/json', 'retry-after': RETRY_AFTER_SECONDS },
+      body: JSON.stringify({ message: 'service unavailable' }),
+    });
+    expect(Number(RETRY_AFTER_SECONDS)).toBeGreaterThan(0);
+  });
+});
+
+describe('jobs endpoint statuses of what the producer refuses', () => {
+  /** The real producer core behind the endpoint, with an SQS that takes every entry. */
+  function producing(sent: BatchEntry[] = []) {
+    const producer = new Producer({
+      queues: { jobs: { name: 'jobs', url: 'https://sqs/jobs', fifo: false } },
+      settings: {},
+      retry: { attempts: 1, baseDelayMs: 1 },
+      now: () => Date.parse('2026-11-30T00:00:00Z'),
+      sleep: async () => {},
+      async sendBatch(_url, entries) {
+        sent.push(...entries);
+        return [];
+      },
+      async putPayload() {},
+    });
+    return deps({ send: (j, payload, options) => producer.send(j, payload, options) });
+  }
+
+  it('answers 413 for a job too large for a message with no payload bucket', async () => {
+    const body = JSON.stringify({ type: 'math.double', payload: 'x'.repeat(MAX_WEBHOOK_BODY_BYTES - 100) });
+    const sent: BatchEntry[] = [];
+    const answer = await handleJobRequest(event(body), producing(sent));
+    expect([answer.statusCode, JSON.parse(answer.body)]).toEqual([413, { message: 'payload too large' }]);
+    expect(sent).toEqual([]);
+  });
+
+  it('answers 400, not 413, for an id or group the producer refuses whatever words they hold', async () => {
+    for (const fields of [{ id: 'too large' }, { group: 'too large' }]) {
+      const body = JSON.stringify({ type: 'math.double', payload: {}, ...fields });
+      const answer = await handleJobRequest(event(body), producing());
+      expect({ fields, status: answer.statusCode }).toEqual({ fields, status: 400 });
+    }
   });
 });

@@ -1,17 +1,27 @@
 /** The producer core with fake collaborators: what it sends, retries, refuses and reports. */
-import { describe, expect, it } from 'vitest';
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+import { describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { atExpression } from '../../../lambda/producer/aws';
 import {
   type BatchEntry,
   JobBatchError,
+  JobTooLargeError,
   type OneTimeSchedule,
   Producer,
   type ProducerCollaborators,
   ProducerConfigError,
 } from '../../../lambda/producer/producer';
-import type { DedupeStore } from '../../../lambda/shared/dedupe-store';
-import { defineJob } from '../../../lambda/shared/job';
+import { attributeBytes, SQS_MAX_MESSAGE_BYTES } from '../../../lambda/shared/claim-check';
+import type { ClaimResult, DedupeStore } from '../../../lambda/shared/dedupe-store';
+import { MESSAGE_ATTRIBUTES } from '../../../lambda/shared/envelope';
+import {
+  defineJob,
+  JOB_RECORD_HEADER,
+  JobPayloadError,
+  jobEnvelope,
+  jobHandlerKey,
+} from '../../../lambda/shared/job';
 
 const job = defineJob('report.build', z.object({ n: z.number() }), { queue: 'jobs' });
 const fifoJob = defineJob('order.ship', z.object({ n: z.number() }), { queue: 'orders' });
@@ -281,6 +291,21 @@ describe('producer payloads of delayed jobs', () => {
 });
 
 describe('job types', () => {
+  it('accepts dot-separated segments of letters, digits, - and _, and nothing else', () => {
+    for (const type of ['report', 'email.welcome', 'a.b.c', 'Shop_1.order-paid'])
+      expect(defineJob(type, z.object({}), { queue: 'jobs' }).type).toBe(type);
+    for (const type of ['', 'bad type', 'x!', 'a..b', '.a', 'a.', 'a/b', 'é'])
+      expect(() => defineJob(type, z.object({}), { queue: 'jobs' })).toThrow(/is invalid: use up to 256/);
+  });
+
+  it('refuses a job that names no queue', () => {
+    expect(() => defineJob('report', z.object({}), { queue: '' })).toThrow(/job report names no queue/);
+  });
+
+  it('is handled under the key job.<type>', () => {
+    expect(jobHandlerKey('email.welcome')).toBe('job.email.welcome');
+  });
+
   it('refuses a type longer than 256 characters, the longest a webhook type is kept', () => {
     expect(defineJob(`a.${'b'.repeat(254)}`, z.object({}), { queue: 'jobs' }).type).toHaveLength(256);
     expect(() => defineJob(`a.${'b'.repeat(255)}`, z.object({}), { queue: 'jobs' })).toThrow(
@@ -314,5 +339,656 @@ describe('producer cancel', () => {
     });
     expect(await producer.cancel('later')).toBe(true);
     expect(state).toBe('cancelled');
+  });
+});
+
+/**
+ * A producer granted everything (records, delays, a payload bucket), whose collaborators record what they were
+ * asked: the claims and record fields, the schedules, the backoff sleeps.
+ */
+function granted(options: { refuse?: (entry: BatchEntry, attempt: number) => boolean } = {}) {
+  const base = fakes(options.refuse);
+  const created: OneTimeSchedule[] = [];
+  const completed = new Map<string, Record<string, AttributeValue>>();
+  const claims = new Map<string, ClaimResult>();
+  const sleeps: number[] = [];
+  const dedupe: DedupeStore = {
+    async claim(key) {
+      return claims.get(key) ?? { status: 'claimed', token: key, generation: `generation-of-${key}` };
+    },
+    async complete(key, _token, fields = {}) {
+      completed.set(key, fields);
+    },
+    async release() {},
+  };
+  const deps: ProducerCollaborators = {
+    ...base.deps,
+    queues: {
+      jobs: { name: 'jobs', url: 'https://sqs/jobs', arn: 'arn:aws:sqs:eu-west-1:1:jobs', fifo: false },
+      orders: {
+        name: 'orders',
+        url: 'https://sqs/orders.fifo',
+        arn: 'arn:aws:sqs:eu-west-1:1:orders.fifo',
+        fifo: true,
+      },
+    },
+    settings: {
+      dedupe: { tableName: 'dedupe', ttlSeconds: 3 * 86_400 },
+      scheduler: {
+        namePrefix: 'App-job-',
+        roleArn: 'arn:aws:iam::1:role/send',
+        groupName: 'app-jobs',
+        deadLetterQueueArn: 'arn:aws:sqs:eu-west-1:1:job-schedules-dlq',
+      },
+    },
+    dedupe,
+    records: {
+      async read() {
+        return undefined;
+      },
+      async cancel() {
+        return undefined;
+      },
+    },
+    scheduler: {
+      async create(schedule) {
+        created.push(schedule);
+      },
+      async delete() {
+        return true;
+      },
+    },
+    sleep: async (ms) => {
+      sleeps.push(ms);
+    },
+  };
+  return { deps, sent: base.sent, calls: base.calls, created, completed, claims, sleeps };
+}
+
+describe('producer delivery paths', () => {
+  it('sends a job delayed exactly 15 minutes through SQS DelaySeconds, not a schedule, whatever its size', async () => {
+    const { deps, sent, created, completed } = granted();
+    const note = defineJob('note.soon', z.object({ text: z.string() }), { queue: 'jobs' });
+    const producer = new Producer({ ...deps, now: () => Date.parse('2026-11-30T00:00:20.500Z') });
+    // Larger than a schedule carries: only a one-time schedule would need it in a payload bucket.
+    const result = await producer.send(
+      note,
+      { text: 'x'.repeat(10_000) },
+      { id: 'quarter', delay: { minutes: 15 } },
+    );
+    expect(sent.map((e) => e.DelaySeconds)).toEqual([900]);
+    expect(created).toEqual([]);
+    expect(result).toMatchObject({ state: 'scheduled', dueAt: '2026-11-30T00:15:20.500Z' });
+    expect(completed.get('job#quarter')?.scheduleName).toBeUndefined();
+  });
+
+  it('sends a zero delay at once, as a job without delay', async () => {
+    const { deps, sent } = fakes();
+    const result = await new Producer(deps).send(job, { n: 1 }, { delay: { seconds: 0 } });
+    expect([sent[0]?.DelaySeconds, result.state, result.dueAt]).toEqual([undefined, 'queued', undefined]);
+  });
+
+  it('sends a job delayed 15 minutes without a scheduler, which only longer delays need', async () => {
+    const { deps, sent } = fakes();
+    await new Producer(deps).send(job, { n: 1 }, { delay: { minutes: 15 } });
+    expect(sent.map((e) => e.DelaySeconds)).toEqual([900]);
+  });
+
+  it('sends a short delay once, through SQS, even when the producer may also schedule', async () => {
+    const { deps, sent, created } = granted();
+    await new Producer(deps).send(job, { n: 1 }, { delay: { seconds: 30 } });
+    expect([sent.length, created.length]).toEqual([1, 0]);
+  });
+
+  it('schedules a long delay once, with the group and the dead-letter queue Scheduler puts an undeliverable job in', async () => {
+    const { deps, sent, created, completed } = granted();
+    await new Producer(deps).send(job, { n: 1 }, { id: 'later', delay: { hours: 2 } });
+    expect(sent).toEqual([]);
+    expect(created).toEqual([
+      expect.objectContaining({
+        groupName: 'app-jobs',
+        deadLetterQueueArn: 'arn:aws:sqs:eu-west-1:1:job-schedules-dlq',
+        queueArn: 'arn:aws:sqs:eu-west-1:1:jobs',
+      }),
+    ]);
+    expect(completed.get('job#later')).toMatchObject({
+      state: { S: 'scheduled' },
+      dueAt: { S: '2026-11-30T02:00:00.000Z' },
+      scheduleName: { S: created[0]?.name },
+    });
+  });
+
+  it('records a job sent without delay as queued, with no due time and no schedule', async () => {
+    const { deps, completed } = granted();
+    await new Producer(deps).send(job, { n: 1 }, { id: 'now' });
+    const fields = completed.get('job#now');
+    expect(fields?.state).toEqual({ S: 'queued' });
+    expect([fields?.dueAt, fields?.scheduleName]).toEqual([undefined, undefined]);
+  });
+
+  it('refuses a long delay on a queue with an address when the producer was granted no delays', async () => {
+    const { deps, calls } = granted();
+    for (const producer of [
+      new Producer({ ...deps, scheduler: undefined, settings: {} }),
+      new Producer({ ...deps, settings: {} }),
+      new Producer({ ...deps, scheduler: undefined }),
+    ]) {
+      await expect(producer.send(job, { n: 1 }, { delay: { hours: 2 } })).rejects.toThrow(
+        /a delay over 15 minutes needs a one-time schedule: grant it with pipeline\.grantSend\(fn, 'jobs', \{ delays: true \}\)/,
+      );
+    }
+    expect(calls).toEqual([]);
+  });
+
+  it('refuses a negative or non-numeric duration as not a duration, and sends nothing', async () => {
+    const { deps, calls } = fakes();
+    const producer = new Producer(deps);
+    for (const delay of [{ seconds: -5 }, { minutes: Number.NaN }]) {
+      const error = await producer.send(job, { n: 1 }, { delay }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ProducerConfigError);
+      expect((error as Error).message).toMatch(/is not a duration/);
+    }
+    expect(calls).toEqual([]);
+  });
+
+  it('sends an undelayed job without DelaySeconds, and a standard queue’s without group or deduplication id', async () => {
+    const { deps, sent } = fakes();
+    await new Producer(deps).send(job, { n: 1 });
+    expect(Object.keys(sent[0] ?? {}).sort()).toEqual(['Id', 'MessageAttributes', 'MessageBody']);
+  });
+
+  it('gives every message the source, type and event id attributes of its envelope', async () => {
+    const { deps, sent } = granted();
+    await new Producer(deps).send(job, { n: 1 }, { id: 'attrs' });
+    expect(sent[0]?.MessageAttributes).toEqual({
+      [MESSAGE_ATTRIBUTES.source]: { DataType: 'String', StringValue: 'job' },
+      [MESSAGE_ATTRIBUTES.type]: { DataType: 'String', StringValue: 'report.build' },
+      [MESSAGE_ATTRIBUTES.eventId]: { DataType: 'String', StringValue: 'attrs' },
+    });
+  });
+
+  it('marks a job as recorded in its envelope exactly when the producer keeps job records', async () => {
+    const withRecords = granted();
+    await new Producer(withRecords.deps).send(job, { n: 1 });
+    const without = fakes();
+    await new Producer(without.deps).send(job, { n: 1 });
+    const headersOf = (entries: BatchEntry[]) => JSON.parse(entries[0]?.MessageBody ?? '{}').headers;
+    expect(headersOf(withRecords.sent)).toEqual({ [JOB_RECORD_HEADER]: '1' });
+    expect(headersOf(without.sent)).toEqual({});
+  });
+
+  it('splits a batch whose messages together exceed what one SendMessageBatch carries', async () => {
+    const { deps, calls } = fakes();
+    const note = defineJob('note.big', z.object({ text: z.string() }), { queue: 'jobs' });
+    await new Producer(deps).sendBatch(
+      [0, 1, 2].map(() => ({ job: note, payload: { text: 'x'.repeat(400_000) } })),
+    );
+    expect(calls).toEqual([2, 1]);
+  });
+});
+
+describe('producer job keys already claimed', () => {
+  it('answers a key sent before with the state and due time its record has now', async () => {
+    const { deps, sent, claims } = granted();
+    claims.set('job#done', { status: 'duplicate' });
+    const producer = new Producer({
+      ...deps,
+      records: {
+        async read(id) {
+          return { id, state: 'completed', dueAt: '2026-11-30T02:00:00.000Z' };
+        },
+        async cancel() {
+          return undefined;
+        },
+      },
+    });
+    expect(await producer.send(job, { n: 1 }, { id: 'done' })).toEqual({
+      id: 'done',
+      state: 'completed',
+      duplicate: true,
+      dueAt: '2026-11-30T02:00:00.000Z',
+    });
+    expect(sent).toEqual([]);
+  });
+
+  it('answers a key sent before whose record expired as queued', async () => {
+    const { deps, claims } = granted();
+    claims.set('job#old', { status: 'duplicate' });
+    expect(await new Producer(deps).send(job, { n: 1 }, { id: 'old' })).toEqual({
+      id: 'old',
+      state: 'queued',
+      duplicate: true,
+    });
+  });
+
+  it('fails a key being enqueued elsewhere right now, rather than answering a duplicate that may never be sent', async () => {
+    const { deps, sent, claims } = granted();
+    claims.set('job#busy', { status: 'in_progress' });
+    const error = await new Producer(deps)
+      .sendBatch([{ job, payload: { n: 1 }, options: { id: 'busy' } }])
+      .catch((e: unknown) => e);
+    expect((error as JobBatchError).failed).toEqual([
+      { index: 0, id: 'busy', error: 'the same job id is being enqueued right now: retry shortly' },
+    ]);
+    expect(sent).toEqual([]);
+  });
+
+  it('fails, and sends nothing, a keyed job whose claim the dedupe table could not answer', async () => {
+    const { deps, sent } = granted();
+    const producer = new Producer({
+      ...deps,
+      dedupe: {
+        ...(deps.dedupe as DedupeStore),
+        async claim() {
+          throw Object.assign(new Error('slow down'), { name: 'ThrottlingException' });
+        },
+      },
+    });
+    const error = await producer
+      .sendBatch([{ job, payload: { n: 1 }, options: { id: 'k' } }])
+      .catch((e: unknown) => e);
+    expect((error as JobBatchError).failed).toEqual([
+      { index: 0, id: 'k', error: 'dedupe table unavailable: ThrottlingException: slow down' },
+    ]);
+    expect(sent).toEqual([]);
+  });
+
+  it('sends a batch’s FIFO jobs in the order given, whichever claim or upload finishes first', async () => {
+    const { deps, sent } = granted();
+    const delays = [30, 20, 10, 0];
+    let claimsMade = 0;
+    let uploads = 0;
+    const later = (n: number) => new Promise((resolve) => setImmediate(resolve)).then(() => n);
+    const waitTurns = async (turns: number) => {
+      for (let i = 0; i < turns; i++) await later(i);
+    };
+    const producer = new Producer({
+      ...deps,
+      settings: { ...deps.settings, payloads: { bucket: 'payloads', inlineLimitBytes: 1000 } },
+      dedupe: {
+        ...(deps.dedupe as DedupeStore),
+        async claim(key) {
+          await waitTurns(delays[claimsMade++] ?? 0);
+          return { status: 'claimed', token: key, generation: `generation-of-${key}` };
+        },
+      },
+      async putPayload() {
+        await waitTurns(delays[uploads++] ?? 0);
+      },
+    });
+    await producer.sendBatch(
+      [0, 1, 2, 3].map((n) => ({
+        job: fifoJob,
+        payload: { n, pad: 'x'.repeat(n % 2 ? 2000 : 0) } as never,
+        options: { id: `order-${n}`, group: 'customer-1' },
+      })),
+    );
+    expect(sent.map((e) => JSON.parse(e.MessageBody).id)).toEqual([
+      'order-0',
+      'order-1',
+      'order-2',
+      'order-3',
+    ]);
+  });
+});
+
+describe('producer retries', () => {
+  it('waits between attempts with a backoff that doubles, and never before the first', async () => {
+    const random = vi.spyOn(Math, 'random').mockReturnValue(0.5);
+    try {
+      const { deps, sleeps } = granted({ refuse: (_entry, attempt) => attempt < 3 });
+      await new Producer({ ...deps, retry: { attempts: 3, baseDelayMs: 1000 } }).send(job, { n: 1 });
+      // Equal jitter: half the ceiling plus a random share of the other half (the ceiling doubles per attempt).
+      expect(sleeps).toEqual([750, 1500]);
+    } finally {
+      random.mockRestore();
+    }
+  });
+
+  it('retries a payload upload and a schedule that failed once, and sends the job', async () => {
+    const { deps, created } = granted();
+    let uploadFailures = 1;
+    let scheduleFailures = 1;
+    const producer = new Producer({
+      ...deps,
+      settings: { ...deps.settings, payloads: { bucket: 'payloads', inlineLimitBytes: 1000 } },
+      async putPayload() {
+        if (uploadFailures-- > 0) throw new Error('upload timed out');
+      },
+      scheduler: {
+        async create(schedule) {
+          if (scheduleFailures-- > 0) throw new Error('throttled');
+          created.push(schedule);
+        },
+        async delete() {
+          return true;
+        },
+      },
+    });
+    const note = defineJob('note.later', z.object({ text: z.string() }), { queue: 'jobs' });
+    const result = await producer.send(note, { text: 'x'.repeat(10_000) }, { delay: { hours: 2 } });
+    expect(result.state).toBe('scheduled');
+    expect(created).toHaveLength(1);
+  });
+
+  it('says how many jobs of the batch were not enqueued, naming the first three', async () => {
+    const { deps } = fakes((entry) => entry.Id !== '0');
+    const error = await new Producer(deps)
+      .sendBatch([0, 1, 2, 3, 4].map((n) => ({ job, payload: { n } })))
+      .catch((e: unknown) => e as JobBatchError);
+    expect(error).toBeInstanceOf(JobBatchError);
+    const ids = (error as JobBatchError).failed.map((f) => f.id);
+    expect((error as JobBatchError).message).toBe(
+      `4 of 5 jobs were not enqueued: ${ids
+        .slice(0, 3)
+        .map((id) => `${id}: not enqueued after 3 attempts: InternalError: refused`)
+        .join('; ')}; ...`,
+    );
+    expect((error as JobBatchError).name).toBe('JobBatchError');
+  });
+
+  it('lists all three failures of a batch without an ellipsis', async () => {
+    const { deps } = fakes(() => true);
+    const error = await new Producer(deps)
+      .sendBatch([0, 1, 2].map((n) => ({ job, payload: { n } })))
+      .catch((e: unknown) => e);
+    expect((error as JobBatchError).message).toMatch(/^3 of 3 jobs were not enqueued: .*refused$/);
+  });
+
+  it('tries a payload upload that keeps failing as often as configured, backing off, then reports the job failed', async () => {
+    const random = vi.spyOn(Math, 'random').mockReturnValue(0.5);
+    try {
+      const { deps, sent, sleeps } = granted();
+      let uploads = 0;
+      const producer = new Producer({
+        ...deps,
+        retry: { attempts: 3, baseDelayMs: 1000 },
+        settings: { ...deps.settings, payloads: { bucket: 'payloads', inlineLimitBytes: 1000 } },
+        async putPayload() {
+          uploads++;
+          throw new Error('upload timed out');
+        },
+      });
+      const note = defineJob('note.big', z.object({ text: z.string() }), { queue: 'jobs' });
+      await expect(producer.send(note, { text: 'x'.repeat(2000) }, { id: 'big' })).rejects.toThrow(
+        'payload upload failed: Error: upload timed out',
+      );
+      expect([uploads, sleeps, sent.length]).toEqual([3, [750, 1500], 0]);
+    } finally {
+      random.mockRestore();
+    }
+  });
+
+  it('throws the reason of a single job that was not enqueued, rather than a batch error', async () => {
+    const { deps } = fakes(() => true);
+    const error = await new Producer(deps).send(job, { n: 1 }).catch((e: unknown) => e as Error);
+    expect(error).not.toBeInstanceOf(JobBatchError);
+    expect((error as Error).message).toBe('not enqueued after 3 attempts: InternalError: refused');
+    expect((error as Error).cause).toBeInstanceOf(JobBatchError);
+  });
+});
+
+describe('producer refusals', () => {
+  it('refuses a job for a queue it was not granted, naming the grant', async () => {
+    const { deps, calls } = fakes();
+    const stray = defineJob('stray.job', z.object({}), { queue: 'billing' });
+    const error = (await new Producer(deps).send(stray, {}).catch((e: unknown) => e)) as Error;
+    expect([error.name, error instanceof ProducerConfigError]).toEqual(['ProducerConfigError', true]);
+    await expect(new Producer(deps).send(stray, {})).rejects.toThrow(
+      /job stray\.job goes to queue "billing", which this producer cannot send to \(it can send to: jobs, orders\): grant it with pipeline\.grantSend\(fn, 'billing'\)/,
+    );
+    expect(calls).toEqual([]);
+  });
+
+  it('refuses a payload too large for a message when no payload bucket is set', async () => {
+    const { deps, calls } = fakes();
+    const note = defineJob('note.big', z.object({ text: z.string() }), { queue: 'jobs' });
+    const error = await new Producer(deps)
+      .send(note, { text: 'x'.repeat(1_100_000) })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(JobTooLargeError);
+    expect(error).toBeInstanceOf(ProducerConfigError);
+    expect((error as Error).name).toBe('JobTooLargeError');
+    expect((error as Error).message).toMatch(/too large for a message and no payload bucket is set/);
+    expect(calls).toEqual([]);
+  });
+
+  it('refuses status and cancel without the dedupe table, naming what to enable', async () => {
+    const producer = new Producer(fakes().deps);
+    await expect(producer.status('a')).rejects.toThrow(
+      /status needs the dedupe table: enable dedupe in the configuration and grantSend/,
+    );
+    await expect(producer.cancel('a')).rejects.toThrow(/cancel needs the dedupe table/);
+    await expect(producer.cancel('a')).rejects.toBeInstanceOf(ProducerConfigError);
+  });
+});
+
+describe('producer status and cancel', () => {
+  it('answers status with the job’s record', async () => {
+    const { deps } = granted();
+    const producer = new Producer({
+      ...deps,
+      records: {
+        async read(id) {
+          return { id, state: 'completed', result: { sent: true } };
+        },
+        async cancel() {
+          return undefined;
+        },
+      },
+    });
+    expect(await producer.status('x')).toEqual({ id: 'x', state: 'completed', result: { sent: true } });
+  });
+
+  it('answers false for a job that already started, and deletes no schedule', async () => {
+    const { deps } = granted();
+    const deleted: string[] = [];
+    const producer = new Producer({
+      ...deps,
+      scheduler: {
+        async create() {},
+        async delete(name) {
+          deleted.push(name);
+          return true;
+        },
+      },
+    });
+    expect(await producer.cancel('started')).toBe(false);
+    expect(deleted).toEqual([]);
+  });
+
+  it('cancels a job waiting in its queue without deleting any schedule', async () => {
+    const { deps } = granted();
+    const deleted: string[] = [];
+    const producer = new Producer({
+      ...deps,
+      records: {
+        async read() {
+          return undefined;
+        },
+        async cancel() {
+          return {};
+        },
+      },
+      scheduler: {
+        async create() {},
+        async delete(name) {
+          deleted.push(name);
+          return true;
+        },
+      },
+    });
+    expect(await producer.cancel('queued-one')).toBe(true);
+    expect(deleted).toEqual([]);
+  });
+
+  it('cancels a job waiting in its queue without touching schedules, even with none granted', async () => {
+    const { deps } = fakes();
+    const producer = new Producer({
+      ...deps,
+      records: {
+        async read() {
+          return undefined;
+        },
+        async cancel() {
+          return {};
+        },
+      },
+    });
+    expect(await producer.cancel('queued-one')).toBe(true);
+  });
+
+  it('deletes the schedule of a cancelled delayed job, in the schedule group', async () => {
+    const { deps } = granted();
+    const deleted: [string, string | undefined][] = [];
+    const producer = new Producer({
+      ...deps,
+      records: {
+        async read() {
+          return undefined;
+        },
+        async cancel() {
+          return { scheduleName: 'App-job-abc' };
+        },
+      },
+      scheduler: {
+        async create() {},
+        async delete(name, group) {
+          deleted.push([name, group]);
+          return true;
+        },
+      },
+    });
+    expect(await producer.cancel('later')).toBe(true);
+    expect(deleted).toEqual([['App-job-abc', 'app-jobs']]);
+  });
+});
+
+describe('producer payloads of delayed jobs at the expiry boundary', () => {
+  const note = defineJob('note.later', z.object({ text: z.string() }), { queue: 'jobs' });
+  it('schedules a large job due exactly a day before its payload expires, and refuses one due a minute later', async () => {
+    const { deps, created } = granted();
+    const producer = new Producer({
+      ...deps,
+      settings: {
+        ...deps.settings,
+        payloads: { bucket: 'payloads', inlineLimitBytes: 1_032_192, expirySeconds: 14 * 86_400 },
+      },
+    });
+    const large = { text: 'x'.repeat(10_000) };
+    await producer.send(note, large, { delay: { days: 13 } });
+    expect(created).toHaveLength(1);
+    await expect(producer.send(note, large, { delay: { days: 13, minutes: 1 } })).rejects.toThrow(
+      /deletes payloads after 14 days/,
+    );
+  });
+
+  it('schedules a large job due at any time when the bucket keeps payloads for ever', async () => {
+    const { deps, created } = granted();
+    const producer = new Producer({
+      ...deps,
+      settings: { ...deps.settings, payloads: { bucket: 'payloads', inlineLimitBytes: 1_032_192 } },
+    });
+    await producer.send(note, { text: 'x'.repeat(10_000) }, { delay: { days: 400 } });
+    expect(created).toHaveLength(1);
+  });
+});
+
+describe('job payloads', () => {
+  it('names each invalid field by its path, and the payload itself as (root)', () => {
+    const error = new JobPayloadError('report.build', [
+      { message: 'Expected number', path: ['lines', { key: 'items' }, 0] },
+      { message: 'Required' },
+    ]);
+    expect(error.message).toBe(
+      'payload of job report.build is invalid: lines.items.0: Expected number; (root): Required',
+    );
+    expect(error.name).toBe('JobPayloadError');
+  });
+
+  it('travels as a JSON body the consumer parses, from the job source, marked when its record is kept', () => {
+    const at = new Date('2026-11-30T00:00:00Z');
+    expect(jobEnvelope(job, { n: 1 }, 'id-1', at, true)).toEqual({
+      v: 1,
+      id: 'id-1',
+      source: 'job',
+      type: 'report.build',
+      receivedAt: '2026-11-30T00:00:00.000Z',
+      headers: { [JOB_RECORD_HEADER]: '1' },
+      contentType: 'application/json',
+      body: '{"n":1}',
+      bodyEncoding: 'utf8',
+    });
+  });
+
+  it('refuses a payload JSON cannot hold, saying why, as the caller’s payload error', () => {
+    const cyclic: Record<string, unknown> = {};
+    cyclic.self = cyclic;
+    let deep: unknown = 1;
+    for (let i = 0; i < 20_000; i++) deep = [deep];
+    const at = new Date();
+    const refusal = (payload: unknown) => {
+      try {
+        jobEnvelope(job, payload, 'x', at, false);
+      } catch (error) {
+        return [(error as Error).name, (error as Error).message];
+      }
+      return undefined;
+    };
+    expect(refusal(cyclic)).toEqual([
+      'JobPayloadError',
+      'payload of job report.build is invalid: (root): is not JSON-serializable: it has a cycle or a value JSON cannot hold',
+    ]);
+    expect(refusal(deep)?.[1]).toMatch(/is not JSON-serializable: it is nested too deeply$/);
+    expect(refusal(undefined)?.[1]).toMatch(/\(root\): is not JSON-serializable$/);
+    expect(refusal(() => 1)?.[1]).toMatch(/\(root\): is not JSON-serializable$/);
+  });
+});
+
+describe('producer message size', () => {
+  const note = defineJob('note.sized', z.object({ text: z.string() }), { queue: 'jobs' });
+  const attributes = (id: string) =>
+    attributeBytes({
+      [MESSAGE_ATTRIBUTES.source]: 'job',
+      [MESSAGE_ATTRIBUTES.type]: note.type,
+      [MESSAGE_ATTRIBUTES.eventId]: id,
+    });
+
+  it('refuses a job that fits a message only without its attributes, which SQS counts too', async () => {
+    const probe = fakes();
+    await new Producer(probe.deps).send(note, { text: 'x' });
+    const overhead = Buffer.byteLength(probe.sent[0]?.MessageBody ?? '') - 1;
+    const { deps, calls } = fakes();
+    const error = await new Producer(deps)
+      .send(note, { text: 'x'.repeat(SQS_MAX_MESSAGE_BYTES - 1 - overhead) })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(JobTooLargeError);
+    expect(calls).toEqual([]);
+  });
+
+  it('refuses up front, claiming nothing, a keyed job that fits only without the generation its claim adds', async () => {
+    const generation = '5d6a3c3e-8f0e-4a57-9c31-2f4f5b6a7c8d';
+    const probe = granted();
+    probe.claims.set('job#sized', { status: 'claimed', token: 't', generation });
+    await new Producer(probe.deps).send(note, { text: 'x' }, { id: 'sized' });
+    const overhead = Buffer.byteLength(probe.sent[0]?.MessageBody ?? '') - 1;
+    const limit = SQS_MAX_MESSAGE_BYTES - attributes('sized');
+    const { deps, sent } = granted();
+    let claimsMade = 0;
+    const producer = new Producer({
+      ...deps,
+      dedupe: {
+        ...(deps.dedupe as DedupeStore),
+        async claim() {
+          claimsMade++;
+          return { status: 'claimed', token: 't', generation };
+        },
+      },
+    });
+    const error = await producer
+      .send(note, { text: 'x'.repeat(limit + 1 - overhead) }, { id: 'sized' })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(JobTooLargeError);
+    expect([claimsMade, sent.length]).toEqual([0, 0]);
   });
 });

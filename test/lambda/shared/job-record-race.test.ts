@@ -1,7 +1,19 @@
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  type AttributeValue,
+  type DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+} from '@aws-sdk/client-dynamodb';
 import { describe, expect, it } from 'vitest';
+import { DEDUPE_TABLE } from '../../../lambda/shared/contracts';
 import { createDynamoDedupeStore } from '../../../lambda/shared/dedupe-store';
-import { enqueuedJobFields, JobRecords, jobRecordKey } from '../../../lambda/shared/job-record';
+import {
+  enqueuedJobFields,
+  JobRecords,
+  jobRecordKey,
+  jobStatusOf,
+  MAX_RESULT_BYTES,
+} from '../../../lambda/shared/job-record';
 import { useDedupeTable } from '../../helpers/local/dedupe-table';
 
 // The producer sends a job, then records it as queued; a fast consumer can start and finish it in between.
@@ -43,5 +55,183 @@ describe('a job record written by the producer after the send', () => {
       enqueuedJobFields({ type: 'email.welcome', queue: 'events', enqueuedAt: new Date() }),
     );
     expect((await records.read('slow-job'))?.state).toBe('queued');
+  });
+});
+
+const DUE = '2026-11-30T12:00:00.000Z';
+const DUE_MS = Date.parse(DUE);
+const item = (fields: Record<string, string>, id = 'j'): Record<string, AttributeValue> => ({
+  [DEDUPE_TABLE.partitionKey]: { S: jobRecordKey(id) },
+  ...Object.fromEntries(Object.entries(fields).map(([name, value]) => [name, { S: value }])),
+});
+
+describe('a job record as status reads it', () => {
+  it('is scheduled until its due time and queued from then on', () => {
+    const at = (state: string, nowMs: number) => jobStatusOf(item({ state, dueAt: DUE }), nowMs)?.state;
+    expect([at('scheduled', DUE_MS - 1), at('scheduled', DUE_MS), at('scheduled', DUE_MS + 1)]).toEqual([
+      'scheduled',
+      'queued',
+      'queued',
+    ]);
+    expect(at('queued', DUE_MS - 1)).toBe('scheduled');
+  });
+
+  it('keeps any other state, and a state without a due time, as stored', () => {
+    expect(jobStatusOf(item({ state: 'completed', dueAt: DUE }), DUE_MS - 1)?.state).toBe('completed');
+    expect(jobStatusOf(item({ state: 'cancelled', dueAt: DUE }), DUE_MS + 1)?.state).toBe('cancelled');
+    expect(jobStatusOf(item({ state: 'scheduled' }), DUE_MS)?.state).toBe('scheduled');
+  });
+
+  it('is no status for an item that is no job record, a claim still pending, or an unknown state', () => {
+    const webhook = { ...item({ state: 'queued' }), [DEDUPE_TABLE.partitionKey]: { S: 'github#1' } };
+    const keyless = { state: { S: 'queued' } };
+    for (const it of [webhook, keyless, item({ status: 'pending' }), item({ state: 'exploded' })])
+      expect(jobStatusOf(it, DUE_MS)).toBeUndefined();
+  });
+
+  it('carries the id without its key prefix and every field the record keeps', () => {
+    const status = jobStatusOf(
+      {
+        ...item(
+          {
+            state: 'dead-lettered',
+            type: 'email.welcome',
+            queue: 'events',
+            dueAt: DUE,
+            enqueuedAt: '2026-11-30T10:00:00.000Z',
+            updatedAt: '2026-11-30T12:05:00.000Z',
+            scheduleName: 'App-job-abc',
+            reason: 'TypeError: boom',
+            generation: 'g-1',
+            result: '{"sent":true}',
+          },
+          'welcome-u1',
+        ),
+        attempt: { N: '3' },
+      },
+      DUE_MS + 1,
+    );
+    expect(status).toEqual({
+      id: 'welcome-u1',
+      state: 'dead-lettered',
+      type: 'email.welcome',
+      queue: 'events',
+      dueAt: DUE,
+      enqueuedAt: '2026-11-30T10:00:00.000Z',
+      updatedAt: '2026-11-30T12:05:00.000Z',
+      scheduleName: 'App-job-abc',
+      reason: 'TypeError: boom',
+      generation: 'g-1',
+      attempt: 3,
+      result: { sent: true },
+    });
+  });
+});
+
+describe('job records the consumer and cancel write', () => {
+  let client: DynamoDBClient;
+  const table = 'records-dedupe';
+  useDedupeTable(table, (ready) => {
+    client = ready;
+  });
+  const put = (id: string, fields: Record<string, string>) =>
+    client.send(
+      new PutItemCommand({ TableName: table, Item: { ...item(fields, id), status: { S: 'queued' } } }),
+    );
+
+  it('records processing with the attempt that started the job', async () => {
+    await put('started', { state: 'queued', generation: 'g' });
+    const records = new JobRecords(client, table);
+    expect(await records.start('started', 2, 'g')).toBe('run');
+    expect(await records.read('started')).toMatchObject({ state: 'processing', attempt: 2 });
+  });
+
+  it('skips a cancelled job, also one recorded before generations were kept, and runs an untracked one', async () => {
+    await put('cancelled-new', { state: 'cancelled', generation: 'g' });
+    await put('cancelled-legacy', { state: 'cancelled' });
+    const records = new JobRecords(client, table);
+    expect(await records.start('cancelled-new', 1, 'g')).toBe('cancelled');
+    expect(await records.start('cancelled-legacy', 1, 'g')).toBe('cancelled');
+    expect(await records.start('never-recorded', 1, 'g')).toBe('untracked');
+    expect(await records.start('cancelled-new', 1, 'an-earlier-one')).toBe('untracked');
+  });
+
+  it('keeps a result up to the size limit, records a larger one as not kept, and none when there is none', async () => {
+    for (const id of ['exact', 'over', 'none']) await put(id, { state: 'processing' });
+    const records = new JobRecords(client, table);
+    const exact = 'x'.repeat(MAX_RESULT_BYTES - 2); // as JSON, with its quotes: the limit exactly
+    await records.complete('exact', exact);
+    await records.complete('over', `${exact}x`);
+    await records.complete('none', undefined);
+    expect(await records.read('exact')).toMatchObject({ state: 'completed', result: exact });
+    const over = await records.read('over');
+    expect([over?.state, over?.result, over?.reason]).toEqual([
+      'completed',
+      undefined,
+      `result not kept: ${MAX_RESULT_BYTES + 1} bytes > ${MAX_RESULT_BYTES}`,
+    ]);
+    const none = await records.read('none');
+    expect([none?.state, none?.result, none?.reason]).toEqual(['completed', undefined, undefined]);
+  });
+
+  it('records why a job was dead-lettered, cut to 4,000 characters', async () => {
+    await put('failed', { state: 'processing' });
+    const records = new JobRecords(client, table);
+    await records.deadLettered('failed', `TypeError: ${'x'.repeat(5000)}`);
+    const status = await records.read('failed');
+    expect(status?.state).toBe('dead-lettered');
+    expect(status?.reason).toBe(`TypeError: ${'x'.repeat(5000)}`.slice(0, 4000));
+  });
+
+  it('cancels a job not started yet, answering its schedule, and not one already started', async () => {
+    await put('later', { state: 'scheduled', dueAt: DUE, scheduleName: 'App-job-abc' });
+    await put('waiting', { state: 'queued' });
+    await put('running', { state: 'processing' });
+    const records = new JobRecords(client, table);
+    expect(await records.cancel('later')).toEqual({ scheduleName: 'App-job-abc' });
+    expect(await records.cancel('waiting')).toEqual({});
+    expect(await records.cancel('running')).toBeUndefined();
+    expect(await records.cancel('unknown')).toBeUndefined();
+    expect((await records.read('later'))?.state).toBe('cancelled');
+    expect((await records.read('running'))?.state).toBe('processing');
+  });
+});
+
+describe('job records when the table fails', () => {
+  /** A client whose every call fails as a throttled table does; it records what it was asked. */
+  function throttled() {
+    const calls: unknown[] = [];
+    const client = {
+      async send(command: { input: unknown }) {
+        calls.push(command);
+        throw Object.assign(new Error('slow down'), { name: 'ProvisionedThroughputExceededException' });
+      },
+    } as unknown as DynamoDBClient;
+    return { client, calls };
+  }
+
+  it('throws a failure that is no failed condition, rather than taking it for a missing or cancelled record', async () => {
+    const records = new JobRecords(throttled().client, 'dedupe');
+    await expect(records.start('j', 1, 'g')).rejects.toThrow('slow down');
+    await expect(records.complete('j', { ok: true }, 'g')).rejects.toThrow('slow down');
+    await expect(records.deadLettered('j', 'boom', 'g')).rejects.toThrow('slow down');
+    await expect(records.cancel('j')).rejects.toThrow('slow down');
+  });
+
+  it('throws a start the table throttled, rather than reading the record and running the job untracked', async () => {
+    const client = {
+      async send(command: unknown) {
+        if (command instanceof GetItemCommand) return { Item: item({ state: 'queued', generation: 'g' }) };
+        throw Object.assign(new Error('slow down'), { name: 'ProvisionedThroughputExceededException' });
+      },
+    } as unknown as DynamoDBClient;
+    await expect(new JobRecords(client, 'dedupe').start('j', 1, 'g')).rejects.toThrow('slow down');
+  });
+
+  it('reads a record with a consistent read, so a status right after a write sees it', async () => {
+    const { client, calls } = throttled();
+    await new JobRecords(client, 'dedupe').read('j').catch(() => undefined);
+    expect(calls).toEqual([expect.any(GetItemCommand)]);
+    expect((calls[0] as GetItemCommand).input.ConsistentRead).toBe(true);
   });
 });

@@ -2,9 +2,15 @@
  * A producer's queues come from one variable: where they are, once, and each queue's and scheduler role's name.
  * The URLs and ARNs derived from it are the ones AWS gives, in every partition, and the emulator's locally.
  */
-import { describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
 import { discoverProducer } from '../../../lambda/producer/discover';
+import { ProducerConfigError } from '../../../lambda/producer/producer';
+import type { LocalState } from '../../../lambda/shared/local-state';
 import {
+  PRODUCER_CONFIG_ENV,
   PRODUCER_QUEUES_ENV,
   type ProducerQueuesVariable,
   producerQueueOf,
@@ -88,5 +94,143 @@ describe('a producer’s queues from its environment', () => {
     expect(() =>
       discoverProducer({ env: { [PRODUCER_QUEUES_ENV]: JSON.stringify(partial) }, local: false }),
     ).toThrow(/HOOKLINE_QUEUES is invalid .*redeploy so the stack writes it again/);
+  });
+});
+
+describe('where a producer finds its queues', () => {
+  const variable: ProducerQueuesVariable = { ...commercial, queues: { jobs: { queue: 'Deployed-jobs' } } };
+  const deployed = { [PRODUCER_QUEUES_ENV]: JSON.stringify(variable) };
+  const state: LocalState = {
+    pid: 1,
+    webhookBaseUrl: 'http://127.0.0.1:3000',
+    controlUrl: 'http://127.0.0.1:3000/_hookline',
+    region: 'us-east-1',
+    endpoints: { sqs: 'http://127.0.0.1:4566', scheduler: 'http://127.0.0.1:4567' },
+    queues: {
+      events: {
+        url: 'http://sqs/000000000000/events',
+        arn: 'arn:aws:sqs:us-east-1:000000000000:events',
+        deadLetterUrl: 'http://sqs/000000000000/events-dlq',
+        deadLetterArn: 'arn:aws:sqs:us-east-1:000000000000:events-dlq',
+        fifo: false,
+      },
+    },
+    consumers: {},
+    jobs: {
+      dedupe: { tableName: 'Hookline-dedupe', ttlSeconds: 259_200 },
+      scheduler: { namePrefix: 'Hookline-job-', roleArn: 'arn:aws:iam::000000000000:role/send' },
+    },
+  };
+  const dirs: string[] = [];
+  const newDir = () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hookline-discover-'));
+    dirs.push(dir);
+    return dir;
+  };
+  afterAll(() => {
+    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+  });
+  /** A state directory holding `written` (or text) as local mode's state file. */
+  function stateDir(written: LocalState | string = state): string {
+    const dir = newDir();
+    writeFileSync(join(dir, 'local.json'), typeof written === 'string' ? written : JSON.stringify(written));
+    return dir;
+  }
+
+  it('takes explicit queues first, FIFO by their URL unless told, with the settings as given', () => {
+    const resolved = discoverProducer({
+      queues: {
+        plain: 'https://sqs/1/plain',
+        orders: 'https://sqs/1/orders.fifo',
+        told: { url: 'https://sqs/1/told', arn: 'arn:aws:sqs:eu-west-1:1:told', fifo: true },
+      },
+      settings: { payloads: { bucket: 'b', inlineLimitBytes: 1000 } },
+      env: deployed,
+    });
+    expect(resolved).toEqual({
+      source: 'options',
+      settings: { payloads: { bucket: 'b', inlineLimitBytes: 1000 } },
+      queues: {
+        plain: { name: 'plain', url: 'https://sqs/1/plain', fifo: false },
+        orders: { name: 'orders', url: 'https://sqs/1/orders.fifo', fifo: true },
+        told: { name: 'told', url: 'https://sqs/1/told', arn: 'arn:aws:sqs:eu-west-1:1:told', fifo: true },
+      },
+    });
+    expect(discoverProducer({ queues: { plain: 'https://sqs/1/plain' } }).settings).toEqual({});
+  });
+
+  it("prefers a deployed function's environment to a running local mode, with the settings it was granted", () => {
+    const env = {
+      ...deployed,
+      [PRODUCER_CONFIG_ENV]: JSON.stringify({ dedupe: { tableName: 't', ttlSeconds: 60 } }),
+      HOOKLINE_STATE_DIR: stateDir(),
+    };
+    const resolved = discoverProducer({ env });
+    expect([resolved.source, Object.keys(resolved.queues), resolved.settings]).toEqual([
+      'environment',
+      ['jobs'],
+      { dedupe: { tableName: 't', ttlSeconds: 60 } },
+    ]);
+  });
+
+  it("says the granted settings' variable is invalid and to redeploy", () => {
+    expect(() =>
+      discoverProducer({ env: { ...deployed, [PRODUCER_CONFIG_ENV]: '{"dedupe":1}' }, local: false }),
+    ).toThrow(/HOOKLINE_PRODUCER is invalid .*redeploy so the stack writes it again/);
+  });
+
+  it('reads the running local mode, its emulator credentials and its scheduler, when there is no environment or local is asked for', () => {
+    const dir = stateDir();
+    for (const options of [
+      { env: { HOOKLINE_STATE_DIR: dir } },
+      { env: { ...deployed, HOOKLINE_STATE_DIR: dir }, local: true },
+      { env: deployed, local: join(dir, 'local.json') },
+      {
+        env: { [PRODUCER_QUEUES_ENV]: JSON.stringify({ ...variable, queues: {} }), HOOKLINE_STATE_DIR: dir },
+      },
+    ]) {
+      const resolved = discoverProducer(options);
+      expect(resolved).toEqual({
+        source: 'local',
+        region: 'us-east-1',
+        endpoints: state.endpoints,
+        credentials: { accessKeyId: 'hookline-local', secretAccessKey: 'hookline-local' },
+        queues: {
+          events: {
+            name: 'events',
+            url: 'http://sqs/000000000000/events',
+            arn: 'arn:aws:sqs:us-east-1:000000000000:events',
+            fifo: false,
+          },
+        },
+        settings: state.jobs,
+      });
+    }
+  });
+
+  it('gives a local producer no scheduler when local mode runs without its stand-in', () => {
+    const dir = stateDir({ ...state, endpoints: { sqs: 'http://127.0.0.1:4566' } });
+    expect(discoverProducer({ env: { HOOKLINE_STATE_DIR: dir } }).settings).toEqual({
+      dedupe: state.jobs?.dedupe,
+    });
+  });
+
+  it('says how to give it queues when there are none, or local mode left an unreadable state file', () => {
+    const nowhere = newDir();
+    const none = () => discoverProducer({ env: { HOOKLINE_STATE_DIR: nowhere } });
+    expect(none).toThrow(ProducerConfigError);
+    expect(none).toThrow(
+      /no queues found: grant this function send with pipeline\.grantSend\(fn, '<queue>'\)/,
+    );
+    expect(
+      () => discoverProducer({ env: { ...deployed, HOOKLINE_STATE_DIR: stateDir() }, local: false }).source,
+    ).not.toThrow();
+    expect(() => discoverProducer({ env: { HOOKLINE_STATE_DIR: stateDir() }, local: false })).toThrow(
+      /no queues found/,
+    );
+    const broken = stateDir('{"pid":');
+    expect(() => discoverProducer({ env: { HOOKLINE_STATE_DIR: broken } })).toThrow(
+      /local mode state file .*local\.json is unreadable: restart local mode with npm start/,
+    );
   });
 });
