@@ -188,14 +188,20 @@ describe('with the SQS emulator', () => {
     messages: number,
     invoke: (event: SQSEvent) => Promise<InvokeResult>,
     batchSize = 10,
+    maximumBatchingWindowMs = 0,
   ): Promise<{ url: string; batches: SQSEvent[] }> {
     const { url, arn } = await queue(name, { VisibilityTimeout: '60' });
-    await sqs.send(
-      new SendMessageBatchCommand({
-        QueueUrl: url,
-        Entries: Array.from({ length: messages }, (_, i) => ({ Id: String(i), MessageBody: `m${i}` })),
-      }),
-    );
+    for (let first = 0; first < messages; first += 10) {
+      await sqs.send(
+        new SendMessageBatchCommand({
+          QueueUrl: url,
+          Entries: Array.from({ length: Math.min(10, messages - first) }, (_, i) => ({
+            Id: String(i),
+            MessageBody: `m${first + i}`,
+          })),
+        }),
+      );
+    }
     const batches: SQSEvent[] = [];
     let reports = 0;
     const mapping = new EventSourceMapping({
@@ -205,7 +211,7 @@ describe('with the SQS emulator', () => {
       region: emulators.region,
       sqs,
       batchSize,
-      maximumBatchingWindowMs: 0,
+      maximumBatchingWindowMs,
       concurrency: 1,
       waitTimeSeconds: 1,
       invoke: async (event) => {
@@ -253,6 +259,13 @@ describe('with the SQS emulator', () => {
     const { url, batches } = await runMapping('sized', 7, async () => ok({ batchItemFailures: [] }), 3);
     expect(Math.max(...batches.map((b) => b.Records.length))).toBeLessThanOrEqual(3);
     expect(batches.flatMap((b) => b.Records)).toHaveLength(7);
+    expect(await counts(url)).toEqual({ visible: 0, inFlight: 0 });
+  });
+
+  it('fills a batch above 10 records within the batching window, and deletes all of it', async () => {
+    // The window is far longer than the receives need: the batch is complete once 25 records are in.
+    const { url, batches } = await runMapping('window', 25, async () => ok(null), 25, 20_000);
+    expect(batches.map((b) => b.Records.length)).toEqual([25]);
     expect(await counts(url)).toEqual({ visible: 0, inFlight: 0 });
   });
 
