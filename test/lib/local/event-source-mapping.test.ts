@@ -338,7 +338,11 @@ describe('with the SQS emulator', () => {
   function fairMappingOn(
     target: { name: string; url: string; arn: string },
     invokeMs: number,
-    options: { visibilityTimeoutSeconds?: number; fail?: (record: SQSRecord) => boolean } = {},
+    options: {
+      visibilityTimeoutSeconds?: number;
+      maximumBatchingWindowMs?: number;
+      fail?: (record: SQSRecord) => boolean;
+    } = {},
   ) {
     const delivered: SQSRecord[] = [];
     const seen: string[] = [];
@@ -349,7 +353,7 @@ describe('with the SQS emulator', () => {
       region: emulators.region,
       sqs,
       batchSize: 2,
-      maximumBatchingWindowMs: 0,
+      maximumBatchingWindowMs: options.maximumBatchingWindowMs ?? 0,
       concurrency: 1,
       waitTimeSeconds: 1,
       fairness: { visibilityTimeoutSeconds: options.visibilityTimeoutSeconds ?? 3 },
@@ -423,6 +427,22 @@ describe('with the SQS emulator', () => {
     // Stop hands them back at once, not hidden for a visibility timeout.
     await mapping.stop();
     expect(await counts(url)).toEqual({ visible: 4, inFlight: 0 });
+  });
+
+  it('fair mode: a pause while a batch slot waits out its batching window answers at once and runs nothing', async () => {
+    const name = 'fair-window-pause';
+    const { url, arn } = await queue(name, { VisibilityTimeout: '3' });
+    // A window far beyond the test timeout: the pause must not wait for it to end.
+    const { mapping, seen } = fairMappingOn({ name, url, arn }, 0, { maximumBatchingWindowMs: 300_000 });
+    await sqs.send(new SendMessageBatchCommand({ QueueUrl: url, Entries: [tenantMessage('w0', 'one')] }));
+    mapping.start();
+    while (mapping.waiting === 0) await new Promise((r) => setTimeout(r, 20));
+    await new Promise((r) => setTimeout(r, 200)); // the batch slot is now waiting for a second record
+    await mapping.disable();
+    expect(seen).toEqual([]);
+    expect(mapping.waiting).toBe(1);
+    await mapping.stop();
+    expect(await counts(url)).toEqual({ visible: 1, inFlight: 0 });
   });
 
   it('fair mode: messages a purge deleted while paused leave the lanes and never run', async () => {
