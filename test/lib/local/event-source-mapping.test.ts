@@ -371,8 +371,8 @@ describe('with the SQS emulator', () => {
   /** A fair mapping over a new queue with a 3 s visibility timeout, one slow batch slot (batches of 2). */
   async function fairMapping(name: string, invokeMs: number, attributes: Record<string, string> = {}) {
     const { url, arn } = await queue(name, { VisibilityTimeout: '3', ...attributes });
-    const { mapping, seen } = fairMappingOn({ name, url, arn }, invokeMs);
-    return { url, mapping, seen };
+    const { mapping, seen, delivered } = fairMappingOn({ name, url, arn }, invokeMs);
+    return { url, mapping, seen, delivered };
   }
   const tenantMessage = (body: string, tenant: string) => ({
     Id: body,
@@ -381,7 +381,7 @@ describe('with the SQS emulator', () => {
   });
 
   it('fair mode: delivers each waiting message once, though it waits longer than the visibility timeout', async () => {
-    const { url, mapping, seen } = await fairMapping('fair-extend', 1_000);
+    const { url, mapping, seen, delivered } = await fairMapping('fair-extend', 1_000);
     const bodies = Array.from({ length: 10 }, (_, i) => `m${i}`);
     await sqs.send(
       new SendMessageBatchCommand({
@@ -396,7 +396,50 @@ describe('with the SQS emulator', () => {
     await new Promise((r) => setTimeout(r, 1_500));
     await mapping.stop();
     expect([...seen].sort()).toEqual([...bodies].sort());
+    // Extended before their hold ran out: none came back to the emulator and was received again on the way.
+    expect(new Set(delivered.map((r) => r.attributes.ApproximateReceiveCount))).toEqual(new Set(['1']));
     expect(await counts(url)).toEqual({ visible: 0, inFlight: 0 });
+  });
+
+  it('fair mode: messages a purge deleted while they waited their turn never run', async () => {
+    const name = 'fair-purge-running';
+    // A visibility timeout far longer than the test: no extension happens, only the check before the batch runs.
+    const { url, arn } = await queue(name, { VisibilityTimeout: '120' });
+    let open: () => void = () => {};
+    const gate = new Promise<void>((resolve) => {
+      open = resolve;
+    });
+    const seen: string[] = [];
+    const mapping = new EventSourceMapping({
+      name,
+      queueUrl: url,
+      queueArn: arn,
+      region: emulators.region,
+      sqs,
+      batchSize: 2,
+      maximumBatchingWindowMs: 0,
+      concurrency: 1,
+      waitTimeSeconds: 1,
+      fairness: { visibilityTimeoutSeconds: 120 },
+      invoke: async (event) => {
+        seen.push(...event.Records.map((r) => r.body));
+        await gate;
+        return ok(null);
+      },
+    });
+    await sqs.send(
+      new SendMessageBatchCommand({
+        QueueUrl: url,
+        Entries: Array.from({ length: 6 }, (_, i) => tenantMessage(`g${i}`, 'one')),
+      }),
+    );
+    mapping.start();
+    while (seen.length === 0 || mapping.waiting < 4) await new Promise((r) => setTimeout(r, 20));
+    await sqs.send(new PurgeQueueCommand({ QueueUrl: url }));
+    open();
+    while (mapping.waiting > 0) await new Promise((r) => setTimeout(r, 20));
+    await mapping.stop();
+    expect(seen).toEqual(['g0', 'g1']);
   });
 
   /** A fair mapping started on 6 messages of one tenant, paused once its first batch (of 2) ran. */
