@@ -351,7 +351,7 @@ export class EventSourceMapping {
         continue;
       }
       const until = Date.now() + maximumBatchingWindowMs;
-      // A pause ends the wait: its answer must not wait out a window of up to 5 minutes.
+      // A pause ends the wait: disable() must not wait out a window of up to 5 minutes.
       while (this.lanes.size < batchSize && Date.now() < until && !this.stopping && this.enabled)
         await sleep(20);
       if (!this.enabled) continue;
