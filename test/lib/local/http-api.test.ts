@@ -486,3 +486,58 @@ describe('startHttpApi', () => {
     expect(new PortInUseError(3000).message).toBe('port 3000 is in use: set PORT=3001 npm start');
   });
 });
+
+describe('the jobs route (POST /jobs/{queue})', () => {
+  it('hands POST to the jobs function with its own route key and queue, and answers 404 to other methods without invoking', async () => {
+    const jobs: { routeKey: string; pathParameters?: Record<string, string | undefined> }[] = [];
+    const ingest: unknown[] = [];
+    const api = await startHttpApi({
+      port: 0,
+      invokeIngest: async (event) => {
+        ingest.push(event);
+        return ok({ statusCode: 202, body: '' });
+      },
+      invokeJobs: async (event) => {
+        jobs.push(event);
+        return ok({ statusCode: 202, body: '' });
+      },
+    });
+    try {
+      expect((await fetch(`${api.url}/jobs/reports`, { method: 'POST', body: '{}' })).status).toBe(202);
+      expect(jobs).toMatchObject([
+        {
+          routeKey: 'POST /jobs/{queue}',
+          pathParameters: { queue: 'reports' },
+          requestContext: { routeKey: 'POST /jobs/{queue}' },
+        },
+      ]);
+      for (const method of ['GET', 'PUT', 'DELETE']) {
+        const response = await fetch(`${api.url}/jobs/reports`, { method });
+        expect(response.status).toBe(404);
+        expect(await response.json()).toEqual({ message: 'Not Found' });
+      }
+      expect(jobs).toHaveLength(1);
+      expect(ingest).toEqual([]);
+    } finally {
+      await api.close();
+    }
+  });
+
+  it('does not exist without a jobs endpoint: 404 without invoking', async () => {
+    const ingest: unknown[] = [];
+    const api = await startHttpApi({
+      port: 0,
+      invokeIngest: async (event) => {
+        ingest.push(event);
+        return ok(null);
+      },
+    });
+    try {
+      const response = await fetch(`${api.url}/jobs/reports`, { method: 'POST', body: '{}' });
+      expect(response.status).toBe(404);
+      expect(ingest).toEqual([]);
+    } finally {
+      await api.close();
+    }
+  });
+});
