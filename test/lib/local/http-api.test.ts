@@ -293,6 +293,9 @@ describe('startHttpApi', () => {
     });
     expect(response.status).toBe(202);
     expect(await response.json()).toEqual({ source: 'stripe' });
+    // As API Gateway answers: the response names the request id the function's event carries.
+    const event = invoked.at(-1) as { requestContext: { requestId: string } };
+    expect(response.headers.get('apigw-requestid')).toBe(event.requestContext.requestId);
     expect(invoked.at(-1)).toMatchObject({
       rawPath: '/webhooks/stripe',
       rawQueryString: 'x=1',
@@ -477,6 +480,8 @@ describe('startHttpApi', () => {
       await fetch(`${api.url}/_hookline/events?after=${all.events[1]?.seq}&limit=5`)
     ).json();
     expect(later).toMatchObject({ latest: all.latest, events: [{ event: 'queued', id: 'b' }] });
+    const one = (await (await fetch(`${api.url}/_hookline/events?limit=1`)).json()) as typeof all;
+    expect(one.events).toHaveLength(1);
   });
 
   it('reports a taken port with the fix', async () => {
