@@ -91,6 +91,12 @@ describe('one-time job schedules saved in a data directory', () => {
       '[{"name":"job-1","groupName":"default","expression":"at(2026-06-01T00:00:00)","targetArn":"a","input":"{}"}]',
       'schedule 1 has no valid dueAt',
     ],
+    [
+      'a schedule without its name',
+      '[{"groupName":"default","expression":"at(2026-06-01T00:00:00)","dueAt":1,"targetArn":"a","input":"{}"}]',
+      'schedule 1 has no valid name',
+    ],
+    ['a null schedule', '[null]', 'schedule 1 has no valid name'],
   ])(
     'refuses to start on a schedules file with %s, naming the file and the fix, and leaves it as it was',
     async (_, content, reason) => {
@@ -238,6 +244,78 @@ describe('one-time schedules as the producer uses them', () => {
       expect(sqs.sent).toEqual([{ body: 'job-2', groupId: 'tenant-b', dedupeId: expect.any(String) }]);
     } finally {
       await scheduler.stop();
+    }
+  });
+
+  it.each([
+    ['a rate expression', { ScheduleExpression: 'rate(5 minutes)', Target: { Arn: QUEUE_ARN, Input: 'x' } }],
+    [
+      'another time zone',
+      {
+        ScheduleExpression: 'at(2026-06-02T00:00:00)',
+        ScheduleExpressionTimezone: 'Europe/Paris',
+        Target: { Arn: QUEUE_ARN, Input: 'x' },
+      },
+    ],
+    [
+      'a target that is not a local queue',
+      { ScheduleExpression: 'at(2026-06-02T00:00:00)', Target: { Arn: 'arn:x' } },
+    ],
+    ['no target', { ScheduleExpression: 'at(2026-06-02T00:00:00)' }],
+    ['a body that is not JSON', '{'],
+  ])('refuses a schedule with %s (ValidationException) and holds nothing', async (_, body) => {
+    dataDir = mkdtempSync(join(tmpdir(), 'hookline-one-time-'));
+    const scheduler = await startOneTimeScheduler({
+      sqs: flakySqs(0).sqs,
+      queueUrlsByArn: { [QUEUE_ARN]: QUEUE_URL },
+      region: 'us-east-1',
+      now: () => Date.parse('2026-06-01T00:00:00Z'),
+    });
+    try {
+      const response = await fetch(`${scheduler.url}/schedules/job-1`, {
+        method: 'POST',
+        body: typeof body === 'string' ? body : JSON.stringify(body),
+      });
+      expect(response.status).toBe(400);
+      expect(response.headers.get('x-amzn-errortype')).toBe('ValidationException');
+      expect(scheduler.list()).toEqual([]);
+      const elsewhere = await request(scheduler.url, 'POST', '/other', {});
+      expect(elsewhere.status).toBe(404);
+    } finally {
+      await scheduler.stop();
+    }
+  });
+
+  it('keeps a schedule created again under the same name while the first one was being sent, and stop waits for that send', async () => {
+    dataDir = mkdtempSync(join(tmpdir(), 'hookline-one-time-'));
+    let now = Date.parse('2026-06-01T00:00:00Z');
+    const held = heldSqs();
+    const scheduler = await startOneTimeScheduler({
+      sqs: held.sqs,
+      queueUrlsByArn: { [QUEUE_ARN]: QUEUE_URL },
+      region: 'us-east-1',
+      now: () => now,
+      tickMs: 10,
+    });
+    let stopped = false;
+    try {
+      expect(await create(scheduler.url, 'job-1', '2026-06-01T00:00:30')).toBe(200);
+      now = Date.parse('2026-06-01T00:01:00Z');
+      await waitFor(() => held.waiting.length === 1, 5_000, 'the send of job-1');
+      expect((await request(scheduler.url, 'DELETE', '/schedules/job-1')).status).toBe(200);
+      expect(await create(scheduler.url, 'job-1', '2026-06-02T00:00:00')).toBe(200);
+      const stopping = scheduler.stop().then(() => {
+        stopped = true;
+      });
+      await new Promise((r) => setImmediate(r));
+      expect(stopped).toBe(false);
+      held.releaseAll();
+      await stopping;
+      expect(held.sent).toEqual(['job-1']);
+      expect(scheduler.list()).toMatchObject([{ name: 'job-1', dueAt: Date.parse('2026-06-02T00:00:00Z') }]);
+    } finally {
+      held.releaseAll();
+      if (!stopped) await scheduler.stop();
     }
   });
 
