@@ -253,6 +253,7 @@ describe('startHttpApi', () => {
   const invoked: unknown[] = [];
   let paused = false;
   let queuesFail = false;
+  let flush: 'flushed' | 'off' | 'fails' = 'flushed';
   const journal = new EventJournal();
 
   beforeAll(async () => {
@@ -274,6 +275,10 @@ describe('startHttpApi', () => {
           return enabled ? 'Enabled' : 'Disabled';
         },
         events: (after, limit) => journal.after(after, limit),
+        flushArchive: async () => {
+          if (flush === 'fails') throw new Error('2 records could not be written');
+          return flush === 'flushed';
+        },
         queues: async () => {
           if (queuesFail) throw new Error('emulator stopped');
           return [{ queue: 'events', visible: 3 }];
@@ -461,6 +466,23 @@ describe('startHttpApi', () => {
     );
     // A webhook through a tunnel arrives under the tunnel's host, and is taken.
     expect(await call('POST', '/webhooks/github', { host: 'tunnel.example' })).toBe(202);
+  });
+
+  it('flushes the archive on POST only: 200 when written, 404 when archiving is off, 503 naming what failed', async () => {
+    const post = () => fetch(`${api.url}/_hookline/archive/flush`, { method: 'POST' });
+    expect((await fetch(`${api.url}/_hookline/archive/flush`)).status).toBe(404);
+    const written = await post();
+    expect([written.status, await written.json()]).toEqual([200, { flushed: true }]);
+    flush = 'off';
+    const off = await post();
+    expect([off.status, await off.json()]).toEqual([404, { message: 'archiving is off' }]);
+    flush = 'fails';
+    const failed = await post();
+    expect(failed.status).toBe(503);
+    expect(((await failed.json()) as { message: string }).message).toContain(
+      '2 records could not be written',
+    );
+    flush = 'flushed';
   });
 
   it('serves the recent events after a sequence number', async () => {
