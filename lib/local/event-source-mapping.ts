@@ -351,7 +351,9 @@ export class EventSourceMapping {
         continue;
       }
       const until = Date.now() + maximumBatchingWindowMs;
-      while (this.lanes.size < batchSize && Date.now() < until && !this.stopping) await sleep(20);
+      // A pause ends the wait: disable() must not wait out a window of up to 5 minutes.
+      while (this.lanes.size < batchSize && Date.now() < until && !this.stopping && this.enabled)
+        await sleep(20);
       if (!this.enabled) continue;
       const batch = await this.stillHeld(this.lanes.take(batchSize), visibilitySeconds);
       if (batch.length > 0) await this.process(batch);

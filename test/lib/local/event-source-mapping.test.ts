@@ -53,6 +53,8 @@ describe('disposeBatch (ReportBatchItemFailures rules)', () => {
       { batchItemFailures: [{ itemIdentifier: 'b' }, { itemIdentifier: 'zzz' }] },
     ],
     ['a non-list', { batchItemFailures: 'b' }],
+    ['an object instead of a list', { batchItemFailures: { itemIdentifier: 'b' } }],
+    ['a null entry', { batchItemFailures: [{ itemIdentifier: 'b' }, null] }],
   ])('fails the whole batch for %s', (_, value) => {
     expect(disposeBatch(batch, ok(value))).toEqual({ succeeded: [], failed: batch, wholeBatchFailed: true });
   });
@@ -127,7 +129,9 @@ describe('with the SQS emulator', () => {
       ).Messages ?? [];
     if (!message) throw new Error('no message');
     const lambdaRecord = toLambdaRecord(message, arn, 'us-east-1');
-    expect(lambdaRecord).toEqual({
+    // Strict: Lambda's record has no key for an attribute it does not deliver (no FIFO keys, no stringValue
+    // on a binary attribute), and a consumer may test for the key.
+    expect(lambdaRecord).toStrictEqual({
       messageId: message.MessageId,
       receiptHandle: message.ReceiptHandle,
       body: '{"x":1}',
@@ -184,14 +188,20 @@ describe('with the SQS emulator', () => {
     messages: number,
     invoke: (event: SQSEvent) => Promise<InvokeResult>,
     batchSize = 10,
+    maximumBatchingWindowMs = 0,
   ): Promise<{ url: string; batches: SQSEvent[] }> {
     const { url, arn } = await queue(name, { VisibilityTimeout: '60' });
-    await sqs.send(
-      new SendMessageBatchCommand({
-        QueueUrl: url,
-        Entries: Array.from({ length: messages }, (_, i) => ({ Id: String(i), MessageBody: `m${i}` })),
-      }),
-    );
+    for (let first = 0; first < messages; first += 10) {
+      await sqs.send(
+        new SendMessageBatchCommand({
+          QueueUrl: url,
+          Entries: Array.from({ length: Math.min(10, messages - first) }, (_, i) => ({
+            Id: String(i),
+            MessageBody: `m${first + i}`,
+          })),
+        }),
+      );
+    }
     const batches: SQSEvent[] = [];
     let reports = 0;
     const mapping = new EventSourceMapping({
@@ -201,7 +211,7 @@ describe('with the SQS emulator', () => {
       region: emulators.region,
       sqs,
       batchSize,
-      maximumBatchingWindowMs: 0,
+      maximumBatchingWindowMs,
       concurrency: 1,
       waitTimeSeconds: 1,
       invoke: async (event) => {
@@ -249,6 +259,13 @@ describe('with the SQS emulator', () => {
     const { url, batches } = await runMapping('sized', 7, async () => ok({ batchItemFailures: [] }), 3);
     expect(Math.max(...batches.map((b) => b.Records.length))).toBeLessThanOrEqual(3);
     expect(batches.flatMap((b) => b.Records)).toHaveLength(7);
+    expect(await counts(url)).toEqual({ visible: 0, inFlight: 0 });
+  });
+
+  it('fills a batch above 10 records within the batching window, and deletes all of it', async () => {
+    // The window is far longer than the receives need: the batch is complete once 25 records are in.
+    const { url, batches } = await runMapping('window', 25, async () => ok(null), 25, 20_000);
+    expect(batches.map((b) => b.Records.length)).toEqual([25]);
     expect(await counts(url)).toEqual({ visible: 0, inFlight: 0 });
   });
 
@@ -321,7 +338,11 @@ describe('with the SQS emulator', () => {
   function fairMappingOn(
     target: { name: string; url: string; arn: string },
     invokeMs: number,
-    options: { visibilityTimeoutSeconds?: number; fail?: (record: SQSRecord) => boolean } = {},
+    options: {
+      visibilityTimeoutSeconds?: number;
+      maximumBatchingWindowMs?: number;
+      fail?: (record: SQSRecord) => boolean;
+    } = {},
   ) {
     const delivered: SQSRecord[] = [];
     const seen: string[] = [];
@@ -332,7 +353,7 @@ describe('with the SQS emulator', () => {
       region: emulators.region,
       sqs,
       batchSize: 2,
-      maximumBatchingWindowMs: 0,
+      maximumBatchingWindowMs: options.maximumBatchingWindowMs ?? 0,
       concurrency: 1,
       waitTimeSeconds: 1,
       fairness: { visibilityTimeoutSeconds: options.visibilityTimeoutSeconds ?? 3 },
@@ -350,8 +371,8 @@ describe('with the SQS emulator', () => {
   /** A fair mapping over a new queue with a 3 s visibility timeout, one slow batch slot (batches of 2). */
   async function fairMapping(name: string, invokeMs: number, attributes: Record<string, string> = {}) {
     const { url, arn } = await queue(name, { VisibilityTimeout: '3', ...attributes });
-    const { mapping, seen } = fairMappingOn({ name, url, arn }, invokeMs);
-    return { url, mapping, seen };
+    const { mapping, seen, delivered } = fairMappingOn({ name, url, arn }, invokeMs);
+    return { url, mapping, seen, delivered };
   }
   const tenantMessage = (body: string, tenant: string) => ({
     Id: body,
@@ -360,7 +381,7 @@ describe('with the SQS emulator', () => {
   });
 
   it('fair mode: delivers each waiting message once, though it waits longer than the visibility timeout', async () => {
-    const { url, mapping, seen } = await fairMapping('fair-extend', 1_000);
+    const { url, mapping, seen, delivered } = await fairMapping('fair-extend', 1_000);
     const bodies = Array.from({ length: 10 }, (_, i) => `m${i}`);
     await sqs.send(
       new SendMessageBatchCommand({
@@ -375,7 +396,50 @@ describe('with the SQS emulator', () => {
     await new Promise((r) => setTimeout(r, 1_500));
     await mapping.stop();
     expect([...seen].sort()).toEqual([...bodies].sort());
+    // Extended before their hold ran out: none came back to the emulator and was received again on the way.
+    expect(new Set(delivered.map((r) => r.attributes.ApproximateReceiveCount))).toEqual(new Set(['1']));
     expect(await counts(url)).toEqual({ visible: 0, inFlight: 0 });
+  });
+
+  it('fair mode: messages a purge deleted while they waited their turn never run', async () => {
+    const name = 'fair-purge-running';
+    // A visibility timeout far longer than the test: no extension happens, only the check before the batch runs.
+    const { url, arn } = await queue(name, { VisibilityTimeout: '120' });
+    let open: () => void = () => {};
+    const gate = new Promise<void>((resolve) => {
+      open = resolve;
+    });
+    const seen: string[] = [];
+    const mapping = new EventSourceMapping({
+      name,
+      queueUrl: url,
+      queueArn: arn,
+      region: emulators.region,
+      sqs,
+      batchSize: 2,
+      maximumBatchingWindowMs: 0,
+      concurrency: 1,
+      waitTimeSeconds: 1,
+      fairness: { visibilityTimeoutSeconds: 120 },
+      invoke: async (event) => {
+        seen.push(...event.Records.map((r) => r.body));
+        await gate;
+        return ok(null);
+      },
+    });
+    await sqs.send(
+      new SendMessageBatchCommand({
+        QueueUrl: url,
+        Entries: Array.from({ length: 6 }, (_, i) => tenantMessage(`g${i}`, 'one')),
+      }),
+    );
+    mapping.start();
+    while (seen.length === 0 || mapping.waiting < 4) await new Promise((r) => setTimeout(r, 20));
+    await sqs.send(new PurgeQueueCommand({ QueueUrl: url }));
+    open();
+    while (mapping.waiting > 0) await new Promise((r) => setTimeout(r, 20));
+    await mapping.stop();
+    expect(seen).toEqual(['g0', 'g1']);
   });
 
   /** A fair mapping started on 6 messages of one tenant, paused once its first batch (of 2) ran. */
@@ -406,6 +470,22 @@ describe('with the SQS emulator', () => {
     // Stop hands them back at once, not hidden for a visibility timeout.
     await mapping.stop();
     expect(await counts(url)).toEqual({ visible: 4, inFlight: 0 });
+  });
+
+  it('fair mode: a pause while a batch slot waits out its batching window answers at once and runs nothing', async () => {
+    const name = 'fair-window-pause';
+    const { url, arn } = await queue(name, { VisibilityTimeout: '3' });
+    // A window far beyond the test timeout: the pause must not wait for it to end.
+    const { mapping, seen } = fairMappingOn({ name, url, arn }, 0, { maximumBatchingWindowMs: 300_000 });
+    await sqs.send(new SendMessageBatchCommand({ QueueUrl: url, Entries: [tenantMessage('w0', 'one')] }));
+    mapping.start();
+    while (mapping.waiting === 0) await new Promise((r) => setTimeout(r, 20));
+    await new Promise((r) => setTimeout(r, 200)); // the batch slot is now waiting for a second record
+    await mapping.disable();
+    expect(seen).toEqual([]);
+    expect(mapping.waiting).toBe(1);
+    await mapping.stop();
+    expect(await counts(url)).toEqual({ visible: 1, inFlight: 0 });
   });
 
   it('fair mode: messages a purge deleted while paused leave the lanes and never run', async () => {

@@ -253,6 +253,7 @@ describe('startHttpApi', () => {
   const invoked: unknown[] = [];
   let paused = false;
   let queuesFail = false;
+  let flush: 'flushed' | 'off' | 'fails' = 'flushed';
   const journal = new EventJournal();
 
   beforeAll(async () => {
@@ -274,6 +275,10 @@ describe('startHttpApi', () => {
           return enabled ? 'Enabled' : 'Disabled';
         },
         events: (after, limit) => journal.after(after, limit),
+        flushArchive: async () => {
+          if (flush === 'fails') throw new Error('2 records could not be written');
+          return flush === 'flushed';
+        },
         queues: async () => {
           if (queuesFail) throw new Error('emulator stopped');
           return [{ queue: 'events', visible: 3 }];
@@ -293,6 +298,9 @@ describe('startHttpApi', () => {
     });
     expect(response.status).toBe(202);
     expect(await response.json()).toEqual({ source: 'stripe' });
+    // As API Gateway answers: the response names the request id the function's event carries.
+    const event = invoked.at(-1) as { requestContext: { requestId: string } };
+    expect(response.headers.get('apigw-requestid')).toBe(event.requestContext.requestId);
     expect(invoked.at(-1)).toMatchObject({
       rawPath: '/webhooks/stripe',
       rawQueryString: 'x=1',
@@ -460,6 +468,23 @@ describe('startHttpApi', () => {
     expect(await call('POST', '/webhooks/github', { host: 'tunnel.example' })).toBe(202);
   });
 
+  it('flushes the archive on POST only: 200 when written, 404 when archiving is off, 503 naming what failed', async () => {
+    const post = () => fetch(`${api.url}/_hookline/archive/flush`, { method: 'POST' });
+    expect((await fetch(`${api.url}/_hookline/archive/flush`)).status).toBe(404);
+    const written = await post();
+    expect([written.status, await written.json()]).toEqual([200, { flushed: true }]);
+    flush = 'off';
+    const off = await post();
+    expect([off.status, await off.json()]).toEqual([404, { message: 'archiving is off' }]);
+    flush = 'fails';
+    const failed = await post();
+    expect(failed.status).toBe(503);
+    expect(((await failed.json()) as { message: string }).message).toContain(
+      '2 records could not be written',
+    );
+    flush = 'flushed';
+  });
+
   it('serves the recent events after a sequence number', async () => {
     journal.record({ event: 'queued', id: 'a', source: 'github' });
     journal.record({ event: 'processed', id: 'a', queue: 'events' });
@@ -477,6 +502,8 @@ describe('startHttpApi', () => {
       await fetch(`${api.url}/_hookline/events?after=${all.events[1]?.seq}&limit=5`)
     ).json();
     expect(later).toMatchObject({ latest: all.latest, events: [{ event: 'queued', id: 'b' }] });
+    const one = (await (await fetch(`${api.url}/_hookline/events?limit=1`)).json()) as typeof all;
+    expect(one.events).toHaveLength(1);
   });
 
   it('reports a taken port with the fix', async () => {
@@ -484,5 +511,60 @@ describe('startHttpApi', () => {
       new PortInUseError(api.port).message,
     );
     expect(new PortInUseError(3000).message).toBe('port 3000 is in use: set PORT=3001 npm start');
+  });
+});
+
+describe('the jobs route (POST /jobs/{queue})', () => {
+  it('hands POST to the jobs function with its own route key and queue, and answers 404 to other methods without invoking', async () => {
+    const jobs: { routeKey: string; pathParameters?: Record<string, string | undefined> }[] = [];
+    const ingest: unknown[] = [];
+    const api = await startHttpApi({
+      port: 0,
+      invokeIngest: async (event) => {
+        ingest.push(event);
+        return ok({ statusCode: 202, body: '' });
+      },
+      invokeJobs: async (event) => {
+        jobs.push(event);
+        return ok({ statusCode: 202, body: '' });
+      },
+    });
+    try {
+      expect((await fetch(`${api.url}/jobs/reports`, { method: 'POST', body: '{}' })).status).toBe(202);
+      expect(jobs).toMatchObject([
+        {
+          routeKey: 'POST /jobs/{queue}',
+          pathParameters: { queue: 'reports' },
+          requestContext: { routeKey: 'POST /jobs/{queue}' },
+        },
+      ]);
+      for (const method of ['GET', 'PUT', 'DELETE']) {
+        const response = await fetch(`${api.url}/jobs/reports`, { method });
+        expect(response.status).toBe(404);
+        expect(await response.json()).toEqual({ message: 'Not Found' });
+      }
+      expect(jobs).toHaveLength(1);
+      expect(ingest).toEqual([]);
+    } finally {
+      await api.close();
+    }
+  });
+
+  it('does not exist without a jobs endpoint: 404 without invoking', async () => {
+    const ingest: unknown[] = [];
+    const api = await startHttpApi({
+      port: 0,
+      invokeIngest: async (event) => {
+        ingest.push(event);
+        return ok(null);
+      },
+    });
+    try {
+      const response = await fetch(`${api.url}/jobs/reports`, { method: 'POST', body: '{}' });
+      expect(response.status).toBe(404);
+      expect(ingest).toEqual([]);
+    } finally {
+      await api.close();
+    }
   });
 });

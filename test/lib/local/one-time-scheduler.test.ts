@@ -91,6 +91,12 @@ describe('one-time job schedules saved in a data directory', () => {
       '[{"name":"job-1","groupName":"default","expression":"at(2026-06-01T00:00:00)","targetArn":"a","input":"{}"}]',
       'schedule 1 has no valid dueAt',
     ],
+    [
+      'a schedule without its name',
+      '[{"groupName":"default","expression":"at(2026-06-01T00:00:00)","dueAt":1,"targetArn":"a","input":"{}"}]',
+      'schedule 1 has no valid name',
+    ],
+    ['a null schedule', '[null]', 'schedule 1 has no valid name'],
   ])(
     'refuses to start on a schedules file with %s, naming the file and the fix, and leaves it as it was',
     async (_, content, reason) => {
@@ -144,6 +150,226 @@ describe('the one-time scheduler stand-in', () => {
       expect(scheduler.list()).toEqual([]);
       expect(await create(scheduler.url, 'from-producer', '2026-06-02T00:00:00')).toBe(200);
       expect(scheduler.list().map((s) => s.name)).toEqual(['from-producer']);
+    } finally {
+      await scheduler.stop();
+    }
+  });
+});
+
+describe('one-time schedules as the producer uses them', () => {
+  /** An SQS client that fails its first `failures` sends, then records each message. */
+  function flakySqs(failures: number) {
+    const sent: { body: string; groupId?: string; dedupeId?: string }[] = [];
+    let calls = 0;
+    const sqs = {
+      send: async (command: {
+        input: { MessageBody?: string; MessageGroupId?: string; MessageDeduplicationId?: string };
+      }) => {
+        calls += 1;
+        if (calls <= failures) throw new Error('emulator busy');
+        sent.push({
+          body: command.input.MessageBody ?? '',
+          ...(command.input.MessageGroupId ? { groupId: command.input.MessageGroupId } : {}),
+          ...(command.input.MessageDeduplicationId ? { dedupeId: command.input.MessageDeduplicationId } : {}),
+        });
+        return {};
+      },
+    } as unknown as SQSClient;
+    return { sqs, sent, calls: () => calls };
+  }
+
+  const request = (url: string, method: string, path: string, body?: unknown) =>
+    fetch(`${url}${path}`, { method, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+
+  it('refuses a second schedule of the same name in its group with ConflictException, keeping the first', async () => {
+    dataDir = mkdtempSync(join(tmpdir(), 'hookline-one-time-'));
+    const scheduler = await startOneTimeScheduler({
+      sqs: flakySqs(0).sqs,
+      queueUrlsByArn: { [QUEUE_ARN]: QUEUE_URL },
+      region: 'us-east-1',
+      now: () => Date.parse('2026-06-01T00:00:00Z'),
+    });
+    try {
+      expect(await create(scheduler.url, 'job-1', '2026-06-02T00:00:00')).toBe(200);
+      const again = await request(scheduler.url, 'POST', '/schedules/job-1', {
+        ScheduleExpression: 'at(2026-06-03T00:00:00)',
+        Target: { Arn: QUEUE_ARN, Input: 'other' },
+      });
+      expect(again.status).toBe(409);
+      expect(again.headers.get('x-amzn-errortype')).toBe('ConflictException');
+      expect(scheduler.list()).toMatchObject([{ name: 'job-1', input: 'job-1' }]);
+      const otherGroup = await request(scheduler.url, 'POST', '/schedules/job-1', {
+        GroupName: 'jobs',
+        ScheduleExpression: 'at(2026-06-03T00:00:00)',
+        Target: { Arn: QUEUE_ARN, Input: 'other' },
+      });
+      expect(otherGroup.status).toBe(200);
+      expect((await otherGroup.json()) as unknown).toEqual({
+        ScheduleArn: 'arn:aws:scheduler:us-east-1:000000000000:schedule/jobs/job-1',
+      });
+    } finally {
+      await scheduler.stop();
+    }
+  });
+
+  it('never sends a schedule deleted before its time, and answers ResourceNotFoundException for one it does not hold', async () => {
+    dataDir = mkdtempSync(join(tmpdir(), 'hookline-one-time-'));
+    let now = Date.parse('2026-06-01T00:00:00Z');
+    const sqs = flakySqs(0);
+    const scheduler = await startOneTimeScheduler({
+      sqs: sqs.sqs,
+      queueUrlsByArn: { [QUEUE_ARN]: QUEUE_URL },
+      region: 'us-east-1',
+      now: () => now,
+      tickMs: 10,
+    });
+    try {
+      expect(await create(scheduler.url, 'job-1', '2026-06-01T00:00:30')).toBe(200);
+      expect((await request(scheduler.url, 'GET', '/schedules/job-1')).status).toBe(200);
+      expect((await request(scheduler.url, 'DELETE', '/schedules/job-1')).status).toBe(200);
+      now = Date.parse('2026-06-01T00:01:00Z');
+      for (const method of ['GET', 'DELETE']) {
+        const gone = await request(scheduler.url, method, '/schedules/job-1');
+        expect(gone.status).toBe(404);
+        expect(gone.headers.get('x-amzn-errortype')).toBe('ResourceNotFoundException');
+      }
+      // The schedule of another group is another schedule.
+      const created = await request(scheduler.url, 'POST', '/schedules/job-2', {
+        ScheduleExpression: 'at(2026-06-01T00:00:30)',
+        Target: { Arn: QUEUE_ARN, Input: 'job-2', SqsParameters: { MessageGroupId: 'tenant-b' } },
+      });
+      expect(created.status).toBe(200);
+      expect((await request(scheduler.url, 'GET', '/schedules/job-2?groupName=jobs')).status).toBe(404);
+      await waitFor(() => sqs.sent.length > 0, 5_000, 'job-2 sent');
+      expect(sqs.sent).toEqual([{ body: 'job-2', groupId: 'tenant-b', dedupeId: expect.any(String) }]);
+    } finally {
+      await scheduler.stop();
+    }
+  });
+
+  it.each([
+    ['a rate expression', { ScheduleExpression: 'rate(5 minutes)', Target: { Arn: QUEUE_ARN, Input: 'x' } }],
+    [
+      'another time zone',
+      {
+        ScheduleExpression: 'at(2026-06-02T00:00:00)',
+        ScheduleExpressionTimezone: 'Europe/Paris',
+        Target: { Arn: QUEUE_ARN, Input: 'x' },
+      },
+    ],
+    [
+      'a target that is not a local queue',
+      { ScheduleExpression: 'at(2026-06-02T00:00:00)', Target: { Arn: 'arn:x' } },
+    ],
+    ['no target', { ScheduleExpression: 'at(2026-06-02T00:00:00)' }],
+    ['a body that is not JSON', '{'],
+  ])('refuses a schedule with %s (ValidationException) and holds nothing', async (_, body) => {
+    dataDir = mkdtempSync(join(tmpdir(), 'hookline-one-time-'));
+    const scheduler = await startOneTimeScheduler({
+      sqs: flakySqs(0).sqs,
+      queueUrlsByArn: { [QUEUE_ARN]: QUEUE_URL },
+      region: 'us-east-1',
+      now: () => Date.parse('2026-06-01T00:00:00Z'),
+    });
+    try {
+      const response = await fetch(`${scheduler.url}/schedules/job-1`, {
+        method: 'POST',
+        body: typeof body === 'string' ? body : JSON.stringify(body),
+      });
+      expect(response.status).toBe(400);
+      expect(response.headers.get('x-amzn-errortype')).toBe('ValidationException');
+      expect(scheduler.list()).toEqual([]);
+      const elsewhere = await request(scheduler.url, 'POST', '/other', {});
+      expect(elsewhere.status).toBe(404);
+    } finally {
+      await scheduler.stop();
+    }
+  });
+
+  it('keeps a schedule created again under the same name while the first one was being sent, and stop waits for that send', async () => {
+    dataDir = mkdtempSync(join(tmpdir(), 'hookline-one-time-'));
+    let now = Date.parse('2026-06-01T00:00:00Z');
+    const held = heldSqs();
+    const scheduler = await startOneTimeScheduler({
+      sqs: held.sqs,
+      queueUrlsByArn: { [QUEUE_ARN]: QUEUE_URL },
+      region: 'us-east-1',
+      now: () => now,
+      tickMs: 10,
+    });
+    let stopped = false;
+    try {
+      expect(await create(scheduler.url, 'job-1', '2026-06-01T00:00:30')).toBe(200);
+      now = Date.parse('2026-06-01T00:01:00Z');
+      await waitFor(() => held.waiting.length === 1, 5_000, 'the send of job-1');
+      expect((await request(scheduler.url, 'DELETE', '/schedules/job-1')).status).toBe(200);
+      expect(await create(scheduler.url, 'job-1', '2026-06-02T00:00:00')).toBe(200);
+      const stopping = scheduler.stop().then(() => {
+        stopped = true;
+      });
+      await new Promise((r) => setImmediate(r));
+      expect(stopped).toBe(false);
+      held.releaseAll();
+      await stopping;
+      expect(held.sent).toEqual(['job-1']);
+      expect(scheduler.list()).toMatchObject([{ name: 'job-1', dueAt: Date.parse('2026-06-02T00:00:00Z') }]);
+    } finally {
+      held.releaseAll();
+      if (!stopped) await scheduler.stop();
+    }
+  });
+
+  it('tries a failed send again on the next tick, keeping the schedule until it is sent', async () => {
+    dataDir = mkdtempSync(join(tmpdir(), 'hookline-one-time-'));
+    const sqs = flakySqs(2);
+    const failures: string[] = [];
+    const scheduler = await startOneTimeScheduler({
+      sqs: sqs.sqs,
+      queueUrlsByArn: { [QUEUE_ARN]: QUEUE_URL },
+      dataDir,
+      region: 'us-east-1',
+      now: () => Date.parse('2026-06-01T00:01:00Z'),
+      tickMs: 10,
+      onError: (s, error) => failures.push(`${s.name}: ${(error as Error).message}`),
+    });
+    try {
+      expect(await create(scheduler.url, 'job-1', '2026-06-01T00:00:30')).toBe(200);
+      await waitFor(() => sqs.sent.length > 0, 5_000, 'job-1 sent');
+      expect(failures).toEqual(['job-1: emulator busy', 'job-1: emulator busy']);
+      expect(sqs.sent.map((s) => s.body)).toEqual(['job-1']);
+      await waitFor(() => savedNames().length === 0, 5_000, 'job-1 removed once sent');
+    } finally {
+      await scheduler.stop();
+    }
+  });
+
+  it('sends at start a saved schedule that came due while local mode was stopped, to its FIFO group', async () => {
+    dataDir = mkdtempSync(join(tmpdir(), 'hookline-one-time-'));
+    const saved: OneTimeScheduleRecord[] = [
+      {
+        name: 'job-1',
+        groupName: 'default',
+        expression: 'at(2026-06-01T00:00:30)',
+        dueAt: Date.parse('2026-06-01T00:00:30Z'),
+        targetArn: QUEUE_ARN,
+        input: 'job-1',
+        messageGroupId: 'tenant-a',
+      },
+    ];
+    writeFileSync(join(dataDir, SCHEDULES_FILE), JSON.stringify(saved));
+    const sqs = flakySqs(0);
+    const scheduler = await startOneTimeScheduler({
+      sqs: sqs.sqs,
+      queueUrlsByArn: { [QUEUE_ARN]: QUEUE_URL },
+      dataDir,
+      region: 'us-east-1',
+      now: () => Date.parse('2026-06-02T00:00:00Z'),
+      // No tick during the test: only the start's own look sends it.
+      tickMs: 3_600_000,
+    });
+    try {
+      await waitFor(() => sqs.sent.length > 0, 5_000, 'job-1 sent at start');
+      expect(sqs.sent).toEqual([{ body: 'job-1', groupId: 'tenant-a', dedupeId: expect.any(String) }]);
     } finally {
       await scheduler.stop();
     }

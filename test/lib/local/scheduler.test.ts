@@ -327,11 +327,78 @@ describe('scheduler firing times (fake clock)', () => {
     const { ids, stop } = runSchedule('rate(25 days)');
     await vi.advanceTimersByTimeAsync(60_000);
     expect(ids).toEqual([]);
-    await vi.advanceTimersByTimeAsync(25 * DAY - 60_000);
+    // The first Node timer ends before the slot (at most ~24.8 days): nothing fires early.
+    await vi.advanceTimersByTimeAsync(25 * DAY - 120_000);
+    expect(ids).toEqual([]);
+    await vi.advanceTimersByTimeAsync(60_000);
     expect(ids).toEqual(['job:2026-01-26T00:00:00Z']);
     await vi.advanceTimersByTimeAsync(25 * DAY);
     expect(ids).toEqual(['job:2026-01-26T00:00:00Z', 'job:2026-02-20T00:00:00Z']);
     stop();
+  });
+
+  it('fires only the latest of the rate slots the clock jumped past (a sleeping laptop), once', async () => {
+    vi.useFakeTimers({ now: new Date('2026-01-01T00:00:00Z') });
+    const { ids, stop } = runSchedule('rate(1 hour)');
+    vi.setSystemTime(new Date('2026-01-01T03:30:00Z'));
+    await vi.advanceTimersByTimeAsync(3_600_000);
+    expect(ids).toEqual(['job:2026-01-01T04:00:00Z']);
+    stop();
+  });
+
+  it('fires nothing more once stopped, whatever the kind of schedule', async () => {
+    vi.useFakeTimers({ now: new Date('2026-01-01T00:00:00Z') });
+    const ids: string[] = [];
+    const sqs = {
+      send: async (command: SendMessageCommand) => {
+        ids.push(parseEnvelope(command.input.MessageBody ?? '').id);
+        return {};
+      },
+    } as unknown as SQSClient;
+    const stop = startScheduler({
+      schedules: ['rate(1 hour)', 'cron(0 * * * ? *)', 'at(2026-01-01T05:00:00)'].map((expression, i) => ({
+        name: `job${i}`,
+        expression,
+        timezone: 'UTC',
+        queue: 'events',
+        type: 't',
+        payload: {},
+      })),
+      queueUrls: { events: 'http://127.0.0.1:1/000000000000/events' },
+      sqs,
+    });
+    await vi.advanceTimersByTimeAsync(3_600_000);
+    expect(ids.sort()).toEqual(['job0:2026-01-01T01:00:00Z', 'job1:2026-01-01T01:00:00Z']);
+    await stop();
+    await vi.advanceTimersByTimeAsync(DAY);
+    expect(ids).toHaveLength(2);
+  });
+
+  it('reports each firing with its envelope, and a send that failed, to the terminal', async () => {
+    vi.useFakeTimers({ now: new Date('2026-01-01T00:00:00Z') });
+    let calls = 0;
+    const sqs = {
+      send: async () => {
+        calls += 1;
+        if (calls === 1) throw new Error('emulator stopped');
+        return {};
+      },
+    } as unknown as SQSClient;
+    const fired: string[] = [];
+    const failed: string[] = [];
+    const stop = startScheduler({
+      schedules: [
+        { name: 'job', expression: 'rate(1 hour)', timezone: 'UTC', queue: 'events', type: 't', payload: {} },
+      ],
+      queueUrls: { events: 'http://127.0.0.1:1/000000000000/events' },
+      sqs,
+      onFire: (schedule, envelope) => fired.push(`${schedule.name} ${envelope.id}`),
+      onError: (schedule, error) => failed.push(`${schedule.name} ${(error as Error).message}`),
+    });
+    await vi.advanceTimersByTimeAsync(2 * 3_600_000);
+    await stop();
+    expect(failed).toEqual(['job emulator stopped']);
+    expect(fired).toEqual(['job job:2026-01-01T02:00:00Z']);
   });
 
   it("names a late cron firing by its slot, so a delayed tick keeps the slot's envelope id", async () => {

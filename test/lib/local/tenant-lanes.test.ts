@@ -17,6 +17,14 @@ describe('TenantLanes (local fair-queue scheduling)', () => {
     expect(tenantOf(message('a'))).not.toBe(tenantOf(message('b')));
   });
 
+  it('makes a message with other attributes but no tenant a tenant of its own', () => {
+    const other = (id: string): Message => ({
+      MessageId: id,
+      MessageAttributes: { 'hookline.type': { DataType: 'String', StringValue: 'job' } },
+    });
+    expect(tenantOf(other('a'))).not.toBe(tenantOf(other('b')));
+  });
+
   it('builds each batch one record per tenant in turn, so a quiet tenant is not behind a backlog', () => {
     const lanes = new TenantLanes();
     lanes.add(
@@ -47,6 +55,19 @@ describe('TenantLanes (local fair-queue scheduling)', () => {
     expect(ids(lanes.expiring(10_000, 40_000))).toEqual([]);
     expect(ids(lanes.drain()).sort()).toEqual(['early', 'late']);
     expect(lanes.size).toBe(0);
+    expect(lanes.take(10)).toEqual([]);
+    // Drained messages handed back and read again are new arrivals.
+    lanes.add([message('early', 'a')], 0);
+    expect(ids(lanes.take(10))).toEqual(['early']);
+  });
+
+  it('serves a message again when it comes back after its batch failed, though its tenant had run empty', () => {
+    const lanes = new TenantLanes();
+    lanes.add([{ ...message('m', 't'), ReceiptHandle: 'first' }], 0);
+    expect(ids(lanes.take(10))).toEqual(['m']);
+    lanes.add([{ ...message('m', 't'), ReceiptHandle: 'second' }], 0);
+    expect(lanes.size).toBe(1);
+    expect(lanes.take(10).map((m) => m.ReceiptHandle)).toEqual(['second']);
   });
 });
 
@@ -65,6 +86,33 @@ describe('TenantLanes with a message received again', () => {
     lanes.add([held('b0', 'b')], 0);
     expect(lanes.size).toBe(1);
     expect(ids(lanes.take(10))).toEqual(['b0']);
+  });
+
+  it('a tenant whose messages were all forgotten comes back at the back of the turn, served once per round', () => {
+    const lanes = new TenantLanes();
+    const held = (id: string, tenant: string): Message => ({
+      ...message(id, tenant),
+      ReceiptHandle: `rh-${id}`,
+    });
+    lanes.add([held('b0', 'b'), held('a0', 'a'), held('a1', 'a'), held('a2', 'a')], 0);
+    lanes.forget(new Set(['rh-b0']));
+    lanes.add([held('b1', 'b'), held('b2', 'b')], 0);
+    expect(ids(lanes.take(4))).toEqual(['a0', 'b1', 'a1', 'b2']);
+  });
+
+  it('keeps one copy of a message that stayed after a forget and was received again', () => {
+    const lanes = new TenantLanes();
+    lanes.add(
+      [
+        { ...message('a0', 'a'), ReceiptHandle: 'rh-a0' },
+        { ...message('a1', 'a'), ReceiptHandle: 'old' },
+      ],
+      0,
+    );
+    lanes.forget(new Set(['rh-a0']));
+    lanes.add([{ ...message('a1', 'a'), ReceiptHandle: 'new' }], 0);
+    expect(lanes.size).toBe(1);
+    expect(lanes.take(10).map((m) => m.ReceiptHandle)).toEqual(['new']);
   });
 
   it('keeps one copy, with the newest receipt handle', () => {
