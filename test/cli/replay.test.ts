@@ -217,6 +217,29 @@ describe('replay of jobs and scheduled events', () => {
     expect(clients.sqs.commandCalls(SendMessageBatchCommand)).toHaveLength(2);
   });
 
+  it("lists as failed every message of the batch a send failed in, the other queues' ones too", async () => {
+    archiveHolds('job', [
+      ...Array.from({ length: 10 }, (_, i) => job(`job-${i}`, 'events')),
+      job('job-10', 'events'),
+      job('job-11', 'orders'),
+    ]);
+    clients.sqs
+      .on(SendMessageBatchCommand)
+      .resolvesOnce({ Successful: [], Failed: [] })
+      .rejects(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }));
+    const target = { ...stackTarget(), archiveBucket: 'archive' };
+    const result = await replay(testBackend({ s3: new S3Client({ region: 'us-east-1' }) }), target, config, {
+      source: 'job',
+      ...window,
+    });
+    expect(result).toMatchObject({ planned: 12, sent: 10, failed: 2 });
+    expect(result.failures.map((f) => [f.id, f.queue])).toEqual([
+      ['job-10', 'events'],
+      ['job-11', 'orders'],
+    ]);
+    expect(result.failures[1]?.reason).toMatch(/throttled/);
+  });
+
   it('is an error when the first send fails: nothing was sent', async () => {
     archiveHolds('job', [job('job-1', 'events')]);
     clients.sqs.on(SendMessageBatchCommand).rejects(new Error('Rate exceeded'));
