@@ -378,6 +378,17 @@ describe('replay of jobs and scheduled events', () => {
     expect(entries[0]?.MessageDeduplicationId).toMatch(/^[0-9a-f]{64}$/);
   });
 
+  it('sends a job that kept a group to a standard queue without FIFO fields, which SQS refuses there', async () => {
+    archiveHolds('job', [{ ...job('job-1', 'events'), group: 'customer-42' }]);
+    clients.sqs.on(SendMessageBatchCommand).resolves({ Successful: [], Failed: [] });
+    await replay(s3Backend(), archived(), config, { source: 'job', ...window });
+    const [entry] = clients.sqs
+      .commandCalls(SendMessageBatchCommand)
+      .flatMap((call) => call.args[0].input.Entries ?? []);
+    expect(entry?.MessageDeduplicationId).toBeUndefined();
+    expect(entry?.MessageGroupId).toBeUndefined();
+  });
+
   it('still sends every event to the one queue --to names', async () => {
     archiveHolds('job', [job('job-1', 'orders')]);
     clients.sqs.on(SendMessageBatchCommand).resolves({ Successful: [], Failed: [] });
