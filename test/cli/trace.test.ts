@@ -214,6 +214,44 @@ describe('trace on a deployed stack', () => {
     );
   });
 
+  it('searches the last 7 days of logs, up to now', async () => {
+    logs.on(StartQueryCommand).resolves({ queryId: 'q-w' });
+    logs.on(GetQueryResultsCommand).resolves({ status: 'Complete', results: LINES });
+    const backend = testBackend({ logs: new CloudWatchLogsClient({ region: 'us-east-1' }) });
+    await trace(backend, target(), 'e1', { journalPath: '/x' });
+    const now = backend.clock.now() / 1000;
+    expect(logs.commandCalls(StartQueryCommand)[0]?.args[0].input).toMatchObject({
+      startTime: now - 7 * 86_400,
+      endTime: now,
+    });
+  });
+
+  it('gives up on a query that is still running after its timeout, and on one that failed, saying so', async () => {
+    logs.on(StartQueryCommand).resolves({ queryId: 'q-slow' });
+    logs.on(GetQueryResultsCommand).resolves({ status: 'Running', results: [] });
+    const backend = testBackend({ logs: new CloudWatchLogsClient({ region: 'us-east-1' }) });
+    await expect(trace(backend, target(), 'e1', { journalPath: '/x' })).rejects.toThrow(
+      'the Logs Insights query is still Running after 120 s: run hookline trace again',
+    );
+    expect(backend.clock.sleeps).toHaveLength(120);
+    expect(new Set(backend.clock.sleeps)).toEqual(new Set([1000]));
+    logs.on(GetQueryResultsCommand).resolves({ status: 'Failed' });
+    await expect(trace(backend, target(), 'e1', { journalPath: '/x' })).rejects.toThrow(
+      'the Logs Insights query ended Failed: run hookline trace again',
+    );
+  });
+
+  it('with --source keeps the lines that name no source (a consumer line), and refuses a blank --source', async () => {
+    logs.on(StartQueryCommand).resolves({ queryId: 'q-s' });
+    logs.on(GetQueryResultsCommand).resolves({ status: 'Complete', results: LINES });
+    const backend = testBackend({ logs: new CloudWatchLogsClient({ region: 'us-east-1' }) });
+    const result = await trace(backend, target(), 'e1', { journalPath: '/x', source: 'stripe' });
+    expect(result.steps).toHaveLength(9);
+    await expect(trace(backend, target(), 'e1', { journalPath: '/x', source: ' ' })).rejects.toThrow(
+      '--source is empty: name the source of the event, or leave it out',
+    );
+  });
+
   it('refuses an empty id', async () => {
     await expect(trace(testBackend(), target(), ' ', { journalPath: '/x' })).rejects.toThrow(/id is empty/);
   });
@@ -629,6 +667,114 @@ describe('trace of a job on a deployed stack', () => {
       `if it is a job, ${ENQUEUE_NOT_RECORDED_WITHOUT_DEDUPE}`,
     );
     expect(looked).toEqual(['nope']);
+  });
+});
+
+describe("a job's timeline from its record, on a deployed stack", () => {
+  const attemptLine = row({
+    '@timestamp': '2026-11-30 10:00:05.000',
+    message: 'record outcome',
+    outcome: 'processed',
+    id: 'job-3',
+    source: 'job',
+    queue: 'events',
+    attempt: '1',
+  });
+  const readJob = async (): Promise<JobRecordLookup> => ({
+    kept: true,
+    job: { id: 'job-3', state: 'completed', queue: 'events', enqueuedAt: '2026-11-30T10:00:00.000Z' },
+  });
+
+  it("names the producer as the sender only where the jobs endpoint's lines were searched", async () => {
+    logs.on(StartQueryCommand).resolves({ queryId: 'q-p' });
+    logs.on(GetQueryResultsCommand).resolves({ status: 'Complete', results: [attemptLine] });
+    const backend = testBackend({ logs: new CloudWatchLogsClient({ region: 'us-east-1' }) });
+    const before = await trace(backend, target(), 'job-3', { journalPath: '/x', readJob });
+    expect(before.steps[0]).toEqual({ at: '2026-11-30T10:00:00.000Z', step: 'queued', queues: ['events'] });
+    const withEndpoint = {
+      ...target(),
+      logGroups: { ...target().logGroups, jobsEndpoint: '/aws/lambda/jobs-endpoint' },
+    };
+    const after = await trace(backend, withEndpoint, 'job-3', { journalPath: '/x', readJob });
+    expect(after.steps[0]).toMatchObject({ step: 'queued', via: 'producer' });
+  });
+});
+
+describe('a timeline of replay runs recorded by local mode', () => {
+  const at = (second: number) => `2026-11-30T10:00:${String(second).padStart(2, '0')}.000Z`;
+
+  it('shows each run once, where local mode recorded it, however many queues it sent to', () => {
+    const result = buildTimeline('e', [
+      { at: at(1), kind: 'replayed', id: 'e', source: 's', queue: 'events', replayId: 'r-1' },
+      { at: at(1), kind: 'replayed', id: 'e', source: 's', queue: 'audit', replayId: 'r-1' },
+      {
+        at: at(2),
+        kind: 'consumer',
+        outcome: 'processed',
+        id: 'e',
+        queue: 'events',
+        attempt: 1,
+        replayId: 'r-1',
+      },
+      { at: at(3), kind: 'replayed', id: 'e', source: 's', queue: 'events', replayId: 'r-2' },
+      { at: at(4), kind: 'replayed', id: 'e', source: 's', queue: 'events' },
+    ]);
+    expect(result.steps).toEqual([
+      { at: at(1), step: 'replayed', queue: 'events', replayId: 'r-1' },
+      { at: at(2), step: 'attempt', queue: 'events', attempt: 1, outcome: 'processed', replayId: 'r-1' },
+      { at: at(3), step: 'replayed', queue: 'events', replayId: 'r-2' },
+    ]);
+  });
+});
+
+describe('how a job timeline ends', () => {
+  const at = (minute: number) => `2026-11-30T10:${String(minute).padStart(2, '0')}:00.000Z`;
+  const attempt: OutcomeRow = {
+    at: at(30),
+    kind: 'consumer',
+    outcome: 'dead-lettered',
+    id: 'j',
+    source: 'job',
+    queue: 'jobs',
+    attempt: 3,
+    reason: 'Error: bad input',
+  };
+  const job = (fields: Partial<JobStatus>): JobRecordLookup => ({
+    kept: true,
+    job: {
+      id: 'j',
+      state: 'completed',
+      queue: 'jobs',
+      enqueuedAt: at(1),
+      dueAt: at(30),
+      scheduleName: 'Hookline-job-1',
+      ...fields,
+    },
+  });
+
+  it('shows no pending due time for a delayed job that already ran', () => {
+    const done = withJobRecord(
+      buildTimeline('j', [{ ...attempt, outcome: 'processed', reason: undefined }]),
+      job({}),
+      {
+        endpointSearched: true,
+      },
+    );
+    expect(done.steps.map((s) => s.step)).toEqual(['scheduled', 'attempt']);
+    expect(done.job).toEqual({ state: 'completed' });
+  });
+
+  it('does not blame Scheduler for a delayed job its consumer dead-lettered', () => {
+    const reason = 'Error: bad input';
+    const dead = withJobRecord(buildTimeline('j', [attempt]), job({ state: 'dead-lettered', reason }), {
+      endpointSearched: true,
+    });
+    expect(dead.steps.map((s) => [s.step, s.queue ?? s.queues?.join()])).toEqual([
+      ['scheduled', 'jobs'],
+      ['attempt', 'jobs'],
+      ['dead-lettered', 'jobs'],
+    ]);
+    expect(dead.job).toEqual({ state: 'dead-lettered', reason });
   });
 });
 
