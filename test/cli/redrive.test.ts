@@ -14,6 +14,12 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { BackendError, CliError } from '../../lib/cli/errors';
 import { attributesToKeep, redrive } from '../../lib/cli/redrive';
+import {
+  HEARTBEAT,
+  schedulerDeadLetterTarget,
+  sqsUrl,
+  undeliveredHeartbeat,
+} from '../console/scheduler-dead-letter-fixtures';
 import { emptyBatch, type FakeQueue, installFakeQueue } from './fake-queue';
 import { awsError, deadLetterMessage, EVENTS, fakeClock, ORDERS, stackTarget, testBackend } from './helpers';
 
@@ -1039,6 +1045,21 @@ describe('redrive one by one: what the operator is told', () => {
     await expect(
       redrive(testBackend(), stackTarget(), { queue: 'events', ids: ['evt-x'], type: 'a.b' }),
     ).rejects.toThrow(/matches --id evt-x --type "a.b": nothing was moved/);
+  });
+});
+
+describe("redrive of a schedule's dead letters", () => {
+  it('sends a delivery that names no target to the queue the schedule sends to, without Scheduler attributes', async () => {
+    const { TARGET_ARN: _target, ...reasons } = undeliveredHeartbeat().MessageAttributes;
+    const dlq = installFakeQueue(sqs, sqsUrl('Hookline-HeartbeatDlq'), [
+      { ...undeliveredHeartbeat(), MessageAttributes: reasons },
+    ]);
+    acceptAllSends();
+    const result = await redrive(testBackend(), schedulerDeadLetterTarget(), { queue: HEARTBEAT });
+    expect(result).toMatchObject({ method: 'one-by-one', moved: 1, failed: 0 });
+    expect(sqs).toReceiveCommandWith(SendMessageBatchCommand, { QueueUrl: EVENTS.url });
+    expect(Object.keys(sentEntries()[0]?.MessageAttributes ?? {})).toEqual(['hookline.redrive']);
+    expect(dlq.messages).toHaveLength(0);
   });
 });
 
