@@ -493,6 +493,14 @@ describe('replay of webhooks', () => {
     expect(sentTo()).toEqual([{ queue: EVENTS.url, id: 'gh-1' }]);
   });
 
+  it('ends a replay whose every event the routes ignore without sending, and not as stopped', async () => {
+    archiveHolds('github', [webhook('github', 'gh-2', 'ping', {}, ['events'])]);
+    const result = await replay(s3Backend(), archived(), config, { source: 'github', ...window });
+    expect(result).toMatchObject({ matched: 1, planned: 0, sent: 0, ignored: 1, failed: 0 });
+    expect(result.stoppedBy).toBeUndefined();
+    expect(clients.sqs.calls()).toHaveLength(0);
+  });
+
   it('replays only the archived events whose type matches --type, and refuses one that matches none', async () => {
     archiveHolds('github', [
       webhook('github', 'gh-1', 'push', {}, ['events']),
@@ -578,6 +586,7 @@ describe('replay refuses before reading the archive', () => {
       ),
     );
     expect(clients.sqs.calls()).toHaveLength(0);
+    expect(s3).toReceiveCommandWith(HeadObjectCommand, { Bucket: 'p', Key: 'k' });
   });
 });
 
