@@ -700,6 +700,69 @@ describe("a job's timeline from its record, on a deployed stack", () => {
   });
 });
 
+describe('what each outcome line adds to a timeline', () => {
+  const at = (second: number) => `2026-11-30T10:00:${String(second).padStart(2, '0')}.000Z`;
+
+  it('queues nothing for a webhook or job that was not queued, and keeps the reason it was refused', () => {
+    const result = buildTimeline('e', [
+      {
+        at: at(1),
+        kind: 'ingest',
+        outcome: 'rejected',
+        id: 'e',
+        source: 's',
+        status: 401,
+        reason: 'bad signature',
+      },
+      { at: at(2), kind: 'ingest', outcome: 'duplicate', id: 'e', source: 's', status: 200, queue: 'events' },
+      { at: at(3), kind: 'job', outcome: 'duplicate', id: 'e', source: 'job', status: 200, queue: 'events' },
+    ]);
+    expect(result.steps).toEqual([
+      { at: at(1), step: 'received', source: 's', status: 401, outcome: 'rejected', error: 'bad signature' },
+      { at: at(2), step: 'received', source: 's', status: 200, outcome: 'duplicate' },
+      { at: at(3), step: 'received', via: 'jobs endpoint', status: 200, outcome: 'duplicate' },
+    ]);
+  });
+
+  it("shows a schedule's firing recorded by local mode, and marks a redrive and a replay as inferred", () => {
+    const result = buildTimeline('e', [
+      {
+        at: at(1),
+        kind: 'scheduled',
+        id: 'e',
+        source: 'schedule',
+        type: 'schedule.heartbeat',
+        queue: 'events',
+      },
+      {
+        at: at(2),
+        kind: 'consumer',
+        outcome: 'dead-lettered',
+        id: 'e',
+        queue: 'events',
+        attempt: 1,
+        reason: 'E',
+      },
+      { at: at(3), kind: 'consumer', outcome: 'processed', id: 'e', queue: 'events', attempt: 1 },
+      {
+        at: at(4),
+        kind: 'consumer',
+        outcome: 'processed',
+        id: 'e',
+        queue: 'events',
+        attempt: 1,
+        replayId: 'r',
+      },
+    ]);
+    expect(result.steps.filter((s) => s.step !== 'attempt')).toEqual([
+      { at: at(1), step: 'scheduled', source: 'schedule', type: 'schedule.heartbeat', queues: ['events'] },
+      { at: at(2), step: 'dead-lettered', queue: 'events', error: 'E' },
+      { at: at(3), step: 'redriven', queue: 'events', inferred: true },
+      { at: at(4), step: 'replayed', queue: 'events', replayId: 'r', inferred: true },
+    ]);
+  });
+});
+
 describe('a timeline of replay runs recorded by local mode', () => {
   const at = (second: number) => `2026-11-30T10:00:${String(second).padStart(2, '0')}.000Z`;
 
