@@ -402,6 +402,22 @@ describe("how a job's timeline starts", () => {
     expect(unsearched.steps[0]?.via).toBeUndefined();
   });
 
+  it("places the record's enqueue before an attempt of the same time, takes a named attempt as the record's when the record names no generation, and adds no enqueue without its time", () => {
+    const same = withJobRecord(buildTimeline('j', [{ ...attempt, at: at(1) }]), record(), {
+      endpointSearched: true,
+    });
+    expect(same.steps.map((s) => s.step)).toEqual(['queued', 'attempt']);
+    const named = withJobRecord(buildTimeline('j', [{ ...attempt, generation: '2' }]), record(), {
+      endpointSearched: true,
+    });
+    expect(named.steps.map((s) => s.step)).toEqual(['queued', 'attempt']);
+    expect(named.notes).toBeUndefined();
+    const timeless = withJobRecord(buildTimeline('j', [attempt]), record({ enqueuedAt: undefined }), {
+      endpointSearched: true,
+    });
+    expect(timeless.steps.map((s) => s.step)).toEqual(['attempt']);
+  });
+
   it('shows an id enqueued again after its dedupe window in time order, once each, and says the earlier enqueue is not shown', () => {
     const second: OutcomeRow = { ...attempt, at: at(40) };
     const result = withJobRecord(buildTimeline('j', [attempt, second]), record({ enqueuedAt: at(30) }), {
