@@ -339,6 +339,43 @@ describe('idempotency of replays', () => {
 describe('trace in local mode', () => {
   const local: LocalTarget = localTestTarget();
 
+  it("reads each kind of journal line as its outcome line, and skips lines about no event's outcome", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hookline-trace-kinds-'));
+    const journalPath = join(dir, 'journal.jsonl');
+    const at = (second: number) => `2026-11-30T10:00:0${second}.000Z`;
+    const lines = [
+      {
+        event: 'scheduled',
+        via: 'jobs endpoint',
+        id: 'x',
+        source: 'job',
+        status: 202,
+        queue: 'events',
+        at: at(1),
+      },
+      { event: 'queued', id: 'x', source: 'job', status: 202, queue: 'events', at: at(2) },
+      { event: 'received', id: 'x', source: 'job', status: 202, at: at(3) },
+      { event: 'retried', id: 'x', queue: 'events', attempt: 1, reason: 'E', at: at(4) },
+      { event: 'processed', id: 'x', queue: 'events', at: at(5) },
+      { event: 'log', id: 'x', queue: 'events', attempt: 1, at: at(6) },
+      { event: 'scheduled', id: 'x', source: 'job', queue: 'events', at: at(7) },
+    ];
+    writeFileSync(journalPath, `${lines.map((l) => JSON.stringify(l)).join('\n')}\n`);
+    try {
+      const result = await trace(testBackend(), local, 'x', { journalPath });
+      expect(result.steps.map((s) => [s.step, s.at])).toEqual([
+        ['received', at(1)],
+        ['scheduled', at(1)],
+        ['received', at(2)],
+        ['queued', at(2)],
+        ['attempt', at(4)],
+        ['scheduled', at(7)],
+      ]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('reads the whole journal, beyond the 5,000 events of the live feed, and says which journal it searched', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'hookline-trace-journal-'));
     const journalPath = join(dir, 'journal.jsonl');
