@@ -918,6 +918,42 @@ describe('redrive one by one: what the operator is told', () => {
     const limited = testBackend();
     await redrive(limited, stackTarget(), { queue: 'events', limit: 3 });
     expect(limited.output.progressUpdates).toEqual([['moved to events', 3, 11]]);
+    const typed = testBackend();
+    await redrive(typed, stackTarget(), { queue: 'events', type: 'invoice.paid', limit: 1 });
+    expect(typed.output.progressUpdates).toEqual([['scanned in the events DLQ', 1, 8]]);
+  });
+
+  it('FIFO: counts a message left behind a skipped one of its group as skipped when it is not selected either', async () => {
+    installFakeQueue(
+      sqs,
+      ORDERS.deadLetterUrl,
+      [
+        deadLetterMessage(1, { group: 'A', type: 'orders/paid' }),
+        deadLetterMessage(2, { group: 'A', type: 'orders/paid' }),
+        deadLetterMessage(3, { group: 'B', type: 'orders/create' }),
+      ],
+      { fifo: true },
+    );
+    acceptAllSends();
+    const result = await redrive(testBackend(), stackTarget(), { queue: 'orders', type: 'orders/create' });
+    expect(result).toMatchObject({ moved: 1, skipped: 2, failed: 0, failures: [] });
+  });
+
+  it('starts a move task for a DLQ whose only messages are delayed, rather than calling it empty', async () => {
+    sqs.on(GetQueueAttributesCommand).resolves({
+      Attributes: {
+        ApproximateNumberOfMessages: '0',
+        ApproximateNumberOfMessagesNotVisible: '0',
+        ApproximateNumberOfMessagesDelayed: '2',
+      },
+    });
+    sqs.on(StartMessageMoveTaskCommand).resolves({ TaskHandle: 't' });
+    sqs
+      .on(ListMessageMoveTasksCommand)
+      .resolvesOnce({ Results: [] })
+      .resolves({ Results: [{ Status: 'COMPLETED', ApproximateNumberOfMessagesMoved: 2 }] });
+    const result = await redrive(testBackend(), stackTarget(), { queue: 'events' });
+    expect(result).toMatchObject({ method: 'move-task', moved: 2 });
   });
 
   it('stops scanning once every --id given as an SQS message id was found', async () => {
