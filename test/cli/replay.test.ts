@@ -241,6 +241,22 @@ describe('replay of jobs and scheduled events', () => {
     expect(result.failures[1]?.reason).toMatch(/throttled/);
   });
 
+  it("does not list as failed a batch's messages already sent to another queue before a send failed", async () => {
+    archiveHolds('job', [
+      ...Array.from({ length: 10 }, (_, i) => job(`job-${i}`, 'events')),
+      job('job-10', 'orders'),
+      job('job-11', 'events'),
+    ]);
+    clients.sqs
+      .on(SendMessageBatchCommand)
+      .resolvesOnce({ Successful: [], Failed: [] })
+      .resolvesOnce({ Successful: [], Failed: [] })
+      .rejects(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }));
+    const result = await replay(s3Backend(), archived(), config, { source: 'job', ...window });
+    expect(result).toMatchObject({ planned: 12, sent: 11, failed: 1, byQueue: { events: 10, orders: 1 } });
+    expect(result.failures.map((f) => [f.id, f.queue])).toEqual([['job-11', 'events']]);
+  });
+
   it('is an error when the first send fails: nothing was sent', async () => {
     archiveHolds('job', [job('job-1', 'events')]);
     clients.sqs.on(SendMessageBatchCommand).rejects(new Error('Rate exceeded'));
