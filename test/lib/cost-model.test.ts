@@ -218,6 +218,10 @@ describe('cost model input from a configuration', () => {
       'webhooks spread evenly over the 2 source(s), each following its route for every type, else the default route',
       'not priced (the share of these types is unknown): stripe invoice.paid → billing',
     ]);
+    // Without routes for particular types, nothing is listed as not priced.
+    expect(routedShares(resolveConfig({ ...exampleConfig, routes: [] })).routing).toEqual([
+      'webhooks spread evenly over the 6 source(s), each following its route for every type, else the default route',
+    ]);
   });
 
   it.each([
