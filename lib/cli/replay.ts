@@ -326,15 +326,19 @@ async function sendPlanned(
     interrupted = options.signal?.aborted === true;
     if (interrupted) break;
     const batch = planned.slice(start, start + 10);
-    for (const queueName of new Set(batch.map((p) => p.queue))) {
+    const queues = [...new Set(batch.map((p) => p.queue))];
+    for (const [n, queueName] of queues.entries()) {
       const items = batch.filter((p) => p.queue === queueName);
       try {
         await sendBatch(backend, target, config, queueName, items, options, byQueue, failures);
       } catch (error) {
-        // What was sent stays sent and is counted; this batch and the rest are not: stop and report them.
+        // What was sent stays sent and is counted. This batch's messages not sent (this queue's, and those of
+        // its queues not reached yet) are listed as failed; the rest are not sent: stop and report them.
         fault = error instanceof Error ? error : new Error(String(error));
-        for (const item of items)
-          failures.push({ id: item.envelope.id, queue: queueName, reason: fault.message });
+        const unsent = new Set(queues.slice(n));
+        for (const item of batch)
+          if (unsent.has(item.queue))
+            failures.push({ id: item.envelope.id, queue: item.queue, reason: fault.message });
         break;
       }
     }

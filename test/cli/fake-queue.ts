@@ -2,6 +2,8 @@
  * A minimal in-memory SQS queue behind aws-sdk-client-mock, for the cores that loop over a DLQ: receive hides
  * messages, ChangeMessageVisibility 0 shows them again, delete removes them. FIFO: one in-flight group at a time;
  * `headsOnly` returns only the first message of each group per receive, as local mode's emulator (fauxqs) does.
+ * `emptyReceives`: the first receives come back empty though messages are visible, as SQS's short poll may (it
+ * samples a subset of its servers). Batch calls without entries are refused, as SQS refuses them.
  */
 import {
   ChangeMessageVisibilityBatchCommand,
@@ -27,9 +29,10 @@ export function installFakeQueue(
   mock: SqsMock,
   url: string,
   messages: Message[],
-  options: { fifo?: boolean; headsOnly?: boolean } = {},
+  options: { fifo?: boolean; headsOnly?: boolean; emptyReceives?: number } = {},
 ): FakeQueue {
   const queue: FakeQueue = { url, messages: [...messages], hidden: new Set(), deleted: [], released: [] };
+  let emptyReceives = options.emptyReceives ?? 0;
   mock.on(GetQueueAttributesCommand, { QueueUrl: url }).callsFake(() => ({
     Attributes: {
       ApproximateNumberOfMessages: String(
@@ -40,6 +43,10 @@ export function installFakeQueue(
     },
   }));
   mock.on(ReceiveMessageCommand, { QueueUrl: url }).callsFake((input: { MaxNumberOfMessages?: number }) => {
+    if (emptyReceives > 0) {
+      emptyReceives--;
+      return { Messages: [] };
+    }
     const lockedGroups = new Set(
       queue.messages
         .filter((m) => queue.hidden.has(m.ReceiptHandle ?? ''))
@@ -60,6 +67,7 @@ export function installFakeQueue(
   mock
     .on(ChangeMessageVisibilityBatchCommand, { QueueUrl: url })
     .callsFake((input: { Entries: { Id: string; ReceiptHandle: string; VisibilityTimeout: number }[] }) => {
+      if (input.Entries.length === 0) throw emptyBatch();
       for (const e of input.Entries) {
         if (e.VisibilityTimeout === 0) {
           queue.hidden.delete(e.ReceiptHandle);
@@ -71,6 +79,7 @@ export function installFakeQueue(
   mock
     .on(DeleteMessageBatchCommand, { QueueUrl: url })
     .callsFake((input: { Entries: { Id: string; ReceiptHandle: string }[] }) => {
+      if (input.Entries.length === 0) throw emptyBatch();
       for (const e of input.Entries) {
         const index = queue.messages.findIndex((m) => m.ReceiptHandle === e.ReceiptHandle);
         if (index >= 0) queue.messages.splice(index, 1);
@@ -80,4 +89,11 @@ export function installFakeQueue(
       return { Successful: input.Entries.map((e) => ({ Id: e.Id })), Failed: [] };
     });
   return queue;
+}
+
+/** What SQS answers a batch call without entries. */
+export function emptyBatch(): Error {
+  return Object.assign(new Error('There should be at least one entry in the request.'), {
+    name: 'AWS.SimpleQueueService.EmptyBatchRequest',
+  });
 }

@@ -13,7 +13,17 @@ import { ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { JobStatus } from '../../lambda/shared/job-record';
-import { jobsList, renderJobList, renderJobShow, withUndeliveredSchedule } from '../../lib/cli/jobs';
+import { CliError } from '../../lib/cli/errors';
+import {
+  jobRecordReader,
+  jobState,
+  jobsList,
+  jobsShow,
+  jobsStore,
+  renderJobList,
+  renderJobShow,
+  withUndeliveredSchedule,
+} from '../../lib/cli/jobs';
 import { runCli } from '../../lib/cli/program';
 import { JOB_SCHEDULES, type StackTarget } from '../../lib/cli/target';
 import type { TraceResult } from '../../lib/cli/trace';
@@ -63,6 +73,72 @@ describe('jobs list', () => {
     const store = { client: new DynamoDBClient({ region: 'us-east-1' }), tableName: 'dedupe' };
     renderJobList(output, await jobsList(store, { limit: 50 }));
     expect(output.lines.some((line) => line.startsWith('showing'))).toBe(false);
+  });
+});
+
+describe('jobs show and list refuse what they cannot read', () => {
+  const store = () => ({ client: new DynamoDBClient({ region: 'us-east-1' }), tableName: 'dedupe' });
+
+  it('refuses an empty id before reading, and says an unknown id is not found', async () => {
+    await expect(jobsShow(store(), ' ')).rejects.toThrow(
+      new CliError('the job id is empty: pass the id send returned, or see hookline jobs list'),
+    );
+    expect(dynamodb.calls()).toHaveLength(0);
+    dynamodb.on(GetItemCommand).resolves({});
+    await expect(jobsShow(store(), 'job-9')).rejects.toThrow(
+      new CliError(
+        'job job-9 not found: it was never sent with this id, or its record expired after the dedupe window',
+      ),
+    );
+  });
+
+  it('refuses an unknown --state, naming the valid ones', () => {
+    expect(jobState('queued')).toBe('queued');
+    expect(() => jobState('done')).toThrow(
+      new CliError(
+        '--state done is not a job state: use one of scheduled, queued, processing, completed, dead-lettered, cancelled',
+      ),
+    );
+  });
+
+  it('says a stack without a dedupe table keeps no job records, and trace reads none there', async () => {
+    const cloudformation = mockClient(CloudFormationClient);
+    cloudformation.on(DescribeStacksCommand).resolves({
+      Stacks: [
+        { StackName: 'Hookline', CreationTime: new Date(), StackStatus: 'CREATE_COMPLETE', Outputs: [] },
+      ],
+    });
+    try {
+      await expect(jobsStore(stackTarget(), testBackend())).rejects.toThrow(
+        /keeps no job records: enable dedupe/,
+      );
+      expect(await jobRecordReader(testBackend(), stackTarget())('job-1')).toEqual({ kept: false });
+      expect(dynamodb.calls()).toHaveLength(0);
+    } finally {
+      cloudformation.restore();
+    }
+  });
+
+  it('lists only the jobs of --state, oldest first, and says when there are none', async () => {
+    dynamodb.on(ScanCommand).resolves({
+      Items: [
+        { ...job('b', '2026-11-30T10:00:02Z'), state: { S: 'queued' } },
+        job('a', '2026-11-30T10:00:01Z'),
+        { ...job('c', '2026-11-30T10:00:00Z'), state: { S: 'queued' } },
+      ],
+    });
+    const queued = await jobsList(store(), { state: 'queued', limit: 50 });
+    expect(queued).toEqual({
+      state: 'queued',
+      total: 2,
+      jobs: [expect.objectContaining({ id: 'c' }), expect.objectContaining({ id: 'b' })],
+    });
+    // Without a reconciliation, a queued record stays queued: it is not listed as dead-lettered.
+    const dead = await jobsList(store(), { state: 'dead-lettered', limit: 50 });
+    expect(dead).toEqual({ state: 'dead-lettered', total: 0, jobs: [] });
+    const output = recordingOutput();
+    renderJobList(output, dead);
+    expect(output.lines).toEqual(['no dead-lettered jobs']);
   });
 });
 

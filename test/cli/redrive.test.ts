@@ -1,8 +1,11 @@
 import {
+  ChangeMessageVisibilityBatchCommand,
   DeleteMessageBatchCommand,
+  GetQueueAttributesCommand,
   ListMessageMoveTasksCommand,
   type Message,
   type MessageAttributeValue,
+  ReceiveMessageCommand,
   SendMessageBatchCommand,
   SQSClient,
   StartMessageMoveTaskCommand,
@@ -11,7 +14,13 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { BackendError, CliError } from '../../lib/cli/errors';
 import { attributesToKeep, redrive } from '../../lib/cli/redrive';
-import { type FakeQueue, installFakeQueue } from './fake-queue';
+import {
+  HEARTBEAT,
+  schedulerDeadLetterTarget,
+  sqsUrl,
+  undeliveredHeartbeat,
+} from '../console/scheduler-dead-letter-fixtures';
+import { emptyBatch, type FakeQueue, installFakeQueue } from './fake-queue';
 import { awsError, deadLetterMessage, EVENTS, fakeClock, ORDERS, stackTarget, testBackend } from './helpers';
 
 const sqs = mockClient(SQSClient);
@@ -35,11 +44,15 @@ function deadLetters(count: number) {
   return Array.from({ length: count }, (_, i) => deadLetterMessage(i));
 }
 
+/** The source queue accepts every entry (and refuses a batch without entries, as SQS does). */
 function acceptAllSends() {
-  sqs.on(SendMessageBatchCommand).callsFake((input: { Entries: { Id: string }[] }) => ({
-    Successful: input.Entries.map((e) => ({ Id: e.Id, MessageId: `new-${e.Id}`, MD5OfMessageBody: '' })),
-    Failed: [],
-  }));
+  sqs.on(SendMessageBatchCommand).callsFake((input: { Entries: { Id: string }[] }) => {
+    if (input.Entries.length === 0) throw emptyBatch();
+    return {
+      Successful: input.Entries.map((e) => ({ Id: e.Id, MessageId: `new-${e.Id}`, MD5OfMessageBody: '' })),
+      Failed: [],
+    };
+  });
 }
 
 describe('redrive with the SQS move task', () => {
@@ -111,6 +124,7 @@ describe('redrive with the SQS move task', () => {
   });
 
   it('reports a failed move task with its reason and the messages left behind', async () => {
+    // 10 when the command looked, 12 by the time the task started: the task's own count is what it left.
     installFakeQueue(sqs, EVENTS.deadLetterUrl, deadLetters(10));
     sqs.on(StartMessageMoveTaskCommand).resolves({ TaskHandle: 't' });
     sqs
@@ -121,17 +135,20 @@ describe('redrive with the SQS move task', () => {
           {
             Status: 'FAILED',
             ApproximateNumberOfMessagesMoved: 4,
-            ApproximateNumberOfMessagesToMove: 10,
+            ApproximateNumberOfMessagesToMove: 12,
             FailureReason: 'AccessDenied',
           },
         ],
       });
-    const result = await redrive(testBackend(), stackTarget(), { queue: 'events' });
+    const backend = testBackend();
+    const result = await redrive(backend, stackTarget(), { queue: 'events' });
     expect(result).toMatchObject({
       moved: 4,
-      failed: 6,
+      failed: 8,
       task: { status: 'FAILED', failureReason: 'AccessDenied' },
     });
+    expect(result.failures).toEqual([{ messageId: '', id: null, reason: 'AccessDenied' }]);
+    expect(backend.output.progressUpdates).toEqual([['moved to events', 4, 12]]);
   });
 
   it('falls back to one-by-one when the endpoint has no move tasks (fauxqs answers InvalidAction)', async () => {
@@ -174,7 +191,24 @@ describe('redrive with the SQS move task', () => {
         ],
       });
     const result = await redrive(testBackend(), stackTarget(), { queue: 'events' });
-    expect(result).toMatchObject({ method: 'move-task', moved: 2, failed: 0, failures: [] });
+    expect(result).toEqual({
+      queue: 'events',
+      method: 'move-task',
+      deadLetterDepthBefore: 3,
+      deadLetterDepthAfter: 3,
+      moved: 2,
+      skipped: 0,
+      failed: 0,
+      notDeleted: 0,
+      returned: 0,
+      failures: [],
+      movedIds: [],
+      task: { handle: 't', status: 'COMPLETED' },
+      notFound: [],
+    });
+    for (const call of sqs.commandCalls(ListMessageMoveTasksCommand)) {
+      expect(call.args[0].input).toEqual({ SourceArn: EVENTS.deadLetterArn, MaxResults: 1 });
+    }
   });
 
   it('takes a rate of exactly 500, the most a move task accepts', async () => {
@@ -191,9 +225,88 @@ describe('redrive with the SQS move task', () => {
   it('does nothing on an empty dead-letter queue and says so, starting no move task', async () => {
     installFakeQueue(sqs, EVENTS.deadLetterUrl, []);
     const result = await redrive(testBackend(), stackTarget(), { queue: 'events' });
-    expect(result).toMatchObject({ method: 'none', moved: 0, deadLetterDepthAfter: 0 });
+    expect(result).toEqual({
+      queue: 'events',
+      method: 'none',
+      deadLetterDepthBefore: 0,
+      deadLetterDepthAfter: 0,
+      moved: 0,
+      skipped: 0,
+      failed: 0,
+      notDeleted: 0,
+      returned: 0,
+      failures: [],
+      movedIds: [],
+      notFound: [],
+    });
     expect(sqs).not.toReceiveCommand(StartMessageMoveTaskCommand);
     expect(sqs).not.toReceiveCommand(ListMessageMoveTasksCommand);
+  });
+
+  it('reports a move task it can no longer see as UNKNOWN, counting what was in the DLQ as not moved', async () => {
+    installFakeQueue(sqs, EVENTS.deadLetterUrl, deadLetters(3));
+    sqs.on(StartMessageMoveTaskCommand).resolves({ TaskHandle: 't' });
+    sqs.on(ListMessageMoveTasksCommand).resolves({ Results: [] });
+    const result = await redrive(testBackend(), stackTarget(), { queue: 'events' });
+    expect(result).toMatchObject({ method: 'move-task', moved: 0, failed: 3, task: { status: 'UNKNOWN' } });
+  });
+
+  it('ends following a move task someone cancelled, counting what it did not move as failed', async () => {
+    installFakeQueue(sqs, EVENTS.deadLetterUrl, deadLetters(10));
+    sqs.on(StartMessageMoveTaskCommand).resolves({ TaskHandle: 't' });
+    sqs
+      .on(ListMessageMoveTasksCommand)
+      .resolvesOnce({ Results: [] })
+      .resolvesOnce({
+        Results: [
+          { Status: 'CANCELLED', ApproximateNumberOfMessagesMoved: 3, ApproximateNumberOfMessagesToMove: 10 },
+        ],
+      })
+      .resolves({
+        Results: [
+          {
+            Status: 'COMPLETED',
+            ApproximateNumberOfMessagesMoved: 10,
+            ApproximateNumberOfMessagesToMove: 10,
+          },
+        ],
+      });
+    const result = await redrive(testBackend(), stackTarget(), { queue: 'events' });
+    expect(result).toMatchObject({ moved: 3, failed: 7, task: { status: 'CANCELLED' } });
+  });
+
+  it('Ctrl-C while following a move task stops only the following: nothing is counted as failed', async () => {
+    installFakeQueue(sqs, EVENTS.deadLetterUrl, deadLetters(10));
+    sqs.on(StartMessageMoveTaskCommand).resolves({ TaskHandle: 't' });
+    sqs
+      .on(ListMessageMoveTasksCommand)
+      .resolvesOnce({ Results: [] })
+      .resolves({
+        Results: [
+          { Status: 'RUNNING', ApproximateNumberOfMessagesMoved: 2, ApproximateNumberOfMessagesToMove: 10 },
+        ],
+      });
+    const interrupt = new AbortController();
+    const clock = fakeClock();
+    const backend = testBackend({
+      clock: {
+        now: clock.now,
+        async sleep(ms) {
+          interrupt.abort();
+          await clock.sleep(ms);
+        },
+      },
+    });
+
+    const result = await redrive(backend, stackTarget(), { queue: 'events', signal: interrupt.signal });
+
+    expect(result).toMatchObject({
+      moved: 2,
+      failed: 0,
+      task: { status: 'RUNNING' },
+      stoppedBy: 'Interrupted: stopped following the move task by Ctrl-C',
+    });
+    expect(sqs.commandCalls(ListMessageMoveTasksCommand)).toHaveLength(3);
   });
 
   it('refuses a move-task rate SQS does not accept', async () => {
@@ -270,6 +383,10 @@ describe('redrive one by one', () => {
     const marks = sent.map((e) => e.MessageAttributes['hookline.redrive']?.StringValue);
     expect(new Set(marks).size).toBe(1);
     expect(marks[0]).toBeTruthy();
+    expect(sent[0]?.MessageAttributes['hookline.redrive']).toEqual({
+      DataType: 'String',
+      StringValue: marks[0],
+    });
     expect(sent[0]?.MessageGroupId).toBeUndefined();
     expect(sqs).toReceiveCommandWith(SendMessageBatchCommand, { QueueUrl: EVENTS.url });
     expect(dlq.deleted.sort()).toEqual(['rh-17', 'rh-3']);
@@ -701,6 +818,287 @@ describe('redrive one by one', () => {
   });
 });
 
+describe('redrive one by one: what the operator is told', () => {
+  it('does not take a DLQ whose only other message a reader holds for an empty one', async () => {
+    const dlq = installFakeQueue(sqs, EVENTS.deadLetterUrl, deadLetters(2));
+    dlq.hidden.add('rh-1');
+    acceptAllSends();
+    const result = await redrive(testBackend(), stackTarget(), { queue: 'events', type: '**' });
+    expect(result).toMatchObject({ method: 'one-by-one', moved: 1, deadLetterDepthBefore: 2 });
+  });
+
+  it('ends a run that moved everything without a stop reason, sending and deleting no empty batch', async () => {
+    installFakeQueue(sqs, EVENTS.deadLetterUrl, deadLetters(25));
+    acceptAllSends();
+    const result = await redrive(testBackend(), stackTarget(), { queue: 'events', ids: ['evt-3'] });
+    expect(result).toMatchObject({ moved: 1, skipped: 24, failed: 0 });
+    expect(result.stoppedBy).toBeUndefined();
+  });
+
+  it('deletes nothing for a batch whose every entry the source queue refused', async () => {
+    const dlq = installFakeQueue(sqs, EVENTS.deadLetterUrl, deadLetters(2));
+    sqs.on(SendMessageBatchCommand).callsFake((input: { Entries: { Id: string }[] }) => ({
+      Successful: [],
+      Failed: input.Entries.map((e) => ({ Id: e.Id, Code: 'KmsAccessDenied', SenderFault: true })),
+    }));
+    const result = await redrive(testBackend(), stackTarget(), { queue: 'events', type: '**' });
+    expect(result).toMatchObject({ moved: 0, failed: 2 });
+    expect(result.stoppedBy).toBeUndefined();
+    expect(sqs).not.toReceiveCommand(DeleteMessageBatchCommand);
+    expect(dlq.messages).toHaveLength(2);
+  });
+
+  it('holds scanned messages for 300 s, so none reappears while the scan goes on', async () => {
+    installFakeQueue(sqs, EVENTS.deadLetterUrl, deadLetters(2));
+    acceptAllSends();
+    await redrive(testBackend(), stackTarget(), { queue: 'events', type: '**' });
+    expect(sqs).toReceiveCommandWith(ReceiveMessageCommand, { VisibilityTimeout: 300 });
+  });
+
+  it('keeps scanning after a receive that comes back empty while messages are still visible', async () => {
+    const dlq = installFakeQueue(sqs, EVENTS.deadLetterUrl, deadLetters(3), { emptyReceives: 1 });
+    acceptAllSends();
+    const result = await redrive(testBackend(), stackTarget(), { queue: 'events', type: '**' });
+    expect(result.moved).toBe(3);
+    expect(dlq.messages).toHaveLength(0);
+  });
+
+  it('moves a message SQS returns twice in one run once, and hands the second receive back', async () => {
+    const [first, second] = deadLetters(2) as [Message, Message];
+    const again = { ...first, ReceiptHandle: 'rh-0-again' };
+    sqs.on(GetQueueAttributesCommand).resolves({
+      Attributes: {
+        ApproximateNumberOfMessages: '2',
+        ApproximateNumberOfMessagesNotVisible: '0',
+        ApproximateNumberOfMessagesDelayed: '0',
+      },
+    });
+    sqs
+      .on(ReceiveMessageCommand)
+      .resolvesOnce({ Messages: [first, second] })
+      .resolvesOnce({ Messages: [again] })
+      .resolves({ Messages: [] });
+    sqs.on(DeleteMessageBatchCommand).callsFake((input: { Entries: { Id: string }[] }) => ({
+      Successful: input.Entries.map((e) => ({ Id: e.Id })),
+    }));
+    sqs.on(ChangeMessageVisibilityBatchCommand).callsFake((input: { Entries: { Id: string }[] }) => ({
+      Successful: input.Entries.map((e) => ({ Id: e.Id })),
+    }));
+    acceptAllSends();
+
+    const result = await redrive(testBackend(), stackTarget(), { queue: 'events', type: '**' });
+
+    expect(result).toMatchObject({ moved: 2, movedIds: ['evt-0', 'evt-1'] });
+    expect(sentEntries().map((e) => JSON.parse(e.MessageBody).id)).toEqual(['evt-0', 'evt-1']);
+    const released = sqs
+      .commandCalls(ChangeMessageVisibilityBatchCommand)
+      .flatMap((c) => (c.args[0].input.Entries ?? []).map((e) => e.ReceiptHandle));
+    expect(released).toEqual(['rh-0-again']);
+  });
+
+  it('moves a dead letter that carries no message attributes', async () => {
+    const bare = deadLetterMessage(1);
+    delete bare.MessageAttributes;
+    const dlq = installFakeQueue(sqs, EVENTS.deadLetterUrl, [bare]);
+    acceptAllSends();
+    const result = await redrive(testBackend(), stackTarget(), { queue: 'events', type: '**' });
+    expect(result).toMatchObject({ moved: 1, failed: 0 });
+    expect(dlq.messages).toHaveLength(0);
+  });
+
+  it('follows the scan in its progress bar for a selection, and the moves for --limit', async () => {
+    installFakeQueue(sqs, EVENTS.deadLetterUrl, deadLetters(12));
+    acceptAllSends();
+    const selecting = testBackend();
+    await redrive(selecting, stackTarget(), { queue: 'events', ids: ['evt-0'] });
+    expect(selecting.output.progressUpdates).toEqual([
+      ['scanned in the events DLQ', 10, 12],
+      ['scanned in the events DLQ', 12, 12],
+    ]);
+    const limited = testBackend();
+    await redrive(limited, stackTarget(), { queue: 'events', limit: 3 });
+    expect(limited.output.progressUpdates).toEqual([['moved to events', 3, 11]]);
+    const typed = testBackend();
+    await redrive(typed, stackTarget(), { queue: 'events', type: 'invoice.paid', limit: 1 });
+    expect(typed.output.progressUpdates).toEqual([['scanned in the events DLQ', 1, 8]]);
+  });
+
+  it('FIFO: counts a message left behind a skipped one of its group as skipped when it is not selected either', async () => {
+    installFakeQueue(
+      sqs,
+      ORDERS.deadLetterUrl,
+      [
+        deadLetterMessage(1, { group: 'A', type: 'orders/paid' }),
+        deadLetterMessage(2, { group: 'A', type: 'orders/paid' }),
+        deadLetterMessage(3, { group: 'B', type: 'orders/create' }),
+      ],
+      { fifo: true },
+    );
+    acceptAllSends();
+    const result = await redrive(testBackend(), stackTarget(), { queue: 'orders', type: 'orders/create' });
+    expect(result).toMatchObject({ moved: 1, skipped: 2, failed: 0, failures: [] });
+  });
+
+  it('counts delayed messages when it decides whether the DLQ is empty', async () => {
+    sqs.on(GetQueueAttributesCommand).resolves({
+      Attributes: {
+        ApproximateNumberOfMessages: '1',
+        ApproximateNumberOfMessagesNotVisible: '0',
+        ApproximateNumberOfMessagesDelayed: '1',
+      },
+    });
+    sqs.on(StartMessageMoveTaskCommand).resolves({ TaskHandle: 't' });
+    sqs
+      .on(ListMessageMoveTasksCommand)
+      .resolvesOnce({ Results: [] })
+      .resolves({ Results: [{ Status: 'COMPLETED', ApproximateNumberOfMessagesMoved: 2 }] });
+    const result = await redrive(testBackend(), stackTarget(), { queue: 'events' });
+    expect(result).toMatchObject({ method: 'move-task', moved: 2 });
+  });
+
+  it('stops scanning once every --id given as an SQS message id was found', async () => {
+    installFakeQueue(sqs, EVENTS.deadLetterUrl, deadLetters(25));
+    acceptAllSends();
+    const result = await redrive(testBackend(), stackTarget(), { queue: 'events', ids: ['sqs-2'] });
+    expect(result).toMatchObject({ moved: 1, skipped: 9, notFound: [] });
+    expect(sqs.commandCalls(ReceiveMessageCommand)).toHaveLength(1);
+  });
+
+  it('reports an --id the scan did not reach before Ctrl-C as not reached, not as missing or moved', async () => {
+    installFakeQueue(sqs, EVENTS.deadLetterUrl, deadLetters(15));
+    const interrupt = new AbortController();
+    sqs.on(SendMessageBatchCommand).callsFake((input: { Entries: { Id: string }[] }) => {
+      interrupt.abort();
+      return { Successful: input.Entries.map((e) => ({ Id: e.Id, MessageId: 'x', MD5OfMessageBody: '' })) };
+    });
+    const result = await redrive(testBackend(), stackTarget(), {
+      queue: 'events',
+      ids: ['evt-0', 'evt-12'],
+      signal: interrupt.signal,
+    });
+    expect(result).toMatchObject({ moved: 1, skipped: 9, failed: 1, notFound: [] });
+    expect(result.failures).toEqual([
+      { messageId: '', id: 'evt-12', reason: 'not reached: the run was interrupted first' },
+    ]);
+  });
+
+  it('stops at a refused send: sends nothing more, and reports an --id it did not reach as not reached', async () => {
+    const dlq = installFakeQueue(sqs, EVENTS.deadLetterUrl, deadLetters(25));
+    sqs
+      .on(SendMessageBatchCommand)
+      .callsFakeOnce((input: { Entries: { Id: string }[] }) => ({
+        Successful: input.Entries.map((e) => ({ Id: e.Id, MessageId: 'x', MD5OfMessageBody: '' })),
+      }))
+      .rejects(awsError('ServiceUnavailable', 'try later'));
+    const ids = Array.from({ length: 25 }, (_, i) => `evt-${i}`);
+    const result = await redrive(testBackend(), stackTarget(), { queue: 'events', ids });
+    expect(result).toMatchObject({ moved: 10, failed: 15, stoppedBy: 'ServiceUnavailable: try later' });
+    expect(sqs.commandCalls(SendMessageBatchCommand)).toHaveLength(2);
+    expect(result.failures[0]).toEqual({
+      messageId: 'sqs-10',
+      id: 'evt-10',
+      reason: 'ServiceUnavailable: try later',
+    });
+    expect(result.failures[10]).toEqual({
+      messageId: '',
+      id: 'evt-20',
+      reason: 'not reached: the run stopped on an error first',
+    });
+    expect(dlq.messages).toHaveLength(15);
+    expect(dlq.hidden.size).toBe(0);
+  });
+
+  it('reports an --id beyond --limit as not reached', async () => {
+    installFakeQueue(sqs, EVENTS.deadLetterUrl, deadLetters(20));
+    acceptAllSends();
+    const result = await redrive(testBackend(), stackTarget(), {
+      queue: 'events',
+      ids: ['evt-0', 'evt-15'],
+      limit: 1,
+    });
+    expect(result).toMatchObject({ moved: 1, failed: 1, notFound: [] });
+    expect(result.failures).toEqual([
+      { messageId: '', id: 'evt-15', reason: 'not reached: --limit 1 was reached first' },
+    ]);
+  });
+
+  it('keeps no group order on a standard queue with message groups (fair queues)', async () => {
+    installFakeQueue(sqs, EVENTS.deadLetterUrl, [
+      deadLetterMessage(1, { group: 'tenant-a' }),
+      deadLetterMessage(2, { group: 'tenant-a' }),
+    ]);
+    acceptAllSends();
+    const result = await redrive(testBackend(), stackTarget(), {
+      queue: 'events',
+      ids: ['evt-2', 'evt-missing'],
+    });
+    expect(result).toMatchObject({ moved: 1, skipped: 1, failed: 0, notFound: ['evt-missing'] });
+    expect(result.movedIds).toEqual(['evt-2']);
+  });
+
+  it('FIFO: leaves a message without a group in the DLQ, saying why', async () => {
+    const dlq = installFakeQueue(sqs, ORDERS.deadLetterUrl, [deadLetterMessage(1)], { fifo: true });
+    acceptAllSends();
+    const result = await redrive(testBackend(), stackTarget(), { queue: 'orders', type: '**' });
+    expect(result).toMatchObject({ moved: 0, failed: 1 });
+    expect(result.failures).toEqual([
+      { messageId: 'sqs-1', id: 'evt-1', reason: 'FIFO message without MessageGroupId' },
+    ]);
+    expect(sentEntries()).toEqual([]);
+    expect(dlq.messages).toHaveLength(1);
+  });
+
+  it('says how many held messages SQS would not make visible again, and when they return', async () => {
+    installFakeQueue(sqs, EVENTS.deadLetterUrl, deadLetters(3));
+    sqs
+      .on(ChangeMessageVisibilityBatchCommand, { QueueUrl: EVENTS.deadLetterUrl })
+      .rejects(awsError('ServiceUnavailable'));
+    acceptAllSends();
+    const backend = testBackend();
+    await redrive(backend, stackTarget(), { queue: 'events', ids: ['evt-0'] });
+    expect(backend.output.notes).toEqual([
+      '2 messages could not be made visible again: they return to the DLQ within 300 s',
+    ]);
+
+    sqs.reset();
+    installFakeQueue(sqs, EVENTS.deadLetterUrl, deadLetters(3));
+    acceptAllSends();
+    const released = testBackend();
+    await redrive(released, stackTarget(), { queue: 'events', ids: ['evt-0'] });
+    expect(released.output.notes).toEqual([]);
+  });
+
+  it('names every --id and the --type it was given when nothing matches', async () => {
+    installFakeQueue(sqs, EVENTS.deadLetterUrl, deadLetters(2));
+    acceptAllSends();
+    await expect(
+      redrive(testBackend(), stackTarget(), { queue: 'events', ids: ['evt-x', 'evt-y'] }),
+    ).rejects.toThrow(
+      new CliError(
+        'no message in the events dead-letter queue matches --id evt-x evt-y: nothing was moved; list them with hookline failed list events',
+      ),
+    );
+    await expect(
+      redrive(testBackend(), stackTarget(), { queue: 'events', ids: ['evt-x'], type: 'a.b' }),
+    ).rejects.toThrow(/matches --id evt-x --type "a.b": nothing was moved/);
+  });
+});
+
+describe("redrive of a schedule's dead letters", () => {
+  it('sends a delivery that names no target to the queue the schedule sends to, without Scheduler attributes', async () => {
+    const { TARGET_ARN: _target, ...reasons } = undeliveredHeartbeat().MessageAttributes;
+    const dlq = installFakeQueue(sqs, sqsUrl('Hookline-HeartbeatDlq'), [
+      { ...undeliveredHeartbeat(), MessageAttributes: reasons },
+    ]);
+    acceptAllSends();
+    const result = await redrive(testBackend(), schedulerDeadLetterTarget(), { queue: HEARTBEAT });
+    expect(result).toMatchObject({ method: 'one-by-one', moved: 1, failed: 0 });
+    expect(sqs).toReceiveCommandWith(SendMessageBatchCommand, { QueueUrl: EVENTS.url });
+    expect(Object.keys(sentEntries()[0]?.MessageAttributes ?? {})).toEqual(['hookline.redrive']);
+    expect(dlq.messages).toHaveLength(0);
+  });
+});
+
 describe('helpers', () => {
   it("attributesToKeep drops an earlier redrive run's marker", () => {
     const kept = attributesToKeep({
@@ -708,6 +1106,21 @@ describe('helpers', () => {
       'hookline.redrive': { DataType: 'String', StringValue: 'earlier-run' },
     });
     expect(kept).not.toHaveProperty('hookline.redrive');
+  });
+
+  it('attributesToKeep keeps a binary attribute with its value', () => {
+    const value = new Uint8Array([1, 2, 3]);
+    expect(attributesToKeep({ 'app.sig': { DataType: 'Binary', BinaryValue: value } })).toEqual({
+      'app.sig': { DataType: 'Binary', BinaryValue: value },
+    });
+  });
+
+  it('attributesToKeep drops a hookline.error.* attribute it has no name for', () => {
+    const kept = attributesToKeep({
+      'hookline.error.stack': { DataType: 'String', StringValue: 'at handler' },
+      'app.error.kind': { DataType: 'String', StringValue: 'kept' },
+    });
+    expect(Object.keys(kept)).toEqual(['app.error.kind']);
   });
 
   it('attributesToKeep drops every hookline.error.* attribute', () => {

@@ -11,6 +11,7 @@ import { arrivalArchiveLines } from '../../lambda/consumer/archive-arrivals';
 import { type ArchiveRecord, archivePrefix, parseArchiveLines } from '../../lambda/shared/archive';
 import { parseTime } from '../../lib/cli/archive';
 import type { HttpFetch } from '../../lib/cli/backend';
+import { CliError } from '../../lib/cli/errors';
 import { replay } from '../../lib/cli/replay';
 import type { LocalTarget } from '../../lib/cli/target';
 import { resolveConfig } from '../../lib/config';
@@ -217,6 +218,45 @@ describe('replay of jobs and scheduled events', () => {
     expect(clients.sqs.commandCalls(SendMessageBatchCommand)).toHaveLength(2);
   });
 
+  it("lists as failed every message of the batch a send failed in, the other queues' ones too", async () => {
+    archiveHolds('job', [
+      ...Array.from({ length: 10 }, (_, i) => job(`job-${i}`, 'events')),
+      job('job-10', 'events'),
+      job('job-11', 'orders'),
+    ]);
+    clients.sqs
+      .on(SendMessageBatchCommand)
+      .resolvesOnce({ Successful: [], Failed: [] })
+      .rejects(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }));
+    const target = { ...stackTarget(), archiveBucket: 'archive' };
+    const result = await replay(testBackend({ s3: new S3Client({ region: 'us-east-1' }) }), target, config, {
+      source: 'job',
+      ...window,
+    });
+    expect(result).toMatchObject({ planned: 12, sent: 10, failed: 2 });
+    expect(result.failures.map((f) => [f.id, f.queue])).toEqual([
+      ['job-10', 'events'],
+      ['job-11', 'orders'],
+    ]);
+    expect(result.failures[1]?.reason).toMatch(/throttled/);
+  });
+
+  it("does not list as failed a batch's messages already sent to another queue before a send failed", async () => {
+    archiveHolds('job', [
+      ...Array.from({ length: 10 }, (_, i) => job(`job-${i}`, 'events')),
+      job('job-10', 'orders'),
+      job('job-11', 'events'),
+    ]);
+    clients.sqs
+      .on(SendMessageBatchCommand)
+      .resolvesOnce({ Successful: [], Failed: [] })
+      .resolvesOnce({ Successful: [], Failed: [] })
+      .rejects(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }));
+    const result = await replay(s3Backend(), archived(), config, { source: 'job', ...window });
+    expect(result).toMatchObject({ planned: 12, sent: 11, failed: 1, byQueue: { events: 10, orders: 1 } });
+    expect(result.failures.map((f) => [f.id, f.queue])).toEqual([['job-11', 'events']]);
+  });
+
   it('is an error when the first send fails: nothing was sent', async () => {
     archiveHolds('job', [job('job-1', 'events')]);
     clients.sqs.on(SendMessageBatchCommand).rejects(new Error('Rate exceeded'));
@@ -259,7 +299,7 @@ describe('replay of jobs and scheduled events', () => {
       until: new Date('2026-11-30T11:00:00.000Z'),
       signal: controller.signal,
     });
-    expect(result).toMatchObject({ sent: 0, planned: 0 });
+    expect(result).toMatchObject({ sent: 0, planned: 0, failed: 0, failures: [], byQueue: {} });
     expect(result.stoppedBy).toMatch(/while reading the archive/);
     expect(s3.commandCalls(ListObjectsV2Command)).toHaveLength(1);
     expect(clients.sqs.commandCalls(SendMessageBatchCommand)).toHaveLength(0);
@@ -354,6 +394,17 @@ describe('replay of jobs and scheduled events', () => {
     expect(entries[0]?.MessageDeduplicationId).toMatch(/^[0-9a-f]{64}$/);
   });
 
+  it('sends a job that kept a group to a standard queue without FIFO fields, which SQS refuses there', async () => {
+    archiveHolds('job', [{ ...job('job-1', 'events'), group: 'customer-42' }]);
+    clients.sqs.on(SendMessageBatchCommand).resolves({ Successful: [], Failed: [] });
+    await replay(s3Backend(), archived(), config, { source: 'job', ...window });
+    const [entry] = clients.sqs
+      .commandCalls(SendMessageBatchCommand)
+      .flatMap((call) => call.args[0].input.Entries ?? []);
+    expect(entry?.MessageDeduplicationId).toBeUndefined();
+    expect(entry?.MessageGroupId).toBeUndefined();
+  });
+
   it('still sends every event to the one queue --to names', async () => {
     archiveHolds('job', [job('job-1', 'orders')]);
     clients.sqs.on(SendMessageBatchCommand).resolves({ Successful: [], Failed: [] });
@@ -378,6 +429,262 @@ describe('replay of jobs and scheduled events', () => {
       /1 archived event\(s\) of the selection were sent to queue "retired", which .* no longer has: replay them to another queue with --to <queue> \(one of events, orders\)/,
     );
     expect(clients.sqs.commandCalls(SendMessageBatchCommand)).toHaveLength(0);
+  });
+});
+
+/** A webhook of `source` as the ingest function archived it, sent to `queues` by the routes of the time. */
+function webhook(source: string, id: string, type: string, body: unknown, queues: string[]): ArchiveRecord {
+  return {
+    source,
+    origin: 'webhook',
+    queues,
+    envelope: {
+      v: 1,
+      id,
+      source,
+      type,
+      receivedAt,
+      headers: {},
+      contentType: 'application/json',
+      body: JSON.stringify(body),
+      bodyEncoding: 'utf8',
+    } as ArchiveRecord['envelope'],
+  };
+}
+
+const archived = () => ({ ...stackTarget(), archiveBucket: 'archive' });
+const s3Backend = (overrides: Parameters<typeof testBackend>[0] = {}) =>
+  testBackend({ s3: new S3Client({ region: 'us-east-1' }), ...overrides });
+
+describe('replay of webhooks', () => {
+  it('sends each webhook through the current routes, to the FIFO group the queue rule gives it, with the run marker', async () => {
+    archiveHolds('shopify', [
+      webhook('shopify', 'sh-1', 'orders/create', { id: 42 }, ['events']),
+      webhook('shopify', 'sh-2', 'app/uninstalled', { id: 7 }, ['orders']),
+    ]);
+    clients.sqs.on(SendMessageBatchCommand).resolves({ Successful: [], Failed: [] });
+
+    const result = await replay(s3Backend(), archived(), config, {
+      source: 'shopify',
+      ...window,
+      replayId: 'run-1',
+    });
+
+    expect(result).toMatchObject({
+      replayId: 'run-1',
+      matched: 2,
+      sent: 2,
+      byQueue: { orders: 1, events: 1 },
+    });
+    const entries = clients.sqs
+      .commandCalls(SendMessageBatchCommand)
+      .flatMap((call) =>
+        (call.args[0].input.Entries ?? []).map((entry) => ({ queue: call.args[0].input.QueueUrl, entry })),
+      );
+    const toOrders = entries.find((e) => e.queue === ORDERS.url)?.entry;
+    expect(JSON.parse(toOrders?.MessageBody ?? '{}')).toMatchObject({ id: 'sh-1', replay: { id: 'run-1' } });
+    expect(toOrders?.MessageGroupId).toBe('42');
+    expect(toOrders?.MessageDeduplicationId).toMatch(/^[0-9a-f]{64}$/);
+    expect(toOrders?.MessageAttributes).toEqual({
+      'hookline.source': { DataType: 'String', StringValue: 'shopify' },
+      'hookline.type': { DataType: 'String', StringValue: 'orders/create' },
+      'hookline.id': { DataType: 'String', StringValue: 'sh-1' },
+      'hookline.replay': { DataType: 'String', StringValue: 'run-1' },
+    });
+    const toEvents = entries.find((e) => e.queue === EVENTS.url)?.entry;
+    expect(JSON.parse(toEvents?.MessageBody ?? '{}')).toMatchObject({ id: 'sh-2' });
+    expect(toEvents?.MessageGroupId).toBeUndefined();
+    expect(toEvents?.MessageDeduplicationId).toBeUndefined();
+  });
+
+  it('counts a webhook the current routes ignore, and sends it nowhere', async () => {
+    archiveHolds('github', [
+      webhook('github', 'gh-1', 'push', {}, ['events']),
+      webhook('github', 'gh-2', 'ping', {}, ['events']),
+    ]);
+    clients.sqs.on(SendMessageBatchCommand).resolves({ Successful: [], Failed: [] });
+    const result = await replay(s3Backend(), archived(), config, { source: 'github', ...window });
+    expect(result).toMatchObject({ matched: 2, planned: 1, sent: 1, ignored: 1, failed: 0 });
+    expect(result.stoppedBy).toBeUndefined();
+    expect(sentTo()).toEqual([{ queue: EVENTS.url, id: 'gh-1' }]);
+  });
+
+  it('ends a replay whose every event the routes ignore without sending, and not as stopped', async () => {
+    archiveHolds('github', [webhook('github', 'gh-2', 'ping', {}, ['events'])]);
+    const result = await replay(s3Backend(), archived(), config, { source: 'github', ...window });
+    expect(result).toMatchObject({ matched: 1, planned: 0, sent: 0, ignored: 1, failed: 0 });
+    expect(result.stoppedBy).toBeUndefined();
+    expect(clients.sqs.calls()).toHaveLength(0);
+  });
+
+  it('replays only the archived events whose type matches --type, and refuses one that matches none', async () => {
+    archiveHolds('github', [
+      webhook('github', 'gh-1', 'push', {}, ['events']),
+      webhook('github', 'gh-2', 'issues.opened', {}, ['events']),
+    ]);
+    const result = await replay(s3Backend(), archived(), config, {
+      source: 'github',
+      type: 'issues.*',
+      ...window,
+      dryRun: true,
+    });
+    expect(result).toMatchObject({ type: 'issues.*', matched: 1, planned: 1 });
+    await expect(
+      replay(s3Backend(), archived(), config, { source: 'github', type: 'release', ...window, dryRun: true }),
+    ).rejects.toThrow(
+      new CliError(
+        'no archived github event of type "release" was received between 2026-11-30T10:00:00.000Z and 2026-11-30T11:00:00.000Z: nothing was replayed',
+      ),
+    );
+  });
+});
+
+describe('replay refuses before reading the archive', () => {
+  it.each([
+    ['an empty --source', { source: '' }, '--source is empty: name one configured source'],
+    ['a blank --source', { source: '  ' }, '--source is empty: name one configured source'],
+    [
+      'an unknown source',
+      { source: 'gitlab' },
+      'unknown source "gitlab": use one of github, stripe, slack, shopify, standard, generic, schedule, job',
+    ],
+    ['an empty --type', { type: '' }, '--type is empty: give a type pattern such as "invoice.*"'],
+    ['a blank --type', { type: ' ' }, '--type is empty: give a type pattern such as "invoice.*"'],
+    ['an invalid --type', { type: 'a.***' }, /^--type "a\.\*\*\*" is not a valid type pattern: /],
+    [
+      '--since equal to --until',
+      { since: window.until },
+      '--since 2026-11-30T11:00:00.000Z is not before --until 2026-11-30T11:00:00.000Z',
+    ],
+    ['an unknown --to queue', { to: 'nope' }, /unknown queue "nope"/],
+  ] as const)('%s', async (_, options, message) => {
+    archiveHolds('job', [job('job-1', 'events')]);
+    const error = await replay(s3Backend(), archived(), config, {
+      source: 'job',
+      ...window,
+      ...options,
+    }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(CliError);
+    if (typeof message === 'string') expect((error as Error).message).toBe(message);
+    else expect((error as Error).message).toMatch(message);
+    expect(s3.calls()).toHaveLength(0);
+    expect(clients.sqs.calls()).toHaveLength(0);
+  });
+
+  it('a target without an event archive', async () => {
+    await expect(replay(s3Backend(), stackTarget(), config, { source: 'job', ...window })).rejects.toThrow(
+      'stack Hookline in us-east-1 has no event archive: enable archive in hookline.config.ts and deploy (or restart local mode)',
+    );
+  });
+
+  it("a job's queue whose outputs the stack does not publish, before sending any job", async () => {
+    archiveHolds('job', [job('job-1', 'events'), job('job-2', 'orders')]);
+    clients.sqs.on(SendMessageBatchCommand).resolves({ Successful: [], Failed: [] });
+    const target = { ...archived(), queues: { events: EVENTS }, queuesMissingOutputs: ['orders'] };
+    await expect(replay(s3Backend(), target, config, { source: 'job', ...window })).rejects.toThrow(/orders/);
+    expect(clients.sqs.commandCalls(SendMessageBatchCommand)).toHaveLength(0);
+  });
+
+  it('a stored body it cannot check (a missing grant): never counted as expired', async () => {
+    const big = job('job-big', 'events');
+    archiveHolds('job', [
+      {
+        ...big,
+        envelope: { ...big.envelope, body: undefined, payloadRef: { bucket: 'p', key: 'k', sizeBytes: 9 } },
+      },
+    ]);
+    s3.on(HeadObjectCommand).rejects(
+      Object.assign(new Error('Access Denied'), { name: 'AccessDenied', $metadata: { httpStatusCode: 403 } }),
+    );
+    await expect(replay(s3Backend(), archived(), config, { source: 'job', ...window })).rejects.toThrow(
+      new CliError(
+        'cannot check the stored body s3://p/k of an archived event (Access Denied): nothing was replayed',
+      ),
+    );
+    expect(clients.sqs.calls()).toHaveLength(0);
+    expect(s3).toReceiveCommandWith(HeadObjectCommand, { Bucket: 'p', Key: 'k' });
+  });
+});
+
+describe('replay sends', () => {
+  it('counts an entry the queue refused as failed with its reason, and records only the sent ones', async () => {
+    archiveHolds('job', [job('job-1', 'events'), job('job-2', 'events'), job('job-3', 'events')]);
+    clients.sqs.on(SendMessageBatchCommand).resolves({
+      Successful: [{ Id: '0', MessageId: 'm0', MD5OfMessageBody: '' }],
+      Failed: [
+        { Id: '1', Code: 'KmsThrottled', SenderFault: false, Message: 'KMS throttled' },
+        { Id: '2', Code: 'InternalError', SenderFault: false },
+      ],
+    });
+    const replayed: unknown[] = [];
+    const backend = s3Backend();
+    const result = await replay(backend, archived(), config, {
+      source: 'job',
+      ...window,
+      replayId: 'run-2',
+      onReplayed: (event) => replayed.push(event),
+    });
+    expect(result).toMatchObject({ planned: 3, sent: 1, failed: 2, byQueue: { events: 1 } });
+    expect(result.failures).toEqual([
+      { id: 'job-2', queue: 'events', reason: 'KMS throttled' },
+      { id: 'job-3', queue: 'events', reason: 'refused' },
+    ]);
+    expect(replayed).toEqual([
+      {
+        id: 'job-1',
+        source: 'job',
+        type: 'welcome.email',
+        queue: 'events',
+        replayId: 'run-2',
+        at: new Date(backend.clock.now()).toISOString(),
+      },
+    ]);
+  });
+
+  it('paces batches of 10 to --rate events per second', async () => {
+    archiveHolds(
+      'job',
+      Array.from({ length: 25 }, (_, i) => job(`job-${i}`, 'events')),
+    );
+    clients.sqs.on(SendMessageBatchCommand).resolves({ Successful: [], Failed: [] });
+    const backend = s3Backend();
+    const result = await replay(backend, archived(), config, { source: 'job', ...window, rate: 10 });
+    expect(result.sent).toBe(25);
+    // 25 events at 10/s: 2.5 s in all, the first batch at once.
+    expect(backend.clock.sleeps).toEqual([1000, 1000, 500]);
+    expect(backend.output.progressUpdates.filter(([label]) => label === 'replaying job')).toEqual([
+      ['replaying job', 10, 25],
+      ['replaying job', 20, 25],
+      ['replaying job', 25, 25],
+    ]);
+  });
+});
+
+describe('replay in local mode', () => {
+  const local = () =>
+    localTestTarget({
+      queues: { events: { ...EVENTS, eventSourceMappingId: undefined } as never },
+      archiveBucket: 'archive',
+    });
+
+  it('has local mode write its buffered records first, then replays', async () => {
+    archiveHolds('job', [job('job-1', 'events')]);
+    clients.sqs.on(SendMessageBatchCommand).resolves({ Successful: [], Failed: [] });
+    const asked: string[] = [];
+    const http: HttpFetch = async (url, init) => {
+      asked.push(`${init?.method} ${url}`);
+      return Response.json({}, { status: 200 });
+    };
+    const result = await replay(s3Backend({ http }), local(), config, { source: 'job', ...window });
+    expect(asked).toEqual(['POST http://127.0.0.1:3000/_hookline/archive/flush']);
+    expect(result).toMatchObject({ sent: 1 });
+  });
+
+  it('says archiving is off when local mode has no archive', async () => {
+    const http: HttpFetch = async () => new Response('', { status: 404 });
+    await expect(replay(s3Backend({ http }), local(), config, { source: 'job', ...window })).rejects.toThrow(
+      'archiving is off in local mode: set archive.enabled (the default) and restart npm start',
+    );
   });
 });
 

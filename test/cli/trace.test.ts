@@ -214,6 +214,44 @@ describe('trace on a deployed stack', () => {
     );
   });
 
+  it('searches the last 7 days of logs, up to now', async () => {
+    logs.on(StartQueryCommand).resolves({ queryId: 'q-w' });
+    logs.on(GetQueryResultsCommand).resolves({ status: 'Complete', results: LINES });
+    const backend = testBackend({ logs: new CloudWatchLogsClient({ region: 'us-east-1' }) });
+    await trace(backend, target(), 'e1', { journalPath: '/x' });
+    const now = backend.clock.now() / 1000;
+    expect(logs.commandCalls(StartQueryCommand)[0]?.args[0].input).toMatchObject({
+      startTime: now - 7 * 86_400,
+      endTime: now,
+    });
+  });
+
+  it('gives up on a query that is still running after its timeout, and on one that failed, saying so', async () => {
+    logs.on(StartQueryCommand).resolves({ queryId: 'q-slow' });
+    logs.on(GetQueryResultsCommand).resolves({ status: 'Running', results: [] });
+    const backend = testBackend({ logs: new CloudWatchLogsClient({ region: 'us-east-1' }) });
+    await expect(trace(backend, target(), 'e1', { journalPath: '/x' })).rejects.toThrow(
+      'the Logs Insights query is still Running after 120 s: run hookline trace again',
+    );
+    expect(backend.clock.sleeps).toHaveLength(120);
+    expect(new Set(backend.clock.sleeps)).toEqual(new Set([1000]));
+    logs.on(GetQueryResultsCommand).resolves({ status: 'Failed' });
+    await expect(trace(backend, target(), 'e1', { journalPath: '/x' })).rejects.toThrow(
+      'the Logs Insights query ended Failed: run hookline trace again',
+    );
+  });
+
+  it('with --source keeps the lines that name no source (a consumer line), and refuses a blank --source', async () => {
+    logs.on(StartQueryCommand).resolves({ queryId: 'q-s' });
+    logs.on(GetQueryResultsCommand).resolves({ status: 'Complete', results: LINES });
+    const backend = testBackend({ logs: new CloudWatchLogsClient({ region: 'us-east-1' }) });
+    const result = await trace(backend, target(), 'e1', { journalPath: '/x', source: 'stripe' });
+    expect(result.steps).toHaveLength(9);
+    await expect(trace(backend, target(), 'e1', { journalPath: '/x', source: ' ' })).rejects.toThrow(
+      '--source is empty: name the source of the event, or leave it out',
+    );
+  });
+
   it('refuses an empty id', async () => {
     await expect(trace(testBackend(), target(), ' ', { journalPath: '/x' })).rejects.toThrow(/id is empty/);
   });
@@ -301,6 +339,43 @@ describe('idempotency of replays', () => {
 describe('trace in local mode', () => {
   const local: LocalTarget = localTestTarget();
 
+  it("reads each kind of journal line as its outcome line, and skips lines about no event's outcome", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hookline-trace-kinds-'));
+    const journalPath = join(dir, 'journal.jsonl');
+    const at = (second: number) => `2026-11-30T10:00:0${second}.000Z`;
+    const lines = [
+      {
+        event: 'scheduled',
+        via: 'jobs endpoint',
+        id: 'x',
+        source: 'job',
+        status: 202,
+        queue: 'events',
+        at: at(1),
+      },
+      { event: 'queued', id: 'x', source: 'job', status: 202, queue: 'events', at: at(2) },
+      { event: 'received', id: 'x', source: 'job', status: 202, at: at(3) },
+      { event: 'retried', id: 'x', queue: 'events', attempt: 1, reason: 'E', at: at(4) },
+      { event: 'processed', id: 'x', queue: 'events', at: at(5) },
+      { event: 'log', id: 'x', queue: 'events', attempt: 1, at: at(6) },
+      { event: 'scheduled', id: 'x', source: 'job', queue: 'events', at: at(7) },
+    ];
+    writeFileSync(journalPath, `${lines.map((l) => JSON.stringify(l)).join('\n')}\n`);
+    try {
+      const result = await trace(testBackend(), local, 'x', { journalPath });
+      expect(result.steps.map((s) => [s.step, s.at])).toEqual([
+        ['received', at(1)],
+        ['scheduled', at(1)],
+        ['received', at(2)],
+        ['queued', at(2)],
+        ['attempt', at(4)],
+        ['scheduled', at(7)],
+      ]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('reads the whole journal, beyond the 5,000 events of the live feed, and says which journal it searched', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'hookline-trace-journal-'));
     const journalPath = join(dir, 'journal.jsonl');
@@ -362,6 +437,22 @@ describe("how a job's timeline starts", () => {
     // A stack that does not publish the endpoint's log group: how the job was sent is not known.
     const unsearched = withJobRecord(timeline, record(), { endpointSearched: false });
     expect(unsearched.steps[0]?.via).toBeUndefined();
+  });
+
+  it("places the record's enqueue before an attempt of the same time, takes a named attempt as the record's when the record names no generation, and adds no enqueue without its time", () => {
+    const same = withJobRecord(buildTimeline('j', [{ ...attempt, at: at(1) }]), record(), {
+      endpointSearched: true,
+    });
+    expect(same.steps.map((s) => s.step)).toEqual(['queued', 'attempt']);
+    const named = withJobRecord(buildTimeline('j', [{ ...attempt, generation: '2' }]), record(), {
+      endpointSearched: true,
+    });
+    expect(named.steps.map((s) => s.step)).toEqual(['queued', 'attempt']);
+    expect(named.notes).toBeUndefined();
+    const timeless = withJobRecord(buildTimeline('j', [attempt]), record({ enqueuedAt: undefined }), {
+      endpointSearched: true,
+    });
+    expect(timeless.steps.map((s) => s.step)).toEqual(['attempt']);
   });
 
   it('shows an id enqueued again after its dedupe window in time order, once each, and says the earlier enqueue is not shown', () => {
@@ -629,6 +720,177 @@ describe('trace of a job on a deployed stack', () => {
       `if it is a job, ${ENQUEUE_NOT_RECORDED_WITHOUT_DEDUPE}`,
     );
     expect(looked).toEqual(['nope']);
+  });
+});
+
+describe("a job's timeline from its record, on a deployed stack", () => {
+  const attemptLine = row({
+    '@timestamp': '2026-11-30 10:00:05.000',
+    message: 'record outcome',
+    outcome: 'processed',
+    id: 'job-3',
+    source: 'job',
+    queue: 'events',
+    attempt: '1',
+  });
+  const readJob = async (): Promise<JobRecordLookup> => ({
+    kept: true,
+    job: { id: 'job-3', state: 'completed', queue: 'events', enqueuedAt: '2026-11-30T10:00:00.000Z' },
+  });
+
+  it("names the producer as the sender only where the jobs endpoint's lines were searched", async () => {
+    logs.on(StartQueryCommand).resolves({ queryId: 'q-p' });
+    logs.on(GetQueryResultsCommand).resolves({ status: 'Complete', results: [attemptLine] });
+    const backend = testBackend({ logs: new CloudWatchLogsClient({ region: 'us-east-1' }) });
+    const before = await trace(backend, target(), 'job-3', { journalPath: '/x', readJob });
+    expect(before.steps[0]).toEqual({ at: '2026-11-30T10:00:00.000Z', step: 'queued', queues: ['events'] });
+    const withEndpoint = {
+      ...target(),
+      logGroups: { ...target().logGroups, jobsEndpoint: '/aws/lambda/jobs-endpoint' },
+    };
+    const after = await trace(backend, withEndpoint, 'job-3', { journalPath: '/x', readJob });
+    expect(after.steps[0]).toMatchObject({ step: 'queued', via: 'producer' });
+  });
+});
+
+describe('what each outcome line adds to a timeline', () => {
+  const at = (second: number) => `2026-11-30T10:00:${String(second).padStart(2, '0')}.000Z`;
+
+  it('queues nothing for a webhook or job that was not queued, and keeps the reason it was refused', () => {
+    const result = buildTimeline('e', [
+      {
+        at: at(1),
+        kind: 'ingest',
+        outcome: 'rejected',
+        id: 'e',
+        source: 's',
+        status: 401,
+        reason: 'bad signature',
+      },
+      { at: at(2), kind: 'ingest', outcome: 'duplicate', id: 'e', source: 's', status: 200, queue: 'events' },
+      { at: at(3), kind: 'job', outcome: 'duplicate', id: 'e', source: 'job', status: 200, queue: 'events' },
+    ]);
+    expect(result.steps).toEqual([
+      { at: at(1), step: 'received', source: 's', status: 401, outcome: 'rejected', error: 'bad signature' },
+      { at: at(2), step: 'received', source: 's', status: 200, outcome: 'duplicate' },
+      { at: at(3), step: 'received', via: 'jobs endpoint', status: 200, outcome: 'duplicate' },
+    ]);
+  });
+
+  it("shows a schedule's firing recorded by local mode, and marks a redrive and a replay as inferred", () => {
+    const result = buildTimeline('e', [
+      {
+        at: at(1),
+        kind: 'scheduled',
+        id: 'e',
+        source: 'schedule',
+        type: 'schedule.heartbeat',
+        queue: 'events',
+      },
+      {
+        at: at(2),
+        kind: 'consumer',
+        outcome: 'dead-lettered',
+        id: 'e',
+        queue: 'events',
+        attempt: 1,
+        reason: 'E',
+      },
+      { at: at(3), kind: 'consumer', outcome: 'processed', id: 'e', queue: 'events', attempt: 1 },
+      {
+        at: at(4),
+        kind: 'consumer',
+        outcome: 'processed',
+        id: 'e',
+        queue: 'events',
+        attempt: 1,
+        replayId: 'r',
+      },
+    ]);
+    expect(result.steps.filter((s) => s.step !== 'attempt')).toEqual([
+      { at: at(1), step: 'scheduled', source: 'schedule', type: 'schedule.heartbeat', queues: ['events'] },
+      { at: at(2), step: 'dead-lettered', queue: 'events', error: 'E' },
+      { at: at(3), step: 'redriven', queue: 'events', inferred: true },
+      { at: at(4), step: 'replayed', queue: 'events', replayId: 'r', inferred: true },
+    ]);
+  });
+});
+
+describe('a timeline of replay runs recorded by local mode', () => {
+  const at = (second: number) => `2026-11-30T10:00:${String(second).padStart(2, '0')}.000Z`;
+
+  it('shows each run once, where local mode recorded it, however many queues it sent to', () => {
+    const result = buildTimeline('e', [
+      { at: at(1), kind: 'replayed', id: 'e', source: 's', queue: 'events', replayId: 'r-1' },
+      { at: at(1), kind: 'replayed', id: 'e', source: 's', queue: 'audit', replayId: 'r-1' },
+      {
+        at: at(2),
+        kind: 'consumer',
+        outcome: 'processed',
+        id: 'e',
+        queue: 'events',
+        attempt: 1,
+        replayId: 'r-1',
+      },
+      { at: at(3), kind: 'replayed', id: 'e', source: 's', queue: 'events', replayId: 'r-2' },
+      { at: at(4), kind: 'replayed', id: 'e', source: 's', queue: 'events' },
+    ]);
+    expect(result.steps).toEqual([
+      { at: at(1), step: 'replayed', queue: 'events', replayId: 'r-1' },
+      { at: at(2), step: 'attempt', queue: 'events', attempt: 1, outcome: 'processed', replayId: 'r-1' },
+      { at: at(3), step: 'replayed', queue: 'events', replayId: 'r-2' },
+    ]);
+  });
+});
+
+describe('how a job timeline ends', () => {
+  const at = (minute: number) => `2026-11-30T10:${String(minute).padStart(2, '0')}:00.000Z`;
+  const attempt: OutcomeRow = {
+    at: at(30),
+    kind: 'consumer',
+    outcome: 'dead-lettered',
+    id: 'j',
+    source: 'job',
+    queue: 'jobs',
+    attempt: 3,
+    reason: 'Error: bad input',
+  };
+  const job = (fields: Partial<JobStatus>): JobRecordLookup => ({
+    kept: true,
+    job: {
+      id: 'j',
+      state: 'completed',
+      queue: 'jobs',
+      enqueuedAt: at(1),
+      dueAt: at(30),
+      scheduleName: 'Hookline-job-1',
+      ...fields,
+    },
+  });
+
+  it('shows no pending due time for a delayed job that already ran', () => {
+    const done = withJobRecord(
+      buildTimeline('j', [{ ...attempt, outcome: 'processed', reason: undefined }]),
+      job({}),
+      {
+        endpointSearched: true,
+      },
+    );
+    expect(done.steps.map((s) => s.step)).toEqual(['scheduled', 'attempt']);
+    expect(done.job).toEqual({ state: 'completed' });
+  });
+
+  it('does not blame Scheduler for a delayed job its consumer dead-lettered', () => {
+    const reason = 'Error: bad input';
+    const dead = withJobRecord(buildTimeline('j', [attempt]), job({ state: 'dead-lettered', reason }), {
+      endpointSearched: true,
+    });
+    expect(dead.steps.map((s) => [s.step, s.queue ?? s.queues?.join()])).toEqual([
+      ['scheduled', 'jobs'],
+      ['attempt', 'jobs'],
+      ['dead-lettered', 'jobs'],
+    ]);
+    expect(dead.job).toEqual({ state: 'dead-lettered', reason });
   });
 });
 

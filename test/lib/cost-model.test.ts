@@ -2,12 +2,15 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import exampleConfig from '../../hookline.config';
+import { ARCHIVE_RECORD_MAX_BYTES } from '../../lambda/shared/archive';
 import { resolveConfig } from '../../lib/config';
 import {
   archiveRecordBytes,
   type CostInput,
   costInputOf,
+  ENVELOPE_OVERHEAD_BYTES,
   estimateCost,
+  formatCount,
   parseCount,
   renderCostTable,
   routedShares,
@@ -79,6 +82,12 @@ describe('cost model arithmetic (per million webhooks, us-east-1 list prices)', 
     expect(line(base, 'S3 claim checks')).toBeUndefined();
   });
 
+  it('keeps an envelope of exactly the inline limit inline, as the ingest does', () => {
+    const atLimit = { ...base, bodyBytes: base.inlineLimitBytes - ENVELOPE_OVERHEAD_BYTES };
+    expect(line(atLimit, 'S3 claim checks')).toBeUndefined();
+    expect(line({ ...atLimit, bodyBytes: atLimit.bodyBytes + 1 }, 'S3 claim checks')).toBeCloseTo(5.4, 9);
+  });
+
   it('totals per million and per month, and isolates what exactly-once costs', () => {
     const estimate = estimateCost(base);
     const sum = 1 + 0.333334 + 1.316667 + 0.48 + 0.04 + 1.316667;
@@ -116,6 +125,10 @@ describe('cost model input from a configuration', () => {
     );
     // A body too large for a Firehose record is archived claim-checked, as the ingest does.
     expect(archiveRecordBytes(2 * 1024 * 1024)).toBe(2048 + 128);
+    // A record of exactly the largest size still carries the body.
+    const fits = ARCHIVE_RECORD_MAX_BYTES - 1024 - 128;
+    expect(archiveRecordBytes(fits)).toBe(ARCHIVE_RECORD_MAX_BYTES);
+    expect(archiveRecordBytes(fits + 1)).toBe(2048 + 128);
     const off = costInputOf(resolveConfig({ ...exampleConfig, archive: { enabled: false } }), {
       eventsPerMonth: 1_000_000,
     });
@@ -186,14 +199,49 @@ describe('cost model input from a configuration', () => {
     expect(routing.join('\n')).toMatch(/not priced .*: shopify orders\/\* → orders/);
   });
 
+  it("prices a source's route for every type (no type, or **) as taking all its webhooks, and lists only typed routes as not priced", () => {
+    const consumer = { entry: 'lambda/consumers/events.ts' };
+    const config = resolveConfig({
+      sources: { stripe: { type: 'stripe' }, github: { type: 'github' } },
+      queues: { billing: { consumer }, audit: { consumer } },
+      routes: [
+        { source: 'stripe', type: 'invoice.paid', queues: ['billing'] },
+        { source: 'github', type: '**', queues: ['billing'] },
+        { source: '*', queues: ['audit'] },
+      ],
+      defaultRoute: 'ignore',
+    });
+    const { shares, routing } = routedShares(config);
+    // stripe's webhooks follow the route for every source, github's its own ** route.
+    expect(Object.fromEntries(shares)).toEqual({ billing: 0.5, audit: 0.5 });
+    expect(routing).toEqual([
+      'webhooks spread evenly over the 2 source(s), each following its route for every type, else the default route',
+      'not priced (the share of these types is unknown): stripe invoice.paid → billing',
+    ]);
+    // Without routes for particular types, nothing is listed as not priced.
+    expect(routedShares(resolveConfig({ ...exampleConfig, routes: [] })).routing).toEqual([
+      'webhooks spread evenly over the 6 source(s), each following its route for every type, else the default route',
+    ]);
+  });
+
   it.each([
     ['10M', 10_000_000],
     ['1.5M', 1_500_000],
     ['250k', 250_000],
     ['2500', 2500],
     ['1_000_000', 1_000_000],
+    ['1.25M', 1_250_000],
   ])('reads %s as %d', (text, n) => {
     expect(parseCount(text)).toBe(n);
+  });
+
+  it.each([
+    [1_000_000, '1M'],
+    [999_999, '1000k'],
+    [1000, '1k'],
+    [999, '999'],
+  ])('writes %d webhooks as %s', (n, text) => {
+    expect(formatCount(n)).toBe(text);
   });
 
   it.each(['', 'ten', '-5', '0', '0.4', '0.0001k', '5G', '1.5.2M', '1e99'])('refuses %j', (text) => {
