@@ -497,6 +497,40 @@ describe('replay of webhooks', () => {
     expect(toEvents?.MessageDeduplicationId).toBeUndefined();
   });
 
+  it("sends a webhook to a fair queue in its tenant's group, with the tenant attribute; one without the value is its source's tenant", async () => {
+    const fair = resolveConfig({
+      ...exampleConfig,
+      queues: {
+        ...exampleConfig.queues,
+        events: { ...exampleConfig.queues.events, tenants: { shopify: { header: 'X-Shopify-Shop-Domain' } } },
+      },
+    });
+    const withShop = webhook('shopify', 'sh-3', 'app/uninstalled', { id: 7 }, ['events']);
+    archiveHolds('shopify', [
+      {
+        ...withShop,
+        envelope: { ...withShop.envelope, headers: { 'x-shopify-shop-domain': 'quiet.myshopify.com' } },
+      },
+      webhook('shopify', 'sh-4', 'app/uninstalled', { id: 8 }, ['events']),
+    ]);
+    clients.sqs.on(SendMessageBatchCommand).resolves({ Successful: [], Failed: [] });
+
+    await replay(s3Backend(), archived(), fair, { source: 'shopify', ...window, replayId: 'run-2' });
+
+    const entries = clients.sqs
+      .commandCalls(SendMessageBatchCommand)
+      .flatMap((call) => call.args[0].input.Entries ?? []);
+    const entryOf = (id: string) => entries.find((e) => JSON.parse(e.MessageBody ?? '{}').id === id);
+    expect(entryOf('sh-3')?.MessageGroupId).toBe('quiet.myshopify.com');
+    expect(entryOf('sh-3')?.MessageAttributes?.['hookline.tenant']).toEqual({
+      DataType: 'String',
+      StringValue: 'quiet.myshopify.com',
+    });
+    expect(entryOf('sh-3')?.MessageDeduplicationId).toBeUndefined();
+    expect(entryOf('sh-4')?.MessageGroupId).toBe('shopify');
+    expect(entryOf('sh-4')?.MessageAttributes?.['hookline.tenant']?.StringValue).toBe('shopify');
+  });
+
   it('counts a webhook the current routes ignore, and sends it nowhere', async () => {
     archiveHolds('github', [
       webhook('github', 'gh-1', 'push', {}, ['events']),
