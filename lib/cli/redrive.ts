@@ -422,6 +422,16 @@ function markedAttributes(message: Message, runId: string): Record<string, Messa
   return { [MESSAGE_ATTRIBUTES.redrive]: { DataType: 'String', StringValue: runId }, ...kept };
 }
 
+/**
+ * On a standard queue, a fair queue's message goes back in its tenant's message group (the group SQS kept, or
+ * the tenant attribute the ingest wrote beside it): without one, SQS fair queues cannot tell a redriven backlog of
+ * one tenant from the others' messages, and it would delay them as one noisy tenant would.
+ */
+function tenantGroupOf(message: Message, group: string | undefined): { MessageGroupId?: string } {
+  const tenant = group ?? message.MessageAttributes?.[MESSAGE_ATTRIBUTES.tenant]?.StringValue;
+  return tenant ? { MessageGroupId: tenant } : {};
+}
+
 function randomRunId(now: number): string {
   return `${now.toString(36)}${Math.random().toString(36).slice(2, 8)}`;
 }
@@ -773,7 +783,7 @@ class OneByOneRedrive {
             MessageGroupId: group,
             MessageDeduplicationId: `redrive-${this.runId}-${messageId}`.slice(0, 128),
           }
-        : {}),
+        : tenantGroupOf(m, group)),
     };
   }
 

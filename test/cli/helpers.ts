@@ -161,6 +161,8 @@ export function deadLetterMessage(
   options: {
     type?: string;
     group?: string;
+    /** The tenant attribute the ingest writes for a fair queue's message. */
+    tenant?: string;
     id?: string;
     error?: boolean;
     body?: string;
@@ -194,6 +196,7 @@ export function deadLetterMessage(
       'hookline.source': { DataType: 'String', StringValue: 'stripe' },
       'hookline.type': { DataType: 'String', StringValue: options.type ?? 'invoice.paid' },
       'hookline.id': { DataType: 'String', StringValue: id },
+      ...(options.tenant ? { 'hookline.tenant': { DataType: 'String', StringValue: options.tenant } } : {}),
       ...(options.error === false
         ? {}
         : {

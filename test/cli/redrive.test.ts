@@ -413,6 +413,22 @@ describe('redrive one by one', () => {
     expect(deeper.movedIds).toEqual(['evt-5']);
   });
 
+  it("sends a fair queue's messages back in their tenants' groups, the one SQS kept or else the tenant attribute, and a message without either in none", async () => {
+    installFakeQueue(sqs, EVENTS.deadLetterUrl, [
+      deadLetterMessage(1, { group: 'acct_noisy', tenant: 'acct_noisy' }),
+      deadLetterMessage(2, { tenant: 'acct_quiet' }),
+      deadLetterMessage(3),
+    ]);
+    acceptAllSends();
+    const result = await redrive(testBackend(), stackTarget(), { queue: 'events', type: 'invoice.*' });
+    expect(result).toMatchObject({ moved: 3, failed: 0 });
+    const groups = Object.fromEntries(
+      sentEntries().map((e) => [JSON.parse(e.MessageBody).id, e.MessageGroupId ?? 'none']),
+    );
+    expect(groups).toEqual({ 'evt-1': 'acct_noisy', 'evt-2': 'acct_quiet', 'evt-3': 'none' });
+    expect(sentEntries().every((e) => e.MessageDeduplicationId === undefined)).toBe(true);
+  });
+
   it('reads a --type of exactly * as routes do: every type, dotted ones too', async () => {
     const dlq = installFakeQueue(sqs, EVENTS.deadLetterUrl, [
       deadLetterMessage(1, { type: 'push' }),
