@@ -424,8 +424,8 @@ function markedAttributes(message: Message, runId: string): Record<string, Messa
 
 /**
  * On a standard queue, a fair queue's message goes back in its tenant's message group (the group SQS kept, or
- * the tenant attribute the ingest wrote beside it): without one, SQS fair queues cannot tell a redriven backlog of
- * one tenant from the others' messages, and it would delay them as one noisy tenant would.
+ * the tenant attribute the ingest wrote beside it). SQS fair queues take each message without a group for a
+ * tenant of its own, so a redriven backlog of one tenant would pass for many quiet tenants, served first.
  */
 function tenantGroupOf(message: Message, group: string | undefined): { MessageGroupId?: string } {
   const tenant = group ?? message.MessageAttributes?.[MESSAGE_ATTRIBUTES.tenant]?.StringValue;
