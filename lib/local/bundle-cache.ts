@@ -29,6 +29,8 @@ const FORMAT = 2;
 const ABSENT = 'absent';
 /** How long an input must have been unchanged before it was hashed for its stat signature to be recorded. */
 export const SETTLED_MS = 2_000;
+/** More than a scheduler tick (1 to 10 ms), by how much a file's timestamp can trail the clock it was written at. */
+const FILE_CLOCK_LAG_MS = 100;
 /**
  * Entries kept: each is one bundle at one output path (~1 MB plus its source map), and every edit or new
  * output folder (tests use one per run) adds one; the least recently used go first.
@@ -244,9 +246,14 @@ function inputFiles(options: BuildOptions, metafile: Metafile): string[] {
     .map((path) => resolve(base, path));
 }
 
+/**
+ * Whether the file may have changed at or after `time`. Linux stamps a write from a clock that lags `Date.now()`
+ * by up to a scheduler tick, so an edit made just after the build started can carry an earlier time: anything
+ * from {@link FILE_CLOCK_LAG_MS} before counts, which at worst leaves a build just after a save unstored.
+ */
 function modifiedSince(path: string, time: number): boolean {
   try {
-    return statSync(path).mtimeMs >= time;
+    return statSync(path).mtimeMs >= time - FILE_CLOCK_LAG_MS;
   } catch {
     return true;
   }
