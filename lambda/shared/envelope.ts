@@ -55,6 +55,22 @@ export interface ReplayMarker {
   at: string;
 }
 
+/** The parts of a received SQS message that record its tenant. */
+export interface TenantCarrier {
+  readonly Attributes?: { readonly MessageGroupId?: string };
+  readonly MessageAttributes?: Readonly<Record<string, { readonly StringValue?: string }>>;
+}
+
+/**
+ * The tenant a received message was sent with: its message group id, or else the tenant attribute sent beside it
+ * (all local mode's emulator keeps on a standard queue). Undefined for a message sent with neither.
+ */
+export function recordedTenantOf(message: TenantCarrier): string | undefined {
+  return (
+    message.Attributes?.MessageGroupId ?? message.MessageAttributes?.[MESSAGE_ATTRIBUTES.tenant]?.StringValue
+  );
+}
+
 /** SQS message attribute names that travel with every envelope (filterable without parsing the body). */
 export const MESSAGE_ATTRIBUTES = {
   source: 'hookline.source',

@@ -18,7 +18,12 @@ import {
   StartMessageMoveTaskCommand,
 } from '@aws-sdk/client-sqs';
 import { typeMatches } from '../../lambda/ingest/routing';
-import { FAILURE_ATTRIBUTES, MAX_MESSAGE_ATTRIBUTES, MESSAGE_ATTRIBUTES } from '../../lambda/shared/envelope';
+import {
+  FAILURE_ATTRIBUTES,
+  MAX_MESSAGE_ATTRIBUTES,
+  MESSAGE_ATTRIBUTES,
+  recordedTenantOf,
+} from '../../lambda/shared/envelope';
 import { validateTypePattern } from '../../lambda/shared/type-pattern';
 import { JOB_SCHEDULES_RESEND } from '../stack-outputs';
 import { type Backend, contextOf } from './backend';
@@ -423,12 +428,12 @@ function markedAttributes(message: Message, runId: string): Record<string, Messa
 }
 
 /**
- * On a standard queue, a fair queue's message goes back in its tenant's message group (the group SQS kept, or
- * the tenant attribute the ingest wrote beside it). SQS fair queues take each message without a group for a
- * tenant of its own, so a redriven backlog of one tenant would pass for many quiet tenants, served first.
+ * On a standard queue, a fair queue's message goes back in its tenant's message group. SQS fair queues take each
+ * message without a group for a tenant of its own, so a redriven backlog of one tenant would pass for many quiet
+ * tenants, served first.
  */
-function tenantGroupOf(message: Message, group: string | undefined): { MessageGroupId?: string } {
-  const tenant = group ?? message.MessageAttributes?.[MESSAGE_ATTRIBUTES.tenant]?.StringValue;
+function tenantGroupOf(message: Message): { MessageGroupId?: string } {
+  const tenant = recordedTenantOf(message);
   return tenant ? { MessageGroupId: tenant } : {};
 }
 
@@ -783,7 +788,7 @@ class OneByOneRedrive {
             MessageGroupId: group,
             MessageDeduplicationId: `redrive-${this.runId}-${messageId}`.slice(0, 128),
           }
-        : tenantGroupOf(m, group)),
+        : tenantGroupOf(m)),
     };
   }
 

@@ -9,15 +9,11 @@
  * neither is a tenant of its own, as in SQS.
  */
 import type { Message } from '@aws-sdk/client-sqs';
-import { MESSAGE_ATTRIBUTES } from '../../lambda/shared/envelope';
+import { recordedTenantOf } from '../../lambda/shared/envelope';
 
 /** The tenant SQS fair queues would see for a message. */
 export function tenantOf(message: Message): string {
-  return (
-    message.Attributes?.MessageGroupId ??
-    message.MessageAttributes?.[MESSAGE_ATTRIBUTES.tenant]?.StringValue ??
-    `message:${message.MessageId ?? ''}`
-  );
+  return recordedTenantOf(message) ?? `message:${message.MessageId ?? ''}`;
 }
 
 /** A held message and when its visibility was last set. */
