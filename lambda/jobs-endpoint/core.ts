@@ -147,7 +147,7 @@ function bodyOf(event: APIGatewayProxyEventV2): string | undefined {
   return body.length > MAX_WEBHOOK_BODY_BYTES ? undefined : body.toString('utf8');
 }
 
-/** `{ type, payload, id?, delay?, group? }`, or undefined when it is not that shape. */
+/** `{ type, payload, id?, delay?, group?, tenant? }`, or undefined when it is not that shape. */
 export function parseJobRequest(body: string): JobRequest | undefined {
   let json: unknown;
   try {
@@ -156,10 +156,10 @@ export function parseJobRequest(body: string): JobRequest | undefined {
     return undefined;
   }
   if (json === null || typeof json !== 'object' || Array.isArray(json)) return undefined;
-  const { type, payload, id, delay, group, ...rest } = json as Record<string, unknown>;
+  const { type, payload, id, delay, group, tenant, ...rest } = json as Record<string, unknown>;
   if (Object.keys(rest).length > 0 || typeof type !== 'string' || payload === undefined) return undefined;
-  // The producer checks what an id and a group may hold (a ProducerConfigError, so a 400 as well).
-  if (!optionalText(id) || !optionalText(group)) return undefined;
+  // The producer checks what an id, a group and a tenant may hold (a ProducerConfigError, so a 400 as well).
+  if (!optionalText(id) || !optionalText(group) || !optionalText(tenant)) return undefined;
   const parsedDelay = parseDelay(delay);
   if (parsedDelay === null) return undefined;
   return {
@@ -168,6 +168,7 @@ export function parseJobRequest(body: string): JobRequest | undefined {
     options: {
       ...(typeof id === 'string' ? { id } : {}),
       ...(typeof group === 'string' ? { group } : {}),
+      ...(typeof tenant === 'string' ? { tenant } : {}),
       ...(parsedDelay ? { delay: parsedDelay } : {}),
     },
   };

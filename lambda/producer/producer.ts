@@ -64,6 +64,13 @@ export interface SendOptions {
   readonly delay?: Delay;
   /** FIFO message group (FIFO queues only): 1 to 128 printable ASCII characters without spaces. Default: the job type. */
   readonly group?: string;
+  /**
+   * The tenant the job belongs to (standard queues only), sent as the SQS message group id so that SQS fair queues
+   * serve quiet tenants first while one has a backlog: 1 to 128 printable ASCII characters without spaces. A job
+   * delayed beyond 15 minutes arrives without it (EventBridge Scheduler sets a message group for FIFO queues only).
+   * Default: none, and SQS counts each job without a tenant as a tenant of its own.
+   */
+  readonly tenant?: string;
 }
 
 /** One job of a batch. */
@@ -188,7 +195,10 @@ interface Prepared {
   readonly attributes: Readonly<Record<string, string>>;
   readonly dueAt: Date | undefined;
   readonly delaySeconds: number;
+  /** A FIFO queue's message group. */
   readonly groupId: string | undefined;
+  /** A standard queue's tenant, sent as its message group (fair queues). */
+  readonly tenant: string | undefined;
   readonly enqueuedAt: Date;
 }
 
@@ -360,6 +370,7 @@ export class Producer {
       [MESSAGE_ATTRIBUTES.source]: envelope.source,
       [MESSAGE_ATTRIBUTES.type]: envelope.type,
       [MESSAGE_ATTRIBUTES.eventId]: id,
+      ...(options.tenant !== undefined ? { [MESSAGE_ATTRIBUTES.tenant]: options.tenant } : {}),
     };
     const scheduled = delaySeconds > MAX_SQS_DELAY_SECONDS;
     const fit: FitOptions = {
@@ -395,6 +406,7 @@ export class Producer {
       dueAt: delaySeconds > 0 ? new Date(dueMs) : undefined,
       delaySeconds,
       groupId: queue.fifo ? (options.group ?? job.type) : undefined,
+      tenant: options.tenant,
       enqueuedAt,
     };
   }
@@ -431,7 +443,17 @@ export class Producer {
     }
     if (!queue.fifo && options.group !== undefined) {
       throw new ProducerConfigError(
-        `job ${job.type}: group is for FIFO queues, and "${queue.name}" is a standard queue`,
+        `job ${job.type}: group is for FIFO queues, and "${queue.name}" is a standard queue: to name a tenant for fair queues, use tenant`,
+      );
+    }
+    if (options.tenant !== undefined && !isSqsGroupId(options.tenant)) {
+      throw new ProducerConfigError(
+        `job ${job.type}: tenant ${JSON.stringify(options.tenant.slice(0, 80))} must be 1 to ${MAX_GROUP_ID_LENGTH} printable ASCII characters without spaces (an SQS message group id)`,
+      );
+    }
+    if (queue.fifo && options.tenant !== undefined) {
+      throw new ProducerConfigError(
+        `job ${job.type}: tenant is for standard queues, and "${queue.name}" is FIFO, where the message group orders jobs instead: use group`,
       );
     }
     if (options.id !== undefined && !this.deps.dedupe) {
@@ -688,6 +710,8 @@ function entryOf(p: Prepared): BatchEntry {
           MessageDeduplicationId: createHash('sha256').update(enqueueKey(p.id, p.generation)).digest('hex'),
         }
       : {}),
+    // A standard queue takes a message group without a deduplication id, which only FIFO queues accept.
+    ...(p.tenant !== undefined ? { MessageGroupId: p.tenant } : {}),
   };
 }
 

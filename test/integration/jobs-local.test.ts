@@ -290,6 +290,11 @@ describe('jobs on local mode', () => {
     expect(archived[0]?.envelope.type).toBe(doubleJob.type);
   });
 
+  it('runs a job sent with a tenant, the message group the emulator takes on a standard queue', async () => {
+    await producer.send(doubleJob, { n: 4 }, { id: 'tenant-job', tenant: 'acct_1' });
+    expect((await waitForState(producer, 'tenant-job', 'completed')).result).toMatchObject({ doubled: 8 });
+  });
+
   it('runs a 2-second delay no earlier than due', async () => {
     const sent = await producer.send(doubleJob, { n: 1 }, { id: 'in-two-seconds', delay: { seconds: 2 } });
     expect(sent.state).toBe('scheduled');

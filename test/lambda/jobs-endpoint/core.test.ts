@@ -252,6 +252,7 @@ describe('jobs endpoint routing and request shape', () => {
       JSON.stringify({ type: 'math.double', payload: {}, extra: 1 }),
       JSON.stringify({ type: 'math.double', payload: {}, id: 7 }),
       JSON.stringify({ type: 'math.double', payload: {}, group: 7 }),
+      JSON.stringify({ type: 'math.double', payload: {}, tenant: 7 }),
       JSON.stringify({ type: 'math.double', payload: {}, delay: -1 }),
       JSON.stringify({ type: 'math.double', payload: {}, delay: 'soon' }),
       JSON.stringify({ type: 'math.double', payload: {}, delay: '2026-13-45T00:00:00Z' }),
@@ -280,19 +281,21 @@ describe('jobs endpoint routing and request shape', () => {
     expect(sends).toEqual([]);
   });
 
-  it('passes the id, group and delay (seconds or an ISO date) on to the producer, and a null payload as is', async () => {
+  it('passes the id, group, tenant and delay (seconds or an ISO date) on to the producer, and a null payload as is', async () => {
     const { deps: d, sends } = recording();
     const at = '2026-12-01T10:00:00.000Z';
     for (const body of [
       { type: 'math.double', payload: { n: 1 }, id: 'a', group: 'g', delay: 30 },
       { type: 'math.double', payload: null, delay: at },
       { type: 'math.double', payload: { n: 2 }, delay: 0 },
+      { type: 'math.double', payload: { n: 3 }, tenant: 'acct_1' },
     ])
       expect((await handleJobRequest(event(JSON.stringify(body)), d)).statusCode).toBe(202);
     expect(sends.map((s) => [s.job.type, s.job.queue, s.payload, s.options])).toEqual([
       ['math.double', 'jobs', { n: 1 }, { id: 'a', group: 'g', delay: { seconds: 30 } }],
       ['math.double', 'jobs', null, { delay: new Date(at) }],
       ['math.double', 'jobs', { n: 2 }, { delay: { seconds: 0 } }],
+      ['math.double', 'jobs', { n: 3 }, { tenant: 'acct_1' }],
     ]);
   });
 
@@ -356,8 +359,8 @@ describe('jobs endpoint statuses of what the producer refuses', () => {
     expect(sent).toEqual([]);
   });
 
-  it('answers 400, not 413, for an id or group the producer refuses whatever words they hold', async () => {
-    for (const fields of [{ id: 'too large' }, { group: 'too large' }]) {
+  it('answers 400, not 413, for an id, group or tenant the producer refuses whatever words they hold', async () => {
+    for (const fields of [{ id: 'too large' }, { group: 'too large' }, { tenant: 'too large' }]) {
       const body = JSON.stringify({ type: 'math.double', payload: {}, ...fields });
       const answer = await handleJobRequest(event(body), producing());
       expect({ fields, status: answer.statusCode }).toEqual({ fields, status: 400 });

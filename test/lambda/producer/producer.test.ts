@@ -150,6 +150,49 @@ describe('producer', () => {
   });
 });
 
+describe('producer tenants (fair queues)', () => {
+  it('sends a tenant on a standard queue as its message group and tenant attribute, without a deduplication id', async () => {
+    const { deps, sent } = fakes();
+    await new Producer(deps).send(job, { n: 1 }, { tenant: 'acct_noisy' });
+    expect(sent[0]?.MessageGroupId).toBe('acct_noisy');
+    expect(sent[0]?.MessageDeduplicationId).toBeUndefined();
+    expect(sent[0]?.MessageAttributes[MESSAGE_ATTRIBUTES.tenant]).toEqual({
+      DataType: 'String',
+      StringValue: 'acct_noisy',
+    });
+  });
+
+  it('sends a delayed job of up to 15 minutes with its tenant too', async () => {
+    const { deps, sent } = fakes();
+    await new Producer(deps).send(job, { n: 1 }, { tenant: 'acct_1', delay: { minutes: 15 } });
+    expect([sent[0]?.DelaySeconds, sent[0]?.MessageGroupId]).toEqual([900, 'acct_1']);
+  });
+
+  it('keeps each job of a batch in its own tenant', async () => {
+    const { deps, sent } = fakes();
+    await new Producer(deps).sendBatch([
+      { job, payload: { n: 1 }, options: { tenant: 'a' } },
+      { job, payload: { n: 2 } },
+      { job, payload: { n: 3 }, options: { tenant: 'b' } },
+    ]);
+    expect(sent.map((entry) => entry.MessageGroupId)).toEqual(['a', undefined, 'b']);
+  });
+
+  it('refuses, before sending anything, a tenant on a FIFO queue and one SQS would refuse as a group id', async () => {
+    const { deps, calls } = fakes();
+    const producer = new Producer(deps);
+    await expect(producer.send(fifoJob, { n: 1 }, { tenant: 'acct_1' })).rejects.toThrow(
+      /tenant is for standard queues, and "orders" is FIFO.*use group/,
+    );
+    for (const tenant of ['', 'acct 1', 'x'.repeat(129)]) {
+      await expect(producer.send(job, { n: 1 }, { tenant })).rejects.toThrow(
+        /tenant .* must be 1 to 128 printable ASCII characters without spaces/,
+      );
+    }
+    expect(calls).toEqual([]);
+  });
+});
+
 describe('producer delays beyond 15 minutes', () => {
   function scheduling(nowIso: string) {
     const { deps } = fakes();
@@ -456,6 +499,16 @@ describe('producer delivery paths', () => {
       dueAt: { S: '2026-11-30T02:00:00.000Z' },
       scheduleName: { S: created[0]?.name },
     });
+  });
+
+  it('schedules a tenant’s job delayed beyond 15 minutes without a message group, which Scheduler sets for FIFO queues only', async () => {
+    const { deps, sent, created } = granted();
+    await new Producer(deps).send(
+      job,
+      { n: 1 },
+      { id: 'later-tenant', tenant: 'acct_1', delay: { hours: 2 } },
+    );
+    expect([sent.length, created.length, created[0]?.messageGroupId]).toEqual([0, 1, undefined]);
   });
 
   it('records a job sent without delay as queued, with no due time and no schedule', async () => {
