@@ -8,7 +8,7 @@
  */
 import type { SQSRecord } from 'aws-lambda';
 import { ARCHIVE_RECORD_MAX_BYTES, archiveLine, archiveOriginOf } from '../shared/archive';
-import { MESSAGE_ATTRIBUTES, type WebhookEnvelope } from '../shared/envelope';
+import { MESSAGE_ATTRIBUTES, recordedTenantOfRecord, type WebhookEnvelope } from '../shared/envelope';
 import type { ConsumerLogger } from './types';
 
 /** Where a consumer puts archive lines: one call per batch (Firehose `PutRecordBatch`, up to 500 records). */
@@ -36,8 +36,9 @@ export function arrivalArchiveLines(
     if (source !== undefined && archiveOriginOf({ source }) === 'webhook') continue;
     const envelope = envelopeOrUndefined(record.body);
     if (!envelope || envelope.replay || archiveOriginOf(envelope) === 'webhook') continue;
-    // On a FIFO queue, the group its producer chose; a replay sends it to that group again.
-    const group = record.attributes?.MessageGroupId;
+    // The group its producer chose (a FIFO job's group, a job's tenant on a standard queue); a replay sends it
+    // to that group again.
+    const group = recordedTenantOfRecord(record);
     const line = archiveLine(envelope, archiveOriginOf(envelope), [queue], group || undefined);
     if (line) lines.push(line);
     else tooLarge.push(envelope.id);

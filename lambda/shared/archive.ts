@@ -35,8 +35,9 @@ export interface ArchiveRecord {
   /** The envelope's source again, at the top level, where the delivery stream's partitioning query reads it. */
   readonly source: string;
   /**
-   * The FIFO message group it was sent with, when its producer chose it (a job's `group`, else its type): the
-   * ingest's grouping rules never saw it, so a replay sends it to this group again.
+   * The message group it was sent with, when its producer chose it (on a FIFO queue a job's `group`, else its
+   * type; on a standard queue a job's `tenant`): the ingest's grouping rules never saw it, so a replay sends it to
+   * this group again.
    */
   readonly group?: string;
 }

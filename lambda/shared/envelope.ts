@@ -71,6 +71,21 @@ export function recordedTenantOf(message: TenantCarrier): string | undefined {
   );
 }
 
+/** The parts of an SQS record handed to a Lambda function that record its tenant (camel-cased names). */
+export interface RecordTenantCarrier {
+  readonly attributes?: { readonly MessageGroupId?: string };
+  readonly messageAttributes?: Readonly<Record<string, { readonly stringValue?: string }>>;
+}
+
+/** {@link recordedTenantOf} for a record as Lambda's SQS event source delivers it. */
+export function recordedTenantOfRecord(record: RecordTenantCarrier): string | undefined {
+  const tenant = record.messageAttributes?.[MESSAGE_ATTRIBUTES.tenant]?.stringValue;
+  return recordedTenantOf({
+    Attributes: record.attributes,
+    MessageAttributes: tenant === undefined ? {} : { [MESSAGE_ATTRIBUTES.tenant]: { StringValue: tenant } },
+  });
+}
+
 /** SQS message attribute names that travel with every envelope (filterable without parsing the body). */
 export const MESSAGE_ATTRIBUTES = {
   source: 'hookline.source',

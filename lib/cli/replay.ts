@@ -82,7 +82,7 @@ export interface ReplayResult {
 interface Planned {
   readonly queue: string;
   readonly envelope: WebhookEnvelope;
-  /** The FIFO group a job was sent with (archived by its consumer), kept on a FIFO queue. */
+  /** The group a job was sent with (archived by its consumer): its FIFO group, or its tenant on a standard queue. */
   readonly group?: string;
 }
 
@@ -160,10 +160,12 @@ function entryOf(
     MessageBody: JSON.stringify(envelope),
     MessageAttributes: attributes,
   };
-  if (queue.fifo && item.group !== undefined) {
+  if (item.group !== undefined) {
     // A job's own group (its producer's choice): the queue's grouping rule would put it in another one.
     entry.MessageGroupId = item.group;
-    entry.MessageDeduplicationId = replayDeduplicationId(envelope);
+    if (queue.fifo) entry.MessageDeduplicationId = replayDeduplicationId(envelope);
+    // On a standard queue the group is the job's tenant, carried as the ingest carries a webhook's.
+    else attributes[MESSAGE_ATTRIBUTES.tenant] = { DataType: 'String', StringValue: item.group };
     return entry;
   }
   const settings = config.queues.find((q) => q.name === item.queue);

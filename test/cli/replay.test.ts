@@ -9,6 +9,8 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import exampleConfig from '../../hookline.config';
 import { arrivalArchiveLines } from '../../lambda/consumer/archive-arrivals';
 import { type ArchiveRecord, archivePrefix, parseArchiveLines } from '../../lambda/shared/archive';
+import { MESSAGE_ATTRIBUTES } from '../../lambda/shared/envelope';
+
 import { parseTime } from '../../lib/cli/archive';
 import type { HttpFetch } from '../../lib/cli/backend';
 import { CliError } from '../../lib/cli/errors';
@@ -394,15 +396,25 @@ describe('replay of jobs and scheduled events', () => {
     expect(entries[0]?.MessageDeduplicationId).toMatch(/^[0-9a-f]{64}$/);
   });
 
-  it('sends a job that kept a group to a standard queue without FIFO fields, which SQS refuses there', async () => {
-    archiveHolds('job', [{ ...job('job-1', 'events'), group: 'customer-42' }]);
+  it('replays a job to a standard queue in the tenant it was sent with, without the FIFO deduplication id SQS refuses there', async () => {
+    // Received locally the tenant is only an attribute (the emulator drops a standard queue's group).
+    const sent = job('job-1', 'events').envelope;
+    const tenantAttribute = {
+      [MESSAGE_ATTRIBUTES.tenant]: { dataType: 'String', stringValue: 'acct_quiet' },
+    };
+    const { lines } = arrivalArchiveLines([record(sent, { extraAttributes: tenantAttribute })], 'events');
+    archiveHolds('job', parseArchiveLines(Buffer.concat(lines).toString('utf8')));
     clients.sqs.on(SendMessageBatchCommand).resolves({ Successful: [], Failed: [] });
     await replay(s3Backend(), archived(), config, { source: 'job', ...window });
     const [entry] = clients.sqs
       .commandCalls(SendMessageBatchCommand)
       .flatMap((call) => call.args[0].input.Entries ?? []);
     expect(entry?.MessageDeduplicationId).toBeUndefined();
-    expect(entry?.MessageGroupId).toBeUndefined();
+    expect(entry?.MessageGroupId).toBe('acct_quiet');
+    expect(entry?.MessageAttributes?.[MESSAGE_ATTRIBUTES.tenant]).toEqual({
+      DataType: 'String',
+      StringValue: 'acct_quiet',
+    });
   });
 
   it('still sends every event to the one queue --to names', async () => {

@@ -33,6 +33,30 @@ describe('consumer: archives what reached its queue without the ingest function'
     expect(sink.calls[0]?.[0]?.envelope).toStrictEqual(job);
   });
 
+  it("keeps a job's group: its FIFO group, or its tenant on a standard queue, from the group SQS kept or the tenant attribute", async () => {
+    const sink = new RecordingSink();
+    const { core } = harness({ handlers }, { name: 'jobs' }, { archive: sink });
+    const job = (id: string) => envelope({ id, source: JOB_SOURCE, type: 'email.welcome' });
+    const tenant = (value: string) => ({
+      [MESSAGE_ATTRIBUTES.tenant]: { dataType: 'String', stringValue: value },
+    });
+
+    await core.processBatch(
+      sqsEvent([
+        record(job('fifo'), { groupId: 'customer-1' }),
+        record(job('fair'), { extraAttributes: tenant('acct_quiet') }),
+        record(job('none')),
+      ]),
+      lambdaContext(),
+    );
+
+    expect(sink.calls[0]?.map((r) => [r.envelope.id, r.group])).toStrictEqual([
+      ['fifo', 'customer-1'],
+      ['fair', 'acct_quiet'],
+      ['none', undefined],
+    ]);
+  });
+
   it('leaves webhooks, retried receives and replayed events alone (they are archived already)', async () => {
     const sink = new RecordingSink();
     const { core } = harness({ handlers }, {}, { archive: sink });
