@@ -1,6 +1,11 @@
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { ChangeMessageVisibilityCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  ChangeMessageVisibilityCommand,
+  DeleteMessageCommand,
+  SendMessageCommand,
+  SQSClient,
+} from '@aws-sdk/client-sqs';
 import type { Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, expectTypeOf, it, type MockInstance, vi } from 'vitest';
@@ -92,11 +97,21 @@ describe('defineConsumer wiring', () => {
     expect(recorded.sort()).toStrictEqual(['invoice EVT_1', 'push push-1']);
   });
 
+  it('hands a batch back unstarted when the Lambda context says the deadline is too near', async () => {
+    vi.stubEnv(CONSUMER_CONFIG_ENV, JSON.stringify(runtimeConfig({ deadlineMarginMs: 3_000 })));
+    let runs = 0;
+    const handler = defineConsumer({ handlers: { '**': async () => void runs++ } });
+    const late = record(envelope());
+    const response = await handler(sqsEvent([late]), { ...context, getRemainingTimeInMillis: () => 1_000 });
+    expect(response).toStrictEqual({ batchItemFailures: [{ itemIdentifier: late.messageId }] });
+    expect(runs).toBe(0);
+  });
+
   it('rejects a malformed handler key at definition time', () => {
     expect(() => defineConsumer({ handlers: { 'a.***': async () => {} } })).toThrow(/\*\*\*/);
   });
 
-  it('changes visibility on the configured queue and dead-letters to the configured DLQ', async () => {
+  it('changes visibility on the configured queue, dead-letters to the configured DLQ and deletes the dead-lettered record from its queue', async () => {
     vi.stubEnv(CONSUMER_CONFIG_ENV, JSON.stringify(runtimeConfig({ name: 'events' })));
     const handler = defineConsumer({
       handlers: {
@@ -123,6 +138,10 @@ describe('defineConsumer wiring', () => {
       MessageAttributes: expect.objectContaining({
         [FAILURE_ATTRIBUTES.errorName]: { DataType: 'String', StringValue: 'PermanentError' },
       }),
+    });
+    expect(sqs).toHaveReceivedCommandWith(DeleteMessageCommand, {
+      QueueUrl: 'http://sqs.local/000000000000/events',
+      ReceiptHandle: dead.receiptHandle,
     });
     const outcomes = stdoutJson().filter((line) => line.message === 'record outcome');
     expect(outcomes.map((o) => [o.id, o.outcome, o.level, o.service])).toStrictEqual(
@@ -244,5 +263,77 @@ describe('defineConsumer wiring', () => {
       return Array.isArray(v) ? v : [v];
     });
     expect(values).toHaveLength(250);
+  });
+});
+
+describe('idempotency gate over DynamoDB', () => {
+  const NOW = Date.parse('2026-12-01T00:00:00Z');
+  const invocation = { getRemainingTimeInMillis: () => 10_000 };
+
+  beforeEach(() => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(NOW);
+  });
+  afterEach(() => vi.useRealTimers());
+
+  /** A DynamoDB client that records each command; `put` decides what PutItem (the lock) answers. */
+  function table(put: () => Promise<unknown> = async () => ({})) {
+    const sent: { name: string; input: Record<string, unknown> }[] = [];
+    const client = new DynamoDBClient({ region: 'us-east-1' });
+    client.send = (async (command: { constructor: { name: string }; input: Record<string, unknown> }) => {
+      sent.push({ name: command.constructor.name, input: command.input });
+      return command.constructor.name === 'PutItemCommand' ? put() : {};
+    }) as never;
+    const gate = powertoolsIdempotencyGate({ tableName: 'table', expirySeconds: 259_200 }, 'events', client);
+    return { gate, sent };
+  }
+
+  it('runs new work, locking its key for the invocation’s remaining time and keeping it for the configured expiry', async () => {
+    const { gate, sent } = table();
+    let runs = 0;
+    const outcome = await gate.run('key-1', async () => void runs++, invocation);
+    expect([outcome, runs]).toStrictEqual(['ran', 1]);
+    const lock = sent.find((command) => command.name === 'PutItemCommand')?.input;
+    expect(lock?.Item).toMatchObject({
+      id: { S: expect.stringMatching(/^events#/) },
+      status: { S: 'INPROGRESS' },
+      expiration: { N: String(NOW / 1000 + 259_200) },
+      in_progress_expiration: { N: String(NOW + 10_000) },
+    });
+  });
+
+  it('skips work whose key is already completed and says it was a duplicate', async () => {
+    const completed = new ConditionalCheckFailedException({
+      message: 'exists',
+      $metadata: {},
+      Item: {
+        id: { S: 'events#hash' },
+        status: { S: 'COMPLETED' },
+        expiration: { N: String(NOW / 1000 + 100) },
+        data: { BOOL: true },
+      },
+    });
+    const { gate } = table(async () => {
+      throw completed;
+    });
+    let runs = 0;
+    const outcome = await gate.run('key-1', async () => void runs++, invocation);
+    expect([outcome, runs]).toStrictEqual(['duplicate', 0]);
+  });
+
+  it('passes on what the work threw as that very error, so a PermanentError stays permanent', async () => {
+    const { gate, sent } = table();
+    const error = new PermanentError('unfixable');
+    await expect(
+      gate.run(
+        'key-1',
+        async () => {
+          throw error;
+        },
+        invocation,
+      ),
+    ).rejects.toBe(error);
+    // The key is released, so a retry runs again.
+    expect(sent.map((command) => command.name)).toContain('DeleteItemCommand');
   });
 });
