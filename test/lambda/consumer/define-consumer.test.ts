@@ -247,7 +247,7 @@ describe('defineConsumer wiring', () => {
     expect(failed[0]).not.toHaveProperty('type');
   });
 
-  it('keeps the type dimension when one type has more latency values than Powertools buffers', () => {
+  it('keeps the type dimension and counts each record once when one type has more latency values than Powertools buffers', () => {
     const sink = powertoolsMetricsSink(new Metrics({ namespace: 'Hookline', serviceName: 'events' }));
     const counts = typeCounts({
       Processed: 250,
@@ -263,6 +263,7 @@ describe('defineConsumer wiring', () => {
       return Array.isArray(v) ? v : [v];
     });
     expect(values).toHaveLength(250);
+    expect(emf.filter((doc) => 'Processed' in doc).map((doc) => doc.Processed)).toStrictEqual([250]);
   });
 });
 
