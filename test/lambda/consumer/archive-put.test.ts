@@ -2,6 +2,7 @@ import { FirehoseClient, PutRecordBatchCommand } from '@aws-sdk/client-firehose'
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { firehoseBatchSink } from '../../../lambda/consumer/archive-put';
+import { CONSUMER_BUDGET, clientOptions } from '../../../lambda/shared/aws-clients';
 
 const lines = ['a', 'b', 'c'].map((line) => Buffer.from(`${line}\n`));
 const dataOf = (input: { Records?: { Data?: Uint8Array }[] }) =>
@@ -9,7 +10,7 @@ const dataOf = (input: { Records?: { Data?: Uint8Array }[] }) =>
 
 describe('archive put (Firehose PutRecordBatch)', () => {
   const firehose = mockClient(FirehoseClient);
-  const sink = () => firehoseBatchSink({ region: 'us-east-1' }, 'archive-stream');
+  const sink = () => firehoseBatchSink(clientOptions('FIREHOSE', CONSUMER_BUDGET, {}), 'archive-stream');
 
   beforeEach(() => firehose.reset());
 
