@@ -1,5 +1,6 @@
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { ConditionalCheckFailedException, DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { FirehoseClient, PutRecordBatchCommand } from '@aws-sdk/client-firehose';
 import {
   ChangeMessageVisibilityCommand,
   DeleteMessageCommand,
@@ -13,6 +14,7 @@ import { z } from 'zod';
 import { powertoolsIdempotencyGate, powertoolsMetricsSink } from '../../../lambda/consumer/aws';
 import { defineConsumer, PermanentError } from '../../../lambda/consumer/index';
 import { FAILURE_ATTRIBUTES } from '../../../lambda/shared/envelope';
+import { JOB_SOURCE } from '../../../lambda/shared/job';
 import { CONSUMER_CONFIG_ENV } from '../../../lambda/shared/runtime-config';
 import { envelope, record, runtimeConfig, sqsEvent, typeCounts } from './fakes';
 
@@ -113,6 +115,34 @@ describe('defineConsumer wiring', () => {
     await handler(sqsEvent([record(envelope({ id: 'evt-9' }), { attempt: 2 })]), context);
     const line = stdoutJson().find((l) => l.message === 'handled');
     expect(line).toMatchObject({ id: 'evt-9', type: 'github.push', attempt: 2 });
+  });
+
+  it('locks each record in the configured idempotency table and archives jobs to the configured stream', async () => {
+    const dynamodb = mockClient(DynamoDBClient);
+    const firehose = mockClient(FirehoseClient);
+    dynamodb.resolves({});
+    firehose.on(PutRecordBatchCommand).resolves({ FailedPutCount: 0, RequestResponses: [] });
+    try {
+      vi.stubEnv(
+        CONSUMER_CONFIG_ENV,
+        JSON.stringify(
+          runtimeConfig({
+            idempotency: { tableName: 'idempotency-table', expirySeconds: 60 },
+            archive: { deliveryStream: 'archive-stream' },
+          }),
+        ),
+      );
+      const handler = defineConsumer({ handlers: { '**': async () => {} } });
+      const job = envelope({ source: JOB_SOURCE, type: 'email.welcome' });
+      expect(await handler(sqsEvent([record(job)]), context)).toStrictEqual({ batchItemFailures: [] });
+      expect(dynamodb).toHaveReceivedCommandWith(PutItemCommand, { TableName: 'idempotency-table' });
+      expect(firehose).toHaveReceivedCommandWith(PutRecordBatchCommand, {
+        DeliveryStreamName: 'archive-stream',
+      });
+    } finally {
+      dynamodb.restore();
+      firehose.restore();
+    }
   });
 
   it('rejects a malformed handler key at definition time', () => {
