@@ -254,7 +254,7 @@ describe('defineConsumer wiring', () => {
     await expect(thrown).rejects.toBe('no luck');
   });
 
-  it('emits EMF metrics in the Hookline namespace with a type dimension', async () => {
+  it('emits EMF metrics in the Hookline namespace with a type dimension, and no zero counts', async () => {
     vi.stubEnv(CONSUMER_CONFIG_ENV, JSON.stringify(runtimeConfig({ name: 'events' })));
     const handler = defineConsumer({ handlers: { '**': async () => {} } });
     await handler(sqsEvent([record(envelope()), record(envelope({ source: 'stripe', type: 'x' }))]), context);
@@ -268,6 +268,9 @@ describe('defineConsumer wiring', () => {
       EndToEndLatency: expect.any(Number),
       _aws: { CloudWatchMetrics: [{ Namespace: 'Hookline', Dimensions: [['service', 'type']] }] },
     });
+    for (const name of ['Failed', 'Retried', 'DeadLettered', 'Duplicate', 'Deferred']) {
+      expect(emf.filter((doc) => name in doc)).toStrictEqual([]);
+    }
   });
 
   it('counts archive failures by consumer only (the dimensions the one ArchiveFailed alarm query sums)', () => {
