@@ -20,7 +20,8 @@ export interface RetryPolicy {
 /** The un-jittered delay ceiling for an attempt (1-based). */
 export function backoffCeilingSeconds(policy: RetryPolicy, attempt: number): number {
   const exponent = Math.max(0, attempt - 1);
-  const raw = policy.baseSeconds * policy.factor ** exponent;
+  // factor^exponent overflows to Infinity on a late attempt, and 0 × Infinity is NaN: a zero base stays 0.
+  const raw = policy.baseSeconds === 0 ? 0 : policy.baseSeconds * policy.factor ** exponent;
   const capped = Math.min(policy.maxSeconds, MAX_VISIBILITY_SECONDS, Number.isFinite(raw) ? raw : Infinity);
   return Math.max(0, capped);
 }

@@ -19,7 +19,7 @@ const handlers = { '**': async () => {} };
 describe('consumer: archives what reached its queue without the ingest function', () => {
   it('archives jobs and scheduled events on their first receive, in one put, with their origin and queue', async () => {
     const sink = new RecordingSink();
-    const { core } = harness({ handlers }, { name: 'jobs' }, { archive: sink });
+    const { core, logger } = harness({ handlers }, { name: 'jobs' }, { archive: sink });
     const job = envelope({ id: 'job-1', source: JOB_SOURCE, type: 'email.welcome' });
     const scheduled = envelope({ id: 'sch-1', source: SCHEDULE_SOURCE, type: 'report.daily' });
 
@@ -31,6 +31,7 @@ describe('consumer: archives what reached its queue without the ingest function'
       ['sch-1', 'schedule', ['jobs'], SCHEDULE_SOURCE],
     ]);
     expect(sink.calls[0]?.[0]?.envelope).toStrictEqual(job);
+    expect(logger.lines.filter((l) => l.level === 'error')).toStrictEqual([]);
   });
 
   it("keeps a job's group: its FIFO group, or its tenant on a standard queue, from the group SQS kept or the tenant attribute", async () => {
@@ -69,8 +70,11 @@ describe('consumer: archives what reached its queue without the ingest function'
       replay: { id: 'run-1', at: '2026-11-25T12:00:00.000Z' },
     });
 
+    // A webhook whose message lost the ingest's source attribute is still known by its envelope.
+    const unlabelledWebhook = { ...record(envelope({ id: 'wh-2' })), messageAttributes: {} };
+
     await core.processBatch(
-      sqsEvent([record(webhook), record(retried, { attempt: 2 }), record(replayed)]),
+      sqsEvent([record(webhook), record(retried, { attempt: 2 }), record(replayed), unlabelledWebhook]),
       lambdaContext(),
     );
 
@@ -90,6 +94,26 @@ describe('consumer: archives what reached its queue without the ingest function'
     await core.processBatch(sqsEvent([withoutAttributes, labelledWebhook]), lambdaContext());
 
     expect(sink.calls.flat().map((r) => [r.envelope.id, r.origin])).toStrictEqual([['sch-2', 'schedule']]);
+  });
+
+  it('keeps the FIFO group a job was sent with, so a replay sends it to that group again', async () => {
+    const sink = new RecordingSink();
+    const { core } = harness({ handlers }, { fifo: true }, { archive: sink });
+    const job = envelope({ id: 'job-6', source: JOB_SOURCE, type: 'email.welcome' });
+
+    await core.processBatch(sqsEvent([record(job, { groupId: 'customer-7' })]), lambdaContext());
+
+    expect(sink.calls.flat().map((r) => [r.envelope.id, r.group])).toStrictEqual([['job-6', 'customer-7']]);
+  });
+
+  it('archives nothing and counts no failure when the archive is off', async () => {
+    const { core, logger, metrics } = harness({ handlers });
+    const job = envelope({ id: 'job-7', source: JOB_SOURCE, type: 'email.welcome' });
+
+    await core.processBatch(sqsEvent([record(job)]), lambdaContext());
+
+    expect(metrics.archiveFailures).toStrictEqual([]);
+    expect(logger.lines.filter((l) => l.level === 'error')).toStrictEqual([]);
   });
 
   it('a failing archive put is logged and counted (ArchiveFailed), and never fails the batch', async () => {
@@ -130,5 +154,21 @@ describe('consumer: archives what reached its queue without the ingest function'
       archiveFailed: 1,
       ids: ['job-large'],
     });
+  });
+
+  it('counts both the too-large job and the lines of a failed put as not archived', async () => {
+    const { core, metrics } = harness({ handlers }, {}, { archive: new RecordingSink(true) });
+    const large = envelope({
+      id: 'job-large',
+      source: JOB_SOURCE,
+      type: 'report.export',
+      body: JSON.stringify({ rows: 'x'.repeat(1_025_000) }),
+    });
+    const small = envelope({ id: 'job-small', source: JOB_SOURCE, type: 'email.welcome' });
+    const other = envelope({ id: 'job-other', source: JOB_SOURCE, type: 'email.welcome' });
+
+    await core.processBatch(sqsEvent([record(large), record(small), record(other)]), lambdaContext());
+
+    expect(metrics.archiveFailures).toStrictEqual([3]);
   });
 });

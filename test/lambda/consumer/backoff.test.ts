@@ -25,6 +25,12 @@ describe('backoff', () => {
     expect(backoffDelaySeconds({ baseSeconds: 0, factor: 2, maxSeconds: 60 }, 3, () => 0.7)).toBe(0);
   });
 
+  it('stays 0 with a zero base on an attempt so late that factor^(attempt-1) overflows', () => {
+    // 10^309 is Infinity in a double, and 0 × Infinity is NaN.
+    expect(backoffCeilingSeconds({ baseSeconds: 0, factor: 10, maxSeconds: 900 }, 400)).toBe(0);
+    expect(backoffDelaySeconds({ baseSeconds: 0, factor: 10, maxSeconds: 900 }, 400, () => 0.5)).toBe(0);
+  });
+
   it('jitters within [ceiling/2, ceiling] in whole seconds', () => {
     fc.assert(
       fc.property(

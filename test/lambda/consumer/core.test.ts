@@ -570,6 +570,25 @@ describe('consumer core: idempotency', () => {
     );
   });
 
+  it('a replayed event runs again although its original delivery completed, and its handler sees the replay', async () => {
+    const seen: unknown[] = [];
+    const { core, idempotency } = harness(
+      { handlers: { '**': async (event) => void seen.push(event.replay) } },
+      {},
+      { idempotency: true },
+    );
+    idempotency?.states.set('events#github#done', 'completed');
+    const replay = { id: 'run-1', at: '2026-11-25T12:00:00.000Z' };
+
+    const response = await core.processBatch(
+      sqsEvent([record(envelope({ id: 'done', replay }))]),
+      lambdaContext(),
+    );
+
+    expect(response.batchItemFailures).toStrictEqual([]);
+    expect(seen).toStrictEqual([replay]);
+  });
+
   it('after a whole-batch redelivery, records that already succeeded are not applied twice', async () => {
     const effects: string[] = [];
     const { core } = harness(

@@ -1,6 +1,12 @@
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { ChangeMessageVisibilityCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { ConditionalCheckFailedException, DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { FirehoseClient, PutRecordBatchCommand } from '@aws-sdk/client-firehose';
+import {
+  ChangeMessageVisibilityCommand,
+  DeleteMessageCommand,
+  SendMessageCommand,
+  SQSClient,
+} from '@aws-sdk/client-sqs';
 import type { Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, expectTypeOf, it, type MockInstance, vi } from 'vitest';
@@ -8,6 +14,7 @@ import { z } from 'zod';
 import { powertoolsIdempotencyGate, powertoolsMetricsSink } from '../../../lambda/consumer/aws';
 import { defineConsumer, PermanentError } from '../../../lambda/consumer/index';
 import { FAILURE_ATTRIBUTES } from '../../../lambda/shared/envelope';
+import { JOB_SOURCE } from '../../../lambda/shared/job';
 import { CONSUMER_CONFIG_ENV } from '../../../lambda/shared/runtime-config';
 import { envelope, record, runtimeConfig, sqsEvent, typeCounts } from './fakes';
 
@@ -92,11 +99,57 @@ describe('defineConsumer wiring', () => {
     expect(recorded.sort()).toStrictEqual(['invoice EVT_1', 'push push-1']);
   });
 
+  it('hands a batch back unstarted when the Lambda context says the deadline is too near', async () => {
+    vi.stubEnv(CONSUMER_CONFIG_ENV, JSON.stringify(runtimeConfig({ deadlineMarginMs: 3_000 })));
+    let runs = 0;
+    const handler = defineConsumer({ handlers: { '**': async () => void runs++ } });
+    const late = record(envelope());
+    const response = await handler(sqsEvent([late]), { ...context, getRemainingTimeInMillis: () => 1_000 });
+    expect(response).toStrictEqual({ batchItemFailures: [{ itemIdentifier: late.messageId }] });
+    expect(runs).toBe(0);
+  });
+
+  it("tags a handler's own log lines with the record's id, type and attempt", async () => {
+    vi.stubEnv(CONSUMER_CONFIG_ENV, JSON.stringify(runtimeConfig()));
+    const handler = defineConsumer({ handlers: { '**': async (_event, ctx) => ctx.logger.info('handled') } });
+    await handler(sqsEvent([record(envelope({ id: 'evt-9' }), { attempt: 2 })]), context);
+    const line = stdoutJson().find((l) => l.message === 'handled');
+    expect(line).toMatchObject({ id: 'evt-9', type: 'github.push', attempt: 2 });
+  });
+
+  it('locks each record in the configured idempotency table and archives jobs to the configured stream', async () => {
+    const dynamodb = mockClient(DynamoDBClient);
+    const firehose = mockClient(FirehoseClient);
+    dynamodb.resolves({});
+    firehose.on(PutRecordBatchCommand).resolves({ FailedPutCount: 0, RequestResponses: [] });
+    try {
+      vi.stubEnv(
+        CONSUMER_CONFIG_ENV,
+        JSON.stringify(
+          runtimeConfig({
+            idempotency: { tableName: 'idempotency-table', expirySeconds: 60 },
+            archive: { deliveryStream: 'archive-stream' },
+          }),
+        ),
+      );
+      const handler = defineConsumer({ handlers: { '**': async () => {} } });
+      const job = envelope({ source: JOB_SOURCE, type: 'email.welcome' });
+      expect(await handler(sqsEvent([record(job)]), context)).toStrictEqual({ batchItemFailures: [] });
+      expect(dynamodb).toHaveReceivedCommandWith(PutItemCommand, { TableName: 'idempotency-table' });
+      expect(firehose).toHaveReceivedCommandWith(PutRecordBatchCommand, {
+        DeliveryStreamName: 'archive-stream',
+      });
+    } finally {
+      dynamodb.restore();
+      firehose.restore();
+    }
+  });
+
   it('rejects a malformed handler key at definition time', () => {
     expect(() => defineConsumer({ handlers: { 'a.***': async () => {} } })).toThrow(/\*\*\*/);
   });
 
-  it('changes visibility on the configured queue and dead-letters to the configured DLQ', async () => {
+  it('changes visibility on the configured queue, dead-letters to the configured DLQ and deletes the dead-lettered record from its queue', async () => {
     vi.stubEnv(CONSUMER_CONFIG_ENV, JSON.stringify(runtimeConfig({ name: 'events' })));
     const handler = defineConsumer({
       handlers: {
@@ -123,6 +176,10 @@ describe('defineConsumer wiring', () => {
       MessageAttributes: expect.objectContaining({
         [FAILURE_ATTRIBUTES.errorName]: { DataType: 'String', StringValue: 'PermanentError' },
       }),
+    });
+    expect(sqs).toHaveReceivedCommandWith(DeleteMessageCommand, {
+      QueueUrl: 'http://sqs.local/000000000000/events',
+      ReceiptHandle: dead.receiptHandle,
     });
     const outcomes = stdoutJson().filter((line) => line.message === 'record outcome');
     expect(outcomes.map((o) => [o.id, o.outcome, o.level, o.service])).toStrictEqual(
@@ -197,7 +254,7 @@ describe('defineConsumer wiring', () => {
     await expect(thrown).rejects.toBe('no luck');
   });
 
-  it('emits EMF metrics in the Hookline namespace with a type dimension', async () => {
+  it('emits EMF metrics in the Hookline namespace with a type dimension, and no zero counts', async () => {
     vi.stubEnv(CONSUMER_CONFIG_ENV, JSON.stringify(runtimeConfig({ name: 'events' })));
     const handler = defineConsumer({ handlers: { '**': async () => {} } });
     await handler(sqsEvent([record(envelope()), record(envelope({ source: 'stripe', type: 'x' }))]), context);
@@ -211,6 +268,9 @@ describe('defineConsumer wiring', () => {
       EndToEndLatency: expect.any(Number),
       _aws: { CloudWatchMetrics: [{ Namespace: 'Hookline', Dimensions: [['service', 'type']] }] },
     });
+    for (const name of ['Failed', 'Retried', 'DeadLettered', 'Duplicate', 'Deferred']) {
+      expect(emf.filter((doc) => name in doc)).toStrictEqual([]);
+    }
   });
 
   it('counts archive failures by consumer only (the dimensions the one ArchiveFailed alarm query sums)', () => {
@@ -228,7 +288,7 @@ describe('defineConsumer wiring', () => {
     expect(failed[0]).not.toHaveProperty('type');
   });
 
-  it('keeps the type dimension when one type has more latency values than Powertools buffers', () => {
+  it('keeps the type dimension and counts each record once when one type has more latency values than Powertools buffers', () => {
     const sink = powertoolsMetricsSink(new Metrics({ namespace: 'Hookline', serviceName: 'events' }));
     const counts = typeCounts({
       Processed: 250,
@@ -244,5 +304,78 @@ describe('defineConsumer wiring', () => {
       return Array.isArray(v) ? v : [v];
     });
     expect(values).toHaveLength(250);
+    expect(emf.filter((doc) => 'Processed' in doc).map((doc) => doc.Processed)).toStrictEqual([250]);
+  });
+});
+
+describe('idempotency gate over DynamoDB', () => {
+  const NOW = Date.parse('2026-12-01T00:00:00Z');
+  const invocation = { getRemainingTimeInMillis: () => 10_000 };
+
+  beforeEach(() => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(NOW);
+  });
+  afterEach(() => vi.useRealTimers());
+
+  /** A DynamoDB client that records each command; `put` decides what PutItem (the lock) answers. */
+  function table(put: () => Promise<unknown> = async () => ({})) {
+    const sent: { name: string; input: Record<string, unknown> }[] = [];
+    const client = new DynamoDBClient({ region: 'us-east-1' });
+    client.send = (async (command: { constructor: { name: string }; input: Record<string, unknown> }) => {
+      sent.push({ name: command.constructor.name, input: command.input });
+      return command.constructor.name === 'PutItemCommand' ? put() : {};
+    }) as never;
+    const gate = powertoolsIdempotencyGate({ tableName: 'table', expirySeconds: 259_200 }, 'events', client);
+    return { gate, sent };
+  }
+
+  it('runs new work, locking its key for the invocation’s remaining time and keeping it for the configured expiry', async () => {
+    const { gate, sent } = table();
+    let runs = 0;
+    const outcome = await gate.run('key-1', async () => void runs++, invocation);
+    expect([outcome, runs]).toStrictEqual(['ran', 1]);
+    const lock = sent.find((command) => command.name === 'PutItemCommand')?.input;
+    expect(lock?.Item).toMatchObject({
+      id: { S: expect.stringMatching(/^events#/) },
+      status: { S: 'INPROGRESS' },
+      expiration: { N: String(NOW / 1000 + 259_200) },
+      in_progress_expiration: { N: String(NOW + 10_000) },
+    });
+  });
+
+  it('skips work whose key is already completed and says it was a duplicate', async () => {
+    const completed = new ConditionalCheckFailedException({
+      message: 'exists',
+      $metadata: {},
+      Item: {
+        id: { S: 'events#hash' },
+        status: { S: 'COMPLETED' },
+        expiration: { N: String(NOW / 1000 + 100) },
+        data: { BOOL: true },
+      },
+    });
+    const { gate } = table(async () => {
+      throw completed;
+    });
+    let runs = 0;
+    const outcome = await gate.run('key-1', async () => void runs++, invocation);
+    expect([outcome, runs]).toStrictEqual(['duplicate', 0]);
+  });
+
+  it('passes on what the work threw as that very error, so a PermanentError stays permanent', async () => {
+    const { gate, sent } = table();
+    const error = new PermanentError('unfixable');
+    await expect(
+      gate.run(
+        'key-1',
+        async () => {
+          throw error;
+        },
+        invocation,
+      ),
+    ).rejects.toBe(error);
+    // The key is released, so a retry runs again.
+    expect(sent.map((command) => command.name)).toContain('DeleteItemCommand');
   });
 });

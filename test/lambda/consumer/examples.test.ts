@@ -65,14 +65,15 @@ describe('example consumers', () => {
     vi.stubEnv(CONSUMER_CONFIG_ENV, JSON.stringify(runtimeConfig({ name: 'orders', fifo: true })));
     const good = { id: 1, line_items: [{ id: 10, quantity: 2 }] };
     const empty = { id: 2, line_items: [] };
+    const dead = record(envelope({ source: 'shopify', type: 'orders/create', body: JSON.stringify(empty) }), {
+      groupId: '2',
+    });
     const response = await ordersHandler(
       sqsEvent([
         record(envelope({ source: 'shopify', type: 'orders/create', body: JSON.stringify(good) }), {
           groupId: '1',
         }),
-        record(envelope({ source: 'shopify', type: 'orders/create', body: JSON.stringify(empty) }), {
-          groupId: '2',
-        }),
+        dead,
       ]),
       context,
     );
@@ -80,6 +81,8 @@ describe('example consumers', () => {
     expect(sqs).toHaveReceivedCommandTimes(SendMessageCommand, 1);
     expect(sqs).toHaveReceivedCommandWith(SendMessageCommand, {
       MessageGroupId: '2',
+      // The source message id: a retried send of this message is deduplicated, and a FIFO queue needs one.
+      MessageDeduplicationId: dead.messageId,
       MessageAttributes: expect.objectContaining({
         [FAILURE_ATTRIBUTES.errorMessage]: { DataType: 'String', StringValue: 'order 2 has no line items' },
       }),

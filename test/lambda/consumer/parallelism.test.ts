@@ -30,6 +30,20 @@ describe('bounded parallelism', () => {
     },
   );
 
+  it('reports only the current batch’s failures when a processor is reused after a failing batch', async () => {
+    const processor = new BoundedBatchProcessor(2);
+    const failOn = (bad: string) => async (rec: SQSRecord) => {
+      if (rec.messageId === bad) throw new Error('fail');
+    };
+    const batch = (prefix: string) =>
+      sqsEvent(Array.from({ length: 5 }, (_, i) => record(envelope(), { messageId: `${prefix}${i}` })));
+    const options = { throwOnFullBatchFailure: false };
+    const first = await processPartialResponse(batch('a'), failOn('a3'), processor, options);
+    const second = await processPartialResponse(batch('b'), failOn('none'), processor, options);
+    expect(failedIds(first)).toStrictEqual(['a3']);
+    expect(failedIds(second)).toStrictEqual([]);
+  });
+
   it('rejects a non-positive bound', () => {
     expect(() => new BoundedBatchProcessor(0)).toThrow(/positive integer/);
   });

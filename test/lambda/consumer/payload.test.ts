@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { InvalidPayloadError } from '../../../lambda/consumer/errors';
 import { parsePayload, payloadKind } from '../../../lambda/consumer/payload';
 import { envelope } from './fakes';
@@ -64,6 +64,31 @@ describe('payload parsing by content type', () => {
   it('throws a permanent InvalidPayloadError for malformed JSON', () => {
     expect(() => parsePayload(envelope({ body: '{oops' }))).toThrow(InvalidPayloadError);
   });
+
+  it('keeps a UTF-8 body of a binary content type as its own bytes (only a base64 body is decoded)', () => {
+    const payload = parsePayload(
+      envelope({ contentType: 'application/octet-stream', body: 'hello', bodyEncoding: 'utf8' }),
+    );
+    expect(Buffer.isBuffer(payload) && payload.toString('utf8')).toBe('hello');
+  });
+
+  it.each([
+    ['text/plain'],
+    ['application/x-www-form-urlencoded'],
+    ['application/json'],
+    ['application/octet-stream'],
+  ])(
+    'rejects a %s envelope with neither a body nor fetched bytes as permanent, not a retryable crash',
+    (contentType) => {
+      expect(() => parsePayload(envelope({ contentType, body: undefined }))).toThrow(InvalidPayloadError);
+    },
+  );
+
+  it('reads a content type with a space before its parameters', () => {
+    expect(
+      parsePayload(envelope({ contentType: 'application/json ; charset=utf-8', body: '{"a":1}' })),
+    ).toStrictEqual({ a: 1 });
+  });
 });
 
 describe('payload kind lookups', () => {
@@ -76,6 +101,8 @@ describe('payload kind lookups', () => {
       [undefined, 'utf8', 'text'],
       ['application/json', 'base64', 'json'],
       ['  ', 'base64', 'binary'],
+      ['', 'utf8', 'text'],
+      ['  ', 'utf8', 'text'],
       ['application/octet-stream', 'base64', 'binary'],
       ['application/x-www-form-urlencoded', 'utf8', 'form'],
       ['application/json', 'utf8', 'json'],
@@ -83,5 +110,13 @@ describe('payload kind lookups', () => {
     expect(sequence.map(([type, encoding]) => payloadKind(type, encoding))).toEqual(
       sequence.map(([, , kind]) => kind),
     );
+  });
+});
+
+describe('payload kind of a fresh runtime', () => {
+  it('reads a UTF-8 body without a content type as text even when it is the first record the module sees', async () => {
+    vi.resetModules();
+    const fresh = await import('../../../lambda/consumer/payload');
+    expect(fresh.payloadKind(undefined, 'utf8')).toBe('text');
   });
 });

@@ -47,6 +47,13 @@ describe('the local mode state file', () => {
     expect(parseLocalState(JSON.parse(JSON.stringify(written)))).toEqual(written);
   });
 
+  it('keeps the archive of a state without jobs', () => {
+    const archiveOnly = withField(['jobs'], undefined);
+    const parsed = parseLocalState(archiveOnly);
+    expect(parsed.archive).toEqual(written.archive);
+    expect(parsed).not.toHaveProperty('jobs');
+  });
+
   it('keeps only its own fields and reads absent consumers as none', () => {
     const extra = { ...(withField(['consumers'], undefined) as object), future: 1 };
     const parsed = parseLocalState(extra);

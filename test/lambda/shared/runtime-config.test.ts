@@ -20,6 +20,7 @@ describe('readRuntimeConfig', () => {
 
   it.each([
     [{}, /C is not set: deploy with the hookline stack or run through local mode/],
+    [{ C: '' }, /C is not set: deploy with the hookline stack or run through local mode/],
     [{ C: '{' }, /C is not valid JSON: redeploy/],
     [
       { C: JSON.stringify({ ...valid, queueUrl: 1 }) },

@@ -11,6 +11,9 @@ const cases: Array<[string, string, boolean]> = [
   ['orders/*', 'orders/create', true],
   ['a+b(c)', 'a+b(c)', true],
   ['*.opened', 'issues.opened', true],
+  // `**` between dots keeps both dots: it does not swallow the one after it.
+  ['stripe.**.paid', 'stripe.invoice.paid', true],
+  ['stripe.**.paid', 'stripe.invoicepaid', false],
   // A line separator survives type sanitizing (only C0 controls are replaced): wildcards still match it.
   ['invoice.**', 'invoice.a\u2028b', true],
   ['invoice.*', 'invoice.a\u2029b', true],
