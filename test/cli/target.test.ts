@@ -8,6 +8,7 @@ import config from '../../hookline.config';
 import { connect } from '../../lib/cli/backend';
 import { BackendError, CliError, explainError } from '../../lib/cli/errors';
 import {
+  deadLetterQueueOf,
   describeStackTarget,
   localStatePath,
   queueOf,
@@ -98,6 +99,20 @@ describe('local target', () => {
     writeFileSync(path, '{"pid": "x"');
     expect(() => readLocalTarget(path)).toThrow(/unreadable: restart local mode with npm start/);
   });
+
+  it.each(['constructor', 'toString', '__proto__', 'hasOwnProperty'])(
+    'takes %s for an unknown queue, not a member every object has',
+    (name) => {
+      writeFileSync(join(dir, 'local.json'), JSON.stringify(state));
+      const target = readLocalTarget(localStatePath({ HOOKLINE_STATE_DIR: dir }));
+      expect(() => queueOf(target, name)).toThrow(
+        new CliError(`unknown queue "${name}" in local mode: use one of events`),
+      );
+      expect(() => deadLetterQueueOf(target, name)).toThrow(
+        new CliError(`unknown queue "${name}" in local mode: use one of events`),
+      );
+    },
+  );
 });
 
 describe('stack target', () => {
