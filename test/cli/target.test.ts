@@ -10,7 +10,10 @@ import { BackendError, CliError, explainError } from '../../lib/cli/errors';
 import {
   deadLetterQueueOf,
   describeStackTarget,
+  JOB_SCHEDULES,
   localStatePath,
+  noReasonRecorded,
+  otherDeadLetterQueues,
   queueOf,
   readLocalTarget,
   webhookUrlOf,
@@ -98,6 +101,31 @@ describe('local target', () => {
     const path = join(dir, 'local.json');
     writeFileSync(path, '{"pid": "x"');
     expect(() => readLocalTarget(path)).toThrow(/unreadable: restart local mode with npm start/);
+  });
+
+  it('says local mode keeps no dead-letter queue for one-time jobs or schedules, and why', () => {
+    writeFileSync(join(dir, 'local.json'), JSON.stringify(state));
+    const target = readLocalTarget(localStatePath({ HOOKLINE_STATE_DIR: dir }));
+    expect(otherDeadLetterQueues(target)).toEqual([]);
+    expect(() => deadLetterQueueOf(target, JOB_SCHEDULES)).toThrow(
+      new CliError(
+        'local mode has no job_schedules dead-letter queue: it sends a one-time job again until its queue takes it',
+      ),
+    );
+    expect(() => deadLetterQueueOf(target, 'schedule:heartbeat')).toThrow(
+      /^local mode has no schedule:heartbeat dead-letter queue: it keeps none for schedules/,
+    );
+  });
+
+  it("says why a dead letter has no reason: SQS moved it from a queue's own DLQ, Scheduler's lacks its code", () => {
+    expect(noReasonRecorded('events')).toBe(
+      'no reason recorded: SQS moved it after maxReceiveCount receives (a crash or a timeout)',
+    );
+    for (const name of [JOB_SCHEDULES, 'schedule:heartbeat']) {
+      expect(noReasonRecorded(name)).toBe(
+        'no reason recorded: it lacks the ERROR_CODE EventBridge Scheduler sets on what it puts here',
+      );
+    }
   });
 
   it.each(['constructor', 'toString', '__proto__', 'hasOwnProperty'])(
@@ -271,6 +299,140 @@ describe('stack target', () => {
       resolved,
     );
     expect(() => queueOf(target, 'events')).toThrow(/no outputs in stack Hookline in us-east-1: redeploy/);
+  });
+
+  const STACK_ID = 'arn:aws:cloudformation:us-east-1:123456789012:stack/Hookline/0a1b2c3d';
+  const SQS_ORIGIN = 'https://sqs.us-east-1.amazonaws.com';
+
+  it('counts a queue as missing outputs when its QueueUrl output is absent, though its ARN and DLQ are published', async () => {
+    const outputs = [
+      ...urlOutputs(SQS_ORIGIN, '123456789012').filter(
+        (o) => o.OutputKey !== outputKey('QueueUrl', 'orders'),
+      ),
+      {
+        OutputKey: outputKey('QueueArn', 'orders'),
+        OutputValue: 'arn:aws:sqs:us-east-1:123456789012:Hookline-orders',
+      },
+    ];
+    const target = await targetOf(STACK_ID, outputs);
+    expect(target.queuesMissingOutputs).toEqual(['orders']);
+    expect(() => queueOf(target, 'orders')).toThrow(/no outputs in stack Hookline in us-east-1: redeploy/);
+  });
+
+  it('counts every queue as missing outputs when no ARN can be had: no ARN outputs and no stack id', async () => {
+    const target = await targetOf(undefined, urlOutputs(SQS_ORIGIN, '123456789012'));
+    expect(target.queuesMissingOutputs).toEqual(['events', 'orders']);
+    expect(target.queues).toEqual({});
+  });
+
+  it('says a stack DescribeStacks answers with no stack for is not found, naming the fix', async () => {
+    cfn.on(DescribeStacksCommand).resolves({ Stacks: [] });
+    await expect(
+      describeStackTarget(
+        new CloudFormationClient({ region: 'us-east-1' }),
+        'Hookline',
+        'eu-west-1',
+        resolved,
+      ),
+    ).rejects.toThrow(
+      new CliError(
+        'stack Hookline not found in eu-west-1: deploy it with npx cdk deploy, or pass --stack/--region',
+      ),
+    );
+  });
+
+  it("posts to a source's own WebhookUrl output over the API's, and names a source with neither", async () => {
+    const target = await targetOf(STACK_ID, [
+      {
+        OutputKey: outputKey('WebhookUrl', 'github'),
+        OutputValue: 'https://hooks.example.com/webhooks/github',
+      },
+    ]);
+    expect(webhookUrlOf(target, 'github')).toBe('https://hooks.example.com/webhooks/github');
+    expect(() => webhookUrlOf(target, 'stripe')).toThrow(
+      new CliError(
+        'source stripe has no webhook URL in stack Hookline in us-east-1: redeploy with npx cdk deploy, or pass --url',
+      ),
+    );
+  });
+
+  it("finds each queue's consumer log group that trace searches", async () => {
+    const target = await targetOf(STACK_ID, [
+      { OutputKey: outputKey('ConsumerLogGroupName', 'events'), OutputValue: '/aws/lambda/events-consumer' },
+    ]);
+    expect(target.logGroups?.consumers).toStrictEqual({ events: '/aws/lambda/events-consumer' });
+  });
+
+  it('has no job_schedules dead-letter queue until the stack publishes its output, then reads that one', async () => {
+    const without = await targetOf(STACK_ID, urlOutputs(SQS_ORIGIN, '123456789012'));
+    expect(otherDeadLetterQueues(without).map((d) => d.name)).not.toContain(JOB_SCHEDULES);
+    expect(() => deadLetterQueueOf(without, JOB_SCHEDULES)).toThrow(
+      /stack Hookline in us-east-1 has no job_schedules dead-letter queue in its outputs: it is made once a producer may delay jobs/,
+    );
+    const url = `${SQS_ORIGIN}/123456789012/Hookline-job-schedules-dlq`;
+    const withIt = await targetOf(STACK_ID, [
+      ...urlOutputs(SQS_ORIGIN, '123456789012'),
+      { OutputKey: 'JobSchedulesDeadLetterQueueUrl', OutputValue: url },
+    ]);
+    expect(deadLetterQueueOf(withIt, JOB_SCHEDULES)).toEqual({
+      name: JOB_SCHEDULES,
+      deadLetterUrl: url,
+      deadLetterArn: 'arn:aws:sqs:us-east-1:123456789012:Hookline-job-schedules-dlq',
+      holds: 'one-time jobs Scheduler could not deliver',
+    });
+  });
+
+  it("finds each schedule's dead-letter queue, and tells to redeploy for a schedule an older deployment has none for", async () => {
+    const withSchedules = resolveConfig({
+      ...config,
+      schedules: [
+        { name: 'heartbeat', expression: 'rate(1 hour)', queue: 'events', type: 'schedule.heartbeat' },
+        { name: 'nightly', expression: 'rate(1 day)', queue: 'events', type: 'report.nightly' },
+      ],
+    });
+    const url = `${SQS_ORIGIN}/123456789012/Hookline-heartbeat-dlq`;
+    cfn.on(DescribeStacksCommand, { StackName: 'Hookline' }).resolves({
+      Stacks: [
+        {
+          StackName: 'Hookline',
+          StackId: STACK_ID,
+          CreationTime: new Date(),
+          StackStatus: 'CREATE_COMPLETE',
+          Outputs: [
+            ...urlOutputs(SQS_ORIGIN, '123456789012'),
+            { OutputKey: outputKey('ScheduleDeadLetterQueueUrl', 'heartbeat'), OutputValue: url },
+            {
+              OutputKey: 'JobSchedulesDeadLetterQueueUrl',
+              OutputValue: `${SQS_ORIGIN}/123456789012/jobs-dlq`,
+            },
+          ],
+        },
+      ],
+    });
+    const target = await describeStackTarget(
+      new CloudFormationClient({ region: 'us-east-1' }),
+      'Hookline',
+      'us-east-1',
+      withSchedules,
+    );
+    expect(otherDeadLetterQueues(target).slice(1)).toEqual([
+      {
+        name: 'schedule:heartbeat',
+        deadLetterUrl: url,
+        deadLetterArn: 'arn:aws:sqs:us-east-1:123456789012:Hookline-heartbeat-dlq',
+        holds: 'deliveries of schedule heartbeat to the events queue Scheduler gave up on',
+        redriveTo: 'events',
+      },
+    ]);
+    expect(target.schedulesMissingOutputs).toEqual(['nightly']);
+    expect(() => deadLetterQueueOf(target, 'schedule:nightly')).toThrow(
+      new CliError(
+        'schedule nightly has no dead-letter queue outputs in stack Hookline in us-east-1: redeploy with npx cdk deploy so the stack publishes them',
+      ),
+    );
+    expect(() => deadLetterQueueOf(target, 'schedule:nope')).toThrow(
+      new CliError('unknown schedule "nope" in stack Hookline in us-east-1: use one of schedule:heartbeat'),
+    );
   });
 
   it('connect: a missing stack is one line naming the stack, region and fix', async () => {
