@@ -500,6 +500,42 @@ describe('explainError', () => {
     );
   });
 
+  it('says a missing queue in local mode needs local mode restarted, not a redeploy', () => {
+    expect(
+      (
+        explainError(awsError('QueueDoesNotExist'), {
+          target: 'local mode',
+          local: true,
+          queue: 'events',
+        }) as Error
+      ).message,
+    ).toBe('queue events does not exist in local mode: restart it with npm start');
+  });
+
+  it('says a request that timed out should be run again', () => {
+    expect((explainError(awsError('TimeoutError'), context) as Error).message).toBe(
+      'the request to stack Hookline in us-east-1 timed out: check your network and run it again',
+    );
+  });
+
+  it('explains an error that names its code the legacy way (Code)', () => {
+    const legacy = Object.assign(new Error('denied'), { name: undefined, Code: 'AccessDenied' });
+    expect((explainError(legacy, context) as Error).message).toBe(
+      'access denied in stack Hookline in us-east-1: denied (grant that permission to your AWS identity)',
+    );
+  });
+
+  it('takes "does not exist" for a missing stack only when a stack was asked for', () => {
+    const other = awsError('ValidationError', 'Value for parameter does not exist');
+    expect(explainError(other, context)).toBe(other);
+  });
+
+  it('follows a cause chain that loops to its end, without hanging', () => {
+    const looping = new Error('outer') as Error & { cause?: unknown };
+    looping.cause = looping;
+    expect(explainError(looping, context)).toBe(looping);
+  });
+
   it('leaves unexpected errors alone (they keep their stack)', () => {
     const bug = new TypeError('x is undefined');
     expect(explainError(bug, context)).toBe(bug);
