@@ -784,9 +784,14 @@ describe("a configured schedule's dead-letter queue", () => {
 
   it("says a message without Scheduler's reason has none, not that SQS moved it after maxReceiveCount", async () => {
     const { ERROR_CODE: _code, ERROR_MESSAGE: _message, ...others } = undelivered(1).MessageAttributes;
-    installFakeQueue(sqs, heartbeat.deadLetterUrl, [{ ...undelivered(1), MessageAttributes: others }]);
+    // Read a few times before: its SQS receive count counts only reads of the DLQ, no consumer's tries.
+    const readBefore = { ...undelivered(1).Attributes, ApproximateReceiveCount: '4' };
+    installFakeQueue(sqs, heartbeat.deadLetterUrl, [
+      { ...undelivered(1), Attributes: readBefore, MessageAttributes: others },
+    ]);
     const listed = await failedList(testBackend(), withSchedule(), { queue: HEARTBEAT });
     expect(listed.messages[0]?.error).toBeNull();
+    expect(listed.messages[0]?.receiveCount).toBeNull();
     const list = recordingOutput();
     renderFailedList(list, listed);
     const shown = recordingOutput();
