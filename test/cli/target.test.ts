@@ -455,6 +455,23 @@ describe('stack target', () => {
     ).rejects.toThrow('stack Other not found in ap-south-1');
   });
 
+  it.each([
+    [{ AWS_REGION: 'ap-south-1', AWS_DEFAULT_REGION: 'eu-central-1' }, 'ap-south-1'],
+    [{ AWS_DEFAULT_REGION: 'eu-central-1' }, 'eu-central-1'],
+    [{}, 'us-east-1'],
+  ])(
+    'connect: the region comes from AWS_REGION, else AWS_DEFAULT_REGION, else us-east-1 (%o)',
+    async (env, region) => {
+      cfn
+        .on(DescribeStacksCommand)
+        .rejects(awsError('ValidationError', 'Stack with id Hooks does not exist'));
+      await expect(
+        connect({}, recordingOutput(), env, async () => ({ ...resolved, stackName: 'Hooks' })),
+      ).rejects.toThrow(`stack Hooks not found in ${region}`);
+      expect(cfn.commandCalls(DescribeStacksCommand)[0]?.args[0].input.StackName).toBe('Hooks');
+    },
+  );
+
   it('connect: no credentials is one line with the fix', async () => {
     cfn
       .on(DescribeStacksCommand)
