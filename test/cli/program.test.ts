@@ -417,6 +417,39 @@ describe('output', () => {
     expect(colorsFor(false, {}).red('x')).toBe('x');
   });
 
+  it('--json: the result alone on stdout, notes on stderr; without it, lines and no JSON', () => {
+    const run = (json: boolean) => {
+      const out: string[] = [];
+      const err: string[] = [];
+      const output = consoleOutput({
+        json,
+        stdout: { write: (t: string) => out.push(t) },
+        stderr: { write: (t: string) => err.push(t) },
+        env: {},
+      });
+      output.line('a line');
+      output.note('a note');
+      output.result({ moved: 1 });
+      return { out: out.join(''), err: err.join('') };
+    };
+    expect(run(true)).toEqual({ out: '{\n  "moved": 1\n}\n', err: 'a note\n' });
+    expect(run(false)).toEqual({ out: 'a line\n', err: 'a note\n' });
+  });
+
+  it('asks a person only when both stdin and stdout are terminals (purge refuses without --yes otherwise)', () => {
+    const interactive = (stdinIsTty: boolean, stdoutIsTty: boolean) =>
+      consoleOutput({
+        json: false,
+        stdout: { write: () => true, isTTY: stdoutIsTty },
+        stderr: { write: () => true },
+        stdinIsTty,
+        env: {},
+      }).interactive;
+    expect(interactive(true, true)).toBe(true);
+    expect(interactive(true, false)).toBe(false);
+    expect(interactive(false, true)).toBe(false);
+  });
+
   it('renders a progress bar', () => {
     expect(renderBar('moved', 250, 1000, 10)).toBe('[###.......]  25% 250/1000 moved');
     expect(renderBar('scanned', 7, undefined)).toBe('scanned: 7');
