@@ -356,6 +356,20 @@ describe('stack target', () => {
     );
   });
 
+  it('finds the ingest function send reads secrets through and the archive bucket replay reads, once published', async () => {
+    const published = await targetOf(STACK_ID, [
+      { OutputKey: 'IngestFunctionName', OutputValue: 'Hookline-Ingest' },
+      { OutputKey: 'ArchiveBucketName', OutputValue: 'hookline-archive' },
+    ]);
+    expect(published).toMatchObject({
+      ingestFunctionName: 'Hookline-Ingest',
+      archiveBucket: 'hookline-archive',
+    });
+    const without = await targetOf(STACK_ID, []);
+    expect(without).not.toHaveProperty('ingestFunctionName');
+    expect(without).not.toHaveProperty('archiveBucket');
+  });
+
   it("finds each queue's consumer log group that trace searches", async () => {
     const target = await targetOf(STACK_ID, [
       { OutputKey: outputKey('ConsumerLogGroupName', 'events'), OutputValue: '/aws/lambda/events-consumer' },
