@@ -405,7 +405,7 @@ describe('failed list / show', () => {
     expect(released.sort()).toEqual(['rh-1', 'rh-1-again', 'rh-2']);
   });
 
-  it('counts the held messages SQS refused to make visible again', async () => {
+  it('counts and says which held messages SQS refused to make visible again, in --json and in text alike', async () => {
     sqs.on(GetQueueAttributesCommand).resolves(depth(2, 0, 0));
     sqs
       .on(ReceiveMessageCommand)
@@ -417,6 +417,11 @@ describe('failed list / show', () => {
     });
     const result = await failedList(testBackend(), stackTarget(), { queue: 'events' });
     expect(result.notReleased).toBe(1);
+    const output = recordingOutput();
+    renderFailedList(output, result);
+    expect(output.lines).toContain(
+      "1 message read here could not be made visible again at once: SQS returns them when this read's hold ends",
+    );
   });
 
   it('refuses a --limit that is not a positive whole number before reading the queue', async () => {
