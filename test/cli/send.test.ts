@@ -144,8 +144,11 @@ describe('send', () => {
       { source: 'github', url: 'http://127.0.0.1:3399/x' },
       {},
     );
+    // An error instance, not a string: toThrow(string) also passes when the promise rejects with undefined.
     await expect(sent).rejects.toThrow(
-      'cannot send to --url http://127.0.0.1:3399/x (ECONNREFUSED): check the URL and that it is listening',
+      new CliError(
+        'cannot send to --url http://127.0.0.1:3399/x (ECONNREFUSED): check the URL and that it is listening',
+      ),
     );
   });
 
