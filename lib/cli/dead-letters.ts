@@ -93,15 +93,15 @@ export function describeDeadLetter(message: Message, maxReceiveCount?: number): 
     const value = attr(message, name);
     if (value !== undefined) failure[key] = value;
   }
-  let fromScheduler = false;
+  // A delivery EventBridge Scheduler gave up on is known by any of its attributes, also one without its reason.
+  const fromScheduler = [...SCHEDULER_DEAD_LETTER_ATTRIBUTES].some(
+    (name) => attr(message, name) !== undefined,
+  );
   if (failure.errorName === undefined && failure.errorMessage === undefined) {
     // A delivery EventBridge Scheduler gave up on carries Scheduler's reason, not a consumer's.
     for (const [key, name] of Object.entries(SCHEDULER_FAILURE_ATTRIBUTES)) {
       const value = attr(message, name);
-      if (value !== undefined) {
-        failure[key] = value;
-        fromScheduler = true;
-      }
+      if (value !== undefined) failure[key] = value;
     }
   }
   const sent = Number(message.Attributes?.SentTimestamp);

@@ -482,7 +482,7 @@ async function purgeCommand(
  */
 async function sendTarget(deps: CliDependencies, o: SendFlags) {
   const { systemClock } = await cores();
-  if (o.url && !o.local && !o.stack) {
+  if (o.url !== undefined && !o.local && !o.stack) {
     const backend: Pick<Backend, 'http' | 'clock'> & Partial<Backend> = {
       http: (url, init) => fetch(url, init),
       clock: systemClock,
@@ -502,12 +502,12 @@ async function sendCommand(ctx: CommandContext, source: string, o: SendFlags) {
     config,
     {
       source,
-      ...(o.file ? { file: o.file } : {}),
+      ...(o.file !== undefined ? { file: o.file } : {}),
       ...(o.type !== undefined ? { type: o.type } : {}),
-      ...(o.url ? { url: o.url } : {}),
-      ...(o.secret ? { secret: o.secret } : {}),
-      ...(o.id ? { id: o.id } : {}),
-      ...(o.file && o.contentType ? { contentType: o.contentType } : {}),
+      ...(o.url !== undefined ? { url: o.url } : {}),
+      ...(o.secret !== undefined ? { secret: o.secret } : {}),
+      ...(o.id !== undefined ? { id: o.id } : {}),
+      ...(o.file !== undefined && o.contentType ? { contentType: o.contentType } : {}),
     },
     ctx.deps.env,
   );

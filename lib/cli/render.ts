@@ -92,6 +92,15 @@ export function renderFailedList(output: Output, result: FailedListResult): void
       ),
     );
   }
+  if (result.notReleased > 0) {
+    const hidden = result.notReleased === 1 ? '1 message' : `${result.notReleased} messages`;
+    // Left in place, but hidden: a redrive started at once would not see them.
+    output.line(
+      c.yellow(
+        `${hidden} read here could not be made visible again at once: SQS returns them when this read's hold ends`,
+      ),
+    );
+  }
   if (result.messages.length === 0) return;
   const rows = [
     ['ID', 'SOURCE', 'TYPE', 'RECEIVED', 'TRIES', 'ERROR'],

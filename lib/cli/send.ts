@@ -105,7 +105,7 @@ async function resolveSecret(
   env: Record<string, string | undefined>,
 ): Promise<{ secret: string; from: SendResult['secretFrom'] }> {
   if (!sourceNeedsSecret(source)) return { secret: '', from: 'none' };
-  if (options.secret) return { secret: options.secret, from: 'option' };
+  if (options.secret !== undefined) return { secret: options.secret, from: 'option' };
   const envName = secretEnvName(source.name);
   const fromEnv = env[envName];
   if (fromEnv) return { secret: fromEnv, from: 'environment' };
@@ -138,6 +138,22 @@ function unreachableUrl(error: unknown, url: string): CliError {
   return new CliError(`cannot send to --url ${url} (${reason}): check the URL and that it is listening`);
 }
 
+/**
+ * An option given empty (`--url "$URL"` with the variable unset) is refused: taken for left out, it would post to
+ * the target's own URL (a deployed stack), send the sample instead of the file, or sign with another secret.
+ */
+function emptyOptionProblem(options: SendOptions): string | undefined {
+  const empty = (value: string | undefined) => value !== undefined && value.trim() === '';
+  if (empty(options.url))
+    return "--url must not be empty: give the webhook URL, or leave --url out to post to the target's";
+  if (empty(options.file))
+    return '--file must not be empty: give the path of the body, or leave --file out to send the built-in sample';
+  if (empty(options.secret))
+    return `--secret must not be empty: give the signing secret, or leave --secret out to use ${secretEnvName(options.source)}`;
+  if (empty(options.id)) return '--id must not be empty: give a delivery id, or leave --id out for a new one';
+  return undefined;
+}
+
 /** Signs and posts one webhook; a non-2xx answer is returned with `ok: false`, not thrown. */
 export async function sendWebhook(
   backend: SendBackend,
@@ -146,6 +162,8 @@ export async function sendWebhook(
   options: SendOptions,
   env: Record<string, string | undefined> = process.env,
 ): Promise<SendResult> {
+  const problem = emptyOptionProblem(options);
+  if (problem) throw new CliError(problem);
   const source = config.sources.find((s) => s.name === options.source);
   if (!source) {
     throw new CliError(
@@ -218,7 +236,7 @@ async function requestContent(
   eventHeaders: Record<string, string>;
   type: string | null;
 }> {
-  if (!options.file) {
+  if (options.file === undefined) {
     const sample = sampleRequest(source, {
       id,
       now,

@@ -359,7 +359,8 @@ function archiveAndLogsOf(
 
 /** The named queue, or a one-line error listing the valid names (and `alsoValid`, where they are accepted too). */
 export function queueOf(target: Target, name: string, alsoValid: readonly string[] = []): QueueTarget {
-  const queue = target.queues[name];
+  // Own names only: a name such as `constructor` or `__proto__` is no queue, not one of Object's members.
+  const queue = Object.hasOwn(target.queues, name) ? target.queues[name] : undefined;
   if (queue) return queue;
   if (target.kind === 'stack' && target.queuesMissingOutputs.includes(name)) {
     throw new CliError(

@@ -322,10 +322,14 @@ describe('failed list / show', () => {
       error: 'PermanentError: customer cus_1 not found',
       failure: { attempt: '3', consumer: 'events', failedAt: '2026-11-25T02:10:00.000Z' },
     });
+    // The system attributes carry when it was sent, its receive count and a FIFO message's group.
     expect(sqs).toReceiveCommandWith(ReceiveMessageCommand, {
       VisibilityTimeout: 30,
       MessageAttributeNames: ['All'],
+      MessageSystemAttributeNames: ['All'],
     });
+    expect(result.messages[0]?.sentAt).toBe('2026-11-25T02:00:01.000Z');
+    expect(result.notReleased).toBe(0);
     expect(dlq.hidden.size).toBe(0);
     expect(dlq.messages).toHaveLength(13);
     expect(new Set(dlq.released).size).toBe(13);
@@ -399,6 +403,25 @@ describe('failed list / show', () => {
       .flatMap((c) => c.args[0].input.Entries ?? [])
       .map((e) => e.ReceiptHandle);
     expect(released.sort()).toEqual(['rh-1', 'rh-1-again', 'rh-2']);
+  });
+
+  it('counts and says which held messages SQS refused to make visible again, in --json and in text alike', async () => {
+    sqs.on(GetQueueAttributesCommand).resolves(depth(2, 0, 0));
+    sqs
+      .on(ReceiveMessageCommand)
+      .resolvesOnce({ Messages: [deadLetterMessage(1), deadLetterMessage(2)] })
+      .resolves({ Messages: [] });
+    sqs.on(ChangeMessageVisibilityBatchCommand).resolves({
+      Successful: [{ Id: '0' }],
+      Failed: [{ Id: '1', Code: 'ReceiptHandleIsInvalid', SenderFault: true }],
+    });
+    const result = await failedList(testBackend(), stackTarget(), { queue: 'events' });
+    expect(result.notReleased).toBe(1);
+    const output = recordingOutput();
+    renderFailedList(output, result);
+    expect(output.lines).toContain(
+      "1 message read here could not be made visible again at once: SQS returns them when this read's hold ends",
+    );
   });
 
   it('refuses a --limit that is not a positive whole number before reading the queue', async () => {
@@ -766,9 +789,14 @@ describe("a configured schedule's dead-letter queue", () => {
 
   it("says a message without Scheduler's reason has none, not that SQS moved it after maxReceiveCount", async () => {
     const { ERROR_CODE: _code, ERROR_MESSAGE: _message, ...others } = undelivered(1).MessageAttributes;
-    installFakeQueue(sqs, heartbeat.deadLetterUrl, [{ ...undelivered(1), MessageAttributes: others }]);
+    // Read a few times before: its SQS receive count counts only reads of the DLQ, no consumer's tries.
+    const readBefore = { ...undelivered(1).Attributes, ApproximateReceiveCount: '4' };
+    installFakeQueue(sqs, heartbeat.deadLetterUrl, [
+      { ...undelivered(1), Attributes: readBefore, MessageAttributes: others },
+    ]);
     const listed = await failedList(testBackend(), withSchedule(), { queue: HEARTBEAT });
     expect(listed.messages[0]?.error).toBeNull();
+    expect(listed.messages[0]?.receiveCount).toBeNull();
     const list = recordingOutput();
     renderFailedList(list, listed);
     const shown = recordingOutput();

@@ -3,7 +3,7 @@
  * messages, ChangeMessageVisibility 0 shows them again, delete removes them. FIFO: one in-flight group at a time;
  * `headsOnly` returns only the first message of each group per receive, as local mode's emulator (fauxqs) does.
  * `emptyReceives`: the first receives come back empty though messages are visible, as SQS's short poll may (it
- * samples a subset of its servers). Batch calls without entries are refused, as SQS refuses them.
+ * samples a subset of its servers). Batch calls without entries or with more than 10 are refused, as SQS refuses them.
  */
 import {
   ChangeMessageVisibilityBatchCommand,
@@ -68,6 +68,7 @@ export function installFakeQueue(
     .on(ChangeMessageVisibilityBatchCommand, { QueueUrl: url })
     .callsFake((input: { Entries: { Id: string; ReceiptHandle: string; VisibilityTimeout: number }[] }) => {
       if (input.Entries.length === 0) throw emptyBatch();
+      if (input.Entries.length > 10) throw tooManyEntries();
       for (const e of input.Entries) {
         if (e.VisibilityTimeout === 0) {
           queue.hidden.delete(e.ReceiptHandle);
@@ -80,6 +81,7 @@ export function installFakeQueue(
     .on(DeleteMessageBatchCommand, { QueueUrl: url })
     .callsFake((input: { Entries: { Id: string; ReceiptHandle: string }[] }) => {
       if (input.Entries.length === 0) throw emptyBatch();
+      if (input.Entries.length > 10) throw tooManyEntries();
       for (const e of input.Entries) {
         const index = queue.messages.findIndex((m) => m.ReceiptHandle === e.ReceiptHandle);
         if (index >= 0) queue.messages.splice(index, 1);
@@ -95,5 +97,12 @@ export function installFakeQueue(
 export function emptyBatch(): Error {
   return Object.assign(new Error('There should be at least one entry in the request.'), {
     name: 'AWS.SimpleQueueService.EmptyBatchRequest',
+  });
+}
+
+/** What SQS answers a batch call with more than 10 entries. */
+function tooManyEntries(): Error {
+  return Object.assign(new Error('Maximum number of entries per request are 10.'), {
+    name: 'AWS.SimpleQueueService.TooManyEntriesInBatchRequest',
   });
 }

@@ -252,6 +252,37 @@ describe('hookline program', () => {
     expect(h.stderr()).toMatch(/error: HTTP 401: the signature was rejected/);
   });
 
+  it.each([
+    ['--url', "--url must not be empty: give the webhook URL, or leave --url out to post to the target's"],
+    [
+      '--file',
+      '--file must not be empty: give the path of the body, or leave --file out to send the built-in sample',
+    ],
+    [
+      '--secret',
+      '--secret must not be empty: give the signing secret, or leave --secret out to use HOOKLINE_SECRET_GITHUB',
+    ],
+    ['--id', '--id must not be empty: give a delivery id, or leave --id out for a new one'],
+  ])(
+    'send %s "" (an unset variable) exits 1 and posts nothing, never falling back to the default',
+    async (flag, message) => {
+      const h = cliHarness();
+      const realFetch = globalThis.fetch;
+      const posted: string[] = [];
+      globalThis.fetch = async (url) => {
+        posted.push(String(url));
+        return new Response('{"id":"evt-1"}', { status: 202 });
+      };
+      try {
+        expect(await runCli(['send', 'github', flag, ''], h.deps)).toBe(1);
+      } finally {
+        globalThis.fetch = realFetch;
+      }
+      expect(h.stderr()).toBe(`error: ${message}\n`);
+      expect(posted).toEqual([]);
+    },
+  );
+
   it('redrive --id: an id not in the DLQ exits 1 with one error line, even when the others moved', async () => {
     installFakeQueue(sqs, EVENTS.deadLetterUrl, [deadLetterMessage(1), deadLetterMessage(2)]);
     sqs.on(SendMessageBatchCommand).callsFake((input: { Entries: { Id: string }[] }) => ({
@@ -384,6 +415,39 @@ describe('output', () => {
     expect(colorsFor(true, {}).red('x')).toBe('\u001b[31mx\u001b[39m');
     expect(colorsFor(true, { NO_COLOR: '1' }).red('x')).toBe('x');
     expect(colorsFor(false, {}).red('x')).toBe('x');
+  });
+
+  it('--json: the result alone on stdout, notes on stderr; without it, lines and no JSON', () => {
+    const run = (json: boolean) => {
+      const out: string[] = [];
+      const err: string[] = [];
+      const output = consoleOutput({
+        json,
+        stdout: { write: (t: string) => out.push(t) },
+        stderr: { write: (t: string) => err.push(t) },
+        env: {},
+      });
+      output.line('a line');
+      output.note('a note');
+      output.result({ moved: 1 });
+      return { out: out.join(''), err: err.join('') };
+    };
+    expect(run(true)).toEqual({ out: '{\n  "moved": 1\n}\n', err: 'a note\n' });
+    expect(run(false)).toEqual({ out: 'a line\n', err: 'a note\n' });
+  });
+
+  it('asks a person only when both stdin and stdout are terminals (purge refuses without --yes otherwise)', () => {
+    const interactive = (stdinIsTty: boolean, stdoutIsTty: boolean) =>
+      consoleOutput({
+        json: false,
+        stdout: { write: () => true, isTTY: stdoutIsTty },
+        stderr: { write: () => true },
+        stdinIsTty,
+        env: {},
+      }).interactive;
+    expect(interactive(true, true)).toBe(true);
+    expect(interactive(true, false)).toBe(false);
+    expect(interactive(false, true)).toBe(false);
   });
 
   it('renders a progress bar', () => {

@@ -10,8 +10,7 @@ import exampleConfig from '../../hookline.config';
 import { arrivalArchiveLines } from '../../lambda/consumer/archive-arrivals';
 import { type ArchiveRecord, archivePrefix, parseArchiveLines } from '../../lambda/shared/archive';
 import { MESSAGE_ATTRIBUTES } from '../../lambda/shared/envelope';
-
-import { parseTime } from '../../lib/cli/archive';
+import { parseTime, readArchive } from '../../lib/cli/archive';
 import type { HttpFetch } from '../../lib/cli/backend';
 import { CliError } from '../../lib/cli/errors';
 import { replay } from '../../lib/cli/replay';
@@ -731,6 +730,62 @@ describe('replay in local mode', () => {
     await expect(replay(s3Backend({ http }), local(), config, { source: 'job', ...window })).rejects.toThrow(
       'archiving is off in local mode: set archive.enabled (the default) and restart npm start',
     );
+  });
+});
+
+describe('reading the archive', () => {
+  const source = 'job';
+  const prefix = archivePrefix(source, new Date(receivedAt));
+  const at = (id: string, time: string) => {
+    const r = job(id, 'events');
+    return { ...r, envelope: { ...r.envelope, receivedAt: time } };
+  };
+  const object = (records: readonly ArchiveRecord[]) => ({
+    Body: {
+      transformToByteArray: async () =>
+        new Uint8Array(Buffer.from(records.map((r) => `${JSON.stringify(r)}\n`).join(''))),
+    } as never,
+  });
+  const selection = {
+    bucket: 'archive',
+    source,
+    since: new Date('2026-11-30T10:00:00Z'),
+    until: new Date('2026-11-30T11:00:00Z'),
+    now: new Date('2026-11-30T11:00:00Z'),
+  };
+
+  it('reads every page of an hour that S3 lists in several, and keeps the first copy of an event archived twice', async () => {
+    s3.on(ListObjectsV2Command).resolves({ Contents: [] });
+    s3.on(ListObjectsV2Command, { Prefix: prefix }).resolves({
+      Contents: [{ Key: `${prefix}part-1` }],
+      IsTruncated: true,
+      NextContinuationToken: 'page-2',
+    });
+    s3.on(ListObjectsV2Command, { Prefix: prefix, ContinuationToken: 'page-2' }).resolves({
+      Contents: [{ Key: `${prefix}part-2` }],
+    });
+    s3.on(GetObjectCommand, { Key: `${prefix}part-1` }).resolves(
+      object([at('j-1', '2026-11-30T10:10:00.000Z')]),
+    );
+    // The sender retried after a failed enqueue: the same event again, archived later.
+    s3.on(GetObjectCommand, { Key: `${prefix}part-2` }).resolves(
+      object([at('j-2', '2026-11-30T10:20:00.000Z'), at('j-1', '2026-11-30T10:30:00.000Z')]),
+    );
+    const records = await readArchive(new S3Client({ region: 'us-east-1' }), selection);
+    expect(records.map((r) => [r.envelope.id, r.envelope.receivedAt])).toEqual([
+      ['j-1', '2026-11-30T10:10:00.000Z'],
+      ['j-2', '2026-11-30T10:20:00.000Z'],
+    ]);
+  });
+
+  it('returns the events in the order they were received, whatever order the objects hold them in', async () => {
+    s3.on(ListObjectsV2Command).resolves({ Contents: [] });
+    s3.on(ListObjectsV2Command, { Prefix: prefix }).resolves({ Contents: [{ Key: `${prefix}part-1` }] });
+    s3.on(GetObjectCommand, { Key: `${prefix}part-1` }).resolves(
+      object([at('j-late', '2026-11-30T10:40:00.000Z'), at('j-early', '2026-11-30T10:05:00.000Z')]),
+    );
+    const records = await readArchive(new S3Client({ region: 'us-east-1' }), selection);
+    expect(records.map((r) => r.envelope.id)).toEqual(['j-early', 'j-late']);
   });
 });
 

@@ -164,6 +164,77 @@ describe('hookline secrets set', () => {
     expect(secretsManager.commandCalls(PutSecretValueCommand)).toHaveLength(0);
   });
 
+  it('--add on a secret that holds no value yet stores the value as the only secret', async () => {
+    secretsManager
+      .on(GetSecretValueCommand, { SecretId: GITHUB_SECRET_ARN })
+      .rejects(
+        awsError(
+          'ResourceNotFoundException',
+          "Secrets Manager can't find the specified secret value for staging label: AWSCURRENT",
+        ),
+      );
+    const run = await cli(['github', '--add']);
+    expect(run.code).toBe(0);
+    expect(stored()).toEqual([[GITHUB_SECRET_ARN, { secrets: ['whsec-new-value'] }]]);
+    expect(run.stdout).toContain('1 active');
+  });
+
+  it('--add on a secret deleted since the deploy says to redeploy, and stores nothing', async () => {
+    secretsManager
+      .on(GetSecretValueCommand, { SecretId: GITHUB_SECRET_ARN })
+      .rejects(awsError('ResourceNotFoundException', "Secrets Manager can't find the specified secret."));
+    const run = await cli(['github', '--add']);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toBe(
+      `error: secret ${GITHUB_SECRET_ARN} not found in stack Hooks in eu-west-1: redeploy with npx cdk deploy\n`,
+    );
+    expect(secretsManager.commandCalls(PutSecretValueCommand)).toHaveLength(0);
+  });
+
+  it('--remove-old on a secret that holds no value yet is refused, not stored as an empty list that verifies nothing', async () => {
+    secretsManager
+      .on(GetSecretValueCommand, { SecretId: GITHUB_SECRET_ARN })
+      .rejects(
+        awsError(
+          'ResourceNotFoundException',
+          "Secrets Manager can't find the specified secret value for staging label: AWSCURRENT",
+        ),
+      );
+    const run = await cli(['github', '--remove-old']);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toBe(
+      'error: source github has no stored secret to keep: set one with hookline secrets set\n',
+    );
+    expect(secretsManager.commandCalls(PutSecretValueCommand)).toHaveLength(0);
+  });
+
+  it('--add over a stored value the ingest cannot read is refused, naming the way out', async () => {
+    secretsManager
+      .on(GetSecretValueCommand, { SecretId: GITHUB_SECRET_ARN })
+      .resolves({ SecretString: '{"secrets":"not-a-list"}' });
+    const run = await cli(['github', '--add']);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(
+      new RegExp(
+        `^error: the stored secret ${GITHUB_SECRET_ARN} is not readable \\(.+\\): set it without --add\\n$`,
+      ),
+    );
+    expect(secretsManager.commandCalls(PutSecretValueCommand)).toHaveLength(0);
+  });
+
+  it('a stack that publishes no secret for the source says to redeploy, and stores nothing', async () => {
+    cloudformation.on(DescribeStacksCommand, { StackName: 'Hooks' }).resolves({
+      Stacks: [{ StackName: 'Hooks', CreationTime: new Date(), StackStatus: 'CREATE_COMPLETE', Outputs: [] }],
+    });
+    const run = await cli(['github']);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toBe(
+      'error: source github has no SigningSecretId output in stack Hooks in eu-west-1: redeploy with npx cdk deploy\n',
+    );
+    expect(run.reads).toEqual([]);
+    expect(secretsManager.commandCalls(PutSecretValueCommand)).toHaveLength(0);
+  });
+
   it('stores a Standard Webhooks key as the sender issues it', async () => {
     const key = `whsec_${Buffer.from('a real key of 24 bytes..').toString('base64')}`;
     expect((await cli(['svix'], `${key}\n`)).code).toBe(0);

@@ -9,6 +9,7 @@ import config from '../../hookline.config';
 import { describeEvent } from '../../lambda/ingest/normalize';
 import { verifyRequest } from '../../lambda/ingest/verify';
 import type { HttpFetch } from '../../lib/cli/backend';
+import { BackendError, CliError } from '../../lib/cli/errors';
 import { SAMPLE_TYPES, sampleRequest } from '../../lib/cli/samples';
 import { sendFailureHint, sendWebhook } from '../../lib/cli/send';
 import type { LocalTarget } from '../../lib/cli/target';
@@ -41,6 +42,7 @@ const localTarget = {
 
 interface Captured {
   url: string;
+  method: string | undefined;
   headers: Record<string, string>;
   body: Buffer;
 }
@@ -52,6 +54,7 @@ function capture(status = 202, answer = '{"id":"evt-123"}'): { http: HttpFetch; 
       const body = init?.body;
       requests.push({
         url,
+        method: init?.method,
         headers: init?.headers as Record<string, string>,
         body: body instanceof Uint8Array ? Buffer.from(body) : Buffer.from(String(body)),
       });
@@ -77,6 +80,7 @@ describe('send', () => {
         id: 'evt-123',
         secretFrom: 'development default',
       });
+      expect(result).not.toHaveProperty('response');
       const request = requests[0];
       if (!request) throw new Error('no request');
       expect(request.url).toBe(`http://127.0.0.1:3000/webhooks/${name}`);
@@ -140,8 +144,11 @@ describe('send', () => {
       { source: 'github', url: 'http://127.0.0.1:3399/x' },
       {},
     );
+    // An error instance, not a string: toThrow(string) also passes when the promise rejects with undefined.
     await expect(sent).rejects.toThrow(
-      'cannot send to --url http://127.0.0.1:3399/x (ECONNREFUSED): check the URL and that it is listening',
+      new CliError(
+        'cannot send to --url http://127.0.0.1:3399/x (ECONNREFUSED): check the URL and that it is listening',
+      ),
     );
   });
 
@@ -242,6 +249,8 @@ describe('send', () => {
         url: 'https://abc.execute-api.us-east-1.amazonaws.com/webhooks/github',
         type: null,
       });
+      expect(requests[0]?.method).toBe('POST');
+      expect(requests[0]?.headers['content-type']).toBe('application/json');
       expect(requests[0]?.body.toString()).toBe('{"ref":"refs/heads/x"}');
       expect(requests[0]?.headers['x-github-event']).toBe('push');
       const github = resolved.sources.find((s) => s.name === 'github');
@@ -293,6 +302,169 @@ describe('send', () => {
     await expect(sendWebhook(backend, target, resolved, { source: 'github' }, {})).rejects.toThrow(
       'cannot read the signing secret of github (AccessDeniedException): pass --secret or set HOOKLINE_SECRET_GITHUB',
     );
+  });
+
+  /** The ingest function's configuration as a deployed stack holds it, with `sources`. */
+  function deployIngest(sources: Record<string, unknown>) {
+    const ingestConfig = {
+      where: { partition: 'aws', region: 'us-east-1', account: '111122223333', urlSuffix: 'amazonaws.com' },
+      sources,
+      queues: {},
+      routes: [],
+      defaultRoute: { ignore: true },
+      secretCacheSeconds: 300,
+    };
+    lambda.on(GetFunctionConfigurationCommand, { FunctionName: 'Hookline-Ingest' }).resolves({
+      Environment: { Variables: { HOOKLINE_INGEST_CONFIG: JSON.stringify(ingestConfig) } },
+    });
+    return { ...stackTarget(), ingestFunctionName: 'Hookline-Ingest' };
+  }
+  const GITHUB_SECRET = 'arn:aws:secretsmanager:us-east-1:111122223333:secret:SecretGithub-AbCdEf';
+
+  it('says to redeploy when the deployed ingest function does not know the source', async () => {
+    const target = deployIngest({});
+    await expect(
+      sendWebhook(testBackend({ http: capture().http }), target, resolved, { source: 'github' }, {}),
+    ).rejects.toThrow(
+      new CliError(
+        'source github is not deployed in stack Hookline in us-east-1: redeploy with npx cdk deploy',
+      ),
+    );
+    expect(secrets.calls()).toHaveLength(0);
+  });
+
+  it('refuses to sign with an empty deployed secret, naming the fixes', async () => {
+    const target = deployIngest({ github: { type: 'github', secretId: GITHUB_SECRET } });
+    secrets.on(GetSecretValueCommand, { SecretId: GITHUB_SECRET }).resolves({ SecretString: '' });
+    const { http, requests } = capture();
+    await expect(
+      sendWebhook(testBackend({ http }), target, resolved, { source: 'github' }, {}),
+    ).rejects.toThrow(
+      new CliError(
+        'the signing secret of github is empty: set it in Secrets Manager, or pass --secret or set HOOKLINE_SECRET_GITHUB',
+      ),
+    );
+    expect(requests).toHaveLength(0);
+  });
+
+  it('says credentials are missing when reading the deployed secret needs them, not that the secret is unreadable', async () => {
+    const target = deployIngest({ github: { type: 'github', secretId: GITHUB_SECRET } });
+    lambda
+      .on(GetFunctionConfigurationCommand)
+      .rejects(awsError('CredentialsProviderError', 'Could not load credentials from any providers'));
+    await expect(
+      sendWebhook(testBackend({ http: capture().http }), target, resolved, { source: 'github' }, {}),
+    ).rejects.toThrow(new BackendError('no AWS credentials: set AWS_PROFILE or run aws configure'));
+  });
+
+  it('needs --secret for a stack that does not publish its ingest function, and reads nothing', async () => {
+    await expect(
+      sendWebhook(testBackend({ http: capture().http }), stackTarget(), resolved, { source: 'github' }, {}),
+    ).rejects.toThrow(
+      new CliError('no signing secret for source github: pass --secret or set HOOKLINE_SECRET_GITHUB'),
+    );
+    expect(lambda.calls()).toHaveLength(0);
+  });
+
+  it('--url alone needs --secret or the environment variable, never guessing a secret', async () => {
+    const { http, requests } = capture();
+    await expect(
+      sendWebhook(
+        { http, clock: fakeClock() },
+        undefined,
+        resolved,
+        { source: 'github', url: 'https://example.com/h' },
+        {},
+      ),
+    ).rejects.toThrow(
+      new CliError('no signing secret for source github: pass --secret or set HOOKLINE_SECRET_GITHUB'),
+    );
+    expect(requests).toHaveLength(0);
+  });
+
+  it('sends to a source that verifies nothing without looking for a secret', async () => {
+    const open = resolveConfig({
+      ...config,
+      sources: { ...config.sources, open: { type: 'unverified', dangerouslyAcceptUnverifiedRequests: true } },
+    });
+    const { http, requests } = capture();
+    const result = await sendWebhook(
+      { http, clock: fakeClock() },
+      undefined,
+      open,
+      { source: 'open', url: 'https://example.com/webhooks/open' },
+      {},
+    );
+    expect(result).toMatchObject({ ok: true, secretFrom: 'none' });
+    expect(requests).toHaveLength(1);
+  });
+
+  it('refuses to send without --url when there is no target', async () => {
+    await expect(
+      sendWebhook(
+        { http: capture().http, clock: fakeClock() },
+        undefined,
+        resolved,
+        { source: 'github', secret: 's' },
+        {},
+      ),
+    ).rejects.toThrow(new CliError('no target for send: pass --local, --url, or a deployed --stack'));
+  });
+
+  it('signs with --secret over the environment variable', async () => {
+    const { http, requests } = capture();
+    const result = await sendWebhook(
+      { http, clock: fakeClock() },
+      stackTarget(),
+      resolved,
+      { source: 'github', secret: 'from-option' },
+      { HOOKLINE_SECRET_GITHUB: 'from-environment' },
+    );
+    expect(result.secretFrom).toBe('option');
+    const github = resolved.sources.find((s) => s.name === 'github');
+    if (!github || !requests[0]) throw new Error('fixture');
+    const request = { headers: requests[0].headers, body: requests[0].body, url: '' };
+    expect(verifyRequest(sourceRuntimeConfig(github, 'x'), request, ['from-option'], Date.now())).toEqual({
+      ok: true,
+    });
+  });
+
+  it("blames the network, not local mode, when a deployed stack's webhook URL does not answer", async () => {
+    const refused: HttpFetch = async () => {
+      throw Object.assign(new TypeError('fetch failed'), {
+        cause: Object.assign(new Error('x'), { code: 'ECONNREFUSED' }),
+      });
+    };
+    await expect(
+      sendWebhook(
+        { http: refused, clock: fakeClock() },
+        stackTarget(),
+        resolved,
+        { source: 'github', secret: 's' },
+        {},
+      ),
+    ).rejects.toThrow(new BackendError('cannot reach AWS (ECONNREFUSED): check your network or --region'));
+  });
+
+  it.each([
+    [401, /^the signature was rejected: pass the source's secret with --secret or HOOKLINE_SECRET_GITHUB$/],
+    [400, /^the body was rejected as malformed/],
+    [404, /^no such source at that URL/],
+    [413, /^the body is too large$/],
+    [500, /^the pipeline could not enqueue it/],
+    [503, /^the pipeline could not enqueue it/],
+    [429, /^see the response body$/],
+  ])('hints at the likely fix for a %i answer', (status, hint) => {
+    const result = {
+      source: 'github',
+      url: 'u',
+      status,
+      ok: false,
+      id: null,
+      type: null,
+      secretFrom: 'option',
+    } as const;
+    expect(sendFailureHint(result)).toMatch(hint);
   });
 
   it('needs a secret for a deployed stack', async () => {

@@ -8,8 +8,12 @@ import config from '../../hookline.config';
 import { connect } from '../../lib/cli/backend';
 import { BackendError, CliError, explainError } from '../../lib/cli/errors';
 import {
+  deadLetterQueueOf,
   describeStackTarget,
+  JOB_SCHEDULES,
   localStatePath,
+  noReasonRecorded,
+  otherDeadLetterQueues,
   queueOf,
   readLocalTarget,
   webhookUrlOf,
@@ -98,6 +102,45 @@ describe('local target', () => {
     writeFileSync(path, '{"pid": "x"');
     expect(() => readLocalTarget(path)).toThrow(/unreadable: restart local mode with npm start/);
   });
+
+  it('says local mode keeps no dead-letter queue for one-time jobs or schedules, and why', () => {
+    writeFileSync(join(dir, 'local.json'), JSON.stringify(state));
+    const target = readLocalTarget(localStatePath({ HOOKLINE_STATE_DIR: dir }));
+    expect(otherDeadLetterQueues(target)).toEqual([]);
+    expect(() => deadLetterQueueOf(target, JOB_SCHEDULES)).toThrow(
+      new CliError(
+        'local mode has no job_schedules dead-letter queue: it sends a one-time job again until its queue takes it',
+      ),
+    );
+    expect(() => deadLetterQueueOf(target, 'schedule:heartbeat')).toThrow(
+      /^local mode has no schedule:heartbeat dead-letter queue: it keeps none for schedules/,
+    );
+  });
+
+  it("says why a dead letter has no reason: SQS moved it from a queue's own DLQ, Scheduler's lacks its code", () => {
+    expect(noReasonRecorded('events')).toBe(
+      'no reason recorded: SQS moved it after maxReceiveCount receives (a crash or a timeout)',
+    );
+    for (const name of [JOB_SCHEDULES, 'schedule:heartbeat']) {
+      expect(noReasonRecorded(name)).toBe(
+        'no reason recorded: it lacks the ERROR_CODE EventBridge Scheduler sets on what it puts here',
+      );
+    }
+  });
+
+  it.each(['constructor', 'toString', '__proto__', 'hasOwnProperty'])(
+    'takes %s for an unknown queue, not a member every object has',
+    (name) => {
+      writeFileSync(join(dir, 'local.json'), JSON.stringify(state));
+      const target = readLocalTarget(localStatePath({ HOOKLINE_STATE_DIR: dir }));
+      expect(() => queueOf(target, name)).toThrow(
+        new CliError(`unknown queue "${name}" in local mode: use one of events`),
+      );
+      expect(() => deadLetterQueueOf(target, name)).toThrow(
+        new CliError(`unknown queue "${name}" in local mode: use one of events`),
+      );
+    },
+  );
 });
 
 describe('stack target', () => {
@@ -258,6 +301,154 @@ describe('stack target', () => {
     expect(() => queueOf(target, 'events')).toThrow(/no outputs in stack Hookline in us-east-1: redeploy/);
   });
 
+  const STACK_ID = 'arn:aws:cloudformation:us-east-1:123456789012:stack/Hookline/0a1b2c3d';
+  const SQS_ORIGIN = 'https://sqs.us-east-1.amazonaws.com';
+
+  it('counts a queue as missing outputs when its QueueUrl output is absent, though its ARN and DLQ are published', async () => {
+    const outputs = [
+      ...urlOutputs(SQS_ORIGIN, '123456789012').filter(
+        (o) => o.OutputKey !== outputKey('QueueUrl', 'orders'),
+      ),
+      {
+        OutputKey: outputKey('QueueArn', 'orders'),
+        OutputValue: 'arn:aws:sqs:us-east-1:123456789012:Hookline-orders',
+      },
+    ];
+    const target = await targetOf(STACK_ID, outputs);
+    expect(target.queuesMissingOutputs).toEqual(['orders']);
+    expect(() => queueOf(target, 'orders')).toThrow(/no outputs in stack Hookline in us-east-1: redeploy/);
+  });
+
+  it('counts every queue as missing outputs when no ARN can be had: no ARN outputs and no stack id', async () => {
+    const target = await targetOf(undefined, urlOutputs(SQS_ORIGIN, '123456789012'));
+    expect(target.queuesMissingOutputs).toEqual(['events', 'orders']);
+    expect(target.queues).toEqual({});
+  });
+
+  it('says a stack DescribeStacks answers with no stack for is not found, naming the fix', async () => {
+    cfn.on(DescribeStacksCommand).resolves({ Stacks: [] });
+    await expect(
+      describeStackTarget(
+        new CloudFormationClient({ region: 'us-east-1' }),
+        'Hookline',
+        'eu-west-1',
+        resolved,
+      ),
+    ).rejects.toThrow(
+      new CliError(
+        'stack Hookline not found in eu-west-1: deploy it with npx cdk deploy, or pass --stack/--region',
+      ),
+    );
+  });
+
+  it("posts to a source's own WebhookUrl output over the API's, and names a source with neither", async () => {
+    const target = await targetOf(STACK_ID, [
+      {
+        OutputKey: outputKey('WebhookUrl', 'github'),
+        OutputValue: 'https://hooks.example.com/webhooks/github',
+      },
+    ]);
+    expect(webhookUrlOf(target, 'github')).toBe('https://hooks.example.com/webhooks/github');
+    expect(() => webhookUrlOf(target, 'stripe')).toThrow(
+      new CliError(
+        'source stripe has no webhook URL in stack Hookline in us-east-1: redeploy with npx cdk deploy, or pass --url',
+      ),
+    );
+  });
+
+  it('finds the ingest function send reads secrets through and the archive bucket replay reads, once published', async () => {
+    const published = await targetOf(STACK_ID, [
+      { OutputKey: 'IngestFunctionName', OutputValue: 'Hookline-Ingest' },
+      { OutputKey: 'ArchiveBucketName', OutputValue: 'hookline-archive' },
+    ]);
+    expect(published).toMatchObject({
+      ingestFunctionName: 'Hookline-Ingest',
+      archiveBucket: 'hookline-archive',
+    });
+    const without = await targetOf(STACK_ID, []);
+    expect(without).not.toHaveProperty('ingestFunctionName');
+    expect(without).not.toHaveProperty('archiveBucket');
+  });
+
+  it("finds each queue's consumer log group that trace searches", async () => {
+    const target = await targetOf(STACK_ID, [
+      { OutputKey: outputKey('ConsumerLogGroupName', 'events'), OutputValue: '/aws/lambda/events-consumer' },
+    ]);
+    expect(target.logGroups?.consumers).toStrictEqual({ events: '/aws/lambda/events-consumer' });
+  });
+
+  it('has no job_schedules dead-letter queue until the stack publishes its output, then reads that one', async () => {
+    const without = await targetOf(STACK_ID, urlOutputs(SQS_ORIGIN, '123456789012'));
+    expect(otherDeadLetterQueues(without).map((d) => d.name)).not.toContain(JOB_SCHEDULES);
+    expect(() => deadLetterQueueOf(without, JOB_SCHEDULES)).toThrow(
+      /stack Hookline in us-east-1 has no job_schedules dead-letter queue in its outputs: it is made once a producer may delay jobs/,
+    );
+    const url = `${SQS_ORIGIN}/123456789012/Hookline-job-schedules-dlq`;
+    const withIt = await targetOf(STACK_ID, [
+      ...urlOutputs(SQS_ORIGIN, '123456789012'),
+      { OutputKey: 'JobSchedulesDeadLetterQueueUrl', OutputValue: url },
+    ]);
+    expect(deadLetterQueueOf(withIt, JOB_SCHEDULES)).toEqual({
+      name: JOB_SCHEDULES,
+      deadLetterUrl: url,
+      deadLetterArn: 'arn:aws:sqs:us-east-1:123456789012:Hookline-job-schedules-dlq',
+      holds: 'one-time jobs Scheduler could not deliver',
+    });
+  });
+
+  it("finds each schedule's dead-letter queue, and tells to redeploy for a schedule an older deployment has none for", async () => {
+    const withSchedules = resolveConfig({
+      ...config,
+      schedules: [
+        { name: 'heartbeat', expression: 'rate(1 hour)', queue: 'events', type: 'schedule.heartbeat' },
+        { name: 'nightly', expression: 'rate(1 day)', queue: 'events', type: 'report.nightly' },
+      ],
+    });
+    const url = `${SQS_ORIGIN}/123456789012/Hookline-heartbeat-dlq`;
+    cfn.on(DescribeStacksCommand, { StackName: 'Hookline' }).resolves({
+      Stacks: [
+        {
+          StackName: 'Hookline',
+          StackId: STACK_ID,
+          CreationTime: new Date(),
+          StackStatus: 'CREATE_COMPLETE',
+          Outputs: [
+            ...urlOutputs(SQS_ORIGIN, '123456789012'),
+            { OutputKey: outputKey('ScheduleDeadLetterQueueUrl', 'heartbeat'), OutputValue: url },
+            {
+              OutputKey: 'JobSchedulesDeadLetterQueueUrl',
+              OutputValue: `${SQS_ORIGIN}/123456789012/jobs-dlq`,
+            },
+          ],
+        },
+      ],
+    });
+    const target = await describeStackTarget(
+      new CloudFormationClient({ region: 'us-east-1' }),
+      'Hookline',
+      'us-east-1',
+      withSchedules,
+    );
+    expect(otherDeadLetterQueues(target).slice(1)).toEqual([
+      {
+        name: 'schedule:heartbeat',
+        deadLetterUrl: url,
+        deadLetterArn: 'arn:aws:sqs:us-east-1:123456789012:Hookline-heartbeat-dlq',
+        holds: 'deliveries of schedule heartbeat to the events queue Scheduler gave up on',
+        redriveTo: 'events',
+      },
+    ]);
+    expect(target.schedulesMissingOutputs).toEqual(['nightly']);
+    expect(() => deadLetterQueueOf(target, 'schedule:nightly')).toThrow(
+      new CliError(
+        'schedule nightly has no dead-letter queue outputs in stack Hookline in us-east-1: redeploy with npx cdk deploy so the stack publishes them',
+      ),
+    );
+    expect(() => deadLetterQueueOf(target, 'schedule:nope')).toThrow(
+      new CliError('unknown schedule "nope" in stack Hookline in us-east-1: use one of schedule:heartbeat'),
+    );
+  });
+
   it('connect: a missing stack is one line naming the stack, region and fix', async () => {
     cfn
       .on(DescribeStacksCommand)
@@ -277,6 +468,23 @@ describe('stack target', () => {
       connect({ stack: 'Other' }, recordingOutput(), { AWS_REGION: 'ap-south-1' }, async () => resolved),
     ).rejects.toThrow('stack Other not found in ap-south-1');
   });
+
+  it.each([
+    [{ AWS_REGION: 'ap-south-1', AWS_DEFAULT_REGION: 'eu-central-1' }, 'ap-south-1'],
+    [{ AWS_DEFAULT_REGION: 'eu-central-1' }, 'eu-central-1'],
+    [{}, 'us-east-1'],
+  ])(
+    'connect: the region comes from AWS_REGION, else AWS_DEFAULT_REGION, else us-east-1 (%o)',
+    async (env, region) => {
+      cfn
+        .on(DescribeStacksCommand)
+        .rejects(awsError('ValidationError', 'Stack with id Hooks does not exist'));
+      await expect(
+        connect({}, recordingOutput(), env, async () => ({ ...resolved, stackName: 'Hooks' })),
+      ).rejects.toThrow(`stack Hooks not found in ${region}`);
+      expect(cfn.commandCalls(DescribeStacksCommand)[0]?.args[0].input.StackName).toBe('Hooks');
+    },
+  );
 
   it('connect: no credentials is one line with the fix', async () => {
     cfn
@@ -321,6 +529,42 @@ describe('explainError', () => {
     expect((explainError(refused, { target: 'local mode', local: true }) as Error).message).toBe(
       'local mode is not reachable (ECONNREFUSED): start it with npm start',
     );
+  });
+
+  it('says a missing queue in local mode needs local mode restarted, not a redeploy', () => {
+    expect(
+      (
+        explainError(awsError('QueueDoesNotExist'), {
+          target: 'local mode',
+          local: true,
+          queue: 'events',
+        }) as Error
+      ).message,
+    ).toBe('queue events does not exist in local mode: restart it with npm start');
+  });
+
+  it('says a request that timed out should be run again', () => {
+    expect((explainError(awsError('TimeoutError'), context) as Error).message).toBe(
+      'the request to stack Hookline in us-east-1 timed out: check your network and run it again',
+    );
+  });
+
+  it('explains an error that names its code the legacy way (Code)', () => {
+    const legacy = Object.assign(new Error('denied'), { name: undefined, Code: 'AccessDenied' });
+    expect((explainError(legacy, context) as Error).message).toBe(
+      'access denied in stack Hookline in us-east-1: denied (grant that permission to your AWS identity)',
+    );
+  });
+
+  it('takes "does not exist" for a missing stack only when a stack was asked for', () => {
+    const other = awsError('ValidationError', 'Value for parameter does not exist');
+    expect(explainError(other, context)).toBe(other);
+  });
+
+  it('follows a cause chain that loops to its end, without hanging', () => {
+    const looping = new Error('outer') as Error & { cause?: unknown };
+    looping.cause = looping;
+    expect(explainError(looping, context)).toBe(looping);
   });
 
   it('leaves unexpected errors alone (they keep their stack)', () => {
