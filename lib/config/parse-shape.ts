@@ -47,16 +47,22 @@ function shapeViolations(issue: ZodIssue, input: unknown): Violation[] {
       ),
     );
   }
-  return [
-    violation(
-      pathOf(issue.path),
-      issue.message,
-      valueAt(input, issue.path),
-      issue.code === 'invalid_union'
-        ? `use one of the documented source types: ${SENDER_TYPE_NAMES.join(', ')}`
-        : 'correct the value as described in the configuration reference in README.md',
-    ),
-  ];
+  return [violation(pathOf(issue.path), issue.message, valueAt(input, issue.path), fixOf(issue))];
+}
+
+const GENERIC_FIX = 'correct the value as described in the configuration reference in README.md';
+const TENANT_KEY_FORMS = '{ path: "account.id" } or { header: "x-tenant-id" }';
+
+/** The fix of a shape problem; a value matching none of a field's forms is told that field's forms. */
+function fixOf(issue: ZodIssue): string {
+  if (issue.code !== 'invalid_union') return GENERIC_FIX;
+  if (sourceWithBadType(issue))
+    return `use one of the documented source types: ${SENDER_TYPE_NAMES.join(', ')}`;
+  const [section, , field] = issue.path;
+  if (section === 'defaultRoute') return 'use "ignore" or { queues: ["events"] }';
+  if (section === 'queues' && field === 'fifoGrouping') return `use "source", "type", ${TENANT_KEY_FORMS}`;
+  if (section === 'queues' && field === 'tenants') return `use ${TENANT_KEY_FORMS}`;
+  return GENERIC_FIX;
 }
 
 /** Left out of the copy by {@link withValueAt}. */
@@ -68,7 +74,15 @@ const REMOVED = Symbol('removed');
  */
 function withValueAt(node: unknown, path: readonly PropertyKey[], value: unknown): unknown {
   const [head, ...rest] = path;
-  if (head === undefined || !node || typeof node !== 'object' || Array.isArray(node)) return node;
+  if (head === undefined || !node || typeof node !== 'object') return node;
+  if (Array.isArray(node)) {
+    // Into a list item (a route, a schedule) only: leaving out an item would renumber the ones after it, so
+    // their problems would be reported at the wrong paths.
+    if (typeof head !== 'number' || rest.length === 0) return node;
+    const items = [...node];
+    items[head] = withValueAt(items[head], rest, value);
+    return items;
+  }
   const copy: Record<PropertyKey, unknown> = { ...(node as Record<PropertyKey, unknown>) };
   if (rest.length > 0) copy[head] = withValueAt(copy[head], rest, value);
   else if (value === REMOVED) delete copy[head];

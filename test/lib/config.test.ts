@@ -684,6 +684,64 @@ describe('resolveConfig: every problem in one listing', () => {
     expect(error.issues[0]?.fix).toMatch(/use one of the documented source types: github, stripe/);
   });
 
+  it('lists an unknown key inside a route or a schedule together with the problems after it', () => {
+    const error = problemsOf(
+      minimal({
+        routes: [{ source: 'github', queues: ['events'], queus: ['events'] } as never],
+        schedules: [
+          {
+            name: 'nightly',
+            expression: 'rate(1 day)',
+            queue: 'events',
+            type: 'report.nightly',
+            when: 1,
+          } as never,
+        ],
+        logRetentionDays: 31,
+      }),
+    );
+    expect(error.issues.map((i) => i.path)).toEqual([
+      'routes.0.queus',
+      'schedules.0.when',
+      'logRetentionDays',
+    ]);
+    expect(error.message).toMatch(/^Invalid hookline configuration \(3 problems\)/);
+  });
+
+  it.each([
+    [
+      { queues: { events: { fifo: true, fifoGrouping: 'tenant' as never } } },
+      'queues.events.fifoGrouping',
+      /"source", "type", \{ path/,
+    ],
+    [
+      { queues: { events: { tenants: { github: { pat: 'account' } as never } } } },
+      'queues.events.tenants.github',
+      /^use \{ path: .* or \{ header: /,
+    ],
+    [{ defaultRoute: 'nowhere' as never }, 'defaultRoute', /use "ignore" or \{ queues: /],
+  ])(
+    'tells a value matching none of its forms the forms of its own field, not the source types (%#)',
+    (overrides, path, fix) => {
+      const { issue } = issueOf(minimal(overrides));
+      expect(issue?.path).toBe(path);
+      expect(issue?.fix).toMatch(fix);
+      expect(issue?.fix).not.toMatch(/source types/);
+    },
+  );
+
+  it('reports a missing required field once, under its path, and counts one problem', () => {
+    const { issue, message } = issueOf(
+      minimal({ schedules: [{ name: 'nightly', queue: 'events', type: 'report.nightly' } as never] }),
+    );
+    expect(issue).toMatchObject({ path: 'schedules.0.expression', value: 'nothing' });
+    expect(message).toMatch(/^Invalid hookline configuration \(1 problem\):/);
+  });
+
+  it('reports a configuration that is not an object at (root)', () => {
+    expect(issueOf([] as never).issue?.path).toBe('(root)');
+  });
+
   it('refuses a stack name CloudFormation refuses, and an alarm topic that is not an SNS topic ARN', () => {
     expect(issueOf(minimal({ stackName: 'my_stack' })).message).toContain(
       'stackName: a CloudFormation stack name starts with a letter and holds only letters, digits and hyphens (at most 128) (got "my_stack"). Fix: use e.g. "my-stack"',
