@@ -131,6 +131,67 @@ describe('resolveConfig defaults', () => {
   });
 });
 
+describe('resolveConfig: pipeline-wide settings', () => {
+  it('turns deduplication and the event archive off when disabled', () => {
+    const config = resolveConfig(minimal({ dedupe: { enabled: false }, archive: { enabled: false } }));
+    expect(config.dedupe).toBeUndefined();
+    expect(config.archive).toBeUndefined();
+  });
+
+  it('keeps the event archive 90 days unless set, and refuses less than a day', () => {
+    expect(resolveConfig(minimal()).archive?.retention.toDays()).toBe(90);
+    expect(
+      resolveConfig(minimal({ archive: { retention: Duration.days(1) } })).archive?.retention.toDays(),
+    ).toBe(1);
+    expect(issueOf(minimal({ archive: { retention: Duration.hours(23) } })).issue).toMatchObject({
+      path: 'archive.retention',
+      value: '23 hours',
+      fix: 'use Duration.days(1) or more',
+    });
+  });
+
+  it('keeps the headers named in any case, lower-cased as the HTTP API hands them to the function', () => {
+    expect(resolveConfig(minimal({ ingest: { keepHeaders: ['X-Request-Id'] } })).ingest.keepHeaders).toEqual([
+      'x-request-id',
+    ]);
+  });
+
+  it('accepts an inline limit from 1024 bytes to the SQS limit, and refuses a byte outside', () => {
+    for (const inlineLimitBytes of [1024, 1_048_576]) {
+      expect(resolveConfig(minimal({ payloads: { inlineLimitBytes } })).payloads.inlineLimitBytes).toBe(
+        inlineLimitBytes,
+      );
+    }
+    for (const inlineLimitBytes of [1023, 1_048_577]) {
+      expect(issueOf(minimal({ payloads: { inlineLimitBytes } })).issue?.path).toBe(
+        'payloads.inlineLimitBytes',
+      );
+    }
+  });
+
+  it('keeps payloads for the longest-lived queue, wherever it is listed', () => {
+    const long = { retentionPeriod: Duration.days(10) };
+    for (const queues of [
+      { long, short: {} },
+      { short: {}, long },
+    ]) {
+      expect(resolveConfig(minimal({ queues })).payloads.expiry.toDays()).toBe(24);
+    }
+  });
+
+  it('keeps the alarm email or topic given, and alarms on a 15-minute-old message unless set', () => {
+    const arn = 'arn:aws:sns:eu-west-1:123456789012:ops-alarms';
+    const byEmail = resolveConfig(minimal({ alarms: { email: 'ops@example.com' } })).alarms;
+    expect(byEmail).toEqual({ email: 'ops@example.com', oldestMessageAge: DEFAULTS.oldestMessageAgeAlarm });
+    expect(DEFAULTS.oldestMessageAgeAlarm.toMinutes()).toBe(15);
+    const byTopic = resolveConfig(
+      minimal({ alarms: { existingTopicArn: arn, oldestMessageAge: Duration.minutes(5) } }),
+    ).alarms;
+    expect(byTopic.existingTopicArn).toBe(arn);
+    expect(byTopic.oldestMessageAge.toMinutes()).toBe(5);
+  });
+});
+
 describe('resolveConfig validation', () => {
   const cases: Array<[string, HooklineConfig, RegExp]> = [
     [
