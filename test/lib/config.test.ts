@@ -63,6 +63,29 @@ describe('resolveConfig defaults', () => {
     expect(config.defaultRoute).toEqual({ source: '*', type: '**', queues: ['events'], ignore: false });
   });
 
+  it('fills the documented defaults of the handler export, deadline margin, grouping, secret cache and routes', () => {
+    const config = resolveConfig(
+      minimal({
+        queues: {
+          events: { consumer: { entry: 'lambda/consumers/events.ts', timeout: Duration.minutes(1) } },
+          quick: {
+            fifo: true,
+            consumer: { entry: 'lambda/consumers/quick.ts', timeout: Duration.seconds(10) },
+          },
+        },
+        routes: [{ queues: ['events'] }],
+      }),
+    );
+    const [events, quick] = config.queues;
+    expect(events?.consumer?.handler).toBe('handler');
+    expect(events?.consumer?.deadlineMargin.toSeconds()).toBe(3);
+    // A tenth of a timeout shorter than 30 seconds.
+    expect(quick?.consumer?.deadlineMargin.toSeconds()).toBe(1);
+    expect(quick?.fifoGrouping).toBe('source');
+    expect(config.ingest.secretCache.toMinutes()).toBe(5);
+    expect(config.routes).toEqual([{ source: '*', type: '*', queues: ['events'], ignore: false }]);
+  });
+
   it('keeps data when the stack is deleted and leaves tracing off unless asked', () => {
     expect(resolveConfig(minimal())).toMatchObject({ removalPolicy: DEFAULTS.removalPolicy, tracing: false });
     expect(DEFAULTS.removalPolicy).toBe('retain');
