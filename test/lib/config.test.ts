@@ -630,6 +630,33 @@ describe('resolveConfig: schedules', () => {
     ['rate(5 weeks)', /expected rate/],
     ['at(2030-02-30T09:00:00)', /does not exist/],
     ['at(2030-01-31 09:00)', /expected rate/],
+    ['at(2030-01-01T24:00:00)', /does not exist/],
+    ['at(2030-13-01T09:00:00)', /does not exist/],
+    ['xat(2030-01-31T09:00:00)', /expected rate/],
+    ['at(2030-01-31T09:00:00)x', /expected rate/],
+    ['xrate(1 day)', /expected rate/],
+    ['rate(1 day)x', /expected rate/],
+    ['xcron(0 9 * * ? *)', /expected rate/],
+    ['cron(0 9 * * ? *)x', /expected rate/],
+    ['cron(1e1 9 * * ? *)', /"1e1" is out of range in the minutes field/],
+    ['cron(0 9-99 * * ? *)', /"9-99" is out of range in the hours field/],
+    ['cron(0 9 32W * ? *)', /"32W" is out of range in the day-of-month field \(1-31\)/],
+    ['cron(0 9 115W * ? *)', /"115W" is out of range in the day-of-month field/],
+    ['cron(0 9 15WX * ? *)', /"15WX" is out of range in the day-of-month field/],
+    ['cron(0 9 ? * 8L *)', /"8L" is out of range in the day-of-week field/],
+    ['cron(0 9 ? * -6L *)', /"-6L" is out of range in the day-of-week field/],
+    ['cron(0 9 ? * 6LX *)', /"6LX" is out of range in the day-of-week field/],
+    ['cron(0 9 ? * 2/2 *)', /"2\/2" is not a valid day-of-week value \(increments are not allowed here\)/],
+    ['cron(0/5/5 9 * * ? *)', /"0\/5\/5" is not a valid minutes value$/],
+    ['cron(0/x 9 * * ? *)', /"0\/x" is not a valid minutes value/],
+    ['cron(0/x1 9 * * ? *)', /"0\/x1" is not a valid minutes value/],
+    ['cron(0/1x 9 * * ? *)', /"0\/1x" is not a valid minutes value/],
+    ['cron(0/0 9 * * ? *)', /"0\/0" is not a valid minutes value/],
+    ['cron(0 9 ? * ?,MON *)', /"\?,MON": \?, # and W cannot be combined/],
+    ['cron(0 9 ? * 6#3,2 *)', /"6#3,2": \?, # and W cannot be combined/],
+    ['cron(0 9 ? * 6-2 *)', /"6-2" runs backwards in the day-of-week field.*write "6-7,1-2"/],
+    ['cron(0 9 1 10-2 ? *)', /"10-2" runs backwards in the month field.*write "10-12,1-2"/],
+    ['cron(0 9 ? * FRI-SUN *)', /"FRI-SUN" runs backwards in the day-of-week field.*write "FRI-SAT,SUN"/],
   ])('refuses the expression %s, naming the field, the value and the fix', (expression, message) => {
     const { issue, message: text } = issueOf(schedule(expression));
     expect(issue?.path).toBe('schedules.0.expression');
@@ -653,13 +680,32 @@ describe('resolveConfig: schedules', () => {
     'cron(0/59 0/23 1/31 1/12 ? 1970/229)',
     'cron(30 6 1 JAN,JUL ? 2028-2030)',
     'at(2030-01-31T09:00:00)',
+    'cron(59 23 31 12 ? 2199)',
+    'cron(0 9 ? * 7 *)',
+    'cron(0/1 9 * * ? *)',
+    'cron(0 9 LW * ? *)',
+    'cron(0 9 ? * FRI#2 *)',
+    'cron(0 9 ? * WED,FRI *)',
+    'cron(0 9 1 JAN,FEB,MAR,APR,MAY,JUN,JUL,AUG,SEP,OCT,NOV,DEC ? *)',
+    'cron(0 9 ? * SUN,MON,TUE,WED,THU,FRI,SAT *)',
   ])('accepts %s', (expression) => {
     expect(resolveConfig(schedule(expression)).schedules[0]?.expression).toBe(expression);
   });
 
+  it.each([
+    ['rate(1 hours)', 'write "rate(1 hour)"'],
+    ['rate(5 minute)', 'write "rate(5 minutes)"'],
+  ])('refuses %s with the spelling Scheduler wants as the fix', (expression, fix) => {
+    expect(issueOf(schedule(expression)).issue?.fix).toBe(fix);
+  });
+
   it.each(['Mars/Olympus', '+02:00', 'utc+2'])('refuses the time zone %s', (timezone) => {
     const { issue } = issueOf(schedule('cron(0 9 * * ? *)', timezone));
-    expect(issue).toMatchObject({ path: 'schedules.0.timezone', value: JSON.stringify(timezone) });
+    expect(issue).toMatchObject({
+      path: 'schedules.0.timezone',
+      value: JSON.stringify(timezone),
+      message: 'is not an IANA time zone name',
+    });
     expect(issue?.fix).toMatch(/Europe\/Paris/);
   });
 
