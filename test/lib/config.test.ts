@@ -215,6 +215,96 @@ describe('resolveConfig: pipeline-wide settings', () => {
   });
 });
 
+describe('resolveConfig: routes, schedules and the jobs endpoint', () => {
+  it('sends unrouted events to the first queue only, or nowhere with defaultRoute "ignore"', () => {
+    const queues = { events: {}, orders: {} };
+    expect(resolveConfig(minimal({ queues })).defaultRoute.queues).toEqual(['events']);
+    expect(resolveConfig(minimal({ queues, defaultRoute: 'ignore' })).defaultRoute).toEqual({
+      source: '*',
+      type: '**',
+      queues: [],
+      ignore: true,
+    });
+  });
+
+  it('refuses a route type with an empty segment, which no event type has', () => {
+    expect(issueOf(minimal({ routes: [{ type: 'invoice..paid', queues: ['events'] }] })).issue).toMatchObject(
+      {
+        path: 'routes.0.type',
+        value: '"invoice..paid"',
+        fix: 'use an exact type, "*" for one segment or "**" for anything',
+      },
+    );
+  });
+
+  it("keeps a schedule's payload, and sends {} when it has none", () => {
+    const job = { expression: 'rate(1 day)', queue: 'events', type: 'report.nightly' };
+    const config = resolveConfig(
+      minimal({
+        schedules: [
+          { name: 'a', ...job, payload: { scope: 'all' } },
+          { name: 'b', ...job },
+        ],
+      }),
+    );
+    expect(config.schedules.map((s) => s.payload)).toEqual([{ scope: 'all' }, {}]);
+  });
+
+  it('opens the jobs endpoint to the queues listed, once each, with delays unless turned off', () => {
+    const queues = { events: {}, orders: {} };
+    expect(
+      resolveConfig(minimal({ queues, jobs: { endpoint: { queues: ['orders'] } } })).jobsEndpoint,
+    ).toEqual({
+      queues: ['orders'],
+      delays: true,
+    });
+    expect(
+      resolveConfig(minimal({ queues, jobs: { endpoint: { queues: ['events'], delays: false } } }))
+        .jobsEndpoint?.delays,
+    ).toBe(false);
+    expect(resolveConfig(minimal({ queues })).jobsEndpoint).toBeUndefined();
+  });
+
+  it('lists every jobs endpoint problem: no queue, an unknown queue, a queue named twice', () => {
+    expect(issueOf(minimal({ jobs: { endpoint: { queues: [] } } })).issue).toMatchObject({
+      path: 'jobs.endpoint.queues',
+      message: 'the jobs endpoint needs at least one queue',
+    });
+    try {
+      resolveConfig(minimal({ jobs: { endpoint: { queues: ['events', 'nope', 'events'] } } }));
+      expect.unreachable('expected resolveConfig to throw');
+    } catch (error) {
+      expect((error as HooklineConfigError).issues).toMatchObject([
+        { path: 'jobs.endpoint.queues.1', message: 'names a queue that is not configured', value: '"nope"' },
+        { path: 'jobs.endpoint.queues.2', message: 'names a queue twice', value: '"events"' },
+      ]);
+    }
+  });
+});
+
+describe('resolveConfig: durations', () => {
+  it('checks a duration with a fraction of a second without failing on it', () => {
+    expect(issueOf(minimal({ archive: { retention: Duration.millis(86_399_500) } })).issue?.path).toBe(
+      'archive.retention',
+    );
+    const tolerance = Duration.millis(1500);
+    expect(
+      resolveConfig(minimal({ sources: { s: { type: 'stripe', tolerance } } })).sources[0],
+    ).toMatchObject({
+      tolerance,
+    });
+  });
+
+  it('accepts a signature tolerance of exactly one hour', () => {
+    const tolerance = Duration.hours(1);
+    expect(
+      resolveConfig(minimal({ sources: { s: { type: 'stripe', tolerance } } })).sources[0],
+    ).toMatchObject({
+      tolerance,
+    });
+  });
+});
+
 describe('resolveConfig validation', () => {
   const cases: Array<[string, HooklineConfig, RegExp]> = [
     [
