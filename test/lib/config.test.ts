@@ -282,6 +282,38 @@ describe('resolveConfig: routes, schedules and the jobs endpoint', () => {
   });
 });
 
+describe('resolveConfig: a queue and its consumer as configured', () => {
+  const consumerOf = (consumer: Record<string, unknown>) =>
+    resolveConfig(minimal({ queues: { events: { consumer: { entry: 'x.ts', ...consumer } } } })).queues[0]
+      ?.consumer;
+
+  it("keeps the consumer's parallelism, environment and idempotency setting, and the queue's own alarm age", () => {
+    expect(consumerOf({ parallelism: 5 })?.parallelism).toBe(5);
+    expect(consumerOf({ environment: { API_BASE: 'https://example.com' } })?.environment).toEqual({
+      API_BASE: 'https://example.com',
+    });
+    expect(consumerOf({ idempotency: { enabled: false } })?.idempotency).toBeUndefined();
+    const queue = resolveConfig(
+      minimal({
+        queues: { events: { oldestMessageAgeAlarm: Duration.minutes(3) } },
+        alarms: { email: 'o@example.com' },
+      }),
+    ).queues[0];
+    expect(queue?.oldestMessageAgeAlarm.toMinutes()).toBe(3);
+  });
+
+  it('accepts 1 to 1000 records at once and an idempotency record of exactly a minute', () => {
+    expect(consumerOf({ parallelism: 1 })?.parallelism).toBe(1);
+    expect(consumerOf({ parallelism: 1000 })?.parallelism).toBe(1000);
+    expect(
+      consumerOf({ idempotency: { expiry: Duration.minutes(1) } })?.idempotency?.expiry.toMinutes(),
+    ).toBe(1);
+    expect(
+      issueOf(minimal({ queues: { events: { consumer: { entry: 'x.ts', parallelism: 1001 } } } })).issue,
+    ).toMatchObject({ path: 'queues.events.consumer.parallelism', value: '1001', fix: 'use 10' });
+  });
+});
+
 describe('resolveConfig: durations', () => {
   it('checks a duration with a fraction of a second without failing on it', () => {
     expect(issueOf(minimal({ archive: { retention: Duration.millis(86_399_500) } })).issue?.path).toBe(
