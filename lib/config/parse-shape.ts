@@ -110,9 +110,26 @@ function sourceWithBadType(issue: ZodIssue): PropertyKey[] | undefined {
 }
 
 /**
+ * What to leave out when leaving out the field itself changes nothing (a required field missing, an item of a
+ * list refused): the object holding it, or, for a list, the object holding the list (the list itself at the top
+ * level), since leaving out one item would renumber the ones after it and a list left out of its object would
+ * only fail again as missing. A source is checked as a stand-in instead, so routes naming it stay valid.
+ */
+function fallbackOf(issue: ZodIssue): { path: PropertyKey[]; value: unknown } | undefined {
+  const [section, name] = issue.path;
+  if (section === 'sources' && name !== undefined && issue.path.length > 2)
+    return { path: ['sources', name], value: SOURCE_STAND_IN };
+  const firstItem = issue.path.findIndex((key) => typeof key === 'number');
+  const path =
+    firstItem < 0 ? issue.path.slice(0, -1) : issue.path.slice(0, firstItem === 1 ? 1 : firstItem - 1);
+  return path.length > 0 ? { path, value: REMOVED } : undefined;
+}
+
+/**
  * Checks the shape. A shape problem (an unknown key, a wrong type) is reported and its field left out, then the
- * rest is parsed again, so the rules after it still run and every problem surfaces in one listing. Stops when
- * leaving fields out makes no progress (e.g. a missing required field); `data` is then undefined.
+ * rest is parsed again, so the rules after it still run and every problem surfaces in one listing. A problem
+ * that leaving its field out does not clear leaves out the object around it ({@link fallbackOf}). Stops when
+ * that makes no progress either (e.g. `sources` missing); `data` is then undefined.
  */
 export function parseShape(input: HooklineConfig): { data?: ParsedConfig; issues: Violation[] } {
   const issues: Violation[] = [];
@@ -127,7 +144,19 @@ export function parseShape(input: HooklineConfig): { data?: ParsedConfig; issues
       seen.add(key);
       return isNew;
     });
-    if (fresh.length === 0) break;
+    if (fresh.length === 0) {
+      let progressed = false;
+      for (const issue of parsed.error.issues) {
+        const fallback = fallbackOf(issue);
+        const key = fallback && `fallback:${fallback.path.map(String).join('.')}`;
+        if (!fallback || !key || seen.has(key)) continue;
+        seen.add(key);
+        current = withValueAt(current, fallback.path, fallback.value);
+        progressed = true;
+      }
+      if (!progressed) break;
+      continue;
+    }
     for (const issue of fresh) {
       issues.push(...shapeViolations(issue, input));
       const badSource = sourceWithBadType(issue);

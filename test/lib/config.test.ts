@@ -982,6 +982,28 @@ describe('resolveConfig: every problem in one listing', () => {
     },
   );
 
+  it('lists a missing required field or a refused list item with the problems after it, and no false one', () => {
+    const error = problemsOf(
+      minimal({
+        sources: { github: { type: 'github' }, signed: { type: 'hmac' } as never },
+        queues: { events: { consumer: {} as never } },
+        routes: [{ source: 'signed', queues: ['events'] }],
+        defaultRoute: { queues: [''] },
+        ingest: { keepHeaders: [''] },
+        schedules: [{ name: 'nightly', queue: 'events', type: 'report.nightly' } as never],
+        logRetentionDays: 31,
+      }),
+    );
+    expect(error.issues.map((i) => i.path)).toEqual([
+      'sources.signed.header',
+      'queues.events.consumer.entry',
+      'defaultRoute.queues.0',
+      'ingest.keepHeaders.0',
+      'schedules.0.expression',
+      'logRetentionDays',
+    ]);
+  });
+
   it('reports a missing required field once, under its path, and counts one problem', () => {
     const { issue, message } = issueOf(
       minimal({ schedules: [{ name: 'nightly', queue: 'events', type: 'report.nightly' } as never] }),
