@@ -202,7 +202,7 @@ describe('resolveConfig: pipeline-wide settings', () => {
     }
   });
 
-  it('keeps the alarm email or topic given, and alarms on a 15-minute-old message unless set', () => {
+  it('keeps the alarm email or topic given, and alarms on a 15-minute-old message unless set, on every queue', () => {
     const arn = 'arn:aws:sns:eu-west-1:123456789012:ops-alarms';
     const byEmail = resolveConfig(minimal({ alarms: { email: 'ops@example.com' } })).alarms;
     expect(byEmail).toEqual({ email: 'ops@example.com', oldestMessageAge: DEFAULTS.oldestMessageAgeAlarm });
@@ -212,6 +212,8 @@ describe('resolveConfig: pipeline-wide settings', () => {
     ).alarms;
     expect(byTopic.existingTopicArn).toBe(arn);
     expect(byTopic.oldestMessageAge.toMinutes()).toBe(5);
+    const queues = resolveConfig(minimal({ alarms: { oldestMessageAge: Duration.minutes(5) } })).queues;
+    expect(queues[0]?.oldestMessageAgeAlarm.toMinutes()).toBe(5);
   });
 });
 
