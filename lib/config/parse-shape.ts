@@ -134,15 +134,19 @@ function fallbackOf(issue: ZodIssue): { path: PropertyKey[]; value: unknown } | 
 export function parseShape(input: HooklineConfig): { data?: ParsedConfig; issues: Violation[] } {
   const issues: Violation[] = [];
   const seen = new Set<string>();
+  const reported: string[] = [];
   let current: unknown = input;
   for (let round = 0; round < 10; round++) {
     const parsed = configSchema.safeParse(current);
     if (parsed.success) return { data: parsed.data, issues };
     const fresh = parsed.error.issues.filter((issue) => {
-      const key = `${issue.code}:${issue.path.map(String).join('.')}`;
+      const path = issue.path.map(String).join('.');
+      const key = `${issue.code}:${path}`;
       const isNew = !seen.has(key);
       seen.add(key);
-      return isNew;
+      // A field reported in an earlier round and then left out, or the object around it, fails again only
+      // because it was left out (a "" entry becomes a missing one): that is no second problem.
+      return isNew && !reported.some((earlier) => earlier === path || earlier.startsWith(`${path}.`));
     });
     if (fresh.length === 0) {
       let progressed = false;
@@ -157,6 +161,7 @@ export function parseShape(input: HooklineConfig): { data?: ParsedConfig; issues
       if (!progressed) break;
       continue;
     }
+    reported.push(...fresh.map((issue) => issue.path.map(String).join('.')));
     for (const issue of fresh) {
       issues.push(...shapeViolations(issue, input));
       const badSource = sourceWithBadType(issue);

@@ -316,6 +316,62 @@ describe('resolveConfig: a queue and its consumer as configured', () => {
   });
 });
 
+describe('resolveConfig: the shape of every section', () => {
+  const consumer = (fields: Record<string, unknown>) =>
+    minimal({ queues: { events: { consumer: { entry: 'x.ts', ...fields } } } } as never);
+  const events = (fields: Record<string, unknown>) => minimal({ queues: { events: fields } } as never);
+
+  it.each([
+    [events({ tenants: { github: { path: 'a', typo: 1 } } }), 'queues.events.tenants.github.typo'],
+    [events({ fifo: true, fifoGrouping: { header: 'x', typo: 1 } }), 'queues.events.fifoGrouping.typo'],
+    [consumer({ retry: { typo: 1 } }), 'queues.events.consumer.retry.typo'],
+    [consumer({ idempotency: { typo: 1 } }), 'queues.events.consumer.idempotency.typo'],
+    [consumer({ typo: 1 }), 'queues.events.consumer.typo'],
+    [minimal({ dedupe: { typo: 1 } as never }), 'dedupe.typo'],
+    [minimal({ payloads: { typo: 1 } as never }), 'payloads.typo'],
+    [minimal({ archive: { typo: 1 } as never }), 'archive.typo'],
+    [minimal({ jobs: { endpoint: { queues: ['events'], typo: 1 } } as never }), 'jobs.endpoint.typo'],
+    [minimal({ jobs: { typo: 1 } as never }), 'jobs.typo'],
+    [minimal({ ingest: { typo: 1 } as never }), 'ingest.typo'],
+    [minimal({ alarms: { typo: 1 } as never }), 'alarms.typo'],
+    [minimal({ defaultRoute: { queues: ['events'], typo: 1 } as never }), 'defaultRoute.typo'],
+  ])('refuses an unknown key in a section instead of ignoring it (%#: %s)', (config, path) => {
+    expect(issueOf(config).issue?.path).toBe(path);
+  });
+
+  it.each([
+    [consumer({ memorySize: 512.5 }), 'queues.events.consumer.memorySize'],
+    [consumer({ batchSize: 9.5 }), 'queues.events.consumer.batchSize'],
+    [consumer({ maxConcurrency: 2.5 }), 'queues.events.consumer.maxConcurrency'],
+    [consumer({ minimumPollers: 2.5, maximumPollers: 20 }), 'queues.events.consumer.minimumPollers'],
+    [consumer({ minimumPollers: 2, maximumPollers: 20.5 }), 'queues.events.consumer.maximumPollers'],
+    [
+      consumer({ reservedConcurrency: 50.5, maxConcurrency: 50 }),
+      'queues.events.consumer.reservedConcurrency',
+    ],
+    [consumer({ parallelism: 2.5 }), 'queues.events.consumer.parallelism'],
+    [events({ maxReceiveCount: 5.5 }), 'queues.events.maxReceiveCount'],
+    [minimal({ payloads: { inlineLimitBytes: 2048.5 } }), 'payloads.inlineLimitBytes'],
+    [minimal({ ingest: { burstLimit: 1000.5 } }), 'ingest.burstLimit'],
+    [minimal({ ingest: { memorySize: 512.5 } }), 'ingest.memorySize'],
+    [minimal({ logRetentionDays: 30.5 }), 'logRetentionDays'],
+  ])('refuses a fraction where a whole number is meant (%#: %s)', (config, path) => {
+    expect(issueOf(config).issue?.path).toBe(path);
+  });
+
+  it.each([
+    [consumer({ entry: '' }), 'queues.events.consumer.entry'],
+    [consumer({ handler: '' }), 'queues.events.consumer.handler'],
+    [events({ tenants: { github: { path: '' } } }), 'queues.events.tenants.github.path'],
+    [events({ tenants: { github: { header: '' } } }), 'queues.events.tenants.github.header'],
+    [minimal({ alarms: { existingTopicArn: '' } }), 'alarms.existingTopicArn'],
+    [minimal({ stackName: '' }), 'stackName'],
+    [minimal({ removalPolicy: 'delete' as never }), 'removalPolicy'],
+  ])('refuses an empty or unknown word where one is required (%#: %s)', (config, path) => {
+    expect(issueOf(config).issue?.path).toBe(path);
+  });
+});
+
 describe('resolveConfig: durations', () => {
   it('checks a duration with a fraction of a second without failing on it', () => {
     expect(issueOf(minimal({ archive: { retention: Duration.millis(86_399_500) } })).issue?.path).toBe(
