@@ -997,7 +997,7 @@ describe('resolveConfig: every problem in one listing', () => {
   it('lists an unknown key inside a route or a schedule together with the problems after it', () => {
     const error = problemsOf(
       minimal({
-        routes: [{ source: 'github', queues: ['events'], queus: ['events'] } as never],
+        routes: [{ source: 'gitlab', queues: ['events'], queus: ['events'] } as never],
         schedules: [
           {
             name: 'nightly',
@@ -1013,9 +1013,10 @@ describe('resolveConfig: every problem in one listing', () => {
     expect(error.issues.map((i) => i.path)).toEqual([
       'routes.0.queus',
       'schedules.0.when',
+      'routes.0.source',
       'logRetentionDays',
     ]);
-    expect(error.message).toMatch(/^Invalid hookline configuration \(3 problems\)/);
+    expect(error.message).toMatch(/^Invalid hookline configuration \(4 problems\)/);
   });
 
   it.each([
