@@ -47,16 +47,22 @@ function shapeViolations(issue: ZodIssue, input: unknown): Violation[] {
       ),
     );
   }
-  return [
-    violation(
-      pathOf(issue.path),
-      issue.message,
-      valueAt(input, issue.path),
-      issue.code === 'invalid_union'
-        ? `use one of the documented source types: ${SENDER_TYPE_NAMES.join(', ')}`
-        : 'correct the value as described in the configuration reference in README.md',
-    ),
-  ];
+  return [violation(pathOf(issue.path), issue.message, valueAt(input, issue.path), fixOf(issue))];
+}
+
+const GENERIC_FIX = 'correct the value as described in the configuration reference in README.md';
+const TENANT_KEY_FORMS = '{ path: "account.id" } or { header: "x-tenant-id" }';
+
+/** The fix of a shape problem; a value matching none of a field's forms is told that field's forms. */
+function fixOf(issue: ZodIssue): string {
+  if (issue.code !== 'invalid_union') return GENERIC_FIX;
+  if (sourceWithBadType(issue))
+    return `use one of the documented source types: ${SENDER_TYPE_NAMES.join(', ')}`;
+  const [section, , field] = issue.path;
+  if (section === 'defaultRoute') return 'use "ignore" or { queues: ["events"] }';
+  if (section === 'queues' && field === 'fifoGrouping') return `use "source", "type", ${TENANT_KEY_FORMS}`;
+  if (section === 'queues' && field === 'tenants') return `use ${TENANT_KEY_FORMS}`;
+  return GENERIC_FIX;
 }
 
 /** Left out of the copy by {@link withValueAt}. */
@@ -68,7 +74,15 @@ const REMOVED = Symbol('removed');
  */
 function withValueAt(node: unknown, path: readonly PropertyKey[], value: unknown): unknown {
   const [head, ...rest] = path;
-  if (head === undefined || !node || typeof node !== 'object' || Array.isArray(node)) return node;
+  if (head === undefined || !node || typeof node !== 'object') return node;
+  if (Array.isArray(node)) {
+    // Into a list item (a route, a schedule) only: leaving out an item would renumber the ones after it, so
+    // their problems would be reported at the wrong paths.
+    if (typeof head !== 'number' || rest.length === 0) return node;
+    const items = [...node];
+    items[head] = withValueAt(items[head], rest, value);
+    return items;
+  }
   const copy: Record<PropertyKey, unknown> = { ...(node as Record<PropertyKey, unknown>) };
   if (rest.length > 0) copy[head] = withValueAt(copy[head], rest, value);
   else if (value === REMOVED) delete copy[head];
@@ -96,24 +110,58 @@ function sourceWithBadType(issue: ZodIssue): PropertyKey[] | undefined {
 }
 
 /**
+ * What to leave out when leaving out the field itself changes nothing (a required field missing, an item of a
+ * list refused): the object holding it, or, for a list, the object holding the list (the list itself at the top
+ * level), since leaving out one item would renumber the ones after it and a list left out of its object would
+ * only fail again as missing. A source is checked as a stand-in instead, so routes naming it stay valid.
+ */
+function fallbackOf(issue: ZodIssue): { path: PropertyKey[]; value: unknown } | undefined {
+  const [section, name] = issue.path;
+  if (section === 'sources' && name !== undefined && issue.path.length > 2)
+    return { path: ['sources', name], value: SOURCE_STAND_IN };
+  const firstItem = issue.path.findIndex((key) => typeof key === 'number');
+  const path =
+    firstItem < 0 ? issue.path.slice(0, -1) : issue.path.slice(0, firstItem === 1 ? 1 : firstItem - 1);
+  return path.length > 0 ? { path, value: REMOVED } : undefined;
+}
+
+/**
  * Checks the shape. A shape problem (an unknown key, a wrong type) is reported and its field left out, then the
- * rest is parsed again, so the rules after it still run and every problem surfaces in one listing. Stops when
- * leaving fields out makes no progress (e.g. a missing required field); `data` is then undefined.
+ * rest is parsed again, so the rules after it still run and every problem surfaces in one listing. A problem
+ * that leaving its field out does not clear leaves out the object around it ({@link fallbackOf}). Stops when
+ * that makes no progress either (e.g. `sources` missing); `data` is then undefined.
  */
 export function parseShape(input: HooklineConfig): { data?: ParsedConfig; issues: Violation[] } {
   const issues: Violation[] = [];
   const seen = new Set<string>();
+  const reported: string[] = [];
   let current: unknown = input;
   for (let round = 0; round < 10; round++) {
     const parsed = configSchema.safeParse(current);
     if (parsed.success) return { data: parsed.data, issues };
     const fresh = parsed.error.issues.filter((issue) => {
-      const key = `${issue.code}:${issue.path.map(String).join('.')}`;
+      const path = issue.path.map(String).join('.');
+      const key = `${issue.code}:${path}`;
       const isNew = !seen.has(key);
       seen.add(key);
-      return isNew;
+      // A field reported in an earlier round and then left out, or the object around it, fails again only
+      // because it was left out (a "" entry becomes a missing one): that is no second problem.
+      return isNew && !reported.some((earlier) => earlier === path || earlier.startsWith(`${path}.`));
     });
-    if (fresh.length === 0) break;
+    if (fresh.length === 0) {
+      let progressed = false;
+      for (const issue of parsed.error.issues) {
+        const fallback = fallbackOf(issue);
+        const key = fallback && `fallback:${fallback.path.map(String).join('.')}`;
+        if (!fallback || !key || seen.has(key)) continue;
+        seen.add(key);
+        current = withValueAt(current, fallback.path, fallback.value);
+        progressed = true;
+      }
+      if (!progressed) break;
+      continue;
+    }
+    reported.push(...fresh.map((issue) => issue.path.map(String).join('.')));
     for (const issue of fresh) {
       issues.push(...shapeViolations(issue, input));
       const badSource = sourceWithBadType(issue);

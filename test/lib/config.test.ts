@@ -63,6 +63,29 @@ describe('resolveConfig defaults', () => {
     expect(config.defaultRoute).toEqual({ source: '*', type: '**', queues: ['events'], ignore: false });
   });
 
+  it('fills the documented defaults of the handler export, deadline margin, grouping, secret cache and routes', () => {
+    const config = resolveConfig(
+      minimal({
+        queues: {
+          events: { consumer: { entry: 'lambda/consumers/events.ts', timeout: Duration.minutes(1) } },
+          quick: {
+            fifo: true,
+            consumer: { entry: 'lambda/consumers/quick.ts', timeout: Duration.seconds(10) },
+          },
+        },
+        routes: [{ queues: ['events'] }],
+      }),
+    );
+    const [events, quick] = config.queues;
+    expect(events?.consumer?.handler).toBe('handler');
+    expect(events?.consumer?.deadlineMargin.toSeconds()).toBe(3);
+    // A tenth of a timeout shorter than 30 seconds.
+    expect(quick?.consumer?.deadlineMargin.toSeconds()).toBe(1);
+    expect(quick?.fifoGrouping).toBe('source');
+    expect(config.ingest.secretCache.toMinutes()).toBe(5);
+    expect(config.routes).toEqual([{ source: '*', type: '*', queues: ['events'], ignore: false }]);
+  });
+
   it('keeps data when the stack is deleted and leaves tracing off unless asked', () => {
     expect(resolveConfig(minimal())).toMatchObject({ removalPolicy: DEFAULTS.removalPolicy, tracing: false });
     expect(DEFAULTS.removalPolicy).toBe('retain');
@@ -128,6 +151,247 @@ describe('resolveConfig defaults', () => {
         'queues.events.consumer.batchSize',
       ]);
     }
+  });
+});
+
+describe('resolveConfig: pipeline-wide settings', () => {
+  it('turns deduplication and the event archive off when disabled', () => {
+    const config = resolveConfig(minimal({ dedupe: { enabled: false }, archive: { enabled: false } }));
+    expect(config.dedupe).toBeUndefined();
+    expect(config.archive).toBeUndefined();
+  });
+
+  it('keeps the event archive 90 days unless set, and refuses less than a day', () => {
+    expect(resolveConfig(minimal()).archive?.retention.toDays()).toBe(90);
+    expect(
+      resolveConfig(minimal({ archive: { retention: Duration.days(1) } })).archive?.retention.toDays(),
+    ).toBe(1);
+    expect(issueOf(minimal({ archive: { retention: Duration.hours(23) } })).issue).toMatchObject({
+      path: 'archive.retention',
+      value: '23 hours',
+      fix: 'use Duration.days(1) or more',
+    });
+  });
+
+  it('keeps the headers named in any case, lower-cased as the HTTP API hands them to the function', () => {
+    expect(resolveConfig(minimal({ ingest: { keepHeaders: ['X-Request-Id'] } })).ingest.keepHeaders).toEqual([
+      'x-request-id',
+    ]);
+  });
+
+  it('accepts an inline limit from 1024 bytes to the SQS limit, and refuses a byte outside', () => {
+    for (const inlineLimitBytes of [1024, 1_048_576]) {
+      expect(resolveConfig(minimal({ payloads: { inlineLimitBytes } })).payloads.inlineLimitBytes).toBe(
+        inlineLimitBytes,
+      );
+    }
+    for (const inlineLimitBytes of [1023, 1_048_577]) {
+      expect(issueOf(minimal({ payloads: { inlineLimitBytes } })).issue?.path).toBe(
+        'payloads.inlineLimitBytes',
+      );
+    }
+  });
+
+  it('keeps payloads for the longest-lived queue, wherever it is listed', () => {
+    const long = { retentionPeriod: Duration.days(10) };
+    for (const queues of [
+      { long, short: {} },
+      { short: {}, long },
+    ]) {
+      expect(resolveConfig(minimal({ queues })).payloads.expiry.toDays()).toBe(24);
+    }
+  });
+
+  it('keeps the alarm email or topic given, and alarms on a 15-minute-old message unless set, on every queue', () => {
+    const arn = 'arn:aws:sns:eu-west-1:123456789012:ops-alarms';
+    const byEmail = resolveConfig(minimal({ alarms: { email: 'ops@example.com' } })).alarms;
+    expect(byEmail).toEqual({ email: 'ops@example.com', oldestMessageAge: DEFAULTS.oldestMessageAgeAlarm });
+    expect(DEFAULTS.oldestMessageAgeAlarm.toMinutes()).toBe(15);
+    const byTopic = resolveConfig(
+      minimal({ alarms: { existingTopicArn: arn, oldestMessageAge: Duration.minutes(5) } }),
+    ).alarms;
+    expect(byTopic.existingTopicArn).toBe(arn);
+    expect(byTopic.oldestMessageAge.toMinutes()).toBe(5);
+    const queues = resolveConfig(minimal({ alarms: { oldestMessageAge: Duration.minutes(5) } })).queues;
+    expect(queues[0]?.oldestMessageAgeAlarm.toMinutes()).toBe(5);
+  });
+});
+
+describe('resolveConfig: routes, schedules and the jobs endpoint', () => {
+  it('sends unrouted events to the first queue only, or nowhere with defaultRoute "ignore"', () => {
+    const queues = { events: {}, orders: {} };
+    expect(resolveConfig(minimal({ queues })).defaultRoute.queues).toEqual(['events']);
+    expect(resolveConfig(minimal({ queues, defaultRoute: 'ignore' })).defaultRoute).toEqual({
+      source: '*',
+      type: '**',
+      queues: [],
+      ignore: true,
+    });
+  });
+
+  it('refuses a route type with an empty segment, which no event type has', () => {
+    expect(issueOf(minimal({ routes: [{ type: 'invoice..paid', queues: ['events'] }] })).issue).toMatchObject(
+      {
+        path: 'routes.0.type',
+        value: '"invoice..paid"',
+        fix: 'use an exact type, "*" for one segment or "**" for anything',
+      },
+    );
+  });
+
+  it("keeps a schedule's payload, and sends {} when it has none", () => {
+    const job = { expression: 'rate(1 day)', queue: 'events', type: 'report.nightly' };
+    const config = resolveConfig(
+      minimal({
+        schedules: [
+          { name: 'a', ...job, payload: { scope: 'all' } },
+          { name: 'b', ...job },
+        ],
+      }),
+    );
+    expect(config.schedules.map((s) => s.payload)).toEqual([{ scope: 'all' }, {}]);
+  });
+
+  it('opens the jobs endpoint to the queues listed, once each, with delays unless turned off', () => {
+    const queues = { events: {}, orders: {} };
+    expect(
+      resolveConfig(minimal({ queues, jobs: { endpoint: { queues: ['orders'] } } })).jobsEndpoint,
+    ).toEqual({
+      queues: ['orders'],
+      delays: true,
+    });
+    expect(
+      resolveConfig(minimal({ queues, jobs: { endpoint: { queues: ['events'], delays: false } } }))
+        .jobsEndpoint?.delays,
+    ).toBe(false);
+    expect(resolveConfig(minimal({ queues })).jobsEndpoint).toBeUndefined();
+  });
+
+  it('lists every jobs endpoint problem: no queue, an unknown queue, a queue named twice', () => {
+    expect(issueOf(minimal({ jobs: { endpoint: { queues: [] } } })).issue).toMatchObject({
+      path: 'jobs.endpoint.queues',
+      message: 'the jobs endpoint needs at least one queue',
+    });
+    try {
+      resolveConfig(minimal({ jobs: { endpoint: { queues: ['events', 'nope', 'events'] } } }));
+      expect.unreachable('expected resolveConfig to throw');
+    } catch (error) {
+      expect((error as HooklineConfigError).issues).toMatchObject([
+        { path: 'jobs.endpoint.queues.1', message: 'names a queue that is not configured', value: '"nope"' },
+        { path: 'jobs.endpoint.queues.2', message: 'names a queue twice', value: '"events"' },
+      ]);
+    }
+  });
+});
+
+describe('resolveConfig: a queue and its consumer as configured', () => {
+  const consumerOf = (consumer: Record<string, unknown>) =>
+    resolveConfig(minimal({ queues: { events: { consumer: { entry: 'x.ts', ...consumer } } } })).queues[0]
+      ?.consumer;
+
+  it("keeps the consumer's parallelism, environment and idempotency setting, and the queue's own alarm age", () => {
+    expect(consumerOf({ parallelism: 5 })?.parallelism).toBe(5);
+    expect(consumerOf({ environment: { API_BASE: 'https://example.com' } })?.environment).toEqual({
+      API_BASE: 'https://example.com',
+    });
+    expect(consumerOf({ idempotency: { enabled: false } })?.idempotency).toBeUndefined();
+    const queue = resolveConfig(
+      minimal({
+        queues: { events: { oldestMessageAgeAlarm: Duration.minutes(3) } },
+        alarms: { email: 'o@example.com' },
+      }),
+    ).queues[0];
+    expect(queue?.oldestMessageAgeAlarm.toMinutes()).toBe(3);
+  });
+
+  it('accepts 1 to 1000 records at once and an idempotency record of exactly a minute', () => {
+    expect(consumerOf({ parallelism: 1 })?.parallelism).toBe(1);
+    expect(consumerOf({ parallelism: 1000 })?.parallelism).toBe(1000);
+    expect(
+      consumerOf({ idempotency: { expiry: Duration.minutes(1) } })?.idempotency?.expiry.toMinutes(),
+    ).toBe(1);
+    expect(
+      issueOf(minimal({ queues: { events: { consumer: { entry: 'x.ts', parallelism: 1001 } } } })).issue,
+    ).toMatchObject({ path: 'queues.events.consumer.parallelism', value: '1001', fix: 'use 10' });
+  });
+});
+
+describe('resolveConfig: the shape of every section', () => {
+  const consumer = (fields: Record<string, unknown>) =>
+    minimal({ queues: { events: { consumer: { entry: 'x.ts', ...fields } } } } as never);
+  const events = (fields: Record<string, unknown>) => minimal({ queues: { events: fields } } as never);
+
+  it.each([
+    [events({ tenants: { github: { path: 'a', typo: 1 } } }), 'queues.events.tenants.github.typo'],
+    [events({ fifo: true, fifoGrouping: { header: 'x', typo: 1 } }), 'queues.events.fifoGrouping.typo'],
+    [consumer({ retry: { typo: 1 } }), 'queues.events.consumer.retry.typo'],
+    [consumer({ idempotency: { typo: 1 } }), 'queues.events.consumer.idempotency.typo'],
+    [consumer({ typo: 1 }), 'queues.events.consumer.typo'],
+    [minimal({ dedupe: { typo: 1 } as never }), 'dedupe.typo'],
+    [minimal({ payloads: { typo: 1 } as never }), 'payloads.typo'],
+    [minimal({ archive: { typo: 1 } as never }), 'archive.typo'],
+    [minimal({ jobs: { endpoint: { queues: ['events'], typo: 1 } } as never }), 'jobs.endpoint.typo'],
+    [minimal({ jobs: { typo: 1 } as never }), 'jobs.typo'],
+    [minimal({ ingest: { typo: 1 } as never }), 'ingest.typo'],
+    [minimal({ alarms: { typo: 1 } as never }), 'alarms.typo'],
+    [minimal({ defaultRoute: { queues: ['events'], typo: 1 } as never }), 'defaultRoute.typo'],
+  ])('refuses an unknown key in a section instead of ignoring it (%#: %s)', (config, path) => {
+    expect(issueOf(config).issue?.path).toBe(path);
+  });
+
+  it.each([
+    [consumer({ memorySize: 512.5 }), 'queues.events.consumer.memorySize'],
+    [consumer({ batchSize: 9.5 }), 'queues.events.consumer.batchSize'],
+    [consumer({ maxConcurrency: 2.5 }), 'queues.events.consumer.maxConcurrency'],
+    [consumer({ minimumPollers: 2.5, maximumPollers: 20 }), 'queues.events.consumer.minimumPollers'],
+    [consumer({ minimumPollers: 2, maximumPollers: 20.5 }), 'queues.events.consumer.maximumPollers'],
+    [
+      consumer({ reservedConcurrency: 50.5, maxConcurrency: 50 }),
+      'queues.events.consumer.reservedConcurrency',
+    ],
+    [consumer({ parallelism: 2.5 }), 'queues.events.consumer.parallelism'],
+    [events({ maxReceiveCount: 5.5 }), 'queues.events.maxReceiveCount'],
+    [minimal({ payloads: { inlineLimitBytes: 2048.5 } }), 'payloads.inlineLimitBytes'],
+    [minimal({ ingest: { burstLimit: 1000.5 } }), 'ingest.burstLimit'],
+    [minimal({ ingest: { memorySize: 512.5 } }), 'ingest.memorySize'],
+    [minimal({ logRetentionDays: 30.5 }), 'logRetentionDays'],
+  ])('refuses a fraction where a whole number is meant (%#: %s)', (config, path) => {
+    expect(issueOf(config).issue?.path).toBe(path);
+  });
+
+  it.each([
+    [consumer({ entry: '' }), 'queues.events.consumer.entry'],
+    [consumer({ handler: '' }), 'queues.events.consumer.handler'],
+    [events({ tenants: { github: { path: '' } } }), 'queues.events.tenants.github.path'],
+    [events({ tenants: { github: { header: '' } } }), 'queues.events.tenants.github.header'],
+    [minimal({ alarms: { existingTopicArn: '' } }), 'alarms.existingTopicArn'],
+    [minimal({ stackName: '' }), 'stackName'],
+    [minimal({ removalPolicy: 'delete' as never }), 'removalPolicy'],
+  ])('refuses an empty or unknown word where one is required (%#: %s)', (config, path) => {
+    expect(issueOf(config).issue?.path).toBe(path);
+  });
+});
+
+describe('resolveConfig: durations', () => {
+  it('checks a duration with a fraction of a second without failing on it', () => {
+    expect(issueOf(minimal({ archive: { retention: Duration.millis(86_399_500) } })).issue?.path).toBe(
+      'archive.retention',
+    );
+    const tolerance = Duration.millis(1500);
+    expect(
+      resolveConfig(minimal({ sources: { s: { type: 'stripe', tolerance } } })).sources[0],
+    ).toMatchObject({
+      tolerance,
+    });
+  });
+
+  it('accepts a signature tolerance of exactly one hour', () => {
+    const tolerance = Duration.hours(1);
+    expect(
+      resolveConfig(minimal({ sources: { s: { type: 'stripe', tolerance } } })).sources[0],
+    ).toMatchObject({
+      tolerance,
+    });
   });
 });
 
@@ -546,6 +810,33 @@ describe('resolveConfig: schedules', () => {
     ['rate(5 weeks)', /expected rate/],
     ['at(2030-02-30T09:00:00)', /does not exist/],
     ['at(2030-01-31 09:00)', /expected rate/],
+    ['at(2030-01-01T24:00:00)', /does not exist/],
+    ['at(2030-13-01T09:00:00)', /does not exist/],
+    ['xat(2030-01-31T09:00:00)', /expected rate/],
+    ['at(2030-01-31T09:00:00)x', /expected rate/],
+    ['xrate(1 day)', /expected rate/],
+    ['rate(1 day)x', /expected rate/],
+    ['xcron(0 9 * * ? *)', /expected rate/],
+    ['cron(0 9 * * ? *)x', /expected rate/],
+    ['cron(1e1 9 * * ? *)', /"1e1" is out of range in the minutes field/],
+    ['cron(0 9-99 * * ? *)', /"9-99" is out of range in the hours field/],
+    ['cron(0 9 32W * ? *)', /"32W" is out of range in the day-of-month field \(1-31\)/],
+    ['cron(0 9 115W * ? *)', /"115W" is out of range in the day-of-month field/],
+    ['cron(0 9 15WX * ? *)', /"15WX" is out of range in the day-of-month field/],
+    ['cron(0 9 ? * 8L *)', /"8L" is out of range in the day-of-week field/],
+    ['cron(0 9 ? * -6L *)', /"-6L" is out of range in the day-of-week field/],
+    ['cron(0 9 ? * 6LX *)', /"6LX" is out of range in the day-of-week field/],
+    ['cron(0 9 ? * 2/2 *)', /"2\/2" is not a valid day-of-week value \(increments are not allowed here\)/],
+    ['cron(0/5/5 9 * * ? *)', /"0\/5\/5" is not a valid minutes value$/],
+    ['cron(0/x 9 * * ? *)', /"0\/x" is not a valid minutes value/],
+    ['cron(0/x1 9 * * ? *)', /"0\/x1" is not a valid minutes value/],
+    ['cron(0/1x 9 * * ? *)', /"0\/1x" is not a valid minutes value/],
+    ['cron(0/0 9 * * ? *)', /"0\/0" is not a valid minutes value/],
+    ['cron(0 9 ? * ?,MON *)', /"\?,MON": \?, # and W cannot be combined/],
+    ['cron(0 9 ? * 6#3,2 *)', /"6#3,2": \?, # and W cannot be combined/],
+    ['cron(0 9 ? * 6-2 *)', /"6-2" runs backwards in the day-of-week field.*write "6-7,1-2"/],
+    ['cron(0 9 1 10-2 ? *)', /"10-2" runs backwards in the month field.*write "10-12,1-2"/],
+    ['cron(0 9 ? * FRI-SUN *)', /"FRI-SUN" runs backwards in the day-of-week field.*write "FRI-SAT,SUN"/],
   ])('refuses the expression %s, naming the field, the value and the fix', (expression, message) => {
     const { issue, message: text } = issueOf(schedule(expression));
     expect(issue?.path).toBe('schedules.0.expression');
@@ -569,13 +860,32 @@ describe('resolveConfig: schedules', () => {
     'cron(0/59 0/23 1/31 1/12 ? 1970/229)',
     'cron(30 6 1 JAN,JUL ? 2028-2030)',
     'at(2030-01-31T09:00:00)',
+    'cron(59 23 31 12 ? 2199)',
+    'cron(0 9 ? * 7 *)',
+    'cron(0/1 9 * * ? *)',
+    'cron(0 9 LW * ? *)',
+    'cron(0 9 ? * FRI#2 *)',
+    'cron(0 9 ? * WED,FRI *)',
+    'cron(0 9 1 JAN,FEB,MAR,APR,MAY,JUN,JUL,AUG,SEP,OCT,NOV,DEC ? *)',
+    'cron(0 9 ? * SUN,MON,TUE,WED,THU,FRI,SAT *)',
   ])('accepts %s', (expression) => {
     expect(resolveConfig(schedule(expression)).schedules[0]?.expression).toBe(expression);
   });
 
+  it.each([
+    ['rate(1 hours)', 'write "rate(1 hour)"'],
+    ['rate(5 minute)', 'write "rate(5 minutes)"'],
+  ])('refuses %s with the spelling Scheduler wants as the fix', (expression, fix) => {
+    expect(issueOf(schedule(expression)).issue?.fix).toBe(fix);
+  });
+
   it.each(['Mars/Olympus', '+02:00', 'utc+2'])('refuses the time zone %s', (timezone) => {
     const { issue } = issueOf(schedule('cron(0 9 * * ? *)', timezone));
-    expect(issue).toMatchObject({ path: 'schedules.0.timezone', value: JSON.stringify(timezone) });
+    expect(issue).toMatchObject({
+      path: 'schedules.0.timezone',
+      value: JSON.stringify(timezone),
+      message: 'is not an IANA time zone name',
+    });
     expect(issue?.fix).toMatch(/Europe\/Paris/);
   });
 
@@ -682,6 +992,87 @@ describe('resolveConfig: every problem in one listing', () => {
       'alarms.existingTopicArn',
     ]);
     expect(error.issues[0]?.fix).toMatch(/use one of the documented source types: github, stripe/);
+  });
+
+  it('lists an unknown key inside a route or a schedule together with the problems after it', () => {
+    const error = problemsOf(
+      minimal({
+        routes: [{ source: 'gitlab', queues: ['events'], queus: ['events'] } as never],
+        schedules: [
+          {
+            name: 'nightly',
+            expression: 'rate(1 day)',
+            queue: 'events',
+            type: 'report.nightly',
+            when: 1,
+          } as never,
+        ],
+        logRetentionDays: 31,
+      }),
+    );
+    expect(error.issues.map((i) => i.path)).toEqual([
+      'routes.0.queus',
+      'schedules.0.when',
+      'routes.0.source',
+      'logRetentionDays',
+    ]);
+    expect(error.message).toMatch(/^Invalid hookline configuration \(4 problems\)/);
+  });
+
+  it.each([
+    [
+      { queues: { events: { fifo: true, fifoGrouping: 'tenant' as never } } },
+      'queues.events.fifoGrouping',
+      /"source", "type", \{ path/,
+    ],
+    [
+      { queues: { events: { tenants: { github: { pat: 'account' } as never } } } },
+      'queues.events.tenants.github',
+      /^use \{ path: .* or \{ header: /,
+    ],
+    [{ defaultRoute: 'nowhere' as never }, 'defaultRoute', /use "ignore" or \{ queues: /],
+  ])(
+    'tells a value matching none of its forms the forms of its own field, not the source types (%#)',
+    (overrides, path, fix) => {
+      const { issue } = issueOf(minimal(overrides));
+      expect(issue?.path).toBe(path);
+      expect(issue?.fix).toMatch(fix);
+      expect(issue?.fix).not.toMatch(/source types/);
+    },
+  );
+
+  it('lists a missing required field or a refused list item with the problems after it, and no false one', () => {
+    const error = problemsOf(
+      minimal({
+        sources: { github: { type: 'github' }, signed: { type: 'hmac' } as never },
+        queues: { events: { consumer: {} as never } },
+        routes: [{ source: 'signed', queues: ['events'] }],
+        defaultRoute: { queues: [''] },
+        ingest: { keepHeaders: [''] },
+        schedules: [{ name: 'nightly', queue: 'events', type: 'report.nightly' } as never],
+        logRetentionDays: 31,
+      }),
+    );
+    expect(error.issues.map((i) => i.path)).toEqual([
+      'sources.signed.header',
+      'queues.events.consumer.entry',
+      'defaultRoute.queues.0',
+      'ingest.keepHeaders.0',
+      'schedules.0.expression',
+      'logRetentionDays',
+    ]);
+  });
+
+  it('reports a missing required field once, under its path, and counts one problem', () => {
+    const { issue, message } = issueOf(
+      minimal({ schedules: [{ name: 'nightly', queue: 'events', type: 'report.nightly' } as never] }),
+    );
+    expect(issue).toMatchObject({ path: 'schedules.0.expression', value: 'nothing' });
+    expect(message).toMatch(/^Invalid hookline configuration \(1 problem\):/);
+  });
+
+  it('reports a configuration that is not an object at (root)', () => {
+    expect(issueOf([] as never).issue?.path).toBe('(root)');
   });
 
   it('refuses a stack name CloudFormation refuses, and an alarm topic that is not an SNS topic ARN', () => {

@@ -1,8 +1,10 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { HooklineConfigError } from '../../lib/config';
+import { ConfigLoadError, configFailureMessage, configPath, readConfig } from '../../lib/load-config';
 
 const ROOT = resolve(import.meta.dirname, '..', '..');
 // Inside the repository, so the configuration resolves aws-cdk-lib as a project's would.
@@ -56,4 +58,65 @@ describe('readConfig', () => {
     expect(read.retentionDays).toBe(3);
     expect(read.cdkModules).toEqual([]);
   }, 60_000);
+});
+
+describe('configPath', () => {
+  it('takes --config, else HOOKLINE_CONFIG, else hookline.config.ts, relative to the working directory', () => {
+    expect(configPath({ HOOKLINE_CONFIG: 'env.ts' }, 'flag.ts', '/p')).toBe('/p/flag.ts');
+    expect(configPath({ HOOKLINE_CONFIG: 'env.ts' }, undefined, '/p')).toBe('/p/env.ts');
+    expect(configPath({ HOOKLINE_CONFIG: '' }, undefined, '/p')).toBe('/p/hookline.config.ts');
+    expect(configPath({}, undefined, '/p')).toBe('/p/hookline.config.ts');
+  });
+});
+
+describe('readConfig failures', () => {
+  const write = (name: string, text: string) => {
+    const file = join(dir, name);
+    writeFileSync(file, text);
+    return file;
+  };
+  const failureOf = async (file: string) => {
+    const error = await readConfig(file, dir).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    return { error, message: configFailureMessage(error) };
+  };
+
+  it('names a missing file and how to create one', async () => {
+    const { error, message } = await failureOf(join(dir, 'absent.config.ts'));
+    expect(error).toBeInstanceOf(ConfigLoadError);
+    expect(message).toBe(
+      `no configuration at ${join(dir, 'absent.config.ts')}: create hookline.config.ts or set HOOKLINE_CONFIG`,
+    );
+  });
+
+  it('names a module without a default export and what to export', async () => {
+    const file = write('no-default.config.ts', 'export const config = {};\n');
+    const { message } = await failureOf(file);
+    expect(message).toBe(`${file} has no default export: export default defineConfig({ ... })`);
+  });
+
+  it("reports a syntax error with its line, in one line and without esbuild's stack", async () => {
+    const file = write('syntax.config.ts', 'export default {\n  sources: {,\n};\n');
+    const { error, message } = await failureOf(file);
+    expect(error).toBeInstanceOf(ConfigLoadError);
+    expect(message).toMatch(new RegExp(`^cannot load the configuration ${file}: line 2: [^\\n]+$`));
+  });
+
+  it('checks each consumer entry file relative to the project root it is given', async () => {
+    mkdirSync(join(dir, 'consumers'), { recursive: true });
+    writeFileSync(join(dir, 'consumers', 'events.ts'), 'export const handler = () => {};\n');
+    const config = (entry: string) =>
+      `export default { sources: { github: { type: 'github' } }, queues: { events: { consumer: { entry: '${entry}' } } } };\n`;
+    const found = await readConfig(write('entry-found.config.ts', config('consumers/events.ts')), dir);
+    expect(found.queues[0]?.consumer?.entry).toBe('consumers/events.ts');
+    const { error, message } = await failureOf(write('entry-missing.config.ts', config('consumers/nope.ts')));
+    expect(error).toBeInstanceOf(HooklineConfigError);
+    expect(message).toContain('queues.events.consumer.entry: the consumer entry file does not exist');
+  });
+
+  it('gives no configuration message for an error that is a bug, so it keeps its stack trace', () => {
+    expect(configFailureMessage(new TypeError('x is undefined'))).toBeUndefined();
+  });
 });
