@@ -75,4 +75,21 @@ describe('console API', () => {
       body: { error: 'the path has malformed percent-encoding: %E0%A4%A' },
     });
   });
+
+  it('answers every request, let in or refused, uncached, unframeable, without a referrer and with a self-only content policy', async () => {
+    const page = await fetch(`http://127.0.0.1:${server.port}/`, { headers: { 'x-hookline-token': token } });
+    const refused = await fetch(`http://127.0.0.1:${server.port}/api/overview`);
+    expect([page.status, refused.status]).toEqual([200, 401]);
+    for (const answer of [page, refused]) {
+      // The page's first URL carries the token: a cache, a referrer or a framing page would leak or misuse it.
+      expect(answer.headers.get('cache-control')).toBe('no-store');
+      expect(answer.headers.get('referrer-policy')).toBe('no-referrer');
+      expect(answer.headers.get('x-frame-options')).toBe('DENY');
+      expect(answer.headers.get('x-content-type-options')).toBe('nosniff');
+      expect(answer.headers.get('cross-origin-resource-policy')).toBe('same-origin');
+      expect(answer.headers.get('content-security-policy')).toBe(
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+      );
+    }
+  });
 });
