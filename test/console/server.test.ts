@@ -2,14 +2,15 @@
  * The console's HTTP API over real HTTP (the SDK clients mocked): what it refuses as the caller's error, before
  * anything runs.
  */
-import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import { UpdateEventSourceMappingCommand } from '@aws-sdk/client-lambda';
+import { GetQueueAttributesCommand, PurgeQueueCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import exampleConfig from '../../hookline.config';
 import { resolveConfig } from '../../lib/config';
 import { unavailableFeed } from '../../lib/console/feed';
-import { ConsoleOperations } from '../../lib/console/operations';
+import { ConsoleOperations, type ReplaySelection } from '../../lib/console/operations';
 import { type ConsoleServer, startConsoleServer } from '../../lib/console/server';
-import { mockCommandClients, stackTarget, testBackend } from '../cli/helpers';
+import { EVENTS, mockCommandClients, stackTarget, testBackend } from '../cli/helpers';
 
 const clients = mockCommandClients();
 const token = 'test-token';
@@ -91,5 +92,122 @@ describe('console API', () => {
         "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
       );
     }
+  });
+
+  it('redeems the token of the URL once: a redirect to the bare page that keeps it in an HttpOnly SameSite cookie', async () => {
+    const answer = await fetch(`http://127.0.0.1:${server.port}/?token=${token}`, { redirect: 'manual' });
+    expect(answer.status).toBe(303);
+    expect(answer.headers.get('location')).toBe('/');
+    expect(answer.headers.get('set-cookie')).toBe(
+      `hookline_console=${token}; HttpOnly; SameSite=Strict; Path=/`,
+    );
+  });
+
+  it('pauses a consumer with pause and resumes it with resume, its own mapping only', async () => {
+    clients.lambda.on(UpdateEventSourceMappingCommand).callsFake((input: { Enabled: boolean }) => ({
+      State: input.Enabled ? 'Enabling' : 'Disabling',
+    }));
+    expect(await call('POST', '/api/queues/events/pause')).toMatchObject({
+      status: 200,
+      body: { state: 'Disabling' },
+    });
+    expect(await call('POST', '/api/queues/events/resume')).toMatchObject({
+      status: 200,
+      body: { state: 'Enabling' },
+    });
+    expect(clients.lambda.commandCalls(UpdateEventSourceMappingCommand).map((c) => c.args[0].input)).toEqual([
+      { UUID: EVENTS.eventSourceMappingId, Enabled: false },
+      { UUID: EVENTS.eventSourceMappingId, Enabled: true },
+    ]);
+  });
+
+  it('never runs an action for a GET (a link or an image cannot pause, purge or redrive)', async () => {
+    for (const action of ['pause', 'resume', 'purge', 'redrive']) {
+      expect(await call('GET', `/api/queues/events/${action}`)).toEqual({
+        status: 404,
+        body: { error: 'not found' },
+      });
+    }
+    expect(clients.lambda.calls()).toHaveLength(0);
+    expect(clients.sqs.calls()).toHaveLength(0);
+  });
+
+  it('purges the dead-letter queue only when the page asks for it, else the queue itself', async () => {
+    clients.sqs.on(GetQueueAttributesCommand).resolves({ Attributes: { ApproximateNumberOfMessages: '1' } });
+    clients.sqs.on(PurgeQueueCommand).resolves({});
+    expect(
+      await call('POST', '/api/queues/events/purge', { confirm: 'events', deadLetter: true }),
+    ).toMatchObject({
+      status: 200,
+      body: { kind: 'purge', label: 'purge the events dead-letter queue' },
+    });
+    await operations.jobs.idle(5);
+    expect(await call('POST', '/api/queues/events/purge', { confirm: 'events' })).toMatchObject({
+      status: 200,
+      body: { label: 'purge the events queue' },
+    });
+    await operations.jobs.idle(5);
+    expect(clients.sqs.commandCalls(PurgeQueueCommand).map((c) => c.args[0].input.QueueUrl)).toEqual([
+      EVENTS.deadLetterUrl,
+      EVENTS.url,
+    ]);
+  });
+
+  it('refuses a body that is not JSON or too large before anything runs', async () => {
+    const post = (body: string) =>
+      fetch(`http://127.0.0.1:${server.port}/api/queues/events/purge`, {
+        method: 'POST',
+        headers: { 'x-hookline-token': token },
+        body,
+      }).then(async (a) => ({ status: a.status, body: await a.json() }));
+    expect(await post('{"confirm": "events"')).toEqual({
+      status: 400,
+      body: { error: 'the request body is not JSON' },
+    });
+    expect(await post(JSON.stringify({ confirm: 'events', pad: 'x'.repeat(64 * 1024) }))).toEqual({
+      status: 400,
+      body: { error: 'request body too large' },
+    });
+    expect(clients.sqs.calls()).toHaveLength(0);
+  });
+
+  it("keeps a replay the page asked to count a count, with the page's window, type and queue", async () => {
+    const selections: ReplaySelection[] = [];
+    const replaying = new ConsoleOperations({
+      backend: testBackend(),
+      target: { ...stackTarget(), archiveBucket: 'archive-bucket' },
+      config: resolveConfig(exampleConfig),
+      feed: unavailableFeed('no feed for a deployed stack'),
+      extensions: {
+        replay: async (selection) => {
+          selections.push(selection);
+          return {};
+        },
+      },
+    });
+    const window = { source: 'stripe', since: '2026-11-30T10:00:00Z', until: '2026-11-30T11:00:00Z' };
+    const other = await startConsoleServer({
+      operations: replaying,
+      assets: { js: Buffer.from(''), css: Buffer.from('') },
+      token,
+    });
+    try {
+      const replay = (body: unknown) =>
+        fetch(`http://127.0.0.1:${other.port}/api/replay`, {
+          method: 'POST',
+          headers: { 'x-hookline-token': token },
+          body: JSON.stringify(body),
+        }).then((a) => a.status);
+      expect(await replay({ ...window, type: 'invoice.*', queue: 'orders', dryRun: true })).toBe(200);
+      expect(await replay(window)).toBe(200);
+      await replaying.jobs.idle(5);
+    } finally {
+      await other.close();
+    }
+    const checked = { source: 'stripe', since: new Date(window.since), until: new Date(window.until) };
+    expect(selections).toEqual([
+      { ...checked, type: 'invoice.*', queue: 'orders', dryRun: true },
+      { ...checked, dryRun: false },
+    ]);
   });
 });
