@@ -23,7 +23,13 @@ import {
   type ReplaySelection,
 } from '../../lib/console/operations';
 import { EventJournal } from '../../lib/local/event-journal';
-import { deadLetterMessage, mockCommandClients, stackTarget, testBackend } from '../cli/helpers';
+import {
+  deadLetterMessage,
+  localTestTarget,
+  mockCommandClients,
+  stackTarget,
+  testBackend,
+} from '../cli/helpers';
 
 const clients = mockCommandClients();
 const config = resolveConfig(exampleConfig);
@@ -295,5 +301,29 @@ describe('console feed', () => {
     await ops.pump();
     expect(ops.events({}).feed.missed).toBe(1_000);
     expect(received(ops)).toBe(5_010);
+  });
+
+  it('follows local mode to its new journal after a restart: new events shown, none hidden or counted twice', async () => {
+    const before = new EventJournal();
+    const after = new EventJournal();
+    const first = localTestTarget();
+    let now = { backend: testBackend(), target: first, feed: journalFeed(before) };
+    const ops = new ConsoleOperations({ ...now, config, reconnect: async () => now });
+    for (let n = 0; n < 3; n++) before.record(queued(n));
+    await ops.pump();
+    // Restarted: other emulator ports, and a journal numbered from 1 again.
+    now = {
+      backend: testBackend(),
+      target: localTestTarget({ endpoints: { sqs: 'http://127.0.0.1:4999' } }),
+      feed: journalFeed(after),
+    };
+    for (let n = 3; n < 5; n++) after.record(queued(n));
+    await ops.pump();
+    await ops.pump();
+    expect(received(ops)).toBe(5);
+    const listed = ops.events({}).events;
+    expect(listed.map((e) => e.id)).toEqual(['e4', 'e3', 'e2', 'e1', 'e0']);
+    expect(new Set(listed.map((e) => e.seq)).size).toBe(5);
+    expect(ops.events({}).feed).toMatchObject({ error: null, missed: 0 });
   });
 });
