@@ -121,6 +121,12 @@ describe('console operations on a deployed stack', () => {
     expect(traced).toEqual(['evt-secret']);
   });
 
+  it("hides the signature header a source's settings name, whatever its case, and only for that source", () => {
+    const headers = { 'X-Signature': 'sha256=abc', 'x-request-id': 'r-1' };
+    expect(operations().withoutCredentials('generic', headers)).toEqual({ 'x-request-id': 'r-1' });
+    expect(operations().withoutCredentials('github', headers)).toEqual(headers);
+  });
+
   it('still shows a dead letter and its redrive when the trace cannot be read, and says why', async () => {
     dlqHolds(deadLetterMessage(1, { id: 'evt-old' }));
     const ops = operations({
