@@ -9,6 +9,8 @@ import {
   GetQueueAttributesCommand,
   PurgeQueueCommand,
   ReceiveMessageCommand,
+  SendMessageBatchCommand,
+  StartMessageMoveTaskCommand,
 } from '@aws-sdk/client-sqs';
 import { describe, expect, it } from 'vitest';
 import exampleConfig from '../../hookline.config';
@@ -23,6 +25,7 @@ import {
   type ReplaySelection,
 } from '../../lib/console/operations';
 import { EventJournal } from '../../lib/local/event-journal';
+import { installFakeQueue } from '../cli/fake-queue';
 import {
   deadLetterMessage,
   localTestTarget,
@@ -173,6 +176,33 @@ describe('console operations on a deployed stack', () => {
     expect(clients.sqs.commandCalls(PurgeQueueCommand)[0]?.args[0].input.QueueUrl).toBe(
       stackTarget().queues.events?.deadLetterUrl,
     );
+  });
+
+  it('redrives only the dead letters its selection names: the ids, or the types the pattern matches', async () => {
+    const dlq = installFakeQueue(clients.sqs, stackTarget().queues.events?.deadLetterUrl ?? '', [
+      deadLetterMessage(1),
+      deadLetterMessage(2, { type: 'customer.created' }),
+      deadLetterMessage(3),
+    ]);
+    clients.sqs.on(SendMessageBatchCommand).callsFake((input: { Entries: { Id: string }[] }) => ({
+      Successful: input.Entries.map((e) => ({ Id: e.Id, MessageId: `new-${e.Id}`, MD5OfMessageBody: '' })),
+      Failed: [],
+    }));
+    const ops = operations();
+    const sentIds = () =>
+      clients.sqs
+        .commandCalls(SendMessageBatchCommand)
+        .flatMap((c) => (c.args[0].input.Entries ?? []).map((e) => JSON.parse(e.MessageBody ?? '{}').id));
+    const byType = ops.redrive('events', { type: 'customer.*' });
+    await waitForJob(ops);
+    expect(byType).toMatchObject({ state: 'done', label: 'redrive events: type customer.*' });
+    expect(sentIds()).toEqual(['evt-2']);
+    const byId = ops.redrive('events', { ids: ['evt-3'] });
+    await waitForJob(ops);
+    expect(byId).toMatchObject({ state: 'done', label: 'redrive events: 1 selected' });
+    expect(sentIds()).toEqual(['evt-2', 'evt-3']);
+    expect(dlq.messages.map((m) => m.MessageId)).toEqual(['sqs-1']);
+    expect(clients.sqs.commandCalls(StartMessageMoveTaskCommand)).toHaveLength(0);
   });
 
   it('refuses an empty redrive selection and an unknown queue before touching SQS', () => {
