@@ -58,6 +58,23 @@ describe('console API', () => {
     expect(clients.sqs.commandCalls(ReceiveMessageCommand)).toHaveLength(0);
   });
 
+  it("passes the page's redrive selection on as it is: ids, a type pattern, and an empty list refused", async () => {
+    clients.sqs.onAnyCommand().resolves({});
+    expect(await call('POST', '/api/queues/events/redrive', { ids: ['evt-1', 'evt-2'] })).toMatchObject({
+      status: 200,
+      body: { label: 'redrive events: 2 selected' },
+    });
+    expect(await call('POST', '/api/queues/events/redrive', { type: 'invoice.*' })).toMatchObject({
+      status: 200,
+      body: { label: 'redrive events: type invoice.*' },
+    });
+    expect(await call('POST', '/api/queues/events/redrive', { ids: [] })).toEqual({
+      status: 400,
+      body: { error: 'no event selected: select at least one, or redrive all' },
+    });
+    await operations.jobs.idle(5);
+  });
+
   it('answers a fault of what it reads (AWS throttling, local mode stopped) 503, and a request it refuses 400', async () => {
     const throttled = Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' });
     clients.sqs.onAnyCommand().rejects(throttled);
