@@ -12,9 +12,9 @@ import {
   SendMessageBatchCommand,
   StartMessageMoveTaskCommand,
 } from '@aws-sdk/client-sqs';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import exampleConfig from '../../hookline.config';
-import { CliError } from '../../lib/cli/errors';
+import { BackendError, CliError } from '../../lib/cli/errors';
 import type { StackTarget } from '../../lib/cli/target';
 import { resolveConfig } from '../../lib/config';
 import { type EventFeed, unavailableFeed } from '../../lib/console/feed';
@@ -27,7 +27,9 @@ import {
 import { EventJournal } from '../../lib/local/event-journal';
 import { installFakeQueue } from '../cli/fake-queue';
 import {
+  awsError,
   deadLetterMessage,
+  EVENTS,
   localTestTarget,
   mockCommandClients,
   stackTarget,
@@ -82,12 +84,65 @@ describe('console operations on a deployed stack', () => {
     expect(events?.rates.bucketSeconds).toBe(60);
     expect(overview.ratesNote).toMatch(/CloudWatch SQS metrics/);
     expect(overview.feed.unavailable).toBe('no feed for a deployed stack');
+    expect([overview.local, overview.deadLetterQueues, overview.schedulesMissingOutputs]).toEqual([
+      false,
+      [],
+      [],
+    ]);
+    const sourceNames = config.sources.map((s) => s.name);
+    expect(overview.sources.map((s) => [s.name, s.type])).toEqual(
+      config.sources.map((s) => [s.name, s.type]),
+    );
+    expect(overview.replaySources).toEqual([...sourceNames, 'schedule', 'job']);
     const rateQuery = asked.find((a) => a.MetricDataQueries?.[0]?.Id === 'q0_received');
     const dimensions = rateQuery?.MetricDataQueries?.map((q) => q.MetricStat?.Metric?.Dimensions?.[0]?.Value);
     expect(dimensions).toEqual(expect.arrayContaining(['Hookline-events', 'Hookline-events-dlq']));
     // Polled every 2 s, but CloudWatch is asked at most once a minute.
     await ops.overview();
-    expect(asked.filter((a) => a.MetricDataQueries?.[0]?.Id === 'q0_received')).toHaveLength(1);
+    const rateCalls = () => asked.filter((a) => a.MetricDataQueries?.[0]?.Id === 'q0_received');
+    expect(rateCalls()).toHaveLength(1);
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      vi.setSystemTime(Date.now() + 60_000);
+      await ops.overview();
+    } finally {
+      vi.useRealTimers();
+    }
+    expect(rateCalls()).toHaveLength(2);
+  });
+
+  it('still shows the queues when CloudWatch refuses its metrics, and says the rates are unavailable', async () => {
+    clients.sqs.on(GetQueueAttributesCommand).resolves({ Attributes: { ApproximateNumberOfMessages: '4' } });
+    clients.lambda.on(GetEventSourceMappingCommand).resolves({ State: 'Enabled' });
+    clients.cloudwatch.on(GetMetricDataCommand).rejects(awsError('AccessDeniedException'));
+    const overview = await operations().overview();
+    expect(overview.queues.find((q) => q.queue === 'events')?.visible).toBe(4);
+    expect(overview.ratesNote).toBe('queue rates: CloudWatch unavailable (AccessDeniedException)');
+  });
+
+  it("shows local mode's rates from its live feed, never asking CloudWatch", async () => {
+    const http = async (url: string) =>
+      new Response(
+        JSON.stringify(
+          url.endsWith('/queues')
+            ? { queues: [{ queue: 'events', visible: 1, inFlight: 0, deadLettered: 0, consumer: 'Enabled' }] }
+            : { events: [], latest: 0 },
+        ),
+      );
+    const ops = new ConsoleOperations({
+      backend: testBackend({ http }),
+      target: localTestTarget({ queues: { events: EVENTS } }),
+      config,
+      feed: unavailableFeed('not read here'),
+    });
+    const at = new Date().toISOString();
+    ops.activity.add([{ seq: 1, at, event: 'queued', id: 'a', source: 'github', queue: 'events' }]);
+    const overview = await ops.overview();
+    expect(overview).toMatchObject({ local: true, ratesNote: null });
+    const sum = (line: readonly number[] | undefined) => (line ?? []).reduce((a, b) => a + b, 0);
+    expect(sum(overview.queues.find((q) => q.queue === 'events')?.rates.received)).toBe(1);
+    expect(sum(overview.sources.find((s) => s.name === 'github')?.rates.received)).toBe(1);
+    expect(clients.cloudwatch.calls()).toHaveLength(0);
   });
 
   it('groups dead letters by failure reason, those moved by SQS without one under their own heading', async () => {
@@ -148,6 +203,25 @@ describe('console operations on a deployed stack', () => {
     );
   });
 
+  it('answers an id that nothing knows with an empty event page, saying the full trace needs the archive', async () => {
+    dlqHolds();
+    const event = await operations().event('evt-unknown');
+    expect(event).toMatchObject({ id: 'evt-unknown', sources: [], source: null, type: null, timeline: [] });
+    expect(event.deadLetters).toEqual([]);
+    expect(event.trace).toBeNull();
+    expect(event.traceNote).toMatch(/^the full trace .* needs the event archive/);
+  });
+
+  it('refuses a blank event id before reading any dead-letter queue', async () => {
+    await expect(operations().event(' ')).rejects.toThrow('an event id is required');
+    expect(clients.sqs.calls()).toHaveLength(0);
+  });
+
+  it('fails the event page when a dead-letter queue cannot be read, never showing the event without its dead letter', async () => {
+    clients.sqs.onAnyCommand().rejects(awsError('ThrottlingException', 'Rate exceeded'));
+    await expect(operations().event('evt-1')).rejects.toThrow(BackendError);
+  });
+
   it('shows an id that two sources sent as two events, never as one of the first source', async () => {
     dlqHolds();
     const ops = operations();
@@ -169,10 +243,17 @@ describe('console operations on a deployed stack', () => {
     const ops = operations();
     expect(() => ops.purge('events', true, 'yes')).toThrow(CliError);
     expect(() => ops.purge('events', true, '')).toThrow(/type the queue name "events"/);
+    expect(() => ops.purge('nope', false, 'nope')).toThrow(/unknown queue "nope"/);
+    expect(ops.jobs.list()).toEqual([]);
     expect(clients.sqs.commandCalls(PurgeQueueCommand)).toHaveLength(0);
     const job = ops.purge('events', true, 'events');
     await waitForJob(ops);
-    expect(job).toMatchObject({ state: 'done', result: { queue: 'events', deadLetter: true, purged: 2 } });
+    expect(job).toMatchObject({
+      kind: 'purge',
+      label: 'purge the events dead-letter queue',
+      state: 'done',
+      result: { queue: 'events', deadLetter: true, purged: 2 },
+    });
     expect(clients.sqs.commandCalls(PurgeQueueCommand)[0]?.args[0].input.QueueUrl).toBe(
       stackTarget().queues.events?.deadLetterUrl,
     );
@@ -195,7 +276,11 @@ describe('console operations on a deployed stack', () => {
         .flatMap((c) => (c.args[0].input.Entries ?? []).map((e) => JSON.parse(e.MessageBody ?? '{}').id));
     const byType = ops.redrive('events', { type: 'customer.*' });
     await waitForJob(ops);
-    expect(byType).toMatchObject({ state: 'done', label: 'redrive events: type customer.*' });
+    expect(byType).toMatchObject({
+      kind: 'redrive',
+      state: 'done',
+      label: 'redrive events: type customer.*',
+    });
     expect(sentIds()).toEqual(['evt-2']);
     const byId = ops.redrive('events', { ids: ['evt-3'] });
     await waitForJob(ops);
@@ -250,10 +335,30 @@ describe('console operations on a deployed stack', () => {
       { archiveBucket: 'archive-bucket' },
     );
     const before = Date.now();
-    ops.replay({ source: 'stripe', since: '2h', type: 'invoice.*', queue: 'orders', dryRun: true });
-    ops.replay({ source: 'stripe', since: '2026-11-30T10:00:00Z', until: '2026-11-30T11:00:00Z' });
+    const count = ops.replay({
+      source: 'stripe',
+      since: '2h',
+      type: 'invoice.*',
+      queue: 'orders',
+      dryRun: true,
+    });
+    const windowJob = ops.replay({
+      source: 'stripe',
+      since: '2026-11-30T10:00:00Z',
+      until: '2026-11-30T11:00:00Z',
+    });
+    // The page sends its empty fields as empty strings: no end is now, no type or queue is none.
+    ops.replay({ source: 'stripe', since: '2h', until: ' ', type: '', queue: '' });
     await waitForJob(ops);
-    const [counted, windowed] = selections;
+    const [counted, windowed, blanks] = selections;
+    expect(count).toMatchObject({
+      kind: 'replay',
+      label: expect.stringMatching(/^count stripe, type invoice\.\*, .* to .*, to orders$/),
+    });
+    expect(windowJob.label).toBe('replay stripe, 2026-11-30T10:00:00.000Z to 2026-11-30T11:00:00.000Z');
+    expect(blanks?.until.getTime()).toBeGreaterThanOrEqual(before);
+    expect(blanks).not.toHaveProperty('type');
+    expect(blanks).not.toHaveProperty('queue');
     expect(counted?.since.getTime()).toBeGreaterThanOrEqual(before - 2 * 3_600_000);
     expect(counted?.since.getTime()).toBeLessThanOrEqual(Date.now() - 2 * 3_600_000);
     expect(counted?.until.getTime()).toBeGreaterThanOrEqual(before);
@@ -285,6 +390,13 @@ describe('console operations on a deployed stack', () => {
       /since "yesterday" is not a time/,
     );
     expect(() => ops.replay({ source: 'github', since: '1h', until: '2h' })).toThrow(/is not before until/);
+    const instant = '2026-11-30T10:00:00Z';
+    expect(() => ops.replay({ source: 'github', since: instant, until: instant })).toThrow(
+      /is not before until/,
+    );
+    expect(() => ops.replay({ source: 'github', since: '1h', until: 'soon' })).toThrow(
+      /until "soon" is not a time/,
+    );
     expect(() => ops.replay({ source: 'github', since: '1h', queue: 'nope' })).toThrow(
       /unknown queue "nope"/,
     );
