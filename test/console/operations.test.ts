@@ -451,6 +451,48 @@ describe('console feed', () => {
     expect(received(ops)).toBe(5_010);
   });
 
+  it('counts each event once when a read starts while another is still running', async () => {
+    const journal = new EventJournal();
+    const ops = opsOn(journal);
+    for (let n = 0; n < 3; n++) journal.record(queued(n));
+    await Promise.all([ops.pump(), ops.pump()]);
+    expect(received(ops)).toBe(3);
+    expect(ops.events({}).events).toHaveLength(3);
+  });
+
+  it('does not count as missed what the journal dropped before this console started', async () => {
+    const journal = new EventJournal(5_000);
+    for (let n = 0; n < 5_010; n++) journal.record(queued(n));
+    const ops = opsOn(journal);
+    await ops.pump();
+    expect(received(ops)).toBe(5_000);
+    expect(ops.events({}).feed).toEqual({ unavailable: null, error: null, missed: 0 });
+  });
+
+  it('shows why the feed cannot be read, and clears it once the feed answers again', async () => {
+    const journal = new EventJournal();
+    let down = true;
+    const ops = new ConsoleOperations({
+      backend: testBackend(),
+      target: stackTarget(),
+      config,
+      feed: {
+        unavailable: null,
+        after: async (seq) => {
+          if (down) throw new Error('local mode answered HTTP 503 for its events');
+          return journal.after(seq, 1_000);
+        },
+      },
+    });
+    await ops.pump();
+    expect(ops.events({}).feed.error).toBe('local mode answered HTTP 503 for its events');
+    down = false;
+    journal.record(queued(1));
+    await ops.pump();
+    expect(ops.events({}).feed.error).toBeNull();
+    expect(received(ops)).toBe(1);
+  });
+
   it('follows local mode to its new journal after a restart: new events shown, none hidden or counted twice', async () => {
     const before = new EventJournal();
     const after = new EventJournal();
