@@ -237,6 +237,28 @@ describe('console operations on a deployed stack', () => {
     expect(await ops.event('one-1')).toMatchObject({ sources: ['github'], source: 'github', type: 'push' });
   });
 
+  it("sends a sample webhook signed with the source's secret, of the type asked for, without showing the secret", async () => {
+    const posted: { url: string; headers: Record<string, string> }[] = [];
+    const http = async (url: string, init?: RequestInit) => {
+      posted.push({ url, headers: init?.headers as Record<string, string> });
+      return new Response(JSON.stringify({ id: 'evt-1' }), { status: 202 });
+    };
+    const ops = new ConsoleOperations({
+      backend: testBackend({ http }),
+      target: stackTarget(),
+      config,
+      feed: unavailableFeed('no feed for a deployed stack'),
+      env: { HOOKLINE_SECRET_GITHUB: 'console-test-secret' },
+    });
+    const sent = await ops.send('github', 'issues');
+    expect(sent).toMatchObject({ source: 'github', status: 202, secretFrom: 'environment' });
+    expect(JSON.stringify(sent)).not.toContain('console-test-secret');
+    expect(posted.map((p) => [p.url, p.headers['x-github-event']])).toEqual([
+      [stackTarget().webhookUrls.github, 'issues'],
+    ]);
+    expect(posted[0]?.headers['x-hub-signature-256']).toMatch(/^sha256=[0-9a-f]{64}$/);
+  });
+
   it('purges only when the queue name was typed, as the page asks', async () => {
     clients.sqs.on(GetQueueAttributesCommand).resolves({ Attributes: { ApproximateNumberOfMessages: '2' } });
     clients.sqs.on(PurgeQueueCommand).resolves({});
