@@ -212,6 +212,35 @@ describe('console operations on a deployed stack', () => {
     expect(event.traceNote).toMatch(/^the full trace .* needs the event archive/);
   });
 
+  it('looks for an event in the dead-letter queues of the queues the feed saw it in, else in every one', async () => {
+    dlqHolds();
+    const ops = operations();
+    const at = new Date().toISOString();
+    ops.activity.add([{ seq: 1, at, event: 'dead-lettered', id: 'o-1', source: 'shopify', queue: 'orders' }]);
+    const readFrom = () => [
+      ...new Set(clients.sqs.commandCalls(ReceiveMessageCommand).map((c) => c.args[0].input.QueueUrl)),
+    ];
+    await ops.event('o-1');
+    expect(readFrom()).toEqual([stackTarget().queues.orders?.deadLetterUrl]);
+    const both = [
+      stackTarget().queues.events?.deadLetterUrl,
+      stackTarget().queues.orders?.deadLetterUrl,
+    ].sort();
+    // Routed to two queues: the ingest names both, each consumer its own.
+    ops.activity.add([
+      { seq: 2, at, event: 'queued', id: 'o-2', source: 'shopify', queue: 'events,orders' },
+      { seq: 3, at, event: 'dead-lettered', id: 'o-2', source: 'shopify', queue: 'orders' },
+    ]);
+    clients.sqs.resetHistory();
+    await ops.event('o-2');
+    expect(readFrom().sort()).toEqual(both);
+    clients.sqs.resetHistory();
+    await ops.event('never-seen');
+    expect(readFrom().sort()).toEqual(
+      [stackTarget().queues.events?.deadLetterUrl, stackTarget().queues.orders?.deadLetterUrl].sort(),
+    );
+  });
+
   it('refuses a blank event id before reading any dead-letter queue', async () => {
     await expect(operations().event(' ')).rejects.toThrow('an event id is required');
     expect(clients.sqs.calls()).toHaveLength(0);
