@@ -75,6 +75,18 @@ describe('console API', () => {
     await operations.jobs.idle(5);
   });
 
+  it('refuses a body that is JSON but not an object instead of reading it as "no selector: redrive everything"', async () => {
+    const jobsBefore = operations.jobs.list().length;
+    for (const body of [['evt-1'], 'evt-1', null]) {
+      expect(await call('POST', '/api/queues/events/redrive', body)).toEqual({
+        status: 400,
+        body: { error: 'the request body must be a JSON object: nothing was done' },
+      });
+    }
+    expect(operations.jobs.list()).toHaveLength(jobsBefore);
+    expect(clients.sqs.calls()).toHaveLength(0);
+  });
+
   it('answers a fault of what it reads (AWS throttling, local mode stopped) 503, and a request it refuses 400', async () => {
     const throttled = Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' });
     clients.sqs.onAnyCommand().rejects(throttled);
