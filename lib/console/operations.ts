@@ -14,7 +14,7 @@ import { CliError } from '../cli/errors';
 import { type FailedShowResult, failedList, failedShow } from '../cli/failed';
 import type { Output } from '../cli/output';
 import { purge } from '../cli/purge';
-import { redrive, redriveSourceOf } from '../cli/redrive';
+import { redrive, redriveSourceOf, typeSelector } from '../cli/redrive';
 import { sendWebhook } from '../cli/send';
 import { status } from '../cli/status';
 import { noReasonRecorded, otherDeadLetterQueues, queueOf, type Target } from '../cli/target';
@@ -377,6 +377,8 @@ export class ConsoleOperations {
     redriveSourceOf(this.connection.target, queue);
     if (selection.ids !== undefined && selection.ids.length === 0)
       throw new CliError('no event selected: select at least one, or redrive all');
+    // The core's own check, before the job starts: a blank or invalid pattern is the page's error (a 400).
+    if (selection.type !== undefined) typeSelector(selection.type);
     const label = selection.ids
       ? `redrive ${queue}: ${selection.ids.length} selected`
       : selection.type !== undefined

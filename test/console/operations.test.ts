@@ -344,6 +344,9 @@ describe('console operations on a deployed stack', () => {
   it('refuses an empty redrive selection and an unknown queue before touching SQS', () => {
     const ops = operations();
     expect(() => ops.redrive('events', { ids: [] })).toThrow(/no event selected/);
+    expect(() => ops.redrive('events', { type: ' ' })).toThrow(/type must not be empty/);
+    expect(() => ops.redrive('events', { type: 'invoice..paid' })).toThrow(/is not a valid type pattern/);
+    expect(ops.jobs.list()).toEqual([]);
     expect(() => ops.redrive('nope', {})).toThrow(/unknown queue "nope"/);
     expect(clients.sqs.calls()).toHaveLength(0);
   });
