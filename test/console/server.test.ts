@@ -26,7 +26,7 @@ beforeAll(async () => {
   });
   server = await startConsoleServer({
     operations,
-    assets: { js: Buffer.from(''), css: Buffer.from('') },
+    assets: { js: Buffer.from('export {};'), css: Buffer.from('body{}') },
     token,
   });
 });
@@ -85,6 +85,63 @@ describe('console API', () => {
     }
     expect(operations.jobs.list()).toHaveLength(jobsBefore);
     expect(clients.sqs.calls()).toHaveLength(0);
+  });
+
+  it("serves the page with this run's token, and its script and styles with the types a nosniff browser runs", async () => {
+    const get = (path: string) =>
+      fetch(`http://127.0.0.1:${server.port}${path}`, { headers: { 'x-hookline-token': token } });
+    const page = await get('/');
+    expect(page.headers.get('content-type')).toBe('text/html; charset=utf-8');
+    expect(await page.text()).toContain(`<meta name="hookline-token" content="${token}">`);
+    const script = await get('/app.js');
+    expect([script.status, script.headers.get('content-type'), await script.text()]).toEqual([
+      200,
+      'text/javascript',
+      'export {};',
+    ]);
+    const styles = await get('/app.css');
+    expect([styles.status, styles.headers.get('content-type'), await styles.text()]).toEqual([
+      200,
+      'text/css',
+      'body{}',
+    ]);
+    expect(await call('GET', '/api/nothing-here')).toEqual({ status: 404, body: { error: 'not found' } });
+  });
+
+  it('filters the live list by the source, type, outcome and queue in the query', async () => {
+    const at = new Date().toISOString();
+    operations.activity.add([
+      { seq: 1, at, event: 'queued', id: 'a', source: 'github', type: 'push', queue: 'events' },
+      { seq: 2, at, event: 'retried', id: 'a', source: 'github', type: 'push', queue: 'events', attempt: 1 },
+      { seq: 3, at, event: 'queued', id: 'b', source: 'stripe', type: 'invoice.paid', queue: 'orders' },
+      { seq: 4, at, event: 'queued', id: 'c', source: 'github', type: 'issues', queue: 'orders' },
+    ]);
+    const ids = async (query: string) =>
+      (
+        (await call('GET', `/api/events${query}`)).body as unknown as { events: { seq: number }[] }
+      ).events.map((e) => e.seq);
+    expect(await ids('')).toEqual([4, 3, 2, 1]);
+    expect(await ids('?source=github&source=')).toEqual([4, 2, 1]);
+    expect(await ids('?type=push')).toEqual([2, 1]);
+    expect(await ids('?outcome=failed')).toEqual([2]);
+    expect(await ids('?queue=orders&source=&type=&outcome=')).toEqual([4, 3]);
+  });
+
+  it('answers a job by its id, and an id this run never started as the caller error it is', async () => {
+    clients.sqs.onAnyCommand().resolves({});
+    const started = await call('POST', '/api/queues/events/redrive', {});
+    const id = (started.body as { id?: string }).id ?? '';
+    await operations.jobs.idle(5);
+    expect(await call('GET', `/api/jobs/${id}`)).toMatchObject({
+      status: 200,
+      body: { id, kind: 'redrive' },
+    });
+    const listed = (await call('GET', '/api/jobs')).body as unknown as { jobs: { id: string }[] };
+    expect(listed.jobs[0]?.id).toBe(id);
+    expect(await call('GET', '/api/jobs/nope')).toEqual({
+      status: 400,
+      body: { error: 'no job nope in this console run' },
+    });
   });
 
   it('answers a fault of what it reads (AWS throttling, local mode stopped) 503, and a request it refuses 400', async () => {
