@@ -151,6 +151,13 @@ describe('console API', () => {
     expect(fault.status).toBe(503);
     expect(fault.body.error).toMatch(/^AWS throttled the request \(ThrottlingException\)/);
 
+    // Neither AWS's nor the caller's: the console's own fault, named so it is recognisable.
+    clients.sqs.onAnyCommand().rejects(new TypeError('queue.url is undefined'));
+    expect(await call('GET', '/api/failures/events')).toEqual({
+      status: 500,
+      body: { error: 'TypeError: queue.url is undefined' },
+    });
+
     const unknownQueue = await call('GET', '/api/failures/no-such-queue');
     expect(unknownQueue.status).toBe(400);
     expect(unknownQueue.body.error).toMatch(/no-such-queue/);
