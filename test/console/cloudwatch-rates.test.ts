@@ -30,6 +30,13 @@ describe('queue rates from CloudWatch', () => {
       return { MetricDataResults: [] };
     });
     await queueRatesFromCloudWatch(client, [EVENTS, ORDERS], now, { buckets: 3 });
+    for (const q of asked[0]?.MetricDataQueries ?? []) {
+      expect([
+        q.ReturnData,
+        q.MetricStat?.Metric?.Namespace,
+        q.MetricStat?.Metric?.Dimensions?.[0]?.Name,
+      ]).toEqual([true, 'AWS/SQS', 'QueueName']);
+    }
     const queries = (asked[0]?.MetricDataQueries ?? []).map((q) => [
       q.Id,
       q.MetricStat?.Metric?.MetricName,
@@ -63,7 +70,8 @@ describe('queue rates from CloudWatch', () => {
       })
       .resolves({
         MetricDataResults: [
-          { Id: 'q0_received', Timestamps: [minute('10:05')], Values: [2] },
+          // A point of a minute after now (clocks differ) is outside the window too.
+          { Id: 'q0_received', Timestamps: [minute('10:05'), minute('10:06')], Values: [2, 5] },
           { Id: 'q1_failed', Timestamps: [minute('10:04')], Values: [3] },
         ],
       });
@@ -81,5 +89,15 @@ describe('queue rates from CloudWatch', () => {
   it('asks nothing when there is no queue', async () => {
     expect(await queueRatesFromCloudWatch(client, [], now)).toEqual(new Map());
     expect(cloudwatch.calls()).toHaveLength(0);
+  });
+
+  it('gives the eleventh queue and beyond their own rates', async () => {
+    const queues = Array.from({ length: 12 }, (_, i) => ({ ...EVENTS, name: `queue${i}` }));
+    cloudwatch.on(GetMetricDataCommand).resolves({
+      MetricDataResults: [{ Id: 'q11_processed', Timestamps: [minute('10:05')], Values: [8] }],
+    });
+    const rates = await queueRatesFromCloudWatch(client, queues, now, { buckets: 1 });
+    expect(rates.get('queue11')?.processed).toEqual([8]);
+    expect(rates.get('queue1')?.processed).toEqual([0]);
   });
 });
