@@ -28,6 +28,8 @@ describe('console jobs', () => {
       kind: 'redrive',
       label: 'redrive events: all',
       state: 'running',
+      progress: null,
+      notes: [],
       finishedAt: null,
     });
     expect(jobs.running()).toEqual([crashed, failed, done]);
