@@ -5,7 +5,6 @@
  * say what is missing while those are absent.
  */
 
-import { JOB_SOURCE, SCHEDULE_SOURCE } from '../../lambda/shared/job';
 import { CREDENTIAL_HEADERS, senderFor } from '../../lambda/shared/senders';
 import { timeOption } from '../cli/archive';
 import type { Backend } from '../cli/backend';
@@ -15,6 +14,7 @@ import { type FailedShowResult, failedList, failedShow } from '../cli/failed';
 import type { Output } from '../cli/output';
 import { purge } from '../cli/purge';
 import { redrive, redriveSourceOf, typeSelector } from '../cli/redrive';
+import { replaySources } from '../cli/replay';
 import { sendWebhook } from '../cli/send';
 import { status } from '../cli/status';
 import { noReasonRecorded, otherDeadLetterQueues, queueOf, type Target } from '../cli/target';
@@ -208,7 +208,7 @@ export class ConsoleOperations {
       })),
       feed: this.feedState(),
       replay: this.replayUnavailable(),
-      replaySources: [...config.sources.map((s) => s.name), SCHEDULE_SOURCE, JOB_SOURCE],
+      replaySources: replaySources(config),
     };
   }
 
