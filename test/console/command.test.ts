@@ -50,7 +50,15 @@ describe('hookline console stopped with jobs running', () => {
       job('redrive', 'redrive orders: all', {
         result: redriven({ queue: 'orders', deadLetterDepthAfter: 0 }),
       }),
+      job('purge', 'purge the orders queue', { result: { queue: 'orders', deadLetter: false, purged: 1 } }),
+      job('redrive', 'redrive orders: 1 selected', { state: 'failed', error: 'AWS throttled the request' }),
       job('purge', 'purge the events queue', { state: 'failed', error: 'AWS denied the request' }),
+    ]);
+    // A purge has no summary of a redrive's, and a failed job none at all: the next line is the next job's.
+    const purge = output.lines.indexOf('purge the orders queue: finished before it could be stopped');
+    expect(output.lines.slice(purge + 1)).toEqual([
+      'redrive orders: 1 selected: failed: AWS throttled the request',
+      'purge the events queue: failed: AWS denied the request',
     ]);
     expect(output.lines.filter((l) => l.includes(': '))).toEqual(
       expect.arrayContaining([
