@@ -4,7 +4,7 @@
  */
 import { UpdateEventSourceMappingCommand } from '@aws-sdk/client-lambda';
 import { GetQueueAttributesCommand, PurgeQueueCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import exampleConfig from '../../hookline.config';
 import { resolveConfig } from '../../lib/config';
 import { unavailableFeed } from '../../lib/console/feed';
@@ -142,6 +142,30 @@ describe('console API', () => {
       status: 400,
       body: { error: 'no job nope in this console run' },
     });
+  });
+
+  it('passes the method and the origin headers of each request to the gate: a forged change is refused', async () => {
+    const send = (method: string, headers: Record<string, string>) =>
+      fetch(`http://127.0.0.1:${server.port}/api/queues/events/pause`, { method, headers }).then(
+        async (a) => ({
+          status: a.status,
+          body: await a.json(),
+        }),
+      );
+    const cookie = `hookline_console=${token}`;
+    expect(await send('POST', { cookie })).toEqual({
+      status: 403,
+      body: { error: 'a change needs the console token in the x-hookline-token header' },
+    });
+    expect(await send('POST', { 'x-hookline-token': token, origin: 'http://evil.example' })).toEqual({
+      status: 403,
+      body: { error: 'cross-origin requests are refused' },
+    });
+    expect(await send('GET', { cookie, 'sec-fetch-site': 'cross-site' })).toEqual({
+      status: 403,
+      body: { error: 'cross-site requests are refused' },
+    });
+    expect(clients.lambda.calls()).toHaveLength(0);
   });
 
   it('answers a fault of what it reads (AWS throttling, local mode stopped) 503, and a request it refuses 400', async () => {
@@ -302,5 +326,42 @@ describe('console API', () => {
       { ...checked, type: 'invoice.*', queue: 'orders', dryRun: true },
       { ...checked, dryRun: false },
     ]);
+  });
+
+  it('listens on the port asked for, prints the URL with the token, and reads the feed again and again', async () => {
+    const probe = await startConsoleServer({
+      operations,
+      assets: { js: Buffer.from(''), css: Buffer.from('') },
+      token,
+    });
+    const free = probe.port;
+    await probe.close();
+    let reads = 0;
+    const counting = new ConsoleOperations({
+      backend: testBackend(),
+      target: stackTarget(),
+      config: resolveConfig(exampleConfig),
+      feed: {
+        unavailable: null,
+        after: async (seq) => {
+          reads++;
+          return { events: [], latest: seq };
+        },
+      },
+    });
+    const other = await startConsoleServer({
+      operations: counting,
+      assets: { js: Buffer.from(''), css: Buffer.from('') },
+      token,
+      port: free,
+      feedIntervalMs: 5,
+    });
+    try {
+      expect(other.port).toBe(free);
+      expect(other.url).toBe(`http://127.0.0.1:${free}/?token=${token}`);
+      await vi.waitFor(() => expect(reads).toBeGreaterThan(2), { timeout: 10_000 });
+    } finally {
+      await other.close();
+    }
   });
 });
