@@ -364,4 +364,38 @@ describe('console API', () => {
       await other.close();
     }
   });
+
+  it('sends the sample webhook of the type the page names to the source the path names', async () => {
+    const events: (string | undefined)[] = [];
+    const http = async (_url: string, init?: RequestInit) => {
+      events.push(((init?.headers ?? {}) as Record<string, string>)['x-github-event']);
+      return new Response('{}', { status: 202 });
+    };
+    const sending = new ConsoleOperations({
+      backend: testBackend({ http }),
+      target: stackTarget(),
+      config: resolveConfig(exampleConfig),
+      feed: unavailableFeed('no feed for a deployed stack'),
+      env: { HOOKLINE_SECRET_GITHUB: 'console-test-secret' },
+    });
+    const other = await startConsoleServer({
+      operations: sending,
+      assets: { js: Buffer.from(''), css: Buffer.from('') },
+      token,
+    });
+    try {
+      const send = (body: unknown) =>
+        fetch(`http://127.0.0.1:${other.port}/api/sources/github/send`, {
+          method: 'POST',
+          headers: { 'x-hookline-token': token },
+          body: JSON.stringify(body),
+        }).then(async (a) => ({ status: a.status, text: await a.text() }));
+      const sent = await send({ type: 'issues' });
+      expect(sent.status).toBe(200);
+      expect(sent.text).not.toContain('console-test-secret');
+    } finally {
+      await other.close();
+    }
+    expect(events).toEqual(['issues']);
+  });
 });
