@@ -134,7 +134,7 @@ describe('console API', () => {
     await operations.jobs.idle(5);
     expect(await call('GET', `/api/jobs/${id}`)).toMatchObject({
       status: 200,
-      body: { id, kind: 'redrive' },
+      body: { id, kind: 'redrive', label: 'redrive events: all' },
     });
     const listed = (await call('GET', '/api/jobs')).body as unknown as { jobs: { id: string }[] };
     expect(listed.jobs[0]?.id).toBe(id);
