@@ -86,10 +86,15 @@ interface Planned {
   readonly group?: string;
 }
 
+/** The sources replay takes: the configured ones, and the schedules' and the jobs' events. */
+export function replaySources(config: ResolvedConfig): string[] {
+  return [...config.sources.map((s) => s.name), SCHEDULE_SOURCE, JOB_SOURCE];
+}
+
 /** Checks the selectors before anything is read: an empty one is an error, never "everything". */
 function checkSelectors(config: ResolvedConfig, options: ReplayOptions, until: Date): void {
   if (options.source.trim() === '') throw new CliError('--source is empty: name one configured source');
-  const known = [...config.sources.map((s) => s.name), SCHEDULE_SOURCE, JOB_SOURCE];
+  const known = replaySources(config);
   if (!known.includes(options.source)) {
     throw new CliError(`unknown source "${options.source}": use one of ${known.join(', ')}`);
   }

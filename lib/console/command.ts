@@ -87,12 +87,13 @@ export function openBrowser(url: string, platform = process.platform): void {
  */
 export function reportStoppedJobs(output: Output, jobs: readonly Job[]): void {
   if (jobs.length === 0) return;
-  const ending = (job: Job) =>
-    job.state === 'failed'
-      ? `failed: ${job.error}`
-      : (job.result as { stoppedBy?: string } | null)?.stoppedBy
-        ? 'stopped by Ctrl-C'
-        : 'finished before it could be stopped';
+  const ending = (job: Job) => {
+    if (job.state === 'failed') return `failed: ${job.error}`;
+    const stoppedBy = (job.result as { stoppedBy?: string } | null)?.stoppedBy;
+    if (!stoppedBy) return 'finished before it could be stopped';
+    // The cores record Ctrl-C as an `Interrupted` stop; any other stop is an error their summary names.
+    return stoppedBy.startsWith('Interrupted') ? 'stopped by Ctrl-C' : 'stopped early by an error';
+  };
   output.result({
     stoppedJobs: jobs.map((job) => ({
       kind: job.kind,

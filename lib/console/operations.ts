@@ -5,7 +5,6 @@
  * say what is missing while those are absent.
  */
 
-import { JOB_SOURCE, SCHEDULE_SOURCE } from '../../lambda/shared/job';
 import { CREDENTIAL_HEADERS, senderFor } from '../../lambda/shared/senders';
 import { timeOption } from '../cli/archive';
 import type { Backend } from '../cli/backend';
@@ -14,7 +13,8 @@ import { CliError } from '../cli/errors';
 import { type FailedShowResult, failedList, failedShow } from '../cli/failed';
 import type { Output } from '../cli/output';
 import { purge } from '../cli/purge';
-import { redrive, redriveSourceOf } from '../cli/redrive';
+import { redrive, redriveSourceOf, typeSelector } from '../cli/redrive';
+import { replaySources } from '../cli/replay';
 import { sendWebhook } from '../cli/send';
 import { status } from '../cli/status';
 import { noReasonRecorded, otherDeadLetterQueues, queueOf, type Target } from '../cli/target';
@@ -208,7 +208,7 @@ export class ConsoleOperations {
       })),
       feed: this.feedState(),
       replay: this.replayUnavailable(),
-      replaySources: [...config.sources.map((s) => s.name), SCHEDULE_SOURCE, JOB_SOURCE],
+      replaySources: replaySources(config),
     };
   }
 
@@ -377,6 +377,8 @@ export class ConsoleOperations {
     redriveSourceOf(this.connection.target, queue);
     if (selection.ids !== undefined && selection.ids.length === 0)
       throw new CliError('no event selected: select at least one, or redrive all');
+    // The core's own check, before the job starts: a blank or invalid pattern is the page's error (a 400).
+    if (selection.type !== undefined) typeSelector(selection.type);
     const label = selection.ids
       ? `redrive ${queue}: ${selection.ids.length} selected`
       : selection.type !== undefined

@@ -124,12 +124,17 @@ async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> 
     chunks.push(chunk as Buffer);
   }
   if (size === 0) return {};
+  let parsed: unknown;
   try {
-    const parsed = JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown;
-    return parsed && typeof parsed === 'object' ? (parsed as Record<string, unknown>) : {};
+    parsed = JSON.parse(Buffer.concat(chunks).toString('utf8'));
   } catch {
     throw new CliError('the request body is not JSON');
   }
+  // Read as an empty object, a list or a string would carry no selector, and a redrive without one moves everything.
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new CliError('the request body must be a JSON object: nothing was done');
+  }
+  return parsed as Record<string, unknown>;
 }
 
 /** Options of {@link startConsoleServer}. */

@@ -16,7 +16,7 @@ describe('console activity', () => {
     const kinds = (...names: string[]) => names.map((name) => rateKindOf({ event: name }));
     expect(kinds('queued', 'duplicate', 'ignored', 'rejected')).toEqual(Array(4).fill('received'));
     expect(kinds('processed')).toEqual(['processed']);
-    expect(kinds('retried', 'dead-lettered')).toEqual(['failed', 'failed']);
+    expect(kinds('retried', 'dead-lettered', 'failed', 'error')).toEqual(Array(4).fill('failed'));
     expect(kinds('scheduled')).toEqual([undefined]);
   });
 
@@ -66,6 +66,43 @@ describe('console activity', () => {
     expect(activity.list({ outcome: 'failed' }).map((e) => e.event)).toEqual(['retried']);
     expect(activity.list({ outcome: 'queued', type: 'invoice' }).map((e) => e.id)).toEqual(['b']);
     expect(activity.list({ id: 'a' }).length).toBe(2);
+    expect(activity.seen()).toEqual({ sources: ['github', 'stripe'], types: ['invoice.paid', 'push'] });
+  });
+
+  it('keeps every bucket of the window, however old within it, in buckets of the size asked for', () => {
+    const activity = new Activity({ bucketSeconds: 5, buckets: 4 });
+    activity.add([event('processed', 1, { queue: 'events' }), event('processed', 16, { queue: 'events' })]);
+    const series = activity.series('queue:events', Date.parse(at(19)));
+    expect(series).toMatchObject({ bucketSeconds: 5, processed: [1, 0, 0, 1] });
+    expect(activity.series('queue:never-seen', Date.parse(at(19)))).toEqual({
+      bucketSeconds: 5,
+      received: [0, 0, 0, 0],
+      processed: [0, 0, 0, 0],
+      failed: [0, 0, 0, 0],
+    });
+  });
+
+  it('lists at most the number asked for, filters by any queue an event went to, and starts empty', () => {
+    const activity = new Activity();
+    expect(activity.list({})).toEqual([]);
+    activity.add([
+      event('queued', 1, { id: 'both', queue: 'events,orders' }),
+      event('queued', 2, { id: 'events-only', queue: 'events' }),
+      event('queued', 3, { id: 'none' }),
+    ]);
+    expect(activity.list({}, 2).map((e) => e.id)).toEqual(['none', 'events-only']);
+    expect(activity.list({ queue: 'orders' }).map((e) => e.id)).toEqual(['both']);
+    expect(activity.list({ queue: 'events' }).map((e) => e.id)).toEqual(['events-only', 'both']);
+    expect(activity.list({ type: 'push' })).toEqual([]);
+  });
+
+  it('offers as filter choices only the sources and types seen, sorted', () => {
+    const activity = new Activity();
+    activity.add([
+      event('queued', 1, { source: 'stripe', type: 'invoice.paid' }),
+      event('rejected', 2, {}),
+      event('queued', 3, { source: 'github', type: 'push' }),
+    ]);
     expect(activity.seen()).toEqual({ sources: ['github', 'stripe'], types: ['invoice.paid', 'push'] });
   });
 });

@@ -9,10 +9,12 @@ import {
   GetQueueAttributesCommand,
   PurgeQueueCommand,
   ReceiveMessageCommand,
+  SendMessageBatchCommand,
+  StartMessageMoveTaskCommand,
 } from '@aws-sdk/client-sqs';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import exampleConfig from '../../hookline.config';
-import { CliError } from '../../lib/cli/errors';
+import { BackendError, CliError } from '../../lib/cli/errors';
 import type { StackTarget } from '../../lib/cli/target';
 import { resolveConfig } from '../../lib/config';
 import { type EventFeed, unavailableFeed } from '../../lib/console/feed';
@@ -23,7 +25,16 @@ import {
   type ReplaySelection,
 } from '../../lib/console/operations';
 import { EventJournal } from '../../lib/local/event-journal';
-import { deadLetterMessage, mockCommandClients, stackTarget, testBackend } from '../cli/helpers';
+import { installFakeQueue } from '../cli/fake-queue';
+import {
+  awsError,
+  deadLetterMessage,
+  EVENTS,
+  localTestTarget,
+  mockCommandClients,
+  stackTarget,
+  testBackend,
+} from '../cli/helpers';
 
 const clients = mockCommandClients();
 const config = resolveConfig(exampleConfig);
@@ -73,12 +84,65 @@ describe('console operations on a deployed stack', () => {
     expect(events?.rates.bucketSeconds).toBe(60);
     expect(overview.ratesNote).toMatch(/CloudWatch SQS metrics/);
     expect(overview.feed.unavailable).toBe('no feed for a deployed stack');
+    expect([overview.local, overview.deadLetterQueues, overview.schedulesMissingOutputs]).toEqual([
+      false,
+      [],
+      [],
+    ]);
+    const sourceNames = config.sources.map((s) => s.name);
+    expect(overview.sources.map((s) => [s.name, s.type])).toEqual(
+      config.sources.map((s) => [s.name, s.type]),
+    );
+    expect(overview.replaySources).toEqual([...sourceNames, 'schedule', 'job']);
     const rateQuery = asked.find((a) => a.MetricDataQueries?.[0]?.Id === 'q0_received');
     const dimensions = rateQuery?.MetricDataQueries?.map((q) => q.MetricStat?.Metric?.Dimensions?.[0]?.Value);
     expect(dimensions).toEqual(expect.arrayContaining(['Hookline-events', 'Hookline-events-dlq']));
     // Polled every 2 s, but CloudWatch is asked at most once a minute.
     await ops.overview();
-    expect(asked.filter((a) => a.MetricDataQueries?.[0]?.Id === 'q0_received')).toHaveLength(1);
+    const rateCalls = () => asked.filter((a) => a.MetricDataQueries?.[0]?.Id === 'q0_received');
+    expect(rateCalls()).toHaveLength(1);
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      vi.setSystemTime(Date.now() + 60_000);
+      await ops.overview();
+    } finally {
+      vi.useRealTimers();
+    }
+    expect(rateCalls()).toHaveLength(2);
+  });
+
+  it('still shows the queues when CloudWatch refuses its metrics, and says the rates are unavailable', async () => {
+    clients.sqs.on(GetQueueAttributesCommand).resolves({ Attributes: { ApproximateNumberOfMessages: '4' } });
+    clients.lambda.on(GetEventSourceMappingCommand).resolves({ State: 'Enabled' });
+    clients.cloudwatch.on(GetMetricDataCommand).rejects(awsError('AccessDeniedException'));
+    const overview = await operations().overview();
+    expect(overview.queues.find((q) => q.queue === 'events')?.visible).toBe(4);
+    expect(overview.ratesNote).toBe('queue rates: CloudWatch unavailable (AccessDeniedException)');
+  });
+
+  it("shows local mode's rates from its live feed, never asking CloudWatch", async () => {
+    const http = async (url: string) =>
+      new Response(
+        JSON.stringify(
+          url.endsWith('/queues')
+            ? { queues: [{ queue: 'events', visible: 1, inFlight: 0, deadLettered: 0, consumer: 'Enabled' }] }
+            : { events: [], latest: 0 },
+        ),
+      );
+    const ops = new ConsoleOperations({
+      backend: testBackend({ http }),
+      target: localTestTarget({ queues: { events: EVENTS } }),
+      config,
+      feed: unavailableFeed('not read here'),
+    });
+    const at = new Date().toISOString();
+    ops.activity.add([{ seq: 1, at, event: 'queued', id: 'a', source: 'github', queue: 'events' }]);
+    const overview = await ops.overview();
+    expect(overview).toMatchObject({ local: true, ratesNote: null });
+    const sum = (line: readonly number[] | undefined) => (line ?? []).reduce((a, b) => a + b, 0);
+    expect(sum(overview.queues.find((q) => q.queue === 'events')?.rates.received)).toBe(1);
+    expect(sum(overview.sources.find((s) => s.name === 'github')?.rates.received)).toBe(1);
+    expect(clients.cloudwatch.calls()).toHaveLength(0);
   });
 
   it('groups dead letters by failure reason, those moved by SQS without one under their own heading', async () => {
@@ -115,6 +179,12 @@ describe('console operations on a deployed stack', () => {
     expect(traced).toEqual(['evt-secret']);
   });
 
+  it("hides the signature header a source's settings name, whatever its case, and only for that source", () => {
+    const headers = { 'X-Signature': 'sha256=abc', 'x-request-id': 'r-1' };
+    expect(operations().withoutCredentials('generic', headers)).toEqual({ 'x-request-id': 'r-1' });
+    expect(operations().withoutCredentials('github', headers)).toEqual(headers);
+  });
+
   it('still shows a dead letter and its redrive when the trace cannot be read, and says why', async () => {
     dlqHolds(deadLetterMessage(1, { id: 'evt-old' }));
     const ops = operations({
@@ -133,6 +203,54 @@ describe('console operations on a deployed stack', () => {
     );
   });
 
+  it('answers an id that nothing knows with an empty event page, saying the full trace needs the archive', async () => {
+    dlqHolds();
+    const event = await operations().event('evt-unknown');
+    expect(event).toMatchObject({ id: 'evt-unknown', sources: [], source: null, type: null, timeline: [] });
+    expect(event.deadLetters).toEqual([]);
+    expect(event.trace).toBeNull();
+    expect(event.traceNote).toMatch(/^the full trace .* needs the event archive/);
+  });
+
+  it('looks for an event in the dead-letter queues of the queues the feed saw it in, else in every one', async () => {
+    dlqHolds();
+    const ops = operations();
+    const at = new Date().toISOString();
+    ops.activity.add([{ seq: 1, at, event: 'dead-lettered', id: 'o-1', source: 'shopify', queue: 'orders' }]);
+    const readFrom = () => [
+      ...new Set(clients.sqs.commandCalls(ReceiveMessageCommand).map((c) => c.args[0].input.QueueUrl)),
+    ];
+    await ops.event('o-1');
+    expect(readFrom()).toEqual([stackTarget().queues.orders?.deadLetterUrl]);
+    const both = [
+      stackTarget().queues.events?.deadLetterUrl,
+      stackTarget().queues.orders?.deadLetterUrl,
+    ].sort();
+    // Routed to two queues: the ingest names both, each consumer its own.
+    ops.activity.add([
+      { seq: 2, at, event: 'queued', id: 'o-2', source: 'shopify', queue: 'events,orders' },
+      { seq: 3, at, event: 'dead-lettered', id: 'o-2', source: 'shopify', queue: 'orders' },
+    ]);
+    clients.sqs.resetHistory();
+    await ops.event('o-2');
+    expect(readFrom().sort()).toEqual(both);
+    clients.sqs.resetHistory();
+    await ops.event('never-seen');
+    expect(readFrom().sort()).toEqual(
+      [stackTarget().queues.events?.deadLetterUrl, stackTarget().queues.orders?.deadLetterUrl].sort(),
+    );
+  });
+
+  it('refuses a blank event id before reading any dead-letter queue', async () => {
+    await expect(operations().event(' ')).rejects.toThrow('an event id is required');
+    expect(clients.sqs.calls()).toHaveLength(0);
+  });
+
+  it('fails the event page when a dead-letter queue cannot be read, never showing the event without its dead letter', async () => {
+    clients.sqs.onAnyCommand().rejects(awsError('ThrottlingException', 'Rate exceeded'));
+    await expect(operations().event('evt-1')).rejects.toThrow(BackendError);
+  });
+
   it('shows an id that two sources sent as two events, never as one of the first source', async () => {
     dlqHolds();
     const ops = operations();
@@ -148,24 +266,87 @@ describe('console operations on a deployed stack', () => {
     expect(await ops.event('one-1')).toMatchObject({ sources: ['github'], source: 'github', type: 'push' });
   });
 
+  it("sends a sample webhook signed with the source's secret, of the type asked for, without showing the secret", async () => {
+    const posted: { url: string; headers: Record<string, string> }[] = [];
+    const http = async (url: string, init?: RequestInit) => {
+      posted.push({ url, headers: init?.headers as Record<string, string> });
+      return new Response(JSON.stringify({ id: 'evt-1' }), { status: 202 });
+    };
+    const ops = new ConsoleOperations({
+      backend: testBackend({ http }),
+      target: stackTarget(),
+      config,
+      feed: unavailableFeed('no feed for a deployed stack'),
+      env: { HOOKLINE_SECRET_GITHUB: 'console-test-secret' },
+    });
+    const sent = await ops.send('github', 'issues');
+    expect(sent).toMatchObject({ source: 'github', status: 202, secretFrom: 'environment' });
+    expect(JSON.stringify(sent)).not.toContain('console-test-secret');
+    expect(posted.map((p) => [p.url, p.headers['x-github-event']])).toEqual([
+      [stackTarget().webhookUrls.github, 'issues'],
+    ]);
+    expect(posted[0]?.headers['x-hub-signature-256']).toMatch(/^sha256=[0-9a-f]{64}$/);
+  });
+
   it('purges only when the queue name was typed, as the page asks', async () => {
     clients.sqs.on(GetQueueAttributesCommand).resolves({ Attributes: { ApproximateNumberOfMessages: '2' } });
     clients.sqs.on(PurgeQueueCommand).resolves({});
     const ops = operations();
     expect(() => ops.purge('events', true, 'yes')).toThrow(CliError);
     expect(() => ops.purge('events', true, '')).toThrow(/type the queue name "events"/);
+    expect(() => ops.purge('nope', false, 'nope')).toThrow(/unknown queue "nope"/);
+    expect(ops.jobs.list()).toEqual([]);
     expect(clients.sqs.commandCalls(PurgeQueueCommand)).toHaveLength(0);
     const job = ops.purge('events', true, 'events');
     await waitForJob(ops);
-    expect(job).toMatchObject({ state: 'done', result: { queue: 'events', deadLetter: true, purged: 2 } });
+    expect(job).toMatchObject({
+      kind: 'purge',
+      label: 'purge the events dead-letter queue',
+      state: 'done',
+      result: { queue: 'events', deadLetter: true, purged: 2 },
+    });
     expect(clients.sqs.commandCalls(PurgeQueueCommand)[0]?.args[0].input.QueueUrl).toBe(
       stackTarget().queues.events?.deadLetterUrl,
     );
   });
 
+  it('redrives only the dead letters its selection names: the ids, or the types the pattern matches', async () => {
+    const dlq = installFakeQueue(clients.sqs, stackTarget().queues.events?.deadLetterUrl ?? '', [
+      deadLetterMessage(1),
+      deadLetterMessage(2, { type: 'customer.created' }),
+      deadLetterMessage(3),
+    ]);
+    clients.sqs.on(SendMessageBatchCommand).callsFake((input: { Entries: { Id: string }[] }) => ({
+      Successful: input.Entries.map((e) => ({ Id: e.Id, MessageId: `new-${e.Id}`, MD5OfMessageBody: '' })),
+      Failed: [],
+    }));
+    const ops = operations();
+    const sentIds = () =>
+      clients.sqs
+        .commandCalls(SendMessageBatchCommand)
+        .flatMap((c) => (c.args[0].input.Entries ?? []).map((e) => JSON.parse(e.MessageBody ?? '{}').id));
+    const byType = ops.redrive('events', { type: 'customer.*' });
+    await waitForJob(ops);
+    expect(byType).toMatchObject({
+      kind: 'redrive',
+      state: 'done',
+      label: 'redrive events: type customer.*',
+    });
+    expect(sentIds()).toEqual(['evt-2']);
+    const byId = ops.redrive('events', { ids: ['evt-3'] });
+    await waitForJob(ops);
+    expect(byId).toMatchObject({ state: 'done', label: 'redrive events: 1 selected' });
+    expect(sentIds()).toEqual(['evt-2', 'evt-3']);
+    expect(dlq.messages.map((m) => m.MessageId)).toEqual(['sqs-1']);
+    expect(clients.sqs.commandCalls(StartMessageMoveTaskCommand)).toHaveLength(0);
+  });
+
   it('refuses an empty redrive selection and an unknown queue before touching SQS', () => {
     const ops = operations();
     expect(() => ops.redrive('events', { ids: [] })).toThrow(/no event selected/);
+    expect(() => ops.redrive('events', { type: ' ' })).toThrow(/type must not be empty/);
+    expect(() => ops.redrive('events', { type: 'invoice..paid' })).toThrow(/is not a valid type pattern/);
+    expect(ops.jobs.list()).toEqual([]);
     expect(() => ops.redrive('nope', {})).toThrow(/unknown queue "nope"/);
     expect(clients.sqs.calls()).toHaveLength(0);
   });
@@ -208,10 +389,30 @@ describe('console operations on a deployed stack', () => {
       { archiveBucket: 'archive-bucket' },
     );
     const before = Date.now();
-    ops.replay({ source: 'stripe', since: '2h', type: 'invoice.*', queue: 'orders', dryRun: true });
-    ops.replay({ source: 'stripe', since: '2026-11-30T10:00:00Z', until: '2026-11-30T11:00:00Z' });
+    const count = ops.replay({
+      source: 'stripe',
+      since: '2h',
+      type: 'invoice.*',
+      queue: 'orders',
+      dryRun: true,
+    });
+    const windowJob = ops.replay({
+      source: 'stripe',
+      since: '2026-11-30T10:00:00Z',
+      until: '2026-11-30T11:00:00Z',
+    });
+    // The page sends its empty fields as empty strings: no end is now, no type or queue is none.
+    ops.replay({ source: 'stripe', since: '2h', until: ' ', type: '', queue: '' });
     await waitForJob(ops);
-    const [counted, windowed] = selections;
+    const [counted, windowed, blanks] = selections;
+    expect(count).toMatchObject({
+      kind: 'replay',
+      label: expect.stringMatching(/^count stripe, type invoice\.\*, .* to .*, to orders$/),
+    });
+    expect(windowJob.label).toBe('replay stripe, 2026-11-30T10:00:00.000Z to 2026-11-30T11:00:00.000Z');
+    expect(blanks?.until.getTime()).toBeGreaterThanOrEqual(before);
+    expect(blanks).not.toHaveProperty('type');
+    expect(blanks).not.toHaveProperty('queue');
     expect(counted?.since.getTime()).toBeGreaterThanOrEqual(before - 2 * 3_600_000);
     expect(counted?.since.getTime()).toBeLessThanOrEqual(Date.now() - 2 * 3_600_000);
     expect(counted?.until.getTime()).toBeGreaterThanOrEqual(before);
@@ -243,6 +444,13 @@ describe('console operations on a deployed stack', () => {
       /since "yesterday" is not a time/,
     );
     expect(() => ops.replay({ source: 'github', since: '1h', until: '2h' })).toThrow(/is not before until/);
+    const instant = '2026-11-30T10:00:00Z';
+    expect(() => ops.replay({ source: 'github', since: instant, until: instant })).toThrow(
+      /is not before until/,
+    );
+    expect(() => ops.replay({ source: 'github', since: '1h', until: 'soon' })).toThrow(
+      /until "soon" is not a time/,
+    );
     expect(() => ops.replay({ source: 'github', since: '1h', queue: 'nope' })).toThrow(
       /unknown queue "nope"/,
     );
@@ -295,5 +503,72 @@ describe('console feed', () => {
     await ops.pump();
     expect(ops.events({}).feed.missed).toBe(1_000);
     expect(received(ops)).toBe(5_010);
+  });
+
+  it('counts each event once when a read starts while another is still running', async () => {
+    const journal = new EventJournal();
+    const ops = opsOn(journal);
+    for (let n = 0; n < 3; n++) journal.record(queued(n));
+    await Promise.all([ops.pump(), ops.pump()]);
+    expect(received(ops)).toBe(3);
+    expect(ops.events({}).events).toHaveLength(3);
+  });
+
+  it('does not count as missed what the journal dropped before this console started', async () => {
+    const journal = new EventJournal(5_000);
+    for (let n = 0; n < 5_010; n++) journal.record(queued(n));
+    const ops = opsOn(journal);
+    await ops.pump();
+    expect(received(ops)).toBe(5_000);
+    expect(ops.events({}).feed).toEqual({ unavailable: null, error: null, missed: 0 });
+  });
+
+  it('shows why the feed cannot be read, and clears it once the feed answers again', async () => {
+    const journal = new EventJournal();
+    let down = true;
+    const ops = new ConsoleOperations({
+      backend: testBackend(),
+      target: stackTarget(),
+      config,
+      feed: {
+        unavailable: null,
+        after: async (seq) => {
+          if (down) throw new Error('local mode answered HTTP 503 for its events');
+          return journal.after(seq, 1_000);
+        },
+      },
+    });
+    await ops.pump();
+    expect(ops.events({}).feed.error).toBe('local mode answered HTTP 503 for its events');
+    down = false;
+    journal.record(queued(1));
+    await ops.pump();
+    expect(ops.events({}).feed.error).toBeNull();
+    expect(received(ops)).toBe(1);
+  });
+
+  it('follows local mode to its new journal after a restart: new events shown, none hidden or counted twice', async () => {
+    const before = new EventJournal();
+    const after = new EventJournal();
+    const first = localTestTarget();
+    let now = { backend: testBackend(), target: first, feed: journalFeed(before) };
+    const ops = new ConsoleOperations({ ...now, config, reconnect: async () => now });
+    for (let n = 0; n < 3; n++) before.record(queued(n));
+    await ops.pump();
+    // Restarted: other emulator ports, and a journal numbered from 1 again.
+    now = {
+      backend: testBackend(),
+      target: localTestTarget({ endpoints: { sqs: 'http://127.0.0.1:4999' } }),
+      feed: journalFeed(after),
+    };
+    for (let n = 3; n < 5; n++) after.record(queued(n));
+    await ops.pump();
+    await ops.pump();
+    expect(received(ops)).toBe(5);
+    const listed = ops.events({}).events;
+    expect(listed.map((e) => e.id)).toEqual(['e4', 'e3', 'e2', 'e1', 'e0']);
+    // Numbered on from the old journal's events: later events have higher numbers, whatever the restarts.
+    expect(listed.map((e) => e.seq)).toEqual([5, 4, 3, 2, 1]);
+    expect(ops.events({}).feed).toMatchObject({ error: null, missed: 0 });
   });
 });

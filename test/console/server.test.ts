@@ -2,14 +2,15 @@
  * The console's HTTP API over real HTTP (the SDK clients mocked): what it refuses as the caller's error, before
  * anything runs.
  */
-import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { UpdateEventSourceMappingCommand } from '@aws-sdk/client-lambda';
+import { GetQueueAttributesCommand, PurgeQueueCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import exampleConfig from '../../hookline.config';
 import { resolveConfig } from '../../lib/config';
 import { unavailableFeed } from '../../lib/console/feed';
-import { ConsoleOperations } from '../../lib/console/operations';
+import { ConsoleOperations, type ReplaySelection } from '../../lib/console/operations';
 import { type ConsoleServer, startConsoleServer } from '../../lib/console/server';
-import { mockCommandClients, stackTarget, testBackend } from '../cli/helpers';
+import { EVENTS, mockCommandClients, stackTarget, testBackend } from '../cli/helpers';
 
 const clients = mockCommandClients();
 const token = 'test-token';
@@ -25,7 +26,7 @@ beforeAll(async () => {
   });
   server = await startConsoleServer({
     operations,
-    assets: { js: Buffer.from(''), css: Buffer.from('') },
+    assets: { js: Buffer.from('export {};'), css: Buffer.from('body{}') },
     token,
   });
 });
@@ -57,12 +58,129 @@ describe('console API', () => {
     expect(clients.sqs.commandCalls(ReceiveMessageCommand)).toHaveLength(0);
   });
 
+  it("passes the page's redrive selection on as it is: ids, a type pattern, and an empty list refused", async () => {
+    clients.sqs.onAnyCommand().resolves({});
+    expect(await call('POST', '/api/queues/events/redrive', { ids: ['evt-1', 'evt-2'] })).toMatchObject({
+      status: 200,
+      body: { label: 'redrive events: 2 selected' },
+    });
+    expect(await call('POST', '/api/queues/events/redrive', { type: 'invoice.*' })).toMatchObject({
+      status: 200,
+      body: { label: 'redrive events: type invoice.*' },
+    });
+    expect(await call('POST', '/api/queues/events/redrive', { ids: [] })).toEqual({
+      status: 400,
+      body: { error: 'no event selected: select at least one, or redrive all' },
+    });
+    await operations.jobs.idle(5);
+  });
+
+  it('refuses a body that is JSON but not an object instead of reading it as "no selector: redrive everything"', async () => {
+    const jobsBefore = operations.jobs.list().length;
+    for (const body of [['evt-1'], 'evt-1', null]) {
+      expect(await call('POST', '/api/queues/events/redrive', body)).toEqual({
+        status: 400,
+        body: { error: 'the request body must be a JSON object: nothing was done' },
+      });
+    }
+    expect(operations.jobs.list()).toHaveLength(jobsBefore);
+    expect(clients.sqs.calls()).toHaveLength(0);
+  });
+
+  it("serves the page with this run's token, and its script and styles with the types a nosniff browser runs", async () => {
+    const get = (path: string) =>
+      fetch(`http://127.0.0.1:${server.port}${path}`, { headers: { 'x-hookline-token': token } });
+    const page = await get('/');
+    expect(page.headers.get('content-type')).toBe('text/html; charset=utf-8');
+    expect(await page.text()).toContain(`<meta name="hookline-token" content="${token}">`);
+    const script = await get('/app.js');
+    expect([script.status, script.headers.get('content-type'), await script.text()]).toEqual([
+      200,
+      'text/javascript',
+      'export {};',
+    ]);
+    const styles = await get('/app.css');
+    expect([styles.status, styles.headers.get('content-type'), await styles.text()]).toEqual([
+      200,
+      'text/css',
+      'body{}',
+    ]);
+    expect(await call('GET', '/api/nothing-here')).toEqual({ status: 404, body: { error: 'not found' } });
+  });
+
+  it('filters the live list by the source, type, outcome and queue in the query', async () => {
+    const at = new Date().toISOString();
+    operations.activity.add([
+      { seq: 1, at, event: 'queued', id: 'a', source: 'github', type: 'push', queue: 'events' },
+      { seq: 2, at, event: 'retried', id: 'a', source: 'github', type: 'push', queue: 'events', attempt: 1 },
+      { seq: 3, at, event: 'queued', id: 'b', source: 'stripe', type: 'invoice.paid', queue: 'orders' },
+      { seq: 4, at, event: 'queued', id: 'c', source: 'github', type: 'issues', queue: 'orders' },
+    ]);
+    const ids = async (query: string) =>
+      (
+        (await call('GET', `/api/events${query}`)).body as unknown as { events: { seq: number }[] }
+      ).events.map((e) => e.seq);
+    expect(await ids('')).toEqual([4, 3, 2, 1]);
+    expect(await ids('?source=github&source=')).toEqual([4, 2, 1]);
+    expect(await ids('?type=push')).toEqual([2, 1]);
+    expect(await ids('?outcome=failed')).toEqual([2]);
+    expect(await ids('?queue=orders&source=&type=&outcome=')).toEqual([4, 3]);
+  });
+
+  it('answers a job by its id, and an id this run never started as the caller error it is', async () => {
+    clients.sqs.onAnyCommand().resolves({});
+    const started = await call('POST', '/api/queues/events/redrive', {});
+    const id = (started.body as { id?: string }).id ?? '';
+    await operations.jobs.idle(5);
+    expect(await call('GET', `/api/jobs/${id}`)).toMatchObject({
+      status: 200,
+      body: { id, kind: 'redrive', label: 'redrive events: all' },
+    });
+    const listed = (await call('GET', '/api/jobs')).body as unknown as { jobs: { id: string }[] };
+    expect(listed.jobs[0]?.id).toBe(id);
+    expect(await call('GET', '/api/jobs/nope')).toEqual({
+      status: 400,
+      body: { error: 'no job nope in this console run' },
+    });
+  });
+
+  it('passes the method and the origin headers of each request to the gate: a forged change is refused', async () => {
+    const send = (method: string, headers: Record<string, string>) =>
+      fetch(`http://127.0.0.1:${server.port}/api/queues/events/pause`, { method, headers }).then(
+        async (a) => ({
+          status: a.status,
+          body: await a.json(),
+        }),
+      );
+    const cookie = `hookline_console=${token}`;
+    expect(await send('POST', { cookie })).toEqual({
+      status: 403,
+      body: { error: 'a change needs the console token in the x-hookline-token header' },
+    });
+    expect(await send('POST', { 'x-hookline-token': token, origin: 'http://evil.example' })).toEqual({
+      status: 403,
+      body: { error: 'cross-origin requests are refused' },
+    });
+    expect(await send('GET', { cookie, 'sec-fetch-site': 'cross-site' })).toEqual({
+      status: 403,
+      body: { error: 'cross-site requests are refused' },
+    });
+    expect(clients.lambda.calls()).toHaveLength(0);
+  });
+
   it('answers a fault of what it reads (AWS throttling, local mode stopped) 503, and a request it refuses 400', async () => {
     const throttled = Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' });
     clients.sqs.onAnyCommand().rejects(throttled);
     const fault = await call('GET', '/api/failures/events');
     expect(fault.status).toBe(503);
     expect(fault.body.error).toMatch(/^AWS throttled the request \(ThrottlingException\)/);
+
+    // Neither AWS's nor the caller's: the console's own fault, named so it is recognisable.
+    clients.sqs.onAnyCommand().rejects(new TypeError('queue.url is undefined'));
+    expect(await call('GET', '/api/failures/events')).toEqual({
+      status: 500,
+      body: { error: 'TypeError: queue.url is undefined' },
+    });
 
     const unknownQueue = await call('GET', '/api/failures/no-such-queue');
     expect(unknownQueue.status).toBe(400);
@@ -74,5 +192,210 @@ describe('console API', () => {
       status: 400,
       body: { error: 'the path has malformed percent-encoding: %E0%A4%A' },
     });
+  });
+
+  it('answers every request, let in or refused, uncached, unframeable, without a referrer and with a self-only content policy', async () => {
+    const page = await fetch(`http://127.0.0.1:${server.port}/`, { headers: { 'x-hookline-token': token } });
+    const refused = await fetch(`http://127.0.0.1:${server.port}/api/overview`);
+    expect([page.status, refused.status]).toEqual([200, 401]);
+    for (const answer of [page, refused]) {
+      // The page's first URL carries the token: a cache, a referrer or a framing page would leak or misuse it.
+      expect(answer.headers.get('cache-control')).toBe('no-store');
+      expect(answer.headers.get('referrer-policy')).toBe('no-referrer');
+      expect(answer.headers.get('x-frame-options')).toBe('DENY');
+      expect(answer.headers.get('x-content-type-options')).toBe('nosniff');
+      expect(answer.headers.get('cross-origin-resource-policy')).toBe('same-origin');
+      expect(answer.headers.get('content-security-policy')).toBe(
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+      );
+    }
+  });
+
+  it('redeems the token of the URL once: a redirect to the bare page that keeps it in an HttpOnly SameSite cookie', async () => {
+    const answer = await fetch(`http://127.0.0.1:${server.port}/?token=${token}`, { redirect: 'manual' });
+    expect(answer.status).toBe(303);
+    expect(answer.headers.get('location')).toBe('/');
+    expect(answer.headers.get('set-cookie')).toBe(
+      `hookline_console=${token}; HttpOnly; SameSite=Strict; Path=/`,
+    );
+  });
+
+  it('pauses a consumer with pause and resumes it with resume, its own mapping only', async () => {
+    clients.lambda.on(UpdateEventSourceMappingCommand).callsFake((input: { Enabled: boolean }) => ({
+      State: input.Enabled ? 'Enabling' : 'Disabling',
+    }));
+    expect(await call('POST', '/api/queues/events/pause')).toMatchObject({
+      status: 200,
+      body: { state: 'Disabling' },
+    });
+    expect(await call('POST', '/api/queues/events/resume')).toMatchObject({
+      status: 200,
+      body: { state: 'Enabling' },
+    });
+    expect(clients.lambda.commandCalls(UpdateEventSourceMappingCommand).map((c) => c.args[0].input)).toEqual([
+      { UUID: EVENTS.eventSourceMappingId, Enabled: false },
+      { UUID: EVENTS.eventSourceMappingId, Enabled: true },
+    ]);
+  });
+
+  it('never runs an action for a GET (a link or an image cannot pause, purge or redrive)', async () => {
+    for (const action of ['pause', 'resume', 'purge', 'redrive']) {
+      expect(await call('GET', `/api/queues/events/${action}`)).toEqual({
+        status: 404,
+        body: { error: 'not found' },
+      });
+    }
+    expect(clients.lambda.calls()).toHaveLength(0);
+    expect(clients.sqs.calls()).toHaveLength(0);
+  });
+
+  it('purges the dead-letter queue only when the page asks for it, else the queue itself', async () => {
+    clients.sqs.on(GetQueueAttributesCommand).resolves({ Attributes: { ApproximateNumberOfMessages: '1' } });
+    clients.sqs.on(PurgeQueueCommand).resolves({});
+    expect(
+      await call('POST', '/api/queues/events/purge', { confirm: 'events', deadLetter: true }),
+    ).toMatchObject({
+      status: 200,
+      body: { kind: 'purge', label: 'purge the events dead-letter queue' },
+    });
+    await operations.jobs.idle(5);
+    expect(await call('POST', '/api/queues/events/purge', { confirm: 'events' })).toMatchObject({
+      status: 200,
+      body: { label: 'purge the events queue' },
+    });
+    await operations.jobs.idle(5);
+    expect(clients.sqs.commandCalls(PurgeQueueCommand).map((c) => c.args[0].input.QueueUrl)).toEqual([
+      EVENTS.deadLetterUrl,
+      EVENTS.url,
+    ]);
+  });
+
+  it('refuses a body that is not JSON or too large before anything runs', async () => {
+    const post = (body: string) =>
+      fetch(`http://127.0.0.1:${server.port}/api/queues/events/purge`, {
+        method: 'POST',
+        headers: { 'x-hookline-token': token },
+        body,
+      }).then(async (a) => ({ status: a.status, body: await a.json() }));
+    expect(await post('{"confirm": "events"')).toEqual({
+      status: 400,
+      body: { error: 'the request body is not JSON' },
+    });
+    expect(await post(JSON.stringify({ confirm: 'events', pad: 'x'.repeat(64 * 1024) }))).toEqual({
+      status: 400,
+      body: { error: 'request body too large' },
+    });
+    expect(clients.sqs.calls()).toHaveLength(0);
+  });
+
+  it("keeps a replay the page asked to count a count, with the page's window, type and queue", async () => {
+    const selections: ReplaySelection[] = [];
+    const replaying = new ConsoleOperations({
+      backend: testBackend(),
+      target: { ...stackTarget(), archiveBucket: 'archive-bucket' },
+      config: resolveConfig(exampleConfig),
+      feed: unavailableFeed('no feed for a deployed stack'),
+      extensions: {
+        replay: async (selection) => {
+          selections.push(selection);
+          return {};
+        },
+      },
+    });
+    const window = { source: 'stripe', since: '2026-11-30T10:00:00Z', until: '2026-11-30T11:00:00Z' };
+    const other = await startConsoleServer({
+      operations: replaying,
+      assets: { js: Buffer.from(''), css: Buffer.from('') },
+      token,
+    });
+    try {
+      const replay = (body: unknown) =>
+        fetch(`http://127.0.0.1:${other.port}/api/replay`, {
+          method: 'POST',
+          headers: { 'x-hookline-token': token },
+          body: JSON.stringify(body),
+        }).then((a) => a.status);
+      expect(await replay({ ...window, type: 'invoice.*', queue: 'orders', dryRun: true })).toBe(200);
+      expect(await replay(window)).toBe(200);
+      await replaying.jobs.idle(5);
+    } finally {
+      await other.close();
+    }
+    const checked = { source: 'stripe', since: new Date(window.since), until: new Date(window.until) };
+    expect(selections).toEqual([
+      { ...checked, type: 'invoice.*', queue: 'orders', dryRun: true },
+      { ...checked, dryRun: false },
+    ]);
+  });
+
+  it('listens on the port asked for, prints the URL with the token, and reads the feed again and again', async () => {
+    const probe = await startConsoleServer({
+      operations,
+      assets: { js: Buffer.from(''), css: Buffer.from('') },
+      token,
+    });
+    const free = probe.port;
+    await probe.close();
+    let reads = 0;
+    const counting = new ConsoleOperations({
+      backend: testBackend(),
+      target: stackTarget(),
+      config: resolveConfig(exampleConfig),
+      feed: {
+        unavailable: null,
+        after: async (seq) => {
+          reads++;
+          return { events: [], latest: seq };
+        },
+      },
+    });
+    const other = await startConsoleServer({
+      operations: counting,
+      assets: { js: Buffer.from(''), css: Buffer.from('') },
+      token,
+      port: free,
+      feedIntervalMs: 5,
+    });
+    try {
+      expect(other.port).toBe(free);
+      expect(other.url).toBe(`http://127.0.0.1:${free}/?token=${token}`);
+      await vi.waitFor(() => expect(reads).toBeGreaterThan(2), { timeout: 10_000 });
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('sends the sample webhook of the type the page names to the source the path names', async () => {
+    const events: (string | undefined)[] = [];
+    const http = async (_url: string, init?: RequestInit) => {
+      events.push(((init?.headers ?? {}) as Record<string, string>)['x-github-event']);
+      return new Response('{}', { status: 202 });
+    };
+    const sending = new ConsoleOperations({
+      backend: testBackend({ http }),
+      target: stackTarget(),
+      config: resolveConfig(exampleConfig),
+      feed: unavailableFeed('no feed for a deployed stack'),
+      env: { HOOKLINE_SECRET_GITHUB: 'console-test-secret' },
+    });
+    const other = await startConsoleServer({
+      operations: sending,
+      assets: { js: Buffer.from(''), css: Buffer.from('') },
+      token,
+    });
+    try {
+      const send = (body: unknown) =>
+        fetch(`http://127.0.0.1:${other.port}/api/sources/github/send`, {
+          method: 'POST',
+          headers: { 'x-hookline-token': token },
+          body: JSON.stringify(body),
+        }).then(async (a) => ({ status: a.status, text: await a.text() }));
+      const sent = await send({ type: 'issues' });
+      expect(sent.status).toBe(200);
+      expect(sent.text).not.toContain('console-test-secret');
+    } finally {
+      await other.close();
+    }
+    expect(events).toEqual(['issues']);
   });
 });
