@@ -2,6 +2,7 @@
  * The console's HTTP API over real HTTP (the SDK clients mocked): what it refuses as the caller's error, before
  * anything runs.
  */
+import { connect } from 'node:net';
 import { UpdateEventSourceMappingCommand } from '@aws-sdk/client-lambda';
 import { GetQueueAttributesCommand, PurgeQueueCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -326,6 +327,24 @@ describe('console API', () => {
       { ...checked, type: 'invoice.*', queue: 'orders', dryRun: true },
       { ...checked, dryRun: false },
     ]);
+  });
+
+  it('listens on 127.0.0.1 only: another address of this machine, even on loopback, is refused', async () => {
+    const reaches = (host: string) =>
+      new Promise<boolean>((resolve) => {
+        const socket = connect({ host, port: server.port });
+        socket.once('connect', () => {
+          socket.destroy();
+          resolve(true);
+        });
+        socket.once('error', () => resolve(false));
+      });
+    // Linux routes all of 127.0.0.0/8 to the loopback device: a server listening on every address answers
+    // 127.0.0.2, one bound to 127.0.0.1 does not.
+    expect({ bound: await reaches('127.0.0.1'), other: await reaches('127.0.0.2') }).toEqual({
+      bound: true,
+      other: false,
+    });
   });
 
   it('listens on the port asked for, prints the URL with the token, and reads the feed again and again', async () => {
