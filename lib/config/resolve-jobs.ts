@@ -4,7 +4,10 @@ import { checkQueueRefs } from './common';
 import type { ResolvedConfig } from './resolved';
 import type { ParsedConfig } from './schema';
 
-/** Rules: the endpoint names at least one configured queue, each once; delays need standard queues. */
+/**
+ * Rules: the endpoint names at least one configured queue, each once. Its FIFO queues take no delays, which the
+ * endpoint's construct settles by granting schedules on its standard queues only.
+ */
 export function resolveJobsEndpoint(
   problems: ViolationList,
   config: ParsedConfig,
