@@ -165,28 +165,36 @@ function entryOf(
     MessageBody: JSON.stringify(envelope),
     MessageAttributes: attributes,
   };
-  if (item.group !== undefined) {
-    // A job's own group (its producer's choice): the queue's grouping rule would put it in another one.
-    entry.MessageGroupId = item.group;
-    if (queue.fifo) entry.MessageDeduplicationId = replayDeduplicationId(envelope);
-    // On a standard queue the group is the job's tenant, carried as the ingest carries a webhook's.
-    else attributes[MESSAGE_ATTRIBUTES.tenant] = { DataType: 'String', StringValue: item.group };
-    return entry;
-  }
+  const grouping = groupingOf(config, queue, item);
+  if (!grouping) return entry;
+  if (grouping.groupId !== undefined) entry.MessageGroupId = grouping.groupId;
+  if (grouping.tenant !== undefined)
+    attributes[MESSAGE_ATTRIBUTES.tenant] = { DataType: 'String', StringValue: grouping.tenant };
+  if (queue.fifo) entry.MessageDeduplicationId = replayDeduplicationId(envelope);
+  return entry;
+}
+
+/**
+ * The message group (and, on a standard queue, the tenant) a replayed envelope goes back in; undefined when the
+ * queue is no longer configured, so no rule can say.
+ */
+function groupingOf(
+  config: ResolvedConfig,
+  queue: QueueTarget,
+  item: Planned,
+): { readonly groupId?: string; readonly tenant?: string } | undefined {
+  // A job's own group (its producer's choice): the queue's grouping rule would put it in another one. On a
+  // standard queue that group is the job's tenant, carried as the ingest carries a webhook's.
+  if (item.group !== undefined) return { groupId: item.group, ...(queue.fifo ? {} : { tenant: item.group }) };
   const settings = config.queues.find((q) => q.name === item.queue);
-  if (!settings) return entry;
-  const { groupId, tenant } = messageGroupOf(queueTargetOf(settings, queue.url), {
+  if (!settings) return undefined;
+  const { envelope } = item;
+  return messageGroupOf(queueTargetOf(settings, queue.url), {
     source: envelope.source,
     type: envelope.type,
     headers: envelope.headers ?? {},
     json: () => jsonBodyOf(envelope),
   });
-  if (groupId !== undefined) entry.MessageGroupId = groupId;
-  if (tenant !== undefined)
-    attributes[MESSAGE_ATTRIBUTES.tenant] = { DataType: 'String', StringValue: tenant };
-  if (!queue.fifo) return entry;
-  entry.MessageDeduplicationId = replayDeduplicationId(envelope);
-  return entry;
 }
 
 /**

@@ -55,6 +55,19 @@ function fakes(refuse: (entry: BatchEntry, attempt: number) => boolean = () => f
   return { deps, sent, calls };
 }
 
+/** A scheduler that creates nothing and records the names of the schedules it is asked to delete. */
+function schedulerRecordingDeletes() {
+  const deleted: string[] = [];
+  const scheduler: NonNullable<ProducerCollaborators['scheduler']> = {
+    async create() {},
+    async delete(name) {
+      deleted.push(name);
+      return true;
+    },
+  };
+  return { scheduler, deleted };
+}
+
 describe('producer', () => {
   it('sends in batches of ten and retries only the entries SQS refused', async () => {
     const { deps, sent, calls } = fakes((entry, attempt) => entry.Id === '3' && attempt === 1);
@@ -835,24 +848,15 @@ describe('producer status and cancel', () => {
 
   it('answers false for a job that already started, and deletes no schedule', async () => {
     const { deps } = granted();
-    const deleted: string[] = [];
-    const producer = new Producer({
-      ...deps,
-      scheduler: {
-        async create() {},
-        async delete(name) {
-          deleted.push(name);
-          return true;
-        },
-      },
-    });
+    const { scheduler, deleted } = schedulerRecordingDeletes();
+    const producer = new Producer({ ...deps, scheduler });
     expect(await producer.cancel('started')).toBe(false);
     expect(deleted).toEqual([]);
   });
 
   it('cancels a job waiting in its queue without deleting any schedule', async () => {
     const { deps } = granted();
-    const deleted: string[] = [];
+    const { scheduler, deleted } = schedulerRecordingDeletes();
     const producer = new Producer({
       ...deps,
       records: {
@@ -863,13 +867,7 @@ describe('producer status and cancel', () => {
           return {};
         },
       },
-      scheduler: {
-        async create() {},
-        async delete(name) {
-          deleted.push(name);
-          return true;
-        },
-      },
+      scheduler,
     });
     expect(await producer.cancel('queued-one')).toBe(true);
     expect(deleted).toEqual([]);
