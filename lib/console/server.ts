@@ -91,9 +91,12 @@ function replayRequestOf(body: Record<string, unknown>): ReplayRequest {
   return request as ReplayRequest;
 }
 
+/** A resource the request names that does not exist: a 404, so a script can tell it from a refused request. */
+class NotFoundError extends CliError {}
+
 function jobOf(ops: ConsoleOperations, id: string) {
   const job = ops.jobs.get(id);
-  if (!job) throw new CliError(`no job ${id} in this console run`);
+  if (!job) throw new NotFoundError(`no job ${id} in this console run`);
   return job;
 }
 
@@ -194,10 +197,12 @@ function handlerFor(options: ConsoleServerOptions, port: () => number) {
 
 /**
  * What went wrong, as HTTP says it: the backend's state (local mode stopped, AWS throttled or denied) is a 503 the
- * page can retry, a request the operation refuses is a 400, anything else is the console's own fault.
+ * page can retry, a thing the request names that does not exist is a 404, a request the operation refuses is a
+ * 400, anything else is the console's own fault.
  */
 function statusOf(error: unknown): number {
   if (error instanceof BackendError) return 503;
+  if (error instanceof NotFoundError) return 404;
   return error instanceof CliError ? 400 : 500;
 }
 

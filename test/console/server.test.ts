@@ -128,7 +128,7 @@ describe('console API', () => {
     expect(await ids('?queue=orders&source=&type=&outcome=')).toEqual([4, 3]);
   });
 
-  it('answers a job by its id, and an id this run never started as the caller error it is', async () => {
+  it('answers a job by its id, and an id this run never started with a 404 naming it', async () => {
     clients.sqs.onAnyCommand().resolves({});
     const started = await call('POST', '/api/queues/events/redrive', {});
     const id = (started.body as { id?: string }).id ?? '';
@@ -140,7 +140,7 @@ describe('console API', () => {
     const listed = (await call('GET', '/api/jobs')).body as unknown as { jobs: { id: string }[] };
     expect(listed.jobs[0]?.id).toBe(id);
     expect(await call('GET', '/api/jobs/nope')).toEqual({
-      status: 400,
+      status: 404,
       body: { error: 'no job nope in this console run' },
     });
   });
