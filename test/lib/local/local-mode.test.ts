@@ -52,13 +52,18 @@ function deadPid(): number {
   return child.pid;
 }
 
-function start(projectDir: string, dataDir: string, env: Record<string, string | undefined>) {
+function start(
+  projectDir: string,
+  dataDir: string,
+  env: Record<string, string | undefined>,
+  port: { port?: number } = { port: 0 },
+) {
   return startLocalMode({
     config: testConfig({ events: recordingQueue() }),
     projectDir,
     dataDir,
     env,
-    port: 0,
+    ...port,
     cacheDir: false,
     reporter: new Reporter({ write: () => {} }),
   });
@@ -97,5 +102,27 @@ describe('startLocalMode and the state directory', () => {
     mkdirSync(join(projectDir, 'state'));
     writeFileSync(localStatePath(env), content());
     await expect(start(projectDir, dataDir, env)).rejects.toThrow(PAST_THE_STATE_FILE);
+  });
+});
+
+describe('startLocalMode and PORT', () => {
+  it.each(['65536', '99999', '-1', '', ' 3000', '3000.0', '0x50'])(
+    'refuses PORT=%j with the fix, listed with any unusable secret',
+    async (value) => {
+      const { projectDir, dataDir } = project();
+      const started = start(projectDir, dataDir, { PORT: value, HOOKLINE_SECRET_GITHUB: ' ' }, {});
+      await expect(started).rejects.toBeInstanceOf(LocalStartProblem);
+      await expect(started).rejects.toThrow(
+        `PORT=${JSON.stringify(value)} is not a port: set PORT to a number from 0 to 65535 (0 picks a free one), or unset it for 3000\nunusable signing secret in the environment:\n  - HOOKLINE_SECRET_GITHUB`,
+      );
+    },
+  );
+
+  it.each(['0', '65535'])('takes PORT=%s', async (value) => {
+    const { projectDir, dataDir } = project();
+    // Past the environment check: the start stops at the data directory's checkpoint (or finds 65535 taken).
+    await expect(start(projectDir, dataDir, { PORT: value }, {})).rejects.toThrow(
+      new RegExp(`${PAST_THE_STATE_FILE.source}|port ${value} .*in use`),
+    );
   });
 });
