@@ -241,7 +241,9 @@ describe('lockDataDir: one local mode per data directory', () => {
       const held = JSON.stringify({ pid: process.ppid, startedAt: '2026-11-30T10:00:00.000Z' });
       writeFileSync(dataDirLockPath(dataDir), held);
       expect(() => lockDataDir(dataDir)).toThrow(
-        `data directory ${dataDir} is in use by another local mode (pid ${process.ppid}, started 2026-11-30T10:00:00.000Z)`,
+        `data directory ${dataDir} is in use by another local mode (pid ${process.ppid}, started 2026-11-30T10:00:00.000Z): ` +
+          'stop that one first, or give this one another HOOKLINE_DATA_DIR. ' +
+          `If no local mode is running, delete ${dataDirLockPath(dataDir)}`,
       );
       expect(readFileSync(dataDirLockPath(dataDir), 'utf8')).toBe(held);
       expect(readdirSync(dataDir)).toEqual(['local-mode.lock']);
@@ -253,6 +255,8 @@ describe('lockDataDir: one local mode per data directory', () => {
       expect(readdirSync(dataDir)).toEqual(['local-mode.lock']);
       release();
       expect(readdirSync(dataDir)).toEqual([]);
+      // The emulator thread's stop releases again after the thread removed it: nothing to do, nothing thrown.
+      expect(() => releaseDataDirLock(dataDir)).not.toThrow();
     }));
 
   it('never releases a lock another local mode took over meanwhile', () =>
