@@ -124,7 +124,8 @@ describe('local Firehose stand-in', () => {
       bucket: full,
       streamName: 'stream',
       bufferIntervalMs: 600_000,
-      bufferBytes: 1,
+      // Exactly the record's size: a partition is written once it holds that much, not only beyond it.
+      bufferBytes: line('full-1').length,
     });
     const timed = await newBucket(s3);
     const byTime = await startLocalFirehose({
@@ -164,6 +165,9 @@ describe('local Firehose stand-in', () => {
       credentials: LOCAL_CREDENTIALS,
       maxAttempts: 1,
     });
+    // A record of exactly the largest size Firehose takes (its newline included), under source `big`.
+    const head = '{"source":"big","pad":"';
+    const largest = Buffer.from(`${head}${'x'.repeat(ARCHIVE_RECORD_MAX_BYTES - head.length - 3)}"}\n`);
     try {
       await expect(
         client.send(new PutRecordCommand({ DeliveryStreamName: 'other', Record: { Data: line('x') } })),
@@ -193,17 +197,37 @@ describe('local Firehose stand-in', () => {
             { Data: new Uint8Array() },
             { Data: Buffer.from('not json\n') },
             { Data: Buffer.from(`${JSON.stringify({ source: '', n: 1 })}\n`) },
+            { Data: Buffer.from(`${JSON.stringify({ source: 42, n: 2 })}\n`) },
+            { Data: Buffer.alloc(ARCHIVE_RECORD_MAX_BYTES + 1, 'x') },
+            { Data: largest },
           ],
         }),
       );
-      expect(batch.FailedPutCount).toBe(1);
-      expect(batch.RequestResponses?.map((r) => r.ErrorCode ?? 'ok')).toEqual([
-        'ok',
+      expect(batch.FailedPutCount).toBe(2);
+      expect(batch.RequestResponses?.map((r) => r.ErrorCode ?? typeof r.RecordId)).toEqual([
+        'string',
         'InvalidArgumentException',
-        'ok',
-        'ok',
+        'string',
+        'string',
+        'string',
+        'InvalidArgumentException',
+        'string',
       ]);
-      expect(firehose.accepted).toBe(4);
+      // Any other action is refused, whatever its body holds.
+      const other = await fetch(firehose.endpoint, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/x-amz-json-1.1',
+          'x-amz-target': 'Firehose_20150804.DeleteDeliveryStream',
+        },
+        body: JSON.stringify({
+          DeliveryStreamName: 'stream',
+          Records: [{ Data: line('x').toString('base64') }],
+        }),
+      });
+      expect(other.status).toBe(400);
+      expect(await other.json()).toMatchObject({ __type: 'InvalidAction' });
+      expect(firehose.accepted).toBe(6);
       await firehose.flush();
       const github = await archivedLines(s3, bucket, 'archive/source=github/');
       expect(parseArchiveLines(github.join('\n')).map((r) => r.envelope.id)).toEqual(['single-1', 'batch-1']);
@@ -211,9 +235,28 @@ describe('local Firehose stand-in', () => {
       expect(await archivedLines(s3, bucket, 'archive/source=unknown/')).toEqual([
         'not json',
         JSON.stringify({ source: '', n: 1 }),
+        JSON.stringify({ source: 42, n: 2 }),
+      ]);
+      expect((await archivedLines(s3, bucket, 'archive/source=big/')).map((l) => l.length)).toEqual([
+        ARCHIVE_RECORD_MAX_BYTES - 1,
       ]);
     } finally {
       client.destroy();
+      await firehose.stop();
+      s3.destroy();
+    }
+  });
+
+  it('listens on 127.0.0.1 only: neither the IPv6 loopback nor another address of the machine reaches it', async () => {
+    const s3 = localS3Client(emulators);
+    const firehose = await startLocalFirehose({ s3, bucket: 'any', streamName: 'stream' });
+    try {
+      const { port } = new URL(firehose.endpoint);
+      expect(firehose.endpoint).toBe(`http://127.0.0.1:${port}`);
+      await expect(
+        fetch(`http://[::1]:${port}/`, { method: 'POST', signal: AbortSignal.timeout(2_000) }),
+      ).rejects.toThrow();
+    } finally {
       await firehose.stop();
       s3.destroy();
     }
