@@ -7,6 +7,8 @@ import { gunzipSync } from 'node:zlib';
 import { FirehoseClient, PutRecordBatchCommand, PutRecordCommand } from '@aws-sdk/client-firehose';
 import {
   CreateBucketCommand,
+  DeleteBucketCommand,
+  DeleteObjectCommand,
   GetObjectCommand,
   ListObjectsV2Command,
   type S3Client,
@@ -91,6 +93,38 @@ describe('local Firehose stand-in', () => {
       }
       expect(ids).toEqual(['e-1', 'e-2']);
     } finally {
+      await firehose.stop();
+      s3.destroy();
+    }
+  });
+
+  it('says so again when writes fail again after they had recovered', async () => {
+    const s3 = localS3Client(emulators);
+    const bucket = `archive-${process.pid}-flaky`;
+    const errors: unknown[] = [];
+    const firehose = await startLocalFirehose({
+      s3,
+      bucket,
+      streamName: 'stream',
+      bufferIntervalMs: 600_000,
+      onError: (error) => errors.push(error),
+    });
+    try {
+      await firehose.put(line('e-1'));
+      await expect(firehose.flush()).rejects.toThrow(/could not be written/);
+      await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+      await firehose.flush();
+      expect(errors).toHaveLength(1);
+      // The bucket goes away again: a new outage, said once more.
+      const listed = await s3.send(new ListObjectsV2Command({ Bucket: bucket }));
+      for (const object of listed.Contents ?? [])
+        await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: object.Key }));
+      await s3.send(new DeleteBucketCommand({ Bucket: bucket }));
+      await firehose.put(line('e-2'));
+      await expect(firehose.flush()).rejects.toThrow(/could not be written/);
+      expect(errors).toHaveLength(2);
+    } finally {
+      await s3.send(new CreateBucketCommand({ Bucket: bucket })).catch(() => undefined);
       await firehose.stop();
       s3.destroy();
     }
