@@ -80,7 +80,9 @@ describe('startLocalMode and the state directory', () => {
     async (_, stateDir) => {
       const { projectDir, dataDir } = project();
       const env = { HOOKLINE_STATE_DIR: stateDir };
-      const stateFile = localStatePath(env, projectDir);
+      const stateFile = join(projectDir, '.hookline', 'local.json');
+      // Where the CLI looks for it.
+      expect(localStatePath(env, projectDir)).toBe(stateFile);
       mkdirSync(join(projectDir, '.hookline'));
       // The parent of this test process: alive, and not this process.
       writeFileSync(stateFile, stateOf(process.ppid));
