@@ -183,10 +183,22 @@ export function parseLocalState(value: unknown): LocalState {
   };
 }
 
-/** Where the state file lives: `$HOOKLINE_STATE_DIR/local.json`, else `<cwd>/.hookline/local.json`. */
-export function localStatePath(
-  env: Record<string, string | undefined> = process.env,
+/**
+ * The state directory: `$HOOKLINE_STATE_DIR`, else (unset or empty) `<cwd>/.hookline`. Local mode writes there and
+ * the CLI and producers read there, so both sides take it from here: a different reading of an empty value would
+ * have local mode running where the CLI says it is not.
+ */
+export function localStateDir(
+  env: Readonly<Record<string, string | undefined>> = process.env,
   cwd = process.cwd(),
 ): string {
-  return join(env.HOOKLINE_STATE_DIR || join(cwd, '.hookline'), STATE_FILE_NAME);
+  return env.HOOKLINE_STATE_DIR || join(cwd, '.hookline');
+}
+
+/** Where the state file lives: `$HOOKLINE_STATE_DIR/local.json`, else `<cwd>/.hookline/local.json`. */
+export function localStatePath(
+  env: Readonly<Record<string, string | undefined>> = process.env,
+  cwd = process.cwd(),
+): string {
+  return join(localStateDir(env, cwd), STATE_FILE_NAME);
 }

@@ -64,6 +64,22 @@ function prefixOf(data: Buffer, arrival: Date): string {
 
 const gzipAsync = promisify(gzip);
 
+function messageOf(cause: unknown): string {
+  return (cause as Error)?.message ?? String(cause);
+}
+
+/** A flush that left records buffered: how many, and the last write's error. */
+class UnwrittenRecords extends Error {
+  constructor(
+    readonly unwritten: number,
+    readonly lastError: unknown,
+  ) {
+    super(
+      `${unwritten} archive record(s) could not be written to the local S3 (kept to retry): ${messageOf(lastError)}`,
+    );
+  }
+}
+
 /**
  * The records waiting to be written, per partition, and the one chain that writes them. A partition that cannot be
  * written stays buffered for the next flush (as the deployed stream retries), and that flush rejects saying so: a
@@ -106,10 +122,17 @@ class PartitionBuffers {
     return written;
   }
 
-  /** The last flush, at stop: what cannot be written now is lost with this process, and said to be. */
+  /** The last flush, at stop: what cannot be written now is lost with this process, and said to be, once. */
   async flushLast(): Promise<void> {
+    // Nothing retries after the stop: the flush must not report its records as kept, this reports them as lost.
+    this.failing = true;
     await this.flush().catch((error: unknown) => {
-      if (this.failing) this.options.onError?.(error);
+      if (!(error instanceof UnwrittenRecords)) return this.options.onError?.(error);
+      this.options.onError?.(
+        new Error(
+          `${error.unwritten} archive record(s) could not be written to the local S3 and are lost with this stop: ${messageOf(error.lastError)}`,
+        ),
+      );
     });
   }
 
@@ -129,9 +152,7 @@ class PartitionBuffers {
       this.failing = false;
       return;
     }
-    const error = new Error(
-      `${unwritten} archive record(s) could not be written to the local S3 (kept to retry): ${(cause as Error)?.message ?? String(cause)}`,
-    );
+    const error = new UnwrittenRecords(unwritten, cause);
     // Said once when writes start failing, not at every retry of the buffer interval.
     if (!this.failing) this.options.onError?.(error);
     this.failing = true;

@@ -44,6 +44,7 @@ import {
   isProcessAlive,
   JOURNAL_FILE_NAME,
   type LocalState,
+  localStateDir,
   parseLocalState,
   STATE_FILE_NAME,
 } from './state-file';
@@ -240,10 +241,7 @@ function resolveSettings(options: LocalModeOptions): LocalSettings {
   const env = options.env ?? process.env;
   const projectDir = resolve(options.projectDir ?? process.cwd());
   const cacheRoot = cacheDir(options, env, projectDir);
-  const stateDir =
-    options.stateDir === undefined
-      ? (env.HOOKLINE_STATE_DIR ?? join(projectDir, '.hookline'))
-      : options.stateDir;
+  const stateDir = options.stateDir === undefined ? localStateDir(env, projectDir) : options.stateDir;
   return {
     options,
     config: options.config,

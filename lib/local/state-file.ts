@@ -3,9 +3,11 @@
  * `lambda/shared/local-state.ts` (the producer, under `lambda/`, reads it too).
  */
 import { join } from 'node:path';
+import { localStateDir } from '../../lambda/shared/local-state';
 
 export {
   type LocalState,
+  localStateDir,
   localStatePath,
   parseLocalState,
   STATE_FILE_NAME,
@@ -19,7 +21,7 @@ export function localJournalPath(
   env: Record<string, string | undefined> = process.env,
   cwd = process.cwd(),
 ): string {
-  return join(env.HOOKLINE_STATE_DIR || join(cwd, '.hookline'), JOURNAL_FILE_NAME);
+  return join(localStateDir(env, cwd), JOURNAL_FILE_NAME);
 }
 
 /** True when a process with this pid exists (EPERM means it exists but belongs to someone else). */

@@ -19,6 +19,7 @@ import {
   webhookUrlOf,
 } from '../../lib/cli/target';
 import { resolveConfig } from '../../lib/config';
+import { localJournalPath } from '../../lib/local/state-file';
 import { outputKey } from '../../lib/stack-outputs';
 import { awsError, recordingOutput } from './helpers';
 
@@ -84,6 +85,12 @@ describe('local target', () => {
 
   it('defaults to .hookline/local.json in the working directory', () => {
     expect(localStatePath({}, '/project')).toBe('/project/.hookline/local.json');
+  });
+
+  it('reads an empty HOOKLINE_STATE_DIR as unset, for the state file and the journal alike', () => {
+    expect(localStatePath({ HOOKLINE_STATE_DIR: '' }, '/project')).toBe('/project/.hookline/local.json');
+    expect(localJournalPath({ HOOKLINE_STATE_DIR: '' }, '/project')).toBe('/project/.hookline/journal.jsonl');
+    expect(localJournalPath({ HOOKLINE_STATE_DIR: '/state' }, '/project')).toBe('/state/journal.jsonl');
   });
 
   it('says local mode is not running when the file is missing or its pid is dead', () => {

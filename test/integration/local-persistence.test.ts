@@ -1,43 +1,63 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { parseJournal } from '../../lib/local/journal';
+import { JOURNAL_FILE_NAME, parseLocalState, STATE_FILE_NAME } from '../../lib/local/state-file';
 import { recordingQueue, startTestPipeline, testConfig } from '../helpers/local/pipeline';
 
 describe('local mode with a data directory (HOOKLINE_DATA_DIR)', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'hookline-data-'));
   const recordDir = mkdtempSync(join(tmpdir(), 'hookline-records-'));
+  const stateDir = mkdtempSync(join(tmpdir(), 'hookline-state-'));
   afterAll(() => {
-    rmSync(dataDir, { recursive: true, force: true });
-    rmSync(recordDir, { recursive: true, force: true });
+    for (const dir of [dataDir, recordDir, stateDir]) rmSync(dir, { recursive: true, force: true });
   });
+  /** What the CLI reads: the state file's consumer states, and the journal's events for one id. */
+  const consumerState = () =>
+    parseLocalState(JSON.parse(readFileSync(join(stateDir, STATE_FILE_NAME), 'utf8'))).consumers.events
+      ?.state;
+  const journaled = (id: string) =>
+    parseJournal(readFileSync(join(stateDir, JOURNAL_FILE_NAME), 'utf8'))
+      .filter((e) => e.id === id)
+      .map((e) => e.event);
 
   it('keeps a queued webhook and the pause across a restart, and processes the webhook once resumed', async () => {
     const config = testConfig({ events: recordingQueue() });
     const id = `persisted-${randomUUID()}`;
 
-    const first = await startTestPipeline(config, { dataDir, recordDir });
+    const first = await startTestPipeline(config, { dataDir, recordDir, stateDir });
     try {
       expect(await first.local.pauseConsumer('events')).toBe(true);
+      expect(consumerState()).toBe('Disabled');
       expect((await first.post('generic', { id, type: 'kept.across.restart' })).status).toBe(202);
     } finally {
       await first.stop();
     }
     expect(first.sideEffects().some((e) => e.id === id)).toBe(false);
+    // A clean stop removes the state file, so the CLI does not take the stopped local mode for a running one.
+    expect(existsSync(join(stateDir, STATE_FILE_NAME))).toBe(false);
+    expect(journaled(id)).toEqual(['queued']);
 
-    const second = await startTestPipeline(config, { dataDir, recordDir });
+    const second = await startTestPipeline(config, { dataDir, recordDir, stateDir });
     try {
       // The pause was saved in the data dir: the consumer starts paused and the webhook waits for a resume.
+      expect(consumerState()).toBe('Disabled');
+      expect(second.output).toContainEqual(expect.stringContaining('consumer events is paused (saved in '));
       await new Promise((r) => setTimeout(r, 1_500));
       expect(second.sideEffects().some((e) => e.id === id)).toBe(false);
       expect(second.local.setConsumerEnabled('events', true)).toBe('Enabled');
+      expect(consumerState()).toBe('Enabled');
       await second.waitFor(
         () => second.sideEffects().some((e) => e.id === id),
         20_000,
         'the persisted event',
       );
       expect(second.sideEffects().filter((e) => e.id === id)).toEqual([{ id, attempt: 1 }]);
+      // The journal kept the first run's line with the persisted queue: trace shows the whole story, once.
+      await second.waitFor(() => journaled(id).length === 2, 10_000, 'the journal line');
+      expect(journaled(id)).toEqual(['queued', 'processed']);
       // The dedupe table persisted too: the same delivery sent again is recognised as a duplicate.
       expect((await second.post('generic', { id, type: 'kept.across.restart' })).status).toBe(202);
       await second.waitFor(

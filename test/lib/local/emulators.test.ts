@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { type IncomingHttpHeaders, request } from 'node:http';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,7 +12,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import { describe, expect, it } from 'vitest';
 import { localDynamoClient, localSqsClient } from '../../../lib/local/clients';
-import { dataDirLockPath } from '../../../lib/local/data-dir-lock';
+import { dataDirLockPath, lockDataDir, releaseDataDirLock } from '../../../lib/local/data-dir-lock';
 import { startEmulatorsInThread } from '../../../lib/local/emulator-thread';
 import { assertNodeVersion, startEmulators } from '../../../lib/local/emulators';
 import { LocalStartProblem } from '../../../lib/local/start-problem';
@@ -208,6 +208,65 @@ describe('startEmulatorsInThread', () => {
       rmSync(buildDir, { recursive: true, force: true });
     }
   });
+});
+
+describe('lockDataDir: one local mode per data directory', () => {
+  const withDataDir = (run: (dataDir: string) => void) => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'hookline-lock-'));
+    try {
+      run(dataDir);
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  };
+
+  it.each([
+    ['pid 0', '{"pid":0,"startedAt":"then"}'],
+    ['a negative pid', '{"pid":-1,"startedAt":"then"}'],
+    ['a pid that is not an integer', '{"pid":"12","startedAt":"then"}'],
+    ['no pid', '{"startedAt":"then"}'],
+  ])('takes over a lock naming %s (signalling it would reach a whole process group)', (_, lock) =>
+    withDataDir((dataDir) => {
+      writeFileSync(dataDirLockPath(dataDir), lock);
+      const release = lockDataDir(dataDir);
+      expect(JSON.parse(readFileSync(dataDirLockPath(dataDir), 'utf8'))).toMatchObject({ pid: process.pid });
+      release();
+      expect(existsSync(dataDirLockPath(dataDir))).toBe(false);
+    }),
+  );
+
+  it('refuses while a live process holds it, says when that one started, and leaves no temporary file', () =>
+    withDataDir((dataDir) => {
+      // The parent of this test process: alive, and not this process.
+      const held = JSON.stringify({ pid: process.ppid, startedAt: '2026-11-30T10:00:00.000Z' });
+      writeFileSync(dataDirLockPath(dataDir), held);
+      expect(() => lockDataDir(dataDir)).toThrow(
+        `data directory ${dataDir} is in use by another local mode (pid ${process.ppid}, started 2026-11-30T10:00:00.000Z): ` +
+          'stop that one first, or give this one another HOOKLINE_DATA_DIR. ' +
+          `If no local mode is running, delete ${dataDirLockPath(dataDir)}`,
+      );
+      expect(readFileSync(dataDirLockPath(dataDir), 'utf8')).toBe(held);
+      expect(readdirSync(dataDir)).toEqual(['local-mode.lock']);
+    }));
+
+  it('leaves only the lock beside the data after taking the directory', () =>
+    withDataDir((dataDir) => {
+      const release = lockDataDir(dataDir);
+      expect(readdirSync(dataDir)).toEqual(['local-mode.lock']);
+      release();
+      expect(readdirSync(dataDir)).toEqual([]);
+      // The emulator thread's stop releases again after the thread removed it: nothing to do, nothing thrown.
+      expect(() => releaseDataDirLock(dataDir)).not.toThrow();
+    }));
+
+  it('never releases a lock another local mode took over meanwhile', () =>
+    withDataDir((dataDir) => {
+      lockDataDir(dataDir);
+      const theirs = JSON.stringify({ pid: process.ppid, startedAt: 'now' });
+      writeFileSync(dataDirLockPath(dataDir), theirs);
+      releaseDataDirLock(dataDir);
+      expect(readFileSync(dataDirLockPath(dataDir), 'utf8')).toBe(theirs);
+    }));
 });
 
 describe('assertNodeVersion', () => {

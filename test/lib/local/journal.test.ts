@@ -1,7 +1,7 @@
 /**
  * Local mode's journal file: local mode writes it, and `hookline replay` appends to it from another process.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -40,5 +40,36 @@ describe('local mode journal file', () => {
       ['processed', 'e1'],
     ]);
     expect(lines).toHaveLength(4);
+  });
+});
+
+describe('parseJournal', () => {
+  it('reads only whole event lines with their time, skipping torn, foreign and time-less lines', () => {
+    const text = [
+      JSON.stringify({ event: 'queued', id: 'e1', at: '2026-11-30T00:00:00.000Z' }),
+      '{"event":"processed","id":"e1","at":"2026-11-30T00:00:01',
+      JSON.stringify({ id: 'no-event', at: '2026-11-30T00:00:02.000Z' }),
+      JSON.stringify({ event: 'processed', id: 'no-time' }),
+      JSON.stringify({ event: 42, id: 'numeric-event', at: '2026-11-30T00:00:03.000Z' }),
+      'npm WARN something',
+      JSON.stringify({ event: 'processed', id: 'e1', at: '2026-11-30T00:00:04.000Z' }),
+      '',
+    ].join('\n');
+    expect(parseJournal(text).map((e) => [e.event, e.id, e.at])).toEqual([
+      ['queued', 'e1', '2026-11-30T00:00:00.000Z'],
+      ['processed', 'e1', '2026-11-30T00:00:04.000Z'],
+    ]);
+  });
+});
+
+describe('a journal that cannot be written', () => {
+  it('does not stop local mode: appends and close still return', async () => {
+    const path = journalPath();
+    // A folder where the file should be: opening it for append fails after the constructor returned.
+    mkdirSync(path);
+    const journal = new Journal(path, { truncate: false });
+    journal.append({ event: 'queued', id: 'e1' });
+    await journal.close();
+    expect(statSync(path).isDirectory()).toBe(true);
   });
 });

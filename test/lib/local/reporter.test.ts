@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { disposeBatch, toLambdaRecord } from '../../../lib/local/event-source-mapping';
 import type { InvokeResult } from '../../../lib/local/function-runtime';
 import { batchEvents, batchNotice, parseOutcomeLine, Reporter } from '../../../lib/local/reporter';
@@ -92,6 +92,32 @@ describe('parseOutcomeLine', () => {
     });
   });
 
+  it('leaves out fields that are empty or of the wrong type, and reads an error without a usable stack as no frames', () => {
+    const line = (fields: Record<string, unknown>) =>
+      JSON.stringify({ level: 'INFO', message: 'record outcome', outcome: 'retried', ...fields });
+    expect(
+      parseOutcomeLine(
+        line({
+          id: '',
+          source: 42,
+          type: null,
+          queues: ['events', 7, 'audit'],
+          status: '202',
+          attempt: Number.NaN,
+        }),
+      ),
+    ).toEqual({ event: 'retried', queue: 'events,audit' });
+    expect(parseOutcomeLine(line({ id: 7, latencyMs: 'slow', durationMs: null, reason: 3 }))).toEqual({
+      event: 'retried',
+    });
+    expect(parseOutcomeLine(line({ id: 'a', error: null }))).toEqual({ event: 'retried', id: 'a' });
+    expect(parseOutcomeLine(line({ id: 'a', error: { stack: 42 } }))).toEqual({ event: 'retried', id: 'a' });
+    expect(
+      parseOutcomeLine(line({ id: 'a', error: { stack: [3, '    at charge (/app/billing.ts:12:9)', null] } }))
+        ?.frames,
+    ).toEqual(['    at charge (/app/billing.ts:12:9)']);
+  });
+
   it.each([
     'plain text',
     '{"message":"other","outcome":"x"}',
@@ -134,6 +160,50 @@ describe('Reporter', () => {
       latencyMs: 12.4,
     });
     expect(lines).toEqual(['16:45:01 processed     github push id=a queue=events attempt=1 12ms']);
+  });
+
+  it("shows the ingest's HTTP status on a queued line, as the README's example", () => {
+    const reporter = new Reporter({ json: false, color: false, write: () => {}, now: fixed });
+    expect(
+      reporter.format({
+        event: 'queued',
+        id: '1795',
+        source: 'github',
+        type: 'push',
+        queue: 'events',
+        status: 202,
+      }),
+    ).toBe('16:45:01 queued        github push id=1795 queue=events status=202');
+  });
+
+  it('hands every event to each subscriber (the journal behind trace and the console) until it unsubscribes', () => {
+    const reporter = new Reporter({ json: true, write: () => {} });
+    const seen: string[] = [];
+    const other: string[] = [];
+    const unsubscribe = reporter.subscribe((e) => seen.push(`${e.event}:${e.id}`));
+    reporter.subscribe((e) => other.push(`${e.event}:${e.id}`));
+    reporter.event({ event: 'scheduled', id: 's1' });
+    reporter.functionLog(
+      'App-consumer-events',
+      JSON.stringify({ message: 'record outcome', outcome: 'processed', id: 'e1' }),
+      'events',
+    );
+    unsubscribe();
+    reporter.event({ event: 'queued', id: 'e2' });
+    expect(seen).toEqual(['scheduled:s1', 'processed:e1']);
+    expect(other).toEqual(['scheduled:s1', 'processed:e1', 'queued:e2']);
+  });
+
+  it("reports local mode's own problems as error events in JSON and in red for a person", () => {
+    const json: string[] = [];
+    new Reporter({ json: true, write: (l) => json.push(l) }).problem('archive: bucket gone');
+    expect(json.map((l) => JSON.parse(l))).toEqual([{ event: 'error', message: 'archive: bucket gone' }]);
+    const human: string[] = [];
+    new Reporter({ json: false, color: true, write: (l) => human.push(l) }).problem('archive: bucket gone');
+    expect(human).toEqual(['\u001b[31marchive: bucket gone\u001b[0m']);
+    const plain: string[] = [];
+    new Reporter({ json: false, color: false, write: (l) => plain.push(l) }).problem('archive: bucket gone');
+    expect(plain).toEqual(['archive: bucket gone']);
   });
 
   it("prints the handler's own frames under a failed record, not the runtime's that called it", () => {
@@ -184,6 +254,65 @@ describe('Reporter', () => {
     ).toBeUndefined();
   });
 
+  describe('without options, as npm start makes it', () => {
+    const tty = process.stdout.isTTY;
+    afterEach(() => {
+      vi.unstubAllEnvs();
+      vi.restoreAllMocks();
+      vi.useRealTimers();
+      process.stdout.isTTY = tty;
+    });
+    const written = () => {
+      const lines: string[] = [];
+      vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
+        lines.push(String(chunk));
+        return true;
+      });
+      return lines;
+    };
+
+    it('writes JSON lines to stdout with HOOKLINE_LOG=json, and never colours them', () => {
+      vi.stubEnv('HOOKLINE_LOG', 'json');
+      vi.stubEnv('NO_COLOR', '');
+      process.stdout.isTTY = true;
+      const lines = written();
+      const reporter = new Reporter();
+      reporter.event({ event: 'processed', id: 'a' });
+      expect(reporter.json).toBe(true);
+      expect(lines).toEqual(['{"event":"processed","id":"a"}\n']);
+    });
+
+    it('writes human lines with the current time, coloured on a TTY unless NO_COLOR is set', () => {
+      vi.stubEnv('HOOKLINE_LOG', '');
+      vi.stubEnv('NO_COLOR', '');
+      process.stdout.isTTY = true;
+      const lines = written();
+      vi.useFakeTimers({ toFake: ['Date'] });
+      vi.setSystemTime(new Date('2026-11-25T16:45:01Z'));
+      new Reporter().event({ event: 'processed', id: 'a' });
+      vi.stubEnv('NO_COLOR', '1');
+      new Reporter().event({ event: 'processed', id: 'b' });
+      process.stdout.isTTY = false;
+      vi.stubEnv('NO_COLOR', '');
+      new Reporter().event({ event: 'processed', id: 'c' });
+      expect(lines).toEqual([
+        '\u001b[2m16:45:01\u001b[0m \u001b[32mprocessed    \u001b[0m id=a\n',
+        '16:45:01 processed     id=b\n',
+        '16:45:01 processed     id=c\n',
+      ]);
+    });
+
+    it("shows other functions' lines only with HOOKLINE_VERBOSE=1", () => {
+      vi.stubEnv('HOOKLINE_LOG', '');
+      const lines = written();
+      vi.stubEnv('HOOKLINE_VERBOSE', '');
+      new Reporter({ color: false }).functionLog('App-ingest', 'quiet');
+      vi.stubEnv('HOOKLINE_VERBOSE', '1');
+      new Reporter({ color: false }).functionLog('App-ingest', 'loud');
+      expect(lines).toEqual(['[App-ingest] loud\n']);
+    });
+  });
+
   it('colours the event name on a TTY', () => {
     const lines: string[] = [];
     new Reporter({ json: false, color: true, write: (l) => lines.push(l), now: fixed }).event({
@@ -222,6 +351,52 @@ describe('Reporter', () => {
       '[events] hello from my consumer',
       '[events] INFO push received {"ref":"main","id":"e1"}',
     ]);
+  });
+
+  it("shows a consumer's line that is not a structured logger line as written, and skips blank lines", () => {
+    const lines: string[] = [];
+    const reporter = new Reporter({ json: false, color: false, verbose: false, write: (l) => lines.push(l) });
+    for (const line of [
+      'null',
+      '42',
+      '{not json',
+      '{"message":"no level"}',
+      '{"level":"INFO"}',
+      '   ',
+      '',
+      JSON.stringify({
+        level: 'WARN',
+        message: 'only invocation keys',
+        timestamp: '2026-11-30T16:51:52.000Z',
+        service: 'events',
+        cold_start: true,
+        function_arn: 'arn:aws:lambda:us-east-1:000000000000:function:App-consumer-events',
+        function_memory_size: '1024',
+        function_name: 'App-consumer-events',
+        function_request_id: 'r-1',
+        sampling_rate: 0,
+        xray_trace_id: '1-abc',
+      }),
+    ])
+      reporter.functionLog('App-consumer-events', line, 'events');
+    expect(lines).toEqual([
+      '[events] null',
+      '[events] 42',
+      '[events] {not json',
+      '[events] {"message":"no level"}',
+      '[events] {"level":"INFO"}',
+      '[events] WARN only invocation keys',
+    ]);
+  });
+
+  it("shows another function's structured line as written when verbose (only a consumer's is made readable)", () => {
+    const lines: string[] = [];
+    const line = '{"level":"INFO","message":"webhook outcome detail","service":"ingest"}';
+    new Reporter({ json: false, color: false, verbose: true, write: (l) => lines.push(l) }).functionLog(
+      'App-ingest',
+      line,
+    );
+    expect(lines).toEqual([`[App-ingest] ${line}`]);
   });
 
   it("gives a consumer's line its queue in JSON mode", () => {
@@ -335,7 +510,12 @@ describe('batchEvents: what the event source mapping reports when the consumer c
 
   it('after a timeout, reports only the records that had not finished, and says the finished ones come back', () => {
     const records = [webhook, foreign];
-    const result: InvokeResult = { ...timedOut, recordOutcomes: { 'sqs-message-2': 'processed' } };
+    // The finished record's outcome line was written before the timeout, as a sandbox counts it.
+    const result: InvokeResult = {
+      ...timedOut,
+      outcomeLines: 1,
+      recordOutcomes: { 'sqs-message-2': 'processed' },
+    };
     const report = { consumer: 'events', records: 2, disposition: disposeBatch(records, result), result };
     const reasons = (queue: typeof standardQueue) => batchEvents(report, queue).map((e) => [e.id, e.reason]);
     expect(reasons(standardQueue)).toEqual([
@@ -481,6 +661,78 @@ describe('batchEvents: what the event source mapping reports when the consumer c
         },
       }),
     ).toEqual([undefined]);
+  });
+
+  it('counts a cancelled job among the finished records that come back with a failed batch', () => {
+    const records = [webhook, foreign];
+    const result: InvokeResult = {
+      ...timedOut,
+      outcomeLines: 1,
+      recordOutcomes: { 'sqs-message-2': 'cancelled' },
+    };
+    const report = { consumer: 'events', records: 2, disposition: disposeBatch(records, result), result };
+    expect(batchEvents(report, standardQueue).map((e) => e.reason)).toEqual([
+      'timeout: Task timed out after 5.00 seconds; 1 record of the batch had finished and comes back with it: idempotency skips it',
+    ]);
+  });
+
+  it('says that two finished records run again when idempotency is off', () => {
+    const records = [webhook, foreign];
+    const result: InvokeResult = {
+      ...timedOut,
+      outcomeLines: 2,
+      recordOutcomes: { 'sqs-message-1': 'processed', 'sqs-message-2': 'processed' },
+    };
+    const report = { consumer: 'events', records: 2, disposition: disposeBatch(records, result), result };
+    expect(batchNotice(report, { ...standardQueue, idempotent: false })).toBe(
+      'consumer events: the invocation timed out after every record had finished (Task timed out after 5.00 seconds); 2 records of the batch had finished and come back with it: they run again (idempotency is off)',
+    );
+  });
+
+  it('reports each record of a handler that logs no outcomes: processed, or retried or dead-lettered from its batchItemFailures', () => {
+    const records = [webhook, foreign];
+    const ok: InvokeResult = {
+      ok: true,
+      value: { batchItemFailures: [{ itemIdentifier: 'sqs-message-2' }] },
+      durationMs: 7,
+      coldStart: false,
+      outcomeLines: 0,
+    };
+    const report = { consumer: 'events', records: 2, disposition: disposeBatch(records, ok), result: ok };
+    expect(batchEvents(report, standardQueue)).toEqual([
+      {
+        event: 'processed',
+        id: 'delivery-7',
+        source: 'github',
+        type: 'push',
+        replayId: 'replay-3',
+        queue: 'events',
+        latencyMs: 7,
+      },
+      {
+        event: 'dead-lettered',
+        id: 'sqs-message-2',
+        queue: 'events',
+        attempt: 5,
+        reason: 'reported in batchItemFailures',
+      },
+    ]);
+    expect(batchEvents(report, { ...standardQueue, maxReceiveCount: 6 }).map((e) => e.event)).toEqual([
+      'processed',
+      'retried',
+    ]);
+    // Nothing failed the invocation: no notice about records coming back.
+    expect(batchNotice(report, standardQueue)).toBeUndefined();
+  });
+
+  it('adds no notice to a failed batch whose consumer reported no record (each record has its own event)', () => {
+    const report = {
+      consumer: 'events',
+      records: 2,
+      disposition: disposeBatch([webhook, foreign], timedOut),
+      result: timedOut,
+    };
+    expect(batchNotice(report, standardQueue)).toBeUndefined();
   });
 
   it('adds nothing when the consumer logged its own record outcomes', () => {

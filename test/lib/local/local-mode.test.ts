@@ -1,0 +1,130 @@
+/**
+ * What `startLocalMode` checks before it starts anything: a state directory in use by another running local mode.
+ * Each start here stops at a checkpoint before the emulators (a data directory whose paused-consumers file is
+ * unreadable), so the test runs no pipeline: refusing for the state file, or getting past it to that checkpoint.
+ */
+
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { startLocalMode } from '../../../lib/local/local-mode';
+import { pausedConsumersPath } from '../../../lib/local/paused-consumers';
+import { Reporter } from '../../../lib/local/reporter';
+import { LocalStartProblem } from '../../../lib/local/start-problem';
+import { localStatePath } from '../../../lib/local/state-file';
+import { recordingQueue, testConfig } from '../../helpers/local/pipeline';
+
+const dirs: string[] = [];
+afterEach(() => {
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+/** A project folder with a data directory whose paused-consumers file stops any start that reaches it. */
+function project(): { projectDir: string; dataDir: string } {
+  const projectDir = mkdtempSync(join(tmpdir(), 'hookline-local-mode-'));
+  dirs.push(projectDir);
+  const dataDir = join(projectDir, 'data');
+  mkdirSync(dataDir);
+  writeFileSync(pausedConsumersPath(dataDir), 'not json');
+  return { projectDir, dataDir };
+}
+
+/** The state file a running local mode with this pid writes. */
+function stateOf(pid: number): string {
+  const url = 'http://127.0.0.1:3000';
+  return JSON.stringify({
+    pid,
+    webhookBaseUrl: url,
+    controlUrl: `${url}/_hookline`,
+    region: 'us-east-1',
+    endpoints: { sqs: 'http://127.0.0.1:4566' },
+    queues: {},
+    consumers: {},
+  });
+}
+
+/** The id of a process that has exited. */
+function deadPid(): number {
+  const child = spawnSync(process.execPath, ['-e', '0']);
+  if (child.pid === undefined) throw new Error('could not run node');
+  return child.pid;
+}
+
+function start(
+  projectDir: string,
+  dataDir: string,
+  env: Record<string, string | undefined>,
+  port: { port?: number } = { port: 0 },
+) {
+  return startLocalMode({
+    config: testConfig({ events: recordingQueue() }),
+    projectDir,
+    dataDir,
+    env,
+    ...port,
+    cacheDir: false,
+    reporter: new Reporter({ write: () => {} }),
+  });
+}
+
+const PAST_THE_STATE_FILE = /paused-consumers\.json is unreadable/;
+
+describe('startLocalMode and the state directory', () => {
+  it.each([
+    ['unset', undefined],
+    ['set empty', ''],
+  ])(
+    'refuses a start when a running local mode holds the state file the CLI reads, HOOKLINE_STATE_DIR %s',
+    async (_, stateDir) => {
+      const { projectDir, dataDir } = project();
+      const env = { HOOKLINE_STATE_DIR: stateDir };
+      const stateFile = join(projectDir, '.hookline', 'local.json');
+      // Where the CLI looks for it.
+      expect(localStatePath(env, projectDir)).toBe(stateFile);
+      mkdirSync(join(projectDir, '.hookline'));
+      // The parent of this test process: alive, and not this process.
+      writeFileSync(stateFile, stateOf(process.ppid));
+      const started = start(projectDir, dataDir, env);
+      await expect(started).rejects.toBeInstanceOf(LocalStartProblem);
+      await expect(started).rejects.toThrow(
+        `local mode is already running with state file ${stateFile} (pid ${process.ppid})`,
+      );
+    },
+  );
+
+  it.each([
+    ['a process that is gone (killed with -9)', () => stateOf(deadPid())],
+    ['this process (a local mode stopped in it)', () => stateOf(process.pid)],
+    ['half written', () => stateOf(process.ppid).slice(0, 40)],
+  ])('takes over a state file left by %s', async (_, content) => {
+    const { projectDir, dataDir } = project();
+    const env = { HOOKLINE_STATE_DIR: join(projectDir, 'state') };
+    mkdirSync(join(projectDir, 'state'));
+    writeFileSync(localStatePath(env), content());
+    await expect(start(projectDir, dataDir, env)).rejects.toThrow(PAST_THE_STATE_FILE);
+  });
+});
+
+describe('startLocalMode and PORT', () => {
+  it.each(['65536', '99999', '-1', '', ' 3000', '3000.0', '0x50'])(
+    'refuses PORT=%j with the fix, listed with any unusable secret',
+    async (value) => {
+      const { projectDir, dataDir } = project();
+      const started = start(projectDir, dataDir, { PORT: value, HOOKLINE_SECRET_GITHUB: ' ' }, {});
+      await expect(started).rejects.toBeInstanceOf(LocalStartProblem);
+      await expect(started).rejects.toThrow(
+        `PORT=${JSON.stringify(value)} is not a port: set PORT to a number from 0 to 65535 (0 picks a free one), or unset it for 3000\nunusable signing secret in the environment:\n  - HOOKLINE_SECRET_GITHUB`,
+      );
+    },
+  );
+
+  it.each(['0', '65535'])('takes PORT=%s', async (value) => {
+    const { projectDir, dataDir } = project();
+    // Past the environment check: the start stops at the data directory's checkpoint (or finds 65535 taken).
+    await expect(start(projectDir, dataDir, { PORT: value }, {})).rejects.toThrow(
+      new RegExp(`${PAST_THE_STATE_FILE.source}|port ${value} .*in use`),
+    );
+  });
+});
