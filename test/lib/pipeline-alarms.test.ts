@@ -1,5 +1,6 @@
 import { type CfnResource, Duration } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { HooklineConfigError } from '../../lib/config';
@@ -42,6 +43,26 @@ describe('PipelineAlarms', () => {
       MetricName: 'ApproximateAgeOfOldestMessage',
       Threshold: 1800,
     });
+  });
+
+  it('reads queues over 1-minute maxima and functions and the API over 5-minute sums, so the oldest-message alarm fires after 5 minutes, as its description says', () => {
+    const expected: Record<string, { Period: number; Statistic: string }> = {
+      ApproximateNumberOfMessagesVisible: { Period: 60, Statistic: 'Maximum' },
+      ApproximateAgeOfOldestMessage: { Period: 60, Statistic: 'Maximum' },
+      Errors: { Period: 300, Statistic: 'Sum' },
+      Throttles: { Period: 300, Statistic: 'Sum' },
+      '5xx': { Period: 300, Statistic: 'Sum' },
+    };
+    const seen = new Set<string>();
+    for (const alarm of alarms()) {
+      const metric = alarm.Properties.MetricName as string | undefined;
+      if (metric === undefined || !(metric in expected)) continue;
+      seen.add(metric);
+      expect(alarm.Properties, metric).toMatchObject(expected[metric] as object);
+      if (metric === 'ApproximateAgeOfOldestMessage')
+        expect(alarm.Properties.AlarmDescription).toContain('for 5 minutes');
+    }
+    expect([...seen].sort()).toEqual(Object.keys(expected).sort());
   });
 
   it('alarms on errors and throttles of the ingest function and of every consumer', () => {
@@ -184,6 +205,15 @@ describe('PipelineAlarms used on its own', () => {
   });
 });
 
+describe('PipelineAlarms lists its alarms', () => {
+  it('lists every alarm it creates, for a caller to build on (a composite alarm, a dashboard)', () => {
+    const { stack } = pipelineTemplate();
+    const created = stack.pipeline.alarms.node.findAll().filter((c) => c instanceof cloudwatch.Alarm);
+    expect(created.length).toBeGreaterThan(5);
+    expect(new Set(stack.pipeline.alarms.alarms)).toEqual(new Set(created));
+  });
+});
+
 describe('PipelineAlarms on a fair queue', () => {
   const fairConfig = () =>
     exampleResolved({
@@ -211,11 +241,13 @@ describe('PipelineAlarms on a fair queue', () => {
     expect(alarm.Properties).toMatchObject({
       Namespace: 'AWS/SQS',
       Statistic: 'Maximum',
+      Period: 60,
       Threshold: 900,
       EvaluationPeriods: 5,
       DatapointsToAlarm: 5,
       TreatMissingData: 'notBreaching',
     });
+    expect(alarm.Properties.AlarmDescription).toContain('for 5 minutes');
     // alarm -> metric dimension -> the fair queue itself (not its DLQ, not the FIFO queue)
     const dimension = list(alarm.Properties.Dimensions).find(
       (d) => (d as { Name: string }).Name === 'QueueName',
