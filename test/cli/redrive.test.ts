@@ -572,6 +572,76 @@ describe('redrive one by one', () => {
     expect(dlq.messages.map((m) => m.MessageId)).toEqual(['sqs-2', 'sqs-3']);
   });
 
+  it('FIFO: a message SQS refuses in a partial send keeps the later messages of its group in the DLQ', async () => {
+    const dlq = installFakeQueue(
+      sqs,
+      ORDERS.deadLetterUrl,
+      [
+        deadLetterMessage(1, { group: 'A' }),
+        deadLetterMessage(2, { group: 'A' }),
+        deadLetterMessage(3, { group: 'B' }),
+      ],
+      { fifo: true },
+    );
+    sqs.on(SendMessageBatchCommand).callsFake((input: { Entries: SentEntry[] }) => {
+      const refused = input.Entries.filter((e) => JSON.parse(e.MessageBody).id === 'evt-1');
+      return {
+        Successful: input.Entries.filter((e) => !refused.includes(e)).map((e) => ({
+          Id: e.Id,
+          MessageId: `new-${e.Id}`,
+          MD5OfMessageBody: '',
+        })),
+        Failed: refused.map((e) => ({
+          Id: e.Id,
+          Code: 'InternalError',
+          SenderFault: false,
+          Message: 'try again',
+        })),
+      };
+    });
+
+    const result = await redrive(testBackend(), stackTarget(), { queue: 'orders', type: '**' });
+
+    expect(result).toMatchObject({ moved: 1, failed: 2, movedIds: ['evt-3'] });
+    expect(result.failures).toEqual([
+      { messageId: 'sqs-1', id: 'evt-1', reason: 'InternalError: try again' },
+      {
+        messageId: 'sqs-2',
+        id: 'evt-2',
+        reason:
+          'behind an earlier message of FIFO group A that SQS did not take, so it stays in the DLQ (group order is kept): redrive them again',
+      },
+    ]);
+    expect(sentEntries().map((e) => JSON.parse(e.MessageBody).id)).not.toContain('evt-2');
+    expect(dlq.messages.map((m) => m.MessageId)).toEqual(['sqs-1', 'sqs-2']);
+    expect(dlq.hidden.size).toBe(0);
+  });
+
+  it('FIFO: a send refused after part of a batch moved counts the rest of the batch as failed, with the reason', async () => {
+    const dlq = installFakeQueue(
+      sqs,
+      ORDERS.deadLetterUrl,
+      [1, 2, 3].map((n) => deadLetterMessage(n, { group: 'A' })),
+      { fifo: true },
+    );
+    sqs
+      .on(SendMessageBatchCommand)
+      .callsFakeOnce((input: { Entries: { Id: string }[] }) => ({
+        Successful: input.Entries.map((e) => ({ Id: e.Id, MessageId: 'x', MD5OfMessageBody: '' })),
+      }))
+      .rejects(awsError('ServiceUnavailable', 'try later'));
+
+    const result = await redrive(testBackend(), stackTarget(), { queue: 'orders', type: '**' });
+
+    expect(result).toMatchObject({ moved: 1, failed: 2, stoppedBy: 'ServiceUnavailable: try later' });
+    expect(result.failures.map((f) => [f.id, f.reason])).toEqual([
+      ['evt-2', 'ServiceUnavailable: try later'],
+      ['evt-3', 'ServiceUnavailable: try later'],
+    ]);
+    expect(dlq.messages.map((m) => m.MessageId)).toEqual(['sqs-2', 'sqs-3']);
+    expect(dlq.hidden.size).toBe(0);
+  });
+
   it('ends when the consumer dead-letters the redriven messages again at once, counting them as returned', async () => {
     const dlq = installFakeQueue(sqs, EVENTS.deadLetterUrl, [
       deadLetterMessage(1),
