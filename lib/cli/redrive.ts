@@ -848,15 +848,16 @@ class OneByOneRedrive {
       }
       if (sendable.length === 0) continue;
       const sent = await this.send(sendable);
-      if (!sent) {
-        // The batch stays in the DLQ, and so do its later rounds: counted as failed with the same reason.
+      if (sent) {
+        const taken = new Set(sent.map((s) => s.outgoing));
+        for (const t of sendable) if (!taken.has(t)) refused.add(t.entry.MessageGroupId);
+      }
+      if (!sent || (sent.length > 0 && !(await this.delete(sent)))) {
+        // What this batch did not send yet stays in the DLQ: counted as failed, with the reason the run stopped.
         for (const t of rounds.slice(index + 1).flat())
           this.tally.fail(t.message, t.id, errorLine(this.stopped));
         return false;
       }
-      const taken = new Set(sent.map((s) => s.outgoing));
-      for (const t of sendable) if (!taken.has(t)) refused.add(t.entry.MessageGroupId);
-      if (sent.length > 0) await this.delete(sent);
     }
     return true;
   }
@@ -900,16 +901,30 @@ class OneByOneRedrive {
     });
   }
 
-  /** Deletes the sent messages from the DLQ; one that cannot be deleted leaves a copy there. */
-  private async delete(sent: readonly Sent[]): Promise<void> {
-    const deleted = await this.backend.sqs.send(
-      new DeleteMessageBatchCommand({
-        QueueUrl: this.queue.deadLetterUrl,
-        Entries: sent.map(({ outgoing: t }) => ({ Id: t.entry.Id, ReceiptHandle: t.message.ReceiptHandle })),
-      }),
-    );
-    this.tally.notDeleted += deleted.Failed?.length ?? 0;
+  /**
+   * Deletes the sent messages from the DLQ; one that cannot be deleted leaves a copy there. False when the whole
+   * call was refused, which stops the run.
+   */
+  private async delete(sent: readonly Sent[]): Promise<boolean> {
     for (const { outgoing, sentId } of sent) this.tally.move(outgoing, sentId);
+    try {
+      const deleted = await this.backend.sqs.send(
+        new DeleteMessageBatchCommand({
+          QueueUrl: this.queue.deadLetterUrl,
+          Entries: sent.map(({ outgoing: t }) => ({
+            Id: t.entry.Id,
+            ReceiptHandle: t.message.ReceiptHandle,
+          })),
+        }),
+      );
+      this.tally.notDeleted += deleted.Failed?.length ?? 0;
+      return true;
+    } catch (error) {
+      // Sent, so moved, but every one stays in the DLQ as a copy too (consumers are idempotent): stop and report.
+      this.tally.notDeleted += sent.length;
+      this.stopped = error;
+      return false;
+    }
   }
 
   /** Makes every held message visible again. */

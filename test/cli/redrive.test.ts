@@ -897,6 +897,37 @@ describe('redrive one by one', () => {
     expect(result).toMatchObject({ moved: 2, notDeleted: 2 });
   });
 
+  it('stops at a refused DLQ delete and still reports what it moved, counting the undeleted batch as not deleted', async () => {
+    const dlq = installFakeQueue(sqs, EVENTS.deadLetterUrl, deadLetters(25));
+    acceptAllSends();
+    sqs
+      .on(DeleteMessageBatchCommand, { QueueUrl: EVENTS.deadLetterUrl })
+      .callsFakeOnce((input: { Entries: { Id: string; ReceiptHandle: string }[] }) => {
+        for (const e of input.Entries) {
+          dlq.messages.splice(
+            dlq.messages.findIndex((m) => m.ReceiptHandle === e.ReceiptHandle),
+            1,
+          );
+          dlq.hidden.delete(e.ReceiptHandle);
+        }
+        return { Successful: input.Entries.map((e) => ({ Id: e.Id })) };
+      })
+      .rejects(awsError('ServiceUnavailable', 'try later'));
+
+    const result = await redrive(testBackend(), stackTarget(), { queue: 'events', type: '**' });
+
+    expect(result).toMatchObject({
+      moved: 20,
+      notDeleted: 10,
+      failed: 0,
+      stoppedBy: 'ServiceUnavailable: try later',
+    });
+    expect(sqs.commandCalls(SendMessageBatchCommand)).toHaveLength(2);
+    // The 10 sent but not deleted stay in the DLQ as copies; the 5 never received are untouched.
+    expect(dlq.messages).toHaveLength(15);
+    expect(result.deadLetterDepthAfter).toBe(15);
+  });
+
   it('names the valid queues for an unknown one', async () => {
     await expect(redrive(testBackend(), stackTarget(), { queue: 'nope' })).rejects.toThrow(
       'unknown queue "nope" in stack Hookline in us-east-1: use one of events, orders',
