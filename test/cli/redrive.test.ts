@@ -1040,6 +1040,110 @@ describe('redrive one by one: what the operator is told', () => {
     expect(typed.output.progressUpdates).toEqual([['scanned in the events DLQ', 1, 8]]);
   });
 
+  it('ends its progress bar, so the last line says where it stopped: one by one and following a move task', async () => {
+    installFakeQueue(sqs, EVENTS.deadLetterUrl, deadLetters(3));
+    acceptAllSends();
+    const selecting = testBackend();
+    await redrive(selecting, stackTarget(), { queue: 'events', ids: ['evt-0'] });
+    expect(selecting.output.progressEnded).toEqual(['scanned in the events DLQ']);
+
+    sqs.on(StartMessageMoveTaskCommand).resolves({ TaskHandle: 't' });
+    sqs
+      .on(ListMessageMoveTasksCommand)
+      .resolves({ Results: [{ Status: 'COMPLETED', ApproximateNumberOfMessagesMoved: 2 }] });
+    const following = testBackend();
+    await redrive(following, stackTarget(), { queue: 'events' });
+    expect(following.output.progressEnded).toEqual(['moved to events']);
+  });
+
+  it('takes a --rate above 500 or a fraction for a selection, which moves one by one: only a move task has SQS limits', async () => {
+    installFakeQueue(sqs, EVENTS.deadLetterUrl, deadLetters(2));
+    acceptAllSends();
+    expect(
+      await redrive(testBackend(), stackTarget(), { queue: 'events', type: '**', rate: 1000 }),
+    ).toMatchObject({ method: 'one-by-one', moved: 2 });
+    installFakeQueue(sqs, EVENTS.deadLetterUrl, deadLetters(1));
+    expect(
+      await redrive(testBackend(), stackTarget(), { queue: 'events', limit: 1, rate: 2.5 }),
+    ).toMatchObject({
+      method: 'one-by-one',
+      moved: 1,
+    });
+  });
+
+  it('starts a move task for a DLQ that never had one, when SQS lists no tasks at all', async () => {
+    installFakeQueue(sqs, EVENTS.deadLetterUrl, deadLetters(2));
+    sqs.on(StartMessageMoveTaskCommand).resolves({ TaskHandle: 't' });
+    sqs
+      .on(ListMessageMoveTasksCommand)
+      .resolvesOnce({})
+      .resolves({ Results: [{ Status: 'COMPLETED', ApproximateNumberOfMessagesMoved: 2 }] });
+    const result = await redrive(testBackend(), stackTarget(), { queue: 'events' });
+    expect(result).toMatchObject({
+      method: 'move-task',
+      moved: 2,
+      task: { handle: 't', status: 'COMPLETED' },
+    });
+    expect(sqs.commandCalls(StartMessageMoveTaskCommand)).toHaveLength(1);
+  });
+
+  it('reports an --id as not found, not as behind a FIFO group, when SQS counted more messages than the scan got and no group was held', async () => {
+    // SQS's counts are approximate: the scan may get fewer messages than it counted, with every one moved.
+    installFakeQueue(sqs, ORDERS.deadLetterUrl, [deadLetterMessage(1, { group: 'A' })], { fifo: true });
+    sqs.on(GetQueueAttributesCommand, { QueueUrl: ORDERS.deadLetterUrl }).resolves({
+      Attributes: {
+        ApproximateNumberOfMessages: '2',
+        ApproximateNumberOfMessagesNotVisible: '0',
+        ApproximateNumberOfMessagesDelayed: '0',
+      },
+    });
+    acceptAllSends();
+    const result = await redrive(testBackend(), stackTarget(), { queue: 'orders', ids: ['evt-1', 'evt-x'] });
+    expect(result).toMatchObject({ moved: 1, failed: 0, notFound: ['evt-x'] });
+  });
+
+  it('reports an --id as not found on a standard queue with message groups, even when the scan got fewer messages than SQS counted', async () => {
+    installFakeQueue(sqs, EVENTS.deadLetterUrl, [
+      deadLetterMessage(1, { group: 'tenant-a' }),
+      deadLetterMessage(2, { group: 'tenant-a' }),
+    ]);
+    sqs.on(GetQueueAttributesCommand, { QueueUrl: EVENTS.deadLetterUrl }).resolves({
+      Attributes: {
+        ApproximateNumberOfMessages: '3',
+        ApproximateNumberOfMessagesNotVisible: '0',
+        ApproximateNumberOfMessagesDelayed: '0',
+      },
+    });
+    acceptAllSends();
+    const result = await redrive(testBackend(), stackTarget(), { queue: 'events', ids: ['evt-2', 'evt-x'] });
+    expect(result).toMatchObject({ moved: 1, skipped: 1, failed: 0, notFound: ['evt-x'] });
+  });
+
+  it('FIFO: names every held group an --id the scan never reached may be behind', async () => {
+    installFakeQueue(
+      sqs,
+      ORDERS.deadLetterUrl,
+      [
+        deadLetterMessage(1, { group: 'A' }),
+        deadLetterMessage(2, { group: 'A' }),
+        deadLetterMessage(3, { group: 'B' }),
+        deadLetterMessage(4, { group: 'B' }),
+      ],
+      { fifo: true, headsOnly: true },
+    );
+    acceptAllSends();
+    const result = await redrive(testBackend(), stackTarget(), { queue: 'orders', ids: ['evt-4'] });
+    expect(result).toMatchObject({ moved: 0, failed: 1, notFound: [] });
+    expect(result.failures).toEqual([
+      {
+        messageId: '',
+        id: 'evt-4',
+        reason:
+          'not reached: behind an earlier message of one of the FIFO groups A, B that stay in the DLQ (SQS returns no later message of a group while an earlier one stays), if it is in the DLQ at all: select those too',
+      },
+    ]);
+  });
+
   it('FIFO: counts a message left behind a skipped one of its group as skipped when it is not selected either', async () => {
     installFakeQueue(
       sqs,
