@@ -584,6 +584,7 @@ describe('redrive one by one', () => {
       { fifo: true },
     );
     sqs.on(SendMessageBatchCommand).callsFake((input: { Entries: SentEntry[] }) => {
+      if (input.Entries.length === 0) throw emptyBatch();
       const refused = input.Entries.filter((e) => JSON.parse(e.MessageBody).id === 'evt-1');
       return {
         Successful: input.Entries.filter((e) => !refused.includes(e)).map((e) => ({
@@ -612,9 +613,35 @@ describe('redrive one by one', () => {
           'behind an earlier message of FIFO group A that SQS did not take, so it stays in the DLQ (group order is kept): redrive them again',
       },
     ]);
-    expect(sentEntries().map((e) => JSON.parse(e.MessageBody).id)).not.toContain('evt-2');
+    expect(result.stoppedBy).toBeUndefined();
+    // One send for the first message of each group; the second of A never goes.
+    expect(sqs.commandCalls(SendMessageBatchCommand)).toHaveLength(1);
+    expect(sentEntries().map((e) => JSON.parse(e.MessageBody).id)).toEqual(['evt-1', 'evt-3']);
     expect(dlq.messages.map((m) => m.MessageId)).toEqual(['sqs-1', 'sqs-2']);
     expect(dlq.hidden.size).toBe(0);
+  });
+
+  it('FIFO: each send carries one message of each group, in group order', async () => {
+    const dlq = installFakeQueue(
+      sqs,
+      ORDERS.deadLetterUrl,
+      [
+        deadLetterMessage(1, { group: 'A' }),
+        deadLetterMessage(2, { group: 'A' }),
+        deadLetterMessage(3, { group: 'B' }),
+        deadLetterMessage(4, { group: 'B' }),
+        deadLetterMessage(5, { group: 'A' }),
+      ],
+      { fifo: true },
+    );
+    acceptAllSends();
+    const result = await redrive(testBackend(), stackTarget(), { queue: 'orders', type: '**' });
+    expect(result).toMatchObject({ moved: 5, failed: 0 });
+    const sends = sqs
+      .commandCalls(SendMessageBatchCommand)
+      .map((c) => (c.args[0].input.Entries ?? []).map((e) => JSON.parse(e.MessageBody ?? '{}').id));
+    expect(sends).toEqual([['evt-1', 'evt-3'], ['evt-2', 'evt-4'], ['evt-5']]);
+    expect(dlq.messages).toHaveLength(0);
   });
 
   it('FIFO: a send refused after part of a batch moved counts the rest of the batch as failed, with the reason', async () => {
@@ -769,7 +796,9 @@ describe('redrive one by one', () => {
     acceptAllSends();
     const result = await redrive(testBackend(), stackTarget(), { queue: 'orders', ids: ['evt-2', 'evt-3'] });
     expect(result).toMatchObject({ moved: 1, failed: 1, skipped: 1, movedIds: ['evt-3'], notFound: [] });
-    expect(result.failures[0]?.reason).toMatch(/behind an earlier message of FIFO group A/);
+    expect(result.failures[0]?.reason).toBe(
+      'behind an earlier message of FIFO group A that stays in the DLQ (group order is kept): select that one too',
+    );
     expect(dlq.messages.map((m) => m.MessageId)).toEqual(['sqs-1', 'sqs-2']);
   });
 
