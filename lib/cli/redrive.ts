@@ -437,6 +437,43 @@ function tenantGroupOf(message: Message): { MessageGroupId?: string } {
   return tenant ? { MessageGroupId: tenant } : {};
 }
 
+/** Why a selected FIFO message stays: an earlier message of its group stays, `why` it does. */
+function behind(group: string | undefined, why: string): string {
+  return `behind an earlier message of FIFO group ${group} ${why}`;
+}
+
+/** Why a selected FIFO message stays behind an earlier one of its group that was not selected. */
+const NOT_SELECTED = 'that stays in the DLQ (group order is kept): select that one too';
+
+/**
+ * Why the later messages of a FIFO group stay when SQS refused an earlier one's send (SQS returns no more of the
+ * group while that one is held, so only the batch it came in needs this).
+ */
+const NOT_TAKEN = 'that SQS did not take, so it stays in the DLQ (group order is kept): redrive them again';
+
+/** An error as the one line a failure reason or `stoppedBy` gives: its name and message. */
+function errorLine(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}
+
+/**
+ * A FIFO batch as sends that each carry at most one message of a group, in order: SQS may take some entries of a
+ * batch and refuse others, and a later message of a group sent with a refused one would move past it.
+ */
+function roundsByGroup(outgoing: readonly Outgoing[]): Outgoing[][] {
+  const rounds: Outgoing[][] = [];
+  const counts = new Map<string | undefined, number>();
+  for (const t of outgoing) {
+    const group = t.entry.MessageGroupId;
+    const index = counts.get(group) ?? 0;
+    counts.set(group, index + 1);
+    const round = rounds[index];
+    if (round) round.push(t);
+    else rounds.push([t]);
+  }
+  return rounds;
+}
+
 function randomRunId(now: number): string {
   return `${now.toString(36)}${Math.random().toString(36).slice(2, 8)}`;
 }
@@ -724,8 +761,7 @@ class OneByOneRedrive {
     const group = letter.messageGroupId;
     if (selected && queue.fifo && group !== undefined && this.blockedGroups.has(group)) {
       // Selected, but moving it would put it ahead of an earlier message of its group that stays.
-      const reason = `behind an earlier message of FIFO group ${group} that stays in the DLQ (group order is kept): select that one too`;
-      tally.fail(m, id, reason, letter.messageId);
+      tally.fail(m, id, behind(group, NOT_SELECTED), letter.messageId);
       return undefined;
     }
     if (!selected) {
@@ -792,7 +828,7 @@ class OneByOneRedrive {
     };
   }
 
-  /** Paces, sends and deletes one batch; false when the send failed and the run must stop. */
+  /** Paces, sends and deletes one batch; false when a send failed and the run must stop. */
   private async move(outgoing: readonly Outgoing[]): Promise<boolean> {
     await this.pace(outgoing.length);
     if (this.interrupt()) {
@@ -800,9 +836,29 @@ class OneByOneRedrive {
       for (const t of outgoing) this.tally.hold(t.message);
       return false;
     }
-    const sent = await this.send(outgoing);
-    if (!sent) return false;
-    if (sent.length > 0) await this.delete(sent);
+    const rounds = this.queue.fifo ? roundsByGroup(outgoing) : [outgoing];
+    /** FIFO groups of this batch with a message SQS did not take: their later messages stay too. */
+    const refused = new Set<string | undefined>();
+    for (const [index, round] of rounds.entries()) {
+      const sendable: Outgoing[] = [];
+      for (const t of round) {
+        const group = t.entry.MessageGroupId;
+        if (refused.has(group)) this.tally.fail(t.message, t.id, behind(group, NOT_TAKEN));
+        else sendable.push(t);
+      }
+      if (sendable.length === 0) continue;
+      const sent = await this.send(sendable);
+      if (sent) {
+        const taken = new Set(sent.map((s) => s.outgoing));
+        for (const t of sendable) if (!taken.has(t)) refused.add(t.entry.MessageGroupId);
+      }
+      if (!sent || (sent.length > 0 && !(await this.delete(sent)))) {
+        // What this batch did not send yet stays in the DLQ: counted as failed, with the reason the run stopped.
+        for (const t of rounds.slice(index + 1).flat())
+          this.tally.fail(t.message, t.id, errorLine(this.stopped));
+        return false;
+      }
+    }
     return true;
   }
 
@@ -830,31 +886,45 @@ class OneByOneRedrive {
       );
     } catch (error) {
       // Nothing of this batch was deleted: it stays in the DLQ. Stop, release, report.
-      const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-      for (const t of outgoing) tally.fail(t.message, t.id, reason);
+      for (const t of outgoing) tally.fail(t.message, t.id, errorLine(error));
       this.stopped = error;
       return undefined;
     }
+    const byEntryId = new Map(outgoing.map((t) => [t.entry.Id, t]));
     for (const f of sent.Failed ?? []) {
-      const t = outgoing[Number(f.Id)];
+      const t = byEntryId.get(f.Id);
       if (t) tally.fail(t.message, t.id, `${f.Code}: ${f.Message ?? ''}`.trim());
     }
     return (sent.Successful ?? []).flatMap((s) => {
-      const t = outgoing[Number(s.Id)];
+      const t = byEntryId.get(s.Id);
       return t ? [{ outgoing: t, sentId: s.MessageId }] : [];
     });
   }
 
-  /** Deletes the sent messages from the DLQ; one that cannot be deleted leaves a copy there. */
-  private async delete(sent: readonly Sent[]): Promise<void> {
-    const deleted = await this.backend.sqs.send(
-      new DeleteMessageBatchCommand({
-        QueueUrl: this.queue.deadLetterUrl,
-        Entries: sent.map(({ outgoing: t }) => ({ Id: t.entry.Id, ReceiptHandle: t.message.ReceiptHandle })),
-      }),
-    );
-    this.tally.notDeleted += deleted.Failed?.length ?? 0;
+  /**
+   * Deletes the sent messages from the DLQ; one that cannot be deleted leaves a copy there. False when the whole
+   * call was refused, which stops the run.
+   */
+  private async delete(sent: readonly Sent[]): Promise<boolean> {
     for (const { outgoing, sentId } of sent) this.tally.move(outgoing, sentId);
+    try {
+      const deleted = await this.backend.sqs.send(
+        new DeleteMessageBatchCommand({
+          QueueUrl: this.queue.deadLetterUrl,
+          Entries: sent.map(({ outgoing: t }) => ({
+            Id: t.entry.Id,
+            ReceiptHandle: t.message.ReceiptHandle,
+          })),
+        }),
+      );
+      this.tally.notDeleted += deleted.Failed?.length ?? 0;
+      return true;
+    } catch (error) {
+      // Sent, so moved, but every one stays in the DLQ as a copy too (consumers are idempotent): stop and report.
+      this.tally.notDeleted += sent.length;
+      this.stopped = error;
+      return false;
+    }
   }
 
   /** Makes every held message visible again. */
@@ -894,9 +964,7 @@ class OneByOneRedrive {
       failures: tally.failures,
       movedIds: tally.movedIds,
       notFound: this.notFound,
-      ...(stopped !== undefined
-        ? { stoppedBy: stopped instanceof Error ? `${stopped.name}: ${stopped.message}` : String(stopped) }
-        : {}),
+      ...(stopped !== undefined ? { stoppedBy: errorLine(stopped) } : {}),
     };
   }
 }

@@ -1007,8 +1007,28 @@ describe('pause / resume', () => {
       eventSourceMappingId: EVENTS.eventSourceMappingId,
     });
     expect(backend.clock.sleeps).toEqual([2000, 2000]);
+    // It polls the mapping it updated, not another one.
+    for (const call of lambda.commandCalls(GetEventSourceMappingCommand)) {
+      expect(call.args[0].input).toEqual({ UUID: EVENTS.eventSourceMappingId });
+    }
     expect(backend.output.notes).toEqual([
       'waiting for the events consumer to be Disabled (now Disabling; --no-wait to skip)',
+    ]);
+  });
+
+  it('notes each state the mapping passes through while it waits, but not the settled one, which is the result', async () => {
+    lambda.on(UpdateEventSourceMappingCommand).resolves({ State: 'Updating' });
+    lambda
+      .on(GetEventSourceMappingCommand)
+      .resolvesOnce({ State: 'Updating' })
+      .resolvesOnce({ State: 'Disabling' })
+      .resolves({ State: 'Disabled' });
+    const backend = testBackend();
+    const result = await setConsumerEnabled(backend, stackTarget(), false, { queue: 'events' });
+    expect(result.state).toBe('Disabled');
+    expect(backend.output.notes).toEqual([
+      'waiting for the events consumer to be Disabled (now Updating; --no-wait to skip)',
+      'events consumer: Disabling',
     ]);
   });
 
@@ -1094,6 +1114,11 @@ describe('pause / resume', () => {
       'Enabled',
     );
     answer = new Response(JSON.stringify({ consumers: { events: { state: 'Disabling' } } }), { status: 200 });
+    expect((await setConsumerEnabled(backend, localTarget(), false, { queue: 'events' })).state).toBe(
+      'Disabling',
+    );
+    // Local mode's own answer names the consumer and its state: that state is shown, not the one asked for.
+    answer = new Response(JSON.stringify({ consumer: 'events', state: 'Disabling' }), { status: 200 });
     expect((await setConsumerEnabled(backend, localTarget(), false, { queue: 'events' })).state).toBe(
       'Disabling',
     );

@@ -24,6 +24,8 @@ export interface RecordingOutput extends Output {
   /** Every progress update: [label, done, total]. */
   readonly progressUpdates: [string, number, number | undefined][];
   readonly progressSummaries: string[];
+  /** The label of every progress bar ended (`done`), which prints its last line. */
+  readonly progressEnded: string[];
   readonly questions: string[];
 }
 
@@ -35,6 +37,7 @@ export function recordingOutput(
   const results: unknown[] = [];
   const progressUpdates: [string, number, number | undefined][] = [];
   const progressSummaries: string[] = [];
+  const progressEnded: string[] = [];
   const questions: string[] = [];
   return {
     json: options.json ?? false,
@@ -45,6 +48,7 @@ export function recordingOutput(
     results,
     progressUpdates,
     progressSummaries,
+    progressEnded,
     questions,
     line: (text) => lines.push(text),
     note: (text) => notes.push(text),
@@ -57,6 +61,7 @@ export function recordingOutput(
           progressUpdates.push([label, done, current]);
         },
         done(summary) {
+          progressEnded.push(label);
           if (summary) progressSummaries.push(summary);
         },
       };
