@@ -6,15 +6,30 @@ let invocations = 0;
 const loadedAt = Date.now();
 
 interface TestEvent {
-  readonly action: 'echo' | 'sleep' | 'spin' | 'throw' | 'exit' | 'uncaught' | 'log' | 'batch';
+  readonly action:
+    | 'echo'
+    | 'sleep'
+    | 'spin'
+    | 'throw'
+    | 'throw-value'
+    | 'exit'
+    | 'uncaught'
+    | 'log'
+    | 'batch';
   readonly ms?: number;
   readonly lines?: readonly string[];
   readonly result?: unknown;
+  /** What `log` does after writing its lines (as a consumer reports some records, then hangs or fails). */
+  readonly then?: TestEvent;
+  /** SQS records, for the runtime to read their message ids from the event (their content is not used). */
+  readonly Records?: readonly { readonly messageId: string }[];
 }
 
 interface TestContext {
   readonly functionName: string;
   readonly awsRequestId: string;
+  readonly invokedFunctionArn: string;
+  readonly memoryLimitInMB: string;
   getRemainingTimeInMillis(): number;
 }
 
@@ -28,6 +43,8 @@ export const handler = async (event: TestEvent, context: TestContext): Promise<u
         env: { ...process.env },
         functionName: context.functionName,
         requestId: context.awsRequestId,
+        invokedFunctionArn: context.invokedFunctionArn,
+        memoryLimitInMB: context.memoryLimitInMB,
         remainingMs: context.getRemainingTimeInMillis(),
       };
     case 'sleep':
@@ -43,6 +60,8 @@ export const handler = async (event: TestEvent, context: TestContext): Promise<u
     }
     case 'throw':
       throw new TypeError('boom from the handler');
+    case 'throw-value':
+      throw event.result;
     case 'exit':
       process.exit(3);
       return undefined;
@@ -54,8 +73,17 @@ export const handler = async (event: TestEvent, context: TestContext): Promise<u
       return { invocations };
     case 'log':
       for (const line of event.lines ?? []) console.log(line);
-      return { invocations };
+      return event.then ? handler(event.then, context) : { invocations };
     case 'batch':
       return event.result;
   }
+};
+
+/** A handler in Lambda's callback style (three parameters): it answers through the callback, not its return. */
+export const callbackHandler = (
+  event: { readonly fail?: string; readonly result?: unknown },
+  _context: unknown,
+  callback: (error: unknown, result?: unknown) => void,
+): void => {
+  setTimeout(() => (event.fail ? callback(new RangeError(event.fail)) : callback(null, event.result)), 10);
 };

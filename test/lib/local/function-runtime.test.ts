@@ -17,8 +17,14 @@ interface Echo {
   env: Record<string, string>;
   functionName: string;
   requestId: string;
+  invokedFunctionArn: string;
+  memoryLimitInMB: string;
   remainingMs: number;
 }
+
+/** The line a consumer writes when it has finished a record (what the sandbox watches for). */
+const recordOutcome = (messageId: string, outcome: string) =>
+  JSON.stringify({ level: 'INFO', message: 'record outcome', outcome, messageId });
 
 const value = <T>(result: InvokeResult): T => {
   if (!result.ok) throw new Error(`invocation failed: ${result.kind} ${result.error.errorMessage}`);
@@ -61,6 +67,8 @@ describe('LocalFunction', () => {
     expect(echo.env).toEqual({ ONLY_HERE: 'yes', AWS_REGION: 'eu-west-1' });
     expect(echo.functionName).toBe('Env-fn');
     expect(echo.requestId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(echo.invokedFunctionArn).toBe('arn:aws:lambda:us-east-1:000000000000:function:Env-fn');
+    expect(echo.memoryLimitInMB).toBe('256');
     expect(echo.remainingMs).toBeGreaterThan(0);
     expect(echo.remainingMs).toBeLessThanOrEqual(2_000);
   });
@@ -166,5 +174,73 @@ describe('LocalFunction', () => {
     );
     expect(results.every((r) => r.ok)).toBe(true);
     expect(fn.coldStarts).toBe(2);
+  });
+
+  it('answers null for a handler that returns nothing, as Lambda does (a consumer returning nothing succeeded)', async () => {
+    const fn = make();
+    expect(await fn.invoke({ action: 'batch' })).toMatchObject({ ok: true, value: null });
+  });
+
+  it.each([
+    ['a string as its text', 'not an Error', 'not an Error'],
+    ['an object as its JSON', { code: 7 }, '{"code":7}'],
+  ])('reports a thrown non-Error (%s) as an error of type Error', async (_, thrown, errorMessage) => {
+    const fn = make();
+    expect(await fn.invoke({ action: 'throw-value', result: thrown })).toMatchObject({
+      ok: false,
+      kind: 'error',
+      error: { errorType: 'Error', errorMessage },
+    });
+  });
+
+  it("takes a callback-style handler's answer from its callback, a result or an error", async () => {
+    const fn = make({ handler: 'callbackHandler' });
+    expect(await fn.invoke({ result: { via: 'callback' } })).toMatchObject({
+      ok: true,
+      value: { via: 'callback' },
+    });
+    expect(await fn.invoke({ fail: 'refused' })).toMatchObject({
+      ok: false,
+      kind: 'error',
+      error: { errorType: 'RangeError', errorMessage: 'refused' },
+    });
+  });
+
+  describe('an SQS batch that fails after the consumer finished some records', () => {
+    const batch = (then: object) => ({
+      action: 'log',
+      Records: [{ messageId: 'm-done' }, { messageId: 'm-dup' }, { messageId: 'm-open' }],
+      lines: [
+        recordOutcome('m-done', 'processed'),
+        'not json, "record outcome"',
+        recordOutcome('m-dup', 'duplicate'),
+        recordOutcome('m-elsewhere', 'processed'),
+      ],
+      then,
+    });
+
+    it.each([
+      ['times out', { timeoutMs: 300 }, { action: 'sleep', ms: 5_000 }, 'timeout'],
+      ['throws', {}, { action: 'throw' }, 'error'],
+      ['crashes its sandbox', {}, { action: 'exit' }, 'crash'],
+    ] as const)(
+      'when it %s, reports the records of this batch it had finished, with their outcomes',
+      async (_, overrides, then, kind) => {
+        const fn = make(overrides);
+        const result = await fn.invoke(batch(then));
+        expect(result).toMatchObject({ ok: false, kind });
+        expect(result.ok ? undefined : result.recordOutcomes).toStrictEqual({
+          'm-done': 'processed',
+          'm-dup': 'duplicate',
+        });
+      },
+    );
+
+    it('reports no finished records when it had finished none', async () => {
+      const fn = make({ timeoutMs: 300 });
+      const result = await fn.invoke({ action: 'sleep', ms: 5_000, Records: [{ messageId: 'm-open' }] });
+      expect(result).toMatchObject({ ok: false, kind: 'timeout' });
+      expect(result).not.toHaveProperty('recordOutcomes');
+    });
   });
 });
