@@ -3,6 +3,8 @@
  * echo, module state, sleep (timeouts), errors and crashes.
  */
 let invocations = 0;
+/** Lines the `log` action has written in this sandbox, for `await-log` to wait on. */
+let linesLogged = 0;
 const loadedAt = Date.now();
 
 interface TestEvent {
@@ -15,6 +17,7 @@ interface TestEvent {
     | 'exit'
     | 'uncaught'
     | 'log'
+    | 'await-log'
     | 'batch';
   readonly ms?: number;
   readonly lines?: readonly string[];
@@ -73,7 +76,14 @@ export const handler = async (event: TestEvent, context: TestContext): Promise<u
       return { invocations };
     case 'log':
       for (const line of event.lines ?? []) console.log(line);
+      linesLogged += event.lines?.length ?? 0;
       return event.then ? handler(event.then, context) : { invocations };
+    case 'await-log': {
+      // Returns once another invocation in this sandbox has logged, writing nothing itself.
+      const before = linesLogged;
+      while (linesLogged === before) await new Promise((r) => setTimeout(r, 5));
+      return { invocations };
+    }
     case 'batch':
       return event.result;
   }

@@ -167,6 +167,18 @@ describe('LocalFunction', () => {
     expect(logs).toContain(`stdout:${outcome}`);
   });
 
+  it('counts only its own outcome lines for an invocation sharing its sandbox with another that logs', async () => {
+    const fn = make({ invocationsPerWorker: 2 });
+    await fn.invoke({ action: 'echo' });
+    const quiet = fn.invoke({ action: 'await-log' });
+    const outcome = JSON.stringify({ level: 'INFO', message: 'webhook outcome', outcome: 'queued' });
+    const logging = fn.invoke({ action: 'log', lines: [outcome] });
+
+    expect(await quiet).toMatchObject({ ok: true, outcomeLines: 0 });
+    expect(await logging).toMatchObject({ ok: true, outcomeLines: 1 });
+    expect(fn.coldStarts).toBe(1);
+  });
+
   it('serves at most maxWorkers invocations at once and queues the rest', async () => {
     const fn = make({ maxWorkers: 2 });
     const results = await Promise.all(
