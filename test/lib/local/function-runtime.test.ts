@@ -179,6 +179,32 @@ describe('LocalFunction', () => {
     expect(fn.coldStarts).toBe(1);
   });
 
+  it('lets running and queued invocations finish when it stops, then answers any new one as stopped', async () => {
+    const fn = make();
+    const running = fn.invoke({ action: 'sleep', ms: 100 });
+    const queued = fn.invoke({ action: 'echo' });
+    await fn.stop();
+
+    expect(await running).toMatchObject({ ok: true });
+    expect(await queued).toMatchObject({ ok: true });
+    expect(await fn.invoke({ action: 'echo' })).toMatchObject({
+      ok: false,
+      kind: 'crash',
+      error: { errorType: 'Runtime.Stopped' },
+    });
+  });
+
+  it('fails what is still running or queued when its time to stop runs out', async () => {
+    const fn = make();
+    const running = fn.invoke({ action: 'sleep', ms: 5_000 });
+    const queued = fn.invoke({ action: 'echo' });
+    await fn.stop(0);
+
+    const stopped = { ok: false, kind: 'crash', error: { errorType: 'Runtime.Stopped' } };
+    expect(await running).toMatchObject(stopped);
+    expect(await queued).toMatchObject(stopped);
+  });
+
   it('serves at most maxWorkers invocations at once and queues the rest', async () => {
     const fn = make({ maxWorkers: 2 });
     const results = await Promise.all(
