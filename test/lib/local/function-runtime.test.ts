@@ -1,7 +1,10 @@
-import { rmSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  bundle as bundleEntry,
   bundleFunction,
   type FunctionDefinition,
   type InvokeResult,
@@ -203,6 +206,40 @@ describe('LocalFunction', () => {
     const stopped = { ok: false, kind: 'crash', error: { errorType: 'Runtime.Stopped' } };
     expect(await running).toMatchObject(stopped);
     expect(await queued).toMatchObject(stopped);
+  });
+
+  it('runs a CommonJS dependency that requires a Node built-in, as the deployed ESM bundle does', async () => {
+    const project = mkdtempSync(join(tmpdir(), 'hookline-function-runtime-'));
+    try {
+      mkdirSync(join(project, 'node_modules', 'cjs-dep'), { recursive: true });
+      writeFileSync(
+        join(project, 'node_modules', 'cjs-dep', 'index.js'),
+        "module.exports = { separator: require('node:path').sep };\n",
+      );
+      writeFileSync(
+        join(project, 'handler.ts'),
+        "import dep from 'cjs-dep';\nexport const handler = async () => dep.separator;\n",
+      );
+      const outFile = join(project, 'build', 'cjs.mjs');
+      await bundleEntry(join(project, 'handler.ts'), outFile);
+      const fn = new LocalFunction(
+        {
+          name: 'cjs-fn',
+          entry: '',
+          handler: 'handler',
+          timeoutMs: 2_000,
+          memorySize: 256,
+          maxWorkers: 1,
+          environment: {},
+        },
+        { bundleUrl: pathToFileURL(outFile).href, workerUrl: bundle.workerUrl, region: 'us-east-1' },
+      );
+      functions.push(fn);
+
+      expect(await fn.invoke({})).toMatchObject({ ok: true, value: '/' });
+    } finally {
+      rmSync(project, { recursive: true, force: true });
+    }
   });
 
   it('serves at most maxWorkers invocations at once and queues the rest', async () => {
