@@ -104,15 +104,16 @@ describe('the bundle cache', () => {
     expect(text(next)).toContain('late');
   });
 
-  it.each(['tsconfig.json', 'jsconfig.json'])(
-    'rebuilds when a %s appears next to the sources (it can change how they compile)',
-    async (name) => {
-      await build();
-      writeFileSync(join(project, 'src', name), '{"compilerOptions":{}}\n');
+  it.each([
+    ['tsconfig.json', 'next to the sources', 'src'],
+    ['jsconfig.json', 'next to the sources', 'src'],
+    ['tsconfig.json', 'in the project folder above them', '.'],
+  ])('rebuilds when a %s appears %s (it can change how they compile)', async (name, _, folder) => {
+    await build();
+    writeFileSync(join(project, folder, name), '{"compilerOptions":{}}\n');
 
-      expect(await build()).toBe(false);
-    },
-  );
+    expect(await build()).toBe(false);
+  });
 
   it('rebuilds when the tsconfig.json next to the sources is removed', async () => {
     writeSource(join(project, 'src', 'tsconfig.json'), '{"compilerOptions":{}}\n');
