@@ -6,6 +6,11 @@ let invocations = 0;
 /** Lines the `log` action has written in this sandbox, for `await-log` to wait on. */
 let linesLogged = 0;
 const loadedAt = Date.now();
+// A slow cold start, when the environment asks for one: busy for INIT_MS before the module finishes loading.
+const initUntil = loadedAt + Number(process.env.INIT_MS ?? 0);
+while (Date.now() < initUntil) {
+  // spin
+}
 
 interface TestEvent {
   readonly action:

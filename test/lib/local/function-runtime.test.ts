@@ -121,6 +121,11 @@ describe('LocalFunction', () => {
     expect(results.filter((r) => !r.ok)).toEqual([]);
   });
 
+  it('does not count the cold start toward the timeout of the invocation that waits for it', async () => {
+    const fn = make({ timeoutMs: 500, environment: { INIT_MS: '1000' } });
+    expect(await fn.invoke({ action: 'sleep', ms: 50 })).toMatchObject({ ok: true });
+  });
+
   it('times out an invocation that blocks its sandbox for good', async () => {
     const fn = make({ timeoutMs: 300 });
     await fn.invoke({ action: 'echo' });
@@ -240,6 +245,16 @@ describe('LocalFunction', () => {
     } finally {
       rmSync(project, { recursive: true, force: true });
     }
+  });
+
+  it('starts another sandbox before sharing a busy one, while maxWorkers allows', async () => {
+    const fn = make({ maxWorkers: 2, invocationsPerWorker: 2 });
+    const results = await Promise.all([
+      fn.invoke({ action: 'sleep', ms: 50 }),
+      fn.invoke({ action: 'sleep', ms: 50 }),
+    ]);
+    expect(results.every((r) => r.ok)).toBe(true);
+    expect(fn.coldStarts).toBe(2);
   });
 
   it('serves at most maxWorkers invocations at once and queues the rest', async () => {
