@@ -23,8 +23,10 @@ interface TestEvent {
     | 'uncaught'
     | 'log'
     | 'await-log'
+    | 'allocate'
     | 'batch';
   readonly ms?: number;
+  readonly mb?: number;
   readonly lines?: readonly string[];
   readonly result?: unknown;
   /** What `log` does after writing its lines (as a consumer reports some records, then hangs or fails). */
@@ -88,6 +90,11 @@ export const handler = async (event: TestEvent, context: TestContext): Promise<u
       const before = linesLogged;
       while (linesLogged === before) await new Promise((r) => setTimeout(r, 5));
       return { invocations };
+    }
+    case 'allocate': {
+      // Keeps `mb` MiB of JS heap (arrays of doubles, 1 MiB each) alive until it returns.
+      const kept = Array.from({ length: event.mb ?? 1 }, () => new Array(128 * 1024).fill(1.5));
+      return { invocations, kept: kept.length };
     }
     case 'batch':
       return event.result;

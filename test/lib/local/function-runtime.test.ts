@@ -151,6 +151,13 @@ describe('LocalFunction', () => {
     },
   );
 
+  it('caps the sandbox heap at memorySize: going beyond it crashes only that sandbox', async () => {
+    const fn = make({ memorySize: 128 });
+    expect(await fn.invoke({ action: 'allocate', mb: 32 })).toMatchObject({ ok: true });
+    expect(await fn.invoke({ action: 'allocate', mb: 256 })).toMatchObject({ ok: false, kind: 'crash' });
+    expect(await fn.invoke({ action: 'allocate', mb: 32 })).toMatchObject({ ok: true });
+  });
+
   it('reports a missing handler export as an init error', async () => {
     const fn = make({ handler: 'nope' });
     const error = await fn.warm();
