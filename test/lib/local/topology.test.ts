@@ -21,7 +21,10 @@ import {
 const config = (queues: Record<string, QueueConfig>, dedupe = true, stackName = 'Topo', archive = true) =>
   resolveConfig({
     stackName,
-    sources: { github: { type: 'github' } },
+    sources: {
+      github: { type: 'github' },
+      open: { type: 'unverified', dangerouslyAcceptUnverifiedRequests: true },
+    },
     queues,
     dedupe: { enabled: dedupe },
     archive: { enabled: archive },
@@ -72,7 +75,7 @@ describe('createTopology', () => {
     });
   });
 
-  it('creates the tables only when needed, the bucket always, and the local secret ids', async () => {
+  it('creates the tables only when needed, the bucket always, and secret ids for the sources that verify', async () => {
     const emulators = await startEmulators();
     const dynamo = localDynamoClient(emulators);
     const s3 = localS3Client(emulators);
