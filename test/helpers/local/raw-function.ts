@@ -28,6 +28,8 @@ interface TestEvent {
   readonly ms?: number;
   readonly mb?: number;
   readonly lines?: readonly string[];
+  /** `log` writes to stderr (as console.error and a logger's warnings and errors do) instead of stdout. */
+  readonly stderr?: boolean;
   readonly result?: unknown;
   /** What `log` does after writing its lines (as a consumer reports some records, then hangs or fails). */
   readonly then?: TestEvent;
@@ -82,7 +84,7 @@ export const handler = async (event: TestEvent, context: TestContext): Promise<u
       await new Promise((r) => setTimeout(r, 1_000));
       return { invocations };
     case 'log':
-      for (const line of event.lines ?? []) console.log(line);
+      for (const line of event.lines ?? []) (event.stderr ? console.error : console.log)(line);
       linesLogged += event.lines?.length ?? 0;
       return event.then ? handler(event.then, context) : { invocations };
     case 'await-log': {

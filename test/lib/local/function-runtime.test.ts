@@ -165,22 +165,29 @@ describe('LocalFunction', () => {
     expect(await fn.invoke({ action: 'echo' })).toMatchObject({ ok: false, kind: 'init' });
   });
 
-  it('captures stdout lines and counts outcome lines per invocation', async () => {
-    const fn = make({ name: 'logger-fn' });
-    const outcome = JSON.stringify({
-      level: 'INFO',
-      message: 'record outcome',
-      outcome: 'processed',
-      id: 'x1',
-    });
-    const result = await fn.invoke({ action: 'log', lines: ['plain text', outcome] });
-    expect(result).toMatchObject({ ok: true, outcomeLines: 1 });
-    const until = Date.now() + 2_000;
-    while (!logs.includes(`stdout:${outcome}`) && Date.now() < until)
-      await new Promise((r) => setTimeout(r, 10));
-    expect(logs).toContain('stdout:plain text');
-    expect(logs).toContain(`stdout:${outcome}`);
-  });
+  it.each(['stdout', 'stderr'])(
+    'captures %s lines and counts outcome lines per invocation',
+    async (stream) => {
+      const fn = make({ name: 'logger-fn' });
+      const outcome = JSON.stringify({
+        level: 'INFO',
+        message: 'record outcome',
+        outcome: 'processed',
+        id: `x-${stream}`,
+      });
+      const result = await fn.invoke({
+        action: 'log',
+        lines: ['plain text', outcome],
+        stderr: stream === 'stderr',
+      });
+      expect(result).toMatchObject({ ok: true, outcomeLines: 1 });
+      const until = Date.now() + 2_000;
+      while (!logs.includes(`${stream}:${outcome}`) && Date.now() < until)
+        await new Promise((r) => setTimeout(r, 10));
+      expect(logs).toContain(`${stream}:plain text`);
+      expect(logs).toContain(`${stream}:${outcome}`);
+    },
+  );
 
   it('counts only its own outcome lines for an invocation sharing its sandbox with another that logs', async () => {
     const fn = make({ invocationsPerWorker: 2 });
