@@ -261,6 +261,13 @@ describe('LocalFunction', () => {
     }
   });
 
+  it('reuses an idle sandbox rather than cold-starting another, even when maxWorkers allows more', async () => {
+    const fn = make({ maxWorkers: 2 });
+    await fn.invoke({ action: 'echo' });
+    expect(value<Echo>(await fn.invoke({ action: 'echo' })).invocations).toBe(2);
+    expect(fn.coldStarts).toBe(1);
+  });
+
   it('starts another sandbox before sharing a busy one, while maxWorkers allows', async () => {
     const fn = make({ maxWorkers: 2, invocationsPerWorker: 2 });
     const results = await Promise.all([
