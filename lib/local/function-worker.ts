@@ -4,6 +4,7 @@
  *
  * This file is bundled on its own by `function-runtime.ts` and never imported by the main thread.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import nodeModule from 'node:module';
 import { type MessagePort, parentPort, workerData } from 'node:worker_threads';
 import { CONSUMER_OUTCOME_MESSAGE, OUTCOME_MESSAGES } from '../../lambda/shared/contracts';
@@ -97,24 +98,30 @@ function asJson(value: unknown): unknown {
   return JSON.parse(JSON.stringify(value));
 }
 
+/** The outcome lines written so far by the invocation whose code is running (its async context). */
+type OutcomeCounter = { count: number };
+
 /**
- * Counts the outcome lines each invocation writes, so local mode knows whether the function reported its
- * records itself (sandboxes of consumers serve one invocation at a time, so the count is exact there).
+ * Counts the outcome lines each invocation writes, so local mode knows whether the function reported the
+ * request or its records itself. A sandbox of the ingest or the jobs endpoint serves many invocations at once,
+ * so a line counts for the invocation whose async context wrote it: a request that logged nothing is still
+ * shown, whatever the requests beside it logged.
  */
-function countOutcomeLines(port: MessagePort): { readonly count: number } {
-  const counter = { count: 0 };
+function countOutcomeLines(port: MessagePort): AsyncLocalStorage<OutcomeCounter> {
+  const current = new AsyncLocalStorage<OutcomeCounter>();
   for (const stream of [process.stdout, process.stderr]) {
     const write = stream.write.bind(stream) as (...args: unknown[]) => boolean;
     stream.write = ((chunk: unknown, ...rest: unknown[]) => {
       const text = typeof chunk === 'string' ? chunk : Buffer.isBuffer(chunk) ? chunk.toString('utf8') : '';
+      const counter = current.getStore();
       for (const message of OUTCOME_MESSAGES) {
-        if (text.includes(`"${message}"`)) counter.count += text.split(`"${message}"`).length - 1;
+        if (counter && text.includes(`"${message}"`)) counter.count += text.split(`"${message}"`).length - 1;
       }
       if (text.includes(`"${CONSUMER_OUTCOME_MESSAGE}"`)) postRecordOutcomes(port, text);
       return write(chunk, ...rest);
     }) as typeof stream.write;
   }
-  return counter;
+  return current;
 }
 
 /** Posts `record-outcome` for each consumer outcome line in `text`. */
@@ -191,18 +198,20 @@ async function invoke(
   port: MessagePort,
   setup: WorkerSetup,
   handler: Handler,
-  outcomes: { readonly count: number },
+  outcomes: AsyncLocalStorage<OutcomeCounter>,
   message: InvokeMessage,
 ): Promise<void> {
-  const linesBefore = outcomes.count;
+  const lines: OutcomeCounter = { count: 0 };
   try {
-    const value = await runHandler(handler, message.event, lambdaContext(setup, message));
+    const value = await outcomes.run(lines, () =>
+      runHandler(handler, message.event, lambdaContext(setup, message)),
+    );
     port.postMessage({
       type: 'result',
       invocationId: message.invocationId,
       ok: true,
       value: asJson(value),
-      outcomeLines: outcomes.count - linesBefore,
+      outcomeLines: lines.count,
     } satisfies WorkerMessage);
   } catch (error) {
     port.postMessage({
@@ -210,7 +219,7 @@ async function invoke(
       invocationId: message.invocationId,
       ok: false,
       error: serialize(error),
-      outcomeLines: outcomes.count - linesBefore,
+      outcomeLines: lines.count,
     } satisfies WorkerMessage);
   }
 }

@@ -3,18 +3,45 @@
  * echo, module state, sleep (timeouts), errors and crashes.
  */
 let invocations = 0;
+/** Lines the `log` action has written in this sandbox, for `await-log` to wait on. */
+let linesLogged = 0;
 const loadedAt = Date.now();
+// A slow cold start, when the environment asks for one: busy for INIT_MS before the module finishes loading.
+const initUntil = loadedAt + Number(process.env.INIT_MS ?? 0);
+while (Date.now() < initUntil) {
+  // spin
+}
 
 interface TestEvent {
-  readonly action: 'echo' | 'sleep' | 'spin' | 'throw' | 'exit' | 'uncaught' | 'log' | 'batch';
+  readonly action:
+    | 'echo'
+    | 'sleep'
+    | 'spin'
+    | 'throw'
+    | 'throw-value'
+    | 'exit'
+    | 'uncaught'
+    | 'log'
+    | 'await-log'
+    | 'allocate'
+    | 'batch';
   readonly ms?: number;
+  readonly mb?: number;
   readonly lines?: readonly string[];
+  /** `log` writes to stderr (as console.error and a logger's warnings and errors do) instead of stdout. */
+  readonly stderr?: boolean;
   readonly result?: unknown;
+  /** What `log` does after writing its lines (as a consumer reports some records, then hangs or fails). */
+  readonly then?: TestEvent;
+  /** SQS records, for the runtime to read their message ids from the event (their content is not used). */
+  readonly Records?: readonly { readonly messageId: string }[];
 }
 
 interface TestContext {
   readonly functionName: string;
   readonly awsRequestId: string;
+  readonly invokedFunctionArn: string;
+  readonly memoryLimitInMB: string;
   getRemainingTimeInMillis(): number;
 }
 
@@ -28,6 +55,8 @@ export const handler = async (event: TestEvent, context: TestContext): Promise<u
         env: { ...process.env },
         functionName: context.functionName,
         requestId: context.awsRequestId,
+        invokedFunctionArn: context.invokedFunctionArn,
+        memoryLimitInMB: context.memoryLimitInMB,
         remainingMs: context.getRemainingTimeInMillis(),
       };
     case 'sleep':
@@ -43,6 +72,8 @@ export const handler = async (event: TestEvent, context: TestContext): Promise<u
     }
     case 'throw':
       throw new TypeError('boom from the handler');
+    case 'throw-value':
+      throw event.result;
     case 'exit':
       process.exit(3);
       return undefined;
@@ -53,9 +84,30 @@ export const handler = async (event: TestEvent, context: TestContext): Promise<u
       await new Promise((r) => setTimeout(r, 1_000));
       return { invocations };
     case 'log':
-      for (const line of event.lines ?? []) console.log(line);
+      for (const line of event.lines ?? []) (event.stderr ? console.error : console.log)(line);
+      linesLogged += event.lines?.length ?? 0;
+      return event.then ? handler(event.then, context) : { invocations };
+    case 'await-log': {
+      // Returns once another invocation in this sandbox has logged, writing nothing itself.
+      const before = linesLogged;
+      while (linesLogged === before) await new Promise((r) => setTimeout(r, 5));
       return { invocations };
+    }
+    case 'allocate': {
+      // Keeps `mb` MiB of JS heap (arrays of doubles, 1 MiB each) alive until it returns.
+      const kept = Array.from({ length: event.mb ?? 1 }, () => new Array(128 * 1024).fill(1.5));
+      return { invocations, kept: kept.length };
+    }
     case 'batch':
       return event.result;
   }
+};
+
+/** A handler in Lambda's callback style (three parameters): it answers through the callback, not its return. */
+export const callbackHandler = (
+  event: { readonly fail?: string; readonly result?: unknown },
+  _context: unknown,
+  callback: (error: unknown, result?: unknown) => void,
+): void => {
+  setTimeout(() => (event.fail ? callback(new RangeError(event.fail)) : callback(null, event.result)), 10);
 };

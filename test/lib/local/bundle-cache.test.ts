@@ -104,11 +104,38 @@ describe('the bundle cache', () => {
     expect(text(next)).toContain('late');
   });
 
-  it('rebuilds when a tsconfig.json appears next to the sources (it can change how they compile)', async () => {
+  it.each([
+    ['tsconfig.json', 'next to the sources', 'src'],
+    ['jsconfig.json', 'next to the sources', 'src'],
+    ['tsconfig.json', 'in the project folder above them', '.'],
+  ])('rebuilds when a %s appears %s (it can change how they compile)', async (name, _, folder) => {
     await build();
-    writeFileSync(join(project, 'src', 'tsconfig.json'), '{"compilerOptions":{}}\n');
+    writeFileSync(join(project, folder, name), '{"compilerOptions":{}}\n');
 
     expect(await build()).toBe(false);
+  });
+
+  it('rebuilds when the tsconfig.json next to the sources is removed', async () => {
+    writeSource(join(project, 'src', 'tsconfig.json'), '{"compilerOptions":{}}\n');
+    await build();
+    rmSync(join(project, 'src', 'tsconfig.json'));
+
+    expect(await build()).toBe(false);
+  });
+
+  it("rebuilds when a package's package.json points its entry at another file, though no bundled file changed", async () => {
+    const pkg = join(project, 'node_modules', 'greet');
+    mkdirSync(pkg, { recursive: true });
+    writeSource(join(pkg, 'a.js'), 'export const word = "from-a";\n');
+    writeSource(join(pkg, 'b.js'), 'export const word = "from-b";\n');
+    writeSource(join(pkg, 'package.json'), '{"name":"greet","main":"a.js"}\n');
+    writeSource(entry, "import { word } from 'greet';\nexport const handler = async () => word;\n");
+    await build();
+    expect(output()).toContain('from-a');
+    writeSource(join(pkg, 'package.json'), '{"name":"greet","main":"b.js"}\n');
+
+    expect(await build()).toBe(false);
+    expect(output()).toContain('from-b');
   });
 
   it('ignores an entry whose manifest is damaged, and replaces it', async () => {
@@ -155,6 +182,23 @@ describe('the bundle cache', () => {
 
     expect(readdirSync(cacheDir)).toHaveLength(MAX_ENTRIES);
     expect(existsSync(oldest)).toBe(false);
+  });
+
+  it('counts serving an entry as its use, so the entry every start reuses is not the one dropped', async () => {
+    await build();
+    const reused = onlyEntry();
+    utimesSync(join(reused, 'manifest.json'), new Date(0), new Date(0));
+    for (let i = 0; i < MAX_ENTRIES; i++) {
+      const dir = join(cacheDir, `filler-${i}`);
+      mkdirSync(dir);
+      writeFileSync(join(dir, 'manifest.json'), '{}');
+      utimesSync(join(dir, 'manifest.json'), new Date(1_000), new Date(1_000));
+    }
+    expect(await build()).toBe(true);
+    await bundle(entry, join(project, 'build', 'newest.mjs'), { cacheDir });
+
+    expect(readdirSync(cacheDir)).toHaveLength(MAX_ENTRIES);
+    expect(existsSync(reused)).toBe(true);
   });
 
   describe('once the sources have been left alone for a while', () => {

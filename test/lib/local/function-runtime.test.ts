@@ -1,7 +1,10 @@
-import { rmSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  bundle as bundleEntry,
   bundleFunction,
   type FunctionDefinition,
   type InvokeResult,
@@ -17,8 +20,14 @@ interface Echo {
   env: Record<string, string>;
   functionName: string;
   requestId: string;
+  invokedFunctionArn: string;
+  memoryLimitInMB: string;
   remainingMs: number;
 }
+
+/** The line a consumer writes when it has finished a record (what the sandbox watches for). */
+const recordOutcome = (messageId: string, outcome: string) =>
+  JSON.stringify({ level: 'INFO', message: 'record outcome', outcome, messageId });
 
 const value = <T>(result: InvokeResult): T => {
   if (!result.ok) throw new Error(`invocation failed: ${result.kind} ${result.error.errorMessage}`);
@@ -61,6 +70,8 @@ describe('LocalFunction', () => {
     expect(echo.env).toEqual({ ONLY_HERE: 'yes', AWS_REGION: 'eu-west-1' });
     expect(echo.functionName).toBe('Env-fn');
     expect(echo.requestId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(echo.invokedFunctionArn).toBe('arn:aws:lambda:us-east-1:000000000000:function:Env-fn');
+    expect(echo.memoryLimitInMB).toBe('256');
     expect(echo.remainingMs).toBeGreaterThan(0);
     expect(echo.remainingMs).toBeLessThanOrEqual(2_000);
   });
@@ -110,6 +121,11 @@ describe('LocalFunction', () => {
     expect(results.filter((r) => !r.ok)).toEqual([]);
   });
 
+  it('does not count the cold start toward the timeout of the invocation that waits for it', async () => {
+    const fn = make({ timeoutMs: 500, environment: { INIT_MS: '1000' } });
+    expect(await fn.invoke({ action: 'sleep', ms: 50 })).toMatchObject({ ok: true });
+  });
+
   it('times out an invocation that blocks its sandbox for good', async () => {
     const fn = make({ timeoutMs: 300 });
     await fn.invoke({ action: 'echo' });
@@ -135,6 +151,13 @@ describe('LocalFunction', () => {
     },
   );
 
+  it('caps the sandbox heap at memorySize: going beyond it crashes only that sandbox', async () => {
+    const fn = make({ memorySize: 128 });
+    expect(await fn.invoke({ action: 'allocate', mb: 32 })).toMatchObject({ ok: true });
+    expect(await fn.invoke({ action: 'allocate', mb: 256 })).toMatchObject({ ok: false, kind: 'crash' });
+    expect(await fn.invoke({ action: 'allocate', mb: 32 })).toMatchObject({ ok: true });
+  });
+
   it('reports a missing handler export as an init error', async () => {
     const fn = make({ handler: 'nope' });
     const error = await fn.warm();
@@ -142,21 +165,117 @@ describe('LocalFunction', () => {
     expect(await fn.invoke({ action: 'echo' })).toMatchObject({ ok: false, kind: 'init' });
   });
 
-  it('captures stdout lines and counts outcome lines per invocation', async () => {
-    const fn = make({ name: 'logger-fn' });
-    const outcome = JSON.stringify({
-      level: 'INFO',
-      message: 'record outcome',
-      outcome: 'processed',
-      id: 'x1',
+  it.each(['stdout', 'stderr'])(
+    'captures %s lines and counts outcome lines per invocation',
+    async (stream) => {
+      const fn = make({ name: 'logger-fn' });
+      const outcome = JSON.stringify({
+        level: 'INFO',
+        message: 'record outcome',
+        outcome: 'processed',
+        id: `x-${stream}`,
+      });
+      const result = await fn.invoke({
+        action: 'log',
+        lines: ['plain text', outcome],
+        stderr: stream === 'stderr',
+      });
+      expect(result).toMatchObject({ ok: true, outcomeLines: 1 });
+      const until = Date.now() + 2_000;
+      while (!logs.includes(`${stream}:${outcome}`) && Date.now() < until)
+        await new Promise((r) => setTimeout(r, 10));
+      expect(logs).toContain(`${stream}:plain text`);
+      expect(logs).toContain(`${stream}:${outcome}`);
+    },
+  );
+
+  it('counts only its own outcome lines for an invocation sharing its sandbox with another that logs', async () => {
+    const fn = make({ invocationsPerWorker: 2 });
+    await fn.invoke({ action: 'echo' });
+    const quiet = fn.invoke({ action: 'await-log' });
+    const outcome = JSON.stringify({ level: 'INFO', message: 'webhook outcome', outcome: 'queued' });
+    const logging = fn.invoke({ action: 'log', lines: [outcome] });
+
+    expect(await quiet).toMatchObject({ ok: true, outcomeLines: 0 });
+    expect(await logging).toMatchObject({ ok: true, outcomeLines: 1 });
+    expect(fn.coldStarts).toBe(1);
+  });
+
+  it('lets running and queued invocations finish when it stops, then answers any new one as stopped', async () => {
+    const fn = make();
+    const running = fn.invoke({ action: 'sleep', ms: 100 });
+    const queued = fn.invoke({ action: 'echo' });
+    await fn.stop();
+
+    expect(await running).toMatchObject({ ok: true });
+    expect(await queued).toMatchObject({ ok: true });
+    expect(await fn.invoke({ action: 'echo' })).toMatchObject({
+      ok: false,
+      kind: 'crash',
+      error: { errorType: 'Runtime.Stopped' },
     });
-    const result = await fn.invoke({ action: 'log', lines: ['plain text', outcome] });
-    expect(result).toMatchObject({ ok: true, outcomeLines: 1 });
-    const until = Date.now() + 2_000;
-    while (!logs.includes(`stdout:${outcome}`) && Date.now() < until)
-      await new Promise((r) => setTimeout(r, 10));
-    expect(logs).toContain('stdout:plain text');
-    expect(logs).toContain(`stdout:${outcome}`);
+  });
+
+  it('fails what is still running or queued when its time to stop runs out', async () => {
+    const fn = make();
+    const running = fn.invoke({ action: 'sleep', ms: 5_000 });
+    const queued = fn.invoke({ action: 'echo' });
+    await fn.stop(0);
+
+    const stopped = { ok: false, kind: 'crash', error: { errorType: 'Runtime.Stopped' } };
+    expect(await running).toMatchObject(stopped);
+    expect(await queued).toMatchObject(stopped);
+  });
+
+  it('runs a CommonJS dependency that requires a Node built-in, as the deployed ESM bundle does', async () => {
+    const project = mkdtempSync(join(tmpdir(), 'hookline-function-runtime-'));
+    try {
+      mkdirSync(join(project, 'node_modules', 'cjs-dep'), { recursive: true });
+      writeFileSync(
+        join(project, 'node_modules', 'cjs-dep', 'index.js'),
+        "module.exports = { separator: require('node:path').sep };\n",
+      );
+      writeFileSync(
+        join(project, 'handler.ts'),
+        "import dep from 'cjs-dep';\nexport const handler = async () => dep.separator;\n",
+      );
+      const outFile = join(project, 'build', 'cjs.mjs');
+      await bundleEntry(join(project, 'handler.ts'), outFile);
+      const fn = new LocalFunction(
+        {
+          name: 'cjs-fn',
+          entry: '',
+          handler: 'handler',
+          timeoutMs: 2_000,
+          memorySize: 256,
+          maxWorkers: 1,
+          environment: {},
+        },
+        { bundleUrl: pathToFileURL(outFile).href, workerUrl: bundle.workerUrl, region: 'us-east-1' },
+      );
+      functions.push(fn);
+
+      expect(await fn.invoke({})).toMatchObject({ ok: true, value: '/' });
+    } finally {
+      rmSync(project, { recursive: true, force: true });
+    }
+  });
+
+  it('reuses an idle sandbox rather than cold-starting another, even when maxWorkers allows more', async () => {
+    const fn = make({ maxWorkers: 2 });
+    await fn.invoke({ action: 'echo' });
+    expect(value<Echo>(await fn.invoke({ action: 'echo' })).invocations).toBe(2);
+    expect(fn.coldStarts).toBe(1);
+  });
+
+  it('starts another sandbox before sharing a busy one, while maxWorkers allows', async () => {
+    const fn = make({ maxWorkers: 2, invocationsPerWorker: 2 });
+    const results = await Promise.all([
+      fn.invoke({ action: 'sleep', ms: 50 }),
+      fn.invoke({ action: 'sleep', ms: 50 }),
+    ]);
+    expect(results.every((r) => r.ok)).toBe(true);
+    expect(fn.coldStarts).toBe(2);
   });
 
   it('serves at most maxWorkers invocations at once and queues the rest', async () => {
@@ -166,5 +285,73 @@ describe('LocalFunction', () => {
     );
     expect(results.every((r) => r.ok)).toBe(true);
     expect(fn.coldStarts).toBe(2);
+  });
+
+  it('answers null for a handler that returns nothing, as Lambda does (a consumer returning nothing succeeded)', async () => {
+    const fn = make();
+    expect(await fn.invoke({ action: 'batch' })).toMatchObject({ ok: true, value: null });
+  });
+
+  it.each([
+    ['a string as its text', 'not an Error', 'not an Error'],
+    ['an object as its JSON', { code: 7 }, '{"code":7}'],
+  ])('reports a thrown non-Error (%s) as an error of type Error', async (_, thrown, errorMessage) => {
+    const fn = make();
+    expect(await fn.invoke({ action: 'throw-value', result: thrown })).toMatchObject({
+      ok: false,
+      kind: 'error',
+      error: { errorType: 'Error', errorMessage },
+    });
+  });
+
+  it("takes a callback-style handler's answer from its callback, a result or an error", async () => {
+    const fn = make({ handler: 'callbackHandler' });
+    expect(await fn.invoke({ result: { via: 'callback' } })).toMatchObject({
+      ok: true,
+      value: { via: 'callback' },
+    });
+    expect(await fn.invoke({ fail: 'refused' })).toMatchObject({
+      ok: false,
+      kind: 'error',
+      error: { errorType: 'RangeError', errorMessage: 'refused' },
+    });
+  });
+
+  describe('an SQS batch that fails after the consumer finished some records', () => {
+    const batch = (then: object) => ({
+      action: 'log',
+      Records: [{ messageId: 'm-done' }, { messageId: 'm-dup' }, { messageId: 'm-open' }],
+      lines: [
+        recordOutcome('m-done', 'processed'),
+        'not json, "record outcome"',
+        recordOutcome('m-dup', 'duplicate'),
+        recordOutcome('m-elsewhere', 'processed'),
+      ],
+      then,
+    });
+
+    it.each([
+      ['times out', { timeoutMs: 300 }, { action: 'sleep', ms: 5_000 }, 'timeout'],
+      ['throws', {}, { action: 'throw' }, 'error'],
+      ['crashes its sandbox', {}, { action: 'exit' }, 'crash'],
+    ] as const)(
+      'when it %s, reports the records of this batch it had finished, with their outcomes',
+      async (_, overrides, then, kind) => {
+        const fn = make(overrides);
+        const result = await fn.invoke(batch(then));
+        expect(result).toMatchObject({ ok: false, kind });
+        expect(result.ok ? undefined : result.recordOutcomes).toStrictEqual({
+          'm-done': 'processed',
+          'm-dup': 'duplicate',
+        });
+      },
+    );
+
+    it('reports no finished records when it had finished none', async () => {
+      const fn = make({ timeoutMs: 300 });
+      const result = await fn.invoke({ action: 'sleep', ms: 5_000, Records: [{ messageId: 'm-open' }] });
+      expect(result).toMatchObject({ ok: false, kind: 'timeout' });
+      expect(result).not.toHaveProperty('recordOutcomes');
+    });
   });
 });

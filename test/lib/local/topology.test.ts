@@ -9,17 +9,59 @@ import { describe, expect, it } from 'vitest';
 import { type QueueConfig, resolveConfig } from '../../../lib/config';
 import { localDynamoClient, localS3Client, localSqsClient } from '../../../lib/local/clients';
 import { startEmulators } from '../../../lib/local/emulators';
-import { createTopology, localQueueNames, withCurrentPort } from '../../../lib/local/topology';
+import {
+  createTopology,
+  emulatorLocation,
+  type LocalQueue,
+  localQueueNames,
+  nameInUrl,
+  withCurrentPort,
+} from '../../../lib/local/topology';
 
-const config = (queues: Record<string, QueueConfig>, dedupe = true) =>
+const config = (queues: Record<string, QueueConfig>, dedupe = true, stackName = 'Topo', archive = true) =>
   resolveConfig({
-    stackName: 'Topo',
-    sources: { github: { type: 'github' } },
+    stackName,
+    sources: {
+      github: { type: 'github' },
+      open: { type: 'unverified', dangerouslyAcceptUnverifiedRequests: true },
+    },
     queues,
     dedupe: { enabled: dedupe },
+    archive: { enabled: archive },
     payloads: { expiry: Duration.days(18) },
   });
 const consumer = (idempotency: boolean) => ({ entry: 'x.ts', idempotency: { enabled: idempotency } });
+
+const queue = (name: string, account = '000000000000'): LocalQueue => ({
+  name,
+  url: `http://127.0.0.1:4566/000000000000/Topo-${name}`,
+  arn: `arn:aws:sqs:us-east-1:${account}:Topo-${name}`,
+  deadLetterUrl: `http://127.0.0.1:4566/000000000000/Topo-${name}-dlq`,
+  deadLetterArn: `arn:aws:sqs:us-east-1:000000000000:Topo-${name}-dlq`,
+  fifo: false,
+});
+
+describe('emulatorLocation', () => {
+  it("reads the account, region and endpoint the functions address queues with from the emulator's queues", () => {
+    expect(emulatorLocation([queue('a'), queue('b')])).toEqual({
+      partition: 'aws',
+      region: 'us-east-1',
+      account: '000000000000',
+      urlSuffix: 'amazonaws.com',
+      sqsEndpoint: 'http://127.0.0.1:4566',
+    });
+  });
+
+  it('stops local mode when a queue is not where the functions would look for it', () => {
+    expect(() => emulatorLocation([queue('a'), queue('b', '111111111111')])).toThrow(
+      /queue http:\/\/127\.0\.0\.1:4566\/000000000000\/Topo-b .* is not where hookline's functions would look/,
+    );
+  });
+
+  it('refuses a queue URL that names no queue', () => {
+    expect(() => nameInUrl('http://127.0.0.1:4566/')).toThrow(/is not a queue URL/);
+  });
+});
 
 describe('createTopology', () => {
   it('names queues <stack>-<queue>, DLQs <stack>-<queue>-dlq, with .fifo on FIFO queues', () => {
@@ -33,7 +75,7 @@ describe('createTopology', () => {
     });
   });
 
-  it('creates the tables only when needed, the bucket always, and the local secret ids', async () => {
+  it('creates the tables only when needed, the bucket always, and secret ids for the sources that verify', async () => {
     const emulators = await startEmulators();
     const dynamo = localDynamoClient(emulators);
     const s3 = localS3Client(emulators);
@@ -57,6 +99,16 @@ describe('createTopology', () => {
       expect((await dynamo.send(new ListTablesCommand({}))).TableNames).toEqual([]);
       await s3.send(new HeadBucketCommand({ Bucket: 'topo-payloads' }));
       await s3.send(new HeadBucketCommand({ Bucket: 'topo-archive' }));
+
+      const mixed = await createTopology(
+        config({ a: { consumer: consumer(false) }, b: { consumer: consumer(true) } }, false, 'Mixed', false),
+        emulators,
+      );
+      expect(mixed.resources).toMatchObject({ idempotencyTableName: 'Mixed-idempotency' });
+      expect(mixed.resources).not.toHaveProperty('archiveStreamName');
+      expect(mixed).not.toHaveProperty('archive');
+      expect((await dynamo.send(new ListTablesCommand({}))).TableNames).toEqual(['Mixed-idempotency']);
+      await expect(s3.send(new HeadBucketCommand({ Bucket: 'mixed-archive' }))).rejects.toThrow();
 
       const both = await createTopology(config({ a: { consumer: consumer(true) } }, true), emulators);
       expect(both.resources).toMatchObject({
