@@ -7,6 +7,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { metricsNamespaceOf } from '../lambda/shared/contracts';
 import { DEFAULTS } from './config';
+import { ESM_REQUIRE_BANNER } from './esm-require-banner';
 import { checkEnvironmentSize } from './function-environment';
 import { findLockFile, projectRootOf } from './project-root';
 
@@ -161,8 +162,7 @@ export class HooklineFunction extends nodejs.NodejsFunction {
         bundleAwsSDK: true,
         mainFields: ['module', 'main'],
         // CommonJS dependencies inside an ESM bundle need a real `require`.
-        banner:
-          "import { createRequire as __hooklineCreateRequire } from 'node:module'; const require = __hooklineCreateRequire(import.meta.url);",
+        banner: ESM_REQUIRE_BANNER,
       },
     });
     checkEnvironmentSize(

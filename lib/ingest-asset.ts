@@ -10,15 +10,13 @@
 import { mkdirSync, rmSync } from 'node:fs';
 import * as path from 'node:path';
 import { type BuildOptions, buildSync } from 'esbuild';
+import { ESM_REQUIRE_BANNER } from './esm-require-banner';
 
 /** Path of the ingest function's entry, relative to hookline's own root (its repository or package). */
 export const INGEST_ENTRY = 'lambda/ingest/handler.ts';
 
 /** The file Lambda loads (`index.handler`); the chunks sit in `chunks/` beside it and resolve relative to it. */
 export const INGEST_ENTRY_FILE = 'index.mjs';
-
-const BANNER =
-  "import { createRequire as __hooklineCreateRequire } from 'node:module'; const require = __hooklineCreateRequire(import.meta.url);";
 
 /**
  * esbuild options that bundle `entry` (absolute) into `outdir` as `<entryName>.mjs` plus `chunks/*.mjs`.
@@ -38,7 +36,7 @@ export function splitBundleOptions(entry: string, outdir: string, entryName = 'i
     minify: true,
     sourcemap: true,
     mainFields: ['module', 'main'],
-    banner: { js: BANNER },
+    banner: { js: ESM_REQUIRE_BANNER },
     logLevel: 'warning',
   };
 }

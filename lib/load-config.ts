@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Plugin } from 'esbuild';
 import { type HooklineConfig, HooklineConfigError, type ResolvedConfig, resolveConfig } from './config';
+import { ESM_REQUIRE_BANNER } from './esm-require-banner';
 import { projectRootOf } from './project-root';
 
 /** The configuration file cannot be read or imported, or has no default export. */
@@ -35,9 +36,6 @@ export function entryExistsInProject(entry: string, root = projectRootOf()): boo
   return existsSync(path.resolve(root, entry));
 }
 
-/** Gives the configuration module a `require` that resolves as the file would (for {@link requireCdkRoot}). */
-const REQUIRE_BANNER =
-  "import { createRequire as __hooklineCreateRequire } from 'node:module'; const require = __hooklineCreateRequire(import.meta.url);";
 const CDK_ROOT = 'aws-cdk-lib';
 
 /**
@@ -79,7 +77,8 @@ async function importConfigModule(file: string): Promise<{ default?: HooklineCon
     sourcemap: 'inline',
     write: false,
     logLevel: 'silent',
-    banner: { js: REQUIRE_BANNER },
+    // A `require` that resolves as the file would, for {@link requireCdkRoot}.
+    banner: { js: ESM_REQUIRE_BANNER },
     plugins: [requireCdkRoot],
   });
   const code = result.outputFiles[0]?.text ?? '';

@@ -11,6 +11,7 @@ import { createInterface } from 'node:readline';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { type BuildOptions, build } from 'esbuild';
+import { ESM_REQUIRE_BANNER } from '../esm-require-banner';
 import { splitBundleOptions } from '../ingest-asset';
 import { hooklineModulePath } from '../package-root';
 import { writeFileAtomically } from './atomic-write';
@@ -83,9 +84,6 @@ export interface FunctionLogLine {
   readonly line: string;
 }
 
-const BANNER =
-  "import { createRequire as __hooklineCreateRequire } from 'node:module'; const require = __hooklineCreateRequire(import.meta.url);";
-
 /** Flags that load code into a process before its entry (tsx registers itself with them under `npm start`). */
 const PRELOAD_FLAGS = new Set(['--require', '-r', '--import', '--loader', '--experimental-loader']);
 
@@ -155,7 +153,7 @@ function singleOutput(entry: string, outFile: string): BuildOptions {
     target: 'node24',
     // As the stack's HooklineFunction: the AWS SDK is bundled (bundleAwsSDK), ESM entry points preferred.
     mainFields: ['module', 'main'],
-    banner: { js: BANNER },
+    banner: { js: ESM_REQUIRE_BANNER },
     minify: true,
     sourcemap: 'linked',
     outfile: outFile,
