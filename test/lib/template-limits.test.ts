@@ -1,11 +1,18 @@
 import { readFileSync } from 'node:fs';
-import { App, CfnOutput, CfnResource, Duration, Stack } from 'aws-cdk-lib';
+import { App, CfnOutput, CfnResource, Duration, NestedStack, Stack } from 'aws-cdk-lib';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
 import { describe, expect, it } from 'vitest';
 import { type HooklineConfig, resolveConfig } from '../../lib/config';
 import { HooklinePipeline } from '../../lib/hookline-pipeline';
 import { STACK_OUTPUTS } from '../../lib/stack-outputs';
-import { measureTemplate, TEMPLATE_LIMITS, templateLimitViolations } from '../../lib/template-limits';
+import {
+  countTemplate,
+  measureTemplate,
+  TEMPLATE_LIMITS,
+  type TemplateSize,
+  templateLimitViolations,
+} from '../../lib/template-limits';
 import { ViolationsError } from '../../lib/violations';
 
 const consumer = { entry: 'lambda/consumers/events.ts', timeout: Duration.seconds(30) };
@@ -135,6 +142,71 @@ describe('CloudFormation template limits, checked at synth', () => {
     expect(
       templateLimitViolations({ outputs: 200, resources: 500, pipelineOutputs: 200, pipelineResources: 500 }),
     ).toEqual([]);
+  });
+});
+
+describe("a nested stack's resources and outputs, which CloudFormation counts in its own template", () => {
+  /** A pipeline stand-in of 2 queues in `Limits`, and a nested stack of 3 queues and an output. */
+  function withNestedStack() {
+    const stack = new Stack(app(), 'Limits');
+    const pipeline = new Construct(stack, 'P');
+    for (let i = 0; i < 2; i++) new sqs.Queue(pipeline, `Q${i}`);
+    new CfnResource(stack, 'Padding', {
+      type: 'AWS::SSM::Parameter',
+      properties: { Value: 'x'.repeat(5_000) },
+    });
+    const nested = new NestedStack(stack, 'Nested');
+    for (let i = 0; i < 3; i++) new sqs.Queue(nested, `Q${i}`);
+    new CfnOutput(nested, 'NestedOutput', { value: 'n' });
+    new CfnResource(nested, 'Padding', { type: 'AWS::SSM::Parameter', properties: { Value: 'y' } });
+    return { stack, pipeline };
+  }
+
+  it("are not counted against the parent stack's limits: only the nested stack resource itself is", () => {
+    const { stack, pipeline } = withNestedStack();
+    // the pipeline's 2 queues, the app's padding and the nested stack's AWS::CloudFormation::Stack
+    expect(countTemplate(stack, pipeline)).toEqual({
+      outputs: 0,
+      resources: 4,
+      pipelineOutputs: 0,
+      pipelineResources: 2,
+    });
+  });
+
+  it("names the parent's largest resources by their own path, though a nested one has the same logical id", () => {
+    const { stack } = withNestedStack();
+    expect(measureTemplate(stack).largest[0]?.path).toBe('Limits/Padding');
+  });
+});
+
+describe('the fix for a template that is too large', () => {
+  const size = (over: Partial<TemplateSize>): TemplateSize => ({
+    bytes: 1_200_000,
+    indented: true,
+    unindentedBytes: 900_000,
+    largest: [{ path: 'Limits/Padding', bytes: 800_000 }],
+    ...over,
+  });
+  const counts = { outputs: 1, resources: 1, pipelineOutputs: 1, pipelineResources: 1 };
+  const fixOf = (over: Partial<TemplateSize>) => {
+    const [found] = templateLimitViolations(counts, TEMPLATE_LIMITS, size(over));
+    return found?.fix ?? '';
+  };
+  const SUPPRESS = 'suppressTemplateIndentation';
+
+  it('suggests dropping the indentation only when the template would then fit, up to exactly the limit', () => {
+    expect(fixOf({})).toContain(
+      `${SUPPRESS}: true in the stack's props (900000 bytes without indentation); or `,
+    );
+    expect(fixOf({ unindentedBytes: TEMPLATE_LIMITS.templateBytes })).toContain(SUPPRESS);
+    expect(fixOf({ unindentedBytes: TEMPLATE_LIMITS.templateBytes + 1 })).not.toContain(SUPPRESS);
+    expect(fixOf({ unindentedBytes: TEMPLATE_LIMITS.templateBytes + 1 })).toMatch(
+      /^put some queues or sources/,
+    );
+  });
+
+  it('does not suggest it for a template that is already written without indentation', () => {
+    expect(fixOf({ indented: false, bytes: 1_200_000, unindentedBytes: 1_200_000 })).not.toContain(SUPPRESS);
   });
 });
 
