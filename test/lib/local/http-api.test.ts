@@ -1,4 +1,4 @@
-import { request } from 'node:http';
+import { createServer, request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_WEBHOOK_BODY_BYTES } from '../../../lambda/shared/request-limits';
 import { EventJournal } from '../../../lib/local/event-journal';
@@ -7,11 +7,13 @@ import {
   buildHttpApiEvent,
   type HttpApi,
   isTextContentType,
+  listenOrPortInUse,
   MAX_REQUEST_BYTES,
   PortInUseError,
   requestTime,
   startHttpApi,
   toHttpResponse,
+  type WebhookRequestReport,
 } from '../../../lib/local/http-api';
 
 /**
@@ -326,6 +328,8 @@ describe('startHttpApi', () => {
       ['POST', '/other'],
       ['GET', '/webhooks'],
       ['POST', '/webhooks/a/b'],
+      ['POST', '/x/webhooks/github'],
+      ['POST', '/_hookline/consumers/events/pause/now'],
     ] as const) {
       const response = await fetch(`${api.url}${path}`, { method });
       expect(response.status).toBe(404);
@@ -543,6 +547,9 @@ describe('the jobs route (POST /jobs/{queue})', () => {
         expect(response.status).toBe(404);
         expect(await response.json()).toEqual({ message: 'Not Found' });
       }
+      for (const path of ['/jobs/reports/extra', '/x/jobs/reports']) {
+        expect((await fetch(`${api.url}${path}`, { method: 'POST', body: '{}' })).status).toBe(404);
+      }
       expect(jobs).toHaveLength(1);
       expect(ingest).toEqual([]);
     } finally {
@@ -566,5 +573,161 @@ describe('the jobs route (POST /jobs/{queue})', () => {
     } finally {
       await api.close();
     }
+  });
+});
+
+describe('what the operator and the client see of each request', () => {
+  it('answers a value without a statusCode as a 200 JSON body, and a statusCode that is not a number as 500', () => {
+    expect(toHttpResponse(ok(42))).toEqual({
+      statusCode: 200,
+      headers: { 'content-type': 'application/json' },
+      cookies: [],
+      body: Buffer.from('42'),
+    });
+    expect(toHttpResponse(ok({ statusCode: 204 }))).toEqual({
+      statusCode: 204,
+      headers: {},
+      cookies: [],
+      body: Buffer.alloc(0),
+    });
+    const malformed = toHttpResponse(ok({ statusCode: '202', body: '{"id":"1"}' }));
+    expect([malformed.statusCode, JSON.parse(malformed.body.toString())]).toEqual([
+      500,
+      { message: 'Internal Server Error' },
+    ]);
+  });
+
+  it('reports each request with its status, size and request id, and whether the function logged the outcome', async () => {
+    const reports: WebhookRequestReport[] = [];
+    let result: InvokeResult = ok({ statusCode: 202, body: '{}' });
+    const api = await startHttpApi({
+      port: 0,
+      throttle: { rateLimit: 1, burstLimit: 3 },
+      invokeIngest: async () => result,
+      onRequest: (report) => reports.push(report),
+    });
+    try {
+      result = { ...ok({ statusCode: 202, body: '{}' }), outcomeLines: 1 };
+      const queued = await fetch(`${api.url}/webhooks/github`, { method: 'POST', body: 'abc' });
+      result = {
+        ok: false,
+        kind: 'error',
+        error: { errorType: 'TypeError', errorMessage: 'boom' },
+        durationMs: 1,
+        coldStart: false,
+      };
+      expect((await fetch(`${api.url}/webhooks/github`, { method: 'POST', body: 'x' })).status).toBe(500);
+      const big = await fetch(`${api.url}/webhooks/stripe`, {
+        method: 'POST',
+        body: Buffer.alloc(MAX_REQUEST_BYTES + 1, 97),
+      });
+      expect(big.status).toBe(413);
+      // The bucket held 3 tokens: the fourth request is throttled.
+      expect((await fetch(`${api.url}/webhooks/github`, { method: 'POST', body: 'x' })).status).toBe(429);
+      expect(reports).toEqual([
+        {
+          source: 'github',
+          statusCode: 202,
+          latencyMs: expect.any(Number),
+          bytes: 3,
+          requestId: queued.headers.get('apigw-requestid'),
+          outcomeLogged: true,
+        },
+        {
+          source: 'github',
+          statusCode: 500,
+          latencyMs: expect.any(Number),
+          bytes: 1,
+          requestId: expect.any(String),
+          error: 'TypeError: boom',
+          outcomeLogged: false,
+        },
+        { source: 'stripe', statusCode: 413, latencyMs: 0, bytes: MAX_REQUEST_BYTES + 1, requestId: '' },
+        { source: 'github', statusCode: 429, latencyMs: 0, bytes: 0, requestId: '' },
+      ]);
+      expect(reports[0]?.latencyMs).toBeGreaterThanOrEqual(0);
+    } finally {
+      await api.close();
+    }
+  });
+
+  it("turns the function's cookies into set-cookie headers, and answers API Gateway's own errors as JSON", async () => {
+    const api = await startHttpApi({
+      port: 0,
+      invokeIngest: async () => ok({ statusCode: 200, cookies: ['a=1', 'b=2; Path=/'], body: '' }),
+    });
+    try {
+      const withCookies = await fetch(`${api.url}/webhooks/github`, { method: 'POST', body: 'x' });
+      expect(withCookies.headers.getSetCookie()).toEqual(['a=1', 'b=2; Path=/']);
+      const notFound = await fetch(`${api.url}/other`);
+      expect(notFound.status).toBe(404);
+      expect(notFound.headers.get('content-type')).toBe('application/json');
+      expect(notFound.headers.getSetCookie()).toEqual([]);
+    } finally {
+      await api.close();
+    }
+  });
+
+  it('answers 500 and reports the cause when the function cannot be invoked at all', async () => {
+    const reports: WebhookRequestReport[] = [];
+    const api = await startHttpApi({
+      port: 0,
+      invokeIngest: async () => {
+        throw new Error('sandbox pool closed');
+      },
+      onRequest: (report) => reports.push(report),
+    });
+    try {
+      const response = await fetch(`${api.url}/webhooks/github`, { method: 'POST', body: 'x' });
+      expect([response.status, await response.json()]).toEqual([500, { message: 'Internal Server Error' }]);
+      expect(reports).toEqual([
+        { source: '', statusCode: 500, latencyMs: 0, bytes: 0, requestId: '', error: 'sandbox pool closed' },
+      ]);
+    } finally {
+      await api.close();
+    }
+  });
+
+  it('stops accepting on close, and lets a request in flight finish with its answer first', async () => {
+    let release: () => void = () => {};
+    const invoking = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let started: () => void = () => {};
+    const reached = new Promise<void>((resolve) => {
+      started = resolve;
+    });
+    const api = await startHttpApi({
+      port: 0,
+      invokeIngest: async () => {
+        started();
+        await invoking;
+        return ok({ statusCode: 202, body: '{}' });
+      },
+    });
+    const before = await fetch(`${api.url}/other`);
+    expect(before.headers.get('connection')).toBe('keep-alive');
+    const pending = fetch(`${api.url}/webhooks/github`, { method: 'POST', body: 'x' });
+    await reached;
+    expect(api.inFlight).toBe(1);
+    let closed = false;
+    const closing = api.close().then(() => {
+      closed = true;
+    });
+    await expect(fetch(`${api.url}/other`)).rejects.toThrow();
+    expect(closed).toBe(false);
+    release();
+    const answer = await pending;
+    expect(answer.status).toBe(202);
+    expect(answer.headers.get('connection')).toBe('close');
+    await closing;
+    expect(api.inFlight).toBe(0);
+  });
+
+  it('passes a listen error other than a taken port through, rather than blaming the port', async () => {
+    const server = createServer();
+    const error = await listenOrPortInUse(server, 0, '192.0.2.1').catch((e: unknown) => e);
+    expect(error).not.toBeInstanceOf(PortInUseError);
+    expect((error as NodeJS.ErrnoException).code).toBe('EADDRNOTAVAIL');
   });
 });
