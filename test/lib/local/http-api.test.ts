@@ -1,4 +1,5 @@
 import { createServer, request } from 'node:http';
+import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_WEBHOOK_BODY_BYTES } from '../../../lambda/shared/request-limits';
 import { EventJournal } from '../../../lib/local/event-journal';
@@ -67,7 +68,7 @@ describe('buildHttpApiEvent', () => {
     const event = buildHttpApiEvent(
       {
         method: 'POST',
-        url: '/webhooks/github?constructor=1&__proto__=2&toString=3&toString=4',
+        url: '/webhooks/github?constructor=1&__proto__=2&toString=3&toString=4&flag&bad=%E0%A4%A',
         rawHeaders: ['Constructor', 'x', '__proto__', 'y', 'hasOwnProperty', 'z'],
         body: Buffer.from('{}'),
         sourceIp: '127.0.0.1',
@@ -86,6 +87,11 @@ describe('buildHttpApiEvent', () => {
     expect(
       ['constructor', '__proto__', 'toString'].map((name) => own(event.queryStringParameters, name)),
     ).toEqual(['1', '2', '3,4']);
+    // A parameter without a value, and one whose escape is malformed, arrive as sent rather than failing the request.
+    expect([own(event.queryStringParameters, 'flag'), own(event.queryStringParameters, 'bad')]).toEqual([
+      '',
+      '%E0%A4%A',
+    ]);
   });
 
   it('builds the exact payload format 2.0 event', () => {
@@ -204,6 +210,8 @@ describe('buildHttpApiEvent', () => {
     ['application/x-www-form-urlencoded', false],
     ['application/octet-stream', false],
     ['image/png', false],
+    // Only the media type counts, not a parameter naming another type.
+    ['multipart/related; type="application/json"', false],
     [undefined, false],
   ])('content type %s is text: %s', (contentType, text) => {
     expect(isTextContentType(contentType)).toBe(text);
@@ -211,6 +219,10 @@ describe('buildHttpApiEvent', () => {
 
   it('formats requestContext.time like API Gateway', () => {
     expect(requestTime(new Date(Date.UTC(2026, 0, 2, 3, 4, 5)))).toBe('02/Jan/2026:03:04:05 +0000');
+    const months = Array.from({ length: 12 }, (_, m) =>
+      requestTime(new Date(Date.UTC(2026, m, 1))).slice(3, 6),
+    );
+    expect(months.join(' ')).toBe('Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec');
   });
 });
 
@@ -427,7 +439,42 @@ describe('startHttpApi', () => {
     expect(paused).toBe(true);
     const resume = await fetch(`${api.url}/_hookline/consumers/events/resume`, { method: 'POST' });
     expect(await resume.json()).toEqual({ consumer: 'events', state: 'Enabled' });
-    expect((await fetch(`${api.url}/_hookline/consumers/nope/pause`, { method: 'POST' })).status).toBe(404);
+    const unknown = await fetch(`${api.url}/_hookline/consumers/nope/pause`, { method: 'POST' });
+    expect([unknown.status, await unknown.json()]).toEqual([404, { message: 'unknown consumer "nope"' }]);
+  });
+
+  it('changes nothing and serves nothing on a control route called with the wrong method', async () => {
+    for (const [method, path] of [
+      ['GET', '/_hookline/consumers/events/pause'],
+      ['POST', '/_hookline/status'],
+      ['POST', '/_hookline/events'],
+      ['POST', '/_hookline/queues'],
+    ] as const) {
+      const response = await fetch(`${api.url}${path}`, { method });
+      expect([method, path, response.status, await response.json()]).toEqual([
+        method,
+        path,
+        404,
+        { message: 'Not Found' },
+      ]);
+    }
+    expect(paused).toBe(false);
+  });
+
+  it('has no control routes without a control API: 404, never an error', async () => {
+    const bare = await startHttpApi({ port: 0, invokeIngest: async () => ok(null) });
+    try {
+      for (const [method, path] of [
+        ['GET', '/_hookline/status'],
+        ['GET', '/_hookline/queues'],
+        ['POST', '/_hookline/archive/flush'],
+      ] as const) {
+        const response = await fetch(`${bare.url}${path}`, { method });
+        expect([path, response.status, await response.json()]).toEqual([path, 404, { message: 'Not Found' }]);
+      }
+    } finally {
+      await bare.close();
+    }
   });
 
   it('serves the queue status, and a 503 naming the cause when the emulators cannot answer', async () => {
@@ -722,6 +769,69 @@ describe('what the operator and the client see of each request', () => {
     expect(answer.headers.get('connection')).toBe('close');
     await closing;
     expect(api.inFlight).toBe(0);
+  });
+
+  it("names the API as local mode's, its own address standing for a Host the client did not send", async () => {
+    const events: { requestContext: { apiId: string; accountId: string; domainName: string } }[] = [];
+    const api = await startHttpApi({
+      port: 0,
+      invokeIngest: async (event) => {
+        events.push(event);
+        return ok({ statusCode: 202, body: '' });
+      },
+    });
+    try {
+      // HTTP/1.0 needs no Host header (node's client always sends one, so speak it by hand).
+      const head = await new Promise<string>((resolve, reject) => {
+        const socket = connect(api.port, '127.0.0.1', () =>
+          socket.end('POST /webhooks/github HTTP/1.0\r\ncontent-length: 1\r\n\r\nx'),
+        );
+        const parts: Buffer[] = [];
+        socket.on('data', (c: Buffer) => parts.push(c));
+        socket.on('end', () => resolve(Buffer.concat(parts).toString()));
+        socket.on('error', reject);
+      });
+      const status = Number(head.split(' ')[1]);
+      expect(status).toBe(202);
+      expect(events[0]?.requestContext).toMatchObject({
+        apiId: 'local',
+        accountId: '000000000000',
+        domainName: `127.0.0.1:${api.port}`,
+      });
+    } finally {
+      await api.close();
+    }
+  });
+
+  it('tells a foreign caller of the control API why it is refused', async () => {
+    const api = await startHttpApi({
+      port: 0,
+      invokeIngest: async () => ok(null),
+      control: { status: () => ({}), setConsumerEnabled: () => 'Enabled' },
+    });
+    try {
+      const answer = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+        const req = request(
+          `${api.url}/_hookline/status`,
+          { headers: { host: `rebound.example:${api.port}` } },
+          (res) => {
+            const parts: Buffer[] = [];
+            res.on('data', (c: Buffer) => parts.push(c));
+            res.on('end', () =>
+              resolve({ status: res.statusCode ?? 0, body: Buffer.concat(parts).toString() }),
+            );
+          },
+        );
+        req.on('error', reject);
+        req.end();
+      });
+      expect(answer.status).toBe(403);
+      expect(JSON.parse(answer.body)).toEqual({
+        message: "local mode's control API answers only to its loopback address",
+      });
+    } finally {
+      await api.close();
+    }
   });
 
   it('passes a listen error other than a taken port through, rather than blaming the port', async () => {
