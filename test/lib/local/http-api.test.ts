@@ -411,6 +411,38 @@ describe('startHttpApi', () => {
     }
   });
 
+  it('answers 413 to a client that keeps sending past 64 MB, then disconnects it', async () => {
+    const total = 100 * 1024 * 1024;
+    const before = invoked.length;
+    const { status, sent } = await new Promise<{ status: number; sent: number }>((resolve) => {
+      let status = 0;
+      let sent = 0;
+      const req = request(`${api.url}/webhooks/github`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/octet-stream', 'content-length': String(total) },
+      });
+      req.on('response', (res) => {
+        status = res.statusCode ?? 0;
+        res.resume();
+      });
+      // The cut shows as a reset or a broken pipe while this client is still writing.
+      req.on('error', () => {});
+      req.on('close', () => resolve({ status, sent }));
+      const chunk = Buffer.alloc(1024 * 1024, 97);
+      const write = () => {
+        while (sent < total && !req.destroyed) {
+          sent += chunk.length;
+          if (!req.write(chunk)) return void req.once('drain', write);
+        }
+        if (!req.destroyed) req.end();
+      };
+      write();
+    });
+    expect(status).toBe(413);
+    expect(sent).toBeLessThan(total);
+    expect(invoked.length).toBe(before);
+  });
+
   it('throttles like the API stage: a full bucket takes burstLimit requests, the rest get 429', async () => {
     const throttled = await startHttpApi({
       port: 0,
