@@ -225,7 +225,27 @@ describe('one-time schedules as the producer uses them', () => {
     });
     try {
       expect(await create(scheduler.url, 'job-1', '2026-06-01T00:00:30')).toBe(200);
-      expect((await request(scheduler.url, 'GET', '/schedules/job-1')).status).toBe(200);
+      const held = await request(scheduler.url, 'GET', '/schedules/job-1');
+      expect([held.status, await held.json()]).toEqual([
+        200,
+        {
+          Name: 'job-1',
+          GroupName: 'default',
+          Arn: 'arn:aws:scheduler:us-east-1:000000000000:schedule/default/job-1',
+          ScheduleExpression: 'at(2026-06-01T00:00:30)',
+          ScheduleExpressionTimezone: 'UTC',
+          ActionAfterCompletion: 'DELETE',
+          State: 'ENABLED',
+          FlexibleTimeWindow: { Mode: 'OFF' },
+          Target: { Arn: QUEUE_ARN, Input: 'job-1', RoleArn: 'arn:aws:iam::000000000000:role/local' },
+        },
+      ]);
+      // UpdateSchedule is not emulated: refused, and the schedule stays as it was.
+      const update = await request(scheduler.url, 'PUT', '/schedules/job-1', {
+        ScheduleExpression: 'at(2026-06-01T00:00:10)',
+      });
+      expect([update.status, update.headers.get('x-amzn-errortype')]).toEqual([405, 'ValidationException']);
+      expect(scheduler.list()).toMatchObject([{ name: 'job-1', expression: 'at(2026-06-01T00:00:30)' }]);
       expect((await request(scheduler.url, 'DELETE', '/schedules/job-1')).status).toBe(200);
       now = Date.parse('2026-06-01T00:01:00Z');
       for (const method of ['GET', 'DELETE']) {
