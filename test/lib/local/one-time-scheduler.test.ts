@@ -306,6 +306,61 @@ describe('one-time schedules as the producer uses them', () => {
     }
   });
 
+  it('answers a malformed schedule name with ValidationException and keeps serving', async () => {
+    dataDir = mkdtempSync(join(tmpdir(), 'hookline-one-time-'));
+    const scheduler = await startOneTimeScheduler({
+      sqs: flakySqs(0).sqs,
+      queueUrlsByArn: { [QUEUE_ARN]: QUEUE_URL },
+      region: 'us-east-1',
+      now: () => Date.parse('2026-06-01T00:00:00Z'),
+    });
+    try {
+      for (const method of ['GET', 'DELETE', 'POST']) {
+        const body =
+          method === 'POST'
+            ? { ScheduleExpression: 'at(2026-06-02T00:00:00)', Target: { Arn: QUEUE_ARN, Input: 'x' } }
+            : undefined;
+        const response = await request(scheduler.url, method, '/schedules/job%E0%A4%A', body);
+        expect([method, response.status, response.headers.get('x-amzn-errortype')]).toEqual([
+          method,
+          400,
+          'ValidationException',
+        ]);
+      }
+      expect(scheduler.list()).toEqual([]);
+      expect(await create(scheduler.url, 'job-1', '2026-06-02T00:00:00')).toBe(200);
+    } finally {
+      await scheduler.stop();
+    }
+  });
+
+  it('answers 500 when the schedules file cannot be written, and keeps serving', async () => {
+    dataDir = mkdtempSync(join(tmpdir(), 'hookline-one-time-'));
+    const scheduler = await startOneTimeScheduler({
+      sqs: flakySqs(0).sqs,
+      queueUrlsByArn: { [QUEUE_ARN]: QUEUE_URL },
+      dataDir,
+      region: 'us-east-1',
+      now: () => Date.parse('2026-06-01T00:00:00Z'),
+    });
+    try {
+      // A file where the data directory was: nothing can be written there.
+      rmSync(dataDir, { recursive: true, force: true });
+      writeFileSync(dataDir, '');
+      const failed = await request(scheduler.url, 'POST', '/schedules/job-1', {
+        ScheduleExpression: 'at(2026-06-02T00:00:00)',
+        Target: { Arn: QUEUE_ARN, Input: 'x' },
+      });
+      expect([failed.status, failed.headers.get('x-amzn-errortype')]).toEqual([
+        500,
+        'InternalServerException',
+      ]);
+      expect((await request(scheduler.url, 'GET', '/schedules/other')).status).toBe(404);
+    } finally {
+      await scheduler.stop();
+    }
+  });
+
   it('keeps a schedule created again under the same name while the first one was being sent, and stop waits for that send', async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'hookline-one-time-'));
     let now = Date.parse('2026-06-01T00:00:00Z');
