@@ -453,19 +453,22 @@ class ScheduleStore {
     for (const [key, schedule] of this.#schedules) {
       if (schedule.dueAt > now || this.#sending.has(schedule)) continue;
       this.#sending.add(schedule);
-      const firing = this.fire(schedule).then(
-        () => {
-          this.#sending.delete(schedule);
-          // Deleted or replaced meanwhile: that change stands.
-          if (this.#schedules.get(key) === schedule) this.#schedules.delete(key);
-          this.save();
-          this.options.onFire?.(schedule);
-        },
-        (error: unknown) => {
-          this.#sending.delete(schedule);
-          this.options.onError?.(schedule, error);
-        },
-      );
+      const firing = this.fire(schedule)
+        .then(
+          () => {
+            this.#sending.delete(schedule);
+            // Deleted or replaced meanwhile: that change stands.
+            if (this.#schedules.get(key) === schedule) this.#schedules.delete(key);
+            this.save();
+            this.options.onFire?.(schedule);
+          },
+          (error: unknown) => {
+            this.#sending.delete(schedule);
+            this.options.onError?.(schedule, error);
+          },
+        )
+        // Sent, but the file still holds it (sent again at the next start): reported, never an unhandled rejection.
+        .catch((error: unknown) => this.options.onError?.(schedule, error));
       this.#firing.add(firing);
       void firing.finally(() => this.#firing.delete(firing));
     }

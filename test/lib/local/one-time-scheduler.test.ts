@@ -334,6 +334,33 @@ describe('one-time schedules as the producer uses them', () => {
     }
   });
 
+  it('reports a schedules file it cannot write after a send, rather than ending local mode', async () => {
+    dataDir = mkdtempSync(join(tmpdir(), 'hookline-one-time-'));
+    let now = Date.parse('2026-06-01T00:00:00Z');
+    const sqs = flakySqs(0);
+    const failures: string[] = [];
+    const scheduler = await startOneTimeScheduler({
+      sqs: sqs.sqs,
+      queueUrlsByArn: { [QUEUE_ARN]: QUEUE_URL },
+      dataDir,
+      region: 'us-east-1',
+      now: () => now,
+      tickMs: 10,
+      onError: (s, error) => failures.push(`${s.name}: ${(error as NodeJS.ErrnoException).code}`),
+    });
+    try {
+      expect(await create(scheduler.url, 'job-1', '2026-06-01T00:00:30')).toBe(200);
+      rmSync(dataDir, { recursive: true, force: true });
+      writeFileSync(dataDir, '');
+      now = Date.parse('2026-06-01T00:01:00Z');
+      await waitFor(() => failures.length > 0, 5_000, 'the failed save reported');
+      expect(sqs.sent.map((s) => s.body)).toEqual(['job-1']);
+      expect(failures[0]).toMatch(/^job-1: E/);
+    } finally {
+      await scheduler.stop();
+    }
+  });
+
   it('answers 500 when the schedules file cannot be written, and keeps serving', async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'hookline-one-time-'));
     const scheduler = await startOneTimeScheduler({
