@@ -681,13 +681,16 @@ describe('what the operator and the client see of each request', () => {
     let result: InvokeResult = ok({ statusCode: 202, body: '{}' });
     const api = await startHttpApi({
       port: 0,
-      throttle: { rateLimit: 1, burstLimit: 3 },
+      // Four tokens, refilled once a day: the fifth request is throttled however slow the machine.
+      throttle: { rateLimit: 1 / 86_400, burstLimit: 4 },
       invokeIngest: async () => result,
       onRequest: (report) => reports.push(report),
     });
     try {
       result = { ...ok({ statusCode: 202, body: '{}' }), outcomeLines: 1 };
+      const sent = performance.now();
       const queued = await fetch(`${api.url}/webhooks/github`, { method: 'POST', body: 'abc' });
+      const roundTrip = performance.now() - sent;
       result = {
         ok: false,
         kind: 'error',
@@ -701,7 +704,12 @@ describe('what the operator and the client see of each request', () => {
         body: Buffer.alloc(MAX_REQUEST_BYTES + 1, 97),
       });
       expect(big.status).toBe(413);
-      // The bucket held 3 tokens: the fourth request is throttled.
+      const bigEvent = await fetch(`${api.url}/webhooks/github`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: `"${'a'.repeat(7_000_000)}"`,
+      });
+      expect(bigEvent.status).toBe(413);
       expect((await fetch(`${api.url}/webhooks/github`, { method: 'POST', body: 'x' })).status).toBe(429);
       expect(reports).toEqual([
         {
@@ -722,9 +730,18 @@ describe('what the operator and the client see of each request', () => {
           outcomeLogged: false,
         },
         { source: 'stripe', statusCode: 413, latencyMs: 0, bytes: MAX_REQUEST_BYTES + 1, requestId: '' },
+        {
+          source: 'github',
+          statusCode: 413,
+          latencyMs: 0,
+          bytes: 7_000_002,
+          requestId: expect.any(String),
+        },
         { source: 'github', statusCode: 429, latencyMs: 0, bytes: 0, requestId: '' },
       ]);
+      // The latency is the function's share of the round trip the client saw.
       expect(reports[0]?.latencyMs).toBeGreaterThanOrEqual(0);
+      expect(reports[0]?.latencyMs).toBeLessThanOrEqual(roundTrip);
     } finally {
       await api.close();
     }
@@ -776,15 +793,19 @@ describe('what the operator and the client see of each request', () => {
     const reached = new Promise<void>((resolve) => {
       started = resolve;
     });
+    let calls = 0;
     const api = await startHttpApi({
       port: 0,
       invokeIngest: async () => {
-        started();
-        await invoking;
+        calls += 1;
+        if (calls > 1) {
+          started();
+          await invoking;
+        }
         return ok({ statusCode: 202, body: '{}' });
       },
     });
-    const before = await fetch(`${api.url}/other`);
+    const before = await fetch(`${api.url}/webhooks/github`, { method: 'POST', body: 'x' });
     expect(before.headers.get('connection')).toBe('keep-alive');
     const pending = fetch(`${api.url}/webhooks/github`, { method: 'POST', body: 'x' });
     await reached;
