@@ -278,6 +278,10 @@ describe('one-time schedules as the producer uses them', () => {
       },
     ],
     [
+      'a date that does not exist',
+      { ScheduleExpression: 'at(2026-13-01T00:00:00)', Target: { Arn: QUEUE_ARN, Input: 'x' } },
+    ],
+    [
       'a target that is not a local queue',
       { ScheduleExpression: 'at(2026-06-02T00:00:00)', Target: { Arn: 'arn:x' } },
     ],
@@ -440,6 +444,41 @@ describe('one-time schedules as the producer uses them', () => {
       expect(failures).toEqual(['job-1: emulator busy', 'job-1: emulator busy']);
       expect(sqs.sent.map((s) => s.body)).toEqual(['job-1']);
       await waitFor(() => savedNames().length === 0, 5_000, 'job-1 removed once sent');
+    } finally {
+      await scheduler.stop();
+    }
+  });
+
+  it('keeps and reports a saved schedule whose queue is no longer local, sending it nowhere', async () => {
+    dataDir = mkdtempSync(join(tmpdir(), 'hookline-one-time-'));
+    const gone = 'arn:aws:sqs:us-east-1:000000000000:OneTime-removed';
+    const saved: OneTimeScheduleRecord[] = [
+      {
+        name: 'job-1',
+        groupName: 'default',
+        expression: 'at(2026-06-01T00:00:30)',
+        dueAt: Date.parse('2026-06-01T00:00:30Z'),
+        targetArn: gone,
+        input: 'job-1',
+      },
+    ];
+    writeFileSync(join(dataDir, SCHEDULES_FILE), JSON.stringify(saved));
+    const sqs = flakySqs(0);
+    const failures: string[] = [];
+    const scheduler = await startOneTimeScheduler({
+      sqs: sqs.sqs,
+      queueUrlsByArn: { [QUEUE_ARN]: QUEUE_URL },
+      dataDir,
+      region: 'us-east-1',
+      now: () => Date.parse('2026-06-02T00:00:00Z'),
+      tickMs: 3_600_000,
+      onError: (s, error) => failures.push(`${s.name}: ${(error as Error).message}`),
+    });
+    try {
+      await waitFor(() => failures.length > 0, 5_000, 'the failure reported');
+      expect(failures).toEqual([`job-1: target ${gone} is no longer a local queue`]);
+      expect(sqs.calls()).toBe(0);
+      expect(savedNames()).toEqual(['job-1']);
     } finally {
       await scheduler.stop();
     }
