@@ -346,6 +346,16 @@ describe('scheduler firing times (fake clock)', () => {
     stop();
   });
 
+  it('fires a slot the clock lands on exactly once, and none of the slots it jumped past', async () => {
+    vi.useFakeTimers({ now: new Date('2026-01-01T00:00:00Z') });
+    const { ids, stop } = runSchedule('rate(1 hour)');
+    vi.setSystemTime(new Date('2026-01-01T03:00:00Z'));
+    // The first timer ends one interval later, at 04:00:00 exactly: a slot.
+    await vi.advanceTimersByTimeAsync(3_600_000);
+    expect(ids).toEqual(['job:2026-01-01T04:00:00Z']);
+    stop();
+  });
+
   it('fires nothing more once stopped, whatever the kind of schedule', async () => {
     vi.useFakeTimers({ now: new Date('2026-01-01T00:00:00Z') });
     const ids: string[] = [];
