@@ -127,6 +127,26 @@ describe('one-time job schedules saved in a data directory', () => {
 });
 
 describe('the one-time scheduler stand-in', () => {
+  it('listens on 127.0.0.1 only: another loopback address is refused', async () => {
+    dataDir = mkdtempSync(join(tmpdir(), 'hookline-one-time-'));
+    const scheduler = await startOneTimeScheduler({
+      sqs: heldSqs().sqs,
+      queueUrlsByArn: { [QUEUE_ARN]: QUEUE_URL },
+      region: 'us-east-1',
+    });
+    try {
+      const other = scheduler.url.replace('127.0.0.1', '127.0.0.2');
+      const error = await fetch(`${other}/schedules/x`).then(
+        () => undefined,
+        (e: { cause?: { code?: string } }) => e.cause?.code,
+      );
+      expect(error).toBe('ECONNREFUSED');
+      expect((await fetch(`${scheduler.url}/schedules/x`)).status).toBe(404);
+    } finally {
+      await scheduler.stop();
+    }
+  });
+
   it('refuses a schedule a web page posts, so no page the developer visits can send to a local queue', async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'hookline-one-time-'));
     const held = heldSqs();
@@ -197,6 +217,7 @@ describe('one-time schedules as the producer uses them', () => {
       });
       expect(again.status).toBe(409);
       expect(again.headers.get('x-amzn-errortype')).toBe('ConflictException');
+      expect(await again.json()).toEqual({ Message: 'Schedule job-1 already exists.' });
       expect(scheduler.list()).toMatchObject([{ name: 'job-1', input: 'job-1' }]);
       const otherGroup = await request(scheduler.url, 'POST', '/schedules/job-1', {
         GroupName: 'jobs',
@@ -207,6 +228,9 @@ describe('one-time schedules as the producer uses them', () => {
       expect((await otherGroup.json()) as unknown).toEqual({
         ScheduleArn: 'arn:aws:scheduler:us-east-1:000000000000:schedule/jobs/job-1',
       });
+      // The producer deletes a job's schedule in its group: that one goes, the default group's stays.
+      expect((await request(scheduler.url, 'DELETE', '/schedules/job-1?groupName=jobs')).status).toBe(200);
+      expect(scheduler.list()).toMatchObject([{ name: 'job-1', groupName: 'default', input: 'job-1' }]);
     } finally {
       await scheduler.stop();
     }
@@ -219,6 +243,7 @@ describe('one-time schedules as the producer uses them', () => {
     const scheduler = await startOneTimeScheduler({
       sqs: sqs.sqs,
       queueUrlsByArn: { [QUEUE_ARN]: QUEUE_URL },
+      dataDir,
       region: 'us-east-1',
       now: () => now,
       tickMs: 10,
@@ -247,6 +272,8 @@ describe('one-time schedules as the producer uses them', () => {
       expect([update.status, update.headers.get('x-amzn-errortype')]).toEqual([405, 'ValidationException']);
       expect(scheduler.list()).toMatchObject([{ name: 'job-1', expression: 'at(2026-06-01T00:00:30)' }]);
       expect((await request(scheduler.url, 'DELETE', '/schedules/job-1')).status).toBe(200);
+      // Deleted from the file too: a restart does not bring it back.
+      expect(savedNames()).toEqual([]);
       now = Date.parse('2026-06-01T00:01:00Z');
       for (const method of ['GET', 'DELETE']) {
         const gone = await request(scheduler.url, method, '/schedules/job-1');

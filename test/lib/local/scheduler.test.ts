@@ -162,6 +162,8 @@ describe('every expression the shared parser accepts runs locally', () => {
       '2027-01-01T00:00:00.000Z',
       '2030-01-01T00:00:00.000Z',
     ]);
+    // An increment of two digits too: 1970 + 4 x 15 = 2030.
+    expect(nextRuns('cron(0 0 1 1 ? */15)', from, 1)).toEqual(['2030-01-01T00:00:00.000Z']);
   });
 });
 
