@@ -278,20 +278,23 @@ function send(res: ServerResponse, response: HttpResponse, closing = false): voi
  * early would destroy the socket, and the client, still writing, would see a reset instead of the 413. Reading
  * stops at the drain limit (`size` then exceeds it).
  */
-function readBody(req: IncomingMessage): Promise<{ chunks: Buffer[]; size: number }> {
+function readBody(req: IncomingMessage): Promise<{ chunks: Buffer[]; size: number; tooLarge: boolean }> {
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
-    let size = Number(req.headers['content-length'] ?? 0) > MAX_REQUEST_BYTES ? MAX_REQUEST_BYTES + 1 : 0;
+    // A declared length past the limit is refused whatever arrives; nothing of it is kept meanwhile.
+    const declaredTooLarge = Number(req.headers['content-length'] ?? 0) > MAX_REQUEST_BYTES;
+    let size = 0;
     let settled = false;
     const done = () => {
       if (settled) return;
       settled = true;
       req.off('data', onData);
-      resolve({ chunks: size > MAX_REQUEST_BYTES ? [] : chunks, size });
+      const tooLarge = declaredTooLarge || size > MAX_REQUEST_BYTES;
+      resolve({ chunks: tooLarge ? [] : chunks, size, tooLarge });
     };
     const onData = (chunk: Buffer) => {
       size += chunk.length;
-      if (size <= MAX_REQUEST_BYTES) chunks.push(chunk);
+      if (!declaredTooLarge && size <= MAX_REQUEST_BYTES) chunks.push(chunk);
       if (size > MAX_DRAIN_BYTES) {
         req.pause();
         done();
@@ -442,8 +445,8 @@ class LocalHttpApi {
       this.reject(res, 429, 'Too Many Requests', { source, bytes: 0, requestId: '' });
       return;
     }
-    const { chunks, size } = await readBody(req);
-    if (size > MAX_REQUEST_BYTES) {
+    const { chunks, size, tooLarge } = await readBody(req);
+    if (tooLarge) {
       this.tooLarge(req, res, size);
       this.options.onRequest?.({ source, statusCode: 413, latencyMs: 0, bytes: size, requestId: '' });
       return;

@@ -272,10 +272,16 @@ export function atExpressionTime(expression: string, timezone = 'UTC'): number |
 export async function startOneTimeScheduler(options: OneTimeSchedulerOptions): Promise<OneTimeScheduler> {
   const store = new ScheduleStore(options);
   const server = createServer((req, res) => {
-    readBody(req).then(
-      (body) => answer(res, store.handle(req.method ?? 'GET', req.url ?? '/', body)),
-      () => answer(res, schedulerError(400, 'ValidationException', 'unreadable request')),
-    );
+    readBody(req)
+      .then(
+        (body) => answer(res, store.handle(req.method ?? 'GET', req.url ?? '/', body)),
+        () => answer(res, schedulerError(400, 'ValidationException', 'unreadable request')),
+      )
+      // A fault of the stand-in (the schedules file cannot be written) answers this request, rather than
+      // ending local mode with an unhandled rejection.
+      .catch((error: unknown) => {
+        if (!res.headersSent) answer(res, schedulerError(500, 'InternalServerException', String(error)));
+      });
   });
   // A page in the developer's browser must not create schedules (each would send its input to a local queue).
   gateToLoopbackCallers(server, 'the scheduler stand-in');
@@ -353,7 +359,12 @@ class ScheduleStore {
   handle(method: string, url: string, body: string): SchedulerAnswer {
     const match = SCHEDULE_PATH.exec(url);
     if (!match) return schedulerError(404, 'ResourceNotFoundException', `no route ${method} ${url}`);
-    const name = decodeURIComponent(match[1] ?? '');
+    let name: string;
+    try {
+      name = decodeURIComponent(match[1] ?? '');
+    } catch {
+      return schedulerError(400, 'ValidationException', `malformed schedule name ${match[1]}`);
+    }
     const query = new URLSearchParams(match[2] ?? '');
     if (method === 'POST') return this.create(name, body);
     const key = scheduleKey(query.get('groupName') ?? 'default', name);
@@ -442,19 +453,22 @@ class ScheduleStore {
     for (const [key, schedule] of this.#schedules) {
       if (schedule.dueAt > now || this.#sending.has(schedule)) continue;
       this.#sending.add(schedule);
-      const firing = this.fire(schedule).then(
-        () => {
-          this.#sending.delete(schedule);
-          // Deleted or replaced meanwhile: that change stands.
-          if (this.#schedules.get(key) === schedule) this.#schedules.delete(key);
-          this.save();
-          this.options.onFire?.(schedule);
-        },
-        (error: unknown) => {
-          this.#sending.delete(schedule);
-          this.options.onError?.(schedule, error);
-        },
-      );
+      const firing = this.fire(schedule)
+        .then(
+          () => {
+            this.#sending.delete(schedule);
+            // Deleted or replaced meanwhile: that change stands.
+            if (this.#schedules.get(key) === schedule) this.#schedules.delete(key);
+            this.save();
+            this.options.onFire?.(schedule);
+          },
+          (error: unknown) => {
+            this.#sending.delete(schedule);
+            this.options.onError?.(schedule, error);
+          },
+        )
+        // Sent, but the file still holds it (sent again at the next start): reported, never an unhandled rejection.
+        .catch((error: unknown) => this.options.onError?.(schedule, error));
       this.#firing.add(firing);
       void firing.finally(() => this.#firing.delete(firing));
     }

@@ -1,4 +1,5 @@
-import { request } from 'node:http';
+import { createServer, request } from 'node:http';
+import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_WEBHOOK_BODY_BYTES } from '../../../lambda/shared/request-limits';
 import { EventJournal } from '../../../lib/local/event-journal';
@@ -7,11 +8,13 @@ import {
   buildHttpApiEvent,
   type HttpApi,
   isTextContentType,
+  listenOrPortInUse,
   MAX_REQUEST_BYTES,
   PortInUseError,
   requestTime,
   startHttpApi,
   toHttpResponse,
+  type WebhookRequestReport,
 } from '../../../lib/local/http-api';
 
 /**
@@ -65,7 +68,7 @@ describe('buildHttpApiEvent', () => {
     const event = buildHttpApiEvent(
       {
         method: 'POST',
-        url: '/webhooks/github?constructor=1&__proto__=2&toString=3&toString=4',
+        url: '/webhooks/github?constructor=1&__proto__=2&toString=3&toString=4&flag&bad=%E0%A4%A',
         rawHeaders: ['Constructor', 'x', '__proto__', 'y', 'hasOwnProperty', 'z'],
         body: Buffer.from('{}'),
         sourceIp: '127.0.0.1',
@@ -84,6 +87,11 @@ describe('buildHttpApiEvent', () => {
     expect(
       ['constructor', '__proto__', 'toString'].map((name) => own(event.queryStringParameters, name)),
     ).toEqual(['1', '2', '3,4']);
+    // A parameter without a value, and one whose escape is malformed, arrive as sent rather than failing the request.
+    expect([own(event.queryStringParameters, 'flag'), own(event.queryStringParameters, 'bad')]).toEqual([
+      '',
+      '%E0%A4%A',
+    ]);
   });
 
   it('builds the exact payload format 2.0 event', () => {
@@ -202,6 +210,8 @@ describe('buildHttpApiEvent', () => {
     ['application/x-www-form-urlencoded', false],
     ['application/octet-stream', false],
     ['image/png', false],
+    // Only the media type counts, not a parameter naming another type.
+    ['multipart/related; type="application/json"', false],
     [undefined, false],
   ])('content type %s is text: %s', (contentType, text) => {
     expect(isTextContentType(contentType)).toBe(text);
@@ -209,6 +219,10 @@ describe('buildHttpApiEvent', () => {
 
   it('formats requestContext.time like API Gateway', () => {
     expect(requestTime(new Date(Date.UTC(2026, 0, 2, 3, 4, 5)))).toBe('02/Jan/2026:03:04:05 +0000');
+    const months = Array.from({ length: 12 }, (_, m) =>
+      requestTime(new Date(Date.UTC(2026, m, 1))).slice(3, 6),
+    );
+    expect(months.join(' ')).toBe('Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec');
   });
 });
 
@@ -326,6 +340,8 @@ describe('startHttpApi', () => {
       ['POST', '/other'],
       ['GET', '/webhooks'],
       ['POST', '/webhooks/a/b'],
+      ['POST', '/x/webhooks/github'],
+      ['POST', '/_hookline/consumers/events/pause/now'],
     ] as const) {
       const response = await fetch(`${api.url}${path}`, { method });
       expect(response.status).toBe(404);
@@ -395,6 +411,38 @@ describe('startHttpApi', () => {
     }
   });
 
+  it('answers 413 to a client that keeps sending past 64 MB, then disconnects it', async () => {
+    const total = 100 * 1024 * 1024;
+    const before = invoked.length;
+    const { status, sent } = await new Promise<{ status: number; sent: number }>((resolve) => {
+      let status = 0;
+      let sent = 0;
+      const req = request(`${api.url}/webhooks/github`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/octet-stream', 'content-length': String(total) },
+      });
+      req.on('response', (res) => {
+        status = res.statusCode ?? 0;
+        res.resume();
+      });
+      // The cut shows as a reset or a broken pipe while this client is still writing.
+      req.on('error', () => {});
+      req.on('close', () => resolve({ status, sent }));
+      const chunk = Buffer.alloc(1024 * 1024, 97);
+      const write = () => {
+        while (sent < total && !req.destroyed) {
+          sent += chunk.length;
+          if (!req.write(chunk)) return void req.once('drain', write);
+        }
+        if (!req.destroyed) req.end();
+      };
+      write();
+    });
+    expect(status).toBe(413);
+    expect(sent).toBeLessThan(total);
+    expect(invoked.length).toBe(before);
+  });
+
   it('throttles like the API stage: a full bucket takes burstLimit requests, the rest get 429', async () => {
     const throttled = await startHttpApi({
       port: 0,
@@ -423,7 +471,42 @@ describe('startHttpApi', () => {
     expect(paused).toBe(true);
     const resume = await fetch(`${api.url}/_hookline/consumers/events/resume`, { method: 'POST' });
     expect(await resume.json()).toEqual({ consumer: 'events', state: 'Enabled' });
-    expect((await fetch(`${api.url}/_hookline/consumers/nope/pause`, { method: 'POST' })).status).toBe(404);
+    const unknown = await fetch(`${api.url}/_hookline/consumers/nope/pause`, { method: 'POST' });
+    expect([unknown.status, await unknown.json()]).toEqual([404, { message: 'unknown consumer "nope"' }]);
+  });
+
+  it('changes nothing and serves nothing on a control route called with the wrong method', async () => {
+    for (const [method, path] of [
+      ['GET', '/_hookline/consumers/events/pause'],
+      ['POST', '/_hookline/status'],
+      ['POST', '/_hookline/events'],
+      ['POST', '/_hookline/queues'],
+    ] as const) {
+      const response = await fetch(`${api.url}${path}`, { method });
+      expect([method, path, response.status, await response.json()]).toEqual([
+        method,
+        path,
+        404,
+        { message: 'Not Found' },
+      ]);
+    }
+    expect(paused).toBe(false);
+  });
+
+  it('has no control routes without a control API: 404, never an error', async () => {
+    const bare = await startHttpApi({ port: 0, invokeIngest: async () => ok(null) });
+    try {
+      for (const [method, path] of [
+        ['GET', '/_hookline/status'],
+        ['GET', '/_hookline/queues'],
+        ['POST', '/_hookline/archive/flush'],
+      ] as const) {
+        const response = await fetch(`${bare.url}${path}`, { method });
+        expect([path, response.status, await response.json()]).toEqual([path, 404, { message: 'Not Found' }]);
+      }
+    } finally {
+      await bare.close();
+    }
   });
 
   it('serves the queue status, and a 503 naming the cause when the emulators cannot answer', async () => {
@@ -543,6 +626,9 @@ describe('the jobs route (POST /jobs/{queue})', () => {
         expect(response.status).toBe(404);
         expect(await response.json()).toEqual({ message: 'Not Found' });
       }
+      for (const path of ['/jobs/reports/extra', '/x/jobs/reports']) {
+        expect((await fetch(`${api.url}${path}`, { method: 'POST', body: '{}' })).status).toBe(404);
+      }
       expect(jobs).toHaveLength(1);
       expect(ingest).toEqual([]);
     } finally {
@@ -566,5 +652,245 @@ describe('the jobs route (POST /jobs/{queue})', () => {
     } finally {
       await api.close();
     }
+  });
+});
+
+describe('what the operator and the client see of each request', () => {
+  it('answers a value without a statusCode as a 200 JSON body, and a statusCode that is not a number as 500', () => {
+    expect(toHttpResponse(ok(42))).toEqual({
+      statusCode: 200,
+      headers: { 'content-type': 'application/json' },
+      cookies: [],
+      body: Buffer.from('42'),
+    });
+    expect(toHttpResponse(ok({ statusCode: 204 }))).toEqual({
+      statusCode: 204,
+      headers: {},
+      cookies: [],
+      body: Buffer.alloc(0),
+    });
+    const malformed = toHttpResponse(ok({ statusCode: '202', body: '{"id":"1"}' }));
+    expect([malformed.statusCode, JSON.parse(malformed.body.toString())]).toEqual([
+      500,
+      { message: 'Internal Server Error' },
+    ]);
+  });
+
+  it('reports each request with its status, size and request id, and whether the function logged the outcome', async () => {
+    const reports: WebhookRequestReport[] = [];
+    let result: InvokeResult = ok({ statusCode: 202, body: '{}' });
+    const api = await startHttpApi({
+      port: 0,
+      // Four tokens, refilled once a day: the fifth request is throttled however slow the machine.
+      throttle: { rateLimit: 1 / 86_400, burstLimit: 4 },
+      invokeIngest: async () => result,
+      onRequest: (report) => reports.push(report),
+    });
+    try {
+      result = { ...ok({ statusCode: 202, body: '{}' }), outcomeLines: 1 };
+      const sent = performance.now();
+      const queued = await fetch(`${api.url}/webhooks/github`, { method: 'POST', body: 'abc' });
+      const roundTrip = performance.now() - sent;
+      result = {
+        ok: false,
+        kind: 'error',
+        error: { errorType: 'TypeError', errorMessage: 'boom' },
+        durationMs: 1,
+        coldStart: false,
+      };
+      expect((await fetch(`${api.url}/webhooks/github`, { method: 'POST', body: 'x' })).status).toBe(500);
+      const big = await fetch(`${api.url}/webhooks/stripe`, {
+        method: 'POST',
+        body: Buffer.alloc(MAX_REQUEST_BYTES + 1, 97),
+      });
+      expect(big.status).toBe(413);
+      const bigEvent = await fetch(`${api.url}/webhooks/github`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: `"${'a'.repeat(7_000_000)}"`,
+      });
+      expect(bigEvent.status).toBe(413);
+      expect((await fetch(`${api.url}/webhooks/github`, { method: 'POST', body: 'x' })).status).toBe(429);
+      expect(reports).toEqual([
+        {
+          source: 'github',
+          statusCode: 202,
+          latencyMs: expect.any(Number),
+          bytes: 3,
+          requestId: queued.headers.get('apigw-requestid'),
+          outcomeLogged: true,
+        },
+        {
+          source: 'github',
+          statusCode: 500,
+          latencyMs: expect.any(Number),
+          bytes: 1,
+          requestId: expect.any(String),
+          error: 'TypeError: boom',
+          outcomeLogged: false,
+        },
+        { source: 'stripe', statusCode: 413, latencyMs: 0, bytes: MAX_REQUEST_BYTES + 1, requestId: '' },
+        {
+          source: 'github',
+          statusCode: 413,
+          latencyMs: 0,
+          bytes: 7_000_002,
+          requestId: expect.any(String),
+        },
+        { source: 'github', statusCode: 429, latencyMs: 0, bytes: 0, requestId: '' },
+      ]);
+      // The latency is the function's share of the round trip the client saw.
+      expect(reports[0]?.latencyMs).toBeGreaterThanOrEqual(0);
+      expect(reports[0]?.latencyMs).toBeLessThanOrEqual(roundTrip);
+    } finally {
+      await api.close();
+    }
+  });
+
+  it("turns the function's cookies into set-cookie headers, and answers API Gateway's own errors as JSON", async () => {
+    const api = await startHttpApi({
+      port: 0,
+      invokeIngest: async () => ok({ statusCode: 200, cookies: ['a=1', 'b=2; Path=/'], body: '' }),
+    });
+    try {
+      const withCookies = await fetch(`${api.url}/webhooks/github`, { method: 'POST', body: 'x' });
+      expect(withCookies.headers.getSetCookie()).toEqual(['a=1', 'b=2; Path=/']);
+      const notFound = await fetch(`${api.url}/other`);
+      expect(notFound.status).toBe(404);
+      expect(notFound.headers.get('content-type')).toBe('application/json');
+      expect(notFound.headers.getSetCookie()).toEqual([]);
+    } finally {
+      await api.close();
+    }
+  });
+
+  it('answers 500 and reports the cause when the function cannot be invoked at all', async () => {
+    const reports: WebhookRequestReport[] = [];
+    const api = await startHttpApi({
+      port: 0,
+      invokeIngest: async () => {
+        throw new Error('sandbox pool closed');
+      },
+      onRequest: (report) => reports.push(report),
+    });
+    try {
+      const response = await fetch(`${api.url}/webhooks/github`, { method: 'POST', body: 'x' });
+      expect([response.status, await response.json()]).toEqual([500, { message: 'Internal Server Error' }]);
+      expect(reports).toEqual([
+        { source: '', statusCode: 500, latencyMs: 0, bytes: 0, requestId: '', error: 'sandbox pool closed' },
+      ]);
+    } finally {
+      await api.close();
+    }
+  });
+
+  it('stops accepting on close, and lets a request in flight finish with its answer first', async () => {
+    let release: () => void = () => {};
+    const invoking = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let started: () => void = () => {};
+    const reached = new Promise<void>((resolve) => {
+      started = resolve;
+    });
+    let calls = 0;
+    const api = await startHttpApi({
+      port: 0,
+      invokeIngest: async () => {
+        calls += 1;
+        if (calls > 1) {
+          started();
+          await invoking;
+        }
+        return ok({ statusCode: 202, body: '{}' });
+      },
+    });
+    const before = await fetch(`${api.url}/webhooks/github`, { method: 'POST', body: 'x' });
+    expect(before.headers.get('connection')).toBe('keep-alive');
+    const pending = fetch(`${api.url}/webhooks/github`, { method: 'POST', body: 'x' });
+    await reached;
+    expect(api.inFlight).toBe(1);
+    let closed = false;
+    const closing = api.close().then(() => {
+      closed = true;
+    });
+    await expect(fetch(`${api.url}/other`)).rejects.toThrow();
+    expect(closed).toBe(false);
+    release();
+    const answer = await pending;
+    expect(answer.status).toBe(202);
+    expect(answer.headers.get('connection')).toBe('close');
+    await closing;
+    expect(api.inFlight).toBe(0);
+  });
+
+  it("names the API as local mode's, its own address standing for a Host the client did not send", async () => {
+    const events: { requestContext: { apiId: string; accountId: string; domainName: string } }[] = [];
+    const api = await startHttpApi({
+      port: 0,
+      invokeIngest: async (event) => {
+        events.push(event);
+        return ok({ statusCode: 202, body: '' });
+      },
+    });
+    try {
+      // HTTP/1.0 needs no Host header (node's client always sends one, so speak it by hand).
+      const head = await new Promise<string>((resolve, reject) => {
+        const socket = connect(api.port, '127.0.0.1', () =>
+          socket.end('POST /webhooks/github HTTP/1.0\r\ncontent-length: 1\r\n\r\nx'),
+        );
+        const parts: Buffer[] = [];
+        socket.on('data', (c: Buffer) => parts.push(c));
+        socket.on('end', () => resolve(Buffer.concat(parts).toString()));
+        socket.on('error', reject);
+      });
+      const status = Number(head.split(' ')[1]);
+      expect(status).toBe(202);
+      expect(events[0]?.requestContext).toMatchObject({
+        apiId: 'local',
+        accountId: '000000000000',
+        domainName: `127.0.0.1:${api.port}`,
+      });
+    } finally {
+      await api.close();
+    }
+  });
+
+  it('tells a foreign caller of the control API why it is refused', async () => {
+    const api = await startHttpApi({
+      port: 0,
+      invokeIngest: async () => ok(null),
+      control: { status: () => ({}), setConsumerEnabled: () => 'Enabled' },
+    });
+    try {
+      const answer = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+        const req = request(
+          `${api.url}/_hookline/status`,
+          { headers: { host: `rebound.example:${api.port}` } },
+          (res) => {
+            const parts: Buffer[] = [];
+            res.on('data', (c: Buffer) => parts.push(c));
+            res.on('end', () =>
+              resolve({ status: res.statusCode ?? 0, body: Buffer.concat(parts).toString() }),
+            );
+          },
+        );
+        req.on('error', reject);
+        req.end();
+      });
+      expect(answer.status).toBe(403);
+      expect(JSON.parse(answer.body)).toEqual({
+        message: "local mode's control API answers only to its loopback address",
+      });
+    } finally {
+      await api.close();
+    }
+  });
+
+  it('passes a listen error other than a taken port through, rather than blaming the port', async () => {
+    const server = createServer();
+    const error = await listenOrPortInUse(server, 0, '192.0.2.1').catch((e: unknown) => e);
+    expect(error).not.toBeInstanceOf(PortInUseError);
+    expect((error as NodeJS.ErrnoException).code).toBe('EADDRNOTAVAIL');
   });
 });

@@ -4,7 +4,11 @@
  */
 import { describe, expect, it } from 'vitest';
 import { producerQueuesOf } from '../../../lambda/shared/producer-config';
-import { localProducerQueues } from '../../../lib/local/jobs-endpoint';
+import {
+  localJobsEnvironment,
+  localJobsTokenOrigin,
+  localProducerQueues,
+} from '../../../lib/local/jobs-endpoint';
 import type { LocalQueue, LocalTopology } from '../../../lib/local/topology';
 import { exampleResolved } from '../../helpers/cdk';
 
@@ -50,5 +54,37 @@ describe("local mode's jobs endpoint queues", () => {
     expect(() => localProducerQueues(config, endpoint, topologyOf([events, elsewhere]))).toThrow(
       /queue http:\/\/127\.0\.0\.1:5931\/000000000000\/Hookline-orders\.fifo .* is not where hookline's functions would look/,
     );
+  });
+});
+
+describe("local mode's jobs endpoint token", () => {
+  const topology = {
+    ...topologyOf([
+      emulated('events', 'Hookline-events', false),
+      emulated('orders', 'Hookline-orders.fifo', true),
+    ]),
+    resources: { dedupeTableName: 'Hookline-dedupe', payloadBucketName: 'hookline-payloads' },
+  } as unknown as LocalTopology;
+  const environment = (env: Record<string, string | undefined>) =>
+    localJobsEnvironment(config, endpoint, topology, 'http://127.0.0.1:4100', env);
+
+  it('reads the token from HOOKLINE_JOBS_TOKEN as an env: secret, and points the producer at the scheduler stand-in', () => {
+    const variables = environment({ HOOKLINE_JOBS_TOKEN: 'from-env' });
+    expect(variables.HOOKLINE_JOBS_TOKEN).toBe('from-env');
+    expect(JSON.parse(variables.HOOKLINE_JOBS_ENDPOINT ?? '')).toMatchObject({
+      tokenSecretId: 'env:HOOKLINE_JOBS_TOKEN',
+    });
+    expect(variables.AWS_ENDPOINT_URL_SCHEDULER).toBe('http://127.0.0.1:4100');
+    expect(JSON.parse(variables.HOOKLINE_PRODUCER ?? '')).toMatchObject({
+      scheduler: { namePrefix: expect.any(String) },
+    });
+    expect(localJobsTokenOrigin({ HOOKLINE_JOBS_TOKEN: 'from-env' })).toBe('from HOOKLINE_JOBS_TOKEN');
+  });
+
+  it('falls back to the documented development token when the variable is unset or empty, never an empty token', () => {
+    for (const env of [{}, { HOOKLINE_JOBS_TOKEN: '' }]) {
+      expect(environment(env).HOOKLINE_JOBS_TOKEN).toBe('dev-jobs-token');
+      expect(localJobsTokenOrigin(env)).toBe('dev default "dev-jobs-token"');
+    }
   });
 });

@@ -127,6 +127,26 @@ describe('one-time job schedules saved in a data directory', () => {
 });
 
 describe('the one-time scheduler stand-in', () => {
+  it('listens on 127.0.0.1 only: another loopback address is refused', async () => {
+    dataDir = mkdtempSync(join(tmpdir(), 'hookline-one-time-'));
+    const scheduler = await startOneTimeScheduler({
+      sqs: heldSqs().sqs,
+      queueUrlsByArn: { [QUEUE_ARN]: QUEUE_URL },
+      region: 'us-east-1',
+    });
+    try {
+      const other = scheduler.url.replace('127.0.0.1', '127.0.0.2');
+      const error = await fetch(`${other}/schedules/x`).then(
+        () => undefined,
+        (e: { cause?: { code?: string } }) => e.cause?.code,
+      );
+      expect(error).toBe('ECONNREFUSED');
+      expect((await fetch(`${scheduler.url}/schedules/x`)).status).toBe(404);
+    } finally {
+      await scheduler.stop();
+    }
+  });
+
   it('refuses a schedule a web page posts, so no page the developer visits can send to a local queue', async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'hookline-one-time-'));
     const held = heldSqs();
@@ -197,6 +217,7 @@ describe('one-time schedules as the producer uses them', () => {
       });
       expect(again.status).toBe(409);
       expect(again.headers.get('x-amzn-errortype')).toBe('ConflictException');
+      expect(await again.json()).toEqual({ Message: 'Schedule job-1 already exists.' });
       expect(scheduler.list()).toMatchObject([{ name: 'job-1', input: 'job-1' }]);
       const otherGroup = await request(scheduler.url, 'POST', '/schedules/job-1', {
         GroupName: 'jobs',
@@ -207,6 +228,9 @@ describe('one-time schedules as the producer uses them', () => {
       expect((await otherGroup.json()) as unknown).toEqual({
         ScheduleArn: 'arn:aws:scheduler:us-east-1:000000000000:schedule/jobs/job-1',
       });
+      // The producer deletes a job's schedule in its group: that one goes, the default group's stays.
+      expect((await request(scheduler.url, 'DELETE', '/schedules/job-1?groupName=jobs')).status).toBe(200);
+      expect(scheduler.list()).toMatchObject([{ name: 'job-1', groupName: 'default', input: 'job-1' }]);
     } finally {
       await scheduler.stop();
     }
@@ -219,14 +243,37 @@ describe('one-time schedules as the producer uses them', () => {
     const scheduler = await startOneTimeScheduler({
       sqs: sqs.sqs,
       queueUrlsByArn: { [QUEUE_ARN]: QUEUE_URL },
+      dataDir,
       region: 'us-east-1',
       now: () => now,
       tickMs: 10,
     });
     try {
       expect(await create(scheduler.url, 'job-1', '2026-06-01T00:00:30')).toBe(200);
-      expect((await request(scheduler.url, 'GET', '/schedules/job-1')).status).toBe(200);
+      const held = await request(scheduler.url, 'GET', '/schedules/job-1');
+      expect([held.status, await held.json()]).toEqual([
+        200,
+        {
+          Name: 'job-1',
+          GroupName: 'default',
+          Arn: 'arn:aws:scheduler:us-east-1:000000000000:schedule/default/job-1',
+          ScheduleExpression: 'at(2026-06-01T00:00:30)',
+          ScheduleExpressionTimezone: 'UTC',
+          ActionAfterCompletion: 'DELETE',
+          State: 'ENABLED',
+          FlexibleTimeWindow: { Mode: 'OFF' },
+          Target: { Arn: QUEUE_ARN, Input: 'job-1', RoleArn: 'arn:aws:iam::000000000000:role/local' },
+        },
+      ]);
+      // UpdateSchedule is not emulated: refused, and the schedule stays as it was.
+      const update = await request(scheduler.url, 'PUT', '/schedules/job-1', {
+        ScheduleExpression: 'at(2026-06-01T00:00:10)',
+      });
+      expect([update.status, update.headers.get('x-amzn-errortype')]).toEqual([405, 'ValidationException']);
+      expect(scheduler.list()).toMatchObject([{ name: 'job-1', expression: 'at(2026-06-01T00:00:30)' }]);
       expect((await request(scheduler.url, 'DELETE', '/schedules/job-1')).status).toBe(200);
+      // Deleted from the file too: a restart does not bring it back.
+      expect(savedNames()).toEqual([]);
       now = Date.parse('2026-06-01T00:01:00Z');
       for (const method of ['GET', 'DELETE']) {
         const gone = await request(scheduler.url, method, '/schedules/job-1');
@@ -258,6 +305,10 @@ describe('one-time schedules as the producer uses them', () => {
       },
     ],
     [
+      'a date that does not exist',
+      { ScheduleExpression: 'at(2026-13-01T00:00:00)', Target: { Arn: QUEUE_ARN, Input: 'x' } },
+    ],
+    [
       'a target that is not a local queue',
       { ScheduleExpression: 'at(2026-06-02T00:00:00)', Target: { Arn: 'arn:x' } },
     ],
@@ -281,6 +332,88 @@ describe('one-time schedules as the producer uses them', () => {
       expect(scheduler.list()).toEqual([]);
       const elsewhere = await request(scheduler.url, 'POST', '/other', {});
       expect(elsewhere.status).toBe(404);
+    } finally {
+      await scheduler.stop();
+    }
+  });
+
+  it('answers a malformed schedule name with ValidationException and keeps serving', async () => {
+    dataDir = mkdtempSync(join(tmpdir(), 'hookline-one-time-'));
+    const scheduler = await startOneTimeScheduler({
+      sqs: flakySqs(0).sqs,
+      queueUrlsByArn: { [QUEUE_ARN]: QUEUE_URL },
+      region: 'us-east-1',
+      now: () => Date.parse('2026-06-01T00:00:00Z'),
+    });
+    try {
+      for (const method of ['GET', 'DELETE', 'POST']) {
+        const body =
+          method === 'POST'
+            ? { ScheduleExpression: 'at(2026-06-02T00:00:00)', Target: { Arn: QUEUE_ARN, Input: 'x' } }
+            : undefined;
+        const response = await request(scheduler.url, method, '/schedules/job%E0%A4%A', body);
+        expect([method, response.status, response.headers.get('x-amzn-errortype')]).toEqual([
+          method,
+          400,
+          'ValidationException',
+        ]);
+      }
+      expect(scheduler.list()).toEqual([]);
+      expect(await create(scheduler.url, 'job-1', '2026-06-02T00:00:00')).toBe(200);
+    } finally {
+      await scheduler.stop();
+    }
+  });
+
+  it('reports a schedules file it cannot write after a send, rather than ending local mode', async () => {
+    dataDir = mkdtempSync(join(tmpdir(), 'hookline-one-time-'));
+    let now = Date.parse('2026-06-01T00:00:00Z');
+    const sqs = flakySqs(0);
+    const failures: string[] = [];
+    const scheduler = await startOneTimeScheduler({
+      sqs: sqs.sqs,
+      queueUrlsByArn: { [QUEUE_ARN]: QUEUE_URL },
+      dataDir,
+      region: 'us-east-1',
+      now: () => now,
+      tickMs: 10,
+      onError: (s, error) => failures.push(`${s.name}: ${(error as NodeJS.ErrnoException).code}`),
+    });
+    try {
+      expect(await create(scheduler.url, 'job-1', '2026-06-01T00:00:30')).toBe(200);
+      rmSync(dataDir, { recursive: true, force: true });
+      writeFileSync(dataDir, '');
+      now = Date.parse('2026-06-01T00:01:00Z');
+      await waitFor(() => failures.length > 0, 5_000, 'the failed save reported');
+      expect(sqs.sent.map((s) => s.body)).toEqual(['job-1']);
+      expect(failures[0]).toMatch(/^job-1: E/);
+    } finally {
+      await scheduler.stop();
+    }
+  });
+
+  it('answers 500 when the schedules file cannot be written, and keeps serving', async () => {
+    dataDir = mkdtempSync(join(tmpdir(), 'hookline-one-time-'));
+    const scheduler = await startOneTimeScheduler({
+      sqs: flakySqs(0).sqs,
+      queueUrlsByArn: { [QUEUE_ARN]: QUEUE_URL },
+      dataDir,
+      region: 'us-east-1',
+      now: () => Date.parse('2026-06-01T00:00:00Z'),
+    });
+    try {
+      // A file where the data directory was: nothing can be written there.
+      rmSync(dataDir, { recursive: true, force: true });
+      writeFileSync(dataDir, '');
+      const failed = await request(scheduler.url, 'POST', '/schedules/job-1', {
+        ScheduleExpression: 'at(2026-06-02T00:00:00)',
+        Target: { Arn: QUEUE_ARN, Input: 'x' },
+      });
+      expect([failed.status, failed.headers.get('x-amzn-errortype')]).toEqual([
+        500,
+        'InternalServerException',
+      ]);
+      expect((await request(scheduler.url, 'GET', '/schedules/other')).status).toBe(404);
     } finally {
       await scheduler.stop();
     }
@@ -338,6 +471,41 @@ describe('one-time schedules as the producer uses them', () => {
       expect(failures).toEqual(['job-1: emulator busy', 'job-1: emulator busy']);
       expect(sqs.sent.map((s) => s.body)).toEqual(['job-1']);
       await waitFor(() => savedNames().length === 0, 5_000, 'job-1 removed once sent');
+    } finally {
+      await scheduler.stop();
+    }
+  });
+
+  it('keeps and reports a saved schedule whose queue is no longer local, sending it nowhere', async () => {
+    dataDir = mkdtempSync(join(tmpdir(), 'hookline-one-time-'));
+    const gone = 'arn:aws:sqs:us-east-1:000000000000:OneTime-removed';
+    const saved: OneTimeScheduleRecord[] = [
+      {
+        name: 'job-1',
+        groupName: 'default',
+        expression: 'at(2026-06-01T00:00:30)',
+        dueAt: Date.parse('2026-06-01T00:00:30Z'),
+        targetArn: gone,
+        input: 'job-1',
+      },
+    ];
+    writeFileSync(join(dataDir, SCHEDULES_FILE), JSON.stringify(saved));
+    const sqs = flakySqs(0);
+    const failures: string[] = [];
+    const scheduler = await startOneTimeScheduler({
+      sqs: sqs.sqs,
+      queueUrlsByArn: { [QUEUE_ARN]: QUEUE_URL },
+      dataDir,
+      region: 'us-east-1',
+      now: () => Date.parse('2026-06-02T00:00:00Z'),
+      tickMs: 3_600_000,
+      onError: (s, error) => failures.push(`${s.name}: ${(error as Error).message}`),
+    });
+    try {
+      await waitFor(() => failures.length > 0, 5_000, 'the failure reported');
+      expect(failures).toEqual([`job-1: target ${gone} is no longer a local queue`]);
+      expect(sqs.calls()).toBe(0);
+      expect(savedNames()).toEqual(['job-1']);
     } finally {
       await scheduler.stop();
     }

@@ -162,6 +162,8 @@ describe('every expression the shared parser accepts runs locally', () => {
       '2027-01-01T00:00:00.000Z',
       '2030-01-01T00:00:00.000Z',
     ]);
+    // An increment of two digits too: 1970 + 4 x 15 = 2030.
+    expect(nextRuns('cron(0 0 1 1 ? */15)', from, 1)).toEqual(['2030-01-01T00:00:00.000Z']);
   });
 });
 
@@ -341,6 +343,16 @@ describe('scheduler firing times (fake clock)', () => {
     vi.useFakeTimers({ now: new Date('2026-01-01T00:00:00Z') });
     const { ids, stop } = runSchedule('rate(1 hour)');
     vi.setSystemTime(new Date('2026-01-01T03:30:00Z'));
+    await vi.advanceTimersByTimeAsync(3_600_000);
+    expect(ids).toEqual(['job:2026-01-01T04:00:00Z']);
+    stop();
+  });
+
+  it('fires a slot the clock lands on exactly once, and none of the slots it jumped past', async () => {
+    vi.useFakeTimers({ now: new Date('2026-01-01T00:00:00Z') });
+    const { ids, stop } = runSchedule('rate(1 hour)');
+    vi.setSystemTime(new Date('2026-01-01T03:00:00Z'));
+    // The first timer ends one interval later, at 04:00:00 exactly: a slot.
     await vi.advanceTimersByTimeAsync(3_600_000);
     expect(ids).toEqual(['job:2026-01-01T04:00:00Z']);
     stop();
