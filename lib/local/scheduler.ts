@@ -342,6 +342,8 @@ class ScheduleStore {
   readonly #firing = new Set<Promise<void>>();
   /** Schedules whose message is being sent: still saved, not sent twice. */
   readonly #sending = new Set<OneTimeScheduleRecord>();
+  /** The reason last reported for each schedule whose sends are failing (WeakMap: a deleted one is forgotten). */
+  readonly #failing = new WeakMap<OneTimeScheduleRecord, string>();
   readonly #file: string | undefined;
 
   constructor(private readonly options: OneTimeSchedulerOptions) {
@@ -457,6 +459,7 @@ class ScheduleStore {
         .then(
           () => {
             this.#sending.delete(schedule);
+            this.#failing.delete(schedule);
             // Deleted or replaced meanwhile: that change stands.
             if (this.#schedules.get(key) === schedule) this.#schedules.delete(key);
             this.save();
@@ -464,7 +467,7 @@ class ScheduleStore {
           },
           (error: unknown) => {
             this.#sending.delete(schedule);
-            this.options.onError?.(schedule, error);
+            this.reportFailedSend(schedule, error);
           },
         )
         // Sent, but the file still holds it (sent again at the next start): reported, never an unhandled rejection.
@@ -472,6 +475,17 @@ class ScheduleStore {
       this.#firing.add(firing);
       void firing.finally(() => this.#firing.delete(firing));
     }
+  }
+
+  /**
+   * Reports a failed send when the schedule starts failing, or fails for another reason: a send is tried again
+   * every tick, and a queue that stays unreachable must not print the same line several times a second.
+   */
+  private reportFailedSend(schedule: OneTimeScheduleRecord, error: unknown): void {
+    const reason = error instanceof Error ? error.message : String(error);
+    if (this.#failing.get(schedule) === reason) return;
+    this.#failing.set(schedule, reason);
+    this.options.onError?.(schedule, error);
   }
 
   private async fire(schedule: OneTimeScheduleRecord): Promise<void> {

@@ -178,7 +178,8 @@ describe('the one-time scheduler stand-in', () => {
 
 describe('one-time schedules as the producer uses them', () => {
   /** An SQS client that fails its first `failures` sends, then records each message. */
-  function flakySqs(failures: number) {
+  /** An SQS client whose first `failures` sends throw, each with its `reasons` entry ('emulator busy' by default). */
+  function flakySqs(failures: number, reasons: readonly string[] = []) {
     const sent: { body: string; groupId?: string; dedupeId?: string }[] = [];
     let calls = 0;
     const sqs = {
@@ -186,7 +187,7 @@ describe('one-time schedules as the producer uses them', () => {
         input: { MessageBody?: string; MessageGroupId?: string; MessageDeduplicationId?: string };
       }) => {
         calls += 1;
-        if (calls <= failures) throw new Error('emulator busy');
+        if (calls <= failures) throw new Error(reasons[calls - 1] ?? 'emulator busy');
         sent.push({
           body: command.input.MessageBody ?? '',
           ...(command.input.MessageGroupId ? { groupId: command.input.MessageGroupId } : {}),
@@ -452,9 +453,15 @@ describe('one-time schedules as the producer uses them', () => {
     }
   });
 
-  it('tries a failed send again on the next tick, keeping the schedule until it is sent', async () => {
+  it('tries a failed send again on the next tick, keeping the schedule until it is sent, and reports each new reason once', async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'hookline-one-time-'));
-    const sqs = flakySqs(2);
+    const sqs = flakySqs(5, [
+      'emulator busy',
+      'emulator busy',
+      'emulator busy',
+      'access denied',
+      'access denied',
+    ]);
     const failures: string[] = [];
     const scheduler = await startOneTimeScheduler({
       sqs: sqs.sqs,
@@ -468,7 +475,8 @@ describe('one-time schedules as the producer uses them', () => {
     try {
       expect(await create(scheduler.url, 'job-1', '2026-06-01T00:00:30')).toBe(200);
       await waitFor(() => sqs.sent.length > 0, 5_000, 'job-1 sent');
-      expect(failures).toEqual(['job-1: emulator busy', 'job-1: emulator busy']);
+      expect(sqs.calls()).toBe(6);
+      expect(failures).toEqual(['job-1: emulator busy', 'job-1: access denied']);
       expect(sqs.sent.map((s) => s.body)).toEqual(['job-1']);
       await waitFor(() => savedNames().length === 0, 5_000, 'job-1 removed once sent');
     } finally {
