@@ -132,6 +132,16 @@ describe('the ingest function configuration, as the function reads it', () => {
     expect(custom.secretCacheSeconds).toBe(120);
   });
 
+  it('keeps a configured header list of the default length that differs in one header, and leaves the defaults out of the variable', () => {
+    const sameLength = [...DEFAULT_KEEP_HEADERS.slice(0, -1), 'x-request-id'];
+    expect(ingestOf(pipelineConfig({ ingest: { keepHeaders: sameLength } })).keepHeaders).toEqual(sameLength);
+    const variable = ingestRuntimeConfig(
+      pipelineConfig({ ingest: { keepHeaders: [...DEFAULT_KEEP_HEADERS] } }),
+      resources(),
+    );
+    expect(variable).not.toHaveProperty('keepHeaders');
+  });
+
   it('refuses resources without the queue location or a routed queue name, naming what is missing', () => {
     expect(() => ingestRuntimeConfig(pipelineConfig(), resources({ location: undefined }))).toThrow(
       'no queue location',
