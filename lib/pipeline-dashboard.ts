@@ -347,7 +347,6 @@ export class PipelineDashboard extends Construct {
     }
   }
 
-  /** Fair queues: the quiet tenants' backlog and oldest message, and how many tenants SQS treats as noisy. */
   /**
    * Charts a further dead-letter queue with the others, on the depth graph and on the "Dead-lettered now" tile,
    * also one made after the dashboard (e.g. by a grant): the dashboard's body is rendered at synthesis, so a
@@ -383,6 +382,7 @@ export class PipelineDashboard extends Construct {
     return this.#deadLetterGraph;
   }
 
+  /** Fair queues: the quiet tenants' backlog and oldest message, and how many tenants SQS treats as noisy. */
   private addFairnessRow(queues: readonly DashboardQueue[], period: Duration): void {
     const fair = queues.filter((q) => q.fair);
     if (fair.length === 0) return;
