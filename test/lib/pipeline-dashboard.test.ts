@@ -29,9 +29,12 @@ function fixture() {
 }
 
 /** The dashboard body with every token resolved to a readable placeholder. */
-function dashboardBody(props: (f: ReturnType<typeof fixture>) => PipelineDashboardProps): string {
+function dashboardBody(
+  props: (f: ReturnType<typeof fixture>) => PipelineDashboardProps,
+  after: (dashboard: PipelineDashboard, f: ReturnType<typeof fixture>) => void = () => undefined,
+): string {
   const f = fixture();
-  new PipelineDashboard(f.stack, 'Dashboard', props(f));
+  after(new PipelineDashboard(f.stack, 'Dashboard', props(f)), f);
   const template = Template.fromStack(f.stack);
   const dashboards = Object.values(template.findResources('AWS::CloudWatch::Dashboard'));
   expect(dashboards).toHaveLength(1);
@@ -126,6 +129,166 @@ describe('PipelineDashboard', () => {
     expect(body).toContain('MetricName=\\"Retried\\" service=\\"events\\"\', \'Sum\', 300))');
     expect(body).not.toContain("'Sum', 60))");
     expect(dashboardBody((f) => ({ queues: f.queues }))).toContain('"period":60');
+  });
+});
+
+describe('PipelineDashboard series', () => {
+  type Widget = { type: string; properties: Record<string, unknown> };
+  /** Each series of a widget as metric name, label, statistic and period (a search expression: its text). */
+  const seriesOf = (widget: Widget | undefined, axis: 'left' | 'right' = 'left') =>
+    ((widget?.properties.metrics ?? []) as unknown[][])
+      .filter((m) => {
+        const options = m.at(-1) as { yAxis?: string };
+        return (options.yAxis ?? 'left') === axis;
+      })
+      .map((m) => {
+        const options = m.at(-1) as { label?: string; stat?: string; period?: number; expression?: string };
+        return options.expression !== undefined
+          ? { expression: options.expression, label: options.label }
+          : { metric: m[1], label: options.label, stat: options.stat, period: options.period };
+      });
+
+  function widgets() {
+    const body = dashboardBody((f) => ({
+      queues: f.queues,
+      ingestFunction: f.ingest,
+      jobsFunction: f.queues[0]?.consumer,
+      extraDeadLetterQueues: [{ label: 'schedule DLQ', queue: new sqs.Queue(f.stack, 'ScheduleDlq') }],
+      // Neither CDK's default period (5 minutes) nor the dashboard's (1 minute).
+      period: Duration.minutes(2),
+    }));
+    const all = widgetsOf(body) as Widget[];
+    const titled = (title: string) => all.filter((w) => w.properties.title === title);
+    return { all, titled, one: (title: string) => titled(title)[0] };
+  }
+
+  it("reads each queue's depth and age as its maximum over the dashboard's period, labelled by queue", () => {
+    const { one } = widgets();
+    for (const [title, metric] of [
+      ['Queue depth (visible messages)', 'ApproximateNumberOfMessagesVisible'],
+      ['Age of oldest message (seconds)', 'ApproximateAgeOfOldestMessage'],
+    ] as const) {
+      expect(seriesOf(one(title)), title).toEqual(
+        ['events', 'orders'].map((label) => ({ metric, label, stat: 'Maximum', period: 120 })),
+      );
+    }
+  });
+
+  it('shows every dead-letter queue, the extra ones too, once on the depth graph and once on the tile', () => {
+    const { titled } = widgets();
+    expect(titled('Dead-letter queue depth')).toHaveLength(1);
+    expect(titled('Dead-lettered now')).toHaveLength(1);
+    const labels = ['events DLQ', 'orders DLQ', 'schedule DLQ'];
+    expect(seriesOf(titled('Dead-letter queue depth')[0])).toEqual(
+      labels.map((label) => ({
+        metric: 'ApproximateNumberOfMessagesVisible',
+        label,
+        stat: 'Maximum',
+        period: 120,
+      })),
+    );
+    expect(seriesOf(titled('Dead-lettered now')[0]).map((s) => s.label)).toEqual([
+      'events',
+      'orders',
+      'schedule DLQ',
+    ]);
+  });
+
+  it("charts each consumer's p50 and p99 duration, errors and throttles over the dashboard's period", () => {
+    const { one } = widgets();
+    expect(seriesOf(one('Consumer duration (p50 / p99 ms)'))).toEqual(
+      ['events', 'orders'].flatMap((q) => [
+        { metric: 'Duration', label: `${q} p50`, stat: 'p50', period: 120 },
+        { metric: 'Duration', label: `${q} p99`, stat: 'p99', period: 120 },
+      ]),
+    );
+    expect(seriesOf(one('Consumer errors and throttles'))).toEqual(
+      ['events', 'orders'].flatMap((q) => [
+        { metric: 'Errors', label: `${q} errors`, stat: 'Sum', period: 120 },
+        { metric: 'Throttles', label: `${q} throttles`, stat: 'Sum', period: 120 },
+      ]),
+    );
+  });
+
+  it('charts the ingest and jobs endpoint functions: invocations, errors and throttles, with p99 duration on the right', () => {
+    const { one } = widgets();
+    for (const title of ['Ingest function', 'Jobs endpoint function (POST /jobs)']) {
+      expect(
+        seriesOf(one(title)).map((s) => [s.metric, s.period]),
+        title,
+      ).toEqual([
+        ['Invocations', 120],
+        ['Errors', 120],
+        ['Throttles', 120],
+      ]);
+      expect(seriesOf(one(title), 'right'), title).toEqual([
+        { metric: 'Duration', label: 'Duration p99', stat: 'p99', period: 120 },
+      ]);
+    }
+  });
+
+  it('stacks the ingest outcomes and sums each EMF count over its varying dimensions', () => {
+    const { one } = widgets();
+    const outcomes = one('Ingest outcomes (requests)');
+    expect(outcomes?.properties.stacked).toBe(true);
+    expect(seriesOf(outcomes).map((s) => s.label)).toEqual([
+      'Accepted',
+      'Duplicate',
+      'Ignored',
+      'Rejected',
+      'Failed (503)',
+    ]);
+    expect(seriesOf(outcomes).at(-1)?.expression).toBe(
+      `SUM(SEARCH('{"Hookline/Test",reason,service} MetricName="Failed" service="ingest"', 'Sum', 120))`,
+    );
+    expect(seriesOf(one('Records retried (handed back with backoff)'))[0]).toEqual({
+      expression: `SUM(SEARCH('{"Hookline/Test",service,type} MetricName="Retried" service="events"', 'Sum', 120))`,
+      label: 'events',
+    });
+    expect(seriesOf(one('Records dead-lettered by the consumers'))[1]?.expression).toContain(
+      '{"Hookline/Test",service,type} MetricName="DeadLettered" service="orders"',
+    );
+  });
+
+  it('adds a dead-letter queue charted after it was made to the same graph and tile', () => {
+    const body = dashboardBody(
+      (f) => ({ queues: f.queues }),
+      (dashboard, f) =>
+        dashboard.chartDeadLetterQueue({ label: 'job schedules DLQ', queue: new sqs.Queue(f.stack, 'Late') }),
+    );
+    const all = widgetsOf(body) as Widget[];
+    const graphs = all.filter((w) => w.properties.title === 'Dead-letter queue depth');
+    const tiles = all.filter((w) => w.properties.title === 'Dead-lettered now');
+    expect(graphs).toHaveLength(1);
+    expect(tiles).toHaveLength(1);
+    expect(seriesOf(graphs[0]).map((s) => s.label)).toEqual([
+      'events DLQ',
+      'orders DLQ',
+      'job schedules DLQ',
+    ]);
+    expect(seriesOf(tiles[0]).map((s) => s.label)).toEqual(['events', 'orders', 'job schedules DLQ']);
+  });
+
+  it('accepts only the periods CloudWatch accepts', () => {
+    const problemsFor = (period: Duration) =>
+      validateDashboardProps({ queues: [], ingestFunction: {} as never, period }).map((p) => p.path);
+    for (const ok of [
+      Duration.seconds(1),
+      Duration.seconds(5),
+      Duration.seconds(10),
+      Duration.seconds(30),
+      Duration.minutes(1),
+      Duration.minutes(2),
+    ])
+      expect(problemsFor(ok), ok.toString()).toEqual([]);
+    for (const bad of [
+      Duration.seconds(2),
+      Duration.seconds(45),
+      Duration.seconds(90),
+      Duration.millis(1500),
+      Duration.seconds(0),
+    ])
+      expect(problemsFor(bad), bad.toString()).toEqual(['period']);
   });
 });
 
