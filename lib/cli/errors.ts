@@ -23,6 +23,15 @@ export class BackendError extends CliError {
   }
 }
 
+/**
+ * An error as one line: an expected failure is its message, anything else keeps its name (`ThrottlingException:
+ * ...`, `TypeError: ...`) so that it is recognisable.
+ */
+export function errorLine(error: unknown): string {
+  if (error instanceof CliError) return error.message;
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}
+
 /** What the command was talking to, so an AWS error can be explained in the operator's terms. */
 export interface ErrorContext {
   /** `local mode` or `stack Hookline in us-east-1`. */

@@ -36,7 +36,7 @@ import {
   SCHEDULER_DEAD_LETTER_ATTRIBUTES,
   SCHEDULER_TARGET_ATTRIBUTE,
 } from './dead-letters';
-import { CliError, explainError, isUnsupportedAction } from './errors';
+import { CliError, errorLine, explainError, isUnsupportedAction } from './errors';
 import {
   type DeadLetterQueueTarget,
   deadLetterQueueOf,
@@ -450,11 +450,6 @@ const NOT_SELECTED = 'that stays in the DLQ (group order is kept): select that o
  * group while that one is held, so only the batch it came in needs this).
  */
 const NOT_TAKEN = 'that SQS did not take, so it stays in the DLQ (group order is kept): redrive them again';
-
-/** An error as the one line a failure reason or `stoppedBy` gives: its name and message. */
-function errorLine(error: unknown): string {
-  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-}
 
 /**
  * A FIFO batch as sends that each carry at most one message of a group, in order: SQS may take some entries of a

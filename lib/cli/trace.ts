@@ -24,7 +24,7 @@ import { JOB_SOURCE } from '../../lambda/shared/job';
 import { enqueuedState, type JobState, type JobStatus } from '../../lambda/shared/job-record';
 import { parseJournal } from '../local/journal';
 import type { Backend } from './backend';
-import { CliError, explainError } from './errors';
+import { CliError, errorLine, explainError } from './errors';
 import type { JobRecordLookup } from './jobs';
 import { JOB_SCHEDULES, type StackTarget, type Target } from './target';
 
@@ -625,9 +625,8 @@ async function readRecord(
   try {
     return { lookup: await readJob(id) };
   } catch (error) {
-    const why = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
     return {
-      unread: `the job's record could not be read (${why}): its enqueue, due time and state are not shown`,
+      unread: `the job's record could not be read (${errorLine(error)}): its enqueue, due time and state are not shown`,
     };
   }
 }

@@ -4,7 +4,7 @@
  * the same {@link Output} the terminal uses, so progress bars become progress fields.
  */
 import { randomUUID } from 'node:crypto';
-import { CliError } from '../cli/errors';
+import { CliError, errorLine } from '../cli/errors';
 import type { Output } from '../cli/output';
 
 export type JobState = 'running' | 'done' | 'failed';
@@ -65,12 +65,6 @@ export function discardOutput(): Output {
     startedAt: '',
     finishedAt: null,
   });
-}
-
-/** A one-line message for an error; bugs keep their name so they are recognisable. */
-export function errorLine(error: unknown): string {
-  if (error instanceof CliError) return error.message;
-  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }
 
 /** The jobs of one console run; finished ones are kept (the newest 50) so the page can show their results. */

@@ -9,7 +9,7 @@ import { CREDENTIAL_HEADERS, senderFor } from '../../lambda/shared/senders';
 import { timeOption } from '../cli/archive';
 import type { Backend } from '../cli/backend';
 import { setConsumerEnabled } from '../cli/consumers';
-import { CliError } from '../cli/errors';
+import { CliError, errorLine } from '../cli/errors';
 import { type FailedShowResult, failedList, failedShow } from '../cli/failed';
 import type { Output } from '../cli/output';
 import { purge } from '../cli/purge';
@@ -23,7 +23,7 @@ import { sourceNeedsSecret, sourceRuntimeConfig } from '../runtime-wiring';
 import { Activity, type EventFilter, type RateSeries } from './activity';
 import { queueRatesFromCloudWatch } from './cloudwatch-rates';
 import type { EventFeed, FeedEvent } from './feed';
-import { discardOutput, errorLine, type Job, Jobs } from './jobs';
+import { discardOutput, type Job, Jobs } from './jobs';
 
 /**
  * A replay as the page asks for it, with the flags of `hookline replay`: one source, a window of receipt times

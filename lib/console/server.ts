@@ -4,10 +4,10 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { BackendError, CliError } from '../cli/errors';
+import { BackendError, CliError, errorLine } from '../cli/errors';
 import type { EventFilter } from './activity';
 import type { ConsoleAssets } from './assets';
-import { errorLine } from './jobs';
+
 import type { ConsoleOperations, ReplayRequest } from './operations';
 import { checkRequest, SECURITY_HEADERS, TOKEN_HEADER, tokenCookie } from './security';
 

@@ -3,8 +3,8 @@
  * ends them.
  */
 import { describe, expect, it } from 'vitest';
-import { CliError } from '../../lib/cli/errors';
-import { errorLine, type Job, Jobs, jobOutput } from '../../lib/console/jobs';
+import { CliError, errorLine } from '../../lib/cli/errors';
+import { type Job, Jobs, jobOutput } from '../../lib/console/jobs';
 
 /** Work that runs until the test settles it. */
 function pending() {
