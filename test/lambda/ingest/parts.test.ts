@@ -162,6 +162,7 @@ describe('normalize helpers', () => {
   it('sanitizeType replaces characters SQS refuses and never returns empty', () => {
     expect(sanitizeType('a\u0000b')).toBe('a_b');
     expect(sanitizeType('')).toBe('unknown');
+    expect(sanitizeType(undefined)).toBe('unknown');
     expect(sanitizeType('x'.repeat(300))).toHaveLength(256);
   });
 });
