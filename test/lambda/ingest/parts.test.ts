@@ -66,6 +66,9 @@ describe('secrets', () => {
     expect(() => parseSecretValue('{"secrets":[" ", ""]}')).toThrow(/no non-blank string/);
     expect(parseSecretValue('{"secrets":[" ", "new"]}')).toEqual(['new']);
   });
+  it('keeps the string secrets of a rotation list that also holds other values, rather than failing every request', () => {
+    expect(parseSecretValue('{"secrets":[null, 7, "new", {"k":"v"}, "old"]}')).toEqual(['new', 'old']);
+  });
   it('refuses a JSON object that is not the rotation form instead of using its text as the key', async () => {
     for (const value of ['{"stripe":"whsec_abc"}', '{"secrets":"whsec_abc"}', ' {"SecretString":"x"}']) {
       expect(() => parseSecretValue(value), value).toThrow(/JSON object without a "secrets" list/);
@@ -98,9 +101,10 @@ describe('secrets', () => {
     expect(await load('env:MY_SECRET')).toEqual(['s1']);
     const [a, b] = await Promise.all([load('arn:x'), load('arn:x')]);
     expect([a, b, fetches]).toEqual([['v1'], ['v1'], 1]);
-    clock = 59_000;
+    clock = 59_999;
     expect(await load('arn:x')).toEqual(['v1']);
-    clock = 61_000;
+    // Cached for exactly the TTL: a rotated secret is read again from the moment it is over.
+    clock = 60_000;
     expect(await load('arn:x')).toEqual(['v2']);
   });
   it('failures are SecretUnavailableError and are not cached', async () => {
@@ -158,6 +162,7 @@ describe('normalize helpers', () => {
   it('sanitizeType replaces characters SQS refuses and never returns empty', () => {
     expect(sanitizeType('a\u0000b')).toBe('a_b');
     expect(sanitizeType('')).toBe('unknown');
+    expect(sanitizeType(undefined)).toBe('unknown');
     expect(sanitizeType('x'.repeat(300))).toHaveLength(256);
   });
 });

@@ -107,6 +107,9 @@ describe('the webhook outcome log line', () => {
         reason: 'bad_signature',
         level: 'DEBUG',
         message: 'spoofed',
+        timestamp: 'spoofed',
+        service: 'spoofed',
+        xray_trace_id: 'spoofed',
       }),
     ) as Record<string, unknown>;
     expect(line).toEqual({
@@ -220,6 +223,17 @@ describe('the webhook outcome log line', () => {
       ['lambda-req-1', 'api-req-1', true],
       ['lambda-req-2', 'api-req-2', false],
     ]);
+  });
+
+  it('reports a cold start only in an on-demand environment, and the tenant id when the function is tenant-isolated', () => {
+    const lines = (initializationType: string) => {
+      const { telemetry, parsed } = telemetryWith({ initializationType });
+      telemetry.addContext({ ...lambdaContext('lambda-req-1'), tenantId: 'tenant-a' });
+      telemetry.info('webhook outcome', queued);
+      return parsed();
+    };
+    expect(lines('on-demand')[0]).toMatchObject({ cold_start: true, tenant_id: 'tenant-a' });
+    expect(lines('provisioned-concurrency')[0]).toMatchObject({ cold_start: false, tenant_id: 'tenant-a' });
   });
 
   it('drops the request keys after resetKeys and the Lambda fields without a Lambda context', () => {
@@ -417,6 +431,9 @@ describe('the EMF metrics document', () => {
     );
     expect(metricsDisabledByEnv({ POWERTOOLS_DEV: '1' })).toBe(true);
     expect(metricsDisabledByEnv({ POWERTOOLS_DEV: 'off' })).toBe(false);
+    for (const truthy of ['1', 'y', 'yes', 't', 'true', 'on', 'ON']) {
+      expect(metricsDisabledByEnv({ POWERTOOLS_METRICS_DISABLED: truthy }), truthy).toBe(true);
+    }
     for (const env of [{ POWERTOOLS_METRICS_DISABLED: 'true' }, { POWERTOOLS_DEV: 'true' }, {}]) {
       delete process.env.POWERTOOLS_METRICS_DISABLED;
       delete process.env.POWERTOOLS_DEV;
@@ -428,6 +445,28 @@ describe('the EMF metrics document', () => {
       });
       expect(metricsDisabledByEnv(process.env)).toBe(written.length === 0);
     }
+  });
+});
+
+describe('the default trace header', () => {
+  it('is the Lambda environment variable, read at each line, so each request carries its own trace id', () => {
+    const lines: string[] = [];
+    const telemetry = createTelemetry({
+      service: 'ingest',
+      namespace: 'Hookline',
+      infoEnabled: true,
+      metricsEnabled: true,
+      write: (line) => lines.push(line),
+      now: () => NOW,
+    });
+    process.env._X_AMZN_TRACE_ID = TRACE;
+    telemetry.info('webhook outcome', { outcome: 'queued', status: 202 });
+    process.env._X_AMZN_TRACE_ID = 'Root=1-00000000-000000000000000000000002';
+    telemetry.info('webhook outcome', { outcome: 'queued', status: 202 });
+    expect(lines.map((line) => (JSON.parse(line) as Record<string, unknown>).xray_trace_id)).toEqual([
+      '1-5759e988-bd862e3fe1be46a994272793',
+      '1-00000000-000000000000000000000002',
+    ]);
   });
 });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { fitEnvelope } from '../../../lambda/shared/claim-check';
+import { attributeBytes, fitEnvelope } from '../../../lambda/shared/claim-check';
 import { envelope } from '../consumer/fakes';
 
 describe('fitEnvelope', () => {
@@ -13,5 +13,13 @@ describe('fitEnvelope', () => {
     const atLimit = fitEnvelope(env, { ...options, inlineLimitBytes: size });
     expect(atLimit?.serialized).toBe(claimChecked?.serialized);
     expect(fitEnvelope(env, { ...options, inlineLimitBytes: size - 1 })).toBeUndefined();
+  });
+});
+
+describe('attributeBytes', () => {
+  it('counts each string attribute as SQS does: its name, its type ("String") and its value, in UTF-8 bytes', () => {
+    expect(attributeBytes({})).toBe(0);
+    // 'hookline.type' is 13 bytes, 'String' 6, 'é' 2 (UTF-8), 'x' 1.
+    expect(attributeBytes({ 'hookline.type': 'é', x: 'x' })).toBe(13 + 6 + 2 + (1 + 6 + 1));
   });
 });

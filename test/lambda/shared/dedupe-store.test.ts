@@ -29,9 +29,11 @@ useDedupeTable(table, (ready) => {
 /** A client that counts the store's calls by command; `returnsItem` makes a condition failure carry the record. */
 function countingClient(returnsItem: boolean) {
   const calls: string[] = [];
+  const inputs: Record<string, unknown>[] = [];
   const client = {
     async send(command: { constructor: { name: string }; input: Record<string, unknown> }) {
       calls.push(command.constructor.name);
+      inputs.push(command.input);
       try {
         return await dynalite.send(command as never);
       } catch (error) {
@@ -56,7 +58,7 @@ function countingClient(returnsItem: boolean) {
       }
     },
   } as unknown as DynamoDBClient;
-  return { client, calls };
+  return { client, calls, inputs };
 }
 
 function storeOn(client: DynamoDBClient, now: () => number): DedupeStore {
@@ -82,6 +84,8 @@ function setup(returnsItem: boolean) {
     setUp: storeOn(dynalite, time.now),
     store: storeOn(counted.client, time.now),
     calls: counted.calls,
+    inputs: counted.inputs,
+    client: counted.client,
   };
 }
 
@@ -96,7 +100,7 @@ describe.each([
   });
 
   it('answers a completed key as a duplicate', async () => {
-    const { key, setUp, store, calls } = setup(returnsItem);
+    const { key, setUp, store, calls, inputs } = setup(returnsItem);
     const first = await setUp.claim(key);
     if (first.status !== 'claimed') throw new Error(first.status);
     await setUp.complete(key, first.token);
@@ -104,6 +108,73 @@ describe.each([
     expect(calls).toEqual(
       returnsItem ? ['PutItemCommand'] : ['PutItemCommand', 'UpdateItemCommand', 'GetItemCommand'],
     );
+    // The fallback reads right after a write collided: only a consistent read is sure to see that write.
+    if (!returnsItem) expect(inputs[2]).toMatchObject({ ConsistentRead: true });
+  });
+
+  it('answers a lease in its last second as in progress, without a takeover DynamoDB would refuse', async () => {
+    const { time, key, setUp, store, calls } = setup(returnsItem);
+    await setUp.claim(key);
+    time.advance(LEASE_SECONDS);
+    expect(await store.claim(key)).toEqual({ status: 'in_progress' });
+    expect(calls).toEqual(
+      returnsItem ? ['PutItemCommand'] : ['PutItemCommand', 'UpdateItemCommand', 'GetItemCommand'],
+    );
+  });
+
+  it('takes over a lease that ran out in the last second of its window', async () => {
+    const { time, key, store, calls } = setup(returnsItem);
+    const shortWindow = createDynamoDedupeStore({
+      client: dynalite,
+      tableName: table,
+      ttlSeconds: LEASE_SECONDS + 5,
+      leaseSeconds: LEASE_SECONDS,
+      now: time.now,
+    });
+    const first = await shortWindow.claim(key);
+    if (first.status !== 'claimed') throw new Error(first.status);
+    // The record still stands (its TTL is not before now), so only a takeover can claim it.
+    time.advance(LEASE_SECONDS + 5);
+    expect(await store.claim(key)).toMatchObject({ status: 'claimed', generation: first.generation });
+    expect(calls).toEqual(['PutItemCommand', 'UpdateItemCommand']);
+  });
+
+  it('rejects with the error, not as a delivery in progress, when the claim fails for another reason than its condition', async () => {
+    const { key, store, client, calls } = setup(returnsItem);
+    const original = client.send.bind(client);
+    let failed = false;
+    client.send = (async (command: never) => {
+      if (!failed) {
+        failed = true;
+        calls.push('refused');
+        throw Object.assign(new Error('Rate of requests exceeds the allowed throughput'), {
+          name: 'ThrottlingException',
+        });
+      }
+      return original(command);
+    }) as never;
+    await expect(store.claim(key)).rejects.toThrow(/allowed throughput/);
+    expect(calls).toEqual(['refused']);
+  });
+
+  it('lets a former holder end its lease after a takeover without ending the lease of the new holder', async () => {
+    const { time, key, setUp, store } = setup(returnsItem);
+    const first = await setUp.claim(key);
+    if (first.status !== 'claimed') throw new Error(first.status);
+    time.advance(LEASE_SECONDS + 1);
+    expect(await store.claim(key)).toMatchObject({ status: 'claimed' });
+    await expect(setUp.release(key, first.token)).resolves.toBeUndefined();
+    expect(await setUp.claim(key)).toEqual({ status: 'in_progress' });
+  });
+
+  it('rejects a release the table fails to answer, so the caller can say the lease was not ended', async () => {
+    const { key, setUp, store, client } = setup(returnsItem);
+    const first = await setUp.claim(key);
+    if (first.status !== 'claimed') throw new Error(first.status);
+    client.send = (async () => {
+      throw Object.assign(new Error('internal server error'), { name: 'InternalServerError' });
+    }) as never;
+    await expect(store.release(key, first.token)).rejects.toThrow(/internal server error/);
   });
 
   it('answers a key whose lease is live as in progress', async () => {

@@ -10,6 +10,7 @@ import {
   ingestConfigOf,
   readIngestConfig,
 } from '../../../lambda/shared/ingest-config';
+import { SENDER_KEPT_HEADERS } from '../../../lambda/shared/senders';
 
 const commercial = {
   partition: 'aws',
@@ -128,5 +129,62 @@ describe('the ingest configuration derived from its variable', () => {
     expect(() => readIngestConfig({ HOOKLINE_INGEST_CONFIG: JSON.stringify(withoutWhere) })).toThrow(
       /HOOKLINE_INGEST_CONFIG is invalid at where: .*redeploy with a valid configuration/,
     );
+  });
+
+  it('keeps, read back from the variable, every setting the stack wrote: dedupe, claim check, archive, grouping, tenants and routes', () => {
+    const written = variable({
+      sources: { gh: { type: 'github', secretId: 'prod/github-webhook' } },
+      queues: {
+        bySource: { queue: 'a.fifo', grouping: { by: 'source' } },
+        byType: { queue: 'b.fifo', grouping: { by: 'type' } },
+        byPath: { queue: 'c.fifo', grouping: { by: 'path', path: 'customer.id' } },
+        fair: { queue: 'd', tenants: { gh: { by: 'header', header: 'x-shop' } } },
+      },
+      routes: [{ source: 'gh', type: 'push', queues: ['byType'], ignore: false }],
+      defaultRoute: { queues: ['bySource'] },
+      dedupe: { tableName: 'Hookline-dedupe', ttlSeconds: 259_200 },
+      payloads: { bucket: 'Hookline-payloads', inlineLimitBytes: 1_032_192 },
+      archive: { deliveryStream: 'Hookline-archive' },
+      keepHeaders: ['x-one'],
+      secretCacheSeconds: 120,
+    });
+    expect(readIngestConfig({ HOOKLINE_INGEST_CONFIG: JSON.stringify(written) })).toEqual(
+      ingestConfigOf(written),
+    );
+    expect(ingestConfigOf(written)).toMatchObject({
+      dedupe: { tableName: 'Hookline-dedupe', ttlSeconds: 259_200 },
+      payloads: { bucket: 'Hookline-payloads', inlineLimitBytes: 1_032_192 },
+      archive: { deliveryStream: 'Hookline-archive' },
+      secretCacheSeconds: 120,
+      routes: [{ source: 'gh', type: 'push', queues: ['byType'], ignore: false }],
+      queues: {
+        bySource: { grouping: { by: 'source' } },
+        byType: { grouping: { by: 'type' } },
+        byPath: { grouping: { by: 'path', path: 'customer.id' } },
+        fair: { tenants: { gh: { by: 'header', header: 'x-shop' } } },
+      },
+    });
+  });
+
+  it.each([
+    ['dedupe.ttlSeconds', { dedupe: { tableName: 't', ttlSeconds: 0 } }],
+    ['payloads.inlineLimitBytes', { payloads: { bucket: 'b', inlineLimitBytes: 1.5 } }],
+    ['archive.deliveryStream', { archive: { deliveryStream: '' } }],
+    ['secretCacheSeconds', { secretCacheSeconds: -1 }],
+    ['queues.q.grouping', { queues: { q: { queue: 'q.fifo', grouping: { by: 'path' } } } }],
+    ['queues.q.grouping', { queues: { q: { queue: 'q.fifo', grouping: { by: 'tenant' } } } }],
+    ['routes.0.queues.0', { routes: [{ queues: [''] }] }],
+  ])('refuses a bad %s, naming it and the fix', (path, overrides) => {
+    const written = { ...variable(), ...overrides };
+    expect(() => readIngestConfig({ HOOKLINE_INGEST_CONFIG: JSON.stringify(written) })).toThrow(
+      new RegExp(`HOOKLINE_INGEST_CONFIG is invalid at ${path.replaceAll('.', '\\.')}: .*redeploy`),
+    );
+  });
+
+  it("keeps by default the generic headers and every sender's event headers", () => {
+    expect(DEFAULT_KEEP_HEADERS).toEqual(
+      expect.arrayContaining(['content-type', 'user-agent', 'x-github-event']),
+    );
+    expect(DEFAULT_KEEP_HEADERS).toEqual(expect.arrayContaining([...SENDER_KEPT_HEADERS]));
   });
 });

@@ -7,9 +7,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { discoverProducer } from '../../../lambda/producer/discover';
-import { ProducerConfigError } from '../../../lambda/producer/producer';
+import { jobScheduleName, ProducerConfigError } from '../../../lambda/producer/producer';
 import type { LocalState } from '../../../lambda/shared/local-state';
 import {
+  jobScheduleNamePrefix,
   PRODUCER_CONFIG_ENV,
   PRODUCER_QUEUES_ENV,
   type ProducerQueuesVariable,
@@ -173,6 +174,20 @@ describe('where a producer finds its queues', () => {
     ]);
   });
 
+  it('reads every granted setting back as the stack wrote it: dedupe, claim check with its expiry, and scheduler', () => {
+    const settings = {
+      dedupe: { tableName: 'Hookline-dedupe', ttlSeconds: 259_200 },
+      payloads: { bucket: 'Hookline-payloads', inlineLimitBytes: 1_032_192, expirySeconds: 1_555_200 },
+      scheduler: {
+        namePrefix: 'Hookline-job-',
+        groupName: 'default',
+        deadLetterQueueArn: 'arn:aws:sqs:eu-west-1:123456789012:Hookline-schedules-dlq',
+      },
+    };
+    const env = { ...deployed, [PRODUCER_CONFIG_ENV]: JSON.stringify(settings) };
+    expect(discoverProducer({ env, local: false }).settings).toEqual(settings);
+  });
+
   it("says the granted settings' variable is invalid and to redeploy", () => {
     expect(() =>
       discoverProducer({ env: { ...deployed, [PRODUCER_CONFIG_ENV]: '{"dedupe":1}' }, local: false }),
@@ -232,5 +247,24 @@ describe('where a producer finds its queues', () => {
     expect(() => discoverProducer({ env: { HOOKLINE_STATE_DIR: broken } })).toThrow(
       /local mode state file .*local\.json is unreadable: restart local mode with npm start/,
     );
+  });
+});
+
+describe('one-time job schedule names', () => {
+  // EventBridge Scheduler takes names of 1 to 64 characters from [0-9a-zA-Z-_.].
+  const SCHEDULER_NAME = /^[0-9a-zA-Z_.-]{1,64}$/;
+
+  it('start with the stack name, cut to 24 characters, so the longest stack name leaves room for the job hash', () => {
+    const longest = `Hookline${'x'.repeat(120)}`;
+    expect(jobScheduleNamePrefix('Hookline')).toBe('Hookline-job-');
+    expect(jobScheduleNamePrefix(longest)).toBe(`${longest.slice(0, 24)}-job-`);
+    const name = jobScheduleName(jobScheduleNamePrefix(longest), 'order-1', 'generation-1');
+    expect(name).toMatch(SCHEDULER_NAME);
+    expect(name.length - jobScheduleNamePrefix(longest).length).toBeGreaterThanOrEqual(32);
+  });
+
+  it('write the characters Scheduler refuses in a local stack name as dashes', () => {
+    expect(jobScheduleNamePrefix('my app/dev:1')).toBe('my-app-dev-1-job-');
+    expect(jobScheduleName(jobScheduleNamePrefix('my app/dev:1'), 'order-1')).toMatch(SCHEDULER_NAME);
   });
 });
