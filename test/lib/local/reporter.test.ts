@@ -606,6 +606,8 @@ describe('batchEvents: what the event source mapping reports when the consumer c
         '    at handler (/app/lambda/consumers/events.ts:20:3)',
         '    at w (file:///app/.hookline/build/events/_runtime/function-worker.mjs:3:1076)',
         '    at MessagePort.<anonymous> (node:internal/per_context/messageport:23:28)',
+        // An anonymous function of Node's: V8 writes its location without parentheses.
+        '    at node:internal/event_target:1090:20',
       ].join('\n'),
     },
     durationMs: 12,
