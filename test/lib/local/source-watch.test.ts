@@ -86,6 +86,20 @@ describe('watchSourceFiles', () => {
   });
 });
 
+describe('watchSourceFiles stopped', () => {
+  it('reports nothing once stopped', async () => {
+    const file = join(folder(), 'consumer.ts');
+    writeFileSync(file, 'export const a = 1;');
+    const reported: string[] = [];
+    const stop = watchSourceFiles([file], (changed) => reported.push(changed));
+    stop();
+    const edited = eventSeen(file, 'change');
+    writeFileSync(file, 'export const a = 2;');
+    await edited;
+    expect(reported).toEqual([]);
+  });
+});
+
 describe('bundleSourceFiles', () => {
   it("lists the project's files from the bundle's source map, resolved from the bundle's folder, without packages", async () => {
     const dir = folder();
