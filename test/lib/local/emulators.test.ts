@@ -133,6 +133,8 @@ describe('startEmulators', () => {
       // The layout the README documents, which an upgrade must keep reading.
       expect(readdirSync(dataDir).sort()).toEqual(['dynalite', 'fauxqs', 'local-mode.lock']);
       await first.stop();
+      // Closed, not left open: SQLite folded its write-ahead log into the database file and removed it.
+      expect(readdirSync(join(dataDir, 'fauxqs'))).toEqual(['fauxqs.db']);
 
       const second = await startEmulators({ dataDir });
       const sqs2 = localSqsClient(second);
