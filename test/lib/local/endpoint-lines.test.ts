@@ -47,8 +47,12 @@ describe('local mode endpoint lines', () => {
   });
 
   it('signs its curl line for the GitHub source whatever its place, and prints none without one', () => {
-    const { github, ...others } = exampleConfig.sources;
-    const config = resolveConfig({ ...exampleConfig, sources: { ...others, repos: github }, routes: [] });
+    const { github: _, ...others } = exampleConfig.sources;
+    const config = resolveConfig({
+      ...exampleConfig,
+      sources: { ...others, repos: { type: 'github' } },
+      routes: [],
+    });
     const urls = {
       url: local.url,
       webhookUrls: Object.fromEntries(config.sources.map((s) => [s.name, `${local.url}/webhooks/${s.name}`])),
