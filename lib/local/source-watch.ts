@@ -36,30 +36,39 @@ function contentHash(path: string): string {
  * writes the same bytes is no change). Returns the function that stops watching.
  */
 export function watchSourceFiles(files: readonly string[], onChange: (file: string) => void): () => void {
-  const watchers = watchFiles(files, onChange);
+  const stops = [...new Set(files)].map((file) => watchFile(file, contentHash(file), onChange));
   return () => {
-    for (const watcher of watchers) watcher.close();
+    for (const stop of stops) stop();
   };
 }
 
-function watchFiles(files: readonly string[], onChange: (file: string) => void): FSWatcher[] {
-  const watchers: FSWatcher[] = [];
-  for (const file of new Set(files)) {
-    const started = contentHash(file);
-    let watcher: FSWatcher;
+/** Watches one path until its content differs from `started`; returns the function that stops watching. */
+function watchFile(file: string, started: string, onChange: (file: string) => void): () => void {
+  let current: FSWatcher | undefined;
+  const follow = (): void => {
     try {
-      watcher = watch(file, { persistent: false });
+      current = watch(file, { persistent: false });
     } catch {
-      continue;
+      // Not there to watch: a file missing from the start stays unwatched, one gone since then has changed.
+      current = undefined;
+      if (contentHash(file) !== started) onChange(file);
+      return;
     }
+    const watcher = current;
     watcher.on('change', () => {
-      // An editor that saves by renaming replaces the watched file: the hash of the path decides.
-      if (contentHash(file) === started) return;
+      if (current !== watcher) return;
       watcher.close();
-      onChange(file);
+      if (contentHash(file) !== started) {
+        current = undefined;
+        onChange(file);
+        return;
+      }
+      // An editor that saves by renaming may have put another file at the path, here with the same bytes: a
+      // watch keeps following the file it was opened on, which sees no later edit, so it opens the path again.
+      follow();
     });
     watcher.on('error', () => watcher.close());
-    watchers.push(watcher);
-  }
-  return watchers;
+  };
+  follow();
+  return () => current?.close();
 }

@@ -1,13 +1,18 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 
-// Local mode itself is exercised end to end in test/integration/local-start.test.ts; here only the order of the
-// ready line and the signal handlers matters, which a separate process can hit only by chance.
+// Local mode itself is exercised end to end in test/integration/local-start.test.ts; here only what `npm start`
+// does around it: the order of the ready line and the signal handlers, which a separate process can hit only by
+// chance, the lines it prints and the stop.
 const stop = vi.fn(async () => undefined);
-vi.mock('../../../lib/local/local-mode', () => ({
-  startLocalMode: async () => ({ url: 'http://127.0.0.1:1', webhookUrls: {}, stop }),
+const startLocalMode = vi.fn(async (_options: { watchFiles?: readonly string[] }) => ({
+  url: 'http://127.0.0.1:1',
+  webhookUrls: { github: 'http://127.0.0.1:1/webhooks/github' },
+  stop,
 }));
+vi.mock('../../../lib/local/local-mode', () => ({ startLocalMode }));
 
 const { runLocalMode } = await import('../../../lib/local/dev');
+const { configPath } = await import('../../../lib/load-config');
 const { Reporter } = await import('../../../lib/local/reporter');
 
 const signals = ['SIGINT', 'SIGTERM'] as const;
@@ -15,22 +20,63 @@ const before = Object.fromEntries(signals.map((s) => [s, process.listeners(s)]))
 
 afterEach(() => {
   vi.restoreAllMocks();
+  stop.mockClear();
+  startLocalMode.mockClear();
   for (const signal of signals)
     for (const listener of process.listeners(signal))
       if (!before[signal]?.includes(listener)) process.removeListener(signal, listener);
 });
 
+/** Runs `npm start` with the reporter's lines collected; resolves once it said it is running. */
+async function runUntilReady(): Promise<{ exitCode: Promise<number>; lines: string[]; handlers: number }> {
+  const lines: string[] = [];
+  let handlers: number | undefined;
+  vi.spyOn(Reporter.prototype, 'info').mockImplementation((message: string) => {
+    lines.push(message);
+    if (message.includes('local mode is running')) handlers = process.listenerCount('SIGINT');
+  });
+  const exitCode = runLocalMode();
+  await vi.waitFor(() => expect(lines.at(-1)).toMatch(/^status: /), { timeout: 20_000 });
+  return { exitCode, lines, handlers: handlers ?? -1 };
+}
+
 describe('npm start and Ctrl-C', () => {
-  it('handles Ctrl-C from the moment it says it is running, so a stop sent on that line drains and exits 0', async () => {
-    let handlersWhenReady: number | undefined;
-    vi.spyOn(Reporter.prototype, 'info').mockImplementation((message: string) => {
-      if (message.includes('local mode is running')) handlersWhenReady = process.listenerCount('SIGINT');
-    });
-    const exitCode = runLocalMode();
-    await vi.waitFor(() => expect(handlersWhenReady).toBeDefined(), { timeout: 20_000 });
-    expect(handlersWhenReady).toBeGreaterThan(before.SIGINT?.length ?? 0);
+  it.each(signals)(
+    'handles %s from the moment it says it is running, so a stop sent on that line drains and exits 0',
+    async (signal) => {
+      const { exitCode, handlers } = await runUntilReady();
+      expect(handlers).toBeGreaterThan(before.SIGINT?.length ?? 0);
+      process.emit(signal);
+      expect(await exitCode).toBe(0);
+      expect(stop).toHaveBeenCalledOnce();
+    },
+    30_000,
+  );
+
+  it('quits at once with 130 on a second Ctrl-C while in-flight work drains', async () => {
+    let drained = () => {};
+    stop.mockImplementationOnce(() => new Promise<undefined>((r) => (drained = () => r(undefined))));
+    const exit = vi.spyOn(process, 'exit').mockImplementation((() => undefined) as never);
+    const { exitCode } = await runUntilReady();
+    process.emit('SIGINT');
+    await vi.waitFor(() => expect(stop).toHaveBeenCalledOnce());
+    expect(exit).not.toHaveBeenCalled();
+    process.emit('SIGINT');
+    expect(exit).toHaveBeenCalledWith(130);
+    drained();
+    expect(await exitCode).toBe(0);
+  }, 30_000);
+
+  it('prints the webhook URLs and the status URL once running, and watches the configuration file', async () => {
+    const { exitCode, lines } = await runUntilReady();
+    expect(lines).toContain(
+      '  github       POST http://127.0.0.1:1/webhooks/github  (github, secret dev default "dev-secret-github")',
+    );
+    expect(lines.at(-1)).toBe(
+      'status: http://127.0.0.1:1/_hookline/status   (Ctrl-C to stop; HOOKLINE_LOG=json for JSON lines)',
+    );
+    expect(startLocalMode.mock.calls[0]?.[0].watchFiles).toEqual([configPath(process.env)]);
     process.emit('SIGINT');
     expect(await exitCode).toBe(0);
-    expect(stop).toHaveBeenCalledOnce();
   }, 30_000);
 });

@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { type IncomingHttpHeaders, request } from 'node:http';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ListTablesCommand } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import {
   CreateQueueCommand,
   GetQueueAttributesCommand,
@@ -110,28 +110,54 @@ describe('startEmulators', () => {
     }
   });
 
-  it('keeps queues and messages across a restart with a data directory', async () => {
-    const dataDir = mkdtempSync(join(tmpdir(), 'hookline-emulators-'));
+  it('keeps queues, messages and tables across a restart with a data directory it creates on the first start', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'hookline-emulators-'));
+    // A first run with HOOKLINE_DATA_DIR naming a folder that does not exist yet.
+    const dataDir = join(root, 'not-yet', 'data');
     try {
       const first = await startEmulators({ dataDir });
       const sqs1 = localSqsClient(first);
+      const dynamo1 = localDynamoClient(first);
       const url = (await sqs1.send(new CreateQueueCommand({ QueueName: 'durable' }))).QueueUrl ?? '';
       await sqs1.send(new SendMessageCommand({ QueueUrl: url, MessageBody: 'kept' }));
+      await dynamo1.send(
+        new CreateTableCommand({
+          TableName: 'durable-table',
+          AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
+          KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+          BillingMode: 'PAY_PER_REQUEST',
+        }),
+      );
       sqs1.destroy();
+      dynamo1.destroy();
+      // The layout the README documents, which an upgrade must keep reading.
+      expect(readdirSync(dataDir).sort()).toEqual(['dynalite', 'fauxqs', 'local-mode.lock']);
       await first.stop();
+      // Closed, not left open: SQLite folded its write-ahead log into the database file and removed it.
+      expect(readdirSync(join(dataDir, 'fauxqs'))).toEqual(['fauxqs.db']);
 
       const second = await startEmulators({ dataDir });
       const sqs2 = localSqsClient(second);
+      const dynamo2 = localDynamoClient(second);
       const again = (await sqs2.send(new GetQueueUrlCommand({ QueueName: 'durable' }))).QueueUrl ?? '';
       const attributes = await sqs2.send(
         new GetQueueAttributesCommand({ QueueUrl: again, AttributeNames: ['ApproximateNumberOfMessages'] }),
       );
       expect(attributes.Attributes?.ApproximateNumberOfMessages).toBe('1');
+      expect((await dynamo2.send(new ListTablesCommand({}))).TableNames).toEqual(['durable-table']);
       sqs2.destroy();
+      dynamo2.destroy();
       await second.stop();
     } finally {
-      rmSync(dataDir, { recursive: true, force: true });
+      rmSync(root, { recursive: true, force: true });
     }
+  });
+
+  it('serves nothing on either port once stopped, so no emulator outlives local mode', async () => {
+    const emulators = await startEmulators();
+    await emulators.stop();
+    for (const url of [emulators.endpoints.sqs, emulators.endpoints.dynamodb])
+      await expect(fetch(url), url).rejects.toThrow('fetch failed');
   });
 
   it('refuses a second start on a data directory in use, naming the holder and the fix', async () => {
@@ -273,7 +299,7 @@ describe('assertNodeVersion', () => {
   it.each(['20.20.2', '22.4.1', '18.0.0'])('refuses Node %s with the fix', (version) => {
     expect(() => assertNodeVersion(version)).toThrow(/local mode needs Node >= 22\.5 .*npm/);
   });
-  it.each(['22.5.0', '22.23.3', '24.21.0'])('accepts Node %s', (version) => {
+  it.each(['22.5.0', '22.23.3', '23.0.0', '24.0.0', '24.21.0'])('accepts Node %s', (version) => {
     expect(() => assertNodeVersion(version)).not.toThrow();
   });
 });

@@ -45,4 +45,23 @@ describe('local mode endpoint lines', () => {
       `openssl dgst -sha256 -hmac 'dev-secret-github' -hex`,
     );
   });
+
+  it('signs its curl line for the GitHub source whatever its place, and prints none without one', () => {
+    const { github: _, ...others } = exampleConfig.sources;
+    const config = resolveConfig({
+      ...exampleConfig,
+      sources: { ...others, repos: { type: 'github' } },
+      routes: [],
+    });
+    const urls = {
+      url: local.url,
+      webhookUrls: Object.fromEntries(config.sources.map((s) => [s.name, `${local.url}/webhooks/${s.name}`])),
+    };
+    const curl = endpointLines(config, urls, {}).filter((line) => line.startsWith('try: '));
+    expect(curl).toHaveLength(1);
+    expect(curl[0]).toContain(`-hmac 'dev-secret-repos' -hex`);
+    expect(curl[0]).toContain(`curl -s -X POST ${local.url}/webhooks/repos `);
+    const withoutGithub = resolveConfig({ ...exampleConfig, sources: others, routes: [] });
+    expect(endpointLines(withoutGithub, urls, {}).some((line) => line.startsWith('try: '))).toBe(false);
+  });
 });

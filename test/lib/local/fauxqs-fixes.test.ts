@@ -96,7 +96,7 @@ describe.each([
     restarted.sqs.destroy();
   });
 
-  it('takes back the receive of messages handed back undelivered, keeping every other receive, across a restart', async () => {
+  it('takes back the receive of messages handed back undelivered, keeping every other receive and first-receive time, across a restart', async () => {
     const dataDir = persisted ? mkdtempSync(join(tmpdir(), 'hookline-fauxqs-')) : undefined;
     if (dataDir) dirs.push(dataDir);
     const { sqs, emulators } = await start(dataDir);
@@ -128,6 +128,10 @@ describe.each([
     const byBody = Object.fromEntries(again.map((m) => [m.Body, m.Attributes]));
     expect(byBody['delivered once']?.ApproximateReceiveCount).toBe('2');
     expect(byBody['never delivered']?.ApproximateReceiveCount).toBe('1');
+    // A message the function did get keeps the time of that first receive, as SQS reports it.
+    expect(byBody['delivered once']?.ApproximateFirstReceiveTimestamp).toBe(
+      delivered?.Attributes?.ApproximateFirstReceiveTimestamp,
+    );
     // Never read before this receive, as far as the emulator can tell.
     expect(Number(byBody['never delivered']?.ApproximateFirstReceiveTimestamp)).toBeGreaterThanOrEqual(
       beforeReceive,

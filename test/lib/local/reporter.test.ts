@@ -1,8 +1,14 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { signingSecretProblem } from '../../../lambda/shared/senders';
 import { disposeBatch, toLambdaRecord } from '../../../lib/local/event-source-mapping';
 import type { InvokeResult } from '../../../lib/local/function-runtime';
 import { batchEvents, batchNotice, parseOutcomeLine, Reporter } from '../../../lib/local/reporter';
-import { defaultDevSecret, localSecrets, secretEnvName } from '../../../lib/local/secrets';
+import {
+  defaultDevSecret,
+  localSecretProblems,
+  localSecrets,
+  secretEnvName,
+} from '../../../lib/local/secrets';
 
 const fixed = () => new Date('2026-11-25T16:45:01Z');
 
@@ -440,6 +446,23 @@ describe('dev secrets', () => {
       'dev-secret-standard',
     );
   });
+
+  it("refuses a set secret its own source's sender could not verify with, each secret of a rotation list checked", () => {
+    const sources = [
+      { name: 'github', type: 'github' },
+      { name: 'standard', type: 'standard-webhooks' },
+    ] as const;
+    const key = defaultDevSecret({ name: 'standard', type: 'standard-webhooks' });
+    // `whsec_` with no key bytes is a usable GitHub secret but no Standard Webhooks key.
+    const problems = localSecretProblems(sources, {
+      HOOKLINE_SECRET_GITHUB: 'whsec_',
+      HOOKLINE_SECRET_STANDARD: JSON.stringify({ secrets: [key, 'whsec_'] }),
+    });
+    expect(problems).toEqual([
+      `HOOKLINE_SECRET_STANDARD (source standard): ${signingSecretProblem('standard-webhooks', 'whsec_')}`,
+    ]);
+    expect(localSecretProblems(sources, { HOOKLINE_SECRET_STANDARD: key })).toEqual([]);
+  });
 });
 
 describe('batchEvents: what the event source mapping reports when the consumer could not', () => {
@@ -583,6 +606,8 @@ describe('batchEvents: what the event source mapping reports when the consumer c
         '    at handler (/app/lambda/consumers/events.ts:20:3)',
         '    at w (file:///app/.hookline/build/events/_runtime/function-worker.mjs:3:1076)',
         '    at MessagePort.<anonymous> (node:internal/per_context/messageport:23:28)',
+        // An anonymous function of Node's: V8 writes its location without parentheses.
+        '    at node:internal/event_target:1090:20',
       ].join('\n'),
     },
     durationMs: 12,

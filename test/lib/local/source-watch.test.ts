@@ -1,0 +1,130 @@
+import { type FSWatcher, mkdirSync, mkdtempSync, renameSync, rmSync, watch, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { bundleSourceFiles, watchSourceFiles } from '../../../lib/local/source-watch';
+
+const dirs: string[] = [];
+const stops: (() => void)[] = [];
+afterEach(() => {
+  for (const stop of stops.splice(0)) stop();
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+function folder(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'hookline-source-watch-'));
+  dirs.push(dir);
+  return dir;
+}
+
+/** Watches `files` as local mode does; resolves with the first file reported changed. */
+function firstChange(files: readonly string[]): Promise<string> {
+  return new Promise((resolve) => {
+    stops.push(watchSourceFiles(files, resolve));
+  });
+}
+
+/**
+ * Resolves once a watcher opened on `file` now saw an event of `type`. Opened after local mode's watch on the
+ * same file, it is told after it, so local mode has handled the event by then.
+ */
+function eventSeen(file: string, type: 'change' | 'rename'): Promise<void> {
+  return new Promise((resolve) => {
+    const probe: FSWatcher = watch(file, { persistent: false }, (eventType) => {
+      if (eventType !== type) return;
+      probe.close();
+      setImmediate(resolve);
+    });
+  });
+}
+
+/** What an editor that saves by renaming does: writes a new file beside it and renames it over the old one. */
+function saveByRenaming(file: string, content: string): void {
+  writeFileSync(`${file}.swp`, content);
+  renameSync(`${file}.swp`, file);
+}
+
+describe('watchSourceFiles', () => {
+  it('reports a file whose content changed in place', async () => {
+    const file = join(folder(), 'consumer.ts');
+    writeFileSync(file, 'export const a = 1;');
+    const changed = firstChange([file]);
+    writeFileSync(file, 'export const a = 2;');
+    expect(await changed).toBe(file);
+  });
+
+  it('reports a file an editor replaced by renaming a new one over it', async () => {
+    const file = join(folder(), 'consumer.ts');
+    writeFileSync(file, 'export const a = 1;');
+    const changed = firstChange([file]);
+    saveByRenaming(file, 'export const a = 2;');
+    expect(await changed).toBe(file);
+  });
+
+  it('still reports an edit made after an editor saved the same bytes by renaming over the file', async () => {
+    const file = join(folder(), 'consumer.ts');
+    writeFileSync(file, 'export const a = 1;');
+    const changed = firstChange([file]);
+    const replaced = eventSeen(file, 'rename');
+    saveByRenaming(file, 'export const a = 1;');
+    await replaced;
+    writeFileSync(file, 'export const a = 2;');
+    expect(await changed).toBe(file);
+  });
+
+  it('takes a save of the same bytes as no change: only the later edit of another file is reported', async () => {
+    const dir = folder();
+    const [same, edited] = [join(dir, 'same.ts'), join(dir, 'edited.ts')];
+    writeFileSync(same, 'export const a = 1;');
+    writeFileSync(edited, 'export const b = 1;');
+    const changed = firstChange([same, edited]);
+    const saved = eventSeen(same, 'change');
+    writeFileSync(same, 'export const a = 1;');
+    await saved;
+    writeFileSync(edited, 'export const b = 2;');
+    expect(await changed).toBe(edited);
+  });
+});
+
+describe('watchSourceFiles stopped', () => {
+  it('reports nothing once stopped', async () => {
+    const file = join(folder(), 'consumer.ts');
+    writeFileSync(file, 'export const a = 1;');
+    const reported: string[] = [];
+    const stop = watchSourceFiles([file], (changed) => reported.push(changed));
+    stop();
+    const edited = eventSeen(file, 'change');
+    writeFileSync(file, 'export const a = 2;');
+    await edited;
+    expect(reported).toEqual([]);
+  });
+});
+
+describe('bundleSourceFiles', () => {
+  it("lists the project's files from the bundle's source map, resolved from the bundle's folder, without packages", async () => {
+    const dir = folder();
+    mkdirSync(join(dir, 'build'));
+    const bundle = join(dir, 'build', 'index.mjs');
+    writeFileSync(
+      `${bundle}.map`,
+      JSON.stringify({
+        version: 3,
+        sources: ['../src/consumer.ts', '../node_modules/zod/index.js', 42, '../lambda/shared/envelope.ts'],
+      }),
+    );
+    expect(await bundleSourceFiles(bundle)).toEqual([
+      join(dir, 'src', 'consumer.ts'),
+      join(dir, 'lambda', 'shared', 'envelope.ts'),
+    ]);
+  });
+
+  it.each([
+    ['no source map', undefined],
+    ['a source map that is not JSON', '{"sources": ['],
+    ['a source map without a sources list', '{"version": 3, "sources": "a.ts"}'],
+  ])('lists nothing for a bundle with %s', async (_, map) => {
+    const bundle = join(folder(), 'index.mjs');
+    if (map !== undefined) writeFileSync(`${bundle}.map`, map);
+    expect(await bundleSourceFiles(bundle)).toEqual([]);
+  });
+});
