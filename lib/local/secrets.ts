@@ -25,7 +25,11 @@ export function defaultDevSecret(source: Pick<ResolvedSource, 'name' | 'type'>):
   return SENDERS[source.type].secretFromKey(plain);
 }
 
-/** The secret each source uses locally: the environment variable when set, else the development default. */
+/**
+ * The secret each source uses locally: the environment variable when set, else the development default. A variable
+ * set empty counts as set (and is refused by `localSecretProblems`): it is most often `HOOKLINE_SECRET_X=$REAL` with
+ * `REAL` unset, and quietly verifying with the published development default instead would be the wrong secret.
+ */
 export function localSecrets(
   sources: readonly Pick<ResolvedSource, 'name' | 'type'>[],
   env: Record<string, string | undefined> = process.env,
@@ -38,7 +42,7 @@ export function localSecrets(
         const given = env[envName];
         return [
           s.name,
-          given
+          given !== undefined
             ? { envName, value: given, isDefault: false }
             : { envName, value: defaultDevSecret(s), isDefault: true },
         ];

@@ -463,6 +463,18 @@ describe('dev secrets', () => {
     ]);
     expect(localSecretProblems(sources, { HOOKLINE_SECRET_STANDARD: key })).toEqual([]);
   });
+
+  it('refuses a secret set empty instead of verifying with the development default', () => {
+    const sources = [{ name: 'github', type: 'github' }] as const;
+    expect(localSecrets(sources, { HOOKLINE_SECRET_GITHUB: '' }).github).toEqual({
+      envName: 'HOOKLINE_SECRET_GITHUB',
+      value: '',
+      isDefault: false,
+    });
+    expect(localSecretProblems(sources, { HOOKLINE_SECRET_GITHUB: '' })).toEqual([
+      'HOOKLINE_SECRET_GITHUB (source github): the secret is empty (or only whitespace)',
+    ]);
+  });
 });
 
 describe('batchEvents: what the event source mapping reports when the consumer could not', () => {
