@@ -387,6 +387,27 @@ describe('failed list / show', () => {
     expect(result.approximateDepth).toBe(1);
   });
 
+  it('lists every dead letter when a receive comes back empty first, and stops after two empty answers', async () => {
+    const dlq = installFakeQueue(
+      sqs,
+      EVENTS.deadLetterUrl,
+      [1, 2, 3].map((n) => deadLetterMessage(n)),
+      {
+        emptyReceives: 1,
+      },
+    );
+    const result = await failedList(testBackend(), stackTarget(), { queue: 'events' });
+    expect(result.messages.map((m) => m.id)).toEqual(['evt-1', 'evt-2', 'evt-3']);
+    expect(dlq.hidden.size).toBe(0);
+
+    sqs.reset();
+    installFakeQueue(sqs, EVENTS.deadLetterUrl, []);
+    const empty = await failedList(testBackend(), stackTarget(), { queue: 'events' });
+    expect(empty.messages).toEqual([]);
+    // An empty DLQ costs two receives: one empty answer is no proof, a second one is taken as the end.
+    expect(sqs.commandCalls(ReceiveMessageCommand)).toHaveLength(2);
+  });
+
   it('lists a message SQS delivers twice during one scan once, and hands back both holds', async () => {
     sqs.on(GetQueueAttributesCommand).resolves(depth(2, 0, 0));
     const again = { ...deadLetterMessage(1), ReceiptHandle: 'rh-1-again' };
@@ -473,6 +494,35 @@ describe('failed list / show', () => {
     const bySqs = await failedShow(testBackend(), stackTarget(), { queue: 'events', id: 'sqs-4' });
     expect(bySqs.id).toBe('evt-4');
     expect(dlq.hidden.size).toBe(0);
+  });
+
+  it('show by SQS message id stops reading the DLQ once that message is found', async () => {
+    const dlq = installFakeQueue(
+      sqs,
+      EVENTS.deadLetterUrl,
+      Array.from({ length: 25 }, (_, i) => deadLetterMessage(i)),
+    );
+    const shown = await failedShow(testBackend(), stackTarget(), { queue: 'events', id: 'sqs-3' });
+    expect(shown).toMatchObject({ messageId: 'sqs-3', id: 'evt-3', matches: 1 });
+    // Only the first batch of ten was held (and handed back): the rest stayed free for another reader.
+    expect(sqs.commandCalls(ReceiveMessageCommand)).toHaveLength(1);
+    expect(new Set(dlq.released).size).toBe(10);
+    expect(dlq.hidden.size).toBe(0);
+  });
+
+  it('show of an event whose body is in the payload bucket names it there, with no inline body', async () => {
+    const message = deadLetterMessage(1);
+    const { body: _, ...envelope } = JSON.parse(message.Body ?? '{}');
+    const payloadRef = { bucket: 'hookline-payloads', key: 'payloads/evt-1', sizeBytes: 300_000 };
+    installFakeQueue(sqs, EVENTS.deadLetterUrl, [
+      { ...message, Body: JSON.stringify({ ...envelope, payloadRef }) },
+    ]);
+    const shown = await failedShow(testBackend(), stackTarget(), { queue: 'events', id: 'evt-1' });
+    expect(shown).toMatchObject({ body: null, payloadRef, contentType: 'application/json' });
+    const output = recordingOutput();
+    renderFailedShow(output, shown);
+    expect(output.lines).toContain('payload      s3://hookline-payloads/payloads/evt-1 (300000 bytes)');
+    expect(output.lines).not.toContain('body');
   });
 
   it('tells an original and its replayed copy apart, in the list and in show', async () => {
