@@ -362,6 +362,51 @@ describe('failed list / show', () => {
     expect(shown.receiveCount).toBe(4);
   });
 
+  it('names to SQS the counts and the redrive policy it reads, as SQS answers only the attributes named', async () => {
+    installFakeQueue(sqs, EVENTS.deadLetterUrl, [deadLetterMessage(1)]);
+    await failedList(testBackend(), stackTarget(), { queue: 'events' });
+    expect(sqs).toReceiveCommandWith(GetQueueAttributesCommand, {
+      QueueUrl: EVENTS.deadLetterUrl,
+      AttributeNames: [
+        'ApproximateNumberOfMessages',
+        'ApproximateNumberOfMessagesNotVisible',
+        'ApproximateNumberOfMessagesDelayed',
+      ],
+    });
+    expect(sqs).toReceiveCommandWith(GetQueueAttributesCommand, {
+      QueueUrl: EVENTS.url,
+      AttributeNames: ['RedrivePolicy'],
+    });
+  });
+
+  it("shows the consumer's reason, not an attribute of Scheduler's name the message also carries", async () => {
+    const message = deadLetterMessage(1);
+    installFakeQueue(sqs, EVENTS.deadLetterUrl, [
+      {
+        ...message,
+        MessageAttributes: {
+          ...message.MessageAttributes,
+          ERROR_MESSAGE: { DataType: 'String', StringValue: 'not the reason' },
+        },
+      },
+    ]);
+    const result = await failedList(testBackend(), stackTarget(), { queue: 'events' });
+    expect(result.messages[0]?.error).toBe('PermanentError: customer cus_1 not found');
+
+    const { 'hookline.error.message': _, ...nameOnly } = message.MessageAttributes ?? {};
+    installFakeQueue(sqs, EVENTS.deadLetterUrl, [
+      {
+        ...message,
+        MessageAttributes: {
+          ...nameOnly,
+          ERROR_MESSAGE: { DataType: 'String', StringValue: 'not the reason' },
+        },
+      },
+    ]);
+    const named = await failedList(testBackend(), stackTarget(), { queue: 'events' });
+    expect(named.messages[0]?.failure.errorMessage).toBeUndefined();
+  });
+
   it('names a message whose body is not an envelope by the event id the consumer logged, and shows it by that id', async () => {
     installFakeQueue(sqs, EVENTS.deadLetterUrl, [
       deadLetterMessage(1),
@@ -401,7 +446,9 @@ describe('failed list / show', () => {
     expect(dlq.hidden.size).toBe(0);
 
     sqs.reset();
-    installFakeQueue(sqs, EVENTS.deadLetterUrl, []);
+    sqs.on(GetQueueAttributesCommand).resolves(depth(0, 0, 0));
+    // SQS leaves Messages out of an empty answer.
+    sqs.on(ReceiveMessageCommand).resolves({});
     const empty = await failedList(testBackend(), stackTarget(), { queue: 'events' });
     expect(empty.messages).toEqual([]);
     // An empty DLQ costs two receives: one empty answer is no proof, a second one is taken as the end.
@@ -443,6 +490,17 @@ describe('failed list / show', () => {
     expect(output.lines).toContain(
       "1 message read here could not be made visible again at once: SQS returns them when this read's hold ends",
     );
+  });
+
+  it('hands back its holds when SQS leaves the empty Failed list out of its answer', async () => {
+    sqs.on(GetQueueAttributesCommand).resolves(depth(1, 0, 0));
+    sqs
+      .on(ReceiveMessageCommand)
+      .resolvesOnce({ Messages: [deadLetterMessage(1)] })
+      .resolves({});
+    sqs.on(ChangeMessageVisibilityBatchCommand).resolves({ Successful: [{ Id: '0' }] });
+    const result = await failedList(testBackend(), stackTarget(), { queue: 'events' });
+    expect(result).toMatchObject({ notReleased: 0, messages: [{ id: 'evt-1' }] });
   });
 
   it('refuses a --limit that is not a positive whole number before reading the queue', async () => {
