@@ -58,6 +58,26 @@ describe('hookline program', () => {
     }
   });
 
+  it('refuses an empty --stack, --region or --config (an unset variable) instead of acting on the default target', async () => {
+    sqs.on(GetQueueAttributesCommand).resolves(depth);
+    sqs.on(PurgeQueueCommand).resolves({});
+    for (const [flag, placeholder] of [
+      ['--stack', '<name>'],
+      ['--region', '<region>'],
+      ['--config', '<path>'],
+    ]) {
+      for (const value of ['', ' ']) {
+        const h = cliHarness();
+        expect(await runCli(['purge', 'events', '--yes', flag ?? '', value], h.deps)).toBe(1);
+        expect(h.stderr()).toContain(
+          `option '${flag} ${placeholder}' argument '${value}' is invalid. it is empty: give a value, or leave the option out`,
+        );
+        expect(h.connects).toEqual([]);
+      }
+    }
+    expect(sqs).not.toReceiveCommand(PurgeQueueCommand);
+  });
+
   it("failed list job_schedules reads the one-time job schedules' dead-letter queue; redrive job_schedules refuses (exit 1)", async () => {
     const deadLetterUrl = 'https://sqs.us-east-1.amazonaws.com/123456789012/Hookline-JobSchedulesDlq';
     const message = deadLetterMessage(7, { error: false });
