@@ -284,9 +284,8 @@ describe('hookline program', () => {
     ],
     ['--id', '--id must not be empty: give a delivery id, or leave --id out for a new one'],
   ])(
-    'send %s "" (an unset variable) exits 1 and posts nothing, never falling back to the default',
+    'send %s "" (an unset variable) or blank exits 1 and posts nothing, never falling back to the default',
     async (flag, message) => {
-      const h = cliHarness();
       const realFetch = globalThis.fetch;
       const posted: string[] = [];
       globalThis.fetch = async (url) => {
@@ -294,11 +293,14 @@ describe('hookline program', () => {
         return new Response('{"id":"evt-1"}', { status: 202 });
       };
       try {
-        expect(await runCli(['send', 'github', flag, ''], h.deps)).toBe(1);
+        for (const value of ['', '  ']) {
+          const h = cliHarness();
+          expect(await runCli(['send', 'github', flag, value], h.deps)).toBe(1);
+          expect(h.stderr()).toBe(`error: ${message}\n`);
+        }
       } finally {
         globalThis.fetch = realFetch;
       }
-      expect(h.stderr()).toBe(`error: ${message}\n`);
       expect(posted).toEqual([]);
     },
   );
