@@ -646,6 +646,16 @@ describe('failed list / show', () => {
     );
   });
 
+  it('names the missing dead-letter queue and the fix that fits the target: restart local mode, redeploy a stack', async () => {
+    sqs.on(GetQueueAttributesCommand).rejects(awsError('AWS.SimpleQueueService.NonExistentQueue'));
+    await expect(failedList(testBackend(), stackTarget(), { queue: 'events' })).rejects.toThrow(
+      'queue events does not exist in stack Hookline in us-east-1: redeploy with npx cdk deploy',
+    );
+    await expect(failedList(testBackend(), localTarget(), { queue: 'events' })).rejects.toThrow(
+      'queue events does not exist in local mode: restart it with npm start',
+    );
+  });
+
   it('releases held messages even when a receive fails midway', async () => {
     sqs.on(GetQueueAttributesCommand).resolves(depth(20, 0, 0));
     sqs
