@@ -480,8 +480,11 @@ describe('stack target', () => {
     [{ AWS_REGION: 'ap-south-1', AWS_DEFAULT_REGION: 'eu-central-1' }, 'ap-south-1'],
     [{ AWS_DEFAULT_REGION: 'eu-central-1' }, 'eu-central-1'],
     [{}, 'us-east-1'],
+    // An exported but empty variable is unset, as for the AWS CLI: not a region of its own.
+    [{ AWS_REGION: '', AWS_DEFAULT_REGION: 'eu-central-1' }, 'eu-central-1'],
+    [{ AWS_REGION: '', AWS_DEFAULT_REGION: '' }, 'us-east-1'],
   ])(
-    'connect: the region comes from AWS_REGION, else AWS_DEFAULT_REGION, else us-east-1 (%o)',
+    'connect: the region comes from AWS_REGION, else AWS_DEFAULT_REGION, else us-east-1, an empty one read as unset (%o)',
     async (env, region) => {
       cfn
         .on(DescribeStacksCommand)
