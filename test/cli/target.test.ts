@@ -377,6 +377,14 @@ describe('stack target', () => {
     expect(without).not.toHaveProperty('archiveBucket');
   });
 
+  it('finds the signing secret secrets set stores into for each source that publishes one, and none for the others', async () => {
+    const target = await targetOf(STACK_ID, [
+      { OutputKey: outputKey('SigningSecretId', 'github'), OutputValue: 'arn:secret:github' },
+      { OutputKey: outputKey('SigningSecretId', 'stripe'), OutputValue: 'arn:secret:stripe' },
+    ]);
+    expect(target.signingSecretIds).toEqual({ github: 'arn:secret:github', stripe: 'arn:secret:stripe' });
+  });
+
   it("finds each queue's consumer log group that trace searches", async () => {
     const target = await targetOf(STACK_ID, [
       { OutputKey: outputKey('ConsumerLogGroupName', 'events'), OutputValue: '/aws/lambda/events-consumer' },
