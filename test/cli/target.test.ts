@@ -71,9 +71,17 @@ function stackOutputs(): { OutputKey: string; OutputValue: string }[] {
 }
 
 describe('local target', () => {
-  it('reads the state file of the running local mode', () => {
-    writeFileSync(join(dir, 'local.json'), JSON.stringify(state));
+  it('reads the state file of the running local mode, its URLs without trailing slashes', () => {
+    writeFileSync(
+      join(dir, 'local.json'),
+      JSON.stringify({
+        ...state,
+        webhookBaseUrl: 'http://127.0.0.1:3000//',
+        controlUrl: 'http://127.0.0.1:3000/_hookline//',
+      }),
+    );
     const target = readLocalTarget(localStatePath({ HOOKLINE_STATE_DIR: dir }));
+    expect(target.controlUrl).toBe('http://127.0.0.1:3000/_hookline');
     expect(target.kind).toBe('local');
     expect(queueOf(target, 'events')).toMatchObject({
       name: 'events',
