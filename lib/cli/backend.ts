@@ -167,7 +167,8 @@ export async function connect(
   const services = { http: ((url, init) => fetch(url, init)) as HttpFetch, clock: systemClock, output };
   if (options.local) return connectLocal(env, services);
   const config = await loadConfiguration();
-  const region = options.region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? 'us-east-1';
+  // An exported but empty variable is unset: taken as the region, it fails in the SDK instead of falling back.
+  const region = options.region ?? (env.AWS_REGION || env.AWS_DEFAULT_REGION || 'us-east-1');
   const stackName = options.stack ?? config.stackName;
   const aws = { region, ...AWS_CLIENT_DEFAULTS };
   const cloudformation = createClient('cloudformation', aws);

@@ -64,6 +64,16 @@ const positiveInteger = (value: string) => {
   return n;
 };
 
+/**
+ * A target flag given empty (`--stack "$STACK"` with the variable unset) is refused: taken for left out, it would
+ * act on the default stack, region or configuration, a pipeline the operator did not name.
+ */
+const nonEmpty = (value: string) => {
+  if (value.trim() === '')
+    throw new InvalidArgumentError('it is empty: give a value, or leave the option out');
+  return value;
+};
+
 const portNumber = (value: string) => {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('expected a port, 0-65535');
@@ -73,9 +83,21 @@ const portNumber = (value: string) => {
 function withTarget(command: Command): Command {
   return command
     .option('--local', 'operate on the running local mode (npm start)')
-    .option('--stack <name>', 'deployed stack name (default: stackName in hookline.config.ts, "Hookline")')
-    .option('--region <region>', 'AWS region (default: AWS_REGION, AWS_DEFAULT_REGION, else us-east-1)')
-    .option('--config <path>', 'configuration module (default: HOOKLINE_CONFIG, else hookline.config.ts)')
+    .option(
+      '--stack <name>',
+      'deployed stack name (default: stackName in hookline.config.ts, "Hookline")',
+      nonEmpty,
+    )
+    .option(
+      '--region <region>',
+      'AWS region (default: AWS_REGION, AWS_DEFAULT_REGION, else us-east-1)',
+      nonEmpty,
+    )
+    .option(
+      '--config <path>',
+      'configuration module (default: HOOKLINE_CONFIG, else hookline.config.ts)',
+      nonEmpty,
+    )
     .option('--json', 'print the result as JSON on stdout');
 }
 

@@ -362,6 +362,51 @@ describe('failed list / show', () => {
     expect(shown.receiveCount).toBe(4);
   });
 
+  it('names to SQS the counts and the redrive policy it reads, as SQS answers only the attributes named', async () => {
+    installFakeQueue(sqs, EVENTS.deadLetterUrl, [deadLetterMessage(1)]);
+    await failedList(testBackend(), stackTarget(), { queue: 'events' });
+    expect(sqs).toReceiveCommandWith(GetQueueAttributesCommand, {
+      QueueUrl: EVENTS.deadLetterUrl,
+      AttributeNames: [
+        'ApproximateNumberOfMessages',
+        'ApproximateNumberOfMessagesNotVisible',
+        'ApproximateNumberOfMessagesDelayed',
+      ],
+    });
+    expect(sqs).toReceiveCommandWith(GetQueueAttributesCommand, {
+      QueueUrl: EVENTS.url,
+      AttributeNames: ['RedrivePolicy'],
+    });
+  });
+
+  it("shows the consumer's reason, not an attribute of Scheduler's name the message also carries", async () => {
+    const message = deadLetterMessage(1);
+    installFakeQueue(sqs, EVENTS.deadLetterUrl, [
+      {
+        ...message,
+        MessageAttributes: {
+          ...message.MessageAttributes,
+          ERROR_MESSAGE: { DataType: 'String', StringValue: 'not the reason' },
+        },
+      },
+    ]);
+    const result = await failedList(testBackend(), stackTarget(), { queue: 'events' });
+    expect(result.messages[0]?.error).toBe('PermanentError: customer cus_1 not found');
+
+    const { 'hookline.error.message': _, ...nameOnly } = message.MessageAttributes ?? {};
+    installFakeQueue(sqs, EVENTS.deadLetterUrl, [
+      {
+        ...message,
+        MessageAttributes: {
+          ...nameOnly,
+          ERROR_MESSAGE: { DataType: 'String', StringValue: 'not the reason' },
+        },
+      },
+    ]);
+    const named = await failedList(testBackend(), stackTarget(), { queue: 'events' });
+    expect(named.messages[0]?.failure.errorMessage).toBeUndefined();
+  });
+
   it('names a message whose body is not an envelope by the event id the consumer logged, and shows it by that id', async () => {
     installFakeQueue(sqs, EVENTS.deadLetterUrl, [
       deadLetterMessage(1),
@@ -385,6 +430,29 @@ describe('failed list / show', () => {
     const result = await failedList(testBackend(), stackTarget(), { queue: 'events' });
     expect(result.messages.map((m) => m.id)).toEqual(['evt-1']);
     expect(result.approximateDepth).toBe(1);
+  });
+
+  it('lists every dead letter when a receive comes back empty first, and stops after two empty answers', async () => {
+    const dlq = installFakeQueue(
+      sqs,
+      EVENTS.deadLetterUrl,
+      [1, 2, 3].map((n) => deadLetterMessage(n)),
+      {
+        emptyReceives: 1,
+      },
+    );
+    const result = await failedList(testBackend(), stackTarget(), { queue: 'events' });
+    expect(result.messages.map((m) => m.id)).toEqual(['evt-1', 'evt-2', 'evt-3']);
+    expect(dlq.hidden.size).toBe(0);
+
+    sqs.reset();
+    sqs.on(GetQueueAttributesCommand).resolves(depth(0, 0, 0));
+    // SQS leaves Messages out of an empty answer.
+    sqs.on(ReceiveMessageCommand).resolves({});
+    const empty = await failedList(testBackend(), stackTarget(), { queue: 'events' });
+    expect(empty.messages).toEqual([]);
+    // An empty DLQ costs two receives: one empty answer is no proof, a second one is taken as the end.
+    expect(sqs.commandCalls(ReceiveMessageCommand)).toHaveLength(2);
   });
 
   it('lists a message SQS delivers twice during one scan once, and hands back both holds', async () => {
@@ -422,6 +490,17 @@ describe('failed list / show', () => {
     expect(output.lines).toContain(
       "1 message read here could not be made visible again at once: SQS returns them when this read's hold ends",
     );
+  });
+
+  it('hands back its holds when SQS leaves the empty Failed list out of its answer', async () => {
+    sqs.on(GetQueueAttributesCommand).resolves(depth(1, 0, 0));
+    sqs
+      .on(ReceiveMessageCommand)
+      .resolvesOnce({ Messages: [deadLetterMessage(1)] })
+      .resolves({});
+    sqs.on(ChangeMessageVisibilityBatchCommand).resolves({ Successful: [{ Id: '0' }] });
+    const result = await failedList(testBackend(), stackTarget(), { queue: 'events' });
+    expect(result).toMatchObject({ notReleased: 0, messages: [{ id: 'evt-1' }] });
   });
 
   it('refuses a --limit that is not a positive whole number before reading the queue', async () => {
@@ -473,6 +552,35 @@ describe('failed list / show', () => {
     const bySqs = await failedShow(testBackend(), stackTarget(), { queue: 'events', id: 'sqs-4' });
     expect(bySqs.id).toBe('evt-4');
     expect(dlq.hidden.size).toBe(0);
+  });
+
+  it('show by SQS message id stops reading the DLQ once that message is found', async () => {
+    const dlq = installFakeQueue(
+      sqs,
+      EVENTS.deadLetterUrl,
+      Array.from({ length: 25 }, (_, i) => deadLetterMessage(i)),
+    );
+    const shown = await failedShow(testBackend(), stackTarget(), { queue: 'events', id: 'sqs-3' });
+    expect(shown).toMatchObject({ messageId: 'sqs-3', id: 'evt-3', matches: 1 });
+    // Only the first batch of ten was held (and handed back): the rest stayed free for another reader.
+    expect(sqs.commandCalls(ReceiveMessageCommand)).toHaveLength(1);
+    expect(new Set(dlq.released).size).toBe(10);
+    expect(dlq.hidden.size).toBe(0);
+  });
+
+  it('show of an event whose body is in the payload bucket names it there, with no inline body', async () => {
+    const message = deadLetterMessage(1);
+    const { body: _, ...envelope } = JSON.parse(message.Body ?? '{}');
+    const payloadRef = { bucket: 'hookline-payloads', key: 'payloads/evt-1', sizeBytes: 300_000 };
+    installFakeQueue(sqs, EVENTS.deadLetterUrl, [
+      { ...message, Body: JSON.stringify({ ...envelope, payloadRef }) },
+    ]);
+    const shown = await failedShow(testBackend(), stackTarget(), { queue: 'events', id: 'evt-1' });
+    expect(shown).toMatchObject({ body: null, payloadRef, contentType: 'application/json' });
+    const output = recordingOutput();
+    renderFailedShow(output, shown);
+    expect(output.lines).toContain('payload      s3://hookline-payloads/payloads/evt-1 (300000 bytes)');
+    expect(output.lines).not.toContain('body');
   });
 
   it('tells an original and its replayed copy apart, in the list and in show', async () => {
@@ -535,6 +643,16 @@ describe('failed list / show', () => {
       new CliError(
         'no message with id nope in the events dead-letter queue: list them with hookline failed list events',
       ),
+    );
+  });
+
+  it('names the missing dead-letter queue and the fix that fits the target: restart local mode, redeploy a stack', async () => {
+    sqs.on(GetQueueAttributesCommand).rejects(awsError('AWS.SimpleQueueService.NonExistentQueue'));
+    await expect(failedList(testBackend(), stackTarget(), { queue: 'events' })).rejects.toThrow(
+      'queue events does not exist in stack Hookline in us-east-1: redeploy with npx cdk deploy',
+    );
+    await expect(failedList(testBackend(), localTarget(), { queue: 'events' })).rejects.toThrow(
+      'queue events does not exist in local mode: restart it with npm start',
     );
   });
 

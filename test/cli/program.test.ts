@@ -58,6 +58,26 @@ describe('hookline program', () => {
     }
   });
 
+  it('refuses an empty --stack, --region or --config (an unset variable) instead of acting on the default target', async () => {
+    sqs.on(GetQueueAttributesCommand).resolves(depth);
+    sqs.on(PurgeQueueCommand).resolves({});
+    for (const [flag, placeholder] of [
+      ['--stack', '<name>'],
+      ['--region', '<region>'],
+      ['--config', '<path>'],
+    ]) {
+      for (const value of ['', ' ']) {
+        const h = cliHarness();
+        expect(await runCli(['purge', 'events', '--yes', flag ?? '', value], h.deps)).toBe(1);
+        expect(h.stderr()).toContain(
+          `option '${flag} ${placeholder}' argument '${value}' is invalid. it is empty: give a value, or leave the option out`,
+        );
+        expect(h.connects).toEqual([]);
+      }
+    }
+    expect(sqs).not.toReceiveCommand(PurgeQueueCommand);
+  });
+
   it("failed list job_schedules reads the one-time job schedules' dead-letter queue; redrive job_schedules refuses (exit 1)", async () => {
     const deadLetterUrl = 'https://sqs.us-east-1.amazonaws.com/123456789012/Hookline-JobSchedulesDlq';
     const message = deadLetterMessage(7, { error: false });
@@ -264,9 +284,8 @@ describe('hookline program', () => {
     ],
     ['--id', '--id must not be empty: give a delivery id, or leave --id out for a new one'],
   ])(
-    'send %s "" (an unset variable) exits 1 and posts nothing, never falling back to the default',
+    'send %s "" (an unset variable) or blank exits 1 and posts nothing, never falling back to the default',
     async (flag, message) => {
-      const h = cliHarness();
       const realFetch = globalThis.fetch;
       const posted: string[] = [];
       globalThis.fetch = async (url) => {
@@ -274,11 +293,14 @@ describe('hookline program', () => {
         return new Response('{"id":"evt-1"}', { status: 202 });
       };
       try {
-        expect(await runCli(['send', 'github', flag, ''], h.deps)).toBe(1);
+        for (const value of ['', '  ']) {
+          const h = cliHarness();
+          expect(await runCli(['send', 'github', flag, value], h.deps)).toBe(1);
+          expect(h.stderr()).toBe(`error: ${message}\n`);
+        }
       } finally {
         globalThis.fetch = realFetch;
       }
-      expect(h.stderr()).toBe(`error: ${message}\n`);
       expect(posted).toEqual([]);
     },
   );

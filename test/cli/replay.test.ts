@@ -2,6 +2,8 @@
  * `hookline replay` against a deployed stack, with the S3 and SQS clients mocked: where archived jobs and
  * scheduled events go when they are replayed.
  */
+
+import { gzipSync } from 'node:zlib';
 import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { SendMessageBatchCommand } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -778,6 +780,33 @@ describe('reading the archive', () => {
     ]);
   });
 
+  it('reads a GZIP object as Firehose writes it', async () => {
+    s3.on(ListObjectsV2Command).resolves({ Contents: [] });
+    s3.on(ListObjectsV2Command, { Prefix: prefix }).resolves({ Contents: [{ Key: `${prefix}part-1.gz` }] });
+    const text = `${JSON.stringify(at('j-gz', '2026-11-30T10:10:00.000Z'))}\n`;
+    s3.on(GetObjectCommand, { Key: `${prefix}part-1.gz` }).resolves({
+      Body: { transformToByteArray: async () => new Uint8Array(gzipSync(text)) } as never,
+    });
+    const records = await readArchive(new S3Client({ region: 'us-east-1' }), selection);
+    expect(records.map((r) => r.envelope.id)).toEqual(['j-gz']);
+  });
+
+  it('keeps only events received from --since up to, not including, --until, whatever hour they are filed under', async () => {
+    s3.on(ListObjectsV2Command).resolves({ Contents: [] });
+    s3.on(ListObjectsV2Command, { Prefix: prefix }).resolves({ Contents: [{ Key: `${prefix}part-1` }] });
+    // Filed under 10:00 as each reached the stream then, received a moment before, at or after the window.
+    s3.on(GetObjectCommand, { Key: `${prefix}part-1` }).resolves(
+      object([
+        at('before', '2026-11-30T09:59:59.999Z'),
+        at('at-since', '2026-11-30T10:00:00.000Z'),
+        at('last', '2026-11-30T10:59:59.999Z'),
+        at('at-until', '2026-11-30T11:00:00.000Z'),
+      ]),
+    );
+    const records = await readArchive(new S3Client({ region: 'us-east-1' }), selection);
+    expect(records.map((r) => r.envelope.id)).toEqual(['at-since', 'last']);
+  });
+
   it('returns the events in the order they were received, whatever order the objects hold them in', async () => {
     s3.on(ListObjectsV2Command).resolves({ Contents: [] });
     s3.on(ListObjectsV2Command, { Prefix: prefix }).resolves({ Contents: [{ Key: `${prefix}part-1` }] });
@@ -799,6 +828,15 @@ describe('times of --since and --until', () => {
     expect(at('2026-11-30T10:00Z')).toBe('2026-11-30T10:00:00.000Z');
     expect(at('2026-11-30')).toBe('2026-11-30T00:00:00.000Z');
     expect(at('2h')).toBe('2026-11-30T10:00:00.000Z');
+    expect(at('90s')).toBe('2026-11-30T11:58:30.000Z');
+    expect(at('1.5h')).toBe('2026-11-30T10:30:00.000Z');
+    expect(at('0.25h')).toBe('2026-11-30T11:45:00.000Z');
+  });
+
+  it('refuses a duration with text around it, instead of reading its leading number and unit', () => {
+    // 3 months is not 3 minutes.
+    expect(at('3months')).toBeUndefined();
+    expect(at('last 2h')).toBeUndefined();
   });
 
   it('refuses a date-time without a zone, which the machine would read in its own zone', () => {

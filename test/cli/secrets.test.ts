@@ -250,6 +250,15 @@ describe('hookline secrets set', () => {
     expect(secretsManager.commandCalls(PutSecretValueCommand)).toHaveLength(0);
   });
 
+  it('says AWS cannot be reached, not local mode, when the network fails', async () => {
+    secretsManager
+      .on(PutSecretValueCommand)
+      .rejects(Object.assign(new Error('getaddrinfo ENOTFOUND secretsmanager'), { code: 'ENOTFOUND' }));
+    const run = await cli(['github']);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toBe('error: cannot reach AWS (ENOTFOUND): check your network or --region\n');
+  });
+
   it('explains a denied write in one line', async () => {
     secretsManager.on(PutSecretValueCommand).rejects(awsError('AccessDeniedException', 'not allowed'));
     const run = await cli(['github']);

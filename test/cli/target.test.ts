@@ -71,9 +71,17 @@ function stackOutputs(): { OutputKey: string; OutputValue: string }[] {
 }
 
 describe('local target', () => {
-  it('reads the state file of the running local mode', () => {
-    writeFileSync(join(dir, 'local.json'), JSON.stringify(state));
+  it('reads the state file of the running local mode, its URLs without trailing slashes', () => {
+    writeFileSync(
+      join(dir, 'local.json'),
+      JSON.stringify({
+        ...state,
+        webhookBaseUrl: 'http://127.0.0.1:3000//',
+        controlUrl: 'http://127.0.0.1:3000/_hookline//',
+      }),
+    );
     const target = readLocalTarget(localStatePath({ HOOKLINE_STATE_DIR: dir }));
+    expect(target.controlUrl).toBe('http://127.0.0.1:3000/_hookline');
     expect(target.kind).toBe('local');
     expect(queueOf(target, 'events')).toMatchObject({
       name: 'events',
@@ -377,6 +385,14 @@ describe('stack target', () => {
     expect(without).not.toHaveProperty('archiveBucket');
   });
 
+  it('finds the signing secret secrets set stores into for each source that publishes one, and none for the others', async () => {
+    const target = await targetOf(STACK_ID, [
+      { OutputKey: outputKey('SigningSecretId', 'github'), OutputValue: 'arn:secret:github' },
+      { OutputKey: outputKey('SigningSecretId', 'stripe'), OutputValue: 'arn:secret:stripe' },
+    ]);
+    expect(target.signingSecretIds).toEqual({ github: 'arn:secret:github', stripe: 'arn:secret:stripe' });
+  });
+
   it("finds each queue's consumer log group that trace searches", async () => {
     const target = await targetOf(STACK_ID, [
       { OutputKey: outputKey('ConsumerLogGroupName', 'events'), OutputValue: '/aws/lambda/events-consumer' },
@@ -480,8 +496,11 @@ describe('stack target', () => {
     [{ AWS_REGION: 'ap-south-1', AWS_DEFAULT_REGION: 'eu-central-1' }, 'ap-south-1'],
     [{ AWS_DEFAULT_REGION: 'eu-central-1' }, 'eu-central-1'],
     [{}, 'us-east-1'],
+    // An exported but empty variable is unset, as for the AWS CLI: not a region of its own.
+    [{ AWS_REGION: '', AWS_DEFAULT_REGION: 'eu-central-1' }, 'eu-central-1'],
+    [{ AWS_REGION: '', AWS_DEFAULT_REGION: '' }, 'us-east-1'],
   ])(
-    'connect: the region comes from AWS_REGION, else AWS_DEFAULT_REGION, else us-east-1 (%o)',
+    'connect: the region comes from AWS_REGION, else AWS_DEFAULT_REGION, else us-east-1, an empty one read as unset (%o)',
     async (env, region) => {
       cfn
         .on(DescribeStacksCommand)
