@@ -121,6 +121,37 @@ describe("a function's environment at synthesis", () => {
     expect(estimateEnvironmentBytes(fn)).toBe(Buffer.byteLength(longestReal));
   });
 
+  it("counts a generated queue name at exactly its longest: the stack's name, the logical id, 13 random characters and a FIFO queue's .fifo", () => {
+    const stack = testStack();
+    const queue = new sqs.Queue(stack, 'Queue');
+    const fifo = new sqs.Queue(stack, 'Ordered', { fifo: true });
+    const logicalId = (q: sqs.Queue) =>
+      stack.resolve((q.node.defaultChild as sqs.CfnQueue).logicalId) as string;
+    const generated = (q: sqs.Queue, suffix = '') =>
+      `${stack.stackName}-${logicalId(q)}-${'R'.repeat(13)}${suffix}`;
+    // Names alone: no region or URL suffix whose room could hide a name counted short.
+    expect(estimateEnvironmentBytes(producer(stack, { QUEUE: queue.queueName, FIFO: fifo.queueName }))).toBe(
+      Buffer.byteLength(JSON.stringify({ QUEUE: generated(queue), FIFO: generated(fifo, '.fifo') })),
+    );
+  });
+
+  it('counts a secret the stack names at that name and the 7 characters Secrets Manager adds to its ARN', () => {
+    const stack = testStack();
+    const secret = new secretsmanager.Secret(stack, 'Signing', { secretName: 'prod/github-webhook' });
+    const tail = Arn.split(secret.secretArn, ArnFormat.COLON_RESOURCE_NAME).resourceName ?? '';
+    expect(estimateEnvironmentBytes(producer(stack, { SECRET: tail }))).toBe(
+      Buffer.byteLength(JSON.stringify({ SECRET: 'prod/github-webhook-AbCdEf' })),
+    );
+  });
+
+  it('counts a value by its UTF-8 bytes, never fewer than its characters', () => {
+    const stack = testStack();
+    const value = 'é'.repeat(100);
+    const bytes = estimateEnvironmentBytes(producer(stack, { NOTE: value }));
+    expect(bytes).toBe(Buffer.byteLength(JSON.stringify({ NOTE: value })));
+    expect(bytes).toBeGreaterThan(JSON.stringify({ NOTE: value }).length);
+  });
+
   it('counts a token at the longest value it can resolve to, never below a real one', () => {
     const stack = testStack();
     const queue = new sqs.Queue(stack, 'Queue');

@@ -1,4 +1,4 @@
-import { Duration, Lazy } from 'aws-cdk-lib';
+import { Duration, Lazy, RemovalPolicy } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { PipelineQueue } from '../../lib/pipeline-queue';
@@ -80,6 +80,32 @@ describe('PipelineQueue', () => {
       RedrivePolicy: Match.objectLike({ maxReceiveCount: 8 }),
     });
     template.hasResourceProperties('AWS::SQS::Queue', { MessageRetentionPeriod: 864_000 });
+  });
+
+  it('deduplicates a FIFO queue by content when asked', () => {
+    const stack = testStack();
+    new PipelineQueue(stack, 'Orders', { fifo: true, contentBasedDeduplication: true });
+    Template.fromStack(stack).hasResourceProperties('AWS::SQS::Queue', {
+      FifoQueue: true,
+      ContentBasedDeduplication: true,
+      RedrivePolicy: Match.anyValue(),
+    });
+  });
+
+  it('keeps both queues and their messages when the stack is deleted, if told to retain them', () => {
+    const stack = testStack();
+    new PipelineQueue(stack, 'Jobs', { removalPolicy: RemovalPolicy.RETAIN });
+    const queues = Object.values(Template.fromStack(stack).findResources('AWS::SQS::Queue'));
+    expect(queues.map((q) => [q.DeletionPolicy, q.UpdateReplacePolicy])).toEqual([
+      ['Retain', 'Retain'],
+      ['Retain', 'Retain'],
+    ]);
+  });
+
+  it('throws when the visibility timeout is beyond the 12 hours SQS allows', () => {
+    expect(() => new PipelineQueue(testStack(), 'Jobs', { visibilityTimeout: Duration.hours(13) })).toThrow(
+      /visibilityTimeout: SQS visibility timeout is at most 12 hours \(got 13 hours\)/,
+    );
   });
 
   it('throws when maxReceiveCount is below 1', () => {

@@ -1,13 +1,23 @@
 import { Duration } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { describe, expect, it } from 'vitest';
+import {
+  CONSUMER_CONFIG_ENV,
+  consumerRuntimeSchema,
+  readRuntimeConfig,
+} from '../../lambda/shared/runtime-config';
 import { type HooklineConfig, resolveConfig } from '../../lib/config';
+import { EventArchive } from '../../lib/event-archive';
 import { PipelineQueue } from '../../lib/pipeline-queue';
 import { QueueConsumer } from '../../lib/queue-consumer';
 import { queueConsumerSettings } from '../../lib/webhook-pipeline-stack';
-import { testStack } from '../helpers/cdk';
+import { renderIntrinsics, testStack } from '../helpers/cdk';
+
+type Statement = { Action: string | string[]; Resource: unknown; Condition?: unknown };
+const list = <T>(value: T | T[]): T[] => (Array.isArray(value) ? value : [value]);
 
 const settingsFor = (queue: HooklineConfig['queues'][string]) => {
   const config = resolveConfig({ sources: { github: { type: 'github' } }, queues: { jobs: queue } });
@@ -26,15 +36,51 @@ function consumerTemplate(queue: HooklineConfig['queues'][string], withResources
   const table = new dynamodb.Table(stack, 'Idem', {
     partitionKey: { name: 'id', type: dynamodb.AttributeType.STRING },
   });
+  const dedupe = new dynamodb.Table(stack, 'Dedupe', {
+    partitionKey: { name: 'id', type: dynamodb.AttributeType.STRING },
+  });
   const bucket = new s3.Bucket(stack, 'Payloads');
+  const archive = new EventArchive(stack, 'Archive');
   const consumer = new QueueConsumer(stack, 'Consumer', {
     queue: pair.queue,
     deadLetterQueue: pair.deadLetterQueue,
     ...queueConsumerSettings(settings),
-    ...(withResources ? { idempotencyTable: table, payloadBucket: bucket } : {}),
+    ...(withResources
+      ? { idempotencyTable: table, jobRecordTable: dedupe, payloadBucket: bucket, archive }
+      : {}),
   });
   return { template: Template.fromStack(stack), consumer, stack };
 }
+
+/** The configuration a consumer function reads at cold start, parsed by its own runtime's reader. */
+function runtimeConfigOf(template: Template, stack: ReturnType<typeof testStack>, fnId: RegExp) {
+  const [fn] = Object.entries(template.findResources('AWS::Lambda::Function')).filter(([id]) =>
+    fnId.test(id),
+  );
+  const value = stack.resolve(fn?.[1].Properties.Environment.Variables[CONSUMER_CONFIG_ENV]);
+  return readRuntimeConfig(consumerRuntimeSchema, CONSUMER_CONFIG_ENV, {
+    [CONSUMER_CONFIG_ENV]: renderIntrinsics(value),
+  });
+}
+
+/** The props a consumer needs on its own: its queue pair, its name and its code. */
+const standaloneProps = (pair: PipelineQueue, name: string) => ({
+  queue: pair.queue,
+  deadLetterQueue: pair.deadLetterQueue,
+  name,
+  entry: 'lambda/consumers/events.ts',
+});
+
+/** The policies attached to the consumer function's role (the archive's delivery role has its own). */
+const consumerPolicies = (template: Template) =>
+  Object.values(
+    template.findResources('AWS::IAM::Policy', {
+      Properties: { Roles: [{ Ref: Match.stringLikeRegexp('ConsumerFunctionServiceRole') }] },
+    }),
+  );
+
+/** The logical id a rendered Ref (`resolved-<id>`) names. */
+const logicalIdOf = (rendered: string | undefined) => rendered?.replace(/^resolved-/, '') ?? '';
 
 describe('QueueConsumer', () => {
   it('reads the queue with ReportBatchItemFailures and the configured batching', () => {
@@ -85,9 +131,9 @@ describe('QueueConsumer', () => {
     expect(rendered).toContain('idempotency');
   });
 
-  it('grants exactly: consume the queue, send to the DLQ, item access on the table, GetObject on payloads, write its logs', () => {
+  it('grants exactly: consume the queue, send to the DLQ, item access on the tables, GetObject on payloads, records to the archive, write its logs', () => {
     const { template } = consumerTemplate({ consumer: { entry: 'lambda/consumers/events.ts' } });
-    const policies = Object.values(template.findResources('AWS::IAM::Policy'));
+    const policies = consumerPolicies(template);
     expect(policies).toHaveLength(1);
     const statements = policies[0]?.Properties.PolicyDocument.Statement as Array<{
       Action: string | string[];
@@ -100,6 +146,12 @@ describe('QueueConsumer', () => {
         'dynamodb:GetItem',
         'dynamodb:PutItem',
         'dynamodb:UpdateItem',
+        'dynamodb:DeleteItem',
+        'dynamodb:GetItem',
+        'dynamodb:PutItem',
+        'dynamodb:UpdateItem',
+        'firehose:PutRecord',
+        'firehose:PutRecordBatch',
         'logs:CreateLogStream',
         'logs:PutLogEvents',
         's3:GetObject',
@@ -119,11 +171,78 @@ describe('QueueConsumer', () => {
     expect(JSON.stringify(s3Statement?.Resource)).toContain('/payloads/*');
   });
 
-  it('grants nothing on a table or bucket it was not given', () => {
-    const { template } = consumerTemplate({ consumer: { entry: 'lambda/consumers/events.ts' } }, false);
-    const rendered = JSON.stringify(template.findResources('AWS::IAM::Policy'));
+  it('may make every call its runtime makes on each resource its configuration names, on exactly that resource', () => {
+    const { template, stack } = consumerTemplate({ consumer: { entry: 'lambda/consumers/events.ts' } });
+    const config = runtimeConfigOf(template, stack, /ConsumerFunction/);
+    const [policy] = consumerPolicies(template);
+    const statements = policy?.Properties.PolicyDocument.Statement as Statement[];
+    /** The statements whose every resource is the resource `logicalId`, or an ARN built on it. */
+    const on = (logicalId: string) =>
+      statements.filter((s) => list(s.Resource).every((r) => JSON.stringify(r).includes(`"${logicalId}"`)));
+    const actionsOn = (logicalId: string) => on(logicalId).flatMap((s) => list(s.Action));
+    const queue = logicalIdOf(config.queueUrl);
+    const dlq = logicalIdOf(config.deadLetterQueueUrl);
+    const idempotency = logicalIdOf(config.idempotency?.tableName);
+    const jobRecords = logicalIdOf(config.jobRecords?.tableName);
+    const bucket = logicalIdOf(config.payloadBucket);
+    const stream = logicalIdOf(config.archive?.deliveryStream);
+    for (const id of [queue, dlq, idempotency, jobRecords, bucket, stream])
+      expect(id).toMatch(/^[A-Za-z0-9]+$/);
+
+    // Lambda's poller receives and reads attributes; the runtime deletes and backs off (visibility) on the queue.
+    expect(actionsOn(queue)).toEqual(
+      expect.arrayContaining([
+        'sqs:ReceiveMessage',
+        'sqs:GetQueueAttributes',
+        'sqs:DeleteMessage',
+        'sqs:ChangeMessageVisibility',
+      ]),
+    );
+    expect(on(queue).flatMap((s) => list(s.Resource))).toEqual([{ 'Fn::GetAtt': [queue, 'Arn'] }]);
+    expect(actionsOn(dlq)).toContain('sqs:SendMessage');
+    expect(on(dlq).flatMap((s) => list(s.Resource))).toEqual([{ 'Fn::GetAtt': [dlq, 'Arn'] }]);
+    // Powertools idempotency and the job records read and write single items, each under its own prefix.
+    expect(on(idempotency).map((s) => s.Condition)).toEqual([
+      { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['jobs#*'] } },
+    ]);
+    expect(actionsOn(idempotency)).toEqual(
+      expect.arrayContaining([
+        'dynamodb:GetItem',
+        'dynamodb:PutItem',
+        'dynamodb:UpdateItem',
+        'dynamodb:DeleteItem',
+      ]),
+    );
+    expect(on(jobRecords).map((s) => s.Condition)).toEqual([
+      { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['job#*'] } },
+    ]);
+    expect(actionsOn(jobRecords)).toEqual(
+      expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:UpdateItem']),
+    );
+    expect(on(bucket)).toEqual([
+      expect.objectContaining({ Action: 's3:GetObject', Resource: expect.anything() }),
+    ]);
+    expect(renderIntrinsics(on(bucket)[0]?.Resource)).toBe(`resolved-${bucket}.Arn/payloads/*`);
+    expect(actionsOn(stream)).toContain('firehose:PutRecordBatch');
+  });
+
+  it('grants nothing on a table, bucket or stream it was not given, and names none in its configuration', () => {
+    const { template, stack } = consumerTemplate(
+      { consumer: { entry: 'lambda/consumers/events.ts' } },
+      false,
+    );
+    const rendered = JSON.stringify(consumerPolicies(template));
+    expect(rendered).toContain('sqs:ReceiveMessage');
     expect(rendered).not.toContain('dynamodb:');
     expect(rendered).not.toContain('s3:');
+    expect(rendered).not.toContain('firehose:');
+    const config = runtimeConfigOf(template, stack, /ConsumerFunction/);
+    expect([config.idempotency, config.jobRecords, config.payloadBucket, config.archive]).toEqual([
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+    ]);
   });
 
   it('throws when the queue has no consumer', () => {
@@ -173,6 +292,71 @@ describe('QueueConsumer', () => {
       ScalingConfig: { MaximumConcurrency: 10 },
       ProvisionedPollerConfig: Match.absent(),
     });
+  });
+
+  it('used on its own with only the required props, runs with the documented defaults on a standard and a FIFO queue, in a configuration its runtime accepts', () => {
+    const stack = testStack();
+    const jobs = new PipelineQueue(stack, 'Jobs');
+    const orders = new PipelineQueue(stack, 'Orders', { fifo: true });
+    const table = new dynamodb.Table(stack, 'Idem', {
+      partitionKey: { name: 'id', type: dynamodb.AttributeType.STRING },
+    });
+    new QueueConsumer(stack, 'JobsConsumer', {
+      ...standaloneProps(jobs, 'jobs'),
+      idempotencyTable: table,
+    });
+    new QueueConsumer(stack, 'OrdersConsumer', standaloneProps(orders, 'orders'));
+    const template = Template.fromStack(stack);
+
+    for (const queue of ['JobsQueue', 'OrdersQueue']) {
+      template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+        EventSourceArn: { 'Fn::GetAtt': [Match.stringLikeRegexp(queue), 'Arn'] },
+        BatchSize: 10,
+        // Lambda takes no batching window on a FIFO queue; a standard one is invoked at once.
+        MaximumBatchingWindowInSeconds: Match.absent(),
+        FunctionResponseTypes: ['ReportBatchItemFailures'],
+      });
+    }
+    template.allResourcesProperties('AWS::Lambda::Function', { Timeout: 30, MemorySize: 512 });
+    expect(runtimeConfigOf(template, stack, /^JobsConsumer/)).toEqual(
+      expect.objectContaining({
+        fifo: false,
+        maxReceiveCount: 5,
+        parallelism: 10,
+        retry: { baseSeconds: 10, factor: 2, maxSeconds: 900 },
+        deadlineMarginMs: 3000,
+        idempotency: { tableName: expect.stringContaining('Idem'), expirySeconds: 259_200 },
+      }),
+    );
+    expect(runtimeConfigOf(template, stack, /^OrdersConsumer/)).toEqual(
+      expect.objectContaining({ fifo: true, maxReceiveCount: 5 }),
+    );
+  });
+
+  it.each([
+    ['only minimumPollers', { minimumPollers: 5 }, { MinimumPollers: 5 }],
+    ['only maximumPollers', { maximumPollers: 50 }, { MaximumPollers: 50 }],
+  ])('runs in provisioned mode given %s, Lambda choosing the other bound', (_name, pollers, expected) => {
+    const stack = testStack();
+    new QueueConsumer(stack, 'Consumer', {
+      ...standaloneProps(new PipelineQueue(stack, 'Jobs'), 'jobs'),
+      ...pollers,
+    });
+    Template.fromStack(stack).hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      ProvisionedPollerConfig: expected,
+    });
+  });
+
+  it('runs the exported handler it names and keeps its logs as long as it is told', () => {
+    const stack = testStack();
+    new QueueConsumer(stack, 'Consumer', {
+      ...standaloneProps(new PipelineQueue(stack, 'Jobs'), 'jobs'),
+      handler: 'consume',
+      logRetention: RetentionDays.ONE_WEEK,
+    });
+    const template = Template.fromStack(stack);
+    template.hasResourceProperties('AWS::Lambda::Function', { Handler: 'index.consume' });
+    template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 7 });
   });
 
   it.each([

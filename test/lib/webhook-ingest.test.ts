@@ -1,8 +1,16 @@
-import type { CfnResource } from 'aws-cdk-lib';
+import { type CfnResource, Duration } from 'aws-cdk-lib';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
+import { INGEST_CONFIG_ENV, readIngestConfig } from '../../lambda/shared/runtime-config';
 import { DEFAULTS } from '../../lib/config';
-import { exampleResolved, pipelineTemplate } from '../helpers/cdk';
+import { WebhookIngest } from '../../lib/webhook-ingest';
+import {
+  exampleResolved,
+  pipelineTemplate,
+  renderIntrinsics,
+  resolveAsDeployed,
+  testStack,
+} from '../helpers/cdk';
 
 /** A template node: CloudFormation JSON, loosely typed as the assertions library returns it. */
 type Json = ReturnType<Template['toJSON']>;
@@ -33,6 +41,10 @@ describe('WebhookIngest', () => {
         Format: Match.stringLikeRegexp('"requestId":"\\$context.requestId"'),
       },
     });
+    const accessLogs = Object.entries(template.findResources('AWS::Logs::LogGroup')).filter(([id]) =>
+      id.includes('IngestAccessLogs'),
+    );
+    expect(accessLogs.map(([, r]) => r.Properties.RetentionInDays)).toEqual([DEFAULTS.logRetentionDays]);
   });
 
   it('applies configured throttling', () => {
@@ -88,6 +100,44 @@ describe('WebhookIngest', () => {
     expect(sendResources).toContain('QueueEvents');
     expect(sendResources).toContain('QueueOrders');
     expect(sendResources).not.toContain('DeadLetterQueue');
+  });
+
+  it('may make every call its runtime makes on the dedupe table, payload bucket and archive stream its configuration names, on exactly those', () => {
+    const json = template.toJSON();
+    const ingestFunction = stack.ingest.ingestFunction;
+    const fn = json.Resources[stack.getLogicalId(ingestFunction.node.defaultChild as CfnResource)];
+    const config = readIngestConfig({
+      [INGEST_CONFIG_ENV]: resolveAsDeployed(
+        stack.resolve(fn.Properties.Environment.Variables[INGEST_CONFIG_ENV]),
+        json,
+        stack.stackName,
+        { partition: 'aws', region: 'eu-west-1', account: '123456789012', urlSuffix: 'amazonaws.com' },
+      ),
+    });
+    const roleId = stack.getLogicalId(ingestFunction.role?.node.defaultChild as CfnResource);
+    const statements = Object.values(
+      template.findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: roleId }] } }),
+    ).flatMap((p) => p.Properties.PolicyDocument.Statement as { Action: unknown; Resource: unknown }[]);
+    /** The statements whose every resource is the resource `logicalId`, or an ARN built on it. */
+    const on = (logicalId: string) =>
+      statements.filter((s) =>
+        [s.Resource].flat().every((r) => JSON.stringify(r).includes(`"${logicalId}"`)),
+      );
+    const actionsOn = (logicalId: string) => on(logicalId).flatMap((s) => [s.Action].flat());
+    const idOf = (rendered: string | undefined) => rendered?.replace(/^resolved-/, '') ?? '';
+    const table = idOf(config.dedupe?.tableName);
+    const bucket = idOf(config.payloads?.bucket);
+    const stream = idOf(config.archive?.deliveryStream);
+    for (const id of [table, bucket, stream]) expect(id).toMatch(/^[A-Za-z0-9]+$/);
+
+    // The dedupe store claims, confirms and releases a delivery id, and reads a claim it lost.
+    expect(actionsOn(table)).toEqual(
+      expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem']),
+    );
+    expect(on(bucket).map((s) => [s.Action, renderIntrinsics(s.Resource)])).toEqual([
+      ['s3:PutObject', `resolved-${bucket}.Arn/payloads/*`],
+    ]);
+    expect(actionsOn(stream)).toContain('firehose:PutRecord');
   });
 
   it('creates one secret per verifying source', () => {
@@ -157,6 +207,22 @@ describe('WebhookIngest', () => {
     const environment = JSON.stringify(fn?.Properties?.Environment);
     expect(environment).toContain(queueId('events'));
     expect(environment).not.toContain(queueId('mail'));
+  });
+
+  it('used on its own, refuses a timeout and a throttle its API cannot honour, every problem at once', () => {
+    expect(
+      () =>
+        new WebhookIngest(testStack(), 'Ingest', {
+          settings: exampleResolved(),
+          queues: {},
+          secrets: {},
+          timeout: Duration.seconds(30),
+          rateLimit: 100,
+          burstLimit: 50,
+        }),
+    ).toThrow(
+      /WebhookIngest Test\/Ingest.*\n.*burstLimit: must be at least rateLimit \(100\).*\n.*timeout: between 1 and 29 seconds/,
+    );
   });
 
   it('exposes one webhook URL output per source', () => {
