@@ -12,7 +12,13 @@ import type { EventArchive } from './event-archive';
 import { grantItemAccessByKey, grantPayloadObjects } from './grants';
 import { HooklineFunction, type HooklineFunctionProps } from './hookline-function';
 import { type ConsumerSettings, consumerRuntimeConfig } from './runtime-wiring';
-import { consumerViolations, defaultDeadlineMargin, retryViolations, throwIfViolations } from './validation';
+import {
+  consumerReceiveCountViolations,
+  consumerViolations,
+  defaultDeadlineMargin,
+  retryViolations,
+  throwIfViolations,
+} from './validation';
 
 /** How a consumer backs off a record that failed: base x factor^(attempt - 1), capped. */
 export interface ConsumerRetry {
@@ -127,8 +133,10 @@ export interface QueueConsumerProps
 
   /**
    * The queue's redrive count, so the consumer knows a record's last attempt (`PipelineQueue.maxReceiveCount`).
+   * Given with a queue whose redrive policy this construct can read (a CDK `sqs.Queue` with a dead-letter queue,
+   * as `PipelineQueue.queue` is), it must equal that policy's.
    *
-   * @default DEFAULTS.maxReceiveCount (5)
+   * @default - the queue's own redrive count when it can be read, else DEFAULTS.maxReceiveCount (5)
    */
   readonly maxReceiveCount?: number;
 
@@ -206,6 +214,7 @@ export class QueueConsumer extends Construct {
       // Checked here, not only by the configuration: the function would otherwise refuse its own configuration
       // at its first invocation, and every batch would fail until SQS dead-lettered it without a reason.
       ...(props.retry ? retryViolations(props.retry) : []),
+      ...consumerReceiveCountViolations(props.maxReceiveCount, queueReceiveCountOf(props.queue)),
     ]);
     this.consumerFunction = this.createFunction(props, settings);
     this.grantResources(props);
@@ -279,6 +288,14 @@ function functionSettingsOf(props: QueueConsumerProps): ConsumerFunctionSettings
   };
 }
 
+/**
+ * The redrive count of a queue created in this app with a dead-letter queue (`sqs.Queue.deadLetterQueue`); an
+ * imported queue's redrive policy is not known at synth.
+ */
+function queueReceiveCountOf(queue: sqs.IQueue): number | undefined {
+  return (queue as Partial<Pick<sqs.Queue, 'deadLetterQueue'>>).deadLetterQueue?.maxReceiveCount;
+}
+
 /** Provisioned mode, when either poller bound is set (the other keeps Lambda's default). */
 function provisionedPollersOf(
   settings: ConsumerFunctionSettings,
@@ -298,7 +315,7 @@ function runtimeSettingsOf(props: QueueConsumerProps, settings: ConsumerFunction
   return {
     name: props.name,
     fifo: settings.fifo,
-    maxReceiveCount: props.maxReceiveCount ?? DEFAULTS.maxReceiveCount,
+    maxReceiveCount: props.maxReceiveCount ?? queueReceiveCountOf(props.queue) ?? DEFAULTS.maxReceiveCount,
     consumer: {
       parallelism: props.parallelism ?? DEFAULTS.parallelism,
       retry: props.retry ?? {

@@ -187,6 +187,25 @@ export interface QueueRuleInput {
   readonly visibilityTimeout?: Duration;
 }
 
+/**
+ * A consumer told another redrive count than its queue's redrive policy: it would take the wrong receive for a
+ * record's last attempt, dead-lettering it early itself, or leaving SQS to dead-letter it without a reason.
+ */
+export function consumerReceiveCountViolations(
+  given: number | undefined,
+  queues: number | undefined,
+): Violation[] {
+  if (!known(given) || !known(queues) || given === queues) return [];
+  return [
+    violation(
+      'maxReceiveCount',
+      `must equal the queue's redrive policy (maxReceiveCount ${queues}): the consumer would dead-letter records ${given < queues ? 'before their last receive' : 'without a reason, SQS moving them first'}`,
+      given,
+      "leave maxReceiveCount out (the consumer reads the queue's), or change the queue's",
+    ),
+  ];
+}
+
 function maxReceiveCountViolations(count: number): Violation[] {
   if (!known(count) || (count >= 1 && count <= SQS_LIMITS.maxReceiveCount)) return [];
   return [

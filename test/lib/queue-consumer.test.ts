@@ -3,6 +3,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { describe, expect, it } from 'vitest';
 import {
   CONSUMER_CONFIG_ENV,
@@ -331,6 +332,36 @@ describe('QueueConsumer', () => {
     expect(runtimeConfigOf(template, stack, /^OrdersConsumer/)).toEqual(
       expect.objectContaining({ fifo: true, maxReceiveCount: 5 }),
     );
+  });
+
+  it("used on its own, takes its queue's redrive count for a record's last attempt, and refuses another", () => {
+    const stack = testStack();
+    const jobs = new PipelineQueue(stack, 'Jobs', { maxReceiveCount: 8 });
+    new QueueConsumer(stack, 'JobsConsumer', standaloneProps(jobs, 'jobs'));
+    const imported = sqs.Queue.fromQueueArn(stack, 'Imported', 'arn:aws:sqs:eu-west-1:123456789012:imported');
+    new QueueConsumer(stack, 'ImportedConsumer', {
+      ...standaloneProps(jobs, 'imported'),
+      queue: imported,
+      maxReceiveCount: 3,
+    });
+    const template = Template.fromStack(stack);
+    expect(runtimeConfigOf(template, stack, /^JobsConsumer/)).toMatchObject({ maxReceiveCount: 8 });
+    // An imported queue's redrive policy is not known at synth: the given count is taken as it is.
+    expect(runtimeConfigOf(template, stack, /^ImportedConsumer/)).toMatchObject({ maxReceiveCount: 3 });
+
+    for (const given of [5, 12]) {
+      const other = testStack();
+      const queue = new PipelineQueue(other, 'Jobs', { maxReceiveCount: 8 });
+      expect(
+        () =>
+          new QueueConsumer(other, 'Consumer', { ...standaloneProps(queue, 'jobs'), maxReceiveCount: given }),
+      ).toThrow(
+        new RegExp(
+          `maxReceiveCount: must equal the queue's redrive policy \\(maxReceiveCount 8\\).*got ${given}`,
+          's',
+        ),
+      );
+    }
   });
 
   it.each([
