@@ -89,7 +89,7 @@ describe('the outputs the CLI finds a deployed pipeline through', () => {
     },
   );
 
-  it("lead the CLI to each consumer's function, event source mapping and log group, the ingest's, the jobs endpoint's log group and the archive bucket", {
+  it("lead the CLI to each consumer's function, event source mapping and log group, the ingest's, the jobs endpoint's log group, the archive bucket and the job records' table", {
     timeout: 60_000,
   }, async () => {
     const deployed = (value: unknown) =>
@@ -113,6 +113,8 @@ describe('the outputs the CLI finds a deployed pipeline through', () => {
       deployed(stack.pipeline.jobsEndpoint?.jobsFunction.logGroup.logGroupName),
     );
     expect(target.archiveBucket).toBe(deployed(stack.pipeline.archive?.bucket.bucketName));
+    // `hookline jobs` reads job records from the table this output names: the dedupe table, not the idempotency one.
+    expect(deployed(outputs.DedupeTableName?.Value)).toBe(deployed(stack.dedupeTable?.tableName));
   });
 
   it('lead the CLI of a stack an earlier version deployed to the ARNs its outputs give', {
