@@ -258,6 +258,8 @@ describe('validateSchedulesProps', () => {
     [1.5, 'retryAttempts', /whole number from 0 to 185/],
     [Duration.seconds(59), 'maxEventAge', /between 1 minute and 24 hours/],
     [Duration.seconds(86_401), 'maxEventAge', /between 1 minute and 24 hours/],
+    // Scheduler takes whole seconds; CDK would fail later with an error that names no field.
+    [Duration.millis(90_500), 'maxEventAge', /whole seconds/],
   ])('rejects %s just beyond what Scheduler accepts', (value, path, message) => {
     const problems = problemsFor({}, { [path]: value });
     expect(problems.map((p) => p.path)).toEqual([path]);
