@@ -5,9 +5,10 @@ import { Duration, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { afterAll, describe, expect, it } from 'vitest';
+import { CONSUMER_CONFIG_ENV } from '../../lambda/shared/consumer-config';
 import { defineConfig, HooklineConfigError } from '../../lib/config';
 import { HooklinePipeline } from '../../lib/hookline-pipeline';
-import { testApp } from '../helpers/cdk';
+import { renderIntrinsics, testApp } from '../helpers/cdk';
 
 /** A user's app folder elsewhere on disk: its own lockfile and a consumer file of its own. */
 const userApp = mkdtempSync(join(tmpdir(), 'hookline-user-app-'));
@@ -19,7 +20,13 @@ afterAll(() => rmSync(userApp, { recursive: true, force: true }));
 const config = defineConfig({
   sources: { github: { type: 'github' } },
   queues: {
-    orders: { consumer: { entry: 'consumers/orders.ts', timeout: Duration.seconds(20) } },
+    orders: {
+      consumer: {
+        entry: 'consumers/orders.ts',
+        timeout: Duration.seconds(20),
+        idempotency: { expiry: Duration.hours(6) },
+      },
+    },
     audit: {
       consumer: {
         entry: 'consumers/orders.ts',
@@ -69,6 +76,16 @@ describe('HooklinePipeline', () => {
     expect(onTable('orders').length).toBeGreaterThan(0);
     expect(onTable('audit')).toEqual([]);
   }, 120_000);
+
+  it("tells a consumer's runtime to remember processed records as long as its configuration says", () => {
+    const { pipeline, stack, template } = existing();
+    const fn = pipeline.consumers.orders?.consumerFunction;
+    const variables =
+      template.toJSON().Resources[stack.getLogicalId(fn?.node.defaultChild as never)].Properties.Environment
+        .Variables;
+    const runtime = JSON.parse(renderIntrinsics(stack.resolve(variables[CONSUMER_CONFIG_ENV])));
+    expect(runtime.idempotency?.expirySeconds).toBe(6 * 3600);
+  });
 
   it('keeps a claim-checked payload at least as long as the configured expiry, in whole days', () => {
     // 18.5 days: a bucket that let it go after 18 would lose payloads of messages still queued or dead-lettered.
