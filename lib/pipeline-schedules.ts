@@ -41,7 +41,7 @@ export interface PipelineSchedulesProps {
    */
   readonly retryAttempts?: number;
   /**
-   * How long Scheduler keeps retrying one invocation.
+   * How long Scheduler keeps retrying one invocation: whole seconds, 1 minute to 24 hours.
    * @default Duration.hours(24) (the Scheduler maximum)
    */
   readonly maxEventAge?: Duration;
@@ -74,15 +74,15 @@ function retryAttemptsViolations(retry: number | undefined): Violation[] {
   return [violation('retryAttempts', 'must be a whole number from 0 to 185', retry, 'use 185, the default')];
 }
 
-/** Rule: Scheduler keeps retrying one invocation between 1 minute and 24 hours. */
+/** Rule: Scheduler keeps retrying one invocation between 1 minute and 24 hours, counted in whole seconds. */
 function maxEventAgeViolations(age: Duration | undefined): Violation[] {
   if (age === undefined || Token.isUnresolved(age.toMilliseconds({ integral: false }))) return [];
   const seconds = age.toSeconds({ integral: false });
-  if (seconds >= 60 && seconds <= 86_400) return [];
+  if (Number.isInteger(seconds) && seconds >= 60 && seconds <= 86_400) return [];
   return [
     violation(
       'maxEventAge',
-      'must be between 1 minute and 24 hours',
+      'must be whole seconds between 1 minute and 24 hours',
       age,
       'use Duration.hours(24), the default',
     ),

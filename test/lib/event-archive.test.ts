@@ -53,6 +53,26 @@ describe('EventArchive in the pipeline stack', () => {
     expect(JSON.stringify(destination.ProcessingConfiguration)).toContain('{source:.source}');
   });
 
+  it('buffers within what Firehose accepts with dynamic partitioning: 64 to 128 MiB, 60 to 900 seconds', () => {
+    const { SizeInMBs, IntervalInSeconds } = destination.BufferingHints;
+    expect(SizeInMBs).toBeGreaterThanOrEqual(64);
+    expect(SizeInMBs).toBeLessThanOrEqual(128);
+    expect(IntervalInSeconds).toBeGreaterThanOrEqual(60);
+    expect(IntervalInSeconds).toBeLessThanOrEqual(900);
+  });
+
+  it("creates the stream only once the delivery role's policy exists, which Firehose checks on creation", () => {
+    const policyIds = ofType(resources, 'AWS::IAM::Policy')
+      .filter(([, p]) => list(p.Properties?.Roles).some((r) => refersTo(r, roleId)))
+      .map(([id]) => id);
+    expect(policyIds).toHaveLength(1);
+    expect((stream as { DependsOn?: string[] }).DependsOn).toEqual(expect.arrayContaining(policyIds));
+  });
+
+  it('keeps the archive bucket when the stack is deleted', () => {
+    expect((bucket as { DeletionPolicy?: string }).DeletionPolicy).toBe('Retain');
+  });
+
   it('keeps the archive in an encrypted, TLS-only bucket with no public access', () => {
     expect(bucket?.Properties?.BucketEncryption.ServerSideEncryptionConfiguration[0]).toMatchObject({
       ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' },
@@ -143,11 +163,35 @@ describe('EventArchive in the pipeline stack', () => {
         }
       }
     }
+    // What Firehose needs to deliver to S3: the bucket's location and listings, and multipart uploads of objects.
+    expect(s3Statements.flatMap((s) => list(s.Action)).sort()).toEqual([
+      's3:AbortMultipartUpload',
+      's3:GetBucketLocation',
+      's3:GetObject',
+      's3:ListBucket',
+      's3:ListBucketMultipartUploads',
+      's3:PutObject',
+    ]);
     const writes = s3Statements.filter((s) => list(s.Action).includes('s3:PutObject'));
     expect(writes.length).toBeGreaterThan(0);
     expect(writes.flatMap((s) => list(s.Resource)).every((r) => JSON.stringify(r).includes('archive'))).toBe(
       true,
     );
+  });
+
+  it('lets Firehose log failed deliveries to the log stream the stream names, and nowhere else', () => {
+    const logging = destination.CloudWatchLoggingOptions;
+    expect(logging.Enabled).toBe(true);
+    const logGroupId = logging.LogGroupName.Ref as string;
+    expect(resources[logGroupId]?.Type).toBe('AWS::Logs::LogGroup');
+    expect(resources[logging.LogStreamName.Ref as string]?.Properties?.LogGroupName).toEqual({
+      Ref: logGroupId,
+    });
+    const logStatements = statementsOfRole(resources, roleId).filter((s) =>
+      list(s.Action).some((a) => String(a).startsWith('logs:')),
+    );
+    expect(logStatements.flatMap((s) => list(s.Action))).toContain('logs:PutLogEvents');
+    expect(logStatements.flatMap((s) => list(s.Resource))).toEqual([{ 'Fn::GetAtt': [logGroupId, 'Arn'] }]);
   });
 
   it('alarms when events are queued but not archived, by the ingest or by any consumer (one query over all)', () => {

@@ -2,12 +2,13 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Duration, Stack } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
+import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { afterAll, describe, expect, it } from 'vitest';
+import { CONSUMER_CONFIG_ENV } from '../../lambda/shared/consumer-config';
 import { defineConfig, HooklineConfigError } from '../../lib/config';
 import { HooklinePipeline } from '../../lib/hookline-pipeline';
-import { testApp } from '../helpers/cdk';
+import { renderIntrinsics, testApp } from '../helpers/cdk';
 
 /** A user's app folder elsewhere on disk: its own lockfile and a consumer file of its own. */
 const userApp = mkdtempSync(join(tmpdir(), 'hookline-user-app-'));
@@ -18,21 +19,81 @@ afterAll(() => rmSync(userApp, { recursive: true, force: true }));
 
 const config = defineConfig({
   sources: { github: { type: 'github' } },
-  queues: { orders: { consumer: { entry: 'consumers/orders.ts', timeout: Duration.seconds(20) } } },
+  queues: {
+    orders: {
+      consumer: {
+        entry: 'consumers/orders.ts',
+        timeout: Duration.seconds(20),
+        idempotency: { expiry: Duration.hours(6) },
+      },
+    },
+    audit: {
+      consumer: {
+        entry: 'consumers/orders.ts',
+        timeout: Duration.seconds(20),
+        idempotency: { enabled: false },
+      },
+    },
+  },
   defaultRoute: { queues: ['orders'] },
+  payloads: { expiry: Duration.hours(18 * 24 + 12) },
 });
+
+/** The pipeline of `config` in an existing stack, synthesized once for the tests that only read it. */
+const existing = (() => {
+  let built: { pipeline: HooklinePipeline; stack: Stack; template: Template } | undefined;
+  return () => {
+    if (!built) {
+      const stack = new Stack(testApp(), 'ExistingStack');
+      const pipeline = new HooklinePipeline(stack, 'Webhooks', { config, projectRoot: userApp });
+      built = { pipeline, stack, template: Template.fromStack(stack) };
+    }
+    return built;
+  };
+})();
 
 describe('HooklinePipeline', () => {
   it('builds the whole pipeline inside an existing stack from a declared configuration', () => {
-    const stack = new Stack(testApp(), 'ExistingStack');
-    const pipeline = new HooklinePipeline(stack, 'Webhooks', { config, projectRoot: userApp });
-    const template = Template.fromStack(stack);
-    template.resourceCountIs('AWS::SQS::Queue', 2);
-    template.resourceCountIs('AWS::Lambda::EventSourceMapping', 1);
+    const { pipeline, template } = existing();
+    template.resourceCountIs('AWS::SQS::Queue', 4);
+    template.resourceCountIs('AWS::Lambda::EventSourceMapping', 2);
     template.hasOutput('WebhookUrlGithub', {});
-    expect(pipeline.config.queues.map((q) => q.name)).toEqual(['orders']);
-    expect(Object.keys(pipeline.consumers)).toEqual(['orders']);
+    expect(pipeline.config.queues.map((q) => q.name)).toEqual(['orders', 'audit']);
+    expect(Object.keys(pipeline.consumers)).toEqual(['orders', 'audit']);
   }, 120_000);
+
+  it('lets only a consumer with idempotency on touch the idempotency table', () => {
+    const { pipeline, stack, template } = existing();
+    const tableId = stack.getLogicalId(pipeline.idempotencyTable?.node.defaultChild as never);
+    const onTable = (queue: string) => {
+      const role = pipeline.consumers[queue]?.consumerFunction.role?.node.defaultChild;
+      const roleId = stack.getLogicalId(role as never);
+      return Object.values(template.findResources('AWS::IAM::Policy'))
+        .filter((p) => JSON.stringify(p.Properties.Roles).includes(`"${roleId}"`))
+        .flatMap((p) => p.Properties.PolicyDocument.Statement as { Resource: unknown }[])
+        .filter((s) => JSON.stringify(s.Resource).includes(`"${tableId}"`));
+    };
+    expect(onTable('orders').length).toBeGreaterThan(0);
+    expect(onTable('audit')).toEqual([]);
+  }, 120_000);
+
+  it("tells a consumer's runtime to remember processed records as long as its configuration says", () => {
+    const { pipeline, stack, template } = existing();
+    const fn = pipeline.consumers.orders?.consumerFunction;
+    const variables =
+      template.toJSON().Resources[stack.getLogicalId(fn?.node.defaultChild as never)].Properties.Environment
+        .Variables;
+    const runtime = JSON.parse(renderIntrinsics(stack.resolve(variables[CONSUMER_CONFIG_ENV])));
+    expect(runtime.idempotency?.expirySeconds).toBe(6 * 3600);
+  });
+
+  it('keeps a claim-checked payload at least as long as the configured expiry, in whole days', () => {
+    // 18.5 days: a bucket that let it go after 18 would lose payloads of messages still queued or dead-lettered.
+    const { template } = existing();
+    template.hasResourceProperties('AWS::S3::Bucket', {
+      LifecycleConfiguration: { Rules: [Match.objectLike({ ExpirationInDays: 19, Prefix: 'payloads/' })] },
+    });
+  });
 
   it('refuses a second pipeline in the same stack with the fix, before CDK trips over the outputs', () => {
     const stack = new Stack(testApp(), 'Shared');

@@ -25,6 +25,7 @@ import {
   PRODUCER_QUEUES_ENV,
 } from '../../lambda/shared/producer-config';
 import { deadLetterQueueOf, JOB_SCHEDULES } from '../../lib/cli/target';
+import { DEFAULTS } from '../../lib/config';
 import { WebhookPipelineStack } from '../../lib/webhook-pipeline-stack';
 import {
   exampleResolved,
@@ -53,15 +54,23 @@ function answering<C extends { send: unknown }>(client: C, see: (command: unknow
   return client;
 }
 
-function producerStack(delays: boolean) {
-  const config = exampleResolved();
-  const stack = new WebhookPipelineStack(testApp(), config.stackName, { config });
-  const fn = new lambda.Function(stack, 'Producer', {
+function producerFunction(stack: WebhookPipelineStack, id = 'Producer') {
+  return new lambda.Function(stack, id, {
     runtime: lambda.Runtime.NODEJS_22_X,
     handler: 'index.handler',
     code: lambda.Code.fromInline('export const handler = async () => {}'),
   });
+}
+
+function producerStack(
+  delays: boolean,
+  config = exampleResolved(),
+  also: (stack: WebhookPipelineStack) => void = () => {},
+) {
+  const stack = new WebhookPipelineStack(testApp(), config.stackName, { config });
+  const fn = producerFunction(stack);
   stack.grantSend(fn, 'events', { delays });
+  also(stack);
   const template = Template.fromStack(stack);
   const logicalId = (construct: { node: { defaultChild?: unknown } }) =>
     stack.getLogicalId(construct.node.defaultChild as never);
@@ -158,6 +167,52 @@ describe('grantSend', () => {
     },
   );
 
+  it('tells the producer the dedupe table and window, and the payload bucket and inline limit, its grants cover', () => {
+    const config = exampleResolved({ payloads: { inlineLimitBytes: 200_000 } });
+    const { stack, fn, template, logicalId } = producerStack(false, config);
+    const json = template.toJSON();
+    const deployed = (value: unknown) => resolveAsDeployed(value, json, stack.stackName, US_EAST_1);
+    const variables = json.Resources[logicalId(fn)].Properties.Environment.Variables as Record<
+      string,
+      unknown
+    >;
+    const env = Object.fromEntries(Object.entries(variables).map(([name, value]) => [name, deployed(value)]));
+    const { settings } = discoverProducer({ env, local: false });
+    const statements = statementsOf(template, logicalId(fn.role as never));
+    const tableGrant = statements.find((s) => JSON.stringify(s.Action).includes('dynamodb:PutItem'));
+    const [tableId] = (tableGrant?.Resource as { 'Fn::GetAtt'?: string[] } | undefined)?.['Fn::GetAtt'] ?? [];
+    const bucketGrant = statements.find((s) => s.Action === 's3:PutObject');
+    expect(settings.dedupe).toEqual({
+      tableName: deployed({ Ref: tableId }),
+      ttlSeconds: config.dedupe?.ttl.toSeconds(),
+    });
+    const bucketId = logicalId(stack.payloadBucket as never);
+    expect(settings.payloads?.bucket).toBe(deployed({ Ref: bucketId }));
+    expect(JSON.stringify(bucketGrant?.Resource)).toContain(`"${bucketId}"`);
+    expect(settings.payloads?.inlineLimitBytes).toBe(200_000);
+  });
+
+  it('gives every function that delays jobs to one queue the same scheduler role, which each may pass', () => {
+    const { stack, template, logicalId } = producerStack(true, exampleResolved(), (s) =>
+      s.grantSend(producerFunction(s, 'SecondProducer'), 'events', { delays: true }),
+    );
+    const roleId = logicalId(stack.jobProducers?.schedulerRole('events') as never);
+    // The configured schedules have roles of their own; these are the one-time job schedules' ones.
+    const schedulerRoles = Object.entries(template.findResources('AWS::IAM::Role')).filter(
+      ([, r]) =>
+        JSON.stringify(r.Properties.AssumeRolePolicyDocument).includes('scheduler.amazonaws.com') &&
+        String(r.Properties.Description).startsWith('hookline one-time job schedules'),
+    );
+    expect(schedulerRoles.map(([id]) => id)).toEqual([roleId]);
+    for (const id of ['Producer', 'SecondProducer']) {
+      const fn = stack.node.findChild(id) as lambda.Function;
+      const pass = statementsOf(template, logicalId(fn.role as never)).find(
+        (s) => s.Action === 'iam:PassRole',
+      );
+      expect(pass?.Resource).toEqual({ 'Fn::GetAtt': [roleId, 'Arn'] });
+    }
+  });
+
   it('tells the producer how long the payload bucket keeps a payload, which a delayed job’s must outlive', () => {
     const { fn, template, logicalId } = producerStack(true);
     const variables = template.toJSON().Resources[logicalId(fn)].Properties.Environment.Variables;
@@ -222,6 +277,10 @@ describe('grantSend', () => {
     const deadLetterQueueId = /^resolved-(.+)\.Arn$/.exec(target?.DeadLetterConfig?.Arn ?? '')?.[1] ?? '';
     expect(resources[deadLetterQueueId]?.Type).toBe('AWS::SQS::Queue');
     expect(resources[deadLetterQueueId]?.Properties.SqsManagedSseEnabled).toBe(true);
+    // kept as long as SQS keeps anything, for the operator to find
+    expect(resources[deadLetterQueueId]?.Properties.MessageRetentionPeriod).toBe(
+      DEFAULTS.scheduleDeadLetterRetentionPeriod.toSeconds(),
+    );
     const queuePolicyStatements = Object.values(resources)
       .filter((r) => r.Type === 'AWS::SQS::QueuePolicy')
       .filter((r) => JSON.stringify(r.Properties.Queues) === JSON.stringify([{ Ref: deadLetterQueueId }]))

@@ -1,5 +1,6 @@
-import { App, Duration, Stack, Validations } from 'aws-cdk-lib';
+import { App, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { describe, expect, it } from 'vitest';
@@ -9,6 +10,7 @@ import {
   PipelineSchedules,
   type PipelineSchedulesProps,
   SCHEDULER_CONTEXT,
+  SCHEDULER_INPUT_LIMIT,
   scheduleEnvelope,
   validateSchedulesProps,
 } from '../../lib/pipeline-schedules';
@@ -30,7 +32,9 @@ const report: ResolvedSchedule = {
   payload: { format: 'csv', recipients: ['ops@example.com'] },
 };
 
-function synth(overrides: Partial<PipelineSchedulesProps> = {}) {
+function synth(
+  overrides: Partial<PipelineSchedulesProps> | ((stack: Stack) => Partial<PipelineSchedulesProps>) = {},
+) {
   const app = new App();
   const stack = new Stack(app, 'Test', { env: { account: '123456789012', region: 'eu-west-1' } });
   const events = new sqs.Queue(stack, 'Events');
@@ -38,7 +42,7 @@ function synth(overrides: Partial<PipelineSchedulesProps> = {}) {
   const construct = new PipelineSchedules(stack, 'Schedules', {
     schedules: [heartbeat, report],
     queues: { events, orders },
-    ...overrides,
+    ...(typeof overrides === 'function' ? overrides(stack) : overrides),
   });
   return { template: Template.fromStack(stack), stack, events, construct };
 }
@@ -72,11 +76,22 @@ describe('PipelineSchedules', () => {
     }
   });
 
-  it('honours a custom retry policy', () => {
-    const { template } = synth({ retryAttempts: 3, maxEventAge: Duration.hours(1) });
-    template.hasResourceProperties('AWS::Scheduler::Schedule', {
+  it('honours a custom retry policy, schedule group, and dead-letter retention and removal policy', () => {
+    const { template } = synth((stack) => ({
+      retryAttempts: 3,
+      maxEventAge: Duration.hours(1),
+      scheduleGroup: scheduler.ScheduleGroup.fromScheduleGroupName(stack, 'Group', 'jobs'),
+      deadLetterRetentionPeriod: Duration.days(4),
+      deadLetterRemovalPolicy: RemovalPolicy.RETAIN,
+    }));
+    template.allResourcesProperties('AWS::Scheduler::Schedule', {
+      GroupName: 'jobs',
       Target: Match.objectLike({ RetryPolicy: { MaximumRetryAttempts: 3, MaximumEventAgeInSeconds: 3600 } }),
     });
+    const dlqs = template.findResources('AWS::SQS::Queue', {
+      Properties: { MessageRetentionPeriod: 345_600 },
+    });
+    expect(Object.values(dlqs).map((q) => q.DeletionPolicy)).toEqual(['Retain', 'Retain']);
   });
 
   it('sends a hookline envelope with the Scheduler context attributes', () => {
@@ -185,6 +200,9 @@ describe('PipelineSchedules', () => {
 
   it('exposes the dead-letter queues for alarms', () => {
     const { construct } = synth();
+    expect(construct.deadLetterQueues).toEqual(
+      Object.values(construct.schedules).map((s) => s.deadLetterQueue),
+    );
     expect(construct.deadLetterQueues).toHaveLength(2);
     expect(Object.keys(construct.schedules)).toEqual(['heartbeat', 'nightly-report']);
   });
@@ -224,6 +242,68 @@ describe('validateSchedulesProps', () => {
   it('rejects an envelope above the Scheduler input limit', () => {
     const problems = problemsFor({ payload: { blob: 'x'.repeat(9000) } });
     expect(problems[0]?.message).toMatch(/at most 8192/);
+  });
+
+  it.each([
+    ['0 retries', { retryAttempts: 0 }],
+    ['185 retries', { retryAttempts: 185 }],
+    ['a 1 minute event age', { maxEventAge: Duration.minutes(1) }],
+    ['a 24 hour event age', { maxEventAge: Duration.hours(24) }],
+  ])("accepts %s, Scheduler's limits", (_limit, extra) => {
+    expect(problemsFor({}, extra)).toEqual([]);
+  });
+
+  it.each([
+    [-1, 'retryAttempts', /whole number from 0 to 185/],
+    [1.5, 'retryAttempts', /whole number from 0 to 185/],
+    [Duration.seconds(59), 'maxEventAge', /between 1 minute and 24 hours/],
+    [Duration.seconds(86_401), 'maxEventAge', /between 1 minute and 24 hours/],
+    // Scheduler takes whole seconds; CDK would fail later with an error that names no field.
+    [Duration.millis(90_500), 'maxEventAge', /whole seconds/],
+  ])('rejects %s just beyond what Scheduler accepts', (value, path, message) => {
+    const problems = problemsFor({}, { [path]: value });
+    expect(problems.map((p) => p.path)).toEqual([path]);
+    expect(problems[0]?.message).toMatch(message);
+  });
+
+  it('names each problem by the schedule, its field and the value given', () => {
+    const problems = validateSchedulesProps({
+      schedules: [
+        heartbeat,
+        { ...heartbeat, timezone: 'Mars/Olympus', queue: 'orders' },
+        { ...report, queue: 'nope' },
+      ],
+      queues: queues(),
+    });
+    expect(problems.map(({ path, message, value }) => ({ path, message, value }))).toEqual([
+      { path: 'schedules[1] (heartbeat)', message: 'schedule names must be unique', value: '"heartbeat"' },
+      { path: 'schedules[1] (heartbeat).timezone', message: expect.any(String), value: '"Mars/Olympus"' },
+      { path: 'schedules[1] (heartbeat).queue', message: expect.stringMatching(/FIFO/), value: '"orders"' },
+      {
+        path: 'schedules[2] (nightly-report).queue',
+        message: 'names a queue that is not in props.queues',
+        value: '"nope"',
+      },
+    ]);
+  });
+
+  it('refuses a payload that cannot be sent as JSON, naming it', () => {
+    const problems = problemsFor({ payload: { count: 1n } as never });
+    expect(problems.map((p) => [p.path, p.message])).toEqual([
+      ['schedules[0] (heartbeat).payload', 'the payload is not JSON-serializable'],
+    ]);
+  });
+
+  it('accepts an envelope of exactly the Scheduler input limit, and refuses one character more', () => {
+    const withBlob = (blob: string) => ({ ...heartbeat, payload: { blob } });
+    const length = (blob: string) =>
+      JSON.stringify(scheduleEnvelope(withBlob(blob), SCHEDULER_CONTEXT)).length;
+    const fits = 'x'.repeat(SCHEDULER_INPUT_LIMIT - length(''));
+    expect(length(fits)).toBe(SCHEDULER_INPUT_LIMIT);
+    expect(problemsFor(withBlob(fits))).toEqual([]);
+    expect(problemsFor(withBlob(`${fits}x`)).map((p) => p.path)).toEqual([
+      'schedules[0] (heartbeat).payload',
+    ]);
   });
 
   it('rejects out-of-range retry settings', () => {

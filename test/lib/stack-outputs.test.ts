@@ -9,7 +9,7 @@ import { otherDeadLetterQueues } from '../../lib/cli/target';
 import type { ResolvedConfig } from '../../lib/config';
 import { WebhookPipelineStack } from '../../lib/webhook-pipeline-stack';
 import { type DeployedAt, exampleResolved, resolveAsDeployed, testApp } from '../helpers/cdk';
-import { deployedTarget } from '../helpers/deployed-target';
+import { deployedTarget, US_EAST_1 } from '../helpers/deployed-target';
 
 type Outputs = Record<string, { Value: unknown }>;
 type Resources = Record<string, { Type: string }>;
@@ -17,6 +17,7 @@ type Resources = Record<string, { Type: string }>;
 /** The example pipeline with a schedule and delayed jobs: every kind of queue the CLI reads. */
 function everyQueue(): {
   config: ResolvedConfig;
+  stack: WebhookPipelineStack;
   template: ReturnType<Template['toJSON']>;
   stackName: string;
 } {
@@ -27,10 +28,10 @@ function everyQueue(): {
     ],
   });
   const stack = new WebhookPipelineStack(testApp(), config.stackName, { config });
-  return { config, template: Template.fromStack(stack).toJSON(), stackName: stack.stackName };
+  return { config, stack, template: Template.fromStack(stack).toJSON(), stackName: stack.stackName };
 }
 
-const { config, template, stackName } = everyQueue();
+const { config, stack, template, stackName } = everyQueue();
 const outputs = template.Outputs as Outputs;
 const resources = template.Resources as Resources;
 
@@ -87,6 +88,34 @@ describe('the outputs the CLI finds a deployed pipeline through', () => {
       expect(target.schedulesMissingOutputs).toBeUndefined();
     },
   );
+
+  it("lead the CLI to each consumer's function, event source mapping and log group, the ingest's, the jobs endpoint's log group, the archive bucket and the job records' table", {
+    timeout: 60_000,
+  }, async () => {
+    const deployed = (value: unknown) =>
+      resolveAsDeployed(stack.resolve(value), template, stackName, US_EAST_1);
+    const target = await deployedTarget(template, stackName, config);
+    const names = Object.keys(stack.consumers);
+    expect(names.length).toBeGreaterThan(1);
+    for (const name of names) {
+      const consumer = stack.consumers[name];
+      expect(target.queues[name], name).toMatchObject({
+        consumerFunctionName: deployed(consumer?.consumerFunction.functionName),
+        eventSourceMappingId: deployed(consumer?.eventSourceMappingId),
+      });
+      expect(target.logGroups?.consumers[name], name).toBe(
+        deployed(consumer?.consumerFunction.logGroup.logGroupName),
+      );
+    }
+    expect(target.ingestFunctionName).toBe(deployed(stack.ingest.ingestFunction.functionName));
+    expect(target.logGroups?.ingest).toBe(deployed(stack.ingest.ingestFunction.logGroup.logGroupName));
+    expect(target.logGroups?.jobsEndpoint).toBe(
+      deployed(stack.pipeline.jobsEndpoint?.jobsFunction.logGroup.logGroupName),
+    );
+    expect(target.archiveBucket).toBe(deployed(stack.pipeline.archive?.bucket.bucketName));
+    // `hookline jobs` reads job records from the table this output names: the dedupe table, not the idempotency one.
+    expect(deployed(outputs.DedupeTableName?.Value)).toBe(deployed(stack.dedupeTable?.tableName));
+  });
 
   it('lead the CLI of a stack an earlier version deployed to the ARNs its outputs give', {
     timeout: 60_000,
