@@ -4,6 +4,7 @@
  * settings), the local one-time scheduler's endpoint, and its token from `HOOKLINE_JOBS_TOKEN` (an `env:` secret,
  * as sources' are).
  */
+import { parseSecretValue } from '../../lambda/ingest/secrets';
 import {
   JOBS_ENDPOINT_CONFIG_ENV,
   JOBS_ENDPOINT_ENTRY,
@@ -33,16 +34,36 @@ export function jobsFunctionName(config: ResolvedConfig): string {
   return `${config.stackName}-jobs-endpoint`;
 }
 
-/** The token the local endpoint accepts: the environment's, else the development default. */
+/**
+ * The token the local endpoint accepts: the environment's when set, else the development default. Set empty, it
+ * is set (and refused by `localJobsTokenProblem`), as a source's signing secret is: most often `$TOKEN` unset, and
+ * the published default instead would quietly open the endpoint to anyone who read the README.
+ */
 export function localJobsToken(env: Readonly<Record<string, string | undefined>>): string {
-  return env[LOCAL_JOBS_TOKEN_ENV] || DEFAULT_LOCAL_JOBS_TOKEN;
+  return env[LOCAL_JOBS_TOKEN_ENV] ?? DEFAULT_LOCAL_JOBS_TOKEN;
 }
 
 /** Where that token comes from, for a person (the value itself only when it is the public default). */
 export function localJobsTokenOrigin(env: Readonly<Record<string, string | undefined>>): string {
-  return env[LOCAL_JOBS_TOKEN_ENV]
+  return env[LOCAL_JOBS_TOKEN_ENV] !== undefined
     ? `from ${LOCAL_JOBS_TOKEN_ENV}`
     : `dev default "${DEFAULT_LOCAL_JOBS_TOKEN}"`;
+}
+
+/**
+ * What is wrong with `HOOKLINE_JOBS_TOKEN` when it is set to a value the endpoint reads no token from (empty or
+ * blank, a JSON object without a "secrets" list): every job would be answered 503, so local mode refuses to start
+ * with it. The value is read as the endpoint reads it.
+ */
+export function localJobsTokenProblem(env: Readonly<Record<string, string | undefined>>): string | undefined {
+  const value = env[LOCAL_JOBS_TOKEN_ENV];
+  if (value === undefined) return undefined;
+  try {
+    parseSecretValue(value);
+    return undefined;
+  } catch (error) {
+    return `unusable jobs endpoint token in the environment: ${LOCAL_JOBS_TOKEN_ENV}: ${(error as Error).message}\nFix: set it to the token callers send (or {"secrets":["new","old"]}), or unset it for the development default, then start again`;
+  }
 }
 
 /** The jobs endpoint function's own variables (on top of every local function's). */

@@ -30,7 +30,12 @@ import { type BatchReport, EventSourceMapping, type MappingState } from './event
 import { type LocalFirehose, startLocalFirehose } from './firehose';
 import { bundle, bundleFunctionWorker, LocalFunction } from './function-runtime';
 import { type HttpApi, listenOrPortInUse, startHttpApi, type WebhookRequestReport } from './http-api';
-import { jobsFunctionName, LOCAL_JOBS_ENDPOINT_ENTRY, localJobsEnvironment } from './jobs-endpoint';
+import {
+  jobsFunctionName,
+  LOCAL_JOBS_ENDPOINT_ENTRY,
+  localJobsEnvironment,
+  localJobsTokenProblem,
+} from './jobs-endpoint';
 import { Journal } from './journal';
 import { bundleCacheDirOf, defaultBuildDir, emulatorThreadOptions, localDataDir } from './local-dirs';
 import { pausedConsumersPath, readPausedConsumers, writePausedConsumers } from './paused-consumers';
@@ -213,7 +218,11 @@ export async function startLocalMode(options: LocalModeOptions): Promise<LocalMo
  * once before anything starts.
  */
 function refuseUnusableEnvironment(settings: LocalSettings): void {
-  const problems = [portProblem(settings), secretsProblem(settings)].filter((p) => p !== undefined);
+  const problems = [
+    portProblem(settings),
+    secretsProblem(settings),
+    settings.config.jobsEndpoint ? localJobsTokenProblem(settings.env) : undefined,
+  ].filter((p) => p !== undefined);
   if (problems.length > 0) throw new LocalStartProblem(problems.join('\n'));
 }
 

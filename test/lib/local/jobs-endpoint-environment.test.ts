@@ -7,6 +7,7 @@ import { producerQueuesOf } from '../../../lambda/shared/producer-config';
 import {
   localJobsEnvironment,
   localJobsTokenOrigin,
+  localJobsTokenProblem,
   localProducerQueues,
 } from '../../../lib/local/jobs-endpoint';
 import type { LocalQueue, LocalTopology } from '../../../lib/local/topology';
@@ -81,10 +82,33 @@ describe("local mode's jobs endpoint token", () => {
     expect(localJobsTokenOrigin({ HOOKLINE_JOBS_TOKEN: 'from-env' })).toBe('from HOOKLINE_JOBS_TOKEN');
   });
 
-  it('falls back to the documented development token when the variable is unset or empty, never an empty token', () => {
-    for (const env of [{}, { HOOKLINE_JOBS_TOKEN: '' }]) {
-      expect(environment(env).HOOKLINE_JOBS_TOKEN).toBe('dev-jobs-token');
-      expect(localJobsTokenOrigin(env)).toBe('dev default "dev-jobs-token"');
-    }
+  it('falls back to the documented development token only when the variable is unset', () => {
+    expect(environment({}).HOOKLINE_JOBS_TOKEN).toBe('dev-jobs-token');
+    expect(localJobsTokenOrigin({})).toBe('dev default "dev-jobs-token"');
+    expect(localJobsTokenProblem({})).toBeUndefined();
+  });
+
+  it.each([
+    [
+      'empty (an unset variable in HOOKLINE_JOBS_TOKEN=$TOKEN)',
+      '',
+      'the secret is empty (or only whitespace)',
+    ],
+    ['blank', '  ', 'the secret is empty (or only whitespace)'],
+    ['a rotation list of blanks', '{"secrets":[" "]}', 'the "secrets" list holds no non-blank string'],
+    ['a key/value object', '{"token":"t"}', 'the secret is a JSON object without a "secrets" list'],
+  ])('refuses a token set %s, with the fix, instead of answering every job 503', (_case, value, reason) => {
+    const env = { HOOKLINE_JOBS_TOKEN: value };
+    expect(localJobsTokenOrigin(env)).toBe('from HOOKLINE_JOBS_TOKEN');
+    const problem = localJobsTokenProblem(env);
+    expect(problem).toContain(
+      `unusable jobs endpoint token in the environment: HOOKLINE_JOBS_TOKEN: ${reason}`,
+    );
+    expect(problem).toContain('or unset it for the development default');
+  });
+
+  it('takes a plain token or a rotation list', () => {
+    expect(localJobsTokenProblem({ HOOKLINE_JOBS_TOKEN: 'from-env' })).toBeUndefined();
+    expect(localJobsTokenProblem({ HOOKLINE_JOBS_TOKEN: '{"secrets":["new","old"]}' })).toBeUndefined();
   });
 });

@@ -120,6 +120,22 @@ describe('startLocalMode and PORT', () => {
     },
   );
 
+  it('refuses an unusable HOOKLINE_JOBS_TOKEN when the jobs endpoint is on, listed with the other problems', async () => {
+    const { projectDir, dataDir } = project();
+    const started = startLocalMode({
+      config: testConfig({ events: recordingQueue() }, { jobs: { endpoint: { queues: ['events'] } } }),
+      projectDir,
+      dataDir,
+      env: { PORT: 'x', HOOKLINE_JOBS_TOKEN: '' },
+      cacheDir: false,
+      reporter: new Reporter({ write: () => {} }),
+    });
+    await expect(started).rejects.toBeInstanceOf(LocalStartProblem);
+    await expect(started).rejects.toThrow(
+      /is not a port.*\nunusable jobs endpoint token in the environment: HOOKLINE_JOBS_TOKEN: the secret is empty/s,
+    );
+  });
+
   it.each(['0', '65535'])('takes PORT=%s', async (value) => {
     const { projectDir, dataDir } = project();
     // Past the environment check: the start stops at the data directory's checkpoint (or finds 65535 taken).
