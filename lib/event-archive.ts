@@ -90,13 +90,16 @@ export class EventArchive extends Construct {
     return this.deliveryStream.attrArn;
   }
 
-  /** Lets a producer put records to the stream, and nothing else. */
-  public grantPutRecords(grantee: iam.IGrantable): void {
+  /**
+   * Lets a producer put records to the stream with the one call it makes, and nothing else: the ingest puts each
+   * event on its own (`PutRecord`), a consumer a batch's arrivals at once (`PutRecordBatch`).
+   */
+  public grantPutRecords(
+    grantee: iam.IGrantable,
+    action: 'firehose:PutRecord' | 'firehose:PutRecordBatch',
+  ): void {
     grantee.grantPrincipal.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        actions: ['firehose:PutRecord', 'firehose:PutRecordBatch'],
-        resources: [this.deliveryStreamArn],
-      }),
+      new iam.PolicyStatement({ actions: [action], resources: [this.deliveryStreamArn] }),
     );
   }
 

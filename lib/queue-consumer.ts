@@ -270,7 +270,7 @@ export class QueueConsumer extends Construct {
     if (props.jobRecordTable) {
       grantItemAccessByKey(props.jobRecordTable, this.consumerFunction, `${JOB_RECORD_KEY_PREFIX}*`);
     }
-    props.archive?.grantPutRecords(this.consumerFunction);
+    props.archive?.grantPutRecords(this.consumerFunction, 'firehose:PutRecordBatch');
   }
 }
 

@@ -242,7 +242,7 @@ export class WebhookIngest extends Construct {
     for (const secret of Object.values(props.secrets)) secret.grantRead(this.ingestFunction);
     if (props.dedupeTable) grantItemAccess(props.dedupeTable, this.ingestFunction);
     if (props.payloadBucket) grantPayloadObjects(props.payloadBucket, this.ingestFunction, 's3:PutObject');
-    props.archive?.grantPutRecords(this.ingestFunction);
+    props.archive?.grantPutRecords(this.ingestFunction, 'firehose:PutRecord');
   }
 }
 

@@ -151,7 +151,6 @@ describe('QueueConsumer', () => {
         'dynamodb:GetItem',
         'dynamodb:PutItem',
         'dynamodb:UpdateItem',
-        'firehose:PutRecord',
         'firehose:PutRecordBatch',
         'logs:CreateLogStream',
         'logs:PutLogEvents',

@@ -83,7 +83,6 @@ describe('WebhookIngest', () => {
         'dynamodb:PutItem',
         'dynamodb:UpdateItem',
         'firehose:PutRecord',
-        'firehose:PutRecordBatch',
         'logs:CreateLogStream',
         'logs:PutLogEvents',
         's3:PutObject',
