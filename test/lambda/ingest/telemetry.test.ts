@@ -450,20 +450,12 @@ describe('the EMF metrics document', () => {
 
 describe('the default trace header', () => {
   it('is the Lambda environment variable, read at each line, so each request carries its own trace id', () => {
-    const lines: string[] = [];
-    const telemetry = createTelemetry({
-      service: 'ingest',
-      namespace: 'Hookline',
-      infoEnabled: true,
-      metricsEnabled: true,
-      write: (line) => lines.push(line),
-      now: () => NOW,
-    });
+    const { telemetry, parsed } = telemetryWith({ traceHeader: undefined });
     process.env._X_AMZN_TRACE_ID = TRACE;
     telemetry.info('webhook outcome', { outcome: 'queued', status: 202 });
     process.env._X_AMZN_TRACE_ID = 'Root=1-00000000-000000000000000000000002';
     telemetry.info('webhook outcome', { outcome: 'queued', status: 202 });
-    expect(lines.map((line) => (JSON.parse(line) as Record<string, unknown>).xray_trace_id)).toEqual([
+    expect(parsed().map((line) => line.xray_trace_id)).toEqual([
       '1-5759e988-bd862e3fe1be46a994272793',
       '1-00000000-000000000000000000000002',
     ]);
