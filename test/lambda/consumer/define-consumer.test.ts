@@ -1,6 +1,12 @@
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import { ConditionalCheckFailedException, DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import {
+  ConditionalCheckFailedException,
+  DynamoDBClient,
+  PutItemCommand,
+  UpdateItemCommand,
+} from '@aws-sdk/client-dynamodb';
 import { FirehoseClient, PutRecordBatchCommand } from '@aws-sdk/client-firehose';
+import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import {
   ChangeMessageVisibilityCommand,
   DeleteMessageCommand,
@@ -14,7 +20,7 @@ import { z } from 'zod';
 import { powertoolsIdempotencyGate, powertoolsMetricsSink } from '../../../lambda/consumer/aws';
 import { defineConsumer, PermanentError } from '../../../lambda/consumer/index';
 import { FAILURE_ATTRIBUTES } from '../../../lambda/shared/envelope';
-import { JOB_SOURCE } from '../../../lambda/shared/job';
+import { JOB_RECORD_HEADER, JOB_SOURCE } from '../../../lambda/shared/job';
 import { CONSUMER_CONFIG_ENV } from '../../../lambda/shared/runtime-config';
 import { envelope, record, runtimeConfig, sqsEvent, typeCounts } from './fakes';
 
@@ -142,6 +148,101 @@ describe('defineConsumer wiring', () => {
     } finally {
       dynamodb.restore();
       firehose.restore();
+    }
+  });
+
+  it("reads a claim-checked payload from the envelope's bucket and hands the handler its parsed body", async () => {
+    const s3 = mockClient(S3Client);
+    s3.on(GetObjectCommand, { Bucket: 'payloads', Key: 'big/evt-1' }).resolves({
+      Body: { transformToByteArray: async () => new TextEncoder().encode('{"order":7}') } as never,
+    });
+    try {
+      vi.stubEnv(CONSUMER_CONFIG_ENV, JSON.stringify(runtimeConfig()));
+      const seen: unknown[] = [];
+      const handler = defineConsumer({ handlers: { '**': async (event) => void seen.push(event.payload) } });
+      const claimChecked = envelope({
+        body: undefined,
+        payloadRef: { bucket: 'payloads', key: 'big/evt-1', sizeBytes: 11 },
+      });
+      expect(await handler(sqsEvent([record(claimChecked)]), context)).toStrictEqual({
+        batchItemFailures: [],
+      });
+      expect(seen).toStrictEqual([{ order: 7 }]);
+    } finally {
+      s3.restore();
+    }
+  });
+
+  it("sends each service's calls to its own AWS_ENDPOINT_URL_<SERVICE>, with path-style S3, as local mode's emulators need", async () => {
+    const dynamodb = mockClient(DynamoDBClient);
+    const firehose = mockClient(FirehoseClient);
+    const s3 = mockClient(S3Client);
+    dynamodb.resolves({});
+    firehose.on(PutRecordBatchCommand).resolves({ FailedPutCount: 0, RequestResponses: [] });
+    s3.on(GetObjectCommand).resolves({
+      Body: { transformToByteArray: async () => new TextEncoder().encode('{}') } as never,
+    });
+    const endpoints = {
+      SQS: 'http://127.0.0.1:4001/',
+      S3: 'http://127.0.0.1:4002/',
+      DYNAMODB: 'http://127.0.0.1:4003/',
+      FIREHOSE: 'http://127.0.0.1:4004/',
+    };
+    for (const [service, url] of Object.entries(endpoints)) vi.stubEnv(`AWS_ENDPOINT_URL_${service}`, url);
+    /** Where the clients that sent a mock's commands point. */
+    const targets = async (mock: { send: { thisValues: unknown[] } }) =>
+      new Set(
+        await Promise.all(
+          mock.send.thisValues.map(async (client) => {
+            const endpoint = await (client as SQSClient).config.endpoint?.();
+            return endpoint
+              ? `${endpoint.protocol}//${endpoint.hostname}:${endpoint.port}${endpoint.path}`
+              : 'default';
+          }),
+        ),
+      );
+    try {
+      vi.stubEnv(
+        CONSUMER_CONFIG_ENV,
+        JSON.stringify(
+          runtimeConfig({
+            idempotency: { tableName: 'idempotency-table', expirySeconds: 60 },
+            jobRecords: { tableName: 'jobs-table' },
+            archive: { deliveryStream: 'archive-stream' },
+          }),
+        ),
+      );
+      const handler = defineConsumer({
+        handlers: {
+          'github.push': async () => {
+            throw new Error('later');
+          },
+          '**': async () => {},
+        },
+      });
+      const job = envelope({
+        source: JOB_SOURCE,
+        type: 'email.welcome',
+        headers: { 'content-type': 'application/json', [JOB_RECORD_HEADER]: '1' },
+        body: undefined,
+        payloadRef: { bucket: 'payloads', key: 'job', sizeBytes: 2 },
+      });
+      const response = await handler(sqsEvent([record(job), record(envelope({ id: 'retry-me' }))]), context);
+
+      expect(response.batchItemFailures).toHaveLength(1);
+      expect(dynamodb).toHaveReceivedCommandWith(UpdateItemCommand, { TableName: 'jobs-table' });
+      expect(dynamodb).toHaveReceivedCommandWith(PutItemCommand, { TableName: 'idempotency-table' });
+      expect(await targets(sqs as never)).toStrictEqual(new Set([endpoints.SQS]));
+      expect(await targets(s3 as never)).toStrictEqual(new Set([endpoints.S3]));
+      expect(await targets(dynamodb as never)).toStrictEqual(new Set([endpoints.DYNAMODB]));
+      expect(await targets(firehose as never)).toStrictEqual(new Set([endpoints.FIREHOSE]));
+      expect(
+        new Set(s3.send.thisValues.map((client) => (client as S3Client).config.forcePathStyle)),
+      ).toStrictEqual(new Set([true]));
+    } finally {
+      dynamodb.restore();
+      firehose.restore();
+      s3.restore();
     }
   });
 
@@ -288,6 +389,21 @@ describe('defineConsumer wiring', () => {
     expect(failed[0]).not.toHaveProperty('type');
   });
 
+  it('writes no document for a type with nothing to count, and leaves its type dimension off the ArchiveFailed count', () => {
+    const sink = powertoolsMetricsSink(new Metrics({ namespace: 'Hookline', serviceName: 'events' }));
+    sink.publish(new Map([['github.push', typeCounts({})]]));
+    expect(stdoutJson().filter((line) => '_aws' in line)).toStrictEqual([]);
+
+    sink.archiveFailed(2);
+    const emf = stdoutJson().filter((line) => '_aws' in line);
+    expect(emf).toHaveLength(1);
+    expect(emf[0]).toMatchObject({
+      ArchiveFailed: 2,
+      _aws: { CloudWatchMetrics: [{ Dimensions: [['service']] }] },
+    });
+    expect(emf[0]).not.toHaveProperty('type');
+  });
+
   it('keeps the type dimension and counts each record once when one type has more latency values than Powertools buffers', () => {
     const sink = powertoolsMetricsSink(new Metrics({ namespace: 'Hookline', serviceName: 'events' }));
     const counts = typeCounts({
@@ -361,6 +477,16 @@ describe('idempotency gate over DynamoDB', () => {
     let runs = 0;
     const outcome = await gate.run('key-1', async () => void runs++, invocation);
     expect([outcome, runs]).toStrictEqual(['duplicate', 0]);
+  });
+
+  it('refuses an empty work key rather than locking every keyless record under one shared hash', async () => {
+    const { gate, sent } = table();
+    let runs = 0;
+    await expect(gate.run('', async () => void runs++, invocation)).rejects.toMatchObject({
+      cause: { name: 'IdempotencyKeyError' },
+    });
+    expect(runs).toBe(0);
+    expect(sent).toStrictEqual([]);
   });
 
   it('passes on what the work threw as that very error, so a PermanentError stays permanent', async () => {
