@@ -292,6 +292,36 @@ describe('defineConsumer wiring', () => {
     expect(outcomes[0]).toMatchObject({ function_request_id: 'req-1' });
   });
 
+  it('dead-letters a FIFO record into the FIFO DLQ with its message group and its message id as deduplication id', async () => {
+    vi.stubEnv(
+      CONSUMER_CONFIG_ENV,
+      JSON.stringify(
+        runtimeConfig({
+          name: 'orders',
+          fifo: true,
+          queueUrl: 'http://sqs.local/000000000000/orders.fifo',
+          deadLetterQueueUrl: 'http://sqs.local/000000000000/orders-dlq.fifo',
+        }),
+      ),
+    );
+    const handler = defineConsumer({
+      handlers: {
+        '**': async () => {
+          throw new PermanentError('unfixable');
+        },
+      },
+    });
+    const dead = record(envelope({ id: 'bad' }), { groupId: 'customer-7' });
+
+    await handler(sqsEvent([dead]), context);
+
+    expect(sqs).toHaveReceivedCommandWith(SendMessageCommand, {
+      QueueUrl: 'http://sqs.local/000000000000/orders-dlq.fifo',
+      MessageGroupId: 'customer-7',
+      MessageDeduplicationId: dead.messageId,
+    });
+  });
+
   it("logs a failed record's error with its stack in the outcome line, keeping the reason and the DLQ's reason short", async () => {
     vi.stubEnv(CONSUMER_CONFIG_ENV, JSON.stringify(runtimeConfig({ name: 'events', maxReceiveCount: 1 })));
     const handler = defineConsumer({
