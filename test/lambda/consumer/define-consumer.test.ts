@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import {
   ConditionalCheckFailedException,
@@ -488,6 +489,14 @@ describe('idempotency gate over DynamoDB', () => {
       expiration: { N: String(NOW / 1000 + 259_200) },
       in_progress_expiration: { N: String(NOW + 10_000) },
     });
+  });
+
+  it("records a key as the consumer's prefix and the hash of the key alone, so work done before an upgrade still counts as done", async () => {
+    const { gate, sent } = table();
+    await gate.run('events#github#evt-1', async () => {}, invocation);
+    const md5 = createHash('md5').update(JSON.stringify('events#github#evt-1')).digest('base64');
+    const ids = sent.map((command) => (command.input.Item as { id?: { S: string } } | undefined)?.id?.S);
+    expect(ids.filter(Boolean)).toStrictEqual([`events#${md5}`]);
   });
 
   it('skips work whose key is already completed and says it was a duplicate', async () => {
