@@ -1,10 +1,10 @@
 /** The producer's AWS adapter over faked SDK clients: what each collaborator sends and how it reads the answer. */
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { CreateScheduleCommand, DeleteScheduleCommand, SchedulerClient } from '@aws-sdk/client-scheduler';
 import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { awsCollaborators, defaultClients } from '../../../lambda/producer/aws';
 import type { ResolvedProducer } from '../../../lambda/producer/discover';
 import type { OneTimeSchedule } from '../../../lambda/producer/producer';
@@ -178,16 +178,23 @@ describe('producer AWS collaborators', () => {
     ]);
   });
 
-  it('keeps job records and key claims only when the producer has a dedupe table', () => {
+  it('claims keys in the dedupe table, and keeps job records only when the producer has one', async () => {
     expect(collaborators()).not.toHaveProperty('records');
     expect(collaborators()).not.toHaveProperty('dedupe');
-    const withTable = awsCollaborators(
-      { ...resolved, settings: { dedupe: { tableName: 'jobs-table', ttlSeconds: 60 } } },
-      defaultClients(resolved),
-      { attempts: 2, baseDelayMs: 1 },
-    );
-    expect(withTable.records).toBeDefined();
-    expect(withTable.dedupe).toBeDefined();
+    const dynamodb = mockClient(DynamoDBClient);
+    dynamodb.resolves({});
+    try {
+      const withTable = awsCollaborators(
+        { ...resolved, settings: { dedupe: { tableName: 'jobs-table', ttlSeconds: 60 } } },
+        defaultClients({ ...resolved, region: 'us-east-1' }),
+        { attempts: 2, baseDelayMs: 1 },
+      );
+      expect(withTable.records).toBeDefined();
+      await withTable.dedupe?.claim('job-1');
+      expect(dynamodb).toHaveReceivedCommandWith(PutItemCommand, { TableName: 'jobs-table' });
+    } finally {
+      dynamodb.restore();
+    }
   });
 });
 
@@ -225,6 +232,26 @@ describe('producer default clients', () => {
         secretAccessKey: 'local-secret',
       });
       expect(await client.config.maxAttempts()).toBe(3);
+    }
+  });
+
+  it('points each client at its own AWS_ENDPOINT_URL_<SERVICE> when local mode names no endpoint, with path-style S3', async () => {
+    const urls = {
+      SQS: 'http://127.0.0.1:6001/',
+      S3: 'http://127.0.0.1:6002/',
+      DYNAMODB: 'http://127.0.0.1:6003/',
+      SCHEDULER: 'http://127.0.0.1:6004/',
+    };
+    for (const [service, url] of Object.entries(urls)) vi.stubEnv(`AWS_ENDPOINT_URL_${service}`, url);
+    try {
+      const clients = defaultClients({ ...resolved, region: 'eu-west-3' });
+      expect(await endpointOf(clients.sqs)).toBe(urls.SQS);
+      expect(await endpointOf(clients.s3)).toBe(urls.S3);
+      expect(await endpointOf(clients.dynamodb)).toBe(urls.DYNAMODB);
+      expect(await endpointOf(clients.scheduler)).toBe(urls.SCHEDULER);
+      expect(clients.s3.config.forcePathStyle).toBe(true);
+    } finally {
+      vi.unstubAllEnvs();
     }
   });
 
