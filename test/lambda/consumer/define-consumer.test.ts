@@ -528,6 +528,27 @@ describe('idempotency gate over DynamoDB', () => {
     expect(sent).toStrictEqual([]);
   });
 
+  it('fails, rather than skipping as a duplicate, work whose key another invocation still holds in progress', async () => {
+    const inProgress = new ConditionalCheckFailedException({
+      message: 'exists',
+      $metadata: {},
+      Item: {
+        id: { S: 'events#hash' },
+        status: { S: 'INPROGRESS' },
+        expiration: { N: String(NOW / 1000 + 100) },
+        in_progress_expiration: { N: String(NOW + 60_000) },
+      },
+    });
+    const { gate } = table(async () => {
+      throw inProgress;
+    });
+    let runs = 0;
+    await expect(gate.run('key-1', async () => void runs++, invocation)).rejects.toMatchObject({
+      name: 'IdempotencyAlreadyInProgressError',
+    });
+    expect(runs).toBe(0);
+  });
+
   it('passes on what the work threw as that very error, so a PermanentError stays permanent', async () => {
     const { gate, sent } = table();
     const error = new PermanentError('unfixable');
