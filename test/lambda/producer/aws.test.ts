@@ -256,7 +256,10 @@ describe('producer default clients', () => {
   });
 
   it('leaves endpoints and S3 addressing to the SDK in AWS', async () => {
+    for (const name of ['', '_SQS', '_S3', '_DYNAMODB', '_SCHEDULER'])
+      vi.stubEnv(`AWS_ENDPOINT_URL${name}`, undefined);
     const clients = defaultClients({ ...resolved, region: 'eu-west-3' });
+    vi.unstubAllEnvs();
     for (const client of Object.values(clients)) expect(await endpointOf(client)).toBeUndefined();
     expect(clients.s3.config.forcePathStyle).not.toBe(true);
   });
