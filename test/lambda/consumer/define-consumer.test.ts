@@ -1,6 +1,13 @@
+import { createHash } from 'node:crypto';
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import { ConditionalCheckFailedException, DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import {
+  ConditionalCheckFailedException,
+  DynamoDBClient,
+  PutItemCommand,
+  UpdateItemCommand,
+} from '@aws-sdk/client-dynamodb';
 import { FirehoseClient, PutRecordBatchCommand } from '@aws-sdk/client-firehose';
+import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import {
   ChangeMessageVisibilityCommand,
   DeleteMessageCommand,
@@ -14,7 +21,7 @@ import { z } from 'zod';
 import { powertoolsIdempotencyGate, powertoolsMetricsSink } from '../../../lambda/consumer/aws';
 import { defineConsumer, PermanentError } from '../../../lambda/consumer/index';
 import { FAILURE_ATTRIBUTES } from '../../../lambda/shared/envelope';
-import { JOB_SOURCE } from '../../../lambda/shared/job';
+import { JOB_RECORD_HEADER, JOB_SOURCE } from '../../../lambda/shared/job';
 import { CONSUMER_CONFIG_ENV } from '../../../lambda/shared/runtime-config';
 import { envelope, record, runtimeConfig, sqsEvent, typeCounts } from './fakes';
 
@@ -145,6 +152,101 @@ describe('defineConsumer wiring', () => {
     }
   });
 
+  it("reads a claim-checked payload from the envelope's bucket and hands the handler its parsed body", async () => {
+    const s3 = mockClient(S3Client);
+    s3.on(GetObjectCommand, { Bucket: 'payloads', Key: 'big/evt-1' }).resolves({
+      Body: { transformToByteArray: async () => new TextEncoder().encode('{"order":7}') } as never,
+    });
+    try {
+      vi.stubEnv(CONSUMER_CONFIG_ENV, JSON.stringify(runtimeConfig()));
+      const seen: unknown[] = [];
+      const handler = defineConsumer({ handlers: { '**': async (event) => void seen.push(event.payload) } });
+      const claimChecked = envelope({
+        body: undefined,
+        payloadRef: { bucket: 'payloads', key: 'big/evt-1', sizeBytes: 11 },
+      });
+      expect(await handler(sqsEvent([record(claimChecked)]), context)).toStrictEqual({
+        batchItemFailures: [],
+      });
+      expect(seen).toStrictEqual([{ order: 7 }]);
+    } finally {
+      s3.restore();
+    }
+  });
+
+  it("sends each service's calls to its own AWS_ENDPOINT_URL_<SERVICE>, with path-style S3, as local mode's emulators need", async () => {
+    const dynamodb = mockClient(DynamoDBClient);
+    const firehose = mockClient(FirehoseClient);
+    const s3 = mockClient(S3Client);
+    dynamodb.resolves({});
+    firehose.on(PutRecordBatchCommand).resolves({ FailedPutCount: 0, RequestResponses: [] });
+    s3.on(GetObjectCommand).resolves({
+      Body: { transformToByteArray: async () => new TextEncoder().encode('{}') } as never,
+    });
+    const endpoints = {
+      SQS: 'http://127.0.0.1:4001/',
+      S3: 'http://127.0.0.1:4002/',
+      DYNAMODB: 'http://127.0.0.1:4003/',
+      FIREHOSE: 'http://127.0.0.1:4004/',
+    };
+    for (const [service, url] of Object.entries(endpoints)) vi.stubEnv(`AWS_ENDPOINT_URL_${service}`, url);
+    /** Where the clients that sent a mock's commands point. */
+    const targets = async (mock: { send: { thisValues: unknown[] } }) =>
+      new Set(
+        await Promise.all(
+          mock.send.thisValues.map(async (client) => {
+            const endpoint = await (client as SQSClient).config.endpoint?.();
+            return endpoint
+              ? `${endpoint.protocol}//${endpoint.hostname}:${endpoint.port}${endpoint.path}`
+              : 'default';
+          }),
+        ),
+      );
+    try {
+      vi.stubEnv(
+        CONSUMER_CONFIG_ENV,
+        JSON.stringify(
+          runtimeConfig({
+            idempotency: { tableName: 'idempotency-table', expirySeconds: 60 },
+            jobRecords: { tableName: 'jobs-table' },
+            archive: { deliveryStream: 'archive-stream' },
+          }),
+        ),
+      );
+      const handler = defineConsumer({
+        handlers: {
+          'github.push': async () => {
+            throw new Error('later');
+          },
+          '**': async () => {},
+        },
+      });
+      const job = envelope({
+        source: JOB_SOURCE,
+        type: 'email.welcome',
+        headers: { 'content-type': 'application/json', [JOB_RECORD_HEADER]: '1' },
+        body: undefined,
+        payloadRef: { bucket: 'payloads', key: 'job', sizeBytes: 2 },
+      });
+      const response = await handler(sqsEvent([record(job), record(envelope({ id: 'retry-me' }))]), context);
+
+      expect(response.batchItemFailures).toHaveLength(1);
+      expect(dynamodb).toHaveReceivedCommandWith(UpdateItemCommand, { TableName: 'jobs-table' });
+      expect(dynamodb).toHaveReceivedCommandWith(PutItemCommand, { TableName: 'idempotency-table' });
+      expect(await targets(sqs as never)).toStrictEqual(new Set([endpoints.SQS]));
+      expect(await targets(s3 as never)).toStrictEqual(new Set([endpoints.S3]));
+      expect(await targets(dynamodb as never)).toStrictEqual(new Set([endpoints.DYNAMODB]));
+      expect(await targets(firehose as never)).toStrictEqual(new Set([endpoints.FIREHOSE]));
+      expect(
+        new Set(s3.send.thisValues.map((client) => (client as S3Client).config.forcePathStyle)),
+      ).toStrictEqual(new Set([true]));
+    } finally {
+      dynamodb.restore();
+      firehose.restore();
+      s3.restore();
+    }
+  });
+
   it('rejects a malformed handler key at definition time', () => {
     expect(() => defineConsumer({ handlers: { 'a.***': async () => {} } })).toThrow(/\*\*\*/);
   });
@@ -189,6 +291,36 @@ describe('defineConsumer wiring', () => {
       ]),
     );
     expect(outcomes[0]).toMatchObject({ function_request_id: 'req-1' });
+  });
+
+  it('dead-letters a FIFO record into the FIFO DLQ with its message group and its message id as deduplication id', async () => {
+    vi.stubEnv(
+      CONSUMER_CONFIG_ENV,
+      JSON.stringify(
+        runtimeConfig({
+          name: 'orders',
+          fifo: true,
+          queueUrl: 'http://sqs.local/000000000000/orders.fifo',
+          deadLetterQueueUrl: 'http://sqs.local/000000000000/orders-dlq.fifo',
+        }),
+      ),
+    );
+    const handler = defineConsumer({
+      handlers: {
+        '**': async () => {
+          throw new PermanentError('unfixable');
+        },
+      },
+    });
+    const dead = record(envelope({ id: 'bad' }), { groupId: 'customer-7' });
+
+    await handler(sqsEvent([dead]), context);
+
+    expect(sqs).toHaveReceivedCommandWith(SendMessageCommand, {
+      QueueUrl: 'http://sqs.local/000000000000/orders-dlq.fifo',
+      MessageGroupId: 'customer-7',
+      MessageDeduplicationId: dead.messageId,
+    });
   });
 
   it("logs a failed record's error with its stack in the outcome line, keeping the reason and the DLQ's reason short", async () => {
@@ -288,6 +420,21 @@ describe('defineConsumer wiring', () => {
     expect(failed[0]).not.toHaveProperty('type');
   });
 
+  it('writes no document for a type with nothing to count, and leaves its type dimension off the ArchiveFailed count', () => {
+    const sink = powertoolsMetricsSink(new Metrics({ namespace: 'Hookline', serviceName: 'events' }));
+    sink.publish(new Map([['github.push', typeCounts({})]]));
+    expect(stdoutJson().filter((line) => '_aws' in line)).toStrictEqual([]);
+
+    sink.archiveFailed(2);
+    const emf = stdoutJson().filter((line) => '_aws' in line);
+    expect(emf).toHaveLength(1);
+    expect(emf[0]).toMatchObject({
+      ArchiveFailed: 2,
+      _aws: { CloudWatchMetrics: [{ Dimensions: [['service']] }] },
+    });
+    expect(emf[0]).not.toHaveProperty('type');
+  });
+
   it('keeps the type dimension and counts each record once when one type has more latency values than Powertools buffers', () => {
     const sink = powertoolsMetricsSink(new Metrics({ namespace: 'Hookline', serviceName: 'events' }));
     const counts = typeCounts({
@@ -344,6 +491,14 @@ describe('idempotency gate over DynamoDB', () => {
     });
   });
 
+  it("records a key as the consumer's prefix and the hash of the key alone, so work done before an upgrade still counts as done", async () => {
+    const { gate, sent } = table();
+    await gate.run('events#github#evt-1', async () => {}, invocation);
+    const md5 = createHash('md5').update(JSON.stringify('events#github#evt-1')).digest('base64');
+    const ids = sent.map((command) => (command.input.Item as { id?: { S: string } } | undefined)?.id?.S);
+    expect(ids.filter(Boolean)).toStrictEqual([`events#${md5}`]);
+  });
+
   it('skips work whose key is already completed and says it was a duplicate', async () => {
     const completed = new ConditionalCheckFailedException({
       message: 'exists',
@@ -361,6 +516,37 @@ describe('idempotency gate over DynamoDB', () => {
     let runs = 0;
     const outcome = await gate.run('key-1', async () => void runs++, invocation);
     expect([outcome, runs]).toStrictEqual(['duplicate', 0]);
+  });
+
+  it('refuses an empty work key rather than locking every keyless record under one shared hash', async () => {
+    const { gate, sent } = table();
+    let runs = 0;
+    await expect(gate.run('', async () => void runs++, invocation)).rejects.toMatchObject({
+      cause: { name: 'IdempotencyKeyError' },
+    });
+    expect(runs).toBe(0);
+    expect(sent).toStrictEqual([]);
+  });
+
+  it('fails, rather than skipping as a duplicate, work whose key another invocation still holds in progress', async () => {
+    const inProgress = new ConditionalCheckFailedException({
+      message: 'exists',
+      $metadata: {},
+      Item: {
+        id: { S: 'events#hash' },
+        status: { S: 'INPROGRESS' },
+        expiration: { N: String(NOW / 1000 + 100) },
+        in_progress_expiration: { N: String(NOW + 60_000) },
+      },
+    });
+    const { gate } = table(async () => {
+      throw inProgress;
+    });
+    let runs = 0;
+    await expect(gate.run('key-1', async () => void runs++, invocation)).rejects.toMatchObject({
+      name: 'IdempotencyAlreadyInProgressError',
+    });
+    expect(runs).toBe(0);
   });
 
   it('passes on what the work threw as that very error, so a PermanentError stays permanent', async () => {
