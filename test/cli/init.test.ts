@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runCli } from '../../lib/cli/program';
 import { assertLocalPackages } from '../../lib/local/dev';
+import { hooklineVersion } from '../../lib/package-root';
 import { cliHarness } from './helpers';
 
 const dirs: string[] = [];
@@ -45,8 +46,11 @@ describe('hookline init', () => {
     );
     const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
     expect(manifest.name).toBe('my-hooks');
-    expect(Object.keys(manifest.scripts)).toEqual(expect.arrayContaining(['start', 'test', 'deploy']));
-    expect(manifest.scripts.start).toBe('hookline dev');
+    expect(manifest.scripts).toMatchObject({
+      start: 'hookline dev',
+      test: 'tsc --noEmit && vitest run',
+      deploy: 'cdk deploy',
+    });
     expect(manifest.devDependencies.hookline).toBe('file:../hookline.tgz');
     expect(manifest.devDependencies.node).toMatch(/^\^?24\./);
     // Every dependency pinned to the range hookline itself is built and tested with: none is "latest".
@@ -54,6 +58,13 @@ describe('hookline init', () => {
     const config = readFileSync(join(dir, 'hookline.config.ts'), 'utf8');
     expect(config).toContain("entry: 'consumers/events.ts'");
     expect(h.stdout()).toContain('npm install');
+  });
+
+  it('writes the running hookline release as the hookline dependency when --hookline is left out', async () => {
+    const dir = emptyDir();
+    expect(await runCli(['init', dir], cliHarness().deps)).toBe(0);
+    const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
+    expect(manifest.devDependencies.hookline).toBe(`^${hooklineVersion()}`);
   });
 
   it('quotes a folder name with spaces or shell characters in the next steps', async () => {
@@ -67,6 +78,40 @@ describe('hookline init', () => {
       process.chdir(cwd);
     }
     expect(h.stdout()).toContain("next: cd 'My Hook'\\''s!' && npm install");
+  });
+
+  it('names the npm package and the stack after the folder: lowercase dashes for npm, PascalCase for CloudFormation', async () => {
+    const dir = join(emptyDir(), "My Hook's!");
+    expect(await runCli(['init', dir, '--hookline', 'file:../hookline.tgz'], cliHarness().deps)).toBe(0);
+    expect(JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')).name).toBe('my-hook-s');
+    expect(readFileSync(join(dir, 'hookline.config.ts'), 'utf8')).toContain("stackName: 'MyHookS',");
+  });
+
+  it('gives a folder named without letters a valid package name and a stack name that starts with a letter', async () => {
+    const symbols = join(emptyDir(), '___');
+    expect(await runCli(['init', symbols, '--hookline', 'file:../hookline.tgz'], cliHarness().deps)).toBe(0);
+    expect(JSON.parse(readFileSync(join(symbols, 'package.json'), 'utf8')).name).toBe('hookline-app');
+    expect(readFileSync(join(symbols, 'hookline.config.ts'), 'utf8')).toContain("stackName: 'HooklineApp',");
+
+    // CloudFormation stack names start with a letter.
+    const digits = join(emptyDir(), '2026');
+    expect(await runCli(['init', digits, '--hookline', 'file:../hookline.tgz'], cliHarness().deps)).toBe(0);
+    expect(JSON.parse(readFileSync(join(digits, 'package.json'), 'utf8')).name).toBe('2026');
+    expect(readFileSync(join(digits, 'hookline.config.ts'), 'utf8')).toContain("stackName: 'Hookline2026',");
+  });
+
+  it('in the working directory the next steps start at npm install, with no cd', async () => {
+    const dir = emptyDir();
+    const h = cliHarness();
+    const cwd = process.cwd();
+    process.chdir(dir);
+    try {
+      expect(await runCli(['init', '--hookline', 'file:../hookline.tgz'], h.deps)).toBe(0);
+    } finally {
+      process.chdir(cwd);
+    }
+    expect(h.stdout()).toContain('\nnext: npm install && npm test && npm start\n');
+    expect(filesUnder(dir)).toContain('hookline.config.ts');
   });
 
   it('refuses to overwrite: lists the files that exist, writes nothing and exits 1', async () => {
