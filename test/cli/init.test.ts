@@ -1,4 +1,12 @@
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -65,6 +73,16 @@ describe('hookline init', () => {
     expect(await runCli(['init', dir], cliHarness().deps)).toBe(0);
     const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
     expect(manifest.devDependencies.hookline).toBe(`^${hooklineVersion()}`);
+  });
+
+  it('refuses an empty --hookline (an unset variable) instead of writing the default release, and writes nothing', async () => {
+    const dir = join(emptyDir(), 'my-hooks');
+    const h = cliHarness();
+    expect(await runCli(['init', dir, '--hookline', ''], h.deps)).toBe(1);
+    expect(h.stderr()).toContain(
+      "option '--hookline <spec>' argument '' is invalid. it is empty: give a value, or leave the option out",
+    );
+    expect(existsSync(dir)).toBe(false);
   });
 
   it('quotes a folder name with spaces or shell characters in the next steps', async () => {
