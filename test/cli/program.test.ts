@@ -9,6 +9,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import { describe, expect, it } from 'vitest';
 import { CliError } from '../../lib/cli/errors';
+import { processInterrupts } from '../../lib/cli/interrupt';
 import { colorsFor, consoleOutput, renderBar, table, watchClosedPipes } from '../../lib/cli/output';
 import { runCli } from '../../lib/cli/program';
 import { installFakeQueue } from './fake-queue';
@@ -442,6 +443,17 @@ describe('output', () => {
   it('takes an empty NO_COLOR for unset, and gives a dumb terminal no colours', () => {
     expect(colorsFor(true, { NO_COLOR: '' }).red('x')).toBe('\u001b[31mx\u001b[39m');
     expect(colorsFor(true, { TERM: 'dumb' }).red('x')).toBe('x');
+  });
+
+  it("hands the process's Ctrl-C and SIGTERM to the listener while it listens, and gives them back after", () => {
+    const before = [process.listenerCount('SIGINT'), process.listenerCount('SIGTERM')];
+    const heard: string[] = [];
+    const stop = processInterrupts.listen((signal) => heard.push(signal));
+    process.emit('SIGINT', 'SIGINT');
+    process.emit('SIGTERM', 'SIGTERM');
+    stop();
+    expect(heard).toEqual(['SIGINT', 'SIGTERM']);
+    expect([process.listenerCount('SIGINT'), process.listenerCount('SIGTERM')]).toEqual(before);
   });
 
   it('a closed pipe ends quietly, also for the writes after it; any other stream error still surfaces', () => {
