@@ -588,6 +588,29 @@ describe('failed list / show', () => {
     expect(dlq.hidden.size).toBe(0);
   });
 
+  it('show prints one line per field, the headers and the pretty body, with no duplicate warning for a single match', async () => {
+    installFakeQueue(sqs, EVENTS.deadLetterUrl, [deadLetterMessage(1)]);
+    const shown = await failedShow(testBackend(), stackTarget(), { queue: 'events', id: 'evt-1' });
+    const output = recordingOutput();
+    renderFailedShow(output, shown);
+    expect(output.lines).toEqual([
+      'id           evt-1',
+      'sqs id       sqs-1',
+      'source       stripe',
+      'type         invoice.paid',
+      'received     2026-11-25T02:00:00.000Z',
+      'sent         2026-11-25T02:00:01.000Z',
+      'tries        3',
+      'error        PermanentError: customer cus_1 not found',
+      'consumer     events',
+      'failed at    2026-11-25T02:10:00.000Z',
+      'headers',
+      '  content-type: application/json',
+      'body',
+      '{\n  "n": 1\n}',
+    ]);
+  });
+
   it('show by SQS message id stops reading the DLQ once that message is found', async () => {
     const dlq = installFakeQueue(
       sqs,
