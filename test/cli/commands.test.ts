@@ -21,6 +21,7 @@ import {
   renderRedrive,
   renderReplay,
   renderStatus,
+  renderTrace,
 } from '../../lib/cli/render';
 import { status } from '../../lib/cli/status';
 import { JOB_SCHEDULES, type LocalTarget, type StackTarget } from '../../lib/cli/target';
@@ -1486,5 +1487,48 @@ describe('redrive summary', () => {
     expect(oneByOne.lines.at(-1)).toBe(
       'stopped early: Interrupted: stopped by Ctrl-C; the rest stays in the DLQ, run it again',
     );
+  });
+});
+
+describe('trace text', () => {
+  it('prints one line per step with what is known of it, a zero duration included, then the job state and the notes', () => {
+    const output = recordingOutput();
+    renderTrace(output, {
+      id: 'evt-1',
+      source: 'stripe',
+      type: 'invoice.paid',
+      steps: [
+        { at: '2026-11-25T02:00:00.000Z', step: 'received', status: 202, latencyMs: 12.4, outcome: 'queued' },
+        { at: '2026-11-25T02:00:00.000Z', step: 'queued', queues: ['events', 'audit'] },
+        {
+          at: '2026-11-25T02:00:01.000Z',
+          step: 'attempt',
+          queue: 'events',
+          attempt: 1,
+          durationMs: 0.2,
+          outcome: 'retried',
+          error: `Error: ${'x'.repeat(200)}`,
+        },
+        {
+          at: '2026-11-25T02:05:00.000Z',
+          step: 'due',
+          dueAt: '2026-11-25T02:05:00.000Z',
+          scheduleName: 'job-evt-1',
+          pending: true,
+          inferred: true,
+        },
+      ],
+      job: { state: 'dead-lettered', reason: 'PermanentError: no customer' },
+      notes: ['the archive keeps 7 days'],
+    });
+    expect(output.lines).toEqual([
+      'trace evt-1 stripe invoice.paid',
+      '2026-11-25T02:00:00.000Z  received      queued status=202 12ms',
+      '2026-11-25T02:00:00.000Z  queued        -> events, audit',
+      `2026-11-25T02:00:01.000Z  attempt       queue=events attempt=1 retried took 0ms Error: ${'x'.repeat(150)}...`,
+      '2026-11-25T02:05:00.000Z  due           due 2026-11-25T02:05:00.000Z schedule=job-evt-1 (not yet) (inferred)',
+      'job state now: dead-lettered (PermanentError: no customer)',
+      'the archive keeps 7 days',
+    ]);
   });
 });
