@@ -1505,7 +1505,7 @@ describe('trace text', () => {
           step: 'attempt',
           queue: 'events',
           attempt: 1,
-          durationMs: 0.2,
+          durationMs: 0,
           outcome: 'retried',
           error: `Error: ${'x'.repeat(200)}`,
         },
