@@ -66,12 +66,11 @@ const positiveInteger = (value: string) => {
 
 /**
  * A flag given empty (`--stack "$STACK"` with the variable unset) is refused: taken for left out, it would act on
- * the default stack, region or configuration, a pipeline the operator did not name (or, for `init --hookline`,
- * write a hookline release the registry may not have).
+ * the default stack, region or configuration, a pipeline the operator did not name (or, for `init`, write into the
+ * working directory, or depend on a hookline release the registry may not have).
  */
 export const nonEmpty = (value: string) => {
-  if (value.trim() === '')
-    throw new InvalidArgumentError('it is empty: give a value, or leave the option out');
+  if (value.trim() === '') throw new InvalidArgumentError('it is empty: give a value, or leave it out');
   return value;
 };
 

@@ -17,7 +17,7 @@ export function addProjectCommands(
     .description(
       'create a working hookline project (configuration, consumer, test, CDK app) in dir (default: here)',
     )
-    .argument('[dir]', 'folder to create the project in', '.')
+    .argument('[dir]', 'folder to create the project in', nonEmpty, '.')
     .option(
       '--hookline <spec>',
       'the hookline dependency to write (a version range, tarball or path)',

@@ -75,12 +75,28 @@ describe('hookline init', () => {
     expect(manifest.devDependencies.hookline).toBe(`^${hooklineVersion()}`);
   });
 
+  it('refuses an empty folder name (an unset variable) instead of writing into the working directory', async () => {
+    const dir = emptyDir();
+    const h = cliHarness();
+    const cwd = process.cwd();
+    process.chdir(dir);
+    try {
+      expect(await runCli(['init', '', '--hookline', 'file:../hookline.tgz'], h.deps)).toBe(1);
+    } finally {
+      process.chdir(cwd);
+    }
+    expect(h.stderr()).toContain(
+      "value '' is invalid for argument 'dir'. it is empty: give a value, or leave it out",
+    );
+    expect(filesUnder(dir)).toEqual([]);
+  });
+
   it('refuses an empty --hookline (an unset variable) instead of writing the default release, and writes nothing', async () => {
     const dir = join(emptyDir(), 'my-hooks');
     const h = cliHarness();
     expect(await runCli(['init', dir, '--hookline', ''], h.deps)).toBe(1);
     expect(h.stderr()).toContain(
-      "option '--hookline <spec>' argument '' is invalid. it is empty: give a value, or leave the option out",
+      "option '--hookline <spec>' argument '' is invalid. it is empty: give a value, or leave it out",
     );
     expect(existsSync(dir)).toBe(false);
   });

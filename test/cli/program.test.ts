@@ -71,7 +71,7 @@ describe('hookline program', () => {
         const h = cliHarness();
         expect(await runCli(['purge', 'events', '--yes', flag ?? '', value], h.deps)).toBe(1);
         expect(h.stderr()).toContain(
-          `option '${flag} ${placeholder}' argument '${value}' is invalid. it is empty: give a value, or leave the option out`,
+          `option '${flag} ${placeholder}' argument '${value}' is invalid. it is empty: give a value, or leave it out`,
         );
         expect(h.connects).toEqual([]);
       }
