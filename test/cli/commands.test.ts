@@ -313,6 +313,12 @@ describe('status', () => {
     ]).toEqual(['59s', '1m 0s', '59m 59s', '1h 0m', '47h 0m', '2d 0h']);
   });
 
+  it('says so when there is no queue, instead of an empty table', () => {
+    const output = recordingOutput();
+    renderStatus(output, { target: 'local mode', queues: [] });
+    expect(output.lines).toEqual(['hookline status: local mode', 'no queues']);
+  });
+
   it('shows the column headers, and no age note line for a queue whose age is known', () => {
     const output = recordingOutput();
     renderStatus(output, {
@@ -695,7 +701,11 @@ describe('failed list / show', () => {
       ...list,
       messages: [{ ...message, id: null, receiveCount: null, error: `Error: ${'x'.repeat(200)}` }],
     });
-    const row = output.lines[1]?.split('\n')[1] ?? '';
+    const [header, row = ''] = output.lines[1]?.split('\n') ?? [];
+    expect(header).toMatch(/^ID +SOURCE +TYPE +RECEIVED +TRIES +ERROR$/);
+    expect(output.lines.at(-1)).toBe(
+      'details: hookline failed show events <id>    redrive: hookline redrive events',
+    );
     expect(row).toMatch(new RegExp(`^\\(sqs ${message.messageId}\\) .* - +Error: x{90}\\.\\.\\.$`));
     expect(row.slice(row.indexOf('Error: '))).toHaveLength(100);
   });
