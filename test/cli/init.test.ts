@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runCli } from '../../lib/cli/program';
 import { assertLocalPackages } from '../../lib/local/dev';
-import { hooklineVersion } from '../../lib/package-root';
+import { hooklinePackageRoot, hooklineVersion } from '../../lib/package-root';
 import { cliHarness } from './helpers';
 
 const dirs: string[] = [];
@@ -65,7 +65,12 @@ describe('hookline init', () => {
     expect(Object.values(manifest.devDependencies).filter((range) => range === 'latest')).toEqual([]);
     const config = readFileSync(join(dir, 'hookline.config.ts'), 'utf8');
     expect(config).toContain("entry: 'consumers/events.ts'");
+    expect(h.stdout()).toMatch(new RegExp(`^created 9 files in ${dir}\n`));
     expect(h.stdout()).toContain('npm install');
+    // aws-cdk-lib and constructs at the versions hookline builds with, not the lowest its peer range allows.
+    const own = JSON.parse(readFileSync(join(hooklinePackageRoot(), 'package.json'), 'utf8'));
+    expect(manifest.devDependencies['aws-cdk-lib']).toBe(own.devDependencies['aws-cdk-lib']);
+    expect(manifest.devDependencies.constructs).toBe(own.devDependencies.constructs);
   });
 
   it('writes the running hookline release as the hookline dependency when --hookline is left out', async () => {
@@ -158,6 +163,20 @@ describe('hookline init', () => {
     expect(h.stderr()).toMatch(/already has package\.json, consumers\/events\.ts; nothing was written/);
     expect(filesUnder(dir)).toEqual(['consumers/events.ts', 'package.json']);
     expect(readFileSync(join(dir, 'package.json'), 'utf8')).toBe('{"name":"mine"}');
+  });
+});
+
+describe('hookline init in a folder that has one of its files', () => {
+  it("keeps the project's own README.md: refuses, names it, writes nothing else and exits 1", async () => {
+    const dir = emptyDir();
+    writeFileSync(join(dir, 'README.md'), '# mine\n');
+    const h = cliHarness();
+    expect(await runCli(['init', dir, '--hookline', 'file:../hookline.tgz'], h.deps)).toBe(1);
+    expect(h.stderr()).toContain(
+      `error: ${dir} already has README.md; nothing was written (choose an empty folder)`,
+    );
+    expect(filesUnder(dir)).toEqual(['README.md']);
+    expect(readFileSync(join(dir, 'README.md'), 'utf8')).toBe('# mine\n');
   });
 });
 
