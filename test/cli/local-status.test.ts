@@ -80,6 +80,8 @@ describe('status --local, answered by local mode', () => {
     );
     answer = { status: 200, body: '{"rows":[]}' };
     await expect(localStatus(target(base))).rejects.toThrow(/without queues: restart it with npm start/);
+    answer = { status: 200, body: 'null' };
+    await expect(localStatus(target(base))).rejects.toThrow(/without queues: restart it with npm start/);
   });
 
   it('names what local mode answered when it is not JSON: a plain error page, or a 200 that does not parse', async () => {
