@@ -1464,6 +1464,22 @@ describe('redrive summary', () => {
     expect(left.lines).toContain('left in the dead-letter queue: 1 (hookline failed list events)');
   });
 
+  it('names each failed message by its envelope id, else its sqs id, with the reason, at most 20 of them', () => {
+    const failures = Array.from({ length: 25 }, (_, i) => ({
+      messageId: `sqs-${i}`,
+      id: i === 0 ? null : `evt-${i}`,
+      reason: 'SendMessageBatch refused it',
+    }));
+    const output = recordingOutput();
+    renderRedrive(output, result({ moved: 0, failed: 25, failures, deadLetterDepthAfter: 25 }));
+    const listed = output.lines.filter((line) => line.startsWith('  '));
+    expect(listed).toHaveLength(20);
+    expect(listed.slice(0, 2)).toEqual([
+      '  sqs-0: SendMessageBatch refused it',
+      '  evt-1: SendMessageBatch refused it',
+    ]);
+  });
+
   it('says an empty dead-letter queue had nothing to move', () => {
     const output = recordingOutput();
     renderRedrive(output, result({ method: 'none', moved: 0, movedIds: [] }));
