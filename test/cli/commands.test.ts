@@ -1411,6 +1411,7 @@ describe('replay summary', () => {
     const real = recordingOutput();
     renderReplay(real, result(false));
     expect(real.lines).toContain('replay id r-1 (consumers see it as envelope.replay.id)');
+    expect(real.lines.join('\n')).not.toContain('stopped early');
     const dry = recordingOutput();
     renderReplay(dry, result(true));
     expect(dry.lines.join('\n')).toMatch(/matched 3, would send 3 \(events 3\)/);
@@ -1517,6 +1518,15 @@ describe('redrive summary', () => {
 });
 
 describe('trace text', () => {
+  it('an event without a job record or notes prints its steps alone', () => {
+    const output = recordingOutput();
+    renderTrace(output, {
+      id: 'evt-2',
+      steps: [{ at: '2026-11-25T02:00:00.000Z', step: 'received', status: 401 }],
+    });
+    expect(output.lines).toEqual(['trace evt-2', '2026-11-25T02:00:00.000Z  received      status=401']);
+  });
+
   it('prints one line per step with what is known of it, a zero duration included, then the job state and the notes', () => {
     const output = recordingOutput();
     renderTrace(output, {
