@@ -65,12 +65,12 @@ const positiveInteger = (value: string) => {
 };
 
 /**
- * A target flag given empty (`--stack "$STACK"` with the variable unset) is refused: taken for left out, it would
- * act on the default stack, region or configuration, a pipeline the operator did not name.
+ * A flag given empty (`--stack "$STACK"` with the variable unset) is refused: taken for left out, it would act on
+ * the default stack, region or configuration, a pipeline the operator did not name (or, for `init`, write into the
+ * working directory, or depend on a hookline release the registry may not have).
  */
-const nonEmpty = (value: string) => {
-  if (value.trim() === '')
-    throw new InvalidArgumentError('it is empty: give a value, or leave the option out');
+export const nonEmpty = (value: string) => {
+  if (value.trim() === '') throw new InvalidArgumentError('it is empty: give a value, or leave it out');
   return value;
 };
 

@@ -4,7 +4,7 @@
  */
 import type { Command } from 'commander';
 import { CliError } from './errors';
-import type { CliDependencies } from './program';
+import { type CliDependencies, nonEmpty } from './program';
 
 /** Adds `init` and `dev` to the program. */
 export function addProjectCommands(
@@ -17,8 +17,12 @@ export function addProjectCommands(
     .description(
       'create a working hookline project (configuration, consumer, test, CDK app) in dir (default: here)',
     )
-    .argument('[dir]', 'folder to create the project in', '.')
-    .option('--hookline <spec>', 'the hookline dependency to write (a version range, tarball or path)')
+    .argument('[dir]', 'folder to create the project in', nonEmpty, '.')
+    .option(
+      '--hookline <spec>',
+      'the hookline dependency to write (a version range, tarball or path)',
+      nonEmpty,
+    )
     .action(async (dir: string, o: { hookline?: string }) => {
       const { initProject } = await import('./init');
       const result = initProject(dir, o.hookline ? { hooklineSpec: o.hookline } : {});

@@ -21,6 +21,7 @@ import {
   renderRedrive,
   renderReplay,
   renderStatus,
+  renderTrace,
 } from '../../lib/cli/render';
 import { status } from '../../lib/cli/status';
 import { JOB_SCHEDULES, type LocalTarget, type StackTarget } from '../../lib/cli/target';
@@ -300,6 +301,46 @@ describe('status', () => {
       '2d 7h',
     ]);
   });
+
+  it('writes a whole minute, hour or two days in the next unit, never as 60s, 60m or 48h', () => {
+    expect([
+      humanAge(59),
+      humanAge(60),
+      humanAge(3599),
+      humanAge(3600),
+      humanAge(47 * 3600),
+      humanAge(48 * 3600),
+    ]).toEqual(['59s', '1m 0s', '59m 59s', '1h 0m', '47h 0m', '2d 0h']);
+  });
+
+  it('says so when there is no queue, instead of an empty table', () => {
+    const output = recordingOutput();
+    renderStatus(output, { target: 'local mode', queues: [] });
+    expect(output.lines).toEqual(['hookline status: local mode', 'no queues']);
+  });
+
+  it('shows the column headers, and no age note line for a queue whose age is known', () => {
+    const output = recordingOutput();
+    renderStatus(output, {
+      target: 'stack Hookline in us-east-1',
+      queues: [
+        {
+          queue: 'events',
+          fifo: false,
+          visible: 1,
+          inFlight: 0,
+          delayed: 0,
+          deadLettered: 0,
+          oldestMessageAgeSeconds: 95,
+          consumer: 'Enabled',
+        },
+      ],
+    });
+    expect(output.lines).toEqual([
+      'hookline status: stack Hookline in us-east-1',
+      'QUEUE   VISIBLE  IN FLIGHT  DELAYED  DLQ  OLDEST  CONSUMER\nevents  1        0          0        0    1m 35s  Enabled',
+    ]);
+  });
 });
 
 describe('failed list / show', () => {
@@ -554,6 +595,29 @@ describe('failed list / show', () => {
     expect(dlq.hidden.size).toBe(0);
   });
 
+  it('show prints one line per field, the headers and the pretty body, with no duplicate warning for a single match', async () => {
+    installFakeQueue(sqs, EVENTS.deadLetterUrl, [deadLetterMessage(1)]);
+    const shown = await failedShow(testBackend(), stackTarget(), { queue: 'events', id: 'evt-1' });
+    const output = recordingOutput();
+    renderFailedShow(output, shown);
+    expect(output.lines).toEqual([
+      'id           evt-1',
+      'sqs id       sqs-1',
+      'source       stripe',
+      'type         invoice.paid',
+      'received     2026-11-25T02:00:00.000Z',
+      'sent         2026-11-25T02:00:01.000Z',
+      'tries        3',
+      'error        PermanentError: customer cus_1 not found',
+      'consumer     events',
+      'failed at    2026-11-25T02:10:00.000Z',
+      'headers',
+      '  content-type: application/json',
+      'body',
+      '{\n  "n": 1\n}',
+    ]);
+  });
+
   it('show by SQS message id stops reading the DLQ once that message is found', async () => {
     const dlq = installFakeQueue(
       sqs,
@@ -608,6 +672,42 @@ describe('failed list / show', () => {
     );
     const copy = await failedShow(testBackend(), stackTarget(), { queue: 'events', id: 'sqs-2' });
     expect(copy).toMatchObject({ matches: 1, replayId: 'r-7f3a9c21-0000' });
+  });
+
+  it('counts held and unreleased messages in the plural, and says nothing of held ones when every message is shown', async () => {
+    installFakeQueue(sqs, EVENTS.deadLetterUrl, [deadLetterMessage(1)]);
+    const list = await failedList(testBackend(), stackTarget(), { queue: 'events' });
+    const output = recordingOutput();
+    renderFailedList(output, { ...list, approximateDepth: 4, heldByOthers: 3, notReleased: 2 });
+    expect(output.lines.slice(1, 3)).toEqual([
+      '3 messages are held by another reader (a redrive, the console, another failed list) and not shown: SQS returns them once that hold ends',
+      "2 messages read here could not be made visible again at once: SQS returns them when this read's hold ends",
+    ]);
+    const allShown = recordingOutput();
+    renderFailedList(allShown, { ...list, approximateDepth: 1, heldByOthers: 1 });
+    expect(allShown.lines.join('\n')).not.toContain('held by another reader');
+    const noneHeld = recordingOutput();
+    renderFailedList(noneHeld, { ...list, approximateDepth: 4, heldByOthers: 0 });
+    expect(noneHeld.lines.join('\n')).not.toContain('held by another reader');
+  });
+
+  it('lists a message without an envelope id by its sqs id, an unknown try count as -, and a long error cut to 100 characters', async () => {
+    installFakeQueue(sqs, EVENTS.deadLetterUrl, [deadLetterMessage(1)]);
+    const list = await failedList(testBackend(), stackTarget(), { queue: 'events' });
+    const [message] = list.messages;
+    if (!message) throw new Error('the DLQ message was not listed');
+    const output = recordingOutput();
+    renderFailedList(output, {
+      ...list,
+      messages: [{ ...message, id: null, receiveCount: null, error: `Error: ${'x'.repeat(200)}` }],
+    });
+    const [header, row = ''] = output.lines[1]?.split('\n') ?? [];
+    expect(header).toMatch(/^ID +SOURCE +TYPE +RECEIVED +TRIES +ERROR$/);
+    expect(output.lines.at(-1)).toBe(
+      'details: hookline failed show events <id>    redrive: hookline redrive events',
+    );
+    expect(row).toMatch(new RegExp(`^\\(sqs ${message.messageId}\\) .* - +Error: x{90}\\.\\.\\.$`));
+    expect(row.slice(row.indexOf('Error: '))).toHaveLength(100);
   });
 
   it('says why a FIFO listing shows fewer messages than the queue holds', async () => {
@@ -1311,10 +1411,27 @@ describe('replay summary', () => {
     const real = recordingOutput();
     renderReplay(real, result(false));
     expect(real.lines).toContain('replay id r-1 (consumers see it as envelope.replay.id)');
+    expect(real.lines.join('\n')).not.toContain('stopped early');
     const dry = recordingOutput();
     renderReplay(dry, result(true));
     expect(dry.lines.join('\n')).toMatch(/matched 3, would send 3 \(events 3\)/);
     expect(dry.lines.join('\n')).not.toContain('replay id');
+  });
+
+  it('a run stopped early counts the messages it did not send: planned less sent and failed', () => {
+    const output = recordingOutput();
+    renderReplay(output, {
+      ...result(false),
+      matched: 10,
+      planned: 10,
+      sent: 4,
+      failed: 1,
+      failures: [{ id: 'evt-5', queue: 'events', reason: 'throttled' }],
+      stoppedBy: 'Interrupted: stopped by Ctrl-C',
+    });
+    expect(output.lines.at(-1)).toBe(
+      'stopped early: Interrupted: stopped by Ctrl-C; 5 of 10 message(s) were not sent (a new replay of the same window sends them all again, as a new run)',
+    );
   });
 });
 
@@ -1346,5 +1463,108 @@ describe('redrive summary', () => {
     const left = recordingOutput();
     renderRedrive(left, result({ moved: 1, failed: 1, deadLetterDepthAfter: 1 }));
     expect(left.lines).toContain('left in the dead-letter queue: 1 (hookline failed list events)');
+  });
+
+  it('names each failed message by its envelope id, else its sqs id, with the reason, at most 20 of them', () => {
+    const failures = Array.from({ length: 25 }, (_, i) => ({
+      messageId: `sqs-${i}`,
+      id: i === 0 ? null : `evt-${i}`,
+      reason: 'SendMessageBatch refused it',
+    }));
+    const output = recordingOutput();
+    renderRedrive(output, result({ moved: 0, failed: 25, failures, deadLetterDepthAfter: 25 }));
+    const listed = output.lines.filter((line) => line.startsWith('  '));
+    expect(listed).toHaveLength(20);
+    expect(listed.slice(0, 2)).toEqual([
+      '  sqs-0: SendMessageBatch refused it',
+      '  evt-1: SendMessageBatch refused it',
+    ]);
+  });
+
+  it('says an empty dead-letter queue had nothing to move', () => {
+    const output = recordingOutput();
+    renderRedrive(output, result({ method: 'none', moved: 0, movedIds: [] }));
+    expect(output.lines).toEqual(['redrive events: the dead-letter queue is empty, nothing to do']);
+  });
+
+  it('counts messages sent but not deleted and messages that came back, in the plural', () => {
+    const output = recordingOutput();
+    renderRedrive(output, result({ notDeleted: 2, returned: 3, deadLetterDepthAfter: 5 }));
+    expect(output.lines).toContain('moved 2, skipped 0, failed 0, sent but not deleted from the DLQ 2');
+    expect(output.lines).toContain(
+      '3 redriven messages failed again and came back to the DLQ during this run: fix the consumer (hookline failed list events), then redrive again',
+    );
+  });
+
+  it('a move task stopped early keeps moving in SQS; a one-by-one run stopped early leaves the rest in the DLQ', () => {
+    const task = recordingOutput();
+    renderRedrive(
+      task,
+      result({
+        method: 'move-task',
+        task: { handle: 'h', status: 'RUNNING' },
+        stoppedBy: 'Interrupted: stopped by Ctrl-C',
+      }),
+    );
+    expect(task.lines.at(-1)).toBe(
+      'stopped early: Interrupted: stopped by Ctrl-C; the task keeps moving messages in SQS, hookline redrive events follows it again',
+    );
+    const oneByOne = recordingOutput();
+    renderRedrive(oneByOne, result({ stoppedBy: 'Interrupted: stopped by Ctrl-C' }));
+    expect(oneByOne.lines.at(-1)).toBe(
+      'stopped early: Interrupted: stopped by Ctrl-C; the rest stays in the DLQ, run it again',
+    );
+  });
+});
+
+describe('trace text', () => {
+  it('an event without a job record or notes prints its steps alone', () => {
+    const output = recordingOutput();
+    renderTrace(output, {
+      id: 'evt-2',
+      steps: [{ at: '2026-11-25T02:00:00.000Z', step: 'received', status: 401 }],
+    });
+    expect(output.lines).toEqual(['trace evt-2', '2026-11-25T02:00:00.000Z  received      status=401']);
+  });
+
+  it('prints one line per step with what is known of it, a zero duration included, then the job state and the notes', () => {
+    const output = recordingOutput();
+    renderTrace(output, {
+      id: 'evt-1',
+      source: 'stripe',
+      type: 'invoice.paid',
+      steps: [
+        { at: '2026-11-25T02:00:00.000Z', step: 'received', status: 202, latencyMs: 12.4, outcome: 'queued' },
+        { at: '2026-11-25T02:00:00.000Z', step: 'queued', queues: ['events', 'audit'] },
+        {
+          at: '2026-11-25T02:00:01.000Z',
+          step: 'attempt',
+          queue: 'events',
+          attempt: 1,
+          durationMs: 0,
+          outcome: 'retried',
+          error: `Error: ${'x'.repeat(200)}`,
+        },
+        {
+          at: '2026-11-25T02:05:00.000Z',
+          step: 'due',
+          dueAt: '2026-11-25T02:05:00.000Z',
+          scheduleName: 'job-evt-1',
+          pending: true,
+          inferred: true,
+        },
+      ],
+      job: { state: 'dead-lettered', reason: 'PermanentError: no customer' },
+      notes: ['the archive keeps 7 days'],
+    });
+    expect(output.lines).toEqual([
+      'trace evt-1 stripe invoice.paid',
+      '2026-11-25T02:00:00.000Z  received      queued status=202 12ms',
+      '2026-11-25T02:00:00.000Z  queued        -> events, audit',
+      `2026-11-25T02:00:01.000Z  attempt       queue=events attempt=1 retried took 0ms Error: ${'x'.repeat(150)}...`,
+      '2026-11-25T02:05:00.000Z  due           due 2026-11-25T02:05:00.000Z schedule=job-evt-1 (not yet) (inferred)',
+      'job state now: dead-lettered (PermanentError: no customer)',
+      'the archive keeps 7 days',
+    ]);
   });
 });

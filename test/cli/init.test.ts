@@ -1,9 +1,18 @@
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runCli } from '../../lib/cli/program';
 import { assertLocalPackages } from '../../lib/local/dev';
+import { hooklinePackageRoot, hooklineVersion } from '../../lib/package-root';
 import { cliHarness } from './helpers';
 
 const dirs: string[] = [];
@@ -45,15 +54,56 @@ describe('hookline init', () => {
     );
     const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
     expect(manifest.name).toBe('my-hooks');
-    expect(Object.keys(manifest.scripts)).toEqual(expect.arrayContaining(['start', 'test', 'deploy']));
-    expect(manifest.scripts.start).toBe('hookline dev');
+    expect(manifest.scripts).toMatchObject({
+      start: 'hookline dev',
+      test: 'tsc --noEmit && vitest run',
+      deploy: 'cdk deploy',
+    });
     expect(manifest.devDependencies.hookline).toBe('file:../hookline.tgz');
     expect(manifest.devDependencies.node).toMatch(/^\^?24\./);
     // Every dependency pinned to the range hookline itself is built and tested with: none is "latest".
     expect(Object.values(manifest.devDependencies).filter((range) => range === 'latest')).toEqual([]);
     const config = readFileSync(join(dir, 'hookline.config.ts'), 'utf8');
     expect(config).toContain("entry: 'consumers/events.ts'");
+    expect(h.stdout()).toMatch(new RegExp(`^created 9 files in ${dir}\n`));
     expect(h.stdout()).toContain('npm install');
+    // aws-cdk-lib and constructs at the versions hookline builds with, not the lowest its peer range allows.
+    const own = JSON.parse(readFileSync(join(hooklinePackageRoot(), 'package.json'), 'utf8'));
+    expect(manifest.devDependencies['aws-cdk-lib']).toBe(own.devDependencies['aws-cdk-lib']);
+    expect(manifest.devDependencies.constructs).toBe(own.devDependencies.constructs);
+  });
+
+  it('writes the running hookline release as the hookline dependency when --hookline is left out', async () => {
+    const dir = emptyDir();
+    expect(await runCli(['init', dir], cliHarness().deps)).toBe(0);
+    const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
+    expect(manifest.devDependencies.hookline).toBe(`^${hooklineVersion()}`);
+  });
+
+  it('refuses an empty folder name (an unset variable) instead of writing into the working directory', async () => {
+    const dir = emptyDir();
+    const h = cliHarness();
+    const cwd = process.cwd();
+    process.chdir(dir);
+    try {
+      expect(await runCli(['init', '', '--hookline', 'file:../hookline.tgz'], h.deps)).toBe(1);
+    } finally {
+      process.chdir(cwd);
+    }
+    expect(h.stderr()).toContain(
+      "value '' is invalid for argument 'dir'. it is empty: give a value, or leave it out",
+    );
+    expect(filesUnder(dir)).toEqual([]);
+  });
+
+  it('refuses an empty --hookline (an unset variable) instead of writing the default release, and writes nothing', async () => {
+    const dir = join(emptyDir(), 'my-hooks');
+    const h = cliHarness();
+    expect(await runCli(['init', dir, '--hookline', ''], h.deps)).toBe(1);
+    expect(h.stderr()).toContain(
+      "option '--hookline <spec>' argument '' is invalid. it is empty: give a value, or leave it out",
+    );
+    expect(existsSync(dir)).toBe(false);
   });
 
   it('quotes a folder name with spaces or shell characters in the next steps', async () => {
@@ -69,6 +119,40 @@ describe('hookline init', () => {
     expect(h.stdout()).toContain("next: cd 'My Hook'\\''s!' && npm install");
   });
 
+  it('names the npm package and the stack after the folder: lowercase dashes for npm, PascalCase for CloudFormation', async () => {
+    const dir = join(emptyDir(), "My Hook's!");
+    expect(await runCli(['init', dir, '--hookline', 'file:../hookline.tgz'], cliHarness().deps)).toBe(0);
+    expect(JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')).name).toBe('my-hook-s');
+    expect(readFileSync(join(dir, 'hookline.config.ts'), 'utf8')).toContain("stackName: 'MyHookS',");
+  });
+
+  it('gives a folder named without letters a valid package name and a stack name that starts with a letter', async () => {
+    const symbols = join(emptyDir(), '___');
+    expect(await runCli(['init', symbols, '--hookline', 'file:../hookline.tgz'], cliHarness().deps)).toBe(0);
+    expect(JSON.parse(readFileSync(join(symbols, 'package.json'), 'utf8')).name).toBe('hookline-app');
+    expect(readFileSync(join(symbols, 'hookline.config.ts'), 'utf8')).toContain("stackName: 'HooklineApp',");
+
+    // CloudFormation stack names start with a letter.
+    const digits = join(emptyDir(), '2026');
+    expect(await runCli(['init', digits, '--hookline', 'file:../hookline.tgz'], cliHarness().deps)).toBe(0);
+    expect(JSON.parse(readFileSync(join(digits, 'package.json'), 'utf8')).name).toBe('2026');
+    expect(readFileSync(join(digits, 'hookline.config.ts'), 'utf8')).toContain("stackName: 'Hookline2026',");
+  });
+
+  it('in the working directory the next steps start at npm install, with no cd', async () => {
+    const dir = emptyDir();
+    const h = cliHarness();
+    const cwd = process.cwd();
+    process.chdir(dir);
+    try {
+      expect(await runCli(['init', '--hookline', 'file:../hookline.tgz'], h.deps)).toBe(0);
+    } finally {
+      process.chdir(cwd);
+    }
+    expect(h.stdout()).toContain('\nnext: npm install && npm test && npm start\n');
+    expect(filesUnder(dir)).toContain('hookline.config.ts');
+  });
+
   it('refuses to overwrite: lists the files that exist, writes nothing and exits 1', async () => {
     const dir = emptyDir();
     writeFileSync(join(dir, 'package.json'), '{"name":"mine"}');
@@ -79,6 +163,20 @@ describe('hookline init', () => {
     expect(h.stderr()).toMatch(/already has package\.json, consumers\/events\.ts; nothing was written/);
     expect(filesUnder(dir)).toEqual(['consumers/events.ts', 'package.json']);
     expect(readFileSync(join(dir, 'package.json'), 'utf8')).toBe('{"name":"mine"}');
+  });
+});
+
+describe('hookline init in a folder that has one of its files', () => {
+  it("keeps the project's own README.md: refuses, names it, writes nothing else and exits 1", async () => {
+    const dir = emptyDir();
+    writeFileSync(join(dir, 'README.md'), '# mine\n');
+    const h = cliHarness();
+    expect(await runCli(['init', dir, '--hookline', 'file:../hookline.tgz'], h.deps)).toBe(1);
+    expect(h.stderr()).toContain(
+      `error: ${dir} already has README.md; nothing was written (choose an empty folder)`,
+    );
+    expect(filesUnder(dir)).toEqual(['README.md']);
+    expect(readFileSync(join(dir, 'README.md'), 'utf8')).toBe('# mine\n');
   });
 });
 

@@ -80,5 +80,22 @@ describe('status --local, answered by local mode', () => {
     );
     answer = { status: 200, body: '{"rows":[]}' };
     await expect(localStatus(target(base))).rejects.toThrow(/without queues: restart it with npm start/);
+    answer = { status: 200, body: 'null' };
+    await expect(localStatus(target(base))).rejects.toThrow(/without queues: restart it with npm start/);
+  });
+
+  it('names what local mode answered when it is not JSON: a plain error page, or a 200 that does not parse', async () => {
+    answer = { status: 502, body: 'Bad Gateway' };
+    await expect(localStatus(target(base))).rejects.toThrow(
+      `local mode is not answering at ${base}/queues (HTTP 502: Bad Gateway): restart it with npm start`,
+    );
+    answer = { status: 500, body: '{"error":"boom"}' };
+    await expect(localStatus(target(base))).rejects.toThrow(
+      `local mode is not answering at ${base}/queues (HTTP 500: {"error":"boom"}): restart it with npm start`,
+    );
+    answer = { status: 200, body: '<html>' };
+    await expect(localStatus(target(base))).rejects.toThrow(
+      `local mode is not answering at ${base}/queues (not JSON): restart it with npm start`,
+    );
   });
 });

@@ -9,7 +9,8 @@ import {
 } from '@aws-sdk/client-sqs';
 import { describe, expect, it } from 'vitest';
 import { CliError } from '../../lib/cli/errors';
-import { colorsFor, consoleOutput, renderBar, table } from '../../lib/cli/output';
+import { processInterrupts } from '../../lib/cli/interrupt';
+import { colorsFor, consoleOutput, renderBar, table, watchClosedPipes } from '../../lib/cli/output';
 import { runCli } from '../../lib/cli/program';
 import { installFakeQueue } from './fake-queue';
 import {
@@ -70,7 +71,7 @@ describe('hookline program', () => {
         const h = cliHarness();
         expect(await runCli(['purge', 'events', '--yes', flag ?? '', value], h.deps)).toBe(1);
         expect(h.stderr()).toContain(
-          `option '${flag} ${placeholder}' argument '${value}' is invalid. it is empty: give a value, or leave the option out`,
+          `option '${flag} ${placeholder}' argument '${value}' is invalid. it is empty: give a value, or leave it out`,
         );
         expect(h.connects).toEqual([]);
       }
@@ -439,6 +440,41 @@ describe('output', () => {
     expect(colorsFor(false, {}).red('x')).toBe('x');
   });
 
+  it('takes an empty NO_COLOR for unset, and gives a dumb terminal no colours', () => {
+    expect(colorsFor(true, { NO_COLOR: '' }).red('x')).toBe('\u001b[31mx\u001b[39m');
+    expect(colorsFor(true, { TERM: 'dumb' }).red('x')).toBe('x');
+  });
+
+  it("hands the process's Ctrl-C and SIGTERM to the listener while it listens, and gives them back after", () => {
+    const before = [process.listenerCount('SIGINT'), process.listenerCount('SIGTERM')];
+    const heard: string[] = [];
+    const stop = processInterrupts.listen((signal) => heard.push(signal));
+    process.emit('SIGINT', 'SIGINT');
+    process.emit('SIGTERM', 'SIGTERM');
+    stop();
+    expect(heard).toEqual(['SIGINT', 'SIGTERM']);
+    expect([process.listenerCount('SIGINT'), process.listenerCount('SIGTERM')]).toEqual(before);
+  });
+
+  it('a closed pipe ends quietly, also for the writes after it; any other stream error still surfaces', () => {
+    const listeners: ((error: NodeJS.ErrnoException) => void)[] = [];
+    const stream = {
+      on: (event: string, listener: (error: NodeJS.ErrnoException) => void) => {
+        if (event === 'error') listeners.push(listener);
+      },
+    };
+    const fail = (code: string) => {
+      for (const listener of listeners) listener(Object.assign(new Error(code), { code }));
+    };
+    const pipes = watchClosedPipes([stream]);
+    expect(pipes.closed).toBe(false);
+    expect(() => fail('EIO')).toThrow('EIO');
+    expect(pipes.closed).toBe(false);
+    fail('EPIPE');
+    expect(pipes.closed).toBe(true);
+    expect(() => fail('ERR_STREAM_DESTROYED')).not.toThrow();
+  });
+
   it('--json: the result alone on stdout, notes on stderr; without it, lines and no JSON', () => {
     const run = (json: boolean) => {
       const out: string[] = [];
@@ -475,6 +511,38 @@ describe('output', () => {
   it('renders a progress bar', () => {
     expect(renderBar('moved', 250, 1000, 10)).toBe('[###.......]  25% 250/1000 moved');
     expect(renderBar('scanned', 7, undefined)).toBe('scanned: 7');
+    expect(renderBar('scanned', 7, 0)).toBe('scanned: 7');
+  });
+
+  it('a progress bar follows a new total, prints its summary, and prints no bar when nothing was counted', () => {
+    const err: string[] = [];
+    const output = consoleOutput({
+      json: false,
+      stdout: { write: () => true },
+      stderr: { write: (t: string) => err.push(t) },
+      env: {},
+    });
+    const grown = output.progress('moved', 10);
+    grown.update(5, 20);
+    grown.done('moved 5');
+    expect(err).toEqual([`${renderBar('moved', 5, 20)}\n`, 'moved 5\n']);
+    const idle = output.progress('scanned');
+    idle.done('nothing to scan');
+    expect(err.slice(2)).toEqual(['nothing to scan\n']);
+  });
+
+  it('on a terminal, redraws the bar in place and clears it when done', () => {
+    const err: string[] = [];
+    const output = consoleOutput({
+      json: false,
+      stdout: { write: () => true },
+      stderr: { write: (t: string) => err.push(t), isTTY: true },
+      env: { NO_COLOR: '1' },
+    });
+    const bar = output.progress('moved', 2);
+    bar.update(2);
+    bar.done('moved 2');
+    expect(err).toEqual([`\r\u001b[2K${renderBar('moved', 2, 2)}`, '\r\u001b[2K', 'moved 2\n']);
   });
 
   it('prints progress on a non-TTY stderr about every 10%', () => {
@@ -530,6 +598,7 @@ describe('output', () => {
         ['ccc', 'd'],
       ]),
     ).toBe('A    BB\nccc  d');
+    expect(table([['A'], ['b']], colorsFor(true, {}))).toBe('\u001b[1mA\u001b[22m\nb');
     expect(recordingOutput().json).toBe(false);
   });
 });
