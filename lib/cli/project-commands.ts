@@ -27,9 +27,11 @@ export function addProjectCommands(
       const { initProject } = await import('./init');
       const result = initProject(dir, o.hookline ? { hooklineSpec: o.hookline } : {});
       if (!result.ok) {
-        deps.writeErr(
-          `error: ${result.dir} already has ${result.existing.join(', ')}; nothing was written (choose an empty folder)\n`,
-        );
+        const problem =
+          result.existing[0] === '.'
+            ? 'is a file, not a folder'
+            : `already has ${result.existing.join(', ')}`;
+        deps.writeErr(`error: ${result.dir} ${problem}; nothing was written (choose an empty folder)\n`);
         setExitCode(1);
         return;
       }

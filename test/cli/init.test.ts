@@ -180,6 +180,30 @@ describe('hookline init in a folder that has one of its files', () => {
   });
 });
 
+describe('hookline init where a file stands in the way of a folder', () => {
+  it('refuses before writing anything when a plain file has the name of a folder it creates, and names it', async () => {
+    const dir = emptyDir();
+    writeFileSync(join(dir, 'consumers'), 'mine');
+    const h = cliHarness();
+    expect(await runCli(['init', dir, '--hookline', 'file:../hookline.tgz'], h.deps)).toBe(1);
+    expect(h.stderr()).toContain(
+      `error: ${dir} already has consumers; nothing was written (choose an empty folder)`,
+    );
+    expect(filesUnder(dir)).toEqual(['consumers']);
+  });
+
+  it('refuses a target that is a file, and leaves it as it was', async () => {
+    const file = join(emptyDir(), 'notes.txt');
+    writeFileSync(file, 'mine');
+    const h = cliHarness();
+    expect(await runCli(['init', file, '--hookline', 'file:../hookline.tgz'], h.deps)).toBe(1);
+    expect(h.stderr()).toContain(
+      `error: ${file} is a file, not a folder; nothing was written (choose an empty folder)`,
+    );
+    expect(readFileSync(file, 'utf8')).toBe('mine');
+  });
+});
+
 describe('hookline dev prerequisites', () => {
   it('names the install command when fauxqs or dynalite is missing', () => {
     const missing = (name: string) => {
