@@ -2,6 +2,7 @@
  * Human-readable output of each command (the `--json` output is the result object itself).
  */
 
+import { humanAge } from '../console/ui/human-age';
 import { JOB_SCHEDULES_RESEND } from '../stack-outputs';
 import { terminalLine } from '../terminal-text';
 import type { ConsumerStateResult } from './consumers';
@@ -15,17 +16,6 @@ import type { SendResult } from './send';
 import type { StatusResult } from './status';
 import { JOB_SCHEDULES, noReasonRecorded } from './target';
 import type { TraceResult } from './trace';
-
-/** `95` -> `1m 35s`. */
-export function humanAge(seconds: number | null): string {
-  if (seconds === null) return '-';
-  if (seconds < 60) return `${Math.round(seconds)}s`;
-  if (seconds < 3600) return `${Math.floor(seconds / 60)}m ${Math.round(seconds % 60)}s`;
-  const hours = Math.floor(seconds / 3600);
-  return hours < 48
-    ? `${hours}h ${Math.floor((seconds % 3600) / 60)}m`
-    : `${Math.floor(hours / 24)}d ${hours % 24}h`;
-}
 
 /** One line of at most `max` characters (an error message may span lines; a listing shows one per row). */
 const truncate = (text: string, max: number) => {

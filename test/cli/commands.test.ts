@@ -15,7 +15,6 @@ import { failedList, failedShow } from '../../lib/cli/failed';
 import { purge } from '../../lib/cli/purge';
 import { type RedriveResult, redrive } from '../../lib/cli/redrive';
 import {
-  humanAge,
   renderFailedList,
   renderFailedShow,
   renderRedrive,
@@ -25,6 +24,7 @@ import {
 } from '../../lib/cli/render';
 import { status } from '../../lib/cli/status';
 import { JOB_SCHEDULES, type LocalTarget, type StackTarget } from '../../lib/cli/target';
+import { humanAge } from '../../lib/console/ui/human-age';
 import { installFakeQueue } from './fake-queue';
 import {
   awsError,

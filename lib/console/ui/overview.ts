@@ -2,8 +2,9 @@
  * Overview: every queue (depths, oldest age, DLQ, consumer) and source, with their recent rates.
  */
 import { html } from './html';
+import { humanAge } from './human-age';
 import type { DeadLetterQueueRow, Overview, QueueRow, Rates } from './types';
-import { age, Sparkline } from './widgets';
+import { Sparkline } from './widgets';
 
 function RateCells({ rates }: { rates: Rates }) {
   return html`<td><${Sparkline} values=${rates.received} kind="received" /></td>
@@ -17,7 +18,7 @@ function QueueLine({ q }: { q: QueueRow }) {
     <td><b>${q.queue}</b>${q.fifo ? html` <span class="tag">fifo</span>` : ''}</td>
     <td class="num" data-col="visible">${q.visible}</td>
     <td class="num" data-col="inFlight">${q.inFlight}</td>
-    <td class="num" title=${q.oldestMessageAgeNote ?? ''}>${age(q.oldestMessageAgeSeconds)}</td>
+    <td class="num" title=${q.oldestMessageAgeNote ?? ''}>${humanAge(q.oldestMessageAgeSeconds)}</td>
     <td class="num" data-col="dlq"><a href="#/failures/${q.queue}" class=${q.deadLettered > 0 ? 'bad' : ''}>${q.deadLettered}</a></td>
     <td data-col="consumer" class=${paused ? 'warn' : 'ok'}>${q.consumer ?? 'none'}${paused ? ' (paused)' : ''}</td>
     <${RateCells} rates=${q.rates} />

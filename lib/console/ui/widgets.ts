@@ -81,10 +81,3 @@ export function JobPanel({ id, onDone }: { id: string; onDone?: (job: Job) => vo
     ${job.state === 'failed' && html`<div class="error">${job.error}</div>`}
   </div>`;
 }
-
-export function age(seconds: number | null): string {
-  if (seconds === null) return '-';
-  if (seconds < 60) return `${Math.round(seconds)}s`;
-  if (seconds < 3600) return `${Math.floor(seconds / 60)}m ${Math.round(seconds % 60)}s`;
-  return `${Math.floor(seconds / 3600)}h ${Math.floor((seconds % 3600) / 60)}m`;
-}
