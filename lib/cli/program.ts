@@ -11,6 +11,7 @@ import type { Backend, TargetOptions } from './backend';
 import { addCostCommand } from './cost';
 import { CliError } from './errors';
 import { type Interrupts, interruptedExitCode, processInterrupts, runInterruptible } from './interrupt';
+import { nonEmpty } from './non-empty';
 import { consoleOutput, type Output } from './output';
 import { addProjectCommands } from './project-commands';
 import type { ReplayedEvent } from './replay';
@@ -62,16 +63,6 @@ const positiveInteger = (value: string) => {
   const n = Number(value);
   if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('expected a positive whole number');
   return n;
-};
-
-/**
- * A flag given empty (`--stack "$STACK"` with the variable unset) is refused: taken for left out, it would act on
- * the default stack, region or configuration, a pipeline the operator did not name (or, for `init`, write into the
- * working directory, or depend on a hookline release the registry may not have).
- */
-export const nonEmpty = (value: string) => {
-  if (value.trim() === '') throw new InvalidArgumentError('it is empty: give a value, or leave it out');
-  return value;
 };
 
 const portNumber = (value: string) => {

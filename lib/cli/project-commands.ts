@@ -4,7 +4,8 @@
  */
 import type { Command } from 'commander';
 import { CliError } from './errors';
-import { type CliDependencies, nonEmpty } from './program';
+import { nonEmpty } from './non-empty';
+import type { CliDependencies } from './program';
 
 /** Adds `init` and `dev` to the program. */
 export function addProjectCommands(

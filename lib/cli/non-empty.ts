@@ -1,0 +1,15 @@
+/**
+ * The option and argument check that an empty value is not a value. Its own module because both the program and
+ * the project commands (`init`) use it, and the program imports those.
+ */
+import { InvalidArgumentError } from 'commander';
+
+/**
+ * A flag given empty (`--stack "$STACK"` with the variable unset) is refused: taken for left out, it would act on
+ * the default stack, region or configuration, a pipeline the operator did not name (or, for `init`, write into the
+ * working directory, or depend on a hookline release the registry may not have).
+ */
+export const nonEmpty = (value: string): string => {
+  if (value.trim() === '') throw new InvalidArgumentError('it is empty: give a value, or leave it out');
+  return value;
+};
