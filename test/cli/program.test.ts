@@ -35,6 +35,21 @@ const depth = {
   },
 };
 
+/** Console output whose stdout is dropped and whose stderr (notes, the progress bar) is kept in `err`. */
+function stderrCaptured(options: { json?: boolean; isTTY?: boolean; env?: Record<string, string> } = {}): {
+  output: ReturnType<typeof consoleOutput>;
+  err: string[];
+} {
+  const err: string[] = [];
+  const output = consoleOutput({
+    json: options.json ?? false,
+    stdout: { write: () => true },
+    stderr: { write: (t: string) => err.push(t), ...(options.isTTY ? { isTTY: true } : {}) },
+    env: options.env ?? {},
+  });
+  return { output, err };
+}
+
 describe('hookline program', () => {
   it('status --json prints one JSON document and passes the target options', async () => {
     sqs.on(GetQueueAttributesCommand).resolves(depth);
@@ -515,13 +530,7 @@ describe('output', () => {
   });
 
   it('a progress bar follows a new total, prints its summary, and prints no bar when nothing was counted', () => {
-    const err: string[] = [];
-    const output = consoleOutput({
-      json: false,
-      stdout: { write: () => true },
-      stderr: { write: (t: string) => err.push(t) },
-      env: {},
-    });
+    const { output, err } = stderrCaptured();
     const grown = output.progress('moved', 10);
     grown.update(5, 20);
     grown.done('moved 5');
@@ -532,13 +541,7 @@ describe('output', () => {
   });
 
   it('on a terminal, redraws the bar in place and clears it when done', () => {
-    const err: string[] = [];
-    const output = consoleOutput({
-      json: false,
-      stdout: { write: () => true },
-      stderr: { write: (t: string) => err.push(t), isTTY: true },
-      env: { NO_COLOR: '1' },
-    });
+    const { output, err } = stderrCaptured({ isTTY: true, env: { NO_COLOR: '1' } });
     const bar = output.progress('moved', 2);
     bar.update(2);
     bar.done('moved 2');
@@ -546,13 +549,7 @@ describe('output', () => {
   });
 
   it('prints progress on a non-TTY stderr about every 10%', () => {
-    const err: string[] = [];
-    const output = consoleOutput({
-      json: true,
-      stdout: { write: () => true },
-      stderr: { write: (t: string) => err.push(t) },
-      env: {},
-    });
+    const { output, err } = stderrCaptured({ json: true });
     const bar = output.progress('moved', 1000);
     for (let i = 0; i <= 1000; i += 10) bar.update(i);
     bar.done('done');
@@ -561,13 +558,7 @@ describe('output', () => {
   });
 
   it('ends a non-TTY progress bar with a line for where it stopped, written once', () => {
-    const err: string[] = [];
-    const output = consoleOutput({
-      json: false,
-      stdout: { write: () => true },
-      stderr: { write: (t: string) => err.push(t) },
-      env: {},
-    });
+    const { output, err } = stderrCaptured();
     const cut = output.progress('moved', 1000);
     for (let i = 0; i <= 990; i += 10) cut.update(i);
     cut.done();
