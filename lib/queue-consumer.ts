@@ -19,6 +19,7 @@ import {
   retryViolations,
   throwIfViolations,
 } from './validation';
+import { type Violation, violation } from './violations';
 
 /** How a consumer backs off a record that failed: base x factor^(attempt - 1), capped. */
 export interface ConsumerRetry {
@@ -45,7 +46,8 @@ export interface QueueConsumerProps
   readonly queue: sqs.IQueue;
 
   /**
-   * The queue's dead-letter queue: the consumer sends permanent failures there itself, with the reason.
+   * The queue's dead-letter queue: the consumer sends permanent failures there itself, with the reason. With a
+   * queue created in the app, it must be that queue's redrive target.
    */
   readonly deadLetterQueue: sqs.IQueue;
 
@@ -215,6 +217,7 @@ export class QueueConsumer extends Construct {
       // at its first invocation, and every batch would fail until SQS dead-lettered it without a reason.
       ...(props.retry ? retryViolations(props.retry) : []),
       ...consumerReceiveCountViolations(props.maxReceiveCount, queueReceiveCountOf(props.queue)),
+      ...deadLetterTargetViolations(props),
     ]);
     this.consumerFunction = this.createFunction(props, settings);
     this.grantResources(props);
@@ -289,11 +292,32 @@ function functionSettingsOf(props: QueueConsumerProps): ConsumerFunctionSettings
 }
 
 /**
- * The redrive count of a queue created in this app with a dead-letter queue (`sqs.Queue.deadLetterQueue`); an
- * imported queue's redrive policy is not known at synth.
+ * The redrive policy of a queue created in this app with a dead-letter queue (`sqs.Queue.deadLetterQueue`); an
+ * imported queue's is not known at synth.
  */
+function queueRedriveOf(queue: sqs.IQueue): sqs.DeadLetterQueue | undefined {
+  return (queue as Partial<Pick<sqs.Queue, 'deadLetterQueue'>>).deadLetterQueue;
+}
+
 function queueReceiveCountOf(queue: sqs.IQueue): number | undefined {
-  return (queue as Partial<Pick<sqs.Queue, 'deadLetterQueue'>>).deadLetterQueue?.maxReceiveCount;
+  return queueRedriveOf(queue)?.maxReceiveCount;
+}
+
+/**
+ * The consumer dead-letters permanent failures where SQS redrives the rest: another queue would split one queue's
+ * failures over two dead-letter queues, and `hookline failed` and the DLQ alarm of the queue would miss some.
+ */
+function deadLetterTargetViolations(props: QueueConsumerProps): Violation[] {
+  const redriveTarget = queueRedriveOf(props.queue)?.queue;
+  if (redriveTarget === undefined || redriveTarget === props.deadLetterQueue) return [];
+  return [
+    violation(
+      'deadLetterQueue',
+      `must be the queue's own dead-letter queue (${redriveTarget.node.path}), where SQS moves the records the consumer does not`,
+      props.deadLetterQueue.node.path,
+      "pass the queue's dead-letter queue (PipelineQueue.deadLetterQueue)",
+    ),
+  ];
 }
 
 /** Provisioned mode, when either poller bound is set (the other keeps Lambda's default). */

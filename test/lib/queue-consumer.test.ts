@@ -363,6 +363,21 @@ describe('QueueConsumer', () => {
     }
   });
 
+  it("used on its own, refuses a dead-letter queue other than its queue's redrive target", () => {
+    const stack = testStack();
+    const jobs = new PipelineQueue(stack, 'Jobs');
+    const other = new PipelineQueue(stack, 'Other');
+    expect(
+      () =>
+        new QueueConsumer(stack, 'Consumer', {
+          ...standaloneProps(jobs, 'jobs'),
+          deadLetterQueue: other.deadLetterQueue,
+        }),
+    ).toThrow(
+      /deadLetterQueue: must be the queue's own dead-letter queue \(Test\/Jobs\/DeadLetterQueue\).*got "Test\/Other\/DeadLetterQueue"/s,
+    );
+  });
+
   it.each([
     ['only minimumPollers', { minimumPollers: 5 }, { MinimumPollers: 5 }],
     ['only maximumPollers', { maximumPollers: 50 }, { MaximumPollers: 50 }],
