@@ -457,6 +457,23 @@ describe('defineConsumer wiring', () => {
 
 describe('idempotency gate over DynamoDB', () => {
   const NOW = Date.parse('2026-12-01T00:00:00Z');
+
+  /** DynamoDB's refusal of Powertools' conditional put, carrying the idempotency record already there. */
+  function recordAlreadyThere(
+    status: 'COMPLETED' | 'INPROGRESS',
+    fields: Record<string, { N: string } | { BOOL: boolean }>,
+  ): ConditionalCheckFailedException {
+    return new ConditionalCheckFailedException({
+      message: 'exists',
+      $metadata: {},
+      Item: {
+        id: { S: 'events#hash' },
+        status: { S: status },
+        expiration: { N: String(NOW / 1000 + 100) },
+        ...fields,
+      },
+    });
+  }
   const invocation = { getRemainingTimeInMillis: () => 10_000 };
 
   beforeEach(() => {
@@ -500,18 +517,8 @@ describe('idempotency gate over DynamoDB', () => {
   });
 
   it('skips work whose key is already completed and says it was a duplicate', async () => {
-    const completed = new ConditionalCheckFailedException({
-      message: 'exists',
-      $metadata: {},
-      Item: {
-        id: { S: 'events#hash' },
-        status: { S: 'COMPLETED' },
-        expiration: { N: String(NOW / 1000 + 100) },
-        data: { BOOL: true },
-      },
-    });
     const { gate } = table(async () => {
-      throw completed;
+      throw recordAlreadyThere('COMPLETED', { data: { BOOL: true } });
     });
     let runs = 0;
     const outcome = await gate.run('key-1', async () => void runs++, invocation);
@@ -529,18 +536,8 @@ describe('idempotency gate over DynamoDB', () => {
   });
 
   it('fails, rather than skipping as a duplicate, work whose key another invocation still holds in progress', async () => {
-    const inProgress = new ConditionalCheckFailedException({
-      message: 'exists',
-      $metadata: {},
-      Item: {
-        id: { S: 'events#hash' },
-        status: { S: 'INPROGRESS' },
-        expiration: { N: String(NOW / 1000 + 100) },
-        in_progress_expiration: { N: String(NOW + 60_000) },
-      },
-    });
     const { gate } = table(async () => {
-      throw inProgress;
+      throw recordAlreadyThere('INPROGRESS', { in_progress_expiration: { N: String(NOW + 60_000) } });
     });
     let runs = 0;
     await expect(gate.run('key-1', async () => void runs++, invocation)).rejects.toMatchObject({
