@@ -313,6 +313,10 @@ describe('status', () => {
     ]).toEqual(['59s', '1m 0s', '59m 59s', '1h 0m', '47h 0m', '2d 0h']);
   });
 
+  it('rounds a fractional age before splitting it, so it never reads 60s or 59m 60s', () => {
+    expect([humanAge(59.6), humanAge(3599.6), humanAge(119.5)]).toEqual(['1m 0s', '1h 0m', '2m 0s']);
+  });
+
   it('says so when there is no queue, instead of an empty table', () => {
     const output = recordingOutput();
     renderStatus(output, { target: 'local mode', queues: [] });

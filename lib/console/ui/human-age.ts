@@ -7,10 +7,12 @@
 /** `95` -> `1m 35s`; from 48 hours on, days and hours (`4d 0h`); `null` (nothing to age) -> `-`. */
 export function humanAge(seconds: number | null): string {
   if (seconds === null) return '-';
-  if (seconds < 60) return `${Math.round(seconds)}s`;
-  if (seconds < 3600) return `${Math.floor(seconds / 60)}m ${Math.round(seconds % 60)}s`;
-  const hours = Math.floor(seconds / 3600);
+  // Rounded once, before splitting into units, so 59.6 s reads `1m 0s` rather than `60s`, or `59m 60s` near the hour.
+  const whole = Math.round(seconds);
+  if (whole < 60) return `${whole}s`;
+  if (whole < 3600) return `${Math.floor(whole / 60)}m ${whole % 60}s`;
+  const hours = Math.floor(whole / 3600);
   return hours < 48
-    ? `${hours}h ${Math.floor((seconds % 3600) / 60)}m`
+    ? `${hours}h ${Math.floor((whole % 3600) / 60)}m`
     : `${Math.floor(hours / 24)}d ${hours % 24}h`;
 }
