@@ -15,6 +15,7 @@ import {
   parseCount,
   renderCostTable,
 } from '../cost-model';
+import { configOption } from './non-empty';
 import { type Output, table } from './output';
 
 /** The flags of `hookline cost`. */
@@ -85,7 +86,7 @@ export function addCostCommand(program: Command, deps: CostCommandDependencies):
     .requiredOption('--per-month <count>', 'webhooks per month: 10M, 1.5M, 250k or a plain number', count)
     .option('--body-kb <kb>', 'average body size in KB (default 4)', bodyKb)
     .option('--record-ms <ms>', "your handlers' own time per record in ms (default 0)", recordMs)
-    .option('--config <path>', 'configuration module (default: HOOKLINE_CONFIG, else hookline.config.ts)')
+    .addOption(configOption())
     .option('--markdown', 'print the table as Markdown (for a README or a pull request)')
     .option('--json', 'print the estimate as JSON on stdout')
     .action(async (flags: CostFlags) => {

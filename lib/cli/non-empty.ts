@@ -2,7 +2,7 @@
  * The option and argument check that an empty value is not a value. Its own module because both the program and
  * the project commands (`init`) use it, and the program imports those.
  */
-import { InvalidArgumentError } from 'commander';
+import { InvalidArgumentError, Option } from 'commander';
 
 /**
  * A flag given empty (`--stack "$STACK"` with the variable unset) is refused: taken for left out, it would act on
@@ -13,3 +13,13 @@ export const nonEmpty = (value: string): string => {
   if (value.trim() === '') throw new InvalidArgumentError('it is empty: give a value, or leave it out');
   return value;
 };
+
+/**
+ * `--config <path>`, the same on every command that loads the configuration: an empty path is refused rather than
+ * read as the default configuration.
+ */
+export const configOption = (): Option =>
+  new Option(
+    '--config <path>',
+    'configuration module (default: HOOKLINE_CONFIG, else hookline.config.ts)',
+  ).argParser(nonEmpty);

@@ -11,7 +11,7 @@ import type { Backend, TargetOptions } from './backend';
 import { addCostCommand } from './cost';
 import { CliError } from './errors';
 import { type Interrupts, interruptedExitCode, processInterrupts, runInterruptible } from './interrupt';
-import { nonEmpty } from './non-empty';
+import { configOption, nonEmpty } from './non-empty';
 import { consoleOutput, type Output } from './output';
 import { addProjectCommands } from './project-commands';
 import type { ReplayedEvent } from './replay';
@@ -84,11 +84,7 @@ function withTarget(command: Command): Command {
       'AWS region (default: AWS_REGION, AWS_DEFAULT_REGION, else us-east-1)',
       nonEmpty,
     )
-    .option(
-      '--config <path>',
-      'configuration module (default: HOOKLINE_CONFIG, else hookline.config.ts)',
-      nonEmpty,
-    )
+    .addOption(configOption())
     .option('--json', 'print the result as JSON on stdout');
 }
 

@@ -4,7 +4,7 @@
  */
 import type { Command } from 'commander';
 import { CliError } from './errors';
-import { nonEmpty } from './non-empty';
+import { configOption, nonEmpty } from './non-empty';
 import type { CliDependencies } from './program';
 
 /** Adds `init` and `dev` to the program. */
@@ -44,7 +44,7 @@ export function addProjectCommands(
   program
     .command('dev')
     .description('run the pipeline of the project in this folder on this machine (local mode, npm start)')
-    .option('--config <path>', 'configuration module (default: HOOKLINE_CONFIG, else hookline.config.ts)')
+    .addOption(configOption())
     .action(async (o: { config?: string }) => {
       const { assertLocalPrerequisites, runLocalMode } = await import('../local/dev');
       try {

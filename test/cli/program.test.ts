@@ -94,6 +94,21 @@ describe('hookline program', () => {
     expect(sqs).not.toReceiveCommand(PurgeQueueCommand);
   });
 
+  it('refuses an empty --config on cost and dev too, before any configuration is loaded', async () => {
+    for (const command of [['cost', '--per-month', '10M'], ['dev']]) {
+      const h = cliHarness({
+        loadConfig: async () => {
+          throw new Error('the configuration must not be loaded');
+        },
+      });
+      expect(await runCli([...command, '--config', ''], h.deps)).toBe(1);
+      expect(h.stderr()).toContain(
+        "option '--config <path>' argument '' is invalid. it is empty: give a value, or leave it out",
+      );
+      expect(h.stdout()).toBe('');
+    }
+  });
+
   it("failed list job_schedules reads the one-time job schedules' dead-letter queue; redrive job_schedules refuses (exit 1)", async () => {
     const deadLetterUrl = 'https://sqs.us-east-1.amazonaws.com/123456789012/Hookline-JobSchedulesDlq';
     const message = deadLetterMessage(7, { error: false });
