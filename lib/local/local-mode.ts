@@ -386,11 +386,26 @@ async function watchForRestart(
   const sources = await Promise.all(
     consumerNames.map((name) => bundleSourceFiles(fileURLToPath(context.bundleOf(name).bundleUrl))),
   );
-  return watchSourceFiles([...sources.flat(), ...(settings.options.watchFiles ?? [])], (file) =>
-    settings.reporter.problem(
-      `${relative(settings.projectDir, file) || file} changed: local mode still runs what it started with; stop it (Ctrl-C) and start it again to run the change`,
-    ),
+  const shown = (file: string): string => relative(settings.projectDir, file) || file;
+  return watchSourceFiles(
+    [...sources.flat(), ...(settings.options.watchFiles ?? [])],
+    (file) =>
+      settings.reporter.problem(
+        `${shown(file)} changed: local mode still runs what it started with; stop it (Ctrl-C) and start it again to run the change`,
+      ),
+    {
+      onUnwatched: (files, reason) =>
+        settings.reporter.problem(
+          `cannot watch ${unwatchedList(files.map(shown))} for changes: ${reason}; an edit to ${files.length === 1 ? 'it' : 'them'} will not be reported, so restart local mode after one`,
+        ),
+    },
   );
+}
+
+/** The first few files named, the rest counted: the watch limit refuses every file at once. */
+function unwatchedList(files: readonly string[]): string {
+  const named = files.slice(0, 3).join(', ');
+  return files.length > 3 ? `${named} and ${files.length - 3} more files` : named;
 }
 
 /** Emulators handed over while starting are local mode's to stop, also when its start fails before they are ready. */

@@ -31,27 +31,77 @@ function contentHash(path: string): string {
   }
 }
 
+/** What a source watch can be told besides a change, and what it watches with (a test can make watching fail). */
+export interface SourceWatchOptions {
+  /**
+   * Files that are there but could not be watched, with why (the system's limit on watches, permissions): an edit
+   * to them goes unreported. Told once for the files refused when the watch begins, then per file.
+   * @default nothing is told
+   */
+  readonly onUnwatched?: (files: readonly string[], reason: string) => void;
+  /** @default node:fs `watch` */
+  readonly watch?: typeof watch;
+}
+
 /**
  * Calls `onChange` once for each of `files` whose content differs from when the watch began (a save that
  * writes the same bytes is no change). Returns the function that stops watching.
  */
-export function watchSourceFiles(files: readonly string[], onChange: (file: string) => void): () => void {
-  const stops = [...new Set(files)].map((file) => watchFile(file, contentHash(file), onChange));
+export function watchSourceFiles(
+  files: readonly string[],
+  onChange: (file: string) => void,
+  options: SourceWatchOptions = {},
+): () => void {
+  const refusedAtStart: string[] = [];
+  let reasonAtStart = '';
+  let starting = true;
+  const unwatched = (file: string, reason: string): void => {
+    if (!starting) {
+      options.onUnwatched?.([file], reason);
+      return;
+    }
+    refusedAtStart.push(file);
+    reasonAtStart ||= reason;
+  };
+  const watchPath = options.watch ?? watch;
+  const stops = [...new Set(files)].map((file) =>
+    watchFile(file, contentHash(file), { onChange, unwatched, watchPath }),
+  );
+  starting = false;
+  if (refusedAtStart.length > 0) options.onUnwatched?.(refusedAtStart, reasonAtStart);
   return () => {
     for (const stop of stops) stop();
   };
 }
 
+interface FileWatchCallbacks {
+  readonly onChange: (file: string) => void;
+  readonly unwatched: (file: string, reason: string) => void;
+  readonly watchPath: typeof watch;
+}
+
+/** Why a file that is there cannot be watched, in words a developer can act on. */
+function unwatchableReason(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === 'ENOSPC')
+    return "the system's limit on watched files is reached (raise fs.inotify.max_user_watches)";
+  if (code === 'EMFILE') return 'too many open files (raise the limit with ulimit -n)';
+  return (error as Error).message;
+}
+
 /** Watches one path until its content differs from `started`; returns the function that stops watching. */
-function watchFile(file: string, started: string, onChange: (file: string) => void): () => void {
+function watchFile(file: string, started: string, callbacks: FileWatchCallbacks): () => void {
+  const { onChange, unwatched, watchPath } = callbacks;
   let current: FSWatcher | undefined;
   const follow = (): void => {
     try {
-      current = watch(file, { persistent: false });
-    } catch {
-      // Not there to watch: a file missing from the start stays unwatched, one gone since then has changed.
+      current = watchPath(file, { persistent: false });
+    } catch (error) {
       current = undefined;
-      if (contentHash(file) !== started) onChange(file);
+      const now = contentHash(file);
+      // Not there to watch: a file missing from the start stays unwatched, one gone since then has changed.
+      if (now !== started) onChange(file);
+      else if (now !== 'absent') unwatched(file, unwatchableReason(error));
       return;
     }
     const watcher = current;

@@ -86,6 +86,49 @@ describe('watchSourceFiles', () => {
   });
 });
 
+describe('watchSourceFiles refused a watch', () => {
+  const refusal = (code: string): Error => Object.assign(new Error(`watch ${code}`), { code });
+
+  it('tells once, naming every file there and why, when the system refuses to watch them', () => {
+    const dir = folder();
+    const [a, b, missing] = [join(dir, 'a.ts'), join(dir, 'b.ts'), join(dir, 'missing.ts')];
+    writeFileSync(a, 'export const a = 1;');
+    writeFileSync(b, 'export const b = 1;');
+    const told: [readonly string[], string][] = [];
+    const refuse = (() => {
+      throw refusal('ENOSPC');
+    }) as unknown as typeof watch;
+    stops.push(
+      watchSourceFiles([a, b, missing], () => {}, {
+        onUnwatched: (files, reason) => told.push([files, reason]),
+        watch: refuse,
+      }),
+    );
+    expect(told).toEqual([[[a, b], expect.stringContaining('fs.inotify.max_user_watches')]]);
+  });
+
+  it('tells about a file it could not watch again after an editor saved the same bytes by renaming over it', async () => {
+    const file = join(folder(), 'consumer.ts');
+    writeFileSync(file, 'export const a = 1;');
+    let opened = 0;
+    const firstOnly = ((path: string, options: { persistent: boolean }) => {
+      opened += 1;
+      if (opened > 1) throw refusal('EMFILE');
+      return watch(path, options);
+    }) as unknown as typeof watch;
+    const told = new Promise<[readonly string[], string]>((resolve) => {
+      stops.push(
+        watchSourceFiles([file], () => {}, {
+          onUnwatched: (files, reason) => resolve([files, reason]),
+          watch: firstOnly,
+        }),
+      );
+    });
+    saveByRenaming(file, 'export const a = 1;');
+    expect(await told).toEqual([[file], expect.stringContaining('too many open files')]);
+  });
+});
+
 describe('watchSourceFiles stopped', () => {
   it('reports nothing once stopped', async () => {
     const file = join(folder(), 'consumer.ts');
