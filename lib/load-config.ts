@@ -4,6 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { existsSync, rmSync, writeFileSync } from 'node:fs';
+import { SourceMap } from 'node:module';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Plugin } from 'esbuild';
@@ -67,6 +68,7 @@ async function importConfigModule(file: string): Promise<{ default?: HooklineCon
   if (!/\.[cm]?ts$/.test(file))
     return (await import(pathToFileURL(file).href)) as { default?: HooklineConfig };
   const { build } = await import('esbuild');
+  const temporary = path.join(path.dirname(file), `.${path.basename(file)}.${randomUUID()}.mjs`);
   const result = await build({
     entryPoints: [file],
     bundle: true,
@@ -74,21 +76,52 @@ async function importConfigModule(file: string): Promise<{ default?: HooklineCon
     platform: 'node',
     format: 'esm',
     target: 'node20',
-    sourcemap: 'inline',
+    // Kept in memory, not written: it maps a frame of what the configuration throws back to the file's line.
+    sourcemap: 'external',
     write: false,
+    outfile: temporary,
     logLevel: 'silent',
     // A `require` that resolves as the file would, for {@link requireCdkRoot}.
     banner: { js: ESM_REQUIRE_BANNER },
     plugins: [requireCdkRoot],
   });
-  const code = result.outputFiles[0]?.text ?? '';
-  const temporary = path.join(path.dirname(file), `.${path.basename(file)}.${randomUUID()}.mjs`);
-  writeFileSync(temporary, code);
+  const output = (suffix: string): string =>
+    result.outputFiles.find((out) => out.path.endsWith(suffix))?.text ?? '';
+  writeFileSync(temporary, output('.mjs'));
   try {
     return (await import(pathToFileURL(temporary).href)) as { default?: HooklineConfig };
+  } catch (error) {
+    throw new ConfigModuleError(error, file, temporary, output('.mjs.map'));
   } finally {
     rmSync(temporary, { force: true });
   }
+}
+
+/** What a bundled configuration threw while it ran, with the line of the file it threw at when one is known. */
+class ConfigModuleError extends Error {
+  constructor(thrown: unknown, file: string, temporary: string, sourceMap: string) {
+    const frames = thrown instanceof Error ? (thrown.stack ?? '') : '';
+    const line = lineInFile(frames, path.basename(temporary), sourceMap, path.basename(file));
+    // The module that ran is a temporary copy, gone by now; the user knows their file.
+    const message = (thrown instanceof Error ? thrown.message : String(thrown))
+      .split(temporary)
+      .join(file)
+      .trimEnd();
+    super(line ? `line ${line}: ${message}` : message);
+  }
+}
+
+/**
+ * The line of the configuration file at the first frame in the module that ran (`…/.x.mjs:5:21`), through the
+ * bundle's source map; undefined when that frame is in a file the configuration imports, or there is none.
+ */
+function lineInFile(frames: string, ran: string, sourceMap: string, fileName: string): number | undefined {
+  const at = frames.indexOf(`${ran}:`);
+  const frame = at < 0 ? null : /^(\d+):(\d+)/.exec(frames.slice(at + ran.length + 1));
+  if (!frame || sourceMap === '') return undefined;
+  const entry = new SourceMap(JSON.parse(sourceMap)).findEntry(Number(frame[1]) - 1, Number(frame[2]) - 1);
+  if (!('originalLine' in entry) || path.basename(entry.originalSource) !== fileName) return undefined;
+  return entry.originalLine + 1;
 }
 
 /**
@@ -116,10 +149,14 @@ export async function readConfig(
   return resolveConfig(input, { entryExists: (entry) => entryExistsInProject(entry, projectRoot) });
 }
 
-/** The first line of why a module failed to load (esbuild's first error, with its line, for syntax errors). */
+/**
+ * Why a module failed to load: esbuild's first error with its line for a syntax error; what the configuration threw
+ * with its line in the file, whole; else the first line of the import's error.
+ */
 function loadFailureReason(error: unknown): string {
   const first = (error as { errors?: { text: string; location?: { line: number } | null }[] }).errors?.[0];
   if (first) return first.location ? `line ${first.location.line}: ${first.text}` : first.text;
+  if (error instanceof ConfigModuleError) return error.message;
   return error instanceof Error ? (error.message.split('\n')[0] ?? '') : String(error);
 }
 

@@ -104,6 +104,26 @@ describe('readConfig failures', () => {
     expect(message).toMatch(new RegExp(`^cannot load the configuration ${file}: line 2: [^\\n]+$`));
   });
 
+  it('names the line of the configuration that threw, with its whole message', async () => {
+    const file = write(
+      'throws.config.ts',
+      "const account = process.env.NO_SUCH_VARIABLE;\nif (!account) throw new Error('STRIPE_ACCOUNT is not set\\nset it in .env');\nexport default {};\n",
+    );
+    const { error, message } = await failureOf(file);
+    expect(error).toBeInstanceOf(ConfigLoadError);
+    expect(message).toBe(
+      `cannot load the configuration ${file}: line 2: STRIPE_ACCOUNT is not set\nset it in .env`,
+    );
+  });
+
+  it('names the configuration file, not the temporary module it ran as, when an import is missing', async () => {
+    const file = write('missing-import.config.ts', "import x from 'no-such-package';\nexport default x;\n");
+    const { message } = await failureOf(file);
+    expect(message).toBe(
+      `cannot load the configuration ${file}: Cannot find package 'no-such-package' imported from ${file}`,
+    );
+  });
+
   it('checks each consumer entry file relative to the project root it is given', async () => {
     mkdirSync(join(dir, 'consumers'), { recursive: true });
     writeFileSync(join(dir, 'consumers', 'events.ts'), 'export const handler = () => {};\n');
