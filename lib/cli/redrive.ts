@@ -191,6 +191,7 @@ export async function redrive(
     }
     const result = await moveDeadLetters(backend, queue, options, before.visible, selective, {
       wantedIds,
+      heldByOthers: before.inFlight,
       ...(typePattern ? { typePattern } : {}),
       ...(scheduledFor ? { scheduledFor, queues: Object.values(target.queues) } : {}),
     });
@@ -497,6 +498,11 @@ interface Selection {
   readonly scheduledFor?: QueueTarget;
   /** The target's queues, to name the one Scheduler meant a delivery for when the schedule sends elsewhere now. */
   readonly queues?: readonly QueueTarget[];
+  /**
+   * Dead letters another reader (`hookline failed`, the console, another redrive) held when the run began: SQS
+   * gives this scan none of them, so a selected one among them is not reached rather than not found.
+   */
+  readonly heldByOthers?: number;
 }
 
 /** What a one-by-one redrive has done so far, counted by named outcomes. */
@@ -613,6 +619,8 @@ class OneByOneRedrive {
   private interrupted = false;
   /** `--id` values the scan saw the whole DLQ without finding. */
   private readonly notFound: string[] = [];
+  /** See {@link Selection.heldByOthers}. */
+  private readonly heldByOthers: number;
 
   constructor(
     private readonly backend: Backend,
@@ -625,6 +633,7 @@ class OneByOneRedrive {
     this.typePattern = selection.typePattern;
     this.scheduledFor = selection.scheduledFor;
     this.queues = selection.queues ?? [];
+    this.heldByOthers = selection.heldByOthers ?? 0;
     this.filtering = this.wantedIds.size > 0 || this.typePattern !== undefined;
     this.holdSeconds = options.holdSeconds ?? 300;
     this.runId = randomRunId(backend.clock.now());
@@ -710,6 +719,10 @@ class OneByOneRedrive {
       return groups.length === 1
         ? `not reached: behind an earlier message of FIFO group ${groups[0]} that stays in the DLQ (SQS returns no later message of a group while an earlier one stays), if it is in the DLQ at all: select that one too`
         : `not reached: behind an earlier message of one of the FIFO groups ${groups.join(', ')} that stay in the DLQ (SQS returns no later message of a group while an earlier one stays), if it is in the DLQ at all: select those too`;
+    }
+    if (this.heldByOthers > 0) {
+      const held = this.heldByOthers === 1 ? '1 message' : `${this.heldByOthers} messages`;
+      return `not reached: ${held} of the DLQ held by another reader (hookline failed, the console, another redrive) when the run began, and SQS returns none of them until they are visible again; if it is in the DLQ at all, it is one of them: run again once they are`;
     }
     return undefined;
   }

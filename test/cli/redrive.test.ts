@@ -856,6 +856,30 @@ describe('redrive one by one', () => {
     expect(both).toMatchObject({ moved: 2, failed: 0, movedIds: ['evt-1', 'evt-2'] });
   });
 
+  it('an --id another reader holds when the run begins is not reached, with that reason, rather than not found', async () => {
+    const held = deadLetterMessage(2);
+    const dlq = installFakeQueue(sqs, EVENTS.deadLetterUrl, [deadLetterMessage(1), held]);
+    dlq.hidden.add(held.ReceiptHandle ?? '');
+    acceptAllSends();
+
+    const result = await redrive(testBackend(), stackTarget(), { queue: 'events', ids: ['evt-2'] });
+
+    expect(result).toMatchObject({ moved: 0, failed: 1, notFound: [] });
+    expect(result.failures).toEqual([
+      {
+        messageId: '',
+        id: 'evt-2',
+        reason:
+          'not reached: 1 message of the DLQ held by another reader (hookline failed, the console, another redrive) when the run began, and SQS returns none of them until they are visible again; if it is in the DLQ at all, it is one of them: run again once they are',
+      },
+    ]);
+    expect(dlq.messages).toHaveLength(2);
+
+    dlq.hidden.delete(held.ReceiptHandle ?? '');
+    const again = await redrive(testBackend(), stackTarget(), { queue: 'events', ids: ['evt-2'] });
+    expect(again).toMatchObject({ moved: 1, failed: 0, movedIds: ['evt-2'] });
+  });
+
   it('FIFO: an --id that is in no group is still not found once the scan has seen every message', async () => {
     installFakeQueue(
       sqs,
