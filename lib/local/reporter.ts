@@ -176,7 +176,7 @@ export function batchEvents(report: BatchReport, queue: BatchQueue): LocalEvent[
   if (result.ok && (result.outcomeLines ?? 0) > 0) return [];
   const finished = (!result.ok && result.recordOutcomes) || {};
   const failure = result.ok
-    ? 'reported in batchItemFailures'
+    ? (disposition.invalidResponse ?? 'reported in batchItemFailures')
     : `${result.kind === 'timeout' ? 'timeout' : result.kind}: ${result.error.errorMessage}`;
   const comingBack = result.ok ? undefined : finishedComingBack(queue, finished);
   const reason = comingBack ? `${failure}; ${comingBack}` : failure;

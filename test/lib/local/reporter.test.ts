@@ -762,6 +762,29 @@ describe('batchEvents: what the event source mapping reports when the consumer c
     expect(batchNotice(report, standardQueue)).toBeUndefined();
   });
 
+  it('names an invalid batch response as the reason every record comes back, not a failure the consumer reported', () => {
+    const records = [webhook, foreign];
+    const returned: InvokeResult = {
+      ok: true,
+      value: { batchItemFailures: [{ itemIdentifier: '' }] },
+      durationMs: 7,
+      coldStart: false,
+      outcomeLines: 0,
+    };
+    const report = {
+      consumer: 'events',
+      records: 2,
+      disposition: disposeBatch(records, returned),
+      result: returned,
+    };
+    const reason =
+      'invalid batch response: itemIdentifier "" is not the messageId of a record in the batch, so Lambda fails the whole batch';
+    expect(batchEvents(report, standardQueue)).toEqual([
+      expect.objectContaining({ event: 'retried', id: 'delivery-7', attempt: 2, reason }),
+      expect.objectContaining({ event: 'dead-lettered', id: 'sqs-message-2', attempt: 5, reason }),
+    ]);
+  });
+
   it('adds no notice to a failed batch whose consumer reported no record (each record has its own event)', () => {
     const report = {
       consumer: 'events',
