@@ -539,7 +539,9 @@ class ConsumerRuntime implements ConsumerCore {
       failedAtMs: this.deps.now(),
     };
     try {
-      await this.deps.sqs.sendToDeadLetter(deadLetterMessage(info.record, failure, this.config.fifo));
+      await this.deps.sqs.sendToDeadLetter(
+        deadLetterMessage(info.record, failure, this.config.fifo, info.id),
+      );
     } catch (sendError) {
       this.deps.logger.error('dead-letter send failed; the record stays on the queue', {
         id: info.id,

@@ -60,11 +60,16 @@ function truncate(text: string, max: number): string {
 /**
  * Builds the dead-letter message for a record; keeps as many original attributes as the SQS limit allows, the
  * redrive marker first (the redrive run that sent the message back counts it as come back by that marker).
+ * `eventId` is the id the consumer's outcome line names the record by: a record that carries no `hookline.id`
+ * (a body that is not an envelope, sent by something other than hookline, or an envelope EventBridge Scheduler
+ * delivered without attributes) gets it as that attribute, ahead of the others. SQS gives the copy a new message id, so without it `hookline failed show` and `redrive --id` could not
+ * find the message by the id the outcome line, `trace` and local mode named it by.
  */
 export function deadLetterMessage(
   record: SQSRecord,
   reason: DeadLetterReason,
   fifo: boolean,
+  eventId: string = record.messageId,
 ): DeadLetterMessage {
   const failure: Record<string, MessageAttributeValue> = {
     [FAILURE_ATTRIBUTES.errorName]: {
@@ -86,9 +91,14 @@ export function deadLetterMessage(
   const failureNames = new Set(Object.keys(failure));
   const attributes: Record<string, MessageAttributeValue> = {};
   let room = MAX_MESSAGE_ATTRIBUTES - failureNames.size;
-  for (const [name, value] of redriveMarkerFirst(record.messageAttributes ?? {})) {
+  const original = record.messageAttributes ?? {};
+  if (original[MESSAGE_ATTRIBUTES.eventId]?.stringValue === undefined && eventId !== '') {
+    attributes[MESSAGE_ATTRIBUTES.eventId] = { DataType: 'String', StringValue: eventId };
+    room--;
+  }
+  for (const [name, value] of redriveMarkerFirst(original)) {
     if (room <= 0) break;
-    if (failureNames.has(name)) continue;
+    if (failureNames.has(name) || attributes[name] !== undefined) continue;
     const converted = convertAttribute(value);
     if (converted) {
       attributes[name] = converted;

@@ -76,6 +76,12 @@ export interface BatchDisposition {
   readonly failed: readonly SQSRecord[];
   /** True when the whole batch failed (function error, timeout, or an invalid failure report). */
   readonly wholeBatchFailed: boolean;
+  /**
+   * Why Lambda would refuse the function's response, when it returned normally but its `batchItemFailures` is not
+   * a list of the batch's message ids: the whole batch comes back although the function named none of it (or not
+   * all of it) as failed.
+   */
+  readonly invalidResponse?: string;
 }
 
 /**
@@ -92,11 +98,23 @@ export function disposeBatch(records: readonly SQSRecord[], result: InvokeResult
   const failures = value.batchItemFailures;
   if (failures === null || failures === undefined)
     return { succeeded: [...records], failed: [], wholeBatchFailed: false };
-  if (!Array.isArray(failures)) return whole;
+  const refused = (why: string): BatchDisposition => ({
+    ...whole,
+    invalidResponse: `invalid batch response: ${why}, so Lambda fails the whole batch`,
+  });
+  if (!Array.isArray(failures)) return refused(`batchItemFailures is ${describeValue(failures)}, not a list`);
   const ids = new Set<string>();
   for (const failure of failures) {
     const id = (failure as { itemIdentifier?: unknown } | null)?.itemIdentifier;
-    if (typeof id !== 'string' || id === '' || !records.some((r) => r.messageId === id)) return whole;
+    if (typeof id !== 'string' || id === '' || !records.some((r) => r.messageId === id)) {
+      return refused(
+        failure === null || typeof failure !== 'object'
+          ? `an entry of batchItemFailures is ${describeValue(failure)}, not { itemIdentifier }`
+          : id === undefined
+            ? 'an entry of batchItemFailures has no itemIdentifier'
+            : `itemIdentifier ${describeValue(id)} is not the messageId of a record in the batch`,
+      );
+    }
     ids.add(id);
   }
   return {
@@ -104,6 +122,18 @@ export function disposeBatch(records: readonly SQSRecord[], result: InvokeResult
     failed: records.filter((r) => ids.has(r.messageId)),
     wholeBatchFailed: false,
   };
+}
+
+/** A value a consumer returned, as a reason names it: short, on one line. */
+function describeValue(value: unknown): string {
+  if (value === undefined) return 'missing';
+  let text: string;
+  try {
+    text = JSON.stringify(value) ?? String(value);
+  } catch {
+    text = typeof value; // a cycle or a BigInt: the type is all a reason needs
+  }
+  return text.length > 60 ? `${text.slice(0, 59)}…` : text;
 }
 
 /** An invocation of the mapping, reported after the records were deleted or left. */

@@ -613,6 +613,7 @@ function createConsumer(
         maxReceiveCount: queue.maxReceiveCount,
         fifo: queue.fifo,
         idempotent: consumer.idempotency !== undefined,
+        visibilityTimeoutSeconds: queue.visibilityTimeout.toSeconds(),
       }),
     onPollError: (error) => reporter.problem(`consumer ${queue.name}: ${(error as Error).message ?? error}`),
     startDisabled,

@@ -130,6 +130,8 @@ export interface BatchQueue {
   readonly fifo: boolean;
   /** Idempotency is on: a record that finished is skipped (a `duplicate`) when it comes back. */
   readonly idempotent: boolean;
+  /** The queue's visibility timeout: how long a record the invocation left stays in flight before it comes back. */
+  readonly visibilityTimeoutSeconds?: number;
 }
 
 /** Outcomes after which a standard queue's consumer leaves the record to the batch response to delete. */
@@ -165,6 +167,12 @@ function invocationFrames(result: InvokeResult): string[] | undefined {
   return frames.length > 0 ? frames : undefined;
 }
 
+/** When a record that used its last receive reaches the DLQ: SQS moves it, not the consumer. */
+function movedBySqs(queue: BatchQueue): string {
+  const seconds = queue.visibilityTimeoutSeconds;
+  return `SQS moves it to the DLQ after its visibility timeout${seconds === undefined ? '' : ` (${seconds} s)`}`;
+}
+
 /**
  * What the event source mapping adds about a batch: nothing when the consumer logged its own record outcomes;
  * otherwise (the invocation timed out or crashed, or the handler logs no outcomes) one event per record the
@@ -176,7 +184,7 @@ export function batchEvents(report: BatchReport, queue: BatchQueue): LocalEvent[
   if (result.ok && (result.outcomeLines ?? 0) > 0) return [];
   const finished = (!result.ok && result.recordOutcomes) || {};
   const failure = result.ok
-    ? 'reported in batchItemFailures'
+    ? (disposition.invalidResponse ?? 'reported in batchItemFailures')
     : `${result.kind === 'timeout' ? 'timeout' : result.kind}: ${result.error.errorMessage}`;
   const comingBack = result.ok ? undefined : finishedComingBack(queue, finished);
   const reason = comingBack ? `${failure}; ${comingBack}` : failure;
@@ -195,13 +203,15 @@ export function batchEvents(report: BatchReport, queue: BatchQueue): LocalEvent[
   for (const record of disposition.failed) {
     if (finished[record.messageId] !== undefined) continue;
     const attempt = Number(record.attributes.ApproximateReceiveCount);
+    // SQS moves the message to the DLQ at its next receive once maxReceiveCount is reached: until its
+    // visibility timeout ends it is in flight, and neither `hookline status` nor `failed` shows it there yet.
+    const last = attempt >= queue.maxReceiveCount;
     events.push({
-      // SQS moves the message to the DLQ at its next receive once maxReceiveCount is reached.
-      event: attempt >= queue.maxReceiveCount ? 'dead-lettered' : 'retried',
+      event: last ? 'dead-lettered' : 'retried',
       ...recordIdentity(record),
       queue: report.consumer,
       attempt,
-      reason,
+      reason: last ? `${reason}; ${movedBySqs(queue)}` : reason,
       ...(frames ? { frames } : {}),
     });
     frames = undefined;

@@ -5,7 +5,7 @@ import { PermanentError } from '../../../lambda/consumer/errors';
 import { handleJob } from '../../../lambda/consumer/jobs';
 import type { ConsumerDefinition, ConsumerEvent, HandlerContext } from '../../../lambda/consumer/types';
 import { CONSUMER_OUTCOME_MESSAGE } from '../../../lambda/shared/contracts';
-import { FAILURE_ATTRIBUTES } from '../../../lambda/shared/envelope';
+import { FAILURE_ATTRIBUTES, MESSAGE_ATTRIBUTES } from '../../../lambda/shared/envelope';
 import { defineJob, JOB_RECORD_HEADER, JOB_SOURCE } from '../../../lambda/shared/job';
 import { envelope, failedIds, harness, lambdaContext, NOW, record, sqsEvent, typeCounts } from './fakes';
 
@@ -258,6 +258,25 @@ describe('consumer core: dead-lettering on the final attempt and permanent failu
     ).toStrictEqual([errorName]);
     expect(queue.deadLetters[0]?.attributes[FAILURE_ATTRIBUTES.attempt]?.StringValue).toBe('1');
     expect(logger.outcomeOf('p1')).toMatchObject({ outcome: 'dead-lettered', attempt: 1 });
+  });
+
+  it('dead-letters a foreign message (no hookline attributes, not an envelope) under the id its outcome line names it by', async () => {
+    const { core, queue, logger } = harness({ handlers: { '**': async () => {} } });
+    const foreign = { ...record(envelope(), { body: 'this is not json' }), messageAttributes: {} };
+
+    await core.processBatch(sqsEvent([foreign]), lambdaContext());
+
+    expect(logger.outcomeOf(foreign.messageId)).toMatchObject({ outcome: 'dead-lettered' });
+    expect(queue.deadLetters[0]?.attributes[MESSAGE_ATTRIBUTES.eventId]?.StringValue).toBe(foreign.messageId);
+  });
+
+  it('dead-letters an envelope that arrived without attributes (as EventBridge Scheduler sends one) under its envelope id', async () => {
+    const { core, queue } = harness({ handlers: {} });
+    const bare = { ...record(envelope({ id: 'job-7' })), messageAttributes: {} };
+
+    await core.processBatch(sqsEvent([bare]), lambdaContext());
+
+    expect(queue.deadLetters[0]?.attributes[MESSAGE_ATTRIBUTES.eventId]?.StringValue).toBe('job-7');
   });
 
   it('a permanent failure whose DLQ send fails is reported as a failure (never lost)', async () => {

@@ -92,6 +92,24 @@ describe('dead-letter message', () => {
     for (const name of Object.keys(custom)) expect(message.attributes[name]).toBeDefined();
   });
 
+  it('gives a record without hookline.id the id it was named by, ahead of attributes the limit cuts', () => {
+    const custom = Object.fromEntries(
+      Array.from({ length: 10 }, (_, i) => [`custom.${i}`, { dataType: 'String', stringValue: String(i) }]),
+    );
+    const foreign = { ...record(envelope(), { messageId: 'sqs-1' }), messageAttributes: custom };
+    const message = deadLetterMessage(foreign, reason, false, 'sqs-1');
+    expect(Object.keys(message.attributes)).toHaveLength(10);
+    expect(message.attributes[MESSAGE_ATTRIBUTES.eventId]).toEqual({
+      DataType: 'String',
+      StringValue: 'sqs-1',
+    });
+  });
+
+  it("keeps a record's own hookline.id as it is", () => {
+    const message = deadLetterMessage(record(envelope({ id: 'evt-1' })), reason, false, 'other');
+    expect(message.attributes[MESSAGE_ATTRIBUTES.eventId]?.StringValue).toBe('evt-1');
+  });
+
   it('keeps binary attributes as bytes', () => {
     const bin = { blob: { dataType: 'Binary', binaryValue: Buffer.from('hi').toString('base64') } };
     const message = deadLetterMessage(record(envelope(), { extraAttributes: bin }), reason, false);

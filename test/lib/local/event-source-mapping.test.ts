@@ -56,7 +56,36 @@ describe('disposeBatch (ReportBatchItemFailures rules)', () => {
     ['an object instead of a list', { batchItemFailures: { itemIdentifier: 'b' } }],
     ['a null entry', { batchItemFailures: [{ itemIdentifier: 'b' }, null] }],
   ])('fails the whole batch for %s', (_, value) => {
-    expect(disposeBatch(batch, ok(value))).toEqual({ succeeded: [], failed: batch, wholeBatchFailed: true });
+    expect(disposeBatch(batch, ok(value))).toMatchObject({
+      succeeded: [],
+      failed: batch,
+      wholeBatchFailed: true,
+    });
+  });
+
+  it.each([
+    [
+      'an empty itemIdentifier',
+      [{ itemIdentifier: '' }],
+      'itemIdentifier "" is not the messageId of a record in the batch',
+    ],
+    [
+      'a null itemIdentifier',
+      [{ itemIdentifier: null }],
+      'itemIdentifier null is not the messageId of a record in the batch',
+    ],
+    ['a missing itemIdentifier', [{ id: 'b' }], 'an entry of batchItemFailures has no itemIdentifier'],
+    [
+      'an unknown itemIdentifier',
+      [{ itemIdentifier: 'b' }, { itemIdentifier: 'zzz' }],
+      'itemIdentifier "zzz" is not the messageId of a record in the batch',
+    ],
+    ['a non-list', 'b', 'batchItemFailures is "b", not a list'],
+    ['a bare id in the list', ['b'], 'an entry of batchItemFailures is "b", not { itemIdentifier }'],
+  ])('says what made the response invalid for %s', (_, failures, why) => {
+    expect(disposeBatch(batch, ok({ batchItemFailures: failures })).invalidResponse).toBe(
+      `invalid batch response: ${why}, so Lambda fails the whole batch`,
+    );
   });
 
   it('fails the whole batch on a function error or timeout', () => {

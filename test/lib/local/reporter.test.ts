@@ -538,7 +538,8 @@ describe('batchEvents: what the event source mapping reports when the consumer c
         id: 'sqs-message-2',
         queue: 'events',
         attempt: 5,
-        reason: 'timeout: Task timed out after 5.00 seconds',
+        reason:
+          'timeout: Task timed out after 5.00 seconds; SQS moves it to the DLQ after its visibility timeout',
       },
     ]);
   });
@@ -648,10 +649,10 @@ describe('batchEvents: what the event source mapping reports when the consumer c
       '16:45:01 retried       github push id=delivery-7 queue=events attempt=2 (error: boom outside any record)',
       '    at loadRates (/app/lambda/consumers/rates.ts:7:11)',
       '    at handler (/app/lambda/consumers/events.ts:20:3)',
-      '16:45:01 dead-lettered id=sqs-message-2 queue=events attempt=5 (error: boom outside any record)',
+      '16:45:01 dead-lettered id=sqs-message-2 queue=events attempt=5 (error: boom outside any record; SQS moves it to the DLQ after its visibility timeout)',
       '16:45:01 retried       github push id=delivery-7 queue=events attempt=2 (crash: uncaught in a timer)',
       '    at Timeout._onTimeout (/app/lambda/consumers/events.ts:31:15)',
-      '16:45:01 dead-lettered id=sqs-message-2 queue=events attempt=5 (crash: uncaught in a timer)',
+      '16:45:01 dead-lettered id=sqs-message-2 queue=events attempt=5 (crash: uncaught in a timer; SQS moves it to the DLQ after its visibility timeout)',
     ]);
     // Every record had finished: the notice that the batch comes back says where it threw.
     const finished: InvokeResult = {
@@ -751,7 +752,7 @@ describe('batchEvents: what the event source mapping reports when the consumer c
         id: 'sqs-message-2',
         queue: 'events',
         attempt: 5,
-        reason: 'reported in batchItemFailures',
+        reason: 'reported in batchItemFailures; SQS moves it to the DLQ after its visibility timeout',
       },
     ]);
     expect(batchEvents(report, { ...standardQueue, maxReceiveCount: 6 }).map((e) => e.event)).toEqual([
@@ -760,6 +761,47 @@ describe('batchEvents: what the event source mapping reports when the consumer c
     ]);
     // Nothing failed the invocation: no notice about records coming back.
     expect(batchNotice(report, standardQueue)).toBeUndefined();
+  });
+
+  it('names an invalid batch response as the reason every record comes back, not a failure the consumer reported', () => {
+    const records = [webhook, foreign];
+    const returned: InvokeResult = {
+      ok: true,
+      value: { batchItemFailures: [{ itemIdentifier: '' }] },
+      durationMs: 7,
+      coldStart: false,
+      outcomeLines: 0,
+    };
+    const report = {
+      consumer: 'events',
+      records: 2,
+      disposition: disposeBatch(records, returned),
+      result: returned,
+    };
+    const reason =
+      'invalid batch response: itemIdentifier "" is not the messageId of a record in the batch, so Lambda fails the whole batch';
+    expect(batchEvents(report, standardQueue)).toEqual([
+      expect.objectContaining({ event: 'retried', id: 'delivery-7', attempt: 2, reason }),
+      expect.objectContaining({
+        event: 'dead-lettered',
+        id: 'sqs-message-2',
+        attempt: 5,
+        reason: `${reason}; SQS moves it to the DLQ after its visibility timeout`,
+      }),
+    ]);
+  });
+
+  it('says of a record that used its last receive that SQS, not the consumer, moves it to the DLQ, and when', () => {
+    const events = batchEvents(
+      { consumer: 'events', records: 1, disposition: disposeBatch([foreign], timedOut), result: timedOut },
+      { ...standardQueue, visibilityTimeoutSeconds: 180 },
+    );
+    expect(events.map((e) => [e.event, e.reason])).toEqual([
+      [
+        'dead-lettered',
+        'timeout: Task timed out after 5.00 seconds; SQS moves it to the DLQ after its visibility timeout (180 s)',
+      ],
+    ]);
   });
 
   it('adds no notice to a failed batch whose consumer reported no record (each record has its own event)', () => {
