@@ -298,8 +298,10 @@ export class EventSourceMapping {
       if (messages.length === 0) continue;
       if (!this.enabled) {
         // Paused while this batch was being received: it must not reach the function. Hand it back now rather
-        // than after a visibility timeout.
-        await this.release(messages);
+        // than after a visibility timeout, and without that receive: Lambda invokes what its poller received,
+        // so on AWS a pause never costs a message a receive, and pausing while messages arrive must not bring
+        // them closer to the DLQ.
+        await this.changeVisibility(messages, 0, { undelivered: true });
         continue;
       }
       // Received messages are always handed to the function, even during shutdown: dropping them here would
@@ -451,10 +453,6 @@ export class EventSourceMapping {
     } finally {
       this.invoking -= 1;
     }
-  }
-
-  private async release(messages: readonly Message[]): Promise<void> {
-    await this.changeVisibility(messages, 0);
   }
 
   /**
