@@ -14,7 +14,7 @@ import {
   summarize,
 } from './dead-letters';
 import { CliError, explainError } from './errors';
-import { type DeadLetterQueueTarget, deadLetterQueueOf, type Target } from './target';
+import { type DeadLetterQueueTarget, deadLetterQueueOf, heldByOthers, type Target } from './target';
 
 /** How long a read keeps messages hidden if the CLI dies before releasing them. */
 const READ_HOLD_SECONDS = 30;
@@ -174,7 +174,10 @@ export async function failedShow(
   // Every copy with that envelope id (an original and its replays, say) is counted, so the view says which
   // one it shows; an SQS message id names one message, so the scan stops there.
   const matches: DeadLetter[] = [];
+  let heldElsewhere = 0;
   try {
+    // Held before this read: another reader holds them, so a miss may be one of them (counted as failed list does).
+    const before = await queueDepth(backend.sqs, queue.deadLetterUrl);
     await scanDeadLetters(backend, queue, (letter) => {
       if (letter.messageId === options.id) {
         matches.splice(0, matches.length, letter);
@@ -183,10 +186,17 @@ export async function failedShow(
       if (letter.event.id === options.id) matches.push(letter);
       return false;
     });
+    heldElsewhere = before.inFlight;
   } catch (error) {
     throw explainError(error, contextOf(target, queue.name));
   }
   const found = matches[0];
+  if (!found && heldElsewhere > 0) {
+    throw new CliError(
+      `no message with id ${options.id} among those this read could receive from the ${queue.name} dead-letter queue: ` +
+        `${heldByOthers(heldElsewhere)} and could not be read: run it again once that hold ends (up to 300 s after a redrive stopped), or list them with hookline failed list ${queue.name}`,
+    );
+  }
   if (!found) {
     throw new CliError(
       `no message with id ${options.id} in the ${queue.name} dead-letter queue: list them with hookline failed list ${queue.name}`,

@@ -40,6 +40,7 @@ import { CliError, errorLine, explainError, isUnsupportedAction } from './errors
 import {
   type DeadLetterQueueTarget,
   deadLetterQueueOf,
+  heldByOthers,
   JOB_SCHEDULES,
   type QueueTarget,
   queueOf,
@@ -195,7 +196,8 @@ export async function redrive(
       ...(scheduledFor ? { scheduledFor, queues: Object.values(target.queues) } : {}),
     });
     if (filtering && result.moved + result.failed === 0 && result.returned === 0) {
-      throw nothingMatched(queue.name, options);
+      // Held before this run read anything: another reader holds them, so they went unread, not absent.
+      throw nothingMatched(queue.name, options, before.inFlight);
     }
     const after = await queueDepth(backend.sqs, queue.deadLetterUrl);
     return {
@@ -281,7 +283,13 @@ function jobSchedulesNotRedriven(): CliError {
   );
 }
 
-function nothingMatched(queue: string, options: RedriveOptions): CliError {
+function nothingMatched(queue: string, options: RedriveOptions, heldElsewhere = 0): CliError {
+  if (heldElsewhere > 0) {
+    return new CliError(
+      `no message this run could read in the ${queue} dead-letter queue matches ${describeSelection(options)}: nothing was moved; ` +
+        `${heldByOthers(heldElsewhere)} and could not be read: run it again once that hold ends (up to 300 s after a redrive stopped), or list them with hookline failed list ${queue}`,
+    );
+  }
   return new CliError(
     `no message in the ${queue} dead-letter queue matches ${describeSelection(options)}: nothing was moved; list them with hookline failed list ${queue}`,
   );

@@ -14,7 +14,7 @@ import type { ReplayResult } from './replay';
 import type { SecretsSetResult } from './secrets';
 import type { SendResult } from './send';
 import type { StatusResult } from './status';
-import { JOB_SCHEDULES, noReasonRecorded } from './target';
+import { heldByOthers, JOB_SCHEDULES, noReasonRecorded } from './target';
 import type { TraceResult } from './trace';
 
 /** One line of at most `max` characters (an error message may span lines; a listing shows one per row). */
@@ -75,11 +75,8 @@ export function renderFailedList(output: Output, result: FailedListResult): void
     `${c.bold(`${result.queue} dead-letter queue`)}: ~${result.approximateDepth} messages, showing ${result.messages.length} (left in place)`,
   );
   if (result.heldByOthers > 0 && result.messages.length < result.approximateDepth) {
-    const held = result.heldByOthers === 1 ? '1 message is' : `${result.heldByOthers} messages are`;
     output.line(
-      c.yellow(
-        `${held} held by another reader (a redrive, the console, another failed list) and not shown: SQS returns them once that hold ends`,
-      ),
+      c.yellow(`${heldByOthers(result.heldByOthers)} and not shown: SQS returns them once that hold ends`),
     );
   }
   if (result.notReleased > 0) {

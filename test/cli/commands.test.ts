@@ -746,6 +746,16 @@ describe('failed list / show', () => {
     );
   });
 
+  it('show: an id not found while another reader holds dead letters says they could not be read', async () => {
+    const dlq = installFakeQueue(sqs, EVENTS.deadLetterUrl, [deadLetterMessage(1), deadLetterMessage(2)]);
+    dlq.hidden.add(dlq.messages[0]?.ReceiptHandle ?? '');
+    await expect(
+      failedShow(testBackend(), stackTarget(), { queue: 'events', id: dlq.messages[0]?.MessageId ?? '' }),
+    ).rejects.toThrow(
+      /^no message with id .+ among those this read could receive from the events dead-letter queue: 1 message is held by another reader \(a redrive, the console, another failed list\) and could not be read: run it again once that hold ends/,
+    );
+  });
+
   it('names the missing dead-letter queue and the fix that fits the target: restart local mode, redeploy a stack', async () => {
     sqs.on(GetQueueAttributesCommand).rejects(awsError('AWS.SimpleQueueService.NonExistentQueue'));
     await expect(failedList(testBackend(), stackTarget(), { queue: 'events' })).rejects.toThrow(

@@ -1318,6 +1318,21 @@ describe('redrive one by one: what the operator is told', () => {
     expect(released.output.notes).toEqual([]);
   });
 
+  it('says a selection that matched nothing it could read may be among the dead letters another reader holds', async () => {
+    // A redrive stopped at once (a second Ctrl-C, a crash) holds what it scanned for up to 300 s: still there.
+    const dlq = installFakeQueue(sqs, EVENTS.deadLetterUrl, deadLetters(3));
+    dlq.hidden.add(dlq.messages[0]?.ReceiptHandle ?? '');
+    dlq.hidden.add(dlq.messages[1]?.ReceiptHandle ?? '');
+    acceptAllSends();
+    await expect(redrive(testBackend(), stackTarget(), { queue: 'events', ids: ['evt-0'] })).rejects.toThrow(
+      new CliError(
+        'no message this run could read in the events dead-letter queue matches --id evt-0: nothing was moved; 2 messages are held by another reader (a redrive, the console, another failed list) and could not be read: run it again once that hold ends (up to 300 s after a redrive stopped), or list them with hookline failed list events',
+      ),
+    );
+    expect(sentEntries()).toEqual([]);
+    expect(dlq.messages).toHaveLength(3);
+  });
+
   it('names every --id and the --type it was given when nothing matches', async () => {
     installFakeQueue(sqs, EVENTS.deadLetterUrl, deadLetters(2));
     acceptAllSends();
