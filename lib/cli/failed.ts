@@ -3,6 +3,7 @@
  */
 import { envelopeBodyBytes } from '../../lambda/shared/envelope';
 import { type Backend, contextOf } from './backend';
+import { heldByOthers } from './dead-letter-notes';
 import {
   type DeadLetter,
   type DeadLetterSummary,
@@ -14,7 +15,7 @@ import {
   summarize,
 } from './dead-letters';
 import { CliError, explainError } from './errors';
-import { type DeadLetterQueueTarget, deadLetterQueueOf, heldByOthers, type Target } from './target';
+import { type DeadLetterQueueTarget, deadLetterQueueOf, type Target } from './target';
 
 /** How long a read keeps messages hidden if the CLI dies before releasing them. */
 const READ_HOLD_SECONDS = 30;

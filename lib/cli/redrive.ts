@@ -27,6 +27,7 @@ import {
 import { validateTypePattern } from '../../lambda/shared/type-pattern';
 import { JOB_SCHEDULES_RESEND } from '../stack-outputs';
 import { type Backend, contextOf } from './backend';
+import { heldByOthers } from './dead-letter-notes';
 import {
   describeDeadLetter,
   type QueueDepth,
@@ -40,7 +41,6 @@ import { CliError, errorLine, explainError, isUnsupportedAction } from './errors
 import {
   type DeadLetterQueueTarget,
   deadLetterQueueOf,
-  heldByOthers,
   JOB_SCHEDULES,
   type QueueTarget,
   queueOf,
@@ -192,6 +192,7 @@ export async function redrive(
     }
     const result = await moveDeadLetters(backend, queue, options, before.visible, selective, {
       wantedIds,
+      heldByOthers: before.inFlight,
       ...(typePattern ? { typePattern } : {}),
       ...(scheduledFor ? { scheduledFor, queues: Object.values(target.queues) } : {}),
     });
@@ -505,6 +506,8 @@ interface Selection {
   readonly scheduledFor?: QueueTarget;
   /** The target's queues, to name the one Scheduler meant a delivery for when the schedule sends elsewhere now. */
   readonly queues?: readonly QueueTarget[];
+  /** Dead letters another reader held when the run started: no receive of this run returns them. */
+  readonly heldByOthers?: number;
 }
 
 /** What a one-by-one redrive has done so far, counted by named outcomes. */
@@ -601,6 +604,7 @@ class OneByOneRedrive {
   private readonly typePattern: TypeSelector | undefined;
   private readonly scheduledFor: QueueTarget | undefined;
   private readonly queues: readonly QueueTarget[];
+  private readonly heldByOthers: number;
   private readonly filtering: boolean;
   private readonly holdSeconds: number;
   /**
@@ -633,6 +637,7 @@ class OneByOneRedrive {
     this.typePattern = selection.typePattern;
     this.scheduledFor = selection.scheduledFor;
     this.queues = selection.queues ?? [];
+    this.heldByOthers = selection.heldByOthers ?? 0;
     this.filtering = this.wantedIds.size > 0 || this.typePattern !== undefined;
     this.holdSeconds = options.holdSeconds ?? 300;
     this.runId = randomRunId(backend.clock.now());
@@ -718,6 +723,10 @@ class OneByOneRedrive {
       return groups.length === 1
         ? `not reached: behind an earlier message of FIFO group ${groups[0]} that stays in the DLQ (SQS returns no later message of a group while an earlier one stays), if it is in the DLQ at all: select that one too`
         : `not reached: behind an earlier message of one of the FIFO groups ${groups.join(', ')} that stay in the DLQ (SQS returns no later message of a group while an earlier one stays), if it is in the DLQ at all: select those too`;
+    }
+    // A redrive stopped at once holds what it scanned for up to 300 s: the id may be one of those.
+    if (this.heldByOthers > 0) {
+      return `not reached: ${heldByOthers(this.heldByOthers)} and could not be read, if it is in the DLQ at all: run it again once that hold ends (up to 300 s after a redrive stopped)`;
     }
     return undefined;
   }

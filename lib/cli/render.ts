@@ -6,6 +6,7 @@ import { humanAge } from '../console/ui/human-age';
 import { JOB_SCHEDULES_RESEND } from '../stack-outputs';
 import { terminalLine } from '../terminal-text';
 import type { ConsumerStateResult } from './consumers';
+import { failedListNotes } from './dead-letter-notes';
 import type { FailedListResult, FailedShowResult } from './failed';
 import { type Output, table } from './output';
 import type { PurgeResult } from './purge';
@@ -14,7 +15,7 @@ import type { ReplayResult } from './replay';
 import type { SecretsSetResult } from './secrets';
 import type { SendResult } from './send';
 import type { StatusResult } from './status';
-import { heldByOthers, JOB_SCHEDULES, noReasonRecorded } from './target';
+import { JOB_SCHEDULES, noReasonRecorded } from './target';
 import type { TraceResult } from './trace';
 
 /** One line of at most `max` characters (an error message may span lines; a listing shows one per row). */
@@ -74,20 +75,7 @@ export function renderFailedList(output: Output, result: FailedListResult): void
   output.line(
     `${c.bold(`${result.queue} dead-letter queue`)}: ~${result.approximateDepth} messages, showing ${result.messages.length} (left in place)`,
   );
-  if (result.heldByOthers > 0 && result.messages.length < result.approximateDepth) {
-    output.line(
-      c.yellow(`${heldByOthers(result.heldByOthers)} and not shown: SQS returns them once that hold ends`),
-    );
-  }
-  if (result.notReleased > 0) {
-    const hidden = result.notReleased === 1 ? '1 message' : `${result.notReleased} messages`;
-    // Left in place, but hidden: a redrive started at once would not see them.
-    output.line(
-      c.yellow(
-        `${hidden} read here could not be made visible again at once: SQS returns them when this read's hold ends`,
-      ),
-    );
-  }
+  for (const note of failedListNotes(result)) output.line(c.yellow(note));
   if (result.messages.length === 0) return;
   const rows = [
     ['ID', 'SOURCE', 'TYPE', 'RECEIVED', 'TRIES', 'ERROR'],

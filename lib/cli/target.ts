@@ -332,16 +332,6 @@ export function isOtherDeadLetterQueueName(name: string): boolean {
  * CLI name. In a queue's own, SQS moved it after maxReceiveCount receives; in one EventBridge Scheduler fills
  * (`job_schedules`, `schedule:<name>`) no receive count moves anything, and the message lacks Scheduler's reason.
  */
-/**
- * Dead letters a read of a DLQ could not receive because another reader holds them (a redrive holds what it
- * scans for up to 300 s, the console and `failed` for a moment): they are there, counted by `status`, and come
- * back when that hold ends. One wording for every read that misses them.
- */
-export function heldByOthers(count: number): string {
-  const held = count === 1 ? '1 message is' : `${count} messages are`;
-  return `${held} held by another reader (a redrive, the console, another failed list)`;
-}
-
 export function noReasonRecorded(deadLetterQueue: string): string {
   return isOtherDeadLetterQueueName(deadLetterQueue)
     ? 'no reason recorded: it lacks the ERROR_CODE EventBridge Scheduler sets on what it puts here'

@@ -9,6 +9,7 @@ import { CREDENTIAL_HEADERS, senderFor } from '../../lambda/shared/senders';
 import { timeOption } from '../cli/archive';
 import type { Backend } from '../cli/backend';
 import { setConsumerEnabled } from '../cli/consumers';
+import { failedListNotes } from '../cli/dead-letter-notes';
 import { CliError, errorLine } from '../cli/errors';
 import { type FailedShowResult, failedList, failedShow } from '../cli/failed';
 import type { Output } from '../cli/output';
@@ -368,6 +369,8 @@ export class ConsoleOperations {
       purgeable: list.queue in this.connection.target.queues,
       approximateDepth: list.approximateDepth,
       shown: list.messages.length,
+      // Why fewer are shown than are there, as failed list says it (held by another reader, not handed back).
+      notes: failedListNotes(list),
       groups: [...groups].map(([reason, messages]) => ({ reason, count: messages.length, messages })),
     };
   }

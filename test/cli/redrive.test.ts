@@ -1320,17 +1320,39 @@ describe('redrive one by one: what the operator is told', () => {
 
   it('says a selection that matched nothing it could read may be among the dead letters another reader holds', async () => {
     // A redrive stopped at once (a second Ctrl-C, a crash) holds what it scanned for up to 300 s: still there.
-    const dlq = installFakeQueue(sqs, EVENTS.deadLetterUrl, deadLetters(3));
+    const dlq = installFakeQueue(sqs, EVENTS.deadLetterUrl, [
+      deadLetterMessage(0),
+      deadLetterMessage(1),
+      deadLetterMessage(2, { type: 'customer.created' }),
+    ]);
     dlq.hidden.add(dlq.messages[0]?.ReceiptHandle ?? '');
     dlq.hidden.add(dlq.messages[1]?.ReceiptHandle ?? '');
     acceptAllSends();
-    await expect(redrive(testBackend(), stackTarget(), { queue: 'events', ids: ['evt-0'] })).rejects.toThrow(
+    await expect(
+      redrive(testBackend(), stackTarget(), { queue: 'events', type: 'invoice.paid' }),
+    ).rejects.toThrow(
       new CliError(
-        'no message this run could read in the events dead-letter queue matches --id evt-0: nothing was moved; 2 messages are held by another reader (a redrive, the console, another failed list) and could not be read: run it again once that hold ends (up to 300 s after a redrive stopped), or list them with hookline failed list events',
+        'no message this run could read in the events dead-letter queue matches --type "invoice.paid": nothing was moved; 2 messages are held by another reader (a redrive, the console, another failed list) and could not be read: run it again once that hold ends (up to 300 s after a redrive stopped), or list them with hookline failed list events',
       ),
     );
     expect(sentEntries()).toEqual([]);
     expect(dlq.messages).toHaveLength(3);
+  });
+
+  it('reports an --id it did not find while another reader holds dead letters as not reached, not as absent', async () => {
+    const dlq = installFakeQueue(sqs, EVENTS.deadLetterUrl, deadLetters(3));
+    dlq.hidden.add(dlq.messages[0]?.ReceiptHandle ?? '');
+    acceptAllSends();
+    const result = await redrive(testBackend(), stackTarget(), { queue: 'events', ids: ['evt-0', 'evt-2'] });
+    expect(result).toMatchObject({ moved: 1, failed: 1, notFound: [] });
+    expect(result.failures).toEqual([
+      {
+        messageId: '',
+        id: 'evt-0',
+        reason:
+          'not reached: 1 message is held by another reader (a redrive, the console, another failed list) and could not be read, if it is in the DLQ at all: run it again once that hold ends (up to 300 s after a redrive stopped)',
+      },
+    ]);
   });
 
   it('names every --id and the --type it was given when nothing matches', async () => {

@@ -154,6 +154,22 @@ describe('console operations on a deployed stack', () => {
     ]);
   });
 
+  it('says on the failures page why fewer dead letters are shown than are there, as failed list does', async () => {
+    const dlq = installFakeQueue(clients.sqs, EVENTS.deadLetterUrl, [
+      deadLetterMessage(1),
+      deadLetterMessage(2),
+      deadLetterMessage(3),
+    ]);
+    // A redrive stopped at once holds what it scanned: those are there, but no read receives them.
+    dlq.hidden.add(dlq.messages[0]?.ReceiptHandle ?? '');
+    dlq.hidden.add(dlq.messages[1]?.ReceiptHandle ?? '');
+    const failures = await operations().failures('events');
+    expect(failures).toMatchObject({ approximateDepth: 3, shown: 1 });
+    expect(failures.notes).toEqual([
+      '2 messages are held by another reader (a redrive, the console, another failed list) and not shown: SQS returns them once that hold ends',
+    ]);
+  });
+
   it('shows an event without credential headers, with the archive trace when one is plugged in', async () => {
     const message = deadLetterMessage(1, { id: 'evt-secret' });
     const envelope = JSON.parse(message.Body ?? '{}');
