@@ -84,9 +84,10 @@ export interface RedriveResult {
   readonly deadLetterDepthBefore: number;
   /**
    * Messages left in the DLQ when the command ended, counted as `status` counts them (visible and in flight), so
-   * what a run moved and what it left add up to what is there (approximate on AWS, exact locally).
+   * what a run moved and what it left add up to what is there (approximate on AWS, exact locally). Null when it
+   * could not be read once the run ended (the endpoint went away meanwhile).
    */
-  readonly deadLetterDepthAfter: number;
+  readonly deadLetterDepthAfter: number | null;
   readonly moved: number;
   /** Scanned but not selected (left in the DLQ). */
   readonly skipped: number;
@@ -196,15 +197,22 @@ export async function redrive(
       ...(typePattern ? { typePattern } : {}),
       ...(scheduledFor ? { scheduledFor, queues: Object.values(target.queues) } : {}),
     });
-    if (filtering && result.moved + result.failed === 0 && result.returned === 0) {
+    if (filtering && result.moved + result.failed === 0 && result.returned === 0 && !result.stoppedBy) {
       // Held before this run read anything: another reader holds them, so they went unread, not absent.
       throw nothingMatched(queue.name, options, before.inFlight);
     }
-    const after = await queueDepth(backend.sqs, queue.deadLetterUrl);
+    // A run that did something reports it even when the endpoint is gone by now (local mode stopped, a network
+    // failure): the summary says what moved, and the count it cannot read is said to be unknown.
+    const didSomething =
+      result.moved + result.failed + result.notDeleted > 0 || result.stoppedBy !== undefined;
+    const after = await queueDepth(backend.sqs, queue.deadLetterUrl).catch((error: unknown) => {
+      if (!didSomething) throw error;
+      return undefined;
+    });
     return {
       ...result,
       deadLetterDepthBefore: dead(before),
-      deadLetterDepthAfter: dead(after),
+      deadLetterDepthAfter: after === undefined ? null : dead(after),
     };
   } catch (error) {
     throw explainError(error, contextOf(target, queue.name));
@@ -653,7 +661,15 @@ class OneByOneRedrive {
     try {
       for (;;) {
         if (this.finished()) break;
-        const fresh = await this.receiveFresh();
+        let fresh: Message[];
+        try {
+          fresh = await this.receiveFresh();
+        } catch (error) {
+          // Before anything was read the error alone says it all; after, the summary must still say what moved.
+          if (tally.scanned === 0) throw error;
+          this.stopped = error;
+          break;
+        }
         if (fresh.length === 0) {
           // Empty twice in a row (or only messages already seen): the DLQ has nothing new for this run.
           if (++this.quiet >= 2) break;

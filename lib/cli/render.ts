@@ -175,9 +175,11 @@ export function renderRedrive(output: Output, result: RedriveResult): void {
         : ''),
   );
   output.line(
-    result.deadLetterDepthAfter > 0
-      ? `left in the dead-letter queue: ${c.yellow(String(result.deadLetterDepthAfter))} (hookline failed list ${result.queue})`
-      : 'left in the dead-letter queue: 0',
+    result.deadLetterDepthAfter === null
+      ? `left in the dead-letter queue: not known, it could not be read after the run (hookline status once it is reachable)`
+      : result.deadLetterDepthAfter > 0
+        ? `left in the dead-letter queue: ${c.yellow(String(result.deadLetterDepthAfter))} (hookline failed list ${result.queue})`
+        : 'left in the dead-letter queue: 0',
   );
   if (result.returned > 0) {
     const messages = result.returned === 1 ? '1 redriven message' : `${result.returned} redriven messages`;

@@ -14,6 +14,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { BackendError, CliError } from '../../lib/cli/errors';
 import { attributesToKeep, redrive } from '../../lib/cli/redrive';
+import { renderRedrive } from '../../lib/cli/render';
 import {
   HEARTBEAT,
   schedulerDeadLetterTarget,
@@ -21,7 +22,16 @@ import {
   undeliveredHeartbeat,
 } from '../console/scheduler-dead-letter-fixtures';
 import { emptyBatch, type FakeQueue, installFakeQueue } from './fake-queue';
-import { awsError, deadLetterMessage, EVENTS, fakeClock, ORDERS, stackTarget, testBackend } from './helpers';
+import {
+  awsError,
+  deadLetterMessage,
+  EVENTS,
+  fakeClock,
+  ORDERS,
+  recordingOutput,
+  stackTarget,
+  testBackend,
+} from './helpers';
 
 const sqs = mockClient(SQSClient);
 
@@ -545,6 +555,29 @@ describe('redrive one by one', () => {
     expect(result).toMatchObject({ moved: 10, failed: 5, stoppedBy: 'ServiceUnavailable: try later' });
     expect(dlq.messages).toHaveLength(5);
     expect(dlq.hidden.size).toBe(0);
+  });
+
+  it('still reports what it moved when the endpoint goes away mid-run (local mode killed), its count unknown', async () => {
+    const dlq = installFakeQueue(sqs, EVENTS.deadLetterUrl, deadLetters(15));
+    const gone = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:4566'), { code: 'ECONNREFUSED' });
+    sqs.on(SendMessageBatchCommand).callsFakeOnce((input: { Entries: { Id: string }[] }) => {
+      // After this batch every call fails: the receive of the next batch and the count after the run.
+      sqs.on(ReceiveMessageCommand).rejects(gone);
+      sqs.on(GetQueueAttributesCommand).rejects(gone);
+      return { Successful: input.Entries.map((e) => ({ Id: e.Id, MessageId: 'x', MD5OfMessageBody: '' })) };
+    });
+    const result = await redrive(testBackend(), stackTarget(), { queue: 'events', type: '**' });
+    expect(result).toMatchObject({
+      moved: 10,
+      deadLetterDepthAfter: null,
+      stoppedBy: expect.stringContaining('ECONNREFUSED'),
+    });
+    expect(dlq.messages).toHaveLength(5);
+    const output = recordingOutput();
+    renderRedrive(output, result);
+    expect(output.lines).toContain(
+      'left in the dead-letter queue: not known, it could not be read after the run (hookline status once it is reachable)',
+    );
   });
 
   it('FIFO: keeps the group, sets a deduplication id, and moves nothing past a message that stays', async () => {
