@@ -150,6 +150,19 @@ export interface FailedShowOptions {
   readonly id: string;
 }
 
+/**
+ * `failed show` found no message with the id. `heldByOthers`: dead letters another reader held, which this read
+ * could not receive, so the id may be among them (the console says so rather than "not in any DLQ").
+ */
+export class DeadLetterNotFoundError extends CliError {
+  constructor(
+    message: string,
+    readonly heldByOthers: number,
+  ) {
+    super(message);
+  }
+}
+
 export interface FailedShowResult extends DeadLetterSummary {
   readonly queue: string;
   /** How many messages in the DLQ have the id asked for; the first is shown. */
@@ -193,14 +206,16 @@ export async function failedShow(
   }
   const found = matches[0];
   if (!found && heldElsewhere > 0) {
-    throw new CliError(
+    throw new DeadLetterNotFoundError(
       `no message with id ${options.id} among those this read could receive from the ${queue.name} dead-letter queue: ` +
         `${heldByOthers(heldElsewhere)} and could not be read: run it again once that hold ends (up to 300 s after a redrive stopped), or list them with hookline failed list ${queue.name}`,
+      heldElsewhere,
     );
   }
   if (!found) {
-    throw new CliError(
+    throw new DeadLetterNotFoundError(
       `no message with id ${options.id} in the ${queue.name} dead-letter queue: list them with hookline failed list ${queue.name}`,
+      0,
     );
   }
   const letter = found;

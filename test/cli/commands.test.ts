@@ -739,10 +739,12 @@ describe('failed list / show', () => {
 
   it('show: a missing id is one line pointing at failed list', async () => {
     installFakeQueue(sqs, EVENTS.deadLetterUrl, [deadLetterMessage(1)]);
-    await expect(failedShow(testBackend(), stackTarget(), { queue: 'events', id: 'nope' })).rejects.toThrow(
-      new CliError(
-        'no message with id nope in the events dead-letter queue: list them with hookline failed list events',
-      ),
+    const error = await failedShow(testBackend(), stackTarget(), { queue: 'events', id: 'nope' }).catch(
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(CliError);
+    expect((error as Error).message).toBe(
+      'no message with id nope in the events dead-letter queue: list them with hookline failed list events',
     );
   });
 

@@ -195,6 +195,25 @@ describe('console operations on a deployed stack', () => {
     expect(traced).toEqual(['evt-secret']);
   });
 
+  it('says on the event page that a dead letter another reader holds may be the event, not that it is in no DLQ', async () => {
+    clients.sqs.on(GetQueueAttributesCommand).resolves({ Attributes: {} });
+    clients.sqs.on(ReceiveMessageCommand).resolves({ Messages: [] });
+    const dlq = installFakeQueue(clients.sqs, EVENTS.deadLetterUrl, [
+      deadLetterMessage(1, { id: 'evt-held' }),
+    ]);
+    // A redrive stopped at once holds what it scanned for up to 300 s: the event is there, unread.
+    dlq.hidden.add(dlq.messages[0]?.ReceiptHandle ?? '');
+    const event = await operations().event('evt-held');
+    expect(event.deadLetters).toEqual([]);
+    expect(event.deadLetterNotes).toEqual([
+      'events dead-letter queue: 1 message is held by another reader (a redrive, the console, another failed list) and could not be read, so this event may be among them: Refresh once that hold ends',
+    ]);
+    dlq.hidden.clear();
+    const released = await operations().event('evt-held');
+    expect(released.deadLetters.map((d) => d.id)).toEqual(['evt-held']);
+    expect(released.deadLetterNotes).toEqual([]);
+  });
+
   it("hides the signature header a source's settings name, whatever its case, and only for that source", () => {
     const headers = { 'X-Signature': 'sha256=abc', 'x-request-id': 'r-1' };
     expect(operations().withoutCredentials('generic', headers)).toEqual({ 'x-request-id': 'r-1' });
