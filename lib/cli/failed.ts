@@ -3,6 +3,7 @@
  */
 import { envelopeBodyBytes } from '../../lambda/shared/envelope';
 import { type Backend, contextOf } from './backend';
+import { heldByOthers } from './dead-letter-notes';
 import {
   type DeadLetter,
   type DeadLetterSummary,
@@ -149,6 +150,19 @@ export interface FailedShowOptions {
   readonly id: string;
 }
 
+/**
+ * `failed show` found no message with the id. `heldByOthers`: dead letters another reader held, which this read
+ * could not receive, so the id may be among them (the console says so rather than "not in any DLQ").
+ */
+export class DeadLetterNotFoundError extends CliError {
+  constructor(
+    message: string,
+    readonly heldByOthers: number,
+  ) {
+    super(message);
+  }
+}
+
 export interface FailedShowResult extends DeadLetterSummary {
   readonly queue: string;
   /** How many messages in the DLQ have the id asked for; the first is shown. */
@@ -174,7 +188,10 @@ export async function failedShow(
   // Every copy with that envelope id (an original and its replays, say) is counted, so the view says which
   // one it shows; an SQS message id names one message, so the scan stops there.
   const matches: DeadLetter[] = [];
+  let heldElsewhere = 0;
   try {
+    // Held before this read: another reader holds them, so a miss may be one of them (counted as failed list does).
+    const before = await queueDepth(backend.sqs, queue.deadLetterUrl);
     await scanDeadLetters(backend, queue, (letter) => {
       if (letter.messageId === options.id) {
         matches.splice(0, matches.length, letter);
@@ -183,13 +200,22 @@ export async function failedShow(
       if (letter.event.id === options.id) matches.push(letter);
       return false;
     });
+    heldElsewhere = before.inFlight;
   } catch (error) {
     throw explainError(error, contextOf(target, queue.name));
   }
   const found = matches[0];
+  if (!found && heldElsewhere > 0) {
+    throw new DeadLetterNotFoundError(
+      `no message with id ${options.id} among those this read could receive from the ${queue.name} dead-letter queue: ` +
+        `${heldByOthers(heldElsewhere)} and could not be read: run it again once that hold ends (up to 300 s after a redrive stopped), or list them with hookline failed list ${queue.name}`,
+      heldElsewhere,
+    );
+  }
   if (!found) {
-    throw new CliError(
+    throw new DeadLetterNotFoundError(
       `no message with id ${options.id} in the ${queue.name} dead-letter queue: list them with hookline failed list ${queue.name}`,
+      0,
     );
   }
   const letter = found;

@@ -27,6 +27,7 @@ import {
 import { validateTypePattern } from '../../lambda/shared/type-pattern';
 import { JOB_SCHEDULES_RESEND } from '../stack-outputs';
 import { type Backend, contextOf } from './backend';
+import { heldByOthers } from './dead-letter-notes';
 import {
   describeDeadLetter,
   type QueueDepth,
@@ -83,9 +84,10 @@ export interface RedriveResult {
   readonly deadLetterDepthBefore: number;
   /**
    * Messages left in the DLQ when the command ended, counted as `status` counts them (visible and in flight), so
-   * what a run moved and what it left add up to what is there (approximate on AWS, exact locally).
+   * what a run moved and what it left add up to what is there (approximate on AWS, exact locally). Null when it
+   * could not be read once the run ended (the endpoint went away meanwhile).
    */
-  readonly deadLetterDepthAfter: number;
+  readonly deadLetterDepthAfter: number | null;
   readonly moved: number;
   /** Scanned but not selected (left in the DLQ). */
   readonly skipped: number;
@@ -195,14 +197,22 @@ export async function redrive(
       ...(typePattern ? { typePattern } : {}),
       ...(scheduledFor ? { scheduledFor, queues: Object.values(target.queues) } : {}),
     });
-    if (filtering && result.moved + result.failed === 0 && result.returned === 0) {
-      throw nothingMatched(queue.name, options);
+    if (filtering && result.moved + result.failed === 0 && result.returned === 0 && !result.stoppedBy) {
+      // Held before this run read anything: another reader holds them, so they went unread, not absent.
+      throw nothingMatched(queue.name, options, before.inFlight);
     }
-    const after = await queueDepth(backend.sqs, queue.deadLetterUrl);
+    // A run that did something reports it even when the endpoint is gone by now (local mode stopped, a network
+    // failure): the summary says what moved, and the count it cannot read is said to be unknown.
+    const didSomething =
+      result.moved + result.failed + result.notDeleted > 0 || result.stoppedBy !== undefined;
+    const after = await queueDepth(backend.sqs, queue.deadLetterUrl).catch((error: unknown) => {
+      if (!didSomething) throw error;
+      return undefined;
+    });
     return {
       ...result,
       deadLetterDepthBefore: dead(before),
-      deadLetterDepthAfter: dead(after),
+      deadLetterDepthAfter: after === undefined ? null : dead(after),
     };
   } catch (error) {
     throw explainError(error, contextOf(target, queue.name));
@@ -282,7 +292,13 @@ function jobSchedulesNotRedriven(): CliError {
   );
 }
 
-function nothingMatched(queue: string, options: RedriveOptions): CliError {
+function nothingMatched(queue: string, options: RedriveOptions, heldElsewhere = 0): CliError {
+  if (heldElsewhere > 0) {
+    return new CliError(
+      `no message this run could read in the ${queue} dead-letter queue matches ${describeSelection(options)}: nothing was moved; ` +
+        `${heldByOthers(heldElsewhere)} and could not be read: run it again once that hold ends (up to 300 s after a redrive stopped), or list them with hookline failed list ${queue}`,
+    );
+  }
   return new CliError(
     `no message in the ${queue} dead-letter queue matches ${describeSelection(options)}: nothing was moved; list them with hookline failed list ${queue}`,
   );
@@ -498,10 +514,7 @@ interface Selection {
   readonly scheduledFor?: QueueTarget;
   /** The target's queues, to name the one Scheduler meant a delivery for when the schedule sends elsewhere now. */
   readonly queues?: readonly QueueTarget[];
-  /**
-   * Dead letters another reader (`hookline failed`, the console, another redrive) held when the run began: SQS
-   * gives this scan none of them, so a selected one among them is not reached rather than not found.
-   */
+  /** Dead letters another reader held when the run started: no receive of this run returns them. */
   readonly heldByOthers?: number;
 }
 
@@ -599,6 +612,7 @@ class OneByOneRedrive {
   private readonly typePattern: TypeSelector | undefined;
   private readonly scheduledFor: QueueTarget | undefined;
   private readonly queues: readonly QueueTarget[];
+  private readonly heldByOthers: number;
   private readonly filtering: boolean;
   private readonly holdSeconds: number;
   /**
@@ -619,8 +633,6 @@ class OneByOneRedrive {
   private interrupted = false;
   /** `--id` values the scan saw the whole DLQ without finding. */
   private readonly notFound: string[] = [];
-  /** See {@link Selection.heldByOthers}. */
-  private readonly heldByOthers: number;
 
   constructor(
     private readonly backend: Backend,
@@ -649,7 +661,15 @@ class OneByOneRedrive {
     try {
       for (;;) {
         if (this.finished()) break;
-        const fresh = await this.receiveFresh();
+        let fresh: Message[];
+        try {
+          fresh = await this.receiveFresh();
+        } catch (error) {
+          // Before anything was read the error alone says it all; after, the summary must still say what moved.
+          if (tally.scanned === 0) throw error;
+          this.stopped = error;
+          break;
+        }
         if (fresh.length === 0) {
           // Empty twice in a row (or only messages already seen): the DLQ has nothing new for this run.
           if (++this.quiet >= 2) break;
@@ -720,9 +740,9 @@ class OneByOneRedrive {
         ? `not reached: behind an earlier message of FIFO group ${groups[0]} that stays in the DLQ (SQS returns no later message of a group while an earlier one stays), if it is in the DLQ at all: select that one too`
         : `not reached: behind an earlier message of one of the FIFO groups ${groups.join(', ')} that stay in the DLQ (SQS returns no later message of a group while an earlier one stays), if it is in the DLQ at all: select those too`;
     }
+    // A redrive stopped at once holds what it scanned for up to 300 s: the id may be one of those.
     if (this.heldByOthers > 0) {
-      const held = this.heldByOthers === 1 ? '1 message' : `${this.heldByOthers} messages`;
-      return `not reached: ${held} of the DLQ held by another reader (hookline failed, the console, another redrive) when the run began, and SQS returns none of them until they are visible again; if it is in the DLQ at all, it is one of them: run again once they are`;
+      return `not reached: ${heldByOthers(this.heldByOthers)} and could not be read, if it is in the DLQ at all: run it again once that hold ends (up to 300 s after a redrive stopped)`;
     }
     return undefined;
   }

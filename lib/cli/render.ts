@@ -6,6 +6,7 @@ import { humanAge } from '../console/ui/human-age';
 import { JOB_SCHEDULES_RESEND } from '../stack-outputs';
 import { terminalLine } from '../terminal-text';
 import type { ConsumerStateResult } from './consumers';
+import { failedListNotes } from './dead-letter-notes';
 import type { FailedListResult, FailedShowResult } from './failed';
 import { type Output, table } from './output';
 import type { PurgeResult } from './purge';
@@ -74,23 +75,7 @@ export function renderFailedList(output: Output, result: FailedListResult): void
   output.line(
     `${c.bold(`${result.queue} dead-letter queue`)}: ~${result.approximateDepth} messages, showing ${result.messages.length} (left in place)`,
   );
-  if (result.heldByOthers > 0 && result.messages.length < result.approximateDepth) {
-    const held = result.heldByOthers === 1 ? '1 message is' : `${result.heldByOthers} messages are`;
-    output.line(
-      c.yellow(
-        `${held} held by another reader (a redrive, the console, another failed list) and not shown: SQS returns them once that hold ends`,
-      ),
-    );
-  }
-  if (result.notReleased > 0) {
-    const hidden = result.notReleased === 1 ? '1 message' : `${result.notReleased} messages`;
-    // Left in place, but hidden: a redrive started at once would not see them.
-    output.line(
-      c.yellow(
-        `${hidden} read here could not be made visible again at once: SQS returns them when this read's hold ends`,
-      ),
-    );
-  }
+  for (const note of failedListNotes(result)) output.line(c.yellow(note));
   if (result.messages.length === 0) return;
   const rows = [
     ['ID', 'SOURCE', 'TYPE', 'RECEIVED', 'TRIES', 'ERROR'],
@@ -190,9 +175,11 @@ export function renderRedrive(output: Output, result: RedriveResult): void {
         : ''),
   );
   output.line(
-    result.deadLetterDepthAfter > 0
-      ? `left in the dead-letter queue: ${c.yellow(String(result.deadLetterDepthAfter))} (hookline failed list ${result.queue})`
-      : 'left in the dead-letter queue: 0',
+    result.deadLetterDepthAfter === null
+      ? `left in the dead-letter queue: not known, it could not be read after the run (hookline status once it is reachable)`
+      : result.deadLetterDepthAfter > 0
+        ? `left in the dead-letter queue: ${c.yellow(String(result.deadLetterDepthAfter))} (hookline failed list ${result.queue})`
+        : 'left in the dead-letter queue: 0',
   );
   if (result.returned > 0) {
     const messages = result.returned === 1 ? '1 redriven message' : `${result.returned} redriven messages`;

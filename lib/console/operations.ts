@@ -9,8 +9,9 @@ import { CREDENTIAL_HEADERS, senderFor } from '../../lambda/shared/senders';
 import { timeOption } from '../cli/archive';
 import type { Backend } from '../cli/backend';
 import { setConsumerEnabled } from '../cli/consumers';
+import { failedListNotes, heldByOthers } from '../cli/dead-letter-notes';
 import { CliError, errorLine } from '../cli/errors';
-import { type FailedShowResult, failedList, failedShow } from '../cli/failed';
+import { DeadLetterNotFoundError, type FailedShowResult, failedList, failedShow } from '../cli/failed';
 import type { Output } from '../cli/output';
 import { purge } from '../cli/purge';
 import { redrive, redriveSourceOf, typeSelector } from '../cli/redrive';
@@ -257,9 +258,9 @@ export class ConsoleOperations {
     if (id.trim() === '') throw new CliError('an event id is required');
     const seen = this.activity.list({ id }, 500).reverse();
     const queues = this.queuesOf(seen);
-    const deadLetters = (await Promise.all(queues.map((q) => this.deadLetter(q, id)))).filter(
-      (d): d is FailedShowResult => d !== null,
-    );
+    const read = await Promise.all(queues.map((q) => this.deadLetter(q, id)));
+    const deadLetters = read.filter((d): d is FailedShowResult => typeof d === 'object' && d !== null);
+    const deadLetterNotes = read.filter((d): d is string => typeof d === 'string');
     const { trace, traceNote } = await this.traceOf(id);
     const envelope = deadLetters[0];
     // Ids are unique per source only: two sources may have sent this one, and those are two events.
@@ -278,6 +279,7 @@ export class ConsoleOperations {
         headers: this.withoutCredentials(d.source, d.headers),
         redriveRefused: this.redriveRefused(d.queue),
       })),
+      deadLetterNotes,
       trace,
       traceNote,
     };
@@ -327,12 +329,17 @@ export class ConsoleOperations {
     }
   }
 
-  private async deadLetter(queue: string, id: string): Promise<FailedShowResult | null> {
+  /**
+   * The event's record in the dead-letter queue `queue`, null when it is not there, or, when the read missed
+   * dead letters another reader holds (a redrive stopped at once holds them up to 300 s), why it may still be.
+   */
+  private async deadLetter(queue: string, id: string): Promise<FailedShowResult | string | null> {
     try {
       return await failedShow(this.connection.backend, this.connection.target, { queue, id });
     } catch (error) {
-      if (error instanceof CliError && error.message.startsWith('no message with id')) return null;
-      throw error;
+      if (!(error instanceof DeadLetterNotFoundError)) throw error;
+      if (error.heldByOthers === 0) return null;
+      return `${queue} dead-letter queue: ${heldByOthers(error.heldByOthers)} and could not be read, so this event may be among them: Refresh once that hold ends`;
     }
   }
 
@@ -368,6 +375,8 @@ export class ConsoleOperations {
       purgeable: list.queue in this.connection.target.queues,
       approximateDepth: list.approximateDepth,
       shown: list.messages.length,
+      // Why fewer are shown than are there, as failed list says it (held by another reader, not handed back).
+      notes: failedListNotes(list),
       groups: [...groups].map(([reason, messages]) => ({ reason, count: messages.length, messages })),
     };
   }

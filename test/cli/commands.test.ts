@@ -743,10 +743,22 @@ describe('failed list / show', () => {
 
   it('show: a missing id is one line pointing at failed list', async () => {
     installFakeQueue(sqs, EVENTS.deadLetterUrl, [deadLetterMessage(1)]);
-    await expect(failedShow(testBackend(), stackTarget(), { queue: 'events', id: 'nope' })).rejects.toThrow(
-      new CliError(
-        'no message with id nope in the events dead-letter queue: list them with hookline failed list events',
-      ),
+    const error = await failedShow(testBackend(), stackTarget(), { queue: 'events', id: 'nope' }).catch(
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(CliError);
+    expect((error as Error).message).toBe(
+      'no message with id nope in the events dead-letter queue: list them with hookline failed list events',
+    );
+  });
+
+  it('show: an id not found while another reader holds dead letters says they could not be read', async () => {
+    const dlq = installFakeQueue(sqs, EVENTS.deadLetterUrl, [deadLetterMessage(1), deadLetterMessage(2)]);
+    dlq.hidden.add(dlq.messages[0]?.ReceiptHandle ?? '');
+    await expect(
+      failedShow(testBackend(), stackTarget(), { queue: 'events', id: dlq.messages[0]?.MessageId ?? '' }),
+    ).rejects.toThrow(
+      /^no message with id .+ among those this read could receive from the events dead-letter queue: 1 message is held by another reader \(a redrive, the console, another failed list\) and could not be read: run it again once that hold ends/,
     );
   });
 

@@ -14,6 +14,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { BackendError, CliError } from '../../lib/cli/errors';
 import { attributesToKeep, redrive } from '../../lib/cli/redrive';
+import { renderRedrive } from '../../lib/cli/render';
 import {
   HEARTBEAT,
   schedulerDeadLetterTarget,
@@ -21,7 +22,16 @@ import {
   undeliveredHeartbeat,
 } from '../console/scheduler-dead-letter-fixtures';
 import { emptyBatch, type FakeQueue, installFakeQueue } from './fake-queue';
-import { awsError, deadLetterMessage, EVENTS, fakeClock, ORDERS, stackTarget, testBackend } from './helpers';
+import {
+  awsError,
+  deadLetterMessage,
+  EVENTS,
+  fakeClock,
+  ORDERS,
+  recordingOutput,
+  stackTarget,
+  testBackend,
+} from './helpers';
 
 const sqs = mockClient(SQSClient);
 
@@ -547,6 +557,29 @@ describe('redrive one by one', () => {
     expect(dlq.hidden.size).toBe(0);
   });
 
+  it('still reports what it moved when the endpoint goes away mid-run (local mode killed), its count unknown', async () => {
+    const dlq = installFakeQueue(sqs, EVENTS.deadLetterUrl, deadLetters(15));
+    const gone = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:4566'), { code: 'ECONNREFUSED' });
+    sqs.on(SendMessageBatchCommand).callsFakeOnce((input: { Entries: { Id: string }[] }) => {
+      // After this batch every call fails: the receive of the next batch and the count after the run.
+      sqs.on(ReceiveMessageCommand).rejects(gone);
+      sqs.on(GetQueueAttributesCommand).rejects(gone);
+      return { Successful: input.Entries.map((e) => ({ Id: e.Id, MessageId: 'x', MD5OfMessageBody: '' })) };
+    });
+    const result = await redrive(testBackend(), stackTarget(), { queue: 'events', type: '**' });
+    expect(result).toMatchObject({
+      moved: 10,
+      deadLetterDepthAfter: null,
+      stoppedBy: expect.stringContaining('ECONNREFUSED'),
+    });
+    expect(dlq.messages).toHaveLength(5);
+    const output = recordingOutput();
+    renderRedrive(output, result);
+    expect(output.lines).toContain(
+      'left in the dead-letter queue: not known, it could not be read after the run (hookline status once it is reachable)',
+    );
+  });
+
   it('FIFO: keeps the group, sets a deduplication id, and moves nothing past a message that stays', async () => {
     const dlq = installFakeQueue(
       sqs,
@@ -854,30 +887,6 @@ describe('redrive one by one', () => {
 
     const both = await redrive(testBackend(), stackTarget(), { queue: 'orders', ids: ['evt-1', 'evt-2'] });
     expect(both).toMatchObject({ moved: 2, failed: 0, movedIds: ['evt-1', 'evt-2'] });
-  });
-
-  it('an --id another reader holds when the run begins is not reached, with that reason, rather than not found', async () => {
-    const held = deadLetterMessage(2);
-    const dlq = installFakeQueue(sqs, EVENTS.deadLetterUrl, [deadLetterMessage(1), held]);
-    dlq.hidden.add(held.ReceiptHandle ?? '');
-    acceptAllSends();
-
-    const result = await redrive(testBackend(), stackTarget(), { queue: 'events', ids: ['evt-2'] });
-
-    expect(result).toMatchObject({ moved: 0, failed: 1, notFound: [] });
-    expect(result.failures).toEqual([
-      {
-        messageId: '',
-        id: 'evt-2',
-        reason:
-          'not reached: 1 message of the DLQ held by another reader (hookline failed, the console, another redrive) when the run began, and SQS returns none of them until they are visible again; if it is in the DLQ at all, it is one of them: run again once they are',
-      },
-    ]);
-    expect(dlq.messages).toHaveLength(2);
-
-    dlq.hidden.delete(held.ReceiptHandle ?? '');
-    const again = await redrive(testBackend(), stackTarget(), { queue: 'events', ids: ['evt-2'] });
-    expect(again).toMatchObject({ moved: 1, failed: 0, movedIds: ['evt-2'] });
   });
 
   it('FIFO: an --id that is in no group is still not found once the scan has seen every message', async () => {
@@ -1340,6 +1349,43 @@ describe('redrive one by one: what the operator is told', () => {
     const released = testBackend();
     await redrive(released, stackTarget(), { queue: 'events', ids: ['evt-0'] });
     expect(released.output.notes).toEqual([]);
+  });
+
+  it('says a selection that matched nothing it could read may be among the dead letters another reader holds', async () => {
+    // A redrive stopped at once (a second Ctrl-C, a crash) holds what it scanned for up to 300 s: still there.
+    const dlq = installFakeQueue(sqs, EVENTS.deadLetterUrl, [
+      deadLetterMessage(0),
+      deadLetterMessage(1),
+      deadLetterMessage(2, { type: 'customer.created' }),
+    ]);
+    dlq.hidden.add(dlq.messages[0]?.ReceiptHandle ?? '');
+    dlq.hidden.add(dlq.messages[1]?.ReceiptHandle ?? '');
+    acceptAllSends();
+    await expect(
+      redrive(testBackend(), stackTarget(), { queue: 'events', type: 'invoice.paid' }),
+    ).rejects.toThrow(
+      new CliError(
+        'no message this run could read in the events dead-letter queue matches --type "invoice.paid": nothing was moved; 2 messages are held by another reader (a redrive, the console, another failed list) and could not be read: run it again once that hold ends (up to 300 s after a redrive stopped), or list them with hookline failed list events',
+      ),
+    );
+    expect(sentEntries()).toEqual([]);
+    expect(dlq.messages).toHaveLength(3);
+  });
+
+  it('reports an --id it did not find while another reader holds dead letters as not reached, not as absent', async () => {
+    const dlq = installFakeQueue(sqs, EVENTS.deadLetterUrl, deadLetters(3));
+    dlq.hidden.add(dlq.messages[0]?.ReceiptHandle ?? '');
+    acceptAllSends();
+    const result = await redrive(testBackend(), stackTarget(), { queue: 'events', ids: ['evt-0', 'evt-2'] });
+    expect(result).toMatchObject({ moved: 1, failed: 1, notFound: [] });
+    expect(result.failures).toEqual([
+      {
+        messageId: '',
+        id: 'evt-0',
+        reason:
+          'not reached: 1 message is held by another reader (a redrive, the console, another failed list) and could not be read, if it is in the DLQ at all: run it again once that hold ends (up to 300 s after a redrive stopped)',
+      },
+    ]);
   });
 
   it('names every --id and the --type it was given when nothing matches', async () => {

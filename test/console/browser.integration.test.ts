@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { SQSClient } from '@aws-sdk/client-sqs';
+import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect } from '../../lib/cli/backend';
@@ -152,6 +152,15 @@ describe('hookline console in a browser', () => {
     }
     await expect.poll(() => cell('events', 'consumer').textContent()).toContain('Enabled');
     expect(await page.locator('#sources tr[data-source="github"]').count()).toBe(1);
+  });
+
+  it('counts a delayed message on the overview, as hookline status does', async () => {
+    // A job sent with a delay of up to 15 minutes waits in its queue neither visible nor in flight.
+    await sqs.send(
+      new SendMessageCommand({ QueueUrl: eventsQueue().url, MessageBody: '{}', DelaySeconds: 900 }),
+    );
+    await expect.poll(() => cell('events', 'delayed').textContent(), { timeout: 10_000 }).toBe('1');
+    expect(await cell('events', 'visible').textContent()).toBe('0');
   });
 
   it('shows a dead-lettered event with its reason on the failures, events and event pages', async () => {

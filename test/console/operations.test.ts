@@ -154,6 +154,22 @@ describe('console operations on a deployed stack', () => {
     ]);
   });
 
+  it('says on the failures page why fewer dead letters are shown than are there, as failed list does', async () => {
+    const dlq = installFakeQueue(clients.sqs, EVENTS.deadLetterUrl, [
+      deadLetterMessage(1),
+      deadLetterMessage(2),
+      deadLetterMessage(3),
+    ]);
+    // A redrive stopped at once holds what it scanned: those are there, but no read receives them.
+    dlq.hidden.add(dlq.messages[0]?.ReceiptHandle ?? '');
+    dlq.hidden.add(dlq.messages[1]?.ReceiptHandle ?? '');
+    const failures = await operations().failures('events');
+    expect(failures).toMatchObject({ approximateDepth: 3, shown: 1 });
+    expect(failures.notes).toEqual([
+      '2 messages are held by another reader (a redrive, the console, another failed list) and not shown: SQS returns them once that hold ends',
+    ]);
+  });
+
   it('shows an event without credential headers, with the archive trace when one is plugged in', async () => {
     const message = deadLetterMessage(1, { id: 'evt-secret' });
     const envelope = JSON.parse(message.Body ?? '{}');
@@ -177,6 +193,25 @@ describe('console operations on a deployed stack', () => {
     expect(event.trace).toEqual({ id: 'evt-secret', hops: 3 });
     expect(event.traceNote).toBeNull();
     expect(traced).toEqual(['evt-secret']);
+  });
+
+  it('says on the event page that a dead letter another reader holds may be the event, not that it is in no DLQ', async () => {
+    clients.sqs.on(GetQueueAttributesCommand).resolves({ Attributes: {} });
+    clients.sqs.on(ReceiveMessageCommand).resolves({ Messages: [] });
+    const dlq = installFakeQueue(clients.sqs, EVENTS.deadLetterUrl, [
+      deadLetterMessage(1, { id: 'evt-held' }),
+    ]);
+    // A redrive stopped at once holds what it scanned for up to 300 s: the event is there, unread.
+    dlq.hidden.add(dlq.messages[0]?.ReceiptHandle ?? '');
+    const event = await operations().event('evt-held');
+    expect(event.deadLetters).toEqual([]);
+    expect(event.deadLetterNotes).toEqual([
+      'events dead-letter queue: 1 message is held by another reader (a redrive, the console, another failed list) and could not be read, so this event may be among them: Refresh once that hold ends',
+    ]);
+    dlq.hidden.clear();
+    const released = await operations().event('evt-held');
+    expect(released.deadLetters.map((d) => d.id)).toEqual(['evt-held']);
+    expect(released.deadLetterNotes).toEqual([]);
   });
 
   it("hides the signature header a source's settings name, whatever its case, and only for that source", () => {

@@ -26,6 +26,8 @@ interface EventAnswer {
   type: string | null;
   timeline: FeedEvent[];
   deadLetters: DeadLetterDetail[];
+  /** Dead-letter queues whose read missed messages another reader holds: the event may be among them. */
+  deadLetterNotes: string[];
   trace: unknown;
   traceNote: string | null;
 }
@@ -88,7 +90,8 @@ export function EventPage({ id }: { id: string }) {
         )}</tbody></table>`
       }
       ${data.deadLetters.map((d) => html`<${DeadLetterBlock} d=${d} id=${id} />`)}
-      ${data.deadLetters.length === 0 && html`<p class="muted">Not in any dead-letter queue.</p>`}
+      ${data.deadLetterNotes.map((note) => html`<p class="note" data-dead-letter-note>${note}</p>`)}
+      ${data.deadLetters.length === 0 && data.deadLetterNotes.length === 0 && html`<p class="muted">Not in any dead-letter queue.</p>`}
       ${data.trace !== null && html`<h3>Trace</h3><pre>${JSON.stringify(data.trace, null, 2)}</pre>`}
       ${data.traceNote && html`<p class="note">${data.traceNote}</p>`}`
     }

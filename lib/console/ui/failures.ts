@@ -17,6 +17,8 @@ interface FailuresAnswer {
   purgeable: boolean;
   approximateDepth: number;
   shown: number;
+  /** Why fewer dead letters are shown than are there (held by another reader...), as `failed list` says it. */
+  notes: string[];
   groups: { reason: string; count: number; messages: DeadLetterSummary[] }[];
 }
 
@@ -101,6 +103,7 @@ function QueueFailures({ queue, onDepth }: { queue: string; onDepth: (depth: num
     <${ErrorNote} error=${error ?? actionError} />
     ${job && html`<${JobPanel} key=${job} id=${job} onDone=${finished} />`}
     ${data && html`<p class="muted" data-dlq-depth=${data.approximateDepth}>~${data.approximateDepth} in the ${queue} dead-letter queue, ${data.shown} read (left in place).</p>`}
+    ${data?.notes.map((note) => html`<p class="note" data-dlq-note>${note}</p>`)}
     ${data?.groups.map((g) => html`<${Group} group=${g} selected=${selected} toggle=${toggle} redriveOne=${(k: string) => redrive([k])} refused=${refused} />`)}
   </div>`;
 }

@@ -1,5 +1,5 @@
 /**
- * Overview: every queue (depths, oldest age, DLQ, consumer) and source, with their recent rates.
+ * Overview: every queue (visible, in flight, delayed, oldest age, DLQ, consumer) and source, with their recent rates.
  */
 import { html } from './html';
 import { humanAge } from './human-age';
@@ -18,6 +18,7 @@ function QueueLine({ q }: { q: QueueRow }) {
     <td><b>${q.queue}</b>${q.fifo ? html` <span class="tag">fifo</span>` : ''}</td>
     <td class="num" data-col="visible">${q.visible}</td>
     <td class="num" data-col="inFlight">${q.inFlight}</td>
+    <td class="num" data-col="delayed">${q.delayed}</td>
     <td class="num" title=${q.oldestMessageAgeNote ?? ''}>${humanAge(q.oldestMessageAgeSeconds)}</td>
     <td class="num" data-col="dlq"><a href="#/failures/${q.queue}" class=${q.deadLettered > 0 ? 'bad' : ''}>${q.deadLettered}</a></td>
     <td data-col="consumer" class=${paused ? 'warn' : 'ok'}>${q.consumer ?? 'none'}${paused ? ' (paused)' : ''}</td>
@@ -48,7 +49,7 @@ export function OverviewPage({ data }: { data: Overview }) {
   return html`<section>
     <h2>Queues</h2>
     <table class="grid" id="queues">
-      <thead><tr><th>Queue</th><th>Visible</th><th>In flight</th><th>Oldest</th><th>DLQ</th><th>Consumer</th>
+      <thead><tr><th>Queue</th><th>Visible</th><th>In flight</th><th>Delayed</th><th>Oldest</th><th>DLQ</th><th>Consumer</th>
         <th>Received</th><th>Processed</th><th>Failed</th></tr></thead>
       <tbody>${data.queues.map((q) => html`<${QueueLine} q=${q} />`)}</tbody>
     </table>
