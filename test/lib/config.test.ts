@@ -373,16 +373,53 @@ describe('resolveConfig: the shape of every section', () => {
 });
 
 describe('resolveConfig: durations', () => {
-  it('checks a duration with a fraction of a second without failing on it', () => {
-    expect(issueOf(minimal({ archive: { retention: Duration.millis(86_399_500) } })).issue?.path).toBe(
-      'archive.retention',
-    );
-    const tolerance = Duration.millis(1500);
-    expect(
-      resolveConfig(minimal({ sources: { s: { type: 'stripe', tolerance } } })).sources[0],
-    ).toMatchObject({
-      tolerance,
-    });
+  const consumer = (fields: Record<string, unknown>) =>
+    minimal({ queues: { events: { consumer: { entry: 'x.ts', ...fields } } } } as never);
+  const events = (fields: Record<string, unknown>) => minimal({ queues: { events: fields } } as never);
+  const halfSecond = Duration.millis(1500);
+
+  it.each([
+    [consumer({ timeout: halfSecond }), 'queues.events.consumer.timeout'],
+    [consumer({ maxBatchingWindow: halfSecond }), 'queues.events.consumer.maxBatchingWindow'],
+    [consumer({ retry: { base: halfSecond } }), 'queues.events.consumer.retry.base'],
+    [consumer({ retry: { max: Duration.millis(60_500) } }), 'queues.events.consumer.retry.max'],
+    [
+      consumer({ idempotency: { expiry: Duration.millis(90_500) } }),
+      'queues.events.consumer.idempotency.expiry',
+    ],
+    [events({ retentionPeriod: Duration.millis(90_500) }), 'queues.events.retentionPeriod'],
+    [
+      events({ deadLetterRetentionPeriod: Duration.millis(1_209_599_500) }),
+      'queues.events.deadLetterRetentionPeriod',
+    ],
+    [events({ visibilityTimeout: Duration.millis(200_500) }), 'queues.events.visibilityTimeout'],
+    [events({ oldestMessageAgeAlarm: Duration.millis(60_500) }), 'queues.events.oldestMessageAgeAlarm'],
+    [minimal({ ingest: { timeout: Duration.millis(2500) } }), 'ingest.timeout'],
+    [minimal({ ingest: { secretCache: Duration.millis(2500) } }), 'ingest.secretCache'],
+    [minimal({ dedupe: { ttl: Duration.millis(259_200_500) } }), 'dedupe.ttl'],
+    [minimal({ payloads: { expiry: Duration.millis(1_641_600_500) } }), 'payloads.expiry'],
+    [minimal({ alarms: { oldestMessageAge: Duration.millis(60_500) } }), 'alarms.oldestMessageAge'],
+    [minimal({ sources: { s: { type: 'stripe', tolerance: halfSecond } } }), 'sources.s.tolerance'],
+  ])(
+    'refuses, with the fix, a duration CloudFormation or a function takes in whole seconds (%#: %s)',
+    (config, path) => {
+      const { issue, message } = issueOf(config);
+      expect(issue?.path).toBe(path);
+      expect(message).toContain('must be a whole number of seconds');
+      expect(issue?.fix).toContain('Duration.seconds(2) rather than Duration.millis(1500)');
+    },
+  );
+
+  it('refuses, with the fix, an archive retention that is not a whole number of days (an S3 lifecycle expiry)', () => {
+    const { issue, message } = issueOf(minimal({ archive: { retention: Duration.hours(36) } }));
+    expect(issue?.path).toBe('archive.retention');
+    expect(message).toContain('must be a whole number of days');
+    expect(issue?.fix).toContain('Duration.days(2) rather than Duration.hours(36)');
+  });
+
+  it('accepts a deadline margin in milliseconds, which the consumer reads in milliseconds', () => {
+    const config = resolveConfig(consumer({ deadlineMargin: Duration.millis(1500) }));
+    expect(config.queues[0]?.consumer?.deadlineMargin.toMilliseconds()).toBe(1500);
   });
 
   it('accepts a signature tolerance of exactly one hour', () => {
@@ -928,6 +965,21 @@ describe('resolveConfig: every problem in one listing', () => {
     }
     throw new Error('expected resolveConfig to throw');
   };
+
+  it('lists durations that are not whole seconds or days together with the other problems', () => {
+    const error = problemsOf(
+      minimal({
+        queues: {
+          events: { consumer: { entry: 'lambda/consumers/events.ts', timeout: Duration.millis(1500) } },
+        },
+        archive: { retention: Duration.hours(36) },
+        logRetentionDays: 31,
+      }),
+    );
+    expect(error.issues.map((i) => i.path).sort()).toEqual(
+      ['archive.retention', 'logRetentionDays', 'queues.events.consumer.timeout'].sort(),
+    );
+  });
 
   it('lists unknown keys together with range, reference and schedule problems', () => {
     const error = problemsOf({
