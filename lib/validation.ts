@@ -7,6 +7,7 @@
  */
 import { Duration, Token } from 'aws-cdk-lib/core';
 import { MAX_VISIBILITY_SECONDS } from '../lambda/consumer/backoff';
+import { CONSUMER_CONFIG_ENV } from '../lambda/shared/consumer-config';
 import { type Violation, violation } from './violations';
 
 // Constructs import the thrower with the rules.
@@ -266,6 +267,8 @@ export interface ConsumerRuleInput {
   readonly maximumPollers?: number;
   /** Executions reserved for (and the most allowed to) the function. */
   readonly reservedConcurrency?: number;
+  /** The function's own environment variables, beside hookline's. */
+  readonly environment?: Readonly<Record<string, string>>;
 }
 
 function timeoutViolations(timeout: Duration): Violation[] {
@@ -454,9 +457,98 @@ function scalingViolations(c: ConsumerRuleInput): Violation[] {
   return out;
 }
 
+/**
+ * The Powertools variables hookline sets on every function it creates: the metrics namespace and the `service`
+ * dimension that the dashboard, the alarms and `hookline status` read.
+ */
+export const POWERTOOLS_ENV = {
+  serviceName: 'POWERTOOLS_SERVICE_NAME',
+  metricsNamespace: 'POWERTOOLS_METRICS_NAMESPACE',
+} as const;
+
+/**
+ * What Lambda accepts as a variable name (letter, then letters, digits and `_`; two characters at least) and the
+ * names it sets itself and refuses in a function's configuration. CloudFormation takes both to Lambda unchecked,
+ * so a deploy fails on them.
+ *
+ * @see https://docs.aws.amazon.com/lambda/latest/api/API_Environment.html
+ * @see https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html
+ */
+const LAMBDA_ENV_NAME = /^[a-zA-Z][a-zA-Z0-9_]+$/;
+const LAMBDA_RESERVED_ENV = new Set([
+  '_HANDLER',
+  '_X_AMZN_TRACE_ID',
+  'AWS_DEFAULT_REGION',
+  'AWS_REGION',
+  'AWS_EXECUTION_ENV',
+  'AWS_LAMBDA_FUNCTION_NAME',
+  'AWS_LAMBDA_FUNCTION_MEMORY_SIZE',
+  'AWS_LAMBDA_FUNCTION_VERSION',
+  'AWS_LAMBDA_INITIALIZATION_TYPE',
+  'AWS_LAMBDA_LOG_GROUP_NAME',
+  'AWS_LAMBDA_LOG_STREAM_NAME',
+  'AWS_ACCESS_KEY',
+  'AWS_ACCESS_KEY_ID',
+  'AWS_SECRET_ACCESS_KEY',
+  'AWS_SESSION_TOKEN',
+  'AWS_LAMBDA_RUNTIME_API',
+  'LAMBDA_TASK_ROOT',
+  'LAMBDA_RUNTIME_DIR',
+]);
+/** Set by hookline: a consumer's own value would be ignored (its configuration) or hide its metrics. */
+const HOOKLINE_ENV = new Set<string>([
+  POWERTOOLS_ENV.serviceName,
+  POWERTOOLS_ENV.metricsNamespace,
+  CONSUMER_CONFIG_ENV,
+]);
+
+/** The name written as Lambda accepts it (`1BAD-KEY` becomes `BAD_KEY`). */
+function acceptedEnvName(name: string): string {
+  const letters = name.replace(/[^a-zA-Z0-9_]/g, '_').replace(/^[^a-zA-Z]+/, '');
+  return letters.length === 0 ? 'MY_SETTING' : letters.length === 1 ? `${letters}_VALUE` : letters;
+}
+
+/** Rule: every variable a consumer adds is one Lambda accepts and none replaces what hookline sets. */
+function environmentViolations(environment: Readonly<Record<string, string>> | undefined): Violation[] {
+  const out: Violation[] = [];
+  for (const name of Object.keys(environment ?? {})) {
+    const path = `environment.${name}`;
+    if (LAMBDA_RESERVED_ENV.has(name)) {
+      out.push(
+        violation(
+          path,
+          "is set by Lambda itself, which refuses it in a function's configuration: the deploy would fail",
+          name,
+          `remove it (Lambda provides ${name}), or use a name of your own`,
+        ),
+      );
+    } else if (!LAMBDA_ENV_NAME.test(name)) {
+      out.push(
+        violation(
+          path,
+          'is not a name Lambda accepts for an environment variable (a letter, then letters, digits and _; two characters at least): the deploy would fail',
+          name,
+          `rename it, e.g. ${acceptedEnvName(name)}`,
+        ),
+      );
+    } else if (HOOKLINE_ENV.has(name)) {
+      out.push(
+        violation(
+          path,
+          "is set by hookline: the consumer's configuration, or the metrics namespace and service the dashboard and alarms read",
+          name,
+          'remove it, or use a name of your own',
+        ),
+      );
+    }
+  }
+  return out;
+}
+
 /** Rules for a consumer: Lambda timeout/memory ranges and the SQS event source mapping's limits. */
 export function consumerViolations(c: ConsumerRuleInput): Violation[] {
   return [
+    ...environmentViolations(c.environment),
     ...timeoutViolations(c.timeout),
     ...batchingWindowViolations(c.fifo, c.maxBatchingWindow),
     ...batchSizeViolations(c),

@@ -126,7 +126,9 @@ export interface ConsumerConfig {
    */
   idempotency?: IdempotencyConfig;
   /**
-   * Extra environment variables of the function.
+   * Extra environment variables of the function: names Lambda accepts (a letter, then letters, digits and `_`),
+   * none it sets itself (`AWS_REGION`, `_HANDLER`...) and none hookline sets (`POWERTOOLS_SERVICE_NAME`,
+   * `POWERTOOLS_METRICS_NAMESPACE`, `HOOKLINE_CONSUMER_CONFIG`).
    * @default {}
    */
   environment?: Record<string, string>;

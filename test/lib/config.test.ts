@@ -432,6 +432,48 @@ describe('resolveConfig: durations', () => {
   });
 });
 
+describe("resolveConfig: a consumer's environment", () => {
+  const withEnvironment = (environment: Record<string, string>) =>
+    minimal({ queues: { events: { consumer: { entry: 'lambda/consumers/events.ts', environment } } } });
+
+  it.each([
+    ['api-base', 'rename it, e.g. api_base'],
+    ['1ST_KEY', 'rename it, e.g. ST_KEY'],
+    ['X', 'rename it, e.g. X_VALUE'],
+  ])('refuses %s, a name Lambda refuses at deploy, with a name it accepts as the fix', (name, fix) => {
+    const { issue } = issueOf(withEnvironment({ [name]: 'x' }));
+    expect(issue).toMatchObject({ path: `queues.events.consumer.environment.${name}`, fix });
+    expect(issue?.message).toMatch(/not a name Lambda accepts/);
+  });
+
+  it.each(['AWS_REGION', '_HANDLER', 'AWS_LAMBDA_FUNCTION_NAME', 'LAMBDA_TASK_ROOT'])(
+    'refuses %s, which Lambda sets itself and refuses in a function configuration',
+    (name) => {
+      const { issue } = issueOf(withEnvironment({ [name]: 'x' }));
+      expect(issue?.path).toBe(`queues.events.consumer.environment.${name}`);
+      expect(issue?.message).toMatch(/set by Lambda itself/);
+    },
+  );
+
+  it.each(['POWERTOOLS_METRICS_NAMESPACE', 'POWERTOOLS_SERVICE_NAME', 'HOOKLINE_CONSUMER_CONFIG'])(
+    'refuses %s, which hookline sets and the dashboard, alarms or the consumer read',
+    (name) => {
+      const { issue } = issueOf(withEnvironment({ [name]: 'x' }));
+      expect(issue?.path).toBe(`queues.events.consumer.environment.${name}`);
+      expect(issue?.message).toMatch(/set by hookline/);
+    },
+  );
+
+  it('accepts names of its own, NODE_OPTIONS and TZ included', () => {
+    const environment = {
+      API_BASE: 'https://example.com',
+      NODE_OPTIONS: '--max-old-space-size=400',
+      TZ: 'UTC',
+    };
+    expect(resolveConfig(withEnvironment(environment)).queues[0]?.consumer?.environment).toEqual(environment);
+  });
+});
+
 describe('resolveConfig validation', () => {
   const cases: Array<[string, HooklineConfig, RegExp]> = [
     [
