@@ -361,6 +361,15 @@ function maxConcurrencyViolations(maxConcurrency: number | undefined): Violation
  */
 export const POLLER_LIMITS = { min: 2, maxMinimum: 200, maxMaximum: 2000 } as const;
 
+/**
+ * Provisioned mode for SQS: each event poller runs up to 10 invocations at once, and Lambda scales to 200 pollers
+ * when no maximum is given.
+ *
+ * @see https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-parameters.html
+ */
+const POLLER_INVOCATIONS = 10;
+const DEFAULT_MAXIMUM_POLLERS = 200;
+
 /** Rule: each poller bound within Lambda's range for SQS, and the minimum not above the maximum. */
 function pollerViolations(c: ConsumerRuleInput): Violation[] {
   const out: Violation[] = [];
@@ -438,6 +447,25 @@ function scalingViolations(c: ConsumerRuleInput): Violation[] {
         c.reservedConcurrency >= 2
           ? `add maxConcurrency: ${c.reservedConcurrency} (at most reservedConcurrency), or remove reservedConcurrency`
           : 'reserve at least 2 and set maxConcurrency to the same number, or remove reservedConcurrency',
+      ),
+    );
+  } else if (
+    known(c.reservedConcurrency) &&
+    provisioned &&
+    c.maxConcurrency === undefined &&
+    c.reservedConcurrency < POLLER_INVOCATIONS * (c.maximumPollers ?? DEFAULT_MAXIMUM_POLLERS)
+  ) {
+    // Provisioned pollers do not see the reservation either: beyond it their invocations are throttled.
+    const maximumPollers = c.maximumPollers ?? DEFAULT_MAXIMUM_POLLERS;
+    const fitting = Math.floor(c.reservedConcurrency / POLLER_INVOCATIONS);
+    out.push(
+      violation(
+        'reservedConcurrency',
+        `provisioned pollers run up to ${POLLER_INVOCATIONS} invocations each, ${POLLER_INVOCATIONS * maximumPollers} with ${maximumPollers} pollers${c.maximumPollers === undefined ? ' (the default maximum)' : ''}, and do not limit themselves to the reserved concurrency: throttled batches go back to the queue and count towards maxReceiveCount`,
+        c.reservedConcurrency,
+        fitting >= POLLER_LIMITS.min
+          ? `set maximumPollers to at most ${fitting} (and minimumPollers no higher), reserve at least ${POLLER_INVOCATIONS * maximumPollers}, or remove reservedConcurrency`
+          : `reserve at least ${POLLER_INVOCATIONS * POLLER_LIMITS.min} with maximumPollers: ${POLLER_LIMITS.min}, scale on demand instead (remove the pollers and set maxConcurrency to the reserved concurrency, 2 at least), or remove reservedConcurrency`,
       ),
     );
   } else if (

@@ -101,7 +101,8 @@ export interface ConsumerConfig {
   /**
    * Concurrent executions reserved for the function, which are also the most it may run; `maxConcurrency` must
    * not exceed it, and below 1,000 it is required with it: an SQS event source does not limit itself to the
-   * reserved concurrency, and its throttled batches count towards `maxReceiveCount`.
+   * reserved concurrency, and its throttled batches count towards `maxReceiveCount`. With provisioned pollers it
+   * must hold 10 invocations per poller (`maximumPollers` x 10, 2000 when that is unset).
    * @default - none reserved (the account's unreserved pool)
    */
   reservedConcurrency?: number;

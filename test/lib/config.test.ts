@@ -1250,6 +1250,14 @@ describe('resolveConfig: the consumer scaling choice', () => {
     expect(reservedOnly.queues[0]?.consumer).toMatchObject({ reservedConcurrency: 1000 });
     const provisioned = resolveConfig(consumerWith({ minimumPollers: 2, maximumPollers: 20 }));
     expect(provisioned.queues[0]?.consumer).toMatchObject({ minimumPollers: 2, maximumPollers: 20 });
+    // 10 pollers run at most 100 invocations: a reservation of 100 holds them all.
+    const reservedPollers = resolveConfig(
+      consumerWith({ minimumPollers: 2, maximumPollers: 10, reservedConcurrency: 100 }),
+    );
+    expect(reservedPollers.queues[0]?.consumer).toMatchObject({
+      maximumPollers: 10,
+      reservedConcurrency: 100,
+    });
   });
 
   it.each([
@@ -1277,6 +1285,21 @@ describe('resolveConfig: the consumer scaling choice', () => {
       'a reserved concurrency of 0, with which the consumer never runs',
       { reservedConcurrency: 0 },
       /consumer\.reservedConcurrency: a consumer with no concurrency never runs.*\(got 0\)\. Fix: remove reservedConcurrency \(pause a consumer with `hookline pause` instead\)/s,
+    ],
+    [
+      'a reserved concurrency below what its provisioned pollers run (10 invocations each)',
+      { minimumPollers: 2, maximumPollers: 10, reservedConcurrency: 50 },
+      /consumer\.reservedConcurrency: provisioned pollers run up to 10 invocations each, 100 with 10 pollers.*count towards maxReceiveCount \(got 50\)\. Fix: set maximumPollers to at most 5 \(and minimumPollers no higher\), reserve at least 100/s,
+    ],
+    [
+      'a reserved concurrency below what the default maximum of 200 pollers runs',
+      { minimumPollers: 2, reservedConcurrency: 1000 },
+      /consumer\.reservedConcurrency: .*2000 with 200 pollers \(the default maximum\).*\(got 1000\)\. Fix: set maximumPollers to at most 100/s,
+    ],
+    [
+      'a reservation too small for the fewest pollers',
+      { minimumPollers: 2, maximumPollers: 2, reservedConcurrency: 5 },
+      /consumer\.reservedConcurrency: .*\(got 5\)\. Fix: reserve at least 20 with maximumPollers: 2, scale on demand instead/s,
     ],
     [
       'minimumPollers below 2',
