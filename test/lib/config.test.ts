@@ -864,6 +864,28 @@ describe('resolveConfig: schedules', () => {
       ],
     });
 
+  const withPayload = (payload: unknown) =>
+    minimal({
+      schedules: [{ name: 'nightly', expression: 'rate(1 hour)', queue: 'events', type: 'x', payload }],
+    });
+
+  it("refuses a payload whose envelope is over Scheduler's 8,192-character input, as the deploy would, at the schedule's path", () => {
+    const { issue } = issueOf(withPayload({ blob: 'x'.repeat(8192) }));
+    expect(issue?.path).toBe('schedules.0.payload');
+    expect(issue?.message).toMatch(/^the envelope is \d+ characters; Scheduler accepts at most 8192$/);
+    expect(issue?.fix).toMatch(/points at the data/);
+    expect(resolveConfig(withPayload({ blob: 'x'.repeat(7000) })).schedules[0]?.payload).toEqual({
+      blob: 'x'.repeat(7000),
+    });
+  });
+
+  it('refuses a payload that is not JSON, at the schedule path', () => {
+    expect(issueOf(withPayload({ n: 1n })).issue).toMatchObject({
+      path: 'schedules.0.payload',
+      message: 'the payload is not JSON-serializable',
+    });
+  });
+
   it.each([
     ['cron(99 3 * * ? *)', /minutes field \(0-59\)/],
     ['cron(0 24 * * ? *)', /hours field \(0-23\)/],
