@@ -536,41 +536,52 @@ function acceptedEnvName(name: string): string {
   return letters.length === 0 ? 'MY_SETTING' : letters.length === 1 ? `${letters}_VALUE` : letters;
 }
 
-/** Rule: every variable a consumer adds is one Lambda accepts and none replaces what hookline sets. */
-function environmentViolations(environment: Readonly<Record<string, string>> | undefined): Violation[] {
-  const out: Violation[] = [];
-  for (const name of Object.keys(environment ?? {})) {
+/**
+ * Rule: every variable name is one Lambda accepts in a function's configuration (checked on a consumer's own
+ * variables, and by the template tests on every function hookline creates).
+ */
+export function lambdaEnvironmentViolations(
+  environment: Readonly<Record<string, string>> | undefined,
+): Violation[] {
+  return Object.keys(environment ?? {}).flatMap((name) => {
     const path = `environment.${name}`;
     if (LAMBDA_RESERVED_ENV.has(name)) {
-      out.push(
+      return [
         violation(
           path,
           "is set by Lambda itself, which refuses it in a function's configuration: the deploy would fail",
           name,
           `remove it (Lambda provides ${name}), or use a name of your own`,
         ),
-      );
-    } else if (!LAMBDA_ENV_NAME.test(name)) {
-      out.push(
+      ];
+    }
+    if (!LAMBDA_ENV_NAME.test(name)) {
+      return [
         violation(
           path,
           'is not a name Lambda accepts for an environment variable (a letter, then letters, digits and _; two characters at least): the deploy would fail',
           name,
           `rename it, e.g. ${acceptedEnvName(name)}`,
         ),
-      );
-    } else if (HOOKLINE_ENV.has(name)) {
-      out.push(
-        violation(
-          path,
-          "is set by hookline: the consumer's configuration, or the metrics namespace and service the dashboard and alarms read",
-          name,
-          'remove it, or use a name of your own',
-        ),
-      );
+      ];
     }
-  }
-  return out;
+    return [];
+  });
+}
+
+/** Rule: every variable a consumer adds is one Lambda accepts and none replaces what hookline sets. */
+function environmentViolations(environment: Readonly<Record<string, string>> | undefined): Violation[] {
+  const own = Object.keys(environment ?? {})
+    .filter((name) => HOOKLINE_ENV.has(name))
+    .map((name) =>
+      violation(
+        `environment.${name}`,
+        "is set by hookline: the consumer's configuration, or the metrics namespace and service the dashboard and alarms read",
+        name,
+        'remove it, or use a name of your own',
+      ),
+    );
+  return [...lambdaEnvironmentViolations(environment), ...own];
 }
 
 /** Rules for a consumer: Lambda timeout/memory ranges and the SQS event source mapping's limits. */
