@@ -10,6 +10,7 @@ import { DEFAULTS } from './config';
 import { ESM_REQUIRE_BANNER } from './esm-require-banner';
 import { checkEnvironmentSize } from './function-environment';
 import { findLockFile, projectRootOf } from './project-root';
+import { POWERTOOLS_ENV } from './validation';
 
 export { findLockFile, projectRootOf } from './project-root';
 
@@ -150,8 +151,8 @@ export class HooklineFunction extends nodejs.NodejsFunction {
       ...(lockFile ? { depsLockFilePath: lockFile } : {}),
       environment: {
         NODE_OPTIONS: '--enable-source-maps',
-        POWERTOOLS_SERVICE_NAME: props.serviceName ?? id,
-        POWERTOOLS_METRICS_NAMESPACE: metricsNamespaceOf(Stack.of(scope).stackName),
+        [POWERTOOLS_ENV.serviceName]: props.serviceName ?? id,
+        [POWERTOOLS_ENV.metricsNamespace]: metricsNamespaceOf(Stack.of(scope).stackName),
         ...props.environment,
       },
       bundling: {

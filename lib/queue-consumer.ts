@@ -288,6 +288,7 @@ function functionSettingsOf(props: QueueConsumerProps): ConsumerFunctionSettings
     ...(props.minimumPollers !== undefined ? { minimumPollers: props.minimumPollers } : {}),
     ...(props.maximumPollers !== undefined ? { maximumPollers: props.maximumPollers } : {}),
     ...(props.reservedConcurrency !== undefined ? { reservedConcurrency: props.reservedConcurrency } : {}),
+    ...(props.environment ? { environment: props.environment } : {}),
   };
 }
 

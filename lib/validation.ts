@@ -7,6 +7,7 @@
  */
 import { Duration, Token } from 'aws-cdk-lib/core';
 import { MAX_VISIBILITY_SECONDS } from '../lambda/consumer/backoff';
+import { CONSUMER_CONFIG_ENV } from '../lambda/shared/consumer-config';
 import { type Violation, violation } from './violations';
 
 // Constructs import the thrower with the rules.
@@ -266,6 +267,8 @@ export interface ConsumerRuleInput {
   readonly maximumPollers?: number;
   /** Executions reserved for (and the most allowed to) the function. */
   readonly reservedConcurrency?: number;
+  /** The function's own environment variables, beside hookline's. */
+  readonly environment?: Readonly<Record<string, string>>;
 }
 
 function timeoutViolations(timeout: Duration): Violation[] {
@@ -358,6 +361,15 @@ function maxConcurrencyViolations(maxConcurrency: number | undefined): Violation
  */
 export const POLLER_LIMITS = { min: 2, maxMinimum: 200, maxMaximum: 2000 } as const;
 
+/**
+ * Provisioned mode for SQS: each event poller runs up to 10 invocations at once, and Lambda scales to 200 pollers
+ * when no maximum is given.
+ *
+ * @see https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-parameters.html
+ */
+const POLLER_INVOCATIONS = 10;
+const DEFAULT_MAXIMUM_POLLERS = 200;
+
 /** Rule: each poller bound within Lambda's range for SQS, and the minimum not above the maximum. */
 function pollerViolations(c: ConsumerRuleInput): Violation[] {
   const out: Violation[] = [];
@@ -438,6 +450,25 @@ function scalingViolations(c: ConsumerRuleInput): Violation[] {
       ),
     );
   } else if (
+    known(c.reservedConcurrency) &&
+    provisioned &&
+    c.maxConcurrency === undefined &&
+    c.reservedConcurrency < POLLER_INVOCATIONS * (c.maximumPollers ?? DEFAULT_MAXIMUM_POLLERS)
+  ) {
+    // Provisioned pollers do not see the reservation either: beyond it their invocations are throttled.
+    const maximumPollers = c.maximumPollers ?? DEFAULT_MAXIMUM_POLLERS;
+    const fitting = Math.floor(c.reservedConcurrency / POLLER_INVOCATIONS);
+    out.push(
+      violation(
+        'reservedConcurrency',
+        `provisioned pollers run up to ${POLLER_INVOCATIONS} invocations each, ${POLLER_INVOCATIONS * maximumPollers} with ${maximumPollers} pollers${c.maximumPollers === undefined ? ' (the default maximum)' : ''}, and do not limit themselves to the reserved concurrency: throttled batches go back to the queue and count towards maxReceiveCount`,
+        c.reservedConcurrency,
+        fitting >= POLLER_LIMITS.min
+          ? `set maximumPollers to at most ${fitting} (and minimumPollers no higher), reserve at least ${POLLER_INVOCATIONS * maximumPollers}, or remove reservedConcurrency`
+          : `reserve at least ${POLLER_INVOCATIONS * POLLER_LIMITS.min} with maximumPollers: ${POLLER_LIMITS.min}, scale on demand instead (remove the pollers and set maxConcurrency to the reserved concurrency, 2 at least), or remove reservedConcurrency`,
+      ),
+    );
+  } else if (
     known(c.maxConcurrency) &&
     known(c.reservedConcurrency) &&
     c.maxConcurrency > c.reservedConcurrency
@@ -454,9 +485,109 @@ function scalingViolations(c: ConsumerRuleInput): Violation[] {
   return out;
 }
 
+/**
+ * The Powertools variables hookline sets on every function it creates: the metrics namespace and the `service`
+ * dimension that the dashboard, the alarms and `hookline status` read.
+ */
+export const POWERTOOLS_ENV = {
+  serviceName: 'POWERTOOLS_SERVICE_NAME',
+  metricsNamespace: 'POWERTOOLS_METRICS_NAMESPACE',
+} as const;
+
+/**
+ * What Lambda accepts as a variable name (letter, then letters, digits and `_`; two characters at least) and the
+ * names it sets itself and refuses in a function's configuration. CloudFormation takes both to Lambda unchecked,
+ * so a deploy fails on them.
+ *
+ * @see https://docs.aws.amazon.com/lambda/latest/api/API_Environment.html
+ * @see https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html
+ */
+const LAMBDA_ENV_NAME = /^[a-zA-Z][a-zA-Z0-9_]+$/;
+const LAMBDA_RESERVED_ENV = new Set([
+  '_HANDLER',
+  '_X_AMZN_TRACE_ID',
+  'AWS_DEFAULT_REGION',
+  'AWS_REGION',
+  'AWS_EXECUTION_ENV',
+  'AWS_LAMBDA_FUNCTION_NAME',
+  'AWS_LAMBDA_FUNCTION_MEMORY_SIZE',
+  'AWS_LAMBDA_FUNCTION_VERSION',
+  'AWS_LAMBDA_INITIALIZATION_TYPE',
+  'AWS_LAMBDA_LOG_GROUP_NAME',
+  'AWS_LAMBDA_LOG_STREAM_NAME',
+  'AWS_ACCESS_KEY',
+  'AWS_ACCESS_KEY_ID',
+  'AWS_SECRET_ACCESS_KEY',
+  'AWS_SESSION_TOKEN',
+  'AWS_LAMBDA_RUNTIME_API',
+  'LAMBDA_TASK_ROOT',
+  'LAMBDA_RUNTIME_DIR',
+]);
+/** Set by hookline: a consumer's own value would be ignored (its configuration) or hide its metrics. */
+const HOOKLINE_ENV = new Set<string>([
+  POWERTOOLS_ENV.serviceName,
+  POWERTOOLS_ENV.metricsNamespace,
+  CONSUMER_CONFIG_ENV,
+]);
+
+/** The name written as Lambda accepts it (`1BAD-KEY` becomes `BAD_KEY`). */
+function acceptedEnvName(name: string): string {
+  const letters = name.replace(/[^a-zA-Z0-9_]/g, '_').replace(/^[^a-zA-Z]+/, '');
+  return letters.length === 0 ? 'MY_SETTING' : letters.length === 1 ? `${letters}_VALUE` : letters;
+}
+
+/**
+ * Rule: every variable name is one Lambda accepts in a function's configuration (checked on a consumer's own
+ * variables, and by the template tests on every function hookline creates).
+ */
+export function lambdaEnvironmentViolations(
+  environment: Readonly<Record<string, string>> | undefined,
+): Violation[] {
+  return Object.keys(environment ?? {}).flatMap((name) => {
+    const path = `environment.${name}`;
+    if (LAMBDA_RESERVED_ENV.has(name)) {
+      return [
+        violation(
+          path,
+          "is set by Lambda itself, which refuses it in a function's configuration: the deploy would fail",
+          name,
+          `remove it (Lambda provides ${name}), or use a name of your own`,
+        ),
+      ];
+    }
+    if (!LAMBDA_ENV_NAME.test(name)) {
+      return [
+        violation(
+          path,
+          'is not a name Lambda accepts for an environment variable (a letter, then letters, digits and _; two characters at least): the deploy would fail',
+          name,
+          `rename it, e.g. ${acceptedEnvName(name)}`,
+        ),
+      ];
+    }
+    return [];
+  });
+}
+
+/** Rule: every variable a consumer adds is one Lambda accepts and none replaces what hookline sets. */
+function environmentViolations(environment: Readonly<Record<string, string>> | undefined): Violation[] {
+  const own = Object.keys(environment ?? {})
+    .filter((name) => HOOKLINE_ENV.has(name))
+    .map((name) =>
+      violation(
+        `environment.${name}`,
+        "is set by hookline: the consumer's configuration, or the metrics namespace and service the dashboard and alarms read",
+        name,
+        'remove it, or use a name of your own',
+      ),
+    );
+  return [...lambdaEnvironmentViolations(environment), ...own];
+}
+
 /** Rules for a consumer: Lambda timeout/memory ranges and the SQS event source mapping's limits. */
 export function consumerViolations(c: ConsumerRuleInput): Violation[] {
   return [
+    ...environmentViolations(c.environment),
     ...timeoutViolations(c.timeout),
     ...batchingWindowViolations(c.fifo, c.maxBatchingWindow),
     ...batchSizeViolations(c),

@@ -55,6 +55,8 @@ const TENANT_KEY_FORMS = '{ path: "account.id" } or { header: "x-tenant-id" }';
 
 /** The fix of a shape problem; a value matching none of a field's forms is told that field's forms. */
 function fixOf(issue: ZodIssue): string {
+  // A refinement (a Duration in whole seconds) names its own fix.
+  if (issue.code === 'custom' && typeof issue.params?.fix === 'string') return issue.params.fix;
   if (issue.code !== 'invalid_union') return GENERIC_FIX;
   if (sourceWithBadType(issue))
     return `use one of the documented source types: ${SENDER_TYPE_NAMES.join(', ')}`;

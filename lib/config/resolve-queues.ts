@@ -132,7 +132,15 @@ function resolveConsumer(
   const scaling = scalingOf(c);
   problems.addAll(
     path,
-    consumerViolations({ fifo, timeout, batchSize, maxBatchingWindow, memorySize, ...scaling }),
+    consumerViolations({
+      fifo,
+      timeout,
+      batchSize,
+      maxBatchingWindow,
+      memorySize,
+      ...scaling,
+      environment: c.environment,
+    }),
   );
   problems.addAll(
     `queues.${name}`,

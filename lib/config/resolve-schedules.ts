@@ -1,5 +1,6 @@
 /** The `schedules` section: jobs EventBridge Scheduler (or local mode) sends to a standard queue. */
 import { EVENT_TYPE_RULE, isEventTypeName } from '../../lambda/shared/job';
+import { scheduleEnvelopeViolations } from '../schedule-envelope';
 import { scheduleProblems } from '../schedule-expression';
 import type { ViolationList } from '../violations';
 import { checkDistinctIds, checkQueueRefs, NAME_PATTERN } from './common';
@@ -62,13 +63,15 @@ function resolveSchedule(
       s.type,
       'name it like an event type, e.g. "report.nightly"',
     );
+  const payload = s.payload ?? {};
+  problems.addAll(path, scheduleEnvelopeViolations({ name: s.name, type: s.type, payload }));
   return {
     name: s.name,
     expression: s.expression,
     timezone,
     queue: s.queue,
     type: s.type,
-    payload: s.payload ?? {},
+    payload,
   };
 }
 

@@ -6,7 +6,7 @@
 import type { Duration } from 'aws-cdk-lib';
 import { z } from 'zod';
 import { sourceConfigSchema as sourceSchema } from '../senders';
-import { duration } from '../senders/config-sender';
+import { duration, wholeDays, wholeSeconds } from '../senders/config-sender';
 
 /** A webhook source as written in the configuration (fields documented in `lib/senders/<type>.ts`). */
 export type SourceConfig = z.input<typeof sourceSchema>;
@@ -101,7 +101,8 @@ export interface ConsumerConfig {
   /**
    * Concurrent executions reserved for the function, which are also the most it may run; `maxConcurrency` must
    * not exceed it, and below 1,000 it is required with it: an SQS event source does not limit itself to the
-   * reserved concurrency, and its throttled batches count towards `maxReceiveCount`.
+   * reserved concurrency, and its throttled batches count towards `maxReceiveCount`. With provisioned pollers it
+   * must hold 10 invocations per poller (`maximumPollers` x 10, 2000 when that is unset).
    * @default - none reserved (the account's unreserved pool)
    */
   reservedConcurrency?: number;
@@ -126,7 +127,9 @@ export interface ConsumerConfig {
    */
   idempotency?: IdempotencyConfig;
   /**
-   * Extra environment variables of the function.
+   * Extra environment variables of the function: names Lambda accepts (a letter, then letters, digits and `_`),
+   * none it sets itself (`AWS_REGION`, `_HANDLER`...) and none hookline sets (`POWERTOOLS_SERVICE_NAME`,
+   * `POWERTOOLS_METRICS_NAMESPACE`, `HOOKLINE_CONSUMER_CONFIG`).
    * @default {}
    */
   environment?: Record<string, string>;
@@ -446,18 +449,20 @@ const tenantKey = z.union([
 const fifoGrouping = z.union([z.literal('source'), z.literal('type'), tenantKey]);
 
 const retrySchema = z
-  .object({ base: duration.optional(), factor: z.number().optional(), max: duration.optional() })
+  .object({ base: wholeSeconds.optional(), factor: z.number().optional(), max: wholeSeconds.optional() })
   .strict();
 
-const idempotencySchema = z.object({ enabled: z.boolean().optional(), expiry: duration.optional() }).strict();
+const idempotencySchema = z
+  .object({ enabled: z.boolean().optional(), expiry: wholeSeconds.optional() })
+  .strict();
 
-const dedupeSchema = z.object({ enabled: z.boolean().optional(), ttl: duration.optional() }).strict();
+const dedupeSchema = z.object({ enabled: z.boolean().optional(), ttl: wholeSeconds.optional() }).strict();
 
 const payloadsSchema = z
-  .object({ inlineLimitBytes: z.number().int().optional(), expiry: duration.optional() })
+  .object({ inlineLimitBytes: z.number().int().optional(), expiry: wholeSeconds.optional() })
   .strict();
 
-const archiveSchema = z.object({ enabled: z.boolean().optional(), retention: duration.optional() }).strict();
+const archiveSchema = z.object({ enabled: z.boolean().optional(), retention: wholeDays.optional() }).strict();
 
 const jobsEndpointSchema = z.object({ queues: z.array(z.string()), delays: z.boolean().optional() }).strict();
 const jobsSchema = z.object({ endpoint: jobsEndpointSchema.optional() }).strict();
@@ -466,10 +471,10 @@ const consumerSchema = z
   .object({
     entry: z.string().min(1),
     handler: z.string().min(1).optional(),
-    timeout: duration.optional(),
+    timeout: wholeSeconds.optional(),
     memorySize: z.number().int().optional(),
     batchSize: z.number().int().optional(),
-    maxBatchingWindow: duration.optional(),
+    maxBatchingWindow: wholeSeconds.optional(),
     maxConcurrency: z.number().int().optional(),
     minimumPollers: z.number().int().optional(),
     maximumPollers: z.number().int().optional(),
@@ -489,10 +494,10 @@ const queueSchema = z
     fifoGrouping: fifoGrouping.optional(),
     tenants: z.record(z.string(), tenantKey).optional(),
     maxReceiveCount: z.number().int().optional(),
-    retentionPeriod: duration.optional(),
-    deadLetterRetentionPeriod: duration.optional(),
-    visibilityTimeout: duration.optional(),
-    oldestMessageAgeAlarm: duration.optional(),
+    retentionPeriod: wholeSeconds.optional(),
+    deadLetterRetentionPeriod: wholeSeconds.optional(),
+    visibilityTimeout: wholeSeconds.optional(),
+    oldestMessageAgeAlarm: wholeSeconds.optional(),
     consumer: consumerSchema.optional(),
   })
   .strict();
@@ -521,10 +526,10 @@ const ingestSchema = z
   .object({
     rateLimit: z.number().optional(),
     burstLimit: z.number().int().optional(),
-    timeout: duration.optional(),
+    timeout: wholeSeconds.optional(),
     memorySize: z.number().int().optional(),
     keepHeaders: z.array(z.string().min(1)).optional(),
-    secretCache: duration.optional(),
+    secretCache: wholeSeconds.optional(),
   })
   .strict();
 
@@ -532,7 +537,7 @@ const alarmsSchema = z
   .object({
     email: z.string().email().optional(),
     existingTopicArn: z.string().min(1).optional(),
-    oldestMessageAge: duration.optional(),
+    oldestMessageAge: wholeSeconds.optional(),
   })
   .strict();
 

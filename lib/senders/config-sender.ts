@@ -13,6 +13,38 @@ export const duration = z.custom<Duration>((value) => value instanceof Duration,
   message: 'expected a Duration, e.g. Duration.seconds(30)',
 });
 
+/** Whether CDK converts `d` to a whole number of `unit` (it throws otherwise, at synthesis). */
+function convertsWhole(d: unknown, unit: 'toSeconds' | 'toDays'): boolean {
+  if (!(d instanceof Duration)) return true; // reported by `duration` itself
+  try {
+    d[unit]();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * A `Duration` that CloudFormation or a function's settings take in whole seconds (a Lambda timeout, a queue's
+ * retention, an alarm threshold, a TTL): refused here, with the fix, rather than by CDK mid-synthesis.
+ */
+export const wholeSeconds = duration.refine((d) => convertsWhole(d, 'toSeconds'), {
+  message: 'must be a whole number of seconds: CloudFormation and the functions take this setting in seconds',
+  params: { fix: 'round it to whole seconds, e.g. Duration.seconds(2) rather than Duration.millis(1500)' },
+});
+
+/**
+ * A `Duration` kept as an S3 lifecycle expiry, which counts whole days. One under a day is left to the setting's
+ * own "at least one day" rule, whose fix says more.
+ */
+export const wholeDays = duration.refine(
+  (d) => !(d instanceof Duration) || d.toHours({ integral: false }) < 24 || convertsWhole(d, 'toDays'),
+  {
+    message: 'must be a whole number of days: an S3 lifecycle expiry counts whole days',
+    params: { fix: 'round it to whole days, e.g. Duration.days(2) rather than Duration.hours(36)' },
+  },
+);
+
 const secretConfig = z
   .object({
     /**
@@ -39,7 +71,7 @@ export const timestampTolerance = {
    * How far the signed timestamp may be from now, both directions; positive, at most an hour.
    * @default Duration.minutes(5)
    */
-  tolerance: duration.optional(),
+  tolerance: wholeSeconds.optional(),
 };
 
 /** Where a generic sender finds the id and type. */

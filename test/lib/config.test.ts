@@ -373,16 +373,53 @@ describe('resolveConfig: the shape of every section', () => {
 });
 
 describe('resolveConfig: durations', () => {
-  it('checks a duration with a fraction of a second without failing on it', () => {
-    expect(issueOf(minimal({ archive: { retention: Duration.millis(86_399_500) } })).issue?.path).toBe(
-      'archive.retention',
-    );
-    const tolerance = Duration.millis(1500);
-    expect(
-      resolveConfig(minimal({ sources: { s: { type: 'stripe', tolerance } } })).sources[0],
-    ).toMatchObject({
-      tolerance,
-    });
+  const consumer = (fields: Record<string, unknown>) =>
+    minimal({ queues: { events: { consumer: { entry: 'x.ts', ...fields } } } } as never);
+  const events = (fields: Record<string, unknown>) => minimal({ queues: { events: fields } } as never);
+  const halfSecond = Duration.millis(1500);
+
+  it.each([
+    [consumer({ timeout: halfSecond }), 'queues.events.consumer.timeout'],
+    [consumer({ maxBatchingWindow: halfSecond }), 'queues.events.consumer.maxBatchingWindow'],
+    [consumer({ retry: { base: halfSecond } }), 'queues.events.consumer.retry.base'],
+    [consumer({ retry: { max: Duration.millis(60_500) } }), 'queues.events.consumer.retry.max'],
+    [
+      consumer({ idempotency: { expiry: Duration.millis(90_500) } }),
+      'queues.events.consumer.idempotency.expiry',
+    ],
+    [events({ retentionPeriod: Duration.millis(90_500) }), 'queues.events.retentionPeriod'],
+    [
+      events({ deadLetterRetentionPeriod: Duration.millis(1_209_599_500) }),
+      'queues.events.deadLetterRetentionPeriod',
+    ],
+    [events({ visibilityTimeout: Duration.millis(200_500) }), 'queues.events.visibilityTimeout'],
+    [events({ oldestMessageAgeAlarm: Duration.millis(60_500) }), 'queues.events.oldestMessageAgeAlarm'],
+    [minimal({ ingest: { timeout: Duration.millis(2500) } }), 'ingest.timeout'],
+    [minimal({ ingest: { secretCache: Duration.millis(2500) } }), 'ingest.secretCache'],
+    [minimal({ dedupe: { ttl: Duration.millis(259_200_500) } }), 'dedupe.ttl'],
+    [minimal({ payloads: { expiry: Duration.millis(1_641_600_500) } }), 'payloads.expiry'],
+    [minimal({ alarms: { oldestMessageAge: Duration.millis(60_500) } }), 'alarms.oldestMessageAge'],
+    [minimal({ sources: { s: { type: 'stripe', tolerance: halfSecond } } }), 'sources.s.tolerance'],
+  ])(
+    'refuses, with the fix, a duration CloudFormation or a function takes in whole seconds (%#: %s)',
+    (config, path) => {
+      const { issue, message } = issueOf(config);
+      expect(issue?.path).toBe(path);
+      expect(message).toContain('must be a whole number of seconds');
+      expect(issue?.fix).toContain('Duration.seconds(2) rather than Duration.millis(1500)');
+    },
+  );
+
+  it('refuses, with the fix, an archive retention that is not a whole number of days (an S3 lifecycle expiry)', () => {
+    const { issue, message } = issueOf(minimal({ archive: { retention: Duration.hours(36) } }));
+    expect(issue?.path).toBe('archive.retention');
+    expect(message).toContain('must be a whole number of days');
+    expect(issue?.fix).toContain('Duration.days(2) rather than Duration.hours(36)');
+  });
+
+  it('accepts a deadline margin in milliseconds, which the consumer reads in milliseconds', () => {
+    const config = resolveConfig(consumer({ deadlineMargin: Duration.millis(1500) }));
+    expect(config.queues[0]?.consumer?.deadlineMargin.toMilliseconds()).toBe(1500);
   });
 
   it('accepts a signature tolerance of exactly one hour', () => {
@@ -392,6 +429,48 @@ describe('resolveConfig: durations', () => {
     ).toMatchObject({
       tolerance,
     });
+  });
+});
+
+describe("resolveConfig: a consumer's environment", () => {
+  const withEnvironment = (environment: Record<string, string>) =>
+    minimal({ queues: { events: { consumer: { entry: 'lambda/consumers/events.ts', environment } } } });
+
+  it.each([
+    ['api-base', 'rename it, e.g. api_base'],
+    ['1ST_KEY', 'rename it, e.g. ST_KEY'],
+    ['X', 'rename it, e.g. X_VALUE'],
+  ])('refuses %s, a name Lambda refuses at deploy, with a name it accepts as the fix', (name, fix) => {
+    const { issue } = issueOf(withEnvironment({ [name]: 'x' }));
+    expect(issue).toMatchObject({ path: `queues.events.consumer.environment.${name}`, fix });
+    expect(issue?.message).toMatch(/not a name Lambda accepts/);
+  });
+
+  it.each(['AWS_REGION', '_HANDLER', 'AWS_LAMBDA_FUNCTION_NAME', 'LAMBDA_TASK_ROOT'])(
+    'refuses %s, which Lambda sets itself and refuses in a function configuration',
+    (name) => {
+      const { issue } = issueOf(withEnvironment({ [name]: 'x' }));
+      expect(issue?.path).toBe(`queues.events.consumer.environment.${name}`);
+      expect(issue?.message).toMatch(/set by Lambda itself/);
+    },
+  );
+
+  it.each(['POWERTOOLS_METRICS_NAMESPACE', 'POWERTOOLS_SERVICE_NAME', 'HOOKLINE_CONSUMER_CONFIG'])(
+    'refuses %s, which hookline sets and the dashboard, alarms or the consumer read',
+    (name) => {
+      const { issue } = issueOf(withEnvironment({ [name]: 'x' }));
+      expect(issue?.path).toBe(`queues.events.consumer.environment.${name}`);
+      expect(issue?.message).toMatch(/set by hookline/);
+    },
+  );
+
+  it('accepts names of its own, NODE_OPTIONS and TZ included', () => {
+    const environment = {
+      API_BASE: 'https://example.com',
+      NODE_OPTIONS: '--max-old-space-size=400',
+      TZ: 'UTC',
+    };
+    expect(resolveConfig(withEnvironment(environment)).queues[0]?.consumer?.environment).toEqual(environment);
   });
 });
 
@@ -785,6 +864,28 @@ describe('resolveConfig: schedules', () => {
       ],
     });
 
+  const withPayload = (payload: unknown) =>
+    minimal({
+      schedules: [{ name: 'nightly', expression: 'rate(1 hour)', queue: 'events', type: 'x', payload }],
+    });
+
+  it("refuses a payload whose envelope is over Scheduler's 8,192-character input, as the deploy would, at the schedule's path", () => {
+    const { issue } = issueOf(withPayload({ blob: 'x'.repeat(8192) }));
+    expect(issue?.path).toBe('schedules.0.payload');
+    expect(issue?.message).toMatch(/^the envelope is \d+ characters; Scheduler accepts at most 8192$/);
+    expect(issue?.fix).toMatch(/points at the data/);
+    expect(resolveConfig(withPayload({ blob: 'x'.repeat(7000) })).schedules[0]?.payload).toEqual({
+      blob: 'x'.repeat(7000),
+    });
+  });
+
+  it('refuses a payload that is not JSON, at the schedule path', () => {
+    expect(issueOf(withPayload({ n: 1n })).issue).toMatchObject({
+      path: 'schedules.0.payload',
+      message: 'the payload is not JSON-serializable',
+    });
+  });
+
   it.each([
     ['cron(99 3 * * ? *)', /minutes field \(0-59\)/],
     ['cron(0 24 * * ? *)', /hours field \(0-23\)/],
@@ -928,6 +1029,21 @@ describe('resolveConfig: every problem in one listing', () => {
     }
     throw new Error('expected resolveConfig to throw');
   };
+
+  it('lists durations that are not whole seconds or days together with the other problems', () => {
+    const error = problemsOf(
+      minimal({
+        queues: {
+          events: { consumer: { entry: 'lambda/consumers/events.ts', timeout: Duration.millis(1500) } },
+        },
+        archive: { retention: Duration.hours(36) },
+        logRetentionDays: 31,
+      }),
+    );
+    expect(error.issues.map((i) => i.path).sort()).toEqual(
+      ['archive.retention', 'logRetentionDays', 'queues.events.consumer.timeout'].sort(),
+    );
+  });
 
   it('lists unknown keys together with range, reference and schedule problems', () => {
     const error = problemsOf({
@@ -1156,6 +1272,14 @@ describe('resolveConfig: the consumer scaling choice', () => {
     expect(reservedOnly.queues[0]?.consumer).toMatchObject({ reservedConcurrency: 1000 });
     const provisioned = resolveConfig(consumerWith({ minimumPollers: 2, maximumPollers: 20 }));
     expect(provisioned.queues[0]?.consumer).toMatchObject({ minimumPollers: 2, maximumPollers: 20 });
+    // 10 pollers run at most 100 invocations: a reservation of 100 holds them all.
+    const reservedPollers = resolveConfig(
+      consumerWith({ minimumPollers: 2, maximumPollers: 10, reservedConcurrency: 100 }),
+    );
+    expect(reservedPollers.queues[0]?.consumer).toMatchObject({
+      maximumPollers: 10,
+      reservedConcurrency: 100,
+    });
   });
 
   it.each([
@@ -1183,6 +1307,21 @@ describe('resolveConfig: the consumer scaling choice', () => {
       'a reserved concurrency of 0, with which the consumer never runs',
       { reservedConcurrency: 0 },
       /consumer\.reservedConcurrency: a consumer with no concurrency never runs.*\(got 0\)\. Fix: remove reservedConcurrency \(pause a consumer with `hookline pause` instead\)/s,
+    ],
+    [
+      'a reserved concurrency below what its provisioned pollers run (10 invocations each)',
+      { minimumPollers: 2, maximumPollers: 10, reservedConcurrency: 50 },
+      /consumer\.reservedConcurrency: provisioned pollers run up to 10 invocations each, 100 with 10 pollers.*count towards maxReceiveCount \(got 50\)\. Fix: set maximumPollers to at most 5 \(and minimumPollers no higher\), reserve at least 100/s,
+    ],
+    [
+      'a reserved concurrency below what the default maximum of 200 pollers runs',
+      { minimumPollers: 2, reservedConcurrency: 1000 },
+      /consumer\.reservedConcurrency: .*2000 with 200 pollers \(the default maximum\).*\(got 1000\)\. Fix: set maximumPollers to at most 100/s,
+    ],
+    [
+      'a reservation too small for the fewest pollers',
+      { minimumPollers: 2, maximumPollers: 2, reservedConcurrency: 5 },
+      /consumer\.reservedConcurrency: .*\(got 5\)\. Fix: reserve at least 20 with maximumPollers: 2, scale on demand instead/s,
     ],
     [
       'minimumPollers below 2',

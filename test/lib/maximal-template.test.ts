@@ -11,6 +11,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../lib/config';
+import { lambdaEnvironmentViolations } from '../../lib/validation';
 import { WebhookPipelineStack } from '../../lib/webhook-pipeline-stack';
 import { maximalConfig } from '../helpers/maximal-config';
 
@@ -203,6 +204,16 @@ describe('the maximal configuration, as AWS would deploy it', () => {
     }
     for (const [id, group] of ofType('AWS::Logs::LogGroup'))
       expect(group.Properties.RetentionInDays, id).toBeGreaterThan(0);
+  });
+
+  it("names every function's environment variables as Lambda accepts them, none of them one Lambda sets itself", () => {
+    const functions = ofType('AWS::Lambda::Function');
+    expect(functions.length).toBeGreaterThan(0);
+    for (const [id, fn] of functions) {
+      const variables = fn.Properties.Environment?.Variables ?? {};
+      expect(Object.keys(variables).length, id).toBeGreaterThan(0);
+      expect(lambdaEnvironmentViolations(variables), id).toEqual([]);
+    }
   });
 
   it('reads every signing secret and the jobs token with a grant on that secret, and keeps them on stack deletion', () => {

@@ -363,6 +363,20 @@ describe('QueueConsumer', () => {
     }
   });
 
+  it('used on its own, refuses environment variables Lambda would refuse at deploy or that replace what hookline sets', () => {
+    const stack = testStack();
+    const jobs = new PipelineQueue(stack, 'Jobs');
+    expect(
+      () =>
+        new QueueConsumer(stack, 'Consumer', {
+          ...standaloneProps(jobs, 'jobs'),
+          environment: { 'api-base': 'x', AWS_REGION: 'eu-west-1', POWERTOOLS_METRICS_NAMESPACE: 'Mine' },
+        }),
+    ).toThrow(
+      /environment\.api-base: is not a name Lambda accepts.*environment\.AWS_REGION: is set by Lambda itself.*environment\.POWERTOOLS_METRICS_NAMESPACE: is set by hookline/s,
+    );
+  });
+
   it("used on its own, refuses a dead-letter queue other than its queue's redrive target", () => {
     const stack = testStack();
     const jobs = new PipelineQueue(stack, 'Jobs');

@@ -296,7 +296,13 @@ describe('validation rules', () => {
     expect(consumerViolations(consumer({ reservedConcurrency: 1 }))[0]?.fix).toBe(
       'reserve at least 2 and set maxConcurrency to the same number, or remove reservedConcurrency',
     );
-    expect(paths(consumerViolations(consumer({ reservedConcurrency: 2, minimumPollers: 2 })))).toEqual([]);
+    // With provisioned pollers the fix is theirs, not maxConcurrency (which they exclude).
+    expect(consumerViolations(consumer({ reservedConcurrency: 2, minimumPollers: 2 }))[0]?.fix).toMatch(
+      /^reserve at least 20 with maximumPollers: 2, scale on demand instead/,
+    );
+    expect(
+      paths(consumerViolations(consumer({ reservedConcurrency: 20, minimumPollers: 2, maximumPollers: 2 }))),
+    ).toEqual([]);
   });
 
   it('tells an ingest rate above the largest burst to come down, not the burst to go past 5000', () => {
