@@ -730,9 +730,24 @@ export function alarmTopicRegionViolations(path: string, arn: string, stackRegio
 /** An SNS topic ARN: `arn:<partition>:sns:<region>:<account>:<topic name>`. */
 const TOPIC_ARN = /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?$/;
 
-/** Rule: an existing alarm topic is named by a whole SNS topic ARN. */
+/**
+ * Rule: an existing alarm topic is named by a whole SNS topic ARN, of a standard topic: a FIFO topic takes only
+ * messages with a message group, which a CloudWatch alarm's notification has none of, and delivers only to SQS
+ * queues, so an email subscription to it fails the deploy.
+ */
 export function topicArnViolations(path: string, arn: string | undefined): Violation[] {
-  if (arn === undefined || Token.isUnresolved(arn) || TOPIC_ARN.test(arn)) return [];
+  if (arn === undefined || Token.isUnresolved(arn)) return [];
+  if (TOPIC_ARN.test(arn) && arn.endsWith('.fifo')) {
+    return [
+      violation(
+        path,
+        'is a FIFO topic: alarm notifications carry no message group, which a FIFO topic requires, and it delivers to SQS queues only (no email)',
+        arn,
+        'use a standard topic (a name without .fifo), or leave existingTopicArn out and subscribe to the topic the stack creates',
+      ),
+    ];
+  }
+  if (TOPIC_ARN.test(arn)) return [];
   return [
     violation(
       path,

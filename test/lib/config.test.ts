@@ -1203,7 +1203,7 @@ describe('resolveConfig: every problem in one listing', () => {
     for (const accepted of [
       minimal({ stackName: 'Prod-Webhooks2' }),
       minimal({ alarms: { existingTopicArn: 'arn:aws:sns:eu-west-1:123456789012:ops-alarms' } }),
-      minimal({ alarms: { existingTopicArn: 'arn:aws-us-gov:sns:us-gov-west-1:123456789012:a.fifo' } }),
+      minimal({ alarms: { existingTopicArn: 'arn:aws-us-gov:sns:us-gov-west-1:123456789012:a_b-1' } }),
       minimal({ alarms: { existingTopicArn: Fn.importValue('SharedAlarmTopicArn') } }),
     ])
       expect(() => resolveConfig(accepted)).not.toThrow();

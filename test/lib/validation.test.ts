@@ -370,6 +370,18 @@ describe('validation rules', () => {
     }
   });
 
+  it('refuses a FIFO topic for alarms, which takes no alarm notification and no email subscription', () => {
+    expect(
+      topicArnViolations('alarms.existingTopicArn', 'arn:aws:sns:us-east-1:123456789012:alarms.fifo'),
+    ).toEqual([
+      expect.objectContaining({
+        path: 'alarms.existingTopicArn',
+        message: expect.stringContaining('is a FIFO topic'),
+        fix: expect.stringContaining('use a standard topic'),
+      }),
+    ]);
+  });
+
   it('suggests a stack name CloudFormation accepts, made from the one given', () => {
     expect(stackNameViolations('stackName', '12 my  app!')[0]?.fix).toBe('use e.g. "my-app-"');
     expect(stackNameViolations('stackName', '42')[0]?.fix).toBe('use e.g. "Webhooks"');
