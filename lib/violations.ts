@@ -4,6 +4,7 @@
  * same way and throw every problem at once.
  */
 import { Duration, Token } from 'aws-cdk-lib/core';
+import { isForeignDuration } from './foreign-duration';
 
 /** One broken rule. */
 export interface Violation {
@@ -21,6 +22,7 @@ export interface Violation {
 export function renderValue(value: unknown): string {
   if (value instanceof Duration)
     return Token.isUnresolved(value.toMilliseconds({ integral: false })) ? '<token>' : value.toHumanString();
+  if (isForeignDuration(value)) return value.toHumanString();
   if (value === undefined) return 'nothing';
   try {
     const text = JSON.stringify(value);

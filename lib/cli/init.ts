@@ -3,6 +3,7 @@
  * so a scaffolded project builds with what this release was tested with; it never overwrites a file.
  */
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
 import * as path from 'node:path';
 import { hooklinePackageRoot } from '../package-root';
 import { projectFiles } from './init-templates';
@@ -16,8 +17,14 @@ export type InitResult =
   | { readonly ok: false; readonly dir: string; readonly existing: string[] };
 
 export interface InitOptions {
-  /** The hookline dependency to write. @default `^` and the running hookline's version */
+  /**
+   * The hookline dependency to write: a version range, URL or path. A path (a tarball or folder) is read from
+   * `cwd`, as any path typed in a shell, and written relative to the project, as `npm install <path>` writes it.
+   * @default `^` and the running hookline's version
+   */
   readonly hooklineSpec?: string;
+  /** The folder `dir` and a path in `hooklineSpec` are relative to. @default the working directory */
+  readonly cwd?: string;
 }
 
 interface Manifest {
@@ -34,13 +41,17 @@ function shellWord(text: string): string {
 
 /** Scaffolds a project into `dir` (created when missing); refuses when any of its files exists. */
 export function initProject(dir: string, options: InitOptions = {}): InitResult {
-  const target = path.resolve(dir);
+  const cwd = options.cwd ?? process.cwd();
+  const target = path.resolve(cwd, dir);
   const manifest = JSON.parse(
     readFileSync(path.join(hooklinePackageRoot(), 'package.json'), 'utf8'),
   ) as Manifest;
   const files = projectFiles({
     name: projectName(target),
-    hooklineSpec: options.hooklineSpec ?? `^${manifest.version}`,
+    hooklineSpec:
+      options.hooklineSpec === undefined
+        ? `^${manifest.version}`
+        : dependencyFromProject(options.hooklineSpec, cwd, target),
     versions: { ...manifest.dependencies, ...manifest.peerDependencies, ...manifest.devDependencies },
   });
   const existing = pathsInTheWay(target, Object.keys(files));
@@ -49,13 +60,39 @@ export function initProject(dir: string, options: InitOptions = {}): InitResult 
     mkdirSync(path.dirname(path.join(target, file)), { recursive: true });
     writeFileSync(path.join(target, file), text, { flag: 'wx' });
   }
-  const cd = path.relative(process.cwd(), target);
+  const cd = path.relative(cwd, target);
   return {
     ok: true,
     dir: target,
     written: Object.keys(files),
     nextSteps: [...(cd ? [`cd ${shellWord(cd)}`] : []), 'npm install', 'npm test', 'npm start'],
   };
+}
+
+/**
+ * npm's own reading of a dependency spec: a path when it starts with `file:`, `.`, `/`, `~/` or a drive letter,
+ * or names a tarball (`.tgz`, `.tar.gz`, `.tar`) without a URL scheme; anything else (a range, a tag, `npm:`, a
+ * URL, a git spec) is npm's to resolve.
+ */
+function localPathIn(spec: string): string | undefined {
+  if (spec.startsWith('file:')) return spec.slice('file:'.length).replace(/^\/\/(?=\/)/, '');
+  if (/^(?:[.]|~[/\\]|[/\\]|[a-zA-Z]:)/.test(spec)) return spec;
+  if (/[.](?:tgz|tar\.gz|tar)$/i.test(spec) && !/^[a-z][a-z0-9+.-]*:/i.test(spec)) return spec;
+  return undefined;
+}
+
+/**
+ * The hookline dependency as the new project's package.json must say it: a path given on the command line is
+ * relative to where it was typed, but npm reads one in package.json relative to the project, so it is written
+ * as `file:` and the path from the project to the same file (`init my-app --hookline ./hookline.tgz` writes
+ * `file:../hookline.tgz`).
+ */
+function dependencyFromProject(spec: string, cwd: string, target: string): string {
+  const local = localPathIn(spec);
+  if (local === undefined) return spec;
+  const home = /^~[/\\]/.test(local) ? path.join(homedir(), local.slice(2)) : local;
+  const relative = path.relative(target, path.resolve(cwd, home)).split(path.sep).join('/');
+  return `file:${relative || '.'}`;
 }
 
 /**

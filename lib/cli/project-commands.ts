@@ -21,7 +21,7 @@ export function addProjectCommands(
     .argument('[dir]', 'folder to create the project in', nonEmpty, '.')
     .option(
       '--hookline <spec>',
-      'the hookline dependency to write (a version range, tarball or path)',
+      'the hookline dependency to write: a version range, or a tarball path from here',
       nonEmpty,
     )
     .action(async (dir: string, o: { hookline?: string }) => {

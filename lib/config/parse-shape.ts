@@ -3,6 +3,7 @@
  * still parsed so the rules after it run too.
  */
 import type { z } from 'zod';
+import { FOREIGN_DURATION_FIX, isForeignDuration } from '../foreign-duration';
 import { SENDER_TYPE_NAMES } from '../senders';
 import { type Violation, ViolationsError, violation } from '../violations';
 import { configSchema, type HooklineConfig, type ParsedConfig } from './schema';
@@ -47,14 +48,19 @@ function shapeViolations(issue: ZodIssue, input: unknown): Violation[] {
       ),
     );
   }
-  return [violation(pathOf(issue.path), issue.message, valueAt(input, issue.path), fixOf(issue))];
+  const value = valueAt(input, issue.path);
+  return [violation(pathOf(issue.path), issue.message, value, fixOf(issue, value))];
 }
 
 const GENERIC_FIX = 'correct the value as described in the configuration reference in README.md';
 const TENANT_KEY_FORMS = '{ path: "account.id" } or { header: "x-tenant-id" }';
 
-/** The fix of a shape problem; a value matching none of a field's forms is told that field's forms. */
-function fixOf(issue: ZodIssue): string {
+/**
+ * The fix of a shape problem; a value matching none of a field's forms is told that field's forms, and a Duration
+ * of another aws-cdk-lib copy how to share one.
+ */
+function fixOf(issue: ZodIssue, value: unknown): string {
+  if (isForeignDuration(value)) return FOREIGN_DURATION_FIX;
   // A refinement (a Duration in whole seconds) names its own fix.
   if (issue.code === 'custom' && typeof issue.params?.fix === 'string') return issue.params.fix;
   if (issue.code !== 'invalid_union') return GENERIC_FIX;

@@ -11,7 +11,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import type { Server } from 'node:http';
-import { createRequire } from 'node:module';
+import { createRequire, isBuiltin } from 'node:module';
 import type { AddressInfo, Socket } from 'node:net';
 import { join } from 'node:path';
 import { gateToLoopbackCallers } from '../loopback-gate';
@@ -41,17 +41,22 @@ export interface EmulatorOptions {
 }
 
 const LOOPBACK = '127.0.0.1';
-const MINIMUM_NODE = [22, 5] as const;
 
-/** Throws a readable error on a Node version without `node:sqlite` (which fauxqs 2.4.1 imports). */
-export function assertNodeVersion(version: string = process.versions.node): void {
-  const [major = 0, minor = 0] = version.split('.').map(Number);
-  if (major < MINIMUM_NODE[0] || (major === MINIMUM_NODE[0] && minor < MINIMUM_NODE[1])) {
-    throw new Error(
-      `local mode needs Node >= ${MINIMUM_NODE.join('.')} for its SQS emulator (found ${version}): use Node 22.5 or later, ` +
-        'or add the node@24 devDependency (npm install -D node@24) and run it through npm scripts (npm start), which put it first on PATH',
-    );
-  }
+/**
+ * Throws a readable error on a Node without `node:sqlite`, which fauxqs 2.4.1 imports: Node has it from 22.5, but
+ * behind `--experimental-sqlite` until 22.13 (23.4 on 23.x), so the version alone cannot tell. `hasSqlite` is
+ * whether this process may load it (`isBuiltin` answers for the flag too and loads nothing).
+ */
+export function assertNodeVersion(
+  version: string = process.versions.node,
+  hasSqlite: boolean = isBuiltin('node:sqlite'),
+): void {
+  if (hasSqlite) return;
+  throw new Error(
+    `local mode needs node:sqlite for its SQS emulator, which Node ${version} does not offer: use Node 22.13 or later ` +
+      '(23.4 on 23.x), start it with NODE_OPTIONS=--experimental-sqlite on Node 22.5 to 22.12, ' +
+      'or add the node@24 devDependency (npm install -D node@24) and run it through npm scripts (npm start), which put it first on PATH',
+  );
 }
 
 let warningFilterInstalled = false;

@@ -6,11 +6,15 @@
 import { Duration } from 'aws-cdk-lib/core';
 import { z } from 'zod';
 import type { SourceSettings } from '../../lambda/shared/senders';
+import { FOREIGN_DURATION_MESSAGE, isForeignDuration } from '../foreign-duration';
 import type { Violation } from '../violations';
 
 /** A `Duration` in the configuration. */
 export const duration = z.custom<Duration>((value) => value instanceof Duration, {
-  message: 'expected a Duration, e.g. Duration.seconds(30)',
+  error: (issue) =>
+    isForeignDuration(issue.input)
+      ? FOREIGN_DURATION_MESSAGE
+      : 'expected a Duration, e.g. Duration.seconds(30)',
 });
 
 /** Whether CDK converts `d` to a whole number of `unit` (it throws otherwise, at synthesis). */

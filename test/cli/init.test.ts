@@ -36,9 +36,10 @@ function filesUnder(dir: string, prefix = ''): string[] {
 
 describe('hookline init', () => {
   it('creates a project whose scripts start, test and deploy it on a pinned Node', async () => {
-    const dir = join(emptyDir(), 'my-hooks');
+    const parent = emptyDir();
+    const dir = join(parent, 'my-hooks');
     const h = cliHarness();
-    expect(await runCli(['init', dir, '--hookline', 'file:../hookline.tgz'], h.deps)).toBe(0);
+    expect(await runCli(['init', dir, '--hookline', join(parent, 'hookline.tgz')], h.deps)).toBe(0);
     expect(filesUnder(dir)).toEqual(
       [
         '.gitignore',
@@ -78,6 +79,57 @@ describe('hookline init', () => {
     expect(await runCli(['init', dir], cliHarness().deps)).toBe(0);
     const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
     expect(manifest.devDependencies.hookline).toBe(`^${hooklineVersion()}`);
+  });
+
+  it('writes a tarball or folder path typed relative to the working directory as the path from the new project to it, as npm reads it', async () => {
+    const parent = emptyDir();
+    const cwd = process.cwd();
+    const written: Record<string, string> = {};
+    process.chdir(parent);
+    try {
+      for (const [dir, spec] of [
+        ['dotted', './hookline-0.1.0.tgz'],
+        ['bare', 'hookline-0.1.0.tgz'],
+        ['file', 'file:hookline-0.1.0.tgz'],
+        ['nested/deeper', './hookline-0.1.0.tgz'],
+        ['checkout', '../hookline'],
+        ['here-absolute', join(parent, 'hookline-0.1.0.tgz')],
+      ] as const) {
+        expect(await runCli(['init', dir, '--hookline', spec], cliHarness().deps)).toBe(0);
+        written[dir] = JSON.parse(
+          readFileSync(join(parent, dir, 'package.json'), 'utf8'),
+        ).devDependencies.hookline;
+      }
+      // In the working directory itself, the path stays what it was.
+      mkdirSync('in-place');
+      process.chdir('in-place');
+      expect(await runCli(['init', '--hookline', '../hookline-0.1.0.tgz'], cliHarness().deps)).toBe(0);
+      written['in-place'] = JSON.parse(readFileSync('package.json', 'utf8')).devDependencies.hookline;
+    } finally {
+      process.chdir(cwd);
+    }
+    expect(written).toEqual({
+      dotted: 'file:../hookline-0.1.0.tgz',
+      bare: 'file:../hookline-0.1.0.tgz',
+      file: 'file:../hookline-0.1.0.tgz',
+      'nested/deeper': 'file:../../hookline-0.1.0.tgz',
+      checkout: 'file:../../hookline',
+      'here-absolute': 'file:../hookline-0.1.0.tgz',
+      'in-place': 'file:../hookline-0.1.0.tgz',
+    });
+  });
+
+  it('writes a version range, tag, alias or URL given as --hookline as it is, for npm to resolve', async () => {
+    for (const spec of [
+      '^0.2.0',
+      'next',
+      'npm:@acme/hookline@^0.1.0',
+      'https://example.com/hookline-0.1.0.tgz',
+    ]) {
+      const dir = emptyDir();
+      expect(await runCli(['init', dir, '--hookline', spec], cliHarness().deps)).toBe(0);
+      expect(JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')).devDependencies.hookline).toBe(spec);
+    }
   });
 
   it('refuses an empty folder name (an unset variable) instead of writing into the working directory', async () => {

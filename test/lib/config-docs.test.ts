@@ -132,6 +132,99 @@ describe("the README's configuration reference", () => {
   }, 60_000);
 });
 
+/** The package's entry points, as a user imports them, and the sources they are built from. */
+const ENTRY_POINTS: Readonly<Record<string, string>> = {
+  hookline: './lib/index',
+  'hookline/consumer': './lambda/consumer/index',
+  'hookline/producer': './lambda/producer/index',
+};
+
+/** The TypeScript blocks of the README section under `heading`, importing the package from the sources. */
+function readmeBlocks(heading: string): string[] {
+  const readme = readFileSync(join(root, 'README.md'), 'utf8');
+  const start = readme.indexOf(`\n${heading}\n`);
+  if (start < 0) throw new Error(`README.md has no section "${heading}"`);
+  const level = heading.split(' ')[0] ?? '##';
+  const rest = readme.slice(start + heading.length + 2);
+  const next = rest.search(new RegExp(`^#{2,${level.length}} `, 'm'));
+  const section = next < 0 ? rest : rest.slice(0, next);
+  return [...section.matchAll(/```ts\n([\s\S]*?)```/g)].map((match) =>
+    (match[1] ?? '').replace(
+      /from '(hookline(?:\/\w+)?)'/g,
+      (_whole, entry: string) => `from '${ENTRY_POINTS[entry] ?? entry}'`,
+    ),
+  );
+}
+
+/** A block meant for a stack's constructor (`this` is the stack): its imports above, its statements inside. */
+function insideAStack(block: string, imports: string): string {
+  const lines = block.split('\n');
+  const own = lines.filter((line) => line.startsWith('import '));
+  const body = lines.filter((line) => !line.startsWith('import '));
+  return `${imports}\nimport { Stack } from 'aws-cdk-lib';\n${own.join('\n')}
+export class AppStack extends Stack {
+  constructor(scope: import('constructs').Construct, id: string) {
+    super(scope, id);
+    ${body.join('\n    ')}
+  }
+}
+`;
+}
+
+/** The type errors of `source` compiled as one module at the repository root. */
+function compileProblems(name: string, source: string): string[] {
+  const fileName = join(root, `__readme_${name}__.ts`);
+  const service = languageService(fileName, source);
+  return [...service.getSyntacticDiagnostics(fileName), ...service.getSemanticDiagnostics(fileName)].map(
+    (d) => ts.flattenDiagnosticMessageText(d.messageText, '\n'),
+  );
+}
+
+describe("the README's code a user copies", () => {
+  // What a snippet leaves to its reader (an identifier of the app's own, an import its section names in prose) is
+  // declared here; everything it uses of hookline comes from the package's entry points.
+  it('compiles against the package entry points: the pipeline in an existing stack and its consumer file', () => {
+    const [pipeline, consumer, ...others] = readmeBlocks('## Add to an existing CDK app');
+    expect(others).toEqual([]);
+    expect(compileProblems('existing_app_stack', insideAStack(pipeline ?? '', ''))).toEqual([]);
+    expect(compileProblems('existing_app_consumer', consumer ?? '')).toEqual([]);
+  }, 60_000);
+
+  it('compiles against the package entry points: a consumer, jobs on both sides and a construct on its own', () => {
+    const [consumer] = readmeBlocks('## Writing a consumer');
+    expect(
+      compileProblems(
+        'consumer',
+        `${consumer}\ndeclare const billing: { record(id: string): Promise<void> };\n`,
+      ),
+    ).toEqual([]);
+    const [jobs] = readmeBlocks('## Jobs');
+    expect(
+      compileProblems(
+        'jobs',
+        `import { z } from 'zod';
+import { createProducer, defineJob } from '${ENTRY_POINTS['hookline/producer']}';
+import { defineConsumer, handleJob } from '${ENTRY_POINTS['hookline/consumer']}';
+declare const users: { id: string }[];
+declare function mail(userId: string): Promise<string>;
+${jobs}`,
+      ),
+    ).toEqual([]);
+    const [standalone] = readmeBlocks('### Using the constructs on their own');
+    expect(
+      compileProblems(
+        'constructs',
+        insideAStack(
+          standalone ?? '',
+          `import { Duration, type aws_dynamodb } from 'aws-cdk-lib';
+import { PipelineQueue, QueueConsumer } from '${ENTRY_POINTS.hookline}';
+declare const table: aws_dynamodb.ITable;`,
+        ),
+      ),
+    ).toEqual([]);
+  }, 60_000);
+});
+
 /** The README's Defaults table: each setting's name (first cell) and its default (second cell). */
 function readmeDefaultsTable(): Map<string, string> {
   const readme = readFileSync(join(root, 'README.md'), 'utf8');

@@ -1,3 +1,5 @@
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { Duration, Fn } from 'aws-cdk-lib';
 import { describe, expect, it } from 'vitest';
 import exampleConfig from '../../hookline.config';
@@ -1412,5 +1414,51 @@ describe('resolveConfig: tenant fairness', () => {
       secretIds: { github: 's', shop: 's' },
     });
     expect(runtime.queues.events?.grouping).toEqual({ by: 'header', header: 'x-shopify-shop-domain' });
+  });
+});
+
+/**
+ * The Duration class of a second aws-cdk-lib copy, as an app has when hookline is installed as a linked folder:
+ * aws-cdk-lib's own duration module, loaded again so that its class is not the one hookline imported.
+ */
+function durationOfAnotherCopy(): typeof Duration {
+  const require = createRequire(import.meta.url);
+  const file = join(dirname(require.resolve('aws-cdk-lib')), 'core/lib/duration.js');
+  const loaded = require.cache[file];
+  delete require.cache[file];
+  try {
+    return (require(file) as { Duration: typeof Duration }).Duration;
+  } finally {
+    if (loaded) require.cache[file] = loaded;
+  }
+}
+
+describe('resolveConfig: a Duration of another aws-cdk-lib copy', () => {
+  it('names the second aws-cdk-lib copy and how to share one, instead of asking for the Duration it was given', () => {
+    const Other = durationOfAnotherCopy();
+    expect(Other.seconds(30)).not.toBeInstanceOf(Duration);
+    const { issue } = issueOf(
+      minimal({
+        queues: { events: { consumer: { entry: 'lambda/consumers/events.ts', timeout: Other.seconds(30) } } },
+      }),
+    );
+    expect(issue).toEqual({
+      path: 'queues.events.consumer.timeout',
+      message: "is a Duration from another copy of aws-cdk-lib than hookline's, so hookline cannot read it",
+      value: '30 seconds',
+      fix: expect.stringMatching(
+        /^install hookline from the registry or a packed tarball \(npm pack\), not a linked folder .*npm ls aws-cdk-lib lists the copies$/,
+      ),
+    });
+  });
+
+  it('still asks for a Duration when given something else', () => {
+    const { issue } = issueOf(
+      minimal({
+        queues: { events: { consumer: { entry: 'lambda/consumers/events.ts', timeout: 30 as never } } },
+      }),
+    );
+    expect(issue?.message).toBe('expected a Duration, e.g. Duration.seconds(30)');
+    expect(issue?.fix).toBe('correct the value as described in the configuration reference in README.md');
   });
 });

@@ -16,7 +16,7 @@ import {
 } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { delimiter, dirname, join, resolve } from 'node:path';
+import { basename, delimiter, dirname, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -138,13 +138,14 @@ describe('the packed package', () => {
 
   it('makes a project with hookline init that installs, passes its tests, runs locally and processes a signed webhook in its consumer', async () => {
     const project = join(work, 'my-hooks');
-    // dist/ is what the tarball holds (prepack just built it); the project then runs its installed bin.
+    // dist/ is what the tarball holds (prepack just built it); the project then runs its installed bin. The
+    // tarball is named as a user types it, relative to where init runs, not to the project it writes.
     await run(work, process.execPath, [
       join(REPO, 'dist/bin/hookline.js'),
       'init',
       'my-hooks',
       '--hookline',
-      tarball,
+      `./${basename(tarball)}`,
     ]);
     await run(project, 'npm', ['install']);
     expect(await run(project, 'npm', ['test'])).toMatch(/1 passed/);

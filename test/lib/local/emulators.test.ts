@@ -296,10 +296,22 @@ describe('lockDataDir: one local mode per data directory', () => {
 });
 
 describe('assertNodeVersion', () => {
-  it.each(['20.20.2', '22.4.1', '18.0.0'])('refuses Node %s with the fix', (version) => {
-    expect(() => assertNodeVersion(version)).toThrow(/local mode needs Node >= 22\.5 .*npm/);
-  });
-  it.each(['22.5.0', '22.23.3', '23.0.0', '24.0.0', '24.21.0'])('accepts Node %s', (version) => {
-    expect(() => assertNodeVersion(version)).not.toThrow();
+  // node:sqlite came with 22.5 behind --experimental-sqlite, unflagged in 22.13 and 23.4.
+  it.each(['20.20.2', '22.11.0', '22.12.0', '23.3.0'])(
+    'refuses Node %s without node:sqlite, naming the versions that have it, the flag and the pinned Node',
+    (version) => {
+      expect(() => assertNodeVersion(version, false)).toThrow(
+        `local mode needs node:sqlite for its SQS emulator, which Node ${version} does not offer: use Node 22.13 or later (23.4 on 23.x), start it with NODE_OPTIONS=--experimental-sqlite on Node 22.5 to 22.12, or add the node@24 devDependency`,
+      );
+    },
+  );
+  it.each(['22.11.0', '22.13.0', '23.4.0', '24.21.0'])(
+    'accepts Node %s where node:sqlite loads',
+    (version) => {
+      expect(() => assertNodeVersion(version, true)).not.toThrow();
+    },
+  );
+  it('accepts the Node running the tests, which has node:sqlite', () => {
+    expect(() => assertNodeVersion()).not.toThrow();
   });
 });
