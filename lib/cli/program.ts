@@ -554,7 +554,10 @@ async function consumerCommand(
   present(output, result, renderConsumer);
 }
 
-/** Serves the console until Ctrl-C; the URL (with this run's token) is the first line on stdout. */
+/**
+ * Serves the console until Ctrl-C; the URL (with this run's token) is the first line on stdout, a JSON object
+ * with `--json`, followed on stop by the jobs it stopped.
+ */
 async function consoleCommand(ctx: CommandContext, o: CommonOptions & { port?: number; open?: boolean }) {
   const config = await ctx.deps.loadConfig(o.config);
   const { startConsole, reportStoppedJobs } = await import('../console/command');
@@ -599,7 +602,12 @@ async function consoleCommand(ctx: CommandContext, o: CommonOptions & { port?: n
       extensions,
     },
   );
-  ctx.deps.writeOut(`hookline console for ${target.description}: ${server.url}\n`);
+  // A script starting the console reads its URL from the first line: one JSON object on that line with --json.
+  ctx.deps.writeOut(
+    output.json
+      ? `${JSON.stringify({ target: target.description, url: server.url })}\n`
+      : `hookline console for ${target.description}: ${server.url}\n`,
+  );
   output.note("the URL carries this run's token; Ctrl-C to stop");
   // Ctrl-C ends the console, and with it every job it started: each stops at its next safe point (a redrive
   // between batches, handing back what it holds) as the CLI's own commands do; a second Ctrl-C quits at once.

@@ -350,6 +350,32 @@ describe('hookline program', () => {
     );
   });
 
+  it('console --json: the first line on stdout is one JSON object with the URL, and nothing else is printed when no job ran', async () => {
+    const interrupts = fakeInterrupts();
+    const out: string[] = [];
+    const h = cliHarness({
+      interrupts,
+      writeOut: (text) => {
+        out.push(text);
+        // Ctrl-C once the console listens for it: it starts listening just after printing its URL.
+        const stopOnceListening = (): void => {
+          if (interrupts.listeners() > 0) interrupts.interrupt();
+          else setTimeout(stopOnceListening, 5);
+        };
+        stopOnceListening();
+      },
+    });
+
+    expect(await runCli(['console', '--no-open', '--json'], h.deps)).toBe(0);
+
+    expect(out).toHaveLength(1);
+    const started = JSON.parse(out[0] ?? '');
+    expect(started).toEqual({
+      target: expect.any(String),
+      url: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+\/\?token=\w+/),
+    });
+  });
+
   it('redrive: Ctrl-C stops between batches, makes held messages visible again, prints the summary once and exits 130', async () => {
     const messages = Array.from({ length: 40 }, (_, i) =>
       deadLetterMessage(i, { type: i % 2 === 0 ? 'invoice.paid' : 'customer.created' }),
