@@ -123,6 +123,28 @@ describe('the packed package', () => {
     expect(bundles).toHaveLength(3);
     expect(bundles.filter((code) => code.includes('job rejected'))).toHaveLength(1);
 
+    // An app whose tsconfig still resolves modules the Node 10 way (as older cdk init apps do) reads no `exports`
+    // map: it finds the types of hookline/consumer and hookline/producer through `typesVersions`.
+    writeFileSync(
+      join(app, 'node10-imports.ts'),
+      `import { HooklinePipeline } from 'hookline';
+import { defineConsumer } from 'hookline/consumer';
+import { defineJob } from 'hookline/producer';
+export const used = [HooklinePipeline, defineConsumer, defineJob];
+`,
+    );
+    writeJson(join(app, 'tsconfig.node10.json'), {
+      compilerOptions: {
+        module: 'commonjs',
+        moduleResolution: 'node',
+        strict: true,
+        noEmit: true,
+        skipLibCheck: true,
+      },
+      files: ['node10-imports.ts'],
+    });
+    await run(app, join(REPO, 'node_modules/.bin/tsc'), ['-p', 'tsconfig.node10.json']);
+
     // Another aws-cdk-lib 2.x release in the app: hookline uses the app's (a peer), so it still synthesizes.
     // A clean install at that release: npm's in-place downgrade leaves aws-cdk-lib's bundled packages half-moved.
     pinDependency(app, 'aws-cdk-lib', OLDER_CDK_LIB);
