@@ -587,7 +587,38 @@ export class Producer {
   /** SendMessageBatch per queue, by ten (and within SQS's batch size); refused entries retried with backoff. */
   private async enqueueAll(jobs: readonly Prepared[], outcomes: Outcome[]): Promise<void> {
     const batches = toBatches(jobs);
-    await eachLimited(batches, 8, (batch) => this.enqueueBatch(batch, outcomes));
+    const standard = batches.filter((batch) => !batch[0]?.queue.fifo);
+    const fifo = new Map<string, Prepared[][]>();
+    for (const batch of batches) {
+      const url = batch[0]?.queue.fifo ? batch[0].queue.url : undefined;
+      if (url !== undefined) fifo.set(url, [...(fifo.get(url) ?? []), batch]);
+    }
+    await Promise.all([
+      eachLimited(standard, 8, (batch) => this.enqueueBatch(batch, outcomes)),
+      eachLimited([...fifo.values()], 8, (queueBatches) => this.enqueueInOrder(queueBatches, outcomes)),
+    ]);
+  }
+
+  /**
+   * One FIFO queue's batches, one after another: SQS orders a message group by arrival, so batches sent at once
+   * could land a later job before an earlier one of its group. A job of a group that could not be enqueued holds
+   * back the later jobs of that group (reported failed, not sent), so a retry of the failed ones keeps the order.
+   */
+  private async enqueueInOrder(batches: readonly Prepared[][], outcomes: Outcome[]): Promise<void> {
+    const held = new Set<string>();
+    for (const batch of batches) {
+      const sendable: Prepared[] = [];
+      for (const p of batch) {
+        if (p.groupId !== undefined && held.has(p.groupId)) {
+          outcomes[p.index] = {
+            ok: false,
+            error: `not sent: an earlier job of its FIFO group "${p.groupId}" was not enqueued, and this one would have overtaken it`,
+          };
+        } else sendable.push(p);
+      }
+      if (sendable.length > 0) await this.enqueueBatch(sendable, outcomes);
+      for (const p of sendable) if (!outcomes[p.index]?.ok && p.groupId !== undefined) held.add(p.groupId);
+    }
   }
 
   private async enqueueBatch(batch: readonly Prepared[], outcomes: Outcome[]): Promise<void> {
