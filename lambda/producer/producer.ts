@@ -288,7 +288,7 @@ export class Producer {
    * validated before anything is sent. Throws {@link JobBatchError} listing what was and was not enqueued.
    */
   async sendBatch<J extends JobDefinition>(items: readonly BatchItem<J>[]): Promise<SendResult[]> {
-    const prepared = await Promise.all(items.map((item, index) => this.prepare(item, index)));
+    const prepared = await this.prepareAll(items);
     const outcomes = new Array<Outcome>(prepared.length);
     // A key repeated within the batch is the same job: only its first occurrence is claimed and sent (two
     // concurrent claims of one key would fail one of them as "being enqueued right now").
@@ -319,6 +319,24 @@ export class Producer {
     await this.settleClaims(claimed, outcomes);
     for (const [index, first] of repeats) outcomes[index] = repeatOf(outcomes[first]);
     return collectResults(prepared, outcomes);
+  }
+
+  /**
+   * Every item checked before anything is sent. Of a batch, the first refused item's error names its position
+   * (and id), and how many others were refused: a type's message alone does not say which of a hundred jobs it was.
+   */
+  private async prepareAll(items: readonly BatchItem<JobDefinition>[]): Promise<Prepared[]> {
+    const settled = await Promise.allSettled(items.map((item, index) => this.prepare(item, index)));
+    const refused = settled.flatMap((s, index) => (s.status === 'rejected' ? [index] : []));
+    const [first] = refused;
+    if (first === undefined) return settled.map((s) => (s as PromiseFulfilledResult<Prepared>).value);
+    const error = (settled[first] as PromiseRejectedResult).reason;
+    if (items.length > 1 && error instanceof Error) {
+      const id = items[first]?.options?.id;
+      const others = refused.slice(1);
+      error.message = `sendBatch item ${first}${id === undefined ? '' : ` (id ${JSON.stringify(id.slice(0, 80))})`}: ${error.message}${others.length > 0 ? ` (${others.length} more refused: item${others.length > 1 ? 's' : ''} ${others.slice(0, 10).join(', ')}${others.length > 10 ? ', ...' : ''})` : ''}; nothing was sent`;
+    }
+    throw error;
   }
 
   /** A job's state and result; undefined when unknown (never sent, or its record expired). */

@@ -698,6 +698,39 @@ describe('producer job keys already claimed', () => {
   });
 });
 
+describe('producer batch refusals', () => {
+  it('names the position and id of the first refused item of a batch, and how many others, and sends nothing', async () => {
+    const { deps, calls } = fakes();
+    const items = [0, 1, 2, 3, 4].map((n) => ({
+      job,
+      payload: { n: n === 2 || n === 4 ? ('two' as unknown as number) : n },
+    }));
+    const error = await new Producer(deps).sendBatch(items).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(JobPayloadError);
+    expect((error as Error).message).toMatch(
+      /^sendBatch item 2: payload of job report\.build is invalid: n: .*\(1 more refused: item 4\); nothing was sent$/,
+    );
+    const misnamed = await new Producer(deps)
+      .sendBatch([
+        { job, payload: { n: 1 } },
+        { job, payload: { n: 2 }, options: { id: 'has space' } },
+      ])
+      .catch((e: unknown) => e);
+    expect(misnamed).toBeInstanceOf(ProducerConfigError);
+    expect((misnamed as Error).message).toMatch(
+      /^sendBatch item 1 \(id "has space"\): job report\.build: id /,
+    );
+    expect(calls).toEqual([]);
+  });
+
+  it('keeps the error of a single send as it is', async () => {
+    const { deps } = fakes();
+    await expect(new Producer(deps).send(job, { n: 'one' as unknown as number })).rejects.toThrow(
+      /^payload of job report\.build is invalid: n: /,
+    );
+  });
+});
+
 describe('producer FIFO batches', () => {
   /** SQS stores a call's messages when it answers: here the first call of a queue answers after the later ones. */
   const slowFirstCall = () => {
