@@ -16,6 +16,7 @@ import {
   type SendResult,
 } from '../producer/producer';
 import { JOBS_ENDPOINT_OUTCOME_MESSAGE } from '../shared/contracts';
+import { parseIsoTime } from '../shared/iso-time';
 import { defineJob, JOB_SOURCE, type JobDefinition, JobPayloadError } from '../shared/job';
 import { parseJsonText } from '../shared/json-text';
 import { MAX_WEBHOOK_BODY_BYTES } from '../shared/request-limits';
@@ -178,14 +179,15 @@ function optionalText(value: unknown): boolean {
   return value === undefined || typeof value === 'string';
 }
 
-/** Seconds (a non-negative number) or an ISO date; null when neither, undefined when absent. */
+/**
+ * Seconds (a non-negative number) or an ISO date-time with a zone; null when neither, undefined when absent. A
+ * time without a zone, or a day that does not exist, is refused rather than read in the server's zone or rolled
+ * over into another day.
+ */
 function parseDelay(delay: unknown): SendOptions['delay'] | null | undefined {
   if (delay === undefined) return undefined;
   if (typeof delay === 'number') return Number.isFinite(delay) && delay >= 0 ? { seconds: delay } : null;
-  if (typeof delay === 'string' && /^\d{4}-\d{2}-\d{2}T/.test(delay)) {
-    const at = new Date(delay);
-    return Number.isNaN(at.getTime()) ? null : at;
-  }
+  if (typeof delay === 'string' && /^\d{4}-\d{2}-\d{2}T/.test(delay)) return parseIsoTime(delay) ?? null;
   return null;
 }
 

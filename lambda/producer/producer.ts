@@ -288,7 +288,7 @@ export class Producer {
    * validated before anything is sent. Throws {@link JobBatchError} listing what was and was not enqueued.
    */
   async sendBatch<J extends JobDefinition>(items: readonly BatchItem<J>[]): Promise<SendResult[]> {
-    const prepared = await Promise.all(items.map((item, index) => this.prepare(item, index)));
+    const prepared = await this.prepareAll(items);
     const outcomes = new Array<Outcome>(prepared.length);
     // A key repeated within the batch is the same job: only its first occurrence is claimed and sent (two
     // concurrent claims of one key would fail one of them as "being enqueued right now").
@@ -319,6 +319,24 @@ export class Producer {
     await this.settleClaims(claimed, outcomes);
     for (const [index, first] of repeats) outcomes[index] = repeatOf(outcomes[first]);
     return collectResults(prepared, outcomes);
+  }
+
+  /**
+   * Every item checked before anything is sent. Of a batch, the first refused item's error names its position
+   * (and id), and how many others were refused: a type's message alone does not say which of a hundred jobs it was.
+   */
+  private async prepareAll(items: readonly BatchItem<JobDefinition>[]): Promise<Prepared[]> {
+    const settled = await Promise.allSettled(items.map((item, index) => this.prepare(item, index)));
+    const refused = settled.flatMap((s, index) => (s.status === 'rejected' ? [index] : []));
+    const [first] = refused;
+    if (first === undefined) return settled.map((s) => (s as PromiseFulfilledResult<Prepared>).value);
+    const error = (settled[first] as PromiseRejectedResult).reason;
+    if (items.length > 1 && error instanceof Error) {
+      const id = items[first]?.options?.id;
+      const others = refused.slice(1);
+      error.message = `sendBatch item ${first}${id === undefined ? '' : ` (id ${JSON.stringify(id.slice(0, 80))})`}: ${error.message}${others.length > 0 ? ` (${others.length} more refused: item${others.length > 1 ? 's' : ''} ${others.slice(0, 10).join(', ')}${others.length > 10 ? ', ...' : ''})` : ''}; nothing was sent`;
+    }
+    throw error;
   }
 
   /** A job's state and result; undefined when unknown (never sent, or its record expired). */
@@ -587,7 +605,38 @@ export class Producer {
   /** SendMessageBatch per queue, by ten (and within SQS's batch size); refused entries retried with backoff. */
   private async enqueueAll(jobs: readonly Prepared[], outcomes: Outcome[]): Promise<void> {
     const batches = toBatches(jobs);
-    await eachLimited(batches, 8, (batch) => this.enqueueBatch(batch, outcomes));
+    const standard = batches.filter((batch) => !batch[0]?.queue.fifo);
+    const fifo = new Map<string, Prepared[][]>();
+    for (const batch of batches) {
+      const url = batch[0]?.queue.fifo ? batch[0].queue.url : undefined;
+      if (url !== undefined) fifo.set(url, [...(fifo.get(url) ?? []), batch]);
+    }
+    await Promise.all([
+      eachLimited(standard, 8, (batch) => this.enqueueBatch(batch, outcomes)),
+      eachLimited([...fifo.values()], 8, (queueBatches) => this.enqueueInOrder(queueBatches, outcomes)),
+    ]);
+  }
+
+  /**
+   * One FIFO queue's batches, one after another: SQS orders a message group by arrival, so batches sent at once
+   * could land a later job before an earlier one of its group. A job of a group that could not be enqueued holds
+   * back the later jobs of that group (reported failed, not sent), so a retry of the failed ones keeps the order.
+   */
+  private async enqueueInOrder(batches: readonly Prepared[][], outcomes: Outcome[]): Promise<void> {
+    const held = new Set<string>();
+    for (const batch of batches) {
+      const sendable: Prepared[] = [];
+      for (const p of batch) {
+        if (p.groupId !== undefined && held.has(p.groupId)) {
+          outcomes[p.index] = {
+            ok: false,
+            error: `not sent: an earlier job of its FIFO group "${p.groupId}" was not enqueued, and this one would have overtaken it`,
+          };
+        } else sendable.push(p);
+      }
+      if (sendable.length > 0) await this.enqueueBatch(sendable, outcomes);
+      for (const p of sendable) if (!outcomes[p.index]?.ok && p.groupId !== undefined) held.add(p.groupId);
+    }
   }
 
   private async enqueueBatch(batch: readonly Prepared[], outcomes: Outcome[]): Promise<void> {

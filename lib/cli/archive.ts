@@ -12,6 +12,7 @@ import {
   archivePrefixesBetween,
   parseArchiveLines,
 } from '../../lambda/shared/archive';
+import { parseIsoTime } from '../../lambda/shared/iso-time';
 import { CliError } from './errors';
 
 /** Which archived events to read. */
@@ -112,14 +113,9 @@ export async function readArchive(s3: S3Client, selection: ArchiveSelection): Pr
 }
 
 /** `yyyy-MM-dd`, optionally `Thh:mm[:ss[.fff]]` and a zone (`Z`, `+hh:mm`, `+hhmm`). */
-const ISO_TIME =
-  /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(Z|[+-]\d{2}:?\d{2})?)?$/i;
-
 /**
- * A time given on the command line: ISO 8601 with a zone (`2026-11-30T10:00:00Z`, `...+01:00`), a UTC day
- * (`2026-11-30`, its midnight UTC), or a duration ago (`90s`, `15m`, `2h`, `3d`). Undefined when it is none of
- * these: a date-time without a zone (which the clock's own zone would silently shift), a day or hour that does
- * not exist (2026-02-30, 25:00), or trailing text.
+ * A time given on the command line: an absolute time as `parseIsoTime` reads it (ISO 8601 with a zone, or a UTC
+ * day), or a duration ago (`90s`, `15m`, `2h`, `3d`). Undefined when it is none of these.
  */
 export function parseTime(text: string, now: number): Date | undefined {
   const trimmed = text.trim();
@@ -128,27 +124,7 @@ export function parseTime(text: string, now: number): Date | undefined {
     const unit = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 }[relative[2] as 's' | 'm' | 'h' | 'd'];
     return new Date(now - Number(relative[1]) * unit);
   }
-  const iso = ISO_TIME.exec(trimmed);
-  if (!iso) return undefined;
-  const [, year, month, day, hour, minute, second, , zone] = iso;
-  if (hour !== undefined && zone === undefined) return undefined;
-  const fields = [year, month, day, hour ?? '0', minute ?? '0', second ?? '0'].map(Number);
-  const [y = 0, mo = 0, d = 0, h = 0, mi = 0, se = 0] = fields;
-  const wall = new Date(Date.UTC(y, mo - 1, d, h, mi, se));
-  const readBack = [
-    wall.getUTCFullYear(),
-    wall.getUTCMonth() + 1,
-    wall.getUTCDate(),
-    wall.getUTCHours(),
-    wall.getUTCMinutes(),
-    wall.getUTCSeconds(),
-  ];
-  // Date rolls a day or an hour that does not exist over (2026-02-30 is 2 March): each must read back as written.
-  if (readBack.some((value, i) => value !== fields[i])) return undefined;
-  const parsed = Date.parse(
-    hour === undefined ? `${year}-${month}-${day}T00:00:00Z` : trimmed.replace(' ', 'T'),
-  );
-  return Number.isFinite(parsed) ? new Date(parsed) : undefined;
+  return parseIsoTime(trimmed);
 }
 
 /** A time option (`--since`, the console's "since"), or a one-line error naming it and the accepted forms. */

@@ -15,8 +15,8 @@ export {
   jobsStore,
   renderJobList,
   renderJobShow,
-  withUndeliveredSchedule,
-  withUndeliveredSchedules,
+  withDeadLetteredJob,
+  withDeadLetteredJobs,
 } from './jobs';
 export { purge } from './purge';
 export { redrive } from './redrive';

@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { type AttributeValue, DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { JOB_RECORD_KEY_PREFIX } from '../../lambda/shared/contracts';
+import { JOB_SOURCE } from '../../lambda/shared/job';
 import {
   isJobState,
   JOB_STATES,
@@ -89,7 +90,7 @@ export async function jobsShow(store: JobsStore, id: string): Promise<JobStatus>
 export type JobRecordLookup = { readonly kept: false } | { readonly kept: true; readonly job?: JobStatus };
 
 /**
- * Reads one id's job record as `jobs show` sees it (a schedule Scheduler gave up on included), telling a pipeline
+ * Reads one id's job record as `jobs show` sees it (what waits in a dead-letter queue included), telling a pipeline
  * that keeps no records apart from an id that has none.
  */
 export function jobRecordReader(
@@ -101,7 +102,7 @@ export function jobRecordReader(
     const store = await keptJobsStore(target, backend, env);
     if (!store) return { kept: false };
     const job = await new JobRecords(store.client, store.tableName).read(id);
-    return job ? { kept: true, job: await withUndeliveredSchedule(backend, target, job) } : { kept: true };
+    return job ? { kept: true, job: await withDeadLetteredJob(backend, target, job) } : { kept: true };
   };
 }
 
@@ -160,6 +161,77 @@ function undeliveredJob(job: JobStatus, letter: DeadLetter): JobStatus {
   };
 }
 
+/**
+ * What the records cannot know, read from the dead-letter queues: a delayed job Scheduler gave up on
+ * (`withUndeliveredSchedules`), and a job whose last attempt ended without recording an outcome (its invocation
+ * timed out or crashed), which SQS moved to its queue's dead-letter queue after `maxReceiveCount` receives while
+ * its record still says `processing`.
+ */
+export async function withDeadLetteredJob(
+  backend: Backend,
+  target: Target,
+  job: JobStatus,
+): Promise<JobStatus> {
+  const [checked] = await withDeadLetteredJobs(backend, target, [job]);
+  return checked ?? job;
+}
+
+/** `withDeadLetteredJob` for many jobs: each dead-letter queue is read once, and only when a job may be in it. */
+export async function withDeadLetteredJobs(
+  backend: Backend,
+  target: Target,
+  jobs: readonly JobStatus[],
+): Promise<JobStatus[]> {
+  return withUnrecordedDeadLetters(backend, target, await withUndeliveredSchedules(backend, target, jobs));
+}
+
+/**
+ * A `processing` job is looked for in its queue's dead-letter queue, as the delivery of the enqueue its record
+ * holds (the same generation, not an earlier run of a reused id), and shown dead-lettered when it is there.
+ */
+async function withUnrecordedDeadLetters(
+  backend: Backend,
+  target: Target,
+  jobs: readonly JobStatus[],
+): Promise<JobStatus[]> {
+  const running = new Map<string, Map<string, JobStatus>>();
+  for (const job of jobs) {
+    if (job.state !== 'processing' || job.queue === undefined || !Object.hasOwn(target.queues, job.queue))
+      continue;
+    const byId = running.get(job.queue) ?? new Map<string, JobStatus>();
+    byId.set(job.id, job);
+    running.set(job.queue, byId);
+  }
+  const letterOf = new Map<JobStatus, DeadLetter>();
+  for (const [queue, byId] of running) {
+    const letters = await findDeadLetters(backend, target, queue, (letter) => {
+      const job = letter.event.id === undefined ? undefined : byId.get(letter.event.id);
+      return (
+        job !== undefined &&
+        letter.envelope?.source === JOB_SOURCE &&
+        letter.envelope.generation === job.generation
+      );
+    });
+    for (const letter of letters) {
+      const job = byId.get(letter.event.id as string) as JobStatus;
+      if (!letterOf.has(job)) letterOf.set(job, letter);
+    }
+  }
+  return jobs.map((job) => {
+    const letter = letterOf.get(job);
+    return letter && job.queue ? unrecordedDeadLetter(job, job.queue, letter) : job;
+  });
+}
+
+function unrecordedDeadLetter(job: JobStatus, queue: string, letter: DeadLetter): JobStatus {
+  const { error } = summarize(letter);
+  return {
+    ...job,
+    state: 'dead-lettered',
+    reason: `${error ?? noReasonRecorded(queue)}: it waits in the ${queue} dead-letter queue (hookline failed show ${queue} ${job.id})`,
+  };
+}
+
 /** Parses `--state`; an unknown state is an error listing the valid ones. */
 export function jobState(value: string): JobState {
   if (isJobState(value)) return value;
@@ -186,8 +258,8 @@ export async function jobsList(
     readonly now?: number;
     readonly progress?: Progress;
     /**
-     * Corrects what the records cannot know (a job Scheduler gave up on), before the state filter: see
-     * `withUndeliveredSchedules`.
+     * Corrects what the records cannot know (a job in a dead-letter queue they do not say so of), before the state
+     * filter: see `withDeadLetteredJobs`.
      */
     readonly reconcile?: (jobs: readonly JobStatus[]) => Promise<JobStatus[]>;
   },
@@ -225,9 +297,16 @@ export async function jobsList(
   };
 }
 
-/** A `queued` record may turn out dead-lettered, so it is kept for that state too until it is reconciled. */
+/**
+ * A `queued` or `processing` record may turn out dead-lettered, so it is kept for that state too until it is
+ * reconciled.
+ */
 function mayBeIn(job: JobStatus, state: JobState | undefined): boolean {
-  return !state || job.state === state || (state === 'dead-lettered' && job.state === 'queued');
+  return (
+    !state ||
+    job.state === state ||
+    (state === 'dead-lettered' && (job.state === 'queued' || job.state === 'processing'))
+  );
 }
 
 const shorten = (text: string, max: number) => (text.length > max ? `${text.slice(0, max - 1)}…` : text);

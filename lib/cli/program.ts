@@ -310,10 +310,10 @@ function registerJobs(program: Command, ctx: CommandContext): void {
       .description("one job's state, due time, result or dead-letter reason")
       .argument('<id>', 'job id'),
   ).action(async (id: string, o: CommonOptions) => {
-    const { jobsShow, jobsStore, renderJobShow, withUndeliveredSchedule } = await cores();
+    const { jobsShow, jobsStore, renderJobShow, withDeadLetteredJob } = await cores();
     const { output, target, backend } = await open(ctx.deps, o);
     const job = await jobsShow(await jobsStore(target, backend, ctx.deps.env), id);
-    present(output, await withUndeliveredSchedule(backend, target, job), renderJobShow);
+    present(output, await withDeadLetteredJob(backend, target, job), renderJobShow);
   });
   withTarget(
     jobs
@@ -322,7 +322,7 @@ function registerJobs(program: Command, ctx: CommandContext): void {
       .option('--state <state>', `one of ${JOB_STATES.join(', ')}`, jobStateFlag)
       .option('--limit <n>', 'most jobs to show', positiveInteger, 50),
   ).action(async (o: CommonOptions & { state?: JobState; limit: number }) => {
-    const { jobsList, jobsStore, renderJobList, withUndeliveredSchedules } = await cores();
+    const { jobsList, jobsStore, renderJobList, withDeadLetteredJobs } = await cores();
     const { output, target, backend } = await open(ctx.deps, o);
     const store = await jobsStore(target, backend, ctx.deps.env);
     present(
@@ -331,7 +331,7 @@ function registerJobs(program: Command, ctx: CommandContext): void {
         ...(o.state ? { state: o.state } : {}),
         limit: o.limit,
         progress: output.progress('dedupe table records scanned'),
-        reconcile: (found) => withUndeliveredSchedules(backend, target, found),
+        reconcile: (found) => withDeadLetteredJobs(backend, target, found),
       }),
       renderJobList,
     );

@@ -361,6 +361,8 @@ const CONSUMER_OUTCOMES = new Set(['processed', 'retried', 'dead-lettered', 'dup
 /** A journal entry as an outcome row; undefined for entries that are not about one event's outcome. */
 function journalRow(entry: Record<string, unknown>): OutcomeRow | undefined {
   const event = String(entry.event);
+  // A one-time job schedule sending its job is not the job's enqueue, which its record or the endpoint's line gives.
+  if (event === 'scheduled' && entry.source === JOB_SOURCE && entry.via === undefined) return undefined;
   const kind =
     entry.via === 'jobs endpoint'
       ? 'job'

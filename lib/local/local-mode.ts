@@ -10,6 +10,8 @@ import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEventV2, SQSEvent } from 'aws-lambda';
 import type { Message } from 'esbuild';
 import { METRICS_NAMESPACE } from '../../lambda/shared/contracts';
+import { parseEnvelope, type WebhookEnvelope } from '../../lambda/shared/envelope';
+import { JOB_SOURCE } from '../../lambda/shared/job';
 import { jobScheduleNamePrefix, type ProducerSettings } from '../../lambda/shared/producer-config';
 import { CONSUMER_CONFIG_ENV, INGEST_CONFIG_ENV } from '../../lambda/shared/runtime-config';
 import { compileCacheDirOf, projectCacheRoot } from '../cache-dir';
@@ -40,7 +42,12 @@ import { Journal } from './journal';
 import { bundleCacheDirOf, defaultBuildDir, emulatorThreadOptions, localDataDir } from './local-dirs';
 import { pausedConsumersPath, readPausedConsumers, writePausedConsumers } from './paused-consumers';
 import { type BatchQueue, batchEvents, batchNotice, type LocalEvent, Reporter } from './reporter';
-import { type OneTimeScheduler, startOneTimeScheduler, startScheduler } from './scheduler';
+import {
+  type OneTimeScheduleRecord,
+  type OneTimeScheduler,
+  startOneTimeScheduler,
+  startScheduler,
+} from './scheduler';
 import { localSecretProblems, localSecrets } from './secrets';
 import { bundleSourceFiles, watchSourceFiles } from './source-watch';
 import { LocalStartProblem } from './start-problem';
@@ -814,6 +821,34 @@ function announcePausedConsumers(
   }
 }
 
+/**
+ * The line a one-time job schedule prints when it sends its job: the job's own id, type and queue (from the
+ * envelope it carries), as the job's other lines name it, rather than the schedule's hashed name, which no
+ * command takes. An input that is no envelope is named by its schedule.
+ */
+export function oneTimeScheduleFired(
+  schedule: Pick<OneTimeScheduleRecord, 'name' | 'targetArn' | 'input'>,
+  queueNamesByArn: Readonly<Record<string, string>>,
+): LocalEvent {
+  let envelope: WebhookEnvelope | undefined;
+  try {
+    envelope = parseEnvelope(schedule.input);
+  } catch {
+    envelope = undefined;
+  }
+  const queue = Object.hasOwn(queueNamesByArn, schedule.targetArn)
+    ? queueNamesByArn[schedule.targetArn]
+    : undefined;
+  return {
+    event: 'scheduled',
+    id: envelope?.id ?? schedule.name,
+    source: envelope?.source ?? JOB_SOURCE,
+    ...(envelope?.type !== undefined ? { type: envelope.type } : {}),
+    ...(queue !== undefined ? { queue } : {}),
+    ...(envelope?.generation !== undefined ? { generation: envelope.generation } : {}),
+  };
+}
+
 /** Starts the stand-in for the producer's one-time job schedules (saved in the data directory). */
 function startJobSchedules(
   settings: LocalSettings,
@@ -822,13 +857,14 @@ function startJobSchedules(
   sqs: SQSClient,
 ): Promise<OneTimeScheduler> {
   const { reporter } = settings;
+  const queueNamesByArn = Object.fromEntries(Object.values(topology.queues).map((q) => [q.arn, q.name]));
   return startOneTimeScheduler({
     sqs,
     region: emulators.region,
     queueUrlsByArn: Object.fromEntries(Object.values(topology.queues).map((q) => [q.arn, q.url])),
     ...(settings.dataDir ? { dataDir: settings.dataDir } : {}),
     ...(settings.options.clock ? { now: settings.options.clock } : {}),
-    onFire: (schedule) => reporter.event({ event: 'scheduled', id: schedule.name, source: 'job' }),
+    onFire: (schedule) => reporter.event(oneTimeScheduleFired(schedule, queueNamesByArn)),
     onError: (schedule, error) =>
       reporter.problem(`one-time schedule ${schedule.name}: ${(error as Error).message ?? error}`),
   });

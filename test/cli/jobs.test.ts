@@ -1,6 +1,7 @@
 /**
  * `hookline jobs list` over a mocked DynamoDB: what it lists, what it says it left out, and its progress; and
- * `jobs show` of a delayed job that EventBridge Scheduler put in the job schedules' dead-letter queue.
+ * `jobs show` of a delayed job that EventBridge Scheduler put in the job schedules' dead-letter queue, and of a job
+ * SQS moved to its queue's dead-letter queue after a last attempt that recorded no outcome.
  */
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import {
@@ -22,6 +23,7 @@ import {
   jobsStore,
   renderJobList,
   renderJobShow,
+  withDeadLetteredJobs,
   withUndeliveredSchedule,
 } from '../../lib/cli/jobs';
 import { runCli } from '../../lib/cli/program';
@@ -32,7 +34,11 @@ import { installFakeQueue } from './fake-queue';
 import { cliHarness, deadLetterMessage, recordingOutput, stackTarget, testBackend } from './helpers';
 
 const dynamodb = mockClient(DynamoDBClient);
-afterEach(() => dynamodb.reset());
+const sqs = mockClient(SQSClient);
+afterEach(() => {
+  dynamodb.reset();
+  sqs.reset();
+});
 
 const job = (id: string, enqueuedAt: string) => ({
   pk: { S: `job#${id}` },
@@ -143,8 +149,6 @@ describe('jobs show and list refuse what they cannot read', () => {
 });
 
 describe('jobs show of a delayed job EventBridge Scheduler could not deliver', () => {
-  const sqs = mockClient(SQSClient);
-  afterEach(() => sqs.reset());
   const deadLetterUrl = 'https://sqs.us-east-1.amazonaws.com/123456789012/Hookline-JobSchedulesDlq';
   const withJobSchedules: StackTarget = {
     ...stackTarget(),
@@ -322,6 +326,82 @@ describe('jobs show of a delayed job EventBridge Scheduler could not deliver', (
       sentWithoutSchedule,
     );
     expect(await withUndeliveredSchedule(testBackend(), stackTarget(), queued)).toEqual(queued);
+    expect(sqs.calls()).toHaveLength(0);
+  });
+});
+
+describe('jobs show of a job whose last attempt timed out or crashed', () => {
+  const target = stackTarget();
+  /** Its record: the consumer started attempt 3 of 3, and nothing recorded how it ended. */
+  const running: JobStatus = {
+    id: 'job-9',
+    state: 'processing',
+    type: 'report.build',
+    queue: 'events',
+    attempt: 3,
+    generation: 'gen-2',
+  };
+  /** The job's message as SQS moved it to the queue's dead-letter queue: no `hookline.error.*` attributes. */
+  const movedBySqs = (generation: string) => ({
+    ...deadLetterMessage(9, { id: 'job-9', type: 'report.build', error: false }),
+    MessageId: `sqs-${generation}`,
+    ReceiptHandle: `rh-${generation}`,
+    Body: JSON.stringify({
+      v: 1,
+      id: 'job-9',
+      source: 'job',
+      type: 'report.build',
+      receivedAt: '2026-11-25T02:00:00.000Z',
+      headers: {},
+      contentType: 'application/json',
+      body: '{}',
+      bodyEncoding: 'utf8',
+      generation,
+    }),
+  });
+
+  it('says it is dead-lettered, with why no reason was recorded and where it waits, not processing forever', async () => {
+    const dlq = installFakeQueue(sqs, target.queues.events?.deadLetterUrl as string, [movedBySqs('gen-2')]);
+    const [job] = await withDeadLetteredJobs(testBackend(), target, [running]);
+    expect(job).toMatchObject({ id: 'job-9', state: 'dead-lettered', attempt: 3 });
+    expect(job?.reason).toBe(
+      'no reason recorded: SQS moved it after maxReceiveCount receives (a crash or a timeout): it waits in the events dead-letter queue (hookline failed show events job-9)',
+    );
+    // Read, not consumed.
+    expect(dlq.messages).toHaveLength(1);
+    expect(dlq.hidden.size).toBe(0);
+  });
+
+  it('is listed under --state dead-lettered, not under processing', async () => {
+    installFakeQueue(sqs, target.queues.events?.deadLetterUrl as string, [movedBySqs('gen-2')]);
+    dynamodb.on(ScanCommand).resolves({
+      Items: [
+        {
+          pk: { S: 'job#job-9' },
+          state: { S: 'processing' },
+          type: { S: 'report.build' },
+          queue: { S: 'events' },
+          attempt: { N: '3' },
+          generation: { S: 'gen-2' },
+        },
+      ],
+    });
+    const store = { client: new DynamoDBClient({ region: 'us-east-1' }), tableName: 'dedupe' };
+    const reconcile = (found: readonly JobStatus[]) => withDeadLetteredJobs(testBackend(), target, found);
+    const dead = await jobsList(store, { state: 'dead-lettered', limit: 10, reconcile });
+    expect(dead.jobs.map((j) => [j.id, j.state])).toEqual([['job-9', 'dead-lettered']]);
+    const processing = await jobsList(store, { state: 'processing', limit: 10, reconcile });
+    expect(processing.jobs).toEqual([]);
+  });
+
+  it('keeps it processing when only an earlier generation of the same id is there', async () => {
+    installFakeQueue(sqs, target.queues.events?.deadLetterUrl as string, [movedBySqs('gen-1')]);
+    expect(await withDeadLetteredJobs(testBackend(), target, [running])).toEqual([running]);
+  });
+
+  it('reads no dead-letter queue when no job is processing', async () => {
+    const done: JobStatus = { ...running, state: 'completed' };
+    expect(await withDeadLetteredJobs(testBackend(), target, [done])).toEqual([done]);
     expect(sqs.calls()).toHaveLength(0);
   });
 });

@@ -270,6 +270,23 @@ describe('jobs endpoint routing and request shape', () => {
     expect(sends).toEqual([]);
   });
 
+  it('answers 400 for a delay date-time without a zone or on a day that does not exist, instead of reading another instant', async () => {
+    const { deps: d, sends } = recording();
+    // Without a zone, the server's clock decides (a laptop's zone locally, UTC in Lambda); 30 February would
+    // roll over to 2 March.
+    for (const delay of ['2027-01-15T10:00:00', '2027-02-30T10:00:00Z', '2027-01-15T24:30:00Z']) {
+      const body = JSON.stringify({ type: 'math.double', payload: {}, delay });
+      expect({ delay, status: (await handleJobRequest(event(body), d)).statusCode }).toEqual({
+        delay,
+        status: 400,
+      });
+    }
+    expect(sends).toEqual([]);
+    const offset = JSON.stringify({ type: 'math.double', payload: {}, delay: '2027-01-15T11:00:00+01:00' });
+    expect((await handleJobRequest(event(offset), d)).statusCode).toBe(202);
+    expect(sends.map((s) => s.options.delay)).toEqual([new Date('2027-01-15T10:00:00Z')]);
+  });
+
   it('answers 400, not a server fault, for a request without a body', async () => {
     const { deps: d, sends } = recording();
     const answer = await handleJobRequest(raw({ body: undefined }), d);

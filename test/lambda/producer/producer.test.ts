@@ -698,6 +698,85 @@ describe('producer job keys already claimed', () => {
   });
 });
 
+describe('producer batch refusals', () => {
+  it('names the position and id of the first refused item of a batch, and how many others, and sends nothing', async () => {
+    const { deps, calls } = fakes();
+    const items = [0, 1, 2, 3, 4].map((n) => ({
+      job,
+      payload: { n: n === 2 || n === 4 ? ('two' as unknown as number) : n },
+    }));
+    const error = await new Producer(deps).sendBatch(items).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(JobPayloadError);
+    expect((error as Error).message).toMatch(
+      /^sendBatch item 2: payload of job report\.build is invalid: n: .*\(1 more refused: item 4\); nothing was sent$/,
+    );
+    const misnamed = await new Producer(deps)
+      .sendBatch([
+        { job, payload: { n: 1 } },
+        { job, payload: { n: 2 }, options: { id: 'has space' } },
+      ])
+      .catch((e: unknown) => e);
+    expect(misnamed).toBeInstanceOf(ProducerConfigError);
+    expect((misnamed as Error).message).toMatch(
+      /^sendBatch item 1 \(id "has space"\): job report\.build: id /,
+    );
+    expect(calls).toEqual([]);
+  });
+
+  it('keeps the error of a single send as it is', async () => {
+    const { deps } = fakes();
+    await expect(new Producer(deps).send(job, { n: 'one' as unknown as number })).rejects.toThrow(
+      /^payload of job report\.build is invalid: n: /,
+    );
+  });
+});
+
+describe('producer FIFO batches', () => {
+  /** SQS stores a call's messages when it answers: here the first call of a queue answers after the later ones. */
+  const slowFirstCall = () => {
+    const arrived: string[] = [];
+    let calls = 0;
+    const turn = () => new Promise((resolve) => setImmediate(resolve));
+    const sendBatch: ProducerCollaborators['sendBatch'] = async (_url, entries) => {
+      const slow = calls++ === 0;
+      for (let i = 0; i < (slow ? 20 : 0); i++) await turn();
+      arrived.push(...entries.map((e) => JSON.parse(e.MessageBody).id as string));
+      return [];
+    };
+    return { arrived, sendBatch };
+  };
+  const orders = (count: number) =>
+    Array.from({ length: count }, (_, n) => ({
+      job: fifoJob,
+      payload: { n },
+      options: { group: 'customer-1' },
+    }));
+
+  it('sends a FIFO queue’s batches one after another, so a later batch never overtakes an earlier one of its group', async () => {
+    const { deps } = fakes();
+    const { arrived, sendBatch } = slowFirstCall();
+    const results = await new Producer({ ...deps, sendBatch }).sendBatch(orders(25));
+    expect(arrived).toEqual(results.map((r) => r.id));
+  });
+
+  it('holds back the later jobs of a FIFO group whose job could not be enqueued, reported failed, not sent', async () => {
+    const { deps, sent } = fakes((entry) => JSON.parse(entry.MessageBody).body === '{"n":3}');
+    const error = (await new Producer(deps)
+      .sendBatch([...orders(12), { job: fifoJob, payload: { n: 12 }, options: { group: 'customer-2' } }])
+      .catch((e: unknown) => e)) as JobBatchError;
+    expect(error).toBeInstanceOf(JobBatchError);
+    // The first batch went out but for job 3; of the second, only the other group's job.
+    expect(sent.map((e) => JSON.parse(e.MessageBody).body)).toEqual(
+      [0, 1, 2, 4, 5, 6, 7, 8, 9, 12].map((n) => `{"n":${n}}`),
+    );
+    expect(error.failed.map((f) => [f.index, f.error.replace(/:.*/, '')])).toEqual([
+      [3, 'not enqueued after 3 attempts'],
+      [10, 'not sent'],
+      [11, 'not sent'],
+    ]);
+  });
+});
+
 describe('producer retries', () => {
   it('waits between attempts with a backoff that doubles, and never before the first', async () => {
     const random = vi.spyOn(Math, 'random').mockReturnValue(0.5);

@@ -9,7 +9,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startLocalMode } from '../../../lib/local/local-mode';
+import { oneTimeScheduleFired, startLocalMode } from '../../../lib/local/local-mode';
 import { pausedConsumersPath } from '../../../lib/local/paused-consumers';
 import { Reporter } from '../../../lib/local/reporter';
 import { LocalStartProblem } from '../../../lib/local/start-problem';
@@ -142,5 +142,46 @@ describe('startLocalMode and PORT', () => {
     await expect(start(projectDir, dataDir, { PORT: value }, {})).rejects.toThrow(
       new RegExp(`${PAST_THE_STATE_FILE.source}|port ${value} .*in use`),
     );
+  });
+});
+
+describe('the line of a one-time job schedule that sends its job', () => {
+  const queueNamesByArn = { 'arn:aws:sqs:us-east-1:000000000000:Play-work': 'work' };
+  const schedule = (input: string) => ({
+    name: 'Play-job-0bdee4318a407569ebc4e73906f4e8adbd5137c423ab5b7bc77e443',
+    targetArn: 'arn:aws:sqs:us-east-1:000000000000:Play-work',
+    input,
+  });
+
+  it("names the job by its own id, type and queue, not by the schedule's hashed name", () => {
+    const envelope = JSON.stringify({
+      v: 1,
+      id: 'remind-u42',
+      source: 'job',
+      type: 'email.reminder',
+      receivedAt: '2026-12-01T21:10:36.470Z',
+      headers: {},
+      contentType: 'application/json',
+      body: '{}',
+      bodyEncoding: 'utf8',
+      generation: 'gen-1',
+    });
+    expect(oneTimeScheduleFired(schedule(envelope), queueNamesByArn)).toEqual({
+      event: 'scheduled',
+      id: 'remind-u42',
+      source: 'job',
+      type: 'email.reminder',
+      queue: 'work',
+      generation: 'gen-1',
+    });
+  });
+
+  it('names by its schedule an input that is no envelope', () => {
+    expect(oneTimeScheduleFired(schedule('not json'), queueNamesByArn)).toEqual({
+      event: 'scheduled',
+      id: schedule('').name,
+      source: 'job',
+      queue: 'work',
+    });
   });
 });
