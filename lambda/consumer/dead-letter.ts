@@ -62,8 +62,9 @@ function truncate(text: string, max: number): string {
  * redrive marker first (the redrive run that sent the message back counts it as come back by that marker).
  * `eventId` is the id the consumer's outcome line names the record by: a record that carries no `hookline.id`
  * (a body that is not an envelope, sent by something other than hookline, or an envelope EventBridge Scheduler
- * delivered without attributes) gets it as that attribute, ahead of the others. SQS gives the copy a new message id, so without it `hookline failed show` and `redrive --id` could not
- * find the message by the id the outcome line, `trace` and local mode named it by.
+ * delivered without attributes) gets it as that attribute, ahead of the others. SQS gives the copy a new message
+ * id, so without it `hookline failed show` and `redrive --id` could not find the message by the id the outcome
+ * line, `trace` and local mode named it by.
  */
 export function deadLetterMessage(
   record: SQSRecord,
