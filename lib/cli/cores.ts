@@ -10,9 +10,11 @@ export { setConsumerEnabled } from './consumers';
 export { failedList, failedShow } from './failed';
 export {
   jobRecordReader,
+  jobsCancel,
   jobsList,
   jobsShow,
   jobsStore,
+  renderJobCancel,
   renderJobList,
   renderJobShow,
   withDeadLetteredJob,

@@ -86,6 +86,50 @@ export async function jobsShow(store: JobsStore, id: string): Promise<JobStatus>
   return status;
 }
 
+/** What `jobs cancel` did: the job's state before, and the one-time schedule that still fires, if any. */
+export interface JobCancelResult {
+  readonly id: string;
+  readonly cancelled: true;
+  /** `scheduled` or `queued`: only a job that has not started can be cancelled. */
+  readonly was: JobState;
+  readonly dueAt?: string;
+  /** The job's one-time schedule: it still sends the job at `dueAt`, and the consumer skips it. */
+  readonly scheduleName?: string;
+}
+
+/**
+ * Cancels a job that has not started (scheduled, or waiting in its queue): its record says `cancelled`, so the
+ * consumer skips it when it is delivered. An unknown id, or a job that started or finished, is an error naming its
+ * state. The record is changed only if the job is still scheduled or queued at that moment, as the producer's
+ * `cancel` does, so a job that starts meanwhile is never reported cancelled.
+ */
+export async function jobsCancel(store: JobsStore, id: string): Promise<JobCancelResult> {
+  const before = await jobsShow(store, id);
+  const cancelled = await new JobRecords(store.client, store.tableName).cancel(id);
+  if (!cancelled) {
+    const now = (await new JobRecords(store.client, store.tableName).read(id))?.state ?? before.state;
+    throw new CliError(
+      `job ${id} is ${now}: only a scheduled or queued job can be cancelled (hookline jobs show ${id})`,
+    );
+  }
+  return {
+    id,
+    cancelled: true,
+    was: before.state,
+    ...(before.dueAt !== undefined ? { dueAt: before.dueAt } : {}),
+    ...(cancelled.scheduleName !== undefined ? { scheduleName: cancelled.scheduleName } : {}),
+  };
+}
+
+export function renderJobCancel(output: Output, result: JobCancelResult): void {
+  output.line(`cancelled job ${result.id} (it was ${result.was}): the consumer skips it`);
+  if (result.scheduleName) {
+    output.line(
+      `its one-time schedule ${result.scheduleName} still sends it${result.dueAt ? ` at ${result.dueAt}` : ''}, and Scheduler deletes the schedule after that`,
+    );
+  }
+}
+
 /** What the job records say of one id: none are kept (dedupe is off), or this id's record if there is one. */
 export type JobRecordLookup = { readonly kept: false } | { readonly kept: true; readonly job?: JobStatus };
 

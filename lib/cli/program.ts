@@ -299,7 +299,7 @@ const jobStateFlag = (value: string): JobState => {
   throw new InvalidArgumentError(`expected one of ${JOB_STATES.join(', ')}`);
 };
 
-/** `jobs show <id>` and `jobs list [--state s]`: job records from the dedupe table. */
+/** `jobs show <id>`, `jobs cancel <id>` and `jobs list [--state s]`: job records from the dedupe table. */
 function registerJobs(program: Command, ctx: CommandContext): void {
   const jobs = program
     .command('jobs')
@@ -314,6 +314,18 @@ function registerJobs(program: Command, ctx: CommandContext): void {
     const { output, target, backend } = await open(ctx.deps, o);
     const job = await jobsShow(await jobsStore(target, backend, ctx.deps.env), id);
     present(output, await withDeadLetteredJob(backend, target, job), renderJobShow);
+  });
+  withTarget(
+    jobs
+      .command('cancel')
+      .description(
+        'cancel a job that has not started (scheduled, or waiting in its queue): the consumer skips it',
+      )
+      .argument('<id>', 'job id'),
+  ).action(async (id: string, o: CommonOptions) => {
+    const { jobsCancel, jobsStore, renderJobCancel } = await cores();
+    const { output, target, backend } = await open(ctx.deps, o);
+    present(output, await jobsCancel(await jobsStore(target, backend, ctx.deps.env), id), renderJobCancel);
   });
   withTarget(
     jobs

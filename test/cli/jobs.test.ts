@@ -21,6 +21,7 @@ import {
   jobsList,
   jobsShow,
   jobsStore,
+  renderJobCancel,
   renderJobList,
   renderJobShow,
   withDeadLetteredJobs,
@@ -46,6 +47,25 @@ const job = (id: string, enqueuedAt: string) => ({
   type: { S: 'email.welcome' },
   queue: { S: 'events' },
   enqueuedAt: { S: enqueuedAt },
+});
+
+describe('jobs cancel', () => {
+  it('says the consumer skips the job and, for a delayed one, that its schedule still sends it', () => {
+    const output = recordingOutput();
+    renderJobCancel(output, {
+      id: 'remind-u42',
+      cancelled: true,
+      was: 'scheduled',
+      dueAt: '2026-12-02T09:00:00.000Z',
+      scheduleName: 'Hookline-job-abc',
+    });
+    renderJobCancel(output, { id: 'now-u1', cancelled: true, was: 'queued' });
+    expect(output.lines).toEqual([
+      'cancelled job remind-u42 (it was scheduled): the consumer skips it',
+      'its one-time schedule Hookline-job-abc still sends it at 2026-12-02T09:00:00.000Z, and Scheduler deletes the schedule after that',
+      'cancelled job now-u1 (it was queued): the consumer skips it',
+    ]);
+  });
 });
 
 describe('jobs list', () => {

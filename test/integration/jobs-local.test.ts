@@ -347,7 +347,7 @@ describe('jobs on local mode', () => {
     expect(pipeline.sideEffects().filter((e) => e.id === 'cancel-me')).toHaveLength(0);
   });
 
-  it('shows a job and lists jobs by state through the CLI', async () => {
+  it('shows, lists and cancels jobs through the CLI', async () => {
     await producer.send(doubleJob, { n: 4 }, { id: 'cli-later', delay: TWENTY_MINUTES });
     await producer.send(doubleJob, { n: 8 }, { id: 'cli-done' });
     await waitForState(producer, 'cli-done', 'completed');
@@ -367,6 +367,23 @@ describe('jobs on local mode', () => {
     });
     await expect(cli(dir, 'jobs', 'show', '', '--local')).rejects.toMatchObject({
       stderr: expect.stringContaining('the job id is empty'),
+    });
+
+    const cancelled = JSON.parse((await cli(dir, 'jobs', 'cancel', 'cli-later', '--local', '--json')).stdout);
+    expect(cancelled).toMatchObject({ id: 'cli-later', cancelled: true, was: 'scheduled' });
+    expect((await producer.status('cli-later'))?.state).toBe('cancelled');
+    // Only a job that has not started: a second cancel, or one of a finished job, says what state it is in.
+    await expect(cli(dir, 'jobs', 'cancel', 'cli-later', '--local')).rejects.toMatchObject({
+      stderr: expect.stringContaining(
+        'job cli-later is cancelled: only a scheduled or queued job can be cancelled',
+      ),
+    });
+    await expect(cli(dir, 'jobs', 'cancel', 'cli-done', '--local')).rejects.toMatchObject({
+      stderr: expect.stringContaining('job cli-done is completed'),
+    });
+    expect((await producer.status('cli-done'))?.state).toBe('completed');
+    await expect(cli(dir, 'jobs', 'cancel', 'no-such-job', '--local')).rejects.toMatchObject({
+      stderr: expect.stringContaining('job no-such-job not found'),
     });
   }, 120_000);
 
