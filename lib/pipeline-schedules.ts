@@ -13,21 +13,27 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { SCHEDULE_SOURCE } from '../lambda/shared/job';
 import { DEFAULTS, type ResolvedSchedule } from './config';
-import { SCHEDULE_EXECUTION_HEADER, SCHEDULE_NAME_HEADER, scheduleEnvelope } from './schedule-envelope';
+import {
+  SCHEDULE_EXECUTION_HEADER,
+  SCHEDULE_NAME_HEADER,
+  SCHEDULER_CONTEXT,
+  SCHEDULER_INPUT_LIMIT,
+  scheduleEnvelope,
+  schedulePayloadProblem,
+  scheduleTargetInput,
+} from './schedule-envelope';
 import { scheduleProblems } from './schedule-expression';
 import { retentionViolations } from './validation';
 import { type Violation, ViolationsError, violation } from './violations';
 
-export { SCHEDULE_EXECUTION_HEADER, SCHEDULE_NAME_HEADER, SCHEDULE_SOURCE, scheduleEnvelope };
-
-/** EventBridge Scheduler limits the target input to 8,192 characters. */
-export const SCHEDULER_INPUT_LIMIT = 8192;
-
-/** Scheduler context attributes, substituted at each invocation. */
-export const SCHEDULER_CONTEXT = {
-  scheduledTime: '<aws.scheduler.scheduled-time>',
-  executionId: '<aws.scheduler.execution-id>',
-} as const;
+export {
+  SCHEDULE_EXECUTION_HEADER,
+  SCHEDULE_NAME_HEADER,
+  SCHEDULE_SOURCE,
+  SCHEDULER_CONTEXT,
+  SCHEDULER_INPUT_LIMIT,
+  scheduleEnvelope,
+};
 
 /** Properties of {@link PipelineSchedules}. */
 export interface PipelineSchedulesProps {
@@ -140,45 +146,15 @@ function targetQueueViolations(
   ];
 }
 
-/** Rule: the envelope is JSON and fits Scheduler's input limit. */
+/** Rule: the envelope is JSON and fits Scheduler's input limit (`schedule-envelope.ts`). */
 function envelopeViolations(field: string, s: ResolvedSchedule): Violation[] {
-  let input: string;
-  try {
-    input = scheduleInput(s);
-  } catch {
-    return [
-      violation(
-        `${field}.payload`,
-        'the payload is not JSON-serializable',
-        s.payload,
-        'use plain objects, arrays, strings, numbers and booleans',
-      ),
-    ];
-  }
-  if (input.length <= SCHEDULER_INPUT_LIMIT) return [];
-  return [
-    violation(
-      `${field}.payload`,
-      `the envelope is ${input.length} characters; Scheduler accepts at most ${SCHEDULER_INPUT_LIMIT}`,
-      s.payload,
-      'send a small payload that points at the data (an id or an S3 key)',
-    ),
-  ];
+  const problem = schedulePayloadProblem(s);
+  return problem ? [violation(`${field}.payload`, problem.message, s.payload, problem.fix)] : [];
 }
 
 /** How a schedule is named in a violation: its index and name. */
 function scheduleField(index: number, s: ResolvedSchedule): string {
   return `schedules[${index}] (${s.name})`;
-}
-
-/** The envelope text Scheduler sends, with its context attributes left for Scheduler to substitute. */
-function scheduleInput(s: ResolvedSchedule): string {
-  return JSON.stringify(
-    scheduleEnvelope(s, {
-      scheduledTime: SCHEDULER_CONTEXT.scheduledTime,
-      executionId: SCHEDULER_CONTEXT.executionId,
-    }),
-  );
 }
 
 /** Validates the props; returns every problem (empty when valid). Pure. */
@@ -256,7 +232,7 @@ export class PipelineSchedules extends Construct {
         }),
         description: `hookline schedule ${s.name}: send to the ${s.queue} queue`,
       });
-      const input = scheduleInput(s);
+      const input = scheduleTargetInput(s);
       const schedule = new scheduler.Schedule(scope, 'Schedule', {
         schedule: scheduler.ScheduleExpression.expression(s.expression, TimeZone.of(s.timezone)),
         description: `hookline schedule ${s.name}: ${s.type} to the ${s.queue} queue`,

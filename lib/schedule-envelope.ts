@@ -3,8 +3,10 @@
  * scheduler. Kept apart from `pipeline-schedules.ts` so local mode loads it without the CDK construct modules.
  */
 import { ENVELOPE_VERSION, type WebhookEnvelope } from '../lambda/shared/envelope';
-import { SCHEDULE_SOURCE } from '../lambda/shared/job';
-import type { ResolvedSchedule } from './config';
+import { SCHEDULE_SOURCE, SCHEDULER_INPUT_LIMIT } from '../lambda/shared/job';
+import type { ResolvedSchedule } from './config/resolved';
+
+export { SCHEDULER_INPUT_LIMIT };
 
 /** Header (in the envelope) naming the schedule that produced it. */
 export const SCHEDULE_NAME_HEADER = 'x-hookline-schedule';
@@ -31,5 +33,45 @@ export function scheduleEnvelope(
     contentType: 'application/json',
     body: JSON.stringify(schedule.payload ?? {}),
     bodyEncoding: 'utf8',
+  };
+}
+
+/** Scheduler context attributes, substituted at each invocation. */
+export const SCHEDULER_CONTEXT = {
+  scheduledTime: '<aws.scheduler.scheduled-time>',
+  executionId: '<aws.scheduler.execution-id>',
+} as const;
+
+/** The envelope text Scheduler sends, with its context attributes left for Scheduler to substitute. */
+export function scheduleTargetInput(schedule: Pick<ResolvedSchedule, 'name' | 'type' | 'payload'>): string {
+  return JSON.stringify(scheduleEnvelope(schedule, SCHEDULER_CONTEXT));
+}
+
+/**
+ * Rule: a schedule's payload becomes the envelope's JSON body, and the envelope fits Scheduler's target input.
+ * A payload JSON cannot write (a BigInt, a cycle) or writes as nothing (a function, a symbol) would leave every
+ * delivery without a body, which the consumer dead-letters. Checked by the configuration (so `npm start` refuses
+ * what `cdk synth` would) and by the construct.
+ */
+export function schedulePayloadProblem(
+  schedule: Pick<ResolvedSchedule, 'name' | 'type' | 'payload'>,
+): { readonly message: string; readonly fix: string } | undefined {
+  let body: string | undefined;
+  try {
+    body = JSON.stringify(schedule.payload ?? {});
+  } catch {
+    body = undefined;
+  }
+  if (typeof body !== 'string') {
+    return {
+      message: 'is not JSON-serializable, so a delivery would carry no body',
+      fix: 'use plain objects, arrays, strings, numbers and booleans',
+    };
+  }
+  const length = scheduleTargetInput(schedule).length;
+  if (length <= SCHEDULER_INPUT_LIMIT) return undefined;
+  return {
+    message: `makes an envelope of ${length} characters; EventBridge Scheduler accepts at most ${SCHEDULER_INPUT_LIMIT}`,
+    fix: 'send a small payload that points at the data (an id or an S3 key)',
   };
 }

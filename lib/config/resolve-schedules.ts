@@ -1,5 +1,6 @@
 /** The `schedules` section: jobs EventBridge Scheduler (or local mode) sends to a standard queue. */
 import { EVENT_TYPE_RULE, isEventTypeName } from '../../lambda/shared/job';
+import { schedulePayloadProblem } from '../schedule-envelope';
 import { scheduleProblems } from '../schedule-expression';
 import type { ViolationList } from '../violations';
 import { checkDistinctIds, checkQueueRefs, NAME_PATTERN } from './common';
@@ -62,7 +63,7 @@ function resolveSchedule(
       s.type,
       'name it like an event type, e.g. "report.nightly"',
     );
-  return {
+  const resolved = {
     name: s.name,
     expression: s.expression,
     timezone,
@@ -70,6 +71,9 @@ function resolveSchedule(
     type: s.type,
     payload: s.payload ?? {},
   };
+  const payload = schedulePayloadProblem(resolved);
+  if (payload) problems.add(`${path}.payload`, payload.message, s.payload, payload.fix);
+  return resolved;
 }
 
 /** Every configured schedule, checked. */

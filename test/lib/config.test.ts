@@ -746,6 +746,32 @@ describe('resolveConfig validation', () => {
       /schedules\.0\.queue: schedules send to standard queues only/,
     ],
     [
+      // A payload JSON writes as nothing would leave every delivery without a body, which the consumer dead-letters.
+      'schedule payload JSON cannot write',
+      minimal({
+        schedules: [
+          { name: 'nightly', expression: 'rate(1 day)', queue: 'events', type: 'x', payload: () => 1 },
+        ],
+      }),
+      /schedules\.0\.payload: is not JSON-serializable, so a delivery would carry no body \(got \(\) => 1\)\. Fix: use plain objects/,
+    ],
+    [
+      // `npm start` would send it; EventBridge Scheduler takes no target input over 8,192 characters.
+      'schedule payload over the Scheduler input limit',
+      minimal({
+        schedules: [
+          {
+            name: 'nightly',
+            expression: 'rate(1 day)',
+            queue: 'events',
+            type: 'x',
+            payload: 'y'.repeat(8100),
+          },
+        ],
+      }),
+      /schedules\.0\.payload: makes an envelope of 8\d{3} characters; EventBridge Scheduler accepts at most 8192 .*Fix: send a small payload/,
+    ],
+    [
       'bad schedule name',
       minimal({
         schedules: [{ name: 'Nightly Job', expression: 'rate(1 day)', queue: 'events', type: 'x' }],
