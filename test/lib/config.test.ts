@@ -756,6 +756,15 @@ describe('resolveConfig validation', () => {
       /schedules\.0\.payload: is not JSON-serializable, so a delivery would carry no body \(got \(\) => 1\)\. Fix: use plain objects/,
     ],
     [
+      'schedule payload JSON cannot write, shown as written',
+      minimal({
+        schedules: [
+          { name: 'nightly', expression: 'rate(1 day)', queue: 'events', type: 'x', payload: { count: 1n } },
+        ],
+      }),
+      /schedules\.0\.payload: is not JSON-serializable, so a delivery would carry no body \(got \{ count: 1n \}\)/,
+    ],
+    [
       // `npm start` would send it; EventBridge Scheduler takes no target input over 8,192 characters.
       'schedule payload over the Scheduler input limit',
       minimal({
