@@ -462,6 +462,32 @@ describe('scheduler firing times (fake clock)', () => {
     await stop();
   });
 
+  it('says at start that a cron schedule matching no time from then on will never fire, and only of that one', () => {
+    vi.useFakeTimers({ now: new Date('2030-02-01T00:00:00Z') });
+    const never: string[] = [];
+    const schedule = (name: string, expression: string) => ({
+      name,
+      expression,
+      timezone: 'UTC',
+      queue: 'events',
+      type: 't',
+      payload: {},
+    });
+    const stop = startScheduler({
+      schedules: [
+        schedule('feb-31', 'cron(0 9 31 2 ? *)'),
+        schedule('years-gone', 'cron(0 9 * * ? 2020-2029)'),
+        schedule('leap-day', 'cron(0 9 29 2 ? *)'),
+        schedule('last-year', 'cron(59 23 31 12 ? 2199)'),
+      ],
+      queueUrls: { events: 'http://127.0.0.1:1/000000000000/events' },
+      sqs: { send: async () => ({}) } as unknown as SQSClient,
+      onNoFutureRun: (s) => never.push(s.name),
+    });
+    expect(never).toEqual(['feb-31', 'years-gone']);
+    return stop();
+  });
+
   it("stopping waits for a firing's send under way, so it reaches the queue before the emulators stop", async () => {
     vi.useFakeTimers({ now: new Date('2026-01-01T00:00:59.990Z') });
     const sent: string[] = [];
