@@ -171,8 +171,8 @@ export interface SchedulerOptions {
   /** A one-time `at()` schedule whose time (`dueAt`) had passed at start: it never fires. */
   readonly onPassed?: (schedule: ResolvedSchedule, dueAt: Date) => void;
   /**
-   * A cron schedule that matches no time from start on (its years have passed, or its day never occurs in its
-   * months, such as February 31): it never fires, here or deployed.
+   * A cron schedule that matches no time from start on (its years have passed, or none of those left has its day,
+   * such as February 29 of years that are not leap years): it never fires, here or deployed.
    */
   readonly onNoFutureRun?: (schedule: ResolvedSchedule) => void;
 }
