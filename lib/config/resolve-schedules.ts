@@ -3,7 +3,7 @@ import { EVENT_TYPE_RULE, isEventTypeName } from '../../lambda/shared/job';
 import { schedulePayloadProblem } from '../schedule-envelope';
 import { scheduleProblems } from '../schedule-expression';
 import type { ViolationList } from '../violations';
-import { checkDistinctIds, checkQueueRefs, NAME_PATTERN } from './common';
+import { checkDistinctIds, checkQueueRef, NAME_PATTERN } from './common';
 import { DEFAULTS } from './defaults';
 import type { ResolvedSchedule } from './resolved';
 import type { ParsedConfig } from './schema';
@@ -31,7 +31,7 @@ function checkScheduleQueue(
   s: ScheduleInput,
   config: ParsedConfig,
 ): void {
-  checkQueueRefs(problems, `${path}.queue`, [s.queue], Object.keys(config.queues));
+  checkQueueRef(problems, `${path}.queue`, s.queue, Object.keys(config.queues));
   if (config.queues[s.queue]?.fifo)
     problems.add(
       `${path}.queue`,

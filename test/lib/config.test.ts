@@ -725,7 +725,7 @@ describe('resolveConfig validation', () => {
     [
       'schedule to unknown queue',
       minimal({ schedules: [{ name: 'nightly', expression: 'rate(1 day)', queue: 'nope', type: 'x' }] }),
-      /schedules\.0\.queue\.0: names a queue that is not configured/,
+      /schedules\.0\.queue: names a queue that is not configured \(got "nope"\)\. Fix: use one of: events/,
     ],
     [
       'duplicate schedule names',
