@@ -19,12 +19,12 @@ import {
   SCHEDULER_CONTEXT,
   SCHEDULER_INPUT_LIMIT,
   scheduleEnvelope,
-  scheduleEnvelopeViolations,
-  scheduleInput,
+  schedulePayloadProblem,
+  scheduleTargetInput,
 } from './schedule-envelope';
 import { scheduleProblems } from './schedule-expression';
 import { retentionViolations } from './validation';
-import { prefixViolations, type Violation, ViolationsError, violation } from './violations';
+import { type Violation, ViolationsError, violation } from './violations';
 
 export {
   SCHEDULE_EXECUTION_HEADER,
@@ -146,6 +146,12 @@ function targetQueueViolations(
   ];
 }
 
+/** Rule: the envelope is JSON and fits Scheduler's input limit (`schedule-envelope.ts`). */
+function envelopeViolations(field: string, s: ResolvedSchedule): Violation[] {
+  const problem = schedulePayloadProblem(s);
+  return problem ? [violation(`${field}.payload`, problem.message, s.payload, problem.fix)] : [];
+}
+
 /** How a schedule is named in a violation: its index and name. */
 function scheduleField(index: number, s: ResolvedSchedule): string {
   return `schedules[${index}] (${s.name})`;
@@ -163,7 +169,7 @@ export function validateSchedulesProps(props: PipelineSchedulesProps): Violation
         ...duplicateNameViolations(field, i, props.schedules),
         ...expressionViolations(field, s),
         ...targetQueueViolations(field, s, props.queues),
-        ...prefixViolations(field, scheduleEnvelopeViolations(s)),
+        ...envelopeViolations(field, s),
       ];
     }),
   ];
@@ -226,7 +232,7 @@ export class PipelineSchedules extends Construct {
         }),
         description: `hookline schedule ${s.name}: send to the ${s.queue} queue`,
       });
-      const input = scheduleInput(s);
+      const input = scheduleTargetInput(s);
       const schedule = new scheduler.Schedule(scope, 'Schedule', {
         schedule: scheduler.ScheduleExpression.expression(s.expression, TimeZone.of(s.timezone)),
         description: `hookline schedule ${s.name}: ${s.type} to the ${s.queue} queue`,

@@ -3,18 +3,10 @@
  * scheduler. Kept apart from `pipeline-schedules.ts` so local mode loads it without the CDK construct modules.
  */
 import { ENVELOPE_VERSION, type WebhookEnvelope } from '../lambda/shared/envelope';
-import { SCHEDULE_SOURCE } from '../lambda/shared/job';
-import type { ResolvedSchedule } from './config';
-import { type Violation, violation } from './violations';
+import { SCHEDULE_SOURCE, SCHEDULER_INPUT_LIMIT } from '../lambda/shared/job';
+import type { ResolvedSchedule } from './config/resolved';
 
-/** EventBridge Scheduler limits the target input to 8,192 characters. */
-export const SCHEDULER_INPUT_LIMIT = 8192;
-
-/** Scheduler context attributes, substituted at each invocation. */
-export const SCHEDULER_CONTEXT = {
-  scheduledTime: '<aws.scheduler.scheduled-time>',
-  executionId: '<aws.scheduler.execution-id>',
-} as const;
+export { SCHEDULER_INPUT_LIMIT };
 
 /** Header (in the envelope) naming the schedule that produced it. */
 export const SCHEDULE_NAME_HEADER = 'x-hookline-schedule';
@@ -44,43 +36,42 @@ export function scheduleEnvelope(
   };
 }
 
+/** Scheduler context attributes, substituted at each invocation. */
+export const SCHEDULER_CONTEXT = {
+  scheduledTime: '<aws.scheduler.scheduled-time>',
+  executionId: '<aws.scheduler.execution-id>',
+} as const;
+
 /** The envelope text Scheduler sends, with its context attributes left for Scheduler to substitute. */
-export function scheduleInput(s: Pick<ResolvedSchedule, 'name' | 'type' | 'payload'>): string {
-  return JSON.stringify(
-    scheduleEnvelope(s, {
-      scheduledTime: SCHEDULER_CONTEXT.scheduledTime,
-      executionId: SCHEDULER_CONTEXT.executionId,
-    }),
-  );
+export function scheduleTargetInput(schedule: Pick<ResolvedSchedule, 'name' | 'type' | 'payload'>): string {
+  return JSON.stringify(scheduleEnvelope(schedule, SCHEDULER_CONTEXT));
 }
 
 /**
- * Rule: the envelope is JSON and fits Scheduler's input limit. The configuration checks it (so `npm start` refuses
- * what a deploy cannot take) and so does the construct, for props given to it directly.
+ * Rule: a schedule's payload becomes the envelope's JSON body, and the envelope fits Scheduler's target input.
+ * A payload JSON cannot write (a BigInt, a cycle) or writes as nothing (a function, a symbol) would leave every
+ * delivery without a body, which the consumer dead-letters. Checked by the configuration (so `npm start` refuses
+ * what `cdk synth` would) and by the construct.
  */
-export function scheduleEnvelopeViolations(
-  s: Pick<ResolvedSchedule, 'name' | 'type' | 'payload'>,
-): Violation[] {
-  let input: string;
+export function schedulePayloadProblem(
+  schedule: Pick<ResolvedSchedule, 'name' | 'type' | 'payload'>,
+): { readonly message: string; readonly fix: string } | undefined {
+  let body: string | undefined;
   try {
-    input = scheduleInput(s);
+    body = JSON.stringify(schedule.payload ?? {});
   } catch {
-    return [
-      violation(
-        'payload',
-        'the payload is not JSON-serializable',
-        s.payload,
-        'use plain objects, arrays, strings, numbers and booleans',
-      ),
-    ];
+    body = undefined;
   }
-  if (input.length <= SCHEDULER_INPUT_LIMIT) return [];
-  return [
-    violation(
-      'payload',
-      `the envelope is ${input.length} characters; Scheduler accepts at most ${SCHEDULER_INPUT_LIMIT}`,
-      s.payload,
-      'send a small payload that points at the data (an id or an S3 key)',
-    ),
-  ];
+  if (typeof body !== 'string') {
+    return {
+      message: 'is not JSON-serializable, so a delivery would carry no body',
+      fix: 'use plain objects, arrays, strings, numbers and booleans',
+    };
+  }
+  const length = scheduleTargetInput(schedule).length;
+  if (length <= SCHEDULER_INPUT_LIMIT) return undefined;
+  return {
+    message: `makes an envelope of ${length} characters; EventBridge Scheduler accepts at most ${SCHEDULER_INPUT_LIMIT}`,
+    fix: 'send a small payload that points at the data (an id or an S3 key)',
+  };
 }

@@ -165,7 +165,43 @@ function cronProblems(body: string): { fields?: CronFields; problems: string[] }
   if ((fields.dayOfMonth === '?') === (fields.dayOfWeek === '?')) {
     problems.push('exactly one of day-of-month and day-of-week must be "?"');
   }
+  if (problems.length === 0) {
+    const never = missingDayProblem(fields);
+    if (never) problems.push(never);
+  }
   return { fields, problems };
+}
+
+/** The most days each month has (February 29, in a leap year). */
+const MONTH_DAYS = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+/** The months (1-12) a valid month field names. */
+function monthsOf(field: string): number[] {
+  const rule = CRON_FIELDS[3] as FieldRule;
+  const months = new Set<number>();
+  for (const item of field.split(',')) {
+    const [range = '', step] = item.split('/');
+    const bounds = range === '*' ? ['1', '12'] : range.split('-');
+    const from = fieldValue(bounds[0] ?? '', rule) ?? 1;
+    const to = bounds.length > 1 || step !== undefined ? (fieldValue(bounds[1] ?? '12', rule) ?? 12) : from;
+    for (let m = from; m <= to; m += Number(step ?? 1)) months.add(m);
+  }
+  return [...months];
+}
+
+/**
+ * Rule: the day of the month occurs in at least one of the months named (`cron(0 9 31 2 ? *)`, February 31,
+ * would never fire). Checked on a valid expression whose day-of-month is days (not `?`, `L` or `LW`).
+ */
+function missingDayProblem(fields: CronFields): string | undefined {
+  if (fields.dayOfMonth === '?' || /L/i.test(fields.dayOfMonth)) return undefined;
+  const firstDay = Math.min(
+    ...fields.dayOfMonth.split(',').map((item) => (item.startsWith('*') ? 1 : Number.parseInt(item, 10))),
+  );
+  const months = monthsOf(fields.month);
+  if (months.some((m) => (MONTH_DAYS[m - 1] ?? 31) >= firstDay)) return undefined;
+  const named = months.map((m) => MONTHS[m - 1]).join(', ');
+  return `day-of-month "${fields.dayOfMonth}" is past the end of every month the expression names (${named}), so the schedule would never fire; for a month's last day write L`;
 }
 
 function atProblem(match: RegExpExecArray): string | undefined {

@@ -3,6 +3,7 @@
  * fix it. The configuration, the constructs, the schedules and the dashboard all report with it, render it the
  * same way and throw every problem at once.
  */
+import { inspect } from 'node:util';
 import { Duration, Token } from 'aws-cdk-lib/core';
 import { isForeignDuration } from './foreign-duration';
 
@@ -24,12 +25,19 @@ export function renderValue(value: unknown): string {
     return Token.isUnresolved(value.toMilliseconds({ integral: false })) ? '<token>' : value.toHumanString();
   if (isForeignDuration(value)) return value.toHumanString();
   if (value === undefined) return 'nothing';
+  let text: string | undefined;
   try {
-    const text = JSON.stringify(value);
-    return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+    text = JSON.stringify(value);
   } catch {
-    return String(value);
+    text = undefined;
   }
+  // What JSON cannot write is shown as written (a function) or as Node shows it (`{ count: 1n }`), not as
+  // `[object Object]`.
+  text ??=
+    typeof value === 'function'
+      ? String(value)
+      : inspect(value, { depth: 2, breakLength: Number.POSITIVE_INFINITY });
+  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
 }
 
 /** A {@link Violation} of the rule at `path`, with the value given rendered. */

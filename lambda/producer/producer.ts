@@ -19,7 +19,13 @@ import {
 } from '../shared/claim-check';
 import type { DedupeStore } from '../shared/dedupe-store';
 import { MESSAGE_ATTRIBUTES, type WebhookEnvelope } from '../shared/envelope';
-import { type JobDefinition, type JobInput, jobEnvelope, validateJobPayload } from '../shared/job';
+import {
+  type JobDefinition,
+  type JobInput,
+  jobEnvelope,
+  SCHEDULER_INPUT_LIMIT,
+  validateJobPayload,
+} from '../shared/job';
 import {
   type CancelledJob,
   enqueuedJobFields,
@@ -33,8 +39,6 @@ import { isSafeId, isSqsGroupId, MAX_GROUP_ID_LENGTH, MAX_SAFE_ID_LENGTH } from 
 
 /** SQS's longest per-message delay; longer delays become one-time schedules. */
 export const MAX_SQS_DELAY_SECONDS = 900;
-/** EventBridge Scheduler limits a target's input to 8,192 characters; a larger envelope is claim-checked. */
-export const SCHEDULER_INPUT_LIMIT = 8192;
 const SQS_BATCH_ENTRIES = 10;
 /**
  * Fits a job's envelope before its key is claimed: as long as a claim's generation (a UUID), so the envelope

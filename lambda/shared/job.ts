@@ -15,6 +15,9 @@ export const JOB_SOURCE = 'job';
 /** The envelope `source` of every event a configured schedule sends. */
 export const SCHEDULE_SOURCE = 'schedule';
 
+/** EventBridge Scheduler limits a target's input to 8,192 characters (a schedule's envelope, a delayed job's). */
+export const SCHEDULER_INPUT_LIMIT = 8192;
+
 /** Envelope header marking a job whose state is kept in a job record (the producer had the dedupe table). */
 export const JOB_RECORD_HEADER = 'x-hookline-job-record';
 

@@ -41,13 +41,16 @@ export function checkQueueRefs(
   names: readonly string[],
   queueNames: readonly string[],
 ): void {
-  for (const [i, q] of names.entries()) {
-    if (!queueNames.includes(q))
-      problems.add(
-        `${path}.${i}`,
-        'names a queue that is not configured',
-        q,
-        `use one of: ${queueNames.join(', ')}`,
-      );
-  }
+  for (const [i, q] of names.entries()) checkQueueRef(problems, `${path}.${i}`, q, queueNames);
+}
+
+/** Rule: one queue reference (a schedule's `queue`) names a configured queue. */
+export function checkQueueRef(
+  problems: ViolationList,
+  path: string,
+  name: string,
+  queueNames: readonly string[],
+): void {
+  if (!queueNames.includes(name))
+    problems.add(path, 'names a queue that is not configured', name, `use one of: ${queueNames.join(', ')}`);
 }

@@ -1,9 +1,9 @@
 /** The `schedules` section: jobs EventBridge Scheduler (or local mode) sends to a standard queue. */
 import { EVENT_TYPE_RULE, isEventTypeName } from '../../lambda/shared/job';
-import { scheduleEnvelopeViolations } from '../schedule-envelope';
+import { schedulePayloadProblem } from '../schedule-envelope';
 import { scheduleProblems } from '../schedule-expression';
 import type { ViolationList } from '../violations';
-import { checkDistinctIds, checkQueueRefs, NAME_PATTERN } from './common';
+import { checkDistinctIds, checkQueueRef, NAME_PATTERN } from './common';
 import { DEFAULTS } from './defaults';
 import type { ResolvedSchedule } from './resolved';
 import type { ParsedConfig } from './schema';
@@ -31,7 +31,7 @@ function checkScheduleQueue(
   s: ScheduleInput,
   config: ParsedConfig,
 ): void {
-  checkQueueRefs(problems, `${path}.queue`, [s.queue], Object.keys(config.queues));
+  checkQueueRef(problems, `${path}.queue`, s.queue, Object.keys(config.queues));
   if (config.queues[s.queue]?.fifo)
     problems.add(
       `${path}.queue`,
@@ -63,16 +63,17 @@ function resolveSchedule(
       s.type,
       'name it like an event type, e.g. "report.nightly"',
     );
-  const payload = s.payload ?? {};
-  problems.addAll(path, scheduleEnvelopeViolations({ name: s.name, type: s.type, payload }));
-  return {
+  const resolved = {
     name: s.name,
     expression: s.expression,
     timezone,
     queue: s.queue,
     type: s.type,
-    payload,
+    payload: s.payload ?? {},
   };
+  const payload = schedulePayloadProblem(resolved);
+  if (payload) problems.add(`${path}.payload`, payload.message, s.payload, payload.fix);
+  return resolved;
 }
 
 /** Every configured schedule, checked. */

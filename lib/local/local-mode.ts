@@ -894,7 +894,14 @@ function startSchedules(
     onError: (schedule, error) =>
       reporter.problem(`schedule ${schedule.name}: ${(error as Error).message ?? error}`),
     onPassed: (schedule, dueAt) => reporter.problem(passedScheduleNotice(config, schedule, dueAt)),
+    onNoFutureRun: (schedule) => reporter.problem(noFutureRunNotice(config, schedule)),
   });
+}
+
+/** What start says of a cron schedule that matches no time from now on: it never fires, deployed either. */
+function noFutureRunNotice(config: ResolvedConfig, schedule: ResolvedSchedule): string {
+  const index = config.schedules.indexOf(schedule);
+  return `schedule ${schedule.name}: ${schedule.expression} matches no time from now on (its years have passed, or none of those left has its day, such as February 29 of years that are not leap years), so it will never fire, here or deployed; fix schedules.${index}.expression, or remove the schedule`;
 }
 
 /**

@@ -170,6 +170,11 @@ export interface SchedulerOptions {
   readonly onError?: (schedule: ResolvedSchedule, error: unknown) => void;
   /** A one-time `at()` schedule whose time (`dueAt`) had passed at start: it never fires. */
   readonly onPassed?: (schedule: ResolvedSchedule, dueAt: Date) => void;
+  /**
+   * A cron schedule that matches no time from start on (its years have passed, or none of those left has its day,
+   * such as February 29 of years that are not leap years): it never fires, here or deployed.
+   */
+  readonly onNoFutureRun?: (schedule: ResolvedSchedule) => void;
 }
 
 /**
@@ -207,6 +212,7 @@ export function startScheduler(options: SchedulerOptions): () => Promise<void> {
         const slot = job.previousRuns(1, new Date(Date.now() + 1))[0] ?? new Date();
         if (schedulerRunsAt(job, slot, schedule.timezone)) fire(slot);
       });
+      if (job.nextRun() === null) options.onNoFutureRun?.(schedule);
       stops.push(() => job.stop());
     }
   }

@@ -287,11 +287,13 @@ describe('validateSchedulesProps', () => {
     ]);
   });
 
-  it('refuses a payload that cannot be sent as JSON, naming it', () => {
-    const problems = problemsFor({ payload: { count: 1n } as never });
-    expect(problems.map((p) => [p.path, p.message])).toEqual([
-      ['schedules[0] (heartbeat).payload', 'the payload is not JSON-serializable'],
-    ]);
+  it('refuses a payload that cannot be sent as JSON, or that JSON writes as nothing, naming it', () => {
+    for (const payload of [{ count: 1n }, () => 1, Symbol('x')]) {
+      const problems = problemsFor({ payload: payload as never });
+      expect(problems.map((p) => [p.path, p.message])).toEqual([
+        ['schedules[0] (heartbeat).payload', 'is not JSON-serializable, so a delivery would carry no body'],
+      ]);
+    }
   });
 
   it('accepts an envelope of exactly the Scheduler input limit, and refuses one character more', () => {

@@ -26,6 +26,34 @@ const nextRuns = (expression: string, from: Date, count: number, timezone = 'UTC
   return runs;
 };
 
+describe('parseScheduleExpression: a day of the month past the end of every month it names', () => {
+  it.each([
+    'cron(0 9 31 2 ? *)',
+    'cron(0 9 30,31 FEB ? *)',
+    'cron(0 9 31 4,6,9,11 ? *)',
+    'cron(0 9 30W 2 ? *)',
+    'cron(0 9 30-31 2 ? *)',
+  ])('refuses %s, which would never fire', (expression) => {
+    const parsed = parseScheduleExpression(expression);
+    expect(parsed.ok).toBe(false);
+    expect(parsed.ok ? '' : parsed.problems[0]?.message).toMatch(
+      /^day-of-month ".+" is past the end of every month the expression names \(.+\), so the schedule would never fire; for a month's last day write L$/,
+    );
+  });
+
+  it.each([
+    'cron(0 9 29 2 ? *)',
+    'cron(0 9 31 4-8 ? *)',
+    'cron(0 9 31 2/2 ? *)',
+    'cron(0 9 31 JAN/3 ? *)',
+    'cron(0 9 L 2 ? *)',
+    'cron(0 9 31 * ? *)',
+  ])('accepts %s, which fires in some month', (expression) => {
+    expect(parseScheduleExpression(expression).ok).toBe(true);
+    expect(nextRuns(expression, new Date('2026-01-01T00:00:00Z'), 1)).toHaveLength(1);
+  });
+});
+
 describe('toLocalSchedule', () => {
   it.each([
     ['rate(1 minute)', 60_000],
@@ -460,6 +488,32 @@ describe('scheduler firing times (fake clock)', () => {
     await vi.advanceTimersByTimeAsync(DAY);
     expect(ids).toEqual(['future:2030-02-01T08:00:00Z']);
     await stop();
+  });
+
+  it('says at start that a cron schedule matching no time from then on will never fire, and only of that one', () => {
+    vi.useFakeTimers({ now: new Date('2030-02-01T00:00:00Z') });
+    const never: string[] = [];
+    const schedule = (name: string, expression: string) => ({
+      name,
+      expression,
+      timezone: 'UTC',
+      queue: 'events',
+      type: 't',
+      payload: {},
+    });
+    const stop = startScheduler({
+      schedules: [
+        schedule('leap-day-of-past-years', 'cron(0 9 29 2 ? 2020-2030)'),
+        schedule('years-gone', 'cron(0 9 * * ? 2020-2029)'),
+        schedule('leap-day', 'cron(0 9 29 2 ? *)'),
+        schedule('last-year', 'cron(59 23 31 12 ? 2199)'),
+      ],
+      queueUrls: { events: 'http://127.0.0.1:1/000000000000/events' },
+      sqs: { send: async () => ({}) } as unknown as SQSClient,
+      onNoFutureRun: (s) => never.push(s.name),
+    });
+    expect(never).toEqual(['leap-day-of-past-years', 'years-gone']);
+    return stop();
   });
 
   it("stopping waits for a firing's send under way, so it reaches the queue before the emulators stop", async () => {
