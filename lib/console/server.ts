@@ -231,12 +231,31 @@ async function route(req: IncomingMessage, res: ServerResponse, url: URL, option
   json(res, 404, { error: 'not found' });
 }
 
+/**
+ * Why the console cannot listen, as the operator's error when it is theirs: a port taken by another process (a
+ * second console, say) or one that needs privileges is fixed by choosing another, not reported as a bug.
+ */
+function listenError(error: Error, port: number): Error {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === 'EADDRINUSE') {
+    return new CliError(
+      `port ${port} on 127.0.0.1 is in use by another process: choose another with --port N, or leave --port out for a free one`,
+    );
+  }
+  if (code === 'EACCES') {
+    return new CliError(
+      `port ${port} on 127.0.0.1 needs privileges this process does not have: choose one above 1023 with --port N, or leave --port out for a free one`,
+    );
+  }
+  return error;
+}
+
 /** Starts the console on 127.0.0.1 and follows the event feed until closed. */
 export async function startConsoleServer(options: ConsoleServerOptions): Promise<ConsoleServer> {
   let port = 0;
   const server: Server = createServer(handlerFor(options, () => port));
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    server.once('error', (error) => reject(listenError(error, options.port ?? 0)));
     server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
   });
   port = (server.address() as AddressInfo).port;

@@ -7,6 +7,7 @@ import { UpdateEventSourceMappingCommand } from '@aws-sdk/client-lambda';
 import { GetQueueAttributesCommand, PurgeQueueCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import exampleConfig from '../../hookline.config';
+import { CliError } from '../../lib/cli/errors';
 import { resolveConfig } from '../../lib/config';
 import { unavailableFeed } from '../../lib/console/feed';
 import { ConsoleOperations, type ReplaySelection } from '../../lib/console/operations';
@@ -345,6 +346,19 @@ describe('console API', () => {
       bound: true,
       other: false,
     });
+  });
+
+  it('refuses a port another process holds with the fix, as the operator error it is, not as a bug', async () => {
+    const start = (port: number) =>
+      startConsoleServer({ operations, assets: { js: Buffer.from(''), css: Buffer.from('') }, token, port });
+    const error = await start(server.port).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(CliError);
+    expect((error as Error).message).toBe(
+      `port ${server.port} on 127.0.0.1 is in use by another process: choose another with --port N, or leave --port out for a free one`,
+    );
   });
 
   it('listens on the port asked for, prints the URL with the token, and reads the feed again and again', async () => {
