@@ -188,7 +188,7 @@ function handlerFor(options: ConsoleServerOptions, port: () => number) {
     if (verdict.setCookie) {
       // Keep the token in the cookie and take it out of the address bar (and out of the history).
       req.resume();
-      answer(res, 303, 'text/plain', '', { 'set-cookie': tokenCookie(token), location: '/' });
+      answer(res, 303, 'text/plain', '', { 'set-cookie': tokenCookie(token, port()), location: '/' });
       return;
     }
     await route(req, res, url, options);

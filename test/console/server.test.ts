@@ -154,7 +154,7 @@ describe('console API', () => {
           body: await a.json(),
         }),
       );
-    const cookie = `hookline_console=${token}`;
+    const cookie = `hookline_console_${server.port}=${token}`;
     expect(await send('POST', { cookie })).toEqual({
       status: 403,
       body: { error: 'a change needs the console token in the x-hookline-token header' },
@@ -218,7 +218,7 @@ describe('console API', () => {
     expect(answer.status).toBe(303);
     expect(answer.headers.get('location')).toBe('/');
     expect(answer.headers.get('set-cookie')).toBe(
-      `hookline_console=${token}; HttpOnly; SameSite=Strict; Path=/`,
+      `hookline_console_${server.port}=${token}; HttpOnly; SameSite=Strict; Path=/`,
     );
   });
 
