@@ -100,12 +100,15 @@ function jobOf(ops: ConsoleOperations, id: string) {
   return job;
 }
 
-/** The page: the token rides in a meta tag, readable by this origin's script only. */
+/**
+ * The page: the token rides in a meta tag, readable by this origin's script only. Its icon is inline and empty, so
+ * the browser asks for no `/favicon.ico`, which would be a 404 in the console of every load.
+ */
 function indexHtml(token: string, title: string): string {
   const escapeHtml = (s: string) => s.replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`);
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>hookline console: ${escapeHtml(title)}</title>
 <meta name="viewport" content="width=device-width, initial-scale=1"><meta name="hookline-token" content="${escapeHtml(token)}">
-<link rel="stylesheet" href="/app.css"></head><body><div id="app"></div><script type="module" src="/app.js"></script></body></html>`;
+<link rel="icon" href="data:,"><link rel="stylesheet" href="/app.css"></head><body><div id="app"></div><script type="module" src="/app.js"></script></body></html>`;
 }
 
 function answer(res: ServerResponse, status: number, type: string, body: string | Buffer, extra = {}): void {

@@ -94,7 +94,10 @@ describe('console API', () => {
       fetch(`http://127.0.0.1:${server.port}${path}`, { headers: { 'x-hookline-token': token } });
     const page = await get('/');
     expect(page.headers.get('content-type')).toBe('text/html; charset=utf-8');
-    expect(await page.text()).toContain(`<meta name="hookline-token" content="${token}">`);
+    const text = await page.text();
+    expect(text).toContain(`<meta name="hookline-token" content="${token}">`);
+    // An inline icon: a browser then asks for no /favicon.ico, which this server would answer 404.
+    expect(text).toContain('<link rel="icon" href="data:,">');
     const script = await get('/app.js');
     expect([script.status, script.headers.get('content-type'), await script.text()]).toEqual([
       200,
