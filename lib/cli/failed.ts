@@ -1,6 +1,7 @@
 /**
  * `hookline failed list|show`: what is in a dead-letter queue and why, without consuming anything.
  */
+import { isUtf8 } from 'node:buffer';
 import { envelopeBodyBytes } from '../../lambda/shared/envelope';
 import { type Backend, contextOf } from './backend';
 import { heldByOthers } from './dead-letter-notes';
@@ -171,6 +172,11 @@ export interface FailedShowResult extends DeadLetterSummary {
   readonly contentType: string | null;
   /** The body as text (base64 bodies decoded when they are UTF-8), or null when claim-checked in S3. */
   readonly body: string | null;
+  /**
+   * How `body` is written: `base64` when its bytes are not UTF-8 text (decoded, they would print as replacement
+   * characters and could not be recovered), null when there is no inline body.
+   */
+  readonly bodyEncoding: 'utf8' | 'base64' | null;
   readonly payloadRef: { bucket: string; key: string; sizeBytes: number } | null;
   readonly messageAttributes: Readonly<Record<string, string>>;
 }
@@ -221,8 +227,11 @@ export async function failedShow(
   const letter = found;
   const envelope = letter.envelope;
   let body: string | null = letter.body;
+  let bodyEncoding: 'utf8' | 'base64' | null = body === null ? null : 'utf8';
   if (envelope) {
-    body = envelope.body === undefined ? null : envelopeBodyBytes(envelope).toString('utf8');
+    const bytes = envelope.body === undefined ? null : envelopeBodyBytes(envelope);
+    bodyEncoding = bytes === null ? null : isUtf8(bytes) ? 'utf8' : 'base64';
+    body = bytes === null ? null : bytes.toString(bodyEncoding === 'base64' ? 'base64' : 'utf8');
   }
   return {
     queue: queue.name,
@@ -231,6 +240,7 @@ export async function failedShow(
     headers: envelope?.headers ?? {},
     contentType: envelope?.contentType ?? null,
     body,
+    bodyEncoding,
     payloadRef: envelope?.payloadRef ?? null,
     messageAttributes: Object.fromEntries(
       Object.entries(letter.messageAttributes).map(([k, v]) => [

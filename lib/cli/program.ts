@@ -572,7 +572,7 @@ async function consumerCommand(
  */
 async function consoleCommand(ctx: CommandContext, o: CommonOptions & { port?: number; open?: boolean }) {
   const config = await ctx.deps.loadConfig(o.config);
-  const { startConsole, reportStoppedJobs } = await import('../console/command');
+  const { startConsole, reportConsoleStarted, reportStoppedJobs } = await import('../console/command');
   const { trace, replay, localJournalPath, jobRecordReader } = await cores();
   const { output, target, backend } = await open(ctx.deps, o);
   const extensions: ConsoleExtensions = {
@@ -614,13 +614,7 @@ async function consoleCommand(ctx: CommandContext, o: CommonOptions & { port?: n
       extensions,
     },
   );
-  // A script starting the console reads its URL from the first line: one JSON object on that line with --json.
-  ctx.deps.writeOut(
-    output.json
-      ? `${JSON.stringify({ target: target.description, url: server.url })}\n`
-      : `hookline console for ${target.description}: ${server.url}\n`,
-  );
-  output.note("the URL carries this run's token; Ctrl-C to stop");
+  reportConsoleStarted(output, ctx.deps.writeOut, target, server);
   // Ctrl-C ends the console, and with it every job it started: each stops at its next safe point (a redrive
   // between batches, handing back what it holds) as the CLI's own commands do; a second Ctrl-C quits at once.
   const { result: stopped, interruptedBy } = await runInterruptible(

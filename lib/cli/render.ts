@@ -144,7 +144,8 @@ export function renderFailedShow(output: Output, result: FailedShowResult): void
     );
   }
   if (result.body !== null) {
-    output.line(c.bold('body'));
+    // Bytes that are not UTF-8 text are shown as base64, said so, rather than decoded into replacement characters.
+    output.line(c.bold(result.bodyEncoding === 'base64' ? 'body (base64: not UTF-8 text)' : 'body'));
     let pretty = result.body;
     try {
       pretty = JSON.stringify(JSON.parse(result.body), null, 2);

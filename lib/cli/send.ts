@@ -265,10 +265,15 @@ async function requestContent(
   };
 }
 
-/** The fix to suggest for a rejected webhook. */
-export function sendFailureHint(result: SendResult): string {
+/**
+ * The fix to suggest for a rejected webhook. The console has no `--secret`: it signs with the secret of its own
+ * environment, so its fix is to start it with the source's variable set (`from: 'console'`).
+ */
+export function sendFailureHint(result: SendResult, from: 'cli' | 'console' = 'cli'): string {
   if (result.status === 401) {
-    return `the signature was rejected: pass the source's secret with --secret or ${secretEnvName(result.source)}`;
+    return from === 'console'
+      ? `the signature was rejected: the ${result.secretFrom} secret is not the one the pipeline has; start hookline console with ${secretEnvName(result.source)} set to that secret`
+      : `the signature was rejected: pass the source's secret with --secret or ${secretEnvName(result.source)}`;
   }
   if (result.status === 400) return 'the body was rejected as malformed: check the --file content and --type';
   if (result.status === 404) return 'no such source at that URL: check the source name and --url';

@@ -82,6 +82,25 @@ export function openBrowser(url: string, platform = process.platform): void {
 }
 
 /**
+ * Where the console listens, the first line on stdout: a person reads the URL, a script started with `--json` reads
+ * one JSON object (`target`, `url` with the token, `port`) on that line, as soon as it is written, while the
+ * console keeps running; a sentence there would be the only stdout of a `--json` run that is not JSON.
+ */
+export function reportConsoleStarted(
+  output: Output,
+  write: (text: string) => void,
+  target: Target,
+  server: Pick<ConsoleServer, 'url' | 'port'>,
+): void {
+  write(
+    output.json
+      ? `${JSON.stringify({ target: target.description, url: server.url, port: server.port })}\n`
+      : `hookline console for ${target.description}: ${server.url}\n`,
+  );
+  output.note("the URL carries this run's token; Ctrl-C to stop");
+}
+
+/**
  * What the jobs cut short by stopping the console did, in the words of their own commands: the label and
  * how it ended, then the command's summary (a redrive's moved and left, a replay's sent and not sent).
  */

@@ -16,7 +16,7 @@ import type { Output } from '../cli/output';
 import { purge } from '../cli/purge';
 import { redrive, redriveSourceOf, typeSelector } from '../cli/redrive';
 import { replaySources } from '../cli/replay';
-import { sendWebhook } from '../cli/send';
+import { sendFailureHint, sendWebhook } from '../cli/send';
 import { status } from '../cli/status';
 import { noReasonRecorded, otherDeadLetterQueues, queueOf, type Target } from '../cli/target';
 import type { ResolvedConfig } from '../config';
@@ -423,11 +423,21 @@ export class ConsoleOperations {
     });
   }
 
-  /** Sends a signed sample webhook to a source (the secret is resolved as `hookline send` does, never shown). */
-  send(source: string, type?: string) {
+  /**
+   * Sends a signed sample webhook to a source (the secret is resolved as `hookline send` does, never shown); a
+   * rejected one comes with the fix, as the CLI prints it (`hint`, null when it was taken).
+   */
+  async send(source: string, type?: string) {
     const { config, env } = this.context;
     const { backend, target } = this.connection;
-    return sendWebhook(backend, target, config, { source, ...(type ? { type } : {}) }, env ?? process.env);
+    const result = await sendWebhook(
+      backend,
+      target,
+      config,
+      { source, ...(type ? { type } : {}) },
+      env ?? process.env,
+    );
+    return { ...result, hint: result.ok ? null : sendFailureHint(result, 'console') };
   }
 
   /** Starts a replay through the plugged-in function, as a job, once its source and window are checked. */

@@ -1,14 +1,19 @@
 /**
  * Who may talk to the console. It listens on loopback only, and as notebook servers do it requires a random
- * per-run token: given once in the URL (`/?token=...`), then kept in an HttpOnly, SameSite=Strict cookie.
- * Requests that change anything must also carry the token in the `x-hookline-token` header (which a
+ * per-run token: given once in the URL (`/?token=...`), then kept in an HttpOnly, SameSite=Strict cookie named
+ * after the port. Requests that change anything must also carry the token in the `x-hookline-token` header (which a
  * cross-origin page cannot send without a preflight this server never allows). A `Host` that is not a loopback
  * name refuses DNS rebinding; an `Origin` or `Sec-Fetch-Site` from another site refuses cross-origin requests.
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { foreignCallerReason } from '../loopback-gate';
 
-export const TOKEN_COOKIE = 'hookline_console';
+/**
+ * The cookie that keeps the token of the console on `port`. Browsers share cookies between every port of a host,
+ * so one name for all would let a second console (another target, or a restart) overwrite the first one's token,
+ * and a reload of the first would be refused.
+ */
+export const tokenCookieName = (port: number) => `hookline_console_${port}`;
 export const TOKEN_HEADER = 'x-hookline-token';
 
 /** A fresh token: 32 random bytes, URL-safe. */
@@ -53,7 +58,7 @@ export function cookieValue(header: string | undefined, name: string): string | 
 export function checkRequest(request: GateRequest, options: { port: number; token: string }): GateVerdict {
   const foreign = foreignCallerReason(request, options.port, 'this console');
   if (foreign) return { allow: false, status: 403, reason: foreign };
-  const fromCookie = sameToken(cookieValue(request.cookie, TOKEN_COOKIE), options.token);
+  const fromCookie = sameToken(cookieValue(request.cookie, tokenCookieName(options.port)), options.token);
   const fromHeader = sameToken(request.headerToken, options.token);
   if (!SAFE_METHODS.has(request.method)) {
     return fromHeader
@@ -74,8 +79,8 @@ export function checkRequest(request: GateRequest, options: { port: number; toke
 }
 
 /** The cookie that keeps the token for the rest of the session (no Max-Age: gone when the browser closes). */
-export function tokenCookie(token: string): string {
-  return `${TOKEN_COOKIE}=${token}; HttpOnly; SameSite=Strict; Path=/`;
+export function tokenCookie(token: string, port: number): string {
+  return `${tokenCookieName(port)}=${token}; HttpOnly; SameSite=Strict; Path=/`;
 }
 
 /** Headers of every answer: no caching, no framing, no referrer (the first URL carries the token), no sniffing. */

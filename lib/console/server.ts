@@ -100,12 +100,15 @@ function jobOf(ops: ConsoleOperations, id: string) {
   return job;
 }
 
-/** The page: the token rides in a meta tag, readable by this origin's script only. */
+/**
+ * The page: the token rides in a meta tag, readable by this origin's script only. Its icon is inline and empty, so
+ * the browser asks for no `/favicon.ico`, which would be a 404 in the console of every load.
+ */
 function indexHtml(token: string, title: string): string {
   const escapeHtml = (s: string) => s.replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`);
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>hookline console: ${escapeHtml(title)}</title>
 <meta name="viewport" content="width=device-width, initial-scale=1"><meta name="hookline-token" content="${escapeHtml(token)}">
-<link rel="stylesheet" href="/app.css"></head><body><div id="app"></div><script type="module" src="/app.js"></script></body></html>`;
+<link rel="icon" href="data:,"><link rel="stylesheet" href="/app.css"></head><body><div id="app"></div><script type="module" src="/app.js"></script></body></html>`;
 }
 
 function answer(res: ServerResponse, status: number, type: string, body: string | Buffer, extra = {}): void {
@@ -188,7 +191,7 @@ function handlerFor(options: ConsoleServerOptions, port: () => number) {
     if (verdict.setCookie) {
       // Keep the token in the cookie and take it out of the address bar (and out of the history).
       req.resume();
-      answer(res, 303, 'text/plain', '', { 'set-cookie': tokenCookie(token), location: '/' });
+      answer(res, 303, 'text/plain', '', { 'set-cookie': tokenCookie(token, port()), location: '/' });
       return;
     }
     await route(req, res, url, options);
@@ -231,12 +234,31 @@ async function route(req: IncomingMessage, res: ServerResponse, url: URL, option
   json(res, 404, { error: 'not found' });
 }
 
+/**
+ * Why the console cannot listen, as the operator's error when it is theirs: a port taken by another process (a
+ * second console, say) or one that needs privileges is fixed by choosing another, not reported as a bug.
+ */
+function listenError(error: Error, port: number): Error {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === 'EADDRINUSE') {
+    return new CliError(
+      `port ${port} on 127.0.0.1 is in use by another process: choose another with --port N, or leave --port out for a free one`,
+    );
+  }
+  if (code === 'EACCES') {
+    return new CliError(
+      `port ${port} on 127.0.0.1 needs privileges this process does not have: choose one above 1023 with --port N, or leave --port out for a free one`,
+    );
+  }
+  return error;
+}
+
 /** Starts the console on 127.0.0.1 and follows the event feed until closed. */
 export async function startConsoleServer(options: ConsoleServerOptions): Promise<ConsoleServer> {
   let port = 0;
   const server: Server = createServer(handlerFor(options, () => port));
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    server.once('error', (error) => reject(listenError(error, options.port ?? 0)));
     server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
   });
   port = (server.address() as AddressInfo).port;

@@ -622,6 +622,38 @@ describe('failed list / show', () => {
     ]);
   });
 
+  it('show gives a body that is not UTF-8 text as base64 and says so, so no byte is lost to replacement characters', async () => {
+    const bytes = Buffer.from([0x00, 0x01, 0xff, 0xfe, 0x3c, 0x73]);
+    const envelope = JSON.parse(deadLetterMessage(1).Body ?? '{}');
+    const binary = {
+      ...deadLetterMessage(1),
+      Body: JSON.stringify({
+        ...envelope,
+        contentType: 'application/octet-stream',
+        body: bytes.toString('base64'),
+        bodyEncoding: 'base64',
+      }),
+    };
+    // A base64 envelope whose bytes are UTF-8 text is still shown as text.
+    const text = {
+      ...deadLetterMessage(2),
+      Body: JSON.stringify({
+        ...envelope,
+        id: 'evt-2',
+        body: Buffer.from('{"n":2}').toString('base64'),
+        bodyEncoding: 'base64',
+      }),
+    };
+    installFakeQueue(sqs, EVENTS.deadLetterUrl, [binary, text]);
+    const shown = await failedShow(testBackend(), stackTarget(), { queue: 'events', id: 'evt-1' });
+    expect(shown).toMatchObject({ body: bytes.toString('base64'), bodyEncoding: 'base64' });
+    const output = recordingOutput();
+    renderFailedShow(output, shown);
+    expect(output.lines.slice(-2)).toEqual(['body (base64: not UTF-8 text)', bytes.toString('base64')]);
+    const shownText = await failedShow(testBackend(), stackTarget(), { queue: 'events', id: 'evt-2' });
+    expect(shownText).toMatchObject({ body: '{"n":2}', bodyEncoding: 'utf8' });
+  });
+
   it('show by SQS message id stops reading the DLQ once that message is found', async () => {
     const dlq = installFakeQueue(
       sqs,

@@ -372,6 +372,7 @@ describe('hookline program', () => {
     const started = JSON.parse(out[0] ?? '');
     expect(started).toEqual({
       target: expect.any(String),
+      port: expect.any(Number),
       url: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+\/\?token=\w+/),
     });
   });

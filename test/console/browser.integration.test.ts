@@ -138,7 +138,7 @@ describe('hookline console in a browser', () => {
     const evil = { host, origin: 'http://evil.example', 'x-hookline-token': token() };
     expect(await rawRequest('/api/queues/events/pause', evil, 'POST')).toBe(403);
     // A change with only the cookie (what a forged cross-site form would carry) is refused too.
-    const cookieOnly = { host, cookie: `hookline_console=${token()}` };
+    const cookieOnly = { host, cookie: `hookline_console_${consoleUrl.port}=${token()}` };
     expect(await rawRequest('/api/queues/events/pause', cookieOnly, 'POST')).toBe(403);
     expect(await rawRequest('/api/queues/events/pause', { host }, 'POST')).toBe(403);
     expect(local.status().consumers.events?.state).toBe('Enabled');

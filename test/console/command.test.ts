@@ -4,9 +4,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { RedriveResult } from '../../lib/cli/redrive';
-import { reportStoppedJobs } from '../../lib/console/command';
+import { reportConsoleStarted, reportStoppedJobs } from '../../lib/console/command';
 import type { Job } from '../../lib/console/jobs';
-import { recordingOutput } from '../cli/helpers';
+import { localTestTarget, recordingOutput } from '../cli/helpers';
 
 function job(kind: string, label: string, ending: Partial<Job>): Job {
   return {
@@ -109,5 +109,22 @@ describe('hookline console stopped with jobs running', () => {
     const none = recordingOutput();
     reportStoppedJobs(none, []);
     expect([none.lines, none.results]).toEqual([[], []]);
+  });
+});
+
+describe('hookline console started', () => {
+  const server = { url: 'http://127.0.0.1:41523/?token=t0k', port: 41523 };
+
+  it('gives a --json run its address as one JSON object on the first line of stdout, and a person a sentence', () => {
+    const json = recordingOutput({ json: true });
+    const written: string[] = [];
+    reportConsoleStarted(json, (text) => written.push(text), localTestTarget(), server);
+    expect(written).toEqual([`${JSON.stringify({ target: 'local mode', ...server })}\n`]);
+    expect(JSON.parse(written[0] ?? '')).toEqual({ target: 'local mode', ...server });
+    const human = recordingOutput();
+    const lines: string[] = [];
+    reportConsoleStarted(human, (text) => lines.push(text), localTestTarget(), server);
+    expect(lines).toEqual([`hookline console for local mode: ${server.url}\n`]);
+    expect(human.notes).toEqual(["the URL carries this run's token; Ctrl-C to stop"]);
   });
 });

@@ -315,12 +315,29 @@ describe('console operations on a deployed stack', () => {
       env: { HOOKLINE_SECRET_GITHUB: 'console-test-secret' },
     });
     const sent = await ops.send('github', 'issues');
-    expect(sent).toMatchObject({ source: 'github', status: 202, secretFrom: 'environment' });
+    expect(sent).toMatchObject({ source: 'github', status: 202, secretFrom: 'environment', hint: null });
     expect(JSON.stringify(sent)).not.toContain('console-test-secret');
     expect(posted.map((p) => [p.url, p.headers['x-github-event']])).toEqual([
       [stackTarget().webhookUrls.github, 'issues'],
     ]);
     expect(posted[0]?.headers['x-hub-signature-256']).toMatch(/^sha256=[0-9a-f]{64}$/);
+  });
+
+  it('says how to fix a test webhook the pipeline rejects for its signature: start the console with the secret', async () => {
+    const rejecting = new ConsoleOperations({
+      backend: testBackend({
+        http: async () => new Response('{"message":"unauthorized"}', { status: 401 }),
+      }),
+      target: stackTarget(),
+      config,
+      feed: unavailableFeed('no feed for a deployed stack'),
+      env: { HOOKLINE_SECRET_GITHUB: 'an-old-secret' },
+    });
+    expect(await rejecting.send('github', 'push')).toMatchObject({
+      status: 401,
+      ok: false,
+      hint: 'the signature was rejected: the environment secret is not the one the pipeline has; start hookline console with HOOKLINE_SECRET_GITHUB set to that secret',
+    });
   });
 
   it('purges only when the queue name was typed, as the page asks', async () => {

@@ -19,7 +19,7 @@ const base: GateRequest = {
   queryToken: null,
 };
 const check = (request: Partial<GateRequest>) => checkRequest({ ...base, ...request }, { port, token });
-const withCookie = `other=1; hookline_console=${token}`;
+const withCookie = `other=1; hookline_console_${port}=${token}`;
 
 describe('console request gate', () => {
   it('makes a fresh, long random token per run', () => {
@@ -29,16 +29,30 @@ describe('console request gate', () => {
 
   it('lets a request in with the token in the URL once, and asks to keep it in an HttpOnly SameSite cookie', () => {
     expect(check({ queryToken: token })).toEqual({ allow: true, setCookie: true });
-    expect(tokenCookie(token)).toMatch(/HttpOnly; SameSite=Strict/);
-    expect(cookieValue(withCookie, 'hookline_console')).toBe(token);
+    expect(tokenCookie(token, port)).toMatch(/HttpOnly; SameSite=Strict/);
+    expect(cookieValue(withCookie, `hookline_console_${port}`)).toBe(token);
     expect(check({ cookie: withCookie })).toEqual({ allow: true, setCookie: false });
     expect(check({ host: `localhost:${port}`, headerToken: token })).toMatchObject({ allow: true });
+  });
+
+  it("keeps each console's token in a cookie of its own port: another console's, which the browser also sends, lets nothing in", () => {
+    expect(tokenCookie(token, port)).toBe(
+      `hookline_console_${port}=${token}; HttpOnly; SameSite=Strict; Path=/`,
+    );
+    // Cookies ignore the port: the browser sends this console the cookie another console on 127.0.0.1 set.
+    const other = newToken();
+    const both = `hookline_console_${port + 1}=${other}; hookline_console_${port}=${token}`;
+    expect(check({ cookie: both })).toEqual({ allow: true, setCookie: false });
+    expect(check({ cookie: `hookline_console_${port + 1}=${token}` })).toMatchObject({
+      allow: false,
+      status: 401,
+    });
   });
 
   it('refuses reads without the right token', () => {
     expect(check({})).toMatchObject({ allow: false, status: 401 });
     expect(check({ queryToken: `${token}x` })).toMatchObject({ allow: false, status: 401 });
-    expect(check({ cookie: 'hookline_console=nope' })).toMatchObject({ allow: false, status: 401 });
+    expect(check({ cookie: `hookline_console_${port}=nope` })).toMatchObject({ allow: false, status: 401 });
   });
 
   it('refuses changes that carry the token only in the cookie, as a forged cross-site form would', () => {

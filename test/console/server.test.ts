@@ -7,6 +7,7 @@ import { UpdateEventSourceMappingCommand } from '@aws-sdk/client-lambda';
 import { GetQueueAttributesCommand, PurgeQueueCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import exampleConfig from '../../hookline.config';
+import { CliError } from '../../lib/cli/errors';
 import { resolveConfig } from '../../lib/config';
 import { unavailableFeed } from '../../lib/console/feed';
 import { ConsoleOperations, type ReplaySelection } from '../../lib/console/operations';
@@ -93,7 +94,10 @@ describe('console API', () => {
       fetch(`http://127.0.0.1:${server.port}${path}`, { headers: { 'x-hookline-token': token } });
     const page = await get('/');
     expect(page.headers.get('content-type')).toBe('text/html; charset=utf-8');
-    expect(await page.text()).toContain(`<meta name="hookline-token" content="${token}">`);
+    const text = await page.text();
+    expect(text).toContain(`<meta name="hookline-token" content="${token}">`);
+    // An inline icon: a browser then asks for no /favicon.ico, which this server would answer 404.
+    expect(text).toContain('<link rel="icon" href="data:,">');
     const script = await get('/app.js');
     expect([script.status, script.headers.get('content-type'), await script.text()]).toEqual([
       200,
@@ -153,7 +157,7 @@ describe('console API', () => {
           body: await a.json(),
         }),
       );
-    const cookie = `hookline_console=${token}`;
+    const cookie = `hookline_console_${server.port}=${token}`;
     expect(await send('POST', { cookie })).toEqual({
       status: 403,
       body: { error: 'a change needs the console token in the x-hookline-token header' },
@@ -217,7 +221,7 @@ describe('console API', () => {
     expect(answer.status).toBe(303);
     expect(answer.headers.get('location')).toBe('/');
     expect(answer.headers.get('set-cookie')).toBe(
-      `hookline_console=${token}; HttpOnly; SameSite=Strict; Path=/`,
+      `hookline_console_${server.port}=${token}; HttpOnly; SameSite=Strict; Path=/`,
     );
   });
 
@@ -345,6 +349,19 @@ describe('console API', () => {
       bound: true,
       other: false,
     });
+  });
+
+  it('refuses a port another process holds with the fix, as the operator error it is, not as a bug', async () => {
+    const start = (port: number) =>
+      startConsoleServer({ operations, assets: { js: Buffer.from(''), css: Buffer.from('') }, token, port });
+    const error = await start(server.port).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(CliError);
+    expect((error as Error).message).toBe(
+      `port ${server.port} on 127.0.0.1 is in use by another process: choose another with --port N, or leave --port out for a free one`,
+    );
   });
 
   it('listens on the port asked for, prints the URL with the token, and reads the feed again and again', async () => {

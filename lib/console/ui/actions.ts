@@ -34,6 +34,8 @@ interface SendResult {
   url: string;
   secretFrom: string;
   response?: string;
+  /** The fix, when the pipeline rejected it. */
+  hint: string | null;
 }
 
 function SendWebhook({ overview }: { overview: Overview }) {
@@ -56,7 +58,8 @@ function SendWebhook({ overview }: { overview: Overview }) {
       result &&
       html`<p class=${result.ok ? 'ok' : 'bad'} data-send-status=${result.status}>${result.status} ${result.source} ${result.type ?? ''}
       ${result.id ? html` id <a href=${`#/event/${encodeURIComponent(result.id)}`}>${result.id}</a>` : ''} ${result.response ?? ''}
-      <span class="muted"> (signed with the ${result.secretFrom} secret, not shown)</span></p>`
+      <span class="muted"> (signed with the ${result.secretFrom} secret, not shown)</span></p>
+      ${result.hint && html`<p class="note" data-send-hint>${result.hint}</p>`}`
     }
     <${ErrorNote} error=${error} /></div>`;
 }

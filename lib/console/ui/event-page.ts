@@ -15,6 +15,7 @@ interface DeadLetterDetail extends DeadLetterSummary {
   headers: Record<string, string>;
   contentType: string | null;
   body: string | null;
+  bodyEncoding: 'utf8' | 'base64' | null;
   payloadRef: { bucket: string; key: string; sizeBytes: number } | null;
 }
 
@@ -54,7 +55,7 @@ function DeadLetterBlock({ d, id }: { d: DeadLetterDetail; id: string }) {
     <h4>Headers</h4>
     <table class="grid" data-headers>${Object.entries(d.headers).map(([k, v]) => html`<tr><td>${k}</td><td>${v}</td></tr>`)}</table>
     <p class="muted">Signature and credential headers are never kept in the envelope, nor shown.</p>
-    <h4>Body</h4>
+    <h4>Body${d.bodyEncoding === 'base64' ? ' (base64: not UTF-8 text)' : ''}</h4>
     ${d.payloadRef ? html`<p>In S3: s3://${d.payloadRef.bucket}/${d.payloadRef.key} (${d.payloadRef.sizeBytes} bytes)</p>` : html`<pre>${d.body}</pre>`}
     <button onClick=${redrive} disabled=${job !== null || d.redriveRefused !== null} title=${d.redriveRefused ?? ''}>Redrive this event</button>
     ${d.redriveRefused && html`<p class="note" data-redrive-refused>${d.redriveRefused}</p>`}
