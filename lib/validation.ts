@@ -415,74 +415,68 @@ function scalingViolations(c: ConsumerRuleInput): Violation[] {
       ),
     );
   }
-  if (
-    known(c.reservedConcurrency) &&
-    (c.reservedConcurrency < 0 || !Number.isInteger(c.reservedConcurrency))
-  ) {
-    out.push(
-      violation('reservedConcurrency', 'must be a whole number from 0', c.reservedConcurrency, 'use e.g. 50'),
-    );
-  } else if (c.reservedConcurrency === 0) {
-    out.push(
-      violation(
-        'reservedConcurrency',
-        'a consumer with no concurrency never runs: every batch is throttled, and its messages go to the dead-letter queue after maxReceiveCount receives without a reason',
-        c.reservedConcurrency,
-        'remove reservedConcurrency (pause a consumer with `hookline pause` instead), or reserve at least 2 and set maxConcurrency to the same number',
-      ),
-    );
-  } else if (
-    known(c.reservedConcurrency) &&
-    c.reservedConcurrency < ESM_MAX_CONCURRENCY &&
-    c.maxConcurrency === undefined &&
-    !provisioned
-  ) {
-    // AWS: "Event source mappings don't account for reserved concurrency" (knowledge-center/lambda-sqs-scaling);
-    // on-demand polling starts five batches at once and scales up to 1,000 (services-sqs-scaling).
-    out.push(
-      violation(
-        'reservedConcurrency',
-        `an SQS event source does not limit itself to the reserved concurrency: it starts 5 batches at once and scales up to ${ESM_MAX_CONCURRENCY}, and throttled batches go back to the queue and count towards maxReceiveCount`,
-        c.reservedConcurrency,
-        c.reservedConcurrency >= 2
-          ? `add maxConcurrency: ${c.reservedConcurrency} (at most reservedConcurrency), or remove reservedConcurrency`
-          : 'reserve at least 2 and set maxConcurrency to the same number, or remove reservedConcurrency',
-      ),
-    );
-  } else if (
-    known(c.reservedConcurrency) &&
-    provisioned &&
-    c.maxConcurrency === undefined &&
-    c.reservedConcurrency < POLLER_INVOCATIONS * (c.maximumPollers ?? DEFAULT_MAXIMUM_POLLERS)
-  ) {
-    // Provisioned pollers do not see the reservation either: beyond it their invocations are throttled.
-    const maximumPollers = c.maximumPollers ?? DEFAULT_MAXIMUM_POLLERS;
-    const fitting = Math.floor(c.reservedConcurrency / POLLER_INVOCATIONS);
-    out.push(
-      violation(
-        'reservedConcurrency',
-        `provisioned pollers run up to ${POLLER_INVOCATIONS} invocations each, ${POLLER_INVOCATIONS * maximumPollers} with ${maximumPollers} pollers${c.maximumPollers === undefined ? ' (the default maximum)' : ''}, and do not limit themselves to the reserved concurrency: throttled batches go back to the queue and count towards maxReceiveCount`,
-        c.reservedConcurrency,
-        fitting >= POLLER_LIMITS.min
-          ? `set maximumPollers to at most ${fitting} (and minimumPollers no higher), reserve at least ${POLLER_INVOCATIONS * maximumPollers}, or remove reservedConcurrency`
-          : `reserve at least ${POLLER_INVOCATIONS * POLLER_LIMITS.min} with maximumPollers: ${POLLER_LIMITS.min}, scale on demand instead (remove the pollers and set maxConcurrency to the reserved concurrency, 2 at least), or remove reservedConcurrency`,
-      ),
-    );
-  } else if (
-    known(c.maxConcurrency) &&
-    known(c.reservedConcurrency) &&
-    c.maxConcurrency > c.reservedConcurrency
-  ) {
-    out.push(
-      violation(
-        'maxConcurrency',
-        `must not exceed reservedConcurrency (${c.reservedConcurrency}): the event source would start invocations the function cannot run, and throttled batches go back to the queue and count towards maxReceiveCount`,
-        c.maxConcurrency,
-        `lower maxConcurrency to at most ${c.reservedConcurrency}, or raise reservedConcurrency`,
-      ),
+  const reservation = reservedConcurrencyViolation(c, provisioned);
+  if (reservation) out.push(reservation);
+  return out;
+}
+
+/** The one problem of the reserved concurrency against how the consumer scales, if any: the first that applies. */
+function reservedConcurrencyViolation(c: ConsumerRuleInput, provisioned: boolean): Violation | undefined {
+  const reserved = c.reservedConcurrency;
+  if (known(reserved) && (reserved < 0 || !Number.isInteger(reserved))) {
+    return violation('reservedConcurrency', 'must be a whole number from 0', reserved, 'use e.g. 50');
+  }
+  if (reserved === 0) {
+    return violation(
+      'reservedConcurrency',
+      'a consumer with no concurrency never runs: every batch is throttled, and its messages go to the dead-letter queue after maxReceiveCount receives without a reason',
+      reserved,
+      'remove reservedConcurrency (pause a consumer with `hookline pause` instead), or reserve at least 2 and set maxConcurrency to the same number',
     );
   }
-  return out;
+  if (!known(reserved)) return undefined;
+  if (c.maxConcurrency === undefined) {
+    return provisioned ? pollersOverReservation(c, reserved) : onDemandOverReservation(reserved);
+  }
+  if (known(c.maxConcurrency) && c.maxConcurrency > reserved) {
+    return violation(
+      'maxConcurrency',
+      `must not exceed reservedConcurrency (${reserved}): the event source would start invocations the function cannot run, and throttled batches go back to the queue and count towards maxReceiveCount`,
+      c.maxConcurrency,
+      `lower maxConcurrency to at most ${reserved}, or raise reservedConcurrency`,
+    );
+  }
+  return undefined;
+}
+
+/** On-demand scaling without maxConcurrency outgrows any reservation below its ceiling. */
+function onDemandOverReservation(reserved: number): Violation | undefined {
+  if (reserved >= ESM_MAX_CONCURRENCY) return undefined;
+  // AWS: "Event source mappings don't account for reserved concurrency" (knowledge-center/lambda-sqs-scaling);
+  // on-demand polling starts five batches at once and scales up to 1,000 (services-sqs-scaling).
+  return violation(
+    'reservedConcurrency',
+    `an SQS event source does not limit itself to the reserved concurrency: it starts 5 batches at once and scales up to ${ESM_MAX_CONCURRENCY}, and throttled batches go back to the queue and count towards maxReceiveCount`,
+    reserved,
+    reserved >= 2
+      ? `add maxConcurrency: ${reserved} (at most reservedConcurrency), or remove reservedConcurrency`
+      : 'reserve at least 2 and set maxConcurrency to the same number, or remove reservedConcurrency',
+  );
+}
+
+/** Provisioned pollers do not see the reservation either: beyond it their invocations are throttled. */
+function pollersOverReservation(c: ConsumerRuleInput, reserved: number): Violation | undefined {
+  const maximumPollers = c.maximumPollers ?? DEFAULT_MAXIMUM_POLLERS;
+  if (reserved >= POLLER_INVOCATIONS * maximumPollers) return undefined;
+  const fitting = Math.floor(reserved / POLLER_INVOCATIONS);
+  return violation(
+    'reservedConcurrency',
+    `provisioned pollers run up to ${POLLER_INVOCATIONS} invocations each, ${POLLER_INVOCATIONS * maximumPollers} with ${maximumPollers} pollers${c.maximumPollers === undefined ? ' (the default maximum)' : ''}, and do not limit themselves to the reserved concurrency: throttled batches go back to the queue and count towards maxReceiveCount`,
+    reserved,
+    fitting >= POLLER_LIMITS.min
+      ? `set maximumPollers to at most ${fitting} (and minimumPollers no higher), reserve at least ${POLLER_INVOCATIONS * maximumPollers}, or remove reservedConcurrency`
+      : `reserve at least ${POLLER_INVOCATIONS * POLLER_LIMITS.min} with maximumPollers: ${POLLER_LIMITS.min}, scale on demand instead (remove the pollers and set maxConcurrency to the reserved concurrency, 2 at least), or remove reservedConcurrency`,
+  );
 }
 
 /**
