@@ -154,20 +154,9 @@ export function jobRecordReader(
  * A delayed job EventBridge Scheduler could not deliver waits in the `job_schedules` dead-letter queue, while
  * its record still says it is on its way (nothing tells the record). So a `queued` job that went through a
  * one-time schedule is looked for there, as the delivery of that very schedule (not of an earlier generation of
- * the same id), and shown dead-lettered with Scheduler's reason when it is there.
- */
-export async function withUndeliveredSchedule(
-  backend: Backend,
-  target: Target,
-  job: JobStatus,
-): Promise<JobStatus> {
-  const [checked] = await withUndeliveredSchedules(backend, target, [job]);
-  return checked ?? job;
-}
-
-/**
- * `withUndeliveredSchedule` for many jobs at once: the dead-letter queue is read once, and only when one of the
- * jobs is `queued` through a one-time schedule (the queue is empty unless Scheduler gave up on something).
+ * the same id), and shown dead-lettered with Scheduler's reason when it is there. The dead-letter queue is read
+ * once, and only when one of the jobs is `queued` through a one-time schedule (the queue is empty unless Scheduler
+ * gave up on something).
  */
 export async function withUndeliveredSchedules(
   backend: Backend,

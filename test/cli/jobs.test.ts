@@ -24,8 +24,8 @@ import {
   renderJobCancel,
   renderJobList,
   renderJobShow,
+  withDeadLetteredJob,
   withDeadLetteredJobs,
-  withUndeliveredSchedule,
 } from '../../lib/cli/jobs';
 import { runCli } from '../../lib/cli/program';
 import { JOB_SCHEDULES, type StackTarget } from '../../lib/cli/target';
@@ -203,7 +203,7 @@ describe('jobs show of a delayed job EventBridge Scheduler could not deliver', (
 
   it("says it is dead-lettered, with Scheduler's reason and where it waits, not queued", async () => {
     const dlq = installFakeQueue(sqs, deadLetterUrl, [undelivered('Hookline-job-9f2c')]);
-    const job = await withUndeliveredSchedule(testBackend(), withJobSchedules, queued);
+    const job = await withDeadLetteredJob(testBackend(), withJobSchedules, queued);
     expect(job).toMatchObject({ id: 'job-7', state: 'dead-lettered', dueAt: queued.dueAt });
     const output = recordingOutput();
     renderJobShow(output, job);
@@ -337,15 +337,15 @@ describe('jobs show of a delayed job EventBridge Scheduler could not deliver', (
 
   it('keeps it queued when only an earlier generation of the same id is there', async () => {
     installFakeQueue(sqs, deadLetterUrl, [undelivered('Hookline-job-0ld1')]);
-    expect(await withUndeliveredSchedule(testBackend(), withJobSchedules, queued)).toEqual(queued);
+    expect(await withDeadLetteredJob(testBackend(), withJobSchedules, queued)).toEqual(queued);
   });
 
   it('looks nowhere for a job that went through no schedule, or where there is no job_schedules queue', async () => {
     const { scheduleName: _name, ...sentWithoutSchedule } = queued;
-    expect(await withUndeliveredSchedule(testBackend(), withJobSchedules, sentWithoutSchedule)).toEqual(
+    expect(await withDeadLetteredJob(testBackend(), withJobSchedules, sentWithoutSchedule)).toEqual(
       sentWithoutSchedule,
     );
-    expect(await withUndeliveredSchedule(testBackend(), stackTarget(), queued)).toEqual(queued);
+    expect(await withDeadLetteredJob(testBackend(), stackTarget(), queued)).toEqual(queued);
     expect(sqs.calls()).toHaveLength(0);
   });
 });
