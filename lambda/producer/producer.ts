@@ -337,8 +337,8 @@ export class Producer {
     const error = (settled[first] as PromiseRejectedResult).reason;
     if (items.length > 1 && error instanceof Error) {
       const id = items[first]?.options?.id;
-      const others = refused.slice(1);
-      error.message = `sendBatch item ${first}${id === undefined ? '' : ` (id ${JSON.stringify(id.slice(0, 80))})`}: ${error.message}${others.length > 0 ? ` (${others.length} more refused: item${others.length > 1 ? 's' : ''} ${others.slice(0, 10).join(', ')}${others.length > 10 ? ', ...' : ''})` : ''}; nothing was sent`;
+      const which = `sendBatch item ${first}${id === undefined ? '' : ` (id ${JSON.stringify(id.slice(0, 80))})`}`;
+      error.message = `${which}: ${error.message}${othersRefused(refused.slice(1))}; nothing was sent`;
     }
     throw error;
   }
@@ -815,4 +815,11 @@ async function eachLimited<T>(
     }
   });
   await Promise.all(lanes);
+}
+
+/** ` (2 more refused: items 57, 81)`, the first ten named; empty when no other item was refused. */
+function othersRefused(others: readonly number[]): string {
+  if (others.length === 0) return '';
+  const named = `${others.slice(0, 10).join(', ')}${others.length > 10 ? ', ...' : ''}`;
+  return ` (${others.length} more refused: item${others.length > 1 ? 's' : ''} ${named})`;
 }
