@@ -58,11 +58,15 @@ export interface ActivityOptions {
   readonly buckets?: number;
 }
 
-/** The recent events and their rates. */
+/**
+ * The recent events and their rates. A rate counts events, each once per bucket: an event a source fanned out to
+ * three queues is one processed event of that source (and one of each queue), and one retried twice in a bucket
+ * is one failed event there. A line without an event id (a request rejected before it had one) counts alone.
+ */
 export class Activity {
   private readonly events: FeedEvent[] = [];
-  /** `queue:<name>` or `source:<name>` -> kind -> bucket index (epoch / bucketSeconds) -> count. */
-  private readonly counts = new Map<string, Map<RateKind, Map<number, number>>>();
+  /** `queue:<name>` or `source:<name>` -> kind -> bucket index (epoch / bucketSeconds) -> the events counted. */
+  private readonly counts = new Map<string, Map<RateKind, Map<number, Set<string>>>>();
   private readonly keep: number;
   readonly bucketSeconds: number;
   private readonly buckets: number;
@@ -79,14 +83,15 @@ export class Activity {
       const kind = rateKindOf(event);
       if (!kind) continue;
       const bucket = Math.floor(Date.parse(event.at) / 1000 / this.bucketSeconds);
+      const counted = event.id ?? `line:${event.seq}`;
       for (const queue of (event.queue ?? '').split(',').filter(Boolean))
-        this.count(`queue:${queue}`, kind, bucket);
-      if (event.source) this.count(`source:${event.source}`, kind, bucket);
+        this.count(`queue:${queue}`, kind, bucket, counted);
+      if (event.source) this.count(`source:${event.source}`, kind, bucket, counted);
     }
     if (this.events.length > this.keep) this.events.splice(0, this.events.length - this.keep);
   }
 
-  private count(key: string, kind: RateKind, bucket: number): void {
+  private count(key: string, kind: RateKind, bucket: number, eventKey: string): void {
     let byKind = this.counts.get(key);
     if (!byKind) {
       byKind = new Map();
@@ -97,7 +102,12 @@ export class Activity {
       byBucket = new Map();
       byKind.set(kind, byBucket);
     }
-    byBucket.set(bucket, (byBucket.get(bucket) ?? 0) + 1);
+    let counted = byBucket.get(bucket);
+    if (!counted) {
+      counted = new Set();
+      byBucket.set(bucket, counted);
+    }
+    counted.add(eventKey);
     for (const old of byBucket.keys()) if (old <= bucket - this.buckets * 2) byBucket.delete(old);
   }
 
@@ -106,7 +116,10 @@ export class Activity {
     const last = Math.floor(nowMs / 1000 / this.bucketSeconds);
     const line = (kind: RateKind) => {
       const byBucket = this.counts.get(key)?.get(kind);
-      return Array.from({ length: this.buckets }, (_, i) => byBucket?.get(last - this.buckets + 1 + i) ?? 0);
+      return Array.from(
+        { length: this.buckets },
+        (_, i) => byBucket?.get(last - this.buckets + 1 + i)?.size ?? 0,
+      );
     };
     return {
       bucketSeconds: this.bucketSeconds,

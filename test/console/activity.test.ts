@@ -33,6 +33,31 @@ describe('console activity', () => {
     expect(activity.series('source:github', Date.parse(at(9))).received).toEqual([1]);
   });
 
+  it('counts each event once per bucket: a fan-out processed in three queues, a retry and its dead-lettering', () => {
+    const activity = new Activity({ bucketSeconds: 10, buckets: 2 });
+    activity.add([
+      event('queued', 1, { id: 'fan', source: 'github', queue: 'a,b,c', status: 202 }),
+      ...['a', 'b', 'c'].map((queue) =>
+        event('processed', 2, { id: 'fan', source: 'github', queue, attempt: 1 }),
+      ),
+      event('queued', 3, { id: 'bad', source: 'github', queue: 'a', status: 202 }),
+      event('retried', 4, { id: 'bad', source: 'github', queue: 'a', attempt: 1 }),
+      event('dead-lettered', 6, { id: 'bad', source: 'github', queue: 'a', attempt: 2 }),
+      event('retried', 12, { id: 'bad', source: 'github', queue: 'a', attempt: 3 }),
+      // No event id yet (refused before one was given): each line is its own.
+      event('rejected', 7, { source: 'github', status: 401 }),
+      event('rejected', 8, { source: 'github', status: 401 }),
+    ]);
+    const now = Date.parse(at(19));
+    expect(activity.series('source:github', now)).toMatchObject({
+      received: [4, 0],
+      processed: [1, 0],
+      failed: [1, 1],
+    });
+    expect(activity.series('queue:a', now)).toMatchObject({ processed: [1, 0], failed: [1, 1] });
+    expect(activity.series('queue:c', now).processed).toEqual([1, 0]);
+  });
+
   it('buckets rates per queue and per source, ending at the current bucket', () => {
     const activity = new Activity({ bucketSeconds: 10, buckets: 3 });
     activity.add([
