@@ -297,11 +297,16 @@ function printImports(imports: Awaited<ReturnType<typeof measureColdImports>>): 
 /** bench/_consumer-variants.ts bundled as CDK bundles a consumer (minified ES module), then imported. */
 async function bundledVariants(): Promise<typeof Variants> {
   const work = mkdtempSync(path.join(tmpdir(), 'hookline-bench-variants-'));
-  const { file } = await bundleLikeCdk(
-    { entryPoints: [path.join(import.meta.dirname, '_consumer-variants.ts')] },
-    path.join(work, 'variants.mjs'),
-  );
-  return (await import(pathToFileURL(file).href)) as typeof Variants;
+  try {
+    const { file } = await bundleLikeCdk(
+      { entryPoints: [path.join(import.meta.dirname, '_consumer-variants.ts')] },
+      path.join(work, 'variants.mjs'),
+    );
+    return (await import(pathToFileURL(file).href)) as typeof Variants;
+  } finally {
+    // Imported by then: the bundle is in memory, and each run would otherwise leave its folder behind.
+    rmSync(work, { recursive: true, force: true });
+  }
 }
 
 async function main() {
