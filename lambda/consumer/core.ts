@@ -19,6 +19,7 @@ import { CONSUMER_OUTCOME_MESSAGE } from '../shared/contracts';
 import { MESSAGE_ATTRIBUTES, type PayloadRef, parseEnvelope, type WebhookEnvelope } from '../shared/envelope';
 import { idempotencyWorkKey } from '../shared/idempotency-key';
 import { JOB_RECORD_HEADER, JOB_SOURCE, jobHandlerKey } from '../shared/job';
+import { describeIssue, standardValidate } from '../shared/standard-schema';
 import { type ArchiveBatchSink, archiveArrivals } from './archive-arrivals';
 import { backoffDelaySeconds } from './backoff';
 import { BoundedBatchProcessor } from './bounded-processor';
@@ -193,16 +194,18 @@ function toTarget(spec: HandlerSpec): RouteTarget {
   const schema = spec.schema;
   return {
     handle: spec.handle as EventHandler<unknown>,
-    validate: (payload) => {
-      const parsed = schema.safeParse(payload);
-      if (!parsed.success) {
-        const issue = parsed.error.issues[0];
-        const where = issue?.path.length ? issue.path.join('.') : '(root)';
-        throw new InvalidPayloadError(`payload failed schema validation at ${where}: ${issue?.message}`, {
-          cause: parsed.error,
+    // Through Standard Schema, as a job's schema: zod's own `safeParse` throws on an async refinement, which
+    // would retry (and then dead-let) every event a valid schema accepts.
+    validate: async (payload) => {
+      const result = await standardValidate(schema, payload);
+      if ('issues' in result) {
+        const issue = result.issues[0];
+        const where = issue ? describeIssue(issue) : '(root): invalid';
+        throw new InvalidPayloadError(`payload failed schema validation at ${where}`, {
+          cause: new Error(result.issues.map(describeIssue).join('; ')),
         });
       }
-      return parsed.data;
+      return result.value;
     },
   };
 }

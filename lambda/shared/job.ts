@@ -7,7 +7,7 @@
  */
 import { ENVELOPE_VERSION, type WebhookEnvelope } from './envelope';
 import { MAX_EVENT_TYPE_LENGTH } from './safe-ids';
-import type { StandardSchemaV1 } from './standard-schema';
+import { describeIssue, type StandardSchemaV1, standardValidate } from './standard-schema';
 
 /** The envelope `source` of every job. */
 export const JOB_SOURCE = 'job';
@@ -74,20 +74,13 @@ export class JobPayloadError extends Error {
   }
 }
 
-function describeIssue(issue: StandardSchemaV1.Issue): string {
-  const path = (issue.path ?? [])
-    .map((segment) => String(typeof segment === 'object' ? segment.key : segment))
-    .join('.');
-  return `${path || '(root)'}: ${issue.message}`;
-}
-
 /** Validates a payload with the job's schema; the validated value, or a {@link JobPayloadError}. */
 export async function validateJobPayload<Input, Output>(
   job: JobDefinition<string, Input, Output>,
   payload: unknown,
 ): Promise<Output> {
-  const result = await job.schema['~standard'].validate(payload);
-  if (result.issues) throw new JobPayloadError(job.type, result.issues);
+  const result = await standardValidate(job.schema, payload);
+  if ('issues' in result) throw new JobPayloadError(job.type, result.issues);
   return result.value;
 }
 

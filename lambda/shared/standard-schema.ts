@@ -41,3 +41,23 @@ export declare namespace StandardSchemaV1 {
     Schema['~standard']['types']
   >['output'];
 }
+
+/** One issue as `<dot path>: <message>` (`(root)` for the value itself), for errors and dead-letter reasons. */
+export function describeIssue(issue: StandardSchemaV1.Issue): string {
+  const path = (issue.path ?? [])
+    .map((segment) => String(typeof segment === 'object' ? segment.key : segment))
+    .join('.');
+  return `${path || '(root)'}: ${issue.message}`;
+}
+
+/**
+ * Validates through the schema's Standard Schema interface, which runs an asynchronous check (a zod `refine`
+ * with an async function) as readily as a synchronous one; the issues when it refuses the value.
+ */
+export async function standardValidate<Output>(
+  schema: StandardSchemaV1<unknown, Output>,
+  value: unknown,
+): Promise<{ readonly value: Output } | { readonly issues: readonly StandardSchemaV1.Issue[] }> {
+  const result = await schema['~standard'].validate(value);
+  return result.issues ? { issues: result.issues } : { value: result.value };
+}

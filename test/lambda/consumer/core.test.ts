@@ -849,6 +849,36 @@ describe('consumer core: handler input', () => {
     expect(ref).toBe('main');
   });
 
+  it('runs a schema with an asynchronous check, and dead-letters what that check refuses at once', async () => {
+    const seen: string[] = [];
+    const knownRef = z.object({ ref: z.string() }).refine(async (push) => push.ref !== 'refs/heads/gone', {
+      message: 'branch is gone',
+      path: ['ref'],
+    });
+    const { core, queue, logger } = harness({
+      handlers: {
+        'github.push': {
+          schema: knownRef,
+          handle: async (event) => {
+            seen.push(event.payload.ref);
+          },
+        },
+      },
+    });
+    const good = record(envelope({ id: 'good' }));
+    const gone = record(envelope({ id: 'gone', body: JSON.stringify({ ref: 'refs/heads/gone' }) }));
+
+    const response = await core.processBatch(sqsEvent([good, gone]), lambdaContext());
+
+    expect(response.batchItemFailures).toStrictEqual([]);
+    expect(seen).toStrictEqual(['refs/heads/main']);
+    expect(logger.outcomeOf('good')).toMatchObject({ outcome: 'processed' });
+    expect(logger.outcomeOf('gone')).toMatchObject({ outcome: 'dead-lettered', attempt: 1 });
+    expect(queue.deadLetters[0]?.attributes[FAILURE_ATTRIBUTES.errorMessage]?.StringValue).toBe(
+      'payload failed schema validation at ref: branch is gone',
+    );
+  });
+
   it('routes unmatched types to the default handler', async () => {
     const seen: string[] = [];
     const { core } = harness({
