@@ -449,8 +449,11 @@ class ConsumerRuntime implements ConsumerCore {
     if (!target) throw new UnknownEventTypeError(info.typeKey);
     this.logOutcome(state, info, await this.runOnce(info, envelope, target, state));
     // FIFO records run one after another: without this, a later record running the invocation into its
-    // timeout would bring this one back (and count one more receive) although it is done.
-    if (this.config.fifo) await this.deleteFinished(state, info);
+    // timeout would bring this one back (and count one more receive) although it is done. On its last receive
+    // a finished record of any queue is deleted now too: if the invocation then times out, SQS would move it
+    // to the DLQ, where a done event would be listed as failed and redriven.
+    if (this.config.fifo || info.attempt >= this.config.maxReceiveCount)
+      await this.deleteFinished(state, info);
   }
 
   /** The job behind the idempotency gate (when on); resolves with how the record ended. */

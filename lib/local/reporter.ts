@@ -139,15 +139,21 @@ const LEFT_TO_BATCH_RESPONSE = new Set(['processed', 'duplicate', 'cancelled']);
 
 /**
  * A failed invocation returns no batch response, so SQS hands back every record it did not delete: on a
- * standard queue that includes the ones that had finished. Says how many and what becomes of them; undefined
- * when none had finished (or the consumer deleted them, FIFO).
+ * standard queue that includes the ones that had finished before their last receive (the consumer deletes one
+ * finished on its last receive itself). Says how many and what becomes of them; undefined when none had finished
+ * (or the consumer deleted them: FIFO, last receive).
  */
 function finishedComingBack(
   queue: BatchQueue,
   finished: Readonly<Record<string, string>>,
+  batch: readonly SQSRecord[],
 ): string | undefined {
   if (queue.fifo) return undefined;
-  const count = Object.values(finished).filter((outcome) => LEFT_TO_BATCH_RESPONSE.has(outcome)).length;
+  const count = batch.filter(
+    (record) =>
+      LEFT_TO_BATCH_RESPONSE.has(finished[record.messageId] ?? '') &&
+      Number(record.attributes.ApproximateReceiveCount) < queue.maxReceiveCount,
+  ).length;
   if (count === 0) return undefined;
   const one = count === 1;
   const records = `${count} record${one ? '' : 's'} of the batch had finished and ${one ? 'comes' : 'come'} back with it`;
@@ -186,7 +192,7 @@ export function batchEvents(report: BatchReport, queue: BatchQueue): LocalEvent[
   const failure = result.ok
     ? (disposition.invalidResponse ?? 'reported in batchItemFailures')
     : `${result.kind === 'timeout' ? 'timeout' : result.kind}: ${result.error.errorMessage}`;
-  const comingBack = result.ok ? undefined : finishedComingBack(queue, finished);
+  const comingBack = result.ok ? undefined : finishedComingBack(queue, finished, disposition.failed);
   const reason = comingBack ? `${failure}; ${comingBack}` : failure;
   const events: LocalEvent[] = [];
   let frames = invocationFrames(result);
@@ -228,7 +234,7 @@ export function batchNotice(report: BatchReport, queue: BatchQueue): string | un
   if (result.ok || !result.recordOutcomes) return undefined;
   const finished = result.recordOutcomes;
   if (disposition.failed.some((record) => finished[record.messageId] === undefined)) return undefined;
-  const comingBack = finishedComingBack(queue, finished);
+  const comingBack = finishedComingBack(queue, finished, disposition.failed);
   if (!comingBack) return undefined;
   const what = result.kind === 'timeout' ? 'timed out' : `failed (${result.kind})`;
   const where = (invocationFrames(result) ?? []).map((frame) => `\n    ${frame.trim()}`).join('');

@@ -433,6 +433,25 @@ describe('consumer core: finished records leave the queue at once', () => {
     expect(metrics.total('DeleteFailed')).toBe(1);
   });
 
+  it('standard queues delete a record finished on its last receive at once, so a timeout cannot dead-letter it', async () => {
+    // A batch mate that hangs on every receive times the invocation out each time: without its own delete, the
+    // record that finished comes back until SQS moves it to the DLQ, listed as failed although it was done.
+    const { core, queue, logger } = harness({
+      handlers: {
+        'github.push': ok,
+        'github.slow': invocationTimedOut,
+      },
+    });
+    const done = record(envelope({ id: 'done' }), { attempt: 5 });
+    const early = record(envelope({ id: 'early' }), { attempt: 4 });
+    const slow = record(envelope({ id: 'slow', type: 'slow' }), { attempt: 4 });
+
+    await core.processBatch(sqsEvent([done, early, slow]), lambdaContext());
+
+    expect(logger.outcomeOf('done')).toMatchObject({ outcome: 'processed', attempt: 5 });
+    expect(queue.deleted).toStrictEqual([done.messageId]);
+  });
+
   it('standard queues leave processed records to the batch response (no call per record)', async () => {
     const { core, queue } = harness({ handlers: { '**': ok } });
 

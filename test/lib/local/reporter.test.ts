@@ -507,6 +507,8 @@ describe('batchEvents: what the event source mapping reports when the consumer c
     'us-east-1',
   );
   const standardQueue = { maxReceiveCount: 5, fifo: false, idempotent: true };
+  /** A queue on which every record of these batches has receives left: a finished one is left to the batch response. */
+  const roomyQueue = { ...standardQueue, maxReceiveCount: 10 };
   const timedOut: InvokeResult = {
     ok: false,
     kind: 'timeout',
@@ -553,21 +555,35 @@ describe('batchEvents: what the event source mapping reports when the consumer c
       recordOutcomes: { 'sqs-message-2': 'processed' },
     };
     const report = { consumer: 'events', records: 2, disposition: disposeBatch(records, result), result };
-    const reasons = (queue: typeof standardQueue) => batchEvents(report, queue).map((e) => [e.id, e.reason]);
-    expect(reasons(standardQueue)).toEqual([
+    const reasons = (queue: typeof roomyQueue) => batchEvents(report, queue).map((e) => [e.id, e.reason]);
+    expect(reasons(roomyQueue)).toEqual([
       [
         'delivery-7',
         'timeout: Task timed out after 5.00 seconds; 1 record of the batch had finished and comes back with it: idempotency skips it',
       ],
     ]);
-    expect(reasons({ ...standardQueue, idempotent: false })).toEqual([
+    expect(reasons({ ...roomyQueue, idempotent: false })).toEqual([
       [
         'delivery-7',
         'timeout: Task timed out after 5.00 seconds; 1 record of the batch had finished and comes back with it: it runs again (idempotency is off)',
       ],
     ]);
     // A FIFO consumer deleted the finished record itself: nothing comes back but the unfinished one.
-    expect(reasons({ ...standardQueue, fifo: true })).toEqual([
+    expect(reasons({ ...roomyQueue, fifo: true })).toEqual([
+      ['delivery-7', 'timeout: Task timed out after 5.00 seconds'],
+    ]);
+  });
+
+  it('does not say a record finished on its last receive comes back: the consumer deleted it itself', () => {
+    const records = [webhook, foreign];
+    const result: InvokeResult = {
+      ...timedOut,
+      outcomeLines: 1,
+      recordOutcomes: { 'sqs-message-2': 'processed' },
+    };
+    const report = { consumer: 'events', records: 2, disposition: disposeBatch(records, result), result };
+    // `foreign` is on its 5th receive of 5.
+    expect(batchEvents(report, standardQueue).map((e) => [e.id, e.reason])).toEqual([
       ['delivery-7', 'timeout: Task timed out after 5.00 seconds'],
     ]);
   });
@@ -591,17 +607,17 @@ describe('batchEvents: what the event source mapping reports when the consumer c
       recordOutcomes: { 'sqs-message-1': 'processed', 'sqs-message-2': 'duplicate' },
     };
     const report = { consumer: 'events', records: 2, disposition: disposeBatch(records, result), result };
-    expect(batchEvents(report, standardQueue)).toEqual([]);
-    expect(batchNotice(report, standardQueue)).toBe(
+    expect(batchEvents(report, roomyQueue)).toEqual([]);
+    expect(batchNotice(report, roomyQueue)).toBe(
       'consumer events: the invocation timed out after every record had finished (Task timed out after 5.00 seconds); 2 records of the batch had finished and come back with it: idempotency skips them',
     );
-    expect(batchNotice(report, { ...standardQueue, fifo: true })).toBeUndefined();
+    expect(batchNotice(report, { ...roomyQueue, fifo: true })).toBeUndefined();
     // With a record still unfinished, its own event carries the explanation instead.
     const partial: InvokeResult = { ...timedOut, recordOutcomes: { 'sqs-message-2': 'processed' } };
     expect(
       batchNotice(
         { consumer: 'events', records: 2, disposition: disposeBatch(records, partial), result: partial },
-        standardQueue,
+        roomyQueue,
       ),
     ).toBeUndefined();
   });
@@ -662,7 +678,7 @@ describe('batchEvents: what the event source mapping reports when the consumer c
     expect(
       batchNotice(
         { consumer: 'events', records: 2, disposition: disposeBatch(records, finished), result: finished },
-        standardQueue,
+        roomyQueue,
       ),
     ).toBe(
       'consumer events: the invocation failed (crash) after every record had finished (uncaught in a timer); 2 records of the batch had finished and come back with it: idempotency skips them\n    at Timeout._onTimeout (/app/lambda/consumers/events.ts:31:15)',
@@ -709,7 +725,7 @@ describe('batchEvents: what the event source mapping reports when the consumer c
       recordOutcomes: { 'sqs-message-2': 'cancelled' },
     };
     const report = { consumer: 'events', records: 2, disposition: disposeBatch(records, result), result };
-    expect(batchEvents(report, standardQueue).map((e) => e.reason)).toEqual([
+    expect(batchEvents(report, roomyQueue).map((e) => e.reason)).toEqual([
       'timeout: Task timed out after 5.00 seconds; 1 record of the batch had finished and comes back with it: idempotency skips it',
     ]);
   });
@@ -722,7 +738,7 @@ describe('batchEvents: what the event source mapping reports when the consumer c
       recordOutcomes: { 'sqs-message-1': 'processed', 'sqs-message-2': 'processed' },
     };
     const report = { consumer: 'events', records: 2, disposition: disposeBatch(records, result), result };
-    expect(batchNotice(report, { ...standardQueue, idempotent: false })).toBe(
+    expect(batchNotice(report, { ...roomyQueue, idempotent: false })).toBe(
       'consumer events: the invocation timed out after every record had finished (Task timed out after 5.00 seconds); 2 records of the batch had finished and come back with it: they run again (idempotency is off)',
     );
   });
