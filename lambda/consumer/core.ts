@@ -656,7 +656,11 @@ class ConsumerRuntime implements ConsumerCore {
     const latencyMs = Number.isFinite(info.receivedAtMs) ? Math.max(0, now - info.receivedAtMs) : undefined;
     const entry = metricsFor(state, info.typeKey);
     entry[OUTCOME_COUNTER[outcome]]++;
-    if (latencyMs !== undefined && outcome !== 'deferred') entry.endToEndLatencyMs.push(latencyMs);
+    // One value per finished record: a deferred or retried record comes back, and adds its value when it ends,
+    // so an event retried twice is not three samples of how long events take.
+    if (latencyMs !== undefined && outcome !== 'deferred' && outcome !== 'retried') {
+      entry.endToEndLatencyMs.push(latencyMs);
+    }
     const line: Record<string, unknown> = {
       outcome,
       id: info.id,

@@ -492,6 +492,22 @@ describe('consumer core: deadline', () => {
     expect(metrics.published[0]?.get('github.push')).toStrictEqual(typeCounts({ Deferred: 1 }));
   });
 
+  it('a retried record adds no end-to-end latency: it has not finished, and adds its one value when it does', async () => {
+    const { core, metrics } = harness({
+      handlers: {
+        '**': async (_event, ctx) => {
+          if (ctx.attempt < 3) throw new Error('try later');
+        },
+      },
+    });
+    const event = envelope({ id: 'flaky' });
+    for (const attempt of [1, 2, 3]) {
+      await core.processBatch(sqsEvent([record(event, { attempt })]), lambdaContext());
+    }
+    const latencies = metrics.published.map((batch) => batch.get('github.push')?.endToEndLatencyMs);
+    expect(latencies).toStrictEqual([[], [], [1_500]]);
+  });
+
   it('a record with exactly the margin left still runs', async () => {
     let calls = 0;
     const { core } = harness(
