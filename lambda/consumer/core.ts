@@ -96,9 +96,9 @@ export interface TypeMetrics {
   DeadLettered: number;
   Duplicate: number;
   Deferred: number;
-  /** Records finished early (dead-lettered, or processed on FIFO) whose DeleteMessage failed. */
+  /** Records finished early (dead-lettered, or processed on FIFO or on their last receive) whose DeleteMessage failed. */
   DeleteFailed: number;
-  /** Now minus the envelope's `receivedAt`, one value per record. */
+  /** Now minus the envelope's `receivedAt`, one value per finished record. */
   readonly endToEndLatencyMs: number[];
 }
 
