@@ -175,14 +175,7 @@ export class JobRecords {
 
   /** Records the handler's result (JSON; too large a result is recorded as such). */
   async complete(id: string, result: unknown, generation?: string): Promise<void> {
-    const json = result === undefined ? undefined : JSON.stringify(result);
-    const fields: Record<string, AttributeValue> =
-      json === undefined
-        ? {}
-        : Buffer.byteLength(json) <= MAX_RESULT_BYTES
-          ? { result: { S: json } }
-          : { reason: { S: `result not kept: ${Buffer.byteLength(json)} bytes > ${MAX_RESULT_BYTES}` } };
-    await this.updateIfPresent(id, 'completed', fields, generation);
+    await this.updateIfPresent(id, 'completed', resultFields(result), generation);
   }
 
   async deadLettered(id: string, reason: string, generation?: string): Promise<void> {
@@ -285,4 +278,23 @@ export class JobRecords {
       }),
     );
   }
+}
+
+/**
+ * What a completed job's record keeps of its handler's result: the JSON, or why not. A result JSON cannot write
+ * (a BigInt, a cycle) is a reason, never a failure: the job did run, and its record must still say completed.
+ */
+function resultFields(result: unknown): Record<string, AttributeValue> {
+  let json: string | undefined;
+  try {
+    json = result === undefined ? undefined : JSON.stringify(result);
+  } catch (error) {
+    const why = (error instanceof Error ? error.message : String(error)).split('\n', 1)[0];
+    return { reason: { S: `result not kept: not JSON (${why})` } };
+  }
+  if (json === undefined) return {};
+  const bytes = Buffer.byteLength(json);
+  return bytes <= MAX_RESULT_BYTES
+    ? { result: { S: json } }
+    : { reason: { S: `result not kept: ${bytes} bytes > ${MAX_RESULT_BYTES}` } };
 }

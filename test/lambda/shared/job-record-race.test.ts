@@ -174,6 +174,25 @@ describe('job records the consumer and cancel write', () => {
     expect([none?.state, none?.result, none?.reason]).toEqual(['completed', undefined, undefined]);
   });
 
+  it('records a job whose result JSON cannot write (a BigInt, a cycle) as completed, saying why it kept none', async () => {
+    for (const id of ['bigint', 'cycle']) await put(id, { state: 'processing' });
+    const records = new JobRecords(client, table);
+    const cycle: Record<string, unknown> = {};
+    cycle.self = cycle;
+    await records.complete('bigint', { total: 10n });
+    await records.complete('cycle', cycle);
+    const bigint = await records.read('bigint');
+    expect([bigint?.state, bigint?.result, bigint?.reason]).toEqual([
+      'completed',
+      undefined,
+      'result not kept: not JSON (Do not know how to serialize a BigInt)',
+    ]);
+    expect(await records.read('cycle')).toMatchObject({
+      state: 'completed',
+      reason: expect.stringMatching(/^result not kept: not JSON \(Converting circular structure to JSON/),
+    });
+  });
+
   it('records why a job was dead-lettered, cut to 4,000 characters', async () => {
     await put('failed', { state: 'processing' });
     const records = new JobRecords(client, table);
