@@ -676,7 +676,16 @@ class ConsumerRuntime implements ConsumerCore {
     if (info.generation !== undefined) line.generation = info.generation;
     if (reason !== undefined) line.reason = reason;
     if (failure) line.error = loggedError(failure.error);
-    this.deps.logger.info(CONSUMER_OUTCOME_MESSAGE, line);
+    try {
+      this.deps.logger.info(CONSUMER_OUTCOME_MESSAGE, line);
+    } catch (logError) {
+      // An error the logger cannot format (a `cause` chain that loops back on itself overflows Powertools' stack)
+      // must not cost the record its outcome: thrown from here, a record already in the DLQ would be reported
+      // failed, not deleted, and dead-lettered again on every receive. Its name and message always log.
+      if (!failure) throw logError;
+      line.error = describeError(failure.error);
+      this.deps.logger.info(CONSUMER_OUTCOME_MESSAGE, line);
+    }
   }
 
   private publishMetrics(state: BatchState): void {

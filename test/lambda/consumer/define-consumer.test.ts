@@ -350,6 +350,35 @@ describe('defineConsumer wiring', () => {
     });
   });
 
+  it('dead-letters once, with its outcome line, an error whose cause loops back on itself (which the logger cannot format)', async () => {
+    vi.stubEnv(CONSUMER_CONFIG_ENV, JSON.stringify(runtimeConfig({ name: 'events' })));
+    const handler = defineConsumer({
+      handlers: {
+        'github.push': async () => {
+          const error = new PermanentError('wrapped in itself');
+          (error as { cause?: unknown }).cause = error;
+          throw error;
+        },
+      },
+    });
+    const looped = record(envelope({ id: 'looped' }));
+
+    const response = await handler(sqsEvent([looped]), context);
+
+    expect(response).toStrictEqual({ batchItemFailures: [] });
+    expect(sqs).toHaveReceivedCommandTimes(SendMessageCommand, 1);
+    expect(sqs).toHaveReceivedCommandWith(DeleteMessageCommand, { ReceiptHandle: looped.receiptHandle });
+    const outcomes = stdoutJson().filter((line) => line.message === 'record outcome');
+    expect(outcomes.map((o) => [o.id, o.outcome, o.reason, o.error])).toStrictEqual([
+      [
+        'looped',
+        'dead-lettered',
+        'PermanentError: wrapped in itself',
+        { name: 'PermanentError', message: 'wrapped in itself' },
+      ],
+    ]);
+  });
+
   it('logs a thrown string or object as its text', async () => {
     vi.stubEnv(CONSUMER_CONFIG_ENV, JSON.stringify(runtimeConfig({ name: 'events' })));
     const withoutIdempotency = defineConsumer({
