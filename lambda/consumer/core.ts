@@ -195,7 +195,7 @@ function toTarget(spec: HandlerSpec): RouteTarget {
   return {
     handle: spec.handle as EventHandler<unknown>,
     // Through Standard Schema, as a job's schema: zod's own `safeParse` throws on an async refinement, which
-    // would retry (and then dead-let) every event a valid schema accepts.
+    // would retry (and then dead-letter) every event a valid schema accepts.
     validate: async (payload) => {
       const result = await standardValidate(schema, payload);
       if ('issues' in result) {
