@@ -121,7 +121,7 @@ describe('replay of jobs and scheduled events', () => {
     expect(result).toMatchObject({ matched: 1, planned: 1, byQueue: { events: 1 } });
   });
 
-  it('reads a webhook source only up to an hour past --until: it is archived beside its enqueue', async () => {
+  it('reads a webhook source from an hour before --since only up to an hour past --until: it is archived beside its enqueue', async () => {
     archiveHolds('github', [{ ...job('push-1', 'events'), source: 'github', origin: 'webhook' }]);
     const target = { ...stackTarget(), archiveBucket: 'archive' };
     const backend = testBackend({
@@ -131,7 +131,7 @@ describe('replay of jobs and scheduled events', () => {
     await replay(backend, target, config, { source: 'github', ...window, dryRun: true });
     const listed = s3.commandCalls(ListObjectsV2Command).map((call) => call.args[0].input.Prefix);
     expect(listed).toEqual(
-      ['10', '11', '12'].map((hour) => `archive/source=github/dt=2026-11-30/hour=${hour}/`),
+      ['09', '10', '11', '12'].map((hour) => `archive/source=github/dt=2026-11-30/hour=${hour}/`),
     );
   });
 
@@ -283,9 +283,9 @@ describe('replay of jobs and scheduled events', () => {
       until: new Date('2026-11-30T11:00:00.000Z'),
     });
     const reading = backend.output.progressUpdates.filter(([label]) => label.includes('archive hours'));
-    // 2 days and 2 hours of hour prefixes, and the hour after --until.
-    expect(reading.at(-1)).toEqual([expect.stringContaining('job'), 51, 51]);
-    expect(reading.length).toBe(51);
+    // 2 days and 2 hours of hour prefixes, the hour before --since and the hour after --until.
+    expect(reading.at(-1)).toEqual([expect.stringContaining('job'), 52, 52]);
+    expect(reading.length).toBe(52);
   });
 
   it('stops reading the archive at Ctrl-C and sends nothing, saying so', async () => {
@@ -805,6 +805,21 @@ describe('reading the archive', () => {
     );
     const records = await readArchive(new S3Client({ region: 'us-east-1' }), selection);
     expect(records.map((r) => r.envelope.id)).toEqual(['at-since', 'last']);
+  });
+
+  it('finds an event received after --since in an object Firehose filed under the hour before, after its oldest record', async () => {
+    const earlier = archivePrefix(source, new Date('2026-11-30T09:00:00Z'));
+    s3.on(ListObjectsV2Command).resolves({ Contents: [] });
+    s3.on(ListObjectsV2Command, { Prefix: earlier }).resolves({ Contents: [{ Key: `${earlier}part-1.gz` }] });
+    // One buffer of the stream: its oldest record reached it at 09:59:50, so the object is filed under 09.
+    const text = [at('old', '2026-11-30T09:59:50.000Z'), at('in-window', '2026-11-30T10:00:30.000Z')]
+      .map((r) => `${JSON.stringify(r)}\n`)
+      .join('');
+    s3.on(GetObjectCommand, { Key: `${earlier}part-1.gz` }).resolves({
+      Body: { transformToByteArray: async () => new Uint8Array(gzipSync(text)) } as never,
+    });
+    const records = await readArchive(new S3Client({ region: 'us-east-1' }), selection);
+    expect(records.map((r) => r.envelope.id)).toEqual(['in-window']);
   });
 
   it('returns the events in the order they were received, whatever order the objects hold them in', async () => {
