@@ -304,6 +304,9 @@ describe('replay of jobs and scheduled events', () => {
     });
     expect(result).toMatchObject({ sent: 0, planned: 0, failed: 0, failures: [], byQueue: {} });
     expect(result.stoppedBy).toMatch(/while reading the archive/);
+    // What it matched is of the one hour it read, not of the selection: it says how much of the range that is.
+    expect(result.archiveHoursRead?.read).toBe(1);
+    expect(result.archiveHoursRead?.of).toBeGreaterThan(50);
     expect(s3.commandCalls(ListObjectsV2Command)).toHaveLength(1);
     expect(clients.sqs.commandCalls(SendMessageBatchCommand)).toHaveLength(0);
   });
