@@ -51,7 +51,8 @@ function firstFiledHour(since: Date): Date {
  * consumer on its first receive, which a delay or a backlog (a paused consumer) can put any time later: up to now.
  */
 function lastFiledHour(source: string, until: Date, now: Date): Date {
-  const afterReceived = new Date(until.getTime() + HOUR_MS);
+  // Nothing was received after now, however far ahead `until` is: its hours would be listed for nothing.
+  const afterReceived = new Date(Math.min(until.getTime(), now.getTime()) + HOUR_MS);
   if (archiveOriginOf({ source }) === 'webhook') return afterReceived;
   return now.getTime() > afterReceived.getTime() ? now : afterReceived;
 }

@@ -97,7 +97,7 @@ export function replaySources(config: ResolvedConfig): string[] {
 }
 
 /** Checks the selectors before anything is read: an empty one is an error, never "everything". */
-function checkSelectors(config: ResolvedConfig, options: ReplayOptions, until: Date): void {
+function checkSelectors(config: ResolvedConfig, options: ReplayOptions, until: Date, now: Date): void {
   if (options.source.trim() === '') throw new CliError('--source is empty: name one configured source');
   const known = replaySources(config);
   if (!known.includes(options.source)) {
@@ -114,6 +114,12 @@ function checkSelectors(config: ResolvedConfig, options: ReplayOptions, until: D
   }
   if (!(options.since.getTime() < until.getTime())) {
     throw new CliError(`--since ${options.since.toISOString()} is not before --until ${until.toISOString()}`);
+  }
+  // Nothing can have been received yet: say so rather than read the archive for a window that holds nothing.
+  if (options.since.getTime() > now.getTime()) {
+    throw new CliError(
+      `--since ${options.since.toISOString()} is in the future (it is ${now.toISOString()}): nothing was received in that window, so nothing was replayed; give a time in the past or a duration ago (2h)`,
+    );
   }
 }
 
@@ -423,7 +429,7 @@ export async function replay(
   options: ReplayOptions,
 ): Promise<ReplayResult> {
   const until = options.until ?? new Date(backend.clock.now());
-  checkSelectors(config, options, until);
+  checkSelectors(config, options, until, new Date(backend.clock.now()));
   if (options.to !== undefined) queueOf(target, options.to);
   await flushLocalArchive(backend, target);
   const { records, hours } = await selectEvents(backend, target, options, until);

@@ -34,6 +34,8 @@ const s3 = mockClient(S3Client);
 beforeEach(() => s3.reset());
 
 const config = resolveConfig(exampleConfig);
+/** The present of most tests: after the windows they replay (2026-11-30), as a replay's window is. */
+const afterWindow = () => fakeClock(Date.parse('2026-11-30T12:00:00.000Z'));
 const receivedAt = '2026-11-30T10:15:00.000Z';
 
 /** The archive holds these records of one source, in one object filed under the hour they reached the stream. */
@@ -83,10 +85,15 @@ describe('replay of jobs and scheduled events', () => {
     archiveHolds('job', [job('job-1', 'orders'), job('job-2', 'events')]);
     clients.sqs.on(SendMessageBatchCommand).resolves({ Successful: [], Failed: [] });
     const target = { ...stackTarget(), archiveBucket: 'archive' };
-    const result = await replay(testBackend({ s3: new S3Client({ region: 'us-east-1' }) }), target, config, {
-      source: 'job',
-      ...window,
-    });
+    const result = await replay(
+      testBackend({ clock: afterWindow(), s3: new S3Client({ region: 'us-east-1' }) }),
+      target,
+      config,
+      {
+        source: 'job',
+        ...window,
+      },
+    );
     expect(result).toMatchObject({ matched: 2, sent: 2, ignored: 0, byQueue: { orders: 1, events: 1 } });
     expect(sentTo()).toEqual(
       expect.arrayContaining([
@@ -99,7 +106,7 @@ describe('replay of jobs and scheduled events', () => {
   it('reads a --type of exactly * as routes do: every type, dotted ones too', async () => {
     archiveHolds('job', [job('job-1', 'orders'), job('job-2', 'events')]);
     const target = { ...stackTarget(), archiveBucket: 'archive' };
-    const backend = testBackend({ s3: new S3Client({ region: 'us-east-1' }) });
+    const backend = testBackend({ clock: afterWindow(), s3: new S3Client({ region: 'us-east-1' }) });
     const result = await replay(backend, target, config, {
       source: 'job',
       type: '*',
@@ -135,6 +142,22 @@ describe('replay of jobs and scheduled events', () => {
     );
   });
 
+  it('reads a webhook source only up to an hour past now when --until is later: nothing was received since', async () => {
+    archiveHolds('github', [{ ...job('push-1', 'events'), source: 'github', origin: 'webhook' }]);
+    const target = { ...stackTarget(), archiveBucket: 'archive' };
+    const backend = testBackend({ s3: new S3Client({ region: 'us-east-1' }), clock: afterWindow() });
+    await replay(backend, target, config, {
+      source: 'github',
+      since: window.since,
+      until: new Date('2036-11-30T00:00:00.000Z'),
+      dryRun: true,
+    });
+    const listed = s3.commandCalls(ListObjectsV2Command).map((call) => call.args[0].input.Prefix);
+    expect(listed).toEqual(
+      ['09', '10', '11', '12', '13'].map((hour) => `archive/source=github/dt=2026-11-30/hour=${hour}/`),
+    );
+  });
+
   it('replays an event received exactly at a window boundary in one of two back-to-back windows, not both', async () => {
     // A schedule's event is received at its scheduled time, to the second: on the hour for an hourly one.
     const onTheHour = '2026-11-30T11:00:00.000Z';
@@ -152,7 +175,7 @@ describe('replay of jobs and scheduled events', () => {
       new Date(onTheHour),
     );
     const target = { ...stackTarget(), archiveBucket: 'archive' };
-    const backend = () => testBackend({ s3: new S3Client({ region: 'us-east-1' }) });
+    const backend = () => testBackend({ clock: afterWindow(), s3: new S3Client({ region: 'us-east-1' }) });
     await expect(
       replay(backend(), target, config, { source: 'schedule', ...window, dryRun: true }),
     ).rejects.toThrow(/no archived schedule event/);
@@ -168,7 +191,7 @@ describe('replay of jobs and scheduled events', () => {
   it('tells the operator jobs go back to the queue each was sent to, not through the current routes', async () => {
     archiveHolds('job', [job('job-1', 'orders'), job('job-2', 'events')]);
     const target = { ...stackTarget(), archiveBucket: 'archive' };
-    const backend = testBackend({ s3: new S3Client({ region: 'us-east-1' }) });
+    const backend = testBackend({ clock: afterWindow(), s3: new S3Client({ region: 'us-east-1' }) });
     await replay(backend, target, config, { source: 'job', ...window, dryRun: true });
     const count = backend.output.notes.find((note) => note.includes('archived job event(s) match'));
     expect(count).toContain('would send 2 message(s) to the queue each was sent to');
@@ -186,12 +209,17 @@ describe('replay of jobs and scheduled events', () => {
       return { Successful: [], Failed: [] };
     });
     const target = { ...stackTarget(), archiveBucket: 'archive' };
-    const result = await replay(testBackend({ s3: new S3Client({ region: 'us-east-1' }) }), target, config, {
-      source: 'job',
-      to: 'events',
-      ...window,
-      signal: controller.signal,
-    });
+    const result = await replay(
+      testBackend({ clock: afterWindow(), s3: new S3Client({ region: 'us-east-1' }) }),
+      target,
+      config,
+      {
+        source: 'job',
+        to: 'events',
+        ...window,
+        signal: controller.signal,
+      },
+    );
     expect(result).toMatchObject({
       planned: 25,
       sent: 10,
@@ -211,10 +239,15 @@ describe('replay of jobs and scheduled events', () => {
       .resolvesOnce({ Successful: [], Failed: [] })
       .rejects(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }));
     const target = { ...stackTarget(), archiveBucket: 'archive' };
-    const result = await replay(testBackend({ s3: new S3Client({ region: 'us-east-1' }) }), target, config, {
-      source: 'job',
-      ...window,
-    });
+    const result = await replay(
+      testBackend({ clock: afterWindow(), s3: new S3Client({ region: 'us-east-1' }) }),
+      target,
+      config,
+      {
+        source: 'job',
+        ...window,
+      },
+    );
     expect(result).toMatchObject({ planned: 25, sent: 10, failed: 10, byQueue: { events: 10 } });
     expect(result.stoppedBy).toMatch(/throttled/);
     expect(result.failures.map((f) => f.id)).toEqual(Array.from({ length: 10 }, (_, i) => `job-${i + 10}`));
@@ -232,10 +265,15 @@ describe('replay of jobs and scheduled events', () => {
       .resolvesOnce({ Successful: [], Failed: [] })
       .rejects(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }));
     const target = { ...stackTarget(), archiveBucket: 'archive' };
-    const result = await replay(testBackend({ s3: new S3Client({ region: 'us-east-1' }) }), target, config, {
-      source: 'job',
-      ...window,
-    });
+    const result = await replay(
+      testBackend({ clock: afterWindow(), s3: new S3Client({ region: 'us-east-1' }) }),
+      target,
+      config,
+      {
+        source: 'job',
+        ...window,
+      },
+    );
     expect(result).toMatchObject({ planned: 12, sent: 10, failed: 2 });
     expect(result.failures.map((f) => [f.id, f.queue])).toEqual([
       ['job-10', 'events'],
@@ -265,10 +303,15 @@ describe('replay of jobs and scheduled events', () => {
     clients.sqs.on(SendMessageBatchCommand).rejects(new Error('Rate exceeded'));
     const target = { ...stackTarget(), archiveBucket: 'archive' };
     await expect(
-      replay(testBackend({ s3: new S3Client({ region: 'us-east-1' }) }), target, config, {
-        source: 'job',
-        ...window,
-      }),
+      replay(
+        testBackend({ clock: afterWindow(), s3: new S3Client({ region: 'us-east-1' }) }),
+        target,
+        config,
+        {
+          source: 'job',
+          ...window,
+        },
+      ),
     ).rejects.toThrow(/Rate exceeded/);
   });
 
@@ -276,7 +319,7 @@ describe('replay of jobs and scheduled events', () => {
     archiveHolds('job', [job('job-1', 'events')]);
     clients.sqs.on(SendMessageBatchCommand).resolves({ Successful: [], Failed: [] });
     const target = { ...stackTarget(), archiveBucket: 'archive' };
-    const backend = testBackend({ s3: new S3Client({ region: 'us-east-1' }) });
+    const backend = testBackend({ clock: afterWindow(), s3: new S3Client({ region: 'us-east-1' }) });
     await replay(backend, target, config, {
       source: 'job',
       since: new Date('2026-11-28T10:00:00.000Z'),
@@ -296,12 +339,17 @@ describe('replay of jobs and scheduled events', () => {
       return { Contents: [] };
     });
     const target = { ...stackTarget(), archiveBucket: 'archive' };
-    const result = await replay(testBackend({ s3: new S3Client({ region: 'us-east-1' }) }), target, config, {
-      source: 'job',
-      since: new Date('2026-11-28T10:00:00.000Z'),
-      until: new Date('2026-11-30T11:00:00.000Z'),
-      signal: controller.signal,
-    });
+    const result = await replay(
+      testBackend({ clock: afterWindow(), s3: new S3Client({ region: 'us-east-1' }) }),
+      target,
+      config,
+      {
+        source: 'job',
+        since: new Date('2026-11-28T10:00:00.000Z'),
+        until: new Date('2026-11-30T11:00:00.000Z'),
+        signal: controller.signal,
+      },
+    );
     expect(result).toMatchObject({ sent: 0, planned: 0, failed: 0, failures: [], byQueue: {} });
     expect(result.stoppedBy).toMatch(/while reading the archive/);
     // What it matched is of the one hour it read, not of the selection: it says how much of the range that is.
@@ -324,10 +372,15 @@ describe('replay of jobs and scheduled events', () => {
         { status: 503 },
       );
     await expect(
-      replay(testBackend({ s3: new S3Client({ region: 'us-east-1' }), http }), target, config, {
-        source: 'job',
-        ...window,
-      }),
+      replay(
+        testBackend({ clock: afterWindow(), s3: new S3Client({ region: 'us-east-1' }), http }),
+        target,
+        config,
+        {
+          source: 'job',
+          ...window,
+        },
+      ),
     ).rejects.toThrow(
       /could not write its buffered archive records \(.*3 archive record\(s\).*\): nothing was replayed/,
     );
@@ -351,10 +404,15 @@ describe('replay of jobs and scheduled events', () => {
     );
     clients.sqs.on(SendMessageBatchCommand).resolves({ Successful: [], Failed: [] });
     const target = { ...stackTarget(), archiveBucket: 'archive' };
-    const result = await replay(testBackend({ s3: new S3Client({ region: 'us-east-1' }) }), target, config, {
-      source: 'job',
-      ...window,
-    });
+    const result = await replay(
+      testBackend({ clock: afterWindow(), s3: new S3Client({ region: 'us-east-1' }) }),
+      target,
+      config,
+      {
+        source: 'job',
+        ...window,
+      },
+    );
     expect(result).toMatchObject({ matched: 2, planned: 2, sent: 1, failed: 1 });
     expect(result.failures).toEqual([
       { id: 'job-big', queue: 'events', reason: expect.stringMatching(/payloads\/job\/job-big has expired/) },
@@ -370,10 +428,15 @@ describe('replay of jobs and scheduled events', () => {
     archiveHolds('job', [generation('g-1'), generation('g-2')]);
     clients.sqs.on(SendMessageBatchCommand).resolves({ Successful: [], Failed: [] });
     const target = { ...stackTarget(), archiveBucket: 'archive' };
-    await replay(testBackend({ s3: new S3Client({ region: 'us-east-1' }) }), target, config, {
-      source: 'job',
-      ...window,
-    });
+    await replay(
+      testBackend({ clock: afterWindow(), s3: new S3Client({ region: 'us-east-1' }) }),
+      target,
+      config,
+      {
+        source: 'job',
+        ...window,
+      },
+    );
     const entries = clients.sqs
       .commandCalls(SendMessageBatchCommand)
       .flatMap((call) => call.args[0].input.Entries ?? []);
@@ -388,10 +451,15 @@ describe('replay of jobs and scheduled events', () => {
     archiveHolds('job', parseArchiveLines(Buffer.concat(lines).toString('utf8')));
     clients.sqs.on(SendMessageBatchCommand).resolves({ Successful: [], Failed: [] });
     const target = { ...stackTarget(), archiveBucket: 'archive' };
-    await replay(testBackend({ s3: new S3Client({ region: 'us-east-1' }) }), target, config, {
-      source: 'job',
-      ...window,
-    });
+    await replay(
+      testBackend({ clock: afterWindow(), s3: new S3Client({ region: 'us-east-1' }) }),
+      target,
+      config,
+      {
+        source: 'job',
+        ...window,
+      },
+    );
     const entries = clients.sqs
       .commandCalls(SendMessageBatchCommand)
       .flatMap((call) => call.args[0].input.Entries ?? []);
@@ -425,11 +493,16 @@ describe('replay of jobs and scheduled events', () => {
     archiveHolds('job', [job('job-1', 'orders')]);
     clients.sqs.on(SendMessageBatchCommand).resolves({ Successful: [], Failed: [] });
     const target = { ...stackTarget(), archiveBucket: 'archive' };
-    await replay(testBackend({ s3: new S3Client({ region: 'us-east-1' }) }), target, config, {
-      source: 'job',
-      to: 'events',
-      ...window,
-    });
+    await replay(
+      testBackend({ clock: afterWindow(), s3: new S3Client({ region: 'us-east-1' }) }),
+      target,
+      config,
+      {
+        source: 'job',
+        to: 'events',
+        ...window,
+      },
+    );
     expect(sentTo()).toEqual([{ queue: EVENTS.url, id: 'job-1' }]);
   });
 
@@ -437,10 +510,15 @@ describe('replay of jobs and scheduled events', () => {
     archiveHolds('job', [job('job-1', 'events'), job('job-2', 'retired')]);
     const target = { ...stackTarget(), archiveBucket: 'archive' };
     await expect(
-      replay(testBackend({ s3: new S3Client({ region: 'us-east-1' }) }), target, config, {
-        source: 'job',
-        ...window,
-      }),
+      replay(
+        testBackend({ clock: afterWindow(), s3: new S3Client({ region: 'us-east-1' }) }),
+        target,
+        config,
+        {
+          source: 'job',
+          ...window,
+        },
+      ),
     ).rejects.toThrow(
       /1 archived event\(s\) of the selection were sent to queue "retired", which .* no longer has: replay them to another queue with --to <queue> \(one of events, orders\)/,
     );
@@ -470,7 +548,7 @@ function webhook(source: string, id: string, type: string, body: unknown, queues
 
 const archived = () => ({ ...stackTarget(), archiveBucket: 'archive' });
 const s3Backend = (overrides: Parameters<typeof testBackend>[0] = {}) =>
-  testBackend({ s3: new S3Client({ region: 'us-east-1' }), ...overrides });
+  testBackend({ clock: afterWindow(), s3: new S3Client({ region: 'us-east-1' }), ...overrides });
 
 describe('replay of webhooks', () => {
   it('sends each webhook through the current routes, to the FIFO group the queue rule gives it, with the run marker', async () => {
@@ -607,6 +685,11 @@ describe('replay refuses before reading the archive', () => {
       '--since 2026-11-30T11:00:00.000Z is not before --until 2026-11-30T11:00:00.000Z',
     ],
     ['an unknown --to queue', { to: 'nope' }, /unknown queue "nope"/],
+    [
+      'a window in the future',
+      { since: new Date('2026-12-01T00:00:00.000Z'), until: new Date('2026-12-02T00:00:00.000Z') },
+      '--since 2026-12-01T00:00:00.000Z is in the future (it is 2026-11-30T12:00:00.000Z): nothing was received in that window, so nothing was replayed; give a time in the past or a duration ago (2h)',
+    ],
   ] as const)('%s', async (_, options, message) => {
     archiveHolds('job', [job('job-1', 'events')]);
     const error = await replay(s3Backend(), archived(), config, {
