@@ -22,6 +22,7 @@ import {
   ARCHIVE_STREAM_PREFIX,
 } from '../lambda/shared/archive';
 import { DEFAULTS } from './config';
+import { throwIfViolations, type Violation, ViolationList } from './violations';
 
 /** Properties of an {@link EventArchive}. */
 export interface EventArchiveProps {
@@ -51,6 +52,35 @@ export interface EventArchiveProps {
 /** Firehose requires a 64 MiB buffer with dynamic partitioning; the interval is what bounds an object's age. */
 const BUFFER_SIZE_MIB = 64;
 const DEFAULT_BUFFER_SECONDS = 300;
+/** The buffer intervals Firehose takes with dynamic partitioning, which has no zero buffering. */
+const MIN_BUFFER_SECONDS = 60;
+const MAX_BUFFER_SECONDS = 900;
+
+/**
+ * What Firehose and S3 would refuse only at deploy (a buffer interval outside 60 to 900 whole seconds) or what
+ * an S3 lifecycle cannot express (a retention under a day), every problem at once with its value and fix.
+ */
+function archivePropsViolations(props: EventArchiveProps): Violation[] {
+  const problems = new ViolationList();
+  const retention = props.retention ?? DEFAULTS.archiveRetention;
+  if (retention.toSeconds() < 86_400)
+    problems.add(
+      'retention',
+      'is below one day (an S3 lifecycle expiry counts whole days)',
+      retention.toHumanString(),
+      'use Duration.days(1) or more',
+    );
+  const interval = props.bufferingInterval;
+  const seconds = interval ? interval.toMilliseconds() / 1000 : DEFAULT_BUFFER_SECONDS;
+  if (!Number.isInteger(seconds) || seconds < MIN_BUFFER_SECONDS || seconds > MAX_BUFFER_SECONDS)
+    problems.add(
+      'bufferingInterval',
+      `is not a whole number of seconds from ${MIN_BUFFER_SECONDS} to ${MAX_BUFFER_SECONDS}, which Firehose requires with dynamic partitioning`,
+      `${seconds} seconds`,
+      `use Duration.seconds(${MIN_BUFFER_SECONDS}) to Duration.seconds(${MAX_BUFFER_SECONDS}) (default ${DEFAULT_BUFFER_SECONDS})`,
+    );
+  return problems.violations;
+}
 
 /** The archive bucket, its delivery stream, and the grant that lets a producer put records. */
 export class EventArchive extends Construct {
@@ -63,12 +93,8 @@ export class EventArchive extends Construct {
 
   constructor(scope: Construct, id: string, props: EventArchiveProps = {}) {
     super(scope, id);
+    throwIfViolations(`EventArchive ${this.node.path}`, archivePropsViolations(props));
     const retention = props.retention ?? DEFAULTS.archiveRetention;
-    if (retention.toSeconds() < 86_400) {
-      throw new Error(
-        `EventArchive ${this.node.path}: retention ${retention.toHumanString()} is below one day; fix: use Duration.days(1) or more`,
-      );
-    }
     this.bucket = this.createBucket(retention, props.removalPolicy ?? RemovalPolicy.RETAIN);
     this.deliveryRole = this.createDeliveryRole();
     const errorLogs = new logs.LogGroup(this, 'DeliveryErrors', {
@@ -77,7 +103,11 @@ export class EventArchive extends Construct {
     });
     const errorStream = errorLogs.addStream('S3Delivery');
     errorLogs.grantWrite(this.deliveryRole);
-    this.deliveryStream = this.createStream(props, errorLogs, errorStream);
+    this.deliveryStream = this.createStream(
+      props.bufferingInterval?.toSeconds() ?? DEFAULT_BUFFER_SECONDS,
+      errorLogs,
+      errorStream,
+    );
   }
 
   /** The stream's name, as producers address it. */
@@ -151,11 +181,10 @@ export class EventArchive extends Construct {
   }
 
   private createStream(
-    props: EventArchiveProps,
+    interval: number,
     errorLogs: logs.LogGroup,
     errorStream: logs.LogStream,
   ): firehose.CfnDeliveryStream {
-    const interval = props.bufferingInterval?.toSeconds() ?? DEFAULT_BUFFER_SECONDS;
     const stream = new firehose.CfnDeliveryStream(this, 'Stream', {
       deliveryStreamType: 'DirectPut',
       deliveryStreamEncryptionConfigurationInput: { keyType: 'AWS_OWNED_CMK' },

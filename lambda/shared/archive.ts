@@ -5,8 +5,9 @@
  * One archive record is one JSON line: the envelope exactly as it was queued (raw body inline, kept headers
  * only: signature and credential headers never reach an envelope), plus where it came from, which queues it
  * was sent to and, for a job on a FIFO queue, the message group it was sent with. Records go to an Amazon Data Firehose delivery stream, which batches them into GZIP objects under
- * `archive/source=<source>/dt=<yyyy-MM-dd>/hour=<HH>/` (UTC, the stream's arrival time), so reading a time range
- * of one source lists only that range's prefixes.
+ * `archive/source=<source>/dt=<yyyy-MM-dd>/hour=<HH>/` (UTC: when the oldest record of the object reached the
+ * stream, so a record can be filed under the hour before it was received), so reading a time range of one source
+ * lists only that range's prefixes and the hour around it.
  *
  * Plain constants and pure functions only: the CDK side imports this module too.
  */

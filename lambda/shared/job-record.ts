@@ -153,6 +153,7 @@ export class JobRecords {
    */
   async start(id: string, attempt: number, generation?: string): Promise<'run' | 'cancelled' | 'untracked'> {
     try {
+      // A dead-lettered job redriven or replayed runs again: why it failed then is not why it is processing now.
       await this.update(
         id,
         'processing',
@@ -162,6 +163,8 @@ export class JobRecords {
         {
           ':cancelled': { S: 'cancelled' },
         },
+        undefined,
+        ['reason'],
       );
       return 'run';
     } catch (error) {
@@ -175,7 +178,11 @@ export class JobRecords {
 
   /** Records the handler's result (JSON; too large a result is recorded as such). */
   async complete(id: string, result: unknown, generation?: string): Promise<void> {
-    await this.updateIfPresent(id, 'completed', resultFields(result), generation);
+    const fields = resultFields(result);
+    // The record is this run's: a reason or result an earlier run of the job left (it failed, or returned
+    // something else) would pass for this one's.
+    const stale = ['result', 'reason'].filter((name) => !(name in fields));
+    await this.updateIfPresent(id, 'completed', fields, generation, stale);
   }
 
   async deadLettered(id: string, reason: string, generation?: string): Promise<void> {
@@ -211,9 +218,10 @@ export class JobRecords {
     state: JobState,
     fields: Record<string, AttributeValue>,
     generation: string | undefined,
+    remove: readonly string[] = [],
   ) {
     try {
-      await this.update(id, state, fields, generation);
+      await this.update(id, state, fields, generation, '', {}, undefined, remove);
     } catch (error) {
       // No record of this enqueue (it expired, the producer wrote none, or the id was sent again since): nothing
       // to keep the state in.
@@ -244,6 +252,8 @@ export class JobRecords {
     condition = '',
     values: Record<string, AttributeValue> = {},
     returnValues?: 'ALL_OLD',
+    /** Fields the record no longer has (set fields are never among them). */
+    remove: readonly string[] = [],
   ): Promise<{ Attributes?: Record<string, AttributeValue> }> {
     const names = Object.keys(fields);
     const sameEnqueue =
@@ -257,7 +267,7 @@ export class JobRecords {
         TableName: this.tableName,
         Key: { [PK]: { S: jobRecordKey(id) } },
         ...(returnValues ? { ReturnValues: returnValues } : {}),
-        UpdateExpression: `SET #state = :state, updatedAt = :now${names.map((_, i) => `, #f${i} = :f${i}`).join('')}`,
+        UpdateExpression: `SET #state = :state, updatedAt = :now${names.map((_, i) => `, #f${i} = :f${i}`).join('')}${remove.length ? ` REMOVE ${remove.map((_, i) => `#r${i}`).join(', ')}` : ''}`,
         ConditionExpression: `attribute_exists(${PK}) ${sameEnqueue} ${condition}`
           .replace(/\s+/g, ' ')
           .trim(),
@@ -265,6 +275,7 @@ export class JobRecords {
           '#state': 'state',
           ...(generation === ANY_ENQUEUE ? {} : { '#generation': 'generation' }),
           ...Object.fromEntries(names.map((name, i) => [`#f${i}`, name])),
+          ...Object.fromEntries(remove.map((name, i) => [`#r${i}`, name])),
         },
         ExpressionAttributeValues: {
           ':state': { S: state },

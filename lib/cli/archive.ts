@@ -1,6 +1,7 @@
 /**
  * Reads the event archive (`lambda/shared/archive.ts` layout) for `hookline replay`: lists the hour prefixes of
- * one source from `since` to the last hour a record received by `until` can be filed under, reads and
+ * one source from the first hour a record received at `since` can be filed under to the last hour a record
+ * received by `until` can be filed under, reads and
  * decompresses each object, and keeps the records received in the range, first copy of an event only (an event
  * whose enqueue failed is archived again when the sender retries).
  */
@@ -35,12 +36,23 @@ export interface ArchiveSelection {
 const HOUR_MS = 3_600_000;
 
 /**
+ * The first hour a record received at `since` can be filed under. Firehose names an object's hour after the
+ * oldest record the object holds, and buffers a partition for up to 1.5 times its interval (at most 900 s): a
+ * record received at 10:03 can share an object with one that reached the stream at 09:59 and be filed under 09.
+ * An hour earlier covers the longest buffer.
+ */
+function firstFiledHour(since: Date): Date {
+  return new Date(since.getTime() - HOUR_MS);
+}
+
+/**
  * The last hour a record received by `until` can be filed under. A webhook is archived beside its enqueue, so it
  * is filed a moment after it was received: one hour more covers it. A job or a scheduled event is archived by its
  * consumer on its first receive, which a delay or a backlog (a paused consumer) can put any time later: up to now.
  */
 function lastFiledHour(source: string, until: Date, now: Date): Date {
-  const afterReceived = new Date(until.getTime() + HOUR_MS);
+  // Nothing was received after now, however far ahead `until` is: its hours would be listed for nothing.
+  const afterReceived = new Date(Math.min(until.getTime(), now.getTime()) + HOUR_MS);
   if (archiveOriginOf({ source }) === 'webhook') return afterReceived;
   return now.getTime() > afterReceived.getTime() ? now : afterReceived;
 }
@@ -86,10 +98,11 @@ export async function readArchive(s3: S3Client, selection: ArchiveSelection): Pr
   const { bucket, source, since, until } = selection;
   const seen = new Set<string>();
   const records: ArchiveRecord[] = [];
-  // A record is filed under the hour it reached the stream, which is after it was received.
+  // A record is filed under the hour the oldest record of its object reached the stream: from the hour before
+  // it was received to the hour after (its own arrival, a moment after it was received).
   const prefixes = archivePrefixesBetween(
     source,
-    since,
+    firstFiledHour(since),
     lastFiledHour(source, until, selection.now ?? new Date()),
   );
   for (const [index, prefix] of prefixes.entries()) {
@@ -112,7 +125,6 @@ export async function readArchive(s3: S3Client, selection: ArchiveSelection): Pr
   return records.sort((a, b) => Date.parse(a.envelope.receivedAt) - Date.parse(b.envelope.receivedAt));
 }
 
-/** `yyyy-MM-dd`, optionally `Thh:mm[:ss[.fff]]` and a zone (`Z`, `+hh:mm`, `+hhmm`). */
 /**
  * A time given on the command line: an absolute time as `parseIsoTime` reads it (ISO 8601 with a zone, or a UTC
  * day), or a duration ago (`90s`, `15m`, `2h`, `3d`). Undefined when it is none of these.

@@ -243,12 +243,24 @@ export function renderReplay(output: Output, result: ReplayResult): void {
   output.line(
     `${c.bold(`replay ${result.source}`)}${result.type ? ` --type ${result.type}` : ''} ${result.since} .. ${result.until}${result.dryRun ? ' (dry run)' : ''}`,
   );
+  const read = result.archiveHoursRead;
+  const matched = read
+    ? `matched ${result.matched} in the ${read.read} of ${read.of} archive hours read`
+    : `matched ${result.matched}`;
   output.line(
-    `matched ${result.matched}, ${verb} ${result.dryRun ? Object.values(result.byQueue).reduce((a, b) => a + b, 0) : c.green(String(result.sent))}${queues ? ` (${queues})` : ''}, ignored by routes ${result.ignored}, failed ${result.failed > 0 ? c.red(String(result.failed)) : '0'}`,
+    `${matched}, ${verb} ${result.dryRun ? Object.values(result.byQueue).reduce((a, b) => a + b, 0) : c.green(String(result.sent))}${queues ? ` (${queues})` : ''}, ignored by routes ${result.ignored}, failed ${result.failed > 0 ? c.red(String(result.failed)) : '0'}`,
   );
-  if (!result.dryRun) output.line(`replay id ${result.replayId} (consumers see it as envelope.replay.id)`);
+  // Nothing was sent under a run that stopped while reading, as under a dry run.
+  if (!result.dryRun && !read)
+    output.line(`replay id ${result.replayId} (consumers see it as envelope.replay.id)`);
   for (const f of result.failures.slice(0, 20)) output.line(c.red(`  ${f.id} -> ${f.queue}: ${f.reason}`));
-  if (result.stoppedBy) {
+  if (result.stoppedBy && read) {
+    output.line(
+      c.yellow(
+        `stopped early: ${result.stoppedBy}: nothing was replayed (a new replay of the same window reads it all again)`,
+      ),
+    );
+  } else if (result.stoppedBy) {
     const left = result.planned - result.sent - result.failed;
     output.line(
       c.yellow(

@@ -76,6 +76,11 @@ export interface ReplayResult {
   readonly planned: number;
   /** What stopped the run before every planned message was sent. */
   readonly stoppedBy?: string;
+  /**
+   * Set when the run stopped while reading the archive: how many of the range's hour prefixes were read, so
+   * `matched` counts the events of those hours only.
+   */
+  readonly archiveHoursRead?: { readonly read: number; readonly of: number };
 }
 
 /** One message to send. */
@@ -92,7 +97,7 @@ export function replaySources(config: ResolvedConfig): string[] {
 }
 
 /** Checks the selectors before anything is read: an empty one is an error, never "everything". */
-function checkSelectors(config: ResolvedConfig, options: ReplayOptions, until: Date): void {
+function checkSelectors(config: ResolvedConfig, options: ReplayOptions, until: Date, now: Date): void {
   if (options.source.trim() === '') throw new CliError('--source is empty: name one configured source');
   const known = replaySources(config);
   if (!known.includes(options.source)) {
@@ -109,6 +114,12 @@ function checkSelectors(config: ResolvedConfig, options: ReplayOptions, until: D
   }
   if (!(options.since.getTime() < until.getTime())) {
     throw new CliError(`--since ${options.since.toISOString()} is not before --until ${until.toISOString()}`);
+  }
+  // Nothing can have been received yet: say so rather than read the archive for a window that holds nothing.
+  if (options.since.getTime() > now.getTime()) {
+    throw new CliError(
+      `--since ${options.since.toISOString()} is in the future (it is ${now.toISOString()}): nothing was received in that window, so nothing was replayed; give a time in the past or a duration ago (2h)`,
+    );
   }
 }
 
@@ -290,7 +301,7 @@ async function selectEvents(
   target: Target,
   options: ReplayOptions,
   until: Date,
-): Promise<ArchiveRecord[]> {
+): Promise<{ records: ArchiveRecord[]; hours: { read: number; of: number } }> {
   if (!target.archiveBucket || !backend.s3) {
     throw new CliError(
       `${target.description} has no event archive: enable archive in hookline.config.ts and deploy (or restart local mode)`,
@@ -299,13 +310,18 @@ async function selectEvents(
   const typePattern = options.type;
   // A range of days reads hundreds of hour prefixes and their objects before anything is sent.
   const reading = backend.output.progress(`archive hours of ${options.source} read`);
+  const hours = { read: 0, of: 0 };
   const records = await readArchive(backend.s3, {
     bucket: target.archiveBucket,
     source: options.source,
     since: options.since,
     until,
     now: new Date(backend.clock.now()),
-    onProgress: (done, total) => reading.update(done, total),
+    onProgress: (done, total) => {
+      hours.read = done;
+      hours.of = total;
+      reading.update(done, total);
+    },
     ...(options.signal ? { signal: options.signal } : {}),
     // As routes read it: exactly `*` is every type, as a route without a type is.
     ...(typePattern !== undefined
@@ -319,7 +335,7 @@ async function selectEvents(
       `no archived ${options.source} event${type} was received between ${options.since.toISOString()} and ${until.toISOString()}: nothing was replayed`,
     );
   }
-  return records;
+  return { records, hours };
 }
 
 /** Sends the planned messages queue by queue in batches of 10, at `rate` per second; counts per queue. */
@@ -413,10 +429,10 @@ export async function replay(
   options: ReplayOptions,
 ): Promise<ReplayResult> {
   const until = options.until ?? new Date(backend.clock.now());
-  checkSelectors(config, options, until);
+  checkSelectors(config, options, until, new Date(backend.clock.now()));
   if (options.to !== undefined) queueOf(target, options.to);
   await flushLocalArchive(backend, target);
-  const records = await selectEvents(backend, target, options, until);
+  const { records, hours } = await selectEvents(backend, target, options, until);
   const replayId = options.replayId ?? randomUUID();
   const run = {
     replayId,
@@ -436,6 +452,8 @@ export async function replay(
       failed: 0,
       byQueue: {},
       failures: [],
+      // What was read is part of the range only: `matched` counts what those hours hold, not the selection.
+      archiveHoursRead: hours,
       stoppedBy: 'Interrupted: stopped by Ctrl-C while reading the archive, before anything was sent',
     };
   }

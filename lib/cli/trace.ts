@@ -134,17 +134,40 @@ function jobsEndpointSteps(row: OutcomeRow): TraceStep[] {
  */
 const copyOn = (row: OutcomeRow) => `${row.queue ?? ''}\u0000${row.replayId ?? ''}`;
 
+/** What a timeline knows so far: the copies dead-lettered, and each replay run's one step by its run id. */
+interface TimelineState {
+  readonly deadOn: Set<string>;
+  readonly replays: Map<string, { queues: string[] }>;
+}
+
+/**
+ * A replay run's step, one per run: the first line of the run adds it, a later line of the run on another queue
+ * (a run sends an event to every queue its routes name) adds that queue to it. Undefined when the run had one.
+ */
+function replayStep(row: OutcomeRow, state: TimelineState, inferred: boolean): TraceStep | undefined {
+  const replayId = row.replayId ?? '';
+  const queue = row.queue ?? '';
+  const known = state.replays.get(replayId);
+  if (known) {
+    if (!known.queues.includes(queue)) known.queues.push(queue);
+    return undefined;
+  }
+  const queues = [queue];
+  state.replays.set(replayId, { queues });
+  return { at: row.at, step: 'replayed', queues, replayId, ...(inferred ? { inferred: true } : {}) };
+}
+
 /**
  * A consumer attempt, preceded by `redriven` when that copy was dead-lettered on that queue before (a redrive
  * logs nothing; the next attempt is how it shows) and by `replayed` on the first attempt of a replay run.
  */
-function consumerSteps(row: OutcomeRow, state: { deadOn: Set<string>; replays: Set<string> }): TraceStep[] {
+function consumerSteps(row: OutcomeRow, state: TimelineState): TraceStep[] {
   const steps: TraceStep[] = [];
   const queue = row.queue ?? '';
   const copy = copyOn(row);
-  if (row.replayId && !state.replays.has(row.replayId)) {
-    state.replays.add(row.replayId);
-    steps.push({ at: row.at, step: 'replayed', queue, replayId: row.replayId, inferred: true });
+  const replayed = row.replayId ? replayStep(row, state, true) : undefined;
+  if (replayed) {
+    steps.push(replayed);
   } else if (state.deadOn.has(copy)) {
     steps.push({ at: row.at, step: 'redriven', queue, inferred: true });
   }
@@ -172,7 +195,7 @@ function pick<K extends keyof OutcomeRow>(row: OutcomeRow, keys: readonly K[]): 
 /** The timeline of one event from its outcome rows (any order). */
 export function buildTimeline(id: string, rows: readonly OutcomeRow[]): TraceResult {
   const sorted = [...rows].filter((r) => r.id === id).sort((a, b) => Date.parse(a.at) - Date.parse(b.at));
-  const state = { deadOn: new Set<string>(), replays: new Set<string>() };
+  const state: TimelineState = { deadOn: new Set<string>(), replays: new Map() };
   const steps: TraceStep[] = [];
   for (const row of sorted) {
     if (row.kind === 'ingest') steps.push(...ingestSteps(row));
@@ -185,9 +208,9 @@ export function buildTimeline(id: string, rows: readonly OutcomeRow[]): TraceRes
         ...pick(row, ['source', 'type']),
         queues: [row.queue ?? ''],
       });
-    else if (row.replayId && !state.replays.has(row.replayId)) {
-      state.replays.add(row.replayId);
-      steps.push({ at: row.at, step: 'replayed', ...pick(row, ['queue', 'replayId']) });
+    else if (row.replayId) {
+      const replayed = replayStep(row, state, false);
+      if (replayed) steps.push(replayed);
     }
   }
   const first = sorted.find((r) => r.source);

@@ -322,6 +322,9 @@ export class Reporter {
       event.id ? `id=${event.id}` : undefined,
       event.queue ? `queue=${event.queue}` : undefined,
       event.attempt !== undefined ? `attempt=${event.attempt}` : undefined,
+      // A replayed copy beside live traffic: its attempt 1 and its latency (since the original was received)
+      // would otherwise pass for a new event's.
+      event.replayId ? `replay=${event.replayId}` : undefined,
       event.status !== undefined ? `status=${event.status}` : undefined,
       event.latencyMs !== undefined ? `${Math.round(event.latencyMs)}ms` : undefined,
       event.reason ? this.paint('2', `(${event.reason})`) : undefined,

@@ -1483,6 +1483,32 @@ describe('replay summary', () => {
   });
 });
 
+describe('replay summary of a run stopped while reading the archive', () => {
+  it('counts what the hours it read matched as such, and says nothing was replayed under any run id', () => {
+    const output = recordingOutput();
+    renderReplay(output, {
+      replayId: 'r-1',
+      source: 'shop',
+      since: '2025-10-28T00:00:00.000Z',
+      until: '2026-11-30T10:00:00.000Z',
+      dryRun: false,
+      matched: 0,
+      planned: 0,
+      sent: 0,
+      ignored: 0,
+      failed: 0,
+      byQueue: {},
+      failures: [],
+      archiveHoursRead: { read: 1332, of: 9603 },
+      stoppedBy: 'Interrupted: stopped by Ctrl-C while reading the archive, before anything was sent',
+    });
+    expect(output.lines.slice(1)).toEqual([
+      'matched 0 in the 1332 of 9603 archive hours read, sent 0, ignored by routes 0, failed 0',
+      'stopped early: Interrupted: stopped by Ctrl-C while reading the archive, before anything was sent: nothing was replayed (a new replay of the same window reads it all again)',
+    ]);
+  });
+});
+
 describe('redrive summary', () => {
   const result = (over: Partial<RedriveResult>): RedriveResult => ({
     queue: 'events',

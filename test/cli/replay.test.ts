@@ -34,6 +34,8 @@ const s3 = mockClient(S3Client);
 beforeEach(() => s3.reset());
 
 const config = resolveConfig(exampleConfig);
+/** The present of most tests: after the windows they replay (2026-11-30), as a replay's window is. */
+const afterWindow = () => fakeClock(Date.parse('2026-11-30T12:00:00.000Z'));
 const receivedAt = '2026-11-30T10:15:00.000Z';
 
 /** The archive holds these records of one source, in one object filed under the hour they reached the stream. */
@@ -83,10 +85,15 @@ describe('replay of jobs and scheduled events', () => {
     archiveHolds('job', [job('job-1', 'orders'), job('job-2', 'events')]);
     clients.sqs.on(SendMessageBatchCommand).resolves({ Successful: [], Failed: [] });
     const target = { ...stackTarget(), archiveBucket: 'archive' };
-    const result = await replay(testBackend({ s3: new S3Client({ region: 'us-east-1' }) }), target, config, {
-      source: 'job',
-      ...window,
-    });
+    const result = await replay(
+      testBackend({ clock: afterWindow(), s3: new S3Client({ region: 'us-east-1' }) }),
+      target,
+      config,
+      {
+        source: 'job',
+        ...window,
+      },
+    );
     expect(result).toMatchObject({ matched: 2, sent: 2, ignored: 0, byQueue: { orders: 1, events: 1 } });
     expect(sentTo()).toEqual(
       expect.arrayContaining([
@@ -99,7 +106,7 @@ describe('replay of jobs and scheduled events', () => {
   it('reads a --type of exactly * as routes do: every type, dotted ones too', async () => {
     archiveHolds('job', [job('job-1', 'orders'), job('job-2', 'events')]);
     const target = { ...stackTarget(), archiveBucket: 'archive' };
-    const backend = testBackend({ s3: new S3Client({ region: 'us-east-1' }) });
+    const backend = testBackend({ clock: afterWindow(), s3: new S3Client({ region: 'us-east-1' }) });
     const result = await replay(backend, target, config, {
       source: 'job',
       type: '*',
@@ -121,7 +128,7 @@ describe('replay of jobs and scheduled events', () => {
     expect(result).toMatchObject({ matched: 1, planned: 1, byQueue: { events: 1 } });
   });
 
-  it('reads a webhook source only up to an hour past --until: it is archived beside its enqueue', async () => {
+  it('reads a webhook source from an hour before --since only up to an hour past --until: it is archived beside its enqueue', async () => {
     archiveHolds('github', [{ ...job('push-1', 'events'), source: 'github', origin: 'webhook' }]);
     const target = { ...stackTarget(), archiveBucket: 'archive' };
     const backend = testBackend({
@@ -131,7 +138,23 @@ describe('replay of jobs and scheduled events', () => {
     await replay(backend, target, config, { source: 'github', ...window, dryRun: true });
     const listed = s3.commandCalls(ListObjectsV2Command).map((call) => call.args[0].input.Prefix);
     expect(listed).toEqual(
-      ['10', '11', '12'].map((hour) => `archive/source=github/dt=2026-11-30/hour=${hour}/`),
+      ['09', '10', '11', '12'].map((hour) => `archive/source=github/dt=2026-11-30/hour=${hour}/`),
+    );
+  });
+
+  it('reads a webhook source only up to an hour past now when --until is later: nothing was received since', async () => {
+    archiveHolds('github', [{ ...job('push-1', 'events'), source: 'github', origin: 'webhook' }]);
+    const target = { ...stackTarget(), archiveBucket: 'archive' };
+    const backend = testBackend({ s3: new S3Client({ region: 'us-east-1' }), clock: afterWindow() });
+    await replay(backend, target, config, {
+      source: 'github',
+      since: window.since,
+      until: new Date('2036-11-30T00:00:00.000Z'),
+      dryRun: true,
+    });
+    const listed = s3.commandCalls(ListObjectsV2Command).map((call) => call.args[0].input.Prefix);
+    expect(listed).toEqual(
+      ['09', '10', '11', '12', '13'].map((hour) => `archive/source=github/dt=2026-11-30/hour=${hour}/`),
     );
   });
 
@@ -152,7 +175,7 @@ describe('replay of jobs and scheduled events', () => {
       new Date(onTheHour),
     );
     const target = { ...stackTarget(), archiveBucket: 'archive' };
-    const backend = () => testBackend({ s3: new S3Client({ region: 'us-east-1' }) });
+    const backend = () => testBackend({ clock: afterWindow(), s3: new S3Client({ region: 'us-east-1' }) });
     await expect(
       replay(backend(), target, config, { source: 'schedule', ...window, dryRun: true }),
     ).rejects.toThrow(/no archived schedule event/);
@@ -168,7 +191,7 @@ describe('replay of jobs and scheduled events', () => {
   it('tells the operator jobs go back to the queue each was sent to, not through the current routes', async () => {
     archiveHolds('job', [job('job-1', 'orders'), job('job-2', 'events')]);
     const target = { ...stackTarget(), archiveBucket: 'archive' };
-    const backend = testBackend({ s3: new S3Client({ region: 'us-east-1' }) });
+    const backend = testBackend({ clock: afterWindow(), s3: new S3Client({ region: 'us-east-1' }) });
     await replay(backend, target, config, { source: 'job', ...window, dryRun: true });
     const count = backend.output.notes.find((note) => note.includes('archived job event(s) match'));
     expect(count).toContain('would send 2 message(s) to the queue each was sent to');
@@ -186,12 +209,17 @@ describe('replay of jobs and scheduled events', () => {
       return { Successful: [], Failed: [] };
     });
     const target = { ...stackTarget(), archiveBucket: 'archive' };
-    const result = await replay(testBackend({ s3: new S3Client({ region: 'us-east-1' }) }), target, config, {
-      source: 'job',
-      to: 'events',
-      ...window,
-      signal: controller.signal,
-    });
+    const result = await replay(
+      testBackend({ clock: afterWindow(), s3: new S3Client({ region: 'us-east-1' }) }),
+      target,
+      config,
+      {
+        source: 'job',
+        to: 'events',
+        ...window,
+        signal: controller.signal,
+      },
+    );
     expect(result).toMatchObject({
       planned: 25,
       sent: 10,
@@ -211,10 +239,15 @@ describe('replay of jobs and scheduled events', () => {
       .resolvesOnce({ Successful: [], Failed: [] })
       .rejects(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }));
     const target = { ...stackTarget(), archiveBucket: 'archive' };
-    const result = await replay(testBackend({ s3: new S3Client({ region: 'us-east-1' }) }), target, config, {
-      source: 'job',
-      ...window,
-    });
+    const result = await replay(
+      testBackend({ clock: afterWindow(), s3: new S3Client({ region: 'us-east-1' }) }),
+      target,
+      config,
+      {
+        source: 'job',
+        ...window,
+      },
+    );
     expect(result).toMatchObject({ planned: 25, sent: 10, failed: 10, byQueue: { events: 10 } });
     expect(result.stoppedBy).toMatch(/throttled/);
     expect(result.failures.map((f) => f.id)).toEqual(Array.from({ length: 10 }, (_, i) => `job-${i + 10}`));
@@ -232,10 +265,15 @@ describe('replay of jobs and scheduled events', () => {
       .resolvesOnce({ Successful: [], Failed: [] })
       .rejects(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }));
     const target = { ...stackTarget(), archiveBucket: 'archive' };
-    const result = await replay(testBackend({ s3: new S3Client({ region: 'us-east-1' }) }), target, config, {
-      source: 'job',
-      ...window,
-    });
+    const result = await replay(
+      testBackend({ clock: afterWindow(), s3: new S3Client({ region: 'us-east-1' }) }),
+      target,
+      config,
+      {
+        source: 'job',
+        ...window,
+      },
+    );
     expect(result).toMatchObject({ planned: 12, sent: 10, failed: 2 });
     expect(result.failures.map((f) => [f.id, f.queue])).toEqual([
       ['job-10', 'events'],
@@ -265,10 +303,15 @@ describe('replay of jobs and scheduled events', () => {
     clients.sqs.on(SendMessageBatchCommand).rejects(new Error('Rate exceeded'));
     const target = { ...stackTarget(), archiveBucket: 'archive' };
     await expect(
-      replay(testBackend({ s3: new S3Client({ region: 'us-east-1' }) }), target, config, {
-        source: 'job',
-        ...window,
-      }),
+      replay(
+        testBackend({ clock: afterWindow(), s3: new S3Client({ region: 'us-east-1' }) }),
+        target,
+        config,
+        {
+          source: 'job',
+          ...window,
+        },
+      ),
     ).rejects.toThrow(/Rate exceeded/);
   });
 
@@ -276,16 +319,16 @@ describe('replay of jobs and scheduled events', () => {
     archiveHolds('job', [job('job-1', 'events')]);
     clients.sqs.on(SendMessageBatchCommand).resolves({ Successful: [], Failed: [] });
     const target = { ...stackTarget(), archiveBucket: 'archive' };
-    const backend = testBackend({ s3: new S3Client({ region: 'us-east-1' }) });
+    const backend = testBackend({ clock: afterWindow(), s3: new S3Client({ region: 'us-east-1' }) });
     await replay(backend, target, config, {
       source: 'job',
       since: new Date('2026-11-28T10:00:00.000Z'),
       until: new Date('2026-11-30T11:00:00.000Z'),
     });
     const reading = backend.output.progressUpdates.filter(([label]) => label.includes('archive hours'));
-    // 2 days and 2 hours of hour prefixes, and the hour after --until.
-    expect(reading.at(-1)).toEqual([expect.stringContaining('job'), 51, 51]);
-    expect(reading.length).toBe(51);
+    // 2 days and 2 hours of hour prefixes, the hour before --since and the hour after --until.
+    expect(reading.at(-1)).toEqual([expect.stringContaining('job'), 52, 52]);
+    expect(reading.length).toBe(52);
   });
 
   it('stops reading the archive at Ctrl-C and sends nothing, saying so', async () => {
@@ -296,14 +339,22 @@ describe('replay of jobs and scheduled events', () => {
       return { Contents: [] };
     });
     const target = { ...stackTarget(), archiveBucket: 'archive' };
-    const result = await replay(testBackend({ s3: new S3Client({ region: 'us-east-1' }) }), target, config, {
-      source: 'job',
-      since: new Date('2026-11-28T10:00:00.000Z'),
-      until: new Date('2026-11-30T11:00:00.000Z'),
-      signal: controller.signal,
-    });
+    const result = await replay(
+      testBackend({ clock: afterWindow(), s3: new S3Client({ region: 'us-east-1' }) }),
+      target,
+      config,
+      {
+        source: 'job',
+        since: new Date('2026-11-28T10:00:00.000Z'),
+        until: new Date('2026-11-30T11:00:00.000Z'),
+        signal: controller.signal,
+      },
+    );
     expect(result).toMatchObject({ sent: 0, planned: 0, failed: 0, failures: [], byQueue: {} });
     expect(result.stoppedBy).toMatch(/while reading the archive/);
+    // What it matched is of the one hour it read, not of the selection: it says how much of the range that is.
+    expect(result.archiveHoursRead?.read).toBe(1);
+    expect(result.archiveHoursRead?.of).toBeGreaterThan(50);
     expect(s3.commandCalls(ListObjectsV2Command)).toHaveLength(1);
     expect(clients.sqs.commandCalls(SendMessageBatchCommand)).toHaveLength(0);
   });
@@ -321,10 +372,15 @@ describe('replay of jobs and scheduled events', () => {
         { status: 503 },
       );
     await expect(
-      replay(testBackend({ s3: new S3Client({ region: 'us-east-1' }), http }), target, config, {
-        source: 'job',
-        ...window,
-      }),
+      replay(
+        testBackend({ clock: afterWindow(), s3: new S3Client({ region: 'us-east-1' }), http }),
+        target,
+        config,
+        {
+          source: 'job',
+          ...window,
+        },
+      ),
     ).rejects.toThrow(
       /could not write its buffered archive records \(.*3 archive record\(s\).*\): nothing was replayed/,
     );
@@ -348,10 +404,15 @@ describe('replay of jobs and scheduled events', () => {
     );
     clients.sqs.on(SendMessageBatchCommand).resolves({ Successful: [], Failed: [] });
     const target = { ...stackTarget(), archiveBucket: 'archive' };
-    const result = await replay(testBackend({ s3: new S3Client({ region: 'us-east-1' }) }), target, config, {
-      source: 'job',
-      ...window,
-    });
+    const result = await replay(
+      testBackend({ clock: afterWindow(), s3: new S3Client({ region: 'us-east-1' }) }),
+      target,
+      config,
+      {
+        source: 'job',
+        ...window,
+      },
+    );
     expect(result).toMatchObject({ matched: 2, planned: 2, sent: 1, failed: 1 });
     expect(result.failures).toEqual([
       { id: 'job-big', queue: 'events', reason: expect.stringMatching(/payloads\/job\/job-big has expired/) },
@@ -367,10 +428,15 @@ describe('replay of jobs and scheduled events', () => {
     archiveHolds('job', [generation('g-1'), generation('g-2')]);
     clients.sqs.on(SendMessageBatchCommand).resolves({ Successful: [], Failed: [] });
     const target = { ...stackTarget(), archiveBucket: 'archive' };
-    await replay(testBackend({ s3: new S3Client({ region: 'us-east-1' }) }), target, config, {
-      source: 'job',
-      ...window,
-    });
+    await replay(
+      testBackend({ clock: afterWindow(), s3: new S3Client({ region: 'us-east-1' }) }),
+      target,
+      config,
+      {
+        source: 'job',
+        ...window,
+      },
+    );
     const entries = clients.sqs
       .commandCalls(SendMessageBatchCommand)
       .flatMap((call) => call.args[0].input.Entries ?? []);
@@ -385,10 +451,15 @@ describe('replay of jobs and scheduled events', () => {
     archiveHolds('job', parseArchiveLines(Buffer.concat(lines).toString('utf8')));
     clients.sqs.on(SendMessageBatchCommand).resolves({ Successful: [], Failed: [] });
     const target = { ...stackTarget(), archiveBucket: 'archive' };
-    await replay(testBackend({ s3: new S3Client({ region: 'us-east-1' }) }), target, config, {
-      source: 'job',
-      ...window,
-    });
+    await replay(
+      testBackend({ clock: afterWindow(), s3: new S3Client({ region: 'us-east-1' }) }),
+      target,
+      config,
+      {
+        source: 'job',
+        ...window,
+      },
+    );
     const entries = clients.sqs
       .commandCalls(SendMessageBatchCommand)
       .flatMap((call) => call.args[0].input.Entries ?? []);
@@ -422,11 +493,16 @@ describe('replay of jobs and scheduled events', () => {
     archiveHolds('job', [job('job-1', 'orders')]);
     clients.sqs.on(SendMessageBatchCommand).resolves({ Successful: [], Failed: [] });
     const target = { ...stackTarget(), archiveBucket: 'archive' };
-    await replay(testBackend({ s3: new S3Client({ region: 'us-east-1' }) }), target, config, {
-      source: 'job',
-      to: 'events',
-      ...window,
-    });
+    await replay(
+      testBackend({ clock: afterWindow(), s3: new S3Client({ region: 'us-east-1' }) }),
+      target,
+      config,
+      {
+        source: 'job',
+        to: 'events',
+        ...window,
+      },
+    );
     expect(sentTo()).toEqual([{ queue: EVENTS.url, id: 'job-1' }]);
   });
 
@@ -434,10 +510,15 @@ describe('replay of jobs and scheduled events', () => {
     archiveHolds('job', [job('job-1', 'events'), job('job-2', 'retired')]);
     const target = { ...stackTarget(), archiveBucket: 'archive' };
     await expect(
-      replay(testBackend({ s3: new S3Client({ region: 'us-east-1' }) }), target, config, {
-        source: 'job',
-        ...window,
-      }),
+      replay(
+        testBackend({ clock: afterWindow(), s3: new S3Client({ region: 'us-east-1' }) }),
+        target,
+        config,
+        {
+          source: 'job',
+          ...window,
+        },
+      ),
     ).rejects.toThrow(
       /1 archived event\(s\) of the selection were sent to queue "retired", which .* no longer has: replay them to another queue with --to <queue> \(one of events, orders\)/,
     );
@@ -467,7 +548,7 @@ function webhook(source: string, id: string, type: string, body: unknown, queues
 
 const archived = () => ({ ...stackTarget(), archiveBucket: 'archive' });
 const s3Backend = (overrides: Parameters<typeof testBackend>[0] = {}) =>
-  testBackend({ s3: new S3Client({ region: 'us-east-1' }), ...overrides });
+  testBackend({ clock: afterWindow(), s3: new S3Client({ region: 'us-east-1' }), ...overrides });
 
 describe('replay of webhooks', () => {
   it('sends each webhook through the current routes, to the FIFO group the queue rule gives it, with the run marker', async () => {
@@ -604,6 +685,11 @@ describe('replay refuses before reading the archive', () => {
       '--since 2026-11-30T11:00:00.000Z is not before --until 2026-11-30T11:00:00.000Z',
     ],
     ['an unknown --to queue', { to: 'nope' }, /unknown queue "nope"/],
+    [
+      'a window in the future',
+      { since: new Date('2026-12-01T00:00:00.000Z'), until: new Date('2026-12-02T00:00:00.000Z') },
+      '--since 2026-12-01T00:00:00.000Z is in the future (it is 2026-11-30T12:00:00.000Z): nothing was received in that window, so nothing was replayed; give a time in the past or a duration ago (2h)',
+    ],
   ] as const)('%s', async (_, options, message) => {
     archiveHolds('job', [job('job-1', 'events')]);
     const error = await replay(s3Backend(), archived(), config, {
@@ -805,6 +891,21 @@ describe('reading the archive', () => {
     );
     const records = await readArchive(new S3Client({ region: 'us-east-1' }), selection);
     expect(records.map((r) => r.envelope.id)).toEqual(['at-since', 'last']);
+  });
+
+  it('finds an event received after --since in an object Firehose filed under the hour before, after its oldest record', async () => {
+    const earlier = archivePrefix(source, new Date('2026-11-30T09:00:00Z'));
+    s3.on(ListObjectsV2Command).resolves({ Contents: [] });
+    s3.on(ListObjectsV2Command, { Prefix: earlier }).resolves({ Contents: [{ Key: `${earlier}part-1.gz` }] });
+    // One buffer of the stream: its oldest record reached it at 09:59:50, so the object is filed under 09.
+    const text = [at('old', '2026-11-30T09:59:50.000Z'), at('in-window', '2026-11-30T10:00:30.000Z')]
+      .map((r) => `${JSON.stringify(r)}\n`)
+      .join('');
+    s3.on(GetObjectCommand, { Key: `${earlier}part-1.gz` }).resolves({
+      Body: { transformToByteArray: async () => new Uint8Array(gzipSync(text)) } as never,
+    });
+    const records = await readArchive(new S3Client({ region: 'us-east-1' }), selection);
+    expect(records.map((r) => r.envelope.id)).toEqual(['in-window']);
   });
 
   it('returns the events in the order they were received, whatever order the objects hold them in', async () => {

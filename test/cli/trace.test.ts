@@ -811,7 +811,7 @@ describe('what each outcome line adds to a timeline', () => {
       { at: at(1), step: 'scheduled', source: 'schedule', type: 'schedule.heartbeat', queues: ['events'] },
       { at: at(2), step: 'dead-lettered', queue: 'events', error: 'E' },
       { at: at(3), step: 'redriven', queue: 'events', inferred: true },
-      { at: at(4), step: 'replayed', queue: 'events', replayId: 'r', inferred: true },
+      { at: at(4), step: 'replayed', queues: ['events'], replayId: 'r', inferred: true },
     ]);
   });
 });
@@ -819,7 +819,7 @@ describe('what each outcome line adds to a timeline', () => {
 describe('a timeline of replay runs recorded by local mode', () => {
   const at = (second: number) => `2026-11-30T10:00:${String(second).padStart(2, '0')}.000Z`;
 
-  it('shows each run once, where local mode recorded it, however many queues it sent to', () => {
+  it('shows each run once, where local mode recorded it, naming every queue it sent the event to', () => {
     const result = buildTimeline('e', [
       { at: at(1), kind: 'replayed', id: 'e', source: 's', queue: 'events', replayId: 'r-1' },
       { at: at(1), kind: 'replayed', id: 'e', source: 's', queue: 'audit', replayId: 'r-1' },
@@ -836,9 +836,25 @@ describe('a timeline of replay runs recorded by local mode', () => {
       { at: at(4), kind: 'replayed', id: 'e', source: 's', queue: 'events' },
     ]);
     expect(result.steps).toEqual([
-      { at: at(1), step: 'replayed', queue: 'events', replayId: 'r-1' },
+      { at: at(1), step: 'replayed', queues: ['events', 'audit'], replayId: 'r-1' },
       { at: at(2), step: 'attempt', queue: 'events', attempt: 1, outcome: 'processed', replayId: 'r-1' },
-      { at: at(3), step: 'replayed', queue: 'events', replayId: 'r-2' },
+      { at: at(3), step: 'replayed', queues: ['events'], replayId: 'r-2' },
+    ]);
+  });
+
+  it('names every queue a run reached when only the attempts show it (deployed: a replay logs no line)', () => {
+    const attempt = (second: number, queue: string): OutcomeRow => ({
+      at: at(second),
+      kind: 'consumer',
+      outcome: 'processed',
+      id: 'e',
+      queue,
+      attempt: 1,
+      replayId: 'r-1',
+    });
+    const result = buildTimeline('e', [attempt(1, 'audit'), attempt(2, 'events')]);
+    expect(result.steps.filter((s) => s.step === 'replayed')).toEqual([
+      { at: at(1), step: 'replayed', queues: ['audit', 'events'], replayId: 'r-1', inferred: true },
     ]);
   });
 });

@@ -299,7 +299,7 @@ describe('hookline console in a browser', () => {
     });
     const replayed = timeline.steps.filter((s) => s.step === 'replayed');
     expect(replayed).toHaveLength(1);
-    expect(replayed[0]).toMatchObject({ queue: 'events' });
+    expect(replayed[0]).toMatchObject({ queues: ['events'] });
     expect(replayed[0]?.inferred).toBeUndefined();
   });
 

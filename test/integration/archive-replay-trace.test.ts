@@ -246,7 +246,7 @@ describe('archive, replay and trace in local mode', () => {
       steps: { step: string; replayId?: string; inferred?: boolean }[];
     };
     const replayStep = steps.findIndex((s) => s.step === 'replayed');
-    expect(steps[replayStep]).toMatchObject({ replayId: result.replayId, queue: 'events' });
+    expect(steps[replayStep]).toMatchObject({ replayId: result.replayId, queues: ['events'] });
     expect(steps[replayStep]?.inferred).toBeUndefined();
     expect(
       steps.slice(replayStep + 1).some((s) => s.step === 'attempt' && s.replayId === result.replayId),

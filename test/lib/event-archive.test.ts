@@ -1,10 +1,12 @@
-import { Duration } from 'aws-cdk-lib';
-import type { Template } from 'aws-cdk-lib/assertions';
+import { App, Duration, Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import exampleConfig from '../../hookline.config';
 import { ARCHIVE_ERROR_PREFIX, ARCHIVE_KEY_PREFIX } from '../../lambda/shared/archive';
 import { ARCHIVE_USD_PER_MILLION_4KB, archiveCost } from '../../lib/archive-cost';
 import { DEFAULTS, resolveConfig } from '../../lib/config';
+import { EventArchive } from '../../lib/event-archive';
+import { ViolationsError } from '../../lib/violations';
 import { exampleResolved, pipelineTemplate } from '../helpers/cdk';
 
 type Json = ReturnType<Template['toJSON']>;
@@ -59,6 +61,46 @@ describe('EventArchive in the pipeline stack', () => {
     expect(SizeInMBs).toBeLessThanOrEqual(128);
     expect(IntervalInSeconds).toBeGreaterThanOrEqual(60);
     expect(IntervalInSeconds).toBeLessThanOrEqual(900);
+  });
+
+  it('refuses at synth a buffer interval Firehose would refuse at deploy, naming the value and the fix', () => {
+    for (const seconds of [0, 30, 90.5, 1000]) {
+      const stack = new Stack(new App(), 'Buffer');
+      expect(
+        () => new EventArchive(stack, 'Archive', { bufferingInterval: Duration.millis(seconds * 1000) }),
+      ).toThrow(
+        `bufferingInterval: is not a whole number of seconds from 60 to 900, which Firehose requires with dynamic partitioning (got "${seconds} seconds"). Fix: use Duration.seconds(60) to Duration.seconds(900) (default 300)`,
+      );
+    }
+    const stack = new Stack(new App(), 'Buffer');
+    new EventArchive(stack, 'Archive', { bufferingInterval: Duration.seconds(900) });
+    const [, stream] =
+      ofType(
+        Template.fromStack(stack).toJSON().Resources as Resources,
+        'AWS::KinesisFirehose::DeliveryStream',
+      )[0] ?? [];
+    expect(stream?.Properties?.ExtendedS3DestinationConfiguration.BufferingHints.IntervalInSeconds).toBe(900);
+  });
+
+  it('lists every problem of its props at once, as one error without a stack trace', () => {
+    const stack = new Stack(new App(), 'Both');
+    let thrown: unknown;
+    try {
+      new EventArchive(stack, 'Archive', {
+        retention: Duration.hours(2),
+        bufferingInterval: Duration.seconds(1),
+      });
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(ViolationsError);
+    const { message, stack: trace } = thrown as ViolationsError;
+    expect(message.split('\n')).toEqual([
+      'Invalid EventArchive Both/Archive:',
+      '  - retention: is below one day (an S3 lifecycle expiry counts whole days) (got "2 hours"). Fix: use Duration.days(1) or more',
+      expect.stringContaining('  - bufferingInterval: is not a whole number of seconds from 60 to 900'),
+    ]);
+    expect(trace).not.toContain('    at ');
   });
 
   it("creates the stream only once the delivery role's policy exists, which Firehose checks on creation", () => {

@@ -254,3 +254,43 @@ describe('job records when the table fails', () => {
     expect((calls[0] as GetItemCommand).input.ConsistentRead).toBe(true);
   });
 });
+
+// The runbook: a job dead-letters, the fix is deployed, `hookline redrive` (or a replay) runs it again.
+describe('the record of a dead-lettered job that runs again', () => {
+  let client: DynamoDBClient;
+  const table = 'rerun-dedupe';
+  useDedupeTable(table, (ready) => {
+    client = ready;
+  });
+
+  it('keeps no reason of the failed run once the job is processing again and once it completes', async () => {
+    const dedupe = createDynamoDedupeStore({ client, tableName: table, ttlSeconds: 3600 });
+    const records = new JobRecords(client, table);
+    const claim = await dedupe.claim(jobRecordKey('fixed-job'));
+    if (claim.status !== 'claimed') throw new Error(`expected a claim, got ${claim.status}`);
+    await dedupe.complete(
+      jobRecordKey('fixed-job'),
+      claim.token,
+      enqueuedJobFields({ type: 'email.welcome', queue: 'events', enqueuedAt: new Date() }),
+    );
+    expect(await records.start('fixed-job', 1, claim.generation)).toBe('run');
+    await records.complete('fixed-job', { sent: 'first' }, claim.generation);
+    await records.deadLettered('fixed-job', 'PermanentError: bug', claim.generation);
+    expect(await records.read('fixed-job')).toMatchObject({
+      state: 'dead-lettered',
+      reason: 'PermanentError: bug',
+    });
+
+    expect(await records.start('fixed-job', 1, claim.generation)).toBe('run');
+    const processing = await records.read('fixed-job');
+    expect(processing?.state).toBe('processing');
+    expect(processing?.reason).toBeUndefined();
+
+    await records.complete('fixed-job', undefined, claim.generation);
+    const completed = await records.read('fixed-job');
+    expect(completed?.state).toBe('completed');
+    expect(completed?.reason).toBeUndefined();
+    // This run returned nothing: the first run's result is not this one's.
+    expect(completed?.result).toBeUndefined();
+  });
+});

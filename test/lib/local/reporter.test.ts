@@ -168,6 +168,22 @@ describe('Reporter', () => {
     expect(lines).toEqual(['16:45:01 processed     github push id=a queue=events attempt=1 12ms']);
   });
 
+  it('marks the line of a replayed copy with its run, so it does not pass for a new event', () => {
+    const reporter = new Reporter({ json: false, color: false, write: () => {}, now: fixed });
+    expect(
+      reporter.format({
+        event: 'processed',
+        id: 'a',
+        source: 'github',
+        type: 'push',
+        queue: 'events',
+        attempt: 1,
+        replayId: 'r-1',
+        latencyMs: 86_400_000,
+      }),
+    ).toBe('16:45:01 processed     github push id=a queue=events attempt=1 replay=r-1 86400000ms');
+  });
+
   it("shows the ingest's HTTP status on a queued line, as the README's example", () => {
     const reporter = new Reporter({ json: false, color: false, write: () => {}, now: fixed });
     expect(
@@ -662,11 +678,11 @@ describe('batchEvents: what the event source mapping reports when the consumer c
       for (const event of batchEvents(report, standardQueue)) reporter.event(event);
     }
     expect(lines).toEqual([
-      '16:45:01 retried       github push id=delivery-7 queue=events attempt=2 (error: boom outside any record)',
+      '16:45:01 retried       github push id=delivery-7 queue=events attempt=2 replay=replay-3 (error: boom outside any record)',
       '    at loadRates (/app/lambda/consumers/rates.ts:7:11)',
       '    at handler (/app/lambda/consumers/events.ts:20:3)',
       '16:45:01 dead-lettered id=sqs-message-2 queue=events attempt=5 (error: boom outside any record; SQS moves it to the DLQ after its visibility timeout)',
-      '16:45:01 retried       github push id=delivery-7 queue=events attempt=2 (crash: uncaught in a timer)',
+      '16:45:01 retried       github push id=delivery-7 queue=events attempt=2 replay=replay-3 (crash: uncaught in a timer)',
       '    at Timeout._onTimeout (/app/lambda/consumers/events.ts:31:15)',
       '16:45:01 dead-lettered id=sqs-message-2 queue=events attempt=5 (crash: uncaught in a timer; SQS moves it to the DLQ after its visibility timeout)',
     ]);
