@@ -434,12 +434,15 @@ export function formatCount(n: number): string {
   return String(n);
 }
 
-/** "10M", "1.5M", "250k", "2500" -> a count; undefined when it is none of those or not positive. */
+/**
+ * "10M", "1.5M", "250k", "2500", "1e6", "10 M" -> a count; undefined when it is none of those, not a whole
+ * positive number of webhooks, or beyond what a number holds exactly (`1e99`).
+ */
 export function parseCount(text: string): number | undefined {
-  const match = /^\s*(\d+(?:\.\d+)?)\s*([kKmM]?)\s*$/.exec(text.replace(/[_,]/g, ''));
+  const match = /^\s*(\d+(?:\.\d+)?(?:e\+?\d+)?)\s*([kKmM]?)\s*$/i.exec(text.replace(/[_,]/g, ''));
   if (!match) return undefined;
   const unit = match[2]?.toLowerCase();
   const n = Math.round(Number(match[1]) * (unit === 'm' ? 1_000_000 : unit === 'k' ? 1_000 : 1));
   // Rounded first: a fraction of one webhook ("0.4") is no webhook at all, which prices nothing.
-  return Number.isFinite(n) && n > 0 ? n : undefined;
+  return Number.isSafeInteger(n) && n > 0 ? n : undefined;
 }

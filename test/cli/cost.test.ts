@@ -83,6 +83,8 @@ describe('hookline cost', () => {
   it('refuses a count it cannot read, with the accepted forms', async () => {
     const h = cliHarness({ loadConfig: async () => resolveConfig(exampleConfig) });
     expect(await runCli(['cost', '--per-month', 'lots'], h.deps)).not.toBe(0);
-    expect(h.stderr()).toMatch(/expected a count such as 10M, 1\.5M, 250k or 2500/);
+    expect(h.stderr()).toMatch(
+      /expected a positive number of webhooks such as 10M, 1\.5M, 250k, 1e6 or 2500/,
+    );
   });
 });
