@@ -60,7 +60,7 @@ import {
   parseLocalState,
   STATE_FILE_NAME,
 } from './state-file';
-import { createTopology, type LocalTopology } from './topology';
+import { createTopology, type LocalTopology, unconfiguredQueues, unconfiguredQueuesNotice } from './topology';
 
 /** Options of {@link startLocalMode}. */
 export interface LocalModeOptions {
@@ -321,6 +321,7 @@ async function startPipeline(settings: LocalSettings, cleanups: Cleanups): Promi
   const topology = await phases.time('topology', () => createTopology(config, emulators));
   const sqs: SQSClient = localSqsClient(emulators);
   cleanups.push(() => sqs.destroy());
+  reportUnconfiguredQueues(settings, sqs, topology, cleanups);
   const journal = startJournal(settings, cleanups);
   const archive = await startArchive(settings, emulators, topology, cleanups);
   const oneTime = await startJobSchedules(settings, emulators, topology, sqs);
@@ -933,6 +934,31 @@ export function discardedMessagesNotice(queues: readonly QueueStatus[]): string 
     `discarding ${total} message${total === 1 ? '' : 's'} kept only in memory (${each}); ` +
     'to keep messages across a restart, start with HOOKLINE_DATA_DIR set (HOOKLINE_DATA_DIR=.hookline/data npm start)'
   );
+}
+
+/**
+ * Names the data directory's queues the configuration no longer has that still hold messages, beside the rest
+ * of the start (a few requests, and what they find never stops it); the stop waits for it.
+ */
+function reportUnconfiguredQueues(
+  settings: LocalSettings,
+  sqs: SQSClient,
+  topology: LocalTopology,
+  cleanups: Cleanups,
+): void {
+  const { dataDir, reporter } = settings;
+  if (!dataDir) return;
+  const reported = unconfiguredQueues(sqs, topology).then(
+    (queues) => {
+      const notice = unconfiguredQueuesNotice(queues, dataDir);
+      if (notice) reporter.problem(notice);
+    },
+    (error: unknown) =>
+      reporter.problem(
+        `could not look for queues in ${dataDir} the configuration no longer has: ${(error as Error).message ?? error}`,
+      ),
+  );
+  cleanups.push(() => reported);
 }
 
 /** Says what an in-memory stop discards; a failure to count never keeps local mode from stopping. */

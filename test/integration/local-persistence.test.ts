@@ -89,4 +89,30 @@ describe('local mode with a data directory (HOOKLINE_DATA_DIR)', () => {
       ),
     );
   }, 60_000);
+
+  it('names a renamed queue that still holds accepted webhooks at the next start, with its count', async () => {
+    const ownDir = mkdtempSync(join(tmpdir(), 'hookline-data-'));
+    try {
+      const before = testConfig({ events: recordingQueue() });
+      const first = await startTestPipeline(before, { dataDir: ownDir });
+      try {
+        expect(await first.local.pauseConsumer('events')).toBe(true);
+        expect((await first.post('generic', { id: `renamed-${randomUUID()}`, type: 'x' })).status).toBe(202);
+      } finally {
+        await first.stop();
+      }
+      // The same data directory with the queue renamed: nothing polls the old queue any more.
+      const second = await startTestPipeline(testConfig({ inbox: recordingQueue() }), { dataDir: ownDir });
+      await second.stop();
+      expect(second.output).toContainEqual(
+        expect.stringContaining(
+          `holds messages in queues the configuration does not have, which nothing processes: ${before.stackName}-events (1).`,
+        ),
+      );
+      // The renamed queue's dead-letter queue is empty, and the configured ones are not named.
+      expect(second.output.join('\n')).not.toMatch(/-dlq \(|-inbox \(/);
+    } finally {
+      rmSync(ownDir, { recursive: true, force: true });
+    }
+  }, 90_000);
 });
