@@ -13,6 +13,7 @@
  * - DynamoDB on-demand: $0.625 per million write request units (1 WRU per 1 KB item written)
  *   https://aws.amazon.com/dynamodb/pricing/on-demand/
  * - S3 Standard: PUT $0.005 per 1,000, GET $0.0004 per 1,000 https://aws.amazon.com/s3/pricing/
+ * - Secrets Manager: $0.40 per secret per month https://aws.amazon.com/secrets-manager/pricing/
  * - Amazon Data Firehose: see `./archive-cost` (each record is billed rounded up to the next 5 KB)
  *   https://aws.amazon.com/firehose/pricing/
  * Collected with their secondary sources in the project's performance-anchors reference (section 5).
@@ -41,6 +42,8 @@ export const PRICES_US_EAST_1 = {
   dynamoDbPerMillionWriteUnits: 0.625,
   s3PutPerThousand: 0.005,
   s3GetPerThousand: 0.0004,
+  /** Secrets Manager, per secret per month (named as excluded: it does not scale with webhooks). */
+  secretsManagerPerSecretMonth: 0.4,
 } as const;
 
 /**
@@ -271,6 +274,8 @@ export function estimateCost(input: CostInput): CostEstimate {
     exactlyOnceUsdPerMonth: exactlyOnce * months,
     assumptions: [
       'us-east-1 on-demand list prices, first tier; free tiers, data transfer, logs, alarms and idle polling excluded',
+      // At a low volume these fixed charges are most of the bill: the per-month total leaves them out, so say so.
+      `charges that do not grow with webhooks excluded: each source's signing secret (Secrets Manager, $${P.secretsManagerPerSecretMonth.toFixed(2)} a month), the CloudWatch alarms and dashboard, the schedules`,
       `Lambda arm64, warm: ingest ${D.ingest} ms (+${D.ingestDedupe} ms with dedupe), consumer ${D.consumerInvocation} ms per invocation + ${D.consumerPerRecord} ms per record (+${D.consumerIdempotencyPerRecord} ms with idempotency)${input.handlerMsPerRecord ? ` + ${input.handlerMsPerRecord} ms of handler per record` : ''}`,
       'full consumer batches; no retries',
       ...(input.routing ?? []),

@@ -38,6 +38,10 @@ describe('hookline cost', () => {
     expect(h.stdout()).toMatch(/\* Exactly-once: turning it off saves +\$[\d.]+ \(\d+ %\)/);
     expect(h.stdout()).toMatch(/\+ 5 ms of handler per record/);
     expect(h.stdout()).toMatch(/turn off: dedupe: \{ enabled: false \}/);
+    // The monthly total leaves out what does not grow with webhooks: the reader is told what, not left to guess.
+    expect(h.stdout()).toMatch(
+      /assumes: charges that do not grow with webhooks excluded: each source's signing secret \(Secrets Manager, \$0\.40 a month\), the CloudWatch alarms and dashboard, the schedules/,
+    );
   });
 
   it("prints the README's Markdown table with --markdown", async () => {
