@@ -123,11 +123,16 @@ export interface CostLine {
   readonly toggle?: CostToggle;
 }
 
+/** A line of the estimate: per million webhooks and for the month priced, as the table shows both. */
+export interface PricedLine extends CostLine {
+  readonly usdPerMonth: number;
+}
+
 /** The estimate: lines, totals and what exactly-once costs. */
 export interface CostEstimate {
   readonly eventsPerMonth: number;
   readonly bodyBytes: number;
-  readonly lines: readonly CostLine[];
+  readonly lines: readonly PricedLine[];
   readonly usdPerMillion: number;
   readonly usdPerMonth: number;
   /** Dedupe and idempotency together, per million: what turning both off saves. */
@@ -267,7 +272,7 @@ export function estimateCost(input: CostInput): CostEstimate {
   return {
     eventsPerMonth: input.eventsPerMonth,
     bodyBytes: input.bodyBytes,
-    lines,
+    lines: lines.map((l) => ({ ...l, usdPerMonth: l.usdPerMillion * months })),
     usdPerMillion,
     usdPerMonth: usdPerMillion * months,
     exactlyOnceUsdPerMillion: exactlyOnce,
@@ -400,14 +405,13 @@ function usd(n: number): string {
 
 /** The estimate's cells, header first: line, per million, per month, basis (a person reads the money first). */
 export function costRows(estimate: CostEstimate): string[][] {
-  const months = estimate.eventsPerMonth / PER_MILLION;
   const share = Math.round((100 * estimate.exactlyOnceUsdPerMillion) / estimate.usdPerMillion);
   return [
     ['Line', 'Per 1M webhooks', `Per month (${formatCount(estimate.eventsPerMonth)})`, 'Basis'],
     ...estimate.lines.map((l) => [
       `${l.item}${l.toggle ? ' *' : ''}`,
       usd(l.usdPerMillion),
-      usd(l.usdPerMillion * months),
+      usd(l.usdPerMonth),
       l.basis,
     ]),
     ['Total', usd(estimate.usdPerMillion), usd(estimate.usdPerMonth), ''],

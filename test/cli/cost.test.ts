@@ -21,6 +21,11 @@ describe('hookline cost', () => {
     expect(printed.eventsPerMonth).toBe(1_500_000);
     expect(printed.usdPerMonth).toBeCloseTo(expected.usdPerMonth, 9);
     expect(printed.exactlyOnceUsdPerMonth).toBeCloseTo(expected.exactlyOnceUsdPerMonth, 9);
+    // Every line carries both columns the table shows, so a script need not redo the month's arithmetic.
+    expect(printed.lines.length).toBe(expected.lines.length);
+    for (const line of printed.lines as { usdPerMillion: number; usdPerMonth: number }[]) {
+      expect(line.usdPerMonth).toBeCloseTo(line.usdPerMillion * 1.5, 9);
+    }
   }, 90_000);
 
   it('prints an aligned table, the assumptions and how to turn exactly-once off', async () => {
