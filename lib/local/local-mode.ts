@@ -378,7 +378,7 @@ async function startPipeline(settings: LocalSettings, cleanups: Cleanups): Promi
     stopScheduler,
     cleanups,
     archive,
-    inMemory: settings.dataDir === undefined,
+    inMemory: settings.dataDir === undefined ? { oneTime } : undefined,
   });
 }
 
@@ -918,22 +918,38 @@ function passedScheduleNotice(config: ResolvedConfig, schedule: ResolvedSchedule
 
 /**
  * What stopping an in-memory local mode throws away: every message still in a queue (waiting, being retried,
- * delayed) or a dead-letter queue, per queue, and how to keep them; undefined when there is none. Webhooks
- * answered 202 are among them, so stopping says so instead of losing them without a word.
+ * delayed) or a dead-letter queue, per queue, and the delayed jobs waiting for their time, with how to keep
+ * them; undefined when there is none. Webhooks answered 202 are among them, so stopping says so instead of
+ * losing them without a word.
  */
-export function discardedMessagesNotice(queues: readonly QueueStatus[]): string | undefined {
+export function discardedMessagesNotice(queues: readonly QueueStatus[], delayedJobs = 0): string | undefined {
   const held = queues
     .map((q) => ({ name: q.queue, queued: q.visible + q.inFlight + q.delayed, dead: q.deadLettered }))
     .filter((q) => q.queued + q.dead > 0);
-  if (held.length === 0) return undefined;
-  const total = held.reduce((sum, q) => sum + q.queued + q.dead, 0);
-  const each = held
-    .map((q) => `${q.name}: ${q.queued} queued${q.dead > 0 ? `, ${q.dead} dead-lettered` : ''}`)
-    .join('; ');
+  const total = held.reduce((sum, q) => sum + q.queued + q.dead, 0) + delayedJobs;
+  if (total === 0) return undefined;
+  const each = [
+    ...held.map((q) => `${q.name}: ${q.queued} queued${q.dead > 0 ? `, ${q.dead} dead-lettered` : ''}`),
+    ...(delayedJobs > 0 ? [`${delayedJobs} delayed job${delayedJobs === 1 ? '' : 's'} not yet due`] : []),
+  ].join('; ');
   return (
     `discarding ${total} message${total === 1 ? '' : 's'} kept only in memory (${each}); ` +
     'to keep messages across a restart, start with HOOKLINE_DATA_DIR set (HOOKLINE_DATA_DIR=.hookline/data npm start)'
   );
+}
+
+/** Says what an in-memory stop discards; a failure to count never keeps local mode from stopping. */
+async function reportDiscarded(
+  control: LocalControl,
+  oneTime: OneTimeScheduler,
+  reporter: Reporter,
+): Promise<void> {
+  try {
+    const notice = discardedMessagesNotice(await control.queueStatuses(), oneTime.list().length);
+    if (notice) reporter.problem(notice);
+  } catch (error) {
+    reporter.problem(`could not count the messages this stop discards: ${(error as Error).message ?? error}`);
+  }
 }
 
 /**
@@ -961,16 +977,6 @@ function reportUnconfiguredQueues(
   cleanups.push(() => reported);
 }
 
-/** Says what an in-memory stop discards; a failure to count never keeps local mode from stopping. */
-async function reportDiscarded(control: LocalControl, reporter: Reporter): Promise<void> {
-  try {
-    const notice = discardedMessagesNotice(await control.queueStatuses());
-    if (notice) reporter.problem(notice);
-  } catch (error) {
-    reporter.problem(`could not count the messages this stop discards: ${(error as Error).message ?? error}`);
-  }
-}
-
 /** The handle of a started pipeline. */
 function runningLocalMode(parts: {
   readonly startup: readonly StartupPhase[];
@@ -984,8 +990,8 @@ function runningLocalMode(parts: {
   readonly stopScheduler: () => Promise<void>;
   readonly cleanups: Cleanups;
   readonly archive: LocalFirehose | undefined;
-  /** No data directory: what the queues hold is gone once the emulators stop. */
-  readonly inMemory: boolean;
+  /** No data directory: what the queues and the delayed jobs' schedules hold is gone once they stop. */
+  readonly inMemory: { readonly oneTime: OneTimeScheduler } | undefined;
 }): LocalMode {
   const { api, control, consumers } = parts;
   let stopping: Promise<void> | undefined;
@@ -1007,7 +1013,7 @@ function runningLocalMode(parts: {
         await api.close();
         await parts.stopScheduler();
         await Promise.all([...consumers.values()].map(({ mapping }) => mapping.stop()));
-        if (parts.inMemory) await reportDiscarded(control, parts.reporter);
+        if (parts.inMemory) await reportDiscarded(control, parts.inMemory.oneTime, parts.reporter);
         await parts.cleanups.run();
       })();
       return stopping;

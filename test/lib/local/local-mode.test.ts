@@ -214,6 +214,15 @@ describe('what stopping an in-memory local mode discards', () => {
     );
   });
 
+  it('counts the delayed jobs waiting for their time, which the stop loses too', () => {
+    expect(discardedMessagesNotice([queue('events', { visible: 1 })], 2)).toMatch(
+      /^discarding 3 messages kept only in memory \(events: 1 queued; 2 delayed jobs not yet due\); /,
+    );
+    expect(discardedMessagesNotice([queue('events', {})], 1)).toMatch(
+      /^discarding 1 message kept only in memory \(1 delayed job not yet due\); /,
+    );
+  });
+
   it('says nothing when every queue is empty', () => {
     expect(discardedMessagesNotice([queue('events', {})])).toBeUndefined();
   });
