@@ -76,9 +76,13 @@ export function renderCost(output: Output, estimate: CostEstimate, markdown = fa
   for (const line of text.split('\n')) output.line(line);
   output.line('');
   for (const assumption of estimate.assumptions) output.line(`assumes: ${assumption}`);
-  output.line(
-    'turn off: dedupe: { enabled: false } (ingest), idempotency: { enabled: false } (each consumer)',
-  );
+  // Only what the configuration has on: advice to turn off what is already off reads as if it were on.
+  const on = new Set(estimate.lines.map((l) => l.toggle));
+  const hints = [
+    ...(on.has('dedupe') ? ['dedupe: { enabled: false } (ingest)'] : []),
+    ...(on.has('idempotency') ? ['idempotency: { enabled: false } (each consumer)'] : []),
+  ];
+  if (hints.length > 0) output.line(`turn off: ${hints.join(', ')}`);
 }
 
 /** Adds `cost` to the program. */

@@ -49,6 +49,14 @@ describe('hookline cost', () => {
     );
   });
 
+  it('advises turning off only the exactly-once protections the configuration has on', async () => {
+    const withoutDedupe = resolveConfig({ ...exampleConfig, dedupe: { enabled: false } });
+    const h = cliHarness({ loadConfig: async () => withoutDedupe });
+    expect(await runCli(['cost', '--per-month', '1M'], h.deps)).toBe(0);
+    expect(h.stdout()).toMatch(/^turn off: idempotency: \{ enabled: false \} \(each consumer\)$/m);
+    expect(h.stdout()).not.toMatch(/turn off: dedupe/);
+  });
+
   it("prints the README's Markdown table with --markdown", async () => {
     const h = cliHarness({ loadConfig: async () => resolveConfig(exampleConfig) });
     expect(await runCli(['cost', '--per-month', '10M', '--markdown'], h.deps)).toBe(0);
