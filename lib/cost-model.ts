@@ -13,6 +13,7 @@
  * - DynamoDB on-demand: $0.625 per million write request units (1 WRU per 1 KB item written)
  *   https://aws.amazon.com/dynamodb/pricing/on-demand/
  * - S3 Standard: PUT $0.005 per 1,000, GET $0.0004 per 1,000 https://aws.amazon.com/s3/pricing/
+ * - Secrets Manager: $0.40 per secret per month https://aws.amazon.com/secrets-manager/pricing/
  * - Amazon Data Firehose: see `./archive-cost` (each record is billed rounded up to the next 5 KB)
  *   https://aws.amazon.com/firehose/pricing/
  * Collected with their secondary sources in the project's performance-anchors reference (section 5).
@@ -41,6 +42,8 @@ export const PRICES_US_EAST_1 = {
   dynamoDbPerMillionWriteUnits: 0.625,
   s3PutPerThousand: 0.005,
   s3GetPerThousand: 0.0004,
+  /** Secrets Manager, per secret per month (named as excluded: it does not scale with webhooks). */
+  secretsManagerPerSecretMonth: 0.4,
 } as const;
 
 /**
@@ -120,11 +123,16 @@ export interface CostLine {
   readonly toggle?: CostToggle;
 }
 
+/** A line of the estimate: per million webhooks and for the month priced, as the table shows both. */
+export interface PricedLine extends CostLine {
+  readonly usdPerMonth: number;
+}
+
 /** The estimate: lines, totals and what exactly-once costs. */
 export interface CostEstimate {
   readonly eventsPerMonth: number;
   readonly bodyBytes: number;
-  readonly lines: readonly CostLine[];
+  readonly lines: readonly PricedLine[];
   readonly usdPerMillion: number;
   readonly usdPerMonth: number;
   /** Dedupe and idempotency together, per million: what turning both off saves. */
@@ -264,13 +272,15 @@ export function estimateCost(input: CostInput): CostEstimate {
   return {
     eventsPerMonth: input.eventsPerMonth,
     bodyBytes: input.bodyBytes,
-    lines,
+    lines: lines.map((l) => ({ ...l, usdPerMonth: l.usdPerMillion * months })),
     usdPerMillion,
     usdPerMonth: usdPerMillion * months,
     exactlyOnceUsdPerMillion: exactlyOnce,
     exactlyOnceUsdPerMonth: exactlyOnce * months,
     assumptions: [
       'us-east-1 on-demand list prices, first tier; free tiers, data transfer, logs, alarms and idle polling excluded',
+      // At a low volume these fixed charges are most of the bill: the per-month total leaves them out, so say so.
+      `charges that do not grow with webhooks excluded: each source's signing secret (Secrets Manager, $${P.secretsManagerPerSecretMonth.toFixed(2)} a month), the CloudWatch alarms and dashboard, the schedules`,
       `Lambda arm64, warm: ingest ${D.ingest} ms (+${D.ingestDedupe} ms with dedupe), consumer ${D.consumerInvocation} ms per invocation + ${D.consumerPerRecord} ms per record (+${D.consumerIdempotencyPerRecord} ms with idempotency)${input.handlerMsPerRecord ? ` + ${input.handlerMsPerRecord} ms of handler per record` : ''}`,
       'full consumer batches; no retries',
       ...(input.routing ?? []),
@@ -395,14 +405,13 @@ function usd(n: number): string {
 
 /** The estimate's cells, header first: line, per million, per month, basis (a person reads the money first). */
 export function costRows(estimate: CostEstimate): string[][] {
-  const months = estimate.eventsPerMonth / PER_MILLION;
   const share = Math.round((100 * estimate.exactlyOnceUsdPerMillion) / estimate.usdPerMillion);
   return [
     ['Line', 'Per 1M webhooks', `Per month (${formatCount(estimate.eventsPerMonth)})`, 'Basis'],
     ...estimate.lines.map((l) => [
       `${l.item}${l.toggle ? ' *' : ''}`,
       usd(l.usdPerMillion),
-      usd(l.usdPerMillion * months),
+      usd(l.usdPerMonth),
       l.basis,
     ]),
     ['Total', usd(estimate.usdPerMillion), usd(estimate.usdPerMonth), ''],
@@ -434,12 +443,15 @@ export function formatCount(n: number): string {
   return String(n);
 }
 
-/** "10M", "1.5M", "250k", "2500" -> a count; undefined when it is none of those or not positive. */
+/**
+ * "10M", "1.5M", "250k", "2500", "1e6", "10 M" -> a count; undefined when it is none of those, not a whole
+ * positive number of webhooks, or beyond what a number holds exactly (`1e99`).
+ */
 export function parseCount(text: string): number | undefined {
-  const match = /^\s*(\d+(?:\.\d+)?)\s*([kKmM]?)\s*$/.exec(text.replace(/[_,]/g, ''));
+  const match = /^\s*(\d+(?:\.\d+)?(?:e\+?\d+)?)\s*([kKmM]?)\s*$/i.exec(text.replace(/[_,]/g, ''));
   if (!match) return undefined;
   const unit = match[2]?.toLowerCase();
   const n = Math.round(Number(match[1]) * (unit === 'm' ? 1_000_000 : unit === 'k' ? 1_000 : 1));
   // Rounded first: a fraction of one webhook ("0.4") is no webhook at all, which prices nothing.
-  return Number.isFinite(n) && n > 0 ? n : undefined;
+  return Number.isSafeInteger(n) && n > 0 ? n : undefined;
 }

@@ -134,7 +134,7 @@ export async function readConfig(
 ): Promise<ResolvedConfig> {
   if (!existsSync(file)) {
     throw new ConfigLoadError(
-      `no configuration at ${file}: create hookline.config.ts or set HOOKLINE_CONFIG`,
+      `no configuration at ${file}: create it, or give the path of your configuration (--config, or HOOKLINE_CONFIG)`,
     );
   }
   let input: HooklineConfig | undefined;

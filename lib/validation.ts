@@ -319,7 +319,8 @@ function batchSizeViolations(c: ConsumerRuleInput): Violation[] {
         'batchSize',
         `must be between 1 and ${max} for a ${c.fifo ? 'FIFO' : 'standard'} queue`,
         c.batchSize,
-        `use at most ${max}`,
+        // Said for the side the value is off: "at most" for a batch of 0 reads as if 0 were fine.
+        c.batchSize < 1 ? 'use at least 1' : `use at most ${max}`,
       ),
     ];
   }

@@ -36,7 +36,10 @@ export interface CostCommandDependencies {
 
 const count = (value: string) => {
   const n = parseCount(value);
-  if (n === undefined) throw new InvalidArgumentError('expected a count such as 10M, 1.5M, 250k or 2500');
+  if (n === undefined)
+    throw new InvalidArgumentError(
+      'expected a positive number of webhooks such as 10M, 1.5M, 250k, 1e6 or 2500',
+    );
   return n;
 };
 /** A number from 0 to `max`, or the error saying what is expected (`why` says where the bound comes from). */
@@ -73,9 +76,13 @@ export function renderCost(output: Output, estimate: CostEstimate, markdown = fa
   for (const line of text.split('\n')) output.line(line);
   output.line('');
   for (const assumption of estimate.assumptions) output.line(`assumes: ${assumption}`);
-  output.line(
-    'turn off: dedupe: { enabled: false } (ingest), idempotency: { enabled: false } (each consumer)',
-  );
+  // Only what the configuration has on: advice to turn off what is already off reads as if it were on.
+  const on = new Set(estimate.lines.map((l) => l.toggle));
+  const hints = [
+    ...(on.has('dedupe') ? ['dedupe: { enabled: false } (ingest)'] : []),
+    ...(on.has('idempotency') ? ['idempotency: { enabled: false } (each consumer)'] : []),
+  ];
+  if (hints.length > 0) output.line(`turn off: ${hints.join(', ')}`);
 }
 
 /** Adds `cost` to the program. */
@@ -83,7 +90,11 @@ export function addCostCommand(program: Command, deps: CostCommandDependencies):
   program
     .command('cost')
     .description('price the configured pipeline per million webhooks and per month (us-east-1 list prices)')
-    .requiredOption('--per-month <count>', 'webhooks per month: 10M, 1.5M, 250k or a plain number', count)
+    .requiredOption(
+      '--per-month <count>',
+      'webhooks per month: 10M, 1.5M, 250k, 1e6 or a plain number',
+      count,
+    )
     .option('--body-kb <kb>', 'average body size in KB (default 4)', bodyKb)
     .option('--record-ms <ms>', "your handlers' own time per record in ms (default 0)", recordMs)
     .addOption(configOption())

@@ -51,6 +51,11 @@ export function checkQueueRef(
   name: string,
   queueNames: readonly string[],
 ): void {
-  if (!queueNames.includes(name))
-    problems.add(path, 'names a queue that is not configured', name, `use one of: ${queueNames.join(', ')}`);
+  if (queueNames.includes(name)) return;
+  // With no queue configured at all there is none to offer: the fix is to configure this one.
+  const fix =
+    queueNames.length > 0
+      ? `use one of: ${queueNames.join(', ')}`
+      : `configure it under queues (queues: { ${JSON.stringify(name)}: {} })`;
+  problems.add(path, 'names a queue that is not configured', name, fix);
 }

@@ -7,6 +7,7 @@ import { configFailureMessage, configPath, readConfig } from '../load-config';
 import { assertNodeVersion, type Emulators } from './emulators';
 import { PortInUseError } from './http-api';
 import { localJobsTokenOrigin } from './jobs-endpoint';
+import { localDataDir } from './local-dirs';
 import { startLocalMode } from './local-mode';
 import { Reporter } from './reporter';
 import { localSecrets } from './secrets';
@@ -93,7 +94,10 @@ export async function runLocalMode(configFile?: string, emulators?: Promise<Emul
   for (const line of endpointLines(config, local, process.env)) reporter.info(line);
   await signalled;
   reporter.info('stopping: draining in-flight work (Ctrl-C again to quit at once)...');
-  const force = () => process.exit(130);
+  const force = () => {
+    reporter.problem(forcedQuitNotice(localDataDir(process.env)));
+    process.exit(130);
+  };
   process.once('SIGINT', force);
   process.once('SIGTERM', force);
   await local.stop();
@@ -140,6 +144,16 @@ export function endpointLines(
   }
   lines.push(`status: ${local.url}/_hookline/status   (Ctrl-C to stop; HOOKLINE_LOG=json for JSON lines)`);
   return lines;
+}
+
+/**
+ * What a second Ctrl-C leaves behind: a batch cut off is not lost with a data directory, but it stays in flight
+ * for its visibility timeout, so the next start shows it in flight and runs it only then.
+ */
+export function forcedQuitNotice(dataDir: string | undefined): string {
+  return dataDir
+    ? "quitting at once: a batch cut off mid-way stays in flight until its queue's visibility timeout runs out, then runs again (hookline status --local shows it IN FLIGHT until then; idempotency skips the records that had finished)"
+    : 'quitting at once: what the queues held is discarded (they are in memory without HOOKLINE_DATA_DIR)';
 }
 
 function untilSignal(): Promise<void> {

@@ -60,7 +60,7 @@ import {
   parseLocalState,
   STATE_FILE_NAME,
 } from './state-file';
-import { createTopology, type LocalTopology } from './topology';
+import { createTopology, type LocalTopology, unconfiguredQueues, unconfiguredQueuesNotice } from './topology';
 
 /** Options of {@link startLocalMode}. */
 export interface LocalModeOptions {
@@ -321,6 +321,7 @@ async function startPipeline(settings: LocalSettings, cleanups: Cleanups): Promi
   const topology = await phases.time('topology', () => createTopology(config, emulators));
   const sqs: SQSClient = localSqsClient(emulators);
   cleanups.push(() => sqs.destroy());
+  reportUnconfiguredQueues(settings, sqs, topology, cleanups);
   const journal = startJournal(settings, cleanups);
   const archive = await startArchive(settings, emulators, topology, cleanups);
   const oneTime = await startJobSchedules(settings, emulators, topology, sqs);
@@ -377,6 +378,7 @@ async function startPipeline(settings: LocalSettings, cleanups: Cleanups): Promi
     stopScheduler,
     cleanups,
     archive,
+    inMemory: settings.dataDir === undefined ? { oneTime } : undefined,
   });
 }
 
@@ -914,6 +916,67 @@ function passedScheduleNotice(config: ResolvedConfig, schedule: ResolvedSchedule
   return `schedule ${schedule.name}: its time ${schedule.expression}${zone} has passed, so local mode will not fire it; to run it, set a time in the future in schedules.${index}.expression, or remove the schedule`;
 }
 
+/**
+ * What stopping an in-memory local mode throws away: every message still in a queue (waiting, being retried,
+ * delayed) or a dead-letter queue, per queue, and the delayed jobs waiting for their time, with how to keep
+ * them; undefined when there is none. Webhooks answered 202 are among them, so stopping says so instead of
+ * losing them without a word.
+ */
+export function discardedMessagesNotice(queues: readonly QueueStatus[], delayedJobs = 0): string | undefined {
+  const held = queues
+    .map((q) => ({ name: q.queue, queued: q.visible + q.inFlight + q.delayed, dead: q.deadLettered }))
+    .filter((q) => q.queued + q.dead > 0);
+  const total = held.reduce((sum, q) => sum + q.queued + q.dead, 0) + delayedJobs;
+  if (total === 0) return undefined;
+  const each = [
+    ...held.map((q) => `${q.name}: ${q.queued} queued${q.dead > 0 ? `, ${q.dead} dead-lettered` : ''}`),
+    ...(delayedJobs > 0 ? [`${delayedJobs} delayed job${delayedJobs === 1 ? '' : 's'} not yet due`] : []),
+  ].join('; ');
+  return (
+    `discarding ${total} message${total === 1 ? '' : 's'} kept only in memory (${each}); ` +
+    'to keep messages across a restart, start with HOOKLINE_DATA_DIR set (HOOKLINE_DATA_DIR=.hookline/data npm start)'
+  );
+}
+
+/** Says what an in-memory stop discards; a failure to count never keeps local mode from stopping. */
+async function reportDiscarded(
+  control: LocalControl,
+  oneTime: OneTimeScheduler,
+  reporter: Reporter,
+): Promise<void> {
+  try {
+    const notice = discardedMessagesNotice(await control.queueStatuses(), oneTime.list().length);
+    if (notice) reporter.problem(notice);
+  } catch (error) {
+    reporter.problem(`could not count the messages this stop discards: ${(error as Error).message ?? error}`);
+  }
+}
+
+/**
+ * Names the data directory's queues the configuration no longer has that still hold messages, beside the rest
+ * of the start (a few requests, and what they find never stops it); the stop waits for it.
+ */
+function reportUnconfiguredQueues(
+  settings: LocalSettings,
+  sqs: SQSClient,
+  topology: LocalTopology,
+  cleanups: Cleanups,
+): void {
+  const { dataDir, reporter } = settings;
+  if (!dataDir) return;
+  const reported = unconfiguredQueues(sqs, topology).then(
+    (queues) => {
+      const notice = unconfiguredQueuesNotice(queues, dataDir);
+      if (notice) reporter.problem(notice);
+    },
+    (error: unknown) =>
+      reporter.problem(
+        `could not look for queues in ${dataDir} the configuration no longer has: ${(error as Error).message ?? error}`,
+      ),
+  );
+  cleanups.push(() => reported);
+}
+
 /** The handle of a started pipeline. */
 function runningLocalMode(parts: {
   readonly startup: readonly StartupPhase[];
@@ -927,6 +990,8 @@ function runningLocalMode(parts: {
   readonly stopScheduler: () => Promise<void>;
   readonly cleanups: Cleanups;
   readonly archive: LocalFirehose | undefined;
+  /** No data directory: what the queues and the delayed jobs' schedules hold is gone once they stop. */
+  readonly inMemory: { readonly oneTime: OneTimeScheduler } | undefined;
 }): LocalMode {
   const { api, control, consumers } = parts;
   let stopping: Promise<void> | undefined;
@@ -948,6 +1013,7 @@ function runningLocalMode(parts: {
         await api.close();
         await parts.stopScheduler();
         await Promise.all([...consumers.values()].map(({ mapping }) => mapping.stop()));
+        if (parts.inMemory) await reportDiscarded(control, parts.inMemory.oneTime, parts.reporter);
         await parts.cleanups.run();
       })();
       return stopping;

@@ -14,6 +14,7 @@ import {
   CreateQueueCommand,
   GetQueueAttributesCommand,
   GetQueueUrlCommand,
+  ListQueuesCommand,
   type QueueAttributeName,
   SetQueueAttributesCommand,
   type SQSClient,
@@ -26,6 +27,7 @@ import {
   queueUrlOf,
 } from '../../lambda/shared/aws-location';
 import { DEDUPE_TABLE, IDEMPOTENCY_TABLE } from '../../lambda/shared/contracts';
+import { queueDepth } from '../cli/dead-letters';
 import type { ResolvedConfig, ResolvedQueue } from '../config';
 import { type PipelineResources, sourceNeedsSecret } from '../runtime-wiring';
 import { localDynamoClient, localS3Client, localSqsClient } from './clients';
@@ -308,4 +310,54 @@ export async function createTopology(
     if (!clients.s3) s3.destroy();
     if (!clients.dynamo) dynamo.destroy();
   }
+}
+
+/** A queue the emulator holds that the configuration does not have, and the messages in it. */
+export interface UnconfiguredQueue {
+  readonly name: string;
+  readonly messages: number;
+}
+
+/**
+ * The queues of a data directory that no configured queue uses (a queue renamed or removed, or another stack
+ * name), with the messages each holds: nothing polls them, so what they hold is never processed.
+ */
+export async function unconfiguredQueues(
+  sqs: SQSClient,
+  topology: Pick<LocalTopology, 'queues'>,
+): Promise<UnconfiguredQueue[]> {
+  const configured = new Set(
+    Object.values(topology.queues).flatMap((q) => [nameInUrl(q.url), nameInUrl(q.deadLetterUrl)]),
+  );
+  const urls: string[] = [];
+  let token: string | undefined;
+  do {
+    const page = await sqs.send(new ListQueuesCommand({ MaxResults: 1000, NextToken: token }));
+    urls.push(...(page.QueueUrls ?? []));
+    token = page.NextToken;
+  } while (token);
+  const found = await Promise.all(
+    urls
+      .filter((url) => !configured.has(nameInUrl(url)))
+      .map(async (url) => {
+        const depth = await queueDepth(sqs, url);
+        return { name: nameInUrl(url), messages: depth.visible + depth.inFlight + depth.delayed };
+      }),
+  );
+  return found.filter((q) => q.messages > 0).sort((a, b) => a.name.localeCompare(b.name));
+}
+
+/** What start says of unconfigured queues that hold messages: nothing will process them, and what to do. */
+export function unconfiguredQueuesNotice(
+  queues: readonly UnconfiguredQueue[],
+  dataDir: string,
+): string | undefined {
+  if (queues.length === 0) return undefined;
+  const each = queues.map((q) => `${q.name} (${q.messages})`).join(', ');
+  return (
+    `the data directory ${dataDir} holds messages in queues the configuration does not have, which nothing ` +
+    `processes: ${each}. A queue renamed or removed keeps what it held: to run those messages, configure the ` +
+    `queue again under its old name and let it drain (hookline status --local) before renaming it; to drop them, ` +
+    `delete the data directory`
+  );
 }

@@ -21,6 +21,11 @@ describe('hookline cost', () => {
     expect(printed.eventsPerMonth).toBe(1_500_000);
     expect(printed.usdPerMonth).toBeCloseTo(expected.usdPerMonth, 9);
     expect(printed.exactlyOnceUsdPerMonth).toBeCloseTo(expected.exactlyOnceUsdPerMonth, 9);
+    // Every line carries both columns the table shows, so a script need not redo the month's arithmetic.
+    expect(printed.lines.length).toBe(expected.lines.length);
+    for (const line of printed.lines as { usdPerMillion: number; usdPerMonth: number }[]) {
+      expect(line.usdPerMonth).toBeCloseTo(line.usdPerMillion * 1.5, 9);
+    }
   }, 90_000);
 
   it('prints an aligned table, the assumptions and how to turn exactly-once off', async () => {
@@ -38,6 +43,18 @@ describe('hookline cost', () => {
     expect(h.stdout()).toMatch(/\* Exactly-once: turning it off saves +\$[\d.]+ \(\d+ %\)/);
     expect(h.stdout()).toMatch(/\+ 5 ms of handler per record/);
     expect(h.stdout()).toMatch(/turn off: dedupe: \{ enabled: false \}/);
+    // The monthly total leaves out what does not grow with webhooks: the reader is told what, not left to guess.
+    expect(h.stdout()).toMatch(
+      /assumes: charges that do not grow with webhooks excluded: each source's signing secret \(Secrets Manager, \$0\.40 a month\), the CloudWatch alarms and dashboard, the schedules/,
+    );
+  });
+
+  it('advises turning off only the exactly-once protections the configuration has on', async () => {
+    const withoutDedupe = resolveConfig({ ...exampleConfig, dedupe: { enabled: false } });
+    const h = cliHarness({ loadConfig: async () => withoutDedupe });
+    expect(await runCli(['cost', '--per-month', '1M'], h.deps)).toBe(0);
+    expect(h.stdout()).toMatch(/^turn off: idempotency: \{ enabled: false \} \(each consumer\)$/m);
+    expect(h.stdout()).not.toMatch(/turn off: dedupe/);
   });
 
   it("prints the README's Markdown table with --markdown", async () => {
@@ -83,6 +100,8 @@ describe('hookline cost', () => {
   it('refuses a count it cannot read, with the accepted forms', async () => {
     const h = cliHarness({ loadConfig: async () => resolveConfig(exampleConfig) });
     expect(await runCli(['cost', '--per-month', 'lots'], h.deps)).not.toBe(0);
-    expect(h.stderr()).toMatch(/expected a count such as 10M, 1\.5M, 250k or 2500/);
+    expect(h.stderr()).toMatch(
+      /expected a positive number of webhooks such as 10M, 1\.5M, 250k, 1e6 or 2500/,
+    );
   });
 });

@@ -35,6 +35,8 @@ describe('local mode with a data directory (HOOKLINE_DATA_DIR)', () => {
     } finally {
       await first.stop();
     }
+    // The data directory keeps the message: stopping discards nothing, so it says nothing of discarding.
+    expect(first.output).not.toContainEqual(expect.stringContaining('discarding'));
     expect(first.sideEffects().some((e) => e.id === id)).toBe(false);
     // A clean stop removes the state file, so the CLI does not take the stopped local mode for a running one.
     expect(existsSync(join(stateDir, STATE_FILE_NAME))).toBe(false);
@@ -67,6 +69,50 @@ describe('local mode with a data directory (HOOKLINE_DATA_DIR)', () => {
       );
     } finally {
       await second.stop();
+    }
+  }, 90_000);
+
+  it('says which accepted webhooks an in-memory stop discards, and how to keep them', async () => {
+    const pipeline = await startTestPipeline(testConfig({ events: recordingQueue() }));
+    try {
+      expect(await pipeline.local.pauseConsumer('events')).toBe(true);
+      for (const n of [1, 2]) {
+        const id = `discarded-${n}-${randomUUID()}`;
+        expect((await pipeline.post('generic', { id, type: 'lost.on.stop' })).status).toBe(202);
+      }
+    } finally {
+      await pipeline.stop();
+    }
+    expect(pipeline.output).toContainEqual(
+      expect.stringContaining(
+        'discarding 2 messages kept only in memory (events: 2 queued); to keep messages across a restart, start with HOOKLINE_DATA_DIR set',
+      ),
+    );
+  }, 60_000);
+
+  it('names a renamed queue that still holds accepted webhooks at the next start, with its count', async () => {
+    const ownDir = mkdtempSync(join(tmpdir(), 'hookline-data-'));
+    try {
+      const before = testConfig({ events: recordingQueue() });
+      const first = await startTestPipeline(before, { dataDir: ownDir });
+      try {
+        expect(await first.local.pauseConsumer('events')).toBe(true);
+        expect((await first.post('generic', { id: `renamed-${randomUUID()}`, type: 'x' })).status).toBe(202);
+      } finally {
+        await first.stop();
+      }
+      // The same data directory with the queue renamed: nothing polls the old queue any more.
+      const second = await startTestPipeline(testConfig({ inbox: recordingQueue() }), { dataDir: ownDir });
+      await second.stop();
+      expect(second.output).toContainEqual(
+        expect.stringContaining(
+          `holds messages in queues the configuration does not have, which nothing processes: ${before.stackName}-events (1).`,
+        ),
+      );
+      // The renamed queue's dead-letter queue is empty, and the configured ones are not named.
+      expect(second.output.join('\n')).not.toMatch(/-dlq \(|-inbox \(/);
+    } finally {
+      rmSync(ownDir, { recursive: true, force: true });
     }
   }, 90_000);
 });

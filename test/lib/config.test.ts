@@ -1492,3 +1492,21 @@ describe('resolveConfig: a Duration of another aws-cdk-lib copy', () => {
     expect(issue?.fix).toBe('correct the value as described in the configuration reference in README.md');
   });
 });
+
+describe('a route to a queue when no queue is configured', () => {
+  it('is fixed by configuring that queue, not by a choice among none', () => {
+    let error: unknown;
+    try {
+      resolveConfig(minimal({ queues: {}, routes: [{ source: 'github', queues: ['nope'] }] }));
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(HooklineConfigError);
+    expect((error as HooklineConfigError).issues).toContainEqual(
+      expect.objectContaining({
+        path: 'routes.0.queues.0',
+        fix: 'configure it under queues (queues: { "nope": {} })',
+      }),
+    );
+  });
+});

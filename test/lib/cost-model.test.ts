@@ -231,6 +231,11 @@ describe('cost model input from a configuration', () => {
     ['2500', 2500],
     ['1_000_000', 1_000_000],
     ['1.25M', 1_250_000],
+    ['1e6', 1_000_000],
+    ['1.5e6', 1_500_000],
+    ['1E7', 10_000_000],
+    ['10 M', 10_000_000],
+    ['10m', 10_000_000],
   ])('reads %s as %d', (text, n) => {
     expect(parseCount(text)).toBe(n);
   });
@@ -244,9 +249,12 @@ describe('cost model input from a configuration', () => {
     expect(formatCount(n)).toBe(text);
   });
 
-  it.each(['', 'ten', '-5', '0', '0.4', '0.0001k', '5G', '1.5.2M', '1e99'])('refuses %j', (text) => {
-    expect(parseCount(text)).toBeUndefined();
-  });
+  it.each(['', 'ten', '-5', '0', '0.4', '0.0001k', '5G', '1.5.2M', '1e99', '1e-3', 'e6', '1e'])(
+    'refuses %j',
+    (text) => {
+      expect(parseCount(text)).toBeUndefined();
+    },
+  );
 });
 
 describe('README cost table', () => {

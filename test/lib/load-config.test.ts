@@ -87,7 +87,7 @@ describe('readConfig failures', () => {
     const { error, message } = await failureOf(join(dir, 'absent.config.ts'));
     expect(error).toBeInstanceOf(ConfigLoadError);
     expect(message).toBe(
-      `no configuration at ${join(dir, 'absent.config.ts')}: create hookline.config.ts or set HOOKLINE_CONFIG`,
+      `no configuration at ${join(dir, 'absent.config.ts')}: create it, or give the path of your configuration (--config, or HOOKLINE_CONFIG)`,
     );
   });
 

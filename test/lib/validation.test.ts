@@ -362,6 +362,15 @@ describe('validation rules', () => {
     ]).toEqual([]);
   });
 
+  it.each([
+    [0, false, 'use at least 1'],
+    [-3, true, 'use at least 1'],
+    [10_001, false, 'use at most 10000'],
+    [11, true, 'use at most 10'],
+  ])('fixes a batch size of %d (FIFO %s) towards the bound it is beyond: %s', (batchSize, fifo, fix) => {
+    expect(consumerViolations(consumer({ fifo, batchSize })).map((v) => v.fix)).toEqual([fix]);
+  });
+
   it('refuses on-demand maxConcurrency beside either provisioned poller bound', () => {
     for (const pollers of [{ minimumPollers: 2 }, { maximumPollers: 2 }]) {
       expect(paths(consumerViolations(consumer({ maxConcurrency: 5, ...pollers })))).toEqual([

@@ -11,7 +11,7 @@ const startLocalMode = vi.fn(async (_options: { watchFiles?: readonly string[] }
 }));
 vi.mock('../../../lib/local/local-mode', () => ({ startLocalMode }));
 
-const { runLocalMode } = await import('../../../lib/local/dev');
+const { forcedQuitNotice, runLocalMode } = await import('../../../lib/local/dev');
 const { configPath } = await import('../../../lib/load-config');
 const { Reporter } = await import('../../../lib/local/reporter');
 
@@ -61,8 +61,13 @@ describe('npm start and Ctrl-C', () => {
     process.emit('SIGINT');
     await vi.waitFor(() => expect(stop).toHaveBeenCalledOnce());
     expect(exit).not.toHaveBeenCalled();
+    const problems = vi.spyOn(Reporter.prototype, 'problem').mockImplementation(() => undefined);
     process.emit('SIGINT');
     expect(exit).toHaveBeenCalledWith(130);
+    // Quitting at once says what it leaves behind, before it exits.
+    expect(problems.mock.calls.map(([line]) => line)).toEqual([
+      forcedQuitNotice(process.env.HOOKLINE_DATA_DIR || undefined),
+    ]);
     drained();
     expect(await exitCode).toBe(0);
   }, 30_000);
@@ -79,4 +84,13 @@ describe('npm start and Ctrl-C', () => {
     process.emit('SIGINT');
     expect(await exitCode).toBe(0);
   }, 30_000);
+});
+
+describe('quitting at once', () => {
+  it('says a cut-off batch waits for its visibility timeout with a data directory, and is lost without', () => {
+    expect(forcedQuitNotice('/data')).toMatch(
+      /stays in flight until its queue's visibility timeout runs out, then runs again/,
+    );
+    expect(forcedQuitNotice(undefined)).toMatch(/what the queues held is discarded/);
+  });
 });

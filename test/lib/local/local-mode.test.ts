@@ -9,7 +9,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { oneTimeScheduleFired, startLocalMode } from '../../../lib/local/local-mode';
+import { discardedMessagesNotice, oneTimeScheduleFired, startLocalMode } from '../../../lib/local/local-mode';
 import { pausedConsumersPath } from '../../../lib/local/paused-consumers';
 import { Reporter } from '../../../lib/local/reporter';
 import { LocalStartProblem } from '../../../lib/local/start-problem';
@@ -183,5 +183,51 @@ describe('the line of a one-time job schedule that sends its job', () => {
       source: 'job',
       queue: 'work',
     });
+  });
+});
+
+describe('what stopping an in-memory local mode discards', () => {
+  const queue = (
+    name: string,
+    counts: { visible?: number; inFlight?: number; delayed?: number; dead?: number },
+  ) => ({
+    queue: name,
+    fifo: false,
+    visible: counts.visible ?? 0,
+    inFlight: counts.inFlight ?? 0,
+    delayed: counts.delayed ?? 0,
+    deadLettered: counts.dead ?? 0,
+    oldestMessageAgeSeconds: null,
+    consumer: 'Enabled',
+  });
+
+  it('counts waiting, retrying and delayed messages and dead letters of each queue that holds any', () => {
+    expect(
+      discardedMessagesNotice([
+        queue('events', { visible: 1, inFlight: 2, delayed: 3, dead: 1 }),
+        queue('idle', {}),
+        queue('orders', { dead: 1 }),
+      ]),
+    ).toBe(
+      'discarding 8 messages kept only in memory (events: 6 queued, 1 dead-lettered; orders: 0 queued, 1 dead-lettered); ' +
+        'to keep messages across a restart, start with HOOKLINE_DATA_DIR set (HOOKLINE_DATA_DIR=.hookline/data npm start)',
+    );
+  });
+
+  it('counts the delayed jobs waiting for their time, which the stop loses too', () => {
+    expect(discardedMessagesNotice([queue('events', { visible: 1 })], 2)).toMatch(
+      /^discarding 3 messages kept only in memory \(events: 1 queued; 2 delayed jobs not yet due\); /,
+    );
+    expect(discardedMessagesNotice([queue('events', {})], 1)).toMatch(
+      /^discarding 1 message kept only in memory \(1 delayed job not yet due\); /,
+    );
+  });
+
+  it('says nothing when every queue is empty', () => {
+    expect(discardedMessagesNotice([queue('events', {})])).toBeUndefined();
+  });
+
+  it('writes one message in the singular', () => {
+    expect(discardedMessagesNotice([queue('events', { inFlight: 1 })])).toMatch(/^discarding 1 message kept/);
   });
 });
