@@ -208,7 +208,8 @@ describe('hookline CLI against local mode', () => {
   it('pause / resume: a paused consumer leaves events in the queue until resumed', async () => {
     const paused = await setConsumerEnabled(backend, target, false, { queue: 'events' });
     expect(paused.state).toBe('Disabled');
-    await new Promise((r) => setTimeout(r, 1500)); // a long poll already in flight ends
+    // Once its pollers are idle: a long poll already in flight has ended.
+    await local.pauseConsumer('events');
     const sent = await sendWebhook(backend, target, config, { source: 'github' }, {});
     expect(sent.status).toBe(202);
     await waitFor(async () => (await depth(queueUrl('events').url)).visible === 1, 5000, 'message waiting');
@@ -240,8 +241,10 @@ describe('hookline CLI against local mode', () => {
         }),
       }),
     );
+    // This message's own outcome, not the DLQ's depth: another test may have left dead letters there. The
+    // consumer logs it once the message is in the DLQ.
     await waitFor(
-      async () => (await depth(queueUrl('events').deadLetterUrl)).visible >= 1,
+      () => events.some((e) => e.event === 'dead-lettered' && e.id === id),
       30_000,
       'dead-lettered',
     );
@@ -275,7 +278,7 @@ describe('hookline CLI against local mode', () => {
   it('redrive: 1,000 dead-lettered messages go back with progress, none lost (move-task fallback)', async () => {
     const events_ = queueUrl('events');
     await setConsumerEnabled(backend, target, false, { queue: 'events' });
-    await new Promise((r) => setTimeout(r, 1500));
+    await local.pauseConsumer('events');
     await purge(backend, target, { queue: 'events', deadLetter: true, yes: true });
     await purge(backend, target, { queue: 'events', yes: true });
     const ids = Array.from({ length: 1000 }, (_, i) => `redrive-${i}-${randomUUID()}`);
@@ -324,7 +327,7 @@ describe('hookline CLI against local mode', () => {
   it('redrive (real binary): FIFO messages return in group order with their groups, with progress on stderr', async () => {
     const orders = queueUrl('orders');
     await setConsumerEnabled(backend, target, false, { queue: 'orders' });
-    await new Promise((r) => setTimeout(r, 1500));
+    await local.pauseConsumer('orders');
     const ids = Array.from({ length: 30 }, (_, i) => `order-${String(i).padStart(2, '0')}-${randomUUID()}`);
     await seedDeadLetters(orders.deadLetterUrl, ids, { fifo: true, groups: 3 });
 
@@ -348,7 +351,7 @@ describe('hookline CLI against local mode', () => {
   it('redrive --id: moves only the chosen message', async () => {
     const events_ = queueUrl('events');
     await setConsumerEnabled(backend, target, false, { queue: 'events' });
-    await new Promise((r) => setTimeout(r, 1500));
+    await local.pauseConsumer('events');
     await purge(backend, target, { queue: 'events', deadLetter: true, yes: true });
     const ids = Array.from({ length: 5 }, () => `pick-${randomUUID()}`);
     await seedDeadLetters(events_.deadLetterUrl, ids);
@@ -362,7 +365,7 @@ describe('hookline CLI against local mode', () => {
   it('redrive --limit (real binary): says how many it moved and how many are left in the DLQ, held ones included', async () => {
     const events_ = queueUrl('events');
     await setConsumerEnabled(backend, target, false, { queue: 'events' });
-    await new Promise((r) => setTimeout(r, 1500));
+    await local.pauseConsumer('events');
     await purge(backend, target, { queue: 'events', deadLetter: true, yes: true });
     await purge(backend, target, { queue: 'events', yes: true });
     await seedDeadLetters(
@@ -395,7 +398,7 @@ describe('hookline CLI against local mode', () => {
   it('redrive (real binary): Ctrl-C stops between batches, makes held messages visible again, prints the result and exits 130', async () => {
     const events_ = queueUrl('events');
     await setConsumerEnabled(backend, target, false, { queue: 'events' });
-    await new Promise((r) => setTimeout(r, 1500));
+    await local.pauseConsumer('events');
     await purge(backend, target, { queue: 'events', deadLetter: true, yes: true });
     await purge(backend, target, { queue: 'events', yes: true });
     const ids = Array.from({ length: 60 }, (_, i) => `interrupt-${i}-${randomUUID()}`);

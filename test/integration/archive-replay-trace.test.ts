@@ -232,7 +232,8 @@ describe('archive, replay and trace in local mode', () => {
       120_000,
       'every replayed event processed',
     );
-    await new Promise((r) => setTimeout(r, 1500));
+    // Nothing replayed is left to run once the queue is empty.
+    await pipeline.settled('events', 60_000);
     expect(
       replayed()
         .map((r) => r.id)
@@ -240,7 +241,16 @@ describe('archive, replay and trace in local mode', () => {
     ).toEqual([...discounted].sort());
     expect(replayed().every((r) => r.verdict === 'right')).toBe(true);
 
-    // Trace shows the replay as the journal recorded it, before the attempt it caused, not guessed from it.
+    // Trace shows the replay as the journal recorded it, before the attempt it caused, not guessed from it. The
+    // consumer logs the attempt's outcome line after its side effect, and the journal keeps what is logged.
+    await pipeline.waitFor(
+      () =>
+        pipeline.events.some(
+          (e) => e.id === discounted[0] && e.event === 'processed' && e.replayId === result.replayId,
+        ),
+      20_000,
+      'the replayed attempt in the journal',
+    );
     const traced = await cli('trace', discounted[0] ?? '', '--local', '--json');
     const { steps } = JSON.parse(traced.stdout) as {
       steps: { step: string; replayId?: string; inferred?: boolean }[];

@@ -425,9 +425,15 @@ describe('consumer runtime on the emulators', () => {
     stubbed();
     const effects: string[] = [];
     const hang = new Promise<void>(() => {});
+    // The handler runs only once the record's in-progress lock is saved: when it starts, the lock is held.
+    let started: () => void = () => {};
+    const locked = new Promise<number>((resolve) => {
+      started = () => resolve(Date.now());
+    });
     const dying = consumerFor('events', {
       handlers: {
         'github.push': async () => {
+          started();
           await hang;
         },
       },
@@ -439,9 +445,9 @@ describe('consumer runtime on the emulators', () => {
     if (!message) throw new Error('no message');
     // 5 s left: above the 3 s deadline margin, so the record starts, and its in-progress lock expires with it.
     const dyingContext = { ...lambdaContext, getRemainingTimeInMillis: () => 5_000 };
-    const diedAt = Date.now();
     void dying({ Records: [toRecord(message, local.arn)] }, dyingContext);
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    // The lock expires 5 s after it was saved, which is no later than the handler started.
+    const lockedAt = await locked;
     await sqs.send(
       new DeleteMessageBatchCommand({
         QueueUrl: local.url,
@@ -461,7 +467,7 @@ describe('consumer runtime on the emulators', () => {
     expect(whileLocked.response.batchItemFailures).toHaveLength(1);
     expect(effects).toStrictEqual([]);
 
-    await new Promise((resolve) => setTimeout(resolve, Math.max(0, diedAt + 5_500 - Date.now())));
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, lockedAt + 5_100 - Date.now())));
     const afterTimeout = await deliver('events', fresh, 1, 8);
     expect(afterTimeout.response.batchItemFailures).toStrictEqual([]);
     expect(effects).toStrictEqual([env.id]);

@@ -93,7 +93,8 @@ describe('jobs endpoint on local mode', () => {
     expect([first.status, second.status]).toEqual([202, 202]);
     expect([first.json.id, second.json.id]).toEqual(['http-twice', 'http-twice']);
     await completed('http-twice');
-    await new Promise((r) => setTimeout(r, 1000));
+    // Whatever the second request put on the queue has been handled once the queue is empty.
+    await pipeline.settled('jobs', 20_000);
     expect(pipeline.sideEffects().filter((e) => e.id === 'http-twice')).toHaveLength(1);
   });
 

@@ -142,20 +142,6 @@ async function readArchivedJob(pipeline: TestPipeline, id: string, since: Date) 
   }
 }
 
-/** Reads until something is there or the time is up; what the last read found. */
-async function archivedWithin<T>(
-  timeoutMs: number,
-  read: () => Promise<readonly T[]>,
-): Promise<readonly T[]> {
-  const until = Date.now() + timeoutMs;
-  let found = await read();
-  while (found.length === 0 && Date.now() < until) {
-    await new Promise((r) => setTimeout(r, 200));
-    found = await read();
-  }
-  return found;
-}
-
 async function waitForState(
   producer: Producer,
   id: string,
@@ -204,7 +190,8 @@ describe('jobs on local mode', () => {
     const ids = new Set(results.map((r) => r.id));
     expect(ids.size).toBe(1000);
     await pipeline.waitFor(() => pipeline.sideEffects().length - before >= 1000, 120_000, '1,000 jobs');
-    await new Promise((r) => setTimeout(r, 1500));
+    // A send whose answer was lost went twice: its second copy may still be on its way through the consumer.
+    await pipeline.settled('jobs', 60_000);
     const effects = pipeline
       .sideEffects()
       .slice(before)
@@ -220,7 +207,7 @@ describe('jobs on local mode', () => {
     expect(second).toMatchObject({ id: 'answer', duplicate: true });
     const done = await waitForState(producer, 'answer', 'completed');
     expect(done.result).toMatchObject({ doubled: 42 });
-    await new Promise((r) => setTimeout(r, 1500));
+    await pipeline.settled('jobs', 20_000);
     expect(pipeline.sideEffects().filter((e) => e.id === 'answer')).toHaveLength(1);
   });
 
@@ -240,8 +227,14 @@ describe('jobs on local mode', () => {
       (s) => (s.result as { doubled?: number } | undefined)?.doubled === 4,
     );
     expect(done.type).toBe(doubleJob.type);
-    await new Promise((r) => setTimeout(r, 1500));
+    await pipeline.settled('jobs', 20_000);
     expect(pipeline.sideEffects().filter((e) => e.id === 'reused-id')).toHaveLength(2);
+    // The job is recorded completed before its run's outcome line is logged, which the journal then keeps.
+    await pipeline.waitFor(
+      () => pipeline.events.filter((e) => e.id === 'reused-id' && e.event === 'processed').length === 2,
+      10_000,
+      'both runs in the journal',
+    );
 
     // Its trace: both runs, each once, the newest enqueue (the record's) between them, and a note for the first.
     const traced = JSON.parse((await cli(dir, 'trace', 'reused-id', '--local', '--json')).stdout) as {
@@ -284,7 +277,8 @@ describe('jobs on local mode', () => {
     expect(retry).toMatchObject({ duplicate: false });
     const done = await waitForState(producer, 'lease-retry', 'completed');
     expect(done).toMatchObject({ result: { doubled: 12 }, type: doubleJob.type });
-    await new Promise((r) => setTimeout(r, 2000));
+    // Both sends are on the queue: the job completes on the first, and the second may not have arrived yet.
+    await pipeline.settled('jobs', 20_000);
     expect(pipeline.sideEffects().filter((e) => e.id === 'lease-retry')).toHaveLength(1);
     expect((await producer.status('lease-retry'))?.state).toBe('completed');
   }, 60_000);
@@ -298,7 +292,7 @@ describe('jobs on local mode', () => {
       [true, true],
     ]);
     await waitForState(producer, 'batch-twice', 'completed');
-    await new Promise((r) => setTimeout(r, 1500));
+    await pipeline.settled('jobs', 20_000);
     expect(pipeline.sideEffects().filter((e) => e.id === 'batch-twice')).toHaveLength(1);
   });
 
@@ -306,13 +300,13 @@ describe('jobs on local mode', () => {
     const since = new Date(Date.now() - 60_000);
     await producer.send(doubleJob, { n: 4 }, { id: 'archived-job' });
     await waitForState(producer, 'archived-job', 'completed');
-    // The consumer puts the batch's archive lines beside running it, so the job can complete before they arrive.
-    const first = await archivedWithin(10_000, () => readArchivedJob(pipeline, 'archived-job', since));
-    expect(first).toHaveLength(1);
-    expect(first[0]).toMatchObject({ origin: 'producer', queues: ['jobs'], source: JOB_SOURCE });
-    expect(first[0]?.envelope.type).toBe(doubleJob.type);
-    await new Promise((r) => setTimeout(r, 1500));
-    expect(await readArchivedJob(pipeline, 'archived-job', since)).toHaveLength(1);
+    // The consumer puts the batch's archive lines beside running it, so the job can complete before they arrive;
+    // its invocation returns (and its message is deleted) only once they are taken.
+    await pipeline.settled('jobs', 20_000);
+    const archived = await readArchivedJob(pipeline, 'archived-job', since);
+    expect(archived).toHaveLength(1);
+    expect(archived[0]).toMatchObject({ origin: 'producer', queues: ['jobs'], source: JOB_SOURCE });
+    expect(archived[0]?.envelope.type).toBe(doubleJob.type);
   });
 
   it('runs a job sent with a tenant, the message group the emulator takes on a standard queue', async () => {
@@ -367,7 +361,8 @@ describe('jobs on local mode', () => {
   it('skips a job cancelled while it waits in its queue', async () => {
     await producer.send(doubleJob, { n: 5 }, { id: 'cancel-me', delay: { seconds: 2 } });
     expect(await producer.cancel('cancel-me')).toBe(true);
-    await new Promise((r) => setTimeout(r, 4000));
+    // Once due, the consumer receives it, sees it cancelled and deletes it.
+    await pipeline.settled('jobs', 20_000);
     expect((await producer.status('cancel-me'))?.state).toBe('cancelled');
     expect(pipeline.sideEffects().filter((e) => e.id === 'cancel-me')).toHaveLength(0);
   });

@@ -5,10 +5,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signWebhook } from '../../lambda/shared/webhook-signing';
 import { sourceRuntimeConfig } from '../../lib/runtime-wiring';
+import { freePort } from '../helpers/free-port';
 import { startTestPipeline, type TestPipeline, testConfig } from '../helpers/local/pipeline';
 
-/** In this suite's assigned port range. */
-const API_PORT = 5731;
 const TWILIO_TOKEN = 'local-twilio-token';
 const FORM = 'application/x-www-form-urlencoded';
 
@@ -27,7 +26,6 @@ describe('local mode: sender verification over HTTP', () => {
         },
       ),
       {
-        port: API_PORT,
         env: {
           HOOKLINE_SECRET_SMS: TWILIO_TOKEN,
         },
@@ -81,6 +79,8 @@ describe('local mode: sender verification over HTTP', () => {
 
 describe('local mode: signing secrets from the environment', () => {
   it('refuses to start with secrets that could verify nothing, naming every variable and the fix at once', async () => {
+    // A port of its own, so that what listens there afterwards can only be what this start left behind.
+    const port = await freePort();
     const start = startTestPipeline(
       testConfig(
         { events: {} },
@@ -95,7 +95,7 @@ describe('local mode: signing secrets from the environment', () => {
         },
       ),
       {
-        port: API_PORT,
+        port,
         env: {
           // A whsec_ key with no bytes after the prefix, a Secrets Manager style key/value secret, a key anyone
           // can sign with, and one pasted with a trailing space: every webhook of these sources would be a 503.
@@ -125,6 +125,6 @@ describe('local mode: signing secrets from the environment', () => {
     expect(error?.message).toContain('without a "secrets" list');
     expect(error?.message).toMatch(/\nFix: set each to the secret exactly as the sender shows it/);
     // Nothing was left listening.
-    await expect(fetch(`http://127.0.0.1:${API_PORT}/`)).rejects.toThrow();
+    await expect(fetch(`http://127.0.0.1:${port}/`)).rejects.toThrow();
   });
 });

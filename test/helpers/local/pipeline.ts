@@ -8,12 +8,14 @@ import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Duration } from 'aws-cdk-lib';
 import { signWebhook } from '../../../lambda/shared/webhook-signing';
+import { queueDepth } from '../../../lib/cli/dead-letters';
 import {
   type HooklineConfig,
   type QueueConfig,
   type ResolvedConfig,
   resolveConfig,
 } from '../../../lib/config';
+import { localSqsClient } from '../../../lib/local/clients';
 import { type LocalMode, startLocalMode } from '../../../lib/local/local-mode';
 import { type LocalEvent, Reporter } from '../../../lib/local/reporter';
 import { localSecrets } from '../../../lib/local/secrets';
@@ -84,6 +86,11 @@ export interface TestPipeline {
   poisonAttempts(): { id: string; attempt: number }[];
   /** Resolves once `predicate` holds (polling), or rejects after `timeoutMs`. */
   waitFor(predicate: () => boolean, timeoutMs: number, what: string): Promise<void>;
+  /**
+   * Resolves once `queue` holds no message, visible, in flight or delayed: every message sent to it so far was
+   * handled and deleted, so nothing sent before can still run. What "it ran once" waits for, instead of a pause.
+   */
+  settled(queue: string, timeoutMs: number): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -183,6 +190,25 @@ export async function startTestPipeline(
       while (!predicate()) {
         if (Date.now() > until) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
         await new Promise((r) => setTimeout(r, 100));
+      }
+    },
+    async settled(queue, timeoutMs) {
+      const url = local.status().queues[queue]?.url;
+      if (!url) throw new Error(`no queue ${queue}`);
+      const sqs = localSqsClient(local.emulators);
+      try {
+        const until = Date.now() + timeoutMs;
+        for (;;) {
+          const depth = await queueDepth(sqs, url);
+          if (depth.visible + depth.inFlight + depth.delayed === 0) return;
+          if (Date.now() > until)
+            throw new Error(
+              `timed out after ${timeoutMs} ms waiting for queue ${queue} to empty: ${JSON.stringify(depth)}`,
+            );
+          await new Promise((r) => setTimeout(r, 100));
+        }
+      } finally {
+        sqs.destroy();
       }
     },
     async stop() {

@@ -482,8 +482,11 @@ describe('with the SQS emulator', () => {
       }),
     );
     fair.mapping.start();
-    while (fair.seen.length === 0) await new Promise((r) => setTimeout(r, 20));
-    await new Promise((r) => setTimeout(r, 200)); // the reader has read the rest ahead
+    // The first batch runs for 1 s; meanwhile the reader reads the other 4 ahead into the lanes.
+    const until = Date.now() + 5_000;
+    while ((fair.seen.length === 0 || fair.mapping.waiting < 4) && Date.now() < until) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
     await fair.mapping.disable();
     return fair;
   }

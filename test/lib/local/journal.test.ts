@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Journal, parseJournal } from '../../../lib/local/journal';
+import { waitFor } from '../../helpers/wait-for';
 
 const dirs: string[] = [];
 const journalPath = () => {
@@ -24,7 +25,8 @@ describe('local mode journal file', () => {
     writeFileSync(path, `${JSON.stringify({ event: 'queued', id: 'from-an-earlier-run', at: 'x' })}\n`);
     const local = new Journal(path, { truncate: true });
     local.append({ event: 'queued', id: 'e1' });
-    await new Promise((done) => setTimeout(done, 50));
+    // Its stream writes in the background: the CLI appends once the line is in the file.
+    await waitFor(() => readFileSync(path, 'utf8').includes('"queued"'), 5_000, 'the first line written');
     // The CLI's replay, in another process, appends while local mode keeps writing.
     const cli = new Journal(path, { truncate: false });
     cli.append({ event: 'replayed', id: 'e1', replayId: 'r-1' });
