@@ -36,6 +36,9 @@ beforeEach(() => s3.reset());
 const config = resolveConfig(exampleConfig);
 /** The present of most tests: after the windows they replay (2026-11-30), as a replay's window is. */
 const afterWindow = () => fakeClock(Date.parse('2026-11-30T12:00:00.000Z'));
+const archived = () => ({ ...stackTarget(), archiveBucket: 'archive' });
+const s3Backend = (overrides: Parameters<typeof testBackend>[0] = {}) =>
+  testBackend({ clock: afterWindow(), s3: new S3Client({ region: 'us-east-1' }), ...overrides });
 const receivedAt = '2026-11-30T10:15:00.000Z';
 
 /** The archive holds these records of one source, in one object filed under the hour they reached the stream. */
@@ -84,16 +87,11 @@ describe('replay of jobs and scheduled events', () => {
   it('sends a job back to the queue it was sent to, not through the webhook routes', async () => {
     archiveHolds('job', [job('job-1', 'orders'), job('job-2', 'events')]);
     clients.sqs.on(SendMessageBatchCommand).resolves({ Successful: [], Failed: [] });
-    const target = { ...stackTarget(), archiveBucket: 'archive' };
-    const result = await replay(
-      testBackend({ clock: afterWindow(), s3: new S3Client({ region: 'us-east-1' }) }),
-      target,
-      config,
-      {
-        source: 'job',
-        ...window,
-      },
-    );
+    const target = archived();
+    const result = await replay(s3Backend(), target, config, {
+      source: 'job',
+      ...window,
+    });
     expect(result).toMatchObject({ matched: 2, sent: 2, ignored: 0, byQueue: { orders: 1, events: 1 } });
     expect(sentTo()).toEqual(
       expect.arrayContaining([
@@ -105,8 +103,8 @@ describe('replay of jobs and scheduled events', () => {
 
   it('reads a --type of exactly * as routes do: every type, dotted ones too', async () => {
     archiveHolds('job', [job('job-1', 'orders'), job('job-2', 'events')]);
-    const target = { ...stackTarget(), archiveBucket: 'archive' };
-    const backend = testBackend({ clock: afterWindow(), s3: new S3Client({ region: 'us-east-1' }) });
+    const target = archived();
+    const backend = s3Backend();
     const result = await replay(backend, target, config, {
       source: 'job',
       type: '*',
@@ -119,7 +117,7 @@ describe('replay of jobs and scheduled events', () => {
   it('finds a job received in the range but first received by its consumer hours later (a delay, a paused consumer)', async () => {
     // Jobs are archived on their consumer's first receive, so this one is filed under 14:00, not 10:00.
     archiveHolds('job', [job('late-job', 'events')], new Date('2026-11-30T14:05:00.000Z'));
-    const target = { ...stackTarget(), archiveBucket: 'archive' };
+    const target = archived();
     const backend = testBackend({
       s3: new S3Client({ region: 'us-east-1' }),
       clock: fakeClock(Date.parse('2026-11-30T15:00:00.000Z')),
@@ -130,7 +128,7 @@ describe('replay of jobs and scheduled events', () => {
 
   it('reads a webhook source from an hour before --since only up to an hour past --until: it is archived beside its enqueue', async () => {
     archiveHolds('github', [{ ...job('push-1', 'events'), source: 'github', origin: 'webhook' }]);
-    const target = { ...stackTarget(), archiveBucket: 'archive' };
+    const target = archived();
     const backend = testBackend({
       s3: new S3Client({ region: 'us-east-1' }),
       clock: fakeClock(Date.parse('2026-11-30T15:00:00.000Z')),
@@ -144,8 +142,8 @@ describe('replay of jobs and scheduled events', () => {
 
   it('reads a webhook source only up to an hour past now when --until is later: nothing was received since', async () => {
     archiveHolds('github', [{ ...job('push-1', 'events'), source: 'github', origin: 'webhook' }]);
-    const target = { ...stackTarget(), archiveBucket: 'archive' };
-    const backend = testBackend({ s3: new S3Client({ region: 'us-east-1' }), clock: afterWindow() });
+    const target = archived();
+    const backend = s3Backend();
     await replay(backend, target, config, {
       source: 'github',
       since: window.since,
@@ -174,8 +172,8 @@ describe('replay of jobs and scheduled events', () => {
       ],
       new Date(onTheHour),
     );
-    const target = { ...stackTarget(), archiveBucket: 'archive' };
-    const backend = () => testBackend({ clock: afterWindow(), s3: new S3Client({ region: 'us-east-1' }) });
+    const target = archived();
+    const backend = () => s3Backend();
     await expect(
       replay(backend(), target, config, { source: 'schedule', ...window, dryRun: true }),
     ).rejects.toThrow(/no archived schedule event/);
@@ -190,8 +188,8 @@ describe('replay of jobs and scheduled events', () => {
 
   it('tells the operator jobs go back to the queue each was sent to, not through the current routes', async () => {
     archiveHolds('job', [job('job-1', 'orders'), job('job-2', 'events')]);
-    const target = { ...stackTarget(), archiveBucket: 'archive' };
-    const backend = testBackend({ clock: afterWindow(), s3: new S3Client({ region: 'us-east-1' }) });
+    const target = archived();
+    const backend = s3Backend();
     await replay(backend, target, config, { source: 'job', ...window, dryRun: true });
     const count = backend.output.notes.find((note) => note.includes('archived job event(s) match'));
     expect(count).toContain('would send 2 message(s) to the queue each was sent to');
@@ -208,18 +206,13 @@ describe('replay of jobs and scheduled events', () => {
       controller.abort();
       return { Successful: [], Failed: [] };
     });
-    const target = { ...stackTarget(), archiveBucket: 'archive' };
-    const result = await replay(
-      testBackend({ clock: afterWindow(), s3: new S3Client({ region: 'us-east-1' }) }),
-      target,
-      config,
-      {
-        source: 'job',
-        to: 'events',
-        ...window,
-        signal: controller.signal,
-      },
-    );
+    const target = archived();
+    const result = await replay(s3Backend(), target, config, {
+      source: 'job',
+      to: 'events',
+      ...window,
+      signal: controller.signal,
+    });
     expect(result).toMatchObject({
       planned: 25,
       sent: 10,
@@ -238,16 +231,11 @@ describe('replay of jobs and scheduled events', () => {
       .on(SendMessageBatchCommand)
       .resolvesOnce({ Successful: [], Failed: [] })
       .rejects(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }));
-    const target = { ...stackTarget(), archiveBucket: 'archive' };
-    const result = await replay(
-      testBackend({ clock: afterWindow(), s3: new S3Client({ region: 'us-east-1' }) }),
-      target,
-      config,
-      {
-        source: 'job',
-        ...window,
-      },
-    );
+    const target = archived();
+    const result = await replay(s3Backend(), target, config, {
+      source: 'job',
+      ...window,
+    });
     expect(result).toMatchObject({ planned: 25, sent: 10, failed: 10, byQueue: { events: 10 } });
     expect(result.stoppedBy).toMatch(/throttled/);
     expect(result.failures.map((f) => f.id)).toEqual(Array.from({ length: 10 }, (_, i) => `job-${i + 10}`));
@@ -264,16 +252,11 @@ describe('replay of jobs and scheduled events', () => {
       .on(SendMessageBatchCommand)
       .resolvesOnce({ Successful: [], Failed: [] })
       .rejects(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }));
-    const target = { ...stackTarget(), archiveBucket: 'archive' };
-    const result = await replay(
-      testBackend({ clock: afterWindow(), s3: new S3Client({ region: 'us-east-1' }) }),
-      target,
-      config,
-      {
-        source: 'job',
-        ...window,
-      },
-    );
+    const target = archived();
+    const result = await replay(s3Backend(), target, config, {
+      source: 'job',
+      ...window,
+    });
     expect(result).toMatchObject({ planned: 12, sent: 10, failed: 2 });
     expect(result.failures.map((f) => [f.id, f.queue])).toEqual([
       ['job-10', 'events'],
@@ -301,25 +284,20 @@ describe('replay of jobs and scheduled events', () => {
   it('is an error when the first send fails: nothing was sent', async () => {
     archiveHolds('job', [job('job-1', 'events')]);
     clients.sqs.on(SendMessageBatchCommand).rejects(new Error('Rate exceeded'));
-    const target = { ...stackTarget(), archiveBucket: 'archive' };
+    const target = archived();
     await expect(
-      replay(
-        testBackend({ clock: afterWindow(), s3: new S3Client({ region: 'us-east-1' }) }),
-        target,
-        config,
-        {
-          source: 'job',
-          ...window,
-        },
-      ),
+      replay(s3Backend(), target, config, {
+        source: 'job',
+        ...window,
+      }),
     ).rejects.toThrow(/Rate exceeded/);
   });
 
   it('shows progress while it reads a range of days from the archive, before anything is sent', async () => {
     archiveHolds('job', [job('job-1', 'events')]);
     clients.sqs.on(SendMessageBatchCommand).resolves({ Successful: [], Failed: [] });
-    const target = { ...stackTarget(), archiveBucket: 'archive' };
-    const backend = testBackend({ clock: afterWindow(), s3: new S3Client({ region: 'us-east-1' }) });
+    const target = archived();
+    const backend = s3Backend();
     await replay(backend, target, config, {
       source: 'job',
       since: new Date('2026-11-28T10:00:00.000Z'),
@@ -338,18 +316,13 @@ describe('replay of jobs and scheduled events', () => {
       controller.abort();
       return { Contents: [] };
     });
-    const target = { ...stackTarget(), archiveBucket: 'archive' };
-    const result = await replay(
-      testBackend({ clock: afterWindow(), s3: new S3Client({ region: 'us-east-1' }) }),
-      target,
-      config,
-      {
-        source: 'job',
-        since: new Date('2026-11-28T10:00:00.000Z'),
-        until: new Date('2026-11-30T11:00:00.000Z'),
-        signal: controller.signal,
-      },
-    );
+    const target = archived();
+    const result = await replay(s3Backend(), target, config, {
+      source: 'job',
+      since: new Date('2026-11-28T10:00:00.000Z'),
+      until: new Date('2026-11-30T11:00:00.000Z'),
+      signal: controller.signal,
+    });
     expect(result).toMatchObject({ sent: 0, planned: 0, failed: 0, failures: [], byQueue: {} });
     expect(result.stoppedBy).toMatch(/while reading the archive/);
     // What it matched is of the one hour it read, not of the selection: it says how much of the range that is.
@@ -372,15 +345,10 @@ describe('replay of jobs and scheduled events', () => {
         { status: 503 },
       );
     await expect(
-      replay(
-        testBackend({ clock: afterWindow(), s3: new S3Client({ region: 'us-east-1' }), http }),
-        target,
-        config,
-        {
-          source: 'job',
-          ...window,
-        },
-      ),
+      replay(s3Backend({ http }), target, config, {
+        source: 'job',
+        ...window,
+      }),
     ).rejects.toThrow(
       /could not write its buffered archive records \(.*3 archive record\(s\).*\): nothing was replayed/,
     );
@@ -403,16 +371,11 @@ describe('replay of jobs and scheduled events', () => {
       Object.assign(new Error('NotFound'), { name: 'NotFound', $metadata: { httpStatusCode: 404 } }),
     );
     clients.sqs.on(SendMessageBatchCommand).resolves({ Successful: [], Failed: [] });
-    const target = { ...stackTarget(), archiveBucket: 'archive' };
-    const result = await replay(
-      testBackend({ clock: afterWindow(), s3: new S3Client({ region: 'us-east-1' }) }),
-      target,
-      config,
-      {
-        source: 'job',
-        ...window,
-      },
-    );
+    const target = archived();
+    const result = await replay(s3Backend(), target, config, {
+      source: 'job',
+      ...window,
+    });
     expect(result).toMatchObject({ matched: 2, planned: 2, sent: 1, failed: 1 });
     expect(result.failures).toEqual([
       { id: 'job-big', queue: 'events', reason: expect.stringMatching(/payloads\/job\/job-big has expired/) },
@@ -427,16 +390,11 @@ describe('replay of jobs and scheduled events', () => {
     };
     archiveHolds('job', [generation('g-1'), generation('g-2')]);
     clients.sqs.on(SendMessageBatchCommand).resolves({ Successful: [], Failed: [] });
-    const target = { ...stackTarget(), archiveBucket: 'archive' };
-    await replay(
-      testBackend({ clock: afterWindow(), s3: new S3Client({ region: 'us-east-1' }) }),
-      target,
-      config,
-      {
-        source: 'job',
-        ...window,
-      },
-    );
+    const target = archived();
+    await replay(s3Backend(), target, config, {
+      source: 'job',
+      ...window,
+    });
     const entries = clients.sqs
       .commandCalls(SendMessageBatchCommand)
       .flatMap((call) => call.args[0].input.Entries ?? []);
@@ -450,16 +408,11 @@ describe('replay of jobs and scheduled events', () => {
     const { lines } = arrivalArchiveLines([record(sent, { groupId: 'customer-42' })], 'orders');
     archiveHolds('job', parseArchiveLines(Buffer.concat(lines).toString('utf8')));
     clients.sqs.on(SendMessageBatchCommand).resolves({ Successful: [], Failed: [] });
-    const target = { ...stackTarget(), archiveBucket: 'archive' };
-    await replay(
-      testBackend({ clock: afterWindow(), s3: new S3Client({ region: 'us-east-1' }) }),
-      target,
-      config,
-      {
-        source: 'job',
-        ...window,
-      },
-    );
+    const target = archived();
+    await replay(s3Backend(), target, config, {
+      source: 'job',
+      ...window,
+    });
     const entries = clients.sqs
       .commandCalls(SendMessageBatchCommand)
       .flatMap((call) => call.args[0].input.Entries ?? []);
@@ -492,33 +445,23 @@ describe('replay of jobs and scheduled events', () => {
   it('still sends every event to the one queue --to names', async () => {
     archiveHolds('job', [job('job-1', 'orders')]);
     clients.sqs.on(SendMessageBatchCommand).resolves({ Successful: [], Failed: [] });
-    const target = { ...stackTarget(), archiveBucket: 'archive' };
-    await replay(
-      testBackend({ clock: afterWindow(), s3: new S3Client({ region: 'us-east-1' }) }),
-      target,
-      config,
-      {
-        source: 'job',
-        to: 'events',
-        ...window,
-      },
-    );
+    const target = archived();
+    await replay(s3Backend(), target, config, {
+      source: 'job',
+      to: 'events',
+      ...window,
+    });
     expect(sentTo()).toEqual([{ queue: EVENTS.url, id: 'job-1' }]);
   });
 
   it('refuses, before sending anything, a job whose queue the target no longer has, and names --to as the way out', async () => {
     archiveHolds('job', [job('job-1', 'events'), job('job-2', 'retired')]);
-    const target = { ...stackTarget(), archiveBucket: 'archive' };
+    const target = archived();
     await expect(
-      replay(
-        testBackend({ clock: afterWindow(), s3: new S3Client({ region: 'us-east-1' }) }),
-        target,
-        config,
-        {
-          source: 'job',
-          ...window,
-        },
-      ),
+      replay(s3Backend(), target, config, {
+        source: 'job',
+        ...window,
+      }),
     ).rejects.toThrow(
       /1 archived event\(s\) of the selection were sent to queue "retired", which .* no longer has: replay them to another queue with --to <queue> \(one of events, orders\)/,
     );
@@ -545,10 +488,6 @@ function webhook(source: string, id: string, type: string, body: unknown, queues
     } as ArchiveRecord['envelope'],
   };
 }
-
-const archived = () => ({ ...stackTarget(), archiveBucket: 'archive' });
-const s3Backend = (overrides: Parameters<typeof testBackend>[0] = {}) =>
-  testBackend({ clock: afterWindow(), s3: new S3Client({ region: 'us-east-1' }), ...overrides });
 
 describe('replay of webhooks', () => {
   it('sends each webhook through the current routes, to the FIFO group the queue rule gives it, with the run marker', async () => {
