@@ -127,7 +127,8 @@ export function renderFailedShow(output: Output, result: FailedShowResult): void
   field('received', result.receivedAt);
   field('sent', result.sentAt);
   field('tries', result.receiveCount);
-  if (result.messageGroupId) field('group', result.messageGroupId);
+  if (result.messageGroupId && result.messageGroupId !== result.tenant) field('group', result.messageGroupId);
+  if (result.tenant) field('tenant', result.tenant);
   field('error', result.error ? c.red(result.error) : noReasonRecorded(result.queue));
   if (result.failure.consumer) field('consumer', result.failure.consumer);
   if (result.failure.failedAt) field('failed at', result.failure.failedAt);
