@@ -270,6 +270,7 @@ export function renderTrace(output: Output, result: TraceResult): void {
       s.via ? `via ${s.via}` : undefined,
       s.queues ? `-> ${s.queues.join(', ')}` : undefined,
       s.queue ? `queue=${s.queue}` : undefined,
+      s.tenant ? `tenant=${s.tenant}` : undefined,
       s.attempt !== undefined ? `attempt=${s.attempt}` : undefined,
       s.outcome ? s.outcome : undefined,
       s.status !== undefined ? `status=${s.status}` : undefined,

@@ -104,7 +104,7 @@ export function parseOutcomeLine(line: string, functionName?: string): LocalEven
 }
 
 /** The ingest line's tenants (queue name to tenant) as one field: each distinct tenant once. */
-function tenantsText(tenants: unknown): string | undefined {
+export function tenantsText(tenants: unknown): string | undefined {
   if (tenants === null || typeof tenants !== 'object') return undefined;
   const values = Object.values(tenants).filter((t): t is string => typeof t === 'string' && t !== '');
   return str([...new Set(values)].join(','));
