@@ -9,7 +9,7 @@ import { metricsNamespaceOf } from '../lambda/shared/contracts';
 import { DEFAULTS } from './config';
 import { ESM_REQUIRE_BANNER } from './esm-require-banner';
 import { checkEnvironmentSize } from './function-environment';
-import { findLockFile, projectRootOf } from './project-root';
+import { bundleRootOf, findLockFile, projectRootOf } from './project-root';
 import { POWERTOOLS_ENV } from './validation';
 
 export { findLockFile, projectRootOf } from './project-root';
@@ -147,7 +147,7 @@ export class HooklineFunction extends nodejs.NodejsFunction {
         : {}),
       loggingFormat: lambda.LoggingFormat.JSON,
       // Bundling runs in the lockfile's folder (the workspace root, when the app is a workspace package).
-      projectRoot: lockFile ? path.dirname(lockFile) : projectRoot,
+      projectRoot: bundleRootOf(projectRoot),
       ...(lockFile ? { depsLockFilePath: lockFile } : {}),
       environment: {
         NODE_OPTIONS: '--enable-source-maps',

@@ -35,7 +35,7 @@ import { PipelineAlarms } from './pipeline-alarms';
 import { PipelineDashboard } from './pipeline-dashboard';
 import { PipelineQueue } from './pipeline-queue';
 import { PipelineSchedules } from './pipeline-schedules';
-import { projectRootOf } from './project-root';
+import { entryOutsideBundleRoot, projectRootOf } from './project-root';
 import { QueueConsumer, type QueueConsumerProps } from './queue-consumer';
 import { sourceNeedsSecret } from './runtime-wiring';
 import {
@@ -596,7 +596,10 @@ export class HooklinePipeline extends Construct {
 /** A resolved configuration is passed through; a declared one is validated, its entries under `projectRoot`. */
 function resolvedConfigOf(config: HooklineConfig | ResolvedConfig, projectRoot: string): ResolvedConfig {
   if (isResolved(config)) return config;
-  return resolveConfig(config, { entryExists: (entry) => entryExistsInProject(entry, projectRoot) });
+  return resolveConfig(config, {
+    entryExists: (entry) => entryExistsInProject(entry, projectRoot),
+    entryOutsideBundleRoot: (entry) => entryOutsideBundleRoot(entry, projectRoot),
+  });
 }
 
 /** Resolved sources are a list; declared ones are a record by name. */

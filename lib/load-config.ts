@@ -10,7 +10,7 @@ import { pathToFileURL } from 'node:url';
 import type { Plugin } from 'esbuild';
 import { type HooklineConfig, HooklineConfigError, type ResolvedConfig, resolveConfig } from './config';
 import { ESM_REQUIRE_BANNER } from './esm-require-banner';
-import { projectRootOf } from './project-root';
+import { entryOutsideBundleRoot, projectRootOf } from './project-root';
 
 /** The configuration file cannot be read or imported, or has no default export. */
 export class ConfigLoadError extends Error {
@@ -146,7 +146,10 @@ export async function readConfig(
   }
   if (!input)
     throw new ConfigLoadError(`${file} has no default export: export default defineConfig({ ... })`);
-  return resolveConfig(input, { entryExists: (entry) => entryExistsInProject(entry, projectRoot) });
+  return resolveConfig(input, {
+    entryExists: (entry) => entryExistsInProject(entry, projectRoot),
+    entryOutsideBundleRoot: (entry) => entryOutsideBundleRoot(entry, projectRoot),
+  });
 }
 
 /**

@@ -24,3 +24,23 @@ export function findLockFile(root: string): string | undefined {
     if (path.dirname(dir) === dir) return undefined;
   }
 }
+
+/**
+ * The folder a function is bundled from: the lockfile's (the workspace root, when the app is a workspace
+ * package), else the project root. NodejsFunction refuses an entry outside it.
+ */
+export function bundleRootOf(root: string): string {
+  const lockFile = findLockFile(root);
+  return lockFile ? path.dirname(lockFile) : path.resolve(root);
+}
+
+/**
+ * The folder an entry must be under when it resolves (against `root`) outside it, else undefined: the rule
+ * NodejsFunction applies while it builds the stack, checked with the configuration instead.
+ */
+export function entryOutsideBundleRoot(entry: string, root: string): string | undefined {
+  const bundleRoot = bundleRootOf(root);
+  const relative = path.relative(bundleRoot, path.resolve(root, entry));
+  const escapes = path.isAbsolute(relative) || relative === '..' || relative.startsWith(`..${path.sep}`);
+  return escapes ? bundleRoot : undefined;
+}

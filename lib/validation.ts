@@ -340,9 +340,15 @@ function batchSizeViolations(c: ConsumerRuleInput): Violation[] {
 
 /** The most batches an SQS event source runs at once in on-demand mode (and the largest `maxConcurrency`). */
 const ESM_MAX_CONCURRENCY = 1000;
+/** The smallest `maxConcurrency` Lambda accepts on an SQS event source. */
+const ESM_MIN_CONCURRENCY = 2;
 
 function maxConcurrencyViolations(maxConcurrency: number | undefined): Violation[] {
-  if (!known(maxConcurrency) || (maxConcurrency >= 2 && maxConcurrency <= ESM_MAX_CONCURRENCY)) return [];
+  if (
+    !known(maxConcurrency) ||
+    (maxConcurrency >= ESM_MIN_CONCURRENCY && maxConcurrency <= ESM_MAX_CONCURRENCY)
+  )
+    return [];
   return [
     violation(
       'maxConcurrency',
@@ -444,7 +450,10 @@ function reservedConcurrencyViolation(c: ConsumerRuleInput, provisioned: boolean
       'maxConcurrency',
       `must not exceed reservedConcurrency (${reserved}): the event source would start invocations the function cannot run, and throttled batches go back to the queue and count towards maxReceiveCount`,
       c.maxConcurrency,
-      `lower maxConcurrency to at most ${reserved}, or raise reservedConcurrency`,
+      // Below the smallest maxConcurrency, lowering it is no fix: it would only break the range rule.
+      reserved >= ESM_MIN_CONCURRENCY
+        ? `lower maxConcurrency to at most ${reserved}, or raise reservedConcurrency`
+        : `raise reservedConcurrency to at least ${Math.max(ESM_MIN_CONCURRENCY, Math.min(c.maxConcurrency, ESM_MAX_CONCURRENCY))} (maxConcurrency cannot go below ${ESM_MIN_CONCURRENCY}), or remove reservedConcurrency`,
     );
   }
   return undefined;

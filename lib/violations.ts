@@ -25,6 +25,8 @@ export function renderValue(value: unknown): string {
     return Token.isUnresolved(value.toMilliseconds({ integral: false })) ? '<token>' : value.toHumanString();
   if (isForeignDuration(value)) return value.toHumanString();
   if (value === undefined) return 'nothing';
+  // JSON writes these as null, which is not what was given (`Number(process.env.X)` with X unset is NaN).
+  if (typeof value === 'number' && !Number.isFinite(value)) return String(value);
   let text: string | undefined;
   try {
     text = JSON.stringify(value);

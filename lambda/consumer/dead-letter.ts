@@ -59,7 +59,8 @@ function truncate(text: string, max: number): string {
 
 /**
  * Builds the dead-letter message for a record; keeps as many original attributes as the SQS limit allows, the
- * redrive marker first (the redrive run that sent the message back counts it as come back by that marker).
+ * redrive marker first (the redrive run that sent the message back counts it as come back by that marker), then
+ * a fair queue's tenant.
  * `eventId` is the id the consumer's outcome line names the record by: a record that carries no `hookline.id`
  * (a body that is not an envelope, sent by something other than hookline, or an envelope EventBridge Scheduler
  * delivered without attributes) gets it as that attribute, ahead of the others. SQS gives the copy a new message
@@ -115,12 +116,24 @@ export function deadLetterMessage(
   };
 }
 
+/**
+ * The attributes in the order the limit keeps them: the redrive marker, then the tenant, which nothing else on a
+ * standard queue's copy records (a consumer's copy carries no group id, and local mode's emulator drops it), so
+ * a redrive sends the message back to its tenant rather than as a tenant of its own. The envelope's source, type,
+ * id and replay run are in its body too.
+ */
 function redriveMarkerFirst(
   attributes: SQSRecord['messageAttributes'],
 ): [string, SQSRecord['messageAttributes'][string]][] {
-  const isMarker = ([name]: [string, unknown]) => name === MESSAGE_ATTRIBUTES.redrive;
-  const entries = Object.entries(attributes);
-  return [...entries.filter(isMarker), ...entries.filter((entry) => !isMarker(entry))];
+  const first: string[] = [MESSAGE_ATTRIBUTES.redrive, MESSAGE_ATTRIBUTES.tenant];
+  const rank = ([name]: [string, unknown]) => {
+    const at = first.indexOf(name);
+    return at === -1 ? first.length : at;
+  };
+  return Object.entries(attributes)
+    .map((entry, index) => ({ entry, index }))
+    .sort((a, b) => rank(a.entry) - rank(b.entry) || a.index - b.index)
+    .map(({ entry }) => entry);
 }
 
 /** Lambda's SQS event shape to the SendMessage shape; list values (reserved by SQS, unused) are dropped. */

@@ -138,6 +138,8 @@ interface Result {
   readonly source?: string;
   readonly type?: string;
   readonly queues?: readonly string[];
+  /** The tenant of the event in each fair queue it was sent to (queue name to tenant); absent when none is fair. */
+  readonly tenants?: Readonly<Record<string, string>>;
   /** Set when the request was let in without any verification (an `unverified` source). */
   readonly unverified?: true;
   readonly response: IngestResponse;
@@ -547,7 +549,23 @@ async function enqueueEvent(deps: IngestCollaborators, event: Routed): Promise<R
     return failed('enqueue_failed', context);
   }
   await settleClaim(deps, claim, context, 'complete');
-  return { outcome: 'queued', status: 202, ...context, response: accepted(id) };
+  const tenants = tenantsOf(messages);
+  return {
+    outcome: 'queued',
+    status: 202,
+    ...context,
+    ...(tenants ? { tenants } : {}),
+    response: accepted(id),
+  };
+}
+
+/** Each fair queue's tenant of the event, for the outcome line (`npm start` and `trace` show it). */
+function tenantsOf(messages: readonly OutgoingMessage[]): Record<string, string> | undefined {
+  const entries = messages.flatMap((m) => {
+    const tenant = m.attributes[MESSAGE_ATTRIBUTES.tenant];
+    return tenant === undefined ? [] : [[m.queue, tenant] as const];
+  });
+  return entries.length > 0 ? Object.fromEntries(entries) : undefined;
 }
 
 /**
@@ -790,6 +808,7 @@ export async function handleWebhook(
       source: result.source,
       type: result.type,
       queues: result.queues ?? [],
+      ...(result.tenants !== undefined ? { tenants: result.tenants } : {}),
       status: result.status,
       // The function's own time for the request (trace shows it; the API adds its overhead on top).
       latencyMs: deps.now() - started,

@@ -453,14 +453,14 @@ export class Producer {
         `job ${job.type}: queue "${queue.name}" is FIFO, and SQS cannot delay a single FIFO message: send it without delay, or use a standard queue`,
       );
     }
-    if (options.id !== undefined && !isSafeId(options.id)) {
+    if (options.id !== undefined && !(typeof options.id === 'string' && isSafeId(options.id))) {
       throw new ProducerConfigError(
-        `job ${job.type}: id ${JSON.stringify(options.id.slice(0, 80))} must be 1 to ${MAX_SAFE_ID_LENGTH} printable ASCII characters without spaces`,
+        `job ${job.type}: id ${shownOption(options.id)} must be 1 to ${MAX_SAFE_ID_LENGTH} printable ASCII characters without spaces`,
       );
     }
-    if (options.group !== undefined && !isSqsGroupId(options.group)) {
+    if (options.group !== undefined && !isGroupId(options.group)) {
       throw new ProducerConfigError(
-        `job ${job.type}: group ${JSON.stringify(options.group.slice(0, 80))} must be 1 to ${MAX_GROUP_ID_LENGTH} printable ASCII characters without spaces (an SQS message group id)`,
+        `job ${job.type}: group ${shownOption(options.group)} must be 1 to ${MAX_GROUP_ID_LENGTH} printable ASCII characters without spaces (an SQS message group id)`,
       );
     }
     if (!queue.fifo && options.group !== undefined) {
@@ -468,9 +468,9 @@ export class Producer {
         `job ${job.type}: group is for FIFO queues, and "${queue.name}" is a standard queue: to name a tenant for fair queues, use tenant`,
       );
     }
-    if (options.tenant !== undefined && !isSqsGroupId(options.tenant)) {
+    if (options.tenant !== undefined && !isGroupId(options.tenant)) {
       throw new ProducerConfigError(
-        `job ${job.type}: tenant ${JSON.stringify(options.tenant.slice(0, 80))} must be 1 to ${MAX_GROUP_ID_LENGTH} printable ASCII characters without spaces (an SQS message group id)`,
+        `job ${job.type}: tenant ${shownOption(options.tenant)} must be 1 to ${MAX_GROUP_ID_LENGTH} printable ASCII characters without spaces (an SQS message group id)`,
       );
     }
     if (queue.fifo && options.tenant !== undefined) {
@@ -822,4 +822,18 @@ function othersRefused(others: readonly number[]): string {
   if (others.length === 0) return '';
   const named = `${others.slice(0, 10).join(', ')}${others.length > 10 ? ', ...' : ''}`;
   return ` (${others.length} more refused: item${others.length > 1 ? 's' : ''} ${named})`;
+}
+
+/**
+ * Whether a group or tenant is one SQS takes. Checked as a string first: from JavaScript or JSON it may be a
+ * number (a GitHub installation id) or a list, which the group rule alone would crash on or let through.
+ */
+function isGroupId(value: unknown): boolean {
+  return typeof value === 'string' && isSqsGroupId(value);
+}
+
+/** An id, group or tenant option as a refusal shows it: a string quoted (at most 80 characters), else its type. */
+function shownOption(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value.slice(0, 80));
+  return `${String(value).slice(0, 80)} (a ${Array.isArray(value) ? 'list' : typeof value}, not a string)`;
 }

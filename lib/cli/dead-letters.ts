@@ -246,6 +246,8 @@ export function summarize(letter: DeadLetter) {
     /** Set on a copy sent by `hookline replay`: the run's id (the original has the same envelope id). */
     replayId: letter.envelope?.replay?.id ?? null,
     ...(letter.messageGroupId ? { messageGroupId: letter.messageGroupId } : {}),
+    // A fair queue's tenant: the consumer's copy in a standard DLQ has no group id, only this attribute.
+    tenant: letter.messageAttributes[MESSAGE_ATTRIBUTES.tenant]?.StringValue ?? null,
     error: letter.failure.errorName
       ? `${letter.failure.errorName}: ${letter.failure.errorMessage ?? ''}`.trim()
       : (letter.failure.errorMessage ?? null),

@@ -127,7 +127,8 @@ export function renderFailedShow(output: Output, result: FailedShowResult): void
   field('received', result.receivedAt);
   field('sent', result.sentAt);
   field('tries', result.receiveCount);
-  if (result.messageGroupId) field('group', result.messageGroupId);
+  if (result.messageGroupId && result.messageGroupId !== result.tenant) field('group', result.messageGroupId);
+  if (result.tenant) field('tenant', result.tenant);
   field('error', result.error ? c.red(result.error) : noReasonRecorded(result.queue));
   if (result.failure.consumer) field('consumer', result.failure.consumer);
   if (result.failure.failedAt) field('failed at', result.failure.failedAt);
@@ -281,6 +282,7 @@ export function renderTrace(output: Output, result: TraceResult): void {
       s.via ? `via ${s.via}` : undefined,
       s.queues ? `-> ${s.queues.join(', ')}` : undefined,
       s.queue ? `queue=${s.queue}` : undefined,
+      s.tenant ? `tenant=${s.tenant}` : undefined,
       s.attempt !== undefined ? `attempt=${s.attempt}` : undefined,
       s.outcome ? s.outcome : undefined,
       s.status !== undefined ? `status=${s.status}` : undefined,

@@ -23,6 +23,7 @@ import {
 import { JOB_SOURCE } from '../../lambda/shared/job';
 import { enqueuedState, type JobState, type JobStatus } from '../../lambda/shared/job-record';
 import { parseJournal } from '../local/journal';
+import { tenantsText } from '../local/reporter';
 import type { Backend } from './backend';
 import { CliError, errorLine, explainError } from './errors';
 import type { JobRecordLookup } from './jobs';
@@ -41,6 +42,8 @@ export interface OutcomeRow {
   readonly source?: string;
   readonly type?: string;
   readonly queue?: string;
+  /** A webhook's tenant in the fair queues it was queued to (their distinct values, comma-separated). */
+  readonly tenant?: string;
   readonly status?: number;
   readonly latencyMs?: number;
   readonly durationMs?: number;
@@ -72,6 +75,8 @@ export interface TraceStep {
   readonly outcome?: string;
   readonly queues?: readonly string[];
   readonly queue?: string;
+  /** The tenant a webhook was queued under, in its fair queues. */
+  readonly tenant?: string;
   readonly attempt?: number;
   readonly durationMs?: number;
   readonly error?: string;
@@ -113,7 +118,7 @@ function ingestSteps(row: OutcomeRow): TraceStep[] {
   };
   if (row.outcome !== 'queued') return [received];
   const queues = (row.queue ?? '').split(',').filter(Boolean);
-  return [received, { at: row.at, step: 'queued', queues }];
+  return [received, { at: row.at, step: 'queued', queues, ...pick(row, ['tenant']) }];
 }
 
 /** The jobs endpoint's line: the request it accepted, and the queue the job went to unless it was a duplicate. */
@@ -450,15 +455,20 @@ export function traceQuery(id: string): string {
   ].join(' | ');
 }
 
-/** Every queue an ingest outcome line names, read from the line itself; undefined when it is not JSON. */
-function queuesOfLine(line: string | undefined): string[] | undefined {
+/** An ingest outcome line's own fields; undefined when it is not JSON. */
+function fieldsOfLine(line: string | undefined): { queues?: unknown; tenants?: unknown } | undefined {
   if (!line) return undefined;
   try {
-    const { queues } = JSON.parse(line.slice(line.indexOf('{'))) as { queues?: unknown };
-    return Array.isArray(queues) ? queues.filter((q): q is string => typeof q === 'string') : undefined;
+    return JSON.parse(line.slice(line.indexOf('{'))) as { queues?: unknown; tenants?: unknown };
   } catch {
     return undefined;
   }
+}
+
+/** Every queue an ingest outcome line names, read from the line itself; undefined when it is not JSON. */
+function queuesOfLine(line: string | undefined): string[] | undefined {
+  const queues = fieldsOfLine(line)?.queues;
+  return Array.isArray(queues) ? queues.filter((q): q is string => typeof q === 'string') : undefined;
 }
 
 /** One Logs Insights result row as an outcome row. */
@@ -480,6 +490,8 @@ export function insightsRow(fields: readonly ResultField[]): OutcomeRow {
     source: text('source'),
     type: text('type'),
     queue: ingest ? queues : text('queue'),
+    // Read from the whole line, as the queues: Logs Insights flattens an object into one field per queue.
+    tenant: ingest ? tenantsText(fieldsOfLine(text('@message'))?.tenants) : undefined,
     status: number('status'),
     latencyMs: number('latencyMs'),
     durationMs: number('durationMs'),

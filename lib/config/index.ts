@@ -59,6 +59,12 @@ export interface ResolveOptions {
    * @default - entry files are not checked
    */
   readonly entryExists?: (entry: string) => boolean;
+  /**
+   * The folder a consumer entry must be under when it is outside the one its function is bundled from, else
+   * undefined; the configuration loader checks it against the project's lockfile folder.
+   * @default - not checked
+   */
+  readonly entryOutsideBundleRoot?: (entry: string) => string | undefined;
 }
 
 /** Rule: a pipeline has at least one source and one queue. */
@@ -92,6 +98,7 @@ function resolveSections(
     {
       problems,
       ...(options.entryExists ? { entryExists: options.entryExists } : {}),
+      ...(options.entryOutsideBundleRoot ? { entryOutsideBundleRoot: options.entryOutsideBundleRoot } : {}),
       oldestMessageAge: config.alarms?.oldestMessageAge ?? DEFAULTS.oldestMessageAgeAlarm,
     },
     config,

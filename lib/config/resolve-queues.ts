@@ -19,6 +19,7 @@ import type { ParsedConfig, ParsedConsumer, ParsedQueue } from './schema';
 export interface QueueContext {
   readonly problems: ViolationList;
   readonly entryExists?: (entry: string) => boolean;
+  readonly entryOutsideBundleRoot?: (entry: string) => string | undefined;
   /** The alarm threshold of queues that set none. */
   readonly oldestMessageAge: Duration;
 }
@@ -122,6 +123,15 @@ function resolveConsumer(
       'the consumer entry file does not exist',
       c.entry,
       'create the file, or give its path relative to the project root, e.g. "lambda/consumers/events.ts"',
+    );
+  }
+  const bundleRoot = context.entryOutsideBundleRoot?.(c.entry);
+  if (bundleRoot !== undefined) {
+    problems.add(
+      `${path}.entry`,
+      `is outside ${bundleRoot}, the folder (of the project's lockfile) its function is bundled from: cdk synth cannot bundle it`,
+      c.entry,
+      `move the file under ${bundleRoot}, or run from a project (or workspace) whose lockfile folder holds it`,
     );
   }
   const timeout = c.timeout ?? DEFAULTS.consumerTimeout;

@@ -33,6 +33,8 @@ export interface LocalEvent {
   readonly source?: string;
   readonly type?: string;
   readonly queue?: string;
+  /** A webhook's tenant in the fair queues it was queued to (their distinct values, comma-separated). */
+  readonly tenant?: string;
   readonly latencyMs?: number;
   readonly status?: number;
   readonly attempt?: number;
@@ -85,6 +87,7 @@ export function parseOutcomeLine(line: string, functionName?: string): LocalEven
     source: str(entry.source),
     type: str(entry.type),
     queue: str(entry.queue) ?? str(queues),
+    tenant: tenantsText(entry.tenants),
     latencyMs: num(entry.latencyMs),
     status: num(entry.status),
     attempt: num(entry.attempt),
@@ -98,6 +101,13 @@ export function parseOutcomeLine(line: string, functionName?: string): LocalEven
     via: entry.message === JOBS_ENDPOINT_OUTCOME_MESSAGE ? ('jobs endpoint' as const) : undefined,
     frames: framesOf(entry.error),
   });
+}
+
+/** The ingest line's tenants (queue name to tenant) as one field: each distinct tenant once. */
+export function tenantsText(tenants: unknown): string | undefined {
+  if (tenants === null || typeof tenants !== 'object') return undefined;
+  const values = Object.values(tenants).filter((t): t is string => typeof t === 'string' && t !== '');
+  return str([...new Set(values)].join(','));
 }
 
 /** The consumer's own frames of the error a failed record's outcome line carries; none for a thrown non-Error. */
@@ -321,6 +331,7 @@ export class Reporter {
       what,
       event.id ? `id=${event.id}` : undefined,
       event.queue ? `queue=${event.queue}` : undefined,
+      event.tenant ? `tenant=${event.tenant}` : undefined,
       event.attempt !== undefined ? `attempt=${event.attempt}` : undefined,
       // A replayed copy beside live traffic: its attempt 1 and its latency (since the original was received)
       // would otherwise pass for a new event's.

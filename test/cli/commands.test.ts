@@ -452,6 +452,29 @@ describe('failed list / show', () => {
     expect(named.messages[0]?.failure.errorMessage).toBeUndefined();
   });
 
+  it("names a fair queue's tenant in failed list --json and failed show, from the attribute the consumer's copy keeps", async () => {
+    installFakeQueue(sqs, EVENTS.deadLetterUrl, [
+      // Dead-lettered by the consumer: a standard DLQ's copy carries no group id.
+      deadLetterMessage(1, { tenant: 'acct_noisy' }),
+      // Moved by SQS after maxReceiveCount: the group id is kept, and is the same tenant.
+      deadLetterMessage(2, { tenant: 'acct_quiet', group: 'acct_quiet', error: false }),
+      deadLetterMessage(3),
+    ]);
+    const listed = await failedList(testBackend(), stackTarget(), { queue: 'events' });
+    expect(listed.messages.map((m) => m.tenant)).toEqual(['acct_noisy', 'acct_quiet', null]);
+    const output = recordingOutput();
+    renderFailedShow(
+      output,
+      await failedShow(testBackend(), stackTarget(), { queue: 'events', id: 'evt-1' }),
+    );
+    expect(output.lines.join('\n')).toMatch(/^tenant\s+acct_noisy$/m);
+    const moved = recordingOutput();
+    renderFailedShow(moved, await failedShow(testBackend(), stackTarget(), { queue: 'events', id: 'evt-2' }));
+    expect(moved.lines.filter((line) => line.includes('acct_quiet'))).toEqual([
+      expect.stringMatching(/^tenant\s+acct_quiet$/),
+    ]);
+  });
+
   it('names a message whose body is not an envelope by the event id the consumer logged, and shows it by that id', async () => {
     installFakeQueue(sqs, EVENTS.deadLetterUrl, [
       deadLetterMessage(1),

@@ -12,6 +12,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { idempotencyWorkKey } from '../../lambda/shared/idempotency-key';
 import type { JobStatus } from '../../lambda/shared/job-record';
 import type { JobRecordLookup } from '../../lib/cli/jobs';
+import { renderTrace } from '../../lib/cli/render';
 import type { LocalTarget } from '../../lib/cli/target';
 import {
   buildTimeline,
@@ -23,7 +24,7 @@ import {
   traceQuery,
   withJobRecord,
 } from '../../lib/cli/trace';
-import { localTestTarget, stackTarget, testBackend } from './helpers';
+import { localTestTarget, recordingOutput, stackTarget, testBackend } from './helpers';
 
 const logs = mockClient(CloudWatchLogsClient);
 beforeEach(() => logs.reset());
@@ -497,6 +498,54 @@ describe("how a job's timeline starts", () => {
       ['attempt', 'g-2'],
     ]);
     expect(early.notes).toBeUndefined();
+  });
+
+  it("shows the tenant a webhook was queued under in its fair queues, from the deployed line and from local mode's journal", async () => {
+    const line = {
+      level: 'INFO',
+      message: 'webhook outcome',
+      outcome: 'queued',
+      id: 'fair-1',
+      queues: ['events', 'plain'],
+      tenants: { events: 'acme.myshopify.com' },
+    };
+    // Logs Insights flattens the object into one field per queue; the whole line has it whole.
+    const deployed = insightsRow(
+      row({
+        '@timestamp': '2026-11-30 10:00:00.000',
+        '@message': JSON.stringify(line),
+        message: 'webhook outcome',
+        outcome: 'queued',
+        id: 'fair-1',
+        source: 'shop',
+        'tenants.events': 'acme.myshopify.com',
+        status: '202',
+      }),
+    );
+    expect(buildTimeline('fair-1', [deployed]).steps.find((s) => s.step === 'queued')).toMatchObject({
+      queues: ['events', 'plain'],
+      tenant: 'acme.myshopify.com',
+    });
+    const dir = mkdtempSync(join(tmpdir(), 'hookline-trace-tenant-'));
+    const journalPath = join(dir, 'journal.jsonl');
+    const queued = {
+      event: 'queued',
+      id: 'fair-1',
+      source: 'shop',
+      status: 202,
+      queue: 'events,plain',
+      tenant: 'acme.myshopify.com',
+      at: '2026-11-30T10:00:00.000Z',
+    };
+    writeFileSync(journalPath, `${JSON.stringify(queued)}\n`);
+    try {
+      const result = await trace(testBackend(), localTestTarget(), 'fair-1', { journalPath });
+      const output = recordingOutput();
+      renderTrace(output, result);
+      expect(output.lines.join('\n')).toMatch(/queued +-> events, plain tenant=acme\.myshopify\.com$/m);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("reads the generation of a deployed consumer's outcome line, and asks Logs Insights for it", () => {

@@ -1326,6 +1326,11 @@ describe('resolveConfig: the consumer scaling choice', () => {
       /consumer\.maxConcurrency: must not exceed reservedConcurrency \(10\): the event source would start invocations the function cannot run.*\(got 50\)\. Fix: lower maxConcurrency to at most 10/s,
     ],
     [
+      'a reserved concurrency of 1 under a maxConcurrency of 2, where lowering maxConcurrency is no fix',
+      { maxConcurrency: 2, reservedConcurrency: 1 },
+      /consumer\.maxConcurrency: must not exceed reservedConcurrency \(1\).*\(got 2\)\. Fix: raise reservedConcurrency to at least 2 \(maxConcurrency cannot go below 2\)/s,
+    ],
+    [
       'a reserved concurrency without maxConcurrency, which the event source would exceed',
       { reservedConcurrency: 10 },
       /consumer\.reservedConcurrency: an SQS event source does not limit itself to the reserved concurrency: it starts 5 batches at once.*\(got 10\)\. Fix: add maxConcurrency: 10/s,

@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -134,6 +135,23 @@ describe('readConfig failures', () => {
     const { error, message } = await failureOf(write('entry-missing.config.ts', config('consumers/nope.ts')));
     expect(error).toBeInstanceOf(HooklineConfigError);
     expect(message).toContain('queues.events.consumer.entry: the consumer entry file does not exist');
+  });
+
+  it('refuses, with the configuration error, a consumer entry outside the lockfile folder its function is bundled from', async () => {
+    // The project's lockfile is the repository's: an existing file outside it cannot be bundled by cdk synth.
+    const outside = mkdtempSync(join(tmpdir(), 'hookline-outside-'));
+    try {
+      const entry = join(outside, 'consumer.ts');
+      writeFileSync(entry, 'export const handler = () => {};\n');
+      const config = `export default { sources: { github: { type: 'github' } }, queues: { events: { consumer: { entry: ${JSON.stringify(entry)} } } } };\n`;
+      const { error, message } = await failureOf(write('entry-outside.config.ts', config));
+      expect(error).toBeInstanceOf(HooklineConfigError);
+      expect(message).toContain(
+        `queues.events.consumer.entry: is outside ${ROOT}, the folder (of the project's lockfile) its function is bundled from: cdk synth cannot bundle it (got ${JSON.stringify(entry)}). Fix: move the file under ${ROOT}`,
+      );
+    } finally {
+      rmSync(outside, { recursive: true, force: true });
+    }
   });
 
   it('gives no configuration message for an error that is a bug, so it keeps its stack trace', () => {

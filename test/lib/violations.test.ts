@@ -72,6 +72,25 @@ describe('one vocabulary for broken rules', () => {
     expect(error.violations.find((v) => v.path === 'retryAttempts')?.value).toBe('186');
   });
 
+  it('names a number JSON cannot write as it was given, not as null', () => {
+    const error = violationsOf(() =>
+      resolveConfig({
+        sources: { github: { type: 'github' } },
+        queues: {
+          events: {
+            consumer: {
+              entry: 'lambda/consumers/events.ts',
+              maxConcurrency: Number.NaN,
+              batchSize: Number.POSITIVE_INFINITY,
+            },
+          },
+        },
+      }),
+    );
+    expect(error.message).toMatch(/consumer\.maxConcurrency: .*\(got NaN\)/);
+    expect(error.message).toMatch(/consumer\.batchSize: .*\(got Infinity\)/);
+  });
+
   it('words a rule the configuration and a construct share the same way', () => {
     const fromConfig = violationsOf(() =>
       resolveConfig({

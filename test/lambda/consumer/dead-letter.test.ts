@@ -59,6 +59,26 @@ describe('dead-letter message', () => {
     });
   });
 
+  it("keeps a fair queue's tenant when a replayed, redriven event's attributes pass the limit, so a redrive returns it to its tenant", () => {
+    // As the ingest, a replay and a one-by-one redrive leave them: six of ours, one more than the room left.
+    const attrs = (entries: Record<string, string>) =>
+      Object.fromEntries(
+        Object.entries(entries).map(([name, value]) => [name, { dataType: 'String', stringValue: value }]),
+      );
+    const extra = attrs({
+      [MESSAGE_ATTRIBUTES.source]: 'github',
+      [MESSAGE_ATTRIBUTES.type]: 'push',
+      [MESSAGE_ATTRIBUTES.eventId]: 'evt-1',
+      [MESSAGE_ATTRIBUTES.replay]: 'replay-1',
+      [MESSAGE_ATTRIBUTES.tenant]: 'installation-42',
+      [MESSAGE_ATTRIBUTES.redrive]: 'run-1',
+    });
+    const message = deadLetterMessage(record(envelope(), { extraAttributes: extra }), reason, false);
+    expect(Object.keys(message.attributes)).toHaveLength(10);
+    expect(message.attributes[MESSAGE_ATTRIBUTES.tenant]?.StringValue).toBe('installation-42');
+    expect(message.attributes[MESSAGE_ATTRIBUTES.redrive]?.StringValue).toBe('run-1');
+  });
+
   it('gives the redrive marker one place only, wherever it came among the attributes', () => {
     const extra = {
       [MESSAGE_ATTRIBUTES.redrive]: { dataType: 'String', stringValue: 'run-1' },

@@ -1033,6 +1033,14 @@ describe('routing', () => {
       ['stripe', 'stripe'],
     ]);
     expect(h.sent.every((m) => m.deduplicationId === undefined)).toBe(true);
+    // The outcome line names each event's tenant per fair queue (npm start shows it on its queued line).
+    const outcomes = h.logs.filter((l) => l.message === 'webhook outcome').map((l) => l.attributes.tenants);
+    expect(outcomes).toEqual([
+      { events: 'acct_9' },
+      { events: 'shop-a.myshopify.com' },
+      { events: 'github' },
+      { events: 'stripe' },
+    ]);
   });
   it('fair standard queue: an empty, object or missing tenant is the source; a number is its digits; one SQS refuses is hashed', async () => {
     const config = testConfig();

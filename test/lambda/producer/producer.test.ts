@@ -204,6 +204,25 @@ describe('producer tenants (fair queues)', () => {
     }
     expect(calls).toEqual([]);
   });
+
+  it('refuses a tenant, group or id that is not a string (a number from JSON) with the reason, not a TypeError', async () => {
+    const { deps, calls } = fakes();
+    const producer = new Producer(deps);
+    const untyped = (options: Record<string, unknown>) => options as never;
+    await expect(producer.send(job, { n: 1 }, untyped({ tenant: 42 }))).rejects.toThrow(
+      /job .*: tenant 42 \(a number, not a string\) must be 1 to 128 printable ASCII characters/,
+    );
+    await expect(producer.send(job, { n: 1 }, untyped({ tenant: ['acct_1'] }))).rejects.toThrow(
+      /tenant acct_1 \(a list, not a string\) must be/,
+    );
+    await expect(producer.send(fifoJob, { n: 1 }, untyped({ group: 7 }))).rejects.toThrow(
+      /group 7 \(a number, not a string\) must be/,
+    );
+    await expect(producer.send(job, { n: 1 }, untyped({ id: 12 }))).rejects.toThrow(
+      /id 12 \(a number, not a string\) must be 1 to 200/,
+    );
+    expect(calls).toEqual([]);
+  });
 });
 
 describe('producer delays beyond 15 minutes', () => {

@@ -35,6 +35,29 @@ describe('parseOutcomeLine', () => {
     });
   });
 
+  it("names a webhook's tenant in the fair queues it was queued to, each distinct tenant once, on the human line", () => {
+    const line = (tenants: unknown) =>
+      JSON.stringify({
+        message: 'webhook outcome',
+        outcome: 'queued',
+        id: 't1',
+        source: 'shop',
+        type: 'orders/create',
+        queues: ['events', 'audit', 'plain'],
+        tenants,
+        status: 202,
+      });
+    const event = parseOutcomeLine(line({ events: 'a.myshopify.com', audit: 'a.myshopify.com' }), 'ingest');
+    expect(event).toMatchObject({ queue: 'events,audit,plain', tenant: 'a.myshopify.com' });
+    expect(parseOutcomeLine(line({ events: 'x', audit: 'y' }), 'ingest')).toMatchObject({ tenant: 'x,y' });
+    expect(parseOutcomeLine(line(undefined), 'ingest')).not.toHaveProperty('tenant');
+    expect(parseOutcomeLine(line('x'), 'ingest')).not.toHaveProperty('tenant');
+    const reporter = new Reporter({ json: false, color: false, write: () => {}, now: fixed });
+    expect(reporter.format(event ?? { event: 'none' })).toBe(
+      '16:45:01 queued        shop orders/create id=t1 queue=events,audit,plain tenant=a.myshopify.com status=202',
+    );
+  });
+
   it('marks a request an unverified source let in, in the event and on the human line', () => {
     const line = (extra: Record<string, unknown>) =>
       JSON.stringify({ message: 'webhook outcome', outcome: 'queued', id: 'o1', source: 'open', ...extra });
