@@ -29,14 +29,13 @@ import type {
 } from '../shared/ingest-config';
 import { MAX_WEBHOOK_BODY_BYTES } from '../shared/request-limits';
 import { isSqsGroupId } from '../shared/safe-ids';
-import { senderFor } from '../shared/senders';
+import { credentialHeadersOf, senderFor } from '../shared/senders';
 import type { SenderParts } from '../shared/senders/sender';
 import { publicWebhookUrl } from '../shared/senders/twilio';
 import {
   type EventDescription,
   encodeBody,
   jsonForGrouping,
-  SIGNATURE_HEADERS,
   sanitizeId,
   sanitizeType,
   valueAtPath,
@@ -226,16 +225,20 @@ interface BoundSource {
   readonly secretId: string | undefined;
   /** Externally visible base URL the sender signs (Twilio), when configured. */
   readonly publicUrl: string | undefined;
-  /** `keepHeaders` minus every credential header, this source's configured ones included (lower-case). */
+  /** `keepHeaders` minus every credential header, every source's configured ones included (`credentialHeadersOf`). */
   readonly keptHeaderNames: readonly string[];
 }
 
-function bindSource(config: IngestRuntimeConfig, name: string, settings: SourceRuntimeConfig): BoundSource {
+function bindSource(
+  config: IngestRuntimeConfig,
+  name: string,
+  settings: SourceRuntimeConfig,
+  credentials: ReadonlySet<string>,
+): BoundSource {
   const sender = senderFor(settings);
-  const configured = new Set(sender.configuredCredentialHeaders(settings));
   const keptHeaderNames = config.keepHeaders
     .map((header) => header.toLowerCase())
-    .filter((header) => !SIGNATURE_HEADERS.has(header) && !configured.has(header));
+    .filter((header) => !credentials.has(header));
   return {
     name,
     settings,
@@ -255,8 +258,12 @@ const boundByConfig = new WeakMap<IngestRuntimeConfig, ReadonlyMap<string, Bound
 export function boundSources(config: IngestRuntimeConfig): ReadonlyMap<string, BoundSource> {
   let bound = boundByConfig.get(config);
   if (!bound) {
+    const credentials = credentialHeadersOf(Object.values(config.sources));
     bound = new Map(
-      Object.entries(config.sources).map(([name, settings]) => [name, bindSource(config, name, settings)]),
+      Object.entries(config.sources).map(([name, settings]) => [
+        name,
+        bindSource(config, name, settings, credentials),
+      ]),
     );
     boundByConfig.set(config, bound);
   }

@@ -8,7 +8,7 @@ import { isUtf8 } from 'node:buffer';
 import { createHash } from 'node:crypto';
 import type { SourceRuntimeConfig } from '../shared/ingest-config';
 import { isSafeId, MAX_EVENT_TYPE_LENGTH } from '../shared/safe-ids';
-import { CREDENTIAL_HEADERS, senderFor } from '../shared/senders';
+import { senderFor } from '../shared/senders';
 import { parseJson } from '../shared/senders/describe-kit';
 import type { DescribeResult, EventDescription } from '../shared/senders/sender';
 
@@ -67,6 +67,3 @@ export function encodeBody(
 
 /** JSON for an SQS message body: the shared rule (`../shared/claim-check`). */
 export { sqsSafeJson } from '../shared/claim-check';
-
-/** Header names that carry credentials, of every sender's scheme; never copied into an envelope. */
-export const SIGNATURE_HEADERS: ReadonlySet<string> = CREDENTIAL_HEADERS;

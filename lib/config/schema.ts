@@ -264,7 +264,9 @@ export interface IngestConfig {
    */
   memorySize?: number;
   /**
-   * Request headers kept in the envelope (case-insensitive).
+   * Request headers kept in the envelope (case-insensitive). A credential header is never kept, even listed:
+   * `authorization`, `cookie`, `proxy-authorization`, `x-api-key`, every signature header and every `hmac` or
+   * `token` source's own `header`.
    * @default - content-type, user-agent and each sender's event headers
    */
   keepHeaders?: string[];

@@ -5,7 +5,7 @@
  * say what is missing while those are absent.
  */
 
-import { CREDENTIAL_HEADERS, senderFor } from '../../lambda/shared/senders';
+import { credentialHeadersOf } from '../../lambda/shared/senders';
 import { timeOption } from '../cli/archive';
 import type { Backend } from '../cli/backend';
 import { setConsumerEnabled } from '../cli/consumers';
@@ -276,7 +276,7 @@ export class ConsoleOperations {
       timeline: seen,
       deadLetters: deadLetters.map((d) => ({
         ...d,
-        headers: this.withoutCredentials(d.source, d.headers),
+        headers: this.withoutCredentials(d.headers),
         redriveRefused: this.redriveRefused(d.queue),
       })),
       deadLetterNotes,
@@ -343,20 +343,18 @@ export class ConsoleOperations {
     }
   }
 
-  /** Headers minus every credential header (the schemes' and the ones this source's settings name). */
-  withoutCredentials(sourceName: string | null, headers: Readonly<Record<string, string>>) {
-    const source = this.context.config.sources.find((s) => s.name === sourceName);
-    const configured = new Set<string>();
-    if (source) {
-      const settings = sourceRuntimeConfig(source, sourceNeedsSecret(source) ? 'console' : undefined);
-      for (const h of senderFor(settings).configuredCredentialHeaders(settings))
-        configured.add(h.toLowerCase());
-    }
+  /**
+   * Headers minus every credential header (the ingest's rule, `credentialHeadersOf`): a dead letter written
+   * before that rule covered a header still holds it.
+   */
+  withoutCredentials(headers: Readonly<Record<string, string>>) {
+    const credentials = credentialHeadersOf(
+      this.context.config.sources.map((source) =>
+        sourceRuntimeConfig(source, sourceNeedsSecret(source) ? 'console' : undefined),
+      ),
+    );
     return Object.fromEntries(
-      Object.entries(headers).filter(([name]) => {
-        const lower = name.toLowerCase();
-        return !CREDENTIAL_HEADERS.has(lower) && !configured.has(lower);
-      }),
+      Object.entries(headers).filter(([name]) => !credentials.has(name.toLowerCase())),
     );
   }
 

@@ -43,10 +43,33 @@ export function senderFor<S extends SourceSettings>(settings: S): SenderParts<S>
   return SENDERS[settings.type as SenderType] as unknown as SenderParts<S>;
 }
 
-/** The schemes' credential headers: never copied into an envelope, from any source. */
-export const CREDENTIAL_HEADERS: ReadonlySet<string> = new Set(
-  SENDER_LIST.flatMap((s) => s.credentialHeaders),
-);
+/**
+ * Headers that carry a credential whatever the source's scheme: a browser's session, a proxy's password, the
+ * common API key header. Listed in `ingest.keepHeaders` or not, an envelope (and so the archive, a dead letter
+ * and every operator view of them) must not hold them.
+ */
+export const GENERIC_CREDENTIAL_HEADERS: readonly string[] = ['cookie', 'proxy-authorization', 'x-api-key'];
+
+/** The schemes' credential headers and the generic ones: never copied into an envelope, from any source. */
+export const CREDENTIAL_HEADERS: ReadonlySet<string> = new Set([
+  ...GENERIC_CREDENTIAL_HEADERS,
+  ...SENDER_LIST.flatMap((s) => s.credentialHeaders),
+]);
+
+/**
+ * Every header that carries a credential for any of `sources` (lower-case): the schemes' and generic ones, and
+ * the signature or token header each source's settings name. A request to one source may carry another's
+ * token (a client that sends one API key header everywhere), so none of them is kept for any source.
+ */
+export function credentialHeadersOf(sources: Iterable<SourceSettings>): ReadonlySet<string> {
+  const headers = new Set(CREDENTIAL_HEADERS);
+  for (const settings of sources) {
+    for (const header of senderFor(settings).configuredCredentialHeaders(settings)) {
+      headers.add(header.toLowerCase());
+    }
+  }
+  return headers;
+}
 
 /** The senders' event headers worth keeping (the default of `ingest.keepHeaders`, after the generic ones). */
 export const SENDER_KEPT_HEADERS: readonly string[] = SENDER_LIST.flatMap((s) => s.keptHeaders);

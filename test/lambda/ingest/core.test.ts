@@ -234,6 +234,26 @@ describe('accepting a signed delivery', () => {
     ]);
   });
 
+  it("no envelope keeps a session cookie, a proxy password, an API key or another source's token header, even when keepHeaders lists them", async () => {
+    const credentials = {
+      cookie: 'session=s3cr3t',
+      'proxy-authorization': 'Basic cHJveHk6czNjcjN0',
+      'x-api-key': 'key-s3cr3t',
+      'x-partner-token': 'partner-s3cr3t',
+    };
+    const config = testConfig({ keepHeaders: ['x-github-event', ...Object.keys(credentials)] });
+    config.sources.partner = {
+      type: 'token',
+      secretId: 'env:TOKEN',
+      scheme: 'header',
+      header: 'X-Partner-Token',
+    };
+    const h = harness(config);
+    const event = signedEvent(config, 'github', PUSH, { headers: { ...ghHeaders, ...credentials } });
+    expect((await handleWebhook(event, h.deps)).statusCode).toBe(202);
+    expect(parseEnvelope(h.sent[0]?.body ?? '').headers).toEqual({ 'x-github-event': 'push' });
+  });
+
   it('token source: bearer token and id header', async () => {
     const h = harness();
     const event = apiEvent('token', {
