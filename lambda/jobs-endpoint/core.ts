@@ -109,10 +109,30 @@ async function authenticate(
     deps.log.error('jobs endpoint token unavailable', { error: String(error) });
     return unavailable();
   }
-  if (presented === undefined || !tokenMatches(presented, tokens)) {
-    return reply(401, { message: 'unauthorized' }, { 'www-authenticate': 'Bearer' });
+  if (presented !== undefined && tokenMatches(presented, tokens)) return undefined;
+  const unusable = tokens.filter((token) => jobsTokenProblem(token) !== undefined).length;
+  if (unusable > 0) {
+    // A stored token no caller can send (a trailing newline from a file) is ours to fix, not the caller's: every
+    // caller, with a token or without, is asked to retry, and the log says which secret to correct.
+    deps.log.error('jobs endpoint token unusable', {
+      secretId: deps.tokenSecretId,
+      unusable,
+      fix: `store the token without whitespace in secret ${deps.tokenSecretId} (aws secretsmanager put-secret-value --secret-string)`,
+    });
+    return unavailable();
   }
-  return undefined;
+  return reply(401, { message: 'unauthorized' }, { 'www-authenticate': 'Bearer' });
+}
+
+/**
+ * Why a stored token can never be presented, or undefined when it can: an `Authorization: Bearer` value is one
+ * run of non-space characters (HTTP trims the header's ends), so a token holding whitespace matches no request.
+ * Empty tokens are the secret parser's to refuse.
+ */
+export function jobsTokenProblem(token: string): string | undefined {
+  return /\s/.test(token)
+    ? 'a token holds whitespace (a trailing newline?), which no Authorization header can carry: store it without'
+    : undefined;
 }
 
 function bearerToken(headers: Readonly<Record<string, string | undefined>>): string | undefined {

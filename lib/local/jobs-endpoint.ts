@@ -5,6 +5,7 @@
  * as sources' are).
  */
 import { parseSecretValue } from '../../lambda/ingest/secrets';
+import { jobsTokenProblem } from '../../lambda/jobs-endpoint/core';
 import {
   JOBS_ENDPOINT_CONFIG_ENV,
   JOBS_ENDPOINT_ENTRY,
@@ -52,18 +53,23 @@ export function localJobsTokenOrigin(env: Readonly<Record<string, string | undef
 
 /**
  * What is wrong with `HOOKLINE_JOBS_TOKEN` when it is set to a value the endpoint reads no token from (empty or
- * blank, a JSON object without a "secrets" list): every job would be answered 503, so local mode refuses to start
- * with it. The value is read as the endpoint reads it.
+ * blank, a JSON object without a "secrets" list) or to a token no caller can send (one holding whitespace): every
+ * job would be answered 503, so local mode refuses to start with it. The value is read as the endpoint reads it.
  */
 export function localJobsTokenProblem(env: Readonly<Record<string, string | undefined>>): string | undefined {
   const value = env[LOCAL_JOBS_TOKEN_ENV];
   if (value === undefined) return undefined;
+  let problem: string | undefined;
   try {
-    parseSecretValue(value);
-    return undefined;
+    problem = parseSecretValue(value)
+      .map(jobsTokenProblem)
+      .find((p) => p !== undefined);
   } catch (error) {
-    return `unusable jobs endpoint token in the environment: ${LOCAL_JOBS_TOKEN_ENV}: ${(error as Error).message}\nFix: set it to the token callers send (or {"secrets":["new","old"]}), or unset it for the development default, then start again`;
+    problem = (error as Error).message;
   }
+  return problem === undefined
+    ? undefined
+    : `unusable jobs endpoint token in the environment: ${LOCAL_JOBS_TOKEN_ENV}: ${problem}\nFix: set it to the token callers send (or {"secrets":["new","old"]}), or unset it for the development default, then start again`;
 }
 
 /** The jobs endpoint function's own variables (on top of every local function's). */

@@ -197,6 +197,46 @@ describe('jobs endpoint authentication', () => {
     expect(sends).toEqual([]);
   });
 
+  it('answers every caller 503, with or without a token, and logs the secret to fix, when a stored token holds whitespace', async () => {
+    const errors: [string, object][] = [];
+    const { deps: base, sends } = recording();
+    const d = {
+      ...base,
+      loadTokens: async () => [`${TOKEN}\n`],
+      log: { ...base.log, error: (m: string, a: object) => errors.push([m, a]) },
+    };
+    for (const headers of [
+      { authorization: `Bearer ${TOKEN}` },
+      { authorization: 'Bearer wrong-token' },
+      {},
+    ]) {
+      const answer = await handleJobRequest(raw({ headers }), d);
+      expect({ headers, status: answer.statusCode }).toEqual({ headers, status: 503 });
+      expect(answer.headers['retry-after']).toBeDefined();
+    }
+    expect(sends).toEqual([]);
+    expect(errors).toHaveLength(3);
+    expect(errors[0]).toEqual([
+      'jobs endpoint token unusable',
+      expect.objectContaining({
+        secretId: 'secret',
+        unusable: 1,
+        fix: expect.stringContaining('without whitespace'),
+      }),
+    ]);
+    expect(JSON.stringify(errors)).not.toContain(TOKEN);
+  });
+
+  it('still admits the usable token of a rotation list whose other token holds whitespace', async () => {
+    const { deps: base, sends } = recording();
+    const answer = await handleJobRequest(event(job), {
+      ...base,
+      loadTokens: async () => [TOKEN, 'old token'],
+    });
+    expect(answer.statusCode).toBe(202);
+    expect(sends).toHaveLength(1);
+  });
+
   it('accepts the scheme in any case, any spaces after it, trailing spaces and the capitalised header', async () => {
     const { deps: d, sends } = recording();
     for (const headers of [

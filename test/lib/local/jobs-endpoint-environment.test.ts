@@ -97,6 +97,8 @@ describe("local mode's jobs endpoint token", () => {
     ['blank', '  ', 'the secret is empty (or only whitespace)'],
     ['a rotation list of blanks', '{"secrets":[" "]}', 'the "secrets" list holds no non-blank string'],
     ['a key/value object', '{"token":"t"}', 'the secret is a JSON object without a "secrets" list'],
+    ['with a trailing space, which no caller can send', 'token ', 'a token holds whitespace'],
+    ['a rotation list with a newline in a token', '{"secrets":["new","old\\n"]}', 'a token holds whitespace'],
   ])('refuses a token set %s, with the fix, instead of answering every job 503', (_case, value, reason) => {
     const env = { HOOKLINE_JOBS_TOKEN: value };
     expect(localJobsTokenOrigin(env)).toBe('from HOOKLINE_JOBS_TOKEN');
