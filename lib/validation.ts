@@ -643,7 +643,15 @@ export interface IngestRuleInput {
   readonly burstLimit: number;
   readonly timeout: Duration;
   readonly memorySize: number;
+  /** How long a loaded signing secret or jobs token is used before it is read again (the configuration's). */
+  readonly secretCache?: Duration;
 }
+
+/**
+ * The longest a function may keep using a secret it read: a leaked secret replaced in Secrets Manager stays
+ * accepted that long by every warm instance. One hour, the AWS Secrets Manager caching libraries' default.
+ */
+const MAX_SECRET_CACHE_SECONDS = 3600;
 
 /** The largest stage burst API Gateway takes (the account's burst quota). */
 const MAX_BURST = 5000;
@@ -693,6 +701,11 @@ export function ingestViolations(i: IngestRuleInput, at = ''): Violation[] {
     out.push(violation('timeout', message, i.timeout, 'use Duration.seconds(10)'));
   }
   out.push(...memoryViolations('memorySize', i.memorySize));
+  if (known(i.secretCache) && secondsOf(i.secretCache) > MAX_SECRET_CACHE_SECONDS) {
+    const message =
+      'at most 1 hour: a replaced (leaked or rotated-out) signing secret or jobs token stays accepted that long';
+    out.push(violation('secretCache', message, i.secretCache, 'use Duration.minutes(5) (the default)'));
+  }
   return out;
 }
 

@@ -19,14 +19,18 @@ export function resolveIngest(problems: ViolationList, config: ParsedConfig): Re
   const burstLimit = ingest.burstLimit ?? DEFAULTS.ingestBurstLimit;
   const timeout = ingest.timeout ?? DEFAULTS.ingestTimeout;
   const memorySize = ingest.memorySize ?? DEFAULTS.ingestMemorySize;
-  problems.addAll('ingest', ingestViolations({ rateLimit, burstLimit, timeout, memorySize }, 'ingest.'));
+  const secretCache = ingest.secretCache ?? DEFAULTS.secretCache;
+  problems.addAll(
+    'ingest',
+    ingestViolations({ rateLimit, burstLimit, timeout, memorySize, secretCache }, 'ingest.'),
+  );
   return {
     rateLimit,
     burstLimit,
     timeout,
     memorySize,
     keepHeaders: ingest.keepHeaders?.map((h) => h.toLowerCase()) ?? DEFAULTS.keepHeaders,
-    secretCache: ingest.secretCache ?? DEFAULTS.secretCache,
+    secretCache,
   };
 }
 

@@ -271,7 +271,8 @@ export interface IngestConfig {
    */
   keepHeaders?: string[];
   /**
-   * How long the ingest function caches a signing secret.
+   * How long the ingest function caches a signing secret (and the jobs endpoint its tokens), at most 1 hour: a
+   * replaced secret stays accepted that long.
    * @default Duration.minutes(5)
    */
   secretCache?: Duration;

@@ -755,6 +755,11 @@ describe('resolveConfig validation', () => {
       /ingest\.memorySize: Lambda memory is between 128 and 10240 MB/,
     ],
     [
+      'secret cache above an hour, which keeps a replaced secret accepted that long',
+      minimal({ ingest: { secretCache: Duration.days(30) } }),
+      /ingest\.secretCache: at most 1 hour: a replaced .* stays accepted that long.*Fix: use Duration\.minutes\(5\)/s,
+    ],
+    [
       'dedupe ttl shorter than retries',
       minimal({ dedupe: { ttl: Duration.hours(1) } }),
       /dedupe\.ttl: must be at least 3 days, the longest sender retry window/,
