@@ -36,12 +36,50 @@ function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
 
 const pathOf = (path: readonly PropertyKey[]): string => path.map(String).join('.') || '(root)';
 
+/** Shown instead of a value that may be a secret: a configuration error is read in terminals and CI logs. */
+export const HIDDEN_VALUE = 'a value not shown, as it may be a secret';
+
+/** A key whose name says it may hold a credential (`secret`, `token`, `apiKey`, `password` ...). */
+const CREDENTIAL_KEY = /secret|token|passw|credential|api[-_]?key|private[-_]?key|signing/i;
+
+/** Settings named like a credential that hold none. */
+const NOT_CREDENTIALS: ReadonlySet<string> = new Set(['secretCache']);
+
+/**
+ * Where a value given may be a secret: a source's `secret` (which only names where the secret is kept, so a
+ * value there is likely the secret itself) and anything below it, or a field named like a credential.
+ */
+function mayBeSecret(path: readonly PropertyKey[]): boolean {
+  if (path[0] === 'sources' && path[2] === 'secret') return true;
+  const key = path.at(-1);
+  return typeof key === 'string' && CREDENTIAL_KEY.test(key) && !NOT_CREDENTIALS.has(key);
+}
+
+/** The violation, with the value hidden where it may be a secret (and the fix for a source's secret value). */
+function shapeViolation(
+  path: readonly PropertyKey[],
+  message: string,
+  value: unknown,
+  fix: string,
+): Violation {
+  if (!mayBeSecret(path)) return violation(pathOf(path), message, value, fix);
+  const source = path[0] === 'sources' && path.length > 2 ? String(path[1]) : undefined;
+  return {
+    path: pathOf(path),
+    message,
+    value: HIDDEN_VALUE,
+    fix: source
+      ? `a secret's value never goes in the configuration: store it with hookline secrets set ${source} (locally in HOOKLINE_SECRET_<SOURCE>), or name an existing Secrets Manager secret with secret: { existingSecretName: "..." }`
+      : fix,
+  };
+}
+
 /** One violation per shape problem; an unknown key is reported at its own path with its value. */
 function shapeViolations(issue: ZodIssue, input: unknown): Violation[] {
   if (issue.code === 'unrecognized_keys') {
     return issue.keys.map((key) =>
-      violation(
-        pathOf([...issue.path, key]),
+      shapeViolation(
+        [...issue.path, key],
         'is not a known setting here',
         valueAt(input, [...issue.path, key]),
         `remove or rename ${key}; see the configuration reference in README.md`,
@@ -49,7 +87,7 @@ function shapeViolations(issue: ZodIssue, input: unknown): Violation[] {
     );
   }
   const value = valueAt(input, issue.path);
-  return [violation(pathOf(issue.path), issue.message, value, fixOf(issue, value))];
+  return [shapeViolation(issue.path, issue.message, value, fixOf(issue, value))];
 }
 
 const GENERIC_FIX = 'correct the value as described in the configuration reference in README.md';

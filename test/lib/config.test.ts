@@ -4,6 +4,7 @@ import { Duration, Fn } from 'aws-cdk-lib';
 import { describe, expect, it } from 'vitest';
 import exampleConfig from '../../hookline.config';
 import { DEFAULTS, type HooklineConfig, HooklineConfigError, resolveConfig } from '../../lib/config';
+import { HIDDEN_VALUE } from '../../lib/config/parse-shape';
 import { ingestRuntimeConfig } from '../../lib/runtime-wiring';
 
 const minimal = (overrides: Partial<HooklineConfig> = {}): HooklineConfig => ({
@@ -1109,6 +1110,32 @@ describe('resolveConfig: every problem in one listing', () => {
       'colour: is not a known setting here (got "blue"). Fix: remove or rename colour',
     );
     expect(error.message).toMatch(/remove or rename maxRecieveCount/);
+  });
+
+  it("never shows a value that may be a secret: a source's secret given as its value, or a field named like a credential", () => {
+    const error = problemsOf(
+      minimal({
+        sources: {
+          github: { type: 'github', secret: 'gh-s3cr3t' as never },
+          stripe: { type: 'stripe', secret: { value: 'whsec_s3cr3t' } as never },
+          internal: {
+            type: 'token',
+            scheme: 'header',
+            header: 'authorization',
+            token: 'tok-s3cr3t',
+          } as never,
+        },
+        colour: 'blue',
+      } as never),
+    );
+    expect(error.issues.map((i) => [i.path, i.value])).toEqual([
+      ['sources.github.secret', HIDDEN_VALUE],
+      ['sources.stripe.secret.value', HIDDEN_VALUE],
+      ['sources.internal.token', HIDDEN_VALUE],
+      ['colour', '"blue"'],
+    ]);
+    expect(error.message).not.toMatch(/s3cr3t/);
+    expect(error.issues[0]?.fix).toContain('hookline secrets set github');
   });
 
   it('lists a wrongly typed optional field together with the other problems', () => {
