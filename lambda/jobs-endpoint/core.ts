@@ -106,7 +106,12 @@ async function authenticate(
   try {
     tokens = await deps.loadTokens(deps.tokenSecretId);
   } catch (error) {
-    deps.log.error('jobs endpoint token unavailable', { error: String(error) });
+    // The cause says what to fix (a key/value secret, an empty list) without the stored value.
+    deps.log.error('jobs endpoint token unavailable', {
+      secretId: deps.tokenSecretId,
+      error: String(error),
+      ...(error instanceof Error && error.cause !== undefined ? { cause: String(error.cause) } : {}),
+    });
     return unavailable();
   }
   if (presented !== undefined && tokenMatches(presented, tokens)) return undefined;

@@ -1,6 +1,7 @@
 /** The jobs endpoint's answers for what local mode cannot easily provoke: server faults, FIFO misuse, size. */
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
+import { createSecretLoader } from '../../../lambda/ingest/secrets';
 import {
   handleJobRequest,
   type JobsEndpointCollaborators,
@@ -107,6 +108,29 @@ describe('jobs endpoint answers', () => {
     expect(answer.statusCode).toBe(503);
     expect(answer.headers['retry-after']).toBeDefined();
     expect(sent).toBe(false);
+  });
+
+  it('logs why the stored tokens cannot be used, never their value, when the secret is a key/value object', async () => {
+    const errors: [string, object][] = [];
+    const loadTokens = createSecretLoader({
+      cacheSeconds: 300,
+      fetchSecretString: async () => '{"token":"kv-s3cr3t"}',
+    });
+    const answer = await handleJobRequest(
+      event(job),
+      deps({ loadTokens, log: { info: () => undefined, error: (m, a) => errors.push([m, a]) } }),
+    );
+    expect(answer.statusCode).toBe(503);
+    expect(errors).toEqual([
+      [
+        'jobs endpoint token unavailable',
+        expect.objectContaining({
+          secretId: 'secret',
+          cause: expect.stringContaining('without a "secrets" list'),
+        }),
+      ],
+    ]);
+    expect(JSON.stringify(errors)).not.toContain('kv-s3cr3t');
   });
 
   it('answers 503 with Retry-After when the job could not be enqueued', async () => {
