@@ -10,7 +10,7 @@ import { ViolationList } from '../violations';
 import { DEFAULTS } from './defaults';
 import { HooklineConfigError, parseShape } from './parse-shape';
 import { resolveJobsEndpoint } from './resolve-jobs';
-import { checkTenantSources, resolveQueues } from './resolve-queues';
+import { checkGroupingHeaders, checkTenantSources, resolveQueues } from './resolve-queues';
 import { resolveDefaultRoute, resolveRoutes } from './resolve-routes';
 import { resolveSchedules } from './resolve-schedules';
 import {
@@ -104,6 +104,7 @@ function resolveSections(
     config,
   );
   checkTenantSources(problems, config);
+  checkGroupingHeaders(problems, config, sources);
   const routes = resolveRoutes(problems, config);
   const defaultRoute = resolveDefaultRoute(problems, config);
   const ingest = resolveIngest(problems, config);

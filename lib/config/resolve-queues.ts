@@ -1,5 +1,7 @@
 /** The `queues` section: each queue pair and its consumer, with every default filled. */
 import type { Duration } from 'aws-cdk-lib';
+import { credentialHeadersOf } from '../../lambda/shared/senders';
+import { runtimeSettingsOf } from '../senders';
 import {
   consumerViolations,
   defaultDeadlineMargin,
@@ -12,8 +14,8 @@ import {
 import type { ViolationList } from '../violations';
 import { checkDistinctIds, NAME_PATTERN, seconds } from './common';
 import { DEFAULTS } from './defaults';
-import type { ResolvedConsumer, ResolvedQueue } from './resolved';
-import type { ParsedConfig, ParsedConsumer, ParsedQueue } from './schema';
+import type { ResolvedConsumer, ResolvedQueue, ResolvedSource } from './resolved';
+import type { FifoGrouping, ParsedConfig, ParsedConsumer, ParsedQueue, TenantKey } from './schema';
 
 /** What the queue and consumer rules need to know about a collaborator outside the configuration. */
 export interface QueueContext {
@@ -278,5 +280,35 @@ export function checkTenantSources(problems: ViolationList, config: ParsedConfig
         `use one of the sources: ${sources.join(', ')}`,
       );
     }
+  }
+}
+
+/**
+ * Rule: a message group or tenant is never read from a credential header (a signature, a session, an API key, a
+ * source's own token header): its value would be the group id and the `hookline.tenant` attribute, so it would
+ * show in every outcome line, the journal, `failed show`, the console and the metrics.
+ */
+export function checkGroupingHeaders(
+  problems: ViolationList,
+  config: ParsedConfig,
+  sources: readonly ResolvedSource[],
+): void {
+  const credentials = credentialHeadersOf(
+    sources.map((source) => runtimeSettingsOf(source, { secretId: () => 'not used' })),
+  );
+  const check = (path: string, key: FifoGrouping | TenantKey | undefined) => {
+    if (typeof key !== 'object' || !('header' in key)) return;
+    if (!credentials.has(key.header.toLowerCase())) return;
+    problems.add(
+      `${path}.header`,
+      'carries a credential: its value (a signature, session, API key or token) would become the group id, shown wherever the event is',
+      key.header,
+      'group by a header or { path } that names the tenant without carrying a secret',
+    );
+  };
+  for (const [name, queue] of Object.entries(config.queues)) {
+    check(`queues.${name}.fifoGrouping`, queue.fifoGrouping);
+    for (const [source, key] of Object.entries(queue.tenants ?? {}))
+      check(`queues.${name}.tenants.${source}`, key);
   }
 }

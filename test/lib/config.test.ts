@@ -756,6 +756,32 @@ describe('resolveConfig validation', () => {
       /ingest\.memorySize: Lambda memory is between 128 and 10240 MB/,
     ],
     [
+      "tenant read from a token source's own header, which would make the token the tenant",
+      minimal({
+        sources: { keyed: { type: 'token', header: 'X-Partner-Key' } },
+        queues: {
+          events: {
+            tenants: { keyed: { header: 'x-partner-key' } },
+            consumer: { entry: 'lambda/consumers/events.ts' },
+          },
+        },
+      }),
+      /queues\.events\.tenants\.keyed\.header: carries a credential.*\(got "x-partner-key"\)\. Fix: group by a header or \{ path \}/,
+    ],
+    [
+      'FIFO group read from a signature header',
+      minimal({
+        queues: {
+          orders: {
+            fifo: true,
+            fifoGrouping: { header: 'X-Hub-Signature-256' },
+            consumer: { entry: 'lambda/consumers/events.ts' },
+          },
+        },
+      }),
+      /queues\.orders\.fifoGrouping\.header: carries a credential/,
+    ],
+    [
       'secret cache above an hour, which keeps a replaced secret accepted that long',
       minimal({ ingest: { secretCache: Duration.days(30) } }),
       /ingest\.secretCache: at most 1 hour: a replaced .* stays accepted that long.*Fix: use Duration\.minutes\(5\)/s,
