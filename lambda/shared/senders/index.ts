@@ -48,7 +48,7 @@ export function senderFor<S extends SourceSettings>(settings: S): SenderParts<S>
  * common API key header. Listed in `ingest.keepHeaders` or not, an envelope (and so the archive, a dead letter
  * and every operator view of them) must not hold them.
  */
-export const GENERIC_CREDENTIAL_HEADERS: readonly string[] = ['cookie', 'proxy-authorization', 'x-api-key'];
+const GENERIC_CREDENTIAL_HEADERS: readonly string[] = ['cookie', 'proxy-authorization', 'x-api-key'];
 
 /** The schemes' credential headers and the generic ones: never copied into an envelope, from any source. */
 export const CREDENTIAL_HEADERS: ReadonlySet<string> = new Set([
