@@ -270,6 +270,16 @@ describe('replay of jobs and scheduled events', () => {
     expect(sentTo().map((m) => m.id)).toEqual(Array.from({ length: 15 }, (_, i) => `job-${i + 10}`));
   });
 
+  it('names the --since to continue from after a failed send too, the failed batch included', async () => {
+    archiveHolds('job', jobsOneSecondApart(25));
+    clients.sqs
+      .on(SendMessageBatchCommand)
+      .resolvesOnce({ Successful: [], Failed: [] })
+      .rejects(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }));
+    const stopped = await replay(s3Backend(), archived(), config, { source: 'job', ...window });
+    expect(stopped).toMatchObject({ sent: 10, failed: 10, resumeSince: '2026-11-30T10:15:10.000Z' });
+  });
+
   it('gives no --since to continue from when a message it sent was received at the same instant as one it did not', async () => {
     // job-9 (sent) and job-10 (not sent) were received at the same second: no --since splits them.
     archiveHolds(
