@@ -268,6 +268,12 @@ export function renderReplay(output: Output, result: ReplayResult): void {
         `stopped early: ${result.stoppedBy}; ${left} of ${result.planned} message(s) were not sent (a new replay of the same window sends them all again, as a new run)`,
       ),
     );
+    if (result.resumeSince)
+      output.line(
+        c.yellow(
+          `to send only the rest (as a new run): the same replay with --since ${result.resumeSince} --until ${result.until}`,
+        ),
+      );
   }
 }
 

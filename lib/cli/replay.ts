@@ -77,6 +77,12 @@ export interface ReplayResult {
   /** What stopped the run before every planned message was sent. */
   readonly stoppedBy?: string;
   /**
+   * Set when a stopped run can be continued exactly: every message of an event received before it was sent (or
+   * is listed in `failures`) and none received at or after it was, so the same selection with this `--since`
+   * sends the rest (as a new run). Absent when a message received at that instant was sent and another was not.
+   */
+  readonly resumeSince?: string;
+  /**
    * Set when the run stopped while reading the archive: how many of the range's hour prefixes were read, so
    * `matched` counts the events of those hours only.
    */
@@ -353,7 +359,15 @@ async function sendPlanned(
   let done = 0;
   let interrupted = false;
   let fault: Error | undefined;
-  for (let start = 0; start < planned.length && !fault; start += 10) {
+  // Where a stopped run can be continued: the earliest reception among the messages it did not send, kept only
+  // when every message it sent was received before it (a fault's batch sends some queues and not others).
+  let lastSent = Number.NEGATIVE_INFINITY;
+  let firstUnsent = Number.POSITIVE_INFINITY;
+  const unsentAt = (item: Planned) => {
+    firstUnsent = Math.min(firstUnsent, Date.parse(item.envelope.receivedAt));
+  };
+  let start = 0;
+  for (; start < planned.length && !fault; start += 10) {
     interrupted = options.signal?.aborted === true;
     if (interrupted) break;
     const batch = planned.slice(start, start + 10);
@@ -368,11 +382,14 @@ async function sendPlanned(
         fault = error instanceof Error ? error : new Error(String(error));
         const unsent = new Set(queues.slice(n));
         for (const item of batch)
-          if (unsent.has(item.queue))
+          if (unsent.has(item.queue)) {
             failures.push({ id: item.envelope.id, queue: item.queue, reason: fault.message });
+            unsentAt(item);
+          } else lastSent = Math.max(lastSent, Date.parse(item.envelope.receivedAt));
         break;
       }
     }
+    if (!fault) for (const item of batch) lastSent = Math.max(lastSent, Date.parse(item.envelope.receivedAt));
     done += batch.length;
     progress.update(done);
     if (options.rate) {
@@ -381,7 +398,13 @@ async function sendPlanned(
       if (wait > 0) await backend.clock.sleep(wait);
     }
   }
-  return { byQueue, failures, interrupted, fault };
+  // The planned messages are in reception order: the first one not reached is the earliest of the rest.
+  if (start < planned.length) unsentAt(planned[start] as Planned);
+  const resumeSince =
+    (interrupted || fault) && firstUnsent > lastSent && Number.isFinite(firstUnsent)
+      ? new Date(firstUnsent).toISOString()
+      : undefined;
+  return { byQueue, failures, interrupted, fault, resumeSince };
 }
 
 async function sendBatch(
@@ -478,7 +501,7 @@ export async function replay(
     return { ...base, planned: all.length, sent: 0, failed: gone.length, byQueue, failures: gone };
   }
   const progress = backend.output.progress(`replaying ${options.source}`, planned.length);
-  const { byQueue, failures, interrupted, fault } = await sendPlanned(
+  const { byQueue, failures, interrupted, fault, resumeSince } = await sendPlanned(
     backend,
     target,
     config,
@@ -499,6 +522,7 @@ export async function replay(
     failures: [...gone, ...failures],
     ...(interrupted ? { stoppedBy: 'Interrupted: stopped by Ctrl-C' } : {}),
     ...(fault ? { stoppedBy: fault.message } : {}),
+    ...(resumeSince !== undefined ? { resumeSince } : {}),
   };
 }
 

@@ -15,6 +15,7 @@ import { MESSAGE_ATTRIBUTES } from '../../lambda/shared/envelope';
 import { parseTime, readArchive } from '../../lib/cli/archive';
 import type { HttpFetch } from '../../lib/cli/backend';
 import { CliError } from '../../lib/cli/errors';
+import { renderReplay } from '../../lib/cli/render';
 import { replay } from '../../lib/cli/replay';
 import type { LocalTarget } from '../../lib/cli/target';
 import { resolveConfig } from '../../lib/config';
@@ -25,6 +26,7 @@ import {
   localTestTarget,
   mockCommandClients,
   ORDERS,
+  recordingOutput,
   stackTarget,
   testBackend,
 } from './helpers';
@@ -220,6 +222,77 @@ describe('replay of jobs and scheduled events', () => {
       stoppedBy: 'Interrupted: stopped by Ctrl-C',
     });
     expect(sentTo()).toHaveLength(10);
+  });
+
+  /** Jobs received one second apart from 10:15:00, the i-th at 10:15:i (`at` overrides). */
+  const jobsOneSecondApart = (count: number, at: (i: number) => number = (i) => i) =>
+    Array.from({ length: count }, (_, i) => {
+      const r = job(`job-${i}`, 'events');
+      return {
+        ...r,
+        envelope: {
+          ...r.envelope,
+          receivedAt: new Date(Date.parse(receivedAt) + at(i) * 1000).toISOString(),
+        },
+      };
+    });
+  const abortAfterFirstBatch = () => {
+    const controller = new AbortController();
+    clients.sqs.on(SendMessageBatchCommand).callsFake(async () => {
+      controller.abort();
+      return { Successful: [], Failed: [] };
+    });
+    return controller.signal;
+  };
+
+  it('says, when stopped, the --since from which the same replay sends exactly the messages it did not', async () => {
+    archiveHolds('job', jobsOneSecondApart(25));
+    const stopped = await replay(s3Backend(), archived(), config, {
+      source: 'job',
+      ...window,
+      signal: abortAfterFirstBatch(),
+    });
+    expect(stopped).toMatchObject({ sent: 10, resumeSince: '2026-11-30T10:15:10.000Z' });
+    const output = recordingOutput();
+    renderReplay(output, stopped);
+    expect(output.lines.join('\n')).toContain(
+      'the same replay with --since 2026-11-30T10:15:10.000Z --until 2026-11-30T11:00:00.000Z',
+    );
+
+    clients.sqs.reset();
+    clients.sqs.on(SendMessageBatchCommand).resolves({ Successful: [], Failed: [] });
+    const rest = await replay(s3Backend(), archived(), config, {
+      source: 'job',
+      since: new Date(stopped.resumeSince as string),
+      until: window.until,
+    });
+    expect(rest).toMatchObject({ matched: 15, sent: 15 });
+    expect(sentTo().map((m) => m.id)).toEqual(Array.from({ length: 15 }, (_, i) => `job-${i + 10}`));
+  });
+
+  it('names the --since to continue from after a failed send too, the failed batch included', async () => {
+    archiveHolds('job', jobsOneSecondApart(25));
+    clients.sqs
+      .on(SendMessageBatchCommand)
+      .resolvesOnce({ Successful: [], Failed: [] })
+      .rejects(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }));
+    const stopped = await replay(s3Backend(), archived(), config, { source: 'job', ...window });
+    expect(stopped).toMatchObject({ sent: 10, failed: 10, resumeSince: '2026-11-30T10:15:10.000Z' });
+  });
+
+  it('gives no --since to continue from when a message it sent was received at the same instant as one it did not', async () => {
+    // job-9 (sent) and job-10 (not sent) were received at the same second: no --since splits them.
+    archiveHolds(
+      'job',
+      jobsOneSecondApart(25, (i) => (i === 10 ? 9 : i)),
+    );
+    const stopped = await replay(s3Backend(), archived(), config, {
+      source: 'job',
+      ...window,
+      signal: abortAfterFirstBatch(),
+    });
+    expect(stopped.sent).toBe(10);
+    expect(stopped).not.toHaveProperty('resumeSince');
   });
 
   it('stops at a send that fails midway and reports what was sent and what was not, rather than only the error', async () => {
