@@ -1,9 +1,10 @@
 /**
- * A fair queue's tenant on the console's event page, as a person sees it: the real page (the built bundle) in
- * Debian's headless Chromium, served by the real console server, with a feed that reported the event queued under
- * its tenant and a dead-letter queue (AWS calls mocked) holding its copy with the tenant attribute.
+ * A fair queue in the console, as a person sees it: the real page (the built bundle) in Debian's headless
+ * Chromium, served by the real console server for a deployed stack whose `events` queue has tenants, with a feed
+ * that reported an event queued under its tenant, a dead-letter queue holding its copy with the tenant attribute
+ * and CloudWatch's quiet-tenant figures (AWS calls mocked).
  */
-import { GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
+import { GetMetricDataCommand, type GetMetricDataCommandInput } from '@aws-sdk/client-cloudwatch';
 import { GetEventSourceMappingCommand } from '@aws-sdk/client-lambda';
 import {
   ChangeMessageVisibilityBatchCommand,
@@ -92,7 +93,7 @@ beforeEach(() => {
 beforeAll(async () => {
   const operations = new ConsoleOperations({
     backend: testBackend(),
-    target: stackTarget(),
+    target: { ...stackTarget(), queues: { ...stackTarget().queues, events: { ...EVENTS, fair: true } } },
     config: resolveConfig(exampleConfig),
     feed,
   });
@@ -109,7 +110,27 @@ afterAll(async () => {
   await server?.close();
 });
 
-describe("the console's event page on a fair queue", () => {
+describe('the console on a fair queue', () => {
+  it("shows the quiet tenants' backlog and oldest age on the overview, for the fair queue only", async () => {
+    const quiet: Record<string, number> = {
+      ApproximateNumberOfMessagesVisibleInQuietGroups: 12,
+      ApproximateAgeOfOldestMessageInQuietGroups: 35,
+    };
+    clients.cloudwatch.on(GetMetricDataCommand).callsFake((input: GetMetricDataCommandInput) => ({
+      MetricDataResults: (input.MetricDataQueries ?? []).map((q) => {
+        const value = quiet[q.MetricStat?.Metric?.MetricName ?? ''];
+        return { Id: q.Id, Values: value === undefined ? [] : [value] };
+      }),
+    }));
+    await page.goto(server.url);
+    const line = page.locator('[data-quiet-tenants="events"]');
+    await line.waitFor();
+    expect(await line.textContent()).toBe(
+      "events: quiet tenants 12 visible, oldest 35s (tenant fairness: SQS serves them ahead of a noisy tenant's backlog)",
+    );
+    expect(await page.locator('[data-quiet-tenants]').count()).toBe(1);
+  });
+
   it('names the tenant an event was queued and dead-lettered under, in the heading, the timeline and the dead letter', async () => {
     await page.goto(server.url);
     await page.goto(`http://127.0.0.1:${server.port}/#/event/${FAIR_ID}`);
