@@ -3,6 +3,7 @@ import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { DEFAULTS } from './config';
+import { FAIR_QUEUE_METRICS } from './fair-queue-metrics';
 import {
   minimumVisibilityTimeout,
   queueViolations,
@@ -156,22 +157,6 @@ function visibilityTimeoutOf(props: PipelineQueueProps): Duration {
   if (props.consumerTimeout) return minimumVisibilityTimeout(props.consumerTimeout, batchingWindowOf(props));
   return DEFAULTS.visibilityTimeout;
 }
-
-/**
- * The metrics SQS publishes (AWS/SQS, by QueueName) for a fair queue: a standard queue whose messages carry a
- * message group id (the tenant). While one tenant has a backlog it is "noisy", and SQS serves the quiet ones
- * first; these say whether the quiet tenants still wait.
- *
- * @see https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-fair-queues.html
- */
-export const FAIR_QUEUE_METRICS = {
-  /** Messages of the quiet tenants waiting to be received. */
-  quietBacklog: 'ApproximateNumberOfMessagesVisibleInQuietGroups',
-  /** Age of the oldest message of a quiet tenant: the delay fairness is meant to keep low. */
-  quietOldestAge: 'ApproximateAgeOfOldestMessageInQuietGroups',
-  /** Tenants SQS currently treats as noisy. */
-  noisyGroups: 'ApproximateNumberOfNoisyGroups',
-} as const;
 
 /** One of a fair queue's metrics, Maximum by default (like the other queue gauges). */
 export function fairQueueMetric(

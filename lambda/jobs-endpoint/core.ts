@@ -234,6 +234,8 @@ async function send(
       state: result.state,
       status: 202,
       ...(result.dueAt !== undefined ? { dueAt: result.dueAt } : {}),
+      // The ingest line's shape (queue to tenant), so one log query and one reader serve webhooks and jobs.
+      ...(result.tenant !== undefined ? { tenants: { [queue]: result.tenant } } : {}),
     });
     return reply(202, { id: result.id, state: result.state });
   } catch (error) {

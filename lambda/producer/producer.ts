@@ -95,6 +95,11 @@ export interface SendResult {
   /** The key was already enqueued within the dedupe window: nothing was sent. */
   readonly duplicate: boolean;
   readonly dueAt?: string;
+  /**
+   * The tenant its message carries (its SQS message group on a fair queue): absent for a duplicate, which sent
+   * nothing, and for a job delayed beyond 15 minutes, which a schedule sends without a group.
+   */
+  readonly tenant?: string;
 }
 
 /** A job that could not be enqueued after every retry. */
@@ -722,7 +727,9 @@ function recordFields(p: Prepared, settings: ProducerSettings): Record<string, A
 /** The outcome of a key's later occurrence in one batch: a duplicate of its first, or the same failure. */
 function repeatOf(first: Outcome | undefined): Outcome {
   if (!first) return { ok: false, error: 'not attempted' };
-  return first.ok ? { ok: true, result: { ...first.result, duplicate: true } } : first;
+  if (!first.ok) return first;
+  const { tenant: _sentOnce, ...result } = first.result;
+  return { ok: true, result: { ...result, duplicate: true } };
 }
 
 function resultOf(p: Prepared): SendResult {
@@ -731,6 +738,7 @@ function resultOf(p: Prepared): SendResult {
     state: enqueuedState(p.dueAt),
     duplicate: false,
     ...(p.dueAt ? { dueAt: p.dueAt.toISOString() } : {}),
+    ...(p.tenant !== undefined && p.delaySeconds <= MAX_SQS_DELAY_SECONDS ? { tenant: p.tenant } : {}),
   };
 }
 

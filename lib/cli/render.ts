@@ -47,6 +47,12 @@ export function renderStatus(output: Output, result: StatusResult): void {
   const notes = [...new Set(result.queues.map((q) => q.oldestMessageAgeNote).filter(Boolean))];
   for (const note of notes) output.line(c.dim(`oldest: ${note}`));
   for (const q of result.queues) {
+    if (q.quietTenants) {
+      const { visible, oldestMessageAgeSeconds } = q.quietTenants;
+      output.line(
+        `${q.queue}: quiet tenants ${visible ?? '-'} visible, oldest ${humanAge(oldestMessageAgeSeconds)} (tenant fairness: SQS serves them ahead of a noisy tenant's backlog)`,
+      );
+    }
     if (q.deadLettered > 0) {
       output.line(
         c.red(`${q.queue}: ${q.deadLettered} dead-lettered; inspect with: hookline failed list ${q.queue}`),

@@ -2,6 +2,8 @@
  * `hookline status`: per queue, where messages are (visible, in flight, delayed, dead-lettered), how old the
  * oldest is, and whether its consumer is running.
  */
+
+import { FAIR_QUEUE_METRICS } from '../fair-queue-metrics';
 import { type Backend, contextOf } from './backend';
 import { consumerState } from './consumers';
 import { type QueueDepth, queueDepth } from './dead-letters';
@@ -22,6 +24,15 @@ export interface QueueStatus {
   readonly oldestMessageAgeNote?: string;
   /** `Enabled`, `Disabled`, a transition (`Disabling`...), or null when the queue has no consumer. */
   readonly consumer: string | null;
+  /**
+   * A deployed fair queue's quiet tenants (those without a backlog, which SQS serves first): their visible
+   * messages and the age of their oldest, from CloudWatch as the alarm and dashboard read them; null when
+   * unknown (idle, or CloudWatch unreadable: `oldestMessageAgeNote` says which).
+   */
+  readonly quietTenants?: {
+    readonly visible: number | null;
+    readonly oldestMessageAgeSeconds: number | null;
+  };
 }
 
 /** A dead-letter queue that belongs to no queue: the one-time job schedules' one, or a configured schedule's. */
@@ -43,26 +54,52 @@ export interface StatusResult {
   readonly schedulesMissingOutputs?: readonly string[];
 }
 
-/** The last 15 minutes of `ApproximateAgeOfOldestMessage` (published every minute); the newest value wins. */
+/** The CloudWatch gauges `status` reads per queue (a fair queue's quiet-tenant ones too), by query id prefix. */
+const QUEUE_GAUGES = {
+  age: 'ApproximateAgeOfOldestMessage',
+  quiet: FAIR_QUEUE_METRICS.quietBacklog,
+  quietAge: FAIR_QUEUE_METRICS.quietOldestAge,
+} as const;
+
+/**
+ * The last 15 minutes of `ApproximateAgeOfOldestMessage` (published every minute), and of a fair queue's
+ * quiet-tenant backlog and age; the newest value wins.
+ */
 async function oldestAges(backend: Backend, queues: readonly QueueTarget[]): Promise<OldestAges> {
   const end = new Date(backend.clock.now());
   const start = new Date(end.getTime() - 15 * 60_000);
-  const ages = new Map<string, number>();
+  const found = {
+    age: new Map<string, number>(),
+    quiet: new Map<string, number>(),
+    quietAge: new Map<string, number>(),
+  };
+  const wanted = queues.flatMap((q, i) =>
+    (q.fair ? (['age', 'quiet', 'quietAge'] as const) : (['age'] as const)).map((gauge) => ({ q, i, gauge })),
+  );
   // Loaded for a deployed stack only: local mode has no CloudWatch.
   const { GetMetricDataCommand } = await import('@aws-sdk/client-cloudwatch');
+  const quietOf = () =>
+    new Map(
+      queues
+        .filter((q) => q.fair)
+        .map((q) => [
+          q.name,
+          { visible: found.quiet.get(q.name), oldestAgeSeconds: found.quietAge.get(q.name) },
+        ]),
+    );
   try {
     const answer = await backend.cloudwatch.send(
       new GetMetricDataCommand({
         StartTime: start,
         EndTime: end,
         ScanBy: 'TimestampDescending',
-        MetricDataQueries: queues.map((q, i) => ({
-          Id: `age${i}`,
+        MetricDataQueries: wanted.map(({ q, i, gauge }) => ({
+          Id: `${gauge.toLowerCase()}${i}`,
           ReturnData: true,
           MetricStat: {
             Metric: {
               Namespace: 'AWS/SQS',
-              MetricName: 'ApproximateAgeOfOldestMessage',
+              MetricName: QUEUE_GAUGES[gauge],
               Dimensions: [{ Name: 'QueueName', Value: q.url.split('/').pop() ?? q.name }],
             },
             Period: 60,
@@ -71,16 +108,16 @@ async function oldestAges(backend: Backend, queues: readonly QueueTarget[]): Pro
         })),
       }),
     );
+    const byId = new Map(wanted.map((w) => [`${w.gauge.toLowerCase()}${w.i}`, w]));
     for (const result of answer.MetricDataResults ?? []) {
-      const index = Number(result.Id?.slice(3));
-      const queue = queues[index];
+      const query = byId.get(result.Id ?? '');
       const value = result.Values?.[0];
-      if (queue && value !== undefined) ages.set(queue.name, value);
+      if (query && value !== undefined) found[query.gauge].set(query.q.name, value);
     }
-    return { ages };
+    return { ages: found.age, quiet: quietOf() };
   } catch (error) {
     const name = error instanceof Error ? error.name : 'error';
-    return { ages, note: `CloudWatch unavailable (${name})` };
+    return { ages: found.age, quiet: quietOf(), note: `CloudWatch unavailable (${name})` };
   }
 }
 
@@ -96,6 +133,8 @@ export interface StatusSources {
 
 export interface OldestAges {
   readonly ages: ReadonlyMap<string, number>;
+  /** Each fair queue's quiet tenants, by queue name (deployed stacks only: local mode has no CloudWatch). */
+  readonly quiet?: ReadonlyMap<string, { readonly visible?: number; readonly oldestAgeSeconds?: number }>;
   readonly note?: string;
 }
 
@@ -119,6 +158,7 @@ export async function queueStatuses(
         sources.consumer(queue),
       ]);
       const age = ages.ages.get(queue.name);
+      const quiet = ages.quiet?.get(queue.name);
       return {
         queue: queue.name,
         fifo: queue.fifo,
@@ -132,6 +172,14 @@ export async function queueStatuses(
           ? { oldestMessageAgeNote: ages.note ?? 'no data in the last 15 minutes (queue idle)' }
           : {}),
         consumer,
+        ...(quiet
+          ? {
+              quietTenants: {
+                visible: quiet.visible ?? null,
+                oldestMessageAgeSeconds: quiet.oldestAgeSeconds ?? null,
+              },
+            }
+          : {}),
       };
     }),
   );

@@ -45,6 +45,8 @@ export interface DeadLetterQueueTarget {
 
 /** One queue, its dead-letter queue and its consumer. */
 export interface QueueTarget extends LocalQueue {
+  /** A fair queue (`tenants` configured): SQS publishes its quiet tenants' backlog and age (deployed stacks). */
+  readonly fair?: boolean;
   /** Lambda event source mapping UUID (deployed stacks with a consumer). */
   readonly eventSourceMappingId?: string;
   readonly consumerFunctionName?: string;
@@ -164,6 +166,7 @@ export async function describeStackTarget(
       deadLetterUrl,
       deadLetterArn,
       fifo: queue.fifo,
+      ...(queue.tenants !== undefined ? { fair: true } : {}),
       ...(mappingId ? { eventSourceMappingId: mappingId } : {}),
       ...(functionName ? { consumerFunctionName: functionName } : {}),
     };

@@ -42,7 +42,7 @@ export interface OutcomeRow {
   readonly source?: string;
   readonly type?: string;
   readonly queue?: string;
-  /** A webhook's tenant in the fair queues it was queued to (their distinct values, comma-separated). */
+  /** The tenant a webhook or a job was queued under in its fair queues (distinct values, comma-separated). */
   readonly tenant?: string;
   readonly status?: number;
   readonly latencyMs?: number;
@@ -75,7 +75,7 @@ export interface TraceStep {
   readonly outcome?: string;
   readonly queues?: readonly string[];
   readonly queue?: string;
-  /** The tenant a webhook was queued under, in its fair queues. */
+  /** The tenant a webhook or a job was queued under, in its fair queues. */
   readonly tenant?: string;
   readonly attempt?: number;
   readonly durationMs?: number;
@@ -130,7 +130,10 @@ function jobsEndpointSteps(row: OutcomeRow): TraceStep[] {
     ...pick(row, ['type', 'status', 'outcome']),
   };
   if (row.outcome !== 'queued' && row.outcome !== 'scheduled') return [received];
-  return [received, { at: row.at, step: row.outcome, queues: [row.queue ?? ''], ...pick(row, ['dueAt']) }];
+  return [
+    received,
+    { at: row.at, step: row.outcome, queues: [row.queue ?? ''], ...pick(row, ['dueAt', 'tenant']) },
+  ];
 }
 
 /**
@@ -455,7 +458,7 @@ export function traceQuery(id: string): string {
   ].join(' | ');
 }
 
-/** An ingest outcome line's own fields; undefined when it is not JSON. */
+/** An outcome line's own fields (the ingest's, the jobs endpoint's); undefined when it is not JSON. */
 function fieldsOfLine(line: string | undefined): { queues?: unknown; tenants?: unknown } | undefined {
   if (!line) return undefined;
   try {
@@ -491,7 +494,7 @@ export function insightsRow(fields: readonly ResultField[]): OutcomeRow {
     type: text('type'),
     queue: ingest ? queues : text('queue'),
     // Read from the whole line, as the queues: Logs Insights flattens an object into one field per queue.
-    tenant: ingest ? tenantsText(fieldsOfLine(text('@message'))?.tenants) : undefined,
+    tenant: ingest || job ? tenantsText(fieldsOfLine(text('@message'))?.tenants) : undefined,
     status: number('status'),
     latencyMs: number('latencyMs'),
     durationMs: number('durationMs'),

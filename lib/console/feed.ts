@@ -20,6 +20,8 @@ export interface FeedEvent {
   readonly type?: string;
   /** A queue name, or several joined by commas (an event routed to more than one queue). */
   readonly queue?: string;
+  /** The tenant it was queued under in its fair queues (distinct values, comma-separated). */
+  readonly tenant?: string;
   readonly attempt?: number;
   readonly status?: number;
   readonly latencyMs?: number;

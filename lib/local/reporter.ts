@@ -33,7 +33,7 @@ export interface LocalEvent {
   readonly source?: string;
   readonly type?: string;
   readonly queue?: string;
-  /** A webhook's tenant in the fair queues it was queued to (their distinct values, comma-separated). */
+  /** The tenant a webhook or a job was queued under in its fair queues (distinct values, comma-separated). */
   readonly tenant?: string;
   readonly latencyMs?: number;
   readonly status?: number;

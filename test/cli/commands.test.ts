@@ -149,6 +149,51 @@ describe('status', () => {
     expect(Object.keys(result)).toEqual(['target', 'queues']);
   });
 
+  it("shows a fair queue's quiet tenants (backlog and oldest age, as its alarm and dashboard read them), on fair queues only", async () => {
+    sqs.on(GetQueueAttributesCommand).resolves(depth(0, 0, 0));
+    lambda.on(GetEventSourceMappingCommand).resolves({ State: 'Enabled' });
+    const backend = testBackend();
+    const minutesAgo = (m: number) => backend.clock.now() - m * 60_000;
+    // What CloudWatch holds, by queue and metric: per-minute maxima, the oldest first.
+    const series: Record<string, [number, number][]> = {
+      'Hookline-events ApproximateAgeOfOldestMessage': [[minutesAgo(1), 600]],
+      'Hookline-events ApproximateNumberOfMessagesVisibleInQuietGroups': [
+        [minutesAgo(3), 40],
+        [minutesAgo(1), 12],
+      ],
+      'Hookline-events ApproximateAgeOfOldestMessageInQuietGroups': [[minutesAgo(2), 35]],
+      'Hookline-orders.fifo ApproximateAgeOfOldestMessage': [[minutesAgo(1), 5]],
+    };
+    cloudwatch.on(GetMetricDataCommand).callsFake((input: GetMetricDataCommandInput) => ({
+      MetricDataResults: (input.MetricDataQueries ?? []).map((q) => {
+        const stat = q.MetricStat;
+        const key = `${stat?.Metric?.Dimensions?.[0]?.Value} ${stat?.Metric?.MetricName}`;
+        const answered =
+          q.ReturnData === true && stat?.Metric?.Namespace === 'AWS/SQS' && stat.Stat === 'Maximum';
+        const points = [...(answered ? (series[key] ?? []) : [])];
+        if (input.ScanBy === 'TimestampDescending') points.reverse();
+        return { Id: q.Id, Values: points.map(([, value]) => value) };
+      }),
+    }));
+    const fairEvents: StackTarget = {
+      ...stackTarget(),
+      queues: { ...stackTarget().queues, events: { ...EVENTS, fair: true } },
+    };
+
+    const result = await status(backend, fairEvents);
+
+    expect(result.queues.map((q) => [q.queue, q.oldestMessageAgeSeconds, q.quietTenants])).toEqual([
+      ['events', 600, { visible: 12, oldestMessageAgeSeconds: 35 }],
+      ['orders', 5, undefined],
+    ]);
+    const output = recordingOutput();
+    renderStatus(output, result);
+    expect(output.lines).toContain(
+      "events: quiet tenants 12 visible, oldest 35s (tenant fairness: SQS serves them ahead of a noisy tenant's backlog)",
+    );
+    expect(output.lines.join('\n')).not.toMatch(/orders: quiet/);
+  });
+
   it('--queue shows that queue alone, without the other dead-letter queues or schedules missing outputs', async () => {
     sqs.on(GetQueueAttributesCommand).resolves(depth(0, 0, 0));
     sqs.on(GetQueueAttributesCommand, { QueueUrl: ORDERS.url }).resolves(depth(7, 0, 0));

@@ -189,6 +189,33 @@ describe('stack target', () => {
     expect(webhookUrlOf(target, 'stripe')).toBe('https://api.example.com/webhooks/stripe');
   });
 
+  it('marks a queue configured with tenants as fair, so status reads its quiet tenants', async () => {
+    cfn.on(DescribeStacksCommand, { StackName: 'Hookline' }).resolves({
+      Stacks: [
+        {
+          StackName: 'Hookline',
+          CreationTime: new Date(),
+          StackStatus: 'CREATE_COMPLETE',
+          Outputs: stackOutputs(),
+        },
+      ],
+    });
+    const withTenants = resolveConfig({
+      ...config,
+      queues: {
+        ...config.queues,
+        events: { ...config.queues.events, tenants: { stripe: { path: 'account' } } },
+      },
+    });
+    const target = await describeStackTarget(
+      new CloudFormationClient({ region: 'us-east-1' }),
+      'Hookline',
+      'us-east-1',
+      withTenants,
+    );
+    expect([queueOf(target, 'events').fair, queueOf(target, 'orders').fair]).toEqual([true, undefined]);
+  });
+
   it("finds the log groups trace searches, the jobs endpoint's once the stack publishes it", async () => {
     const describe = async (outputs: { OutputKey: string; OutputValue: string }[]) => {
       cfn.on(DescribeStacksCommand, { StackName: 'Hookline' }).resolves({

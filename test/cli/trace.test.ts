@@ -24,6 +24,7 @@ import {
   traceQuery,
   withJobRecord,
 } from '../../lib/cli/trace';
+import { parseOutcomeLine } from '../../lib/local/reporter';
 import { localTestTarget, recordingOutput, stackTarget, testBackend } from './helpers';
 
 const logs = mockClient(CloudWatchLogsClient);
@@ -543,6 +544,50 @@ describe("how a job's timeline starts", () => {
       const output = recordingOutput();
       renderTrace(output, result);
       expect(output.lines.join('\n')).toMatch(/queued +-> events, plain tenant=acme\.myshopify\.com$/m);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("shows the tenant a job was queued under, from the jobs endpoint's deployed line and from local mode's journal", async () => {
+    const line = {
+      level: 'INFO',
+      message: 'job enqueued',
+      outcome: 'queued',
+      id: 'job-fair',
+      source: 'job',
+      type: 'report.build',
+      queue: 'events',
+      status: 202,
+      tenants: { events: 'acme' },
+    };
+    const deployed = insightsRow(
+      row({
+        '@timestamp': '2026-11-30 10:00:00.000',
+        '@message': JSON.stringify(line),
+        message: 'job enqueued',
+        outcome: 'queued',
+        id: 'job-fair',
+        source: 'job',
+        type: 'report.build',
+        queue: 'events',
+        'tenants.events': 'acme',
+        status: '202',
+      }),
+    );
+    expect(buildTimeline('job-fair', [deployed]).steps.find((s) => s.step === 'queued')).toMatchObject({
+      queues: ['events'],
+      tenant: 'acme',
+    });
+    const dir = mkdtempSync(join(tmpdir(), 'hookline-trace-job-tenant-'));
+    const journalPath = join(dir, 'journal.jsonl');
+    const local = parseOutcomeLine(JSON.stringify(line), 'jobs-endpoint');
+    writeFileSync(journalPath, `${JSON.stringify({ ...local, at: '2026-11-30T10:00:00.000Z' })}\n`);
+    try {
+      const result = await trace(testBackend(), localTestTarget(), 'job-fair', { journalPath });
+      const output = recordingOutput();
+      renderTrace(output, result);
+      expect(output.lines.join('\n')).toMatch(/queued +-> events tenant=acme$/m);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -46,6 +46,7 @@ function DeadLetterBlock({ d, id }: { d: DeadLetterDetail; id: string }) {
     <dl>
       <dt>Reason</dt><dd class="bad" data-field="reason">${d.error ?? 'none recorded (moved by SQS after maxReceiveCount)'}</dd>
       <dt>Attempts</dt><dd data-field="attempts">${d.receiveCount ?? '?'}</dd>
+      ${d.tenant && html`<dt>Tenant</dt><dd data-field="tenant">${d.tenant}</dd>`}
       ${d.failure.consumer && html`<dt>Consumer</dt><dd>${d.failure.consumer}</dd>`}
       ${d.failure.failedAt && html`<dt>Failed at</dt><dd>${d.failure.failedAt}</dd>`}
       <dt>Received</dt><dd>${d.receivedAt ?? '?'}</dd>
@@ -64,8 +65,16 @@ function DeadLetterBlock({ d, id }: { d: DeadLetterDetail; id: string }) {
   </div>`;
 }
 
+/** Every tenant the event was queued or dead-lettered under, once each (a webhook may fan out to several queues). */
+function tenantsOf(data: EventAnswer): string[] {
+  const named = [...data.timeline.map((e) => e.tenant), ...data.deadLetters.map((d) => d.tenant)];
+  return [...new Set(named.flatMap((t) => (t ? t.split(',') : [])))];
+}
+
 export function EventPage({ id }: { id: string }) {
   const { data, error, reload } = usePoll<EventAnswer>(`/api/events/${encodeURIComponent(id)}`, 0);
+  // A tenant column only where there is one to show: a queue without `tenants` has none.
+  const fair = data?.timeline.some((e) => e.tenant) ?? false;
   return html`<section>
     <h2>Event <code>${id}</code> <button class="small" onClick=${reload}>Refresh</button></h2>
     <${ErrorNote} error=${error} />
@@ -77,17 +86,18 @@ export function EventPage({ id }: { id: string }) {
           ? html`<p class="note" data-several-sources>${data.sources.length} events have this id, from ${data.sources.join(', ')} (ids are unique per source): the Source column says which is which.</p>`
           : html`<p>${data.source ?? '?'} <b>${data.type ?? ''}</b></p>`
       }
+      ${tenantsOf(data).length > 0 && html`<p>Tenant <b data-field="event-tenant">${tenantsOf(data).join(', ')}</b></p>`}
       <h3>Timeline</h3>
       ${
         data.timeline.length === 0
           ? html`<p class="muted">Not seen in the live feed of this console run.</p>`
           : html`<table class="grid" id="timeline">
-        <thead><tr><th>Time</th><th>Outcome</th><th>Source</th><th>Queue</th><th>Attempt</th><th>Latency</th><th>Reason</th></tr></thead>
+        <thead><tr><th>Time</th><th>Outcome</th><th>Source</th><th>Queue</th>${fair && html`<th>Tenant</th>`}<th>Attempt</th><th>Latency</th><th>Reason</th></tr></thead>
         <tbody>${data.timeline.map(
           (
             e,
           ) => html`<tr data-event=${e.event}><td>${e.at.slice(11, 23)}</td><td><span class=${`outcome ${e.event}`}>${e.event}</span></td>
-          <td>${e.source ?? ''}</td><td>${e.queue ?? ''}</td><td class="num">${e.attempt ?? ''}</td><td class="num">${e.latencyMs !== undefined ? `${Math.round(e.latencyMs)} ms` : ''}</td><td class="reason">${e.reason ?? ''}</td></tr>`,
+          <td>${e.source ?? ''}</td><td>${e.queue ?? ''}</td>${fair && html`<td data-col="tenant">${e.tenant ?? ''}</td>`}<td class="num">${e.attempt ?? ''}</td><td class="num">${e.latencyMs !== undefined ? `${Math.round(e.latencyMs)} ms` : ''}</td><td class="reason">${e.reason ?? ''}</td></tr>`,
         )}</tbody></table>`
       }
       ${data.deadLetters.map((d) => html`<${DeadLetterBlock} d=${d} id=${id} />`)}

@@ -55,6 +55,11 @@ export function OverviewPage({ data }: { data: Overview }) {
     </table>
     <p class="muted">${data.ratesNote ?? `Rates: events per ${bucket} s over the last ${(bucket * 30) / 60} minutes, from the live feed.`}
       ${oldestNote ? ` Oldest: ${oldestNote}.` : ''}</p>
+    ${data.queues.map(
+      (q) =>
+        q.quietTenants &&
+        html`<p data-quiet-tenants=${q.queue}>${q.queue}: quiet tenants ${q.quietTenants.visible ?? '-'} visible, oldest ${humanAge(q.quietTenants.oldestMessageAgeSeconds)} (tenant fairness: SQS serves them ahead of a noisy tenant's backlog)</p>`,
+    )}
     <${SchedulerDeadLetterQueues} rows=${data.deadLetterQueues} missing=${data.schedulesMissingOutputs} />
     ${data.feed.unavailable && html`<p class="note">${data.feed.unavailable}</p>`}
     ${data.feed.error && html`<p class="error">event feed: ${data.feed.error}</p>`}

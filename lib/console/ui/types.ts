@@ -18,6 +18,8 @@ export interface QueueRow {
   oldestMessageAgeSeconds: number | null;
   oldestMessageAgeNote?: string;
   consumer: string | null;
+  /** A deployed fair queue's quiet tenants (`hookline status`'s), null where CloudWatch has no value. */
+  quietTenants?: { visible: number | null; oldestMessageAgeSeconds: number | null };
   rates: Rates;
 }
 
@@ -60,6 +62,8 @@ export interface FeedEvent {
   source?: string;
   type?: string;
   queue?: string;
+  /** The tenant it was queued under in its fair queues (distinct values, comma-separated). */
+  tenant?: string;
   attempt?: number;
   status?: number;
   latencyMs?: number;
@@ -73,6 +77,8 @@ export interface DeadLetterSummary {
   type: string | null;
   receivedAt: string | null;
   receiveCount: number | null;
+  /** A fair queue's tenant, from the message's tenant attribute. */
+  tenant: string | null;
   error: string | null;
   failure: {
     errorName?: string;

@@ -448,3 +448,54 @@ describe('jobs endpoint statuses of what the producer refuses', () => {
     }
   });
 });
+
+describe("jobs endpoint outcome line's tenant", () => {
+  it("names the tenant a job was queued under, in the ingest line's shape, and none for a schedule or a duplicate", async () => {
+    const lines: object[] = [];
+    const log = {
+      info: (m: string, a: object) => lines.push(m === JOBS_ENDPOINT_OUTCOME_MESSAGE ? a : { [m]: a }),
+      error: () => undefined,
+    };
+    const seen = new Set<string>();
+    const producer = new Producer({
+      queues: {
+        jobs: { name: 'jobs', url: 'https://sqs/jobs', arn: 'arn:aws:sqs:eu-west-1:1:jobs', fifo: false },
+      },
+      settings: { scheduler: { namePrefix: 'App-job-', roleArn: 'arn:aws:iam::1:role/send' } },
+      retry: { attempts: 1, baseDelayMs: 1 },
+      now: () => Date.parse('2026-11-30T00:00:00Z'),
+      sleep: async () => {},
+      sendBatch: async () => [],
+      putPayload: async () => {},
+      scheduler: { create: async () => {}, delete: async () => true },
+    });
+    const endpoint = deps({
+      log,
+      // A second send of an id is a duplicate, as the dedupe table answers it.
+      send: async (j, payload, options) => {
+        if (options.id && seen.has(options.id)) return { id: options.id, state: 'queued', duplicate: true };
+        if (options.id) seen.add(options.id);
+        // Without a dedupe table the producer takes no id: the ids above only tell the requests apart.
+        const { id: _asked, ...sent } = options;
+        return producer.send(j, payload, sent);
+      },
+    });
+    const request = (fields: object) =>
+      handleJobRequest(
+        event(JSON.stringify({ type: 'math.double', payload: {}, tenant: 'acme', ...fields })),
+        endpoint,
+      );
+    await request({ id: 'now' });
+    await request({ id: 'in-15-min', delay: 900 });
+    await request({ id: 'later', delay: 901 });
+    await request({ id: 'now' });
+    expect(
+      lines.map((line) => [(line as { outcome: string }).outcome, (line as { tenants?: object }).tenants]),
+    ).toEqual([
+      ['queued', { jobs: 'acme' }],
+      ['scheduled', { jobs: 'acme' }],
+      ['scheduled', undefined],
+      ['duplicate', undefined],
+    ]);
+  });
+});

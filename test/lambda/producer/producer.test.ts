@@ -298,15 +298,15 @@ describe('producer job keys', () => {
     return { producer: new Producer({ ...deps, dedupe }), sent };
   }
 
-  it('sends a key repeated within one batch once, and reports the repeat as a duplicate rather than failing it', async () => {
+  it('sends a key repeated within one batch once, and reports the repeat as a duplicate (sent under no tenant) rather than failing it', async () => {
     const { producer, sent } = keyed();
     const results = await producer.sendBatch([
-      { job, payload: { n: 1 }, options: { id: 'same' } },
+      { job, payload: { n: 1 }, options: { id: 'same', tenant: 'acme' } },
       { job, payload: { n: 2 }, options: { id: 'other' } },
-      { job, payload: { n: 1 }, options: { id: 'same' } },
+      { job, payload: { n: 1 }, options: { id: 'same', tenant: 'acme' } },
     ]);
     expect(results).toEqual([
-      { id: 'same', state: 'queued', duplicate: false },
+      { id: 'same', state: 'queued', duplicate: false, tenant: 'acme' },
       { id: 'other', state: 'queued', duplicate: false },
       { id: 'same', state: 'queued', duplicate: true },
     ]);
