@@ -452,9 +452,15 @@ export class HooklinePipeline extends Construct {
   /**
    * Job schedules of this pipeline are named under its stack's real name (unique in an account and region), not
    * the configuration's `stackName`: two stages of one app in one account must not reach each other's schedules.
+   * A nested stack's name is only known once deployed (a token here, the same in two apps built alike): its
+   * top-level stack's name and its path in it are as unique. The `/` never is in a stack name, so the prefix is a
+   * hash no top-level stack's name gives.
    */
   private jobSchedulePrefix(): string {
-    return jobScheduleNamePrefix(Stack.of(this).stackName);
+    const stack = Stack.of(this);
+    let root = stack;
+    while (root.nestedStackParent) root = root.nestedStackParent;
+    return jobScheduleNamePrefix(root === stack ? stack.stackName : `${root.stackName}/${stack.node.path}`);
   }
 
   private queuesByName(): Record<string, sqs.IQueue> {
