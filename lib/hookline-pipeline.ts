@@ -2,7 +2,7 @@
  * The whole pipeline as one construct, for any CDK app: `new HooklinePipeline(stack, 'Webhooks', { config })`.
  * {@link WebhookPipelineStack} is a stack around it.
  */
-import { CfnOutput, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { CfnOutput, Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as logs from 'aws-cdk-lib/aws-logs';
@@ -267,8 +267,12 @@ export class HooklinePipeline extends Construct {
       reason:
         'A claim-checked job payload has one key per job, so the jobs endpoint may put any object under payloads/job/ and nothing else.',
     });
+    // The grant's ARN holds the stack's region and account as cdk-nag renders them: the pseudo parameters in an
+    // environment-agnostic stack, the values themselves in one with an `env`.
+    const region = Token.isUnresolved(stack.region) ? '<AWS::Region>' : stack.region;
+    const account = Token.isUnresolved(stack.account) ? '<AWS::AccountId>' : stack.account;
     acknowledgeResourceFinding(validations, {
-      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:scheduler:<AWS::Region>:<AWS::AccountId>:schedule/default/${this.jobSchedulePrefix()}*]`,
+      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:scheduler:${region}:${account}:schedule/default/${this.jobSchedulePrefix()}*]`,
       reason:
         "A delayed job's one-time schedule is named per job, so the jobs endpoint may create and delete only schedules under the stack's job prefix.",
     });
@@ -452,9 +456,15 @@ export class HooklinePipeline extends Construct {
   /**
    * Job schedules of this pipeline are named under its stack's real name (unique in an account and region), not
    * the configuration's `stackName`: two stages of one app in one account must not reach each other's schedules.
+   * A nested stack's name is only known once deployed (a token here, the same in two apps built alike): its
+   * top-level stack's name and its path in it are as unique. The `/` never is in a stack name, so the prefix is a
+   * hash no top-level stack's name gives.
    */
   private jobSchedulePrefix(): string {
-    return jobScheduleNamePrefix(Stack.of(this).stackName);
+    const stack = Stack.of(this);
+    let root = stack;
+    while (root.nestedStackParent) root = root.nestedStackParent;
+    return jobScheduleNamePrefix(root === stack ? stack.stackName : `${root.stackName}/${stack.node.path}`);
   }
 
   private queuesByName(): Record<string, sqs.IQueue> {

@@ -2,6 +2,7 @@
  * What a job producer reads from its environment: the stack's `grantSend(fn, queue)` sets one variable listing
  * every granted queue (`HOOKLINE_QUEUES`) and one with the shared settings (`HOOKLINE_PRODUCER`).
  */
+import { createHash } from 'node:crypto';
 // zod/mini: the same validation as zod with a tree-shakable API, so function bundles stay small.
 import { z } from 'zod/mini';
 import { type AwsLocation, arnOf, awsLocationSchema, isFifoQueueName, queueUrlOf } from './aws-location';
@@ -101,7 +102,14 @@ export type ProducerSettings = z.infer<typeof producerSettingsSchema>;
 /**
  * The prefix of a stack's one-time job schedule names: the producer names schedules with it, and its grant (and
  * local mode's stand-in) covers names with it and no others. Short, because a schedule name holds 64 characters.
+ * A name cut or rewritten to fit could be another stack's in the same account and region (`…-payments` and
+ * `…-shipping` share their first 24 characters): it keeps its first 15 characters and a hash of the whole name,
+ * or one stack could read, overwrite and delete the other's schedules, and a job id both use would be taken for
+ * the other's, already scheduled.
  */
 export function jobScheduleNamePrefix(stackName: string): string {
-  return `${stackName.replace(/[^0-9a-zA-Z_.-]/g, '-').slice(0, 24)}-job-`;
+  const safe = stackName.replace(/[^0-9a-zA-Z_.-]/g, '-');
+  if (safe === stackName && safe.length <= 24) return `${safe}-job-`;
+  const hash = createHash('sha256').update(stackName).digest('hex').slice(0, 8);
+  return `${safe.slice(0, 15)}-${hash}-job-`;
 }

@@ -15,6 +15,18 @@ export const nonEmpty = (value: string): string => {
 };
 
 /**
+ * A flag naming the one target (`--stack`, `--region`, `--config`) given twice is refused: taking the last, as a
+ * parser does, would act on one of two pipelines the operator named (`purge` on `--stack TeamA --stack TeamB`
+ * from a wrapper that adds its own `--stack`), a guess the operator never sees.
+ */
+export const nonEmptyOnce = (value: string, previous: string | undefined): string => {
+  if (previous !== undefined) {
+    throw new InvalidArgumentError(`it is given twice ("${previous}", then "${value}"): give it once`);
+  }
+  return nonEmpty(value);
+};
+
+/**
  * `--config <path>`, the same on every command that loads the configuration: an empty path is refused rather than
  * read as the default configuration.
  */
@@ -22,4 +34,4 @@ export const configOption = (): Option =>
   new Option(
     '--config <path>',
     'configuration module (default: HOOKLINE_CONFIG, else hookline.config.ts)',
-  ).argParser(nonEmpty);
+  ).argParser(nonEmptyOnce);

@@ -11,7 +11,7 @@ import type { Backend, TargetOptions } from './backend';
 import { addCostCommand } from './cost';
 import { CliError } from './errors';
 import { type Interrupts, interruptedExitCode, processInterrupts, runInterruptible } from './interrupt';
-import { configOption, nonEmpty } from './non-empty';
+import { configOption, nonEmptyOnce } from './non-empty';
 import { consoleOutput, type Output } from './output';
 import { addProjectCommands } from './project-commands';
 import type { ReplayedEvent } from './replay';
@@ -77,12 +77,12 @@ function withTarget(command: Command): Command {
     .option(
       '--stack <name>',
       'deployed stack name (default: stackName in hookline.config.ts, "Hookline")',
-      nonEmpty,
+      nonEmptyOnce,
     )
     .option(
       '--region <region>',
       'AWS region (default: AWS_REGION, AWS_DEFAULT_REGION, else us-east-1)',
-      nonEmpty,
+      nonEmptyOnce,
     )
     .addOption(configOption())
     .option('--json', 'print the result as JSON on stdout');

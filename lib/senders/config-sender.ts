@@ -52,8 +52,8 @@ export const wholeDays = duration.refine(
 const secretConfig = z
   .object({
     /**
-     * Name of an existing Secrets Manager secret holding the signing secret (plain string, or JSON
-     * `{"secrets": ["current", "previous"]}` while rotating).
+     * Name (not ARN) of an existing Secrets Manager secret in the stack's account and region holding the
+     * signing secret (plain string, or JSON `{"secrets": ["current", "previous"]}` while rotating).
      * @default - the stack creates one
      */
     existingSecretName: z.string().min(1).optional(),

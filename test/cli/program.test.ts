@@ -94,6 +94,24 @@ describe('hookline program', () => {
     expect(sqs).not.toReceiveCommand(PurgeQueueCommand);
   });
 
+  it('refuses --stack, --region or --config given twice instead of acting on the last one named', async () => {
+    sqs.on(GetQueueAttributesCommand).resolves(depth);
+    sqs.on(PurgeQueueCommand).resolves({});
+    for (const [flag, placeholder, first, second] of [
+      ['--stack', '<name>', 'TeamA', 'TeamB'],
+      ['--region', '<region>', 'eu-central-1', 'ap-southeast-2'],
+      ['--config', '<path>', 'a.config.ts', 'b.config.ts'],
+    ] as const) {
+      const h = cliHarness();
+      expect(await runCli(['purge', 'events', '--yes', flag, first, flag, second], h.deps)).toBe(1);
+      expect(h.stderr()).toContain(
+        `option '${flag} ${placeholder}' argument '${second}' is invalid. it is given twice ("${first}", then "${second}"): give it once`,
+      );
+      expect(h.connects).toEqual([]);
+    }
+    expect(sqs).not.toReceiveCommand(PurgeQueueCommand);
+  });
+
   it('refuses an empty --config on cost and dev too, before any configuration is loaded', async () => {
     for (const command of [['cost', '--per-month', '10M'], ['dev']]) {
       const h = cliHarness({

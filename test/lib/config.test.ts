@@ -435,6 +435,17 @@ describe('resolveConfig: durations', () => {
   });
 });
 
+describe('resolveConfig: an existing signing secret', () => {
+  it('accepts a name of 512 characters and every character Secrets Manager takes in one', () => {
+    for (const existingSecretName of ['prod/stripe+key=v1.0@team_a-b', 'a'.repeat(512)]) {
+      const [source] = resolveConfig(
+        minimal({ sources: { s: { type: 'stripe', secret: { existingSecretName } } } }),
+      ).sources;
+      expect(source).toMatchObject({ secret: { existingSecretName } });
+    }
+  });
+});
+
 describe("resolveConfig: a consumer's environment", () => {
   const withEnvironment = (environment: Record<string, string>) =>
     minimal({ queues: { events: { consumer: { entry: 'lambda/consumers/events.ts', environment } } } });
@@ -497,6 +508,31 @@ describe('resolveConfig validation', () => {
       /sources\.GitHub: source names are lower-case.*got "GitHub"/,
     ],
     ['bad queue name', minimal({ queues: { my_queue: {} } }), /queues\.my_queue: queue names are lower-case/],
+    [
+      'an existing secret named with a space, which Secrets Manager cannot hold',
+      minimal({ sources: { s: { type: 'stripe', secret: { existingSecretName: 'prod stripe' } } } }),
+      /sources\.s\.secret\.existingSecretName: a Secrets Manager secret name is 1 to 512 ASCII letters, digits and \/_\+=\.@- \(no spaces\) \(got "prod stripe"\)\. Fix: /,
+    ],
+    [
+      'an existing secret named longer than Secrets Manager allows',
+      minimal({ sources: { s: { type: 'stripe', secret: { existingSecretName: 'a'.repeat(513) } } } }),
+      /sources\.s\.secret\.existingSecretName: a Secrets Manager secret name is 1 to 512/,
+    ],
+    [
+      'an existing secret given by its ARN',
+      minimal({
+        sources: {
+          s: {
+            type: 'stripe',
+            secret: {
+              existingSecretName:
+                'arn:aws:secretsmanager:eu-central-1:123456789012:secret:prod/stripe-AbC123',
+            },
+          },
+        },
+      }),
+      /sources\.s\.secret\.existingSecretName: is a secret's ARN, and this field takes its name .*Fix: give the name alone, e\.g\. "prod\/stripe"/,
+    ],
     [
       'tolerance 0',
       minimal({ sources: { s: { type: 'stripe', tolerance: Duration.seconds(0) } } }),

@@ -1,7 +1,7 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Duration, Stack } from 'aws-cdk-lib';
+import { Duration, NestedStack, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -135,6 +135,33 @@ describe('HooklinePipeline', () => {
           .filter(Boolean),
       );
     expect(stacks.map((stack) => [...namespaces(stack)])).toEqual([['Hookline/Staging'], ['Hookline/Prod']]);
+  }, 120_000);
+
+  it('names the job schedules of a pipeline in a nested stack after its top-level stack, which two apps cannot share', () => {
+    // A nested stack's own name is a deploy-time token: text made of it is the same in two apps built alike.
+    const nestedPipelineSchedules = (rootName: string) => {
+      const nested = new NestedStack(new Stack(testApp(), rootName), 'Team');
+      const pipeline = new HooklinePipeline(nested, 'Webhooks', { config, projectRoot: userApp });
+      const producer = new lambda.Function(nested, 'Producer', {
+        runtime: lambda.Runtime.NODEJS_22_X,
+        handler: 'index.handler',
+        code: lambda.Code.fromInline('export const handler = async () => {}'),
+      });
+      pipeline.grantSend(producer, 'orders', { delays: true });
+      const template = Template.fromStack(nested);
+      const [grant = ''] = Object.values(template.findResources('AWS::IAM::Policy'))
+        .flatMap((p) => p.Properties.PolicyDocument.Statement as { Action: unknown; Resource: unknown }[])
+        .filter((statement) => JSON.stringify(statement.Action).includes('scheduler:CreateSchedule'))
+        .map((statement) => renderIntrinsics(statement.Resource));
+      const prefix = grant.replace(/^.*:schedule\/default\//, '').replace(/\*$/, '');
+      const env = JSON.stringify(template.findResources('AWS::Lambda::Function'));
+      return { prefix, namedByProducer: env.includes(`namePrefix\\":\\"${prefix}\\"`) };
+    };
+    const teamA = nestedPipelineSchedules('PlatformTeamA');
+    const teamB = nestedPipelineSchedules('PlatformTeamB');
+    expect(teamA.prefix).toMatch(/^PlatformTeamA-[0-9a-zA-Z_.-]+-job-$/);
+    expect(teamB.prefix).toMatch(/^PlatformTeamB-[0-9a-zA-Z_.-]+-job-$/);
+    expect([teamA.namedByProducer, teamB.namedByProducer]).toEqual([true, true]);
   }, 120_000);
 
   it("resolves consumer entries against the app's root, not hookline's folder", () => {

@@ -167,6 +167,34 @@ describe('grantSend', () => {
     },
   );
 
+  it('keeps the job schedules of two stacks in one account apart when their names share their first 24 characters', () => {
+    // What each stack's producer may touch (its grant) and the names it creates (its settings), as deployed.
+    const scheduleNamesOf = (stackName: string) => {
+      const { stack, fn, template, logicalId } = producerStack(true, exampleResolved({ stackName }));
+      const json = template.toJSON();
+      const deployed = (value: unknown) => resolveAsDeployed(value, json, stack.stackName, US_EAST_1);
+      const variables = json.Resources[logicalId(fn)].Properties.Environment.Variables as Record<
+        string,
+        unknown
+      >;
+      const env = Object.fromEntries(
+        Object.entries(variables).map(([name, value]) => [name, deployed(value)]),
+      );
+      const statements = statementsOf(template, logicalId(fn.role as never));
+      const grant = deployed(
+        statements.find((s) => JSON.stringify(s.Action).includes('scheduler:CreateSchedule'))?.Resource,
+      );
+      const granted = grant.replace(/^.*:schedule\/default\//, '').replace(/\*$/, '');
+      return { granted, created: discoverProducer({ env, local: false }).settings.scheduler?.namePrefix };
+    };
+    const payments = scheduleNamesOf('platform-webhook-pipeline-payments');
+    const shipping = scheduleNamesOf('platform-webhook-pipeline-shipping');
+    expect(payments.created?.startsWith(payments.granted)).toBe(true);
+    expect(shipping.created?.startsWith(shipping.granted)).toBe(true);
+    expect(shipping.created?.startsWith(payments.granted)).toBe(false);
+    expect(payments.created?.startsWith(shipping.granted)).toBe(false);
+  });
+
   it('tells the producer the dedupe table and window, and the payload bucket and inline limit, its grants cover', () => {
     const config = exampleResolved({ payloads: { inlineLimitBytes: 200_000 } });
     const { stack, fn, template, logicalId } = producerStack(false, config);

@@ -6,7 +6,7 @@
  * make it work once deployed.
  */
 import { App, Validations } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { describe, expect, it } from 'vitest';
@@ -64,6 +64,21 @@ describe('the maximal configuration, as AWS would deploy it', () => {
     Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
     expect(() => app.synth()).not.toThrow();
   });
+
+  it.each(['eu-central-1', 'ap-southeast-2'])(
+    'has cdk-nag report nothing unacknowledged in a stack deployed to an explicit account and region (%s)',
+    (region) => {
+      // There the grants' ARNs hold the region and account themselves, not their pseudo parameters.
+      const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+      const config = resolveConfig(maximalConfig());
+      const env = { account: '123456789012', region };
+      const stack = new WebhookPipelineStack(app, config.stackName, { config, env });
+      Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+      // The findings are error annotations, which `cdk synth` fails on and reading them here throws on.
+      expect(() => Annotations.fromStack(stack).findError('*', Match.anyValue())).not.toThrow();
+      expect(Annotations.fromStack(stack).findError('*', Match.anyValue())).toEqual([]);
+    },
+  );
 
   it('lets CloudWatch publish every alarm, on alarm and on recovery, to the topic it notifies', () => {
     const alarms = ofType('AWS::CloudWatch::Alarm');

@@ -254,17 +254,26 @@ describe('one-time job schedule names', () => {
   // EventBridge Scheduler takes names of 1 to 64 characters from [0-9a-zA-Z-_.].
   const SCHEDULER_NAME = /^[0-9a-zA-Z_.-]{1,64}$/;
 
-  it('start with the stack name, cut to 24 characters, so the longest stack name leaves room for the job hash', () => {
+  it('start with the stack name, cut to 24 characters with a hash, so the longest stack name leaves room for the job hash', () => {
     const longest = `Hookline${'x'.repeat(120)}`;
     expect(jobScheduleNamePrefix('Hookline')).toBe('Hookline-job-');
-    expect(jobScheduleNamePrefix(longest)).toBe(`${longest.slice(0, 24)}-job-`);
+    expect(jobScheduleNamePrefix('x'.repeat(24))).toBe(`${'x'.repeat(24)}-job-`);
+    expect(jobScheduleNamePrefix(longest)).toMatch(new RegExp(`^${longest.slice(0, 15)}-[0-9a-f]{8}-job-$`));
     const name = jobScheduleName(jobScheduleNamePrefix(longest), 'order-1', 'generation-1');
     expect(name).toMatch(SCHEDULER_NAME);
     expect(name.length - jobScheduleNamePrefix(longest).length).toBeGreaterThanOrEqual(32);
   });
 
-  it('write the characters Scheduler refuses in a local stack name as dashes', () => {
-    expect(jobScheduleNamePrefix('my app/dev:1')).toBe('my-app-dev-1-job-');
+  it('differ for two stack names that differ only past their 24th character', () => {
+    const payments = jobScheduleNamePrefix('platform-webhook-pipeline-payments');
+    const shipping = jobScheduleNamePrefix('platform-webhook-pipeline-shipping');
+    expect(payments.startsWith(shipping)).toBe(false);
+    expect(shipping.startsWith(payments)).toBe(false);
+  });
+
+  it('write the characters Scheduler refuses in a local stack name as dashes, apart from the name written so', () => {
+    expect(jobScheduleNamePrefix('my app/dev:1')).toMatch(/^my-app-dev-1-[0-9a-f]{8}-job-$/);
+    expect(jobScheduleNamePrefix('my app/dev:1')).not.toBe(jobScheduleNamePrefix('my-app-dev-1'));
     expect(jobScheduleName(jobScheduleNamePrefix('my app/dev:1'), 'order-1')).toMatch(SCHEDULER_NAME);
   });
 });
