@@ -10,7 +10,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
-import { Construct } from 'constructs';
+import { Construct, type IConstruct } from 'constructs';
 import { ARCHIVE_ERROR_PREFIX, ARCHIVE_KEY_PREFIX } from '../lambda/shared/archive';
 import {
   DEDUPE_TABLE,
@@ -253,29 +253,38 @@ export class HooklinePipeline extends Construct {
       value: jobs.jobsFunction.logGroup.logGroupName,
       description: 'Jobs endpoint log group (hookline trace)',
     });
-    this.acknowledgeJobsEndpoint(jobs);
     return jobs;
   }
 
-  /** The producer grant's two prefixes: one object and one schedule per job, named when the job is sent. */
-  private acknowledgeJobsEndpoint(jobs: JobsEndpoint): void {
+  /**
+   * The producer grant's two prefixes: one object and one schedule per job, named when the job is sent. Each is
+   * acknowledged where the grant puts it, on the function (and on its role when that lives elsewhere), so an
+   * app's own producer stays cdk-nag clean as the jobs endpoint does.
+   */
+  private acknowledgeProducerGrant(fn: lambda.Function, delays: boolean): void {
     const stack = Stack.of(this);
-    const validations = Validations.of(jobs);
     const bucketId = stack.getLogicalId(this.payloadBucket.node.defaultChild as s3.CfnBucket);
-    validations.acknowledge({
-      id: `AwsSolutions-IAM5[Resource::<${bucketId}.Arn>/${PAYLOAD_KEY_PREFIX}job/*]`,
-      reason:
-        'A claim-checked job payload has one key per job, so the jobs endpoint may put any object under payloads/job/ and nothing else.',
-    });
     // The grant's ARN holds the stack's region and account as cdk-nag renders them: the pseudo parameters in an
     // environment-agnostic stack, the values themselves in one with an `env`.
     const region = Token.isUnresolved(stack.region) ? '<AWS::Region>' : stack.region;
     const account = Token.isUnresolved(stack.account) ? '<AWS::AccountId>' : stack.account;
-    acknowledgeResourceFinding(validations, {
-      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:scheduler:${region}:${account}:schedule/default/${this.jobSchedulePrefix()}*]`,
-      reason:
-        "A delayed job's one-time schedule is named per job, so the jobs endpoint may create and delete only schedules under the stack's job prefix.",
-    });
+    const scopes: IConstruct[] = [fn];
+    if (fn.role instanceof Construct && !fn.role.node.path.startsWith(`${fn.node.path}/`))
+      scopes.push(fn.role);
+    for (const scope of scopes) {
+      const validations = Validations.of(scope);
+      validations.acknowledge({
+        id: `AwsSolutions-IAM5[Resource::<${bucketId}.Arn>/${PAYLOAD_KEY_PREFIX}job/*]`,
+        reason:
+          'A claim-checked job payload has one key per job, so a job producer may put any object under payloads/job/ and nothing else.',
+      });
+      if (!delays) continue;
+      acknowledgeResourceFinding(validations, {
+        id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:scheduler:${region}:${account}:schedule/default/${this.jobSchedulePrefix()}*]`,
+        reason:
+          "A delayed job's one-time schedule is named per job, so a job producer may create and delete only schedules under the stack's job prefix.",
+      });
+    }
   }
 
   private createConsumers(config: ResolvedConfig): Record<string, QueueConsumer> {
@@ -424,6 +433,7 @@ export class HooklinePipeline extends Construct {
       scheduleNamePrefix: this.jobSchedulePrefix(),
     });
     this.jobProducers.grantSend(fn, queueName, pair.queue, options);
+    this.acknowledgeProducerGrant(fn, options.delays === true);
     // A grant made once the pipeline is built (an app's own producer) shows the queue now; one made during
     // construction (the jobs endpoint) is shown at the end of the constructor, when alarms and dashboard exist.
     if (this.dashboard) this.showJobScheduleDeadLetterQueue();

@@ -25,7 +25,8 @@ const getAttId = (value: unknown): string | undefined =>
   (value as { 'Fn::GetAtt'?: string[] } | undefined)?.['Fn::GetAtt']?.[0];
 const refId = (value: unknown): string | undefined => (value as { Ref?: string } | undefined)?.Ref;
 
-function maximalStack(alarms: { email: string } | { existingTopicArn: string }) {
+/** The maximal pipeline and an app's own producer, not yet synthesized (cdk-nag only runs on a first synth). */
+function maximalApp(alarms: { email: string } | { existingTopicArn: string }) {
   const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
   const config = resolveConfig(maximalConfig({ alarms }));
   const stack = new WebhookPipelineStack(app, config.stackName, { config });
@@ -36,6 +37,17 @@ function maximalStack(alarms: { email: string } | { existingTopicArn: string }) 
     code: lambda.Code.fromInline('export const handler = async () => {}'),
   });
   stack.grantSend(producer, 'events', { delays: true });
+  // What cdk-nag finds in the app's own function is the app's to decide; what hookline's grant adds is not.
+  Validations.of(producer).acknowledge({ id: 'AwsSolutions-L1', reason: "the app's own function" });
+  Validations.of(producer).acknowledge({
+    id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+    reason: "the app's own function",
+  });
+  return { app, stack };
+}
+
+function maximalStack(alarms: { email: string } | { existingTopicArn: string }) {
+  const { app, stack } = maximalApp(alarms);
   return { app, stack, resources: Template.fromStack(stack).toJSON().Resources as Record<string, Resource> };
 }
 
@@ -60,7 +72,7 @@ const roleMay = (roleId: string, action: string, arn: unknown) =>
 
 describe('the maximal configuration, as AWS would deploy it', () => {
   it('has cdk-nag report nothing unacknowledged', () => {
-    const { app } = maximalStack({ email: 'ops@example.com' });
+    const { app } = maximalApp({ email: 'ops@example.com' });
     Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
     expect(() => app.synth()).not.toThrow();
   });
