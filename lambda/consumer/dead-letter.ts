@@ -98,7 +98,7 @@ export function deadLetterMessage(
     attributes[MESSAGE_ATTRIBUTES.eventId] = { DataType: 'String', StringValue: eventId };
     room--;
   }
-  for (const [name, value] of redriveMarkerFirst(original)) {
+  for (const [name, value] of inKeepingOrder(original)) {
     if (room <= 0) break;
     if (failureNames.has(name) || attributes[name] !== undefined) continue;
     const converted = convertAttribute(value);
@@ -122,7 +122,7 @@ export function deadLetterMessage(
  * a redrive sends the message back to its tenant rather than as a tenant of its own. The envelope's source, type,
  * id and replay run are in its body too.
  */
-function redriveMarkerFirst(
+function inKeepingOrder(
   attributes: SQSRecord['messageAttributes'],
 ): [string, SQSRecord['messageAttributes'][string]][] {
   const first: string[] = [MESSAGE_ATTRIBUTES.redrive, MESSAGE_ATTRIBUTES.tenant];

@@ -1,7 +1,6 @@
 /** The `queues` section: each queue pair and its consumer, with every default filled. */
 import type { Duration } from 'aws-cdk-lib';
-import { credentialHeadersOf } from '../../lambda/shared/senders';
-import { runtimeSettingsOf } from '../senders';
+import { credentialHeadersOfSources } from '../senders';
 import {
   consumerViolations,
   defaultDeadlineMargin,
@@ -293,9 +292,7 @@ export function checkGroupingHeaders(
   config: ParsedConfig,
   sources: readonly ResolvedSource[],
 ): void {
-  const credentials = credentialHeadersOf(
-    sources.map((source) => runtimeSettingsOf(source, { secretId: () => 'not used' })),
-  );
+  const credentials = credentialHeadersOfSources(sources);
   const check = (path: string, key: FifoGrouping | TenantKey | undefined) => {
     if (typeof key !== 'object' || !('header' in key)) return;
     if (!credentials.has(key.header.toLowerCase())) return;

@@ -5,7 +5,6 @@
  * say what is missing while those are absent.
  */
 
-import { credentialHeadersOf } from '../../lambda/shared/senders';
 import { timeOption } from '../cli/archive';
 import type { Backend } from '../cli/backend';
 import { setConsumerEnabled } from '../cli/consumers';
@@ -20,7 +19,7 @@ import { sendFailureHint, sendWebhook } from '../cli/send';
 import { status } from '../cli/status';
 import { noReasonRecorded, otherDeadLetterQueues, queueOf, type Target } from '../cli/target';
 import type { ResolvedConfig } from '../config';
-import { sourceNeedsSecret, sourceRuntimeConfig } from '../runtime-wiring';
+import { credentialHeadersOfSources } from '../senders';
 import { Activity, type EventFilter, type RateSeries } from './activity';
 import { queueRatesFromCloudWatch } from './cloudwatch-rates';
 import type { EventFeed, FeedEvent } from './feed';
@@ -348,11 +347,7 @@ export class ConsoleOperations {
    * before that rule covered a header still holds it.
    */
   withoutCredentials(headers: Readonly<Record<string, string>>) {
-    const credentials = credentialHeadersOf(
-      this.context.config.sources.map((source) =>
-        sourceRuntimeConfig(source, sourceNeedsSecret(source) ? 'console' : undefined),
-      ),
-    );
+    const credentials = credentialHeadersOfSources(this.context.config.sources);
     return Object.fromEntries(
       Object.entries(headers).filter(([name]) => !credentials.has(name.toLowerCase())),
     );

@@ -4,7 +4,7 @@
  * entry in {@link CONFIG_SENDER_LIST}.
  */
 import { z } from 'zod';
-import type { SourceSettings } from '../../lambda/shared/senders';
+import { credentialHeadersOf, type SourceSettings } from '../../lambda/shared/senders';
 import type { ConfigSender, RuntimeContext } from './config-sender';
 import { github } from './github';
 import { hmac } from './hmac';
@@ -51,4 +51,14 @@ export function configSenderFor<S extends SourceConfigOutput>(source: S): Config
 /** The runtime settings of a source, through its sender. */
 export function runtimeSettingsOf(source: SourceConfigOutput, context: RuntimeContext): SourceSettings {
   return configSenderFor(source).runtimeSettings(source, context) as SourceSettings;
+}
+
+/**
+ * Every credential header of a configuration's sources (the ingest's rule, `credentialHeadersOf`): what no view
+ * shows and nothing groups by. Only header names are read, so no secret id is needed.
+ */
+export function credentialHeadersOfSources(sources: readonly SourceConfigOutput[]): ReadonlySet<string> {
+  return credentialHeadersOf(
+    sources.map((source) => runtimeSettingsOf(source, { secretId: () => 'not used' })),
+  );
 }
