@@ -35,8 +35,10 @@ export type ParseResult =
   | { readonly ok: false; readonly problems: readonly ScheduleProblem[] };
 
 const UNIT_MS: Record<RateUnit, number> = { minute: 60_000, hour: 3_600_000, day: 86_400_000 };
-const RATE = /^rate\(\s*(\d+)\s+(minute|minutes|hour|hours|day|days)\s*\)$/;
+const RATE = /^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$/;
 const CRON = /^cron\((.*)\)$/;
+/** A rate or cron expression however it is spaced inside its parentheses. */
+const SPACED = /^(rate|cron)\((.*)\)$/s;
 const AT = /^at\((\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})\)$/;
 
 const MONTHS = ['JAN', 'FEB', 'MAR', 'APR', 'MAY', 'JUN', 'JUL', 'AUG', 'SEP', 'OCT', 'NOV', 'DEC'];
@@ -224,8 +226,33 @@ function atProblem(match: RegExpExecArray): string | undefined {
   return sameFields ? undefined : 'the date or time does not exist';
 }
 
+/**
+ * The expression as Scheduler's grammar writes it, `rate(value unit)` and `cron(fields)`: one space between
+ * fields, none inside the parentheses. Scheduler documents no other spacing, and local mode must not run an
+ * expression the deploy could refuse, so any other spacing is refused with this spelling as the fix.
+ */
+function documentedSpacing(expression: string): string {
+  const match = SPACED.exec(expression);
+  if (!match) return expression;
+  return `${match[1]}(${(match[2] ?? '').trim().split(/\s+/).join(' ')})`;
+}
+
 /** Parses a Scheduler expression: `rate(n unit)`, `cron(6 fields)` or `at(yyyy-mm-ddThh:mm:ss)`. */
 export function parseScheduleExpression(expression: string): ParseResult {
+  const spaced = documentedSpacing(expression);
+  if (spaced === expression) return parseSpaced(expression);
+  const parsed = parseSpaced(spaced);
+  const spacing: ScheduleProblem = {
+    field: 'expression',
+    message:
+      'is spaced as EventBridge Scheduler does not document: one space between fields and none inside the parentheses',
+    fix: `write "${spaced}"`,
+  };
+  return { ok: false, problems: [spacing, ...(parsed.ok ? [] : parsed.problems)] };
+}
+
+/** Parses an expression spaced as Scheduler documents it. */
+function parseSpaced(expression: string): ParseResult {
   const fail = (message: string, fix = EXAMPLES): ParseResult => ({
     ok: false,
     problems: [{ field: 'expression', message, fix }],

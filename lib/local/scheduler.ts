@@ -31,7 +31,7 @@ export type LocalSchedule =
  * croner's `alternativeWeekdays` (Quartz numbering). The expression is validated by the shared parser.
  */
 export function toLocalSchedule(expression: string): LocalSchedule {
-  const parsed = parseScheduleExpression(expression.trim());
+  const parsed = parseScheduleExpression(expression);
   if (!parsed.ok) {
     const problem = parsed.problems[0];
     throw new Error(`invalid schedule ${expression}: ${problem?.message}; ${problem?.fix}`);

@@ -1048,6 +1048,29 @@ describe('resolveConfig: schedules', () => {
   });
 
   it.each([
+    ['rate( 5 minutes )', 'rate(5 minutes)'],
+    ['rate(5  minutes)', 'rate(5 minutes)'],
+    ['cron( 0 9 * * ? * )', 'cron(0 9 * * ? *)'],
+    ['cron(0  9 * * ?\t*)', 'cron(0 9 * * ? *)'],
+  ])(
+    'refuses %s, spaced as Scheduler does not document, at start and synth alike, with the spelling it documents',
+    (expression, spelled) => {
+      const { issue } = issueOf(schedule(expression));
+      expect(issue?.path).toBe('schedules.0.expression');
+      expect(issue?.message).toMatch(/one space between fields and none inside the parentheses/);
+      expect(issue?.value).toBe(JSON.stringify(expression));
+      expect(issue?.fix).toBe(`write "${spelled}"`);
+      expect(resolveConfig(schedule(spelled)).schedules[0]?.expression).toBe(spelled);
+    },
+  );
+
+  it('names a spacing problem and the problems of the expression spelled right, all at once', () => {
+    expect(() => resolveConfig(schedule('rate( 1 minutes )'))).toThrow(
+      /none inside the parentheses \(got "rate\( 1 minutes \)"\)\. Fix: write "rate\(1 minutes\)"[\s\S]*singular unit for 1[\s\S]*write "rate\(1 minute\)"/,
+    );
+  });
+
+  it.each([
     'rate(1 minute)',
     'rate(15 minutes)',
     'rate(1 day)',
