@@ -15,9 +15,16 @@ import {
   type SendOptions,
   type SendResult,
 } from '../producer/producer';
-import { JOBS_ENDPOINT_OUTCOME_MESSAGE } from '../shared/contracts';
+import { JOBS_ENDPOINT_OUTCOME_MESSAGE, JOBS_ENDPOINT_REJECTED_MESSAGE } from '../shared/contracts';
 import { parseIsoTime } from '../shared/iso-time';
-import { defineJob, JOB_SOURCE, type JobDefinition, JobPayloadError } from '../shared/job';
+import {
+  defineJob,
+  EVENT_TYPE_RULE,
+  isEventTypeName,
+  JOB_SOURCE,
+  type JobDefinition,
+  JobPayloadError,
+} from '../shared/job';
 import { parseJsonText } from '../shared/json-text';
 import { MAX_WEBHOOK_BODY_BYTES } from '../shared/request-limits';
 import { safeEqual } from '../shared/senders/verify-kit';
@@ -51,12 +58,19 @@ interface JobRequest {
   readonly options: SendOptions;
 }
 
+/** A body read as a job request, or why it is not one (which field, what is wrong; never a value sent). */
+export type ParsedJobRequest =
+  | { readonly ok: true; readonly request: JobRequest }
+  | { readonly ok: false; readonly reason: string };
+
+/** The fields a job request may hold. */
+const REQUEST_FIELDS = ['type', 'payload', 'id', 'delay', 'group', 'tenant'];
+
 const reply = (statusCode: number, body: object, extra: Record<string, string> = {}): JobsResponse => ({
   statusCode,
   headers: { 'content-type': 'application/json', ...extra },
   body: JSON.stringify(body),
 });
-const badRequest = () => reply(400, { message: 'bad request' });
 const unavailable = () =>
   reply(503, { message: 'service unavailable' }, { 'retry-after': RETRY_AFTER_SECONDS });
 
@@ -78,20 +92,58 @@ export async function handleJobRequest(
   }
 }
 
+/** The generic answer of each status a request is refused with: the reason goes to the log only. */
+const REFUSALS: Readonly<Record<number, string>> = {
+  400: 'bad request',
+  401: 'unauthorized',
+  404: 'not found',
+  413: 'payload too large',
+};
+
+/**
+ * Refuses a request: the caller gets the status's generic body, and the log one `job rejected` line (INFO, as the
+ * ingest logs a rejected webhook) with the reason, so an operator can tell a producer what to change.
+ */
+function refuse(
+  deps: JobsEndpointCollaborators,
+  status: number,
+  reason: string,
+  context: { readonly queue?: string; readonly type?: string } = {},
+  headers: Record<string, string> = {},
+): JobsResponse {
+  deps.log.info(JOBS_ENDPOINT_REJECTED_MESSAGE, {
+    outcome: 'rejected',
+    source: JOB_SOURCE,
+    ...context,
+    status,
+    reason,
+  });
+  return reply(status, { message: REFUSALS[status] ?? 'bad request' }, headers);
+}
+
 async function decide(event: APIGatewayProxyEventV2, deps: JobsEndpointCollaborators): Promise<JobsResponse> {
   const denied = await authenticate(event, deps);
   if (denied) return denied;
   const queue = queueName(event);
-  if (queue === undefined || !deps.queues.has(queue)) return reply(404, { message: 'not found' });
+  if (queue === undefined) return refuse(deps, 404, 'the path names no queue: POST /jobs/{queue}');
+  if (!deps.queues.has(queue)) {
+    // The path's queue is an operator's name, not the caller's data; cut to a name's length all the same.
+    return refuse(deps, 404, 'the endpoint does not serve this queue (jobs.endpoint.queues)', {
+      queue: queue.slice(0, 80),
+    });
+  }
   const body = bodyOf(event);
-  if (body === undefined) return reply(413, { message: 'payload too large' });
-  const request = parseJobRequest(body);
-  if (request === undefined) return badRequest();
+  if (body === undefined) {
+    return refuse(deps, 413, `the body is over ${MAX_WEBHOOK_BODY_BYTES} bytes`, { queue });
+  }
+  const parsed = parseJobRequest(body);
+  if (!parsed.ok) return refuse(deps, 400, parsed.reason, { queue });
+  const request = parsed.request;
   let job: JobDefinition;
   try {
     job = { ...defineJob(request.type, anyPayload, { queue }) };
   } catch {
-    return badRequest();
+    return refuse(deps, 400, `type is not a job type: ${EVENT_TYPE_RULE}`, { queue });
   }
   return send(deps, job, request, queue);
 }
@@ -126,7 +178,11 @@ async function authenticate(
     });
     return unavailable();
   }
-  return reply(401, { message: 'unauthorized' }, { 'www-authenticate': 'Bearer' });
+  const reason =
+    presented === undefined
+      ? 'no bearer token: send Authorization: Bearer <token>'
+      : 'the bearer token is none of the active ones';
+  return refuse(deps, 401, reason, {}, { 'www-authenticate': 'Bearer' });
 }
 
 /**
@@ -173,35 +229,67 @@ function bodyOf(event: APIGatewayProxyEventV2): string | undefined {
   return body.length > MAX_WEBHOOK_BODY_BYTES ? undefined : body.toString('utf8');
 }
 
-/** `{ type, payload, id?, delay?, group?, tenant? }`, or undefined when it is not that shape. */
-export function parseJobRequest(body: string): JobRequest | undefined {
+/**
+ * `{ type, payload, id?, delay?, group?, tenant? }`, or why the body is not that shape: which field and what is
+ * wrong with it, never the value sent (a payload, an id or a tenant may hold personal data or a secret).
+ */
+export function parseJobRequest(body: string): ParsedJobRequest {
+  const refused = (reason: string): ParsedJobRequest => ({ ok: false, reason });
   let json: unknown;
   try {
     json = parseJsonText(body);
   } catch {
-    return undefined;
+    return refused('the body is not JSON');
   }
-  if (json === null || typeof json !== 'object' || Array.isArray(json)) return undefined;
+  if (json === null || typeof json !== 'object' || Array.isArray(json)) {
+    return refused(`the body is JSON but not an object: send { ${REQUEST_FIELDS.join(', ')} }`);
+  }
   const { type, payload, id, delay, group, tenant, ...rest } = json as Record<string, unknown>;
-  if (Object.keys(rest).length > 0 || typeof type !== 'string' || payload === undefined) return undefined;
+  const unknown = Object.keys(rest);
+  if (unknown.length > 0) return refused(unknownFieldsReason(unknown));
+  if (typeof type !== 'string')
+    return refused(type === undefined ? 'type is missing' : 'type is not a string');
+  if (!isEventTypeName(type)) return refused(`type is not a job type: ${EVENT_TYPE_RULE}`);
+  if (payload === undefined) return refused('payload is missing (send null for none)');
   // The producer checks what an id, a group and a tenant may hold (a ProducerConfigError, so a 400 as well).
-  if (!optionalText(id) || !optionalText(group) || !optionalText(tenant)) return undefined;
+  for (const [name, value] of [
+    ['id', id],
+    ['group', group],
+    ['tenant', tenant],
+  ] as const) {
+    if (!optionalText(value)) return refused(`${name} is not a string`);
+  }
   const parsedDelay = parseDelay(delay);
-  if (parsedDelay === null) return undefined;
+  if (parsedDelay === null) return refused(DELAY_RULE);
   return {
-    type,
-    payload,
-    options: {
-      ...(typeof id === 'string' ? { id } : {}),
-      ...(typeof group === 'string' ? { group } : {}),
-      ...(typeof tenant === 'string' ? { tenant } : {}),
-      ...(parsedDelay ? { delay: parsedDelay } : {}),
+    ok: true,
+    request: {
+      type,
+      payload,
+      options: {
+        ...(typeof id === 'string' ? { id } : {}),
+        ...(typeof group === 'string' ? { group } : {}),
+        ...(typeof tenant === 'string' ? { tenant } : {}),
+        ...(parsedDelay ? { delay: parsedDelay } : {}),
+      },
     },
   };
 }
 
 function optionalText(value: unknown): boolean {
   return value === undefined || typeof value === 'string';
+}
+
+/** What a delay may be, for the reason a request's delay is refused. */
+const DELAY_RULE =
+  'delay is neither a number of seconds (0 or more) nor an ISO 8601 date-time with a zone on a day that exists (2027-01-15T09:00:00Z)';
+
+/** The unknown fields named (a few, each cut short: they are names, but the caller chose them) and the known ones. */
+function unknownFieldsReason(fields: readonly string[]): string {
+  const named = fields.slice(0, 3).map((field) => JSON.stringify(field.slice(0, 40)));
+  const more = fields.length > 3 ? ` and ${fields.length - 3} more` : '';
+  const noun = fields.length === 1 ? 'field' : 'fields';
+  return `unknown ${noun} ${named.join(', ')}${more}: a job request holds ${REQUEST_FIELDS.join(', ')}`;
 }
 
 /**
@@ -240,8 +328,9 @@ async function send(
     return reply(202, { id: result.id, state: result.state });
   } catch (error) {
     if (error instanceof ProducerConfigError || error instanceof JobPayloadError) {
-      deps.log.info('job rejected', { type: job.type, queue, reason: error.message });
-      return error instanceof JobTooLargeError ? reply(413, { message: 'payload too large' }) : badRequest();
+      // A JobPayloadError names no value (the endpoint's schema takes any payload; only JSON can refuse it).
+      const reason = error instanceof ProducerConfigError ? error.withoutValues : error.message;
+      return refuse(deps, error instanceof JobTooLargeError ? 413 : 400, reason, { queue, type: job.type });
     }
     deps.log.error('job enqueue failed', { type: job.type, queue, error: String(error) });
     return unavailable();

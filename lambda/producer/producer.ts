@@ -128,6 +128,15 @@ export class JobBatchError extends Error {
 /** A misuse the caller must fix (unknown queue, delay on FIFO, no table for an id ...). */
 export class ProducerConfigError extends Error {
   override name = 'ProducerConfigError';
+  /**
+   * The message without what the caller passed (an id, a group or a tenant may hold personal data or a secret):
+   * what a log may keep.
+   */
+  readonly withoutValues: string;
+  constructor(message: string, withoutValues = message) {
+    super(message);
+    this.withoutValues = withoutValues;
+  }
 }
 
 /**
@@ -459,13 +468,19 @@ export class Producer {
       );
     }
     if (options.id !== undefined && !(typeof options.id === 'string' && isSafeId(options.id))) {
-      throw new ProducerConfigError(
-        `job ${job.type}: id ${shownOption(options.id)} must be 1 to ${MAX_SAFE_ID_LENGTH} printable ASCII characters without spaces`,
+      throw optionError(
+        job,
+        'id',
+        options.id,
+        `must be 1 to ${MAX_SAFE_ID_LENGTH} printable ASCII characters without spaces`,
       );
     }
     if (options.group !== undefined && !isGroupId(options.group)) {
-      throw new ProducerConfigError(
-        `job ${job.type}: group ${shownOption(options.group)} must be 1 to ${MAX_GROUP_ID_LENGTH} printable ASCII characters without spaces (an SQS message group id)`,
+      throw optionError(
+        job,
+        'group',
+        options.group,
+        `must be 1 to ${MAX_GROUP_ID_LENGTH} printable ASCII characters without spaces (an SQS message group id)`,
       );
     }
     if (!queue.fifo && options.group !== undefined) {
@@ -474,8 +489,11 @@ export class Producer {
       );
     }
     if (options.tenant !== undefined && !isGroupId(options.tenant)) {
-      throw new ProducerConfigError(
-        `job ${job.type}: tenant ${shownOption(options.tenant)} must be 1 to ${MAX_GROUP_ID_LENGTH} printable ASCII characters without spaces (an SQS message group id)`,
+      throw optionError(
+        job,
+        'tenant',
+        options.tenant,
+        `must be 1 to ${MAX_GROUP_ID_LENGTH} printable ASCII characters without spaces (an SQS message group id)`,
       );
     }
     if (queue.fifo && options.tenant !== undefined) {
@@ -841,6 +859,14 @@ function isGroupId(value: unknown): boolean {
 }
 
 /** An id, group or tenant option as a refusal shows it: a string quoted (at most 80 characters), else its type. */
+/** Refuses an option as the caller gave it; the log keeps the option's name and the rule, not its value. */
+function optionError(job: JobDefinition, name: string, value: unknown, rule: string): ProducerConfigError {
+  return new ProducerConfigError(
+    `job ${job.type}: ${name} ${shownOption(value)} ${rule}`,
+    `job ${job.type}: ${name} ${rule}`,
+  );
+}
+
 function shownOption(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value.slice(0, 80));
   return `${String(value).slice(0, 80)} (a ${Array.isArray(value) ? 'list' : typeof value}, not a string)`;

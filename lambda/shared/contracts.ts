@@ -40,11 +40,18 @@ export const CONSUMER_OUTCOME_MESSAGE = 'record outcome';
  */
 export const JOBS_ENDPOINT_OUTCOME_MESSAGE = 'job enqueued';
 
+/**
+ * The message of the INFO line the jobs endpoint logs per request it refused (`outcome: "rejected"`, the status and
+ * the reason, never a value the caller sent), as the ingest logs a rejected webhook; local mode's reporter shows it.
+ */
+export const JOBS_ENDPOINT_REJECTED_MESSAGE = 'job rejected';
+
 /** Every outcome log message, the ingest's first. */
 export const OUTCOME_MESSAGES = [
   INGEST_OUTCOME_MESSAGE,
   CONSUMER_OUTCOME_MESSAGE,
   JOBS_ENDPOINT_OUTCOME_MESSAGE,
+  JOBS_ENDPOINT_REJECTED_MESSAGE,
 ] as const;
 
 /**

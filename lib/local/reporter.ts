@@ -4,7 +4,11 @@
  * source mappings.
  */
 import type { SQSRecord } from 'aws-lambda';
-import { JOBS_ENDPOINT_OUTCOME_MESSAGE, OUTCOME_MESSAGES } from '../../lambda/shared/contracts';
+import {
+  JOBS_ENDPOINT_OUTCOME_MESSAGE,
+  JOBS_ENDPOINT_REJECTED_MESSAGE,
+  OUTCOME_MESSAGES,
+} from '../../lambda/shared/contracts';
 import { MESSAGE_ATTRIBUTES } from '../../lambda/shared/envelope';
 import { terminalLine, terminalText } from '../terminal-text';
 import { handlerFrames } from './code-frames';
@@ -66,7 +70,7 @@ function compact<T extends object>(value: T): T {
 
 /**
  * Reads one function log line. Returns the event for the ingest's `webhook outcome`, a consumer's
- * `record outcome` and the jobs endpoint's `job enqueued` lines, `undefined` for anything else.
+ * `record outcome` and the jobs endpoint's `job enqueued` and `job rejected` lines, `undefined` for anything else.
  */
 export function parseOutcomeLine(line: string, functionName?: string): LocalEvent | undefined {
   if (!line.startsWith('{') || !line.includes('outcome')) return undefined;
@@ -98,7 +102,10 @@ export function parseOutcomeLine(line: string, functionName?: string): LocalEven
     replayId: str(entry.replayId),
     generation: str(entry.generation),
     dueAt: str(entry.dueAt),
-    via: entry.message === JOBS_ENDPOINT_OUTCOME_MESSAGE ? ('jobs endpoint' as const) : undefined,
+    via:
+      entry.message === JOBS_ENDPOINT_OUTCOME_MESSAGE || entry.message === JOBS_ENDPOINT_REJECTED_MESSAGE
+        ? ('jobs endpoint' as const)
+        : undefined,
     frames: framesOf(entry.error),
   });
 }

@@ -171,6 +171,25 @@ describe('jobs endpoint on local mode', () => {
     expect((await post('/jobs/jobs', { type: 'math.double', payload: {}, group: 'g' })).status).toBe(400);
   });
 
+  it('says in the log why it answered 400 (the field, what is wrong, never the value) while the caller gets a generic body', async () => {
+    const secret = 'jane@example.com-s3cr3t';
+    const before = pipeline.events.length;
+    const rejections = () =>
+      pipeline.events.slice(before).filter((e) => e.event === 'rejected' && e.via === 'jobs endpoint');
+    const answer = await post('/jobs/jobs', { type: 'math.double', payload: {}, delay: secret });
+    expect(answer).toEqual({ status: 400, json: { message: 'bad request' } });
+    await pipeline.waitFor(() => rejections().length > 0, 10_000, 'the rejection reported');
+    expect(rejections()).toEqual([
+      expect.objectContaining({
+        source: 'job',
+        queue: 'jobs',
+        status: 400,
+        reason: expect.stringMatching(/^delay is neither a number of seconds/),
+      }),
+    ]);
+    expect(pipeline.output.join('\n')).not.toContain(secret);
+  });
+
   it('answers 400, never 503, for a payload nested deeper than JSON can be written back', async () => {
     const depth = 100_000;
     const deep = `{"type":"math.double","payload":${'['.repeat(depth)}${']'.repeat(depth)}}`;

@@ -5,6 +5,7 @@ import { createSecretLoader } from '../../../lambda/ingest/secrets';
 import {
   handleJobRequest,
   type JobsEndpointCollaborators,
+  parseJobRequest,
   RETRY_AFTER_SECONDS,
 } from '../../../lambda/jobs-endpoint/core';
 import {
@@ -13,7 +14,11 @@ import {
   ProducerConfigError,
   type SendOptions,
 } from '../../../lambda/producer/producer';
-import { JOBS_ENDPOINT_OUTCOME_MESSAGE, OUTCOME_MESSAGES } from '../../../lambda/shared/contracts';
+import {
+  JOBS_ENDPOINT_OUTCOME_MESSAGE,
+  JOBS_ENDPOINT_REJECTED_MESSAGE,
+  OUTCOME_MESSAGES,
+} from '../../../lambda/shared/contracts';
 import { type JobDefinition, validateJobPayload } from '../../../lambda/shared/job';
 import { MAX_WEBHOOK_BODY_BYTES } from '../../../lambda/shared/request-limits';
 
@@ -497,5 +502,143 @@ describe("jobs endpoint outcome line's tenant", () => {
       ['scheduled', undefined],
       ['duplicate', undefined],
     ]);
+  });
+});
+
+describe('why the jobs endpoint refused a request', () => {
+  /** A value a caller may send that no log may hold. */
+  const SECRET = 'jane@example.com-s3cr3t';
+
+  it.each([
+    ['{"type":', /^the body is not JSON$/],
+    ['[]', /^the body is JSON but not an object: send \{ type, payload, id, delay, group, tenant \}$/],
+    [JSON.stringify({ payload: {} }), /^type is missing$/],
+    [JSON.stringify({ type: 7, payload: {} }), /^type is not a string$/],
+    [JSON.stringify({ type: `bad ${SECRET}`, payload: {} }), /^type is not a job type: up to 256 letters/],
+    [JSON.stringify({ type: 'math.double' }), /^payload is missing/],
+    [
+      JSON.stringify({ type: 'math.double', payload: {}, extra: SECRET }),
+      /^unknown field "extra": a job request holds type, payload/,
+    ],
+    [
+      JSON.stringify({ type: 'math.double', payload: {}, a: 1, b: 2, c: 3, d: 4 }),
+      /^unknown fields "a", "b", "c" and 1 more:/,
+    ],
+    [JSON.stringify({ type: 'math.double', payload: {}, id: 7 }), /^id is not a string$/],
+    [JSON.stringify({ type: 'math.double', payload: {}, group: [SECRET] }), /^group is not a string$/],
+    [
+      JSON.stringify({ type: 'math.double', payload: {}, tenant: { who: SECRET } }),
+      /^tenant is not a string$/,
+    ],
+    [
+      JSON.stringify({ type: 'math.double', payload: {}, delay: -1 }),
+      /^delay is neither a number of seconds/,
+    ],
+    [
+      JSON.stringify({ type: 'math.double', payload: {}, delay: SECRET }),
+      /^delay is neither a number of seconds/,
+    ],
+    [
+      JSON.stringify({ type: 'math.double', payload: {}, delay: '2027-02-30T10:00:00Z' }),
+      /^delay is neither/,
+    ],
+  ])('parseJobRequest names the field and what is wrong with %s, never the value sent', (body, reason) => {
+    const parsed = parseJobRequest(body);
+    expect(parsed.ok).toBe(false);
+    const text = parsed.ok ? '' : parsed.reason;
+    expect(text).toMatch(reason);
+    expect(text).not.toContain(SECRET);
+  });
+
+  it('logs one job rejected line with the reason for every refusal, at INFO as the ingest does, and answers a generic body', async () => {
+    const lines: [string, Record<string, unknown>][] = [];
+    const log = {
+      info: (m: string, a: object) => lines.push([m, a as Record<string, unknown>]),
+      error: () => undefined,
+    };
+    const d = deps({ log });
+    const bad = JSON.stringify({ type: 'math.double', payload: {}, delay: SECRET });
+    const answers = [
+      await handleJobRequest(event(bad), d),
+      await handleJobRequest(event(job, 'wrong-token'), d),
+      await handleJobRequest({ ...event(job), pathParameters: { queue: 'other' } }, d),
+    ];
+    expect(answers.map((a) => [a.statusCode, JSON.parse(a.body)])).toEqual([
+      [400, { message: 'bad request' }],
+      [401, { message: 'unauthorized' }],
+      [404, { message: 'not found' }],
+    ]);
+    expect(lines).toEqual([
+      [
+        JOBS_ENDPOINT_REJECTED_MESSAGE,
+        {
+          outcome: 'rejected',
+          source: 'job',
+          queue: 'jobs',
+          status: 400,
+          reason: expect.stringMatching(/^delay is neither/),
+        },
+      ],
+      [
+        JOBS_ENDPOINT_REJECTED_MESSAGE,
+        {
+          outcome: 'rejected',
+          source: 'job',
+          status: 401,
+          reason: 'the bearer token is none of the active ones',
+        },
+      ],
+      [
+        JOBS_ENDPOINT_REJECTED_MESSAGE,
+        {
+          outcome: 'rejected',
+          source: 'job',
+          queue: 'other',
+          status: 404,
+          reason: expect.stringMatching(/does not serve this queue/),
+        },
+      ],
+    ]);
+    expect(JSON.stringify(lines)).not.toContain(SECRET);
+    expect(OUTCOME_MESSAGES).toContain(JOBS_ENDPOINT_REJECTED_MESSAGE);
+  });
+
+  it("logs why the producer refused an id, a group or a tenant without the caller's value", async () => {
+    const lines: [string, Record<string, unknown>][] = [];
+    const log = {
+      info: (m: string, a: object) => lines.push([m, a as Record<string, unknown>]),
+      error: () => undefined,
+    };
+    const producer = new Producer({
+      queues: { jobs: { name: 'jobs', url: 'https://sqs/jobs', fifo: false } },
+      settings: {},
+      retry: { attempts: 1, baseDelayMs: 1 },
+      now: () => Date.parse('2026-11-30T00:00:00Z'),
+      sleep: async () => {},
+      sendBatch: async () => [],
+      async putPayload() {},
+    });
+    const d = deps({ log, send: (j, payload, options) => producer.send(j, payload, options) });
+    const answer = await handleJobRequest(
+      event(JSON.stringify({ type: 'math.double', payload: {}, tenant: `has space ${SECRET}` })),
+      d,
+    );
+    expect([answer.statusCode, JSON.parse(answer.body)]).toEqual([400, { message: 'bad request' }]);
+    expect(lines).toEqual([
+      [
+        JOBS_ENDPOINT_REJECTED_MESSAGE,
+        {
+          outcome: 'rejected',
+          source: 'job',
+          queue: 'jobs',
+          type: 'math.double',
+          status: 400,
+          reason: expect.stringMatching(
+            /^job math\.double: tenant must be 1 to 128 printable ASCII characters/,
+          ),
+        },
+      ],
+    ]);
+    expect(JSON.stringify(lines)).not.toContain(SECRET);
   });
 });
