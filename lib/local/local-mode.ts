@@ -49,7 +49,7 @@ import {
   startScheduler,
 } from './scheduler';
 import { localSecretProblems, localSecrets } from './secrets';
-import { bundleSourceFiles, watchSourceFiles } from './source-watch';
+import { bundleSourceFiles, type SourceUse, sourceChangeNotice, watchSourceFiles } from './source-watch';
 import { LocalStartProblem } from './start-problem';
 import { type StartupPhase, StartupPhases } from './startup-phases';
 import {
@@ -360,8 +360,7 @@ async function startPipeline(settings: LocalSettings, cleanups: Cleanups): Promi
 
   for (const { mapping } of consumers.values()) mapping.start();
   announcePausedConsumers(settings, savedPaused, consumers);
-  const consumerNames = [...consumers.values()].map(({ fn }) => fn.definition.name);
-  cleanups.push(await watchForRestart(settings, consumerNames, context));
+  cleanups.push(await watchForRestart(settings, consumers, context));
   const stopScheduler = startSchedules(settings, topology, sqs);
   const webhookUrls = Object.fromEntries(
     config.sources.map((s) => [s.name, `${api.url}/webhooks/${s.name}`]),
@@ -383,25 +382,34 @@ async function startPipeline(settings: LocalSettings, cleanups: Cleanups): Promi
 }
 
 /**
- * Says once per file when a consumer's source or a watched file (the configuration) changes while local mode
- * runs: it keeps running what it started with. Returns the step that stops watching.
+ * Says once per file when a consumer's source or a watched file (the configuration) changes or is deleted while
+ * local mode runs: it keeps running what it started with. Returns the step that stops watching.
  */
 async function watchForRestart(
   settings: LocalSettings,
-  consumerNames: readonly string[],
+  consumers: ReadonlyMap<string, LocalConsumer>,
   context: FunctionContext,
 ): Promise<() => void> {
   // Watching before the start is announced: an edit made right after it is reported too.
+  const queues = [...consumers.keys()];
   const sources = await Promise.all(
-    consumerNames.map((name) => bundleSourceFiles(fileURLToPath(context.bundleOf(name).bundleUrl))),
+    [...consumers.values()].map(({ fn }) =>
+      bundleSourceFiles(fileURLToPath(context.bundleOf(fn.definition.name).bundleUrl)),
+    ),
   );
+  const entries = new Map(
+    settings.config.queues.flatMap((q) =>
+      q.consumer ? [[q.name, resolve(consumerEntry(settings, q.consumer.entry))] as const] : [],
+    ),
+  );
+  const useOf = (file: string): SourceUse => ({
+    entryOf: queues.filter((queue) => entries.get(queue) === file),
+    importedBy: queues.filter((queue, i) => entries.get(queue) !== file && sources[i]?.includes(file)),
+  });
   const shown = (file: string): string => relative(settings.projectDir, file) || file;
   return watchSourceFiles(
     [...sources.flat(), ...(settings.options.watchFiles ?? [])],
-    (file) =>
-      settings.reporter.problem(
-        `${shown(file)} changed: local mode still runs what it started with; stop it (Ctrl-C) and start it again to run the change`,
-      ),
+    (file, change) => settings.reporter.problem(sourceChangeNotice(shown(file), change, useOf(file))),
     {
       onUnwatched: (files, reason) =>
         settings.reporter.problem(

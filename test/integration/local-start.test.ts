@@ -335,13 +335,15 @@ describe('npm start (bin/local.ts)', () => {
     }
   }, 60_000);
 
-  it('says when a consumer file or the configuration changes while running that a restart runs the change', async () => {
+  it('says when a consumer file or the configuration changes or is deleted while running what a restart does', async () => {
     const consumer = join(process.cwd(), '.hookline', `edited-consumer-${process.pid}.ts`);
+    const deleted = join(process.cwd(), '.hookline', `deleted-consumer-${process.pid}.ts`);
     const config = join(process.cwd(), '.hookline', `edited-config-${process.pid}.ts`);
-    writeFileSync(consumer, 'export const handler = async () => ({ batchItemFailures: [] });\n');
+    for (const file of [consumer, deleted])
+      writeFileSync(file, 'export const handler = async () => ({ batchItemFailures: [] });\n');
     writeFileSync(
       config,
-      `import { defineConfig } from '../lib/config';\nexport default defineConfig({ sources: { github: { type: 'github' } }, queues: { events: { consumer: { entry: ${JSON.stringify(consumer)} } } } });\n`,
+      `import { defineConfig } from '../lib/config';\nexport default defineConfig({ sources: { github: { type: 'github' } }, queues: { events: { consumer: { entry: ${JSON.stringify(consumer)} } }, other: { consumer: { entry: ${JSON.stringify(deleted)} } } } });\n`,
     );
     const run = start({ HOOKLINE_CONFIG: config, PORT: '0' });
     const notices = () =>
@@ -364,15 +366,22 @@ describe('npm start (bin/local.ts)', () => {
       );
       writeFileSync(config, `${readFileSync(config, 'utf8')}// edited\n`);
       await waitFor(() => notices().find((m) => m.includes('edited-config')), 10_000, 'the config notice');
+      rmSync(deleted);
+      await waitFor(
+        () => notices().find((m) => m.includes('deleted-consumer')),
+        10_000,
+        'the deleted notice',
+      );
       expect(notices()).toEqual([
         `.hookline/edited-consumer-${process.pid}.ts changed: local mode still runs what it started with; stop it (Ctrl-C) and start it again to run the change`,
         `.hookline/edited-config-${process.pid}.ts changed: local mode still runs what it started with; stop it (Ctrl-C) and start it again to run the change`,
+        `.hookline/deleted-consumer-${process.pid}.ts deleted: local mode still runs what it started with; it is the entry of consumer other, so the next start stops with a configuration problem at queues.other.consumer.entry (the file does not exist): restore it, or change the entry`,
       ]);
       run.child.kill('SIGINT');
       expect(await run.exited).toBe(0);
     } finally {
       run.child.kill('SIGKILL');
-      for (const file of [consumer, config]) rmSync(file, { force: true });
+      for (const file of [consumer, deleted, config]) rmSync(file, { force: true });
     }
   }, 60_000);
 

@@ -2,7 +2,12 @@ import { type FSWatcher, mkdirSync, mkdtempSync, renameSync, rmSync, watch, writ
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { bundleSourceFiles, watchSourceFiles } from '../../../lib/local/source-watch';
+import {
+  bundleSourceFiles,
+  type SourceChange,
+  sourceChangeNotice,
+  watchSourceFiles,
+} from '../../../lib/local/source-watch';
 
 const dirs: string[] = [];
 const stops: (() => void)[] = [];
@@ -21,6 +26,20 @@ function folder(): string {
 function firstChange(files: readonly string[]): Promise<string> {
   return new Promise((resolve) => {
     stops.push(watchSourceFiles(files, resolve));
+  });
+}
+
+/** Watches `files` as local mode does; resolves with the first file reported and what happened to it. */
+function firstReport(
+  files: readonly string[],
+  deletedAfterMs?: number,
+): Promise<[file: string, change: SourceChange]> {
+  return new Promise((resolve) => {
+    stops.push(
+      watchSourceFiles(files, (file, change) => resolve([file, change]), {
+        ...(deletedAfterMs !== undefined ? { deletedAfterMs } : {}),
+      }),
+    );
   });
 }
 
@@ -83,6 +102,61 @@ describe('watchSourceFiles', () => {
     await saved;
     writeFileSync(edited, 'export const b = 2;');
     expect(await changed).toBe(edited);
+  });
+});
+
+describe('watchSourceFiles on a deleted file', () => {
+  it('reports a deleted file as deleted, not changed', async () => {
+    const file = join(folder(), 'consumer.ts');
+    writeFileSync(file, 'export const a = 1;');
+    const reported = firstReport([file]);
+    rmSync(file);
+    expect(await reported).toEqual([file, 'deleted']);
+  });
+
+  it('reports a file moved aside and written again (an editor saving) as changed, not deleted', async () => {
+    const dir = folder();
+    const file = join(dir, 'consumer.ts');
+    writeFileSync(file, 'export const a = 1;');
+    // The file is back at once after the watch saw it go, well within the time a vanished file is given.
+    const reported = firstReport([file], 2_000);
+    const moved = eventSeen(file, 'rename');
+    renameSync(file, join(dir, 'consumer.ts~'));
+    await moved;
+    writeFileSync(file, 'export const a = 2;');
+    expect(await reported).toEqual([file, 'changed']);
+  });
+});
+
+describe('sourceChangeNotice', () => {
+  const none = { entryOf: [], importedBy: [] };
+
+  it('says a changed file runs after a restart', () => {
+    expect(sourceChangeNotice('lambda/consumers/orders.ts', 'changed', none)).toBe(
+      'lambda/consumers/orders.ts changed: local mode still runs what it started with; stop it (Ctrl-C) and start it again to run the change',
+    );
+  });
+
+  it("says a deleted consumer entry is what the next start refuses, at the entry's configuration path", () => {
+    expect(
+      sourceChangeNotice('lambda/consumers/orders.ts', 'deleted', { entryOf: ['orders'], importedBy: [] }),
+    ).toBe(
+      'lambda/consumers/orders.ts deleted: local mode still runs what it started with; it is the entry of consumer orders, so the next start stops with a configuration problem at queues.orders.consumer.entry (the file does not exist): restore it, or change the entry',
+    );
+  });
+
+  it('names the consumers that import a deleted module, whose build the next start stops at', () => {
+    expect(
+      sourceChangeNotice('lambda/consumers/jobs.ts', 'deleted', {
+        entryOf: [],
+        importedBy: ['events', 'jobs'],
+      }),
+    ).toBe(
+      'lambda/consumers/jobs.ts deleted: local mode still runs what it started with; consumers events, jobs import it, so the next start stops when it builds them: restore it, or remove the import',
+    );
+    expect(sourceChangeNotice('hookline.config.ts', 'deleted', none)).toBe(
+      'hookline.config.ts deleted: local mode still runs what it started with; restore it before you start local mode again',
+    );
   });
 });
 
