@@ -3,6 +3,7 @@
  */
 import { isUtf8 } from 'node:buffer';
 import { envelopeBodyBytes } from '../../lambda/shared/envelope';
+import { CREDENTIAL_HEADERS } from '../../lambda/shared/senders';
 import { type Backend, contextOf } from './backend';
 import { heldByOthers } from './dead-letter-notes';
 import {
@@ -149,6 +150,12 @@ export interface FailedShowOptions {
   readonly queue: string;
   /** Envelope id (the sender's delivery id) or SQS message id. */
   readonly id: string;
+  /**
+   * Headers never shown, lower-case: the configuration's credential headers (`credentialHeadersOfSources`), which
+   * the ingest drops; a dead letter an older version wrote may still hold them.
+   * @default the senders' own and the generic credential headers, without those a source's settings name
+   */
+  readonly credentialHeaders?: ReadonlySet<string>;
 }
 
 /**
@@ -169,6 +176,8 @@ export interface FailedShowResult extends DeadLetterSummary {
   /** How many messages in the DLQ have the id asked for; the first is shown. */
   readonly matches: number;
   readonly headers: Readonly<Record<string, string>>;
+  /** The names of the credential headers the envelope holds, which `headers` leaves out (never their values). */
+  readonly hiddenHeaders: readonly string[];
   readonly contentType: string | null;
   /** The body as text (base64 bodies decoded when they are UTF-8), or null when claim-checked in S3. */
   readonly body: string | null;
@@ -233,11 +242,16 @@ export async function failedShow(
     bodyEncoding = bytes === null ? null : isUtf8(bytes) ? 'utf8' : 'base64';
     body = bytes === null ? null : bytes.toString(bodyEncoding === 'base64' ? 'base64' : 'utf8');
   }
+  const { shown, hidden } = withoutCredentialHeaders(
+    envelope?.headers ?? {},
+    options.credentialHeaders ?? CREDENTIAL_HEADERS,
+  );
   return {
     queue: queue.name,
     ...summarize(letter),
     matches: matches.length,
-    headers: envelope?.headers ?? {},
+    headers: shown,
+    hiddenHeaders: hidden,
     contentType: envelope?.contentType ?? null,
     body,
     bodyEncoding,
@@ -249,4 +263,21 @@ export async function failedShow(
       ]),
     ),
   };
+}
+
+/**
+ * Headers minus every credential header (the ingest's rule, `credentialHeadersOf`), and the names of those left
+ * out: a dead letter written before that rule covered a header still holds it.
+ */
+export function withoutCredentialHeaders(
+  headers: Readonly<Record<string, string>>,
+  credentials: ReadonlySet<string>,
+): { shown: Record<string, string>; hidden: string[] } {
+  const shown: Record<string, string> = {};
+  const hidden: string[] = [];
+  for (const [name, value] of Object.entries(headers)) {
+    if (credentials.has(name.toLowerCase())) hidden.push(name);
+    else shown[name] = value;
+  }
+  return { shown, hidden };
 }

@@ -381,10 +381,16 @@ async function failedListCommand(ctx: CommandContext, queue: string, o: CommonOp
   present(output, await failedList(backend, target, { queue, limit: o.limit }), renderFailedList);
 }
 
+/** The configuration names the credential headers a dead letter may still hold (a source's own header too). */
 async function failedShowCommand(ctx: CommandContext, queue: string, id: string, o: CommonOptions) {
   const { failedShow, renderFailedShow } = await cores();
-  const { output, target, backend } = await open(ctx.deps, o);
-  present(output, await failedShow(backend, target, { queue, id }), renderFailedShow);
+  const [{ output, target, backend }, config, { credentialHeadersOfSources }] = await Promise.all([
+    open(ctx.deps, o),
+    ctx.deps.loadConfig(o.config),
+    import('../senders'),
+  ]);
+  const credentialHeaders = credentialHeadersOfSources(config.sources);
+  present(output, await failedShow(backend, target, { queue, id, credentialHeaders }), renderFailedShow);
 }
 
 /**

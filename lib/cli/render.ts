@@ -140,9 +140,18 @@ export function renderFailedShow(output: Output, result: FailedShowResult): void
   if (result.failure.failedAt) field('failed at', result.failure.failedAt);
   if (result.envelopeError) field('envelope', c.yellow(result.envelopeError));
   const headers = Object.entries(result.headers);
-  if (headers.length > 0) {
+  if (headers.length > 0 || result.hiddenHeaders.length > 0) {
     output.line(c.bold('headers'));
     for (const [k, v] of headers) output.line(terminalLine(`  ${k}: ${v}`));
+    if (result.hiddenHeaders.length > 0) {
+      output.line(
+        c.dim(
+          terminalLine(
+            `  hidden: ${result.hiddenHeaders.join(', ')} (credentials, kept by an older version; their values are not shown)`,
+          ),
+        ),
+      );
+    }
   }
   if (result.payloadRef) {
     field(

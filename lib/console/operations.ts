@@ -273,11 +273,7 @@ export class ConsoleOperations {
       source: one ? (envelope?.source ?? seen.find((e) => e.source)?.source ?? null) : null,
       type: one ? (envelope?.type ?? seen.find((e) => e.type)?.type ?? null) : null,
       timeline: seen,
-      deadLetters: deadLetters.map((d) => ({
-        ...d,
-        headers: this.withoutCredentials(d.headers),
-        redriveRefused: this.redriveRefused(d.queue),
-      })),
+      deadLetters: deadLetters.map((d) => ({ ...d, redriveRefused: this.redriveRefused(d.queue) })),
       deadLetterNotes,
       trace,
       traceNote,
@@ -334,23 +330,16 @@ export class ConsoleOperations {
    */
   private async deadLetter(queue: string, id: string): Promise<FailedShowResult | string | null> {
     try {
-      return await failedShow(this.connection.backend, this.connection.target, { queue, id });
+      return await failedShow(this.connection.backend, this.connection.target, {
+        queue,
+        id,
+        credentialHeaders: credentialHeadersOfSources(this.context.config.sources),
+      });
     } catch (error) {
       if (!(error instanceof DeadLetterNotFoundError)) throw error;
       if (error.heldByOthers === 0) return null;
       return `${queue} dead-letter queue: ${heldByOthers(error.heldByOthers)} and could not be read, so this event may be among them: Refresh once that hold ends`;
     }
-  }
-
-  /**
-   * Headers minus every credential header (the ingest's rule, `credentialHeadersOf`): a dead letter written
-   * before that rule covered a header still holds it.
-   */
-  withoutCredentials(headers: Readonly<Record<string, string>>) {
-    const credentials = credentialHeadersOfSources(this.context.config.sources);
-    return Object.fromEntries(
-      Object.entries(headers).filter(([name]) => !credentials.has(name.toLowerCase())),
-    );
   }
 
   /** A dead-letter queue's letters grouped by failure reason (a queue's, or one Scheduler fills, by CLI name). */

@@ -173,6 +173,8 @@ export function deadLetterMessage(
     body?: string;
     /** The replay run that sent this copy. */
     replay?: string;
+    /** Headers the envelope holds besides its content type (an older version kept credential headers). */
+    headers?: Record<string, string>;
   } = {},
 ): Message {
   const id = options.id ?? `evt-${n}`;
@@ -182,7 +184,7 @@ export function deadLetterMessage(
     source: 'stripe',
     type: options.type ?? 'invoice.paid',
     receivedAt: '2026-11-25T02:00:00.000Z',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', ...options.headers },
     contentType: 'application/json',
     body: JSON.stringify({ n }),
     bodyEncoding: 'utf8',

@@ -252,6 +252,40 @@ describe('hookline program', () => {
     expect(shown).not.toMatch(/^evt-9/m);
   });
 
+  it("failed show, text and --json, hides the credential headers an older version kept (the configuration's own too) and names them", async () => {
+    // What an envelope written before the ingest dropped credential headers holds; x-signature is the header the
+    // project's hmac source signs with, known only from the configuration.
+    const headers = {
+      authorization: 'Bearer tok-s3cr3t',
+      'x-hub-signature-256': 'sha256=sig-s3cr3t',
+      'Stripe-Signature': 't=1,v1=sig-s3cr3t',
+      cookie: 'session=s3cr3t',
+      'x-api-key': 'key-s3cr3t',
+      'x-signature': 'sha256=hmac-s3cr3t',
+      'x-request-id': 'r-1',
+    };
+    installFakeQueue(sqs, EVENTS.deadLetterUrl, [deadLetterMessage(1, { headers })]);
+    const [h, j] = [cliHarness(), cliHarness()];
+    expect(await runCli(['failed', 'show', 'events', 'evt-1'], h.deps)).toBe(0);
+    expect(await runCli(['failed', 'show', 'events', 'evt-1', '--json'], j.deps)).toBe(0);
+    const [text, json] = [h.stdout(), j.stdout()];
+    expect(text + json).not.toContain('s3cr3t');
+    expect(text).toContain('  x-request-id: r-1');
+    expect(text).toContain(
+      '  hidden: authorization, x-hub-signature-256, Stripe-Signature, cookie, x-api-key, x-signature (credentials, kept by an older version; their values are not shown)',
+    );
+    const shown = JSON.parse(json);
+    expect(shown.headers).toEqual({ 'content-type': 'application/json', 'x-request-id': 'r-1' });
+    expect(shown.hiddenHeaders).toEqual([
+      'authorization',
+      'x-hub-signature-256',
+      'Stripe-Signature',
+      'cookie',
+      'x-api-key',
+      'x-signature',
+    ]);
+  });
+
   it('an expected error is one line on stderr with exit code 1', async () => {
     const h = cliHarness({
       connect: async () => {

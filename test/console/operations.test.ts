@@ -214,7 +214,7 @@ describe('console operations on a deployed stack', () => {
     expect(released.deadLetterNotes).toEqual([]);
   });
 
-  it("hides any source's signature header, whatever its case, and a session cookie, proxy password or API key", () => {
+  it("hides any source's signature header, whatever its case, and a session cookie, proxy password or API key, naming them", async () => {
     const headers = {
       'X-Signature': 'sha256=abc',
       Cookie: 'session=s3cr3t',
@@ -222,7 +222,10 @@ describe('console operations on a deployed stack', () => {
       'x-api-key': 'key',
       'x-request-id': 'r-1',
     };
-    expect(operations().withoutCredentials(headers)).toEqual({ 'x-request-id': 'r-1' });
+    dlqHolds(deadLetterMessage(1, { id: 'evt-kept', headers }));
+    const [letter] = (await operations().event('evt-kept')).deadLetters;
+    expect(letter?.headers).toEqual({ 'content-type': 'application/json', 'x-request-id': 'r-1' });
+    expect(letter?.hiddenHeaders).toEqual(['X-Signature', 'Cookie', 'proxy-authorization', 'x-api-key']);
   });
 
   it('still shows a dead letter and its redrive when the trace cannot be read, and says why', async () => {

@@ -13,6 +13,8 @@ interface DeadLetterDetail extends DeadLetterSummary {
   /** Why this dead-letter queue cannot be redriven (the CLI's reason), or null. */
   redriveRefused: string | null;
   headers: Record<string, string>;
+  /** Credential headers an older version kept in the envelope: named, never shown. */
+  hiddenHeaders: string[];
   contentType: string | null;
   body: string | null;
   bodyEncoding: 'utf8' | 'base64' | null;
@@ -56,6 +58,7 @@ function DeadLetterBlock({ d, id }: { d: DeadLetterDetail; id: string }) {
     <h4>Headers</h4>
     <table class="grid" data-headers>${Object.entries(d.headers).map(([k, v]) => html`<tr><td>${k}</td><td>${v}</td></tr>`)}</table>
     <p class="muted">Signature and credential headers are never kept in the envelope, nor shown.</p>
+    ${d.hiddenHeaders.length > 0 && html`<p class="note" data-hidden-headers>Hidden: ${d.hiddenHeaders.join(', ')} (credentials an older version kept in this record; their values are not shown)</p>`}
     <h4>Body${d.bodyEncoding === 'base64' ? ' (base64: not UTF-8 text)' : ''}</h4>
     ${d.payloadRef ? html`<p>In S3: s3://${d.payloadRef.bucket}/${d.payloadRef.key} (${d.payloadRef.sizeBytes} bytes)</p>` : html`<pre>${d.body}</pre>`}
     <button onClick=${redrive} disabled=${job !== null || d.redriveRefused !== null} title=${d.redriveRefused ?? ''}>Redrive this event</button>
