@@ -235,6 +235,8 @@ function bodyOf(event: APIGatewayProxyEventV2): string | undefined {
  */
 export function parseJobRequest(body: string): ParsedJobRequest {
   const refused = (reason: string): ParsedJobRequest => ({ ok: false, reason });
+  const shape = `{ ${REQUEST_FIELDS.join(', ')} }`;
+  if (body.trim() === '') return refused(`the body is empty: send ${shape}`);
   let json: unknown;
   try {
     json = parseJsonText(body);
@@ -242,7 +244,7 @@ export function parseJobRequest(body: string): ParsedJobRequest {
     return refused('the body is not JSON');
   }
   if (json === null || typeof json !== 'object' || Array.isArray(json)) {
-    return refused(`the body is JSON but not an object: send { ${REQUEST_FIELDS.join(', ')} }`);
+    return refused(`the body is JSON but not an object: send ${shape}`);
   }
   const { type, payload, id, delay, group, tenant, ...rest } = json as Record<string, unknown>;
   const unknown = Object.keys(rest);

@@ -511,6 +511,7 @@ describe('why the jobs endpoint refused a request', () => {
 
   it.each([
     ['{"type":', /^the body is not JSON$/],
+    [' ', /^the body is empty: send \{ type, payload, id, delay, group, tenant \}$/],
     ['[]', /^the body is JSON but not an object: send \{ type, payload, id, delay, group, tenant \}$/],
     [JSON.stringify({ payload: {} }), /^type is missing$/],
     [JSON.stringify({ type: 7, payload: {} }), /^type is not a string$/],
