@@ -174,7 +174,12 @@ function fileHead(file: string): Head {
   return {
     entry: undefined,
     next: async () => {
-      const { value, done } = await lines.next();
+      const { value, done } = await lines.next().catch((error: unknown) => {
+        const reason = error instanceof Error ? error.message : String(error);
+        throw new CliError(
+          `cannot read back the sorted run ${file} (${reason}): was the temporary folder cleaned meanwhile?`,
+        );
+      });
       if (done) return undefined;
       const tab = (value as string).indexOf('\t');
       return { key: Number((value as string).slice(0, tab)), line: (value as string).slice(tab + 1) };

@@ -468,40 +468,47 @@ async function sendPlanned(
   const unsentAt = (item: Planned) => {
     firstUnsent = Math.min(firstUnsent, Date.parse(item.envelope.receivedAt));
   };
-  for await (const batch of batches) {
-    interrupted = options.signal?.aborted === true;
-    // The batches come in reception order: the first one not sent holds the earliest of the rest.
-    if (interrupted) {
-      unsentAt(batch[0] as Planned);
-      break;
-    }
-    const queues = [...new Set(batch.map((p) => p.queue))];
-    for (const [n, queueName] of queues.entries()) {
-      const items = batch.filter((p) => p.queue === queueName);
-      try {
-        await sendBatch(backend, target, config, queueName, items, options, byQueue, failures);
-      } catch (error) {
-        // What was sent stays sent and is counted. This batch's messages not sent (this queue's, and those of
-        // its queues not reached yet) are listed as failed; the rest are not sent: stop and report them.
-        fault = error instanceof Error ? error : new Error(String(error));
-        const unsent = new Set(queues.slice(n));
-        for (const item of batch)
-          if (unsent.has(item.queue)) {
-            failures.push({ id: item.envelope.id, queue: item.queue, reason: fault.message });
-            unsentAt(item);
-          } else lastSent = Math.max(lastSent, Date.parse(item.envelope.receivedAt));
+  try {
+    for await (const batch of batches) {
+      interrupted = options.signal?.aborted === true;
+      // The batches come in reception order: the first one not sent holds the earliest of the rest.
+      if (interrupted) {
+        unsentAt(batch[0] as Planned);
         break;
       }
+      const queues = [...new Set(batch.map((p) => p.queue))];
+      for (const [n, queueName] of queues.entries()) {
+        const items = batch.filter((p) => p.queue === queueName);
+        try {
+          await sendBatch(backend, target, config, queueName, items, options, byQueue, failures);
+        } catch (error) {
+          // What was sent stays sent and is counted. This batch's messages not sent (this queue's, and those of
+          // its queues not reached yet) are listed as failed; the rest are not sent: stop and report them.
+          fault = error instanceof Error ? error : new Error(String(error));
+          const unsent = new Set(queues.slice(n));
+          for (const item of batch)
+            if (unsent.has(item.queue)) {
+              failures.push({ id: item.envelope.id, queue: item.queue, reason: fault.message });
+              unsentAt(item);
+            } else lastSent = Math.max(lastSent, Date.parse(item.envelope.receivedAt));
+          break;
+        }
+      }
+      if (!fault)
+        for (const item of batch) lastSent = Math.max(lastSent, Date.parse(item.envelope.receivedAt));
+      done += batch.length;
+      progress.update(done);
+      if (fault) break;
+      if (options.rate) {
+        const due = started + (done / options.rate) * 1000;
+        const wait = due - backend.clock.now();
+        if (wait > 0) await backend.clock.sleep(wait);
+      }
     }
-    if (!fault) for (const item of batch) lastSent = Math.max(lastSent, Date.parse(item.envelope.receivedAt));
-    done += batch.length;
-    progress.update(done);
-    if (fault) break;
-    if (options.rate) {
-      const due = started + (done / options.rate) * 1000;
-      const wait = due - backend.clock.now();
-      if (wait > 0) await backend.clock.sleep(wait);
-    }
+  } catch (error) {
+    // A send's error is caught above: this is the sorted selection failing to be read back from disk. What was sent
+    // stays sent and is counted, as when a send fails.
+    fault = error instanceof Error ? error : new Error(String(error));
   }
   const resumeSince =
     (interrupted || fault) && firstUnsent > lastSent && Number.isFinite(firstUnsent)

@@ -3,7 +3,7 @@
  * scheduled events go when they are replayed.
  */
 
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -1094,6 +1094,31 @@ describe('replay of a selection larger than its memory budget (sorted on disk)',
     // Received last first: the ten sent are the ten received first, job-39 .. job-30.
     expect(sentTo().map((m) => m.id)).toEqual(Array.from({ length: 10 }, (_, i) => `job-${39 - i}`));
     expect(result.resumeSince).toBe('2026-11-30T10:15:10.000Z');
+    expect(readdirSync(tempRoot)).toEqual([]);
+  });
+
+  it('fails with a one-line error naming the run, and leaves nothing on disk, when a sorted run cannot be read back', async () => {
+    archiveHolds(
+      'job',
+      Array.from({ length: 40 }, (_, i) => job(`job-${i}`, 'events')),
+    );
+    clients.sqs.on(SendMessageBatchCommand).resolves({ Successful: [], Failed: [] });
+    // Something else (a temporary-folder cleaner) replaced the first run after it was written.
+    const sort = {
+      budgetBytes: 2_000,
+      tempRoot,
+      onSpill: (file: string) => {
+        if (!file.endsWith('run-000000.jsonl')) return;
+        rmSync(file);
+        mkdirSync(file);
+      },
+    };
+    const error = await replay(s3Backend(), archived(), config, { source: 'job', ...window, sort }).catch(
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(CliError);
+    expect((error as Error).message).toMatch(/cannot read back the sorted run .*run-000000\.jsonl \(EISDIR/);
+    expect(clients.sqs.commandCalls(SendMessageBatchCommand)).toHaveLength(0);
     expect(readdirSync(tempRoot)).toEqual([]);
   });
 
