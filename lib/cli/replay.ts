@@ -429,7 +429,8 @@ async function selectEvents(
   };
   await scanArchive(backend.s3, selection, (record) => {
     tallyEvent(tally, routing, options.to, record);
-    return sorter.add(record);
+    // A dry run only counts: its events are never sent, so they are neither kept nor written to disk.
+    return options.dryRun ? undefined : sorter.add(record);
   }).catch((error: unknown) => {
     if (!(error instanceof SpillError)) throw error;
     throw new CliError(

@@ -1041,15 +1041,29 @@ describe('replay of a selection larger than its memory budget (sorted on disk)',
     expect(readdirSync(tempRoot)).toEqual([]);
   });
 
-  it('counts a dry run the same whether the selection was sorted in memory or on disk, and sends nothing', async () => {
+  it('counts a dry run of a selection over the budget as the replay would, writing nothing to disk and sending nothing', async () => {
     archiveOutOfOrder();
-    const options = { source: 'job', ...window, replayId: 'run-1', dryRun: true };
-    const inMemory = await replay(s3Backend(), archived(), config, options);
-    const { files, sort } = spilling();
-    const onDisk = await replay(s3Backend(), archived(), config, { ...options, sort });
-    expect(files.length).toBeGreaterThan(3);
-    expect(onDisk).toEqual(inMemory);
-    expect(onDisk.byQueue).toEqual({ events: 39, orders: 20 });
+    const options = { source: 'job', ...window, replayId: 'run-1' };
+    const { sort } = spilling();
+    clients.sqs.on(SendMessageBatchCommand).resolves({ Successful: [], Failed: [] });
+    const sent = await replay(s3Backend(), archived(), config, { ...options, sort });
+    clients.sqs.reset();
+    const { files, sort: dryRunSort } = spilling();
+    const counted = await replay(s3Backend(), archived(), config, {
+      ...options,
+      dryRun: true,
+      sort: dryRunSort,
+    });
+    expect(files).toEqual([]);
+    expect(counted).toMatchObject({
+      matched: sent.matched,
+      planned: sent.planned,
+      failed: sent.failed,
+      failures: sent.failures,
+      byQueue: sent.byQueue,
+      sent: 0,
+    });
+    expect(counted.byQueue).toEqual({ events: 39, orders: 20 });
     expect(clients.sqs.commandCalls(SendMessageBatchCommand)).toHaveLength(0);
     expect(readdirSync(tempRoot)).toEqual([]);
   });
