@@ -97,6 +97,18 @@ describe('ExternalSorter', () => {
     expect(readdirSync(root)).toEqual([]);
   });
 
+  it('removes its folder when the process exits before any finally runs (a second Ctrl-C quits at once)', async () => {
+    const before = new Set(process.listeners('exit'));
+    const sorter = new ExternalSorter<Item>({ keyOf: (i) => i.at, budgetBytes: 1_000, tempRoot: root });
+    for (const item of items(300)) await sorter.add(item);
+    const added = process.listeners('exit').filter((listener) => !before.has(listener));
+    expect(added).toHaveLength(1);
+    (added[0] as (code: number) => void)(130);
+    expect(readdirSync(root)).toEqual([]);
+    await sorter.dispose();
+    expect(process.listeners('exit').filter((listener) => !before.has(listener))).toEqual([]);
+  });
+
   it('fails naming the folder it cannot write to and TMPDIR, not with a stack trace, when it cannot spill', async () => {
     const missing = path.join(root, 'missing');
     const sorter = new ExternalSorter<Item>({ keyOf: (i) => i.at, budgetBytes: 10, tempRoot: missing });
