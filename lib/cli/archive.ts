@@ -93,11 +93,18 @@ function copyKeyOf(record: ArchiveRecord): string {
   return generation === undefined ? id : `${id}#${generation}`;
 }
 
-/** The archived events of the selection, in the order they were received. */
-export async function readArchive(s3: S3Client, selection: ArchiveSelection): Promise<ArchiveRecord[]> {
+/**
+ * Reads the archived events of the selection and hands each to `onRecord` in archive order (hour prefix, object
+ * key, line), first copy of an event only; `onRecord` is awaited, so it can write what it keeps to disk. Only
+ * the copy keys of the events seen are kept (to drop later copies), never the records.
+ */
+export async function scanArchive(
+  s3: S3Client,
+  selection: ArchiveSelection,
+  onRecord: (record: ArchiveRecord) => void | Promise<void>,
+): Promise<void> {
   const { bucket, source, since, until } = selection;
   const seen = new Set<string>();
-  const records: ArchiveRecord[] = [];
   // A record is filed under the hour the oldest record of its object reached the stream: from the hour before
   // it was received to the hour after (its own arrival, a moment after it was received).
   const prefixes = archivePrefixesBetween(
@@ -109,7 +116,7 @@ export async function readArchive(s3: S3Client, selection: ArchiveSelection): Pr
     if (selection.signal?.aborted) break;
     for (const key of (await listKeys(s3, bucket, prefix)).sort()) {
       for (const record of await readObject(s3, bucket, key)) {
-        const received = Date.parse(record.envelope.receivedAt);
+        const received = receivedTimeOf(record);
         // From `since` up to, not including, `until`: back-to-back windows (10:00..11:00, 11:00..12:00) share
         // no event, even one received exactly at the boundary (a schedule's event is, to the second).
         if (record.source !== source || !(received >= since.getTime() && received < until.getTime()))
@@ -117,12 +124,23 @@ export async function readArchive(s3: S3Client, selection: ArchiveSelection): Pr
         const copy = copyKeyOf(record);
         if (seen.has(copy) || (selection.accept && !selection.accept(record))) continue;
         seen.add(copy);
-        records.push(record);
+        await onRecord(record);
       }
     }
     selection.onProgress?.(index + 1, prefixes.length);
   }
-  return records.sort((a, b) => Date.parse(a.envelope.receivedAt) - Date.parse(b.envelope.receivedAt));
+}
+
+/** When an archived event was received, in epoch milliseconds: the order a replay sends in. */
+export const receivedTimeOf = (record: ArchiveRecord): number => Date.parse(record.envelope.receivedAt);
+
+/** The archived events of the selection, in the order they were received (equal times: archive order). */
+export async function readArchive(s3: S3Client, selection: ArchiveSelection): Promise<ArchiveRecord[]> {
+  const records: ArchiveRecord[] = [];
+  await scanArchive(s3, selection, (record) => {
+    records.push(record);
+  });
+  return records.sort((a, b) => receivedTimeOf(a) - receivedTimeOf(b));
 }
 
 /**

@@ -20,9 +20,10 @@ import { JOB_SOURCE, SCHEDULE_SOURCE } from '../../lambda/shared/job';
 import { compileTypePattern } from '../../lambda/shared/type-pattern';
 import type { ResolvedConfig } from '../config';
 import { queueTargetOf, routingOf } from '../runtime-wiring';
-import { readArchive } from './archive';
+import { receivedTimeOf, scanArchive } from './archive';
 import { type Backend, contextOf } from './backend';
 import { CliError, explainError } from './errors';
+import { ExternalSorter, SpillError } from './external-sort';
 import { type QueueTarget, queueOf, type Target } from './target';
 
 export interface ReplayOptions {
@@ -43,7 +44,24 @@ export interface ReplayOptions {
   readonly onReplayed?: (event: ReplayedEvent) => void;
   /** Stops the replay between batches (Ctrl-C): what was sent stays sent, the rest is not. */
   readonly signal?: AbortSignal;
+  /**
+   * How the selection is sorted into reception order (internal: tests make the budget tiny to spill):
+   * serialized bytes held in memory before a sorted run is written to a private temporary folder.
+   */
+  readonly sort?: {
+    /** @default SORT_BUDGET_BYTES */
+    readonly budgetBytes?: number;
+    /** @default os.tmpdir() (TMPDIR) */
+    readonly tempRoot?: string;
+    readonly onSpill?: (file: string) => void;
+  };
 }
+
+/**
+ * The selection's serialized bytes held in memory while it is read; beyond it, sorted runs go to disk. A replay of
+ * a day of a busy source (a million 1.6 KB events) would otherwise hold gigabytes before its first send.
+ */
+export const SORT_BUDGET_BYTES = 64 * 1024 * 1024;
 
 /** One event a replay sent to one queue. */
 export interface ReplayedEvent {
@@ -130,34 +148,108 @@ function checkSelectors(config: ResolvedConfig, options: ReplayOptions, until: D
 }
 
 /**
- * Where each event goes now: `--to`, else a webhook through the current routes (an ignored event goes nowhere),
- * a job or a scheduled event to the queue it was sent to (the webhook routes never applied to them).
+ * Where one event goes now: `--to`, else a webhook through the current routes (an ignored event goes nowhere: no
+ * queue), a job or a scheduled event to the queue it was sent to (the webhook routes never applied to them).
  */
-function plan(
+function destinationsOf(
+  routing: ReturnType<typeof routingOf>,
+  record: ArchiveRecord,
+  to: string | undefined,
+): { readonly queues: readonly string[]; readonly routed: boolean } {
+  const { envelope, origin, queues } = record;
+  if (to) return { queues: [to], routed: false };
+  if (origin !== 'webhook' && Array.isArray(queues)) return { queues, routed: false };
+  const route = selectRoute(routing, envelope.source, envelope.type);
+  return { queues: route.ignore ? [] : route.queues, routed: true };
+}
+
+/** A planned message's place in reception order: its event's reception time, then its place in the archive. */
+type Place = readonly [time: number, sequence: number];
+const byPlace = (a: { place: Place }, b: { place: Place }) =>
+  a.place[0] - b.place[0] || a.place[1] - b.place[1];
+
+/** What the checks and the count line need of the selection, gathered while it is read: never a body. */
+interface Tally {
+  matched: number;
+  ignored: number;
+  /** Events that went through the current routes (not `--to`, not a job's or a scheduled event's queue). */
+  routed: number;
+  /** Messages planned (an event routed to two queues counts twice). */
+  planned: number;
+  /** Per queue: its planned messages, and the first one's place. */
+  readonly queues: Map<string, { count: number; readonly first: Place }>;
+  /** Per stored body (`bucket/key`): its reference and the planned messages that carry it. */
+  readonly stored: Map<string, { readonly ref: PayloadRef; readonly messages: StoredBodyMessage[] }>;
+}
+
+interface StoredBodyMessage {
+  readonly id: string;
+  readonly queue: string;
+  readonly place: Place;
+}
+
+const emptyTally = (): Tally => ({
+  matched: 0,
+  ignored: 0,
+  routed: 0,
+  planned: 0,
+  queues: new Map(),
+  stored: new Map(),
+});
+const storedAt = (ref: PayloadRef) => `${ref.bucket}/${ref.key}`;
+
+/** Counts one event of the selection (in archive order) where it would go. */
+function tallyEvent(
+  tally: Tally,
+  routing: ReturnType<typeof routingOf>,
+  to: string | undefined,
+  record: ArchiveRecord,
+) {
+  const { queues, routed } = destinationsOf(routing, record, to);
+  tally.matched++;
+  if (routed) tally.routed++;
+  if (queues.length === 0) tally.ignored++;
+  const time = receivedTimeOf(record);
+  const ref = record.envelope.payloadRef;
+  for (const queue of queues) {
+    const place: Place = [time, tally.planned++];
+    const counted = tally.queues.get(queue);
+    if (counted) counted.count++;
+    else tally.queues.set(queue, { count: 1, first: place });
+    if (!ref) continue;
+    const stored = tally.stored.get(storedAt(ref)) ?? { ref, messages: [] };
+    stored.messages.push({ id: record.envelope.id, queue, place });
+    tally.stored.set(storedAt(ref), stored);
+  }
+}
+
+/**
+ * The messages to send, in reception order, in batches of 10: each event of the sorted selection with the run's
+ * marker, to each of its queues, but for those whose stored body has expired.
+ */
+async function* batchesOf(
+  records: AsyncIterable<ArchiveRecord>,
   config: ResolvedConfig,
-  records: readonly ArchiveRecord[],
   to: string | undefined,
   replay: WebhookEnvelope['replay'],
-) {
+  expired: ReadonlySet<string>,
+): AsyncGenerator<Planned[]> {
   const routing = routingOf(config);
-  const planned: Planned[] = [];
-  let ignored = 0;
-  let routed = 0;
-  for (const { envelope: archived, origin, queues, group } of records) {
-    const envelope: WebhookEnvelope = { ...archived, replay };
-    const sentTo = origin !== 'webhook' && Array.isArray(queues) ? queues : undefined;
-    const throughRoutes = !to && !sentTo;
-    if (throughRoutes) routed++;
-    const route = to
-      ? { queues: [to], ignore: false }
-      : sentTo
-        ? { queues: sentTo, ignore: false }
-        : selectRoute(routing, archived.source, archived.type);
-    const kept = typeof group === 'string' && group !== '' ? { group } : {};
-    if (route.ignore || route.queues.length === 0) ignored++;
-    else for (const queue of route.queues) planned.push({ queue, envelope, ...kept });
+  let batch: Planned[] = [];
+  for await (const record of records) {
+    const { payloadRef } = record.envelope;
+    if (payloadRef && expired.has(storedAt(payloadRef))) continue;
+    const envelope: WebhookEnvelope = { ...record.envelope, replay };
+    const kept = typeof record.group === 'string' && record.group !== '' ? { group: record.group } : {};
+    for (const queue of destinationsOf(routing, record, to).queues) {
+      batch.push({ queue, envelope, ...kept });
+      if (batch.length === 10) {
+        yield batch;
+        batch = [];
+      }
+    }
   }
-  return { planned, ignored, routed };
+  if (batch.length > 0) yield batch;
 }
 
 /** The SQS entry of one replayed envelope: its attributes, and on FIFO queues its group and a run-unique dedupe id. */
@@ -225,18 +317,22 @@ function replayDeduplicationId(envelope: WebhookEnvelope): string {
     .digest('hex');
 }
 
+/** The planned queues in the order of their first message: the order a send reaches them. */
+const queuesInOrder = (tally: Tally) =>
+  [...tally.queues].map(([queue, { count, first }]) => ({ queue, count, place: first })).sort(byPlace);
+
 /**
  * A queue an event would go to but the target lacks (a job's queue removed since) fails here, before anything is
  * sent, saying how many events it holds back and how to send them elsewhere.
  */
-function checkPlannedQueues(target: Target, planned: readonly Planned[]): void {
-  for (const queue of new Set(planned.map((p) => p.queue))) {
+function checkPlannedQueues(target: Target, tally: Tally): void {
+  // In the order the messages would be sent: the first queue missing is the one named.
+  for (const { queue, count } of queuesInOrder(tally)) {
     const unpublished = target.kind === 'stack' && target.queuesMissingOutputs.includes(queue);
     if (target.queues[queue] || unpublished) {
       queueOf(target, queue);
       continue;
     }
-    const count = planned.filter((p) => p.queue === queue).length;
     const names = Object.keys(target.queues);
     throw new CliError(
       `${count} archived event(s) of the selection were sent to queue "${queue}", which ${target.description} no longer has: replay them to another queue with --to <queue> (${names.length ? `one of ${names.join(', ')}` : 'none configured'}), or narrow --type; nothing was sent`,
@@ -245,20 +341,17 @@ function checkPlannedQueues(target: Target, planned: readonly Planned[]): void {
 }
 
 /**
- * Splits off the messages whose body was claim-checked to the payload bucket and has since expired there (its
- * lifecycle, `payloads.expiry`, is shorter than the archive's retention): sent, each would only fail in its
- * consumer. One HeadObject per stored body; events with an inline body cost nothing.
+ * The messages whose body was claim-checked to the payload bucket and has since expired there (its lifecycle,
+ * `payloads.expiry`, is shorter than the archive's retention): sent, each would only fail in its consumer. One
+ * HeadObject per stored body; events with an inline body cost nothing.
  */
-async function withStoredBodies(
+async function expiredBodies(
   backend: Backend,
-  planned: readonly Planned[],
-): Promise<{ planned: Planned[]; gone: { id: string; queue: string; reason: string }[] }> {
-  const refs = new Map<string, PayloadRef>();
-  for (const { envelope } of planned)
-    if (envelope.payloadRef)
-      refs.set(`${envelope.payloadRef.bucket}/${envelope.payloadRef.key}`, envelope.payloadRef);
-  const missing = new Set<string>();
-  for (const [at, ref] of refs) {
+  tally: Tally,
+): Promise<{ expired: Set<string>; gone: { id: string; queue: string; reason: string }[] }> {
+  const expired = new Set<string>();
+  const gone: (StoredBodyMessage & { reason: string })[] = [];
+  for (const [at, { ref, messages }] of tally.stored) {
     try {
       await backend.s3?.send(new HeadObjectCommand({ Bucket: ref.bucket, Key: ref.key }));
     } catch (error) {
@@ -268,20 +361,13 @@ async function withStoredBodies(
           `cannot check the stored body s3://${at} of an archived event (${(error as Error).message}): nothing was replayed`,
         );
       }
-      missing.add(at);
+      expired.add(at);
+      const reason = `its body s3://${ref.bucket}/${ref.key} has expired (payloads.expiry): it cannot be replayed`;
+      for (const message of messages) gone.push({ ...message, reason });
     }
   }
-  const isGone = (p: Planned) =>
-    p.envelope.payloadRef !== undefined &&
-    missing.has(`${p.envelope.payloadRef.bucket}/${p.envelope.payloadRef.key}`);
-  return {
-    planned: planned.filter((p) => !isGone(p)),
-    gone: planned.filter(isGone).map((p) => ({
-      id: p.envelope.id,
-      queue: p.queue,
-      reason: `its body s3://${p.envelope.payloadRef?.bucket}/${p.envelope.payloadRef?.key} has expired (payloads.expiry): it cannot be replayed`,
-    })),
-  };
+  // Listed in the order they would have been sent.
+  return { expired, gone: gone.sort(byPlace).map(({ id, queue, reason }) => ({ id, queue, reason })) };
 }
 
 /** Local mode buffers archive records for a second: write them now so the range read is complete. */
@@ -301,29 +387,36 @@ async function flushLocalArchive(backend: Backend, target: Target): Promise<void
   }
 }
 
-/** The archived events of the selection; none is an error. */
+/**
+ * Reads the selection once: each event is counted where it would go (the tally) and handed to `sorter`, which puts
+ * them in reception order; none is an error.
+ */
 async function selectEvents(
   backend: Backend,
   target: Target,
+  config: ResolvedConfig,
   options: ReplayOptions,
   until: Date,
-): Promise<{ records: ArchiveRecord[]; hours: { read: number; of: number } }> {
+  sorter: ExternalSorter<ArchiveRecord>,
+): Promise<{ tally: Tally; hours: { read: number; of: number } }> {
   if (!target.archiveBucket || !backend.s3) {
     throw new CliError(
       `${target.description} has no event archive: enable archive in hookline.config.ts and deploy (or restart local mode)`,
     );
   }
   const typePattern = options.type;
+  const routing = routingOf(config);
+  const tally = emptyTally();
   // A range of days reads hundreds of hour prefixes and their objects before anything is sent.
   const reading = backend.output.progress(`archive hours of ${options.source} read`);
   const hours = { read: 0, of: 0 };
-  const records = await readArchive(backend.s3, {
+  const selection = {
     bucket: target.archiveBucket,
     source: options.source,
     since: options.since,
     until,
     now: new Date(backend.clock.now()),
-    onProgress: (done, total) => {
+    onProgress: (done: number, total: number) => {
       hours.read = done;
       hours.of = total;
       reading.update(done, total);
@@ -333,23 +426,33 @@ async function selectEvents(
     ...(typePattern !== undefined
       ? { accept: (r: ArchiveRecord) => typeMatches(typePattern, r.envelope.type) }
       : {}),
+  };
+  await scanArchive(backend.s3, selection, (record) => {
+    tallyEvent(tally, routing, options.to, record);
+    // A dry run only counts: its events are never sent, so they are neither kept nor written to disk.
+    return options.dryRun ? undefined : sorter.add(record);
+  }).catch((error: unknown) => {
+    if (!(error instanceof SpillError)) throw error;
+    throw new CliError(
+      `the selection does not fit in memory and cannot be sorted on disk in the temporary folder ${error.folder} (${error.reason}): nothing was replayed; free space there or set TMPDIR to a folder with room for about the size of the selection`,
+    );
   });
   reading.done();
-  if (records.length === 0 && !options.signal?.aborted) {
+  if (tally.matched === 0 && !options.signal?.aborted) {
     const type = options.type !== undefined ? ` of type "${options.type}"` : '';
     throw new CliError(
       `no archived ${options.source} event${type} was received between ${options.since.toISOString()} and ${until.toISOString()}: nothing was replayed`,
     );
   }
-  return { records, hours };
+  return { tally, hours };
 }
 
-/** Sends the planned messages queue by queue in batches of 10, at `rate` per second; counts per queue. */
+/** Sends the planned messages in batches of 10 (one call per queue of a batch), at `rate` per second; counts per queue. */
 async function sendPlanned(
   backend: Backend,
   target: Target,
   config: ResolvedConfig,
-  planned: readonly Planned[],
+  batches: AsyncIterable<Planned[]>,
   options: ReplayOptions,
   progress: { update(done: number): void },
 ) {
@@ -366,40 +469,48 @@ async function sendPlanned(
   const unsentAt = (item: Planned) => {
     firstUnsent = Math.min(firstUnsent, Date.parse(item.envelope.receivedAt));
   };
-  let start = 0;
-  for (; start < planned.length && !fault; start += 10) {
-    interrupted = options.signal?.aborted === true;
-    if (interrupted) break;
-    const batch = planned.slice(start, start + 10);
-    const queues = [...new Set(batch.map((p) => p.queue))];
-    for (const [n, queueName] of queues.entries()) {
-      const items = batch.filter((p) => p.queue === queueName);
-      try {
-        await sendBatch(backend, target, config, queueName, items, options, byQueue, failures);
-      } catch (error) {
-        // What was sent stays sent and is counted. This batch's messages not sent (this queue's, and those of
-        // its queues not reached yet) are listed as failed; the rest are not sent: stop and report them.
-        fault = error instanceof Error ? error : new Error(String(error));
-        const unsent = new Set(queues.slice(n));
-        for (const item of batch)
-          if (unsent.has(item.queue)) {
-            failures.push({ id: item.envelope.id, queue: item.queue, reason: fault.message });
-            unsentAt(item);
-          } else lastSent = Math.max(lastSent, Date.parse(item.envelope.receivedAt));
+  try {
+    for await (const batch of batches) {
+      interrupted = options.signal?.aborted === true;
+      // The batches come in reception order: the first one not sent holds the earliest of the rest.
+      if (interrupted) {
+        unsentAt(batch[0] as Planned);
         break;
       }
+      const queues = [...new Set(batch.map((p) => p.queue))];
+      for (const [n, queueName] of queues.entries()) {
+        const items = batch.filter((p) => p.queue === queueName);
+        try {
+          await sendBatch(backend, target, config, queueName, items, options, byQueue, failures);
+        } catch (error) {
+          // What was sent stays sent and is counted. This batch's messages not sent (this queue's, and those of
+          // its queues not reached yet) are listed as failed; the rest are not sent: stop and report them.
+          fault = error instanceof Error ? error : new Error(String(error));
+          const unsent = new Set(queues.slice(n));
+          for (const item of batch)
+            if (unsent.has(item.queue)) {
+              failures.push({ id: item.envelope.id, queue: item.queue, reason: fault.message });
+              unsentAt(item);
+            } else lastSent = Math.max(lastSent, Date.parse(item.envelope.receivedAt));
+          break;
+        }
+      }
+      if (!fault)
+        for (const item of batch) lastSent = Math.max(lastSent, Date.parse(item.envelope.receivedAt));
+      done += batch.length;
+      progress.update(done);
+      if (fault) break;
+      if (options.rate) {
+        const due = started + (done / options.rate) * 1000;
+        const wait = due - backend.clock.now();
+        if (wait > 0) await backend.clock.sleep(wait);
+      }
     }
-    if (!fault) for (const item of batch) lastSent = Math.max(lastSent, Date.parse(item.envelope.receivedAt));
-    done += batch.length;
-    progress.update(done);
-    if (options.rate) {
-      const due = started + (done / options.rate) * 1000;
-      const wait = due - backend.clock.now();
-      if (wait > 0) await backend.clock.sleep(wait);
-    }
+  } catch (error) {
+    // A send's error is caught above: this is the sorted selection failing to be read back from disk. What was sent
+    // stays sent and is counted, as when a send fails.
+    fault = error instanceof Error ? error : new Error(String(error));
   }
-  // The planned messages are in reception order: the first one not reached is the earliest of the rest.
-  if (start < planned.length) unsentAt(planned[start] as Planned);
   const resumeSince =
     (interrupted || fault) && firstUnsent > lastSent && Number.isFinite(firstUnsent)
       ? new Date(firstUnsent).toISOString()
@@ -444,7 +555,12 @@ async function sendBatch(
   });
 }
 
-/** Reads the selection, says how many events it will replay, then replays them with a progress bar. */
+/**
+ * Reads the selection, says how many events it will replay, then replays them with a progress bar. The archive
+ * is read once: the counts and checks come from a tally kept while reading, and the events, sorted into reception
+ * order by an external merge sort (in memory up to a budget, beyond it in sorted runs on disk), are streamed to
+ * the sends.
+ */
 export async function replay(
   backend: Backend,
   target: Target,
@@ -455,76 +571,98 @@ export async function replay(
   checkSelectors(config, options, until, new Date(backend.clock.now()));
   if (options.to !== undefined) queueOf(target, options.to);
   await flushLocalArchive(backend, target);
-  const { records, hours } = await selectEvents(backend, target, options, until);
-  const replayId = options.replayId ?? randomUUID();
-  const run = {
-    replayId,
-    source: options.source,
-    ...(options.type !== undefined ? { type: options.type } : {}),
-    since: options.since.toISOString(),
-    until: until.toISOString(),
-    dryRun: Boolean(options.dryRun),
-    matched: records.length,
-  };
-  if (options.signal?.aborted) {
-    return {
-      ...run,
-      ignored: 0,
-      planned: 0,
-      sent: 0,
-      failed: 0,
-      byQueue: {},
-      failures: [],
-      // What was read is part of the range only: `matched` counts what those hours hold, not the selection.
-      archiveHoursRead: hours,
-      stoppedBy: 'Interrupted: stopped by Ctrl-C while reading the archive, before anything was sent',
+  const sorter = new ExternalSorter<ArchiveRecord>({
+    keyOf: receivedTimeOf,
+    budgetBytes: options.sort?.budgetBytes ?? SORT_BUDGET_BYTES,
+    ...(options.sort?.tempRoot !== undefined ? { tempRoot: options.sort.tempRoot } : {}),
+    ...(options.sort?.onSpill ? { onSpill: options.sort.onSpill } : {}),
+  });
+  try {
+    const { tally, hours } = await selectEvents(backend, target, config, options, until, sorter);
+    const run = {
+      replayId: options.replayId ?? randomUUID(),
+      source: options.source,
+      ...(options.type !== undefined ? { type: options.type } : {}),
+      since: options.since.toISOString(),
+      until: until.toISOString(),
+      dryRun: Boolean(options.dryRun),
+      matched: tally.matched,
     };
+    if (options.signal?.aborted) {
+      return {
+        ...run,
+        ignored: 0,
+        planned: 0,
+        sent: 0,
+        failed: 0,
+        byQueue: {},
+        failures: [],
+        // What was read is part of the range only: `matched` counts what those hours hold, not the selection.
+        archiveHoursRead: hours,
+        stoppedBy: 'Interrupted: stopped by Ctrl-C while reading the archive, before anything was sent',
+      };
+    }
+    return await replaySelection(backend, target, config, options, { run, tally, sorter });
+  } finally {
+    await sorter.dispose();
   }
-  const marker = { id: replayId, at: new Date(backend.clock.now()).toISOString() };
-  const { planned: all, ignored, routed } = plan(config, records, options.to, marker);
-  checkPlannedQueues(target, all);
-  const { planned, gone } = await withStoredBodies(backend, all);
+}
+
+/** Checks the selection read, prints the count line, then sends it (or, with `--dry-run`, only counts it). */
+async function replaySelection(
+  backend: Backend,
+  target: Target,
+  config: ResolvedConfig,
+  options: ReplayOptions,
+  read: { run: ReplayRunOf; tally: Tally; sorter: ExternalSorter<ArchiveRecord> },
+): Promise<ReplayResult> {
+  const { run, tally } = read;
+  const marker = { id: run.replayId, at: new Date(backend.clock.now()).toISOString() };
+  checkPlannedQueues(target, tally);
+  const { expired, gone } = await expiredBodies(backend, tally);
+  const sending = tally.planned - gone.length;
   const where = options.to
     ? `to ${options.to}`
-    : routed === records.length
+    : tally.routed === tally.matched
       ? 'through the current routes'
-      : routed === 0
+      : tally.routed === 0
         ? 'to the queue each was sent to'
         : 'through the current routes (jobs and scheduled events to the queue each was sent to)';
   backend.output.note(
-    `${records.length} archived ${options.source} event(s) match; ${options.dryRun ? 'would send' : 'sending'} ${planned.length} message(s) ${where}${ignored ? ` (${ignored} ignored by the routes)` : ''}${gone.length ? ` (${gone.length} not: their stored body has expired)` : ''}, replay ${replayId}`,
+    `${tally.matched} archived ${options.source} event(s) match; ${options.dryRun ? 'would send' : 'sending'} ${sending} message(s) ${where}${tally.ignored ? ` (${tally.ignored} ignored by the routes)` : ''}${gone.length ? ` (${gone.length} not: their stored body has expired)` : ''}, replay ${run.replayId}`,
   );
-  const base = { ...run, ignored };
+  const base = { ...run, ignored: tally.ignored, planned: tally.planned };
   if (options.dryRun) {
     const byQueue: Record<string, number> = {};
-    for (const p of planned) byQueue[p.queue] = (byQueue[p.queue] ?? 0) + 1;
-    return { ...base, planned: all.length, sent: 0, failed: gone.length, byQueue, failures: gone };
+    for (const { queue, count } of queuesInOrder(tally)) byQueue[queue] = count;
+    for (const { queue } of gone) byQueue[queue] = (byQueue[queue] ?? 0) - 1;
+    for (const [queue, count] of Object.entries(byQueue)) if (count === 0) delete byQueue[queue];
+    return { ...base, sent: 0, failed: gone.length, byQueue, failures: gone };
   }
-  const progress = backend.output.progress(`replaying ${options.source}`, planned.length);
-  const { byQueue, failures, interrupted, fault, resumeSince } = await sendPlanned(
-    backend,
-    target,
-    config,
-    planned,
-    options,
-    progress,
-  );
-  const sent = Object.values(byQueue).reduce((a, b) => a + b, 0);
+  const progress = backend.output.progress(`replaying ${options.source}`, sending);
+  const batches = batchesOf(read.sorter.sorted(), config, options.to, marker, expired);
+  const sent = await sendPlanned(backend, target, config, batches, options, progress);
+  const count = Object.values(sent.byQueue).reduce((a, b) => a + b, 0);
   progress.done();
   // Nothing sent: the error alone says it all. Some sent: the summary says how many, and which were not.
-  if (fault && sent === 0) throw fault;
+  if (sent.fault && count === 0) throw sent.fault;
   return {
     ...base,
-    planned: all.length,
-    sent,
-    failed: gone.length + failures.length,
-    byQueue,
-    failures: [...gone, ...failures],
-    ...(interrupted ? { stoppedBy: 'Interrupted: stopped by Ctrl-C' } : {}),
-    ...(fault ? { stoppedBy: fault.message } : {}),
-    ...(resumeSince !== undefined ? { resumeSince } : {}),
+    sent: count,
+    failed: gone.length + sent.failures.length,
+    byQueue: sent.byQueue,
+    failures: [...gone, ...sent.failures],
+    ...(sent.interrupted ? { stoppedBy: 'Interrupted: stopped by Ctrl-C' } : {}),
+    ...(sent.fault ? { stoppedBy: sent.fault.message } : {}),
+    ...(sent.resumeSince !== undefined ? { resumeSince: sent.resumeSince } : {}),
   };
 }
+
+/** What a run is, whatever it did: its id and selection. */
+type ReplayRunOf = Pick<
+  ReplayResult,
+  'replayId' | 'source' | 'type' | 'since' | 'until' | 'dryRun' | 'matched'
+>;
 
 /** The body as JSON for a grouping rule's path, when it is UTF-8 JSON. */
 function jsonBodyOf(envelope: WebhookEnvelope): unknown {

@@ -3,11 +3,14 @@
  * scheduled events go when they are replayed.
  */
 
+import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { SendMessageBatchCommand } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import exampleConfig from '../../hookline.config';
 import { arrivalArchiveLines } from '../../lambda/consumer/archive-arrivals';
 import { type ArchiveRecord, archivePrefix, parseArchiveLines } from '../../lambda/shared/archive';
@@ -962,5 +965,190 @@ describe('times of --since and --until', () => {
     expect(at('2026-11-30T24:30:00Z')).toBeUndefined();
     expect(at('2026-11-30junk')).toBeUndefined();
     expect(at('2026-11-30T10:00:00Z tomorrow')).toBeUndefined();
+  });
+});
+
+describe('replay of a selection larger than its memory budget (sorted on disk)', () => {
+  let tempRoot: string;
+  beforeEach(() => {
+    tempRoot = mkdtempSync(path.join(tmpdir(), 'replay-sort-'));
+  });
+  afterEach(() => rmSync(tempRoot, { recursive: true, force: true }));
+
+  /** A tiny budget: every few events a sorted run goes to disk. Counts the runs written. */
+  const spilling = () => {
+    const files: string[] = [];
+    return { files, sort: { budgetBytes: 2_000, tempRoot, onSpill: (file: string) => files.push(file) } };
+  };
+
+  /**
+   * 60 jobs archived out of reception order, many received at the same second (their archive order decides),
+   * to two queues, and one whose stored body has expired.
+   */
+  function archiveOutOfOrder() {
+    const records = Array.from({ length: 60 }, (_, i): ArchiveRecord => {
+      const r = job(`job-${i}`, i % 3 === 0 ? 'orders' : 'events');
+      const second = (i * 37) % 11;
+      return {
+        ...r,
+        envelope: { ...r.envelope, receivedAt: `2026-11-30T10:15:${String(second).padStart(2, '0')}.000Z` },
+      };
+    });
+    const big = records[5] as ArchiveRecord;
+    records[5] = {
+      ...big,
+      envelope: {
+        ...big.envelope,
+        body: undefined,
+        payloadRef: { bucket: 'payloads', key: 'gone', sizeBytes: 2_000_000 },
+      },
+    };
+    archiveHolds('job', records);
+    s3.on(HeadObjectCommand).rejects(
+      Object.assign(new Error('NotFound'), { name: 'NotFound', $metadata: { httpStatusCode: 404 } }),
+    );
+  }
+
+  it('sends the same messages in the same order, with the same counts, as a replay sorted in memory', async () => {
+    archiveOutOfOrder();
+    const countedBeforeSend: boolean[] = [];
+    const run = async (sort?: ReturnType<typeof spilling>['sort']) => {
+      clients.sqs.reset();
+      const backend = s3Backend();
+      clients.sqs.on(SendMessageBatchCommand).callsFake(async () => {
+        countedBeforeSend.push(
+          backend.output.notes.some((n) => n.includes('60 archived job event(s) match')),
+        );
+        return { Successful: [], Failed: [] };
+      });
+      const result = await replay(backend, archived(), config, {
+        source: 'job',
+        ...window,
+        replayId: 'run-1',
+        ...(sort ? { sort } : {}),
+      });
+      return { result, sent: sentTo() };
+    };
+    const inMemory = await run();
+    const { files, sort } = spilling();
+    const onDisk = await run(sort);
+    expect(files.length).toBeGreaterThan(3);
+    expect(onDisk.sent).toHaveLength(59);
+    expect(onDisk.sent).toEqual(inMemory.sent);
+    expect(onDisk.result).toEqual(inMemory.result);
+    expect(onDisk.result).toMatchObject({ matched: 60, planned: 60, sent: 59, failed: 1 });
+    expect(countedBeforeSend.every(Boolean)).toBe(true);
+    expect(readdirSync(tempRoot)).toEqual([]);
+  });
+
+  it('counts a dry run of a selection over the budget as the replay would, writing nothing to disk and sending nothing', async () => {
+    archiveOutOfOrder();
+    const options = { source: 'job', ...window, replayId: 'run-1' };
+    const { sort } = spilling();
+    clients.sqs.on(SendMessageBatchCommand).resolves({ Successful: [], Failed: [] });
+    const sent = await replay(s3Backend(), archived(), config, { ...options, sort });
+    clients.sqs.reset();
+    const { files, sort: dryRunSort } = spilling();
+    const counted = await replay(s3Backend(), archived(), config, {
+      ...options,
+      dryRun: true,
+      sort: dryRunSort,
+    });
+    expect(files).toEqual([]);
+    expect(counted).toMatchObject({
+      matched: sent.matched,
+      planned: sent.planned,
+      failed: sent.failed,
+      failures: sent.failures,
+      byQueue: sent.byQueue,
+      sent: 0,
+    });
+    expect(counted.byQueue).toEqual({ events: 39, orders: 20 });
+    expect(clients.sqs.commandCalls(SendMessageBatchCommand)).toHaveLength(0);
+    expect(readdirSync(tempRoot)).toEqual([]);
+  });
+
+  it('refuses a queue the target no longer has before sending anything, though the selection was spilled to disk', async () => {
+    archiveHolds('job', [
+      ...Array.from({ length: 40 }, (_, i) => job(`job-${i}`, 'events')),
+      job('job-retired', 'retired'),
+    ]);
+    const { files, sort } = spilling();
+    await expect(replay(s3Backend(), archived(), config, { source: 'job', ...window, sort })).rejects.toThrow(
+      /1 archived event\(s\) of the selection were sent to queue "retired".*nothing was sent/,
+    );
+    expect(files.length).toBeGreaterThan(3);
+    expect(clients.sqs.commandCalls(SendMessageBatchCommand)).toHaveLength(0);
+    expect(readdirSync(tempRoot)).toEqual([]);
+  });
+
+  it('stopped by Ctrl-C mid-send, names the --since to continue from and leaves nothing on disk', async () => {
+    archiveHolds(
+      'job',
+      Array.from({ length: 40 }, (_, i) => {
+        const r = job(`job-${i}`, 'events');
+        const at = new Date(Date.parse(receivedAt) + (39 - i) * 1000).toISOString();
+        return { ...r, envelope: { ...r.envelope, receivedAt: at } };
+      }),
+    );
+    const controller = new AbortController();
+    clients.sqs.on(SendMessageBatchCommand).callsFake(async () => {
+      controller.abort();
+      return { Successful: [], Failed: [] };
+    });
+    const { files, sort } = spilling();
+    const result = await replay(s3Backend(), archived(), config, {
+      source: 'job',
+      ...window,
+      signal: controller.signal,
+      sort,
+    });
+    expect(files.length).toBeGreaterThan(3);
+    expect(result).toMatchObject({ planned: 40, sent: 10, stoppedBy: 'Interrupted: stopped by Ctrl-C' });
+    // Received last first: the ten sent are the ten received first, job-39 .. job-30.
+    expect(sentTo().map((m) => m.id)).toEqual(Array.from({ length: 10 }, (_, i) => `job-${39 - i}`));
+    expect(result.resumeSince).toBe('2026-11-30T10:15:10.000Z');
+    expect(readdirSync(tempRoot)).toEqual([]);
+  });
+
+  it('fails with a one-line error naming the run, and leaves nothing on disk, when a sorted run cannot be read back', async () => {
+    archiveHolds(
+      'job',
+      Array.from({ length: 40 }, (_, i) => job(`job-${i}`, 'events')),
+    );
+    clients.sqs.on(SendMessageBatchCommand).resolves({ Successful: [], Failed: [] });
+    // Something else (a temporary-folder cleaner) replaced the first run after it was written.
+    const sort = {
+      budgetBytes: 2_000,
+      tempRoot,
+      onSpill: (file: string) => {
+        if (!file.endsWith('run-000000.jsonl')) return;
+        rmSync(file);
+        mkdirSync(file);
+      },
+    };
+    const error = await replay(s3Backend(), archived(), config, { source: 'job', ...window, sort }).catch(
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(CliError);
+    expect((error as Error).message).toMatch(/cannot read back the sorted run .*run-000000\.jsonl \(EISDIR/);
+    expect(clients.sqs.commandCalls(SendMessageBatchCommand)).toHaveLength(0);
+    expect(readdirSync(tempRoot)).toEqual([]);
+  });
+
+  it('says which folder it cannot sort in and sends nothing when the temporary folder cannot be written', async () => {
+    archiveHolds(
+      'job',
+      Array.from({ length: 40 }, (_, i) => job(`job-${i}`, 'events')),
+    );
+    const missing = path.join(tempRoot, 'missing');
+    await expect(
+      replay(s3Backend(), archived(), config, {
+        source: 'job',
+        ...window,
+        sort: { budgetBytes: 2_000, tempRoot: missing },
+      }),
+    ).rejects.toThrow(new RegExp(`temporary folder ${missing} \\(ENOENT.*nothing was replayed.*TMPDIR`));
+    expect(clients.sqs.commandCalls(SendMessageBatchCommand)).toHaveLength(0);
   });
 });
