@@ -164,17 +164,11 @@ interface BatchState {
   readonly context: InvocationContext;
   readonly metrics: Map<string, TypeMetrics>;
   /** Records our handler was entered for, by message id; those never started (or skipped on FIFO) are the others. */
-  readonly progress: Map<string, RecordProgress>;
+  readonly started: Map<string, RecordInfo>;
   /** FIFO: backoff given to the first failed record of a group, applied to the rest of the group too. */
   readonly groupDelaySeconds: Map<string, number>;
   /** The deadline margin was reached with records still running: they were reported, nothing of theirs counts now. */
   expired: boolean;
-}
-
-/** A started record: `done` is set once its outcome is being settled (true: done, false: reported failed). */
-interface RecordProgress {
-  readonly info: RecordInfo;
-  done: Promise<boolean> | undefined;
 }
 
 const DONE = Promise.resolve(true);
@@ -205,6 +199,8 @@ interface RecordInfo {
   tracked: boolean;
   /** A job's enqueue (its envelope's generation): only that enqueue's record is updated. */
   generation?: string;
+  /** Set once its outcome is being settled: resolves true when it is done, false when it is reported failed. */
+  done: Promise<boolean> | undefined;
 }
 
 /** The processing core built from a consumer definition, its runtime configuration and collaborators. */
@@ -326,7 +322,7 @@ function routesOf(definition: ConsumerDefinition): Routes {
 }
 
 function newBatchState(context: InvocationContext): BatchState {
-  return { context, metrics: new Map(), progress: new Map(), groupDelaySeconds: new Map(), expired: false };
+  return { context, metrics: new Map(), started: new Map(), groupDelaySeconds: new Map(), expired: false };
 }
 
 function metricsFor(state: BatchState, typeKey: string): TypeMetrics {
@@ -364,6 +360,7 @@ function recordInfo(record: SQSRecord, startedMs: number): RecordInfo {
     typeKey: source && type ? `${source}.${type}` : INVALID_TYPE_KEY,
     receivedAtMs: Number.isFinite(sentMs) && sentMs > 0 ? sentMs : Number.NaN,
     tracked: false,
+    done: undefined,
   };
 }
 
@@ -471,12 +468,12 @@ class ConsumerRuntime implements ConsumerCore {
     // The abandoned record's idempotency lock expires with this invocation (Powertools' in-progress expiry): a
     // retry arriving sooner would find it held, and spend an attempt on `IdempotencyAlreadyInProgressError`.
     const notBeforeSeconds = Math.ceil(Math.max(0, state.context.getRemainingTimeInMillis()) / 1000);
-    for (const progress of state.progress.values()) {
-      progress.done ??= this.settleFailure(progress.info, state, timedOut, notBeforeSeconds);
+    for (const info of state.started.values()) {
+      info.done ??= this.settleFailure(info, state, timedOut, notBeforeSeconds);
     }
     const failures: SQSBatchItemFailure[] = [];
     for (const record of event.Records) {
-      const done = state.progress.get(record.messageId)?.done;
+      const done = state.started.get(record.messageId)?.done;
       if (!done || !(await done)) failures.push({ itemIdentifier: record.messageId });
     }
     await this.settleSkipped(event, state, failures);
@@ -504,10 +501,9 @@ class ConsumerRuntime implements ConsumerCore {
     // The processor goes on when a record abandoned at the deadline settles late: the rest were reported then.
     if (state.expired) throw RECORD_FAILED;
     const info = recordInfo(record, this.deps.now());
-    const progress: RecordProgress = { info, done: undefined };
-    state.progress.set(record.messageId, progress);
+    state.started.set(record.messageId, info);
     if (state.context.getRemainingTimeInMillis() < this.config.deadlineMarginMs) {
-      progress.done = NOT_DONE;
+      info.done = NOT_DONE;
       this.logOutcome(state, info, 'deferred', DEADLINE_DEFERRAL);
       throw RECORD_FAILED;
     }
@@ -515,12 +511,12 @@ class ConsumerRuntime implements ConsumerCore {
     try {
       const outcome = await this.process(info, state);
       // Already set when the record was abandoned at the deadline: its late result is neither logged nor acted on.
-      done = progress.done ?? this.finish(state, info, outcome);
+      done = info.done ?? this.finish(state, info, outcome);
     } catch (error) {
-      done = progress.done ?? this.settleFailure(info, state, error);
+      done = info.done ?? this.settleFailure(info, state, error);
     }
-    progress.done = done;
-    if (!(await done)) throw RECORD_FAILED;
+    info.done = done;
+    if (done !== DONE && !(await done)) throw RECORD_FAILED;
   }
 
   /** Envelope -> handler lookup -> idempotency gate -> handler; resolves with how it ended, throws what failed. */
@@ -532,7 +528,8 @@ class ConsumerRuntime implements ConsumerCore {
     adoptEnvelope(info, envelope);
     const target = this.routes.router.resolve(info.typeKey)?.value ?? this.routes.fallback;
     if (!target) throw new UnknownEventTypeError(info.typeKey);
-    return this.runOnce(info, envelope, target, state);
+    // Awaited rather than returned: an async function adopting a returned promise takes more ticks.
+    return await this.runOnce(info, envelope, target, state);
   }
 
   /** A record that ended without failing: its outcome line, and its early delete where one is due. */
@@ -748,7 +745,7 @@ class ConsumerRuntime implements ConsumerCore {
     const skipped: SQSRecord[] = [];
     for (const record of event.Records) {
       if (!failed.has(record.messageId)) continue;
-      if (!state.progress.has(record.messageId)) skipped.push(record);
+      if (!state.started.has(record.messageId)) skipped.push(record);
       else if (record.attributes?.MessageGroupId) stoppedGroups.add(record.attributes.MessageGroupId);
     }
     await Promise.all(skipped.map((record) => this.deferSkipped(record, state, stoppedGroups)));

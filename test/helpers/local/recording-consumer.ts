@@ -4,7 +4,10 @@
  *
  * Event types steer it: `test.poison` always fails; `test.crash` kills the sandbox (process.exit) on its first
  * attempt, before its side effect; `test.hang` outlasts any test timeout on its first attempt, before its side
- * effect (so its invocation times out); `test.chatty` writes `chatty <id>` with console.log; `test.typo` reads a
+ * effect (the runtime's deadline watchdog gives it up before the invocation times out); `test.stall` never settles,
+ * on every attempt, recording the attempt as `test.poison` does; `test.spin` blocks its thread on its first attempt
+ * once the invocation is about to reach its deadline margin, so no timer of the runtime can run and the invocation
+ * times out; `test.chatty` writes `chatty <id>` with console.log; `test.typo` reads a
  * property of undefined (a TypeError thrown from this file) and `test.string` throws a string, each on every
  * attempt; anything else succeeds.
  */
@@ -39,6 +42,20 @@ export const handler = defineConsumer({
     },
     '*.test.crash': async (event, ctx) => {
       if (ctx.attempt === 1) process.exit(1);
+      record(event.id, ctx.attempt);
+    },
+    '*.test.stall': async (event, ctx) => {
+      appendFileSync(`${recordFile}.attempts`, `${event.id} ${ctx.attempt}\n`);
+      await new Promise(() => {});
+    },
+    '*.test.spin': async (event, ctx) => {
+      if (ctx.attempt === 1) {
+        // Waits until twice the deadline margin is left (a short timeout's margin is a tenth of it), so batch mates
+        // finish first, then blocks for good, before the watchdog's alarm can ring.
+        const spinAtMs = ctx.remainingTimeMs() / 5;
+        while (ctx.remainingTimeMs() > spinAtMs) await new Promise((resolve) => setTimeout(resolve, 5));
+        for (;;);
+      }
       record(event.id, ctx.attempt);
     },
     '*.test.hang': async (event, ctx) => {
