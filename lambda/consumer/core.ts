@@ -5,7 +5,9 @@
  * Per record: deadline check -> envelope -> handler lookup -> (idempotency gate -> claim check -> payload ->
  * schema -> handler). A failure is then either retried with backoff (ChangeMessageVisibility, reported in
  * `batchItemFailures`) or, when permanent or on the last attempt, sent to the DLQ with its reason, deleted from
- * the source queue at once and reported as a success. Batches go through `@aws-lambda-powertools/batch`.
+ * the source queue at once and reported as a success. Batches go through `@aws-lambda-powertools/batch`. Records
+ * still running when the invocation reaches its deadline margin are no longer waited for (`untilDeadline`): they fail
+ * as timed out, so the batch can report them and dead-letter them with a reason before Lambda's own timeout.
  *
  * Why delete at once instead of leaving it to the batch response: the response only exists if the invocation
  * returns. When another record runs the invocation into its timeout, every record of the batch comes back, so a
@@ -598,7 +600,8 @@ class ConsumerRuntime implements ConsumerCore {
       await this.runHandler(info, envelope, target, state);
       return RAN;
     }
-    if (state.expired) throw RECORD_FAILED; // abandoned before it started: its record says dead-lettered or stays
+    // Abandoned while the gate was still taking its lock: too late to mark it processing or to run it.
+    if (state.expired) throw RECORD_FAILED;
     if ((await records.start(info.id, info.attempt, info.generation)) === 'cancelled') return CANCELLED;
     const result = await this.runHandler(info, envelope, target, state);
     // Abandoned: its record already says what the runtime reported (dead-lettered with the timeout, or retried).
