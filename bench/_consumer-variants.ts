@@ -9,7 +9,7 @@ import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-p
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { powertoolsMetricsSink, powertoolsRootLogger } from '../lambda/consumer/aws';
+import { powertoolsMetricsSink, powertoolsRootLogger, timerAlarm } from '../lambda/consumer/aws';
 import { type ConsumerCollaborators, createConsumerCore, type RootLogger } from '../lambda/consumer/core';
 import type { ConsumerRuntimeConfig } from '../lambda/shared/consumer-config';
 import { METRICS_NAMESPACE } from '../lambda/shared/contracts';
@@ -46,6 +46,7 @@ const fakeCollaborators = (
   loadPayload: async () => Buffer.alloc(0),
   now: Date.now,
   random: Math.random,
+  alarm: timerAlarm,
   logger,
   metrics,
 });

@@ -168,6 +168,12 @@ function firehoseArchive(deliveryStream: string): ArchiveBatchSink {
   return { putLines: async (lines) => (await sink()).putLines(lines) };
 }
 
+/** The batch's deadline alarm, on a timer. */
+export function timerAlarm(delayMs: number, ring: () => void): () => void {
+  const timer = setTimeout(ring, delayMs);
+  return () => clearTimeout(timer);
+}
+
 /** Builds every collaborator from the runtime configuration. */
 export function awsCollaborators(config: ConsumerRuntimeConfig): ConsumerCollaborators & {
   readonly logger: ReturnType<typeof powertoolsRootLogger>;
@@ -196,6 +202,7 @@ export function awsCollaborators(config: ConsumerRuntimeConfig): ConsumerCollabo
     ...(archive ? { archive } : {}),
     now: Date.now,
     random: Math.random,
+    alarm: timerAlarm,
     logger,
     metrics: powertoolsMetricsSink(metrics),
   };

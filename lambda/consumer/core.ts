@@ -5,7 +5,9 @@
  * Per record: deadline check -> envelope -> handler lookup -> (idempotency gate -> claim check -> payload ->
  * schema -> handler). A failure is then either retried with backoff (ChangeMessageVisibility, reported in
  * `batchItemFailures`) or, when permanent or on the last attempt, sent to the DLQ with its reason, deleted from
- * the source queue at once and reported as a success. Batches go through `@aws-lambda-powertools/batch`.
+ * the source queue at once and reported as a success. Batches go through `@aws-lambda-powertools/batch`. Records
+ * still running when the invocation reaches its deadline margin are no longer waited for (`untilDeadline`): they fail
+ * as timed out, so the batch can report them and dead-letter them with a reason before Lambda's own timeout.
  *
  * Why delete at once instead of leaving it to the batch response: the response only exists if the invocation
  * returns. When another record runs the invocation into its timeout, every record of the batch comes back, so a
@@ -28,6 +30,7 @@ import {
   describeError,
   InvalidEnvelopeError,
   InvalidPayloadError,
+  InvocationTimeoutError,
   isPermanent,
   loggedError,
   UnknownEventTypeError,
@@ -124,6 +127,8 @@ export interface ConsumerCollaborators {
   readonly now: () => number;
   /** Uniform in [0, 1), for backoff jitter. */
   readonly random: () => number;
+  /** Calls `ring` once, `delayMs` from now, unless the returned cancel is called first (`setTimeout`). */
+  readonly alarm: (delayMs: number, ring: () => void) => () => void;
   readonly logger: RootLogger;
   readonly metrics: MetricsSink;
 }
@@ -160,11 +165,25 @@ type JobRun = typeof RAN | typeof CANCELLED;
 interface BatchState {
   readonly context: InvocationContext;
   readonly metrics: Map<string, TypeMetrics>;
-  /** FIFO: records our handler was entered for; those skipped by the processor are the others. */
-  readonly entered: Set<string>;
+  /** Records our handler was entered for, by message id; those never started (or skipped on FIFO) are the others. */
+  readonly started: Map<string, RecordInfo>;
   /** FIFO: backoff given to the first failed record of a group, applied to the rest of the group too. */
   readonly groupDelaySeconds: Map<string, number>;
+  /** The deadline margin was reached with records still running: they were reported, nothing of theirs counts now. */
+  expired: boolean;
 }
+
+const DONE = Promise.resolve(true);
+const NOT_DONE = Promise.resolve(false);
+const DEADLINE_DEFERRAL = 'not started: the invocation is close to its timeout';
+
+/** What the batch's deadline alarm resolves to, told apart from the records' response. */
+const EXPIRED = Symbol('deadline margin reached');
+/** `setTimeout` runs a longer delay at once; no invocation lasts that long (a context without a deadline does). */
+const MAX_ALARM_MS = 2 ** 31 - 1;
+
+/** A promise that never settles: an abandoned record's late result goes nowhere. */
+const neverSettles = (): Promise<never> => new Promise<never>(() => {});
 
 interface RecordInfo {
   readonly record: SQSRecord;
@@ -182,6 +201,8 @@ interface RecordInfo {
   tracked: boolean;
   /** A job's enqueue (its envelope's generation): only that enqueue's record is updated. */
   generation?: string;
+  /** Set once its outcome is being settled: resolves true when it is done, false when it is reported failed. */
+  done: Promise<boolean> | undefined;
 }
 
 /** The processing core built from a consumer definition, its runtime configuration and collaborators. */
@@ -303,7 +324,7 @@ function routesOf(definition: ConsumerDefinition): Routes {
 }
 
 function newBatchState(context: InvocationContext): BatchState {
-  return { context, metrics: new Map(), entered: new Set(), groupDelaySeconds: new Map() };
+  return { context, metrics: new Map(), started: new Map(), groupDelaySeconds: new Map(), expired: false };
 }
 
 function metricsFor(state: BatchState, typeKey: string): TypeMetrics {
@@ -341,6 +362,7 @@ function recordInfo(record: SQSRecord, startedMs: number): RecordInfo {
     typeKey: source && type ? `${source}.${type}` : INVALID_TYPE_KEY,
     receivedAtMs: Number.isFinite(sentMs) && sentMs > 0 ? sentMs : Number.NaN,
     tracked: false,
+    done: undefined,
   };
 }
 
@@ -401,13 +423,63 @@ class ConsumerRuntime implements ConsumerCore {
       if (failed > 0) this.deps.metrics.archiveFailed(failed);
     });
     try {
-      const [response] = await Promise.all([this.runRecords(event, state), archived]);
-      const failures = checkedFailures(event, response);
-      if (this.config.fifo && failures.length > 0) await this.settleSkipped(event, state, failures);
+      const [failures] = await Promise.all([this.untilDeadline(event, state), archived]);
       return { batchItemFailures: failures };
     } finally {
       this.publishMetrics(state);
     }
+  }
+
+  /**
+   * The batch's records, waited for until they finish or until the deadline margin is reached, whichever comes
+   * first (one alarm per batch). Past the margin the records still running are abandoned, so that the batch can
+   * still report them, dead-letter them with a reason and publish its metrics before Lambda ends the invocation.
+   */
+  private async untilDeadline(event: SQSEvent, state: BatchState): Promise<SQSBatchItemFailure[]> {
+    const records = this.runRecords(event, state);
+    const delayMs = state.context.getRemainingTimeInMillis() - this.config.deadlineMarginMs;
+    let first: SQSBatchResponse | typeof EXPIRED;
+    if (delayMs >= 0 && delayMs <= MAX_ALARM_MS) {
+      let cancel = () => {};
+      const expired = new Promise<typeof EXPIRED>((resolve) => {
+        cancel = this.deps.alarm(delayMs, () => {
+          state.expired = true;
+          resolve(EXPIRED);
+        });
+      });
+      try {
+        first = await Promise.race([records, expired]);
+      } finally {
+        cancel();
+      }
+    } else {
+      first = await records;
+    }
+    if (first === EXPIRED) return this.abandonUnfinished(event, state);
+    const failures = checkedFailures(event, first);
+    if (this.config.fifo && failures.length > 0) await this.settleSkipped(event, state, failures);
+    return failures;
+  }
+
+  /**
+   * At the deadline margin: each record still running fails as timed out (retried with backoff, or dead-lettered
+   * with that reason on its last attempt), the ones never started are deferred, and the failures are returned.
+   */
+  private async abandonUnfinished(event: SQSEvent, state: BatchState): Promise<SQSBatchItemFailure[]> {
+    const timedOut = new InvocationTimeoutError(this.config.deadlineMarginMs);
+    // The abandoned record's idempotency lock expires with this invocation (Powertools' in-progress expiry): a
+    // retry arriving sooner would find it held, and spend an attempt on `IdempotencyAlreadyInProgressError`.
+    const notBeforeSeconds = Math.ceil(Math.max(0, state.context.getRemainingTimeInMillis()) / 1000);
+    for (const info of state.started.values()) {
+      info.done ??= this.settleFailure(info, state, timedOut, notBeforeSeconds);
+    }
+    const failures: SQSBatchItemFailure[] = [];
+    for (const record of event.Records) {
+      const done = state.started.get(record.messageId)?.done;
+      if (!done || !(await done)) failures.push({ itemIdentifier: record.messageId });
+    }
+    await this.settleSkipped(event, state, failures);
+    return checkedFailures(event, { batchItemFailures: failures });
   }
 
   /** Every record through Powertools' batch processing: FIFO stops a group at its first failure. */
@@ -428,32 +500,55 @@ class ConsumerRuntime implements ConsumerCore {
 
   /** One record; throws {@link RECORD_FAILED} to report it in `batchItemFailures`. */
   private async handleRecord(record: SQSRecord, state: BatchState): Promise<void> {
-    if (this.config.fifo) state.entered.add(record.messageId);
+    // The processor goes on when a record abandoned at the deadline settles late: the rest were reported then.
+    if (state.expired) throw RECORD_FAILED;
     const info = recordInfo(record, this.deps.now());
+    state.started.set(record.messageId, info);
     if (state.context.getRemainingTimeInMillis() < this.config.deadlineMarginMs) {
-      this.logOutcome(state, info, 'deferred', 'not started: the invocation is close to its timeout');
+      info.done = NOT_DONE;
+      this.logOutcome(state, info, 'deferred', DEADLINE_DEFERRAL);
       throw RECORD_FAILED;
     }
+    let done: Promise<boolean>;
     try {
-      await this.process(info, state);
+      const outcome = await this.process(info, state);
+      // Already set when the record was abandoned at the deadline: its late result is neither logged nor acted on.
+      done = info.done ?? this.finish(state, info, outcome);
     } catch (error) {
-      if (!(await this.settleFailure(info, state, error))) throw RECORD_FAILED;
+      done = info.done ?? this.settleFailure(info, state, error);
     }
+    info.done = done;
+    if (done !== DONE && !(await done)) throw RECORD_FAILED;
   }
 
-  /** Envelope -> handler lookup -> idempotency gate -> handler; throws whatever failed. */
-  private async process(info: RecordInfo, state: BatchState): Promise<void> {
+  /** Envelope -> handler lookup -> idempotency gate -> handler; resolves with how it ended, throws what failed. */
+  private async process(
+    info: RecordInfo,
+    state: BatchState,
+  ): Promise<'processed' | 'duplicate' | 'cancelled'> {
     const envelope = envelopeOf(info.record);
     adoptEnvelope(info, envelope);
     const target = this.routes.router.resolve(info.typeKey)?.value ?? this.routes.fallback;
     if (!target) throw new UnknownEventTypeError(info.typeKey);
-    this.logOutcome(state, info, await this.runOnce(info, envelope, target, state));
+    // Awaited rather than returned: an async function adopting a returned promise takes more ticks.
+    return await this.runOnce(info, envelope, target, state);
+  }
+
+  /** A record that ended without failing: its outcome line, and its early delete where one is due. */
+  private finish(
+    state: BatchState,
+    info: RecordInfo,
+    outcome: 'processed' | 'duplicate' | 'cancelled',
+  ): Promise<boolean> {
+    this.logOutcome(state, info, outcome);
     // FIFO records run one after another: without this, a later record running the invocation into its
     // timeout would bring this one back (and count one more receive) although it is done. On its last receive
     // a finished record of any queue is deleted now too: if the invocation then times out, SQS would move it
     // to the DLQ, where a done event would be listed as failed and redriven.
-    if (this.config.fifo || info.attempt >= this.config.maxReceiveCount)
-      await this.deleteFinished(state, info);
+    if (this.config.fifo || info.attempt >= this.config.maxReceiveCount) {
+      return this.deleteFinished(state, info).then(() => true);
+    }
+    return DONE;
   }
 
   /** The job behind the idempotency gate (when on); resolves with how the record ended. */
@@ -471,9 +566,21 @@ class ConsumerRuntime implements ConsumerCore {
       return 'processed';
     }
     let run = RAN as JobRun;
-    const work = async () => {
-      run = await this.runJob(info, envelope, target, state);
-    };
+    // Abandoned at the deadline, the work never settles for Powertools, as if Lambda had ended it: its record
+    // stays in progress until its expiry (this invocation's timeout), and then the retry takes it over. A late
+    // "completed" would turn that retry into a duplicate of a record reported failed, and a late failure would
+    // delete the key, whoever holds it by then.
+    const work = () =>
+      this.runJob(info, envelope, target, state).then(
+        (ran) => {
+          if (state.expired) return neverSettles();
+          run = ran;
+        },
+        (error: unknown) => {
+          if (state.expired) return neverSettles();
+          throw error;
+        },
+      );
     const result = await idempotency.run(idempotencyWorkKey(this.config.name, envelope), work, state.context);
     return result === 'duplicate' ? 'duplicate' : run === CANCELLED ? 'cancelled' : 'processed';
   }
@@ -493,8 +600,12 @@ class ConsumerRuntime implements ConsumerCore {
       await this.runHandler(info, envelope, target, state);
       return RAN;
     }
+    // Abandoned while the gate was still taking its lock: too late to mark it processing or to run it.
+    if (state.expired) throw RECORD_FAILED;
     if ((await records.start(info.id, info.attempt, info.generation)) === 'cancelled') return CANCELLED;
     const result = await this.runHandler(info, envelope, target, state);
+    // Abandoned: its record already says what the runtime reported (dead-lettered with the timeout, or retried).
+    if (state.expired) throw RECORD_FAILED;
     try {
       await records.complete(info.id, result, info.generation);
     } catch (error) {
@@ -517,6 +628,8 @@ class ConsumerRuntime implements ConsumerCore {
     let payload = parsePayload(envelope, bytes);
     if (target.validate) payload = await target.validate(payload);
     const event: ConsumerEvent<unknown> = { ...envelope, body, payload };
+    // Abandoned at the deadline while its payload was being fetched or validated: too late to start the handler.
+    if (state.expired) throw RECORD_FAILED;
     const ctx = new RecordContext(info, this.config.name, state.context, this.deps.logger);
     return target.handle(event, ctx);
   }
@@ -525,12 +638,17 @@ class ConsumerRuntime implements ConsumerCore {
    * A failed record: dead-lettered when permanent or on its last attempt, else retried with backoff.
    * True when the record is done (safely in the DLQ), false when it must be reported failed.
    */
-  private async settleFailure(info: RecordInfo, state: BatchState, error: unknown): Promise<boolean> {
+  private async settleFailure(
+    info: RecordInfo,
+    state: BatchState,
+    error: unknown,
+    notBeforeSeconds = 0,
+  ): Promise<boolean> {
     metricsFor(state, info.typeKey).Failed++;
     if (isPermanent(error) || info.attempt >= this.config.maxReceiveCount) {
       return this.deadLetter(state, info, error);
     }
-    await this.retryLater(state, info, error);
+    await this.retryLater(state, info, error, notBeforeSeconds);
     return false;
   }
 
@@ -577,8 +695,16 @@ class ConsumerRuntime implements ConsumerCore {
     }
   }
 
-  private async retryLater(state: BatchState, info: RecordInfo, error: unknown): Promise<void> {
-    const delay = backoffDelaySeconds(this.config.retry, info.attempt, this.deps.random);
+  private async retryLater(
+    state: BatchState,
+    info: RecordInfo,
+    error: unknown,
+    notBeforeSeconds: number,
+  ): Promise<void> {
+    const delay = Math.max(
+      notBeforeSeconds,
+      backoffDelaySeconds(this.config.retry, info.attempt, this.deps.random),
+    );
     const groupId = info.record.attributes?.MessageGroupId;
     if (this.config.fifo && groupId && !state.groupDelaySeconds.has(groupId)) {
       state.groupDelaySeconds.set(groupId, delay);
@@ -612,14 +738,27 @@ class ConsumerRuntime implements ConsumerCore {
     }
   }
 
-  /** FIFO records the processor skipped after a failure in their group: same backoff as the failed one. */
+  /**
+   * Failed records that never started: on FIFO, those skipped after a failure in their group get the same
+   * backoff as the failed one; the rest were stopped by the deadline.
+   */
   private async settleSkipped(event: SQSEvent, state: BatchState, failures: SQSBatchItemFailure[]) {
     const failed = new Set(failures.map((f) => f.itemIdentifier));
-    const skipped = event.Records.filter((r) => failed.has(r.messageId) && !state.entered.has(r.messageId));
-    await Promise.all(skipped.map((record) => this.deferSkipped(record, state)));
+    const stoppedGroups = new Set<string>();
+    const skipped: SQSRecord[] = [];
+    for (const record of event.Records) {
+      if (!failed.has(record.messageId)) continue;
+      if (!state.started.has(record.messageId)) skipped.push(record);
+      else if (record.attributes?.MessageGroupId) stoppedGroups.add(record.attributes.MessageGroupId);
+    }
+    await Promise.all(skipped.map((record) => this.deferSkipped(record, state, stoppedGroups)));
   }
 
-  private async deferSkipped(record: SQSRecord, state: BatchState): Promise<void> {
+  private async deferSkipped(
+    record: SQSRecord,
+    state: BatchState,
+    stoppedGroups: Set<string>,
+  ): Promise<void> {
     const info = recordInfo(record, this.deps.now());
     try {
       adoptEnvelope(info, parseEnvelope(record.body));
@@ -628,6 +767,9 @@ class ConsumerRuntime implements ConsumerCore {
     }
     const groupId = record.attributes?.MessageGroupId ?? '';
     const delay = state.groupDelaySeconds.get(groupId);
+    const reason = stoppedGroups.has(groupId)
+      ? `not started: an earlier message of group ${groupId} failed`
+      : DEADLINE_DEFERRAL;
     if (delay !== undefined) {
       try {
         await this.deps.sqs.changeVisibility(record, delay);
@@ -638,7 +780,7 @@ class ConsumerRuntime implements ConsumerCore {
         });
       }
     }
-    this.logOutcome(state, info, 'deferred', `not started: an earlier message of group ${groupId} failed`);
+    this.logOutcome(state, info, 'deferred', reason);
   }
 
   /**

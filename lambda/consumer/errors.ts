@@ -40,6 +40,20 @@ export class InvalidPayloadError extends PermanentError {
   }
 }
 
+/**
+ * The record's handler was still running when the invocation reached its deadline margin: the runtime stopped
+ * waiting for it so the batch could report and dead-letter before Lambda ends the invocation. Retryable: a slow
+ * dependency may answer next time.
+ */
+export class InvocationTimeoutError extends Error {
+  constructor(marginMs: number) {
+    super(
+      `did not finish before the invocation's timeout: still running with less than the deadline margin (${marginMs} ms) left`,
+    );
+    this.name = 'InvocationTimeoutError';
+  }
+}
+
 /** True for errors that must not be retried. Checks the name too, so copies from another bundle still count. */
 export function isPermanent(error: unknown): boolean {
   return error instanceof PermanentError || (error instanceof Error && error.name === 'PermanentError');

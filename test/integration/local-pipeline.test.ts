@@ -169,12 +169,56 @@ describe('local mode end to end (real HTTP, emulators, ingest and consumer runti
     expect(failed(thrown)?.frames).toBeUndefined();
   }, 30_000);
 
+  it('a handler that never settles is dead-lettered by the consumer with the timeout as its reason, not by SQS without one', async () => {
+    const id = `stall-${randomUUID()}`;
+    expect((await pipeline.post('generic', { id, type: 'test.stall' })).status).toBe(202);
+    await pipeline.waitFor(
+      () => pipeline.events.some((e) => e.event === 'dead-lettered' && e.id === id),
+      30_000,
+      'the dead-lettered line',
+    );
+    const outcomes = pipeline.events.filter((e) => e.id === id && e.attempt !== undefined);
+    expect(outcomes.map((e) => `${e.event} ${e.attempt}`)).toEqual([
+      'retried 1',
+      'retried 2',
+      'dead-lettered 3',
+    ]);
+    for (const outcome of outcomes) {
+      expect(outcome.reason).toMatch(
+        /^InvocationTimeoutError: did not finish before the invocation's timeout/,
+      );
+    }
+    expect(
+      pipeline
+        .poisonAttempts()
+        .filter((a) => a.id === id)
+        .map((a) => a.attempt),
+    ).toEqual([1, 2, 3]);
+    const received = await sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: pipeline.local.topology.queues.events?.deadLetterUrl ?? '',
+        MaxNumberOfMessages: 10,
+        WaitTimeSeconds: 2,
+        MessageAttributeNames: ['All'],
+      }),
+    );
+    const dead = (received.Messages ?? []).filter((m) => parseEnvelope(m.Body ?? '{}').id === id);
+    expect(dead).toHaveLength(1);
+    const attributes = dead[0]?.MessageAttributes ?? {};
+    expect(attributes[FAILURE_ATTRIBUTES.errorName]?.StringValue).toBe('InvocationTimeoutError');
+    expect(attributes[FAILURE_ATTRIBUTES.errorMessage]?.StringValue).toMatch(
+      /^did not finish before the invocation's timeout/,
+    );
+    expect(attributes[FAILURE_ATTRIBUTES.attempt]?.StringValue).toBe('3');
+  }, 45_000);
+
   it('after a timeout, reports a record that had finished as done, not retried, and does not run it twice', async () => {
     expect(await pipeline.local.pauseConsumer('events')).toBe(true);
     const quick = `quick-${randomUUID()}`;
     const slow = `slow-${randomUUID()}`;
     expect((await pipeline.post('generic', { id: quick, type: 'test.ok' })).status).toBe(202);
-    expect((await pipeline.post('generic', { id: slow, type: 'test.hang' })).status).toBe(202);
+    // Blocks its thread: no timer of the consumer runtime can run, so the invocation itself times out.
+    expect((await pipeline.post('generic', { id: slow, type: 'test.spin' })).status).toBe(202);
     // Both wait in the queue while it is paused, so they arrive as one batch.
     expect(pipeline.local.setConsumerEnabled('events', true)).toBe('Enabled');
     await pipeline.waitFor(

@@ -3,10 +3,11 @@
  * `<id> <attempt>` to the file named by HOOKLINE_TEST_RECORD_FILE, so tests can count side effects.
  *
  * Event types steer it: `test.poison` always fails; `test.crash` kills the sandbox (process.exit) on its first
- * attempt, before its side effect; `test.hang` outlasts any test timeout on its first attempt, before its side
- * effect (so its invocation times out); `test.chatty` writes `chatty <id>` with console.log; `test.typo` reads a
- * property of undefined (a TypeError thrown from this file) and `test.string` throws a string, each on every
- * attempt; anything else succeeds.
+ * attempt, before its side effect; `test.stall` never settles, on every attempt, recording the attempt as
+ * `test.poison` does; `test.spin` blocks its thread on its first attempt once the invocation nears its deadline
+ * margin, so no timer of the runtime can run and the invocation times out; `test.chatty` writes `chatty <id>` with
+ * console.log; `test.typo` reads a property of undefined (a TypeError thrown from this file) and `test.string`
+ * throws a string, each on every attempt; anything else succeeds.
  */
 import { appendFileSync } from 'node:fs';
 import { defineConsumer } from '../../../lambda/consumer';
@@ -41,8 +42,18 @@ export const handler = defineConsumer({
       if (ctx.attempt === 1) process.exit(1);
       record(event.id, ctx.attempt);
     },
-    '*.test.hang': async (event, ctx) => {
-      if (ctx.attempt === 1) await new Promise((resolve) => setTimeout(resolve, 60_000));
+    '*.test.stall': async (event, ctx) => {
+      appendFileSync(`${recordFile}.attempts`, `${event.id} ${ctx.attempt}\n`);
+      await new Promise(() => {});
+    },
+    '*.test.spin': async (event, ctx) => {
+      if (ctx.attempt === 1) {
+        // Waits until twice the deadline margin is left (a short timeout's margin is a tenth of it), so batch mates
+        // finish first, then blocks for good, before the watchdog's alarm can ring.
+        const spinAtMs = ctx.remainingTimeMs() / 5;
+        while (ctx.remainingTimeMs() > spinAtMs) await new Promise((resolve) => setTimeout(resolve, 5));
+        for (;;);
+      }
       record(event.id, ctx.attempt);
     },
   },

@@ -225,6 +225,29 @@ export class FakeMetrics {
   }
 }
 
+/**
+ * The batch's deadline alarm, rung by the test: the delay each batch asked for, and `ring()` to reach the
+ * deadline margin now (no timers, no waiting).
+ */
+export class FakeAlarm {
+  readonly delays: number[] = [];
+  #rings: Array<() => void> = [];
+  readonly alarm = (delayMs: number, ring: () => void) => {
+    this.delays.push(delayMs);
+    this.#rings.push(ring);
+    return () => {
+      this.#rings = this.#rings.filter((r) => r !== ring);
+    };
+  };
+  /** Rings every alarm still set; false when none was (every batch had finished, or none set one). */
+  ring(): boolean {
+    const rings = this.#rings;
+    this.#rings = [];
+    for (const ring of rings) ring();
+    return rings.length > 0;
+  }
+}
+
 export const lambdaContext = (remainingMs = 25_000): InvocationContext => ({
   getRemainingTimeInMillis: () => remainingMs,
 });
@@ -236,6 +259,7 @@ export interface Harness {
   readonly metrics: FakeMetrics;
   readonly idempotency?: FakeIdempotency;
   readonly payloads: Map<string, Buffer>;
+  readonly deadline: FakeAlarm;
 }
 
 export function harness<Schemas extends Record<string, unknown>>(
@@ -253,6 +277,7 @@ export function harness<Schemas extends Record<string, unknown>>(
   const metrics = new FakeMetrics();
   const idempotency = options.idempotency ? new FakeIdempotency() : undefined;
   const payloads = new Map<string, Buffer>();
+  const deadline = new FakeAlarm();
   const collaborators: ConsumerCollaborators = {
     sqs: queue.operations,
     loadPayload: async (ref) => {
@@ -265,6 +290,7 @@ export function harness<Schemas extends Record<string, unknown>>(
     ...(options.jobs ? { jobs: options.jobs } : {}),
     now: () => NOW,
     random: options.random ?? (() => 0.5),
+    alarm: deadline.alarm,
     logger,
     metrics,
   };
@@ -273,7 +299,7 @@ export function harness<Schemas extends Record<string, unknown>>(
     runtimeConfig(configOverrides),
     collaborators,
   );
-  return { core, queue, logger, metrics, ...(idempotency ? { idempotency } : {}), payloads };
+  return { core, queue, logger, metrics, ...(idempotency ? { idempotency } : {}), payloads, deadline };
 }
 
 export const failedIds = (response: { batchItemFailures: Array<{ itemIdentifier: string }> }) =>
