@@ -224,12 +224,32 @@ type Outcome =
   | { readonly ok: true; readonly result: SendResult }
   | { readonly ok: false; readonly error: string };
 
+const DELAY_UNITS: readonly string[] = ['days', 'hours', 'minutes', 'seconds'];
+
+function shownDelay(delay: unknown): string {
+  const text = typeof delay === 'string' ? JSON.stringify(delay) : (JSON.stringify(delay) ?? String(delay));
+  return text.length > 80 ? `${text.slice(0, 79)}…` : text;
+}
+
 /** Milliseconds of a {@link Delay} from `now`. */
 export function delayMs(delay: Delay | undefined, now: number): number {
   if (delay === undefined) return 0;
   if (delay instanceof Date) {
     if (Number.isNaN(delay.getTime())) throw new ProducerConfigError('delay is an invalid Date');
     return Math.max(0, delay.getTime() - now);
+  }
+  // Checked at run time too: a caller in JavaScript, or one porting BullMQ's `delay: 5000` (milliseconds), would
+  // otherwise have a number, a string or a misspelt unit read as no delay at all and the job run at once.
+  if (typeof delay !== 'object' || delay === null || Array.isArray(delay)) {
+    throw new ProducerConfigError(
+      `delay ${shownDelay(delay)} is not a duration or a Date: pass { seconds: n } (a number of milliseconds m is { seconds: m / 1000 }), { minutes, hours, days }, or the Date the job is due`,
+    );
+  }
+  const unknownUnits = Object.keys(delay).filter((unit) => !DELAY_UNITS.includes(unit));
+  if (unknownUnits.length > 0) {
+    throw new ProducerConfigError(
+      `delay ${shownDelay(delay)} has ${unknownUnits.map((u) => JSON.stringify(u)).join(', ')}, which is not a unit: use days, hours, minutes or seconds`,
+    );
   }
   const { days = 0, hours = 0, minutes = 0, seconds = 0 } = delay;
   const ms = (((days * 24 + hours) * 60 + minutes) * 60 + seconds) * 1000;
@@ -462,6 +482,7 @@ export class Producer {
     options: SendOptions,
     delaySeconds: number,
   ): void {
+    checkOptionNames(job, options);
     if (queue.fifo && delaySeconds > 0) {
       throw new ProducerConfigError(
         `job ${job.type}: queue "${queue.name}" is FIFO, and SQS cannot delay a single FIFO message: send it without delay, or use a standard queue`,
@@ -860,6 +881,33 @@ function isGroupId(value: unknown): boolean {
 
 /** An id, group or tenant option as a refusal shows it: a string quoted (at most 80 characters), else its type. */
 /** Refuses an option as the caller gave it; the log keeps the option's name and the rule, not its value. */
+const SEND_OPTIONS: readonly string[] = ['id', 'delay', 'group', 'tenant'];
+
+/**
+ * What hookline does instead of the options a BullMQ `queue.add` takes, for the error that refuses them: ignored,
+ * `jobId` would silently lose the job's dedupe, and `attempts` or `backoff` the retries the caller meant.
+ */
+const INSTEAD_OF: Readonly<Record<string, string>> = {
+  jobId: 'the job key is id',
+  attempts: "attempts are the queue's maxReceiveCount in hookline.config.ts",
+  backoff: "backoff is the queue's consumer.retry in hookline.config.ts",
+  priority: 'there are no priorities: send urgent jobs to a queue of their own',
+  lifo: 'jobs are taken in arrival order (FIFO queues) or about it (standard queues)',
+  repeat: 'repeating jobs are schedules in hookline.config.ts',
+  removeOnComplete: 'job records expire after dedupe.ttl in hookline.config.ts',
+  removeOnFail: 'dead-lettered jobs stay in the dead-letter queue for its retention period',
+};
+
+/** Refuses an option `send` does not know, which would otherwise be ignored without a word. */
+function checkOptionNames(job: JobDefinition, options: SendOptions): void {
+  const unknown = Object.keys(options).filter((name) => !SEND_OPTIONS.includes(name));
+  if (unknown.length === 0) return;
+  const hints = unknown.flatMap((name) => (Object.hasOwn(INSTEAD_OF, name) ? [INSTEAD_OF[name]] : []));
+  throw new ProducerConfigError(
+    `job ${job.type}: ${unknown.length === 1 ? 'option' : 'options'} ${unknown.map((n) => JSON.stringify(n.slice(0, 40))).join(', ')} ${unknown.length === 1 ? 'is' : 'are'} not one send takes (${SEND_OPTIONS.join(', ')})${hints.length ? `: ${hints.join('; ')}` : ''}`,
+  );
+}
+
 function optionError(job: JobDefinition, name: string, value: unknown, rule: string): ProducerConfigError {
   return new ProducerConfigError(
     `job ${job.type}: ${name} ${shownOption(value)} ${rule}`,

@@ -185,12 +185,14 @@ export async function withUndeliveredSchedules(
   });
 }
 
+const UNDELIVERED = 'EventBridge Scheduler could not deliver it to its queue';
+
 function undeliveredJob(job: JobStatus, letter: DeadLetter): JobStatus {
   const { error } = summarize(letter);
   return {
     ...job,
     state: 'dead-lettered',
-    reason: `EventBridge Scheduler could not deliver it to its queue (${error ?? noReasonRecorded(JOB_SCHEDULES)}): it waits in the ${JOB_SCHEDULES} dead-letter queue (hookline failed show ${JOB_SCHEDULES} ${job.id}); ${JOB_SCHEDULES_RESEND}`,
+    reason: `${UNDELIVERED} (${error ?? noReasonRecorded(JOB_SCHEDULES)}): it waits in the ${JOB_SCHEDULES} dead-letter queue (hookline failed show ${JOB_SCHEDULES} ${job.id}); ${JOB_SCHEDULES_RESEND}`,
   };
 }
 
@@ -359,6 +361,15 @@ export function renderJobShow(output: Output, job: JobStatus): void {
     ['result', job.result === undefined ? undefined : JSON.stringify(job.result)],
   ];
   for (const [name, value] of rows) if (value !== undefined) output.line(`${name.padEnd(9)} ${value}`);
+  // The next step of someone who came to inspect a failed job: it waits in its queue's dead-letter queue, from
+  // which redrive sends it back. Not for a delivery Scheduler gave up on: its reason says how to send it again.
+  if (job.state === 'dead-lettered' && job.queue !== undefined && !job.reason?.includes(UNDELIVERED)) {
+    output.line(
+      output.colors.dim(
+        `retry once its cause is fixed: hookline redrive ${job.queue} --id ${job.id}    details: hookline failed show ${job.queue} ${job.id}`,
+      ),
+    );
+  }
 }
 
 export function renderJobList(output: Output, result: JobList): void {

@@ -74,7 +74,8 @@ function checkNotEmpty(problems: ViolationList, config: ParsedConfig): void {
       'sources',
       'at least one source is required',
       config.sources,
-      'add a source, e.g. { github: { type: "github" } }',
+      // A pipeline of jobs alone gets here first: say how to have one without webhooks reaching its queues.
+      'add a source, e.g. { github: { type: "github" } }; for a pipeline of jobs alone, add one and set defaultRoute: "ignore" so that no webhook reaches its queues',
     );
   if (Object.keys(config.queues).length === 0)
     problems.add(

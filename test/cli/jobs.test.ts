@@ -49,6 +49,30 @@ const job = (id: string, enqueuedAt: string) => ({
   enqueuedAt: { S: enqueuedAt },
 });
 
+describe('jobs show of a dead-lettered job', () => {
+  it('says how to retry it (redrive from its queue by id) and where to read the failure', () => {
+    const output = recordingOutput();
+    renderJobShow(output, {
+      id: 'dead9',
+      state: 'dead-lettered',
+      type: 'email.send',
+      queue: 'mail',
+      attempt: 4,
+      reason: 'Error: smtp down',
+    });
+    expect(output.lines).toContain('reason    Error: smtp down');
+    expect(output.lines.at(-1)).toBe(
+      'retry once its cause is fixed: hookline redrive mail --id dead9    details: hookline failed show mail dead9',
+    );
+  });
+
+  it('suggests no retry for a job that did not fail', () => {
+    const output = recordingOutput();
+    renderJobShow(output, { id: 'ok1', state: 'completed', queue: 'mail', result: { sent: true } });
+    expect(output.lines.some((line) => line.includes('redrive'))).toBe(false);
+  });
+});
+
 describe('jobs cancel', () => {
   it('says the consumer skips the job and, for a delayed one, that its schedule still sends it', () => {
     const output = recordingOutput();
@@ -211,6 +235,8 @@ describe('jobs show of a delayed job EventBridge Scheduler could not deliver', (
     expect(output.lines).toContain(
       `reason    EventBridge Scheduler could not deliver it to its queue (AWS.SimpleQueueService.NonExistentQueue: The specified queue does not exist.): it waits in the job_schedules dead-letter queue (hookline failed show job_schedules job-7); ${JOB_SCHEDULES_RESEND}`,
     );
+    // Its queue's dead-letter queue does not hold it, so redrive is not the way back: the reason says what is.
+    expect(output.lines.some((line) => line.includes('hookline redrive'))).toBe(false);
     // Read, not consumed.
     expect(dlq.messages).toHaveLength(1);
     expect(dlq.hidden.size).toBe(0);

@@ -500,7 +500,11 @@ describe('resolveConfig validation', () => {
       minimal({ sources: { x: { type: 'gitlab' } as never } }),
       /sources\.x\.type.*one of the documented source types/,
     ],
-    ['no sources', minimal({ sources: {} }), /sources: at least one source is required/],
+    [
+      'no sources, saying how a pipeline of jobs alone has one',
+      minimal({ sources: {} }),
+      /sources: at least one source is required .*for a pipeline of jobs alone, add one and set defaultRoute: "ignore"/,
+    ],
     ['no queues', minimal({ queues: {} }), /queues: at least one queue is required \(got \{\}\)/],
     [
       'bad source name',

@@ -5,12 +5,14 @@ import { z } from 'zod';
 import { atExpression } from '../../../lambda/producer/aws';
 import {
   type BatchEntry,
+  type Delay,
   JobBatchError,
   JobTooLargeError,
   type OneTimeSchedule,
   Producer,
   type ProducerCollaborators,
   ProducerConfigError,
+  type SendOptions,
 } from '../../../lambda/producer/producer';
 import { attributeBytes, SQS_MAX_MESSAGE_BYTES } from '../../../lambda/shared/claim-check';
 import type { ClaimResult, DedupeStore } from '../../../lambda/shared/dedupe-store';
@@ -573,6 +575,45 @@ describe('producer delivery paths', () => {
       expect(error).toBeInstanceOf(ProducerConfigError);
       expect((error as Error).message).toMatch(/is not a duration/);
     }
+    expect(calls).toEqual([]);
+  });
+
+  it('refuses a delay that is a number, a string or has a misspelt unit instead of running the job at once', async () => {
+    const { deps, calls } = fakes();
+    const producer = new Producer(deps);
+    const refusals: [unknown, RegExp][] = [
+      [
+        5000,
+        /delay 5000 is not a duration or a Date: pass \{ seconds: n \} \(a number of milliseconds m is \{ seconds: m \/ 1000 \}\)/,
+      ],
+      [-5, /delay -5 is not a duration or a Date/],
+      ['2027-01-15T09:00:00Z', /delay "2027-01-15T09:00:00Z" is not a duration or a Date/],
+      [
+        { mins: 5 },
+        /delay \{"mins":5\} has "mins", which is not a unit: use days, hours, minutes or seconds/,
+      ],
+    ];
+    for (const [delay, reason] of refusals) {
+      const error = await producer.send(job, { n: 1 }, { delay: delay as Delay }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ProducerConfigError);
+      expect((error as Error).message).toMatch(reason);
+    }
+    expect(calls).toEqual([]);
+  });
+
+  it('refuses a send option it does not know, saying what hookline does instead of BullMQ’s', async () => {
+    const { deps, calls } = fakes();
+    const producer = new Producer(deps);
+    const options = { jobId: 'welcome-u1', attempts: 3, backoff: { type: 'exponential', delay: 1000 } };
+    const error = await producer.send(job, { n: 1 }, options as SendOptions).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ProducerConfigError);
+    expect((error as Error).message).toBe(
+      'job report.build: options "jobId", "attempts", "backoff" are not one send takes (id, delay, group, tenant): ' +
+        "the job key is id; attempts are the queue's maxReceiveCount in hookline.config.ts; backoff is the queue's consumer.retry in hookline.config.ts",
+    );
+    await expect(
+      producer.sendBatch([{ job, payload: { n: 1 }, options: { priority: 1 } as SendOptions }]),
+    ).rejects.toThrow(/option "priority" is not one send takes .*: there are no priorities/);
     expect(calls).toEqual([]);
   });
 
