@@ -2,7 +2,7 @@
  * The whole pipeline as one construct, for any CDK app: `new HooklinePipeline(stack, 'Webhooks', { config })`.
  * {@link WebhookPipelineStack} is a stack around it.
  */
-import { CfnOutput, Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
+import { CfnOutput, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as logs from 'aws-cdk-lib/aws-logs';
@@ -105,6 +105,8 @@ export class HooklinePipeline extends Construct {
   public readonly jobsEndpoint?: JobsEndpoint;
   /** Whether the one-time job schedules' dead-letter queue has its alarm, its graph and its outputs. */
   #jobScheduleDeadLetterQueueShown = false;
+  /** Each function granted to send jobs, and whether a grant allowed it delays. */
+  readonly #producers = new Map<lambda.Function, boolean>();
 
   constructor(scope: Construct, id: string, props: HooklinePipelineProps) {
     super(scope, id);
@@ -259,31 +261,53 @@ export class HooklinePipeline extends Construct {
   /**
    * The producer grant's two prefixes: one object and one schedule per job, named when the job is sent. Each is
    * acknowledged where the grant puts it, on the function (and on its role when that lives elsewhere), so an
-   * app's own producer stays cdk-nag clean as the jobs endpoint does.
+   * app's own producer stays cdk-nag clean as the jobs endpoint does. cdk-nag names a finding after the ARN as the
+   * producer's stack renders it, which is known only once the app is prepared: in a stack other than the
+   * pipeline's, the bucket's ARN is an import (an export, or a stack output reference) that CDK adds then.
    */
   private acknowledgeProducerGrant(fn: lambda.Function, delays: boolean): void {
-    const stack = Stack.of(this);
-    const bucketId = stack.getLogicalId(this.payloadBucket.node.defaultChild as s3.CfnBucket);
-    // The grant's ARN holds the stack's region and account as cdk-nag renders them: the pseudo parameters in an
-    // environment-agnostic stack, the values themselves in one with an `env`.
-    const region = Token.isUnresolved(stack.region) ? '<AWS::Region>' : stack.region;
-    const account = Token.isUnresolved(stack.account) ? '<AWS::AccountId>' : stack.account;
+    const known = this.#producers.has(fn);
+    this.#producers.set(fn, delays || this.#producers.get(fn) === true);
+    if (known) return;
+    let acknowledged = false;
+    fn.node.addValidation({
+      validate: () => {
+        if (!acknowledged) this.acknowledgeProducerFindings(fn, this.#producers.get(fn) === true);
+        acknowledged = true;
+        return [];
+      },
+    });
+  }
+
+  private acknowledgeProducerFindings(fn: lambda.Function, delays: boolean): void {
+    const producers = this.jobProducers;
+    if (!producers) return;
+    const findings: { resource: string | undefined; reason: string }[] = [
+      {
+        resource: producers.payloadObjectArns,
+        reason:
+          'A claim-checked job payload has one key per job, so a job producer may put any object under payloads/job/ and nothing else.',
+      },
+      ...(delays
+        ? [
+            {
+              resource: producers.scheduleArns,
+              reason:
+                "A delayed job's one-time schedule is named per job, so a job producer may create and delete only schedules under the stack's job prefix.",
+            },
+          ]
+        : []),
+    ];
     const scopes: IConstruct[] = [fn];
     if (fn.role instanceof Construct && !fn.role.node.path.startsWith(`${fn.node.path}/`))
       scopes.push(fn.role);
+    const stack = Stack.of(fn);
     for (const scope of scopes) {
-      const validations = Validations.of(scope);
-      validations.acknowledge({
-        id: `AwsSolutions-IAM5[Resource::<${bucketId}.Arn>/${PAYLOAD_KEY_PREFIX}job/*]`,
-        reason:
-          'A claim-checked job payload has one key per job, so a job producer may put any object under payloads/job/ and nothing else.',
-      });
-      if (!delays) continue;
-      acknowledgeResourceFinding(validations, {
-        id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:scheduler:${region}:${account}:schedule/default/${this.jobSchedulePrefix()}*]`,
-        reason:
-          "A delayed job's one-time schedule is named per job, so a job producer may create and delete only schedules under the stack's job prefix.",
-      });
+      for (const { resource, reason } of findings) {
+        if (resource === undefined) continue;
+        const id = `AwsSolutions-IAM5[Resource::${nagResourceName(stack.resolve(resource))}]`;
+        acknowledgeResourceFinding(Validations.of(scope), { id, reason });
+      }
     }
   }
 
@@ -716,4 +740,24 @@ function acknowledgeResourceFinding(validations: Validations, finding: { id: str
       reason: `${finding.reason} (This aws-cdk-lib cannot name the resource in an acknowledgement, so ${rule} is acknowledged for this construct.)`,
     });
   }
+}
+
+/**
+ * A resource of a resolved policy statement as cdk-nag names it in a finding: `Ref` and `Fn::GetAtt` in angle
+ * brackets, joins and imports by their parts, anything else (a stack output reference) as its JSON.
+ */
+function nagResourceName(value: unknown): string {
+  if (typeof value === 'string') return value.replace(/\$\{/g, '<').replace(/\}/g, '>');
+  const node = (value ?? {}) as Record<string, unknown>;
+  const join = node['Fn::Join'];
+  if (Array.isArray(join)) {
+    const [separator, parts] = join as [string, unknown[]];
+    return parts.map(nagResourceName).join(separator);
+  }
+  if (node['Fn::Sub'] !== undefined) return nagResourceName(node['Fn::Sub']);
+  const getAtt = node['Fn::GetAtt'];
+  if (Array.isArray(getAtt)) return `<${nagResourceName(getAtt[0])}.${nagResourceName(getAtt[1])}>`;
+  if (node['Fn::ImportValue'] !== undefined) return nagResourceName(node['Fn::ImportValue']);
+  if (node.Ref !== undefined) return `<${nagResourceName(node.Ref)}>`;
+  return JSON.stringify(value);
 }

@@ -1,9 +1,10 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Duration, NestedStack, Stack } from 'aws-cdk-lib';
+import { App, Duration, NestedStack, Stack, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { AwsSolutionsChecks } from 'cdk-nag';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CONSUMER_CONFIG_ENV } from '../../lambda/shared/consumer-config';
 import { defineConfig, HooklineConfigError } from '../../lib/config';
@@ -163,6 +164,39 @@ describe('HooklinePipeline', () => {
     expect(teamB.prefix).toMatch(/^PlatformTeamB-[0-9a-zA-Z_.-]+-job-$/);
     expect([teamA.namedByProducer, teamB.namedByProducer]).toEqual([true, true]);
   }, 120_000);
+
+  it.each([
+    ['exports', {}],
+    ['weak references (a new app)', { '@aws-cdk/core:defaultCrossStackReferences': 'weak' }],
+  ])(
+    "acknowledges its grant's wildcards on an app's producer in another stack (%s), where the bucket is an import",
+    (_, flags) => {
+      // GIVEN the app's own function in a stack of its own, granted after the pipeline's stack was built
+      const app = new App({ context: { 'aws:cdk:bundling-stacks': [], ...flags } });
+      const pipeline = new HooklinePipeline(new Stack(app, 'Webhooks'), 'Webhooks', {
+        config,
+        projectRoot: userApp,
+      });
+      const producer = new lambda.Function(new Stack(app, 'Signup'), 'Producer', {
+        runtime: lambda.Runtime.NODEJS_24_X,
+        handler: 'index.handler',
+        code: lambda.Code.fromInline('export const handler = async () => {}'),
+      });
+      pipeline.grantSend(producer, 'orders', { delays: true });
+      Validations.of(producer).acknowledge(
+        {
+          id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+          reason: "the app's own function",
+        },
+        { id: 'AwsSolutions-L1', reason: "the app's own function" },
+      );
+      // WHEN the app synthesizes with cdk-nag
+      Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+      // THEN the payload and schedule prefixes the grant adds are acknowledged there, as in the pipeline's stack
+      expect(() => app.synth()).not.toThrow();
+    },
+    120_000,
+  );
 
   it("resolves consumer entries against the app's root, not hookline's folder", () => {
     // The working directory is this repository, which has no consumers/orders.ts: only projectRoot finds it.
