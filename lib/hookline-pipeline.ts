@@ -2,7 +2,16 @@
  * The whole pipeline as one construct, for any CDK app: `new HooklinePipeline(stack, 'Webhooks', { config })`.
  * {@link WebhookPipelineStack} is a stack around it.
  */
-import { CfnOutput, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import {
+  Annotations,
+  CfnDeletionPolicy,
+  CfnOutput,
+  type CfnResource,
+  Duration,
+  RemovalPolicy,
+  Stack,
+  Validations,
+} from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as logs from 'aws-cdk-lib/aws-logs';
@@ -151,6 +160,55 @@ export class HooklinePipeline extends Construct {
     this.addOutputs(config);
     this.showJobScheduleDeadLetterQueue();
     this.addNagSuppressions(config);
+    this.warnWhenKeptResourcesAreDeleted(config);
+  }
+
+  /**
+   * What hookline keeps when its stack is deleted: the signing and jobs token secrets and the tables unless
+   * `removalPolicy: 'destroy'`, the buckets always. An app's Aspect (or an override) can set their deletion policy
+   * after the pipeline is built, so they are checked once the app is prepared, and the app is told what a deleted
+   * stack then takes with it.
+   */
+  private warnWhenKeptResourcesAreDeleted(config: ResolvedConfig): void {
+    const data: IConstruct[] =
+      config.removalPolicy === 'destroy'
+        ? []
+        : [
+            ...Object.values(this.signingSecrets),
+            ...(this.jobsEndpoint ? [this.jobsEndpoint.tokenSecret] : []),
+            ...(this.dedupeTable ? [this.dedupeTable] : []),
+            ...(this.idempotencyTable ? [this.idempotencyTable] : []),
+          ];
+    const buckets: IConstruct[] = [this.payloadBucket, ...(this.archive ? [this.archive.bucket] : [])];
+    const deleted = (constructs: IConstruct[]) =>
+      constructs
+        .map((c) => c.node.defaultChild as CfnResource | undefined)
+        .filter((r) => r !== undefined && r.cfnOptions.deletionPolicy !== CfnDeletionPolicy.RETAIN)
+        .map((r) => r?.node.path.slice(this.node.path.length + 1).replace(/\/Resource$/, ''));
+    let warned = false;
+    this.node.addValidation({
+      validate: () => {
+        const [lostData, lostBuckets] = [deleted(data), deleted(buckets)];
+        if (warned || lostData.length + lostBuckets.length === 0) return [];
+        warned = true;
+        Annotations.of(this).addWarningV2(
+          'hookline:keptResourceDeleted',
+          [
+            `An Aspect or override set DeletionPolicy Delete on what hookline keeps when the stack is deleted (got ${[...lostData, ...lostBuckets].join(', ')}).`,
+            lostData.length > 0
+              ? `Deleting the stack would delete ${lostData.join(', ')}: the senders' signing secrets, the jobs token and the dedupe and idempotency records.`
+              : '',
+            lostBuckets.length > 0
+              ? `CloudFormation cannot delete a bucket that holds objects: deleting the stack would fail on ${lostBuckets.join(', ')}.`
+              : '',
+            `Fix: leave the resources under ${this.node.path} out of the Aspect${lostData.length > 0 ? ", or set removalPolicy: 'destroy' in the configuration to delete the secrets and tables with the stack" : ''}.`,
+          ]
+            .filter(Boolean)
+            .join(' '),
+        );
+        return [];
+      },
+    });
   }
 
   /** A queue pair per configured queue; a consumer's timeout lets the queue check its visibility timeout. */

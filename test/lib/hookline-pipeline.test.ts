@@ -1,8 +1,17 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { App, Duration, NestedStack, Stack, Validations } from 'aws-cdk-lib';
-import { Match, Template } from 'aws-cdk-lib/assertions';
+import {
+  App,
+  Aspects,
+  CfnResource,
+  Duration,
+  NestedStack,
+  RemovalPolicy,
+  Stack,
+  Validations,
+} from 'aws-cdk-lib';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -197,6 +206,36 @@ describe('HooklinePipeline', () => {
     },
     120_000,
   );
+
+  it("says at synth what an app's Aspect setting every resource to DESTROY would delete of what it keeps", () => {
+    // GIVEN an app that destroys everything with its stacks, as many do in development
+    const stack = new Stack(testApp(), 'Dev');
+    new HooklinePipeline(stack, 'Webhooks', { config, projectRoot: userApp });
+    Aspects.of(stack).add({
+      visit: (node) => {
+        if (CfnResource.isCfnResource(node)) node.applyRemovalPolicy(RemovalPolicy.DESTROY);
+      },
+    });
+    // WHEN it synthesizes
+    const warnings = Annotations.fromStack(stack)
+      .findWarning('/Dev/Webhooks', Match.stringLikeRegexp('DeletionPolicy Delete'))
+      .map((w) => String(w.entry.data));
+    // THEN one warning names each kept resource the Aspect changed, what deleting the stack does, and the fix
+    expect(warnings).toHaveLength(1);
+    for (const kept of ['SecretGithub', 'DedupeTable', 'IdempotencyTable', 'PayloadBucket', 'Archive/Bucket'])
+      expect(warnings[0]).toContain(kept);
+    expect(warnings[0]).toMatch(/deleting the stack would fail on PayloadBucket, Archive\/Bucket/);
+    expect(warnings[0]).toMatch(
+      /Fix: leave the resources under Dev\/Webhooks out of the Aspect, or set removalPolicy: 'destroy'/,
+    );
+    // and none where nothing overrode hookline's policies
+    expect(
+      Annotations.fromStack(existing().stack).findWarning(
+        '*',
+        Match.stringLikeRegexp('DeletionPolicy Delete'),
+      ),
+    ).toEqual([]);
+  }, 120_000);
 
   it("resolves consumer entries against the app's root, not hookline's folder", () => {
     // The working directory is this repository, which has no consumers/orders.ts: only projectRoot finds it.
