@@ -196,7 +196,7 @@ export class HooklinePipeline extends Construct {
           [
             `An Aspect or override set DeletionPolicy Delete on what hookline keeps when the stack is deleted (got ${[...lostData, ...lostBuckets].join(', ')}).`,
             lostData.length > 0
-              ? `Deleting the stack would delete ${lostData.join(', ')}: the senders' signing secrets, the jobs token and the dedupe and idempotency records.`
+              ? `Deleting the stack would delete ${lostData.join(', ')} with what they hold (signing secrets, delivery and idempotency records).`
               : '',
             lostBuckets.length > 0
               ? `CloudFormation cannot delete a bucket that holds objects: deleting the stack would fail on ${lostBuckets.join(', ')}.`
