@@ -57,6 +57,7 @@ import {
 } from './stack-outputs';
 import { checkTemplateLimits } from './template-limits';
 import { alarmTopicRegionViolations } from './validation';
+import { throwIfViolations, violation } from './violations';
 import { secretIdOf, WebhookIngest } from './webhook-ingest';
 
 /** Properties for a {@link HooklinePipeline}. */
@@ -503,9 +504,15 @@ export class HooklinePipeline extends Construct {
   grantSend(fn: lambda.Function, queueName: string, options: GrantSendOptions = {}): void {
     const pair = this.queues[queueName];
     if (!pair) {
-      throw new Error(
-        `grantSend: "${queueName}" is not a configured queue; use one of: ${Object.keys(this.queues).join(', ')}`,
-      );
+      throwIfViolations('grantSend', [
+        violation(
+          'queueName',
+          'is not a configured queue',
+          queueName,
+          `use one of: ${Object.keys(this.queues).join(', ')}`,
+        ),
+      ]);
+      return;
     }
     this.jobProducers ??= new JobProducers(this, 'JobProducers', {
       ...(this.dedupeTable ? { dedupeTable: this.dedupeTable, dedupeTtl: this.config.dedupe?.ttl } : {}),
@@ -773,11 +780,15 @@ const pipelineOfStack = new WeakMap<Stack, HooklinePipeline>();
 function refuseSecondPipelineIn(stack: Stack, pipeline: HooklinePipeline): void {
   const first = pipelineOfStack.get(stack);
   if (first) {
-    throw new Error(
-      `HooklinePipeline ${pipeline.node.path}: stack ${stack.stackName} already has one (${first.node.path}). ` +
-        'A stack holds one pipeline: its outputs (ApiUrl, the queue URLs) are what the CLI reads. ' +
-        'Fix: put the second pipeline in a stack of its own, or add its sources and queues to the first.',
-    );
+    // A mistake in the app, not a bug: listed as a configuration error is, without hookline's stack frames.
+    throwIfViolations(`HooklinePipeline ${pipeline.node.path}`, [
+      violation(
+        pipeline.node.path,
+        `stack ${stack.stackName} already has one (${first.node.path}). A stack holds one pipeline: its outputs (ApiUrl, the queue URLs) are what the CLI reads`,
+        `a second HooklinePipeline, "${pipeline.node.id}"`,
+        'put the second pipeline in a stack of its own, or add its sources and queues to the first',
+      ),
+    ]);
   }
   pipelineOfStack.set(stack, pipeline);
 }
