@@ -785,7 +785,7 @@ function refuseSecondPipelineIn(stack: Stack, pipeline: HooklinePipeline): void 
       violation(
         pipeline.node.path,
         `stack ${stack.stackName} already has one (${first.node.path}). A stack holds one pipeline: its outputs (ApiUrl, the queue URLs) are what the CLI reads`,
-        `a second HooklinePipeline, "${pipeline.node.id}"`,
+        pipeline.node.id,
         'put the second pipeline in a stack of its own, or add its sources and queues to the first',
       ),
     ]);
