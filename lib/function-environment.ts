@@ -11,7 +11,7 @@
  * name; a part picked out of one (`Fn::Select` of an `Fn::Split`, the tail of a secret's ARN) at that part's
  * longest. So the estimate is an upper bound, and a function this check lets through fits once deployed.
  */
-import { CfnOutput, CfnResource, Stack, Token } from 'aws-cdk-lib';
+import { CfnOutput, CfnResource, type CfnStack, NestedStack, Stack, Token } from 'aws-cdk-lib';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { environmentSizeViolations } from './validation';
@@ -181,12 +181,15 @@ function referencesOf(stack: Stack): References {
 
 /**
  * The value a cross-stack reference imports, as its own stack resolves it: an app's function granted the queues
- * of a pipeline in another stack holds their names as imports, as long as the names themselves.
+ * of a pipeline in another stack holds their names as imports (an export, a stack output reference, a nested
+ * stack's output or parameter), as long as the names themselves.
  */
 function importedValue(
   stack: Stack,
   node: Record<string, unknown>,
 ): { value: unknown; references: References } | undefined {
+  const nested = nestedStackValue(stack, node);
+  if (nested) return nested;
   const exportName = node['Fn::ImportValue'];
   const stackOutput = node['Fn::GetStackOutput'] as { StackName?: unknown; OutputName?: unknown } | undefined;
   if (typeof exportName !== 'string' && stackOutput === undefined) return undefined;
@@ -198,9 +201,42 @@ function importedValue(
         ? producer.resolve(construct.exportName) === exportName
         : producer.stackName === stackOutput?.StackName &&
           producer.resolve(construct.logicalId) === stackOutput?.OutputName;
-    if (found) return { value: producer.resolve(construct.value), references: referencesOf(producer) };
+    if (found) return outputValue(construct);
   }
   return undefined;
+}
+
+/** What an output holds, resolved in its stack. */
+const outputValue = (output: CfnOutput) => {
+  const producer = Stack.of(output);
+  return { value: producer.resolve(output.value), references: referencesOf(producer) };
+};
+
+/**
+ * Between a nested stack and its parent: the parent reads a nested stack's output as `Fn::GetAtt [<nested stack
+ * resource>, Outputs.<output>]`, and a nested stack a parent's value through a parameter the parent passes.
+ */
+function nestedStackValue(
+  stack: Stack,
+  node: Record<string, unknown>,
+): { value: unknown; references: References } | undefined {
+  const [logicalId, attribute] = Array.isArray(node['Fn::GetAtt']) ? (node['Fn::GetAtt'] as unknown[]) : [];
+  if (typeof attribute === 'string' && attribute.startsWith('Outputs.')) {
+    for (const child of stack.node.findAll()) {
+      if (!NestedStack.isNestedStack(child) || child.nestedStackParent !== stack) continue;
+      if (stack.resolve(child.nestedStackResource?.logicalId) !== logicalId) continue;
+      const output = child.node
+        .findAll()
+        .find((c) => c instanceof CfnOutput && child.resolve(c.logicalId) === attribute.slice(8));
+      return output instanceof CfnOutput ? outputValue(output) : undefined;
+    }
+  }
+  const parent = stack.nestedStackParent;
+  const resource = (stack as NestedStack).nestedStackResource as CfnStack | undefined;
+  if (typeof node.Ref !== 'string' || !parent || !resource) return undefined;
+  const parameters = parent.resolve(resource.parameters) as Record<string, unknown> | undefined;
+  const value = parameters?.[node.Ref];
+  return value === undefined ? undefined : { value, references: referencesOf(parent) };
 }
 
 /** The value with every intrinsic replaced by a stand-in as long as its longest resolved value. */
@@ -212,6 +248,8 @@ function standIn(value: unknown, references: References): string {
     const [separator, parts] = node['Fn::Join'] as [string, unknown[]];
     return (Array.isArray(parts) ? parts : [parts]).map((p) => standIn(p, references)).join(separator);
   }
+  const imported = references.imported(node);
+  if (imported) return standIn(imported.value, imported.references);
   if (typeof node.Ref === 'string') {
     const pseudo = PSEUDO_PARAMETERS[node.Ref];
     return pseudo === undefined ? refStandIn(node.Ref, references.resourceOf(node.Ref)) : fill(pseudo);
@@ -220,8 +258,6 @@ function standIn(value: unknown, references: References): string {
     const [logicalId, attribute] = node['Fn::GetAtt'] as [string, string];
     return getAttStandIn(logicalId, references.resourceOf(logicalId), attribute);
   }
-  const imported = references.imported(node);
-  if (imported) return standIn(imported.value, imported.references);
   return selectStandIn(node['Fn::Select'], references) ?? fill(UNKNOWN);
 }
 
