@@ -11,7 +11,7 @@
  * name; a part picked out of one (`Fn::Select` of an `Fn::Split`, the tail of a secret's ARN) at that part's
  * longest. So the estimate is an upper bound, and a function this check lets through fits once deployed.
  */
-import { CfnResource, Stack, Token } from 'aws-cdk-lib';
+import { CfnOutput, CfnResource, type CfnStack, NestedStack, Stack, Token } from 'aws-cdk-lib';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { environmentSizeViolations } from './validation';
@@ -147,37 +147,118 @@ function getAttStandIn(logicalId: string, resource: CfnResource | undefined, att
  * the real value's are, so the part picked is as long as the real part can be. A part the stand-in lacks counts
  * as the whole value, still an upper bound.
  */
-function selectStandIn(
-  select: unknown,
-  resourceOf: (logicalId: string) => CfnResource | undefined,
-): string | undefined {
+function selectStandIn(select: unknown, references: References): string | undefined {
   const [index, list] = Array.isArray(select) ? (select as [unknown, unknown]) : [];
   const split = (list as Record<string, unknown> | undefined)?.['Fn::Split'];
   if (typeof index !== 'number' || !Array.isArray(split)) return undefined;
   const [separator, value] = split as [unknown, unknown];
   if (typeof separator !== 'string') return undefined;
-  const whole = standIn(value, resourceOf);
+  const whole = standIn(value, references);
   return whole.split(separator)[index] ?? whole;
 }
 
+/**
+ * Where the references of a stack's values lead: its resources by logical id, and what a reference to another
+ * stack of the app (an `Fn::ImportValue` of an export, or an `Fn::GetStackOutput`) stands for there.
+ */
+interface References {
+  resourceOf(logicalId: string): CfnResource | undefined;
+  imported(node: Record<string, unknown>): { value: unknown; references: References } | undefined;
+}
+
+/** The references of `stack`, in the app of `stack`. */
+function referencesOf(stack: Stack): References {
+  const resources = new Map<string, CfnResource>();
+  for (const construct of stack.node.findAll()) {
+    if (CfnResource.isCfnResource(construct))
+      resources.set(stack.resolve(construct.logicalId) as string, construct);
+  }
+  return {
+    resourceOf: (logicalId) => resources.get(logicalId),
+    imported: (node) => importedValue(stack, node),
+  };
+}
+
+/**
+ * The value a cross-stack reference imports, as its own stack resolves it: an app's function granted the queues
+ * of a pipeline in another stack holds their names as imports (an export, a stack output reference, a nested
+ * stack's output or parameter), as long as the names themselves.
+ */
+function importedValue(
+  stack: Stack,
+  node: Record<string, unknown>,
+): { value: unknown; references: References } | undefined {
+  const nested = nestedStackValue(stack, node);
+  if (nested) return nested;
+  const exportName = node['Fn::ImportValue'];
+  const stackOutput = node['Fn::GetStackOutput'] as { StackName?: unknown; OutputName?: unknown } | undefined;
+  if (typeof exportName !== 'string' && stackOutput === undefined) return undefined;
+  for (const construct of stack.node.root.node.findAll()) {
+    if (!(construct instanceof CfnOutput)) continue;
+    const producer = Stack.of(construct);
+    const found =
+      typeof exportName === 'string'
+        ? producer.resolve(construct.exportName) === exportName
+        : producer.stackName === stackOutput?.StackName &&
+          producer.resolve(construct.logicalId) === stackOutput?.OutputName;
+    if (found) return outputValue(construct);
+  }
+  return undefined;
+}
+
+/** What an output holds, resolved in its stack. */
+const outputValue = (output: CfnOutput) => {
+  const producer = Stack.of(output);
+  return { value: producer.resolve(output.value), references: referencesOf(producer) };
+};
+
+/**
+ * Between a nested stack and its parent: the parent reads a nested stack's output as `Fn::GetAtt [<nested stack
+ * resource>, Outputs.<output>]`, and a nested stack a parent's value through a parameter the parent passes.
+ */
+function nestedStackValue(
+  stack: Stack,
+  node: Record<string, unknown>,
+): { value: unknown; references: References } | undefined {
+  const [logicalId, attribute] = Array.isArray(node['Fn::GetAtt']) ? (node['Fn::GetAtt'] as unknown[]) : [];
+  if (typeof attribute === 'string' && attribute.startsWith('Outputs.')) {
+    for (const child of stack.node.findAll()) {
+      if (!NestedStack.isNestedStack(child) || child.nestedStackParent !== stack) continue;
+      if (stack.resolve(child.nestedStackResource?.logicalId) !== logicalId) continue;
+      const output = child.node
+        .findAll()
+        .find((c) => c instanceof CfnOutput && child.resolve(c.logicalId) === attribute.slice(8));
+      return output instanceof CfnOutput ? outputValue(output) : undefined;
+    }
+  }
+  const parent = stack.nestedStackParent;
+  const resource = (stack as NestedStack).nestedStackResource as CfnStack | undefined;
+  if (typeof node.Ref !== 'string' || !parent || !resource) return undefined;
+  const parameters = parent.resolve(resource.parameters) as Record<string, unknown> | undefined;
+  const value = parameters?.[node.Ref];
+  return value === undefined ? undefined : { value, references: referencesOf(parent) };
+}
+
 /** The value with every intrinsic replaced by a stand-in as long as its longest resolved value. */
-function standIn(value: unknown, resourceOf: (logicalId: string) => CfnResource | undefined): string {
+function standIn(value: unknown, references: References): string {
   if (typeof value === 'string') return value;
   if (typeof value === 'number' || typeof value === 'boolean') return String(value);
   const node = (value ?? {}) as Record<string, unknown>;
   if (Array.isArray(node['Fn::Join'])) {
     const [separator, parts] = node['Fn::Join'] as [string, unknown[]];
-    return (Array.isArray(parts) ? parts : [parts]).map((p) => standIn(p, resourceOf)).join(separator);
+    return (Array.isArray(parts) ? parts : [parts]).map((p) => standIn(p, references)).join(separator);
   }
+  const imported = references.imported(node);
+  if (imported) return standIn(imported.value, imported.references);
   if (typeof node.Ref === 'string') {
     const pseudo = PSEUDO_PARAMETERS[node.Ref];
-    return pseudo === undefined ? refStandIn(node.Ref, resourceOf(node.Ref)) : fill(pseudo);
+    return pseudo === undefined ? refStandIn(node.Ref, references.resourceOf(node.Ref)) : fill(pseudo);
   }
   if (Array.isArray(node['Fn::GetAtt'])) {
     const [logicalId, attribute] = node['Fn::GetAtt'] as [string, string];
-    return getAttStandIn(logicalId, resourceOf(logicalId), attribute);
+    return getAttStandIn(logicalId, references.resourceOf(logicalId), attribute);
   }
-  return selectStandIn(node['Fn::Select'], resourceOf) ?? fill(UNKNOWN);
+  return selectStandIn(node['Fn::Select'], references) ?? fill(UNKNOWN);
 }
 
 /**
@@ -189,13 +270,9 @@ export function estimateEnvironmentBytes(fn: lambda.Function): number {
   const cfn = fn.node.defaultChild as lambda.CfnFunction;
   const environment = stack.resolve(cfn.environment) as { variables?: Record<string, unknown> } | undefined;
   const variables = environment?.variables ?? {};
-  const resources = new Map<string, CfnResource>();
-  for (const construct of stack.node.findAll()) {
-    if (CfnResource.isCfnResource(construct))
-      resources.set(stack.resolve(construct.logicalId) as string, construct);
-  }
+  const references = referencesOf(stack);
   const rendered = Object.fromEntries(
-    Object.entries(variables).map(([name, value]) => [name, standIn(value, (id) => resources.get(id))]),
+    Object.entries(variables).map(([name, value]) => [name, standIn(value, references)]),
   );
   return Buffer.byteLength(JSON.stringify(rendered));
 }

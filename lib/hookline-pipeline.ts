@@ -2,7 +2,16 @@
  * The whole pipeline as one construct, for any CDK app: `new HooklinePipeline(stack, 'Webhooks', { config })`.
  * {@link WebhookPipelineStack} is a stack around it.
  */
-import { CfnOutput, Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
+import {
+  Annotations,
+  CfnDeletionPolicy,
+  CfnOutput,
+  type CfnResource,
+  Duration,
+  RemovalPolicy,
+  Stack,
+  Validations,
+} from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as logs from 'aws-cdk-lib/aws-logs';
@@ -48,6 +57,7 @@ import {
 } from './stack-outputs';
 import { checkTemplateLimits } from './template-limits';
 import { alarmTopicRegionViolations } from './validation';
+import { throwIfViolations, violation } from './violations';
 import { secretIdOf, WebhookIngest } from './webhook-ingest';
 
 /** Properties for a {@link HooklinePipeline}. */
@@ -105,6 +115,8 @@ export class HooklinePipeline extends Construct {
   public readonly jobsEndpoint?: JobsEndpoint;
   /** Whether the one-time job schedules' dead-letter queue has its alarm, its graph and its outputs. */
   #jobScheduleDeadLetterQueueShown = false;
+  /** Each function granted to send jobs, and whether a grant allowed it delays. */
+  readonly #producers = new Map<lambda.Function, boolean>();
 
   constructor(scope: Construct, id: string, props: HooklinePipelineProps) {
     super(scope, id);
@@ -149,6 +161,55 @@ export class HooklinePipeline extends Construct {
     this.addOutputs(config);
     this.showJobScheduleDeadLetterQueue();
     this.addNagSuppressions(config);
+    this.warnWhenKeptResourcesAreDeleted(config);
+  }
+
+  /**
+   * What hookline keeps when its stack is deleted: the signing and jobs token secrets and the tables unless
+   * `removalPolicy: 'destroy'`, the buckets always. An app's Aspect (or an override) can set their deletion policy
+   * after the pipeline is built, so they are checked once the app is prepared, and the app is told what a deleted
+   * stack then takes with it.
+   */
+  private warnWhenKeptResourcesAreDeleted(config: ResolvedConfig): void {
+    const data: IConstruct[] =
+      config.removalPolicy === 'destroy'
+        ? []
+        : [
+            ...Object.values(this.signingSecrets),
+            ...(this.jobsEndpoint ? [this.jobsEndpoint.tokenSecret] : []),
+            ...(this.dedupeTable ? [this.dedupeTable] : []),
+            ...(this.idempotencyTable ? [this.idempotencyTable] : []),
+          ];
+    const buckets: IConstruct[] = [this.payloadBucket, ...(this.archive ? [this.archive.bucket] : [])];
+    const deleted = (constructs: IConstruct[]) =>
+      constructs
+        .map((c) => c.node.defaultChild as CfnResource | undefined)
+        .filter((r) => r !== undefined && r.cfnOptions.deletionPolicy !== CfnDeletionPolicy.RETAIN)
+        .map((r) => r?.node.path.slice(this.node.path.length + 1).replace(/\/Resource$/, ''));
+    let warned = false;
+    this.node.addValidation({
+      validate: () => {
+        const [lostData, lostBuckets] = [deleted(data), deleted(buckets)];
+        if (warned || lostData.length + lostBuckets.length === 0) return [];
+        warned = true;
+        Annotations.of(this).addWarningV2(
+          'hookline:keptResourceDeleted',
+          [
+            `An Aspect or override set DeletionPolicy Delete on what hookline keeps when the stack is deleted (got ${[...lostData, ...lostBuckets].join(', ')}).`,
+            lostData.length > 0
+              ? `Deleting the stack would delete ${lostData.join(', ')} with what they hold (signing secrets, delivery and idempotency records).`
+              : '',
+            lostBuckets.length > 0
+              ? `CloudFormation cannot delete a bucket that holds objects: deleting the stack would fail on ${lostBuckets.join(', ')}.`
+              : '',
+            `Fix: leave the resources under ${this.node.path} out of the Aspect${lostData.length > 0 ? ", or set removalPolicy: 'destroy' in the configuration to delete the secrets and tables with the stack" : ''}.`,
+          ]
+            .filter(Boolean)
+            .join(' '),
+        );
+        return [];
+      },
+    });
   }
 
   /** A queue pair per configured queue; a consumer's timeout lets the queue check its visibility timeout. */
@@ -259,31 +320,53 @@ export class HooklinePipeline extends Construct {
   /**
    * The producer grant's two prefixes: one object and one schedule per job, named when the job is sent. Each is
    * acknowledged where the grant puts it, on the function (and on its role when that lives elsewhere), so an
-   * app's own producer stays cdk-nag clean as the jobs endpoint does.
+   * app's own producer stays cdk-nag clean as the jobs endpoint does. cdk-nag names a finding after the ARN as the
+   * producer's stack renders it, which is known only once the app is prepared: in a stack other than the
+   * pipeline's, the bucket's ARN is an import (an export, or a stack output reference) that CDK adds then.
    */
   private acknowledgeProducerGrant(fn: lambda.Function, delays: boolean): void {
-    const stack = Stack.of(this);
-    const bucketId = stack.getLogicalId(this.payloadBucket.node.defaultChild as s3.CfnBucket);
-    // The grant's ARN holds the stack's region and account as cdk-nag renders them: the pseudo parameters in an
-    // environment-agnostic stack, the values themselves in one with an `env`.
-    const region = Token.isUnresolved(stack.region) ? '<AWS::Region>' : stack.region;
-    const account = Token.isUnresolved(stack.account) ? '<AWS::AccountId>' : stack.account;
+    const known = this.#producers.has(fn);
+    this.#producers.set(fn, delays || this.#producers.get(fn) === true);
+    if (known) return;
+    let acknowledged = false;
+    fn.node.addValidation({
+      validate: () => {
+        if (!acknowledged) this.acknowledgeProducerFindings(fn, this.#producers.get(fn) === true);
+        acknowledged = true;
+        return [];
+      },
+    });
+  }
+
+  private acknowledgeProducerFindings(fn: lambda.Function, delays: boolean): void {
+    const producers = this.jobProducers;
+    if (!producers) return;
+    const findings: { resource: string | undefined; reason: string }[] = [
+      {
+        resource: producers.payloadObjectArns,
+        reason:
+          'A claim-checked job payload has one key per job, so a job producer may put any object under payloads/job/ and nothing else.',
+      },
+      ...(delays
+        ? [
+            {
+              resource: producers.scheduleArns,
+              reason:
+                "A delayed job's one-time schedule is named per job, so a job producer may create and delete only schedules under the stack's job prefix.",
+            },
+          ]
+        : []),
+    ];
     const scopes: IConstruct[] = [fn];
     if (fn.role instanceof Construct && !fn.role.node.path.startsWith(`${fn.node.path}/`))
       scopes.push(fn.role);
+    const stack = Stack.of(fn);
     for (const scope of scopes) {
-      const validations = Validations.of(scope);
-      validations.acknowledge({
-        id: `AwsSolutions-IAM5[Resource::<${bucketId}.Arn>/${PAYLOAD_KEY_PREFIX}job/*]`,
-        reason:
-          'A claim-checked job payload has one key per job, so a job producer may put any object under payloads/job/ and nothing else.',
-      });
-      if (!delays) continue;
-      acknowledgeResourceFinding(validations, {
-        id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:scheduler:${region}:${account}:schedule/default/${this.jobSchedulePrefix()}*]`,
-        reason:
-          "A delayed job's one-time schedule is named per job, so a job producer may create and delete only schedules under the stack's job prefix.",
-      });
+      for (const { resource, reason } of findings) {
+        if (resource === undefined) continue;
+        const id = `AwsSolutions-IAM5[Resource::${nagResourceName(stack.resolve(resource))}]`;
+        acknowledgeResourceFinding(Validations.of(scope), { id, reason });
+      }
     }
   }
 
@@ -421,9 +504,15 @@ export class HooklinePipeline extends Construct {
   grantSend(fn: lambda.Function, queueName: string, options: GrantSendOptions = {}): void {
     const pair = this.queues[queueName];
     if (!pair) {
-      throw new Error(
-        `grantSend: "${queueName}" is not a configured queue; use one of: ${Object.keys(this.queues).join(', ')}`,
-      );
+      throwIfViolations('grantSend', [
+        violation(
+          'queueName',
+          'is not a configured queue',
+          queueName,
+          `use one of: ${Object.keys(this.queues).join(', ')}`,
+        ),
+      ]);
+      return;
     }
     this.jobProducers ??= new JobProducers(this, 'JobProducers', {
       ...(this.dedupeTable ? { dedupeTable: this.dedupeTable, dedupeTtl: this.config.dedupe?.ttl } : {}),
@@ -691,11 +780,15 @@ const pipelineOfStack = new WeakMap<Stack, HooklinePipeline>();
 function refuseSecondPipelineIn(stack: Stack, pipeline: HooklinePipeline): void {
   const first = pipelineOfStack.get(stack);
   if (first) {
-    throw new Error(
-      `HooklinePipeline ${pipeline.node.path}: stack ${stack.stackName} already has one (${first.node.path}). ` +
-        'A stack holds one pipeline: its outputs (ApiUrl, the queue URLs) are what the CLI reads. ' +
-        'Fix: put the second pipeline in a stack of its own, or add its sources and queues to the first.',
-    );
+    // A mistake in the app, not a bug: listed as a configuration error is, without hookline's stack frames.
+    throwIfViolations(`HooklinePipeline ${pipeline.node.path}`, [
+      violation(
+        pipeline.node.path,
+        `stack ${stack.stackName} already has one (${first.node.path}). A stack holds one pipeline: its outputs (ApiUrl, the queue URLs) are what the CLI reads`,
+        pipeline.node.id,
+        'put the second pipeline in a stack of its own, or add its sources and queues to the first',
+      ),
+    ]);
   }
   pipelineOfStack.set(stack, pipeline);
 }
@@ -716,4 +809,24 @@ function acknowledgeResourceFinding(validations: Validations, finding: { id: str
       reason: `${finding.reason} (This aws-cdk-lib cannot name the resource in an acknowledgement, so ${rule} is acknowledged for this construct.)`,
     });
   }
+}
+
+/**
+ * A resource of a resolved policy statement as cdk-nag names it in a finding: `Ref` and `Fn::GetAtt` in angle
+ * brackets, joins and imports by their parts, anything else (a stack output reference) as its JSON.
+ */
+function nagResourceName(value: unknown): string {
+  if (typeof value === 'string') return value.replace(/\$\{/g, '<').replace(/\}/g, '>');
+  const node = (value ?? {}) as Record<string, unknown>;
+  const join = node['Fn::Join'];
+  if (Array.isArray(join)) {
+    const [separator, parts] = join as [string, unknown[]];
+    return parts.map(nagResourceName).join(separator);
+  }
+  if (node['Fn::Sub'] !== undefined) return nagResourceName(node['Fn::Sub']);
+  const getAtt = node['Fn::GetAtt'];
+  if (Array.isArray(getAtt)) return `<${nagResourceName(getAtt[0])}.${nagResourceName(getAtt[1])}>`;
+  if (node['Fn::ImportValue'] !== undefined) return nagResourceName(node['Fn::ImportValue']);
+  if (node.Ref !== undefined) return `<${nagResourceName(node.Ref)}>`;
+  return JSON.stringify(value);
 }

@@ -105,12 +105,10 @@ export class JobProducers extends Construct {
       new iam.PolicyStatement({ actions: ['sqs:SendMessage'], resources: [queue.queueArn] }),
     );
     if (this.props.dedupeTable) grantItemAccessByKey(this.props.dedupeTable, fn, `${JOB_RECORD_KEY_PREFIX}*`);
-    if (this.props.payloadBucket) {
+    const payloadObjectArns = this.payloadObjectArns;
+    if (payloadObjectArns) {
       fn.addToRolePolicy(
-        new iam.PolicyStatement({
-          actions: ['s3:PutObject'],
-          resources: [this.props.payloadBucket.arnForObjects(`${PAYLOAD_KEY_PREFIX}${JOB_SOURCE}/*`)],
-        }),
+        new iam.PolicyStatement({ actions: ['s3:PutObject'], resources: [payloadObjectArns] }),
       );
     }
     if (role) this.grantScheduling(fn, role);
@@ -169,19 +167,26 @@ export class JobProducers extends Construct {
     };
   }
 
+  /** The ARN pattern of the stack's one-time job schedules: what a producer granted delays may create and delete. */
+  get scheduleArns(): string {
+    return Stack.of(this).formatArn({
+      service: 'scheduler',
+      resource: 'schedule',
+      resourceName: `default/${this.props.scheduleNamePrefix}*`,
+    });
+  }
+
+  /** The claim-checked job payloads: what a producer may put. */
+  get payloadObjectArns(): string | undefined {
+    return this.props.payloadBucket?.arnForObjects(`${PAYLOAD_KEY_PREFIX}${JOB_SOURCE}/*`);
+  }
+
   /** Create and delete the stack's job schedules, and hand Scheduler the queue's role, nothing else. */
   private grantScheduling(fn: lambda.Function, role: iam.IRole): void {
-    const stack = Stack.of(this);
     fn.addToRolePolicy(
       new iam.PolicyStatement({
         actions: ['scheduler:CreateSchedule', 'scheduler:DeleteSchedule'],
-        resources: [
-          stack.formatArn({
-            service: 'scheduler',
-            resource: 'schedule',
-            resourceName: `default/${this.props.scheduleNamePrefix}*`,
-          }),
-        ],
+        resources: [this.scheduleArns],
       }),
     );
     fn.addToRolePolicy(

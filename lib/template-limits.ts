@@ -26,6 +26,8 @@ export interface TemplateCounts {
   readonly resources: number;
   readonly pipelineOutputs: number;
   readonly pipelineResources: number;
+  /** Outputs CDK adds for what other stacks of the app import (absent when none). */
+  readonly importedOutputs?: number;
 }
 
 /** How large one stack's template is once written. */
@@ -65,9 +67,12 @@ export function templateLimitViolations(
         `CloudFormation accepts at most ${limits.outputs} outputs in one template; the pipeline declares ` +
           `${counts.pipelineOutputs} (5 for each queue with a consumer, 2 for each other queue, 2 for each ` +
           `verifying source, 1 for each other source, 1 for each schedule, and up to 15 for the whole ` +
-          `pipeline) and the rest of the stack ${counts.outputs - counts.pipelineOutputs}`,
+          `pipeline) and the rest of the stack ${counts.outputs - counts.pipelineOutputs}` +
+          (counts.importedOutputs
+            ? ` (${counts.importedOutputs} of them for values other stacks of the app import: each queue, table, bucket and role granted to a function there)`
+            : ''),
         counts.outputs,
-        `${SPLIT_FIX}, or remove outputs of the stack's own`,
+        `${SPLIT_FIX}, ${counts.importedOutputs ? 'grant functions in other stacks fewer queues (or move them into this stack), ' : ''}or remove outputs of the stack's own`,
       ),
     );
   if (limits.resources > 0 && counts.resources > limits.resources)
@@ -111,11 +116,17 @@ export function countTemplate(stack: Stack, pipeline: IConstruct): TemplateCount
   const under = new Set(pipeline.node.findAll());
   const outputs = all.filter((c) => c instanceof CfnOutput);
   const resources = all.filter((c) => CfnResource.isCfnResource(c));
+  // CDK adds an output for each value another stack imports, under the stack's `Exports` (an export) or
+  // `Publish` (a stack output reference, `@aws-cdk/core:defaultCrossStackReferences: weak`).
+  const imported = outputs.filter(
+    (c) => c.node.scope?.node.scope === stack && ['Exports', 'Publish'].includes(c.node.scope.node.id),
+  ).length;
   return {
     outputs: outputs.length,
     resources: resources.length,
     pipelineOutputs: outputs.filter((c) => under.has(c)).length,
     pipelineResources: resources.filter((c) => under.has(c)).length,
+    ...(imported > 0 ? { importedOutputs: imported } : {}),
   };
 }
 

@@ -71,13 +71,28 @@ const portNumber = (value: string) => {
   return n;
 };
 
+/**
+ * `--stack`: a CloudFormation stack's name (or ARN). `cdk list` prints a stack in a Stage by its CDK path and
+ * then its name (`Prod/Webhooks (Prod-Webhooks)`), and `cdk deploy` takes the path: given here, no stack has it,
+ * and the operator would be told to deploy a stack that is deployed.
+ */
+const stackName = (value: string, previous: string | undefined): string => {
+  const name = nonEmptyOnce(value, previous);
+  if (name.includes('/') && !name.startsWith('arn:')) {
+    throw new InvalidArgumentError(
+      `it is a CDK path, not a stack name (CloudFormation names have no "/"): give the name cdk list prints after it in brackets, for a stack in a Stage "${name.replaceAll('/', '-')}"`,
+    );
+  }
+  return name;
+};
+
 function withTarget(command: Command): Command {
   return command
     .option('--local', 'operate on the running local mode (npm start)')
     .option(
       '--stack <name>',
       'deployed stack name (default: stackName in hookline.config.ts, "Hookline")',
-      nonEmptyOnce,
+      stackName,
     )
     .option(
       '--region <region>',

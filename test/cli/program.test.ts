@@ -112,6 +112,21 @@ describe('hookline program', () => {
     expect(sqs).not.toReceiveCommand(PurgeQueueCommand);
   });
 
+  it("refuses a stack's CDK path as --stack (cdk list's Prod/Webhooks) with the stack's name, before any AWS call", async () => {
+    sqs.on(GetQueueAttributesCommand).resolves(depth);
+    const h = cliHarness();
+    expect(await runCli(['status', '--stack', 'Prod/Webhooks'], h.deps)).toBe(1);
+    expect(h.stderr()).toContain(
+      `option '--stack <name>' argument 'Prod/Webhooks' is invalid. it is a CDK path, not a stack name (CloudFormation names have no "/"): give the name cdk list prints after it in brackets, for a stack in a Stage "Prod-Webhooks"`,
+    );
+    expect(h.connects).toEqual([]);
+    // A stack's ARN (its id, which CloudFormation takes too) is not a path.
+    const arn = 'arn:aws:cloudformation:us-east-1:123456789012:stack/Prod-Webhooks/0b1c2d3e';
+    const byArn = cliHarness();
+    await runCli(['status', '--stack', arn], byArn.deps);
+    expect(byArn.stderr()).not.toContain('CDK path');
+  });
+
   it('refuses an empty --config on cost and dev too, before any configuration is loaded', async () => {
     for (const command of [['cost', '--per-month', '10M'], ['dev']]) {
       const h = cliHarness({

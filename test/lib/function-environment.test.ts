@@ -3,7 +3,7 @@
  * finds out late in a deploy: synthesis refuses it first, for every function hookline creates or grants, with the
  * function's path, its size (tokens counted at their longest values) and the fix, every such function at once.
  */
-import { Arn, ArnFormat, Duration, type Stack } from 'aws-cdk-lib';
+import { App, Arn, ArnFormat, Duration, NestedStack, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
@@ -11,6 +11,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { describe, expect, it } from 'vitest';
 import { type HooklineConfig, resolveConfig } from '../../lib/config';
 import { checkEnvironmentSize, estimateEnvironmentBytes } from '../../lib/function-environment';
+import { HooklinePipeline } from '../../lib/hookline-pipeline';
 import { WebhookPipelineStack } from '../../lib/webhook-pipeline-stack';
 import { pipelineTemplate, testApp, testStack } from '../helpers/cdk';
 
@@ -107,6 +108,59 @@ describe("a function's environment at synthesis", () => {
     for (const queue of others) stack.grantSend(fn, queue, { delays: true });
     expect(estimateEnvironmentBytes(fn)).toBeGreaterThan(once + others.length * 100);
   });
+
+  it.each([
+    ['exports', {}],
+    ['weak references (a new app)', { '@aws-cdk/core:defaultCrossStackReferences': 'weak' }],
+  ])(
+    "counts an app's producer in another stack (%s) at the names it imports, as if it were in the pipeline's",
+    { timeout: 120_000 },
+    (_, flags) => {
+      // GIVEN the same producer granted six queues with delays, once in the pipeline's stack, once in its own
+      const granted = (ownStack: boolean) => {
+        const app = new App({ context: { 'aws:cdk:bundling-stacks': [], ...flags } });
+        const config = resolveConfig({
+          sources: { github: { type: 'github' } },
+          queues: Object.fromEntries(Array.from({ length: 6 }, (_, i) => [`jobs-${i}`, {}])),
+        } as HooklineConfig);
+        const stack = new WebhookPipelineStack(app, config.stackName, { config });
+        const fn = producer(ownStack ? new Stack(app, 'Signup') : stack);
+        for (const queue of Object.keys(stack.queues)) stack.grantSend(fn, queue, { delays: true });
+        return { app, fn };
+      };
+      const [inPipelineStack, inOwnStack] = [granted(false), granted(true)];
+      // WHEN the apps synthesize (where CDK turns the references into imports)
+      expect(() => inPipelineStack.app.synth()).not.toThrow();
+      expect(() => inOwnStack.app.synth()).not.toThrow();
+      // THEN each import counts as the name it stands for, not as an unknown value
+      expect(estimateEnvironmentBytes(inOwnStack.fn)).toBe(estimateEnvironmentBytes(inPipelineStack.fn));
+    },
+  );
+
+  it.each([
+    ['the pipeline in a nested stack, the producer in its parent', true],
+    ['the pipeline in a stack, the producer in a nested stack of it', false],
+  ])(
+    'counts a producer across a nested stack (%s) at the names it is passed, not as unknowns',
+    { timeout: 120_000 },
+    (_, pipelineNested) => {
+      // GIVEN a producer granted six queues with delays across the nested stack boundary
+      const app = testApp();
+      const parent = new Stack(app, 'Platform');
+      const nested = new NestedStack(parent, 'Team');
+      const pipeline = new HooklinePipeline(pipelineNested ? nested : parent, 'Webhooks', {
+        config: resolveConfig({
+          sources: { github: { type: 'github' } },
+          queues: Object.fromEntries(Array.from({ length: 6 }, (_, i) => [`jobs-${i}`, {}])),
+        } as HooklineConfig),
+      });
+      const fn = producer(pipelineNested ? parent : nested);
+      for (const queue of Object.keys(pipeline.queues)) pipeline.grantSend(fn, queue, { delays: true });
+      // WHEN the app synthesizes, THEN it fits, as it does in one stack (about 19 to 23 queues with delays)
+      expect(() => app.synth()).not.toThrow();
+      expect(estimateEnvironmentBytes(fn)).toBeLessThanOrEqual(4096);
+    },
+  );
 
   it("counts a part picked out of a token (a secret ARN's tail) at that part's longest, not the service's", () => {
     const stack = testStack();

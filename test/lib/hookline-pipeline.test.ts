@@ -1,9 +1,19 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Duration, NestedStack, Stack } from 'aws-cdk-lib';
-import { Match, Template } from 'aws-cdk-lib/assertions';
+import {
+  App,
+  Aspects,
+  CfnResource,
+  Duration,
+  NestedStack,
+  RemovalPolicy,
+  Stack,
+  Validations,
+} from 'aws-cdk-lib';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { AwsSolutionsChecks } from 'cdk-nag';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CONSUMER_CONFIG_ENV } from '../../lambda/shared/consumer-config';
 import { defineConfig, HooklineConfigError } from '../../lib/config';
@@ -98,9 +108,18 @@ describe('HooklinePipeline', () => {
   it('refuses a second pipeline in the same stack with the fix, before CDK trips over the outputs', () => {
     const stack = new Stack(testApp(), 'Shared');
     new HooklinePipeline(stack, 'First', { config, projectRoot: userApp });
-    expect(() => new HooklinePipeline(stack, 'Second', { config, projectRoot: userApp })).toThrow(
-      /HooklinePipeline Shared\/Second: stack Shared already has one \(Shared\/First\)\..*Fix: put the second pipeline in a stack of its own/,
+    const second = (() => {
+      try {
+        new HooklinePipeline(stack, 'Second', { config, projectRoot: userApp });
+      } catch (error) {
+        return error as Error;
+      }
+    })();
+    expect(second?.message).toMatch(
+      /Shared\/Second: stack Shared already has one \(Shared\/First\)\..*Fix: put the second pipeline in a stack of its own/,
     );
+    // A mistake in the app: `cdk synth` prints the listing alone, as for a configuration error, no stack frames.
+    expect(second?.stack).not.toMatch(/\n\s+at /);
   }, 120_000);
 
   it('keeps two stages in one account apart: job schedules and metrics are named after each stack', () => {
@@ -162,6 +181,69 @@ describe('HooklinePipeline', () => {
     expect(teamA.prefix).toMatch(/^PlatformTeamA-[0-9a-zA-Z_.-]+-job-$/);
     expect(teamB.prefix).toMatch(/^PlatformTeamB-[0-9a-zA-Z_.-]+-job-$/);
     expect([teamA.namedByProducer, teamB.namedByProducer]).toEqual([true, true]);
+  }, 120_000);
+
+  it.each([
+    ['exports', {}],
+    ['weak references (a new app)', { '@aws-cdk/core:defaultCrossStackReferences': 'weak' }],
+  ])(
+    "acknowledges its grant's wildcards on an app's producer in another stack (%s), where the bucket is an import",
+    (_, flags) => {
+      // GIVEN the app's own function in a stack of its own, granted after the pipeline's stack was built
+      const app = new App({ context: { 'aws:cdk:bundling-stacks': [], ...flags } });
+      const pipeline = new HooklinePipeline(new Stack(app, 'Webhooks'), 'Webhooks', {
+        config,
+        projectRoot: userApp,
+      });
+      const producer = new lambda.Function(new Stack(app, 'Signup'), 'Producer', {
+        runtime: lambda.Runtime.NODEJS_24_X,
+        handler: 'index.handler',
+        code: lambda.Code.fromInline('export const handler = async () => {}'),
+      });
+      pipeline.grantSend(producer, 'orders', { delays: true });
+      Validations.of(producer).acknowledge(
+        {
+          id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+          reason: "the app's own function",
+        },
+        { id: 'AwsSolutions-L1', reason: "the app's own function" },
+      );
+      // WHEN the app synthesizes with cdk-nag
+      Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+      // THEN the payload and schedule prefixes the grant adds are acknowledged there, as in the pipeline's stack
+      expect(() => app.synth()).not.toThrow();
+    },
+    120_000,
+  );
+
+  it("says at synth what an app's Aspect setting every resource to DESTROY would delete of what it keeps", () => {
+    // GIVEN an app that destroys everything with its stacks, as many do in development
+    const stack = new Stack(testApp(), 'Dev');
+    new HooklinePipeline(stack, 'Webhooks', { config, projectRoot: userApp });
+    Aspects.of(stack).add({
+      visit: (node) => {
+        if (CfnResource.isCfnResource(node)) node.applyRemovalPolicy(RemovalPolicy.DESTROY);
+      },
+    });
+    // WHEN it synthesizes
+    const warnings = Annotations.fromStack(stack)
+      .findWarning('/Dev/Webhooks', Match.stringLikeRegexp('DeletionPolicy Delete'))
+      .map((w) => String(w.entry.data));
+    // THEN one warning names each kept resource the Aspect changed, what deleting the stack does, and the fix
+    expect(warnings).toHaveLength(1);
+    for (const kept of ['SecretGithub', 'DedupeTable', 'IdempotencyTable', 'PayloadBucket', 'Archive/Bucket'])
+      expect(warnings[0]).toContain(kept);
+    expect(warnings[0]).toMatch(/deleting the stack would fail on PayloadBucket, Archive\/Bucket/);
+    expect(warnings[0]).toMatch(
+      /Fix: leave the resources under Dev\/Webhooks out of the Aspect, or set removalPolicy: 'destroy'/,
+    );
+    // and none where nothing overrode hookline's policies
+    expect(
+      Annotations.fromStack(existing().stack).findWarning(
+        '*',
+        Match.stringLikeRegexp('DeletionPolicy Delete'),
+      ),
+    ).toEqual([]);
   }, 120_000);
 
   it("resolves consumer entries against the app's root, not hookline's folder", () => {

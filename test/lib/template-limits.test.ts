@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { App, CfnOutput, CfnResource, Duration, NestedStack, Stack } from 'aws-cdk-lib';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { describe, expect, it } from 'vitest';
@@ -131,6 +132,32 @@ describe('CloudFormation template limits, checked at synth', () => {
       /resources: CloudFormation accepts at most 40 resources in one stack; the pipeline declares \d+ and the rest of the stack 3 \(got \d+\)/,
     );
   }, 120_000);
+
+  it.each([
+    ['exports', {}],
+    ['weak references (a new app)', { '@aws-cdk/core:defaultCrossStackReferences': 'weak' }],
+  ])(
+    'names the outputs other stacks import (%s) and the fix for them: grants to functions in other stacks',
+    (_, flags) => {
+      // GIVEN a function in another stack granted 40 queues with delays, each queue and role an import
+      const application = app(flags);
+      const queues = Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`jobs-${i}`, {}]));
+      const pipeline = new HooklinePipeline(new Stack(application, 'Limits'), 'P', {
+        config: resolveConfig({ sources: { github: { type: 'github' } }, queues }),
+      });
+      const fn = new lambda.Function(new Stack(application, 'Signup'), 'Producer', {
+        runtime: lambda.Runtime.NODEJS_24_X,
+        handler: 'index.handler',
+        code: lambda.Code.fromInline('export const handler = async () => {}'),
+      });
+      for (const queue of Object.keys(queues)) pipeline.grantSend(fn, queue, { delays: true });
+      // WHEN it synthesizes, THEN the outputs the imports add are named with their fix
+      expect(() => application.synth()).toThrow(
+        /the rest of the stack \d+ \(\d+ of them for values other stacks of the app import: .*Fix: .*grant functions in other stacks fewer queues \(or move them into this stack\)/,
+      );
+    },
+    120_000,
+  );
 
   it("leaves resources unchecked when the app turns CDK's resource limit off (0), as CDK does", () => {
     expect(
