@@ -4,6 +4,7 @@
  */
 export type * from './config';
 export { DEFAULTS, defineConfig, HooklineConfigError, resolveConfig } from './config';
+export { EventArchive, type EventArchiveProps } from './event-archive';
 export { HooklineFunction, type HooklineFunctionProps } from './hookline-function';
 export { HooklinePipeline, type HooklinePipelineProps } from './hookline-pipeline';
 export { ConfigLoadError, loadConfig, readConfig } from './load-config';

@@ -37,8 +37,8 @@ export type ParseResult =
 const UNIT_MS: Record<RateUnit, number> = { minute: 60_000, hour: 3_600_000, day: 86_400_000 };
 const RATE = /^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$/;
 const CRON = /^cron\((.*)\)$/;
-/** A rate or cron expression however it is spaced inside its parentheses. */
-const SPACED = /^(rate|cron)\((.*)\)$/s;
+/** A rate, cron or at expression however it is spaced around and inside its parentheses. */
+const SPACED = /^\s*(rate|cron|at)\s*\((.*)\)\s*$/s;
 const AT = /^at\((\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})\)$/;
 
 const MONTHS = ['JAN', 'FEB', 'MAR', 'APR', 'MAY', 'JUN', 'JUL', 'AUG', 'SEP', 'OCT', 'NOV', 'DEC'];
@@ -227,9 +227,10 @@ function atProblem(match: RegExpExecArray): string | undefined {
 }
 
 /**
- * The expression as Scheduler's grammar writes it, `rate(value unit)` and `cron(fields)`: one space between
- * fields, none inside the parentheses. Scheduler documents no other spacing, and local mode must not run an
- * expression the deploy could refuse, so any other spacing is refused with this spelling as the fix.
+ * The expression as Scheduler's grammar writes it, `rate(value unit)`, `cron(fields)` and `at(date-time)`: one
+ * space between fields, none inside the parentheses, before them or around the expression. Scheduler documents no
+ * other spacing, and local mode must not run an expression the deploy could refuse, so any other spacing is refused
+ * with this spelling as the fix.
  */
 function documentedSpacing(expression: string): string {
   const match = SPACED.exec(expression);

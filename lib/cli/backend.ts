@@ -143,7 +143,9 @@ export async function loadConfig(
   } catch (error) {
     const message = configFailureMessage(error);
     if (message === undefined) throw error;
-    throw new CliError(`${message}\n(run from the project folder, or pass --config or HOOKLINE_CONFIG)`);
+    // The message already names its fix (a missing file: --config or HOOKLINE_CONFIG); a hint to look elsewhere
+    // would mislead about a file that was found and is invalid.
+    throw new CliError(message);
   }
 }
 

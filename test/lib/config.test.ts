@@ -1056,6 +1056,10 @@ describe('resolveConfig: schedules', () => {
     ['rate(5  minutes)', 'rate(5 minutes)'],
     ['cron( 0 9 * * ? * )', 'cron(0 9 * * ? *)'],
     ['cron(0  9 * * ?\t*)', 'cron(0 9 * * ? *)'],
+    [' rate(5 minutes)', 'rate(5 minutes)'],
+    ['rate (5 minutes)', 'rate(5 minutes)'],
+    ['cron(0 9 * * ? *)\n', 'cron(0 9 * * ? *)'],
+    ['at( 2030-01-31T09:00:00 )', 'at(2030-01-31T09:00:00)'],
   ])(
     'refuses %s, spaced as Scheduler does not document, at start and synth alike, with the spelling it documents',
     (expression, spelled) => {

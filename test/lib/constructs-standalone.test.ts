@@ -3,6 +3,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { describe, expect, it } from 'vitest';
 import { DEFAULTS, resolveConfig } from '../../lib/config';
+import * as hookline from '../../lib/index';
 import { PipelineQueue } from '../../lib/pipeline-queue';
 import { QueueConsumer } from '../../lib/queue-consumer';
 import { WebhookIngest, type WebhookIngestProps } from '../../lib/webhook-ingest';
@@ -95,5 +96,18 @@ describe('WebhookIngest used on its own', () => {
   it('accepts limits only known at deploy time', () => {
     const stack = freshStack();
     expect(() => ingestIn(stack, { memorySize: Lazy.number({ produce: () => 64 }) })).not.toThrow();
+  });
+});
+
+describe('EventArchive used on its own', () => {
+  it('is a construct of the package entry, and refuses a retention under a day and a buffering interval outside 60 to 900 s at once', () => {
+    const stack = freshStack();
+    expect(
+      () =>
+        new hookline.EventArchive(stack, 'Archive', {
+          retention: Duration.hours(12),
+          bufferingInterval: Duration.seconds(30),
+        }),
+    ).toThrow(/retention[\s\S]*bufferingInterval|bufferingInterval[\s\S]*retention/);
   });
 });
