@@ -879,8 +879,7 @@ function isGroupId(value: unknown): boolean {
   return typeof value === 'string' && isSqsGroupId(value);
 }
 
-/** An id, group or tenant option as a refusal shows it: a string quoted (at most 80 characters), else its type. */
-/** Refuses an option as the caller gave it; the log keeps the option's name and the rule, not its value. */
+/** The options `send` takes; any other is refused. */
 const SEND_OPTIONS: readonly string[] = ['id', 'delay', 'group', 'tenant'];
 
 /**
@@ -908,6 +907,7 @@ function checkOptionNames(job: JobDefinition, options: SendOptions): void {
   );
 }
 
+/** Refuses an option as the caller gave it; the log keeps the option's name and the rule, not its value. */
 function optionError(job: JobDefinition, name: string, value: unknown, rule: string): ProducerConfigError {
   return new ProducerConfigError(
     `job ${job.type}: ${name} ${shownOption(value)} ${rule}`,
@@ -915,6 +915,7 @@ function optionError(job: JobDefinition, name: string, value: unknown, rule: str
   );
 }
 
+/** An id, group or tenant option as a refusal shows it: a string quoted (at most 80 characters), else its type. */
 function shownOption(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value.slice(0, 80));
   return `${String(value).slice(0, 80)} (a ${Array.isArray(value) ? 'list' : typeof value}, not a string)`;
