@@ -247,9 +247,18 @@ export class ConsoleOperations {
     return { unavailable: this.connection.feed.unavailable, error: this.feedError, missed: this.missed };
   }
 
-  /** The live list, newest first, with the choices for its filters. */
+  /**
+   * The live list, newest first, with the choices for its filters; `matching` says how many of the `kept` events
+   * match, so a page that shows only the newest can say so.
+   */
   events(filter: EventFilter) {
-    return { events: this.activity.list(filter), ...this.activity.seen(), feed: this.feedState() };
+    return {
+      events: this.activity.list(filter),
+      matching: this.activity.matching(filter),
+      kept: this.activity.keep,
+      ...this.activity.seen(),
+      feed: this.feedState(),
+    };
   }
 
   /** One event: what the feed saw of it, its dead-letter record(s), and the archive's trace when there is one. */
