@@ -31,6 +31,8 @@ export const post = <T>(path: string, body: unknown = {}) => call<T>('POST', pat
 export function usePoll<T>(path: string | null, intervalMs: number) {
   const [data, setData] = useState<T | null>(null);
   const [error, setError] = useState<string | null>(null);
+  /** When `data` was read: once a later read fails, what is shown is as of then (see StaleNote). */
+  const [updatedAt, setUpdatedAt] = useState<Date | null>(null);
   const [round, setRound] = useState(0);
   useEffect(() => {
     if (path === null) return;
@@ -40,6 +42,7 @@ export function usePoll<T>(path: string | null, intervalMs: number) {
         const value = await get<T>(path);
         if (!stopped) {
           setData(value);
+          setUpdatedAt(new Date());
           setError(null);
         }
       } catch (e) {
@@ -53,7 +56,7 @@ export function usePoll<T>(path: string | null, intervalMs: number) {
       clearInterval(timer);
     };
   }, [path, intervalMs, round]);
-  return { data, error, reload: () => setRound((r) => r + 1) };
+  return { data, error, updatedAt, reload: () => setRound((r) => r + 1) };
 }
 
 /** The part of the address after `#/`, split: `#/event/abc` -> ['event', 'abc']. */
