@@ -200,7 +200,7 @@ describe('the console in an incident', () => {
     await page.goto(`http://127.0.0.1:${server.port}/#/failures/events`);
     const button = page.locator(`tr[data-id="${LONG_ID}"] button`, { hasText: 'Redrive' });
     await button.waitFor();
-    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(1280);
+    expect(await page.evaluate('document.documentElement.scrollWidth')).toBeLessThanOrEqual(1280);
     const box = await button.boundingBox();
     expect(box && box.x + box.width).toBeLessThanOrEqual(1280);
   });
