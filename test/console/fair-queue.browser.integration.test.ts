@@ -205,6 +205,23 @@ describe('the console in an incident', () => {
     expect(box && box.x + box.width).toBeLessThanOrEqual(1280);
   });
 
+  it('counts a failure group as part of what was read, when the dead-letter queue holds more than the page reads', async () => {
+    const many = Array.from({ length: 201 }, (_, n) => ({
+      ...deadLetteredFairEvent(),
+      MessageId: `sqs-many-${n}`,
+      ReceiptHandle: `rh-many-${n}`,
+      Body: JSON.stringify({ ...JSON.parse(deadLetteredFairEvent().Body), id: `evt-many-${n}` }),
+    }));
+    installFakeQueue(clients.sqs, EVENTS.deadLetterUrl, many);
+    await page.goto(server.url);
+    await page.goto(`http://127.0.0.1:${server.port}/#/failures/events`);
+    await page.locator('[data-dlq-depth]').waitFor();
+    expect(await page.locator('[data-dlq-depth]').textContent()).toBe(
+      '~201 in the events dead-letter queue, 200 read (left in place).',
+    );
+    expect(await page.locator('[data-group-count]').allTextContents()).toEqual(['200 of the 200 read']);
+  });
+
   it('starts one redrive for a double-click on Redrive all, and shows its job', async () => {
     const posted: string[] = [];
     page.on('request', (r) => {

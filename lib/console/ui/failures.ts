@@ -31,6 +31,7 @@ function Group({
   redriveOne,
   refused,
   busy,
+  readOf,
 }: {
   group: FailuresAnswer['groups'][number];
   selected: Set<string>;
@@ -38,9 +39,11 @@ function Group({
   redriveOne: (key: string) => void;
   refused: string | null;
   busy: boolean;
+  /** How many dead letters were read, when fewer than the queue holds: a group counts only those. */
+  readOf: number | null;
 }) {
   return html`<div class="card group" data-reason=${group.reason}>
-    <h3><span class="bad">${group.reason}</span> <span class="count">${group.count}</span></h3>
+    <h3><span class="bad">${group.reason}</span> <span class="count" data-group-count>${readOf === null ? group.count : `${group.count} of the ${readOf} read`}</span></h3>
     <table class="grid">
       <thead><tr><th></th><th>Id</th><th>Source</th><th>Type</th><th>Received</th><th>Tries</th><th></th></tr></thead>
       <tbody>${group.messages.map(
@@ -133,7 +136,7 @@ function QueueFailures({ queue, onDepth }: { queue: string; onDepth: (depth: num
     ${data && html`<p class="muted" data-dlq-depth=${data.approximateDepth}>~${data.approximateDepth} in the ${queue} dead-letter queue, ${data.shown} read (left in place).</p>`}
     ${data?.notes.map((note) => html`<p class="note" data-dlq-note>${note}</p>`)}
     <div class=${error && data ? 'stale' : ''}>
-    ${data?.groups.map((g) => html`<${Group} group=${g} selected=${selected} toggle=${toggle} redriveOne=${(k: string) => redrive([k])} refused=${refused} busy=${running} />`)}
+    ${data?.groups.map((g) => html`<${Group} group=${g} selected=${selected} toggle=${toggle} redriveOne=${(k: string) => redrive([k])} refused=${refused} busy=${running} readOf=${data.shown < data.approximateDepth ? data.shown : null} />`)}
     </div>
   </div>`;
 }
