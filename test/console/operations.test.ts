@@ -401,6 +401,25 @@ describe('console operations on a deployed stack', () => {
     expect(clients.sqs.commandCalls(StartMessageMoveTaskCommand)).toHaveLength(0);
   });
 
+  it('refuses a second redrive or a purge of a dead-letter queue while its redrive runs, and takes one once it ended', async () => {
+    installFakeQueue(clients.sqs, stackTarget().queues.events?.deadLetterUrl ?? '', [deadLetterMessage(1)]);
+    clients.sqs.on(SendMessageBatchCommand).callsFake((input: { Entries: { Id: string }[] }) => ({
+      Successful: input.Entries.map((e) => ({ Id: e.Id, MessageId: `new-${e.Id}`, MD5OfMessageBody: '' })),
+      Failed: [],
+    }));
+    const ops = operations();
+    const first = ops.redrive('events', { ids: ['evt-1'] });
+    expect(() => ops.redrive('events', { ids: ['evt-1'] })).toThrow(
+      `redrive events: 1 selected is still running in this console (started ${first.startedAt}): nothing was started; wait for it to end, then look at the events dead-letter queue again`,
+    );
+    expect(() => ops.purge('events', true, 'events')).toThrow(/is still running in this console/);
+    expect(ops.jobs.list()).toEqual([first]);
+    await waitForJob(ops);
+    expect(first.state).toBe('done');
+    expect(ops.redrive('events', { type: '**' }).state).toBe('running');
+    await waitForJob(ops);
+  });
+
   it('refuses an empty redrive selection and an unknown queue before touching SQS', () => {
     const ops = operations();
     expect(() => ops.redrive('events', { ids: [] })).toThrow(/no event selected/);
