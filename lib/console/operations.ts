@@ -14,6 +14,7 @@ import { DeadLetterNotFoundError, type FailedShowResult, failedList, failedShow 
 import type { Output } from '../cli/output';
 import { purge } from '../cli/purge';
 import { redrive, redriveSourceOf, typeSelector } from '../cli/redrive';
+import { renderPurge, renderRedrive } from '../cli/render';
 import { replaySources } from '../cli/replay';
 import { sendFailureHint, sendWebhook } from '../cli/send';
 import { status } from '../cli/status';
@@ -404,13 +405,17 @@ export class ConsoleOperations {
         ? `redrive ${queue}: type ${selection.type}`
         : `redrive ${queue}: all`;
     return this.oneJobPerDeadLetterQueue(queue, () =>
-      this.jobs.start('redrive', label, (output, signal) =>
-        redrive({ ...this.connection.backend, output }, this.connection.target, {
-          queue,
-          ...(selection.ids ? { ids: selection.ids } : {}),
-          ...(selection.type !== undefined ? { type: selection.type } : {}),
-          signal,
-        }),
+      this.jobs.start(
+        'redrive',
+        label,
+        (output, signal) =>
+          redrive({ ...this.connection.backend, output }, this.connection.target, {
+            queue,
+            ...(selection.ids ? { ids: selection.ids } : {}),
+            ...(selection.type !== undefined ? { type: selection.type } : {}),
+            signal,
+          }),
+        renderRedrive,
       ),
     );
   }
@@ -423,12 +428,16 @@ export class ConsoleOperations {
     }
     const what = deadLetter ? `${queue} dead-letter queue` : `${queue} queue`;
     const start = () =>
-      this.jobs.start('purge', `purge the ${what}`, (output) =>
-        purge({ ...this.connection.backend, output }, this.connection.target, {
-          queue,
-          deadLetter,
-          yes: true,
-        }),
+      this.jobs.start(
+        'purge',
+        `purge the ${what}`,
+        (output) =>
+          purge({ ...this.connection.backend, output }, this.connection.target, {
+            queue,
+            deadLetter,
+            yes: true,
+          }),
+        renderPurge,
       );
     return deadLetter ? this.oneJobPerDeadLetterQueue(queue, start) : start();
   }

@@ -420,6 +420,32 @@ describe('console operations on a deployed stack', () => {
     await waitForJob(ops);
   });
 
+  it("ends a redrive's job with the command's own summary: what moved, what is left, and that an error stopped it early", async () => {
+    installFakeQueue(
+      clients.sqs,
+      stackTarget().queues.events?.deadLetterUrl ?? '',
+      Array.from({ length: 12 }, (_, n) => deadLetterMessage(n + 1)),
+    );
+    clients.sqs
+      .on(SendMessageBatchCommand)
+      .callsFakeOnce((input: { Entries: { Id: string }[] }) => ({
+        Successful: input.Entries.map((e) => ({ Id: e.Id, MessageId: `new-${e.Id}`, MD5OfMessageBody: '' })),
+      }))
+      .rejects(awsError('ServiceUnavailable', 'try later'));
+    const ops = operations();
+    const job = ops.redrive('events', { type: '**' });
+    await waitForJob(ops);
+    expect(job.state).toBe('done');
+    expect(job.summary).toEqual([
+      'redrive events: one by one',
+      'moved 10, skipped 0, failed 2',
+      'left in the dead-letter queue: 2 (hookline failed list events)',
+      '  evt-11: ServiceUnavailable: try later',
+      '  evt-12: ServiceUnavailable: try later',
+      'stopped early: ServiceUnavailable: try later; the rest stays in the DLQ, run it again',
+    ]);
+  });
+
   it('refuses an empty redrive selection and an unknown queue before touching SQS', () => {
     const ops = operations();
     expect(() => ops.redrive('events', { ids: [] })).toThrow(/no event selected/);

@@ -101,7 +101,7 @@ export function JobPanel({ id, onDone }: { id: string; onDone?: (job: Job) => vo
       <div class="muted">${p.done}${p.total !== null ? `/${p.total}` : ''} ${p.label}</div>`
     }
     ${job.notes.map((n) => html`<div class="muted">${n}</div>`)}
-    ${job.state === 'done' && html`<div class="result">${summary(job)}</div>`}
+    ${job.state === 'done' && html`<div class="result">${job.summary ? job.summary.map((line) => html`<div>${line}</div>`) : summary(job)}</div>`}
     ${job.state === 'failed' && html`<div class="error">${job.error}</div>`}
     ${unreadNote}
   </div>`;
