@@ -246,4 +246,15 @@ describe('the console in an incident', () => {
     );
     expect(await page.locator('main').getAttribute('class')).toBe('stale');
   });
+  it('says the console is not answering, not a bare "Failed to fetch", when its requests get no answer', async () => {
+    await page.goto(server.url);
+    await page.locator('#queues tr[data-queue="events"]').waitFor();
+    await page.route('**/api/overview', (route) => route.abort('connectionrefused'));
+    const note = page.locator('[data-stale]');
+    await note.waitFor();
+    expect(await note.textContent()).toMatch(
+      /^the console is not answering: it was stopped \(or started again, with a new URL\): run hookline console again and open the URL it prints\. Not current:/,
+    );
+    await page.unroute('**/api/overview');
+  });
 });
