@@ -257,4 +257,14 @@ describe('the console in an incident', () => {
     );
     await page.unroute('**/api/overview');
   });
+  it('marks an event page whose Refresh failed as not current, keeping what it read', async () => {
+    await page.goto(server.url);
+    await page.goto(`http://127.0.0.1:${server.port}/#/event/${FAIR_ID}`);
+    await page.locator('[data-dead-letter="events"]').waitFor();
+    await page.route('**/api/events/*', (route) => route.abort('connectionrefused'));
+    await page.getByRole('button', { name: 'Refresh' }).click();
+    await page.locator('section.stale [data-stale]').waitFor();
+    expect(await page.locator('[data-dead-letter="events"]').count()).toBe(1);
+    await page.unroute('**/api/events/*');
+  });
 });

@@ -6,7 +6,7 @@ import { useState } from 'preact/hooks';
 import { post, usePoll } from './api';
 import { html } from './html';
 import type { DeadLetterSummary, FeedEvent } from './types';
-import { ErrorNote, JobPanel } from './widgets';
+import { ErrorNote, JobPanel, StaleNote } from './widgets';
 
 interface DeadLetterDetail extends DeadLetterSummary {
   queue: string;
@@ -83,12 +83,12 @@ function tenantsOf(data: EventAnswer): string[] {
 }
 
 export function EventPage({ id }: { id: string }) {
-  const { data, error, reload } = usePoll<EventAnswer>(`/api/events/${encodeURIComponent(id)}`, 0);
+  const { data, error, updatedAt, reload } = usePoll<EventAnswer>(`/api/events/${encodeURIComponent(id)}`, 0);
   // A tenant column only where there is one to show: a queue without `tenants` has none.
   const fair = data?.timeline.some((e) => e.tenant) ?? false;
-  return html`<section>
+  return html`<section class=${error && data ? 'stale' : ''}>
     <h2>Event <code>${id}</code> <button class="small" onClick=${reload}>Refresh</button></h2>
-    <${ErrorNote} error=${error} />
+    <${StaleNote} error=${error} updatedAt=${updatedAt} />
     ${!data && !error && html`<p class="muted">Reading the feed and the dead-letter queues...</p>`}
     ${
       data &&
