@@ -67,7 +67,8 @@ export class Activity {
   private readonly events: FeedEvent[] = [];
   /** `queue:<name>` or `source:<name>` -> kind -> bucket index (epoch / bucketSeconds) -> the events counted. */
   private readonly counts = new Map<string, Map<RateKind, Map<number, Set<string>>>>();
-  private readonly keep: number;
+  /** How many events are kept: older ones are forgotten, and the list says so. */
+  readonly keep: number;
   readonly bucketSeconds: number;
   private readonly buckets: number;
 
@@ -137,6 +138,11 @@ export class Activity {
       if (event && matches(event, filter)) found.push(event);
     }
     return found;
+  }
+
+  /** How many of the kept events match `filter`: the list shows only the newest of them, and says of how many. */
+  matching(filter: EventFilter): number {
+    return this.events.reduce((n, event) => (matches(event, filter) ? n + 1 : n), 0);
   }
 
   /** Sources and types seen, for the filter choices. */

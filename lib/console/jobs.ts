@@ -19,6 +19,11 @@ export interface Job {
   progress: { done: number; total: number | null; label: string } | null;
   readonly notes: string[];
   result: unknown;
+  /**
+   * The command's own summary of its result, line by line as the terminal prints it (a redrive's moved, left
+   * and why it stopped early), or null where the page words the result itself.
+   */
+  summary: string[] | null;
   /** The one-line error of a failed job. */
   error: string | null;
   readonly startedAt: string;
@@ -51,6 +56,13 @@ export function jobOutput(job: Job): Output {
   };
 }
 
+/** What `render` prints for `result`, line by line, without colours. */
+function summaryLines<T>(render: (output: Output, result: T) => void, result: T): string[] {
+  const lines: string[] = [];
+  render({ ...discardOutput(), json: false, line: (text) => lines.push(text) }, result);
+  return lines;
+}
+
 /** An {@link Output} that keeps nothing (calls whose progress nobody follows). */
 export function discardOutput(): Output {
   return jobOutput({
@@ -61,6 +73,7 @@ export function discardOutput(): Output {
     progress: null,
     notes: [],
     result: null,
+    summary: null,
     error: null,
     startedAt: '',
     finishedAt: null,
@@ -77,7 +90,12 @@ export class Jobs {
    * Runs `work` as a job. `signal` is aborted when the console stops; work that takes long (a redrive, a
    * replay) checks it between batches, as the CLI's commands do on Ctrl-C, and resolves with what it did.
    */
-  start(kind: string, label: string, work: (output: Output, signal: AbortSignal) => Promise<unknown>): Job {
+  start<T>(
+    kind: string,
+    label: string,
+    work: (output: Output, signal: AbortSignal) => Promise<T>,
+    render?: (output: Output, result: T) => void,
+  ): Job {
     if (this.stopping.signal.aborted) throw new CliError('the console is stopping: no new job was started');
     const job: Job = {
       id: randomUUID(),
@@ -87,6 +105,7 @@ export class Jobs {
       progress: null,
       notes: [],
       result: null,
+      summary: null,
       error: null,
       startedAt: new Date().toISOString(),
       finishedAt: null,
@@ -94,7 +113,10 @@ export class Jobs {
     this.jobs.set(job.id, job);
     this.trim();
     void work(jobOutput(job), this.stopping.signal).then(
-      (result) => this.finish(job, 'done', result, null),
+      (result) => {
+        if (render) job.summary = summaryLines(render, result);
+        this.finish(job, 'done', result, null);
+      },
       (error: unknown) => this.finish(job, 'failed', null, errorLine(error)),
     );
     return job;

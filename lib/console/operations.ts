@@ -14,6 +14,7 @@ import { DeadLetterNotFoundError, type FailedShowResult, failedList, failedShow 
 import type { Output } from '../cli/output';
 import { purge } from '../cli/purge';
 import { redrive, redriveSourceOf, typeSelector } from '../cli/redrive';
+import { renderPurge, renderRedrive } from '../cli/render';
 import { replaySources } from '../cli/replay';
 import { sendFailureHint, sendWebhook } from '../cli/send';
 import { status } from '../cli/status';
@@ -247,9 +248,18 @@ export class ConsoleOperations {
     return { unavailable: this.connection.feed.unavailable, error: this.feedError, missed: this.missed };
   }
 
-  /** The live list, newest first, with the choices for its filters. */
+  /**
+   * The live list, newest first, with the choices for its filters; `matching` says how many of the `kept` events
+   * match, so a page that shows only the newest can say so.
+   */
   events(filter: EventFilter) {
-    return { events: this.activity.list(filter), ...this.activity.seen(), feed: this.feedState() };
+    return {
+      events: this.activity.list(filter),
+      matching: this.activity.matching(filter),
+      kept: this.activity.keep,
+      ...this.activity.seen(),
+      feed: this.feedState(),
+    };
   }
 
   /** One event: what the feed saw of it, its dead-letter record(s), and the archive's trace when there is one. */
@@ -363,7 +373,26 @@ export class ConsoleOperations {
     };
   }
 
-  /** Redrives all, a selection (`ids`) or a type pattern, as a job. */
+  /** The redrive or purge of each dead-letter queue this console started, by the queue's CLI name. */
+  private readonly deadLetterJobs = new Map<string, Job>();
+
+  /**
+   * Refuses a second redrive or purge of a dead-letter queue while this console runs one: two redrives at once
+   * hold each other's messages, and one that fails again is moved once by each, back and forth, until both end.
+   */
+  private oneJobPerDeadLetterQueue(queue: string, start: () => Job): Job {
+    const running = this.deadLetterJobs.get(queue);
+    if (running?.state === 'running') {
+      throw new CliError(
+        `${running.label} is still running in this console (started ${running.startedAt}): nothing was started; wait for it to end, then look at the ${queue} dead-letter queue again`,
+      );
+    }
+    const job = start();
+    this.deadLetterJobs.set(queue, job);
+    return job;
+  }
+
+  /** Redrives all, a selection (`ids`) or a type pattern, as a job; one at a time per dead-letter queue. */
   redrive(queue: string, selection: { ids?: readonly string[]; type?: string }): Job {
     redriveSourceOf(this.connection.target, queue);
     if (selection.ids !== undefined && selection.ids.length === 0)
@@ -375,26 +404,42 @@ export class ConsoleOperations {
       : selection.type !== undefined
         ? `redrive ${queue}: type ${selection.type}`
         : `redrive ${queue}: all`;
-    return this.jobs.start('redrive', label, (output, signal) =>
-      redrive({ ...this.connection.backend, output }, this.connection.target, {
-        queue,
-        ...(selection.ids ? { ids: selection.ids } : {}),
-        ...(selection.type !== undefined ? { type: selection.type } : {}),
-        signal,
-      }),
+    return this.oneJobPerDeadLetterQueue(queue, () =>
+      this.jobs.start(
+        'redrive',
+        label,
+        (output, signal) =>
+          redrive({ ...this.connection.backend, output }, this.connection.target, {
+            queue,
+            ...(selection.ids ? { ids: selection.ids } : {}),
+            ...(selection.type !== undefined ? { type: selection.type } : {}),
+            signal,
+          }),
+        renderRedrive,
+      ),
     );
   }
 
-  /** Purges a queue or its DLQ once `confirmation` repeats the queue's name, as a job. */
+  /** Purges a queue or its DLQ once `confirmation` repeats the queue's name, as a job (a DLQ's not during its redrive). */
   purge(queue: string, deadLetter: boolean, confirmation: string): Job {
     queueOf(this.connection.target, queue);
     if (confirmation !== queue) {
       throw new CliError(`type the queue name "${queue}" to confirm the purge: nothing was deleted`);
     }
     const what = deadLetter ? `${queue} dead-letter queue` : `${queue} queue`;
-    return this.jobs.start('purge', `purge the ${what}`, (output) =>
-      purge({ ...this.connection.backend, output }, this.connection.target, { queue, deadLetter, yes: true }),
-    );
+    const start = () =>
+      this.jobs.start(
+        'purge',
+        `purge the ${what}`,
+        (output) =>
+          purge({ ...this.connection.backend, output }, this.connection.target, {
+            queue,
+            deadLetter,
+            yes: true,
+          }),
+        renderPurge,
+      );
+    return deadLetter ? this.oneJobPerDeadLetterQueue(queue, start) : start();
   }
 
   /** Pauses or resumes a consumer; a deployed mapping is not waited for (the overview shows it settle). */

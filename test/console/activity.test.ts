@@ -121,6 +121,22 @@ describe('console activity', () => {
     expect(activity.list({ type: 'push' })).toEqual([]);
   });
 
+  it('counts every kept event a filter matches, beyond the page the list shows, and forgets what it no longer keeps', () => {
+    const activity = new Activity({ keep: 4 });
+    activity.add([
+      event('queued', 1, { id: 'forgotten', source: 'github' }),
+      event('queued', 2, { id: 'a', source: 'github' }),
+      event('queued', 3, { id: 'b', source: 'github' }),
+      event('queued', 4, { id: 'c', source: 'github' }),
+      event('queued', 5, { id: 'd', source: 'stripe' }),
+    ]);
+    expect(activity.list({ source: 'github' }, 2).map((e) => e.id)).toEqual(['c', 'b']);
+    expect(activity.matching({ source: 'github' })).toBe(3);
+    expect(activity.matching({})).toBe(4);
+    expect(activity.matching({ source: 'slack' })).toBe(0);
+    expect(activity.keep).toBe(4);
+  });
+
   it('offers as filter choices only the sources and types seen, sorted', () => {
     const activity = new Activity();
     activity.add([

@@ -17,6 +17,7 @@ function job(kind: string, label: string, ending: Partial<Job>): Job {
     progress: null,
     notes: [],
     result: null,
+    summary: null,
     error: null,
     startedAt: '2026-11-30T10:00:00.000Z',
     finishedAt: '2026-11-30T10:00:01.000Z',

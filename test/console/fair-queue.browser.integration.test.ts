@@ -2,7 +2,9 @@
  * A fair queue in the console, as a person sees it: the real page (the built bundle) in Debian's headless
  * Chromium, served by the real console server for a deployed stack whose `events` queue has tenants, with a feed
  * that reported an event queued under its tenant, a dead-letter queue holding its copy with the tenant attribute
- * and CloudWatch's quiet-tenant figures (AWS calls mocked).
+ * and CloudWatch's quiet-tenant figures (AWS calls mocked). The same setup serves what an operator meets in an
+ * incident that needs no running pipeline: a feed longer than the list, a sender's unbroken line, a double-click,
+ * a target that stops answering.
  */
 import { GetMetricDataCommand, type GetMetricDataCommandInput } from '@aws-sdk/client-cloudwatch';
 import { GetEventSourceMappingCommand } from '@aws-sdk/client-lambda';
@@ -57,6 +59,19 @@ const feed: EventFeed = {
   unavailable: null,
   after: async (seq) => ({ events: reported.filter((e) => e.seq > seq), latest: reported.length }),
 };
+
+/** A dead letter whose type is one unbroken line of 3,000 characters, as a sender may well send. */
+const LONG_ID = 'evt-long-1';
+const deadLetteredLongType = () => ({
+  ...deadLetteredFairEvent(),
+  MessageId: 'sqs-long-1',
+  ReceiptHandle: 'rh-long-1',
+  Body: JSON.stringify({
+    ...JSON.parse(deadLetteredFairEvent().Body),
+    id: LONG_ID,
+    type: `orders/${'y'.repeat(3000)}`,
+  }),
+});
 
 /** The consumer's copy of the fair event in the DLQ: a standard DLQ keeps no group, only the tenant attribute. */
 const deadLetteredFairEvent = () => ({
@@ -148,5 +163,108 @@ describe('the console on a fair queue', () => {
     await page.locator('#timeline tr[data-event="queued"]').waitFor();
     expect(await page.locator('[data-field="event-tenant"]').count()).toBe(0);
     expect(await page.locator('#timeline th', { hasText: 'Tenant' }).count()).toBe(0);
+  });
+});
+
+describe('the console in an incident', () => {
+  it('says the events list shows only the newest of the events that match, and how many match', async () => {
+    const first = reported.length + 1;
+    for (let n = 0; n < 250; n++) {
+      reported.push({
+        seq: first + n,
+        at,
+        event: 'queued',
+        id: `evt-burst-${n}`,
+        source: 'github',
+        type: 'push',
+        queue: 'events',
+      });
+    }
+    await page.goto(server.url);
+    await page.goto(`http://127.0.0.1:${server.port}/#/events`);
+    const note = page.locator('[data-events-shown]');
+    await note.waitFor();
+    expect(await note.textContent()).toBe(
+      `Showing the newest 200 of ${reported.length} events (this console keeps the newest 2000 of its run): filter to narrow the list.`,
+    );
+    await page.selectOption('select[name="outcome"]', 'dead-lettered');
+    await page.locator('[data-events-shown]').waitFor({ state: 'detached' });
+    expect(await page.locator('#events tbody tr').count()).toBe(1);
+    await page.fill('input[name="type"]', 'no-such-type');
+    expect(await page.locator('[data-events-none]').textContent()).toBe('No event matches the filters.');
+  });
+
+  it("wraps a sender's unbroken line, so the page stays as wide as the window and every row's button on it", async () => {
+    installFakeQueue(clients.sqs, EVENTS.deadLetterUrl, [deadLetteredFairEvent(), deadLetteredLongType()]);
+    await page.goto(server.url);
+    await page.goto(`http://127.0.0.1:${server.port}/#/failures/events`);
+    const button = page.locator(`tr[data-id="${LONG_ID}"] button`, { hasText: 'Redrive' });
+    await button.waitFor();
+    expect(await page.evaluate('document.documentElement.scrollWidth')).toBeLessThanOrEqual(1280);
+    const box = await button.boundingBox();
+    expect(box && box.x + box.width).toBeLessThanOrEqual(1280);
+  });
+
+  it('counts a failure group as part of what was read, when the dead-letter queue holds more than the page reads', async () => {
+    const many = Array.from({ length: 201 }, (_, n) => ({
+      ...deadLetteredFairEvent(),
+      MessageId: `sqs-many-${n}`,
+      ReceiptHandle: `rh-many-${n}`,
+      Body: JSON.stringify({ ...JSON.parse(deadLetteredFairEvent().Body), id: `evt-many-${n}` }),
+    }));
+    installFakeQueue(clients.sqs, EVENTS.deadLetterUrl, many);
+    await page.goto(server.url);
+    await page.goto(`http://127.0.0.1:${server.port}/#/failures/events`);
+    await page.locator('[data-dlq-depth]').waitFor();
+    expect(await page.locator('[data-dlq-depth]').textContent()).toBe(
+      '~201 in the events dead-letter queue, 200 read (left in place).',
+    );
+    expect(await page.locator('[data-group-count]').allTextContents()).toEqual(['200 of the 200 read']);
+  });
+
+  it('starts one redrive for a double-click on Redrive all, and shows its job', async () => {
+    const posted: string[] = [];
+    page.on('request', (r) => {
+      if (r.method() === 'POST' && r.url().endsWith('/api/queues/events/redrive')) posted.push(r.url());
+    });
+    await page.goto(server.url);
+    await page.goto(`http://127.0.0.1:${server.port}/#/failures/events`);
+    await page.locator('[data-dlq-depth]').waitFor();
+    await page.getByRole('button', { name: 'Redrive all' }).dblclick();
+    await page.locator('[data-job-state="done"], [data-job-state="failed"]').waitFor();
+    expect(posted).toHaveLength(1);
+  });
+
+  it('marks the figures it can no longer read as not current, with the time they were read', async () => {
+    await page.goto(server.url);
+    await page.locator('#queues tr[data-queue="events"]').waitFor();
+    clients.sqs.on(GetQueueAttributesCommand).rejects(new Error('connect ECONNREFUSED 127.0.0.1:4566'));
+    const note = page.locator('[data-stale]');
+    await note.waitFor();
+    expect(await note.textContent()).toMatch(
+      /Not current: what this page shows was read at \d\d:\d\d:\d\d UTC, and actions fail until the console can read again\.$/,
+    );
+    expect(await page.locator('main').getAttribute('class')).toBe('stale');
+  });
+  it('says the console is not answering, not a bare "Failed to fetch", when its requests get no answer', async () => {
+    await page.goto(server.url);
+    await page.locator('#queues tr[data-queue="events"]').waitFor();
+    await page.route('**/api/overview', (route) => route.abort('connectionrefused'));
+    const note = page.locator('[data-stale]');
+    await note.waitFor();
+    expect(await note.textContent()).toMatch(
+      /^the console is not answering: it was stopped \(or started again, with a new URL\): run hookline console again and open the URL it prints\. Not current:/,
+    );
+    await page.unroute('**/api/overview');
+  });
+  it('marks an event page whose Refresh failed as not current, keeping what it read', async () => {
+    await page.goto(server.url);
+    await page.goto(`http://127.0.0.1:${server.port}/#/event/${FAIR_ID}`);
+    await page.locator('[data-dead-letter="events"]').waitFor();
+    await page.route('**/api/events/*', (route) => route.abort('connectionrefused'));
+    await page.getByRole('button', { name: 'Refresh' }).click();
+    await page.locator('section.stale [data-stale]').waitFor();
+    expect(await page.locator('[data-dead-letter="events"]').count()).toBe(1);
+    await page.unroute('**/api/events/*');
   });
 });

@@ -401,6 +401,51 @@ describe('console operations on a deployed stack', () => {
     expect(clients.sqs.commandCalls(StartMessageMoveTaskCommand)).toHaveLength(0);
   });
 
+  it('refuses a second redrive or a purge of a dead-letter queue while its redrive runs, and takes one once it ended', async () => {
+    installFakeQueue(clients.sqs, stackTarget().queues.events?.deadLetterUrl ?? '', [deadLetterMessage(1)]);
+    clients.sqs.on(SendMessageBatchCommand).callsFake((input: { Entries: { Id: string }[] }) => ({
+      Successful: input.Entries.map((e) => ({ Id: e.Id, MessageId: `new-${e.Id}`, MD5OfMessageBody: '' })),
+      Failed: [],
+    }));
+    const ops = operations();
+    const first = ops.redrive('events', { ids: ['evt-1'] });
+    expect(() => ops.redrive('events', { ids: ['evt-1'] })).toThrow(
+      `redrive events: 1 selected is still running in this console (started ${first.startedAt}): nothing was started; wait for it to end, then look at the events dead-letter queue again`,
+    );
+    expect(() => ops.purge('events', true, 'events')).toThrow(/is still running in this console/);
+    expect(ops.jobs.list()).toEqual([first]);
+    await waitForJob(ops);
+    expect(first.state).toBe('done');
+    expect(ops.redrive('events', { type: '**' }).state).toBe('running');
+    await waitForJob(ops);
+  });
+
+  it("ends a redrive's job with the command's own summary: what moved, what is left, and that an error stopped it early", async () => {
+    installFakeQueue(
+      clients.sqs,
+      stackTarget().queues.events?.deadLetterUrl ?? '',
+      Array.from({ length: 12 }, (_, n) => deadLetterMessage(n + 1)),
+    );
+    clients.sqs
+      .on(SendMessageBatchCommand)
+      .callsFakeOnce((input: { Entries: { Id: string }[] }) => ({
+        Successful: input.Entries.map((e) => ({ Id: e.Id, MessageId: `new-${e.Id}`, MD5OfMessageBody: '' })),
+      }))
+      .rejects(awsError('ServiceUnavailable', 'try later'));
+    const ops = operations();
+    const job = ops.redrive('events', { type: '**' });
+    await waitForJob(ops);
+    expect(job.state).toBe('done');
+    expect(job.summary).toEqual([
+      'redrive events: one by one',
+      'moved 10, skipped 0, failed 2',
+      'left in the dead-letter queue: 2 (hookline failed list events)',
+      '  evt-11: ServiceUnavailable: try later',
+      '  evt-12: ServiceUnavailable: try later',
+      'stopped early: ServiceUnavailable: try later; the rest stays in the DLQ, run it again',
+    ]);
+  });
+
   it('refuses an empty redrive selection and an unknown queue before touching SQS', () => {
     const ops = operations();
     expect(() => ops.redrive('events', { ids: [] })).toThrow(/no event selected/);

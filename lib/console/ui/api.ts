@@ -6,8 +6,27 @@ import { useEffect, useState } from 'preact/hooks';
 
 const token = document.querySelector('meta[name="hookline-token"]')?.getAttribute('content') ?? '';
 
+/** What the browser's bare "Failed to fetch" means here: the console process is not answering. */
+const NOT_ANSWERING =
+  'the console is not answering: it was stopped (or started again, with a new URL): run hookline console again and open the URL it prints';
+
 async function call<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
-  const response = await fetch(path, {
+  const response = await send(method, path, body);
+  const json = (await response.json()) as T & { error?: string };
+  if (!response.ok) throw new Error(json.error ?? `HTTP ${response.status}`);
+  return json;
+}
+
+async function send(method: 'GET' | 'POST', path: string, body?: unknown): Promise<Response> {
+  try {
+    return await request(method, path, body);
+  } catch {
+    throw new Error(NOT_ANSWERING);
+  }
+}
+
+function request(method: 'GET' | 'POST', path: string, body?: unknown): Promise<Response> {
+  return fetch(path, {
     method,
     headers: {
       'x-hookline-token': token,
@@ -16,9 +35,6 @@ async function call<T>(method: 'GET' | 'POST', path: string, body?: unknown): Pr
     ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
     credentials: 'same-origin',
   });
-  const json = (await response.json()) as T & { error?: string };
-  if (!response.ok) throw new Error(json.error ?? `HTTP ${response.status}`);
-  return json;
 }
 
 export const get = <T>(path: string) => call<T>('GET', path);
@@ -31,6 +47,8 @@ export const post = <T>(path: string, body: unknown = {}) => call<T>('POST', pat
 export function usePoll<T>(path: string | null, intervalMs: number) {
   const [data, setData] = useState<T | null>(null);
   const [error, setError] = useState<string | null>(null);
+  /** When `data` was read: once a later read fails, what is shown is as of then (see StaleNote). */
+  const [updatedAt, setUpdatedAt] = useState<Date | null>(null);
   const [round, setRound] = useState(0);
   useEffect(() => {
     if (path === null) return;
@@ -40,6 +58,7 @@ export function usePoll<T>(path: string | null, intervalMs: number) {
         const value = await get<T>(path);
         if (!stopped) {
           setData(value);
+          setUpdatedAt(new Date());
           setError(null);
         }
       } catch (e) {
@@ -53,7 +72,7 @@ export function usePoll<T>(path: string | null, intervalMs: number) {
       clearInterval(timer);
     };
   }, [path, intervalMs, round]);
-  return { data, error, reload: () => setRound((r) => r + 1) };
+  return { data, error, updatedAt, reload: () => setRound((r) => r + 1) };
 }
 
 /** The part of the address after `#/`, split: `#/event/abc` -> ['event', 'abc']. */

@@ -6,7 +6,7 @@ import { useState } from 'preact/hooks';
 import { post, usePoll } from './api';
 import { html } from './html';
 import type { DeadLetterSummary, FeedEvent } from './types';
-import { ErrorNote, JobPanel } from './widgets';
+import { ErrorNote, JobPanel, StaleNote } from './widgets';
 
 interface DeadLetterDetail extends DeadLetterSummary {
   queue: string;
@@ -38,11 +38,19 @@ interface EventAnswer {
 function DeadLetterBlock({ d, id }: { d: DeadLetterDetail; id: string }) {
   const [job, setJob] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
-  const redrive = () =>
+  // Set from the click on: a double-click would otherwise start two redrives of this one event.
+  const [pending, setPending] = useState(false);
+  const redrive = () => {
+    if (pending) return;
+    setPending(true);
     post<{ id: string }>(`/api/queues/${encodeURIComponent(d.queue)}/redrive`, { ids: [id] }).then(
       (j) => setJob(j.id),
-      (e: Error) => setError(e.message),
+      (e: Error) => {
+        setPending(false);
+        setError(e.message);
+      },
     );
+  };
   return html`<div class="card" data-dead-letter=${d.queue}>
     <h3>Dead-lettered in ${d.queue}${d.source ? ` (from ${d.source})` : ''}</h3>
     <dl>
@@ -61,7 +69,7 @@ function DeadLetterBlock({ d, id }: { d: DeadLetterDetail; id: string }) {
     ${d.hiddenHeaders.length > 0 && html`<p class="note" data-hidden-headers>Hidden: ${d.hiddenHeaders.join(', ')} (credentials an older version kept in this record; their values are not shown)</p>`}
     <h4>Body${d.bodyEncoding === 'base64' ? ' (base64: not UTF-8 text)' : ''}</h4>
     ${d.payloadRef ? html`<p>In S3: s3://${d.payloadRef.bucket}/${d.payloadRef.key} (${d.payloadRef.sizeBytes} bytes)</p>` : html`<pre>${d.body}</pre>`}
-    <button onClick=${redrive} disabled=${job !== null || d.redriveRefused !== null} title=${d.redriveRefused ?? ''}>Redrive this event</button>
+    <button onClick=${redrive} disabled=${pending || d.redriveRefused !== null} title=${d.redriveRefused ?? ''}>Redrive this event</button>
     ${d.redriveRefused && html`<p class="note" data-redrive-refused>${d.redriveRefused}</p>`}
     <${ErrorNote} error=${error} />
     ${job && html`<${JobPanel} id=${job} />`}
@@ -75,12 +83,12 @@ function tenantsOf(data: EventAnswer): string[] {
 }
 
 export function EventPage({ id }: { id: string }) {
-  const { data, error, reload } = usePoll<EventAnswer>(`/api/events/${encodeURIComponent(id)}`, 0);
+  const { data, error, updatedAt, reload } = usePoll<EventAnswer>(`/api/events/${encodeURIComponent(id)}`, 0);
   // A tenant column only where there is one to show: a queue without `tenants` has none.
   const fair = data?.timeline.some((e) => e.tenant) ?? false;
-  return html`<section>
+  return html`<section class=${error && data ? 'stale' : ''}>
     <h2>Event <code>${id}</code> <button class="small" onClick=${reload}>Refresh</button></h2>
-    <${ErrorNote} error=${error} />
+    <${StaleNote} error=${error} updatedAt=${updatedAt} />
     ${!data && !error && html`<p class="muted">Reading the feed and the dead-letter queues...</p>`}
     ${
       data &&

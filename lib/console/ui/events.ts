@@ -5,10 +5,15 @@ import { useState } from 'preact/hooks';
 import { usePoll } from './api';
 import { html } from './html';
 import type { FeedEvent, FeedState } from './types';
-import { ErrorNote } from './widgets';
+import { ErrorNote, StaleNote } from './widgets';
 
 interface EventsAnswer {
+  /** The newest of the events that match, at most the server's page. */
   events: FeedEvent[];
+  /** How many of the events the console keeps match the filters. */
+  matching: number;
+  /** How many events the console keeps (the newest of this run). */
+  kept: number;
   sources: string[];
   types: string[];
   feed: FeedState;
@@ -42,9 +47,10 @@ export function EventsPage() {
   const [type, setType] = useState('');
   const [outcome, setOutcome] = useState('');
   const query = new URLSearchParams({ source, type, outcome }).toString();
-  const { data, error } = usePoll<EventsAnswer>(`/api/events?${query}`, 1500);
+  const filtered = source !== '' || type !== '' || outcome !== '';
+  const { data, error, updatedAt } = usePoll<EventsAnswer>(`/api/events?${query}`, 1500);
   const value = (e: Event) => (e.target as HTMLInputElement).value;
-  return html`<section>
+  return html`<section class=${error && data ? 'stale' : ''}>
     <h2>Events</h2>
     <form class="filters" onSubmit=${(e: Event) => e.preventDefault()}>
       <label>Source <select name="source" value=${source} onChange=${(e: Event) => setSource(value(e))}>
@@ -53,12 +59,13 @@ export function EventsPage() {
       <label>Outcome <select name="outcome" value=${outcome} onChange=${(e: Event) => setOutcome(value(e))}>
         <option value="">any</option>${OUTCOMES.map((o) => html`<option>${o}</option>`)}</select></label>
     </form>
-    <${ErrorNote} error=${error ?? data?.feed.error} />
+    ${error ? html`<${StaleNote} error=${error} updatedAt=${updatedAt} />` : html`<${ErrorNote} error=${data?.feed.error} />`}
     ${data?.feed.unavailable && html`<p class="note">${data.feed.unavailable}</p>`}
+    ${data && data.events.length < data.matching && html`<p class="note" data-events-shown>Showing the newest ${data.events.length} of ${data.matching} ${filtered ? 'matching events' : 'events'} (this console keeps the newest ${data.kept} of its run): filter to narrow the list.</p>`}
     <table class="grid" id="events">
       <thead><tr><th>Time</th><th>Outcome</th><th>Source</th><th>Type</th><th>Id</th><th>Queue</th><th>Attempt</th><th>Reason</th></tr></thead>
       <tbody>${data?.events.map((e) => html`<${EventLine} key=${e.seq} e=${e} />`)}</tbody>
     </table>
-    ${data && data.events.length === 0 && html`<p class="muted">No events yet${query.replace(/[^=&]/g, '') ? ' matching the filters' : ''}: send a test webhook from Actions.</p>`}
+    ${data && data.events.length === 0 && html`<p class="muted" data-events-none>${filtered ? 'No event matches the filters.' : 'No events yet: send a test webhook from Actions.'}</p>`}
   </section>`;
 }

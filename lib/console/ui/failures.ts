@@ -3,11 +3,11 @@
  * selection or one, or the reason it cannot be; purge a queue's DLQ behind a typed
  * confirmation. Long operations show their progress while they run.
  */
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { post, usePoll } from './api';
 import { html } from './html';
 import type { DeadLetterSummary, Overview } from './types';
-import { ErrorNote, JobPanel } from './widgets';
+import { ErrorNote, JobPanel, StaleNote } from './widgets';
 
 interface FailuresAnswer {
   queue: string;
@@ -30,15 +30,20 @@ function Group({
   toggle,
   redriveOne,
   refused,
+  busy,
+  readOf,
 }: {
   group: FailuresAnswer['groups'][number];
   selected: Set<string>;
   toggle: (key: string) => void;
   redriveOne: (key: string) => void;
   refused: string | null;
+  busy: boolean;
+  /** How many dead letters were read, when fewer than the queue holds: a group counts only those. */
+  readOf: number | null;
 }) {
   return html`<div class="card group" data-reason=${group.reason}>
-    <h3><span class="bad">${group.reason}</span> <span class="count">${group.count}</span></h3>
+    <h3><span class="bad">${group.reason}</span> <span class="count" data-group-count>${readOf === null ? group.count : `${group.count} of the ${readOf} read`}</span></h3>
     <table class="grid">
       <thead><tr><th></th><th>Id</th><th>Source</th><th>Type</th><th>Received</th><th>Tries</th><th></th></tr></thead>
       <tbody>${group.messages.map(
@@ -46,13 +51,21 @@ function Group({
         <td><input type="checkbox" aria-label=${`select ${keyOf(m)}`} checked=${selected.has(keyOf(m))} onChange=${() => toggle(keyOf(m))} /></td>
         <td><a href=${`#/event/${encodeURIComponent(keyOf(m))}`}>${keyOf(m)}</a></td><td>${m.source ?? ''}</td><td>${m.type ?? ''}</td>
         <td class="muted">${m.receivedAt ?? ''}</td><td class="num">${m.receiveCount ?? ''}</td>
-        <td><button class="small" disabled=${refused !== null} title=${refused ?? ''} onClick=${() => redriveOne(keyOf(m))}>Redrive</button></td></tr>`,
+        <td><button class="small" disabled=${busy || refused !== null} title=${refused ?? ''} onClick=${() => redriveOne(keyOf(m))}>Redrive</button></td></tr>`,
       )}</tbody>
     </table>
   </div>`;
 }
 
-function PurgeBox({ queue, start }: { queue: string; start: (confirm: string) => void }) {
+function PurgeBox({
+  queue,
+  busy,
+  start,
+}: {
+  queue: string;
+  busy: boolean;
+  start: (confirm: string) => void;
+}) {
   const [open, setOpen] = useState(false);
   const [typed, setTyped] = useState('');
   if (!open) return html`<button class="danger" onClick=${() => setOpen(true)}>Purge the DLQ...</button>`;
@@ -60,51 +73,71 @@ function PurgeBox({ queue, start }: { queue: string; start: (confirm: string) =>
     <p>This deletes every message of the <b>${queue}</b> dead-letter queue. It cannot be undone.
       Type <code>${queue}</code> to confirm.</p>
     <input name="purge-confirm" value=${typed} onInput=${(e: Event) => setTyped((e.target as HTMLInputElement).value)} />
-    <button class="danger" disabled=${typed !== queue} onClick=${() => start(typed)}>Purge</button>
+    <button class="danger" disabled=${busy || typed !== queue} onClick=${() => start(typed)}>Purge</button>
     <button onClick=${() => setOpen(false)}>Cancel</button>
   </div>`;
 }
 
 function QueueFailures({ queue, onDepth }: { queue: string; onDepth: (depth: number) => void }) {
-  const { data, error, reload } = usePoll<FailuresAnswer>(`/api/failures/${encodeURIComponent(queue)}`, 0);
+  const { data, error, updatedAt, reload } = usePoll<FailuresAnswer>(
+    `/api/failures/${encodeURIComponent(queue)}`,
+    0,
+  );
   useEffect(() => {
     if (data) onDepth(data.approximateDepth);
   }, [data]);
   const [selected, setSelected] = useState<Set<string>>(new Set());
   const [job, setJob] = useState<string | null>(null);
   const [actionError, setActionError] = useState<string | null>(null);
+  // From the click until its job ends: a second click (a double-click, an impatient one) would start a second
+  // job over the same dead letters, and the panel would report only one of them.
+  const busy = useRef(false);
+  const [running, setRunning] = useState(false);
   const toggle = (key: string) => {
     const next = new Set(selected);
     if (!next.delete(key)) next.add(key);
     setSelected(next);
   };
+  const settle = (value: boolean) => {
+    busy.current = value;
+    setRunning(value);
+  };
   const run = (path: string, body: unknown) => {
+    if (busy.current) return;
+    settle(true);
     setActionError(null);
     post<{ id: string }>(path, body).then(
       (j) => setJob(j.id),
-      (e: Error) => setActionError(e.message),
+      (e: Error) => {
+        settle(false);
+        setActionError(e.message);
+      },
     );
   };
   const path = `/api/queues/${encodeURIComponent(queue)}`;
   const redrive = (ids?: string[]) => run(`${path}/redrive`, ids ? { ids } : {});
   const refused = data?.redriveRefused ?? null;
   const finished = () => {
+    settle(false);
     setSelected(new Set());
     reload();
   };
   return html`<div>
     <div class="toolbar">
-      <button onClick=${() => redrive()} disabled=${!data || data.shown === 0 || refused !== null}>Redrive all</button>
-      <button onClick=${() => redrive([...selected])} disabled=${selected.size === 0 || refused !== null}>Redrive selected (${selected.size})</button>
+      <button onClick=${() => redrive()} disabled=${running || !data || data.shown === 0 || refused !== null}>Redrive all</button>
+      <button onClick=${() => redrive([...selected])} disabled=${running || selected.size === 0 || refused !== null}>Redrive selected (${selected.size})</button>
       <button onClick=${reload}>Refresh</button>
-      ${data?.purgeable && html`<${PurgeBox} queue=${queue} start=${(confirm: string) => run(`${path}/purge`, { deadLetter: true, confirm })} />`}
+      ${data?.purgeable && html`<${PurgeBox} queue=${queue} busy=${running} start=${(confirm: string) => run(`${path}/purge`, { deadLetter: true, confirm })} />`}
     </div>
     ${refused && html`<p class="note" data-redrive-refused>${refused}</p>`}
-    <${ErrorNote} error=${error ?? actionError} />
+    <${StaleNote} error=${error} updatedAt=${updatedAt} />
+    <${ErrorNote} error=${actionError} />
     ${job && html`<${JobPanel} key=${job} id=${job} onDone=${finished} />`}
     ${data && html`<p class="muted" data-dlq-depth=${data.approximateDepth}>~${data.approximateDepth} in the ${queue} dead-letter queue, ${data.shown} read (left in place).</p>`}
     ${data?.notes.map((note) => html`<p class="note" data-dlq-note>${note}</p>`)}
-    ${data?.groups.map((g) => html`<${Group} group=${g} selected=${selected} toggle=${toggle} redriveOne=${(k: string) => redrive([k])} refused=${refused} />`)}
+    <div class=${error && data ? 'stale' : ''}>
+    ${data?.groups.map((g) => html`<${Group} group=${g} selected=${selected} toggle=${toggle} redriveOne=${(k: string) => redrive([k])} refused=${refused} busy=${running} readOf=${data.shown < data.approximateDepth ? data.shown : null} />`)}
+    </div>
   </div>`;
 }
 

@@ -11,7 +11,7 @@ import { FailuresPage } from './failures';
 import { html } from './html';
 import { OverviewPage } from './overview';
 import type { Overview } from './types';
-import { ErrorNote } from './widgets';
+import { StaleNote } from './widgets';
 import './styles.css';
 
 const PAGES = [
@@ -23,7 +23,7 @@ const PAGES = [
 
 function App() {
   const [page = 'overview', arg] = useRoute();
-  const { data: overview, error, reload } = usePoll<Overview>('/api/overview', 2000);
+  const { data: overview, error, updatedAt, reload } = usePoll<Overview>('/api/overview', 2000);
   const dlq =
     (overview?.queues.reduce((sum, q) => sum + q.deadLettered, 0) ?? 0) +
     (overview?.deadLetterQueues.reduce((sum, d) => sum + d.deadLettered, 0) ?? 0);
@@ -38,8 +38,8 @@ function App() {
         ${label}${key === 'failures' && dlq > 0 ? html` <span class="count bad">${dlq}</span>` : ''}</a>`,
       )}</nav>
     </header>
-    <main>
-      <${ErrorNote} error=${error} />
+    <main class=${error && overview ? 'stale' : ''}>
+      <${StaleNote} error=${error} updatedAt=${updatedAt} />
       ${current === 'overview' && (overview ? html`<${OverviewPage} data=${overview} />` : html`<p class="muted">Loading...</p>`)}
       ${current === 'events' && html`<${EventsPage} />`}
       ${current === 'event' && arg && html`<${EventPage} key=${arg} id=${arg} />`}

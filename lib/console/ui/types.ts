@@ -97,5 +97,7 @@ export interface Job {
   progress: { done: number; total: number | null; label: string } | null;
   notes: string[];
   result: Record<string, unknown> | null;
+  /** The command's own summary, as the terminal prints it, or null where the page words the result. */
+  summary: string[] | null;
   error: string | null;
 }

@@ -28,6 +28,17 @@ export function ErrorNote({ error }: { error: string | null | undefined }) {
   return error ? html`<p class="error" role="alert">${error}</p>` : null;
 }
 
+/**
+ * The error of a read that failed after an earlier one succeeded: the page keeps what it read then, so it says
+ * those figures are not current and since when (its caller dims them with the `stale` class).
+ */
+export function StaleNote({ error, updatedAt }: { error: string | null; updatedAt: Date | null }) {
+  if (!error) return null;
+  if (!updatedAt) return html`<${ErrorNote} error=${error} />`;
+  const at = updatedAt.toISOString().slice(11, 19);
+  return html`<p class="error" role="alert" data-stale>${error}. Not current: what this page shows was read at ${at} UTC, and actions fail until the console can read again.</p>`;
+}
+
 /** What a finished job reports, in one line. */
 function summary(job: Job): string {
   const r = job.result ?? {};
@@ -52,11 +63,22 @@ function summary(job: Job): string {
 /** Follows a job until it ends, showing its progress, notes and result. */
 export function JobPanel({ id, onDone }: { id: string; onDone?: (job: Job) => void }) {
   const [job, setJob] = useState<Job | null>(null);
+  const [unread, setUnread] = useState<string | null>(null);
   useEffect(() => {
     let stopped = false;
     const tick = async () => {
-      const next = await get<Job>(`/api/jobs/${id}`).catch(() => null);
-      if (stopped || !next) return;
+      let next: Job;
+      try {
+        next = await get<Job>(`/api/jobs/${id}`);
+      } catch (error) {
+        // The progress shown is the last read: say so, and keep asking rather than leave it "running" for good.
+        if (stopped) return;
+        setUnread((error as Error).message);
+        setTimeout(tick, 2000);
+        return;
+      }
+      if (stopped) return;
+      setUnread(null);
       setJob(next);
       if (next.state === 'running') setTimeout(tick, 300);
       else onDone?.(next);
@@ -66,7 +88,9 @@ export function JobPanel({ id, onDone }: { id: string; onDone?: (job: Job) => vo
       stopped = true;
     };
   }, [id]);
-  if (!job) return html`<div class="job">starting...</div>`;
+  const unreadNote =
+    unread && html`<div class="error" data-job-unread>cannot read this job's progress: ${unread}</div>`;
+  if (!job) return html`<div class="job">starting...${unreadNote}</div>`;
   const p = job.progress;
   const ratio = p?.total ? Math.min(1, p.done / p.total) : 0;
   return html`<div class=${`job ${job.state}`} data-job-state=${job.state}>
@@ -77,7 +101,8 @@ export function JobPanel({ id, onDone }: { id: string; onDone?: (job: Job) => vo
       <div class="muted">${p.done}${p.total !== null ? `/${p.total}` : ''} ${p.label}</div>`
     }
     ${job.notes.map((n) => html`<div class="muted">${n}</div>`)}
-    ${job.state === 'done' && html`<div class="result">${summary(job)}</div>`}
+    ${job.state === 'done' && html`<div class="result">${job.summary ? job.summary.map((line) => html`<div>${line}</div>`) : summary(job)}</div>`}
     ${job.state === 'failed' && html`<div class="error">${job.error}</div>`}
+    ${unreadNote}
   </div>`;
 }
