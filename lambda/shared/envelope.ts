@@ -99,9 +99,10 @@ export const MESSAGE_ATTRIBUTES = {
   /** The replay run's id, on replayed events only. */
   replay: 'hookline.replay',
   /**
-   * The id of the `hookline redrive` run that last sent the message back one by one: that run tells a message
-   * of its own that failed again and came back from another copy of the same event. A consumer that dead-letters
-   * the message keeps it ahead of other attributes.
+   * The `hookline redrive` run that last sent the message back one by one, and when (`<run id>@<ms, base 36>`,
+   * an older version wrote the id alone): that run tells a message of its own that failed again and came back
+   * from another copy of the same event, and a redrive running at the same time leaves it alone. A consumer that
+   * dead-letters the message keeps it ahead of other attributes.
    */
   redrive: 'hookline.redrive',
 } as const;

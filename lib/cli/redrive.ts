@@ -100,11 +100,22 @@ export interface RedriveResult {
    * consumer that still fails cannot make the redrive loop forever.
    */
   readonly returned: number;
+  /**
+   * Selected messages that another redrive of this DLQ moved after this run started, and that came back: left in
+   * the DLQ for that run to count, so two redrives at once move each message once rather than back and forth.
+   */
+  readonly movedByAnotherRedrive: number;
   readonly failures: readonly RedriveFailure[];
   /** Envelope ids (or SQS ids for non-envelopes) of the moved messages, one-by-one path only. */
   readonly movedIds: readonly string[];
   /** Move task: its final status and handle. */
-  readonly task?: { readonly handle?: string; readonly status: string; readonly failureReason?: string };
+  readonly task?: {
+    readonly handle?: string;
+    /** Started by another redrive and followed by this one: `moved` is that task's count, not this run's. */
+    readonly followed?: boolean;
+    readonly status: string;
+    readonly failureReason?: string;
+  };
   /** `--id` values that were not found. */
   readonly notFound: readonly string[];
   /** The error that stopped a one-by-one redrive early (the rest stays in the DLQ). */
@@ -197,7 +208,8 @@ export async function redrive(
       ...(typePattern ? { typePattern } : {}),
       ...(scheduledFor ? { scheduledFor, queues: Object.values(target.queues) } : {}),
     });
-    if (filtering && result.moved + result.failed === 0 && result.returned === 0 && !result.stoppedBy) {
+    const leftAlone = result.returned + result.movedByAnotherRedrive;
+    if (filtering && result.moved + result.failed === 0 && leftAlone === 0 && !result.stoppedBy) {
       // Held before this run read anything: another reader holds them, so they went unread, not absent.
       throw nothingMatched(queue.name, options, before.inFlight);
     }
@@ -315,6 +327,7 @@ function emptyResult(queue: string): RedriveResult {
     failed: 0,
     notDeleted: 0,
     returned: 0,
+    movedByAnotherRedrive: 0,
     failures: [],
     movedIds: [],
     notFound: [],
@@ -336,6 +349,54 @@ async function latestTask(
   return answer.Results?.[0];
 }
 
+/**
+ * Starts the move task, or follows the one another redrive runs: SQS runs one move task per source queue at a
+ * time, so a second run would otherwise fail, or (on an answer that reads as "unsupported") fall back to moving
+ * one by one alongside that task.
+ */
+async function startOrFollowTask(
+  backend: Backend,
+  queue: QueueTarget,
+  options: RedriveOptions,
+): Promise<{ handle?: string; followed: boolean } | { unavailable: string }> {
+  const follow = (running: ListMessageMoveTasksResultEntry) => {
+    backend.output.note(
+      `a move task another redrive started is already running for the ${queue.name} dead-letter queue: following it`,
+    );
+    return { ...(running.TaskHandle ? { handle: running.TaskHandle } : {}), followed: true };
+  };
+  try {
+    const running = await latestTask(backend, queue.deadLetterArn);
+    if (running?.Status === 'RUNNING') return follow(running);
+  } catch (error) {
+    if (isUnsupportedAction(error)) return { unavailable: MOVE_TASKS_UNAVAILABLE };
+    throw error;
+  }
+  try {
+    const started = await backend.sqs.send(
+      new StartMessageMoveTaskCommand({
+        SourceArn: queue.deadLetterArn,
+        DestinationArn: queue.arn,
+        ...(options.rate !== undefined ? { MaxNumberOfMessagesPerSecond: options.rate } : {}),
+      }),
+    );
+    return { ...(started?.TaskHandle ? { handle: started.TaskHandle } : {}), followed: false };
+  } catch (error) {
+    // Another redrive started its task between this run's look and its start.
+    const running = await latestTask(backend, queue.deadLetterArn).catch(() => undefined);
+    if (running?.Status === 'RUNNING') return follow(running);
+    if (isUnsupportedAction(error)) return { unavailable: MOVE_TASKS_UNAVAILABLE };
+    if (/already|one active/i.test(error instanceof Error ? error.message : String(error))) {
+      throw new CliError(
+        `SQS refused to start a move task for the ${queue.name} dead-letter queue: another one was running (SQS runs one per queue at a time) and has ended since; run hookline redrive ${queue.name} again for what is left`,
+      );
+    }
+    throw error;
+  }
+}
+
+const MOVE_TASKS_UNAVAILABLE = 'StartMessageMoveTask is not available on this endpoint';
+
 async function redriveWithMoveTask(
   backend: Backend,
   queue: QueueTarget,
@@ -343,29 +404,9 @@ async function redriveWithMoveTask(
   depthBefore: number,
 ): Promise<TaskOutcome> {
   const { output, clock } = backend;
-  let handle: string | undefined;
-  try {
-    // SQS runs one move task per queue: follow a running one instead of failing to start a second.
-    const running = await latestTask(backend, queue.deadLetterArn);
-    if (running?.Status === 'RUNNING') {
-      output.note(`a move task is already running for the ${queue.name} dead-letter queue: following it`);
-      handle = running.TaskHandle;
-    } else {
-      const started = await backend.sqs.send(
-        new StartMessageMoveTaskCommand({
-          SourceArn: queue.deadLetterArn,
-          DestinationArn: queue.arn,
-          ...(options.rate !== undefined ? { MaxNumberOfMessagesPerSecond: options.rate } : {}),
-        }),
-      );
-      handle = started?.TaskHandle;
-    }
-  } catch (error) {
-    if (isUnsupportedAction(error)) {
-      return { kind: 'unavailable', reason: 'StartMessageMoveTask is not available on this endpoint' };
-    }
-    throw error;
-  }
+  const start = await startOrFollowTask(backend, queue, options);
+  if ('unavailable' in start) return { kind: 'unavailable', reason: start.unavailable };
+  const { handle, followed } = start;
   const progress = output.progress(`moved to ${queue.name}`, depthBefore);
   let task: ListMessageMoveTasksResultEntry | undefined;
   let interrupted = false;
@@ -396,10 +437,12 @@ async function redriveWithMoveTask(
       failed,
       notDeleted: 0,
       returned: 0,
+      movedByAnotherRedrive: 0,
       failures: task?.FailureReason ? [{ messageId: '', id: null, reason: task.FailureReason }] : [],
       movedIds: [],
       task: {
         ...(handle ? { handle } : {}),
+        ...(followed ? { followed } : {}),
         status,
         ...(task?.FailureReason ? { failureReason: task.FailureReason } : {}),
       },
@@ -434,14 +477,38 @@ export function attributesToKeep(
 }
 
 /**
- * The attributes of a message sent back by run `runId`: the kept ones plus the run's marker, when SQS's limit
- * leaves room for it (a message without it is still recognised by its new SQS id, which SQS keeps when it
- * dead-letters the message after maxReceiveCount).
+ * The attributes of a message sent back by run `runId` at `movedAt`: the kept ones plus the run's marker, when
+ * SQS's limit leaves room for it (a message without it is still recognised by its new SQS id, which SQS keeps
+ * when it dead-letters the message after maxReceiveCount).
  */
-function markedAttributes(message: Message, runId: string): Record<string, MessageAttributeValue> {
+function markedAttributes(
+  message: Message,
+  runId: string,
+  movedAt: number,
+): Record<string, MessageAttributeValue> {
   const kept = attributesToKeep(message.MessageAttributes);
   if (Object.keys(kept).length >= MAX_MESSAGE_ATTRIBUTES) return kept;
-  return { [MESSAGE_ATTRIBUTES.redrive]: { DataType: 'String', StringValue: runId }, ...kept };
+  const marker = redriveMarker(runId, movedAt);
+  return { [MESSAGE_ATTRIBUTES.redrive]: { DataType: 'String', StringValue: marker }, ...kept };
+}
+
+/**
+ * The `hookline.redrive` value: the run's id and when it sent the message (ms, base 36), in one attribute so it
+ * takes no more of SQS's 10 than before, and a consumer that dead-letters the message keeps both. Another run
+ * reads the time to leave alone what a redrive moved while it runs.
+ */
+export function redriveMarker(runId: string, movedAt: number): string {
+  return `${runId}@${movedAt.toString(36)}`;
+}
+
+/** A message's redrive marker: the run that last moved it and, unless an older version wrote it, when. */
+export function redriveMarkOf(message: Message): { runId: string; movedAt?: number } | undefined {
+  const value = message.MessageAttributes?.[MESSAGE_ATTRIBUTES.redrive]?.StringValue;
+  if (value === undefined) return undefined;
+  const at = value.lastIndexOf('@');
+  const movedAt = at === -1 ? Number.NaN : Number.parseInt(value.slice(at + 1), 36);
+  if (!Number.isFinite(movedAt)) return { runId: value };
+  return { runId: value.slice(0, at), movedAt };
 }
 
 /**
@@ -461,6 +528,10 @@ function behind(group: string | undefined, why: string): string {
 
 /** Why a selected FIFO message stays behind an earlier one of its group that was not selected. */
 const NOT_SELECTED = 'that stays in the DLQ (group order is kept): select that one too';
+
+/** Why a selected FIFO message stays behind an earlier one of its group that another redrive is moving. */
+const MOVED_BY_ANOTHER_REDRIVE =
+  'that another redrive running at the same time moved (group order is kept): run it again once that one ends';
 
 /**
  * Why the later messages of a FIFO group stay when SQS refused an earlier one's send (SQS returns no more of the
@@ -526,6 +597,7 @@ class RedriveTally {
   failed = 0;
   notDeleted = 0;
   returned = 0;
+  movedByAnotherRedrive = 0;
   scanned = 0;
   readonly failures: RedriveFailure[] = [];
   readonly movedIds: string[] = [];
@@ -561,10 +633,13 @@ class RedriveTally {
    * Another copy of the same event is not this run's message.
    */
   wasMovedByRun(message: Message, runId: string): boolean {
-    return (
-      message.MessageAttributes?.[MESSAGE_ATTRIBUTES.redrive]?.StringValue === runId ||
-      this.sentIds.has(message.MessageId ?? '')
-    );
+    return redriveMarkOf(message)?.runId === runId || this.sentIds.has(message.MessageId ?? '');
+  }
+
+  /** Moved by another redrive after this run started (so while it runs) and dead-lettered again: left alone. */
+  leftToAnotherRedrive(message: Message): void {
+    this.movedByAnotherRedrive++;
+    this.hold(message);
   }
 
   /** Moved earlier in this run and dead-lettered again: the consumer still fails on it. */
@@ -621,7 +696,7 @@ class OneByOneRedrive {
    */
   private readonly runId: string;
   /** FIFO: a group is moved in order, so nothing moves past a message that stays behind. */
-  private readonly blockedGroups = new Set<string>();
+  private readonly blockedGroups = new Map<string, string>();
   private readonly startedAt: number;
   /** Messages sent so far under `--rate`. */
   private paced = 0;
@@ -648,8 +723,8 @@ class OneByOneRedrive {
     this.heldByOthers = selection.heldByOthers ?? 0;
     this.filtering = this.wantedIds.size > 0 || this.typePattern !== undefined;
     this.holdSeconds = options.holdSeconds ?? 300;
-    this.runId = randomRunId(backend.clock.now());
     this.startedAt = backend.clock.now();
+    this.runId = randomRunId(this.startedAt);
   }
 
   async run(fallbackReason?: string): Promise<MoveResult> {
@@ -787,14 +862,20 @@ class OneByOneRedrive {
     }
     const selected = this.isSelected(id, letter);
     const group = letter.messageGroupId;
-    if (selected && queue.fifo && group !== undefined && this.blockedGroups.has(group)) {
+    const blockedBy = group !== undefined ? this.blockedGroups.get(group) : undefined;
+    if (selected && queue.fifo && blockedBy !== undefined) {
       // Selected, but moving it would put it ahead of an earlier message of its group that stays.
-      tally.fail(m, id, behind(group, NOT_SELECTED), letter.messageId);
+      tally.fail(m, id, behind(group, blockedBy), letter.messageId);
       return undefined;
     }
     if (!selected) {
-      if (queue.fifo && group !== undefined) this.blockedGroups.add(group);
+      if (queue.fifo && group !== undefined) this.blockedGroups.set(group, NOT_SELECTED);
       tally.skip(m);
+      return undefined;
+    }
+    if (this.movedWhileRunning(m)) {
+      if (queue.fifo && group !== undefined) this.blockedGroups.set(group, MOVED_BY_ANOTHER_REDRIVE);
+      tally.leftToAnotherRedrive(m);
       return undefined;
     }
     if (queue.fifo && group === undefined) {
@@ -808,6 +889,16 @@ class OneByOneRedrive {
       return undefined;
     }
     return { message: m, id, entry: this.sendEntry(m, entryId, letter.messageId, group) };
+  }
+
+  /**
+   * Whether another redrive moved the message at or after this run started. That run is likely still running and
+   * counts it as came back; moving it again would bounce it between the two while its consumer fails. What a
+   * finished, earlier run moved (or a marker without a time, from an older version) moves as before.
+   */
+  private movedWhileRunning(m: Message): boolean {
+    const movedAt = redriveMarkOf(m)?.movedAt;
+    return movedAt !== undefined && movedAt >= this.startedAt;
   }
 
   /**
@@ -846,7 +937,7 @@ class OneByOneRedrive {
     return {
       Id: entryId,
       MessageBody: m.Body ?? '',
-      MessageAttributes: markedAttributes(m, this.runId),
+      MessageAttributes: markedAttributes(m, this.runId, this.backend.clock.now()),
       ...(this.queue.fifo
         ? {
             MessageGroupId: group,
@@ -989,6 +1080,7 @@ class OneByOneRedrive {
       failed: tally.failed,
       notDeleted: tally.notDeleted,
       returned: tally.returned,
+      movedByAnotherRedrive: tally.movedByAnotherRedrive,
       failures: tally.failures,
       movedIds: tally.movedIds,
       notFound: this.notFound,

@@ -182,7 +182,10 @@ export function renderRedrive(output: Output, result: RedriveResult): void {
   }
   const how =
     result.method === 'move-task'
-      ? `SQS move task${result.task?.handle ? ` ${result.task.handle.slice(0, 24)}...` : ''} (${result.task?.status ?? '?'})`
+      ? `SQS move task${result.task?.handle ? ` ${result.task.handle.slice(0, 24)}...` : ''} (${result.task?.status ?? '?'})` +
+        (result.task?.followed
+          ? ', started by another redrive and followed: its counts, not moves of this run'
+          : '')
       : `one by one${result.fallbackReason ? ` (${result.fallbackReason})` : ''}`;
   output.line(`${c.bold(`redrive ${result.queue}`)}: ${how}`);
   output.line(
@@ -203,6 +206,14 @@ export function renderRedrive(output: Output, result: RedriveResult): void {
     output.line(
       c.yellow(
         `${messages} failed again and came back to the DLQ during this run: fix the consumer (hookline failed list ${result.queue}), then redrive again`,
+      ),
+    );
+  }
+  if (result.movedByAnotherRedrive > 0) {
+    const n = result.movedByAnotherRedrive;
+    output.line(
+      c.yellow(
+        `${n === 1 ? '1 message' : `${n} messages`} moved by another redrive while this one ran came back to the DLQ: left to that redrive, not moved again (the consumer still fails on ${n === 1 ? 'it' : 'them'})`,
       ),
     );
   }

@@ -1588,6 +1588,7 @@ describe('redrive summary', () => {
     failed: 0,
     notDeleted: 0,
     returned: 0,
+    movedByAnotherRedrive: 0,
     failures: [],
     movedIds: ['evt-1', 'evt-2'],
     notFound: [],

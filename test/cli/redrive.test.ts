@@ -13,7 +13,7 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { BackendError, CliError } from '../../lib/cli/errors';
-import { attributesToKeep, redrive } from '../../lib/cli/redrive';
+import { attributesToKeep, redrive, redriveMarker } from '../../lib/cli/redrive';
 import { renderRedrive } from '../../lib/cli/render';
 import {
   HEARTBEAT,
@@ -211,6 +211,7 @@ describe('redrive with the SQS move task', () => {
       failed: 0,
       notDeleted: 0,
       returned: 0,
+      movedByAnotherRedrive: 0,
       failures: [],
       movedIds: [],
       task: { handle: 't', status: 'COMPLETED' },
@@ -245,6 +246,7 @@ describe('redrive with the SQS move task', () => {
       failed: 0,
       notDeleted: 0,
       returned: 0,
+      movedByAnotherRedrive: 0,
       failures: [],
       movedIds: [],
       notFound: [],
@@ -710,7 +712,10 @@ describe('redrive one by one', () => {
     consumerDeadLettersEverySend(dlq);
     const result = await redrive(testBackend(), stackTarget(), { queue: 'events', type: '**', limit: 1000 });
     expect(result).toMatchObject({ moved: 1, returned: 1, skipped: 1 });
-    const all = await redrive(testBackend(), stackTarget(), { queue: 'events', limit: 1000 });
+    // A second run, started after the first ended, moves again what the first redrove.
+    const later = testBackend();
+    await later.clock.sleep(60_000);
+    const all = await redrive(later, stackTarget(), { queue: 'events', limit: 1000 });
     expect(all.moved).toBe(2);
     expect(all.returned).toBe(2);
     expect(dlq.hidden.size).toBe(0);
@@ -796,6 +801,61 @@ describe('redrive one by one', () => {
     expect(mark).toBeTruthy();
     expect(mark).not.toBe('earlier-run');
     expect(dlq.messages).toHaveLength(0);
+  });
+
+  it('leaves a message another redrive moved since this run started in the DLQ, counting it as moved by that redrive', async () => {
+    const backend = testBackend();
+    const bounced = deadLetterMessage(1);
+    bounced.MessageAttributes = {
+      ...bounced.MessageAttributes,
+      'hookline.redrive': { DataType: 'String', StringValue: redriveMarker('otherrun', backend.clock.now()) },
+    };
+    const dlq = installFakeQueue(sqs, EVENTS.deadLetterUrl, [bounced]);
+    acceptAllSends();
+
+    const result = await redrive(backend, stackTarget(), { queue: 'events', ids: ['evt-1'] });
+
+    expect(result).toMatchObject({
+      moved: 0,
+      movedByAnotherRedrive: 1,
+      returned: 0,
+      failed: 0,
+      notFound: [],
+    });
+    expect(sentEntries()).toHaveLength(0);
+    expect(dlq.messages.map((m) => m.MessageId)).toEqual([bounced.MessageId]);
+    expect(dlq.hidden.size).toBe(0);
+  });
+
+  it('moves a message whose marker says a redrive moved it before this run started', async () => {
+    const backend = testBackend();
+    const earlier = deadLetterMessage(1);
+    earlier.MessageAttributes = {
+      ...earlier.MessageAttributes,
+      'hookline.redrive': {
+        DataType: 'String',
+        StringValue: redriveMarker('earlierrun', backend.clock.now() - 1),
+      },
+    };
+    installFakeQueue(sqs, EVENTS.deadLetterUrl, [earlier]);
+    acceptAllSends();
+
+    const result = await redrive(backend, stackTarget(), { queue: 'events', type: '**' });
+
+    expect(result).toMatchObject({ moved: 1, movedByAnotherRedrive: 0 });
+  });
+
+  it('a redrive that started before another moved messages leaves those that come back to it, so none bounces between them', async () => {
+    const dlq = installFakeQueue(sqs, EVENTS.deadLetterUrl, deadLetters(3));
+    consumerDeadLettersEverySend(dlq);
+    // Both runs start at the same instant (their clocks agree); the first reads, moves and ends before the second reads.
+    const first = await redrive(testBackend(), stackTarget(), { queue: 'events', type: '**' });
+    const second = await redrive(testBackend(), stackTarget(), { queue: 'events', type: '**' });
+
+    expect(first).toMatchObject({ moved: 3, returned: 3 });
+    expect(second).toMatchObject({ moved: 0, movedByAnotherRedrive: 3, returned: 0, failed: 0 });
+    expect(dlq.messages).toHaveLength(3);
+    expect(dlq.hidden.size).toBe(0);
   });
 
   it('stops between batches when interrupted, handing held messages back', async () => {

@@ -35,6 +35,7 @@ const redriven = (extra: Partial<RedriveResult> = {}): RedriveResult => ({
   failed: 0,
   notDeleted: 0,
   returned: 0,
+  movedByAnotherRedrive: 0,
   failures: [],
   movedIds: ['a', 'b'],
   notFound: [],

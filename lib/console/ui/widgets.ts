@@ -45,6 +45,7 @@ function summary(job: Job): string {
   if (job.kind === 'redrive') {
     const parts = [`moved ${r.moved ?? 0}`, `skipped ${r.skipped ?? 0}`, `failed ${r.failed ?? 0}`];
     if (r.returned) parts.push(`came back ${r.returned}`);
+    if (r.movedByAnotherRedrive) parts.push(`left to another redrive ${r.movedByAnotherRedrive}`);
     return parts.join(', ');
   }
   if (job.kind === 'purge') return `purged ~${r.purged ?? 0} messages (SQS may take up to 60 s)`;
