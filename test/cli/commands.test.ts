@@ -1630,6 +1630,23 @@ describe('redrive summary', () => {
     expect(output.lines).toEqual(['redrive events: the dead-letter queue is empty, nothing to do']);
   });
 
+  it('says how many messages it left to another redrive running at the same time, and that a followed move task is not its own', () => {
+    const output = recordingOutput();
+    renderRedrive(output, result({ moved: 0, movedByAnotherRedrive: 2, deadLetterDepthAfter: 2 }));
+    expect(output.lines).toContain(
+      '2 messages moved by another redrive while this one ran came back to the DLQ: left to that redrive, not moved again (the consumer still fails on them)',
+    );
+
+    const followed = recordingOutput();
+    renderRedrive(
+      followed,
+      result({ method: 'move-task', task: { handle: 'h', status: 'COMPLETED', followed: true } }),
+    );
+    expect(followed.lines[0]).toBe(
+      'redrive events: SQS move task h... (COMPLETED), started by another redrive and followed: its counts, not moves of this run',
+    );
+  });
+
   it('counts messages sent but not deleted and messages that came back, in the plural', () => {
     const output = recordingOutput();
     renderRedrive(output, result({ notDeleted: 2, returned: 3, deadLetterDepthAfter: 5 }));

@@ -133,6 +133,58 @@ describe('redrive with the SQS move task', () => {
     expect(backend.output.notes.join()).toMatch(/already running/);
   });
 
+  it.each([['UnsupportedOperation'], ['InvalidParameterValue']])(
+    'follows the move task another redrive started between its look and its start (%s), never moving one by one beside it',
+    async (code) => {
+      installFakeQueue(sqs, EVENTS.deadLetterUrl, deadLetters(3));
+      const refusal =
+        'There is already a task running. Only one active task is allowed for a source queue arn at a given time.';
+      sqs.on(StartMessageMoveTaskCommand).rejects(awsError(code, refusal));
+      sqs
+        .on(ListMessageMoveTasksCommand)
+        .resolvesOnce({ Results: [] })
+        .resolvesOnce({ Results: [{ Status: 'RUNNING', TaskHandle: 'theirs' }] })
+        .resolves({
+          Results: [
+            {
+              Status: 'COMPLETED',
+              ApproximateNumberOfMessagesMoved: 3,
+              ApproximateNumberOfMessagesToMove: 3,
+            },
+          ],
+        });
+      const backend = testBackend();
+
+      const result = await redrive(backend, stackTarget(), { queue: 'events' });
+
+      expect(result).toMatchObject({
+        method: 'move-task',
+        moved: 3,
+        task: { handle: 'theirs', followed: true },
+      });
+      expect(sqs).not.toReceiveCommand(SendMessageBatchCommand);
+      expect(backend.output.notes.join()).toMatch(/another redrive started/);
+    },
+  );
+
+  it('says in one line that another move task was running when SQS refuses the start and that task has ended since', async () => {
+    installFakeQueue(sqs, EVENTS.deadLetterUrl, deadLetters(3));
+    sqs
+      .on(StartMessageMoveTaskCommand)
+      .rejects(
+        awsError(
+          'InvalidParameterValue',
+          'There is already a task running. Only one active task is allowed.',
+        ),
+      );
+    sqs.on(ListMessageMoveTasksCommand).resolves({ Results: [{ Status: 'COMPLETED' }] });
+
+    const attempt = redrive(testBackend(), stackTarget(), { queue: 'events' });
+
+    await expect(attempt).rejects.toBeInstanceOf(CliError);
+    await expect(attempt).rejects.toThrow(/another one was running .*run hookline redrive events again/);
+  });
+
   it('reports a failed move task with its reason and the messages left behind', async () => {
     // 10 when the command looked, 12 by the time the task started: the task's own count is what it left.
     installFakeQueue(sqs, EVENTS.deadLetterUrl, deadLetters(10));
