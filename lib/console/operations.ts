@@ -378,7 +378,8 @@ export class ConsoleOperations {
 
   /**
    * Refuses a second redrive or purge of a dead-letter queue while this console runs one: two redrives at once
-   * hold each other's messages, and one that fails again is moved once by each, back and forth, until both end.
+   * hold each other's messages, so each reads less of the DLQ (the redrive core still leaves to each what the
+   * other moved, for runs this console cannot see).
    */
   private oneJobPerDeadLetterQueue(queue: string, start: () => Job): Job {
     const running = this.deadLetterJobs.get(queue);
