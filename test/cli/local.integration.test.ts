@@ -24,7 +24,7 @@ import { type Backend, connect } from '../../lib/cli/backend';
 import { setConsumerEnabled } from '../../lib/cli/consumers';
 import { failedList, failedShow } from '../../lib/cli/failed';
 import { purge } from '../../lib/cli/purge';
-import { redrive } from '../../lib/cli/redrive';
+import { redrive, redriveMarkOf } from '../../lib/cli/redrive';
 import { sendWebhook } from '../../lib/cli/send';
 import { status } from '../../lib/cli/status';
 import type { Target } from '../../lib/cli/target';
@@ -317,10 +317,10 @@ describe('hookline CLI against local mode', () => {
         MESSAGE_ATTRIBUTES.type,
       ]);
     }
-    // One run, one marker: it tells the run's own messages that come back from other copies of an event.
-    expect(
-      new Set(back.map((m) => m.MessageAttributes?.[MESSAGE_ATTRIBUTES.redrive]?.StringValue)).size,
-    ).toBe(1);
+    // One run, one run id in every marker: it tells the run's own messages that come back from other copies of an
+    // event; each marker also says when its message was sent.
+    expect(new Set(back.map((m) => redriveMarkOf(m)?.runId)).size).toBe(1);
+    expect(back.every((m) => redriveMarkOf(m)?.movedAt !== undefined)).toBe(true);
     await setConsumerEnabled(backend, target, true, { queue: 'events' });
   }, 120_000);
 
