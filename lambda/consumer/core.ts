@@ -566,6 +566,7 @@ class ConsumerRuntime implements ConsumerCore {
       return 'processed';
     }
     let run = RAN as JobRun;
+    let finished = false;
     // Abandoned at the deadline, the work never settles for Powertools, as if Lambda had ended it: its record
     // stays in progress until its expiry (this invocation's timeout), and then the retry takes it over. A late
     // "completed" would turn that retry into a duplicate of a record reported failed, and a late failure would
@@ -575,13 +576,26 @@ class ConsumerRuntime implements ConsumerCore {
         (ran) => {
           if (state.expired) return neverSettles();
           run = ran;
+          finished = true;
         },
         (error: unknown) => {
           if (state.expired) return neverSettles();
           throw error;
         },
       );
-    const result = await idempotency.run(idempotencyWorkKey(this.config.name, envelope), work, state.context);
+    let result: IdempotencyResult;
+    try {
+      result = await idempotency.run(idempotencyWorkKey(this.config.name, envelope), work, state.context);
+    } catch (error) {
+      if (!finished) throw error;
+      // The handler finished and only marking its key completed failed: a retry would run its side effects
+      // again once the in-progress lock expires, so the record counts as done.
+      this.deps.logger.warn('could not mark the record completed in the idempotency table', {
+        id: info.id,
+        error: errorText(error),
+      });
+      result = 'ran';
+    }
     return result === 'duplicate' ? 'duplicate' : run === CANCELLED ? 'cancelled' : 'processed';
   }
 

@@ -18,9 +18,10 @@ import { handleJobRequest, type JobsEndpointCollaborators } from './core';
 
 const config = readRuntimeConfig(jobsEndpointRuntimeSchema, JOBS_ENDPOINT_CONFIG_ENV);
 const resolved = discoverProducer({ local: false });
-// A caller waits on the answer: two attempts per call, then a 503 that asks it to retry.
+// A caller waits on the answer: two attempts per call, each SDK call on the ingest's budget, then a 503 that asks
+// it to retry. The producer's own budget (3 SDK attempts of up to 5 s, twice) outlasts this function's timeout.
 const producer = new Producer(
-  awsCollaborators(resolved, defaultClients(resolved), { attempts: 2, baseDelayMs: 50 }),
+  awsCollaborators(resolved, defaultClients(resolved, INGEST_BUDGET), { attempts: 2, baseDelayMs: 50 }),
 );
 const secretsManagerOptions = clientOptions('SECRETS_MANAGER', INGEST_BUDGET);
 const fetchSecretString = onFirstUse(async () =>

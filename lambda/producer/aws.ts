@@ -6,7 +6,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { CreateScheduleCommand, DeleteScheduleCommand, SchedulerClient } from '@aws-sdk/client-scheduler';
 import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { clientOptions, PRODUCER_BUDGET } from '../shared/aws-clients';
+import { type ClientBudget, clientOptions, PRODUCER_BUDGET } from '../shared/aws-clients';
 import { createDynamoDedupeStore } from '../shared/dedupe-store';
 import { JobRecords } from '../shared/job-record';
 import type { ResolvedProducer } from './discover';
@@ -28,11 +28,17 @@ export interface ProducerClients {
   readonly scheduler: SchedulerClient;
 }
 
-/** Clients for a resolved producer: local mode's endpoints and credentials, or the standard SDK environment. */
-export function defaultClients(resolved: ResolvedProducer): ProducerClients {
+/**
+ * Clients for a resolved producer: local mode's endpoints and credentials, or the standard SDK environment. A
+ * caller that answers someone waiting (the jobs endpoint) passes a tighter budget than a producer's own.
+ */
+export function defaultClients(
+  resolved: ResolvedProducer,
+  budget: ClientBudget = PRODUCER_BUDGET,
+): ProducerClients {
   const env = process.env;
   const common = (service: 'SQS' | 'S3' | 'DYNAMODB' | 'SCHEDULER', endpoint: string | undefined) => ({
-    ...clientOptions(service, PRODUCER_BUDGET, env),
+    ...clientOptions(service, budget, env),
     ...(resolved.region ? { region: resolved.region } : {}),
     ...(resolved.credentials ? { credentials: resolved.credentials } : {}),
     ...(endpoint ? { endpoint } : {}),

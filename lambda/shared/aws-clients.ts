@@ -47,6 +47,9 @@ export function clientOptions(
     requestHandler: {
       connectionTimeout: budget.connectionTimeoutMs,
       requestTimeout: budget.requestTimeoutMs,
+      // Without it the SDK only logs a warning when requestTimeout passes and keeps waiting: a hung (accepted,
+      // never answered) connection then holds the call until the function's own timeout.
+      throwOnRequestTimeout: true,
     },
     ...(endpoint ? { endpoint } : {}),
     ...(endpoint && service === 'S3' ? { forcePathStyle: true } : {}),

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { attemptOf, checkedFailures } from '../../../lambda/consumer/core';
+import { attemptOf, checkedFailures, type IdempotencyGate } from '../../../lambda/consumer/core';
 import { PermanentError } from '../../../lambda/consumer/errors';
 import { handleJob } from '../../../lambda/consumer/jobs';
 import type { ConsumerDefinition, ConsumerEvent, HandlerContext } from '../../../lambda/consumer/types';
@@ -573,6 +573,69 @@ describe('consumer core: idempotency', () => {
     expect(second.batchItemFailures).toStrictEqual([]);
     expect(logger.outcomes().map((o) => o.outcome)).toStrictEqual(['processed', 'duplicate']);
     expect(metrics.total('Duplicate')).toBe(1);
+  });
+
+  it('a record whose handler finished but whose idempotency completion write failed is done, not run again', async () => {
+    let calls = 0;
+    const { core, queue, logger, idempotency } = harness(
+      {
+        handlers: {
+          '**': async () => {
+            calls++;
+          },
+        },
+      },
+      {},
+      { idempotency: true },
+    );
+    if (idempotency) idempotency.completionFails = true;
+    const done = record(envelope({ id: 'unmarked' }));
+
+    const response = await core.processBatch(sqsEvent([done]), lambdaContext());
+
+    expect(calls).toBe(1);
+    expect(response.batchItemFailures).toStrictEqual([]);
+    expect(queue.visibilityChanges).toStrictEqual([]);
+    expect(logger.outcomeOf(done.messageId)).toMatchObject({ outcome: 'processed' });
+    expect(logger.lines).toContainEqual(
+      expect.objectContaining({
+        level: 'warn',
+        message: 'could not mark the record completed in the idempotency table',
+      }),
+    );
+  });
+
+  it('a record whose idempotency claim failed before the handler ran is retried', async () => {
+    let calls = 0;
+    const { core, logger, idempotency } = harness(
+      {
+        handlers: {
+          '**': async () => {
+            calls++;
+          },
+        },
+      },
+      {},
+      { idempotency: true },
+    );
+    const claimFails: IdempotencyGate = {
+      run: async () => {
+        const error = new Error('Failed to save in progress record to idempotency store');
+        error.name = 'IdempotencyPersistenceLayerError';
+        throw error;
+      },
+    };
+    if (idempotency) idempotency.run = claimFails.run;
+    const unclaimed = record(envelope({ id: 'unclaimed' }));
+
+    const response = await core.processBatch(sqsEvent([unclaimed]), lambdaContext());
+
+    expect(calls).toBe(0);
+    expect(failedIds(response)).toStrictEqual([unclaimed.messageId]);
+    expect(logger.outcomeOf(unclaimed.messageId)).toMatchObject({
+      outcome: 'retried',
+      reason: expect.stringMatching(/^IdempotencyPersistenceLayerError/),
+    });
   });
 
   it('two copies racing in one batch: one runs, the in-flight duplicate is reported as a failure', async () => {

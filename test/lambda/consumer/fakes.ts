@@ -188,6 +188,8 @@ export class FakeQueue {
 export class FakeIdempotency implements IdempotencyGate {
   readonly states = new Map<string, 'in-progress' | 'completed'>();
   readonly contexts: InvocationContext[] = [];
+  /** Set: the write marking a key completed fails, as Powertools reports a DynamoDB fault after the work ran. */
+  completionFails = false;
   async run(key: string, work: () => Promise<void>, context: InvocationContext) {
     this.contexts.push(context);
     const state = this.states.get(key);
@@ -202,6 +204,11 @@ export class FakeIdempotency implements IdempotencyGate {
       await work();
     } catch (error) {
       this.states.delete(key);
+      throw error;
+    }
+    if (this.completionFails) {
+      const error = new Error('Failed to update success record to idempotency store');
+      error.name = 'IdempotencyPersistenceLayerError';
       throw error;
     }
     this.states.set(key, 'completed');

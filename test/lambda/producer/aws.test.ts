@@ -8,6 +8,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { awsCollaborators, defaultClients } from '../../../lambda/producer/aws';
 import type { ResolvedProducer } from '../../../lambda/producer/discover';
 import type { OneTimeSchedule } from '../../../lambda/producer/producer';
+import { INGEST_BUDGET } from '../../../lambda/shared/aws-clients';
 
 const resolved: ResolvedProducer = {
   source: 'options',
@@ -232,6 +233,13 @@ describe('producer default clients', () => {
         secretAccessKey: 'local-secret',
       });
       expect(await client.config.maxAttempts()).toBe(3);
+    }
+  });
+
+  it('builds every client on the budget it is given, as the jobs endpoint gives the ingest budget', async () => {
+    const clients = defaultClients({ ...resolved, region: 'eu-west-3' }, INGEST_BUDGET);
+    for (const client of Object.values(clients)) {
+      expect(await client.config.maxAttempts()).toBe(INGEST_BUDGET.maxAttempts);
     }
   });
 

@@ -1,5 +1,7 @@
 /** SDK client options: which endpoint a service's client uses, and the retry and timeout budgets. */
-import { describe, expect, it } from 'vitest';
+import { createServer, type Server, type Socket } from 'node:net';
+import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { afterEach, describe, expect, it } from 'vitest';
 import {
   type ClientBudget,
   CONSUMER_BUDGET,
@@ -37,8 +39,35 @@ describe('clientOptions', () => {
   it("bounds the client's attempts and its connection and request timeouts by the budget", () => {
     expect(clientOptions('SQS', budget, {})).toStrictEqual({
       maxAttempts: 4,
-      requestHandler: { connectionTimeout: 250, requestTimeout: 750 },
+      requestHandler: { connectionTimeout: 250, requestTimeout: 750, throwOnRequestTimeout: true },
     });
+  });
+});
+
+describe('a client built from clientOptions against an endpoint that accepts and never answers', () => {
+  let server: Server | undefined;
+  const sockets: Socket[] = [];
+  afterEach(async () => {
+    for (const socket of sockets.splice(0)) socket.destroy();
+    await new Promise((resolve) => server?.close(resolve));
+  });
+
+  it('fails the call with a TimeoutError at its request timeout instead of waiting on the hung connection', async () => {
+    server = createServer((socket) => sockets.push(socket));
+    await new Promise<void>((resolve) => server?.listen(0, '127.0.0.1', resolve));
+    const address = server.address();
+    const port = typeof address === 'object' && address ? address.port : 0;
+    const tight: ClientBudget = { maxAttempts: 1, connectionTimeoutMs: 200, requestTimeoutMs: 200 };
+    const sqs = new SQSClient({
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+      ...clientOptions('SQS', tight, { AWS_ENDPOINT_URL_SQS: `http://127.0.0.1:${port}` }),
+    });
+    const send = sqs.send(
+      new SendMessageCommand({ QueueUrl: `http://127.0.0.1:${port}/000000000000/q`, MessageBody: '{}' }),
+    );
+    await expect(send).rejects.toMatchObject({ name: 'TimeoutError' });
+    sqs.destroy();
   });
 });
 
