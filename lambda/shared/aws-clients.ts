@@ -35,6 +35,13 @@ export const PRODUCER_BUDGET: ClientBudget = {
   requestTimeoutMs: 5_000,
 };
 
+/**
+ * Local mode's emulators share the developer's CPU with everything else running there (a build, a test suite): a
+ * slow answer from them is load, not a hung connection, and failing it would answer webhooks 503 that AWS accepts.
+ * Their calls get this many times the request timeout; a hung one still fails, later.
+ */
+export const LOCAL_REQUEST_TIMEOUT_FACTOR = 5;
+
 /** Options for `new XClient(...)`: endpoint override (local mode), retries and timeouts. */
 export function clientOptions(
   service: Service,
@@ -46,7 +53,9 @@ export function clientOptions(
     maxAttempts: budget.maxAttempts,
     requestHandler: {
       connectionTimeout: budget.connectionTimeoutMs,
-      requestTimeout: budget.requestTimeoutMs,
+      requestTimeout: endpoint
+        ? budget.requestTimeoutMs * LOCAL_REQUEST_TIMEOUT_FACTOR
+        : budget.requestTimeoutMs,
       // Without it the SDK only logs a warning when requestTimeout passes and keeps waiting: a hung (accepted,
       // never answered) connection then holds the call until the function's own timeout.
       throwOnRequestTimeout: true,

@@ -7,12 +7,22 @@ import {
   CONSUMER_BUDGET,
   clientOptions,
   INGEST_BUDGET,
+  LOCAL_REQUEST_TIMEOUT_FACTOR,
   PRODUCER_BUDGET,
 } from '../../../lambda/shared/aws-clients';
 
 const budget: ClientBudget = { maxAttempts: 4, connectionTimeoutMs: 250, requestTimeoutMs: 750 };
 
 describe('clientOptions', () => {
+  it("gives a local emulator's calls longer to answer than AWS's, so a loaded machine does not fail them", () => {
+    const aws = clientOptions('SQS', budget, {});
+    const local = clientOptions('SQS', budget, { AWS_ENDPOINT_URL_SQS: 'http://127.0.0.1:9000' });
+    expect(aws.requestHandler.requestTimeout).toBe(750);
+    expect(local.requestHandler.requestTimeout).toBe(750 * LOCAL_REQUEST_TIMEOUT_FACTOR);
+    expect(LOCAL_REQUEST_TIMEOUT_FACTOR).toBeGreaterThan(1);
+    expect(local.requestHandler.throwOnRequestTimeout).toBe(true);
+  });
+
   it("points a service's client at its own AWS_ENDPOINT_URL_<SERVICE> before the shared AWS_ENDPOINT_URL", () => {
     const env = {
       AWS_ENDPOINT_URL_SQS: 'http://127.0.0.1:4566/sqs',
