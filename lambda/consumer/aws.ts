@@ -11,7 +11,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CONSUMER_BUDGET, clientOptions } from '../shared/aws-clients';
 import type { ConsumerRuntimeConfig } from '../shared/consumer-config';
 import { IDEMPOTENCY_TABLE, runtimeMetricsNamespace } from '../shared/contracts';
-import { idempotencyKeyPrefix } from '../shared/idempotency-key';
+import { idempotencyKeyPrefix, rateLimitWindowKey } from '../shared/idempotency-key';
 import { JobRecords } from '../shared/job-record';
 import { onFirstUse } from '../shared/on-first-use';
 import type { ArchiveBatchSink } from './archive-arrivals';
@@ -24,6 +24,8 @@ import type {
   RootLogger,
   TypeMetrics,
 } from './core';
+import { RateLimiter } from './rate-limit';
+import { dynamoWindowStore } from './rate-limit-store';
 import type { ConsumerLogger, LogExtra } from './types';
 
 /** Powertools flushes a metric at 100 values and then forgets the dimensions; stay below that. */
@@ -168,6 +170,22 @@ function firehoseArchive(deliveryStream: string): ArchiveBatchSink {
   return { putLines: async (lines) => (await sink()).putLines(lines) };
 }
 
+/** The rate limit over the consumer table, on the real clock. */
+function dynamoRateLimiter(
+  settings: NonNullable<ConsumerRuntimeConfig['rateLimit']>,
+  consumerName: string,
+  client: DynamoDBClient,
+): RateLimiter {
+  return new RateLimiter({
+    limit: settings.limit,
+    intervalMs: settings.intervalMs,
+    keyOf: (window) => rateLimitWindowKey(consumerName, window),
+    store: dynamoWindowStore(client, settings.tableName),
+    now: Date.now,
+    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+  });
+}
+
 /** The batch's deadline alarm, on a timer. */
 export function timerAlarm(delayMs: number, ring: () => void): () => void {
   const timer = setTimeout(ring, delayMs);
@@ -198,6 +216,7 @@ export function awsCollaborators(config: ConsumerRuntimeConfig): ConsumerCollabo
           idempotency: powertoolsIdempotencyGate(config.idempotency, config.name, dynamo()),
         }
       : {}),
+    ...(config.rateLimit ? { rateLimiter: dynamoRateLimiter(config.rateLimit, config.name, dynamo()) } : {}),
     ...(config.jobRecords ? { jobs: new JobRecords(dynamo(), config.jobRecords.tableName) } : {}),
     ...(archive ? { archive } : {}),
     now: Date.now,

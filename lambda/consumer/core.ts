@@ -67,6 +67,11 @@ export interface ConsumerQueueOperations {
   deleteMessage(record: SQSRecord): Promise<void>;
 }
 
+/** The rate limit (`./rate-limit`): resolves true once a record may start, false when no slot comes before `untilMs`. */
+export interface StartSlots {
+  acquire(untilMs: number): Promise<boolean>;
+}
+
 /** Result of the idempotency gate. */
 export type IdempotencyResult = 'ran' | 'duplicate';
 
@@ -121,6 +126,8 @@ export interface ConsumerCollaborators {
   readonly idempotency?: IdempotencyGate;
   /** Absent when the pipeline keeps no job records (no dedupe table). */
   readonly jobs?: JobRecordUpdates;
+  /** The rate limit's start slots; absent when the consumer has no rate limit. */
+  readonly rateLimiter?: StartSlots;
   /** The event archive, for jobs and scheduled events (first receive); absent when archiving is off. */
   readonly archive?: ArchiveBatchSink;
   /** Milliseconds since the epoch. */
@@ -176,6 +183,13 @@ interface BatchState {
 const DONE = Promise.resolve(true);
 const NOT_DONE = Promise.resolve(false);
 const DEADLINE_DEFERRAL = 'not started: the invocation is close to its timeout';
+const RATE_LIMIT_DEFERRAL =
+  'not started: the rate limit had no slot before the invocation got close to its timeout';
+
+/** The rate limit's answer for a record: it may start, no slot came before the deadline margin, or the store failed. */
+const SLOT_FREE = 'free';
+const NO_SLOT = 'none';
+type Slot = typeof SLOT_FREE | typeof NO_SLOT | { readonly error: unknown };
 
 /** What the batch's deadline alarm resolves to, told apart from the records' response. */
 const EXPIRED = Symbol('deadline margin reached');
@@ -502,15 +516,30 @@ class ConsumerRuntime implements ConsumerCore {
   private async handleRecord(record: SQSRecord, state: BatchState): Promise<void> {
     // The processor goes on when a record abandoned at the deadline settles late: the rest were reported then.
     if (state.expired) throw RECORD_FAILED;
+    let slot: Slot = SLOT_FREE;
+    if (this.deps.rateLimiter) {
+      // The wait for a slot comes first: a record still waiting at the deadline margin has not started, so it is
+      // deferred with the rest instead of failing as timed out (which would spend a retry, or dead-letter it).
+      slot = await this.startSlot(this.deps.rateLimiter, state);
+      if (state.expired) throw RECORD_FAILED;
+    }
     const info = recordInfo(record, this.deps.now());
     state.started.set(record.messageId, info);
-    if (state.context.getRemainingTimeInMillis() < this.config.deadlineMarginMs) {
+    const deferral =
+      slot === NO_SLOT
+        ? RATE_LIMIT_DEFERRAL
+        : state.context.getRemainingTimeInMillis() < this.config.deadlineMarginMs
+          ? DEADLINE_DEFERRAL
+          : undefined;
+    if (deferral) {
       info.done = NOT_DONE;
-      this.logOutcome(state, info, 'deferred', DEADLINE_DEFERRAL);
+      this.logOutcome(state, info, 'deferred', deferral);
       throw RECORD_FAILED;
     }
     let done: Promise<boolean>;
     try {
+      // The limit's store failing is a fault like any other: the record is retried with backoff.
+      if (typeof slot === 'object') throw slot.error;
       const outcome = await this.process(info, state);
       // Already set when the record was abandoned at the deadline: its late result is neither logged nor acted on.
       done = info.done ?? this.finish(state, info, outcome);
@@ -519,6 +548,19 @@ class ConsumerRuntime implements ConsumerCore {
     }
     info.done = done;
     if (done !== DONE && !(await done)) throw RECORD_FAILED;
+  }
+
+  /**
+   * Waits for the rate limit's next start slot, at most until the deadline margin.
+   * Held back here, inside the invocation, a record spends no receive (each one counts towards maxReceiveCount).
+   */
+  private async startSlot(rateLimiter: StartSlots, state: BatchState): Promise<Slot> {
+    const untilMs = this.deps.now() + state.context.getRemainingTimeInMillis() - this.config.deadlineMarginMs;
+    try {
+      return (await rateLimiter.acquire(untilMs)) ? SLOT_FREE : NO_SLOT;
+    } catch (error) {
+      return { error };
+    }
   }
 
   /** Envelope -> handler lookup -> idempotency gate -> handler; resolves with how it ended, throws what failed. */

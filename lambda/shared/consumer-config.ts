@@ -30,6 +30,14 @@ export const consumerRuntimeSchema = z.object({
   idempotency: z.optional(
     z.object({ tableName: z.string().check(z.minLength(1)), expirySeconds: z.int().check(z.positive()) }),
   ),
+  /** At most `limit` records start per `intervalMs`, across every invocation, counted in `tableName`. */
+  rateLimit: z.optional(
+    z.object({
+      limit: z.int().check(z.positive()),
+      intervalMs: z.int().check(z.positive()),
+      tableName: z.string().check(z.minLength(1)),
+    }),
+  ),
   payloadBucket: z.optional(z.string().check(z.minLength(1))),
   /** The table holding job records (`job#<id>` items of the dedupe table), when the pipeline has one. */
   jobRecords: z.optional(z.object({ tableName: z.string().check(z.minLength(1)) })),

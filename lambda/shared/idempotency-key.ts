@@ -38,3 +38,19 @@ export function idempotencyWorkKey(
   if (envelope.replay) parts.push(`replay:${envelope.replay.id}`);
   return parts.join(POWERTOOLS_KEY_SEPARATOR);
 }
+
+/**
+ * The consumer's rate-limit windows share its table and its key prefix, under a segment no Powertools hash (hex
+ * digits) can spell: `<consumer>#rate-limit#<window index>`.
+ */
+const RATE_LIMIT_SEGMENT = 'rate-limit';
+
+/** The key of one rate-limit window of a consumer. */
+export function rateLimitWindowKey(consumerName: string, window: number): string {
+  return `${idempotencyKeyPrefix(consumerName)}${POWERTOOLS_KEY_SEPARATOR}${RATE_LIMIT_SEGMENT}${POWERTOOLS_KEY_SEPARATOR}${window}`;
+}
+
+/** An IAM `StringLike` pattern matching every rate-limit window key of one consumer and nothing else. */
+export function rateLimitKeyPattern(consumerName: string): string {
+  return `${idempotencyKeyPrefix(consumerName)}${POWERTOOLS_KEY_SEPARATOR}${RATE_LIMIT_SEGMENT}${POWERTOOLS_KEY_SEPARATOR}*`;
+}

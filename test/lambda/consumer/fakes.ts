@@ -12,6 +12,7 @@ import {
   type InvocationContext,
   type JobRecordUpdates,
   type RootLogger,
+  type StartSlots,
   type TypeMetrics,
 } from '../../../lambda/consumer/core';
 import type { DeadLetterMessage } from '../../../lambda/consumer/dead-letter';
@@ -277,6 +278,7 @@ export function harness<Schemas extends Record<string, unknown>>(
     random?: () => number;
     archive?: ArchiveBatchSink;
     jobs?: JobRecordUpdates;
+    rateLimiter?: StartSlots;
   } = {},
 ): Harness {
   const queue = new FakeQueue();
@@ -295,6 +297,7 @@ export function harness<Schemas extends Record<string, unknown>>(
     ...(idempotency ? { idempotency } : {}),
     ...(options.archive ? { archive: options.archive } : {}),
     ...(options.jobs ? { jobs: options.jobs } : {}),
+    ...(options.rateLimiter ? { rateLimiter: options.rateLimiter } : {}),
     now: () => NOW,
     random: options.random ?? (() => 0.5),
     alarm: deadline.alarm,
