@@ -16,17 +16,18 @@ export function grantItemAccess(table: dynamodb.ITable, grantee: iam.IGrantable)
 /**
  * {@link grantItemAccess} restricted to the items whose partition key matches `keyPattern` (an IAM `StringLike`
  * pattern, e.g. `events#*`), so one tenant of a shared table cannot read or overwrite another's items.
- * Only single-item actions are granted: every such request names its key, whereas a keyless one (a scan) would
+ * Only single-item actions are granted (all four, or the few `actions` given): every such request names its key, whereas a keyless one (a scan) would
  * satisfy `ForAllValues` vacuously.
  */
 export function grantItemAccessByKey(
   table: dynamodb.ITable,
   grantee: iam.IGrantable,
   keyPattern: string,
+  actions: readonly string[] = ITEM_ACTIONS,
 ): void {
   grantee.grantPrincipal.addToPrincipalPolicy(
     new iam.PolicyStatement({
-      actions: ITEM_ACTIONS,
+      actions: [...actions],
       resources: [table.tableArn],
       conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [keyPattern] } },
     }),

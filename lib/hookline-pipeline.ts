@@ -46,7 +46,7 @@ import { PipelineQueue } from './pipeline-queue';
 import { PipelineSchedules } from './pipeline-schedules';
 import { entryOutsideBundleRoot, projectRootOf } from './project-root';
 import { QueueConsumer, type QueueConsumerProps } from './queue-consumer';
-import { sourceNeedsSecret } from './runtime-wiring';
+import { sourceNeedsSecret, usesConsumerTable } from './runtime-wiring';
 import {
   JOB_SCHEDULES,
   JOB_SCHEDULES_RESEND,
@@ -136,8 +136,8 @@ export class HooklinePipeline extends Construct {
         DEDUPE_TABLE.ttlAttribute,
         dataRemovalPolicy,
       );
-    if (config.queues.some((q) => q.consumer?.idempotency)) {
-      // Powertools idempotency's default key and expiry attribute names.
+    if (config.queues.some((q) => usesConsumerTable(q.consumer))) {
+      // Powertools idempotency's default key and expiry attribute names (rate-limit windows use them too).
       this.idempotencyTable = this.ttlTable(
         'IdempotencyTable',
         IDEMPOTENCY_TABLE.partitionKey,
@@ -382,6 +382,7 @@ export class HooklinePipeline extends Construct {
         ...(q.consumer.idempotency && this.idempotencyTable
           ? { idempotencyTable: this.idempotencyTable }
           : {}),
+        ...(q.consumer.rateLimit && this.idempotencyTable ? { rateLimitTable: this.idempotencyTable } : {}),
         payloadBucket: this.payloadBucket,
         ...(this.dedupeTable ? { jobRecordTable: this.dedupeTable } : {}),
         ...(this.archive ? { archive: this.archive } : {}),
@@ -748,7 +749,10 @@ function functionOptionsOf(config: ResolvedConfig): {
  */
 export function queueConsumerSettings(
   queue: ResolvedQueue,
-): Omit<QueueConsumerProps, 'queue' | 'deadLetterQueue' | 'idempotencyTable' | 'payloadBucket'> {
+): Omit<
+  QueueConsumerProps,
+  'queue' | 'deadLetterQueue' | 'idempotencyTable' | 'rateLimitTable' | 'payloadBucket'
+> {
   const consumer = queue.consumer;
   if (!consumer) throw new Error(`queue "${queue.name}" has no consumer configured`);
   return {
@@ -771,6 +775,7 @@ export function queueConsumerSettings(
     maxReceiveCount: queue.maxReceiveCount,
     environment: consumer.environment,
     ...(consumer.idempotency ? { idempotencyExpiry: consumer.idempotency.expiry } : {}),
+    ...(consumer.rateLimit ? { rateLimit: consumer.rateLimit } : {}),
   };
 }
 

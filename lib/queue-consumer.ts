@@ -5,7 +5,7 @@ import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { JOB_RECORD_KEY_PREFIX } from '../lambda/shared/contracts';
-import { idempotencyKeyPattern } from '../lambda/shared/idempotency-key';
+import { idempotencyKeyPattern, rateLimitKeyPattern } from '../lambda/shared/idempotency-key';
 import { CONSUMER_CONFIG_ENV } from '../lambda/shared/runtime-config';
 import { DEFAULTS } from './config';
 import type { EventArchive } from './event-archive';
@@ -16,6 +16,7 @@ import {
   consumerReceiveCountViolations,
   consumerViolations,
   defaultDeadlineMargin,
+  rateLimitViolations,
   retryViolations,
   throwIfViolations,
 } from './validation';
@@ -29,6 +30,14 @@ export interface ConsumerRetry {
   readonly factor: number;
   /** Longest wait. */
   readonly max: Duration;
+}
+
+/** At most `limit` records started per `interval`, across every concurrent invocation of a consumer. */
+export interface ConsumerRateLimit {
+  /** Most records started per interval (at least 1). */
+  readonly limit: number;
+  /** The fixed window the limit counts in, aligned to the clock (at least 1 second). */
+  readonly interval: Duration;
 }
 
 /**
@@ -158,6 +167,22 @@ export interface QueueConsumerProps
   readonly idempotencyExpiry?: Duration;
 
   /**
+   * At most this many records start per interval, across every concurrent invocation: records wait for a slot
+   * inside their invocation. Requires `rateLimitTable` and `maxConcurrency`.
+   *
+   * @default - no rate limit
+   */
+  readonly rateLimit?: ConsumerRateLimit;
+
+  /**
+   * The table counting the rate limit's windows (partition key `id`, TTL attribute `expiration`, as the
+   * idempotency table, which it may be): the consumer may only update its own `<name>#rate-limit#*` items.
+   *
+   * @default - none; required with `rateLimit`
+   */
+  readonly rateLimitTable?: dynamodb.ITable;
+
+  /**
    * The dedupe table holding job records: the consumer records each job's start, result and dead-letter reason
    * there, and may touch only `job#*` items.
    *
@@ -218,6 +243,7 @@ export class QueueConsumer extends Construct {
       ...(props.retry ? retryViolations(props.retry) : []),
       ...consumerReceiveCountViolations(props.maxReceiveCount, queueReceiveCountOf(props.queue)),
       ...deadLetterTargetViolations(props),
+      ...rateLimitPropsViolations(props, settings),
     ]);
     this.consumerFunction = this.createFunction(props, settings);
     this.grantResources(props);
@@ -241,7 +267,8 @@ export class QueueConsumer extends Construct {
       queueUrls: { [props.name]: props.queue.queueUrl },
       deadLetterQueueUrls: { [props.name]: props.deadLetterQueue.queueUrl },
       secretIds: {},
-      ...(props.idempotencyTable ? { idempotencyTableName: props.idempotencyTable.tableName } : {}),
+      // One consumer table in the wiring: the rate limit's windows live beside the idempotency records.
+      ...(consumerTableOf(props) ? { idempotencyTableName: consumerTableOf(props)?.tableName } : {}),
       ...(props.jobRecordTable ? { dedupeTableName: props.jobRecordTable.tableName } : {}),
       ...(props.payloadBucket ? { payloadBucketName: props.payloadBucket.bucketName } : {}),
       ...(props.archive ? { archiveStreamName: props.archive.deliveryStreamName } : {}),
@@ -268,6 +295,12 @@ export class QueueConsumer extends Construct {
     props.deadLetterQueue.grantSendMessages(this.consumerFunction);
     if (props.idempotencyTable) {
       grantItemAccessByKey(props.idempotencyTable, this.consumerFunction, idempotencyKeyPattern(props.name));
+    }
+    if (props.rateLimit && props.rateLimitTable) {
+      // One conditional update per start is all the limiter does.
+      grantItemAccessByKey(props.rateLimitTable, this.consumerFunction, rateLimitKeyPattern(props.name), [
+        'dynamodb:UpdateItem',
+      ]);
     }
     if (props.payloadBucket) grantPayloadObjects(props.payloadBucket, this.consumerFunction, 's3:GetObject');
     if (props.jobRecordTable) {
@@ -321,6 +354,55 @@ function deadLetterTargetViolations(props: QueueConsumerProps): Violation[] {
   ];
 }
 
+/** The rate limit's rules, and its table: without one, the configured limit could not be kept. */
+function rateLimitPropsViolations(
+  props: QueueConsumerProps,
+  settings: ConsumerFunctionSettings,
+): Violation[] {
+  if (!props.rateLimit) return [];
+  return [
+    ...rateLimitViolations({
+      rateLimit: props.rateLimit,
+      timeout: settings.timeout,
+      deadlineMargin: deadlineMarginOf(props, settings),
+      batchSize: settings.batchSize,
+      ...(settings.maxConcurrency !== undefined ? { maxConcurrency: settings.maxConcurrency } : {}),
+    }),
+    ...(props.rateLimitTable && props.idempotencyTable && props.rateLimitTable !== props.idempotencyTable
+      ? [
+          violation(
+            'rateLimitTable',
+            "must be the idempotencyTable when both are given: the consumer keeps its rate limit's windows beside its idempotency records",
+            props.rateLimitTable.node.path,
+            'pass the idempotency table as rateLimitTable too',
+          ),
+        ]
+      : []),
+    ...(props.rateLimitTable
+      ? []
+      : [
+          violation(
+            'rateLimitTable',
+            'a rate limit counts its windows in a table shared by every invocation',
+            props.rateLimitTable,
+            'pass the idempotency table (or any table with partition key "id" and TTL attribute "expiration")',
+          ),
+        ]),
+  ];
+}
+
+/** The consumer table: the idempotency table, else the rate limit's (the two are one when both are given). */
+function consumerTableOf(props: QueueConsumerProps): dynamodb.ITable | undefined {
+  return props.idempotencyTable ?? props.rateLimitTable;
+}
+
+function deadlineMarginOf(props: QueueConsumerProps, settings: ConsumerFunctionSettings): Duration {
+  return (
+    props.deadlineMargin ??
+    defaultDeadlineMargin(settings.timeout, DEFAULTS.deadlineMargin, DEFAULTS.deadlineMarginTimeoutShare)
+  );
+}
+
 /** Provisioned mode, when either poller bound is set (the other keeps Lambda's default). */
 function provisionedPollersOf(
   settings: ConsumerFunctionSettings,
@@ -348,12 +430,11 @@ function runtimeSettingsOf(props: QueueConsumerProps, settings: ConsumerFunction
         factor: DEFAULTS.retryFactor,
         max: DEFAULTS.retryMax,
       },
-      deadlineMargin:
-        props.deadlineMargin ??
-        defaultDeadlineMargin(settings.timeout, DEFAULTS.deadlineMargin, DEFAULTS.deadlineMarginTimeoutShare),
+      deadlineMargin: deadlineMarginOf(props, settings),
       ...(props.idempotencyTable
         ? { idempotency: { expiry: props.idempotencyExpiry ?? DEFAULTS.idempotencyExpiry } }
         : {}),
+      ...(props.rateLimit ? { rateLimit: props.rateLimit } : {}),
     },
   };
 }

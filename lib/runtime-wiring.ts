@@ -70,7 +70,20 @@ export interface ConsumerSettings {
   readonly name: string;
   readonly fifo: boolean;
   readonly maxReceiveCount: number;
-  readonly consumer?: Pick<ResolvedConsumer, 'parallelism' | 'retry' | 'deadlineMargin' | 'idempotency'>;
+  readonly consumer?: Pick<
+    ResolvedConsumer,
+    'parallelism' | 'retry' | 'deadlineMargin' | 'idempotency' | 'rateLimit'
+  >;
+}
+
+/**
+ * Whether a consumer keeps items in the consumer table (the idempotency table): its idempotency records, and
+ * its rate limit's window counts. One rule for the stack and local mode, which create the table for it.
+ */
+export function usesConsumerTable(
+  consumer: Pick<ResolvedConsumer, 'idempotency' | 'rateLimit'> | undefined,
+): boolean {
+  return consumer?.idempotency !== undefined || consumer?.rateLimit !== undefined;
 }
 
 function required<T>(map: Readonly<Record<string, T>>, key: string, what: string): T {
@@ -264,6 +277,20 @@ export function consumerRuntimeConfig(
           idempotency: {
             tableName: resources.idempotencyTableName,
             expirySeconds: consumer.idempotency.expiry.toSeconds(),
+          },
+        }
+      : {}),
+    ...(consumer.rateLimit
+      ? {
+          // Required, not skipped when absent: a configured limit silently off would hammer the API it protects.
+          rateLimit: {
+            limit: consumer.rateLimit.limit,
+            intervalMs: consumer.rateLimit.interval.toMilliseconds(),
+            tableName: required(
+              resources.idempotencyTableName ? { [queue.name]: resources.idempotencyTableName } : {},
+              queue.name,
+              'consumer table (rate limit)',
+            ),
           },
         }
       : {}),

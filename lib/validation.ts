@@ -154,6 +154,88 @@ export function retryViolations(retry: RetryRuleInput): Violation[] {
   return violations;
 }
 
+/** A consumer's rate limit, with the settings that decide how long its records may wait for a slot. */
+export interface RateLimitRuleInput {
+  readonly rateLimit: { readonly limit: number; readonly interval: Duration };
+  readonly timeout: Duration;
+  readonly deadlineMargin: Duration;
+  readonly batchSize: number;
+  readonly maxConcurrency?: number;
+}
+
+/**
+ * Rules of a rate limit: a whole number of starts per window of at least a second, and a bounded wait. Records
+ * wait for a slot inside their invocation (a record handed back would spend a receive), and at most
+ * maxConcurrency x batchSize of them wait at once; the longest wait, (that / limit - 1) windows, must leave at
+ * least half of what an invocation can use (timeout - deadlineMargin) to the handlers, or records that waited
+ * would run into the deadline margin and be retried as timed out.
+ */
+export function rateLimitViolations(c: RateLimitRuleInput): Violation[] {
+  const { limit, interval } = c.rateLimit;
+  const out: Violation[] = [];
+  if (known(limit) && (!Number.isInteger(limit) || limit < 1)) {
+    out.push(
+      violation(
+        'rateLimit.limit',
+        'is a whole number of records started per interval, at least 1',
+        limit,
+        'use e.g. 2',
+      ),
+    );
+  }
+  if (known(interval) && secondsOf(interval) < 1) {
+    out.push(
+      violation(
+        'rateLimit.interval',
+        'must be at least 1 second',
+        interval,
+        'use Duration.seconds(1), and scale limit to it',
+      ),
+    );
+  }
+  if (c.maxConcurrency === undefined) {
+    out.push(
+      violation(
+        'maxConcurrency',
+        'a rate limit needs maxConcurrency: it bounds how many records wait for a slot at once (maxConcurrency x batchSize)',
+        c.maxConcurrency,
+        `add maxConcurrency: ${ESM_MIN_CONCURRENCY} (or more, as the wait allows), with on-demand scaling`,
+      ),
+    );
+  }
+  return out.length > 0 ? out : rateLimitWaitViolations(c);
+}
+
+/** The longest wait for a slot against half of what an invocation can use (see {@link rateLimitViolations}). */
+function rateLimitWaitViolations(c: RateLimitRuleInput): Violation[] {
+  const { limit, interval } = c.rateLimit;
+  const { maxConcurrency, batchSize, timeout, deadlineMargin } = c;
+  if (![limit, interval, maxConcurrency, batchSize, timeout, deadlineMargin].every(known)) return [];
+  const concurrency = maxConcurrency as number;
+  const intervalSeconds = secondsOf(interval);
+  const waiting = concurrency * batchSize;
+  const waitSeconds = (Math.ceil(waiting / limit) - 1) * intervalSeconds;
+  const usable = secondsOf(timeout) - secondsOf(deadlineMargin);
+  if (waitSeconds <= usable / 2) return [];
+  // The most records that may wait at once within half of the usable time.
+  const fitting = limit * (Math.floor(usable / 2 / intervalSeconds) + 1);
+  const fixes = [
+    `raise timeout to at least ${Math.ceil(2 * waitSeconds + secondsOf(deadlineMargin))} seconds`,
+  ];
+  const concurrencyFit = Math.floor(fitting / batchSize);
+  if (concurrencyFit >= ESM_MIN_CONCURRENCY) fixes.push(`lower maxConcurrency to ${concurrencyFit}`);
+  const batchFit = Math.floor(fitting / ESM_MIN_CONCURRENCY);
+  if (batchFit >= 1 && batchFit < batchSize) fixes.push(`lower batchSize to ${batchFit}`);
+  return [
+    violation(
+      'rateLimit',
+      `${waiting} records (maxConcurrency x batchSize) may wait for a slot at once, up to ${waitSeconds} s at ${limit} per ${interval.toHumanString()}: more than half of the ${usable} s an invocation can use (timeout - deadlineMargin), and records that wait longer would run into the deadline`,
+      `${limit} per ${interval.toHumanString()}`,
+      fixes.join(', or '),
+    ),
+  ];
+}
+
 /**
  * Rule: a retry backoff fits in what SQS still grants when it is set. SQS refuses to keep a message hidden more
  * than 12 hours after the receive that returned it, and the runtime sets the backoff while the record is still

@@ -40,6 +40,7 @@ export type {
   IngestConfig,
   PayloadsConfig,
   QueueConfig,
+  RateLimitConfig,
   RetryConfig,
   RouteConfig,
   ScheduleConfig,

@@ -6,6 +6,7 @@ import {
   defaultDeadlineMargin,
   minimumVisibilityTimeout,
   queueViolations,
+  rateLimitViolations,
   retryViolations,
   retryWithinVisibilityViolations,
   visibilityViolations,
@@ -161,6 +162,12 @@ function resolveConsumer(
   const retry = resolveRetry(problems, path, c);
   const deadlineMargin = resolveDeadlineMargin(problems, path, c, timeout);
   const idempotency = resolveIdempotency(problems, path, c);
+  if (c.rateLimit) {
+    problems.addAll(
+      path,
+      rateLimitViolations({ rateLimit: c.rateLimit, timeout, deadlineMargin, batchSize, ...scaling }),
+    );
+  }
   return {
     name,
     entry: c.entry,
@@ -174,6 +181,7 @@ function resolveConsumer(
     retry,
     deadlineMargin,
     ...(idempotency ? { idempotency } : {}),
+    ...(c.rateLimit ? { rateLimit: { limit: c.rateLimit.limit, interval: c.rateLimit.interval } } : {}),
     environment: c.environment ?? {},
   };
 }

@@ -20,6 +20,8 @@ export interface ResolvedConsumer {
   readonly retry: { readonly base: Duration; readonly factor: number; readonly max: Duration };
   readonly deadlineMargin: Duration;
   readonly idempotency?: { readonly expiry: Duration };
+  /** At most `limit` records started per `interval`; absent: no rate limit. */
+  readonly rateLimit?: { readonly limit: number; readonly interval: Duration };
   readonly environment: Readonly<Record<string, string>>;
 }
 

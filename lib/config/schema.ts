@@ -21,6 +21,14 @@ export type FifoGrouping = 'source' | 'type' | { path: string } | { header: stri
 export type TenantKey = { path: string } | { header: string };
 
 /** How a consumer retries a failed record: `base x factor^(attempt - 1)`, capped at `max`. */
+/** A consumer's rate limit: how many records may start per interval, counted across its invocations. */
+export interface RateLimitConfig {
+  /** Most records started per interval, at least 1. */
+  limit: number;
+  /** The window the limit counts in, at least 1 second (fixed windows aligned to the clock). */
+  interval: Duration;
+}
+
 export interface RetryConfig {
   /**
    * Wait before the first retry.
@@ -126,6 +134,12 @@ export interface ConsumerConfig {
    * @default - enabled, records remembered 3 days
    */
   idempotency?: IdempotencyConfig;
+  /**
+   * At most `limit` records started per `interval`, across every concurrent invocation (BullMQ's `limiter`).
+   * Records wait for a slot inside their invocation; requires `maxConcurrency`.
+   * @default - no rate limit
+   */
+  rateLimit?: RateLimitConfig;
   /**
    * Extra environment variables of the function: names Lambda accepts (a letter, then letters, digits and `_`),
    * none it sets itself (`AWS_REGION`, `_HANDLER`...) and none hookline sets (`POWERTOOLS_SERVICE_NAME`,
@@ -451,6 +465,8 @@ const tenantKey = z.union([
 
 const fifoGrouping = z.union([z.literal('source'), z.literal('type'), tenantKey]);
 
+const rateLimitSchema = z.object({ limit: z.number(), interval: duration }).strict();
+
 const retrySchema = z
   .object({ base: wholeSeconds.optional(), factor: z.number().optional(), max: wholeSeconds.optional() })
   .strict();
@@ -486,6 +502,7 @@ const consumerSchema = z
     retry: retrySchema.optional(),
     deadlineMargin: duration.optional(),
     idempotency: idempotencySchema.optional(),
+    rateLimit: rateLimitSchema.optional(),
     environment: z.record(z.string(), z.string()).optional(),
   })
   .strict();
@@ -588,6 +605,7 @@ const schemaMatchesTypes: [
   Same<z.input<typeof queueSchema>, QueueConfig>,
   Same<z.input<typeof consumerSchema>, ConsumerConfig>,
   Same<z.input<typeof retrySchema>, RetryConfig>,
+  Same<z.input<typeof rateLimitSchema>, RateLimitConfig>,
   Same<z.input<typeof idempotencySchema>, IdempotencyConfig>,
   Same<z.input<typeof routeSchema>, RouteConfig>,
   Same<z.input<typeof scheduleSchema>, ScheduleConfig>,
@@ -598,5 +616,5 @@ const schemaMatchesTypes: [
   Same<z.input<typeof archiveSchema>, ArchiveConfig>,
   Same<z.input<typeof jobsSchema>, JobsConfig>,
   Same<z.input<typeof jobsEndpointSchema>, JobsEndpointConfig>,
-] = [true, true, true, true, true, true, true, true, true, true, true, true, true, true];
+] = [true, true, true, true, true, true, true, true, true, true, true, true, true, true, true];
 void schemaMatchesTypes;

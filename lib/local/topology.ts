@@ -29,7 +29,7 @@ import {
 import { DEDUPE_TABLE, IDEMPOTENCY_TABLE } from '../../lambda/shared/contracts';
 import { queueDepth } from '../cli/dead-letters';
 import type { ResolvedConfig, ResolvedQueue } from '../config';
-import { type PipelineResources, sourceNeedsSecret } from '../runtime-wiring';
+import { type PipelineResources, sourceNeedsSecret, usesConsumerTable } from '../runtime-wiring';
 import { localDynamoClient, localS3Client, localSqsClient } from './clients';
 import type { Emulators } from './emulators';
 import { localSecretId } from './secrets';
@@ -251,7 +251,7 @@ export interface TopologyClients {
 
 /**
  * Creates (idempotently) every queue with its DLQ first, the dedupe table when `config.dedupe` is set, the
- * idempotency table when a consumer uses idempotency, and the payload bucket.
+ * idempotency table when a consumer uses idempotency or a rate limit, and the payload bucket.
  */
 export async function createTopology(
   config: ResolvedConfig,
@@ -264,7 +264,7 @@ export async function createTopology(
   const port = new URL(emulators.endpoints.sqs).port;
   try {
     const names = localResourceNames(config.stackName);
-    const needsIdempotency = config.queues.some((q) => q.consumer?.idempotency);
+    const needsIdempotency = config.queues.some((q) => usesConsumerTable(q.consumer));
     // Independent resources are created at once: each is a few round trips to the emulators.
     const [localQueues] = await Promise.all([
       Promise.all(config.queues.map((queue) => ensureQueuePair(sqs, config.stackName, queue, port))),

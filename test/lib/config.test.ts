@@ -1640,3 +1640,62 @@ describe('a route to a queue when no queue is configured', () => {
     );
   });
 });
+
+describe('resolveConfig: a consumer rate limit', () => {
+  const limited = (consumer: Partial<NonNullable<HooklineConfig['queues'][string]['consumer']>>) =>
+    minimal({ queues: { events: { consumer: { entry: 'lambda/consumers/events.ts', ...consumer } } } });
+  const issuesOf = (config: HooklineConfig) => {
+    try {
+      resolveConfig(config);
+    } catch (error) {
+      expect(error).toBeInstanceOf(HooklineConfigError);
+      return (error as HooklineConfigError).issues;
+    }
+    throw new Error('expected resolveConfig to throw');
+  };
+
+  it('resolves a limit and interval, and none by default', () => {
+    const config = resolveConfig(
+      limited({ maxConcurrency: 2, rateLimit: { limit: 2, interval: Duration.seconds(1) } }),
+    );
+    expect(config.queues[0]?.consumer?.rateLimit).toEqual({ limit: 2, interval: Duration.seconds(1) });
+    expect(resolveConfig(minimal()).queues[0]?.consumer?.rateLimit).toBeUndefined();
+  });
+
+  it('reports a bad limit, a sub-second interval and a missing maxConcurrency at once, each with its path, value and fix', () => {
+    const issues = issuesOf(limited({ rateLimit: { limit: 0.5, interval: Duration.millis(500) } }));
+    expect(issues).toEqual([
+      expect.objectContaining({
+        path: 'queues.events.consumer.rateLimit.limit',
+        value: '0.5',
+        fix: 'use e.g. 2',
+      }),
+      expect.objectContaining({ path: 'queues.events.consumer.rateLimit.interval', value: '500 millis' }),
+      expect.objectContaining({
+        path: 'queues.events.consumer.maxConcurrency',
+        fix: expect.stringContaining('add maxConcurrency: 2'),
+      }),
+    ]);
+  });
+
+  it('refuses a limit whose longest wait for a slot would take more than half of what an invocation can use, with the settings that fit', () => {
+    // 10 invocations x 10 records at 2 per second: the last waits 49 s, the 30 s timeout leaves 27 s.
+    const issues = issuesOf(
+      limited({ maxConcurrency: 10, rateLimit: { limit: 2, interval: Duration.seconds(1) } }),
+    );
+    expect(issues).toEqual([
+      expect.objectContaining({
+        path: 'queues.events.consumer.rateLimit',
+        value: '"2 per 1 second"',
+        message: expect.stringContaining(
+          '100 records (maxConcurrency x batchSize) may wait for a slot at once, up to 49 s',
+        ),
+        fix: 'raise timeout to at least 101 seconds, or lower maxConcurrency to 2',
+      }),
+    ]);
+    // Two invocations of ten records: 9 s of waiting, within half of 27 s.
+    expect(() =>
+      resolveConfig(limited({ maxConcurrency: 2, rateLimit: { limit: 2, interval: Duration.seconds(1) } })),
+    ).not.toThrow();
+  });
+});

@@ -15,7 +15,7 @@ import { EventArchive } from '../../lib/event-archive';
 import { PipelineQueue } from '../../lib/pipeline-queue';
 import { QueueConsumer } from '../../lib/queue-consumer';
 import { queueConsumerSettings } from '../../lib/webhook-pipeline-stack';
-import { renderIntrinsics, testStack } from '../helpers/cdk';
+import { pipelineTemplate, renderIntrinsics, testStack } from '../helpers/cdk';
 
 type Statement = { Action: string | string[]; Resource: unknown; Condition?: unknown };
 const list = <T>(value: T | T[]): T[] => (Array.isArray(value) ? value : [value]);
@@ -458,5 +458,64 @@ describe('QueueConsumer', () => {
           ...scaling,
         }),
     ).toThrow(expected);
+  });
+});
+
+describe('QueueConsumer rate limit', () => {
+  /** A pipeline whose one consumer has a rate limit and no idempotency: the table exists for the limit alone. */
+  function rateLimitedPipeline() {
+    const config = resolveConfig({
+      sources: { github: { type: 'github' } },
+      queues: {
+        jobs: {
+          consumer: {
+            entry: 'lambda/consumers/events.ts',
+            idempotency: { enabled: false },
+            maxConcurrency: 2,
+            rateLimit: { limit: 2, interval: Duration.seconds(1) },
+          },
+        },
+      },
+    });
+    return pipelineTemplate(config);
+  }
+
+  it('counts its windows in a table its function may only update, and only under its own rate-limit keys', () => {
+    const { template, stack } = rateLimitedPipeline();
+    const config = runtimeConfigOf(template, stack, /ConsumerJobs/);
+    expect(config.idempotency).toBeUndefined();
+    expect(config.rateLimit).toMatchObject({ limit: 2, intervalMs: 1_000 });
+    const table = logicalIdOf(config.rateLimit?.tableName);
+    expect(template.toJSON().Resources[table]).toMatchObject({
+      Type: 'AWS::DynamoDB::Table',
+      Properties: { TimeToLiveSpecification: { AttributeName: 'expiration', Enabled: true } },
+    });
+    const fn = Object.keys(template.findResources('AWS::Lambda::Function')).find((id) =>
+      /ConsumerJobs/.test(id),
+    );
+    const role = template.toJSON().Resources[fn ?? ''].Properties.Role['Fn::GetAtt'][0] as string;
+    const statements = Object.values(
+      template.findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: role }] } }),
+    ).flatMap((p) => p.Properties.PolicyDocument.Statement as Statement[]);
+    const onTable = statements.filter((s) => JSON.stringify(s.Resource).includes(`"${table}"`));
+    expect(onTable).toEqual([
+      expect.objectContaining({
+        Action: 'dynamodb:UpdateItem',
+        Resource: { 'Fn::GetAtt': [table, 'Arn'] },
+        Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['jobs#rate-limit#*'] } },
+      }),
+    ]);
+  });
+
+  it('used on its own, refuses a rate limit without its table or without maxConcurrency, saying both at once', () => {
+    const stack = testStack();
+    const pair = new PipelineQueue(stack, 'Jobs', {});
+    expect(
+      () =>
+        new QueueConsumer(stack, 'Consumer', {
+          ...standaloneProps(pair, 'jobs'),
+          rateLimit: { limit: 2, interval: Duration.seconds(1) },
+        }),
+    ).toThrow(/maxConcurrency[\s\S]*rateLimitTable|rateLimitTable[\s\S]*maxConcurrency/);
   });
 });
