@@ -1,7 +1,7 @@
 /**
  * The configuration with every feature on that the template tests synthesize: every source type (one with an
  * existing secret), standard, fair and FIFO queues and one without a consumer, provisioned pollers and reserved
- * concurrency, schedules, the jobs endpoint, claim checks, the archive (on by default), tracing and an email
+ * concurrency, a rate limit, schedules, the jobs endpoint, claim checks, the archive (on by default), tracing and an email
  * alarm subscription.
  */
 import { Duration } from 'aws-cdk-lib';
@@ -30,7 +30,13 @@ export function maximalConfig(overrides: Partial<HooklineConfig> = {}): Hookline
       open: { type: 'unverified', dangerouslyAcceptUnverifiedRequests: true },
     },
     queues: {
-      events: { consumer: testConsumer({ reservedConcurrency: 20, maxConcurrency: 10 }) },
+      events: {
+        consumer: testConsumer({
+          reservedConcurrency: 20,
+          maxConcurrency: 10,
+          rateLimit: { limit: 10, interval: Duration.seconds(1) },
+        }),
+      },
       fair: {
         tenants: { stripe: { path: 'account' }, shopify: { header: 'x-shopify-shop-domain' } },
         consumer: testConsumer({ minimumPollers: 2, maximumPollers: 10 }),
