@@ -33,6 +33,7 @@ import {
   InvocationTimeoutError,
   isPermanent,
   loggedError,
+  NotStartedError,
   UnknownEventTypeError,
 } from './errors';
 import { validateJob } from './jobs';
@@ -471,7 +472,7 @@ class ConsumerRuntime implements ConsumerCore {
     }
     if (first === EXPIRED) return this.abandonUnfinished(event, state);
     const failures = checkedFailures(event, first);
-    if (this.config.fifo && failures.length > 0) await this.settleSkipped(event, state, failures);
+    if (this.config.fifo && failures.length > 0) return this.settleSkipped(event, state, failures);
     return failures;
   }
 
@@ -492,8 +493,9 @@ class ConsumerRuntime implements ConsumerCore {
       const done = state.started.get(record.messageId)?.done;
       if (!done || !(await done)) failures.push({ itemIdentifier: record.messageId });
     }
-    await this.settleSkipped(event, state, failures);
-    return checkedFailures(event, { batchItemFailures: failures });
+    return checkedFailures(event, {
+      batchItemFailures: await this.settleSkipped(event, state, failures),
+    });
   }
 
   /** Every record through Powertools' batch processing: FIFO stops a group at its first failure. */
@@ -532,9 +534,9 @@ class ConsumerRuntime implements ConsumerCore {
           ? DEADLINE_DEFERRAL
           : undefined;
     if (deferral) {
-      info.done = NOT_DONE;
-      this.logOutcome(state, info, 'deferred', deferral);
-      throw RECORD_FAILED;
+      info.done = this.settleNotStarted(state, info, deferral);
+      if (!(await info.done)) throw RECORD_FAILED;
+      return;
     }
     let done: Promise<boolean>;
     try {
@@ -795,10 +797,33 @@ class ConsumerRuntime implements ConsumerCore {
   }
 
   /**
-   * Failed records that never started: on FIFO, those skipped after a failure in their group get the same
-   * backoff as the failed one; the rest were stopped by the deadline.
+   * A record held back before it started: deferred, it comes back with one more receive. On its last receive SQS
+   * would move it to the DLQ on the next one, without a reason: the runtime dead-letters it itself, saying why.
+   * True when it is done (safely in the DLQ).
    */
-  private async settleSkipped(event: SQSEvent, state: BatchState, failures: SQSBatchItemFailure[]) {
+  private settleNotStarted(state: BatchState, info: RecordInfo, reason: string): Promise<boolean> {
+    if (info.attempt < this.config.maxReceiveCount) {
+      this.logOutcome(state, info, 'deferred', reason);
+      return NOT_DONE;
+    }
+    try {
+      adoptEnvelope(info, parseEnvelope(info.record.body));
+    } catch {
+      // The DLQ keeps the body as it came; the attributes the ingest set name the event.
+    }
+    return this.deadLetter(state, info, new NotStartedError(reason, this.config.maxReceiveCount));
+  }
+
+  /**
+   * Failed records that never started: on FIFO, those skipped after a failure in their group get the same
+   * backoff as the failed one; the rest were stopped by the deadline. Returns the failures still to report (a
+   * record dead-lettered on its last receive is done).
+   */
+  private async settleSkipped(
+    event: SQSEvent,
+    state: BatchState,
+    failures: SQSBatchItemFailure[],
+  ): Promise<SQSBatchItemFailure[]> {
     const failed = new Set(failures.map((f) => f.itemIdentifier));
     const stoppedGroups = new Set<string>();
     const skipped: SQSRecord[] = [];
@@ -807,14 +832,22 @@ class ConsumerRuntime implements ConsumerCore {
       if (!state.started.has(record.messageId)) skipped.push(record);
       else if (record.attributes?.MessageGroupId) stoppedGroups.add(record.attributes.MessageGroupId);
     }
-    await Promise.all(skipped.map((record) => this.deferSkipped(record, state, stoppedGroups)));
+    const settled = await Promise.all(
+      skipped.map(async (record) => ({
+        id: record.messageId,
+        done: await this.deferSkipped(record, state, stoppedGroups),
+      })),
+    );
+    const done = new Set(settled.filter((s) => s.done).map((s) => s.id));
+    return failures.filter((f) => !done.has(f.itemIdentifier));
   }
 
+  /** True when the skipped record is done (dead-lettered on its last receive). */
   private async deferSkipped(
     record: SQSRecord,
     state: BatchState,
     stoppedGroups: Set<string>,
-  ): Promise<void> {
+  ): Promise<boolean> {
     const info = recordInfo(record, this.deps.now());
     try {
       adoptEnvelope(info, parseEnvelope(record.body));
@@ -826,6 +859,7 @@ class ConsumerRuntime implements ConsumerCore {
     const reason = stoppedGroups.has(groupId)
       ? `not started: an earlier message of group ${groupId} failed`
       : DEADLINE_DEFERRAL;
+    if (info.attempt >= this.config.maxReceiveCount) return this.settleNotStarted(state, info, reason);
     if (delay !== undefined) {
       try {
         await this.deps.sqs.changeVisibility(record, delay);
@@ -837,6 +871,7 @@ class ConsumerRuntime implements ConsumerCore {
       }
     }
     this.logOutcome(state, info, 'deferred', reason);
+    return false;
   }
 
   /**

@@ -54,6 +54,18 @@ export class InvocationTimeoutError extends Error {
   }
 }
 
+/**
+ * A record that never started (held back by the deadline, the rate limit or an earlier failure of its FIFO group)
+ * on its last receive. Handed back, SQS would move it to the DLQ on its next receive without a reason; the runtime
+ * dead-letters it itself with this one.
+ */
+export class NotStartedError extends Error {
+  constructor(why: string, maxReceiveCount: number) {
+    super(`${why}, on its last receive (maxReceiveCount ${maxReceiveCount})`);
+    this.name = 'NotStartedError';
+  }
+}
+
 /** True for errors that must not be retried. Checks the name too, so copies from another bundle still count. */
 export function isPermanent(error: unknown): boolean {
   return error instanceof PermanentError || (error instanceof Error && error.name === 'PermanentError');

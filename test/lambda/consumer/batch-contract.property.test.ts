@@ -67,7 +67,7 @@ describe('batchItemFailures contract (property)', () => {
     );
   });
 
-  it('FIFO queue: per group, the first failure and everything after it in that group, nothing else', async () => {
+  it('FIFO queue: per group, the first failure and everything after it in that group (but what is dead-lettered on its last receive), nothing else', async () => {
     await fc.assert(
       fc.asyncProperty(
         fc.array(fc.tuple(behaviour, fc.constantFrom('A', 'B', 'C', 'D')), { minLength: 0, maxLength: 10 }),
@@ -90,7 +90,8 @@ describe('batchItemFailures contract (property)', () => {
           const expectedRan: string[] = [];
           items.forEach(([b, g], i) => {
             if (broken.has(g)) {
-              expected.push(`msg-${i}`);
+              // Skipped on its last receive, it is dead-lettered saying why (SQS would move it without a reason).
+              if (b !== 'final-attempt-failure' || deadLetterDown) expected.push(`msg-${i}`);
               return;
             }
             expectedRan.push(`evt-${i}`);

@@ -474,16 +474,41 @@ describe('consumer core: deadline', () => {
       },
       { deadlineMarginMs: 3_000 },
     );
-    const records = [record(envelope({ id: 'late-1' }), { attempt: 5 }), record(envelope({ id: 'late-2' }))];
+    const records = [record(envelope({ id: 'late-1' }), { attempt: 4 }), record(envelope({ id: 'late-2' }))];
 
     const response = await core.processBatch(sqsEvent(records), lambdaContext(2_999));
 
     expect(failedIds(response).sort()).toStrictEqual(records.map((r) => r.messageId).sort());
     expect(calls).toBe(0);
-    // No backoff and no dead-lettering: the record never ran, even on its last attempt.
+    // No backoff and no dead-lettering: the record never ran.
     expect(queue.visibilityChanges).toHaveLength(0);
     expect(queue.deadLetters).toHaveLength(0);
-    expect(logger.outcomeOf('late-1')).toMatchObject({ outcome: 'deferred', attempt: 5 });
+    expect(logger.outcomeOf('late-1')).toMatchObject({ outcome: 'deferred', attempt: 4 });
+  });
+
+  it('dead-letters a record it cannot start on its last receive, saying why, instead of handing it back for SQS to move without a reason', async () => {
+    let calls = 0;
+    const { core, queue, logger } = harness(
+      { handlers: { '**': async () => void calls++ } },
+      { deadlineMarginMs: 3_000, maxReceiveCount: 5 },
+    );
+    const last = record(envelope({ id: 'late-last' }), { attempt: 5 });
+
+    const response = await core.processBatch(sqsEvent([last]), lambdaContext(2_999));
+
+    expect(failedIds(response)).toStrictEqual([]);
+    expect(calls).toBe(0);
+    expect(queue.deadLetters).toHaveLength(1);
+    expect(queue.deadLetters[0]?.attributes[FAILURE_ATTRIBUTES.errorName]?.StringValue).toBe(
+      'NotStartedError',
+    );
+    expect(queue.deleted).toStrictEqual([last.messageId]);
+    expect(logger.outcomeOf('late-last')).toMatchObject({
+      outcome: 'dead-lettered',
+      attempt: 5,
+      reason:
+        'NotStartedError: not started: the invocation is close to its timeout, on its last receive (maxReceiveCount 5)',
+    });
   });
 
   it('a deferred record adds no end-to-end latency: it was not processed', async () => {

@@ -178,7 +178,7 @@ describe('consumer rate limit: records held back by it', () => {
     await response;
   });
 
-  it('without a slot before the deadline margin are deferred, on their last attempt too: not failed, not retried, not dead-lettered', async () => {
+  it('without a slot before the deadline margin are deferred: not failed, not retried, not dead-lettered', async () => {
     const gate = gatedSlots();
     const ran: string[] = [];
     const { core, queue, logger, metrics } = harness(
@@ -186,8 +186,8 @@ describe('consumer rate limit: records held back by it', () => {
       {},
       { rateLimiter: gate.slots },
     );
-    const started = record(envelope({ id: 'started' }), { attempt: 5 });
-    const held = record(envelope({ id: 'held' }), { attempt: 5 });
+    const started = record(envelope({ id: 'started' }), { attempt: 4 });
+    const held = record(envelope({ id: 'held' }), { attempt: 4 });
     const response = core.processBatch(sqsEvent([started, held]), lambdaContext());
     await settleCallbacks();
     gate.release(true);
@@ -204,6 +204,31 @@ describe('consumer rate limit: records held back by it', () => {
     expect(metrics.total('Deferred')).toBe(1);
   });
 
+  it('without a slot on their last receive are dead-lettered saying why, not handed back for SQS to move without a reason', async () => {
+    const gate = gatedSlots();
+    const ran: string[] = [];
+    const { core, queue, logger, metrics } = harness(
+      { handlers: { 'github.push': async (event) => void ran.push(event.id) } },
+      {},
+      { rateLimiter: gate.slots },
+    );
+    const held = record(envelope({ id: 'held' }), { attempt: 5 });
+    const response = core.processBatch(sqsEvent([held]), lambdaContext());
+    await settleCallbacks();
+    gate.release(false);
+    expect(failedIds(await response)).toEqual([]);
+    expect(ran).toEqual([]);
+    expect(queue.deadLetters.map((m) => m.body)).toEqual([held.body]);
+    expect(queue.deleted).toEqual([held.messageId]);
+    expect(logger.outcomeOf('held')).toMatchObject({
+      outcome: 'dead-lettered',
+      reason: expect.stringMatching(
+        /^NotStartedError: not started: the rate limit .*last receive \(maxReceiveCount 5\)/,
+      ),
+    });
+    expect(metrics.total('DeadLettered')).toBe(1);
+  });
+
   it('still waiting when the deadline alarm rings are deferred as not started, not failed as timed out', async () => {
     const gate = gatedSlots();
     const { core, queue, logger, metrics, deadline } = harness(
@@ -211,7 +236,7 @@ describe('consumer rate limit: records held back by it', () => {
       {},
       { rateLimiter: gate.slots },
     );
-    const held = record(envelope({ id: 'held' }), { attempt: 5 });
+    const held = record(envelope({ id: 'held' }), { attempt: 4 });
     const response = core.processBatch(sqsEvent([held]), lambdaContext());
     await settleCallbacks();
     expect(deadline.ring()).toBe(true);
@@ -223,6 +248,25 @@ describe('consumer rate limit: records held back by it', () => {
     gate.release(true);
     await settleCallbacks();
     expect(logger.outcomes()).toHaveLength(1);
+  });
+
+  it('still waiting when the deadline alarm rings on their last receive are dead-lettered saying why', async () => {
+    const gate = gatedSlots();
+    const { core, queue, logger, deadline } = harness(
+      { handlers: { 'github.push': async () => {} } },
+      {},
+      { rateLimiter: gate.slots },
+    );
+    const held = record(envelope({ id: 'held' }), { attempt: 5 });
+    const response = core.processBatch(sqsEvent([held]), lambdaContext());
+    await settleCallbacks();
+    expect(deadline.ring()).toBe(true);
+    expect(failedIds(await response)).toEqual([]);
+    expect(queue.deadLetters.map((m) => m.body)).toEqual([held.body]);
+    expect(logger.outcomeOf('held')).toMatchObject({
+      outcome: 'dead-lettered',
+      reason: expect.stringMatching(/^NotStartedError: .*last receive/),
+    });
   });
 
   it('whose limit store fails are retried with backoff like any other fault', async () => {
