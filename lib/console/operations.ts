@@ -24,7 +24,9 @@ import { credentialHeadersOfSources } from '../senders';
 import { Activity, type EventFilter, type RateSeries } from './activity';
 import { queueRatesFromCloudWatch } from './cloudwatch-rates';
 import type { EventFeed, FeedEvent } from './feed';
+import { cancelJobRecord, jobRecordFilterOf, listJobRecords, showJobRecord } from './job-records';
 import { discardOutput, type Job, Jobs } from './jobs';
+import type { PageCursor } from './paging';
 
 /**
  * A replay as the page asks for it, with the flags of `hookline replay`: one source, a window of receipt times
@@ -371,6 +373,23 @@ export class ConsoleOperations {
       notes: failedListNotes(list),
       groups: [...groups].map(([reason, messages]) => ({ reason, count: messages.length, messages })),
     };
+  }
+
+  /** A page of the job records (`hookline jobs list`), newest first, by state and queue. */
+  jobRecords(query: { state?: string | null; queue?: string | null }, cursor: PageCursor) {
+    const filter = jobRecordFilterOf(this.connection, query);
+    return listJobRecords(this.connection, this.context.env ?? process.env, filter, cursor);
+  }
+
+  /** One job record (`hookline jobs show`), with the tenants this run's feed saw it under. */
+  jobRecord(id: string) {
+    const seen = this.activity.list({ id }, 500);
+    return showJobRecord(this.connection, this.context.env ?? process.env, id, seen);
+  }
+
+  /** Cancels a job that has not started (`hookline jobs cancel`), refusing what the CLI refuses. */
+  cancelJobRecord(id: string) {
+    return cancelJobRecord(this.connection, this.context.env ?? process.env, id);
   }
 
   /** The redrive or purge of each dead-letter queue this console started, by the queue's CLI name. */

@@ -192,6 +192,21 @@ describe('console API', () => {
     expect(unknownQueue.body.error).toMatch(/no-such-queue/);
   });
 
+  it("refuses a job filter or page the Jobs page never offers, in the CLI's words, before reading anything", async () => {
+    expect(await call('GET', '/api/job-records?state=done')).toEqual({
+      status: 400,
+      body: {
+        error:
+          '--state done is not a job state: use one of scheduled, queued, processing, completed, dead-lettered, cancelled',
+      },
+    });
+    const unknownQueue = await call('GET', '/api/job-records?queue=no-such-queue');
+    expect(unknownQueue.status).toBe(400);
+    expect(unknownQueue.body.error).toMatch(/no-such-queue/);
+    expect((await call('GET', '/api/job-records?page=7')).status).toBe(400);
+    expect(clients.sqs.calls()).toHaveLength(0);
+  });
+
   it('answers a path with malformed percent-encoding as the caller error it is', async () => {
     expect(await call('GET', '/api/events/%E0%A4%A')).toEqual({
       status: 400,
