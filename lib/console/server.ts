@@ -28,7 +28,11 @@ const ROUTES: readonly (readonly [string, RegExp, Handler])[] = [
   ['GET', /^\/api\/overview$/, (ops) => ops.overview()],
   ['GET', /^\/api\/events$/, (ops, { query }) => ops.events(filterOf(query))],
   ['GET', /^\/api\/events\/([^/]+)$/, (ops, { params }) => ops.event(params[0] ?? '')],
-  ['GET', /^\/api\/failures\/([^/]+)$/, (ops, { params }) => ops.failures(params[0] ?? '')],
+  [
+    'GET',
+    /^\/api\/failures\/([^/]+)$/,
+    (ops, { params, query }) => ops.failures(params[0] ?? '', pageCursorOf(query.get('page'))),
+  ],
   [
     'GET',
     /^\/api\/job-records$/,

@@ -148,7 +148,8 @@ describe('console operations on a deployed stack', () => {
   it('groups dead letters by failure reason, those moved by SQS without one under their own heading', async () => {
     dlqHolds(deadLetterMessage(1), deadLetterMessage(2), deadLetterMessage(3, { error: false }));
     const failures = await operations().failures('events');
-    expect(failures.groups.map((g) => [g.reason, g.count])).toEqual([
+    // Groups come in the order of their newest letter; which one that is does not matter here.
+    expect(failures.groups.map((g) => [g.reason, g.count]).sort()).toEqual([
       ['PermanentError: customer cus_1 not found', 2],
       [expect.stringMatching(/^no reason recorded: SQS moved it after maxReceiveCount/), 1],
     ]);
@@ -164,7 +165,7 @@ describe('console operations on a deployed stack', () => {
     dlq.hidden.add(dlq.messages[0]?.ReceiptHandle ?? '');
     dlq.hidden.add(dlq.messages[1]?.ReceiptHandle ?? '');
     const failures = await operations().failures('events');
-    expect(failures).toMatchObject({ approximateDepth: 3, shown: 1 });
+    expect(failures).toMatchObject({ approximateDepth: 3, read: 1 });
     expect(failures.notes).toEqual([
       '2 messages are held by another reader (a redrive, the console, another failed list) and not shown: SQS returns them once that hold ends',
     ]);

@@ -77,7 +77,7 @@ export function JobsPage() {
     </form>
     <${StaleNote} error=${error} updatedAt=${updatedAt} />
     ${!data && !error && html`<p class="muted">Reading the job records...</p>`}
-    ${data && html`<${Pager} page=${data} noun=${filtered ? 'matching jobs' : 'jobs'} go=${setPage} />`}
+    ${data && html`<${Pager} page=${data} shown=${data.items.length} noun=${filtered ? 'matching jobs' : 'jobs'} go=${setPage} />`}
     <table class="grid" id="jobs">
       <thead><tr><th>Id</th><th>State</th><th>Type</th><th>Queue</th><th>Enqueued</th><th>Due</th><th>Updated</th><th>Attempt</th><th>Result / reason</th></tr></thead>
       <tbody>${data?.items.map((j) => html`<${JobLine} key=${j.id} j=${j} />`)}</tbody>

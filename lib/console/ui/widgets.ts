@@ -115,19 +115,29 @@ export interface PageAnswer {
   older: number;
   next: string | null;
   previous: string | null;
-  items: unknown[];
 }
 
 /**
  * Where a page is in its list, with exact counts (`201-400 of 1234`), and the links to the newer and older pages;
  * `go('')` is the newest page.
  */
-export function Pager({ page, noun, go }: { page: PageAnswer; noun: string; go: (cursor: string) => void }) {
+export function Pager({
+  page,
+  shown,
+  noun,
+  go,
+}: {
+  page: PageAnswer;
+  /** How many rows the page shows. */
+  shown: number;
+  noun: string;
+  go: (cursor: string) => void;
+}) {
   if (page.total === 0) return null;
   const first = page.newer + 1;
-  const last = page.newer + page.items.length;
+  const last = page.newer + shown;
   const where =
-    page.items.length === 0
+    shown === 0
       ? `None of the ${page.total} ${noun} is on this page: they changed since it was read.`
       : `Showing ${first}-${last} of ${page.total} ${noun}, newest first.`;
   return html`<div class="toolbar pager" data-pager>
