@@ -295,7 +295,11 @@ export class ConsoleOperations {
       source: one ? (envelope?.source ?? seen.find((e) => e.source)?.source ?? null) : null,
       type: one ? (envelope?.type ?? seen.find((e) => e.type)?.type ?? null) : null,
       timeline: seen,
-      deadLetters: deadLetters.map((d) => ({ ...d, redriveRefused: this.redriveRefused(d.queue) })),
+      // Without `matches`: the read stopped at the first copy, so it counted no others.
+      deadLetters: deadLetters.map(({ matches: _first, ...d }) => ({
+        ...d,
+        redriveRefused: this.redriveRefused(d.queue),
+      })),
       deadLetterNotes,
       trace,
       traceNote,
@@ -356,6 +360,8 @@ export class ConsoleOperations {
         queue,
         id,
         credentialHeaders: credentialHeadersOfSources(this.context.config.sources),
+        // One copy is shown: reading on past it to count the others would read the rest of the DLQ for nothing.
+        firstMatch: true,
       });
     } catch (error) {
       if (!(error instanceof DeadLetterNotFoundError)) throw error;

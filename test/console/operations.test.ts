@@ -256,6 +256,23 @@ describe('console operations on a deployed stack', () => {
     expect(event.traceNote).toMatch(/^the full trace .* needs the event archive/);
   });
 
+  it('stops reading a dead-letter queue at the event it shows, instead of reading the rest of the queue', async () => {
+    clients.sqs.on(GetQueueAttributesCommand).resolves({ Attributes: {} });
+    const letters = Array.from({ length: 500 }, (_, n) => deadLetterMessage(n));
+    installFakeQueue(clients.sqs, EVENTS.deadLetterUrl, letters);
+    const ops = operations();
+    ops.activity.add([
+      { seq: 1, at: new Date().toISOString(), event: 'dead-lettered', id: 'evt-3', queue: 'events' },
+    ]);
+    const event = await ops.event('evt-3');
+    expect(event.deadLetters.map((d) => [d.queue, d.messageId])).toEqual([['events', 'sqs-3']]);
+    const reads = clients.sqs
+      .commandCalls(ReceiveMessageCommand)
+      .filter((c) => c.args[0].input.QueueUrl === EVENTS.deadLetterUrl);
+    // The event is among the first ten read: one receive, not the fifty the whole queue takes.
+    expect(reads).toHaveLength(1);
+  });
+
   it('looks for an event in the dead-letter queues of the queues the feed saw it in, else in every one', async () => {
     dlqHolds();
     const ops = operations();
