@@ -158,6 +158,13 @@ describe('the Jobs API says what hookline jobs list/show/cancel say', () => {
           'job no-such-job not found: it was never sent with this id, or its record expired after the dedupe window',
       },
     });
+    // A forged cancel (a cross-site form carries the cookie at most, never the header) changes nothing.
+    const forged = await fetch(new URL('/api/job-records/later-2/cancel', consoleUrl), {
+      method: 'POST',
+      headers: { origin: 'http://evil.example' },
+    });
+    expect(forged.status).toBe(403);
+    expect(((await api('GET', '/api/job-records/later-2')).body.job as JobStatus).state).toBe('scheduled');
     const cancelled = await api('POST', '/api/job-records/later-2/cancel');
     expect(cancelled).toMatchObject({
       status: 200,
