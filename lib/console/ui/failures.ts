@@ -145,7 +145,7 @@ function QueueFailures({ queue, onDepth }: { queue: string; onDepth: (depth: num
     ${job && html`<${JobPanel} key=${job} id=${job} onDone=${finished} />`}
     ${!data && !error && html`<p class="muted">Reading the ${queue} dead-letter queue (all of it, up to 5,000 letters, left in place)...</p>`}
     ${data && html`<p class="muted" data-dlq-depth=${data.approximateDepth}>~${data.approximateDepth} in the ${queue} dead-letter queue, ${data.read} read (left in place).</p>`}
-    ${data?.capped && html`<p class="note" data-dlq-capped>The read stopped at ${data.read} dead letters: the pages show those, newest first, not every letter of the queue; redrive or purge some, then Refresh.</p>`}
+    ${data?.capped && html`<p class="note" data-dlq-capped>The read stopped at its bound of ${data.read} dead letters: the pages show those, newest first, and the queue may hold more; redrive or purge some, then Refresh.</p>`}
     ${data && html`<${Pager} page=${data.page} shown=${data.page.shown} noun="dead letters read" go=${setCursor} />`}
     ${data?.notes.map((note) => html`<p class="note" data-dlq-note>${note}</p>`)}
     <div class=${error && data ? 'stale' : ''}>
