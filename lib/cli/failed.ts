@@ -156,6 +156,12 @@ export interface FailedShowOptions {
    * @default the senders' own and the generic credential headers, without those a source's settings name
    */
   readonly credentialHeaders?: ReadonlySet<string>;
+  /**
+   * Stop at the first message with the envelope id instead of reading the whole DLQ to count every copy (the
+   * console's event page shows one per DLQ); `matches` is then 1.
+   * @default false
+   */
+  readonly firstMatch?: boolean;
 }
 
 /**
@@ -212,8 +218,9 @@ export async function failedShow(
         matches.splice(0, matches.length, letter);
         return true;
       }
-      if (letter.event.id === options.id) matches.push(letter);
-      return false;
+      if (letter.event.id !== options.id) return false;
+      matches.push(letter);
+      return options.firstMatch === true;
     });
     heldElsewhere = before.inFlight;
   } catch (error) {

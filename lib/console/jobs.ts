@@ -57,7 +57,7 @@ export function jobOutput(job: Job): Output {
 }
 
 /** What `render` prints for `result`, line by line, without colours. */
-function summaryLines<T>(render: (output: Output, result: T) => void, result: T): string[] {
+export function summaryLines<T>(render: (output: Output, result: T) => void, result: T): string[] {
   const lines: string[] = [];
   render({ ...discardOutput(), json: false, line: (text) => lines.push(text) }, result);
   return lines;

@@ -9,6 +9,7 @@ import { timeOption } from '../cli/archive';
 import type { Backend } from '../cli/backend';
 import { setConsumerEnabled } from '../cli/consumers';
 import { failedListNotes, heldByOthers } from '../cli/dead-letter-notes';
+import type { DeadLetterSummary } from '../cli/dead-letters';
 import { CliError, errorLine } from '../cli/errors';
 import { DeadLetterNotFoundError, type FailedShowResult, failedList, failedShow } from '../cli/failed';
 import type { Output } from '../cli/output';
@@ -24,7 +25,9 @@ import { credentialHeadersOfSources } from '../senders';
 import { Activity, type EventFilter, type RateSeries } from './activity';
 import { queueRatesFromCloudWatch } from './cloudwatch-rates';
 import type { EventFeed, FeedEvent } from './feed';
+import { cancelJobRecord, jobRecordFilterOf, listJobRecords, showJobRecord } from './job-records';
 import { discardOutput, type Job, Jobs } from './jobs';
+import { type PageCursor, pageOf } from './paging';
 
 /**
  * A replay as the page asks for it, with the flags of `hookline replay`: one source, a window of receipt times
@@ -94,6 +97,15 @@ export interface ConsoleExtensions {
     signal: AbortSignal,
   ) => Promise<unknown>;
 }
+
+/**
+ * The most dead letters the failures page reads of one queue: every letter of a read is held (for 30 s) until the
+ * read ends, so a read much longer than that would receive the first ones again.
+ */
+export const MAX_DEAD_LETTERS_READ = 5000;
+
+/** Newest first by the time the webhook was received (else sent to the DLQ); the SQS id breaks ties. */
+const deadLetterPageKey = (m: DeadLetterSummary) => `${m.receivedAt ?? m.sentAt ?? ''}\n${m.messageId}`;
 
 /** Shown on the disabled replay control while no replay function is plugged in. */
 export const REPLAY_UNAVAILABLE =
@@ -283,7 +295,11 @@ export class ConsoleOperations {
       source: one ? (envelope?.source ?? seen.find((e) => e.source)?.source ?? null) : null,
       type: one ? (envelope?.type ?? seen.find((e) => e.type)?.type ?? null) : null,
       timeline: seen,
-      deadLetters: deadLetters.map((d) => ({ ...d, redriveRefused: this.redriveRefused(d.queue) })),
+      // Without `matches`: the read stopped at the first copy, so it counted no others.
+      deadLetters: deadLetters.map(({ matches: _first, ...d }) => ({
+        ...d,
+        redriveRefused: this.redriveRefused(d.queue),
+      })),
       deadLetterNotes,
       trace,
       traceNote,
@@ -344,6 +360,8 @@ export class ConsoleOperations {
         queue,
         id,
         credentialHeaders: credentialHeadersOfSources(this.context.config.sources),
+        // One copy is shown: reading on past it to count the others would read the rest of the DLQ for nothing.
+        firstMatch: true,
       });
     } catch (error) {
       if (!(error instanceof DeadLetterNotFoundError)) throw error;
@@ -352,25 +370,58 @@ export class ConsoleOperations {
     }
   }
 
-  /** A dead-letter queue's letters grouped by failure reason (a queue's, or one Scheduler fills, by CLI name). */
-  async failures(queue: string) {
-    const list = await failedList(this.connection.backend, this.connection.target, { queue, limit: 200 });
-    const groups = new Map<string, (typeof list.messages)[number][]>();
-    for (const m of list.messages) {
-      const reason = m.error ?? m.envelopeError ?? noReasonRecorded(list.queue);
-      groups.set(reason, [...(groups.get(reason) ?? []), m]);
-    }
+  /**
+   * A page of a dead-letter queue's letters, newest first, grouped by failure reason (a queue's, or one Scheduler
+   * fills, by CLI name). The whole queue is read (up to {@link MAX_DEAD_LETTERS_READ}, left in place), so the
+   * pages and every group's count are exact for that read; a page is named by a letter next to it, so walking the
+   * pages shows each letter once.
+   */
+  async failures(queue: string, cursor: PageCursor = {}) {
+    const list = await failedList(this.connection.backend, this.connection.target, {
+      queue,
+      limit: MAX_DEAD_LETTERS_READ,
+    });
+    const reasonOf = (m: DeadLetterSummary) => m.error ?? m.envelopeError ?? noReasonRecorded(list.queue);
+    const inRead = new Map<string, number>();
+    for (const m of list.messages) inRead.set(reasonOf(m), (inRead.get(reasonOf(m)) ?? 0) + 1);
+    const { items, ...page } = pageOf(list.messages, deadLetterPageKey, cursor);
+    const groups = new Map<string, DeadLetterSummary[]>();
+    for (const m of items) groups.set(reasonOf(m), [...(groups.get(reasonOf(m)) ?? []), m]);
     return {
       queue: list.queue,
       redriveRefused: this.redriveRefused(list.queue),
       // Only a queue's own dead-letter queue is purged here; the ones Scheduler fills are read-only.
       purgeable: list.queue in this.connection.target.queues,
       approximateDepth: list.approximateDepth,
-      shown: list.messages.length,
+      read: list.messages.length,
+      // The read stopped at its bound: the queue may hold more than the pages show.
+      capped: list.messages.length >= MAX_DEAD_LETTERS_READ,
+      page: { ...page, shown: items.length },
       // Why fewer are shown than are there, as failed list says it (held by another reader, not handed back).
       notes: failedListNotes(list),
-      groups: [...groups].map(([reason, messages]) => ({ reason, count: messages.length, messages })),
+      groups: [...groups].map(([reason, messages]) => ({
+        reason,
+        count: inRead.get(reason) ?? messages.length,
+        messages,
+      })),
     };
+  }
+
+  /** A page of the job records (`hookline jobs list`), newest first, by state and queue. */
+  jobRecords(query: { state?: string | null; queue?: string | null }, cursor: PageCursor) {
+    const filter = jobRecordFilterOf(this.connection, query);
+    return listJobRecords(this.connection, this.context.env ?? process.env, filter, cursor);
+  }
+
+  /** One job record (`hookline jobs show`), with the tenants this run's feed saw it under. */
+  jobRecord(id: string) {
+    const seen = this.activity.list({ id }, 500);
+    return showJobRecord(this.connection, this.context.env ?? process.env, id, seen);
+  }
+
+  /** Cancels a job that has not started (`hookline jobs cancel`), refusing what the CLI refuses. */
+  cancelJobRecord(id: string) {
+    return cancelJobRecord(this.connection, this.context.env ?? process.env, id);
   }
 
   /** The redrive or purge of each dead-letter queue this console started, by the queue's CLI name. */

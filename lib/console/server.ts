@@ -9,6 +9,7 @@ import type { EventFilter } from './activity';
 import type { ConsoleAssets } from './assets';
 
 import type { ConsoleOperations, ReplayRequest } from './operations';
+import { pageCursorOf } from './paging';
 import { checkRequest, SECURITY_HEADERS, TOKEN_HEADER, tokenCookie } from './security';
 
 /** A request's route parameters, query and JSON body. */
@@ -27,7 +28,26 @@ const ROUTES: readonly (readonly [string, RegExp, Handler])[] = [
   ['GET', /^\/api\/overview$/, (ops) => ops.overview()],
   ['GET', /^\/api\/events$/, (ops, { query }) => ops.events(filterOf(query))],
   ['GET', /^\/api\/events\/([^/]+)$/, (ops, { params }) => ops.event(params[0] ?? '')],
-  ['GET', /^\/api\/failures\/([^/]+)$/, (ops, { params }) => ops.failures(params[0] ?? '')],
+  [
+    'GET',
+    /^\/api\/failures\/([^/]+)$/,
+    (ops, { params, query }) => ops.failures(params[0] ?? '', pageCursorOf(query.get('page'))),
+  ],
+  [
+    'GET',
+    /^\/api\/job-records$/,
+    (ops, { query }) =>
+      ops.jobRecords(
+        { state: query.get('state'), queue: query.get('queue') },
+        pageCursorOf(query.get('page')),
+      ),
+  ],
+  ['GET', /^\/api\/job-records\/([^/]+)$/, (ops, { params }) => ops.jobRecord(params[0] ?? '')],
+  [
+    'POST',
+    /^\/api\/job-records\/([^/]+)\/cancel$/,
+    (ops, { params }) => ops.cancelJobRecord(params[0] ?? ''),
+  ],
   ['GET', /^\/api\/jobs$/, (ops) => ({ jobs: ops.jobs.list() })],
   ['GET', /^\/api\/jobs\/([^/]+)$/, (ops, { params }) => jobOf(ops, params[0] ?? '')],
   [

@@ -205,21 +205,38 @@ describe('the console in an incident', () => {
     expect(box && box.x + box.width).toBeLessThanOrEqual(1280);
   });
 
-  it('counts a failure group as part of what was read, when the dead-letter queue holds more than the page reads', async () => {
+  it('pages past the first 200 dead letters: exact counts, every letter on one page, and back again', async () => {
     const many = Array.from({ length: 201 }, (_, n) => ({
       ...deadLetteredFairEvent(),
-      MessageId: `sqs-many-${n}`,
+      MessageId: `sqs-many-${String(n).padStart(3, '0')}`,
       ReceiptHandle: `rh-many-${n}`,
-      Body: JSON.stringify({ ...JSON.parse(deadLetteredFairEvent().Body), id: `evt-many-${n}` }),
+      Body: JSON.stringify({
+        ...JSON.parse(deadLetteredFairEvent().Body),
+        id: `evt-many-${n}`,
+        receivedAt: new Date(Date.parse(at) + n * 1000).toISOString(),
+      }),
     }));
     installFakeQueue(clients.sqs, EVENTS.deadLetterUrl, many);
     await page.goto(server.url);
     await page.goto(`http://127.0.0.1:${server.port}/#/failures/events`);
     await page.locator('[data-dlq-depth]').waitFor();
     expect(await page.locator('[data-dlq-depth]').textContent()).toBe(
-      '~201 in the events dead-letter queue, 200 read (left in place).',
+      '~201 in the events dead-letter queue, 201 read (left in place).',
     );
-    expect(await page.locator('[data-group-count]').allTextContents()).toEqual(['200 of the 200 read']);
+    const counts = page.locator('[data-page-counts]');
+    const rows = () => page.locator('.group tbody tr').evaluateAll((trs) => trs.map((tr) => tr.dataset.id));
+    expect(await counts.textContent()).toBe('Showing 1-200 of 201 dead letters read, newest first.');
+    expect(await page.locator('[data-group-count]').allTextContents()).toEqual(['201, 200 on this page']);
+    const first = await rows();
+    expect(first[0]).toBe('evt-many-200');
+    await page.getByRole('button', { name: 'Next' }).click();
+    await counts.filter({ hasText: 'Showing 201-201' }).waitFor();
+    expect(await rows()).toEqual(['evt-many-0']);
+    expect(new Set([...first, 'evt-many-0']).size).toBe(201);
+    expect(await page.getByRole('button', { name: 'Next' }).isDisabled()).toBe(true);
+    await page.getByRole('button', { name: 'Previous' }).click();
+    await counts.filter({ hasText: 'Showing 1-200' }).waitFor();
+    expect(await rows()).toEqual(first);
   });
 
   it('starts one redrive for a double-click on Redrive all, and shows its job', async () => {

@@ -92,7 +92,7 @@ describe('the console on the dead-letter queues Scheduler fills', () => {
       queue: HEARTBEAT,
       redriveRefused: null,
       purgeable: false,
-      shown: 1,
+      read: 1,
       groups: [
         {
           reason: 'AccessDenied: not authorized to perform sqs:SendMessage',

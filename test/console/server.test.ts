@@ -3,8 +3,11 @@
  * anything runs.
  */
 import { connect } from 'node:net';
+import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { UpdateEventSourceMappingCommand } from '@aws-sdk/client-lambda';
 import { GetQueueAttributesCommand, PurgeQueueCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import exampleConfig from '../../hookline.config';
 import { CliError } from '../../lib/cli/errors';
@@ -12,6 +15,7 @@ import { resolveConfig } from '../../lib/config';
 import { unavailableFeed } from '../../lib/console/feed';
 import { ConsoleOperations, type ReplaySelection } from '../../lib/console/operations';
 import { type ConsoleServer, startConsoleServer } from '../../lib/console/server';
+import { STACK_OUTPUTS } from '../../lib/stack-outputs';
 import { EVENTS, mockCommandClients, stackTarget, testBackend } from '../cli/helpers';
 
 const clients = mockCommandClients();
@@ -190,6 +194,81 @@ describe('console API', () => {
     const unknownQueue = await call('GET', '/api/failures/no-such-queue');
     expect(unknownQueue.status).toBe(400);
     expect(unknownQueue.body.error).toMatch(/no-such-queue/);
+  });
+
+  it("refuses a job filter or page the Jobs page never offers, in the CLI's words, before reading anything", async () => {
+    expect(await call('GET', '/api/job-records?state=done')).toEqual({
+      status: 400,
+      body: {
+        error:
+          '--state done is not a job state: use one of scheduled, queued, processing, completed, dead-lettered, cancelled',
+      },
+    });
+    const unknownQueue = await call('GET', '/api/job-records?queue=no-such-queue');
+    expect(unknownQueue.status).toBe(400);
+    expect(unknownQueue.body.error).toMatch(/no-such-queue/);
+    expect((await call('GET', '/api/job-records?page=7')).status).toBe(400);
+    expect(clients.sqs.calls()).toHaveLength(0);
+  });
+
+  it('lists the jobs of one queue and state newest first, 200 a page, each once, with the exact counts', async () => {
+    const cloudformation = mockClient(CloudFormationClient);
+    const dynamodb = mockClient(DynamoDBClient);
+    try {
+      cloudformation.on(DescribeStacksCommand).resolves({
+        Stacks: [
+          {
+            StackName: 'Hookline',
+            CreationTime: new Date(),
+            StackStatus: 'CREATE_COMPLETE',
+            Outputs: [{ OutputKey: STACK_OUTPUTS.dedupeTableName, OutputValue: 'dedupe' }],
+          },
+        ],
+      });
+      const record = (n: number, queue: string, state: string) => ({
+        pk: { S: `job#j-${n}` },
+        state: { S: state },
+        type: { S: 'email.welcome' },
+        queue: { S: queue },
+        enqueuedAt: { S: new Date(Date.UTC(2026, 10, 30, 10, 0, n)).toISOString() },
+      });
+      // 268 completed jobs on orders (n % 6 of 0 to 3), read over two scan pages, among jobs of another queue and state.
+      const items = Array.from({ length: 400 }, (_, n) =>
+        record(n, n % 6 === 5 ? 'events' : 'orders', n % 6 === 4 ? 'queued' : 'completed'),
+      );
+      dynamodb
+        .on(ScanCommand)
+        .callsFake((input: { ExclusiveStartKey?: unknown }) =>
+          input.ExclusiveStartKey
+            ? { Items: items.slice(150) }
+            : { Items: items.slice(0, 150), LastEvaluatedKey: { pk: { S: 'x' } } },
+        );
+      type Answer = {
+        total: number;
+        newer: number;
+        older: number;
+        next: string | null;
+        items: { id: string }[];
+      };
+      const path = '/api/job-records?state=completed&queue=orders';
+      const first = (await call('GET', path)).body as unknown as Answer;
+      expect([first.total, first.newer, first.items.length, first.older]).toEqual([268, 0, 200, 68]);
+      expect(first.items.slice(0, 3).map((j) => j.id)).toEqual(['j-399', 'j-398', 'j-397']);
+      const next = encodeURIComponent(first.next ?? '');
+      const second = (await call('GET', `${path}&page=${next}`)).body as unknown as Answer;
+      expect([second.total, second.newer, second.items.length, second.older, second.next]).toEqual([
+        268,
+        200,
+        68,
+        0,
+        null,
+      ]);
+      const ids = [...first.items, ...second.items].map((j) => j.id);
+      expect(new Set(ids).size).toBe(268);
+    } finally {
+      cloudformation.restore();
+      dynamodb.restore();
+    }
   });
 
   it('answers a path with malformed percent-encoding as the caller error it is', async () => {

@@ -7,7 +7,7 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { post, usePoll } from './api';
 import { html } from './html';
 import type { DeadLetterSummary, Overview } from './types';
-import { ErrorNote, JobPanel, StaleNote } from './widgets';
+import { ErrorNote, JobPanel, type PageAnswer, Pager, StaleNote } from './widgets';
 
 interface FailuresAnswer {
   queue: string;
@@ -16,9 +16,15 @@ interface FailuresAnswer {
   /** Only a queue's own dead-letter queue is purged here. */
   purgeable: boolean;
   approximateDepth: number;
-  shown: number;
+  /** Dead letters this read received (all of the queue's but those another reader held, up to its bound). */
+  read: number;
+  /** The read stopped at its bound: the queue may hold more than the pages show. */
+  capped: boolean;
+  /** This page of the letters read, newest first; the groups hold this page's letters. */
+  page: PageAnswer & { shown: number };
   /** Why fewer dead letters are shown than are there (held by another reader...), as `failed list` says it. */
   notes: string[];
+  /** `count`: the group's letters among all those read; `messages`: those on this page. */
   groups: { reason: string; count: number; messages: DeadLetterSummary[] }[];
 }
 
@@ -32,6 +38,7 @@ function Group({
   refused,
   busy,
   readOf,
+  paged,
 }: {
   group: FailuresAnswer['groups'][number];
   selected: Set<string>;
@@ -41,9 +48,11 @@ function Group({
   busy: boolean;
   /** How many dead letters were read, when fewer than the queue holds: a group counts only those. */
   readOf: number | null;
+  /** The letters read span several pages: say how many of the group this one shows. */
+  paged: boolean;
 }) {
   return html`<div class="card group" data-reason=${group.reason}>
-    <h3><span class="bad">${group.reason}</span> <span class="count" data-group-count>${readOf === null ? group.count : `${group.count} of the ${readOf} read`}</span></h3>
+    <h3><span class="bad">${group.reason}</span> <span class="count" data-group-count>${readOf === null ? group.count : `${group.count} of the ${readOf} read`}${paged ? `, ${group.messages.length} on this page` : ''}</span></h3>
     <table class="grid">
       <thead><tr><th></th><th>Id</th><th>Source</th><th>Type</th><th>Received</th><th>Tries</th><th></th></tr></thead>
       <tbody>${group.messages.map(
@@ -79,8 +88,9 @@ function PurgeBox({
 }
 
 function QueueFailures({ queue, onDepth }: { queue: string; onDepth: (depth: number) => void }) {
+  const [cursor, setCursor] = useState('');
   const { data, error, updatedAt, reload } = usePoll<FailuresAnswer>(
-    `/api/failures/${encodeURIComponent(queue)}`,
+    `/api/failures/${encodeURIComponent(queue)}?${new URLSearchParams({ page: cursor })}`,
     0,
   );
   useEffect(() => {
@@ -124,7 +134,7 @@ function QueueFailures({ queue, onDepth }: { queue: string; onDepth: (depth: num
   };
   return html`<div>
     <div class="toolbar">
-      <button onClick=${() => redrive()} disabled=${running || !data || data.shown === 0 || refused !== null}>Redrive all</button>
+      <button onClick=${() => redrive()} disabled=${running || !data || data.read === 0 || refused !== null}>Redrive all</button>
       <button onClick=${() => redrive([...selected])} disabled=${running || selected.size === 0 || refused !== null}>Redrive selected (${selected.size})</button>
       <button onClick=${reload}>Refresh</button>
       ${data?.purgeable && html`<${PurgeBox} queue=${queue} busy=${running} start=${(confirm: string) => run(`${path}/purge`, { deadLetter: true, confirm })} />`}
@@ -133,10 +143,13 @@ function QueueFailures({ queue, onDepth }: { queue: string; onDepth: (depth: num
     <${StaleNote} error=${error} updatedAt=${updatedAt} />
     <${ErrorNote} error=${actionError} />
     ${job && html`<${JobPanel} key=${job} id=${job} onDone=${finished} />`}
-    ${data && html`<p class="muted" data-dlq-depth=${data.approximateDepth}>~${data.approximateDepth} in the ${queue} dead-letter queue, ${data.shown} read (left in place).</p>`}
+    ${!data && !error && html`<p class="muted">Reading the ${queue} dead-letter queue (all of it, up to 5,000 letters, left in place)...</p>`}
+    ${data && html`<p class="muted" data-dlq-depth=${data.approximateDepth}>~${data.approximateDepth} in the ${queue} dead-letter queue, ${data.read} read (left in place).</p>`}
+    ${data?.capped && html`<p class="note" data-dlq-capped>The read stopped at its bound of ${data.read} dead letters: the pages show those, newest first, and the queue may hold more; redrive or purge some, then Refresh.</p>`}
+    ${data && html`<${Pager} page=${data.page} shown=${data.page.shown} noun="dead letters read" go=${setCursor} />`}
     ${data?.notes.map((note) => html`<p class="note" data-dlq-note>${note}</p>`)}
     <div class=${error && data ? 'stale' : ''}>
-    ${data?.groups.map((g) => html`<${Group} group=${g} selected=${selected} toggle=${toggle} redriveOne=${(k: string) => redrive([k])} refused=${refused} busy=${running} readOf=${data.shown < data.approximateDepth ? data.shown : null} />`)}
+    ${data?.groups.map((g) => html`<${Group} group=${g} selected=${selected} toggle=${toggle} redriveOne=${(k: string) => redrive([k])} refused=${refused} busy=${running} readOf=${data.read < data.approximateDepth ? data.read : null} paged=${data.page.total > data.page.shown} />`)}
     </div>
   </div>`;
 }

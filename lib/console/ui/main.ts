@@ -1,6 +1,6 @@
 /**
- * The console page: a header with the target, four pages (overview, events, failures, actions) and the event
- * page, switched by the address's hash so each page has a link.
+ * The console page: a header with the target, five pages (overview, events, jobs, failures, actions), the event
+ * page and the job page, switched by the address's hash so each page has a link.
  */
 import { render } from 'preact';
 import { ActionsPage } from './actions';
@@ -9,6 +9,7 @@ import { EventPage } from './event-page';
 import { EventsPage } from './events';
 import { FailuresPage } from './failures';
 import { html } from './html';
+import { JobPage, JobsPage } from './jobs';
 import { OverviewPage } from './overview';
 import type { Overview } from './types';
 import { StaleNote } from './widgets';
@@ -17,6 +18,7 @@ import './styles.css';
 const PAGES = [
   ['overview', 'Overview'],
   ['events', 'Events'],
+  ['jobs', 'Jobs'],
   ['failures', 'Failures'],
   ['actions', 'Actions'],
 ] as const;
@@ -34,7 +36,7 @@ function App() {
         ([
           key,
           label,
-        ]) => html`<a href=${`#/${key}`} class=${current === key || (current === 'event' && key === 'events') ? 'active' : ''}>
+        ]) => html`<a href=${`#/${key}`} class=${current === key || `${current}s` === key ? 'active' : ''}>
         ${label}${key === 'failures' && dlq > 0 ? html` <span class="count bad">${dlq}</span>` : ''}</a>`,
       )}</nav>
     </header>
@@ -43,6 +45,8 @@ function App() {
       ${current === 'overview' && (overview ? html`<${OverviewPage} data=${overview} />` : html`<p class="muted">Loading...</p>`)}
       ${current === 'events' && html`<${EventsPage} />`}
       ${current === 'event' && arg && html`<${EventPage} key=${arg} id=${arg} />`}
+      ${current === 'jobs' && html`<${JobsPage} />`}
+      ${current === 'job' && arg && html`<${JobPage} key=${arg} id=${arg} />`}
       ${current === 'failures' && html`<${FailuresPage} overview=${overview} queue=${arg} />`}
       ${current === 'actions' && html`<${ActionsPage} overview=${overview} refresh=${reload} />`}
     </main>`;

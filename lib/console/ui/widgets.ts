@@ -107,3 +107,43 @@ export function JobPanel({ id, onDone }: { id: string; onDone?: (job: Job) => vo
     ${unreadNote}
   </div>`;
 }
+
+/** The counts of one page of a list the server pages (`lib/console/paging.ts`), newest first. */
+export interface PageAnswer {
+  total: number;
+  newer: number;
+  older: number;
+  next: string | null;
+  previous: string | null;
+}
+
+/**
+ * Where a page is in its list, with exact counts (`201-400 of 1234`), and the links to the newer and older pages;
+ * `go('')` is the newest page.
+ */
+export function Pager({
+  page,
+  shown,
+  noun,
+  go,
+}: {
+  page: PageAnswer;
+  /** How many rows the page shows. */
+  shown: number;
+  noun: string;
+  go: (cursor: string) => void;
+}) {
+  if (page.total === 0) return null;
+  const first = page.newer + 1;
+  const last = page.newer + shown;
+  const where =
+    shown === 0
+      ? `None of the ${page.total} ${noun} is on this page: they changed since it was read.`
+      : `Showing ${first}-${last} of ${page.total} ${noun}, newest first.`;
+  return html`<div class="toolbar pager" data-pager>
+    <span data-page-counts>${where}</span>
+    ${page.newer > 0 && html`<button class="small" onClick=${() => go('')}>Newest</button>`}
+    <button class="small" disabled=${page.previous === null} onClick=${() => go(page.previous ?? '')}>Previous</button>
+    <button class="small" disabled=${page.next === null} onClick=${() => go(page.next ?? '')}>Next</button>
+  </div>`;
+}

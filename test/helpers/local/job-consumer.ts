@@ -4,7 +4,7 @@
  */
 import { appendFileSync } from 'node:fs';
 import { defineConsumer, handleJob, PermanentError } from '../../../lambda/consumer';
-import { doubleJob, failingJob, slowJob } from './jobs';
+import { doubleJob, echoJob, failingJob, slowJob } from './jobs';
 
 function record(id: string, attempt: number): void {
   const file = process.env.HOOKLINE_TEST_RECORD_FILE;
@@ -24,6 +24,7 @@ export const handler = defineConsumer({
       record(event.id, ctx.attempt);
       return 'slept';
     }),
+    handleJob(echoJob, (event) => ({ echoed: event.payload.text })),
     handleJob(failingJob, (event) => {
       throw new PermanentError(`cannot: ${event.payload.why}`);
     }),

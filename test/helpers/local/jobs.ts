@@ -8,3 +8,5 @@ export const doubleJob = defineJob('math.double', z.object({ n: z.number() }), {
 export const slowJob = defineJob('test.slow', z.object({ ms: z.number() }), { queue: 'jobs' });
 /** Always fails permanently. */
 export const failingJob = defineJob('test.fail', z.object({ why: z.string() }), { queue: 'jobs' });
+/** Returns the text it was sent, so a test can put a string of its choosing into a job's result. */
+export const echoJob = defineJob('test.echo', z.object({ text: z.string() }), { queue: 'jobs' });

@@ -1,0 +1,134 @@
+/**
+ * The Jobs page: the job records `hookline jobs list`, `jobs show` and `jobs cancel` read and change, through
+ * those commands' own cores (`lib/cli/jobs.ts`), so each job's state, and each count, is the one the terminal
+ * prints. The page lists them newest first, a page at a time, by state (the CLI's `--state`) and queue.
+ */
+import { JOB_STATES, type JobState, type JobStatus, jobRecordKey } from '../../lambda/shared/job-record';
+import { contextOf } from '../cli/backend';
+import { BackendError, explainError } from '../cli/errors';
+import {
+  type JobsStore,
+  jobState,
+  jobsCancel,
+  jobsList,
+  jobsShow,
+  jobsStore,
+  renderJobCancel,
+  withDeadLetteredJob,
+  withDeadLetteredJobs,
+} from '../cli/jobs';
+import { queueOf, readLocalTarget } from '../cli/target';
+import { localStatePath } from '../local/state-file';
+import type { FeedEvent } from './feed';
+import { summaryLines } from './jobs';
+import type { ConsoleConnection } from './operations';
+import { type PageCursor, pageOf } from './paging';
+
+/** The Jobs page's filters: `jobs list --state`, and the queue a job was sent to. */
+export interface JobRecordFilter {
+  readonly state?: JobState;
+  readonly queue?: string;
+}
+
+/** The filters of a query; an unknown state or queue is refused (an empty one means "any"). */
+export function jobRecordFilterOf(
+  connection: ConsoleConnection,
+  query: { state?: string | null; queue?: string | null },
+): JobRecordFilter {
+  const { state, queue } = query;
+  return {
+    ...(state ? { state: jobState(state) } : {}),
+    ...(queue ? { queue: queueOf(connection.target, queue).name } : {}),
+  };
+}
+
+/**
+ * Runs `use` on the target's job records. Local mode that stopped (no state file, or its process gone) is the
+ * backend's state, a 503 the page retries, as is an emulator or AWS that does not answer; a pipeline without job
+ * records stays the caller's error, with its fix.
+ */
+async function withJobsStore<T>(
+  connection: ConsoleConnection,
+  env: Record<string, string | undefined>,
+  use: (store: JobsStore) => Promise<T>,
+): Promise<T> {
+  const { target, backend } = connection;
+  if (target.kind === 'local') {
+    try {
+      readLocalTarget(localStatePath(env));
+    } catch (error) {
+      throw new BackendError(error instanceof Error ? error.message : String(error));
+    }
+  }
+  let store: JobsStore | undefined;
+  try {
+    store = await jobsStore(target, backend, env);
+    return await use(store);
+  } catch (error) {
+    throw explainError(error, contextOf(target));
+  } finally {
+    // One client per request: a console runs for hours, and its connections must not outlive the request.
+    store?.client.destroy();
+  }
+}
+
+/** Newest first, as the page lists them; the id breaks ties so a page boundary never falls between equals. */
+const newestFirstKey = (job: JobStatus) => `${job.enqueuedAt ?? ''}\n${job.id}`;
+
+/**
+ * One page of the jobs that match, newest first, with exact counts: `total` is what `hookline jobs list --state`
+ * counts (and, with a queue, those of them sent to it), every job once.
+ */
+export async function listJobRecords(
+  connection: ConsoleConnection,
+  env: Record<string, string | undefined>,
+  filter: JobRecordFilter,
+  cursor: PageCursor,
+) {
+  const { backend, target } = connection;
+  const list = await withJobsStore(connection, env, (store) =>
+    jobsList(store, {
+      ...(filter.state ? { state: filter.state } : {}),
+      limit: Number.MAX_SAFE_INTEGER,
+      reconcile: (found) => withDeadLetteredJobs(backend, target, found),
+    }),
+  );
+  const matching = filter.queue ? list.jobs.filter((job) => job.queue === filter.queue) : list.jobs;
+  const page = pageOf(matching, newestFirstKey, cursor);
+  return {
+    ...page,
+    state: filter.state ?? null,
+    queue: filter.queue ?? null,
+    // The filters' choices: the CLI's states, so a state it learns shows here too, and the configured queues.
+    states: JOB_STATES,
+    queues: Object.keys(target.queues),
+  };
+}
+
+/**
+ * One job as `hookline jobs show` prints it (a job its record cannot know is dead-lettered, shown so), with the
+ * key it is claimed under in the dedupe table and the tenants the live feed saw it under (records keep none).
+ */
+export async function showJobRecord(
+  connection: ConsoleConnection,
+  env: Record<string, string | undefined>,
+  id: string,
+  seen: readonly FeedEvent[],
+) {
+  const { backend, target } = connection;
+  const job = await withJobsStore(connection, env, async (store) =>
+    withDeadLetteredJob(backend, target, await jobsShow(store, id)),
+  );
+  const tenants = [...new Set(seen.flatMap((e) => (e.tenant ? e.tenant.split(',') : [])))];
+  return { job, dedupeKey: jobRecordKey(job.id), tenants };
+}
+
+/** Cancels a job as `hookline jobs cancel` does, refusing what it refuses in its words; `summary` is its output. */
+export async function cancelJobRecord(
+  connection: ConsoleConnection,
+  env: Record<string, string | undefined>,
+  id: string,
+) {
+  const result = await withJobsStore(connection, env, (store) => jobsCancel(store, id));
+  return { ...result, summary: summaryLines(renderJobCancel, result) };
+}

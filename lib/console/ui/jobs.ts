@@ -1,0 +1,167 @@
+/**
+ * Jobs: the job records `hookline jobs list` reads, newest first, by state and queue, a page at a time; a job's
+ * page as `hookline jobs show` prints it, with Cancel as `hookline jobs cancel` does it (confirmed first, refused
+ * in the CLI's words). The list is read on load and on Refresh, not polled: telling which jobs wait in a
+ * dead-letter queue reads that queue, and a read holds its messages from a redrive for a moment.
+ */
+import { useRef, useState } from 'preact/hooks';
+import { post, usePoll } from './api';
+import { html } from './html';
+import { ErrorNote, type PageAnswer, Pager, StaleNote } from './widgets';
+
+interface JobRecord {
+  id: string;
+  state: string;
+  type?: string;
+  queue?: string;
+  dueAt?: string;
+  enqueuedAt?: string;
+  updatedAt?: string;
+  attempt?: number;
+  result?: unknown;
+  reason?: string;
+  scheduleName?: string;
+}
+
+interface JobsAnswer extends PageAnswer {
+  items: JobRecord[];
+  state: string | null;
+  queue: string | null;
+  /** The CLI's job states, in its order: the state filter's choices. */
+  states: string[];
+  queues: string[];
+}
+
+interface JobAnswer {
+  job: JobRecord;
+  /** The job's item in the dedupe table, which claims its id. */
+  dedupeKey: string;
+  /** The tenants this console run's feed saw it under: job records keep none. */
+  tenants: string[];
+}
+
+/** What a record says of a job's outcome: its reason, else its handler's result as JSON. */
+const outcomeOf = (j: JobRecord) => j.reason ?? (j.result === undefined ? '' : JSON.stringify(j.result));
+
+const jobLink = (id: string) => `#/job/${encodeURIComponent(id)}`;
+
+function JobLine({ j }: { j: JobRecord }) {
+  return html`<tr data-job=${j.id}>
+    <td><a href=${jobLink(j.id)}>${j.id}</a></td>
+    <td><span class=${`outcome ${j.state}`} data-col="state">${j.state}</span></td>
+    <td>${j.type ?? ''}</td><td>${j.queue ?? ''}</td>
+    <td class="muted">${j.enqueuedAt ?? ''}</td><td class="muted">${j.dueAt ?? ''}</td>
+    <td class="muted">${j.updatedAt ?? ''}</td><td class="num">${j.attempt ?? ''}</td>
+    <td class="reason" data-col="outcome">${outcomeOf(j)}</td>
+  </tr>`;
+}
+
+export function JobsPage() {
+  const [state, setState] = useState('');
+  const [queue, setQueue] = useState('');
+  const [page, setPage] = useState('');
+  const query = new URLSearchParams({ state, queue, page }).toString();
+  const { data, error, updatedAt, reload } = usePoll<JobsAnswer>(`/api/job-records?${query}`, 0);
+  const choose = (set: (v: string) => void) => (e: Event) => {
+    set((e.target as HTMLSelectElement).value);
+    setPage('');
+  };
+  const filtered = state !== '' || queue !== '';
+  return html`<section class=${error && data ? 'stale' : ''}>
+    <h2>Jobs <button class="small" onClick=${reload}>Refresh</button></h2>
+    <form class="filters" onSubmit=${(e: Event) => e.preventDefault()}>
+      <label>State <select name="state" value=${state} onChange=${choose(setState)}>
+        <option value="">any</option>${data?.states.map((s) => html`<option>${s}</option>`)}</select></label>
+      <label>Queue <select name="queue" value=${queue} onChange=${choose(setQueue)}>
+        <option value="">any</option>${data?.queues.map((q) => html`<option>${q}</option>`)}</select></label>
+    </form>
+    <${StaleNote} error=${error} updatedAt=${updatedAt} />
+    ${!data && !error && html`<p class="muted">Reading the job records...</p>`}
+    ${data && html`<${Pager} page=${data} shown=${data.items.length} noun=${filtered ? 'matching jobs' : 'jobs'} go=${setPage} />`}
+    <table class="grid" id="jobs">
+      <thead><tr><th>Id</th><th>State</th><th>Type</th><th>Queue</th><th>Enqueued</th><th>Due</th><th>Updated</th><th>Attempt</th><th>Result / reason</th></tr></thead>
+      <tbody>${data?.items.map((j) => html`<${JobLine} key=${j.id} j=${j} />`)}</tbody>
+    </table>
+    ${data && data.total === 0 && html`<p class="muted" data-jobs-none>${filtered ? 'No job matches the filters.' : 'No jobs: send one with hookline/producer or the jobs endpoint.'}</p>`}
+  </section>`;
+}
+
+/** Cancel, behind a confirmation; the answer is the CLI's own lines, a refusal its error. */
+function CancelBox({ id, done }: { id: string; done: () => void }) {
+  const [open, setOpen] = useState(false);
+  const [summary, setSummary] = useState<string[] | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  // From the click on: a double-click would send two cancels, and the second would report the first's "cancelled".
+  const pending = useRef(false);
+  const [busy, setBusy] = useState(false);
+  const cancel = () => {
+    if (pending.current) return;
+    pending.current = true;
+    setBusy(true);
+    setError(null);
+    post<{ summary: string[] }>(`/api/job-records/${encodeURIComponent(id)}/cancel`)
+      .then(
+        (answer) => {
+          setSummary(answer.summary);
+          setOpen(false);
+          done();
+        },
+        (e: Error) => setError(e.message),
+      )
+      .finally(() => {
+        pending.current = false;
+        setBusy(false);
+      });
+  };
+  return html`<div data-cancel>
+    ${
+      open
+        ? html`<div class="card danger-zone">
+        <p>Cancel job <b>${id}</b>? Only a job that has not started (scheduled, or waiting in its queue) can be
+          cancelled: the consumer then skips it.</p>
+        <button class="danger" disabled=${busy} onClick=${cancel}>Cancel the job</button>
+        <button onClick=${() => setOpen(false)}>Keep it</button>
+      </div>`
+        : html`<button onClick=${() => setOpen(true)}>Cancel...</button>`
+    }
+    <${ErrorNote} error=${error} />
+    ${summary && html`<div class="result" data-cancelled>${summary.map((line) => html`<div>${line}</div>`)}</div>`}
+  </div>`;
+}
+
+export function JobPage({ id }: { id: string }) {
+  const path = `/api/job-records/${encodeURIComponent(id)}`;
+  const { data, error, updatedAt, reload } = usePoll<JobAnswer>(path, 0);
+  const job = data?.job;
+  const field = (name: string, label: string, value: unknown) =>
+    value === undefined || value === ''
+      ? ''
+      : html`<dt>${label}</dt><dd data-field=${name}>${String(value)}</dd>`;
+  return html`<section class=${error && data ? 'stale' : ''}>
+    <h2>Job <code>${id}</code> <button class="small" onClick=${reload}>Refresh</button></h2>
+    <p><a href="#/jobs">All jobs</a></p>
+    <${StaleNote} error=${error} updatedAt=${updatedAt} />
+    ${!data && !error && html`<p class="muted">Reading the job record...</p>`}
+    ${
+      job &&
+      html`<div class="card"><dl>
+        ${field('id', 'Id', job.id)}
+        ${field('state', 'State', job.state)}
+        ${field('type', 'Type', job.type)}
+        ${field('queue', 'Queue', job.queue)}
+        ${field('attempt', 'Attempts', job.attempt)}
+        ${field('enqueued', 'Enqueued', job.enqueuedAt)}
+        ${field('due', 'Due', job.dueAt)}
+        ${field('updated', 'Updated', job.updatedAt)}
+        ${field('schedule', 'Schedule', job.scheduleName)}
+        ${field('dedupe-key', 'Dedupe key', data.dedupeKey)}
+        <dt>Tenant</dt><dd data-field="tenant">${data.tenants.length > 0 ? data.tenants.join(', ') : html`<span class="muted">not in its record (job records keep no tenant), nor seen by this console run</span>`}</dd>
+        ${field('reason', 'Reason', job.reason)}
+      </dl>
+      ${job.result !== undefined && html`<h4>Result</h4><pre data-field="result">${JSON.stringify(job.result, null, 2)}</pre>`}
+      <p><a href=${`#/event/${encodeURIComponent(job.id)}`}>Event and trace</a>: its timeline in the live feed, its dead letter and, with the event archive, its trace.</p>
+      <${CancelBox} id=${job.id} done=${reload} />
+      </div>`
+    }
+  </section>`;
+}

@@ -1,0 +1,242 @@
+/**
+ * The console's Jobs page against the real local mode (emulators, dedupe table, job consumer) and the real
+ * `hookline console --local` process: its API says of every job, state and count what `hookline jobs list/show
+ * --local` print, its Cancel does and refuses what `hookline jobs cancel` does, and in a real headless Chromium a
+ * person lists, opens and cancels jobs, hostile ids, results and reasons shown as text, never run.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { Duration } from 'aws-cdk-lib';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createProducer } from '../../lambda/producer';
+import type { JobStatus } from '../../lambda/shared/job-record';
+import { STATE_FILE_NAME } from '../../lambda/shared/local-state';
+import { type ConsoleProcess, startConsoleProcess, stopConsoleProcess } from '../helpers/console-process';
+import { doubleJob, echoJob, failingJob } from '../helpers/local/jobs';
+import { startTestPipeline, type TestPipeline, testConfig } from '../helpers/local/pipeline';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const JOB_CONSUMER = fileURLToPath(new URL('../helpers/local/job-consumer.ts', import.meta.url));
+const run = promisify(execFile);
+
+/** Ids and strings a sender controls, written to run script wherever they were put into the page as markup. */
+const HOSTILE_ID = '<img/src=x/onerror=window.__xss=1>';
+const HOSTILE_RESULT = '<script>window.__xss=2</script><b>bold</b>';
+const HOSTILE_REASON = '<img src=x onerror="window.__xss=3">';
+const COMPLETED = ['double-1', 'double-2', 'double-3', HOSTILE_ID];
+const FAILED = 'fail-1';
+const SCHEDULED = ['later-1', 'later-2'];
+
+let pipeline: TestPipeline;
+/** Set once the last test stopped local mode itself. */
+let pipelineStopped = false;
+let stateDir: string;
+let consoleProcess: ConsoleProcess | undefined;
+let consoleUrl: URL;
+let browser: Browser;
+let page: Page;
+
+/** The real CLI on this local mode, as an operator runs it. */
+async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(
+      process.execPath,
+      ['--import', 'tsx', 'bin/hookline.ts', ...args, '--local'],
+      { env: { ...process.env, HOOKLINE_STATE_DIR: stateDir, NO_COLOR: '1' }, timeout: 60_000 },
+    );
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const e = error as { code?: number; stdout?: string; stderr?: string };
+    return { code: e.code ?? -1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
+  }
+}
+
+/** The console's API, with this run's token, as the page calls it. */
+async function api(method: 'GET' | 'POST', path: string) {
+  const answer = await fetch(new URL(path, consoleUrl), {
+    method,
+    headers: { 'x-hookline-token': consoleUrl.searchParams.get('token') ?? '' },
+  });
+  return { status: answer.status, body: (await answer.json()) as Record<string, unknown> };
+}
+
+const byId = (a: JobStatus, b: JobStatus) => a.id.localeCompare(b.id);
+
+beforeAll(async () => {
+  stateDir = mkdtempSync(join(tmpdir(), 'hookline-console-jobs-'));
+  const config = testConfig(
+    { jobs: { maxReceiveCount: 3, consumer: { entry: JOB_CONSUMER, timeout: Duration.seconds(30) } } },
+    { dedupe: { enabled: true } },
+  );
+  pipeline = await startTestPipeline(config, { stateDir });
+  const producer = createProducer({ local: join(stateDir, STATE_FILE_NAME) });
+  for (const [i, id] of COMPLETED.slice(0, 3).entries()) await producer.send(doubleJob, { n: i }, { id });
+  await producer.send(echoJob, { text: HOSTILE_RESULT }, { id: HOSTILE_ID });
+  await producer.send(failingJob, { why: HOSTILE_REASON }, { id: FAILED });
+  for (const id of SCHEDULED) await producer.send(doubleJob, { n: 9 }, { id, delay: { minutes: 10 } });
+  const ended = (id: string) =>
+    pipeline.events.some((e) => e.id === id && (e.event === 'processed' || e.event === 'dead-lettered'));
+  await pipeline.waitFor(() => [...COMPLETED, FAILED].every(ended), 60_000, 'every due job ran');
+  consoleProcess = startConsoleProcess(stateDir);
+  [consoleUrl, browser] = await Promise.all([
+    consoleProcess.url,
+    chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu'] }),
+  ]);
+  page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  page.setDefaultTimeout(20_000);
+}, 240_000);
+
+afterAll(async () => {
+  await browser?.close();
+  stopConsoleProcess(consoleProcess);
+  if (!pipelineStopped) await pipeline?.stop();
+  if (stateDir) rmSync(stateDir, { recursive: true, force: true });
+}, 60_000);
+
+describe('the Jobs API says what hookline jobs list/show/cancel say', () => {
+  it('lists every job of each state once, newest first, as many as jobs list counts, each as it shows it', async () => {
+    for (const state of ['', 'completed', 'scheduled', 'dead-lettered']) {
+      const listed = await cli(
+        'jobs',
+        'list',
+        ...(state ? ['--state', state] : []),
+        '--limit',
+        '1000',
+        '--json',
+      );
+      const fromCli = JSON.parse(listed.stdout) as { total: number; jobs: JobStatus[] };
+      const fromConsole = (await api('GET', `/api/job-records?state=${state}`)).body as {
+        total: number;
+        newer: number;
+        items: JobStatus[];
+      };
+      expect({ state, total: fromConsole.total, newer: fromConsole.newer }).toEqual({
+        state,
+        total: fromCli.total,
+        newer: 0,
+      });
+      expect([...fromConsole.items].sort(byId)).toEqual([...fromCli.jobs].sort(byId));
+      const enqueued = fromConsole.items.map((j) => j.enqueuedAt ?? '');
+      expect(enqueued).toEqual([...enqueued].sort().reverse());
+    }
+    const all = (await api('GET', '/api/job-records')).body as { total: number };
+    expect(all.total).toBe(COMPLETED.length + 1 + SCHEDULED.length);
+  });
+
+  it("shows a job as jobs show does, with its dedupe key, and a failed one's reason", async () => {
+    for (const id of [HOSTILE_ID, FAILED]) {
+      const shown = await cli('jobs', 'show', id, '--json');
+      const answer = await api('GET', `/api/job-records/${encodeURIComponent(id)}`);
+      expect(answer).toMatchObject({
+        status: 200,
+        body: { job: JSON.parse(shown.stdout), dedupeKey: `job#${id}` },
+      });
+    }
+    const failed = (await api('GET', `/api/job-records/${FAILED}`)).body as { job: JobStatus };
+    expect(failed.job).toMatchObject({
+      state: 'dead-lettered',
+      reason: expect.stringContaining(HOSTILE_REASON),
+    });
+  });
+
+  it('refuses to cancel what jobs cancel refuses, in its words, and cancels what it cancels', async () => {
+    const refusedByCli = await cli('jobs', 'cancel', 'double-1');
+    expect(refusedByCli.code).toBe(1);
+    expect(await api('POST', '/api/job-records/double-1/cancel')).toEqual({
+      status: 400,
+      body: { error: refusedByCli.stderr.trim().replace(/^error: /, '') },
+    });
+    expect(await api('POST', '/api/job-records/no-such-job/cancel')).toEqual({
+      status: 400,
+      body: {
+        error:
+          'job no-such-job not found: it was never sent with this id, or its record expired after the dedupe window',
+      },
+    });
+    // A forged cancel (a cross-site form carries the cookie at most, never the header) changes nothing.
+    const forged = await fetch(new URL('/api/job-records/later-2/cancel', consoleUrl), {
+      method: 'POST',
+      headers: { origin: 'http://evil.example' },
+    });
+    expect(forged.status).toBe(403);
+    expect(((await api('GET', '/api/job-records/later-2')).body.job as JobStatus).state).toBe('scheduled');
+    const cancelled = await api('POST', '/api/job-records/later-2/cancel');
+    expect(cancelled).toMatchObject({
+      status: 200,
+      body: {
+        id: 'later-2',
+        cancelled: true,
+        was: 'scheduled',
+        summary: ['cancelled job later-2 (it was scheduled): the consumer skips it'],
+      },
+    });
+    expect(JSON.parse((await cli('jobs', 'show', 'later-2', '--json')).stdout)).toMatchObject({
+      state: 'cancelled',
+    });
+  });
+});
+
+describe('the Jobs page in a browser', () => {
+  it('lists the jobs, filters them by state, and shows hostile strings as text', async () => {
+    await page.goto(consoleUrl.toString());
+    await page.click('header nav a:has-text("Jobs")');
+    await page.locator(`#jobs tr[data-job="${FAILED}"]`).waitFor();
+    expect(await page.locator('#jobs tbody tr').count()).toBe(COMPLETED.length + 1 + SCHEDULED.length);
+    expect(await page.locator('[data-page-counts]').textContent()).toBe(
+      'Showing 1-7 of 7 jobs, newest first.',
+    );
+    await page.selectOption('select[name="state"]', 'scheduled');
+    await page.locator('[data-page-counts]', { hasText: 'of 1 matching jobs' }).waitFor();
+    expect(await page.locator('#jobs tbody tr').getAttribute('data-job')).toBe('later-1');
+    await page.selectOption('select[name="state"]', 'completed');
+    const hostileRow = page.locator('#jobs tbody tr').filter({ hasText: HOSTILE_ID });
+    expect(await hostileRow.locator('[data-col="outcome"]').textContent()).toBe(
+      JSON.stringify({ echoed: HOSTILE_RESULT }),
+    );
+    await hostileRow.locator('a').click();
+    await page.locator('[data-field="dedupe-key"]').waitFor();
+    expect(await page.locator('[data-field="id"]').textContent()).toBe(HOSTILE_ID);
+    expect(await page.locator('[data-field="dedupe-key"]').textContent()).toBe(`job#${HOSTILE_ID}`);
+    expect(await page.locator('[data-field="result"]').textContent()).toContain(HOSTILE_RESULT);
+    expect(await page.locator('b', { hasText: 'bold' }).count()).toBe(0);
+    await page.goto(`${new URL('/', consoleUrl)}#/job/${FAILED}`);
+    expect(await page.locator('[data-field="reason"]').textContent()).toContain(HOSTILE_REASON);
+    expect(await page.evaluate(() => (globalThis as unknown as { __xss?: number }).__xss)).toBeUndefined();
+    await page.click('a:has-text("Event and trace")');
+    await page.locator('h2', { hasText: `Event ${FAILED}` }).waitFor();
+  });
+
+  it('cancels a scheduled job after a confirmation reached by keyboard, then refuses a second cancel as the CLI does', async () => {
+    await page.goto(`${new URL('/', consoleUrl)}#/job/later-1`);
+    expect(await page.locator('[data-field="state"]').textContent()).toBe('scheduled');
+    await page.locator('button', { hasText: 'Cancel...' }).focus();
+    await page.keyboard.press('Enter');
+    await page.locator('button', { hasText: 'Cancel the job' }).focus();
+    await page.keyboard.press('Enter');
+    expect(await page.locator('[data-cancelled]').textContent()).toBe(
+      'cancelled job later-1 (it was scheduled): the consumer skips it',
+    );
+    await page.locator('[data-field="state"]', { hasText: 'cancelled' }).waitFor();
+    await page.click('button:has-text("Cancel...")');
+    await page.click('button:has-text("Cancel the job")');
+    expect(await page.locator('[data-cancel] .error').textContent()).toBe(
+      'job later-1 is cancelled: only a scheduled or queued job can be cancelled (hookline jobs show later-1)',
+    );
+  });
+
+  it('marks a job page whose Refresh failed once local mode stopped as not current, keeping what it read', async () => {
+    pipelineStopped = true;
+    await pipeline.stop();
+    await page.click('h2 button:has-text("Refresh")');
+    await page.locator('[data-stale]').waitFor();
+    expect(await page.locator('[data-stale]').textContent()).toMatch(
+      /local mode is not running.*Not current/,
+    );
+    expect(await page.locator('[data-field="state"]').textContent()).toBe('cancelled');
+  });
+});
