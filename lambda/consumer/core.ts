@@ -87,6 +87,14 @@ export interface JobRecordUpdates {
   start(id: string, attempt: number, generation?: string): Promise<'run' | 'cancelled' | 'untracked'>;
   complete(id: string, result: unknown, generation?: string): Promise<void>;
   deadLettered(id: string, reason: string, generation?: string): Promise<void>;
+  /** Attempt `attempt` failed; the next is due at `retryAt` (undefined when the backoff could not be set). */
+  retrying(
+    id: string,
+    attempt: number,
+    error: string,
+    retryAt: Date | undefined,
+    generation?: string,
+  ): Promise<void>;
 }
 
 /** Counters per record outcome; published once per batch, per event type. */
@@ -723,15 +731,28 @@ class ConsumerRuntime implements ConsumerCore {
     if (this.config.fifo && groupId && !state.groupDelaySeconds.has(groupId)) {
       state.groupDelaySeconds.set(groupId, delay);
     }
+    let retryAt: Date | undefined = new Date(this.deps.now() + delay * 1000);
     try {
       await this.deps.sqs.changeVisibility(info.record, delay);
     } catch (visibilityError) {
+      retryAt = undefined;
       this.deps.logger.warn(
         'ChangeMessageVisibility failed; the record returns after the queue visibility timeout',
         { id: info.id, messageId: info.record.messageId, error: errorText(visibilityError) },
       );
     }
     this.logOutcome(state, info, 'retried', errorText(error), { error });
+    // Best effort, as for a dead letter: the record says it waits to retry rather than that it runs.
+    if (info.tracked && this.deps.jobs) {
+      await this.deps.jobs
+        .retrying(info.id, info.attempt, errorText(error), retryAt, info.generation)
+        .catch((recordError: unknown) =>
+          this.deps.logger.warn('could not record the job as waiting to retry', {
+            id: info.id,
+            error: errorText(recordError),
+          }),
+        );
+    }
   }
 
   /**

@@ -130,6 +130,33 @@ export function renderJobCancel(output: Output, result: JobCancelResult): void {
   }
 }
 
+/** A job a redrive sent back to its queue: its id, the enqueue it belongs to and why it had been dead-lettered. */
+export interface RedrivenJob {
+  readonly id: string;
+  readonly generation?: string;
+  readonly reason: string;
+}
+
+/**
+ * Records jobs a redrive sent back to their queue (at `sentAt`, just before the send) as `queued` again, keeping
+ * why they had been dead-lettered (`JobRecords.redriven`). A pipeline that keeps no job records has none to mark.
+ * Reads where the records are once, on the first call.
+ */
+export function redrivenJobsRecorder(
+  backend: Backend,
+  target: Target,
+  env: Record<string, string | undefined> = process.env,
+): (jobs: readonly RedrivenJob[], sentAt: Date) => Promise<void> {
+  let store: Promise<JobsStore | undefined> | undefined;
+  return async (jobs, sentAt) => {
+    store ??= keptJobsStore(target, backend, env);
+    const kept = await store;
+    if (!kept || jobs.length === 0) return;
+    const records = new JobRecords(kept.client, kept.tableName);
+    await Promise.all(jobs.map((job) => records.redriven(job.id, job.reason, sentAt, job.generation)));
+  };
+}
+
 /** What the job records say of one id: none are kept (dedupe is off), or this id's record if there is one. */
 export type JobRecordLookup = { readonly kept: false } | { readonly kept: true; readonly job?: JobStatus };
 
@@ -221,7 +248,7 @@ export async function withDeadLetteredJobs(
 }
 
 /**
- * A `processing` job is looked for in its queue's dead-letter queue, as the delivery of the enqueue its record
+ * A `processing` or `retrying` job is looked for in its queue's dead-letter queue, as the delivery of the enqueue its record
  * holds (the same generation, not an earlier run of a reused id), and shown dead-lettered when it is there.
  */
 async function withUnrecordedDeadLetters(
@@ -231,7 +258,7 @@ async function withUnrecordedDeadLetters(
 ): Promise<JobStatus[]> {
   const running = new Map<string, Map<string, JobStatus>>();
   for (const job of jobs) {
-    if (job.state !== 'processing' || job.queue === undefined || !Object.hasOwn(target.queues, job.queue))
+    if (!mayHaveLeftUnrecorded(job) || job.queue === undefined || !Object.hasOwn(target.queues, job.queue))
       continue;
     const byId = running.get(job.queue) ?? new Map<string, JobStatus>();
     byId.set(job.id, job);
@@ -257,6 +284,12 @@ async function withUnrecordedDeadLetters(
     return letter && job.queue ? unrecordedDeadLetter(job, job.queue, letter) : job;
   });
 }
+
+/**
+ * A job whose record says it runs or waits to retry: SQS may have moved it to the dead-letter queue after an
+ * attempt that ended without recording anything (a crash, a timeout) or receives that never ran it (throttled).
+ */
+const mayHaveLeftUnrecorded = (job: JobStatus) => job.state === 'processing' || job.state === 'retrying';
 
 function unrecordedDeadLetter(job: JobStatus, queue: string, letter: DeadLetter): JobStatus {
   const { error } = summarize(letter);
@@ -333,23 +366,43 @@ export async function jobsList(
 }
 
 /**
- * A `queued` or `processing` record may turn out dead-lettered, so it is kept for that state too until it is
- * reconciled.
+ * A `queued`, `processing` or `retrying` record may turn out dead-lettered, so it is kept for that state too until
+ * it is reconciled.
  */
 function mayBeIn(job: JobStatus, state: JobState | undefined): boolean {
   return (
     !state ||
     job.state === state ||
-    (state === 'dead-lettered' && (job.state === 'queued' || job.state === 'processing'))
+    (state === 'dead-lettered' && (job.state === 'queued' || mayHaveLeftUnrecorded(job)))
   );
 }
 
 const shorten = (text: string, max: number) => (text.length > max ? `${text.slice(0, max - 1)}…` : text);
 
+/**
+ * What a job's state means where the state alone would mislead, in one line (undefined where it says it all):
+ * a job waiting out its backoff between attempts, and a job a redrive sent back that waits in its queue again.
+ */
+export function jobStateNote(job: JobStatus): string | undefined {
+  if (job.state === 'retrying') {
+    const next = job.retryAt
+      ? `next attempt due at ${job.retryAt}`
+      : "next attempt when its queue's visibility timeout ends";
+    const failed = job.attempt === undefined ? 'its last attempt' : `attempt ${job.attempt}`;
+    return `waiting to retry: ${failed} failed (${job.lastError ?? 'no error recorded'}); ${next}`;
+  }
+  if (job.state === 'queued' && job.redrivenAt !== undefined) {
+    const before = job.lastError === undefined ? '' : `; it had been dead-lettered: ${job.lastError}`;
+    return `redriven from its dead-letter queue at ${job.redrivenAt}, waiting in its queue to run again${before}`;
+  }
+  return undefined;
+}
+
 export function renderJobShow(output: Output, job: JobStatus): void {
   const rows: [string, string | undefined][] = [
     ['id', job.id],
     ['state', job.state],
+    ['', jobStateNote(job)],
     ['type', job.type],
     ['queue', job.queue],
     ['enqueued', job.enqueuedAt],
@@ -358,9 +411,14 @@ export function renderJobShow(output: Output, job: JobStatus): void {
     ['attempt', job.attempt?.toString()],
     ['schedule', job.scheduleName],
     ['reason', job.reason],
+    ['last error', job.lastError],
+    ['retry at', job.retryAt],
+    ['redriven', job.redrivenAt],
     ['result', job.result === undefined ? undefined : JSON.stringify(job.result)],
   ];
-  for (const [name, value] of rows) if (value !== undefined) output.line(`${name.padEnd(9)} ${value}`);
+  const shown = rows.filter((row): row is [string, string] => row[1] !== undefined);
+  const width = Math.max(9, ...shown.map(([name]) => name.length));
+  for (const [name, value] of shown) output.line(`${name.padEnd(width)} ${value}`);
   // The next step of someone who came to inspect a failed job: it waits in its queue's dead-letter queue, from
   // which redrive sends it back. Not for a delivery Scheduler gave up on: its reason says how to send it again.
   if (job.state === 'dead-lettered' && job.queue !== undefined && !job.reason?.includes(UNDELIVERED)) {
@@ -370,6 +428,14 @@ export function renderJobShow(output: Output, job: JobStatus): void {
       ),
     );
   }
+}
+
+/** A waiting job's last error as a list shows it: a redriven job's is from before its redrive. */
+function lastErrorText(job: JobStatus): string | undefined {
+  if (job.lastError === undefined) return undefined;
+  return job.state === 'queued' && job.redrivenAt !== undefined
+    ? `redriven; was ${job.lastError}`
+    : job.lastError;
 }
 
 export function renderJobList(output: Output, result: JobList): void {
@@ -384,9 +450,9 @@ export function renderJobList(output: Output, result: JobList): void {
       j.state,
       j.type ?? '-',
       j.queue ?? '-',
-      j.dueAt ?? '-',
+      j.dueAt ?? j.retryAt ?? '-',
       j.updatedAt ?? '-',
-      shorten(j.reason ?? (j.result === undefined ? '-' : JSON.stringify(j.result)), 60),
+      shorten(j.reason ?? lastErrorText(j) ?? (j.result === undefined ? '-' : JSON.stringify(j.result)), 60),
     ]),
   ];
   output.line(table(rows, output.colors));

@@ -73,6 +73,55 @@ describe('jobs show of a dead-lettered job', () => {
   });
 });
 
+describe('jobs show and list of a job waiting to run again', () => {
+  const retrying = {
+    id: 'flaky1',
+    state: 'retrying' as const,
+    queue: 'mail',
+    attempt: 2,
+    lastError: 'Error: smtp down',
+    retryAt: '2026-12-02T09:00:40.000Z',
+  };
+  const redriven = {
+    id: 'dead9',
+    state: 'queued' as const,
+    queue: 'mail',
+    lastError: 'PermanentError: no template',
+    redrivenAt: '2026-12-02T09:05:00.000Z',
+  };
+
+  it('says a job between attempts waits to retry, after which failure, and when its next attempt is due', () => {
+    const output = recordingOutput();
+    renderJobShow(output, retrying);
+    renderJobShow(output, { ...retrying, id: 'flaky2', retryAt: undefined });
+    expect(output.lines).toContain(
+      '           waiting to retry: attempt 2 failed (Error: smtp down); next attempt due at 2026-12-02T09:00:40.000Z',
+    );
+    expect(output.lines).toContain(
+      "           waiting to retry: attempt 2 failed (Error: smtp down); next attempt when its queue's visibility timeout ends",
+    );
+    expect(output.lines.some((line) => line.includes('redrive'))).toBe(false);
+  });
+
+  it('says a redriven job waits in its queue again, with why it had been dead-lettered, and suggests no redrive', () => {
+    const output = recordingOutput();
+    renderJobShow(output, redriven);
+    expect(output.lines).toContain(
+      '           redriven from its dead-letter queue at 2026-12-02T09:05:00.000Z, waiting in its queue to run again; it had been dead-lettered: PermanentError: no template',
+    );
+    expect(output.lines.some((line) => line.includes('hookline redrive'))).toBe(false);
+  });
+
+  it('lists the due time of the next attempt and the last error, a redriven one as from before the redrive', () => {
+    const output = recordingOutput();
+    renderJobList(output, { total: 2, jobs: [retrying, redriven] });
+    expect(output.lines[0]).toMatch(
+      /flaky1 +retrying +- +mail +2026-12-02T09:00:40.000Z +- +Error: smtp down/,
+    );
+    expect(output.lines[0]).toMatch(/dead9 +queued .* redriven; was PermanentError: no template/);
+  });
+});
+
 describe('jobs cancel', () => {
   it('says the consumer skips the job and, for a delayed one, that its schedule still sends it', () => {
     const output = recordingOutput();
@@ -146,7 +195,7 @@ describe('jobs show and list refuse what they cannot read', () => {
     expect(jobState('queued')).toBe('queued');
     expect(() => jobState('done')).toThrow(
       new CliError(
-        '--state done is not a job state: use one of scheduled, queued, processing, completed, dead-lettered, cancelled',
+        '--state done is not a job state: use one of scheduled, queued, processing, retrying, completed, dead-lettered, cancelled',
       ),
     );
   });
