@@ -200,13 +200,41 @@ export class JobRecords {
       : 'untracked';
   }
 
-  /** Records the handler's result (JSON; too large a result is recorded as such). */
+  /**
+   * Records the handler's result (JSON; too large a result is recorded as such). When that write fails, the job
+   * is recorded completed without its result, saying why, rather than left `processing` for good (the handler
+   * ran, and is not run again for a status): the item may not take the result (DynamoDB's 400 KB holds the
+   * record's other fields too), and a smaller write is one more try after a fault. Only while the record still
+   * says `processing`, so a first write that landed although its answer was lost keeps the result.
+   */
   async complete(id: string, result: unknown, generation?: string): Promise<void> {
     const fields = resultFields(result);
     // The record is this run's: a reason or result an earlier run of the job left (it failed, or returned
     // something else) would pass for this one's.
     const stale = ['result', 'reason'].filter((name) => !(name in fields));
-    await this.updateIfPresent(id, 'completed', fields, generation, [...stale, ...WAITING_FIELDS]);
+    try {
+      await this.updateIfPresent(id, 'completed', fields, generation, [...stale, ...WAITING_FIELDS]);
+    } catch (error) {
+      if (!('result' in fields)) throw error;
+      const why = (error instanceof Error ? `${error.name}: ${error.message}` : String(error)).split(
+        '\n',
+        1,
+      )[0];
+      try {
+        await this.update(
+          id,
+          'completed',
+          { reason: { S: reasonText(`result not kept: could not write it (${why})`) } },
+          generation,
+          'AND #state = :processing',
+          { ':processing': { S: 'processing' } },
+          undefined,
+          ['result', ...WAITING_FIELDS],
+        );
+      } catch (fallbackError) {
+        if (!isConditionFailure(fallbackError)) throw error;
+      }
+    }
   }
 
   async deadLettered(id: string, reason: string, generation?: string): Promise<void> {

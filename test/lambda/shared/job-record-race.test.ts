@@ -193,6 +193,37 @@ describe('job records the consumer and cancel write', () => {
     });
   });
 
+  it('records a job whose result the item cannot take as completed, saying why, not processing for good', async () => {
+    await client.send(
+      new PutItemCommand({
+        TableName: table,
+        Item: { ...item({ state: 'processing' }, 'crowded'), notes: { S: 'n'.repeat(200_000) } },
+      }),
+    );
+    const records = new JobRecords(client, table);
+    await records.complete('crowded', 'r'.repeat(250_000));
+    const status = await records.read('crowded');
+    expect([status?.state, status?.result]).toEqual(['completed', undefined]);
+    expect(status?.reason).toMatch(/^result not kept: could not write it \(ValidationException: .*size/);
+  });
+
+  it('keeps the result of a completion that was written although its answer was lost', async () => {
+    await put('lost-answer', { state: 'processing' });
+    let answers = 0;
+    const losing = {
+      send: async (command: Parameters<DynamoDBClient['send']>[0]) => {
+        const answer = await client.send(command as GetItemCommand);
+        if (answers++ === 0) throw Object.assign(new Error('socket hang up'), { name: 'TimeoutError' });
+        return answer;
+      },
+    } as unknown as DynamoDBClient;
+    await new JobRecords(losing, table).complete('lost-answer', { sent: true });
+    expect(await new JobRecords(client, table).read('lost-answer')).toMatchObject({
+      state: 'completed',
+      result: { sent: true },
+    });
+  });
+
   it('records why a job was dead-lettered, cut to 4,000 characters', async () => {
     await put('failed', { state: 'processing' });
     const records = new JobRecords(client, table);
