@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { type AttributeValue, DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { JOB_RECORD_KEY_PREFIX } from '../../lambda/shared/contracts';
 import { JOB_SOURCE } from '../../lambda/shared/job';
 import {
@@ -233,7 +234,7 @@ export async function withDeadLetteredJob(
   backend: Backend,
   target: Target,
   job: JobStatus,
-): Promise<JobStatus> {
+): Promise<ShownJob> {
   const [checked] = await withDeadLetteredJobs(backend, target, [job]);
   return checked ?? job;
 }
@@ -243,8 +244,63 @@ export async function withDeadLetteredJobs(
   backend: Backend,
   target: Target,
   jobs: readonly JobStatus[],
-): Promise<JobStatus[]> {
-  return withUnrecordedDeadLetters(backend, target, await withUndeliveredSchedules(backend, target, jobs));
+): Promise<ShownJob[]> {
+  const checked = await withUnrecordedDeadLetters(
+    backend,
+    target,
+    await withUndeliveredSchedules(backend, target, jobs),
+  );
+  return withUnfinishedAttempts(backend, target, checked);
+}
+
+/** A job as `jobs show` and `jobs list` present it: its record, and what the CLI found beside it. */
+export type ShownJob = JobStatus & {
+  /** What the record cannot say of itself (a `processing` job no attempt can still be running). */
+  readonly note?: string;
+};
+
+/**
+ * A `processing` job whose attempt started longer ago than its queue's visibility timeout is not running: by then
+ * its message is visible again and a new receive would have restarted it. Its attempt ended without recording how:
+ * its completion was not written (the handler ran), or its invocation crashed or timed out and it waits in its
+ * queue to be received again. Said in a note rather than guessed as a state. The visibility timeout is read once
+ * per queue, and only when a job may be such; a queue that cannot be read leaves its jobs as they are.
+ */
+async function withUnfinishedAttempts(
+  backend: Backend,
+  target: Target,
+  jobs: readonly JobStatus[],
+): Promise<ShownJob[]> {
+  const queues = new Set<string>();
+  for (const job of jobs) {
+    if (job.state === 'processing' && job.updatedAt && job.queue && Object.hasOwn(target.queues, job.queue))
+      queues.add(job.queue);
+  }
+  const timeouts = new Map<string, number>();
+  for (const name of queues) {
+    const answer = await backend.sqs
+      .send(
+        new GetQueueAttributesCommand({
+          QueueUrl: target.queues[name]?.url,
+          AttributeNames: ['VisibilityTimeout'],
+        }),
+      )
+      .catch(() => undefined);
+    const seconds = Number(answer?.Attributes?.VisibilityTimeout);
+    if (answer?.Attributes?.VisibilityTimeout !== undefined && Number.isFinite(seconds))
+      timeouts.set(name, seconds);
+  }
+  const now = backend.clock.now();
+  return jobs.map((job) => {
+    const seconds = job.state === 'processing' && job.queue ? timeouts.get(job.queue) : undefined;
+    const started = Date.parse(job.updatedAt ?? '');
+    if (seconds === undefined || !(now - started > seconds * 1000)) return job;
+    const attempt = job.attempt === undefined ? 'its last attempt' : `attempt ${job.attempt}`;
+    return {
+      ...job,
+      note: `no outcome recorded: ${attempt} started at ${job.updatedAt}, longer ago than the ${job.queue} queue's visibility timeout (${seconds} s), so it is not running: its handler finished and its completion was not written, or its invocation crashed or timed out and it waits in its queue to run again (hookline trace ${job.id} shows its attempts)`,
+    };
+  });
 }
 
 /**
@@ -311,7 +367,7 @@ export interface JobList {
   readonly state?: JobState;
   /** Every job that matched, shown or not. */
   readonly total: number;
-  readonly jobs: JobStatus[];
+  readonly jobs: ShownJob[];
 }
 
 /**
@@ -383,7 +439,8 @@ const shorten = (text: string, max: number) => (text.length > max ? `${text.slic
  * What a job's state means where the state alone would mislead, in one line (undefined where it says it all):
  * a job waiting out its backoff between attempts, and a job a redrive sent back that waits in its queue again.
  */
-export function jobStateNote(job: JobStatus): string | undefined {
+export function jobStateNote(job: ShownJob): string | undefined {
+  if (job.note !== undefined) return job.note;
   if (job.state === 'retrying') {
     const next = job.retryAt
       ? `next attempt due at ${job.retryAt}`
@@ -398,7 +455,7 @@ export function jobStateNote(job: JobStatus): string | undefined {
   return undefined;
 }
 
-export function renderJobShow(output: Output, job: JobStatus): void {
+export function renderJobShow(output: Output, job: ShownJob): void {
   const rows: [string, string | undefined][] = [
     ['id', job.id],
     ['state', job.state],
@@ -452,7 +509,10 @@ export function renderJobList(output: Output, result: JobList): void {
       j.queue ?? '-',
       j.dueAt ?? j.retryAt ?? '-',
       j.updatedAt ?? '-',
-      shorten(j.reason ?? lastErrorText(j) ?? (j.result === undefined ? '-' : JSON.stringify(j.result)), 60),
+      shorten(
+        j.reason ?? j.note ?? lastErrorText(j) ?? (j.result === undefined ? '-' : JSON.stringify(j.result)),
+        60,
+      ),
     ]),
   ];
   output.line(table(rows, output.colors));

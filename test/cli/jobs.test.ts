@@ -10,7 +10,7 @@ import {
   StartQueryCommand,
 } from '@aws-sdk/client-cloudwatch-logs';
 import { DynamoDBClient, GetItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
-import { ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { JobStatus } from '../../lambda/shared/job-record';
@@ -492,6 +492,24 @@ describe('jobs show of a job whose last attempt timed out or crashed', () => {
   it('keeps it processing when only an earlier generation of the same id is there', async () => {
     installFakeQueue(sqs, target.queues.events?.deadLetterUrl as string, [movedBySqs('gen-1')]);
     expect(await withDeadLetteredJobs(testBackend(), target, [running])).toEqual([running]);
+  });
+
+  it("says a processing job is not running once its attempt started longer ago than its queue's visibility timeout", async () => {
+    installFakeQueue(sqs, target.queues.events?.deadLetterUrl as string, []);
+    sqs
+      .on(GetQueueAttributesCommand, { QueueUrl: target.queues.events?.url })
+      .resolves({ Attributes: { VisibilityTimeout: '180' } });
+    // The test clock reads 03:00:00: one started 180 s before is within the timeout, one a second earlier is not.
+    const within = { ...running, id: 'job-8', updatedAt: '2026-11-25T02:57:00.000Z' };
+    const past = { ...running, updatedAt: '2026-11-25T02:56:59.000Z' };
+    const [kept, stalled] = await withDeadLetteredJobs(testBackend(), target, [within, past]);
+    expect(kept).toEqual(within);
+    expect(stalled).toMatchObject({ id: 'job-9', state: 'processing' });
+    const output = recordingOutput();
+    renderJobShow(output, stalled as JobStatus);
+    expect(output.lines[2]).toBe(
+      "          no outcome recorded: attempt 3 started at 2026-11-25T02:56:59.000Z, longer ago than the events queue's visibility timeout (180 s), so it is not running: its handler finished and its completion was not written, or its invocation crashed or timed out and it waits in its queue to run again (hookline trace job-9 shows its attempts)",
+    );
   });
 
   it('reads no dead-letter queue when no job is processing', async () => {
