@@ -19,7 +19,13 @@ import {
 import { localStatePath, parseLocalState } from '../local/state-file';
 import { JOB_SCHEDULES_RESEND, STACK_OUTPUTS } from '../stack-outputs';
 import type { Backend } from './backend';
-import { type DeadLetter, SCHEDULE_ARN_ATTRIBUTE, summarize } from './dead-letters';
+import {
+  type DeadLetter,
+  latestMoveTask,
+  queueDepth,
+  SCHEDULE_ARN_ATTRIBUTE,
+  summarize,
+} from './dead-letters';
 import { CliError } from './errors';
 import { findDeadLetters } from './failed';
 import { type Output, type Progress, table } from './output';
@@ -236,7 +242,41 @@ export async function withDeadLetteredJob(
   job: JobStatus,
 ): Promise<ShownJob> {
   const [checked] = await withDeadLetteredJobs(backend, target, [job]);
-  return checked ?? job;
+  // Only a job its record says is dead-lettered: one found in a dead-letter queue just now is there.
+  if (checked === undefined || job.state !== 'dead-lettered') return checked ?? job;
+  return withDeadLetterGone(backend, target, checked);
+}
+
+/**
+ * A job whose record says `dead-lettered` is looked for in its queue's dead-letter queue (one job: `jobs show`,
+ * `trace`), as the delivery of the enqueue the record holds. When it is not there any more, the record cannot say
+ * why: a full redrive (an SQS move task, which never shows the CLI its messages) sent it back to its queue after it
+ * was dead-lettered, where it waits to run again, or else it was purged or expired with the queue's retention. A
+ * note says which, and what a reader holding messages there now leaves open.
+ */
+async function withDeadLetterGone(backend: Backend, target: Target, job: ShownJob): Promise<ShownJob> {
+  const queue = job.queue === undefined ? undefined : target.queues[job.queue];
+  if (job.state !== 'dead-lettered' || queue === undefined || !Object.hasOwn(target.queues, queue.name))
+    return job;
+  const found = await findDeadLetters(backend, target, queue.name, (letter) => {
+    const envelope = letter.envelope;
+    return (
+      envelope?.id === job.id && envelope.source === JOB_SOURCE && envelope.generation === job.generation
+    );
+  });
+  if (found.length > 0) return job;
+  const task = await latestMoveTask(backend.sqs, queue.deadLetterArn).catch(() => undefined);
+  const since = Date.parse(job.updatedAt ?? '');
+  const redriven = task?.StartedTimestamp !== undefined && task.StartedTimestamp >= since;
+  const held = (await queueDepth(backend.sqs, queue.deadLetterUrl)).inFlight;
+  const why = redriven
+    ? `a redrive of all of it (an SQS move task started at ${new Date(task.StartedTimestamp as number).toISOString()}, ${task.Status}) sent it back to its queue, where it waits to run again`
+    : `it was purged (hookline purge ${queue.name} --dlq) or expired with the queue's retention, so it does not run again: send it again under a new id (this one stays claimed for its dedupe window)`;
+  const unless =
+    held > 0
+      ? ` (unless it is one of the ${held} messages another reader, such as a redrive, holds there now)`
+      : '';
+  return { ...job, note: `not in the ${queue.name} dead-letter queue any more: ${why}${unless}` };
 }
 
 /** `withDeadLetteredJob` for many jobs: each dead-letter queue is read once, and only when a job may be in it. */
@@ -255,7 +295,10 @@ export async function withDeadLetteredJobs(
 
 /** A job as `jobs show` and `jobs list` present it: its record, and what the CLI found beside it. */
 export type ShownJob = JobStatus & {
-  /** What the record cannot say of itself (a `processing` job no attempt can still be running). */
+  /**
+   * What the record cannot say of itself: a `processing` job no attempt can still be running, a `dead-lettered`
+   * one no longer in its dead-letter queue.
+   */
   readonly note?: string;
 };
 
@@ -478,7 +521,12 @@ export function renderJobShow(output: Output, job: ShownJob): void {
   for (const [name, value] of shown) output.line(`${name.padEnd(width)} ${value}`);
   // The next step of someone who came to inspect a failed job: it waits in its queue's dead-letter queue, from
   // which redrive sends it back. Not for a delivery Scheduler gave up on: its reason says how to send it again.
-  if (job.state === 'dead-lettered' && job.queue !== undefined && !job.reason?.includes(UNDELIVERED)) {
+  if (
+    job.state === 'dead-lettered' &&
+    job.queue !== undefined &&
+    job.note === undefined &&
+    !job.reason?.includes(UNDELIVERED)
+  ) {
     output.line(
       output.colors.dim(
         `retry once its cause is fixed: hookline redrive ${job.queue} --id ${job.id}    details: hookline failed show ${job.queue} ${job.id}`,

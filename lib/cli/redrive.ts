@@ -8,7 +8,6 @@
  */
 import {
   DeleteMessageBatchCommand,
-  ListMessageMoveTasksCommand,
   type ListMessageMoveTasksResultEntry,
   type Message,
   type MessageAttributeValue,
@@ -31,6 +30,7 @@ import { type Backend, contextOf } from './backend';
 import { heldByOthers } from './dead-letter-notes';
 import {
   describeDeadLetter,
+  latestMoveTask,
   type QueueDepth,
   queueDepth,
   receiveHeld,
@@ -350,15 +350,7 @@ type MoveResult = Omit<RedriveResult, 'deadLetterDepthAfter'>;
 
 type TaskOutcome = { kind: 'done'; result: MoveResult } | { kind: 'unavailable'; reason: string };
 
-async function latestTask(
-  backend: Backend,
-  sourceArn: string,
-): Promise<ListMessageMoveTasksResultEntry | undefined> {
-  const answer = await backend.sqs.send(
-    new ListMessageMoveTasksCommand({ SourceArn: sourceArn, MaxResults: 1 }),
-  );
-  return answer.Results?.[0];
-}
+const latestTask = (backend: Backend, sourceArn: string) => latestMoveTask(backend.sqs, sourceArn);
 
 /**
  * Starts the move task, or follows the one another redrive runs: SQS runs one move task per source queue at a

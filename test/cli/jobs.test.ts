@@ -10,7 +10,12 @@ import {
   StartQueryCommand,
 } from '@aws-sdk/client-cloudwatch-logs';
 import { DynamoDBClient, GetItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
-import { GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import {
+  GetQueueAttributesCommand,
+  ListMessageMoveTasksCommand,
+  ReceiveMessageCommand,
+  SQSClient,
+} from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { JobStatus } from '../../lambda/shared/job-record';
@@ -422,6 +427,68 @@ describe('jobs show of a delayed job EventBridge Scheduler could not deliver', (
     );
     expect(await withDeadLetteredJob(testBackend(), stackTarget(), queued)).toEqual(queued);
     expect(sqs.calls()).toHaveLength(0);
+  });
+});
+
+describe('jobs show of a dead-lettered job no longer in its dead-letter queue', () => {
+  const target = stackTarget();
+  const dead: JobStatus = {
+    id: 'job-7',
+    state: 'dead-lettered',
+    type: 'report.build',
+    queue: 'events',
+    updatedAt: '2026-11-25T02:00:00.000Z',
+    reason: 'PermanentError: no template',
+    generation: 'gen-1',
+  };
+  const letter = {
+    ...deadLetterMessage(7, { id: 'job-7', type: 'report.build' }),
+    Body: JSON.stringify({
+      v: 1,
+      id: 'job-7',
+      source: 'job',
+      type: 'report.build',
+      receivedAt: '2026-11-25T01:59:00.000Z',
+      headers: {},
+      contentType: 'application/json',
+      body: '{}',
+      bodyEncoding: 'utf8',
+      generation: 'gen-1',
+    }),
+  };
+  const moveTaskStartedAt = (iso: string) =>
+    sqs.on(ListMessageMoveTasksCommand).resolves({
+      Results: [{ Status: 'COMPLETED', StartedTimestamp: Date.parse(iso) }],
+    });
+  const shown = async (job: JobStatus) => {
+    const output = recordingOutput();
+    renderJobShow(output, await withDeadLetteredJob(testBackend(), target, job));
+    return output.lines;
+  };
+
+  it('says a full redrive after it was dead-lettered sent it back to its queue, and suggests no redrive', async () => {
+    installFakeQueue(sqs, target.queues.events?.deadLetterUrl as string, []);
+    moveTaskStartedAt('2026-11-25T02:30:00.000Z');
+    const lines = await shown(dead);
+    expect(lines).toContain(
+      '          not in the events dead-letter queue any more: a redrive of all of it (an SQS move task started at 2026-11-25T02:30:00.000Z, COMPLETED) sent it back to its queue, where it waits to run again',
+    );
+    expect(lines.some((line) => line.includes('hookline redrive'))).toBe(false);
+  });
+
+  it('says it was purged or expired when no redrive since can have moved it', async () => {
+    installFakeQueue(sqs, target.queues.events?.deadLetterUrl as string, []);
+    moveTaskStartedAt('2026-11-25T01:00:00.000Z');
+    expect(await shown(dead)).toContain(
+      "          not in the events dead-letter queue any more: it was purged (hookline purge events --dlq) or expired with the queue's retention, so it does not run again: send it again under a new id (this one stays claimed for its dedupe window)",
+    );
+  });
+
+  it('shows it as its record says, with how to redrive it, while it waits there', async () => {
+    installFakeQueue(sqs, target.queues.events?.deadLetterUrl as string, [letter]);
+    const lines = await shown(dead);
+    expect(lines.filter((line) => line.startsWith('          '))).toEqual([]);
+    expect(lines.at(-1)).toContain('hookline redrive events --id job-7');
   });
 });
 
