@@ -307,7 +307,8 @@ export type ShownJob = JobStatus & {
  * its message is visible again and a new receive would have restarted it. Its attempt ended without recording how:
  * its completion was not written (the handler ran), or its invocation crashed or timed out and it waits in its
  * queue to be received again. Said in a note rather than guessed as a state. The visibility timeout is read once
- * per queue, and only when a job may be such; a queue that cannot be read leaves its jobs as they are.
+ * per queue, and only when a job may be such; a queue that cannot be read leaves its jobs as they are. Likewise a
+ * `retrying` job whose next attempt is overdue has not been received again yet (its consumer is paused, or busy).
  */
 async function withUnfinishedAttempts(
   backend: Backend,
@@ -335,6 +336,8 @@ async function withUnfinishedAttempts(
   }
   const now = backend.clock.now();
   return jobs.map((job) => {
+    if (job.state === 'retrying' && Date.parse(job.retryAt ?? '') < now)
+      return { ...job, note: retryingNote(job, true) };
     const seconds = job.state === 'processing' && job.queue ? timeouts.get(job.queue) : undefined;
     const started = Date.parse(job.updatedAt ?? '');
     if (seconds === undefined || !(now - started > seconds * 1000)) return job;
@@ -484,18 +487,26 @@ const shorten = (text: string, max: number) => (text.length > max ? `${text.slic
  */
 export function jobStateNote(job: ShownJob): string | undefined {
   if (job.note !== undefined) return job.note;
-  if (job.state === 'retrying') {
-    const next = job.retryAt
-      ? `next attempt due at ${job.retryAt}`
-      : "next attempt when its queue's visibility timeout ends";
-    const failed = job.attempt === undefined ? 'its last attempt' : `attempt ${job.attempt}`;
-    return `waiting to retry: ${failed} failed (${job.lastError ?? 'no error recorded'}); ${next}`;
-  }
+  if (job.state === 'retrying') return retryingNote(job, false);
   if (job.state === 'queued' && job.redrivenAt !== undefined) {
     const before = job.lastError === undefined ? '' : `; it had been dead-lettered: ${job.lastError}`;
     return `redriven from its dead-letter queue at ${job.redrivenAt}, waiting in its queue to run again${before}`;
   }
   return undefined;
+}
+
+/**
+ * A job waiting out its backoff: which attempt failed and how, and when the next is due; `overdue` once that time
+ * passed and no attempt started (the record would say `processing` then).
+ */
+function retryingNote(job: JobStatus, overdue: boolean): string {
+  const next = !job.retryAt
+    ? "next attempt when its queue's visibility timeout ends"
+    : overdue
+      ? `next attempt due since ${job.retryAt} and not started yet: it waits for its consumer to receive it (hookline status shows whether it is paused)`
+      : `next attempt due at ${job.retryAt}`;
+  const failed = job.attempt === undefined ? 'its last attempt' : `attempt ${job.attempt}`;
+  return `waiting to retry: ${failed} failed (${job.lastError ?? 'no error recorded'}); ${next}`;
 }
 
 export function renderJobShow(output: Output, job: ShownJob): void {

@@ -579,6 +579,27 @@ describe('jobs show of a job whose last attempt timed out or crashed', () => {
     );
   });
 
+  it('says a retrying job whose next attempt is overdue waits for its consumer to receive it', async () => {
+    const waiting: JobStatus = {
+      ...running,
+      state: 'retrying',
+      attempt: 1,
+      lastError: 'Error: smtp down',
+      retryAt: '2026-11-25T02:59:59.000Z', // a second before the test clock
+    };
+    installFakeQueue(sqs, target.queues.events?.deadLetterUrl as string, []);
+    const [job, due] = await withDeadLetteredJobs(testBackend(), target, [
+      waiting,
+      { ...waiting, id: 'job-8', retryAt: '2026-11-25T03:00:00.000Z' },
+    ]);
+    expect(due?.note).toBeUndefined();
+    const output = recordingOutput();
+    renderJobShow(output, job as JobStatus);
+    expect(output.lines[2]).toBe(
+      '           waiting to retry: attempt 1 failed (Error: smtp down); next attempt due since 2026-11-25T02:59:59.000Z and not started yet: it waits for its consumer to receive it (hookline status shows whether it is paused)',
+    );
+  });
+
   it('reads no dead-letter queue when no job is processing', async () => {
     const done: JobStatus = { ...running, state: 'completed' };
     expect(await withDeadLetteredJobs(testBackend(), target, [done])).toEqual([done]);
