@@ -209,6 +209,8 @@ interface RecordInfo {
   tracked: boolean;
   /** A job's enqueue (its envelope's generation): only that enqueue's record is updated. */
   generation?: string;
+  /** This delivery marked its job's record processing: its failure is that run's, never another copy's. */
+  startedJob?: boolean;
   /** Set once its outcome is being settled: resolves true when it is done, false when it is reported failed. */
   done: Promise<boolean> | undefined;
 }
@@ -624,7 +626,9 @@ class ConsumerRuntime implements ConsumerCore {
     }
     // Abandoned while the gate was still taking its lock: too late to mark it processing or to run it.
     if (state.expired) throw RECORD_FAILED;
-    if ((await records.start(info.id, info.attempt, info.generation)) === 'cancelled') return CANCELLED;
+    const started = await records.start(info.id, info.attempt, info.generation);
+    if (started === 'cancelled') return CANCELLED;
+    info.startedJob = started === 'run';
     const result = await this.runHandler(info, envelope, target, state);
     // Abandoned: its record already says what the runtime reported (dead-lettered with the timeout, or retried).
     if (state.expired) throw RECORD_FAILED;
@@ -743,7 +747,7 @@ class ConsumerRuntime implements ConsumerCore {
     }
     this.logOutcome(state, info, 'retried', errorText(error), { error });
     // Best effort, as for a dead letter: the record says it waits to retry rather than that it runs.
-    if (info.tracked && this.deps.jobs) {
+    if (info.startedJob && this.deps.jobs) {
       await this.deps.jobs
         .retrying(info.id, info.attempt, errorText(error), retryAt, info.generation)
         .catch((recordError: unknown) =>

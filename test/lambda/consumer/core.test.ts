@@ -1223,6 +1223,31 @@ describe('consumer core: job records', () => {
     ]);
   });
 
+  it('never records a job as waiting to retry for a copy that failed while another copy runs it', async () => {
+    const { calls, jobs } = recordingJobs();
+    const { core, idempotency } = harness(
+      {
+        handlers: {
+          'job.report.build': async () => {
+            await new Promise((resolve) => setImmediate(resolve));
+            return 'built';
+          },
+        },
+      },
+      {},
+      { idempotency: true, jobs },
+    );
+    const copy = jobEnvelope('twice', 'gen-1');
+    const response = await core.processBatch(
+      sqsEvent([record(copy, { messageId: 'm-1' }), record(copy, { messageId: 'm-2' })]),
+      lambdaContext(),
+    );
+    // The second copy found the first one's execution in progress, and is retried on its own.
+    expect(failedIds(response)).toEqual(['m-2']);
+    expect([...(idempotency?.states.values() ?? [])]).toEqual(['completed']);
+    expect(calls).toEqual(['start twice 1 gen-1', 'complete twice "built" gen-1']);
+  });
+
   it.each([
     ['without', false],
     ['with', true],
