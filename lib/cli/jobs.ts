@@ -271,7 +271,7 @@ async function withDeadLetterGone(backend: Backend, target: Target, job: ShownJo
   const held = (await queueDepth(backend.sqs, queue.deadLetterUrl)).inFlight;
   const why = redriven
     ? `a redrive of all of it (an SQS move task started at ${new Date(task.StartedTimestamp as number).toISOString()}, ${task.Status}) sent it back to its queue, where it waits to run again`
-    : `it was purged (hookline purge ${queue.name} --dlq) or expired with the queue's retention, so it does not run again: send it again under a new id (this one stays claimed for its dedupe window)`;
+    : `it was purged (hookline purge ${queue.name} --dlq) or expired with the queue's retention, so it does not run again (send it again under a new id: this one stays claimed for its dedupe window), unless a redrive that could not update its record sent it back to its queue`;
   const unless =
     held > 0
       ? ` (unless it is one of the ${held} messages another reader, such as a redrive, holds there now)`

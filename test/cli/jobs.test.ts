@@ -480,7 +480,7 @@ describe('jobs show of a dead-lettered job no longer in its dead-letter queue', 
     installFakeQueue(sqs, target.queues.events?.deadLetterUrl as string, []);
     moveTaskStartedAt('2026-11-25T01:00:00.000Z');
     expect(await shown(dead)).toContain(
-      "          not in the events dead-letter queue any more: it was purged (hookline purge events --dlq) or expired with the queue's retention, so it does not run again: send it again under a new id (this one stays claimed for its dedupe window)",
+      "          not in the events dead-letter queue any more: it was purged (hookline purge events --dlq) or expired with the queue's retention, so it does not run again (send it again under a new id: this one stays claimed for its dedupe window), unless a redrive that could not update its record sent it back to its queue",
     );
   });
 
