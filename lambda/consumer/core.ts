@@ -93,6 +93,14 @@ export interface JobRecordUpdates {
   start(id: string, attempt: number, generation?: string): Promise<'run' | 'cancelled' | 'untracked'>;
   complete(id: string, result: unknown, generation?: string): Promise<void>;
   deadLettered(id: string, reason: string, generation?: string): Promise<void>;
+  /** Attempt `attempt` failed; the next is due at `retryAt` (undefined when the backoff could not be set). */
+  retrying(
+    id: string,
+    attempt: number,
+    error: string,
+    retryAt: Date | undefined,
+    generation?: string,
+  ): Promise<void>;
 }
 
 /** Counters per record outcome; published once per batch, per event type. */
@@ -216,6 +224,8 @@ interface RecordInfo {
   tracked: boolean;
   /** A job's enqueue (its envelope's generation): only that enqueue's record is updated. */
   generation?: string;
+  /** This delivery marked its job's record processing: its failure is that run's, never another copy's. */
+  startedJob?: boolean;
   /** Set once its outcome is being settled: resolves true when it is done, false when it is reported failed. */
   done: Promise<boolean> | undefined;
 }
@@ -660,7 +670,9 @@ class ConsumerRuntime implements ConsumerCore {
     }
     // Abandoned while the gate was still taking its lock: too late to mark it processing or to run it.
     if (state.expired) throw RECORD_FAILED;
-    if ((await records.start(info.id, info.attempt, info.generation)) === 'cancelled') return CANCELLED;
+    const started = await records.start(info.id, info.attempt, info.generation);
+    if (started === 'cancelled') return CANCELLED;
+    info.startedJob = started === 'run';
     const result = await this.runHandler(info, envelope, target, state);
     // Abandoned: its record already says what the runtime reported (dead-lettered with the timeout, or retried).
     if (state.expired) throw RECORD_FAILED;
@@ -767,15 +779,28 @@ class ConsumerRuntime implements ConsumerCore {
     if (this.config.fifo && groupId && !state.groupDelaySeconds.has(groupId)) {
       state.groupDelaySeconds.set(groupId, delay);
     }
+    let retryAt: Date | undefined = new Date(this.deps.now() + delay * 1000);
     try {
       await this.deps.sqs.changeVisibility(info.record, delay);
     } catch (visibilityError) {
+      retryAt = undefined;
       this.deps.logger.warn(
         'ChangeMessageVisibility failed; the record returns after the queue visibility timeout',
         { id: info.id, messageId: info.record.messageId, error: errorText(visibilityError) },
       );
     }
     this.logOutcome(state, info, 'retried', errorText(error), { error });
+    // Best effort, as for a dead letter: the record says it waits to retry rather than that it runs.
+    if (info.startedJob && this.deps.jobs) {
+      await this.deps.jobs
+        .retrying(info.id, info.attempt, errorText(error), retryAt, info.generation)
+        .catch((recordError: unknown) =>
+          this.deps.logger.warn('could not record the job as waiting to retry', {
+            id: info.id,
+            error: errorText(recordError),
+          }),
+        );
+    }
   }
 
   /**

@@ -35,6 +35,15 @@ export interface JobStatus {
   readonly result?: unknown;
   /** Why it was dead-lettered. */
   readonly reason?: string;
+  /**
+   * The error of its last failed attempt while it waits to run again: `retrying` (its backoff), or `queued` after
+   * a redrive (why it had been dead-lettered). Dropped when it starts again.
+   */
+  readonly lastError?: string;
+  /** When a `retrying` job's next attempt is due (ISO); absent when the consumer could not set its backoff. */
+  readonly retryAt?: string;
+  /** When `hookline redrive` last sent it back to its queue from the dead-letter queue (ISO). */
+  readonly redrivenAt?: string;
   /** The one-time schedule that will send it (delays beyond SQS's 15 minutes). */
   readonly scheduleName?: string;
   /**
@@ -80,9 +89,15 @@ export function enqueuedJobFields(job: {
 
 /**
  * A stored state as a reader should see it: a delayed job is `scheduled` until due, then `queued` (its message
- * is on the queue, or the schedule is sending it).
+ * is on the queue, or the schedule is sending it); a `processing` job whose last attempt failed is `retrying`.
  */
-function effectiveState(stored: JobState, dueAt: string | undefined, nowMs: number): JobState {
+function effectiveState(
+  stored: JobState,
+  dueAt: string | undefined,
+  lastError: string | undefined,
+  nowMs: number,
+): JobState {
+  if (stored === 'processing' && lastError !== undefined) return 'retrying';
   if (stored !== 'scheduled' && stored !== 'queued') return stored;
   if (dueAt === undefined) return stored;
   return Date.parse(dueAt) > nowMs ? 'scheduled' : 'queued';
@@ -97,7 +112,7 @@ export function jobStatusOf(item: Record<string, AttributeValue>, nowMs: number)
   const result = text('result');
   return {
     id: key.slice(JOB_RECORD_KEY_PREFIX.length),
-    state: effectiveState(stored, text('dueAt'), nowMs),
+    state: effectiveState(stored, text('dueAt'), text('lastError'), nowMs),
     ...optional('type', text('type')),
     ...optional('queue', text('queue')),
     ...optional('dueAt', text('dueAt')),
@@ -105,6 +120,9 @@ export function jobStatusOf(item: Record<string, AttributeValue>, nowMs: number)
     ...optional('updatedAt', text('updatedAt')),
     ...optional('scheduleName', text('scheduleName')),
     ...optional('reason', text('reason')),
+    ...optional('lastError', text('lastError')),
+    ...optional('retryAt', text('retryAt')),
+    ...optional('redrivenAt', text('redrivenAt')),
     ...optional('generation', text('generation')),
     ...(item.attempt?.N ? { attempt: Number(item.attempt.N) } : {}),
     ...(result !== undefined ? { result: JSON.parse(result) } : {}),
@@ -128,6 +146,12 @@ function isSameEnqueue(item: Record<string, AttributeValue>, generation: string 
   const recorded = item.generation?.S;
   return recorded === undefined || recorded === generation;
 }
+
+/** What a job waiting to run again keeps, gone once it starts or ends. */
+const WAITING_FIELDS = ['lastError', 'retryAt'] as const;
+
+/** An error as a record keeps it: cut to 4,000 characters. */
+const reasonText = (reason: string) => reason.slice(0, 4000);
 
 const isConditionFailure = (error: unknown) =>
   error instanceof Error && error.name === 'ConditionalCheckFailedException';
@@ -164,7 +188,7 @@ export class JobRecords {
           ':cancelled': { S: 'cancelled' },
         },
         undefined,
-        ['reason'],
+        ['reason', ...WAITING_FIELDS],
       );
       return 'run';
     } catch (error) {
@@ -176,17 +200,112 @@ export class JobRecords {
       : 'untracked';
   }
 
-  /** Records the handler's result (JSON; too large a result is recorded as such). */
+  /**
+   * Records the handler's result (JSON; too large a result is recorded as such). When that write fails, the job
+   * is recorded completed without its result, saying why, rather than left `processing` for good (the handler
+   * ran, and is not run again for a status): the item may not take the result (DynamoDB's 400 KB holds the
+   * record's other fields too), and a smaller write is one more try after a fault. Only while the record still
+   * says `processing`, so a first write that landed although its answer was lost keeps the result.
+   */
   async complete(id: string, result: unknown, generation?: string): Promise<void> {
     const fields = resultFields(result);
     // The record is this run's: a reason or result an earlier run of the job left (it failed, or returned
     // something else) would pass for this one's.
     const stale = ['result', 'reason'].filter((name) => !(name in fields));
-    await this.updateIfPresent(id, 'completed', fields, generation, stale);
+    try {
+      await this.updateIfPresent(id, 'completed', fields, generation, [...stale, ...WAITING_FIELDS]);
+    } catch (error) {
+      if (!('result' in fields)) throw error;
+      const why = (error instanceof Error ? `${error.name}: ${error.message}` : String(error)).split(
+        '\n',
+        1,
+      )[0];
+      try {
+        await this.update(
+          id,
+          'completed',
+          { reason: { S: reasonText(`result not kept: could not write it (${why})`) } },
+          generation,
+          'AND #state = :processing',
+          { ':processing': { S: 'processing' } },
+          undefined,
+          ['result', ...WAITING_FIELDS],
+        );
+      } catch (fallbackError) {
+        if (!isConditionFailure(fallbackError)) throw error;
+      }
+    }
   }
 
   async deadLettered(id: string, reason: string, generation?: string): Promise<void> {
-    await this.updateIfPresent(id, 'dead-lettered', { reason: { S: reason.slice(0, 4000) } }, generation);
+    await this.updateIfPresent(
+      id,
+      'dead-lettered',
+      { reason: { S: reasonText(reason) } },
+      generation,
+      WAITING_FIELDS,
+    );
+  }
+
+  /**
+   * Records that attempt `attempt` failed and the job waits out its backoff until `retryAt` (unknown when the
+   * consumer could not set it): it reads `retrying`. Only while that attempt is the one the record says runs, so
+   * a next attempt that started meanwhile is never shown waiting.
+   */
+  async retrying(
+    id: string,
+    attempt: number,
+    error: string,
+    retryAt: Date | undefined,
+    generation?: string,
+  ): Promise<void> {
+    try {
+      await this.update(
+        id,
+        'processing',
+        {
+          lastError: { S: reasonText(error) },
+          ...(retryAt ? { retryAt: { S: retryAt.toISOString() } } : {}),
+        },
+        generation,
+        'AND #state = :processing AND attempt = :attempt',
+        { ':processing': { S: 'processing' }, ':attempt': { N: String(attempt) } },
+        undefined,
+        retryAt ? [] : ['retryAt'],
+      );
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+    }
+  }
+
+  /**
+   * Records that a redrive sent the job back to its queue from the dead-letter queue at `sentAt` (taken just
+   * before the send): `queued` again, its failure (`reason`, the dead letter's) kept as `lastError` until it
+   * starts. Only a job the record says is dead-lettered, or still processing (its last attempt ended without
+   * recording it), and not updated since `sentAt`: the redriven delivery may already have started, or even
+   * failed again, and the record then tells that. True when it was marked.
+   */
+  async redriven(id: string, reason: string, sentAt: Date, generation?: string): Promise<boolean> {
+    try {
+      await this.update(
+        id,
+        'queued',
+        { redrivenAt: { S: sentAt.toISOString() }, lastError: { S: reasonText(reason) } },
+        generation,
+        'AND #state IN (:dead, :processing) AND (attribute_not_exists(updatedAt) OR updatedAt < :sentAt)',
+        {
+          ':dead': { S: 'dead-lettered' },
+          ':processing': { S: 'processing' },
+          ':sentAt': { S: sentAt.toISOString() },
+        },
+        undefined,
+        ['reason', 'retryAt'],
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
   }
 
   /**

@@ -3,11 +3,16 @@
  * name alone, the CLI's flag parsing among them, do not load the DynamoDB client.
  */
 
-/** Every state a job can be in. */
+/**
+ * Every state a job can be in. `retrying` is never stored: it is a `processing` record whose last attempt failed
+ * and that waits out its backoff (`lastError`, `retryAt`), so a reader of an earlier version still sees it
+ * `processing`.
+ */
 export const JOB_STATES = [
   'scheduled',
   'queued',
   'processing',
+  'retrying',
   'completed',
   'dead-lettered',
   'cancelled',

@@ -5,6 +5,8 @@
 import {
   ChangeMessageVisibilityBatchCommand,
   GetQueueAttributesCommand,
+  ListMessageMoveTasksCommand,
+  type ListMessageMoveTasksResultEntry,
   type Message,
   type MessageAttributeValue,
   type QueueAttributeName,
@@ -17,6 +19,15 @@ import {
   parseEnvelope,
   type WebhookEnvelope,
 } from '../../lambda/shared/envelope';
+
+/** The most recent SQS move task (`hookline redrive` of everything) out of the dead-letter queue `sourceArn`. */
+export async function latestMoveTask(
+  sqs: SQSClient,
+  sourceArn: string,
+): Promise<ListMessageMoveTasksResultEntry | undefined> {
+  const answer = await sqs.send(new ListMessageMoveTasksCommand({ SourceArn: sourceArn, MaxResults: 1 }));
+  return answer.Results?.[0];
+}
 
 /** Why a message was dead-lettered, from the attributes a consumer sets (absent after maxReceiveCount). */
 export interface FailureReason {

@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { type AttributeValue, DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { JOB_RECORD_KEY_PREFIX } from '../../lambda/shared/contracts';
 import { JOB_SOURCE } from '../../lambda/shared/job';
 import {
@@ -18,7 +19,13 @@ import {
 import { localStatePath, parseLocalState } from '../local/state-file';
 import { JOB_SCHEDULES_RESEND, STACK_OUTPUTS } from '../stack-outputs';
 import type { Backend } from './backend';
-import { type DeadLetter, SCHEDULE_ARN_ATTRIBUTE, summarize } from './dead-letters';
+import {
+  type DeadLetter,
+  latestMoveTask,
+  queueDepth,
+  SCHEDULE_ARN_ATTRIBUTE,
+  summarize,
+} from './dead-letters';
 import { CliError } from './errors';
 import { findDeadLetters } from './failed';
 import { type Output, type Progress, table } from './output';
@@ -130,6 +137,33 @@ export function renderJobCancel(output: Output, result: JobCancelResult): void {
   }
 }
 
+/** A job a redrive sent back to its queue: its id, the enqueue it belongs to and why it had been dead-lettered. */
+export interface RedrivenJob {
+  readonly id: string;
+  readonly generation?: string;
+  readonly reason: string;
+}
+
+/**
+ * Records jobs a redrive sent back to their queue (at `sentAt`, just before the send) as `queued` again, keeping
+ * why they had been dead-lettered (`JobRecords.redriven`). A pipeline that keeps no job records has none to mark.
+ * Reads where the records are once, on the first call.
+ */
+export function redrivenJobsRecorder(
+  backend: Backend,
+  target: Target,
+  env: Record<string, string | undefined> = process.env,
+): (jobs: readonly RedrivenJob[], sentAt: Date) => Promise<void> {
+  let store: Promise<JobsStore | undefined> | undefined;
+  return async (jobs, sentAt) => {
+    store ??= keptJobsStore(target, backend, env);
+    const kept = await store;
+    if (!kept || jobs.length === 0) return;
+    const records = new JobRecords(kept.client, kept.tableName);
+    await Promise.all(jobs.map((job) => records.redriven(job.id, job.reason, sentAt, job.generation)));
+  };
+}
+
 /** What the job records say of one id: none are kept (dedupe is off), or this id's record if there is one. */
 export type JobRecordLookup = { readonly kept: false } | { readonly kept: true; readonly job?: JobStatus };
 
@@ -206,9 +240,43 @@ export async function withDeadLetteredJob(
   backend: Backend,
   target: Target,
   job: JobStatus,
-): Promise<JobStatus> {
+): Promise<ShownJob> {
   const [checked] = await withDeadLetteredJobs(backend, target, [job]);
-  return checked ?? job;
+  // Only a job its record says is dead-lettered: one found in a dead-letter queue just now is there.
+  if (checked === undefined || job.state !== 'dead-lettered') return checked ?? job;
+  return withDeadLetterGone(backend, target, checked);
+}
+
+/**
+ * A job whose record says `dead-lettered` is looked for in its queue's dead-letter queue (one job: `jobs show`,
+ * `trace`), as the delivery of the enqueue the record holds. When it is not there any more, the record cannot say
+ * why: a full redrive (an SQS move task, which never shows the CLI its messages) sent it back to its queue after it
+ * was dead-lettered, where it waits to run again, or else it was purged or expired with the queue's retention. A
+ * note says which, and what a reader holding messages there now leaves open.
+ */
+async function withDeadLetterGone(backend: Backend, target: Target, job: ShownJob): Promise<ShownJob> {
+  const queue = job.queue === undefined ? undefined : target.queues[job.queue];
+  if (job.state !== 'dead-lettered' || queue === undefined || !Object.hasOwn(target.queues, queue.name))
+    return job;
+  const found = await findDeadLetters(backend, target, queue.name, (letter) => {
+    const envelope = letter.envelope;
+    return (
+      envelope?.id === job.id && envelope.source === JOB_SOURCE && envelope.generation === job.generation
+    );
+  });
+  if (found.length > 0) return job;
+  const task = await latestMoveTask(backend.sqs, queue.deadLetterArn).catch(() => undefined);
+  const since = Date.parse(job.updatedAt ?? '');
+  const redriven = task?.StartedTimestamp !== undefined && task.StartedTimestamp >= since;
+  const held = (await queueDepth(backend.sqs, queue.deadLetterUrl)).inFlight;
+  const why = redriven
+    ? `a redrive of all of it (an SQS move task started at ${new Date(task.StartedTimestamp as number).toISOString()}, ${task.Status}) sent it back to its queue, where it waits to run again`
+    : `it was purged (hookline purge ${queue.name} --dlq) or expired with the queue's retention, so it does not run again (send it again under a new id: this one stays claimed for its dedupe window), unless a redrive that could not update its record sent it back to its queue`;
+  const unless =
+    held > 0
+      ? ` (unless it is one of the ${held} messages another reader, such as a redrive, holds there now)`
+      : '';
+  return { ...job, note: `not in the ${queue.name} dead-letter queue any more: ${why}${unless}` };
 }
 
 /** `withDeadLetteredJob` for many jobs: each dead-letter queue is read once, and only when a job may be in it. */
@@ -216,12 +284,73 @@ export async function withDeadLetteredJobs(
   backend: Backend,
   target: Target,
   jobs: readonly JobStatus[],
-): Promise<JobStatus[]> {
-  return withUnrecordedDeadLetters(backend, target, await withUndeliveredSchedules(backend, target, jobs));
+): Promise<ShownJob[]> {
+  const checked = await withUnrecordedDeadLetters(
+    backend,
+    target,
+    await withUndeliveredSchedules(backend, target, jobs),
+  );
+  return withUnfinishedAttempts(backend, target, checked);
+}
+
+/** A job as `jobs show` and `jobs list` present it: its record, and what the CLI found beside it. */
+export type ShownJob = JobStatus & {
+  /**
+   * What the record cannot say of itself: a `processing` job no attempt can still be running, a `dead-lettered`
+   * one no longer in its dead-letter queue.
+   */
+  readonly note?: string;
+};
+
+/**
+ * A `processing` job whose attempt started longer ago than its queue's visibility timeout is not running: by then
+ * its message is visible again and a new receive would have restarted it. Its attempt ended without recording how:
+ * its completion was not written (the handler ran), or its invocation crashed or timed out and it waits in its
+ * queue to be received again. Said in a note rather than guessed as a state. The visibility timeout is read once
+ * per queue, and only when a job may be such; a queue that cannot be read leaves its jobs as they are. Likewise a
+ * `retrying` job whose next attempt is overdue has not been received again yet (its consumer is paused, or busy).
+ */
+async function withUnfinishedAttempts(
+  backend: Backend,
+  target: Target,
+  jobs: readonly JobStatus[],
+): Promise<ShownJob[]> {
+  const queues = new Set<string>();
+  for (const job of jobs) {
+    if (job.state === 'processing' && job.updatedAt && job.queue && Object.hasOwn(target.queues, job.queue))
+      queues.add(job.queue);
+  }
+  const timeouts = new Map<string, number>();
+  for (const name of queues) {
+    const answer = await backend.sqs
+      .send(
+        new GetQueueAttributesCommand({
+          QueueUrl: target.queues[name]?.url,
+          AttributeNames: ['VisibilityTimeout'],
+        }),
+      )
+      .catch(() => undefined);
+    const seconds = Number(answer?.Attributes?.VisibilityTimeout);
+    if (answer?.Attributes?.VisibilityTimeout !== undefined && Number.isFinite(seconds))
+      timeouts.set(name, seconds);
+  }
+  const now = backend.clock.now();
+  return jobs.map((job) => {
+    if (job.state === 'retrying' && Date.parse(job.retryAt ?? '') < now)
+      return { ...job, note: retryingNote(job, true) };
+    const seconds = job.state === 'processing' && job.queue ? timeouts.get(job.queue) : undefined;
+    const started = Date.parse(job.updatedAt ?? '');
+    if (seconds === undefined || !(now - started > seconds * 1000)) return job;
+    const attempt = job.attempt === undefined ? 'its last attempt' : `attempt ${job.attempt}`;
+    return {
+      ...job,
+      note: `no outcome recorded: ${attempt} started at ${job.updatedAt}, longer ago than the ${job.queue} queue's visibility timeout (${seconds} s), so it is not running: its handler finished and its completion was not written, or its invocation crashed or timed out and it waits in its queue to run again (hookline trace ${job.id} shows its attempts)`,
+    };
+  });
 }
 
 /**
- * A `processing` job is looked for in its queue's dead-letter queue, as the delivery of the enqueue its record
+ * A `processing` or `retrying` job is looked for in its queue's dead-letter queue, as the delivery of the enqueue its record
  * holds (the same generation, not an earlier run of a reused id), and shown dead-lettered when it is there.
  */
 async function withUnrecordedDeadLetters(
@@ -231,7 +360,7 @@ async function withUnrecordedDeadLetters(
 ): Promise<JobStatus[]> {
   const running = new Map<string, Map<string, JobStatus>>();
   for (const job of jobs) {
-    if (job.state !== 'processing' || job.queue === undefined || !Object.hasOwn(target.queues, job.queue))
+    if (!mayHaveLeftUnrecorded(job) || job.queue === undefined || !Object.hasOwn(target.queues, job.queue))
       continue;
     const byId = running.get(job.queue) ?? new Map<string, JobStatus>();
     byId.set(job.id, job);
@@ -258,6 +387,12 @@ async function withUnrecordedDeadLetters(
   });
 }
 
+/**
+ * A job whose record says it runs or waits to retry: SQS may have moved it to the dead-letter queue after an
+ * attempt that ended without recording anything (a crash, a timeout) or receives that never ran it (throttled).
+ */
+const mayHaveLeftUnrecorded = (job: JobStatus) => job.state === 'processing' || job.state === 'retrying';
+
 function unrecordedDeadLetter(job: JobStatus, queue: string, letter: DeadLetter): JobStatus {
   const { error } = summarize(letter);
   return {
@@ -278,7 +413,7 @@ export interface JobList {
   readonly state?: JobState;
   /** Every job that matched, shown or not. */
   readonly total: number;
-  readonly jobs: JobStatus[];
+  readonly jobs: ShownJob[];
 }
 
 /**
@@ -333,23 +468,52 @@ export async function jobsList(
 }
 
 /**
- * A `queued` or `processing` record may turn out dead-lettered, so it is kept for that state too until it is
- * reconciled.
+ * A `queued`, `processing` or `retrying` record may turn out dead-lettered, so it is kept for that state too until
+ * it is reconciled.
  */
 function mayBeIn(job: JobStatus, state: JobState | undefined): boolean {
   return (
     !state ||
     job.state === state ||
-    (state === 'dead-lettered' && (job.state === 'queued' || job.state === 'processing'))
+    (state === 'dead-lettered' && (job.state === 'queued' || mayHaveLeftUnrecorded(job)))
   );
 }
 
 const shorten = (text: string, max: number) => (text.length > max ? `${text.slice(0, max - 1)}…` : text);
 
-export function renderJobShow(output: Output, job: JobStatus): void {
+/**
+ * What a job's state means where the state alone would mislead, in one line (undefined where it says it all):
+ * a job waiting out its backoff between attempts, and a job a redrive sent back that waits in its queue again.
+ */
+export function jobStateNote(job: ShownJob): string | undefined {
+  if (job.note !== undefined) return job.note;
+  if (job.state === 'retrying') return retryingNote(job, false);
+  if (job.state === 'queued' && job.redrivenAt !== undefined) {
+    const before = job.lastError === undefined ? '' : `; it had been dead-lettered: ${job.lastError}`;
+    return `redriven from its dead-letter queue at ${job.redrivenAt}, waiting in its queue to run again${before}`;
+  }
+  return undefined;
+}
+
+/**
+ * A job waiting out its backoff: which attempt failed and how, and when the next is due; `overdue` once that time
+ * passed and no attempt started (the record would say `processing` then).
+ */
+function retryingNote(job: JobStatus, overdue: boolean): string {
+  const next = !job.retryAt
+    ? "next attempt when its queue's visibility timeout ends"
+    : overdue
+      ? `next attempt due since ${job.retryAt} and not started yet: it waits for its consumer to receive it (hookline status shows whether it is paused)`
+      : `next attempt due at ${job.retryAt}`;
+  const failed = job.attempt === undefined ? 'its last attempt' : `attempt ${job.attempt}`;
+  return `waiting to retry: ${failed} failed (${job.lastError ?? 'no error recorded'}); ${next}`;
+}
+
+export function renderJobShow(output: Output, job: ShownJob): void {
   const rows: [string, string | undefined][] = [
     ['id', job.id],
     ['state', job.state],
+    ['', jobStateNote(job)],
     ['type', job.type],
     ['queue', job.queue],
     ['enqueued', job.enqueuedAt],
@@ -358,18 +522,36 @@ export function renderJobShow(output: Output, job: JobStatus): void {
     ['attempt', job.attempt?.toString()],
     ['schedule', job.scheduleName],
     ['reason', job.reason],
+    ['last error', job.lastError],
+    ['retry at', job.retryAt],
+    ['redriven', job.redrivenAt],
     ['result', job.result === undefined ? undefined : JSON.stringify(job.result)],
   ];
-  for (const [name, value] of rows) if (value !== undefined) output.line(`${name.padEnd(9)} ${value}`);
+  const shown = rows.filter((row): row is [string, string] => row[1] !== undefined);
+  const width = Math.max(9, ...shown.map(([name]) => name.length));
+  for (const [name, value] of shown) output.line(`${name.padEnd(width)} ${value}`);
   // The next step of someone who came to inspect a failed job: it waits in its queue's dead-letter queue, from
   // which redrive sends it back. Not for a delivery Scheduler gave up on: its reason says how to send it again.
-  if (job.state === 'dead-lettered' && job.queue !== undefined && !job.reason?.includes(UNDELIVERED)) {
+  if (
+    job.state === 'dead-lettered' &&
+    job.queue !== undefined &&
+    job.note === undefined &&
+    !job.reason?.includes(UNDELIVERED)
+  ) {
     output.line(
       output.colors.dim(
         `retry once its cause is fixed: hookline redrive ${job.queue} --id ${job.id}    details: hookline failed show ${job.queue} ${job.id}`,
       ),
     );
   }
+}
+
+/** A waiting job's last error as a list shows it: a redriven job's is from before its redrive. */
+function lastErrorText(job: JobStatus): string | undefined {
+  if (job.lastError === undefined) return undefined;
+  return job.state === 'queued' && job.redrivenAt !== undefined
+    ? `redriven; was ${job.lastError}`
+    : job.lastError;
 }
 
 export function renderJobList(output: Output, result: JobList): void {
@@ -384,9 +566,12 @@ export function renderJobList(output: Output, result: JobList): void {
       j.state,
       j.type ?? '-',
       j.queue ?? '-',
-      j.dueAt ?? '-',
+      j.dueAt ?? j.retryAt ?? '-',
       j.updatedAt ?? '-',
-      shorten(j.reason ?? (j.result === undefined ? '-' : JSON.stringify(j.result)), 60),
+      shorten(
+        j.reason ?? j.note ?? lastErrorText(j) ?? (j.result === undefined ? '-' : JSON.stringify(j.result)),
+        60,
+      ),
     ]),
   ];
   output.line(table(rows, output.colors));

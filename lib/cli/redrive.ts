@@ -8,7 +8,6 @@
  */
 import {
   DeleteMessageBatchCommand,
-  ListMessageMoveTasksCommand,
   type ListMessageMoveTasksResultEntry,
   type Message,
   type MessageAttributeValue,
@@ -24,24 +23,29 @@ import {
   MESSAGE_ATTRIBUTES,
   recordedTenantOf,
 } from '../../lambda/shared/envelope';
+import { JOB_RECORD_HEADER, JOB_SOURCE } from '../../lambda/shared/job';
 import { validateTypePattern } from '../../lambda/shared/type-pattern';
 import { JOB_SCHEDULES_RESEND } from '../stack-outputs';
 import { type Backend, contextOf } from './backend';
 import { heldByOthers } from './dead-letter-notes';
 import {
   describeDeadLetter,
+  latestMoveTask,
   type QueueDepth,
   queueDepth,
   receiveHeld,
   releaseHeld,
   SCHEDULER_DEAD_LETTER_ATTRIBUTES,
   SCHEDULER_TARGET_ATTRIBUTE,
+  summarize,
 } from './dead-letters';
 import { CliError, errorLine, explainError, isUnsupportedAction } from './errors';
+import { type RedrivenJob, redrivenJobsRecorder } from './jobs';
 import {
   type DeadLetterQueueTarget,
   deadLetterQueueOf,
   JOB_SCHEDULES,
+  noReasonRecorded,
   type QueueTarget,
   queueOf,
   type Target,
@@ -66,6 +70,11 @@ export interface RedriveOptions {
   readonly pollIntervalMs?: number;
   /** Stops a one-by-one redrive between batches (Ctrl-C); held messages are made visible again. */
   readonly signal?: AbortSignal;
+  /**
+   * Records the tracked jobs a one-by-one redrive sent back as `queued`. @default their job records on the
+   * target (`redrivenJobsRecorder`)
+   */
+  readonly recordJobs?: (jobs: readonly RedrivenJob[], sentAt: Date) => Promise<void>;
 }
 
 export interface RedriveFailure {
@@ -202,7 +211,9 @@ export async function redrive(
       if (filtering) throw nothingMatched(queue.name, options);
       return emptyResult(queue.name);
     }
-    const result = await moveDeadLetters(backend, queue, options, before.visible, selective, {
+    const recordJobs = options.recordJobs ?? redrivenJobsRecorder(backend, target);
+    const moving = { ...options, recordJobs };
+    const result = await moveDeadLetters(backend, queue, moving, before.visible, selective, {
       wantedIds,
       heldByOthers: before.inFlight,
       ...(typePattern ? { typePattern } : {}),
@@ -339,15 +350,7 @@ type MoveResult = Omit<RedriveResult, 'deadLetterDepthAfter'>;
 
 type TaskOutcome = { kind: 'done'; result: MoveResult } | { kind: 'unavailable'; reason: string };
 
-async function latestTask(
-  backend: Backend,
-  sourceArn: string,
-): Promise<ListMessageMoveTasksResultEntry | undefined> {
-  const answer = await backend.sqs.send(
-    new ListMessageMoveTasksCommand({ SourceArn: sourceArn, MaxResults: 1 }),
-  );
-  return answer.Results?.[0];
-}
+const latestTask = (backend: Backend, sourceArn: string) => latestMoveTask(backend.sqs, sourceArn);
 
 /**
  * Starts the move task, or follows the one another redrive runs: SQS runs one move task per source queue at a
@@ -708,6 +711,8 @@ class OneByOneRedrive {
   private interrupted = false;
   /** `--id` values the scan saw the whole DLQ without finding. */
   private readonly notFound: string[] = [];
+  /** Whether recording redriven jobs failed once: the rest of the run leaves their records as they are. */
+  private unrecordedJobs = false;
 
   constructor(
     private readonly backend: Backend,
@@ -966,10 +971,12 @@ class OneByOneRedrive {
         else sendable.push(t);
       }
       if (sendable.length === 0) continue;
+      const sentAt = new Date(this.backend.clock.now());
       const sent = await this.send(sendable);
       if (sent) {
         const taken = new Set(sent.map((s) => s.outgoing));
         for (const t of sendable) if (!taken.has(t)) refused.add(t.entry.MessageGroupId);
+        await this.recordRedrivenJobs(sent, sentAt);
       }
       if (!sent || (sent.length > 0 && !(await this.delete(sent)))) {
         // What this batch did not send yet stays in the DLQ: counted as failed, with the reason the run stopped.
@@ -979,6 +986,35 @@ class OneByOneRedrive {
       }
     }
     return true;
+  }
+
+  /**
+   * Tells the records of the jobs just sent back that they wait in their queue again, rather than that they are
+   * dead-lettered until they start. Best effort: the messages moved whatever the records say, so a failure is a
+   * note (once a run), never a failed redrive.
+   */
+  private async recordRedrivenJobs(sent: readonly Sent[], sentAt: Date): Promise<void> {
+    const jobs: RedrivenJob[] = [];
+    for (const { outgoing } of sent) {
+      const letter = describeDeadLetter(outgoing.message);
+      const envelope = letter.envelope;
+      if (envelope?.source !== JOB_SOURCE || envelope.headers[JOB_RECORD_HEADER] === undefined) continue;
+      const reason = summarize(letter).error ?? noReasonRecorded(this.queue.name);
+      jobs.push({
+        id: envelope.id,
+        reason,
+        ...(envelope.generation ? { generation: envelope.generation } : {}),
+      });
+    }
+    if (jobs.length === 0 || this.unrecordedJobs) return;
+    try {
+      await this.options.recordJobs?.(jobs, sentAt);
+    } catch (error) {
+      this.unrecordedJobs = true;
+      this.backend.output.note(
+        `could not record redriven jobs as queued again (hookline jobs show says dead-lettered until they start): ${errorLine(error)}`,
+      );
+    }
   }
 
   /** Waits until `--rate` allows `count` more messages. */

@@ -10,7 +10,12 @@ import {
   StartQueryCommand,
 } from '@aws-sdk/client-cloudwatch-logs';
 import { DynamoDBClient, GetItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
-import { ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import {
+  GetQueueAttributesCommand,
+  ListMessageMoveTasksCommand,
+  ReceiveMessageCommand,
+  SQSClient,
+} from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { JobStatus } from '../../lambda/shared/job-record';
@@ -70,6 +75,55 @@ describe('jobs show of a dead-lettered job', () => {
     const output = recordingOutput();
     renderJobShow(output, { id: 'ok1', state: 'completed', queue: 'mail', result: { sent: true } });
     expect(output.lines.some((line) => line.includes('redrive'))).toBe(false);
+  });
+});
+
+describe('jobs show and list of a job waiting to run again', () => {
+  const retrying = {
+    id: 'flaky1',
+    state: 'retrying' as const,
+    queue: 'mail',
+    attempt: 2,
+    lastError: 'Error: smtp down',
+    retryAt: '2026-12-02T09:00:40.000Z',
+  };
+  const redriven = {
+    id: 'dead9',
+    state: 'queued' as const,
+    queue: 'mail',
+    lastError: 'PermanentError: no template',
+    redrivenAt: '2026-12-02T09:05:00.000Z',
+  };
+
+  it('says a job between attempts waits to retry, after which failure, and when its next attempt is due', () => {
+    const output = recordingOutput();
+    renderJobShow(output, retrying);
+    renderJobShow(output, { ...retrying, id: 'flaky2', retryAt: undefined });
+    expect(output.lines).toContain(
+      '           waiting to retry: attempt 2 failed (Error: smtp down); next attempt due at 2026-12-02T09:00:40.000Z',
+    );
+    expect(output.lines).toContain(
+      "           waiting to retry: attempt 2 failed (Error: smtp down); next attempt when its queue's visibility timeout ends",
+    );
+    expect(output.lines.some((line) => line.includes('redrive'))).toBe(false);
+  });
+
+  it('says a redriven job waits in its queue again, with why it had been dead-lettered, and suggests no redrive', () => {
+    const output = recordingOutput();
+    renderJobShow(output, redriven);
+    expect(output.lines).toContain(
+      '           redriven from its dead-letter queue at 2026-12-02T09:05:00.000Z, waiting in its queue to run again; it had been dead-lettered: PermanentError: no template',
+    );
+    expect(output.lines.some((line) => line.includes('hookline redrive'))).toBe(false);
+  });
+
+  it('lists the due time of the next attempt and the last error, a redriven one as from before the redrive', () => {
+    const output = recordingOutput();
+    renderJobList(output, { total: 2, jobs: [retrying, redriven] });
+    expect(output.lines[0]).toMatch(
+      /flaky1 +retrying +- +mail +2026-12-02T09:00:40.000Z +- +Error: smtp down/,
+    );
+    expect(output.lines[0]).toMatch(/dead9 +queued .* redriven; was PermanentError: no template/);
   });
 });
 
@@ -146,7 +200,7 @@ describe('jobs show and list refuse what they cannot read', () => {
     expect(jobState('queued')).toBe('queued');
     expect(() => jobState('done')).toThrow(
       new CliError(
-        '--state done is not a job state: use one of scheduled, queued, processing, completed, dead-lettered, cancelled',
+        '--state done is not a job state: use one of scheduled, queued, processing, retrying, completed, dead-lettered, cancelled',
       ),
     );
   });
@@ -376,6 +430,68 @@ describe('jobs show of a delayed job EventBridge Scheduler could not deliver', (
   });
 });
 
+describe('jobs show of a dead-lettered job no longer in its dead-letter queue', () => {
+  const target = stackTarget();
+  const dead: JobStatus = {
+    id: 'job-7',
+    state: 'dead-lettered',
+    type: 'report.build',
+    queue: 'events',
+    updatedAt: '2026-11-25T02:00:00.000Z',
+    reason: 'PermanentError: no template',
+    generation: 'gen-1',
+  };
+  const letter = {
+    ...deadLetterMessage(7, { id: 'job-7', type: 'report.build' }),
+    Body: JSON.stringify({
+      v: 1,
+      id: 'job-7',
+      source: 'job',
+      type: 'report.build',
+      receivedAt: '2026-11-25T01:59:00.000Z',
+      headers: {},
+      contentType: 'application/json',
+      body: '{}',
+      bodyEncoding: 'utf8',
+      generation: 'gen-1',
+    }),
+  };
+  const moveTaskStartedAt = (iso: string) =>
+    sqs.on(ListMessageMoveTasksCommand).resolves({
+      Results: [{ Status: 'COMPLETED', StartedTimestamp: Date.parse(iso) }],
+    });
+  const shown = async (job: JobStatus) => {
+    const output = recordingOutput();
+    renderJobShow(output, await withDeadLetteredJob(testBackend(), target, job));
+    return output.lines;
+  };
+
+  it('says a full redrive after it was dead-lettered sent it back to its queue, and suggests no redrive', async () => {
+    installFakeQueue(sqs, target.queues.events?.deadLetterUrl as string, []);
+    moveTaskStartedAt('2026-11-25T02:30:00.000Z');
+    const lines = await shown(dead);
+    expect(lines).toContain(
+      '          not in the events dead-letter queue any more: a redrive of all of it (an SQS move task started at 2026-11-25T02:30:00.000Z, COMPLETED) sent it back to its queue, where it waits to run again',
+    );
+    expect(lines.some((line) => line.includes('hookline redrive'))).toBe(false);
+  });
+
+  it('says it was purged or expired when no redrive since can have moved it', async () => {
+    installFakeQueue(sqs, target.queues.events?.deadLetterUrl as string, []);
+    moveTaskStartedAt('2026-11-25T01:00:00.000Z');
+    expect(await shown(dead)).toContain(
+      "          not in the events dead-letter queue any more: it was purged (hookline purge events --dlq) or expired with the queue's retention, so it does not run again (send it again under a new id: this one stays claimed for its dedupe window), unless a redrive that could not update its record sent it back to its queue",
+    );
+  });
+
+  it('shows it as its record says, with how to redrive it, while it waits there', async () => {
+    installFakeQueue(sqs, target.queues.events?.deadLetterUrl as string, [letter]);
+    const lines = await shown(dead);
+    expect(lines.filter((line) => line.startsWith('          '))).toEqual([]);
+    expect(lines.at(-1)).toContain('hookline redrive events --id job-7');
+  });
+});
+
 describe('jobs show of a job whose last attempt timed out or crashed', () => {
   const target = stackTarget();
   /** Its record: the consumer started attempt 3 of 3, and nothing recorded how it ended. */
@@ -443,6 +559,45 @@ describe('jobs show of a job whose last attempt timed out or crashed', () => {
   it('keeps it processing when only an earlier generation of the same id is there', async () => {
     installFakeQueue(sqs, target.queues.events?.deadLetterUrl as string, [movedBySqs('gen-1')]);
     expect(await withDeadLetteredJobs(testBackend(), target, [running])).toEqual([running]);
+  });
+
+  it("says a processing job is not running once its attempt started longer ago than its queue's visibility timeout", async () => {
+    installFakeQueue(sqs, target.queues.events?.deadLetterUrl as string, []);
+    sqs
+      .on(GetQueueAttributesCommand, { QueueUrl: target.queues.events?.url })
+      .resolves({ Attributes: { VisibilityTimeout: '180' } });
+    // The test clock reads 03:00:00: one started 180 s before is within the timeout, one a second earlier is not.
+    const within = { ...running, id: 'job-8', updatedAt: '2026-11-25T02:57:00.000Z' };
+    const past = { ...running, updatedAt: '2026-11-25T02:56:59.000Z' };
+    const [kept, stalled] = await withDeadLetteredJobs(testBackend(), target, [within, past]);
+    expect(kept).toEqual(within);
+    expect(stalled).toMatchObject({ id: 'job-9', state: 'processing' });
+    const output = recordingOutput();
+    renderJobShow(output, stalled as JobStatus);
+    expect(output.lines[2]).toBe(
+      "          no outcome recorded: attempt 3 started at 2026-11-25T02:56:59.000Z, longer ago than the events queue's visibility timeout (180 s), so it is not running: its handler finished and its completion was not written, or its invocation crashed or timed out and it waits in its queue to run again (hookline trace job-9 shows its attempts)",
+    );
+  });
+
+  it('says a retrying job whose next attempt is overdue waits for its consumer to receive it', async () => {
+    const waiting: JobStatus = {
+      ...running,
+      state: 'retrying',
+      attempt: 1,
+      lastError: 'Error: smtp down',
+      retryAt: '2026-11-25T02:59:59.000Z', // a second before the test clock
+    };
+    installFakeQueue(sqs, target.queues.events?.deadLetterUrl as string, []);
+    const [job, due] = await withDeadLetteredJobs(testBackend(), target, [
+      waiting,
+      { ...waiting, id: 'job-8', retryAt: '2026-11-25T03:00:00.000Z' },
+    ]);
+    expect(due?.note).toBeUndefined();
+    const output = recordingOutput();
+    renderJobShow(output, job as JobStatus);
+    expect(output.lines[2]).toBe(
+      '           waiting to retry: attempt 1 failed (Error: smtp down); next attempt due since 2026-11-25T02:59:59.000Z and not started yet: it waits for its consumer to receive it (hookline status shows whether it is paused)',
+    );
   });
 
   it('reads no dead-letter queue when no job is processing', async () => {

@@ -331,6 +331,26 @@ describe('jobs on local mode', () => {
     expect(dead.reason).toContain('cannot: no mailbox');
   });
 
+  it('says a job redriven while its consumer is paused waits in its queue again, keeping why it was dead-lettered', async () => {
+    await producer.send(failingJob, { why: 'no printer' }, { id: 'redriven' });
+    await waitForState(producer, 'redriven', 'dead-lettered');
+    await cli(dir, 'pause', 'jobs', '--local');
+    try {
+      await cli(dir, 'redrive', 'jobs', '--id', 'redriven', '--local');
+      expect(await producer.status('redriven')).toMatchObject({
+        state: 'queued',
+        lastError: 'PermanentError: cannot: no printer',
+        redrivenAt: expect.any(String),
+      });
+      const shown = (await cli(dir, 'jobs', 'show', 'redriven', '--local')).stdout;
+      expect(shown).toContain('redriven from its dead-letter queue at');
+    } finally {
+      await cli(dir, 'resume', 'jobs', '--local');
+    }
+    // It runs again, fails again, and its record says so rather than that it waits.
+    expect((await waitForState(producer, 'redriven', 'dead-lettered')).lastError).toBeUndefined();
+  });
+
   it('turns a delay over 15 minutes into a one-time schedule that can be cancelled', async () => {
     const sent = await producer.send(doubleJob, { n: 3 }, { id: 'later', delay: TWENTY_MINUTES });
     expect(sent.state).toBe('scheduled');

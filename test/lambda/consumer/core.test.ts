@@ -1166,6 +1166,15 @@ describe('consumer core: job records', () => {
         async deadLettered(id: string, reason: string, generation?: string) {
           calls.push(`dead-lettered ${id} ${reason} ${generation}`);
         },
+        async retrying(
+          id: string,
+          attempt: number,
+          error: string,
+          retryAt: Date | undefined,
+          generation?: string,
+        ) {
+          calls.push(`retrying ${id} ${attempt} ${error} ${retryAt?.toISOString()} ${generation}`);
+        },
       },
     };
   }
@@ -1208,6 +1217,60 @@ describe('consumer core: job records', () => {
       ['bad', 'gen-7'],
       ['good', 'gen-2'],
     ]);
+  });
+
+  it('records a failed job waiting out its backoff as retrying: the attempt, its error and when the next is due', async () => {
+    const { calls, jobs } = recordingJobs();
+    const { core, queue } = harness(
+      {
+        handlers: {
+          'job.report.build': async () => {
+            throw new Error('mail server down');
+          },
+        },
+      },
+      {},
+      { jobs, random: () => 0 },
+    );
+    await core.processBatch(
+      sqsEvent([record(jobEnvelope('soon', 'gen-1'), { attempt: 2, messageId: 'm-soon' })]),
+      lambdaContext(),
+    );
+    queue.failVisibility = true;
+    await core.processBatch(
+      sqsEvent([record(jobEnvelope('unknown', 'gen-3'), { messageId: 'm-unknown' })]),
+      lambdaContext(),
+    );
+    // Attempt 2, base 10 s, factor 2, no jitter: due 10 s from now; without a backoff set, the due time is unknown.
+    expect(calls.filter((c) => c.startsWith('retrying'))).toEqual([
+      `retrying soon 2 Error: mail server down ${new Date(NOW + 10_000).toISOString()} gen-1`,
+      'retrying unknown 1 Error: mail server down undefined gen-3',
+    ]);
+  });
+
+  it('never records a job as waiting to retry for a copy that failed while another copy runs it', async () => {
+    const { calls, jobs } = recordingJobs();
+    const { core, idempotency } = harness(
+      {
+        handlers: {
+          'job.report.build': async () => {
+            await new Promise((resolve) => setImmediate(resolve));
+            return 'built';
+          },
+        },
+      },
+      {},
+      { idempotency: true, jobs },
+    );
+    const copy = jobEnvelope('twice', 'gen-1');
+    const response = await core.processBatch(
+      sqsEvent([record(copy, { messageId: 'm-1' }), record(copy, { messageId: 'm-2' })]),
+      lambdaContext(),
+    );
+    // The second copy found the first one's execution in progress, and is retried on its own.
+    expect(failedIds(response)).toEqual(['m-2']);
+    expect([...(idempotency?.states.values() ?? [])]).toEqual(['completed']);
+    expect(calls).toEqual(['start twice 1 gen-1', 'complete twice "built" gen-1']);
   });
 
   it.each([

@@ -279,6 +279,9 @@ describe('consumer core: deadline watchdog', () => {
       deadLettered: async (id: string, reason: string) => {
         calls.push(`dead-lettered ${id} ${reason}`);
       },
+      retrying: async (id: string, attempt: number, error: string) => {
+        calls.push(`retrying ${id} ${attempt} ${error}`);
+      },
     };
     const { core, deadline } = harness({ handlers: { 'job.report.build': stalled.handle } }, {}, { jobs });
     const job = envelope({

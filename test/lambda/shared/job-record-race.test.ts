@@ -193,6 +193,37 @@ describe('job records the consumer and cancel write', () => {
     });
   });
 
+  it('records a job whose result the item cannot take as completed, saying why, not processing for good', async () => {
+    await client.send(
+      new PutItemCommand({
+        TableName: table,
+        Item: { ...item({ state: 'processing' }, 'crowded'), notes: { S: 'n'.repeat(200_000) } },
+      }),
+    );
+    const records = new JobRecords(client, table);
+    await records.complete('crowded', 'r'.repeat(250_000));
+    const status = await records.read('crowded');
+    expect([status?.state, status?.result]).toEqual(['completed', undefined]);
+    expect(status?.reason).toMatch(/^result not kept: could not write it \(ValidationException: .*size/);
+  });
+
+  it('keeps the result of a completion that was written although its answer was lost', async () => {
+    await put('lost-answer', { state: 'processing' });
+    let answers = 0;
+    const losing = {
+      send: async (command: Parameters<DynamoDBClient['send']>[0]) => {
+        const answer = await client.send(command as GetItemCommand);
+        if (answers++ === 0) throw Object.assign(new Error('socket hang up'), { name: 'TimeoutError' });
+        return answer;
+      },
+    } as unknown as DynamoDBClient;
+    await new JobRecords(losing, table).complete('lost-answer', { sent: true });
+    expect(await new JobRecords(client, table).read('lost-answer')).toMatchObject({
+      state: 'completed',
+      result: { sent: true },
+    });
+  });
+
   it('records why a job was dead-lettered, cut to 4,000 characters', async () => {
     await put('failed', { state: 'processing' });
     const records = new JobRecords(client, table);
@@ -292,5 +323,89 @@ describe('the record of a dead-lettered job that runs again', () => {
     expect(completed?.reason).toBeUndefined();
     // This run returned nothing: the first run's result is not this one's.
     expect(completed?.result).toBeUndefined();
+  });
+});
+
+// Between attempts and after a redrive the job waits in its queue: its record says so, not that it runs or failed.
+describe('the record of a job waiting to run again', () => {
+  let client: DynamoDBClient;
+  const table = 'waiting-dedupe';
+  useDedupeTable(table, (ready) => {
+    client = ready;
+  });
+  const put = (id: string, fields: Record<string, string>, attempt?: number) =>
+    client.send(
+      new PutItemCommand({
+        TableName: table,
+        Item: {
+          ...item(fields, id),
+          status: { S: 'queued' },
+          ...(attempt === undefined ? {} : { attempt: { N: String(attempt) } }),
+        },
+      }),
+    );
+  const at = new Date('2026-11-25T12:00:10.000Z');
+
+  it('is retrying after a failed attempt, with its error and when the next is due, until the next one starts', async () => {
+    await put('flaky', { state: 'processing', generation: 'g' }, 2);
+    const records = new JobRecords(client, table);
+    await records.retrying('flaky', 2, 'Error: mail server down', at, 'g');
+    expect(await records.read('flaky')).toMatchObject({
+      state: 'retrying',
+      attempt: 2,
+      lastError: 'Error: mail server down',
+      retryAt: at.toISOString(),
+    });
+    expect(await records.start('flaky', 3, 'g')).toBe('run');
+    const running = await records.read('flaky');
+    expect([running?.state, running?.attempt, running?.lastError, running?.retryAt]).toEqual([
+      'processing',
+      3,
+      undefined,
+      undefined,
+    ]);
+    await records.retrying('flaky', 3, 'Error: again', undefined, 'g');
+    await records.deadLettered('flaky', 'Error: again', 'g');
+    const dead = await records.read('flaky');
+    expect([dead?.state, dead?.reason, dead?.lastError]).toEqual([
+      'dead-lettered',
+      'Error: again',
+      undefined,
+    ]);
+  });
+
+  it('is never shown waiting once its next attempt started, nor when it belongs to another enqueue', async () => {
+    await put('raced', { state: 'processing', generation: 'g' }, 3);
+    const records = new JobRecords(client, table);
+    await records.retrying('raced', 2, 'Error: late', at, 'g');
+    await records.retrying('raced', 3, 'Error: late', at, 'an-earlier-one');
+    expect((await records.read('raced'))?.state).toBe('processing');
+  });
+
+  it('is queued after a redrive, keeping why it was dead-lettered until it starts, and never reopens a finished job', async () => {
+    await put('dead', { state: 'dead-lettered', reason: 'PermanentError: bug', generation: 'g' }, 1);
+    await put('crashed', { state: 'processing', generation: 'g' }, 5);
+    await put('done', { state: 'completed', generation: 'g' }, 1);
+    await put('dropped', { state: 'cancelled', generation: 'g' });
+    const records = new JobRecords(client, table);
+    const marked = await Promise.all(
+      ['dead', 'crashed', 'done', 'dropped'].map((id) => records.redriven(id, `why ${id}`, at, 'g')),
+    );
+    expect(marked).toEqual([true, true, false, false]);
+    expect(await records.read('dead')).toMatchObject({
+      state: 'queued',
+      redrivenAt: at.toISOString(),
+      lastError: 'why dead',
+    });
+    expect((await records.read('dead'))?.reason).toBeUndefined();
+    expect((await records.read('done'))?.state).toBe('completed');
+    expect((await records.read('dropped'))?.state).toBe('cancelled');
+    expect(await records.start('dead', 1, 'g')).toBe('run');
+    expect(await records.read('dead')).toMatchObject({ state: 'processing', redrivenAt: at.toISOString() });
+    // The redriven delivery already ran and failed again before the redrive got to its record: it says so.
+    await records.deadLettered('dead', 'PermanentError: still', 'g');
+    expect(await records.redriven('dead', 'why dead', new Date(Date.now() - 60_000), 'g')).toBe(false);
+    expect((await records.read('dead'))?.state).toBe('dead-lettered');
+    expect((await records.read('dead'))?.lastError).toBeUndefined();
   });
 });
