@@ -9,11 +9,13 @@ import { BackendError, explainError } from '../cli/errors';
 import {
   type JobsStore,
   jobState,
+  jobStateNote,
   jobsCancel,
   jobsList,
   jobsShow,
   jobsStore,
   renderJobCancel,
+  type ShownJob,
   withDeadLetteredJob,
   withDeadLetteredJobs,
 } from '../cli/jobs';
@@ -72,6 +74,12 @@ async function withJobsStore<T>(
   }
 }
 
+/** A job with the line `jobs show` prints under its state where the state alone would mislead. */
+export function withStateNote(job: ShownJob): ShownJob & { readonly stateNote?: string } {
+  const stateNote = jobStateNote(job);
+  return stateNote === undefined ? job : { ...job, stateNote };
+}
+
 /** Newest first, as the page lists them; the id breaks ties so a page boundary never falls between equals. */
 const newestFirstKey = (job: JobStatus) => `${job.enqueuedAt ?? ''}\n${job.id}`;
 
@@ -93,7 +101,8 @@ export async function listJobRecords(
       reconcile: (found) => withDeadLetteredJobs(backend, target, found),
     }),
   );
-  const matching = filter.queue ? list.jobs.filter((job) => job.queue === filter.queue) : list.jobs;
+  const jobs = list.jobs.map(withStateNote);
+  const matching = filter.queue ? jobs.filter((job) => job.queue === filter.queue) : jobs;
   const page = pageOf(matching, newestFirstKey, cursor);
   return {
     ...page,
@@ -116,8 +125,10 @@ export async function showJobRecord(
   seen: readonly FeedEvent[],
 ) {
   const { backend, target } = connection;
-  const job = await withJobsStore(connection, env, async (store) =>
-    withDeadLetteredJob(backend, target, await jobsShow(store, id)),
+  const job = withStateNote(
+    await withJobsStore(connection, env, async (store) =>
+      withDeadLetteredJob(backend, target, await jobsShow(store, id)),
+    ),
   );
   const tenants = [...new Set(seen.flatMap((e) => (e.tenant ? e.tenant.split(',') : [])))];
   return { job, dedupeKey: jobRecordKey(job.id), tenants };

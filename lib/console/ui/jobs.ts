@@ -20,6 +20,8 @@ interface JobRecord {
   attempt?: number;
   result?: unknown;
   reason?: string;
+  /** What the state alone would not say (retrying, redriven, no outcome recorded...): `jobs show`'s note line. */
+  stateNote?: string;
   scheduleName?: string;
 }
 
@@ -40,8 +42,9 @@ interface JobAnswer {
   tenants: string[];
 }
 
-/** What a record says of a job's outcome: its reason, else its handler's result as JSON. */
-const outcomeOf = (j: JobRecord) => j.reason ?? (j.result === undefined ? '' : JSON.stringify(j.result));
+/** What a record says of a job's outcome: its reason, else what its state means, else its result as JSON. */
+const outcomeOf = (j: JobRecord) =>
+  j.reason ?? j.stateNote ?? (j.result === undefined ? '' : JSON.stringify(j.result));
 
 const jobLink = (id: string) => `#/job/${encodeURIComponent(id)}`;
 
@@ -157,6 +160,7 @@ export function JobPage({ id }: { id: string }) {
         ${field('dedupe-key', 'Dedupe key', data.dedupeKey)}
         <dt>Tenant</dt><dd data-field="tenant">${data.tenants.length > 0 ? data.tenants.join(', ') : html`<span class="muted">not in its record (job records keep no tenant), nor seen by this console run</span>`}</dd>
         ${field('reason', 'Reason', job.reason)}
+        ${field('note', 'Note', job.stateNote)}
       </dl>
       ${job.result !== undefined && html`<h4>Result</h4><pre data-field="result">${JSON.stringify(job.result, null, 2)}</pre>`}
       <p><a href=${`#/event/${encodeURIComponent(job.id)}`}>Event and trace</a>: its timeline in the live feed, its dead letter and, with the event archive, its trace.</p>

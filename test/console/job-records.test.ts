@@ -1,0 +1,32 @@
+/** The Jobs page says of a job's state what `hookline jobs show` says. */
+import { describe, expect, it } from 'vitest';
+import { renderJobShow } from '../../lib/cli/jobs';
+import { withStateNote } from '../../lib/console/job-records';
+import { recordingOutput } from '../cli/helpers';
+
+describe("the Jobs page's note on a state", () => {
+  it('carries the line jobs show prints under a state that alone would mislead, and none where the state says it all', () => {
+    const retrying = {
+      id: 'flaky1',
+      state: 'retrying' as const,
+      queue: 'mail',
+      attempt: 2,
+      lastError: 'Error: smtp down',
+      retryAt: '2026-12-02T09:00:40.000Z',
+    };
+    const redriven = {
+      id: 'dead9',
+      state: 'queued' as const,
+      lastError: 'PermanentError: no template',
+      redrivenAt: '2026-12-02T09:05:00.000Z',
+    };
+    for (const job of [retrying, redriven]) {
+      const output = recordingOutput();
+      renderJobShow(output, job);
+      const note = withStateNote(job).stateNote;
+      expect(note).toBeDefined();
+      expect(output.lines.join('\n')).toContain(note);
+    }
+    expect(withStateNote({ id: 'ok', state: 'completed', result: 1 })).not.toHaveProperty('stateNote');
+  });
+});
