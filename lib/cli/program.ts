@@ -9,7 +9,7 @@ import type { ConsoleExtensions } from '../console/operations';
 import { hooklineVersion } from '../package-root';
 import type { Backend, TargetOptions } from './backend';
 import { addCostCommand } from './cost';
-import { CliError } from './errors';
+import { CliError, errorLine } from './errors';
 import { type Interrupts, interruptedExitCode, processInterrupts, runInterruptible } from './interrupt';
 import { configOption, nonEmptyOnce } from './non-empty';
 import { consoleOutput, type Output } from './output';
@@ -664,16 +664,30 @@ export async function runCli(
   deps: CliDependencies = defaultDependencies,
 ): Promise<number> {
   let exitCode = 0;
-  const program = buildProgram(deps, (code) => {
+  // The target a command connected to, so a failure its core did not explain (a hung emulator's timeout, throttling)
+  // is still told in the operator's terms rather than as a stack trace.
+  let connected: Target | undefined;
+  const tracked: CliDependencies = {
+    ...deps,
+    connect: async (options, output) => {
+      const answer = await deps.connect(options, output);
+      connected = answer.target;
+      return answer;
+    },
+  };
+  const program = buildProgram(tracked, (code) => {
     exitCode = code;
   });
   try {
     await program.parseAsync([...argv], { from: 'user' });
     return exitCode;
-  } catch (error) {
-    if (error instanceof CommanderError) {
-      return error.exitCode;
+  } catch (thrown) {
+    if (thrown instanceof CommanderError) {
+      return thrown.exitCode;
     }
+    const error = connected ? (await backendModule()).explainFailure(thrown, connected) : thrown;
+    // A script reading --json gets a JSON document on stdout whatever happened, not an empty stdout to parse.
+    if (argv.includes('--json')) deps.writeOut(`${JSON.stringify({ error: errorLine(error) })}\n`);
     if (error instanceof CliError) {
       deps.writeErr(`error: ${error.message}\n`);
       return 1;
