@@ -123,6 +123,14 @@ function connectionCode(error: unknown): string | undefined {
   return undefined;
 }
 
+/**
+ * True when a call failed without an answer (no connection, a reset, a timeout): whether the endpoint did what it
+ * asked is not known, since an earlier try of the SDK's retries may have reached it before it stopped answering.
+ */
+export function isUnanswered(error: unknown): boolean {
+  return isTimeout(error) || connectionCode(error) !== undefined;
+}
+
 /** True when the error says the API call does not exist on this endpoint (e.g. fauxqs 2.4.1 and move tasks). */
 export function isUnsupportedAction(error: unknown): boolean {
   const name = errorName(error);

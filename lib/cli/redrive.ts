@@ -37,7 +37,7 @@ import {
   SCHEDULER_DEAD_LETTER_ATTRIBUTES,
   SCHEDULER_TARGET_ATTRIBUTE,
 } from './dead-letters';
-import { CliError, errorLine, explainError, isUnsupportedAction } from './errors';
+import { CliError, errorLine, explainError, isUnanswered, isUnsupportedAction } from './errors';
 import {
   type DeadLetterQueueTarget,
   deadLetterQueueOf,
@@ -95,6 +95,11 @@ export interface RedriveResult {
   readonly failed: number;
   /** Sent to the source, but the delete from the DLQ failed: a copy remains there (consumers are idempotent). */
   readonly notDeleted: number;
+  /**
+   * Sent to the source, but the call deleting them from the DLQ got no answer (the endpoint stopped, a timeout):
+   * whether a copy remains there is not known. Counted in `moved`, not in `notDeleted`.
+   */
+  readonly deleteUnknown: number;
   /**
    * Messages moved by this run that failed again and came back to the DLQ while it ran; left there, so a
    * consumer that still fails cannot make the redrive loop forever.
@@ -216,7 +221,8 @@ export async function redrive(
     // A run that did something reports it even when the endpoint is gone by now (local mode stopped, a network
     // failure): the summary says what moved, and the count it cannot read is said to be unknown.
     const didSomething =
-      result.moved + result.failed + result.notDeleted > 0 || result.stoppedBy !== undefined;
+      result.moved + result.failed + result.notDeleted + result.deleteUnknown > 0 ||
+      result.stoppedBy !== undefined;
     const after = await queueDepth(backend.sqs, queue.deadLetterUrl).catch((error: unknown) => {
       if (!didSomething) throw error;
       return undefined;
@@ -326,6 +332,7 @@ function emptyResult(queue: string): RedriveResult {
     skipped: 0,
     failed: 0,
     notDeleted: 0,
+    deleteUnknown: 0,
     returned: 0,
     movedByAnotherRedrive: 0,
     failures: [],
@@ -436,6 +443,7 @@ async function redriveWithMoveTask(
       skipped: 0,
       failed,
       notDeleted: 0,
+      deleteUnknown: 0,
       returned: 0,
       movedByAnotherRedrive: 0,
       failures: task?.FailureReason ? [{ messageId: '', id: null, reason: task.FailureReason }] : [],
@@ -596,6 +604,7 @@ class RedriveTally {
   skipped = 0;
   failed = 0;
   notDeleted = 0;
+  deleteUnknown = 0;
   returned = 0;
   movedByAnotherRedrive = 0;
   scanned = 0;
@@ -1039,8 +1048,10 @@ class OneByOneRedrive {
       this.tally.notDeleted += deleted.Failed?.length ?? 0;
       return true;
     } catch (error) {
-      // Sent, so moved, but every one stays in the DLQ as a copy too (consumers are idempotent): stop and report.
-      this.tally.notDeleted += sent.length;
+      // Sent, so moved. A refused call deleted none: each stays in the DLQ as a copy too (consumers are
+      // idempotent). One without an answer may have deleted them: that is not known, and said so. Stop and report.
+      if (isUnanswered(error)) this.tally.deleteUnknown += sent.length;
+      else this.tally.notDeleted += sent.length;
       this.stopped = error;
       return false;
     }
@@ -1079,6 +1090,7 @@ class OneByOneRedrive {
       skipped: tally.skipped,
       failed: tally.failed,
       notDeleted: tally.notDeleted,
+      deleteUnknown: tally.deleteUnknown,
       returned: tally.returned,
       movedByAnotherRedrive: tally.movedByAnotherRedrive,
       failures: tally.failures,
