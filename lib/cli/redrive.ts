@@ -210,6 +210,7 @@ export async function redrive(
     const result = await moveDeadLetters(backend, queue, options, before.visible, selective, {
       wantedIds,
       heldByOthers: before.inFlight,
+      explain: (error) => explainError(error, contextOf(target, queue.name)),
       ...(typePattern ? { typePattern } : {}),
       ...(scheduledFor ? { scheduledFor, queues: Object.values(target.queues) } : {}),
     });
@@ -258,7 +259,7 @@ async function moveDeadLetters(
   const viaTask = await redriveWithMoveTask(backend, queue, options, visible);
   if (viaTask.kind === 'done') return viaTask.result;
   backend.output.note(`${viaTask.reason}: moving messages one by one instead`);
-  return redriveOneByOne(backend, queue, options, visible, viaTask.reason);
+  return redriveOneByOne(backend, queue, options, visible, viaTask.reason, { explain: selection.explain });
 }
 
 /**
@@ -595,6 +596,8 @@ interface Selection {
   readonly queues?: readonly QueueTarget[];
   /** Dead letters another reader held when the run started: no receive of this run returns them. */
   readonly heldByOthers?: number;
+  /** The error that stopped the run, in the operator's terms for the target (`stoppedBy`). */
+  readonly explain?: (error: unknown) => unknown;
 }
 
 /** What a one-by-one redrive has done so far, counted by named outcomes. */
@@ -717,6 +720,7 @@ class OneByOneRedrive {
   private interrupted = false;
   /** `--id` values the scan saw the whole DLQ without finding. */
   private readonly notFound: string[] = [];
+  private readonly explain: (error: unknown) => unknown;
 
   constructor(
     private readonly backend: Backend,
@@ -728,6 +732,7 @@ class OneByOneRedrive {
     this.wantedIds = selection.wantedIds ?? new Set<string>();
     this.typePattern = selection.typePattern;
     this.scheduledFor = selection.scheduledFor;
+    this.explain = selection.explain ?? ((error) => error);
     this.queues = selection.queues ?? [];
     this.heldByOthers = selection.heldByOthers ?? 0;
     this.filtering = this.wantedIds.size > 0 || this.typePattern !== undefined;
@@ -1096,7 +1101,7 @@ class OneByOneRedrive {
       failures: tally.failures,
       movedIds: tally.movedIds,
       notFound: this.notFound,
-      ...(stopped !== undefined ? { stoppedBy: errorLine(stopped) } : {}),
+      ...(stopped !== undefined ? { stoppedBy: errorLine(this.explain(stopped)) } : {}),
     };
   }
 }

@@ -1104,7 +1104,7 @@ describe('redrive one by one', () => {
     expect(result.deadLetterDepthAfter).toBe(15);
   });
 
-  it('reports a batch whose DLQ delete got no answer (local mode stopped) as sent with its deletion not known, not as not deleted', async () => {
+  it('reports a batch whose DLQ delete got no answer (local mode stopped) as sent with its deletion not known, not as not deleted, and names what stopped it in the operator terms', async () => {
     const dlq = installFakeQueue(sqs, EVENTS.deadLetterUrl, deadLetters(25));
     acceptAllSends();
     // The endpoint stops mid-call: a try that reached it may have deleted the batch before the connection was lost.
@@ -1125,7 +1125,14 @@ describe('redrive one by one', () => {
 
     const result = await redrive(testBackend(), stackTarget(), { queue: 'events', type: '**' });
 
-    expect(result).toMatchObject({ moved: 20, notDeleted: 0, deleteUnknown: 10, failed: 0 });
+    expect(result).toMatchObject({
+      moved: 20,
+      notDeleted: 0,
+      deleteUnknown: 10,
+      failed: 0,
+      // What stopped it, as the operator's line rather than the socket's error.
+      stoppedBy: 'cannot reach AWS (ECONNREFUSED): check your network or --region',
+    });
     const output = recordingOutput();
     renderRedrive(output, result);
     expect(output.lines).toContain(
