@@ -518,6 +518,9 @@ async function purgeCommand(
   present(output, result, renderPurge);
 }
 
+/** How long `send --url` waits for the answer of the URL it posts to. */
+const URL_ANSWER_SECONDS = 60;
+
 /**
  * `send --url` alone posts to a URL without resolving a target, so it works before anything is deployed; with
  * `--local` or `--stack` the target supplies the secret and clients.
@@ -525,8 +528,16 @@ async function purgeCommand(
 async function sendTarget(deps: CliDependencies, o: SendFlags) {
   const { systemClock } = await cores();
   if (o.url !== undefined && !o.local && !o.stack) {
+    const { boundedFetch } = await backendModule();
     const backend: Pick<Backend, 'http' | 'clock'> & Partial<Backend> = {
-      http: (url, init) => fetch(url, init),
+      // A server that accepts and never answers would hold the command forever; API Gateway answers within 30 s.
+      http: boundedFetch(
+        URL_ANSWER_SECONDS,
+        (url) =>
+          new CliError(
+            `--url ${url} did not answer within ${URL_ANSWER_SECONDS} s: check that what listens there is responsive`,
+          ),
+      ),
       clock: systemClock,
     };
     return { output: deps.makeOutput(Boolean(o.json)), target: undefined, backend };
