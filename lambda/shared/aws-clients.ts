@@ -42,6 +42,25 @@ export const PRODUCER_BUDGET: ClientBudget = {
  */
 export const LOCAL_REQUEST_TIMEOUT_FACTOR = 5;
 
+/**
+ * Retries and timeouts of a budget as SDK client options: for AWS, or (`local`) for local mode's emulators, whose
+ * calls get {@link LOCAL_REQUEST_TIMEOUT_FACTOR} times the request timeout.
+ */
+export function budgetOptions(budget: ClientBudget, where: { readonly local: boolean }) {
+  return {
+    maxAttempts: budget.maxAttempts,
+    requestHandler: {
+      connectionTimeout: budget.connectionTimeoutMs,
+      requestTimeout: where.local
+        ? budget.requestTimeoutMs * LOCAL_REQUEST_TIMEOUT_FACTOR
+        : budget.requestTimeoutMs,
+      // Without it the SDK only logs a warning when requestTimeout passes and keeps waiting: a hung (accepted,
+      // never answered) connection then holds the call forever (a function until its own timeout).
+      throwOnRequestTimeout: true,
+    },
+  };
+}
+
 /** Options for `new XClient(...)`: endpoint override (local mode), retries and timeouts. */
 export function clientOptions(
   service: Service,
@@ -50,16 +69,7 @@ export function clientOptions(
 ) {
   const endpoint = env[`AWS_ENDPOINT_URL_${service}`] ?? env.AWS_ENDPOINT_URL;
   return {
-    maxAttempts: budget.maxAttempts,
-    requestHandler: {
-      connectionTimeout: budget.connectionTimeoutMs,
-      requestTimeout: endpoint
-        ? budget.requestTimeoutMs * LOCAL_REQUEST_TIMEOUT_FACTOR
-        : budget.requestTimeoutMs,
-      // Without it the SDK only logs a warning when requestTimeout passes and keeps waiting: a hung (accepted,
-      // never answered) connection then holds the call until the function's own timeout.
-      throwOnRequestTimeout: true,
-    },
+    ...budgetOptions(budget, { local: Boolean(endpoint) }),
     ...(endpoint ? { endpoint } : {}),
     ...(endpoint && service === 'S3' ? { forcePathStyle: true } : {}),
   };

@@ -11,10 +11,27 @@ import type { LambdaClient } from '@aws-sdk/client-lambda';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { SQSClient } from '@aws-sdk/client-sqs';
+import {
+  budgetOptions,
+  type ClientBudget,
+  LOCAL_REQUEST_TIMEOUT_FACTOR,
+} from '../../lambda/shared/aws-clients';
 import type { ResolvedConfig } from '../config';
-import { CliError, type ErrorContext, explainError } from './errors';
+import {
+  CliError,
+  type ErrorContext,
+  explainError,
+  LOCAL_ANSWER_SECONDS,
+  localModeNotAnswering,
+} from './errors';
 import type { Output } from './output';
-import { describeStackTarget, localStatePath, readLocalTarget, type Target } from './target';
+import {
+  describeStackTarget,
+  type LocalTarget,
+  localStatePath,
+  readLocalTarget,
+  type Target,
+} from './target';
 
 /** Time, injectable so rate limits and polling are testable without waiting. */
 export interface Clock {
@@ -63,10 +80,60 @@ export interface TargetOptions {
 }
 
 /** Bounded SDK retries (standard mode backs off on throttling) so a stuck call fails in seconds, not minutes. */
-const AWS_CLIENT_DEFAULTS = {
-  maxAttempts: 5,
-  requestHandler: { connectionTimeout: 3_000, requestTimeout: 20_000 },
+const AWS_BUDGET: ClientBudget = { maxAttempts: 5, connectionTimeoutMs: 3_000, requestTimeoutMs: 20_000 };
+const AWS_CLIENT_DEFAULTS = budgetOptions(AWS_BUDGET, { local: false });
+
+/**
+ * Local mode's emulators: one retry (they do not throttle), and {@link LOCAL_ANSWER_SECONDS} for each request once
+ * the local factor is applied, so a stopped or stuck local mode ends the command instead of holding it.
+ */
+const LOCAL_BUDGET: ClientBudget = {
+  maxAttempts: 2,
+  connectionTimeoutMs: 3_000,
+  requestTimeoutMs: (LOCAL_ANSWER_SECONDS * 1_000) / LOCAL_REQUEST_TIMEOUT_FACTOR,
 };
+
+/**
+ * SDK client options for local mode's emulator at `endpoint` (every CLI client of local mode is made from these):
+ * its region, the dummy credentials it accepts (explicit ones keep the CLI from searching profiles) and the
+ * local budget.
+ */
+export function localClientConfig(target: Pick<LocalTarget, 'region'>, endpoint?: string) {
+  return {
+    region: target.region,
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    ...budgetOptions(LOCAL_BUDGET, { local: true }),
+    ...(endpoint !== undefined ? { endpoint } : {}),
+  };
+}
+
+/** SDK client options for a deployed stack in `region`. */
+export function awsClientConfig(region: string) {
+  return { region, ...AWS_CLIENT_DEFAULTS };
+}
+
+/**
+ * `fetch` that gives up after `seconds` for the whole answer, body included (read here, so a body that stalls
+ * half-way fails here too), with `timedOut(url)` as the error; other failures are fetch's own.
+ */
+export function boundedFetch(seconds: number, timedOut: (url: string) => Error): HttpFetch {
+  return async (url, init) => {
+    const deadline = AbortSignal.timeout(seconds * 1_000);
+    const signal = init?.signal ? AbortSignal.any([init.signal, deadline]) : deadline;
+    try {
+      const response = await fetch(url, { ...init, signal });
+      const body = await response.arrayBuffer();
+      return new Response(body.byteLength > 0 ? body : null, {
+        status: response.status,
+        statusText: response.statusText,
+        headers: response.headers,
+      });
+    } catch (error) {
+      if (deadline.aborted && !init?.signal?.aborted) throw timedOut(url);
+      throw error;
+    }
+  };
+}
 
 /** The AWS clients of a {@link Backend}, by property. */
 type ClientName = 'sqs' | 'lambda' | 'cloudformation' | 'cloudwatch' | 'secretsManager' | 's3' | 'logs';
@@ -159,6 +226,11 @@ export function contextOf(target: Target, queue?: string): ErrorContext {
   };
 }
 
+/** A command's failure as {@link explainError} tells it for `target` (an unexpected error comes back unchanged). */
+export function explainFailure(error: unknown, target: Target): unknown {
+  return explainError(error, contextOf(target));
+}
+
 /** Resolves the target and a backend for it (its clients are created on first use). */
 export async function connect(
   options: TargetOptions,
@@ -166,13 +238,13 @@ export async function connect(
   env: Record<string, string | undefined> = process.env,
   loadConfiguration: () => Promise<ResolvedConfig> = () => loadConfig(options.config),
 ): Promise<{ target: Target; backend: Backend; config?: ResolvedConfig }> {
+  if (options.local) return connectLocal(env, { clock: systemClock, output });
   const services = { http: ((url, init) => fetch(url, init)) as HttpFetch, clock: systemClock, output };
-  if (options.local) return connectLocal(env, services);
   const config = await loadConfiguration();
   // An exported but empty variable is unset: taken as the region, it fails in the SDK instead of falling back.
   const region = options.region ?? (env.AWS_REGION || env.AWS_DEFAULT_REGION || 'us-east-1');
   const stackName = options.stack ?? config.stackName;
-  const aws = { region, ...AWS_CLIENT_DEFAULTS };
+  const aws = awsClientConfig(region);
   const cloudformation = createClient('cloudformation', aws);
   let target: Target;
   try {
@@ -195,22 +267,21 @@ export async function connect(
 /** The running local mode, from its state file; no configuration is loaded. */
 function connectLocal(
   env: Record<string, string | undefined>,
-  services: Pick<Backend, 'http' | 'clock' | 'output'>,
+  services: Pick<Backend, 'clock' | 'output'>,
 ): { target: Target; backend: Backend } {
   const target = readLocalTarget(localStatePath(env));
-  // The emulator accepts any credentials; explicit ones keep the CLI from searching profiles.
-  const local = {
-    region: target.region,
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-    maxAttempts: 2,
-  };
+  const local = localClientConfig(target);
   const configs = {
-    sqs: { ...local, endpoint: target.endpoints.sqs },
+    sqs: localClientConfig(target, target.endpoints.sqs),
     lambda: local,
     cloudformation: local,
     cloudwatch: local,
     secretsManager: local,
-    ...(target.endpoints.s3 ? { s3: { ...local, endpoint: target.endpoints.s3, forcePathStyle: true } } : {}),
+    ...(target.endpoints.s3
+      ? { s3: { ...localClientConfig(target, target.endpoints.s3), forcePathStyle: true } }
+      : {}),
   };
-  return { target, backend: lazyBackend(configs, services) };
+  // The control API and the webhook URLs (`send --local`) are local mode's own server: bounded as its emulators.
+  const http = boundedFetch(LOCAL_ANSWER_SECONDS, (url) => localModeNotAnswering(new URL(url).host));
+  return { target, backend: lazyBackend(configs, { ...services, http }) };
 }

@@ -68,6 +68,25 @@ const BAD_CREDENTIALS = new Set([
   'InvalidSignatureException',
   'SignatureDoesNotMatch',
 ]);
+/**
+ * How long the CLI and the console wait for local mode to answer one request (its control API, its emulators):
+ * generous, as a loaded machine makes them slow, but bounded, so a stopped (Ctrl-Z, `kill -STOP`) or stuck local
+ * mode ends the command with a message instead of holding it forever.
+ */
+export const LOCAL_ANSWER_SECONDS = 20;
+
+/** The error for a request local mode accepted and did not answer within {@link LOCAL_ANSWER_SECONDS}. */
+export function localModeNotAnswering(where?: string): BackendError {
+  return new BackendError(
+    `local mode${where ? ` at ${where}` : ''} did not answer within ${LOCAL_ANSWER_SECONDS} s: is npm start running and responsive? (resume it if it was suspended, else stop and restart it; what a command did before is in its output)`,
+  );
+}
+
+/** True when a request was given up for want of an answer (the SDK's request/connection timeout, a fetch timeout). */
+export function isTimeout(error: unknown): boolean {
+  return [...causeChain(error)].some((e) => field(e, 'name') === 'TimeoutError');
+}
+
 const CONNECTION = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EHOSTUNREACH', 'ETIMEDOUT']);
 
 function field(error: unknown, key: string): string | undefined {
@@ -102,6 +121,14 @@ function connectionCode(error: unknown): string | undefined {
     if (code && CONNECTION.has(code)) return code;
   }
   return undefined;
+}
+
+/**
+ * True when a call failed without an answer (no connection, a reset, a timeout): whether the endpoint did what it
+ * asked is not known, since an earlier try of the SDK's retries may have reached it before it stopped answering.
+ */
+export function isUnanswered(error: unknown): boolean {
+  return isTimeout(error) || connectionCode(error) !== undefined;
 }
 
 /** True when the error says the API call does not exist on this endpoint (e.g. fauxqs 2.4.1 and move tasks). */
@@ -160,6 +187,9 @@ export function explainError(error: unknown, context: ErrorContext): unknown {
       `a purge of ${context.queue ?? 'this queue'} is already running: SQS allows one per 60 seconds, wait a minute`,
     );
   }
+  // Before the connection codes: the SDK's request timeout also carries ETIMEDOUT, and local mode did answer the
+  // connection, so "start it" would be wrong.
+  if (context.local && isTimeout(error)) return localModeNotAnswering();
   const connection = connectionCode(error);
   if (connection) {
     return new BackendError(

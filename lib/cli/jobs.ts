@@ -18,7 +18,7 @@ import {
 } from '../../lambda/shared/job-record';
 import { localStatePath, parseLocalState } from '../local/state-file';
 import { JOB_SCHEDULES_RESEND, STACK_OUTPUTS } from '../stack-outputs';
-import type { Backend } from './backend';
+import { awsClientConfig, type Backend, localClientConfig } from './backend';
 import {
   type DeadLetter,
   latestMoveTask,
@@ -61,12 +61,7 @@ async function keptJobsStore(
     const state = parseLocalState(JSON.parse(readFileSync(localStatePath(env), 'utf8')));
     const tableName = state.jobs?.dedupe?.tableName;
     if (!tableName) return undefined;
-    const client = new DynamoDBClient({
-      region: target.region,
-      endpoint: target.endpoints.dynamodb ?? '',
-      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-      maxAttempts: 2,
-    });
+    const client = new DynamoDBClient(localClientConfig(target, target.endpoints.dynamodb ?? ''));
     return { client, tableName };
   }
   const answer = await backend.cloudformation.send(
@@ -75,7 +70,7 @@ async function keptJobsStore(
   const output = answer.Stacks?.[0]?.Outputs?.find((o) => o.OutputKey === STACK_OUTPUTS.dedupeTableName);
   if (!output?.OutputValue) return undefined;
   return {
-    client: new DynamoDBClient({ region: target.region, maxAttempts: 5 }),
+    client: new DynamoDBClient(awsClientConfig(target.region)),
     tableName: output.OutputValue,
   };
 }

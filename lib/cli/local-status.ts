@@ -3,15 +3,12 @@
  * CLI asks it over the control API, so the command loads no AWS SDK and answers in about the time Node takes to
  * start. The rows are built by the same core as a deployed stack's (`queueStatuses` in ./status).
  */
-import { CliError } from './errors';
+import { CliError, LOCAL_ANSWER_SECONDS, localModeNotAnswering } from './errors';
 import type { QueueStatus, StatusResult } from './status';
 import { type LocalTarget, queueOf } from './target';
 
 // Not `import ... from 'node:http'`: an ES module import of it also loads fetch's undici (~20 ms at start).
 const { get } = process.getBuiltinModule('node:http');
-
-/** How long local mode may take to read its queues before the command gives up. */
-const ANSWER_TIMEOUT_MS = 15_000;
 
 /** The status of every queue of the running local mode (or of one; an unknown name is an error). */
 export async function localStatus(
@@ -35,12 +32,21 @@ function rowsOf(answer: unknown): QueueStatus[] {
 /** GET of a JSON document from local mode's control API (loopback HTTP). */
 function getJson(url: string): Promise<unknown> {
   return new Promise((resolve, reject) => {
-    const notAnswering = (why: string) =>
-      new CliError(`local mode is not answering at ${url} (${why}): restart it with npm start`);
-    const request = get(url, { timeout: ANSWER_TIMEOUT_MS }, (response) => {
+    const notAnswering = (error: Error | string) =>
+      error instanceof CliError
+        ? error
+        : new CliError(
+            `local mode is not answering at ${url} (${typeof error === 'string' ? error : error.message}): restart it with npm start`,
+          );
+    // The whole answer is bounded: `timeout` alone is idle time, which a trickling answer would reset forever.
+    const deadline = setTimeout(
+      () => request.destroy(localModeNotAnswering(new URL(url).host)),
+      LOCAL_ANSWER_SECONDS * 1_000,
+    );
+    const request = get(url, (response) => {
       const chunks: Buffer[] = [];
       response.on('data', (chunk: Buffer) => chunks.push(chunk));
-      response.on('error', (error) => reject(notAnswering(error.message)));
+      response.on('error', (error) => reject(notAnswering(error)));
       response.on('end', () => {
         const text = Buffer.concat(chunks).toString('utf8');
         if (response.statusCode !== 200) {
@@ -54,8 +60,8 @@ function getJson(url: string): Promise<unknown> {
         }
       });
     });
-    request.on('timeout', () => request.destroy(new Error(`no answer in ${ANSWER_TIMEOUT_MS / 1000} s`)));
-    request.on('error', (error) => reject(notAnswering(error.message)));
+    request.on('close', () => clearTimeout(deadline));
+    request.on('error', (error) => reject(notAnswering(error)));
   });
 }
 

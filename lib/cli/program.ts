@@ -9,7 +9,7 @@ import type { ConsoleExtensions } from '../console/operations';
 import { hooklineVersion } from '../package-root';
 import type { Backend, TargetOptions } from './backend';
 import { addCostCommand } from './cost';
-import { CliError } from './errors';
+import { CliError, errorLine } from './errors';
 import { type Interrupts, interruptedExitCode, processInterrupts, runInterruptible } from './interrupt';
 import { configOption, nonEmptyOnce } from './non-empty';
 import { consoleOutput, type Output } from './output';
@@ -518,6 +518,9 @@ async function purgeCommand(
   present(output, result, renderPurge);
 }
 
+/** How long `send --url` waits for the answer of the URL it posts to. */
+const URL_ANSWER_SECONDS = 60;
+
 /**
  * `send --url` alone posts to a URL without resolving a target, so it works before anything is deployed; with
  * `--local` or `--stack` the target supplies the secret and clients.
@@ -525,8 +528,16 @@ async function purgeCommand(
 async function sendTarget(deps: CliDependencies, o: SendFlags) {
   const { systemClock } = await cores();
   if (o.url !== undefined && !o.local && !o.stack) {
+    const { boundedFetch } = await backendModule();
     const backend: Pick<Backend, 'http' | 'clock'> & Partial<Backend> = {
-      http: (url, init) => fetch(url, init),
+      // A server that accepts and never answers would hold the command forever; API Gateway answers within 30 s.
+      http: boundedFetch(
+        URL_ANSWER_SECONDS,
+        (url) =>
+          new CliError(
+            `--url ${url} did not answer within ${URL_ANSWER_SECONDS} s: check that what listens there is responsive`,
+          ),
+      ),
       clock: systemClock,
     };
     return { output: deps.makeOutput(Boolean(o.json)), target: undefined, backend };
@@ -664,16 +675,30 @@ export async function runCli(
   deps: CliDependencies = defaultDependencies,
 ): Promise<number> {
   let exitCode = 0;
-  const program = buildProgram(deps, (code) => {
+  // The target a command connected to, so a failure its core did not explain (a hung emulator's timeout, throttling)
+  // is still told in the operator's terms rather than as a stack trace.
+  let connected: Target | undefined;
+  const tracked: CliDependencies = {
+    ...deps,
+    connect: async (options, output) => {
+      const answer = await deps.connect(options, output);
+      connected = answer.target;
+      return answer;
+    },
+  };
+  const program = buildProgram(tracked, (code) => {
     exitCode = code;
   });
   try {
     await program.parseAsync([...argv], { from: 'user' });
     return exitCode;
-  } catch (error) {
-    if (error instanceof CommanderError) {
-      return error.exitCode;
+  } catch (thrown) {
+    if (thrown instanceof CommanderError) {
+      return thrown.exitCode;
     }
+    const error = connected ? (await backendModule()).explainFailure(thrown, connected) : thrown;
+    // A script reading --json gets a JSON document on stdout whatever happened, not an empty stdout to parse.
+    if (argv.includes('--json')) deps.writeOut(`${JSON.stringify({ error: errorLine(error) })}\n`);
     if (error instanceof CliError) {
       deps.writeErr(`error: ${error.message}\n`);
       return 1;

@@ -39,7 +39,7 @@ import {
   SCHEDULER_TARGET_ATTRIBUTE,
   summarize,
 } from './dead-letters';
-import { CliError, errorLine, explainError, isUnsupportedAction } from './errors';
+import { CliError, errorLine, explainError, isUnanswered, isUnsupportedAction } from './errors';
 import { type RedrivenJob, redrivenJobsRecorder } from './jobs';
 import {
   type DeadLetterQueueTarget,
@@ -104,6 +104,11 @@ export interface RedriveResult {
   readonly failed: number;
   /** Sent to the source, but the delete from the DLQ failed: a copy remains there (consumers are idempotent). */
   readonly notDeleted: number;
+  /**
+   * Sent to the source, but the call deleting them from the DLQ got no answer (the endpoint stopped, a timeout):
+   * whether a copy remains there is not known. Counted in `moved`, not in `notDeleted`.
+   */
+  readonly deleteUnknown: number;
   /**
    * Messages moved by this run that failed again and came back to the DLQ while it ran; left there, so a
    * consumer that still fails cannot make the redrive loop forever.
@@ -216,6 +221,7 @@ export async function redrive(
     const result = await moveDeadLetters(backend, queue, moving, before.visible, selective, {
       wantedIds,
       heldByOthers: before.inFlight,
+      explain: (error) => explainError(error, contextOf(target, queue.name)),
       ...(typePattern ? { typePattern } : {}),
       ...(scheduledFor ? { scheduledFor, queues: Object.values(target.queues) } : {}),
     });
@@ -227,7 +233,8 @@ export async function redrive(
     // A run that did something reports it even when the endpoint is gone by now (local mode stopped, a network
     // failure): the summary says what moved, and the count it cannot read is said to be unknown.
     const didSomething =
-      result.moved + result.failed + result.notDeleted > 0 || result.stoppedBy !== undefined;
+      result.moved + result.failed + result.notDeleted + result.deleteUnknown > 0 ||
+      result.stoppedBy !== undefined;
     const after = await queueDepth(backend.sqs, queue.deadLetterUrl).catch((error: unknown) => {
       if (!didSomething) throw error;
       return undefined;
@@ -263,7 +270,7 @@ async function moveDeadLetters(
   const viaTask = await redriveWithMoveTask(backend, queue, options, visible);
   if (viaTask.kind === 'done') return viaTask.result;
   backend.output.note(`${viaTask.reason}: moving messages one by one instead`);
-  return redriveOneByOne(backend, queue, options, visible, viaTask.reason);
+  return redriveOneByOne(backend, queue, options, visible, viaTask.reason, { explain: selection.explain });
 }
 
 /**
@@ -337,6 +344,7 @@ function emptyResult(queue: string): RedriveResult {
     skipped: 0,
     failed: 0,
     notDeleted: 0,
+    deleteUnknown: 0,
     returned: 0,
     movedByAnotherRedrive: 0,
     failures: [],
@@ -439,6 +447,7 @@ async function redriveWithMoveTask(
       skipped: 0,
       failed,
       notDeleted: 0,
+      deleteUnknown: 0,
       returned: 0,
       movedByAnotherRedrive: 0,
       failures: task?.FailureReason ? [{ messageId: '', id: null, reason: task.FailureReason }] : [],
@@ -590,6 +599,8 @@ interface Selection {
   readonly queues?: readonly QueueTarget[];
   /** Dead letters another reader held when the run started: no receive of this run returns them. */
   readonly heldByOthers?: number;
+  /** The error that stopped the run, in the operator's terms for the target (`stoppedBy`). */
+  readonly explain?: (error: unknown) => unknown;
 }
 
 /** What a one-by-one redrive has done so far, counted by named outcomes. */
@@ -599,6 +610,7 @@ class RedriveTally {
   skipped = 0;
   failed = 0;
   notDeleted = 0;
+  deleteUnknown = 0;
   returned = 0;
   movedByAnotherRedrive = 0;
   scanned = 0;
@@ -713,6 +725,7 @@ class OneByOneRedrive {
   private readonly notFound: string[] = [];
   /** Whether recording redriven jobs failed once: the rest of the run leaves their records as they are. */
   private unrecordedJobs = false;
+  private readonly explain: (error: unknown) => unknown;
 
   constructor(
     private readonly backend: Backend,
@@ -724,6 +737,7 @@ class OneByOneRedrive {
     this.wantedIds = selection.wantedIds ?? new Set<string>();
     this.typePattern = selection.typePattern;
     this.scheduledFor = selection.scheduledFor;
+    this.explain = selection.explain ?? ((error) => error);
     this.queues = selection.queues ?? [];
     this.heldByOthers = selection.heldByOthers ?? 0;
     this.filtering = this.wantedIds.size > 0 || this.typePattern !== undefined;
@@ -1075,8 +1089,10 @@ class OneByOneRedrive {
       this.tally.notDeleted += deleted.Failed?.length ?? 0;
       return true;
     } catch (error) {
-      // Sent, so moved, but every one stays in the DLQ as a copy too (consumers are idempotent): stop and report.
-      this.tally.notDeleted += sent.length;
+      // Sent, so moved. A refused call deleted none: each stays in the DLQ as a copy too (consumers are
+      // idempotent). One without an answer may have deleted them: that is not known, and said so. Stop and report.
+      if (isUnanswered(error)) this.tally.deleteUnknown += sent.length;
+      else this.tally.notDeleted += sent.length;
       this.stopped = error;
       return false;
     }
@@ -1115,12 +1131,13 @@ class OneByOneRedrive {
       skipped: tally.skipped,
       failed: tally.failed,
       notDeleted: tally.notDeleted,
+      deleteUnknown: tally.deleteUnknown,
       returned: tally.returned,
       movedByAnotherRedrive: tally.movedByAnotherRedrive,
       failures: tally.failures,
       movedIds: tally.movedIds,
       notFound: this.notFound,
-      ...(stopped !== undefined ? { stoppedBy: errorLine(stopped) } : {}),
+      ...(stopped !== undefined ? { stoppedBy: errorLine(this.explain(stopped)) } : {}),
     };
   }
 }

@@ -192,6 +192,9 @@ export function renderRedrive(output: Output, result: RedriveResult): void {
     `moved ${c.green(String(result.moved))}, skipped ${result.skipped}, failed ${result.failed > 0 ? c.red(String(result.failed)) : '0'}` +
       (result.notDeleted > 0
         ? `, sent but not deleted from the DLQ ${c.yellow(String(result.notDeleted))}`
+        : '') +
+      (result.deleteUnknown > 0
+        ? `, sent but whether deleted from the DLQ is not known ${c.yellow(String(result.deleteUnknown))} (its delete got no answer: a copy may remain)`
         : ''),
   );
   output.line(

@@ -132,6 +132,8 @@ function checkUrl(url: string): void {
 
 /** Why a post to the user's --url failed, in one line naming it. */
 function unreachableUrl(error: unknown, url: string): CliError {
+  // Already the operator's line (the URL did not answer in time).
+  if (error instanceof CliError) return error;
   // fetch says only "fetch failed"; the innermost cause says why (ECONNREFUSED, bad port, ...).
   const reasons = [...causeChain(error)].map(codeOrMessage).filter((r) => r && r !== 'fetch failed');
   const reason = reasons.at(-1) ?? 'no answer';

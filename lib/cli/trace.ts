@@ -632,7 +632,7 @@ export async function trace(
       : await deployedRows(backend, target, id, options);
   const ofEvent = ofSource(id, rows, options.source);
   const { lookup, unread } =
-    options.readJob && mayBeJob(ofEvent, options.source) ? await readRecord(options.readJob, id) : {};
+    options.readJob && mayBeJob(ofEvent, options.source) ? await readRecord(options.readJob, id, target) : {};
   const timeline = buildTimeline(id, ofEvent);
   const result = lookup
     ? withJobRecord(timeline, lookup, {
@@ -661,12 +661,17 @@ export async function trace(
 async function readRecord(
   readJob: (id: string) => Promise<JobRecordLookup>,
   id: string,
+  target: Target,
 ): Promise<{ lookup?: JobRecordLookup; unread?: string }> {
   try {
     return { lookup: await readJob(id) };
   } catch (error) {
+    // In the operator's terms (local mode not answering, throttling), not the SDK's own words.
+    const why = errorLine(
+      explainError(error, { target: target.description, local: target.kind === 'local' }),
+    );
     return {
-      unread: `the job's record could not be read (${errorLine(error)}): its enqueue, due time and state are not shown`,
+      unread: `the job's record could not be read (${why}): its enqueue, due time and state are not shown`,
     };
   }
 }

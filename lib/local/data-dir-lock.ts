@@ -16,7 +16,8 @@ export function dataDirLockPath(dataDir: string): string {
   return join(dataDir, LOCK_FILE);
 }
 
-interface LockContent {
+/** What a lock file says: the process that holds the directory and when it started. */
+export interface LockContent {
   readonly pid: number;
   readonly startedAt: string;
 }
@@ -35,9 +36,10 @@ function readLock(path: string): LockContent | undefined {
 
 /**
  * Takes the data directory for this process, or throws a {@link LocalStartProblem} naming the process that
- * holds it and the fix. Returns the release, which removes the lock only while it is still ours.
+ * holds it and the fix. Returns the release, which removes the lock only while it is still ours. `onTakeOver`
+ * hears of a lock left by a local mode that did not stop (its process is gone), before it is taken over.
  */
-export function lockDataDir(dataDir: string): () => void {
+export function lockDataDir(dataDir: string, onTakeOver?: (left: LockContent) => void): () => void {
   const path = dataDirLockPath(dataDir);
   const content: LockContent = { pid: process.pid, startedAt: new Date().toISOString() };
   // Written whole under another name, then linked into place: the link fails when a lock exists, so no
@@ -65,6 +67,7 @@ export function lockDataDir(dataDir: string): () => void {
         throw new LocalStartProblem(`another local mode is starting on data directory ${dataDir}: try again`);
       }
       // Left by a local mode that did not stop (kill -9, a crash): its process is gone.
+      if (holder) onTakeOver?.(holder);
       rmSync(path, { force: true });
     }
   } finally {

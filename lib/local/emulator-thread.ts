@@ -52,6 +52,7 @@ export async function startEmulatorsInThread(options: EmulatorThreadOptions): Pr
   return {
     region: first.region,
     endpoints: first.endpoints,
+    ...(first.notStopped ? { notStopped: first.notStopped } : {}),
     stop() {
       stopped ??= (async () => {
         const done = new Promise<void>((r) => {

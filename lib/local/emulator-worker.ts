@@ -4,7 +4,7 @@
  */
 import nodeModule from 'node:module';
 import { parentPort, workerData } from 'node:worker_threads';
-import { type EmulatorOptions, startEmulators } from './emulators';
+import { type EmulatorOptions, type Emulators, startEmulators } from './emulators';
 import { LocalStartProblem } from './start-problem';
 
 /** What the thread starts with. */
@@ -19,6 +19,7 @@ export type EmulatorWorkerMessage =
       readonly type: 'ready';
       readonly region: string;
       readonly endpoints: { sqs: string; s3: string; dynamodb: string };
+      readonly notStopped?: Emulators['notStopped'];
     }
   /** `problem`: the message says it all (a {@link LocalStartProblem}), to be shown without a stack. */
   | { readonly type: 'error'; readonly message: string; readonly problem?: boolean }
@@ -40,6 +41,7 @@ if (port) {
       type: 'ready',
       region: emulators.region,
       endpoints: { ...emulators.endpoints },
+      ...(emulators.notStopped ? { notStopped: emulators.notStopped } : {}),
     } satisfies EmulatorWorkerMessage);
   } catch (error) {
     port.postMessage({

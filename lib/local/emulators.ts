@@ -15,7 +15,7 @@ import { createRequire, isBuiltin } from 'node:module';
 import type { AddressInfo, Socket } from 'node:net';
 import { join } from 'node:path';
 import { gateToLoopbackCallers } from '../loopback-gate';
-import { lockDataDir } from './data-dir-lock';
+import { type LockContent, lockDataDir } from './data-dir-lock';
 import { fixExpiredHoldCounts, fixReleasePersistence, fixUndeliveredHandBack } from './fauxqs-fixes';
 
 /** Where the emulators listen and how to stop them. */
@@ -24,6 +24,11 @@ export interface Emulators {
   readonly region: string;
   /** Base URLs, `http://127.0.0.1:<port>`; SQS and S3 share the fauxqs port. */
   readonly endpoints: { readonly sqs: string; readonly s3: string; readonly dynamodb: string };
+  /**
+   * The local mode that used the data directory before and did not stop (killed with -9, crashed): its lock was
+   * taken over. Absent after a clean stop, and in memory.
+   */
+  readonly notStopped?: LockContent;
   /** Stops both servers, cutting pending long polls, and closes the persistence files. */
   stop(): Promise<void>;
 }
@@ -215,7 +220,12 @@ export async function startEmulators(options: EmulatorOptions = {}): Promise<Emu
   const region = options.region ?? 'us-east-1';
   if (options.dataDir) mkdirSync(options.dataDir, { recursive: true });
   // Before either emulator opens the directory: a second local mode on it stops here, naming the first.
-  const unlock = options.dataDir ? lockDataDir(options.dataDir) : () => undefined;
+  let notStopped: LockContent | undefined;
+  const unlock = options.dataDir
+    ? lockDataDir(options.dataDir, (left) => {
+        notStopped = left;
+      })
+    : () => undefined;
   let fauxqs: Awaited<ReturnType<typeof startFauxqsOnLoopback>>;
   let dynamo: Awaited<ReturnType<typeof startDynaliteOnLoopback>>;
   try {
@@ -236,6 +246,7 @@ export async function startEmulators(options: EmulatorOptions = {}): Promise<Emu
   return {
     region,
     endpoints: { sqs, s3: sqs, dynamodb: `http://${LOOPBACK}:${dynamo.port}` },
+    ...(notStopped ? { notStopped } : {}),
     stop() {
       stopped ??= Promise.all([fauxqs.close(), dynamo.close()]).then(unlock, (error: unknown) => {
         unlock();

@@ -359,6 +359,7 @@ async function startPipeline(settings: LocalSettings, cleanups: Cleanups): Promi
   if (stateFile) cleanups.push(() => rmSync(stateFile, { force: true }));
 
   for (const { mapping } of consumers.values()) mapping.start();
+  announceNotStopped(settings, emulators);
   announcePausedConsumers(settings, savedPaused, consumers);
   cleanups.push(await watchForRestart(settings, consumers, context));
   const stopScheduler = startSchedules(settings, topology, sqs);
@@ -816,6 +817,18 @@ function reportRequest(reporter: Reporter, r: WebhookRequestReport): void {
     latencyMs: Math.round(r.latencyMs * 10) / 10,
     ...(r.error ? { reason: r.error } : {}),
   });
+}
+
+/**
+ * A data directory whose last local mode did not stop (kill -9, a crash) is taken over without a step from the
+ * developer; saying so tells them why the last run's final lines are missing and that what it had queued is kept.
+ */
+function announceNotStopped(settings: LocalSettings, emulators: Emulators): void {
+  const left = emulators.notStopped;
+  if (!left) return;
+  settings.reporter.info(
+    `data directory ${settings.dataDir}: the local mode that used it last (pid ${left.pid}, started ${left.startedAt}) did not stop (killed or crashed); its lock is taken over, and its queues, messages and tables are kept as they were (its last second of archive records and journal lines may be missing)`,
+  );
 }
 
 function announcePausedConsumers(

@@ -1587,6 +1587,7 @@ describe('redrive summary', () => {
     skipped: 0,
     failed: 0,
     notDeleted: 0,
+    deleteUnknown: 0,
     returned: 0,
     movedByAnotherRedrive: 0,
     failures: [],

@@ -1,3 +1,4 @@
+import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { GetEventSourceMappingCommand, UpdateEventSourceMappingCommand } from '@aws-sdk/client-lambda';
 import {
@@ -7,8 +8,9 @@ import {
   SendMessageBatchCommand,
   StartMessageMoveTaskCommand,
 } from '@aws-sdk/client-sqs';
+import { mockClient } from 'aws-sdk-client-mock';
 import { describe, expect, it } from 'vitest';
-import { CliError } from '../../lib/cli/errors';
+import { CliError, LOCAL_ANSWER_SECONDS } from '../../lib/cli/errors';
 import { processInterrupts } from '../../lib/cli/interrupt';
 import { colorsFor, consoleOutput, renderBar, table, watchClosedPipes } from '../../lib/cli/output';
 import { runCli } from '../../lib/cli/program';
@@ -19,6 +21,7 @@ import {
   deadLetterMessage,
   EVENTS,
   fakeInterrupts,
+  localTestTarget,
   mockCommandClients,
   recordingOutput,
   stackTarget,
@@ -700,5 +703,42 @@ describe('output', () => {
     ).toBe('A    BB\nccc  d');
     expect(table([['A'], ['b']], colorsFor(true, {}))).toBe('\u001b[1mA\u001b[22m\nb');
     expect(recordingOutput().json).toBe(false);
+  });
+});
+
+describe('a command whose target fails under it', () => {
+  it("tells a failure its core did not explain in the operator's terms, one line, not a stack trace; --json as a JSON error", async () => {
+    const cloudformation = mockClient(CloudFormationClient);
+    // `jobs show` reads the stack's outputs itself: a throttled (or timed-out) answer reaches the program as it is.
+    cloudformation.on(DescribeStacksCommand).rejects(awsError('ThrottlingException', 'Rate exceeded'));
+    try {
+      const h = cliHarness();
+      expect(await runCli(['jobs', 'show', 'job-1', '--json'], h.deps)).toBe(1);
+      const line =
+        'AWS throttled the request (ThrottlingException) after retries: wait a minute and run it again, or lower --rate';
+      expect(h.stderr()).toBe(`error: ${line}\n`);
+      expect(JSON.parse(h.stdout())).toEqual({ error: line });
+    } finally {
+      cloudformation.restore();
+    }
+  });
+
+  it('says local mode did not answer when an SDK request to it timed out', async () => {
+    const h = cliHarness({
+      connect: async (_options, output) => ({
+        target: localTestTarget({ queues: { events: EVENTS } }),
+        backend: testBackend({ output }),
+      }),
+    });
+    sqs
+      .on(GetQueueAttributesCommand)
+      .rejects(awsError('TimeoutError', 'a request has exceeded the configured requestTimeout'));
+    sqs
+      .onAnyCommand()
+      .rejects(awsError('TimeoutError', 'a request has exceeded the configured requestTimeout'));
+    expect(await runCli(['purge', 'events', '--local', '--yes'], h.deps)).toBe(1);
+    expect(h.stderr()).toContain(
+      `local mode did not answer within ${LOCAL_ANSWER_SECONDS} s: is npm start running`,
+    );
   });
 });

@@ -262,6 +262,7 @@ describe('redrive with the SQS move task', () => {
       skipped: 0,
       failed: 0,
       notDeleted: 0,
+      deleteUnknown: 0,
       returned: 0,
       movedByAnotherRedrive: 0,
       failures: [],
@@ -297,6 +298,7 @@ describe('redrive with the SQS move task', () => {
       skipped: 0,
       failed: 0,
       notDeleted: 0,
+      deleteUnknown: 0,
       returned: 0,
       movedByAnotherRedrive: 0,
       failures: [],
@@ -1100,6 +1102,42 @@ describe('redrive one by one', () => {
     // The 10 sent but not deleted stay in the DLQ as copies; the 5 never received are untouched.
     expect(dlq.messages).toHaveLength(15);
     expect(result.deadLetterDepthAfter).toBe(15);
+  });
+
+  it('reports a batch whose DLQ delete got no answer (local mode stopped) as sent with its deletion not known, not as not deleted, and names what stopped it in the operator terms', async () => {
+    const dlq = installFakeQueue(sqs, EVENTS.deadLetterUrl, deadLetters(25));
+    acceptAllSends();
+    // The endpoint stops mid-call: a try that reached it may have deleted the batch before the connection was lost.
+    const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:4566'), { code: 'ECONNREFUSED' });
+    sqs
+      .on(DeleteMessageBatchCommand, { QueueUrl: EVENTS.deadLetterUrl })
+      .callsFakeOnce((input: { Entries: { Id: string; ReceiptHandle: string }[] }) => {
+        for (const e of input.Entries) {
+          dlq.messages.splice(
+            dlq.messages.findIndex((m) => m.ReceiptHandle === e.ReceiptHandle),
+            1,
+          );
+          dlq.hidden.delete(e.ReceiptHandle);
+        }
+        return { Successful: input.Entries.map((e) => ({ Id: e.Id })) };
+      })
+      .rejects(refused);
+
+    const result = await redrive(testBackend(), stackTarget(), { queue: 'events', type: '**' });
+
+    expect(result).toMatchObject({
+      moved: 20,
+      notDeleted: 0,
+      deleteUnknown: 10,
+      failed: 0,
+      // What stopped it, as the operator's line rather than the socket's error.
+      stoppedBy: 'cannot reach AWS (ECONNREFUSED): check your network or --region',
+    });
+    const output = recordingOutput();
+    renderRedrive(output, result);
+    expect(output.lines).toContain(
+      'moved 20, skipped 0, failed 0, sent but whether deleted from the DLQ is not known 10 (its delete got no answer: a copy may remain)',
+    );
   });
 
   it('names the valid queues for an unknown one', async () => {

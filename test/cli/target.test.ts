@@ -1,12 +1,20 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import config from '../../hookline.config';
-import { connect } from '../../lib/cli/backend';
-import { BackendError, CliError, explainError } from '../../lib/cli/errors';
+import { boundedFetch, connect } from '../../lib/cli/backend';
+import {
+  BackendError,
+  CliError,
+  explainError,
+  LOCAL_ANSWER_SECONDS,
+  localModeNotAnswering,
+} from '../../lib/cli/errors';
+import { jobsStore } from '../../lib/cli/jobs';
 import {
   deadLetterQueueOf,
   describeStackTarget,
@@ -623,5 +631,99 @@ describe('explainError', () => {
   it('leaves unexpected errors alone (they keep their stack)', () => {
     const bug = new TypeError('x is undefined');
     expect(explainError(bug, context)).toBe(bug);
+  });
+});
+
+/** The resolved request handler options of an SDK client (what its HTTP handler applies to each request). */
+async function handlerOptions(client: { config: { requestHandler: unknown } }) {
+  return (await (client.config.requestHandler as { configProvider: Promise<Record<string, unknown>> })
+    .configProvider) as { requestTimeout?: number; throwOnRequestTimeout?: boolean };
+}
+
+/** A real TCP server that accepts connections and never answers (a suspended or stuck local mode). */
+async function silentServer(answer?: (socket: Socket) => void): Promise<{ url: string; close: () => void }> {
+  const sockets: Socket[] = [];
+  const server: Server = createServer((socket) => {
+    sockets.push(socket);
+    answer?.(socket);
+  });
+  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+  const { port } = server.address() as { port: number };
+  return {
+    url: `http://127.0.0.1:${port}/_hookline/queues`,
+    close: () => {
+      for (const socket of sockets) socket.destroy();
+      server.close();
+    },
+  };
+}
+
+describe('a local mode that accepts requests and does not answer', () => {
+  it('gives every SDK client of local mode, the job records one too, a bound on each request that ends the call', async () => {
+    writeFileSync(
+      join(dir, 'local.json'),
+      JSON.stringify({
+        ...state,
+        endpoints: { ...state.endpoints, s3: 'http://127.0.0.1:4566', dynamodb: 'http://127.0.0.1:4567' },
+        archive: { bucket: 'hookline-archive', stream: 'Hookline-archive' },
+        jobs: { dedupe: { tableName: 'Hookline-dedupe', ttlSeconds: 60 } },
+      }),
+    );
+    const env = { HOOKLINE_STATE_DIR: dir };
+    const { target, backend } = await connect({ local: true }, recordingOutput(), env);
+    const store = await jobsStore(target, backend, env);
+    for (const client of [backend.sqs, backend.s3, store.client]) {
+      expect(await handlerOptions(client as never)).toMatchObject({
+        requestTimeout: LOCAL_ANSWER_SECONDS * 1_000,
+        throwOnRequestTimeout: true,
+      });
+    }
+  });
+
+  it("gives a deployed stack's SDK clients a request timeout that fails the call, not only a warning", async () => {
+    cfn
+      .on(DescribeStacksCommand)
+      .resolves({ Stacks: [{ StackName: 'Hookline', Outputs: stackOutputs() }] } as never);
+    const { backend } = await connect(
+      { stack: 'Hookline', region: 'us-east-1' },
+      recordingOutput(),
+      {},
+      async () => resolved,
+    );
+    expect(await handlerOptions(backend.sqs as never)).toMatchObject({ throwOnRequestTimeout: true });
+  });
+
+  it('ends an HTTP call to the control API that gets no answer, or half an answer, with the error naming what to do', async () => {
+    const timedOut = (url: string) => localModeNotAnswering(new URL(url).host);
+    const http = boundedFetch(0.2, timedOut);
+    const silent = await silentServer();
+    const stalled = await silentServer((socket) =>
+      socket.write('HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{"queu'),
+    );
+    try {
+      for (const server of [silent, stalled]) {
+        const host = new URL(server.url).host;
+        await expect(http(server.url)).rejects.toThrow(
+          new BackendError(
+            `local mode at ${host} did not answer within ${LOCAL_ANSWER_SECONDS} s: is npm start running and responsive? (resume it if it was suspended, else stop and restart it; what a command did before is in its output)`,
+          ),
+        );
+      }
+    } finally {
+      silent.close();
+      stalled.close();
+    }
+  });
+
+  it('tells an SDK request local mode did not answer as that, not as a local mode to start', () => {
+    // The SDK's request timeout, as @smithy/node-http-handler throws it.
+    const timeout = Object.assign(
+      new Error('a request has exceeded the configured 20000 ms requestTimeout.'),
+      {
+        name: 'TimeoutError',
+        code: 'ETIMEDOUT',
+      },
+    );
+    expect(explainError(timeout, { target: 'local mode', local: true })).toEqual(localModeNotAnswering());
   });
 });

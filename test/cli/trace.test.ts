@@ -766,7 +766,7 @@ describe('trace of a job on a deployed stack', () => {
     ]);
   });
 
-  it("shows a job's lines and says its record could not be read when reading it fails", async () => {
+  it("shows a job's lines and says, in the operator's terms, why its record could not be read", async () => {
     logs.on(StartQueryCommand).resolves({ queryId: 'q-r' });
     logs.on(GetQueryResultsCommand).resolves({
       status: 'Complete',
@@ -794,7 +794,7 @@ describe('trace of a job on a deployed stack', () => {
     });
     expect(result.steps.map((s) => s.step)).toEqual(['attempt']);
     expect(result.notes).toEqual([
-      "the job's record could not be read (AccessDeniedException: not authorized to perform: dynamodb:GetItem): its enqueue, due time and state are not shown",
+      "the job's record could not be read (access denied in stack Hookline in us-east-1: not authorized to perform: dynamodb:GetItem (grant that permission to your AWS identity)): its enqueue, due time and state are not shown",
     ]);
   });
 

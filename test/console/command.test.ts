@@ -34,6 +34,7 @@ const redriven = (extra: Partial<RedriveResult> = {}): RedriveResult => ({
   skipped: 0,
   failed: 0,
   notDeleted: 0,
+  deleteUnknown: 0,
   returned: 0,
   movedByAnotherRedrive: 0,
   failures: [],

@@ -261,6 +261,24 @@ describe('lockDataDir: one local mode per data directory', () => {
     }),
   );
 
+  it('tells who left a lock whose process is gone (kill -9, a crash) as it takes it over, and only then', () =>
+    withDataDir((dataDir) => {
+      // A process that has exited: its pid names no one now.
+      const gone = spawnSync(process.execPath, ['-e', '']).pid;
+      writeFileSync(
+        dataDirLockPath(dataDir),
+        JSON.stringify({ pid: gone, startedAt: '2026-11-30T10:00:00.000Z' }),
+      );
+      const heard: unknown[] = [];
+      const release = lockDataDir(dataDir, (left) => heard.push(left));
+      expect(heard).toEqual([{ pid: gone, startedAt: '2026-11-30T10:00:00.000Z' }]);
+      expect(JSON.parse(readFileSync(dataDirLockPath(dataDir), 'utf8'))).toMatchObject({ pid: process.pid });
+      release();
+      // A clean stop left no lock: nothing to tell at the next start.
+      lockDataDir(dataDir, (left) => heard.push(left))();
+      expect(heard).toHaveLength(1);
+    }));
+
   it('refuses while a live process holds it, says when that one started, and leaves no temporary file', () =>
     withDataDir((dataDir) => {
       // The parent of this test process: alive, and not this process.
