@@ -138,10 +138,13 @@ export interface OldestAges {
   readonly note?: string;
 }
 
-/** Local mode has no CloudWatch to publish `ApproximateAgeOfOldestMessage`. */
+/**
+ * Local mode has no CloudWatch: it reads the age of each queue's oldest message from its emulator and answers it
+ * with its queue rows. Where it does not answer them, the ages are not known.
+ */
 export const LOCAL_AGES: OldestAges = {
   ages: new Map(),
-  note: 'not available in local mode (a CloudWatch metric)',
+  note: 'not known: local mode did not answer its queue rows (restart npm start with this version)',
 };
 
 /** The status of each of `queues`, from `sources`; one home for the rows, whoever collects them. */

@@ -16,7 +16,7 @@ import { jobScheduleNamePrefix, type ProducerSettings } from '../../lambda/share
 import { CONSUMER_CONFIG_ENV, INGEST_CONFIG_ENV } from '../../lambda/shared/runtime-config';
 import { compileCacheDirOf, projectCacheRoot } from '../cache-dir';
 import { type QueueDepth, queueDepth } from '../cli/dead-letters';
-import { LOCAL_AGES, type QueueStatus, queueStatuses } from '../cli/status';
+import { type QueueStatus, queueStatuses } from '../cli/status';
 import type { ResolvedConfig, ResolvedSchedule } from '../config';
 import { INGEST_ENTRY, INGEST_ENTRY_FILE } from '../ingest-asset';
 import { hooklineModulePath } from '../package-root';
@@ -26,7 +26,7 @@ import { sharedFileHasher } from './bundle-cache';
 import { LOCAL_CREDENTIALS, localS3Client, localSqsClient } from './clients';
 import { codeFrames } from './code-frames';
 import { startEmulatorsInThread } from './emulator-thread';
-import { type Emulators, startEmulators } from './emulators';
+import { type Emulators, oldestMessageAges, startEmulators } from './emulators';
 import { DEFAULT_JOURNAL_CAPACITY, EventJournal } from './event-journal';
 import { type BatchReport, EventSourceMapping, type MappingState } from './event-source-mapping';
 import { type LocalFirehose, startLocalFirehose } from './firehose';
@@ -675,7 +675,11 @@ class LocalControl {
       {
         depth: (url) => this.queueDepth(url),
         consumer: async (queue) => this.consumers.get(queue.name)?.mapping.state ?? null,
-        oldestAges: async () => LOCAL_AGES,
+        oldestAges: async (queues) => ({
+          ages: await oldestMessageAges(this.emulators.endpoints.sqs, queues),
+          // Read from the emulator: a queue without an age holds no message.
+          note: 'no message waiting or in flight',
+        }),
       },
       Object.values(this.topology.queues),
     );

@@ -278,7 +278,7 @@ describe('status', () => {
       consumer: 'Disabled',
       oldestMessageAgeSeconds: null,
     });
-    expect(result.queues[0]?.oldestMessageAgeNote).toMatch(/not available in local mode/);
+    expect(result.queues[0]?.oldestMessageAgeNote).toMatch(/not known: local mode did not answer/);
     expect(cloudwatch).not.toReceiveCommand(GetMetricDataCommand);
   });
 
