@@ -284,7 +284,7 @@ export class PipelineAlarms extends Construct {
   /** Server errors of the webhook API. */
   private watchApi(api: apigw.IHttpApi, logGroup: logs.ILogGroup | undefined): void {
     const readWhy = logGroup
-      ? ` Read why with ${logsTail(this, logGroup, '30m', '{ $.outcome = "failed" }')} (\`reason\`: which dependency failed); none there means the function itself failed or was throttled (its own alarms).`
+      ? ` Read why with ${logsTail(this, logGroup, '30m', '{ $.outcome = "failed" }')} (\`reason\`: which dependency failed; \`in_progress\` is a sender's retry that met its first try still being enqueued, nothing to fix); none there means the function itself failed or was throttled (its own alarms).`
       : '';
     this.add('Api5xx', {
       metric: api.metricServerError({
