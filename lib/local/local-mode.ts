@@ -18,6 +18,7 @@ import { compileCacheDirOf, projectCacheRoot } from '../cache-dir';
 import { type QueueDepth, queueDepth } from '../cli/dead-letters';
 import { type QueueStatus, queueStatuses } from '../cli/status';
 import type { ResolvedConfig, ResolvedSchedule } from '../config';
+import { humanAge } from '../console/ui/human-age';
 import { INGEST_ENTRY, INGEST_ENTRY_FILE } from '../ingest-asset';
 import { hooklineModulePath } from '../package-root';
 import { consumerRuntimeConfig, ingestRuntimeConfig, producerClaimSettingsOf } from '../runtime-wiring';
@@ -360,6 +361,7 @@ async function startPipeline(settings: LocalSettings, cleanups: Cleanups): Promi
 
   for (const { mapping } of consumers.values()) mapping.start();
   announcePausedConsumers(settings, savedPaused, consumers);
+  reportAlarmingAtStart(settings, control, cleanups);
   cleanups.push(await watchForRestart(settings, consumers, context));
   const stopScheduler = startSchedules(settings, topology, sqs);
   const webhookUrls = Object.fromEntries(
@@ -948,6 +950,52 @@ export function discardedMessagesNotice(queues: readonly QueueStatus[], delayedJ
     `discarding ${total} message${total === 1 ? '' : 's'} kept only in memory (${each}); ` +
     'to keep messages across a restart, start with HOOKLINE_DATA_DIR set (HOOKLINE_DATA_DIR=.hookline/data npm start)'
   );
+}
+
+/**
+ * What a data directory holds at start that would page once deployed: a dead-letter queue holding messages (its
+ * alarm fires while it holds any) and a queue whose oldest message has waited longer than its
+ * `oldestMessageAgeAlarm` (in seconds, by queue), each with the command to run. Pure.
+ */
+export function alarmingAtStartNotices(
+  queues: readonly QueueStatus[],
+  alarmAgeSeconds: ReadonlyMap<string, number>,
+): string[] {
+  return queues.flatMap((q) => {
+    const notices: string[] = [];
+    if (q.deadLettered > 0) {
+      notices.push(
+        `${q.queue}: ${q.deadLettered} dead-lettered in the data directory, which a deployed stack's dead-letter alarm pages for; read why with hookline failed list ${q.queue} --local`,
+      );
+    }
+    const threshold = alarmAgeSeconds.get(q.queue);
+    if (
+      q.oldestMessageAgeSeconds !== null &&
+      threshold !== undefined &&
+      q.oldestMessageAgeSeconds > threshold
+    ) {
+      notices.push(
+        `${q.queue}: its oldest message has waited ${humanAge(q.oldestMessageAgeSeconds)}, longer than the ${humanAge(threshold)} after which a deployed stack's oldest-message alarm pages; see hookline status ${q.queue} --local`,
+      );
+    }
+    return notices;
+  });
+}
+
+/** Names, once started on a data directory, what it holds that would page once deployed. Never stops the start. */
+function reportAlarmingAtStart(settings: LocalSettings, control: LocalControl, cleanups: Cleanups): void {
+  if (!settings.dataDir) return;
+  const ages = new Map(settings.config.queues.map((q) => [q.name, q.oldestMessageAgeAlarm.toSeconds()]));
+  const reported = control.queueStatuses().then(
+    (rows) => {
+      for (const notice of alarmingAtStartNotices(rows, ages)) settings.reporter.problem(notice);
+    },
+    (error: unknown) =>
+      settings.reporter.problem(
+        `could not read the queues' dead letters and oldest messages: ${(error as Error).message ?? error}`,
+      ),
+  );
+  cleanups.push(() => reported);
 }
 
 /** Says what an in-memory stop discards; a failure to count never keeps local mode from stopping. */
