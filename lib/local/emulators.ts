@@ -81,12 +81,17 @@ interface FauxqsStore {
 }
 interface FauxqsMessage {
   sentTimestamp: number;
+  approximateReceiveCount: number;
 }
 interface FauxqsSqsStore extends FauxqsStore {
   allQueues(): Iterable<{ persistence?: unknown }>;
-  getQueueByName(
-    name: string,
-  ): { messages: FauxqsMessage[]; inflightMessages: Map<string, { message: FauxqsMessage }> } | undefined;
+  getQueueByName(name: string):
+    | {
+        messages: FauxqsMessage[];
+        inflightMessages: Map<string, { message: FauxqsMessage }>;
+        isFifo(): boolean;
+      }
+    | undefined;
 }
 interface FauxqsPersistence {
   load(sqs: unknown, sns: unknown, s3: unknown): void;
@@ -156,20 +161,21 @@ const OLDEST_MESSAGE_PATH = '/_hookline/oldest-message/';
 
 /**
  * Answers `GET /_hookline/oldest-message/<queue name>` with `{ sentAt }`, the send time (epoch ms) of the oldest
- * message waiting or in flight, as SQS's `ApproximateAgeOfOldestMessage` counts it (a delayed message is not yet
- * in the queue), or null when there is none. Served by the emulator, which may run in its own thread, so the
- * main thread asks over HTTP, as for everything else; and without the message bodies fauxqs's own inspection sends.
+ * message waiting or in flight, as SQS's `ApproximateAgeOfOldestMessage` counts it, or null when there is none: a
+ * delayed message is not yet in the queue, and on a standard queue a message received three times or more is left
+ * out (SQS moves it to the back and reports the next one). Served by the emulator, which may run in its own thread,
+ * so the main thread asks over HTTP, as for everything else; and without the bodies fauxqs's own inspection sends.
  */
 function serveOldestMessage(server: FastifyLike, sqsStore: FauxqsSqsStore): void {
   server.get(`${OLDEST_MESSAGE_PATH}:queueName`, async (request) => {
     const queue = sqsStore.getQueueByName(request.params.queueName ?? '');
+    if (!queue) return { sentAt: null };
+    const inFlight = [...queue.inflightMessages.values()].map((entry) => entry.message);
+    const counted = (message: FauxqsMessage) => queue.isFifo() || message.approximateReceiveCount < 3;
     let sentAt: number | null = null;
-    const messages = [
-      ...(queue?.messages ?? []),
-      ...[...(queue?.inflightMessages.values() ?? [])].map((e) => e.message),
-    ];
-    for (const message of messages) {
-      if (sentAt === null || message.sentTimestamp < sentAt) sentAt = message.sentTimestamp;
+    for (const message of [...queue.messages, ...inFlight]) {
+      if (counted(message) && (sentAt === null || message.sentTimestamp < sentAt))
+        sentAt = message.sentTimestamp;
     }
     return { sentAt };
   });
