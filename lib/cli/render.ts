@@ -18,6 +18,9 @@ import type { StatusResult } from './status';
 import { JOB_SCHEDULES, noReasonRecorded } from './target';
 import type { TraceResult } from './trace';
 
+/** A further command, with this one's target flags (`--local`, `--stack`, `--region`). */
+const next = (output: Output, args: string) => output.command?.(args) ?? `hookline ${args}`;
+
 /** One line of at most `max` characters (an error message may span lines; a listing shows one per row). */
 const truncate = (text: string, max: number) => {
   const line = terminalLine(text);
@@ -55,16 +58,20 @@ export function renderStatus(output: Output, result: StatusResult): void {
     }
     if (q.deadLettered > 0) {
       output.line(
-        c.red(`${q.queue}: ${q.deadLettered} dead-lettered; inspect with: hookline failed list ${q.queue}`),
+        c.red(
+          `${q.queue}: ${q.deadLettered} dead-lettered; inspect with: ${next(output, `failed list ${q.queue}`)}`,
+        ),
       );
     }
     if (q.consumer === 'Disabled')
-      output.line(c.yellow(`${q.queue}: consumer paused; resume with: hookline resume ${q.queue}`));
+      output.line(c.yellow(`${q.queue}: consumer paused; resume with: ${next(output, `resume ${q.queue}`)}`));
   }
   for (const d of result.otherDeadLetterQueues ?? []) {
     const line = `${d.name} (${d.holds}): ${d.deadLettered} dead-lettered`;
     output.line(
-      d.deadLettered > 0 ? c.red(`${line}; inspect with: hookline failed list ${d.name}`) : c.dim(line),
+      d.deadLettered > 0
+        ? c.red(`${line}; inspect with: ${next(output, `failed list ${d.name}`)}`)
+        : c.dim(line),
     );
   }
   for (const schedule of result.schedulesMissingOutputs ?? []) {
@@ -106,11 +113,11 @@ export function renderFailedList(output: Output, result: FailedListResult): void
       ),
     );
   }
-  const next =
+  const then =
     result.queue === JOB_SCHEDULES
       ? `fix the reason, then ${JOB_SCHEDULES_RESEND} (this queue cannot be redriven)`
-      : `redrive: hookline redrive ${result.queue}`;
-  output.line(c.dim(`details: hookline failed show ${result.queue} <id>    ${next}`));
+      : `redrive: ${next(output, `redrive ${result.queue}`)}`;
+  output.line(c.dim(`details: ${next(output, `failed show ${result.queue} <id>`)}    ${then}`));
 }
 
 export function renderFailedShow(output: Output, result: FailedShowResult): void {
