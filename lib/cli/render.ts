@@ -128,7 +128,7 @@ export function renderFailedShow(output: Output, result: FailedShowResult): void
   if (result.matches > 1) {
     output.line(
       c.yellow(
-        `${result.matches} messages in the ${result.queue} DLQ have id ${result.id}; showing the first: pick one by its sqs id (hookline failed list ${result.queue})`,
+        `${result.matches} messages in the ${result.queue} DLQ have id ${result.id}; showing the first: pick one by its sqs id (${next(output, `failed list ${result.queue}`)})`,
       ),
     );
   }
@@ -203,16 +203,16 @@ export function renderRedrive(output: Output, result: RedriveResult): void {
   );
   output.line(
     result.deadLetterDepthAfter === null
-      ? `left in the dead-letter queue: not known, it could not be read after the run (hookline status once it is reachable)`
+      ? `left in the dead-letter queue: not known, it could not be read after the run (${next(output, 'status')} once it is reachable)`
       : result.deadLetterDepthAfter > 0
-        ? `left in the dead-letter queue: ${c.yellow(String(result.deadLetterDepthAfter))} (hookline failed list ${result.queue})`
+        ? `left in the dead-letter queue: ${c.yellow(String(result.deadLetterDepthAfter))} (${next(output, `failed list ${result.queue}`)})`
         : 'left in the dead-letter queue: 0',
   );
   if (result.returned > 0) {
     const messages = result.returned === 1 ? '1 redriven message' : `${result.returned} redriven messages`;
     output.line(
       c.yellow(
-        `${messages} failed again and came back to the DLQ during this run: fix the consumer (hookline failed list ${result.queue}), then redrive again`,
+        `${messages} failed again and came back to the DLQ during this run: fix the consumer (${next(output, `failed list ${result.queue}`)}), then redrive again`,
       ),
     );
   }
@@ -228,7 +228,7 @@ export function renderRedrive(output: Output, result: RedriveResult): void {
   if (result.stoppedBy && result.method === 'move-task') {
     output.line(
       c.yellow(
-        `stopped early: ${result.stoppedBy}; the task keeps moving messages in SQS, hookline redrive ${result.queue} follows it again`,
+        `stopped early: ${result.stoppedBy}; the task keeps moving messages in SQS, ${next(output, `redrive ${result.queue}`)} follows it again`,
       ),
     );
   } else if (result.stoppedBy) {

@@ -394,7 +394,7 @@ describe('hookline CLI against local mode', () => {
     const text = await cli('redrive', 'events', '--limit', '4', '--local');
     expect(text.code).toBe(0);
     expect(text.stdout).toContain('moved 4, skipped 0, failed 0');
-    expect(text.stdout).toContain('left in the dead-letter queue: 11 (hookline failed list events)');
+    expect(text.stdout).toContain('left in the dead-letter queue: 11 (hookline failed list events --local)');
     expect(await depth(events_.deadLetterUrl)).toEqual({ visible: 10, inFlight: 1 });
     expect(await drain(events_.url)).toHaveLength(14);
     await purge(backend, target, { queue: 'events', deadLetter: true, yes: true });
