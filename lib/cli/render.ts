@@ -63,6 +63,18 @@ export function renderStatus(output: Output, result: StatusResult): void {
         ),
       );
     }
+    const alarmAge = q.oldestMessageAgeAlarmSeconds;
+    if (
+      q.oldestMessageAgeSeconds !== null &&
+      alarmAge !== undefined &&
+      q.oldestMessageAgeSeconds > alarmAge
+    ) {
+      output.line(
+        c.yellow(
+          `${q.queue}: oldest message has waited ${humanAge(q.oldestMessageAgeSeconds)}, past the ${humanAge(alarmAge)} at which its oldest-message alarm pages: its consumer is failing, paused or too slow`,
+        ),
+      );
+    }
     if (q.consumer === 'Disabled')
       output.line(c.yellow(`${q.queue}: consumer paused; resume with: ${next(output, `resume ${q.queue}`)}`));
   }

@@ -22,6 +22,8 @@ export interface QueueStatus {
   readonly oldestMessageAgeSeconds: number | null;
   /** Why the age is unknown, when it is. */
   readonly oldestMessageAgeNote?: string;
+  /** The age (seconds) past which the queue's oldest-message alarm pages, where the configuration is known. */
+  readonly oldestMessageAgeAlarmSeconds?: number;
   /** `Enabled`, `Disabled`, a transition (`Disabling`...), or null when the queue has no consumer. */
   readonly consumer: string | null;
   /**
@@ -173,6 +175,9 @@ export async function queueStatuses(
         oldestMessageAgeSeconds: age ?? null,
         ...(age === undefined
           ? { oldestMessageAgeNote: ages.note ?? 'no data in the last 15 minutes (queue idle)' }
+          : {}),
+        ...(queue.oldestMessageAgeAlarmSeconds !== undefined
+          ? { oldestMessageAgeAlarmSeconds: queue.oldestMessageAgeAlarmSeconds }
           : {}),
         consumer,
         ...(quiet

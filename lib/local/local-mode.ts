@@ -683,8 +683,16 @@ class LocalControl {
           note: 'no message waiting or in flight',
         }),
       },
-      Object.values(this.topology.queues),
+      Object.values(this.topology.queues).map((queue) => ({
+        ...queue,
+        oldestMessageAgeAlarmSeconds: this.alarmAgeSeconds(queue.name),
+      })),
     );
+  }
+
+  /** The age past which a queue's oldest-message alarm pages once deployed (its `oldestMessageAgeAlarm`). */
+  private alarmAgeSeconds(queue: string): number | undefined {
+    return this.settings.config.queues.find((q) => q.name === queue)?.oldestMessageAgeAlarm.toSeconds();
   }
 
   /**
@@ -955,12 +963,9 @@ export function discardedMessagesNotice(queues: readonly QueueStatus[], delayedJ
 /**
  * What a data directory holds at start that would page once deployed: a dead-letter queue holding messages (its
  * alarm fires while it holds any) and a queue whose oldest message has waited longer than its
- * `oldestMessageAgeAlarm` (in seconds, by queue), each with the command to run. Pure.
+ * `oldestMessageAgeAlarm`, each with the command to run. Pure.
  */
-export function alarmingAtStartNotices(
-  queues: readonly QueueStatus[],
-  alarmAgeSeconds: ReadonlyMap<string, number>,
-): string[] {
+export function alarmingAtStartNotices(queues: readonly QueueStatus[]): string[] {
   return queues.flatMap((q) => {
     const notices: string[] = [];
     if (q.deadLettered > 0) {
@@ -968,7 +973,7 @@ export function alarmingAtStartNotices(
         `${q.queue}: ${q.deadLettered} dead-lettered in the data directory, which a deployed stack's dead-letter alarm pages for; read why with hookline failed list ${q.queue} --local`,
       );
     }
-    const threshold = alarmAgeSeconds.get(q.queue);
+    const threshold = q.oldestMessageAgeAlarmSeconds;
     if (
       q.oldestMessageAgeSeconds !== null &&
       threshold !== undefined &&
@@ -985,10 +990,9 @@ export function alarmingAtStartNotices(
 /** Names, once started on a data directory, what it holds that would page once deployed. Never stops the start. */
 function reportAlarmingAtStart(settings: LocalSettings, control: LocalControl, cleanups: Cleanups): void {
   if (!settings.dataDir) return;
-  const ages = new Map(settings.config.queues.map((q) => [q.name, q.oldestMessageAgeAlarm.toSeconds()]));
   const reported = control.queueStatuses().then(
     (rows) => {
-      for (const notice of alarmingAtStartNotices(rows, ages)) settings.reporter.problem(notice);
+      for (const notice of alarmingAtStartNotices(rows)) settings.reporter.problem(notice);
     },
     (error: unknown) =>
       settings.reporter.problem(

@@ -337,6 +337,25 @@ describe('status', () => {
     ]);
   });
 
+  it('the text flags a queue whose oldest message is past the age its alarm pages at, and no queue at or under it', () => {
+    const row = (queue: string, oldestMessageAgeSeconds: number) => ({
+      queue,
+      fifo: false,
+      visible: 1,
+      inFlight: 0,
+      delayed: 0,
+      deadLettered: 0,
+      oldestMessageAgeSeconds,
+      oldestMessageAgeAlarmSeconds: 900,
+      consumer: 'Enabled',
+    });
+    const output = recordingOutput();
+    renderStatus(output, { target: 'local mode', queues: [row('events', 901), row('orders', 900)] });
+    expect(output.lines.slice(2)).toEqual([
+      'events: oldest message has waited 15m 1s, past the 15m 0s at which its oldest-message alarm pages: its consumer is failing, paused or too slow',
+    ]);
+  });
+
   it('humanAge', () => {
     expect([humanAge(null), humanAge(5), humanAge(95), humanAge(7300), humanAge(200_000)]).toEqual([
       '-',

@@ -91,6 +91,26 @@ describe('alarm descriptions', () => {
     }
   });
 
+  it('page on the oldest message at the age hookline status flags it at', async () => {
+    const target = await deployedTarget(template, stack.stackName, config, at);
+    for (const queue of config.queues) {
+      const alarm = Object.values(
+        template.Resources as Record<string, { Type: string; Properties: Record<string, unknown> }>,
+      ).find(
+        (r) =>
+          r.Type === 'AWS::CloudWatch::Alarm' &&
+          r.Properties.MetricName === 'ApproximateAgeOfOldestMessage' &&
+          JSON.stringify(r.Properties.Dimensions).includes(
+            `"Queue${queue.name[0]?.toUpperCase()}${queue.name.slice(1)}Queue`,
+          ),
+      );
+      expect(alarm, queue.name).toBeDefined();
+      expect(alarm?.Properties.Threshold, queue.name).toBe(
+        target.queues[queue.name]?.oldestMessageAgeAlarmSeconds,
+      );
+    }
+  });
+
   it('give AWS CLI commands that name the deployed log group or function, in the stack region', () => {
     const commands = alarms.flatMap((a) => commandsOf(a.description)).filter((c) => c.startsWith('aws '));
     expect(commands.length).toBeGreaterThan(10);

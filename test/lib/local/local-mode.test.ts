@@ -194,6 +194,7 @@ describe('the line of a one-time job schedule that sends its job', () => {
 describe('what a data directory holds at start that would page once deployed', () => {
   const row = (queue: string, deadLettered: number, oldestMessageAgeSeconds: number | null) => ({
     queue,
+    oldestMessageAgeAlarmSeconds: queue === 'events' ? 900 : 1800,
     fifo: false,
     visible: oldestMessageAgeSeconds === null ? 0 : 1,
     inFlight: 0,
@@ -202,29 +203,21 @@ describe('what a data directory holds at start that would page once deployed', (
     oldestMessageAgeSeconds,
     consumer: 'Enabled',
   });
-  const alarmAges = new Map([
-    ['events', 900],
-    ['orders', 1800],
-  ]);
 
   it('names each queue whose dead-letter queue holds messages, with the command that reads why', () => {
-    expect(alarmingAtStartNotices([row('events', 2, null), row('orders', 0, null)], alarmAges)).toStrictEqual(
-      [
-        "events: 2 dead-lettered in the data directory, which a deployed stack's dead-letter alarm pages for; read why with hookline failed list events --local",
-      ],
-    );
+    expect(alarmingAtStartNotices([row('events', 2, null), row('orders', 0, null)])).toStrictEqual([
+      "events: 2 dead-lettered in the data directory, which a deployed stack's dead-letter alarm pages for; read why with hookline failed list events --local",
+    ]);
   });
 
   it('names a queue whose oldest message is older than its own alarm age, and no queue under it', () => {
-    expect(alarmingAtStartNotices([row('events', 0, 901), row('orders', 0, 901)], alarmAges)).toStrictEqual([
+    expect(alarmingAtStartNotices([row('events', 0, 901), row('orders', 0, 901)])).toStrictEqual([
       "events: its oldest message has waited 15m 1s, longer than the 15m 0s after which a deployed stack's oldest-message alarm pages; see hookline status events --local",
     ]);
   });
 
   it('says nothing of queues holding no dead letter and no old message', () => {
-    expect(alarmingAtStartNotices([row('events', 0, 900), row('orders', 0, null)], alarmAges)).toStrictEqual(
-      [],
-    );
+    expect(alarmingAtStartNotices([row('events', 0, 900), row('orders', 0, null)])).toStrictEqual([]);
   });
 });
 
