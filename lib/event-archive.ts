@@ -7,6 +7,7 @@
  * partitioning: one stream serves every source, schedules and job producers, and a replay of one source and
  * time range lists only that range's prefixes.
  */
+
 import { Aws, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -21,6 +22,7 @@ import {
   ARCHIVE_STREAM_ERROR_PREFIX,
   ARCHIVE_STREAM_PREFIX,
 } from '../lambda/shared/archive';
+import { ARCHIVE_FAILED_METRIC, METRIC_DIMENSIONS } from '../lambda/shared/contracts';
 import { DEFAULTS } from './config';
 import { throwIfViolations, type Violation, ViolationList } from './violations';
 
@@ -232,8 +234,8 @@ export class EventArchive extends Construct {
  */
 export function archiveFailedMetric(period: Duration, namespace: string): cloudwatch.IMetric {
   return new cloudwatch.MathExpression({
-    expression: `SELECT SUM(ArchiveFailed) FROM SCHEMA("${namespace}", service)`,
-    label: 'ArchiveFailed',
+    expression: `SELECT SUM(${ARCHIVE_FAILED_METRIC}) FROM SCHEMA("${namespace}", ${METRIC_DIMENSIONS.service})`,
+    label: ARCHIVE_FAILED_METRIC,
     period,
   });
 }

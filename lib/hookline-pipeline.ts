@@ -40,7 +40,7 @@ import { archiveFailedMetric, EventArchive } from './event-archive';
 import { type GrantSendOptions, JobProducers } from './job-producers';
 import { JobsEndpoint } from './jobs-endpoint';
 import { entryExistsInProject } from './load-config';
-import { PipelineAlarms } from './pipeline-alarms';
+import { hooklineCommand, type MonitoredFunction, PipelineAlarms } from './pipeline-alarms';
 import { PipelineDashboard } from './pipeline-dashboard';
 import { PipelineQueue } from './pipeline-queue';
 import { PipelineSchedules } from './pipeline-schedules';
@@ -407,6 +407,35 @@ export class HooklinePipeline extends Construct {
       : [];
   }
 
+  /** The functions the alarms watch: the ingest, every consumer and the jobs endpoint, with their log groups. */
+  private monitoredFunctions(): MonitoredFunction[] {
+    return [
+      // Upper-case ids: queue names are lower-case, so a queue named `ingest` keeps its own alarms.
+      {
+        name: 'ingest',
+        id: 'Ingest',
+        fn: this.ingest.ingestFunction,
+        logGroup: this.ingest.ingestFunction.logGroup,
+      },
+      ...Object.entries(this.consumers).map(([name, c]) => ({
+        name,
+        fn: c.consumerFunction,
+        logGroup: c.consumerFunction.logGroup,
+        consumesQueue: true,
+      })),
+      // A space: never a queue's name, so its alarm ids cannot meet a consumer's.
+      ...(this.jobsEndpoint
+        ? [
+            {
+              name: 'jobs endpoint',
+              fn: this.jobsEndpoint.jobsFunction,
+              logGroup: this.jobsEndpoint.jobsFunction.logGroup,
+            },
+          ]
+        : []),
+    ];
+  }
+
   private createAlarms(config: ResolvedConfig): PipelineAlarms {
     const existingTopicArn = config.alarms.existingTopicArn;
     if (existingTopicArn) {
@@ -428,18 +457,14 @@ export class HooklinePipeline extends Construct {
                 deadLetterQueue: pair.deadLetterQueue,
                 oldestMessageAge: q.oldestMessageAgeAlarm,
                 fair: q.tenants !== undefined,
+                consumed: this.consumers[q.name] !== undefined,
               },
             ]
           : [];
       }),
-      functions: [
-        // Upper-case ids: queue names are lower-case, so a queue named `ingest` keeps its own alarms.
-        { name: 'ingest', id: 'Ingest', fn: this.ingest.ingestFunction },
-        ...Object.entries(this.consumers).map(([name, c]) => ({ name, fn: c.consumerFunction })),
-        // A space: never a queue's name, so its alarm ids cannot meet a consumer's.
-        ...(this.jobsEndpoint ? [{ name: 'jobs endpoint', fn: this.jobsEndpoint.jobsFunction }] : []),
-      ],
+      functions: this.monitoredFunctions(),
       api: this.ingest.api,
+      ingestLogGroup: this.ingest.ingestFunction.logGroup,
       ...(this.archive
         ? {
             archiveFailures: archiveFailedMetric(
@@ -457,7 +482,7 @@ export class HooklinePipeline extends Construct {
                 name: cliName,
                 id: `Schedule-${name}`,
                 queue,
-                description: `Deliveries of schedule "${name}" to the "${target}" queue are waiting in its dead-letter queue: EventBridge Scheduler gave up on them. Read why with \`hookline failed list ${cliName}\`, fix the cause, then \`hookline redrive ${cliName}\`.`,
+                description: `Deliveries of schedule "${name}" to the "${target}" queue are waiting in its dead-letter queue: EventBridge Scheduler gave up on them. Read why with ${hooklineCommand(this, `failed list ${cliName}`)}, fix the cause, then ${hooklineCommand(this, `redrive ${cliName}`)}.`,
               },
             ]
           : [];
@@ -541,7 +566,7 @@ export class HooklinePipeline extends Construct {
       name: JOB_SCHEDULES,
       id: 'JobSchedules',
       queue,
-      description: `One-time jobs are waiting in the ${JOB_SCHEDULES} dead-letter queue: EventBridge Scheduler could not deliver them to their queue. Read why with \`hookline failed list ${JOB_SCHEDULES}\`, fix the cause, then ${JOB_SCHEDULES_RESEND} (this queue cannot be redriven).`,
+      description: `One-time jobs are waiting in the ${JOB_SCHEDULES} dead-letter queue: EventBridge Scheduler could not deliver them to their queue. Read why with ${hooklineCommand(this, `failed list ${JOB_SCHEDULES}`)}, fix the cause, then ${JOB_SCHEDULES_RESEND} (this queue cannot be redriven).`,
     });
     this.dashboard.chartDeadLetterQueue({ label: 'job schedules DLQ', queue });
     const description = 'one-time job schedules (jobs EventBridge Scheduler could not deliver)';

@@ -4,12 +4,29 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { DEFAULTS } from './config';
 import { fairQueueMetric } from './pipeline-queue';
+
+/**
+ * A `hookline` command as the on-call engineer types it for the stack holding `scope`: with `--stack` and `--region`,
+ * since at 3 a.m. the shell is rarely in the project folder, and a stack in a CDK Stage (`Prod-Hookline`) is not the
+ * configuration's `stackName` the CLI would otherwise read.
+ */
+export function hooklineCommand(scope: Construct, command: string): string {
+  const stack = Stack.of(scope);
+  return `\`hookline ${command} --stack ${stack.stackName} --region ${stack.region}\``;
+}
+
+/** The AWS CLI command that prints a log group's last lines, those matching `filter` when given. */
+function logsTail(scope: Construct, logGroup: logs.ILogGroup, since: string, filter?: string): string {
+  const match = filter === undefined ? '' : ` --filter-pattern '${filter}'`;
+  return `\`aws logs tail ${logGroup.logGroupName} --since ${since}${match} --region ${Stack.of(scope).region}\``;
+}
 
 /** How long a queue's oldest message must stay too old before its alarm fires. */
 const oldestMessageAlarmWindow = (): string =>
@@ -34,6 +51,11 @@ export interface MonitoredQueue {
    * @default false
    */
   readonly fair?: boolean;
+  /**
+   * Whether a consumer of this stack reads the queue (it can be paused and resumed), or something outside it.
+   * @default true
+   */
+  readonly consumed?: boolean;
 }
 
 /** A function to watch. */
@@ -49,6 +71,17 @@ export interface MonitoredFunction {
   readonly id?: string;
   /** The function. */
   readonly fn: lambda.IFunction;
+  /**
+   * Its log group, which the alarms' descriptions name in the command that reads it.
+   * @default - the descriptions name the function instead
+   */
+  readonly logGroup?: logs.ILogGroup;
+  /**
+   * The function consumes a queue (an SQS event source), whose maximum concurrency can be lowered when it is
+   * throttled; a function behind the API can only be given more concurrency.
+   * @default false
+   */
+  readonly consumesQueue?: boolean;
 }
 
 /** A further dead-letter queue to watch. */
@@ -97,6 +130,14 @@ export interface PipelineAlarmsProps {
    * @default - no API alarm
    */
   readonly api?: apigw.IHttpApi;
+
+  /**
+   * The ingest function's log group: its `webhook outcome` lines say why a request failed, its ERROR lines which
+   * event was not archived; the API and archive alarms' descriptions name it in the command that reads them.
+   *
+   * @default - the description names no log group
+   */
+  readonly ingestLogGroup?: logs.ILogGroup;
 
   /**
    * Count of events queued but not archived (the `ArchiveFailed` metric of the ingest and the consumers).
@@ -181,7 +222,7 @@ export class PipelineAlarms extends Construct {
           statistic: cloudwatch.Stats.MAXIMUM,
         }),
         threshold: 0,
-        description: `Messages are waiting in the dead-letter queue of "${q.name}". Read them with \`hookline failed list ${q.name}\`, fix the cause, then \`hookline redrive ${q.name}\`.`,
+        description: `Messages are waiting in the dead-letter queue of "${q.name}": its consumer gave up on them. Read why with ${this.cli(`failed list ${q.name}`)}, fix the cause, then ${this.cli(`redrive ${q.name}`)}.`,
       });
       this.add(`OldestMessage-${q.name}`, {
         metric: q.queue.metricApproximateAgeOfOldestMessage({
@@ -191,45 +232,68 @@ export class PipelineAlarms extends Construct {
         threshold: q.oldestMessageAge.toSeconds(),
         evaluationPeriods: DEFAULTS.oldestMessageAgeAlarmPeriods,
         datapointsToAlarm: DEFAULTS.oldestMessageAgeAlarmPeriods,
-        description: `The oldest message in "${q.name}" has waited more than ${q.oldestMessageAge.toHumanString()} for ${oldestMessageAlarmWindow()}: its consumer is failing, paused or too slow.`,
+        description: `The oldest message in "${q.name}" has waited more than ${q.oldestMessageAge.toHumanString()} for ${oldestMessageAlarmWindow()}: ${this.stuckQueueAdvice(q)}`,
       });
       if (q.fair) this.addQuietTenantsAlarm(q);
     }
     for (const d of props.deadLetterQueues ?? []) this.watchDeadLetterQueue(d);
-    for (const f of props.functions) {
-      this.add(`Errors-${f.id ?? f.name}`, {
-        metric: f.fn.metricErrors({ period: DEFAULTS.functionAlarmPeriod, statistic: cloudwatch.Stats.SUM }),
-        threshold: 0,
-        description: `The "${f.name}" function failed (an unhandled error or a timeout).`,
-      });
-      this.add(`Throttles-${f.id ?? f.name}`, {
-        metric: f.fn.metricThrottles({
-          period: DEFAULTS.functionAlarmPeriod,
-          statistic: cloudwatch.Stats.SUM,
-        }),
-        threshold: 0,
-        description: `The "${f.name}" function was throttled: raise its concurrency or lower the event source's maximum concurrency.`,
-      });
-    }
+    for (const f of props.functions) this.watchFunction(f);
     if (props.archiveFailures) {
       this.add('ArchiveFailed', {
         metric: props.archiveFailures,
         threshold: 0,
-        description:
-          'Events were queued but not archived (the delivery stream refused or timed out): they are processed, but a replay of that time range will miss them.',
+        description: `Events were queued but not archived (the delivery stream refused or timed out): they are processed, but a replay of that time range will miss them. The functions log each one on an ERROR line with its id ("archive put failed", or in a consumer "archive record too large")${props.ingestLogGroup ? `: ${logsTail(this, props.ingestLogGroup, '1h', '"archive put failed"')} for the webhooks, the same in each consumer's log group for jobs and scheduled events` : ''}.`,
       });
     }
-    if (props.api) {
-      this.add('Api5xx', {
-        metric: props.api.metricServerError({
-          period: DEFAULTS.functionAlarmPeriod,
-          statistic: cloudwatch.Stats.SUM,
-        }),
-        threshold: 0,
-        description:
-          'The webhook API answered 5xx: senders that retry will retry, GitHub will not (redeliver from its UI).',
-      });
+    if (props.api) this.watchApi(props.api, props.ingestLogGroup);
+  }
+
+  /** Why a queue's oldest message is old, and the first command to run. */
+  private stuckQueueAdvice(q: MonitoredQueue): string {
+    const status = this.cli(`status ${q.name}`);
+    if (q.consumed === false) {
+      return `no consumer of this stack reads it, so the application that does is stopped, failing or too slow. Run ${status} for its depth.`;
     }
+    return `its consumer is failing, paused or too slow. Run ${status}: it says whether the consumer is paused (then ${this.cli(`resume ${q.name}`)}) and how many messages were dead-lettered (then ${this.cli(`failed list ${q.name}`)}).`;
+  }
+
+  /** `hookline <command>` for this stack. */
+  private cli(command: string): string {
+    return hooklineCommand(this, command);
+  }
+
+  /** Errors and throttles of one function, each with the first command to run. */
+  private watchFunction(f: MonitoredFunction): void {
+    const region = Stack.of(this).region;
+    const readLog = f.logGroup
+      ? `Read its log with ${logsTail(this, f.logGroup, '30m')}`
+      : `Read the log of function ${f.fn.functionName}`;
+    this.add(`Errors-${f.id ?? f.name}`, {
+      metric: f.fn.metricErrors({ period: DEFAULTS.functionAlarmPeriod, statistic: cloudwatch.Stats.SUM }),
+      threshold: 0,
+      description: `The "${f.name}" function failed (an unhandled error or a timeout). ${readLog}.`,
+    });
+    const lower = f.consumesQueue ? ", or lower the queue's consumer maxConcurrency" : '';
+    this.add(`Throttles-${f.id ?? f.name}`, {
+      metric: f.fn.metricThrottles({ period: DEFAULTS.functionAlarmPeriod, statistic: cloudwatch.Stats.SUM }),
+      threshold: 0,
+      description: `The "${f.name}" function was throttled: Lambda had no concurrency left for it. Compare its reserved concurrency (\`aws lambda get-function-concurrency --function-name ${f.fn.functionName} --region ${region}\`) and the account's (\`aws lambda get-account-settings --region ${region}\`) with its load, then raise the one it reached${lower}.`,
+    });
+  }
+
+  /** Server errors of the webhook API. */
+  private watchApi(api: apigw.IHttpApi, logGroup: logs.ILogGroup | undefined): void {
+    const readWhy = logGroup
+      ? ` Read why with ${logsTail(this, logGroup, '30m', '{ $.outcome = "failed" }')} (\`reason\`: which dependency failed; \`in_progress\` is a sender's retry that met its first try still being enqueued, nothing to fix); none there means the function itself failed or was throttled (its own alarms).`
+      : '';
+    this.add('Api5xx', {
+      metric: api.metricServerError({
+        period: DEFAULTS.functionAlarmPeriod,
+        statistic: cloudwatch.Stats.SUM,
+      }),
+      threshold: 0,
+      description: `The webhook API answered 5xx: senders that retry will retry, GitHub will not (redeliver from its UI).${readWhy}`,
+    });
   }
 
   /** Alarms when a further dead-letter queue holds any message (one made after the alarms, e.g. by a grant). */
@@ -253,7 +317,7 @@ export class PipelineAlarms extends Construct {
       threshold: q.oldestMessageAge.toSeconds(),
       evaluationPeriods: DEFAULTS.oldestMessageAgeAlarmPeriods,
       datapointsToAlarm: DEFAULTS.oldestMessageAgeAlarmPeriods,
-      description: `Quiet tenants of "${q.name}" (those without a backlog) have waited more than ${q.oldestMessageAge.toHumanString()} for ${oldestMessageAlarmWindow()}: fairness cannot help, the consumer is too slow or failing for everyone. Raise its concurrency or check its errors.`,
+      description: `Quiet tenants of "${q.name}" (those without a backlog) have waited more than ${q.oldestMessageAge.toHumanString()} for ${oldestMessageAlarmWindow()}: fairness cannot help, the consumer is too slow or failing for everyone. Run ${this.cli(`status ${q.name}`)} (paused? dead-lettering?), then raise its concurrency or fix its errors.`,
     });
   }
 

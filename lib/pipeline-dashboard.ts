@@ -15,10 +15,26 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { INGEST_OUTCOME_MESSAGE, metricsNamespaceOf } from '../lambda/shared/contracts';
+import type { TypeMetrics } from '../lambda/consumer/core';
+import type { MetricName as IngestMetricName } from '../lambda/ingest/core';
+import {
+  INGEST_OUTCOME_MESSAGE,
+  INGEST_SERVICE,
+  METRIC_DIMENSIONS,
+  metricsNamespaceOf,
+} from '../lambda/shared/contracts';
 import { DEFAULTS } from './config';
 import { fairQueueMetric } from './pipeline-queue';
 import { type Violation, ViolationsError, violation } from './violations';
+
+/** A consumer's per-batch count, named as the consumer runtime publishes it. */
+type ConsumerCountName = Exclude<keyof TypeMetrics, 'endToEndLatencyMs'>;
+
+/** The dimension sets the dashboard searches: the ingest's counts with a reason, a consumer's counts by type. */
+const INGEST_REASON_DIMENSIONS = [METRIC_DIMENSIONS.reason, METRIC_DIMENSIONS.service].join(',');
+const CONSUMER_DIMENSIONS = [METRIC_DIMENSIONS.service, METRIC_DIMENSIONS.type].join(',');
+/** A SEARCH filter on one function's `service`. */
+const serviceIs = (service: string) => `${METRIC_DIMENSIONS.service}="${service}"`;
 
 /** One queue of the pipeline as the dashboard shows it. */
 export interface DashboardQueue {
@@ -184,17 +200,22 @@ export class PipelineDashboard extends Construct {
     });
 
     /** Sum of one EMF metric over all values of the dimensions that vary (reason, type). */
-    const searchSum = (metricName: string, dimensions: string, filter: string, label: string) =>
+    const searchSum = (
+      metricName: IngestMetricName | ConsumerCountName,
+      dimensions: string,
+      filter: string,
+      label: string,
+    ) =>
       new cloudwatch.MathExpression({
         expression: `SUM(SEARCH('{"${namespace}",${dimensions}} MetricName="${metricName}" ${filter}', 'Sum', ${seconds}))`,
         label,
         period,
       });
-    const ingestMetric = (metricName: string) =>
+    const ingestMetric = (metricName: IngestMetricName) =>
       new cloudwatch.Metric({
         namespace,
         metricName,
-        dimensionsMap: { service: 'ingest' },
+        dimensionsMap: { [METRIC_DIMENSIONS.service]: INGEST_SERVICE },
         statistic: 'Sum',
         period,
         label: metricName,
@@ -211,8 +232,8 @@ export class PipelineDashboard extends Construct {
           ingestMetric('Accepted'),
           ingestMetric('Duplicate'),
           ingestMetric('Ignored'),
-          searchSum('Rejected', 'reason,service', 'service="ingest"', 'Rejected'),
-          searchSum('Failed', 'reason,service', 'service="ingest"', 'Failed (503)'),
+          searchSum('Rejected', INGEST_REASON_DIMENSIONS, serviceIs(INGEST_SERVICE), 'Rejected'),
+          searchSum('Failed', INGEST_REASON_DIMENSIONS, serviceIs(INGEST_SERVICE), 'Failed (503)'),
         ],
       }),
       new cloudwatch.GraphWidget({
@@ -221,7 +242,7 @@ export class PipelineDashboard extends Construct {
         height: 6,
         left: [
           new cloudwatch.MathExpression({
-            expression: `SEARCH('{"${namespace}",reason,service} service="ingest" (MetricName="Rejected" OR MetricName="Failed")', 'Sum', ${seconds})`,
+            expression: `SEARCH('{"${namespace}",${INGEST_REASON_DIMENSIONS}} ${serviceIs(INGEST_SERVICE)} (MetricName="${'Rejected' satisfies IngestMetricName}" OR MetricName="${'Failed' satisfies IngestMetricName}")', 'Sum', ${seconds})`,
             label: '',
             period,
           }),
@@ -333,14 +354,14 @@ export class PipelineDashboard extends Construct {
           title: 'Records retried (handed back with backoff)',
           width: 12,
           height: 6,
-          left: consumers.map((q) => searchSum('Retried', 'service,type', `service="${q.name}"`, q.name)),
+          left: consumers.map((q) => searchSum('Retried', CONSUMER_DIMENSIONS, serviceIs(q.name), q.name)),
         }),
         new cloudwatch.GraphWidget({
           title: 'Records dead-lettered by the consumers',
           width: 12,
           height: 6,
           left: consumers.map((q) =>
-            searchSum('DeadLettered', 'service,type', `service="${q.name}"`, q.name),
+            searchSum('DeadLettered', CONSUMER_DIMENSIONS, serviceIs(q.name), q.name),
           ),
         }),
       );

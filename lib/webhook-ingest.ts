@@ -10,6 +10,7 @@ import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { INGEST_SERVICE } from '../lambda/shared/contracts';
 import { INGEST_CONFIG_ENV, STACK_SECRET_PREFIX } from '../lambda/shared/runtime-config';
 import { DEFAULTS } from './config';
 import type { EventArchive } from './event-archive';
@@ -227,7 +228,7 @@ export class WebhookIngest extends Construct {
       ...ingestCode(),
       timeout: limits.timeout,
       memorySize: limits.memorySize,
-      serviceName: 'ingest',
+      serviceName: INGEST_SERVICE,
       logRetention,
       ...(props.tracing ? { tracing: props.tracing } : {}),
       environment: { [INGEST_CONFIG_ENV]: Stack.of(this).toJsonString(runtime) },

@@ -10,7 +10,12 @@ import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CONSUMER_BUDGET, clientOptions } from '../shared/aws-clients';
 import type { ConsumerRuntimeConfig } from '../shared/consumer-config';
-import { IDEMPOTENCY_TABLE, runtimeMetricsNamespace } from '../shared/contracts';
+import {
+  ARCHIVE_FAILED_METRIC,
+  IDEMPOTENCY_TABLE,
+  METRIC_DIMENSIONS,
+  runtimeMetricsNamespace,
+} from '../shared/contracts';
 import { idempotencyKeyPrefix, rateLimitWindowKey } from '../shared/idempotency-key';
 import { JobRecords } from '../shared/job-record';
 import { onFirstUse } from '../shared/on-first-use';
@@ -63,7 +68,7 @@ export function powertoolsMetricsSink(metrics: Metrics): MetricsSink {
         const latencies = counts.endToEndLatencyMs;
         const flushes = Math.max(1, Math.ceil(latencies.length / VALUES_PER_FLUSH));
         for (let flush = 0; flush < flushes; flush++) {
-          metrics.addDimension('type', type);
+          metrics.addDimension(METRIC_DIMENSIONS.type, type);
           if (flush === 0) {
             for (const name of [
               'Processed',
@@ -88,7 +93,7 @@ export function powertoolsMetricsSink(metrics: Metrics): MetricsSink {
     },
     archiveFailed(count: number) {
       // Its own document, with the service dimension only, as the ingest publishes it.
-      metrics.addMetric('ArchiveFailed', MetricUnit.Count, count);
+      metrics.addMetric(ARCHIVE_FAILED_METRIC, MetricUnit.Count, count);
       metrics.publishStoredMetrics();
     },
   };

@@ -18,7 +18,7 @@ import {
   type PayloadObject,
   SQS_MAX_MESSAGE_BYTES,
 } from '../shared/claim-check';
-import { INGEST_OUTCOME_MESSAGE } from '../shared/contracts';
+import { ARCHIVE_FAILED_METRIC, INGEST_OUTCOME_MESSAGE } from '../shared/contracts';
 import type { ClaimResult, DedupeStore } from '../shared/dedupe-store';
 import { ENVELOPE_VERSION, MESSAGE_ATTRIBUTES, type WebhookEnvelope } from '../shared/envelope';
 import type {
@@ -72,7 +72,7 @@ export type MetricName =
   | 'Ignored'
   | 'Rejected'
   | 'Failed'
-  | 'ArchiveFailed'
+  | typeof ARCHIVE_FAILED_METRIC
   | 'Unverified';
 
 /** Structured logging; attributes are merged into the JSON line. */
@@ -599,7 +599,7 @@ async function archiveEvent(
         source: envelope.source,
         error: String(error),
       });
-      deps.metrics.count('ArchiveFailed');
+      deps.metrics.count(ARCHIVE_FAILED_METRIC);
     } catch {
       // Observability failures never change the answer.
     }

@@ -15,7 +15,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context } from 'aws-lambda';
 import { clientOptions, INGEST_BUDGET } from '../shared/aws-clients';
-import { runtimeMetricsNamespace } from '../shared/contracts';
+import { INGEST_SERVICE, runtimeMetricsNamespace } from '../shared/contracts';
 import { type IngestRuntimeConfig, readIngestConfig } from '../shared/ingest-config';
 import { onFirstUse } from '../shared/on-first-use';
 import {
@@ -69,9 +69,9 @@ const dedupe = deferredDedupeStore(config.dedupe);
 
 // Powertools Logger for the rare lines (warnings, errors); the per-request `webhook outcome` line and the EMF
 // metrics are written by ./telemetry in the same shapes, without Powertools' per-call cost (README, Performance).
-const logger = new Logger({ serviceName: 'ingest' });
+const logger = new Logger({ serviceName: INGEST_SERVICE });
 const telemetry = createTelemetry({
-  service: 'ingest',
+  service: INGEST_SERVICE,
   namespace: runtimeMetricsNamespace(process.env),
   infoEnabled: infoEnabledAt(logger.getLevelName()),
   metricsEnabled: !metricsDisabledByEnv(process.env),

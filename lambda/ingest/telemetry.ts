@@ -16,6 +16,8 @@
  * every line of a request, lean or Powertools, can be joined to the API access log and to the Lambda REPORT line.
  */
 
+import { METRIC_DIMENSIONS } from '../shared/contracts';
+
 /** Log levels at or below which an INFO line is written (Powertools' order: TRACE < DEBUG < INFO). */
 const INFO_ENABLED_LEVELS = new Set(['TRACE', 'DEBUG', 'INFO']);
 
@@ -149,14 +151,18 @@ export function emfDocument(
       CloudWatchMetrics: [
         {
           Namespace: namespace,
-          Dimensions: [reason === undefined ? ['service'] : ['service', 'reason']],
+          Dimensions: [
+            reason === undefined
+              ? [METRIC_DIMENSIONS.service]
+              : [METRIC_DIMENSIONS.service, METRIC_DIMENSIONS.reason],
+          ],
           Metrics: metrics.map((m) => ({ Name: m.name, Unit: m.unit })),
         },
       ],
     },
-    service,
+    [METRIC_DIMENSIONS.service]: service,
   };
-  if (reason !== undefined) document.reason = reason;
+  if (reason !== undefined) document[METRIC_DIMENSIONS.reason] = reason;
   for (const metric of metrics) document[metric.name] = metric.value;
   return JSON.stringify(document);
 }

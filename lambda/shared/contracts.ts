@@ -26,6 +26,23 @@ export function runtimeMetricsNamespace(env: Readonly<Record<string, string | un
 }
 
 /**
+ * The metric dimensions the functions write and the dashboard and alarms read. Every hookline metric carries
+ * `service` (the name Powertools Metrics gives its service dimension): the ingest's {@link INGEST_SERVICE}, or a
+ * consumer's queue name. The ingest's `Rejected` and `Failed` add `reason`; a consumer's per-batch counts add
+ * `type` (`<source>.<type>`). CloudWatch keeps one metric per dimension set, so a read must name the very set.
+ */
+export const METRIC_DIMENSIONS = { service: 'service', reason: 'reason', type: 'type' } as const;
+
+/** The ingest function's `service`, in its metrics and its log lines. */
+export const INGEST_SERVICE = 'ingest';
+
+/**
+ * Events queued but not archived, counted by the ingest and by each consumer under `service` alone, so one query
+ * of that dimension set sums them all.
+ */
+export const ARCHIVE_FAILED_METRIC = 'ArchiveFailed';
+
+/**
  * The message of the one INFO line the ingest function logs per request; local mode's reporter and the
  * dashboard's Logs Insights query select on it.
  */

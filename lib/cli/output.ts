@@ -40,6 +40,33 @@ export interface Output {
   confirm(question: string): Promise<boolean>;
   /** Writes the final JSON document (only in `--json`). */
   result(value: unknown): void;
+  /**
+   * A further `hookline` command as the operator types it next: with the target flags of this one (`--local`,
+   * `--stack`, `--region`, `--config`), so a hint acts on the pipeline just shown, never on the default one.
+   * @default - the command without flags
+   */
+  readonly command?: (args: string) => string;
+}
+
+/** `hookline <args>` with the flags that name `target` (as given on this command line). */
+export function hooklineCommandFor(
+  target: {
+    readonly local?: boolean;
+    readonly stack?: string;
+    readonly region?: string;
+    readonly config?: string;
+  },
+  args: string,
+): string {
+  const quoted = (value: string) =>
+    /^[\w@%+=:,./-]+$/.test(value) ? value : `'${value.replaceAll("'", `'\\''`)}'`;
+  const flags = [
+    ...(target.local ? ['--local'] : []),
+    ...(target.stack ? [`--stack ${quoted(target.stack)}`] : []),
+    ...(target.region ? [`--region ${quoted(target.region)}`] : []),
+    ...(target.config ? [`--config ${quoted(target.config)}`] : []),
+  ];
+  return ['hookline', args, ...flags].join(' ');
 }
 
 const identity = (text: string) => text;

@@ -12,7 +12,7 @@ import { addCostCommand } from './cost';
 import { CliError, errorLine } from './errors';
 import { type Interrupts, interruptedExitCode, processInterrupts, runInterruptible } from './interrupt';
 import { configOption, nonEmptyOnce } from './non-empty';
-import { consoleOutput, type Output } from './output';
+import { consoleOutput, hooklineCommandFor, type Output } from './output';
 import { addProjectCommands } from './project-commands';
 import type { ReplayedEvent } from './replay';
 import type { Target } from './target';
@@ -366,8 +366,13 @@ function registerJobs(program: Command, ctx: CommandContext): void {
 }
 
 async function open(deps: CliDependencies, o: CommonOptions) {
-  const output = deps.makeOutput(Boolean(o.json));
-  const { target, backend } = await deps.connect(targetOptions(o), output);
+  const options = targetOptions(o);
+  const made = deps.makeOutput(Boolean(o.json));
+  // The hints it prints name the same target, so following one never acts on the default stack instead.
+  const output: Output = Object.assign(made, {
+    command: (args: string) => hooklineCommandFor(options, args),
+  });
+  const { target, backend } = await deps.connect(options, output);
   return { output, target, backend };
 }
 

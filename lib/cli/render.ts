@@ -18,6 +18,9 @@ import type { StatusResult } from './status';
 import { JOB_SCHEDULES, noReasonRecorded } from './target';
 import type { TraceResult } from './trace';
 
+/** A further command, with this one's target flags (`--local`, `--stack`, `--region`). */
+const next = (output: Output, args: string) => output.command?.(args) ?? `hookline ${args}`;
+
 /** One line of at most `max` characters (an error message may span lines; a listing shows one per row). */
 const truncate = (text: string, max: number) => {
   const line = terminalLine(text);
@@ -55,16 +58,32 @@ export function renderStatus(output: Output, result: StatusResult): void {
     }
     if (q.deadLettered > 0) {
       output.line(
-        c.red(`${q.queue}: ${q.deadLettered} dead-lettered; inspect with: hookline failed list ${q.queue}`),
+        c.red(
+          `${q.queue}: ${q.deadLettered} dead-lettered; inspect with: ${next(output, `failed list ${q.queue}`)}`,
+        ),
+      );
+    }
+    const alarmAge = q.oldestMessageAgeAlarmSeconds;
+    if (
+      q.oldestMessageAgeSeconds !== null &&
+      alarmAge !== undefined &&
+      q.oldestMessageAgeSeconds > alarmAge
+    ) {
+      output.line(
+        c.yellow(
+          `${q.queue}: oldest message has waited ${humanAge(q.oldestMessageAgeSeconds)}, past the ${humanAge(alarmAge)} at which its oldest-message alarm pages: its consumer is failing, paused or too slow`,
+        ),
       );
     }
     if (q.consumer === 'Disabled')
-      output.line(c.yellow(`${q.queue}: consumer paused; resume with: hookline resume ${q.queue}`));
+      output.line(c.yellow(`${q.queue}: consumer paused; resume with: ${next(output, `resume ${q.queue}`)}`));
   }
   for (const d of result.otherDeadLetterQueues ?? []) {
     const line = `${d.name} (${d.holds}): ${d.deadLettered} dead-lettered`;
     output.line(
-      d.deadLettered > 0 ? c.red(`${line}; inspect with: hookline failed list ${d.name}`) : c.dim(line),
+      d.deadLettered > 0
+        ? c.red(`${line}; inspect with: ${next(output, `failed list ${d.name}`)}`)
+        : c.dim(line),
     );
   }
   for (const schedule of result.schedulesMissingOutputs ?? []) {
@@ -106,11 +125,11 @@ export function renderFailedList(output: Output, result: FailedListResult): void
       ),
     );
   }
-  const next =
+  const then =
     result.queue === JOB_SCHEDULES
       ? `fix the reason, then ${JOB_SCHEDULES_RESEND} (this queue cannot be redriven)`
-      : `redrive: hookline redrive ${result.queue}`;
-  output.line(c.dim(`details: hookline failed show ${result.queue} <id>    ${next}`));
+      : `redrive: ${next(output, `redrive ${result.queue}`)}`;
+  output.line(c.dim(`details: ${next(output, `failed show ${result.queue} <id>`)}    ${then}`));
 }
 
 export function renderFailedShow(output: Output, result: FailedShowResult): void {
@@ -121,7 +140,7 @@ export function renderFailedShow(output: Output, result: FailedShowResult): void
   if (result.matches > 1) {
     output.line(
       c.yellow(
-        `${result.matches} messages in the ${result.queue} DLQ have id ${result.id}; showing the first: pick one by its sqs id (hookline failed list ${result.queue})`,
+        `${result.matches} messages in the ${result.queue} DLQ have id ${result.id}; showing the first: pick one by its sqs id (${next(output, `failed list ${result.queue}`)})`,
       ),
     );
   }
@@ -199,16 +218,16 @@ export function renderRedrive(output: Output, result: RedriveResult): void {
   );
   output.line(
     result.deadLetterDepthAfter === null
-      ? `left in the dead-letter queue: not known, it could not be read after the run (hookline status once it is reachable)`
+      ? `left in the dead-letter queue: not known, it could not be read after the run (${next(output, 'status')} once it is reachable)`
       : result.deadLetterDepthAfter > 0
-        ? `left in the dead-letter queue: ${c.yellow(String(result.deadLetterDepthAfter))} (hookline failed list ${result.queue})`
+        ? `left in the dead-letter queue: ${c.yellow(String(result.deadLetterDepthAfter))} (${next(output, `failed list ${result.queue}`)})`
         : 'left in the dead-letter queue: 0',
   );
   if (result.returned > 0) {
     const messages = result.returned === 1 ? '1 redriven message' : `${result.returned} redriven messages`;
     output.line(
       c.yellow(
-        `${messages} failed again and came back to the DLQ during this run: fix the consumer (hookline failed list ${result.queue}), then redrive again`,
+        `${messages} failed again and came back to the DLQ during this run: fix the consumer (${next(output, `failed list ${result.queue}`)}), then redrive again`,
       ),
     );
   }
@@ -224,7 +243,7 @@ export function renderRedrive(output: Output, result: RedriveResult): void {
   if (result.stoppedBy && result.method === 'move-task') {
     output.line(
       c.yellow(
-        `stopped early: ${result.stoppedBy}; the task keeps moving messages in SQS, hookline redrive ${result.queue} follows it again`,
+        `stopped early: ${result.stoppedBy}; the task keeps moving messages in SQS, ${next(output, `redrive ${result.queue}`)} follows it again`,
       ),
     );
   } else if (result.stoppedBy) {

@@ -22,6 +22,8 @@ export interface QueueStatus {
   readonly oldestMessageAgeSeconds: number | null;
   /** Why the age is unknown, when it is. */
   readonly oldestMessageAgeNote?: string;
+  /** The age (seconds) past which the queue's oldest-message alarm pages, where the configuration is known. */
+  readonly oldestMessageAgeAlarmSeconds?: number;
   /** `Enabled`, `Disabled`, a transition (`Disabling`...), or null when the queue has no consumer. */
   readonly consumer: string | null;
   /**
@@ -138,10 +140,13 @@ export interface OldestAges {
   readonly note?: string;
 }
 
-/** Local mode has no CloudWatch to publish `ApproximateAgeOfOldestMessage`. */
+/**
+ * Local mode has no CloudWatch: it reads the age of each queue's oldest message from its emulator and answers it
+ * with its queue rows. Where it does not answer them, the ages are not known.
+ */
 export const LOCAL_AGES: OldestAges = {
   ages: new Map(),
-  note: 'not available in local mode (a CloudWatch metric)',
+  note: 'not known: local mode did not answer its queue rows (restart npm start with this version)',
 };
 
 /** The status of each of `queues`, from `sources`; one home for the rows, whoever collects them. */
@@ -170,6 +175,9 @@ export async function queueStatuses(
         oldestMessageAgeSeconds: age ?? null,
         ...(age === undefined
           ? { oldestMessageAgeNote: ages.note ?? 'no data in the last 15 minutes (queue idle)' }
+          : {}),
+        ...(queue.oldestMessageAgeAlarmSeconds !== undefined
+          ? { oldestMessageAgeAlarmSeconds: queue.oldestMessageAgeAlarmSeconds }
           : {}),
         consumer,
         ...(quiet

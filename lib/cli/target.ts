@@ -45,6 +45,8 @@ export interface DeadLetterQueueTarget {
 
 /** One queue, its dead-letter queue and its consumer. */
 export interface QueueTarget extends LocalQueue {
+  /** The age (seconds) past which the queue's oldest-message alarm pages: its `oldestMessageAgeAlarm`. */
+  readonly oldestMessageAgeAlarmSeconds?: number;
   /** A fair queue (`tenants` configured): SQS publishes its quiet tenants' backlog and age (deployed stacks). */
   readonly fair?: boolean;
   /** Lambda event source mapping UUID (deployed stacks with a consumer). */
@@ -166,6 +168,7 @@ export async function describeStackTarget(
       deadLetterUrl,
       deadLetterArn,
       fifo: queue.fifo,
+      oldestMessageAgeAlarmSeconds: queue.oldestMessageAgeAlarm.toSeconds(),
       ...(queue.tenants !== undefined ? { fair: true } : {}),
       ...(mappingId ? { eventSourceMappingId: mappingId } : {}),
       ...(functionName ? { consumerFunctionName: functionName } : {}),

@@ -84,14 +84,26 @@ interface FauxqsStore {
   persistence?: unknown;
   region?: string;
 }
+interface FauxqsMessage {
+  sentTimestamp: number;
+  approximateReceiveCount: number;
+}
 interface FauxqsSqsStore extends FauxqsStore {
   allQueues(): Iterable<{ persistence?: unknown }>;
+  getQueueByName(name: string):
+    | {
+        messages: FauxqsMessage[];
+        inflightMessages: Map<string, { message: FauxqsMessage }>;
+        isFifo(): boolean;
+      }
+    | undefined;
 }
 interface FauxqsPersistence {
   load(sqs: unknown, sns: unknown, s3: unknown): void;
   close(): void;
 }
 interface FastifyLike {
+  get(path: string, handler: (request: { params: Record<string, string> }) => Promise<unknown>): void;
   listen(options: { port: number; host: string }): Promise<string>;
   close(): Promise<void>;
   addHook(name: 'preClose', hook: () => void): void;
@@ -138,6 +150,7 @@ async function startFauxqsOnLoopback(port: number, region: string, dataDir: stri
     defaultRegion: region,
     stores: { sqsStore, snsStore, s3Store },
   });
+  serveOldestMessage(server, sqsStore);
   if (persistence) {
     const opened = persistence;
     server.addHook('preClose', () => opened.close());
@@ -146,6 +159,54 @@ async function startFauxqsOnLoopback(port: number, region: string, dataDir: stri
   await listenOrExplain(() => server.listen({ port, host: LOOPBACK }), 'SQS/S3 emulator (fauxqs)', port);
   const address = server.server.address() as AddressInfo;
   return { port: address.port, close: () => server.close() };
+}
+
+/** Path of the emulator's answer to "when was the oldest message of this queue sent". */
+const OLDEST_MESSAGE_PATH = '/_hookline/oldest-message/';
+
+/**
+ * Answers `GET /_hookline/oldest-message/<queue name>` with `{ sentAt }`, the send time (epoch ms) of the oldest
+ * message waiting or in flight, as SQS's `ApproximateAgeOfOldestMessage` counts it, or null when there is none: a
+ * delayed message is not yet in the queue, and on a standard queue a message received three times or more is left
+ * out (SQS moves it to the back and reports the next one). Served by the emulator, which may run in its own thread,
+ * so the main thread asks over HTTP, as for everything else; and without the bodies fauxqs's own inspection sends.
+ */
+function serveOldestMessage(server: FastifyLike, sqsStore: FauxqsSqsStore): void {
+  server.get(`${OLDEST_MESSAGE_PATH}:queueName`, async (request) => {
+    const queue = sqsStore.getQueueByName(request.params.queueName ?? '');
+    if (!queue) return { sentAt: null };
+    const inFlight = [...queue.inflightMessages.values()].map((entry) => entry.message);
+    const counted = (message: FauxqsMessage) => queue.isFifo() || message.approximateReceiveCount < 3;
+    let sentAt: number | null = null;
+    for (const message of [...queue.messages, ...inFlight]) {
+      if (counted(message) && (sentAt === null || message.sentTimestamp < sentAt))
+        sentAt = message.sentTimestamp;
+    }
+    return { sentAt };
+  });
+}
+
+/**
+ * The age in whole seconds of each queue's oldest message, from the emulator at `sqsEndpoint`, for the queues that
+ * hold one; local mode's stand-in for CloudWatch's `ApproximateAgeOfOldestMessage`, which its alarm reads.
+ */
+export async function oldestMessageAges(
+  sqsEndpoint: string,
+  queues: readonly { readonly name: string; readonly url: string }[],
+  now: number = Date.now(),
+): Promise<Map<string, number>> {
+  const ages = new Map<string, number>();
+  await Promise.all(
+    queues.map(async (queue) => {
+      const emulatorName = queue.url.slice(queue.url.lastIndexOf('/') + 1);
+      const answer = await fetch(`${sqsEndpoint}${OLDEST_MESSAGE_PATH}${encodeURIComponent(emulatorName)}`);
+      if (!answer.ok)
+        throw new Error(`the SQS emulator answered ${answer.status} for ${queue.name}'s oldest message`);
+      const { sentAt } = (await answer.json()) as { sentAt: number | null };
+      if (sentAt !== null) ages.set(queue.name, Math.max(0, Math.floor((now - sentAt) / 1000)));
+    }),
+  );
+  return ages;
 }
 
 type DynaliteServer = Server;

@@ -16,8 +16,9 @@ import { jobScheduleNamePrefix, type ProducerSettings } from '../../lambda/share
 import { CONSUMER_CONFIG_ENV, INGEST_CONFIG_ENV } from '../../lambda/shared/runtime-config';
 import { compileCacheDirOf, projectCacheRoot } from '../cache-dir';
 import { type QueueDepth, queueDepth } from '../cli/dead-letters';
-import { LOCAL_AGES, type QueueStatus, queueStatuses } from '../cli/status';
+import { type QueueStatus, queueStatuses } from '../cli/status';
 import type { ResolvedConfig, ResolvedSchedule } from '../config';
+import { humanAge } from '../console/ui/human-age';
 import { INGEST_ENTRY, INGEST_ENTRY_FILE } from '../ingest-asset';
 import { hooklineModulePath } from '../package-root';
 import { consumerRuntimeConfig, ingestRuntimeConfig, producerClaimSettingsOf } from '../runtime-wiring';
@@ -26,7 +27,7 @@ import { sharedFileHasher } from './bundle-cache';
 import { LOCAL_CREDENTIALS, localS3Client, localSqsClient } from './clients';
 import { codeFrames } from './code-frames';
 import { startEmulatorsInThread } from './emulator-thread';
-import { type Emulators, startEmulators } from './emulators';
+import { type Emulators, oldestMessageAges, startEmulators } from './emulators';
 import { DEFAULT_JOURNAL_CAPACITY, EventJournal } from './event-journal';
 import { type BatchReport, EventSourceMapping, type MappingState } from './event-source-mapping';
 import { type LocalFirehose, startLocalFirehose } from './firehose';
@@ -361,6 +362,7 @@ async function startPipeline(settings: LocalSettings, cleanups: Cleanups): Promi
   for (const { mapping } of consumers.values()) mapping.start();
   announceNotStopped(settings, emulators);
   announcePausedConsumers(settings, savedPaused, consumers);
+  reportAlarmingAtStart(settings, control, cleanups);
   cleanups.push(await watchForRestart(settings, consumers, context));
   const stopScheduler = startSchedules(settings, topology, sqs);
   const webhookUrls = Object.fromEntries(
@@ -676,10 +678,22 @@ class LocalControl {
       {
         depth: (url) => this.queueDepth(url),
         consumer: async (queue) => this.consumers.get(queue.name)?.mapping.state ?? null,
-        oldestAges: async () => LOCAL_AGES,
+        oldestAges: async (queues) => ({
+          ages: await oldestMessageAges(this.emulators.endpoints.sqs, queues),
+          // Read from the emulator: a queue without an age holds no message.
+          note: 'no message waiting or in flight',
+        }),
       },
-      Object.values(this.topology.queues),
+      Object.values(this.topology.queues).map((queue) => ({
+        ...queue,
+        oldestMessageAgeAlarmSeconds: this.alarmAgeSeconds(queue.name),
+      })),
     );
+  }
+
+  /** The age past which a queue's oldest-message alarm pages once deployed (its `oldestMessageAgeAlarm`). */
+  private alarmAgeSeconds(queue: string): number | undefined {
+    return this.settings.config.queues.find((q) => q.name === queue)?.oldestMessageAgeAlarm.toSeconds();
   }
 
   /**
@@ -957,6 +971,48 @@ export function discardedMessagesNotice(queues: readonly QueueStatus[], delayedJ
     `discarding ${total} message${total === 1 ? '' : 's'} kept only in memory (${each}); ` +
     'to keep messages across a restart, start with HOOKLINE_DATA_DIR set (HOOKLINE_DATA_DIR=.hookline/data npm start)'
   );
+}
+
+/**
+ * What a data directory holds at start that would page once deployed: a dead-letter queue holding messages (its
+ * alarm fires while it holds any) and a queue whose oldest message has waited longer than its
+ * `oldestMessageAgeAlarm`, each with the command to run. Pure.
+ */
+export function alarmingAtStartNotices(queues: readonly QueueStatus[]): string[] {
+  return queues.flatMap((q) => {
+    const notices: string[] = [];
+    if (q.deadLettered > 0) {
+      notices.push(
+        `${q.queue}: ${q.deadLettered} dead-lettered in the data directory, which a deployed stack's dead-letter alarm pages for; read why with hookline failed list ${q.queue} --local`,
+      );
+    }
+    const threshold = q.oldestMessageAgeAlarmSeconds;
+    if (
+      q.oldestMessageAgeSeconds !== null &&
+      threshold !== undefined &&
+      q.oldestMessageAgeSeconds > threshold
+    ) {
+      notices.push(
+        `${q.queue}: its oldest message has waited ${humanAge(q.oldestMessageAgeSeconds)}, longer than the ${humanAge(threshold)} after which a deployed stack's oldest-message alarm pages; see hookline status ${q.queue} --local`,
+      );
+    }
+    return notices;
+  });
+}
+
+/** Names, once started on a data directory, what it holds that would page once deployed. Never stops the start. */
+function reportAlarmingAtStart(settings: LocalSettings, control: LocalControl, cleanups: Cleanups): void {
+  if (!settings.dataDir) return;
+  const reported = control.queueStatuses().then(
+    (rows) => {
+      for (const notice of alarmingAtStartNotices(rows)) settings.reporter.problem(notice);
+    },
+    (error: unknown) =>
+      settings.reporter.problem(
+        `could not read the queues' dead letters and oldest messages: ${(error as Error).message ?? error}`,
+      ),
+  );
+  cleanups.push(() => reported);
 }
 
 /** Says what an in-memory stop discards; a failure to count never keeps local mode from stopping. */

@@ -278,7 +278,7 @@ describe('status', () => {
       consumer: 'Disabled',
       oldestMessageAgeSeconds: null,
     });
-    expect(result.queues[0]?.oldestMessageAgeNote).toMatch(/not available in local mode/);
+    expect(result.queues[0]?.oldestMessageAgeNote).toMatch(/not known: local mode did not answer/);
     expect(cloudwatch).not.toReceiveCommand(GetMetricDataCommand);
   });
 
@@ -334,6 +334,25 @@ describe('status', () => {
       'orders: 2 dead-lettered; inspect with: hookline failed list orders',
       'orders: consumer paused; resume with: hookline resume orders',
       `${JOB_SCHEDULES} (one-time jobs): 0 dead-lettered`,
+    ]);
+  });
+
+  it('the text flags a queue whose oldest message is past the age its alarm pages at, and no queue at or under it', () => {
+    const row = (queue: string, oldestMessageAgeSeconds: number) => ({
+      queue,
+      fifo: false,
+      visible: 1,
+      inFlight: 0,
+      delayed: 0,
+      deadLettered: 0,
+      oldestMessageAgeSeconds,
+      oldestMessageAgeAlarmSeconds: 900,
+      consumer: 'Enabled',
+    });
+    const output = recordingOutput();
+    renderStatus(output, { target: 'local mode', queues: [row('events', 901), row('orders', 900)] });
+    expect(output.lines.slice(2)).toEqual([
+      'events: oldest message has waited 15m 1s, past the 15m 0s at which its oldest-message alarm pages: its consumer is failing, paused or too slow',
     ]);
   });
 

@@ -202,10 +202,16 @@ describe('hookline CLI against local mode', () => {
       ['events', false, 'Enabled'],
       ['orders', true, 'Enabled'],
     ]);
-    expect(result.queues[0]?.oldestMessageAgeNote).toMatch(/not available in local mode/);
+    // The age past which each queue's deployed oldest-message alarm pages (the default 15 minutes).
+    expect(result.queues.map((q) => q.oldestMessageAgeAlarmSeconds)).toEqual([900, 900]);
+    // Each queue has the age of its oldest message, read from the emulator, or holds none.
+    for (const q of result.queues) {
+      if (q.oldestMessageAgeSeconds === null)
+        expect(q.oldestMessageAgeNote).toBe('no message waiting or in flight');
+    }
   });
 
-  it('pause / resume: a paused consumer leaves events in the queue until resumed', async () => {
+  it('pause / resume: a paused consumer leaves events in the queue, aging in status, until resumed', async () => {
     const paused = await setConsumerEnabled(backend, target, false, { queue: 'events' });
     expect(paused.state).toBe('Disabled');
     // Once its pollers are idle: a long poll already in flight has ended.
@@ -213,9 +219,11 @@ describe('hookline CLI against local mode', () => {
     const sent = await sendWebhook(backend, target, config, { source: 'github' }, {});
     expect(sent.status).toBe(202);
     await waitFor(async () => (await depth(queueUrl('events').url)).visible === 1, 5000, 'message waiting');
+    // The waiting event's age, which the deployed oldest-message alarm reads from CloudWatch.
     expect((await status(backend, target, { queue: 'events' })).queues[0]).toMatchObject({
       visible: 1,
       consumer: 'Disabled',
+      oldestMessageAgeSeconds: expect.any(Number),
     });
     expect(events.some((e) => e.event === 'processed' && e.id === sent.id)).toBe(false);
 
@@ -388,7 +396,7 @@ describe('hookline CLI against local mode', () => {
     const text = await cli('redrive', 'events', '--limit', '4', '--local');
     expect(text.code).toBe(0);
     expect(text.stdout).toContain('moved 4, skipped 0, failed 0');
-    expect(text.stdout).toContain('left in the dead-letter queue: 11 (hookline failed list events)');
+    expect(text.stdout).toContain('left in the dead-letter queue: 11 (hookline failed list events --local)');
     expect(await depth(events_.deadLetterUrl)).toEqual({ visible: 10, inFlight: 1 });
     expect(await drain(events_.url)).toHaveLength(14);
     await purge(backend, target, { queue: 'events', deadLetter: true, yes: true });

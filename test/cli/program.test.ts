@@ -242,6 +242,20 @@ describe('hookline program', () => {
     expect(h.stdout().includes('\u001b[')).toBe(false);
   });
 
+  it('status hints name the stack and region it was run on, so following one never acts on the default stack', async () => {
+    sqs.on(GetQueueAttributesCommand).resolves(depth);
+    lambda.on(GetEventSourceMappingCommand).resolves({ State: 'Disabled' });
+    cloudwatch.on(GetMetricDataCommand).resolves({});
+    const h = cliHarness();
+    expect(await runCli(['status', '--stack', 'Prod-Hookline', '--region', 'eu-west-1'], h.deps)).toBe(0);
+    expect(h.stdout()).toMatch(
+      /events: 2 dead-lettered; inspect with: hookline failed list events --stack Prod-Hookline --region eu-west-1$/m,
+    );
+    expect(h.stdout()).toMatch(
+      /resume with: hookline resume events --stack Prod-Hookline --region eu-west-1$/m,
+    );
+  });
+
   it('failed list and failed show print what a sender or consumer wrote as visible escapes, never as terminal control', async () => {
     // What reaches a dead-letter queue: a type with a C1 control (SQS takes U+0080-U+009F), a body with an OSC
     // title and clipboard write (escaped in the envelope's JSON), an error whose line break would forge a row.

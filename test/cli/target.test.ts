@@ -191,6 +191,7 @@ describe('stack target', () => {
       deadLetterUrl: 'https://sqs/orders-dlq',
       deadLetterArn: 'arn:orders-dlq',
       fifo: true,
+      oldestMessageAgeAlarmSeconds: 900,
       eventSourceMappingId: 'esm-orders',
     });
     expect(webhookUrlOf(target, 'github')).toBe('https://api.example.com/webhooks/github');

@@ -7,7 +7,7 @@ import { HooklineConfigError } from '../../lib/config';
 import { PipelineAlarms } from '../../lib/pipeline-alarms';
 import { WebhookPipelineStack } from '../../lib/webhook-pipeline-stack';
 import { type Json, list, type Resources, walkAlarmsToPublishGrants } from '../helpers/alarms';
-import { exampleResolved, pipelineTemplate, testApp, testStack } from '../helpers/cdk';
+import { exampleResolved, pipelineTemplate, renderIntrinsics, testApp, testStack } from '../helpers/cdk';
 
 describe('PipelineAlarms', () => {
   const { template } = pipelineTemplate();
@@ -60,7 +60,7 @@ describe('PipelineAlarms', () => {
       seen.add(metric);
       expect(alarm.Properties, metric).toMatchObject(expected[metric] as object);
       if (metric === 'ApproximateAgeOfOldestMessage')
-        expect(alarm.Properties.AlarmDescription).toContain('for 5 minutes');
+        expect(renderIntrinsics(alarm.Properties.AlarmDescription)).toContain('for 5 minutes');
     }
     expect([...seen].sort()).toEqual(Object.keys(expected).sort());
   });
@@ -85,7 +85,7 @@ describe('PipelineAlarms', () => {
     for (const alarm of alarms()) {
       expect(alarm.Properties.AlarmActions).toEqual([{ Ref: expect.stringMatching(/AlarmsTopic/) }]);
       expect(alarm.Properties.OKActions).toEqual([{ Ref: expect.stringMatching(/AlarmsTopic/) }]);
-      expect(alarm.Properties.AlarmDescription.length).toBeGreaterThan(20);
+      expect(renderIntrinsics(alarm.Properties.AlarmDescription).length).toBeGreaterThan(20);
     }
   });
 
@@ -247,7 +247,7 @@ describe('PipelineAlarms on a fair queue', () => {
       DatapointsToAlarm: 5,
       TreatMissingData: 'notBreaching',
     });
-    expect(alarm.Properties.AlarmDescription).toContain('for 5 minutes');
+    expect(renderIntrinsics(alarm.Properties.AlarmDescription)).toContain('for 5 minutes');
     // alarm -> metric dimension -> the fair queue itself (not its DLQ, not the FIFO queue)
     const dimension = list(alarm.Properties.Dimensions).find(
       (d) => (d as { Name: string }).Name === 'QueueName',

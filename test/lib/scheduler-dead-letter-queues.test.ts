@@ -135,8 +135,9 @@ describe('the dead-letter queues EventBridge Scheduler fills', () => {
       const queueId = queueIdOf(dimensions.find((d) => d.Name === 'QueueName')?.Value);
       watchedBy.set(queueId, [...(watchedBy.get(queueId) ?? []), alarmId]);
       // The operator paged by this alarm types the name it gives: the CLI must read this very queue under it.
-      const description = String(alarm.Properties.AlarmDescription);
-      const name = /`hookline failed list (\S+)`/.exec(description)?.[1];
+      const description = deployed(alarm.Properties.AlarmDescription);
+      const cliTarget = ` --stack ${stack.stackName} --region ${US_EAST_1.region}`;
+      const name = new RegExp(`\`hookline failed list (\\S+)${cliTarget}\``).exec(description)?.[1];
       expect(name, `${alarmId}: ${description}`).toBeDefined();
       expect(deadLetterQueueOf(target, name as string).deadLetterUrl, alarmId).toBe(
         deployed({ Ref: queueId }),
@@ -150,9 +151,10 @@ describe('the dead-letter queues EventBridge Scheduler fills', () => {
           return false;
         }
       })();
-      expect(description.includes(`\`hookline redrive ${name}\``), `${alarmId}: ${description}`).toBe(
-        redrivable,
-      );
+      expect(
+        description.includes(`\`hookline redrive ${name}${cliTarget}\``),
+        `${alarmId}: ${description}`,
+      ).toBe(redrivable);
       // Where no redrive exists, it says how to send the jobs again: under a new id, as the CLI says.
       if (!redrivable) expect(description, alarmId).toContain(JOB_SCHEDULES_RESEND);
     }

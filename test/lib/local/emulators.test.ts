@@ -8,13 +8,14 @@ import {
   CreateQueueCommand,
   GetQueueAttributesCommand,
   GetQueueUrlCommand,
+  ReceiveMessageCommand,
   SendMessageCommand,
 } from '@aws-sdk/client-sqs';
 import { describe, expect, it } from 'vitest';
 import { localDynamoClient, localSqsClient } from '../../../lib/local/clients';
 import { dataDirLockPath, lockDataDir, releaseDataDirLock } from '../../../lib/local/data-dir-lock';
 import { startEmulatorsInThread } from '../../../lib/local/emulator-thread';
-import { assertNodeVersion, startEmulators } from '../../../lib/local/emulators';
+import { assertNodeVersion, oldestMessageAges, startEmulators } from '../../../lib/local/emulators';
 import { LocalStartProblem } from '../../../lib/local/start-problem';
 
 /** The id of a process that has exited. */
@@ -193,6 +194,46 @@ describe('startEmulators', () => {
       await emulators.stop();
     } finally {
       rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it("gives each queue's oldest message age as SQS counts it: waiting or in flight, not delayed, not a standard queue's message received three times", async () => {
+    const emulators = await startEmulators();
+    const sqs = localSqsClient(emulators);
+    try {
+      const url = async (QueueName: string) =>
+        (await sqs.send(new CreateQueueCommand({ QueueName }))).QueueUrl ?? '';
+      const queues = {
+        empty: await url('empty'),
+        delayed: await url('delayed'),
+        waiting: await url('waiting'),
+        poison: await url('poison'),
+      };
+      await sqs.send(
+        new SendMessageCommand({ QueueUrl: queues.delayed, MessageBody: 'later', DelaySeconds: 900 }),
+      );
+      await sqs.send(new SendMessageCommand({ QueueUrl: queues.waiting, MessageBody: 'first' }));
+      await sqs.send(new SendMessageCommand({ QueueUrl: queues.poison, MessageBody: 'poison' }));
+      // Received three times and not deleted: SQS moves it to the back and its age out of the metric.
+      for (let i = 0; i < 3; i++) {
+        const received = await sqs.send(
+          new ReceiveMessageCommand({ QueueUrl: queues.poison, VisibilityTimeout: 0 }),
+        );
+        expect(received.Messages).toHaveLength(1);
+      }
+      // One in flight (received, not deleted) still counts.
+      await sqs.send(new ReceiveMessageCommand({ QueueUrl: queues.waiting, VisibilityTimeout: 600 }));
+      const now = Date.now() + 60_000;
+      const ages = await oldestMessageAges(
+        emulators.endpoints.sqs,
+        Object.entries(queues).map(([name, queueUrl]) => ({ name, url: queueUrl })),
+        now,
+      );
+      expect([...ages.keys()]).toStrictEqual(['waiting']);
+      expect(ages.get('waiting')).toBeGreaterThanOrEqual(60);
+    } finally {
+      sqs.destroy();
+      await emulators.stop();
     }
   });
 

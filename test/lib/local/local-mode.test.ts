@@ -9,7 +9,12 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { discardedMessagesNotice, oneTimeScheduleFired, startLocalMode } from '../../../lib/local/local-mode';
+import {
+  alarmingAtStartNotices,
+  discardedMessagesNotice,
+  oneTimeScheduleFired,
+  startLocalMode,
+} from '../../../lib/local/local-mode';
 import { pausedConsumersPath } from '../../../lib/local/paused-consumers';
 import { Reporter } from '../../../lib/local/reporter';
 import { LocalStartProblem } from '../../../lib/local/start-problem';
@@ -183,6 +188,36 @@ describe('the line of a one-time job schedule that sends its job', () => {
       source: 'job',
       queue: 'work',
     });
+  });
+});
+
+describe('what a data directory holds at start that would page once deployed', () => {
+  const row = (queue: string, deadLettered: number, oldestMessageAgeSeconds: number | null) => ({
+    queue,
+    oldestMessageAgeAlarmSeconds: queue === 'events' ? 900 : 1800,
+    fifo: false,
+    visible: oldestMessageAgeSeconds === null ? 0 : 1,
+    inFlight: 0,
+    delayed: 0,
+    deadLettered,
+    oldestMessageAgeSeconds,
+    consumer: 'Enabled',
+  });
+
+  it('names each queue whose dead-letter queue holds messages, with the command that reads why', () => {
+    expect(alarmingAtStartNotices([row('events', 2, null), row('orders', 0, null)])).toStrictEqual([
+      "events: 2 dead-lettered in the data directory, which a deployed stack's dead-letter alarm pages for; read why with hookline failed list events --local",
+    ]);
+  });
+
+  it('names a queue whose oldest message is older than its own alarm age, and no queue under it', () => {
+    expect(alarmingAtStartNotices([row('events', 0, 901), row('orders', 0, 901)])).toStrictEqual([
+      "events: its oldest message has waited 15m 1s, longer than the 15m 0s after which a deployed stack's oldest-message alarm pages; see hookline status events --local",
+    ]);
+  });
+
+  it('says nothing of queues holding no dead letter and no old message', () => {
+    expect(alarmingAtStartNotices([row('events', 0, 900), row('orders', 0, null)])).toStrictEqual([]);
   });
 });
 

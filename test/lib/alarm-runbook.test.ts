@@ -1,0 +1,124 @@
+/**
+ * What the on-call engineer reads when an alarm pages: each alarm's description says what happened and the first
+ * command to run, and each `hookline` command in it, typed as written by someone outside the project folder, reaches
+ * the deployed stack (a Stage's, whose name is not the configuration's `stackName`) and names something it has.
+ */
+import { App, Stage } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { describe, expect, it } from 'vitest';
+import type { TargetOptions } from '../../lib/cli/backend';
+import { CliError } from '../../lib/cli/errors';
+import { runCli } from '../../lib/cli/program';
+import type { StackTarget } from '../../lib/cli/target';
+import { resolveConfig } from '../../lib/config';
+import { WebhookPipelineStack } from '../../lib/webhook-pipeline-stack';
+import { recordingOutput } from '../cli/helpers';
+import { type DeployedAt, resolveAsDeployed } from '../helpers/cdk';
+import { deployedTarget } from '../helpers/deployed-target';
+import { maximalConfig } from '../helpers/maximal-config';
+
+const at: DeployedAt = {
+  partition: 'aws',
+  region: 'eu-west-1',
+  account: '111122223333',
+  urlSuffix: 'amazonaws.com',
+};
+const config = resolveConfig(maximalConfig());
+const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+const stage = new Stage(app, 'Prod', { env: { account: at.account, region: at.region } });
+const stack = new WebhookPipelineStack(stage, config.stackName, { config });
+const template = Template.fromStack(stack).toJSON();
+const alarms = Object.entries(
+  template.Resources as Record<string, { Type: string; Properties: Record<string, unknown> }>,
+)
+  .filter(([, r]) => r.Type === 'AWS::CloudWatch::Alarm')
+  .map(([id, r]) => ({
+    id,
+    description: resolveAsDeployed(r.Properties.AlarmDescription, template, stack.stackName, at),
+  }));
+
+/** The commands of a description: its backquoted spans. */
+const commandsOf = (description: string) => [...description.matchAll(/`([^`]+)`/g)].map((m) => m[1] ?? '');
+
+/** Runs one `hookline` command of a description: where it connects, and how far it got. */
+async function run(command: string, target: StackTarget) {
+  const connected: TargetOptions[] = [];
+  const errors: string[] = [];
+  // Every backend call ends the command: reaching one means the arguments named what the stack has.
+  const backend = new Proxy(
+    {},
+    {
+      get: () => {
+        throw new CliError('reached the backend');
+      },
+    },
+  );
+  const code = await runCli(command.split(' ').slice(1), {
+    makeOutput: () => recordingOutput(),
+    connect: async (options) => {
+      connected.push(options);
+      return { target, backend: backend as never };
+    },
+    loadConfig: async () => config,
+    env: {},
+    writeErr: (text) => errors.push(text),
+    writeOut: () => {},
+  });
+  return { code, connected, errors };
+}
+
+describe('alarm descriptions', () => {
+  it('each name what happened and at least one command to run first', () => {
+    expect(alarms.length).toBeGreaterThan(20);
+    for (const { id, description } of alarms) {
+      expect(commandsOf(description).length, `${id}: ${description}`).toBeGreaterThan(0);
+    }
+  });
+
+  it("give hookline commands that reach the Stage's stack, in its region, and name one of its queues", async () => {
+    expect(stack.stackName).toBe('Prod-HooklineMax');
+    const target = await deployedTarget(template, stack.stackName, config, at);
+    const commands = alarms
+      .flatMap((a) => commandsOf(a.description))
+      .filter((c) => c.startsWith('hookline '));
+    expect(commands.length).toBeGreaterThan(15);
+    for (const command of new Set(commands)) {
+      const { connected, errors } = await run(command, target);
+      expect(connected, command).toStrictEqual([
+        expect.objectContaining({ stack: 'Prod-HooklineMax', region: 'eu-west-1' }),
+      ]);
+      expect(errors.join(''), command).toMatch(/^error: reached the backend\n$/);
+    }
+  });
+
+  it('page on the oldest message at the age hookline status flags it at', async () => {
+    const target = await deployedTarget(template, stack.stackName, config, at);
+    for (const queue of config.queues) {
+      const alarm = Object.values(
+        template.Resources as Record<string, { Type: string; Properties: Record<string, unknown> }>,
+      ).find(
+        (r) =>
+          r.Type === 'AWS::CloudWatch::Alarm' &&
+          r.Properties.MetricName === 'ApproximateAgeOfOldestMessage' &&
+          JSON.stringify(r.Properties.Dimensions).includes(
+            `"Queue${queue.name[0]?.toUpperCase()}${queue.name.slice(1)}Queue`,
+          ),
+      );
+      expect(alarm, queue.name).toBeDefined();
+      expect(alarm?.Properties.Threshold, queue.name).toBe(
+        target.queues[queue.name]?.oldestMessageAgeAlarmSeconds,
+      );
+    }
+  });
+
+  it('give AWS CLI commands that name the deployed log group or function, in the stack region', () => {
+    const commands = alarms.flatMap((a) => commandsOf(a.description)).filter((c) => c.startsWith('aws '));
+    expect(commands.length).toBeGreaterThan(10);
+    for (const command of commands) {
+      expect(command, command).toMatch(/ --region eu-west-1$/);
+      expect(command, command).toMatch(
+        /^aws (logs tail resolved-\w+Logs\w+ --since \d+[mh]( --filter-pattern '.+')?|lambda get-function-concurrency --function-name resolved-\w+Function\w+|lambda get-account-settings) /,
+      );
+    }
+  });
+});

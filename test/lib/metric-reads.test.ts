@@ -1,0 +1,289 @@
+/**
+ * From the emitted line to the alarm and the widget: every hookline metric the template's alarms and dashboard
+ * read is one the functions really write, in the same namespace, under the same name and with the same dimension
+ * set (CloudWatch keeps a metric per dimension set: a read of another set finds nothing, never fires and shows an
+ * empty graph). The EMF lines are those the real consumer runtime and the ingest's core and telemetry write.
+ */
+import { FirehoseClient, PutRecordBatchCommand } from '@aws-sdk/client-firehose';
+import {
+  ChangeMessageVisibilityCommand,
+  DeleteMessageCommand,
+  SendMessageCommand,
+  SQSClient,
+} from '@aws-sdk/client-sqs';
+import { App } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import type { Context } from 'aws-lambda';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { defineConsumer, PermanentError } from '../../lambda/consumer/index';
+import { handleWebhook, type MetricName } from '../../lambda/ingest/core';
+import { createTelemetry } from '../../lambda/ingest/telemetry';
+import { runtimeMetricsNamespace } from '../../lambda/shared/contracts';
+import { JOB_SOURCE } from '../../lambda/shared/job';
+import { CONSUMER_CONFIG_ENV } from '../../lambda/shared/runtime-config';
+import { resolveConfig } from '../../lib/config';
+import { WebhookPipelineStack } from '../../lib/webhook-pipeline-stack';
+import { renderIntrinsics } from '../helpers/cdk';
+import { maximalConfig } from '../helpers/maximal-config';
+import { envelope, record, runtimeConfig, sqsEvent } from '../lambda/consumer/fakes';
+import { apiEvent, harness, signedEvent, testConfig } from '../lambda/ingest/fakes';
+
+/** One metric as CloudWatch keys it: namespace, name, dimension names, and the dimension values a read fixes. */
+interface MetricKey {
+  readonly namespace: string;
+  readonly name: string;
+  readonly dimensions: readonly string[];
+  readonly values: Readonly<Record<string, string>>;
+}
+
+const config = resolveConfig(maximalConfig());
+const stack = new WebhookPipelineStack(
+  new App({ context: { 'aws:cdk:bundling-stacks': [] } }),
+  config.stackName,
+  {
+    config,
+  },
+);
+const template = Template.fromStack(stack).toJSON() as {
+  Resources: Record<string, { Type: string; Properties: Record<string, unknown> }>;
+};
+/** The namespace the stack gives its functions to write metrics in: the one they use at run time. */
+const namespaces = new Set(
+  Object.values(template.Resources)
+    .filter((r) => r.Type === 'AWS::Lambda::Function')
+    .map(
+      (r) =>
+        (r.Properties as { Environment?: { Variables?: Record<string, string> } }).Environment?.Variables,
+    )
+    .map((variables) => variables?.POWERTOOLS_METRICS_NAMESPACE)
+    .filter((value) => value !== undefined),
+);
+const [namespace = ''] = namespaces;
+const consumerNames = config.queues.filter((q) => q.consumer).map((q) => q.name);
+
+/** The hookline metrics a SEARCH expression reads: `{"ns",dims} MetricName="X" key="value"`. */
+function searchReads(expression: string): MetricKey[] {
+  return [...expression.matchAll(/SEARCH\('\{"([^"]+)",([^}]+)\}([^']*)'/g)].flatMap((m) => {
+    const filter = m[3] ?? '';
+    const values = Object.fromEntries(
+      [...filter.matchAll(/(\w+)="([^"]*)"/g)].filter((p) => p[1] !== 'MetricName').map((p) => [p[1], p[2]]),
+    );
+    return [...filter.matchAll(/MetricName="([^"]+)"/g)].map((n) => ({
+      namespace: m[1] ?? '',
+      name: n[1] ?? '',
+      dimensions: (m[2] ?? '').split(',').sort(),
+      values,
+    }));
+  });
+}
+
+/** The hookline metrics a Metrics Insights query reads: `SELECT SUM(X) FROM SCHEMA("ns", dims)`. */
+function insightsReads(expression: string): MetricKey[] {
+  return [...expression.matchAll(/SELECT \w+\((\w+)\) FROM SCHEMA\("([^"]+)",\s*([^)]+)\)/g)].map((m) => ({
+    namespace: m[2] ?? '',
+    name: m[1] ?? '',
+    dimensions: (m[3] ?? '')
+      .split(',')
+      .map((d) => d.trim())
+      .sort(),
+    values: {},
+  }));
+}
+
+/** Every hookline metric the dashboard's widgets and the alarms read. */
+function templateReads(): MetricKey[] {
+  const reads: MetricKey[] = [];
+  for (const resource of Object.values(template.Resources)) {
+    if (resource.Type === 'AWS::CloudWatch::Dashboard') {
+      const body = JSON.parse(renderIntrinsics(resource.Properties.DashboardBody)) as {
+        widgets: { properties: { metrics?: unknown[][] } }[];
+      };
+      for (const row of body.widgets.flatMap((w) => w.properties.metrics ?? [])) {
+        const [first, name, ...rest] = row;
+        if (typeof first === 'object' && first !== null && 'expression' in first) {
+          const expression = String((first as { expression: string }).expression);
+          reads.push(...searchReads(expression), ...insightsReads(expression));
+        } else if (typeof first === 'string' && first.startsWith('Hookline')) {
+          const pairs = rest.filter((v): v is string => typeof v === 'string');
+          const values = Object.fromEntries(
+            pairs.flatMap((v, i) => (i % 2 === 0 ? [[v, pairs[i + 1] ?? '']] : [])),
+          );
+          reads.push({
+            namespace: first,
+            name: String(name),
+            dimensions: Object.keys(values).sort(),
+            values,
+          });
+        }
+      }
+    }
+    if (resource.Type === 'AWS::CloudWatch::Alarm') {
+      const p = resource.Properties as {
+        Namespace?: string;
+        MetricName?: string;
+        Dimensions?: { Name: string; Value: unknown }[];
+        Metrics?: { Expression?: string }[];
+      };
+      if (p.Namespace?.startsWith('Hookline')) {
+        const values = Object.fromEntries(
+          (p.Dimensions ?? []).map((d) => [d.Name, renderIntrinsics(d.Value)]),
+        );
+        reads.push({
+          namespace: p.Namespace,
+          name: p.MetricName ?? '',
+          dimensions: Object.keys(values).sort(),
+          values,
+        });
+      }
+      for (const m of p.Metrics ?? [])
+        reads.push(...insightsReads(m.Expression ?? ''), ...searchReads(m.Expression ?? ''));
+    }
+  }
+  return reads;
+}
+
+/** The metrics one EMF document writes: each of its metrics under each of its dimension sets. */
+function emfKeys(line: string): (MetricKey & { readonly valuesWritten: Record<string, unknown> })[] {
+  const doc = JSON.parse(line) as Record<string, unknown> & {
+    _aws?: {
+      CloudWatchMetrics: { Namespace: string; Dimensions: string[][]; Metrics: { Name: string }[] }[];
+    };
+  };
+  return (doc._aws?.CloudWatchMetrics ?? []).flatMap((directive) =>
+    directive.Dimensions.flatMap((set) =>
+      directive.Metrics.map((metric) => ({
+        namespace: directive.Namespace,
+        name: metric.Name,
+        dimensions: [...set].sort(),
+        values: Object.fromEntries(set.map((d) => [d, String(doc[d])])),
+        valuesWritten: doc,
+      })),
+    ),
+  );
+}
+
+const context = {
+  getRemainingTimeInMillis: () => 20_000,
+  awsRequestId: 'req-1',
+  functionName: 'fn',
+} as Context;
+
+/** The EMF lines the real consumer runtime writes for a batch that succeeds, retries, dead-letters and fails to archive. */
+async function consumerEmf(name: string): Promise<string[]> {
+  const sqs = mockClient(SQSClient);
+  const firehose = mockClient(FirehoseClient);
+  sqs.on(ChangeMessageVisibilityCommand).resolves({});
+  sqs.on(SendMessageCommand).resolves({ MessageId: 'dlq-1' });
+  sqs.on(DeleteMessageCommand).resolves({});
+  firehose.on(PutRecordBatchCommand).rejects(new Error('ServiceUnavailableException'));
+  vi.stubEnv('AWS_REGION', 'us-east-1');
+  vi.stubEnv('AWS_ACCESS_KEY_ID', 'test');
+  vi.stubEnv('AWS_SECRET_ACCESS_KEY', 'test');
+  vi.stubEnv('POWERTOOLS_METRICS_NAMESPACE', namespace);
+  vi.stubEnv(
+    CONSUMER_CONFIG_ENV,
+    JSON.stringify(runtimeConfig({ name, archive: { deliveryStream: 'archive' } })),
+  );
+  const lines: string[] = [];
+  const stdout = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
+    lines.push(...String(chunk).split('\n'));
+    return true;
+  });
+  try {
+    const handler = defineConsumer({
+      handlers: {
+        'github.push': async () => {},
+        'github.bad': async () => {
+          throw new PermanentError('refused');
+        },
+        'github.flaky': async () => {
+          throw new Error('down');
+        },
+        '**': async () => {},
+      },
+    });
+    await handler(
+      sqsEvent([
+        record(envelope()),
+        record(envelope({ type: 'bad' })),
+        record(envelope({ type: 'flaky' })),
+        record(envelope({ source: JOB_SOURCE, type: 'email.welcome' })),
+      ]),
+      context,
+    );
+  } finally {
+    stdout.mockRestore();
+    sqs.restore();
+    firehose.restore();
+  }
+  return lines.filter((l) => l.startsWith('{"_aws"'));
+}
+
+/** The EMF lines the ingest writes for each outcome, its metrics named by its core and written by its telemetry. */
+async function ingestEmf(): Promise<string[]> {
+  const lines: string[] = [];
+  const telemetry = createTelemetry({
+    service: 'ingest',
+    // As the handler reads it.
+    namespace: runtimeMetricsNamespace({ POWERTOOLS_METRICS_NAMESPACE: namespace }),
+    infoEnabled: false,
+    metricsEnabled: true,
+    write: (line) => lines.push(line),
+  });
+  const h = harness(testConfig({ archive: { deliveryStream: 'archive' } }));
+  const deps = {
+    ...h.deps,
+    archive: {
+      put: async () => {
+        throw new Error('ServiceUnavailableException');
+      },
+    },
+    metrics: {
+      count: (name: MetricName, reason?: string) => telemetry.count(name, reason),
+      enqueueLatency: (ms: number) => telemetry.latency('EnqueueLatency', ms),
+    },
+  };
+  const push = JSON.stringify({ ref: 'refs/heads/main', commits: [] });
+  const requests = [
+    signedEvent(h.deps.config, 'github', push, { id: 'd-1', headers: { 'x-github-event': 'push' } }),
+    signedEvent(h.deps.config, 'github', push, { id: 'd-1', headers: { 'x-github-event': 'push' } }),
+    signedEvent(h.deps.config, 'github', '{}', { id: 'd-2', headers: { 'x-github-event': 'ping' } }),
+    apiEvent('github', { body: push, headers: { 'x-github-event': 'push' } }),
+    signedEvent(h.deps.config, 'github', push, { id: 'd-3', headers: { 'x-github-event': 'push' } }),
+  ];
+  for (const [i, event] of requests.entries()) {
+    if (i === requests.length - 1) h.failingQueues.add('events');
+    await handleWebhook(event, deps);
+    telemetry.flush();
+  }
+  return lines;
+}
+
+afterEach(() => {
+  vi.unstubAllEnvs();
+});
+
+describe('every hookline metric the alarms and the dashboard read', () => {
+  it('is written by the functions, in the stack namespace, under that name and dimension set', async () => {
+    const written = [
+      ...(await ingestEmf()),
+      ...(await Promise.all(consumerNames.map(consumerEmf))).flat(),
+    ].flatMap(emfKeys);
+    expect([...namespaces]).toStrictEqual([`Hookline/${stack.stackName}`]);
+    const reads = templateReads();
+    // The ingest outcomes, its reasons, each consumer's retries and dead letters, and the archive alarm.
+    expect(reads.length).toBeGreaterThanOrEqual(7 + 2 * consumerNames.length);
+    const same = (a: readonly string[], b: readonly string[]) => a.join(',') === b.join(',');
+    for (const read of reads) {
+      const found = written.some(
+        (w) =>
+          w.namespace === read.namespace &&
+          w.name === read.name &&
+          same(w.dimensions, read.dimensions) &&
+          Object.entries(read.values).every(([d, v]) => w.values[d] === v),
+      );
+      expect(found, `nothing writes ${JSON.stringify(read)}`).toBe(true);
+    }
+  });
+});
