@@ -292,9 +292,11 @@ class RecordContext implements HandlerContext {
 
   /** Created on first use: most handlers never log, and a Powertools child logger is not free. */
   get logger(): ConsumerLogger {
+    // The keys of the record's outcome line, so one Logs Insights filter finds a record's handler and outcome lines.
     this.#child ??= this.root.child({
       id: this.info.id,
-      type: this.info.typeKey,
+      source: this.info.source,
+      type: this.info.type,
       attempt: this.info.attempt,
     });
     return this.#child;

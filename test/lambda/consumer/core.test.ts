@@ -948,11 +948,19 @@ describe('consumer core: handler input', () => {
     expect(received?.ctx.record).toBe(rec);
     expect(received?.ctx.consumer).toBe('events');
     expect(received?.ctx.remainingTimeMs()).toBe(20_000);
+    // The outcome line's keys: one filter (`source = 'github' and type = 'push'`) finds both lines.
     expect(logger.lines.find((l) => l.message === 'push seen')?.attributes).toStrictEqual({
       id: 'ctx-1',
-      type: 'github.push',
+      source: 'github',
+      type: 'push',
       attempt: 2,
       extra: 1,
+    });
+    expect(logger.outcomeOf('ctx-1')).toMatchObject({
+      id: 'ctx-1',
+      source: 'github',
+      type: 'push',
+      attempt: 2,
     });
   });
 

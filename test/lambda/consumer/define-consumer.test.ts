@@ -116,12 +116,12 @@ describe('defineConsumer wiring', () => {
     expect(runs).toBe(0);
   });
 
-  it("tags a handler's own log lines with the record's id, type and attempt", async () => {
+  it("tags a handler's own log lines with the record's id, source, type and attempt, as its outcome line", async () => {
     vi.stubEnv(CONSUMER_CONFIG_ENV, JSON.stringify(runtimeConfig()));
     const handler = defineConsumer({ handlers: { '**': async (_event, ctx) => ctx.logger.info('handled') } });
     await handler(sqsEvent([record(envelope({ id: 'evt-9' }), { attempt: 2 })]), context);
     const line = stdoutJson().find((l) => l.message === 'handled');
-    expect(line).toMatchObject({ id: 'evt-9', type: 'github.push', attempt: 2 });
+    expect(line).toMatchObject({ id: 'evt-9', source: 'github', type: 'push', attempt: 2 });
   });
 
   it('locks each record in the configured idempotency table and archives jobs to the configured stream', async () => {
