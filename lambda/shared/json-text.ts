@@ -6,7 +6,15 @@
 
 const BYTE_ORDER_MARK = 0xfeff;
 
+/** What `JSON.parse` passes a reviver about a primitive value: the text it was parsed from (ES2025). */
+export interface JsonReviverContext {
+  readonly source?: string;
+}
+
+/** A `JSON.parse` reviver that may read the source text of each primitive value. */
+export type JsonReviver = (key: string, value: unknown, context?: JsonReviverContext) => unknown;
+
 /** `JSON.parse`, ignoring one leading byte order mark; throws exactly as `JSON.parse` does otherwise. */
-export function parseJsonText(text: string): unknown {
-  return JSON.parse(text.charCodeAt(0) === BYTE_ORDER_MARK ? text.slice(1) : text);
+export function parseJsonText(text: string, reviver?: JsonReviver): unknown {
+  return JSON.parse(text.charCodeAt(0) === BYTE_ORDER_MARK ? text.slice(1) : text, reviver);
 }

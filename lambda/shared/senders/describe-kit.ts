@@ -1,21 +1,42 @@
 /** Building blocks of the id/type rules: tolerant JSON parsing, field access and dot paths. Pure. */
 
-import { parseJsonText } from '../json-text';
+import { type JsonReviverContext, parseJsonText } from '../json-text';
 import type { DescribeResult } from './sender';
 
 export const MALFORMED: DescribeResult = { ok: false, reason: 'malformed_body' };
 
-/** Follows a dot path (`a.b.0.c`) through parsed JSON; strings and finite numbers come back as text. */
-export function valueAtPath(json: unknown, path: string): string | undefined {
+/**
+ * Follows a dot path (`a.b.0.c`) through parsed JSON; strings and finite numbers come back as text. A number a
+ * double cannot hold exactly (an integer beyond 2^53 such as a 64-bit id, or a long fraction) comes back as the
+ * digits the sender wrote when `source`, the JSON `json` was parsed from, is given: as the double's text,
+ * distinct ids such as 9007199254740993 and 9007199254740992 would read alike, and deduplication would answer
+ * the second event as a repeat of the first and drop it. Only that rare case parses the source again.
+ * Without `source` the double's text comes back (grouping by it at worst shares a group).
+ */
+export function valueAtPath(json: unknown, path: string, source?: string | Buffer): string | undefined {
+  const node = nodeAtPath(json, path);
+  if (typeof node === 'string') return node;
+  if (typeof node !== 'number' || !Number.isFinite(node)) return undefined;
+  if (source === undefined || Number.isSafeInteger(node)) return String(node);
+  const text = typeof source === 'string' ? source : source.toString('utf8');
+  const exact = nodeAtPath(parseJsonText(text, numbersAsWritten), path);
+  return typeof exact === 'string' ? exact : String(node);
+}
+
+function nodeAtPath(json: unknown, path: string): unknown {
   let node: unknown = json;
   for (const key of path.split('.')) {
     if (node === null || typeof node !== 'object' || !Object.hasOwn(node, key)) return undefined;
     node = (node as Record<string, unknown>)[key];
   }
-  if (typeof node === 'string') return node;
-  if (typeof node === 'number' && Number.isFinite(node)) return String(node);
-  return undefined;
+  return node;
 }
+
+/** A reviver that keeps every number a double cannot hold exactly as the text the sender wrote. */
+const numbersAsWritten = (_key: string, value: unknown, context?: JsonReviverContext): unknown =>
+  typeof value === 'number' && !Number.isSafeInteger(value) && context?.source !== undefined
+    ? context.source
+    : value;
 
 export type Parsed = { ok: true; value: unknown } | { ok: false };
 

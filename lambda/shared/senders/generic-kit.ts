@@ -31,10 +31,10 @@ export function describeByHints(
   }
   const id =
     (hints.idHeader && nonEmpty(headers[hints.idHeader])) ||
-    (hints.idPath && valueAtPath(json, hints.idPath));
+    (hints.idPath && valueAtPath(json, hints.idPath, text ?? body));
   const type =
     (hints.typeHeader && nonEmpty(headers[hints.typeHeader])) ||
-    (hints.typePath && valueAtPath(json, hints.typePath));
+    (hints.typePath && valueAtPath(json, hints.typePath, text ?? body));
   return { ok: true as const, id: id || undefined, type: type || 'unknown', json };
 }
 

@@ -206,6 +206,21 @@ describe('accepting a signed delivery', () => {
     expect(h.outcome()).toMatchObject({ id: 'g-42', type: 'unknown' });
   });
 
+  it('two events whose numeric ids differ beyond 2^53 are both queued under the digits the sender wrote, not deduplicated as one', async () => {
+    const h = harness();
+    const config = h.deps.config;
+    for (const id of ['9007199254740993', '9007199254740992', '12345678901234567891']) {
+      const body = `{"id":${id},"type":"order.created"}`;
+      expect((await handleWebhook(signedEvent(config, 'generic', body), h.deps)).statusCode).toBe(202);
+      expect(h.outcome()).toMatchObject({ outcome: 'queued', id });
+    }
+    expect(h.sent.map((m) => parseEnvelope(m.body).id)).toEqual([
+      '9007199254740993',
+      '9007199254740992',
+      '12345678901234567891',
+    ]);
+  });
+
   it('a GitHub form-encoded delivery without its payload field is a 400, not queued', async () => {
     const h = harness();
     const event = signedEvent(h.deps.config, 'github', 'action=closed', {

@@ -132,6 +132,14 @@ describe('normalize helpers', () => {
     expect(valueAtPath({}, 'constructor')).toBeUndefined();
     expect(valueAtPath(null, 'a')).toBeUndefined();
   });
+  it('valueAtPath reads a number a double cannot hold as written in the source, and a BOM-led source too', () => {
+    const text = '{"id":9007199254740993,"n":{"f":0.10000000000000000001},"s":42}';
+    expect(valueAtPath(JSON.parse(text), 'id', text)).toBe('9007199254740993');
+    expect(valueAtPath(JSON.parse(text), 'id', Buffer.from(`\ufeff${text}`))).toBe('9007199254740993');
+    expect(valueAtPath(JSON.parse(text), 'n.f', text)).toBe('0.10000000000000000001');
+    expect(valueAtPath(JSON.parse(text), 's', text)).toBe('42');
+    expect(valueAtPath(JSON.parse(text), 'id')).toBe('9007199254740992');
+  });
   it('sqsSafeJson escapes astral and U+FFFE/U+FFFF characters losslessly', () => {
     const value = { body: 'a😀b\uffffc\ufffe', plain: 'é' };
     const json = sqsSafeJson(value);
