@@ -10,7 +10,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import { type ArchiveSink, archiveLine } from '../shared/archive';
+import { type ArchiveSink, archivableEnvelopeBytes, archiveLine } from '../shared/archive';
 import {
   attributeBytes,
   type FittedMessage,
@@ -622,7 +622,9 @@ function buildEnvelope(event: Routed, receivedAt: Date): WebhookEnvelope {
 
 /**
  * The envelope serialized inline when it fits SQS (and the configured inline limit), else with its body moved
- * to the payload bucket (the shared claim check); undefined when it fits neither way.
+ * to the payload bucket (the shared claim check); undefined when it fits neither way. With the archive on, an
+ * envelope travels inline only when its archive record fits a delivery stream record too (a little less than
+ * SQS takes): one that fits SQS alone would be queued but never archived, so `hookline replay` could not find it.
  */
 function fitMessage(
   config: IngestRuntimeConfig,
@@ -631,10 +633,19 @@ function fitMessage(
   event: Routed,
   receivedAt: Date,
 ): FittedMessage | undefined {
+  const archived =
+    config.archive && config.payloads?.bucket
+      ? archivableEnvelopeBytes(
+          event.name,
+          'webhook',
+          event.targets.map((t) => t.queue),
+        )
+      : SQS_MAX_MESSAGE_BYTES;
   return fitEnvelope(envelope, {
     inlineLimitBytes: Math.min(
       config.payloads?.inlineLimitBytes ?? SQS_MAX_MESSAGE_BYTES,
       SQS_MAX_MESSAGE_BYTES - attributeBytes(attributes) - tenantAttributeBytes(event),
+      archived,
     ),
     bucket: config.payloads?.bucket,
     body: event.body,

@@ -99,15 +99,37 @@ export function archiveLine(
   queues: readonly string[],
   group?: string,
 ): Buffer | undefined {
-  const record: ArchiveRecord = {
-    source: envelope.source,
-    origin,
-    queues,
-    ...(group !== undefined ? { group } : {}),
-    envelope,
-  };
-  const line = Buffer.from(`${JSON.stringify(record)}\n`, 'utf8');
+  const line = Buffer.from(
+    `${JSON.stringify(archiveRecord(envelope, envelope.source, origin, queues, group))}\n`,
+  );
   return line.length <= ARCHIVE_RECORD_MAX_BYTES ? line : undefined;
+}
+
+function archiveRecord(
+  envelope: WebhookEnvelope | 0,
+  source: string,
+  origin: ArchiveOrigin,
+  queues: readonly string[],
+  group: string | undefined,
+) {
+  return { source, origin, queues, ...(group !== undefined ? { group } : {}), envelope };
+}
+
+/**
+ * The largest serialized envelope (UTF-8 bytes of its JSON) whose {@link archiveLine} still fits a delivery
+ * stream record: the record limit less what the line wraps around the envelope.
+ */
+export function archivableEnvelopeBytes(
+  source: string,
+  origin: ArchiveOrigin,
+  queues: readonly string[],
+  group?: string,
+): number {
+  // The record around a one-byte stand-in for the envelope: as long as the wrapper plus the line's newline.
+  return (
+    ARCHIVE_RECORD_MAX_BYTES -
+    Buffer.byteLength(JSON.stringify(archiveRecord(0, source, origin, queues, group)))
+  );
 }
 
 /** Parses the lines of one (decompressed) archive object; lines that are not archive records are skipped. */

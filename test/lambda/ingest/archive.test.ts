@@ -57,6 +57,21 @@ describe('archiving accepted events', () => {
     expect((await answer).statusCode).toBe(202);
   });
 
+  it.each([1_010_000, 1_022_000, 1_026_000, 1_031_000])(
+    'archives a %i-byte body that fits SQS inline (the default inline limit) but not a delivery stream record',
+    async (padding) => {
+      const a = archiving();
+      const body = JSON.stringify({ ref: 'refs/heads/main', pad: 'P'.repeat(padding) });
+      const event = signedEvent(a.h.deps.config, 'github', body, { id: 'd-big', headers: ghHeaders });
+      expect((await handleWebhook(event, a.deps)).statusCode).toBe(202);
+      expect(a.h.metrics.map((m) => m.name)).not.toContain('ArchiveFailed');
+      const [record] = a.records();
+      expect(record?.envelope).toEqual(parseEnvelope(a.h.sent[0]?.body ?? ''));
+      const stored = record?.envelope.payloadRef ? a.h.payloads[0]?.body.toString() : record?.envelope.body;
+      expect(stored).toBe(body);
+    },
+  );
+
   it('still answers 202 when the archive fails (the event is durable in SQS), counted and logged', async () => {
     const a = archiving({ fail: true });
     const response = await handleWebhook(

@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   ARCHIVE_RECORD_MAX_BYTES,
+  archivableEnvelopeBytes,
   archiveLine,
   archivePrefix,
   parseArchiveLines,
@@ -35,6 +36,13 @@ describe('archive lines', () => {
       ARCHIVE_RECORD_MAX_BYTES,
     );
     expect(archiveLine(ofLineSize(ARCHIVE_RECORD_MAX_BYTES + 1), 'producer', ['jobs'])).toBeUndefined();
+  });
+
+  it('says exactly how large an envelope may be for its archive line to fit a record', () => {
+    const fitting = ofLineSize(ARCHIVE_RECORD_MAX_BYTES);
+    expect(Buffer.byteLength(JSON.stringify(fitting))).toBe(
+      archivableEnvelopeBytes(fitting.source, 'producer', ['jobs']),
+    );
   });
 
   it('reads back only the archive records of an object, skipping JSON lines that are not one', () => {
