@@ -798,6 +798,7 @@ export function queueConsumerSettings(
     retry: consumer.retry,
     deadlineMargin: consumer.deadlineMargin,
     maxReceiveCount: queue.maxReceiveCount,
+    deadLetterRetentionPeriod: queue.deadLetterRetentionPeriod,
     environment: consumer.environment,
     ...(consumer.idempotency ? { idempotencyExpiry: consumer.idempotency.expiry } : {}),
     ...(consumer.rateLimit ? { rateLimit: consumer.rateLimit } : {}),

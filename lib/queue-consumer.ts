@@ -152,6 +152,15 @@ export interface QueueConsumerProps
   readonly maxReceiveCount?: number;
 
   /**
+   * How long the dead-letter queue keeps a message (`PipelineQueue`'s `deadLetterRetentionPeriod`): a job the
+   * consumer dead-letters keeps its record at least that long, so `hookline jobs show` finds it while
+   * `hookline failed list` does.
+   *
+   * @default DEFAULTS.deadLetterRetentionPeriod (14 days, the longest SQS keeps a message)
+   */
+  readonly deadLetterRetentionPeriod?: Duration;
+
+  /**
    * Table for per-record idempotency, keyed by the sender's delivery id. The table may be shared: this
    * consumer may only touch items whose key starts with its own prefix.
    *
@@ -423,6 +432,7 @@ function runtimeSettingsOf(props: QueueConsumerProps, settings: ConsumerFunction
     name: props.name,
     fifo: settings.fifo,
     maxReceiveCount: props.maxReceiveCount ?? queueReceiveCountOf(props.queue) ?? DEFAULTS.maxReceiveCount,
+    deadLetterRetentionPeriod: props.deadLetterRetentionPeriod ?? DEFAULTS.deadLetterRetentionPeriod,
     consumer: {
       parallelism: props.parallelism ?? DEFAULTS.parallelism,
       retry: props.retry ?? {

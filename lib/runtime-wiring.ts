@@ -20,7 +20,13 @@ import type {
   SourceRuntimeConfig,
 } from '../lambda/shared/runtime-config';
 import { SENDERS } from '../lambda/shared/senders';
-import type { ResolvedConfig, ResolvedConsumer, ResolvedQueue, ResolvedSource } from './config';
+import {
+  DEFAULTS,
+  type ResolvedConfig,
+  type ResolvedConsumer,
+  type ResolvedQueue,
+  type ResolvedSource,
+} from './config';
 import { runtimeSettingsOf } from './senders';
 
 /** Where a stack's resources are, as deploy-time tokens: the partition, region, account and URL suffix. */
@@ -70,6 +76,8 @@ export interface ConsumerSettings {
   readonly name: string;
   readonly fifo: boolean;
   readonly maxReceiveCount: number;
+  /** How long its dead-letter queue keeps a message (a `ResolvedQueue` always says). */
+  readonly deadLetterRetentionPeriod?: ResolvedQueue['deadLetterRetentionPeriod'];
   readonly consumer?: Pick<
     ResolvedConsumer,
     'parallelism' | 'retry' | 'deadlineMargin' | 'idempotency' | 'rateLimit'
@@ -295,7 +303,16 @@ export function consumerRuntimeConfig(
         }
       : {}),
     ...(resources.payloadBucketName ? { payloadBucket: resources.payloadBucketName } : {}),
-    ...(resources.dedupeTableName ? { jobRecords: { tableName: resources.dedupeTableName } } : {}),
+    ...(resources.dedupeTableName
+      ? {
+          jobRecords: {
+            tableName: resources.dedupeTableName,
+            deadLetterRetentionSeconds: (
+              queue.deadLetterRetentionPeriod ?? DEFAULTS.deadLetterRetentionPeriod
+            ).toSeconds(),
+          },
+        }
+      : {}),
     ...(resources.archiveStreamName ? { archive: { deliveryStream: resources.archiveStreamName } } : {}),
   };
 }

@@ -222,7 +222,16 @@ export function awsCollaborators(config: ConsumerRuntimeConfig): ConsumerCollabo
         }
       : {}),
     ...(config.rateLimit ? { rateLimiter: dynamoRateLimiter(config.rateLimit, config.name, dynamo()) } : {}),
-    ...(config.jobRecords ? { jobs: new JobRecords(dynamo(), config.jobRecords.tableName) } : {}),
+    ...(config.jobRecords
+      ? {
+          jobs: new JobRecords(
+            dynamo(),
+            config.jobRecords.tableName,
+            Date.now,
+            config.jobRecords.deadLetterRetentionSeconds,
+          ),
+        }
+      : {}),
     ...(archive ? { archive } : {}),
     now: Date.now,
     random: Math.random,

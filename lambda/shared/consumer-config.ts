@@ -40,7 +40,13 @@ export const consumerRuntimeSchema = z.object({
   ),
   payloadBucket: z.optional(z.string().check(z.minLength(1))),
   /** The table holding job records (`job#<id>` items of the dedupe table), when the pipeline has one. */
-  jobRecords: z.optional(z.object({ tableName: z.string().check(z.minLength(1)) })),
+  jobRecords: z.optional(
+    z.object({
+      tableName: z.string().check(z.minLength(1)),
+      /** How long the dead-letter queue keeps a message: a dead-lettered job's record is kept that long. */
+      deadLetterRetentionSeconds: z.optional(z.int().check(z.positive())),
+    }),
+  ),
   /** The event archive: jobs and scheduled events are archived here on their first receive. */
   archive: z.optional(z.object({ deliveryStream: z.string().check(z.minLength(1)) })),
 });

@@ -12,7 +12,7 @@ import {
 import { DEDUPE_TABLE, JOB_RECORD_KEY_PREFIX } from './contracts';
 import { JOB_STATES, type JobState } from './job-state';
 
-const { partitionKey: PK } = DEDUPE_TABLE;
+const { partitionKey: PK, ttlAttribute: TTL } = DEDUPE_TABLE;
 
 export { isJobState, JOB_STATES, type JobState } from './job-state';
 
@@ -162,6 +162,12 @@ export class JobRecords {
     private readonly client: DynamoDBClient,
     private readonly tableName: string,
     private readonly now: () => number = Date.now,
+    /**
+     * How long the job's dead-letter queue keeps a message: a dead-lettered job's record lives at least that
+     * long from then, so `jobs show` finds it as long as `failed list` does (the dedupe window alone may be
+     * shorter). Unset: the record keeps the expiry its claim gave it.
+     */
+    private readonly deadLetterRetentionSeconds?: number,
   ) {}
 
   async read(id: string): Promise<JobStatus | undefined> {
@@ -237,6 +243,11 @@ export class JobRecords {
     }
   }
 
+  /**
+   * Records why the job was dead-lettered, and keeps the record for as long as its dead-letter queue keeps the
+   * message (never shortening a longer expiry), so the id stays claimed meanwhile: sending it again answers
+   * `duplicate` with this state until the message is redriven and runs, or its retention ends.
+   */
   async deadLettered(id: string, reason: string, generation?: string): Promise<void> {
     await this.updateIfPresent(
       id,
@@ -245,6 +256,30 @@ export class JobRecords {
       generation,
       WAITING_FIELDS,
     );
+    if (this.deadLetterRetentionSeconds !== undefined) await this.keepUntil(id, generation);
+  }
+
+  /** Extends the record's expiry to the dead-letter retention from now, unless it already lasts longer. */
+  private async keepUntil(id: string, generation: string | undefined): Promise<void> {
+    const until = Math.floor(this.now() / 1000) + (this.deadLetterRetentionSeconds ?? 0);
+    try {
+      await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: { [PK]: { S: jobRecordKey(id) } },
+          UpdateExpression: 'SET #expiresAt = :until',
+          ConditionExpression: `attribute_exists(${PK}) AND ${generation === undefined ? 'attribute_not_exists(#generation)' : '(attribute_not_exists(#generation) OR #generation = :generation)'} AND (attribute_not_exists(#expiresAt) OR #expiresAt < :until)`,
+          ExpressionAttributeNames: { '#expiresAt': TTL, '#generation': 'generation' },
+          ExpressionAttributeValues: {
+            ':until': { N: String(until) },
+            ...(generation === undefined ? {} : { ':generation': { S: generation } }),
+          },
+        }),
+      );
+    } catch (error) {
+      // No record of this enqueue, or one that already outlives the dead letter: nothing to extend.
+      if (!isConditionFailure(error)) throw error;
+    }
   }
 
   /**

@@ -75,10 +75,17 @@ const BAD_CREDENTIALS = new Set([
  */
 export const LOCAL_ANSWER_SECONDS = 20;
 
-/** The error for a request local mode accepted and did not answer within {@link LOCAL_ANSWER_SECONDS}. */
-export function localModeNotAnswering(where?: string): BackendError {
+/**
+ * How long a console page waits for a read of local mode before it says local mode is not answering: a person is
+ * looking at it. The read itself goes on within {@link LOCAL_ANSWER_SECONDS} per request, and the page's next poll
+ * joins it; commands (and the console's redrive and replay jobs) keep the longer bound.
+ */
+export const LOCAL_PAGE_ANSWER_SECONDS = 5;
+
+/** The error for a request local mode accepted and did not answer within `seconds`. */
+export function localModeNotAnswering(where?: string, seconds = LOCAL_ANSWER_SECONDS): BackendError {
   return new BackendError(
-    `local mode${where ? ` at ${where}` : ''} did not answer within ${LOCAL_ANSWER_SECONDS} s: is npm start running and responsive? (resume it if it was suspended, else stop and restart it; what a command did before is in its output)`,
+    `local mode${where ? ` at ${where}` : ''} did not answer within ${seconds} s: is npm start running and responsive? (resume it if it was suspended, else stop and restart it; what a command did before is in its output)`,
   );
 }
 

@@ -479,7 +479,7 @@ async function replayCommand(ctx: CommandContext, o: ReplayFlags) {
     );
     present(output, result, renderReplay);
     if (interruptedBy) ctx.setExitCode(interruptedExitCode(interruptedBy));
-    else if (result.failed > 0) ctx.setExitCode(1);
+    else if (result.failed > 0 || result.sentUnknown.length > 0) ctx.setExitCode(1);
   } finally {
     await journal.close();
   }

@@ -289,6 +289,7 @@ export function renderReplay(output: Output, result: ReplayResult): void {
     .map(([queue, n]) => `${queue} ${n}`)
     .join(', ');
   const verb = result.dryRun ? 'would send' : 'sent';
+  const unknown = result.sentUnknown.length;
   output.line(
     `${c.bold(`replay ${result.source}`)}${result.type ? ` --type ${result.type}` : ''} ${result.since} .. ${result.until}${result.dryRun ? ' (dry run)' : ''}`,
   );
@@ -297,12 +298,16 @@ export function renderReplay(output: Output, result: ReplayResult): void {
     ? `matched ${result.matched} in the ${read.read} of ${read.of} archive hours read`
     : `matched ${result.matched}`;
   output.line(
-    `${matched}, ${verb} ${result.dryRun ? Object.values(result.byQueue).reduce((a, b) => a + b, 0) : c.green(String(result.sent))}${queues ? ` (${queues})` : ''}, ignored by routes ${result.ignored}, failed ${result.failed > 0 ? c.red(String(result.failed)) : '0'}`,
+    `${matched}, ${verb} ${result.dryRun ? Object.values(result.byQueue).reduce((a, b) => a + b, 0) : c.green(String(result.sent))}${queues ? ` (${queues})` : ''}${unknown > 0 ? `, sent, answer not known ${c.yellow(String(unknown))}` : ''}, ignored by routes ${result.ignored}, failed ${result.failed > 0 ? c.red(String(result.failed)) : '0'}`,
   );
   // Nothing was sent under a run that stopped while reading, as under a dry run.
   if (!result.dryRun && !read)
     output.line(`replay id ${result.replayId} (consumers see it as envelope.replay.id)`);
   for (const f of result.failures.slice(0, 20)) output.line(c.red(`  ${f.id} -> ${f.queue}: ${f.reason}`));
+  for (const f of result.sentUnknown.slice(0, 20))
+    output.line(
+      c.yellow(`  ${f.id} -> ${f.queue}: sent, answer not known (${f.reason}): it may have arrived`),
+    );
   if (result.stoppedBy && read) {
     output.line(
       c.yellow(
@@ -310,7 +315,7 @@ export function renderReplay(output: Output, result: ReplayResult): void {
       ),
     );
   } else if (result.stoppedBy) {
-    const left = result.planned - result.sent - result.failed;
+    const left = result.planned - result.sent - result.failed - unknown;
     output.line(
       c.yellow(
         `stopped early: ${result.stoppedBy}; ${left} of ${result.planned} message(s) were not sent (a new replay of the same window sends them all again, as a new run)`,
@@ -319,7 +324,7 @@ export function renderReplay(output: Output, result: ReplayResult): void {
     if (result.resumeSince)
       output.line(
         c.yellow(
-          `to send only the rest (as a new run): the same replay with --since ${result.resumeSince} --until ${result.until}`,
+          `to send only the rest (as a new run): the same replay with --since ${result.resumeSince} --until ${result.until}${unknown > 0 ? `; it sends the ${unknown} whose answer is not known again, and consumers run any that had arrived a second time (a new run is new work to their idempotency)` : ''}`,
         ),
       );
   }

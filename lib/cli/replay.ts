@@ -22,7 +22,7 @@ import type { ResolvedConfig } from '../config';
 import { queueTargetOf, routingOf } from '../runtime-wiring';
 import { receivedTimeOf, scanArchive } from './archive';
 import { type Backend, contextOf } from './backend';
-import { CliError, explainError } from './errors';
+import { CliError, explainError, isUnanswered } from './errors';
 import { ExternalSorter, SpillError } from './external-sort';
 import { type QueueTarget, queueOf, type Target } from './target';
 
@@ -87,9 +87,15 @@ export interface ReplayResult {
   readonly sent: number;
   /** Events the current routes ignore (none with `--to`). */
   readonly ignored: number;
+  /** Messages not sent: refused, not reached, or whose body expired. */
   readonly failed: number;
   readonly byQueue: Readonly<Record<string, number>>;
-  readonly failures: readonly { readonly id: string; readonly queue: string; readonly reason: string }[];
+  readonly failures: readonly ReplayMessageProblem[];
+  /**
+   * Messages of a send that got no answer (the endpoint stopped, a timeout): an earlier try of the SDK's may have
+   * delivered them, so they are neither counted sent nor failed. `resumeSince` sends them again.
+   */
+  readonly sentUnknown: readonly ReplayMessageProblem[];
   /** Messages planned (an event routed to two queues counts twice); `sent` falls short when it stopped early. */
   readonly planned: number;
   /** What stopped the run before every planned message was sent. */
@@ -105,6 +111,20 @@ export interface ReplayResult {
    * `matched` counts the events of those hours only.
    */
   readonly archiveHoursRead?: { readonly read: number; readonly of: number };
+}
+
+/** A message the run did not surely send, and why. */
+export interface ReplayMessageProblem {
+  readonly id: string;
+  readonly queue: string;
+  readonly reason: string;
+}
+
+/** A send that got no answer: `explained` says why in the operator's terms. */
+class UnansweredSend extends Error {
+  constructor(readonly explained: unknown) {
+    super(explained instanceof Error ? explained.message : String(explained));
+  }
 }
 
 /** One message to send. */
@@ -457,7 +477,8 @@ async function sendPlanned(
   progress: { update(done: number): void },
 ) {
   const byQueue: Record<string, number> = {};
-  const failures: { id: string; queue: string; reason: string }[] = [];
+  const failures: ReplayMessageProblem[] = [];
+  const sentUnknown: ReplayMessageProblem[] = [];
   const started = backend.clock.now();
   let done = 0;
   let interrupted = false;
@@ -484,12 +505,16 @@ async function sendPlanned(
           await sendBatch(backend, target, config, queueName, items, options, byQueue, failures);
         } catch (error) {
           // What was sent stays sent and is counted. This batch's messages not sent (this queue's, and those of
-          // its queues not reached yet) are listed as failed; the rest are not sent: stop and report them.
-          fault = error instanceof Error ? error : new Error(String(error));
+          // its queues not reached yet) are listed as failed, or this queue's as not known when its send got no
+          // answer; the rest are not sent: stop and report them. Either way resuming sends them again.
+          const unanswered = error instanceof UnansweredSend;
+          const cause = unanswered ? error.explained : error;
+          fault = cause instanceof Error ? cause : new Error(String(cause));
           const unsent = new Set(queues.slice(n));
           for (const item of batch)
             if (unsent.has(item.queue)) {
-              failures.push({ id: item.envelope.id, queue: item.queue, reason: fault.message });
+              const problem = { id: item.envelope.id, queue: item.queue, reason: fault.message };
+              (unanswered && item.queue === queueName ? sentUnknown : failures).push(problem);
               unsentAt(item);
             } else lastSent = Math.max(lastSent, Date.parse(item.envelope.receivedAt));
           break;
@@ -515,7 +540,7 @@ async function sendPlanned(
     (interrupted || fault) && firstUnsent > lastSent && Number.isFinite(firstUnsent)
       ? new Date(firstUnsent).toISOString()
       : undefined;
-  return { byQueue, failures, interrupted, fault, resumeSince };
+  return { byQueue, failures, sentUnknown, interrupted, fault, resumeSince };
 }
 
 async function sendBatch(
@@ -526,7 +551,7 @@ async function sendBatch(
   items: readonly Planned[],
   options: ReplayOptions,
   byQueue: Record<string, number>,
-  failures: { id: string; queue: string; reason: string }[],
+  failures: ReplayMessageProblem[],
 ): Promise<void> {
   const queue = queueOf(target, queueName);
   let answer: SendMessageBatchCommandOutput;
@@ -538,7 +563,8 @@ async function sendBatch(
       }),
     );
   } catch (error) {
-    throw explainError(error, contextOf(target, queueName));
+    const explained = explainError(error, contextOf(target, queueName));
+    throw isUnanswered(error) ? new UnansweredSend(explained) : explained;
   }
   const failed = new Map((answer.Failed ?? []).map((f) => [f.Id, f.Message ?? 'refused']));
   items.forEach((item, i) => {
@@ -597,6 +623,7 @@ export async function replay(
         failed: 0,
         byQueue: {},
         failures: [],
+        sentUnknown: [],
         // What was read is part of the range only: `matched` counts what those hours hold, not the selection.
         archiveHoursRead: hours,
         stoppedBy: 'Interrupted: stopped by Ctrl-C while reading the archive, before anything was sent',
@@ -637,21 +664,23 @@ async function replaySelection(
     for (const { queue, count } of queuesInOrder(tally)) byQueue[queue] = count;
     for (const { queue } of gone) byQueue[queue] = (byQueue[queue] ?? 0) - 1;
     for (const [queue, count] of Object.entries(byQueue)) if (count === 0) delete byQueue[queue];
-    return { ...base, sent: 0, failed: gone.length, byQueue, failures: gone };
+    return { ...base, sent: 0, failed: gone.length, byQueue, failures: gone, sentUnknown: [] };
   }
   const progress = backend.output.progress(`replaying ${options.source}`, sending);
   const batches = batchesOf(read.sorter.sorted(), config, options.to, marker, expired);
   const sent = await sendPlanned(backend, target, config, batches, options, progress);
   const count = Object.values(sent.byQueue).reduce((a, b) => a + b, 0);
   progress.done();
-  // Nothing sent: the error alone says it all. Some sent: the summary says how many, and which were not.
-  if (sent.fault && count === 0) throw sent.fault;
+  // Nothing sent: the error alone says it all. Some sent (or perhaps sent): the summary says how many, and which
+  // were not.
+  if (sent.fault && count === 0 && sent.sentUnknown.length === 0) throw sent.fault;
   return {
     ...base,
     sent: count,
     failed: gone.length + sent.failures.length,
     byQueue: sent.byQueue,
     failures: [...gone, ...sent.failures],
+    sentUnknown: sent.sentUnknown,
     ...(sent.interrupted ? { stoppedBy: 'Interrupted: stopped by Ctrl-C' } : {}),
     ...(sent.fault ? { stoppedBy: sent.fault.message } : {}),
     ...(sent.resumeSince !== undefined ? { resumeSince: sent.resumeSince } : {}),

@@ -277,7 +277,12 @@ export class ConsoleOperations {
   /** One event: what the feed saw of it, its dead-letter record(s), and the archive's trace when there is one. */
   async event(id: string) {
     if (id.trim() === '') throw new CliError('an event id is required');
-    const seen = this.activity.list({ id }, 500).reverse();
+    // In the order it happened: local mode reads functions' lines in whatever order their workers' output comes
+    // (a consumer's `processed` can be read before the ingest's `queued`); each keeps the time it was written.
+    const seen = this.activity
+      .list({ id }, 500)
+      .reverse()
+      .sort((a, b) => Date.parse(a.at) - Date.parse(b.at));
     const queues = this.queuesOf(seen);
     const read = await Promise.all(queues.map((q) => this.deadLetter(q, id)));
     const deadLetters = read.filter((d): d is FailedShowResult => typeof d === 'object' && d !== null);

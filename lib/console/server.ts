@@ -4,7 +4,13 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { BackendError, CliError, errorLine } from '../cli/errors';
+import {
+  BackendError,
+  CliError,
+  errorLine,
+  LOCAL_PAGE_ANSWER_SECONDS,
+  localModeNotAnswering,
+} from '../cli/errors';
 import type { EventFilter } from './activity';
 import type { ConsoleAssets } from './assets';
 
@@ -172,6 +178,8 @@ export interface ConsoleServerOptions {
   readonly port?: number;
   /** How often the event feed is read. @default 1000 */
   readonly feedIntervalMs?: number;
+  /** How long a read (GET) of local mode is waited for before the page is told it is not answering (tests). */
+  readonly pageAnswerMs?: number;
 }
 
 /** A running console. */
@@ -244,7 +252,8 @@ async function route(req: IncomingMessage, res: ServerResponse, url: URL, option
     try {
       const body = method === 'POST' ? await readJson(req) : {};
       const params = match.slice(1).map(decodeParam);
-      json(res, 200, await handle(operations, { params, query: url.searchParams, body }));
+      const run = () => handle(operations, { params, query: url.searchParams, body });
+      json(res, 200, await (method === 'GET' ? pageRead(options, url, run) : run()));
     } catch (error) {
       json(res, statusOf(error), { error: errorLine(error) });
     }
@@ -252,6 +261,41 @@ async function route(req: IncomingMessage, res: ServerResponse, url: URL, option
   }
   req.resume();
   json(res, 404, { error: 'not found' });
+}
+
+/** The reads still waiting for an answer, per console, by URL. */
+const readsInFlight = new WeakMap<ConsoleOperations, Map<string, Promise<unknown>>>();
+
+/**
+ * A page's read: answered within {@link LOCAL_PAGE_ANSWER_SECONDS} on local mode, as 503 "not answering" when it
+ * takes longer (suspended, stuck), so the person looking at the page is told in seconds rather than after the SDK's
+ * tries. The read goes on within its own bounds, and the same read asked again meanwhile (the page polls) joins it
+ * instead of starting another. A change (POST) is never cut short: the page must not say it failed while it may
+ * still happen.
+ */
+function pageRead(
+  options: ConsoleServerOptions,
+  url: URL,
+  read: () => Promise<unknown> | unknown,
+): Promise<unknown> {
+  const { operations } = options;
+  const reads = readsInFlight.get(operations) ?? new Map<string, Promise<unknown>>();
+  readsInFlight.set(operations, reads);
+  const key = `${url.pathname}${url.search}`;
+  let pending = reads.get(key);
+  if (!pending) {
+    pending = Promise.resolve()
+      .then(read)
+      .finally(() => reads.delete(key));
+    reads.set(key, pending);
+  }
+  if (operations.context.target.kind !== 'local') return pending;
+  const seconds = (options.pageAnswerMs ?? LOCAL_PAGE_ANSWER_SECONDS * 1_000) / 1_000;
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(localModeNotAnswering(undefined, seconds)), seconds * 1_000);
+  });
+  return Promise.race([pending, late]).finally(() => clearTimeout(timer));
 }
 
 /**

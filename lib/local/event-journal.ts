@@ -34,8 +34,9 @@ export class EventJournal {
     private readonly file?: JournalFile,
   ) {}
 
+  /** Records an event at the time it happened when it says so, else now. */
   record(event: LocalEvent): void {
-    const at = this.now();
+    const at = event.at !== undefined ? new Date(event.at) : this.now();
     this.seq += 1;
     this.entries.push({ ...event, seq: this.seq, at: at.toISOString() });
     this.file?.append(event, at);

@@ -33,6 +33,13 @@ export type LocalEventName =
 /** One reported event; absent fields are simply not known at that point. */
 export interface LocalEvent {
   readonly event: LocalEventName | (string & {});
+  /**
+   * When it happened (ISO), when the line says: a function's own `timestamp`. Lines of functions running side by
+   * side reach local mode in whatever order their workers' output is read, so a consumer's `processed` can be read
+   * before the ingest's `queued` of the same event; the journal, and what reads it, keep this time rather than
+   * the time of reading.
+   */
+  readonly at?: string;
   readonly id?: string;
   readonly source?: string;
   readonly type?: string;
@@ -85,8 +92,10 @@ export function parseOutcomeLine(line: string, functionName?: string): LocalEven
   const queues = Array.isArray(entry.queues)
     ? entry.queues.filter((q) => typeof q === 'string').join(',')
     : undefined;
+  const at = str(entry.timestamp);
   return compact({
     event: outcome,
+    at: at !== undefined && Number.isFinite(Date.parse(at)) ? new Date(at).toISOString() : undefined,
     id: str(entry.id),
     source: str(entry.source),
     type: str(entry.type),
@@ -330,7 +339,7 @@ export class Reporter {
    * whatever a sender put in the source, type or error, with their control characters shown as escapes.
    */
   format(event: LocalEvent): string {
-    const time = this.now().toISOString().slice(11, 19);
+    const time = (event.at ?? this.now().toISOString()).slice(11, 19);
     const what = [event.source, event.type].filter(Boolean).join(' ');
     const parts = [
       this.paint('2', time),

@@ -1540,6 +1540,7 @@ describe('replay summary', () => {
     failed: 0,
     byQueue: { events: 3 },
     failures: [],
+    sentUnknown: [],
   });
 
   it('names the run id of a real run, and none for a dry run (nothing was sent under it)', () => {
@@ -1586,6 +1587,7 @@ describe('replay summary of a run stopped while reading the archive', () => {
       failed: 0,
       byQueue: {},
       failures: [],
+      sentUnknown: [],
       archiveHoursRead: { read: 1332, of: 9603 },
       stoppedBy: 'Interrupted: stopped by Ctrl-C while reading the archive, before anything was sent',
     });

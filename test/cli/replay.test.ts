@@ -318,6 +318,41 @@ describe('replay of jobs and scheduled events', () => {
     expect(clients.sqs.commandCalls(SendMessageBatchCommand)).toHaveLength(2);
   });
 
+  it('says a batch whose send got no answer was sent with its answer not known, not failed, and resumes from it', async () => {
+    archiveHolds('job', jobsOneSecondApart(25));
+    const gone = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:4566'), { code: 'ECONNREFUSED' });
+    clients.sqs.on(SendMessageBatchCommand).resolvesOnce({ Successful: [], Failed: [] }).rejects(gone);
+    const stopped = await replay(s3Backend(), archived(), config, { source: 'job', ...window });
+    expect(stopped).toMatchObject({
+      sent: 10,
+      failed: 0,
+      failures: [],
+      resumeSince: '2026-11-30T10:15:10.000Z',
+    });
+    expect(stopped.sentUnknown.map((m) => m.id)).toEqual(
+      Array.from({ length: 10 }, (_, i) => `job-${i + 10}`),
+    );
+
+    const output = recordingOutput();
+    renderReplay(output, stopped);
+    const text = output.lines.join('\n');
+    expect(text).toContain('sent, answer not known 10');
+    expect(text).toContain('job-10 -> events: sent, answer not known');
+    expect(text).toContain('5 of 25 message(s) were not sent');
+    expect(text).toMatch(
+      /sends the 10 whose answer is not known again, and consumers run any that had arrived a second time/,
+    );
+  });
+
+  it('reports a first send without an answer as a summary, since its messages may have arrived', async () => {
+    archiveHolds('job', jobsOneSecondApart(5));
+    const gone = Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' });
+    clients.sqs.on(SendMessageBatchCommand).rejects(gone);
+    const stopped = await replay(s3Backend(), archived(), config, { source: 'job', ...window });
+    expect(stopped).toMatchObject({ sent: 0, failed: 0 });
+    expect(stopped.sentUnknown).toHaveLength(5);
+  });
+
   it("lists as failed every message of the batch a send failed in, the other queues' ones too", async () => {
     archiveHolds('job', [
       ...Array.from({ length: 10 }, (_, i) => job(`job-${i}`, 'events')),

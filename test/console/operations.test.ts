@@ -256,6 +256,23 @@ describe('console operations on a deployed stack', () => {
     expect(event.traceNote).toMatch(/^the full trace .* needs the event archive/);
   });
 
+  it('shows an event page timeline in the order it happened, not the order local mode read its lines', async () => {
+    dlqHolds();
+    const ops = operations();
+    ops.activity.add([
+      { seq: 1, at: '2026-11-30T10:00:00.080Z', event: 'processed', id: 'late', queue: 'events', attempt: 1 },
+      {
+        seq: 2,
+        at: '2026-11-30T10:00:00.020Z',
+        event: 'queued',
+        id: 'late',
+        source: 'github',
+        queue: 'events',
+      },
+    ]);
+    expect((await ops.event('late')).timeline.map((e) => e.event)).toEqual(['queued', 'processed']);
+  });
+
   it('stops reading a dead-letter queue at the event it shows, instead of reading the rest of the queue', async () => {
     clients.sqs.on(GetQueueAttributesCommand).resolves({ Attributes: {} });
     const letters = Array.from({ length: 500 }, (_, n) => deadLetterMessage(n));

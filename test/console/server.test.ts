@@ -16,7 +16,7 @@ import { unavailableFeed } from '../../lib/console/feed';
 import { ConsoleOperations, type ReplaySelection } from '../../lib/console/operations';
 import { type ConsoleServer, startConsoleServer } from '../../lib/console/server';
 import { STACK_OUTPUTS } from '../../lib/stack-outputs';
-import { EVENTS, mockCommandClients, stackTarget, testBackend } from '../cli/helpers';
+import { EVENTS, localTestTarget, mockCommandClients, stackTarget, testBackend } from '../cli/helpers';
 
 const clients = mockCommandClients();
 const token = 'test-token';
@@ -512,5 +512,47 @@ describe('console API', () => {
       await other.close();
     }
     expect(events).toEqual(['issues']);
+  });
+});
+
+describe('a console page on a local mode that does not answer (suspended)', () => {
+  it('is told within its page bound that local mode is not answering, and a repeated read joins the one waiting', async () => {
+    // The control API and the emulator accept and never answer, as a stopped process's sockets do.
+    const calls: string[] = [];
+    const never = new Promise<never>(() => {});
+    const backend = testBackend({
+      http: async (url) => {
+        calls.push(String(url));
+        return never;
+      },
+    });
+    clients.sqs.on(GetQueueAttributesCommand).callsFake(() => never);
+    const local = await startConsoleServer({
+      operations: new ConsoleOperations({
+        backend,
+        target: localTestTarget({ queues: { events: { ...EVENTS, fifo: false } } }),
+        config: resolveConfig(exampleConfig),
+        feed: unavailableFeed('no feed'),
+      }),
+      assets: { js: Buffer.from('export {};'), css: Buffer.from('body{}') },
+      token,
+      pageAnswerMs: 50,
+    });
+    try {
+      const get = async () => {
+        const answer = await fetch(`http://127.0.0.1:${local.port}/api/overview`, {
+          headers: { 'x-hookline-token': token },
+        });
+        return { status: answer.status, body: (await answer.json()) as { error?: string } };
+      };
+      const first = await get();
+      expect(first.status).toBe(503);
+      expect(first.body.error).toMatch(/^local mode did not answer within 0\.05 s: is npm start running/);
+      expect((await get()).status).toBe(503);
+      expect(calls.filter((url) => url.endsWith('/queues'))).toHaveLength(1);
+    } finally {
+      clients.sqs.reset();
+      await local.close();
+    }
   });
 });

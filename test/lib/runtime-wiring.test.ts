@@ -170,12 +170,13 @@ describe('a consumer function configuration', () => {
     return queue;
   };
 
-  it("carries its queue, DLQ, retry and deadline settings, and the shared resources' names", () => {
+  it("carries its queue, DLQ (and how long it keeps a message), retry and deadline settings, and the shared resources' names", () => {
     const config = pipelineConfig({
       queues: {
         events: {
           fifo: false,
           maxReceiveCount: 7,
+          deadLetterRetentionPeriod: Duration.days(10),
           consumer: {
             ...consumer,
             parallelism: 4,
@@ -201,7 +202,7 @@ describe('a consumer function configuration', () => {
       deadlineMarginMs: 3000,
       idempotency: { tableName: 'Idem', expirySeconds: 7200 },
       payloadBucket: 'claims',
-      jobRecords: { tableName: 'Dedupe' },
+      jobRecords: { tableName: 'Dedupe', deadLetterRetentionSeconds: 864_000 },
       archive: { deliveryStream: 'archive' },
     });
   });

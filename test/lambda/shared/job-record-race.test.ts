@@ -409,3 +409,56 @@ describe('the record of a job waiting to run again', () => {
     expect((await records.read('dead'))?.lastError).toBeUndefined();
   });
 });
+
+// A dead letter stays in its DLQ (14 days by default) longer than the dedupe window (3 days) keeps the claim.
+describe('a dead-lettered job record', () => {
+  let client: DynamoDBClient;
+  const table = 'dead-letter-dedupe';
+  useDedupeTable(table, (ready) => {
+    client = ready;
+  });
+  const DAY = 86_400;
+  const start = Date.parse('2026-12-01T00:00:00Z');
+  const expiresAt = async (id: string) => {
+    const { Item } = await client.send(
+      new GetItemCommand({ TableName: table, Key: { pk: { S: jobRecordKey(id) } }, ConsistentRead: true }),
+    );
+    return Number(Item?.[DEDUPE_TABLE.ttlAttribute]?.N);
+  };
+  const sentAndDeadLettered = async (id: string, ttlSeconds: number, deadLetterAtMs: number) => {
+    const dedupe = createDynamoDedupeStore({ client, tableName: table, ttlSeconds, now: () => start });
+    const claim = await dedupe.claim(jobRecordKey(id));
+    if (claim.status !== 'claimed') throw new Error(`expected a claim, got ${claim.status}`);
+    const at = new Date(start);
+    await dedupe.complete(
+      jobRecordKey(id),
+      claim.token,
+      enqueuedJobFields({ type: 't', queue: 'q', enqueuedAt: at }),
+    );
+    const records = new JobRecords(client, table, () => deadLetterAtMs, 14 * DAY);
+    await records.deadLettered(id, 'Error: boom', claim.generation);
+    return records;
+  };
+
+  it('is kept as long as its dead-letter queue keeps the message, so the id is not reclaimed meanwhile', async () => {
+    const deadLetteredAt = start + 2 * DAY * 1000;
+    await sentAndDeadLettered('dl-kept', 3 * DAY, deadLetteredAt);
+    expect(await expiresAt('dl-kept')).toBe(deadLetteredAt / 1000 + 14 * DAY);
+
+    const afterWindow = () => start + 10 * DAY * 1000;
+    const dedupe = createDynamoDedupeStore({
+      client,
+      tableName: table,
+      ttlSeconds: 3 * DAY,
+      now: afterWindow,
+    });
+    expect((await dedupe.claim(jobRecordKey('dl-kept'))).status).toBe('duplicate');
+    const read = new JobRecords(client, table, afterWindow);
+    expect((await read.read('dl-kept'))?.state).toBe('dead-lettered');
+  });
+
+  it('keeps a dedupe window longer than the dead-letter retention', async () => {
+    await sentAndDeadLettered('dl-long-window', 30 * DAY, start + DAY * 1000);
+    expect(await expiresAt('dl-long-window')).toBe(start / 1000 + 30 * DAY);
+  });
+});
