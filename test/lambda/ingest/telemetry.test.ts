@@ -146,6 +146,8 @@ describe('the webhook outcome log line', () => {
       queue: 'events',
       status: 202,
       function: 'stack-ingest',
+      // The line's own time: local mode orders an event's lines by when they were written, not when they were read.
+      at: new Date(NOW).toISOString(),
     });
     const rejected = parseOutcomeLine(
       logLine('INFO', 'webhook outcome', 'ingest', NOW, {
@@ -161,6 +163,7 @@ describe('the webhook outcome log line', () => {
       source: 'github',
       status: 401,
       reason: 'missing_signature',
+      at: new Date(NOW).toISOString(),
     });
   });
 
