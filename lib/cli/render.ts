@@ -14,7 +14,7 @@ import type { RedriveResult } from './redrive';
 import type { ReplayResult } from './replay';
 import type { SecretsSetResult } from './secrets';
 import type { SendResult } from './send';
-import type { StatusResult } from './status';
+import { pastOldestMessageAlarm, type StatusResult } from './status';
 import { JOB_SCHEDULES, noReasonRecorded } from './target';
 import type { TraceResult } from './trace';
 
@@ -63,12 +63,8 @@ export function renderStatus(output: Output, result: StatusResult): void {
         ),
       );
     }
-    const alarmAge = q.oldestMessageAgeAlarmSeconds;
-    if (
-      q.oldestMessageAgeSeconds !== null &&
-      alarmAge !== undefined &&
-      q.oldestMessageAgeSeconds > alarmAge
-    ) {
+    const alarmAge = pastOldestMessageAlarm(q);
+    if (alarmAge !== undefined) {
       output.line(
         c.yellow(
           `${q.queue}: oldest message has waited ${humanAge(q.oldestMessageAgeSeconds)}, past the ${humanAge(alarmAge)} at which its oldest-message alarm pages: its consumer is failing, paused or too slow`,

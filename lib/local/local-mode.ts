@@ -16,7 +16,7 @@ import { jobScheduleNamePrefix, type ProducerSettings } from '../../lambda/share
 import { CONSUMER_CONFIG_ENV, INGEST_CONFIG_ENV } from '../../lambda/shared/runtime-config';
 import { compileCacheDirOf, projectCacheRoot } from '../cache-dir';
 import { type QueueDepth, queueDepth } from '../cli/dead-letters';
-import { type QueueStatus, queueStatuses } from '../cli/status';
+import { pastOldestMessageAlarm, type QueueStatus, queueStatuses } from '../cli/status';
 import type { ResolvedConfig, ResolvedSchedule } from '../config';
 import { humanAge } from '../console/ui/human-age';
 import { INGEST_ENTRY, INGEST_ENTRY_FILE } from '../ingest-asset';
@@ -986,12 +986,8 @@ export function alarmingAtStartNotices(queues: readonly QueueStatus[]): string[]
         `${q.queue}: ${q.deadLettered} dead-lettered in the data directory, which a deployed stack's dead-letter alarm pages for; read why with hookline failed list ${q.queue} --local`,
       );
     }
-    const threshold = q.oldestMessageAgeAlarmSeconds;
-    if (
-      q.oldestMessageAgeSeconds !== null &&
-      threshold !== undefined &&
-      q.oldestMessageAgeSeconds > threshold
-    ) {
+    const threshold = pastOldestMessageAlarm(q);
+    if (threshold !== undefined) {
       notices.push(
         `${q.queue}: its oldest message has waited ${humanAge(q.oldestMessageAgeSeconds)}, longer than the ${humanAge(threshold)} after which a deployed stack's oldest-message alarm pages; see hookline status ${q.queue} --local`,
       );
