@@ -14,7 +14,7 @@ import type { RedriveResult } from './redrive';
 import type { ReplayResult } from './replay';
 import type { SecretsSetResult } from './secrets';
 import type { SendResult } from './send';
-import { pastOldestMessageAlarm, type StatusResult } from './status';
+import type { QueueStatus, StatusResult } from './status';
 import { JOB_SCHEDULES, noReasonRecorded } from './target';
 import type { TraceResult } from './trace';
 
@@ -26,6 +26,15 @@ const truncate = (text: string, max: number) => {
   const line = terminalLine(text);
   return line.length > max ? `${line.slice(0, max - 3)}...` : line;
 };
+
+// Here rather than beside QueueStatus: status --local loads this module, and status.ts would bring the AWS SDK.
+/** The queue's oldest message has waited past the age its oldest-message alarm pages at: that age, else undefined. */
+export function pastOldestMessageAlarm(q: QueueStatus): number | undefined {
+  const alarmAge = q.oldestMessageAgeAlarmSeconds;
+  return q.oldestMessageAgeSeconds !== null && alarmAge !== undefined && q.oldestMessageAgeSeconds > alarmAge
+    ? alarmAge
+    : undefined;
+}
 
 export function renderStatus(output: Output, result: StatusResult): void {
   const c = output.colors;

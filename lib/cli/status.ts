@@ -37,14 +37,6 @@ export interface QueueStatus {
   };
 }
 
-/** The queue's oldest message has waited past the age its oldest-message alarm pages at: that age, else undefined. */
-export function pastOldestMessageAlarm(q: QueueStatus): number | undefined {
-  const alarmAge = q.oldestMessageAgeAlarmSeconds;
-  return q.oldestMessageAgeSeconds !== null && alarmAge !== undefined && q.oldestMessageAgeSeconds > alarmAge
-    ? alarmAge
-    : undefined;
-}
-
 /** A dead-letter queue that belongs to no queue: the one-time job schedules' one, or a configured schedule's. */
 export interface DeadLetterQueueStatus {
   /** Its name for `hookline failed list`. */

@@ -16,7 +16,8 @@ import { jobScheduleNamePrefix, type ProducerSettings } from '../../lambda/share
 import { CONSUMER_CONFIG_ENV, INGEST_CONFIG_ENV } from '../../lambda/shared/runtime-config';
 import { compileCacheDirOf, projectCacheRoot } from '../cache-dir';
 import { type QueueDepth, queueDepth } from '../cli/dead-letters';
-import { pastOldestMessageAlarm, type QueueStatus, queueStatuses } from '../cli/status';
+import { pastOldestMessageAlarm } from '../cli/render';
+import { type QueueStatus, queueStatuses } from '../cli/status';
 import type { ResolvedConfig, ResolvedSchedule } from '../config';
 import { humanAge } from '../console/ui/human-age';
 import { INGEST_ENTRY, INGEST_ENTRY_FILE } from '../ingest-asset';
