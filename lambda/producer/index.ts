@@ -26,16 +26,21 @@ export type { StandardSchemaV1 } from '../shared/standard-schema';
 export { atExpression, type ProducerClients } from './aws';
 export type { DiscoveryOptions, ExplicitQueue, ResolvedProducer } from './discover';
 export {
+  type Backoff,
   type BatchItem,
   type Delay,
+  type DurationLike,
   type FailedJob,
   JobBatchError,
+  JobNotFoundError,
   JobTooLargeError,
+  JobWaitTimeoutError,
   MAX_SQS_DELAY_SECONDS,
   Producer,
   ProducerConfigError,
   type SendOptions,
   type SendResult,
+  type WaitOptions,
 } from './producer';
 
 /** Options of {@link createProducer}. */
