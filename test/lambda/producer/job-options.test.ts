@@ -76,6 +76,27 @@ describe("a job's own attempts and backoff", () => {
     expect(jobRetryOf(headersOf(sent[1]))).toEqual({});
   });
 
+  it('travel with a job delayed through a one-time schedule, which delivers the envelope without attributes', async () => {
+    const { deps } = fakes();
+    const inputs: string[] = [];
+    const producer = new Producer({
+      ...deps,
+      queues: {
+        jobs: { name: 'jobs', url: 'https://sqs/jobs', arn: 'arn:aws:sqs:eu-west-1:1:jobs', fifo: false },
+      },
+      settings: { scheduler: { namePrefix: 'App-job-', roleArn: 'arn:aws:iam::1:role/send' } },
+      scheduler: {
+        create: async (schedule) => void inputs.push(schedule.input),
+        delete: async () => true,
+      },
+    });
+    await producer.send(job, { n: 1 }, { delay: { hours: 1 }, attempts: 3, backoff: { factor: 1 } });
+    expect(jobRetryOf(JSON.parse(inputs[0] ?? '{}').headers)).toEqual({
+      attempts: 3,
+      backoff: { factor: 1 },
+    });
+  });
+
   it("takes as many attempts as the queue's maxReceiveCount, and refuses more, naming the limit and the fix", async () => {
     const { deps, sent } = fakes();
     await new Producer(deps).send(job, { n: 1 }, { attempts: 5 });
