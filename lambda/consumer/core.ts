@@ -21,12 +21,14 @@ import { CONSUMER_OUTCOME_MESSAGE } from '../shared/contracts';
 import { MESSAGE_ATTRIBUTES, type PayloadRef, parseEnvelope, type WebhookEnvelope } from '../shared/envelope';
 import { idempotencyWorkKey } from '../shared/idempotency-key';
 import { JOB_RECORD_HEADER, JOB_SOURCE, jobHandlerKey } from '../shared/job';
+import { type JobRetry, jobRetryOf } from '../shared/job-retry';
 import { describeIssue, standardValidate } from '../shared/standard-schema';
 import { type ArchiveBatchSink, archiveArrivals } from './archive-arrivals';
 import { backoffDelaySeconds } from './backoff';
 import { BoundedBatchProcessor } from './bounded-processor';
 import { type DeadLetterMessage, deadLetterMessage } from './dead-letter';
 import {
+  AttemptsExhaustedError,
   describeError,
   InvalidEnvelopeError,
   InvalidPayloadError,
@@ -226,6 +228,8 @@ interface RecordInfo {
   generation?: string;
   /** This delivery marked its job's record processing: its failure is that run's, never another copy's. */
   startedJob?: boolean;
+  /** A job's own attempts and backoff (`send(..., { attempts, backoff })`), over its queue's. */
+  jobRetry?: JobRetry;
   /** Set once its outcome is being settled: resolves true when it is done, false when it is reported failed. */
   done: Promise<boolean> | undefined;
 }
@@ -402,6 +406,7 @@ function adoptEnvelope(info: RecordInfo, envelope: WebhookEnvelope): void {
   if (envelope.replay) info.replayId = envelope.replay.id;
   if (envelope.generation !== undefined) info.generation = envelope.generation;
   info.tracked = envelope.source === JOB_SOURCE && envelope.headers[JOB_RECORD_HEADER] !== undefined;
+  if (envelope.source === JOB_SOURCE) info.jobRetry = jobRetryOf(envelope.headers);
   const received = Date.parse(envelope.receivedAt);
   if (Number.isFinite(received)) info.receivedAtMs = received;
 }
@@ -720,6 +725,11 @@ class ConsumerRuntime implements ConsumerCore {
     if (isPermanent(error) || info.attempt >= this.config.maxReceiveCount) {
       return this.deadLetter(state, info, error);
     }
+    // A job's own attempts end before its queue's: SQS would retry it, so the runtime dead-letters it, saying why.
+    const attempts = info.jobRetry?.attempts;
+    if (attempts !== undefined && info.attempt >= attempts) {
+      return this.deadLetter(state, info, new AttemptsExhaustedError(info.attempt, attempts, error));
+    }
     await this.retryLater(state, info, error, notBeforeSeconds);
     return false;
   }
@@ -775,7 +785,11 @@ class ConsumerRuntime implements ConsumerCore {
   ): Promise<void> {
     const delay = Math.max(
       notBeforeSeconds,
-      backoffDelaySeconds(this.config.retry, info.attempt, this.deps.random),
+      backoffDelaySeconds(
+        { ...this.config.retry, ...info.jobRetry?.backoff },
+        info.attempt,
+        this.deps.random,
+      ),
     );
     const groupId = info.record.attributes?.MessageGroupId;
     if (this.config.fifo && groupId && !state.groupDelaySeconds.has(groupId)) {

@@ -742,6 +742,8 @@ class LocalControl {
             deadLetterUrl: q.deadLetterUrl,
             deadLetterArn: q.deadLetterArn,
             fifo: q.fifo,
+            // A producer refuses a job asking for more attempts than its queue's limit.
+            maxReceiveCount: this.settings.config.queues.find((c) => c.name === q.name)?.maxReceiveCount,
           },
         ]),
       ),

@@ -604,12 +604,12 @@ describe('producer delivery paths', () => {
   it('refuses a send option it does not know, saying what hookline does instead of BullMQ’s', async () => {
     const { deps, calls } = fakes();
     const producer = new Producer(deps);
-    const options = { jobId: 'welcome-u1', attempts: 3, backoff: { type: 'exponential', delay: 1000 } };
+    const options = { jobId: 'welcome-u1', removeOnComplete: true };
     const error = await producer.send(job, { n: 1 }, options as SendOptions).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ProducerConfigError);
     expect((error as Error).message).toBe(
-      'job report.build: options "jobId", "attempts", "backoff" are not one send takes (id, delay, group, tenant): ' +
-        "the job key is id; attempts are the queue's maxReceiveCount in hookline.config.ts; backoff is the queue's consumer.retry in hookline.config.ts",
+      'job report.build: options "jobId", "removeOnComplete" are not one send takes (id, delay, group, tenant, attempts, backoff): ' +
+        'the job key is id; job records expire after dedupe.ttl in hookline.config.ts',
     );
     await expect(
       producer.sendBatch([{ job, payload: { n: 1 }, options: { priority: 1 } as SendOptions }]),
