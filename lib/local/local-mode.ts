@@ -25,7 +25,7 @@ import { hooklineModulePath } from '../package-root';
 import { consumerRuntimeConfig, ingestRuntimeConfig, producerClaimSettingsOf } from '../runtime-wiring';
 import { writeFileAtomically } from './atomic-write';
 import { sharedFileHasher } from './bundle-cache';
-import { LOCAL_CREDENTIALS, localS3Client, localSqsClient } from './clients';
+import { LOCAL_CREDENTIALS, LOCAL_MODE_REQUEST_MS, localS3Client, localSqsClient } from './clients';
 import { codeFrames } from './code-frames';
 import { startEmulatorsInThread } from './emulator-thread';
 import { type Emulators, oldestMessageAges, startEmulators } from './emulators';
@@ -680,7 +680,12 @@ class LocalControl {
         depth: (url) => this.queueDepth(url),
         consumer: async (queue) => this.consumers.get(queue.name)?.mapping.state ?? null,
         oldestAges: async (queues) => ({
-          ages: await oldestMessageAges(this.emulators.endpoints.sqs, queues),
+          ages: await oldestMessageAges(
+            this.emulators.endpoints.sqs,
+            queues,
+            Date.now(),
+            AbortSignal.timeout(LOCAL_MODE_REQUEST_MS),
+          ),
           // Read from the emulator: a queue without an age holds no message.
           note: 'no message waiting or in flight',
         }),
