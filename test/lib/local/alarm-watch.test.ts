@@ -58,6 +58,10 @@ describe('the crossings npm start reports while it runs', () => {
       },
     ]);
     expect(changesBetween(row(0, 61), row(0, 300))).toStrictEqual([]);
+    const unread = { ...row(0, 61), consumer: null };
+    expect(alarmChanges(alarmStatesOf([row(0, 60)]), [unread])[0]?.message).toMatch(
+      /: no consumer of this pipeline reads it, so whatever does is stopped, failing or too slow;/,
+    );
     expect(changesBetween(row(0, 300), row(0, null))).toStrictEqual(['oldest-message OK']);
     expect(changesBetween(row(0, 300), row(0, 12))).toStrictEqual(['oldest-message OK']);
   });
