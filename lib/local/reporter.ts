@@ -3,7 +3,6 @@
  * (`HOOKLINE_LOG=json`). Events come from the functions' structured outcome logs, the HTTP layer and the event
  * source mappings.
  */
-
 import type { SQSRecord } from 'aws-lambda';
 import {
   JOBS_ENDPOINT_OUTCOME_MESSAGE,
