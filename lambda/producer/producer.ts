@@ -10,6 +10,7 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+import { archivableEnvelopeBytes, archiveOriginOf } from '../shared/archive';
 import {
   attributeBytes,
   type FitOptions,
@@ -20,6 +21,7 @@ import {
 import type { DedupeStore } from '../shared/dedupe-store';
 import { MESSAGE_ATTRIBUTES, type WebhookEnvelope } from '../shared/envelope';
 import {
+  JOB_SOURCE,
   type JobDefinition,
   type JobInput,
   jobEnvelope,
@@ -543,12 +545,14 @@ export class Producer {
       ...(options.tenant !== undefined ? { [MESSAGE_ATTRIBUTES.tenant]: options.tenant } : {}),
     };
     const scheduled = delaySeconds > MAX_SQS_DELAY_SECONDS;
+    const groupId = queue.fifo ? (options.group ?? job.type) : undefined;
     const fit: FitOptions = {
       inlineLimitBytes: scheduled
         ? SCHEDULER_INPUT_LIMIT
         : Math.min(
             this.deps.settings.payloads?.inlineLimitBytes ?? SQS_MAX_MESSAGE_BYTES,
             SQS_MAX_MESSAGE_BYTES - attributeBytes(attributes),
+            this.archivableBytes(queue, groupId ?? options.tenant),
           ),
       bucket: this.deps.settings.payloads?.bucket,
       body: Buffer.from(envelope.body ?? ''),
@@ -575,10 +579,22 @@ export class Producer {
       attributes,
       dueAt: delaySeconds > 0 ? new Date(dueMs) : undefined,
       delaySeconds,
-      groupId: queue.fifo ? (options.group ?? job.type) : undefined,
+      groupId,
       tenant: options.tenant,
       enqueuedAt,
     };
+  }
+
+  /**
+   * The largest envelope the queue's consumer can archive (its record, as the consumer writes it, fits a delivery
+   * stream record, a little less than SQS takes): a larger one travels through the payload bucket, so the job is
+   * archived and `hookline replay` finds it, as the ingest does for webhooks. The producer cannot tell whether the
+   * stack archives, so a job that close to the SQS limit is claim-checked either way; without a bucket nothing else
+   * could carry it, and SQS's limit alone applies.
+   */
+  private archivableBytes(queue: ProducerQueue, group: string | undefined): number {
+    if (!this.deps.settings.payloads?.bucket) return SQS_MAX_MESSAGE_BYTES;
+    return archivableEnvelopeBytes(JOB_SOURCE, archiveOriginOf({ source: JOB_SOURCE }), [queue.name], group);
   }
 
   private queueOf(job: JobDefinition): ProducerQueue {
