@@ -38,6 +38,7 @@ import {
 } from './errors';
 import { validateJob } from './jobs';
 import { inlineBody, parsePayload } from './payload';
+import { type JobProgress, ProgressReporter, progressJson } from './progress';
 import { HandlerRouter } from './routing';
 import type {
   ConsumerDefinition,
@@ -93,6 +94,8 @@ export interface JobRecordUpdates {
   start(id: string, attempt: number, generation?: string): Promise<'run' | 'cancelled' | 'untracked'>;
   complete(id: string, result: unknown, generation?: string): Promise<void>;
   deadLettered(id: string, reason: string, generation?: string): Promise<void>;
+  /** What attempt `attempt` reported with `ctx.progress`; false when the record no longer says it runs. */
+  progress(id: string, attempt: number, json: string, at: Date, generation?: string): Promise<boolean>;
   /** Attempt `attempt` failed; the next is due at `retryAt` (undefined when the backoff could not be set). */
   retrying(
     id: string,
@@ -226,6 +229,8 @@ interface RecordInfo {
   generation?: string;
   /** This delivery marked its job's record processing: its failure is that run's, never another copy's. */
   startedJob?: boolean;
+  /** The progress `ctx.progress` reports, for a job whose record this delivery marked processing. */
+  progress?: ProgressReporter;
   /** Set once its outcome is being settled: resolves true when it is done, false when it is reported failed. */
   done: Promise<boolean> | undefined;
 }
@@ -288,6 +293,12 @@ class RecordContext implements HandlerContext {
 
   remainingTimeMs(): number {
     return this.invocation.getRemainingTimeInMillis();
+  }
+
+  progress(value: JobProgress): void {
+    // Checked for every handler, so a mistake shows in a test without job records too.
+    const json = progressJson(value);
+    this.info.progress?.report(json);
   }
 
   /** Created on first use: most handlers never log, and a Powertools child logger is not free. */
@@ -675,9 +686,11 @@ class ConsumerRuntime implements ConsumerCore {
     const started = await records.start(info.id, info.attempt, info.generation);
     if (started === 'cancelled') return CANCELLED;
     info.startedJob = started === 'run';
+    if (info.startedJob) info.progress = this.progressReporter(records, info);
     const result = await this.runHandler(info, envelope, target, state);
     // Abandoned: its record already says what the runtime reported (dead-lettered with the timeout, or retried).
     if (state.expired) throw RECORD_FAILED;
+    await info.progress?.settle();
     try {
       await records.complete(info.id, result, info.generation);
     } catch (error) {
@@ -685,6 +698,16 @@ class ConsumerRuntime implements ConsumerCore {
       this.deps.logger.warn('could not record the job result', { id: info.id, error: errorText(error) });
     }
     return RAN;
+  }
+
+  /** The job's progress, written to its record as this attempt's. */
+  private progressReporter(records: JobRecordUpdates, info: RecordInfo): ProgressReporter {
+    const { now, alarm, logger } = this.deps;
+    return new ProgressReporter(
+      (json, at) => records.progress(info.id, info.attempt, json, at, info.generation),
+      { now, alarm },
+      (message, error) => logger.warn(message, { id: info.id, error: errorText(error) }),
+    );
   }
 
   /** Claim check -> payload -> schema -> the handler; resolves with what the handler returned. */
@@ -717,6 +740,8 @@ class ConsumerRuntime implements ConsumerCore {
     notBeforeSeconds = 0,
   ): Promise<boolean> {
     metricsFor(state, info.typeKey).Failed++;
+    // The attempt's last progress goes before its outcome, which would refuse it.
+    await info.progress?.settle();
     if (isPermanent(error) || info.attempt >= this.config.maxReceiveCount) {
       return this.deadLetter(state, info, error);
     }

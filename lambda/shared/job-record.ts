@@ -33,6 +33,13 @@ export interface JobStatus {
   readonly attempt?: number;
   /** The value the handler returned (JSON). */
   readonly result?: unknown;
+  /**
+   * What the handler last reported with `ctx.progress` (a percentage or a small JSON value), kept when a later
+   * attempt starts (as BullMQ keeps it) until that attempt reports its own; `progressAt` says when it was reported.
+   */
+  readonly progress?: unknown;
+  /** When `progress` was reported (ISO). */
+  readonly progressAt?: string;
   /** Why it was dead-lettered. */
   readonly reason?: string;
   /**
@@ -110,6 +117,7 @@ export function jobStatusOf(item: Record<string, AttributeValue>, nowMs: number)
   if (!key?.startsWith(JOB_RECORD_KEY_PREFIX) || !stored || !JOB_STATES.includes(stored)) return undefined;
   const text = (name: string) => item[name]?.S;
   const result = text('result');
+  const progress = text('progress');
   return {
     id: key.slice(JOB_RECORD_KEY_PREFIX.length),
     state: effectiveState(stored, text('dueAt'), text('lastError'), nowMs),
@@ -126,6 +134,8 @@ export function jobStatusOf(item: Record<string, AttributeValue>, nowMs: number)
     ...optional('generation', text('generation')),
     ...(item.attempt?.N ? { attempt: Number(item.attempt.N) } : {}),
     ...(result !== undefined ? { result: JSON.parse(result) } : {}),
+    ...(progress !== undefined ? { progress: JSON.parse(progress) } : {}),
+    ...optional('progressAt', text('progressAt')),
   };
 }
 
@@ -310,6 +320,37 @@ export class JobRecords {
       );
     } catch (error) {
       if (!isConditionFailure(error)) throw error;
+    }
+  }
+
+  /**
+   * Records what attempt `attempt` reported with `ctx.progress` (JSON) at `at`. Only while the record says that
+   * very attempt runs (`processing`, no failure recorded for it): a late write from an attempt that timed out or
+   * ended must not overwrite what a later attempt, or the job's outcome, recorded. Leaves `updatedAt` alone, which
+   * says when the state last changed. False when the record no longer belongs to the attempt.
+   */
+  async progress(id: string, attempt: number, json: string, at: Date, generation?: string): Promise<boolean> {
+    try {
+      await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: { [PK]: { S: jobRecordKey(id) } },
+          UpdateExpression: 'SET progress = :progress, progressAt = :at',
+          ConditionExpression: `attribute_exists(${PK}) AND ${generation === undefined ? 'attribute_not_exists(#generation)' : '(attribute_not_exists(#generation) OR #generation = :generation)'} AND #state = :processing AND attempt = :attempt AND attribute_not_exists(lastError)`,
+          ExpressionAttributeNames: { '#state': 'state', '#generation': 'generation' },
+          ExpressionAttributeValues: {
+            ':progress': { S: json },
+            ':at': { S: at.toISOString() },
+            ':processing': { S: 'processing' },
+            ':attempt': { N: String(attempt) },
+            ...(generation === undefined ? {} : { ':generation': { S: generation } }),
+          },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
     }
   }
 

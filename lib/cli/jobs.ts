@@ -521,6 +521,7 @@ export function renderJobShow(output: Output, job: ShownJob): void {
     ['retry at', job.retryAt],
     ['redriven', job.redrivenAt],
     ['result', job.result === undefined ? undefined : JSON.stringify(job.result)],
+    ['progress', progressText(job)],
   ];
   const shown = rows.filter((row): row is [string, string] => row[1] !== undefined);
   const width = Math.max(9, ...shown.map(([name]) => name.length));
@@ -541,12 +542,25 @@ export function renderJobShow(output: Output, job: ShownJob): void {
   }
 }
 
+/** What the handler last reported with `ctx.progress`, and when. */
+function progressText(job: JobStatus): string | undefined {
+  if (job.progress === undefined) return undefined;
+  const at = job.progressAt === undefined ? '' : ` (at ${job.progressAt})`;
+  return `${JSON.stringify(job.progress)}${at}`;
+}
+
 /** A waiting job's last error as a list shows it: a redriven job's is from before its redrive. */
 function lastErrorText(job: JobStatus): string | undefined {
   if (job.lastError === undefined) return undefined;
   return job.state === 'queued' && job.redrivenAt !== undefined
     ? `redriven; was ${job.lastError}`
     : job.lastError;
+}
+
+/** A job's result, else (while it runs) its progress. */
+function resultText(job: JobStatus): string {
+  if (job.result !== undefined) return JSON.stringify(job.result);
+  return job.progress === undefined ? '-' : `progress ${JSON.stringify(job.progress)}`;
 }
 
 export function renderJobList(output: Output, result: JobList): void {
@@ -563,10 +577,7 @@ export function renderJobList(output: Output, result: JobList): void {
       j.queue ?? '-',
       j.dueAt ?? j.retryAt ?? '-',
       j.updatedAt ?? '-',
-      shorten(
-        j.reason ?? j.note ?? lastErrorText(j) ?? (j.result === undefined ? '-' : JSON.stringify(j.result)),
-        60,
-      ),
+      shorten(j.reason ?? j.note ?? lastErrorText(j) ?? resultText(j), 60),
     ]),
   ];
   output.line(table(rows, output.colors));

@@ -323,9 +323,10 @@ describe('jobs on local mode', () => {
   });
 
   it('moves a job through processing to completed, and a failing one to dead-lettered with its reason', async () => {
-    await producer.send(slowJob, { ms: 2000 }, { id: 'slow' });
-    await waitForState(producer, 'slow', 'processing');
-    expect((await waitForState(producer, 'slow', 'completed')).result).toBe('slept');
+    await producer.send(slowJob, { ms: 4000 }, { id: 'slow' });
+    await waitForState(producer, 'slow', 'processing', 20_000, (status) => status.progress === 50);
+    const done = await waitForState(producer, 'slow', 'completed');
+    expect([done.result, done.progress, typeof done.progressAt]).toEqual(['slept', 100, 'string']);
     await producer.send(failingJob, { why: 'no mailbox' }, { id: 'doomed' });
     const dead = await waitForState(producer, 'doomed', 'dead-lettered');
     expect(dead.reason).toContain('cannot: no mailbox');
@@ -394,6 +395,10 @@ describe('jobs on local mode', () => {
     writeFileSync(join(dir, 'local.json'), JSON.stringify(pipeline.local.status()));
     const shown = JSON.parse((await cli(dir, 'jobs', 'show', 'cli-done', '--local', '--json')).stdout);
     expect(shown).toMatchObject({ id: 'cli-done', state: 'completed', result: { doubled: 16 } });
+    const slow = await cli(dir, 'jobs', 'show', 'slow', '--local');
+    expect(slow.stdout).toMatch(/^progress +100 \(at \d{4}-\d\d-\d\dT/m);
+    const listed = JSON.parse((await cli(dir, 'jobs', 'list', '--local', '--json')).stdout);
+    expect(listed.jobs.find((j: { id: string }) => j.id === 'slow')).toMatchObject({ progress: 100 });
     const scheduled = JSON.parse(
       (await cli(dir, 'jobs', 'list', '--state', 'scheduled', '--local', '--json')).stdout,
     );

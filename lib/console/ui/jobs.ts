@@ -19,6 +19,9 @@ interface JobRecord {
   updatedAt?: string;
   attempt?: number;
   result?: unknown;
+  /** What the handler last reported with `ctx.progress`, and when. */
+  progress?: unknown;
+  progressAt?: string;
   reason?: string;
   /** What the state alone would not say (retrying, redriven, no outcome recorded...): `jobs show`'s note line. */
   stateNote?: string;
@@ -42,9 +45,18 @@ interface JobAnswer {
   tenants: string[];
 }
 
-/** What a record says of a job's outcome: its reason, else what its state means, else its result as JSON. */
+/**
+ * What a record says of a job's outcome: its reason, else what its state means, else its result as JSON, else
+ * (while it runs) its progress.
+ */
 const outcomeOf = (j: JobRecord) =>
-  j.reason ?? j.stateNote ?? (j.result === undefined ? '' : JSON.stringify(j.result));
+  j.reason ??
+  j.stateNote ??
+  (j.result !== undefined
+    ? JSON.stringify(j.result)
+    : j.progress !== undefined
+      ? `progress ${JSON.stringify(j.progress)}`
+      : '');
 
 const jobLink = (id: string) => `#/job/${encodeURIComponent(id)}`;
 
@@ -161,6 +173,7 @@ export function JobPage({ id }: { id: string }) {
         <dt>Tenant</dt><dd data-field="tenant">${data.tenants.length > 0 ? data.tenants.join(', ') : html`<span class="muted">not in its record (job records keep no tenant), nor seen by this console run</span>`}</dd>
         ${field('reason', 'Reason', job.reason)}
         ${field('note', 'Note', job.stateNote)}
+        ${field('progress', 'Progress', job.progress === undefined ? undefined : `${JSON.stringify(job.progress)}${job.progressAt ? ` (at ${job.progressAt})` : ''}`)}
       </dl>
       ${job.result !== undefined && html`<h4>Result</h4><pre data-field="result">${JSON.stringify(job.result, null, 2)}</pre>`}
       <p><a href=${`#/event/${encodeURIComponent(job.id)}`}>Event and trace</a>: its timeline in the live feed, its dead letter and, with the event archive, its trace.</p>

@@ -282,6 +282,10 @@ describe('consumer core: deadline watchdog', () => {
       retrying: async (id: string, attempt: number, error: string) => {
         calls.push(`retrying ${id} ${attempt} ${error}`);
       },
+      progress: async (id: string, attempt: number, json: string) => {
+        calls.push(`progress ${id} ${attempt} ${json}`);
+        return true;
+      },
     };
     const { core, deadline } = harness({ handlers: { 'job.report.build': stalled.handle } }, {}, { jobs });
     const job = envelope({
