@@ -51,6 +51,11 @@ export interface JobStatus {
   readonly retryAt?: string;
   /** When `hookline redrive` last sent it back to its queue from the dead-letter queue (ISO). */
   readonly redrivenAt?: string;
+  /**
+   * When an operator deleted it from its dead-letter queue (`hookline failed delete`, ISO): it stays
+   * `dead-lettered`, with its reason, and does not run again. Dropped if it runs again (a replay).
+   */
+  readonly discardedAt?: string;
   /** The one-time schedule that will send it (delays beyond SQS's 15 minutes). */
   readonly scheduleName?: string;
   /**
@@ -131,6 +136,7 @@ export function jobStatusOf(item: Record<string, AttributeValue>, nowMs: number)
     ...optional('lastError', text('lastError')),
     ...optional('retryAt', text('retryAt')),
     ...optional('redrivenAt', text('redrivenAt')),
+    ...optional('discardedAt', text('discardedAt')),
     ...optional('generation', text('generation')),
     ...(item.attempt?.N ? { attempt: Number(item.attempt.N) } : {}),
     ...(result !== undefined ? { result: JSON.parse(result) } : {}),
@@ -204,7 +210,7 @@ export class JobRecords {
           ':cancelled': { S: 'cancelled' },
         },
         undefined,
-        ['reason', ...WAITING_FIELDS],
+        ['reason', 'discardedAt', ...WAITING_FIELDS],
       );
       return 'run';
     } catch (error) {
@@ -382,6 +388,37 @@ export class JobRecords {
       if (isConditionFailure(error)) return false;
       throw error;
     }
+  }
+
+  /**
+   * Records that an operator deleted the job's dead letter at `at` (`hookline failed delete`): `dead-lettered`,
+   * with `discardedAt`, its reason kept. A record that still says `processing` (SQS moved the message after an
+   * attempt that recorded nothing) takes `reason`, the dead letter's. Only a job the record says is dead-lettered
+   * or processing: one that runs again from another copy, or finished, is left as it is. True when it was marked.
+   */
+  async discarded(id: string, reason: string, at: Date, generation?: string): Promise<boolean> {
+    const discardedAt = { discardedAt: { S: at.toISOString() } };
+    for (const [state, fields] of [
+      ['dead-lettered', discardedAt],
+      ['processing', { ...discardedAt, reason: { S: reasonText(reason) } }],
+    ] as const) {
+      try {
+        await this.update(
+          id,
+          'dead-lettered',
+          fields,
+          generation,
+          'AND #state = :was',
+          { ':was': { S: state } },
+          undefined,
+          WAITING_FIELDS,
+        );
+        return true;
+      } catch (error) {
+        if (!isConditionFailure(error)) throw error;
+      }
+    }
+    return false;
   }
 
   /**

@@ -132,7 +132,10 @@ export function renderJobCancel(output: Output, result: JobCancelResult): void {
   }
 }
 
-/** A job a redrive sent back to its queue: its id, the enqueue it belongs to and why it had been dead-lettered. */
+/**
+ * A job taken out of a dead-letter queue (sent back by a redrive, or deleted): its id, the enqueue it belongs to and
+ * why it had been dead-lettered.
+ */
 export interface RedrivenJob {
   readonly id: string;
   readonly generation?: string;
@@ -149,13 +152,39 @@ export function redrivenJobsRecorder(
   target: Target,
   env: Record<string, string | undefined> = process.env,
 ): (jobs: readonly RedrivenJob[], sentAt: Date) => Promise<void> {
+  return jobsRecorder(backend, target, env, (records, job, sentAt) =>
+    records.redriven(job.id, job.reason, sentAt, job.generation),
+  );
+}
+
+/**
+ * Records jobs whose dead letters an operator deleted (at `at`, just after the delete) as such
+ * (`JobRecords.discarded`): `failed delete`. A pipeline that keeps no job records has none to mark.
+ */
+export function deletedJobsRecorder(
+  backend: Backend,
+  target: Target,
+  env: Record<string, string | undefined> = process.env,
+): (jobs: readonly RedrivenJob[], at: Date) => Promise<void> {
+  return jobsRecorder(backend, target, env, (records, job, at) =>
+    records.discarded(job.id, job.reason, at, job.generation),
+  );
+}
+
+/** Writes `write` for each job on the target's job records, read where they are once, on the first call. */
+function jobsRecorder(
+  backend: Backend,
+  target: Target,
+  env: Record<string, string | undefined>,
+  write: (records: JobRecords, job: RedrivenJob, at: Date) => Promise<unknown>,
+): (jobs: readonly RedrivenJob[], at: Date) => Promise<void> {
   let store: Promise<JobsStore | undefined> | undefined;
-  return async (jobs, sentAt) => {
+  return async (jobs, at) => {
     store ??= keptJobsStore(target, backend, env);
     const kept = await store;
     if (!kept || jobs.length === 0) return;
     const records = new JobRecords(kept.client, kept.tableName);
-    await Promise.all(jobs.map((job) => records.redriven(job.id, job.reason, sentAt, job.generation)));
+    await Promise.all(jobs.map((job) => write(records, job, at)));
   };
 }
 
@@ -251,6 +280,8 @@ export async function withDeadLetteredJob(
  */
 async function withDeadLetterGone(backend: Backend, target: Target, job: ShownJob): Promise<ShownJob> {
   const queue = job.queue === undefined ? undefined : target.queues[job.queue];
+  // Deleted by an operator: its record says so, and where it went.
+  if (job.discardedAt !== undefined) return job;
   if (job.state !== 'dead-lettered' || queue === undefined || !Object.hasOwn(target.queues, queue.name))
     return job;
   const found = await findDeadLetters(backend, target, queue.name, (letter) => {
@@ -483,6 +514,9 @@ const shorten = (text: string, max: number) => (text.length > max ? `${text.slic
 export function jobStateNote(job: ShownJob): string | undefined {
   if (job.note !== undefined) return job.note;
   if (job.state === 'retrying') return retryingNote(job, false);
+  if (job.state === 'dead-lettered' && job.discardedAt !== undefined) {
+    return `deleted from its dead-letter queue by an operator at ${job.discardedAt} (hookline failed delete): it does not run again; its id stays claimed until its record expires, so send the work again under a new id`;
+  }
   if (job.state === 'queued' && job.redrivenAt !== undefined) {
     const before = job.lastError === undefined ? '' : `; it had been dead-lettered: ${job.lastError}`;
     return `redriven from its dead-letter queue at ${job.redrivenAt}, waiting in its queue to run again${before}`;
@@ -520,6 +554,7 @@ export function renderJobShow(output: Output, job: ShownJob): void {
     ['last error', job.lastError],
     ['retry at', job.retryAt],
     ['redriven', job.redrivenAt],
+    ['deleted', job.discardedAt],
     ['result', job.result === undefined ? undefined : JSON.stringify(job.result)],
     ['progress', progressText(job)],
   ];
@@ -532,6 +567,7 @@ export function renderJobShow(output: Output, job: ShownJob): void {
     job.state === 'dead-lettered' &&
     job.queue !== undefined &&
     job.note === undefined &&
+    job.discardedAt === undefined &&
     !job.reason?.includes(UNDELIVERED)
   ) {
     output.line(

@@ -196,6 +196,23 @@ describe('hookline CLI against local mode on a data directory', () => {
     expect(summaries).toHaveLength(1);
     expect(await depth(queue('events').deadLetterUrl)).toEqual({ visible: 2, inFlight: 0 });
     expect(await depth(queue('events').url)).toEqual({ visible: 1, inFlight: 0 });
+
+    const deleted = await cli(
+      'failed',
+      'delete',
+      'events',
+      '--id',
+      ids[1] ?? '',
+      '--yes',
+      '--local',
+      '--json',
+    );
+    expect(deleted.code).toBe(0);
+    expect(JSON.parse(deleted.stdout)).toMatchObject({ deletedEvents: 1, deletedMessages: 1, skipped: 1 });
+    const left = JSON.parse((await cli('failed', 'list', 'events', '--local', '--json')).stdout);
+    expect([left.approximateDepth, left.messages.map((m: { id: string }) => m.id)]).toEqual([1, [ids[2]]]);
+    const after = JSON.parse((await cli('status', 'events', '--local', '--json')).stdout);
+    expect(after.queues[0]).toMatchObject({ deadLettered: 1 });
   }, 300_000);
 
   it('a pause survives a restart: the consumer starts paused, says so, and processes only after resume', async () => {

@@ -352,6 +352,31 @@ describe('jobs on local mode', () => {
     expect((await waitForState(producer, 'redriven', 'dead-lettered')).lastError).toBeUndefined();
   });
 
+  it('says a job whose dead letter an operator deleted is deleted, not that it went missing', async () => {
+    await producer.send(failingJob, { why: 'no fax' }, { id: 'thrown-away' });
+    await waitForState(producer, 'thrown-away', 'dead-lettered');
+    const deleted = await cli(
+      dir,
+      'failed',
+      'delete',
+      'jobs',
+      '--id',
+      'thrown-away',
+      '--yes',
+      '--local',
+      '--json',
+    );
+    expect(JSON.parse(deleted.stdout)).toMatchObject({ deletedEvents: 1, deletedIds: ['thrown-away'] });
+    expect(await producer.status('thrown-away')).toMatchObject({
+      state: 'dead-lettered',
+      reason: 'PermanentError: cannot: no fax',
+      discardedAt: expect.any(String),
+    });
+    const shown = (await cli(dir, 'jobs', 'show', 'thrown-away', '--local')).stdout;
+    expect(shown).toContain('deleted from its dead-letter queue by an operator at');
+    expect(shown).not.toContain('hookline redrive');
+  });
+
   it('turns a delay over 15 minutes into a one-time schedule that can be cancelled', async () => {
     const sent = await producer.send(doubleJob, { n: 3 }, { id: 'later', delay: TWENTY_MINUTES });
     expect(sent.state).toBe('scheduled');
