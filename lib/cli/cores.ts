@@ -10,6 +10,7 @@ export { setConsumerEnabled } from './consumers';
 export { failedList, failedShow } from './failed';
 export { failedDelete, renderFailedDelete } from './failed-delete';
 export {
+  jobQueue,
   jobRecordReader,
   jobsCancel,
   jobsList,

@@ -29,7 +29,7 @@ import {
 import { CliError } from './errors';
 import { findDeadLetters } from './failed';
 import { type Output, type Progress, table } from './output';
-import { JOB_SCHEDULES, noReasonRecorded, otherDeadLetterQueues, type Target } from './target';
+import { JOB_SCHEDULES, noReasonRecorded, otherDeadLetterQueues, queueOf, type Target } from './target';
 
 /** Where the job records are. */
 export interface JobsStore {
@@ -434,9 +434,21 @@ export function jobState(value: string): JobState {
   throw new CliError(`--state ${value} is not a job state: use one of ${JOB_STATES.join(', ')}`);
 }
 
+/** Parses `--queue`: a configured queue's name; an empty or unknown one is an error naming the configured ones. */
+export function jobQueue(target: Target, name: string): string {
+  if (name.trim() === '') {
+    throw new CliError(
+      `--queue must not be empty: give one of ${Object.keys(target.queues).join(', ') || '(none configured)'}, or leave --queue out for every queue`,
+    );
+  }
+  return queueOf(target, name).name;
+}
+
 /** What `jobs list` found: at most `limit` jobs, oldest first, and how many matched in all. */
 export interface JobList {
   readonly state?: JobState;
+  /** The queue the jobs were sent to, when `--queue` chose one. */
+  readonly queue?: string;
   /** Every job that matched, shown or not. */
   readonly total: number;
   readonly jobs: ShownJob[];
@@ -450,6 +462,8 @@ export async function jobsList(
   store: JobsStore,
   options: {
     readonly state?: JobState;
+    /** Only jobs sent to this queue (checked by {@link jobQueue}). */
+    readonly queue?: string;
     readonly limit: number;
     readonly now?: number;
     readonly progress?: Progress;
@@ -476,7 +490,8 @@ export async function jobsList(
     );
     for (const item of page.Items ?? []) {
       const status = jobStatusOf(item, now);
-      if (status && mayBeIn(status, options.state)) found.push(status);
+      if (status && mayBeIn(status, options.state) && (!options.queue || status.queue === options.queue))
+        found.push(status);
     }
     start = page.LastEvaluatedKey;
     scanned += page.ScannedCount ?? page.Items?.length ?? 0;
@@ -488,6 +503,7 @@ export async function jobsList(
   jobs.sort((a, b) => (a.enqueuedAt ?? '').localeCompare(b.enqueuedAt ?? ''));
   return {
     ...(options.state ? { state: options.state } : {}),
+    ...(options.queue ? { queue: options.queue } : {}),
     total: jobs.length,
     jobs: jobs.slice(0, options.limit),
   };
@@ -600,8 +616,9 @@ function resultText(job: JobStatus): string {
 }
 
 export function renderJobList(output: Output, result: JobList): void {
+  const inQueue = result.queue === undefined ? '' : ` in queue ${result.queue}`;
   if (result.jobs.length === 0) {
-    output.line(`no ${result.state ?? ''} jobs`.replace('  ', ' '));
+    output.line(`no ${result.state ?? ''} jobs${inQueue}`.replace('  ', ' '));
     return;
   }
   const rows = [
@@ -619,7 +636,7 @@ export function renderJobList(output: Output, result: JobList): void {
   output.line(table(rows, output.colors));
   if (result.total > result.jobs.length) {
     output.line(
-      `showing the ${result.jobs.length} oldest of ${result.total} ${result.state ?? ''} jobs: pass --limit ${result.total} to see them all`.replace(
+      `showing the ${result.jobs.length} oldest of ${result.total} ${result.state ?? ''} jobs${inQueue}: pass --limit ${result.total} to see them all`.replace(
         '  ',
         ' ',
       ),

@@ -362,17 +362,20 @@ function registerJobs(program: Command, ctx: CommandContext): void {
   withTarget(
     jobs
       .command('list')
-      .description('jobs by state, oldest first')
+      .description('jobs by state and queue, oldest first')
       .option('--state <state>', `one of ${JOB_STATES.join(', ')}`, jobStateFlag)
+      .option('--queue <name>', 'only jobs sent to this queue (from hookline.config.ts)')
       .option('--limit <n>', 'most jobs to show', positiveInteger, 50),
-  ).action(async (o: CommonOptions & { state?: JobState; limit: number }) => {
-    const { jobsList, jobsStore, renderJobList, withDeadLetteredJobs } = await cores();
+  ).action(async (o: CommonOptions & { state?: JobState; queue?: string; limit: number }) => {
+    const { jobQueue, jobsList, jobsStore, renderJobList, withDeadLetteredJobs } = await cores();
     const { output, target, backend } = await open(ctx.deps, o);
+    const queue = o.queue === undefined ? undefined : jobQueue(target, o.queue);
     const store = await jobsStore(target, backend, ctx.deps.env);
     present(
       output,
       await jobsList(store, {
         ...(o.state ? { state: o.state } : {}),
+        ...(queue ? { queue } : {}),
         limit: o.limit,
         progress: output.progress('dedupe table records scanned'),
         reconcile: (found) => withDeadLetteredJobs(backend, target, found),

@@ -8,6 +8,7 @@ import { contextOf } from '../cli/backend';
 import { BackendError, explainError } from '../cli/errors';
 import {
   type JobsStore,
+  jobQueue,
   jobState,
   jobStateNote,
   jobsCancel,
@@ -19,7 +20,7 @@ import {
   withDeadLetteredJob,
   withDeadLetteredJobs,
 } from '../cli/jobs';
-import { queueOf, readLocalTarget } from '../cli/target';
+import { readLocalTarget } from '../cli/target';
 import { localStatePath } from '../local/state-file';
 import type { FeedEvent } from './feed';
 import { summaryLines } from './jobs';
@@ -40,7 +41,7 @@ export function jobRecordFilterOf(
   const { state, queue } = query;
   return {
     ...(state ? { state: jobState(state) } : {}),
-    ...(queue ? { queue: queueOf(connection.target, queue).name } : {}),
+    ...(queue ? { queue: jobQueue(connection.target, queue) } : {}),
   };
 }
 
@@ -97,13 +98,12 @@ export async function listJobRecords(
   const list = await withJobsStore(connection, env, (store) =>
     jobsList(store, {
       ...(filter.state ? { state: filter.state } : {}),
+      ...(filter.queue ? { queue: filter.queue } : {}),
       limit: Number.MAX_SAFE_INTEGER,
       reconcile: (found) => withDeadLetteredJobs(backend, target, found),
     }),
   );
-  const jobs = list.jobs.map(withStateNote);
-  const matching = filter.queue ? jobs.filter((job) => job.queue === filter.queue) : jobs;
-  const page = pageOf(matching, newestFirstKey, cursor);
+  const page = pageOf(list.jobs.map(withStateNote), newestFirstKey, cursor);
   return {
     ...page,
     state: filter.state ?? null,

@@ -327,10 +327,14 @@ describe('jobs on local mode', () => {
     await waitForState(producer, 'slow', 'processing', 20_000, (status) => status.progress === 50);
     const done = await waitForState(producer, 'slow', 'completed');
     expect([done.result, done.progress, typeof done.progressAt]).toEqual(['slept', 100, 'string']);
+    const slow = await cli(dir, 'jobs', 'show', 'slow', '--local');
+    expect(slow.stdout).toMatch(/^progress +100 \(at \d{4}-\d\d-\d\dT/m);
+    const listed = JSON.parse((await cli(dir, 'jobs', 'list', '--local', '--json')).stdout);
+    expect(listed.jobs.find((j: { id: string }) => j.id === 'slow')).toMatchObject({ progress: 100 });
     await producer.send(failingJob, { why: 'no mailbox' }, { id: 'doomed' });
     const dead = await waitForState(producer, 'doomed', 'dead-lettered');
     expect(dead.reason).toContain('cannot: no mailbox');
-  });
+  }, 90_000);
 
   it('says a job redriven while its consumer is paused waits in its queue again, keeping why it was dead-lettered', async () => {
     await producer.send(failingJob, { why: 'no printer' }, { id: 'redriven' });
@@ -375,7 +379,7 @@ describe('jobs on local mode', () => {
     const shown = (await cli(dir, 'jobs', 'show', 'thrown-away', '--local')).stdout;
     expect(shown).toContain('deleted from its dead-letter queue by an operator at');
     expect(shown).not.toContain('hookline redrive');
-  });
+  }, 90_000);
 
   it('turns a delay over 15 minutes into a one-time schedule that can be cancelled', async () => {
     const sent = await producer.send(doubleJob, { n: 3 }, { id: 'later', delay: TWENTY_MINUTES });
@@ -420,15 +424,20 @@ describe('jobs on local mode', () => {
     writeFileSync(join(dir, 'local.json'), JSON.stringify(pipeline.local.status()));
     const shown = JSON.parse((await cli(dir, 'jobs', 'show', 'cli-done', '--local', '--json')).stdout);
     expect(shown).toMatchObject({ id: 'cli-done', state: 'completed', result: { doubled: 16 } });
-    const slow = await cli(dir, 'jobs', 'show', 'slow', '--local');
-    expect(slow.stdout).toMatch(/^progress +100 \(at \d{4}-\d\d-\d\dT/m);
-    const listed = JSON.parse((await cli(dir, 'jobs', 'list', '--local', '--json')).stdout);
-    expect(listed.jobs.find((j: { id: string }) => j.id === 'slow')).toMatchObject({ progress: 100 });
     const scheduled = JSON.parse(
       (await cli(dir, 'jobs', 'list', '--state', 'scheduled', '--local', '--json')).stdout,
     );
     expect(scheduled.jobs.map((j: { id: string }) => j.id)).toContain('cli-later');
     expect(scheduled.jobs.every((j: { state: string }) => j.state === 'scheduled')).toBe(true);
+    const inQueue = JSON.parse(
+      (await cli(dir, 'jobs', 'list', '--queue', 'jobs', '--local', '--json')).stdout,
+    );
+    expect(inQueue.queue).toBe('jobs');
+    expect(inQueue.jobs.length).toBeGreaterThanOrEqual(2);
+    expect(inQueue.jobs.every((j: { queue: string }) => j.queue === 'jobs')).toBe(true);
+    await expect(cli(dir, 'jobs', 'list', '--queue', 'nope', '--local')).rejects.toMatchObject({
+      stderr: expect.stringMatching(/unknown queue "nope" in local mode[^:]*: use one of [a-z, ]*jobs/),
+    });
     const limited = JSON.parse((await cli(dir, 'jobs', 'list', '--limit', '1', '--local', '--json')).stdout);
     expect(limited.jobs).toHaveLength(1);
     expect(limited.total).toBeGreaterThanOrEqual(2);
