@@ -25,6 +25,8 @@ export interface JobStatus {
   readonly state: JobState;
   readonly type?: string;
   readonly queue?: string;
+  /** Whom the job is for: the `tenant` it was sent with (standard queues), as the producer recorded it. */
+  readonly tenant?: string;
   /** When a delayed job is due (ISO). */
   readonly dueAt?: string;
   readonly enqueuedAt?: string;
@@ -87,6 +89,7 @@ export function enqueuedJobFields(job: {
   readonly enqueuedAt: Date;
   readonly dueAt?: Date;
   readonly scheduleName?: string;
+  readonly tenant?: string;
 }): Record<string, AttributeValue> {
   return {
     state: { S: enqueuedState(job.dueAt) },
@@ -96,6 +99,7 @@ export function enqueuedJobFields(job: {
     updatedAt: { S: job.enqueuedAt.toISOString() },
     ...(job.dueAt ? { dueAt: { S: job.dueAt.toISOString() } } : {}),
     ...(job.scheduleName ? { scheduleName: { S: job.scheduleName } } : {}),
+    ...(job.tenant !== undefined ? { tenant: { S: job.tenant } } : {}),
   };
 }
 
@@ -128,6 +132,7 @@ export function jobStatusOf(item: Record<string, AttributeValue>, nowMs: number)
     state: effectiveState(stored, text('dueAt'), text('lastError'), nowMs),
     ...optional('type', text('type')),
     ...optional('queue', text('queue')),
+    ...optional('tenant', text('tenant')),
     ...optional('dueAt', text('dueAt')),
     ...optional('enqueuedAt', text('enqueuedAt')),
     ...optional('updatedAt', text('updatedAt')),

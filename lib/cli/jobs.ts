@@ -561,6 +561,7 @@ export function renderJobShow(output: Output, job: ShownJob): void {
     ['', jobStateNote(job)],
     ['type', job.type],
     ['queue', job.queue],
+    ['tenant', job.tenant],
     ['enqueued', job.enqueuedAt],
     ['due', job.dueAt],
     ['updated', job.updatedAt],

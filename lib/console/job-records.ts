@@ -116,7 +116,8 @@ export async function listJobRecords(
 
 /**
  * One job as `hookline jobs show` prints it (a job its record cannot know is dead-lettered, shown so), with the
- * key it is claimed under in the dedupe table and the tenants the live feed saw it under (records keep none).
+ * key it is claimed under in the dedupe table and its tenant: the record's, and those the live feed saw it under
+ * (a record written before records kept the tenant has none).
  */
 export async function showJobRecord(
   connection: ConsoleConnection,
@@ -130,7 +131,8 @@ export async function showJobRecord(
       withDeadLetteredJob(backend, target, await jobsShow(store, id)),
     ),
   );
-  const tenants = [...new Set(seen.flatMap((e) => (e.tenant ? e.tenant.split(',') : [])))];
+  const fromFeed = seen.flatMap((e) => (e.tenant ? e.tenant.split(',') : []));
+  const tenants = [...new Set([...(job.tenant !== undefined ? [job.tenant] : []), ...fromFeed])];
   return { job, dedupeKey: jobRecordKey(job.id), tenants };
 }
 

@@ -311,8 +311,14 @@ describe('jobs on local mode', () => {
 
   it('runs a job sent with a tenant, the message group the emulator takes on a standard queue', async () => {
     await producer.send(doubleJob, { n: 4 }, { id: 'tenant-job', tenant: 'acct_1' });
-    expect((await waitForState(producer, 'tenant-job', 'completed')).result).toMatchObject({ doubled: 8 });
-  });
+    const done = await waitForState(producer, 'tenant-job', 'completed');
+    expect([done.result, done.tenant]).toEqual([expect.objectContaining({ doubled: 8 }), 'acct_1']);
+    expect((await cli(dir, 'jobs', 'show', 'tenant-job', '--local')).stdout).toMatch(/^tenant +acct_1$/m);
+    const listed = JSON.parse((await cli(dir, 'jobs', 'list', '--local', '--json')).stdout);
+    expect(listed.jobs.find((j: { id: string }) => j.id === 'tenant-job')).toMatchObject({
+      tenant: 'acct_1',
+    });
+  }, 90_000);
 
   it('runs a 2-second delay no earlier than due', async () => {
     const sent = await producer.send(doubleJob, { n: 1 }, { id: 'in-two-seconds', delay: { seconds: 2 } });

@@ -14,6 +14,8 @@ interface JobRecord {
   state: string;
   type?: string;
   queue?: string;
+  /** Whom the job is for, as it was sent. */
+  tenant?: string;
   dueAt?: string;
   enqueuedAt?: string;
   updatedAt?: string;
@@ -41,7 +43,7 @@ interface JobAnswer {
   job: JobRecord;
   /** The job's item in the dedupe table, which claims its id. */
   dedupeKey: string;
-  /** The tenants this console run's feed saw it under: job records keep none. */
+  /** Its tenant: the record's, and those this console run's feed saw it under. */
   tenants: string[];
 }
 
@@ -170,7 +172,7 @@ export function JobPage({ id }: { id: string }) {
         ${field('updated', 'Updated', job.updatedAt)}
         ${field('schedule', 'Schedule', job.scheduleName)}
         ${field('dedupe-key', 'Dedupe key', data.dedupeKey)}
-        <dt>Tenant</dt><dd data-field="tenant">${data.tenants.length > 0 ? data.tenants.join(', ') : html`<span class="muted">not in its record (job records keep no tenant), nor seen by this console run</span>`}</dd>
+        <dt>Tenant</dt><dd data-field="tenant">${data.tenants.length > 0 ? data.tenants.join(', ') : html`<span class="muted">none: sent without a tenant (or before job records kept it)</span>`}</dd>
         ${field('reason', 'Reason', job.reason)}
         ${field('note', 'Note', job.stateNote)}
         ${field('progress', 'Progress', job.progress === undefined ? undefined : `${JSON.stringify(job.progress)}${job.progressAt ? ` (at ${job.progressAt})` : ''}`)}

@@ -29,7 +29,10 @@ export const handler = defineConsumer({
       record(event.id, ctx.attempt);
       return 'slept';
     }),
-    handleJob(echoJob, (event) => ({ echoed: event.payload.text })),
+    handleJob(echoJob, (event, ctx) => {
+      ctx.progress({ chars: event.payload.text.length });
+      return { echoed: event.payload.text };
+    }),
     handleJob(failingJob, (event) => {
       throw new PermanentError(`cannot: ${event.payload.why}`);
     }),
