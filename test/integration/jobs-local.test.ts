@@ -314,7 +314,9 @@ describe('jobs on local mode', () => {
     const done = await waitForState(producer, 'tenant-job', 'completed');
     expect([done.result, done.tenant]).toEqual([expect.objectContaining({ doubled: 8 }), 'acct_1']);
     expect((await cli(dir, 'jobs', 'show', 'tenant-job', '--local')).stdout).toMatch(/^tenant +acct_1$/m);
-    const listed = JSON.parse((await cli(dir, 'jobs', 'list', '--local', '--json')).stdout);
+    const listed = JSON.parse(
+      (await cli(dir, 'jobs', 'list', '--limit', '100000', '--local', '--json')).stdout,
+    );
     expect(listed.jobs.find((j: { id: string }) => j.id === 'tenant-job')).toMatchObject({
       tenant: 'acct_1',
     });
@@ -335,7 +337,9 @@ describe('jobs on local mode', () => {
     expect([done.result, done.progress, typeof done.progressAt]).toEqual(['slept', 100, 'string']);
     const slow = await cli(dir, 'jobs', 'show', 'slow', '--local');
     expect(slow.stdout).toMatch(/^progress +100 \(at \d{4}-\d\d-\d\dT/m);
-    const listed = JSON.parse((await cli(dir, 'jobs', 'list', '--local', '--json')).stdout);
+    const listed = JSON.parse(
+      (await cli(dir, 'jobs', 'list', '--limit', '100000', '--local', '--json')).stdout,
+    );
     expect(listed.jobs.find((j: { id: string }) => j.id === 'slow')).toMatchObject({ progress: 100 });
     await producer.send(failingJob, { why: 'no mailbox' }, { id: 'doomed' });
     const dead = await waitForState(producer, 'doomed', 'dead-lettered');
