@@ -26,6 +26,51 @@ describe('failed delete', () => {
     expect([queue.deleted, queue.hidden.size]).toEqual([[], 0]);
   });
 
+  it("hands the deleted jobs to their records, with the dead letter's reason and enqueue; a record that cannot be written is a note, never a failure", async () => {
+    const jobLetter = (n: number, tracked: boolean) =>
+      deadLetterMessage(n, {
+        id: `job-${n}`,
+        body: JSON.stringify({
+          v: 1,
+          id: `job-${n}`,
+          source: 'job',
+          type: 'email.welcome',
+          receivedAt: '2026-11-25T02:00:00.000Z',
+          headers: tracked ? { 'x-hookline-job-record': '1' } : {},
+          contentType: 'application/json',
+          body: '{}',
+          bodyEncoding: 'utf8',
+          generation: `g-${n}`,
+        }),
+      });
+    installFakeQueue(sqs, EVENTS.deadLetterUrl, [
+      jobLetter(0, true),
+      jobLetter(1, false),
+      jobLetter(2, true),
+    ]);
+    const recorded: unknown[] = [];
+    const backend = testBackend();
+    const result = await failedDelete(backend, stackTarget(), {
+      queue: 'events',
+      type: '**',
+      yes: true,
+      recordJobs: async (jobs) => {
+        recorded.push(...jobs);
+        throw Object.assign(new Error('not allowed to dynamodb:UpdateItem'), {
+          name: 'AccessDeniedException',
+        });
+      },
+    });
+    expect(result).toMatchObject({ deletedEvents: 3, failed: 0 });
+    expect(recorded).toEqual([
+      { id: 'job-0', reason: 'PermanentError: customer cus_1 not found', generation: 'g-0' },
+      { id: 'job-2', reason: 'PermanentError: customer cus_1 not found', generation: 'g-2' },
+    ]);
+    expect(backend.output.notes).toEqual([
+      'could not record deleted jobs in their records (hookline jobs show says dead-lettered, no longer in the dead-letter queue): AccessDeniedException: not allowed to dynamodb:UpdateItem',
+    ]);
+  });
+
   it('keeps a dead letter SQS refused to delete, visible again and reported with why, and deletes the rest', async () => {
     const queue = installFakeQueue(sqs, EVENTS.deadLetterUrl, [
       deadLetterMessage(0, { type: 'invoice.paid' }),
