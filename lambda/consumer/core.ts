@@ -740,8 +740,6 @@ class ConsumerRuntime implements ConsumerCore {
     notBeforeSeconds = 0,
   ): Promise<boolean> {
     metricsFor(state, info.typeKey).Failed++;
-    // The attempt's last progress goes before its outcome, which would refuse it.
-    await info.progress?.settle();
     if (isPermanent(error) || info.attempt >= this.config.maxReceiveCount) {
       return this.deadLetter(state, info, error);
     }
@@ -771,6 +769,8 @@ class ConsumerRuntime implements ConsumerCore {
       });
       const reason = `${name}: ${message} (dead-letter send failed: ${describeError(sendError).message})`;
       this.logOutcome(state, info, 'retried', reason, { error });
+      // Its record still says this attempt runs: the value waiting is written, and later ones are dropped.
+      void info.progress?.settle();
       return false;
     }
     this.logOutcome(state, info, 'dead-lettered', `${name}: ${message}`, { error });
@@ -782,6 +782,9 @@ class ConsumerRuntime implements ConsumerCore {
   /** The reason on a tracked job's record; best effort, the message itself is safely in the DLQ. */
   private async recordDeadLetter(info: RecordInfo, reason: string): Promise<void> {
     if (!info.tracked || !this.deps.jobs) return;
+    // The attempt's last progress goes before its outcome, which would refuse it; only now, so that a slow write
+    // never holds back the dead-letter send (at the deadline margin, that must happen before Lambda's timeout).
+    await info.progress?.settle();
     try {
       await this.deps.jobs.deadLettered(info.id, reason, info.generation);
     } catch (error) {
@@ -819,6 +822,7 @@ class ConsumerRuntime implements ConsumerCore {
     this.logOutcome(state, info, 'retried', errorText(error), { error });
     // Best effort, as for a dead letter: the record says it waits to retry rather than that it runs.
     if (info.startedJob && this.deps.jobs) {
+      await info.progress?.settle();
       await this.deps.jobs
         .retrying(info.id, info.attempt, errorText(error), retryAt, info.generation)
         .catch((recordError: unknown) =>

@@ -1297,6 +1297,40 @@ describe('consumer core: job records', () => {
     ]);
   });
 
+  it('sends a failed job to the DLQ while its progress write is still slow, and records it dead-lettered after that write', async () => {
+    const { calls, jobs } = recordingJobs();
+    let finishWrite: (applied: boolean) => void = () => {};
+    const { core, queue } = harness(
+      {
+        handlers: {
+          'job.report.build': async (_event, ctx) => {
+            ctx.progress(30);
+            throw new PermanentError('no such report');
+          },
+        },
+      },
+      {},
+      {
+        jobs: {
+          ...jobs,
+          progress: (id, attempt, json) => {
+            calls.push(`progress ${id} ${attempt} ${json}`);
+            return new Promise<boolean>((resolve) => {
+              finishWrite = resolve;
+            });
+          },
+        },
+      },
+    );
+    const pending = core.processBatch(sqsEvent([record(jobEnvelope('slow', 'g'))]), lambdaContext());
+    for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
+    expect(queue.deadLetters).toHaveLength(1);
+    expect(calls).toEqual(['start slow 1 g', 'progress slow 1 30']);
+    finishWrite(true);
+    await pending;
+    expect(calls.at(-1)).toBe('dead-lettered slow PermanentError: no such report g');
+  });
+
   it('logs a progress write that failed and still completes the job', async () => {
     const { calls, jobs } = recordingJobs();
     const { core, logger, queue } = harness(
