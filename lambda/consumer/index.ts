@@ -12,6 +12,7 @@ export type { ConsumerHandler } from './define-consumer';
 export { defineConsumer } from './define-consumer';
 export { AttemptsExhaustedError, PermanentError } from './errors';
 export { handleJob } from './jobs';
+export { InvalidProgressError, type JobProgress, MAX_PROGRESS_BYTES } from './progress';
 export type {
   ConsumerDefinition,
   ConsumerEvent,

@@ -890,6 +890,8 @@ function recordFields(p: Prepared, settings: ProducerSettings): Record<string, A
     enqueuedAt: p.enqueuedAt,
     ...(p.dueAt ? { dueAt: p.dueAt } : {}),
     ...(scheduleName ? { scheduleName } : {}),
+    // Whom it is for, also when a delay beyond 15 minutes sends it without its message group.
+    ...(p.tenant !== undefined ? { tenant: p.tenant } : {}),
   });
 }
 

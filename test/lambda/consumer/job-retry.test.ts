@@ -14,6 +14,7 @@ function recordingJobs() {
     jobs: {
       start: async () => 'run' as const,
       complete: async () => {},
+      progress: async () => true,
       async deadLettered(id: string, reason: string) {
         calls.push(`dead-lettered ${id} ${reason}`);
       },
