@@ -20,7 +20,14 @@ import type { ConsumerRuntimeConfig } from '../shared/consumer-config';
 import { CONSUMER_OUTCOME_MESSAGE } from '../shared/contracts';
 import { MESSAGE_ATTRIBUTES, type PayloadRef, parseEnvelope, type WebhookEnvelope } from '../shared/envelope';
 import { idempotencyWorkKey } from '../shared/idempotency-key';
-import { JOB_RECORD_HEADER, JOB_SOURCE, jobHandlerKey } from '../shared/job';
+import {
+  JOB_CHILDREN_HEADER,
+  JOB_PARENT_HEADER,
+  JOB_RECORD_HEADER,
+  JOB_SOURCE,
+  jobHandlerKey,
+} from '../shared/job';
+import type { JobStatus, ParentMessage } from '../shared/job-record';
 import { describeIssue, standardValidate } from '../shared/standard-schema';
 import { type ArchiveBatchSink, archiveArrivals } from './archive-arrivals';
 import { backoffDelaySeconds } from './backoff';
@@ -103,6 +110,23 @@ export interface JobRecordUpdates {
   ): Promise<void>;
 }
 
+/**
+ * Flows (`producer.sendFlow`, records in `lambda/shared/job-record.ts`): a completed child is counted on its parent,
+ * whoever counts the last one sends the parent, and a parent's handler reads its children's results.
+ */
+export interface FlowParents {
+  /** The parent's message once every child completed and it still waits (`JobRecords.childCompleted`). */
+  childCompleted(parentId: string, childId: string, result: unknown): Promise<ParentMessage | undefined>;
+  /** Marks a parent whose message was sent `queued`, while it still waits. */
+  parentSent(parentId: string): Promise<void>;
+  /** A parent's children's results, by child id. */
+  childResults(parentId: string): Promise<Record<string, unknown>>;
+  /** A job's record: a child's result when its delivery comes again after it ran. */
+  read(id: string): Promise<JobStatus | undefined>;
+  /** SendMessage of a parent to its queue. */
+  send(message: ParentMessage): Promise<void>;
+}
+
 /** Counters per record outcome; published once per batch, per event type. */
 export interface TypeMetrics {
   Processed: number;
@@ -135,6 +159,8 @@ export interface ConsumerCollaborators {
   readonly idempotency?: IdempotencyGate;
   /** Absent when the pipeline keeps no job records (no dedupe table). */
   readonly jobs?: JobRecordUpdates;
+  /** Flow parents, on the same records; absent without them. */
+  readonly flows?: FlowParents;
   /** The rate limit's start slots; absent when the consumer has no rate limit. */
   readonly rateLimiter?: StartSlots;
   /** The event archive, for jobs and scheduled events (first receive); absent when archiving is off. */
@@ -226,6 +252,12 @@ interface RecordInfo {
   generation?: string;
   /** This delivery marked its job's record processing: its failure is that run's, never another copy's. */
   startedJob?: boolean;
+  /** A flow's child: its parent's id (the envelope's `x-hookline-parent`). */
+  parentId?: string;
+  /** What this delivery's handler returned, once it ran (a duplicate's is read from its record). */
+  jobResult?: { readonly value: unknown };
+  /** A flow parent's children's results, read before its handler runs. */
+  children?: Readonly<Record<string, unknown>>;
   /** Set once its outcome is being settled: resolves true when it is done, false when it is reported failed. */
   done: Promise<boolean> | undefined;
 }
@@ -288,6 +320,11 @@ class RecordContext implements HandlerContext {
 
   remainingTimeMs(): number {
     return this.invocation.getRemainingTimeInMillis();
+  }
+
+  /** A flow parent's children's results, by child id; undefined for a job that is no flow parent. */
+  get children(): Readonly<Record<string, unknown>> | undefined {
+    return this.info.children;
   }
 
   /** Created on first use: most handlers never log, and a Powertools child logger is not free. */
@@ -402,6 +439,8 @@ function adoptEnvelope(info: RecordInfo, envelope: WebhookEnvelope): void {
   if (envelope.replay) info.replayId = envelope.replay.id;
   if (envelope.generation !== undefined) info.generation = envelope.generation;
   info.tracked = envelope.source === JOB_SOURCE && envelope.headers[JOB_RECORD_HEADER] !== undefined;
+  const parentId = info.tracked ? envelope.headers[JOB_PARENT_HEADER] : undefined;
+  if (parentId) info.parentId = parentId;
   const received = Date.parse(envelope.receivedAt);
   if (Number.isFinite(received)) info.receivedAtMs = received;
 }
@@ -586,8 +625,33 @@ class ConsumerRuntime implements ConsumerCore {
     adoptEnvelope(info, envelope);
     const target = this.routes.router.resolve(info.typeKey)?.value ?? this.routes.fallback;
     if (!target) throw new UnknownEventTypeError(info.typeKey);
-    // Awaited rather than returned: an async function adopting a returned promise takes more ticks.
-    return await this.runOnce(info, envelope, target, state);
+    const outcome = await this.runOnce(info, envelope, target, state);
+    if (info.parentId !== undefined && outcome !== 'cancelled') await this.completeChild(info, state);
+    return outcome;
+  }
+
+  /**
+   * A flow's child ran (or its delivery came again after it ran): counted on its parent, and when it was the last
+   * the parent is sent, then marked `queued`. Outside the idempotency gate, so a runtime that died before this
+   * ended has the child's next delivery, a duplicate, do it; a failure here fails the record, which comes back
+   * for this step alone (its handler does not run again where idempotency is on).
+   */
+  private async completeChild(info: RecordInfo, state: BatchState): Promise<void> {
+    const flows = this.deps.flows;
+    const parentId = info.parentId as string;
+    if (!flows || state.expired) return;
+    try {
+      const result = info.jobResult ? info.jobResult.value : (await flows.read(info.id))?.result;
+      const message = await flows.childCompleted(parentId, info.id, result);
+      if (!message) return;
+      await flows.send(message);
+      await flows.parentSent(parentId);
+    } catch (error) {
+      throw new Error(
+        `the job ran, and its completion could not be recorded on its flow parent ${parentId}: ${errorText(error)}`,
+        { cause: error },
+      );
+    }
   }
 
   /** A record that ended without failing: its outcome line, and its early delete where one is due. */
@@ -675,7 +739,10 @@ class ConsumerRuntime implements ConsumerCore {
     const started = await records.start(info.id, info.attempt, info.generation);
     if (started === 'cancelled') return CANCELLED;
     info.startedJob = started === 'run';
+    if (envelope.headers[JOB_CHILDREN_HEADER] !== undefined && this.deps.flows)
+      info.children = await this.deps.flows.childResults(info.id);
     const result = await this.runHandler(info, envelope, target, state);
+    info.jobResult = { value: result };
     // Abandoned: its record already says what the runtime reported (dead-lettered with the timeout, or retried).
     if (state.expired) throw RECORD_FAILED;
     try {

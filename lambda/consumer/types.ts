@@ -39,6 +39,11 @@ export interface HandlerContext {
   readonly record: SQSRecord;
   /** The consumer (queue) name. */
   readonly consumer: string;
+  /**
+   * A flow parent's children's results (what each child's handler returned), by child id; undefined for a job
+   * that is no flow parent (`producer.sendFlow`).
+   */
+  readonly children?: Readonly<Record<string, unknown>>;
 }
 
 /**

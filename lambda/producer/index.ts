@@ -25,12 +25,14 @@ export type { JobState, JobStatus } from '../shared/job-record';
 export type { StandardSchemaV1 } from '../shared/standard-schema';
 export { atExpression, type ProducerClients } from './aws';
 export type { DiscoveryOptions, ExplicitQueue, ResolvedProducer } from './discover';
+export { type FlowJob, type FlowResult, MAX_FLOW_CHILDREN } from './flow';
 export {
   type BatchItem,
   type Delay,
   type FailedJob,
   JobBatchError,
   JobTooLargeError,
+  MAX_PARENT_MESSAGE_BYTES,
   MAX_SQS_DELAY_SECONDS,
   Producer,
   ProducerConfigError,

@@ -75,24 +75,57 @@ async function keptJobsStore(
   };
 }
 
-/** One job's state and result; an unknown id is an error. */
-export async function jobsShow(store: JobsStore, id: string): Promise<JobStatus> {
+/** One job's state and result (a flow parent's with what holds it back); an unknown id is an error. */
+export async function jobsShow(store: JobsStore, id: string): Promise<ShownJob> {
   if (id.trim() === '')
     throw new CliError('the job id is empty: pass the id send returned, or see hookline jobs list');
-  const status = await new JobRecords(store.client, store.tableName).read(id);
+  const records = new JobRecords(store.client, store.tableName);
+  const status = await records.read(id);
   if (!status) {
     throw new CliError(
       `job ${id} not found: it was never sent with this id, or its record expired after the dedupe window`,
     );
   }
-  return status;
+  return status.state === 'waiting-children' ? withChildrenNote(records, status) : status;
+}
+
+/**
+ * A flow parent waiting for its children, with the children that will not complete on their own named: each one
+ * dead-lettered (with why, and the redrive that continues the flow) or without a record (it expired). Reads the
+ * pending children's records, at most `MAX_FLOW_CHILDREN`.
+ */
+async function withChildrenNote(records: JobRecords, job: JobStatus): Promise<ShownJob> {
+  const pending = job.children?.pending ?? [];
+  const children = await Promise.all(
+    pending.map(async (childId) => ({ childId, child: await records.read(childId) })),
+  );
+  const stuck = children.flatMap(({ childId, child }) => {
+    if (!child)
+      return [`child ${childId} has no record (it expired, or was never sent: send the flow again)`];
+    if (child.state === 'cancelled') return [`child ${childId} is cancelled`];
+    if (child.state !== 'dead-lettered') return [];
+    const redrive = child.queue ? `: hookline redrive ${child.queue} --id ${childId} runs it again` : '';
+    return [`child ${childId} is dead-lettered (${child.reason ?? 'no reason recorded'})${redrive}`];
+  });
+  if (stuck.length === 0) return job;
+  return {
+    ...job,
+    note: `${waitingChildrenNote(job)}; ${stuck.join('; ')}; or cancel this job (hookline jobs cancel ${job.id})`,
+  };
+}
+
+/** A flow parent's wait: how many of its children completed, and the first few it waits for. */
+function waitingChildrenNote(job: JobStatus): string {
+  const { total = 0, completed = [], pending = [] } = job.children ?? {};
+  const named = `${pending.slice(0, 5).join(', ')}${pending.length > 5 ? `, and ${pending.length - 5} more` : ''}`;
+  return `waiting for its children: ${completed.length} of ${total} completed${pending.length ? `, waiting for ${named}` : ''}`;
 }
 
 /** What `jobs cancel` did: the job's state before, and the one-time schedule that still fires, if any. */
 export interface JobCancelResult {
   readonly id: string;
   readonly cancelled: true;
-  /** `scheduled` or `queued`: only a job that has not started can be cancelled. */
+  /** `scheduled`, `waiting-children` or `queued`: only a job that has not started can be cancelled. */
   readonly was: JobState;
   readonly dueAt?: string;
   /** The job's one-time schedule: it still sends the job at `dueAt`, and the consumer skips it. */
@@ -111,7 +144,7 @@ export async function jobsCancel(store: JobsStore, id: string): Promise<JobCance
   if (!cancelled) {
     const now = (await new JobRecords(store.client, store.tableName).read(id))?.state ?? before.state;
     throw new CliError(
-      `job ${id} is ${now}: only a scheduled or queued job can be cancelled (hookline jobs show ${id})`,
+      `job ${id} is ${now}: only a scheduled, waiting-children or queued job can be cancelled (hookline jobs show ${id})`,
     );
   }
   return {
@@ -483,6 +516,7 @@ const shorten = (text: string, max: number) => (text.length > max ? `${text.slic
 export function jobStateNote(job: ShownJob): string | undefined {
   if (job.note !== undefined) return job.note;
   if (job.state === 'retrying') return retryingNote(job, false);
+  if (job.state === 'waiting-children') return waitingChildrenNote(job);
   if (job.state === 'queued' && job.redrivenAt !== undefined) {
     const before = job.lastError === undefined ? '' : `; it had been dead-lettered: ${job.lastError}`;
     return `redriven from its dead-letter queue at ${job.redrivenAt}, waiting in its queue to run again${before}`;
@@ -520,6 +554,11 @@ export function renderJobShow(output: Output, job: ShownJob): void {
     ['last error', job.lastError],
     ['retry at', job.retryAt],
     ['redriven', job.redrivenAt],
+    ['parent', job.parent],
+    [
+      'children',
+      job.children ? `${job.children.completed.length} of ${job.children.total} completed` : undefined,
+    ],
     ['result', job.result === undefined ? undefined : JSON.stringify(job.result)],
   ];
   const shown = rows.filter((row): row is [string, string] => row[1] !== undefined);
