@@ -358,6 +358,7 @@ export class Producer {
   async sendFlow(flow: FlowJob): Promise<FlowResult> {
     this.requireRecords('sendFlow');
     const nodes = flattenFlow(flow, randomUUID);
+    for (const node of nodes) this.checkFlowQueue(node.item.job);
     const prepared = await this.prepareAll(
       nodes.map((node) => node.item),
       nodes.map((node) => ({
@@ -374,6 +375,14 @@ export class Producer {
     for (const [i, p] of prepared.filter((q) => !nodes[q.index]?.children).entries())
       results.set(p.index, sent[i] as SendResult);
     return flowResultOf(nodes, results);
+  }
+
+  /** Refuses a flow job on a queue the stack granted without flows: its consumer could not send a parent. */
+  private checkFlowQueue(job: JobDefinition): void {
+    if (this.deps.queues[job.queue]?.flows !== false) return;
+    throw new ProducerConfigError(
+      `job ${job.type}: queue "${job.queue}" was granted without flows, so its consumer may not send a flow's parent when its last child completes: grant it with pipeline.grantSend(fn, '${job.queue}', { flows: true })`,
+    );
   }
 
   /**
