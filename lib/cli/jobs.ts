@@ -603,7 +603,11 @@ export function renderJobList(output: Output, result: JobList): void {
       j.dueAt ?? j.retryAt ?? '-',
       j.updatedAt ?? '-',
       shorten(
-        j.reason ?? j.note ?? lastErrorText(j) ?? (j.result === undefined ? '-' : JSON.stringify(j.result)),
+        j.reason ??
+          j.note ??
+          lastErrorText(j) ??
+          (j.state === 'waiting-children' ? waitingChildrenNote(j) : undefined) ??
+          (j.result === undefined ? '-' : JSON.stringify(j.result)),
         60,
       ),
     ]),

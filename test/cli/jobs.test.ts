@@ -125,6 +125,25 @@ describe('jobs show and list of a job waiting to run again', () => {
     );
     expect(output.lines[0]).toMatch(/dead9 +queued .* redriven; was PermanentError: no template/);
   });
+
+  it("shows a flow parent's wait for its children in the list and under its state, with its children", () => {
+    const parent: JobStatus = {
+      id: 'report-48',
+      state: 'waiting-children',
+      type: 'report.build',
+      queue: 'jobs',
+      children: { total: 3, completed: ['a'], pending: ['b', 'c'] },
+    };
+    const output = recordingOutput();
+    renderJobList(output, { total: 1, jobs: [parent] });
+    expect(output.lines[0]).toMatch(
+      /report-48 +waiting-children .* waiting for its children: 1 of 3 completed, waiting for b, c/,
+    );
+    const shown = recordingOutput();
+    renderJobShow(shown, parent);
+    expect(shown.lines).toContain('          waiting for its children: 1 of 3 completed, waiting for b, c');
+    expect(shown.lines).toContain('children  1 of 3 completed');
+  });
 });
 
 describe('jobs cancel', () => {
