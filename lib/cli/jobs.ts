@@ -133,7 +133,7 @@ export interface JobCancelResult {
 }
 
 /**
- * Cancels a job that has not started (scheduled, or waiting in its queue): its record says `cancelled`, so the
+ * Cancels a job that has not started (scheduled, waiting for its children, or waiting in its queue): its record says `cancelled`, so the
  * consumer skips it when it is delivered. An unknown id, or a job that started or finished, is an error naming its
  * state. The record is changed only if the job is still scheduled or queued at that moment, as the producer's
  * `cancel` does, so a job that starts meanwhile is never reported cancelled.
