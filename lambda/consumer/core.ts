@@ -35,6 +35,7 @@ import { BoundedBatchProcessor } from './bounded-processor';
 import { type DeadLetterMessage, deadLetterMessage } from './dead-letter';
 import {
   describeError,
+  FlowParentError,
   InvalidEnvelopeError,
   InvalidPayloadError,
   InvocationTimeoutError,
@@ -647,10 +648,7 @@ class ConsumerRuntime implements ConsumerCore {
       await flows.send(message);
       await flows.parentSent(parentId);
     } catch (error) {
-      throw new Error(
-        `the job ran, and its completion could not be recorded on its flow parent ${parentId}: ${errorText(error)}`,
-        { cause: error },
-      );
+      throw new FlowParentError(parentId, error);
     }
   }
 
@@ -816,7 +814,8 @@ class ConsumerRuntime implements ConsumerCore {
       return false;
     }
     this.logOutcome(state, info, 'dead-lettered', `${name}: ${message}`, { error });
-    await this.recordDeadLetter(info, `${name}: ${message}`);
+    // A flow's child whose parent could not be told did run: its record keeps saying `completed`.
+    if (!(error instanceof FlowParentError)) await this.recordDeadLetter(info, `${name}: ${message}`);
     await this.deleteFinished(state, info);
     return true;
   }

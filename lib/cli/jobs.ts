@@ -96,6 +96,12 @@ export async function jobsShow(store: JobsStore, id: string): Promise<ShownJob> 
  */
 async function withChildrenNote(records: JobRecords, job: JobStatus): Promise<ShownJob> {
   const pending = job.children?.pending ?? [];
+  if (pending.length === 0 && job.children) {
+    return {
+      ...job,
+      note: `all ${job.children.total} children completed and this job was not sent yet: the consumer that counted the last one could not send it, so that child comes back to send it (in its queue to retry, or in its dead-letter queue with FlowParentError: hookline failed list <its queue>, then redrive it)`,
+    };
+  }
   const children = await Promise.all(
     pending.map(async (childId) => ({ childId, child: await records.read(childId) })),
   );

@@ -14,6 +14,7 @@ import { createDynamoDedupeStore } from '../../../lambda/shared/dedupe-store';
 import { parseEnvelope } from '../../../lambda/shared/envelope';
 import { defineJob } from '../../../lambda/shared/job';
 import { JobRecords, MAX_CHILD_RESULT_BYTES } from '../../../lambda/shared/job-record';
+import { jobsShow } from '../../../lib/cli/jobs';
 import { useDedupeTable } from '../../helpers/local/dedupe-table';
 import { harness, lambdaContext, record, sqsEvent } from './fakes';
 
@@ -177,6 +178,25 @@ describe('a flow: a parent that runs after all its children', () => {
     // Its handler did not run again for it: the idempotency record of its first run answered the redelivery.
     expect(world.runs.filter((id) => id.startsWith('crash-c'))).toHaveLength(3);
     expect((await world.records.read('crash-parent'))?.state).toBe('queued');
+  });
+
+  it('keeps a child completed when its parent could not be told on its last attempt, and its redrive sends the parent', async () => {
+    world = flowWorld({ sendFails: 1 });
+    await world.producer.sendFlow(threeParts('last'));
+    const failed = await world.deliver(QUEUES.jobs.url, undefined, 3);
+    // Dead-lettered (done, not reported failed), with why; the child's record still says what happened to it.
+    expect(failed).toEqual([]);
+    const counted = (await world.records.read('last-parent'))?.children?.completed ?? [];
+    expect(counted).toHaveLength(3);
+    for (const id of counted) expect((await world.records.read(id))?.state).toBe('completed');
+    expect(world.sent.filter((m) => m.url === QUEUES.reports.url)).toEqual([]);
+    // What the operator reads of the parent: why it waits although every child completed.
+    expect((await jobsShow({ client, tableName: table }, 'last-parent')).note).toMatch(
+      /^all 3 children completed and this job was not sent yet: .* FlowParentError/,
+    );
+    // The redrive: a duplicate of a child that ran, which sends its parent.
+    await world.deliver(QUEUES.jobs.url, ['last-c1']);
+    expect(world.sent.filter((m) => m.url === QUEUES.reports.url)).toHaveLength(1);
   });
 
   it('leaves the parent waiting while a child is dead-lettered, and finishes the flow once it runs again', async () => {
