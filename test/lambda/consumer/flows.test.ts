@@ -27,9 +27,11 @@ useDedupeTable(table, (ready) => {
 const QUEUES = {
   jobs: { name: 'jobs', url: 'https://sqs/jobs', fifo: false },
   reports: { name: 'reports', url: 'https://sqs/reports', fifo: false },
+  orders: { name: 'orders', url: 'https://sqs/orders.fifo', fifo: true },
 };
 const part = defineJob('flow.part', z.object({ n: z.number() }), { queue: 'jobs' });
 const report = defineJob('flow.report', z.object({ name: z.string() }), { queue: 'reports' });
+const fifoReport = defineJob('flow.fifo-report', z.object({ name: z.string() }), { queue: 'orders' });
 
 interface Sent {
   readonly url: string;
@@ -260,6 +262,21 @@ describe('a flow parent record', () => {
       total: 3,
       completed: ['once-c1'],
       pending: ['once-c2', 'once-c3'],
+    });
+  });
+
+  it("keeps a FIFO parent's message group and deduplication id for the send its last child makes", async () => {
+    const world = flowWorld();
+    await world.producer.sendFlow({
+      job: fifoReport,
+      payload: { name: 'f' },
+      options: { id: 'fifo-parent', group: 'customer-7' },
+      children: [{ job: part, payload: { n: 1 }, options: { id: 'fifo-c1' } }],
+    });
+    expect(await world.records.childCompleted('fifo-parent', 'fifo-c1', 1)).toMatchObject({
+      queueUrl: QUEUES.orders.url,
+      groupId: 'customer-7',
+      deduplicationId: expect.stringMatching(/^[0-9a-f]{64}$/),
     });
   });
 
