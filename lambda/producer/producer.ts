@@ -424,7 +424,8 @@ export class Producer {
 
   /** Claims, uploads, sends and settles prepared jobs: what `sendBatch` does after checking them. */
   private async sendPrepared(prepared: readonly Prepared[]): Promise<SendResult[]> {
-    const outcomes = new Array<Outcome>(Math.max(0, ...prepared.map((p) => p.index + 1)));
+    // Indexed by each job's index in its call (a flow sends only some of its jobs here).
+    const outcomes = new Array<Outcome>(prepared.reduce((size, p) => Math.max(size, p.index + 1), 0));
     // A key repeated within the batch is the same job: only its first occurrence is claimed and sent (two
     // concurrent claims of one key would fail one of them as "being enqueued right now").
     const firstOfKey = new Map<string, number>();
