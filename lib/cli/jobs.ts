@@ -163,7 +163,11 @@ export async function jobsCancel(store: JobsStore, id: string): Promise<JobCance
 }
 
 export function renderJobCancel(output: Output, result: JobCancelResult): void {
-  output.line(`cancelled job ${result.id} (it was ${result.was}): the consumer skips it`);
+  output.line(
+    result.was === 'waiting-children'
+      ? `cancelled job ${result.id} (it was waiting-children): its children still run, and their completion no longer sends it`
+      : `cancelled job ${result.id} (it was ${result.was}): the consumer skips it`,
+  );
   if (result.scheduleName) {
     output.line(
       `its one-time schedule ${result.scheduleName} still sends it${result.dueAt ? ` at ${result.dueAt}` : ''}, and Scheduler deletes the schedule after that`,

@@ -147,6 +147,14 @@ describe('jobs show and list of a job waiting to run again', () => {
 });
 
 describe('jobs cancel', () => {
+  it('says a cancelled flow parent is no longer sent when its children complete, which still run', () => {
+    const output = recordingOutput();
+    renderJobCancel(output, { id: 'report-48', cancelled: true, was: 'waiting-children' });
+    expect(output.lines).toEqual([
+      'cancelled job report-48 (it was waiting-children): its children still run, and their completion no longer sends it',
+    ]);
+  });
+
   it('says the consumer skips the job and, for a delayed one, that its schedule still sends it', () => {
     const output = recordingOutput();
     renderJobCancel(output, {
