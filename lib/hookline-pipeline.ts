@@ -13,6 +13,7 @@ import {
   Validations,
 } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
@@ -115,6 +116,8 @@ export class HooklinePipeline extends Construct {
   public readonly jobsEndpoint?: JobsEndpoint;
   /** Whether the one-time job schedules' dead-letter queue has its alarm, its graph and its outputs. */
   #jobScheduleDeadLetterQueueShown = false;
+  /** Queues granted with flows, whose consumers send flow parents to one another. */
+  readonly #flowQueues = new Set<string>();
   /** Each function granted to send jobs, and whether a grant allowed it delays. */
   readonly #producers = new Map<lambda.Function, boolean>();
 
@@ -553,10 +556,32 @@ export class HooklinePipeline extends Construct {
       scheduleNamePrefix: this.jobSchedulePrefix(),
     });
     this.jobProducers.grantSend(fn, queueName, pair.queue, options);
+    if (options.flows) this.grantFlows(queueName);
     this.acknowledgeProducerGrant(fn, options.delays === true);
     // A grant made once the pipeline is built (an app's own producer) shows the queue now; one made during
     // construction (the jobs endpoint) is shown at the end of the constructor, when alarms and dashboard exist.
     if (this.dashboard) this.showJobScheduleDeadLetterQueue();
+  }
+
+  /**
+   * A queue granted with flows: whoever completes a flow's last child sends its parent, so the consumer of each
+   * such queue may send to every such queue (a parent's and its children's queues are all granted with flows: the
+   * producer refuses a flow otherwise), and to no other. Its job records it already may update.
+   */
+  private grantFlows(queueName: string): void {
+    if (this.#flowQueues.has(queueName)) return;
+    this.#flowQueues.add(queueName);
+    const sendTo = (consumerOf: string, queue: string) => {
+      const target = this.queues[queue]?.queue;
+      if (!target) return;
+      this.consumers[consumerOf]?.consumerFunction.addToRolePolicy(
+        new iam.PolicyStatement({ actions: ['sqs:SendMessage'], resources: [target.queueArn] }),
+      );
+    };
+    for (const other of this.#flowQueues) {
+      sendTo(other, queueName);
+      if (other !== queueName) sendTo(queueName, other);
+    }
   }
 
   /**

@@ -54,6 +54,13 @@ export interface GrantSendOptions {
    * @default false
    */
   readonly delays?: boolean;
+  /**
+   * Allow flows (`producer.sendFlow`) on this queue: its consumer may send a flow's parent to every queue granted
+   * with flows, and this queue's parents may be sent by their consumers. A producer refuses a flow with a job on a
+   * queue granted without it.
+   * @default false
+   */
+  readonly flows?: boolean;
 }
 
 /**
@@ -112,9 +119,12 @@ export class JobProducers extends Construct {
       );
     }
     if (role) this.grantScheduling(fn, role);
-    this.grantedQueuesOf(fn).set(queueName, {
+    const granted = this.grantedQueuesOf(fn);
+    granted.set(queueName, {
       queue: queue.queueName,
       ...(role ? { role: role.roleName } : {}),
+      // A second grant of the same queue without flows keeps what an earlier one allowed.
+      ...(options.flows || granted.get(queueName)?.flows ? { flows: true } : {}),
     });
     fn.addEnvironment(PRODUCER_CONFIG_ENV, Stack.of(this).toJsonString(this.settings()));
     checkEnvironmentSize(

@@ -17,12 +17,13 @@ import {
   runtimeMetricsNamespace,
 } from '../shared/contracts';
 import { idempotencyKeyPrefix, rateLimitWindowKey } from '../shared/idempotency-key';
-import { JobRecords } from '../shared/job-record';
+import { JobRecords, type ParentMessage } from '../shared/job-record';
 import { onFirstUse } from '../shared/on-first-use';
 import type { ArchiveBatchSink } from './archive-arrivals';
 import type {
   ConsumerCollaborators,
   ConsumerQueueOperations,
+  FlowParents,
   IdempotencyGate,
   InvocationContext,
   MetricsSink,
@@ -154,7 +155,9 @@ export function powertoolsIdempotencyGate(
  * The SQS operations, loaded with their client on the first record that fails or finishes early
  * (`./queue-operations`); the options are read from the environment now, at the first invocation.
  */
-function deferredQueueOperations(config: ConsumerRuntimeConfig): ConsumerQueueOperations {
+function deferredQueueOperations(
+  config: ConsumerRuntimeConfig,
+): ConsumerQueueOperations & { sendParent(message: ParentMessage): Promise<void> } {
   const options = clientOptions('SQS', CONSUMER_BUDGET);
   const operations = onFirstUse(async () =>
     (await import('./queue-operations')).sqsQueueOperations(config, options),
@@ -163,6 +166,21 @@ function deferredQueueOperations(config: ConsumerRuntimeConfig): ConsumerQueueOp
     changeVisibility: async (record, seconds) => (await operations()).changeVisibility(record, seconds),
     sendToDeadLetter: async (message) => (await operations()).sendToDeadLetter(message),
     deleteMessage: async (record) => (await operations()).deleteMessage(record),
+    sendParent: async (message) => (await operations()).sendParent(message),
+  };
+}
+
+/** Flow parents on the job records, sent with the consumer's SQS operations. */
+function flowParents(
+  records: JobRecords,
+  sqs: { sendParent(message: ParentMessage): Promise<void> },
+): FlowParents {
+  return {
+    childCompleted: (parentId, childId, result) => records.childCompleted(parentId, childId, result),
+    parentSent: (parentId) => records.parentSent(parentId),
+    childResults: (parentId) => records.childResults(parentId),
+    read: (id) => records.read(id),
+    send: (message) => sqs.sendParent(message),
   };
 }
 
@@ -213,8 +231,17 @@ export function awsCollaborators(config: ConsumerRuntimeConfig): ConsumerCollabo
   const archive = config.archive ? firehoseArchive(config.archive.deliveryStream) : undefined;
   const logger = powertoolsRootLogger(new Logger({ serviceName: config.name }));
   const metrics = new Metrics({ namespace: runtimeMetricsNamespace(process.env), serviceName: config.name });
+  const sqs = deferredQueueOperations(config);
+  const records = config.jobRecords
+    ? new JobRecords(
+        dynamo(),
+        config.jobRecords.tableName,
+        Date.now,
+        config.jobRecords.deadLetterRetentionSeconds,
+      )
+    : undefined;
   return {
-    sqs: deferredQueueOperations(config),
+    sqs,
     loadPayload: async (ref) => (await download())(ref),
     ...(config.idempotency
       ? {
@@ -222,16 +249,7 @@ export function awsCollaborators(config: ConsumerRuntimeConfig): ConsumerCollabo
         }
       : {}),
     ...(config.rateLimit ? { rateLimiter: dynamoRateLimiter(config.rateLimit, config.name, dynamo()) } : {}),
-    ...(config.jobRecords
-      ? {
-          jobs: new JobRecords(
-            dynamo(),
-            config.jobRecords.tableName,
-            Date.now,
-            config.jobRecords.deadLetterRetentionSeconds,
-          ),
-        }
-      : {}),
+    ...(records ? { jobs: records, flows: flowParents(records, sqs) } : {}),
     ...(archive ? { archive } : {}),
     now: Date.now,
     random: Math.random,

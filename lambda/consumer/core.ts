@@ -20,7 +20,14 @@ import type { ConsumerRuntimeConfig } from '../shared/consumer-config';
 import { CONSUMER_OUTCOME_MESSAGE } from '../shared/contracts';
 import { MESSAGE_ATTRIBUTES, type PayloadRef, parseEnvelope, type WebhookEnvelope } from '../shared/envelope';
 import { idempotencyWorkKey } from '../shared/idempotency-key';
-import { JOB_RECORD_HEADER, JOB_SOURCE, jobHandlerKey } from '../shared/job';
+import {
+  JOB_CHILDREN_HEADER,
+  JOB_PARENT_HEADER,
+  JOB_RECORD_HEADER,
+  JOB_SOURCE,
+  jobHandlerKey,
+} from '../shared/job';
+import type { JobStatus, ParentMessage } from '../shared/job-record';
 import { type JobRetry, jobRetryOf } from '../shared/job-retry';
 import { describeIssue, standardValidate } from '../shared/standard-schema';
 import { type ArchiveBatchSink, archiveArrivals } from './archive-arrivals';
@@ -30,6 +37,7 @@ import { type DeadLetterMessage, deadLetterMessage } from './dead-letter';
 import {
   AttemptsExhaustedError,
   describeError,
+  FlowParentError,
   InvalidEnvelopeError,
   InvalidPayloadError,
   InvocationTimeoutError,
@@ -108,6 +116,23 @@ export interface JobRecordUpdates {
   ): Promise<void>;
 }
 
+/**
+ * Flows (`producer.sendFlow`, records in `lambda/shared/job-record.ts`): a completed child is counted on its parent,
+ * whoever counts the last one sends the parent, and a parent's handler reads its children's results.
+ */
+export interface FlowParents {
+  /** The parent's message once every child completed and it still waits (`JobRecords.childCompleted`). */
+  childCompleted(parentId: string, childId: string, result: unknown): Promise<ParentMessage | undefined>;
+  /** Marks a parent whose message was sent `queued`, while it still waits. */
+  parentSent(parentId: string): Promise<void>;
+  /** A parent's children's results, by child id. */
+  childResults(parentId: string): Promise<Record<string, unknown>>;
+  /** A job's record: a child's result when its delivery comes again after it ran. */
+  read(id: string): Promise<JobStatus | undefined>;
+  /** SendMessage of a parent to its queue. */
+  send(message: ParentMessage): Promise<void>;
+}
+
 /** Counters per record outcome; published once per batch, per event type. */
 export interface TypeMetrics {
   Processed: number;
@@ -140,6 +165,8 @@ export interface ConsumerCollaborators {
   readonly idempotency?: IdempotencyGate;
   /** Absent when the pipeline keeps no job records (no dedupe table). */
   readonly jobs?: JobRecordUpdates;
+  /** Flow parents, on the same records; absent without them. */
+  readonly flows?: FlowParents;
   /** The rate limit's start slots; absent when the consumer has no rate limit. */
   readonly rateLimiter?: StartSlots;
   /** The event archive, for jobs and scheduled events (first receive); absent when archiving is off. */
@@ -235,6 +262,12 @@ interface RecordInfo {
   jobRetry?: JobRetry;
   /** The progress `ctx.progress` reports, for a job whose record this delivery marked processing. */
   progress?: ProgressReporter;
+  /** A flow's child: its parent's id (the envelope's `x-hookline-parent`). */
+  parentId?: string;
+  /** What this delivery's handler returned, once it ran (a duplicate's is read from its record). */
+  jobResult?: { readonly value: unknown };
+  /** A flow parent's children's results, read before its handler runs. */
+  children?: Readonly<Record<string, unknown>>;
   /** Set once its outcome is being settled: resolves true when it is done, false when it is reported failed. */
   done: Promise<boolean> | undefined;
 }
@@ -303,6 +336,11 @@ class RecordContext implements HandlerContext {
     // Checked for every handler, so a mistake shows in a test without job records too.
     const json = progressJson(value);
     this.info.progress?.report(json);
+  }
+
+  /** A flow parent's children's results, by child id; undefined for a job that is no flow parent. */
+  get children(): Readonly<Record<string, unknown>> | undefined {
+    return this.info.children;
   }
 
   /** Created on first use: most handlers never log, and a Powertools child logger is not free. */
@@ -418,6 +456,8 @@ function adoptEnvelope(info: RecordInfo, envelope: WebhookEnvelope): void {
   if (envelope.generation !== undefined) info.generation = envelope.generation;
   info.tracked = envelope.source === JOB_SOURCE && envelope.headers[JOB_RECORD_HEADER] !== undefined;
   if (envelope.source === JOB_SOURCE) info.jobRetry = jobRetryOf(envelope.headers);
+  const parentId = info.tracked ? envelope.headers[JOB_PARENT_HEADER] : undefined;
+  if (parentId) info.parentId = parentId;
   const received = Date.parse(envelope.receivedAt);
   if (Number.isFinite(received)) info.receivedAtMs = received;
 }
@@ -602,8 +642,30 @@ class ConsumerRuntime implements ConsumerCore {
     adoptEnvelope(info, envelope);
     const target = this.routes.router.resolve(info.typeKey)?.value ?? this.routes.fallback;
     if (!target) throw new UnknownEventTypeError(info.typeKey);
-    // Awaited rather than returned: an async function adopting a returned promise takes more ticks.
-    return await this.runOnce(info, envelope, target, state);
+    const outcome = await this.runOnce(info, envelope, target, state);
+    if (info.parentId !== undefined && outcome !== 'cancelled') await this.completeChild(info, state);
+    return outcome;
+  }
+
+  /**
+   * A flow's child ran (or its delivery came again after it ran): counted on its parent, and when it was the last
+   * the parent is sent, then marked `queued`. Outside the idempotency gate, so a runtime that died before this
+   * ended has the child's next delivery, a duplicate, do it; a failure here fails the record, which comes back
+   * for this step alone (its handler does not run again where idempotency is on).
+   */
+  private async completeChild(info: RecordInfo, state: BatchState): Promise<void> {
+    const flows = this.deps.flows;
+    const parentId = info.parentId as string;
+    if (!flows || state.expired) return;
+    try {
+      const result = info.jobResult ? info.jobResult.value : (await flows.read(info.id))?.result;
+      const message = await flows.childCompleted(parentId, info.id, result);
+      if (!message) return;
+      await flows.send(message);
+      await flows.parentSent(parentId);
+    } catch (error) {
+      throw new FlowParentError(parentId, error);
+    }
   }
 
   /** A record that ended without failing: its outcome line, and its early delete where one is due. */
@@ -692,7 +754,10 @@ class ConsumerRuntime implements ConsumerCore {
     if (started === 'cancelled') return CANCELLED;
     info.startedJob = started === 'run';
     if (info.startedJob) info.progress = this.progressReporter(records, info);
+    if (envelope.headers[JOB_CHILDREN_HEADER] !== undefined && this.deps.flows)
+      info.children = await this.deps.flows.childResults(info.id);
     const result = await this.runHandler(info, envelope, target, state);
+    info.jobResult = { value: result };
     // Abandoned: its record already says what the runtime reported (dead-lettered with the timeout, or retried).
     if (state.expired) throw RECORD_FAILED;
     await info.progress?.settle();
@@ -784,7 +849,8 @@ class ConsumerRuntime implements ConsumerCore {
       return false;
     }
     this.logOutcome(state, info, 'dead-lettered', `${name}: ${message}`, { error });
-    await this.recordDeadLetter(info, `${name}: ${message}`);
+    // A flow's child whose parent could not be told did run: its record keeps saying `completed`.
+    if (!(error instanceof FlowParentError)) await this.recordDeadLetter(info, `${name}: ${message}`);
     await this.deleteFinished(state, info);
     return true;
   }

@@ -80,6 +80,22 @@ export class AttemptsExhaustedError extends Error {
   }
 }
 
+/**
+ * A flow's child ran and its record says `completed`, but counting it on its parent (or sending the parent) failed.
+ * Retryable: its next delivery, a duplicate where idempotency is on, does that step alone. Dead-lettered on its last
+ * attempt, its record still says `completed` (it did run), and a redrive finishes the step.
+ */
+export class FlowParentError extends Error {
+  constructor(parentId: string, cause: unknown) {
+    const failure = describeError(cause);
+    super(
+      `the job ran, and its completion could not be recorded on its flow parent ${parentId}: ${failure.name}: ${failure.message}`,
+      { cause },
+    );
+    this.name = 'FlowParentError';
+  }
+}
+
 /** True for errors that must not be retried. Checks the name too, so copies from another bundle still count. */
 export function isPermanent(error: unknown): boolean {
   return error instanceof PermanentError || (error instanceof Error && error.name === 'PermanentError');

@@ -14,13 +14,14 @@ import {
 } from '@aws-sdk/client-sqs';
 import type { clientOptions } from '../shared/aws-clients';
 import type { ConsumerRuntimeConfig } from '../shared/consumer-config';
+import type { ParentMessage } from '../shared/job-record';
 import type { ConsumerQueueOperations } from './core';
 
 /** The operations on the consumer's queue and its dead-letter queue, with one SQS client made from `options`. */
 export function sqsQueueOperations(
   config: Pick<ConsumerRuntimeConfig, 'queueUrl' | 'deadLetterQueueUrl'>,
   options: ReturnType<typeof clientOptions>,
-): ConsumerQueueOperations {
+): ConsumerQueueOperations & { sendParent(message: ParentMessage): Promise<void> } {
   const sqs = new SQSClient(options);
   return {
     async changeVisibility(record, visibilityTimeoutSeconds) {
@@ -38,6 +39,23 @@ export function sqsQueueOperations(
           QueueUrl: config.deadLetterQueueUrl,
           MessageBody: message.body,
           MessageAttributes: message.attributes,
+          ...(message.groupId ? { MessageGroupId: message.groupId } : {}),
+          ...(message.deduplicationId ? { MessageDeduplicationId: message.deduplicationId } : {}),
+        }),
+      );
+    },
+    /** A flow parent, to its own queue (any queue of the pipeline), as the producer would have sent it. */
+    async sendParent(message) {
+      await sqs.send(
+        new SendMessageCommand({
+          QueueUrl: message.queueUrl,
+          MessageBody: message.body,
+          MessageAttributes: Object.fromEntries(
+            Object.entries(message.attributes).map(([name, value]) => [
+              name,
+              { DataType: 'String', StringValue: value },
+            ]),
+          ),
           ...(message.groupId ? { MessageGroupId: message.groupId } : {}),
           ...(message.deduplicationId ? { MessageDeduplicationId: message.deduplicationId } : {}),
         }),

@@ -48,6 +48,11 @@ export interface HandlerContext {
    * for a job without a record (no dedupe table, or its record expired) and for a webhook.
    */
   progress(value: JobProgress): void;
+  /**
+   * A flow parent's children's results (what each child's handler returned), by child id; undefined for a job
+   * that is no flow parent (`producer.sendFlow`).
+   */
+  readonly children?: Readonly<Record<string, unknown>>;
 }
 
 /**

@@ -27,6 +27,7 @@ export type { JobState, JobStatus } from '../shared/job-record';
 export type { StandardSchemaV1 } from '../shared/standard-schema';
 export { atExpression, type ProducerClients } from './aws';
 export type { DiscoveryOptions, ExplicitQueue, ResolvedProducer } from './discover';
+export { type FlowJob, type FlowResult, MAX_FLOW_CHILDREN } from './flow';
 export {
   type Backoff,
   type BatchItem,
@@ -37,6 +38,7 @@ export {
   JobNotFoundError,
   JobTooLargeError,
   JobWaitTimeoutError,
+  MAX_PARENT_MESSAGE_BYTES,
   MAX_SQS_DELAY_SECONDS,
   Producer,
   ProducerConfigError,

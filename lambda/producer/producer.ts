@@ -21,6 +21,8 @@ import {
 import type { DedupeStore } from '../shared/dedupe-store';
 import { MESSAGE_ATTRIBUTES, type WebhookEnvelope } from '../shared/envelope';
 import {
+  JOB_CHILDREN_HEADER,
+  JOB_PARENT_HEADER,
   JOB_SOURCE,
   type JobDefinition,
   type JobInput,
@@ -35,6 +37,8 @@ import {
   type JobState,
   type JobStatus,
   jobRecordKey,
+  type ParentMessage,
+  waitingParentFields,
 } from '../shared/job-record';
 import {
   type BackoffSeconds,
@@ -47,6 +51,7 @@ import {
 } from '../shared/job-retry';
 import type { ProducerQueue, ProducerSettings } from '../shared/producer-config';
 import { isSafeId, isSqsGroupId, MAX_GROUP_ID_LENGTH, MAX_SAFE_ID_LENGTH } from '../shared/safe-ids';
+import { type FlowJob, type FlowNode, type FlowResult, flattenFlow, flowResultOf } from './flow';
 
 /** SQS's longest per-message delay; longer delays become one-time schedules. */
 export const MAX_SQS_DELAY_SECONDS = 900;
@@ -56,6 +61,11 @@ const SQS_BATCH_ENTRIES = 10;
  * with the real one fits the same way.
  */
 const GENERATION_STAND_IN = '00000000-0000-0000-0000-000000000000';
+/**
+ * The largest message a flow parent's record keeps inline until its children complete (DynamoDB items hold 400 KB,
+ * and its children's ids and results share it); a larger payload goes to the payload bucket.
+ */
+export const MAX_PARENT_MESSAGE_BYTES = 64 * 1024;
 /** How long a delayed job's payload must outlive its due time: room for the job's retries. */
 const PAYLOAD_RETRY_MARGIN_SECONDS = 86_400;
 
@@ -304,6 +314,14 @@ interface Prepared {
   /** A standard queue's tenant, sent as its message group (fair queues). */
   readonly tenant: string | undefined;
   readonly enqueuedAt: Date;
+  /** In a flow: the parent this job is a child of. */
+  readonly parentId?: string;
+}
+
+/** Where a job stands in a flow, for its envelope: its parent, and how many children it waits for. */
+interface FlowPlace {
+  readonly parentId?: string;
+  readonly children?: number;
 }
 
 type Outcome =
@@ -412,8 +430,88 @@ export class Producer {
    * validated before anything is sent. Throws {@link JobBatchError} listing what was and was not enqueued.
    */
   async sendBatch<J extends JobDefinition>(items: readonly BatchItem<J>[]): Promise<SendResult[]> {
-    const prepared = await this.prepareAll(items);
-    const outcomes = new Array<Outcome>(prepared.length);
+    return this.sendPrepared(await this.prepareAll(items));
+  }
+
+  /**
+   * Sends a flow: `flow.job` runs only after every job of `flow.children` completed (each may have children of
+   * its own), and its handler reads their results (`ctx.children`). Every payload is validated first; then each
+   * parent's record is written `waiting-children` with the message to send later (its payload in the payload
+   * bucket when large), and only then are the jobs without children sent. Parent and children may be on different
+   * queues. Needs the dedupe table. Give every job an `id` so that a retry after a failure (a `JobBatchError`)
+   * sends what is missing rather than a second flow.
+   */
+  async sendFlow(flow: FlowJob): Promise<FlowResult> {
+    this.requireRecords('sendFlow');
+    const nodes = flattenFlow(flow, randomUUID);
+    for (const node of nodes) this.checkFlowQueue(node.item.job);
+    const prepared = await this.prepareAll(
+      nodes.map((node) => node.item),
+      nodes.map((node) => ({
+        ...(node.parentId ? { parentId: node.parentId } : {}),
+        ...(node.children ? { children: node.children.length } : {}),
+      })),
+      'sendFlow job',
+    );
+    const parents = prepared.filter((p) => nodes[p.index]?.children);
+    const waiting = await this.recordWaiting(parents, nodes);
+    const sent = await this.sendPrepared(prepared.filter((p) => !nodes[p.index]?.children));
+    const results = new Map<number, SendResult>();
+    for (const [i, p] of parents.entries()) results.set(p.index, waiting[i] as SendResult);
+    for (const [i, p] of prepared.filter((q) => !nodes[q.index]?.children).entries())
+      results.set(p.index, sent[i] as SendResult);
+    return flowResultOf(nodes, results);
+  }
+
+  /** Refuses a flow job on a queue the stack granted without flows: its consumer could not send a parent. */
+  private checkFlowQueue(job: JobDefinition): void {
+    if (this.deps.queues[job.queue]?.flows !== false) return;
+    throw new ProducerConfigError(
+      `job ${job.type}: queue "${job.queue}" was granted without flows, so its consumer may not send a flow's parent when its last child completes: grant it with pipeline.grantSend(fn, '${job.queue}', { flows: true })`,
+    );
+  }
+
+  /**
+   * Claims each parent's id and records it `waiting-children` with its message instead of sending it; a parent
+   * already recorded (a retry of the flow) stays as it is. Throws a {@link JobBatchError} before any child is sent
+   * when a parent could not be recorded: nothing of the flow then runs.
+   */
+  private async recordWaiting(
+    parents: readonly Prepared[],
+    nodes: readonly FlowNode[],
+  ): Promise<SendResult[]> {
+    const outcomes = new Array<Outcome>(nodes.length);
+    const claimed = await this.claimAll(parents, outcomes);
+    const uploaded = new Set(await this.uploadAll(claimed, outcomes));
+    const dedupe = this.deps.dedupe as DedupeStore;
+    await eachLimited(claimed, 16, async (p) => {
+      if (!uploaded.has(p) || !p.token) return;
+      const childIds = (nodes[p.index]?.children ?? []).map((i) => nodes[i]?.id as string);
+      const fields = {
+        ...waitingParentFields(p.job, childIds, parentMessageOf(p), p.enqueuedAt),
+        ...(p.parentId ? { parent: { S: p.parentId } } : {}),
+      };
+      try {
+        await this.withRetry(() => dedupe.complete(jobRecordKey(p.id), p.token as string, fields));
+        outcomes[p.index] = { ok: true, result: { id: p.id, state: 'waiting-children', duplicate: false } };
+      } catch (error) {
+        outcomes[p.index] = {
+          ok: false,
+          error: `could not record it waiting for its children: ${describe(error)}`,
+        };
+      }
+    });
+    await this.settleClaims(
+      claimed.filter((p) => !outcomes[p.index]?.ok),
+      outcomes,
+    );
+    return collectResults(parents, outcomes);
+  }
+
+  /** Claims, uploads, sends and settles prepared jobs: what `sendBatch` does after checking them. */
+  private async sendPrepared(prepared: readonly Prepared[]): Promise<SendResult[]> {
+    // Indexed by each job's index in its call (a flow sends only some of its jobs here).
+    const outcomes = new Array<Outcome>(prepared.reduce((size, p) => Math.max(size, p.index + 1), 0));
     // A key repeated within the batch is the same job: only its first occurrence is claimed and sent (two
     // concurrent claims of one key would fail one of them as "being enqueued right now").
     const firstOfKey = new Map<string, number>();
@@ -449,15 +547,21 @@ export class Producer {
    * Every item checked before anything is sent. Of a batch, the first refused item's error names its position
    * (and id), and how many others were refused: a type's message alone does not say which of a hundred jobs it was.
    */
-  private async prepareAll(items: readonly BatchItem<JobDefinition>[]): Promise<Prepared[]> {
-    const settled = await Promise.allSettled(items.map((item, index) => this.prepare(item, index)));
+  private async prepareAll(
+    items: readonly BatchItem<JobDefinition>[],
+    places: readonly FlowPlace[] = [],
+    label = 'sendBatch item',
+  ): Promise<Prepared[]> {
+    const settled = await Promise.allSettled(
+      items.map((item, index) => this.prepare(item, index, places[index] ?? {})),
+    );
     const refused = settled.flatMap((s, index) => (s.status === 'rejected' ? [index] : []));
     const [first] = refused;
     if (first === undefined) return settled.map((s) => (s as PromiseFulfilledResult<Prepared>).value);
     const error = (settled[first] as PromiseRejectedResult).reason;
     if (items.length > 1 && error instanceof Error) {
       const id = items[first]?.options?.id;
-      const which = `sendBatch item ${first}${id === undefined ? '' : ` (id ${JSON.stringify(id.slice(0, 80))})`}`;
+      const which = `${label} ${first}${id === undefined ? '' : ` (id ${JSON.stringify(id.slice(0, 80))})`}`;
       error.message = `${which}: ${error.message}${othersRefused(refused.slice(1))}; nothing was sent`;
     }
     throw error;
@@ -524,7 +628,7 @@ export class Producer {
     return this.deps.records;
   }
 
-  private async prepare(item: BatchItem<JobDefinition>, index: number): Promise<Prepared> {
+  private async prepare(item: BatchItem<JobDefinition>, index: number, place: FlowPlace): Promise<Prepared> {
     const { job, options = {} } = item;
     await validateJobPayload(job, item.payload);
     const queue = this.queueOf(job);
@@ -536,7 +640,10 @@ export class Producer {
     const retryHeaders = jobRetryHeaders(retryOptions(job, queue, options));
     const id = options.id ?? randomUUID();
     const enqueuedAt = new Date(now);
-    const plain = jobEnvelope(job, item.payload, id, enqueuedAt, this.deps.records !== undefined);
+    const plain = withFlowHeaders(
+      jobEnvelope(job, item.payload, id, enqueuedAt, this.deps.records !== undefined),
+      place,
+    );
     const envelope = { ...plain, headers: { ...plain.headers, ...retryHeaders } };
     const attributes = {
       [MESSAGE_ATTRIBUTES.source]: envelope.source,
@@ -553,6 +660,7 @@ export class Producer {
             this.deps.settings.payloads?.inlineLimitBytes ?? SQS_MAX_MESSAGE_BYTES,
             SQS_MAX_MESSAGE_BYTES - attributeBytes(attributes),
             this.archivableBytes(queue, groupId ?? options.tenant),
+            place.children ? MAX_PARENT_MESSAGE_BYTES : SQS_MAX_MESSAGE_BYTES,
           ),
       bucket: this.deps.settings.payloads?.bucket,
       body: Buffer.from(envelope.body ?? ''),
@@ -564,7 +672,9 @@ export class Producer {
     );
     if (!fitted)
       throw new JobTooLargeError(
-        `payload of job ${job.type} is too large for a message and no payload bucket is set`,
+        place.children
+          ? `payload of job ${job.type} is too large for its record, which keeps a flow parent's message (up to ${MAX_PARENT_MESSAGE_BYTES} bytes) until its children complete, and no payload bucket is set: send a smaller payload (an id to look the data up), or set a payload bucket`
+          : `payload of job ${job.type} is too large for a message and no payload bucket is set`,
       );
     if (scheduled && fitted.payload) this.checkPayloadOutlivesDelay(job, dueMs - now);
     return {
@@ -582,6 +692,7 @@ export class Producer {
       groupId,
       tenant: options.tenant,
       enqueuedAt,
+      ...(place.parentId ? { parentId: place.parentId } : {}),
     };
   }
 
@@ -884,15 +995,43 @@ function recordFields(p: Prepared, settings: ProducerSettings): Record<string, A
     p.delaySeconds > MAX_SQS_DELAY_SECONDS && settings.scheduler
       ? jobScheduleName(settings.scheduler.namePrefix, p.id, p.generation)
       : undefined;
-  return enqueuedJobFields({
-    type: p.job.type,
-    queue: p.job.queue,
-    enqueuedAt: p.enqueuedAt,
-    ...(p.dueAt ? { dueAt: p.dueAt } : {}),
-    ...(scheduleName ? { scheduleName } : {}),
-    // Whom it is for, also when a delay beyond 15 minutes sends it without its message group.
-    ...(p.tenant !== undefined ? { tenant: p.tenant } : {}),
-  });
+  return {
+    ...enqueuedJobFields({
+      type: p.job.type,
+      queue: p.job.queue,
+      enqueuedAt: p.enqueuedAt,
+      ...(p.dueAt ? { dueAt: p.dueAt } : {}),
+      ...(scheduleName ? { scheduleName } : {}),
+      // Whom it is for, also when a delay beyond 15 minutes sends it without its message group.
+      ...(p.tenant !== undefined ? { tenant: p.tenant } : {}),
+    }),
+    ...(p.parentId ? { parent: { S: p.parentId } } : {}),
+  };
+}
+
+/** A job's envelope with its place in a flow: its parent's id, and how many children it waits for. */
+function withFlowHeaders(envelope: WebhookEnvelope, place: FlowPlace): WebhookEnvelope {
+  if (!place.parentId && !place.children) return envelope;
+  return {
+    ...envelope,
+    headers: {
+      ...envelope.headers,
+      ...(place.parentId ? { [JOB_PARENT_HEADER]: place.parentId } : {}),
+      ...(place.children ? { [JOB_CHILDREN_HEADER]: String(place.children) } : {}),
+    },
+  };
+}
+
+/** What a flow parent's record keeps to send it later: its message as `entryOf` would send it. */
+function parentMessageOf(p: Prepared): ParentMessage {
+  const entry = entryOf(p);
+  return {
+    queueUrl: p.queue.url,
+    body: entry.MessageBody,
+    attributes: p.attributes,
+    ...(entry.MessageGroupId !== undefined ? { groupId: entry.MessageGroupId } : {}),
+    ...(entry.MessageDeduplicationId !== undefined ? { deduplicationId: entry.MessageDeduplicationId } : {}),
+  };
 }
 
 /** The outcome of a key's later occurrence in one batch: a duplicate of its first, or the same failure. */

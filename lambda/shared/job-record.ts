@@ -19,6 +19,34 @@ export { isJobState, JOB_STATES, type JobState } from './job-state';
 /** The largest handler result kept (DynamoDB items hold 400 KB); a larger one is recorded as too large. */
 export const MAX_RESULT_BYTES = 256 * 1024;
 
+/**
+ * The largest child result a flow's parent keeps in its own record (its 400 KB item holds every child's): a larger
+ * one is read from the child's record when the parent runs.
+ */
+export const MAX_CHILD_RESULT_BYTES = 4 * 1024;
+
+/**
+ * A flow parent's message, kept in its record until its last child completes and whoever records that sends it:
+ * the serialized envelope (a large payload already in the payload bucket) and what SQS needs beside it.
+ */
+export interface ParentMessage {
+  readonly queueUrl: string;
+  readonly body: string;
+  readonly attributes: Readonly<Record<string, string>>;
+  /** FIFO: the message group and deduplication id the job would have been sent with. */
+  readonly groupId?: string;
+  readonly deduplicationId?: string;
+}
+
+/** A flow parent's children as its record has them. */
+export interface FlowChildren {
+  readonly total: number;
+  /** Completed children, by id, in id order. */
+  readonly completed: readonly string[];
+  /** Children not completed yet, by id, in id order. */
+  readonly pending: readonly string[];
+}
+
 /** What `status(id)` answers. */
 export interface JobStatus {
   readonly id: string;
@@ -65,6 +93,10 @@ export interface JobStatus {
    * consumer's outcome line names the generation of the delivery it ran.
    */
   readonly generation?: string;
+  /** A flow parent's children (`sendFlow`): it is `waiting-children` until every one completed. */
+  readonly children?: FlowChildren;
+  /** The flow parent this job is a child of. */
+  readonly parent?: string;
 }
 
 /** What cancelling a job found: the one-time schedule that was to send it, if it was delayed that far. */
@@ -104,6 +136,38 @@ export function enqueuedJobFields(job: {
 }
 
 /**
+ * The fields of a flow parent's record, written instead of sending it: `waiting-children`, its children's ids and
+ * the message its last child's completion sends.
+ */
+export function waitingParentFields(
+  job: { readonly type: string; readonly queue: string },
+  childIds: readonly string[],
+  message: ParentMessage,
+  enqueuedAt: Date,
+): Record<string, AttributeValue> {
+  return {
+    ...enqueuedJobFields({ type: job.type, queue: job.queue, enqueuedAt }),
+    state: { S: 'waiting-children' },
+    childIds: { SS: [...new Set(childIds)] },
+    childResults: { M: {} },
+    parentMessage: { S: JSON.stringify(message) },
+  };
+}
+
+/** A flow's children as a parent's record holds them; undefined for a job that is no parent. */
+function flowChildrenOf(item: Record<string, AttributeValue>): FlowChildren | undefined {
+  const ids = item.childIds?.SS;
+  if (!ids) return undefined;
+  const done = new Set(item.childrenDone?.SS ?? []);
+  const sorted = [...ids].sort();
+  return {
+    total: ids.length,
+    completed: sorted.filter((id) => done.has(id)),
+    pending: sorted.filter((id) => !done.has(id)),
+  };
+}
+
+/**
  * A stored state as a reader should see it: a delayed job is `scheduled` until due, then `queued` (its message
  * is on the queue, or the schedule is sending it); a `processing` job whose last attempt failed is `retrying`.
  */
@@ -127,6 +191,7 @@ export function jobStatusOf(item: Record<string, AttributeValue>, nowMs: number)
   const text = (name: string) => item[name]?.S;
   const result = text('result');
   const progress = text('progress');
+  const children = flowChildrenOf(item);
   return {
     id: key.slice(JOB_RECORD_KEY_PREFIX.length),
     state: effectiveState(stored, text('dueAt'), text('lastError'), nowMs),
@@ -147,6 +212,8 @@ export function jobStatusOf(item: Record<string, AttributeValue>, nowMs: number)
     ...(result !== undefined ? { result: JSON.parse(result) } : {}),
     ...(progress !== undefined ? { progress: JSON.parse(progress) } : {}),
     ...optional('progressAt', text('progressAt')),
+    ...(children ? { children } : {}),
+    ...optional('parent', text('parent')),
   };
 }
 
@@ -438,8 +505,12 @@ export class JobRecords {
         'cancelled',
         {},
         ANY_ENQUEUE,
-        'AND #state IN (:scheduled, :queued)',
-        { ':scheduled': { S: 'scheduled' }, ':queued': { S: 'queued' } },
+        'AND #state IN (:scheduled, :queued, :waiting)',
+        {
+          ':scheduled': { S: 'scheduled' },
+          ':queued': { S: 'queued' },
+          ':waiting': { S: 'waiting-children' },
+        },
         'ALL_OLD',
       );
       const scheduleName = before?.scheduleName?.S;
@@ -448,6 +519,88 @@ export class JobRecords {
       if (isConditionFailure(error)) return undefined;
       throw error;
     }
+  }
+
+  /**
+   * Records on a flow parent that one of its children completed, with the child's result (up to
+   * {@link MAX_CHILD_RESULT_BYTES}; a larger one, or none, is read from the child's record when the parent runs).
+   * One conditional write, idempotent per child: only while the parent waits and has not counted this child. Resolves
+   * with the parent's message when every child has completed and the parent still waits, which the caller sends and
+   * then marks with {@link parentSent}. A repeat for a child already counted (its delivery came again, the runtime
+   * having died between this write and the send) checks again, so the parent is sent then; it is never sent while
+   * cancelled or once it left `waiting-children`, and a second send of it is the same message, which the consumers'
+   * idempotency (its id and generation) runs once.
+   */
+  async childCompleted(
+    parentId: string,
+    childId: string,
+    result: unknown,
+  ): Promise<ParentMessage | undefined> {
+    const json = childResultJson(result);
+    let item: Record<string, AttributeValue> | undefined;
+    try {
+      const answer = await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: { [PK]: { S: jobRecordKey(parentId) } },
+          UpdateExpression: 'ADD childrenDone :child SET childResults.#child = :result, updatedAt = :now',
+          ConditionExpression: `attribute_exists(${PK}) AND #state = :waiting AND contains(childIds, :id) AND NOT contains(childrenDone, :id)`,
+          ExpressionAttributeNames: { '#state': 'state', '#child': childId },
+          ExpressionAttributeValues: {
+            ':child': { SS: [childId] },
+            ':id': { S: childId },
+            ':result': json === undefined ? { NULL: true } : { S: json },
+            ':waiting': { S: 'waiting-children' },
+            ':now': { S: new Date(this.now()).toISOString() },
+          },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      item = answer.Attributes;
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+      item = await this.readItem(parentId);
+      if (!item?.childrenDone?.SS?.includes(childId)) return undefined;
+    }
+    return item ? parentMessageOf(item) : undefined;
+  }
+
+  /**
+   * Marks a flow parent `queued` once its message was sent, only while it still waits: its delivery may already
+   * have started it, or it was cancelled meanwhile (then the consumer skips it).
+   */
+  async parentSent(parentId: string): Promise<void> {
+    try {
+      await this.update(
+        parentId,
+        'queued',
+        {},
+        ANY_ENQUEUE,
+        'AND #state = :waiting',
+        { ':waiting': { S: 'waiting-children' } },
+        undefined,
+        ['parentMessage'],
+      );
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+    }
+  }
+
+  /**
+   * A flow parent's children's results, by child id, as its handler sees them (`ctx.children`): from its record,
+   * and, for a result too large for it, from the child's own.
+   */
+  async childResults(parentId: string): Promise<Record<string, unknown>> {
+    const kept = (await this.readItem(parentId))?.childResults?.M ?? {};
+    const entries = await Promise.all(
+      Object.entries(kept).map(
+        async ([childId, value]): Promise<[string, unknown]> => [
+          childId,
+          value.S !== undefined ? JSON.parse(value.S) : (await this.read(childId))?.result,
+        ],
+      ),
+    );
+    return Object.fromEntries(entries);
   }
 
   private async updateIfPresent(
@@ -525,6 +678,25 @@ export class JobRecords {
         },
       }),
     );
+  }
+}
+
+/** A flow parent's message when all its children completed and it still waits; undefined otherwise. */
+function parentMessageOf(item: Record<string, AttributeValue>): ParentMessage | undefined {
+  const children = flowChildrenOf(item);
+  const message = item.parentMessage?.S;
+  if (item.state?.S !== 'waiting-children' || !children || children.pending.length > 0 || !message)
+    return undefined;
+  return JSON.parse(message) as ParentMessage;
+}
+
+/** A child's result as its parent's record keeps it: JSON up to {@link MAX_CHILD_RESULT_BYTES}, else undefined. */
+function childResultJson(result: unknown): string | undefined {
+  try {
+    const json = result === undefined ? undefined : JSON.stringify(result);
+    return json !== undefined && Buffer.byteLength(json) <= MAX_CHILD_RESULT_BYTES ? json : undefined;
+  } catch {
+    return undefined;
   }
 }
 

@@ -6,10 +6,11 @@
 /**
  * Every state a job can be in. `retrying` is never stored: it is a `processing` record whose last attempt failed
  * and that waits out its backoff (`lastError`, `retryAt`), so a reader of an earlier version still sees it
- * `processing`.
+ * `processing`. `waiting-children` is a flow's parent (`sendFlow`): kept, not sent, until its last child completes.
  */
 export const JOB_STATES = [
   'scheduled',
+  'waiting-children',
   'queued',
   'processing',
   'retrying',

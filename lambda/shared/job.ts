@@ -21,6 +21,12 @@ export const SCHEDULER_INPUT_LIMIT = 8192;
 /** Envelope header marking a job whose state is kept in a job record (the producer had the dedupe table). */
 export const JOB_RECORD_HEADER = 'x-hookline-job-record';
 
+/** Envelope header of a flow's child: its parent's job id, whose record counts the child when it completes. */
+export const JOB_PARENT_HEADER = 'x-hookline-parent';
+
+/** Envelope header of a flow's parent: how many children it waited for, whose results its handler reads. */
+export const JOB_CHILDREN_HEADER = 'x-hookline-children';
+
 /** A job type: the same dot-separated segments as event types (`email.welcome`). */
 const JOB_TYPE = /^[a-zA-Z0-9_-]+(\.[a-zA-Z0-9_-]+)*$/;
 

@@ -26,6 +26,8 @@ export const grantedQueueSchema = z.object({
   queue: z.string().check(z.minLength(1)),
   /** With delays: the name of the role one-time schedules send to this queue with (a role without a path). */
   role: z.optional(z.string().check(z.minLength(1))),
+  /** Granted with flows: its consumer may send flow parents (`grantSend(fn, queue, { flows: true })`). */
+  flows: z.optional(z.literal(true)),
 });
 export type GrantedQueue = z.infer<typeof grantedQueueSchema>;
 
@@ -51,6 +53,11 @@ export interface ProducerQueue {
    * attempts is refused at send. A granted function's environment does not carry it; its consumer caps them.
    */
   readonly maxReceiveCount?: number;
+  /**
+   * False when the stack granted it without flows (its consumer may not send a flow's parent); undefined where
+   * the producer cannot know (queues given explicitly, local mode), and flows are let through.
+   */
+  readonly flows?: boolean;
 }
 
 /**
@@ -63,6 +70,7 @@ export function producerQueueOf(where: QueueLocation, name: string, granted: Gra
     url: queueUrlOf(where, granted.queue),
     arn: arnOf(where, 'sqs', granted.queue),
     fifo: isFifoQueueName(granted.queue),
+    flows: granted.flows === true,
     ...(granted.role
       ? { schedulerRoleArn: arnOf(where, 'iam', `role/${granted.role}`, { global: true }) }
       : {}),

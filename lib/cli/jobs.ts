@@ -75,24 +75,63 @@ async function keptJobsStore(
   };
 }
 
-/** One job's state and result; an unknown id is an error. */
-export async function jobsShow(store: JobsStore, id: string): Promise<JobStatus> {
+/** One job's state and result (a flow parent's with what holds it back); an unknown id is an error. */
+export async function jobsShow(store: JobsStore, id: string): Promise<ShownJob> {
   if (id.trim() === '')
     throw new CliError('the job id is empty: pass the id send returned, or see hookline jobs list');
-  const status = await new JobRecords(store.client, store.tableName).read(id);
+  const records = new JobRecords(store.client, store.tableName);
+  const status = await records.read(id);
   if (!status) {
     throw new CliError(
       `job ${id} not found: it was never sent with this id, or its record expired after the dedupe window`,
     );
   }
-  return status;
+  return status.state === 'waiting-children' ? withChildrenNote(records, status) : status;
+}
+
+/**
+ * A flow parent waiting for its children, with the children that will not complete on their own named: each one
+ * dead-lettered (with why, and the redrive that continues the flow) or without a record (it expired). Reads the
+ * pending children's records, at most `MAX_FLOW_CHILDREN`.
+ */
+async function withChildrenNote(records: JobRecords, job: JobStatus): Promise<ShownJob> {
+  const pending = job.children?.pending ?? [];
+  if (pending.length === 0 && job.children) {
+    return {
+      ...job,
+      note: `all ${job.children.total} children completed and this job was not sent yet: the consumer that counted the last one could not send it, so that child comes back to send it (in its queue to retry, or in its dead-letter queue with FlowParentError: hookline failed list <its queue>, then redrive it)`,
+    };
+  }
+  const children = await Promise.all(
+    pending.map(async (childId) => ({ childId, child: await records.read(childId) })),
+  );
+  const stuck = children.flatMap(({ childId, child }) => {
+    if (!child)
+      return [`child ${childId} has no record (it expired, or was never sent: send the flow again)`];
+    if (child.state === 'cancelled') return [`child ${childId} is cancelled`];
+    if (child.state !== 'dead-lettered') return [];
+    const redrive = child.queue ? `: hookline redrive ${child.queue} --id ${childId} runs it again` : '';
+    return [`child ${childId} is dead-lettered (${child.reason ?? 'no reason recorded'})${redrive}`];
+  });
+  if (stuck.length === 0) return job;
+  return {
+    ...job,
+    note: `${waitingChildrenNote(job)}; ${stuck.join('; ')}; or cancel this job (hookline jobs cancel ${job.id})`,
+  };
+}
+
+/** A flow parent's wait: how many of its children completed, and the first few it waits for. */
+function waitingChildrenNote(job: JobStatus): string {
+  const { total = 0, completed = [], pending = [] } = job.children ?? {};
+  const named = `${pending.slice(0, 5).join(', ')}${pending.length > 5 ? `, and ${pending.length - 5} more` : ''}`;
+  return `waiting for its children: ${completed.length} of ${total} completed${pending.length ? `, waiting for ${named}` : ''}`;
 }
 
 /** What `jobs cancel` did: the job's state before, and the one-time schedule that still fires, if any. */
 export interface JobCancelResult {
   readonly id: string;
   readonly cancelled: true;
-  /** `scheduled` or `queued`: only a job that has not started can be cancelled. */
+  /** `scheduled`, `waiting-children` or `queued`: only a job that has not started can be cancelled. */
   readonly was: JobState;
   readonly dueAt?: string;
   /** The job's one-time schedule: it still sends the job at `dueAt`, and the consumer skips it. */
@@ -100,7 +139,7 @@ export interface JobCancelResult {
 }
 
 /**
- * Cancels a job that has not started (scheduled, or waiting in its queue): its record says `cancelled`, so the
+ * Cancels a job that has not started (scheduled, waiting for its children, or waiting in its queue): its record says `cancelled`, so the
  * consumer skips it when it is delivered. An unknown id, or a job that started or finished, is an error naming its
  * state. The record is changed only if the job is still scheduled or queued at that moment, as the producer's
  * `cancel` does, so a job that starts meanwhile is never reported cancelled.
@@ -111,7 +150,7 @@ export async function jobsCancel(store: JobsStore, id: string): Promise<JobCance
   if (!cancelled) {
     const now = (await new JobRecords(store.client, store.tableName).read(id))?.state ?? before.state;
     throw new CliError(
-      `job ${id} is ${now}: only a scheduled or queued job can be cancelled (hookline jobs show ${id})`,
+      `job ${id} is ${now}: only a scheduled, waiting-children or queued job can be cancelled (hookline jobs show ${id})`,
     );
   }
   return {
@@ -124,7 +163,11 @@ export async function jobsCancel(store: JobsStore, id: string): Promise<JobCance
 }
 
 export function renderJobCancel(output: Output, result: JobCancelResult): void {
-  output.line(`cancelled job ${result.id} (it was ${result.was}): the consumer skips it`);
+  output.line(
+    result.was === 'waiting-children'
+      ? `cancelled job ${result.id} (it was waiting-children): its children still run, and their completion no longer sends it`
+      : `cancelled job ${result.id} (it was ${result.was}): the consumer skips it`,
+  );
   if (result.scheduleName) {
     output.line(
       `its one-time schedule ${result.scheduleName} still sends it${result.dueAt ? ` at ${result.dueAt}` : ''}, and Scheduler deletes the schedule after that`,
@@ -533,6 +576,7 @@ export function jobStateNote(job: ShownJob): string | undefined {
   if (job.state === 'dead-lettered' && job.discardedAt !== undefined) {
     return `deleted from its dead-letter queue by an operator at ${job.discardedAt} (hookline failed delete): it does not run again; its id stays claimed until its record expires, so send the work again under a new id`;
   }
+  if (job.state === 'waiting-children') return waitingChildrenNote(job);
   if (job.state === 'queued' && job.redrivenAt !== undefined) {
     const before = job.lastError === undefined ? '' : `; it had been dead-lettered: ${job.lastError}`;
     return `redriven from its dead-letter queue at ${job.redrivenAt}, waiting in its queue to run again${before}`;
@@ -572,6 +616,11 @@ export function renderJobShow(output: Output, job: ShownJob): void {
     ['retry at', job.retryAt],
     ['redriven', job.redrivenAt],
     ['deleted', job.discardedAt],
+    ['parent', job.parent],
+    [
+      'children',
+      job.children ? `${job.children.completed.length} of ${job.children.total} completed` : undefined,
+    ],
     ['result', job.result === undefined ? undefined : JSON.stringify(job.result)],
     ['progress', progressText(job)],
   ];
@@ -631,7 +680,14 @@ export function renderJobList(output: Output, result: JobList): void {
       j.queue ?? '-',
       j.dueAt ?? j.retryAt ?? '-',
       j.updatedAt ?? '-',
-      shorten(j.reason ?? j.note ?? lastErrorText(j) ?? resultText(j), 60),
+      shorten(
+        j.reason ??
+          j.note ??
+          lastErrorText(j) ??
+          (j.state === 'waiting-children' ? waitingChildrenNote(j) : undefined) ??
+          resultText(j),
+        60,
+      ),
     ]),
   ];
   output.line(table(rows, output.colors));

@@ -63,6 +63,7 @@ export interface TraceStep {
     | 'received'
     | 'queued'
     | 'scheduled'
+    | 'waiting-children'
     | 'due'
     | 'attempt'
     | 'dead-lettered'
@@ -230,7 +231,12 @@ export function buildTimeline(id: string, rows: readonly OutcomeRow[]): TraceRes
   };
 }
 
-const ENQUEUE_STEPS: ReadonlySet<TraceStep['step']> = new Set(['received', 'queued', 'scheduled']);
+const ENQUEUE_STEPS: ReadonlySet<TraceStep['step']> = new Set([
+  'received',
+  'queued',
+  'scheduled',
+  'waiting-children',
+]);
 
 /** Why a job's timeline has no start when no job records are kept. */
 export const ENQUEUE_NOT_RECORDED_WITHOUT_DEDUPE =
@@ -340,13 +346,21 @@ function unshownEnqueueNote(
   return `this job id was enqueued before: the ${attempts === 1 ? 'attempt' : `${attempts} attempts`} before the first enqueue shown ran an earlier enqueue, which is not shown (a job's record keeps only the newest enqueue${shown}, and a producer in application code logs no line); the state now is the newest enqueue's`;
 }
 
-/** The enqueue step a record gives: none without its time. */
+/**
+ * The enqueue step a record gives: none without its time. A flow's parent was not queued then but kept, waiting
+ * for its children (its record keeps no time for when the last of them sent it).
+ */
 function enqueueOf(job: JobStatus, endpointSearched: boolean): TraceStep[] {
   if (job.enqueuedAt === undefined) return [];
   return [
     {
       at: job.enqueuedAt,
-      step: enqueuedState(job.dueAt) === 'scheduled' ? 'scheduled' : 'queued',
+      step: job.children
+        ? 'waiting-children'
+        : enqueuedState(job.dueAt) === 'scheduled'
+          ? 'scheduled'
+          : 'queued',
+      ...(job.children ? { outcome: `for ${job.children.total} children` } : {}),
       ...(job.queue !== undefined ? { queues: [job.queue] } : {}),
       ...(job.dueAt !== undefined ? { dueAt: job.dueAt } : {}),
       ...(job.scheduleName !== undefined ? { scheduleName: job.scheduleName } : {}),

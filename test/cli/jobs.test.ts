@@ -126,9 +126,36 @@ describe('jobs show and list of a job waiting to run again', () => {
     );
     expect(output.lines[0]).toMatch(/dead9 +queued .* redriven; was PermanentError: no template/);
   });
+
+  it("shows a flow parent's wait for its children in the list and under its state, with its children", () => {
+    const parent: JobStatus = {
+      id: 'report-48',
+      state: 'waiting-children',
+      type: 'report.build',
+      queue: 'jobs',
+      children: { total: 3, completed: ['a'], pending: ['b', 'c'] },
+    };
+    const output = recordingOutput();
+    renderJobList(output, { total: 1, jobs: [parent] });
+    expect(output.lines[0]).toMatch(
+      /report-48 +waiting-children .* waiting for its children: 1 of 3 completed, waiting for b, c/,
+    );
+    const shown = recordingOutput();
+    renderJobShow(shown, parent);
+    expect(shown.lines).toContain('          waiting for its children: 1 of 3 completed, waiting for b, c');
+    expect(shown.lines).toContain('children  1 of 3 completed');
+  });
 });
 
 describe('jobs cancel', () => {
+  it('says a cancelled flow parent is no longer sent when its children complete, which still run', () => {
+    const output = recordingOutput();
+    renderJobCancel(output, { id: 'report-48', cancelled: true, was: 'waiting-children' });
+    expect(output.lines).toEqual([
+      'cancelled job report-48 (it was waiting-children): its children still run, and their completion no longer sends it',
+    ]);
+  });
+
   it('says the consumer skips the job and, for a delayed one, that its schedule still sends it', () => {
     const output = recordingOutput();
     renderJobCancel(output, {
@@ -201,7 +228,7 @@ describe('jobs show and list refuse what they cannot read', () => {
     expect(jobState('queued')).toBe('queued');
     expect(() => jobState('done')).toThrow(
       new CliError(
-        '--state done is not a job state: use one of scheduled, queued, processing, retrying, completed, dead-lettered, cancelled',
+        '--state done is not a job state: use one of scheduled, waiting-children, queued, processing, retrying, completed, dead-lettered, cancelled',
       ),
     );
   });

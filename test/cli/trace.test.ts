@@ -441,6 +441,18 @@ describe("how a job's timeline starts", () => {
     expect(unsearched.steps[0]?.via).toBeUndefined();
   });
 
+  it("starts a flow parent's timeline with its wait for its children, not a queue it was not on then", () => {
+    const parent = record({ children: { total: 2, completed: ['a', 'b'], pending: [] } });
+    const result = withJobRecord(buildTimeline('j', [attempt]), parent, { endpointSearched: true });
+    expect(result.steps[0]).toEqual({
+      at: at(1),
+      step: 'waiting-children',
+      outcome: 'for 2 children',
+      queues: ['jobs'],
+      via: 'producer',
+    });
+  });
+
   it("places the record's enqueue before an attempt of the same time, takes a named attempt as the record's when the record names no generation, and adds no enqueue without its time", () => {
     const same = withJobRecord(buildTimeline('j', [{ ...attempt, at: at(1) }]), record(), {
       endpointSearched: true,

@@ -439,3 +439,68 @@ describe("the one-time job schedules' dead-letter queue", () => {
     expect(json).not.toContain('JobSchedulesDeadLetterQueue');
   });
 });
+
+describe('grantSend with flows', () => {
+  const sendTargets = (template: Template, roleId: string) =>
+    statementsOf(template, roleId)
+      .filter((s) => actionsOf([s]).includes('sqs:SendMessage'))
+      .flatMap((s) => (Array.isArray(s.Resource) ? s.Resource : [s.Resource]))
+      .map((r) => JSON.stringify(r));
+
+  it("lets the consumer of each queue granted with flows send to every such queue's parents, and no other consumer", () => {
+    const { stack, template, logicalId } = producerStack(false, exampleResolved(), (s) => {
+      s.grantSend(producerFunction(s, 'FlowProducer'), 'events', { flows: true });
+    });
+    const arnOf = (name: string) =>
+      JSON.stringify({ 'Fn::GetAtt': [logicalId(stack.queues[name]?.queue as never), 'Arn'] });
+    const consumerRole = (name: string) => logicalId(stack.consumers[name]?.consumerFunction.role as never);
+    expect(sendTargets(template, consumerRole('events'))).toContain(arnOf('events'));
+    expect(sendTargets(template, consumerRole('events'))).not.toContain(arnOf('orders'));
+    expect(sendTargets(template, consumerRole('orders'))).not.toContain(arnOf('events'));
+
+    const both = producerStack(false, exampleResolved(), (s) => {
+      s.grantSend(producerFunction(s, 'FlowProducer'), 'events', { flows: true });
+      s.grantSend(producerFunction(s, 'OrdersProducer'), 'orders', { flows: true });
+    });
+    const bothArn = (name: string) =>
+      JSON.stringify({ 'Fn::GetAtt': [both.logicalId(both.stack.queues[name]?.queue as never), 'Arn'] });
+    for (const consumer of ['events', 'orders']) {
+      const role = both.logicalId(both.stack.consumers[consumer]?.consumerFunction.role as never);
+      expect(sendTargets(both.template, role)).toEqual(
+        expect.arrayContaining([bothArn('events'), bothArn('orders')]),
+      );
+    }
+  });
+
+  it('has the producer refuse a flow with a job on a queue granted without flows, naming the grant that fixes it', async () => {
+    const { stack, fn, template, logicalId } = producerStack(false);
+    const json = template.toJSON();
+    const variables = json.Resources[logicalId(fn)].Properties.Environment.Variables as Record<
+      string,
+      unknown
+    >;
+    const env = Object.fromEntries(
+      Object.entries(variables).map(([name, value]) => [
+        name,
+        resolveAsDeployed(value, json, stack.stackName, US_EAST_1),
+      ]),
+    );
+    const producer = createProducer({
+      env,
+      local: false,
+      clients: {
+        sqs: answering(new SQSClient(fakeClientConfig)),
+        dynamodb: answering(new DynamoDBClient(fakeClientConfig)),
+      },
+    });
+    await expect(
+      producer.sendFlow({
+        job: reportJob,
+        payload: { n: 1 },
+        children: [{ job: reportJob, payload: { n: 2 } }],
+      }),
+    ).rejects.toThrow(
+      `job report.build: queue "events" was granted without flows, so its consumer may not send a flow's parent when its last child completes: grant it with pipeline.grantSend(fn, 'events', { flows: true })`,
+    );
+  });
+});

@@ -134,7 +134,7 @@ function CancelBox({ id, done }: { id: string; done: () => void }) {
     ${
       open
         ? html`<div class="card danger-zone">
-        <p>Cancel job <b>${id}</b>? Only a job that has not started (scheduled, or waiting in its queue) can be
+        <p>Cancel job <b>${id}</b>? Only a job that has not started (scheduled, waiting for its children, or waiting in its queue) can be
           cancelled: the consumer then skips it.</p>
         <button class="danger" disabled=${busy} onClick=${cancel}>Cancel the job</button>
         <button onClick=${() => setOpen(false)}>Keep it</button>

@@ -2,9 +2,9 @@
  * A job consumer for local-mode job tests, on the real consumer runtime: every handler run appends `<id> <attempt>`
  * to HOOKLINE_TEST_RECORD_FILE (as the recording consumer does), and each job returns a result.
  */
-import { appendFileSync } from 'node:fs';
+import { appendFileSync, existsSync } from 'node:fs';
 import { defineConsumer, handleJob, PermanentError } from '../../../lambda/consumer';
-import { doubleJob, echoJob, failingJob, slowJob } from './jobs';
+import { doubleJob, echoJob, failingJob, partJob, reportJob, slowJob } from './jobs';
 
 function record(id: string, attempt: number): void {
   const file = process.env.HOOKLINE_TEST_RECORD_FILE;
@@ -32,6 +32,16 @@ export const handler = defineConsumer({
     handleJob(echoJob, (event, ctx) => {
       ctx.progress({ chars: event.payload.text.length });
       return { echoed: event.payload.text };
+    }),
+    handleJob(partJob, (event, ctx) => {
+      if (event.payload.failWhile && existsSync(event.payload.failWhile))
+        throw new Error('the part is not ready');
+      record(event.id, ctx.attempt);
+      return { squared: event.payload.n ** 2 };
+    }),
+    handleJob(reportJob, (event, ctx) => {
+      record(event.id, ctx.attempt);
+      return { children: ctx.children };
     }),
     handleJob(failingJob, (event) => {
       throw new PermanentError(`cannot: ${event.payload.why}`);

@@ -10,3 +10,13 @@ export const slowJob = defineJob('test.slow', z.object({ ms: z.number() }), { qu
 export const failingJob = defineJob('test.fail', z.object({ why: z.string() }), { queue: 'jobs' });
 /** Returns the text it was sent, so a test can put a string of its choosing into a job's result. */
 export const echoJob = defineJob('test.echo', z.object({ text: z.string() }), { queue: 'jobs' });
+/** A flow's part on the `parts` queue: fails while the file `failWhile` exists, else returns `n` squared. */
+export const partJob = defineJob(
+  'flow.part',
+  z.object({ n: z.number(), failWhile: z.optional(z.string()) }),
+  {
+    queue: 'parts',
+  },
+);
+/** A flow's parent: returns the results of its children it was handed (`ctx.children`). */
+export const reportJob = defineJob('flow.report', z.object({ name: z.string() }), { queue: 'jobs' });

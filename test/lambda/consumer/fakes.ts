@@ -8,6 +8,7 @@ import {
   type ConsumerCollaborators,
   type ConsumerCore,
   createConsumerCore,
+  type FlowParents,
   type IdempotencyGate,
   type InvocationContext,
   type JobRecordUpdates,
@@ -278,6 +279,7 @@ export function harness<Schemas extends Record<string, unknown>>(
     random?: () => number;
     archive?: ArchiveBatchSink;
     jobs?: JobRecordUpdates;
+    flows?: FlowParents;
     rateLimiter?: StartSlots;
   } = {},
 ): Harness {
@@ -297,6 +299,7 @@ export function harness<Schemas extends Record<string, unknown>>(
     ...(idempotency ? { idempotency } : {}),
     ...(options.archive ? { archive: options.archive } : {}),
     ...(options.jobs ? { jobs: options.jobs } : {}),
+    ...(options.flows ? { flows: options.flows } : {}),
     ...(options.rateLimiter ? { rateLimiter: options.rateLimiter } : {}),
     now: () => NOW,
     random: options.random ?? (() => 0.5),

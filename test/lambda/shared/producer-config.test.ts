@@ -39,6 +39,7 @@ describe('a granted queue’s address', () => {
       url: 'https://sqs.eu-west-1.amazonaws.com/123456789012/Hookline-QueueJobs-AbC123',
       arn: 'arn:aws:sqs:eu-west-1:123456789012:Hookline-QueueJobs-AbC123',
       fifo: false,
+      flows: false,
       schedulerRoleArn: 'arn:aws:iam::123456789012:role/Hookline-Role-X',
     });
   });
@@ -49,6 +50,7 @@ describe('a granted queue’s address', () => {
       url: 'https://sqs.cn-north-1.amazonaws.com.cn/123456789012/q',
       arn: 'arn:aws-cn:sqs:cn-north-1:123456789012:q',
       fifo: false,
+      flows: false,
       schedulerRoleArn: 'arn:aws-cn:iam::123456789012:role/r',
     });
   });
@@ -58,6 +60,11 @@ describe('a granted queue’s address', () => {
     expect(orders.fifo).toBe(true);
     expect(orders.schedulerRoleArn).toBeUndefined();
     expect(producerQueueOf(commercial, 'jobs', { queue: 'fifo-reports' }).fifo).toBe(false);
+  });
+
+  it('takes flows exactly when its grant allowed them', () => {
+    expect(producerQueueOf(commercial, 'jobs', { queue: 'q', flows: true }).flows).toBe(true);
+    expect(producerQueueOf(commercial, 'jobs', { queue: 'q' }).flows).toBe(false);
   });
 
   it('goes to the SQS endpoint the variable names instead, as local mode’s emulator', () => {

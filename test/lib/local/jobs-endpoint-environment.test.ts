@@ -41,9 +41,17 @@ describe("local mode's jobs endpoint queues", () => {
       url: events.url,
       arn: events.arn,
       fifo: false,
+      // The jobs endpoint sends single jobs, never a flow.
+      flows: false,
       schedulerRoleArn: 'arn:aws:iam::000000000000:role/Hookline-job-scheduler',
     });
-    expect(queues.orders).toEqual({ name: 'orders', url: orders.url, arn: orders.arn, fifo: true });
+    expect(queues.orders).toEqual({
+      name: 'orders',
+      url: orders.url,
+      arn: orders.arn,
+      fifo: true,
+      flows: false,
+    });
   });
 
   it('stop local mode when a queue is not where the functions would look', () => {

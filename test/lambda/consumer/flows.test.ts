@@ -1,0 +1,354 @@
+/**
+ * Flows end to end through the pure cores: the producer's `sendFlow` and the consumer runtime on job records in
+ * dynalite, with SQS as a list of the messages sent (by queue URL) that the test delivers as it likes: in any
+ * order, twice, or after a runtime that died between two steps.
+ */
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import type { FlowParents } from '../../../lambda/consumer/core';
+import { PermanentError } from '../../../lambda/consumer/errors';
+import { handleJob } from '../../../lambda/consumer/jobs';
+import { Producer, type ProducerCollaborators } from '../../../lambda/producer/producer';
+import { createDynamoDedupeStore } from '../../../lambda/shared/dedupe-store';
+import { parseEnvelope } from '../../../lambda/shared/envelope';
+import { defineJob } from '../../../lambda/shared/job';
+import { JobRecords, MAX_CHILD_RESULT_BYTES } from '../../../lambda/shared/job-record';
+import { jobsShow } from '../../../lib/cli/jobs';
+import { useDedupeTable } from '../../helpers/local/dedupe-table';
+import { harness, lambdaContext, record, sqsEvent } from './fakes';
+
+const table = 'flows-dedupe';
+let client: DynamoDBClient;
+useDedupeTable(table, (ready) => {
+  client = ready;
+});
+
+const QUEUES = {
+  jobs: { name: 'jobs', url: 'https://sqs/jobs', fifo: false },
+  reports: { name: 'reports', url: 'https://sqs/reports', fifo: false },
+  orders: { name: 'orders', url: 'https://sqs/orders.fifo', fifo: true },
+};
+const part = defineJob('flow.part', z.object({ n: z.number() }), { queue: 'jobs' });
+const report = defineJob('flow.report', z.object({ name: z.string() }), { queue: 'reports' });
+const fifoReport = defineJob('flow.fifo-report', z.object({ name: z.string() }), { queue: 'orders' });
+
+interface Sent {
+  readonly url: string;
+  readonly body: string;
+}
+
+/** A producer and a consumer on the same records; `sent` is every message either sent, in order. */
+function flowWorld(options: { sendFails?: number; failFirstOf?: string } = {}) {
+  const sent: Sent[] = [];
+  const records = new JobRecords(client, table);
+  const deps: ProducerCollaborators = {
+    queues: QUEUES,
+    settings: { dedupe: { tableName: table, ttlSeconds: 3600 } },
+    retry: { attempts: 1, baseDelayMs: 1 },
+    now: Date.now,
+    sleep: async () => {},
+    async sendBatch(url, entries) {
+      sent.push(...entries.map((e) => ({ url, body: e.MessageBody })));
+      return [];
+    },
+    putPayload: async () => {},
+    dedupe: createDynamoDedupeStore({ client, tableName: table, ttlSeconds: 3600 }),
+    records,
+  };
+  let sendFails = options.sendFails ?? 0;
+  const flows: FlowParents = {
+    childCompleted: (parentId, childId, result) => records.childCompleted(parentId, childId, result),
+    parentSent: (parentId) => records.parentSent(parentId),
+    childResults: (parentId) => records.childResults(parentId),
+    read: (id) => records.read(id),
+    async send(message) {
+      if (sendFails-- > 0) throw new Error('the runtime died before the send');
+      sent.push({ url: message.queueUrl, body: message.body });
+    },
+  };
+  const runs: string[] = [];
+  const seen: Record<string, unknown>[] = [];
+  const failed = new Set<string>();
+  const { core } = harness(
+    {
+      handlers: {},
+      jobs: [
+        handleJob(part, async (event) => {
+          runs.push(event.id);
+          if (event.id === options.failFirstOf && !failed.has(event.id)) {
+            failed.add(event.id);
+            throw new PermanentError('the part cannot be built yet');
+          }
+          return { n: event.payload.n * 10 };
+        }),
+        handleJob(report, async (event, ctx) => {
+          runs.push(event.id);
+          seen.push({ ...ctx.children });
+          return { parts: Object.keys(ctx.children ?? {}).length };
+        }),
+      ],
+    },
+    { maxReceiveCount: 3 },
+    { idempotency: true, jobs: records, flows },
+  );
+  /**
+   * Delivers the messages sent so far to `url` whose job id is one of `ids` (all when none), as one batch; resolves
+   * with the ids of the records reported failed (they come back).
+   */
+  const deliver = async (url: string, ids?: readonly string[], attempt = 1) => {
+    const bodies = sent.filter((m) => m.url === url && (!ids || ids.includes(parseEnvelope(m.body).id)));
+    const records = bodies.map((m) => record(parseEnvelope(m.body), { body: m.body, attempt }));
+    const { batchItemFailures } = await core.processBatch(sqsEvent(records), lambdaContext());
+    const failed = new Set(batchItemFailures.map((f) => f.itemIdentifier));
+    return records.filter((r) => failed.has(r.messageId)).map((r) => parseEnvelope(r.body).id);
+  };
+  const producer = new Producer(deps);
+  return { producer, records, sent, runs, seen, deliver };
+}
+
+const threeParts = (prefix: string) => ({
+  job: report,
+  payload: { name: 'weekly' },
+  options: { id: `${prefix}-parent` },
+  children: [1, 2, 3].map((n) => ({ job: part, payload: { n }, options: { id: `${prefix}-c${n}` } })),
+});
+
+describe('a flow: a parent that runs after all its children', () => {
+  let world: ReturnType<typeof flowWorld>;
+  beforeEach(() => {
+    world = flowWorld();
+  });
+
+  it('records the parent waiting for its children and sends only the children', async () => {
+    const result = await world.producer.sendFlow(threeParts('shape'));
+    expect(result).toMatchObject({
+      id: 'shape-parent',
+      state: 'waiting-children',
+      children: [{ id: 'shape-c1', state: 'queued' }, { id: 'shape-c2' }, { id: 'shape-c3' }],
+    });
+    expect(world.sent.map((m) => `${m.url} ${parseEnvelope(m.body).id}`)).toEqual([
+      'https://sqs/jobs shape-c1',
+      'https://sqs/jobs shape-c2',
+      'https://sqs/jobs shape-c3',
+    ]);
+    expect(await world.records.read('shape-parent')).toMatchObject({
+      state: 'waiting-children',
+      queue: 'reports',
+      children: { total: 3, completed: [], pending: ['shape-c1', 'shape-c2', 'shape-c3'] },
+    });
+    expect(await world.records.read('shape-c2')).toMatchObject({ state: 'queued', parent: 'shape-parent' });
+  });
+
+  it('sends the parent once, when its last child completes, and its handler reads every result', async () => {
+    await world.producer.sendFlow(threeParts('run'));
+    await world.deliver(QUEUES.jobs.url, ['run-c1', 'run-c3']);
+    expect(world.sent.filter((m) => m.url === QUEUES.reports.url)).toEqual([]);
+    expect((await world.records.read('run-parent'))?.children).toMatchObject({ pending: ['run-c2'] });
+
+    await world.deliver(QUEUES.jobs.url, ['run-c2']);
+    expect(world.sent.filter((m) => m.url === QUEUES.reports.url)).toHaveLength(1);
+    expect((await world.records.read('run-parent'))?.state).toBe('queued');
+
+    // Every child delivered again (a duplicate of each): the parent is not sent a second time.
+    await world.deliver(QUEUES.jobs.url);
+    expect(world.sent.filter((m) => m.url === QUEUES.reports.url)).toHaveLength(1);
+
+    await world.deliver(QUEUES.reports.url);
+    // A second copy of the parent's message (two children's redeliveries both sending it) runs nothing again.
+    await world.deliver(QUEUES.reports.url);
+    expect(world.seen).toEqual([{ 'run-c1': { n: 10 }, 'run-c2': { n: 20 }, 'run-c3': { n: 30 } }]);
+    expect(world.runs.filter((id) => id === 'run-parent')).toHaveLength(1);
+    expect(await world.records.read('run-parent')).toMatchObject({
+      state: 'completed',
+      result: { parts: 3 },
+    });
+  });
+
+  it('still sends the parent when the runtime died between counting the last child and sending it', async () => {
+    world = flowWorld({ sendFails: 1 });
+    await world.producer.sendFlow(threeParts('crash'));
+    const failed = await world.deliver(QUEUES.jobs.url);
+    // The last child's record comes back: its handler ran, its parent was counted, not sent.
+    expect(failed).toHaveLength(1);
+    expect(await world.records.read('crash-parent')).toMatchObject({
+      state: 'waiting-children',
+      children: { completed: ['crash-c1', 'crash-c2', 'crash-c3'] },
+    });
+    expect(await world.deliver(QUEUES.jobs.url, failed, 2)).toEqual([]);
+    expect(world.sent.filter((m) => m.url === QUEUES.reports.url)).toHaveLength(1);
+    // Its handler did not run again for it: the idempotency record of its first run answered the redelivery.
+    expect(world.runs.filter((id) => id.startsWith('crash-c'))).toHaveLength(3);
+    expect((await world.records.read('crash-parent'))?.state).toBe('queued');
+  });
+
+  it('keeps a child completed when its parent could not be told on its last attempt, and its redrive sends the parent', async () => {
+    world = flowWorld({ sendFails: 1 });
+    await world.producer.sendFlow(threeParts('last'));
+    const failed = await world.deliver(QUEUES.jobs.url, undefined, 3);
+    // Dead-lettered (done, not reported failed), with why; the child's record still says what happened to it.
+    expect(failed).toEqual([]);
+    const counted = (await world.records.read('last-parent'))?.children?.completed ?? [];
+    expect(counted).toHaveLength(3);
+    for (const id of counted) expect((await world.records.read(id))?.state).toBe('completed');
+    expect(world.sent.filter((m) => m.url === QUEUES.reports.url)).toEqual([]);
+    // What the operator reads of the parent: why it waits although every child completed.
+    expect((await jobsShow({ client, tableName: table }, 'last-parent')).note).toMatch(
+      /^all 3 children completed and this job was not sent yet: .* FlowParentError/,
+    );
+    // The redrive: a duplicate of a child that ran, which sends its parent.
+    await world.deliver(QUEUES.jobs.url, ['last-c1']);
+    expect(world.sent.filter((m) => m.url === QUEUES.reports.url)).toHaveLength(1);
+  });
+
+  it('leaves the parent waiting while a child is dead-lettered, and finishes the flow once it runs again', async () => {
+    world = flowWorld({ failFirstOf: 'dead-c2' });
+    await world.producer.sendFlow(threeParts('dead'));
+    await world.deliver(QUEUES.jobs.url);
+    expect((await world.records.read('dead-c2'))?.state).toBe('dead-lettered');
+    expect(await world.records.read('dead-parent')).toMatchObject({
+      state: 'waiting-children',
+      children: { pending: ['dead-c2'] },
+    });
+    expect(world.sent.filter((m) => m.url === QUEUES.reports.url)).toEqual([]);
+    // A redrive sends the same message back: it runs again from attempt 1 and completes.
+    await world.deliver(QUEUES.jobs.url, ['dead-c2']);
+    expect(world.sent.filter((m) => m.url === QUEUES.reports.url)).toHaveLength(1);
+  });
+
+  it('never sends a parent cancelled while it waits', async () => {
+    await world.producer.sendFlow(threeParts('cancel'));
+    expect(await world.producer.cancel('cancel-parent')).toBe(true);
+    await world.deliver(QUEUES.jobs.url);
+    expect(world.sent.filter((m) => m.url === QUEUES.reports.url)).toEqual([]);
+    expect((await world.records.read('cancel-parent'))?.state).toBe('cancelled');
+  });
+
+  it('runs nested flows bottom up: a child with children of its own waits for them', async () => {
+    await world.producer.sendFlow({
+      job: report,
+      payload: { name: 'top' },
+      options: { id: 'nest-top' },
+      children: [
+        { job: part, payload: { n: 1 }, options: { id: 'nest-leaf' } },
+        {
+          job: report,
+          payload: { name: 'middle' },
+          options: { id: 'nest-middle' },
+          children: [{ job: part, payload: { n: 2 }, options: { id: 'nest-deep' } }],
+        },
+      ],
+    });
+    expect(world.sent.map((m) => parseEnvelope(m.body).id)).toEqual(['nest-leaf', 'nest-deep']);
+    await world.deliver(QUEUES.jobs.url);
+    expect((await world.records.read('nest-top'))?.children?.pending).toEqual(['nest-middle']);
+    await world.deliver(QUEUES.reports.url, ['nest-middle']);
+    await world.deliver(QUEUES.reports.url, ['nest-top']);
+    expect(world.seen).toEqual([
+      { 'nest-deep': { n: 20 } },
+      { 'nest-leaf': { n: 10 }, 'nest-middle': { parts: 1 } },
+    ]);
+  });
+});
+
+describe('a flow parent record', () => {
+  it('counts a child once, and only its own children', async () => {
+    const world = flowWorld();
+    await world.producer.sendFlow(threeParts('once'));
+    expect(await world.records.childCompleted('once-parent', 'once-c1', 1)).toBeUndefined();
+    expect(await world.records.childCompleted('once-parent', 'once-c1', 1)).toBeUndefined();
+    expect(await world.records.childCompleted('once-parent', 'stranger', 1)).toBeUndefined();
+    expect((await world.records.read('once-parent'))?.children).toEqual({
+      total: 3,
+      completed: ['once-c1'],
+      pending: ['once-c2', 'once-c3'],
+    });
+  });
+
+  it("keeps a FIFO parent's message group and deduplication id for the send its last child makes", async () => {
+    const world = flowWorld();
+    await world.producer.sendFlow({
+      job: fifoReport,
+      payload: { name: 'f' },
+      options: { id: 'fifo-parent', group: 'customer-7' },
+      children: [{ job: part, payload: { n: 1 }, options: { id: 'fifo-c1' } }],
+    });
+    expect(await world.records.childCompleted('fifo-parent', 'fifo-c1', 1)).toMatchObject({
+      queueUrl: QUEUES.orders.url,
+      groupId: 'customer-7',
+      deduplicationId: expect.stringMatching(/^[0-9a-f]{64}$/),
+    });
+  });
+
+  it("hands the parent a result too large for its record from the child's own record", async () => {
+    const world = flowWorld();
+    await world.producer.sendFlow(threeParts('large'));
+    const large = { text: 'x'.repeat(MAX_CHILD_RESULT_BYTES) };
+    const generation = (await world.records.read('large-c1'))?.generation;
+    await world.records.complete('large-c1', large, generation);
+    await world.records.childCompleted('large-parent', 'large-c1', large);
+    await world.records.childCompleted('large-parent', 'large-c2', { n: 2 });
+    expect(await world.records.childResults('large-parent')).toEqual({
+      'large-c1': large,
+      'large-c2': { n: 2 },
+    });
+  });
+});
+
+describe('sendFlow refuses a flow that cannot run, before anything is written', () => {
+  const world = () => flowWorld();
+  it.each([
+    [
+      'a parent without children',
+      { job: report, payload: { name: 'a' }, children: [] },
+      /children must be a list of 1 to 50/,
+    ],
+    [
+      'a delayed parent',
+      {
+        job: report,
+        payload: { name: 'a' },
+        options: { delay: { minutes: 1 } },
+        children: [{ job: part, payload: { n: 1 } }],
+      },
+      /a parent takes no delay/,
+    ],
+    [
+      'an id used twice',
+      {
+        job: report,
+        payload: { name: 'a' },
+        options: { id: 'twice' },
+        children: [{ job: part, payload: { n: 1 }, options: { id: 'twice' } }],
+      },
+      /id "twice" is used twice in this flow/,
+    ],
+    [
+      'a child whose payload does not fit its schema',
+      {
+        job: report,
+        payload: { name: 'a' },
+        options: { id: 'bad-parent' },
+        children: [{ job: part, payload: { n: 'one' } }],
+      },
+      /sendFlow job 1 \(id .*\): payload of job flow.part is invalid/,
+    ],
+  ])('%s', async (_what, flow, error) => {
+    const { producer, sent } = world();
+    await expect(producer.sendFlow(flow as never)).rejects.toThrow(error);
+    expect(sent).toEqual([]);
+  });
+
+  it('a parent too large for its record without a payload bucket', async () => {
+    const { producer, records } = world();
+    await expect(
+      producer.sendFlow({
+        job: report,
+        payload: { name: 'x'.repeat(70_000) },
+        options: { id: 'huge-parent' },
+        children: [{ job: part, payload: { n: 1 } }],
+      }),
+    ).rejects.toThrow(/too large for its record, which keeps a flow parent's message/);
+    expect(await records.read('huge-parent')).toBeUndefined();
+  });
+});
