@@ -27,7 +27,7 @@ export function s3PayloadDownloader(
 }
 
 /**
- * What a failed read of a stored body is reported as: a 404 means the body is gone for good (a permanent failure,
+ * What a failed read of a stored body is reported as: NoSuchKey (404) means the body is gone for good (a permanent failure,
  * dead-lettered at once with the object named); a 403 is retried but names the object and that it may be gone;
  * anything else (a network fault, a 5xx) is retried as it was thrown.
  */
@@ -36,8 +36,8 @@ export function payloadReadError(ref: PayloadRef, error: unknown): unknown {
   const status = (error as { $metadata?: { httpStatusCode?: number } } | undefined)?.$metadata
     ?.httpStatusCode;
   const name = error instanceof Error ? error.name : undefined;
-  if (status === 404 || name === 'NoSuchKey')
-    return new PayloadGoneError(uri, ref.sizeBytes, { cause: error });
+  // The key only: a bucket that is gone (NoSuchBucket, also a 404) is a fault of the stack, retried like others.
+  if (name === 'NoSuchKey') return new PayloadGoneError(uri, ref.sizeBytes, { cause: error });
   if (status === 403 || name === 'AccessDenied') {
     const answer =
       error instanceof Error && error.message ? `${name}: ${error.message}` : `${name ?? 'HTTP 403'}`;

@@ -49,6 +49,19 @@ describe('claim-check download', () => {
     });
   });
 
+  it('retries a read of a bucket that is gone, a fault of the stack rather than of the record', async () => {
+    const fault = new S3ServiceException({
+      name: 'NoSuchBucket',
+      message: 'The specified bucket does not exist',
+      $fault: 'client',
+      $metadata: { httpStatusCode: 404 },
+    });
+    s3.on(GetObjectCommand).rejects(fault);
+    const error = await failure();
+    expect(isPermanent(error)).toBe(false);
+    expect(error).toBe(fault);
+  });
+
   it('retries any other fault as it was thrown', async () => {
     const fault = Object.assign(new Error('socket hang up'), { name: 'TimeoutError' });
     s3.on(GetObjectCommand).rejects(fault);
