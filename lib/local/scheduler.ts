@@ -102,8 +102,11 @@ function firingEnvelope(schedule: ResolvedSchedule, scheduledAt: Date): WebhookE
   return scheduleEnvelope(schedule, { scheduledTime, executionId: randomUUID() });
 }
 
-/** How often a firing whose send failed is tried again. */
-const RESEND_EVERY_MS = 1000;
+/**
+ * The wait before a failed firing's next try: 1 s, doubling to at most a minute, so a queue that stays unreachable
+ * for hours is not sent every firing of a frequent schedule every second.
+ */
+const resendWaitMs = (failures: number) => Math.min(1000 * 2 ** (failures - 1), 60_000);
 
 /** What local mode says of a firing it could not send: that it tries again, or why it gave the firing up. */
 export function scheduleSendNotice(
@@ -116,7 +119,7 @@ export function scheduleSendNotice(
   if (firing.given === 'stopped') return `${head}; local mode stopped before it could, so it is lost`;
   if (firing.given === 'up')
     return `${head} within ${DEFAULTS.scheduleMaxEventAge.toHumanString()}, so it is given up (deployed, Scheduler puts it in the schedule's dead-letter queue then)`;
-  return `${head}; trying again every second, as Scheduler retries a delivery for up to ${DEFAULTS.scheduleMaxEventAge.toHumanString()}`;
+  return `${head}; trying again (after 1 s, then backing off to once a minute), as Scheduler retries a delivery for up to ${DEFAULTS.scheduleMaxEventAge.toHumanString()}`;
 }
 
 /** Node runs a timer longer than 2^31 - 1 ms after 1 ms instead; a longer wait is made of several timers. */
@@ -280,7 +283,7 @@ class Resends {
 /**
  * Sends one firing. Scheduler retries a delivery its target refused for up to the maximum event age, then puts it
  * in the schedule's dead-letter queue; local mode keeps none, so it sends the same envelope (the same id) again
- * every second until it is sent, the age has passed or local mode stops.
+ * (backing off to once a minute) until it is sent, the age has passed or local mode stops.
  */
 async function deliverFiring(
   options: SchedulerOptions,
@@ -293,7 +296,7 @@ async function deliverFiring(
   const body = JSON.stringify(envelope);
   const maxEventAgeMs = DEFAULTS.scheduleMaxEventAge.toMilliseconds();
   let reported: string | undefined;
-  for (;;) {
+  for (let failures = 1; ; failures++) {
     try {
       await options.sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: body }));
       options.onFire?.(schedule, envelope);
@@ -306,7 +309,7 @@ async function deliverFiring(
       if (reason !== reported) options.onError?.(schedule, error, { id: envelope.id });
       reported = reason;
     }
-    await resends.wait(RESEND_EVERY_MS);
+    await resends.wait(resendWaitMs(failures));
   }
 }
 

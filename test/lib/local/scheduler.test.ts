@@ -448,13 +448,24 @@ describe('scheduler firing times (fake clock)', () => {
   it('sends a firing its queue refused again, with the same id, until it is sent, as Scheduler retries a delivery', async () => {
     vi.useFakeTimers({ now: new Date('2026-01-01T00:00:00Z') });
     const run = runFailingSchedule((call) => (call <= 3 ? 'emulator stopped' : undefined));
-    await vi.advanceTimersByTimeAsync(3_600_000 + 5_000);
+    await vi.advanceTimersByTimeAsync(3_600_000 + 10_000);
     expect(run.sent).toEqual(['job:2026-01-01T01:00:00Z']);
     expect(run.fired).toEqual(['job job:2026-01-01T01:00:00Z']);
     // Reported when its sends start failing, not at every try.
     expect(run.failed).toEqual(['job:2026-01-01T01:00:00Z emulator stopped']);
     await vi.advanceTimersByTimeAsync(3_600_000);
     expect(run.sent).toEqual(['job:2026-01-01T01:00:00Z', 'job:2026-01-01T02:00:00Z']);
+    await run.stop();
+  });
+
+  it('backs off between tries to once a minute, so a queue down for long is not sent every second', async () => {
+    vi.useFakeTimers({ now: new Date('2026-01-01T00:00:00Z') });
+    const run = runFailingSchedule(() => 'queue does not exist');
+    await vi.advanceTimersByTimeAsync(3_600_000);
+    // Tries at 0, 1, 3, 7, 15, 31 and 63 s, then every 60 s: 15 within the first 10 minutes.
+    await vi.advanceTimersByTimeAsync(600_000 - 1);
+    expect(run.calls()).toBe(15);
+    expect(run.failed).toEqual(['job:2026-01-01T01:00:00Z queue does not exist']);
     await run.stop();
   });
 
@@ -501,7 +512,7 @@ describe('scheduler firing times (fake clock)', () => {
     const error = new Error('The specified queue does not exist.');
     const id = 'tick:2026-12-02T08:28:00Z';
     expect(scheduleSendNotice(schedule, error, { id })).toBe(
-      'schedule tick: could not send tick:2026-12-02T08:28:00Z to queue sink (The specified queue does not exist.); trying again every second, as Scheduler retries a delivery for up to 1 day',
+      'schedule tick: could not send tick:2026-12-02T08:28:00Z to queue sink (The specified queue does not exist.); trying again (after 1 s, then backing off to once a minute), as Scheduler retries a delivery for up to 1 day',
     );
     expect(scheduleSendNotice(schedule, error, { id, given: 'stopped' })).toBe(
       'schedule tick: could not send tick:2026-12-02T08:28:00Z to queue sink (The specified queue does not exist.); local mode stopped before it could, so it is lost',
