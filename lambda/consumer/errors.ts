@@ -41,7 +41,7 @@ export class InvalidPayloadError extends PermanentError {
 }
 
 /**
- * A claim-checked body that is no longer in the payload bucket (S3 answered 404): its lifecycle rule deleted it
+ * A claim-checked body that is no longer in the payload bucket (S3 answered NoSuchKey): its lifecycle rule deleted it
  * after `payloads.expiry`, or someone deleted it. Nothing brings it back, so retrying only delays the DLQ.
  */
 export class PayloadGoneError extends PermanentError {

@@ -27,11 +27,11 @@ export function s3PayloadDownloader(
 }
 
 /**
- * What a failed read of a stored body is reported as: NoSuchKey (404) means the body is gone for good (a permanent failure,
- * dead-lettered at once with the object named); a 403 is retried but names the object and that it may be gone;
- * anything else (a network fault, a 5xx) is retried as it was thrown.
+ * What a failed read of a stored body is reported as: NoSuchKey (404) means the body is gone for good (a permanent
+ * failure, dead-lettered at once with the object named); a 403 is retried but names the object and that it may be
+ * gone; anything else (a network fault, a 5xx) is retried as it was thrown.
  */
-export function payloadReadError(ref: PayloadRef, error: unknown): unknown {
+function payloadReadError(ref: PayloadRef, error: unknown): unknown {
   const uri = `s3://${ref.bucket}/${ref.key}`;
   const status = (error as { $metadata?: { httpStatusCode?: number } } | undefined)?.$metadata
     ?.httpStatusCode;
