@@ -40,7 +40,7 @@ import { archiveFailedMetric, EventArchive } from './event-archive';
 import { type GrantSendOptions, JobProducers } from './job-producers';
 import { JobsEndpoint } from './jobs-endpoint';
 import { entryExistsInProject } from './load-config';
-import { hooklineCommand, type MonitoredFunction, PipelineAlarms } from './pipeline-alarms';
+import { hooklineCommand, type MonitoredFunction, PipelineAlarms, stackLogsQuery } from './pipeline-alarms';
 import { PipelineDashboard } from './pipeline-dashboard';
 import { PipelineQueue } from './pipeline-queue';
 import { PipelineSchedules } from './pipeline-schedules';
@@ -470,6 +470,11 @@ export class HooklinePipeline extends Construct {
             archiveFailures: archiveFailedMetric(
               DEFAULTS.functionAlarmPeriod,
               metricsNamespaceOf(Stack.of(this).stackName),
+            ),
+            archiveFailuresCommand: stackLogsQuery(
+              this,
+              3_600,
+              'filter @message like /archive (put failed|record too large)/ | fields @timestamp, @log, @message',
             ),
           }
         : {}),

@@ -11,6 +11,7 @@ import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { DEFAULTS } from './config';
 import { fairQueueMetric } from './pipeline-queue';
+import { LOG_GROUP_OUTPUT_MARK } from './stack-outputs';
 
 /**
  * A `hookline` command as the on-call engineer types it for the stack holding `scope`: with `--stack` and `--region`,
@@ -26,6 +27,22 @@ export function hooklineCommand(scope: Construct, command: string): string {
 function logsTail(scope: Construct, logGroup: logs.ILogGroup, since: string, filter?: string): string {
   const match = filter === undefined ? '' : ` --filter-pattern '${filter}'`;
   return `\`aws logs tail ${logGroup.logGroupName} --since ${since}${match} --region ${Stack.of(scope).region}\``;
+}
+
+/**
+ * The AWS CLI commands that run a Logs Insights query over every function log group the stack `scope` is in
+ * publishes as an output (`LOG_GROUP_OUTPUT_MARK`), over the last `sinceSeconds`, and print its answer. One
+ * command whatever the number of consumers: listing each log group would outgrow an alarm description's 1,024
+ * characters in a stack with many queues.
+ */
+export function stackLogsQuery(scope: Construct, sinceSeconds: number, query: string): string {
+  const stack = Stack.of(scope);
+  const region = `--region ${stack.region}`;
+  const groups = `$(aws cloudformation describe-stacks --stack-name ${stack.stackName} --query "Stacks[0].Outputs[?contains(OutputKey,'${LOG_GROUP_OUTPUT_MARK}')].OutputValue" --output text ${region})`;
+  return (
+    `\`aws logs start-query --log-group-names ${groups} --start-time $(($(date +%s)-${sinceSeconds})) --end-time $(date +%s) --query-string '${query}' --query queryId --output text ${region}\`` +
+    `, then \`aws logs get-query-results --query-id <the id it printed> ${region}\``
+  );
 }
 
 /** How long a queue's oldest message must stay too old before its alarm fires. */
@@ -147,6 +164,14 @@ export interface PipelineAlarmsProps {
   readonly archiveFailures?: cloudwatch.IMetric;
 
   /**
+   * The command that reads the archive failures' ERROR lines in every log group of a function that counts them
+   * (the ingest and each consumer), named in the archive alarm's description.
+   *
+   * @default - the ingest log group's, when `ingestLogGroup` is given
+   */
+  readonly archiveFailuresCommand?: string;
+
+  /**
    * Topic every alarm notifies (on ALARM and on OK). Its access policy must let `cloudwatch.amazonaws.com`
    * publish (see {@link alarmPublishStatement}); an imported topic's policy cannot be changed from here.
    *
@@ -242,10 +267,18 @@ export class PipelineAlarms extends Construct {
       this.add('ArchiveFailed', {
         metric: props.archiveFailures,
         threshold: 0,
-        description: `Events were queued but not archived (the delivery stream refused or timed out): they are processed, but a replay of that time range will miss them. The functions log each one on an ERROR line with its id ("archive put failed", or in a consumer "archive record too large")${props.ingestLogGroup ? `: ${logsTail(this, props.ingestLogGroup, '1h', '"archive put failed"')} for the webhooks, the same in each consumer's log group for jobs and scheduled events` : ''}.`,
+        description: `Events were queued but not archived (the delivery stream refused or timed out, or a record was too large): they are processed, but a replay of that time range will miss them. The ingest (webhooks) and each consumer (jobs, scheduled events) log them on an ERROR line ("archive put failed", "archive record too large")${this.archiveFailuresCommand(props)}.`,
       });
     }
     if (props.api) this.watchApi(props.api, props.ingestLogGroup);
+  }
+
+  /** Where the description sends the operator to read which events were not archived. */
+  private archiveFailuresCommand(props: PipelineAlarmsProps): string {
+    if (props.archiveFailuresCommand) return `: list them with ${props.archiveFailuresCommand}`;
+    return props.ingestLogGroup
+      ? `: ${logsTail(this, props.ingestLogGroup, '1h', '"archive put failed"')} for the webhooks, the same in each consumer's log group for jobs and scheduled events`
+      : '';
   }
 
   /** Why a queue's oldest message is old, and the first command to run. */

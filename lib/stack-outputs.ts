@@ -62,6 +62,13 @@ export const STACK_OUTPUTS = {
   jobSchedulesDeadLetterQueueUrl: 'JobSchedulesDeadLetterQueueUrl',
 } as const;
 
+/**
+ * What the key of every function log group's output contains (`IngestLogGroupName`, `JobsEndpointLogGroupName`,
+ * `ConsumerLogGroupName<Queue>`) and no other output's: a command can select them all from `describe-stacks`, however
+ * many consumers the stack has.
+ */
+export const LOG_GROUP_OUTPUT_MARK = 'LogGroupName';
+
 /** Stack-wide outputs earlier versions declared, read only where present (see {@link FormerOutputKind}). */
 export const FORMER_STACK_OUTPUTS = {
   jobSchedulesDeadLetterQueueArn: 'JobSchedulesDeadLetterQueueArn',

@@ -8,6 +8,7 @@
 import { Duration, Token } from 'aws-cdk-lib/core';
 import { MAX_VISIBILITY_SECONDS } from '../lambda/consumer/backoff';
 import { CONSUMER_CONFIG_ENV } from '../lambda/shared/consumer-config';
+import { brokenRetryRules, RETRY_FACTOR_MAX, RETRY_FACTOR_MIN } from '../lambda/shared/job-retry';
 import { type Violation, violation } from './violations';
 
 // Constructs import the thrower with the rules.
@@ -129,19 +130,25 @@ export interface RetryRuleInput {
 
 /** Rules of a backoff (paths relative to the consumer): a factor from 1 to 10, a maximum SQS can wait, a base below it. */
 export function retryViolations(retry: RetryRuleInput): Violation[] {
+  // The bounds are a job's own backoff's too: one rule, in `lambda/shared/job-retry.ts`.
+  const broken = brokenRetryRules({
+    ...(known(retry.factor) ? { factor: retry.factor } : {}),
+    ...(known(retry.base) ? { baseSeconds: secondsOf(retry.base) } : {}),
+    ...(known(retry.max) ? { maxSeconds: secondsOf(retry.max) } : {}),
+  });
   const violations: Violation[] = [];
-  if (known(retry.factor) && (retry.factor < 1 || retry.factor > 10)) {
+  if (broken.includes('factor')) {
     violations.push(
       violation(
         'retry.factor',
-        'the backoff factor is between 1 and 10',
+        `the backoff factor is between ${RETRY_FACTOR_MIN} and ${RETRY_FACTOR_MAX}`,
         retry.factor,
         'use 2 (each retry waits twice as long)',
       ),
     );
   }
-  violations.push(...visibilityExtensionViolations('retry.max', retry.max));
-  if (known(retry.base) && known(retry.max) && secondsOf(retry.base) > secondsOf(retry.max)) {
+  if (broken.includes('max')) violations.push(...visibilityExtensionViolations('retry.max', retry.max));
+  if (broken.includes('base')) {
     violations.push(
       violation(
         'retry.base',

@@ -7,8 +7,9 @@
  * broken dependency is never hammered, and the other half spreads records that failed together.
  */
 
-/** SQS refuses visibility timeouts above 12 hours. */
-export const MAX_VISIBILITY_SECONDS = 43_200;
+import { MAX_VISIBILITY_SECONDS } from '../shared/job-retry';
+
+export { MAX_VISIBILITY_SECONDS };
 
 /** Backoff settings (seconds), as in the consumer's runtime configuration. */
 export interface RetryPolicy {

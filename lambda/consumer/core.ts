@@ -21,12 +21,14 @@ import { CONSUMER_OUTCOME_MESSAGE } from '../shared/contracts';
 import { MESSAGE_ATTRIBUTES, type PayloadRef, parseEnvelope, type WebhookEnvelope } from '../shared/envelope';
 import { idempotencyWorkKey } from '../shared/idempotency-key';
 import { JOB_RECORD_HEADER, JOB_SOURCE, jobHandlerKey } from '../shared/job';
+import { type JobRetry, jobRetryOf } from '../shared/job-retry';
 import { describeIssue, standardValidate } from '../shared/standard-schema';
 import { type ArchiveBatchSink, archiveArrivals } from './archive-arrivals';
 import { backoffDelaySeconds } from './backoff';
 import { BoundedBatchProcessor } from './bounded-processor';
 import { type DeadLetterMessage, deadLetterMessage } from './dead-letter';
 import {
+  AttemptsExhaustedError,
   describeError,
   InvalidEnvelopeError,
   InvalidPayloadError,
@@ -38,6 +40,7 @@ import {
 } from './errors';
 import { validateJob } from './jobs';
 import { inlineBody, parsePayload } from './payload';
+import { type JobProgress, ProgressReporter, progressJson } from './progress';
 import { HandlerRouter } from './routing';
 import type {
   ConsumerDefinition,
@@ -93,6 +96,8 @@ export interface JobRecordUpdates {
   start(id: string, attempt: number, generation?: string): Promise<'run' | 'cancelled' | 'untracked'>;
   complete(id: string, result: unknown, generation?: string): Promise<void>;
   deadLettered(id: string, reason: string, generation?: string): Promise<void>;
+  /** What attempt `attempt` reported with `ctx.progress`; false when the record no longer says it runs. */
+  progress(id: string, attempt: number, json: string, at: Date, generation?: string): Promise<boolean>;
   /** Attempt `attempt` failed; the next is due at `retryAt` (undefined when the backoff could not be set). */
   retrying(
     id: string,
@@ -226,6 +231,10 @@ interface RecordInfo {
   generation?: string;
   /** This delivery marked its job's record processing: its failure is that run's, never another copy's. */
   startedJob?: boolean;
+  /** A job's own attempts and backoff (`send(..., { attempts, backoff })`), over its queue's. */
+  jobRetry?: JobRetry;
+  /** The progress `ctx.progress` reports, for a job whose record this delivery marked processing. */
+  progress?: ProgressReporter;
   /** Set once its outcome is being settled: resolves true when it is done, false when it is reported failed. */
   done: Promise<boolean> | undefined;
 }
@@ -288,6 +297,12 @@ class RecordContext implements HandlerContext {
 
   remainingTimeMs(): number {
     return this.invocation.getRemainingTimeInMillis();
+  }
+
+  progress(value: JobProgress): void {
+    // Checked for every handler, so a mistake shows in a test without job records too.
+    const json = progressJson(value);
+    this.info.progress?.report(json);
   }
 
   /** Created on first use: most handlers never log, and a Powertools child logger is not free. */
@@ -402,6 +417,7 @@ function adoptEnvelope(info: RecordInfo, envelope: WebhookEnvelope): void {
   if (envelope.replay) info.replayId = envelope.replay.id;
   if (envelope.generation !== undefined) info.generation = envelope.generation;
   info.tracked = envelope.source === JOB_SOURCE && envelope.headers[JOB_RECORD_HEADER] !== undefined;
+  if (envelope.source === JOB_SOURCE) info.jobRetry = jobRetryOf(envelope.headers);
   const received = Date.parse(envelope.receivedAt);
   if (Number.isFinite(received)) info.receivedAtMs = received;
 }
@@ -675,9 +691,11 @@ class ConsumerRuntime implements ConsumerCore {
     const started = await records.start(info.id, info.attempt, info.generation);
     if (started === 'cancelled') return CANCELLED;
     info.startedJob = started === 'run';
+    if (info.startedJob) info.progress = this.progressReporter(records, info);
     const result = await this.runHandler(info, envelope, target, state);
     // Abandoned: its record already says what the runtime reported (dead-lettered with the timeout, or retried).
     if (state.expired) throw RECORD_FAILED;
+    await info.progress?.settle();
     try {
       await records.complete(info.id, result, info.generation);
     } catch (error) {
@@ -685,6 +703,16 @@ class ConsumerRuntime implements ConsumerCore {
       this.deps.logger.warn('could not record the job result', { id: info.id, error: errorText(error) });
     }
     return RAN;
+  }
+
+  /** The job's progress, written to its record as this attempt's. */
+  private progressReporter(records: JobRecordUpdates, info: RecordInfo): ProgressReporter {
+    const { now, alarm, logger } = this.deps;
+    return new ProgressReporter(
+      (json, at) => records.progress(info.id, info.attempt, json, at, info.generation),
+      { now, alarm },
+      (message, error) => logger.warn(message, { id: info.id, error: errorText(error) }),
+    );
   }
 
   /** Claim check -> payload -> schema -> the handler; resolves with what the handler returned. */
@@ -720,6 +748,11 @@ class ConsumerRuntime implements ConsumerCore {
     if (isPermanent(error) || info.attempt >= this.config.maxReceiveCount) {
       return this.deadLetter(state, info, error);
     }
+    // A job's own attempts end before its queue's: SQS would retry it, so the runtime dead-letters it, saying why.
+    const attempts = info.jobRetry?.attempts;
+    if (attempts !== undefined && info.attempt >= attempts) {
+      return this.deadLetter(state, info, new AttemptsExhaustedError(info.attempt, attempts, error));
+    }
     await this.retryLater(state, info, error, notBeforeSeconds);
     return false;
   }
@@ -746,6 +779,8 @@ class ConsumerRuntime implements ConsumerCore {
       });
       const reason = `${name}: ${message} (dead-letter send failed: ${describeError(sendError).message})`;
       this.logOutcome(state, info, 'retried', reason, { error });
+      // Its record still says this attempt runs: the value waiting is written, and later ones are dropped.
+      void info.progress?.settle();
       return false;
     }
     this.logOutcome(state, info, 'dead-lettered', `${name}: ${message}`, { error });
@@ -757,6 +792,9 @@ class ConsumerRuntime implements ConsumerCore {
   /** The reason on a tracked job's record; best effort, the message itself is safely in the DLQ. */
   private async recordDeadLetter(info: RecordInfo, reason: string): Promise<void> {
     if (!info.tracked || !this.deps.jobs) return;
+    // The attempt's last progress goes before its outcome, which would refuse it; only now, so that a slow write
+    // never holds back the dead-letter send (at the deadline margin, that must happen before Lambda's timeout).
+    await info.progress?.settle();
     try {
       await this.deps.jobs.deadLettered(info.id, reason, info.generation);
     } catch (error) {
@@ -775,7 +813,11 @@ class ConsumerRuntime implements ConsumerCore {
   ): Promise<void> {
     const delay = Math.max(
       notBeforeSeconds,
-      backoffDelaySeconds(this.config.retry, info.attempt, this.deps.random),
+      backoffDelaySeconds(
+        { ...this.config.retry, ...info.jobRetry?.backoff },
+        info.attempt,
+        this.deps.random,
+      ),
     );
     const groupId = info.record.attributes?.MessageGroupId;
     if (this.config.fifo && groupId && !state.groupDelaySeconds.has(groupId)) {
@@ -794,6 +836,7 @@ class ConsumerRuntime implements ConsumerCore {
     this.logOutcome(state, info, 'retried', errorText(error), { error });
     // Best effort, as for a dead letter: the record says it waits to retry rather than that it runs.
     if (info.startedJob && this.deps.jobs) {
+      await info.progress?.settle();
       await this.deps.jobs
         .retrying(info.id, info.attempt, errorText(error), retryAt, info.generation)
         .catch((recordError: unknown) =>

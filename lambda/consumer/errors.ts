@@ -95,6 +95,20 @@ export class NotStartedError extends Error {
   }
 }
 
+/**
+ * A job that asked for fewer attempts than its queue's `maxReceiveCount` (`send(..., { attempts })`) failed on
+ * its last one: SQS would retry it, so the runtime dead-letters it itself, with the error that ended it.
+ */
+export class AttemptsExhaustedError extends Error {
+  constructor(attempt: number, attempts: number, lastError: unknown) {
+    const last = describeError(lastError);
+    super(`attempts exhausted: ${attempt} of ${attempts} (last error: ${last.name}: ${last.message})`, {
+      cause: lastError,
+    });
+    this.name = 'AttemptsExhaustedError';
+  }
+}
+
 /** True for errors that must not be retried. Checks the name too, so copies from another bundle still count. */
 export function isPermanent(error: unknown): boolean {
   return error instanceof PermanentError || (error instanceof Error && error.name === 'PermanentError');

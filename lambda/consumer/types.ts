@@ -5,6 +5,7 @@ import type { SQSRecord } from 'aws-lambda';
 import type { z } from 'zod';
 import type { WebhookEnvelope } from '../shared/envelope';
 import type { JobDefinition, JobPayload } from '../shared/job';
+import type { JobProgress } from './progress';
 
 /** Extra log input: attributes to merge into the line, or an error. */
 export type LogExtra = Record<string, unknown> | Error | string;
@@ -39,6 +40,14 @@ export interface HandlerContext {
   readonly record: SQSRecord;
   /** The consumer (queue) name. */
   readonly consumer: string;
+  /**
+   * Reports a job's progress (BullMQ's `job.updateProgress`): a percentage from 0 to 100, or a JSON value of at
+   * most 1 KiB (`{ step: 2, of: 5 }`); anything else throws an `InvalidProgressError`. Kept in the job's record
+   * (`producer.status(id)`, `hookline jobs show`): writes are coalesced to at most one per second, the last value
+   * is written before the attempt's outcome, and a failed write is logged, never failing the job. Does nothing
+   * for a job without a record (no dedupe table, or its record expired) and for a webhook.
+   */
+  progress(value: JobProgress): void;
 }
 
 /**

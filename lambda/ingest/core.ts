@@ -2,9 +2,10 @@
  * The ingest decision, free of SDK clients: every side effect goes through the collaborators, so unit tests
  * drive it with fakes and the handler wires real clients.
  *
- * Order of checks: method (405) -> source (404) -> body size/emptiness (413/400) -> secrets (503, also when
- * none of them can verify anything) -> signature (401) -> body shape (400) -> Slack handshake (200) -> route
- * (ignore: 202) -> size (413 or claim check) -> dedupe claim -> payload upload -> enqueue every target -> 202.
+ * Order of checks: method (405) -> source (404) -> content encoding (415) -> body size/emptiness (413/400) ->
+ * secrets (503, also when none of them can verify anything) -> signature (401) -> body shape (400) -> Slack
+ * handshake (200) -> route (ignore: 202) -> size (413 or claim check) -> dedupe claim -> payload upload -> enqueue
+ * every target -> 202.
  * Only the last step says 202 for a routed event, and only when every SendMessage succeeded. Anything
  * unexpected is a 503, never a throw.
  */
@@ -119,6 +120,7 @@ export type FailureReason =
   | 'method_not_allowed'
   | 'unknown_source'
   | 'empty_body'
+  | 'unsupported_encoding'
   | 'body_too_large'
   | 'malformed_body'
   | 'secret_unavailable'
@@ -360,7 +362,7 @@ async function decide(event: APIGatewayProxyEventV2, deps: IngestCollaborators):
   if (isResult(source)) return source;
   const context: Context = { source: source.name };
   const headers = normalizeHeaders(event.headers);
-  const request = readBody(event, context);
+  const request = readBody(event, headers, context);
   if (isResult(request)) return request;
   const denied = await authenticate(event, deps, source, headers, request.body, context);
   if (denied) return denied;
@@ -401,8 +403,24 @@ interface RequestBody {
   readonly text: string | undefined;
 }
 
-/** The decoded body, or 413 when too large and 400 when empty. */
-function readBody(event: APIGatewayProxyEventV2, context: Context): RequestBody | Result {
+/**
+ * A `content-encoding` other than `identity`: API Gateway hands the function the compressed bytes, which no
+ * signature scheme here covers and no consumer could read, so a 202 would only turn the event into a dead letter.
+ */
+function isEncodedBody(headers: Readonly<Record<string, string>>): boolean {
+  const encoding = headers['content-encoding']?.trim().toLowerCase();
+  return encoding !== undefined && encoding !== '' && encoding !== 'identity';
+}
+
+/** The decoded body, or 415 when compressed, 413 when too large and 400 when empty. */
+function readBody(
+  event: APIGatewayProxyEventV2,
+  headers: Readonly<Record<string, string>>,
+  context: Context,
+): RequestBody | Result {
+  if (isEncodedBody(headers)) {
+    return rejected(415, 'unsupported_encoding', message(415, 'unsupported content encoding'), context);
+  }
   const rawBody = typeof event.body === 'string' ? event.body : '';
   // A cheap bound before decoding: base64 is 4/3 of the body, and UTF-8 never has fewer bytes than UTF-16 units.
   if (rawBody.length > (event.isBase64Encoded ? Math.ceil((MAX_BODY_BYTES * 4) / 3) + 4 : MAX_BODY_BYTES)) {

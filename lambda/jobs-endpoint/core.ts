@@ -64,7 +64,7 @@ export type ParsedJobRequest =
   | { readonly ok: false; readonly reason: string };
 
 /** The fields a job request may hold. */
-const REQUEST_FIELDS = ['type', 'payload', 'id', 'delay', 'group', 'tenant'];
+const REQUEST_FIELDS = ['type', 'payload', 'id', 'delay', 'group', 'tenant', 'attempts', 'backoff'];
 
 const reply = (statusCode: number, body: object, extra: Record<string, string> = {}): JobsResponse => ({
   statusCode,
@@ -230,7 +230,7 @@ function bodyOf(event: APIGatewayProxyEventV2): string | undefined {
 }
 
 /**
- * `{ type, payload, id?, delay?, group?, tenant? }`, or why the body is not that shape: which field and what is
+ * `{ type, payload, id?, delay?, group?, tenant?, attempts?, backoff? }`, or why the body is not that shape: which field and what is
  * wrong with it, never the value sent (a payload, an id or a tenant may hold personal data or a secret).
  */
 export function parseJobRequest(body: string): ParsedJobRequest {
@@ -246,7 +246,10 @@ export function parseJobRequest(body: string): ParsedJobRequest {
   if (json === null || typeof json !== 'object' || Array.isArray(json)) {
     return refused(`the body is JSON but not an object: send ${shape}`);
   }
-  const { type, payload, id, delay, group, tenant, ...rest } = json as Record<string, unknown>;
+  const { type, payload, id, delay, group, tenant, attempts, backoff, ...rest } = json as Record<
+    string,
+    unknown
+  >;
   const unknown = Object.keys(rest);
   if (unknown.length > 0) return refused(unknownFieldsReason(unknown));
   if (typeof type !== 'string')
@@ -263,6 +266,10 @@ export function parseJobRequest(body: string): ParsedJobRequest {
   }
   const parsedDelay = parseDelay(delay);
   if (parsedDelay === null) return refused(DELAY_RULE);
+  // The producer checks their ranges against the queue's (a ProducerConfigError, so a 400 as well).
+  if (attempts !== undefined && typeof attempts !== 'number') return refused('attempts is not a number');
+  const parsedBackoff = parseBackoff(backoff);
+  if (parsedBackoff === null) return refused(BACKOFF_RULE);
   return {
     ok: true,
     request: {
@@ -273,6 +280,8 @@ export function parseJobRequest(body: string): ParsedJobRequest {
         ...(typeof group === 'string' ? { group } : {}),
         ...(typeof tenant === 'string' ? { tenant } : {}),
         ...(parsedDelay ? { delay: parsedDelay } : {}),
+        ...(typeof attempts === 'number' ? { attempts } : {}),
+        ...(parsedBackoff ? { backoff: parsedBackoff } : {}),
       },
     },
   };
@@ -304,6 +313,27 @@ function parseDelay(delay: unknown): SendOptions['delay'] | null | undefined {
   if (typeof delay === 'number') return Number.isFinite(delay) && delay >= 0 ? { seconds: delay } : null;
   if (typeof delay === 'string' && /^\d{4}-\d{2}-\d{2}T/.test(delay)) return parseIsoTime(delay) ?? null;
   return null;
+}
+
+/** What a backoff may be, for the reason a request's backoff is refused. */
+const BACKOFF_RULE =
+  'backoff is not an object of { base, factor, max } numbers (base and max in seconds, as delay)';
+
+/**
+ * `{ base, factor, max }` with seconds as numbers, as a delay is given over HTTP, to the producer's durations;
+ * null when not that shape, undefined when absent. The producer checks the values.
+ */
+function parseBackoff(backoff: unknown): SendOptions['backoff'] | null | undefined {
+  if (backoff === undefined) return undefined;
+  if (backoff === null || typeof backoff !== 'object' || Array.isArray(backoff)) return null;
+  const { base, factor, max, ...rest } = backoff as Record<string, unknown>;
+  if (Object.keys(rest).length > 0) return null;
+  if (![base, factor, max].every((value) => value === undefined || typeof value === 'number')) return null;
+  return {
+    ...(typeof base === 'number' ? { base: { seconds: base } } : {}),
+    ...(typeof factor === 'number' ? { factor } : {}),
+    ...(typeof max === 'number' ? { max: { seconds: max } } : {}),
+  };
 }
 
 /** The producer sends it; what the caller must change is a 400, anything else a 503. */

@@ -36,6 +36,11 @@ export interface ExplicitQueue {
   readonly arn?: string;
   /** @default - true when the URL ends in `.fifo` */
   readonly fifo?: boolean;
+  /**
+   * The queue's `maxReceiveCount`: a job asking for more `attempts` is refused at send.
+   * @default - not checked at send; the consumer caps a job's attempts at the queue's limit
+   */
+  readonly maxReceiveCount?: number;
 }
 
 /** How to find the queues. */
@@ -83,6 +88,7 @@ function fromOptions(
             url: queue.url,
             fifo: queue.fifo ?? queue.url.endsWith('.fifo'),
             ...(queue.arn ? { arn: queue.arn } : {}),
+            ...(queue.maxReceiveCount !== undefined ? { maxReceiveCount: queue.maxReceiveCount } : {}),
           },
         ];
       }),
@@ -130,7 +136,16 @@ function fromLocalState(path: string): ResolvedProducer {
     endpoints: state.endpoints,
     credentials: LOCAL_CREDENTIALS,
     queues: Object.fromEntries(
-      Object.entries(state.queues).map(([name, q]) => [name, { name, url: q.url, arn: q.arn, fifo: q.fifo }]),
+      Object.entries(state.queues).map(([name, q]) => [
+        name,
+        {
+          name,
+          url: q.url,
+          arn: q.arn,
+          fifo: q.fifo,
+          ...(q.maxReceiveCount !== undefined ? { maxReceiveCount: q.maxReceiveCount } : {}),
+        },
+      ]),
     ),
     // Delays beyond 15 minutes need the scheduler stand-in, which only a local mode with it advertises.
     settings: { ...claims, ...(scheduler && state.endpoints.scheduler ? { scheduler } : {}) },

@@ -6,6 +6,8 @@
  * export const welcomeEmail = defineJob('email.welcome', z.object({ userId: z.string() }), { queue: 'jobs' });
  * const producer = createProducer(); // queues from grantSend's environment, or the running local mode
  * await producer.send(welcomeEmail, { userId: 'u1' }, { id: 'welcome-u1', delay: { hours: 2 } });
+ * await producer.send(welcomeEmail, { userId: 'u2' }, { id: 'welcome-u2', attempts: 2, backoff: { base: { seconds: 5 } } });
+ * const done = await producer.waitFor('welcome-u2', { timeout: { minutes: 2 } }); // completed, dead-lettered or cancelled
  * ```
  *
  * Imports only `lambda/shared` and AWS SDK clients, so it bundles into any function or server.
@@ -26,16 +28,21 @@ export type { StandardSchemaV1 } from '../shared/standard-schema';
 export { atExpression, type ProducerClients } from './aws';
 export type { DiscoveryOptions, ExplicitQueue, ResolvedProducer } from './discover';
 export {
+  type Backoff,
   type BatchItem,
   type Delay,
+  type DurationLike,
   type FailedJob,
   JobBatchError,
+  JobNotFoundError,
   JobTooLargeError,
+  JobWaitTimeoutError,
   MAX_SQS_DELAY_SECONDS,
   Producer,
   ProducerConfigError,
   type SendOptions,
   type SendResult,
+  type WaitOptions,
 } from './producer';
 
 /** Options of {@link createProducer}. */

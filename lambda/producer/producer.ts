@@ -10,6 +10,7 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+import { archivableEnvelopeBytes, archiveOriginOf } from '../shared/archive';
 import {
   attributeBytes,
   type FitOptions,
@@ -20,6 +21,7 @@ import {
 import type { DedupeStore } from '../shared/dedupe-store';
 import { MESSAGE_ATTRIBUTES, type WebhookEnvelope } from '../shared/envelope';
 import {
+  JOB_SOURCE,
   type JobDefinition,
   type JobInput,
   jobEnvelope,
@@ -34,6 +36,15 @@ import {
   type JobStatus,
   jobRecordKey,
 } from '../shared/job-record';
+import {
+  type BackoffSeconds,
+  brokenRetryRules,
+  type JobRetry,
+  jobRetryHeaders,
+  MAX_VISIBILITY_SECONDS,
+  RETRY_FACTOR_MAX,
+  RETRY_FACTOR_MIN,
+} from '../shared/job-retry';
 import type { ProducerQueue, ProducerSettings } from '../shared/producer-config';
 import { isSafeId, isSqsGroupId, MAX_GROUP_ID_LENGTH, MAX_SAFE_ID_LENGTH } from '../shared/safe-ids';
 
@@ -48,10 +59,29 @@ const GENERATION_STAND_IN = '00000000-0000-0000-0000-000000000000';
 /** How long a delayed job's payload must outlive its due time: room for the job's retries. */
 const PAYLOAD_RETRY_MARGIN_SECONDS = 86_400;
 
+/** A length of time: `{ seconds: 30 }`, `{ hours: 2 }`, `{ minutes: 1, seconds: 30 }`. */
+export interface DurationLike {
+  readonly days?: number;
+  readonly hours?: number;
+  readonly minutes?: number;
+  readonly seconds?: number;
+}
+
 /** A delay: a duration (`{ hours: 2 }`) or the time the job is due. */
-export type Delay =
-  | Date
-  | { readonly days?: number; readonly hours?: number; readonly minutes?: number; readonly seconds?: number };
+export type Delay = Date | DurationLike;
+
+/**
+ * A job's own backoff, as its queue's `consumer.retry` (whole seconds, the same bounds and equal jitter): the wait
+ * after attempt `n` is drawn from `min(max, base × factor^(n−1))`. A field left out is the queue's.
+ */
+export interface Backoff {
+  /** Wait before the first retry; 0 retries at once. */
+  readonly base?: DurationLike;
+  /** Growth of the wait per retry, from 1 to 10. */
+  readonly factor?: number;
+  /** Longest wait between two retries, from 1 second to 12 hours. */
+  readonly max?: DurationLike;
+}
 
 /** Options of one job. */
 export interface SendOptions {
@@ -75,6 +105,15 @@ export interface SendOptions {
    * Default: none, and SQS counts each job without a tenant as a tenant of its own.
    */
   readonly tenant?: string;
+  /**
+   * The most times the job runs, from 1 (no retry) up to its queue's `maxReceiveCount`, at which SQS moves a message
+   * to the dead-letter queue whatever the job asks (more is refused when the producer knows the queue's limit, and
+   * is that limit otherwise). The consumer dead-letters the job when its last attempt fails, with the reason
+   * `attempts exhausted`. Default: the queue's `maxReceiveCount`.
+   */
+  readonly attempts?: number;
+  /** The job's own retry curve. Default: its queue's `consumer.retry`. */
+  readonly backoff?: Backoff;
 }
 
 /** One job of a batch. */
@@ -145,6 +184,53 @@ export class ProducerConfigError extends Error {
  */
 export class JobTooLargeError extends ProducerConfigError {
   override name = 'JobTooLargeError';
+}
+
+/** Options of {@link Producer.waitFor}. */
+export interface WaitOptions {
+  /** How long to wait at most: a duration (`{ minutes: 5 }`) or the time to give up at. */
+  readonly timeout: Delay;
+  /** Stops waiting when aborted (the promise rejects with the signal's reason). */
+  readonly signal?: AbortSignal;
+}
+
+/** `waitFor` gave up: the job had not finished when its timeout passed. */
+export class JobWaitTimeoutError extends Error {
+  override name = 'JobWaitTimeoutError';
+  constructor(
+    /** The job's status when the wait gave up. */
+    readonly lastStatus: JobStatus,
+    waitedMs: number,
+  ) {
+    super(`job ${lastStatus.id} is still ${lastStatus.state} after waiting ${Math.round(waitedMs / 1000)} s`);
+  }
+}
+
+/** The job has no record to wait on or read: never sent, sent without the dedupe table, or its record expired. */
+export class JobNotFoundError extends Error {
+  override name = 'JobNotFoundError';
+  constructor(readonly id: string) {
+    super(
+      `job ${id} has no record: it was never sent, was sent without the dedupe table (no job records), or its record expired after dedupe.ttl`,
+    );
+  }
+}
+
+/** The states a job does not leave by itself: what `waitFor` waits for. */
+const FINAL_STATES: readonly JobState[] = ['completed', 'dead-lettered', 'cancelled'];
+/** `waitFor` reads a job's record after this long, then doubles the wait up to the longest. */
+const WAIT_FIRST_PAUSE_MS = 100;
+const WAIT_LONGEST_PAUSE_MS = 2000;
+
+/** `work`, or the signal's reason as soon as it aborts. */
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return work;
+  return new Promise<T>((resolve, reject) => {
+    const abort = () => reject(signal.reason);
+    if (signal.aborted) return abort();
+    signal.addEventListener('abort', abort, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', abort));
+  });
 }
 
 /** One SendMessageBatch entry. */
@@ -231,30 +317,30 @@ function shownDelay(delay: unknown): string {
   return text.length > 80 ? `${text.slice(0, 79)}…` : text;
 }
 
-/** Milliseconds of a {@link Delay} from `now`. */
-export function delayMs(delay: Delay | undefined, now: number): number {
+/** Milliseconds of a {@link Delay} from `now`; `name` is the option's, for its errors. */
+export function delayMs(delay: Delay | undefined, now: number, name = 'delay'): number {
   if (delay === undefined) return 0;
   if (delay instanceof Date) {
-    if (Number.isNaN(delay.getTime())) throw new ProducerConfigError('delay is an invalid Date');
+    if (Number.isNaN(delay.getTime())) throw new ProducerConfigError(`${name} is an invalid Date`);
     return Math.max(0, delay.getTime() - now);
   }
   // Checked at run time too: a caller in JavaScript, or one porting BullMQ's `delay: 5000` (milliseconds), would
   // otherwise have a number, a string or a misspelt unit read as no delay at all and the job run at once.
   if (typeof delay !== 'object' || delay === null || Array.isArray(delay)) {
     throw new ProducerConfigError(
-      `delay ${shownDelay(delay)} is not a duration or a Date: pass { seconds: n } (a number of milliseconds m is { seconds: m / 1000 }), { minutes, hours, days }, or the Date the job is due`,
+      `${name} ${shownDelay(delay)} is not a duration or a Date: pass { seconds: n } (a number of milliseconds m is { seconds: m / 1000 }), { minutes, hours, days }, or the Date the job is due`,
     );
   }
   const unknownUnits = Object.keys(delay).filter((unit) => !DELAY_UNITS.includes(unit));
   if (unknownUnits.length > 0) {
     throw new ProducerConfigError(
-      `delay ${shownDelay(delay)} has ${unknownUnits.map((u) => JSON.stringify(u)).join(', ')}, which is not a unit: use days, hours, minutes or seconds`,
+      `${name} ${shownDelay(delay)} has ${unknownUnits.map((u) => JSON.stringify(u)).join(', ')}, which is not a unit: use days, hours, minutes or seconds`,
     );
   }
   const { days = 0, hours = 0, minutes = 0, seconds = 0 } = delay;
   const ms = (((days * 24 + hours) * 60 + minutes) * 60 + seconds) * 1000;
   if (!Number.isFinite(ms) || ms < 0)
-    throw new ProducerConfigError(`delay ${JSON.stringify(delay)} is not a duration`);
+    throw new ProducerConfigError(`${name} ${JSON.stringify(delay)} is not a duration`);
   return ms;
 }
 
@@ -401,6 +487,34 @@ export class Producer {
     return true;
   }
 
+  /**
+   * Waits until a job has finished: resolves with its status (as {@link status} answers it) once it is
+   * `completed`, `dead-lettered` or `cancelled`. Reads its record at once, then after 100 ms, the wait doubling
+   * up to every 2 seconds (about 30 strongly consistent reads a minute). Rejects with a {@link JobWaitTimeoutError}
+   * carrying the last status seen when `timeout` passes first, with a {@link JobNotFoundError} at once when the
+   * job has no record (never sent, sent without the dedupe table, or expired), and with the signal's reason when
+   * `signal` aborts.
+   */
+  async waitFor(id: string, options: WaitOptions): Promise<JobStatus> {
+    const records = this.requireRecords('waitFor');
+    if (options?.timeout === undefined)
+      throw new ProducerConfigError('waitFor needs a timeout: waitFor(id, { timeout: { minutes: 5 } })');
+    const start = this.deps.now();
+    const deadline = start + delayMs(options.timeout, start, 'timeout');
+    const { signal } = options;
+    let pause = WAIT_FIRST_PAUSE_MS;
+    for (;;) {
+      signal?.throwIfAborted();
+      const status = await records.read(id);
+      if (!status) throw new JobNotFoundError(id);
+      if (FINAL_STATES.includes(status.state)) return status;
+      const left = deadline - this.deps.now();
+      if (left <= 0) throw new JobWaitTimeoutError(status, this.deps.now() - start);
+      await untilAborted(this.deps.sleep(Math.min(pause, left)), signal);
+      pause = Math.min(pause * 2, WAIT_LONGEST_PAUSE_MS);
+    }
+  }
+
   private requireRecords(what: string) {
     if (!this.deps.records) {
       throw new ProducerConfigError(
@@ -419,9 +533,11 @@ export class Producer {
     const delaySeconds = Math.ceil((dueMs - now) / 1000);
     checkDueTime(job, dueMs);
     this.checkOptions(job, queue, options, delaySeconds);
+    const retryHeaders = jobRetryHeaders(retryOptions(job, queue, options));
     const id = options.id ?? randomUUID();
     const enqueuedAt = new Date(now);
-    const envelope = jobEnvelope(job, item.payload, id, enqueuedAt, this.deps.records !== undefined);
+    const plain = jobEnvelope(job, item.payload, id, enqueuedAt, this.deps.records !== undefined);
+    const envelope = { ...plain, headers: { ...plain.headers, ...retryHeaders } };
     const attributes = {
       [MESSAGE_ATTRIBUTES.source]: envelope.source,
       [MESSAGE_ATTRIBUTES.type]: envelope.type,
@@ -429,12 +545,14 @@ export class Producer {
       ...(options.tenant !== undefined ? { [MESSAGE_ATTRIBUTES.tenant]: options.tenant } : {}),
     };
     const scheduled = delaySeconds > MAX_SQS_DELAY_SECONDS;
+    const groupId = queue.fifo ? (options.group ?? job.type) : undefined;
     const fit: FitOptions = {
       inlineLimitBytes: scheduled
         ? SCHEDULER_INPUT_LIMIT
         : Math.min(
             this.deps.settings.payloads?.inlineLimitBytes ?? SQS_MAX_MESSAGE_BYTES,
             SQS_MAX_MESSAGE_BYTES - attributeBytes(attributes),
+            this.archivableBytes(queue, groupId ?? options.tenant),
           ),
       bucket: this.deps.settings.payloads?.bucket,
       body: Buffer.from(envelope.body ?? ''),
@@ -461,10 +579,22 @@ export class Producer {
       attributes,
       dueAt: delaySeconds > 0 ? new Date(dueMs) : undefined,
       delaySeconds,
-      groupId: queue.fifo ? (options.group ?? job.type) : undefined,
+      groupId,
       tenant: options.tenant,
       enqueuedAt,
     };
+  }
+
+  /**
+   * The largest envelope the queue's consumer can archive (its record, as the consumer writes it, fits a delivery
+   * stream record, a little less than SQS takes): a larger one travels through the payload bucket, so the job is
+   * archived and `hookline replay` finds it, as the ingest does for webhooks. The producer cannot tell whether the
+   * stack archives, so a job that close to the SQS limit is claim-checked either way; without a bucket nothing else
+   * could carry it, and SQS's limit alone applies.
+   */
+  private archivableBytes(queue: ProducerQueue, group: string | undefined): number {
+    if (!this.deps.settings.payloads?.bucket) return SQS_MAX_MESSAGE_BYTES;
+    return archivableEnvelopeBytes(JOB_SOURCE, archiveOriginOf({ source: JOB_SOURCE }), [queue.name], group);
   }
 
   private queueOf(job: JobDefinition): ProducerQueue {
@@ -760,6 +890,8 @@ function recordFields(p: Prepared, settings: ProducerSettings): Record<string, A
     enqueuedAt: p.enqueuedAt,
     ...(p.dueAt ? { dueAt: p.dueAt } : {}),
     ...(scheduleName ? { scheduleName } : {}),
+    // Whom it is for, also when a delay beyond 15 minutes sends it without its message group.
+    ...(p.tenant !== undefined ? { tenant: p.tenant } : {}),
   });
 }
 
@@ -880,7 +1012,7 @@ function isGroupId(value: unknown): boolean {
 }
 
 /** The options `send` takes; any other is refused. */
-const SEND_OPTIONS: readonly string[] = ['id', 'delay', 'group', 'tenant'];
+const SEND_OPTIONS: readonly string[] = ['id', 'delay', 'group', 'tenant', 'attempts', 'backoff'];
 
 /**
  * What hookline does instead of the options a BullMQ `queue.add` takes, for the error that refuses them: ignored,
@@ -888,8 +1020,6 @@ const SEND_OPTIONS: readonly string[] = ['id', 'delay', 'group', 'tenant'];
  */
 const INSTEAD_OF: Readonly<Record<string, string>> = {
   jobId: 'the job key is id',
-  attempts: "attempts are the queue's maxReceiveCount in hookline.config.ts",
-  backoff: "backoff is the queue's consumer.retry in hookline.config.ts",
   priority: 'there are no priorities: send urgent jobs to a queue of their own',
   lifo: 'jobs are taken in arrival order (FIFO queues) or about it (standard queues)',
   repeat: 'repeating jobs are schedules in hookline.config.ts',
@@ -919,4 +1049,78 @@ function optionError(job: JobDefinition, name: string, value: unknown, rule: str
 function shownOption(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value.slice(0, 80));
   return `${String(value).slice(0, 80)} (a ${Array.isArray(value) ? 'list' : typeof value}, not a string)`;
+}
+
+/**
+ * A job's `attempts` and `backoff`, checked and in whole seconds as the envelope carries them. SQS moves a message
+ * to the dead-letter queue on its receive number `maxReceiveCount` whatever the job asks, so more attempts than
+ * that are refused where the producer knows the queue's limit (local mode, explicit queues).
+ */
+function retryOptions(job: JobDefinition, queue: ProducerQueue, options: SendOptions): JobRetry {
+  const { attempts, backoff } = options;
+  const limit = queue.maxReceiveCount;
+  if (attempts !== undefined && !(Number.isSafeInteger(attempts) && attempts >= 1)) {
+    throw new ProducerConfigError(
+      `job ${job.type}: attempts ${shownDelay(attempts)} is not a whole number from 1 (one run, no retry) up to the queue's maxReceiveCount${limit === undefined ? '' : ` (${limit})`}`,
+    );
+  }
+  if (attempts !== undefined && limit !== undefined && attempts > limit) {
+    throw new ProducerConfigError(
+      `job ${job.type}: attempts ${attempts} is more than queue "${queue.name}" gives a job: SQS moves a message to its dead-letter queue on receive ${limit} (its maxReceiveCount) whatever the job asks: use at most ${limit}, or raise queues.${queue.name}.maxReceiveCount in hookline.config.ts`,
+    );
+  }
+  return {
+    ...(attempts !== undefined ? { attempts } : {}),
+    ...(backoff !== undefined ? { backoff: backoffSeconds(job, backoff) } : {}),
+  };
+}
+
+const BACKOFF_FIELDS: readonly string[] = ['base', 'factor', 'max'];
+
+/** A job's backoff in whole seconds; refused, with every reason at once, when `consumer.retry` could not be it. */
+function backoffSeconds(job: JobDefinition, backoff: Backoff): BackoffSeconds {
+  const refuse = (why: string) => new ProducerConfigError(`job ${job.type}: backoff ${why}`);
+  if (typeof backoff !== 'object' || backoff === null || Array.isArray(backoff) || backoff instanceof Date)
+    throw refuse(`${shownDelay(backoff)} is not { base, factor, max }`);
+  const unknown = Object.keys(backoff).filter((name) => !BACKOFF_FIELDS.includes(name));
+  if (unknown.length > 0) {
+    // BullMQ's `{ type: 'exponential', delay: 1000 }` would otherwise pass for no backoff at all.
+    throw refuse(
+      `has ${unknown.map((n) => JSON.stringify(n.slice(0, 40))).join(', ')}: it takes { base, factor, max } (BullMQ's { type: 'exponential', delay: ms } is { base: { seconds: ms / 1000 }, factor: 2 })`,
+    );
+  }
+  const { base, factor, max } = backoff;
+  if (factor !== undefined && typeof factor !== 'number')
+    throw refuse(`factor ${shownDelay(factor)} is not a number`);
+  const seconds: BackoffSeconds = {
+    ...(base !== undefined ? { baseSeconds: wholeSeconds(job, 'backoff.base', base) } : {}),
+    ...(factor !== undefined ? { factor } : {}),
+    ...(max !== undefined ? { maxSeconds: wholeSeconds(job, 'backoff.max', max) } : {}),
+  };
+  const why = brokenRetryRules(seconds).map((rule) => BACKOFF_RULES[rule](seconds));
+  if (why.length > 0) throw refuse(why.join('; '));
+  return seconds;
+}
+
+/** Why a backoff breaks each rule, as the configuration says of `consumer.retry`. */
+const BACKOFF_RULES: Readonly<
+  Record<ReturnType<typeof brokenRetryRules>[number], (b: BackoffSeconds) => string>
+> = {
+  factor: (b) =>
+    `factor ${b.factor} is not between ${RETRY_FACTOR_MIN} and ${RETRY_FACTOR_MAX}: use 2 (each retry waits twice as long)`,
+  max: (b) =>
+    `max (${b.maxSeconds} s) is not from 1 second to ${MAX_VISIBILITY_SECONDS / 3600} hours, the longest SQS keeps a message hidden`,
+  base: (b) => `base (${b.baseSeconds} s) exceeds max (${b.maxSeconds} s): lower base or raise max`,
+};
+
+/** A duration of a backoff in whole seconds, as `consumer.retry` takes it. */
+function wholeSeconds(job: JobDefinition, name: string, value: DurationLike): number {
+  if (value instanceof Date)
+    throw new ProducerConfigError(`job ${job.type}: ${name} is a Date: pass a duration, { seconds: n }`);
+  const ms = delayMs(value, 0, `job ${job.type}: ${name}`);
+  if (ms % 1000 !== 0)
+    throw new ProducerConfigError(
+      `job ${job.type}: ${name} is ${ms / 1000} s: use whole seconds (as consumer.retry)`,
+    );
+  return ms / 1000;
 }

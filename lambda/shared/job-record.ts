@@ -25,6 +25,8 @@ export interface JobStatus {
   readonly state: JobState;
   readonly type?: string;
   readonly queue?: string;
+  /** Whom the job is for: the `tenant` it was sent with (standard queues), as the producer recorded it. */
+  readonly tenant?: string;
   /** When a delayed job is due (ISO). */
   readonly dueAt?: string;
   readonly enqueuedAt?: string;
@@ -33,6 +35,13 @@ export interface JobStatus {
   readonly attempt?: number;
   /** The value the handler returned (JSON). */
   readonly result?: unknown;
+  /**
+   * What the handler last reported with `ctx.progress` (a percentage or a small JSON value), kept when a later
+   * attempt starts (as BullMQ keeps it) until that attempt reports its own; `progressAt` says when it was reported.
+   */
+  readonly progress?: unknown;
+  /** When `progress` was reported (ISO). */
+  readonly progressAt?: string;
   /** Why it was dead-lettered. */
   readonly reason?: string;
   /**
@@ -44,6 +53,11 @@ export interface JobStatus {
   readonly retryAt?: string;
   /** When `hookline redrive` last sent it back to its queue from the dead-letter queue (ISO). */
   readonly redrivenAt?: string;
+  /**
+   * When an operator deleted it from its dead-letter queue (`hookline failed delete`, ISO): it stays
+   * `dead-lettered`, with its reason, and does not run again. Dropped if it runs again (a replay).
+   */
+  readonly discardedAt?: string;
   /** The one-time schedule that will send it (delays beyond SQS's 15 minutes). */
   readonly scheduleName?: string;
   /**
@@ -75,6 +89,7 @@ export function enqueuedJobFields(job: {
   readonly enqueuedAt: Date;
   readonly dueAt?: Date;
   readonly scheduleName?: string;
+  readonly tenant?: string;
 }): Record<string, AttributeValue> {
   return {
     state: { S: enqueuedState(job.dueAt) },
@@ -84,6 +99,7 @@ export function enqueuedJobFields(job: {
     updatedAt: { S: job.enqueuedAt.toISOString() },
     ...(job.dueAt ? { dueAt: { S: job.dueAt.toISOString() } } : {}),
     ...(job.scheduleName ? { scheduleName: { S: job.scheduleName } } : {}),
+    ...(job.tenant !== undefined ? { tenant: { S: job.tenant } } : {}),
   };
 }
 
@@ -110,11 +126,13 @@ export function jobStatusOf(item: Record<string, AttributeValue>, nowMs: number)
   if (!key?.startsWith(JOB_RECORD_KEY_PREFIX) || !stored || !JOB_STATES.includes(stored)) return undefined;
   const text = (name: string) => item[name]?.S;
   const result = text('result');
+  const progress = text('progress');
   return {
     id: key.slice(JOB_RECORD_KEY_PREFIX.length),
     state: effectiveState(stored, text('dueAt'), text('lastError'), nowMs),
     ...optional('type', text('type')),
     ...optional('queue', text('queue')),
+    ...optional('tenant', text('tenant')),
     ...optional('dueAt', text('dueAt')),
     ...optional('enqueuedAt', text('enqueuedAt')),
     ...optional('updatedAt', text('updatedAt')),
@@ -123,9 +141,12 @@ export function jobStatusOf(item: Record<string, AttributeValue>, nowMs: number)
     ...optional('lastError', text('lastError')),
     ...optional('retryAt', text('retryAt')),
     ...optional('redrivenAt', text('redrivenAt')),
+    ...optional('discardedAt', text('discardedAt')),
     ...optional('generation', text('generation')),
     ...(item.attempt?.N ? { attempt: Number(item.attempt.N) } : {}),
     ...(result !== undefined ? { result: JSON.parse(result) } : {}),
+    ...(progress !== undefined ? { progress: JSON.parse(progress) } : {}),
+    ...optional('progressAt', text('progressAt')),
   };
 }
 
@@ -194,7 +215,7 @@ export class JobRecords {
           ':cancelled': { S: 'cancelled' },
         },
         undefined,
-        ['reason', ...WAITING_FIELDS],
+        ['reason', 'discardedAt', ...WAITING_FIELDS],
       );
       return 'run';
     } catch (error) {
@@ -314,6 +335,37 @@ export class JobRecords {
   }
 
   /**
+   * Records what attempt `attempt` reported with `ctx.progress` (JSON) at `at`. Only while the record says that
+   * very attempt runs (`processing`, no failure recorded for it): a late write from an attempt that timed out or
+   * ended must not overwrite what a later attempt, or the job's outcome, recorded. Leaves `updatedAt` alone, which
+   * says when the state last changed. False when the record no longer belongs to the attempt.
+   */
+  async progress(id: string, attempt: number, json: string, at: Date, generation?: string): Promise<boolean> {
+    try {
+      await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: { [PK]: { S: jobRecordKey(id) } },
+          UpdateExpression: 'SET progress = :progress, progressAt = :at',
+          ConditionExpression: `attribute_exists(${PK}) AND ${generation === undefined ? 'attribute_not_exists(#generation)' : '(attribute_not_exists(#generation) OR #generation = :generation)'} AND #state = :processing AND attempt = :attempt AND attribute_not_exists(lastError)`,
+          ExpressionAttributeNames: { '#state': 'state', '#generation': 'generation' },
+          ExpressionAttributeValues: {
+            ':progress': { S: json },
+            ':at': { S: at.toISOString() },
+            ':processing': { S: 'processing' },
+            ':attempt': { N: String(attempt) },
+            ...(generation === undefined ? {} : { ':generation': { S: generation } }),
+          },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
+  }
+
+  /**
    * Records that a redrive sent the job back to its queue from the dead-letter queue at `sentAt` (taken just
    * before the send): `queued` again, its failure (`reason`, the dead letter's) kept as `lastError` until it
    * starts. Only a job the record says is dead-lettered, or still processing (its last attempt ended without
@@ -341,6 +393,37 @@ export class JobRecords {
       if (isConditionFailure(error)) return false;
       throw error;
     }
+  }
+
+  /**
+   * Records that an operator deleted the job's dead letter at `at` (`hookline failed delete`): `dead-lettered`,
+   * with `discardedAt`, its reason kept. A record that still says `processing` (SQS moved the message after an
+   * attempt that recorded nothing) takes `reason`, the dead letter's. Only a job the record says is dead-lettered
+   * or processing: one that runs again from another copy, or finished, is left as it is. True when it was marked.
+   */
+  async discarded(id: string, reason: string, at: Date, generation?: string): Promise<boolean> {
+    const discardedAt = { discardedAt: { S: at.toISOString() } };
+    for (const [state, fields] of [
+      ['dead-lettered', discardedAt],
+      ['processing', { ...discardedAt, reason: { S: reasonText(reason) } }],
+    ] as const) {
+      try {
+        await this.update(
+          id,
+          'dead-lettered',
+          fields,
+          generation,
+          'AND #state = :was',
+          { ':was': { S: state } },
+          undefined,
+          WAITING_FIELDS,
+        );
+        return true;
+      } catch (error) {
+        if (!isConditionFailure(error)) throw error;
+      }
+    }
+    return false;
   }
 
   /**

@@ -18,6 +18,8 @@ export interface LocalQueueState {
   readonly deadLetterUrl: string;
   readonly deadLetterArn: string;
   readonly fifo: boolean;
+  /** The queue's `maxReceiveCount` (absent from a state file written before it was kept). */
+  readonly maxReceiveCount?: number;
 }
 
 export interface LocalState {
@@ -102,6 +104,7 @@ function queueState(value: unknown, path: string): LocalQueueState {
     deadLetterUrl: text(queue.deadLetterUrl, `${path}.deadLetterUrl`),
     deadLetterArn: text(queue.deadLetterArn, `${path}.deadLetterArn`),
     fifo: queue.fifo,
+    ...optionals<LocalQueueState>(queue, path, { maxReceiveCount: integer }),
   };
 }
 

@@ -46,6 +46,11 @@ export interface ProducerQueue {
   readonly fifo: boolean;
   /** The role one-time schedules send to this queue with (it may send to this queue only). */
   readonly schedulerRoleArn?: string;
+  /**
+   * The queue's `maxReceiveCount`, when the producer knows it (local mode, explicit queues): a job asking for more
+   * attempts is refused at send. A granted function's environment does not carry it; its consumer caps them.
+   */
+  readonly maxReceiveCount?: number;
 }
 
 /**

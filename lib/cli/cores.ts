@@ -8,7 +8,9 @@ export { parseTime, timeOption } from './archive';
 export { connect, loadConfig, systemClock } from './backend';
 export { setConsumerEnabled } from './consumers';
 export { failedList, failedShow } from './failed';
+export { failedDelete, renderFailedDelete } from './failed-delete';
 export {
+  jobQueue,
   jobRecordReader,
   jobsCancel,
   jobsList,

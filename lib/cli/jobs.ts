@@ -29,7 +29,7 @@ import {
 import { CliError } from './errors';
 import { findDeadLetters } from './failed';
 import { nextCommand, type Output, type Progress, table } from './output';
-import { JOB_SCHEDULES, noReasonRecorded, otherDeadLetterQueues, type Target } from './target';
+import { JOB_SCHEDULES, noReasonRecorded, otherDeadLetterQueues, queueOf, type Target } from './target';
 
 /** Where the job records are. */
 export interface JobsStore {
@@ -132,7 +132,10 @@ export function renderJobCancel(output: Output, result: JobCancelResult): void {
   }
 }
 
-/** A job a redrive sent back to its queue: its id, the enqueue it belongs to and why it had been dead-lettered. */
+/**
+ * A job taken out of a dead-letter queue (sent back by a redrive, or deleted): its id, the enqueue it belongs to and
+ * why it had been dead-lettered.
+ */
 export interface RedrivenJob {
   readonly id: string;
   readonly generation?: string;
@@ -149,13 +152,39 @@ export function redrivenJobsRecorder(
   target: Target,
   env: Record<string, string | undefined> = process.env,
 ): (jobs: readonly RedrivenJob[], sentAt: Date) => Promise<void> {
+  return jobsRecorder(backend, target, env, (records, job, sentAt) =>
+    records.redriven(job.id, job.reason, sentAt, job.generation),
+  );
+}
+
+/**
+ * Records jobs whose dead letters an operator deleted (at `at`, just after the delete) as such
+ * (`JobRecords.discarded`): `failed delete`. A pipeline that keeps no job records has none to mark.
+ */
+export function deletedJobsRecorder(
+  backend: Backend,
+  target: Target,
+  env: Record<string, string | undefined> = process.env,
+): (jobs: readonly RedrivenJob[], at: Date) => Promise<void> {
+  return jobsRecorder(backend, target, env, (records, job, at) =>
+    records.discarded(job.id, job.reason, at, job.generation),
+  );
+}
+
+/** Writes `write` for each job on the target's job records, read where they are once, on the first call. */
+function jobsRecorder(
+  backend: Backend,
+  target: Target,
+  env: Record<string, string | undefined>,
+  write: (records: JobRecords, job: RedrivenJob, at: Date) => Promise<unknown>,
+): (jobs: readonly RedrivenJob[], at: Date) => Promise<void> {
   let store: Promise<JobsStore | undefined> | undefined;
-  return async (jobs, sentAt) => {
+  return async (jobs, at) => {
     store ??= keptJobsStore(target, backend, env);
     const kept = await store;
     if (!kept || jobs.length === 0) return;
     const records = new JobRecords(kept.client, kept.tableName);
-    await Promise.all(jobs.map((job) => records.redriven(job.id, job.reason, sentAt, job.generation)));
+    await Promise.all(jobs.map((job) => write(records, job, at)));
   };
 }
 
@@ -251,6 +280,8 @@ export async function withDeadLetteredJob(
  */
 async function withDeadLetterGone(backend: Backend, target: Target, job: ShownJob): Promise<ShownJob> {
   const queue = job.queue === undefined ? undefined : target.queues[job.queue];
+  // Deleted by an operator: its record says so, and where it went.
+  if (job.discardedAt !== undefined) return job;
   if (job.state !== 'dead-lettered' || queue === undefined || !Object.hasOwn(target.queues, queue.name))
     return job;
   const found = await findDeadLetters(backend, target, queue.name, (letter) => {
@@ -403,9 +434,21 @@ export function jobState(value: string): JobState {
   throw new CliError(`--state ${value} is not a job state: use one of ${JOB_STATES.join(', ')}`);
 }
 
+/** Parses `--queue`: a configured queue's name; an empty or unknown one is an error naming the configured ones. */
+export function jobQueue(target: Target, name: string): string {
+  if (name.trim() === '') {
+    throw new CliError(
+      `--queue must not be empty: give one of ${Object.keys(target.queues).join(', ') || '(none configured)'}, or leave --queue out for every queue`,
+    );
+  }
+  return queueOf(target, name).name;
+}
+
 /** What `jobs list` found: at most `limit` jobs, oldest first, and how many matched in all. */
 export interface JobList {
   readonly state?: JobState;
+  /** The queue the jobs were sent to, when `--queue` chose one. */
+  readonly queue?: string;
   /** Every job that matched, shown or not. */
   readonly total: number;
   readonly jobs: ShownJob[];
@@ -419,6 +462,8 @@ export async function jobsList(
   store: JobsStore,
   options: {
     readonly state?: JobState;
+    /** Only jobs sent to this queue (checked by {@link jobQueue}). */
+    readonly queue?: string;
     readonly limit: number;
     readonly now?: number;
     readonly progress?: Progress;
@@ -445,7 +490,8 @@ export async function jobsList(
     );
     for (const item of page.Items ?? []) {
       const status = jobStatusOf(item, now);
-      if (status && mayBeIn(status, options.state)) found.push(status);
+      if (status && mayBeIn(status, options.state) && (!options.queue || status.queue === options.queue))
+        found.push(status);
     }
     start = page.LastEvaluatedKey;
     scanned += page.ScannedCount ?? page.Items?.length ?? 0;
@@ -457,6 +503,7 @@ export async function jobsList(
   jobs.sort((a, b) => (a.enqueuedAt ?? '').localeCompare(b.enqueuedAt ?? ''));
   return {
     ...(options.state ? { state: options.state } : {}),
+    ...(options.queue ? { queue: options.queue } : {}),
     total: jobs.length,
     jobs: jobs.slice(0, options.limit),
   };
@@ -483,6 +530,9 @@ const shorten = (text: string, max: number) => (text.length > max ? `${text.slic
 export function jobStateNote(job: ShownJob): string | undefined {
   if (job.note !== undefined) return job.note;
   if (job.state === 'retrying') return retryingNote(job, false);
+  if (job.state === 'dead-lettered' && job.discardedAt !== undefined) {
+    return `deleted from its dead-letter queue by an operator at ${job.discardedAt} (hookline failed delete): it does not run again; its id stays claimed until its record expires, so send the work again under a new id`;
+  }
   if (job.state === 'queued' && job.redrivenAt !== undefined) {
     const before = job.lastError === undefined ? '' : `; it had been dead-lettered: ${job.lastError}`;
     return `redriven from its dead-letter queue at ${job.redrivenAt}, waiting in its queue to run again${before}`;
@@ -511,6 +561,7 @@ export function renderJobShow(output: Output, job: ShownJob): void {
     ['', jobStateNote(job)],
     ['type', job.type],
     ['queue', job.queue],
+    ['tenant', job.tenant],
     ['enqueued', job.enqueuedAt],
     ['due', job.dueAt],
     ['updated', job.updatedAt],
@@ -520,7 +571,9 @@ export function renderJobShow(output: Output, job: ShownJob): void {
     ['last error', job.lastError],
     ['retry at', job.retryAt],
     ['redriven', job.redrivenAt],
+    ['deleted', job.discardedAt],
     ['result', job.result === undefined ? undefined : JSON.stringify(job.result)],
+    ['progress', progressText(job)],
   ];
   const shown = rows.filter((row): row is [string, string] => row[1] !== undefined);
   const width = Math.max(9, ...shown.map(([name]) => name.length));
@@ -531,6 +584,7 @@ export function renderJobShow(output: Output, job: ShownJob): void {
     job.state === 'dead-lettered' &&
     job.queue !== undefined &&
     job.note === undefined &&
+    job.discardedAt === undefined &&
     !job.reason?.includes(UNDELIVERED)
   ) {
     output.line(
@@ -541,6 +595,13 @@ export function renderJobShow(output: Output, job: ShownJob): void {
   }
 }
 
+/** What the handler last reported with `ctx.progress`, and when. */
+function progressText(job: JobStatus): string | undefined {
+  if (job.progress === undefined) return undefined;
+  const at = job.progressAt === undefined ? '' : ` (at ${job.progressAt})`;
+  return `${JSON.stringify(job.progress)}${at}`;
+}
+
 /** A waiting job's last error as a list shows it: a redriven job's is from before its redrive. */
 function lastErrorText(job: JobStatus): string | undefined {
   if (job.lastError === undefined) return undefined;
@@ -549,9 +610,16 @@ function lastErrorText(job: JobStatus): string | undefined {
     : job.lastError;
 }
 
+/** A job's result, else (while it runs) its progress. */
+function resultText(job: JobStatus): string {
+  if (job.result !== undefined) return JSON.stringify(job.result);
+  return job.progress === undefined ? '-' : `progress ${JSON.stringify(job.progress)}`;
+}
+
 export function renderJobList(output: Output, result: JobList): void {
+  const inQueue = result.queue === undefined ? '' : ` in queue ${result.queue}`;
   if (result.jobs.length === 0) {
-    output.line(`no ${result.state ?? ''} jobs`.replace('  ', ' '));
+    output.line(`no ${result.state ?? ''} jobs${inQueue}`.replace('  ', ' '));
     return;
   }
   const rows = [
@@ -563,16 +631,13 @@ export function renderJobList(output: Output, result: JobList): void {
       j.queue ?? '-',
       j.dueAt ?? j.retryAt ?? '-',
       j.updatedAt ?? '-',
-      shorten(
-        j.reason ?? j.note ?? lastErrorText(j) ?? (j.result === undefined ? '-' : JSON.stringify(j.result)),
-        60,
-      ),
+      shorten(j.reason ?? j.note ?? lastErrorText(j) ?? resultText(j), 60),
     ]),
   ];
   output.line(table(rows, output.colors));
   if (result.total > result.jobs.length) {
     output.line(
-      `showing the ${result.jobs.length} oldest of ${result.total} ${result.state ?? ''} jobs: pass --limit ${result.total} to see them all`.replace(
+      `showing the ${result.jobs.length} oldest of ${result.total} ${result.state ?? ''} jobs${inQueue}: pass --limit ${result.total} to see them all`.replace(
         '  ',
         ' ',
       ),

@@ -110,6 +110,7 @@ interface CommandContext {
 }
 
 type RedriveFlags = CommonOptions & { id?: string[]; type?: string; rate?: number; limit?: number };
+type FailedDeleteFlags = CommonOptions & { id?: string[]; type?: string; yes?: boolean };
 type SendFlags = CommonOptions & {
   file?: string;
   type?: string;
@@ -148,7 +149,9 @@ export function buildProgram(deps: CliDependencies, setExitCode: (code: number) 
       .argument('[queue]', 'only this queue'),
   ).action((queue: string | undefined, o: CommonOptions) => statusCommand(ctx, queue, o));
 
-  const failed = program.command('failed').description('read dead-lettered messages without consuming them');
+  const failed = program
+    .command('failed')
+    .description('read dead-lettered messages without consuming them, or delete chosen ones');
   withTarget(
     failed
       .command('list')
@@ -166,6 +169,20 @@ export function buildProgram(deps: CliDependencies, setExitCode: (code: number) 
       .argument('<queue>', 'queue name, schedule:<name> or job_schedules')
       .argument('<id>', 'envelope id (the sender delivery id) or SQS message id'),
   ).action((queue: string, id: string, o: CommonOptions) => failedShowCommand(ctx, queue, id, o));
+  withTarget(
+    failed
+      .command('delete')
+      .description(
+        "delete chosen dead letters (every copy of an id) and mark their jobs' records; asks for confirmation",
+      )
+      .argument('<queue>', 'queue name, schedule:<name> or job_schedules')
+      .option('--id <ids...>', 'these envelope ids (every copy) or SQS message ids')
+      .option(
+        '--type <pattern>',
+        'envelopes whose type matches, as in routes: * one segment, ** anything (e.g. "invoice.*")',
+      )
+      .option('-y, --yes', 'do not ask (required when not on a terminal)'),
+  ).action((queue: string, o: FailedDeleteFlags) => failedDeleteCommand(ctx, queue, o));
 
   withTarget(
     program
@@ -345,17 +362,20 @@ function registerJobs(program: Command, ctx: CommandContext): void {
   withTarget(
     jobs
       .command('list')
-      .description('jobs by state, oldest first')
+      .description('jobs by state and queue, oldest first')
       .option('--state <state>', `one of ${JOB_STATES.join(', ')}`, jobStateFlag)
+      .option('--queue <name>', 'only jobs sent to this queue (from hookline.config.ts)')
       .option('--limit <n>', 'most jobs to show', positiveInteger, 50),
-  ).action(async (o: CommonOptions & { state?: JobState; limit: number }) => {
-    const { jobsList, jobsStore, renderJobList, withDeadLetteredJobs } = await cores();
+  ).action(async (o: CommonOptions & { state?: JobState; queue?: string; limit: number }) => {
+    const { jobQueue, jobsList, jobsStore, renderJobList, withDeadLetteredJobs } = await cores();
     const { output, target, backend } = await open(ctx.deps, o);
+    const queue = o.queue === undefined ? undefined : jobQueue(target, o.queue);
     const store = await jobsStore(target, backend, ctx.deps.env);
     present(
       output,
       await jobsList(store, {
         ...(o.state ? { state: o.state } : {}),
+        ...(queue ? { queue } : {}),
         limit: o.limit,
         progress: output.progress('dedupe table records scanned'),
         reconcile: (found) => withDeadLetteredJobs(backend, target, found),
@@ -437,6 +457,32 @@ async function redriveCommand(ctx: CommandContext, queue: string, o: RedriveFlag
       }),
   );
   present(output, result, renderRedrive);
+  if (result.notFound.length > 0) {
+    ctx.deps.writeErr(
+      `error: --id not found in the ${queue} dead-letter queue: ${result.notFound.join(', ')} (list them with hookline failed list ${queue})\n`,
+    );
+  }
+  if (interruptedBy) ctx.setExitCode(interruptedExitCode(interruptedBy));
+  else if (result.failed > 0 || result.stoppedBy || result.notFound.length > 0) ctx.setExitCode(1);
+}
+
+/** Ctrl-C stops the scan between batches: what it held is made visible again and the summary still prints. */
+async function failedDeleteCommand(ctx: CommandContext, queue: string, o: FailedDeleteFlags) {
+  const { failedDelete, renderFailedDelete } = await cores();
+  const { output, target, backend } = await open(ctx.deps, o);
+  const { result, interruptedBy } = await runInterruptible(
+    ctx.deps.interrupts ?? processInterrupts,
+    () => output.note('stopping after this batch and making held messages visible again'),
+    (signal) =>
+      failedDelete(backend, target, {
+        queue,
+        ...(o.id ? { ids: o.id } : {}),
+        ...(o.type !== undefined ? { type: o.type } : {}),
+        yes: Boolean(o.yes),
+        signal,
+      }),
+  );
+  present(output, result, renderFailedDelete);
   if (result.notFound.length > 0) {
     ctx.deps.writeErr(
       `error: --id not found in the ${queue} dead-letter queue: ${result.notFound.join(', ')} (list them with hookline failed list ${queue})\n`,

@@ -29,6 +29,7 @@ import { JOB_SCHEDULES_RESEND } from '../stack-outputs';
 import { type Backend, contextOf } from './backend';
 import { heldByOthers } from './dead-letter-notes';
 import {
+  type DeadLetter,
   describeDeadLetter,
   latestMoveTask,
   type QueueDepth,
@@ -145,10 +146,13 @@ interface TypeSelector {
  * The `--type` pattern as routes read it (so exactly `*` selects every type, as a route without a type does), or
  * a one-line error for an empty or invalid one.
  */
-export function typeSelector(pattern: string): TypeSelector {
+export function typeSelector(
+  pattern: string,
+  leaveOut = 'or leave --type out to redrive everything',
+): TypeSelector {
   if (pattern.trim() === '') {
     throw new CliError(
-      '--type must not be empty: give an event type pattern such as "invoice.*", or leave --type out to redrive everything',
+      `--type must not be empty: give an event type pattern such as "invoice.*", ${leaveOut}`,
     );
   }
   try {
@@ -162,12 +166,12 @@ export function typeSelector(pattern: string): TypeSelector {
 }
 
 /** The `--id` values, or a one-line error for a blank one. */
-function idSelector(ids: readonly string[] | undefined): Set<string> {
+export function idSelector(ids: readonly string[] | undefined, leaveOut = 'or leave --id out'): Set<string> {
   const wanted = new Set<string>();
   for (const id of ids ?? []) {
     if (id.trim() === '') {
       throw new CliError(
-        '--id must not be empty: give envelope ids (or SQS message ids) from hookline failed list, or leave --id out',
+        `--id must not be empty: give envelope ids (or SQS message ids) from hookline failed list, ${leaveOut}`,
       );
     }
     wanted.add(id);
@@ -176,7 +180,7 @@ function idSelector(ids: readonly string[] | undefined): Set<string> {
 }
 
 /** The selection flags as the operator wrote them, for messages. */
-function describeSelection(options: RedriveOptions): string {
+export function describeSelection(options: Pick<RedriveOptions, 'ids' | 'type'>): string {
   return [
     ...(options.ids?.length ? [`--id ${options.ids.join(' ')}`] : []),
     ...(options.type !== undefined ? [`--type ${JSON.stringify(options.type)}`] : []),
@@ -322,15 +326,21 @@ function jobSchedulesNotRedriven(): CliError {
   );
 }
 
-function nothingMatched(queue: string, options: RedriveOptions, heldElsewhere = 0): CliError {
+/** A selection that matched nothing: an error, saying what nothing was done (`moved`, `deleted`). */
+export function nothingMatched(
+  queue: string,
+  options: Pick<RedriveOptions, 'ids' | 'type'>,
+  heldElsewhere = 0,
+  done = 'moved',
+): CliError {
   if (heldElsewhere > 0) {
     return new CliError(
-      `no message this run could read in the ${queue} dead-letter queue matches ${describeSelection(options)}: nothing was moved; ` +
+      `no message this run could read in the ${queue} dead-letter queue matches ${describeSelection(options)}: nothing was ${done}; ` +
         `${heldByOthers(heldElsewhere)} and could not be read: run it again once that hold ends (up to 300 s after a redrive stopped), or list them with hookline failed list ${queue}`,
     );
   }
   return new CliError(
-    `no message in the ${queue} dead-letter queue matches ${describeSelection(options)}: nothing was moved; list them with hookline failed list ${queue}`,
+    `no message in the ${queue} dead-letter queue matches ${describeSelection(options)}: nothing was ${done}; list them with hookline failed list ${queue}`,
   );
 }
 
@@ -1008,18 +1018,10 @@ class OneByOneRedrive {
    * note (once a run), never a failed redrive.
    */
   private async recordRedrivenJobs(sent: readonly Sent[], sentAt: Date): Promise<void> {
-    const jobs: RedrivenJob[] = [];
-    for (const { outgoing } of sent) {
-      const letter = describeDeadLetter(outgoing.message);
-      const envelope = letter.envelope;
-      if (envelope?.source !== JOB_SOURCE || envelope.headers[JOB_RECORD_HEADER] === undefined) continue;
-      const reason = summarize(letter).error ?? noReasonRecorded(this.queue.name);
-      jobs.push({
-        id: envelope.id,
-        reason,
-        ...(envelope.generation ? { generation: envelope.generation } : {}),
-      });
-    }
+    const jobs = sent.flatMap(({ outgoing }) => {
+      const job = trackedJobOf(describeDeadLetter(outgoing.message), this.queue.name);
+      return job ? [job] : [];
+    });
     if (jobs.length === 0 || this.unrecordedJobs) return;
     try {
       await this.options.recordJobs?.(jobs, sentAt);
@@ -1140,6 +1142,17 @@ class OneByOneRedrive {
       ...(stopped !== undefined ? { stoppedBy: errorLine(this.explain(stopped)) } : {}),
     };
   }
+}
+
+/** The job a dead letter of the DLQ `queue` carries, when its state is kept in a job record. */
+export function trackedJobOf(letter: DeadLetter, queue: string): RedrivenJob | undefined {
+  const envelope = letter.envelope;
+  if (envelope?.source !== JOB_SOURCE || envelope.headers[JOB_RECORD_HEADER] === undefined) return undefined;
+  return {
+    id: envelope.id,
+    reason: summarize(letter).error ?? noReasonRecorded(queue),
+    ...(envelope.generation ? { generation: envelope.generation } : {}),
+  };
 }
 
 function redriveOneByOne(

@@ -8,6 +8,7 @@ import { contextOf } from '../cli/backend';
 import { BackendError, explainError } from '../cli/errors';
 import {
   type JobsStore,
+  jobQueue,
   jobState,
   jobStateNote,
   jobsCancel,
@@ -19,7 +20,7 @@ import {
   withDeadLetteredJob,
   withDeadLetteredJobs,
 } from '../cli/jobs';
-import { queueOf, readLocalTarget } from '../cli/target';
+import { readLocalTarget } from '../cli/target';
 import { localStatePath } from '../local/state-file';
 import type { FeedEvent } from './feed';
 import { summaryLines } from './jobs';
@@ -40,7 +41,7 @@ export function jobRecordFilterOf(
   const { state, queue } = query;
   return {
     ...(state ? { state: jobState(state) } : {}),
-    ...(queue ? { queue: queueOf(connection.target, queue).name } : {}),
+    ...(queue ? { queue: jobQueue(connection.target, queue) } : {}),
   };
 }
 
@@ -97,13 +98,12 @@ export async function listJobRecords(
   const list = await withJobsStore(connection, env, (store) =>
     jobsList(store, {
       ...(filter.state ? { state: filter.state } : {}),
+      ...(filter.queue ? { queue: filter.queue } : {}),
       limit: Number.MAX_SAFE_INTEGER,
       reconcile: (found) => withDeadLetteredJobs(backend, target, found),
     }),
   );
-  const jobs = list.jobs.map(withStateNote);
-  const matching = filter.queue ? jobs.filter((job) => job.queue === filter.queue) : jobs;
-  const page = pageOf(matching, newestFirstKey, cursor);
+  const page = pageOf(list.jobs.map(withStateNote), newestFirstKey, cursor);
   return {
     ...page,
     state: filter.state ?? null,
@@ -116,7 +116,8 @@ export async function listJobRecords(
 
 /**
  * One job as `hookline jobs show` prints it (a job its record cannot know is dead-lettered, shown so), with the
- * key it is claimed under in the dedupe table and the tenants the live feed saw it under (records keep none).
+ * key it is claimed under in the dedupe table and its tenant: the record's, and those the live feed saw it under
+ * (a record written before records kept the tenant has none).
  */
 export async function showJobRecord(
   connection: ConsoleConnection,
@@ -130,7 +131,8 @@ export async function showJobRecord(
       withDeadLetteredJob(backend, target, await jobsShow(store, id)),
     ),
   );
-  const tenants = [...new Set(seen.flatMap((e) => (e.tenant ? e.tenant.split(',') : [])))];
+  const fromFeed = seen.flatMap((e) => (e.tenant ? e.tenant.split(',') : []));
+  const tenants = [...new Set([...(job.tenant !== undefined ? [job.tenant] : []), ...fromFeed])];
   return { job, dedupeKey: jobRecordKey(job.id), tenants };
 }
 

@@ -189,17 +189,21 @@ function serveOldestMessage(server: FastifyLike, sqsStore: FauxqsSqsStore): void
 /**
  * The age in whole seconds of each queue's oldest message, from the emulator at `sqsEndpoint`, for the queues that
  * hold one; local mode's stand-in for CloudWatch's `ApproximateAgeOfOldestMessage`, which its alarm reads.
+ * `signal` bounds the reads, so an emulator thread that stalls fails them instead of holding the caller.
  */
 export async function oldestMessageAges(
   sqsEndpoint: string,
   queues: readonly { readonly name: string; readonly url: string }[],
   now: number = Date.now(),
+  signal?: AbortSignal,
 ): Promise<Map<string, number>> {
   const ages = new Map<string, number>();
   await Promise.all(
     queues.map(async (queue) => {
       const emulatorName = queue.url.slice(queue.url.lastIndexOf('/') + 1);
-      const answer = await fetch(`${sqsEndpoint}${OLDEST_MESSAGE_PATH}${encodeURIComponent(emulatorName)}`);
+      const answer = await fetch(`${sqsEndpoint}${OLDEST_MESSAGE_PATH}${encodeURIComponent(emulatorName)}`, {
+        ...(signal ? { signal } : {}),
+      });
       if (!answer.ok)
         throw new Error(`the SQS emulator answered ${answer.status} for ${queue.name}'s oldest message`);
       const { sentAt } = (await answer.json()) as { sentAt: number | null };

@@ -23,9 +23,10 @@ import { humanAge } from '../console/ui/human-age';
 import { INGEST_ENTRY, INGEST_ENTRY_FILE } from '../ingest-asset';
 import { hooklineModulePath } from '../package-root';
 import { consumerRuntimeConfig, ingestRuntimeConfig, producerClaimSettingsOf } from '../runtime-wiring';
+import { AlarmWatch } from './alarm-watch';
 import { writeFileAtomically } from './atomic-write';
 import { sharedFileHasher } from './bundle-cache';
-import { LOCAL_CREDENTIALS, localS3Client, localSqsClient } from './clients';
+import { LOCAL_CREDENTIALS, LOCAL_MODE_REQUEST_MS, localS3Client, localSqsClient } from './clients';
 import { codeFrames } from './code-frames';
 import { startEmulatorsInThread } from './emulator-thread';
 import { type Emulators, oldestMessageAges, startEmulators } from './emulators';
@@ -364,7 +365,7 @@ async function startPipeline(settings: LocalSettings, cleanups: Cleanups): Promi
   for (const { mapping } of consumers.values()) mapping.start();
   announceNotStopped(settings, emulators);
   announcePausedConsumers(settings, savedPaused, consumers);
-  reportAlarmingAtStart(settings, control, cleanups);
+  const alarmWatch = watchAlarms(settings, control, cleanups);
   cleanups.push(await watchForRestart(settings, consumers, context));
   const stopScheduler = startSchedules(settings, topology, sqs);
   const webhookUrls = Object.fromEntries(
@@ -382,6 +383,7 @@ async function startPipeline(settings: LocalSettings, cleanups: Cleanups): Promi
     stopScheduler,
     cleanups,
     archive,
+    alarmWatch,
     inMemory: settings.dataDir === undefined ? { oneTime } : undefined,
   });
 }
@@ -681,7 +683,12 @@ class LocalControl {
         depth: (url) => this.queueDepth(url),
         consumer: async (queue) => this.consumers.get(queue.name)?.mapping.state ?? null,
         oldestAges: async (queues) => ({
-          ages: await oldestMessageAges(this.emulators.endpoints.sqs, queues),
+          ages: await oldestMessageAges(
+            this.emulators.endpoints.sqs,
+            queues,
+            Date.now(),
+            AbortSignal.timeout(LOCAL_MODE_REQUEST_MS),
+          ),
           // Read from the emulator: a queue without an age holds no message.
           note: 'no message waiting or in flight',
         }),
@@ -743,6 +750,8 @@ class LocalControl {
             deadLetterUrl: q.deadLetterUrl,
             deadLetterArn: q.deadLetterArn,
             fifo: q.fifo,
+            // A producer refuses a job asking for more attempts than its queue's limit.
+            maxReceiveCount: this.settings.config.queues.find((c) => c.name === q.name)?.maxReceiveCount,
           },
         ]),
       ),
@@ -997,19 +1006,31 @@ export function alarmingAtStartNotices(queues: readonly QueueStatus[]): string[]
   });
 }
 
-/** Names, once started on a data directory, what it holds that would page once deployed. Never stops the start. */
-function reportAlarmingAtStart(settings: LocalSettings, control: LocalControl, cleanups: Cleanups): void {
-  if (!settings.dataDir) return;
-  const reported = control.queueStatuses().then(
-    (rows) => {
-      for (const notice of alarmingAtStartNotices(rows)) settings.reporter.problem(notice);
+/**
+ * Names, once started on a data directory, what it holds that would page once deployed, then, while it runs, each
+ * queue that crosses into or out of what would page (`alarm-watch.ts`). Never stops the start; stopped first on stop.
+ */
+function watchAlarms(settings: LocalSettings, control: LocalControl, cleanups: Cleanups): AlarmWatch {
+  const { reporter } = settings;
+  const watch = new AlarmWatch({
+    read: () => control.queueStatuses(),
+    onFirst: (rows) => {
+      if (!settings.dataDir) return;
+      for (const notice of alarmingAtStartNotices(rows)) reporter.problem(notice);
     },
-    (error: unknown) =>
-      settings.reporter.problem(
+    onChange: (change) => reporter.alarm(change),
+    onError: (error) =>
+      reporter.problem(
         `could not read the queues' dead letters and oldest messages: ${(error as Error).message ?? error}`,
       ),
-  );
-  cleanups.push(() => reported);
+  });
+  const unsubscribe = reporter.subscribe(() => watch.poke());
+  watch.start();
+  cleanups.push(() => {
+    unsubscribe();
+    return watch.stop();
+  });
+  return watch;
 }
 
 /** Says what an in-memory stop discards; a failure to count never keeps local mode from stopping. */
@@ -1064,6 +1085,7 @@ function runningLocalMode(parts: {
   readonly stopScheduler: () => Promise<void>;
   readonly cleanups: Cleanups;
   readonly archive: LocalFirehose | undefined;
+  readonly alarmWatch: AlarmWatch;
   /** No data directory: what the queues and the delayed jobs' schedules hold is gone once they stop. */
   readonly inMemory: { readonly oneTime: OneTimeScheduler } | undefined;
 }): LocalMode {
@@ -1083,7 +1105,9 @@ function runningLocalMode(parts: {
     ...(parts.archive ? { archive: parts.archive } : {}),
     stop() {
       stopping ??= (async () => {
-        // Order matters: no new requests, no new firings, then let the mappings finish their batches.
+        // Order matters: no new requests, no new firings, then let the mappings finish their batches. What stopping
+        // drains or discards is no crossing to report.
+        await parts.alarmWatch.stop();
         await api.close();
         await parts.stopScheduler();
         await Promise.all([...consumers.values()].map(({ mapping }) => mapping.stop()));

@@ -11,6 +11,7 @@ import {
 } from '../../lambda/shared/contracts';
 import { MESSAGE_ATTRIBUTES } from '../../lambda/shared/envelope';
 import { terminalLine, terminalText } from '../terminal-text';
+import type { AlarmChange } from './alarm-watch';
 import { handlerFrames } from './code-frames';
 import type { BatchReport } from './event-source-mapping';
 import type { InvokeResult } from './function-runtime';
@@ -363,6 +364,15 @@ export class Reporter {
   /** A plain informational message (banner, shutdown). In JSON mode: `{"event":"info","message":...}`. */
   info(message: string): void {
     this.write(this.json ? JSON.stringify({ event: 'info', message }) : terminalText(message));
+  }
+
+  /**
+   * A queue crossed what would page once deployed, or recovered (`alarm-watch.ts`): in JSON its queue, alarm and
+   * state beside the message.
+   */
+  alarm(change: AlarmChange): void {
+    if (this.json) this.write(JSON.stringify({ event: 'alarm', ...change }));
+    else this.write(this.paint(change.state === 'ALARM' ? '31' : '32', terminalText(change.message)));
   }
 
   /** A problem of local mode itself. */

@@ -21,6 +21,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { JobStatus } from '../../lambda/shared/job-record';
 import { CliError } from '../../lib/cli/errors';
 import {
+  jobQueue,
   jobRecordReader,
   jobState,
   jobsList,
@@ -257,6 +258,32 @@ describe('jobs show and list refuse what they cannot read', () => {
     const output = recordingOutput();
     renderJobList(output, dead);
     expect(output.lines).toEqual(['no dead-lettered jobs']);
+  });
+
+  it('lists only the jobs sent to --queue, counting only those, and refuses an empty or unknown queue by name', async () => {
+    dynamodb.on(ScanCommand).resolves({
+      Items: [
+        job('e1', '2026-11-30T10:00:01Z'),
+        { ...job('o1', '2026-11-30T10:00:02Z'), queue: { S: 'orders' } },
+        job('e2', '2026-11-30T10:00:03Z'),
+      ],
+    });
+    const target = stackTarget();
+    const orders = await jobsList(store(), { queue: jobQueue(target, 'orders'), limit: 50 });
+    expect(orders).toEqual({ queue: 'orders', total: 1, jobs: [expect.objectContaining({ id: 'o1' })] });
+    const limited = await jobsList(store(), { queue: 'events', state: 'completed', limit: 1 });
+    expect([limited.total, limited.jobs.map((j) => j.id)]).toEqual([2, ['e1']]);
+    const output = recordingOutput();
+    renderJobList(output, { queue: 'orders', state: 'queued', total: 0, jobs: [] });
+    expect(output.lines).toEqual(['no queued jobs in queue orders']);
+    expect(() => jobQueue(target, 'billing')).toThrow(
+      new CliError('unknown queue "billing" in stack Hookline in us-east-1: use one of events, orders'),
+    );
+    expect(() => jobQueue(target, ' ')).toThrow(
+      new CliError(
+        '--queue must not be empty: give one of events, orders, or leave --queue out for every queue',
+      ),
+    );
   });
 });
 

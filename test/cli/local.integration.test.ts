@@ -460,6 +460,63 @@ describe('hookline CLI against local mode', () => {
     await setConsumerEnabled(backend, target, true, { queue: 'events' });
   }, 120_000);
 
+  it('failed delete (real binary): deletes every copy of the chosen ids, counts each event once, hands the rest back', async () => {
+    const dlq = queueUrl('events').deadLetterUrl;
+    await purge(backend, target, { queue: 'events', deadLetter: true, yes: true });
+    const [dup, one, keep1, keep2] = ['dup', 'one', 'keep-1', 'keep-2'].map(
+      (n) => `del-${n}-${randomUUID()}`,
+    );
+    await seedDeadLetters(dlq, [dup ?? '', one ?? '', keep1 ?? '', dup ?? '', keep2 ?? '']);
+
+    const refused = await cli('failed', 'delete', 'events', '--id', one ?? '', '--local');
+    expect([refused.code, refused.stderr.trim().split('\n').at(-1)]).toEqual([
+      1,
+      'error: refusing to delete dead letters of the events dead-letter queue without confirmation in a non-interactive shell: pass --yes',
+    ]);
+    const unselected = await cli('failed', 'delete', 'events', '--local', '--yes');
+    expect(unselected.code).toBe(1);
+    expect(unselected.stderr).toContain('error: failed delete needs --id <id...> or --type <pattern>');
+    const blank = await cli('failed', 'delete', 'events', '--id', ' ', '--local', '--yes');
+    expect(blank.stderr).toContain('error: --id must not be empty');
+    const missing = await cli('failed', 'delete', 'events', '--id', 'no-such-id', '--local', '--yes');
+    expect([missing.code, missing.stderr.trim().split('\n').at(-1)]).toEqual([
+      1,
+      'error: no message in the events dead-letter queue matches --id no-such-id: nothing was deleted; list them with hookline failed list events',
+    ]);
+    expect(await depth(dlq)).toEqual({ visible: 5, inFlight: 0 });
+
+    const json = await cli(
+      'failed',
+      'delete',
+      'events',
+      '--id',
+      dup ?? '',
+      one ?? '',
+      '--local',
+      '--yes',
+      '--json',
+    );
+    expect(json.code).toBe(0);
+    const result = JSON.parse(json.stdout);
+    expect(result).toMatchObject({
+      deletedEvents: 2,
+      deletedMessages: 3,
+      skipped: 2,
+      failed: 0,
+      notFound: [],
+    });
+    expect([...result.deletedIds].sort()).toEqual([dup, one].sort());
+    expect(result.deadLetterDepthAfter).toBe(2);
+    // The two not selected are visible again at once, not held until their hold ends.
+    expect(await depth(dlq)).toEqual({ visible: 2, inFlight: 0 });
+
+    const text = await cli('failed', 'delete', 'events', '--type', 'invoice.*', '--local', '--yes');
+    expect(text.code).toBe(0);
+    expect(text.stdout).toMatch(/^deleted 2 events from the events dead-letter queue: del-keep-/m);
+    expect(text.stdout).toContain('left in the dead-letter queue: 0');
+    expect(await depth(dlq)).toEqual({ visible: 0, inFlight: 0 });
+  }, 120_000);
+
   it('purge: refuses without --yes in a non-interactive shell, empties the DLQ with it', async () => {
     const dlq = queueUrl('events').deadLetterUrl;
     await seedDeadLetters(dlq, ['p-1', 'p-2']);

@@ -196,6 +196,23 @@ describe('hookline CLI against local mode on a data directory', () => {
     expect(summaries).toHaveLength(1);
     expect(await depth(queue('events').deadLetterUrl)).toEqual({ visible: 2, inFlight: 0 });
     expect(await depth(queue('events').url)).toEqual({ visible: 1, inFlight: 0 });
+
+    const deleted = await cli(
+      'failed',
+      'delete',
+      'events',
+      '--id',
+      ids[1] ?? '',
+      '--yes',
+      '--local',
+      '--json',
+    );
+    expect(deleted.code).toBe(0);
+    expect(JSON.parse(deleted.stdout)).toMatchObject({ deletedEvents: 1, deletedMessages: 1, skipped: 1 });
+    const left = JSON.parse((await cli('failed', 'list', 'events', '--local', '--json')).stdout);
+    expect([left.approximateDepth, left.messages.map((m: { id: string }) => m.id)]).toEqual([1, [ids[2]]]);
+    const after = JSON.parse((await cli('status', 'events', '--local', '--json')).stdout);
+    expect(after.queues[0]).toMatchObject({ deadLettered: 1 });
   }, 300_000);
 
   it('a pause survives a restart: the consumer starts paused, says so, and processes only after resume', async () => {
@@ -215,11 +232,12 @@ describe('hookline CLI against local mode on a data directory', () => {
       ['events', 'Disabled'],
       ['orders', 'Enabled'],
     ]);
-    // The redriven message and the dead letters are still there, nothing was consumed while paused.
+    // The redriven message and the dead letter are still there, nothing was consumed while paused, and the one
+    // failed delete removed stays removed.
     await new Promise((r) => setTimeout(r, 1_500));
     expect(await depth(queue('events').url)).toEqual({ visible: 1, inFlight: 0 });
     const listed = JSON.parse((await cli('failed', 'list', 'events', '--local', '--json')).stdout);
-    expect(listed.messages.map((m: { receiveCount: number }) => m.receiveCount)).toEqual([3, 3]);
+    expect(listed.messages.map((m: { receiveCount: number }) => m.receiveCount)).toEqual([3]);
 
     const resumed = await cli('resume', 'events', '--local');
     expect(resumed.stdout).toBe('events consumer: Enabled\n');

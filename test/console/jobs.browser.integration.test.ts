@@ -31,6 +31,8 @@ const HOSTILE_REASON = '<img src=x onerror="window.__xss=3">';
 const COMPLETED = ['double-1', 'double-2', 'double-3', HOSTILE_ID];
 const FAILED = 'fail-1';
 const SCHEDULED = ['later-1', 'later-2'];
+/** Whom the first completed job is for. */
+const TENANT = 'acct_console';
 
 let pipeline: TestPipeline;
 /** Set once the last test stopped local mode itself. */
@@ -75,7 +77,8 @@ beforeAll(async () => {
   );
   pipeline = await startTestPipeline(config, { stateDir });
   const producer = createProducer({ local: join(stateDir, STATE_FILE_NAME) });
-  for (const [i, id] of COMPLETED.slice(0, 3).entries()) await producer.send(doubleJob, { n: i }, { id });
+  for (const [i, id] of COMPLETED.slice(0, 3).entries())
+    await producer.send(doubleJob, { n: i }, { id, ...(i === 0 ? { tenant: TENANT } : {}) });
   await producer.send(echoJob, { text: HOSTILE_RESULT }, { id: HOSTILE_ID });
   await producer.send(failingJob, { why: HOSTILE_REASON }, { id: FAILED });
   for (const id of SCHEDULED) await producer.send(doubleJob, { n: 9 }, { id, delay: { minutes: 10 } });
@@ -137,6 +140,16 @@ describe('the Jobs API says what hookline jobs list/show/cancel say', () => {
         body: { job: JSON.parse(shown.stdout), dedupeKey: `job#${id}` },
       });
     }
+    // Whom a job is for and how far its handler got, from its record.
+    const forTenant = (await api('GET', '/api/job-records/double-1')).body as {
+      job: JobStatus;
+      tenants: string[];
+    };
+    expect([forTenant.job.tenant, forTenant.tenants]).toEqual([TENANT, [TENANT]]);
+    const echoed = (await api('GET', `/api/job-records/${encodeURIComponent(HOSTILE_ID)}`)).body as {
+      job: JobStatus;
+    };
+    expect(echoed.job.progress).toEqual({ chars: HOSTILE_RESULT.length });
     const failed = (await api('GET', `/api/job-records/${FAILED}`)).body as { job: JobStatus };
     expect(failed.job).toMatchObject({
       state: 'dead-lettered',
@@ -203,7 +216,13 @@ describe('the Jobs page in a browser', () => {
     expect(await page.locator('[data-field="id"]').textContent()).toBe(HOSTILE_ID);
     expect(await page.locator('[data-field="dedupe-key"]').textContent()).toBe(`job#${HOSTILE_ID}`);
     expect(await page.locator('[data-field="result"]').textContent()).toContain(HOSTILE_RESULT);
+    expect(await page.locator('[data-field="progress"]').textContent()).toMatch(
+      new RegExp(`^\\{"chars":${HOSTILE_RESULT.length}\\} \\(at \\d{4}-`),
+    );
     expect(await page.locator('b', { hasText: 'bold' }).count()).toBe(0);
+    await page.goto(`${new URL('/', consoleUrl)}#/job/double-1`);
+    await page.locator('[data-field="id"]', { hasText: 'double-1' }).waitFor();
+    expect(await page.locator('[data-field="tenant"]').textContent()).toBe(TENANT);
     await page.goto(`${new URL('/', consoleUrl)}#/job/${FAILED}`);
     expect(await page.locator('[data-field="reason"]').textContent()).toContain(HOSTILE_REASON);
     expect(await page.evaluate(() => (globalThis as unknown as { __xss?: number }).__xss)).toBeUndefined();

@@ -129,10 +129,16 @@ describe('jobs endpoint on local mode', () => {
       payload: { n: 3 },
       id: 'http-later',
       delay: 20 * 60,
+      tenant: 'acct_later',
     });
     expect(answer).toEqual({ status: 202, json: { id: 'http-later', state: 'scheduled' } });
     const status = await producer.status('http-later');
-    expect(status).toMatchObject({ state: 'scheduled', scheduleName: expect.any(String) });
+    // Its record says whom it is for, although the schedule sends it without a message group.
+    expect(status).toMatchObject({
+      state: 'scheduled',
+      scheduleName: expect.any(String),
+      tenant: 'acct_later',
+    });
     const scheduler = new SchedulerClient({
       region: pipeline.local.emulators.region,
       endpoint: pipeline.local.status().endpoints.scheduler ?? '',

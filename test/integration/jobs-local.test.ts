@@ -311,8 +311,16 @@ describe('jobs on local mode', () => {
 
   it('runs a job sent with a tenant, the message group the emulator takes on a standard queue', async () => {
     await producer.send(doubleJob, { n: 4 }, { id: 'tenant-job', tenant: 'acct_1' });
-    expect((await waitForState(producer, 'tenant-job', 'completed')).result).toMatchObject({ doubled: 8 });
-  });
+    const done = await waitForState(producer, 'tenant-job', 'completed');
+    expect([done.result, done.tenant]).toEqual([expect.objectContaining({ doubled: 8 }), 'acct_1']);
+    expect((await cli(dir, 'jobs', 'show', 'tenant-job', '--local')).stdout).toMatch(/^tenant +acct_1$/m);
+    const listed = JSON.parse(
+      (await cli(dir, 'jobs', 'list', '--limit', '100000', '--local', '--json')).stdout,
+    );
+    expect(listed.jobs.find((j: { id: string }) => j.id === 'tenant-job')).toMatchObject({
+      tenant: 'acct_1',
+    });
+  }, 90_000);
 
   it('runs a 2-second delay no earlier than due', async () => {
     const sent = await producer.send(doubleJob, { n: 1 }, { id: 'in-two-seconds', delay: { seconds: 2 } });
@@ -323,13 +331,20 @@ describe('jobs on local mode', () => {
   });
 
   it('moves a job through processing to completed, and a failing one to dead-lettered with its reason', async () => {
-    await producer.send(slowJob, { ms: 2000 }, { id: 'slow' });
-    await waitForState(producer, 'slow', 'processing');
-    expect((await waitForState(producer, 'slow', 'completed')).result).toBe('slept');
+    await producer.send(slowJob, { ms: 4000 }, { id: 'slow' });
+    await waitForState(producer, 'slow', 'processing', 20_000, (status) => status.progress === 50);
+    const done = await waitForState(producer, 'slow', 'completed');
+    expect([done.result, done.progress, typeof done.progressAt]).toEqual(['slept', 100, 'string']);
+    const slow = await cli(dir, 'jobs', 'show', 'slow', '--local');
+    expect(slow.stdout).toMatch(/^progress +100 \(at \d{4}-\d\d-\d\dT/m);
+    const listed = JSON.parse(
+      (await cli(dir, 'jobs', 'list', '--limit', '100000', '--local', '--json')).stdout,
+    );
+    expect(listed.jobs.find((j: { id: string }) => j.id === 'slow')).toMatchObject({ progress: 100 });
     await producer.send(failingJob, { why: 'no mailbox' }, { id: 'doomed' });
     const dead = await waitForState(producer, 'doomed', 'dead-lettered');
     expect(dead.reason).toContain('cannot: no mailbox');
-  });
+  }, 90_000);
 
   it('says a job redriven while its consumer is paused waits in its queue again, keeping why it was dead-lettered', async () => {
     await producer.send(failingJob, { why: 'no printer' }, { id: 'redriven' });
@@ -350,6 +365,31 @@ describe('jobs on local mode', () => {
     // It runs again, fails again, and its record says so rather than that it waits.
     expect((await waitForState(producer, 'redriven', 'dead-lettered')).lastError).toBeUndefined();
   });
+
+  it('says a job whose dead letter an operator deleted is deleted, not that it went missing', async () => {
+    await producer.send(failingJob, { why: 'no fax' }, { id: 'thrown-away' });
+    await waitForState(producer, 'thrown-away', 'dead-lettered');
+    const deleted = await cli(
+      dir,
+      'failed',
+      'delete',
+      'jobs',
+      '--id',
+      'thrown-away',
+      '--yes',
+      '--local',
+      '--json',
+    );
+    expect(JSON.parse(deleted.stdout)).toMatchObject({ deletedEvents: 1, deletedIds: ['thrown-away'] });
+    expect(await producer.status('thrown-away')).toMatchObject({
+      state: 'dead-lettered',
+      reason: 'PermanentError: cannot: no fax',
+      discardedAt: expect.any(String),
+    });
+    const shown = (await cli(dir, 'jobs', 'show', 'thrown-away', '--local')).stdout;
+    expect(shown).toContain('deleted from its dead-letter queue by an operator at');
+    expect(shown).not.toContain('hookline redrive');
+  }, 90_000);
 
   it('turns a delay over 15 minutes into a one-time schedule that can be cancelled', async () => {
     const sent = await producer.send(doubleJob, { n: 3 }, { id: 'later', delay: TWENTY_MINUTES });
@@ -399,6 +439,15 @@ describe('jobs on local mode', () => {
     );
     expect(scheduled.jobs.map((j: { id: string }) => j.id)).toContain('cli-later');
     expect(scheduled.jobs.every((j: { state: string }) => j.state === 'scheduled')).toBe(true);
+    const inQueue = JSON.parse(
+      (await cli(dir, 'jobs', 'list', '--queue', 'jobs', '--local', '--json')).stdout,
+    );
+    expect(inQueue.queue).toBe('jobs');
+    expect(inQueue.jobs.length).toBeGreaterThanOrEqual(2);
+    expect(inQueue.jobs.every((j: { queue: string }) => j.queue === 'jobs')).toBe(true);
+    await expect(cli(dir, 'jobs', 'list', '--queue', 'nope', '--local')).rejects.toMatchObject({
+      stderr: expect.stringMatching(/unknown queue "nope" in local mode[^:]*: use one of [a-z, ]*jobs/),
+    });
     const limited = JSON.parse((await cli(dir, 'jobs', 'list', '--limit', '1', '--local', '--json')).stdout);
     expect(limited.jobs).toHaveLength(1);
     expect(limited.total).toBeGreaterThanOrEqual(2);

@@ -140,6 +140,13 @@ describe('local mode end to end (real HTTP, emulators, ingest and consumer runti
     );
     const attempts = pipeline.poisonAttempts().filter((a) => a.id === id);
     expect(attempts.map((a) => a.attempt)).toEqual([1, 2, 3]);
+    // While it runs, local mode says once that the dead-letter queue now holds messages, as its alarm would page.
+    const deadLettersAlarm = () =>
+      pipeline.output
+        .map((line) => JSON.parse(line) as Record<string, unknown>)
+        .filter((o) => o.event === 'alarm' && o.queue === 'events' && o.alarm === 'dead-letters');
+    await pipeline.waitFor(() => deadLettersAlarm().length > 0, 15_000, "the dead-letter queue's alarm line");
+    expect(deadLettersAlarm()).toStrictEqual([expect.objectContaining({ state: 'ALARM' })]);
     const dlqUrl = pipeline.local.topology.queues.events?.deadLetterUrl ?? '';
     const received = await sqs.send(
       new ReceiveMessageCommand({

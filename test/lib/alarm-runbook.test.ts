@@ -75,6 +75,27 @@ describe('alarm descriptions', () => {
     }
   });
 
+  it("each fit CloudWatch's 1,024 characters once deployed", () => {
+    for (const { id, description } of alarms) expect(description.length, id).toBeLessThanOrEqual(1024);
+  });
+
+  it('point the archive alarm at the log lines of every function that counts ArchiveFailed', async () => {
+    const target = await deployedTarget(template, stack.stackName, config, at);
+    const description = alarms.find((a) => a.id.includes('ArchiveFailed'))?.description ?? '';
+    const query = commandsOf(description).find((c) => c.startsWith('aws logs start-query')) ?? '';
+    expect(query).toMatch(/like \/archive \(put failed\|record too large\)\//);
+    // The outputs its describe-stacks query selects, as the deployed stack answers them.
+    const mark = /contains\(OutputKey,'(\w+)'\)/.exec(query)?.[1] ?? '';
+    const outputs = template.Outputs as Record<string, { Value: unknown }>;
+    const selected = Object.entries(outputs)
+      .filter(([key]) => key.includes(mark))
+      .map(([, o]) => resolveAsDeployed(o.Value, template, stack.stackName, at));
+    const consumers = Object.values(target.logGroups?.consumers ?? {});
+    expect(consumers).toHaveLength(config.queues.filter((q) => q.consumer).length);
+    expect(selected).toStrictEqual(expect.arrayContaining([target.logGroups?.ingest, ...consumers]));
+    for (const group of selected) expect(group).toMatch(/^resolved-\w+Logs\w+$/);
+  });
+
   it("give hookline commands that reach the Stage's stack, in its region, and name one of its queues", async () => {
     expect(stack.stackName).toBe('Prod-HooklineMax');
     const target = await deployedTarget(template, stack.stackName, config, at);
@@ -117,7 +138,7 @@ describe('alarm descriptions', () => {
     for (const command of commands) {
       expect(command, command).toMatch(/ --region eu-west-1$/);
       expect(command, command).toMatch(
-        /^aws (logs tail resolved-\w+Logs\w+ --since \d+[mh]( --filter-pattern '.+')?|lambda get-function-concurrency --function-name resolved-\w+Function\w+|lambda get-account-settings) /,
+        /^aws (logs tail resolved-\w+Logs\w+ --since \d+[mh]( --filter-pattern '.+')?|logs start-query --log-group-names \$\(aws cloudformation describe-stacks --stack-name Prod-HooklineMax .+\) .+|logs get-query-results --query-id <the id it printed>|lambda get-function-concurrency --function-name resolved-\w+Function\w+|lambda get-account-settings) /,
       );
     }
   });

@@ -14,11 +14,16 @@ interface JobRecord {
   state: string;
   type?: string;
   queue?: string;
+  /** Whom the job is for, as it was sent. */
+  tenant?: string;
   dueAt?: string;
   enqueuedAt?: string;
   updatedAt?: string;
   attempt?: number;
   result?: unknown;
+  /** What the handler last reported with `ctx.progress`, and when. */
+  progress?: unknown;
+  progressAt?: string;
   reason?: string;
   /** What the state alone would not say (retrying, redriven, no outcome recorded...): `jobs show`'s note line. */
   stateNote?: string;
@@ -38,13 +43,22 @@ interface JobAnswer {
   job: JobRecord;
   /** The job's item in the dedupe table, which claims its id. */
   dedupeKey: string;
-  /** The tenants this console run's feed saw it under: job records keep none. */
+  /** Its tenant: the record's, and those this console run's feed saw it under. */
   tenants: string[];
 }
 
-/** What a record says of a job's outcome: its reason, else what its state means, else its result as JSON. */
+/**
+ * What a record says of a job's outcome: its reason, else what its state means, else its result as JSON, else
+ * (while it runs) its progress.
+ */
 const outcomeOf = (j: JobRecord) =>
-  j.reason ?? j.stateNote ?? (j.result === undefined ? '' : JSON.stringify(j.result));
+  j.reason ??
+  j.stateNote ??
+  (j.result !== undefined
+    ? JSON.stringify(j.result)
+    : j.progress !== undefined
+      ? `progress ${JSON.stringify(j.progress)}`
+      : '');
 
 const jobLink = (id: string) => `#/job/${encodeURIComponent(id)}`;
 
@@ -158,9 +172,10 @@ export function JobPage({ id }: { id: string }) {
         ${field('updated', 'Updated', job.updatedAt)}
         ${field('schedule', 'Schedule', job.scheduleName)}
         ${field('dedupe-key', 'Dedupe key', data.dedupeKey)}
-        <dt>Tenant</dt><dd data-field="tenant">${data.tenants.length > 0 ? data.tenants.join(', ') : html`<span class="muted">not in its record (job records keep no tenant), nor seen by this console run</span>`}</dd>
+        <dt>Tenant</dt><dd data-field="tenant">${data.tenants.length > 0 ? data.tenants.join(', ') : html`<span class="muted">none: sent without a tenant (or before job records kept it)</span>`}</dd>
         ${field('reason', 'Reason', job.reason)}
         ${field('note', 'Note', job.stateNote)}
+        ${field('progress', 'Progress', job.progress === undefined ? undefined : `${JSON.stringify(job.progress)}${job.progressAt ? ` (at ${job.progressAt})` : ''}`)}
       </dl>
       ${job.result !== undefined && html`<h4>Result</h4><pre data-field="result">${JSON.stringify(job.result, null, 2)}</pre>`}
       <p><a href=${`#/event/${encodeURIComponent(job.id)}`}>Event and trace</a>: its timeline in the live feed, its dead letter and, with the event archive, its trace.</p>

@@ -20,11 +20,19 @@ export const handler = defineConsumer({
       return { doubled: event.payload.n * 2, ranAt: Date.now() };
     }),
     handleJob(slowJob, async (event, ctx) => {
-      await new Promise((resolve) => setTimeout(resolve, event.payload.ms));
+      // Halfway at 50, then a tight loop to 100: the record shows 50 while it runs and 100 once it completed.
+      ctx.progress({ step: 'sleeping' });
+      await new Promise((resolve) => setTimeout(resolve, event.payload.ms / 2));
+      ctx.progress(50);
+      await new Promise((resolve) => setTimeout(resolve, event.payload.ms / 2));
+      for (let n = 51; n <= 100; n++) ctx.progress(n);
       record(event.id, ctx.attempt);
       return 'slept';
     }),
-    handleJob(echoJob, (event) => ({ echoed: event.payload.text })),
+    handleJob(echoJob, (event, ctx) => {
+      ctx.progress({ chars: event.payload.text.length });
+      return { echoed: event.payload.text };
+    }),
     handleJob(failingJob, (event) => {
       throw new PermanentError(`cannot: ${event.payload.why}`);
     }),

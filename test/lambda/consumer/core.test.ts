@@ -1183,6 +1183,10 @@ describe('consumer core: job records', () => {
         ) {
           calls.push(`retrying ${id} ${attempt} ${error} ${retryAt?.toISOString()} ${generation}`);
         },
+        async progress(id: string, attempt: number, json: string, _at: Date, generation?: string) {
+          calls.push(`progress ${id} ${attempt} ${json} ${generation}`);
+          return true;
+        },
       },
     };
   }
@@ -1254,6 +1258,159 @@ describe('consumer core: job records', () => {
       `retrying soon 2 Error: mail server down ${new Date(NOW + 10_000).toISOString()} gen-1`,
       'retrying unknown 1 Error: mail server down undefined gen-3',
     ]);
+  });
+
+  it("writes a tight loop of ctx.progress once, then its last value before the attempt's outcome", async () => {
+    const { calls, jobs } = recordingJobs();
+    const { core } = harness(
+      {
+        handlers: {
+          'job.report.build': async (event, ctx) => {
+            for (let n = 0; n <= 100; n++) ctx.progress(n);
+            if (event.id === 'fails') {
+              ctx.progress({ step: 'upload' });
+              throw new Error('upload refused');
+            }
+            return 'built';
+          },
+        },
+      },
+      {},
+      { jobs, random: () => 0 },
+    );
+    await core.processBatch(
+      sqsEvent([record(jobEnvelope('ok', 'g-1')), record(jobEnvelope('fails', 'g-2'))]),
+      lambdaContext(),
+    );
+    // The clock stands still: no second interval passes, so the loop costs one write and one at its end.
+    expect(calls.filter((c) => c.includes(' ok '))).toEqual([
+      'start ok 1 g-1',
+      'progress ok 1 0 g-1',
+      'progress ok 1 100 g-1',
+      'complete ok "built" g-1',
+    ]);
+    expect(calls.filter((c) => c.includes(' fails '))).toEqual([
+      'start fails 1 g-2',
+      'progress fails 1 0 g-2',
+      'progress fails 1 {"step":"upload"} g-2',
+      `retrying fails 1 Error: upload refused ${new Date(NOW + 5_000).toISOString()} g-2`,
+    ]);
+  });
+
+  it('sends a failed job to the DLQ while its progress write is still slow, and records it dead-lettered after that write', async () => {
+    const { calls, jobs } = recordingJobs();
+    let finishWrite: (applied: boolean) => void = () => {};
+    const { core, queue } = harness(
+      {
+        handlers: {
+          'job.report.build': async (_event, ctx) => {
+            ctx.progress(30);
+            throw new PermanentError('no such report');
+          },
+        },
+      },
+      {},
+      {
+        jobs: {
+          ...jobs,
+          progress: (id, attempt, json) => {
+            calls.push(`progress ${id} ${attempt} ${json}`);
+            return new Promise<boolean>((resolve) => {
+              finishWrite = resolve;
+            });
+          },
+        },
+      },
+    );
+    const pending = core.processBatch(sqsEvent([record(jobEnvelope('slow', 'g'))]), lambdaContext());
+    for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
+    expect(queue.deadLetters).toHaveLength(1);
+    expect(calls).toEqual(['start slow 1 g', 'progress slow 1 30']);
+    finishWrite(true);
+    await pending;
+    expect(calls.at(-1)).toBe('dead-lettered slow PermanentError: no such report g');
+  });
+
+  it('logs a progress write that failed and still completes the job', async () => {
+    const { calls, jobs } = recordingJobs();
+    const { core, logger, queue } = harness(
+      {
+        handlers: {
+          'job.report.build': async (_event, ctx) => {
+            ctx.progress(50);
+            return 'built';
+          },
+        },
+      },
+      {},
+      {
+        jobs: {
+          ...jobs,
+          progress: async () => {
+            throw new Error('ProvisionedThroughputExceededException');
+          },
+        },
+      },
+    );
+    const response = await core.processBatch(sqsEvent([record(jobEnvelope('ok', 'g-1'))]), lambdaContext());
+    expect(failedIds(response)).toEqual([]);
+    expect(queue.deadLetters).toHaveLength(0);
+    expect(calls).toEqual(['start ok 1 g-1', 'complete ok "built" g-1']);
+    expect(
+      logger.lines.find((l) => l.message === 'could not record the job progress')?.attributes,
+    ).toMatchObject({
+      id: 'ok',
+      error: 'Error: ProvisionedThroughputExceededException',
+    });
+  });
+
+  it('refuses a progress value that is no percentage or too large a JSON value, failing the handler that reported it', async () => {
+    const { calls, jobs } = recordingJobs();
+    const values: Record<string, unknown> = {
+      over: 101,
+      nan: Number.NaN,
+      big: { log: 'x'.repeat(1100) },
+      none: undefined,
+    };
+    const { core, logger } = harness(
+      {
+        handlers: {
+          'job.report.build': async (event, ctx) => {
+            ctx.progress(values[event.id] as number);
+          },
+        },
+      },
+      {},
+      { jobs },
+    );
+    await core.processBatch(
+      sqsEvent(Object.keys(values).map((id) => record(jobEnvelope(id, 'g'), { messageId: id }))),
+      lambdaContext(),
+    );
+    expect(calls.filter((c) => c.startsWith('progress'))).toEqual([]);
+    expect(logger.outcomeOf('over')?.reason).toBe(
+      'InvalidProgressError: ctx.progress: 101 is not a percentage: pass a number from 0 to 100, or a small JSON value such as { step: 2, of: 5 }',
+    );
+    expect(logger.outcomeOf('big')?.reason).toMatch(
+      /ctx\.progress: the value is 1\d{3} bytes of JSON, more than 1024/,
+    );
+    expect(logger.outcomeOf('none')?.reason).toMatch(/ctx\.progress: the value is not JSON/);
+  });
+
+  it('takes progress from a handler whose job keeps no record, and writes nothing', async () => {
+    const { calls, jobs } = recordingJobs();
+    const { core } = harness(
+      { handlers: { 'job.report.build': async (_event, ctx) => ctx.progress(40) } },
+      {},
+      { jobs: { ...jobs, start: async () => 'untracked' as const } },
+    );
+    const untracked = envelope({ id: 'bare', source: JOB_SOURCE, type: 'report.build', body: '{}' });
+    const response = await core.processBatch(
+      sqsEvent([record(jobEnvelope('expired', 'g')), record(untracked)]),
+      lambdaContext(),
+    );
+    expect(failedIds(response)).toEqual([]);
+    expect(calls.filter((c) => c.startsWith('progress'))).toEqual([]);
   });
 
   it('never records a job as waiting to retry for a copy that failed while another copy runs it', async () => {

@@ -265,7 +265,7 @@ describe('consumer core: deadline watchdog', () => {
     );
   });
 
-  it('a job cut off on its last attempt is recorded dead-lettered with the timeout, and its late result is not kept', async () => {
+  it('a job cut off on its last attempt is recorded dead-lettered with the timeout after its last progress, and its late result is not kept', async () => {
     const stalled = stalledHandlers();
     const calls: string[] = [];
     const jobs = {
@@ -282,8 +282,24 @@ describe('consumer core: deadline watchdog', () => {
       retrying: async (id: string, attempt: number, error: string) => {
         calls.push(`retrying ${id} ${attempt} ${error}`);
       },
+      progress: async (id: string, attempt: number, json: string) => {
+        calls.push(`progress ${id} ${attempt} ${json}`);
+        return true;
+      },
     };
-    const { core, deadline } = harness({ handlers: { 'job.report.build': stalled.handle } }, {}, { jobs });
+    const { core, deadline } = harness(
+      {
+        handlers: {
+          'job.report.build': (event, ctx) => {
+            ctx.progress(10);
+            ctx.progress(20);
+            return stalled.handle(event);
+          },
+        },
+      },
+      {},
+      { jobs },
+    );
     const job = envelope({
       id: 'report',
       source: JOB_SOURCE,
@@ -301,9 +317,9 @@ describe('consumer core: deadline watchdog', () => {
     stalled.settle('report', { built: true });
     await settleCallbacks();
 
-    expect(calls).toHaveLength(2);
-    expect(calls[0]).toBe('start report');
-    expect(calls[1]).toMatch(/^dead-lettered report InvocationTimeoutError: did not finish before/);
+    expect(calls).toHaveLength(4);
+    expect(calls.slice(0, 3)).toEqual(['start report', 'progress report 5 10', 'progress report 5 20']);
+    expect(calls[3]).toMatch(/^dead-lettered report InvocationTimeoutError: did not finish before/);
   });
 
   it('sets one alarm per batch at the deadline margin, cancelled once the batch is done; none without a deadline', async () => {

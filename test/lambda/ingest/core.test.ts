@@ -724,6 +724,29 @@ describe('valid signature, malformed body -> 400, never 5xx', () => {
   });
 });
 
+describe('compressed bodies', () => {
+  it('a gzip body is refused with 415 before anything is queued, even for a sender that never parses it', async () => {
+    const h = harness();
+    // Correctly signed over its bytes, so only the encoding can refuse it.
+    const event = signedEvent(h.deps.config, 'shopify', '{"id":1}', {
+      headers: { 'content-encoding': 'gzip' },
+    });
+    const response = await handleWebhook(event, h.deps);
+    expect(response.statusCode).toBe(415);
+    expect(JSON.parse(response.body)).toEqual({ message: 'unsupported content encoding' });
+    expect(h.sent).toHaveLength(0);
+    expect(h.outcome()).toMatchObject({ outcome: 'rejected', reason: 'unsupported_encoding' });
+  });
+  it('content-encoding identity (any case, padded) is an uncompressed body and is queued', async () => {
+    const h = harness();
+    const event = signedEvent(h.deps.config, 'shopify', '{"id":1}', {
+      headers: { 'content-encoding': ' Identity ' },
+    });
+    expect((await handleWebhook(event, h.deps)).statusCode).toBe(202);
+    expect(h.sent).toHaveLength(1);
+  });
+});
+
 describe('body sizes: inline, claim-checked, empty, too large', () => {
   it('empty body -> 400', async () => {
     const h = harness();

@@ -20,6 +20,7 @@ import {
   OUTCOME_MESSAGES,
 } from '../../../lambda/shared/contracts';
 import { type JobDefinition, validateJobPayload } from '../../../lambda/shared/job';
+import { jobRetryOf } from '../../../lambda/shared/job-retry';
 import { MAX_WEBHOOK_BODY_BYTES } from '../../../lambda/shared/request-limits';
 
 const TOKEN = 'the-token';
@@ -481,6 +482,52 @@ describe('jobs endpoint statuses of what the producer refuses', () => {
   });
 });
 
+describe('a job’s own retries over HTTP', () => {
+  it('answers 400 for attempts or a backoff the producer refuses, and sends nothing', async () => {
+    for (const fields of [
+      { attempts: 0 },
+      { attempts: 1.5 },
+      { backoff: { factor: 11 } },
+      { backoff: { base: 0.5 } },
+    ]) {
+      const sent: BatchEntry[] = [];
+      const body = JSON.stringify({ type: 'math.double', payload: {}, ...fields });
+      const answer = await handleJobRequest(event(body), producingFor(sent));
+      expect({ fields, status: answer.statusCode, sent }).toEqual({ fields, status: 400, sent: [] });
+    }
+  });
+
+  it('sends attempts and backoff in the envelope the consumer reads', async () => {
+    const sent: BatchEntry[] = [];
+    const body = JSON.stringify({
+      type: 'math.double',
+      payload: {},
+      attempts: 2,
+      backoff: { base: 1, max: 30 },
+    });
+    const answer = await handleJobRequest(event(body), producingFor(sent));
+    expect(answer.statusCode).toBe(202);
+    const headers = JSON.parse(sent[0]?.MessageBody ?? '{}').headers;
+    expect(jobRetryOf(headers)).toEqual({ attempts: 2, backoff: { baseSeconds: 1, maxSeconds: 30 } });
+  });
+
+  function producingFor(sent: BatchEntry[]) {
+    const producer = new Producer({
+      queues: { jobs: { name: 'jobs', url: 'https://sqs/jobs', fifo: false } },
+      settings: {},
+      retry: { attempts: 1, baseDelayMs: 1 },
+      now: () => Date.parse('2026-11-30T00:00:00Z'),
+      sleep: async () => {},
+      async sendBatch(_url, entries) {
+        sent.push(...entries);
+        return [];
+      },
+      async putPayload() {},
+    });
+    return deps({ send: (j, payload, options) => producer.send(j, payload, options) });
+  }
+});
+
 describe("jobs endpoint outcome line's tenant", () => {
   it("names the tenant a job was queued under, in the ingest line's shape, and none for a schedule or a duplicate", async () => {
     const lines: object[] = [];
@@ -532,14 +579,38 @@ describe("jobs endpoint outcome line's tenant", () => {
   });
 });
 
+describe('a job request asking for its own retries', () => {
+  it('reads attempts and a backoff in seconds, as a delay is given, into the producer’s options', () => {
+    const parsed = parseJobRequest(
+      JSON.stringify({
+        type: 'math.double',
+        payload: {},
+        attempts: 2,
+        backoff: { base: 1, factor: 3, max: 60 },
+      }),
+    );
+    expect(parsed).toEqual({
+      ok: true,
+      request: {
+        type: 'math.double',
+        payload: {},
+        options: { attempts: 2, backoff: { base: { seconds: 1 }, factor: 3, max: { seconds: 60 } } },
+      },
+    });
+  });
+});
+
 describe('why the jobs endpoint refused a request', () => {
   /** A value a caller may send that no log may hold. */
   const SECRET = 'jane@example.com-s3cr3t';
 
   it.each([
     ['{"type":', /^the body is not JSON$/],
-    [' ', /^the body is empty: send \{ type, payload, id, delay, group, tenant \}$/],
-    ['[]', /^the body is JSON but not an object: send \{ type, payload, id, delay, group, tenant \}$/],
+    [' ', /^the body is empty: send \{ type, payload, id, delay, group, tenant, attempts, backoff \}$/],
+    [
+      '[]',
+      /^the body is JSON but not an object: send \{ type, payload, id, delay, group, tenant, attempts, backoff \}$/,
+    ],
     [JSON.stringify({ payload: {} }), /^type is missing$/],
     [JSON.stringify({ type: 7, payload: {} }), /^type is not a string$/],
     [JSON.stringify({ type: `bad ${SECRET}`, payload: {} }), /^type is not a job type: up to 256 letters/],
@@ -569,6 +640,15 @@ describe('why the jobs endpoint refused a request', () => {
     [
       JSON.stringify({ type: 'math.double', payload: {}, delay: '2027-02-30T10:00:00Z' }),
       /^delay is neither/,
+    ],
+    [JSON.stringify({ type: 'math.double', payload: {}, attempts: SECRET }), /^attempts is not a number$/],
+    [
+      JSON.stringify({ type: 'math.double', payload: {}, backoff: { type: 'exponential', delay: 1000 } }),
+      /^backoff is not an object of \{ base, factor, max \} numbers/,
+    ],
+    [
+      JSON.stringify({ type: 'math.double', payload: {}, backoff: { base: SECRET } }),
+      /^backoff is not an object of/,
     ],
   ])('parseJobRequest names the field and what is wrong with %s, never the value sent', (body, reason) => {
     const parsed = parseJobRequest(body);

@@ -1,7 +1,9 @@
 /** The producer core with fake collaborators: what it sends, retries, refuses and reports. */
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+import type { SQSRecord } from 'aws-lambda';
 import { describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
+import { arrivalArchiveLines } from '../../../lambda/consumer/archive-arrivals';
 import { atExpression } from '../../../lambda/producer/aws';
 import {
   type BatchEntry,
@@ -367,6 +369,62 @@ describe('producer payloads of delayed jobs', () => {
   });
 });
 
+describe('producer jobs near the SQS limit, with the archive', () => {
+  const blob = defineJob('blob.store', z.object({ data: z.string() }), { queue: 'jobs' });
+  const fifoBlob = defineJob('blob.order', z.object({ data: z.string() }), { queue: 'orders' });
+
+  /** The consumer's view of a sent entry: a first receive, as Lambda's event source hands it over. */
+  const received = (entry: BatchEntry): SQSRecord =>
+    ({
+      messageId: entry.Id,
+      body: entry.MessageBody,
+      attributes: {
+        ApproximateReceiveCount: '1',
+        ...(entry.MessageGroupId ? { MessageGroupId: entry.MessageGroupId } : {}),
+      },
+      messageAttributes: Object.fromEntries(
+        Object.entries(entry.MessageAttributes ?? {}).map(([k, v]) => [k, { stringValue: v.StringValue }]),
+      ),
+    }) as unknown as SQSRecord;
+
+  function withBucket() {
+    const { deps, sent } = granted();
+    const uploaded: string[] = [];
+    const producer = new Producer({
+      ...deps,
+      settings: { ...deps.settings, payloads: { bucket: 'payloads', inlineLimitBytes: 1_032_192 } },
+      async putPayload(object) {
+        uploaded.push(object.key);
+      },
+    });
+    return { producer, sent, uploaded };
+  }
+
+  it('claim-checks a job SQS takes inline but whose archive record would not fit, so its consumer archives it', async () => {
+    const { producer, sent, uploaded } = withBucket();
+    // Its envelope fits SQS (1,032,192 bytes) and is over a delivery stream record (1,024,000 bytes).
+    await producer.send(blob, { data: 'x'.repeat(1_025_000) }, { id: 'big', tenant: 'acme' });
+    await producer.send(
+      fifoBlob,
+      { data: 'x'.repeat(1_025_000) },
+      { id: 'big-fifo', group: 'g'.repeat(128) },
+    );
+    expect(uploaded).toHaveLength(2);
+    expect(sent).toHaveLength(2);
+    for (const entry of sent) {
+      const { lines } = arrivalArchiveLines([received(entry)], entry.MessageGroupId ? 'orders' : 'jobs');
+      expect(lines).toHaveLength(1);
+    }
+  });
+
+  it('sends inline a job whose archive record fits, however close', async () => {
+    const { producer, sent, uploaded } = withBucket();
+    await producer.send(blob, { data: 'x'.repeat(1_010_000) }, { id: 'fits' });
+    expect(uploaded).toEqual([]);
+    expect(arrivalArchiveLines([received(sent[0] as BatchEntry)], 'jobs').lines).toHaveLength(1);
+  });
+});
+
 describe('job types', () => {
   it('accepts dot-separated segments of letters, digits, - and _, and nothing else', () => {
     for (const type of ['report', 'email.welcome', 'a.b.c', 'Shop_1.order-paid'])
@@ -604,12 +662,12 @@ describe('producer delivery paths', () => {
   it('refuses a send option it does not know, saying what hookline does instead of BullMQ’s', async () => {
     const { deps, calls } = fakes();
     const producer = new Producer(deps);
-    const options = { jobId: 'welcome-u1', attempts: 3, backoff: { type: 'exponential', delay: 1000 } };
+    const options = { jobId: 'welcome-u1', removeOnComplete: true };
     const error = await producer.send(job, { n: 1 }, options as SendOptions).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ProducerConfigError);
     expect((error as Error).message).toBe(
-      'job report.build: options "jobId", "attempts", "backoff" are not one send takes (id, delay, group, tenant): ' +
-        "the job key is id; attempts are the queue's maxReceiveCount in hookline.config.ts; backoff is the queue's consumer.retry in hookline.config.ts",
+      'job report.build: options "jobId", "removeOnComplete" are not one send takes (id, delay, group, tenant, attempts, backoff): ' +
+        'the job key is id; job records expire after dedupe.ttl in hookline.config.ts',
     );
     await expect(
       producer.sendBatch([{ job, payload: { n: 1 }, options: { priority: 1 } as SendOptions }]),

@@ -382,6 +382,53 @@ describe('the record of a job waiting to run again', () => {
     expect((await records.read('raced'))?.state).toBe('processing');
   });
 
+  it('keeps progress only from the attempt the record says runs: a late write of an earlier or failed attempt is refused', async () => {
+    await put('long', { state: 'processing', generation: 'g' }, 1);
+    const records = new JobRecords(client, table);
+    expect(await records.progress('long', 1, '{"step":2}', at, 'g')).toBe(true);
+    expect(await records.read('long')).toMatchObject({ progress: { step: 2 }, progressAt: at.toISOString() });
+    await records.retrying('long', 1, 'Error: timed out', undefined, 'g');
+    // Attempt 1 timed out and its handler still runs: its write must not pass for the job's state.
+    expect(await records.progress('long', 1, '90', at, 'g')).toBe(false);
+    expect(await records.start('long', 2, 'g')).toBe('run');
+    // The next attempt starts with the previous progress kept, as BullMQ keeps it, until it reports its own.
+    expect((await records.read('long'))?.progress).toEqual({ step: 2 });
+    expect(await records.progress('long', 1, '95', at, 'g')).toBe(false);
+    expect(await records.progress('long', 2, '10', at, 'an-earlier-one')).toBe(false);
+    expect(await records.progress('long', 2, '10', at, 'g')).toBe(true);
+    await records.complete('long', 'done', 'g');
+    expect(await records.progress('long', 2, '99', at, 'g')).toBe(false);
+    expect(await records.read('long')).toMatchObject({ state: 'completed', progress: 10 });
+    expect(await records.progress('never-recorded', 1, '1', at, 'g')).toBe(false);
+  });
+
+  it('says an operator deleted its dead letter, keeping its reason, and forgets that once it runs again', async () => {
+    await put('deleted', { state: 'dead-lettered', reason: 'PermanentError: bug', generation: 'g' }, 5);
+    await put('unrecorded', { state: 'processing', lastError: 'Error: slow', generation: 'g' }, 5);
+    await put('finished', { state: 'completed', generation: 'g' }, 1);
+    const records = new JobRecords(client, table);
+    expect(await records.discarded('deleted', 'PermanentError: from the letter', at, 'g')).toBe(true);
+    expect(await records.read('deleted')).toMatchObject({
+      state: 'dead-lettered',
+      reason: 'PermanentError: bug',
+      discardedAt: at.toISOString(),
+    });
+    // SQS moved it after an attempt that recorded nothing: the dead letter's reason is the only one there is.
+    expect(await records.discarded('unrecorded', 'Error: timed out', at, 'g')).toBe(true);
+    const unrecorded = await records.read('unrecorded');
+    expect([unrecorded?.state, unrecorded?.reason, unrecorded?.lastError]).toEqual([
+      'dead-lettered',
+      'Error: timed out',
+      undefined,
+    ]);
+    expect(await records.discarded('finished', 'Error: x', at, 'g')).toBe(false);
+    expect(await records.discarded('deleted', 'Error: x', at, 'an-earlier-one')).toBe(false);
+    expect((await records.read('finished'))?.state).toBe('completed');
+    // A replay runs it again: it is no longer the deleted job.
+    expect(await records.start('deleted', 1, 'g')).toBe('run');
+    expect((await records.read('deleted'))?.discardedAt).toBeUndefined();
+  });
+
   it('is queued after a redrive, keeping why it was dead-lettered until it starts, and never reopens a finished job', async () => {
     await put('dead', { state: 'dead-lettered', reason: 'PermanentError: bug', generation: 'g' }, 1);
     await put('crashed', { state: 'processing', generation: 'g' }, 5);

@@ -47,6 +47,14 @@ describe('the local mode state file', () => {
     expect(parseLocalState(JSON.parse(JSON.stringify(written)))).toEqual(written);
   });
 
+  it("reads a queue's maxReceiveCount, which a producer checks a job's attempts against, and refuses one that is not an integer", () => {
+    const parsed = parseLocalState(withField(['queues', 'events', 'maxReceiveCount'], 5));
+    expect(parsed.queues.events?.maxReceiveCount).toBe(5);
+    expect(() => parseLocalState(withField(['queues', 'events', 'maxReceiveCount'], '5'))).toThrow(
+      'invalid local mode state at queues.events.maxReceiveCount: expected an integer',
+    );
+  });
+
   it('keeps the archive of a state without jobs', () => {
     const archiveOnly = withField(['jobs'], undefined);
     const parsed = parseLocalState(archiveOnly);

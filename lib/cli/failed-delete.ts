@@ -1,0 +1,345 @@
+/**
+ * `hookline failed delete <queue> --id <id...> | --type <pattern>`: deletes chosen dead letters (BullMQ's
+ * `job.remove()` of a failed job), after a confirmation. Selects as `redrive` does (`--id` envelope or SQS message
+ * ids, `--type` in the routes' dialect) and reads as it does: each message is received with a hold, a selected one
+ * is deleted, every other one is made visible again once the scan ends (or stops). A deleted job's record says so.
+ */
+import { DeleteMessageBatchCommand, type Message } from '@aws-sdk/client-sqs';
+import { type Backend, contextOf } from './backend';
+import { heldByOthers } from './dead-letter-notes';
+import { type DeadLetter, describeDeadLetter, queueDepth, receiveHeld, releaseHeld } from './dead-letters';
+import { CliError, errorLine, explainError } from './errors';
+import { deletedJobsRecorder, type RedrivenJob } from './jobs';
+import type { Output } from './output';
+import {
+  describeSelection,
+  idSelector,
+  nothingMatched,
+  type RedriveFailure,
+  trackedJobOf,
+  typeSelector,
+} from './redrive';
+import { type DeadLetterQueueTarget, deadLetterQueueOf, type Target } from './target';
+
+export interface FailedDeleteOptions {
+  readonly queue: string;
+  /** Only these envelope ids (every copy) or SQS message ids. */
+  readonly ids?: readonly string[];
+  /** Only envelopes whose type matches this pattern (`lambda/shared/type-pattern.ts`). */
+  readonly type?: string;
+  /** Skip the confirmation (required in a non-interactive shell). @default false */
+  readonly yes?: boolean;
+  /** How long a scanned message stays hidden while the scan goes on. @default 300 */
+  readonly holdSeconds?: number;
+  /** Stops the scan between batches (Ctrl-C); held messages are made visible again. */
+  readonly signal?: AbortSignal;
+  /** Records the tracked jobs deleted. @default their job records on the target (`deletedJobsRecorder`) */
+  readonly recordJobs?: (jobs: readonly RedrivenJob[], at: Date) => Promise<void>;
+}
+
+export interface FailedDeleteResult {
+  readonly queue: string;
+  /** Dead letters when the command started, visible and held by a reader, as `status` counts them. */
+  readonly deadLetterDepthBefore: number;
+  /** Dead letters left when it ended; null when they could not be read then. */
+  readonly deadLetterDepthAfter: number | null;
+  /** Events deleted, each once however many copies of it the DLQ held (`deletedIds`). */
+  readonly deletedEvents: number;
+  /** Messages deleted: every copy. */
+  readonly deletedMessages: number;
+  /** The deleted events' envelope ids (SQS message ids for a body that is no envelope), each once. */
+  readonly deletedIds: readonly string[];
+  /** Scanned and not selected: left in the DLQ. */
+  readonly skipped: number;
+  /** Selected but not deleted (left in the DLQ), with why. */
+  readonly failed: number;
+  readonly failures: readonly RedriveFailure[];
+  /** `--id` values the scan saw the whole DLQ without finding. */
+  readonly notFound: readonly string[];
+  /** The error (or Ctrl-C) that ended the scan early: what it did not reach stays. */
+  readonly stoppedBy?: string;
+}
+
+const NEEDS_SELECTION =
+  'failed delete needs --id <id...> or --type <pattern> (hookline failed list <queue> shows them); to delete every dead letter, hookline purge <queue> --dlq';
+
+/** Deletes the selected dead letters of one dead-letter queue once the operator confirmed. */
+export async function failedDelete(
+  backend: Backend,
+  target: Target,
+  options: FailedDeleteOptions,
+): Promise<FailedDeleteResult> {
+  const queue = deadLetterQueueOf(target, options.queue);
+  // Checked before anything is read: an empty selection never means "everything".
+  const wantedIds = idSelector(options.ids, 'or select with --type');
+  const typePattern =
+    options.type === undefined ? undefined : typeSelector(options.type, 'or select with --id');
+  if (wantedIds.size === 0 && typePattern === undefined) throw new CliError(NEEDS_SELECTION);
+  try {
+    const before = await queueDepth(backend.sqs, queue.deadLetterUrl);
+    if (before.visible + before.inFlight + before.delayed === 0) throw nothingMatched(queue.name, options);
+    await confirmDelete(backend, target, queue, options);
+    const deletion = new DeadLetterDeletion(backend, queue, options, {
+      wantedIds,
+      test: (letter) =>
+        typePattern === undefined ||
+        (letter.envelope !== undefined && typePattern.test(letter.envelope.type)),
+      recordJobs: options.recordJobs ?? deletedJobsRecorder(backend, target),
+      heldByOthers: before.inFlight,
+    });
+    const result = await deletion.run(before.visible + before.inFlight);
+    if (result.deletedMessages + result.failed === 0 && result.stoppedBy === undefined)
+      throw nothingMatched(queue.name, options, before.inFlight, 'deleted');
+    const after = await queueDepth(backend.sqs, queue.deadLetterUrl).catch(() => undefined);
+    return {
+      ...result,
+      deadLetterDepthBefore: before.visible + before.inFlight,
+      deadLetterDepthAfter: after === undefined ? null : after.visible + after.inFlight,
+    };
+  } catch (error) {
+    throw explainError(error, contextOf(target, queue.name));
+  }
+}
+
+async function confirmDelete(
+  backend: Backend,
+  target: Target,
+  queue: DeadLetterQueueTarget,
+  options: FailedDeleteOptions,
+): Promise<void> {
+  if (options.yes) return;
+  const label = `the ${queue.name} dead-letter queue`;
+  if (!backend.output.interactive) {
+    throw new CliError(
+      `refusing to delete dead letters of ${label} without confirmation in a non-interactive shell: pass --yes`,
+    );
+  }
+  const ok = await backend.output.confirm(
+    `Delete every dead letter of ${label} in ${target.description} matching ${describeSelection(options)} (every copy of an id)? This cannot be undone.`,
+  );
+  if (!ok) throw new CliError('delete cancelled: nothing was deleted');
+}
+
+interface DeletionSelection {
+  readonly wantedIds: ReadonlySet<string>;
+  /** The `--type` test (true without one). */
+  readonly test: (letter: DeadLetter) => boolean;
+  readonly recordJobs: (jobs: readonly RedrivenJob[], at: Date) => Promise<void>;
+  readonly heldByOthers: number;
+}
+
+type DeletionResult = Omit<FailedDeleteResult, 'deadLetterDepthBefore' | 'deadLetterDepthAfter'>;
+
+/** One scan of a DLQ that deletes what is selected and hands everything else back when it ends. */
+class DeadLetterDeletion {
+  private readonly seen = new Set<string>();
+  /** Receipt handles of the messages left in place, made visible again at the end. */
+  private readonly held: string[] = [];
+  private readonly deletedIds = new Set<string>();
+  private readonly foundIds = new Set<string>();
+  private readonly foundAsMessageIds = new Set<string>();
+  private readonly failures: RedriveFailure[] = [];
+  private deletedMessages = 0;
+  private skipped = 0;
+  private scanned = 0;
+  private stopped: unknown;
+  /** Recording deleted jobs failed once: the rest of the run leaves their records. */
+  private unrecordedJobs = false;
+
+  constructor(
+    private readonly backend: Backend,
+    private readonly queue: DeadLetterQueueTarget,
+    private readonly options: FailedDeleteOptions,
+    private readonly selection: DeletionSelection,
+  ) {}
+
+  async run(depth: number): Promise<DeletionResult> {
+    const progress = this.backend.output.progress(`scanned in the ${this.queue.name} DLQ`, depth);
+    let quiet = 0;
+    try {
+      while (!this.finished() && quiet < 2) {
+        let fresh: Message[];
+        try {
+          fresh = await this.receiveFresh();
+        } catch (error) {
+          if (this.scanned === 0) throw error;
+          this.stopped = error;
+          break;
+        }
+        quiet = fresh.length === 0 ? quiet + 1 : 0;
+        const chosen = fresh.filter((m) => this.choose(m));
+        if (chosen.length > 0) await this.delete(chosen);
+        progress.update(this.scanned, Math.max(depth, this.scanned));
+      }
+    } finally {
+      await this.release();
+    }
+    progress.done();
+    return this.report();
+  }
+
+  /** Interrupted, stopped by an error, or every `--id` found as an SQS message id (no other message has it). */
+  private finished(): boolean {
+    if (this.options.signal?.aborted) {
+      this.stopped ??= Object.assign(new Error('stopped by Ctrl-C'), { name: 'Interrupted' });
+      return true;
+    }
+    if (this.stopped !== undefined) return true;
+    const { wantedIds } = this.selection;
+    return wantedIds.size > 0 && this.foundAsMessageIds.size === wantedIds.size;
+  }
+
+  private async receiveFresh(): Promise<Message[]> {
+    const messages = await receiveHeld(this.backend.sqs, this.queue.deadLetterUrl, {
+      max: 10,
+      holdSeconds: this.options.holdSeconds ?? 300,
+      waitSeconds: 1,
+    });
+    const fresh: Message[] = [];
+    for (const m of messages) {
+      if (this.seen.has(m.MessageId ?? '')) this.hold(m);
+      else fresh.push(m);
+    }
+    return fresh;
+  }
+
+  /** Whether the message is to be deleted; one that is not is held until the scan ends. */
+  private choose(m: Message): boolean {
+    this.seen.add(m.MessageId ?? '');
+    this.scanned++;
+    const letter = describeDeadLetter(m);
+    const { wantedIds, test } = this.selection;
+    let selected = true;
+    if (wantedIds.size > 0) {
+      const hit = [letter.event.id, letter.messageId].find((x) => x !== undefined && wantedIds.has(x));
+      selected = hit !== undefined;
+      if (hit !== undefined) this.foundIds.add(hit);
+      if (hit !== undefined && hit === letter.messageId) this.foundAsMessageIds.add(hit);
+    }
+    selected &&= test(letter);
+    if (!selected) {
+      this.skipped++;
+      this.hold(m);
+    }
+    return selected;
+  }
+
+  private hold(m: Message): void {
+    if (m.ReceiptHandle) this.held.push(m.ReceiptHandle);
+  }
+
+  /** Deletes one batch; what SQS refuses stays (held, so it reappears at the end), with why. */
+  private async delete(chosen: readonly Message[]): Promise<void> {
+    const letters = chosen.map((m) => describeDeadLetter(m));
+    const idOf = (letter: DeadLetter) => letter.event.id ?? letter.messageId;
+    let failed: ReadonlyMap<string, string>;
+    try {
+      const answer = await this.backend.sqs.send(
+        new DeleteMessageBatchCommand({
+          QueueUrl: this.queue.deadLetterUrl,
+          Entries: letters.map((letter, i) => ({ Id: String(i), ReceiptHandle: letter.receiptHandle })),
+        }),
+      );
+      failed = new Map(
+        (answer.Failed ?? []).map((f) => [f.Id ?? '', `${f.Code}: ${f.Message ?? ''}`.trim()]),
+      );
+    } catch (error) {
+      this.stopped = error;
+      failed = new Map(letters.map((_, i) => [String(i), errorLine(error)]));
+    }
+    const deleted: DeadLetter[] = [];
+    for (const [i, letter] of letters.entries()) {
+      const why = failed.get(String(i));
+      if (why === undefined) {
+        deleted.push(letter);
+        this.deletedMessages++;
+        this.deletedIds.add(idOf(letter));
+        continue;
+      }
+      this.failures.push({ messageId: letter.messageId, id: letter.event.id ?? null, reason: why });
+      this.held.push(letter.receiptHandle);
+    }
+    await this.recordDeletedJobs(deleted);
+  }
+
+  /** Best effort, as for a redrive: the dead letters are gone whatever the records say. */
+  private async recordDeletedJobs(deleted: readonly DeadLetter[]): Promise<void> {
+    const jobs = deleted.flatMap((letter) => {
+      const job = trackedJobOf(letter, this.queue.name);
+      return job ? [job] : [];
+    });
+    if (jobs.length === 0 || this.unrecordedJobs) return;
+    try {
+      await this.selection.recordJobs(jobs, new Date(this.backend.clock.now()));
+    } catch (error) {
+      this.unrecordedJobs = true;
+      this.backend.output.note(
+        `could not record deleted jobs in their records (hookline jobs show says dead-lettered, no longer in the dead-letter queue): ${errorLine(error)}`,
+      );
+    }
+  }
+
+  private async release(): Promise<void> {
+    const refused = await releaseHeld(this.backend.sqs, this.queue.deadLetterUrl, this.held).catch(
+      () => this.held.length,
+    );
+    if (refused > 0) {
+      this.backend.output.note(
+        `${refused} messages could not be made visible again: they return to the DLQ within ${this.options.holdSeconds ?? 300} s`,
+      );
+    }
+  }
+
+  private report(): DeletionResult {
+    const notFound: string[] = [];
+    for (const id of this.selection.wantedIds) {
+      if (this.foundIds.has(id)) continue;
+      const why = this.whyNotReached();
+      if (why === undefined) notFound.push(id);
+      else this.failures.push({ messageId: '', id, reason: why });
+    }
+    return {
+      queue: this.queue.name,
+      deletedEvents: this.deletedIds.size,
+      deletedMessages: this.deletedMessages,
+      deletedIds: [...this.deletedIds],
+      skipped: this.skipped,
+      failed: this.failures.length,
+      failures: this.failures,
+      notFound,
+      ...(this.stopped !== undefined ? { stoppedBy: errorLine(this.stopped) } : {}),
+    };
+  }
+
+  /** Why the scan may have missed an `--id`, or undefined when it read the whole DLQ. */
+  private whyNotReached(): string | undefined {
+    if (this.stopped !== undefined) return `not reached: the scan stopped first (${errorLine(this.stopped)})`;
+    if (this.queue.deadLetterUrl.endsWith('.fifo') && this.skipped > 0) {
+      return 'not reached, if it is in the DLQ at all: SQS returns no later message of a FIFO group while an earlier one it holds stays; run it again';
+    }
+    if (this.selection.heldByOthers > 0) {
+      return `not reached: ${heldByOthers(this.selection.heldByOthers)} and could not be read, if it is in the DLQ at all: run it again once that hold ends (up to 300 s after a redrive stopped)`;
+    }
+    return undefined;
+  }
+}
+
+export function renderFailedDelete(output: Output, result: FailedDeleteResult): void {
+  const c = output.colors;
+  const events = result.deletedEvents === 1 ? '1 event' : `${result.deletedEvents} events`;
+  const copies =
+    result.deletedMessages === result.deletedEvents
+      ? ''
+      : ` (${result.deletedMessages} messages: the DLQ held more than one copy of an id)`;
+  output.line(
+    `deleted ${c.green(events)} from the ${result.queue} dead-letter queue${copies}: ${result.deletedIds.join(', ') || '-'}`,
+  );
+  if (result.failed > 0) output.line(c.red(`not deleted: ${result.failed} (they stay in the DLQ)`));
+  for (const f of result.failures.slice(0, 20)) output.line(c.red(`  ${f.id ?? f.messageId}: ${f.reason}`));
+  output.line(
+    result.deadLetterDepthAfter === null
+      ? 'left in the dead-letter queue: not known, it could not be read after the run'
+      : `left in the dead-letter queue: ${result.deadLetterDepthAfter}`,
+  );
+  if (result.stoppedBy) output.line(c.red(`stopped early: ${result.stoppedBy}; the rest stays in the DLQ`));
+}

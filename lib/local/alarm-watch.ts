@@ -1,0 +1,194 @@
+/**
+ * While local mode runs, says when a queue crosses what would page once deployed, and when it recovers: its
+ * dead-letter queue went from empty to holding messages (or back), its oldest message grew older than its
+ * `oldestMessageAgeAlarm` (or is under it again). One line per crossing, never one per read.
+ *
+ * It reads what `hookline status --local` reads, and only when something may have changed: shortly after the
+ * pipeline reports an event, at the moment a waiting message will pass its alarm age, and every few seconds
+ * while a queue holds messages or is in alarm (a purge or a message SQS moves after its visibility timeout
+ * reports no event). A local mode whose queues are empty reads nothing.
+ */
+import { pastOldestMessageAlarm } from '../cli/render';
+import type { QueueStatus } from '../cli/status';
+import { humanAge } from '../console/ui/human-age';
+
+/** The two deployed alarms of a queue that local mode watches. */
+export type WatchedAlarm = 'dead-letters' | 'oldest-message';
+
+/** One crossing of one alarm, as `npm start` prints it. */
+export interface AlarmChange {
+  readonly queue: string;
+  readonly alarm: WatchedAlarm;
+  /** As CloudWatch names the states the deployed alarm would move to. */
+  readonly state: 'ALARM' | 'OK';
+  readonly message: string;
+}
+
+interface QueueAlarmState {
+  readonly deadLetters: boolean;
+  readonly oldestMessage: boolean;
+}
+
+/** Per queue, whether each watched alarm would be in alarm: what the next read is compared with. */
+export type AlarmStates = ReadonlyMap<string, QueueAlarmState>;
+
+/** While a queue holds messages or is in alarm, the longest a change goes unread when no event reports it. */
+export const RECHECK_WHILE_HELD_MS = 10_000;
+
+/** How soon after a reported event the queues are read: events arrive in bursts, and one read serves a burst. */
+export const AFTER_EVENT_MS = 2_000;
+
+/** The states a read shows. Pure. */
+export function alarmStatesOf(rows: readonly QueueStatus[]): AlarmStates {
+  return new Map(
+    rows.map((q) => [
+      q.queue,
+      { deadLetters: q.deadLettered > 0, oldestMessage: pastOldestMessageAlarm(q) !== undefined },
+    ]),
+  );
+}
+
+/** What changed since `previous`: one change per alarm that crossed, in the order of the rows. Pure. */
+export function alarmChanges(previous: AlarmStates, rows: readonly QueueStatus[]): AlarmChange[] {
+  const now = alarmStatesOf(rows);
+  return rows.flatMap((q) => {
+    const before = previous.get(q.queue) ?? { deadLetters: false, oldestMessage: false };
+    const after = now.get(q.queue) ?? before;
+    const changes: AlarmChange[] = [];
+    if (after.deadLetters !== before.deadLetters) changes.push(deadLettersChange(q, after.deadLetters));
+    if (after.oldestMessage !== before.oldestMessage)
+      changes.push(oldestMessageChange(q, after.oldestMessage));
+    return changes;
+  });
+}
+
+function deadLettersChange(q: QueueStatus, alarm: boolean): AlarmChange {
+  return {
+    queue: q.queue,
+    alarm: 'dead-letters',
+    state: alarm ? 'ALARM' : 'OK',
+    message: alarm
+      ? `${q.queue}: ${q.deadLettered} dead-lettered, which a deployed stack's dead-letter alarm pages for; read why with hookline failed list ${q.queue} --local`
+      : `${q.queue}: its dead-letter queue is empty again (a deployed stack's dead-letter alarm would return to OK)`,
+  };
+}
+
+function oldestMessageChange(q: QueueStatus, alarm: boolean): AlarmChange {
+  const threshold = humanAge(q.oldestMessageAgeAlarmSeconds ?? null);
+  return {
+    queue: q.queue,
+    alarm: 'oldest-message',
+    state: alarm ? 'ALARM' : 'OK',
+    message: alarm
+      ? `${q.queue}: its oldest message has waited ${humanAge(q.oldestMessageAgeSeconds)}, longer than the ${threshold} after which a deployed stack's oldest-message alarm pages: ${q.consumer === null ? 'no consumer of this pipeline reads it, so whatever does is stopped, failing or too slow' : 'its consumer is failing, paused or too slow'}; see hookline status ${q.queue} --local`
+      : `${q.queue}: its oldest message has waited less than ${threshold} again (a deployed stack's oldest-message alarm would return to OK)`,
+  };
+}
+
+/**
+ * When to read the queues again without an event: at the latest {@link RECHECK_WHILE_HELD_MS} while a queue holds
+ * messages or is in alarm, sooner when a waiting message will pass its alarm age before then; undefined when every
+ * queue is empty and none is in alarm (nothing can cross without an event). Pure.
+ */
+export function nextReadMs(rows: readonly QueueStatus[]): number | undefined {
+  let next: number | undefined;
+  for (const q of rows) {
+    const held = q.visible + q.inFlight + q.delayed + q.deadLettered > 0;
+    if (!held && q.oldestMessageAgeSeconds === null) continue;
+    next = Math.min(next ?? RECHECK_WHILE_HELD_MS, RECHECK_WHILE_HELD_MS);
+    const alarmAge = q.oldestMessageAgeAlarmSeconds;
+    const age = q.oldestMessageAgeSeconds;
+    if (alarmAge !== undefined && age !== null && age <= alarmAge) {
+      // The alarm age is passed once the age, in whole seconds, is above it.
+      next = Math.min(next, (alarmAge + 1 - age) * 1000);
+    }
+  }
+  return next;
+}
+
+/** Options of {@link AlarmWatch}. */
+export interface AlarmWatchOptions {
+  /** What `hookline status --local` shows. */
+  read(): Promise<QueueStatus[]>;
+  /** The first read, which the later ones are compared with (start names what it holds). */
+  onFirst(rows: readonly QueueStatus[]): void;
+  onChange(change: AlarmChange): void;
+  /** A read failed (said once until a read succeeds again). */
+  onError(error: unknown): void;
+}
+
+/** Reads the queues when something may have changed, and reports each crossing once. */
+export class AlarmWatch {
+  private states: AlarmStates | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private dueAt = Number.POSITIVE_INFINITY;
+  private reading: Promise<void> | undefined;
+  private pokedWhileReading = false;
+  private failing = false;
+  private stopped = false;
+
+  constructor(private readonly options: AlarmWatchOptions) {}
+
+  /** Reads the queues once now: the start's view. */
+  start(): void {
+    this.readNow();
+  }
+
+  /** Something was reported: read soon (one read per burst of events). */
+  poke(): void {
+    if (this.stopped) return;
+    if (this.reading) this.pokedWhileReading = true;
+    else this.schedule(AFTER_EVENT_MS);
+  }
+
+  /** Stops reading; resolves once a read under way has finished. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    await this.reading;
+  }
+
+  private schedule(ms: number): void {
+    const at = Date.now() + ms;
+    if (this.timer && this.dueAt <= at) return;
+    clearTimeout(this.timer);
+    this.dueAt = at;
+    this.timer = setTimeout(() => this.readNow(), ms);
+    // A notice never keeps the process alive.
+    this.timer.unref();
+  }
+
+  private readNow(): void {
+    if (this.stopped || this.reading) return;
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    this.dueAt = Number.POSITIVE_INFINITY;
+    this.reading = this.read().finally(() => {
+      this.reading = undefined;
+      if (this.pokedWhileReading) {
+        this.pokedWhileReading = false;
+        this.poke();
+      }
+    });
+  }
+
+  private async read(): Promise<void> {
+    let rows: QueueStatus[];
+    try {
+      rows = await this.options.read();
+    } catch (error) {
+      if (this.stopped) return;
+      if (!this.failing) this.options.onError(error);
+      this.failing = true;
+      this.schedule(RECHECK_WHILE_HELD_MS);
+      return;
+    }
+    this.failing = false;
+    if (this.stopped) return;
+    if (this.states === undefined) this.options.onFirst(rows);
+    else for (const change of alarmChanges(this.states, rows)) this.options.onChange(change);
+    this.states = alarmStatesOf(rows);
+    const next = nextReadMs(rows);
+    if (next !== undefined) this.schedule(next);
+  }
+}

@@ -1,0 +1,124 @@
+import { DeleteMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { failedDelete, renderFailedDelete } from '../../lib/cli/failed-delete';
+import { installFakeQueue } from './fake-queue';
+import { deadLetterMessage, EVENTS, recordingOutput, stackTarget, testBackend } from './helpers';
+
+const sqs = mockClient(SQSClient);
+
+beforeEach(() => {
+  sqs.reset();
+});
+
+const noRecords = async () => {};
+
+describe('failed delete', () => {
+  it('asks first, naming the queue, the stack and the selection; a no deletes nothing and holds nothing', async () => {
+    const queue = installFakeQueue(sqs, EVENTS.deadLetterUrl, [deadLetterMessage(0), deadLetterMessage(1)]);
+    const backend = testBackend({ output: recordingOutput({ interactive: true, answer: false }) });
+    await expect(
+      failedDelete(backend, stackTarget(), { queue: 'events', ids: ['evt-1'], recordJobs: noRecords }),
+    ).rejects.toThrow('delete cancelled: nothing was deleted');
+    expect(backend.output.questions).toEqual([
+      'Delete every dead letter of the events dead-letter queue in stack Hookline in us-east-1 matching --id evt-1 (every copy of an id)? This cannot be undone.',
+    ]);
+    expect([queue.deleted, queue.hidden.size]).toEqual([[], 0]);
+  });
+
+  it("hands the deleted jobs to their records, with the dead letter's reason and enqueue; a record that cannot be written is a note, never a failure", async () => {
+    const jobLetter = (n: number, tracked: boolean) =>
+      deadLetterMessage(n, {
+        id: `job-${n}`,
+        body: JSON.stringify({
+          v: 1,
+          id: `job-${n}`,
+          source: 'job',
+          type: 'email.welcome',
+          receivedAt: '2026-11-25T02:00:00.000Z',
+          headers: tracked ? { 'x-hookline-job-record': '1' } : {},
+          contentType: 'application/json',
+          body: '{}',
+          bodyEncoding: 'utf8',
+          generation: `g-${n}`,
+        }),
+      });
+    installFakeQueue(sqs, EVENTS.deadLetterUrl, [
+      jobLetter(0, true),
+      jobLetter(1, false),
+      jobLetter(2, true),
+    ]);
+    const recorded: unknown[] = [];
+    const backend = testBackend();
+    const result = await failedDelete(backend, stackTarget(), {
+      queue: 'events',
+      type: '**',
+      yes: true,
+      recordJobs: async (jobs) => {
+        recorded.push(...jobs);
+        throw Object.assign(new Error('not allowed to dynamodb:UpdateItem'), {
+          name: 'AccessDeniedException',
+        });
+      },
+    });
+    expect(result).toMatchObject({ deletedEvents: 3, failed: 0 });
+    expect(recorded).toEqual([
+      { id: 'job-0', reason: 'PermanentError: customer cus_1 not found', generation: 'g-0' },
+      { id: 'job-2', reason: 'PermanentError: customer cus_1 not found', generation: 'g-2' },
+    ]);
+    expect(backend.output.notes).toEqual([
+      'could not record deleted jobs in their records (hookline jobs show says dead-lettered, no longer in the dead-letter queue): AccessDeniedException: not allowed to dynamodb:UpdateItem',
+    ]);
+  });
+
+  it('keeps a dead letter SQS refused to delete, visible again and reported with why, and deletes the rest', async () => {
+    const queue = installFakeQueue(sqs, EVENTS.deadLetterUrl, [
+      deadLetterMessage(0, { type: 'invoice.paid' }),
+      deadLetterMessage(1, { type: 'invoice.paid' }),
+      deadLetterMessage(2, { type: 'customer.created' }),
+    ]);
+    sqs
+      .on(DeleteMessageBatchCommand)
+      .callsFake((input: { Entries: { Id: string; ReceiptHandle: string }[] }) => {
+        const [refused, ...rest] = input.Entries;
+        for (const e of rest) {
+          queue.messages.splice(
+            queue.messages.findIndex((m) => m.ReceiptHandle === e.ReceiptHandle),
+            1,
+          );
+          queue.hidden.delete(e.ReceiptHandle);
+        }
+        return {
+          Successful: rest.map((e) => ({ Id: e.Id })),
+          Failed: [
+            { Id: refused?.Id, Code: 'ReceiptHandleIsInvalid', Message: 'expired', SenderFault: true },
+          ],
+        };
+      });
+    const backend = testBackend();
+    const result = await failedDelete(backend, stackTarget(), {
+      queue: 'events',
+      type: 'invoice.*',
+      yes: true,
+      recordJobs: noRecords,
+    });
+    expect(result).toMatchObject({
+      deletedEvents: 1,
+      deletedMessages: 1,
+      deletedIds: ['evt-1'],
+      skipped: 1,
+      failed: 1,
+      failures: [{ messageId: 'sqs-0', id: 'evt-0', reason: 'ReceiptHandleIsInvalid: expired' }],
+      deadLetterDepthBefore: 3,
+      deadLetterDepthAfter: 2,
+    });
+    expect(queue.hidden.size).toBe(0);
+    renderFailedDelete(backend.output, result);
+    expect(backend.output.lines).toEqual([
+      'deleted 1 event from the events dead-letter queue: evt-1',
+      'not deleted: 1 (they stay in the DLQ)',
+      '  evt-0: ReceiptHandleIsInvalid: expired',
+      'left in the dead-letter queue: 2',
+    ]);
+  });
+});

@@ -1,0 +1,148 @@
+/** A job's own attempts and backoff (`send(..., { attempts, backoff })`) in the consumer runtime, with fakes. */
+import { describe, expect, it } from 'vitest';
+import { PermanentError } from '../../../lambda/consumer';
+import { FAILURE_ATTRIBUTES } from '../../../lambda/shared/envelope';
+import { JOB_RECORD_HEADER, JOB_SOURCE } from '../../../lambda/shared/job';
+import { type JobRetry, jobRetryHeaders } from '../../../lambda/shared/job-retry';
+import { envelope, failedIds, harness, lambdaContext, NOW, record, sqsEvent } from './fakes';
+
+/** Every job-record update the consumer makes. */
+function recordingJobs() {
+  const calls: string[] = [];
+  return {
+    calls,
+    jobs: {
+      start: async () => 'run' as const,
+      complete: async () => {},
+      progress: async () => true,
+      async deadLettered(id: string, reason: string) {
+        calls.push(`dead-lettered ${id} ${reason}`);
+      },
+      async retrying(id: string, attempt: number, error: string, retryAt: Date | undefined) {
+        calls.push(`retrying ${id} ${attempt} ${error} ${retryAt?.toISOString()}`);
+      },
+    },
+  };
+}
+
+const jobEnvelope = (id: string, retry: JobRetry, headers: Record<string, string> = jobRetryHeaders(retry)) =>
+  envelope({
+    id,
+    source: JOB_SOURCE,
+    type: 'report.build',
+    headers: { [JOB_RECORD_HEADER]: '1', ...headers },
+    body: '{"n":1}',
+  });
+
+function failingConsumer(error: () => Error = () => new Error('mail server down')) {
+  const { calls, jobs } = recordingJobs();
+  // Queue: maxReceiveCount 5, backoff base 10 s, factor 2, max 900 s; no jitter (random 1 is the ceiling).
+  const h = harness(
+    {
+      handlers: {
+        'job.report.build': async () => {
+          throw error();
+        },
+      },
+    },
+    {},
+    { jobs, random: () => 0.999_999 },
+  );
+  const run = (id: string, retry: JobRetry, attempt: number, headers?: Record<string, string>) =>
+    h.core.processBatch(
+      sqsEvent([record(jobEnvelope(id, retry, headers), { attempt, messageId: `m-${id}-${attempt}` })]),
+      lambdaContext(),
+    );
+  return { ...h, calls, run };
+}
+
+describe("a job's own attempts", () => {
+  it('dead-letters a job failing on its last attempt, below its queue’s, with the reason on the message and its record', async () => {
+    const { run, queue, calls, logger } = failingConsumer();
+    const response = await run('two-tries', { attempts: 2 }, 2);
+    expect(failedIds(response)).toEqual([]);
+    expect(queue.deleted).toEqual(['m-two-tries-2']);
+    const attributes = queue.deadLetters[0]?.attributes ?? {};
+    expect(attributes[FAILURE_ATTRIBUTES.errorName]?.StringValue).toBe('AttemptsExhaustedError');
+    expect(attributes[FAILURE_ATTRIBUTES.errorMessage]?.StringValue).toBe(
+      'attempts exhausted: 2 of 2 (last error: Error: mail server down)',
+    );
+    expect(attributes[FAILURE_ATTRIBUTES.attempt]?.StringValue).toBe('2');
+    expect(calls).toEqual([
+      'dead-lettered two-tries AttemptsExhaustedError: attempts exhausted: 2 of 2 (last error: Error: mail server down)',
+    ]);
+    expect(logger.outcomeOf('two-tries')).toMatchObject({ outcome: 'dead-lettered', attempt: 2 });
+  });
+
+  it('retries a job below its attempts, and dead-letters at once a job asking for one', async () => {
+    const { run, queue } = failingConsumer();
+    expect(failedIds(await run('retried', { attempts: 3 }, 2))).toEqual(['m-retried-2']);
+    expect(queue.deadLetters).toEqual([]);
+    await run('once', { attempts: 1 }, 1);
+    expect(queue.deadLetters[0]?.attributes[FAILURE_ATTRIBUTES.errorMessage]?.StringValue).toBe(
+      'attempts exhausted: 1 of 1 (last error: Error: mail server down)',
+    );
+  });
+
+  it("caps attempts above the queue's maxReceiveCount at it, with the handler's own error, as SQS would", async () => {
+    const { run, queue } = failingConsumer();
+    expect(failedIds(await run('many', { attempts: 50 }, 4))).toEqual(['m-many-4']);
+    await run('many', { attempts: 50 }, 5);
+    expect(queue.deadLetters[0]?.attributes[FAILURE_ATTRIBUTES.errorName]?.StringValue).toBe('Error');
+  });
+
+  it('dead-letters a permanent failure as such, whatever attempts are left', async () => {
+    const { run, queue } = failingConsumer(() => new PermanentError('no such report'));
+    await run('permanent', { attempts: 3 }, 1);
+    expect(queue.deadLetters[0]?.attributes[FAILURE_ATTRIBUTES.errorName]?.StringValue).toBe(
+      'PermanentError',
+    );
+  });
+
+  it('ignores attempts it cannot read, leaving the queue’s', async () => {
+    const { run, queue } = failingConsumer();
+    expect(failedIds(await run('odd', {}, 2, { 'x-hookline-job-attempts': 'two' }))).toEqual(['m-odd-2']);
+    expect(queue.deadLetters).toEqual([]);
+  });
+});
+
+describe("a job's own backoff", () => {
+  it('sets the visibility from the job’s curve, and the record’s retryAt with it', async () => {
+    const { run, queue, calls } = failingConsumer();
+    // Attempt 3: min(max 60, 3 × 4^2 = 48) = 48 s.
+    await run('curved', { backoff: { baseSeconds: 3, factor: 4, maxSeconds: 60 } }, 3);
+    // Attempt 4: 3 × 4^3 = 192, capped at 60 s.
+    await run('capped', { backoff: { baseSeconds: 3, factor: 4, maxSeconds: 60 } }, 4);
+    expect(queue.visibilityChanges.map((c) => c.seconds)).toEqual([48, 60]);
+    expect(calls).toEqual([
+      `retrying curved 3 Error: mail server down ${new Date(NOW + 48_000).toISOString()}`,
+      `retrying capped 4 Error: mail server down ${new Date(NOW + 60_000).toISOString()}`,
+    ]);
+  });
+
+  it('takes the fields a job leaves out from its queue’s consumer.retry', async () => {
+    const { run, queue } = failingConsumer();
+    // Queue base 10 s, factor 2; the job's max 15 s: attempt 2 would be 20 s.
+    await run('max-only', { backoff: { maxSeconds: 15 } }, 2);
+    // The job's base 1 s with the queue's factor 2: attempt 3 is 4 s.
+    await run('base-only', { backoff: { baseSeconds: 1 } }, 3);
+    expect(queue.visibilityChanges.map((c) => c.seconds)).toEqual([15, 4]);
+  });
+
+  it('waits with equal jitter, as the queue’s backoff does', async () => {
+    const { calls, jobs } = recordingJobs();
+    const { core, queue } = harness(
+      { handlers: { 'job.report.build': async () => Promise.reject(new Error('down')) } },
+      {},
+      { jobs, random: () => 0 },
+    );
+    await core.processBatch(
+      sqsEvent([
+        record(jobEnvelope('jittered', { backoff: { baseSeconds: 40, factor: 1, maxSeconds: 40 } })),
+      ]),
+      lambdaContext(),
+    );
+    expect(queue.visibilityChanges.map((c) => c.seconds)).toEqual([20]);
+    expect(calls).toHaveLength(1);
+  });
+});

@@ -1,0 +1,129 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import type { QueueStatus } from '../../../lib/cli/status';
+import {
+  AFTER_EVENT_MS,
+  AlarmWatch,
+  alarmChanges,
+  alarmStatesOf,
+  nextReadMs,
+  RECHECK_WHILE_HELD_MS,
+} from '../../../lib/local/alarm-watch';
+
+/** A queue as `hookline status --local` reads it, alarming on an oldest message above 60 s. */
+const row = (
+  deadLettered: number,
+  oldest: number | null,
+  visible = oldest === null ? 0 : 1,
+): QueueStatus => ({
+  queue: 'events',
+  fifo: false,
+  visible,
+  inFlight: 0,
+  delayed: 0,
+  deadLettered,
+  oldestMessageAgeSeconds: oldest,
+  oldestMessageAgeAlarmSeconds: 60,
+  consumer: 'Enabled',
+});
+
+const changesBetween = (before: QueueStatus, after: QueueStatus) =>
+  alarmChanges(alarmStatesOf([before]), [after]).map(({ alarm, state }) => `${alarm} ${state}`);
+
+describe('the crossings npm start reports while it runs', () => {
+  it('names a dead-letter queue that went from empty to holding messages, with the command that reads why', () => {
+    expect(alarmChanges(alarmStatesOf([row(0, null)]), [row(2, null)])).toStrictEqual([
+      {
+        queue: 'events',
+        alarm: 'dead-letters',
+        state: 'ALARM',
+        message:
+          "events: 2 dead-lettered, which a deployed stack's dead-letter alarm pages for; read why with hookline failed list events --local",
+      },
+    ]);
+  });
+
+  it('says nothing while a dead-letter queue keeps holding messages, and once when it is empty again', () => {
+    expect(changesBetween(row(2, null), row(5, null))).toStrictEqual([]);
+    expect(changesBetween(row(5, null), row(0, null))).toStrictEqual(['dead-letters OK']);
+  });
+
+  it('names a queue whose oldest message passed its alarm age once, and once when it is under it again', () => {
+    expect(alarmChanges(alarmStatesOf([row(0, 60)]), [row(0, 61)])).toStrictEqual([
+      {
+        queue: 'events',
+        alarm: 'oldest-message',
+        state: 'ALARM',
+        message:
+          "events: its oldest message has waited 1m 1s, longer than the 1m 0s after which a deployed stack's oldest-message alarm pages: its consumer is failing, paused or too slow; see hookline status events --local",
+      },
+    ]);
+    expect(changesBetween(row(0, 61), row(0, 300))).toStrictEqual([]);
+    const unread = { ...row(0, 61), consumer: null };
+    expect(alarmChanges(alarmStatesOf([row(0, 60)]), [unread])[0]?.message).toMatch(
+      /: no consumer of this pipeline reads it, so whatever does is stopped, failing or too slow;/,
+    );
+    expect(changesBetween(row(0, 300), row(0, null))).toStrictEqual(['oldest-message OK']);
+    expect(changesBetween(row(0, 300), row(0, 12))).toStrictEqual(['oldest-message OK']);
+  });
+});
+
+describe('when the queues are read again without an event', () => {
+  it('never, while every queue is empty', () => {
+    expect(nextReadMs([row(0, null)])).toBeUndefined();
+  });
+
+  it('when a waiting message will pass its alarm age, if that comes before the periodic read', () => {
+    expect(nextReadMs([row(0, 55)])).toBe(6_000);
+    expect(nextReadMs([row(0, 10)])).toBe(RECHECK_WHILE_HELD_MS);
+  });
+
+  it('periodically while a dead-letter queue holds messages or a message is past its alarm age', () => {
+    expect(nextReadMs([row(1, null)])).toBe(RECHECK_WHILE_HELD_MS);
+    expect(nextReadMs([row(0, 600)])).toBe(RECHECK_WHILE_HELD_MS);
+  });
+});
+
+describe('AlarmWatch', () => {
+  afterEach(() => vi.useRealTimers());
+
+  function watching(reads: QueueStatus[][]) {
+    vi.useFakeTimers();
+    const seen: string[] = [];
+    let count = 0;
+    const watch = new AlarmWatch({
+      read: async () => {
+        const rows = reads[Math.min(count, reads.length - 1)] ?? [];
+        count += 1;
+        return rows;
+      },
+      onFirst: (rows) => seen.push(`first ${rows[0]?.deadLettered}`),
+      onChange: (change) => seen.push(`${change.alarm} ${change.state}`),
+      onError: () => seen.push('error'),
+    });
+    return { watch, seen, reads: () => count };
+  }
+
+  it('reports each crossing once over repeated reads, and reads nothing more once the queues are empty', async () => {
+    const { watch, seen, reads } = watching([[row(0, null)], [row(1, null)], [row(1, null)], [row(0, null)]]);
+    watch.start();
+    await vi.advanceTimersByTimeAsync(0);
+    watch.poke();
+    await vi.advanceTimersByTimeAsync(AFTER_EVENT_MS);
+    await vi.advanceTimersByTimeAsync(RECHECK_WHILE_HELD_MS * 2);
+    expect(seen).toStrictEqual(['first 0', 'dead-letters ALARM', 'dead-letters OK']);
+    const settled = reads();
+    await vi.advanceTimersByTimeAsync(3_600_000);
+    expect(reads()).toBe(settled);
+    await watch.stop();
+  });
+
+  it('reads once for a burst of events', async () => {
+    const { watch, reads } = watching([[row(0, null)]]);
+    watch.start();
+    await vi.advanceTimersByTimeAsync(0);
+    for (let i = 0; i < 100; i++) watch.poke();
+    await vi.advanceTimersByTimeAsync(AFTER_EVENT_MS);
+    expect(reads()).toBe(2);
+    await watch.stop();
+  });
+});
