@@ -41,6 +41,35 @@ export class InvalidPayloadError extends PermanentError {
 }
 
 /**
+ * A claim-checked body that is no longer in the payload bucket (S3 answered NoSuchKey): its lifecycle rule deleted it
+ * after `payloads.expiry`, or someone deleted it. Nothing brings it back, so retrying only delays the DLQ.
+ */
+export class PayloadGoneError extends PermanentError {
+  constructor(uri: string, sizeBytes: number, options?: ErrorOptions) {
+    super(
+      `the stored body ${uri} (${sizeBytes} bytes) no longer exists: the payload bucket deletes bodies after payloads.expiry, or it was deleted; retrying cannot bring it back`,
+      options,
+    );
+    this.name = 'PayloadGoneError';
+  }
+}
+
+/**
+ * A claim-checked body S3 refused to read (403). Retryable: it may be a grant being deployed. S3 answers 403, not
+ * 404, for a missing object to a caller that may not list the bucket (consumers may not), so the message names
+ * both causes rather than let the reason read as a permission bug only.
+ */
+export class PayloadUnreadableError extends Error {
+  constructor(uri: string, answer: string, options?: ErrorOptions) {
+    super(
+      `cannot read the stored body ${uri} (${answer}): S3 answers so when the object no longer exists (deleted after payloads.expiry, or by hand) as well as when this function may not read it`,
+      options,
+    );
+    this.name = 'PayloadUnreadableError';
+  }
+}
+
+/**
  * The record's handler was still running when the invocation reached its deadline margin: the runtime stopped
  * waiting for it so the batch could report and dead-letter before Lambda ends the invocation. Retryable: a slow
  * dependency may answer next time.

@@ -364,7 +364,17 @@ async function send(
       const reason = error instanceof ProducerConfigError ? error.withoutValues : error.message;
       return refuse(deps, error instanceof JobTooLargeError ? 413 : 400, reason, { queue, type: job.type });
     }
-    deps.log.error('job enqueue failed', { type: job.type, queue, error: String(error) });
+    // The rejection's line, at ERROR: local mode and a log query then show why the caller got a 503, as the
+    // ingest's `failed` outcome does for a webhook.
+    deps.log.error(JOBS_ENDPOINT_REJECTED_MESSAGE, {
+      outcome: 'failed',
+      ...(request.options.id !== undefined ? { id: request.options.id } : {}),
+      source: JOB_SOURCE,
+      type: job.type,
+      queue,
+      status: 503,
+      reason: `enqueue failed: ${String(error)}`,
+    });
     return unavailable();
   }
 }

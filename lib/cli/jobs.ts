@@ -28,7 +28,7 @@ import {
 } from './dead-letters';
 import { CliError } from './errors';
 import { findDeadLetters } from './failed';
-import { type Output, type Progress, table } from './output';
+import { nextCommand, type Output, type Progress, table } from './output';
 import { JOB_SCHEDULES, noReasonRecorded, otherDeadLetterQueues, queueOf, type Target } from './target';
 
 /** Where the job records are. */
@@ -638,7 +638,7 @@ export function renderJobShow(output: Output, job: ShownJob): void {
   ) {
     output.line(
       output.colors.dim(
-        `retry once its cause is fixed: hookline redrive ${job.queue} --id ${job.id}    details: hookline failed show ${job.queue} ${job.id}`,
+        `retry once its cause is fixed: ${nextCommand(output, `redrive ${job.queue} --id ${job.id}`)}    details: ${nextCommand(output, `failed show ${job.queue} ${job.id}`)}`,
       ),
     );
   }
@@ -699,5 +699,5 @@ export function renderJobList(output: Output, result: JobList): void {
       ),
     );
   }
-  output.line(output.colors.dim('details: hookline jobs show <id>'));
+  output.line(output.colors.dim(`details: ${nextCommand(output, 'jobs show <id>')}`));
 }

@@ -48,6 +48,10 @@ export interface Output {
   readonly command?: (args: string) => string;
 }
 
+/** A further command as a hint prints it: with this command's target flags (`--local`, `--stack`, `--region`). */
+export const nextCommand = (output: Output, args: string): string =>
+  output.command?.(args) ?? `hookline ${args}`;
+
 /** `hookline <args>` with the flags that name `target` (as given on this command line). */
 export function hooklineCommandFor(
   target: {

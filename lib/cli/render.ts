@@ -8,7 +8,7 @@ import { terminalLine } from '../terminal-text';
 import type { ConsumerStateResult } from './consumers';
 import { failedListNotes } from './dead-letter-notes';
 import type { FailedListResult, FailedShowResult } from './failed';
-import { type Output, table } from './output';
+import { nextCommand as next, type Output, table } from './output';
 import type { PurgeResult } from './purge';
 import type { RedriveResult } from './redrive';
 import type { ReplayResult } from './replay';
@@ -17,9 +17,6 @@ import type { SendResult } from './send';
 import type { QueueStatus, StatusResult } from './status';
 import { JOB_SCHEDULES, noReasonRecorded } from './target';
 import type { TraceResult } from './trace';
-
-/** A further command, with this one's target flags (`--local`, `--stack`, `--region`). */
-const next = (output: Output, args: string) => output.command?.(args) ?? `hookline ${args}`;
 
 /** One line of at most `max` characters (an error message may span lines; a listing shows one per row). */
 const truncate = (text: string, max: number) => {

@@ -48,6 +48,7 @@ import { type BatchQueue, batchEvents, batchNotice, type LocalEvent, Reporter } 
 import {
   type OneTimeScheduleRecord,
   type OneTimeScheduler,
+  scheduleSendNotice,
   startOneTimeScheduler,
   startScheduler,
 } from './scheduler';
@@ -938,8 +939,7 @@ function startSchedules(
         queue: schedule.queue,
       });
     },
-    onError: (schedule, error) =>
-      reporter.problem(`schedule ${schedule.name}: ${(error as Error).message ?? error}`),
+    onError: (schedule, error, firing) => reporter.problem(scheduleSendNotice(schedule, error, firing)),
     onPassed: (schedule, dueAt) => reporter.problem(passedScheduleNotice(config, schedule, dueAt)),
     onNoFutureRun: (schedule) => reporter.problem(noFutureRunNotice(config, schedule)),
   });

@@ -12,6 +12,7 @@ import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { Cron } from 'croner';
 import type { WebhookEnvelope } from '../../lambda/shared/envelope';
 import type { ResolvedSchedule } from '../config';
+import { DEFAULTS } from '../config/defaults';
 import { gateToLoopbackCallers } from '../loopback-gate';
 import { scheduleEnvelope } from '../schedule-envelope';
 import { parseScheduleExpression } from '../schedule-expression';
@@ -90,10 +91,35 @@ export async function sendScheduledEnvelope(
   schedule: ResolvedSchedule,
   scheduledAt: Date = new Date(),
 ): Promise<WebhookEnvelope> {
-  const scheduledTime = `${scheduledAt.toISOString().slice(0, 19)}Z`;
-  const envelope = scheduleEnvelope(schedule, { scheduledTime, executionId: randomUUID() });
+  const envelope = firingEnvelope(schedule, scheduledAt);
   await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: JSON.stringify(envelope) }));
   return envelope;
+}
+
+/** The envelope of one firing, made once so every try of its delivery carries the same id. */
+function firingEnvelope(schedule: ResolvedSchedule, scheduledAt: Date): WebhookEnvelope {
+  const scheduledTime = `${scheduledAt.toISOString().slice(0, 19)}Z`;
+  return scheduleEnvelope(schedule, { scheduledTime, executionId: randomUUID() });
+}
+
+/**
+ * The wait before a failed firing's next try: 1 s, doubling to at most a minute, so a queue that stays unreachable
+ * for hours is not sent every firing of a frequent schedule every second.
+ */
+const resendWaitMs = (failures: number) => Math.min(1000 * 2 ** (failures - 1), 60_000);
+
+/** What local mode says of a firing it could not send: that it tries again, or why it gave the firing up. */
+export function scheduleSendNotice(
+  schedule: ResolvedSchedule,
+  error: unknown,
+  firing: { readonly id: string; readonly given?: 'up' | 'stopped' },
+): string {
+  const reason = (error as Error)?.message ?? String(error);
+  const head = `schedule ${schedule.name}: could not send ${firing.id} to queue ${schedule.queue} (${reason})`;
+  if (firing.given === 'stopped') return `${head}; local mode stopped before it could, so it is lost`;
+  if (firing.given === 'up')
+    return `${head} within ${DEFAULTS.scheduleMaxEventAge.toHumanString()}, so it is given up (deployed, Scheduler puts it in the schedule's dead-letter queue then)`;
+  return `${head}; trying again (after 1 s, then backing off to once a minute), as Scheduler retries a delivery for up to ${DEFAULTS.scheduleMaxEventAge.toHumanString()}`;
 }
 
 /** Node runs a timer longer than 2^31 - 1 ms after 1 ms instead; a longer wait is made of several timers. */
@@ -167,7 +193,16 @@ export interface SchedulerOptions {
   readonly queueUrls: Readonly<Record<string, string>>;
   readonly sqs: SQSClient;
   readonly onFire?: (schedule: ResolvedSchedule, envelope: WebhookEnvelope) => void;
-  readonly onError?: (schedule: ResolvedSchedule, error: unknown) => void;
+  /**
+   * A firing's send failed: called when its sends start failing and when their reason changes, not at every try.
+   * `given` is set once it is given up on (it could not be sent within the schedule's maximum event age, or local
+   * mode stopped meanwhile).
+   */
+  readonly onError?: (
+    schedule: ResolvedSchedule,
+    error: unknown,
+    firing: { readonly id: string; readonly given?: 'up' | 'stopped' },
+  ) => void;
   /** A one-time `at()` schedule whose time (`dueAt`) had passed at start: it never fires. */
   readonly onPassed?: (schedule: ResolvedSchedule, dueAt: Date) => void;
   /**
@@ -184,14 +219,12 @@ export interface SchedulerOptions {
 export function startScheduler(options: SchedulerOptions): () => Promise<void> {
   const stops: (() => void)[] = [];
   const sending = new Set<Promise<void>>();
+  const resends = new Resends();
   for (const schedule of options.schedules) {
     const queueUrl = options.queueUrls[schedule.queue];
     if (!queueUrl) throw new Error(`schedule ${schedule.name} targets unknown queue ${schedule.queue}`);
     const fire = (scheduledAt: Date) => {
-      const send = sendScheduledEnvelope(options.sqs, queueUrl, schedule, scheduledAt).then(
-        (envelope) => options.onFire?.(schedule, envelope),
-        (error: unknown) => options.onError?.(schedule, error),
-      );
+      const send = deliverFiring(options, schedule, queueUrl, scheduledAt, resends);
       sending.add(send);
       void send.finally(() => sending.delete(send));
     };
@@ -218,8 +251,66 @@ export function startScheduler(options: SchedulerOptions): () => Promise<void> {
   }
   return async () => {
     for (const stop of stops) stop();
+    resends.stop();
     await Promise.allSettled([...sending]);
   };
+}
+
+/** The waits between a failed firing's tries; a stop ends them at once, so each gets one last try. */
+class Resends {
+  stopped = false;
+  readonly #wakers = new Set<() => void>();
+
+  wait(ms: number): Promise<void> {
+    return new Promise((done) => {
+      const wake = () => {
+        clearTimeout(timer);
+        this.#wakers.delete(wake);
+        done();
+      };
+      const timer = setTimeout(wake, ms);
+      timer.unref();
+      this.#wakers.add(wake);
+    });
+  }
+
+  stop(): void {
+    this.stopped = true;
+    for (const wake of [...this.#wakers]) wake();
+  }
+}
+
+/**
+ * Sends one firing. Scheduler retries a delivery its target refused for up to the maximum event age, then puts it
+ * in the schedule's dead-letter queue; local mode keeps none, so it sends the same envelope (the same id) again
+ * (backing off to once a minute) until it is sent, the age has passed or local mode stops.
+ */
+async function deliverFiring(
+  options: SchedulerOptions,
+  schedule: ResolvedSchedule,
+  queueUrl: string,
+  scheduledAt: Date,
+  resends: Resends,
+): Promise<void> {
+  const envelope = firingEnvelope(schedule, scheduledAt);
+  const body = JSON.stringify(envelope);
+  const maxEventAgeMs = DEFAULTS.scheduleMaxEventAge.toMilliseconds();
+  let reported: string | undefined;
+  for (let failures = 1; ; failures++) {
+    try {
+      await options.sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: body }));
+      options.onFire?.(schedule, envelope);
+      return;
+    } catch (error) {
+      const aged = Date.now() - scheduledAt.getTime() >= maxEventAgeMs;
+      const given = resends.stopped ? 'stopped' : aged ? 'up' : undefined;
+      const reason = String((error as Error)?.message ?? error);
+      if (given) return options.onError?.(schedule, error, { id: envelope.id, given });
+      if (reason !== reported) options.onError?.(schedule, error, { id: envelope.id });
+      reported = reason;
+    }
+    await resends.wait(resendWaitMs(failures));
+  }
 }
 
 /**

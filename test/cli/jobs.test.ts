@@ -33,6 +33,7 @@ import {
   withDeadLetteredJob,
   withDeadLetteredJobs,
 } from '../../lib/cli/jobs';
+import { hooklineCommandFor } from '../../lib/cli/output';
 import { runCli } from '../../lib/cli/program';
 import { JOB_SCHEDULES, type StackTarget } from '../../lib/cli/target';
 import type { TraceResult } from '../../lib/cli/trace';
@@ -70,6 +71,19 @@ describe('jobs show of a dead-lettered job', () => {
     expect(output.lines.at(-1)).toBe(
       'retry once its cause is fixed: hookline redrive mail --id dead9    details: hookline failed show mail dead9',
     );
+  });
+
+  it('names the commands with the flags of the one run, so under --local they act on local mode', () => {
+    const output = {
+      ...recordingOutput(),
+      command: (args: string) => hooklineCommandFor({ local: true }, args),
+    };
+    renderJobShow(output, { id: 'dead9', state: 'dead-lettered', type: 'email.send', queue: 'mail' });
+    renderJobList(output, { total: 1, jobs: [{ id: 'dead9', state: 'dead-lettered', queue: 'mail' }] });
+    expect(output.lines.filter((line) => line.includes('hookline '))).toEqual([
+      'retry once its cause is fixed: hookline redrive mail --id dead9 --local    details: hookline failed show mail dead9 --local',
+      'details: hookline jobs show <id> --local',
+    ]);
   });
 
   it('suggests no retry for a job that did not fail', () => {

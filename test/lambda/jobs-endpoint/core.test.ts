@@ -152,6 +152,33 @@ describe('jobs endpoint answers', () => {
     expect(answer.headers['retry-after']).toBeDefined();
   });
 
+  it('logs why a job could not be enqueued on the line local mode shows, as the ingest does for a webhook', async () => {
+    const errors: [string, object][] = [];
+    await handleJobRequest(
+      event(job),
+      deps({
+        send: async () => {
+          throw new Error('NoSuchBucket: The specified bucket does not exist');
+        },
+        log: { info: () => undefined, error: (m, a) => errors.push([m, a]) },
+      }),
+    );
+    expect(errors).toEqual([
+      [
+        'job rejected',
+        {
+          outcome: 'failed',
+          id: 'a',
+          source: 'job',
+          type: 'math.double',
+          queue: 'jobs',
+          status: 503,
+          reason: 'enqueue failed: Error: NoSuchBucket: The specified bucket does not exist',
+        },
+      ],
+    ]);
+  });
+
   it('answers 400 for what the caller must change (a delay on a FIFO queue)', async () => {
     const answer = await handleJobRequest(
       event(job),

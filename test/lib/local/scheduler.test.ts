@@ -11,6 +11,7 @@ import { startEmulators } from '../../../lib/local/emulators';
 import {
   cronJob,
   schedulerRunsAt,
+  scheduleSendNotice,
   sendScheduledEnvelope,
   startScheduler,
   toLocalSchedule,
@@ -414,13 +415,16 @@ describe('scheduler firing times (fake clock)', () => {
     expect(ids).toHaveLength(2);
   });
 
-  it('reports each firing with its envelope, and a send that failed, to the terminal', async () => {
-    vi.useFakeTimers({ now: new Date('2026-01-01T00:00:00Z') });
+  /** One rate(1 hour) schedule against an SQS client that fails while `failing` says so; what it reports. */
+  function runFailingSchedule(failing: (call: number) => string | undefined) {
     let calls = 0;
+    const sent: string[] = [];
     const sqs = {
-      send: async () => {
+      send: async (command: SendMessageCommand) => {
         calls += 1;
-        if (calls === 1) throw new Error('emulator stopped');
+        const why = failing(calls);
+        if (why) throw new Error(why);
+        sent.push(parseEnvelope(command.input.MessageBody ?? '').id);
         return {};
       },
     } as unknown as SQSClient;
@@ -433,12 +437,89 @@ describe('scheduler firing times (fake clock)', () => {
       queueUrls: { events: 'http://127.0.0.1:1/000000000000/events' },
       sqs,
       onFire: (schedule, envelope) => fired.push(`${schedule.name} ${envelope.id}`),
-      onError: (schedule, error) => failed.push(`${schedule.name} ${(error as Error).message}`),
+      onError: (_schedule, error, firing) =>
+        failed.push(
+          `${firing.id} ${(error as Error).message}${firing.given ? ` given ${firing.given}` : ''}`,
+        ),
     });
-    await vi.advanceTimersByTimeAsync(2 * 3_600_000);
-    await stop();
-    expect(failed).toEqual(['job emulator stopped']);
-    expect(fired).toEqual(['job job:2026-01-01T02:00:00Z']);
+    return { sent, fired, failed, stop, calls: () => calls };
+  }
+
+  it('sends a firing its queue refused again, with the same id, until it is sent, as Scheduler retries a delivery', async () => {
+    vi.useFakeTimers({ now: new Date('2026-01-01T00:00:00Z') });
+    const run = runFailingSchedule((call) => (call <= 3 ? 'emulator stopped' : undefined));
+    await vi.advanceTimersByTimeAsync(3_600_000 + 10_000);
+    expect(run.sent).toEqual(['job:2026-01-01T01:00:00Z']);
+    expect(run.fired).toEqual(['job job:2026-01-01T01:00:00Z']);
+    // Reported when its sends start failing, not at every try.
+    expect(run.failed).toEqual(['job:2026-01-01T01:00:00Z emulator stopped']);
+    await vi.advanceTimersByTimeAsync(3_600_000);
+    expect(run.sent).toEqual(['job:2026-01-01T01:00:00Z', 'job:2026-01-01T02:00:00Z']);
+    await run.stop();
+  });
+
+  it('backs off between tries to once a minute, so a queue down for long is not sent every second', async () => {
+    vi.useFakeTimers({ now: new Date('2026-01-01T00:00:00Z') });
+    const run = runFailingSchedule(() => 'queue does not exist');
+    await vi.advanceTimersByTimeAsync(3_600_000);
+    // Tries at 0, 1, 3, 7, 15, 31 and 63 s, then every 60 s: 15 within the first 10 minutes.
+    await vi.advanceTimersByTimeAsync(600_000 - 1);
+    expect(run.calls()).toBe(15);
+    expect(run.failed).toEqual(['job:2026-01-01T01:00:00Z queue does not exist']);
+    await run.stop();
+  });
+
+  it('reports a failing firing again when the reason changes, and as lost when local mode stops before it is sent', async () => {
+    vi.useFakeTimers({ now: new Date('2026-01-01T00:00:00Z') });
+    const run = runFailingSchedule((call) => (call <= 2 ? 'emulator stopped' : 'queue does not exist'));
+    await vi.advanceTimersByTimeAsync(3_600_000 + 5_000);
+    const tries = run.calls();
+    await run.stop();
+    expect(run.calls()).toBe(tries + 1);
+    expect(run.sent).toEqual([]);
+    expect(run.failed).toEqual([
+      'job:2026-01-01T01:00:00Z emulator stopped',
+      'job:2026-01-01T01:00:00Z queue does not exist',
+      'job:2026-01-01T01:00:00Z queue does not exist given stopped',
+    ]);
+  });
+
+  it("gives a firing up once it could not be sent within Scheduler's maximum event age (24 hours)", async () => {
+    vi.useFakeTimers({ now: new Date('2026-01-01T00:00:00Z') });
+    const run = runFailingSchedule((call) => (call === 1 || call > 25 ? undefined : 'queue does not exist'));
+    // The first slot's send succeeds; the clock then jumps a day, so the next slot's tries outlive the age.
+    await vi.advanceTimersByTimeAsync(3_600_000 + 500);
+    expect(run.sent).toEqual(['job:2026-01-01T01:00:00Z']);
+    await vi.advanceTimersByTimeAsync(3_600_000);
+    vi.setSystemTime(new Date('2026-01-02T02:00:01Z'));
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(run.failed).toEqual([
+      'job:2026-01-01T02:00:00Z queue does not exist',
+      'job:2026-01-01T02:00:00Z queue does not exist given up',
+    ]);
+    await run.stop();
+  });
+
+  it('says what happens to a firing it could not send: tried again, lost at stop, or given up after 24 hours', () => {
+    const schedule = {
+      name: 'tick',
+      expression: 'rate(1 hour)',
+      timezone: 'UTC',
+      queue: 'sink',
+      type: 't',
+      payload: {},
+    };
+    const error = new Error('The specified queue does not exist.');
+    const id = 'tick:2026-12-02T08:28:00Z';
+    expect(scheduleSendNotice(schedule, error, { id })).toBe(
+      'schedule tick: could not send tick:2026-12-02T08:28:00Z to queue sink (The specified queue does not exist.); trying again (after 1 s, then backing off to once a minute), as Scheduler retries a delivery for up to 1 day',
+    );
+    expect(scheduleSendNotice(schedule, error, { id, given: 'stopped' })).toBe(
+      'schedule tick: could not send tick:2026-12-02T08:28:00Z to queue sink (The specified queue does not exist.); local mode stopped before it could, so it is lost',
+    );
+    expect(scheduleSendNotice(schedule, error, { id, given: 'up' })).toBe(
+      "schedule tick: could not send tick:2026-12-02T08:28:00Z to queue sink (The specified queue does not exist.) within 1 day, so it is given up (deployed, Scheduler puts it in the schedule's dead-letter queue then)",
+    );
   });
 
   it("names a late cron firing by its slot, so a delayed tick keeps the slot's envelope id", async () => {
