@@ -814,8 +814,10 @@ class ConsumerRuntime implements ConsumerCore {
       return this.deadLetter(state, info, error);
     }
     // A job's own attempts end before its queue's: SQS would retry it, so the runtime dead-letters it, saying why.
+    // They count runs of its handler: a child that ran and could not tell its parent is retried for that step alone
+    // up to its queue's limit, and keeps its record `completed`.
     const attempts = info.jobRetry?.attempts;
-    if (attempts !== undefined && info.attempt >= attempts) {
+    if (attempts !== undefined && info.attempt >= attempts && !(error instanceof FlowParentError)) {
       return this.deadLetter(state, info, new AttemptsExhaustedError(info.attempt, attempts, error));
     }
     await this.retryLater(state, info, error, notBeforeSeconds);

@@ -488,7 +488,12 @@ export class Producer {
       if (!uploaded.has(p) || !p.token) return;
       const childIds = (nodes[p.index]?.children ?? []).map((i) => nodes[i]?.id as string);
       const fields = {
-        ...waitingParentFields(p.job, childIds, parentMessageOf(p), p.enqueuedAt),
+        ...waitingParentFields(
+          { type: p.job.type, queue: p.job.queue, tenant: p.tenant },
+          childIds,
+          parentMessageOf(p),
+          p.enqueuedAt,
+        ),
         ...(p.parentId ? { parent: { S: p.parentId } } : {}),
       };
       try {

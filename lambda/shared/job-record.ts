@@ -140,13 +140,13 @@ export function enqueuedJobFields(job: {
  * the message its last child's completion sends.
  */
 export function waitingParentFields(
-  job: { readonly type: string; readonly queue: string },
+  job: { readonly type: string; readonly queue: string; readonly tenant?: string },
   childIds: readonly string[],
   message: ParentMessage,
   enqueuedAt: Date,
 ): Record<string, AttributeValue> {
   return {
-    ...enqueuedJobFields({ type: job.type, queue: job.queue, enqueuedAt }),
+    ...enqueuedJobFields({ type: job.type, queue: job.queue, tenant: job.tenant, enqueuedAt }),
     state: { S: 'waiting-children' },
     childIds: { SS: [...new Set(childIds)] },
     childResults: { M: {} },
@@ -544,13 +544,16 @@ export class JobRecords {
           TableName: this.tableName,
           Key: { [PK]: { S: jobRecordKey(parentId) } },
           UpdateExpression: 'ADD childrenDone :child SET childResults.#child = :result, updatedAt = :now',
-          ConditionExpression: `attribute_exists(${PK}) AND #state = :waiting AND contains(childIds, :id) AND NOT contains(childrenDone, :id)`,
+          // Counted on a cancelled parent too, so its record says which children completed; only a waiting
+          // parent is sent (`parentMessageOf`).
+          ConditionExpression: `attribute_exists(${PK}) AND #state IN (:waiting, :cancelled) AND contains(childIds, :id) AND NOT contains(childrenDone, :id)`,
           ExpressionAttributeNames: { '#state': 'state', '#child': childId },
           ExpressionAttributeValues: {
             ':child': { SS: [childId] },
             ':id': { S: childId },
             ':result': json === undefined ? { NULL: true } : { S: json },
             ':waiting': { S: 'waiting-children' },
+            ':cancelled': { S: 'cancelled' },
             ':now': { S: new Date(this.now()).toISOString() },
           },
           ReturnValues: 'ALL_NEW',

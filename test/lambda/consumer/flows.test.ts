@@ -201,6 +201,25 @@ describe('a flow: a parent that runs after all its children', () => {
     expect(world.sent.filter((m) => m.url === QUEUES.reports.url)).toHaveLength(1);
   });
 
+  it('retries a child of one attempt whose parent could not be told, keeping it completed, and its next delivery sends the parent', async () => {
+    world = flowWorld({ sendFails: 1 });
+    await world.producer.sendFlow({
+      ...threeParts('once-only'),
+      children: [1, 2].map((n) => ({
+        job: part,
+        payload: { n },
+        options: { id: `once-only-c${n}`, attempts: 1 },
+      })),
+    });
+    const failed = await world.deliver(QUEUES.jobs.url);
+    // Its one attempt is its handler's run, which succeeded: the step after it is retried, not dead-lettered.
+    expect(failed).toHaveLength(1);
+    expect((await world.records.read(failed[0] as string))?.state).toBe('completed');
+    expect(await world.deliver(QUEUES.jobs.url, failed, 2)).toEqual([]);
+    expect(world.sent.filter((m) => m.url === QUEUES.reports.url)).toHaveLength(1);
+    expect(world.runs.filter((id) => id.startsWith('once-only-c'))).toHaveLength(2);
+  });
+
   it('leaves the parent waiting while a child is dead-lettered, and finishes the flow once it runs again', async () => {
     world = flowWorld({ failFirstOf: 'dead-c2' });
     await world.producer.sendFlow(threeParts('dead'));
@@ -263,6 +282,29 @@ describe('a flow parent record', () => {
       completed: ['once-c1'],
       pending: ['once-c2', 'once-c3'],
     });
+  });
+
+  it('keeps the tenant a parent was sent with', async () => {
+    const world = flowWorld();
+    await world.producer.sendFlow({
+      ...threeParts('tenant'),
+      options: { id: 'tenant-parent', tenant: 'acme' },
+    });
+    expect((await world.records.read('tenant-parent'))?.tenant).toBe('acme');
+  });
+
+  it('counts the children that complete after their parent was cancelled, and never sends it', async () => {
+    const world = flowWorld();
+    await world.producer.sendFlow(threeParts('cancel'));
+    await world.producer.cancel('cancel-parent');
+    for (const n of [1, 2, 3]) {
+      expect(await world.records.childCompleted('cancel-parent', `cancel-c${n}`, n)).toBeUndefined();
+    }
+    expect(await world.records.read('cancel-parent')).toMatchObject({
+      state: 'cancelled',
+      children: { total: 3, completed: ['cancel-c1', 'cancel-c2', 'cancel-c3'], pending: [] },
+    });
+    expect(world.sent.filter((m) => m.url === QUEUES.reports.url)).toEqual([]);
   });
 
   it("keeps a FIFO parent's message group and deduplication id for the send its last child makes", async () => {
