@@ -110,13 +110,20 @@ async function withChildrenNote(records: JobRecords, job: JobStatus): Promise<Sh
       return [`child ${childId} has no record (it expired, or was never sent: send the flow again)`];
     if (child.state === 'cancelled') return [`child ${childId} is cancelled`];
     if (child.state !== 'dead-lettered') return [];
+    // Its dead letter is gone: no redrive can run it, so the flow never finishes.
+    if (child.discardedAt !== undefined)
+      return [
+        `child ${childId} was deleted from its dead-letter queue by an operator at ${child.discardedAt} (hookline failed delete): it never runs again, so this job can never be sent`,
+      ];
     const redrive = child.queue ? `: hookline redrive ${child.queue} --id ${childId} runs it again` : '';
     return [`child ${childId} is dead-lettered (${child.reason ?? 'no reason recorded'})${redrive}`];
   });
   if (stuck.length === 0) return job;
+  // "or" only where a redrive named above would let the flow go on.
+  const cancel = stuck.some((s) => s.includes('hookline redrive')) ? 'or cancel' : 'cancel';
   return {
     ...job,
-    note: `${waitingChildrenNote(job)}; ${stuck.join('; ')}; or cancel this job (hookline jobs cancel ${job.id})`,
+    note: `${waitingChildrenNote(job)}; ${stuck.join('; ')}; ${cancel} this job (hookline jobs cancel ${job.id})`,
   };
 }
 
@@ -574,7 +581,12 @@ export function jobStateNote(job: ShownJob): string | undefined {
   if (job.note !== undefined) return job.note;
   if (job.state === 'retrying') return retryingNote(job, false);
   if (job.state === 'dead-lettered' && job.discardedAt !== undefined) {
-    return `deleted from its dead-letter queue by an operator at ${job.discardedAt} (hookline failed delete): it does not run again; its id stays claimed until its record expires, so send the work again under a new id`;
+    // A flow's child deleted so leaves its parent waiting for good: sending the work again does not finish it.
+    const parent =
+      job.parent === undefined
+        ? ''
+        : `; its flow parent ${job.parent} can never be sent now: cancel it (hookline jobs cancel ${job.parent})`;
+    return `deleted from its dead-letter queue by an operator at ${job.discardedAt} (hookline failed delete): it does not run again; its id stays claimed until its record expires, so send the work again under a new id${parent}`;
   }
   if (job.state === 'waiting-children') return waitingChildrenNote(job);
   if (job.state === 'queued' && job.redrivenAt !== undefined) {

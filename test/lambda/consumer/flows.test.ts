@@ -14,7 +14,7 @@ import { createDynamoDedupeStore } from '../../../lambda/shared/dedupe-store';
 import { parseEnvelope } from '../../../lambda/shared/envelope';
 import { defineJob } from '../../../lambda/shared/job';
 import { JobRecords, MAX_CHILD_RESULT_BYTES } from '../../../lambda/shared/job-record';
-import { jobsShow } from '../../../lib/cli/jobs';
+import { jobStateNote, jobsShow } from '../../../lib/cli/jobs';
 import { useDedupeTable } from '../../helpers/local/dedupe-table';
 import { harness, lambdaContext, record, sqsEvent } from './fakes';
 
@@ -218,6 +218,25 @@ describe('a flow: a parent that runs after all its children', () => {
     expect(await world.deliver(QUEUES.jobs.url, failed, 2)).toEqual([]);
     expect(world.sent.filter((m) => m.url === QUEUES.reports.url)).toHaveLength(1);
     expect(world.runs.filter((id) => id.startsWith('once-only-c'))).toHaveLength(2);
+  });
+
+  it('says of a parent whose dead-lettered child an operator deleted that it can never be sent, and to cancel it', async () => {
+    world = flowWorld({ failFirstOf: 'gone-c2' });
+    await world.producer.sendFlow(threeParts('gone'));
+    await world.deliver(QUEUES.jobs.url);
+    const child = await world.records.read('gone-c2');
+    const at = new Date('2026-12-02T09:00:00Z');
+    expect(await world.records.discarded('gone-c2', child?.reason as string, at, child?.generation)).toBe(
+      true,
+    );
+    const { note } = await jobsShow({ client, tableName: table }, 'gone-parent');
+    expect(note).toBe(
+      'waiting for its children: 2 of 3 completed, waiting for gone-c2; child gone-c2 was deleted from its dead-letter queue by an operator at 2026-12-02T09:00:00.000Z (hookline failed delete): it never runs again, so this job can never be sent; cancel this job (hookline jobs cancel gone-parent)',
+    );
+    // And what the operator reads of the deleted child itself.
+    expect(jobStateNote(await jobsShow({ client, tableName: table }, 'gone-c2'))).toMatch(
+      /; its flow parent gone-parent can never be sent now: cancel it \(hookline jobs cancel gone-parent\)$/,
+    );
   });
 
   it('leaves the parent waiting while a child is dead-lettered, and finishes the flow once it runs again', async () => {
