@@ -5,12 +5,13 @@
  * is deleted, every other one is made visible again once the scan ends (or stops). A deleted job's record says so.
  */
 import { DeleteMessageBatchCommand, type Message } from '@aws-sdk/client-sqs';
+import { JOB_PARENT_HEADER, JOB_SOURCE } from '../../lambda/shared/job';
 import { type Backend, contextOf } from './backend';
 import { heldByOthers } from './dead-letter-notes';
 import { type DeadLetter, describeDeadLetter, queueDepth, receiveHeld, releaseHeld } from './dead-letters';
 import { CliError, errorLine, explainError } from './errors';
 import { deletedJobsRecorder, type RedrivenJob } from './jobs';
-import type { Output } from './output';
+import { nextCommand, type Output } from './output';
 import {
   describeSelection,
   idSelector,
@@ -56,6 +57,8 @@ export interface FailedDeleteResult {
   readonly failures: readonly RedriveFailure[];
   /** `--id` values the scan saw the whole DLQ without finding. */
   readonly notFound: readonly string[];
+  /** Flow parents of the deleted jobs: a deleted child never completes, so none of them can be sent now. */
+  readonly flowParents: readonly string[];
   /** The error (or Ctrl-C) that ended the scan early: what it did not reach stays. */
   readonly stoppedBy?: string;
 }
@@ -136,6 +139,7 @@ class DeadLetterDeletion {
   /** Receipt handles of the messages left in place, made visible again at the end. */
   private readonly held: string[] = [];
   private readonly deletedIds = new Set<string>();
+  private readonly flowParents = new Set<string>();
   private readonly foundIds = new Set<string>();
   private readonly foundAsMessageIds = new Set<string>();
   private readonly failures: RedriveFailure[] = [];
@@ -254,6 +258,9 @@ class DeadLetterDeletion {
         deleted.push(letter);
         this.deletedMessages++;
         this.deletedIds.add(idOf(letter));
+        const envelope = letter.envelope;
+        const parent = envelope?.source === JOB_SOURCE ? envelope.headers[JOB_PARENT_HEADER] : undefined;
+        if (parent) this.flowParents.add(parent);
         continue;
       }
       this.failures.push({ messageId: letter.messageId, id: letter.event.id ?? null, reason: why });
@@ -307,6 +314,7 @@ class DeadLetterDeletion {
       failed: this.failures.length,
       failures: this.failures,
       notFound,
+      flowParents: [...this.flowParents],
       ...(this.stopped !== undefined ? { stoppedBy: errorLine(this.stopped) } : {}),
     };
   }
@@ -342,4 +350,14 @@ export function renderFailedDelete(output: Output, result: FailedDeleteResult): 
       : `left in the dead-letter queue: ${result.deadLetterDepthAfter}`,
   );
   if (result.stoppedBy) output.line(c.red(`stopped early: ${result.stoppedBy}; the rest stays in the DLQ`));
+  if (result.flowParents.length > 0) {
+    output.line(
+      c.yellow(
+        `flow parents of deleted jobs, which can never be sent now (a deleted child never completes): cancel them`,
+      ),
+    );
+    for (const parent of result.flowParents.slice(0, 20))
+      output.line(`  ${nextCommand(output, `jobs cancel ${parent}`)}`);
+    if (result.flowParents.length > 20) output.line(`  and ${result.flowParents.length - 20} more (--json)`);
+  }
 }

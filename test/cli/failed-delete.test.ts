@@ -121,4 +121,40 @@ describe('failed delete', () => {
       'left in the dead-letter queue: 2',
     ]);
   });
+
+  it('names the flow parents of deleted jobs, which can never be sent now, with the command that cancels each', async () => {
+    const child = (n: number, parent: string) =>
+      deadLetterMessage(n, {
+        id: `child-${n}`,
+        body: JSON.stringify({
+          v: 1,
+          id: `child-${n}`,
+          source: 'job',
+          type: 'flow.part',
+          receivedAt: '2026-11-25T02:00:00.000Z',
+          headers: { 'x-hookline-job-record': '1', 'x-hookline-parent': parent },
+          contentType: 'application/json',
+          body: '{}',
+          bodyEncoding: 'utf8',
+        }),
+      });
+    installFakeQueue(sqs, EVENTS.deadLetterUrl, [
+      child(0, 'report-1'),
+      child(1, 'report-1'),
+      deadLetterMessage(2),
+    ]);
+    const backend = testBackend();
+    const result = await failedDelete(backend, stackTarget(), {
+      queue: 'events',
+      type: '**',
+      yes: true,
+      recordJobs: noRecords,
+    });
+    expect(result.flowParents).toEqual(['report-1']);
+    renderFailedDelete(backend.output, result);
+    expect(backend.output.lines.slice(-2)).toEqual([
+      'flow parents of deleted jobs, which can never be sent now (a deleted child never completes): cancel them',
+      '  hookline jobs cancel report-1',
+    ]);
+  });
 });
