@@ -815,10 +815,13 @@ class ConsumerRuntime implements ConsumerCore {
     }
     // A job's own attempts end before its queue's: SQS would retry it, so the runtime dead-letters it, saying why.
     // They count runs of its handler: a child that ran and could not tell its parent is retried for that step alone
-    // up to its queue's limit, and keeps its record `completed`.
+    // (idempotency answers its next delivery without running it) up to its queue's limit. Without idempotency a
+    // retry would run it again, so it is dead-lettered as it failed, its record still `completed`.
     const attempts = info.jobRetry?.attempts;
-    if (attempts !== undefined && info.attempt >= attempts && !(error instanceof FlowParentError)) {
-      return this.deadLetter(state, info, new AttemptsExhaustedError(info.attempt, attempts, error));
+    if (attempts !== undefined && info.attempt >= attempts) {
+      if (!(error instanceof FlowParentError))
+        return this.deadLetter(state, info, new AttemptsExhaustedError(info.attempt, attempts, error));
+      if (!this.deps.idempotency) return this.deadLetter(state, info, error);
     }
     await this.retryLater(state, info, error, notBeforeSeconds);
     return false;

@@ -39,7 +39,7 @@ interface Sent {
 }
 
 /** A producer and a consumer on the same records; `sent` is every message either sent, in order. */
-function flowWorld(options: { sendFails?: number; failFirstOf?: string } = {}) {
+function flowWorld(options: { sendFails?: number; failFirstOf?: string; idempotency?: boolean } = {}) {
   const sent: Sent[] = [];
   const records = new JobRecords(client, table);
   const deps: ProducerCollaborators = {
@@ -90,7 +90,7 @@ function flowWorld(options: { sendFails?: number; failFirstOf?: string } = {}) {
       ],
     },
     { maxReceiveCount: 3 },
-    { idempotency: true, jobs: records, flows },
+    { idempotency: options.idempotency ?? true, jobs: records, flows },
   );
   /**
    * Delivers the messages sent so far to `url` whose job id is one of `ids` (all when none), as one batch; resolves
@@ -237,6 +237,17 @@ describe('a flow: a parent that runs after all its children', () => {
     expect(jobStateNote(await jobsShow({ client, tableName: table }, 'gone-c2'))).toMatch(
       /; its flow parent gone-parent can never be sent now: cancel it \(hookline jobs cancel gone-parent\)$/,
     );
+  });
+
+  it('dead-letters a child of one attempt whose parent could not be told without idempotency, keeping it completed and its handler run once', async () => {
+    world = flowWorld({ sendFails: 1, idempotency: false });
+    await world.producer.sendFlow({
+      ...threeParts('no-gate'),
+      children: [{ job: part, payload: { n: 1 }, options: { id: 'no-gate-c1', attempts: 1 } }],
+    });
+    expect(await world.deliver(QUEUES.jobs.url)).toEqual([]);
+    expect(world.runs).toEqual(['no-gate-c1']);
+    expect((await world.records.read('no-gate-c1'))?.state).toBe('completed');
   });
 
   it('leaves the parent waiting while a child is dead-lettered, and finishes the flow once it runs again', async () => {
