@@ -193,7 +193,7 @@ describe('a flow: a parent that runs after all its children', () => {
     for (const id of counted) expect((await world.records.read(id))?.state).toBe('completed');
     expect(world.sent.filter((m) => m.url === QUEUES.reports.url)).toEqual([]);
     // What the operator reads of the parent: why it waits although every child completed.
-    expect((await jobsShow({ client, tableName: table }, 'last-parent')).note).toMatch(
+    expect((await jobsShow({ client, tableName: table }, 'last-parent', {})).note).toMatch(
       /^all 3 children completed and this job was not sent yet: .* FlowParentError/,
     );
     // The redrive: a duplicate of a child that ran, which sends its parent.
