@@ -16,6 +16,7 @@ import {
   type SendMessageBatchRequestEntry,
   StartMessageMoveTaskCommand,
 } from '@aws-sdk/client-sqs';
+import { PAYLOAD_GONE_ERROR } from '../../lambda/consumer/errors';
 import { typeMatches } from '../../lambda/ingest/routing';
 import {
   FAILURE_ATTRIBUTES,
@@ -120,6 +121,12 @@ export interface RedriveResult {
    * the DLQ for that run to count, so two redrives at once move each message once rather than back and forth.
    */
   readonly movedByAnotherRedrive: number;
+  /**
+   * Ids of selected dead letters left in the DLQ because their claim-checked body is gone from the payload bucket
+   * (`PayloadGoneError`): a redrive would fail them again at once, so only sending the event again from its source
+   * does the work (or `failed delete` drops them). A full redrive (an SQS move task) cannot leave them and moves them too.
+   */
+  readonly bodyGone: readonly string[];
   readonly failures: readonly RedriveFailure[];
   /** Envelope ids (or SQS ids for non-envelopes) of the moved messages, one-by-one path only. */
   readonly movedIds: readonly string[];
@@ -357,6 +364,7 @@ function emptyResult(queue: string): RedriveResult {
     deleteUnknown: 0,
     returned: 0,
     movedByAnotherRedrive: 0,
+    bodyGone: [],
     failures: [],
     movedIds: [],
     notFound: [],
@@ -460,6 +468,7 @@ async function redriveWithMoveTask(
       deleteUnknown: 0,
       returned: 0,
       movedByAnotherRedrive: 0,
+      bodyGone: [],
       failures: task?.FailureReason ? [{ messageId: '', id: null, reason: task.FailureReason }] : [],
       movedIds: [],
       task: {
@@ -623,6 +632,7 @@ class RedriveTally {
   deleteUnknown = 0;
   returned = 0;
   movedByAnotherRedrive = 0;
+  readonly bodyGone: string[] = [];
   scanned = 0;
   readonly failures: RedriveFailure[] = [];
   readonly movedIds: string[] = [];
@@ -664,6 +674,12 @@ class RedriveTally {
   /** Moved by another redrive after this run started (so while it runs) and dead-lettered again: left alone. */
   leftToAnotherRedrive(message: Message): void {
     this.movedByAnotherRedrive++;
+    this.hold(message);
+  }
+
+  /** Selected, but its stored body is gone: moving it would only dead-letter it again. */
+  leftBodyGone(message: Message, id: string): void {
+    this.bodyGone.push(id);
     this.hold(message);
   }
 
@@ -911,6 +927,11 @@ class OneByOneRedrive {
       tally.fail(m, id, 'FIFO message without MessageGroupId', letter.messageId);
       return undefined;
     }
+    if (letter.failure.errorName === PAYLOAD_GONE_ERROR) {
+      // Later messages of its group may move: it fails at once, so it holds no order back.
+      tally.leftBodyGone(m, id ?? letter.messageId);
+      return undefined;
+    }
     const meantFor = letter.messageAttributes[SCHEDULER_TARGET_ATTRIBUTE]?.StringValue;
     if (this.scheduledFor && meantFor !== undefined && meantFor !== this.scheduledFor.arn) {
       const reason = this.meantElsewhere(meantFor, this.scheduledFor);
@@ -1136,6 +1157,7 @@ class OneByOneRedrive {
       deleteUnknown: tally.deleteUnknown,
       returned: tally.returned,
       movedByAnotherRedrive: tally.movedByAnotherRedrive,
+      bodyGone: tally.bodyGone,
       failures: tally.failures,
       movedIds: tally.movedIds,
       notFound: this.notFound,

@@ -265,6 +265,7 @@ describe('redrive with the SQS move task', () => {
       deleteUnknown: 0,
       returned: 0,
       movedByAnotherRedrive: 0,
+      bodyGone: [],
       failures: [],
       movedIds: [],
       task: { handle: 't', status: 'COMPLETED' },
@@ -301,6 +302,7 @@ describe('redrive with the SQS move task', () => {
       deleteUnknown: 0,
       returned: 0,
       movedByAnotherRedrive: 0,
+      bodyGone: [],
       failures: [],
       movedIds: [],
       notFound: [],
@@ -458,6 +460,23 @@ describe('redrive one by one', () => {
     expect(dlq.deleted.sort()).toEqual(['rh-17', 'rh-3']);
     expect(dlq.messages).toHaveLength(23);
     expect(dlq.hidden.size).toBe(0);
+  });
+
+  it('leaves a dead letter whose stored body is gone, counted apart with the fix, and moves the rest', async () => {
+    const gone = deadLetterMessage(2);
+    const attributes = gone.MessageAttributes ?? {};
+    attributes['hookline.error.name'] = { DataType: 'String', StringValue: 'PayloadGoneError' };
+    const dlq = installFakeQueue(sqs, EVENTS.deadLetterUrl, [deadLetterMessage(1), gone]);
+    acceptAllSends();
+    const result = await redrive(testBackend(), stackTarget(), { queue: 'events', type: 'invoice.*' });
+    expect(result).toMatchObject({ moved: 1, skipped: 0, failed: 0, returned: 0, bodyGone: ['evt-2'] });
+    expect(dlq.messages.map((m) => m.MessageId)).toEqual(['sqs-2']);
+    const output = recordingOutput();
+    renderRedrive(output, result);
+    expect(output.lines).toContain(
+      '1 dead letter left, not moved: its stored body is gone from the payload bucket (PayloadGoneError), so a redrive cannot succeed; send the event again from its source, or delete it: hookline failed delete events --id evt-2',
+    );
+    expect(output.lines.join('\n')).not.toContain('fix the consumer');
   });
 
   it('moves envelopes whose type matches the pattern, in the same dialect as routes (* is one segment)', async () => {
