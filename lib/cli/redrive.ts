@@ -236,7 +236,8 @@ export async function redrive(
       ...(typePattern ? { typePattern } : {}),
       ...(scheduledFor ? { scheduledFor, queues: Object.values(target.queues) } : {}),
     });
-    const leftAlone = result.returned + result.movedByAnotherRedrive;
+    // Left because their body is gone: matched, and the summary says why they stayed.
+    const leftAlone = result.returned + result.movedByAnotherRedrive + result.bodyGone.length;
     if (filtering && result.moved + result.failed === 0 && leftAlone === 0 && !result.stoppedBy) {
       // Held before this run read anything: another reader holds them, so they went unread, not absent.
       throw nothingMatched(queue.name, options, before.inFlight);

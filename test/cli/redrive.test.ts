@@ -477,6 +477,10 @@ describe('redrive one by one', () => {
       '1 dead letter left, not moved: its stored body is gone from the payload bucket (PayloadGoneError), so a redrive cannot succeed; send the event again from its source, or delete it: hookline failed delete events --id evt-2',
     );
     expect(output.lines.join('\n')).not.toContain('fix the consumer');
+
+    // Selected alone, it is reported left, not as a selection that matched nothing.
+    const alone = await redrive(testBackend(), stackTarget(), { queue: 'events', ids: ['evt-2'] });
+    expect(alone).toMatchObject({ moved: 0, failed: 0, bodyGone: ['evt-2'], notFound: [] });
   });
 
   it('moves envelopes whose type matches the pattern, in the same dialect as routes (* is one segment)', async () => {
