@@ -43,6 +43,7 @@ import {
 } from './dead-letters';
 import { CliError, errorLine, explainError, isUnanswered, isUnsupportedAction } from './errors';
 import { type RedrivenJob, redrivenJobsRecorder } from './jobs';
+import { type CommandHints, nextCommand } from './output';
 import {
   type DeadLetterQueueTarget,
   deadLetterQueueOf,
@@ -224,7 +225,7 @@ export async function redrive(
   try {
     const before = await queueDepth(backend.sqs, queue.deadLetterUrl);
     if (before.visible + before.inFlight + before.delayed === 0) {
-      if (filtering) throw nothingMatched(queue.name, options);
+      if (filtering) throw nothingMatched(backend.output, queue.name, options);
       return emptyResult(queue.name);
     }
     const recordJobs = options.recordJobs ?? redrivenJobsRecorder(backend, target);
@@ -240,7 +241,7 @@ export async function redrive(
     const leftAlone = result.returned + result.movedByAnotherRedrive + result.bodyGone.length;
     if (filtering && result.moved + result.failed === 0 && leftAlone === 0 && !result.stoppedBy) {
       // Held before this run read anything: another reader holds them, so they went unread, not absent.
-      throw nothingMatched(queue.name, options, before.inFlight);
+      throw nothingMatched(backend.output, queue.name, options, before.inFlight);
     }
     // A run that did something reports it even when the endpoint is gone by now (local mode stopped, a network
     // failure): the summary says what moved, and the count it cannot read is said to be unknown.
@@ -336,6 +337,7 @@ function jobSchedulesNotRedriven(): CliError {
 
 /** A selection that matched nothing: an error, saying what nothing was done (`moved`, `deleted`). */
 export function nothingMatched(
+  output: CommandHints,
   queue: string,
   options: Pick<RedriveOptions, 'ids' | 'type'>,
   heldElsewhere = 0,
@@ -344,11 +346,11 @@ export function nothingMatched(
   if (heldElsewhere > 0) {
     return new CliError(
       `no message this run could read in the ${queue} dead-letter queue matches ${describeSelection(options)}: nothing was ${done}; ` +
-        `${heldByOthers(heldElsewhere)} and could not be read: run it again once that hold ends (up to 300 s after a redrive stopped), or list them with hookline failed list ${queue}`,
+        `${heldByOthers(heldElsewhere)} and could not be read: run it again once that hold ends (up to 300 s after a redrive stopped), or list them with ${nextCommand(output, `failed list ${queue}`)}`,
     );
   }
   return new CliError(
-    `no message in the ${queue} dead-letter queue matches ${describeSelection(options)}: nothing was ${done}; list them with hookline failed list ${queue}`,
+    `no message in the ${queue} dead-letter queue matches ${describeSelection(options)}: nothing was ${done}; list them with ${nextCommand(output, `failed list ${queue}`)}`,
   );
 }
 
@@ -418,7 +420,7 @@ async function startOrFollowTask(
     if (isUnsupportedAction(error)) return { unavailable: MOVE_TASKS_UNAVAILABLE };
     if (/already|one active/i.test(error instanceof Error ? error.message : String(error))) {
       throw new CliError(
-        `SQS refused to start a move task for the ${queue.name} dead-letter queue: another one was running (SQS runs one per queue at a time) and has ended since; run hookline redrive ${queue.name} again for what is left`,
+        `SQS refused to start a move task for the ${queue.name} dead-letter queue: another one was running (SQS runs one per queue at a time) and has ended since; run ${nextCommand(backend.output, `redrive ${queue.name}`)} again for what is left`,
       );
     }
     throw error;

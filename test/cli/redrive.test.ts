@@ -13,6 +13,7 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { BackendError, CliError } from '../../lib/cli/errors';
+import { hooklineCommandFor } from '../../lib/cli/output';
 import { attributesToKeep, redrive, redriveMarker } from '../../lib/cli/redrive';
 import { renderRedrive } from '../../lib/cli/render';
 import {
@@ -565,6 +566,17 @@ describe('redrive one by one', () => {
     expect(sentEntries()).toEqual([]);
     expect(dlq.messages).toHaveLength(2);
     expect(dlq.hidden.size).toBe(0);
+  });
+
+  it('names the command to list them with the target flags it ran with', async () => {
+    installFakeQueue(sqs, EVENTS.deadLetterUrl, [deadLetterMessage(1, { type: 'customer.created' })]);
+    const output = {
+      ...recordingOutput(),
+      command: (args: string) => hooklineCommandFor({ local: true }, args),
+    };
+    await expect(
+      redrive(testBackend({ output }), stackTarget(), { queue: 'events', type: 'invoice.*' }),
+    ).rejects.toThrow(/; list them with hookline failed list events --local$/);
   });
 
   it('is an error to select from an empty dead-letter queue', async () => {
