@@ -45,7 +45,7 @@ import { hooklineCommand, type MonitoredFunction, PipelineAlarms, stackLogsQuery
 import { PipelineDashboard } from './pipeline-dashboard';
 import { PipelineQueue } from './pipeline-queue';
 import { PipelineSchedules } from './pipeline-schedules';
-import { entryOutsideBundleRoot, projectRootOf } from './project-root';
+import { entryOutsideBundleRoot, lockFileMissing, projectRootOf } from './project-root';
 import { QueueConsumer, type QueueConsumerProps } from './queue-consumer';
 import { sourceNeedsSecret, usesConsumerTable } from './runtime-wiring';
 import {
@@ -764,6 +764,7 @@ function resolvedConfigOf(config: HooklineConfig | ResolvedConfig, projectRoot: 
   return resolveConfig(config, {
     entryExists: (entry) => entryExistsInProject(entry, projectRoot),
     entryOutsideBundleRoot: (entry) => entryOutsideBundleRoot(entry, projectRoot),
+    lockFileMissing: () => lockFileMissing(projectRoot),
   });
 }
 

@@ -10,7 +10,7 @@ import { pathToFileURL } from 'node:url';
 import type { Plugin } from 'esbuild';
 import { type HooklineConfig, HooklineConfigError, type ResolvedConfig, resolveConfig } from './config';
 import { ESM_REQUIRE_BANNER } from './esm-require-banner';
-import { entryOutsideBundleRoot, projectRootOf } from './project-root';
+import { entryOutsideBundleRoot, lockFileMissing, projectRootOf } from './project-root';
 
 /** The configuration file cannot be read or imported, or has no default export. */
 export class ConfigLoadError extends Error {
@@ -131,6 +131,8 @@ function lineInFile(frames: string, ran: string, sourceMap: string, fileName: st
 export async function readConfig(
   file = configPath(),
   projectRoot = projectRootOf(),
+  /** `cdk synth` bundles the consumers: their project must then have a lockfile. @default false (local mode, the CLI) */
+  forSynth = false,
 ): Promise<ResolvedConfig> {
   if (!existsSync(file)) {
     throw new ConfigLoadError(
@@ -149,6 +151,7 @@ export async function readConfig(
   return resolveConfig(input, {
     entryExists: (entry) => entryExistsInProject(entry, projectRoot),
     entryOutsideBundleRoot: (entry) => entryOutsideBundleRoot(entry, projectRoot),
+    ...(forSynth ? { lockFileMissing: () => lockFileMissing(projectRoot) } : {}),
   });
 }
 
@@ -174,7 +177,7 @@ export function configFailureMessage(error: unknown): string | undefined {
  */
 export async function loadConfig(file = configPath()): Promise<ResolvedConfig> {
   try {
-    return await readConfig(file);
+    return await readConfig(file, projectRootOf(), true);
   } catch (error) {
     const message = configFailureMessage(error);
     if (message === undefined) throw error;

@@ -26,6 +26,14 @@ export function findLockFile(root: string): string | undefined {
 }
 
 /**
+ * The folder the project's lockfile was looked for from, when there is none in it or a folder above it, else
+ * undefined: `cdk synth` bundles consumers with NodejsFunction, which cannot bundle without one.
+ */
+export function lockFileMissing(root: string): string | undefined {
+  return findLockFile(root) === undefined ? path.resolve(root) : undefined;
+}
+
+/**
  * The folder a function is bundled from: the lockfile's (the workspace root, when the app is a workspace
  * package), else the project root. NodejsFunction refuses an entry outside it.
  */

@@ -40,6 +40,9 @@ export class InvalidPayloadError extends PermanentError {
   }
 }
 
+/** The name a gone body's dead letter carries as its reason (`hookline.error.name`): a redrive cannot succeed. */
+export const PAYLOAD_GONE_ERROR = 'PayloadGoneError';
+
 /**
  * A claim-checked body that is no longer in the payload bucket (S3 answered NoSuchKey): its lifecycle rule deleted it
  * after `payloads.expiry`, or someone deleted it. Nothing brings it back, so retrying only delays the DLQ.
@@ -50,7 +53,7 @@ export class PayloadGoneError extends PermanentError {
       `the stored body ${uri} (${sizeBytes} bytes) no longer exists: the payload bucket deletes bodies after payloads.expiry, or it was deleted; retrying cannot bring it back`,
       options,
     );
-    this.name = 'PayloadGoneError';
+    this.name = PAYLOAD_GONE_ERROR;
   }
 }
 

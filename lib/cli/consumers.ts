@@ -4,6 +4,7 @@
  */
 import { type Backend, contextOf } from './backend';
 import { CliError, explainError } from './errors';
+import { nextCommand } from './output';
 import { type LocalTarget, type QueueTarget, queueOf, type Target } from './target';
 
 /** Loaded for a deployed stack only: local mode's consumers answer through its control API. */
@@ -89,7 +90,7 @@ async function waitUntilSettled(
   while (state !== settled) {
     if (backend.clock.now() >= deadline) {
       throw new CliError(
-        `the ${queue} consumer is still ${state} after ${Math.round((backend.clock.now() - started) / 1000)} s: check it with hookline status, Lambda may need a few minutes`,
+        `the ${queue} consumer is still ${state} after ${Math.round((backend.clock.now() - started) / 1000)} s: check it with ${nextCommand(backend.output, 'status')}, Lambda may need a few minutes`,
       );
     }
     await backend.clock.sleep(options.pollIntervalMs ?? 2_000);

@@ -80,7 +80,8 @@ export async function failedDelete(
   if (wantedIds.size === 0 && typePattern === undefined) throw new CliError(NEEDS_SELECTION);
   try {
     const before = await queueDepth(backend.sqs, queue.deadLetterUrl);
-    if (before.visible + before.inFlight + before.delayed === 0) throw nothingMatched(queue.name, options);
+    if (before.visible + before.inFlight + before.delayed === 0)
+      throw nothingMatched(backend.output, queue.name, options);
     await confirmDelete(backend, target, queue, options);
     const deletion = new DeadLetterDeletion(backend, queue, options, {
       wantedIds,
@@ -92,7 +93,7 @@ export async function failedDelete(
     });
     const result = await deletion.run(before.visible + before.inFlight);
     if (result.deletedMessages + result.failed === 0 && result.stoppedBy === undefined)
-      throw nothingMatched(queue.name, options, before.inFlight, 'deleted');
+      throw nothingMatched(backend.output, queue.name, options, before.inFlight, 'deleted');
     const after = await queueDepth(backend.sqs, queue.deadLetterUrl).catch(() => undefined);
     return {
       ...result,

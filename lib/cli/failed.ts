@@ -17,6 +17,7 @@ import {
   summarize,
 } from './dead-letters';
 import { CliError, explainError } from './errors';
+import { nextCommand } from './output';
 import { type DeadLetterQueueTarget, deadLetterQueueOf, type Target } from './target';
 
 /** How long a read keeps messages hidden if the CLI dies before releasing them. */
@@ -204,7 +205,9 @@ export async function failedShow(
 ): Promise<FailedShowResult> {
   const queue = deadLetterQueueOf(target, options.queue);
   if (options.id.trim() === '') {
-    throw new CliError(`the id is empty: pass an id from hookline failed list ${queue.name}`);
+    throw new CliError(
+      `the id is empty: pass an id from ${nextCommand(backend.output, `failed list ${queue.name}`)}`,
+    );
   }
   // Every copy with that envelope id (an original and its replays, say) is counted, so the view says which
   // one it shows; an SQS message id names one message, so the scan stops there.
@@ -230,13 +233,13 @@ export async function failedShow(
   if (!found && heldElsewhere > 0) {
     throw new DeadLetterNotFoundError(
       `no message with id ${options.id} among those this read could receive from the ${queue.name} dead-letter queue: ` +
-        `${heldByOthers(heldElsewhere)} and could not be read: run it again once that hold ends (up to 300 s after a redrive stopped), or list them with hookline failed list ${queue.name}`,
+        `${heldByOthers(heldElsewhere)} and could not be read: run it again once that hold ends (up to 300 s after a redrive stopped), or list them with ${nextCommand(backend.output, `failed list ${queue.name}`)}`,
       heldElsewhere,
     );
   }
   if (!found) {
     throw new DeadLetterNotFoundError(
-      `no message with id ${options.id} in the ${queue.name} dead-letter queue: list them with hookline failed list ${queue.name}`,
+      `no message with id ${options.id} in the ${queue.name} dead-letter queue: list them with ${nextCommand(backend.output, `failed list ${queue.name}`)}`,
       0,
     );
   }

@@ -28,7 +28,7 @@ import {
 } from './dead-letters';
 import { CliError } from './errors';
 import { findDeadLetters } from './failed';
-import { nextCommand, type Output, type Progress, table } from './output';
+import { type CommandHints, nextCommand, type Output, type Progress, table } from './output';
 import { JOB_SCHEDULES, noReasonRecorded, otherDeadLetterQueues, queueOf, type Target } from './target';
 
 /** Where the job records are. */
@@ -76,9 +76,11 @@ async function keptJobsStore(
 }
 
 /** One job's state and result (a flow parent's with what holds it back); an unknown id is an error. */
-export async function jobsShow(store: JobsStore, id: string): Promise<ShownJob> {
+export async function jobsShow(store: JobsStore, id: string, output: CommandHints): Promise<ShownJob> {
   if (id.trim() === '')
-    throw new CliError('the job id is empty: pass the id send returned, or see hookline jobs list');
+    throw new CliError(
+      `the job id is empty: pass the id send returned, or see ${nextCommand(output, 'jobs list')}`,
+    );
   const records = new JobRecords(store.client, store.tableName);
   const status = await records.read(id);
   if (!status) {
@@ -86,7 +88,7 @@ export async function jobsShow(store: JobsStore, id: string): Promise<ShownJob> 
       `job ${id} not found: it was never sent with this id, or its record expired after the dedupe window`,
     );
   }
-  return status.state === 'waiting-children' ? withChildrenNote(records, status) : status;
+  return status.state === 'waiting-children' ? withChildrenNote(records, status, output) : status;
 }
 
 /**
@@ -94,12 +96,16 @@ export async function jobsShow(store: JobsStore, id: string): Promise<ShownJob> 
  * dead-lettered (with why, and the redrive that continues the flow) or without a record (it expired). Reads the
  * pending children's records, at most `MAX_FLOW_CHILDREN`.
  */
-async function withChildrenNote(records: JobRecords, job: JobStatus): Promise<ShownJob> {
+async function withChildrenNote(
+  records: JobRecords,
+  job: JobStatus,
+  output: CommandHints,
+): Promise<ShownJob> {
   const pending = job.children?.pending ?? [];
   if (pending.length === 0 && job.children) {
     return {
       ...job,
-      note: `all ${job.children.total} children completed and this job was not sent yet: the consumer that counted the last one could not send it, so that child comes back to send it (in its queue to retry, or in its dead-letter queue with FlowParentError: hookline failed list <its queue>, then redrive it)`,
+      note: `all ${job.children.total} children completed and this job was not sent yet: the consumer that counted the last one could not send it, so that child comes back to send it (in its queue to retry, or in its dead-letter queue with FlowParentError: ${nextCommand(output, 'failed list <its queue>')}, then redrive it)`,
     };
   }
   const children = await Promise.all(
@@ -115,7 +121,9 @@ async function withChildrenNote(records: JobRecords, job: JobStatus): Promise<Sh
       return [
         `child ${childId} was deleted from its dead-letter queue by an operator at ${child.discardedAt} (hookline failed delete): it never runs again, so this job can never be sent`,
       ];
-    const redrive = child.queue ? `: hookline redrive ${child.queue} --id ${childId} runs it again` : '';
+    const redrive = child.queue
+      ? `: ${nextCommand(output, `redrive ${child.queue} --id ${childId}`)} runs it again`
+      : '';
     return [`child ${childId} is dead-lettered (${child.reason ?? 'no reason recorded'})${redrive}`];
   });
   if (stuck.length === 0) return job;
@@ -123,7 +131,7 @@ async function withChildrenNote(records: JobRecords, job: JobStatus): Promise<Sh
   const cancel = stuck.some((s) => s.includes('hookline redrive')) ? 'or cancel' : 'cancel';
   return {
     ...job,
-    note: `${waitingChildrenNote(job)}; ${stuck.join('; ')}; ${cancel} this job (hookline jobs cancel ${job.id})`,
+    note: `${waitingChildrenNote(job)}; ${stuck.join('; ')}; ${cancel} this job (${nextCommand(output, `jobs cancel ${job.id}`)})`,
   };
 }
 
@@ -151,13 +159,17 @@ export interface JobCancelResult {
  * state. The record is changed only if the job is still scheduled or queued at that moment, as the producer's
  * `cancel` does, so a job that starts meanwhile is never reported cancelled.
  */
-export async function jobsCancel(store: JobsStore, id: string): Promise<JobCancelResult> {
-  const before = await jobsShow(store, id);
+export async function jobsCancel(
+  store: JobsStore,
+  id: string,
+  output: CommandHints,
+): Promise<JobCancelResult> {
+  const before = await jobsShow(store, id, output);
   const cancelled = await new JobRecords(store.client, store.tableName).cancel(id);
   if (!cancelled) {
     const now = (await new JobRecords(store.client, store.tableName).read(id))?.state ?? before.state;
     throw new CliError(
-      `job ${id} is ${now}: only a scheduled, waiting-children or queued job can be cancelled (hookline jobs show ${id})`,
+      `job ${id} is ${now}: only a scheduled, waiting-children or queued job can be cancelled (${nextCommand(output, `jobs show ${id}`)})`,
     );
   }
   return {
@@ -248,13 +260,16 @@ export type JobRecordLookup = { readonly kept: false } | { readonly kept: true; 
 export function jobRecordReader(
   backend: Backend,
   target: Target,
+  output: CommandHints,
   env: Record<string, string | undefined> = process.env,
 ): (id: string) => Promise<JobRecordLookup> {
   return async (id) => {
     const store = await keptJobsStore(target, backend, env);
     if (!store) return { kept: false };
     const job = await new JobRecords(store.client, store.tableName).read(id);
-    return job ? { kept: true, job: await withDeadLetteredJob(backend, target, job) } : { kept: true };
+    return job
+      ? { kept: true, job: await withDeadLetteredJob(backend, target, job, output) }
+      : { kept: true };
   };
 }
 
@@ -270,6 +285,7 @@ export async function withUndeliveredSchedules(
   backend: Backend,
   target: Target,
   jobs: readonly JobStatus[],
+  output: CommandHints,
 ): Promise<JobStatus[]> {
   const waiting = new Map<string, string>();
   for (const job of jobs) {
@@ -289,18 +305,18 @@ export async function withUndeliveredSchedules(
   }
   return jobs.map((job) => {
     const letter = job.state === 'queued' ? letterOf.get(job.id) : undefined;
-    return letter ? undeliveredJob(job, letter) : job;
+    return letter ? undeliveredJob(job, letter, output) : job;
   });
 }
 
 const UNDELIVERED = 'EventBridge Scheduler could not deliver it to its queue';
 
-function undeliveredJob(job: JobStatus, letter: DeadLetter): JobStatus {
+function undeliveredJob(job: JobStatus, letter: DeadLetter, output: CommandHints): JobStatus {
   const { error } = summarize(letter);
   return {
     ...job,
     state: 'dead-lettered',
-    reason: `${UNDELIVERED} (${error ?? noReasonRecorded(JOB_SCHEDULES)}): it waits in the ${JOB_SCHEDULES} dead-letter queue (hookline failed show ${JOB_SCHEDULES} ${job.id}); ${JOB_SCHEDULES_RESEND}`,
+    reason: `${UNDELIVERED} (${error ?? noReasonRecorded(JOB_SCHEDULES)}): it waits in the ${JOB_SCHEDULES} dead-letter queue (${nextCommand(output, `failed show ${JOB_SCHEDULES} ${job.id}`)}); ${JOB_SCHEDULES_RESEND}`,
   };
 }
 
@@ -314,8 +330,9 @@ export async function withDeadLetteredJob(
   backend: Backend,
   target: Target,
   job: JobStatus,
+  output: CommandHints,
 ): Promise<ShownJob> {
-  const [checked] = await withDeadLetteredJobs(backend, target, [job]);
+  const [checked] = await withDeadLetteredJobs(backend, target, [job], output);
   // Only a job its record says is dead-lettered: one found in a dead-letter queue just now is there.
   if (checked === undefined || job.state !== 'dead-lettered') return checked ?? job;
   return withDeadLetterGone(backend, target, checked);
@@ -360,13 +377,15 @@ export async function withDeadLetteredJobs(
   backend: Backend,
   target: Target,
   jobs: readonly JobStatus[],
+  output: CommandHints,
 ): Promise<ShownJob[]> {
   const checked = await withUnrecordedDeadLetters(
     backend,
     target,
-    await withUndeliveredSchedules(backend, target, jobs),
+    await withUndeliveredSchedules(backend, target, jobs, output),
+    output,
   );
-  return withUnfinishedAttempts(backend, target, checked);
+  return withUnfinishedAttempts(backend, target, checked, output);
 }
 
 /** A job as `jobs show` and `jobs list` present it: its record, and what the CLI found beside it. */
@@ -390,6 +409,7 @@ async function withUnfinishedAttempts(
   backend: Backend,
   target: Target,
   jobs: readonly JobStatus[],
+  output: CommandHints,
 ): Promise<ShownJob[]> {
   const queues = new Set<string>();
   for (const job of jobs) {
@@ -413,14 +433,14 @@ async function withUnfinishedAttempts(
   const now = backend.clock.now();
   return jobs.map((job) => {
     if (job.state === 'retrying' && Date.parse(job.retryAt ?? '') < now)
-      return { ...job, note: retryingNote(job, true) };
+      return { ...job, note: retryingNote(job, true, output) };
     const seconds = job.state === 'processing' && job.queue ? timeouts.get(job.queue) : undefined;
     const started = Date.parse(job.updatedAt ?? '');
     if (seconds === undefined || !(now - started > seconds * 1000)) return job;
     const attempt = job.attempt === undefined ? 'its last attempt' : `attempt ${job.attempt}`;
     return {
       ...job,
-      note: `no outcome recorded: ${attempt} started at ${job.updatedAt}, longer ago than the ${job.queue} queue's visibility timeout (${seconds} s), so it is not running: its handler finished and its completion was not written, or its invocation crashed or timed out and it waits in its queue to run again (hookline trace ${job.id} shows its attempts)`,
+      note: `no outcome recorded: ${attempt} started at ${job.updatedAt}, longer ago than the ${job.queue} queue's visibility timeout (${seconds} s), so it is not running: its handler finished and its completion was not written, or its invocation crashed or timed out and it waits in its queue to run again (${nextCommand(output, `trace ${job.id}`)} shows its attempts)`,
     };
   });
 }
@@ -433,6 +453,7 @@ async function withUnrecordedDeadLetters(
   backend: Backend,
   target: Target,
   jobs: readonly JobStatus[],
+  output: CommandHints,
 ): Promise<JobStatus[]> {
   const running = new Map<string, Map<string, JobStatus>>();
   for (const job of jobs) {
@@ -459,7 +480,7 @@ async function withUnrecordedDeadLetters(
   }
   return jobs.map((job) => {
     const letter = letterOf.get(job);
-    return letter && job.queue ? unrecordedDeadLetter(job, job.queue, letter) : job;
+    return letter && job.queue ? unrecordedDeadLetter(job, job.queue, letter, output) : job;
   });
 }
 
@@ -469,12 +490,17 @@ async function withUnrecordedDeadLetters(
  */
 const mayHaveLeftUnrecorded = (job: JobStatus) => job.state === 'processing' || job.state === 'retrying';
 
-function unrecordedDeadLetter(job: JobStatus, queue: string, letter: DeadLetter): JobStatus {
+function unrecordedDeadLetter(
+  job: JobStatus,
+  queue: string,
+  letter: DeadLetter,
+  output: CommandHints,
+): JobStatus {
   const { error } = summarize(letter);
   return {
     ...job,
     state: 'dead-lettered',
-    reason: `${error ?? noReasonRecorded(queue)}: it waits in the ${queue} dead-letter queue (hookline failed show ${queue} ${job.id})`,
+    reason: `${error ?? noReasonRecorded(queue)}: it waits in the ${queue} dead-letter queue (${nextCommand(output, `failed show ${queue} ${job.id}`)})`,
   };
 }
 
@@ -577,15 +603,15 @@ const shorten = (text: string, max: number) => (text.length > max ? `${text.slic
  * What a job's state means where the state alone would mislead, in one line (undefined where it says it all):
  * a job waiting out its backoff between attempts, and a job a redrive sent back that waits in its queue again.
  */
-export function jobStateNote(job: ShownJob): string | undefined {
+export function jobStateNote(job: ShownJob, output: CommandHints): string | undefined {
   if (job.note !== undefined) return job.note;
-  if (job.state === 'retrying') return retryingNote(job, false);
+  if (job.state === 'retrying') return retryingNote(job, false, output);
   if (job.state === 'dead-lettered' && job.discardedAt !== undefined) {
     // A flow's child deleted so leaves its parent waiting for good: sending the work again does not finish it.
     const parent =
       job.parent === undefined
         ? ''
-        : `; its flow parent ${job.parent} can never be sent now: cancel it (hookline jobs cancel ${job.parent})`;
+        : `; its flow parent ${job.parent} can never be sent now: cancel it (${nextCommand(output, `jobs cancel ${job.parent}`)})`;
     return `deleted from its dead-letter queue by an operator at ${job.discardedAt} (hookline failed delete): it does not run again; its id stays claimed until its record expires, so send the work again under a new id${parent}`;
   }
   if (job.state === 'waiting-children') return waitingChildrenNote(job);
@@ -600,11 +626,11 @@ export function jobStateNote(job: ShownJob): string | undefined {
  * A job waiting out its backoff: which attempt failed and how, and when the next is due; `overdue` once that time
  * passed and no attempt started (the record would say `processing` then).
  */
-function retryingNote(job: JobStatus, overdue: boolean): string {
+function retryingNote(job: JobStatus, overdue: boolean, output: CommandHints): string {
   const next = !job.retryAt
     ? "next attempt when its queue's visibility timeout ends"
     : overdue
-      ? `next attempt due since ${job.retryAt} and not started yet: it waits for its consumer to receive it (hookline status shows whether it is paused)`
+      ? `next attempt due since ${job.retryAt} and not started yet: it waits for its consumer to receive it (${nextCommand(output, 'status')} shows whether it is paused)`
       : `next attempt due at ${job.retryAt}`;
   const failed = job.attempt === undefined ? 'its last attempt' : `attempt ${job.attempt}`;
   return `waiting to retry: ${failed} failed (${job.lastError ?? 'no error recorded'}); ${next}`;
@@ -614,7 +640,7 @@ export function renderJobShow(output: Output, job: ShownJob): void {
   const rows: [string, string | undefined][] = [
     ['id', job.id],
     ['state', job.state],
-    ['', jobStateNote(job)],
+    ['', jobStateNote(job, output)],
     ['type', job.type],
     ['queue', job.queue],
     ['tenant', job.tenant],

@@ -48,8 +48,11 @@ export interface Output {
   readonly command?: (args: string) => string;
 }
 
+/** What a hint needs of the output: the target flags of the command that prints it. */
+export type CommandHints = Pick<Output, 'command'>;
+
 /** A further command as a hint prints it: with this command's target flags (`--local`, `--stack`, `--region`). */
-export const nextCommand = (output: Output, args: string): string =>
+export const nextCommand = (output: CommandHints, args: string): string =>
   output.command?.(args) ?? `hookline ${args}`;
 
 /** `hookline <args>` with the flags that name `target` (as given on this command line). */

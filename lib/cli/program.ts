@@ -12,7 +12,7 @@ import { addCostCommand } from './cost';
 import { CliError, errorLine } from './errors';
 import { type Interrupts, interruptedExitCode, processInterrupts, runInterruptible } from './interrupt';
 import { configOption, nonEmptyOnce } from './non-empty';
-import { consoleOutput, hooklineCommandFor, type Output } from './output';
+import { consoleOutput, hooklineCommandFor, nextCommand, type Output } from './output';
 import { addProjectCommands } from './project-commands';
 import type { ReplayedEvent } from './replay';
 import type { Target } from './target';
@@ -344,8 +344,8 @@ function registerJobs(program: Command, ctx: CommandContext): void {
   ).action(async (id: string, o: CommonOptions) => {
     const { jobsShow, jobsStore, renderJobShow, withDeadLetteredJob } = await cores();
     const { output, target, backend } = await open(ctx.deps, o);
-    const job = await jobsShow(await jobsStore(target, backend, ctx.deps.env), id);
-    present(output, await withDeadLetteredJob(backend, target, job), renderJobShow);
+    const job = await jobsShow(await jobsStore(target, backend, ctx.deps.env), id, output);
+    present(output, await withDeadLetteredJob(backend, target, job, output), renderJobShow);
   });
   withTarget(
     jobs
@@ -357,7 +357,11 @@ function registerJobs(program: Command, ctx: CommandContext): void {
   ).action(async (id: string, o: CommonOptions) => {
     const { jobsCancel, jobsStore, renderJobCancel } = await cores();
     const { output, target, backend } = await open(ctx.deps, o);
-    present(output, await jobsCancel(await jobsStore(target, backend, ctx.deps.env), id), renderJobCancel);
+    present(
+      output,
+      await jobsCancel(await jobsStore(target, backend, ctx.deps.env), id, output),
+      renderJobCancel,
+    );
   });
   withTarget(
     jobs
@@ -378,7 +382,7 @@ function registerJobs(program: Command, ctx: CommandContext): void {
         ...(queue ? { queue } : {}),
         limit: o.limit,
         progress: output.progress('dedupe table records scanned'),
-        reconcile: (found) => withDeadLetteredJobs(backend, target, found),
+        reconcile: (found) => withDeadLetteredJobs(backend, target, found, output),
       }),
       renderJobList,
     );
@@ -459,7 +463,7 @@ async function redriveCommand(ctx: CommandContext, queue: string, o: RedriveFlag
   present(output, result, renderRedrive);
   if (result.notFound.length > 0) {
     ctx.deps.writeErr(
-      `error: --id not found in the ${queue} dead-letter queue: ${result.notFound.join(', ')} (list them with hookline failed list ${queue})\n`,
+      `error: --id not found in the ${queue} dead-letter queue: ${result.notFound.join(', ')} (list them with ${nextCommand(output, `failed list ${queue}`)})\n`,
     );
   }
   if (interruptedBy) ctx.setExitCode(interruptedExitCode(interruptedBy));
@@ -485,7 +489,7 @@ async function failedDeleteCommand(ctx: CommandContext, queue: string, o: Failed
   present(output, result, renderFailedDelete);
   if (result.notFound.length > 0) {
     ctx.deps.writeErr(
-      `error: --id not found in the ${queue} dead-letter queue: ${result.notFound.join(', ')} (list them with hookline failed list ${queue})\n`,
+      `error: --id not found in the ${queue} dead-letter queue: ${result.notFound.join(', ')} (list them with ${nextCommand(output, `failed list ${queue}`)})\n`,
     );
   }
   if (interruptedBy) ctx.setExitCode(interruptedExitCode(interruptedBy));
@@ -552,7 +556,7 @@ async function traceCommand(ctx: CommandContext, id: string, o: CommonOptions & 
   const { output, target, backend } = await open(ctx.deps, o);
   const result = await trace(backend, target, id, {
     journalPath: localJournalPath(ctx.deps.env),
-    readJob: jobRecordReader(backend, target, ctx.deps.env),
+    readJob: jobRecordReader(backend, target, output, ctx.deps.env),
     ...(o.source !== undefined ? { source: o.source } : {}),
   });
   present(output, result, renderTrace);
@@ -659,10 +663,10 @@ async function consoleCommand(ctx: CommandContext, o: CommonOptions & { port?: n
   const { trace, replay, localJournalPath, jobRecordReader } = await cores();
   const { output, target, backend } = await open(ctx.deps, o);
   const extensions: ConsoleExtensions = {
-    trace: (id, _output, at) =>
+    trace: (id, hints, at) =>
       trace(at.backend, at.target, id, {
         journalPath: localJournalPath(ctx.deps.env),
-        readJob: jobRecordReader(at.backend, at.target, ctx.deps.env),
+        readJob: jobRecordReader(at.backend, at.target, hints, ctx.deps.env),
       }),
     replay: async (selection, progress, at, signal) => {
       const journal = await replayJournal(ctx, at.target, selection.dryRun);
@@ -695,6 +699,7 @@ async function consoleCommand(ctx: CommandContext, o: CommonOptions & { port?: n
       open: o.open !== false,
       env: ctx.deps.env,
       extensions,
+      hints: output,
     },
   );
   reportConsoleStarted(output, ctx.deps.writeOut, target, server);

@@ -16,6 +16,7 @@ import {
   type SendMessageBatchRequestEntry,
   StartMessageMoveTaskCommand,
 } from '@aws-sdk/client-sqs';
+import { PAYLOAD_GONE_ERROR } from '../../lambda/consumer/errors';
 import { typeMatches } from '../../lambda/ingest/routing';
 import {
   FAILURE_ATTRIBUTES,
@@ -42,6 +43,7 @@ import {
 } from './dead-letters';
 import { CliError, errorLine, explainError, isUnanswered, isUnsupportedAction } from './errors';
 import { type RedrivenJob, redrivenJobsRecorder } from './jobs';
+import { type CommandHints, nextCommand } from './output';
 import {
   type DeadLetterQueueTarget,
   deadLetterQueueOf,
@@ -120,6 +122,12 @@ export interface RedriveResult {
    * the DLQ for that run to count, so two redrives at once move each message once rather than back and forth.
    */
   readonly movedByAnotherRedrive: number;
+  /**
+   * Ids of selected dead letters left in the DLQ because their claim-checked body is gone from the payload bucket
+   * (`PayloadGoneError`): a redrive would fail them again at once, so only sending the event again from its source
+   * does the work (or `failed delete` drops them). A full redrive (an SQS move task) cannot leave them and moves them too.
+   */
+  readonly bodyGone: readonly string[];
   readonly failures: readonly RedriveFailure[];
   /** Envelope ids (or SQS ids for non-envelopes) of the moved messages, one-by-one path only. */
   readonly movedIds: readonly string[];
@@ -217,7 +225,7 @@ export async function redrive(
   try {
     const before = await queueDepth(backend.sqs, queue.deadLetterUrl);
     if (before.visible + before.inFlight + before.delayed === 0) {
-      if (filtering) throw nothingMatched(queue.name, options);
+      if (filtering) throw nothingMatched(backend.output, queue.name, options);
       return emptyResult(queue.name);
     }
     const recordJobs = options.recordJobs ?? redrivenJobsRecorder(backend, target);
@@ -229,10 +237,11 @@ export async function redrive(
       ...(typePattern ? { typePattern } : {}),
       ...(scheduledFor ? { scheduledFor, queues: Object.values(target.queues) } : {}),
     });
-    const leftAlone = result.returned + result.movedByAnotherRedrive;
+    // Left because their body is gone: matched, and the summary says why they stayed.
+    const leftAlone = result.returned + result.movedByAnotherRedrive + result.bodyGone.length;
     if (filtering && result.moved + result.failed === 0 && leftAlone === 0 && !result.stoppedBy) {
       // Held before this run read anything: another reader holds them, so they went unread, not absent.
-      throw nothingMatched(queue.name, options, before.inFlight);
+      throw nothingMatched(backend.output, queue.name, options, before.inFlight);
     }
     // A run that did something reports it even when the endpoint is gone by now (local mode stopped, a network
     // failure): the summary says what moved, and the count it cannot read is said to be unknown.
@@ -328,6 +337,7 @@ function jobSchedulesNotRedriven(): CliError {
 
 /** A selection that matched nothing: an error, saying what nothing was done (`moved`, `deleted`). */
 export function nothingMatched(
+  output: CommandHints,
   queue: string,
   options: Pick<RedriveOptions, 'ids' | 'type'>,
   heldElsewhere = 0,
@@ -336,11 +346,11 @@ export function nothingMatched(
   if (heldElsewhere > 0) {
     return new CliError(
       `no message this run could read in the ${queue} dead-letter queue matches ${describeSelection(options)}: nothing was ${done}; ` +
-        `${heldByOthers(heldElsewhere)} and could not be read: run it again once that hold ends (up to 300 s after a redrive stopped), or list them with hookline failed list ${queue}`,
+        `${heldByOthers(heldElsewhere)} and could not be read: run it again once that hold ends (up to 300 s after a redrive stopped), or list them with ${nextCommand(output, `failed list ${queue}`)}`,
     );
   }
   return new CliError(
-    `no message in the ${queue} dead-letter queue matches ${describeSelection(options)}: nothing was ${done}; list them with hookline failed list ${queue}`,
+    `no message in the ${queue} dead-letter queue matches ${describeSelection(options)}: nothing was ${done}; list them with ${nextCommand(output, `failed list ${queue}`)}`,
   );
 }
 
@@ -357,6 +367,7 @@ function emptyResult(queue: string): RedriveResult {
     deleteUnknown: 0,
     returned: 0,
     movedByAnotherRedrive: 0,
+    bodyGone: [],
     failures: [],
     movedIds: [],
     notFound: [],
@@ -409,7 +420,7 @@ async function startOrFollowTask(
     if (isUnsupportedAction(error)) return { unavailable: MOVE_TASKS_UNAVAILABLE };
     if (/already|one active/i.test(error instanceof Error ? error.message : String(error))) {
       throw new CliError(
-        `SQS refused to start a move task for the ${queue.name} dead-letter queue: another one was running (SQS runs one per queue at a time) and has ended since; run hookline redrive ${queue.name} again for what is left`,
+        `SQS refused to start a move task for the ${queue.name} dead-letter queue: another one was running (SQS runs one per queue at a time) and has ended since; run ${nextCommand(backend.output, `redrive ${queue.name}`)} again for what is left`,
       );
     }
     throw error;
@@ -460,6 +471,7 @@ async function redriveWithMoveTask(
       deleteUnknown: 0,
       returned: 0,
       movedByAnotherRedrive: 0,
+      bodyGone: [],
       failures: task?.FailureReason ? [{ messageId: '', id: null, reason: task.FailureReason }] : [],
       movedIds: [],
       task: {
@@ -623,6 +635,7 @@ class RedriveTally {
   deleteUnknown = 0;
   returned = 0;
   movedByAnotherRedrive = 0;
+  readonly bodyGone: string[] = [];
   scanned = 0;
   readonly failures: RedriveFailure[] = [];
   readonly movedIds: string[] = [];
@@ -664,6 +677,12 @@ class RedriveTally {
   /** Moved by another redrive after this run started (so while it runs) and dead-lettered again: left alone. */
   leftToAnotherRedrive(message: Message): void {
     this.movedByAnotherRedrive++;
+    this.hold(message);
+  }
+
+  /** Selected, but its stored body is gone: moving it would only dead-letter it again. */
+  leftBodyGone(message: Message, id: string): void {
+    this.bodyGone.push(id);
     this.hold(message);
   }
 
@@ -911,6 +930,11 @@ class OneByOneRedrive {
       tally.fail(m, id, 'FIFO message without MessageGroupId', letter.messageId);
       return undefined;
     }
+    if (letter.failure.errorName === PAYLOAD_GONE_ERROR) {
+      // Later messages of its group may move: it fails at once, so it holds no order back.
+      tally.leftBodyGone(m, id ?? letter.messageId);
+      return undefined;
+    }
     const meantFor = letter.messageAttributes[SCHEDULER_TARGET_ATTRIBUTE]?.StringValue;
     if (this.scheduledFor && meantFor !== undefined && meantFor !== this.scheduledFor.arn) {
       const reason = this.meantElsewhere(meantFor, this.scheduledFor);
@@ -1136,6 +1160,7 @@ class OneByOneRedrive {
       deleteUnknown: tally.deleteUnknown,
       returned: tally.returned,
       movedByAnotherRedrive: tally.movedByAnotherRedrive,
+      bodyGone: tally.bodyGone,
       failures: tally.failures,
       movedIds: tally.movedIds,
       notFound: this.notFound,

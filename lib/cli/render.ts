@@ -233,6 +233,14 @@ export function renderRedrive(output: Output, result: RedriveResult): void {
       ),
     );
   }
+  if (result.bodyGone.length > 0) {
+    const n = result.bodyGone.length;
+    output.line(
+      c.yellow(
+        `${n === 1 ? '1 dead letter' : `${n} dead letters`} left, not moved: ${n === 1 ? 'its' : 'their'} stored body is gone from the payload bucket (PayloadGoneError), so a redrive cannot succeed; send ${n === 1 ? 'the event' : 'each event'} again from its source, or delete ${n === 1 ? 'it' : 'them'}: ${next(output, `failed delete ${result.queue} --id ${result.bodyGone.slice(0, 20).join(' ')}`)}${n > 20 ? ` (and ${n - 20} more)` : ''}`,
+      ),
+    );
+  }
   if (result.movedByAnotherRedrive > 0) {
     const n = result.movedByAnotherRedrive;
     output.line(

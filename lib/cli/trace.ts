@@ -27,6 +27,7 @@ import { tenantsText } from '../local/reporter';
 import type { Backend } from './backend';
 import { CliError, errorLine, explainError } from './errors';
 import type { JobRecordLookup } from './jobs';
+import { type CommandHints, nextCommand } from './output';
 import { JOB_SCHEDULES, type StackTarget, type Target } from './target';
 
 /** One outcome line, wherever it was read: the fields both outcome lines write, and when. */
@@ -662,7 +663,7 @@ export async function trace(
         ? `local mode's journal ${options.journalPath} (every event since local mode started, or since its data directory was created)`
         : `the logs of ${target.description} (the last ${Math.round((options.sinceMs ?? DEFAULT_TRACE_WINDOW_MS) / 86_400_000)} days)`;
     throw new CliError(
-      `no event with id ${id}${options.source !== undefined ? ` from ${options.source}` : ''} in ${searched}: use the id from the webhook's answer, hookline failed list or the job's send; ${unread ?? noJobHint(id, lookup)}`,
+      `no event with id ${id}${options.source !== undefined ? ` from ${options.source}` : ''} in ${searched}: use the id from the webhook's answer, hookline failed list or the job's send; ${unread ?? noJobHint(backend.output, id, lookup)}`,
     );
   }
   return result;
@@ -691,9 +692,9 @@ async function readRecord(
 }
 
 /** What an id with no line says of a job with that id. */
-function noJobHint(id: string, lookup: JobRecordLookup | undefined): string {
+function noJobHint(output: CommandHints, id: string, lookup: JobRecordLookup | undefined): string {
   if (lookup === undefined) {
-    return `a job that has not run yet (delayed) has none until it runs, hookline jobs show ${id} shows its state`;
+    return `a job that has not run yet (delayed) has none until it runs, ${nextCommand(output, `jobs show ${id}`)} shows its state`;
   }
   return lookup.kept
     ? 'no job record has this id either (a job record expires after the dedupe window)'

@@ -66,6 +66,12 @@ export interface ResolveOptions {
    * @default - not checked
    */
   readonly entryOutsideBundleRoot?: (entry: string) => string | undefined;
+  /**
+   * The folder the project's lockfile was looked for from when there is none, else undefined: `cdk synth` bundles
+   * consumers with NodejsFunction, which needs one (local mode bundles without, so it does not pass this).
+   * @default - not checked
+   */
+  readonly lockFileMissing?: () => string | undefined;
 }
 
 /** Rule: a pipeline has at least one source and one queue. */
@@ -101,6 +107,7 @@ function resolveSections(
       problems,
       ...(options.entryExists ? { entryExists: options.entryExists } : {}),
       ...(options.entryOutsideBundleRoot ? { entryOutsideBundleRoot: options.entryOutsideBundleRoot } : {}),
+      ...(options.lockFileMissing ? { lockFileMissing: options.lockFileMissing } : {}),
       oldestMessageAge: config.alarms?.oldestMessageAge ?? DEFAULTS.oldestMessageAgeAlarm,
     },
     config,

@@ -22,6 +22,7 @@ export interface QueueContext {
   readonly problems: ViolationList;
   readonly entryExists?: (entry: string) => boolean;
   readonly entryOutsideBundleRoot?: (entry: string) => string | undefined;
+  readonly lockFileMissing?: () => string | undefined;
   /** The alarm threshold of queues that set none. */
   readonly oldestMessageAge: Duration;
 }
@@ -134,6 +135,15 @@ function resolveConsumer(
       `is outside ${bundleRoot}, the folder (of the project's lockfile) its function is bundled from: cdk synth cannot bundle it`,
       c.entry,
       `move the file under ${bundleRoot}, or run from a project (or workspace) whose lockfile folder holds it`,
+    );
+  }
+  const noLockFileIn = context.lockFileMissing?.();
+  if (noLockFileIn !== undefined) {
+    problems.add(
+      `${path}.entry`,
+      `cannot be bundled: cdk synth bundles consumers (esbuild, through NodejsFunction) from the folder of the project's lockfile, and there is none in ${noLockFileIn} or a folder above it`,
+      c.entry,
+      `install the project's dependencies in ${noLockFileIn} (npm install writes package-lock.json; yarn, pnpm and bun install write theirs), then run cdk synth again`,
     );
   }
   const timeout = c.timeout ?? DEFAULTS.consumerTimeout;

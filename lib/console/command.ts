@@ -4,7 +4,7 @@
  */
 import { spawn } from 'node:child_process';
 import type { Backend } from '../cli/backend';
-import type { Output } from '../cli/output';
+import type { CommandHints, Output } from '../cli/output';
 import type { RedriveResult } from '../cli/redrive';
 import { renderRedrive, renderReplay } from '../cli/render';
 import type { ReplayResult } from '../cli/replay';
@@ -24,6 +24,8 @@ export interface ConsoleOptions {
   readonly open?: boolean;
   readonly extensions?: ConsoleExtensions;
   readonly env?: Record<string, string | undefined>;
+  /** The target flags it was started with, for the commands it shows. @default - commands without flags */
+  readonly hints?: CommandHints;
 }
 
 /** Starts the console for a connected target. */
@@ -53,6 +55,7 @@ export async function startConsole(
       : {}),
     ...(options.extensions ? { extensions: options.extensions } : {}),
     ...(options.env ? { env: options.env } : {}),
+    ...(options.hints ? { hints: options.hints } : {}),
   });
   const server = await startConsoleServer({
     operations,

@@ -20,6 +20,7 @@ import {
   withDeadLetteredJob,
   withDeadLetteredJobs,
 } from '../cli/jobs';
+import type { CommandHints } from '../cli/output';
 import { readLocalTarget } from '../cli/target';
 import { localStatePath } from '../local/state-file';
 import type { FeedEvent } from './feed';
@@ -76,8 +77,11 @@ async function withJobsStore<T>(
 }
 
 /** A job with the line `jobs show` prints under its state where the state alone would mislead. */
-export function withStateNote(job: ShownJob): ShownJob & { readonly stateNote?: string } {
-  const stateNote = jobStateNote(job);
+export function withStateNote(
+  job: ShownJob,
+  hints: CommandHints,
+): ShownJob & { readonly stateNote?: string } {
+  const stateNote = jobStateNote(job, hints);
   return stateNote === undefined ? job : { ...job, stateNote };
 }
 
@@ -93,6 +97,7 @@ export async function listJobRecords(
   env: Record<string, string | undefined>,
   filter: JobRecordFilter,
   cursor: PageCursor,
+  hints: CommandHints,
 ) {
   const { backend, target } = connection;
   const list = await withJobsStore(connection, env, (store) =>
@@ -100,10 +105,14 @@ export async function listJobRecords(
       ...(filter.state ? { state: filter.state } : {}),
       ...(filter.queue ? { queue: filter.queue } : {}),
       limit: Number.MAX_SAFE_INTEGER,
-      reconcile: (found) => withDeadLetteredJobs(backend, target, found),
+      reconcile: (found) => withDeadLetteredJobs(backend, target, found, hints),
     }),
   );
-  const page = pageOf(list.jobs.map(withStateNote), newestFirstKey, cursor);
+  const page = pageOf(
+    list.jobs.map((job) => withStateNote(job, hints)),
+    newestFirstKey,
+    cursor,
+  );
   return {
     ...page,
     state: filter.state ?? null,
@@ -124,12 +133,14 @@ export async function showJobRecord(
   env: Record<string, string | undefined>,
   id: string,
   seen: readonly FeedEvent[],
+  hints: CommandHints,
 ) {
   const { backend, target } = connection;
   const job = withStateNote(
     await withJobsStore(connection, env, async (store) =>
-      withDeadLetteredJob(backend, target, await jobsShow(store, id)),
+      withDeadLetteredJob(backend, target, await jobsShow(store, id, hints), hints),
     ),
+    hints,
   );
   const fromFeed = seen.flatMap((e) => (e.tenant ? e.tenant.split(',') : []));
   const tenants = [...new Set([...(job.tenant !== undefined ? [job.tenant] : []), ...fromFeed])];
@@ -141,7 +152,8 @@ export async function cancelJobRecord(
   connection: ConsoleConnection,
   env: Record<string, string | undefined>,
   id: string,
+  hints: CommandHints,
 ) {
-  const result = await withJobsStore(connection, env, (store) => jobsCancel(store, id));
-  return { ...result, summary: summaryLines(renderJobCancel, result) };
+  const result = await withJobsStore(connection, env, (store) => jobsCancel(store, id, hints));
+  return { ...result, summary: summaryLines(renderJobCancel, result, hints) };
 }

@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { CliError, errorLine } from '../cli/errors';
-import type { Output } from '../cli/output';
+import type { CommandHints, Output } from '../cli/output';
 
 export type JobState = 'running' | 'done' | 'failed';
 
@@ -33,8 +33,9 @@ export interface Job {
 const noColor = (text: string) => text;
 
 /** An {@link Output} that records into a job; it never prompts (the page confirmed before the job started). */
-export function jobOutput(job: Job): Output {
+export function jobOutput(job: Job, hints: CommandHints = {}): Output {
   return {
+    ...(hints.command ? { command: hints.command } : {}),
     json: true,
     interactive: false,
     colors: { bold: noColor, dim: noColor, red: noColor, green: noColor, yellow: noColor },
@@ -57,32 +58,42 @@ export function jobOutput(job: Job): Output {
 }
 
 /** What `render` prints for `result`, line by line, without colours. */
-export function summaryLines<T>(render: (output: Output, result: T) => void, result: T): string[] {
+export function summaryLines<T>(
+  render: (output: Output, result: T) => void,
+  result: T,
+  hints: CommandHints,
+): string[] {
   const lines: string[] = [];
-  render({ ...discardOutput(), json: false, line: (text) => lines.push(text) }, result);
+  render({ ...discardOutput(hints), json: false, line: (text) => lines.push(text) }, result);
   return lines;
 }
 
 /** An {@link Output} that keeps nothing (calls whose progress nobody follows). */
-export function discardOutput(): Output {
-  return jobOutput({
-    id: '',
-    kind: 'discard',
-    label: '',
-    state: 'running',
-    progress: null,
-    notes: [],
-    result: null,
-    summary: null,
-    error: null,
-    startedAt: '',
-    finishedAt: null,
-  });
+export function discardOutput(hints: CommandHints = {}): Output {
+  return jobOutput(
+    {
+      id: '',
+      kind: 'discard',
+      label: '',
+      state: 'running',
+      progress: null,
+      notes: [],
+      result: null,
+      summary: null,
+      error: null,
+      startedAt: '',
+      finishedAt: null,
+    },
+    hints,
+  );
 }
 
 /** The jobs of one console run; finished ones are kept (the newest 50) so the page can show their results. */
 export class Jobs {
   private readonly jobs = new Map<string, Job>();
+
+  /** `hints`: the console's target flags, for the commands its summaries and notes name. */
+  constructor(private readonly hints: CommandHints = {}) {}
   /** Aborted when the console stops: every job's work stops at its next safe point. */
   private readonly stopping = new AbortController();
 
@@ -112,9 +123,9 @@ export class Jobs {
     };
     this.jobs.set(job.id, job);
     this.trim();
-    void work(jobOutput(job), this.stopping.signal).then(
+    void work(jobOutput(job, this.hints), this.stopping.signal).then(
       (result) => {
-        if (render) job.summary = summaryLines(render, result);
+        if (render) job.summary = summaryLines(render, result, this.hints);
         this.finish(job, 'done', result, null);
       },
       (error: unknown) => this.finish(job, 'failed', null, errorLine(error)),

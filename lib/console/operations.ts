@@ -12,7 +12,7 @@ import { failedListNotes, heldByOthers } from '../cli/dead-letter-notes';
 import type { DeadLetterSummary } from '../cli/dead-letters';
 import { CliError, errorLine } from '../cli/errors';
 import { DeadLetterNotFoundError, type FailedShowResult, failedList, failedShow } from '../cli/failed';
-import type { Output } from '../cli/output';
+import type { CommandHints, Output } from '../cli/output';
 import { purge } from '../cli/purge';
 import { redrive, redriveSourceOf, typeSelector } from '../cli/redrive';
 import { renderPurge, renderRedrive } from '../cli/render';
@@ -128,6 +128,12 @@ export interface ConsoleContext extends ConsoleConnection {
   readonly reconnect?: () => Promise<ConsoleConnection>;
   readonly extensions?: ConsoleExtensions;
   readonly env?: Record<string, string | undefined>;
+  /**
+   * The target flags the console was started with (`--local`, `--stack`, ...), so a command it shows as a next step
+   * acts on the pipeline it shows, never on the default one.
+   * @default - commands without flags
+   */
+  readonly hints?: CommandHints;
 }
 
 /** Where a target answers; a restarted local mode answers elsewhere (its emulators take new ports). */
@@ -138,7 +144,7 @@ function addressOf(target: Target): string {
 /** The console's operations on one target. */
 export class ConsoleOperations {
   readonly activity = new Activity();
-  readonly jobs = new Jobs();
+  readonly jobs: Jobs;
   /** The newest sequence number read from the feed of the current connection. */
   private latest = 0;
   /** Added to the feed's sequence numbers, which start again at 1 when local mode restarts. */
@@ -153,6 +159,11 @@ export class ConsoleOperations {
 
   constructor(readonly context: ConsoleContext) {
     this.connection = { backend: context.backend, target: context.target, feed: context.feed };
+    this.jobs = new Jobs(context.hints);
+  }
+
+  private get hints(): CommandHints {
+    return this.context.hints ?? {};
   }
 
   /**
@@ -326,7 +337,10 @@ export class ConsoleOperations {
       };
     }
     try {
-      return { trace: (await trace(id, discardOutput(), this.connection)) ?? null, traceNote: null };
+      return {
+        trace: (await trace(id, discardOutput(this.context.hints), this.connection)) ?? null,
+        traceNote: null,
+      };
     } catch (error) {
       return { trace: null, traceNote: `no trace: ${errorLine(error)}` };
     }
@@ -415,18 +429,18 @@ export class ConsoleOperations {
   /** A page of the job records (`hookline jobs list`), newest first, by state and queue. */
   jobRecords(query: { state?: string | null; queue?: string | null }, cursor: PageCursor) {
     const filter = jobRecordFilterOf(this.connection, query);
-    return listJobRecords(this.connection, this.context.env ?? process.env, filter, cursor);
+    return listJobRecords(this.connection, this.context.env ?? process.env, filter, cursor, this.hints);
   }
 
   /** One job record (`hookline jobs show`), with the tenants this run's feed saw it under. */
   jobRecord(id: string) {
     const seen = this.activity.list({ id }, 500);
-    return showJobRecord(this.connection, this.context.env ?? process.env, id, seen);
+    return showJobRecord(this.connection, this.context.env ?? process.env, id, seen, this.hints);
   }
 
   /** Cancels a job that has not started (`hookline jobs cancel`), refusing what the CLI refuses. */
   cancelJobRecord(id: string) {
-    return cancelJobRecord(this.connection, this.context.env ?? process.env, id);
+    return cancelJobRecord(this.connection, this.context.env ?? process.env, id, this.hints);
   }
 
   /** The redrive or purge of each dead-letter queue this console started, by the queue's CLI name. */

@@ -1611,6 +1611,7 @@ describe('redrive summary', () => {
     deleteUnknown: 0,
     returned: 0,
     movedByAnotherRedrive: 0,
+    bodyGone: [],
     failures: [],
     movedIds: ['evt-1', 'evt-2'],
     notFound: [],

@@ -226,12 +226,12 @@ describe('jobs show and list refuse what they cannot read', () => {
   const store = () => ({ client: new DynamoDBClient({ region: 'us-east-1' }), tableName: 'dedupe' });
 
   it('refuses an empty id before reading, and says an unknown id is not found', async () => {
-    await expect(jobsShow(store(), ' ')).rejects.toThrow(
+    await expect(jobsShow(store(), ' ', {})).rejects.toThrow(
       new CliError('the job id is empty: pass the id send returned, or see hookline jobs list'),
     );
     expect(dynamodb.calls()).toHaveLength(0);
     dynamodb.on(GetItemCommand).resolves({});
-    await expect(jobsShow(store(), 'job-9')).rejects.toThrow(
+    await expect(jobsShow(store(), 'job-9', {})).rejects.toThrow(
       new CliError(
         'job job-9 not found: it was never sent with this id, or its record expired after the dedupe window',
       ),
@@ -258,7 +258,7 @@ describe('jobs show and list refuse what they cannot read', () => {
       await expect(jobsStore(stackTarget(), testBackend())).rejects.toThrow(
         /keeps no job records: enable dedupe/,
       );
-      expect(await jobRecordReader(testBackend(), stackTarget())('job-1')).toEqual({ kept: false });
+      expect(await jobRecordReader(testBackend(), stackTarget(), {})('job-1')).toEqual({ kept: false });
       expect(dynamodb.calls()).toHaveLength(0);
     } finally {
       cloudformation.restore();
@@ -349,7 +349,7 @@ describe('jobs show of a delayed job EventBridge Scheduler could not deliver', (
 
   it("says it is dead-lettered, with Scheduler's reason and where it waits, not queued", async () => {
     const dlq = installFakeQueue(sqs, deadLetterUrl, [undelivered('Hookline-job-9f2c')]);
-    const job = await withDeadLetteredJob(testBackend(), withJobSchedules, queued);
+    const job = await withDeadLetteredJob(testBackend(), withJobSchedules, queued, {});
     expect(job).toMatchObject({ id: 'job-7', state: 'dead-lettered', dueAt: queued.dueAt });
     const output = recordingOutput();
     renderJobShow(output, job);
@@ -485,15 +485,15 @@ describe('jobs show of a delayed job EventBridge Scheduler could not deliver', (
 
   it('keeps it queued when only an earlier generation of the same id is there', async () => {
     installFakeQueue(sqs, deadLetterUrl, [undelivered('Hookline-job-0ld1')]);
-    expect(await withDeadLetteredJob(testBackend(), withJobSchedules, queued)).toEqual(queued);
+    expect(await withDeadLetteredJob(testBackend(), withJobSchedules, queued, {})).toEqual(queued);
   });
 
   it('looks nowhere for a job that went through no schedule, or where there is no job_schedules queue', async () => {
     const { scheduleName: _name, ...sentWithoutSchedule } = queued;
-    expect(await withDeadLetteredJob(testBackend(), withJobSchedules, sentWithoutSchedule)).toEqual(
+    expect(await withDeadLetteredJob(testBackend(), withJobSchedules, sentWithoutSchedule, {})).toEqual(
       sentWithoutSchedule,
     );
-    expect(await withDeadLetteredJob(testBackend(), stackTarget(), queued)).toEqual(queued);
+    expect(await withDeadLetteredJob(testBackend(), stackTarget(), queued, {})).toEqual(queued);
     expect(sqs.calls()).toHaveLength(0);
   });
 });
@@ -530,7 +530,7 @@ describe('jobs show of a dead-lettered job no longer in its dead-letter queue', 
     });
   const shown = async (job: JobStatus) => {
     const output = recordingOutput();
-    renderJobShow(output, await withDeadLetteredJob(testBackend(), target, job));
+    renderJobShow(output, await withDeadLetteredJob(testBackend(), target, job, {}));
     return output.lines;
   };
 
@@ -590,9 +590,28 @@ describe('jobs show of a job whose last attempt timed out or crashed', () => {
     }),
   });
 
+  it('names the next commands with the target flags it ran with, so following one acts on the same pipeline', async () => {
+    installFakeQueue(sqs, target.queues.events?.deadLetterUrl as string, [movedBySqs('gen-2')]);
+    const local = {
+      command: (args: string) => hooklineCommandFor({ local: true, config: 'dev.config.ts' }, args),
+    };
+    const [job] = await withDeadLetteredJobs(testBackend(), target, [running], local);
+    expect(job?.reason).toContain('(hookline failed show events job-9 --local --config dev.config.ts)');
+    const retrying: JobStatus = {
+      id: 'job-3',
+      state: 'retrying',
+      attempt: 1,
+      retryAt: '2026-11-25T02:00:00.000Z',
+    };
+    const [overdue] = await withDeadLetteredJobs(testBackend(), target, [retrying], local);
+    expect(overdue?.note).toContain(
+      '(hookline status --local --config dev.config.ts shows whether it is paused)',
+    );
+  });
+
   it('says it is dead-lettered, with why no reason was recorded and where it waits, not processing forever', async () => {
     const dlq = installFakeQueue(sqs, target.queues.events?.deadLetterUrl as string, [movedBySqs('gen-2')]);
-    const [job] = await withDeadLetteredJobs(testBackend(), target, [running]);
+    const [job] = await withDeadLetteredJobs(testBackend(), target, [running], {});
     expect(job).toMatchObject({ id: 'job-9', state: 'dead-lettered', attempt: 3 });
     expect(job?.reason).toBe(
       'no reason recorded: SQS moved it after maxReceiveCount receives (a crash or a timeout): it waits in the events dead-letter queue (hookline failed show events job-9)',
@@ -617,7 +636,7 @@ describe('jobs show of a job whose last attempt timed out or crashed', () => {
       ],
     });
     const store = { client: new DynamoDBClient({ region: 'us-east-1' }), tableName: 'dedupe' };
-    const reconcile = (found: readonly JobStatus[]) => withDeadLetteredJobs(testBackend(), target, found);
+    const reconcile = (found: readonly JobStatus[]) => withDeadLetteredJobs(testBackend(), target, found, {});
     const dead = await jobsList(store, { state: 'dead-lettered', limit: 10, reconcile });
     expect(dead.jobs.map((j) => [j.id, j.state])).toEqual([['job-9', 'dead-lettered']]);
     const processing = await jobsList(store, { state: 'processing', limit: 10, reconcile });
@@ -626,7 +645,7 @@ describe('jobs show of a job whose last attempt timed out or crashed', () => {
 
   it('keeps it processing when only an earlier generation of the same id is there', async () => {
     installFakeQueue(sqs, target.queues.events?.deadLetterUrl as string, [movedBySqs('gen-1')]);
-    expect(await withDeadLetteredJobs(testBackend(), target, [running])).toEqual([running]);
+    expect(await withDeadLetteredJobs(testBackend(), target, [running], {})).toEqual([running]);
   });
 
   it("says a processing job is not running once its attempt started longer ago than its queue's visibility timeout", async () => {
@@ -637,7 +656,7 @@ describe('jobs show of a job whose last attempt timed out or crashed', () => {
     // The test clock reads 03:00:00: one started 180 s before is within the timeout, one a second earlier is not.
     const within = { ...running, id: 'job-8', updatedAt: '2026-11-25T02:57:00.000Z' };
     const past = { ...running, updatedAt: '2026-11-25T02:56:59.000Z' };
-    const [kept, stalled] = await withDeadLetteredJobs(testBackend(), target, [within, past]);
+    const [kept, stalled] = await withDeadLetteredJobs(testBackend(), target, [within, past], {});
     expect(kept).toEqual(within);
     expect(stalled).toMatchObject({ id: 'job-9', state: 'processing' });
     const output = recordingOutput();
@@ -656,10 +675,12 @@ describe('jobs show of a job whose last attempt timed out or crashed', () => {
       retryAt: '2026-11-25T02:59:59.000Z', // a second before the test clock
     };
     installFakeQueue(sqs, target.queues.events?.deadLetterUrl as string, []);
-    const [job, due] = await withDeadLetteredJobs(testBackend(), target, [
-      waiting,
-      { ...waiting, id: 'job-8', retryAt: '2026-11-25T03:00:00.000Z' },
-    ]);
+    const [job, due] = await withDeadLetteredJobs(
+      testBackend(),
+      target,
+      [waiting, { ...waiting, id: 'job-8', retryAt: '2026-11-25T03:00:00.000Z' }],
+      {},
+    );
     expect(due?.note).toBeUndefined();
     const output = recordingOutput();
     renderJobShow(output, job as JobStatus);
@@ -670,7 +691,7 @@ describe('jobs show of a job whose last attempt timed out or crashed', () => {
 
   it('reads no dead-letter queue when no job is processing', async () => {
     const done: JobStatus = { ...running, state: 'completed' };
-    expect(await withDeadLetteredJobs(testBackend(), target, [done])).toEqual([done]);
+    expect(await withDeadLetteredJobs(testBackend(), target, [done], {})).toEqual([done]);
     expect(sqs.calls()).toHaveLength(0);
   });
 });

@@ -481,7 +481,7 @@ describe('hookline CLI against local mode', () => {
     const missing = await cli('failed', 'delete', 'events', '--id', 'no-such-id', '--local', '--yes');
     expect([missing.code, missing.stderr.trim().split('\n').at(-1)]).toEqual([
       1,
-      'error: no message in the events dead-letter queue matches --id no-such-id: nothing was deleted; list them with hookline failed list events',
+      'error: no message in the events dead-letter queue matches --id no-such-id: nothing was deleted; list them with hookline failed list events --local',
     ]);
     expect(await depth(dlq)).toEqual({ visible: 5, inFlight: 0 });
 

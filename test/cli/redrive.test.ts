@@ -13,6 +13,7 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { BackendError, CliError } from '../../lib/cli/errors';
+import { hooklineCommandFor } from '../../lib/cli/output';
 import { attributesToKeep, redrive, redriveMarker } from '../../lib/cli/redrive';
 import { renderRedrive } from '../../lib/cli/render';
 import {
@@ -265,6 +266,7 @@ describe('redrive with the SQS move task', () => {
       deleteUnknown: 0,
       returned: 0,
       movedByAnotherRedrive: 0,
+      bodyGone: [],
       failures: [],
       movedIds: [],
       task: { handle: 't', status: 'COMPLETED' },
@@ -301,6 +303,7 @@ describe('redrive with the SQS move task', () => {
       deleteUnknown: 0,
       returned: 0,
       movedByAnotherRedrive: 0,
+      bodyGone: [],
       failures: [],
       movedIds: [],
       notFound: [],
@@ -460,6 +463,27 @@ describe('redrive one by one', () => {
     expect(dlq.hidden.size).toBe(0);
   });
 
+  it('leaves a dead letter whose stored body is gone, counted apart with the fix, and moves the rest', async () => {
+    const gone = deadLetterMessage(2);
+    const attributes = gone.MessageAttributes ?? {};
+    attributes['hookline.error.name'] = { DataType: 'String', StringValue: 'PayloadGoneError' };
+    const dlq = installFakeQueue(sqs, EVENTS.deadLetterUrl, [deadLetterMessage(1), gone]);
+    acceptAllSends();
+    const result = await redrive(testBackend(), stackTarget(), { queue: 'events', type: 'invoice.*' });
+    expect(result).toMatchObject({ moved: 1, skipped: 0, failed: 0, returned: 0, bodyGone: ['evt-2'] });
+    expect(dlq.messages.map((m) => m.MessageId)).toEqual(['sqs-2']);
+    const output = recordingOutput();
+    renderRedrive(output, result);
+    expect(output.lines).toContain(
+      '1 dead letter left, not moved: its stored body is gone from the payload bucket (PayloadGoneError), so a redrive cannot succeed; send the event again from its source, or delete it: hookline failed delete events --id evt-2',
+    );
+    expect(output.lines.join('\n')).not.toContain('fix the consumer');
+
+    // Selected alone, it is reported left, not as a selection that matched nothing.
+    const alone = await redrive(testBackend(), stackTarget(), { queue: 'events', ids: ['evt-2'] });
+    expect(alone).toMatchObject({ moved: 0, failed: 0, bodyGone: ['evt-2'], notFound: [] });
+  });
+
   it('moves envelopes whose type matches the pattern, in the same dialect as routes (* is one segment)', async () => {
     const dlq = installFakeQueue(sqs, EVENTS.deadLetterUrl, [
       deadLetterMessage(1, { type: 'invoice.paid' }),
@@ -542,6 +566,17 @@ describe('redrive one by one', () => {
     expect(sentEntries()).toEqual([]);
     expect(dlq.messages).toHaveLength(2);
     expect(dlq.hidden.size).toBe(0);
+  });
+
+  it('names the command to list them with the target flags it ran with', async () => {
+    installFakeQueue(sqs, EVENTS.deadLetterUrl, [deadLetterMessage(1, { type: 'customer.created' })]);
+    const output = {
+      ...recordingOutput(),
+      command: (args: string) => hooklineCommandFor({ local: true }, args),
+    };
+    await expect(
+      redrive(testBackend({ output }), stackTarget(), { queue: 'events', type: 'invoice.*' }),
+    ).rejects.toThrow(/; list them with hookline failed list events --local$/);
   });
 
   it('is an error to select from an empty dead-letter queue', async () => {

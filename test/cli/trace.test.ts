@@ -12,6 +12,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { idempotencyWorkKey } from '../../lambda/shared/idempotency-key';
 import type { JobStatus } from '../../lambda/shared/job-record';
 import type { JobRecordLookup } from '../../lib/cli/jobs';
+import { hooklineCommandFor } from '../../lib/cli/output';
 import { renderTrace } from '../../lib/cli/render';
 import type { LocalTarget } from '../../lib/cli/target';
 import {
@@ -404,6 +405,14 @@ describe('trace in local mode', () => {
       // A delayed job has no line until it runs: the error points at where its state is.
       await expect(trace(testBackend(), local, 'nope', { journalPath })).rejects.toThrow(
         /hookline jobs show nope/,
+      );
+      // With the target flags it ran with, so following it reads the same pipeline's records.
+      const asLocal = {
+        ...recordingOutput(),
+        command: (args: string) => hooklineCommandFor({ local: true }, args),
+      };
+      await expect(trace(testBackend({ output: asLocal }), local, 'nope', { journalPath })).rejects.toThrow(
+        /hookline jobs show nope --local shows its state/,
       );
       await expect(trace(testBackend(), local, 'nope', { journalPath })).rejects.not.toThrow(/last 5,000/);
     } finally {

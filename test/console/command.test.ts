@@ -37,6 +37,7 @@ const redriven = (extra: Partial<RedriveResult> = {}): RedriveResult => ({
   deleteUnknown: 0,
   returned: 0,
   movedByAnotherRedrive: 0,
+  bodyGone: [],
   failures: [],
   movedIds: ['a', 'b'],
   notFound: [],

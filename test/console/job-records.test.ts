@@ -23,10 +23,10 @@ describe("the Jobs page's note on a state", () => {
     for (const job of [retrying, redriven]) {
       const output = recordingOutput();
       renderJobShow(output, job);
-      const note = withStateNote(job).stateNote;
+      const note = withStateNote(job, {}).stateNote;
       expect(note).toBeDefined();
       expect(output.lines.join('\n')).toContain(note);
     }
-    expect(withStateNote({ id: 'ok', state: 'completed', result: 1 })).not.toHaveProperty('stateNote');
+    expect(withStateNote({ id: 'ok', state: 'completed', result: 1 }, {})).not.toHaveProperty('stateNote');
   });
 });

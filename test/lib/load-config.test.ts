@@ -154,6 +154,29 @@ describe('readConfig failures', () => {
     }
   });
 
+  it('refuses for cdk synth, with the configuration error and the fix, a project without a lockfile; local mode runs it', async () => {
+    // Outside the repository, so no lockfile is in the project's folder or above it.
+    const project = mkdtempSync(join(tmpdir(), 'hookline-no-lockfile-'));
+    try {
+      mkdirSync(join(project, 'consumers'));
+      writeFileSync(join(project, 'consumers', 'events.ts'), 'export const handler = () => {};\n');
+      const file = join(project, 'hookline.config.ts');
+      writeFileSync(
+        file,
+        "export default { sources: { github: { type: 'github' } }, queues: { events: { consumer: { entry: 'consumers/events.ts' } } } };\n",
+      );
+      const local = await readConfig(file, project);
+      expect(local.queues[0]?.consumer?.entry).toBe('consumers/events.ts');
+      const error = await readConfig(file, project, true).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(HooklineConfigError);
+      expect(configFailureMessage(error)).toContain(
+        `queues.events.consumer.entry: cannot be bundled: cdk synth bundles consumers (esbuild, through NodejsFunction) from the folder of the project's lockfile, and there is none in ${project} or a folder above it (got "consumers/events.ts"). Fix: install the project's dependencies in ${project} (npm install writes package-lock.json`,
+      );
+    } finally {
+      rmSync(project, { recursive: true, force: true });
+    }
+  });
+
   it('gives no configuration message for an error that is a bug, so it keeps its stack trace', () => {
     expect(configFailureMessage(new TypeError('x is undefined'))).toBeUndefined();
   });

@@ -193,7 +193,7 @@ describe('a flow: a parent that runs after all its children', () => {
     for (const id of counted) expect((await world.records.read(id))?.state).toBe('completed');
     expect(world.sent.filter((m) => m.url === QUEUES.reports.url)).toEqual([]);
     // What the operator reads of the parent: why it waits although every child completed.
-    expect((await jobsShow({ client, tableName: table }, 'last-parent')).note).toMatch(
+    expect((await jobsShow({ client, tableName: table }, 'last-parent', {})).note).toMatch(
       /^all 3 children completed and this job was not sent yet: .* FlowParentError/,
     );
     // The redrive: a duplicate of a child that ran, which sends its parent.
@@ -229,13 +229,15 @@ describe('a flow: a parent that runs after all its children', () => {
     expect(await world.records.discarded('gone-c2', child?.reason as string, at, child?.generation)).toBe(
       true,
     );
-    const { note } = await jobsShow({ client, tableName: table }, 'gone-parent');
+    const { note } = await jobsShow({ client, tableName: table }, 'gone-parent', {});
     expect(note).toBe(
       'waiting for its children: 2 of 3 completed, waiting for gone-c2; child gone-c2 was deleted from its dead-letter queue by an operator at 2026-12-02T09:00:00.000Z (hookline failed delete): it never runs again, so this job can never be sent; cancel this job (hookline jobs cancel gone-parent)',
     );
     // And what the operator reads of the deleted child itself.
-    expect(jobStateNote(await jobsShow({ client, tableName: table }, 'gone-c2'))).toMatch(
-      /; its flow parent gone-parent can never be sent now: cancel it \(hookline jobs cancel gone-parent\)$/,
+    // Under --local, the hint keeps the flag, so following it cancels the local parent.
+    const local = { command: (args: string) => `hookline ${args} --local` };
+    expect(jobStateNote(await jobsShow({ client, tableName: table }, 'gone-c2', local), local)).toMatch(
+      /; its flow parent gone-parent can never be sent now: cancel it \(hookline jobs cancel gone-parent --local\)$/,
     );
   });
 

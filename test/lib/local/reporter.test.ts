@@ -285,6 +285,37 @@ describe('Reporter', () => {
     expect(lines).toEqual([...expected, ...expected]);
   });
 
+  it("prints the handler's frame, not the AWS SDK's, under a record an SDK call failed, and says so when none is the handler's", () => {
+    const sdk = [
+      'NoSuchBucket: The specified bucket does not exist',
+      '    at cd.handleError (/app/node_modules/@aws-sdk/core/dist-es/submodules/protocols/xml/AwsRestXmlProtocol.js:74:27)',
+      '    at async cd.deserializeResponse (/app/node_modules/@smithy/core/dist-es/submodules/protocols/HttpBindingProtocol.js:224:13)',
+      '    at async <anonymous> (/app/node_modules/@smithy/core/dist-es/submodules/retry/middleware-retry/retryMiddleware.js:32:50)',
+    ];
+    const frames = (...rest: string[]) =>
+      parseOutcomeLine(
+        JSON.stringify({
+          message: 'record outcome',
+          outcome: 'retried',
+          id: 'a',
+          error: { name: 'NoSuchBucket', stack: [...sdk, ...rest].join('\n') },
+        }),
+      )?.frames;
+    // The handler's own S3 call: its frame, below the SDK's in the async stack.
+    expect(
+      frames(
+        '    at async onPush (/app/consumers/events.ts:16:3)',
+        '    at async f1.runHandler (/app/node_modules/hookline/lambda/consumer/core.ts:515:19)',
+      ),
+    ).toEqual(['    at async onPush (/app/consumers/events.ts:16:3)']);
+    // The runtime's own S3 call (a payload download): nothing of the handler's.
+    expect(
+      frames('    at async download (/app/node_modules/hookline/lambda/consumer/payload-download.ts:24:20)'),
+    ).toEqual([
+      'the AWS SDK threw this (what AWS answered is in the reason above); no frame of your code is in its stack',
+    ]);
+  });
+
   it('prints no frames under a failed record when a non-Error was thrown or the runtime itself refused it', () => {
     const frames = (error: unknown) =>
       parseOutcomeLine(
