@@ -111,6 +111,37 @@ function scalingOf(
   return Object.fromEntries(keys.filter((k) => c[k] !== undefined).map((k) => [k, c[k]]));
 }
 
+/** Whether cdk synth can bundle the consumer's entry file: it exists, under the lockfile's folder, which exists. */
+function checkConsumerEntry(context: QueueContext, path: string, entry: string): void {
+  const { problems } = context;
+  if (context.entryExists && !context.entryExists(entry)) {
+    problems.add(
+      `${path}.entry`,
+      'the consumer entry file does not exist',
+      entry,
+      'create the file, or give its path relative to the project root, e.g. "lambda/consumers/events.ts"',
+    );
+  }
+  const bundleRoot = context.entryOutsideBundleRoot?.(entry);
+  if (bundleRoot !== undefined) {
+    problems.add(
+      `${path}.entry`,
+      `is outside ${bundleRoot}, the folder (of the project's lockfile) its function is bundled from: cdk synth cannot bundle it`,
+      entry,
+      `move the file under ${bundleRoot}, or run from a project (or workspace) whose lockfile folder holds it`,
+    );
+  }
+  const noLockFileIn = context.lockFileMissing?.();
+  if (noLockFileIn !== undefined) {
+    problems.add(
+      `${path}.entry`,
+      `cannot be bundled: cdk synth bundles consumers (esbuild, through NodejsFunction) from the folder of the project's lockfile, and there is none in ${noLockFileIn} or a folder above it`,
+      entry,
+      `install the project's dependencies in ${noLockFileIn} (npm install writes package-lock.json; yarn, pnpm and bun install write theirs), then run cdk synth again`,
+    );
+  }
+}
+
 /** One consumer, checked, with every default filled. */
 function resolveConsumer(
   context: QueueContext,
@@ -120,32 +151,7 @@ function resolveConsumer(
 ): ResolvedConsumer {
   const { problems } = context;
   const path = `queues.${name}.consumer`;
-  if (context.entryExists && !context.entryExists(c.entry)) {
-    problems.add(
-      `${path}.entry`,
-      'the consumer entry file does not exist',
-      c.entry,
-      'create the file, or give its path relative to the project root, e.g. "lambda/consumers/events.ts"',
-    );
-  }
-  const bundleRoot = context.entryOutsideBundleRoot?.(c.entry);
-  if (bundleRoot !== undefined) {
-    problems.add(
-      `${path}.entry`,
-      `is outside ${bundleRoot}, the folder (of the project's lockfile) its function is bundled from: cdk synth cannot bundle it`,
-      c.entry,
-      `move the file under ${bundleRoot}, or run from a project (or workspace) whose lockfile folder holds it`,
-    );
-  }
-  const noLockFileIn = context.lockFileMissing?.();
-  if (noLockFileIn !== undefined) {
-    problems.add(
-      `${path}.entry`,
-      `cannot be bundled: cdk synth bundles consumers (esbuild, through NodejsFunction) from the folder of the project's lockfile, and there is none in ${noLockFileIn} or a folder above it`,
-      c.entry,
-      `install the project's dependencies in ${noLockFileIn} (npm install writes package-lock.json; yarn, pnpm and bun install write theirs), then run cdk synth again`,
-    );
-  }
+  checkConsumerEntry(context, path, c.entry);
   const timeout = c.timeout ?? DEFAULTS.consumerTimeout;
   const maxBatchingWindow = c.maxBatchingWindow ?? DEFAULTS.maxBatchingWindow;
   const batchSize = c.batchSize ?? DEFAULTS.batchSize;
