@@ -467,7 +467,9 @@ async function redriveCommand(ctx: CommandContext, queue: string, o: RedriveFlag
     );
   }
   if (interruptedBy) ctx.setExitCode(interruptedExitCode(interruptedBy));
-  else if (result.failed > 0 || result.stoppedBy || result.notFound.length > 0) ctx.setExitCode(1);
+  // Letters whose body is gone stay in the DLQ: what was asked for was not done, as for a failed move.
+  else if (result.failed > 0 || result.stoppedBy || result.notFound.length > 0 || result.bodyGone.length > 0)
+    ctx.setExitCode(1);
 }
 
 /** Ctrl-C stops the scan between batches: what it held is made visible again and the summary still prints. */

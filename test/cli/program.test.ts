@@ -434,6 +434,19 @@ describe('hookline program', () => {
     );
   });
 
+  it('redrive --id of a dead letter whose stored body is gone exits 1: it is left in the DLQ, not moved', async () => {
+    const gone = deadLetterMessage(1);
+    (gone.MessageAttributes ?? {})['hookline.error.name'] = {
+      DataType: 'String',
+      StringValue: 'PayloadGoneError',
+    };
+    installFakeQueue(sqs, EVENTS.deadLetterUrl, [gone]);
+    const h = cliHarness();
+    expect(await runCli(['redrive', 'events', '--id', 'evt-1'], h.deps)).toBe(1);
+    expect(h.stdout()).toMatch(/1 dead letter left, not moved: its stored body is gone/);
+    expect(sqs).not.toHaveReceivedCommand(SendMessageBatchCommand);
+  });
+
   it('console --json: the first line on stdout is one JSON object with the URL, and nothing else is printed when no job ran', async () => {
     const interrupts = fakeInterrupts();
     const out: string[] = [];
