@@ -70,22 +70,24 @@ export function summaryLines<T>(
 
 /** An {@link Output} that keeps nothing (calls whose progress nobody follows). */
 export function discardOutput(hints: CommandHints = {}): Output {
-  return jobOutput(
-    {
-      id: '',
-      kind: 'discard',
-      label: '',
-      state: 'running',
-      progress: null,
-      notes: [],
-      result: null,
-      summary: null,
-      error: null,
-      startedAt: '',
-      finishedAt: null,
-    },
-    hints,
-  );
+  return jobOutput(runningJob('', 'discard', '', ''), hints);
+}
+
+/** A job just started: running, nothing reported yet. */
+function runningJob(id: string, kind: string, label: string, startedAt: string): Job {
+  return {
+    id,
+    kind,
+    label,
+    state: 'running',
+    progress: null,
+    notes: [],
+    result: null,
+    summary: null,
+    error: null,
+    startedAt,
+    finishedAt: null,
+  };
 }
 
 /** The jobs of one console run; finished ones are kept (the newest 50) so the page can show their results. */
@@ -108,19 +110,7 @@ export class Jobs {
     render?: (output: Output, result: T) => void,
   ): Job {
     if (this.stopping.signal.aborted) throw new CliError('the console is stopping: no new job was started');
-    const job: Job = {
-      id: randomUUID(),
-      kind,
-      label,
-      state: 'running',
-      progress: null,
-      notes: [],
-      result: null,
-      summary: null,
-      error: null,
-      startedAt: new Date().toISOString(),
-      finishedAt: null,
-    };
+    const job = runningJob(randomUUID(), kind, label, new Date().toISOString());
     this.jobs.set(job.id, job);
     this.trim();
     void work(jobOutput(job, this.hints), this.stopping.signal).then(
