@@ -130,7 +130,7 @@ describe('flows on local mode', () => {
     const shown = await cli(dir, 'jobs', 'show', 'monthly', '--local');
     expect(shown.stdout).toContain('waiting-children');
     expect(shown.stdout).toContain(
-      'waiting for its children: 1 of 2 completed, waiting for monthly-late; child monthly-late is dead-lettered (Error: the part is not ready): hookline redrive parts --id monthly-late runs it again',
+      'waiting for its children: 1 of 2 completed, waiting for monthly-late; child monthly-late is dead-lettered (Error: the part is not ready): hookline redrive parts --id monthly-late --local runs it again; or cancel this job (hookline jobs cancel monthly --local)',
     );
     const json = JSON.parse(
       (await cli(dir, 'jobs', 'list', '--state', 'waiting-children', '--local', '--json')).stdout,
