@@ -2,7 +2,7 @@
  * What a read of a dead-letter queue could not show, said the same way by the CLI and the console. No AWS SDK
  * here: the renderers load it for every command.
  */
-import type { FailedListResult } from './failed';
+import type { FailedListResult, FailedSummaryResult } from './failed';
 
 /**
  * Dead letters a read could not receive because another reader holds them (a redrive holds what it scans for up
@@ -22,12 +22,24 @@ export function failedListNotes(
   if (result.heldByOthers > 0 && result.messages.length < result.approximateDepth) {
     notes.push(`${heldByOthers(result.heldByOthers)} and not shown: SQS returns them once that hold ends`);
   }
-  if (result.notReleased > 0) {
-    const hidden = result.notReleased === 1 ? '1 message' : `${result.notReleased} messages`;
-    // Left in place, but hidden: a redrive started at once would not see them.
-    notes.push(
-      `${hidden} read here could not be made visible again at once: SQS returns them when this read's hold ends`,
-    );
-  }
+  if (result.notReleased > 0) notes.push(notReleasedNote(result.notReleased));
   return notes;
+}
+
+/** Why a `failed summary` counts fewer dead letters than are there (none when it read them all). */
+export function failedSummaryNotes(
+  result: Pick<FailedSummaryResult, 'heldByOthers' | 'notReleased'>,
+): string[] {
+  const notes: string[] = [];
+  if (result.heldByOthers > 0) {
+    notes.push(`${heldByOthers(result.heldByOthers)} and in no group: SQS returns them once that hold ends`);
+  }
+  if (result.notReleased > 0) notes.push(notReleasedNote(result.notReleased));
+  return notes;
+}
+
+/** Messages left in place but hidden: a redrive started at once would not see them. */
+function notReleasedNote(count: number): string {
+  const hidden = count === 1 ? '1 message' : `${count} messages`;
+  return `${hidden} read here could not be made visible again at once: SQS returns them when this read's hold ends`;
 }

@@ -1,5 +1,5 @@
 /**
- * `hookline failed list|show`: what is in a dead-letter queue and why, without consuming anything.
+ * `hookline failed list|summary|show`: what is in a dead-letter queue and why, without consuming anything.
  */
 import { isUtf8 } from 'node:buffer';
 import { envelopeBodyBytes } from '../../lambda/shared/envelope';
@@ -17,8 +17,9 @@ import {
   summarize,
 } from './dead-letters';
 import { CliError, explainError } from './errors';
+import { type FailureGroup, FailureGroups } from './failure-groups';
 import { nextCommand } from './output';
-import { type DeadLetterQueueTarget, deadLetterQueueOf, type Target } from './target';
+import { type DeadLetterQueueTarget, deadLetterQueueOf, noReasonRecorded, type Target } from './target';
 
 /** How long a read keeps messages hidden if the CLI dies before releasing them. */
 const READ_HOLD_SECONDS = 30;
@@ -117,6 +118,56 @@ export async function failedList(
       approximateDepth: Math.max(depth.visible + depth.inFlight, letters.length),
       heldByOthers: depth.inFlight,
       messages: letters.map(summarize),
+      notReleased,
+    };
+  } catch (error) {
+    throw explainError(error, contextOf(target, queue.name));
+  }
+}
+
+export interface FailedSummaryOptions {
+  readonly queue: string;
+}
+
+export interface FailedSummaryResult {
+  readonly queue: string;
+  readonly deadLetterQueueUrl: string;
+  /** Dead letters read, each message once: the sum of the groups' counts. */
+  readonly read: number;
+  /** Messages another reader held when the command started: not read, so in no group. */
+  readonly heldByOthers: number;
+  readonly groups: readonly FailureGroup[];
+  /** Messages that could not be made visible again (they return when the 30 s hold ends). */
+  readonly notReleased: number;
+}
+
+/**
+ * Reads the whole dead-letter queue and groups its messages by failure (`failure-groups`); every message stays in
+ * place. Unlike `failed list`, it has no limit: a summary of part of the queue would miscount every group.
+ */
+export async function failedSummary(
+  backend: Backend,
+  target: Target,
+  options: FailedSummaryOptions,
+): Promise<FailedSummaryResult> {
+  const queue = deadLetterQueueOf(target, options.queue);
+  const groups = new FailureGroups(noReasonRecorded(queue.name));
+  try {
+    const depth = await queueDepth(backend.sqs, queue.deadLetterUrl);
+    const expected = depth.visible;
+    const progress = backend.output.progress(`read in the ${queue.name} DLQ`, expected);
+    const notReleased = await scanDeadLetters(backend, queue, (letter) => {
+      groups.add(letter);
+      progress.update(groups.letters, Math.max(expected, groups.letters));
+      return false;
+    });
+    progress.done();
+    return {
+      queue: queue.name,
+      deadLetterQueueUrl: queue.deadLetterUrl,
+      read: groups.letters,
+      heldByOthers: depth.inFlight,
+      groups: groups.result(),
       notReleased,
     };
   } catch (error) {

@@ -164,6 +164,14 @@ export function buildProgram(deps: CliDependencies, setExitCode: (code: number) 
   ).action((queue: string, o: CommonOptions & { limit: number }) => failedListCommand(ctx, queue, o));
   withTarget(
     failed
+      .command('summary')
+      .description(
+        'read the whole dead-letter queue and group its messages by failure: how many, which types, when, an example id (they stay in the DLQ)',
+      )
+      .argument('<queue>', 'queue name, schedule:<name> or job_schedules'),
+  ).action((queue: string, o: CommonOptions) => failedSummaryCommand(ctx, queue, o));
+  withTarget(
+    failed
       .command('show')
       .description('show one dead-lettered message in full: envelope, headers, body, failure reason')
       .argument('<queue>', 'queue name, schedule:<name> or job_schedules')
@@ -423,6 +431,12 @@ async function failedListCommand(ctx: CommandContext, queue: string, o: CommonOp
   const { failedList, renderFailedList } = await cores();
   const { output, target, backend } = await open(ctx.deps, o);
   present(output, await failedList(backend, target, { queue, limit: o.limit }), renderFailedList);
+}
+
+async function failedSummaryCommand(ctx: CommandContext, queue: string, o: CommonOptions) {
+  const { failedSummary, renderFailedSummary } = await cores();
+  const { output, target, backend } = await open(ctx.deps, o);
+  present(output, await failedSummary(backend, target, { queue }), renderFailedSummary);
 }
 
 /** The configuration names the credential headers a dead letter may still hold (a source's own header too). */
