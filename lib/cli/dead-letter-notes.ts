@@ -28,9 +28,12 @@ export function failedListNotes(
 
 /** Why a `failed summary` counts fewer dead letters than are there (none when it read them all). */
 export function failedSummaryNotes(
-  result: Pick<FailedSummaryResult, 'heldByOthers' | 'notReleased'>,
+  result: Pick<FailedSummaryResult, 'heldByOthers' | 'notReleased' | 'interrupted' | 'read'>,
 ): string[] {
   const notes: string[] = [];
+  if (result.interrupted) {
+    notes.push(`stopped by Ctrl-C: the counts cover the ${result.read} read so far, not the whole queue`);
+  }
   if (result.heldByOthers > 0) {
     notes.push(`${heldByOthers(result.heldByOthers)} and in no group: SQS returns them once that hold ends`);
   }

@@ -56,6 +56,7 @@ async function scanDeadLetters(
   backend: Backend,
   queue: DeadLetterQueueTarget,
   visit: (letter: DeadLetter) => boolean,
+  holdSeconds = READ_HOLD_SECONDS,
 ): Promise<number> {
   // The dead-letter queues Scheduler fills belong to no queue: Scheduler, not a receive count, put messages there.
   const maxReceiveCount = queue.url ? await maxReceiveCountOf(backend.sqs, queue.url) : undefined;
@@ -67,7 +68,7 @@ async function scanDeadLetters(
     for (;;) {
       const messages = await receiveHeld(backend.sqs, queue.deadLetterUrl, {
         max: 10,
-        holdSeconds: READ_HOLD_SECONDS,
+        holdSeconds,
         waitSeconds: 1,
       });
       for (const m of messages) if (m.ReceiptHandle) held.push(m.ReceiptHandle);
@@ -125,8 +126,17 @@ export async function failedList(
   }
 }
 
+/**
+ * How long `failed summary` holds what it read: a whole DLQ can take longer to read than `failed list`'s 30 s, and a
+ * message whose hold ended would come back among the unread ones, so the scan could end before reading them all
+ * (the hold redrive and failed delete use; Ctrl-C and errors hand them back at once).
+ */
+const SUMMARY_HOLD_SECONDS = 300;
+
 export interface FailedSummaryOptions {
   readonly queue: string;
+  /** Aborted (Ctrl-C): stop between batches, hand back what was held and summarize what was read. */
+  readonly signal?: AbortSignal;
 }
 
 export interface FailedSummaryResult {
@@ -137,8 +147,10 @@ export interface FailedSummaryResult {
   /** Messages another reader held when the command started: not read, so in no group. */
   readonly heldByOthers: number;
   readonly groups: readonly FailureGroup[];
-  /** Messages that could not be made visible again (they return when the 30 s hold ends). */
+  /** Messages that could not be made visible again (they return when the 300 s hold ends). */
   readonly notReleased: number;
+  /** Stopped by Ctrl-C before the end of the queue: the groups count the `read` messages only. */
+  readonly interrupted: boolean;
 }
 
 /**
@@ -156,11 +168,18 @@ export async function failedSummary(
     const depth = await queueDepth(backend.sqs, queue.deadLetterUrl);
     const expected = depth.visible;
     const progress = backend.output.progress(`read in the ${queue.name} DLQ`, expected);
-    const notReleased = await scanDeadLetters(backend, queue, (letter) => {
-      groups.add(letter);
-      progress.update(groups.letters, Math.max(expected, groups.letters));
-      return false;
-    });
+    const interrupted = () => options.signal?.aborted === true;
+    const notReleased = await scanDeadLetters(
+      backend,
+      queue,
+      (letter) => {
+        if (interrupted()) return true;
+        groups.add(letter);
+        progress.update(groups.letters, Math.max(expected, groups.letters));
+        return false;
+      },
+      SUMMARY_HOLD_SECONDS,
+    );
     progress.done();
     return {
       queue: queue.name,
@@ -169,6 +188,7 @@ export async function failedSummary(
       heldByOthers: depth.inFlight,
       groups: groups.result(),
       notReleased,
+      interrupted: interrupted(),
     };
   } catch (error) {
     throw explainError(error, contextOf(target, queue.name));

@@ -433,10 +433,17 @@ async function failedListCommand(ctx: CommandContext, queue: string, o: CommonOp
   present(output, await failedList(backend, target, { queue, limit: o.limit }), renderFailedList);
 }
 
+/** Ctrl-C stops the read between batches: what it held is made visible again and the partial summary prints. */
 async function failedSummaryCommand(ctx: CommandContext, queue: string, o: CommonOptions) {
   const { failedSummary, renderFailedSummary } = await cores();
   const { output, target, backend } = await open(ctx.deps, o);
-  present(output, await failedSummary(backend, target, { queue }), renderFailedSummary);
+  const { result, interruptedBy } = await runInterruptible(
+    ctx.deps.interrupts ?? processInterrupts,
+    () => output.note('stopping after this batch and making held messages visible again'),
+    (signal) => failedSummary(backend, target, { queue, signal }),
+  );
+  present(output, result, renderFailedSummary);
+  if (interruptedBy) ctx.setExitCode(interruptedExitCode(interruptedBy));
 }
 
 /** The configuration names the credential headers a dead letter may still hold (a source's own header too). */

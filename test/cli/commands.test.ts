@@ -962,6 +962,12 @@ describe('failed summary', () => {
     expect(dlq.deleted).toEqual([]);
     // The read shows its progress against the DLQ's depth.
     expect(output.progressUpdates.at(-1)).toEqual(['read in the events DLQ', 35, 35]);
+    // Held as long as a redrive holds what it scans: a whole DLQ can take longer to read than failed list's 30 s.
+    expect(sqs).toReceiveCommandWith(ReceiveMessageCommand, {
+      QueueUrl: EVENTS.deadLetterUrl,
+      VisibilityTimeout: 300,
+    });
+    expect(result.interrupted).toBe(false);
     expect(output.progressEnded).toEqual(['read in the events DLQ']);
   });
 
