@@ -24,6 +24,14 @@ import { type DeadLetterQueueTarget, deadLetterQueueOf, noReasonRecorded, type T
 /** How long a read keeps messages hidden if the CLI dies before releasing them. */
 const READ_HOLD_SECONDS = 30;
 
+/**
+ * How long a read of the whole DLQ (`failed summary`, `failed show`, a job's dead letter) holds what it read: a large
+ * DLQ can take longer to read than 30 s, and a message whose hold ended would come back among the unread ones, so
+ * the scan could end before reading them all (the hold redrive and failed delete use; the end of the read, an
+ * error and Ctrl-C hand them back at once).
+ */
+const WHOLE_QUEUE_HOLD_SECONDS = 300;
+
 export interface FailedListOptions {
   readonly queue: string;
   /** Most messages to show. @default 20 */
@@ -126,13 +134,6 @@ export async function failedList(
   }
 }
 
-/**
- * How long `failed summary` holds what it read: a whole DLQ can take longer to read than `failed list`'s 30 s, and a
- * message whose hold ended would come back among the unread ones, so the scan could end before reading them all
- * (the hold redrive and failed delete use; Ctrl-C and errors hand them back at once).
- */
-const SUMMARY_HOLD_SECONDS = 300;
-
 export interface FailedSummaryOptions {
   readonly queue: string;
   /** Aborted (Ctrl-C): stop between batches, hand back what was held and summarize what was read. */
@@ -178,7 +179,7 @@ export async function failedSummary(
         progress.update(groups.letters, Math.max(expected, groups.letters));
         return false;
       },
-      SUMMARY_HOLD_SECONDS,
+      WHOLE_QUEUE_HOLD_SECONDS,
     );
     progress.done();
     return {
@@ -208,10 +209,15 @@ export async function findDeadLetters(
   const queue = deadLetterQueueOf(target, name);
   const found: DeadLetter[] = [];
   try {
-    await scanDeadLetters(backend, queue, (letter) => {
-      if (wanted(letter)) found.push(letter);
-      return false;
-    });
+    await scanDeadLetters(
+      backend,
+      queue,
+      (letter) => {
+        if (wanted(letter)) found.push(letter);
+        return false;
+      },
+      WHOLE_QUEUE_HOLD_SECONDS,
+    );
   } catch (error) {
     throw explainError(error, contextOf(target, queue.name));
   }
@@ -280,22 +286,12 @@ export async function failedShow(
       `the id is empty: pass an id from ${nextCommand(backend.output, `failed list ${queue.name}`)}`,
     );
   }
-  // Every copy with that envelope id (an original and its replays, say) is counted, so the view says which
-  // one it shows; an SQS message id names one message, so the scan stops there.
-  const matches: DeadLetter[] = [];
+  let matches: DeadLetter[];
   let heldElsewhere = 0;
   try {
     // Held before this read: another reader holds them, so a miss may be one of them (counted as failed list does).
     const before = await queueDepth(backend.sqs, queue.deadLetterUrl);
-    await scanDeadLetters(backend, queue, (letter) => {
-      if (letter.messageId === options.id) {
-        matches.splice(0, matches.length, letter);
-        return true;
-      }
-      if (letter.event.id !== options.id) return false;
-      matches.push(letter);
-      return options.firstMatch === true;
-    });
+    matches = await lettersWithId(backend, queue, options);
     heldElsewhere = before.inFlight;
   } catch (error) {
     throw explainError(error, contextOf(target, queue.name));
@@ -344,6 +340,33 @@ export async function failedShow(
       ]),
     ),
   };
+}
+
+/**
+ * Every copy with the envelope id `id` (an original and its replays, say), so the view says which one it shows; an
+ * SQS message id names one message, so the scan stops there.
+ */
+async function lettersWithId(
+  backend: Backend,
+  queue: DeadLetterQueueTarget,
+  options: Pick<FailedShowOptions, 'id' | 'firstMatch'>,
+): Promise<DeadLetter[]> {
+  const matches: DeadLetter[] = [];
+  await scanDeadLetters(
+    backend,
+    queue,
+    (letter) => {
+      if (letter.messageId === options.id) {
+        matches.splice(0, matches.length, letter);
+        return true;
+      }
+      if (letter.event.id !== options.id) return false;
+      matches.push(letter);
+      return options.firstMatch === true;
+    },
+    WHOLE_QUEUE_HOLD_SECONDS,
+  );
+  return matches;
 }
 
 /**

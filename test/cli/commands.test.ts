@@ -752,6 +752,9 @@ describe('failed list / show', () => {
     expect(shown).toMatchObject({ messageId: 'sqs-3', id: 'evt-3', matches: 1 });
     // Only the first batch of ten was held (and handed back): the rest stayed free for another reader.
     expect(sqs.commandCalls(ReceiveMessageCommand)).toHaveLength(1);
+    // Held as long as a redrive holds: a read of a large DLQ outlasting a short hold would meet its first messages
+    // again and could end before it reached the one asked for.
+    expect(sqs).toReceiveCommandWith(ReceiveMessageCommand, { VisibilityTimeout: 300 });
     expect(new Set(dlq.released).size).toBe(10);
     expect(dlq.hidden.size).toBe(0);
   });
