@@ -3,6 +3,7 @@
  * holding thousands of copies of three bugs reads as three bugs. Two failures are the same when their error
  * names match and their messages match once the parts that differ per event (ids, numbers, times) are masked.
  */
+import { createHash } from 'node:crypto';
 import type { DeadLetter } from './dead-letters';
 
 /** How many example ids a group keeps: enough to `failed show` one and `redrive --id` a few. */
@@ -47,8 +48,18 @@ export function failurePattern(letter: Pick<DeadLetter, 'failure'>, noReason: st
   return message === '' ? errorName : `${errorName}: ${message}`;
 }
 
+/**
+ * A failure's short, stable name: the first 8 hex digits of the SHA-256 of its pattern, the same on every read and
+ * every machine, so `failed summary` can print it and a selector can take it back (a pattern is too long to type).
+ */
+export function failureKey(pattern: string): string {
+  return createHash('sha256').update(pattern).digest('hex').slice(0, 8);
+}
+
 /** One distinct failure of a dead-letter queue. */
 export interface FailureGroup {
+  /** {@link failureKey} of `pattern`. */
+  readonly key: string;
   /** `ErrorName: message` with ids, numbers and times masked (`<id>`, `<n>`, `<time>`, `<uuid>`, `<hex>`, `<value>`). */
   readonly pattern: string;
   /** Dead letters in the group (each message once; two copies of one event are two). */
@@ -135,6 +146,7 @@ function toFailureGroup(group: GroupState): FailureGroup {
     .map(([type, count]) => ({ type, count }))
     .sort((a, b) => b.count - a.count || a.type.localeCompare(b.type));
   return {
+    key: failureKey(group.pattern),
     pattern: group.pattern,
     count: group.count,
     example: group.example,

@@ -144,8 +144,9 @@ export function renderFailedSummary(output: Output, result: FailedSummaryResult)
   for (const note of failedSummaryNotes(result)) output.line(c.yellow(note));
   if (result.groups.length === 0) return;
   const rows = [
-    ['COUNT', 'FAILURE', 'TYPES', 'FIRST', 'LAST', 'EXAMPLE'],
+    ['KEY', 'COUNT', 'FAILURE', 'TYPES', 'FIRST', 'LAST', 'EXAMPLE'],
     ...result.groups.map((g) => [
+      g.key,
       String(g.count),
       truncate(g.pattern, 80),
       [...g.types.map((t) => `${t.type} ${t.count}`), ...(g.otherTypes > 0 ? [`+${g.otherTypes}`] : [])].join(

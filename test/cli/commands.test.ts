@@ -986,11 +986,11 @@ describe('failed summary', () => {
     const [heading, rows = ''] = output.lines;
     expect(heading).toBe('events dead-letter queue: 3 messages read, 2 distinct failures (left in place)');
     const [header, first, second] = rows.split('\n');
-    expect(header).toMatch(/^COUNT +FAILURE +TYPES +FIRST +LAST +EXAMPLE$/);
+    expect(header).toMatch(/^KEY +COUNT +FAILURE +TYPES +FIRST +LAST +EXAMPLE$/);
     expect(first).toMatch(
-      /^2 +PermanentError: order <n> failed +invoice\.paid 2 +2026-11-25T02:10:00\.000Z +2026-11-25T02:10:00\.000Z +evt-1$/,
+      /^[0-9a-f]{8} +2 +PermanentError: order <n> failed +invoice\.paid 2 +2026-11-25T02:10:00\.000Z +2026-11-25T02:10:00\.000Z +evt-1$/,
     );
-    expect(second).toMatch(/^1 +UpstreamError: HTTP 503 +charge\.failed 1 .* evt-3$/);
+    expect(second).toMatch(/^[0-9a-f]{8} +1 +UpstreamError: HTTP 503 +charge\.failed 1 .* evt-3$/);
     expect(output.lines.at(-1)).toBe(
       'details: hookline failed show events <example>    redrive some: hookline redrive events --id <id> ...',
     );

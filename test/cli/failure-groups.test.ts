@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { DeadLetter } from '../../lib/cli/dead-letters';
-import { FailureGroups, failurePattern, maskedMessage } from '../../lib/cli/failure-groups';
+import { FailureGroups, failureKey, failurePattern, maskedMessage } from '../../lib/cli/failure-groups';
 
 const NO_REASON = 'no reason recorded';
 
@@ -70,6 +70,14 @@ describe('failurePattern', () => {
   });
 });
 
+describe('failureKey', () => {
+  it('is the same short name for the same failure on every read, and another for another failure', () => {
+    expect(failureKey('PermanentError: customer <id> not found')).toBe('0a78ca1c');
+    expect(failureKey('PermanentError: customer <id> gone')).toMatch(/^[0-9a-f]{8}$/);
+    expect(failureKey('PermanentError: customer <id> gone')).not.toBe('0a78ca1c');
+  });
+});
+
 describe('FailureGroups', () => {
   it('counts each letter once into its failure, largest group first, with types, times and example ids', () => {
     const groups = new FailureGroups(NO_REASON);
@@ -103,6 +111,7 @@ describe('FailureGroups', () => {
       [NO_REASON, 1],
     ]);
     expect(result[0]).toMatchObject({
+      key: '0a78ca1c',
       example: 'PermanentError: customer cus_0 not found',
       exampleIds: ['evt-0', 'evt-1', 'evt-2', 'evt-3', 'evt-4'],
       types: [

@@ -564,7 +564,7 @@ describe('hookline CLI against local mode', () => {
     expect(text.stdout).toContain(
       'events dead-letter queue: 25 messages read, 2 distinct failures (left in place)',
     );
-    expect(text.stdout).toMatch(/^23 +PermanentError: customer <id> not found +invoice\.paid 23 /m);
+    expect(text.stdout).toMatch(/^0a78ca1c +23 +PermanentError: customer <id> not found +invoice\.paid 23 /m);
     expect(text.stdout).toContain('details: hookline failed show events <example> --local');
     const unknown = await cli('failed', 'summary', 'nope', '--local');
     expect(unknown.code).toBe(1);
