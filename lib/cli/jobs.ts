@@ -716,8 +716,11 @@ export function renderJobShow(output: Output, job: ShownJob): void {
   }
 }
 
-/** A flow parent's children: how many completed, and how many were dead-lettered that fail it or are ignored. */
-function childrenText(job: JobStatus): string | undefined {
+/**
+ * A flow parent's children as `jobs show` prints them: how many completed, and how many were dead-lettered that
+ * fail it or that it ignores.
+ */
+export function childrenText(job: JobStatus): string | undefined {
   if (!job.children) return undefined;
   const { completed, total, failed = {}, ignored = {} } = job.children;
   const failing = Object.keys(failed).length;
