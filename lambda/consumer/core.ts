@@ -919,6 +919,8 @@ class ConsumerRuntime implements ConsumerCore {
         },
       );
       this.logOutcome(state, info, 'retried', reason, { error });
+      // Its record still says this attempt runs: the value waiting is written, and later ones are dropped.
+      void info.progress?.settle();
       return false;
     }
   }
