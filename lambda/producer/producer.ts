@@ -1192,6 +1192,12 @@ const INSTEAD_OF: Readonly<Record<string, string>> = {
   repeat: 'repeating jobs are schedules in hookline.config.ts',
   removeOnComplete: 'job records expire after dedupe.ttl in hookline.config.ts',
   removeOnFail: 'dead-lettered jobs stay in the dead-letter queue for its retention period',
+  failParentOnFailure: "it is a flow child's option: send the job as a child in producer.sendFlow",
+  ignoreDependencyOnFailure: "it is a flow child's option: send the job as a child in producer.sendFlow",
+  removeDependencyOnFailure:
+    'a flow child sent with ignoreDependencyOnFailure lets its parent run without it, and keeps why it failed',
+  continueParentOnFailure:
+    'a flow parent never runs before its children ended: a child sent with ignoreDependencyOnFailure lets it run without that one',
 };
 
 /** Refuses an option `send` does not know, which would otherwise be ignored without a word. */

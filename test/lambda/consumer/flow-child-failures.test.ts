@@ -379,6 +379,11 @@ describe('sendFlow refuses a child failure option that cannot be meant, before a
       /^flow \(job flow\.report, id "top-parent"\): failParentOnFailure is a child's option, and the flow's top job has no parent/,
     ],
     [
+      "BullMQ's removeDependencyOnFailure, which has no equivalent of its own",
+      flowWithPart2('remove', { removeDependencyOnFailure: true } as FlowJobOptions),
+      /option "removeDependencyOnFailure" is not one send takes .*: a flow child sent with ignoreDependencyOnFailure lets its parent run without it/,
+    ],
+    [
       'an option that is not a boolean',
       flowWithPart2('text', { ignoreDependencyOnFailure: 'yes' as never }),
       /ignoreDependencyOnFailure must be true or false, got "yes"/,
