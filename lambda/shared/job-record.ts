@@ -663,7 +663,9 @@ export class JobRecords {
   /**
    * One conditional count of a child on its parent's record (`write`, else `write.otherwise`): the parent's record
    * after it when it was this call's (the first write's, or a repeat's finding it in `countedIn`), undefined when
-   * the child is not counted so. `undefined` too for the `otherwise` write: the parent was not changed by it.
+   * the child is not counted so. `undefined` too for the `otherwise` write: the parent was not changed by it. When
+   * both are refused although the parent still takes the child (its state changed between them: another child
+   * failed it, or a redrive made it wait again), they are tried again.
    */
   private async countChild(
     parentId: string,
@@ -671,6 +673,21 @@ export class JobRecords {
     countedIn: 'childrenDone' | 'childrenFailed' | 'childrenIgnored',
     write: ChildCount & { readonly otherwise?: ChildCount },
   ): Promise<Record<string, AttributeValue> | undefined> {
+    for (let round = 1; ; round++) {
+      const written = await this.tryCounts(parentId, childId, write);
+      if (written !== REFUSED) return written;
+      const item = await this.readItem(parentId);
+      if (item?.[countedIn]?.SS?.includes(childId)) return item;
+      if (!write.otherwise || round >= 3 || !takesChild(item, childId)) return undefined;
+    }
+  }
+
+  /** `write`, else `write.otherwise`: as {@link countChild} answers, or {@link REFUSED} when both were refused. */
+  private async tryCounts(
+    parentId: string,
+    childId: string,
+    write: ChildCount & { readonly otherwise?: ChildCount },
+  ): Promise<Record<string, AttributeValue> | undefined | typeof REFUSED> {
     for (const [step, count] of [write, write.otherwise].entries()) {
       if (!count) continue;
       try {
@@ -696,8 +713,7 @@ export class JobRecords {
         if (!isConditionFailure(error)) throw error;
       }
     }
-    const item = await this.readItem(parentId);
-    return item?.[countedIn]?.SS?.includes(childId) ? item : undefined;
+    return REFUSED;
   }
 
   /**
@@ -711,13 +727,12 @@ export class JobRecords {
     item: Record<string, AttributeValue>,
   ): Promise<Record<string, AttributeValue>> {
     let after = item;
-    if (item.state?.S === 'child-failed') {
-      const failing = item.childrenFailed?.SS ?? [];
-      if (failing.length > 0) {
-        await this.nameOtherFailure(parentId, childId, item, failing);
-        return item;
-      }
-      after = await this.waitAgain(parentId, item);
+    if ((after.childrenFailed?.SS?.length ?? 0) === 0 && after.state?.S === 'child-failed')
+      after = await this.waitAgain(parentId, after);
+    // Still failed by another child (also when one failed it while this one made it wait again).
+    if (after.state?.S === 'child-failed') {
+      await this.nameOtherFailure(parentId, childId, after, after.childrenFailed?.SS ?? []);
+      return after;
     }
     // Also when it already waited: a runtime that died after it waited again comes back here with the child's
     // next delivery, and its own parent is then told.
@@ -790,7 +805,8 @@ export class JobRecords {
     item: Record<string, AttributeValue>,
     failing: readonly string[],
   ): Promise<void> {
-    if (!item.reason?.S?.startsWith(`${FLOW_CHILD_FAILED}: child ${childId} `)) return;
+    if (failing.length === 0 || !item.reason?.S?.startsWith(`${FLOW_CHILD_FAILED}: child ${childId} `))
+      return;
     const other = [...failing].sort()[0] as string;
     const reason = flowChildFailedReason(other, item.childFailures?.M?.[other]?.S ?? 'no reason recorded');
     try {
@@ -941,6 +957,20 @@ function usedValues(
   return Object.fromEntries(
     Object.entries(values).filter(([name]) => new RegExp(`${name}(?![A-Za-z0-9_])`).test(expression)),
   );
+}
+
+/** Both writes of a child's count refused by their conditions. */
+const REFUSED = Symbol('refused');
+
+/** Whether a parent's record still takes a count of the child: one of its own, not counted yet, the flow not over. */
+function takesChild(item: Record<string, AttributeValue> | undefined, childId: string): boolean {
+  const state = item?.state?.S;
+  if (!item || (state !== 'waiting-children' && state !== 'child-failed' && state !== 'cancelled'))
+    return false;
+  const counted = [item.childrenDone, item.childrenFailed, item.childrenIgnored].some((set) =>
+    set?.SS?.includes(childId),
+  );
+  return item.childIds?.SS?.includes(childId) === true && !counted;
 }
 
 /** One conditional count of a child on its parent's record: the update, its condition, and its own values. */

@@ -5,6 +5,7 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { describe, expect, it } from 'vitest';
 import type { FlowJob, FlowJobOptions } from '../../../lambda/producer/flow';
+import { JobRecords } from '../../../lambda/shared/job-record';
 import {
   jobStateNote,
   jobsCancel,
@@ -346,6 +347,65 @@ describe('what the operator reads of a flow whose child failed', () => {
 });
 
 describe('a flow parent record counting a dead-lettered child', () => {
+  /**
+   * The records on a client that runs `before` once, just before the first UpdateItem whose condition contains
+   * `marker`: another consumer's write landing between two of this one's.
+   */
+  const racing = (marker: string, before: () => Promise<unknown>) => {
+    let raced = false;
+    const raceClient = {
+      async send(command: { input: { ConditionExpression?: string } }) {
+        if (!raced && command.input.ConditionExpression?.includes(marker)) {
+          raced = true;
+          await before();
+        }
+        return client.send(command as never);
+      },
+    } as unknown as DynamoDBClient;
+    return new JobRecords(raceClient, table);
+  };
+  const fail = (reason: string) => ({ reason, policy: 'fail' }) as const;
+  const allFailing = (prefix: string): FlowJob => ({
+    ...flowWithPart2(prefix, {}),
+    children: [1, 2].map((n) => ({
+      job: part,
+      payload: { n },
+      options: { id: `${prefix}-c${n}`, failParentOnFailure: true },
+    })),
+  });
+
+  it('fails the parent when a redrive made it wait again between the two writes of a failing child', async () => {
+    const world = flowWorld(client, table);
+    await world.producer.sendFlow(allFailing('race-wait'));
+    await world.records.childFailed('race-wait-parent', 'race-wait-c1', fail('Error: one'));
+    // The second child's first write is refused (already child-failed); before its count-only write, the first
+    // child's redrive completes and the parent waits again, so that write is refused too.
+    const records = racing(':cancelled, :childFailed', () =>
+      world.records.childCompleted('race-wait-parent', 'race-wait-c1', 1),
+    );
+    await records.childFailed('race-wait-parent', 'race-wait-c2', fail('Error: two'));
+    expect(await world.records.read('race-wait-parent')).toMatchObject({
+      state: 'child-failed',
+      reason: 'FlowChildFailedError: child race-wait-c2 dead-lettered: Error: two',
+      children: { completed: ['race-wait-c1'], failed: { 'race-wait-c2': 'Error: two' } },
+    });
+  });
+
+  it('names the other failing child when it failed the parent while the first one completed', async () => {
+    const world = flowWorld(client, table);
+    await world.producer.sendFlow(allFailing('race-name'));
+    await world.records.childFailed('race-name-parent', 'race-name-c1', fail('Error: one'));
+    // The first child's redrive counts it completed; before the parent waits again, the second child fails it.
+    const records = racing('attribute_not_exists(childrenFailed)', () =>
+      world.records.childFailed('race-name-parent', 'race-name-c2', fail('Error: two')),
+    );
+    expect(await records.childCompleted('race-name-parent', 'race-name-c1', 1)).toBeUndefined();
+    expect(await world.records.read('race-name-parent')).toMatchObject({
+      state: 'child-failed',
+      reason: 'FlowChildFailedError: child race-name-c2 dead-lettered: Error: two',
+    });
+  });
+
   it('counts it once, only for its own children, and not once it completed', async () => {
     const world = flowWorld(client, table);
     await world.producer.sendFlow(flowWithPart2('count', { ignoreDependencyOnFailure: true }));
