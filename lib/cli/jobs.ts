@@ -151,6 +151,11 @@ async function withChildrenNote(
     if (!child)
       return [`child ${childId} has no record (it expired, or was never sent: send the flow again)`];
     if (child.state === 'cancelled') return [`child ${childId} is cancelled`];
+    // A parent itself, failed by a child of its own: its page says which, and the redrive that lets it go on.
+    if (child.state === 'child-failed')
+      return [
+        `child ${childId} is child-failed (${child.reason ?? 'no reason recorded'}): ${nextCommand(output, `jobs show ${childId}`)} says how it goes on`,
+      ];
     if (child.state !== 'dead-lettered') return [];
     // Its dead letter is gone: no redrive can run it, so the flow never finishes.
     if (child.discardedAt !== undefined)
@@ -163,8 +168,10 @@ async function withChildrenNote(
     return [`child ${childId} is dead-lettered (${child.reason ?? 'no reason recorded'})${redrive}`];
   });
   if (stuck.length === 0) return job;
-  // "or" only where a redrive named above would let the flow go on.
-  const cancel = stuck.some((s) => s.includes('hookline redrive')) ? 'or cancel' : 'cancel';
+  // "or" only where a redrive named above (or on a failed child's page) would let the flow go on.
+  const cancel = stuck.some((s) => s.includes('hookline redrive') || s.includes('says how it goes on'))
+    ? 'or cancel'
+    : 'cancel';
   return {
     ...job,
     note: `${waitingChildrenNote(job)}; ${stuck.join('; ')}; ${cancel} this job (${nextCommand(output, `jobs cancel ${job.id}`)})`,

@@ -323,6 +323,29 @@ describe('what the operator reads of a flow whose child failed', () => {
     );
   });
 
+  it('names a pending child that is itself child-failed under its waiting parent, pointing at its page', async () => {
+    const world = flowWorld(client, table, { breaks: { 'under-leaf': 'permanent' } });
+    await world.producer.sendFlow({
+      job: report,
+      payload: { name: 'top' },
+      options: { id: 'under-top' },
+      children: [
+        {
+          job: report,
+          payload: { name: 'mid' },
+          options: { id: 'under-mid' },
+          children: [
+            { job: part, payload: { n: 2 }, options: { id: 'under-leaf', failParentOnFailure: true } },
+          ],
+        },
+      ],
+    });
+    await world.deliver(QUEUES.jobs.url);
+    expect((await show('under-top')).note).toBe(
+      `waiting for its children: 0 of 1 completed, waiting for under-mid; child under-mid is child-failed (FlowChildFailedError: child under-leaf dead-lettered: ${BROKEN}): hookline jobs show under-mid says how it goes on; or cancel this job (hookline jobs cancel under-top)`,
+    );
+  });
+
   it('says a parent whose failing child was deleted from its dead-letter queue can never be sent', async () => {
     const world = flowWorld(client, table, { breaks: { 'gone-c2': 'permanent' } });
     await world.producer.sendFlow(flowWithPart2('gone', { failParentOnFailure: true }));
