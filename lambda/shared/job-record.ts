@@ -1,7 +1,8 @@
 /**
  * A job's record: the dedupe item `job#<id>` the producer claims (`./dedupe-store`), which also keeps the job's
  * state and, once it ran, the value its handler returned or why it was dead-lettered. The producer writes
- * `scheduled`/`queued`, the consumer `processing`, `completed` and `dead-lettered`, `cancel` writes `cancelled`.
+ * `scheduled`/`queued`, the consumer `processing`, `completed` and `dead-lettered` (and, on a flow parent, the count
+ * of its children and `child-failed`), `cancel` writes `cancelled`.
  */
 import {
   type AttributeValue,
@@ -141,7 +142,10 @@ export interface JobStatus {
    * consumer's outcome line names the generation of the delivery it ran.
    */
   readonly generation?: string;
-  /** A flow parent's children (`sendFlow`): it is `waiting-children` until every one completed. */
+  /**
+   * A flow parent's children (`sendFlow`): it is `waiting-children` until every one completed (or was dead-lettered
+   * with `ignoreDependencyOnFailure`), `child-failed` while one dead-lettered with `failParentOnFailure` fails it.
+   */
   readonly children?: FlowChildren;
   /** The flow parent this job is a child of. */
   readonly parent?: string;
