@@ -59,7 +59,8 @@ describe('flows on local mode', () => {
     dir = mkdtempSync(join(tmpdir(), 'hookline-flows-'));
     pipeline = await startTestPipeline(
       testConfig({ jobs: { maxReceiveCount: 3, consumer }, parts: { maxReceiveCount: 1, consumer } }),
-      { stateDir: dir },
+      // On a persisted data dir: the dynalite flow tests run in memory, so the two stores both hold a flow's counts.
+      { stateDir: dir, dataDir: join(dir, 'data') },
     );
     const stateFile = join(dir, 'producer-state.json');
     writeFileSync(stateFile, JSON.stringify(pipeline.local.status()));
