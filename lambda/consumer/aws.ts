@@ -178,7 +178,8 @@ function flowParents(
   return {
     childCompleted: (parentId, childId, result) => records.childCompleted(parentId, childId, result),
     parentSent: (parentId) => records.parentSent(parentId),
-    childResults: (parentId) => records.childResults(parentId),
+    childFailed: (parentId, childId, failure) => records.childFailed(parentId, childId, failure),
+    childOutcomes: (parentId) => records.childOutcomes(parentId),
     read: (id) => records.read(id),
     send: (message) => sqs.sendParent(message),
   };

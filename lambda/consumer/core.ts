@@ -21,13 +21,16 @@ import { CONSUMER_OUTCOME_MESSAGE } from '../shared/contracts';
 import { MESSAGE_ATTRIBUTES, type PayloadRef, parseEnvelope, type WebhookEnvelope } from '../shared/envelope';
 import { idempotencyWorkKey } from '../shared/idempotency-key';
 import {
+  isParentOnFailure,
   JOB_CHILDREN_HEADER,
   JOB_PARENT_HEADER,
+  JOB_PARENT_ON_FAILURE_HEADER,
   JOB_RECORD_HEADER,
   JOB_SOURCE,
   jobHandlerKey,
+  type ParentOnFailure,
 } from '../shared/job';
-import type { JobStatus, ParentMessage } from '../shared/job-record';
+import type { ChildFailureOutcome, FlowChildOutcomes, JobStatus, ParentMessage } from '../shared/job-record';
 import { type JobRetry, jobRetryOf } from '../shared/job-retry';
 import { describeIssue, standardValidate } from '../shared/standard-schema';
 import { type ArchiveBatchSink, archiveArrivals } from './archive-arrivals';
@@ -118,15 +121,22 @@ export interface JobRecordUpdates {
 
 /**
  * Flows (`producer.sendFlow`, records in `lambda/shared/job-record.ts`): a completed child is counted on its parent,
- * whoever counts the last one sends the parent, and a parent's handler reads its children's results.
+ * and so is a dead-lettered one sent with `failParentOnFailure` or `ignoreDependencyOnFailure`; whoever settles the
+ * last one sends the parent, and a parent's handler reads its children's results and ignored failures.
  */
 export interface FlowParents {
   /** The parent's message once every child completed and it still waits (`JobRecords.childCompleted`). */
   childCompleted(parentId: string, childId: string, result: unknown): Promise<ParentMessage | undefined>;
   /** Marks a parent whose message was sent `queued`, while it still waits. */
   parentSent(parentId: string): Promise<void>;
-  /** A parent's children's results, by child id. */
-  childResults(parentId: string): Promise<Record<string, unknown>>;
+  /** A dead-lettered child counted on its parent (`JobRecords.childFailed`): what the caller does next. */
+  childFailed(
+    parentId: string,
+    childId: string,
+    failure: { readonly reason: string; readonly policy: ParentOnFailure },
+  ): Promise<ChildFailureOutcome | undefined>;
+  /** A parent's children's results, and why its ignored children failed, by child id. */
+  childOutcomes(parentId: string): Promise<FlowChildOutcomes>;
   /** A job's record: a child's result when its delivery comes again after it ran. */
   read(id: string): Promise<JobStatus | undefined>;
   /** SendMessage of a parent to its queue. */
@@ -264,10 +274,12 @@ interface RecordInfo {
   progress?: ProgressReporter;
   /** A flow's child: its parent's id (the envelope's `x-hookline-parent`). */
   parentId?: string;
+  /** A flow's child sent with `failParentOnFailure` or `ignoreDependencyOnFailure`: its dead-lettering tells its parent. */
+  parentOnFailure?: ParentOnFailure;
   /** What this delivery's handler returned, once it ran (a duplicate's is read from its record). */
   jobResult?: { readonly value: unknown };
-  /** A flow parent's children's results, read before its handler runs. */
-  children?: Readonly<Record<string, unknown>>;
+  /** A flow parent's children's results and ignored failures, read before its handler runs. */
+  children?: FlowChildOutcomes;
   /** Set once its outcome is being settled: resolves true when it is done, false when it is reported failed. */
   done: Promise<boolean> | undefined;
 }
@@ -340,7 +352,12 @@ class RecordContext implements HandlerContext {
 
   /** A flow parent's children's results, by child id; undefined for a job that is no flow parent. */
   get children(): Readonly<Record<string, unknown>> | undefined {
-    return this.info.children;
+    return this.info.children?.results;
+  }
+
+  /** Why a flow parent's ignored children were dead-lettered, by child id; undefined for a job that is no parent. */
+  get failedChildren(): Readonly<Record<string, string>> | undefined {
+    return this.info.children?.failures;
   }
 
   /** Created on first use: most handlers never log, and a Powertools child logger is not free. */
@@ -458,6 +475,8 @@ function adoptEnvelope(info: RecordInfo, envelope: WebhookEnvelope): void {
   if (envelope.source === JOB_SOURCE) info.jobRetry = jobRetryOf(envelope.headers);
   const parentId = info.tracked ? envelope.headers[JOB_PARENT_HEADER] : undefined;
   if (parentId) info.parentId = parentId;
+  const onFailure = parentId ? envelope.headers[JOB_PARENT_ON_FAILURE_HEADER] : undefined;
+  if (isParentOnFailure(onFailure)) info.parentOnFailure = onFailure;
   const received = Date.parse(envelope.receivedAt);
   if (Number.isFinite(received)) info.receivedAtMs = received;
 }
@@ -755,7 +774,7 @@ class ConsumerRuntime implements ConsumerCore {
     info.startedJob = started === 'run';
     if (info.startedJob) info.progress = this.progressReporter(records, info);
     if (envelope.headers[JOB_CHILDREN_HEADER] !== undefined && this.deps.flows)
-      info.children = await this.deps.flows.childResults(info.id);
+      info.children = await this.deps.flows.childOutcomes(info.id);
     const result = await this.runHandler(info, envelope, target, state);
     info.jobResult = { value: result };
     // Abandoned: its record already says what the runtime reported (dead-lettered with the timeout, or retried).
@@ -830,6 +849,8 @@ class ConsumerRuntime implements ConsumerCore {
   /** Sends the record to the DLQ, then deletes it; true when it is safely there. */
   private async deadLetter(state: BatchState, info: RecordInfo, error: unknown): Promise<boolean> {
     const { name, message } = describeError(error);
+    // A child whose parent could not be told its failure stays on its queue, and this step comes again.
+    if (!(await this.failChild(state, info, error))) return false;
     const failure = {
       errorName: name,
       errorMessage: message,
@@ -858,6 +879,50 @@ class ConsumerRuntime implements ConsumerCore {
     if (!(error instanceof FlowParentError)) await this.recordDeadLetter(info, `${name}: ${message}`);
     await this.deleteFinished(state, info);
     return true;
+  }
+
+  /**
+   * A flow's child sent with `failParentOnFailure` or `ignoreDependencyOnFailure`, about to be dead-lettered: counted
+   * on its parent first, then up the flow while a failed parent is itself such a child; a parent whose last pending
+   * child this settled is sent. Before the dead-letter send, so that a runtime dying between the two leaves the
+   * message on its queue (on its queue's last receive SQS moves it to the DLQ itself, the parent already told): its
+   * next delivery fails again and finds the child counted (each count is conditional, once per child), or
+   * completes, which counts it completed instead. False when a write or send failed (logged): the record is then
+   * reported failed and comes back.
+   */
+  private async failChild(state: BatchState, info: RecordInfo, error: unknown): Promise<boolean> {
+    const flows = this.deps.flows;
+    if (!flows || !info.parentId || !info.parentOnFailure || error instanceof FlowParentError) return true;
+    const { name, message } = describeError(error);
+    try {
+      let next = await flows.childFailed(info.parentId, info.id, {
+        reason: `${name}: ${message}`,
+        policy: info.parentOnFailure,
+      });
+      while (next && 'failed' in next) {
+        const { id, reason, parent, parentOnFailure } = next.failed;
+        next = await flows.childFailed(parent, id, { reason, policy: parentOnFailure });
+      }
+      if (next) {
+        await flows.send(next.send);
+        await flows.parentSent(next.parentId);
+      }
+      return true;
+    } catch (parentError) {
+      const reason = `${name}: ${message} (its flow parent ${info.parentId} could not be told: ${describeError(parentError).message})`;
+      this.deps.logger.error(
+        'a flow parent could not be told of its child failing; the record stays on the queue',
+        {
+          id: info.id,
+          parentId: info.parentId,
+          error: errorText(parentError),
+        },
+      );
+      this.logOutcome(state, info, 'retried', reason, { error });
+      // Its record still says this attempt runs: the value waiting is written, and later ones are dropped.
+      void info.progress?.settle();
+      return false;
+    }
   }
 
   /** The reason on a tracked job's record; best effort, the message itself is safely in the DLQ. */

@@ -53,6 +53,12 @@ export interface HandlerContext {
    * that is no flow parent (`producer.sendFlow`).
    */
   readonly children?: Readonly<Record<string, unknown>>;
+  /**
+   * A flow parent's children sent with `ignoreDependencyOnFailure` that were dead-lettered: why, by child id (as
+   * BullMQ's `getIgnoredChildrenFailures`); they are not in `children`. Empty when none failed; undefined for a job
+   * that is no flow parent.
+   */
+  readonly failedChildren?: Readonly<Record<string, string>>;
 }
 
 /**

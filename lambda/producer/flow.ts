@@ -4,7 +4,7 @@
  * each parent `waiting-children` (with the message to send later), then sends the jobs without children. The
  * consumer that completes a parent's last child sends the parent (`JobRecords.childCompleted`).
  */
-import type { JobDefinition, JobInput } from '../shared/job';
+import type { JobDefinition, JobInput, ParentOnFailure } from '../shared/job';
 import { type BatchItem, ProducerConfigError, type SendOptions, type SendResult } from './producer';
 
 /** The most children one parent waits for: its record keeps their ids and (small) results within 400 KB. */
@@ -13,11 +13,28 @@ export const MAX_FLOW_CHILDREN = 50;
 /** The most jobs of one flow, parents and children at every level. */
 export const MAX_FLOW_JOBS = 500;
 
+/** A flow job's options: what `send` takes, and, on a child, what its dead-lettering does to its parent. */
+export interface FlowJobOptions extends SendOptions {
+  /**
+   * When this child is dead-lettered (a `PermanentError`, its own `attempts` or its queue's `maxReceiveCount`
+   * spent), its parent becomes `child-failed`, its reason naming the child, and is not sent unless the child runs
+   * again and completes (a redrive); a failed parent that is itself a child with this option fails its own.
+   * Children only; not with `ignoreDependencyOnFailure`. Default: the parent waits until the child completes.
+   */
+  readonly failParentOnFailure?: boolean;
+  /**
+   * When this child is dead-lettered, it counts for its parent as done but failed: the parent is sent once the rest
+   * completed, and its handler reads why in `ctx.failedChildren` (not in `ctx.children`). Children only; not with
+   * `failParentOnFailure`. Default: the parent waits until the child completes.
+   */
+  readonly ignoreDependencyOnFailure?: boolean;
+}
+
 /** One job of a flow: a job as `sendBatch` takes it, and the children it waits for, if any. */
 export interface FlowJob<J extends JobDefinition = JobDefinition> {
   readonly job: J;
   readonly payload: JobInput<J>;
-  readonly options?: SendOptions;
+  readonly options?: FlowJobOptions;
   /** Jobs that must all complete before this one is sent (each may have children of its own). */
   readonly children?: readonly FlowJob[];
 }
@@ -32,6 +49,8 @@ export interface FlowNode {
   readonly item: BatchItem;
   readonly id: string;
   readonly parentId?: string;
+  /** A child sent with `failParentOnFailure` or `ignoreDependencyOnFailure`: what its dead-lettering does. */
+  readonly parentOnFailure?: ParentOnFailure;
   /** Indexes of its children; absent for a job without children (sent at once). */
   readonly children?: readonly number[];
 }
@@ -56,10 +75,13 @@ export function flattenFlow(root: FlowJob, newId: () => string): FlowNode[] {
     seen.add(id);
     const index = nodes.length;
     const { children, ...item } = flow;
+    const { failParentOnFailure: _fail, ignoreDependencyOnFailure: _ignore, ...options } = flow.options ?? {};
+    const parentOnFailure = parentOnFailureOf(flow, parentId !== undefined, path);
     nodes.push({
-      item: { ...item, options: { ...flow.options, id } },
+      item: { ...item, options: { ...options, id } },
       id,
       ...(parentId ? { parentId } : {}),
+      ...(parentOnFailure ? { parentOnFailure } : {}),
     });
     if (children === undefined) return index;
     checkParent(flow, children, path);
@@ -69,6 +91,30 @@ export function flattenFlow(root: FlowJob, newId: () => string): FlowNode[] {
   };
   visit(root, undefined, 'flow');
   return nodes;
+}
+
+/** What a job's options ask its dead-lettering to do to its parent; refuses what cannot be meant. */
+function parentOnFailureOf(flow: FlowJob, isChild: boolean, path: string): ParentOnFailure | undefined {
+  const { failParentOnFailure: fail, ignoreDependencyOnFailure: ignore } = flow.options ?? {};
+  const named = `${path} (job ${flow.job?.type}${flow.options?.id === undefined ? '' : `, id ${JSON.stringify(flow.options.id.slice(0, 80))}`})`;
+  for (const [option, value] of [
+    ['failParentOnFailure', fail],
+    ['ignoreDependencyOnFailure', ignore],
+  ] as const) {
+    if (value !== undefined && typeof value !== 'boolean')
+      throw new ProducerConfigError(
+        `${named}: ${option} must be true or false, got ${JSON.stringify(value)}`,
+      );
+    if (value && !isChild)
+      throw new ProducerConfigError(
+        `${named}: ${option} is a child's option, and the flow's top job has no parent: set it on a child`,
+      );
+  }
+  if (fail && ignore)
+    throw new ProducerConfigError(
+      `${named}: failParentOnFailure and ignoreDependencyOnFailure contradict each other (fail the parent, or let it run without this child): choose one`,
+    );
+  return fail ? 'fail' : ignore ? 'ignore' : undefined;
 }
 
 function checkParent(flow: FlowJob, children: unknown, path: string): void {

@@ -27,7 +27,7 @@ export type { JobState, JobStatus } from '../shared/job-record';
 export type { StandardSchemaV1 } from '../shared/standard-schema';
 export { atExpression, type ProducerClients } from './aws';
 export type { DiscoveryOptions, ExplicitQueue, ResolvedProducer } from './discover';
-export { type FlowJob, type FlowResult, MAX_FLOW_CHILDREN } from './flow';
+export { type FlowJob, type FlowJobOptions, type FlowResult, MAX_FLOW_CHILDREN } from './flow';
 export {
   type Backoff,
   type BatchItem,

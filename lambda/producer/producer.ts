@@ -23,10 +23,12 @@ import { MESSAGE_ATTRIBUTES, type WebhookEnvelope } from '../shared/envelope';
 import {
   JOB_CHILDREN_HEADER,
   JOB_PARENT_HEADER,
+  JOB_PARENT_ON_FAILURE_HEADER,
   JOB_SOURCE,
   type JobDefinition,
   type JobInput,
   jobEnvelope,
+  type ParentOnFailure,
   SCHEDULER_INPUT_LIMIT,
   validateJobPayload,
 } from '../shared/job';
@@ -226,8 +228,11 @@ export class JobNotFoundError extends Error {
   }
 }
 
-/** The states a job does not leave by itself: what `waitFor` waits for. */
-const FINAL_STATES: readonly JobState[] = ['completed', 'dead-lettered', 'cancelled'];
+/**
+ * The states a job does not leave by itself: what `waitFor` waits for. A `child-failed` parent leaves it only when
+ * an operator acts (a redrive of the child that failed it, or a cancel).
+ */
+const FINAL_STATES: readonly JobState[] = ['completed', 'dead-lettered', 'child-failed', 'cancelled'];
 /** `waitFor` reads a job's record after this long, then doubles the wait up to the longest. */
 const WAIT_FIRST_PAUSE_MS = 100;
 const WAIT_LONGEST_PAUSE_MS = 2000;
@@ -316,11 +321,17 @@ interface Prepared {
   readonly enqueuedAt: Date;
   /** In a flow: the parent this job is a child of. */
   readonly parentId?: string;
+  /** In a flow: what this child's dead-lettering does to its parent. */
+  readonly parentOnFailure?: ParentOnFailure;
 }
 
-/** Where a job stands in a flow, for its envelope: its parent, and how many children it waits for. */
+/**
+ * Where a job stands in a flow, for its envelope: its parent (and what its dead-lettering does to it), and how many
+ * children it waits for.
+ */
 interface FlowPlace {
   readonly parentId?: string;
+  readonly parentOnFailure?: ParentOnFailure;
   readonly children?: number;
 }
 
@@ -449,6 +460,7 @@ export class Producer {
       nodes.map((node) => node.item),
       nodes.map((node) => ({
         ...(node.parentId ? { parentId: node.parentId } : {}),
+        ...(node.parentOnFailure ? { parentOnFailure: node.parentOnFailure } : {}),
         ...(node.children ? { children: node.children.length } : {}),
       })),
       'sendFlow job',
@@ -494,7 +506,7 @@ export class Producer {
           parentMessageOf(p),
           p.enqueuedAt,
         ),
-        ...(p.parentId ? { parent: { S: p.parentId } } : {}),
+        ...flowChildFields(p),
       };
       try {
         await this.withRetry(() => dedupe.complete(jobRecordKey(p.id), p.token as string, fields));
@@ -578,8 +590,9 @@ export class Producer {
   }
 
   /**
-   * Cancels a job that has not started yet (a delayed one until it is due, or one still waiting in its queue):
-   * true when cancelled, false when it already started, finished or is unknown.
+   * Cancels a job that has not started yet (a delayed one until it is due, one still waiting in its queue, or a
+   * flow parent waiting for its children or failed by one of them): true when cancelled, false when it already
+   * started, finished or is unknown.
    */
   async cancel(id: string): Promise<boolean> {
     const records = this.requireRecords('cancel');
@@ -598,7 +611,7 @@ export class Producer {
 
   /**
    * Waits until a job has finished: resolves with its status (as {@link status} answers it) once it is
-   * `completed`, `dead-lettered` or `cancelled`. Reads its record at once, then after 100 ms, the wait doubling
+   * `completed`, `dead-lettered`, `child-failed` (a flow parent, with its reason) or `cancelled`. Reads its record at once, then after 100 ms, the wait doubling
    * up to every 2 seconds (about 30 strongly consistent reads a minute). Rejects with a {@link JobWaitTimeoutError}
    * carrying the last status seen when `timeout` passes first, with a {@link JobNotFoundError} at once when the
    * job has no record (never sent, sent without the dedupe table, or expired), and with the signal's reason when
@@ -698,6 +711,7 @@ export class Producer {
       tenant: options.tenant,
       enqueuedAt,
       ...(place.parentId ? { parentId: place.parentId } : {}),
+      ...(place.parentOnFailure ? { parentOnFailure: place.parentOnFailure } : {}),
     };
   }
 
@@ -1010,7 +1024,15 @@ function recordFields(p: Prepared, settings: ProducerSettings): Record<string, A
       // Whom it is for, also when a delay beyond 15 minutes sends it without its message group.
       ...(p.tenant !== undefined ? { tenant: p.tenant } : {}),
     }),
+    ...flowChildFields(p),
+  };
+}
+
+/** What a flow child's record keeps of its place: its parent, and what its dead-lettering does to it. */
+function flowChildFields(p: Prepared): Record<string, AttributeValue> {
+  return {
     ...(p.parentId ? { parent: { S: p.parentId } } : {}),
+    ...(p.parentOnFailure ? { parentOnFailure: { S: p.parentOnFailure } } : {}),
   };
 }
 
@@ -1022,6 +1044,7 @@ function withFlowHeaders(envelope: WebhookEnvelope, place: FlowPlace): WebhookEn
     headers: {
       ...envelope.headers,
       ...(place.parentId ? { [JOB_PARENT_HEADER]: place.parentId } : {}),
+      ...(place.parentOnFailure ? { [JOB_PARENT_ON_FAILURE_HEADER]: place.parentOnFailure } : {}),
       ...(place.children ? { [JOB_CHILDREN_HEADER]: String(place.children) } : {}),
     },
   };
@@ -1169,6 +1192,12 @@ const INSTEAD_OF: Readonly<Record<string, string>> = {
   repeat: 'repeating jobs are schedules in hookline.config.ts',
   removeOnComplete: 'job records expire after dedupe.ttl in hookline.config.ts',
   removeOnFail: 'dead-lettered jobs stay in the dead-letter queue for its retention period',
+  failParentOnFailure: "it is a flow child's option: send the job as a child in producer.sendFlow",
+  ignoreDependencyOnFailure: "it is a flow child's option: send the job as a child in producer.sendFlow",
+  removeDependencyOnFailure:
+    'a flow child sent with ignoreDependencyOnFailure lets its parent run without it, and keeps why it failed',
+  continueParentOnFailure:
+    'a flow parent never runs before its children ended: a child sent with ignoreDependencyOnFailure lets it run without that one',
 };
 
 /** Refuses an option `send` does not know, which would otherwise be ignored without a word. */

@@ -1,7 +1,8 @@
 /**
  * A job's record: the dedupe item `job#<id>` the producer claims (`./dedupe-store`), which also keeps the job's
  * state and, once it ran, the value its handler returned or why it was dead-lettered. The producer writes
- * `scheduled`/`queued`, the consumer `processing`, `completed` and `dead-lettered`, `cancel` writes `cancelled`.
+ * `scheduled`/`queued`, the consumer `processing`, `completed` and `dead-lettered` (and, on a flow parent, the count
+ * of its children and `child-failed`), `cancel` writes `cancelled`.
  */
 import {
   type AttributeValue,
@@ -10,6 +11,7 @@ import {
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { DEDUPE_TABLE, JOB_RECORD_KEY_PREFIX } from './contracts';
+import { isParentOnFailure, type ParentOnFailure } from './job';
 import { JOB_STATES, type JobState } from './job-state';
 
 const { partitionKey: PK, ttlAttribute: TTL } = DEDUPE_TABLE;
@@ -43,8 +45,55 @@ export interface FlowChildren {
   readonly total: number;
   /** Completed children, by id, in id order. */
   readonly completed: readonly string[];
-  /** Children not completed yet, by id, in id order. */
+  /** Children not completed yet (nor dead-lettered with an option that settles them), by id, in id order. */
   readonly pending: readonly string[];
+  /**
+   * Children sent with `failParentOnFailure` that were dead-lettered (or, themselves parents, failed so), each with
+   * why: while one is here the parent is `child-failed`. Absent when none.
+   */
+  readonly failed?: Readonly<Record<string, string>>;
+  /**
+   * Children sent with `ignoreDependencyOnFailure` that were dead-lettered (or failed so), each with why: they count
+   * as done, and the parent's handler reads them as `ctx.failedChildren`. Absent when none.
+   */
+  readonly ignored?: Readonly<Record<string, string>>;
+}
+
+/** What a flow parent's handler reads of its children: the results of those that completed, why others failed. */
+export interface FlowChildOutcomes {
+  /** Each completed child's result, by id (`ctx.children`). */
+  readonly results: Record<string, unknown>;
+  /** Each child sent with `ignoreDependencyOnFailure` that was dead-lettered: why, by id (`ctx.failedChildren`). */
+  readonly failures: Record<string, string>;
+}
+
+/**
+ * What counting a dead-lettered child on its parent asks of the caller: send the parent (its last pending child was
+ * ignored), or tell the parent's own parent that it failed (it is `child-failed` now, and is itself a child sent
+ * with one of the options).
+ */
+export type ChildFailureOutcome =
+  | { readonly send: ParentMessage; readonly parentId: string }
+  | {
+      readonly failed: {
+        readonly id: string;
+        readonly reason: string;
+        readonly parent: string;
+        readonly parentOnFailure: ParentOnFailure;
+      };
+    };
+
+/** How every `child-failed` parent's reason starts. */
+const FLOW_CHILD_FAILED = 'FlowChildFailedError';
+
+/**
+ * A `child-failed` parent's reason: which child, what became of it (dead-lettered, or, a parent itself, failed by
+ * a child of its own: its reason is then one of these), and why. One shape, so that a parent of that parent
+ * (nested flows) carries the whole chain.
+ */
+export function flowChildFailedReason(childId: string, reason: string): string {
+  const became = reason.startsWith(`${FLOW_CHILD_FAILED}: `) ? 'failed' : 'dead-lettered';
+  return `${FLOW_CHILD_FAILED}: child ${childId} ${became}: ${reason}`;
 }
 
 /** What `status(id)` answers. */
@@ -93,10 +142,18 @@ export interface JobStatus {
    * consumer's outcome line names the generation of the delivery it ran.
    */
   readonly generation?: string;
-  /** A flow parent's children (`sendFlow`): it is `waiting-children` until every one completed. */
+  /**
+   * A flow parent's children (`sendFlow`): it is `waiting-children` until every one completed (or was dead-lettered
+   * with `ignoreDependencyOnFailure`), `child-failed` while one dead-lettered with `failParentOnFailure` fails it.
+   */
   readonly children?: FlowChildren;
   /** The flow parent this job is a child of. */
   readonly parent?: string;
+  /**
+   * A flow child sent with `failParentOnFailure` (`fail`) or `ignoreDependencyOnFailure` (`ignore`): what its
+   * dead-lettering does to its parent.
+   */
+  readonly parentOnFailure?: ParentOnFailure;
 }
 
 /** What cancelling a job found: the one-time schedule that was to send it, if it was delayed that far. */
@@ -150,6 +207,7 @@ export function waitingParentFields(
     state: { S: 'waiting-children' },
     childIds: { SS: [...new Set(childIds)] },
     childResults: { M: {} },
+    childFailures: { M: {} },
     parentMessage: { S: JSON.stringify(message) },
   };
 }
@@ -159,12 +217,23 @@ function flowChildrenOf(item: Record<string, AttributeValue>): FlowChildren | un
   const ids = item.childIds?.SS;
   if (!ids) return undefined;
   const done = new Set(item.childrenDone?.SS ?? []);
+  const failed = item.childrenFailed?.SS ?? [];
+  const ignored = item.childrenIgnored?.SS ?? [];
+  const settled = new Set([...done, ...failed, ...ignored]);
   const sorted = [...ids].sort();
   return {
     total: ids.length,
     completed: sorted.filter((id) => done.has(id)),
-    pending: sorted.filter((id) => !done.has(id)),
+    pending: sorted.filter((id) => !settled.has(id)),
+    ...(failed.length > 0 ? { failed: failuresOf(item, failed) } : {}),
+    ...(ignored.length > 0 ? { ignored: failuresOf(item, ignored) } : {}),
   };
+}
+
+/** The reasons a parent's record keeps for some of its children, by id, in id order. */
+function failuresOf(item: Record<string, AttributeValue>, ids: readonly string[]): Record<string, string> {
+  const reasons = item.childFailures?.M ?? {};
+  return Object.fromEntries([...ids].sort().map((id) => [id, reasons[id]?.S ?? 'no reason recorded']));
 }
 
 /**
@@ -192,6 +261,7 @@ export function jobStatusOf(item: Record<string, AttributeValue>, nowMs: number)
   const result = text('result');
   const progress = text('progress');
   const children = flowChildrenOf(item);
+  const parentOnFailure = text('parentOnFailure');
   return {
     id: key.slice(JOB_RECORD_KEY_PREFIX.length),
     state: effectiveState(stored, text('dueAt'), text('lastError'), nowMs),
@@ -214,6 +284,7 @@ export function jobStatusOf(item: Record<string, AttributeValue>, nowMs: number)
     ...optional('progressAt', text('progressAt')),
     ...(children ? { children } : {}),
     ...optional('parent', text('parent')),
+    ...(isParentOnFailure(parentOnFailure) ? { parentOnFailure } : {}),
   };
 }
 
@@ -505,11 +576,12 @@ export class JobRecords {
         'cancelled',
         {},
         ANY_ENQUEUE,
-        'AND #state IN (:scheduled, :queued, :waiting)',
+        'AND #state IN (:scheduled, :queued, :waiting, :childFailed)',
         {
           ':scheduled': { S: 'scheduled' },
           ':queued': { S: 'queued' },
           ':waiting': { S: 'waiting-children' },
+          ':childFailed': { S: 'child-failed' },
         },
         'ALL_OLD',
       );
@@ -524,12 +596,14 @@ export class JobRecords {
   /**
    * Records on a flow parent that one of its children completed, with the child's result (up to
    * {@link MAX_CHILD_RESULT_BYTES}; a larger one, or none, is read from the child's record when the parent runs).
-   * One conditional write, idempotent per child: only while the parent waits and has not counted this child. Resolves
-   * with the parent's message when every child has completed and the parent still waits, which the caller sends and
-   * then marks with {@link parentSent}. A repeat for a child already counted (its delivery came again, the runtime
-   * having died between this write and the send) checks again, so the parent is sent then; it is never sent while
-   * cancelled or once it left `waiting-children`, and a second send of it is the same message, which the consumers'
-   * idempotency (its id and generation) runs once.
+   * One conditional write, idempotent per child: only while the parent waits (or is cancelled, or `child-failed`)
+   * and has not counted this child completed. A child counted dead-lettered before (a redrive ran it again) is
+   * counted completed instead; when it was the last child that failed its parent, the parent waits again (and is
+   * sent if every child is now done). Resolves with the parent's message when every child is settled and the
+   * parent still waits, which the caller sends and then marks with {@link parentSent}. A repeat for a child already
+   * counted (its delivery came again, the runtime having died between this write and the send) checks again, so
+   * the parent is sent then; it is never sent while cancelled or once it left `waiting-children`, and a second send
+   * of it is the same message, which the consumers' idempotency (its id and generation) runs once.
    */
   async childCompleted(
     parentId: string,
@@ -537,35 +611,220 @@ export class JobRecords {
     result: unknown,
   ): Promise<ParentMessage | undefined> {
     const json = childResultJson(result);
-    let item: Record<string, AttributeValue> | undefined;
+    const item = await this.countChild(parentId, childId, 'childrenDone', {
+      update:
+        'ADD childrenDone :child DELETE childrenFailed :child, childrenIgnored :child SET childResults.#child = :result, updatedAt = :now',
+      // Counted on a cancelled parent too, so its record says which children completed; only a waiting
+      // parent is sent (`parentMessageOf`).
+      condition: `#state IN (:waiting, :cancelled, :childFailed) AND contains(childIds, :id) AND NOT contains(childrenDone, :id)`,
+      values: { ':result': json === undefined ? { NULL: true } : { S: json } },
+    });
+    if (!item) return undefined;
+    return parentMessageOf(await this.afterFailedChildLeft(parentId, childId, item));
+  }
+
+  /**
+   * Records on a flow parent that one of its children sent with `failParentOnFailure` or
+   * `ignoreDependencyOnFailure` (`policy`) was dead-lettered (or, a parent itself, failed so), with why. One conditional write per child, once: only while the parent has not counted this child either way.
+   * `ignore`: the child counts as done but failed; resolves with the parent's message when that settled its last
+   * pending child and the parent waits. `fail`: a waiting parent becomes `child-failed`, its reason naming the
+   * child; resolves with what its own parent must be told when it is itself a child sent with one of the options
+   * (a parent already failed, or cancelled, only counts the child). A repeat after a runtime died between this
+   * write and what follows it resolves the same again; the next write is conditional in turn.
+   */
+  async childFailed(
+    parentId: string,
+    childId: string,
+    failure: { readonly reason: string; readonly policy: ParentOnFailure },
+  ): Promise<ChildFailureOutcome | undefined> {
+    const reason = { ':reason': { S: reasonText(failure.reason) } };
+    const unsettled = `contains(childIds, :id) AND NOT contains(childrenDone, :id) AND NOT contains(childrenFailed, :id) AND NOT contains(childrenIgnored, :id)`;
+    if (failure.policy === 'ignore') {
+      const item = await this.countChild(parentId, childId, 'childrenIgnored', {
+        update: 'ADD childrenIgnored :child SET childFailures.#child = :reason, updatedAt = :now',
+        condition: `#state IN (:waiting, :cancelled, :childFailed) AND ${unsettled}`,
+        values: reason,
+      });
+      const message = item ? parentMessageOf(item) : undefined;
+      return message ? { send: message, parentId } : undefined;
+    }
+    const parentReason = flowChildFailedReason(childId, failure.reason);
+    const failed = await this.countChild(parentId, childId, 'childrenFailed', {
+      update:
+        'ADD childrenFailed :child SET childFailures.#child = :reason, #state = :childFailed, reason = :parentReason, updatedAt = :now',
+      condition: `#state = :waiting AND ${unsettled}`,
+      values: { ...reason, ':parentReason': { S: reasonText(parentReason) } },
+      // Only counted: a parent already failed by another child, or cancelled, keeps its state and reason.
+      otherwise: {
+        update: 'ADD childrenFailed :child SET childFailures.#child = :reason, updatedAt = :now',
+        condition: `#state IN (:cancelled, :childFailed) AND ${unsettled}`,
+        values: reason,
+      },
+    });
+    return failed ? failedParentOf(parentId, failed) : undefined;
+  }
+
+  /**
+   * One conditional count of a child on its parent's record (`write`, else `write.otherwise`): the parent's record
+   * after it when it was this call's (the first write's, or a repeat's finding it in `countedIn`), undefined when
+   * the child is not counted so. `undefined` too for the `otherwise` write: the parent was not changed by it. When
+   * both are refused although the parent still takes the child (its state changed between them: another child
+   * failed it, or a redrive made it wait again), they are tried again.
+   */
+  private async countChild(
+    parentId: string,
+    childId: string,
+    countedIn: 'childrenDone' | 'childrenFailed' | 'childrenIgnored',
+    write: ChildCount & { readonly otherwise?: ChildCount },
+  ): Promise<Record<string, AttributeValue> | undefined> {
+    for (let round = 1; ; round++) {
+      const written = await this.tryCounts(parentId, childId, write);
+      if (written !== REFUSED) return written;
+      const item = await this.readItem(parentId);
+      if (item?.[countedIn]?.SS?.includes(childId)) return item;
+      if (!write.otherwise || round >= 3 || !takesChild(item, childId)) return undefined;
+    }
+  }
+
+  /** `write`, else `write.otherwise`: as {@link countChild} answers, or {@link REFUSED} when both were refused. */
+  private async tryCounts(
+    parentId: string,
+    childId: string,
+    write: ChildCount & { readonly otherwise?: ChildCount },
+  ): Promise<Record<string, AttributeValue> | undefined | typeof REFUSED> {
+    for (const [step, count] of [write, write.otherwise].entries()) {
+      if (!count) continue;
+      try {
+        const { Attributes } = await this.client.send(
+          new UpdateItemCommand({
+            TableName: this.tableName,
+            Key: { [PK]: { S: jobRecordKey(parentId) } },
+            UpdateExpression: count.update,
+            ConditionExpression: `attribute_exists(${PK}) AND ${count.condition}`,
+            ExpressionAttributeNames: { '#state': 'state', '#child': childId },
+            ExpressionAttributeValues: usedValues(`${count.update} ${count.condition}`, {
+              ':child': { SS: [childId] },
+              ':id': { S: childId },
+              ':now': { S: new Date(this.now()).toISOString() },
+              ...STATE_VALUES,
+              ...count.values,
+            }),
+            ReturnValues: 'ALL_NEW',
+          }),
+        );
+        return step === 0 ? Attributes : undefined;
+      } catch (error) {
+        if (!isConditionFailure(error)) throw error;
+      }
+    }
+    return REFUSED;
+  }
+
+  /**
+   * A parent after one of its children completed, which may have been one that failed it: a `child-failed` parent
+   * none of whose children fails it any longer waits again (and, where it had failed its own parent in turn, that
+   * parent no longer counts it failed); one still failed by another names that one. The parent's record after that.
+   */
+  private async afterFailedChildLeft(
+    parentId: string,
+    childId: string,
+    item: Record<string, AttributeValue>,
+  ): Promise<Record<string, AttributeValue>> {
+    let after = item;
+    if ((after.childrenFailed?.SS?.length ?? 0) === 0 && after.state?.S === 'child-failed')
+      after = await this.waitAgain(parentId, after);
+    // Still failed by another child (also when one failed it while this one made it wait again).
+    if (after.state?.S === 'child-failed') {
+      await this.nameOtherFailure(parentId, childId, after, after.childrenFailed?.SS ?? []);
+      return after;
+    }
+    // Also when it already waited: a runtime that died after it waited again comes back here with the child's
+    // next delivery, and its own parent is then told.
+    if (after.state?.S === 'waiting-children') await this.parentRunsAgain(parentId, after);
+    return after;
+  }
+
+  /** A `child-failed` parent none of whose children fails it any longer waits again: its record after that. */
+  private async waitAgain(
+    parentId: string,
+    item: Record<string, AttributeValue>,
+  ): Promise<Record<string, AttributeValue>> {
     try {
-      const answer = await this.client.send(
+      const { Attributes } = await this.update(
+        parentId,
+        'waiting-children',
+        {},
+        ANY_ENQUEUE,
+        // DynamoDB drops a set whose last element was deleted.
+        'AND #state = :childFailed AND attribute_not_exists(childrenFailed)',
+        { ':childFailed': { S: 'child-failed' } },
+        'ALL_NEW',
+        ['reason'],
+      );
+      return Attributes ?? item;
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+      return (await this.readItem(parentId)) ?? item;
+    }
+  }
+
+  /**
+   * A parent waiting again (its failing child completed) that is itself a child sent with one of the options: its
+   * own parent, which counted it failed or ignored, waits for it again, and so on up. Conditional: nothing happens
+   * where it was not counted so.
+   */
+  private async parentRunsAgain(parentId: string, item: Record<string, AttributeValue>): Promise<void> {
+    const grandparentId = item.parent?.S;
+    if (!grandparentId || !isParentOnFailure(item.parentOnFailure?.S)) return;
+    try {
+      const { Attributes } = await this.client.send(
         new UpdateItemCommand({
           TableName: this.tableName,
-          Key: { [PK]: { S: jobRecordKey(parentId) } },
-          UpdateExpression: 'ADD childrenDone :child SET childResults.#child = :result, updatedAt = :now',
-          // Counted on a cancelled parent too, so its record says which children completed; only a waiting
-          // parent is sent (`parentMessageOf`).
-          ConditionExpression: `attribute_exists(${PK}) AND #state IN (:waiting, :cancelled) AND contains(childIds, :id) AND NOT contains(childrenDone, :id)`,
-          ExpressionAttributeNames: { '#state': 'state', '#child': childId },
+          Key: { [PK]: { S: jobRecordKey(grandparentId) } },
+          UpdateExpression: 'DELETE childrenFailed :child, childrenIgnored :child SET updatedAt = :now',
+          ConditionExpression: `attribute_exists(${PK}) AND #state IN (:waiting, :cancelled, :childFailed) AND (contains(childrenFailed, :id) OR contains(childrenIgnored, :id))`,
+          ExpressionAttributeNames: { '#state': 'state' },
           ExpressionAttributeValues: {
-            ':child': { SS: [childId] },
-            ':id': { S: childId },
-            ':result': json === undefined ? { NULL: true } : { S: json },
-            ':waiting': { S: 'waiting-children' },
-            ':cancelled': { S: 'cancelled' },
+            ':child': { SS: [parentId] },
+            ':id': { S: parentId },
             ':now': { S: new Date(this.now()).toISOString() },
+            ...STATE_VALUES,
           },
           ReturnValues: 'ALL_NEW',
         }),
       );
-      item = answer.Attributes;
+      if (Attributes) await this.afterFailedChildLeft(grandparentId, parentId, Attributes);
     } catch (error) {
       if (!isConditionFailure(error)) throw error;
-      item = await this.readItem(parentId);
-      if (!item?.childrenDone?.SS?.includes(childId)) return undefined;
     }
-    return item ? parentMessageOf(item) : undefined;
+  }
+
+  /**
+   * A parent still failed by other children whose reason named the child that just completed: it names one of
+   * the others now, so the reason is never that of a child that completed.
+   */
+  private async nameOtherFailure(
+    parentId: string,
+    childId: string,
+    item: Record<string, AttributeValue>,
+    failing: readonly string[],
+  ): Promise<void> {
+    if (failing.length === 0 || !item.reason?.S?.startsWith(`${FLOW_CHILD_FAILED}: child ${childId} `))
+      return;
+    const other = [...failing].sort()[0] as string;
+    const reason = flowChildFailedReason(other, item.childFailures?.M?.[other]?.S ?? 'no reason recorded');
+    try {
+      await this.update(
+        parentId,
+        'child-failed',
+        { reason: { S: reasonText(reason) } },
+        ANY_ENQUEUE,
+        'AND #state = :childFailed AND contains(childrenFailed, :other)',
+        { ':childFailed': { S: 'child-failed' }, ':other': { S: other } },
+      );
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+    }
   }
 
   /**
@@ -590,11 +849,13 @@ export class JobRecords {
   }
 
   /**
-   * A flow parent's children's results, by child id, as its handler sees them (`ctx.children`): from its record,
-   * and, for a result too large for it, from the child's own.
+   * What a flow parent's handler reads of its children: each completed child's result by id (`ctx.children`), from
+   * its record and, for a result too large for it, from the child's own; and why each child sent with
+   * `ignoreDependencyOnFailure` was dead-lettered (`ctx.failedChildren`).
    */
-  async childResults(parentId: string): Promise<Record<string, unknown>> {
-    const kept = (await this.readItem(parentId))?.childResults?.M ?? {};
+  async childOutcomes(parentId: string): Promise<FlowChildOutcomes> {
+    const item = await this.readItem(parentId);
+    const kept = item?.childResults?.M ?? {};
     const entries = await Promise.all(
       Object.entries(kept).map(
         async ([childId, value]): Promise<[string, unknown]> => [
@@ -603,7 +864,8 @@ export class JobRecords {
         ],
       ),
     );
-    return Object.fromEntries(entries);
+    const ignored = item?.childrenIgnored?.SS ?? [];
+    return { results: Object.fromEntries(entries), failures: item ? failuresOf(item, ignored) : {} };
   }
 
   private async updateIfPresent(
@@ -644,7 +906,7 @@ export class JobRecords {
     generation: string | undefined | typeof ANY_ENQUEUE,
     condition = '',
     values: Record<string, AttributeValue> = {},
-    returnValues?: 'ALL_OLD',
+    returnValues?: 'ALL_OLD' | 'ALL_NEW',
     /** Fields the record no longer has (set fields are never among them). */
     remove: readonly string[] = [],
   ): Promise<{ Attributes?: Record<string, AttributeValue> }> {
@@ -684,7 +946,58 @@ export class JobRecords {
   }
 }
 
-/** A flow parent's message when all its children completed and it still waits; undefined otherwise. */
+/** The states a flow parent's counts compare with, by placeholder. */
+const STATE_VALUES: Record<string, AttributeValue> = {
+  ':waiting': { S: 'waiting-children' },
+  ':cancelled': { S: 'cancelled' },
+  ':childFailed': { S: 'child-failed' },
+};
+
+/** The values an expression names: DynamoDB refuses one it does not. */
+function usedValues(
+  expression: string,
+  values: Record<string, AttributeValue>,
+): Record<string, AttributeValue> {
+  return Object.fromEntries(
+    Object.entries(values).filter(([name]) => new RegExp(`${name}(?![A-Za-z0-9_])`).test(expression)),
+  );
+}
+
+/** Both writes of a child's count refused by their conditions. */
+const REFUSED = Symbol('refused');
+
+/** Whether a parent's record still takes a count of the child: one of its own, not counted yet, the flow not over. */
+function takesChild(item: Record<string, AttributeValue> | undefined, childId: string): boolean {
+  const state = item?.state?.S;
+  if (!item || (state !== 'waiting-children' && state !== 'child-failed' && state !== 'cancelled'))
+    return false;
+  const counted = [item.childrenDone, item.childrenFailed, item.childrenIgnored].some((set) =>
+    set?.SS?.includes(childId),
+  );
+  return item.childIds?.SS?.includes(childId) === true && !counted;
+}
+
+/** One conditional count of a child on its parent's record: the update, its condition, and its own values. */
+interface ChildCount {
+  readonly update: string;
+  readonly condition: string;
+  readonly values: Record<string, AttributeValue>;
+}
+
+/** What a parent that failed must tell its own parent: only for a child sent with one of the options. */
+function failedParentOf(
+  parentId: string,
+  item: Record<string, AttributeValue>,
+): ChildFailureOutcome | undefined {
+  const parent = item.parent?.S;
+  const parentOnFailure = item.parentOnFailure?.S;
+  if (item.state?.S !== 'child-failed' || !parent || !isParentOnFailure(parentOnFailure)) return undefined;
+  return {
+    failed: { id: parentId, reason: item.reason?.S ?? 'no reason recorded', parent, parentOnFailure },
+  };
+}
+
+/** A flow parent's message when all its children are settled and it still waits; undefined otherwise. */
 function parentMessageOf(item: Record<string, AttributeValue>): ParentMessage | undefined {
   const children = flowChildrenOf(item);
   const message = item.parentMessage?.S;

@@ -7,6 +7,8 @@
  * Every state a job can be in. `retrying` is never stored: it is a `processing` record whose last attempt failed
  * and that waits out its backoff (`lastError`, `retryAt`), so a reader of an earlier version still sees it
  * `processing`. `waiting-children` is a flow's parent (`sendFlow`): kept, not sent, until its last child completes.
+ * `child-failed` is such a parent one of whose children sent with `failParentOnFailure` was dead-lettered: it is
+ * never sent unless that child runs again and completes (a redrive), or an operator cancels it.
  */
 export const JOB_STATES = [
   'scheduled',
@@ -16,6 +18,7 @@ export const JOB_STATES = [
   'retrying',
   'completed',
   'dead-lettered',
+  'child-failed',
   'cancelled',
 ] as const;
 

@@ -24,6 +24,19 @@ export const JOB_RECORD_HEADER = 'x-hookline-job-record';
 /** Envelope header of a flow's child: its parent's job id, whose record counts the child when it completes. */
 export const JOB_PARENT_HEADER = 'x-hookline-parent';
 
+/**
+ * Envelope header of a flow's child sent with `failParentOnFailure` (`fail`) or `ignoreDependencyOnFailure`
+ * (`ignore`): what its dead-lettering does to its parent. Without it the parent waits until the child runs again.
+ */
+export const JOB_PARENT_ON_FAILURE_HEADER = 'x-hookline-parent-on-failure';
+
+/** What a flow child's dead-lettering does to its parent: fail it, or count the child as done but failed. */
+export type ParentOnFailure = 'fail' | 'ignore';
+
+/** True when `value` is a {@link ParentOnFailure}. */
+export const isParentOnFailure = (value: string | undefined): value is ParentOnFailure =>
+  value === 'fail' || value === 'ignore';
+
 /** Envelope header of a flow's parent: how many children it waited for, whose results its handler reads. */
 export const JOB_CHILDREN_HEADER = 'x-hookline-children';
 

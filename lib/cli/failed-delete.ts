@@ -5,7 +5,7 @@
  * is deleted, every other one is made visible again once the scan ends (or stops). A deleted job's record says so.
  */
 import { DeleteMessageBatchCommand, type Message } from '@aws-sdk/client-sqs';
-import { JOB_PARENT_HEADER, JOB_SOURCE } from '../../lambda/shared/job';
+import { JOB_PARENT_HEADER, JOB_PARENT_ON_FAILURE_HEADER, JOB_SOURCE } from '../../lambda/shared/job';
 import { type Backend, contextOf } from './backend';
 import { heldByOthers } from './dead-letter-notes';
 import { type DeadLetter, describeDeadLetter, queueDepth, receiveHeld, releaseHeld } from './dead-letters';
@@ -261,7 +261,9 @@ class DeadLetterDeletion {
         this.deletedIds.add(idOf(letter));
         const envelope = letter.envelope;
         const parent = envelope?.source === JOB_SOURCE ? envelope.headers[JOB_PARENT_HEADER] : undefined;
-        if (parent) this.flowParents.add(parent);
+        // A child sent with ignoreDependencyOnFailure was counted as failed: its parent does not wait for it.
+        if (parent && envelope?.headers[JOB_PARENT_ON_FAILURE_HEADER] !== 'ignore')
+          this.flowParents.add(parent);
         continue;
       }
       this.failures.push({ messageId: letter.messageId, id: letter.event.id ?? null, reason: why });

@@ -88,7 +88,43 @@ export async function jobsShow(store: JobsStore, id: string, output: CommandHint
       `job ${id} not found: it was never sent with this id, or its record expired after the dedupe window`,
     );
   }
+  if (status.state === 'child-failed') return withFailedChildrenNote(records, status, output);
   return status.state === 'waiting-children' ? withChildrenNote(records, status, output) : status;
+}
+
+/**
+ * A `child-failed` flow parent, with the children that failed it named: each one dead-lettered (with why, and the
+ * redrive after which, once it completes, the flow goes on), deleted from its dead-letter queue, or itself a parent
+ * one of whose children failed it. Reads those children's records, at most `MAX_FLOW_CHILDREN`.
+ */
+async function withFailedChildrenNote(
+  records: JobRecords,
+  job: JobStatus,
+  output: CommandHints,
+): Promise<ShownJob> {
+  const failed = Object.entries(job.children?.failed ?? {});
+  const children = await Promise.all(
+    failed.map(async ([childId, reason]) => ({ childId, reason, child: await records.read(childId) })),
+  );
+  const why = children.map(({ childId, reason, child }) => {
+    if (child?.state === 'child-failed')
+      return `child ${childId} failed, its own children failing it (${nextCommand(output, `jobs show ${childId}`)})`;
+    if (child?.discardedAt !== undefined)
+      return `child ${childId} was dead-lettered (${reason}) and deleted from its dead-letter queue by an operator at ${child.discardedAt} (hookline failed delete): it never runs again`;
+    const redrive = child?.queue
+      ? `; once its cause is fixed, ${nextCommand(output, `redrive ${child.queue} --id ${childId}`)} runs it again`
+      : '';
+    return `child ${childId} was dead-lettered (${reason})${redrive}`;
+  });
+  const gone = children.some(({ child }) => child?.discardedAt !== undefined);
+  const one = failed.length === 1;
+  const unless = gone
+    ? ', which can never be sent now: cancel it'
+    : `: it is not sent unless ${one ? 'that child runs' : 'each of them runs'} again and completes; or cancel this job`;
+  return {
+    ...job,
+    note: `${why.join('; ')}; sent with failParentOnFailure, ${one ? 'it fails' : 'they fail'} this job${unless} (${nextCommand(output, `jobs cancel ${job.id}`)})`,
+  };
 }
 
 /**
@@ -115,6 +151,11 @@ async function withChildrenNote(
     if (!child)
       return [`child ${childId} has no record (it expired, or was never sent: send the flow again)`];
     if (child.state === 'cancelled') return [`child ${childId} is cancelled`];
+    // A parent itself, failed by a child of its own: its page says which, and the redrive that lets it go on.
+    if (child.state === 'child-failed')
+      return [
+        `child ${childId} is child-failed (${child.reason ?? 'no reason recorded'}): ${nextCommand(output, `jobs show ${childId}`)} says how it goes on`,
+      ];
     if (child.state !== 'dead-lettered') return [];
     // Its dead letter is gone: no redrive can run it, so the flow never finishes.
     if (child.discardedAt !== undefined)
@@ -127,8 +168,10 @@ async function withChildrenNote(
     return [`child ${childId} is dead-lettered (${child.reason ?? 'no reason recorded'})${redrive}`];
   });
   if (stuck.length === 0) return job;
-  // "or" only where a redrive named above would let the flow go on.
-  const cancel = stuck.some((s) => s.includes('hookline redrive')) ? 'or cancel' : 'cancel';
+  // "or" only where a redrive named above (or on a failed child's page) would let the flow go on.
+  const cancel = stuck.some((s) => s.includes('hookline redrive') || s.includes('says how it goes on'))
+    ? 'or cancel'
+    : 'cancel';
   return {
     ...job,
     note: `${waitingChildrenNote(job)}; ${stuck.join('; ')}; ${cancel} this job (${nextCommand(output, `jobs cancel ${job.id}`)})`,
@@ -146,7 +189,7 @@ function waitingChildrenNote(job: JobStatus): string {
 export interface JobCancelResult {
   readonly id: string;
   readonly cancelled: true;
-  /** `scheduled`, `waiting-children` or `queued`: only a job that has not started can be cancelled. */
+  /** `scheduled`, `waiting-children`, `child-failed` or `queued`: only a job that has not started can be cancelled. */
   readonly was: JobState;
   readonly dueAt?: string;
   /** The job's one-time schedule: it still sends the job at `dueAt`, and the consumer skips it. */
@@ -154,7 +197,7 @@ export interface JobCancelResult {
 }
 
 /**
- * Cancels a job that has not started (scheduled, waiting for its children, or waiting in its queue): its record says `cancelled`, so the
+ * Cancels a job that has not started (scheduled, waiting for its children or failed by one of them, or waiting in its queue): its record says `cancelled`, so the
  * consumer skips it when it is delivered. An unknown id, or a job that started or finished, is an error naming its
  * state. The record is changed only if the job is still scheduled or queued at that moment, as the producer's
  * `cancel` does, so a job that starts meanwhile is never reported cancelled.
@@ -169,7 +212,7 @@ export async function jobsCancel(
   if (!cancelled) {
     const now = (await new JobRecords(store.client, store.tableName).read(id))?.state ?? before.state;
     throw new CliError(
-      `job ${id} is ${now}: only a scheduled, waiting-children or queued job can be cancelled (${nextCommand(output, `jobs show ${id}`)})`,
+      `job ${id} is ${now}: only a scheduled, waiting-children, child-failed or queued job can be cancelled (${nextCommand(output, `jobs show ${id}`)})`,
     );
   }
   return {
@@ -183,8 +226,8 @@ export async function jobsCancel(
 
 export function renderJobCancel(output: Output, result: JobCancelResult): void {
   output.line(
-    result.was === 'waiting-children'
-      ? `cancelled job ${result.id} (it was waiting-children): its children still run, and their completion no longer sends it`
+    result.was === 'waiting-children' || result.was === 'child-failed'
+      ? `cancelled job ${result.id} (it was ${result.was}): its children still run, and their completion no longer sends it`
       : `cancelled job ${result.id} (it was ${result.was}): the consumer skips it`,
   );
   if (result.scheduleName) {
@@ -608,8 +651,9 @@ export function jobStateNote(job: ShownJob, output: CommandHints): string | unde
   if (job.state === 'retrying') return retryingNote(job, false, output);
   if (job.state === 'dead-lettered' && job.discardedAt !== undefined) {
     // A flow's child deleted so leaves its parent waiting for good: sending the work again does not finish it.
+    // A child sent with ignoreDependencyOnFailure was counted as failed: its parent does not wait for it.
     const parent =
-      job.parent === undefined
+      job.parent === undefined || job.parentOnFailure === 'ignore'
         ? ''
         : `; its flow parent ${job.parent} can never be sent now: cancel it (${nextCommand(output, `jobs cancel ${job.parent}`)})`;
     return `deleted from its dead-letter queue by an operator at ${job.discardedAt} (hookline failed delete): it does not run again; its id stays claimed until its record expires, so send the work again under a new id${parent}`;
@@ -655,10 +699,7 @@ export function renderJobShow(output: Output, job: ShownJob): void {
     ['redriven', job.redrivenAt],
     ['deleted', job.discardedAt],
     ['parent', job.parent],
-    [
-      'children',
-      job.children ? `${job.children.completed.length} of ${job.children.total} completed` : undefined,
-    ],
+    ['children', childrenText(job)],
     ['result', job.result === undefined ? undefined : JSON.stringify(job.result)],
     ['progress', progressText(job)],
   ];
@@ -680,6 +721,22 @@ export function renderJobShow(output: Output, job: ShownJob): void {
       ),
     );
   }
+}
+
+/**
+ * A flow parent's children as `jobs show` prints them: how many completed, and how many were dead-lettered that
+ * fail it or that it ignores.
+ */
+export function childrenText(job: JobStatus): string | undefined {
+  if (!job.children) return undefined;
+  const { completed, total, failed = {}, ignored = {} } = job.children;
+  const failing = Object.keys(failed).length;
+  const skipped = Object.keys(ignored).length;
+  return [
+    `${completed.length} of ${total} completed`,
+    ...(failing > 0 ? [`${failing} dead-lettered with failParentOnFailure`] : []),
+    ...(skipped > 0 ? [`${skipped} dead-lettered with ignoreDependencyOnFailure`] : []),
+  ].join(', ');
 }
 
 /** What the handler last reported with `ctx.progress`, and when. */

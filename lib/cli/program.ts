@@ -359,7 +359,7 @@ function registerJobs(program: Command, ctx: CommandContext): void {
     jobs
       .command('cancel')
       .description(
-        'cancel a job that has not started (scheduled, waiting for its children, or waiting in its queue): the consumer skips it',
+        'cancel a job that has not started (scheduled, waiting for its children or failed by one of them, or waiting in its queue): the consumer skips it',
       )
       .argument('<id>', 'job id'),
   ).action(async (id: string, o: CommonOptions) => {

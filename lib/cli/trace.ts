@@ -68,6 +68,7 @@ export interface TraceStep {
     | 'due'
     | 'attempt'
     | 'dead-lettered'
+    | 'child-failed'
     | 'redriven'
     | 'replayed';
   readonly source?: string;
@@ -378,13 +379,24 @@ function withSchedule(step: TraceStep, job: JobStatus): TraceStep {
 }
 
 /**
- * What follows the last line: the due time of a job still waiting for it, or the dead-lettering of a delayed job
- * Scheduler could not deliver (its record still said queued; `jobs show` reads the job_schedules dead-letter
- * queue for it), placed at its due time, when Scheduler tried.
+ * What follows the last line: the due time of a job still waiting for it, a flow parent's failing by a child (no
+ * line of its own logs it: its record says when), or the dead-lettering of a delayed job Scheduler could not
+ * deliver (its record still said queued; `jobs show` reads the job_schedules dead-letter queue for it), placed at
+ * its due time, when Scheduler tried.
  */
 function waitingOrUndelivered(job: JobStatus, steps: readonly TraceStep[]): TraceStep[] {
   if (job.state === 'scheduled' && job.dueAt !== undefined) {
     return [{ at: job.dueAt, step: 'due', ...(job.queue ? { queues: [job.queue] } : {}), pending: true }];
+  }
+  if (job.state === 'child-failed' && job.updatedAt !== undefined) {
+    return [
+      {
+        at: job.updatedAt,
+        step: 'child-failed',
+        ...(job.reason !== undefined ? { error: job.reason } : {}),
+        inferred: true,
+      },
+    ];
   }
   const undelivered =
     job.state === 'dead-lettered' &&

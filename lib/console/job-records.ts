@@ -7,6 +7,7 @@ import { JOB_STATES, type JobState, type JobStatus, jobRecordKey } from '../../l
 import { contextOf } from '../cli/backend';
 import { BackendError, explainError } from '../cli/errors';
 import {
+  childrenText,
   type JobsStore,
   jobQueue,
   jobState,
@@ -76,13 +77,21 @@ async function withJobsStore<T>(
   }
 }
 
-/** A job with the line `jobs show` prints under its state where the state alone would mislead. */
+/**
+ * A job with the lines `jobs show` prints that its fields alone would not say: the one under its state where the
+ * state alone would mislead, and a flow parent's children.
+ */
 export function withStateNote(
   job: ShownJob,
   hints: CommandHints,
-): ShownJob & { readonly stateNote?: string } {
+): ShownJob & { readonly stateNote?: string; readonly childrenSummary?: string } {
   const stateNote = jobStateNote(job, hints);
-  return stateNote === undefined ? job : { ...job, stateNote };
+  const childrenSummary = childrenText(job);
+  return {
+    ...job,
+    ...(stateNote === undefined ? {} : { stateNote }),
+    ...(childrenSummary === undefined ? {} : { childrenSummary }),
+  };
 }
 
 /** Newest first, as the page lists them; the id breaks ties so a page boundary never falls between equals. */

@@ -123,7 +123,7 @@ describe('failed delete', () => {
   });
 
   it('names the flow parents of deleted jobs, which can never be sent now, with the command that cancels each', async () => {
-    const child = (n: number, parent: string) =>
+    const child = (n: number, parent: string, onFailure?: string) =>
       deadLetterMessage(n, {
         id: `child-${n}`,
         body: JSON.stringify({
@@ -132,7 +132,11 @@ describe('failed delete', () => {
           source: 'job',
           type: 'flow.part',
           receivedAt: '2026-11-25T02:00:00.000Z',
-          headers: { 'x-hookline-job-record': '1', 'x-hookline-parent': parent },
+          headers: {
+            'x-hookline-job-record': '1',
+            'x-hookline-parent': parent,
+            ...(onFailure ? { 'x-hookline-parent-on-failure': onFailure } : {}),
+          },
           contentType: 'application/json',
           body: '{}',
           bodyEncoding: 'utf8',
@@ -141,6 +145,8 @@ describe('failed delete', () => {
     installFakeQueue(sqs, EVENTS.deadLetterUrl, [
       child(0, 'report-1'),
       child(1, 'report-1'),
+      // Sent with ignoreDependencyOnFailure: counted as failed, its parent does not wait for it.
+      child(3, 'report-2', 'ignore'),
       deadLetterMessage(2),
     ]);
     const backend = testBackend();

@@ -242,7 +242,7 @@ describe('jobs show and list refuse what they cannot read', () => {
     expect(jobState('queued')).toBe('queued');
     expect(() => jobState('done')).toThrow(
       new CliError(
-        '--state done is not a job state: use one of scheduled, waiting-children, queued, processing, retrying, completed, dead-lettered, cancelled',
+        '--state done is not a job state: use one of scheduled, waiting-children, queued, processing, retrying, completed, dead-lettered, child-failed, cancelled',
       ),
     );
   });

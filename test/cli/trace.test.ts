@@ -462,6 +462,19 @@ describe("how a job's timeline starts", () => {
     });
   });
 
+  it("ends a child-failed flow parent's timeline with its failing, at the time its record says, with the reason", () => {
+    const reason = 'FlowChildFailedError: child b dead-lettered: PermanentError: no data';
+    const parent = record({
+      state: 'child-failed',
+      reason,
+      updatedAt: at(9),
+      children: { total: 2, completed: ['a'], pending: [], failed: { b: 'PermanentError: no data' } },
+    });
+    const result = withJobRecord(buildTimeline('j', []), parent, { endpointSearched: true });
+    expect(result.steps.map((s) => s.step)).toEqual(['waiting-children', 'child-failed']);
+    expect(result.steps[1]).toEqual({ at: at(9), step: 'child-failed', error: reason, inferred: true });
+  });
+
   it("places the record's enqueue before an attempt of the same time, takes a named attempt as the record's when the record names no generation, and adds no enqueue without its time", () => {
     const same = withJobRecord(buildTimeline('j', [{ ...attempt, at: at(1) }]), record(), {
       endpointSearched: true,

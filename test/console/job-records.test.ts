@@ -29,4 +29,27 @@ describe("the Jobs page's note on a state", () => {
     }
     expect(withStateNote({ id: 'ok', state: 'completed', result: 1 }, {})).not.toHaveProperty('stateNote');
   });
+
+  it("counts a flow parent's children as jobs show does, failed ones too", () => {
+    const parent = {
+      id: 'report-1',
+      state: 'child-failed' as const,
+      reason: 'FlowChildFailedError: child part-2 dead-lettered: PermanentError: no data',
+      children: {
+        total: 3,
+        completed: ['part-1'],
+        pending: [],
+        failed: { 'part-2': 'PermanentError: no data' },
+        ignored: { 'part-3': 'Error: timeout' },
+      },
+    };
+    const output = recordingOutput();
+    renderJobShow(output, parent);
+    const summary = withStateNote(parent, {}).childrenSummary;
+    expect(summary).toBe(
+      '1 of 3 completed, 1 dead-lettered with failParentOnFailure, 1 dead-lettered with ignoreDependencyOnFailure',
+    );
+    expect(output.lines).toContain(`children  ${summary}`);
+    expect(withStateNote({ id: 'ok', state: 'completed' }, {})).not.toHaveProperty('childrenSummary');
+  });
 });

@@ -244,7 +244,7 @@ describe('the Jobs page in a browser', () => {
     await page.click('button:has-text("Cancel...")');
     await page.click('button:has-text("Cancel the job")');
     expect(await page.locator('[data-cancel] .error').textContent()).toBe(
-      'job later-1 is cancelled: only a scheduled, waiting-children or queued job can be cancelled (hookline jobs show later-1 --local)',
+      'job later-1 is cancelled: only a scheduled, waiting-children, child-failed or queued job can be cancelled (hookline jobs show later-1 --local)',
     );
   });
 

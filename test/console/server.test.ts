@@ -201,7 +201,7 @@ describe('console API', () => {
       status: 400,
       body: {
         error:
-          '--state done is not a job state: use one of scheduled, waiting-children, queued, processing, retrying, completed, dead-lettered, cancelled',
+          '--state done is not a job state: use one of scheduled, waiting-children, queued, processing, retrying, completed, dead-lettered, child-failed, cancelled',
       },
     });
     const unknownQueue = await call('GET', '/api/job-records?queue=no-such-queue');

@@ -1,6 +1,7 @@
 /**
  * Flows end to end on local mode: the real producer's `sendFlow`, the real consumer runtime on two queues, fauxqs,
- * dynalite, and the real CLI (`jobs show`, `redrive`) on a flow whose child was dead-lettered.
+ * dynalite, and the real CLI (`jobs show`, `jobs list`, `redrive`) on flows whose child was dead-lettered: one the
+ * parent waits for, one it ignores (`ignoreDependencyOnFailure`), one that fails it (`failParentOnFailure`).
  */
 
 import { execFile } from 'node:child_process';
@@ -12,7 +13,7 @@ import { promisify } from 'node:util';
 import { Duration } from 'aws-cdk-lib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createProducer, type Producer } from '../../lambda/producer';
-import { doubleJob, partJob, reportJob } from '../helpers/local/jobs';
+import { doubleJob, failingJob, partJob, reportJob } from '../helpers/local/jobs';
 import { startTestPipeline, type TestPipeline, testConfig } from '../helpers/local/pipeline';
 
 const run = promisify(execFile);
@@ -58,7 +59,8 @@ describe('flows on local mode', () => {
     dir = mkdtempSync(join(tmpdir(), 'hookline-flows-'));
     pipeline = await startTestPipeline(
       testConfig({ jobs: { maxReceiveCount: 3, consumer }, parts: { maxReceiveCount: 1, consumer } }),
-      { stateDir: dir },
+      // On a persisted data dir: the dynalite flow tests run in memory, so the two stores both hold a flow's counts.
+      { stateDir: dir, dataDir: join(dir, 'data') },
     );
     const stateFile = join(dir, 'producer-state.json');
     writeFileSync(stateFile, JSON.stringify(pipeline.local.status()));
@@ -143,5 +145,95 @@ describe('flows on local mode', () => {
     expect((await producer.status('monthly'))?.result).toEqual({
       children: { 'monthly-ok': { squared: 25 }, 'monthly-late': { squared: 36 } },
     });
+  }, 90_000);
+
+  it('runs the parent without a child sent with ignoreDependencyOnFailure that threw PermanentError, handing it why', async () => {
+    await producer.sendFlow({
+      job: reportJob,
+      payload: { name: 'daily' },
+      options: { id: 'daily' },
+      children: [
+        { job: partJob, payload: { n: 7 }, options: { id: 'daily-ok' } },
+        {
+          job: failingJob,
+          payload: { why: 'no data' },
+          options: { id: 'daily-broken', ignoreDependencyOnFailure: true },
+        },
+      ],
+    });
+    const done = await producer.waitFor('daily', { timeout: { seconds: 30 } });
+    expect(done).toMatchObject({
+      state: 'completed',
+      children: { completed: ['daily-ok'], ignored: { 'daily-broken': 'PermanentError: cannot: no data' } },
+      result: {
+        children: { 'daily-ok': { squared: 49 } },
+        failedChildren: { 'daily-broken': 'PermanentError: cannot: no data' },
+      },
+    });
+    const shown = await cli(dir, 'jobs', 'show', 'daily', '--local');
+    expect(shown.stdout).toMatch(
+      /children +1 of 2 completed, 1 dead-lettered with ignoreDependencyOnFailure/,
+    );
+  }, 60_000);
+
+  it('fails the parent of a child sent with failParentOnFailure that threw PermanentError, and says so', async () => {
+    await producer.sendFlow({
+      job: reportJob,
+      payload: { name: 'hourly' },
+      options: { id: 'hourly' },
+      children: [
+        { job: partJob, payload: { n: 8 }, options: { id: 'hourly-ok' } },
+        {
+          job: failingJob,
+          payload: { why: 'no data' },
+          options: { id: 'hourly-broken', failParentOnFailure: true },
+        },
+      ],
+    });
+    const failed = await producer.waitFor('hourly', { timeout: { seconds: 30 } });
+    expect(failed).toMatchObject({
+      state: 'child-failed',
+      reason: 'FlowChildFailedError: child hourly-broken dead-lettered: PermanentError: cannot: no data',
+    });
+    const shown = await cli(dir, 'jobs', 'show', 'hourly', '--local');
+    expect(shown.stdout).toMatch(/^state +child-failed$/m);
+    expect(shown.stdout).toContain(
+      'child hourly-broken was dead-lettered (PermanentError: cannot: no data); once its cause is fixed, hookline redrive jobs --id hourly-broken --local runs it again; sent with failParentOnFailure, it fails this job: it is not sent unless that child runs again and completes; or cancel this job (hookline jobs cancel hourly --local)',
+    );
+    const listed = JSON.parse(
+      (await cli(dir, 'jobs', 'list', '--state', 'child-failed', '--local', '--json')).stdout,
+    );
+    expect(listed.jobs.map((j: { id: string }) => j.id)).toEqual(['hourly']);
+    await pipeline.settled('jobs', 20_000);
+    expect(runsOf('hourly')).toEqual([]);
+  }, 60_000);
+
+  it("sends a parent failed by its child's dead-lettering once that child's redrive completes", async () => {
+    const marker = join(dir, 'part-broken');
+    writeFileSync(marker, '');
+    await producer.sendFlow({
+      job: reportJob,
+      payload: { name: 'yearly' },
+      options: { id: 'yearly' },
+      children: [
+        {
+          job: partJob,
+          payload: { n: 9, failWhile: marker },
+          options: { id: 'yearly-part', failParentOnFailure: true },
+        },
+      ],
+    });
+    // The parts queue's one receive is its last: the runtime dead-letters the child on it.
+    expect(await producer.waitFor('yearly', { timeout: { seconds: 30 } })).toMatchObject({
+      state: 'child-failed',
+      reason: 'FlowChildFailedError: child yearly-part dead-lettered: Error: the part is not ready',
+    });
+    unlinkSync(marker);
+    await cli(dir, 'redrive', 'parts', '--id', 'yearly-part', '--local');
+    // Not waitFor: it answers at once while the parent is still child-failed, a state only an operator's act ends.
+    await untilStatus(producer, 'yearly', (s) => s?.state === 'completed', 'the parent to run');
+    const done = await producer.status('yearly');
+    expect(done?.result).toEqual({ children: { 'yearly-part': { squared: 81 } } });
+    expect(done?.reason).toBeUndefined();
   }, 90_000);
 });

@@ -464,7 +464,7 @@ describe('jobs on local mode', () => {
     // Only a job that has not started: a second cancel, or one of a finished job, says what state it is in.
     await expect(cli(dir, 'jobs', 'cancel', 'cli-later', '--local')).rejects.toMatchObject({
       stderr: expect.stringContaining(
-        'job cli-later is cancelled: only a scheduled, waiting-children or queued job can be cancelled',
+        'job cli-later is cancelled: only a scheduled, waiting-children, child-failed or queued job can be cancelled',
       ),
     });
     await expect(cli(dir, 'jobs', 'cancel', 'cli-done', '--local')).rejects.toMatchObject({

@@ -27,6 +27,10 @@ interface JobRecord {
   reason?: string;
   /** What the state alone would not say (retrying, redriven, no outcome recorded...): `jobs show`'s note line. */
   stateNote?: string;
+  /** A flow child's parent. */
+  parent?: string;
+  /** A flow parent's children as `jobs show` counts them (completed, dead-lettered that fail it or are ignored). */
+  childrenSummary?: string;
   scheduleName?: string;
 }
 
@@ -134,7 +138,7 @@ function CancelBox({ id, done }: { id: string; done: () => void }) {
     ${
       open
         ? html`<div class="card danger-zone">
-        <p>Cancel job <b>${id}</b>? Only a job that has not started (scheduled, waiting for its children, or waiting in its queue) can be
+        <p>Cancel job <b>${id}</b>? Only a job that has not started (scheduled, waiting for its children or failed by one of them, or waiting in its queue) can be
           cancelled: the consumer then skips it.</p>
         <button class="danger" disabled=${busy} onClick=${cancel}>Cancel the job</button>
         <button onClick=${() => setOpen(false)}>Keep it</button>
@@ -175,6 +179,8 @@ export function JobPage({ id }: { id: string }) {
         <dt>Tenant</dt><dd data-field="tenant">${data.tenants.length > 0 ? data.tenants.join(', ') : html`<span class="muted">none: sent without a tenant (or before job records kept it)</span>`}</dd>
         ${field('reason', 'Reason', job.reason)}
         ${field('note', 'Note', job.stateNote)}
+        ${field('children', 'Children', job.childrenSummary)}
+        ${job.parent !== undefined && html`<dt>Flow parent</dt><dd data-field="parent"><a href=${jobLink(job.parent)}>${job.parent}</a></dd>`}
         ${field('progress', 'Progress', job.progress === undefined ? undefined : `${JSON.stringify(job.progress)}${job.progressAt ? ` (at ${job.progressAt})` : ''}`)}
       </dl>
       ${job.result !== undefined && html`<h4>Result</h4><pre data-field="result">${JSON.stringify(job.result, null, 2)}</pre>`}

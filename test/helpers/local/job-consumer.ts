@@ -41,7 +41,11 @@ export const handler = defineConsumer({
     }),
     handleJob(reportJob, (event, ctx) => {
       record(event.id, ctx.attempt);
-      return { children: ctx.children };
+      const failed = ctx.failedChildren ?? {};
+      return {
+        children: ctx.children,
+        ...(Object.keys(failed).length > 0 ? { failedChildren: failed } : {}),
+      };
     }),
     handleJob(failingJob, (event) => {
       throw new PermanentError(`cannot: ${event.payload.why}`);

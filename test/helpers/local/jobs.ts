@@ -18,5 +18,8 @@ export const partJob = defineJob(
     queue: 'parts',
   },
 );
-/** A flow's parent: returns the results of its children it was handed (`ctx.children`). */
+/**
+ * A flow's parent: returns the results of its children it was handed (`ctx.children`), and why the children it
+ * ignored failed (`ctx.failedChildren`) when any did.
+ */
 export const reportJob = defineJob('flow.report', z.object({ name: z.string() }), { queue: 'jobs' });

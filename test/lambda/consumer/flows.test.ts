@@ -5,18 +5,11 @@
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { z } from 'zod';
-import type { FlowParents } from '../../../lambda/consumer/core';
-import { PermanentError } from '../../../lambda/consumer/errors';
-import { handleJob } from '../../../lambda/consumer/jobs';
-import { Producer, type ProducerCollaborators } from '../../../lambda/producer/producer';
-import { createDynamoDedupeStore } from '../../../lambda/shared/dedupe-store';
 import { parseEnvelope } from '../../../lambda/shared/envelope';
-import { defineJob } from '../../../lambda/shared/job';
-import { JobRecords, MAX_CHILD_RESULT_BYTES } from '../../../lambda/shared/job-record';
+import { MAX_CHILD_RESULT_BYTES } from '../../../lambda/shared/job-record';
 import { jobStateNote, jobsShow } from '../../../lib/cli/jobs';
 import { useDedupeTable } from '../../helpers/local/dedupe-table';
-import { harness, lambdaContext, record, sqsEvent } from './fakes';
+import { fifoReport, flowWorld, part, QUEUES, report, threeParts } from './flow-world';
 
 const table = 'flows-dedupe';
 let client: DynamoDBClient;
@@ -24,100 +17,10 @@ useDedupeTable(table, (ready) => {
   client = ready;
 });
 
-const QUEUES = {
-  jobs: { name: 'jobs', url: 'https://sqs/jobs', fifo: false },
-  reports: { name: 'reports', url: 'https://sqs/reports', fifo: false },
-  orders: { name: 'orders', url: 'https://sqs/orders.fifo', fifo: true },
-};
-const part = defineJob('flow.part', z.object({ n: z.number() }), { queue: 'jobs' });
-const report = defineJob('flow.report', z.object({ name: z.string() }), { queue: 'reports' });
-const fifoReport = defineJob('flow.fifo-report', z.object({ name: z.string() }), { queue: 'orders' });
-
-interface Sent {
-  readonly url: string;
-  readonly body: string;
-}
-
-/** A producer and a consumer on the same records; `sent` is every message either sent, in order. */
-function flowWorld(options: { sendFails?: number; failFirstOf?: string; idempotency?: boolean } = {}) {
-  const sent: Sent[] = [];
-  const records = new JobRecords(client, table);
-  const deps: ProducerCollaborators = {
-    queues: QUEUES,
-    settings: { dedupe: { tableName: table, ttlSeconds: 3600 } },
-    retry: { attempts: 1, baseDelayMs: 1 },
-    now: Date.now,
-    sleep: async () => {},
-    async sendBatch(url, entries) {
-      sent.push(...entries.map((e) => ({ url, body: e.MessageBody })));
-      return [];
-    },
-    putPayload: async () => {},
-    dedupe: createDynamoDedupeStore({ client, tableName: table, ttlSeconds: 3600 }),
-    records,
-  };
-  let sendFails = options.sendFails ?? 0;
-  const flows: FlowParents = {
-    childCompleted: (parentId, childId, result) => records.childCompleted(parentId, childId, result),
-    parentSent: (parentId) => records.parentSent(parentId),
-    childResults: (parentId) => records.childResults(parentId),
-    read: (id) => records.read(id),
-    async send(message) {
-      if (sendFails-- > 0) throw new Error('the runtime died before the send');
-      sent.push({ url: message.queueUrl, body: message.body });
-    },
-  };
-  const runs: string[] = [];
-  const seen: Record<string, unknown>[] = [];
-  const failed = new Set<string>();
-  const { core } = harness(
-    {
-      handlers: {},
-      jobs: [
-        handleJob(part, async (event) => {
-          runs.push(event.id);
-          if (event.id === options.failFirstOf && !failed.has(event.id)) {
-            failed.add(event.id);
-            throw new PermanentError('the part cannot be built yet');
-          }
-          return { n: event.payload.n * 10 };
-        }),
-        handleJob(report, async (event, ctx) => {
-          runs.push(event.id);
-          seen.push({ ...ctx.children });
-          return { parts: Object.keys(ctx.children ?? {}).length };
-        }),
-      ],
-    },
-    { maxReceiveCount: 3 },
-    { idempotency: options.idempotency ?? true, jobs: records, flows },
-  );
-  /**
-   * Delivers the messages sent so far to `url` whose job id is one of `ids` (all when none), as one batch; resolves
-   * with the ids of the records reported failed (they come back).
-   */
-  const deliver = async (url: string, ids?: readonly string[], attempt = 1) => {
-    const bodies = sent.filter((m) => m.url === url && (!ids || ids.includes(parseEnvelope(m.body).id)));
-    const records = bodies.map((m) => record(parseEnvelope(m.body), { body: m.body, attempt }));
-    const { batchItemFailures } = await core.processBatch(sqsEvent(records), lambdaContext());
-    const failed = new Set(batchItemFailures.map((f) => f.itemIdentifier));
-    return records.filter((r) => failed.has(r.messageId)).map((r) => parseEnvelope(r.body).id);
-  };
-  const producer = new Producer(deps);
-  return { producer, records, sent, runs, seen, deliver };
-}
-
-const threeParts = (prefix: string) => ({
-  job: report,
-  payload: { name: 'weekly' },
-  options: { id: `${prefix}-parent` },
-  children: [1, 2, 3].map((n) => ({ job: part, payload: { n }, options: { id: `${prefix}-c${n}` } })),
-});
-
 describe('a flow: a parent that runs after all its children', () => {
   let world: ReturnType<typeof flowWorld>;
   beforeEach(() => {
-    world = flowWorld();
+    world = flowWorld(client, table);
   });
 
   it('records the parent waiting for its children and sends only the children', async () => {
@@ -166,7 +69,7 @@ describe('a flow: a parent that runs after all its children', () => {
   });
 
   it('still sends the parent when the runtime died between counting the last child and sending it', async () => {
-    world = flowWorld({ sendFails: 1 });
+    world = flowWorld(client, table, { sendFails: 1 });
     await world.producer.sendFlow(threeParts('crash'));
     const failed = await world.deliver(QUEUES.jobs.url);
     // The last child's record comes back: its handler ran, its parent was counted, not sent.
@@ -183,7 +86,7 @@ describe('a flow: a parent that runs after all its children', () => {
   });
 
   it('keeps a child completed when its parent could not be told on its last attempt, and its redrive sends the parent', async () => {
-    world = flowWorld({ sendFails: 1 });
+    world = flowWorld(client, table, { sendFails: 1 });
     await world.producer.sendFlow(threeParts('last'));
     const failed = await world.deliver(QUEUES.jobs.url, undefined, 3);
     // Dead-lettered (done, not reported failed), with why; the child's record still says what happened to it.
@@ -202,7 +105,7 @@ describe('a flow: a parent that runs after all its children', () => {
   });
 
   it('retries a child of one attempt whose parent could not be told, keeping it completed, and its next delivery sends the parent', async () => {
-    world = flowWorld({ sendFails: 1 });
+    world = flowWorld(client, table, { sendFails: 1 });
     await world.producer.sendFlow({
       ...threeParts('once-only'),
       children: [1, 2].map((n) => ({
@@ -221,7 +124,7 @@ describe('a flow: a parent that runs after all its children', () => {
   });
 
   it('says of a parent whose dead-lettered child an operator deleted that it can never be sent, and to cancel it', async () => {
-    world = flowWorld({ failFirstOf: 'gone-c2' });
+    world = flowWorld(client, table, { failFirstOf: 'gone-c2' });
     await world.producer.sendFlow(threeParts('gone'));
     await world.deliver(QUEUES.jobs.url);
     const child = await world.records.read('gone-c2');
@@ -242,7 +145,7 @@ describe('a flow: a parent that runs after all its children', () => {
   });
 
   it('dead-letters a child of one attempt whose parent could not be told without idempotency, keeping it completed and its handler run once', async () => {
-    world = flowWorld({ sendFails: 1, idempotency: false });
+    world = flowWorld(client, table, { sendFails: 1, idempotency: false });
     await world.producer.sendFlow({
       ...threeParts('no-gate'),
       children: [{ job: part, payload: { n: 1 }, options: { id: 'no-gate-c1', attempts: 1 } }],
@@ -253,7 +156,7 @@ describe('a flow: a parent that runs after all its children', () => {
   });
 
   it('leaves the parent waiting while a child is dead-lettered, and finishes the flow once it runs again', async () => {
-    world = flowWorld({ failFirstOf: 'dead-c2' });
+    world = flowWorld(client, table, { failFirstOf: 'dead-c2' });
     await world.producer.sendFlow(threeParts('dead'));
     await world.deliver(QUEUES.jobs.url);
     expect((await world.records.read('dead-c2'))?.state).toBe('dead-lettered');
@@ -304,7 +207,7 @@ describe('a flow: a parent that runs after all its children', () => {
 
 describe('a flow parent record', () => {
   it('counts a child once, and only its own children', async () => {
-    const world = flowWorld();
+    const world = flowWorld(client, table);
     await world.producer.sendFlow(threeParts('once'));
     expect(await world.records.childCompleted('once-parent', 'once-c1', 1)).toBeUndefined();
     expect(await world.records.childCompleted('once-parent', 'once-c1', 1)).toBeUndefined();
@@ -317,7 +220,7 @@ describe('a flow parent record', () => {
   });
 
   it('keeps the tenant a parent was sent with', async () => {
-    const world = flowWorld();
+    const world = flowWorld(client, table);
     await world.producer.sendFlow({
       ...threeParts('tenant'),
       options: { id: 'tenant-parent', tenant: 'acme' },
@@ -326,7 +229,7 @@ describe('a flow parent record', () => {
   });
 
   it('counts the children that complete after their parent was cancelled, and never sends it', async () => {
-    const world = flowWorld();
+    const world = flowWorld(client, table);
     await world.producer.sendFlow(threeParts('cancel'));
     await world.producer.cancel('cancel-parent');
     for (const n of [1, 2, 3]) {
@@ -340,7 +243,7 @@ describe('a flow parent record', () => {
   });
 
   it("keeps a FIFO parent's message group and deduplication id for the send its last child makes", async () => {
-    const world = flowWorld();
+    const world = flowWorld(client, table);
     await world.producer.sendFlow({
       job: fifoReport,
       payload: { name: 'f' },
@@ -355,22 +258,22 @@ describe('a flow parent record', () => {
   });
 
   it("hands the parent a result too large for its record from the child's own record", async () => {
-    const world = flowWorld();
+    const world = flowWorld(client, table);
     await world.producer.sendFlow(threeParts('large'));
     const large = { text: 'x'.repeat(MAX_CHILD_RESULT_BYTES) };
     const generation = (await world.records.read('large-c1'))?.generation;
     await world.records.complete('large-c1', large, generation);
     await world.records.childCompleted('large-parent', 'large-c1', large);
     await world.records.childCompleted('large-parent', 'large-c2', { n: 2 });
-    expect(await world.records.childResults('large-parent')).toEqual({
-      'large-c1': large,
-      'large-c2': { n: 2 },
+    expect(await world.records.childOutcomes('large-parent')).toEqual({
+      results: { 'large-c1': large, 'large-c2': { n: 2 } },
+      failures: {},
     });
   });
 });
 
 describe('sendFlow refuses a flow that cannot run, before anything is written', () => {
-  const world = () => flowWorld();
+  const world = () => flowWorld(client, table);
   it.each([
     [
       'a parent without children',

@@ -191,7 +191,7 @@ const status = (state: JobState, extra: Partial<JobStatus> = {}): JobStatus => (
 });
 
 describe('waiting for a job to finish', () => {
-  it.each(['completed', 'dead-lettered', 'cancelled'] as const)(
+  it.each(['completed', 'dead-lettered', 'child-failed', 'cancelled'] as const)(
     'resolves with the status once the job is %s',
     async (final) => {
       const done = status(final, { result: { ok: true } });

@@ -672,6 +672,9 @@ describe('producer delivery paths', () => {
     await expect(
       producer.sendBatch([{ job, payload: { n: 1 }, options: { priority: 1 } as SendOptions }]),
     ).rejects.toThrow(/option "priority" is not one send takes .*: there are no priorities/);
+    await expect(producer.send(job, { n: 1 }, { failParentOnFailure: true } as SendOptions)).rejects.toThrow(
+      /option "failParentOnFailure" is not one send takes .*: it is a flow child's option/,
+    );
     expect(calls).toEqual([]);
   });
 
