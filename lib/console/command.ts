@@ -7,14 +7,19 @@ import type { Backend } from '../cli/backend';
 import type { FailedDeleteResult } from '../cli/failed-delete';
 import type { CommandHints, Output } from '../cli/output';
 import type { RedriveResult } from '../cli/redrive';
-import { renderRedrive, renderReplay } from '../cli/render';
+import { renderReplay } from '../cli/render';
 import type { ReplayResult } from '../cli/replay';
 import type { Target } from '../cli/target';
 import type { ResolvedConfig } from '../config';
 import { loadConsoleAssets } from './assets';
 import { feedFor } from './feed';
 import type { Job } from './jobs';
-import { type ConsoleExtensions, ConsoleOperations, renderConsoleDelete } from './operations';
+import {
+  type ConsoleExtensions,
+  ConsoleOperations,
+  renderConsoleDelete,
+  renderConsoleRedrive,
+} from './operations';
 import { newToken } from './security';
 import { type ConsoleServer, startConsoleServer } from './server';
 
@@ -131,7 +136,7 @@ export function reportStoppedJobs(output: Output, jobs: readonly Job[]): void {
   for (const job of jobs) {
     output.line(`${job.label}: ${ending(job)}`);
     if (job.state !== 'done') continue;
-    if (job.kind === 'redrive') renderRedrive(output, job.result as RedriveResult);
+    if (job.kind === 'redrive') renderConsoleRedrive(output, job.result as RedriveResult);
     else if (job.kind === 'replay') renderReplay(output, job.result as ReplayResult);
     else if (job.kind === 'delete') renderConsoleDelete(output, job.result as FailedDeleteResult);
   }

@@ -16,7 +16,7 @@ import { type FailedDeleteResult, failedDelete, renderFailedDelete } from '../cl
 import { deletedJobsRecorder } from '../cli/jobs';
 import type { CommandHints, Output } from '../cli/output';
 import { purge } from '../cli/purge';
-import { redrive, redriveSourceOf, typeSelector } from '../cli/redrive';
+import { type RedriveResult, redrive, redriveSourceOf, typeSelector } from '../cli/redrive';
 import { renderPurge, renderRedrive } from '../cli/render';
 import { replaySources } from '../cli/replay';
 import { sendFailureHint, sendWebhook } from '../cli/send';
@@ -145,16 +145,26 @@ export interface ConsoleContext extends ConsoleConnection {
 }
 
 /**
- * `failed delete`'s summary, then the selected ids the scan read the whole DLQ without finding (the CLI prints those
- * as its error): the page listed them, so they were deleted or redriven since.
+ * The selected ids a redrive or delete read the whole DLQ without finding (the CLI prints those as its error, apart
+ * from the summary): the page listed them, so they were deleted or redriven since.
  */
+function renderIdsNotFound(output: Output, result: { queue: string; notFound: readonly string[] }): void {
+  if (result.notFound.length === 0) return;
+  output.line(
+    `not found, already gone from the ${result.queue} dead-letter queue: ${result.notFound.join(', ')}`,
+  );
+}
+
+/** `hookline redrive`'s summary, then the selected ids it did not find. */
+export function renderConsoleRedrive(output: Output, result: RedriveResult): void {
+  renderRedrive(output, result);
+  renderIdsNotFound(output, result);
+}
+
+/** `hookline failed delete`'s summary, then the selected ids it did not find. */
 export function renderConsoleDelete(output: Output, result: FailedDeleteResult): void {
   renderFailedDelete(output, result);
-  if (result.notFound.length > 0) {
-    output.line(
-      `not found, already gone from the ${result.queue} dead-letter queue: ${result.notFound.join(', ')}`,
-    );
-  }
+  renderIdsNotFound(output, result);
 }
 
 /** Where a target answers; a restarted local mode answers elsewhere (its emulators take new ports). */
@@ -507,7 +517,7 @@ export class ConsoleOperations {
             ...(selection.type !== undefined ? { type: selection.type } : {}),
             signal,
           }),
-        renderRedrive,
+        renderConsoleRedrive,
       ),
     );
   }

@@ -461,6 +461,16 @@ describe('console operations on a deployed stack', () => {
     expect(clients.sqs.commandCalls(StartMessageMoveTaskCommand)).toHaveLength(0);
   });
 
+  it("says at the end of a redrive's summary which selected ids are no longer in the dead-letter queue", async () => {
+    installFakeQueue(clients.sqs, stackTarget().queues.events?.deadLetterUrl ?? '', [deadLetterMessage(1)]);
+    succeedSends();
+    const ops = operations();
+    const job = ops.redrive('events', { ids: ['evt-1', 'evt-9'] });
+    await waitForJob(ops);
+    expect(job).toMatchObject({ state: 'done', result: { moved: 1, notFound: ['evt-9'] } });
+    expect(job.summary?.at(-1)).toBe('not found, already gone from the events dead-letter queue: evt-9');
+  });
+
   it('refuses a second redrive or a purge of a dead-letter queue while its redrive runs, and takes one once it ended', async () => {
     installFakeQueue(clients.sqs, stackTarget().queues.events?.deadLetterUrl ?? '', [deadLetterMessage(1)]);
     clients.sqs.on(SendMessageBatchCommand).callsFake((input: { Entries: { Id: string }[] }) => ({
