@@ -593,6 +593,24 @@ describe('console operations on a deployed stack', () => {
     expect(deleting).toMatchObject({ state: 'done', result: { deletedIds: ['evt-2'] } });
   });
 
+  it('stops a delete when the console stops, before its next batch: nothing more deleted, the ids not reached named', async () => {
+    const dlq = installFakeQueue(clients.sqs, stackTarget().queues.events?.deadLetterUrl ?? '', [
+      deadLetterMessage(1),
+    ]);
+    const ops = operations();
+    const job = ops.deleteDeadLetters('events', ['evt-1']);
+    expect(await ops.jobs.stop()).toEqual([job]);
+    expect(job).toMatchObject({
+      state: 'done',
+      result: {
+        deletedEvents: 0,
+        stoppedBy: 'Interrupted: stopped by Ctrl-C',
+        failures: [{ id: 'evt-1', reason: expect.stringMatching(/^not reached: the scan stopped first/) }],
+      },
+    });
+    expect([dlq.messages.length, dlq.hidden.size]).toEqual([1, 0]);
+  });
+
   it('refuses an empty or blank delete selection and an unknown queue before touching SQS', () => {
     const ops = operations();
     expect(() => ops.deleteDeadLetters('events', [])).toThrow(
