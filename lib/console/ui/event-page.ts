@@ -105,6 +105,12 @@ function tenantsOf(data: EventAnswer): string[] {
 export function EventPage({ id }: { id: string }) {
   const { data, error, updatedAt, reload } = usePoll<EventAnswer>(`/api/events/${encodeURIComponent(id)}`, 0);
   const [deleting, setDeleting] = useState<string[]>([]);
+  // Bumped when a delete ends: the records read again start afresh (a failed delete's buttons wait no more).
+  const [deletesEnded, setDeletesEnded] = useState(0);
+  const deleteEnded = () => {
+    setDeletesEnded((n) => n + 1);
+    reload();
+  };
   // A tenant column only where there is one to show: a queue without `tenants` has none.
   const fair = data?.timeline.some((e) => e.tenant) ?? false;
   return html`<section class=${error && data ? 'stale' : ''}>
@@ -132,8 +138,8 @@ export function EventPage({ id }: { id: string }) {
           <td>${e.source ?? ''}</td><td>${e.queue ?? ''}</td>${fair && html`<td data-col="tenant">${e.tenant ?? ''}</td>`}<td class="num">${e.attempt ?? ''}</td><td class="num">${e.latencyMs !== undefined ? `${Math.round(e.latencyMs)} ms` : ''}</td><td class="reason">${e.reason ?? ''}</td></tr>`,
         )}</tbody></table>`
       }
-      ${deleting.map((job) => html`<${JobPanel} key=${job} id=${job} onDone=${reload} />`)}
-      ${data.deadLetters.map((d) => html`<${DeadLetterBlock} key=${d.queue} d=${d} id=${id} onDeleting=${(job: string) => setDeleting((jobs) => [...jobs, job])} />`)}
+      ${deleting.map((job) => html`<${JobPanel} key=${job} id=${job} onDone=${deleteEnded} />`)}
+      ${data.deadLetters.map((d) => html`<${DeadLetterBlock} key=${`${d.queue}#${deletesEnded}`} d=${d} id=${id} onDeleting=${(job: string) => setDeleting((jobs) => [...jobs, job])} />`)}
       ${data.deadLetterNotes.map((note) => html`<p class="note" data-dead-letter-note>${note}</p>`)}
       ${data.deadLetters.length === 0 && data.deadLetterNotes.length === 0 && html`<p class="muted">Not in any dead-letter queue.</p>`}
       ${data.trace !== null && html`<h3>Trace</h3><pre>${JSON.stringify(data.trace, null, 2)}</pre>`}
