@@ -87,8 +87,10 @@ function DeadLetterBlock({
     ${d.hiddenHeaders.length > 0 && html`<p class="note" data-hidden-headers>Hidden: ${d.hiddenHeaders.join(', ')} (credentials an older version kept in this record; their values are not shown)</p>`}
     <h4>Body${d.bodyEncoding === 'base64' ? ' (base64: not UTF-8 text)' : ''}</h4>
     ${d.payloadRef ? html`<p>In S3: s3://${d.payloadRef.bucket}/${d.payloadRef.key} (${d.payloadRef.sizeBytes} bytes)</p>` : html`<pre>${d.body}</pre>`}
-    <button onClick=${redrive} disabled=${pending || d.redriveRefused !== null} title=${d.redriveRefused ?? ''}>Redrive this event</button>
-    <button onClick=${() => setConfirming(true)} disabled=${pending}>Delete this event...</button>
+    <div class="toolbar">
+      <button onClick=${redrive} disabled=${pending || d.redriveRefused !== null} title=${d.redriveRefused ?? ''}>Redrive this event</button>
+      <button onClick=${() => setConfirming(true)} disabled=${pending}>Delete this event...</button>
+    </div>
     ${confirming && html`<${DeleteConfirm} queue=${d.queue} count=${1} busy=${pending} confirm=${remove} cancel=${() => setConfirming(false)} />`}
     ${d.redriveRefused && html`<p class="note" data-redrive-refused>${d.redriveRefused}</p>`}
     <${ErrorNote} error=${error} />
