@@ -1,8 +1,8 @@
 /**
  * What the console can show and do, each a call into the CLI's own command cores (status, failed, redrive,
- * failed delete, purge, pause/resume, send): the page and the terminal run the same code against the same target. The event
- * page and replay take their data from optional {@link ConsoleExtensions} (the archive's trace and replay), and
- * say what is missing while those are absent.
+ * failed delete, purge, pause/resume, send): the page and the terminal run the same code against the same target.
+ * The event page and replay take their data from optional {@link ConsoleExtensions} (the archive's trace and
+ * replay), and say what is missing while those are absent.
  */
 
 import { timeOption } from '../cli/archive';
