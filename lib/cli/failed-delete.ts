@@ -36,6 +36,12 @@ export interface FailedDeleteOptions {
   readonly signal?: AbortSignal;
   /** Records the tracked jobs deleted. @default their job records on the target (`deletedJobsRecorder`) */
   readonly recordJobs?: (jobs: readonly RedrivenJob[], at: Date) => Promise<void>;
+  /**
+   * Report a selection that matches nothing as a result (its ids under `notFound`) instead of refusing it: the
+   * console's, whose ids come from a list read before, so one gone since was deleted or redriven meanwhile.
+   * @default false
+   */
+  readonly reportNoMatch?: boolean;
 }
 
 export interface FailedDeleteResult {
@@ -80,8 +86,10 @@ export async function failedDelete(
   if (wantedIds.size === 0 && typePattern === undefined) throw new CliError(NEEDS_SELECTION);
   try {
     const before = await queueDepth(backend.sqs, queue.deadLetterUrl);
-    if (before.visible + before.inFlight + before.delayed === 0)
+    if (before.visible + before.inFlight + before.delayed === 0) {
+      if (options.reportNoMatch) return emptyDeletion(queue.name, wantedIds);
       throw nothingMatched(backend.output, queue.name, options);
+    }
     await confirmDelete(backend, target, queue, options);
     const deletion = new DeadLetterDeletion(backend, queue, options, {
       wantedIds,
@@ -92,7 +100,8 @@ export async function failedDelete(
       heldByOthers: before.inFlight,
     });
     const result = await deletion.run(before.visible + before.inFlight);
-    if (result.deletedMessages + result.failed === 0 && result.stoppedBy === undefined)
+    const none = result.deletedMessages + result.failed === 0 && result.stoppedBy === undefined;
+    if (none && !options.reportNoMatch)
       throw nothingMatched(backend.output, queue.name, options, before.inFlight, 'deleted');
     const after = await queueDepth(backend.sqs, queue.deadLetterUrl).catch(() => undefined);
     return {
@@ -103,6 +112,23 @@ export async function failedDelete(
   } catch (error) {
     throw explainError(error, contextOf(target, queue.name));
   }
+}
+
+/** An empty dead-letter queue's answer to a selection reported rather than refused: every id not found. */
+function emptyDeletion(queue: string, wantedIds: ReadonlySet<string>): FailedDeleteResult {
+  return {
+    queue,
+    deadLetterDepthBefore: 0,
+    deadLetterDepthAfter: 0,
+    deletedEvents: 0,
+    deletedMessages: 0,
+    deletedIds: [],
+    skipped: 0,
+    failed: 0,
+    failures: [],
+    notFound: [...wantedIds],
+    flowParents: [],
+  };
 }
 
 async function confirmDelete(

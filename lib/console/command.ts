@@ -4,16 +4,22 @@
  */
 import { spawn } from 'node:child_process';
 import type { Backend } from '../cli/backend';
+import type { FailedDeleteResult } from '../cli/failed-delete';
 import type { CommandHints, Output } from '../cli/output';
 import type { RedriveResult } from '../cli/redrive';
-import { renderRedrive, renderReplay } from '../cli/render';
+import { renderReplay } from '../cli/render';
 import type { ReplayResult } from '../cli/replay';
 import type { Target } from '../cli/target';
 import type { ResolvedConfig } from '../config';
 import { loadConsoleAssets } from './assets';
 import { feedFor } from './feed';
 import type { Job } from './jobs';
-import { type ConsoleExtensions, ConsoleOperations } from './operations';
+import {
+  type ConsoleExtensions,
+  ConsoleOperations,
+  renderConsoleDelete,
+  renderConsoleRedrive,
+} from './operations';
 import { newToken } from './security';
 import { type ConsoleServer, startConsoleServer } from './server';
 
@@ -105,7 +111,8 @@ export function reportConsoleStarted(
 
 /**
  * What the jobs cut short by stopping the console did, in the words of their own commands: the label and
- * how it ended, then the command's summary (a redrive's moved and left, a replay's sent and not sent).
+ * how it ended, then the command's summary (a redrive's moved and left, a delete's deleted and left, a replay's
+ * sent and not sent).
  */
 export function reportStoppedJobs(output: Output, jobs: readonly Job[]): void {
   if (jobs.length === 0) return;
@@ -129,7 +136,8 @@ export function reportStoppedJobs(output: Output, jobs: readonly Job[]): void {
   for (const job of jobs) {
     output.line(`${job.label}: ${ending(job)}`);
     if (job.state !== 'done') continue;
-    if (job.kind === 'redrive') renderRedrive(output, job.result as RedriveResult);
+    if (job.kind === 'redrive') renderConsoleRedrive(output, job.result as RedriveResult);
     else if (job.kind === 'replay') renderReplay(output, job.result as ReplayResult);
+    else if (job.kind === 'delete') renderConsoleDelete(output, job.result as FailedDeleteResult);
   }
 }

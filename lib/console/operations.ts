@@ -1,8 +1,8 @@
 /**
  * What the console can show and do, each a call into the CLI's own command cores (status, failed, redrive,
- * purge, pause/resume, send): the page and the terminal run the same code against the same target. The event
- * page and replay take their data from optional {@link ConsoleExtensions} (the archive's trace and replay), and
- * say what is missing while those are absent.
+ * failed delete, purge, pause/resume, send): the page and the terminal run the same code against the same target.
+ * The event page and replay take their data from optional {@link ConsoleExtensions} (the archive's trace and
+ * replay), and say what is missing while those are absent.
  */
 
 import { timeOption } from '../cli/archive';
@@ -12,14 +12,22 @@ import { failedListNotes, heldByOthers } from '../cli/dead-letter-notes';
 import type { DeadLetterSummary } from '../cli/dead-letters';
 import { CliError, errorLine } from '../cli/errors';
 import { DeadLetterNotFoundError, type FailedShowResult, failedList, failedShow } from '../cli/failed';
+import { type FailedDeleteResult, failedDelete, renderFailedDelete } from '../cli/failed-delete';
+import { deletedJobsRecorder } from '../cli/jobs';
 import type { CommandHints, Output } from '../cli/output';
 import { purge } from '../cli/purge';
-import { redrive, redriveSourceOf, typeSelector } from '../cli/redrive';
+import { type RedriveResult, redrive, redriveSourceOf, typeSelector } from '../cli/redrive';
 import { renderPurge, renderRedrive } from '../cli/render';
 import { replaySources } from '../cli/replay';
 import { sendFailureHint, sendWebhook } from '../cli/send';
 import { status } from '../cli/status';
-import { noReasonRecorded, otherDeadLetterQueues, queueOf, type Target } from '../cli/target';
+import {
+  deadLetterQueueOf,
+  noReasonRecorded,
+  otherDeadLetterQueues,
+  queueOf,
+  type Target,
+} from '../cli/target';
 import type { ResolvedConfig } from '../config';
 import { credentialHeadersOfSources } from '../senders';
 import { Activity, type EventFilter, type RateSeries } from './activity';
@@ -134,6 +142,29 @@ export interface ConsoleContext extends ConsoleConnection {
    * @default - commands without flags
    */
   readonly hints?: CommandHints;
+}
+
+/**
+ * The selected ids a redrive or delete read the whole DLQ without finding (the CLI prints those as its error, apart
+ * from the summary): the page listed them, so they were deleted or redriven since.
+ */
+function renderIdsNotFound(output: Output, result: { queue: string; notFound: readonly string[] }): void {
+  if (result.notFound.length === 0) return;
+  output.line(
+    `not found, already gone from the ${result.queue} dead-letter queue: ${result.notFound.join(', ')}`,
+  );
+}
+
+/** `hookline redrive`'s summary, then the selected ids it did not find. */
+export function renderConsoleRedrive(output: Output, result: RedriveResult): void {
+  renderRedrive(output, result);
+  renderIdsNotFound(output, result);
+}
+
+/** `hookline failed delete`'s summary, then the selected ids it did not find. */
+export function renderConsoleDelete(output: Output, result: FailedDeleteResult): void {
+  renderFailedDelete(output, result);
+  renderIdsNotFound(output, result);
 }
 
 /** Where a target answers; a restarted local mode answers elsewhere (its emulators take new ports). */
@@ -443,11 +474,11 @@ export class ConsoleOperations {
     return cancelJobRecord(this.connection, this.context.env ?? process.env, id, this.hints);
   }
 
-  /** The redrive or purge of each dead-letter queue this console started, by the queue's CLI name. */
+  /** The redrive, delete or purge of each dead-letter queue this console started, by the queue's CLI name. */
   private readonly deadLetterJobs = new Map<string, Job>();
 
   /**
-   * Refuses a second redrive or purge of a dead-letter queue while this console runs one: two redrives at once
+   * Refuses a second redrive, delete or purge of a dead-letter queue while this console runs one: two scans at once
    * hold each other's messages, so each reads less of the DLQ (the redrive core still leaves to each what the
    * other moved, for runs this console cannot see).
    */
@@ -486,7 +517,37 @@ export class ConsoleOperations {
             ...(selection.type !== undefined ? { type: selection.type } : {}),
             signal,
           }),
-        renderRedrive,
+        renderConsoleRedrive,
+      ),
+    );
+  }
+
+  /**
+   * Deletes the selected dead letters (every copy of each id) as `hookline failed delete --id ... --yes` does, as a
+   * job; one scan at a time per dead-letter queue. The page confirmed first; an id gone since its list was read is
+   * reported not found, not refused.
+   */
+  deleteDeadLetters(queue: string, ids: readonly string[]): Job {
+    deadLetterQueueOf(this.connection.target, queue);
+    if (ids.length === 0) throw new CliError('no event selected: select at least one; nothing was deleted');
+    if (ids.some((id) => id.trim() === ''))
+      throw new CliError('an event id must not be blank: nothing was deleted');
+    const { backend, target } = this.connection;
+    const recordJobs = deletedJobsRecorder(backend, target, this.context.env ?? process.env);
+    return this.oneJobPerDeadLetterQueue(queue, () =>
+      this.jobs.start(
+        'delete',
+        `delete from the ${queue} dead-letter queue: ${ids.length} selected`,
+        (output, signal) =>
+          failedDelete({ ...backend, output }, target, {
+            queue,
+            ids,
+            yes: true,
+            reportNoMatch: true,
+            recordJobs,
+            signal,
+          }),
+        renderConsoleDelete,
       ),
     );
   }

@@ -40,6 +40,11 @@ const ROUTES: readonly (readonly [string, RegExp, Handler])[] = [
     (ops, { params, query }) => ops.failures(params[0] ?? '', pageCursorOf(query.get('page'))),
   ],
   [
+    'POST',
+    /^\/api\/failures\/([^/]+)\/delete$/,
+    (ops, { params, body }) => ops.deleteDeadLetters(params[0] ?? '', deletionOf(body)),
+  ],
+  [
     'GET',
     /^\/api\/job-records$/,
     (ops, { query }) =>
@@ -99,6 +104,23 @@ function selectionOf(body: Record<string, unknown>): { ids?: string[]; type?: st
     throw new CliError('type must be a type pattern (a string) such as "invoice.*": nothing was redriven');
   }
   return { ...(ids !== undefined ? { ids } : {}), ...(type !== undefined ? { type } : {}) };
+}
+
+/**
+ * A delete's selection: the ids, and `yes: true`, the confirmation the page asked for (as `failed delete --yes`):
+ * what is deleted cannot be brought back, so a request without it deletes nothing.
+ */
+function deletionOf(body: Record<string, unknown>): string[] {
+  const { ids, yes } = body;
+  if (!(Array.isArray(ids) && ids.every((x) => typeof x === 'string'))) {
+    throw new CliError('ids must be a list of event ids (strings): nothing was deleted');
+  }
+  if (yes !== true) {
+    throw new CliError(
+      'a delete cannot be undone: send "yes": true once the operator confirmed it (the page asks first); nothing was deleted',
+    );
+  }
+  return ids;
 }
 
 /** A path parameter, decoded; malformed percent-encoding is the caller's error. */

@@ -163,4 +163,26 @@ describe('failed delete', () => {
       '  hookline jobs cancel report-1',
     ]);
   });
+
+  it('refuses a selection that matches nothing, unless asked to report it: then every id gone is not found', async () => {
+    const queue = installFakeQueue(sqs, EVENTS.deadLetterUrl, [deadLetterMessage(1)]);
+    const options = { queue: 'events', ids: ['evt-7', 'evt-8'], yes: true, recordJobs: noRecords };
+    await expect(failedDelete(testBackend(), stackTarget(), options)).rejects.toThrow(
+      'no message in the events dead-letter queue matches --id evt-7 evt-8: nothing was deleted; list them with hookline failed list events',
+    );
+    const reported = await failedDelete(testBackend(), stackTarget(), { ...options, reportNoMatch: true });
+    expect(reported).toMatchObject({
+      deletedEvents: 0,
+      skipped: 1,
+      failed: 0,
+      notFound: ['evt-7', 'evt-8'],
+      deadLetterDepthBefore: 1,
+      deadLetterDepthAfter: 1,
+    });
+    expect([queue.deleted, queue.hidden.size]).toEqual([[], 0]);
+    queue.messages.length = 0;
+    expect(
+      await failedDelete(testBackend(), stackTarget(), { ...options, reportNoMatch: true }),
+    ).toMatchObject({ deletedEvents: 0, notFound: ['evt-7', 'evt-8'], deadLetterDepthBefore: 0 });
+  });
 });

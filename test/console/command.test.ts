@@ -93,6 +93,36 @@ describe('hookline console stopped with jobs running', () => {
     );
   });
 
+  it("prints a delete cut short by Ctrl-C with failed delete's summary and the ids it did not reach", () => {
+    const output = recordingOutput();
+    reportStoppedJobs(output, [
+      job('delete', 'delete from the events dead-letter queue: 2 selected', {
+        result: {
+          queue: 'events',
+          deadLetterDepthBefore: 5,
+          deadLetterDepthAfter: 4,
+          deletedEvents: 1,
+          deletedMessages: 1,
+          deletedIds: ['a'],
+          skipped: 0,
+          failed: 1,
+          failures: [{ messageId: '', id: 'b', reason: 'not reached: the scan stopped first' }],
+          notFound: [],
+          flowParents: [],
+          stoppedBy: 'Interrupted: stopped by Ctrl-C',
+        },
+      }),
+    ]);
+    expect(output.lines).toEqual([
+      'delete from the events dead-letter queue: 2 selected: stopped by Ctrl-C',
+      'deleted 1 event from the events dead-letter queue: a',
+      'not deleted: 1 (they stay in the DLQ)',
+      '  b: not reached: the scan stopped first',
+      'left in the dead-letter queue: 4',
+      'stopped early: Interrupted: stopped by Ctrl-C; the rest stays in the DLQ',
+    ]);
+  });
+
   it('gives the jobs as one result in --json and prints nothing else; nothing at all without jobs', () => {
     const json = recordingOutput({ json: true });
     reportStoppedJobs(json, [job('purge', 'purge the events queue', { result: { purged: 2 } })]);

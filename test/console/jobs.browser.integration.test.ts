@@ -30,6 +30,8 @@ const HOSTILE_RESULT = '<script>window.__xss=2</script><b>bold</b>';
 const HOSTILE_REASON = '<img src=x onerror="window.__xss=3">';
 const COMPLETED = ['double-1', 'double-2', 'double-3', HOSTILE_ID];
 const FAILED = 'fail-1';
+/** A second failed job, sent by the delete test (the lists and counts before it know one). */
+const FAILED_TOO = 'fail-2';
 const SCHEDULED = ['later-1', 'later-2'];
 /** Whom the first completed job is for. */
 const TENANT = 'acct_console';
@@ -228,6 +230,56 @@ describe('the Jobs page in a browser', () => {
     expect(await page.evaluate(() => (globalThis as unknown as { __xss?: number }).__xss)).toBeUndefined();
     await page.click('a:has-text("Event and trace")');
     await page.locator('h2', { hasText: `Event ${FAILED}` }).waitFor();
+  });
+
+  it('deletes dead-lettered jobs from the Failures page and the event page once confirmed: failed list lists them no more, jobs show says an operator deleted them', async () => {
+    const producer = createProducer({ local: join(stateDir, STATE_FILE_NAME) });
+    await producer.send(failingJob, { why: 'deleted from the event page' }, { id: FAILED_TOO });
+    await pipeline.waitFor(
+      () => pipeline.events.some((e) => e.id === FAILED_TOO && e.event === 'dead-lettered'),
+      30_000,
+      'the second failing job dead-lettered',
+    );
+    await page.goto(`${new URL('/', consoleUrl)}#/failures/jobs`);
+    const row = (id: string) => page.locator(`.group tr[data-id="${id}"]`);
+    await row(FAILED).waitFor();
+    await row(FAILED_TOO).waitFor();
+    await row(FAILED).locator('input[type="checkbox"]').check();
+    await page.click('button:has-text("Delete selected (1)...")');
+    expect(await page.locator('[data-delete-confirm] p').textContent()).toMatch(
+      /^Delete 1 event from the jobs dead-letter queue, every copy of each\? This cannot\s+be undone/,
+    );
+    await page.click('[data-delete-confirm] button:has-text("Delete 1 event")');
+    const done = page.locator('[data-job-state="done"]');
+    await done.waitFor();
+    expect(await done.locator('.result').textContent()).toBe(
+      `deleted 1 event from the jobs dead-letter queue: ${FAILED}left in the dead-letter queue: 1`,
+    );
+    // The list is read again once the delete ended: the deleted letter is gone, the other one stays.
+    await row(FAILED).waitFor({ state: 'detached' });
+    expect(await row(FAILED_TOO).count()).toBe(1);
+
+    await row(FAILED_TOO).locator('a').click();
+    await page.click('button:has-text("Delete this event...")');
+    expect(await page.locator('[data-delete-confirm] p').textContent()).toMatch(/This cannot\s+be undone/);
+    await page.click('[data-delete-confirm] button:has-text("Delete 1 event")');
+    await page.locator('[data-job-state="done"]').waitFor();
+    await page.locator('p', { hasText: 'Not in any dead-letter queue.' }).waitFor();
+    expect(await page.locator('[data-job-state="done"] .result').textContent()).toContain(
+      `deleted 1 event from the jobs dead-letter queue: ${FAILED_TOO}`,
+    );
+
+    const [listed, ...shown] = await Promise.all([
+      cli('failed', 'list', 'jobs', '--json'),
+      ...[FAILED, FAILED_TOO].map((id) => cli('jobs', 'show', id)),
+    ]);
+    expect([listed.code, (JSON.parse(listed.stdout) as { messages: unknown[] }).messages]).toEqual([0, []]);
+    for (const job of shown) {
+      expect(job.stdout).toMatch(
+        /^state +dead-lettered\n +deleted from its dead-letter queue by an operator at \d{4}-/m,
+      );
+      expect(job.stdout).toMatch(/^deleted +\d{4}-/m);
+    }
   });
 
   it('cancels a scheduled job after a confirmation reached by keyboard, then refuses a second cancel as the CLI does', async () => {

@@ -15,6 +15,7 @@ import {
 import { describe, expect, it, vi } from 'vitest';
 import exampleConfig from '../../hookline.config';
 import { BackendError, CliError } from '../../lib/cli/errors';
+import type { CommandHints } from '../../lib/cli/output';
 import type { StackTarget } from '../../lib/cli/target';
 import { resolveConfig } from '../../lib/config';
 import { type EventFeed, unavailableFeed } from '../../lib/console/feed';
@@ -39,15 +40,39 @@ import {
 const clients = mockCommandClients();
 const config = resolveConfig(exampleConfig);
 
-function operations(extensions?: ConsoleExtensions, target: Partial<StackTarget> = {}) {
+function operations(extensions?: ConsoleExtensions, target: Partial<StackTarget> = {}, hints?: CommandHints) {
   return new ConsoleOperations({
     backend: testBackend(),
     target: { ...stackTarget(), ...target },
     config,
     feed: unavailableFeed('no feed for a deployed stack'),
     ...(extensions ? { extensions } : {}),
+    ...(hints ? { hints } : {}),
   });
 }
+
+/** A dead-lettered flow child of `parent` (a job whose record is not kept, so nothing is written for it). */
+const flowChild = (n: number, parent: string) =>
+  deadLetterMessage(n, {
+    id: `child-${n}`,
+    body: JSON.stringify({
+      v: 1,
+      id: `child-${n}`,
+      source: 'job',
+      type: 'flow.part',
+      receivedAt: '2026-11-25T02:00:00.000Z',
+      headers: { 'x-hookline-parent': parent },
+      contentType: 'application/json',
+      body: '{}',
+      bodyEncoding: 'utf8',
+    }),
+  });
+
+const succeedSends = () =>
+  clients.sqs.on(SendMessageBatchCommand).callsFake((input: { Entries: { Id: string }[] }) => ({
+    Successful: input.Entries.map((e) => ({ Id: e.Id, MessageId: `new-${e.Id}`, MD5OfMessageBody: '' })),
+    Failed: [],
+  }));
 
 /** The DLQ answers these messages once, then nothing. */
 function dlqHolds(...messages: ReturnType<typeof deadLetterMessage>[]) {
@@ -436,6 +461,16 @@ describe('console operations on a deployed stack', () => {
     expect(clients.sqs.commandCalls(StartMessageMoveTaskCommand)).toHaveLength(0);
   });
 
+  it("says at the end of a redrive's summary which selected ids are no longer in the dead-letter queue", async () => {
+    installFakeQueue(clients.sqs, stackTarget().queues.events?.deadLetterUrl ?? '', [deadLetterMessage(1)]);
+    succeedSends();
+    const ops = operations();
+    const job = ops.redrive('events', { ids: ['evt-1', 'evt-9'] });
+    await waitForJob(ops);
+    expect(job).toMatchObject({ state: 'done', result: { moved: 1, notFound: ['evt-9'] } });
+    expect(job.summary?.at(-1)).toBe('not found, already gone from the events dead-letter queue: evt-9');
+  });
+
   it('refuses a second redrive or a purge of a dead-letter queue while its redrive runs, and takes one once it ended', async () => {
     installFakeQueue(clients.sqs, stackTarget().queues.events?.deadLetterUrl ?? '', [deadLetterMessage(1)]);
     clients.sqs.on(SendMessageBatchCommand).callsFake((input: { Entries: { Id: string }[] }) => ({
@@ -488,6 +523,104 @@ describe('console operations on a deployed stack', () => {
     expect(() => ops.redrive('events', { type: 'invoice..paid' })).toThrow(/is not a valid type pattern/);
     expect(ops.jobs.list()).toEqual([]);
     expect(() => ops.redrive('nope', {})).toThrow(/unknown queue "nope"/);
+    expect(clients.sqs.calls()).toHaveLength(0);
+  });
+
+  it("deletes only the selected dead letters as a job, ending with failed delete's summary: deleted, already gone, flow parents to cancel", async () => {
+    const dlq = installFakeQueue(clients.sqs, stackTarget().queues.events?.deadLetterUrl ?? '', [
+      deadLetterMessage(1),
+      deadLetterMessage(2),
+      flowChild(3, 'report-1'),
+      deadLetterMessage(4, { id: 'evt-1' }),
+    ]);
+    const ops = operations(undefined, {}, { command: (args) => `hookline ${args} --stack Hookline` });
+    const job = ops.deleteDeadLetters('events', ['evt-1', 'child-3', 'evt-9']);
+    await waitForJob(ops);
+    expect(job).toMatchObject({
+      kind: 'delete',
+      label: 'delete from the events dead-letter queue: 3 selected',
+      state: 'done',
+      result: { deletedEvents: 2, deletedMessages: 3, notFound: ['evt-9'], flowParents: ['report-1'] },
+    });
+    expect(job.summary).toEqual([
+      'deleted 2 events from the events dead-letter queue (3 messages: the DLQ held more than one copy of an id): evt-1, child-3',
+      'left in the dead-letter queue: 1',
+      'flow parents of deleted jobs, which can never be sent now (a deleted child never completes): cancel them',
+      '  hookline jobs cancel report-1 --stack Hookline',
+      'not found, already gone from the events dead-letter queue: evt-9',
+    ]);
+    expect(dlq.messages.map((m) => m.MessageId)).toEqual(['sqs-2']);
+    expect(dlq.hidden.size).toBe(0);
+  });
+
+  it('reports a selection gone from the dead-letter queue since the page read it as not found, deleting nothing', async () => {
+    const dlq = installFakeQueue(clients.sqs, stackTarget().queues.events?.deadLetterUrl ?? '', [
+      deadLetterMessage(2),
+    ]);
+    const ops = operations();
+    const job = ops.deleteDeadLetters('events', ['evt-1']);
+    await waitForJob(ops);
+    expect([job.state, job.summary]).toEqual([
+      'done',
+      [
+        'deleted 0 events from the events dead-letter queue: -',
+        'left in the dead-letter queue: 1',
+        'not found, already gone from the events dead-letter queue: evt-1',
+      ],
+    ]);
+    expect([dlq.messages.length, dlq.deleted, dlq.hidden.size]).toEqual([1, [], 0]);
+  });
+
+  it('refuses a delete of a dead-letter queue while its redrive runs, and a redrive or purge while its delete runs', async () => {
+    installFakeQueue(clients.sqs, stackTarget().queues.events?.deadLetterUrl ?? '', [
+      deadLetterMessage(1),
+      deadLetterMessage(2),
+    ]);
+    succeedSends();
+    const ops = operations();
+    const redriving = ops.redrive('events', { ids: ['evt-1'] });
+    expect(() => ops.deleteDeadLetters('events', ['evt-2'])).toThrow(
+      `redrive events: 1 selected is still running in this console (started ${redriving.startedAt}): nothing was started; wait for it to end, then look at the events dead-letter queue again`,
+    );
+    await waitForJob(ops);
+    const deleting = ops.deleteDeadLetters('events', ['evt-2']);
+    expect(() => ops.redrive('events', {})).toThrow(
+      `delete from the events dead-letter queue: 1 selected is still running in this console (started ${deleting.startedAt})`,
+    );
+    expect(() => ops.purge('events', true, 'events')).toThrow(/is still running in this console/);
+    expect(ops.jobs.list()).toEqual([deleting, redriving]);
+    await waitForJob(ops);
+    expect(deleting).toMatchObject({ state: 'done', result: { deletedIds: ['evt-2'] } });
+  });
+
+  it('stops a delete when the console stops, before its next batch: nothing more deleted, the ids not reached named', async () => {
+    const dlq = installFakeQueue(clients.sqs, stackTarget().queues.events?.deadLetterUrl ?? '', [
+      deadLetterMessage(1),
+    ]);
+    const ops = operations();
+    const job = ops.deleteDeadLetters('events', ['evt-1']);
+    expect(await ops.jobs.stop()).toEqual([job]);
+    expect(job).toMatchObject({
+      state: 'done',
+      result: {
+        deletedEvents: 0,
+        stoppedBy: 'Interrupted: stopped by Ctrl-C',
+        failures: [{ id: 'evt-1', reason: expect.stringMatching(/^not reached: the scan stopped first/) }],
+      },
+    });
+    expect([dlq.messages.length, dlq.hidden.size]).toEqual([1, 0]);
+  });
+
+  it('refuses an empty or blank delete selection and an unknown queue before touching SQS', () => {
+    const ops = operations();
+    expect(() => ops.deleteDeadLetters('events', [])).toThrow(
+      'no event selected: select at least one; nothing was deleted',
+    );
+    expect(() => ops.deleteDeadLetters('events', ['evt-1', ' '])).toThrow(
+      'an event id must not be blank: nothing was deleted',
+    );
+    expect(() => ops.deleteDeadLetters('nope', ['evt-1'])).toThrow(/unknown queue "nope"/);
+    expect(ops.jobs.list()).toEqual([]);
     expect(clients.sqs.calls()).toHaveLength(0);
   });
 

@@ -22,6 +22,7 @@ import { installFakeQueue } from '../cli/fake-queue';
 import { EVENTS, mockCommandClients, testBackend } from '../cli/helpers';
 import {
   HEARTBEAT,
+  HEARTBEAT_EVENT_ID,
   schedulerDeadLetterTarget,
   sqsUrl,
   undeliveredHeartbeat,
@@ -161,5 +162,23 @@ describe('the console on the dead-letter queues Scheduler fills', () => {
     });
     expect(clients.sqs.commandCalls(SendMessageBatchCommand)[0]?.args[0].input.QueueUrl).toBe(EVENTS.url);
     expect(dlq.messages).toHaveLength(0);
+  });
+
+  it('deletes a dead letter of a Scheduler dead-letter queue through the API, as failed delete does', async () => {
+    const dlq = installFakeQueue(clients.sqs, sqsUrl('Hookline-HeartbeatDlq'), [undelivered]);
+    const started = await call('POST', `/api/failures/${encodeURIComponent(HEARTBEAT)}/delete`, {
+      ids: [HEARTBEAT_EVENT_ID],
+      yes: true,
+    });
+    expect(started).toMatchObject({ status: 200, body: { kind: 'delete' } });
+    await operations.jobs.idle(5);
+    expect(operations.jobs.get(String(started.body.id))).toMatchObject({
+      state: 'done',
+      summary: [
+        `deleted 1 event from the ${HEARTBEAT} dead-letter queue: ${HEARTBEAT_EVENT_ID}`,
+        'left in the dead-letter queue: 0',
+      ],
+    });
+    expect(dlq.messages).toEqual([]);
   });
 });

@@ -81,6 +81,69 @@ describe('console API', () => {
     await operations.jobs.idle(5);
   });
 
+  it('deletes the dead letters a confirmed request names, and refuses a selection of the wrong shape, an empty one or an unconfirmed one', async () => {
+    const jobsBefore = operations.jobs.list().length;
+    for (const [body, message] of [
+      [{ yes: true }, 'ids must be a list of event ids (strings): nothing was deleted'],
+      [{ ids: 'evt-1', yes: true }, 'ids must be a list of event ids (strings): nothing was deleted'],
+      [{ ids: [], yes: true }, 'no event selected: select at least one; nothing was deleted'],
+      [
+        { ids: ['evt-1'] },
+        'a delete cannot be undone: send "yes": true once the operator confirmed it (the page asks first); nothing was deleted',
+      ],
+      [
+        { ids: ['evt-1'], yes: 'yes' },
+        'a delete cannot be undone: send "yes": true once the operator confirmed it (the page asks first); nothing was deleted',
+      ],
+    ] as const) {
+      expect(await call('POST', '/api/failures/events/delete', body)).toEqual({
+        status: 400,
+        body: { error: message },
+      });
+    }
+    expect(await call('POST', '/api/failures/nope/delete', { ids: ['evt-1'], yes: true })).toMatchObject({
+      status: 400,
+      body: { error: expect.stringMatching(/unknown queue "nope"/) },
+    });
+    expect(await call('GET', '/api/failures/events/delete')).toEqual({
+      status: 404,
+      body: { error: 'not found' },
+    });
+    expect(operations.jobs.list()).toHaveLength(jobsBefore);
+    expect(clients.sqs.calls()).toHaveLength(0);
+    clients.sqs.onAnyCommand().resolves({});
+    expect(
+      await call('POST', '/api/failures/events/delete', { ids: ['evt-1', 'evt-2'], yes: true }),
+    ).toMatchObject({
+      status: 200,
+      body: {
+        kind: 'delete',
+        label: 'delete from the events dead-letter queue: 2 selected',
+        state: 'running',
+      },
+    });
+    await operations.jobs.idle(5);
+  });
+
+  it('refuses a delete without the token in its header or from another origin, whatever its cookie', async () => {
+    const send = (headers: Record<string, string>) =>
+      fetch(`http://127.0.0.1:${server.port}/api/failures/events/delete`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headers },
+        body: JSON.stringify({ ids: ['evt-1'], yes: true }),
+      }).then(async (a) => ({ status: a.status, body: await a.json() }));
+    const cookie = `hookline_console_${server.port}=${token}`;
+    expect(await send({ cookie })).toEqual({
+      status: 403,
+      body: { error: 'a change needs the console token in the x-hookline-token header' },
+    });
+    expect(await send({ 'x-hookline-token': token, origin: 'http://evil.example' })).toEqual({
+      status: 403,
+      body: { error: 'cross-origin requests are refused' },
+    });
+    expect(clients.sqs.calls()).toHaveLength(0);
+  });
+
   it('refuses a body that is JSON but not an object instead of reading it as "no selector: redrive everything"', async () => {
     const jobsBefore = operations.jobs.list().length;
     for (const body of [['evt-1'], 'evt-1', null]) {

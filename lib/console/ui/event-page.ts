@@ -4,6 +4,7 @@
  */
 import { useState } from 'preact/hooks';
 import { post, usePoll } from './api';
+import { DeleteConfirm, startDelete } from './dead-letter-delete';
 import { html } from './html';
 import type { DeadLetterSummary, FeedEvent } from './types';
 import { ErrorNote, JobPanel, StaleNote } from './widgets';
@@ -35,22 +36,39 @@ interface EventAnswer {
   traceNote: string | null;
 }
 
-function DeadLetterBlock({ d, id }: { d: DeadLetterDetail; id: string }) {
+/**
+ * One dead-letter record with its redrive and delete. A delete's job is followed by the page (`onDeleting`): once it
+ * ends the page reads the event again, and this record, gone, would take the job's result with it.
+ */
+function DeadLetterBlock({
+  d,
+  id,
+  onDeleting,
+}: {
+  d: DeadLetterDetail;
+  id: string;
+  onDeleting: (job: string) => void;
+}) {
   const [job, setJob] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
-  // Set from the click on: a double-click would otherwise start two redrives of this one event.
+  const [confirming, setConfirming] = useState(false);
+  // Set from the click on: a double-click would otherwise start two redrives (or deletes) of this one event.
   const [pending, setPending] = useState(false);
-  const redrive = () => {
+  const start = (request: () => Promise<{ id: string }>, started: (job: string) => void) => {
     if (pending) return;
     setPending(true);
-    post<{ id: string }>(`/api/queues/${encodeURIComponent(d.queue)}/redrive`, { ids: [id] }).then(
-      (j) => setJob(j.id),
+    setConfirming(false);
+    request().then(
+      (j) => started(j.id),
       (e: Error) => {
         setPending(false);
         setError(e.message);
       },
     );
   };
+  const redrive = () =>
+    start(() => post(`/api/queues/${encodeURIComponent(d.queue)}/redrive`, { ids: [id] }), setJob);
+  const remove = () => start(() => startDelete(d.queue, [id]), onDeleting);
   return html`<div class="card" data-dead-letter=${d.queue}>
     <h3>Dead-lettered in ${d.queue}${d.source ? ` (from ${d.source})` : ''}</h3>
     <dl>
@@ -69,7 +87,11 @@ function DeadLetterBlock({ d, id }: { d: DeadLetterDetail; id: string }) {
     ${d.hiddenHeaders.length > 0 && html`<p class="note" data-hidden-headers>Hidden: ${d.hiddenHeaders.join(', ')} (credentials an older version kept in this record; their values are not shown)</p>`}
     <h4>Body${d.bodyEncoding === 'base64' ? ' (base64: not UTF-8 text)' : ''}</h4>
     ${d.payloadRef ? html`<p>In S3: s3://${d.payloadRef.bucket}/${d.payloadRef.key} (${d.payloadRef.sizeBytes} bytes)</p>` : html`<pre>${d.body}</pre>`}
-    <button onClick=${redrive} disabled=${pending || d.redriveRefused !== null} title=${d.redriveRefused ?? ''}>Redrive this event</button>
+    <div class="toolbar">
+      <button onClick=${redrive} disabled=${pending || d.redriveRefused !== null} title=${d.redriveRefused ?? ''}>Redrive this event</button>
+      <button onClick=${() => setConfirming(true)} disabled=${pending}>Delete this event...</button>
+    </div>
+    ${confirming && html`<${DeleteConfirm} queue=${d.queue} count=${1} busy=${pending} confirm=${remove} cancel=${() => setConfirming(false)} />`}
     ${d.redriveRefused && html`<p class="note" data-redrive-refused>${d.redriveRefused}</p>`}
     <${ErrorNote} error=${error} />
     ${job && html`<${JobPanel} id=${job} />`}
@@ -84,6 +106,13 @@ function tenantsOf(data: EventAnswer): string[] {
 
 export function EventPage({ id }: { id: string }) {
   const { data, error, updatedAt, reload } = usePoll<EventAnswer>(`/api/events/${encodeURIComponent(id)}`, 0);
+  const [deleting, setDeleting] = useState<string[]>([]);
+  // Bumped when a delete ends: the records read again start afresh (a failed delete's buttons wait no more).
+  const [deletesEnded, setDeletesEnded] = useState(0);
+  const deleteEnded = () => {
+    setDeletesEnded((n) => n + 1);
+    reload();
+  };
   // A tenant column only where there is one to show: a queue without `tenants` has none.
   const fair = data?.timeline.some((e) => e.tenant) ?? false;
   return html`<section class=${error && data ? 'stale' : ''}>
@@ -111,7 +140,8 @@ export function EventPage({ id }: { id: string }) {
           <td>${e.source ?? ''}</td><td>${e.queue ?? ''}</td>${fair && html`<td data-col="tenant">${e.tenant ?? ''}</td>`}<td class="num">${e.attempt ?? ''}</td><td class="num">${e.latencyMs !== undefined ? `${Math.round(e.latencyMs)} ms` : ''}</td><td class="reason">${e.reason ?? ''}</td></tr>`,
         )}</tbody></table>`
       }
-      ${data.deadLetters.map((d) => html`<${DeadLetterBlock} d=${d} id=${id} />`)}
+      ${deleting.map((job) => html`<${JobPanel} key=${job} id=${job} onDone=${deleteEnded} />`)}
+      ${data.deadLetters.map((d) => html`<${DeadLetterBlock} key=${`${d.queue}#${deletesEnded}`} d=${d} id=${id} onDeleting=${(job: string) => setDeleting((jobs) => [...jobs, job])} />`)}
       ${data.deadLetterNotes.map((note) => html`<p class="note" data-dead-letter-note>${note}</p>`)}
       ${data.deadLetters.length === 0 && data.deadLetterNotes.length === 0 && html`<p class="muted">Not in any dead-letter queue.</p>`}
       ${data.trace !== null && html`<h3>Trace</h3><pre>${JSON.stringify(data.trace, null, 2)}</pre>`}

@@ -1,10 +1,11 @@
 /**
  * Failures: a dead-letter queue's letters grouped by reason (a queue's, or one Scheduler fills); redrive all, a
- * selection or one, or the reason it cannot be; purge a queue's DLQ behind a typed
- * confirmation. Long operations show their progress while they run.
+ * selection or one, or the reason it cannot be; delete a selection after a confirmation; purge a queue's DLQ behind
+ * a typed confirmation. Long operations show their progress while they run.
  */
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { post, usePoll } from './api';
+import { DeleteConfirm, startDelete } from './dead-letter-delete';
 import { html } from './html';
 import type { DeadLetterSummary, Overview } from './types';
 import { ErrorNote, JobPanel, type PageAnswer, Pager, StaleNote } from './widgets';
@@ -112,11 +113,11 @@ function QueueFailures({ queue, onDepth }: { queue: string; onDepth: (depth: num
     busy.current = value;
     setRunning(value);
   };
-  const run = (path: string, body: unknown) => {
+  const run = (start: () => Promise<{ id: string }>) => {
     if (busy.current) return;
     settle(true);
     setActionError(null);
-    post<{ id: string }>(path, body).then(
+    start().then(
       (j) => setJob(j.id),
       (e: Error) => {
         settle(false);
@@ -125,7 +126,12 @@ function QueueFailures({ queue, onDepth }: { queue: string; onDepth: (depth: num
     );
   };
   const path = `/api/queues/${encodeURIComponent(queue)}`;
-  const redrive = (ids?: string[]) => run(`${path}/redrive`, ids ? { ids } : {});
+  const redrive = (ids?: string[]) => run(() => post(`${path}/redrive`, ids ? { ids } : {}));
+  const [confirming, setConfirming] = useState(false);
+  const deleteSelected = () => {
+    setConfirming(false);
+    run(() => startDelete(queue, [...selected]));
+  };
   const refused = data?.redriveRefused ?? null;
   const finished = () => {
     settle(false);
@@ -136,9 +142,11 @@ function QueueFailures({ queue, onDepth }: { queue: string; onDepth: (depth: num
     <div class="toolbar">
       <button onClick=${() => redrive()} disabled=${running || !data || data.read === 0 || refused !== null}>Redrive all</button>
       <button onClick=${() => redrive([...selected])} disabled=${running || selected.size === 0 || refused !== null}>Redrive selected (${selected.size})</button>
+      <button onClick=${() => setConfirming(true)} disabled=${running || selected.size === 0}>Delete selected (${selected.size})...</button>
       <button onClick=${reload}>Refresh</button>
-      ${data?.purgeable && html`<${PurgeBox} queue=${queue} busy=${running} start=${(confirm: string) => run(`${path}/purge`, { deadLetter: true, confirm })} />`}
+      ${data?.purgeable && html`<${PurgeBox} queue=${queue} busy=${running} start=${(confirm: string) => run(() => post(`${path}/purge`, { deadLetter: true, confirm }))} />`}
     </div>
+    ${confirming && selected.size > 0 && html`<${DeleteConfirm} queue=${queue} count=${selected.size} busy=${running} confirm=${deleteSelected} cancel=${() => setConfirming(false)} />`}
     ${refused && html`<p class="note" data-redrive-refused>${refused}</p>`}
     <${StaleNote} error=${error} updatedAt=${updatedAt} />
     <${ErrorNote} error=${actionError} />

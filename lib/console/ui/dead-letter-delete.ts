@@ -1,0 +1,44 @@
+/**
+ * Deleting dead letters from the page (`hookline failed delete --id ... --yes` on the server): the confirmation,
+ * which names how many events and that it cannot be undone, the request, and the flow parents a delete leaves
+ * unsendable, each linked to its job page, where it can be cancelled.
+ */
+import { post } from './api';
+import { html } from './html';
+
+/** Starts the delete of every copy of `ids` from the `queue` dead-letter queue; resolves with its job. */
+export const startDelete = (queue: string, ids: readonly string[]) =>
+  post<{ id: string }>(`/api/failures/${encodeURIComponent(queue)}/delete`, { ids, yes: true });
+
+const eventsText = (count: number) => (count === 1 ? '1 event' : `${count} events`);
+
+/** Asks before a delete; `busy` while another operation of this DLQ runs from the page. */
+export function DeleteConfirm({
+  queue,
+  count,
+  busy,
+  confirm,
+  cancel,
+}: {
+  queue: string;
+  count: number;
+  busy: boolean;
+  confirm: () => void;
+  cancel: () => void;
+}) {
+  return html`<div class="card danger-zone" data-delete-confirm>
+    <p>Delete <b>${eventsText(count)}</b> from the <b>${queue}</b> dead-letter queue, every copy of each? This cannot
+      be undone: a deleted event never runs again, a deleted job's record says an operator deleted it, and a flow's
+      parent waiting for a deleted child can never be sent.</p>
+    <button class="danger" disabled=${busy} onClick=${confirm}>Delete ${eventsText(count)}</button>
+    <button onClick=${cancel}>Cancel</button>
+  </div>`;
+}
+
+/** The flow parents a finished delete names (its summary gives the command): each a link to its job page. */
+export function FlowParentLinks({ parents }: { parents: readonly string[] }) {
+  if (parents.length === 0) return null;
+  return html`<div data-flow-parents>Cancel them on their job pages: ${parents.map(
+    (id, i) => html`${i > 0 ? ', ' : ''}<a href=${`#/job/${encodeURIComponent(id)}`}>${id}</a>`,
+  )}</div>`;
+}
