@@ -81,7 +81,7 @@ export async function failedDelete(
   try {
     const before = await queueDepth(backend.sqs, queue.deadLetterUrl);
     if (before.visible + before.inFlight + before.delayed === 0)
-      throw nothingMatched(backend.output, queue.name, options);
+      throw nothingMatched(backend.output, queue.name, options, 0, 'deleted');
     await confirmDelete(backend, target, queue, options);
     const deletion = new DeadLetterDeletion(backend, queue, options, {
       wantedIds,
