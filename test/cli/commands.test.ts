@@ -337,6 +337,29 @@ describe('status', () => {
     ]);
   });
 
+  it('names the queues an age note is about when another queue shows an age, so the note never denies its messages', () => {
+    const row = (queue: string, oldestMessageAgeSeconds: number | null) => ({
+      queue,
+      fifo: false,
+      visible: oldestMessageAgeSeconds === null ? 0 : 1,
+      inFlight: 0,
+      delayed: 0,
+      deadLettered: 0,
+      oldestMessageAgeSeconds,
+      ...(oldestMessageAgeSeconds === null
+        ? { oldestMessageAgeNote: 'no message waiting or in flight' }
+        : {}),
+      consumer: 'Enabled',
+    });
+    const output = recordingOutput();
+    renderStatus(output, {
+      target: 'local mode',
+      queues: [row('events', 12), row('orders', null), row('audit', null)],
+      otherDeadLetterQueues: [],
+    });
+    expect(output.lines.slice(2)).toEqual(['oldest of orders, audit: no message waiting or in flight']);
+  });
+
   it('the text flags a queue whose oldest message is past the age its alarm pages at, and no queue at or under it', () => {
     const row = (queue: string, oldestMessageAgeSeconds: number) => ({
       queue,
