@@ -752,11 +752,11 @@ export async function runCli(
     return exitCode;
   } catch (thrown) {
     if (thrown instanceof CommanderError) {
+      if (thrown.exitCode !== 0 && argv.includes('--json')) writeJsonError(deps, usageErrorLine(thrown));
       return thrown.exitCode;
     }
     const error = connected ? (await backendModule()).explainFailure(thrown, connected) : thrown;
-    // A script reading --json gets a JSON document on stdout whatever happened, not an empty stdout to parse.
-    if (argv.includes('--json')) deps.writeOut(`${JSON.stringify({ error: errorLine(error) })}\n`);
+    if (argv.includes('--json')) writeJsonError(deps, errorLine(error));
     if (error instanceof CliError) {
       deps.writeErr(`error: ${error.message}\n`);
       return 1;
@@ -766,4 +766,14 @@ export async function runCli(
     );
     return 1;
   }
+}
+
+/** A script reading --json gets a JSON document on stdout whatever happened, not an empty stdout to parse. */
+function writeJsonError(deps: CliDependencies, line: string): void {
+  deps.writeOut(`${JSON.stringify({ error: line })}\n`);
+}
+
+/** A usage error's line as commander printed it on stderr, without its `error: ` prefix. */
+function usageErrorLine(error: CommanderError): string {
+  return error.message.replace(/^error: /, '');
 }
