@@ -210,9 +210,9 @@ export function buildProgram(deps: CliDependencies, setExitCode: (code: number) 
       .option('--type <pattern>', 'only events whose type matches, as in routes (e.g. "invoice.*")')
       .requiredOption(
         '--since <time>',
-        'ISO time (2026-11-30T10:00:00Z) or a duration ago (90s, 15m, 2h, 3d)',
+        'ISO time with a zone (2026-11-30T10:00:00Z), a UTC day (2026-11-30) or a duration ago (90s, 15m, 2h, 3d)',
       )
-      .option('--until <time>', 'ISO time or a duration ago (default: now)')
+      .option('--until <time>', 'same forms as --since; the window ends just before it (default: now)')
       .option('--to <queue>', 'send every event to this queue instead of through the routes')
       .option('--rate <n>', 'events per second', positiveNumber)
       .option('--dry-run', 'count and show where events would go; send nothing'),
