@@ -224,7 +224,7 @@ export function buildProgram(deps: CliDependencies, setExitCode: (code: number) 
       .description(
         "one event's or job's timeline: received, queued or scheduled (a job's due time), each consumer attempt, dead-lettered, redriven, replayed",
       )
-      .argument('<id>', "envelope id (the webhook answer's id, or the sender delivery id)")
+      .argument('<id>', "envelope id (the webhook answer's id, the sender delivery id, or a job id)")
       .option('--source <source>', 'the source that sent it (needed when two sources used the same id)'),
   ).action((id: string, o: CommonOptions & { source?: string }) => traceCommand(ctx, id, o));
 
@@ -335,7 +335,7 @@ const jobStateFlag = (value: string): JobState => {
 function registerJobs(program: Command, ctx: CommandContext): void {
   const jobs = program
     .command('jobs')
-    .description('read the state and result of jobs sent with hookline/producer');
+    .description('read, list and cancel jobs sent with hookline/producer or the jobs endpoint');
   withTarget(
     jobs
       .command('show')
