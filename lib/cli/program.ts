@@ -250,7 +250,7 @@ export function buildProgram(deps: CliDependencies, setExitCode: (code: number) 
       .option('--url <url>', 'post here instead of the target webhook URL')
       .option(
         '--secret <secret>',
-        'signing secret (default: HOOKLINE_SECRET_<SOURCE>; local: the dev default)',
+        "signing secret (default: HOOKLINE_SECRET_<SOURCE>, else locally the dev default, deployed the source's stored secret)",
       )
       .option('--id <id>', 'delivery id (default: a new UUID)')
       .option('--content-type <type>', 'content type of --file', 'application/json'),
