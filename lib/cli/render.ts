@@ -277,7 +277,7 @@ export function renderRedrive(output: Output, result: RedriveResult): void {
 
 export function renderPurge(output: Output, result: PurgeResult): void {
   output.line(
-    `purged ${result.deadLetter ? `the ${result.queue} dead-letter queue` : `the ${result.queue} queue`} (~${result.purged} messages; SQS may take up to 60 s to finish)`,
+    `purged ${result.deadLetter ? `the ${result.queue} dead-letter queue` : `the ${result.queue} queue`} (~${result.purged === 1 ? '1 message' : `${result.purged} messages`}; SQS may take up to 60 s to finish)`,
   );
 }
 

@@ -17,6 +17,7 @@ import { type RedriveResult, redrive } from '../../lib/cli/redrive';
 import {
   renderFailedList,
   renderFailedShow,
+  renderPurge,
   renderRedrive,
   renderReplay,
   renderStatus,
@@ -1328,6 +1329,20 @@ describe('purge', () => {
     });
     expect(sqs).toReceiveCommandWith(PurgeQueueCommand, { QueueUrl: EVENTS.deadLetterUrl });
     expect(result).toEqual({ queue: 'events', deadLetter: true, url: EVENTS.deadLetterUrl, purged: 4 });
+  });
+
+  it('says how many messages it purged in plain words, one message too', () => {
+    const said = (purged: number) => {
+      const output = recordingOutput();
+      renderPurge(output, { queue: 'events', deadLetter: true, url: EVENTS.deadLetterUrl, purged });
+      return output.lines[0];
+    };
+    expect(said(1)).toBe(
+      'purged the events dead-letter queue (~1 message; SQS may take up to 60 s to finish)',
+    );
+    expect(said(3)).toBe(
+      'purged the events dead-letter queue (~3 messages; SQS may take up to 60 s to finish)',
+    );
   });
 
   it('counts delayed messages among those it purges', async () => {
