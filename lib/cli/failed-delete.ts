@@ -88,7 +88,7 @@ export async function failedDelete(
     const before = await queueDepth(backend.sqs, queue.deadLetterUrl);
     if (before.visible + before.inFlight + before.delayed === 0) {
       if (options.reportNoMatch) return emptyDeletion(queue.name, wantedIds);
-      throw nothingMatched(backend.output, queue.name, options);
+      throw nothingMatched(backend.output, queue.name, options, 0, 'deleted');
     }
     await confirmDelete(backend, target, queue, options);
     const deletion = new DeadLetterDeletion(backend, queue, options, {

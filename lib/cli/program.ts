@@ -218,9 +218,9 @@ export function buildProgram(deps: CliDependencies, setExitCode: (code: number) 
       .option('--type <pattern>', 'only events whose type matches, as in routes (e.g. "invoice.*")')
       .requiredOption(
         '--since <time>',
-        'ISO time (2026-11-30T10:00:00Z) or a duration ago (90s, 15m, 2h, 3d)',
+        'ISO time with a zone (2026-11-30T10:00:00Z), a UTC day (2026-11-30) or a duration ago (90s, 15m, 2h, 3d)',
       )
-      .option('--until <time>', 'ISO time or a duration ago (default: now)')
+      .option('--until <time>', 'same forms as --since; the window ends just before it (default: now)')
       .option('--to <queue>', 'send every event to this queue instead of through the routes')
       .option('--rate <n>', 'events per second', positiveNumber)
       .option('--dry-run', 'count and show where events would go; send nothing'),
@@ -232,7 +232,7 @@ export function buildProgram(deps: CliDependencies, setExitCode: (code: number) 
       .description(
         "one event's or job's timeline: received, queued or scheduled (a job's due time), each consumer attempt, dead-lettered, redriven, replayed",
       )
-      .argument('<id>', "envelope id (the webhook answer's id, or the sender delivery id)")
+      .argument('<id>', "envelope id (the webhook answer's id, the sender delivery id, or a job id)")
       .option('--source <source>', 'the source that sent it (needed when two sources used the same id)'),
   ).action((id: string, o: CommonOptions & { source?: string }) => traceCommand(ctx, id, o));
 
@@ -258,7 +258,7 @@ export function buildProgram(deps: CliDependencies, setExitCode: (code: number) 
       .option('--url <url>', 'post here instead of the target webhook URL')
       .option(
         '--secret <secret>',
-        'signing secret (default: HOOKLINE_SECRET_<SOURCE>; local: the dev default)',
+        "signing secret (default: HOOKLINE_SECRET_<SOURCE>, else locally the dev default, deployed the source's stored secret)",
       )
       .option('--id <id>', 'delivery id (default: a new UUID)')
       .option('--content-type <type>', 'content type of --file', 'application/json'),
@@ -343,7 +343,7 @@ const jobStateFlag = (value: string): JobState => {
 function registerJobs(program: Command, ctx: CommandContext): void {
   const jobs = program
     .command('jobs')
-    .description('read the state and result of jobs sent with hookline/producer');
+    .description('read, list and cancel jobs sent with hookline/producer or the jobs endpoint');
   withTarget(
     jobs
       .command('show')
@@ -773,11 +773,11 @@ export async function runCli(
     return exitCode;
   } catch (thrown) {
     if (thrown instanceof CommanderError) {
+      if (thrown.exitCode !== 0 && argv.includes('--json')) writeJsonError(deps, usageErrorLine(thrown));
       return thrown.exitCode;
     }
     const error = connected ? (await backendModule()).explainFailure(thrown, connected) : thrown;
-    // A script reading --json gets a JSON document on stdout whatever happened, not an empty stdout to parse.
-    if (argv.includes('--json')) deps.writeOut(`${JSON.stringify({ error: errorLine(error) })}\n`);
+    if (argv.includes('--json')) writeJsonError(deps, errorLine(error));
     if (error instanceof CliError) {
       deps.writeErr(`error: ${error.message}\n`);
       return 1;
@@ -787,4 +787,14 @@ export async function runCli(
     );
     return 1;
   }
+}
+
+/** A script reading --json gets a JSON document on stdout whatever happened, not an empty stdout to parse. */
+function writeJsonError(deps: CliDependencies, line: string): void {
+  deps.writeOut(`${JSON.stringify({ error: line })}\n`);
+}
+
+/** A usage error's line as commander printed it on stderr, without its `error: ` prefix. */
+function usageErrorLine(error: CommanderError): string {
+  return error.message.replace(/^error: /, '');
 }

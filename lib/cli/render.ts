@@ -33,6 +33,21 @@ export function pastOldestMessageAlarm(q: QueueStatus): number | undefined {
     : undefined;
 }
 
+/**
+ * Why a queue shows no oldest age, each reason once. When other queues do show an age the line names the queues
+ * it is about: "no message waiting" said of every queue would contradict a row that holds messages.
+ */
+function oldestAgeNotes(queues: StatusResult['queues']): string[] {
+  const byNote = new Map<string, string[]>();
+  for (const q of queues) {
+    if (q.oldestMessageAgeNote)
+      byNote.set(q.oldestMessageAgeNote, [...(byNote.get(q.oldestMessageAgeNote) ?? []), q.queue]);
+  }
+  return [...byNote].map(([note, named]) =>
+    named.length === queues.length ? `oldest: ${note}` : `oldest of ${named.join(', ')}: ${note}`,
+  );
+}
+
 export function renderStatus(output: Output, result: StatusResult): void {
   const c = output.colors;
   output.line(`${c.bold('hookline status')}: ${result.target}`);
@@ -53,8 +68,7 @@ export function renderStatus(output: Output, result: StatusResult): void {
     ]),
   ];
   output.line(table(rows, c));
-  const notes = [...new Set(result.queues.map((q) => q.oldestMessageAgeNote).filter(Boolean))];
-  for (const note of notes) output.line(c.dim(`oldest: ${note}`));
+  for (const line of oldestAgeNotes(result.queues)) output.line(c.dim(line));
   for (const q of result.queues) {
     if (q.quietTenants) {
       const { visible, oldestMessageAgeSeconds } = q.quietTenants;
@@ -296,7 +310,7 @@ export function renderRedrive(output: Output, result: RedriveResult): void {
 
 export function renderPurge(output: Output, result: PurgeResult): void {
   output.line(
-    `purged ${result.deadLetter ? `the ${result.queue} dead-letter queue` : `the ${result.queue} queue`} (~${result.purged} messages; SQS may take up to 60 s to finish)`,
+    `purged ${result.deadLetter ? `the ${result.queue} dead-letter queue` : `the ${result.queue} queue`} (~${result.purged === 1 ? '1 message' : `${result.purged} messages`}; SQS may take up to 60 s to finish)`,
   );
 }
 

@@ -18,6 +18,7 @@ import {
   renderFailedList,
   renderFailedShow,
   renderFailedSummary,
+  renderPurge,
   renderRedrive,
   renderReplay,
   renderStatus,
@@ -336,6 +337,29 @@ describe('status', () => {
       'orders: consumer paused; resume with: hookline resume orders',
       `${JOB_SCHEDULES} (one-time jobs): 0 dead-lettered`,
     ]);
+  });
+
+  it('names the queues an age note is about when another queue shows an age, so the note never denies its messages', () => {
+    const row = (queue: string, oldestMessageAgeSeconds: number | null) => ({
+      queue,
+      fifo: false,
+      visible: oldestMessageAgeSeconds === null ? 0 : 1,
+      inFlight: 0,
+      delayed: 0,
+      deadLettered: 0,
+      oldestMessageAgeSeconds,
+      ...(oldestMessageAgeSeconds === null
+        ? { oldestMessageAgeNote: 'no message waiting or in flight' }
+        : {}),
+      consumer: 'Enabled',
+    });
+    const output = recordingOutput();
+    renderStatus(output, {
+      target: 'local mode',
+      queues: [row('events', 12), row('orders', null), row('audit', null)],
+      otherDeadLetterQueues: [],
+    });
+    expect(output.lines.slice(2)).toEqual(['oldest of orders, audit: no message waiting or in flight']);
   });
 
   it('the text flags a queue whose oldest message is past the age its alarm pages at, and no queue at or under it', () => {
@@ -1409,6 +1433,20 @@ describe('purge', () => {
     });
     expect(sqs).toReceiveCommandWith(PurgeQueueCommand, { QueueUrl: EVENTS.deadLetterUrl });
     expect(result).toEqual({ queue: 'events', deadLetter: true, url: EVENTS.deadLetterUrl, purged: 4 });
+  });
+
+  it('says how many messages it purged in plain words, one message too', () => {
+    const said = (purged: number) => {
+      const output = recordingOutput();
+      renderPurge(output, { queue: 'events', deadLetter: true, url: EVENTS.deadLetterUrl, purged });
+      return output.lines[0];
+    };
+    expect(said(1)).toBe(
+      'purged the events dead-letter queue (~1 message; SQS may take up to 60 s to finish)',
+    );
+    expect(said(3)).toBe(
+      'purged the events dead-letter queue (~3 messages; SQS may take up to 60 s to finish)',
+    );
   });
 
   it('counts delayed messages among those it purges', async () => {

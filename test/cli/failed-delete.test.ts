@@ -26,6 +26,17 @@ describe('failed delete', () => {
     expect([queue.deleted, queue.hidden.size]).toEqual([[], 0]);
   });
 
+  it('says nothing was deleted when the dead-letter queue is empty, and asks nothing', async () => {
+    const queue = installFakeQueue(sqs, EVENTS.deadLetterUrl, []);
+    const backend = testBackend({ output: recordingOutput({ interactive: true, answer: true }) });
+    await expect(
+      failedDelete(backend, stackTarget(), { queue: 'events', ids: ['evt-1'], recordJobs: noRecords }),
+    ).rejects.toThrow(
+      'no message in the events dead-letter queue matches --id evt-1: nothing was deleted; list them with hookline failed list events',
+    );
+    expect([backend.output.questions, queue.deleted]).toEqual([[], []]);
+  });
+
   it("hands the deleted jobs to their records, with the dead letter's reason and enqueue; a record that cannot be written is a note, never a failure", async () => {
     const jobLetter = (n: number, tracked: boolean) =>
       deadLetterMessage(n, {

@@ -774,6 +774,27 @@ describe('output', () => {
   });
 });
 
+describe('a usage error under --json', () => {
+  it.each([
+    [['jobs', 'list', '--state', 'bogus', '--json'], "option '--state <state>' argument 'bogus' is invalid."],
+    [['redrive', '--json'], "missing required argument 'queue'"],
+    [['status', '--bogus', '--json'], "unknown option '--bogus'"],
+  ])('%j prints the error as one JSON document on stdout too, and exits 1', async (argv, start) => {
+    const h = cliHarness();
+    expect(await runCli(argv, h.deps)).toBe(1);
+    const { error } = JSON.parse(h.stdout());
+    expect(error.startsWith(start)).toBe(true);
+    expect(h.stderr()).toContain(`error: ${error}\n`);
+  });
+
+  it('--help and --version print what they print, with no JSON error', async () => {
+    const h = cliHarness();
+    expect(await runCli(['status', '--help', '--json'], h.deps)).toBe(0);
+    expect(await runCli(['--version', '--json'], h.deps)).toBe(0);
+    expect(h.stdout()).not.toContain('"error"');
+  });
+});
+
 describe('a command whose target fails under it', () => {
   it("tells a failure its core did not explain in the operator's terms, one line, not a stack trace; --json as a JSON error", async () => {
     const cloudformation = mockClient(CloudFormationClient);
