@@ -12,7 +12,7 @@ import { DeadLetterScan, DeadLetterSelection } from './dead-letter-scan';
 import { type DeadLetter, describeDeadLetter, queueDepth } from './dead-letters';
 import { CliError, errorLine, explainError } from './errors';
 import { deletedJobsRecorder, type RedrivenJob } from './jobs';
-import { nextCommand, type Output } from './output';
+import { type CommandHints, nextCommand, type Output } from './output';
 import {
   describeSelection,
   idSelector,
@@ -64,8 +64,12 @@ export interface FailedDeleteResult {
   readonly stoppedBy?: string;
 }
 
-const NEEDS_SELECTION =
-  'failed delete needs --id <id...> or --type <pattern> (hookline failed list <queue> shows them); to delete every dead letter, hookline purge <queue> --dlq';
+/** Why a delete without `--id` or `--type` is refused, with the commands that list the queue's dead letters or empty it. */
+function needsSelection(output: CommandHints, queue: string): CliError {
+  return new CliError(
+    `failed delete needs --id <id...> or --type <pattern> (${nextCommand(output, `failed list ${queue}`)} shows them); to delete every dead letter, ${nextCommand(output, `purge ${queue} --dlq`)}`,
+  );
+}
 
 /** Deletes the selected dead letters of one dead-letter queue once the operator confirmed. */
 export async function failedDelete(
@@ -75,10 +79,13 @@ export async function failedDelete(
 ): Promise<FailedDeleteResult> {
   const queue = deadLetterQueueOf(target, options.queue);
   // Checked before anything is read: an empty selection never means "everything".
-  const wantedIds = idSelector(options.ids, 'or select with --type');
+  const wantedIds = idSelector(options.ids, 'or select with --type', {
+    output: backend.output,
+    queue: queue.name,
+  });
   const typePattern =
     options.type === undefined ? undefined : typeSelector(options.type, 'or select with --id');
-  if (wantedIds.size === 0 && typePattern === undefined) throw new CliError(NEEDS_SELECTION);
+  if (wantedIds.size === 0 && typePattern === undefined) throw needsSelection(backend.output, queue.name);
   try {
     const before = await queueDepth(backend.sqs, queue.deadLetterUrl);
     if (before.visible + before.inFlight + before.delayed === 0)

@@ -335,7 +335,7 @@ export async function withDeadLetteredJob(
   const [checked] = await withDeadLetteredJobs(backend, target, [job], output);
   // Only a job its record says is dead-lettered: one found in a dead-letter queue just now is there.
   if (checked === undefined || job.state !== 'dead-lettered') return checked ?? job;
-  return withDeadLetterGone(backend, target, checked);
+  return withDeadLetterGone(backend, target, checked, output);
 }
 
 /**
@@ -345,7 +345,12 @@ export async function withDeadLetteredJob(
  * was dead-lettered, where it waits to run again, or else it was purged or expired with the queue's retention. A
  * note says which, and what a reader holding messages there now leaves open.
  */
-async function withDeadLetterGone(backend: Backend, target: Target, job: ShownJob): Promise<ShownJob> {
+async function withDeadLetterGone(
+  backend: Backend,
+  target: Target,
+  job: ShownJob,
+  output: CommandHints,
+): Promise<ShownJob> {
   const queue = job.queue === undefined ? undefined : target.queues[job.queue];
   // Deleted by an operator: its record says so, and where it went.
   if (job.discardedAt !== undefined) return job;
@@ -364,7 +369,7 @@ async function withDeadLetterGone(backend: Backend, target: Target, job: ShownJo
   const held = (await queueDepth(backend.sqs, queue.deadLetterUrl)).inFlight;
   const why = redriven
     ? `a redrive of all of it (an SQS move task started at ${new Date(task.StartedTimestamp as number).toISOString()}, ${task.Status}) sent it back to its queue, where it waits to run again`
-    : `it was purged (hookline purge ${queue.name} --dlq) or expired with the queue's retention, so it does not run again (send it again under a new id: this one stays claimed for its dedupe window), unless a redrive that could not update its record sent it back to its queue`;
+    : `it was purged (${nextCommand(output, `purge ${queue.name} --dlq`)}) or expired with the queue's retention, so it does not run again (send it again under a new id: this one stays claimed for its dedupe window), unless a redrive that could not update its record sent it back to its queue`;
   const unless =
     held > 0
       ? ` (unless it is one of the ${held} messages another reader, such as a redrive, holds there now)`

@@ -172,13 +172,20 @@ export function typeSelector(
   return { test: (type) => typeMatches(pattern, type) };
 }
 
-/** The `--id` values, or a one-line error for a blank one. */
-export function idSelector(ids: readonly string[] | undefined, leaveOut = 'or leave --id out'): Set<string> {
+/**
+ * The `--id` values, or a one-line error for a blank one, naming the `failed list` of `listing.queue` with the target
+ * flags of `listing.output`.
+ */
+export function idSelector(
+  ids: readonly string[] | undefined,
+  leaveOut = 'or leave --id out',
+  listing: { readonly output: CommandHints; readonly queue: string } = { output: {}, queue: '<queue>' },
+): Set<string> {
   const wanted = new Set<string>();
   for (const id of ids ?? []) {
     if (id.trim() === '') {
       throw new CliError(
-        `--id must not be empty: give envelope ids (or SQS message ids) from hookline failed list, ${leaveOut}`,
+        `--id must not be empty: give envelope ids (or SQS message ids) from ${nextCommand(listing.output, `failed list ${listing.queue}`)}, ${leaveOut}`,
       );
     }
     wanted.add(id);
@@ -202,7 +209,7 @@ export async function redrive(
   target: Target,
   options: RedriveOptions,
 ): Promise<RedriveResult> {
-  const { queue, scheduledFor } = redriveSourceOf(target, options.queue);
+  const { queue, scheduledFor } = redriveSourceOf(target, options.queue, backend.output);
   if (options.rate !== undefined && !(options.rate > 0)) {
     throw new CliError(`--rate must be a positive number of messages per second (got ${options.rate})`);
   }
@@ -210,7 +217,7 @@ export async function redrive(
     throw new CliError(`--limit must be a positive integer (got ${options.limit})`);
   }
   // Validate the selection before touching the queue: a blank selector must never mean "everything".
-  const wantedIds = idSelector(options.ids);
+  const wantedIds = idSelector(options.ids, undefined, { output: backend.output, queue: queue.name });
   const typePattern = options.type !== undefined ? typeSelector(options.type) : undefined;
   const filtering = wantedIds.size > 0 || typePattern !== undefined;
   const selective = filtering || options.limit !== undefined;
@@ -289,15 +296,17 @@ async function moveDeadLetters(
  * What a redrive of the dead-letter queue `name` (as `failed list` takes it) reads and where it sends: a queue's
  * DLQ back to its queue; a schedule's DLQ, under its own name, to the queue the schedule sends to
  * (`scheduledFor`). Throws, before anything is touched, for an unknown name or a DLQ that has no one queue to go
- * back to (the job schedules'), saying why. The CLI and the console both ask here.
+ * back to (the job schedules'), saying why, with commands carrying the target flags of `output`. The CLI and the
+ * console both ask here.
  */
 export function redriveSourceOf(
   target: Target,
   name: string,
+  output: CommandHints = {},
 ): { queue: QueueTarget; scheduledFor?: QueueTarget } {
   const deadLetterQueue = deadLetterQueueOf(target, name);
   if (deadLetterQueue.url !== undefined) return { queue: queueOf(target, name) };
-  return scheduleRedrive(target, deadLetterQueue);
+  return scheduleRedrive(target, deadLetterQueue, output);
 }
 
 /**
@@ -307,8 +316,9 @@ export function redriveSourceOf(
 function scheduleRedrive(
   target: Target,
   deadLetterQueue: DeadLetterQueueTarget,
+  output: CommandHints,
 ): { queue: QueueTarget; scheduledFor: QueueTarget } {
-  if (deadLetterQueue.redriveTo === undefined) throw jobSchedulesNotRedriven();
+  if (deadLetterQueue.redriveTo === undefined) throw jobSchedulesNotRedriven(output);
   const destination = queueOf(target, deadLetterQueue.redriveTo);
   return {
     scheduledFor: destination,
@@ -327,10 +337,10 @@ function scheduleRedrive(
  * The job schedules' dead-letter queue belongs to no queue: SQS has no source to move its messages back to, and
  * each names its own target in Scheduler's message attributes. Said before anything is touched.
  */
-function jobSchedulesNotRedriven(): CliError {
+function jobSchedulesNotRedriven(output: CommandHints): CliError {
   return new CliError(
     `the ${JOB_SCHEDULES} dead-letter queue cannot be redriven: it holds one-time jobs that EventBridge Scheduler could not deliver, each to its own queue, so there is no one queue to move them back to. ` +
-      `Read why with hookline failed show ${JOB_SCHEDULES} <id> (attributes ERROR_CODE and ERROR_MESSAGE; TARGET_ARN names the job's queue), fix that, then ${JOB_SCHEDULES_RESEND}`,
+      `Read why with ${nextCommand(output, `failed show ${JOB_SCHEDULES} <id>`)} (attributes ERROR_CODE and ERROR_MESSAGE; TARGET_ARN names the job's queue), fix that, then ${JOB_SCHEDULES_RESEND}`,
   );
 }
 
@@ -904,7 +914,7 @@ class OneByOneRedrive {
     if (queue) {
       return `Scheduler meant it for the ${queue.name} queue (${meantFor}), ${now}: send it there yourself, or leave it`;
     }
-    return `Scheduler meant it for ${meantFor}, ${now}, and that queue is no longer in the pipeline: there is nowhere to send it back to; leave it to expire with the dead-letter queue's retention, or empty the queue with hookline purge ${this.queue.name} --dlq`;
+    return `Scheduler meant it for ${meantFor}, ${now}, and that queue is no longer in the pipeline: there is nowhere to send it back to; leave it to expire with the dead-letter queue's retention, or empty the queue with ${nextCommand(this.backend.output, `purge ${this.queue.name} --dlq`)}`;
   }
 
   private sendEntry(

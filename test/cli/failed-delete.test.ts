@@ -2,6 +2,8 @@ import { DeleteMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { failedDelete, renderFailedDelete } from '../../lib/cli/failed-delete';
+import { hooklineCommandFor } from '../../lib/cli/output';
+import { redrive } from '../../lib/cli/redrive';
 import { installFakeQueue } from './fake-queue';
 import { deadLetterMessage, EVENTS, recordingOutput, stackTarget, testBackend } from './helpers';
 
@@ -14,6 +16,26 @@ beforeEach(() => {
 const noRecords = async () => {};
 
 describe('failed delete', () => {
+  it("names the commands of a refused selection with this run's target flags: the list and the purge of that queue", async () => {
+    const output = {
+      ...recordingOutput(),
+      command: (args: string) => hooklineCommandFor({ stack: 'Hookline', region: 'us-east-1' }, args),
+    };
+    const backend = testBackend({ output });
+    await expect(failedDelete(backend, stackTarget(), { queue: 'events', yes: true })).rejects.toThrow(
+      'failed delete needs --id <id...> or --type <pattern> (hookline failed list events --stack Hookline --region us-east-1 shows them); to delete every dead letter, hookline purge events --dlq --stack Hookline --region us-east-1',
+    );
+    for (const run of [
+      () => failedDelete(backend, stackTarget(), { queue: 'events', ids: [' '], yes: true }),
+      () => redrive(backend, stackTarget(), { queue: 'events', ids: [' '] }),
+    ]) {
+      await expect(run()).rejects.toThrow(
+        'from hookline failed list events --stack Hookline --region us-east-1, ',
+      );
+    }
+    expect(sqs.calls()).toHaveLength(0);
+  });
+
   it('asks first, naming the queue, the stack and the selection; a no deletes nothing and holds nothing', async () => {
     const queue = installFakeQueue(sqs, EVENTS.deadLetterUrl, [deadLetterMessage(0), deadLetterMessage(1)]);
     const backend = testBackend({ output: recordingOutput({ interactive: true, answer: false }) });
