@@ -58,7 +58,10 @@ export interface FailedDeleteResult {
   readonly failures: readonly RedriveFailure[];
   /** `--id` values the scan saw the whole DLQ without finding. */
   readonly notFound: readonly string[];
-  /** Flow parents of the deleted jobs: a deleted child never completes, so none of them can be sent now. */
+  /**
+   * Flow parents of the deleted jobs: a deleted child never completes, and one that completed and could not tell its
+   * parent (`FlowParentError`) never tells it now, so none of them can be sent now.
+   */
   readonly flowParents: readonly string[];
   /** The error (or Ctrl-C) that ended the scan early: what it did not reach stays. */
   readonly stoppedBy?: string;
@@ -309,7 +312,7 @@ export function renderFailedDelete(output: Output, result: FailedDeleteResult): 
   if (result.flowParents.length > 0) {
     output.line(
       c.yellow(
-        `flow parents of deleted jobs, which can never be sent now (a deleted child never completes): cancel them`,
+        `flow parents of deleted jobs, which can never be sent now (a deleted child never completes, nor tells its parent it did): cancel them`,
       ),
     );
     for (const parent of result.flowParents.slice(0, 20))

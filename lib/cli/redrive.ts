@@ -16,7 +16,7 @@ import {
   type SendMessageBatchRequestEntry,
   StartMessageMoveTaskCommand,
 } from '@aws-sdk/client-sqs';
-import { PAYLOAD_GONE_ERROR } from '../../lambda/consumer/errors';
+import { FLOW_PARENT_ERROR, PAYLOAD_GONE_ERROR } from '../../lambda/consumer/errors';
 import { typeMatches } from '../../lambda/ingest/routing';
 import {
   FAILURE_ATTRIBUTES,
@@ -1102,6 +1102,7 @@ export function trackedJobOf(letter: DeadLetter, queue: string): RedrivenJob | u
     id: envelope.id,
     reason: summarize(letter).error ?? noReasonRecorded(queue),
     ...(envelope.generation ? { generation: envelope.generation } : {}),
+    ...(letter.failure.errorName === FLOW_PARENT_ERROR ? { parentUntold: true as const } : {}),
   };
 }
 

@@ -175,7 +175,7 @@ describe('failed delete', () => {
     expect(result.flowParents).toEqual(['report-1']);
     renderFailedDelete(backend.output, result);
     expect(backend.output.lines.slice(-2)).toEqual([
-      'flow parents of deleted jobs, which can never be sent now (a deleted child never completes): cancel them',
+      'flow parents of deleted jobs, which can never be sent now (a deleted child never completes, nor tells its parent it did): cancel them',
       '  hookline jobs cancel report-1',
     ]);
   });

@@ -4,7 +4,9 @@
  * order, twice, or after a runtime that died between two steps.
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { type Message, SQSClient } from '@aws-sdk/client-sqs';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import type { FlowParents } from '../../../lambda/consumer/core';
 import { PermanentError } from '../../../lambda/consumer/errors';
@@ -14,7 +16,10 @@ import { createDynamoDedupeStore } from '../../../lambda/shared/dedupe-store';
 import { parseEnvelope } from '../../../lambda/shared/envelope';
 import { defineJob } from '../../../lambda/shared/job';
 import { JobRecords, MAX_CHILD_RESULT_BYTES } from '../../../lambda/shared/job-record';
-import { jobStateNote, jobsShow } from '../../../lib/cli/jobs';
+import { failedDelete, renderFailedDelete } from '../../../lib/cli/failed-delete';
+import { discardDeletedJob, jobStateNote, jobsShow } from '../../../lib/cli/jobs';
+import { installFakeQueue } from '../../cli/fake-queue';
+import { EVENTS, stackTarget, testBackend } from '../../cli/helpers';
 import { useDedupeTable } from '../../helpers/local/dedupe-table';
 import { harness, lambdaContext, record, sqsEvent } from './fakes';
 
@@ -39,7 +44,9 @@ interface Sent {
 }
 
 /** A producer and a consumer on the same records; `sent` is every message either sent, in order. */
-function flowWorld(options: { sendFails?: number; failFirstOf?: string; idempotency?: boolean } = {}) {
+function flowWorld(
+  options: { sendFails?: number; countFails?: number; failFirstOf?: string; idempotency?: boolean } = {},
+) {
   const sent: Sent[] = [];
   const records = new JobRecords(client, table);
   const deps: ProducerCollaborators = {
@@ -57,8 +64,13 @@ function flowWorld(options: { sendFails?: number; failFirstOf?: string; idempote
     records,
   };
   let sendFails = options.sendFails ?? 0;
+  let countFails = options.countFails ?? 0;
   const flows: FlowParents = {
-    childCompleted: (parentId, childId, result) => records.childCompleted(parentId, childId, result),
+    async childCompleted(parentId, childId, result) {
+      if (countFails-- > 0)
+        throw new Error('ProvisionedThroughputExceededException: the parent could not be counted');
+      return records.childCompleted(parentId, childId, result);
+    },
     parentSent: (parentId) => records.parentSent(parentId),
     childResults: (parentId) => records.childResults(parentId),
     read: (id) => records.read(id),
@@ -70,7 +82,7 @@ function flowWorld(options: { sendFails?: number; failFirstOf?: string; idempote
   const runs: string[] = [];
   const seen: Record<string, unknown>[] = [];
   const failed = new Set<string>();
-  const { core } = harness(
+  const { core, queue } = harness(
     {
       handlers: {},
       jobs: [
@@ -104,7 +116,15 @@ function flowWorld(options: { sendFails?: number; failFirstOf?: string; idempote
     return records.filter((r) => failed.has(r.messageId)).map((r) => parseEnvelope(r.body).id);
   };
   const producer = new Producer(deps);
-  return { producer, records, sent, runs, seen, deliver };
+  /** What the consumer dead-lettered, as SQS messages of its dead-letter queue. */
+  const deadLetters = (): Message[] =>
+    queue.deadLetters.map((letter, n) => ({
+      MessageId: `dead-${n}`,
+      ReceiptHandle: `dead-handle-${n}`,
+      Body: letter.body,
+      MessageAttributes: letter.attributes,
+    }));
+  return { producer, records, sent, runs, seen, deliver, deadLetters };
 }
 
 const threeParts = (prefix: string) => ({
@@ -299,6 +319,86 @@ describe('a flow: a parent that runs after all its children', () => {
       { 'nest-deep': { n: 20 } },
       { 'nest-leaf': { n: 10 }, 'nest-middle': { parts: 1 } },
     ]);
+  });
+});
+
+describe('a flow child that ran and could not tell its parent, deleted from its dead-letter queue', () => {
+  const sqs = mockClient(SQSClient);
+  afterAll(() => sqs.restore());
+  const local = { command: (args: string) => `hookline ${args} --local` };
+  const store = () => ({ client, tableName: table });
+
+  /** `hookline failed delete --type '**' --yes` of what the world dead-lettered, marking its records as the CLI does. */
+  async function deleteDeadLetters(world: ReturnType<typeof flowWorld>) {
+    sqs.reset();
+    installFakeQueue(sqs, EVENTS.deadLetterUrl, world.deadLetters());
+    const backend = testBackend();
+    const result = await failedDelete(backend, stackTarget(), {
+      queue: 'events',
+      type: '**',
+      yes: true,
+      recordJobs: async (jobs, at) => {
+        await Promise.all(jobs.map((job) => discardDeletedJob(world.records, job, at)));
+      },
+    });
+    return { result, output: backend.output, at: new Date(backend.clock.now()).toISOString() };
+  }
+
+  it('keeps the child completed and marks it deleted; its parent, the child and the summary say the parent can never be sent, and to cancel it', async () => {
+    const world = flowWorld({ sendFails: 1 });
+    await world.producer.sendFlow(threeParts('told'));
+    expect(await world.deliver(QUEUES.jobs.url, undefined, 3)).toEqual([]);
+    const [letter] = world.deadLetters();
+    const childId = parseEnvelope(letter?.Body ?? '').id;
+    const before = await world.records.read(childId);
+    expect(before?.state).toBe('completed');
+
+    const { result, output, at } = await deleteDeadLetters(world);
+    expect(result).toMatchObject({ deletedIds: [childId], flowParents: ['told-parent'], failed: 0 });
+    // It did run: still completed, with when it completed, and now when its dead letter was deleted.
+    expect(await world.records.read(childId)).toEqual({ ...before, discardedAt: at });
+    expect((await jobsShow(store(), 'told-parent', local)).note).toBe(
+      `all 3 children completed and this job was not sent yet: the consumer that counted the last one could not send it, and the dead letter of child ${childId} that would send it (FlowParentError) was deleted by an operator at ${at} (hookline failed delete), so this job can never be sent; cancel this job (hookline jobs cancel told-parent --local)`,
+    );
+    expect(jobStateNote(await jobsShow(store(), childId, local), local)).toBe(
+      `completed, but its flow parent told-parent was never told: its dead letter that would tell it (FlowParentError) was deleted by an operator at ${at} (hookline failed delete); if told-parent still waits for its children, it can never be sent now: cancel it (hookline jobs cancel told-parent --local)`,
+    );
+    renderFailedDelete(output, result);
+    expect(output.lines.slice(-2)).toEqual([
+      'flow parents of deleted jobs, which can never be sent now (a deleted child never completes, nor tells its parent it did): cancel them',
+      '  hookline jobs cancel told-parent',
+    ]);
+  });
+
+  it('names the child that was never counted in the note of the parent that waits for it', async () => {
+    const world = flowWorld({ countFails: 1 });
+    await world.producer.sendFlow(threeParts('uncounted'));
+    expect(await world.deliver(QUEUES.jobs.url, ['uncounted-c2'], 3)).toEqual([]);
+    await world.deliver(QUEUES.jobs.url, ['uncounted-c1', 'uncounted-c3']);
+    expect(world.deadLetters().map((m) => m.MessageAttributes?.['hookline.error.name']?.StringValue)).toEqual(
+      ['FlowParentError'],
+    );
+    const { at } = await deleteDeadLetters(world);
+    expect((await world.records.read('uncounted-c2'))?.state).toBe('completed');
+    expect((await jobsShow(store(), 'uncounted-parent', local)).note).toBe(
+      `waiting for its children: 2 of 3 completed, waiting for uncounted-c2; child uncounted-c2 completed and could not be counted here, and its dead letter that would count it (FlowParentError) was deleted by an operator at ${at} (hookline failed delete): this job can never be sent; cancel this job (hookline jobs cancel uncounted-parent --local)`,
+    );
+  });
+
+  it('marks only a completed child of a flow, of the enqueue its dead letter carries', async () => {
+    const world = flowWorld({ failFirstOf: 'only-c2' });
+    await world.producer.sendFlow(threeParts('only'));
+    await world.deliver(QUEUES.jobs.url);
+    const at = new Date('2026-12-02T09:00:00Z');
+    const completed = await world.records.read('only-c1');
+    expect(await world.records.discardedUntoldChild('only-c1', at, 'another-enqueue')).toBe(false);
+    // A dead-lettered child, and a parent (no child of a flow), are not completed children.
+    expect(await world.records.discardedUntoldChild('only-c2', at, completed?.generation)).toBe(false);
+    expect(await world.records.discardedUntoldChild('only-parent', at)).toBe(false);
+    expect((await world.records.read('only-c2'))?.discardedAt).toBeUndefined();
+    expect((await world.records.read('only-c1'))?.discardedAt).toBeUndefined();
+    expect(await world.records.discardedUntoldChild('only-c1', at, completed?.generation)).toBe(true);
+    expect((await world.records.read('only-c1'))?.discardedAt).toBe(at.toISOString());
   });
 });
 
