@@ -39,14 +39,11 @@ export interface DeadLetterScanOptions {
 
 /** One pass over a dead-letter queue; the command reads what stopped it and what it held. */
 export class DeadLetterScan {
-  /** Messages handed to the act step so far. */
-  scanned = 0;
   /** FIFO: groups of held messages; SQS returns none of their later messages until the hold ends. */
   readonly heldGroups = new Set<string>();
-  /** The error (or Ctrl-C) that ended the pass early. */
-  stopped: unknown;
-  /** Whether the signal ended the pass. */
-  interrupted = false;
+  private scannedCount = 0;
+  private stoppedBy: unknown;
+  private interruptedBy = false;
   /** Receipt handles of the messages left in place, made visible again at the end. */
   private readonly held: string[] = [];
   /** SQS message ids received so far. */
@@ -68,7 +65,7 @@ export class DeadLetterScan {
         } catch (error) {
           // Before anything was read the error alone says it all; after, the summary must still say what was done.
           if (this.scanned === 0) throw error;
-          this.stopped = error;
+          this.stop(error);
           break;
         }
         if (fresh.length === 0) {
@@ -88,11 +85,31 @@ export class DeadLetterScan {
     progress.done();
   }
 
+  /** Messages handed to the act step so far. */
+  get scanned(): number {
+    return this.scannedCount;
+  }
+
+  /** The error (or Ctrl-C) that ended the pass early, or undefined. */
+  get stopped(): unknown {
+    return this.stoppedBy;
+  }
+
+  /** Whether the signal (Ctrl-C) ended the pass. */
+  get interrupted(): boolean {
+    return this.interruptedBy;
+  }
+
+  /** Ends the pass before its next receive, `error` being what stopped it (the first one is kept). */
+  stop(error: unknown): void {
+    this.stoppedBy ??= error;
+  }
+
   /** Whether the signal asked the pass to stop (recorded as what stopped it). */
   interrupt(): boolean {
     if (!this.options.signal?.aborted) return false;
-    this.interrupted = true;
-    this.stopped ??= Object.assign(new Error('stopped by Ctrl-C'), { name: 'Interrupted' });
+    this.interruptedBy = true;
+    this.stop(Object.assign(new Error('stopped by Ctrl-C'), { name: 'Interrupted' }));
     return true;
   }
 
@@ -117,7 +134,7 @@ export class DeadLetterScan {
         continue;
       }
       this.seen.add(m.MessageId ?? '');
-      this.scanned++;
+      this.scannedCount++;
       fresh.push(m);
     }
     return fresh;

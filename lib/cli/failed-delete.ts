@@ -217,7 +217,7 @@ class DeadLetterDeletion {
         (answer.Failed ?? []).map((f) => [f.Id ?? '', `${f.Code}: ${f.Message ?? ''}`.trim()]),
       );
     } catch (error) {
-      this.scan.stopped = error;
+      this.scan.stop(error);
       failed = new Map(letters.map((_, i) => [String(i), errorLine(error)]));
     }
     const deleted: DeadLetter[] = [];

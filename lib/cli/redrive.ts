@@ -1018,7 +1018,7 @@ class OneByOneRedrive {
     } catch (error) {
       // Nothing of this batch was deleted: it stays in the DLQ. Stop, release, report.
       for (const t of outgoing) tally.fail(t.message, t.id, errorLine(error));
-      this.scan.stopped = error;
+      this.scan.stop(error);
       return undefined;
     }
     const byEntryId = new Map(outgoing.map((t) => [t.entry.Id, t]));
@@ -1055,7 +1055,7 @@ class OneByOneRedrive {
       // idempotent). One without an answer may have deleted them: that is not known, and said so. Stop and report.
       if (isUnanswered(error)) this.tally.deleteUnknown += sent.length;
       else this.tally.notDeleted += sent.length;
-      this.scan.stopped = error;
+      this.scan.stop(error);
       return false;
     }
   }
