@@ -93,6 +93,54 @@ describe('failed delete', () => {
     ]);
   });
 
+  it('stops between batches on Ctrl-C: what it deleted is reported, the rest handed back, an --id it did not reach said so', async () => {
+    const queue = installFakeQueue(
+      sqs,
+      EVENTS.deadLetterUrl,
+      Array.from({ length: 12 }, (_, n) => deadLetterMessage(n)),
+    );
+    const controller = new AbortController();
+    const output = recordingOutput();
+    // Ctrl-C as the first batch's progress is shown.
+    const backend = testBackend({
+      output: {
+        ...output,
+        progress(label, total) {
+          const bar = output.progress(label, total);
+          return {
+            update(done, all) {
+              bar.update(done, all);
+              controller.abort();
+            },
+            done: bar.done,
+          };
+        },
+      },
+    });
+    const result = await failedDelete(backend, stackTarget(), {
+      queue: 'events',
+      ids: ['evt-0', 'evt-11'],
+      yes: true,
+      signal: controller.signal,
+      recordJobs: noRecords,
+    });
+    expect(result).toMatchObject({
+      deletedIds: ['evt-0'],
+      skipped: 9,
+      notFound: [],
+      failures: [
+        {
+          messageId: '',
+          id: 'evt-11',
+          reason: 'not reached: the scan stopped first (Interrupted: stopped by Ctrl-C)',
+        },
+      ],
+      stoppedBy: 'Interrupted: stopped by Ctrl-C',
+    });
+    expect(output.progressUpdates).toEqual([['scanned in the events DLQ', 10, 12]]);
+    expect([queue.messages.length, queue.hidden.size]).toEqual([11, 0]);
+  });
+
   it('keeps a dead letter SQS refused to delete, visible again and reported with why, and deletes the rest', async () => {
     const queue = installFakeQueue(sqs, EVENTS.deadLetterUrl, [
       deadLetterMessage(0, { type: 'invoice.paid' }),
