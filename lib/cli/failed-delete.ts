@@ -7,7 +7,7 @@
 import { DeleteMessageBatchCommand, type Message } from '@aws-sdk/client-sqs';
 import { JOB_PARENT_HEADER, JOB_SOURCE } from '../../lambda/shared/job';
 import { type Backend, contextOf } from './backend';
-import { heldByOthers } from './dead-letter-notes';
+import { DEFAULT_HOLD_SECONDS, notReachedWhileHeld } from './dead-letter-notes';
 import { DeadLetterScan, DeadLetterSelection } from './dead-letter-scan';
 import { type DeadLetter, describeDeadLetter, queueDepth } from './dead-letters';
 import { CliError, errorLine, explainError } from './errors';
@@ -31,7 +31,7 @@ export interface FailedDeleteOptions {
   readonly type?: string;
   /** Skip the confirmation (required in a non-interactive shell). @default false */
   readonly yes?: boolean;
-  /** How long a scanned message stays hidden while the scan goes on. @default 300 */
+  /** How long a scanned message stays hidden while the scan goes on. @default DEFAULT_HOLD_SECONDS (300) */
   readonly holdSeconds?: number;
   /** Stops the scan between batches (Ctrl-C); held messages are made visible again. */
   readonly signal?: AbortSignal;
@@ -169,7 +169,7 @@ class DeadLetterDeletion {
       sqs: backend.sqs,
       deadLetterUrl: queue.deadLetterUrl,
       output: backend.output,
-      holdSeconds: options.holdSeconds ?? 300,
+      holdSeconds: options.holdSeconds ?? DEFAULT_HOLD_SECONDS,
       ...(options.signal ? { signal: options.signal } : {}),
       progressLabel: `scanned in the ${queue.name} DLQ`,
       depth,
@@ -285,7 +285,7 @@ class DeadLetterDeletion {
       return 'not reached, if it is in the DLQ at all: SQS returns no later message of a FIFO group while an earlier one it holds stays; run it again';
     }
     if (this.context.heldByOthers > 0) {
-      return `not reached: ${heldByOthers(this.context.heldByOthers)} and could not be read, if it is in the DLQ at all: run it again once that hold ends (up to 300 s after a redrive stopped)`;
+      return notReachedWhileHeld(this.context.heldByOthers);
     }
     return undefined;
   }

@@ -28,7 +28,7 @@ import { JOB_RECORD_HEADER, JOB_SOURCE } from '../../lambda/shared/job';
 import { validateTypePattern } from '../../lambda/shared/type-pattern';
 import { JOB_SCHEDULES_RESEND } from '../stack-outputs';
 import { type Backend, contextOf } from './backend';
-import { heldByOthers } from './dead-letter-notes';
+import { AFTER_THE_HOLD, DEFAULT_HOLD_SECONDS, heldByOthers, notReachedWhileHeld } from './dead-letter-notes';
 import { DeadLetterScan, DeadLetterSelection } from './dead-letter-scan';
 import {
   type DeadLetter,
@@ -66,7 +66,7 @@ export interface RedriveOptions {
   readonly rate?: number;
   /** Stop after this many messages were moved (one by one only). */
   readonly limit?: number;
-  /** How long a scanned message stays hidden while the scan goes on. @default 300 */
+  /** How long a scanned message stays hidden while the scan goes on. @default DEFAULT_HOLD_SECONDS (300) */
   readonly holdSeconds?: number;
   /** Move-task polling interval. @default 2000 */
   readonly pollIntervalMs?: number;
@@ -355,7 +355,7 @@ export function nothingMatched(
   if (heldElsewhere > 0) {
     return new CliError(
       `no message this run could read in the ${queue} dead-letter queue matches ${describeSelection(options)}: nothing was ${done}; ` +
-        `${heldByOthers(heldElsewhere)} and could not be read: run it again once that hold ends (up to 300 s after a redrive stopped), or list them with ${nextCommand(output, `failed list ${queue}`)}`,
+        `${heldByOthers(heldElsewhere)} and could not be read: ${AFTER_THE_HOLD}, or list them with ${nextCommand(output, `failed list ${queue}`)}`,
     );
   }
   return new CliError(
@@ -723,7 +723,6 @@ class OneByOneRedrive {
   private readonly queues: readonly QueueTarget[];
   private readonly heldByOthers: number;
   private readonly filtering: boolean;
-  private readonly holdSeconds: number;
   /**
    * Unique per run, stable within it: a FIFO resend after a lost answer is then deduplicated by SQS, while a
    * message that comes back to the DLQ and is redriven again later is not mistaken for a duplicate.
@@ -757,14 +756,13 @@ class OneByOneRedrive {
     this.queues = selection.queues ?? [];
     this.heldByOthers = selection.heldByOthers ?? 0;
     this.filtering = this.selection.wantedIds.size > 0 || typePattern !== undefined;
-    this.holdSeconds = options.holdSeconds ?? 300;
     this.startedAt = backend.clock.now();
     this.runId = randomRunId(this.startedAt);
     this.scan = new DeadLetterScan({
       sqs: backend.sqs,
       deadLetterUrl: queue.deadLetterUrl,
       output: backend.output,
-      holdSeconds: this.holdSeconds,
+      holdSeconds: options.holdSeconds ?? DEFAULT_HOLD_SECONDS,
       ...(options.signal ? { signal: options.signal } : {}),
       progressLabel: this.filtering
         ? `scanned in the ${queue.name} DLQ`
@@ -826,9 +824,9 @@ class OneByOneRedrive {
         ? `not reached: behind an earlier message of FIFO group ${groups[0]} that stays in the DLQ (SQS returns no later message of a group while an earlier one stays), if it is in the DLQ at all: select that one too`
         : `not reached: behind an earlier message of one of the FIFO groups ${groups.join(', ')} that stay in the DLQ (SQS returns no later message of a group while an earlier one stays), if it is in the DLQ at all: select those too`;
     }
-    // A redrive stopped at once holds what it scanned for up to 300 s: the id may be one of those.
+    // A redrive stopped at once holds what it scanned for a while (`DEFAULT_HOLD_SECONDS`): the id may be one of those.
     if (this.heldByOthers > 0) {
-      return `not reached: ${heldByOthers(this.heldByOthers)} and could not be read, if it is in the DLQ at all: run it again once that hold ends (up to 300 s after a redrive stopped)`;
+      return notReachedWhileHeld(this.heldByOthers);
     }
     return undefined;
   }
