@@ -7,7 +7,7 @@ export { localJournalPath } from '../local/state-file';
 export { parseTime, timeOption } from './archive';
 export { connect, loadConfig, systemClock } from './backend';
 export { setConsumerEnabled } from './consumers';
-export { failedList, failedShow } from './failed';
+export { failedList, failedShow, failedSummary } from './failed';
 export { failedDelete, renderFailedDelete } from './failed-delete';
 export {
   jobQueue,
@@ -28,6 +28,7 @@ export {
   renderConsumer,
   renderFailedList,
   renderFailedShow,
+  renderFailedSummary,
   renderPurge,
   renderRedrive,
   renderReplay,

@@ -2,11 +2,12 @@
  * What a read of a dead-letter queue could not show, said the same way by the CLI and the console. No AWS SDK
  * here: the renderers load it for every command.
  */
-import type { FailedListResult } from './failed';
+import type { FailedListResult, FailedSummaryResult } from './failed';
 
 /**
- * How long a redrive or `failed delete` holds each dead letter it scans, unless told otherwise (`holdSeconds`):
- * one stopped at once (killed, not Ctrl-C) leaves what it held hidden that long.
+ * How long a redrive, `failed delete` or a read of the whole DLQ (`failed summary`, `failed show`) holds each dead
+ * letter it scans, unless told otherwise (`holdSeconds`): one stopped at once (killed, not Ctrl-C) leaves what it
+ * held hidden that long.
  */
 export const DEFAULT_HOLD_SECONDS = 300;
 
@@ -36,12 +37,27 @@ export function failedListNotes(
   if (result.heldByOthers > 0 && result.messages.length < result.approximateDepth) {
     notes.push(`${heldByOthers(result.heldByOthers)} and not shown: SQS returns them once that hold ends`);
   }
-  if (result.notReleased > 0) {
-    const hidden = result.notReleased === 1 ? '1 message' : `${result.notReleased} messages`;
-    // Left in place, but hidden: a redrive started at once would not see them.
-    notes.push(
-      `${hidden} read here could not be made visible again at once: SQS returns them when this read's hold ends`,
-    );
-  }
+  if (result.notReleased > 0) notes.push(notReleasedNote(result.notReleased));
   return notes;
+}
+
+/** Why a `failed summary` counts fewer dead letters than are there (none when it read them all). */
+export function failedSummaryNotes(
+  result: Pick<FailedSummaryResult, 'heldByOthers' | 'notReleased' | 'interrupted' | 'read'>,
+): string[] {
+  const notes: string[] = [];
+  if (result.interrupted) {
+    notes.push(`stopped by Ctrl-C: the counts cover the ${result.read} read so far, not the whole queue`);
+  }
+  if (result.heldByOthers > 0) {
+    notes.push(`${heldByOthers(result.heldByOthers)} and in no group: SQS returns them once that hold ends`);
+  }
+  if (result.notReleased > 0) notes.push(notReleasedNote(result.notReleased));
+  return notes;
+}
+
+/** Messages left in place but hidden: a redrive started at once would not see them. */
+function notReleasedNote(count: number): string {
+  const hidden = count === 1 ? '1 message' : `${count} messages`;
+  return `${hidden} read here could not be made visible again at once: SQS returns them when this read's hold ends`;
 }

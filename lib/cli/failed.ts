@@ -1,11 +1,11 @@
 /**
- * `hookline failed list|show`: what is in a dead-letter queue and why, without consuming anything.
+ * `hookline failed list|summary|show`: what is in a dead-letter queue and why, without consuming anything.
  */
 import { isUtf8 } from 'node:buffer';
 import { envelopeBodyBytes } from '../../lambda/shared/envelope';
 import { CREDENTIAL_HEADERS } from '../../lambda/shared/senders';
 import { type Backend, contextOf } from './backend';
-import { AFTER_THE_HOLD, heldByOthers } from './dead-letter-notes';
+import { AFTER_THE_HOLD, DEFAULT_HOLD_SECONDS, heldByOthers } from './dead-letter-notes';
 import {
   type DeadLetter,
   type DeadLetterSummary,
@@ -17,11 +17,20 @@ import {
   summarize,
 } from './dead-letters';
 import { CliError, explainError } from './errors';
+import { type FailureGroup, FailureGroups } from './failure-groups';
 import { nextCommand } from './output';
-import { type DeadLetterQueueTarget, deadLetterQueueOf, type Target } from './target';
+import { type DeadLetterQueueTarget, deadLetterQueueOf, noReasonRecorded, type Target } from './target';
 
 /** How long a read keeps messages hidden if the CLI dies before releasing them. */
 const READ_HOLD_SECONDS = 30;
+
+/**
+ * How long a read of the whole DLQ (`failed summary`, `failed show`, a job's dead letter) holds what it read: a large
+ * DLQ can take longer to read than 30 s, and a message whose hold ended would come back among the unread ones, so
+ * the scan could end before reading them all (the hold redrive and failed delete use; the end of the read, an
+ * error and Ctrl-C hand them back at once).
+ */
+const WHOLE_QUEUE_HOLD_SECONDS = DEFAULT_HOLD_SECONDS;
 
 export interface FailedListOptions {
   readonly queue: string;
@@ -55,6 +64,7 @@ async function scanDeadLetters(
   backend: Backend,
   queue: DeadLetterQueueTarget,
   visit: (letter: DeadLetter) => boolean,
+  holdSeconds = READ_HOLD_SECONDS,
 ): Promise<number> {
   // The dead-letter queues Scheduler fills belong to no queue: Scheduler, not a receive count, put messages there.
   const maxReceiveCount = queue.url ? await maxReceiveCountOf(backend.sqs, queue.url) : undefined;
@@ -66,7 +76,7 @@ async function scanDeadLetters(
     for (;;) {
       const messages = await receiveHeld(backend.sqs, queue.deadLetterUrl, {
         max: 10,
-        holdSeconds: READ_HOLD_SECONDS,
+        holdSeconds,
         waitSeconds: 1,
       });
       for (const m of messages) if (m.ReceiptHandle) held.push(m.ReceiptHandle);
@@ -124,6 +134,68 @@ export async function failedList(
   }
 }
 
+export interface FailedSummaryOptions {
+  readonly queue: string;
+  /** Aborted (Ctrl-C): stop between batches, hand back what was held and summarize what was read. */
+  readonly signal?: AbortSignal;
+}
+
+export interface FailedSummaryResult {
+  readonly queue: string;
+  readonly deadLetterQueueUrl: string;
+  /** Dead letters read, each message once: the sum of the groups' counts. */
+  readonly read: number;
+  /** Messages another reader held when the command started: not read, so in no group. */
+  readonly heldByOthers: number;
+  readonly groups: readonly FailureGroup[];
+  /** Messages that could not be made visible again (they return when the 300 s hold ends). */
+  readonly notReleased: number;
+  /** Stopped by Ctrl-C before the end of the queue: the groups count the `read` messages only. */
+  readonly interrupted: boolean;
+}
+
+/**
+ * Reads the whole dead-letter queue and groups its messages by failure (`failure-groups`); every message stays in
+ * place. Unlike `failed list`, it has no limit: a summary of part of the queue would miscount every group.
+ */
+export async function failedSummary(
+  backend: Backend,
+  target: Target,
+  options: FailedSummaryOptions,
+): Promise<FailedSummaryResult> {
+  const queue = deadLetterQueueOf(target, options.queue);
+  const groups = new FailureGroups(noReasonRecorded(queue.name));
+  try {
+    const depth = await queueDepth(backend.sqs, queue.deadLetterUrl);
+    const expected = depth.visible;
+    const progress = backend.output.progress(`read in the ${queue.name} DLQ`, expected);
+    const interrupted = () => options.signal?.aborted === true;
+    const notReleased = await scanDeadLetters(
+      backend,
+      queue,
+      (letter) => {
+        if (interrupted()) return true;
+        groups.add(letter);
+        progress.update(groups.letters, Math.max(expected, groups.letters));
+        return false;
+      },
+      WHOLE_QUEUE_HOLD_SECONDS,
+    );
+    progress.done();
+    return {
+      queue: queue.name,
+      deadLetterQueueUrl: queue.deadLetterUrl,
+      read: groups.letters,
+      heldByOthers: depth.inFlight,
+      groups: groups.result(),
+      notReleased,
+      interrupted: interrupted(),
+    };
+  } catch (error) {
+    throw explainError(error, contextOf(target, queue.name));
+  }
+}
+
 /**
  * The dead letters of the dead-letter queue `name` (as `failed list` takes it) that `wanted` selects, read as
  * `failed show` reads them: every one stays in place.
@@ -137,10 +209,15 @@ export async function findDeadLetters(
   const queue = deadLetterQueueOf(target, name);
   const found: DeadLetter[] = [];
   try {
-    await scanDeadLetters(backend, queue, (letter) => {
-      if (wanted(letter)) found.push(letter);
-      return false;
-    });
+    await scanDeadLetters(
+      backend,
+      queue,
+      (letter) => {
+        if (wanted(letter)) found.push(letter);
+        return false;
+      },
+      WHOLE_QUEUE_HOLD_SECONDS,
+    );
   } catch (error) {
     throw explainError(error, contextOf(target, queue.name));
   }
@@ -209,22 +286,12 @@ export async function failedShow(
       `the id is empty: pass an id from ${nextCommand(backend.output, `failed list ${queue.name}`)}`,
     );
   }
-  // Every copy with that envelope id (an original and its replays, say) is counted, so the view says which
-  // one it shows; an SQS message id names one message, so the scan stops there.
-  const matches: DeadLetter[] = [];
+  let matches: DeadLetter[];
   let heldElsewhere = 0;
   try {
     // Held before this read: another reader holds them, so a miss may be one of them (counted as failed list does).
     const before = await queueDepth(backend.sqs, queue.deadLetterUrl);
-    await scanDeadLetters(backend, queue, (letter) => {
-      if (letter.messageId === options.id) {
-        matches.splice(0, matches.length, letter);
-        return true;
-      }
-      if (letter.event.id !== options.id) return false;
-      matches.push(letter);
-      return options.firstMatch === true;
-    });
+    matches = await lettersWithId(backend, queue, options);
     heldElsewhere = before.inFlight;
   } catch (error) {
     throw explainError(error, contextOf(target, queue.name));
@@ -273,6 +340,33 @@ export async function failedShow(
       ]),
     ),
   };
+}
+
+/**
+ * Every copy with the envelope id `id` (an original and its replays, say), so the view says which one it shows; an
+ * SQS message id names one message, so the scan stops there.
+ */
+async function lettersWithId(
+  backend: Backend,
+  queue: DeadLetterQueueTarget,
+  options: Pick<FailedShowOptions, 'id' | 'firstMatch'>,
+): Promise<DeadLetter[]> {
+  const matches: DeadLetter[] = [];
+  await scanDeadLetters(
+    backend,
+    queue,
+    (letter) => {
+      if (letter.messageId === options.id) {
+        matches.splice(0, matches.length, letter);
+        return true;
+      }
+      if (letter.event.id !== options.id) return false;
+      matches.push(letter);
+      return options.firstMatch === true;
+    },
+    WHOLE_QUEUE_HOLD_SECONDS,
+  );
+  return matches;
 }
 
 /**

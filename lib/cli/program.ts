@@ -164,6 +164,14 @@ export function buildProgram(deps: CliDependencies, setExitCode: (code: number) 
   ).action((queue: string, o: CommonOptions & { limit: number }) => failedListCommand(ctx, queue, o));
   withTarget(
     failed
+      .command('summary')
+      .description(
+        'read the whole dead-letter queue and group its messages by failure: how many, which types, when, an example id (they stay in the DLQ)',
+      )
+      .argument('<queue>', 'queue name, schedule:<name> or job_schedules'),
+  ).action((queue: string, o: CommonOptions) => failedSummaryCommand(ctx, queue, o));
+  withTarget(
+    failed
       .command('show')
       .description('show one dead-lettered message in full: envelope, headers, body, failure reason')
       .argument('<queue>', 'queue name, schedule:<name> or job_schedules')
@@ -423,6 +431,19 @@ async function failedListCommand(ctx: CommandContext, queue: string, o: CommonOp
   const { failedList, renderFailedList } = await cores();
   const { output, target, backend } = await open(ctx.deps, o);
   present(output, await failedList(backend, target, { queue, limit: o.limit }), renderFailedList);
+}
+
+/** Ctrl-C stops the read between batches: what it held is made visible again and the partial summary prints. */
+async function failedSummaryCommand(ctx: CommandContext, queue: string, o: CommonOptions) {
+  const { failedSummary, renderFailedSummary } = await cores();
+  const { output, target, backend } = await open(ctx.deps, o);
+  const { result, interruptedBy } = await runInterruptible(
+    ctx.deps.interrupts ?? processInterrupts,
+    () => output.note('stopping after this batch and making held messages visible again'),
+    (signal) => failedSummary(backend, target, { queue, signal }),
+  );
+  present(output, result, renderFailedSummary);
+  if (interruptedBy) ctx.setExitCode(interruptedExitCode(interruptedBy));
 }
 
 /** The configuration names the credential headers a dead letter may still hold (a source's own header too). */

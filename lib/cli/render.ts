@@ -6,8 +6,8 @@ import { humanAge } from '../console/ui/human-age';
 import { JOB_SCHEDULES_RESEND } from '../stack-outputs';
 import { terminalLine } from '../terminal-text';
 import type { ConsumerStateResult } from './consumers';
-import { failedListNotes } from './dead-letter-notes';
-import type { FailedListResult, FailedShowResult } from './failed';
+import { failedListNotes, failedSummaryNotes } from './dead-letter-notes';
+import type { FailedListResult, FailedShowResult, FailedSummaryResult } from './failed';
 import { nextCommand as next, type Output, table } from './output';
 import type { PurgeResult } from './purge';
 import type { RedriveResult } from './redrive';
@@ -133,6 +133,39 @@ export function renderFailedList(output: Output, result: FailedListResult): void
       : `redrive: ${next(output, `redrive ${result.queue}`)}`;
   output.line(c.dim(`details: ${next(output, `failed show ${result.queue} <id>`)}    ${then}`));
 }
+
+export function renderFailedSummary(output: Output, result: FailedSummaryResult): void {
+  const c = output.colors;
+  const groups =
+    result.groups.length === 1 ? '1 distinct failure' : `${result.groups.length} distinct failures`;
+  output.line(
+    `${c.bold(`${result.queue} dead-letter queue`)}: ${plural(result.read, 'message')} read, ${groups} (left in place)`,
+  );
+  for (const note of failedSummaryNotes(result)) output.line(c.yellow(note));
+  if (result.groups.length === 0) return;
+  const rows = [
+    ['KEY', 'COUNT', 'FAILURE', 'TYPES', 'FIRST', 'LAST', 'EXAMPLE'],
+    ...result.groups.map((g) => [
+      g.key,
+      String(g.count),
+      truncate(g.pattern, 80),
+      [...g.types.map((t) => `${t.type} ${t.count}`), ...(g.otherTypes > 0 ? [`+${g.otherTypes}`] : [])].join(
+        ', ',
+      ),
+      g.firstFailedAt ?? '-',
+      g.lastFailedAt ?? '-',
+      g.exampleIds[0] ?? '-',
+    ]),
+  ];
+  output.line(table(rows, c));
+  const then =
+    result.queue === JOB_SCHEDULES
+      ? `fix the reason, then ${JOB_SCHEDULES_RESEND}`
+      : `redrive some: ${next(output, `redrive ${result.queue} --id <id> ...`)}`;
+  output.line(c.dim(`details: ${next(output, `failed show ${result.queue} <example>`)}    ${then}`));
+}
+
+const plural = (count: number, noun: string) => `${count} ${noun}${count === 1 ? '' : 's'}`;
 
 export function renderFailedShow(output: Output, result: FailedShowResult): void {
   const c = output.colors;

@@ -11,13 +11,14 @@ import {
 import { describe, expect, it } from 'vitest';
 import { setConsumerEnabled } from '../../lib/cli/consumers';
 import { CliError } from '../../lib/cli/errors';
-import { failedList, failedShow } from '../../lib/cli/failed';
+import { failedList, failedShow, failedSummary } from '../../lib/cli/failed';
 import { hooklineCommandFor } from '../../lib/cli/output';
 import { purge } from '../../lib/cli/purge';
 import { type RedriveResult, redrive } from '../../lib/cli/redrive';
 import {
   renderFailedList,
   renderFailedShow,
+  renderFailedSummary,
   renderRedrive,
   renderReplay,
   renderStatus,
@@ -755,6 +756,9 @@ describe('failed list / show', () => {
     expect(shown).toMatchObject({ messageId: 'sqs-3', id: 'evt-3', matches: 1 });
     // Only the first batch of ten was held (and handed back): the rest stayed free for another reader.
     expect(sqs.commandCalls(ReceiveMessageCommand)).toHaveLength(1);
+    // Held as long as a redrive holds: a read of a large DLQ outlasting a short hold would meet its first messages
+    // again and could end before it reached the one asked for.
+    expect(sqs).toReceiveCommandWith(ReceiveMessageCommand, { VisibilityTimeout: 300 });
     expect(new Set(dlq.released).size).toBe(10);
     expect(dlq.hidden.size).toBe(0);
   });
@@ -910,6 +914,106 @@ describe('failed list / show', () => {
         { Id: '1', ReceiptHandle: 'rh-2', VisibilityTimeout: 0 },
       ],
     });
+  });
+});
+
+describe('failed summary', () => {
+  /** A dead letter of `events` whose consumer recorded `message` (a `PermanentError` unless `name` says otherwise). */
+  const failedWith = (n: number, message: string, name = 'PermanentError', type = 'invoice.paid') => {
+    const m = deadLetterMessage(n, { type });
+    return {
+      ...m,
+      MessageAttributes: {
+        ...m.MessageAttributes,
+        'hookline.error.name': { DataType: 'String', StringValue: name },
+        'hookline.error.message': { DataType: 'String', StringValue: message },
+      },
+    };
+  };
+
+  it('reads the whole DLQ, past any list limit, counts each message once per failure and hands every one back', async () => {
+    const messages = [
+      ...Array.from({ length: 30 }, (_, n) =>
+        failedWith(
+          n,
+          `customer cus_${n} not found`,
+          'PermanentError',
+          n % 3 ? 'invoice.paid' : 'charge.failed',
+        ),
+      ),
+      ...Array.from({ length: 4 }, (_, n) =>
+        failedWith(100 + n, "Cannot read properties of undefined (reading 'email')", 'TypeError'),
+      ),
+      deadLetterMessage(200, { error: false }),
+    ];
+    const dlq = installFakeQueue(sqs, EVENTS.deadLetterUrl, messages, { emptyReceives: 1 });
+    const output = recordingOutput();
+
+    const result = await failedSummary({ ...testBackend(), output }, stackTarget(), { queue: 'events' });
+
+    expect(result.read).toBe(35);
+    expect(result.groups.map((g) => [g.pattern, g.count])).toEqual([
+      ['PermanentError: customer <id> not found', 30],
+      ["TypeError: Cannot read properties of undefined (reading 'email')", 4],
+      ['no reason recorded: SQS moved it after maxReceiveCount receives (a crash or a timeout)', 1],
+    ]);
+    expect(result.groups[0]?.types).toEqual([
+      { type: 'invoice.paid', count: 20 },
+      { type: 'charge.failed', count: 10 },
+    ]);
+    expect(result.groups[0]?.exampleIds).toEqual(['evt-0', 'evt-1', 'evt-2', 'evt-3', 'evt-4']);
+    expect(result.notReleased).toBe(0);
+    // Nothing consumed: every message is in the DLQ and visible again.
+    expect(dlq.messages).toHaveLength(35);
+    expect(dlq.hidden.size).toBe(0);
+    expect(dlq.deleted).toEqual([]);
+    // The read shows its progress against the DLQ's depth.
+    expect(output.progressUpdates.at(-1)).toEqual(['read in the events DLQ', 35, 35]);
+    // Held as long as a redrive holds what it scans: a whole DLQ can take longer to read than failed list's 30 s.
+    expect(sqs).toReceiveCommandWith(ReceiveMessageCommand, {
+      QueueUrl: EVENTS.deadLetterUrl,
+      VisibilityTimeout: 300,
+    });
+    expect(result.interrupted).toBe(false);
+    expect(output.progressEnded).toEqual(['read in the events DLQ']);
+  });
+
+  it('prints one row per failure, largest first, with the next commands for this target', async () => {
+    installFakeQueue(sqs, EVENTS.deadLetterUrl, [
+      failedWith(1, 'order 1 failed'),
+      failedWith(2, 'order 2 failed'),
+      failedWith(3, 'HTTP 503', 'UpstreamError', 'charge.failed'),
+    ]);
+    const result = await failedSummary(testBackend(), stackTarget(), { queue: 'events' });
+    const output = recordingOutput();
+    renderFailedSummary(output, result);
+    const [heading, rows = ''] = output.lines;
+    expect(heading).toBe('events dead-letter queue: 3 messages read, 2 distinct failures (left in place)');
+    const [header, first, second] = rows.split('\n');
+    expect(header).toMatch(/^KEY +COUNT +FAILURE +TYPES +FIRST +LAST +EXAMPLE$/);
+    expect(first).toMatch(
+      /^[0-9a-f]{8} +2 +PermanentError: order <n> failed +invoice\.paid 2 +2026-11-25T02:10:00\.000Z +2026-11-25T02:10:00\.000Z +evt-1$/,
+    );
+    expect(second).toMatch(/^[0-9a-f]{8} +1 +UpstreamError: HTTP 503 +charge\.failed 1 .* evt-3$/);
+    expect(output.lines.at(-1)).toBe(
+      'details: hookline failed show events <example>    redrive some: hookline redrive events --id <id> ...',
+    );
+  });
+
+  it('says an empty DLQ has no failure, and counts the messages another reader held as in no group', async () => {
+    installFakeQueue(sqs, EVENTS.deadLetterUrl, []);
+    const result = await failedSummary(testBackend(), stackTarget(), { queue: 'events' });
+    expect(result).toMatchObject({ read: 0, groups: [], heldByOthers: 0 });
+    const output = recordingOutput();
+    renderFailedSummary(output, { ...result, heldByOthers: 2 });
+    expect(output.lines).toEqual([
+      'events dead-letter queue: 0 messages read, 0 distinct failures (left in place)',
+      '2 messages are held by another reader (a redrive, the console, another failed list) and in no group: SQS returns them once that hold ends',
+    ]);
+  });
+
+  it('refuses a queue the configuration does not have, naming the ones it has', async () => {
+    await expect(failedSummary(testBackend(), stackTarget(), { queue: 'nope' })).rejects.toThrow(/nope/);
   });
 });
 

@@ -522,6 +522,60 @@ describe('hookline CLI against local mode', () => {
     expect(await depth(dlq)).toEqual({ visible: 0, inFlight: 0 });
   }, 120_000);
 
+  it('failed summary (real binary): groups the whole DLQ by failure, each message once, and leaves every one there', async () => {
+    const dlq = queueUrl('events').deadLetterUrl;
+    await purge(backend, target, { queue: 'events', deadLetter: true, yes: true });
+    const failures = [
+      ...Array.from({ length: 23 }, (_, n) => ({
+        name: 'PermanentError',
+        message: `customer cus_${n} not found`,
+      })),
+      ...Array.from({ length: 2 }, () => ({
+        name: 'TypeError',
+        message: "Cannot read properties of undefined (reading 'email')",
+      })),
+    ];
+    for (let i = 0; i < failures.length; i += 10) {
+      await sqs.send(
+        new SendMessageBatchCommand({
+          QueueUrl: dlq,
+          Entries: failures.slice(i, i + 10).map((failure, n) => {
+            const id = `sum-${i + n}-${randomUUID()}`;
+            return {
+              Id: String(n),
+              MessageBody: envelope(id, 'invoice.paid'),
+              MessageAttributes: {
+                [MESSAGE_ATTRIBUTES.eventId]: { DataType: 'String', StringValue: id },
+                [FAILURE_ATTRIBUTES.errorName]: { DataType: 'String', StringValue: failure.name },
+                [FAILURE_ATTRIBUTES.errorMessage]: { DataType: 'String', StringValue: failure.message },
+              },
+            };
+          }),
+        }),
+      );
+    }
+
+    const json = await cli('failed', 'summary', 'events', '--local', '--json');
+    expect(json.code).toBe(0);
+    const result = JSON.parse(json.stdout);
+    expect(result.read).toBe(25);
+    expect(result.groups.map((g: { pattern: string; count: number }) => [g.pattern, g.count])).toEqual([
+      ['PermanentError: customer <id> not found', 23],
+      ["TypeError: Cannot read properties of undefined (reading 'email')", 2],
+    ]);
+    expect(await depth(dlq)).toEqual({ visible: 25, inFlight: 0 });
+
+    const text = await cli('failed', 'summary', 'events', '--local');
+    expect(text.stdout).toContain(
+      'events dead-letter queue: 25 messages read, 2 distinct failures (left in place)',
+    );
+    expect(text.stdout).toMatch(/^0a78ca1c +23 +PermanentError: customer <id> not found +invoice\.paid 23 /m);
+    expect(text.stdout).toContain('details: hookline failed show events <example> --local');
+    const unknown = await cli('failed', 'summary', 'nope', '--local');
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toMatch(/^error: .*nope/m);
+  }, 120_000);
+
   it('purge: refuses without --yes in a non-interactive shell, empties the DLQ with it', async () => {
     const dlq = queueUrl('events').deadLetterUrl;
     await seedDeadLetters(dlq, ['p-1', 'p-2']);

@@ -501,6 +501,47 @@ describe('hookline program', () => {
     expect(interrupts.listeners()).toBe(0);
   });
 
+  it('failed summary: Ctrl-C stops the read, hands every held message back, prints the partial summary and exits 130', async () => {
+    const dlq = installFakeQueue(
+      sqs,
+      EVENTS.deadLetterUrl,
+      Array.from({ length: 40 }, (_, i) => deadLetterMessage(i)),
+    );
+    const interrupts = fakeInterrupts();
+    const err: string[] = [];
+    const h = cliHarness({
+      interrupts,
+      makeOutput: (json) =>
+        consoleOutput({
+          json,
+          stdout: { write: (t: string) => h.out.push(t) },
+          // Ctrl-C as soon as the read shows progress.
+          stderr: {
+            write: (t: string) => {
+              err.push(t);
+              if (t.includes('read in the events DLQ')) interrupts.interrupt();
+            },
+          },
+          stdinIsTty: false,
+          env: {},
+        }),
+    });
+
+    const code = await runCli(['failed', 'summary', 'events'], h.deps);
+
+    expect(code).toBe(130);
+    expect(err.join('')).toMatch(/stopping after this batch and making held messages visible again/);
+    const [heading, partial] = h.stdout().split('\n');
+    expect(heading).toMatch(
+      /^events dead-letter queue: (\d+) messages? read, 1 distinct failure \(left in place\)$/,
+    );
+    expect(Number(heading?.match(/: (\d+) message/)?.[1])).toBeLessThan(40);
+    expect(partial).toMatch(/^stopped by Ctrl-C: the counts cover the \d+ read so far, not the whole queue$/);
+    expect(dlq.messages).toHaveLength(40);
+    expect(dlq.hidden.size).toBe(0);
+    expect(interrupts.listeners()).toBe(0);
+  });
+
   it('redrive --json: Ctrl-C still prints the result; a second Ctrl-C quits at once', async () => {
     const dlq = installFakeQueue(sqs, EVENTS.deadLetterUrl, [deadLetterMessage(1), deadLetterMessage(2)]);
     const interrupts = fakeInterrupts();

@@ -1,0 +1,145 @@
+import { describe, expect, it } from 'vitest';
+import type { DeadLetter } from '../../lib/cli/dead-letters';
+import { FailureGroups, failureKey, failurePattern, maskedMessage } from '../../lib/cli/failure-groups';
+
+const NO_REASON = 'no reason recorded';
+
+function letter(
+  n: number,
+  failure: DeadLetter['failure'],
+  options: { type?: string; id?: string | null; sentAt?: string } = {},
+): DeadLetter {
+  return {
+    messageId: `sqs-${n}`,
+    receiptHandle: `rh-${n}`,
+    body: '{}',
+    event: {
+      ...(options.id === null ? {} : { id: options.id ?? `evt-${n}` }),
+      source: 'stripe',
+      type: options.type ?? 'invoice.paid',
+    },
+    failure,
+    ...(options.sentAt ? { sentAt: options.sentAt } : {}),
+    messageAttributes: {},
+  };
+}
+
+describe('maskedMessage: what varies per event is masked, what names the bug stays', () => {
+  it.each([
+    ['customer cus_1 not found', 'customer <id> not found'],
+    ['order 42 (ord-9Xk) not found at 2026-11-25T02:10:00.000Z', 'order <n> (<id>) not found at <time>'],
+    [
+      'job 3f2b8a1e-1111-4a2b-9c3d-0123456789ab timed out after 30000 ms',
+      'job <uuid> timed out after <n> ms',
+    ],
+    ['payload s3://bucket/payloads/abc123def4567890 is gone', 'payload s3://bucket/payloads/<hex> is gone'],
+    ['webhook-id msg_2Lq9ZxYqX not found', 'webhook-id <id> not found'],
+    ['connect ECONNREFUSED 127.0.0.1:5432', 'connect ECONNREFUSED <n>.<n>:<n>'],
+  ])('%s → %s', (message, masked) => {
+    expect(maskedMessage(message)).toBe(masked);
+  });
+
+  it('keeps an HTTP status, a quoted name and short words with digits, which tell failures apart', () => {
+    expect(maskedMessage('Request failed with status code 503')).toBe('Request failed with status code 503');
+    expect(maskedMessage('HTTP 404 from /v2/orders/12345')).toBe('HTTP 404 from /v2/orders/<n>');
+    expect(maskedMessage("Cannot read properties of undefined (reading 'email')")).toBe(
+      "Cannot read properties of undefined (reading 'email')",
+    );
+    expect(maskedMessage('OAuth2 token for s3 expired (utf8)')).toBe('OAuth2 token for s3 expired (utf8)');
+  });
+
+  it('reads a message over several lines as one, and cuts a long one', () => {
+    expect(maskedMessage('first line\n   second line')).toBe('first line second line');
+    const long = maskedMessage(`failed: ${'x'.repeat(500)}`);
+    expect(long).toHaveLength(200);
+    expect(long.endsWith('…')).toBe(true);
+  });
+});
+
+describe('failurePattern', () => {
+  it('joins the error name and the masked message; a reason without either keeps the part it has', () => {
+    expect(
+      failurePattern(
+        letter(1, { errorName: 'PermanentError', errorMessage: 'customer cus_1 gone' }),
+        NO_REASON,
+      ),
+    ).toBe('PermanentError: customer <id> gone');
+    expect(failurePattern(letter(1, { errorName: 'Timeout' }), NO_REASON)).toBe('Timeout');
+    expect(failurePattern(letter(1, { errorMessage: 'order 7 failed' }), NO_REASON)).toBe('order <n> failed');
+    expect(failurePattern(letter(1, {}), NO_REASON)).toBe(NO_REASON);
+  });
+});
+
+describe('failureKey', () => {
+  it('is the same short name for the same failure on every read, and another for another failure', () => {
+    expect(failureKey('PermanentError: customer <id> not found')).toBe('0a78ca1c');
+    expect(failureKey('PermanentError: customer <id> gone')).toMatch(/^[0-9a-f]{8}$/);
+    expect(failureKey('PermanentError: customer <id> gone')).not.toBe('0a78ca1c');
+  });
+});
+
+describe('FailureGroups', () => {
+  it('counts each letter once into its failure, largest group first, with types, times and example ids', () => {
+    const groups = new FailureGroups(NO_REASON);
+    for (let n = 0; n < 7; n++) {
+      groups.add(
+        letter(
+          n,
+          {
+            errorName: 'PermanentError',
+            errorMessage: `customer cus_${n} not found`,
+            failedAt: `2026-11-25T02:0${n}:00.000Z`,
+          },
+          { type: n < 5 ? 'invoice.paid' : 'charge.failed' },
+        ),
+      );
+    }
+    groups.add(
+      letter(
+        7,
+        { errorName: 'TypeError', errorMessage: "reading 'email'" },
+        { id: null, sentAt: '2026-11-24T00:00:00.000Z' },
+      ),
+    );
+    groups.add(letter(8, {}, { sentAt: '2026-11-23T00:00:00.000Z' }));
+
+    expect(groups.letters).toBe(9);
+    const result = groups.result();
+    expect(result.map((g) => [g.pattern, g.count])).toEqual([
+      ['PermanentError: customer <id> not found', 7],
+      ["TypeError: reading 'email'", 1],
+      [NO_REASON, 1],
+    ]);
+    expect(result[0]).toMatchObject({
+      key: '0a78ca1c',
+      example: 'PermanentError: customer cus_0 not found',
+      exampleIds: ['evt-0', 'evt-1', 'evt-2', 'evt-3', 'evt-4'],
+      types: [
+        { type: 'invoice.paid', count: 5 },
+        { type: 'charge.failed', count: 2 },
+      ],
+      otherTypes: 0,
+      firstFailedAt: '2026-11-25T02:00:00.000Z',
+      lastFailedAt: '2026-11-25T02:06:00.000Z',
+    });
+    // No envelope id: the SQS message id names it; no failure time: when it was sent.
+    expect(result[1]).toMatchObject({ exampleIds: ['sqs-7'], firstFailedAt: '2026-11-24T00:00:00.000Z' });
+  });
+
+  it('names the three most frequent types and counts the others', () => {
+    const groups = new FailureGroups(NO_REASON);
+    const types = ['a', 'a', 'a', 'b', 'b', 'c', 'c', 'd', 'e'];
+    for (const [n, type] of types.entries()) groups.add(letter(n, { errorName: 'E' }, { type }));
+    const [group] = groups.result();
+    expect(group?.types).toEqual([
+      { type: 'a', count: 3 },
+      { type: 'b', count: 2 },
+      { type: 'c', count: 2 },
+    ]);
+    expect(group?.otherTypes).toBe(2);
+  });
+
+  it('an empty queue has no group', () => {
+    expect(new FailureGroups(NO_REASON).result()).toEqual([]);
+  });
+});
