@@ -112,6 +112,9 @@ export class AttemptsExhaustedError extends Error {
   }
 }
 
+/** The name of a {@link FlowParentError}, as a dead letter's failure attributes carry it. */
+export const FLOW_PARENT_ERROR = 'FlowParentError';
+
 /**
  * A flow's child ran and its record says `completed`, but counting it on its parent (or sending the parent) failed.
  * Retryable: its next delivery, a duplicate where idempotency is on, does that step alone. Dead-lettered on its last
@@ -124,7 +127,7 @@ export class FlowParentError extends Error {
       `the job ran, and its completion could not be recorded on its flow parent ${parentId}: ${failure.name}: ${failure.message}`,
       { cause },
     );
-    this.name = 'FlowParentError';
+    this.name = FLOW_PARENT_ERROR;
   }
 }
 

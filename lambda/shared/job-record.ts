@@ -132,7 +132,8 @@ export interface JobStatus {
   readonly redrivenAt?: string;
   /**
    * When an operator deleted it from its dead-letter queue (`hookline failed delete`, ISO): it stays
-   * `dead-lettered`, with its reason, and does not run again. Dropped if it runs again (a replay).
+   * `dead-lettered`, with its reason, and does not run again. Dropped if it runs again (a replay). A flow child
+   * that ran but could not tell its parent (`FlowParentError`) stays `completed`: its parent is never told now.
    */
   readonly discardedAt?: string;
   /** The one-time schedule that will send it (delays beyond SQS's 15 minutes). */
@@ -562,6 +563,35 @@ export class JobRecords {
       }
     }
     return false;
+  }
+
+  /**
+   * Records that an operator deleted, at `at`, the dead letter of a flow child that ran but could not tell its
+   * parent (`FlowParentError`): the record keeps `completed` and its `updatedAt` (the child did complete, then) and
+   * takes `discardedAt`, so what `jobs show` says of the child and of its parent tells that nothing will tell the
+   * parent now. Only a completed child of a flow, of this enqueue. True when it was marked.
+   */
+  async discardedUntoldChild(id: string, at: Date, generation?: string): Promise<boolean> {
+    try {
+      await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: { [PK]: { S: jobRecordKey(id) } },
+          UpdateExpression: 'SET discardedAt = :at',
+          ConditionExpression: `attribute_exists(${PK}) AND ${generation === undefined ? 'attribute_not_exists(#generation)' : '(attribute_not_exists(#generation) OR #generation = :generation)'} AND #state = :completed AND attribute_exists(parent)`,
+          ExpressionAttributeNames: { '#state': 'state', '#generation': 'generation' },
+          ExpressionAttributeValues: {
+            ':at': { S: at.toISOString() },
+            ':completed': { S: 'completed' },
+            ...(generation === undefined ? {} : { ':generation': { S: generation } }),
+          },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
   }
 
   /**

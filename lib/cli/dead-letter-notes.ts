@@ -5,9 +5,24 @@
 import type { FailedListResult, FailedSummaryResult } from './failed';
 
 /**
+ * How long a redrive, `failed delete` or a read of the whole DLQ (`failed summary`, `failed show`) holds each dead
+ * letter it scans, unless told otherwise (`holdSeconds`): one stopped at once (killed, not Ctrl-C) leaves what it
+ * held hidden that long.
+ */
+export const DEFAULT_HOLD_SECONDS = 300;
+
+/** What to do about dead letters another reader holds: wait for that hold to end. */
+export const AFTER_THE_HOLD = `run it again once that hold ends (up to ${DEFAULT_HOLD_SECONDS} s after a redrive stopped)`;
+
+/** Why a scan may have missed an `--id`: `count` dead letters another reader held, which it could not read. */
+export function notReachedWhileHeld(count: number): string {
+  return `not reached: ${heldByOthers(count)} and could not be read, if it is in the DLQ at all: ${AFTER_THE_HOLD}`;
+}
+
+/**
  * Dead letters a read could not receive because another reader holds them (a redrive holds what it scans for up
- * to 300 s, the console and `failed` for a moment): they are there, counted by `status`, and come back when that
- * hold ends.
+ * to {@link DEFAULT_HOLD_SECONDS} s, the console and `failed` for a moment): they are there, counted by `status`,
+ * and come back when that hold ends.
  */
 export function heldByOthers(count: number): string {
   const held = count === 1 ? '1 message is' : `${count} messages are`;

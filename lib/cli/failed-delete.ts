@@ -7,11 +7,12 @@
 import { DeleteMessageBatchCommand, type Message } from '@aws-sdk/client-sqs';
 import { JOB_PARENT_HEADER, JOB_PARENT_ON_FAILURE_HEADER, JOB_SOURCE } from '../../lambda/shared/job';
 import { type Backend, contextOf } from './backend';
-import { heldByOthers } from './dead-letter-notes';
-import { type DeadLetter, describeDeadLetter, queueDepth, receiveHeld, releaseHeld } from './dead-letters';
+import { DEFAULT_HOLD_SECONDS, notReachedWhileHeld } from './dead-letter-notes';
+import { DeadLetterScan, DeadLetterSelection } from './dead-letter-scan';
+import { type DeadLetter, describeDeadLetter, queueDepth } from './dead-letters';
 import { CliError, errorLine, explainError } from './errors';
 import { deletedJobsRecorder, type RedrivenJob } from './jobs';
-import { nextCommand, type Output } from './output';
+import { type CommandHints, nextCommand, type Output } from './output';
 import {
   describeSelection,
   idSelector,
@@ -30,7 +31,7 @@ export interface FailedDeleteOptions {
   readonly type?: string;
   /** Skip the confirmation (required in a non-interactive shell). @default false */
   readonly yes?: boolean;
-  /** How long a scanned message stays hidden while the scan goes on. @default 300 */
+  /** How long a scanned message stays hidden while the scan goes on. @default DEFAULT_HOLD_SECONDS (300) */
   readonly holdSeconds?: number;
   /** Stops the scan between batches (Ctrl-C); held messages are made visible again. */
   readonly signal?: AbortSignal;
@@ -63,14 +64,21 @@ export interface FailedDeleteResult {
   readonly failures: readonly RedriveFailure[];
   /** `--id` values the scan saw the whole DLQ without finding. */
   readonly notFound: readonly string[];
-  /** Flow parents of the deleted jobs: a deleted child never completes, so none of them can be sent now. */
+  /**
+   * Flow parents of the deleted jobs: a deleted child never completes, and one that completed and could not tell its
+   * parent (`FlowParentError`) never tells it now, so none of them can be sent now.
+   */
   readonly flowParents: readonly string[];
   /** The error (or Ctrl-C) that ended the scan early: what it did not reach stays. */
   readonly stoppedBy?: string;
 }
 
-const NEEDS_SELECTION =
-  'failed delete needs --id <id...> or --type <pattern> (hookline failed list <queue> shows them); to delete every dead letter, hookline purge <queue> --dlq';
+/** Why a delete without `--id` or `--type` is refused, with the commands that list the queue's dead letters or empty it. */
+function needsSelection(output: CommandHints, queue: string): CliError {
+  return new CliError(
+    `failed delete needs --id <id...> or --type <pattern> (${nextCommand(output, `failed list ${queue}`)} shows them); to delete every dead letter, ${nextCommand(output, `purge ${queue} --dlq`)}`,
+  );
+}
 
 /** Deletes the selected dead letters of one dead-letter queue once the operator confirmed. */
 export async function failedDelete(
@@ -80,10 +88,13 @@ export async function failedDelete(
 ): Promise<FailedDeleteResult> {
   const queue = deadLetterQueueOf(target, options.queue);
   // Checked before anything is read: an empty selection never means "everything".
-  const wantedIds = idSelector(options.ids, 'or select with --type');
+  const wantedIds = idSelector(options.ids, 'or select with --type', {
+    output: backend.output,
+    queue: queue.name,
+  });
   const typePattern =
     options.type === undefined ? undefined : typeSelector(options.type, 'or select with --id');
-  if (wantedIds.size === 0 && typePattern === undefined) throw new CliError(NEEDS_SELECTION);
+  if (wantedIds.size === 0 && typePattern === undefined) throw needsSelection(backend.output, queue.name);
   try {
     const before = await queueDepth(backend.sqs, queue.deadLetterUrl);
     if (before.visible + before.inFlight + before.delayed === 0) {
@@ -91,15 +102,18 @@ export async function failedDelete(
       throw nothingMatched(backend.output, queue.name, options, 0, 'deleted');
     }
     await confirmDelete(backend, target, queue, options);
-    const deletion = new DeadLetterDeletion(backend, queue, options, {
-      wantedIds,
-      test: (letter) =>
-        typePattern === undefined ||
-        (letter.envelope !== undefined && typePattern.test(letter.envelope.type)),
-      recordJobs: options.recordJobs ?? deletedJobsRecorder(backend, target),
-      heldByOthers: before.inFlight,
-    });
-    const result = await deletion.run(before.visible + before.inFlight);
+    const deletion = new DeadLetterDeletion(
+      backend,
+      queue,
+      options,
+      {
+        selection: new DeadLetterSelection(wantedIds, typePattern && ((type) => typePattern.test(type))),
+        recordJobs: options.recordJobs ?? deletedJobsRecorder(backend, target),
+        heldByOthers: before.inFlight,
+      },
+      before.visible + before.inFlight,
+    );
+    const result = await deletion.run();
     const none = result.deletedMessages + result.failed === 0 && result.stoppedBy === undefined;
     if (none && !options.reportNoMatch)
       throw nothingMatched(backend.output, queue.name, options, before.inFlight, 'deleted');
@@ -150,10 +164,9 @@ async function confirmDelete(
   if (!ok) throw new CliError('delete cancelled: nothing was deleted');
 }
 
-interface DeletionSelection {
-  readonly wantedIds: ReadonlySet<string>;
-  /** The `--type` test (true without one). */
-  readonly test: (letter: DeadLetter) => boolean;
+/** What a deletion selects, how it records the deleted jobs, and what it could not read. */
+interface DeletionContext {
+  readonly selection: DeadLetterSelection;
   readonly recordJobs: (jobs: readonly RedrivenJob[], at: Date) => Promise<void>;
   readonly heldByOthers: number;
 }
@@ -162,101 +175,56 @@ type DeletionResult = Omit<FailedDeleteResult, 'deadLetterDepthBefore' | 'deadLe
 
 /** One scan of a DLQ that deletes what is selected and hands everything else back when it ends. */
 class DeadLetterDeletion {
-  private readonly seen = new Set<string>();
-  /** Receipt handles of the messages left in place, made visible again at the end. */
-  private readonly held: string[] = [];
+  private readonly scan: DeadLetterScan;
   private readonly deletedIds = new Set<string>();
   private readonly flowParents = new Set<string>();
-  private readonly foundIds = new Set<string>();
-  private readonly foundAsMessageIds = new Set<string>();
   private readonly failures: RedriveFailure[] = [];
   private deletedMessages = 0;
   private skipped = 0;
-  private scanned = 0;
-  private stopped: unknown;
   /** Recording deleted jobs failed once: the rest of the run leaves their records. */
   private unrecordedJobs = false;
 
   constructor(
     private readonly backend: Backend,
     private readonly queue: DeadLetterQueueTarget,
-    private readonly options: FailedDeleteOptions,
-    private readonly selection: DeletionSelection,
-  ) {}
+    options: FailedDeleteOptions,
+    private readonly context: DeletionContext,
+    depth: number,
+  ) {
+    this.scan = new DeadLetterScan({
+      sqs: backend.sqs,
+      deadLetterUrl: queue.deadLetterUrl,
+      output: backend.output,
+      holdSeconds: options.holdSeconds ?? DEFAULT_HOLD_SECONDS,
+      ...(options.signal ? { signal: options.signal } : {}),
+      progressLabel: `scanned in the ${queue.name} DLQ`,
+      depth,
+    });
+  }
 
-  async run(depth: number): Promise<DeletionResult> {
-    const progress = this.backend.output.progress(`scanned in the ${this.queue.name} DLQ`, depth);
-    let quiet = 0;
-    try {
-      while (!this.finished() && quiet < 2) {
-        let fresh: Message[];
-        try {
-          fresh = await this.receiveFresh();
-        } catch (error) {
-          if (this.scanned === 0) throw error;
-          this.stopped = error;
-          break;
-        }
-        quiet = fresh.length === 0 ? quiet + 1 : 0;
+  async run(): Promise<DeletionResult> {
+    await this.scan.run({
+      batchSize: () => 10,
+      // Stopped by an error, or every `--id` found as an SQS message id (no other message has it).
+      finished: () => this.scan.stopped !== undefined || this.context.selection.allFound(),
+      act: async (fresh) => {
         const chosen = fresh.filter((m) => this.choose(m));
         if (chosen.length > 0) await this.delete(chosen);
-        progress.update(this.scanned, Math.max(depth, this.scanned));
-      }
-    } finally {
-      await this.release();
-    }
-    progress.done();
-    return this.report();
-  }
-
-  /** Interrupted, stopped by an error, or every `--id` found as an SQS message id (no other message has it). */
-  private finished(): boolean {
-    if (this.options.signal?.aborted) {
-      this.stopped ??= Object.assign(new Error('stopped by Ctrl-C'), { name: 'Interrupted' });
-      return true;
-    }
-    if (this.stopped !== undefined) return true;
-    const { wantedIds } = this.selection;
-    return wantedIds.size > 0 && this.foundAsMessageIds.size === wantedIds.size;
-  }
-
-  private async receiveFresh(): Promise<Message[]> {
-    const messages = await receiveHeld(this.backend.sqs, this.queue.deadLetterUrl, {
-      max: 10,
-      holdSeconds: this.options.holdSeconds ?? 300,
-      waitSeconds: 1,
+        return true;
+      },
+      done: () => this.scan.scanned,
     });
-    const fresh: Message[] = [];
-    for (const m of messages) {
-      if (this.seen.has(m.MessageId ?? '')) this.hold(m);
-      else fresh.push(m);
-    }
-    return fresh;
+    return this.report();
   }
 
   /** Whether the message is to be deleted; one that is not is held until the scan ends. */
   private choose(m: Message): boolean {
-    this.seen.add(m.MessageId ?? '');
-    this.scanned++;
-    const letter = describeDeadLetter(m);
-    const { wantedIds, test } = this.selection;
-    let selected = true;
-    if (wantedIds.size > 0) {
-      const hit = [letter.event.id, letter.messageId].find((x) => x !== undefined && wantedIds.has(x));
-      selected = hit !== undefined;
-      if (hit !== undefined) this.foundIds.add(hit);
-      if (hit !== undefined && hit === letter.messageId) this.foundAsMessageIds.add(hit);
-    }
-    selected &&= test(letter);
+    const selected = this.context.selection.selects(describeDeadLetter(m));
     if (!selected) {
       this.skipped++;
-      this.hold(m);
+      this.scan.hold(m);
     }
     return selected;
-  }
-
-  private hold(m: Message): void {
-    if (m.ReceiptHandle) this.held.push(m.ReceiptHandle);
   }
 
   /** Deletes one batch; what SQS refuses stays (held, so it reappears at the end), with why. */
@@ -275,7 +243,7 @@ class DeadLetterDeletion {
         (answer.Failed ?? []).map((f) => [f.Id ?? '', `${f.Code}: ${f.Message ?? ''}`.trim()]),
       );
     } catch (error) {
-      this.stopped = error;
+      this.scan.stop(error);
       failed = new Map(letters.map((_, i) => [String(i), errorLine(error)]));
     }
     const deleted: DeadLetter[] = [];
@@ -293,7 +261,7 @@ class DeadLetterDeletion {
         continue;
       }
       this.failures.push({ messageId: letter.messageId, id: letter.event.id ?? null, reason: why });
-      this.held.push(letter.receiptHandle);
+      this.scan.hold(chosen[i] as Message);
     }
     await this.recordDeletedJobs(deleted);
   }
@@ -306,7 +274,7 @@ class DeadLetterDeletion {
     });
     if (jobs.length === 0 || this.unrecordedJobs) return;
     try {
-      await this.selection.recordJobs(jobs, new Date(this.backend.clock.now()));
+      await this.context.recordJobs(jobs, new Date(this.backend.clock.now()));
     } catch (error) {
       this.unrecordedJobs = true;
       this.backend.output.note(
@@ -315,25 +283,14 @@ class DeadLetterDeletion {
     }
   }
 
-  private async release(): Promise<void> {
-    const refused = await releaseHeld(this.backend.sqs, this.queue.deadLetterUrl, this.held).catch(
-      () => this.held.length,
-    );
-    if (refused > 0) {
-      this.backend.output.note(
-        `${refused} messages could not be made visible again: they return to the DLQ within ${this.options.holdSeconds ?? 300} s`,
-      );
-    }
-  }
-
   private report(): DeletionResult {
     const notFound: string[] = [];
-    for (const id of this.selection.wantedIds) {
-      if (this.foundIds.has(id)) continue;
+    for (const id of this.context.selection.unseenIds()) {
       const why = this.whyNotReached();
       if (why === undefined) notFound.push(id);
       else this.failures.push({ messageId: '', id, reason: why });
     }
+    const { stopped } = this.scan;
     return {
       queue: this.queue.name,
       deletedEvents: this.deletedIds.size,
@@ -344,18 +301,19 @@ class DeadLetterDeletion {
       failures: this.failures,
       notFound,
       flowParents: [...this.flowParents],
-      ...(this.stopped !== undefined ? { stoppedBy: errorLine(this.stopped) } : {}),
+      ...(stopped !== undefined ? { stoppedBy: errorLine(stopped) } : {}),
     };
   }
 
   /** Why the scan may have missed an `--id`, or undefined when it read the whole DLQ. */
   private whyNotReached(): string | undefined {
-    if (this.stopped !== undefined) return `not reached: the scan stopped first (${errorLine(this.stopped)})`;
+    const { stopped } = this.scan;
+    if (stopped !== undefined) return `not reached: the scan stopped first (${errorLine(stopped)})`;
     if (this.queue.deadLetterUrl.endsWith('.fifo') && this.skipped > 0) {
       return 'not reached, if it is in the DLQ at all: SQS returns no later message of a FIFO group while an earlier one it holds stays; run it again';
     }
-    if (this.selection.heldByOthers > 0) {
-      return `not reached: ${heldByOthers(this.selection.heldByOthers)} and could not be read, if it is in the DLQ at all: run it again once that hold ends (up to 300 s after a redrive stopped)`;
+    if (this.context.heldByOthers > 0) {
+      return notReachedWhileHeld(this.context.heldByOthers);
     }
     return undefined;
   }
@@ -382,7 +340,7 @@ export function renderFailedDelete(output: Output, result: FailedDeleteResult): 
   if (result.flowParents.length > 0) {
     output.line(
       c.yellow(
-        `flow parents of deleted jobs, which can never be sent now (a deleted child never completes): cancel them`,
+        `flow parents of deleted jobs, which can never be sent now (a deleted child never completes, nor tells its parent it did): cancel them`,
       ),
     );
     for (const parent of result.flowParents.slice(0, 20))

@@ -5,7 +5,7 @@ import { isUtf8 } from 'node:buffer';
 import { envelopeBodyBytes } from '../../lambda/shared/envelope';
 import { CREDENTIAL_HEADERS } from '../../lambda/shared/senders';
 import { type Backend, contextOf } from './backend';
-import { heldByOthers } from './dead-letter-notes';
+import { AFTER_THE_HOLD, DEFAULT_HOLD_SECONDS, heldByOthers } from './dead-letter-notes';
 import {
   type DeadLetter,
   type DeadLetterSummary,
@@ -30,7 +30,7 @@ const READ_HOLD_SECONDS = 30;
  * the scan could end before reading them all (the hold redrive and failed delete use; the end of the read, an
  * error and Ctrl-C hand them back at once).
  */
-const WHOLE_QUEUE_HOLD_SECONDS = 300;
+const WHOLE_QUEUE_HOLD_SECONDS = DEFAULT_HOLD_SECONDS;
 
 export interface FailedListOptions {
   readonly queue: string;
@@ -300,7 +300,7 @@ export async function failedShow(
   if (!found && heldElsewhere > 0) {
     throw new DeadLetterNotFoundError(
       `no message with id ${options.id} among those this read could receive from the ${queue.name} dead-letter queue: ` +
-        `${heldByOthers(heldElsewhere)} and could not be read: run it again once that hold ends (up to 300 s after a redrive stopped), or list them with ${nextCommand(backend.output, `failed list ${queue.name}`)}`,
+        `${heldByOthers(heldElsewhere)} and could not be read: ${AFTER_THE_HOLD}, or list them with ${nextCommand(backend.output, `failed list ${queue.name}`)}`,
       heldElsewhere,
     );
   }

@@ -138,12 +138,8 @@ async function withChildrenNote(
   output: CommandHints,
 ): Promise<ShownJob> {
   const pending = job.children?.pending ?? [];
-  if (pending.length === 0 && job.children) {
-    return {
-      ...job,
-      note: `all ${job.children.total} children completed and this job was not sent yet: the consumer that counted the last one could not send it, so that child comes back to send it (in its queue to retry, or in its dead-letter queue with FlowParentError: ${nextCommand(output, 'failed list <its queue>')}, then redrive it)`,
-    };
-  }
+  if (pending.length === 0 && job.children)
+    return { ...job, note: await allCompletedNote(records, job, output) };
   const children = await Promise.all(
     pending.map(async (childId) => ({ childId, child: await records.read(childId) })),
   );
@@ -155,6 +151,11 @@ async function withChildrenNote(
     if (child.state === 'child-failed')
       return [
         `child ${childId} is child-failed (${child.reason ?? 'no reason recorded'}): ${nextCommand(output, `jobs show ${childId}`)} says how it goes on`,
+      ];
+    // It ran, and what would count it here was deleted: nothing counts it now.
+    if (child.state === 'completed' && child.discardedAt !== undefined)
+      return [
+        `child ${childId} completed and could not be counted here, and its dead letter that would count it (FlowParentError) was deleted by an operator at ${child.discardedAt} (hookline failed delete): this job can never be sent`,
       ];
     if (child.state !== 'dead-lettered') return [];
     // Its dead letter is gone: no redrive can run it, so the flow never finishes.
@@ -176,6 +177,21 @@ async function withChildrenNote(
     ...job,
     note: `${waitingChildrenNote(job)}; ${stuck.join('; ')}; ${cancel} this job (${nextCommand(output, `jobs cancel ${job.id}`)})`,
   };
+}
+
+/**
+ * A flow parent every child of which completed, not sent: the consumer that counted the last one could not send it,
+ * so that child comes back to send it, unless an operator deleted its dead letter (`FlowParentError`), which its
+ * record says (a completed child with `discardedAt`): then nothing sends this job. Reads the children's records.
+ */
+async function allCompletedNote(records: JobRecords, job: JobStatus, output: CommandHints): Promise<string> {
+  const { total = 0, completed = [] } = job.children ?? {};
+  const waiting = `all ${total} children completed and this job was not sent yet: the consumer that counted the last one could not send it`;
+  const children = await Promise.all(completed.map((childId) => records.read(childId)));
+  const deleted = children.find((child) => child?.state === 'completed' && child.discardedAt !== undefined);
+  if (deleted === undefined)
+    return `${waiting}, so that child comes back to send it (in its queue to retry, or in its dead-letter queue with FlowParentError: ${nextCommand(output, 'failed list <its queue>')}, then redrive it)`;
+  return `${waiting}, and the dead letter of child ${deleted.id} that would send it (FlowParentError) was deleted by an operator at ${deleted.discardedAt} (hookline failed delete), so this job can never be sent; cancel this job (${nextCommand(output, `jobs cancel ${job.id}`)})`;
 }
 
 /** A flow parent's wait: how many of its children completed, and the first few it waits for. */
@@ -245,6 +261,11 @@ export interface RedrivenJob {
   readonly id: string;
   readonly generation?: string;
   readonly reason: string;
+  /**
+   * A flow child that ran and could not tell its parent (`FlowParentError`): its record says `completed`, and its
+   * dead letter is what would tell the parent.
+   */
+  readonly parentUntold?: true;
 }
 
 /**
@@ -264,16 +285,25 @@ export function redrivenJobsRecorder(
 
 /**
  * Records jobs whose dead letters an operator deleted (at `at`, just after the delete) as such
- * (`JobRecords.discarded`): `failed delete`. A pipeline that keeps no job records has none to mark.
+ * ({@link discardDeletedJob}): `failed delete`. A pipeline that keeps no job records has none to mark.
  */
 export function deletedJobsRecorder(
   backend: Backend,
   target: Target,
   env: Record<string, string | undefined> = process.env,
 ): (jobs: readonly RedrivenJob[], at: Date) => Promise<void> {
-  return jobsRecorder(backend, target, env, (records, job, at) =>
-    records.discarded(job.id, job.reason, at, job.generation),
-  );
+  return jobsRecorder(backend, target, env, discardDeletedJob);
+}
+
+/**
+ * Marks the record of a job whose dead letter an operator deleted at `at`: `dead-lettered` with `discardedAt`
+ * (`JobRecords.discarded`), or, for a flow child that ran and could not tell its parent, `completed` still with
+ * `discardedAt` (`JobRecords.discardedUntoldChild`). True when the record was marked.
+ */
+export function discardDeletedJob(records: JobRecords, job: RedrivenJob, at: Date): Promise<boolean> {
+  return job.parentUntold
+    ? records.discardedUntoldChild(job.id, at, job.generation)
+    : records.discarded(job.id, job.reason, at, job.generation);
 }
 
 /** Writes `write` for each job on the target's job records, read where they are once, on the first call. */
@@ -378,7 +408,7 @@ export async function withDeadLetteredJob(
   const [checked] = await withDeadLetteredJobs(backend, target, [job], output);
   // Only a job its record says is dead-lettered: one found in a dead-letter queue just now is there.
   if (checked === undefined || job.state !== 'dead-lettered') return checked ?? job;
-  return withDeadLetterGone(backend, target, checked);
+  return withDeadLetterGone(backend, target, checked, output);
 }
 
 /**
@@ -388,7 +418,12 @@ export async function withDeadLetteredJob(
  * was dead-lettered, where it waits to run again, or else it was purged or expired with the queue's retention. A
  * note says which, and what a reader holding messages there now leaves open.
  */
-async function withDeadLetterGone(backend: Backend, target: Target, job: ShownJob): Promise<ShownJob> {
+async function withDeadLetterGone(
+  backend: Backend,
+  target: Target,
+  job: ShownJob,
+  output: CommandHints,
+): Promise<ShownJob> {
   const queue = job.queue === undefined ? undefined : target.queues[job.queue];
   // Deleted by an operator: its record says so, and where it went.
   if (job.discardedAt !== undefined) return job;
@@ -407,7 +442,7 @@ async function withDeadLetterGone(backend: Backend, target: Target, job: ShownJo
   const held = (await queueDepth(backend.sqs, queue.deadLetterUrl)).inFlight;
   const why = redriven
     ? `a redrive of all of it (an SQS move task started at ${new Date(task.StartedTimestamp as number).toISOString()}, ${task.Status}) sent it back to its queue, where it waits to run again`
-    : `it was purged (hookline purge ${queue.name} --dlq) or expired with the queue's retention, so it does not run again (send it again under a new id: this one stays claimed for its dedupe window), unless a redrive that could not update its record sent it back to its queue`;
+    : `it was purged (${nextCommand(output, `purge ${queue.name} --dlq`)}) or expired with the queue's retention, so it does not run again (send it again under a new id: this one stays claimed for its dedupe window), unless a redrive that could not update its record sent it back to its queue`;
   const unless =
     held > 0
       ? ` (unless it is one of the ${held} messages another reader, such as a redrive, holds there now)`
@@ -657,6 +692,10 @@ export function jobStateNote(job: ShownJob, output: CommandHints): string | unde
         ? ''
         : `; its flow parent ${job.parent} can never be sent now: cancel it (${nextCommand(output, `jobs cancel ${job.parent}`)})`;
     return `deleted from its dead-letter queue by an operator at ${job.discardedAt} (hookline failed delete): it does not run again; its id stays claimed until its record expires, so send the work again under a new id${parent}`;
+  }
+  if (job.state === 'completed' && job.discardedAt !== undefined && job.parent !== undefined) {
+    // A flow child that ran and whose dead letter, the one thing that would tell its parent, was deleted.
+    return `completed, but its flow parent ${job.parent} was never told: its dead letter that would tell it (FlowParentError) was deleted by an operator at ${job.discardedAt} (hookline failed delete); if ${job.parent} still waits for its children, it can never be sent now: cancel it (${nextCommand(output, `jobs cancel ${job.parent}`)})`;
   }
   if (job.state === 'waiting-children') return waitingChildrenNote(job);
   if (job.state === 'queued' && job.redrivenAt !== undefined) {

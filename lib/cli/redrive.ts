@@ -16,7 +16,7 @@ import {
   type SendMessageBatchRequestEntry,
   StartMessageMoveTaskCommand,
 } from '@aws-sdk/client-sqs';
-import { PAYLOAD_GONE_ERROR } from '../../lambda/consumer/errors';
+import { FLOW_PARENT_ERROR, PAYLOAD_GONE_ERROR } from '../../lambda/consumer/errors';
 import { typeMatches } from '../../lambda/ingest/routing';
 import {
   FAILURE_ATTRIBUTES,
@@ -28,15 +28,14 @@ import { JOB_RECORD_HEADER, JOB_SOURCE } from '../../lambda/shared/job';
 import { validateTypePattern } from '../../lambda/shared/type-pattern';
 import { JOB_SCHEDULES_RESEND } from '../stack-outputs';
 import { type Backend, contextOf } from './backend';
-import { heldByOthers } from './dead-letter-notes';
+import { AFTER_THE_HOLD, DEFAULT_HOLD_SECONDS, heldByOthers, notReachedWhileHeld } from './dead-letter-notes';
+import { DeadLetterScan, DeadLetterSelection } from './dead-letter-scan';
 import {
   type DeadLetter,
   describeDeadLetter,
   latestMoveTask,
   type QueueDepth,
   queueDepth,
-  receiveHeld,
-  releaseHeld,
   SCHEDULER_DEAD_LETTER_ATTRIBUTES,
   SCHEDULER_TARGET_ATTRIBUTE,
   summarize,
@@ -67,7 +66,7 @@ export interface RedriveOptions {
   readonly rate?: number;
   /** Stop after this many messages were moved (one by one only). */
   readonly limit?: number;
-  /** How long a scanned message stays hidden while the scan goes on. @default 300 */
+  /** How long a scanned message stays hidden while the scan goes on. @default DEFAULT_HOLD_SECONDS (300) */
   readonly holdSeconds?: number;
   /** Move-task polling interval. @default 2000 */
   readonly pollIntervalMs?: number;
@@ -173,13 +172,20 @@ export function typeSelector(
   return { test: (type) => typeMatches(pattern, type) };
 }
 
-/** The `--id` values, or a one-line error for a blank one. */
-export function idSelector(ids: readonly string[] | undefined, leaveOut = 'or leave --id out'): Set<string> {
+/**
+ * The `--id` values, or a one-line error for a blank one, naming the `failed list` of `listing.queue` with the target
+ * flags of `listing.output`.
+ */
+export function idSelector(
+  ids: readonly string[] | undefined,
+  leaveOut = 'or leave --id out',
+  listing: { readonly output: CommandHints; readonly queue: string } = { output: {}, queue: '<queue>' },
+): Set<string> {
   const wanted = new Set<string>();
   for (const id of ids ?? []) {
     if (id.trim() === '') {
       throw new CliError(
-        `--id must not be empty: give envelope ids (or SQS message ids) from hookline failed list, ${leaveOut}`,
+        `--id must not be empty: give envelope ids (or SQS message ids) from ${nextCommand(listing.output, `failed list ${listing.queue}`)}, ${leaveOut}`,
       );
     }
     wanted.add(id);
@@ -203,7 +209,7 @@ export async function redrive(
   target: Target,
   options: RedriveOptions,
 ): Promise<RedriveResult> {
-  const { queue, scheduledFor } = redriveSourceOf(target, options.queue);
+  const { queue, scheduledFor } = redriveSourceOf(target, options.queue, backend.output);
   if (options.rate !== undefined && !(options.rate > 0)) {
     throw new CliError(`--rate must be a positive number of messages per second (got ${options.rate})`);
   }
@@ -211,7 +217,7 @@ export async function redrive(
     throw new CliError(`--limit must be a positive integer (got ${options.limit})`);
   }
   // Validate the selection before touching the queue: a blank selector must never mean "everything".
-  const wantedIds = idSelector(options.ids);
+  const wantedIds = idSelector(options.ids, undefined, { output: backend.output, queue: queue.name });
   const typePattern = options.type !== undefined ? typeSelector(options.type) : undefined;
   const filtering = wantedIds.size > 0 || typePattern !== undefined;
   const selective = filtering || options.limit !== undefined;
@@ -290,15 +296,17 @@ async function moveDeadLetters(
  * What a redrive of the dead-letter queue `name` (as `failed list` takes it) reads and where it sends: a queue's
  * DLQ back to its queue; a schedule's DLQ, under its own name, to the queue the schedule sends to
  * (`scheduledFor`). Throws, before anything is touched, for an unknown name or a DLQ that has no one queue to go
- * back to (the job schedules'), saying why. The CLI and the console both ask here.
+ * back to (the job schedules'), saying why, with commands carrying the target flags of `output`. The CLI and the
+ * console both ask here.
  */
 export function redriveSourceOf(
   target: Target,
   name: string,
+  output: CommandHints = {},
 ): { queue: QueueTarget; scheduledFor?: QueueTarget } {
   const deadLetterQueue = deadLetterQueueOf(target, name);
   if (deadLetterQueue.url !== undefined) return { queue: queueOf(target, name) };
-  return scheduleRedrive(target, deadLetterQueue);
+  return scheduleRedrive(target, deadLetterQueue, output);
 }
 
 /**
@@ -308,8 +316,9 @@ export function redriveSourceOf(
 function scheduleRedrive(
   target: Target,
   deadLetterQueue: DeadLetterQueueTarget,
+  output: CommandHints,
 ): { queue: QueueTarget; scheduledFor: QueueTarget } {
-  if (deadLetterQueue.redriveTo === undefined) throw jobSchedulesNotRedriven();
+  if (deadLetterQueue.redriveTo === undefined) throw jobSchedulesNotRedriven(output);
   const destination = queueOf(target, deadLetterQueue.redriveTo);
   return {
     scheduledFor: destination,
@@ -328,10 +337,10 @@ function scheduleRedrive(
  * The job schedules' dead-letter queue belongs to no queue: SQS has no source to move its messages back to, and
  * each names its own target in Scheduler's message attributes. Said before anything is touched.
  */
-function jobSchedulesNotRedriven(): CliError {
+function jobSchedulesNotRedriven(output: CommandHints): CliError {
   return new CliError(
     `the ${JOB_SCHEDULES} dead-letter queue cannot be redriven: it holds one-time jobs that EventBridge Scheduler could not deliver, each to its own queue, so there is no one queue to move them back to. ` +
-      `Read why with hookline failed show ${JOB_SCHEDULES} <id> (attributes ERROR_CODE and ERROR_MESSAGE; TARGET_ARN names the job's queue), fix that, then ${JOB_SCHEDULES_RESEND}`,
+      `Read why with ${nextCommand(output, `failed show ${JOB_SCHEDULES} <id>`)} (attributes ERROR_CODE and ERROR_MESSAGE; TARGET_ARN names the job's queue), fix that, then ${JOB_SCHEDULES_RESEND}`,
   );
 }
 
@@ -346,7 +355,7 @@ export function nothingMatched(
   if (heldElsewhere > 0) {
     return new CliError(
       `no message this run could read in the ${queue} dead-letter queue matches ${describeSelection(options)}: nothing was ${done}; ` +
-        `${heldByOthers(heldElsewhere)} and could not be read: run it again once that hold ends (up to 300 s after a redrive stopped), or list them with ${nextCommand(output, `failed list ${queue}`)}`,
+        `${heldByOthers(heldElsewhere)} and could not be read: ${AFTER_THE_HOLD}, or list them with ${nextCommand(output, `failed list ${queue}`)}`,
     );
   }
   return new CliError(
@@ -636,33 +645,17 @@ class RedriveTally {
   returned = 0;
   movedByAnotherRedrive = 0;
   readonly bodyGone: string[] = [];
-  scanned = 0;
   readonly failures: RedriveFailure[] = [];
   readonly movedIds: string[] = [];
-  /** Receipt handles of messages kept hidden during the scan, made visible again at the end. */
-  readonly held: string[] = [];
-  /** FIFO: groups of held messages; SQS returns none of their later messages until the hold ends. */
-  readonly heldGroups = new Set<string>();
-  /** SQS message ids received so far. */
-  private readonly seen = new Set<string>();
   /** SQS message ids the source queue gave the messages this run moved. */
   private readonly sentIds = new Set<string>();
 
-  /** Whether the message was received before in this run. */
-  wasSeen(message: Message): boolean {
-    return this.seen.has(message.MessageId ?? '');
-  }
-
-  scan(message: Message): void {
-    this.seen.add(message.MessageId ?? '');
-    this.scanned++;
-  }
+  /** `scan` holds every message the run leaves in the DLQ until it ends. */
+  constructor(private readonly scan: DeadLetterScan) {}
 
   /** Keeps the message hidden until the end of the run. */
   hold(message: Message): void {
-    if (message.ReceiptHandle) this.held.push(message.ReceiptHandle);
-    const group = message.Attributes?.MessageGroupId;
-    if (group !== undefined) this.heldGroups.add(group);
+    this.scan.hold(message);
   }
 
   /**
@@ -723,17 +716,13 @@ class RedriveTally {
  * delete from the DLQ.
  */
 class OneByOneRedrive {
-  private readonly tally = new RedriveTally();
-  private readonly wantedIds: ReadonlySet<string>;
-  private readonly foundIds = new Set<string>();
-  /** `--id` values found as an SQS message id, which (unlike an envelope id) no other message has. */
-  private readonly foundAsMessageIds = new Set<string>();
-  private readonly typePattern: TypeSelector | undefined;
+  private readonly scan: DeadLetterScan;
+  private readonly tally: RedriveTally;
+  private readonly selection: DeadLetterSelection;
   private readonly scheduledFor: QueueTarget | undefined;
   private readonly queues: readonly QueueTarget[];
   private readonly heldByOthers: number;
   private readonly filtering: boolean;
-  private readonly holdSeconds: number;
   /**
    * Unique per run, stable within it: a FIFO resend after a lost answer is then deduplicated by SQS, while a
    * message that comes back to the DLQ and is redriven again later is not mistaken for a duplicate.
@@ -744,12 +733,6 @@ class OneByOneRedrive {
   private readonly startedAt: number;
   /** Messages sent so far under `--rate`. */
   private paced = 0;
-  /** Receives in a row that brought nothing new. */
-  private quiet = 0;
-  /** The error that ended the run early. */
-  private stopped: unknown;
-  /** Whether the signal ended the run early. */
-  private interrupted = false;
   /** `--id` values the scan saw the whole DLQ without finding. */
   private readonly notFound: string[] = [];
   /** Whether recording redriven jobs failed once: the rest of the run leaves their records as they are. */
@@ -763,73 +746,52 @@ class OneByOneRedrive {
     private readonly depthBefore: number,
     selection: Selection,
   ) {
-    this.wantedIds = selection.wantedIds ?? new Set<string>();
-    this.typePattern = selection.typePattern;
+    const { typePattern } = selection;
+    this.selection = new DeadLetterSelection(
+      selection.wantedIds ?? new Set<string>(),
+      typePattern && ((type) => typePattern.test(type)),
+    );
     this.scheduledFor = selection.scheduledFor;
     this.explain = selection.explain ?? ((error) => error);
     this.queues = selection.queues ?? [];
     this.heldByOthers = selection.heldByOthers ?? 0;
-    this.filtering = this.wantedIds.size > 0 || this.typePattern !== undefined;
-    this.holdSeconds = options.holdSeconds ?? 300;
+    this.filtering = this.selection.wantedIds.size > 0 || typePattern !== undefined;
     this.startedAt = backend.clock.now();
     this.runId = randomRunId(this.startedAt);
+    this.scan = new DeadLetterScan({
+      sqs: backend.sqs,
+      deadLetterUrl: queue.deadLetterUrl,
+      output: backend.output,
+      holdSeconds: options.holdSeconds ?? DEFAULT_HOLD_SECONDS,
+      ...(options.signal ? { signal: options.signal } : {}),
+      progressLabel: this.filtering
+        ? `scanned in the ${queue.name} DLQ`
+        : `moved to ${this.scheduledFor?.name ?? queue.name}`,
+      depth: depthBefore,
+    });
+    this.tally = new RedriveTally(this.scan);
   }
 
   async run(fallbackReason?: string): Promise<MoveResult> {
-    const { queue, filtering, tally } = this;
-    const progress = this.backend.output.progress(
-      filtering ? `scanned in the ${queue.name} DLQ` : `moved to ${this.scheduledFor?.name ?? queue.name}`,
-      this.depthBefore,
-    );
-    try {
-      for (;;) {
-        if (this.finished()) break;
-        let fresh: Message[];
-        try {
-          fresh = await this.receiveFresh();
-        } catch (error) {
-          // Before anything was read the error alone says it all; after, the summary must still say what moved.
-          if (tally.scanned === 0) throw error;
-          this.stopped = error;
-          break;
-        }
-        if (fresh.length === 0) {
-          // Empty twice in a row (or only messages already seen): the DLQ has nothing new for this run.
-          if (++this.quiet >= 2) break;
-          continue;
-        }
-        this.quiet = 0;
+    await this.scan.run({
+      batchSize: () => this.batchSize(),
+      finished: () => this.finished(),
+      act: async (fresh) => {
         const outgoing = this.select(fresh);
-        if (outgoing.length > 0 && !(await this.move(outgoing))) break;
-        const done = filtering ? tally.scanned : tally.moved;
-        progress.update(done, Math.max(this.depthBefore, done));
-      }
-    } finally {
-      await this.release();
-    }
+        return outgoing.length === 0 || (await this.move(outgoing));
+      },
+      done: () => (this.filtering ? this.scan.scanned : this.tally.moved),
+    });
     this.accountForUnseenIds();
-    // The summary is the command's result (rendered once by the caller), not a progress line.
-    progress.done();
     return this.report(fallbackReason);
   }
 
   /**
-   * Whether the run should end before the next receive: interrupted, at `--limit`, or every `--id` found as
-   * an SQS message id. An envelope id can have several copies in the DLQ (an original and its replay, or a
-   * message dead-lettered twice), and each copy moves, so an `--id` envelope id scans the whole DLQ.
+   * Whether the run should end before the next receive (besides Ctrl-C): at `--limit`, or every `--id` found as
+   * an SQS message id (`DeadLetterSelection.allFound`: each copy of an envelope id moves).
    */
   private finished(): boolean {
-    if (this.interrupt()) return true;
-    if (this.atLimit()) return true;
-    return this.wantedIds.size > 0 && this.foundAsMessageIds.size === this.wantedIds.size;
-  }
-
-  /** Whether the signal asked the run to stop (recorded as what stopped it). */
-  private interrupt(): boolean {
-    if (!this.options.signal?.aborted) return false;
-    this.interrupted = true;
-    this.stopped ??= Object.assign(new Error('stopped by Ctrl-C'), { name: 'Interrupted' });
-    return true;
+    return this.atLimit() || this.selection.allFound();
   }
 
   private atLimit(): boolean {
@@ -841,8 +803,7 @@ class OneByOneRedrive {
    * `--limit`, or behind a held message of a FIFO group), else not found.
    */
   private accountForUnseenIds(): void {
-    for (const id of this.wantedIds) {
-      if (this.foundIds.has(id)) continue;
+    for (const id of this.selection.unseenIds()) {
       const reason = this.whyNotReached();
       if (reason === undefined) this.notFound.push(id);
       else this.tally.notReached(id, reason);
@@ -851,49 +812,36 @@ class OneByOneRedrive {
 
   /** Why the scan may have missed a message, or undefined when it saw the whole DLQ. */
   private whyNotReached(): string | undefined {
-    const { tally } = this;
-    if (this.interrupted) return 'not reached: the run was interrupted first';
-    if (this.stopped !== undefined) return 'not reached: the run stopped on an error first';
+    const { scan } = this;
+    if (scan.interrupted) return 'not reached: the run was interrupted first';
+    if (scan.stopped !== undefined) return 'not reached: the run stopped on an error first';
     if (this.atLimit()) return `not reached: --limit ${this.options.limit} was reached first`;
     // SQS returns none of a FIFO group's later messages while an earlier one is held, so the ones this scan
     // did not receive can only be behind the held groups.
-    if (this.queue.fifo && tally.heldGroups.size > 0 && tally.scanned < this.depthBefore) {
-      const groups = [...tally.heldGroups];
+    if (this.queue.fifo && scan.heldGroups.size > 0 && scan.scanned < this.depthBefore) {
+      const groups = [...scan.heldGroups];
       return groups.length === 1
         ? `not reached: behind an earlier message of FIFO group ${groups[0]} that stays in the DLQ (SQS returns no later message of a group while an earlier one stays), if it is in the DLQ at all: select that one too`
         : `not reached: behind an earlier message of one of the FIFO groups ${groups.join(', ')} that stay in the DLQ (SQS returns no later message of a group while an earlier one stays), if it is in the DLQ at all: select those too`;
     }
-    // A redrive stopped at once holds what it scanned for up to 300 s: the id may be one of those.
+    // A redrive stopped at once holds what it scanned for a while (`DEFAULT_HOLD_SECONDS`): the id may be one of those.
     if (this.heldByOthers > 0) {
-      return `not reached: ${heldByOthers(this.heldByOthers)} and could not be read, if it is in the DLQ at all: run it again once that hold ends (up to 300 s after a redrive stopped)`;
+      return notReachedWhileHeld(this.heldByOthers);
     }
     return undefined;
   }
 
-  /** Receives the next batch, holding (not rescanning) messages already seen in this run. */
-  private async receiveFresh(): Promise<Message[]> {
-    const { options, tally } = this;
-    const rate = options.rate;
-    const room = options.limit !== undefined ? options.limit - tally.moved : 10;
-    const max = Math.min(10, room, rate !== undefined ? Math.max(1, Math.floor(rate)) : 10);
-    const messages = await receiveHeld(this.backend.sqs, this.queue.deadLetterUrl, {
-      max,
-      holdSeconds: this.holdSeconds,
-      waitSeconds: 1,
-    });
-    const fresh: Message[] = [];
-    for (const m of messages) {
-      if (tally.wasSeen(m)) tally.hold(m);
-      else fresh.push(m);
-    }
-    return fresh;
+  /** How many messages the next receive takes: no more than `--limit` leaves room for, nor `--rate` a second. */
+  private batchSize(): number {
+    const { rate, limit } = this.options;
+    const room = limit !== undefined ? limit - this.tally.moved : 10;
+    return Math.min(10, room, rate !== undefined ? Math.max(1, Math.floor(rate)) : 10);
   }
 
   /** The fresh messages to send; every other one is counted and held. */
   private select(fresh: readonly Message[]): Outgoing[] {
     const outgoing: Outgoing[] = [];
     for (const m of fresh) {
-      this.tally.scan(m);
       const entry = this.selectOne(m, String(outgoing.length));
       if (entry) outgoing.push(entry);
     }
@@ -908,7 +856,7 @@ class OneByOneRedrive {
       tally.cameBack(m);
       return undefined;
     }
-    const selected = this.isSelected(id, letter);
+    const selected = this.selection.selects(letter);
     const group = letter.messageGroupId;
     const blockedBy = group !== undefined ? this.blockedGroups.get(group) : undefined;
     if (selected && queue.fifo && blockedBy !== undefined) {
@@ -964,21 +912,7 @@ class OneByOneRedrive {
     if (queue) {
       return `Scheduler meant it for the ${queue.name} queue (${meantFor}), ${now}: send it there yourself, or leave it`;
     }
-    return `Scheduler meant it for ${meantFor}, ${now}, and that queue is no longer in the pipeline: there is nowhere to send it back to; leave it to expire with the dead-letter queue's retention, or empty the queue with hookline purge ${this.queue.name} --dlq`;
-  }
-
-  /** Whether `--id` and `--type` select the message (recording which `--id` was found). */
-  private isSelected(id: string | null, letter: ReturnType<typeof describeDeadLetter>): boolean {
-    let selected = true;
-    if (this.wantedIds.size > 0) {
-      const hit = [id, letter.messageId].find((x) => x !== null && this.wantedIds.has(x));
-      selected = hit !== undefined && hit !== null;
-      if (hit) this.foundIds.add(hit);
-      if (hit && hit === letter.messageId) this.foundAsMessageIds.add(hit);
-    }
-    if (selected && this.typePattern)
-      selected = letter.envelope !== undefined && this.typePattern.test(letter.envelope.type);
-    return selected;
+    return `Scheduler meant it for ${meantFor}, ${now}, and that queue is no longer in the pipeline: there is nowhere to send it back to; leave it to expire with the dead-letter queue's retention, or empty the queue with ${nextCommand(this.backend.output, `purge ${this.queue.name} --dlq`)}`;
   }
 
   private sendEntry(
@@ -1003,7 +937,7 @@ class OneByOneRedrive {
   /** Paces, sends and deletes one batch; false when a send failed and the run must stop. */
   private async move(outgoing: readonly Outgoing[]): Promise<boolean> {
     await this.pace(outgoing.length);
-    if (this.interrupt()) {
+    if (this.scan.interrupt()) {
       // Interrupted while waiting for --rate: nothing of this batch was sent, so it goes back like the rest.
       for (const t of outgoing) this.tally.hold(t.message);
       return false;
@@ -1029,7 +963,7 @@ class OneByOneRedrive {
       if (!sent || (sent.length > 0 && !(await this.delete(sent)))) {
         // What this batch did not send yet stays in the DLQ: counted as failed, with the reason the run stopped.
         for (const t of rounds.slice(index + 1).flat())
-          this.tally.fail(t.message, t.id, errorLine(this.stopped));
+          this.tally.fail(t.message, t.id, errorLine(this.scan.stopped));
         return false;
       }
     }
@@ -1082,7 +1016,7 @@ class OneByOneRedrive {
     } catch (error) {
       // Nothing of this batch was deleted: it stays in the DLQ. Stop, release, report.
       for (const t of outgoing) tally.fail(t.message, t.id, errorLine(error));
-      this.stopped = error;
+      this.scan.stop(error);
       return undefined;
     }
     const byEntryId = new Map(outgoing.map((t) => [t.entry.Id, t]));
@@ -1119,28 +1053,17 @@ class OneByOneRedrive {
       // idempotent). One without an answer may have deleted them: that is not known, and said so. Stop and report.
       if (isUnanswered(error)) this.tally.deleteUnknown += sent.length;
       else this.tally.notDeleted += sent.length;
-      this.stopped = error;
+      this.scan.stop(error);
       return false;
     }
   }
 
-  /** Makes every held message visible again. */
-  private async release(): Promise<void> {
-    const { held } = this.tally;
-    const refused = await releaseHeld(this.backend.sqs, this.queue.deadLetterUrl, held).catch(
-      () => held.length,
-    );
-    if (refused > 0)
-      this.backend.output.note(
-        `${refused} messages could not be made visible again: they return to the DLQ within ${this.holdSeconds} s`,
-      );
-  }
-
   private report(fallbackReason: string | undefined): MoveResult {
-    const { tally, stopped } = this;
+    const { tally } = this;
+    const { stopped } = this.scan;
     if (
       stopped !== undefined &&
-      !this.interrupted &&
+      !this.scan.interrupted &&
       tally.moved === 0 &&
       tally.failed > 0 &&
       tally.failures.length === tally.failed
@@ -1177,6 +1100,7 @@ export function trackedJobOf(letter: DeadLetter, queue: string): RedrivenJob | u
     id: envelope.id,
     reason: summarize(letter).error ?? noReasonRecorded(queue),
     ...(envelope.generation ? { generation: envelope.generation } : {}),
+    ...(letter.failure.errorName === FLOW_PARENT_ERROR ? { parentUntold: true as const } : {}),
   };
 }
 

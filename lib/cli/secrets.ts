@@ -11,6 +11,7 @@ import { secretEnvName } from '../local/secrets';
 import { sourceNeedsSecret } from '../runtime-wiring';
 import type { Backend } from './backend';
 import { CliError, errorName, explainError } from './errors';
+import { nextCommand } from './output';
 import type { Target } from './target';
 
 /** What `secrets set` does with the secrets already stored. */
@@ -106,7 +107,7 @@ export function nextSecrets(mode: SecretsSetMode, stored: readonly string[], val
 
 /** Stores a source's signing secret in the deployed stack's Secrets Manager secret. */
 export async function setSigningSecret(
-  backend: Pick<Backend, 'secretsManager'>,
+  backend: Pick<Backend, 'secretsManager' | 'output'>,
   target: Target,
   config: ResolvedConfig,
   options: SecretsSetOptions,
@@ -125,7 +126,7 @@ export async function setSigningSecret(
     const secrets = nextSecrets(options.mode, stored, value);
     if (secrets.length === 0) {
       throw new CliError(
-        `source ${source.name} has no stored secret to keep: set one with hookline secrets set`,
+        `source ${source.name} has no stored secret to keep: set one with ${nextCommand(backend.output, `secrets set ${source.name}`)}`,
       );
     }
     const answer = await backend.secretsManager.send(

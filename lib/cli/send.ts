@@ -13,6 +13,7 @@ import { defaultDevSecret, secretEnvName } from '../local/secrets';
 import { sourceNeedsSecret, sourceRuntimeConfig } from '../runtime-wiring';
 import type { Backend } from './backend';
 import { CliError, causeChain, codeOrMessage, explainError } from './errors';
+import { type CommandHints, nextCommand } from './output';
 import { sampleRequest, typeHeadersFor, typeOverrideProblem } from './samples';
 import { type StackTarget, type Target, webhookUrlOf } from './target';
 
@@ -269,12 +270,17 @@ async function requestContent(
 
 /**
  * The fix to suggest for a rejected webhook. The console has no `--secret`: it signs with the secret of its own
- * environment, so its fix is to start it with the source's variable set (`from: 'console'`).
+ * environment, so its fix is to start it with the source's variable set (`from: 'console'`), with the target flags
+ * it was started with (`hints`).
  */
-export function sendFailureHint(result: SendResult, from: 'cli' | 'console' = 'cli'): string {
+export function sendFailureHint(
+  result: SendResult,
+  from: 'cli' | 'console' = 'cli',
+  hints: CommandHints = {},
+): string {
   if (result.status === 401) {
     return from === 'console'
-      ? `the signature was rejected: the ${result.secretFrom} secret is not the one the pipeline has; start hookline console with ${secretEnvName(result.source)} set to that secret`
+      ? `the signature was rejected: the ${result.secretFrom} secret is not the one the pipeline has; start ${nextCommand(hints, 'console')} with ${secretEnvName(result.source)} set to that secret`
       : `the signature was rejected: pass the source's secret with --secret or ${secretEnvName(result.source)}`;
   }
   if (result.status === 400) return 'the body was rejected as malformed: check the --file content and --type';

@@ -550,7 +550,7 @@ export async function deployedRows(
   backend: Backend,
   target: StackTarget,
   id: string,
-  options: DeployedTraceOptions = {},
+  options: DeployedTraceOptions & { readonly source?: string } = {},
 ): Promise<OutcomeRow[]> {
   const groups = [
     target.logGroups?.ingest,
@@ -573,7 +573,12 @@ export async function deployedRows(
       ),
     target,
   );
-  return pollQuery(backend, target, start.queryId ?? '', options);
+  // What to run when the query gives out: this very trace, with the flags it was run with.
+  const again = nextCommand(
+    backend.output,
+    `trace ${id}${options.source === undefined ? '' : ` --source ${options.source}`}`,
+  );
+  return pollQuery(backend, target, start.queryId ?? '', options, again);
 }
 
 async function runQuery<T>(call: () => Promise<T>, target: StackTarget): Promise<T> {
@@ -595,6 +600,7 @@ async function pollQuery(
   target: StackTarget,
   queryId: string,
   options: DeployedTraceOptions,
+  again: string,
 ): Promise<OutcomeRow[]> {
   const deadline = backend.clock.now() + (options.timeoutMs ?? 120_000);
   for (;;) {
@@ -605,11 +611,11 @@ async function pollQuery(
     const rows = (answer.results ?? []).map(insightsRow);
     if (answer.status === 'Complete') return rows;
     if (answer.status !== 'Scheduled' && answer.status !== 'Running') {
-      throw new CliError(`the Logs Insights query ended ${answer.status}: run hookline trace again`);
+      throw new CliError(`the Logs Insights query ended ${answer.status}: run ${again} again`);
     }
     if (backend.clock.now() >= deadline) {
       throw new CliError(
-        `the Logs Insights query is still ${answer.status} after ${(options.timeoutMs ?? 120_000) / 1000} s: run hookline trace again`,
+        `the Logs Insights query is still ${answer.status} after ${(options.timeoutMs ?? 120_000) / 1000} s: run ${again} again`,
       );
     }
     backend.output.note(`results still arriving (query ${answer.status}, ${rows.length} line(s) so far)...`);
@@ -650,7 +656,9 @@ export async function trace(
   },
 ): Promise<TraceResult> {
   if (id.trim() === '')
-    throw new CliError('the event id is empty: pass the id from the webhook answer or hookline failed list');
+    throw new CliError(
+      `the event id is empty: pass the id from the webhook answer or ${nextCommand(backend.output, 'failed list <queue>')}`,
+    );
   if (options.source !== undefined && options.source.trim() === '')
     throw new CliError('--source is empty: name the source of the event, or leave it out');
   const rows =
@@ -675,7 +683,7 @@ export async function trace(
         ? `local mode's journal ${options.journalPath} (every event since local mode started, or since its data directory was created)`
         : `the logs of ${target.description} (the last ${Math.round((options.sinceMs ?? DEFAULT_TRACE_WINDOW_MS) / 86_400_000)} days)`;
     throw new CliError(
-      `no event with id ${id}${options.source !== undefined ? ` from ${options.source}` : ''} in ${searched}: use the id from the webhook's answer, hookline failed list or the job's send; ${unread ?? noJobHint(backend.output, id, lookup)}`,
+      `no event with id ${id}${options.source !== undefined ? ` from ${options.source}` : ''} in ${searched}: use the id from the webhook's answer, ${nextCommand(backend.output, 'failed list <queue>')} or the job's send; ${unread ?? noJobHint(backend.output, id, lookup)}`,
     );
   }
   return result;

@@ -392,7 +392,7 @@ export class ConsoleOperations {
   /** Why the dead-letter queue `name` cannot be redriven (the CLI's reason), or null when it can. */
   private redriveRefused(name: string): string | null {
     try {
-      redriveSourceOf(this.connection.target, name);
+      redriveSourceOf(this.connection.target, name, this.hints);
       return null;
     } catch (error) {
       if (error instanceof CliError) return error.message;
@@ -496,7 +496,7 @@ export class ConsoleOperations {
 
   /** Redrives all, a selection (`ids`) or a type pattern, as a job; one at a time per dead-letter queue. */
   redrive(queue: string, selection: { ids?: readonly string[]; type?: string }): Job {
-    redriveSourceOf(this.connection.target, queue);
+    redriveSourceOf(this.connection.target, queue, this.hints);
     if (selection.ids !== undefined && selection.ids.length === 0)
       throw new CliError('no event selected: select at least one, or redrive all');
     // The core's own check, before the job starts: a blank or invalid pattern is the page's error (a 400).
@@ -596,7 +596,7 @@ export class ConsoleOperations {
       { source, ...(type ? { type } : {}) },
       env ?? process.env,
     );
-    return { ...result, hint: result.ok ? null : sendFailureHint(result, 'console') };
+    return { ...result, hint: result.ok ? null : sendFailureHint(result, 'console', this.hints) };
   }
 
   /** Starts a replay through the plugged-in function, as a job, once its source and window are checked. */

@@ -11,6 +11,7 @@ import {
   LOCAL_PAGE_ANSWER_SECONDS,
   localModeNotAnswering,
 } from '../cli/errors';
+import { nextCommand } from '../cli/output';
 import type { EventFilter } from './activity';
 import type { ConsoleAssets } from './assets';
 
@@ -149,13 +150,15 @@ function jobOf(ops: ConsoleOperations, id: string) {
 }
 
 /**
- * The page: the token rides in a meta tag, readable by this origin's script only. Its icon is inline and empty, so
- * the browser asks for no `/favicon.ico`, which would be a 404 in the console of every load.
+ * The page: the token rides in a meta tag, readable by this origin's script only, and so does the command that
+ * starts this console again (with the target flags it was started with), which the page names once it stops
+ * answering. Its icon is inline and empty, so the browser asks for no `/favicon.ico`, which would be a 404 in the
+ * console of every load.
  */
-function indexHtml(token: string, title: string): string {
+function indexHtml(token: string, title: string, restart: string): string {
   const escapeHtml = (s: string) => s.replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`);
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>hookline console: ${escapeHtml(title)}</title>
-<meta name="viewport" content="width=device-width, initial-scale=1"><meta name="hookline-token" content="${escapeHtml(token)}">
+<meta name="viewport" content="width=device-width, initial-scale=1"><meta name="hookline-token" content="${escapeHtml(token)}"><meta name="hookline-console-command" content="${escapeHtml(restart)}">
 <link rel="icon" href="data:,"><link rel="stylesheet" href="/app.css"></head><body><div id="app"></div><script type="module" src="/app.js"></script></body></html>`;
 }
 
@@ -263,7 +266,13 @@ async function route(req: IncomingMessage, res: ServerResponse, url: URL, option
   const { operations, assets, token } = options;
   const method = req.method ?? 'GET';
   if (method === 'GET' && url.pathname === '/') {
-    answer(res, 200, 'text/html; charset=utf-8', indexHtml(token, operations.context.target.description));
+    const { target, hints = {} } = operations.context;
+    answer(
+      res,
+      200,
+      'text/html; charset=utf-8',
+      indexHtml(token, target.description, nextCommand(hints, 'console')),
+    );
     return;
   }
   if (method === 'GET' && url.pathname === '/app.js') return answer(res, 200, 'text/javascript', assets.js);

@@ -12,6 +12,7 @@ import { describe, expect, it } from 'vitest';
 import { setConsumerEnabled } from '../../lib/cli/consumers';
 import { CliError } from '../../lib/cli/errors';
 import { failedList, failedShow, failedSummary } from '../../lib/cli/failed';
+import { hooklineCommandFor } from '../../lib/cli/output';
 import { purge } from '../../lib/cli/purge';
 import { type RedriveResult, redrive } from '../../lib/cli/redrive';
 import {
@@ -39,6 +40,9 @@ import {
   stackTarget,
   testBackend,
 } from './helpers';
+
+/** The target flags of a run against the deployed stack, as `hookline ... --stack Hookline --region us-east-1`. */
+const STACK_FLAGS = { stack: 'Hookline', region: 'us-east-1' };
 
 const { sqs, lambda, cloudwatch } = mockCommandClients();
 
@@ -1127,6 +1131,15 @@ describe("the one-time job schedules' dead-letter queue", () => {
     expect(sqs.calls()).toHaveLength(0);
   });
 
+  it("names the failed show of a refused redrive with this run's target flags", async () => {
+    const output = { ...recordingOutput(), command: (args: string) => hooklineCommandFor(STACK_FLAGS, args) };
+    await expect(
+      redrive(testBackend({ output }), withJobSchedules(), { queue: JOB_SCHEDULES }),
+    ).rejects.toThrow(
+      'Read why with hookline failed show job_schedules <id> --stack Hookline --region us-east-1 (',
+    );
+  });
+
   it('says why a stack without it has none, and lists it among the names a stack with it accepts', async () => {
     await expect(failedList(testBackend(), stackTarget(), { queue: JOB_SCHEDULES })).rejects.toThrow(
       /has no job_schedules dead-letter queue in its outputs: it is made once a producer may delay jobs/,
@@ -1379,6 +1392,18 @@ describe("a configured schedule's dead-letter queue", () => {
       },
     ]);
     expect(dlq.messages.map((m) => m.MessageId)).toEqual(['sqs-1', 'sqs-3']);
+  });
+
+  it("names the purge for a delivery meant for a queue that is gone with this run's target flags", async () => {
+    const retired = 'arn:aws:sqs:us-east-1:123456789012:Hookline-retired';
+    installFakeQueue(sqs, heartbeat.deadLetterUrl, [undelivered(1, retired)]);
+    const output = { ...recordingOutput(), command: (args: string) => hooklineCommandFor(STACK_FLAGS, args) };
+    const result = await redrive(testBackend({ output }), withSchedule(), { queue: HEARTBEAT });
+    expect(result.failures[0]?.reason).toMatch(
+      new RegExp(
+        `or empty the queue with hookline purge ${HEARTBEAT} --dlq --stack Hookline --region us-east-1$`,
+      ),
+    );
   });
 
   it('purge without --dlq says, as with it, why local mode or the stack has no such dead-letter queue', async () => {

@@ -2,6 +2,8 @@ import { DeleteMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { failedDelete, renderFailedDelete } from '../../lib/cli/failed-delete';
+import { hooklineCommandFor } from '../../lib/cli/output';
+import { redrive } from '../../lib/cli/redrive';
 import { installFakeQueue } from './fake-queue';
 import { deadLetterMessage, EVENTS, recordingOutput, stackTarget, testBackend } from './helpers';
 
@@ -14,6 +16,26 @@ beforeEach(() => {
 const noRecords = async () => {};
 
 describe('failed delete', () => {
+  it("names the commands of a refused selection with this run's target flags: the list and the purge of that queue", async () => {
+    const output = {
+      ...recordingOutput(),
+      command: (args: string) => hooklineCommandFor({ stack: 'Hookline', region: 'us-east-1' }, args),
+    };
+    const backend = testBackend({ output });
+    await expect(failedDelete(backend, stackTarget(), { queue: 'events', yes: true })).rejects.toThrow(
+      'failed delete needs --id <id...> or --type <pattern> (hookline failed list events --stack Hookline --region us-east-1 shows them); to delete every dead letter, hookline purge events --dlq --stack Hookline --region us-east-1',
+    );
+    for (const run of [
+      () => failedDelete(backend, stackTarget(), { queue: 'events', ids: [' '], yes: true }),
+      () => redrive(backend, stackTarget(), { queue: 'events', ids: [' '] }),
+    ]) {
+      await expect(run()).rejects.toThrow(
+        'from hookline failed list events --stack Hookline --region us-east-1, ',
+      );
+    }
+    expect(sqs.calls()).toHaveLength(0);
+  });
+
   it('asks first, naming the queue, the stack and the selection; a no deletes nothing and holds nothing', async () => {
     const queue = installFakeQueue(sqs, EVENTS.deadLetterUrl, [deadLetterMessage(0), deadLetterMessage(1)]);
     const backend = testBackend({ output: recordingOutput({ interactive: true, answer: false }) });
@@ -80,6 +102,54 @@ describe('failed delete', () => {
     expect(backend.output.notes).toEqual([
       'could not record deleted jobs in their records (hookline jobs show says dead-lettered, no longer in the dead-letter queue): AccessDeniedException: not allowed to dynamodb:UpdateItem',
     ]);
+  });
+
+  it('stops between batches on Ctrl-C: what it deleted is reported, the rest handed back, an --id it did not reach said so', async () => {
+    const queue = installFakeQueue(
+      sqs,
+      EVENTS.deadLetterUrl,
+      Array.from({ length: 12 }, (_, n) => deadLetterMessage(n)),
+    );
+    const controller = new AbortController();
+    const output = recordingOutput();
+    // Ctrl-C as the first batch's progress is shown.
+    const backend = testBackend({
+      output: {
+        ...output,
+        progress(label, total) {
+          const bar = output.progress(label, total);
+          return {
+            update(done, all) {
+              bar.update(done, all);
+              controller.abort();
+            },
+            done: bar.done,
+          };
+        },
+      },
+    });
+    const result = await failedDelete(backend, stackTarget(), {
+      queue: 'events',
+      ids: ['evt-0', 'evt-11'],
+      yes: true,
+      signal: controller.signal,
+      recordJobs: noRecords,
+    });
+    expect(result).toMatchObject({
+      deletedIds: ['evt-0'],
+      skipped: 9,
+      notFound: [],
+      failures: [
+        {
+          messageId: '',
+          id: 'evt-11',
+          reason: 'not reached: the scan stopped first (Interrupted: stopped by Ctrl-C)',
+        },
+      ],
+      stoppedBy: 'Interrupted: stopped by Ctrl-C',
+    });
+    expect(output.progressUpdates).toEqual([['scanned in the events DLQ', 10, 12]]);
+    expect([queue.messages.length, queue.hidden.size]).toEqual([11, 0]);
   });
 
   it('keeps a dead letter SQS refused to delete, visible again and reported with why, and deletes the rest', async () => {
@@ -170,7 +240,7 @@ describe('failed delete', () => {
     expect(result.flowParents).toEqual(['report-1']);
     renderFailedDelete(backend.output, result);
     expect(backend.output.lines.slice(-2)).toEqual([
-      'flow parents of deleted jobs, which can never be sent now (a deleted child never completes): cancel them',
+      'flow parents of deleted jobs, which can never be sent now (a deleted child never completes, nor tells its parent it did): cancel them',
       '  hookline jobs cancel report-1',
     ]);
   });

@@ -552,6 +552,17 @@ describe('jobs show of a dead-lettered job no longer in its dead-letter queue', 
     );
   });
 
+  it('names the purge it may have been with the target flags of the command that shows it', async () => {
+    installFakeQueue(sqs, target.queues.events?.deadLetterUrl as string, []);
+    moveTaskStartedAt('2026-11-25T01:00:00.000Z');
+    const hints = {
+      command: (args: string) => hooklineCommandFor({ stack: 'Hookline', region: 'us-east-1' }, args),
+    };
+    expect((await withDeadLetteredJob(testBackend(), target, dead, hints)).note).toContain(
+      'it was purged (hookline purge events --dlq --stack Hookline --region us-east-1) or expired',
+    );
+  });
+
   it('shows it as its record says, with how to redrive it, while it waits there', async () => {
     installFakeQueue(sqs, target.queues.events?.deadLetterUrl as string, [letter]);
     const lines = await shown(dead);

@@ -475,9 +475,14 @@ describe('hookline CLI against local mode', () => {
     ]);
     const unselected = await cli('failed', 'delete', 'events', '--local', '--yes');
     expect(unselected.code).toBe(1);
-    expect(unselected.stderr).toContain('error: failed delete needs --id <id...> or --type <pattern>');
+    // Its hints act on local mode too: the list of this queue and the purge, each with --local.
+    expect(unselected.stderr).toContain(
+      'error: failed delete needs --id <id...> or --type <pattern> (hookline failed list events --local shows them); to delete every dead letter, hookline purge events --dlq --local',
+    );
     const blank = await cli('failed', 'delete', 'events', '--id', ' ', '--local', '--yes');
-    expect(blank.stderr).toContain('error: --id must not be empty');
+    expect(blank.stderr).toContain(
+      'error: --id must not be empty: give envelope ids (or SQS message ids) from hookline failed list events --local, or select with --type',
+    );
     const missing = await cli('failed', 'delete', 'events', '--id', 'no-such-id', '--local', '--yes');
     expect([missing.code, missing.stderr.trim().split('\n').at(-1)]).toEqual([
       1,

@@ -191,7 +191,7 @@ describe('hookline secrets set', () => {
     expect(secretsManager.commandCalls(PutSecretValueCommand)).toHaveLength(0);
   });
 
-  it('--remove-old on a secret that holds no value yet is refused, not stored as an empty list that verifies nothing', async () => {
+  it("--remove-old on a secret that holds no value yet is refused, not stored as an empty list that verifies nothing, naming the set that stores one with this run's target flags", async () => {
     secretsManager
       .on(GetSecretValueCommand, { SecretId: GITHUB_SECRET_ARN })
       .rejects(
@@ -200,10 +200,10 @@ describe('hookline secrets set', () => {
           "Secrets Manager can't find the specified secret value for staging label: AWSCURRENT",
         ),
       );
-    const run = await cli(['github', '--remove-old']);
+    const run = await cli(['github', '--remove-old', '--region', 'eu-west-1']);
     expect(run.code).toBe(1);
     expect(run.stderr).toBe(
-      'error: source github has no stored secret to keep: set one with hookline secrets set\n',
+      `error: source github has no stored secret to keep: set one with hookline secrets set github --region eu-west-1 --config ${configFile}\n`,
     );
     expect(secretsManager.commandCalls(PutSecretValueCommand)).toHaveLength(0);
   });

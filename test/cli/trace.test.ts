@@ -229,18 +229,22 @@ describe('trace on a deployed stack', () => {
     });
   });
 
-  it('gives up on a query that is still running after its timeout, and on one that failed, saying so', async () => {
+  it('gives up on a query that is still running after its timeout, and on one that failed, saying so with the trace to run again under its flags', async () => {
     logs.on(StartQueryCommand).resolves({ queryId: 'q-slow' });
     logs.on(GetQueryResultsCommand).resolves({ status: 'Running', results: [] });
-    const backend = testBackend({ logs: new CloudWatchLogsClient({ region: 'us-east-1' }) });
+    const output = {
+      ...recordingOutput(),
+      command: (args: string) => hooklineCommandFor({ stack: 'Hookline', region: 'us-east-1' }, args),
+    };
+    const backend = testBackend({ logs: new CloudWatchLogsClient({ region: 'us-east-1' }), output });
     await expect(trace(backend, target(), 'e1', { journalPath: '/x' })).rejects.toThrow(
-      'the Logs Insights query is still Running after 120 s: run hookline trace again',
+      'the Logs Insights query is still Running after 120 s: run hookline trace e1 --stack Hookline --region us-east-1 again',
     );
     expect(backend.clock.sleeps).toHaveLength(120);
     expect(new Set(backend.clock.sleeps)).toEqual(new Set([1000]));
     logs.on(GetQueryResultsCommand).resolves({ status: 'Failed' });
-    await expect(trace(backend, target(), 'e1', { journalPath: '/x' })).rejects.toThrow(
-      'the Logs Insights query ended Failed: run hookline trace again',
+    await expect(trace(backend, target(), 'e1', { journalPath: '/x', source: 'github' })).rejects.toThrow(
+      'the Logs Insights query ended Failed: run hookline trace e1 --source github --stack Hookline --region us-east-1 again',
     );
   });
 
@@ -341,6 +345,26 @@ describe('idempotency of replays', () => {
 
 describe('trace in local mode', () => {
   const local: LocalTarget = localTestTarget();
+
+  it('names where an id comes from with --local on its commands: for an empty id and for one the journal never saw', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hookline-trace-hints-'));
+    const journalPath = join(dir, 'journal.jsonl');
+    writeFileSync(journalPath, '');
+    const output = {
+      ...recordingOutput(),
+      command: (args: string) => hooklineCommandFor({ local: true }, args),
+    };
+    try {
+      await expect(trace(testBackend({ output }), local, ' ', { journalPath })).rejects.toThrow(
+        'the event id is empty: pass the id from the webhook answer or hookline failed list <queue> --local',
+      );
+      await expect(trace(testBackend({ output }), local, 'nope', { journalPath })).rejects.toThrow(
+        "use the id from the webhook's answer, hookline failed list <queue> --local or the job's send",
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 
   it("reads each kind of journal line as its outcome line, and skips lines about no event's outcome", async () => {
     const dir = mkdtempSync(join(tmpdir(), 'hookline-trace-kinds-'));

@@ -15,7 +15,7 @@ import {
 import { describe, expect, it, vi } from 'vitest';
 import exampleConfig from '../../hookline.config';
 import { BackendError, CliError } from '../../lib/cli/errors';
-import type { CommandHints } from '../../lib/cli/output';
+import { type CommandHints, hooklineCommandFor } from '../../lib/cli/output';
 import type { StackTarget } from '../../lib/cli/target';
 import { resolveConfig } from '../../lib/config';
 import { type EventFeed, unavailableFeed } from '../../lib/console/feed';
@@ -406,6 +406,22 @@ describe('console operations on a deployed stack', () => {
       ok: false,
       hint: 'the signature was rejected: the environment secret is not the one the pipeline has; start hookline console with HOOKLINE_SECRET_GITHUB set to that secret',
     });
+  });
+
+  it('names the console to start again with the target flags it was started with', async () => {
+    const rejecting = new ConsoleOperations({
+      backend: testBackend({
+        http: async () => new Response('{"message":"unauthorized"}', { status: 401 }),
+      }),
+      target: stackTarget(),
+      config,
+      feed: unavailableFeed('no feed for a deployed stack'),
+      env: { HOOKLINE_SECRET_GITHUB: 'an-old-secret' },
+      hints: { command: (args) => hooklineCommandFor({ stack: 'Hookline', region: 'us-east-1' }, args) },
+    });
+    expect((await rejecting.send('github', 'push')).hint).toBe(
+      'the signature was rejected: the environment secret is not the one the pipeline has; start hookline console --stack Hookline --region us-east-1 with HOOKLINE_SECRET_GITHUB set to that secret',
+    );
   });
 
   it('purges only when the queue name was typed, as the page asks', async () => {

@@ -11,6 +11,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import exampleConfig from '../../hookline.config';
 import { CliError } from '../../lib/cli/errors';
+import { hooklineCommandFor } from '../../lib/cli/output';
 import { resolveConfig } from '../../lib/config';
 import { unavailableFeed } from '../../lib/console/feed';
 import { ConsoleOperations, type ReplaySelection } from '../../lib/console/operations';
@@ -178,6 +179,30 @@ describe('console API', () => {
       'body{}',
     ]);
     expect(await call('GET', '/api/nothing-here')).toEqual({ status: 404, body: { error: 'not found' } });
+  });
+
+  it('gives the page the command that starts this console again, with the target flags it was started with', async () => {
+    const flagged = await startConsoleServer({
+      operations: new ConsoleOperations({
+        backend: testBackend(),
+        target: stackTarget(),
+        config: resolveConfig(exampleConfig),
+        feed: unavailableFeed('no feed for a deployed stack'),
+        hints: { command: (args) => hooklineCommandFor({ stack: 'Hookline', region: 'us-east-1' }, args) },
+      }),
+      assets: { js: Buffer.from('export {};'), css: Buffer.from('body{}') },
+      token,
+    });
+    try {
+      const page = await fetch(`http://127.0.0.1:${flagged.port}/`, {
+        headers: { 'x-hookline-token': token },
+      });
+      expect(await page.text()).toContain(
+        '<meta name="hookline-console-command" content="hookline console --stack Hookline --region us-east-1">',
+      );
+    } finally {
+      await flagged.close();
+    }
   });
 
   it('filters the live list by the source, type, outcome and queue in the query', async () => {

@@ -6,9 +6,11 @@ import { useEffect, useState } from 'preact/hooks';
 
 const token = document.querySelector('meta[name="hookline-token"]')?.getAttribute('content') ?? '';
 
+/** The command that starts this console again, with the target flags it was started with (the server's `nextCommand`). */
+const restart = document.querySelector('meta[name="hookline-console-command"]')?.getAttribute('content');
+
 /** What the browser's bare "Failed to fetch" means here: the console process is not answering. */
-const NOT_ANSWERING =
-  'the console is not answering: it was stopped (or started again, with a new URL): run hookline console again and open the URL it prints';
+const NOT_ANSWERING = `the console is not answering: it was stopped (or started again, with a new URL): ${restart ? `run ${restart} again` : 'start it again'} and open the URL it prints`;
 
 async function call<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
   const response = await send(method, path, body);

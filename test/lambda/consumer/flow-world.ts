@@ -4,6 +4,7 @@
  * runtime that died between two steps.
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { Message } from '@aws-sdk/client-sqs';
 import { z } from 'zod';
 import type { FlowParents } from '../../../lambda/consumer/core';
 import { PermanentError } from '../../../lambda/consumer/errors';
@@ -35,7 +36,8 @@ export type Break = 'permanent' | 'error';
 /**
  * A producer and a consumer on the same records; `sent` is every message either sent, in order. A part whose id is
  * in `breaks` fails (until the test deletes it: its cause fixed); `parentWriteFails` makes that many counts of a
- * dead-lettered child on its parent fail, as a runtime dying before it would. `failures` is what each parent's
+ * dead-lettered child on its parent fail, as a runtime dying before it would, and `countFails` that many counts of a
+ * completed one. `failures` is what each parent's
  * handler read as `ctx.failedChildren`.
  */
 export function flowWorld(
@@ -43,6 +45,7 @@ export function flowWorld(
   table: string,
   options: {
     sendFails?: number;
+    countFails?: number;
     failFirstOf?: string;
     idempotency?: boolean;
     breaks?: Record<string, Break>;
@@ -66,10 +69,15 @@ export function flowWorld(
     records,
   };
   let sendFails = options.sendFails ?? 0;
+  let countFails = options.countFails ?? 0;
   let parentWriteFails = options.parentWriteFails ?? 0;
   const breaks = new Map(Object.entries(options.breaks ?? {}));
   const flows: FlowParents = {
-    childCompleted: (parentId, childId, result) => records.childCompleted(parentId, childId, result),
+    async childCompleted(parentId, childId, result) {
+      if (countFails-- > 0)
+        throw new Error('ProvisionedThroughputExceededException: the parent could not be counted');
+      return records.childCompleted(parentId, childId, result);
+    },
     parentSent: (parentId) => records.parentSent(parentId),
     async childFailed(parentId, childId, failure) {
       if (parentWriteFails-- > 0) throw new Error('the runtime died before telling the parent');
@@ -126,7 +134,15 @@ export function flowWorld(
   const producer = new Producer(deps);
   /** The messages sent so far to `url` (by job id), as the producer or a consumer sent them. */
   const sentTo = (url: string) => sent.filter((m) => m.url === url).map((m) => parseEnvelope(m.body).id);
-  return { producer, records, sent, sentTo, runs, seen, failures, breaks, queue, deliver };
+  /** What the consumer dead-lettered, as SQS messages of its dead-letter queue. */
+  const deadLetters = (): Message[] =>
+    queue.deadLetters.map((letter, n) => ({
+      MessageId: `dead-${n}`,
+      ReceiptHandle: `dead-handle-${n}`,
+      Body: letter.body,
+      MessageAttributes: letter.attributes,
+    }));
+  return { producer, records, sent, sentTo, runs, seen, failures, breaks, queue, deliver, deadLetters };
 }
 
 export const threeParts = (prefix: string) => ({

@@ -4,10 +4,15 @@
  * order, twice, or after a runtime that died between two steps.
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { parseEnvelope } from '../../../lambda/shared/envelope';
 import { MAX_CHILD_RESULT_BYTES } from '../../../lambda/shared/job-record';
-import { jobStateNote, jobsShow } from '../../../lib/cli/jobs';
+import { failedDelete, renderFailedDelete } from '../../../lib/cli/failed-delete';
+import { discardDeletedJob, jobStateNote, jobsShow } from '../../../lib/cli/jobs';
+import { installFakeQueue } from '../../cli/fake-queue';
+import { EVENTS, stackTarget, testBackend } from '../../cli/helpers';
 import { useDedupeTable } from '../../helpers/local/dedupe-table';
 import { fifoReport, flowWorld, part, QUEUES, report, threeParts } from './flow-world';
 
@@ -202,6 +207,86 @@ describe('a flow: a parent that runs after all its children', () => {
       { 'nest-deep': { n: 20 } },
       { 'nest-leaf': { n: 10 }, 'nest-middle': { parts: 1 } },
     ]);
+  });
+});
+
+describe('a flow child that ran and could not tell its parent, deleted from its dead-letter queue', () => {
+  const sqs = mockClient(SQSClient);
+  afterAll(() => sqs.restore());
+  const local = { command: (args: string) => `hookline ${args} --local` };
+  const store = () => ({ client, tableName: table });
+
+  /** `hookline failed delete --type '**' --yes` of what the world dead-lettered, marking its records as the CLI does. */
+  async function deleteDeadLetters(world: ReturnType<typeof flowWorld>) {
+    sqs.reset();
+    installFakeQueue(sqs, EVENTS.deadLetterUrl, world.deadLetters());
+    const backend = testBackend();
+    const result = await failedDelete(backend, stackTarget(), {
+      queue: 'events',
+      type: '**',
+      yes: true,
+      recordJobs: async (jobs, at) => {
+        await Promise.all(jobs.map((job) => discardDeletedJob(world.records, job, at)));
+      },
+    });
+    return { result, output: backend.output, at: new Date(backend.clock.now()).toISOString() };
+  }
+
+  it('keeps the child completed and marks it deleted; its parent, the child and the summary say the parent can never be sent, and to cancel it', async () => {
+    const world = flowWorld(client, table, { sendFails: 1 });
+    await world.producer.sendFlow(threeParts('told'));
+    expect(await world.deliver(QUEUES.jobs.url, undefined, 3)).toEqual([]);
+    const [letter] = world.deadLetters();
+    const childId = parseEnvelope(letter?.Body ?? '').id;
+    const before = await world.records.read(childId);
+    expect(before?.state).toBe('completed');
+
+    const { result, output, at } = await deleteDeadLetters(world);
+    expect(result).toMatchObject({ deletedIds: [childId], flowParents: ['told-parent'], failed: 0 });
+    // It did run: still completed, with when it completed, and now when its dead letter was deleted.
+    expect(await world.records.read(childId)).toEqual({ ...before, discardedAt: at });
+    expect((await jobsShow(store(), 'told-parent', local)).note).toBe(
+      `all 3 children completed and this job was not sent yet: the consumer that counted the last one could not send it, and the dead letter of child ${childId} that would send it (FlowParentError) was deleted by an operator at ${at} (hookline failed delete), so this job can never be sent; cancel this job (hookline jobs cancel told-parent --local)`,
+    );
+    expect(jobStateNote(await jobsShow(store(), childId, local), local)).toBe(
+      `completed, but its flow parent told-parent was never told: its dead letter that would tell it (FlowParentError) was deleted by an operator at ${at} (hookline failed delete); if told-parent still waits for its children, it can never be sent now: cancel it (hookline jobs cancel told-parent --local)`,
+    );
+    renderFailedDelete(output, result);
+    expect(output.lines.slice(-2)).toEqual([
+      'flow parents of deleted jobs, which can never be sent now (a deleted child never completes, nor tells its parent it did): cancel them',
+      '  hookline jobs cancel told-parent',
+    ]);
+  });
+
+  it('names the child that was never counted in the note of the parent that waits for it', async () => {
+    const world = flowWorld(client, table, { countFails: 1 });
+    await world.producer.sendFlow(threeParts('uncounted'));
+    expect(await world.deliver(QUEUES.jobs.url, ['uncounted-c2'], 3)).toEqual([]);
+    await world.deliver(QUEUES.jobs.url, ['uncounted-c1', 'uncounted-c3']);
+    expect(world.deadLetters().map((m) => m.MessageAttributes?.['hookline.error.name']?.StringValue)).toEqual(
+      ['FlowParentError'],
+    );
+    const { at } = await deleteDeadLetters(world);
+    expect((await world.records.read('uncounted-c2'))?.state).toBe('completed');
+    expect((await jobsShow(store(), 'uncounted-parent', local)).note).toBe(
+      `waiting for its children: 2 of 3 completed, waiting for uncounted-c2; child uncounted-c2 completed and could not be counted here, and its dead letter that would count it (FlowParentError) was deleted by an operator at ${at} (hookline failed delete): this job can never be sent; cancel this job (hookline jobs cancel uncounted-parent --local)`,
+    );
+  });
+
+  it('marks only a completed child of a flow, of the enqueue its dead letter carries', async () => {
+    const world = flowWorld(client, table, { failFirstOf: 'only-c2' });
+    await world.producer.sendFlow(threeParts('only'));
+    await world.deliver(QUEUES.jobs.url);
+    const at = new Date('2026-12-02T09:00:00Z');
+    const completed = await world.records.read('only-c1');
+    expect(await world.records.discardedUntoldChild('only-c1', at, 'another-enqueue')).toBe(false);
+    // A dead-lettered child, and a parent (no child of a flow), are not completed children.
+    expect(await world.records.discardedUntoldChild('only-c2', at, completed?.generation)).toBe(false);
+    expect(await world.records.discardedUntoldChild('only-parent', at)).toBe(false);
+    expect((await world.records.read('only-c2'))?.discardedAt).toBeUndefined();
+    expect((await world.records.read('only-c1'))?.discardedAt).toBeUndefined();
+    expect(await world.records.discardedUntoldChild('only-c1', at, completed?.generation)).toBe(true);
+    expect((await world.records.read('only-c1'))?.discardedAt).toBe(at.toISOString());
   });
 });
 
