@@ -561,7 +561,7 @@ describe('console operations on a deployed stack', () => {
     expect(job.summary).toEqual([
       'deleted 2 events from the events dead-letter queue (3 messages: the DLQ held more than one copy of an id): evt-1, child-3',
       'left in the dead-letter queue: 1',
-      'flow parents of deleted jobs, which can never be sent now (a deleted child never completes): cancel them',
+      'flow parents of deleted jobs, which can never be sent now (a deleted child never completes, nor tells its parent it did): cancel them',
       '  hookline jobs cancel report-1 --stack Hookline',
       'not found, already gone from the events dead-letter queue: evt-9',
     ]);
