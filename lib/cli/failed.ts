@@ -175,7 +175,7 @@ export async function failedSummary(
       queue,
       (letter) => {
         if (interrupted()) return true;
-        groups.add(letter);
+        groups.add(summarize(letter));
         progress.update(groups.letters, Math.max(expected, groups.letters));
         return false;
       },

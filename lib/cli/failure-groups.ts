@@ -4,7 +4,7 @@
  * names match and their messages match once the parts that differ per event (ids, numbers, times) are masked.
  */
 import { createHash } from 'node:crypto';
-import type { DeadLetter } from './dead-letters';
+import type { DeadLetter, DeadLetterSummary } from './dead-letters';
 
 /** How many example ids a group keeps: enough to `failed show` one and `redrive --id` a few. */
 export const EXAMPLE_IDS_PER_GROUP = 5;
@@ -76,6 +76,12 @@ export interface FailureGroup {
   readonly lastFailedAt: string | null;
 }
 
+/**
+ * What grouping reads of a dead letter: the fields `failed list` summarizes it to ({@link DeadLetterSummary}), so
+ * the console groups the letters its page read with the code `failed summary` groups a whole DLQ with.
+ */
+export type GroupedLetter = Pick<DeadLetterSummary, 'messageId' | 'id' | 'type' | 'sentAt' | 'failure'>;
+
 interface GroupState {
   pattern: string;
   count: number;
@@ -96,7 +102,7 @@ export class FailureGroups {
 
   constructor(private readonly noReason: string) {}
 
-  add(letter: DeadLetter): void {
+  add(letter: GroupedLetter): void {
     this.total++;
     const pattern = failurePattern(letter, this.noReason);
     let group = this.groups.get(pattern);
@@ -112,11 +118,11 @@ export class FailureGroups {
     }
     group.count++;
     if (group.exampleIds.length < EXAMPLE_IDS_PER_GROUP)
-      group.exampleIds.push(letter.event.id ?? letter.messageId);
-    const type = letter.event.type ?? '(no type)';
+      group.exampleIds.push(letter.id ?? letter.messageId);
+    const type = letter.type ?? '(no type)';
     group.types.set(type, (group.types.get(type) ?? 0) + 1);
     const at = letter.failure.failedAt ?? letter.sentAt;
-    if (at !== undefined) {
+    if (at !== undefined && at !== null) {
       if (group.first === undefined || at < group.first) group.first = at;
       if (group.last === undefined || at > group.last) group.last = at;
     }
@@ -135,7 +141,7 @@ export class FailureGroups {
   }
 }
 
-function reasonOf(letter: DeadLetter, noReason: string): string {
+function reasonOf(letter: GroupedLetter, noReason: string): string {
   const { errorName, errorMessage } = letter.failure;
   if (errorName === undefined) return errorMessage ?? noReason;
   return `${errorName}: ${errorMessage ?? ''}`.trim();

@@ -1,15 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import type { DeadLetter } from '../../lib/cli/dead-letters';
+import { type DeadLetter, type DeadLetterSummary, summarize } from '../../lib/cli/dead-letters';
 import { FailureGroups, failureKey, failurePattern, maskedMessage } from '../../lib/cli/failure-groups';
 
 const NO_REASON = 'no reason recorded';
 
+/** A dead letter as `failed list` summarizes it, the shape the groups read. */
 function letter(
   n: number,
   failure: DeadLetter['failure'],
   options: { type?: string; id?: string | null; sentAt?: string } = {},
-): DeadLetter {
-  return {
+): DeadLetterSummary {
+  return summarize({
     messageId: `sqs-${n}`,
     receiptHandle: `rh-${n}`,
     body: '{}',
@@ -21,7 +22,7 @@ function letter(
     failure,
     ...(options.sentAt ? { sentAt: options.sentAt } : {}),
     messageAttributes: {},
-  };
+  });
 }
 
 describe('maskedMessage: what varies per event is masked, what names the bug stays', () => {
