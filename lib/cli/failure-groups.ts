@@ -117,8 +117,7 @@ export class FailureGroups {
       this.groups.set(pattern, group);
     }
     group.count++;
-    if (group.exampleIds.length < EXAMPLE_IDS_PER_GROUP)
-      group.exampleIds.push(letter.id ?? letter.messageId);
+    if (group.exampleIds.length < EXAMPLE_IDS_PER_GROUP) group.exampleIds.push(letter.id ?? letter.messageId);
     const type = letter.type ?? '(no type)';
     group.types.set(type, (group.types.get(type) ?? 0) + 1);
     const at = letter.failure.failedAt ?? letter.sentAt;

@@ -13,6 +13,7 @@ import type { DeadLetterSummary } from '../cli/dead-letters';
 import { CliError, errorLine } from '../cli/errors';
 import { DeadLetterNotFoundError, type FailedShowResult, failedList, failedShow } from '../cli/failed';
 import { type FailedDeleteResult, failedDelete, renderFailedDelete } from '../cli/failed-delete';
+import { FailureGroups, failurePattern } from '../cli/failure-groups';
 import { deletedJobsRecorder } from '../cli/jobs';
 import type { CommandHints, Output } from '../cli/output';
 import { purge } from '../cli/purge';
@@ -114,6 +115,24 @@ export const MAX_DEAD_LETTERS_READ = 5000;
 
 /** Newest first by the time the webhook was received (else sent to the DLQ); the SQS id breaks ties. */
 const deadLetterPageKey = (m: DeadLetterSummary) => `${m.receivedAt ?? m.sentAt ?? ''}\n${m.messageId}`;
+
+/**
+ * The letters read grouped by failure as `hookline failed summary` groups a whole DLQ (the same code, the same keys),
+ * each group with the ids of all its letters read, so the page selects exactly a failure's letters, on any page.
+ * An id is the one the page selects and redrives a letter by: its envelope id, else its SQS message id.
+ */
+function failureGroupsOf(letters: readonly DeadLetterSummary[], noReason: string) {
+  const groups = new FailureGroups(noReason);
+  const idsByPattern = new Map<string, string[]>();
+  for (const letter of letters) {
+    groups.add(letter);
+    const pattern = failurePattern(letter, noReason);
+    const ids = idsByPattern.get(pattern) ?? [];
+    ids.push(letter.id ?? letter.messageId);
+    idsByPattern.set(pattern, ids);
+  }
+  return groups.result().map((group) => ({ ...group, ids: idsByPattern.get(group.pattern) ?? [] }));
+}
 
 /** Shown on the disabled replay control while no replay function is plugged in. */
 export const REPLAY_UNAVAILABLE =
@@ -454,6 +473,7 @@ export class ConsoleOperations {
         count: inRead.get(reason) ?? messages.length,
         messages,
       })),
+      failureGroups: failureGroupsOf(list.messages, noReasonRecorded(list.queue)),
     };
   }
 

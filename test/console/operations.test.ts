@@ -15,6 +15,7 @@ import {
 import { describe, expect, it, vi } from 'vitest';
 import exampleConfig from '../../hookline.config';
 import { BackendError, CliError } from '../../lib/cli/errors';
+import { failureKey } from '../../lib/cli/failure-groups';
 import { type CommandHints, hooklineCommandFor } from '../../lib/cli/output';
 import type { StackTarget } from '../../lib/cli/target';
 import { resolveConfig } from '../../lib/config';
@@ -25,6 +26,7 @@ import {
   REPLAY_UNAVAILABLE,
   type ReplaySelection,
 } from '../../lib/console/operations';
+import { PAGE_SIZE } from '../../lib/console/paging';
 import { EventJournal } from '../../lib/local/event-journal';
 import { installFakeQueue } from '../cli/fake-queue';
 import {
@@ -178,6 +180,40 @@ describe('console operations on a deployed stack', () => {
       ['PermanentError: customer cus_1 not found', 2],
       [expect.stringMatching(/^no reason recorded: SQS moved it after maxReceiveCount/), 1],
     ]);
+  });
+
+  it("groups every letter read by failure as failed summary does, each group naming all its letters' ids, past the page", async () => {
+    const failingWith = (n: number, name: string, message: string) => {
+      const letter = deadLetterMessage(n);
+      return {
+        ...letter,
+        MessageAttributes: {
+          ...letter.MessageAttributes,
+          'hookline.error.name': { DataType: 'String', StringValue: name },
+          'hookline.error.message': { DataType: 'String', StringValue: message },
+        },
+      };
+    };
+    // More letters of one failure than a page shows, each naming its own customer: one failure all the same.
+    const missing = Array.from({ length: PAGE_SIZE + 3 }, (_, n) =>
+      failingWith(n, 'PermanentError', `customer cus_${n} not found`),
+    );
+    const typeErrors = [1, 2].map((n) => failingWith(PAGE_SIZE + 10 + n, 'TypeError', "reading 'email'"));
+    dlqHolds(...missing, ...typeErrors, deadLetterMessage(PAGE_SIZE + 20, { error: false }));
+
+    const failures = await operations().failures('events');
+    expect(failures.page.shown).toBe(PAGE_SIZE);
+    expect(failures.failureGroups.map((g) => [g.pattern, g.count, g.ids.length])).toEqual([
+      ['PermanentError: customer <id> not found', PAGE_SIZE + 3, PAGE_SIZE + 3],
+      ["TypeError: reading 'email'", 2, 2],
+      [expect.stringMatching(/^no reason recorded/), 1, 1],
+    ]);
+    expect(failures.failureGroups[1]).toMatchObject({
+      key: failureKey("TypeError: reading 'email'"),
+      ids: [`evt-${PAGE_SIZE + 11}`, `evt-${PAGE_SIZE + 12}`],
+      types: [{ type: 'invoice.paid', count: 2 }],
+    });
+    expect(new Set(failures.failureGroups[0]?.ids)).toEqual(new Set(missing.map((_, n) => `evt-${n}`)));
   });
 
   it('says on the failures page why fewer dead letters are shown than are there, as failed list does', async () => {
