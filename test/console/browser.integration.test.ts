@@ -4,15 +4,19 @@
  * server refuses. Takes a screenshot of each page (into docs/console/, which the README shows, with
  * UPDATE_SCREENSHOTS=1).
  */
+import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect } from '../../lib/cli/backend';
 import { queueDepth } from '../../lib/cli/dead-letters';
+import { failureKey } from '../../lib/cli/failure-groups';
 import { sendWebhook } from '../../lib/cli/send';
 import type { Target } from '../../lib/cli/target';
 import { trace } from '../../lib/cli/trace';
@@ -20,7 +24,7 @@ import type { ResolvedConfig } from '../../lib/config';
 import type { LocalMode } from '../../lib/local/local-mode';
 import type { LocalEvent } from '../../lib/local/reporter';
 import { localJournalPath } from '../../lib/local/state-file';
-import { recordingOutput, testBackend } from '../cli/helpers';
+import { deadLetterMessage, recordingOutput, testBackend } from '../cli/helpers';
 import { type ConsoleProcess, startConsoleProcess, stopConsoleProcess } from '../helpers/console-process';
 import { startExampleLocalMode } from '../helpers/local/example-local-mode';
 import { waitFor } from '../helpers/wait-for';
@@ -87,6 +91,32 @@ async function sendBrokenPush(): Promise<string> {
   });
   expect(sent.status).toBe(202);
   return sent.id ?? '';
+}
+
+/** Puts dead letters straight into the events DLQ, each failed as the consumer records it: `[errorName, message]`. */
+async function sendToDeadLetterQueue(failures: [string, string][]) {
+  for (const [errorName, errorMessage] of failures) {
+    const letter = deadLetterMessage(0, { id: `grouped-${randomUUID()}` });
+    await sqs.send(
+      new SendMessageCommand({
+        QueueUrl: eventsQueue().deadLetterUrl,
+        MessageBody: letter.Body ?? '',
+        MessageAttributes: {
+          ...letter.MessageAttributes,
+          'hookline.error.name': { DataType: 'String', StringValue: errorName },
+          'hookline.error.message': { DataType: 'String', StringValue: errorMessage },
+        },
+      }),
+    );
+  }
+}
+
+/** The real CLI against this local mode, as an operator runs it. */
+function runCli(args: string[]) {
+  return promisify(execFile)(process.execPath, ['--import', 'tsx', 'bin/hookline.ts', ...args], {
+    env: { ...process.env, HOOKLINE_STATE_DIR: stateDir, NO_COLOR: '1' },
+    timeout: 60_000,
+  });
 }
 
 const cell = (queue: string, col: string) =>
@@ -329,5 +359,44 @@ describe('hookline console in a browser', () => {
       return r.status;
     }, token());
     expect(refused).toBe(400);
+  });
+  it('groups a DLQ by failure; ticking one failure redrives exactly its letters, as failed summary then shows', async () => {
+    // The redriven letters wait on the queue instead of failing again under another reason.
+    await page.goto(`${consoleUrl.origin}/#/actions`);
+    await page.click('#consumers tr[data-queue="events"] button:has-text("Pause")');
+    await expect.poll(() => local.status().consumers.events?.state).toBe('Disabled');
+    const before = (await queueDepth(sqs, eventsQueue().url)).visible;
+    const missing = 'PermanentError: customer <id> not found';
+    const typeError = "TypeError: reading 'email'";
+    await sendToDeadLetterQueue([1, 2, 3].map((n) => ['PermanentError', `customer cus_${n} not found`]));
+    await sendToDeadLetterQueue([4, 5].map(() => ['TypeError', "reading 'email'"]));
+
+    await page.goto(`${consoleUrl.origin}/#/failures/events`);
+    const group = (pattern: string) =>
+      page.locator(`#failure-groups tr[data-failure-key="${failureKey(pattern)}"]`);
+    await expect.poll(() => page.locator('#failure-groups tbody tr').count(), { timeout: 10_000 }).toBe(2);
+    expect(await group(missing).locator('[data-col="count"]').textContent()).toBe('3');
+    expect(await group(typeError).locator('[data-col="count"]').textContent()).toBe('2');
+
+    // The delete confirmation names the failure's count; cancelled here.
+    await group(typeError).locator('input[type="checkbox"]').check();
+    await page.click('button:has-text("Delete selected (2)...")');
+    expect(await page.locator('button.danger:has-text("Delete 2 events")').count()).toBe(1);
+    await page.click('[data-delete-confirm] button:has-text("Cancel")');
+    await group(typeError).locator('input[type="checkbox"]').uncheck();
+
+    await group(missing).locator('input[type="checkbox"]').check();
+    expect(await page.locator('.group tbody input[type="checkbox"]:checked').count()).toBe(3);
+    await page.click('button:has-text("Redrive selected (3)")');
+    const job = page.locator('[data-job-state="done"]');
+    await job.waitFor();
+    // The other failure's letters are scanned past, not selected: skipped, left in place.
+    expect(await job.textContent()).toContain('moved 3, skipped 2, failed 0');
+    expect(await job.textContent()).toContain('left in the dead-letter queue: 2');
+
+    const { stdout } = await runCli(['failed', 'summary', 'events', '--local', '--json']);
+    const summary = JSON.parse(stdout) as { read: number; groups: { key: string; count: number }[] };
+    expect(summary.groups.map((g) => [g.key, g.count])).toEqual([[failureKey(typeError), 2]]);
+    expect((await queueDepth(sqs, eventsQueue().url)).visible).toBe(before + 3);
   });
 });

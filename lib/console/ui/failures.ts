@@ -1,11 +1,13 @@
 /**
- * Failures: a dead-letter queue's letters grouped by reason (a queue's, or one Scheduler fills); redrive all, a
+ * Failures: a dead-letter queue's letters grouped by reason (a queue's, or one Scheduler fills), above them the
+ * letters read grouped by failure as `failed summary` groups them (ticking one selects its letters); redrive all, a
  * selection or one, or the reason it cannot be; delete a selection after a confirmation; purge a queue's DLQ behind
  * a typed confirmation. Long operations show their progress while they run.
  */
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { post, usePoll } from './api';
 import { DeleteConfirm, startDelete } from './dead-letter-delete';
+import { type FailureGroupAnswer, FailureGroupsView, partialReadNote } from './failure-groups';
 import { html } from './html';
 import type { DeadLetterSummary, Overview } from './types';
 import { ErrorNote, JobPanel, type PageAnswer, Pager, StaleNote } from './widgets';
@@ -27,6 +29,8 @@ interface FailuresAnswer {
   notes: string[];
   /** `count`: the group's letters among all those read; `messages`: those on this page. */
   groups: { reason: string; count: number; messages: DeadLetterSummary[] }[];
+  /** Every letter read grouped by failure, as `failed summary` groups them, largest first. */
+  failureGroups: FailureGroupAnswer[];
 }
 
 const keyOf = (m: DeadLetterSummary) => m.id ?? m.messageId;
@@ -88,6 +92,25 @@ function PurgeBox({
   </div>`;
 }
 
+/** The dead letters ticked, by the id the page redrives and deletes them by: one at a time, or a failure's all. */
+function useSelection() {
+  const [selected, setSelected] = useState<Set<string>>(new Set());
+  const select = (ids: readonly string[], on: boolean) => {
+    const next = new Set(selected);
+    for (const id of ids) {
+      if (on) next.add(id);
+      else next.delete(id);
+    }
+    setSelected(next);
+  };
+  return {
+    selected,
+    select,
+    toggle: (id: string) => select([id], !selected.has(id)),
+    clear: () => setSelected(new Set()),
+  };
+}
+
 function QueueFailures({ queue, onDepth }: { queue: string; onDepth: (depth: number) => void }) {
   const [cursor, setCursor] = useState('');
   const { data, error, updatedAt, reload } = usePoll<FailuresAnswer>(
@@ -97,18 +120,13 @@ function QueueFailures({ queue, onDepth }: { queue: string; onDepth: (depth: num
   useEffect(() => {
     if (data) onDepth(data.approximateDepth);
   }, [data]);
-  const [selected, setSelected] = useState<Set<string>>(new Set());
+  const { selected, toggle, select, clear } = useSelection();
   const [job, setJob] = useState<string | null>(null);
   const [actionError, setActionError] = useState<string | null>(null);
   // From the click until its job ends: a second click (a double-click, an impatient one) would start a second
   // job over the same dead letters, and the panel would report only one of them.
   const busy = useRef(false);
   const [running, setRunning] = useState(false);
-  const toggle = (key: string) => {
-    const next = new Set(selected);
-    if (!next.delete(key)) next.add(key);
-    setSelected(next);
-  };
   const settle = (value: boolean) => {
     busy.current = value;
     setRunning(value);
@@ -135,7 +153,7 @@ function QueueFailures({ queue, onDepth }: { queue: string; onDepth: (depth: num
   const refused = data?.redriveRefused ?? null;
   const finished = () => {
     settle(false);
-    setSelected(new Set());
+    clear();
     reload();
   };
   return html`<div>
@@ -156,6 +174,7 @@ function QueueFailures({ queue, onDepth }: { queue: string; onDepth: (depth: num
     ${data?.capped && html`<p class="note" data-dlq-capped>The read stopped at its bound of ${data.read} dead letters: the pages show those, newest first, and the queue may hold more; redrive or purge some, then Refresh.</p>`}
     ${data && html`<${Pager} page=${data.page} shown=${data.page.shown} noun="dead letters read" go=${setCursor} />`}
     ${data?.notes.map((note) => html`<p class="note" data-dlq-note>${note}</p>`)}
+    ${data && html`<${FailureGroupsView} groups=${data.failureGroups} selected=${selected} select=${select} partial=${partialReadNote(data)} />`}
     <div class=${error && data ? 'stale' : ''}>
     ${data?.groups.map((g) => html`<${Group} group=${g} selected=${selected} toggle=${toggle} redriveOne=${(k: string) => redrive([k])} refused=${refused} busy=${running} readOf=${data.read < data.approximateDepth ? data.read : null} paged=${data.page.total > data.page.shown} />`)}
     </div>

@@ -1,0 +1,75 @@
+/**
+ * The failures page's "By failure" view: one row per distinct failure of the dead letters the page read, as
+ * `hookline failed summary` groups a whole DLQ (the server groups them with the CLI's code and sends the groups);
+ * ticking a group selects exactly its letters, on every page, so the page's redrive and delete act on that failure.
+ */
+import { html } from './html';
+
+export interface FailureGroupAnswer {
+  /** The short stable name `failed summary` prints for the failure. */
+  key: string;
+  /** `ErrorName: message` with what varies per event masked. */
+  pattern: string;
+  /** Dead letters of this failure among those read (two copies of one event are two). */
+  count: number;
+  types: { type: string; count: number }[];
+  otherTypes: number;
+  firstFailedAt: string | null;
+  lastFailedAt: string | null;
+  /** The ids the page selects the group's letters by, all of those read. */
+  ids: string[];
+}
+
+/**
+ * Says when the groups count fewer letters than the DLQ holds (the read stopped at its bound, or another reader held
+ * some), so no count reads as the whole failure's; null when the read got them all.
+ */
+const deadLetters = (n: number) => (n === 1 ? '1 dead letter' : `${n} dead letters`);
+
+export function partialReadNote(read: {
+  read: number;
+  approximateDepth: number;
+  capped: boolean;
+}): string | null {
+  if (read.capped)
+    return `Counts are of the ${deadLetters(read.read)} read (the read's bound): the queue may hold more of each failure.`;
+  if (read.read < read.approximateDepth)
+    return `Counts are of the ${deadLetters(read.read)} read of ~${read.approximateDepth}: the others were held by another reader and may add to a failure.`;
+  return null;
+}
+
+const typesOf = (group: FailureGroupAnswer) =>
+  [
+    ...group.types.map((t) => `${t.type} (${t.count})`),
+    ...(group.otherTypes > 0 ? [`${group.otherTypes} of other types`] : []),
+  ].join(', ');
+
+export function FailureGroupsView({
+  groups,
+  selected,
+  select,
+  partial,
+}: {
+  groups: FailureGroupAnswer[];
+  selected: Set<string>;
+  /** Adds the ids to the selection, or takes them out of it. */
+  select: (ids: string[], on: boolean) => void;
+  /** Why the counts are of fewer letters than the DLQ holds, or null when the read got all of them. */
+  partial: string | null;
+}) {
+  if (groups.length === 0) return null;
+  const all = (g: FailureGroupAnswer) => g.ids.length > 0 && g.ids.every((id) => selected.has(id));
+  return html`<div class="card" id="failure-groups">
+    <h3>By failure <span class="count">${groups.length === 1 ? '1 failure' : `${groups.length} failures`}</span></h3>
+    ${partial && html`<p class="note" data-failure-groups-partial>${partial}</p>`}
+    <table class="grid">
+      <thead><tr><th></th><th>Key</th><th>Count</th><th>Failure</th><th>Types</th><th>First failure</th><th>Last failure</th></tr></thead>
+      <tbody>${groups.map(
+        (g) => html`<tr data-failure-key=${g.key}>
+        <td><input type="checkbox" aria-label=${`select the ${g.count} dead letters of failure ${g.key}`} checked=${all(g)} onChange=${() => select(g.ids, !all(g))} /></td>
+        <td><code>${g.key}</code></td><td class="num" data-col="count">${g.count}</td><td class="bad">${g.pattern}</td>
+        <td>${typesOf(g)}</td><td class="muted">${g.firstFailedAt ?? ''}</td><td class="muted">${g.lastFailedAt ?? ''}</td></tr>`,
+      )}</tbody>
+    </table>
+  </div>`;
+}
