@@ -119,19 +119,26 @@ const deadLetterPageKey = (m: DeadLetterSummary) => `${m.receivedAt ?? m.sentAt 
 /**
  * The letters read grouped by failure as `hookline failed summary` groups a whole DLQ (the same code, the same keys),
  * each group with the ids of all its letters read, so the page selects exactly a failure's letters, on any page.
- * An id is the one the page selects and redrives a letter by: its envelope id, else its SQS message id.
+ * An id is the one the page selects and redrives a letter by: its envelope id, else its SQS message id. A redrive or
+ * delete by envelope id takes every copy of the event, so `sharedIds` counts the group's ids that also name a letter
+ * of another failure (a replayed copy that failed otherwise): the page says so rather than act on them silently.
  */
 function failureGroupsOf(letters: readonly DeadLetterSummary[], noReason: string) {
   const groups = new FailureGroups(noReason);
-  const idsByPattern = new Map<string, string[]>();
+  const idsByPattern = new Map<string, Set<string>>();
+  const patternsById = new Map<string, Set<string>>();
   for (const letter of letters) {
     groups.add(letter);
     const pattern = failurePattern(letter, noReason);
-    const ids = idsByPattern.get(pattern) ?? [];
-    ids.push(letter.id ?? letter.messageId);
-    idsByPattern.set(pattern, ids);
+    const id = letter.id ?? letter.messageId;
+    idsByPattern.set(pattern, (idsByPattern.get(pattern) ?? new Set()).add(id));
+    patternsById.set(id, (patternsById.get(id) ?? new Set()).add(pattern));
   }
-  return groups.result().map((group) => ({ ...group, ids: idsByPattern.get(group.pattern) ?? [] }));
+  return groups.result().map((group) => {
+    const ids = [...(idsByPattern.get(group.pattern) ?? [])];
+    const sharedIds = ids.filter((id) => (patternsById.get(id)?.size ?? 0) > 1).length;
+    return { ...group, ids, sharedIds };
+  });
 }
 
 /** Shown on the disabled replay control while no replay function is plugged in. */

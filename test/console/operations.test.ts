@@ -216,6 +216,23 @@ describe('console operations on a deployed stack', () => {
     expect(new Set(failures.failureGroups[0]?.ids)).toEqual(new Set(missing.map((_, n) => `evt-${n}`)));
   });
 
+  it('counts the ids of a failure that also name a letter of another failure, which a redrive by id takes too', async () => {
+    const replayedCopy = deadLetterMessage(2, { id: 'evt-1' });
+    dlqHolds(deadLetterMessage(1), deadLetterMessage(3), {
+      ...replayedCopy,
+      MessageAttributes: {
+        ...replayedCopy.MessageAttributes,
+        'hookline.error.name': { DataType: 'String', StringValue: 'TypeError' },
+        'hookline.error.message': { DataType: 'String', StringValue: "reading 'email'" },
+      },
+    });
+    const failures = await operations().failures('events');
+    expect(failures.failureGroups.map((g) => [g.pattern, g.count, g.ids, g.sharedIds])).toEqual([
+      ['PermanentError: customer <id> not found', 2, ['evt-1', 'evt-3'], 1],
+      ["TypeError: reading 'email'", 1, ['evt-1'], 1],
+    ]);
+  });
+
   it('says on the failures page why fewer dead letters are shown than are there, as failed list does', async () => {
     const dlq = installFakeQueue(clients.sqs, EVENTS.deadLetterUrl, [
       deadLetterMessage(1),

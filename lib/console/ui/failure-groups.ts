@@ -16,9 +16,14 @@ export interface FailureGroupAnswer {
   otherTypes: number;
   firstFailedAt: string | null;
   lastFailedAt: string | null;
-  /** The ids the page selects the group's letters by, all of those read. */
+  /** The ids the page selects the group's letters by, all of those read, each once. */
   ids: string[];
+  /** How many of `ids` also name a letter of another failure: a redrive or delete by id takes every copy. */
+  sharedIds: number;
 }
+
+const sharedNote = (shared: number) =>
+  `${shared === 1 ? '1 of its events has' : `${shared} of its events have`} a copy under another failure too, which a redrive or delete by id also takes`;
 
 /**
  * Says when the groups count fewer letters than the DLQ holds (the read stopped at its bound, or another reader held
@@ -67,7 +72,7 @@ export function FailureGroupsView({
       <tbody>${groups.map(
         (g) => html`<tr data-failure-key=${g.key}>
         <td><input type="checkbox" aria-label=${`select the ${g.count} dead letters of failure ${g.key}`} checked=${all(g)} onChange=${() => select(g.ids, !all(g))} /></td>
-        <td><code>${g.key}</code></td><td class="num" data-col="count">${g.count}</td><td class="bad">${g.pattern}</td>
+        <td><code>${g.key}</code></td><td class="num" data-col="count">${g.count}</td><td><span class="bad">${g.pattern}</span>${g.sharedIds > 0 && html`<br /><span class="muted" data-shared-ids=${g.sharedIds}>${sharedNote(g.sharedIds)}</span>`}</td>
         <td>${typesOf(g)}</td><td class="muted">${g.firstFailedAt ?? ''}</td><td class="muted">${g.lastFailedAt ?? ''}</td></tr>`,
       )}</tbody>
     </table>
