@@ -48,6 +48,9 @@ export function failurePattern(letter: Pick<DeadLetter, 'failure'>, noReason: st
   return message === '' ? errorName : `${errorName}: ${message}`;
 }
 
+/** What a failure key looks like: {@link failureKey}'s 8 lower-case hex digits. */
+export const FAILURE_KEY = /^[0-9a-f]{8}$/;
+
 /**
  * A failure's short, stable name: the first 8 hex digits of the SHA-256 of its pattern, the same on every read and
  * every machine, so `failed summary` can print it and a selector can take it back (a pattern is too long to type).

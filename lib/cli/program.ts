@@ -109,8 +109,14 @@ interface CommandContext {
   readonly setExitCode: (code: number) => void;
 }
 
-type RedriveFlags = CommonOptions & { id?: string[]; type?: string; rate?: number; limit?: number };
-type FailedDeleteFlags = CommonOptions & { id?: string[]; type?: string; yes?: boolean };
+type RedriveFlags = CommonOptions & {
+  id?: string[];
+  type?: string;
+  failure?: string;
+  rate?: number;
+  limit?: number;
+};
+type FailedDeleteFlags = CommonOptions & { id?: string[]; type?: string; failure?: string; yes?: boolean };
 type SendFlags = CommonOptions & {
   file?: string;
   type?: string;
@@ -189,6 +195,7 @@ export function buildProgram(deps: CliDependencies, setExitCode: (code: number) 
         '--type <pattern>',
         'envelopes whose type matches, as in routes: * one segment, ** anything (e.g. "invoice.*")',
       )
+      .option('--failure <key>', 'dead letters of this failure: its KEY in hookline failed summary <queue>')
       .option('-y, --yes', 'do not ask (required when not on a terminal)'),
   ).action((queue: string, o: FailedDeleteFlags) => failedDeleteCommand(ctx, queue, o));
 
@@ -203,6 +210,10 @@ export function buildProgram(deps: CliDependencies, setExitCode: (code: number) 
       .option(
         '--type <pattern>',
         'only envelopes whose type matches, as in routes: * one segment, ** anything (e.g. "invoice.*")',
+      )
+      .option(
+        '--failure <key>',
+        'only dead letters of this failure: its KEY in hookline failed summary <queue>',
       )
       .option('--rate <n>', 'messages per second (move task: 1-500)', positiveNumber)
       .option('--limit <n>', 'move at most n messages (one by one)', positiveInteger),
@@ -476,6 +487,7 @@ async function redriveCommand(ctx: CommandContext, queue: string, o: RedriveFlag
         queue,
         ...(o.id ? { ids: o.id } : {}),
         ...(o.type !== undefined ? { type: o.type } : {}),
+        ...(o.failure !== undefined ? { failure: o.failure } : {}),
         ...(o.rate !== undefined ? { rate: o.rate } : {}),
         ...(o.limit !== undefined ? { limit: o.limit } : {}),
         signal,
@@ -505,6 +517,7 @@ async function failedDeleteCommand(ctx: CommandContext, queue: string, o: Failed
         queue,
         ...(o.id ? { ids: o.id } : {}),
         ...(o.type !== undefined ? { type: o.type } : {}),
+        ...(o.failure !== undefined ? { failure: o.failure } : {}),
         yes: Boolean(o.yes),
         signal,
       }),

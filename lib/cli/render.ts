@@ -175,8 +175,9 @@ export function renderFailedSummary(output: Output, result: FailedSummaryResult)
   const then =
     result.queue === JOB_SCHEDULES
       ? `fix the reason, then ${JOB_SCHEDULES_RESEND}`
-      : `redrive some: ${next(output, `redrive ${result.queue} --id <id> ...`)}`;
+      : `once fixed: ${next(output, `redrive ${result.queue} --failure <key>`)}`;
   output.line(c.dim(`details: ${next(output, `failed show ${result.queue} <example>`)}    ${then}`));
+  output.line(c.dim(`never to run again: ${next(output, `failed delete ${result.queue} --failure <key>`)}`));
 }
 
 const plural = (count: number, noun: string) => `${count} ${noun}${count === 1 ? '' : 's'}`;

@@ -1019,9 +1019,10 @@ describe('failed summary', () => {
       /^[0-9a-f]{8} +2 +PermanentError: order <n> failed +invoice\.paid 2 +2026-11-25T02:10:00\.000Z +2026-11-25T02:10:00\.000Z +evt-1$/,
     );
     expect(second).toMatch(/^[0-9a-f]{8} +1 +UpstreamError: HTTP 503 +charge\.failed 1 .* evt-3$/);
-    expect(output.lines.at(-1)).toBe(
-      'details: hookline failed show events <example>    redrive some: hookline redrive events --id <id> ...',
-    );
+    expect(output.lines.slice(-2)).toEqual([
+      'details: hookline failed show events <example>    once fixed: hookline redrive events --failure <key>',
+      'never to run again: hookline failed delete events --failure <key>',
+    ]);
   });
 
   it('says an empty DLQ has no failure, and counts the messages another reader held as in no group', async () => {
