@@ -11,11 +11,11 @@ import { DEFAULT_HOLD_SECONDS, notReachedWhileHeld } from './dead-letter-notes';
 import { DeadLetterScan, DeadLetterSelection } from './dead-letter-scan';
 import { type DeadLetter, describeDeadLetter, queueDepth } from './dead-letters';
 import { CliError, errorLine, explainError } from './errors';
+import { failureSelector } from './failure-groups';
 import { deletedJobsRecorder, type RedrivenJob } from './jobs';
 import { type CommandHints, nextCommand, type Output } from './output';
 import {
   describeSelection,
-  failureSelector,
   idSelector,
   nothingMatched,
   type RedriveFailure,

@@ -116,6 +116,7 @@ type RedriveFlags = CommonOptions & {
   rate?: number;
   limit?: number;
 };
+type FailedListFlags = CommonOptions & { limit: number; failure?: string };
 type FailedDeleteFlags = CommonOptions & { id?: string[]; type?: string; failure?: string; yes?: boolean };
 type SendFlags = CommonOptions & {
   file?: string;
@@ -166,8 +167,12 @@ export function buildProgram(deps: CliDependencies, setExitCode: (code: number) 
         '<queue>',
         'queue name from hookline.config.ts, schedule:<name> (deliveries of a schedule Scheduler gave up on) or job_schedules (one-time jobs Scheduler could not deliver)',
       )
-      .option('--limit <n>', 'most messages to show', positiveInteger, 20),
-  ).action((queue: string, o: CommonOptions & { limit: number }) => failedListCommand(ctx, queue, o));
+      .option('--limit <n>', 'most messages to show', positiveInteger, 20)
+      .option(
+        '--failure <key>',
+        'only dead letters of this failure: its KEY in hookline failed summary <queue>',
+      ),
+  ).action((queue: string, o: FailedListFlags) => failedListCommand(ctx, queue, o));
   withTarget(
     failed
       .command('summary')
@@ -438,10 +443,11 @@ async function statusCommand(ctx: CommandContext, queue: string | undefined, o: 
   present(output, result, renderStatus);
 }
 
-async function failedListCommand(ctx: CommandContext, queue: string, o: CommonOptions & { limit: number }) {
+async function failedListCommand(ctx: CommandContext, queue: string, o: FailedListFlags) {
   const { failedList, renderFailedList } = await cores();
   const { output, target, backend } = await open(ctx.deps, o);
-  present(output, await failedList(backend, target, { queue, limit: o.limit }), renderFailedList);
+  const options = { queue, limit: o.limit, ...(o.failure !== undefined ? { failure: o.failure } : {}) };
+  present(output, await failedList(backend, target, options), renderFailedList);
 }
 
 /** Ctrl-C stops the read between batches: what it held is made visible again and the partial summary prints. */

@@ -41,7 +41,7 @@ import {
   summarize,
 } from './dead-letters';
 import { CliError, errorLine, explainError, isUnanswered, isUnsupportedAction } from './errors';
-import { FAILURE_KEY, failureKey, failurePattern } from './failure-groups';
+import { failureSelector } from './failure-groups';
 import { type RedrivenJob, redrivenJobsRecorder } from './jobs';
 import { type CommandHints, nextCommand } from './output';
 import {
@@ -194,26 +194,6 @@ export function idSelector(
     wanted.add(id);
   }
   return wanted;
-}
-
-/**
- * The `--failure` key (as `hookline failed summary <queue>` prints it) as a test of a dead letter of the dead-letter
- * queue `listing.queue`, or a one-line error for one that is not a key, naming that summary with the target flags
- * of `listing.output`.
- */
-export function failureSelector(
-  key: string,
-  listing: { readonly output: CommandHints; readonly queue: string },
-  leaveOut = 'or leave --failure out',
-): (letter: DeadLetter) => boolean {
-  const wanted = key.trim().toLowerCase();
-  if (!FAILURE_KEY.test(wanted)) {
-    throw new CliError(
-      `--failure ${JSON.stringify(key)} is not a failure key: give the KEY column of ${nextCommand(listing.output, `failed summary ${listing.queue}`)} (8 hex digits, such as 0a78ca1c), ${leaveOut}`,
-    );
-  }
-  const noReason = noReasonRecorded(listing.queue);
-  return (letter) => failureKey(failurePattern(letter, noReason)) === wanted;
 }
 
 /** The selection flags as the operator wrote them, for messages. */

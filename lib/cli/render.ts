@@ -113,8 +113,9 @@ export function renderStatus(output: Output, result: StatusResult): void {
 
 export function renderFailedList(output: Output, result: FailedListResult): void {
   const c = output.colors;
+  const of = result.failure === null ? '' : ` of failure ${result.failure}`;
   output.line(
-    `${c.bold(`${result.queue} dead-letter queue`)}: ~${result.approximateDepth} messages, showing ${result.messages.length} (left in place)`,
+    `${c.bold(`${result.queue} dead-letter queue`)}: ~${result.approximateDepth} messages, showing ${result.messages.length}${of} (left in place)`,
   );
   for (const note of failedListNotes(result)) output.line(c.yellow(note));
   if (result.messages.length === 0) return;
