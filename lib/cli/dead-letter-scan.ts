@@ -164,9 +164,11 @@ export class DeadLetterSelection {
     readonly wantedIds: ReadonlySet<string>,
     /** The `--type` test of an envelope's type, when there is one. */
     private readonly typeTest?: (type: string) => boolean,
+    /** The `--failure` test of a dead letter's failure, when there is one. */
+    private readonly failureTest?: (letter: DeadLetter) => boolean,
   ) {}
 
-  /** Whether `--id` and `--type` select the letter (recording which `--id` was found). */
+  /** Whether `--id`, `--type` and `--failure` select the letter (recording which `--id` was found). */
   selects(letter: DeadLetter): boolean {
     let selected = true;
     if (this.wantedIds.size > 0) {
@@ -177,6 +179,7 @@ export class DeadLetterSelection {
     }
     if (selected && this.typeTest)
       selected = letter.envelope !== undefined && this.typeTest(letter.envelope.type);
+    if (selected && this.failureTest) selected = this.failureTest(letter);
     return selected;
   }
 

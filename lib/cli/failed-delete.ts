@@ -11,6 +11,7 @@ import { DEFAULT_HOLD_SECONDS, notReachedWhileHeld } from './dead-letter-notes';
 import { DeadLetterScan, DeadLetterSelection } from './dead-letter-scan';
 import { type DeadLetter, describeDeadLetter, queueDepth } from './dead-letters';
 import { CliError, errorLine, explainError } from './errors';
+import { failureSelector } from './failure-groups';
 import { deletedJobsRecorder, type RedrivenJob } from './jobs';
 import { type CommandHints, nextCommand, type Output } from './output';
 import {
@@ -29,6 +30,8 @@ export interface FailedDeleteOptions {
   readonly ids?: readonly string[];
   /** Only envelopes whose type matches this pattern (`lambda/shared/type-pattern.ts`). */
   readonly type?: string;
+  /** Only dead letters of this failure: its key as `hookline failed summary` prints it (`failure-groups.ts`). */
+  readonly failure?: string;
   /** Skip the confirmation (required in a non-interactive shell). @default false */
   readonly yes?: boolean;
   /** How long a scanned message stays hidden while the scan goes on. @default DEFAULT_HOLD_SECONDS (300) */
@@ -73,10 +76,13 @@ export interface FailedDeleteResult {
   readonly stoppedBy?: string;
 }
 
-/** Why a delete without `--id` or `--type` is refused, with the commands that list the queue's dead letters or empty it. */
+/**
+ * Why a delete without `--id`, `--type` or `--failure` is refused, with the commands that list the queue's dead
+ * letters or its failures, or empty it.
+ */
 function needsSelection(output: CommandHints, queue: string): CliError {
   return new CliError(
-    `failed delete needs --id <id...> or --type <pattern> (${nextCommand(output, `failed list ${queue}`)} shows them); to delete every dead letter, ${nextCommand(output, `purge ${queue} --dlq`)}`,
+    `failed delete needs --id <id...>, --type <pattern> or --failure <key> (${nextCommand(output, `failed list ${queue}`)} shows ids and types, ${nextCommand(output, `failed summary ${queue}`)} failure keys); to delete every dead letter, ${nextCommand(output, `purge ${queue} --dlq`)}`,
   );
 }
 
@@ -94,7 +100,16 @@ export async function failedDelete(
   });
   const typePattern =
     options.type === undefined ? undefined : typeSelector(options.type, 'or select with --id');
-  if (wantedIds.size === 0 && typePattern === undefined) throw needsSelection(backend.output, queue.name);
+  const failureTest =
+    options.failure === undefined
+      ? undefined
+      : failureSelector(
+          options.failure,
+          { output: backend.output, queue: queue.name },
+          'or select with --id',
+        );
+  if (wantedIds.size === 0 && typePattern === undefined && failureTest === undefined)
+    throw needsSelection(backend.output, queue.name);
   try {
     const before = await queueDepth(backend.sqs, queue.deadLetterUrl);
     if (before.visible + before.inFlight + before.delayed === 0) {
@@ -107,7 +122,11 @@ export async function failedDelete(
       queue,
       options,
       {
-        selection: new DeadLetterSelection(wantedIds, typePattern && ((type) => typePattern.test(type))),
+        selection: new DeadLetterSelection(
+          wantedIds,
+          typePattern && ((type) => typePattern.test(type)),
+          failureTest,
+        ),
         recordJobs: options.recordJobs ?? deletedJobsRecorder(backend, target),
         heldByOthers: before.inFlight,
       },

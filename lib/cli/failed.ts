@@ -17,7 +17,7 @@ import {
   summarize,
 } from './dead-letters';
 import { CliError, explainError } from './errors';
-import { type FailureGroup, FailureGroups } from './failure-groups';
+import { type FailureGroup, FailureGroups, failureSelector } from './failure-groups';
 import { nextCommand } from './output';
 import { type DeadLetterQueueTarget, deadLetterQueueOf, noReasonRecorded, type Target } from './target';
 
@@ -36,6 +36,8 @@ export interface FailedListOptions {
   readonly queue: string;
   /** Most messages to show. @default 20 */
   readonly limit?: number;
+  /** Only dead letters of this failure: its key as `failed summary` prints it. */
+  readonly failure?: string;
 }
 
 export interface FailedListResult {
@@ -54,6 +56,8 @@ export interface FailedListResult {
   readonly messages: readonly DeadLetterSummary[];
   /** Messages that could not be made visible again (they return when the 30 s hold ends). */
   readonly notReleased: number;
+  /** The `--failure` key the listing was narrowed to, else null. */
+  readonly failure: string | null;
 }
 
 /**
@@ -111,15 +115,26 @@ export async function failedList(
   const limit = options.limit ?? 20;
   if (!Number.isInteger(limit) || limit < 1)
     throw new CliError(`--limit must be a positive integer (got ${limit})`);
+  const wanted =
+    options.failure === undefined
+      ? undefined
+      : failureSelector(options.failure, { output: backend.output, queue: queue.name });
   try {
     const depth = await queueDepth(backend.sqs, queue.deadLetterUrl);
     const letters: DeadLetter[] = [];
     // Always scan: the approximate count lags behind SQS (and an expired hold can still read as in flight), so
     // "0" is no proof the DLQ is empty. An empty DLQ costs two short receives.
-    const notReleased = await scanDeadLetters(backend, queue, (letter) => {
-      letters.push(letter);
-      return letters.length >= limit;
-    });
+    const notReleased = await scanDeadLetters(
+      backend,
+      queue,
+      (letter) => {
+        if (wanted && !wanted(letter)) return false;
+        letters.push(letter);
+        return letters.length >= limit;
+      },
+      // Narrowed to one failure, the read may go through the whole DLQ before it has enough to show.
+      wanted ? WHOLE_QUEUE_HOLD_SECONDS : READ_HOLD_SECONDS,
+    );
     return {
       queue: queue.name,
       deadLetterQueueUrl: queue.deadLetterUrl,
@@ -128,6 +143,7 @@ export async function failedList(
       heldByOthers: depth.inFlight,
       messages: letters.map(summarize),
       notReleased,
+      failure: wanted ? (options.failure ?? '').trim().toLowerCase() : null,
     };
   } catch (error) {
     throw explainError(error, contextOf(target, queue.name));

@@ -5,6 +5,9 @@
  */
 import { createHash } from 'node:crypto';
 import type { DeadLetter, DeadLetterSummary } from './dead-letters';
+import { CliError } from './errors';
+import { type CommandHints, nextCommand } from './output';
+import { noReasonRecorded } from './target';
 
 /** How many example ids a group keeps: enough to `failed show` one and `redrive --id` a few. */
 export const EXAMPLE_IDS_PER_GROUP = 5;
@@ -47,6 +50,9 @@ export function failurePattern(letter: Pick<DeadLetter, 'failure'>, noReason: st
   if (errorName === undefined) return message;
   return message === '' ? errorName : `${errorName}: ${message}`;
 }
+
+/** What a failure key looks like: {@link failureKey}'s 8 lower-case hex digits. */
+export const FAILURE_KEY = /^[0-9a-f]{8}$/;
 
 /**
  * A failure's short, stable name: the first 8 hex digits of the SHA-256 of its pattern, the same on every read and
@@ -161,4 +167,24 @@ function toFailureGroup(group: GroupState): FailureGroup {
     firstFailedAt: group.first ?? null,
     lastFailedAt: group.last ?? null,
   };
+}
+
+/**
+ * The `--failure` key (as `hookline failed summary <queue>` prints it) as a test of a dead letter of the dead-letter
+ * queue `listing.queue`, or a one-line error for one that is not a key, naming that summary with the target flags
+ * of `listing.output`.
+ */
+export function failureSelector(
+  key: string,
+  listing: { readonly output: CommandHints; readonly queue: string },
+  leaveOut = 'or leave --failure out',
+): (letter: DeadLetter) => boolean {
+  const wanted = key.trim().toLowerCase();
+  if (!FAILURE_KEY.test(wanted)) {
+    throw new CliError(
+      `--failure ${JSON.stringify(key)} is not a failure key: give the KEY column of ${nextCommand(listing.output, `failed summary ${listing.queue}`)} (8 hex digits, such as 0a78ca1c), ${leaveOut}`,
+    );
+  }
+  const noReason = noReasonRecorded(listing.queue);
+  return (letter) => failureKey(failurePattern(letter, noReason)) === wanted;
 }

@@ -109,8 +109,15 @@ interface CommandContext {
   readonly setExitCode: (code: number) => void;
 }
 
-type RedriveFlags = CommonOptions & { id?: string[]; type?: string; rate?: number; limit?: number };
-type FailedDeleteFlags = CommonOptions & { id?: string[]; type?: string; yes?: boolean };
+type RedriveFlags = CommonOptions & {
+  id?: string[];
+  type?: string;
+  failure?: string;
+  rate?: number;
+  limit?: number;
+};
+type FailedListFlags = CommonOptions & { limit: number; failure?: string };
+type FailedDeleteFlags = CommonOptions & { id?: string[]; type?: string; failure?: string; yes?: boolean };
 type SendFlags = CommonOptions & {
   file?: string;
   type?: string;
@@ -160,8 +167,12 @@ export function buildProgram(deps: CliDependencies, setExitCode: (code: number) 
         '<queue>',
         'queue name from hookline.config.ts, schedule:<name> (deliveries of a schedule Scheduler gave up on) or job_schedules (one-time jobs Scheduler could not deliver)',
       )
-      .option('--limit <n>', 'most messages to show', positiveInteger, 20),
-  ).action((queue: string, o: CommonOptions & { limit: number }) => failedListCommand(ctx, queue, o));
+      .option('--limit <n>', 'most messages to show', positiveInteger, 20)
+      .option(
+        '--failure <key>',
+        'only dead letters of this failure: its KEY in hookline failed summary <queue>',
+      ),
+  ).action((queue: string, o: FailedListFlags) => failedListCommand(ctx, queue, o));
   withTarget(
     failed
       .command('summary')
@@ -189,6 +200,7 @@ export function buildProgram(deps: CliDependencies, setExitCode: (code: number) 
         '--type <pattern>',
         'envelopes whose type matches, as in routes: * one segment, ** anything (e.g. "invoice.*")',
       )
+      .option('--failure <key>', 'dead letters of this failure: its KEY in hookline failed summary <queue>')
       .option('-y, --yes', 'do not ask (required when not on a terminal)'),
   ).action((queue: string, o: FailedDeleteFlags) => failedDeleteCommand(ctx, queue, o));
 
@@ -203,6 +215,10 @@ export function buildProgram(deps: CliDependencies, setExitCode: (code: number) 
       .option(
         '--type <pattern>',
         'only envelopes whose type matches, as in routes: * one segment, ** anything (e.g. "invoice.*")',
+      )
+      .option(
+        '--failure <key>',
+        'only dead letters of this failure: its KEY in hookline failed summary <queue>',
       )
       .option('--rate <n>', 'messages per second (move task: 1-500)', positiveNumber)
       .option('--limit <n>', 'move at most n messages (one by one)', positiveInteger),
@@ -427,10 +443,11 @@ async function statusCommand(ctx: CommandContext, queue: string | undefined, o: 
   present(output, result, renderStatus);
 }
 
-async function failedListCommand(ctx: CommandContext, queue: string, o: CommonOptions & { limit: number }) {
+async function failedListCommand(ctx: CommandContext, queue: string, o: FailedListFlags) {
   const { failedList, renderFailedList } = await cores();
   const { output, target, backend } = await open(ctx.deps, o);
-  present(output, await failedList(backend, target, { queue, limit: o.limit }), renderFailedList);
+  const options = { queue, limit: o.limit, ...(o.failure !== undefined ? { failure: o.failure } : {}) };
+  present(output, await failedList(backend, target, options), renderFailedList);
 }
 
 /** Ctrl-C stops the read between batches: what it held is made visible again and the partial summary prints. */
@@ -476,6 +493,7 @@ async function redriveCommand(ctx: CommandContext, queue: string, o: RedriveFlag
         queue,
         ...(o.id ? { ids: o.id } : {}),
         ...(o.type !== undefined ? { type: o.type } : {}),
+        ...(o.failure !== undefined ? { failure: o.failure } : {}),
         ...(o.rate !== undefined ? { rate: o.rate } : {}),
         ...(o.limit !== undefined ? { limit: o.limit } : {}),
         signal,
@@ -505,6 +523,7 @@ async function failedDeleteCommand(ctx: CommandContext, queue: string, o: Failed
         queue,
         ...(o.id ? { ids: o.id } : {}),
         ...(o.type !== undefined ? { type: o.type } : {}),
+        ...(o.failure !== undefined ? { failure: o.failure } : {}),
         yes: Boolean(o.yes),
         signal,
       }),

@@ -41,6 +41,7 @@ import {
   summarize,
 } from './dead-letters';
 import { CliError, errorLine, explainError, isUnanswered, isUnsupportedAction } from './errors';
+import { failureSelector } from './failure-groups';
 import { type RedrivenJob, redrivenJobsRecorder } from './jobs';
 import { type CommandHints, nextCommand } from './output';
 import {
@@ -62,6 +63,8 @@ export interface RedriveOptions {
    * (`lambda/shared/type-pattern.ts`: `*` one dot-free segment, `**` anything).
    */
   readonly type?: string;
+  /** Only dead letters of this failure: its key as `hookline failed summary` prints it (`failure-groups.ts`). */
+  readonly failure?: string;
   /** Messages per second. Move tasks accept 1-500. @default SQS's own pace (move task), unlimited (one by one) */
   readonly rate?: number;
   /** Stop after this many messages were moved (one by one only). */
@@ -194,10 +197,11 @@ export function idSelector(
 }
 
 /** The selection flags as the operator wrote them, for messages. */
-export function describeSelection(options: Pick<RedriveOptions, 'ids' | 'type'>): string {
+export function describeSelection(options: Pick<RedriveOptions, 'ids' | 'type' | 'failure'>): string {
   return [
     ...(options.ids?.length ? [`--id ${options.ids.join(' ')}`] : []),
     ...(options.type !== undefined ? [`--type ${JSON.stringify(options.type)}`] : []),
+    ...(options.failure !== undefined ? [`--failure ${options.failure}`] : []),
   ].join(' ');
 }
 
@@ -219,7 +223,11 @@ export async function redrive(
   // Validate the selection before touching the queue: a blank selector must never mean "everything".
   const wantedIds = idSelector(options.ids, undefined, { output: backend.output, queue: queue.name });
   const typePattern = options.type !== undefined ? typeSelector(options.type) : undefined;
-  const filtering = wantedIds.size > 0 || typePattern !== undefined;
+  const failureTest =
+    options.failure !== undefined
+      ? failureSelector(options.failure, { output: backend.output, queue: queue.name })
+      : undefined;
+  const filtering = wantedIds.size > 0 || typePattern !== undefined || failureTest !== undefined;
   const selective = filtering || options.limit !== undefined;
   // Only a move task has SQS's limits; a schedule's dead letters always go one by one, at any pace.
   const viaMoveTask = !selective && scheduledFor === undefined;
@@ -241,6 +249,7 @@ export async function redrive(
       heldByOthers: before.inFlight,
       explain: (error) => explainError(error, contextOf(target, queue.name)),
       ...(typePattern ? { typePattern } : {}),
+      ...(failureTest ? { failureTest } : {}),
       ...(scheduledFor ? { scheduledFor, queues: Object.values(target.queues) } : {}),
     });
     // Left because their body is gone: matched, and the summary says why they stayed.
@@ -621,6 +630,8 @@ interface Sent {
 interface Selection {
   readonly wantedIds?: ReadonlySet<string>;
   readonly typePattern?: TypeSelector;
+  /** `--failure`: whether a dead letter is of the failure asked for. */
+  readonly failureTest?: (letter: DeadLetter) => boolean;
   /**
    * A schedule's dead-letter queue: the queue its schedule sends to now. A delivery Scheduler meant for another
    * queue (the schedule was pointed elsewhere since) stays in the DLQ.
@@ -746,16 +757,18 @@ class OneByOneRedrive {
     private readonly depthBefore: number,
     selection: Selection,
   ) {
-    const { typePattern } = selection;
+    const { typePattern, failureTest } = selection;
     this.selection = new DeadLetterSelection(
       selection.wantedIds ?? new Set<string>(),
       typePattern && ((type) => typePattern.test(type)),
+      failureTest,
     );
     this.scheduledFor = selection.scheduledFor;
     this.explain = selection.explain ?? ((error) => error);
     this.queues = selection.queues ?? [];
     this.heldByOthers = selection.heldByOthers ?? 0;
-    this.filtering = this.selection.wantedIds.size > 0 || typePattern !== undefined;
+    this.filtering =
+      this.selection.wantedIds.size > 0 || typePattern !== undefined || failureTest !== undefined;
     this.startedAt = backend.clock.now();
     this.runId = randomRunId(this.startedAt);
     this.scan = new DeadLetterScan({

@@ -113,8 +113,9 @@ export function renderStatus(output: Output, result: StatusResult): void {
 
 export function renderFailedList(output: Output, result: FailedListResult): void {
   const c = output.colors;
+  const of = result.failure === null ? '' : ` of failure ${result.failure}`;
   output.line(
-    `${c.bold(`${result.queue} dead-letter queue`)}: ~${result.approximateDepth} messages, showing ${result.messages.length} (left in place)`,
+    `${c.bold(`${result.queue} dead-letter queue`)}: ~${result.approximateDepth} messages, showing ${result.messages.length}${of} (left in place)`,
   );
   for (const note of failedListNotes(result)) output.line(c.yellow(note));
   if (result.messages.length === 0) return;
@@ -175,8 +176,9 @@ export function renderFailedSummary(output: Output, result: FailedSummaryResult)
   const then =
     result.queue === JOB_SCHEDULES
       ? `fix the reason, then ${JOB_SCHEDULES_RESEND}`
-      : `redrive some: ${next(output, `redrive ${result.queue} --id <id> ...`)}`;
+      : `once fixed: ${next(output, `redrive ${result.queue} --failure <key>`)}`;
   output.line(c.dim(`details: ${next(output, `failed show ${result.queue} <example>`)}    ${then}`));
+  output.line(c.dim(`never to run again: ${next(output, `failed delete ${result.queue} --failure <key>`)}`));
 }
 
 const plural = (count: number, noun: string) => `${count} ${noun}${count === 1 ? '' : 's'}`;

@@ -12,6 +12,7 @@ import { describe, expect, it } from 'vitest';
 import { setConsumerEnabled } from '../../lib/cli/consumers';
 import { CliError } from '../../lib/cli/errors';
 import { failedList, failedShow, failedSummary } from '../../lib/cli/failed';
+import { failureKey } from '../../lib/cli/failure-groups';
 import { hooklineCommandFor } from '../../lib/cli/output';
 import { purge } from '../../lib/cli/purge';
 import { type RedriveResult, redrive } from '../../lib/cli/redrive';
@@ -1019,9 +1020,10 @@ describe('failed summary', () => {
       /^[0-9a-f]{8} +2 +PermanentError: order <n> failed +invoice\.paid 2 +2026-11-25T02:10:00\.000Z +2026-11-25T02:10:00\.000Z +evt-1$/,
     );
     expect(second).toMatch(/^[0-9a-f]{8} +1 +UpstreamError: HTTP 503 +charge\.failed 1 .* evt-3$/);
-    expect(output.lines.at(-1)).toBe(
-      'details: hookline failed show events <example>    redrive some: hookline redrive events --id <id> ...',
-    );
+    expect(output.lines.slice(-2)).toEqual([
+      'details: hookline failed show events <example>    once fixed: hookline redrive events --failure <key>',
+      'never to run again: hookline failed delete events --failure <key>',
+    ]);
   });
 
   it('says an empty DLQ has no failure, and counts the messages another reader held as in no group', async () => {
@@ -1034,6 +1036,30 @@ describe('failed summary', () => {
       'events dead-letter queue: 0 messages read, 0 distinct failures (left in place)',
       '2 messages are held by another reader (a redrive, the console, another failed list) and in no group: SQS returns them once that hold ends',
     ]);
+  });
+
+  it('failed list --failure lists the dead letters of that failure only, reading past the others, and says so', async () => {
+    installFakeQueue(sqs, EVENTS.deadLetterUrl, [
+      ...Array.from({ length: 15 }, (_, n) => failedWith(n, 'card declined')),
+      failedWith(20, 'order 20 poisoned'),
+      failedWith(21, 'order 21 poisoned'),
+    ]);
+    const key = failureKey('PermanentError: order <n> poisoned');
+    const result = await failedList(testBackend(), stackTarget(), {
+      queue: 'events',
+      failure: key,
+      limit: 5,
+    });
+    expect(result.messages.map((m) => m.id)).toEqual(['evt-20', 'evt-21']);
+    expect(result.failure).toBe(key);
+    const output = recordingOutput();
+    renderFailedList(output, result);
+    expect(output.lines[0]).toBe(
+      `events dead-letter queue: ~17 messages, showing 2 of failure ${key} (left in place)`,
+    );
+    await expect(failedList(testBackend(), stackTarget(), { queue: 'events', failure: 'x' })).rejects.toThrow(
+      /--failure "x" is not a failure key/,
+    );
   });
 
   it('refuses a queue the configuration does not have, naming the ones it has', async () => {

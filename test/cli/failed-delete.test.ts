@@ -2,6 +2,7 @@ import { DeleteMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { failedDelete, renderFailedDelete } from '../../lib/cli/failed-delete';
+import { failureKey } from '../../lib/cli/failure-groups';
 import { hooklineCommandFor } from '../../lib/cli/output';
 import { redrive } from '../../lib/cli/redrive';
 import { installFakeQueue } from './fake-queue';
@@ -23,7 +24,7 @@ describe('failed delete', () => {
     };
     const backend = testBackend({ output });
     await expect(failedDelete(backend, stackTarget(), { queue: 'events', yes: true })).rejects.toThrow(
-      'failed delete needs --id <id...> or --type <pattern> (hookline failed list events --stack Hookline --region us-east-1 shows them); to delete every dead letter, hookline purge events --dlq --stack Hookline --region us-east-1',
+      'failed delete needs --id <id...>, --type <pattern> or --failure <key> (hookline failed list events --stack Hookline --region us-east-1 shows ids and types, hookline failed summary events --stack Hookline --region us-east-1 failure keys); to delete every dead letter, hookline purge events --dlq --stack Hookline --region us-east-1',
     );
     for (const run of [
       () => failedDelete(backend, stackTarget(), { queue: 'events', ids: [' '], yes: true }),
@@ -150,6 +151,37 @@ describe('failed delete', () => {
     });
     expect(output.progressUpdates).toEqual([['scanned in the events DLQ', 10, 12]]);
     expect([queue.messages.length, queue.hidden.size]).toEqual([11, 0]);
+  });
+
+  it('--failure deletes every dead letter of that failure, by the key failed summary prints, and hands the rest back', async () => {
+    const failedWith = (n: number, message: string) => {
+      const m = deadLetterMessage(n);
+      return {
+        ...m,
+        MessageAttributes: {
+          ...m.MessageAttributes,
+          'hookline.error.message': { DataType: 'String', StringValue: message },
+        },
+      };
+    };
+    const dlq = installFakeQueue(sqs, EVENTS.deadLetterUrl, [
+      failedWith(1, 'order 1 poisoned'),
+      failedWith(2, 'card declined'),
+      failedWith(3, 'order 3 poisoned'),
+    ]);
+    const result = await failedDelete(testBackend(), stackTarget(), {
+      queue: 'events',
+      failure: failureKey('PermanentError: order <n> poisoned'),
+      yes: true,
+      recordJobs: noRecords,
+    });
+    expect(result).toMatchObject({ deletedEvents: 2, deletedMessages: 2, failed: 0 });
+    expect([...result.deletedIds].sort()).toEqual(['evt-1', 'evt-3']);
+    expect(dlq.messages.map((m) => m.MessageId)).toEqual(['sqs-2']);
+    expect(dlq.hidden.size).toBe(0);
+    await expect(
+      failedDelete(testBackend(), stackTarget(), { queue: 'events', failure: 'nope', yes: true }),
+    ).rejects.toThrow(/--failure "nope" is not a failure key: .*, or select with --id$/);
   });
 
   it('keeps a dead letter SQS refused to delete, visible again and reported with why, and deletes the rest', async () => {

@@ -477,7 +477,7 @@ describe('hookline CLI against local mode', () => {
     expect(unselected.code).toBe(1);
     // Its hints act on local mode too: the list of this queue and the purge, each with --local.
     expect(unselected.stderr).toContain(
-      'error: failed delete needs --id <id...> or --type <pattern> (hookline failed list events --local shows them); to delete every dead letter, hookline purge events --dlq --local',
+      'error: failed delete needs --id <id...>, --type <pattern> or --failure <key> (hookline failed list events --local shows ids and types, hookline failed summary events --local failure keys); to delete every dead letter, hookline purge events --dlq --local',
     );
     const blank = await cli('failed', 'delete', 'events', '--id', ' ', '--local', '--yes');
     expect(blank.stderr).toContain(
@@ -522,7 +522,7 @@ describe('hookline CLI against local mode', () => {
     expect(await depth(dlq)).toEqual({ visible: 0, inFlight: 0 });
   }, 120_000);
 
-  it('failed summary (real binary): groups the whole DLQ by failure, each message once, and leaves every one there', async () => {
+  it('failed summary (real binary): groups the whole DLQ by failure, each message once, leaving every one there; --failure deletes or redrives one failure', async () => {
     const dlq = queueUrl('events').deadLetterUrl;
     await purge(backend, target, { queue: 'events', deadLetter: true, yes: true });
     const failures = [
@@ -571,6 +571,33 @@ describe('hookline CLI against local mode', () => {
     );
     expect(text.stdout).toMatch(/^0a78ca1c +23 +PermanentError: customer <id> not found +invoice\.paid 23 /m);
     expect(text.stdout).toContain('details: hookline failed show events <example> --local');
+    expect(text.stdout).toContain('once fixed: hookline redrive events --failure <key> --local');
+
+    // Acting on one failure by its key: delete the TypeErrors, redrive the missing customers.
+    const typeErrors = result.groups[1].key;
+    const deleted = await cli(
+      'failed',
+      'delete',
+      'events',
+      '--failure',
+      typeErrors,
+      '--local',
+      '--yes',
+      '--json',
+    );
+    expect(deleted.code).toBe(0);
+    expect(JSON.parse(deleted.stdout)).toMatchObject({ deletedEvents: 2, failed: 0 });
+    await setConsumerEnabled(backend, target, false, { queue: 'events' });
+    await local.pauseConsumer('events');
+    try {
+      const moved = await cli('redrive', 'events', '--failure', result.groups[0].key, '--local', '--json');
+      expect(moved.code).toBe(0);
+      expect(JSON.parse(moved.stdout)).toMatchObject({ moved: 23, failed: 0 });
+      expect(await depth(dlq)).toEqual({ visible: 0, inFlight: 0 });
+      await drain(queueUrl('events').url);
+    } finally {
+      await setConsumerEnabled(backend, target, true, { queue: 'events' });
+    }
     const unknown = await cli('failed', 'summary', 'nope', '--local');
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toMatch(/^error: .*nope/m);

@@ -13,6 +13,7 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { BackendError, CliError } from '../../lib/cli/errors';
+import { failureKey } from '../../lib/cli/failure-groups';
 import { hooklineCommandFor } from '../../lib/cli/output';
 import { attributesToKeep, redrive, redriveMarker } from '../../lib/cli/redrive';
 import { renderRedrive } from '../../lib/cli/render';
@@ -501,6 +502,76 @@ describe('redrive one by one', () => {
 
     const deeper = await redrive(testBackend(), stackTarget(), { queue: 'events', type: 'invoice.**' });
     expect(deeper.movedIds).toEqual(['evt-5']);
+  });
+
+  it('--failure moves the dead letters of that failure only, by the key failed summary prints, and with --type only those of both', async () => {
+    /** A dead letter of `events` whose consumer recorded `message` as a `PermanentError`. */
+    const failedWith = (n: number, message: string, type = 'invoice.paid') => {
+      const m = deadLetterMessage(n, { type });
+      return {
+        ...m,
+        MessageAttributes: {
+          ...m.MessageAttributes,
+          'hookline.error.message': { DataType: 'String', StringValue: message },
+        },
+      };
+    };
+    const messages = [
+      failedWith(1, 'customer cus_1 not found'),
+      failedWith(2, 'card declined'),
+      failedWith(3, 'customer cus_3 not found', 'customer.updated'),
+      failedWith(4, 'customer cus_4 not found'),
+      deadLetterMessage(5, { error: false }),
+    ];
+    const missingCustomer = failureKey('PermanentError: customer <id> not found');
+    const dlq = installFakeQueue(sqs, EVENTS.deadLetterUrl, messages);
+    acceptAllSends();
+
+    const both = await redrive(testBackend(), stackTarget(), {
+      queue: 'events',
+      failure: missingCustomer,
+      type: 'invoice.*',
+    });
+    expect(both.movedIds).toEqual(['evt-1', 'evt-4']);
+    // Upper case, as a key copied from elsewhere may be: the same failure.
+    const rest = await redrive(testBackend(), stackTarget(), {
+      queue: 'events',
+      failure: missingCustomer.toUpperCase(),
+    });
+    expect(rest.movedIds).toEqual(['evt-3']);
+    expect(dlq.messages.map((m) => m.MessageId)).toEqual(['sqs-2', 'sqs-5']);
+    // A message SQS moved (no reason recorded) is a failure of its own, as failed summary groups it.
+    const noReason = failureKey(
+      'no reason recorded: SQS moved it after maxReceiveCount receives (a crash or a timeout)',
+    );
+    const moved = await redrive(testBackend(), stackTarget(), { queue: 'events', failure: noReason });
+    expect(moved.movedIds).toEqual(['evt-5']);
+    expect(dlq.messages.map((m) => m.MessageId)).toEqual(['sqs-2']);
+    expect(dlq.hidden.size).toBe(0);
+  });
+
+  it('refuses a --failure that is not a key, naming failed summary with the target flags, and one that matches nothing', async () => {
+    const dlq = installFakeQueue(sqs, EVENTS.deadLetterUrl, [deadLetterMessage(1)]);
+    acceptAllSends();
+    const output = {
+      ...recordingOutput(),
+      command: (args: string) => hooklineCommandFor({ local: true }, args),
+    };
+    for (const failure of ['', 'PermanentError', '0a78ca1', '0a78ca1cz']) {
+      await expect(
+        redrive(testBackend({ output }), stackTarget(), { queue: 'events', failure }),
+      ).rejects.toThrow(
+        `--failure ${JSON.stringify(failure)} is not a failure key: give the KEY column of hookline failed summary events --local (8 hex digits, such as 0a78ca1c), or leave --failure out`,
+      );
+    }
+    await expect(
+      redrive(testBackend(), stackTarget(), { queue: 'events', failure: 'ffffffff' }),
+    ).rejects.toThrow(
+      'no message in the events dead-letter queue matches --failure ffffffff: nothing was moved',
+    );
+    expect(sentEntries()).toEqual([]);
+    expect(dlq.messages).toHaveLength(1);
+    expect(sqs.commandCalls(StartMessageMoveTaskCommand)).toHaveLength(0);
   });
 
   it("sends a fair queue's messages back in their tenants' groups, the one SQS kept or else the tenant attribute, and a message without either in none", async () => {
