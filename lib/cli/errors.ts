@@ -4,6 +4,10 @@
  * Anything that is not recognised here is an unexpected bug and keeps its stack trace (see `bin/hookline.ts`).
  */
 
+import { readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+
 /** An expected failure: printed as one line (`error: <message>`), exit code 1, never a stack trace. */
 export class CliError extends Error {
   constructor(message: string) {
@@ -153,13 +157,72 @@ export function isThrottling(error: unknown): boolean {
   return THROTTLING.has(errorName(error));
 }
 
+/**
+ * The SDK found no credentials. With `AWS_PROFILE` set it says only "Could not load credentials from any
+ * providers" whether the profile is missing or holds none, so the shared files are read to tell which.
+ */
+export function noCredentials(env: Readonly<Record<string, string | undefined>> = process.env): BackendError {
+  const profile = env.AWS_PROFILE;
+  if (!profile) return new BackendError('no AWS credentials: set AWS_PROFILE or run aws configure');
+  const files = sharedAwsFiles(env);
+  if (!sharedProfileNames(files).has(profile)) {
+    return new BackendError(
+      `no AWS credentials: the profile AWS_PROFILE names, ${profile}, is not in ${files.config.shown} or ${files.credentials.shown}: list the profiles with aws configure list-profiles, or create it with aws configure --profile ${profile} (aws configure sso --profile ${profile} for IAM Identity Center)`,
+    );
+  }
+  return new BackendError(
+    `no AWS credentials from the profile AWS_PROFILE names, ${profile}: give it keys with aws configure --profile ${profile}, or sign in with aws sso login --profile ${profile}`,
+  );
+}
+
+interface SharedAwsFile {
+  readonly path: string;
+  /** As the operator knows it: the variable's value, or `~/.aws/...`. */
+  readonly shown: string;
+}
+
+/** The shared config and credentials files, where the SDK reads them (`AWS_CONFIG_FILE`, `AWS_SHARED_CREDENTIALS_FILE`). */
+function sharedAwsFiles(env: Readonly<Record<string, string | undefined>>): {
+  config: SharedAwsFile;
+  credentials: SharedAwsFile;
+} {
+  const file = (variable: string, name: string): SharedAwsFile => {
+    const given = env[variable];
+    return given
+      ? { path: given, shown: given }
+      : { path: join(homedir(), '.aws', name), shown: `~/.aws/${name}` };
+  };
+  return {
+    config: file('AWS_CONFIG_FILE', 'config'),
+    credentials: file('AWS_SHARED_CREDENTIALS_FILE', 'credentials'),
+  };
+}
+
+/** The profiles the shared files define: `[default]` and `[profile x]` in config, `[x]` in credentials. */
+function sharedProfileNames(files: { config: SharedAwsFile; credentials: SharedAwsFile }): Set<string> {
+  const sections = (path: string) => {
+    let text = '';
+    try {
+      text = readFileSync(path, 'utf8');
+    } catch {
+      // A missing (or unreadable) file defines no profile, as the SDK reads it.
+    }
+    return [...text.matchAll(/^\s*\[([^[\]]*)\]\s*$/gm)].map((match) => (match[1] ?? '').trim());
+  };
+  const fromConfig = sections(files.config.path).flatMap((section) => {
+    const named = /^profile\s+(.+)$/.exec(section);
+    return named?.[1] ? [named[1].trim()] : section === 'default' ? ['default'] : [];
+  });
+  return new Set([...fromConfig, ...sections(files.credentials.path)]);
+}
+
 /** Maps an error to a one-line {@link BackendError} when it is an expected failure; returns other errors unchanged. */
 export function explainError(error: unknown, context: ErrorContext): unknown {
   if (error instanceof CliError) return error;
   const name = errorName(error);
   const message = error instanceof Error ? error.message : String(error);
   if (name === 'CredentialsProviderError' || /could not load credentials/i.test(message)) {
-    return new BackendError('no AWS credentials: set AWS_PROFILE or run aws configure');
+    return noCredentials();
   }
   if (BAD_CREDENTIALS.has(name)) {
     return new BackendError(
