@@ -98,7 +98,14 @@ export function isTimeout(error: unknown): boolean {
   return [...causeChain(error)].some((e) => field(e, 'name') === 'TimeoutError');
 }
 
-const CONNECTION = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EHOSTUNREACH', 'ETIMEDOUT']);
+const CONNECTION = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ETIMEDOUT',
+]);
 
 function field(error: unknown, key: string): string | undefined {
   if (error && typeof error === 'object' && key in error) {
@@ -216,6 +223,38 @@ function sharedProfileNames(files: { config: SharedAwsFile; credentials: SharedA
   return new Set([...fromConfig, ...sections(files.credentials.path)]);
 }
 
+/**
+ * Which of the SDK's own timeouts ended a call, from its message (`@smithy/node-http-handler`): no connection
+ * within the connection timeout (`connect`), or no answer within the request timeout (`answer`). The request timeout
+ * also counts the connecting, but the connection timeout is the shorter, so by then a connection was made.
+ */
+function sdkTimeout(
+  error: unknown,
+): { readonly kind: 'connect' | 'answer'; readonly ms: number } | undefined {
+  for (const e of causeChain(error)) {
+    if (field(e, 'name') !== 'TimeoutError') continue;
+    const message = field(e, 'message') ?? '';
+    const answer = /exceeded the configured (\d+) ms requestTimeout/.exec(message);
+    if (answer) return { kind: 'answer', ms: Number(answer[1]) };
+    const connect = /did not establish a connection .* timeout of (\d+) ms/.exec(message);
+    if (connect) return { kind: 'connect', ms: Number(connect[1]) };
+  }
+  return undefined;
+}
+
+/** A deployed call the SDK gave up: AWS unreachable, or reached and slow to answer (so "check --region" is no fix). */
+function deployedTimeout(timeout: {
+  readonly kind: 'connect' | 'answer';
+  readonly ms: number;
+}): BackendError {
+  const seconds = timeout.ms / 1000;
+  return new BackendError(
+    timeout.kind === 'connect'
+      ? `cannot reach AWS (no connection within ${seconds} s): check your network or --region`
+      : `AWS did not answer within ${seconds} s (ETIMEDOUT after connecting): AWS or your network is slow right now; run it again`,
+  );
+}
+
 /** Maps an error to a one-line {@link BackendError} when it is an expected failure; returns other errors unchanged. */
 export function explainError(error: unknown, context: ErrorContext): unknown {
   if (error instanceof CliError) return error;
@@ -260,6 +299,8 @@ export function explainError(error: unknown, context: ErrorContext): unknown {
   // Before the connection codes: the SDK's request timeout also carries ETIMEDOUT, and local mode did answer the
   // connection, so "start it" would be wrong.
   if (context.local && isTimeout(error)) return localModeNotAnswering();
+  const timeout = context.local ? undefined : sdkTimeout(error);
+  if (timeout) return deployedTimeout(timeout);
   const connection = connectionCode(error);
   if (connection) {
     return new BackendError(
