@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { ListQueuesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, onTestFinished, vi } from 'vitest';
 import config from '../../hookline.config';
 import { budgetOptions } from '../../lambda/shared/aws-clients';
 import { boundedFetch, connect } from '../../lib/cli/backend';
@@ -551,6 +551,11 @@ describe('stack target', () => {
   );
 
   it('connect: no credentials is one line with the fix', async () => {
+    // The fix named depends on AWS_PROFILE: unset here, whatever the shell running the tests has.
+    vi.stubEnv('AWS_PROFILE', '');
+    onTestFinished(() => {
+      vi.unstubAllEnvs();
+    });
     cfn
       .on(DescribeStacksCommand)
       .rejects(awsError('CredentialsProviderError', 'Could not load credentials from any providers'));
