@@ -58,10 +58,13 @@ interface JobRequest {
   readonly options: SendOptions;
 }
 
-/** A body read as a job request, or why it is not one (which field, what is wrong; never a value sent). */
+/**
+ * A body read as a job request, or why it is not one (which field, what is wrong; never a value sent) and the job
+ * type it names when that is a valid one, for the log line.
+ */
 export type ParsedJobRequest =
   | { readonly ok: true; readonly request: JobRequest }
-  | { readonly ok: false; readonly reason: string };
+  | { readonly ok: false; readonly reason: string; readonly type?: string };
 
 /** The fields a job request may hold. */
 const REQUEST_FIELDS = ['type', 'payload', 'id', 'delay', 'group', 'tenant', 'attempts', 'backoff'];
@@ -137,7 +140,9 @@ async function decide(event: APIGatewayProxyEventV2, deps: JobsEndpointCollabora
     return refuse(deps, 413, `the body is over ${MAX_WEBHOOK_BODY_BYTES} bytes`, { queue });
   }
   const parsed = parseJobRequest(body);
-  if (!parsed.ok) return refuse(deps, 400, parsed.reason, { queue });
+  if (!parsed.ok) {
+    return refuse(deps, 400, parsed.reason, { queue, ...(parsed.type ? { type: parsed.type } : {}) });
+  }
   const request = parsed.request;
   let job: JobDefinition;
   try {
@@ -250,11 +255,22 @@ export function parseJobRequest(body: string): ParsedJobRequest {
     string,
     unknown
   >;
+  // Whatever else is wrong, a refusal names the job type when the body names a valid one (the log line's `type`);
+  // any other text there is the caller's, not a name, and is not logged.
+  const named = typeof type === 'string' && isEventTypeName(type) ? type : undefined;
   const unknown = Object.keys(rest);
-  if (unknown.length > 0) return refused(unknownFieldsReason(unknown));
+  if (unknown.length > 0)
+    return { ...refused(unknownFieldsReason(unknown)), ...(named ? { type: named } : {}) };
   if (typeof type !== 'string')
     return refused(type === undefined ? 'type is missing' : 'type is not a string');
-  if (!isEventTypeName(type)) return refused(`type is not a job type: ${EVENT_TYPE_RULE}`);
+  if (!named) return refused(`type is not a job type: ${EVENT_TYPE_RULE}`);
+  return parseJobOptions(named, { payload, id, delay, group, tenant, attempts, backoff });
+}
+
+/** The rest of a body that names a valid job type: a refusal names that type. */
+function parseJobOptions(type: string, fields: Record<string, unknown>): ParsedJobRequest {
+  const refused = (reason: string): ParsedJobRequest => ({ ok: false, reason, type });
+  const { payload, id, delay, group, tenant, attempts, backoff } = fields;
   if (payload === undefined) return refused('payload is missing (send null for none)');
   // The producer checks what an id, a group and a tenant may hold (a ProducerConfigError, so a 400 as well).
   for (const [name, value] of [

@@ -4,6 +4,10 @@
  * Anything that is not recognised here is an unexpected bug and keeps its stack trace (see `bin/hookline.ts`).
  */
 
+import { readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+
 /** An expected failure: printed as one line (`error: <message>`), exit code 1, never a stack trace. */
 export class CliError extends Error {
   constructor(message: string) {
@@ -94,7 +98,14 @@ export function isTimeout(error: unknown): boolean {
   return [...causeChain(error)].some((e) => field(e, 'name') === 'TimeoutError');
 }
 
-const CONNECTION = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EHOSTUNREACH', 'ETIMEDOUT']);
+const CONNECTION = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ETIMEDOUT',
+]);
 
 function field(error: unknown, key: string): string | undefined {
   if (error && typeof error === 'object' && key in error) {
@@ -153,13 +164,104 @@ export function isThrottling(error: unknown): boolean {
   return THROTTLING.has(errorName(error));
 }
 
+/**
+ * The SDK found no credentials. With `AWS_PROFILE` set it says only "Could not load credentials from any
+ * providers" whether the profile is missing or holds none, so the shared files are read to tell which.
+ */
+export function noCredentials(env: Readonly<Record<string, string | undefined>> = process.env): BackendError {
+  const profile = env.AWS_PROFILE;
+  if (!profile) return new BackendError('no AWS credentials: set AWS_PROFILE or run aws configure');
+  const files = sharedAwsFiles(env);
+  if (!sharedProfileNames(files).has(profile)) {
+    return new BackendError(
+      `no AWS credentials: the profile AWS_PROFILE names, ${profile}, is not in ${files.config.shown} or ${files.credentials.shown}: list the profiles with aws configure list-profiles, or create it with aws configure --profile ${profile} (aws configure sso --profile ${profile} for IAM Identity Center)`,
+    );
+  }
+  return new BackendError(
+    `no AWS credentials from the profile AWS_PROFILE names, ${profile}: give it keys with aws configure --profile ${profile}, or sign in with aws sso login --profile ${profile}`,
+  );
+}
+
+interface SharedAwsFile {
+  readonly path: string;
+  /** As the operator knows it: the variable's value, or `~/.aws/...`. */
+  readonly shown: string;
+}
+
+/** The shared config and credentials files, where the SDK reads them (`AWS_CONFIG_FILE`, `AWS_SHARED_CREDENTIALS_FILE`). */
+function sharedAwsFiles(env: Readonly<Record<string, string | undefined>>): {
+  config: SharedAwsFile;
+  credentials: SharedAwsFile;
+} {
+  const file = (variable: string, name: string): SharedAwsFile => {
+    const given = env[variable];
+    return given
+      ? { path: given, shown: given }
+      : { path: join(homedir(), '.aws', name), shown: `~/.aws/${name}` };
+  };
+  return {
+    config: file('AWS_CONFIG_FILE', 'config'),
+    credentials: file('AWS_SHARED_CREDENTIALS_FILE', 'credentials'),
+  };
+}
+
+/** The profiles the shared files define: `[default]` and `[profile x]` in config, `[x]` in credentials. */
+function sharedProfileNames(files: { config: SharedAwsFile; credentials: SharedAwsFile }): Set<string> {
+  const sections = (path: string) => {
+    let text = '';
+    try {
+      text = readFileSync(path, 'utf8');
+    } catch {
+      // A missing (or unreadable) file defines no profile, as the SDK reads it.
+    }
+    return [...text.matchAll(/^\s*\[([^[\]]*)\]\s*$/gm)].map((match) => (match[1] ?? '').trim());
+  };
+  const fromConfig = sections(files.config.path).flatMap((section) => {
+    const named = /^profile\s+(.+)$/.exec(section);
+    return named?.[1] ? [named[1].trim()] : section === 'default' ? ['default'] : [];
+  });
+  return new Set([...fromConfig, ...sections(files.credentials.path)]);
+}
+
+/**
+ * Which of the SDK's own timeouts ended a call, from its message (`@smithy/node-http-handler`): no connection
+ * within the connection timeout (`connect`), or no answer within the request timeout (`answer`). The request timeout
+ * also counts the connecting, but the connection timeout is the shorter, so by then a connection was made.
+ */
+function sdkTimeout(
+  error: unknown,
+): { readonly kind: 'connect' | 'answer'; readonly ms: number } | undefined {
+  for (const e of causeChain(error)) {
+    if (field(e, 'name') !== 'TimeoutError') continue;
+    const message = field(e, 'message') ?? '';
+    const answer = /exceeded the configured (\d+) ms requestTimeout/.exec(message);
+    if (answer) return { kind: 'answer', ms: Number(answer[1]) };
+    const connect = /did not establish a connection .* timeout of (\d+) ms/.exec(message);
+    if (connect) return { kind: 'connect', ms: Number(connect[1]) };
+  }
+  return undefined;
+}
+
+/** A deployed call the SDK gave up: AWS unreachable, or reached and slow to answer (so "check --region" is no fix). */
+function deployedTimeout(timeout: {
+  readonly kind: 'connect' | 'answer';
+  readonly ms: number;
+}): BackendError {
+  const seconds = timeout.ms / 1000;
+  return new BackendError(
+    timeout.kind === 'connect'
+      ? `cannot reach AWS (no connection within ${seconds} s): check your network or --region`
+      : `AWS did not answer within ${seconds} s (ETIMEDOUT after connecting): AWS or your network is slow right now; run it again`,
+  );
+}
+
 /** Maps an error to a one-line {@link BackendError} when it is an expected failure; returns other errors unchanged. */
 export function explainError(error: unknown, context: ErrorContext): unknown {
   if (error instanceof CliError) return error;
   const name = errorName(error);
   const message = error instanceof Error ? error.message : String(error);
   if (name === 'CredentialsProviderError' || /could not load credentials/i.test(message)) {
-    return new BackendError('no AWS credentials: set AWS_PROFILE or run aws configure');
+    return noCredentials();
   }
   if (BAD_CREDENTIALS.has(name)) {
     return new BackendError(
@@ -197,6 +299,8 @@ export function explainError(error: unknown, context: ErrorContext): unknown {
   // Before the connection codes: the SDK's request timeout also carries ETIMEDOUT, and local mode did answer the
   // connection, so "start it" would be wrong.
   if (context.local && isTimeout(error)) return localModeNotAnswering();
+  const timeout = context.local ? undefined : sdkTimeout(error);
+  if (timeout) return deployedTimeout(timeout);
   const connection = connectionCode(error);
   if (connection) {
     return new BackendError(

@@ -87,8 +87,15 @@ const stackName = (value: string, previous: string | undefined): string => {
 };
 
 function withTarget(command: Command): Command {
+  return withDeployedTarget(command.option('--local', 'operate on the running local mode (npm start)'));
+}
+
+/**
+ * The target flags of a command local mode cannot serve: its help offers no `--local`, which it takes only to say
+ * why it refuses it (a bare "unknown option" would not say where local mode gets the value instead).
+ */
+function withDeployedTarget(command: Command): Command {
   return command
-    .option('--local', 'operate on the running local mode (npm start)')
     .option(
       '--stack <name>',
       'deployed stack name (default: stackName in hookline.config.ts, "Hookline")',
@@ -283,7 +290,7 @@ export function buildProgram(deps: CliDependencies, setExitCode: (code: number) 
   registerJobs(program, ctx);
 
   const secrets = program.command('secrets').description("manage the sources' signing secrets");
-  withTarget(
+  withDeployedTarget(
     secrets
       .command('set')
       .description(
@@ -296,7 +303,8 @@ export function buildProgram(deps: CliDependencies, setExitCode: (code: number) 
       .option(
         '--remove-old',
         'keep only the newest stored secret (after rotating at the sender); reads no value',
-      ),
+      )
+      .addOption(new Option('--local').hideHelp()),
   ).action((source: string, o: SecretsSetFlags) => secretsSetCommand(ctx, source, o));
 
   withTarget(

@@ -3,6 +3,7 @@
  */
 
 import { humanAge } from '../console/ui/human-age';
+import { oldestAgeNotes } from '../console/ui/oldest-age-notes';
 import { JOB_SCHEDULES_RESEND } from '../stack-outputs';
 import { terminalLine } from '../terminal-text';
 import type { ConsumerStateResult } from './consumers';
@@ -31,21 +32,6 @@ export function pastOldestMessageAlarm(q: QueueStatus): number | undefined {
   return q.oldestMessageAgeSeconds !== null && alarmAge !== undefined && q.oldestMessageAgeSeconds > alarmAge
     ? alarmAge
     : undefined;
-}
-
-/**
- * Why a queue shows no oldest age, each reason once. When other queues do show an age the line names the queues
- * it is about: "no message waiting" said of every queue would contradict a row that holds messages.
- */
-function oldestAgeNotes(queues: StatusResult['queues']): string[] {
-  const byNote = new Map<string, string[]>();
-  for (const q of queues) {
-    if (q.oldestMessageAgeNote)
-      byNote.set(q.oldestMessageAgeNote, [...(byNote.get(q.oldestMessageAgeNote) ?? []), q.queue]);
-  }
-  return [...byNote].map(([note, named]) =>
-    named.length === queues.length ? `oldest: ${note}` : `oldest of ${named.join(', ')}: ${note}`,
-  );
 }
 
 export function renderStatus(output: Output, result: StatusResult): void {

@@ -8,9 +8,11 @@
  * while a queue holds messages or is in alarm (a purge or a message SQS moves after its visibility timeout
  * reports no event). A local mode whose queues are empty reads nothing.
  */
+import { type CommandHints, nextCommand } from '../cli/output';
 import { pastOldestMessageAlarm } from '../cli/render';
 import type { QueueStatus } from '../cli/status';
 import { humanAge } from '../console/ui/human-age';
+import { localModeHints } from './command-hints';
 
 /** The two deployed alarms of a queue that local mode watches. */
 export type WatchedAlarm = 'dead-letters' | 'oldest-message';
@@ -48,39 +50,47 @@ export function alarmStatesOf(rows: readonly QueueStatus[]): AlarmStates {
   );
 }
 
-/** What changed since `previous`: one change per alarm that crossed, in the order of the rows. Pure. */
-export function alarmChanges(previous: AlarmStates, rows: readonly QueueStatus[]): AlarmChange[] {
+/**
+ * What changed since `previous`: one change per alarm that crossed, in the order of the rows, each naming the
+ * command to run with local mode's flags (`hints`). Pure.
+ */
+export function alarmChanges(
+  previous: AlarmStates,
+  rows: readonly QueueStatus[],
+  hints: CommandHints = localModeHints(),
+): AlarmChange[] {
   const now = alarmStatesOf(rows);
   return rows.flatMap((q) => {
     const before = previous.get(q.queue) ?? { deadLetters: false, oldestMessage: false };
     const after = now.get(q.queue) ?? before;
     const changes: AlarmChange[] = [];
-    if (after.deadLetters !== before.deadLetters) changes.push(deadLettersChange(q, after.deadLetters));
+    if (after.deadLetters !== before.deadLetters)
+      changes.push(deadLettersChange(q, after.deadLetters, hints));
     if (after.oldestMessage !== before.oldestMessage)
-      changes.push(oldestMessageChange(q, after.oldestMessage));
+      changes.push(oldestMessageChange(q, after.oldestMessage, hints));
     return changes;
   });
 }
 
-function deadLettersChange(q: QueueStatus, alarm: boolean): AlarmChange {
+function deadLettersChange(q: QueueStatus, alarm: boolean, hints: CommandHints): AlarmChange {
   return {
     queue: q.queue,
     alarm: 'dead-letters',
     state: alarm ? 'ALARM' : 'OK',
     message: alarm
-      ? `${q.queue}: ${q.deadLettered} dead-lettered, which a deployed stack's dead-letter alarm pages for; read why with hookline failed list ${q.queue} --local`
+      ? `${q.queue}: ${q.deadLettered} dead-lettered, which a deployed stack's dead-letter alarm pages for; read why with ${nextCommand(hints, `failed list ${q.queue}`)}`
       : `${q.queue}: its dead-letter queue is empty again (a deployed stack's dead-letter alarm would return to OK)`,
   };
 }
 
-function oldestMessageChange(q: QueueStatus, alarm: boolean): AlarmChange {
+function oldestMessageChange(q: QueueStatus, alarm: boolean, hints: CommandHints): AlarmChange {
   const threshold = humanAge(q.oldestMessageAgeAlarmSeconds ?? null);
   return {
     queue: q.queue,
     alarm: 'oldest-message',
     state: alarm ? 'ALARM' : 'OK',
     message: alarm
-      ? `${q.queue}: its oldest message has waited ${humanAge(q.oldestMessageAgeSeconds)}, longer than the ${threshold} after which a deployed stack's oldest-message alarm pages: ${q.consumer === null ? 'no consumer of this pipeline reads it, so whatever does is stopped, failing or too slow' : 'its consumer is failing, paused or too slow'}; see hookline status ${q.queue} --local`
+      ? `${q.queue}: its oldest message has waited ${humanAge(q.oldestMessageAgeSeconds)}, longer than the ${threshold} after which a deployed stack's oldest-message alarm pages: ${q.consumer === null ? 'no consumer of this pipeline reads it, so whatever does is stopped, failing or too slow' : 'its consumer is failing, paused or too slow'}; see ${nextCommand(hints, `status ${q.queue}`)}`
       : `${q.queue}: its oldest message has waited less than ${threshold} again (a deployed stack's oldest-message alarm would return to OK)`,
   };
 }
@@ -115,6 +125,8 @@ export interface AlarmWatchOptions {
   onChange(change: AlarmChange): void;
   /** A read failed (said once until a read succeeds again). */
   onError(error: unknown): void;
+  /** The flags the commands a change names carry. Default: `--local` alone. */
+  readonly hints?: CommandHints;
 }
 
 /** Reads the queues when something may have changed, and reports each crossing once. */
@@ -186,7 +198,8 @@ export class AlarmWatch {
     this.failing = false;
     if (this.stopped) return;
     if (this.states === undefined) this.options.onFirst(rows);
-    else for (const change of alarmChanges(this.states, rows)) this.options.onChange(change);
+    else
+      for (const change of alarmChanges(this.states, rows, this.options.hints)) this.options.onChange(change);
     this.states = alarmStatesOf(rows);
     const next = nextReadMs(rows);
     if (next !== undefined) this.schedule(next);

@@ -2,8 +2,10 @@
  * Local mode as a command: `npm start` in this repository and `hookline dev` in any project run this. It checks
  * what local mode needs first (Node, fauxqs and dynalite) and fails with one line naming the fix.
  */
+import { type CommandHints, nextCommand } from '../cli/output';
 import type { ResolvedConfig } from '../config';
 import { configFailureMessage, configPath, readConfig } from '../load-config';
+import { localModeHints } from './command-hints';
 import { assertNodeVersion, type Emulators } from './emulators';
 import { PortInUseError } from './http-api';
 import { localJobsTokenOrigin } from './jobs-endpoint';
@@ -51,6 +53,8 @@ export async function runLocalMode(configFile?: string, emulators?: Promise<Emul
   const reporter = new Reporter();
   let config: ResolvedConfig;
   const configFilePath = configPath(process.env, configFile);
+  // As the operator named it, for the commands its notices name: the default file needs no --config.
+  const namedConfig = configFile ?? (process.env.HOOKLINE_CONFIG || undefined);
   try {
     assertLocalPrerequisites();
     config = await readConfig(configFilePath);
@@ -74,6 +78,7 @@ export async function runLocalMode(configFile?: string, emulators?: Promise<Emul
     local = await startLocalMode({
       config,
       reporter,
+      ...(namedConfig ? { configFile: namedConfig } : {}),
       watchFiles: [configFilePath],
       ...(emulators ? { emulators } : {}),
     });
@@ -95,7 +100,7 @@ export async function runLocalMode(configFile?: string, emulators?: Promise<Emul
   await signalled;
   reporter.info('stopping: draining in-flight work (Ctrl-C again to quit at once)...');
   const force = () => {
-    reporter.problem(forcedQuitNotice(localDataDir(process.env)));
+    reporter.problem(forcedQuitNotice(localDataDir(process.env), localModeHints(namedConfig)));
     process.exit(130);
   };
   process.once('SIGINT', force);
@@ -150,9 +155,12 @@ export function endpointLines(
  * What a second Ctrl-C leaves behind: a batch cut off is not lost with a data directory, but it stays in flight
  * for its visibility timeout, so the next start shows it in flight and runs it only then.
  */
-export function forcedQuitNotice(dataDir: string | undefined): string {
+export function forcedQuitNotice(
+  dataDir: string | undefined,
+  hints: CommandHints = localModeHints(),
+): string {
   return dataDir
-    ? "quitting at once: a batch cut off mid-way stays in flight until its queue's visibility timeout runs out, then runs again (hookline status --local shows it IN FLIGHT until then; idempotency skips the records that had finished)"
+    ? `quitting at once: a batch cut off mid-way stays in flight until its queue's visibility timeout runs out, then runs again (${nextCommand(hints, 'status')} shows it IN FLIGHT until then; idempotency skips the records that had finished)`
     : 'quitting at once: what the queues held is discarded (they are in memory without HOOKLINE_DATA_DIR)';
 }
 

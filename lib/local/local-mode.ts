@@ -16,6 +16,7 @@ import { jobScheduleNamePrefix, type ProducerSettings } from '../../lambda/share
 import { CONSUMER_CONFIG_ENV, INGEST_CONFIG_ENV } from '../../lambda/shared/runtime-config';
 import { compileCacheDirOf, projectCacheRoot } from '../cache-dir';
 import { type QueueDepth, queueDepth } from '../cli/dead-letters';
+import { type CommandHints, nextCommand } from '../cli/output';
 import { pastOldestMessageAlarm } from '../cli/render';
 import { type QueueStatus, queueStatuses } from '../cli/status';
 import type { ResolvedConfig, ResolvedSchedule } from '../config';
@@ -28,6 +29,7 @@ import { writeFileAtomically } from './atomic-write';
 import { sharedFileHasher } from './bundle-cache';
 import { LOCAL_CREDENTIALS, LOCAL_MODE_REQUEST_MS, localS3Client, localSqsClient } from './clients';
 import { codeFrames } from './code-frames';
+import { localModeHints } from './command-hints';
 import { startEmulatorsInThread } from './emulator-thread';
 import { type Emulators, oldestMessageAges, startEmulators } from './emulators';
 import { DEFAULT_JOURNAL_CAPACITY, EventJournal } from './event-journal';
@@ -85,6 +87,12 @@ export interface LocalModeOptions {
    * `<project>/.hookline/cache` without a node_modules folder).
    */
   readonly cacheDir?: string | false;
+  /**
+   * The configuration file as the operator named it (`hookline dev --config`, else `HOOKLINE_CONFIG`), carried as
+   * `--config` by the `hookline` commands local mode's notices name.
+   * @default - none: the notices name the default configuration, as the CLI finds it without the flag
+   */
+  readonly configFile?: string;
   /** Source of `HOOKLINE_SECRET_*` values. Default: process.env. */
   readonly env?: Readonly<Record<string, string | undefined>>;
   readonly reporter?: Reporter;
@@ -194,6 +202,8 @@ interface LocalSettings {
   readonly stateFile: string | undefined;
   /** Absolute path of the event journal (next to the state file), or undefined to keep none. */
   readonly journalFile: string | undefined;
+  /** The flags (`--local`, and `--config` when given) of the `hookline` commands its notices name. */
+  readonly hints: CommandHints;
 }
 
 /** What every local function is built from. */
@@ -276,6 +286,7 @@ function resolveSettings(options: LocalModeOptions): LocalSettings {
     compileCacheDir: cacheRoot && compileCacheDirOf(cacheRoot),
     stateFile: stateDir === false ? undefined : join(resolve(stateDir), STATE_FILE_NAME),
     journalFile: stateDir === false ? undefined : join(resolve(stateDir), JOURNAL_FILE_NAME),
+    hints: localModeHints(options.configFile),
   };
 }
 
@@ -864,7 +875,7 @@ function announcePausedConsumers(
   for (const name of savedPaused) {
     if (!consumers.has(name)) continue;
     settings.reporter.info(
-      `consumer ${name} is paused (saved in ${pausedConsumersPath(settings.dataDir ?? resolve('.'))}): resume it with hookline resume ${name} --local`,
+      `consumer ${name} is paused (saved in ${pausedConsumersPath(settings.dataDir ?? resolve('.'))}): resume it with ${nextCommand(settings.hints, `resume ${name}`)}`,
     );
   }
 }
@@ -988,18 +999,21 @@ export function discardedMessagesNotice(queues: readonly QueueStatus[], delayedJ
  * alarm fires while it holds any) and a queue whose oldest message has waited longer than its
  * `oldestMessageAgeAlarm`, each with the command to run. Pure.
  */
-export function alarmingAtStartNotices(queues: readonly QueueStatus[]): string[] {
+export function alarmingAtStartNotices(
+  queues: readonly QueueStatus[],
+  hints: CommandHints = localModeHints(),
+): string[] {
   return queues.flatMap((q) => {
     const notices: string[] = [];
     if (q.deadLettered > 0) {
       notices.push(
-        `${q.queue}: ${q.deadLettered} dead-lettered in the data directory, which a deployed stack's dead-letter alarm pages for; read why with hookline failed list ${q.queue} --local`,
+        `${q.queue}: ${q.deadLettered} dead-lettered in the data directory, which a deployed stack's dead-letter alarm pages for; read why with ${nextCommand(hints, `failed list ${q.queue}`)}`,
       );
     }
     const threshold = pastOldestMessageAlarm(q);
     if (threshold !== undefined) {
       notices.push(
-        `${q.queue}: its oldest message has waited ${humanAge(q.oldestMessageAgeSeconds)}, longer than the ${humanAge(threshold)} after which a deployed stack's oldest-message alarm pages; see hookline status ${q.queue} --local`,
+        `${q.queue}: its oldest message has waited ${humanAge(q.oldestMessageAgeSeconds)}, longer than the ${humanAge(threshold)} after which a deployed stack's oldest-message alarm pages; see ${nextCommand(hints, `status ${q.queue}`)}`,
       );
     }
     return notices;
@@ -1016,9 +1030,10 @@ function watchAlarms(settings: LocalSettings, control: LocalControl, cleanups: C
     read: () => control.queueStatuses(),
     onFirst: (rows) => {
       if (!settings.dataDir) return;
-      for (const notice of alarmingAtStartNotices(rows)) reporter.problem(notice);
+      for (const notice of alarmingAtStartNotices(rows, settings.hints)) reporter.problem(notice);
     },
     onChange: (change) => reporter.alarm(change),
+    hints: settings.hints,
     onError: (error) =>
       reporter.problem(
         `could not read the queues' dead letters and oldest messages: ${(error as Error).message ?? error}`,
@@ -1061,7 +1076,7 @@ function reportUnconfiguredQueues(
   if (!dataDir) return;
   const reported = unconfiguredQueues(sqs, topology).then(
     (queues) => {
-      const notice = unconfiguredQueuesNotice(queues, dataDir);
+      const notice = unconfiguredQueuesNotice(queues, dataDir, settings.hints);
       if (notice) reporter.problem(notice);
     },
     (error: unknown) =>

@@ -28,9 +28,11 @@ import {
 } from '../../lambda/shared/aws-location';
 import { DEDUPE_TABLE, IDEMPOTENCY_TABLE } from '../../lambda/shared/contracts';
 import { queueDepth } from '../cli/dead-letters';
+import { type CommandHints, nextCommand } from '../cli/output';
 import type { ResolvedConfig, ResolvedQueue } from '../config';
 import { type PipelineResources, sourceNeedsSecret, usesConsumerTable } from '../runtime-wiring';
 import { localDynamoClient, localS3Client, localSqsClient } from './clients';
+import { localModeHints } from './command-hints';
 import type { Emulators } from './emulators';
 import { localSecretId } from './secrets';
 
@@ -351,13 +353,14 @@ export async function unconfiguredQueues(
 export function unconfiguredQueuesNotice(
   queues: readonly UnconfiguredQueue[],
   dataDir: string,
+  hints: CommandHints = localModeHints(),
 ): string | undefined {
   if (queues.length === 0) return undefined;
   const each = queues.map((q) => `${q.name} (${q.messages})`).join(', ');
   return (
     `the data directory ${dataDir} holds messages in queues the configuration does not have, which nothing ` +
     `processes: ${each}. A queue renamed or removed keeps what it held: to run those messages, configure the ` +
-    `queue again under its old name and let it drain (hookline status --local) before renaming it; to drop them, ` +
+    `queue again under its old name and let it drain (${nextCommand(hints, 'status')}) before renaming it; to drop them, ` +
     `delete the data directory`
   );
 }

@@ -9,7 +9,7 @@ import {
   StartMessageMoveTaskCommand,
 } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished, vi } from 'vitest';
 import { CliError, LOCAL_ANSWER_SECONDS } from '../../lib/cli/errors';
 import { processInterrupts } from '../../lib/cli/interrupt';
 import { colorsFor, consoleOutput, renderBar, table, watchClosedPipes } from '../../lib/cli/output';
@@ -617,6 +617,11 @@ describe('hookline program', () => {
   });
 
   it('no credentials while reading the queues: one line', async () => {
+    // The fix named depends on AWS_PROFILE: unset here, whatever the shell running the tests has.
+    vi.stubEnv('AWS_PROFILE', '');
+    onTestFinished(() => {
+      vi.unstubAllEnvs();
+    });
     sqs
       .on(GetQueueAttributesCommand)
       .rejects(awsError('CredentialsProviderError', 'Could not load credentials from any providers'));

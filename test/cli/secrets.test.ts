@@ -250,6 +250,16 @@ describe('hookline secrets set', () => {
     expect(secretsManager.commandCalls(PutSecretValueCommand)).toHaveLength(0);
   });
 
+  it('--help offers the deployed target flags and not --local, which it refuses', async () => {
+    const { deps, stdout } = cliHarness();
+    expect(await runCli(['secrets', 'set', '--help'], deps)).toBe(0);
+    expect(stdout()).toMatch(/--stack <name>/);
+    expect(stdout()).toMatch(/--region <region>/);
+    expect(stdout()).toMatch(/--config <path>/);
+    expect(stdout()).toMatch(/--json/);
+    expect(stdout()).not.toContain('--local');
+  });
+
   it('says AWS cannot be reached, not local mode, when the network fails', async () => {
     secretsManager
       .on(PutSecretValueCommand)

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { GetFunctionConfigurationCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it, onTestFinished, vi } from 'vitest';
 import config from '../../hookline.config';
 import { describeEvent } from '../../lambda/ingest/normalize';
 import { verifyRequest } from '../../lambda/ingest/verify';
@@ -348,6 +348,11 @@ describe('send', () => {
   });
 
   it('says credentials are missing when reading the deployed secret needs them, not that the secret is unreadable', async () => {
+    // The fix named depends on AWS_PROFILE: unset here, whatever the shell running the tests has.
+    vi.stubEnv('AWS_PROFILE', '');
+    onTestFinished(() => {
+      vi.unstubAllEnvs();
+    });
     const target = deployIngest({ github: { type: 'github', secretId: GITHUB_SECRET } });
     lambda
       .on(GetFunctionConfigurationCommand)

@@ -3,9 +3,11 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { ListQueuesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, onTestFinished, vi } from 'vitest';
 import config from '../../hookline.config';
+import { budgetOptions } from '../../lambda/shared/aws-clients';
 import { boundedFetch, connect } from '../../lib/cli/backend';
 import {
   BackendError,
@@ -549,6 +551,11 @@ describe('stack target', () => {
   );
 
   it('connect: no credentials is one line with the fix', async () => {
+    // The fix named depends on AWS_PROFILE: unset here, whatever the shell running the tests has.
+    vi.stubEnv('AWS_PROFILE', '');
+    onTestFinished(() => {
+      vi.unstubAllEnvs();
+    });
     cfn
       .on(DescribeStacksCommand)
       .rejects(awsError('CredentialsProviderError', 'Could not load credentials from any providers'));
@@ -714,6 +721,45 @@ describe('a local mode that accepts requests and does not answer', () => {
       silent.close();
       stalled.close();
     }
+  });
+
+  it('tells a deployed request AWS did not answer in time from AWS not reached, with the error the SDK throws', async () => {
+    const silent = await silentServer();
+    const sqs = new SQSClient({
+      region: 'us-east-1',
+      endpoint: new URL(silent.url).origin,
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+      ...budgetOptions(
+        { maxAttempts: 1, connectionTimeoutMs: 1_000, requestTimeoutMs: 300 },
+        { local: false },
+      ),
+    });
+    const deployed = { target: 'stack Hookline in us-east-1', local: false };
+    try {
+      const error = await sqs.send(new ListQueuesCommand({})).catch((e: unknown) => e);
+      expect((explainError(error, deployed) as Error).message).toBe(
+        'AWS did not answer within 0.3 s (ETIMEDOUT after connecting): AWS or your network is slow right now; run it again',
+      );
+    } finally {
+      sqs.destroy();
+      silent.close();
+    }
+    // No connection within the connection timeout, as @smithy/node-http-handler throws it.
+    const unconnected = Object.assign(
+      new Error(
+        '@smithy/node-http-handler - the request socket did not establish a connection with the server within the configured timeout of 3000 ms.',
+      ),
+      { name: 'TimeoutError' },
+    );
+    expect((explainError(unconnected, deployed) as Error).message).toBe(
+      'cannot reach AWS (no connection within 3 s): check your network or --region',
+    );
+    const noName = Object.assign(new Error('getaddrinfo EAI_AGAIN sqs.us-east-1.amazonaws.com'), {
+      code: 'EAI_AGAIN',
+    });
+    expect((explainError(noName, deployed) as Error).message).toBe(
+      'cannot reach AWS (EAI_AGAIN): check your network or --region',
+    );
   });
 
   it('tells an SDK request local mode did not answer as that, not as a local mode to start', () => {

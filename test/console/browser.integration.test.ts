@@ -262,6 +262,15 @@ describe('hookline console in a browser', () => {
   it('a redrive from the failures page moves the dead letter back to its queue and the counts change', async () => {
     await page.goto(`${consoleUrl.origin}/#/overview`);
     await expect.poll(() => cell('events', 'visible').textContent()).toBe('1');
+    // The empty queues' note names them: said of every queue, it would deny the message events shows.
+    const idle = (
+      await page
+        .locator('#queues tbody tr')
+        .evaluateAll((rows) => rows.map((r) => r.getAttribute('data-queue')))
+    ).filter((queue) => queue !== 'events');
+    expect(await page.locator('[data-oldest-note]').allTextContents()).toEqual([
+      `Oldest of ${idle.join(', ')}: no message waiting or in flight.`,
+    ]);
     // A read of the DLQ (the failures page) hides its messages for a moment: the count settles back to 1.
     await expect.poll(() => cell('events', 'dlq').textContent(), { timeout: 10_000 }).toBe('1');
 

@@ -42,11 +42,22 @@ describe('local mode with a data directory (HOOKLINE_DATA_DIR)', () => {
     expect(existsSync(join(stateDir, STATE_FILE_NAME))).toBe(false);
     expect(journaled(id)).toEqual(['queued']);
 
-    const second = await startTestPipeline(config, { dataDir, recordDir, stateDir });
+    const second = await startTestPipeline(config, {
+      dataDir,
+      recordDir,
+      stateDir,
+      configFile: 'configs/staging.config.ts',
+    });
     try {
       // The pause was saved in the data dir: the consumer starts paused and the webhook waits for a resume.
       expect(consumerState()).toBe('Disabled');
       expect(second.output).toContainEqual(expect.stringContaining('consumer events is paused (saved in '));
+      // Its command carries the configuration local mode was started with, as every hint of the CLI does.
+      expect(second.output).toContainEqual(
+        expect.stringContaining(
+          'resume it with hookline resume events --local --config configs/staging.config.ts',
+        ),
+      );
       await new Promise((r) => setTimeout(r, 1_500));
       expect(second.sideEffects().some((e) => e.id === id)).toBe(false);
       expect(second.local.setConsumerEnabled('events', true)).toBe('Enabled');

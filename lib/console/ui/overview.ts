@@ -3,6 +3,7 @@
  */
 import { html } from './html';
 import { humanAge } from './human-age';
+import { oldestAgeSentences } from './oldest-age-notes';
 import type { DeadLetterQueueRow, Overview, QueueRow, Rates } from './types';
 import { Sparkline } from './widgets';
 
@@ -45,7 +46,6 @@ function SchedulerDeadLetterQueues({ rows, missing }: { rows: DeadLetterQueueRow
 
 export function OverviewPage({ data }: { data: Overview }) {
   const bucket = data.queues[0]?.rates.bucketSeconds ?? data.sources[0]?.rates.bucketSeconds ?? 10;
-  const oldestNote = data.queues.find((q) => q.oldestMessageAgeNote)?.oldestMessageAgeNote;
   return html`<section>
     <h2>Queues</h2>
     <table class="grid" id="queues">
@@ -54,7 +54,7 @@ export function OverviewPage({ data }: { data: Overview }) {
       <tbody>${data.queues.map((q) => html`<${QueueLine} q=${q} />`)}</tbody>
     </table>
     <p class="muted">${data.ratesNote ?? `Rates: events per ${bucket} s over the last ${(bucket * 30) / 60} minutes, from the live feed.`}
-      ${oldestNote ? ` Oldest: ${oldestNote}.` : ''}</p>
+      ${oldestAgeSentences(data.queues).map((sentence) => html` <span data-oldest-note>${sentence}</span>`)}</p>
     ${data.queues.map(
       (q) =>
         q.quietTenants &&

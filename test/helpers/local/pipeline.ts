@@ -118,6 +118,8 @@ export async function startTestPipeline(
     port?: number;
     /** The environment local mode reads its `HOOKLINE_SECRET_<SOURCE>` secrets from. */
     env?: Readonly<Record<string, string>>;
+    /** The configuration as named at start, which the commands its notices name carry as `--config`. */
+    configFile?: string;
   } = {},
 ): Promise<TestPipeline> {
   const dir = options.recordDir ?? mkdtempSync(join(tmpdir(), 'hookline-local-test-'));
@@ -162,6 +164,7 @@ export async function startTestPipeline(
     waitTimeSeconds: 1,
     ...(options.dataDir ? { dataDir: options.dataDir } : {}),
     ...(options.clock ? { clock: options.clock } : {}),
+    ...(options.configFile ? { configFile: options.configFile } : {}),
   });
   const secrets = localSecrets(config.sources, env);
   return {

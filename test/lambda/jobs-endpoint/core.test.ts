@@ -683,6 +683,7 @@ describe('why the jobs endpoint refused a request', () => {
           outcome: 'rejected',
           source: 'job',
           queue: 'jobs',
+          type: 'math.double',
           status: 400,
           reason: expect.stringMatching(/^delay is neither/),
         },
@@ -709,6 +710,32 @@ describe('why the jobs endpoint refused a request', () => {
     ]);
     expect(JSON.stringify(lines)).not.toContain(SECRET);
     expect(OUTCOME_MESSAGES).toContain(JOBS_ENDPOINT_REJECTED_MESSAGE);
+  });
+
+  it('logs the type of a request refused for its shape whenever the body names a valid one, and no other text', async () => {
+    const lines: Record<string, unknown>[] = [];
+    const log = {
+      info: (_m: string, a: object) => lines.push(a as Record<string, unknown>),
+      error: () => undefined,
+    };
+    const d = deps({ log });
+    for (const body of [
+      { type: 'math.double', payload: {}, user: 'x' },
+      { type: 'math.double', attempts: 'three', payload: {} },
+      { type: 'math.double' },
+      { type: `not a type ${SECRET}`, payload: {} },
+      { type: 7, payload: {} },
+    ]) {
+      expect((await handleJobRequest(event(JSON.stringify(body)), d)).statusCode).toBe(400);
+    }
+    expect(lines.map(({ type, reason }) => [type, reason])).toEqual([
+      ['math.double', expect.stringMatching(/^unknown field "user"/)],
+      ['math.double', 'attempts is not a number'],
+      ['math.double', 'payload is missing (send null for none)'],
+      [undefined, expect.stringMatching(/^type is not a job type/)],
+      [undefined, 'type is not a string'],
+    ]);
+    expect(JSON.stringify(lines)).not.toContain(SECRET);
   });
 
   it("logs why the producer refused an id, a group or a tenant without the caller's value", async () => {

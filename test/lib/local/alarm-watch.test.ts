@@ -8,6 +8,7 @@ import {
   nextReadMs,
   RECHECK_WHILE_HELD_MS,
 } from '../../../lib/local/alarm-watch';
+import { localModeHints } from '../../../lib/local/command-hints';
 
 /** A queue as `hookline status --local` reads it, alarming on an oldest message above 60 s. */
 const row = (
@@ -39,6 +40,19 @@ describe('the crossings npm start reports while it runs', () => {
         message:
           "events: 2 dead-lettered, which a deployed stack's dead-letter alarm pages for; read why with hookline failed list events --local",
       },
+    ]);
+  });
+
+  it('names its commands with the configuration local mode was started with', () => {
+    const hints = localModeHints('configs/staging.config.ts');
+    expect(
+      [
+        ...alarmChanges(alarmStatesOf([row(0, null)]), [row(2, null)], hints),
+        ...alarmChanges(alarmStatesOf([row(0, 60)]), [row(0, 61)], hints),
+      ].map((change) => change.message.replace(/^.*; /, '')),
+    ).toStrictEqual([
+      'read why with hookline failed list events --local --config configs/staging.config.ts',
+      'see hookline status events --local --config configs/staging.config.ts',
     ]);
   });
 

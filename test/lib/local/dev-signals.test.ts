@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 // does around it: the order of the ready line and the signal handlers, which a separate process can hit only by
 // chance, the lines it prints and the stop.
 const stop = vi.fn(async () => undefined);
-const startLocalMode = vi.fn(async (_options: { watchFiles?: readonly string[] }) => ({
+const startLocalMode = vi.fn(async (_options: { watchFiles?: readonly string[]; configFile?: string }) => ({
   url: 'http://127.0.0.1:1',
   webhookUrls: { github: 'http://127.0.0.1:1/webhooks/github' },
   stop,
@@ -14,6 +14,7 @@ vi.mock('../../../lib/local/local-mode', () => ({ startLocalMode }));
 const { forcedQuitNotice, runLocalMode } = await import('../../../lib/local/dev');
 const { configPath } = await import('../../../lib/load-config');
 const { Reporter } = await import('../../../lib/local/reporter');
+const { localModeHints } = await import('../../../lib/local/command-hints');
 
 const signals = ['SIGINT', 'SIGTERM'] as const;
 const before = Object.fromEntries(signals.map((s) => [s, process.listeners(s)]));
@@ -84,6 +85,18 @@ describe('npm start and Ctrl-C', () => {
     process.emit('SIGINT');
     expect(await exitCode).toBe(0);
   }, 30_000);
+
+  it('gives local mode the configuration as HOOKLINE_CONFIG names it, for the commands its notices name', async () => {
+    vi.stubEnv('HOOKLINE_CONFIG', './hookline.config.ts');
+    try {
+      const { exitCode } = await runUntilReady();
+      expect(startLocalMode.mock.calls[0]?.[0].configFile).toBe('./hookline.config.ts');
+      process.emit('SIGINT');
+      expect(await exitCode).toBe(0);
+    } finally {
+      vi.unstubAllEnvs();
+    }
+  }, 30_000);
 });
 
 describe('quitting at once', () => {
@@ -92,5 +105,11 @@ describe('quitting at once', () => {
       /stays in flight until its queue's visibility timeout runs out, then runs again/,
     );
     expect(forcedQuitNotice(undefined)).toMatch(/what the queues held is discarded/);
+  });
+
+  it('names the status command with the configuration local mode was started with', () => {
+    expect(forcedQuitNotice('/data', localModeHints('staging.config.ts'))).toMatch(
+      /\(hookline status --local --config staging\.config\.ts shows it IN FLIGHT until then;/,
+    );
   });
 });

@@ -9,6 +9,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { localModeHints } from '../../../lib/local/command-hints';
 import {
   alarmingAtStartNotices,
   discardedMessagesNotice,
@@ -213,6 +214,16 @@ describe('what a data directory holds at start that would page once deployed', (
   it('names a queue whose oldest message is older than its own alarm age, and no queue under it', () => {
     expect(alarmingAtStartNotices([row('events', 0, 901), row('orders', 0, 901)])).toStrictEqual([
       "events: its oldest message has waited 15m 1s, longer than the 15m 0s after which a deployed stack's oldest-message alarm pages; see hookline status events --local",
+    ]);
+  });
+
+  it('names its commands with the configuration local mode was started with', () => {
+    const hints = localModeHints('staging config.ts');
+    expect(
+      alarmingAtStartNotices([row('events', 2, 901)], hints).map((n) => n.replace(/^.*; /, '')),
+    ).toStrictEqual([
+      "read why with hookline failed list events --local --config 'staging config.ts'",
+      "see hookline status events --local --config 'staging config.ts'",
     ]);
   });
 
