@@ -6,6 +6,7 @@
  * receive returns it.
  */
 import type { Message, SQSClient } from '@aws-sdk/client-sqs';
+import { DEFAULT_HOLD_SECONDS } from './dead-letter-notes';
 import { type DeadLetter, receiveHeld, releaseHeld } from './dead-letters';
 import type { Output } from './output';
 
@@ -35,6 +36,30 @@ export interface DeadLetterScanOptions {
   /** The progress bar's label, and the count it starts from as its total. */
   readonly progressLabel: string;
   readonly depth: number;
+}
+
+/** What a command's options say of its pass: how long it holds (default 300 s, `DEFAULT_HOLD_SECONDS`) and Ctrl-C. */
+export interface ScanFlags {
+  readonly holdSeconds?: number;
+  readonly signal?: AbortSignal;
+}
+
+/** The pass a command makes over the dead-letter queue at `deadLetterUrl`, with its flags. */
+export function commandScan(
+  backend: { readonly sqs: SQSClient; readonly output: Output },
+  deadLetterUrl: string,
+  flags: ScanFlags,
+  progress: { readonly label: string; readonly depth: number },
+): DeadLetterScan {
+  return new DeadLetterScan({
+    sqs: backend.sqs,
+    deadLetterUrl,
+    output: backend.output,
+    holdSeconds: flags.holdSeconds ?? DEFAULT_HOLD_SECONDS,
+    ...(flags.signal ? { signal: flags.signal } : {}),
+    progressLabel: progress.label,
+    depth: progress.depth,
+  });
 }
 
 /** One pass over a dead-letter queue; the command reads what stopped it and what it held. */

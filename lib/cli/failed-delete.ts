@@ -7,8 +7,8 @@
 import { DeleteMessageBatchCommand, type Message } from '@aws-sdk/client-sqs';
 import { JOB_PARENT_HEADER, JOB_PARENT_ON_FAILURE_HEADER, JOB_SOURCE } from '../../lambda/shared/job';
 import { type Backend, contextOf } from './backend';
-import { DEFAULT_HOLD_SECONDS, notReachedWhileHeld } from './dead-letter-notes';
-import { DeadLetterScan, DeadLetterSelection } from './dead-letter-scan';
+import { notReachedWhileHeld } from './dead-letter-notes';
+import { commandScan, type DeadLetterScan, DeadLetterSelection } from './dead-letter-scan';
 import { type DeadLetter, describeDeadLetter, queueDepth } from './dead-letters';
 import { CliError, errorLine, explainError } from './errors';
 import { failureSelector } from './failure-groups';
@@ -210,13 +210,8 @@ class DeadLetterDeletion {
     private readonly context: DeletionContext,
     depth: number,
   ) {
-    this.scan = new DeadLetterScan({
-      sqs: backend.sqs,
-      deadLetterUrl: queue.deadLetterUrl,
-      output: backend.output,
-      holdSeconds: options.holdSeconds ?? DEFAULT_HOLD_SECONDS,
-      ...(options.signal ? { signal: options.signal } : {}),
-      progressLabel: `scanned in the ${queue.name} DLQ`,
+    this.scan = commandScan(backend, queue.deadLetterUrl, options, {
+      label: `scanned in the ${queue.name} DLQ`,
       depth,
     });
   }

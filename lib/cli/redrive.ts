@@ -28,8 +28,8 @@ import { JOB_RECORD_HEADER, JOB_SOURCE } from '../../lambda/shared/job';
 import { validateTypePattern } from '../../lambda/shared/type-pattern';
 import { JOB_SCHEDULES_RESEND } from '../stack-outputs';
 import { type Backend, contextOf } from './backend';
-import { AFTER_THE_HOLD, DEFAULT_HOLD_SECONDS, heldByOthers, notReachedWhileHeld } from './dead-letter-notes';
-import { DeadLetterScan, DeadLetterSelection } from './dead-letter-scan';
+import { AFTER_THE_HOLD, heldByOthers, notReachedWhileHeld } from './dead-letter-notes';
+import { commandScan, type DeadLetterScan, DeadLetterSelection } from './dead-letter-scan';
 import {
   type DeadLetter,
   describeDeadLetter,
@@ -771,13 +771,8 @@ class OneByOneRedrive {
       this.selection.wantedIds.size > 0 || typePattern !== undefined || failureTest !== undefined;
     this.startedAt = backend.clock.now();
     this.runId = randomRunId(this.startedAt);
-    this.scan = new DeadLetterScan({
-      sqs: backend.sqs,
-      deadLetterUrl: queue.deadLetterUrl,
-      output: backend.output,
-      holdSeconds: options.holdSeconds ?? DEFAULT_HOLD_SECONDS,
-      ...(options.signal ? { signal: options.signal } : {}),
-      progressLabel: this.filtering
+    this.scan = commandScan(backend, queue.deadLetterUrl, options, {
+      label: this.filtering
         ? `scanned in the ${queue.name} DLQ`
         : `moved to ${this.scheduledFor?.name ?? queue.name}`,
       depth: depthBefore,
