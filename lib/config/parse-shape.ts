@@ -87,7 +87,29 @@ function shapeViolations(issue: ZodIssue, input: unknown): Violation[] {
     );
   }
   const value = valueAt(input, issue.path);
+  const missing = missingField(issue, value);
+  if (missing) return [shapeViolation(issue.path, missing.message, value, missing.fix)];
   return [shapeViolation(issue.path, issue.message, value, fixOf(issue, value))];
+}
+
+/** How a missing field's expected type reads in its message. */
+const EXPECTED_NOUN: Readonly<Record<string, string>> = {
+  record: 'an object of named entries',
+  object: 'an object',
+  array: 'a list',
+};
+
+/**
+ * A required field left out: said as such, with the field to add. Zod's own text ("expected boolean, received
+ * undefined") reads as a wrong value, and asking to correct a value that was never given does not say what to do.
+ */
+function missingField(issue: ZodIssue, value: unknown): { message: string; fix: string } | undefined {
+  const key = issue.path.at(-1);
+  if (issue.code !== 'invalid_type' || value !== undefined || typeof key !== 'string') return undefined;
+  return {
+    message: `is required (${EXPECTED_NOUN[issue.expected] ?? `a ${issue.expected}`})`,
+    fix: `add ${key}; see the configuration reference in README.md`,
+  };
 }
 
 const GENERIC_FIX = 'correct the value as described in the configuration reference in README.md';

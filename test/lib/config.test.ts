@@ -1344,6 +1344,21 @@ describe('resolveConfig: every problem in one listing', () => {
     expect(message).toMatch(/^Invalid hookline configuration \(1 problem\):/);
   });
 
+  it('says a missing required field is required and names the field to add, rather than asking to correct a value never given', () => {
+    const { issue } = issueOf(minimal({ sources: { play: { type: 'unverified' } as never } }));
+    expect(issue).toEqual({
+      path: 'sources.play.dangerouslyAcceptUnverifiedRequests',
+      message: 'is required (a boolean)',
+      value: 'nothing',
+      fix: 'add dangerouslyAcceptUnverifiedRequests; see the configuration reference in README.md',
+    });
+    expect(issueOf(minimal({ sources: { signed: { type: 'hmac' } as never } })).issue).toMatchObject({
+      path: 'sources.signed.header',
+      message: 'is required (a string)',
+      fix: 'add header; see the configuration reference in README.md',
+    });
+  });
+
   it('reports a configuration that is not an object at (root)', () => {
     expect(issueOf([] as never).issue?.path).toBe('(root)');
   });
