@@ -442,7 +442,7 @@ export interface HooklineConfig {
    */
   removalPolicy?: 'retain' | 'destroy';
   /**
-   * Active X-Ray tracing on the ingest and consumer functions (HTTP APIs do not support X-Ray themselves).
+   * Active X-Ray tracing on the ingest, consumer and jobs endpoint functions (HTTP APIs do not support X-Ray themselves).
    * @default false
    */
   tracing?: boolean;
