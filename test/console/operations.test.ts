@@ -695,7 +695,7 @@ describe('console operations on a deployed stack', () => {
     expect(clients.sqs.calls()).toHaveLength(0);
   });
 
-  it('redrives every dead letter of a failure in the whole DLQ, as redrive --failure does; the DLQ takes no other operation meanwhile', async () => {
+  it("redrives every dead letter of a failure in the whole DLQ, as redrive --failure does, refusing another operation of the DLQ meanwhile; once none is left, the CLI's error", async () => {
     const dlq = installFakeQueue(clients.sqs, stackTarget().queues.events?.deadLetterUrl ?? '', [
       failingWith(1, 'PermanentError', 'customer cus_1 not found'),
       failingWith(2, 'TypeError', "reading 'email'"),
@@ -721,6 +721,12 @@ describe('console operations on a deployed stack', () => {
       .flatMap((c) => (c.args[0].input.Entries ?? []).map((e) => JSON.parse(e.MessageBody ?? '{}').id));
     expect(sent).toEqual(['evt-2', 'evt-4']);
     expect(dlq.messages.map((m) => m.MessageId)).toEqual(['sqs-1', 'sqs-3']);
+    const again = ops.redrive('events', { failure: key });
+    await waitForJob(ops);
+    expect([again.state, again.error]).toEqual([
+      'failed',
+      `no message in the events dead-letter queue matches --failure ${key}: nothing was moved; list them with hookline failed list events`,
+    ]);
   });
 
   it("deletes every dead letter of a failure in the whole DLQ, as failed delete --failure does; a failure matching nothing ends with the CLI's error", async () => {
