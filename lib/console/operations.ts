@@ -13,7 +13,7 @@ import type { DeadLetterSummary } from '../cli/dead-letters';
 import { CliError, errorLine } from '../cli/errors';
 import { DeadLetterNotFoundError, type FailedShowResult, failedList, failedShow } from '../cli/failed';
 import { type FailedDeleteResult, failedDelete, renderFailedDelete } from '../cli/failed-delete';
-import { FailureGroups, failurePattern } from '../cli/failure-groups';
+import { FailureGroups, failurePattern, failureSelector } from '../cli/failure-groups';
 import { deletedJobsRecorder } from '../cli/jobs';
 import type { CommandHints, Output } from '../cli/output';
 import { purge } from '../cli/purge';
@@ -191,6 +191,48 @@ export function renderConsoleRedrive(output: Output, result: RedriveResult): voi
 export function renderConsoleDelete(output: Output, result: FailedDeleteResult): void {
   renderFailedDelete(output, result);
   renderIdsNotFound(output, result);
+}
+
+/** What a redrive from the page takes, as `hookline redrive` combines them; none at all redrives everything. */
+export interface RedriveSelection {
+  readonly ids?: readonly string[];
+  readonly type?: string;
+  /** Every dead letter of this failure in the whole DLQ: its key as `hookline failed summary` prints it. */
+  readonly failure?: string;
+}
+
+/** What a delete from the page takes: exactly one of the ids, or a failure's key (its every dead letter). */
+export interface DeleteSelection {
+  readonly ids?: readonly string[];
+  readonly failure?: string;
+}
+
+/** A job's label for a selection (`3 selected`, `type invoice.*`, `failure 0a78ca1c`), or undefined for none. */
+function selectionLabel(selection: RedriveSelection): string | undefined {
+  const parts = [
+    ...(selection.ids ? [`${selection.ids.length} selected`] : []),
+    ...(selection.type !== undefined ? [`type ${selection.type}`] : []),
+    ...(selection.failure !== undefined ? [`failure ${selection.failure}`] : []),
+  ];
+  return parts.length > 0 ? parts.join(', ') : undefined;
+}
+
+/**
+ * Refuses a delete selection before anything is read: no selection, both kinds at once (which the page never
+ * sends: it deletes the ticked letters or a whole failure), an empty or blank id, or a key that is none.
+ */
+function checkDeleteSelection(selection: DeleteSelection, listing: { output: CommandHints; queue: string }) {
+  const { ids, failure } = selection;
+  if (ids !== undefined && failure !== undefined)
+    throw new CliError('select either ids or a failure, not both: nothing was deleted');
+  if (failure !== undefined) {
+    failureSelector(failure, listing, 'or select with --id');
+    return;
+  }
+  if (ids === undefined || ids.length === 0)
+    throw new CliError('no event selected: select at least one; nothing was deleted');
+  if (ids.some((id) => id.trim() === ''))
+    throw new CliError('an event id must not be blank: nothing was deleted');
 }
 
 /** Where a target answers; a restarted local mode answers elsewhere (its emulators take new ports). */
@@ -521,27 +563,25 @@ export class ConsoleOperations {
     return job;
   }
 
-  /** Redrives all, a selection (`ids`) or a type pattern, as a job; one at a time per dead-letter queue. */
-  redrive(queue: string, selection: { ids?: readonly string[]; type?: string }): Job {
+  /**
+   * Redrives all, a selection (`ids`), a type pattern or every dead letter of a failure (its `failed summary` key,
+   * across the whole DLQ, not only the letters the page read), as a job; one at a time per dead-letter queue.
+   */
+  redrive(queue: string, selection: RedriveSelection): Job {
     redriveSourceOf(this.connection.target, queue, this.hints);
     if (selection.ids !== undefined && selection.ids.length === 0)
       throw new CliError('no event selected: select at least one, or redrive all');
-    // The core's own check, before the job starts: a blank or invalid pattern is the page's error (a 400).
+    // The core's own checks, before the job starts: a blank or invalid pattern or key is the page's error (a 400).
     if (selection.type !== undefined) typeSelector(selection.type);
-    const label = selection.ids
-      ? `redrive ${queue}: ${selection.ids.length} selected`
-      : selection.type !== undefined
-        ? `redrive ${queue}: type ${selection.type}`
-        : `redrive ${queue}: all`;
+    if (selection.failure !== undefined) failureSelector(selection.failure, { output: this.hints, queue });
     return this.oneJobPerDeadLetterQueue(queue, () =>
       this.jobs.start(
         'redrive',
-        label,
+        `redrive ${queue}: ${selectionLabel(selection) ?? 'all'}`,
         (output, signal) =>
           redrive({ ...this.connection.backend, output }, this.connection.target, {
             queue,
-            ...(selection.ids ? { ids: selection.ids } : {}),
-            ...(selection.type !== undefined ? { type: selection.type } : {}),
+            ...selection,
             signal,
           }),
         renderConsoleRedrive,
@@ -550,27 +590,26 @@ export class ConsoleOperations {
   }
 
   /**
-   * Deletes the selected dead letters (every copy of each id) as `hookline failed delete --id ... --yes` does, as a
-   * job; one scan at a time per dead-letter queue. The page confirmed first; an id gone since its list was read is
-   * reported not found, not refused.
+   * Deletes the selected dead letters (every copy of each id), or every dead letter of a failure in the whole DLQ,
+   * as `hookline failed delete --id ... --yes` (or `--failure <key> --yes`) does, as a job; one scan at a time per
+   * dead-letter queue. The page confirmed first. An id gone since its list was read is reported not found, not
+   * refused; a failure that matches nothing ends the job with the CLI's error, as the terminal reports it.
    */
-  deleteDeadLetters(queue: string, ids: readonly string[]): Job {
+  deleteDeadLetters(queue: string, selection: DeleteSelection): Job {
     deadLetterQueueOf(this.connection.target, queue);
-    if (ids.length === 0) throw new CliError('no event selected: select at least one; nothing was deleted');
-    if (ids.some((id) => id.trim() === ''))
-      throw new CliError('an event id must not be blank: nothing was deleted');
+    checkDeleteSelection(selection, { output: this.hints, queue });
     const { backend, target } = this.connection;
     const recordJobs = deletedJobsRecorder(backend, target, this.context.env ?? process.env);
     return this.oneJobPerDeadLetterQueue(queue, () =>
       this.jobs.start(
         'delete',
-        `delete from the ${queue} dead-letter queue: ${ids.length} selected`,
+        `delete from the ${queue} dead-letter queue: ${selectionLabel(selection)}`,
         (output, signal) =>
           failedDelete({ ...backend, output }, target, {
             queue,
-            ids,
+            ...selection,
             yes: true,
-            reportNoMatch: true,
+            reportNoMatch: selection.ids !== undefined,
             recordJobs,
             signal,
           }),

@@ -15,7 +15,7 @@ import { nextCommand } from '../cli/output';
 import type { EventFilter } from './activity';
 import type { ConsoleAssets } from './assets';
 
-import type { ConsoleOperations, ReplayRequest } from './operations';
+import type { ConsoleOperations, DeleteSelection, RedriveSelection, ReplayRequest } from './operations';
 import { pageCursorOf } from './paging';
 import { checkRequest, SECURITY_HEADERS, TOKEN_HEADER, tokenCookie } from './security';
 
@@ -92,11 +92,23 @@ function filterOf(query: URLSearchParams): EventFilter {
   };
 }
 
+/** `failure`, when the body has one: a failure key (`failed summary`'s KEY column), checked as the CLI checks it. */
+function failureOf(body: Record<string, unknown>, nothingDone: string): { failure?: string } {
+  const { failure } = body;
+  if (failure === undefined) return {};
+  if (typeof failure !== 'string') {
+    throw new CliError(
+      `failure must be a failure key (a string) as hookline failed summary prints it: nothing was ${nothingDone}`,
+    );
+  }
+  return { failure };
+}
+
 /**
  * A redrive's selection. A selector of the wrong shape is an error: dropped, it would leave no selector, and
  * no selector means "redrive everything".
  */
-function selectionOf(body: Record<string, unknown>): { ids?: string[]; type?: string } {
+function selectionOf(body: Record<string, unknown>): RedriveSelection {
   const { ids, type } = body;
   if (ids !== undefined && !(Array.isArray(ids) && ids.every((x) => typeof x === 'string'))) {
     throw new CliError('ids must be a list of event ids (strings): nothing was redriven');
@@ -104,16 +116,24 @@ function selectionOf(body: Record<string, unknown>): { ids?: string[]; type?: st
   if (type !== undefined && typeof type !== 'string') {
     throw new CliError('type must be a type pattern (a string) such as "invoice.*": nothing was redriven');
   }
-  return { ...(ids !== undefined ? { ids } : {}), ...(type !== undefined ? { type } : {}) };
+  return {
+    ...(ids !== undefined ? { ids } : {}),
+    ...(type !== undefined ? { type } : {}),
+    ...failureOf(body, 'redriven'),
+  };
 }
 
 /**
- * A delete's selection: the ids, and `yes: true`, the confirmation the page asked for (as `failed delete --yes`):
- * what is deleted cannot be brought back, so a request without it deletes nothing.
+ * A delete's selection: the ids or a failure's key, and `yes: true`, the confirmation the page asked for (as
+ * `failed delete --yes`): what is deleted cannot be brought back, so a request without it deletes nothing.
  */
-function deletionOf(body: Record<string, unknown>): string[] {
+function deletionOf(body: Record<string, unknown>): DeleteSelection {
   const { ids, yes } = body;
-  if (!(Array.isArray(ids) && ids.every((x) => typeof x === 'string'))) {
+  const failure = failureOf(body, 'deleted');
+  if (
+    (ids !== undefined || failure.failure === undefined) &&
+    !(Array.isArray(ids) && ids.every((x) => typeof x === 'string'))
+  ) {
     throw new CliError('ids must be a list of event ids (strings): nothing was deleted');
   }
   if (yes !== true) {
@@ -121,7 +141,7 @@ function deletionOf(body: Record<string, unknown>): string[] {
       'a delete cannot be undone: send "yes": true once the operator confirmed it (the page asks first); nothing was deleted',
     );
   }
-  return ids;
+  return { ...(ids !== undefined ? { ids } : {}), ...failure };
 }
 
 /** A path parameter, decoded; malformed percent-encoding is the caller's error. */

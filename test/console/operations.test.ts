@@ -83,6 +83,19 @@ function dlqHolds(...messages: ReturnType<typeof deadLetterMessage>[]) {
   clients.sqs.on(ChangeMessageVisibilityBatchCommand).resolves({ Successful: [], Failed: [] });
 }
 
+/** Dead letter `n`, failed as the consumer records it: `name: message`. */
+function failingWith(n: number, name: string, message: string) {
+  const letter = deadLetterMessage(n);
+  return {
+    ...letter,
+    MessageAttributes: {
+      ...letter.MessageAttributes,
+      'hookline.error.name': { DataType: 'String', StringValue: name },
+      'hookline.error.message': { DataType: 'String', StringValue: message },
+    },
+  };
+}
+
 const waitForJob = async (ops: ConsoleOperations) => ops.jobs.idle(5);
 
 describe('console operations on a deployed stack', () => {
@@ -183,17 +196,6 @@ describe('console operations on a deployed stack', () => {
   });
 
   it("groups every letter read by failure as failed summary does, each group naming all its letters' ids, past the page", async () => {
-    const failingWith = (n: number, name: string, message: string) => {
-      const letter = deadLetterMessage(n);
-      return {
-        ...letter,
-        MessageAttributes: {
-          ...letter.MessageAttributes,
-          'hookline.error.name': { DataType: 'String', StringValue: name },
-          'hookline.error.message': { DataType: 'String', StringValue: message },
-        },
-      };
-    };
     // More letters of one failure than a page shows, each naming its own customer: one failure all the same.
     const missing = Array.from({ length: PAGE_SIZE + 3 }, (_, n) =>
       failingWith(n, 'PermanentError', `customer cus_${n} not found`),
@@ -603,7 +605,7 @@ describe('console operations on a deployed stack', () => {
       deadLetterMessage(4, { id: 'evt-1' }),
     ]);
     const ops = operations(undefined, {}, { command: (args) => `hookline ${args} --stack Hookline` });
-    const job = ops.deleteDeadLetters('events', ['evt-1', 'child-3', 'evt-9']);
+    const job = ops.deleteDeadLetters('events', { ids: ['evt-1', 'child-3', 'evt-9'] });
     await waitForJob(ops);
     expect(job).toMatchObject({
       kind: 'delete',
@@ -627,7 +629,7 @@ describe('console operations on a deployed stack', () => {
       deadLetterMessage(2),
     ]);
     const ops = operations();
-    const job = ops.deleteDeadLetters('events', ['evt-1']);
+    const job = ops.deleteDeadLetters('events', { ids: ['evt-1'] });
     await waitForJob(ops);
     expect([job.state, job.summary]).toEqual([
       'done',
@@ -648,11 +650,11 @@ describe('console operations on a deployed stack', () => {
     succeedSends();
     const ops = operations();
     const redriving = ops.redrive('events', { ids: ['evt-1'] });
-    expect(() => ops.deleteDeadLetters('events', ['evt-2'])).toThrow(
+    expect(() => ops.deleteDeadLetters('events', { ids: ['evt-2'] })).toThrow(
       `redrive events: 1 selected is still running in this console (started ${redriving.startedAt}): nothing was started; wait for it to end, then look at the events dead-letter queue again`,
     );
     await waitForJob(ops);
-    const deleting = ops.deleteDeadLetters('events', ['evt-2']);
+    const deleting = ops.deleteDeadLetters('events', { ids: ['evt-2'] });
     expect(() => ops.redrive('events', {})).toThrow(
       `delete from the events dead-letter queue: 1 selected is still running in this console (started ${deleting.startedAt})`,
     );
@@ -667,7 +669,7 @@ describe('console operations on a deployed stack', () => {
       deadLetterMessage(1),
     ]);
     const ops = operations();
-    const job = ops.deleteDeadLetters('events', ['evt-1']);
+    const job = ops.deleteDeadLetters('events', { ids: ['evt-1'] });
     expect(await ops.jobs.stop()).toEqual([job]);
     expect(job).toMatchObject({
       state: 'done',
@@ -682,13 +684,89 @@ describe('console operations on a deployed stack', () => {
 
   it('refuses an empty or blank delete selection and an unknown queue before touching SQS', () => {
     const ops = operations();
-    expect(() => ops.deleteDeadLetters('events', [])).toThrow(
+    expect(() => ops.deleteDeadLetters('events', { ids: [] })).toThrow(
       'no event selected: select at least one; nothing was deleted',
     );
-    expect(() => ops.deleteDeadLetters('events', ['evt-1', ' '])).toThrow(
+    expect(() => ops.deleteDeadLetters('events', { ids: ['evt-1', ' '] })).toThrow(
       'an event id must not be blank: nothing was deleted',
     );
-    expect(() => ops.deleteDeadLetters('nope', ['evt-1'])).toThrow(/unknown queue "nope"/);
+    expect(() => ops.deleteDeadLetters('nope', { ids: ['evt-1'] })).toThrow(/unknown queue "nope"/);
+    expect(ops.jobs.list()).toEqual([]);
+    expect(clients.sqs.calls()).toHaveLength(0);
+  });
+
+  it("redrives every dead letter of a failure in the whole DLQ, as redrive --failure does, refusing another operation of the DLQ meanwhile; once none is left, the CLI's error", async () => {
+    const dlq = installFakeQueue(clients.sqs, stackTarget().queues.events?.deadLetterUrl ?? '', [
+      failingWith(1, 'PermanentError', 'customer cus_1 not found'),
+      failingWith(2, 'TypeError', "reading 'email'"),
+      failingWith(3, 'PermanentError', 'customer cus_3 not found'),
+      failingWith(4, 'TypeError', "reading 'email'"),
+    ]);
+    succeedSends();
+    const ops = operations();
+    const key = failureKey("TypeError: reading 'email'");
+    const job = ops.redrive('events', { failure: key });
+    expect(() => ops.deleteDeadLetters('events', { failure: key })).toThrow(
+      `redrive events: failure ${key} is still running in this console`,
+    );
+    await waitForJob(ops);
+    expect(job).toMatchObject({
+      state: 'done',
+      label: `redrive events: failure ${key}`,
+      result: { moved: 2 },
+    });
+    expect(job.summary?.[1]).toBe('moved 2, skipped 2, failed 0');
+    const sent = clients.sqs
+      .commandCalls(SendMessageBatchCommand)
+      .flatMap((c) => (c.args[0].input.Entries ?? []).map((e) => JSON.parse(e.MessageBody ?? '{}').id));
+    expect(sent).toEqual(['evt-2', 'evt-4']);
+    expect(dlq.messages.map((m) => m.MessageId)).toEqual(['sqs-1', 'sqs-3']);
+    const again = ops.redrive('events', { failure: key });
+    await waitForJob(ops);
+    expect([again.state, again.error]).toEqual([
+      'failed',
+      `no message in the events dead-letter queue matches --failure ${key}: nothing was moved; list them with hookline failed list events`,
+    ]);
+  });
+
+  it("deletes every dead letter of a failure in the whole DLQ, as failed delete --failure does; a failure matching nothing ends with the CLI's error", async () => {
+    const dlq = installFakeQueue(clients.sqs, stackTarget().queues.events?.deadLetterUrl ?? '', [
+      failingWith(1, 'PermanentError', 'customer cus_1 not found'),
+      failingWith(2, 'TypeError', "reading 'email'"),
+      failingWith(3, 'TypeError', "reading 'email'"),
+    ]);
+    const ops = operations();
+    const key = failureKey("TypeError: reading 'email'");
+    const job = ops.deleteDeadLetters('events', { failure: key });
+    await waitForJob(ops);
+    expect(job).toMatchObject({
+      state: 'done',
+      label: `delete from the events dead-letter queue: failure ${key}`,
+      result: { deletedEvents: 2, deletedIds: ['evt-2', 'evt-3'], notFound: [] },
+    });
+    expect(dlq.messages.map((m) => m.MessageId)).toEqual(['sqs-1']);
+    const again = ops.deleteDeadLetters('events', { failure: key });
+    await waitForJob(ops);
+    expect([again.state, again.error]).toEqual([
+      'failed',
+      `no message in the events dead-letter queue matches --failure ${key}: nothing was deleted; list them with hookline failed list events`,
+    ]);
+    expect(dlq.messages.map((m) => m.MessageId)).toEqual(['sqs-1']);
+  });
+
+  it("refuses a failure that is not a key with the CLI's message, and a delete of ids and a failure at once, before touching SQS", () => {
+    const ops = operations();
+    const notAKey =
+      '--failure "TypeError" is not a failure key: give the KEY column of hookline failed summary events (8 hex digits, such as 0a78ca1c)';
+    expect(() => ops.redrive('events', { failure: 'TypeError' })).toThrow(
+      `${notAKey}, or leave --failure out`,
+    );
+    expect(() => ops.deleteDeadLetters('events', { failure: 'TypeError' })).toThrow(
+      `${notAKey}, or select with --id`,
+    );
+    expect(() => ops.deleteDeadLetters('events', { ids: ['evt-1'], failure: '0a78ca1c' })).toThrow(
+      'select either ids or a failure, not both: nothing was deleted',
+    );
     expect(ops.jobs.list()).toEqual([]);
     expect(clients.sqs.calls()).toHaveLength(0);
   });

@@ -126,22 +126,75 @@ describe('console API', () => {
     await operations.jobs.idle(5);
   });
 
-  it('refuses a delete without the token in its header or from another origin, whatever its cookie', async () => {
-    const send = (headers: Record<string, string>) =>
+  it("takes a failure's key on redrive and delete, refusing one that is not a key with the CLI's message, and a delete of ids and a failure at once", async () => {
+    const jobsBefore = operations.jobs.list().length;
+    const notAKey =
+      '--failure "TypeError" is not a failure key: give the KEY column of hookline failed summary events (8 hex digits, such as 0a78ca1c)';
+    for (const [path, body, message] of [
+      ['redrive', { failure: 'TypeError' }, `${notAKey}, or leave --failure out`],
+      [
+        'redrive',
+        { failure: 7 },
+        'failure must be a failure key (a string) as hookline failed summary prints it: nothing was redriven',
+      ],
+      ['delete', { failure: 'TypeError', yes: true }, `${notAKey}, or select with --id`],
+      [
+        'delete',
+        { failure: 7, yes: true },
+        'failure must be a failure key (a string) as hookline failed summary prints it: nothing was deleted',
+      ],
+      [
+        'delete',
+        { failure: '0a78ca1c' },
+        'a delete cannot be undone: send "yes": true once the operator confirmed it (the page asks first); nothing was deleted',
+      ],
+      [
+        'delete',
+        { ids: ['evt-1'], failure: '0a78ca1c', yes: true },
+        'select either ids or a failure, not both: nothing was deleted',
+      ],
+    ] as const) {
+      const url = path === 'redrive' ? '/api/queues/events/redrive' : '/api/failures/events/delete';
+      expect(await call('POST', url, body)).toEqual({ status: 400, body: { error: message } });
+    }
+    expect(operations.jobs.list()).toHaveLength(jobsBefore);
+    expect(clients.sqs.calls()).toHaveLength(0);
+    clients.sqs.onAnyCommand().resolves({});
+    expect(await call('POST', '/api/queues/events/redrive', { failure: '0a78ca1c' })).toMatchObject({
+      status: 200,
+      body: { kind: 'redrive', label: 'redrive events: failure 0a78ca1c' },
+    });
+    await operations.jobs.idle(5);
+    expect(
+      await call('POST', '/api/failures/events/delete', { failure: '0a78ca1c', yes: true }),
+    ).toMatchObject({
+      status: 200,
+      body: { kind: 'delete', label: 'delete from the events dead-letter queue: failure 0a78ca1c' },
+    });
+    await operations.jobs.idle(5);
+  });
+
+  it('refuses a delete, of ids or of a failure, without the token in its header or from another origin, whatever its cookie', async () => {
+    const send = (headers: Record<string, string>, body: unknown) =>
       fetch(`http://127.0.0.1:${server.port}/api/failures/events/delete`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', ...headers },
-        body: JSON.stringify({ ids: ['evt-1'], yes: true }),
+        body: JSON.stringify(body),
       }).then(async (a) => ({ status: a.status, body: await a.json() }));
     const cookie = `hookline_console_${server.port}=${token}`;
-    expect(await send({ cookie })).toEqual({
-      status: 403,
-      body: { error: 'a change needs the console token in the x-hookline-token header' },
-    });
-    expect(await send({ 'x-hookline-token': token, origin: 'http://evil.example' })).toEqual({
-      status: 403,
-      body: { error: 'cross-origin requests are refused' },
-    });
+    for (const body of [
+      { ids: ['evt-1'], yes: true },
+      { failure: '0a78ca1c', yes: true },
+    ]) {
+      expect(await send({ cookie }, body)).toEqual({
+        status: 403,
+        body: { error: 'a change needs the console token in the x-hookline-token header' },
+      });
+      expect(await send({ 'x-hookline-token': token, origin: 'http://evil.example' }, body)).toEqual({
+        status: 403,
+        body: { error: 'cross-origin requests are refused' },
+      });
+    }
     expect(clients.sqs.calls()).toHaveLength(0);
   });
 

@@ -1,9 +1,11 @@
 /**
  * The failures page's "By failure" view: one row per distinct failure of the dead letters the page read, as
  * `hookline failed summary` groups a whole DLQ (the server groups them with the CLI's code and sends the groups);
- * ticking a group selects exactly its letters, on every page, so the page's redrive and delete act on that failure.
+ * ticking a group selects exactly its letters, on every page, so the page's redrive and delete act on that failure;
+ * its row's own actions redrive or delete every dead letter of the failure in the whole DLQ, past what the page read.
  */
 import { html } from './html';
+import { WholeFailureActions, type WholeFailureRequest } from './whole-failure';
 
 export interface FailureGroupAnswer {
   /** The short stable name `failed summary` prints for the failure. */
@@ -54,6 +56,9 @@ export function FailureGroupsView({
   selected,
   select,
   partial,
+  busy,
+  redriveRefused,
+  ask,
 }: {
   groups: FailureGroupAnswer[];
   selected: Set<string>;
@@ -61,6 +66,12 @@ export function FailureGroupsView({
   select: (ids: string[], on: boolean) => void;
   /** Why the counts are of fewer letters than the DLQ holds, or null when the read got all of them. */
   partial: string | null;
+  /** An operation of this DLQ runs from the page. */
+  busy: boolean;
+  /** Why this DLQ cannot be redriven (the CLI's reason), or null. */
+  redriveRefused: string | null;
+  /** Asks to redrive or delete every dead letter of a failure in the whole DLQ (the page confirms first). */
+  ask: (request: WholeFailureRequest) => void;
 }) {
   if (groups.length === 0) return null;
   const all = (g: FailureGroupAnswer) => g.ids.length > 0 && g.ids.every((id) => selected.has(id));
@@ -68,12 +79,13 @@ export function FailureGroupsView({
     <h3>By failure <span class="count">${groups.length === 1 ? '1 failure' : `${groups.length} failures`}</span></h3>
     ${partial && html`<p class="note" data-failure-groups-partial>${partial}</p>`}
     <table class="grid">
-      <thead><tr><th></th><th>Key</th><th>Count</th><th>Failure</th><th>Types</th><th>First failure</th><th>Last failure</th></tr></thead>
+      <thead><tr><th></th><th>Key</th><th>Count</th><th>Failure</th><th>Types</th><th>First failure</th><th>Last failure</th><th>In the whole DLQ</th></tr></thead>
       <tbody>${groups.map(
         (g) => html`<tr data-failure-key=${g.key}>
         <td><input type="checkbox" aria-label=${`select the ${g.count} dead letters of failure ${g.key}`} checked=${all(g)} onChange=${() => select(g.ids, !all(g))} /></td>
         <td><code>${g.key}</code></td><td class="num" data-col="count">${g.count}</td><td><span class="bad">${g.pattern}</span>${g.sharedIds > 0 && html`<br /><span class="muted" data-shared-ids=${g.sharedIds}>${sharedNote(g.sharedIds)}</span>`}</td>
-        <td>${typesOf(g)}</td><td class="muted">${g.firstFailedAt ?? ''}</td><td class="muted">${g.lastFailedAt ?? ''}</td></tr>`,
+        <td>${typesOf(g)}</td><td class="muted">${g.firstFailedAt ?? ''}</td><td class="muted">${g.lastFailedAt ?? ''}</td>
+        <${WholeFailureActions} group=${g} busy=${busy} redriveRefused=${redriveRefused} ask=${ask} /></tr>`,
       )}</tbody>
     </table>
   </div>`;

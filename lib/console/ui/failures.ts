@@ -1,7 +1,8 @@
 /**
  * Failures: a dead-letter queue's letters grouped by reason (a queue's, or one Scheduler fills), above them the
- * letters read grouped by failure as `failed summary` groups them (ticking one selects its letters); redrive all, a
- * selection or one, or the reason it cannot be; delete a selection after a confirmation; purge a queue's DLQ behind
+ * letters read grouped by failure as `failed summary` groups them (ticking one selects its letters; each row redrives
+ * or deletes its failure's every dead letter in the whole DLQ); redrive all, a selection or one, or the reason it
+ * cannot be; delete a selection after a confirmation; purge a queue's DLQ behind
  * a typed confirmation. Long operations show their progress while they run.
  */
 import { useEffect, useRef, useState } from 'preact/hooks';
@@ -10,6 +11,7 @@ import { DeleteConfirm, startDelete } from './dead-letter-delete';
 import { type FailureGroupAnswer, FailureGroupsView, partialReadNote } from './failure-groups';
 import { html } from './html';
 import type { DeadLetterSummary, Overview } from './types';
+import { WholeFailureConfirm, type WholeFailureRequest } from './whole-failure';
 import { ErrorNote, JobPanel, type PageAnswer, Pager, StaleNote } from './widgets';
 
 interface FailuresAnswer {
@@ -31,6 +33,14 @@ interface FailuresAnswer {
   groups: { reason: string; count: number; messages: DeadLetterSummary[] }[];
   /** Every letter read grouped by failure, as `failed summary` groups them, largest first. */
   failureGroups: FailureGroupAnswer[];
+}
+
+/** Starts the redrive or delete of every dead letter of a failure of the `queue` DLQ; resolves with its job. */
+function startWholeFailure(queue: string, { action, group }: WholeFailureRequest) {
+  const at = encodeURIComponent(queue);
+  return action === 'redrive'
+    ? post<{ id: string }>(`/api/queues/${at}/redrive`, { failure: group.key })
+    : post<{ id: string }>(`/api/failures/${at}/delete`, { failure: group.key, yes: true });
 }
 
 const keyOf = (m: DeadLetterSummary) => m.id ?? m.messageId;
@@ -150,6 +160,11 @@ function QueueFailures({ queue, onDepth }: { queue: string; onDepth: (depth: num
     setConfirming(false);
     run(() => startDelete(queue, [...selected]));
   };
+  const [wholeFailure, setWholeFailure] = useState<WholeFailureRequest | null>(null);
+  const actOnWholeFailure = (request: WholeFailureRequest) => {
+    setWholeFailure(null);
+    run(() => startWholeFailure(queue, request));
+  };
   const refused = data?.redriveRefused ?? null;
   const finished = () => {
     settle(false);
@@ -165,6 +180,7 @@ function QueueFailures({ queue, onDepth }: { queue: string; onDepth: (depth: num
       ${data?.purgeable && html`<${PurgeBox} queue=${queue} busy=${running} start=${(confirm: string) => run(() => post(`${path}/purge`, { deadLetter: true, confirm }))} />`}
     </div>
     ${confirming && selected.size > 0 && html`<${DeleteConfirm} queue=${queue} count=${selected.size} busy=${running} confirm=${deleteSelected} cancel=${() => setConfirming(false)} />`}
+    ${wholeFailure && html`<${WholeFailureConfirm} queue=${queue} request=${wholeFailure} busy=${running} confirm=${() => actOnWholeFailure(wholeFailure)} cancel=${() => setWholeFailure(null)} />`}
     ${refused && html`<p class="note" data-redrive-refused>${refused}</p>`}
     <${StaleNote} error=${error} updatedAt=${updatedAt} />
     <${ErrorNote} error=${actionError} />
@@ -174,7 +190,7 @@ function QueueFailures({ queue, onDepth }: { queue: string; onDepth: (depth: num
     ${data?.capped && html`<p class="note" data-dlq-capped>The read stopped at its bound of ${data.read} dead letters: the pages show those, newest first, and the queue may hold more; redrive or purge some, then Refresh.</p>`}
     ${data && html`<${Pager} page=${data.page} shown=${data.page.shown} noun="dead letters read" go=${setCursor} />`}
     ${data?.notes.map((note) => html`<p class="note" data-dlq-note>${note}</p>`)}
-    ${data && html`<${FailureGroupsView} groups=${data.failureGroups} selected=${selected} select=${select} partial=${partialReadNote(data)} />`}
+    ${data && html`<${FailureGroupsView} groups=${data.failureGroups} selected=${selected} select=${select} partial=${partialReadNote(data)} busy=${running} redriveRefused=${refused} ask=${setWholeFailure} />`}
     <div class=${error && data ? 'stale' : ''}>
     ${data?.groups.map((g) => html`<${Group} group=${g} selected=${selected} toggle=${toggle} redriveOne=${(k: string) => redrive([k])} refused=${refused} busy=${running} readOf=${data.read < data.approximateDepth ? data.read : null} paged=${data.page.total > data.page.shown} />`)}
     </div>
