@@ -944,17 +944,8 @@ describe('failed list / show', () => {
 
 describe('failed summary', () => {
   /** A dead letter of `events` whose consumer recorded `message` (a `PermanentError` unless `name` says otherwise). */
-  const failedWith = (n: number, message: string, name = 'PermanentError', type = 'invoice.paid') => {
-    const m = deadLetterMessage(n, { type });
-    return {
-      ...m,
-      MessageAttributes: {
-        ...m.MessageAttributes,
-        'hookline.error.name': { DataType: 'String', StringValue: name },
-        'hookline.error.message': { DataType: 'String', StringValue: message },
-      },
-    };
-  };
+  const failedWith = (n: number, message: string, name = 'PermanentError', type = 'invoice.paid') =>
+    deadLetterMessage(n, { type, failure: { name, message } });
 
   it('reads the whole DLQ, past any list limit, counts each message once per failure and hands every one back', async () => {
     const messages = [

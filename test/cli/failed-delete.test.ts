@@ -154,16 +154,7 @@ describe('failed delete', () => {
   });
 
   it('--failure deletes every dead letter of that failure, by the key failed summary prints, and hands the rest back', async () => {
-    const failedWith = (n: number, message: string) => {
-      const m = deadLetterMessage(n);
-      return {
-        ...m,
-        MessageAttributes: {
-          ...m.MessageAttributes,
-          'hookline.error.message': { DataType: 'String', StringValue: message },
-        },
-      };
-    };
+    const failedWith = (n: number, message: string) => deadLetterMessage(n, { failure: { message } });
     const dlq = installFakeQueue(sqs, EVENTS.deadLetterUrl, [
       failedWith(1, 'order 1 poisoned'),
       failedWith(2, 'card declined'),

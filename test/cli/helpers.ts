@@ -175,6 +175,8 @@ export function deadLetterMessage(
     replay?: string;
     /** Headers the envelope holds besides its content type (an older version kept credential headers). */
     headers?: Record<string, string>;
+    /** The reason the consumer recorded. @default PermanentError: customer cus_1 not found */
+    failure?: { readonly name?: string; readonly message: string };
   } = {},
 ): Message {
   const id = options.id ?? `evt-${n}`;
@@ -207,8 +209,14 @@ export function deadLetterMessage(
       ...(options.error === false
         ? {}
         : {
-            'hookline.error.name': { DataType: 'String', StringValue: 'PermanentError' },
-            'hookline.error.message': { DataType: 'String', StringValue: 'customer cus_1 not found' },
+            'hookline.error.name': {
+              DataType: 'String',
+              StringValue: options.failure?.name ?? 'PermanentError',
+            },
+            'hookline.error.message': {
+              DataType: 'String',
+              StringValue: options.failure?.message ?? 'customer cus_1 not found',
+            },
             'hookline.error.attempt': { DataType: 'Number', StringValue: '3' },
             'hookline.error.consumer': { DataType: 'String', StringValue: 'events' },
             'hookline.error.at': { DataType: 'String', StringValue: '2026-11-25T02:10:00.000Z' },

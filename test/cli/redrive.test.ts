@@ -506,16 +506,8 @@ describe('redrive one by one', () => {
 
   it('--failure moves the dead letters of that failure only, by the key failed summary prints, and with --type only those of both', async () => {
     /** A dead letter of `events` whose consumer recorded `message` as a `PermanentError`. */
-    const failedWith = (n: number, message: string, type = 'invoice.paid') => {
-      const m = deadLetterMessage(n, { type });
-      return {
-        ...m,
-        MessageAttributes: {
-          ...m.MessageAttributes,
-          'hookline.error.message': { DataType: 'String', StringValue: message },
-        },
-      };
-    };
+    const failedWith = (n: number, message: string, type = 'invoice.paid') =>
+      deadLetterMessage(n, { type, failure: { message } });
     const messages = [
       failedWith(1, 'customer cus_1 not found'),
       failedWith(2, 'card declined'),

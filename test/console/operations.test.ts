@@ -84,17 +84,8 @@ function dlqHolds(...messages: ReturnType<typeof deadLetterMessage>[]) {
 }
 
 /** Dead letter `n`, failed as the consumer records it: `name: message`. */
-function failingWith(n: number, name: string, message: string) {
-  const letter = deadLetterMessage(n);
-  return {
-    ...letter,
-    MessageAttributes: {
-      ...letter.MessageAttributes,
-      'hookline.error.name': { DataType: 'String', StringValue: name },
-      'hookline.error.message': { DataType: 'String', StringValue: message },
-    },
-  };
-}
+const failingWith = (n: number, name: string, message: string) =>
+  deadLetterMessage(n, { failure: { name, message } });
 
 const waitForJob = async (ops: ConsoleOperations) => ops.jobs.idle(5);
 
