@@ -243,6 +243,60 @@ function rateLimitWaitViolations(c: RateLimitRuleInput): Violation[] {
   ];
 }
 
+/** A circuit breaker's settings, as the rule checks them. */
+export interface CircuitBreakerRuleInput {
+  readonly failureRatio: number;
+  readonly minimumRecords: number;
+  readonly window: Duration;
+}
+
+/** CloudWatch alarms evaluate whole minutes, at most a day's worth (period x evaluation periods). */
+export const BREAKER_WINDOW_MINUTES = { min: 1, max: 1440 } as const;
+
+/**
+ * Rules of a circuit breaker: a ratio in (0, 1], a whole number of records from 1, and a window CloudWatch can
+ * alarm on (the deployed breaker is an alarm whose period is the window): whole minutes, from 1 to a day.
+ */
+export function circuitBreakerViolations(c: CircuitBreakerRuleInput): Violation[] {
+  const out: Violation[] = [];
+  const { failureRatio, minimumRecords, window } = c;
+  if (known(failureRatio) && !(failureRatio > 0 && failureRatio <= 1)) {
+    out.push(
+      violation(
+        'circuitBreaker.failureRatio',
+        'is the share of records that failed, above 0 and at most 1',
+        failureRatio,
+        'use e.g. 0.5 (half of the records failed)',
+      ),
+    );
+  }
+  if (known(minimumRecords) && !(Number.isInteger(minimumRecords) && minimumRecords >= 1)) {
+    out.push(
+      violation(
+        'circuitBreaker.minimumRecords',
+        'is a whole number of records, at least 1',
+        minimumRecords,
+        'use e.g. 20',
+      ),
+    );
+  }
+  if (known(window)) {
+    const minutes = secondsOf(window) / 60;
+    const { min, max } = BREAKER_WINDOW_MINUTES;
+    if (!Number.isInteger(minutes) || minutes < min || minutes > max) {
+      out.push(
+        violation(
+          'circuitBreaker.window',
+          `must be whole minutes from ${min} to ${max} (1 day): it is the period of the CloudWatch alarm that trips the deployed breaker`,
+          window,
+          'use e.g. Duration.minutes(5)',
+        ),
+      );
+    }
+  }
+  return out;
+}
+
 /**
  * Rule: a retry backoff fits in what SQS still grants when it is set. SQS refuses to keep a message hidden more
  * than 12 hours after the receive that returned it, and the runtime sets the backoff while the record is still

@@ -31,6 +31,10 @@ export const DEFAULTS = {
   retryFactor: 2,
   retryMax: Duration.minutes(15),
   deadlineMargin: Duration.seconds(3),
+  /** A circuit breaker given no settings trips when half of at least 20 records failed within 5 minutes. */
+  circuitBreakerFailureRatio: 0.5,
+  circuitBreakerMinimumRecords: 20,
+  circuitBreakerWindow: Duration.minutes(5),
   /** The deadline margin is at most this share of a short consumer timeout. */
   deadlineMarginTimeoutShare: 0.1,
   idempotencyEnabled: true,

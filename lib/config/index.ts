@@ -31,6 +31,7 @@ export type * from './resolved';
 export type {
   AlarmsConfig,
   ArchiveConfig,
+  CircuitBreakerConfig,
   ConsumerConfig,
   DedupeConfig,
   DefaultRouteConfig,

@@ -2,6 +2,7 @@
 import type { Duration } from 'aws-cdk-lib';
 import { credentialHeadersOfSources } from '../senders';
 import {
+  circuitBreakerViolations,
   consumerViolations,
   defaultDeadlineMargin,
   minimumVisibilityTimeout,
@@ -47,6 +48,22 @@ function resolveRetry(problems: ViolationList, path: string, c: ParsedConsumer):
   };
   problems.addAll(path, retryViolations(retry));
   return retry;
+}
+
+/** The circuit breaker, checked, with its defaults filled; absent when the consumer has none. */
+function resolveCircuitBreaker(
+  problems: ViolationList,
+  path: string,
+  c: ParsedConsumer,
+): ResolvedConsumer['circuitBreaker'] {
+  if (!c.circuitBreaker) return undefined;
+  const breaker = {
+    failureRatio: c.circuitBreaker.failureRatio ?? DEFAULTS.circuitBreakerFailureRatio,
+    minimumRecords: c.circuitBreaker.minimumRecords ?? DEFAULTS.circuitBreakerMinimumRecords,
+    window: c.circuitBreaker.window ?? DEFAULTS.circuitBreakerWindow,
+  };
+  problems.addAll(path, circuitBreakerViolations(breaker));
+  return breaker;
 }
 
 /** The deadline margin, checked: shorter than the timeout; by default at most a tenth of it. */
@@ -178,6 +195,7 @@ function resolveConsumer(
   const retry = resolveRetry(problems, path, c);
   const deadlineMargin = resolveDeadlineMargin(problems, path, c, timeout);
   const idempotency = resolveIdempotency(problems, path, c);
+  const circuitBreaker = resolveCircuitBreaker(problems, path, c);
   if (c.rateLimit) {
     problems.addAll(
       path,
@@ -198,6 +216,7 @@ function resolveConsumer(
     deadlineMargin,
     ...(idempotency ? { idempotency } : {}),
     ...(c.rateLimit ? { rateLimit: { limit: c.rateLimit.limit, interval: c.rateLimit.interval } } : {}),
+    ...(circuitBreaker ? { circuitBreaker } : {}),
     environment: c.environment ?? {},
   };
 }

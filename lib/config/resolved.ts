@@ -22,6 +22,12 @@ export interface ResolvedConsumer {
   readonly idempotency?: { readonly expiry: Duration };
   /** At most `limit` records started per `interval`; absent: no rate limit. */
   readonly rateLimit?: { readonly limit: number; readonly interval: Duration };
+  /** Pauses the consumer when most of its records fail; absent: no circuit breaker. */
+  readonly circuitBreaker?: {
+    readonly failureRatio: number;
+    readonly minimumRecords: number;
+    readonly window: Duration;
+  };
   readonly environment: Readonly<Record<string, string>>;
 }
 

@@ -29,6 +29,30 @@ export interface RateLimitConfig {
   interval: Duration;
 }
 
+/**
+ * A consumer's circuit breaker: when at least `minimumRecords` records ended within `window` and the share that
+ * failed reached `failureRatio`, the consumer is paused as `hookline pause` does (its event source mapping is
+ * disabled; the messages wait in the queue). Resuming is manual: `hookline resume <queue>`.
+ */
+export interface CircuitBreakerConfig {
+  /**
+   * Share of the records that ended in the window which failed (retried or dead-lettered), above 0 and at most 1,
+   * at or above which the breaker trips.
+   * @default 0.5
+   */
+  failureRatio?: number;
+  /**
+   * Fewest records that must have ended in the window before the breaker may trip, a whole number from 1.
+   * @default 20
+   */
+  minimumRecords?: number;
+  /**
+   * How far back records are counted: whole minutes, from 1 minute to 1 day (the alarm's period).
+   * @default Duration.minutes(5)
+   */
+  window?: Duration;
+}
+
 export interface RetryConfig {
   /**
    * Wait before the first retry.
@@ -140,6 +164,12 @@ export interface ConsumerConfig {
    * @default - no rate limit
    */
   rateLimit?: RateLimitConfig;
+  /**
+   * Pauses the consumer when most of its records fail (a dependency is down), rather than letting every record
+   * burn its attempts into the dead-letter queue. `{}` turns it on with the defaults.
+   * @default - no circuit breaker
+   */
+  circuitBreaker?: CircuitBreakerConfig;
   /**
    * Extra environment variables of the function: names Lambda accepts (a letter, then letters, digits and `_`),
    * none it sets itself (`AWS_REGION`, `_HANDLER`...) and none hookline sets (`POWERTOOLS_SERVICE_NAME`,
@@ -467,6 +497,14 @@ const fifoGrouping = z.union([z.literal('source'), z.literal('type'), tenantKey]
 
 const rateLimitSchema = z.object({ limit: z.number(), interval: duration }).strict();
 
+const circuitBreakerSchema = z
+  .object({
+    failureRatio: z.number().optional(),
+    minimumRecords: z.number().optional(),
+    window: duration.optional(),
+  })
+  .strict();
+
 const retrySchema = z
   .object({ base: wholeSeconds.optional(), factor: z.number().optional(), max: wholeSeconds.optional() })
   .strict();
@@ -503,6 +541,7 @@ const consumerSchema = z
     deadlineMargin: duration.optional(),
     idempotency: idempotencySchema.optional(),
     rateLimit: rateLimitSchema.optional(),
+    circuitBreaker: circuitBreakerSchema.optional(),
     environment: z.record(z.string(), z.string()).optional(),
   })
   .strict();
@@ -606,6 +645,7 @@ const schemaMatchesTypes: [
   Same<z.input<typeof consumerSchema>, ConsumerConfig>,
   Same<z.input<typeof retrySchema>, RetryConfig>,
   Same<z.input<typeof rateLimitSchema>, RateLimitConfig>,
+  Same<z.input<typeof circuitBreakerSchema>, CircuitBreakerConfig>,
   Same<z.input<typeof idempotencySchema>, IdempotencyConfig>,
   Same<z.input<typeof routeSchema>, RouteConfig>,
   Same<z.input<typeof scheduleSchema>, ScheduleConfig>,
@@ -616,5 +656,5 @@ const schemaMatchesTypes: [
   Same<z.input<typeof archiveSchema>, ArchiveConfig>,
   Same<z.input<typeof jobsSchema>, JobsConfig>,
   Same<z.input<typeof jobsEndpointSchema>, JobsEndpointConfig>,
-] = [true, true, true, true, true, true, true, true, true, true, true, true, true, true, true];
+] = [true, true, true, true, true, true, true, true, true, true, true, true, true, true, true, true];
 void schemaMatchesTypes;

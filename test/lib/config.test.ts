@@ -3,7 +3,13 @@ import { dirname, join } from 'node:path';
 import { Duration, Fn } from 'aws-cdk-lib';
 import { describe, expect, it } from 'vitest';
 import exampleConfig from '../../hookline.config';
-import { DEFAULTS, type HooklineConfig, HooklineConfigError, resolveConfig } from '../../lib/config';
+import {
+  type CircuitBreakerConfig,
+  DEFAULTS,
+  type HooklineConfig,
+  HooklineConfigError,
+  resolveConfig,
+} from '../../lib/config';
 import { HIDDEN_VALUE } from '../../lib/config/parse-shape';
 import { ingestRuntimeConfig } from '../../lib/runtime-wiring';
 
@@ -1712,5 +1718,80 @@ describe('resolveConfig: a consumer rate limit', () => {
     expect(() =>
       resolveConfig(limited({ maxConcurrency: 2, rateLimit: { limit: 2, interval: Duration.seconds(1) } })),
     ).not.toThrow();
+  });
+});
+
+describe('resolveConfig: a consumer circuit breaker', () => {
+  const withBreaker = (circuitBreaker: unknown) =>
+    minimal({
+      queues: {
+        events: {
+          consumer: {
+            entry: 'lambda/consumers/events.ts',
+            circuitBreaker: circuitBreaker as CircuitBreakerConfig,
+          },
+        },
+      },
+    });
+  const issuesOf = (config: HooklineConfig) => {
+    try {
+      resolveConfig(config);
+    } catch (error) {
+      expect(error).toBeInstanceOf(HooklineConfigError);
+      return (error as HooklineConfigError).issues;
+    }
+    throw new Error('expected resolveConfig to throw');
+  };
+
+  it('is off unless configured, and {} turns it on with the defaults', () => {
+    expect(resolveConfig(minimal()).queues[0]?.consumer?.circuitBreaker).toBeUndefined();
+    expect(resolveConfig(withBreaker({})).queues[0]?.consumer?.circuitBreaker).toEqual({
+      failureRatio: DEFAULTS.circuitBreakerFailureRatio,
+      minimumRecords: DEFAULTS.circuitBreakerMinimumRecords,
+      window: DEFAULTS.circuitBreakerWindow,
+    });
+  });
+
+  it('keeps the settings given', () => {
+    const breaker = { failureRatio: 1, minimumRecords: 3, window: Duration.minutes(1) };
+    expect(resolveConfig(withBreaker(breaker)).queues[0]?.consumer?.circuitBreaker).toEqual(breaker);
+  });
+
+  it('reports a ratio out of (0, 1], a fractional record count and a window CloudWatch cannot alarm on at once, each with its path, value and fix', () => {
+    const issues = issuesOf(
+      withBreaker({ failureRatio: 0, minimumRecords: 2.5, window: Duration.seconds(90) }),
+    );
+    expect(issues).toEqual([
+      expect.objectContaining({
+        path: 'queues.events.consumer.circuitBreaker.failureRatio',
+        value: '0',
+        fix: 'use e.g. 0.5 (half of the records failed)',
+      }),
+      expect.objectContaining({
+        path: 'queues.events.consumer.circuitBreaker.minimumRecords',
+        value: '2.5',
+        fix: 'use e.g. 20',
+      }),
+      expect.objectContaining({
+        path: 'queues.events.consumer.circuitBreaker.window',
+        value: '1 minute 30 seconds',
+        fix: 'use e.g. Duration.minutes(5)',
+      }),
+    ]);
+  });
+
+  it.each([
+    ['a ratio above 1', { failureRatio: 1.5 }, 'failureRatio'],
+    ['no records', { minimumRecords: 0 }, 'minimumRecords'],
+    ['a window under a minute', { window: Duration.seconds(30) }, 'window'],
+    ['a window over a day', { window: Duration.hours(25) }, 'window'],
+  ])('refuses %s', (_name, breaker, field) => {
+    expect(issuesOf(withBreaker(breaker))).toEqual([
+      expect.objectContaining({ path: `queues.events.consumer.circuitBreaker.${field}` }),
+    ]);
+  });
+
+  it('refuses an unknown setting', () => {
+    expect(() => resolveConfig(withBreaker({ ratio: 0.5 }))).toThrow(/circuitBreaker/);
   });
 });
