@@ -2,6 +2,7 @@
  * Human-readable output of each command (the `--json` output is the result object itself).
  */
 
+import { describeBreakerTrip } from '../../lambda/shared/circuit-breaker';
 import { humanAge } from '../console/ui/human-age';
 import { oldestAgeNotes } from '../console/ui/oldest-age-notes';
 import { JOB_SCHEDULES_RESEND } from '../stack-outputs';
@@ -77,8 +78,10 @@ export function renderStatus(output: Output, result: StatusResult): void {
         ),
       );
     }
-    if (q.consumer === 'Disabled')
-      output.line(c.yellow(`${q.queue}: consumer paused; resume with: ${next(output, `resume ${q.queue}`)}`));
+    if (q.consumer === 'Disabled') {
+      const by = q.circuitBreaker ? describeBreakerTrip(q.circuitBreaker) : 'paused';
+      output.line(c.yellow(`${q.queue}: consumer ${by}; resume with: ${next(output, `resume ${q.queue}`)}`));
+    }
   }
   for (const d of result.otherDeadLetterQueues ?? []) {
     const line = `${d.name} (${d.holds}): ${d.deadLettered} dead-lettered`;

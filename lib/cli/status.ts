@@ -3,6 +3,7 @@
  * oldest is, and whether its consumer is running.
  */
 
+import type { BreakerTrip } from '../../lambda/shared/circuit-breaker';
 import { FAIR_QUEUE_METRICS } from '../fair-queue-metrics';
 import { type Backend, contextOf } from './backend';
 import { consumerState } from './consumers';
@@ -26,6 +27,11 @@ export interface QueueStatus {
   readonly oldestMessageAgeAlarmSeconds?: number;
   /** `Enabled`, `Disabled`, a transition (`Disabling`...), or null when the queue has no consumer. */
   readonly consumer: string | null;
+  /**
+   * Present when the consumer's circuit breaker paused it (and it was not resumed since): when, and how many of
+   * the records that ended in its window failed. A paused consumer without it was paused by an operator.
+   */
+  readonly circuitBreaker?: BreakerTrip;
   /**
    * A deployed fair queue's quiet tenants (those without a backlog, which SQS serves first): their visible
    * messages and the age of their oldest, from CloudWatch as the alarm and dashboard read them; null when
@@ -131,6 +137,8 @@ export interface StatusSources {
   consumer(queue: QueueTarget): Promise<string | null>;
   /** The age of each queue's oldest message, where known, or why it is not. */
   oldestAges(queues: readonly QueueTarget[]): Promise<OldestAges>;
+  /** What tripped the circuit breaker that paused the queue's consumer; undefined when it did not. */
+  breakerTrip?(queue: QueueTarget): Promise<BreakerTrip | undefined>;
 }
 
 export interface OldestAges {
@@ -157,10 +165,11 @@ export async function queueStatuses(
   const ages = queues.length > 0 ? await sources.oldestAges(queues) : LOCAL_AGES;
   return Promise.all(
     queues.map(async (queue): Promise<QueueStatus> => {
-      const [depth, dead, consumer] = await Promise.all([
+      const [depth, dead, consumer, trip] = await Promise.all([
         sources.depth(queue.url),
         sources.depth(queue.deadLetterUrl),
         sources.consumer(queue),
+        sources.breakerTrip?.(queue),
       ]);
       const age = ages.ages.get(queue.name);
       const quiet = ages.quiet?.get(queue.name);
@@ -180,6 +189,7 @@ export async function queueStatuses(
           ? { oldestMessageAgeAlarmSeconds: queue.oldestMessageAgeAlarmSeconds }
           : {}),
         consumer,
+        ...(trip && consumer !== 'Enabled' ? { circuitBreaker: trip } : {}),
         ...(quiet
           ? {
               quietTenants: {

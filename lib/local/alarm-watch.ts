@@ -14,8 +14,11 @@ import type { QueueStatus } from '../cli/status';
 import { humanAge } from '../console/ui/human-age';
 import { localModeHints } from './command-hints';
 
-/** The two deployed alarms of a queue that local mode watches. */
-export type WatchedAlarm = 'dead-letters' | 'oldest-message';
+/**
+ * The deployed alarms of a queue that local mode reports: the two it watches here, and a consumer's circuit
+ * breaker, which local mode's emulated event source mapping evaluates itself.
+ */
+export type WatchedAlarm = 'dead-letters' | 'oldest-message' | 'circuit-breaker';
 
 /** One crossing of one alarm, as `npm start` prints it. */
 export interface AlarmChange {

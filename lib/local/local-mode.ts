@@ -9,6 +9,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEventV2, SQSEvent } from 'aws-lambda';
 import type { Message } from 'esbuild';
+import { type BreakerTrip, describeBreakerTrip } from '../../lambda/shared/circuit-breaker';
 import { METRICS_NAMESPACE } from '../../lambda/shared/contracts';
 import { parseEnvelope, type WebhookEnvelope } from '../../lambda/shared/envelope';
 import { JOB_SOURCE } from '../../lambda/shared/job';
@@ -27,6 +28,7 @@ import { consumerRuntimeConfig, ingestRuntimeConfig, producerClaimSettingsOf } f
 import { AlarmWatch } from './alarm-watch';
 import { writeFileAtomically } from './atomic-write';
 import { sharedFileHasher } from './bundle-cache';
+import { LocalCircuitBreaker } from './circuit-breaker';
 import { LOCAL_CREDENTIALS, LOCAL_MODE_REQUEST_MS, localS3Client, localSqsClient } from './clients';
 import { codeFrames } from './code-frames';
 import { localModeHints } from './command-hints';
@@ -45,8 +47,20 @@ import {
 } from './jobs-endpoint';
 import { Journal } from './journal';
 import { bundleCacheDirOf, defaultBuildDir, emulatorThreadOptions, localDataDir } from './local-dirs';
-import { pausedConsumersPath, readPausedConsumers, writePausedConsumers } from './paused-consumers';
-import { type BatchQueue, batchEvents, batchNotice, type LocalEvent, Reporter } from './reporter';
+import {
+  pausedConsumersPath,
+  readBreakerTrips,
+  readPausedConsumers,
+  writePausedConsumers,
+} from './paused-consumers';
+import {
+  type BatchQueue,
+  batchEvents,
+  batchNotice,
+  type LocalEvent,
+  parseOutcomeLine,
+  Reporter,
+} from './reporter';
 import {
   type OneTimeScheduleRecord,
   type OneTimeScheduler,
@@ -214,6 +228,8 @@ interface FunctionContext {
   readonly bundleOf: (name: string) => { bundleUrl: string; workerUrl: string };
   readonly onLog: (line: { functionName: string; line: string }) => void;
   readonly archive: LocalFirehose | undefined;
+  /** Pauses a consumer whose circuit breaker tripped (bound to the control once it exists). */
+  readonly tripBreaker: (queue: string, trip: BreakerTrip) => void;
 }
 
 interface LocalConsumer {
@@ -327,7 +343,7 @@ async function startPipeline(settings: LocalSettings, cleanups: Cleanups): Promi
   // Fail fast on a taken port, before seconds of emulator start and bundling.
   if (settings.port !== 0) await phases.time('port check', () => assertPortFree(settings.port));
   // A pause survives a restart with a data directory, as a disabled mapping stays disabled on AWS.
-  const savedPaused = settings.dataDir ? readPausedConsumers(settings.dataDir) : new Set<string>();
+  const saved = savedPauses(settings);
   // Bundling needs nothing from the emulators: esbuild (its own process) works while they start.
   const bundling = phases.time('bundles', () => bundleFunctions(settings));
   bundling.catch(() => undefined);
@@ -342,6 +358,7 @@ async function startPipeline(settings: LocalSettings, cleanups: Cleanups): Promi
   const oneTime = await startJobSchedules(settings, emulators, topology, sqs);
   cleanups.push(() => oneTime.stop());
 
+  let control: LocalControl | undefined;
   const context: FunctionContext = {
     settings,
     emulators,
@@ -349,23 +366,19 @@ async function startPipeline(settings: LocalSettings, cleanups: Cleanups): Promi
     archive,
     bundleOf: await bundling,
     onLog: (line) => reporter.functionLog(line.functionName, line.line),
+    tripBreaker: (queue, trip) => control?.tripBreaker(queue, trip),
   };
   const ingest = createIngest(context);
   cleanups.push(() => ingest.stop());
   const jobs = createJobsEndpoint(context, oneTime.url);
   if (jobs) cleanups.push(() => jobs.stop());
-  const consumers = new Map<string, LocalConsumer>();
-  for (const queue of config.queues) {
-    if (!queue.consumer) continue;
-    const consumer = createConsumer(context, queue, queue.consumer, sqs, savedPaused.has(queue.name));
-    consumers.set(queue.name, consumer);
-    cleanups.push(() => consumer.fn.stop());
-  }
+  const consumers = createConsumers(context, sqs, saved.paused, cleanups);
   await phases.time('sandboxes', () =>
     warmUp(reporter, [ingest, ...(jobs ? [jobs] : []), ...[...consumers.values()].map(({ fn }) => fn)]),
   );
 
-  const control = new LocalControl(settings, emulators, topology, consumers, archive, oneTime.url, sqs);
+  control = new LocalControl(settings, emulators, topology, consumers, archive, oneTime.url, sqs);
+  control.restoreBreakerTrips(saved.paused, saved.trips);
   const api = await phases.time('http api', () => startApi(settings, ingest, control, journal, jobs));
   if (reporter.verbose) reporter.info(`start: ${phases.describe()} ms`);
   cleanups.push(() => api.close());
@@ -375,7 +388,7 @@ async function startPipeline(settings: LocalSettings, cleanups: Cleanups): Promi
 
   for (const { mapping } of consumers.values()) mapping.start();
   announceNotStopped(settings, emulators);
-  announcePausedConsumers(settings, savedPaused, consumers);
+  announcePausedConsumers(settings, saved.paused, saved.trips, consumers);
   const alarmWatch = watchAlarms(settings, control, cleanups);
   cleanups.push(await watchForRestart(settings, consumers, context));
   const stopScheduler = startSchedules(settings, topology, sqs);
@@ -397,6 +410,33 @@ async function startPipeline(settings: LocalSettings, cleanups: Cleanups): Promi
     alarmWatch,
     inMemory: settings.dataDir === undefined ? { oneTime } : undefined,
   });
+}
+
+/** The consumers paused in the data directory, and what tripped those the circuit breaker paused. */
+function savedPauses(settings: LocalSettings): {
+  paused: Set<string>;
+  trips: Map<string, BreakerTrip>;
+} {
+  const { dataDir } = settings;
+  if (!dataDir) return { paused: new Set(), trips: new Map() };
+  return { paused: readPausedConsumers(dataDir), trips: readBreakerTrips(dataDir) };
+}
+
+/** Every configured consumer, those saved as paused starting disabled. */
+function createConsumers(
+  context: FunctionContext,
+  sqs: SQSClient,
+  savedPaused: ReadonlySet<string>,
+  cleanups: Cleanups,
+): Map<string, LocalConsumer> {
+  const consumers = new Map<string, LocalConsumer>();
+  for (const queue of context.settings.config.queues) {
+    if (!queue.consumer) continue;
+    const consumer = createConsumer(context, queue, queue.consumer, sqs, savedPaused.has(queue.name));
+    consumers.set(queue.name, consumer);
+    cleanups.push(() => consumer.fn.stop());
+  }
+  return consumers;
 }
 
 /**
@@ -627,12 +667,26 @@ function createConsumer(
       ...context.bundleOf(name),
       ...sandboxOptions(context),
       // The consumer is the user's code: its own output is shown by default, attributed to its queue.
-      onLog: (line) => reporter.functionLog(line.functionName, line.line, queue.name),
+      onLog: (line) => {
+        breaker?.observe(parseOutcomeLine(line.line)?.event ?? '');
+        reporter.functionLog(line.functionName, line.line, queue.name);
+      },
     },
   );
+  const breaker = consumer.circuitBreaker
+    ? new LocalCircuitBreaker({
+        rule: {
+          failureRatio: consumer.circuitBreaker.failureRatio,
+          minimumRecords: consumer.circuitBreaker.minimumRecords,
+          windowMinutes: consumer.circuitBreaker.window.toMinutes(),
+        },
+        running: () => mapping.state === 'Enabled',
+        trip: (trip) => context.tripBreaker(queue.name, trip),
+      })
+    : undefined;
   const local = topology.queues[queue.name];
   if (!local) throw new Error(`topology has no queue ${queue.name}`);
-  const mapping = new EventSourceMapping({
+  const mapping: EventSourceMapping = new EventSourceMapping({
     name: queue.name,
     queueUrl: local.url,
     queueArn: local.arn,
@@ -676,6 +730,8 @@ async function warmUp(reporter: Reporter, functions: readonly LocalFunction[]): 
 /** Pause and resume, and the status (served by the control API and written to `local.json` for the CLI). */
 class LocalControl {
   private url: string | undefined;
+  /** What tripped each consumer the circuit breaker paused, until it is resumed. */
+  private readonly trips = new Map<string, BreakerTrip>();
 
   constructor(
     private readonly settings: LocalSettings,
@@ -693,6 +749,7 @@ class LocalControl {
       {
         depth: (url) => this.queueDepth(url),
         consumer: async (queue) => this.consumers.get(queue.name)?.mapping.state ?? null,
+        breakerTrip: async (queue) => this.trips.get(queue.name),
         oldestAges: async (queues) => ({
           ages: await oldestMessageAges(
             this.emulators.endpoints.sqs,
@@ -767,7 +824,10 @@ class LocalControl {
         ]),
       ),
       consumers: Object.fromEntries(
-        [...this.consumers].map(([name, c]) => [name, { state: c.mapping.state }]),
+        [...this.consumers].map(([name, c]) => {
+          const trip = this.trips.get(name);
+          return [name, { state: c.mapping.state, ...(trip ? { circuitBreaker: trip } : {}) }];
+        }),
       ),
       ...(this.topology.archive ? { archive: { ...this.topology.archive } } : {}),
       jobs: this.jobSettings(),
@@ -793,14 +853,40 @@ class LocalControl {
   setConsumerEnabled(name: string, enabled: boolean): MappingState | undefined {
     const consumer = this.consumers.get(name);
     if (!consumer) return undefined;
-    if (enabled) consumer.mapping.enable();
-    else void consumer.mapping.disable();
+    if (enabled) {
+      consumer.mapping.enable();
+      // A resume closes the breaker: resuming is the operator's call, never automatic.
+      this.trips.delete(name);
+    } else void consumer.mapping.disable();
     if (this.settings.dataDir) {
       const paused = [...this.consumers].filter(([, c]) => c.mapping.state === 'Disabled').map(([n]) => n);
-      writePausedConsumers(this.settings.dataDir, paused);
+      writePausedConsumers(this.settings.dataDir, paused, this.trips);
     }
     this.writeState();
     return consumer.mapping.state;
+  }
+
+  /** The trips saved with the pauses of the last run, for the consumers still paused. */
+  restoreBreakerTrips(paused: ReadonlySet<string>, trips: ReadonlyMap<string, BreakerTrip>): void {
+    for (const [name, trip] of trips)
+      if (paused.has(name) && this.consumers.has(name)) this.trips.set(name, trip);
+  }
+
+  /**
+   * The circuit breaker tripped: the consumer is paused as `hookline pause --local` pauses it (saved with the data
+   * directory), and the operator is told once, with the command that resumes it.
+   */
+  tripBreaker(name: string, trip: BreakerTrip): void {
+    const consumer = this.consumers.get(name);
+    if (!consumer || consumer.mapping.state === 'Disabled') return;
+    this.trips.set(name, trip);
+    this.setConsumerEnabled(name, false);
+    this.settings.reporter.alarm({
+      queue: name,
+      alarm: 'circuit-breaker',
+      state: 'ALARM',
+      message: breakerTripNotice(name, trip, this.settings.hints),
+    });
   }
 
   async pauseConsumer(name: string): Promise<boolean> {
@@ -870,14 +956,22 @@ function announceNotStopped(settings: LocalSettings, emulators: Emulators): void
 function announcePausedConsumers(
   settings: LocalSettings,
   savedPaused: ReadonlySet<string>,
+  savedTrips: ReadonlyMap<string, BreakerTrip>,
   consumers: ReadonlyMap<string, LocalConsumer>,
 ): void {
   for (const name of savedPaused) {
     if (!consumers.has(name)) continue;
+    const trip = savedTrips.get(name);
+    const by = trip ? ` (${describeBreakerTrip(trip)})` : '';
     settings.reporter.info(
-      `consumer ${name} is paused (saved in ${pausedConsumersPath(settings.dataDir ?? resolve('.'))}): resume it with ${nextCommand(settings.hints, `resume ${name}`)}`,
+      `consumer ${name} is paused${by} (saved in ${pausedConsumersPath(settings.dataDir ?? resolve('.'))}): resume it with ${nextCommand(settings.hints, `resume ${name}`)}`,
     );
   }
+}
+
+/** What a trip of the circuit breaker says, once, when it pauses a consumer. */
+export function breakerTripNotice(queue: string, trip: BreakerTrip, hints: CommandHints): string {
+  return `${queue}: consumer ${describeBreakerTrip(trip)}; its messages wait in the queue. Fix what its handler calls, then resume it with ${nextCommand(hints, `resume ${queue}`)}`;
 }
 
 /**

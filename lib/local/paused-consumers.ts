@@ -1,10 +1,13 @@
 /**
  * Which consumers are paused, kept in the data directory (`<dataDir>/paused-consumers.json`) so a pause
  * survives a restart of local mode, as a disabled event source mapping stays disabled on AWS. Without a data
- * directory everything is in memory and a restart starts every consumer.
+ * directory everything is in memory and a restart starts every consumer. A pause the circuit breaker made also
+ * keeps what tripped it (`breaker`, by queue), so `hookline status` tells it from an operator's pause after a
+ * restart too.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { BreakerTrip } from '../../lambda/shared/circuit-breaker';
 import { writeFileAtomically } from './atomic-write';
 import { LocalStartProblem } from './start-problem';
 
@@ -20,14 +23,27 @@ export function pausedConsumersPath(dataDir: string): string {
  * the file and the fix: starting every consumer instead would run what the operator paused.
  */
 export function readPausedConsumers(dataDir: string): Set<string> {
+  return readSaved(dataDir).paused;
+}
+
+/** The circuit breaker's trips saved with the pauses, by queue; none when the file is absent. */
+export function readBreakerTrips(dataDir: string): Map<string, BreakerTrip> {
+  return readSaved(dataDir).trips;
+}
+
+function readSaved(dataDir: string): { paused: Set<string>; trips: Map<string, BreakerTrip> } {
   const path = pausedConsumersPath(dataDir);
-  if (!existsSync(path)) return new Set();
+  if (!existsSync(path)) return { paused: new Set(), trips: new Map() };
   let reason: string;
   try {
-    const parsed = JSON.parse(readFileSync(path, 'utf8')) as { paused?: unknown } | null;
+    const parsed = JSON.parse(readFileSync(path, 'utf8')) as { paused?: unknown; breaker?: unknown } | null;
     const paused = parsed?.paused;
-    if (Array.isArray(paused) && paused.every((name) => typeof name === 'string')) return new Set(paused);
-    reason = 'expected {"paused": ["<queue>", ...]}';
+    const trips = tripsOf(parsed?.breaker);
+    if (Array.isArray(paused) && paused.every((name) => typeof name === 'string') && trips)
+      return { paused: new Set(paused), trips };
+    reason = trips
+      ? 'expected {"paused": ["<queue>", ...]}'
+      : 'expected "breaker": {"<queue>": {"trippedAt", "failed", "ended", "windowMinutes"}}';
   } catch (error) {
     reason = (error as Error).message;
   }
@@ -37,10 +53,34 @@ export function readPausedConsumers(dataDir: string): Set<string> {
   );
 }
 
-/** Saves the paused consumers atomically (write, then rename), so a crash never leaves half a file. */
-export function writePausedConsumers(dataDir: string, paused: Iterable<string>): void {
+/** The saved trips, or undefined when they are not what this module writes. */
+function tripsOf(value: unknown): Map<string, BreakerTrip> | undefined {
+  if (value === undefined) return new Map();
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return undefined;
+  const trips = new Map<string, BreakerTrip>();
+  for (const [queue, trip] of Object.entries(value)) {
+    const t = trip as Partial<BreakerTrip> | null;
+    const valid =
+      typeof t?.trippedAt === 'string' &&
+      [t.failed, t.ended, t.windowMinutes].every((n) => typeof n === 'number' && Number.isFinite(n));
+    if (!valid) return undefined;
+    trips.set(queue, t as BreakerTrip);
+  }
+  return trips;
+}
+
+/**
+ * Saves the paused consumers, and the breaker's trips among them, atomically (write, then rename), so a crash
+ * never leaves half a file.
+ */
+export function writePausedConsumers(
+  dataDir: string,
+  paused: Iterable<string>,
+  trips: ReadonlyMap<string, BreakerTrip> = new Map(),
+): void {
+  const breaker = Object.fromEntries([...trips].sort(([a], [b]) => a.localeCompare(b)));
   writeFileAtomically(
     pausedConsumersPath(dataDir),
-    `${JSON.stringify({ paused: [...paused].sort() }, null, 2)}\n`,
+    `${JSON.stringify({ paused: [...paused].sort(), ...(trips.size > 0 ? { breaker } : {}) }, null, 2)}\n`,
   );
 }

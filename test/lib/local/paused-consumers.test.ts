@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
   pausedConsumersPath,
+  readBreakerTrips,
   readPausedConsumers,
   writePausedConsumers,
 } from '../../../lib/local/paused-consumers';
@@ -24,6 +25,22 @@ describe('paused consumers kept in the data directory', () => {
     expect(readPausedConsumers(dir)).toEqual(new Set(['billing', 'events']));
     writePausedConsumers(dir, []);
     expect(readPausedConsumers(dir)).toEqual(new Set());
+  });
+
+  it("keeps what tripped a breaker's pause beside the pause, and drops it once written without it", () => {
+    const dir = dataDir();
+    const trip = { trippedAt: '2026-01-01T00:00:00.000Z', failed: 20, ended: 20, windowMinutes: 1 };
+    writePausedConsumers(dir, ['events', 'billing'], new Map([['events', trip]]));
+    expect(readPausedConsumers(dir)).toEqual(new Set(['billing', 'events']));
+    expect(readBreakerTrips(dir)).toEqual(new Map([['events', trip]]));
+    writePausedConsumers(dir, ['billing']);
+    expect(readBreakerTrips(dir)).toEqual(new Map());
+  });
+
+  it('stops the start on a breaker trip it cannot read, rather than forget why a consumer was paused', () => {
+    const dir = dataDir();
+    writeFileSync(pausedConsumersPath(dir), '{"paused": ["events"], "breaker": {"events": {"failed": 1}}}');
+    expect(() => readPausedConsumers(dir)).toThrow(/is unreadable \(expected "breaker": /);
   });
 
   it.each([

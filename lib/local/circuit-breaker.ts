@@ -1,0 +1,71 @@
+/**
+ * Local mode's circuit breaker for one consumer: it counts the outcomes the consumer reports for the records its
+ * emulated event source mapping delivered, over the last `window`, and trips once the shared rule
+ * (`lambda/shared/circuit-breaker.ts`, the same one the deployed alarm computes) says so. The trip pauses the
+ * consumer through the path `hookline pause --local` takes; resuming is manual.
+ */
+import {
+  BREAKER_OUTCOMES,
+  type BreakerTrip,
+  breakerTrips,
+  type CircuitBreakerRule,
+  isBreakerOutcome,
+  type RecordCounts,
+} from '../../lambda/shared/circuit-breaker';
+
+/** Options of {@link LocalCircuitBreaker}. */
+export interface LocalCircuitBreakerOptions {
+  readonly rule: CircuitBreakerRule;
+  /** Pauses the consumer; called once per trip. */
+  readonly trip: (trip: BreakerTrip) => void;
+  /** Whether the consumer runs: outcomes of batches still finishing after a pause are not counted. */
+  readonly running: () => boolean;
+  /** Epoch milliseconds. @default Date.now */
+  readonly now?: () => number;
+}
+
+/** Outcomes of the last window, oldest first, and the counts they add up to. */
+export class LocalCircuitBreaker {
+  private readonly outcomes: { readonly atMs: number; readonly failed: boolean }[] = [];
+  private failed = 0;
+
+  constructor(private readonly options: LocalCircuitBreakerOptions) {}
+
+  /** The records that ended in the window now, as the rule counts them. */
+  counts(): RecordCounts {
+    this.forgetBefore(this.now() - this.windowMs);
+    return { ended: this.outcomes.length, failed: this.failed };
+  }
+
+  /** One record's outcome (its `record outcome` line's `outcome`); trips the breaker when the rule says so. */
+  observe(outcome: string): void {
+    if (!isBreakerOutcome(outcome) || !this.options.running()) return;
+    const failed = BREAKER_OUTCOMES[outcome].failed;
+    this.outcomes.push({ atMs: this.now(), failed });
+    if (failed) this.failed += 1;
+    const counts = this.counts();
+    if (!breakerTrips(this.options.rule, counts)) return;
+    // A resumed consumer starts a fresh window: the failures that tripped it are not counted twice.
+    this.outcomes.length = 0;
+    this.failed = 0;
+    this.options.trip({
+      trippedAt: new Date(this.now()).toISOString(),
+      ...counts,
+      windowMinutes: this.options.rule.windowMinutes,
+    });
+  }
+
+  private get windowMs(): number {
+    return this.options.rule.windowMinutes * 60_000;
+  }
+
+  private now(): number {
+    return (this.options.now ?? Date.now)();
+  }
+
+  private forgetBefore(cutoffMs: number): void {
+    while (this.outcomes.length > 0 && (this.outcomes[0]?.atMs ?? cutoffMs) <= cutoffMs) {
+      if (this.outcomes.shift()?.failed) this.failed -= 1;
+    }
+  }
+}
