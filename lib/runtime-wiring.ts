@@ -288,6 +288,7 @@ export function consumerRuntimeConfig(
           },
         }
       : {}),
+    ...(consumer.circuitBreaker ? { circuitBreaker: true } : {}),
     ...(consumer.rateLimit
       ? {
           // Required, not skipped when absent: a configured limit silently off would hammer the API it protects.

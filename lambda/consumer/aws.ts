@@ -9,6 +9,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CONSUMER_BUDGET, clientOptions } from '../shared/aws-clients';
+import { BREAKER_METRICS, BREAKER_OUTCOMES } from '../shared/circuit-breaker';
 import type { ConsumerRuntimeConfig } from '../shared/consumer-config';
 import {
   ARCHIVE_FAILED_METRIC,
@@ -61,36 +62,18 @@ export function powertoolsRootLogger(logger: Logger): RootLogger & { readonly po
   };
 }
 
-/** Publishes one EMF document per event type (dimension `type`) per batch. */
-export function powertoolsMetricsSink(metrics: Metrics): MetricsSink {
+/**
+ * Publishes one EMF document per event type (dimension `type`) per batch and, for a queue with a circuit breaker
+ * (`breakerTotals`), one more with the breaker's totals of the batch under `service` alone.
+ */
+export function powertoolsMetricsSink(
+  metrics: Metrics,
+  options: { readonly breakerTotals?: boolean } = {},
+): MetricsSink {
   return {
     publish(byType: ReadonlyMap<string, TypeMetrics>) {
-      for (const [type, counts] of byType) {
-        const latencies = counts.endToEndLatencyMs;
-        const flushes = Math.max(1, Math.ceil(latencies.length / VALUES_PER_FLUSH));
-        for (let flush = 0; flush < flushes; flush++) {
-          metrics.addDimension(METRIC_DIMENSIONS.type, type);
-          if (flush === 0) {
-            for (const name of [
-              'Processed',
-              'Cancelled',
-              'Failed',
-              'Retried',
-              'DeadLettered',
-              'Duplicate',
-              'Deferred',
-              'DeleteFailed',
-            ] as const) {
-              if (counts[name] > 0) metrics.addMetric(name, MetricUnit.Count, counts[name]);
-            }
-          }
-          for (const value of latencies.slice(flush * VALUES_PER_FLUSH, (flush + 1) * VALUES_PER_FLUSH)) {
-            metrics.addMetric('EndToEndLatency', MetricUnit.Milliseconds, value);
-          }
-          if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
-          else metrics.clearDimensions();
-        }
-      }
+      publishByType(metrics, byType);
+      if (options.breakerTotals) publishBreakerTotals(metrics, byType);
     },
     archiveFailed(count: number) {
       // Its own document, with the service dimension only, as the ingest publishes it.
@@ -98,6 +81,57 @@ export function powertoolsMetricsSink(metrics: Metrics): MetricsSink {
       metrics.publishStoredMetrics();
     },
   };
+}
+
+/** One document per event type, its latency values in flushes Powertools keeps whole. */
+function publishByType(metrics: Metrics, byType: ReadonlyMap<string, TypeMetrics>): void {
+  for (const [type, counts] of byType) {
+    const latencies = counts.endToEndLatencyMs;
+    const flushes = Math.max(1, Math.ceil(latencies.length / VALUES_PER_FLUSH));
+    for (let flush = 0; flush < flushes; flush++) {
+      metrics.addDimension(METRIC_DIMENSIONS.type, type);
+      if (flush === 0) {
+        for (const name of [
+          'Processed',
+          'Cancelled',
+          'Failed',
+          'Retried',
+          'DeadLettered',
+          'Duplicate',
+          'Deferred',
+          'DeleteFailed',
+        ] as const) {
+          if (counts[name] > 0) metrics.addMetric(name, MetricUnit.Count, counts[name]);
+        }
+      }
+      for (const value of latencies.slice(flush * VALUES_PER_FLUSH, (flush + 1) * VALUES_PER_FLUSH)) {
+        metrics.addMetric('EndToEndLatency', MetricUnit.Milliseconds, value);
+      }
+      if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
+      else metrics.clearDimensions();
+    }
+  }
+}
+
+/**
+ * The circuit breaker's counts of the batch, summed over its types, under `service` alone: the alarm that trips
+ * the breaker reads them by name (an alarm cannot SEARCH the per-type metrics). Zeros are published too, so a
+ * batch of successes lowers the failed share its alarm computes.
+ */
+function publishBreakerTotals(metrics: Metrics, byType: ReadonlyMap<string, TypeMetrics>): void {
+  let ended = 0;
+  let failed = 0;
+  for (const counts of byType.values()) {
+    for (const { metric, failed: isFailure } of Object.values(BREAKER_OUTCOMES)) {
+      const n = counts[metric];
+      ended += n;
+      if (isFailure) failed += n;
+    }
+  }
+  if (ended === 0) return;
+  metrics.addMetric(BREAKER_METRICS.ended, MetricUnit.Count, ended);
+  metrics.addMetric(BREAKER_METRICS.failed, MetricUnit.Count, failed);
+  metrics.publishStoredMetrics();
 }
 
 /** Powertools idempotency over DynamoDB (the table's names in `IDEMPOTENCY_TABLE`), as the core's idempotency gate. */
@@ -256,6 +290,6 @@ export function awsCollaborators(config: ConsumerRuntimeConfig): ConsumerCollabo
     random: Math.random,
     alarm: timerAlarm,
     logger,
-    metrics: powertoolsMetricsSink(metrics),
+    metrics: powertoolsMetricsSink(metrics, { breakerTotals: config.circuitBreaker === true }),
   };
 }

@@ -38,6 +38,11 @@ export const consumerRuntimeSchema = z.object({
       tableName: z.string().check(z.minLength(1)),
     }),
   ),
+  /**
+   * The queue has a circuit breaker: each batch also publishes the breaker's per-queue totals (`BREAKER_METRICS`,
+   * dimension `service` alone), the metrics its alarm reads.
+   */
+  circuitBreaker: z.optional(z.boolean()),
   payloadBucket: z.optional(z.string().check(z.minLength(1))),
   /** The table holding job records (`job#<id>` items of the dedupe table), when the pipeline has one. */
   jobRecords: z.optional(

@@ -207,6 +207,17 @@ describe('a consumer function configuration', () => {
     });
   });
 
+  it('tells a consumer with a circuit breaker to publish its totals, and one without nothing', () => {
+    const on = pipelineConfig({
+      queues: { events: { consumer: { ...consumer, circuitBreaker: {} } } },
+      routes: [],
+      defaultRoute: { queues: ['events'] },
+    });
+    expect(consumerRuntimeConfig(queueOf(on, 'events'), resources())).toMatchObject({ circuitBreaker: true });
+    const off = pipelineConfig();
+    expect(consumerRuntimeConfig(queueOf(off, 'events'), resources())).not.toHaveProperty('circuitBreaker');
+  });
+
   it('has no idempotency without the table, or when the consumer turns it off', () => {
     const on = pipelineConfig();
     expect(consumerRuntimeConfig(queueOf(on, 'events'), resources())).not.toHaveProperty('idempotency');

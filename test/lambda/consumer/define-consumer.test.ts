@@ -20,6 +20,7 @@ import { afterEach, beforeEach, describe, expect, expectTypeOf, it, type MockIns
 import { z } from 'zod';
 import { powertoolsIdempotencyGate, powertoolsMetricsSink } from '../../../lambda/consumer/aws';
 import { defineConsumer, PermanentError } from '../../../lambda/consumer/index';
+import { BREAKER_METRICS } from '../../../lambda/shared/circuit-breaker';
 import { FAILURE_ATTRIBUTES } from '../../../lambda/shared/envelope';
 import { JOB_RECORD_HEADER, JOB_SOURCE } from '../../../lambda/shared/job';
 import { CONSUMER_CONFIG_ENV } from '../../../lambda/shared/runtime-config';
@@ -447,6 +448,37 @@ describe('defineConsumer wiring', () => {
       _aws: { CloudWatchMetrics: [{ Namespace: 'Hookline', Dimensions: [['service']] }] },
     });
     expect(failed[0]).not.toHaveProperty('type');
+  });
+
+  it("publishes a breaker-enabled queue's ended and failed records of the batch, over every type, under service alone", () => {
+    const sink = powertoolsMetricsSink(new Metrics({ namespace: 'Hookline', serviceName: 'events' }), {
+      breakerTotals: true,
+    });
+    sink.publish(
+      new Map([
+        ['github.push', typeCounts({ Processed: 2, Retried: 1, Duplicate: 4, endToEndLatencyMs: [5, 6] })],
+        ['stripe.x', typeCounts({ DeadLettered: 1, Deferred: 3, Cancelled: 1, Failed: 1 })],
+      ]),
+    );
+    const totals = stdoutJson().filter((line) => '_aws' in line && BREAKER_METRICS.ended in line);
+    expect(totals).toHaveLength(1);
+    expect(totals[0]).toMatchObject({
+      [BREAKER_METRICS.ended]: 4,
+      [BREAKER_METRICS.failed]: 2,
+      service: 'events',
+      _aws: { CloudWatchMetrics: [{ Namespace: 'Hookline', Dimensions: [['service']] }] },
+    });
+    expect(totals[0]).not.toHaveProperty('type');
+  });
+
+  it('publishes no breaker totals for a queue without a circuit breaker, nor for a batch where no record ended', () => {
+    const plain = powertoolsMetricsSink(new Metrics({ namespace: 'Hookline', serviceName: 'events' }));
+    plain.publish(new Map([['github.push', typeCounts({ Retried: 3 })]]));
+    const breaker = powertoolsMetricsSink(new Metrics({ namespace: 'Hookline', serviceName: 'events' }), {
+      breakerTotals: true,
+    });
+    breaker.publish(new Map([['github.push', typeCounts({ Duplicate: 3, Deferred: 2 })]]));
+    expect(stdoutJson().filter((line) => BREAKER_METRICS.ended in line)).toStrictEqual([]);
   });
 
   it('writes no document for a type with nothing to count, and leaves its type dimension off the ArchiveFailed count', () => {
