@@ -80,7 +80,7 @@ export interface ConsumerSettings {
   readonly deadLetterRetentionPeriod?: ResolvedQueue['deadLetterRetentionPeriod'];
   readonly consumer?: Pick<
     ResolvedConsumer,
-    'parallelism' | 'retry' | 'deadlineMargin' | 'idempotency' | 'rateLimit'
+    'parallelism' | 'retry' | 'deadlineMargin' | 'idempotency' | 'rateLimit' | 'circuitBreaker'
   >;
 }
 

@@ -82,3 +82,16 @@ export function describeBreakerTrip(trip: BreakerTrip): string {
   const window = trip.windowMinutes === 1 ? '1 minute' : `${trip.windowMinutes} minutes`;
   return `paused by circuit breaker at ${trip.trippedAt}: ${trip.failed} of ${trip.ended} records failed in ${window}`;
 }
+
+/** The breaker function's environment variable: which alarm trips which queue's event source mapping. */
+export const BREAKER_CONFIG_ENV = 'HOOKLINE_BREAKER_CONFIG';
+
+/** The breaker function's configuration: per alarm name, the queue and its event source mapping's UUID. */
+export interface BreakerRuntimeConfig {
+  readonly alarms: Readonly<Record<string, { readonly queue: string; readonly mappingId: string }>>;
+}
+
+/** The name of a queue's breaker alarm in a stack: fixed, so the breaker function can know it without a cycle. */
+export function breakerAlarmName(stackName: string, queue: string): string {
+  return `${stackName}-${queue}-circuit-breaker`;
+}

@@ -1,0 +1,105 @@
+import { describe, expect, it } from 'vitest';
+import {
+  type AlarmActionEvent,
+  type BreakerCollaborators,
+  handleBreakerAlarm,
+} from '../../../lambda/breaker/core';
+
+const config = {
+  alarms: {
+    'Shop-events-circuit-breaker': { queue: 'events', mappingId: 'uuid-events' },
+    'Shop-orders-circuit-breaker': { queue: 'orders', mappingId: 'uuid-orders' },
+  },
+};
+
+/** Collaborators over mappings held in memory, recording each call. */
+function fakeLambda(states: Record<string, string>) {
+  const calls: string[] = [];
+  const logs: { message: string; attributes: Record<string, unknown> }[] = [];
+  const collaborators: BreakerCollaborators = {
+    config,
+    mappingState: async (id) => {
+      calls.push(`get ${id}`);
+      return states[id];
+    },
+    disableMapping: async (id) => {
+      calls.push(`disable ${id}`);
+      states[id] = 'Disabling';
+      return 'Disabling';
+    },
+    log: (message, attributes) => logs.push({ message, attributes }),
+  };
+  return { collaborators, calls, logs, states };
+}
+
+const alarmEvent = (alarmName: string, value: string): AlarmActionEvent => ({
+  alarmArn: `arn:aws:cloudwatch:eu-west-1:123456789012:alarm:${alarmName}`,
+  alarmData: { alarmName, state: { value, reason: 'Threshold Crossed', timestamp: '2026-12-02T14:00:00Z' } },
+});
+
+describe('the circuit breaker function', () => {
+  it('disables exactly the mapping of the queue whose alarm went into ALARM, and says so', async () => {
+    const lambda = fakeLambda({ 'uuid-events': 'Enabled', 'uuid-orders': 'Enabled' });
+    const result = await handleBreakerAlarm(
+      alarmEvent('Shop-orders-circuit-breaker', 'ALARM'),
+      lambda.collaborators,
+    );
+    expect(result).toEqual({ action: 'disabled', queue: 'orders', state: 'Disabling' });
+    expect(lambda.calls).toEqual(['get uuid-orders', 'disable uuid-orders']);
+    expect(lambda.states['uuid-events']).toBe('Enabled');
+    expect(lambda.logs).toEqual([
+      expect.objectContaining({
+        message: 'circuit breaker paused the consumer',
+        attributes: expect.objectContaining({ queue: 'orders', mappingId: 'uuid-orders' }),
+      }),
+    ]);
+  });
+
+  it.each(['OK', 'INSUFFICIENT_DATA'])(
+    "ignores a transition to %s: resuming is the operator's call",
+    async (value) => {
+      const lambda = fakeLambda({ 'uuid-events': 'Disabled' });
+      const result = await handleBreakerAlarm(
+        alarmEvent('Shop-events-circuit-breaker', value),
+        lambda.collaborators,
+      );
+      expect(result).toMatchObject({ action: 'ignored' });
+      expect(lambda.calls).toEqual([]);
+    },
+  );
+
+  it('ignores an alarm it does not know, with a log line naming it, and touches no mapping', async () => {
+    const lambda = fakeLambda({ 'uuid-events': 'Enabled' });
+    for (const name of ['Other-events-circuit-breaker', 'toString', '__proto__']) {
+      const result = await handleBreakerAlarm(alarmEvent(name, 'ALARM'), lambda.collaborators);
+      expect(result).toMatchObject({ action: 'ignored' });
+    }
+    expect(lambda.calls).toEqual([]);
+    expect(lambda.logs.map((l) => [l.message, l.attributes.alarmName])).toEqual([
+      ['ignored an alarm this stack does not know', 'Other-events-circuit-breaker'],
+      ['ignored an alarm this stack does not know', 'toString'],
+      ['ignored an alarm this stack does not know', '__proto__'],
+    ]);
+  });
+
+  it.each(['Disabled', 'Disabling'])(
+    'leaves a mapping already %s alone: a second delivery of the alarm, or an operator who paused first',
+    async (state) => {
+      const lambda = fakeLambda({ 'uuid-events': state });
+      const result = await handleBreakerAlarm(
+        alarmEvent('Shop-events-circuit-breaker', 'ALARM'),
+        lambda.collaborators,
+      );
+      expect(result).toEqual({ action: 'already-disabled', queue: 'events', state });
+      expect(lambda.calls).toEqual(['get uuid-events']);
+    },
+  );
+
+  it('is idempotent: the same ALARM delivered twice disables the mapping once', async () => {
+    const lambda = fakeLambda({ 'uuid-events': 'Enabled' });
+    const event = alarmEvent('Shop-events-circuit-breaker', 'ALARM');
+    await handleBreakerAlarm(event, lambda.collaborators);
+    await handleBreakerAlarm(event, lambda.collaborators);
+    expect(lambda.calls.filter((c) => c.startsWith('disable'))).toEqual(['disable uuid-events']);
+  });
+});
