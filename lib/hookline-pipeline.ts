@@ -29,6 +29,7 @@ import {
   PAYLOAD_KEY_PREFIX,
 } from '../lambda/shared/contracts';
 import { jobScheduleNamePrefix } from '../lambda/shared/producer-config';
+import { ConsumerCircuitBreakers } from './circuit-breakers';
 import {
   DEFAULTS,
   type HooklineConfig,
@@ -98,6 +99,8 @@ export class HooklinePipeline extends Construct {
   public readonly signingSecrets: Readonly<Record<string, secretsmanager.ISecret>>;
   /** The alarms and their topic. */
   public readonly alarms: PipelineAlarms;
+  /** The consumers' circuit breakers (their alarms and the function they invoke), when any queue has one. */
+  public readonly circuitBreakers?: ConsumerCircuitBreakers;
   /** Delivery-id table for ingest deduplication, when enabled. */
   public readonly dedupeTable?: dynamodb.Table;
   /** Per-record idempotency table for consumers, when any consumer uses it. */
@@ -160,6 +163,7 @@ export class HooklinePipeline extends Construct {
       this.jobsEndpoint = this.createJobsEndpoint(config, config.jobsEndpoint, dataRemovalPolicy);
     if (config.schedules.length > 0) this.schedules = this.createSchedules(config);
     this.alarms = this.createAlarms(config);
+    this.circuitBreakers = this.createCircuitBreakers(config);
     this.dashboard = this.createDashboard(config);
     this.addOutputs(config);
     this.showJobScheduleDeadLetterQueue();
@@ -502,6 +506,23 @@ export class HooklinePipeline extends Construct {
     });
   }
 
+  /** One breaker alarm per consumer that has a circuit breaker, all invoking one function; none without. */
+  private createCircuitBreakers(config: ResolvedConfig): ConsumerCircuitBreakers | undefined {
+    const consumers = config.queues.flatMap((q) => {
+      const consumer = this.consumers[q.name];
+      const breaker = q.consumer?.circuitBreaker;
+      return consumer && breaker
+        ? [{ name: q.name, eventSourceMappingId: consumer.eventSourceMappingId, ...breaker }]
+        : [];
+    });
+    if (consumers.length === 0) return undefined;
+    return new ConsumerCircuitBreakers(this, 'CircuitBreakers', {
+      consumers,
+      topic: this.alarms.topic,
+      ...functionOptionsOf(config),
+    });
+  }
+
   private createDashboard(config: ResolvedConfig): PipelineDashboard {
     return new PipelineDashboard(this, 'Dashboard', {
       queues: config.queues.flatMap((q) => {
@@ -833,6 +854,7 @@ export function queueConsumerSettings(
     environment: consumer.environment,
     ...(consumer.idempotency ? { idempotencyExpiry: consumer.idempotency.expiry } : {}),
     ...(consumer.rateLimit ? { rateLimit: consumer.rateLimit } : {}),
+    ...(consumer.circuitBreaker ? { circuitBreaker: consumer.circuitBreaker } : {}),
   };
 }
 

@@ -40,6 +40,13 @@ export interface ConsumerRateLimit {
   readonly interval: Duration;
 }
 
+/** A consumer's circuit breaker settings (the alarm is `ConsumerCircuitBreakers`'s). */
+export interface ConsumerCircuitBreaker {
+  readonly failureRatio: number;
+  readonly minimumRecords: number;
+  readonly window: Duration;
+}
+
 /**
  * Properties for a {@link QueueConsumer}. The function's `entry` (required), `handler`, `environment`,
  * `projectRoot`, `logRetention` and `tracing` are those of {@link HooklineFunctionProps}, with the same defaults.
@@ -182,6 +189,14 @@ export interface QueueConsumerProps
    * @default - no rate limit
    */
   readonly rateLimit?: ConsumerRateLimit;
+
+  /**
+   * The consumer has a circuit breaker (`ConsumerCircuitBreakers`): it also publishes, per batch, the records that
+   * ended and failed under its `service` dimension alone, the totals the breaker alarm reads.
+   *
+   * @default - no circuit breaker totals
+   */
+  readonly circuitBreaker?: ConsumerCircuitBreaker;
 
   /**
    * The table counting the rate limit's windows (partition key `id`, TTL attribute `expiration`, as the
@@ -445,6 +460,7 @@ function runtimeSettingsOf(props: QueueConsumerProps, settings: ConsumerFunction
         ? { idempotency: { expiry: props.idempotencyExpiry ?? DEFAULTS.idempotencyExpiry } }
         : {}),
       ...(props.rateLimit ? { rateLimit: props.rateLimit } : {}),
+      ...(props.circuitBreaker ? { circuitBreaker: props.circuitBreaker } : {}),
     },
   };
 }

@@ -24,6 +24,7 @@ const INTERNAL_ENTRIES = [
   'lambda/ingest/handler.ts',
   // Bundled by the user's CDK app (NodejsFunction) and by local mode, from the package.
   'lambda/jobs-endpoint/handler.ts',
+  'lambda/breaker/handler.ts',
   'lib/ingest-asset.ts',
 ];
 const CLI_ENTRY = 'bin/hookline.ts';

@@ -95,3 +95,6 @@ export interface BreakerRuntimeConfig {
 export function breakerAlarmName(stackName: string, queue: string): string {
   return `${stackName}-${queue}-circuit-breaker`;
 }
+
+/** The breaker function's handler, bundled by the app's CDK (from the package) as the jobs endpoint's is. */
+export const BREAKER_ENTRY = 'lambda/breaker/handler.ts';

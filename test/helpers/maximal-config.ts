@@ -35,6 +35,7 @@ export function maximalConfig(overrides: Partial<HooklineConfig> = {}): Hookline
           reservedConcurrency: 20,
           maxConcurrency: 10,
           rateLimit: { limit: 10, interval: Duration.seconds(1) },
+          circuitBreaker: {},
         }),
       },
       fair: {

@@ -10,6 +10,7 @@ import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { describe, expect, it } from 'vitest';
+import { BREAKER_CONFIG_ENV } from '../../lambda/shared/circuit-breaker';
 import { resolveConfig } from '../../lib/config';
 import { lambdaEnvironmentViolations } from '../../lib/validation';
 import { WebhookPipelineStack } from '../../lib/webhook-pipeline-stack';
@@ -55,6 +56,12 @@ const created = maximalStack({ email: 'ops@example.com' });
 const { resources } = created;
 const ofType = (type: string) => Object.entries(resources).filter(([, r]) => r.Type === type);
 
+/** Whether a resource id is the circuit breaker function (its configuration names the alarms it trips). */
+const isBreakerFunction = (id: string | undefined): boolean =>
+  id !== undefined &&
+  resources[id]?.Type === 'AWS::Lambda::Function' &&
+  BREAKER_CONFIG_ENV in (resources[id]?.Properties.Environment?.Variables ?? {});
+
 /** The statements of the identity policies attached to a role. */
 const roleStatements = (roleId: string): Statement[] =>
   ofType('AWS::IAM::Policy')
@@ -98,7 +105,10 @@ describe('the maximal configuration, as AWS would deploy it', () => {
     // schedule dead-letter queues, the archive and the API
     expect(alarms.length).toBeGreaterThan(25);
     for (const [alarmId, alarm] of alarms) {
-      const actions = [...list(alarm.Properties.AlarmActions), ...list(alarm.Properties.OKActions)];
+      // A circuit breaker's alarm also invokes the breaker function (its own test walks that action).
+      const actions = [...list(alarm.Properties.AlarmActions), ...list(alarm.Properties.OKActions)].filter(
+        (action) => !isBreakerFunction(getAttId(action)),
+      );
       expect(list(alarm.Properties.OKActions), alarmId).toHaveLength(1);
       for (const action of actions) {
         const topicId = refId(action) ?? '';
@@ -127,7 +137,9 @@ describe('the maximal configuration, as AWS would deploy it', () => {
     const alarms = Object.values(existing).filter((r) => r.Type === 'AWS::CloudWatch::Alarm');
     expect(alarms.length).toBeGreaterThan(25);
     for (const alarm of alarms) {
-      expect(alarm.Properties.AlarmActions).toEqual([arn]);
+      const breaker = String(alarm.Properties.AlarmName ?? '').endsWith('-circuit-breaker');
+      expect(list(alarm.Properties.AlarmActions).filter((a) => typeof a === 'string')).toEqual([arn]);
+      expect(alarm.Properties.AlarmActions).toHaveLength(breaker ? 2 : 1);
       expect(alarm.Properties.OKActions).toEqual([arn]);
     }
   });
@@ -216,8 +228,8 @@ describe('the maximal configuration, as AWS would deploy it', () => {
 
   it('gives every function a log group with a retention, and names every resource it may use but X-Ray', () => {
     const functions = ofType('AWS::Lambda::Function');
-    // ingest, four consumers, the jobs endpoint and the app's producer
-    expect(functions).toHaveLength(7);
+    // ingest, four consumers, the jobs endpoint, the circuit breaker and the app's producer
+    expect(functions).toHaveLength(8);
     for (const [id, fn] of functions) {
       const roleId = getAttId(fn.Properties.Role) ?? '';
       for (const s of roleStatements(roleId)) {
