@@ -5,6 +5,7 @@
  * replay), and say what is missing while those are absent.
  */
 
+import { describeBreakerTrip } from '../../lambda/shared/circuit-breaker';
 import { timeOption } from '../cli/archive';
 import type { Backend } from '../cli/backend';
 import { setConsumerEnabled } from '../cli/consumers';
@@ -21,7 +22,7 @@ import { type RedriveResult, redrive, redriveSourceOf, typeSelector } from '../c
 import { renderPurge, renderRedrive } from '../cli/render';
 import { replaySources } from '../cli/replay';
 import { sendFailureHint, sendWebhook } from '../cli/send';
-import { status } from '../cli/status';
+import { type QueueStatus, status } from '../cli/status';
 import {
   deadLetterQueueOf,
   noReasonRecorded,
@@ -316,10 +317,9 @@ export class ConsoleOperations {
     return {
       target: target.description,
       local: target.kind === 'local',
-      queues: result.queues.map((q) => ({
-        ...q,
-        rates: stack?.rates.get(q.queue) ?? this.activity.series(`queue:${q.queue}`, now),
-      })),
+      queues: result.queues.map((q) =>
+        overviewQueueRow(q, stack?.rates.get(q.queue) ?? this.activity.series(`queue:${q.queue}`, now)),
+      ),
       // Dead-letter queues that belong to no queue (Scheduler's), as `hookline status` lists them.
       deadLetterQueues: result.otherDeadLetterQueues ?? [],
       schedulesMissingOutputs: result.schedulesMissingOutputs ?? [],
@@ -685,4 +685,18 @@ export class ConsoleOperations {
       replay(selection, output, connection, signal),
     );
   }
+}
+
+/**
+ * A queue's row of the overview: its status, its rates, and, when its circuit breaker paused it, the sentence
+ * `hookline status` prints for that (the page shows it in place of a bare "paused").
+ */
+export function overviewQueueRow<R>(q: QueueStatus, rates: R): QueueStatus & { rates: R; pausedBy?: string } {
+  return {
+    ...q,
+    rates,
+    ...(q.circuitBreaker && q.consumer !== 'Enabled'
+      ? { pausedBy: describeBreakerTrip(q.circuitBreaker) }
+      : {}),
+  };
 }

@@ -1,6 +1,7 @@
 /**
  * Overview: every queue (visible, in flight, delayed, oldest age, DLQ, consumer) and source, with their recent rates.
  */
+import { consumerText } from './consumer-text';
 import { html } from './html';
 import { humanAge } from './human-age';
 import { oldestAgeSentences } from './oldest-age-notes';
@@ -22,7 +23,7 @@ function QueueLine({ q }: { q: QueueRow }) {
     <td class="num" data-col="delayed">${q.delayed}</td>
     <td class="num" title=${q.oldestMessageAgeNote ?? ''}>${humanAge(q.oldestMessageAgeSeconds)}</td>
     <td class="num" data-col="dlq"><a href="#/failures/${q.queue}" class=${q.deadLettered > 0 ? 'bad' : ''}>${q.deadLettered}</a></td>
-    <td data-col="consumer" class=${paused ? 'warn' : 'ok'}>${q.consumer ?? 'none'}${paused ? ' (paused)' : ''}</td>
+    <td data-col="consumer" class=${paused ? 'warn' : 'ok'}>${consumerText(q)}</td>
     <${RateCells} rates=${q.rates} />
   </tr>`;
 }

@@ -1,0 +1,33 @@
+import { describe, expect, it } from 'vitest';
+import type { QueueStatus } from '../../lib/cli/status';
+import { overviewQueueRow } from '../../lib/console/operations';
+import { consumerText } from '../../lib/console/ui/consumer-text';
+
+const row: QueueStatus = {
+  queue: 'events',
+  fifo: false,
+  visible: 28,
+  inFlight: 0,
+  delayed: 0,
+  deadLettered: 0,
+  oldestMessageAgeSeconds: 30,
+  consumer: 'Disabled',
+};
+const trip = { trippedAt: '2026-12-02T14:00:00.000Z', failed: 19, ended: 20, windowMinutes: 5 };
+
+describe("the console overview's consumer cell", () => {
+  it('tells a breaker pause from an operator pause, in the words hookline status uses', () => {
+    const byBreaker = overviewQueueRow({ ...row, circuitBreaker: trip }, null);
+    expect(consumerText(byBreaker)).toBe(
+      'Disabled (paused by circuit breaker at 2026-12-02T14:00:00.000Z: 19 of 20 records failed in 5 minutes)',
+    );
+    expect(consumerText(overviewQueueRow(row, null))).toBe('Disabled (paused)');
+  });
+
+  it('shows a running or absent consumer as it is, a resumed one without the old trip', () => {
+    expect(consumerText(overviewQueueRow({ ...row, consumer: 'Enabled', circuitBreaker: trip }, null))).toBe(
+      'Enabled',
+    );
+    expect(consumerText(overviewQueueRow({ ...row, consumer: null }, null))).toBe('none');
+  });
+});
