@@ -2,6 +2,12 @@
  * The `hookline` package entry point for CDK apps: the configuration, the pipeline construct (for any stack),
  * the stack around it, and the single constructs it is made of. Lambda code imports `hookline/consumer`.
  */
+
+export {
+  type BreakerConsumer,
+  ConsumerCircuitBreakers,
+  type ConsumerCircuitBreakersProps,
+} from './circuit-breakers';
 export type * from './config';
 export { DEFAULTS, defineConfig, HooklineConfigError, resolveConfig } from './config';
 export { EventArchive, type EventArchiveProps } from './event-archive';
