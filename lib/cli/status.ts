@@ -230,6 +230,9 @@ async function localModeRows(
   }
 }
 
+/** Loaded for a deployed stack only: `status --local` loads no AWS SDK. */
+const breakerStatus = () => import('./breaker-status');
+
 /** Collects the status of every queue (or of one) through the backend's clients. */
 export async function status(
   backend: Backend,
@@ -240,6 +243,12 @@ export async function status(
   const sources: StatusSources = {
     depth: (url) => queueDepth(backend.sqs, url),
     consumer: (queue) => consumerState(backend, target, queue),
+    ...(target.kind === 'stack'
+      ? {
+          breakerTrip: async (queue: QueueTarget) =>
+            (await breakerStatus()).deployedBreakerTrip(backend, target, queue),
+        }
+      : {}),
     oldestAges: (selected) =>
       target.kind === 'stack' ? oldestAges(backend, selected) : Promise.resolve(LOCAL_AGES),
   };
