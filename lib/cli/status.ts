@@ -157,6 +157,16 @@ export const LOCAL_AGES: OldestAges = {
   note: 'not known: local mode did not answer its queue rows (restart npm start with this version)',
 };
 
+/** A consumer's state and, only when it is not running, what tripped the breaker that paused it (if one did). */
+async function consumerAndTrip(
+  sources: StatusSources,
+  queue: QueueTarget,
+): Promise<[string | null, BreakerTrip | undefined]> {
+  const consumer = await sources.consumer(queue);
+  const paused = consumer !== null && consumer !== 'Enabled';
+  return [consumer, paused ? await sources.breakerTrip?.(queue) : undefined];
+}
+
 /** The status of each of `queues`, from `sources`; one home for the rows, whoever collects them. */
 export async function queueStatuses(
   sources: StatusSources,
@@ -165,11 +175,10 @@ export async function queueStatuses(
   const ages = queues.length > 0 ? await sources.oldestAges(queues) : LOCAL_AGES;
   return Promise.all(
     queues.map(async (queue): Promise<QueueStatus> => {
-      const [depth, dead, consumer, trip] = await Promise.all([
+      const [depth, dead, [consumer, trip]] = await Promise.all([
         sources.depth(queue.url),
         sources.depth(queue.deadLetterUrl),
-        sources.consumer(queue),
-        sources.breakerTrip?.(queue),
+        consumerAndTrip(sources, queue),
       ]);
       const age = ages.ages.get(queue.name);
       const quiet = ages.quiet?.get(queue.name);
@@ -189,7 +198,7 @@ export async function queueStatuses(
           ? { oldestMessageAgeAlarmSeconds: queue.oldestMessageAgeAlarmSeconds }
           : {}),
         consumer,
-        ...(trip && consumer !== 'Enabled' ? { circuitBreaker: trip } : {}),
+        ...(trip ? { circuitBreaker: trip } : {}),
         ...(quiet
           ? {
               quietTenants: {
