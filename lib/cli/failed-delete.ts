@@ -12,7 +12,7 @@ import { commandScan, type DeadLetterScan, DeadLetterSelection } from './dead-le
 import { type DeadLetter, describeDeadLetter, queueDepth } from './dead-letters';
 import { CliError, errorLine, explainError } from './errors';
 import { failureSelector } from './failure-groups';
-import { deletedJobsRecorder, type RedrivenJob } from './jobs';
+import { deletedJobsRecorder, type RecordJobs, withJobsRecorder } from './jobs';
 import { type CommandHints, nextCommand, type Output } from './output';
 import {
   describeSelection,
@@ -39,7 +39,7 @@ export interface FailedDeleteOptions {
   /** Stops the scan between batches (Ctrl-C); held messages are made visible again. */
   readonly signal?: AbortSignal;
   /** Records the tracked jobs deleted. @default their job records on the target (`deletedJobsRecorder`) */
-  readonly recordJobs?: (jobs: readonly RedrivenJob[], at: Date) => Promise<void>;
+  readonly recordJobs?: RecordJobs;
   /**
    * Report a selection that matches nothing as a result (its ids under `notFound`) instead of refusing it: the
    * console's, whose ids come from a list read before, so one gone since was deleted or redriven meanwhile.
@@ -117,22 +117,23 @@ export async function failedDelete(
       throw nothingMatched(backend.output, queue.name, options, 0, 'deleted');
     }
     await confirmDelete(backend, target, queue, options);
-    const deletion = new DeadLetterDeletion(
-      backend,
-      queue,
-      options,
-      {
-        selection: new DeadLetterSelection(
-          wantedIds,
-          typePattern && ((type) => typePattern.test(type)),
-          failureTest,
-        ),
-        recordJobs: options.recordJobs ?? deletedJobsRecorder(backend, target),
-        heldByOthers: before.inFlight,
-      },
-      before.visible + before.inFlight,
+    const selection = new DeadLetterSelection(
+      wantedIds,
+      typePattern && ((type) => typePattern.test(type)),
+      failureTest,
     );
-    const result = await deletion.run();
+    const result = await withJobsRecorder(
+      options.recordJobs,
+      () => deletedJobsRecorder(backend, target),
+      (recordJobs) =>
+        new DeadLetterDeletion(
+          backend,
+          queue,
+          options,
+          { selection, recordJobs, heldByOthers: before.inFlight },
+          before.visible + before.inFlight,
+        ).run(),
+    );
     const none = result.deletedMessages + result.failed === 0 && result.stoppedBy === undefined;
     if (none && !options.reportNoMatch)
       throw nothingMatched(backend.output, queue.name, options, before.inFlight, 'deleted');
@@ -186,7 +187,7 @@ async function confirmDelete(
 /** What a deletion selects, how it records the deleted jobs, and what it could not read. */
 interface DeletionContext {
   readonly selection: DeadLetterSelection;
-  readonly recordJobs: (jobs: readonly RedrivenJob[], at: Date) => Promise<void>;
+  readonly recordJobs: RecordJobs;
   readonly heldByOthers: number;
 }
 

@@ -277,7 +277,7 @@ export function redrivenJobsRecorder(
   backend: Backend,
   target: Target,
   env: Record<string, string | undefined> = process.env,
-): (jobs: readonly RedrivenJob[], sentAt: Date) => Promise<void> {
+): JobsRecorder {
   return jobsRecorder(backend, target, env, (records, job, sentAt) =>
     records.redriven(job.id, job.reason, sentAt, job.generation),
   );
@@ -291,7 +291,7 @@ export function deletedJobsRecorder(
   backend: Backend,
   target: Target,
   env: Record<string, string | undefined> = process.env,
-): (jobs: readonly RedrivenJob[], at: Date) => Promise<void> {
+): JobsRecorder {
   return jobsRecorder(backend, target, env, discardDeletedJob);
 }
 
@@ -306,21 +306,54 @@ export function discardDeletedJob(records: JobRecords, job: RedrivenJob, at: Dat
     : records.discarded(job.id, job.reason, at, job.generation);
 }
 
+/** Records jobs taken out of a dead-letter queue (at `at`), as a redrive or `failed delete` takes them out. */
+export type RecordJobs = (jobs: readonly RedrivenJob[], at: Date) => Promise<void>;
+
+/** {@link RecordJobs} on the target's job records, through a client of its own that `close` destroys. */
+export interface JobsRecorder extends RecordJobs {
+  /** Destroys the client the first record opened, if it did: a console runs for hours, one job after another. */
+  close(): Promise<void>;
+}
+
 /** Writes `write` for each job on the target's job records, read where they are once, on the first call. */
 function jobsRecorder(
   backend: Backend,
   target: Target,
   env: Record<string, string | undefined>,
   write: (records: JobRecords, job: RedrivenJob, at: Date) => Promise<unknown>,
-): (jobs: readonly RedrivenJob[], at: Date) => Promise<void> {
+): JobsRecorder {
   let store: Promise<JobsStore | undefined> | undefined;
-  return async (jobs, at) => {
+  const record: RecordJobs = async (jobs, at) => {
     store ??= keptJobsStore(target, backend, env);
     const kept = await store;
     if (!kept || jobs.length === 0) return;
     const records = new JobRecords(kept.client, kept.tableName);
     await Promise.all(jobs.map((job) => write(records, job, at)));
   };
+  const close = async () => {
+    // A store that could not be found opened no client; the error was the record's to report.
+    const kept = await store?.catch(() => undefined);
+    kept?.client.destroy();
+  };
+  return Object.assign(record, { close });
+}
+
+/**
+ * Runs `use` with `given` (the caller's recorder, which stays the caller's to close), else with the recorder `open`
+ * makes, closed once `use` ends.
+ */
+export async function withJobsRecorder<T>(
+  given: RecordJobs | undefined,
+  open: () => JobsRecorder,
+  use: (recordJobs: RecordJobs) => Promise<T>,
+): Promise<T> {
+  if (given) return use(given);
+  const recorder = open();
+  try {
+    return await use(recorder);
+  } finally {
+    await recorder.close();
+  }
 }
 
 /** What the job records say of one id: none are kept (dedupe is off), or this id's record if there is one. */
@@ -339,7 +372,10 @@ export function jobRecordReader(
   return async (id) => {
     const store = await keptJobsStore(target, backend, env);
     if (!store) return { kept: false };
-    const job = await new JobRecords(store.client, store.tableName).read(id);
+    // One client per read: the console's event pages read a record per request, for hours.
+    const job = await new JobRecords(store.client, store.tableName)
+      .read(id)
+      .finally(() => store.client.destroy());
     return job
       ? { kept: true, job: await withDeadLetteredJob(backend, target, job, output) }
       : { kept: true };

@@ -1,12 +1,21 @@
-import { DeleteMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { DeleteMessageBatchCommand, SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { failedDelete, renderFailedDelete } from '../../lib/cli/failed-delete';
 import { failureKey } from '../../lib/cli/failure-groups';
 import { hooklineCommandFor } from '../../lib/cli/output';
 import { redrive } from '../../lib/cli/redrive';
 import { installFakeQueue } from './fake-queue';
-import { deadLetterMessage, EVENTS, recordingOutput, stackTarget, testBackend } from './helpers';
+import {
+  deadLetterMessage,
+  EVENTS,
+  jobDeadLetter,
+  recordingOutput,
+  stackTarget,
+  stackWithJobRecords,
+  testBackend,
+} from './helpers';
 
 const sqs = mockClient(SQSClient);
 
@@ -103,6 +112,40 @@ describe('failed delete', () => {
     expect(backend.output.notes).toEqual([
       'could not record deleted jobs in their records (hookline jobs show says dead-lettered, no longer in the dead-letter queue): AccessDeniedException: not allowed to dynamodb:UpdateItem',
     ]);
+  });
+
+  it('destroys the job-record client it opened once it ends, as a redrive does, and never the one it was given', async () => {
+    const cloudformation = stackWithJobRecords();
+    const dynamodb = mockClient(DynamoDBClient);
+    dynamodb.on(UpdateItemCommand).resolves({});
+    const destroyed = vi.spyOn(DynamoDBClient.prototype, 'destroy');
+    try {
+      installFakeQueue(sqs, EVENTS.deadLetterUrl, [jobDeadLetter(1), jobDeadLetter(2)]);
+      sqs.on(SendMessageBatchCommand).callsFake((input: { Entries: { Id: string }[] }) => ({
+        Successful: input.Entries.map((e) => ({ Id: e.Id, MessageId: `new-${e.Id}`, MD5OfMessageBody: '' })),
+        Failed: [],
+      }));
+      await failedDelete(testBackend(), stackTarget(), { queue: 'events', ids: ['job-1'], yes: true });
+      await redrive(testBackend(), stackTarget(), { queue: 'events', ids: ['job-2'] });
+      const writers = new Set(dynamodb.commandCalls(UpdateItemCommand).map((call) => call.thisValue));
+      expect(writers.size).toBe(2);
+      expect(new Set(destroyed.mock.contexts)).toEqual(writers);
+
+      destroyed.mockClear();
+      const given = Object.assign(async () => {}, { close: vi.fn() });
+      installFakeQueue(sqs, EVENTS.deadLetterUrl, [jobDeadLetter(3)]);
+      await failedDelete(testBackend(), stackTarget(), {
+        queue: 'events',
+        ids: ['job-3'],
+        yes: true,
+        recordJobs: given,
+      });
+      expect([given.close.mock.calls.length, destroyed.mock.calls.length]).toEqual([0, 0]);
+    } finally {
+      destroyed.mockRestore();
+      dynamodb.restore();
+      cloudformation.restore();
+    }
   });
 
   it('stops between batches on Ctrl-C: what it deleted is reported, the rest handed back, an --id it did not reach said so', async () => {
