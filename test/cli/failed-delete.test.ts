@@ -311,6 +311,46 @@ describe('failed delete', () => {
     ]);
   });
 
+  it('names apart the flow parents whose deleted children all ran and could not tell them: another child may still send those', async () => {
+    const child = (n: number, parent: string, failure: string) =>
+      deadLetterMessage(n, {
+        id: `child-${n}`,
+        failure: { name: failure, message: 'the job ran, or did not' },
+        body: JSON.stringify({
+          v: 1,
+          id: `child-${n}`,
+          source: 'job',
+          type: 'flow.part',
+          receivedAt: '2026-11-25T02:00:00.000Z',
+          headers: { 'x-hookline-job-record': '1', 'x-hookline-parent': parent },
+          contentType: 'application/json',
+          body: '{}',
+          bodyEncoding: 'utf8',
+        }),
+      });
+    installFakeQueue(sqs, EVENTS.deadLetterUrl, [
+      child(0, 'untold-1', 'FlowParentError'),
+      // One child that never completed is enough: whatever its siblings do, this parent is never sent.
+      child(1, 'mixed-1', 'FlowParentError'),
+      child(2, 'mixed-1', 'PermanentError'),
+    ]);
+    const backend = testBackend();
+    const result = await failedDelete(backend, stackTarget(), {
+      queue: 'events',
+      type: '**',
+      yes: true,
+      recordJobs: noRecords,
+    });
+    expect([result.flowParents, result.untoldFlowParents]).toEqual([['untold-1', 'mixed-1'], ['untold-1']]);
+    renderFailedDelete(backend.output, result);
+    expect(backend.output.lines.slice(-4)).toEqual([
+      'flow parents of deleted jobs, which can never be sent now (a deleted child never completes, nor tells its parent it did): cancel them',
+      '  hookline jobs cancel mixed-1',
+      "flow parents of deleted jobs that ran and could not tell them (FlowParentError): one that counted every child is sent by the redrive of another child's dead letter with FlowParentError, if one is left; jobs show says whether, else cancel it",
+      '  hookline jobs show untold-1',
+    ]);
+  });
+
   it('refuses a selection that matches nothing, unless asked to report it: then every id gone is not found', async () => {
     const queue = installFakeQueue(sqs, EVENTS.deadLetterUrl, [deadLetterMessage(1)]);
     const options = { queue: 'events', ids: ['evt-7', 'evt-8'], yes: true, recordJobs: noRecords };
