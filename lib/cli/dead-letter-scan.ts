@@ -1,14 +1,22 @@
 /**
- * One pass over a dead-letter queue, as `failed delete` and a one-by-one `redrive` make it: each receive holds its
- * messages (a visibility timeout), the ones this pass had not received yet go to the command's act step, every
- * message it leaves is held until the pass ends, and then all held messages are made visible again, so what the
- * command did not take is back in the DLQ at once. Each SQS message is handed to the act step once, however often a
- * receive returns it.
+ * One pass over a dead-letter queue, as every command that reads one makes it (`failed delete`, a one-by-one
+ * `redrive`, and the reads `failed list|summary|show` and the job views make through `readDeadLetters`): each
+ * receive holds its messages (a visibility timeout), the ones this pass had not received yet go to the command's
+ * act step, every message it leaves is held until the pass ends, and then all held messages are made visible
+ * again, so what the command did not take is back in the DLQ at once. Each SQS message is handed to the act step
+ * once, however often a receive returns it.
  */
 import type { Message, SQSClient } from '@aws-sdk/client-sqs';
 import { DEFAULT_HOLD_SECONDS } from './dead-letter-notes';
-import { type DeadLetter, receiveHeld, releaseHeld } from './dead-letters';
-import type { Output } from './output';
+import {
+  type DeadLetter,
+  describeDeadLetter,
+  maxReceiveCountOf,
+  receiveHeld,
+  releaseHeld,
+} from './dead-letters';
+import type { Output, Progress } from './output';
+import type { DeadLetterQueueTarget } from './target';
 
 /** What a command does in a pass: the act step the pass hands each batch to, and when the pass is done. */
 export interface DeadLetterScanStep {
@@ -33,8 +41,22 @@ export interface DeadLetterScanOptions {
   readonly holdSeconds: number;
   /** Stops the pass between batches (Ctrl-C). */
   readonly signal?: AbortSignal;
-  /** The progress bar's label, and the count it starts from as its total. */
-  readonly progressLabel: string;
+  /**
+   * The progress bar's label, and the count it starts from as its total.
+   * @default - no progress bar (a read that stops early, as `failed list` and `failed show` do, shows none)
+   */
+  readonly progress?: PassProgress;
+  /**
+   * The command's result reports the messages the pass could not make visible again (`notReleased`), so the pass
+   * writes no note of its own about them (unless the command ends in an error, which has no result to say it).
+   * @default false
+   */
+  readonly reportsNotReleased?: boolean;
+}
+
+/** A progress bar of a pass: its label, and the count it starts from as its total. */
+export interface PassProgress {
+  readonly label: string;
   readonly depth: number;
 }
 
@@ -49,7 +71,7 @@ export function commandScan(
   backend: { readonly sqs: SQSClient; readonly output: Output },
   deadLetterUrl: string,
   flags: ScanFlags,
-  progress: { readonly label: string; readonly depth: number },
+  progress: PassProgress,
 ): DeadLetterScan {
   return new DeadLetterScan({
     sqs: backend.sqs,
@@ -57,8 +79,7 @@ export function commandScan(
     output: backend.output,
     holdSeconds: flags.holdSeconds ?? DEFAULT_HOLD_SECONDS,
     ...(flags.signal ? { signal: flags.signal } : {}),
-    progressLabel: progress.label,
-    depth: progress.depth,
+    progress,
   });
 }
 
@@ -67,6 +88,7 @@ export class DeadLetterScan {
   /** FIFO: groups of held messages; SQS returns none of their later messages until the hold ends. */
   readonly heldGroups = new Set<string>();
   private scannedCount = 0;
+  private notReleasedCount = 0;
   private stoppedBy: unknown;
   private interruptedBy = false;
   /** Receipt handles of the messages left in place, made visible again at the end. */
@@ -78,8 +100,8 @@ export class DeadLetterScan {
 
   /** Receives, acts and holds batch after batch until the step is done, the DLQ has nothing new, or it stops. */
   async run(step: DeadLetterScanStep): Promise<void> {
-    const { output, progressLabel, depth } = this.options;
-    const progress = output.progress(progressLabel, depth);
+    const depth = this.options.progress?.depth ?? 0;
+    const progress = this.progressBar();
     let quiet = 0;
     try {
       for (;;) {
@@ -105,9 +127,15 @@ export class DeadLetterScan {
       }
     } finally {
       await this.release();
+      if (!this.options.reportsNotReleased) this.noteNotReleased();
     }
     // The summary is the command's result (rendered once by the caller), not a progress line.
     progress.done();
+  }
+
+  private progressBar(): Progress {
+    const { output, progress } = this.options;
+    return progress ? output.progress(progress.label, progress.depth) : { update() {}, done() {} };
   }
 
   /** Messages handed to the act step so far. */
@@ -118,6 +146,11 @@ export class DeadLetterScan {
   /** The error (or Ctrl-C) that ended the pass early, or undefined. */
   get stopped(): unknown {
     return this.stoppedBy;
+  }
+
+  /** Held messages SQS did not make visible again when the pass ended: they return when their hold ends. */
+  get notReleased(): number {
+    return this.notReleasedCount;
   }
 
   /** Whether the signal (Ctrl-C) ended the pass. */
@@ -165,14 +198,21 @@ export class DeadLetterScan {
     return fresh;
   }
 
-  /** Makes every held message visible again. */
+  /** Makes every held message visible again, counting those SQS did not. */
   private async release(): Promise<void> {
-    const { sqs, deadLetterUrl, holdSeconds, output } = this.options;
-    const refused = await releaseHeld(sqs, deadLetterUrl, this.held).catch(() => this.held.length);
-    if (refused > 0)
-      output.note(
-        `${refused} messages could not be made visible again: they return to the DLQ within ${holdSeconds} s`,
-      );
+    const { sqs, deadLetterUrl } = this.options;
+    this.notReleasedCount = await releaseHeld(sqs, deadLetterUrl, this.held);
+  }
+
+  /** Says on stderr how many held messages could not be made visible again, if any. */
+  noteNotReleased(): void {
+    const { output, holdSeconds } = this.options;
+    const count = this.notReleasedCount;
+    if (count === 0) return;
+    const hidden = count === 1 ? '1 message' : `${count} messages`;
+    output.note(
+      `${hidden} could not be made visible again: ${count === 1 ? 'it returns' : 'they return'} to the DLQ within ${holdSeconds} s`,
+    );
   }
 }
 
@@ -221,4 +261,61 @@ export class DeadLetterSelection {
   unseenIds(): string[] {
     return [...this.wantedIds].filter((id) => !this.foundIds.has(id));
   }
+}
+
+/** How a read holds what it reads, whether Ctrl-C stops it, and its progress bar (none unless given). */
+export interface DeadLetterReadOptions {
+  readonly holdSeconds: number;
+  readonly signal?: AbortSignal;
+  readonly progress?: PassProgress;
+}
+
+/** What a read left behind: held messages not made visible again, and whether Ctrl-C ended it early. */
+export interface DeadLetterRead {
+  readonly notReleased: number;
+  readonly interrupted: boolean;
+}
+
+/**
+ * Reads the dead letters of `queue` without consuming any: a pass that hands each message to `visit` once, until
+ * `visit` returns true ("stop"), the DLQ has nothing new, or Ctrl-C; every message stays in place. An error that
+ * ends the read is thrown, also after some letters were read: a read that stopped part way would present part of
+ * the DLQ as the whole (a listing missing letters, a summary miscounting every group), and reading again is safe.
+ */
+export async function readDeadLetters(
+  backend: { readonly sqs: SQSClient; readonly output: Output },
+  queue: DeadLetterQueueTarget,
+  options: DeadLetterReadOptions,
+  visit: (letter: DeadLetter) => boolean,
+): Promise<DeadLetterRead> {
+  // The dead-letter queues Scheduler fills belong to no queue: Scheduler, not a receive count, put messages there.
+  const maxReceiveCount = queue.url ? await maxReceiveCountOf(backend.sqs, queue.url) : undefined;
+  const scan = new DeadLetterScan({
+    sqs: backend.sqs,
+    deadLetterUrl: queue.deadLetterUrl,
+    output: backend.output,
+    reportsNotReleased: true,
+    ...options,
+  });
+  let enough = false;
+  try {
+    await scan.run({
+      batchSize: () => 10,
+      finished: () => enough,
+      act: async (fresh) => {
+        for (const message of fresh) {
+          scan.hold(message);
+          enough ||= visit(describeDeadLetter(message, maxReceiveCount));
+        }
+        return !enough;
+      },
+      done: () => scan.scanned,
+    });
+    if (scan.stopped !== undefined && !scan.interrupted) throw scan.stopped;
+  } catch (error) {
+    // The error is the command's answer: nothing else will say what this read left hidden.
+    scan.noteNotReleased();
+    throw error;
+  }
+  return { notReleased: scan.notReleased, interrupted: scan.interrupted };
 }

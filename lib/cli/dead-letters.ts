@@ -197,7 +197,10 @@ export async function receiveHeld(
   return answer.Messages ?? [];
 }
 
-/** Makes held messages visible again at once. Returns how many SQS refused (they reappear when the hold ends). */
+/**
+ * Makes held messages visible again at once. Returns how many were not (they reappear when the hold ends): those SQS
+ * refused, and, once a call fails, the ones it and the calls after it would have handed back.
+ */
 export async function releaseHeld(
   sqs: SQSClient,
   queueUrl: string,
@@ -206,13 +209,18 @@ export async function releaseHeld(
   let refused = 0;
   for (let i = 0; i < receiptHandles.length; i += 10) {
     const chunk = receiptHandles.slice(i, i + 10);
-    const answer = await sqs.send(
-      new ChangeMessageVisibilityBatchCommand({
-        QueueUrl: queueUrl,
-        Entries: chunk.map((handle, n) => ({ Id: String(n), ReceiptHandle: handle, VisibilityTimeout: 0 })),
-      }),
-    );
-    refused += answer.Failed?.length ?? 0;
+    try {
+      const answer = await sqs.send(
+        new ChangeMessageVisibilityBatchCommand({
+          QueueUrl: queueUrl,
+          Entries: chunk.map((handle, n) => ({ Id: String(n), ReceiptHandle: handle, VisibilityTimeout: 0 })),
+        }),
+      );
+      refused += answer.Failed?.length ?? 0;
+    } catch {
+      // Each call is already tried again on a transient error: the next ones would only wait as long to fail.
+      return refused + receiptHandles.length - i;
+    }
   }
   return refused;
 }

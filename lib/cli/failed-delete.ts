@@ -5,6 +5,7 @@
  * is deleted, every other one is made visible again once the scan ends (or stops). A deleted job's record says so.
  */
 import { DeleteMessageBatchCommand, type Message } from '@aws-sdk/client-sqs';
+import { FLOW_PARENT_ERROR } from '../../lambda/consumer/errors';
 import { JOB_PARENT_HEADER, JOB_PARENT_ON_FAILURE_HEADER, JOB_SOURCE } from '../../lambda/shared/job';
 import { type Backend, contextOf } from './backend';
 import { notReachedWhileHeld } from './dead-letter-notes';
@@ -12,7 +13,7 @@ import { commandScan, type DeadLetterScan, DeadLetterSelection } from './dead-le
 import { type DeadLetter, describeDeadLetter, queueDepth } from './dead-letters';
 import { CliError, errorLine, explainError } from './errors';
 import { failureSelector } from './failure-groups';
-import { deletedJobsRecorder, type RedrivenJob } from './jobs';
+import { deletedJobsRecorder, type RecordJobs, withJobsRecorder } from './jobs';
 import { type CommandHints, nextCommand, type Output } from './output';
 import {
   describeSelection,
@@ -39,7 +40,7 @@ export interface FailedDeleteOptions {
   /** Stops the scan between batches (Ctrl-C); held messages are made visible again. */
   readonly signal?: AbortSignal;
   /** Records the tracked jobs deleted. @default their job records on the target (`deletedJobsRecorder`) */
-  readonly recordJobs?: (jobs: readonly RedrivenJob[], at: Date) => Promise<void>;
+  readonly recordJobs?: RecordJobs;
   /**
    * Report a selection that matches nothing as a result (its ids under `notFound`) instead of refusing it: the
    * console's, whose ids come from a list read before, so one gone since was deleted or redriven meanwhile.
@@ -68,10 +69,17 @@ export interface FailedDeleteResult {
   /** `--id` values the scan saw the whole DLQ without finding. */
   readonly notFound: readonly string[];
   /**
-   * Flow parents of the deleted jobs: a deleted child never completes, and one that completed and could not tell its
-   * parent (`FlowParentError`) never tells it now, so none of them can be sent now.
+   * Flow parents of the deleted jobs, which wait for them: a deleted child never completes, and one that completed
+   * and could not tell its parent (`FlowParentError`) never tells it now.
    */
   readonly flowParents: readonly string[];
+  /**
+   * Of `flowParents`, those every deleted child of which ran and could not tell them (`FlowParentError`): one that
+   * counted every child (only its send failed) is still sent by another child coming back, such as the redrive of
+   * another dead letter with `FlowParentError`; `jobs show` of the parent says whether it can be. The others can
+   * never be sent now. Always set by `failedDelete`; absent, none.
+   */
+  readonly untoldFlowParents?: readonly string[];
   /** The error (or Ctrl-C) that ended the scan early: what it did not reach stays. */
   readonly stoppedBy?: string;
 }
@@ -117,22 +125,23 @@ export async function failedDelete(
       throw nothingMatched(backend.output, queue.name, options, 0, 'deleted');
     }
     await confirmDelete(backend, target, queue, options);
-    const deletion = new DeadLetterDeletion(
-      backend,
-      queue,
-      options,
-      {
-        selection: new DeadLetterSelection(
-          wantedIds,
-          typePattern && ((type) => typePattern.test(type)),
-          failureTest,
-        ),
-        recordJobs: options.recordJobs ?? deletedJobsRecorder(backend, target),
-        heldByOthers: before.inFlight,
-      },
-      before.visible + before.inFlight,
+    const selection = new DeadLetterSelection(
+      wantedIds,
+      typePattern && ((type) => typePattern.test(type)),
+      failureTest,
     );
-    const result = await deletion.run();
+    const result = await withJobsRecorder(
+      options.recordJobs,
+      () => deletedJobsRecorder(backend, target),
+      (recordJobs) =>
+        new DeadLetterDeletion(
+          backend,
+          queue,
+          options,
+          { selection, recordJobs, heldByOthers: before.inFlight },
+          before.visible + before.inFlight,
+        ).run(),
+    );
     const none = result.deletedMessages + result.failed === 0 && result.stoppedBy === undefined;
     if (none && !options.reportNoMatch)
       throw nothingMatched(backend.output, queue.name, options, before.inFlight, 'deleted');
@@ -161,6 +170,7 @@ function emptyDeletion(queue: string, wantedIds: ReadonlySet<string>): FailedDel
     failures: [],
     notFound: [...wantedIds],
     flowParents: [],
+    untoldFlowParents: [],
   };
 }
 
@@ -186,7 +196,7 @@ async function confirmDelete(
 /** What a deletion selects, how it records the deleted jobs, and what it could not read. */
 interface DeletionContext {
   readonly selection: DeadLetterSelection;
-  readonly recordJobs: (jobs: readonly RedrivenJob[], at: Date) => Promise<void>;
+  readonly recordJobs: RecordJobs;
   readonly heldByOthers: number;
 }
 
@@ -197,6 +207,8 @@ class DeadLetterDeletion {
   private readonly scan: DeadLetterScan;
   private readonly deletedIds = new Set<string>();
   private readonly flowParents = new Set<string>();
+  /** Flow parents of deleted children that never completed: nothing can send them now. */
+  private readonly abandonedFlowParents = new Set<string>();
   private readonly failures: RedriveFailure[] = [];
   private deletedMessages = 0;
   private skipped = 0;
@@ -267,17 +279,23 @@ class DeadLetterDeletion {
         deleted.push(letter);
         this.deletedMessages++;
         this.deletedIds.add(idOf(letter));
-        const envelope = letter.envelope;
-        const parent = envelope?.source === JOB_SOURCE ? envelope.headers[JOB_PARENT_HEADER] : undefined;
-        // A child sent with ignoreDependencyOnFailure was counted as failed: its parent does not wait for it.
-        if (parent && envelope?.headers[JOB_PARENT_ON_FAILURE_HEADER] !== 'ignore')
-          this.flowParents.add(parent);
+        this.countFlowParent(letter);
         continue;
       }
       this.failures.push({ messageId: letter.messageId, id: letter.event.id ?? null, reason: why });
       this.scan.hold(chosen[i] as Message);
     }
     await this.recordDeletedJobs(deleted);
+  }
+
+  /** The flow parent that waits for the deleted letter's job, if any, and whether that job ever completed. */
+  private countFlowParent(letter: DeadLetter): void {
+    const envelope = letter.envelope;
+    const parent = envelope?.source === JOB_SOURCE ? envelope.headers[JOB_PARENT_HEADER] : undefined;
+    // A child sent with ignoreDependencyOnFailure was counted as failed: its parent does not wait for it.
+    if (!parent || envelope?.headers[JOB_PARENT_ON_FAILURE_HEADER] === 'ignore') return;
+    this.flowParents.add(parent);
+    if (letter.failure.errorName !== FLOW_PARENT_ERROR) this.abandonedFlowParents.add(parent);
   }
 
   /** Best effort, as for a redrive: the dead letters are gone whatever the records say. */
@@ -315,6 +333,7 @@ class DeadLetterDeletion {
       failures: this.failures,
       notFound,
       flowParents: [...this.flowParents],
+      untoldFlowParents: [...this.flowParents].filter((parent) => !this.abandonedFlowParents.has(parent)),
       ...(stopped !== undefined ? { stoppedBy: errorLine(stopped) } : {}),
     };
   }
@@ -351,14 +370,30 @@ export function renderFailedDelete(output: Output, result: FailedDeleteResult): 
       : `left in the dead-letter queue: ${result.deadLetterDepthAfter}`,
   );
   if (result.stoppedBy) output.line(c.red(`stopped early: ${result.stoppedBy}; the rest stays in the DLQ`));
-  if (result.flowParents.length > 0) {
-    output.line(
-      c.yellow(
-        `flow parents of deleted jobs, which can never be sent now (a deleted child never completes, nor tells its parent it did): cancel them`,
-      ),
-    );
-    for (const parent of result.flowParents.slice(0, 20))
-      output.line(`  ${nextCommand(output, `jobs cancel ${parent}`)}`);
-    if (result.flowParents.length > 20) output.line(`  and ${result.flowParents.length - 20} more (--json)`);
-  }
+  const untold = new Set(result.untoldFlowParents ?? []);
+  renderFlowParents(
+    output,
+    result.flowParents.filter((parent) => !untold.has(parent)),
+    'flow parents of deleted jobs, which can never be sent now (a deleted child never completes, nor tells its parent it did): cancel them',
+    'jobs cancel',
+  );
+  renderFlowParents(
+    output,
+    result.untoldFlowParents ?? [],
+    "flow parents of deleted jobs that ran and could not tell them (FlowParentError): one that counted every child is sent by the redrive of another child's dead letter with FlowParentError, if one is left; jobs show says whether, else cancel it",
+    'jobs show',
+  );
+}
+
+/** A warning about flow parents, then the command (`jobs cancel`, `jobs show`) for each of the first 20. */
+function renderFlowParents(
+  output: Output,
+  parents: readonly string[],
+  warning: string,
+  command: string,
+): void {
+  if (parents.length === 0) return;
+  output.line(output.colors.yellow(warning));
+  for (const parent of parents.slice(0, 20)) output.line(`  ${nextCommand(output, `${command} ${parent}`)}`);
+  if (parents.length > 20) output.line(`  and ${parents.length - 20} more (--json)`);
 }

@@ -6,16 +6,8 @@ import { envelopeBodyBytes } from '../../lambda/shared/envelope';
 import { CREDENTIAL_HEADERS } from '../../lambda/shared/senders';
 import { type Backend, contextOf } from './backend';
 import { AFTER_THE_HOLD, DEFAULT_HOLD_SECONDS, heldByOthers } from './dead-letter-notes';
-import {
-  type DeadLetter,
-  type DeadLetterSummary,
-  describeDeadLetter,
-  maxReceiveCountOf,
-  queueDepth,
-  receiveHeld,
-  releaseHeld,
-  summarize,
-} from './dead-letters';
+import { readDeadLetters } from './dead-letter-scan';
+import { type DeadLetter, type DeadLetterSummary, queueDepth, summarize } from './dead-letters';
 import { CliError, explainError } from './errors';
 import { type FailureGroup, FailureGroups, failureSelector } from './failure-groups';
 import { nextCommand } from './output';
@@ -54,55 +46,10 @@ export interface FailedListResult {
    */
   readonly heldByOthers: number;
   readonly messages: readonly DeadLetterSummary[];
-  /** Messages that could not be made visible again (they return when the 30 s hold ends). */
+  /** Messages that could not be made visible again (they return when the hold ends: 30 s, 300 s with --failure). */
   readonly notReleased: number;
   /** The `--failure` key the listing was narrowed to, else null. */
   readonly failure: string | null;
-}
-
-/**
- * Reads messages while holding them, calls `visit` for each new one until it returns true ("stop"), then
- * releases all of them. Stops when the DLQ answers empty or only repeats messages already seen.
- */
-async function scanDeadLetters(
-  backend: Backend,
-  queue: DeadLetterQueueTarget,
-  visit: (letter: DeadLetter) => boolean,
-  holdSeconds = READ_HOLD_SECONDS,
-): Promise<number> {
-  // The dead-letter queues Scheduler fills belong to no queue: Scheduler, not a receive count, put messages there.
-  const maxReceiveCount = queue.url ? await maxReceiveCountOf(backend.sqs, queue.url) : undefined;
-  const held: string[] = [];
-  const seen = new Set<string>();
-  let quiet = 0;
-  let released = false;
-  try {
-    for (;;) {
-      const messages = await receiveHeld(backend.sqs, queue.deadLetterUrl, {
-        max: 10,
-        holdSeconds,
-        waitSeconds: 1,
-      });
-      for (const m of messages) if (m.ReceiptHandle) held.push(m.ReceiptHandle);
-      const fresh = messages.filter((m) => !seen.has(m.MessageId ?? ''));
-      if (fresh.length === 0) {
-        if (++quiet >= 2) break;
-        continue;
-      }
-      quiet = 0;
-      let stop = false;
-      for (const m of fresh) {
-        seen.add(m.MessageId ?? '');
-        if (!stop && visit(describeDeadLetter(m, maxReceiveCount))) stop = true;
-      }
-      if (stop) break;
-    }
-    released = true;
-    return await releaseHeld(backend.sqs, queue.deadLetterUrl, held);
-  } finally {
-    // On an error, still try to hand the messages back; the hold expires by itself if this fails too.
-    if (!released) await releaseHeld(backend.sqs, queue.deadLetterUrl, held).catch(() => 0);
-  }
 }
 
 /** Lists dead-lettered messages with their failure reasons; they all stay in the DLQ. */
@@ -124,16 +71,16 @@ export async function failedList(
     const letters: DeadLetter[] = [];
     // Always scan: the approximate count lags behind SQS (and an expired hold can still read as in flight), so
     // "0" is no proof the DLQ is empty. An empty DLQ costs two short receives.
-    const notReleased = await scanDeadLetters(
+    const { notReleased } = await readDeadLetters(
       backend,
       queue,
+      // Narrowed to one failure, the read may go through the whole DLQ before it has enough to show.
+      { holdSeconds: wanted ? WHOLE_QUEUE_HOLD_SECONDS : READ_HOLD_SECONDS },
       (letter) => {
         if (wanted && !wanted(letter)) return false;
         letters.push(letter);
         return letters.length >= limit;
       },
-      // Narrowed to one failure, the read may go through the whole DLQ before it has enough to show.
-      wanted ? WHOLE_QUEUE_HOLD_SECONDS : READ_HOLD_SECONDS,
     );
     return {
       queue: queue.name,
@@ -183,21 +130,19 @@ export async function failedSummary(
   const groups = new FailureGroups(noReasonRecorded(queue.name));
   try {
     const depth = await queueDepth(backend.sqs, queue.deadLetterUrl);
-    const expected = depth.visible;
-    const progress = backend.output.progress(`read in the ${queue.name} DLQ`, expected);
-    const interrupted = () => options.signal?.aborted === true;
-    const notReleased = await scanDeadLetters(
+    const { notReleased, interrupted } = await readDeadLetters(
       backend,
       queue,
+      {
+        holdSeconds: WHOLE_QUEUE_HOLD_SECONDS,
+        ...(options.signal ? { signal: options.signal } : {}),
+        progress: { label: `read in the ${queue.name} DLQ`, depth: depth.visible },
+      },
       (letter) => {
-        if (interrupted()) return true;
         groups.add(summarize(letter));
-        progress.update(groups.letters, Math.max(expected, groups.letters));
         return false;
       },
-      WHOLE_QUEUE_HOLD_SECONDS,
     );
-    progress.done();
     return {
       queue: queue.name,
       deadLetterQueueUrl: queue.deadLetterUrl,
@@ -205,7 +150,7 @@ export async function failedSummary(
       heldByOthers: depth.inFlight,
       groups: groups.result(),
       notReleased,
-      interrupted: interrupted(),
+      interrupted,
     };
   } catch (error) {
     throw explainError(error, contextOf(target, queue.name));
@@ -225,15 +170,10 @@ export async function findDeadLetters(
   const queue = deadLetterQueueOf(target, name);
   const found: DeadLetter[] = [];
   try {
-    await scanDeadLetters(
-      backend,
-      queue,
-      (letter) => {
-        if (wanted(letter)) found.push(letter);
-        return false;
-      },
-      WHOLE_QUEUE_HOLD_SECONDS,
-    );
+    await readDeadLetters(backend, queue, { holdSeconds: WHOLE_QUEUE_HOLD_SECONDS }, (letter) => {
+      if (wanted(letter)) found.push(letter);
+      return false;
+    });
   } catch (error) {
     throw explainError(error, contextOf(target, queue.name));
   }
@@ -368,20 +308,15 @@ async function lettersWithId(
   options: Pick<FailedShowOptions, 'id' | 'firstMatch'>,
 ): Promise<DeadLetter[]> {
   const matches: DeadLetter[] = [];
-  await scanDeadLetters(
-    backend,
-    queue,
-    (letter) => {
-      if (letter.messageId === options.id) {
-        matches.splice(0, matches.length, letter);
-        return true;
-      }
-      if (letter.event.id !== options.id) return false;
-      matches.push(letter);
-      return options.firstMatch === true;
-    },
-    WHOLE_QUEUE_HOLD_SECONDS,
-  );
+  await readDeadLetters(backend, queue, { holdSeconds: WHOLE_QUEUE_HOLD_SECONDS }, (letter) => {
+    if (letter.messageId === options.id) {
+      matches.splice(0, matches.length, letter);
+      return true;
+    }
+    if (letter.event.id !== options.id) return false;
+    matches.push(letter);
+    return options.firstMatch === true;
+  });
   return matches;
 }
 

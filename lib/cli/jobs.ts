@@ -182,7 +182,9 @@ async function withChildrenNote(
 /**
  * A flow parent every child of which completed, not sent: the consumer that counted the last one could not send it,
  * so that child comes back to send it, unless an operator deleted its dead letter (`FlowParentError`), which its
- * record says (a completed child with `discardedAt`): then nothing sends this job. Reads the children's records.
+ * record says (a completed child with `discardedAt`). Any child that comes back then still sends it, its count being
+ * a repeat that checks again (such as the redrive of another child's dead letter with `FlowParentError`, whose
+ * send failed too); with none left, nothing sends this job. Reads the children's records.
  */
 async function allCompletedNote(records: JobRecords, job: JobStatus, output: CommandHints): Promise<string> {
   const { total = 0, completed = [] } = job.children ?? {};
@@ -191,7 +193,11 @@ async function allCompletedNote(records: JobRecords, job: JobStatus, output: Com
   const deleted = children.find((child) => child?.state === 'completed' && child.discardedAt !== undefined);
   if (deleted === undefined)
     return `${waiting}, so that child comes back to send it (in its queue to retry, or in its dead-letter queue with FlowParentError: ${nextCommand(output, 'failed list <its queue>')}, then redrive it)`;
-  return `${waiting}, and the dead letter of child ${deleted.id} that would send it (FlowParentError) was deleted by an operator at ${deleted.discardedAt} (hookline failed delete), so this job can never be sent; cancel this job (${nextCommand(output, `jobs cancel ${job.id}`)})`;
+  const others = children.filter((child) => child !== undefined && child.discardedAt === undefined);
+  const queues = [...new Set(others.map((child) => child?.queue ?? '<its queue>'))];
+  const lists = queues.map((queue) => nextCommand(output, `failed list ${queue}`)).join(', ');
+  const redrive = queues.length > 0 ? ` (${lists})` : '';
+  return `${waiting}, and the dead letter of child ${deleted.id} that would send it (FlowParentError) was deleted by an operator at ${deleted.discardedAt} (hookline failed delete): only another of its children coming back sends it now, such as the redrive of its dead letter with FlowParentError${redrive}; with none left, this job can never be sent: cancel it (${nextCommand(output, `jobs cancel ${job.id}`)})`;
 }
 
 /** A flow parent's wait: how many of its children completed, and the first few it waits for. */
@@ -277,7 +283,7 @@ export function redrivenJobsRecorder(
   backend: Backend,
   target: Target,
   env: Record<string, string | undefined> = process.env,
-): (jobs: readonly RedrivenJob[], sentAt: Date) => Promise<void> {
+): JobsRecorder {
   return jobsRecorder(backend, target, env, (records, job, sentAt) =>
     records.redriven(job.id, job.reason, sentAt, job.generation),
   );
@@ -291,7 +297,7 @@ export function deletedJobsRecorder(
   backend: Backend,
   target: Target,
   env: Record<string, string | undefined> = process.env,
-): (jobs: readonly RedrivenJob[], at: Date) => Promise<void> {
+): JobsRecorder {
   return jobsRecorder(backend, target, env, discardDeletedJob);
 }
 
@@ -306,21 +312,54 @@ export function discardDeletedJob(records: JobRecords, job: RedrivenJob, at: Dat
     : records.discarded(job.id, job.reason, at, job.generation);
 }
 
+/** Records jobs taken out of a dead-letter queue (at `at`), as a redrive or `failed delete` takes them out. */
+export type RecordJobs = (jobs: readonly RedrivenJob[], at: Date) => Promise<void>;
+
+/** {@link RecordJobs} on the target's job records, through a client of its own that `close` destroys. */
+export interface JobsRecorder extends RecordJobs {
+  /** Destroys the client the first record opened, if it did: a console runs for hours, one job after another. */
+  close(): Promise<void>;
+}
+
 /** Writes `write` for each job on the target's job records, read where they are once, on the first call. */
 function jobsRecorder(
   backend: Backend,
   target: Target,
   env: Record<string, string | undefined>,
   write: (records: JobRecords, job: RedrivenJob, at: Date) => Promise<unknown>,
-): (jobs: readonly RedrivenJob[], at: Date) => Promise<void> {
+): JobsRecorder {
   let store: Promise<JobsStore | undefined> | undefined;
-  return async (jobs, at) => {
+  const record: RecordJobs = async (jobs, at) => {
     store ??= keptJobsStore(target, backend, env);
     const kept = await store;
     if (!kept || jobs.length === 0) return;
     const records = new JobRecords(kept.client, kept.tableName);
     await Promise.all(jobs.map((job) => write(records, job, at)));
   };
+  const close = async () => {
+    // A store that could not be found opened no client; the error was the record's to report.
+    const kept = await store?.catch(() => undefined);
+    kept?.client.destroy();
+  };
+  return Object.assign(record, { close });
+}
+
+/**
+ * Runs `use` with `given` (the caller's recorder, which stays the caller's to close), else with the recorder `open`
+ * makes, closed once `use` ends.
+ */
+export async function withJobsRecorder<T>(
+  given: RecordJobs | undefined,
+  open: () => JobsRecorder,
+  use: (recordJobs: RecordJobs) => Promise<T>,
+): Promise<T> {
+  if (given) return use(given);
+  const recorder = open();
+  try {
+    return await use(recorder);
+  } finally {
+    await recorder.close();
+  }
 }
 
 /** What the job records say of one id: none are kept (dedupe is off), or this id's record if there is one. */
@@ -339,7 +378,10 @@ export function jobRecordReader(
   return async (id) => {
     const store = await keptJobsStore(target, backend, env);
     if (!store) return { kept: false };
-    const job = await new JobRecords(store.client, store.tableName).read(id);
+    // One client per read: the console's event pages read a record per request, for hours.
+    const job = await new JobRecords(store.client, store.tableName)
+      .read(id)
+      .finally(() => store.client.destroy());
     return job
       ? { kept: true, job: await withDeadLetteredJob(backend, target, job, output) }
       : { kept: true };
@@ -695,7 +737,8 @@ export function jobStateNote(job: ShownJob, output: CommandHints): string | unde
   }
   if (job.state === 'completed' && job.discardedAt !== undefined && job.parent !== undefined) {
     // A flow child that ran and whose dead letter, the one thing that would tell its parent, was deleted.
-    return `completed, but its flow parent ${job.parent} was never told: its dead letter that would tell it (FlowParentError) was deleted by an operator at ${job.discardedAt} (hookline failed delete); if ${job.parent} still waits for its children, it can never be sent now: cancel it (${nextCommand(output, `jobs cancel ${job.parent}`)})`;
+    // The record cannot say whether the parent counted it (only the send failed): the parent's own page can.
+    return `completed, but its flow parent ${job.parent} may not know, or was not sent: its dead letter that would tell it or send it (FlowParentError) was deleted by an operator at ${job.discardedAt} (hookline failed delete); ${nextCommand(output, `jobs show ${job.parent}`)} says whether anything can still send it, else cancel it (${nextCommand(output, `jobs cancel ${job.parent}`)})`;
   }
   if (job.state === 'waiting-children') return waitingChildrenNote(job);
   if (job.state === 'queued' && job.redrivenAt !== undefined) {

@@ -42,7 +42,7 @@ import {
 } from './dead-letters';
 import { CliError, errorLine, explainError, isUnanswered, isUnsupportedAction } from './errors';
 import { failureSelector } from './failure-groups';
-import { type RedrivenJob, redrivenJobsRecorder } from './jobs';
+import { type RecordJobs, type RedrivenJob, redrivenJobsRecorder, withJobsRecorder } from './jobs';
 import { type CommandHints, nextCommand } from './output';
 import {
   type DeadLetterQueueTarget,
@@ -79,7 +79,7 @@ export interface RedriveOptions {
    * Records the tracked jobs a one-by-one redrive sent back as `queued`. @default their job records on the
    * target (`redrivenJobsRecorder`)
    */
-  readonly recordJobs?: (jobs: readonly RedrivenJob[], sentAt: Date) => Promise<void>;
+  readonly recordJobs?: RecordJobs;
 }
 
 export interface RedriveFailure {
@@ -242,16 +242,20 @@ export async function redrive(
       if (filtering) throw nothingMatched(backend.output, queue.name, options);
       return emptyResult(queue.name);
     }
-    const recordJobs = options.recordJobs ?? redrivenJobsRecorder(backend, target);
-    const moving = { ...options, recordJobs };
-    const result = await moveDeadLetters(backend, queue, moving, before.visible, selective, {
+    const selection = {
       wantedIds,
       heldByOthers: before.inFlight,
-      explain: (error) => explainError(error, contextOf(target, queue.name)),
+      explain: (error: unknown) => explainError(error, contextOf(target, queue.name)),
       ...(typePattern ? { typePattern } : {}),
       ...(failureTest ? { failureTest } : {}),
       ...(scheduledFor ? { scheduledFor, queues: Object.values(target.queues) } : {}),
-    });
+    };
+    const result = await withJobsRecorder(
+      options.recordJobs,
+      () => redrivenJobsRecorder(backend, target),
+      (recordJobs) =>
+        moveDeadLetters(backend, queue, { ...options, recordJobs }, before.visible, selective, selection),
+    );
     // Left because their body is gone: matched, and the summary says why they stayed.
     const leftAlone = result.returned + result.movedByAnotherRedrive + result.bodyGone.length;
     if (filtering && result.moved + result.failed === 0 && leftAlone === 0 && !result.stoppedBy) {

@@ -15,7 +15,7 @@ import { CliError, errorLine } from '../cli/errors';
 import { DeadLetterNotFoundError, type FailedShowResult, failedList, failedShow } from '../cli/failed';
 import { type FailedDeleteResult, failedDelete, renderFailedDelete } from '../cli/failed-delete';
 import { FailureGroups, failurePattern, failureSelector } from '../cli/failure-groups';
-import { deletedJobsRecorder } from '../cli/jobs';
+import { deletedJobsRecorder, redrivenJobsRecorder } from '../cli/jobs';
 import type { CommandHints, Output } from '../cli/output';
 import { purge } from '../cli/purge';
 import { type RedriveResult, redrive, redriveSourceOf, typeSelector } from '../cli/redrive';
@@ -574,16 +574,17 @@ export class ConsoleOperations {
     // The core's own checks, before the job starts: a blank or invalid pattern or key is the page's error (a 400).
     if (selection.type !== undefined) typeSelector(selection.type);
     if (selection.failure !== undefined) failureSelector(selection.failure, { output: this.hints, queue });
+    const { backend, target } = this.connection;
     return this.oneJobPerDeadLetterQueue(queue, () =>
       this.jobs.start(
         'redrive',
         `redrive ${queue}: ${selectionLabel(selection) ?? 'all'}`,
-        (output, signal) =>
-          redrive({ ...this.connection.backend, output }, this.connection.target, {
-            queue,
-            ...selection,
-            signal,
-          }),
+        (output, signal) => {
+          const recordJobs = redrivenJobsRecorder(backend, target, this.context.env ?? process.env);
+          return redrive({ ...backend, output }, target, { queue, ...selection, recordJobs, signal }).finally(
+            () => recordJobs.close(),
+          );
+        },
         renderConsoleRedrive,
       ),
     );
@@ -599,20 +600,22 @@ export class ConsoleOperations {
     deadLetterQueueOf(this.connection.target, queue);
     checkDeleteSelection(selection, { output: this.hints, queue });
     const { backend, target } = this.connection;
-    const recordJobs = deletedJobsRecorder(backend, target, this.context.env ?? process.env);
     return this.oneJobPerDeadLetterQueue(queue, () =>
       this.jobs.start(
         'delete',
         `delete from the ${queue} dead-letter queue: ${selectionLabel(selection)}`,
-        (output, signal) =>
-          failedDelete({ ...backend, output }, target, {
+        (output, signal) => {
+          // The job's own client for the records, destroyed when it ends: a console runs for hours.
+          const recordJobs = deletedJobsRecorder(backend, target, this.context.env ?? process.env);
+          return failedDelete({ ...backend, output }, target, {
             queue,
             ...selection,
             yes: true,
             reportNoMatch: selection.ids !== undefined,
             recordJobs,
             signal,
-          }),
+          }).finally(() => recordJobs.close());
+        },
         renderConsoleDelete,
       ),
     );

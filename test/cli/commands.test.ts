@@ -924,6 +924,72 @@ describe('failed list / show', () => {
     );
   });
 
+  it('counts as not released exactly the held messages a failed hand-back left hidden, and still lists them', async () => {
+    const dlq = installFakeQueue(
+      sqs,
+      EVENTS.deadLetterUrl,
+      Array.from({ length: 12 }, (_, i) => deadLetterMessage(i)),
+    );
+    // The first ten are handed back; the call for the last two fails (after the SDK's own retries).
+    sqs
+      .on(ChangeMessageVisibilityBatchCommand, { QueueUrl: EVENTS.deadLetterUrl })
+      .callsFakeOnce((input: { Entries: { ReceiptHandle: string }[] }) => {
+        for (const e of input.Entries) dlq.hidden.delete(e.ReceiptHandle);
+        return { Successful: input.Entries.map((_, n) => ({ Id: String(n) })), Failed: [] };
+      })
+      .rejects(awsError('ServiceUnavailable'));
+    const output = recordingOutput();
+    const result = await failedList({ ...testBackend(), output }, stackTarget(), { queue: 'events' });
+    expect(result.messages).toHaveLength(12);
+    expect(result.notReleased).toBe(2);
+    expect(dlq.hidden.size).toBe(2);
+    // Said once, by the result (rendered as a line), not also as a note.
+    expect(output.notes).toEqual([]);
+  });
+
+  it('a read that fails part way is an error, never a partial list, and says what it left hidden', async () => {
+    type Read = (backend: ReturnType<typeof testBackend>) => Promise<unknown>;
+    const reads: [Read, number][] = [
+      [(backend) => failedList(backend, stackTarget(), { queue: 'events' }), 30],
+      [(backend) => failedSummary(backend, stackTarget(), { queue: 'events' }), 300],
+      [(backend) => failedShow(backend, stackTarget(), { queue: 'events', id: 'evt-9' }), 300],
+    ];
+    for (const [read, holdSeconds] of reads) {
+      sqs.reset();
+      sqs.on(GetQueueAttributesCommand).resolves(depth(20, 0, 0));
+      sqs
+        .on(ReceiveMessageCommand)
+        .resolvesOnce({ Messages: [deadLetterMessage(1), deadLetterMessage(2)] })
+        .rejects(awsError('ThrottlingException'));
+      sqs.on(ChangeMessageVisibilityBatchCommand).resolves({
+        Successful: [{ Id: '0' }],
+        Failed: [{ Id: '1', Code: 'ReceiptHandleIsInvalid', SenderFault: true }],
+      });
+      const backend = testBackend();
+      await expect(read(backend)).rejects.toThrow(/throttled/);
+      expect(backend.output.notes).toEqual([
+        `1 message could not be made visible again: it returns to the DLQ within ${holdSeconds} s`,
+      ]);
+    }
+  });
+
+  it('failed list and show read without a progress bar; the summary of the whole queue shows one', async () => {
+    installFakeQueue(
+      sqs,
+      EVENTS.deadLetterUrl,
+      Array.from({ length: 25 }, (_, i) => deadLetterMessage(i)),
+    );
+    const output = recordingOutput();
+    const backend = { ...testBackend(), output };
+    await failedList(backend, stackTarget(), { queue: 'events', limit: 25 });
+    await failedShow(backend, stackTarget(), { queue: 'events', id: 'evt-24' });
+    expect(output.progressUpdates).toEqual([]);
+    expect(output.progressEnded).toEqual([]);
+    await failedSummary(backend, stackTarget(), { queue: 'events' });
+    expect(output.progressUpdates.at(-1)).toEqual(['read in the events DLQ', 25, 25]);
+    expect(output.progressEnded).toEqual(['read in the events DLQ']);
+  });
+
   it('releases held messages even when a receive fails midway', async () => {
     sqs.on(GetQueueAttributesCommand).resolves(depth(20, 0, 0));
     sqs

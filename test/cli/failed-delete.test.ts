@@ -1,12 +1,21 @@
-import { DeleteMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { DeleteMessageBatchCommand, SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { failedDelete, renderFailedDelete } from '../../lib/cli/failed-delete';
 import { failureKey } from '../../lib/cli/failure-groups';
 import { hooklineCommandFor } from '../../lib/cli/output';
 import { redrive } from '../../lib/cli/redrive';
 import { installFakeQueue } from './fake-queue';
-import { deadLetterMessage, EVENTS, recordingOutput, stackTarget, testBackend } from './helpers';
+import {
+  deadLetterMessage,
+  EVENTS,
+  jobDeadLetter,
+  recordingOutput,
+  stackTarget,
+  stackWithJobRecords,
+  testBackend,
+} from './helpers';
 
 const sqs = mockClient(SQSClient);
 
@@ -103,6 +112,40 @@ describe('failed delete', () => {
     expect(backend.output.notes).toEqual([
       'could not record deleted jobs in their records (hookline jobs show says dead-lettered, no longer in the dead-letter queue): AccessDeniedException: not allowed to dynamodb:UpdateItem',
     ]);
+  });
+
+  it('destroys the job-record client it opened once it ends, as a redrive does, and never the one it was given', async () => {
+    const cloudformation = stackWithJobRecords();
+    const dynamodb = mockClient(DynamoDBClient);
+    dynamodb.on(UpdateItemCommand).resolves({});
+    const destroyed = vi.spyOn(DynamoDBClient.prototype, 'destroy');
+    try {
+      installFakeQueue(sqs, EVENTS.deadLetterUrl, [jobDeadLetter(1), jobDeadLetter(2)]);
+      sqs.on(SendMessageBatchCommand).callsFake((input: { Entries: { Id: string }[] }) => ({
+        Successful: input.Entries.map((e) => ({ Id: e.Id, MessageId: `new-${e.Id}`, MD5OfMessageBody: '' })),
+        Failed: [],
+      }));
+      await failedDelete(testBackend(), stackTarget(), { queue: 'events', ids: ['job-1'], yes: true });
+      await redrive(testBackend(), stackTarget(), { queue: 'events', ids: ['job-2'] });
+      const writers = new Set(dynamodb.commandCalls(UpdateItemCommand).map((call) => call.thisValue));
+      expect(writers.size).toBe(2);
+      expect(new Set(destroyed.mock.contexts)).toEqual(writers);
+
+      destroyed.mockClear();
+      const given = Object.assign(async () => {}, { close: vi.fn() });
+      installFakeQueue(sqs, EVENTS.deadLetterUrl, [jobDeadLetter(3)]);
+      await failedDelete(testBackend(), stackTarget(), {
+        queue: 'events',
+        ids: ['job-3'],
+        yes: true,
+        recordJobs: given,
+      });
+      expect([given.close.mock.calls.length, destroyed.mock.calls.length]).toEqual([0, 0]);
+    } finally {
+      destroyed.mockRestore();
+      dynamodb.restore();
+      cloudformation.restore();
+    }
   });
 
   it('stops between batches on Ctrl-C: what it deleted is reported, the rest handed back, an --id it did not reach said so', async () => {
@@ -265,6 +308,46 @@ describe('failed delete', () => {
     expect(backend.output.lines.slice(-2)).toEqual([
       'flow parents of deleted jobs, which can never be sent now (a deleted child never completes, nor tells its parent it did): cancel them',
       '  hookline jobs cancel report-1',
+    ]);
+  });
+
+  it('names apart the flow parents whose deleted children all ran and could not tell them: another child may still send those', async () => {
+    const child = (n: number, parent: string, failure: string) =>
+      deadLetterMessage(n, {
+        id: `child-${n}`,
+        failure: { name: failure, message: 'the job ran, or did not' },
+        body: JSON.stringify({
+          v: 1,
+          id: `child-${n}`,
+          source: 'job',
+          type: 'flow.part',
+          receivedAt: '2026-11-25T02:00:00.000Z',
+          headers: { 'x-hookline-job-record': '1', 'x-hookline-parent': parent },
+          contentType: 'application/json',
+          body: '{}',
+          bodyEncoding: 'utf8',
+        }),
+      });
+    installFakeQueue(sqs, EVENTS.deadLetterUrl, [
+      child(0, 'untold-1', 'FlowParentError'),
+      // One child that never completed is enough: whatever its siblings do, this parent is never sent.
+      child(1, 'mixed-1', 'FlowParentError'),
+      child(2, 'mixed-1', 'PermanentError'),
+    ]);
+    const backend = testBackend();
+    const result = await failedDelete(backend, stackTarget(), {
+      queue: 'events',
+      type: '**',
+      yes: true,
+      recordJobs: noRecords,
+    });
+    expect([result.flowParents, result.untoldFlowParents]).toEqual([['untold-1', 'mixed-1'], ['untold-1']]);
+    renderFailedDelete(backend.output, result);
+    expect(backend.output.lines.slice(-4)).toEqual([
+      'flow parents of deleted jobs, which can never be sent now (a deleted child never completes, nor tells its parent it did): cancel them',
+      '  hookline jobs cancel mixed-1',
+      "flow parents of deleted jobs that ran and could not tell them (FlowParentError): one that counted every child is sent by the redrive of another child's dead letter with FlowParentError, if one is left; jobs show says whether, else cancel it",
+      '  hookline jobs show untold-1',
     ]);
   });
 

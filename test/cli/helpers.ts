@@ -2,7 +2,7 @@
  * Test doubles for the CLI cores: a recording output, a fake clock, a stack target and real SDK clients (which
  * the tests mock with aws-sdk-client-mock).
  */
-import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
+import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
@@ -223,6 +223,44 @@ export function deadLetterMessage(
           }),
     },
   };
+}
+
+/** A dead-lettered job `job-<n>`; `tracked`: its record is kept (dedupe on), so a delete or redrive writes to it. */
+export function jobDeadLetter(n: number, tracked = true): Message {
+  return deadLetterMessage(n, {
+    id: `job-${n}`,
+    body: JSON.stringify({
+      v: 1,
+      id: `job-${n}`,
+      source: 'job',
+      type: 'email.welcome',
+      receivedAt: '2026-11-25T02:00:00.000Z',
+      headers: tracked ? { 'x-hookline-job-record': '1' } : {},
+      contentType: 'application/json',
+      body: '{}',
+      bodyEncoding: 'utf8',
+      generation: `g-${n}`,
+    }),
+  });
+}
+
+/**
+ * The deployed stack {@link stackTarget} names, keeping job records in the dedupe table `dedupe`, answered by a
+ * mocked CloudFormation: restore it after use.
+ */
+export function stackWithJobRecords() {
+  const cloudformation = mockClient(CloudFormationClient);
+  cloudformation.on(DescribeStacksCommand).resolves({
+    Stacks: [
+      {
+        StackName: 'Hookline',
+        CreationTime: new Date(),
+        StackStatus: 'CREATE_COMPLETE',
+        Outputs: [{ OutputKey: 'DedupeTableName', OutputValue: 'dedupe' }],
+      },
+    ],
+  });
+  return cloudformation;
 }
 
 /** Interrupts sent by the test instead of the terminal; `exits` records every exit asked for. */

@@ -17,7 +17,7 @@ import {
   SQSClient,
 } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { JobStatus } from '../../lambda/shared/job-record';
 import { CliError } from '../../lib/cli/errors';
 import {
@@ -479,6 +479,24 @@ describe('jobs show of a delayed job EventBridge Scheduler could not deliver', (
       expect(traced.job?.state).toBe('dead-lettered');
     } finally {
       logs.restore();
+      cloudformation.restore();
+    }
+  });
+
+  it("a job record reader (the console's event page, once per request) destroys the client each read opened", async () => {
+    installFakeQueue(sqs, deadLetterUrl, []);
+    const cloudformation = deployedStack();
+    dynamodb.on(GetItemCommand).resolves({ Item: job('job-1', '2026-11-30T10:00:00Z') });
+    const destroyed = vi.spyOn(DynamoDBClient.prototype, 'destroy');
+    try {
+      const read = jobRecordReader(testBackend(), withJobSchedules, {});
+      expect(await read('job-1')).toMatchObject({ kept: true, job: { id: 'job-1', state: 'completed' } });
+      await read('job-1');
+      const readers = new Set(dynamodb.commandCalls(GetItemCommand).map((call) => call.thisValue));
+      expect(readers.size).toBe(2);
+      expect(new Set(destroyed.mock.contexts)).toEqual(readers);
+    } finally {
+      destroyed.mockRestore();
       cloudformation.restore();
     }
   });

@@ -3,6 +3,7 @@
  * event pages show, and the checks that guard purge and replay.
  */
 import { GetMetricDataCommand, type GetMetricDataCommandInput } from '@aws-sdk/client-cloudwatch';
+import { DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { GetEventSourceMappingCommand } from '@aws-sdk/client-lambda';
 import {
   ChangeMessageVisibilityBatchCommand,
@@ -12,6 +13,7 @@ import {
   SendMessageBatchCommand,
   StartMessageMoveTaskCommand,
 } from '@aws-sdk/client-sqs';
+import { mockClient } from 'aws-sdk-client-mock';
 import { describe, expect, it, vi } from 'vitest';
 import exampleConfig from '../../hookline.config';
 import { BackendError, CliError } from '../../lib/cli/errors';
@@ -33,9 +35,11 @@ import {
   awsError,
   deadLetterMessage,
   EVENTS,
+  jobDeadLetter,
   localTestTarget,
   mockCommandClients,
   stackTarget,
+  stackWithJobRecords,
   testBackend,
 } from '../cli/helpers';
 
@@ -653,6 +657,34 @@ describe('console operations on a deployed stack', () => {
     expect(ops.jobs.list()).toEqual([deleting, redriving]);
     await waitForJob(ops);
     expect(deleting).toMatchObject({ state: 'done', result: { deletedIds: ['evt-2'] } });
+  });
+
+  it('destroys the job-record client each redrive and delete job opened once the job ends, so a long-running console keeps none', async () => {
+    const cloudformation = stackWithJobRecords();
+    const dynamodb = mockClient(DynamoDBClient);
+    dynamodb.on(UpdateItemCommand).resolves({});
+    const destroyed = vi.spyOn(DynamoDBClient.prototype, 'destroy');
+    try {
+      installFakeQueue(clients.sqs, stackTarget().queues.events?.deadLetterUrl ?? '', [
+        jobDeadLetter(1),
+        jobDeadLetter(2),
+      ]);
+      succeedSends();
+      const ops = operations();
+      const redriving = ops.redrive('events', { ids: ['job-1'] });
+      await waitForJob(ops);
+      const deleting = ops.deleteDeadLetters('events', { ids: ['job-2'] });
+      await waitForJob(ops);
+      expect([redriving.state, deleting.state]).toEqual(['done', 'done']);
+      // Each job wrote its record through a client of its own, and that client is gone.
+      const writers = dynamodb.commandCalls(UpdateItemCommand).map((call) => call.thisValue);
+      expect(new Set(writers).size).toBe(2);
+      expect(destroyed.mock.contexts).toEqual(expect.arrayContaining([...new Set(writers)]));
+    } finally {
+      destroyed.mockRestore();
+      dynamodb.restore();
+      cloudformation.restore();
+    }
   });
 
   it('stops a delete when the console stops, before its next batch: nothing more deleted, the ids not reached named', async () => {

@@ -1,7 +1,7 @@
 /**
  * Deleting dead letters from the page (`hookline failed delete --id ... --yes` on the server): the confirmation,
- * which names how many events and that it cannot be undone, the request, and the flow parents a delete leaves
- * unsendable, each linked to its job page, where it can be cancelled.
+ * which names how many events and that it cannot be undone, and the request (the flow parents a delete names are
+ * `flow-parents.ts`).
  */
 import { post } from './api';
 import { html } from './html';
@@ -33,12 +33,4 @@ export function DeleteConfirm({
     <button class="danger" disabled=${busy} onClick=${confirm}>Delete ${eventsText(count)}</button>
     <button onClick=${cancel}>Cancel</button>
   </div>`;
-}
-
-/** The flow parents a finished delete names (its summary gives the command): each a link to its job page. */
-export function FlowParentLinks({ parents }: { parents: readonly string[] }) {
-  if (parents.length === 0) return null;
-  return html`<div data-flow-parents>Cancel them on their job pages: ${parents.map(
-    (id, i) => html`${i > 0 ? ', ' : ''}<a href=${`#/job/${encodeURIComponent(id)}`}>${id}</a>`,
-  )}</div>`;
 }

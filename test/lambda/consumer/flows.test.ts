@@ -232,7 +232,7 @@ describe('a flow child that ran and could not tell its parent, deleted from its 
     return { result, output: backend.output, at: new Date(backend.clock.now()).toISOString() };
   }
 
-  it('keeps the child completed and marks it deleted; its parent, the child and the summary say the parent can never be sent, and to cancel it', async () => {
+  it('keeps the child completed and marks it deleted; its parent, the child and the summary say nothing sends the parent unless another child comes back, and to cancel it', async () => {
     const world = flowWorld(client, table, { sendFails: 1 });
     await world.producer.sendFlow(threeParts('told'));
     expect(await world.deliver(QUEUES.jobs.url, undefined, 3)).toEqual([]);
@@ -246,16 +246,69 @@ describe('a flow child that ran and could not tell its parent, deleted from its 
     // It did run: still completed, with when it completed, and now when its dead letter was deleted.
     expect(await world.records.read(childId)).toEqual({ ...before, discardedAt: at });
     expect((await jobsShow(store(), 'told-parent', local)).note).toBe(
-      `all 3 children completed and this job was not sent yet: the consumer that counted the last one could not send it, and the dead letter of child ${childId} that would send it (FlowParentError) was deleted by an operator at ${at} (hookline failed delete), so this job can never be sent; cancel this job (hookline jobs cancel told-parent --local)`,
+      `all 3 children completed and this job was not sent yet: the consumer that counted the last one could not send it, and the dead letter of child ${childId} that would send it (FlowParentError) was deleted by an operator at ${at} (hookline failed delete): only another of its children coming back sends it now, such as the redrive of its dead letter with FlowParentError (hookline failed list jobs --local); with none left, this job can never be sent: cancel it (hookline jobs cancel told-parent --local)`,
     );
     expect(jobStateNote(await jobsShow(store(), childId, local), local)).toBe(
-      `completed, but its flow parent told-parent was never told: its dead letter that would tell it (FlowParentError) was deleted by an operator at ${at} (hookline failed delete); if told-parent still waits for its children, it can never be sent now: cancel it (hookline jobs cancel told-parent --local)`,
+      `completed, but its flow parent told-parent may not know, or was not sent: its dead letter that would tell it or send it (FlowParentError) was deleted by an operator at ${at} (hookline failed delete); hookline jobs show told-parent --local says whether anything can still send it, else cancel it (hookline jobs cancel told-parent --local)`,
     );
     renderFailedDelete(output, result);
     expect(output.lines.slice(-2)).toEqual([
-      'flow parents of deleted jobs, which can never be sent now (a deleted child never completes, nor tells its parent it did): cancel them',
-      '  hookline jobs cancel told-parent',
+      "flow parents of deleted jobs that ran and could not tell them (FlowParentError): one that counted every child is sent by the redrive of another child's dead letter with FlowParentError, if one is left; jobs show says whether, else cancel it",
+      '  hookline jobs show told-parent',
     ]);
+  });
+
+  it('says a parent that counted every child is still sent by the redrive of another untold child, when one of two such dead letters is deleted', async () => {
+    // Every child counted; the parent's send failed on the last child's attempt and again on a later delivery of
+    // another child: two dead letters with FlowParentError, each of whose redrives would send the parent.
+    const world = flowWorld(client, table, { sendFails: 2 });
+    await world.producer.sendFlow(threeParts('twice'));
+    expect(await world.deliver(QUEUES.jobs.url, undefined, 3)).toEqual([]);
+    expect(await world.deliver(QUEUES.jobs.url, ['twice-c2'], 3)).toEqual([]);
+    const letters = world.deadLetters();
+    expect(
+      letters.map((m) => [
+        parseEnvelope(m.Body ?? '').id,
+        m.MessageAttributes?.['hookline.error.name']?.StringValue,
+      ]),
+    ).toEqual([
+      ['twice-c3', 'FlowParentError'],
+      ['twice-c2', 'FlowParentError'],
+    ]);
+
+    sqs.reset();
+    installFakeQueue(sqs, EVENTS.deadLetterUrl, letters);
+    const backend = testBackend();
+    const result = await failedDelete(backend, stackTarget(), {
+      queue: 'events',
+      ids: ['twice-c3'],
+      yes: true,
+      recordJobs: async (jobs, at) => {
+        await Promise.all(jobs.map((job) => discardDeletedJob(world.records, job, at)));
+      },
+    });
+    const at = new Date(backend.clock.now()).toISOString();
+    expect(result).toMatchObject({
+      deletedIds: ['twice-c3'],
+      flowParents: ['twice-parent'],
+      untoldFlowParents: ['twice-parent'],
+    });
+    renderFailedDelete(backend.output, result);
+    expect(backend.output.lines.slice(-2)).toEqual([
+      "flow parents of deleted jobs that ran and could not tell them (FlowParentError): one that counted every child is sent by the redrive of another child's dead letter with FlowParentError, if one is left; jobs show says whether, else cancel it",
+      '  hookline jobs show twice-parent',
+    ]);
+    expect((await jobsShow(store(), 'twice-parent', local)).note).toBe(
+      `all 3 children completed and this job was not sent yet: the consumer that counted the last one could not send it, and the dead letter of child twice-c3 that would send it (FlowParentError) was deleted by an operator at ${at} (hookline failed delete): only another of its children coming back sends it now, such as the redrive of its dead letter with FlowParentError (hookline failed list jobs --local); with none left, this job can never be sent: cancel it (hookline jobs cancel twice-parent --local)`,
+    );
+    expect(jobStateNote(await jobsShow(store(), 'twice-c3', local), local)).toBe(
+      `completed, but its flow parent twice-parent may not know, or was not sent: its dead letter that would tell it or send it (FlowParentError) was deleted by an operator at ${at} (hookline failed delete); hookline jobs show twice-parent --local says whether anything can still send it, else cancel it (hookline jobs cancel twice-parent --local)`,
+    );
+
+    // The redrive of the other dead letter: its delivery comes again, finds every child counted, and sends the parent.
+    expect(await world.deliver(QUEUES.jobs.url, ['twice-c2'])).toEqual([]);
+    expect(world.sentTo(QUEUES.reports.url)).toEqual(['twice-parent']);
+    expect((await world.records.read('twice-parent'))?.state).toBe('queued');
   });
 
   it('names the child that was never counted in the note of the parent that waits for it', async () => {
