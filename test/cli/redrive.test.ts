@@ -1348,6 +1348,10 @@ describe('redrive one by one: what the operator is told', () => {
     const typed = testBackend();
     await redrive(typed, stackTarget(), { queue: 'events', type: 'invoice.paid', limit: 1 });
     expect(typed.output.progressUpdates).toEqual([['scanned in the events DLQ', 1, 8]]);
+    const failing = testBackend();
+    const failure = failureKey('PermanentError: customer <id> not found');
+    await redrive(failing, stackTarget(), { queue: 'events', failure, limit: 1 });
+    expect(failing.output.progressUpdates).toEqual([['scanned in the events DLQ', 1, 7]]);
   });
 
   it('ends its progress bar, so the last line says where it stopped: one by one and following a move task', async () => {
