@@ -167,6 +167,20 @@ describe('FailureGroups', () => {
     ]);
   });
 
+  it('counts a letter whose body names no type under (no type)', () => {
+    const groups = new FailureGroups(NO_REASON);
+    groups.add({
+      messageId: 'sqs-1',
+      id: null,
+      type: null,
+      sentAt: null,
+      failure: { errorName: 'SyntaxError' },
+    });
+    expect(groups.result()).toMatchObject([
+      { exampleIds: ['sqs-1'], types: [{ type: '(no type)', count: 1 }] },
+    ]);
+  });
+
   it('an empty queue has no group', () => {
     expect(new FailureGroups(NO_REASON).result()).toEqual([]);
   });

@@ -451,6 +451,24 @@ describe('what the operator reads of a flow whose child failed', () => {
     );
   });
 
+  it('says a parent can never be sent once one of its failing children was deleted, though another may still run', async () => {
+    const world = flowWorld(client, table, { breaks: { 'half-c1': 'permanent', 'half-c2': 'permanent' } });
+    await world.producer.sendFlow({
+      ...flowWithPart2('half', {}),
+      children: [1, 2, 3].map((n) => ({
+        job: part,
+        payload: { n },
+        options: { id: `half-c${n}`, ...(n < 3 ? { failParentOnFailure: true } : {}) },
+      })),
+    });
+    await world.deliver(QUEUES.jobs.url);
+    const child = await world.records.read('half-c2');
+    await world.records.discarded('half-c2', BROKEN, new Date('2026-12-02T09:00:00Z'), child?.generation);
+    expect((await show('half-parent')).note).toMatch(
+      /; sent with failParentOnFailure, they fail this job, which can never be sent now: cancel it \(hookline jobs cancel half-parent\)$/,
+    );
+  });
+
   it('does not tell the operator to cancel the parent of a deleted child its parent ignored', async () => {
     const world = flowWorld(client, table, { breaks: { 'let-go-c2': 'permanent' } });
     await world.producer.sendFlow(flowWithPart2('let-go', { ignoreDependencyOnFailure: true }));
