@@ -732,7 +732,7 @@ describe('console operations on a deployed stack', () => {
     await waitForJob(ops);
     expect([again.state, again.error]).toEqual([
       'failed',
-      `no message in the events dead-letter queue matches --failure ${key}: nothing was moved; list them with hookline failed list events`,
+      `no message in the events dead-letter queue matches --failure ${key}: nothing was moved; list them with hookline failed summary events`,
     ]);
   });
 
@@ -756,7 +756,7 @@ describe('console operations on a deployed stack', () => {
     await waitForJob(ops);
     expect([again.state, again.error]).toEqual([
       'failed',
-      `no message in the events dead-letter queue matches --failure ${key}: nothing was deleted; list them with hookline failed list events`,
+      `no message in the events dead-letter queue matches --failure ${key}: nothing was deleted; list them with hookline failed summary events`,
     ]);
     expect(dlq.messages.map((m) => m.MessageId)).toEqual(['sqs-1']);
   });
