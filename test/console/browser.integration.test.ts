@@ -391,6 +391,21 @@ describe('hookline console in a browser', () => {
     expect(await group(missing).locator('[data-col="count"]').textContent()).toBe('3');
     expect(await group(typeError).locator('[data-col="count"]').textContent()).toBe('2');
 
+    // A failure's row is ticked only while every one of its letters is, however they were ticked.
+    const typeErrorLetters = page
+      .locator('.group', { hasText: "TypeError: reading 'email'" })
+      .locator('tbody input[type="checkbox"]');
+    await typeErrorLetters.nth(0).check();
+    expect(await group(typeError).locator('input[type="checkbox"]').isChecked()).toBe(false);
+    await typeErrorLetters.nth(1).check();
+    expect(await group(typeError).locator('input[type="checkbox"]').isChecked()).toBe(true);
+    await group(typeError).locator('input[type="checkbox"]').uncheck();
+    expect(
+      await typeErrorLetters.evaluateAll(
+        (boxes) => boxes.filter((b) => (b as HTMLInputElement).checked).length,
+      ),
+    ).toBe(0);
+
     // The delete confirmation names the failure's count; cancelled here.
     await group(typeError).locator('input[type="checkbox"]').check();
     await page.click('button:has-text("Delete selected (2)...")');
