@@ -349,6 +349,28 @@ describe('nested flows with a child that fails', () => {
     });
   });
 
+  it('makes the top parent wait again for an ignored middle one that runs again once its failing child completed', async () => {
+    const world = flowWorld(client, table, { breaks: { 'again-leaf': 'permanent' } });
+    await world.producer.sendFlow(nested('again', { ignoreDependencyOnFailure: true }));
+    await world.deliver(QUEUES.jobs.url, ['again-leaf']);
+    expect((await world.records.read('again-top'))?.children?.ignored).toEqual({
+      'again-mid': `FlowChildFailedError: child again-leaf dead-lettered: ${BROKEN}`,
+    });
+
+    world.breaks.delete('again-leaf');
+    await world.deliver(QUEUES.jobs.url, ['again-leaf']);
+    expect((await world.records.read('again-top'))?.children).toMatchObject({
+      pending: ['again-mid', 'again-side'],
+    });
+    // The side child completing does not send the top one: it waits for the middle one, which runs now.
+    await world.deliver(QUEUES.jobs.url, ['again-side']);
+    expect(world.sentTo(QUEUES.reports.url)).toEqual(['again-mid']);
+    await world.deliver(QUEUES.reports.url, ['again-mid']);
+    await world.deliver(QUEUES.reports.url, ['again-top']);
+    expect(world.failures).toEqual([{}, {}]);
+    expect(Object.keys(world.seen[1] ?? {}).sort()).toEqual(['again-mid', 'again-side']);
+  });
+
   it('runs the top parent with the failed middle one among ctx.failedChildren when that one ignores its failure', async () => {
     const world = flowWorld(client, table, { breaks: { 'ign-up-leaf': 'permanent' } });
     await world.producer.sendFlow(nested('ign-up', { ignoreDependencyOnFailure: true }));
