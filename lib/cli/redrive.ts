@@ -361,18 +361,23 @@ function jobSchedulesNotRedriven(output: CommandHints): CliError {
 export function nothingMatched(
   output: CommandHints,
   queue: string,
-  options: Pick<RedriveOptions, 'ids' | 'type'>,
+  options: Pick<RedriveOptions, 'ids' | 'type' | 'failure'>,
   heldElsewhere = 0,
   done = 'moved',
 ): CliError {
+  // A failure key that matches nothing is one of a failure no longer there: failed summary prints those that are.
+  const listing = nextCommand(
+    output,
+    `${options.failure === undefined ? 'failed list' : 'failed summary'} ${queue}`,
+  );
   if (heldElsewhere > 0) {
     return new CliError(
       `no message this run could read in the ${queue} dead-letter queue matches ${describeSelection(options)}: nothing was ${done}; ` +
-        `${heldByOthers(heldElsewhere)} and could not be read: ${AFTER_THE_HOLD}, or list them with ${nextCommand(output, `failed list ${queue}`)}`,
+        `${heldByOthers(heldElsewhere)} and could not be read: ${AFTER_THE_HOLD}, or list them with ${listing}`,
     );
   }
   return new CliError(
-    `no message in the ${queue} dead-letter queue matches ${describeSelection(options)}: nothing was ${done}; list them with ${nextCommand(output, `failed list ${queue}`)}`,
+    `no message in the ${queue} dead-letter queue matches ${describeSelection(options)}: nothing was ${done}; list them with ${listing}`,
   );
 }
 

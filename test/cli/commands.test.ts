@@ -1095,6 +1095,60 @@ describe('failed summary', () => {
     ]);
   });
 
+  it('counts what another reader held and what it could not hand back, in the result and in its notes', async () => {
+    sqs.on(GetQueueAttributesCommand).resolves(depth(2, 1, 0));
+    sqs
+      .on(ReceiveMessageCommand)
+      .resolvesOnce({ Messages: [failedWith(1, 'order 1 failed'), failedWith(2, 'order 2 failed')] })
+      .resolves({ Messages: [] });
+    sqs.on(ChangeMessageVisibilityBatchCommand).resolves({
+      Successful: [{ Id: '0' }],
+      Failed: [{ Id: '1', Code: 'ReceiptHandleIsInvalid', SenderFault: true }],
+    });
+    const result = await failedSummary(testBackend(), stackTarget(), { queue: 'events' });
+    expect(result).toMatchObject({ read: 2, heldByOthers: 1, notReleased: 1, interrupted: false });
+    const output = recordingOutput();
+    renderFailedSummary(output, result);
+    expect(output.lines.slice(1, 3)).toEqual([
+      '1 message is held by another reader (a redrive, the console, another failed list) and in no group: SQS returns them once that hold ends',
+      "1 message read here could not be made visible again at once: SQS returns them when this read's hold ends",
+    ]);
+  });
+
+  it('names the three most frequent types of a failure in its row and counts the letters of the others', async () => {
+    const types = ['a', 'a', 'a', 'b', 'b', 'c', 'c', 'd', 'e'];
+    installFakeQueue(
+      sqs,
+      EVENTS.deadLetterUrl,
+      types.map((type, n) => failedWith(n, 'card declined', 'PermanentError', `invoice.${type}`)),
+    );
+    const output = recordingOutput();
+    renderFailedSummary(output, await failedSummary(testBackend(), stackTarget(), { queue: 'events' }));
+    expect(output.lines[1]?.split('\n')[1]).toMatch(
+      / PermanentError: card declined +invoice\.a 3, invoice\.b 2, invoice\.c 2, \+2 /,
+    );
+  });
+
+  it('failed list --failure takes a key in upper case, says it in lower case, and holds what it reads as long as a summary', async () => {
+    installFakeQueue(sqs, EVENTS.deadLetterUrl, [
+      failedWith(1, 'card declined'),
+      failedWith(2, 'order 2 gone'),
+    ]);
+    const key = failureKey('PermanentError: order <n> gone');
+    const result = await failedList(testBackend(), stackTarget(), {
+      queue: 'events',
+      failure: ` ${key.toUpperCase()} `,
+    });
+    expect(result.messages.map((m) => m.id)).toEqual(['evt-2']);
+    expect(result.failure).toBe(key);
+    // Narrowed to one failure, the read may go through the whole DLQ: held as a summary holds it, not for 30 s.
+    expect(sqs).toReceiveCommandWith(ReceiveMessageCommand, {
+      QueueUrl: EVENTS.deadLetterUrl,
+      VisibilityTimeout: 300,
+    });
+    expect(sqs).not.toReceiveCommandWith(ReceiveMessageCommand, { VisibilityTimeout: 30 });
+  });
+
   it('failed list --failure lists the dead letters of that failure only, reading past the others, and says so', async () => {
     installFakeQueue(sqs, EVENTS.deadLetterUrl, [
       ...Array.from({ length: 15 }, (_, n) => failedWith(n, 'card declined')),
@@ -1316,6 +1370,22 @@ describe("a configured schedule's dead-letter queue", () => {
     });
     expect(shown.messageAttributes.TARGET_ARN).toBe(EVENTS.arn);
     expect(shown.headers).toEqual({ 'x-hookline-schedule': 'heartbeat' });
+  });
+
+  it("groups deliveries without Scheduler's reason under a key failed list --failure takes back", async () => {
+    const { ERROR_CODE: _code, ERROR_MESSAGE: _message, ...attributes } = undelivered(3).MessageAttributes;
+    const unexplained = { ...undelivered(3), MessageAttributes: attributes };
+    installFakeQueue(sqs, heartbeat.deadLetterUrl, [undelivered(1), unexplained, undelivered(2)]);
+    const summary = await failedSummary(testBackend(), withSchedule(), { queue: HEARTBEAT });
+    const noReason = summary.groups.find((g) => g.count === 1);
+    expect(noReason?.pattern).toBe(
+      'no reason recorded: it lacks the ERROR_CODE EventBridge Scheduler sets on what it puts here',
+    );
+    const listed = await failedList(testBackend(), withSchedule(), {
+      queue: HEARTBEAT,
+      failure: noReason?.key ?? '',
+    });
+    expect(listed.messages.map((m) => m.id)).toEqual(['heartbeat:2026-11-25T03:00:00Z']);
   });
 
   it('counts it in the status, text and JSON, saying what it holds and how to inspect it', async () => {

@@ -36,6 +36,11 @@ describe('maskedMessage: what varies per event is masked, what names the bug sta
     ['payload s3://bucket/payloads/abc123def4567890 is gone', 'payload s3://bucket/payloads/<hex> is gone'],
     ['webhook-id msg_2Lq9ZxYqX not found', 'webhook-id <id> not found'],
     ['connect ECONNREFUSED 127.0.0.1:5432', 'connect ECONNREFUSED <n>.<n>:<n>'],
+    // A database writes its times with a space, not a T: one time all the same.
+    ['lock held since 2026-11-25 02:10:00+01:00', 'lock held since <time>'],
+    // Twelve hex digits are the shortest run masked as hex, eight characters the shortest id without `_` or `-`.
+    ['trace 0123456789ab lost', 'trace <hex> lost'],
+    ['lease a1b2c3d4 expired', 'lease <id> expired'],
   ])('%s → %s', (message, masked) => {
     expect(maskedMessage(message)).toBe(masked);
   });
@@ -54,6 +59,9 @@ describe('maskedMessage: what varies per event is masked, what names the bug sta
     const long = maskedMessage(`failed: ${'x'.repeat(500)}`);
     expect(long).toHaveLength(200);
     expect(long.endsWith('…')).toBe(true);
+    // At the limit, a message is whole: only a longer one is cut.
+    expect(maskedMessage('y'.repeat(200))).toBe('y'.repeat(200));
+    expect(maskedMessage('y'.repeat(201))).toBe(`${'y'.repeat(199)}…`);
   });
 });
 
@@ -138,6 +146,39 @@ describe('FailureGroups', () => {
       { type: 'c', count: 2 },
     ]);
     expect(group?.otherTypes).toBe(2);
+  });
+
+  it('counts the letters of the types it does not name, however few types they are', () => {
+    const groups = new FailureGroups(NO_REASON);
+    const types = ['a', 'a', 'a', 'b', 'b', 'c', 'c', 'd', 'd', 'd', 'e'];
+    for (const [n, type] of types.entries()) groups.add(letter(n, { errorName: 'E' }, { type }));
+    const [group] = groups.result();
+    expect(group?.types.map((t) => t.type)).toEqual(['a', 'd', 'b']);
+    // c (2 letters) and e (1): three letters of two other types.
+    expect(group?.otherTypes).toBe(3);
+  });
+
+  it("takes a reason with a message and no error name as the group's example, in full", () => {
+    const groups = new FailureGroups(NO_REASON);
+    groups.add(letter(1, { errorMessage: 'order 7 failed' }));
+    groups.add(letter(2, { errorMessage: 'order 8 failed' }));
+    expect(groups.result()).toMatchObject([
+      { pattern: 'order <n> failed', count: 2, example: 'order 7 failed' },
+    ]);
+  });
+
+  it('counts a letter whose body names no type under (no type)', () => {
+    const groups = new FailureGroups(NO_REASON);
+    groups.add({
+      messageId: 'sqs-1',
+      id: null,
+      type: null,
+      sentAt: null,
+      failure: { errorName: 'SyntaxError' },
+    });
+    expect(groups.result()).toMatchObject([
+      { exampleIds: ['sqs-1'], types: [{ type: '(no type)', count: 1 }] },
+    ]);
   });
 
   it('an empty queue has no group', () => {

@@ -11,6 +11,7 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { describe, expect, it, onTestFinished, vi } from 'vitest';
 import { CliError, LOCAL_ANSWER_SECONDS } from '../../lib/cli/errors';
+import { failureKey } from '../../lib/cli/failure-groups';
 import { processInterrupts } from '../../lib/cli/interrupt';
 import { colorsFor, consoleOutput, renderBar, table, watchClosedPipes } from '../../lib/cli/output';
 import { runCli } from '../../lib/cli/program';
@@ -432,6 +433,36 @@ describe('hookline program', () => {
     expect(h.stderr()).toMatch(
       /^error: --id not found in the events dead-letter queue: evt-gone \(list them with hookline failed list events\)$/m,
     );
+  });
+
+  it('failed list, redrive and failed delete pass --failure to their cores: each acts on that failure only', async () => {
+    const failedWith = (n: number, message: string) => deadLetterMessage(n, { failure: { message } });
+    const dlq = installFakeQueue(sqs, EVENTS.deadLetterUrl, [
+      failedWith(1, 'card declined'),
+      failedWith(2, 'order 2 gone'),
+      failedWith(3, 'order 3 gone'),
+      failedWith(4, 'card declined'),
+      failedWith(5, 'quota exceeded'),
+    ]);
+    sqs.on(SendMessageBatchCommand).callsFake((input: { Entries: { Id: string }[] }) => ({
+      Successful: input.Entries.map((e) => ({ Id: e.Id, MessageId: 'm', MD5OfMessageBody: '' })),
+    }));
+    const gone = failureKey('PermanentError: order <n> gone');
+    const declined = failureKey('PermanentError: card declined');
+    const ids = () => dlq.messages.map((m) => m.MessageId);
+
+    const listed = cliHarness();
+    expect(await runCli(['failed', 'list', 'events', '--failure', gone, '--json'], listed.deps)).toBe(0);
+    expect(JSON.parse(listed.stdout()).messages.map((m: { id: string }) => m.id)).toEqual(['evt-2', 'evt-3']);
+
+    expect(await runCli(['redrive', 'events', '--failure', gone], cliHarness().deps)).toBe(0);
+    expect(ids()).toEqual(['sqs-1', 'sqs-4', 'sqs-5']);
+
+    const deleted = cliHarness();
+    expect(await runCli(['failed', 'delete', 'events', '--failure', declined, '--yes'], deleted.deps)).toBe(
+      0,
+    );
+    expect(ids()).toEqual(['sqs-5']);
   });
 
   it('redrive --id of a dead letter whose stored body is gone exits 1: it is left in the DLQ, not moved', async () => {

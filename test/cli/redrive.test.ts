@@ -556,10 +556,11 @@ describe('redrive one by one', () => {
         `--failure ${JSON.stringify(failure)} is not a failure key: give the KEY column of hookline failed summary events --local (8 hex digits, such as 0a78ca1c), or leave --failure out`,
       );
     }
+    // A key that matches nothing is of a failure no longer there: the summary, not the list, shows the keys.
     await expect(
-      redrive(testBackend(), stackTarget(), { queue: 'events', failure: 'ffffffff' }),
+      redrive(testBackend({ output }), stackTarget(), { queue: 'events', failure: 'ffffffff' }),
     ).rejects.toThrow(
-      'no message in the events dead-letter queue matches --failure ffffffff: nothing was moved',
+      'no message in the events dead-letter queue matches --failure ffffffff: nothing was moved; list them with hookline failed summary events --local',
     );
     expect(sentEntries()).toEqual([]);
     expect(dlq.messages).toHaveLength(1);
@@ -1348,6 +1349,10 @@ describe('redrive one by one: what the operator is told', () => {
     const typed = testBackend();
     await redrive(typed, stackTarget(), { queue: 'events', type: 'invoice.paid', limit: 1 });
     expect(typed.output.progressUpdates).toEqual([['scanned in the events DLQ', 1, 8]]);
+    const failing = testBackend();
+    const failure = failureKey('PermanentError: customer <id> not found');
+    await redrive(failing, stackTarget(), { queue: 'events', failure, limit: 1 });
+    expect(failing.output.progressUpdates).toEqual([['scanned in the events DLQ', 1, 7]]);
   });
 
   it('ends its progress bar, so the last line says where it stopped: one by one and following a move task', async () => {

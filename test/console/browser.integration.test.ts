@@ -369,7 +369,7 @@ describe('hookline console in a browser', () => {
     }, token());
     expect(refused).toBe(400);
   });
-  it('groups a DLQ by failure; ticking one redrives exactly its letters, a row deletes its whole failure, as failed summary then shows', async () => {
+  it('groups a DLQ by failure; ticking one redrives exactly its letters, a row deletes or redrives its whole failure, as failed summary then shows', async () => {
     // The redriven letters wait on the queue instead of failing again under another reason.
     await page.goto(`${consoleUrl.origin}/#/actions`);
     await page.click('#consumers tr[data-queue="events"] button:has-text("Pause")');
@@ -381,13 +381,30 @@ describe('hookline console in a browser', () => {
     await sendToDeadLetterQueue([1, 2, 3].map((n) => ['PermanentError', `customer cus_${n} not found`]));
     await sendToDeadLetterQueue([4, 5].map(() => ['TypeError', "reading 'email'"]));
     await sendToDeadLetterQueue([6, 7].map(() => ['RangeError', 'payload too large']));
+    const timedOut = 'TimeoutError: upstream timed out';
+    await sendToDeadLetterQueue([['TimeoutError', 'upstream timed out']]);
 
     await page.goto(`${consoleUrl.origin}/#/failures/events`);
     const group = (pattern: string) =>
       page.locator(`#failure-groups tr[data-failure-key="${failureKey(pattern)}"]`);
-    await expect.poll(() => page.locator('#failure-groups tbody tr').count(), { timeout: 10_000 }).toBe(3);
+    await expect.poll(() => page.locator('#failure-groups tbody tr').count(), { timeout: 10_000 }).toBe(4);
     expect(await group(missing).locator('[data-col="count"]').textContent()).toBe('3');
     expect(await group(typeError).locator('[data-col="count"]').textContent()).toBe('2');
+
+    // A failure's row is ticked only while every one of its letters is, however they were ticked.
+    const typeErrorLetters = page
+      .locator('.group', { hasText: "TypeError: reading 'email'" })
+      .locator('tbody input[type="checkbox"]');
+    await typeErrorLetters.nth(0).check();
+    expect(await group(typeError).locator('input[type="checkbox"]').isChecked()).toBe(false);
+    await typeErrorLetters.nth(1).check();
+    expect(await group(typeError).locator('input[type="checkbox"]').isChecked()).toBe(true);
+    await group(typeError).locator('input[type="checkbox"]').uncheck();
+    expect(
+      await typeErrorLetters.evaluateAll(
+        (boxes) => boxes.filter((b) => (b as HTMLInputElement).checked).length,
+      ),
+    ).toBe(0);
 
     // The delete confirmation names the failure's count; cancelled here.
     await group(typeError).locator('input[type="checkbox"]').check();
@@ -402,24 +419,38 @@ describe('hookline console in a browser', () => {
     const job = page.locator('[data-job-state="done"]');
     await job.waitFor();
     // The other failure's letters are scanned past, not selected: skipped, left in place.
-    expect(await job.textContent()).toContain('moved 3, skipped 4, failed 0');
-    expect(await job.textContent()).toContain('left in the dead-letter queue: 4');
+    expect(await job.textContent()).toContain('moved 3, skipped 5, failed 0');
+    expect(await job.textContent()).toContain('left in the dead-letter queue: 5');
 
     // A row acts on every dead letter of its failure in the whole DLQ, past what the page read, once confirmed;
     // once the page read the DLQ again after the redrive (its read holds the letters a moment).
-    await expect.poll(() => page.locator('#failure-groups tbody tr').count(), { timeout: 10_000 }).toBe(2);
+    await expect.poll(() => page.locator('#failure-groups tbody tr').count(), { timeout: 10_000 }).toBe(3);
     await group(typeError).locator('[data-whole-failure="delete"]').click();
     const confirm = page.locator('[data-whole-failure-confirm="delete"]');
-    const asked = await confirm.textContent();
-    expect(asked).toContain(`every dead letter of failure ${failureKey(typeError)} (${typeError})`);
-    expect(asked).toContain('from the whole events dead-letter queue, not only the 2 this page read');
+    // As the page reads: the template's line breaks are spaces.
+    const asked = (await confirm.textContent())?.replace(/\s+/g, ' ');
+    expect(asked).toContain(
+      `Delete every dead letter of failure ${failureKey(typeError)} (${typeError}) from the whole events dead-letter queue, not only the 2 this page read?`,
+    );
     expect(asked).toContain('This cannot be undone');
     await confirm.locator(`button:has-text("Delete every ${failureKey(typeError)} dead letter")`).click();
     await page.locator('[data-job-state="done"]:has-text("deleted 2 events")').waitFor();
 
+    // A row's redrive moves its failure's letters only: the other failure stays in the DLQ.
+    await expect.poll(() => page.locator('#failure-groups tbody tr').count(), { timeout: 10_000 }).toBe(2);
+    await group(tooLarge).locator('[data-whole-failure="redrive"]').click();
+    const redriveAsked = page.locator('[data-whole-failure-confirm="redrive"]');
+    expect((await redriveAsked.textContent())?.replace(/\s+/g, ' ')).toContain(
+      `Redrive every dead letter of failure ${failureKey(tooLarge)} (${tooLarge}) in the whole events dead-letter queue, not only the 2 this page read?`,
+    );
+    await redriveAsked
+      .locator(`button:has-text("Redrive every ${failureKey(tooLarge)} dead letter")`)
+      .click();
+    await page.locator('[data-job-state="done"]:has-text("moved 2, skipped 1, failed 0")').waitFor();
+
     const { stdout } = await runCli(['failed', 'summary', 'events', '--local', '--json']);
     const summary = JSON.parse(stdout) as { read: number; groups: { key: string; count: number }[] };
-    expect(summary.groups.map((g) => [g.key, g.count])).toEqual([[failureKey(tooLarge), 2]]);
-    expect((await queueDepth(sqs, eventsQueue().url)).visible).toBe(before + 3);
+    expect(summary.groups.map((g) => [g.key, g.count])).toEqual([[failureKey(timedOut), 1]]);
+    expect((await queueDepth(sqs, eventsQueue().url)).visible).toBe(before + 5);
   });
 });

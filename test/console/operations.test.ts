@@ -25,6 +25,7 @@ import { type EventFeed, unavailableFeed } from '../../lib/console/feed';
 import {
   type ConsoleExtensions,
   ConsoleOperations,
+  MAX_DEAD_LETTERS_READ,
   REPLAY_UNAVAILABLE,
   type ReplaySelection,
 } from '../../lib/console/operations';
@@ -211,6 +212,21 @@ describe('console operations on a deployed stack', () => {
       types: [{ type: 'invoice.paid', count: 2 }],
     });
     expect(new Set(failures.failureGroups[0]?.ids)).toEqual(new Set(missing.map((_, n) => `evt-${n}`)));
+  });
+
+  it('says the read stopped at its bound when the DLQ holds more letters than it reads', async () => {
+    installFakeQueue(
+      clients.sqs,
+      EVENTS.deadLetterUrl,
+      Array.from({ length: MAX_DEAD_LETTERS_READ + 1 }, (_, n) => deadLetterMessage(n)),
+    );
+    const failures = await operations().failures('events');
+    expect(failures).toMatchObject({
+      read: MAX_DEAD_LETTERS_READ,
+      approximateDepth: MAX_DEAD_LETTERS_READ + 1,
+      capped: true,
+    });
+    expect(failures.failureGroups.map((g) => g.count)).toEqual([MAX_DEAD_LETTERS_READ]);
   });
 
   it('counts the ids of a failure that also name a letter of another failure, which a redrive by id takes too', async () => {
@@ -748,7 +764,7 @@ describe('console operations on a deployed stack', () => {
     await waitForJob(ops);
     expect([again.state, again.error]).toEqual([
       'failed',
-      `no message in the events dead-letter queue matches --failure ${key}: nothing was moved; list them with hookline failed list events`,
+      `no message in the events dead-letter queue matches --failure ${key}: nothing was moved; list them with hookline failed summary events`,
     ]);
   });
 
@@ -772,7 +788,7 @@ describe('console operations on a deployed stack', () => {
     await waitForJob(ops);
     expect([again.state, again.error]).toEqual([
       'failed',
-      `no message in the events dead-letter queue matches --failure ${key}: nothing was deleted; list them with hookline failed list events`,
+      `no message in the events dead-letter queue matches --failure ${key}: nothing was deleted; list them with hookline failed summary events`,
     ]);
     expect(dlq.messages.map((m) => m.MessageId)).toEqual(['sqs-1']);
   });

@@ -53,8 +53,8 @@ export function WholeFailureConfirm({
   const { action, group } = request;
   const verb = action === 'redrive' ? 'Redrive' : 'Delete';
   return html`<div class=${action === 'delete' ? 'card danger-zone' : 'card'} data-whole-failure-confirm=${action}>
-    <p>${verb} <b>every</b> dead letter of failure <code>${group.key}</code> (<span class="bad">${group.pattern}</span>)
-      ${action === 'redrive' ? 'in' : 'from'} the whole <b>${queue}</b> dead-letter queue, not only ${lettersRead(group.count)}?
+    <p>${verb} <b>every</b> dead letter of failure <code>${group.key}</code> (<span class="bad">${group.pattern}</span>) ${action === 'redrive' ? 'in' : 'from'} the whole <b>${queue}</b> dead-letter queue,
+      not only ${lettersRead(group.count)}?
       Letters of other failures stay; the job's summary says how many it ${action === 'redrive' ? 'moved' : 'deleted'}.</p>
     ${
       action === 'delete' &&

@@ -85,6 +85,49 @@ describe('a flow child sent with ignoreDependencyOnFailure', () => {
     expect(world.sentTo(QUEUES.reports.url)).toEqual(['ign-crash-parent']);
   });
 
+  it('reads a child whose redrive completed before the parent ran among ctx.children, not ctx.failedChildren', async () => {
+    const world = flowWorld(client, table, { breaks: { 'ign-back-c2': 'permanent' } });
+    await world.producer.sendFlow(flowWithPart2('ign-back', { ignoreDependencyOnFailure: true }));
+    await world.deliver(QUEUES.jobs.url, ['ign-back-c2']);
+    world.breaks.delete('ign-back-c2');
+    await world.deliver(QUEUES.jobs.url, ['ign-back-c2']);
+    await world.deliver(QUEUES.jobs.url, ['ign-back-c1', 'ign-back-c3']);
+    await world.deliver(QUEUES.reports.url);
+    expect(world.seen).toEqual([
+      { 'ign-back-c1': { n: 10 }, 'ign-back-c2': { n: 20 }, 'ign-back-c3': { n: 30 } },
+    ]);
+    expect(world.failures).toEqual([{}]);
+  });
+
+  it('is counted while another child has failed the parent, so the parent is sent once that one completes', async () => {
+    const world = flowWorld(client, table, {
+      breaks: { 'mixed-c1': 'permanent', 'mixed-c2': 'permanent' },
+    });
+    await world.producer.sendFlow({
+      ...flowWithPart2('mixed', {}),
+      children: [
+        { job: part, payload: { n: 1 }, options: { id: 'mixed-c1', failParentOnFailure: true } },
+        { job: part, payload: { n: 2 }, options: { id: 'mixed-c2', ignoreDependencyOnFailure: true } },
+        { job: part, payload: { n: 3 }, options: { id: 'mixed-c3' } },
+      ],
+    });
+    await world.deliver(QUEUES.jobs.url, ['mixed-c1']);
+    await world.deliver(QUEUES.jobs.url, ['mixed-c2', 'mixed-c3']);
+    expect(await world.records.read('mixed-parent')).toMatchObject({
+      state: 'child-failed',
+      children: {
+        pending: [],
+        failed: { 'mixed-c1': 'PermanentError: part 1 is broken' },
+        ignored: { 'mixed-c2': BROKEN },
+      },
+    });
+    world.breaks.delete('mixed-c1');
+    await world.deliver(QUEUES.jobs.url, ['mixed-c1']);
+    expect(world.sentTo(QUEUES.reports.url)).toEqual(['mixed-parent']);
+    await world.deliver(QUEUES.reports.url);
+    expect(world.failures).toEqual([{ 'mixed-c2': BROKEN }]);
+  });
+
   it('gives a parent none of whose children failed an empty ctx.failedChildren', async () => {
     const world = flowWorld(client, table);
     await world.producer.sendFlow(flowWithPart2('ign-none', { ignoreDependencyOnFailure: true }));
@@ -201,6 +244,41 @@ describe('a flow child sent with failParentOnFailure', () => {
     });
   });
 
+  it('leaves the parent waiting when the child completed and only telling the parent failed (FlowParentError)', async () => {
+    const world = flowWorld(client, table, { countFails: 1 });
+    await world.producer.sendFlow(flowWithPart2('told', { failParentOnFailure: true }));
+    // Its last attempt: the handler completed, counting it on the parent failed, so it is dead-lettered for that.
+    expect(await world.deliver(QUEUES.jobs.url, ['told-c2'], 3)).toEqual([]);
+    expect(world.deadLetters().map((m) => m.MessageAttributes?.['hookline.error.name']?.StringValue)).toEqual(
+      ['FlowParentError'],
+    );
+    const parent = await world.records.read('told-parent');
+    expect(parent).toMatchObject({
+      state: 'waiting-children',
+      children: { pending: ['told-c1', 'told-c2', 'told-c3'] },
+    });
+    expect(parent?.children?.failed).toBeUndefined();
+    expect(parent?.reason).toBeUndefined();
+  });
+
+  it.each([
+    ['failParentOnFailure: false', 'no-fail', { failParentOnFailure: false }],
+    ['ignoreDependencyOnFailure: false', 'no-ignore', { ignoreDependencyOnFailure: false }],
+  ])(
+    'takes %s as no option: the parent waits for the dead-lettered child',
+    async (_name, prefix, options) => {
+      const world = flowWorld(client, table, { breaks: { [`${prefix}-c2`]: 'permanent' } });
+      await world.producer.sendFlow(flowWithPart2(prefix, options));
+      await world.deliver(QUEUES.jobs.url);
+      expect((await world.records.read(`${prefix}-c2`))?.parentOnFailure).toBeUndefined();
+      expect(await world.records.read(`${prefix}-parent`)).toMatchObject({
+        state: 'waiting-children',
+        children: { pending: [`${prefix}-c2`] },
+      });
+      expect(world.sentTo(QUEUES.reports.url)).toEqual([]);
+    },
+  );
+
   it('can be cancelled by the operator while child-failed', async () => {
     const world = flowWorld(client, table, { breaks: { 'give-up-c2': 'permanent' } });
     await world.producer.sendFlow(flowWithPart2('give-up', { failParentOnFailure: true }));
@@ -253,6 +331,44 @@ describe('nested flows with a child that fails', () => {
     await world.deliver(QUEUES.reports.url, ['up-mid']);
     await world.deliver(QUEUES.reports.url, ['up-top']);
     expect((await world.records.read('up-top'))?.state).toBe('completed');
+  });
+
+  it('fails a parent three levels up, each level a child with failParentOnFailure', async () => {
+    const world = flowWorld(client, table, { breaks: { 'deep-leaf': 'permanent' } });
+    const top = nested('deep', { failParentOnFailure: true });
+    await world.producer.sendFlow({
+      job: report,
+      payload: { name: 'root' },
+      options: { id: 'deep-root' },
+      children: [{ ...top, options: { ...top.options, failParentOnFailure: true } }],
+    });
+    await world.deliver(QUEUES.jobs.url);
+    expect(await world.records.read('deep-root')).toMatchObject({
+      state: 'child-failed',
+      reason: `FlowChildFailedError: child deep-top failed: FlowChildFailedError: child deep-mid failed: FlowChildFailedError: child deep-leaf dead-lettered: ${BROKEN}`,
+    });
+  });
+
+  it('makes the top parent wait again for an ignored middle one that runs again once its failing child completed', async () => {
+    const world = flowWorld(client, table, { breaks: { 'again-leaf': 'permanent' } });
+    await world.producer.sendFlow(nested('again', { ignoreDependencyOnFailure: true }));
+    await world.deliver(QUEUES.jobs.url, ['again-leaf']);
+    expect((await world.records.read('again-top'))?.children?.ignored).toEqual({
+      'again-mid': `FlowChildFailedError: child again-leaf dead-lettered: ${BROKEN}`,
+    });
+
+    world.breaks.delete('again-leaf');
+    await world.deliver(QUEUES.jobs.url, ['again-leaf']);
+    expect((await world.records.read('again-top'))?.children).toMatchObject({
+      pending: ['again-mid', 'again-side'],
+    });
+    // The side child completing does not send the top one: it waits for the middle one, which runs now.
+    await world.deliver(QUEUES.jobs.url, ['again-side']);
+    expect(world.sentTo(QUEUES.reports.url)).toEqual(['again-mid']);
+    await world.deliver(QUEUES.reports.url, ['again-mid']);
+    await world.deliver(QUEUES.reports.url, ['again-top']);
+    expect(world.failures).toEqual([{}, {}]);
+    expect(Object.keys(world.seen[1] ?? {}).sort()).toEqual(['again-mid', 'again-side']);
   });
 
   it('runs the top parent with the failed middle one among ctx.failedChildren when that one ignores its failure', async () => {
@@ -354,6 +470,24 @@ describe('what the operator reads of a flow whose child failed', () => {
     await world.records.discarded('gone-c2', BROKEN, new Date('2026-12-02T09:00:00Z'), child?.generation);
     expect((await show('gone-parent')).note).toBe(
       `child gone-c2 was dead-lettered (${BROKEN}) and deleted from its dead-letter queue by an operator at 2026-12-02T09:00:00.000Z (hookline failed delete): it never runs again; sent with failParentOnFailure, it fails this job, which can never be sent now: cancel it (hookline jobs cancel gone-parent)`,
+    );
+  });
+
+  it('says a parent can never be sent once one of its failing children was deleted, though another may still run', async () => {
+    const world = flowWorld(client, table, { breaks: { 'half-c1': 'permanent', 'half-c2': 'permanent' } });
+    await world.producer.sendFlow({
+      ...flowWithPart2('half', {}),
+      children: [1, 2, 3].map((n) => ({
+        job: part,
+        payload: { n },
+        options: { id: `half-c${n}`, ...(n < 3 ? { failParentOnFailure: true } : {}) },
+      })),
+    });
+    await world.deliver(QUEUES.jobs.url);
+    const child = await world.records.read('half-c2');
+    await world.records.discarded('half-c2', BROKEN, new Date('2026-12-02T09:00:00Z'), child?.generation);
+    expect((await show('half-parent')).note).toMatch(
+      /; sent with failParentOnFailure, they fail this job, which can never be sent now: cancel it \(hookline jobs cancel half-parent\)$/,
     );
   });
 
