@@ -70,26 +70,10 @@ describe('failed delete', () => {
   });
 
   it("hands the deleted jobs to their records, with the dead letter's reason and enqueue; a record that cannot be written is a note, never a failure", async () => {
-    const jobLetter = (n: number, tracked: boolean) =>
-      deadLetterMessage(n, {
-        id: `job-${n}`,
-        body: JSON.stringify({
-          v: 1,
-          id: `job-${n}`,
-          source: 'job',
-          type: 'email.welcome',
-          receivedAt: '2026-11-25T02:00:00.000Z',
-          headers: tracked ? { 'x-hookline-job-record': '1' } : {},
-          contentType: 'application/json',
-          body: '{}',
-          bodyEncoding: 'utf8',
-          generation: `g-${n}`,
-        }),
-      });
     installFakeQueue(sqs, EVENTS.deadLetterUrl, [
-      jobLetter(0, true),
-      jobLetter(1, false),
-      jobLetter(2, true),
+      jobDeadLetter(0),
+      jobDeadLetter(1, { tracked: false }),
+      jobDeadLetter(2),
     ]);
     const recorded: unknown[] = [];
     const backend = testBackend();
@@ -270,24 +254,12 @@ describe('failed delete', () => {
   });
 
   it('names the flow parents of deleted jobs, which can never be sent now, with the command that cancels each', async () => {
-    const child = (n: number, parent: string, onFailure?: string) =>
-      deadLetterMessage(n, {
+    const child = (n: number, parent: string, onParentFailure?: string) =>
+      jobDeadLetter(n, {
         id: `child-${n}`,
-        body: JSON.stringify({
-          v: 1,
-          id: `child-${n}`,
-          source: 'job',
-          type: 'flow.part',
-          receivedAt: '2026-11-25T02:00:00.000Z',
-          headers: {
-            'x-hookline-job-record': '1',
-            'x-hookline-parent': parent,
-            ...(onFailure ? { 'x-hookline-parent-on-failure': onFailure } : {}),
-          },
-          contentType: 'application/json',
-          body: '{}',
-          bodyEncoding: 'utf8',
-        }),
+        type: 'flow.part',
+        parent,
+        ...(onParentFailure ? { onParentFailure } : {}),
       });
     installFakeQueue(sqs, EVENTS.deadLetterUrl, [
       child(0, 'report-1'),
@@ -313,20 +285,11 @@ describe('failed delete', () => {
 
   it('names apart the flow parents whose deleted children all ran and could not tell them: another child may still send those', async () => {
     const child = (n: number, parent: string, failure: string) =>
-      deadLetterMessage(n, {
+      jobDeadLetter(n, {
         id: `child-${n}`,
+        type: 'flow.part',
+        parent,
         failure: { name: failure, message: 'the job ran, or did not' },
-        body: JSON.stringify({
-          v: 1,
-          id: `child-${n}`,
-          source: 'job',
-          type: 'flow.part',
-          receivedAt: '2026-11-25T02:00:00.000Z',
-          headers: { 'x-hookline-job-record': '1', 'x-hookline-parent': parent },
-          contentType: 'application/json',
-          body: '{}',
-          bodyEncoding: 'utf8',
-        }),
       });
     installFakeQueue(sqs, EVENTS.deadLetterUrl, [
       child(0, 'untold-1', 'FlowParentError'),

@@ -225,21 +225,45 @@ export function deadLetterMessage(
   };
 }
 
-/** A dead-lettered job `job-<n>`; `tracked`: its record is kept (dedupe on), so a delete or redrive writes to it. */
-export function jobDeadLetter(n: number, tracked = true): Message {
+/** What a dead-lettered job is, beyond its number. */
+export interface JobDeadLetterOptions {
+  /** Its id. @default job-<n> */
+  readonly id?: string;
+  /** @default email.welcome */
+  readonly type?: string;
+  /** Its record is kept (dedupe on), so a delete or redrive writes to it. @default true */
+  readonly tracked?: boolean;
+  /** The flow parent it tells, and what its failure does to that parent (`fail` or `ignore`). */
+  readonly parent?: string;
+  readonly onParentFailure?: string;
+  /** The claim's generation. @default g-<n>, or none for a flow child */
+  readonly generation?: string;
+  /** The reason the consumer recorded. @default PermanentError: customer cus_1 not found */
+  readonly failure?: { readonly name?: string; readonly message: string };
+}
+
+/** A dead-lettered job `job-<n>` (or a flow child of `parent`), as the producer sends and the consumer fails it. */
+export function jobDeadLetter(n: number, o: JobDeadLetterOptions = {}): Message {
+  const id = o.id ?? `job-${n}`;
+  const generation = o.generation ?? (o.parent === undefined ? `g-${n}` : undefined);
   return deadLetterMessage(n, {
-    id: `job-${n}`,
+    id,
+    ...(o.failure ? { failure: o.failure } : {}),
     body: JSON.stringify({
       v: 1,
-      id: `job-${n}`,
+      id,
       source: 'job',
-      type: 'email.welcome',
+      type: o.type ?? 'email.welcome',
       receivedAt: '2026-11-25T02:00:00.000Z',
-      headers: tracked ? { 'x-hookline-job-record': '1' } : {},
+      headers: {
+        ...(o.tracked === false ? {} : { 'x-hookline-job-record': '1' }),
+        ...(o.parent === undefined ? {} : { 'x-hookline-parent': o.parent }),
+        ...(o.onParentFailure === undefined ? {} : { 'x-hookline-parent-on-failure': o.onParentFailure }),
+      },
       contentType: 'application/json',
       body: '{}',
       bodyEncoding: 'utf8',
-      generation: `g-${n}`,
+      ...(generation === undefined ? {} : { generation }),
     }),
   });
 }

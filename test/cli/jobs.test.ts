@@ -39,7 +39,14 @@ import { JOB_SCHEDULES, type StackTarget } from '../../lib/cli/target';
 import type { TraceResult } from '../../lib/cli/trace';
 import { JOB_SCHEDULES_RESEND } from '../../lib/stack-outputs';
 import { installFakeQueue } from './fake-queue';
-import { cliHarness, deadLetterMessage, recordingOutput, stackTarget, testBackend } from './helpers';
+import {
+  cliHarness,
+  deadLetterMessage,
+  recordingOutput,
+  stackTarget,
+  stackWithJobRecords,
+  testBackend,
+} from './helpers';
 
 const dynamodb = mockClient(DynamoDBClient);
 const sqs = mockClient(SQSClient);
@@ -364,21 +371,6 @@ describe('jobs show of a delayed job EventBridge Scheduler could not deliver', (
     expect(dlq.hidden.size).toBe(0);
   });
 
-  /** The deployed stack of `withJobSchedules`, answered by a mocked CloudFormation; restore it after use. */
-  const deployedStack = () => {
-    const cloudformation = mockClient(CloudFormationClient);
-    cloudformation.on(DescribeStacksCommand).resolves({
-      Stacks: [
-        {
-          StackName: 'Hookline',
-          CreationTime: new Date(),
-          StackStatus: 'CREATE_COMPLETE',
-          Outputs: [{ OutputKey: 'DedupeTableName', OutputValue: 'dedupe' }],
-        },
-      ],
-    });
-    return cloudformation;
-  };
   const cliOnStack = () =>
     cliHarness({
       connect: async (_options, output) => ({ target: withJobSchedules, backend: testBackend({ output }) }),
@@ -396,7 +388,7 @@ describe('jobs show of a delayed job EventBridge Scheduler could not deliver', (
 
   it('hookline jobs show prints it dead-lettered, from the record and the dead-letter queue', async () => {
     installFakeQueue(sqs, deadLetterUrl, [undelivered('Hookline-job-9f2c')]);
-    const cloudformation = deployedStack();
+    const cloudformation = stackWithJobRecords();
     dynamodb.on(GetItemCommand).resolves({
       Item: {
         pk: { S: 'job#job-7' },
@@ -422,7 +414,7 @@ describe('jobs show of a delayed job EventBridge Scheduler could not deliver', (
 
   it('hookline jobs list shows it dead-lettered too: listed under that state, not under queued', async () => {
     const dlq = installFakeQueue(sqs, deadLetterUrl, [undelivered('Hookline-job-9f2c')]);
-    const cloudformation = deployedStack();
+    const cloudformation = stackWithJobRecords();
     dynamodb.on(ScanCommand).resolves({
       Items: [
         scheduledRecord('job-7', 'Hookline-job-9f2c'),
@@ -457,7 +449,7 @@ describe('jobs show of a delayed job EventBridge Scheduler could not deliver', (
 
   it('hookline trace ends its timeline with the dead-lettering, from the record and the dead-letter queue', async () => {
     installFakeQueue(sqs, deadLetterUrl, [undelivered('Hookline-job-9f2c')]);
-    const cloudformation = deployedStack();
+    const cloudformation = stackWithJobRecords();
     const logs = mockClient(CloudWatchLogsClient);
     logs.on(StartQueryCommand).resolves({ queryId: 'q-1' });
     logs.on(GetQueryResultsCommand).resolves({ status: 'Complete', results: [] });
@@ -485,7 +477,7 @@ describe('jobs show of a delayed job EventBridge Scheduler could not deliver', (
 
   it("a job record reader (the console's event page, once per request) destroys the client each read opened", async () => {
     installFakeQueue(sqs, deadLetterUrl, []);
-    const cloudformation = deployedStack();
+    const cloudformation = stackWithJobRecords();
     dynamodb.on(GetItemCommand).resolves({ Item: job('job-1', '2026-11-30T10:00:00Z') });
     const destroyed = vi.spyOn(DynamoDBClient.prototype, 'destroy');
     try {

@@ -60,20 +60,7 @@ function operations(extensions?: ConsoleExtensions, target: Partial<StackTarget>
 
 /** A dead-lettered flow child of `parent` (a job whose record is not kept, so nothing is written for it). */
 const flowChild = (n: number, parent: string) =>
-  deadLetterMessage(n, {
-    id: `child-${n}`,
-    body: JSON.stringify({
-      v: 1,
-      id: `child-${n}`,
-      source: 'job',
-      type: 'flow.part',
-      receivedAt: '2026-11-25T02:00:00.000Z',
-      headers: { 'x-hookline-parent': parent },
-      contentType: 'application/json',
-      body: '{}',
-      bodyEncoding: 'utf8',
-    }),
-  });
+  jobDeadLetter(n, { id: `child-${n}`, type: 'flow.part', parent, tracked: false });
 
 const succeedSends = () =>
   clients.sqs.on(SendMessageBatchCommand).callsFake((input: { Entries: { Id: string }[] }) => ({
