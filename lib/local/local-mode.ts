@@ -53,14 +53,7 @@ import {
   readPausedConsumers,
   writePausedConsumers,
 } from './paused-consumers';
-import {
-  type BatchQueue,
-  batchEvents,
-  batchNotice,
-  type LocalEvent,
-  parseOutcomeLine,
-  Reporter,
-} from './reporter';
+import { type BatchQueue, batchEvents, batchNotice, type LocalEvent, Reporter } from './reporter';
 import {
   type OneTimeScheduleRecord,
   type OneTimeScheduler,
@@ -668,7 +661,7 @@ function createConsumer(
       ...sandboxOptions(context),
       // The consumer is the user's code: its own output is shown by default, attributed to its queue.
       onLog: (line) => {
-        breaker?.observe(parseOutcomeLine(line.line)?.event ?? '');
+        breaker?.observeLine(line.line);
         reporter.functionLog(line.functionName, line.line, queue.name);
       },
     },
