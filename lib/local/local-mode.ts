@@ -228,6 +228,8 @@ interface FunctionContext {
 interface LocalConsumer {
   readonly fn: LocalFunction;
   readonly mapping: EventSourceMapping;
+  /** Its circuit breaker, when it has one. */
+  readonly breaker?: LocalCircuitBreaker;
 }
 
 /** Starts local mode. On any failure, whatever was started is stopped again before the error propagates. */
@@ -701,7 +703,7 @@ function createConsumer(
     startDisabled,
     ...(queue.tenants ? { fairness: { visibilityTimeoutSeconds: queue.visibilityTimeout.toSeconds() } } : {}),
   });
-  return { fn, mapping };
+  return { fn, mapping, ...(breaker ? { breaker } : {}) };
 }
 
 /** Cold-starts one sandbox of each function now, so a broken handler or configuration shows at start. */
@@ -847,6 +849,9 @@ class LocalControl {
     const consumer = this.consumers.get(name);
     if (!consumer) return undefined;
     if (enabled) {
+      // Whatever paused it, the outcomes before the pause are forgotten: failures an operator paused to fix must
+      // not trip the fixed consumer on its first records.
+      if (consumer.mapping.state !== 'Enabled') consumer.breaker?.reset();
       consumer.mapping.enable();
       // A resume closes the breaker: resuming is the operator's call, never automatic.
       this.trips.delete(name);
