@@ -316,6 +316,8 @@ export function renderSend(output: Output, result: SendResult): void {
 
 export function renderConsumer(output: Output, result: ConsumerStateResult): void {
   output.line(`${result.queue} consumer: ${result.state}`);
+  const trip = result.clearedCircuitBreaker;
+  if (trip) output.line(`${result.queue}: resumed after it was ${describeBreakerTrip(trip)}`);
 }
 
 export function renderSecretsSet(output: Output, result: SecretsSetResult): void {

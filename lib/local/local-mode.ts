@@ -864,6 +864,11 @@ class LocalControl {
     return consumer.mapping.state;
   }
 
+  /** What tripped the circuit breaker that paused a consumer, until it is resumed. */
+  breakerTrip(name: string): BreakerTrip | undefined {
+    return this.trips.get(name);
+  }
+
   /** The trips saved with the pauses of the last run, for the consumers still paused. */
   restoreBreakerTrips(paused: ReadonlySet<string>, trips: ReadonlyMap<string, BreakerTrip>): void {
     for (const [name, trip] of trips)
@@ -919,6 +924,7 @@ function startApi(
     control: {
       status: () => control.status(),
       setConsumerEnabled: (name, enabled) => control.setConsumerEnabled(name, enabled),
+      breakerTrip: (name) => control.breakerTrip(name),
       flushArchive: () => control.flushArchive(),
       events: (after, limit) => journal.after(after, limit),
       queues: () => control.queueStatuses(),

@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { Duration } from 'aws-cdk-lib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describeBreakerTrip } from '../../lambda/shared/circuit-breaker';
 import { queueDepth } from '../../lib/cli/dead-letters';
 import { localSqsClient } from '../../lib/local/clients';
 import { startTestPipeline, type TestPipeline, testConfig } from '../helpers/local/pipeline';
@@ -132,7 +133,10 @@ describe('local mode: a circuit breaker on a consumer whose every record fails',
 
     unlinkSync(bug);
     const resumed = await hookline('resume', 'events', '--local');
-    expect(resumed).toMatchObject({ code: 0, stdout: 'events consumer: Enabled\n' });
+    expect(resumed).toMatchObject({ code: 0 });
+    expect(resumed.stdout).toBe(
+      `events consumer: Enabled\nevents: resumed after it was ${describeBreakerTrip(tripped.circuitBreaker)}\n`,
+    );
     await waitFor(
       () => new Set(p.sideEffects().map((e) => e.id)).size === RECORDS,
       60_000,
