@@ -78,7 +78,8 @@ export function renderStatus(output: Output, result: StatusResult): void {
         ),
       );
     }
-    if (q.consumer === 'Disabled') {
+    // A breaker's pause is told from the moment its mapping starts disabling, as the console tells it.
+    if (q.consumer === 'Disabled' || q.circuitBreaker) {
       const by = q.circuitBreaker ? describeBreakerTrip(q.circuitBreaker) : 'paused';
       output.line(c.yellow(`${q.queue}: consumer ${by}; resume with: ${next(output, `resume ${q.queue}`)}`));
     }

@@ -100,6 +100,20 @@ describe('deployed hookline status and the circuit breaker', () => {
     );
   });
 
+  it('says so while the mapping the breaker function just disabled still reads Disabling', async () => {
+    deployed(FIRED + 20_000);
+    lambda.on(GetEventSourceMappingCommand, { UUID: EVENTS.eventSourceMappingId }).resolves({
+      State: 'Disabling',
+      LastModified: new Date(FIRED + 20_000),
+    });
+    const result = await status(testBackend(), stackTarget());
+    const output = recordingOutput();
+    renderStatus(output, result);
+    expect(output.lines.join('\n')).toContain(
+      'events: consumer paused by circuit breaker at 2026-11-25T02:40:00.000Z: 37 of 40 records failed in 5 minutes; resume with:',
+    );
+  });
+
   it("calls it an operator's pause when the mapping changed long after the alarm (paused again after a resume), or before it", async () => {
     for (const lastModified of [FIRED + 3_600_000, FIRED - 60_000]) {
       deployed(lastModified);
