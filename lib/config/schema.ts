@@ -37,7 +37,8 @@ export interface RateLimitConfig {
 export interface CircuitBreakerConfig {
   /**
    * Share of the records that ended in the window which failed (retried or dead-lettered), above 0 and at most 1,
-   * at or above which the breaker trips.
+   * at or above which the breaker trips. A poison record (dead-lettered at once by a `PermanentError`) is not counted:
+   * it is a bad event, not a failing dependency.
    * @default 0.5
    */
   failureRatio?: number;
