@@ -25,7 +25,7 @@ import { humanAge } from '../console/ui/human-age';
 import { INGEST_ENTRY, INGEST_ENTRY_FILE } from '../ingest-asset';
 import { hooklineModulePath } from '../package-root';
 import { consumerRuntimeConfig, ingestRuntimeConfig, producerClaimSettingsOf } from '../runtime-wiring';
-import { AlarmWatch } from './alarm-watch';
+import { type AlarmChange, AlarmWatch } from './alarm-watch';
 import { writeFileAtomically } from './atomic-write';
 import { sharedFileHasher } from './bundle-cache';
 import { LocalCircuitBreaker } from './circuit-breaker';
@@ -854,7 +854,9 @@ class LocalControl {
       if (consumer.mapping.state !== 'Enabled') consumer.breaker?.reset();
       consumer.mapping.enable();
       // A resume closes the breaker: resuming is the operator's call, never automatic.
+      const trip = this.trips.get(name);
       this.trips.delete(name);
+      if (trip) this.settings.reporter.alarm(breakerClosedChange(name, trip));
     } else void consumer.mapping.disable();
     if (this.settings.dataDir) {
       const paused = [...this.consumers].filter(([, c]) => c.mapping.state === 'Disabled').map(([n]) => n);
@@ -971,6 +973,16 @@ function announcePausedConsumers(
       `consumer ${name} is paused${by} (saved in ${pausedConsumersPath(settings.dataDir ?? resolve('.'))}): resume it with ${nextCommand(settings.hints, `resume ${name}`)}`,
     );
   }
+}
+
+/** The breaker's alarm back to OK: an operator resumed the consumer it had paused. */
+function breakerClosedChange(queue: string, trip: BreakerTrip): AlarmChange {
+  return {
+    queue,
+    alarm: 'circuit-breaker',
+    state: 'OK',
+    message: `${queue}: consumer resumed after it was ${describeBreakerTrip(trip)}; its circuit breaker counts afresh`,
+  };
 }
 
 /** What a trip of the circuit breaker says, once, when it pauses a consumer. */

@@ -142,6 +142,22 @@ describe('local mode: a circuit breaker on a consumer whose every record fails',
       60_000,
       'every record processed after resume',
     );
+    // The breaker's alarm line returns to OK on the resume, as the README promises of every local alarm.
+    expect(
+      p.output
+        .map(
+          (line) => JSON.parse(line) as { event: string; alarm?: string; state?: string; message?: string },
+        )
+        .filter((line) => line.event === 'alarm' && line.alarm === 'circuit-breaker'),
+    ).toEqual([
+      {
+        event: 'alarm',
+        queue: 'events',
+        alarm: 'circuit-breaker',
+        state: 'OK',
+        message: `events: consumer resumed after it was ${describeBreakerTrip(tripped.circuitBreaker)}; its circuit breaker counts afresh`,
+      },
+    ]);
     const after = JSON.parse((await hookline('status', '--local', '--json')).stdout).queues[0];
     expect(after).toMatchObject({ consumer: 'Enabled', deadLettered: 0 });
     expect(after.circuitBreaker).toBeUndefined();
