@@ -547,6 +547,9 @@ const consumerSchema = z
   })
   .strict();
 
+/** A consumer's own settings: one written on its queue instead is pointed to its place. */
+export const CONSUMER_SETTING_KEYS: ReadonlySet<string> = new Set(Object.keys(consumerSchema.shape));
+
 const queueSchema = z
   .object({
     fifo: z.boolean().optional(),
