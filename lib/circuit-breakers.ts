@@ -75,7 +75,7 @@ export class ConsumerCircuitBreakers extends Construct {
       ...(props.logRetention ? { logRetention: props.logRetention } : {}),
       ...(props.tracing ? { tracing: props.tracing } : {}),
       environment: { [BREAKER_CONFIG_ENV]: Stack.of(this).toJsonString(runtime) },
-      environmentFix: 'enable the circuit breaker on fewer queues of this stack',
+      environmentFix: `enable the circuit breaker on fewer queues of this stack (${props.consumers.length} now; each adds 84 bytes, the stack's name and twice its queue's name, so some 30 to 38 fit with short names, fewer with long ones), or split the queues over two stacks`,
     });
     this.breakerFunction.addToRolePolicy(
       new iam.PolicyStatement({

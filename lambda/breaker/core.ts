@@ -38,15 +38,17 @@ const STOPPED_STATES = new Set(['Disabled', 'Disabling']);
 
 /** Disables the mapping of the queue whose breaker alarm went into ALARM; every other event is ignored. */
 export async function handleBreakerAlarm(
-  event: AlarmActionEvent,
+  event: AlarmActionEvent | null | undefined,
   c: BreakerCollaborators,
 ): Promise<BreakerAction> {
-  const alarmName = event.alarmData?.alarmName ?? '';
-  const state = event.alarmData?.state?.value;
+  // Anything but CloudWatch's payload (a test invoke with no event, a hand-written one) is ignored, never a crash
+  // that Lambda would retry twice.
+  const alarmName = String(event?.alarmData?.alarmName ?? '');
+  const state = event?.alarmData?.state?.value;
   if (state !== 'ALARM') return { action: 'ignored', why: `alarm ${alarmName} is ${state ?? 'in no state'}` };
   const target = Object.hasOwn(c.config.alarms, alarmName) ? c.config.alarms[alarmName] : undefined;
   if (!target) {
-    c.log('ignored an alarm this stack does not know', { alarmName, alarmArn: event.alarmArn });
+    c.log('ignored an alarm this stack does not know', { alarmName, alarmArn: event?.alarmArn });
     return { action: 'ignored', why: `alarm ${alarmName} trips no breaker of this stack` };
   }
   const { queue, mappingId } = target;
@@ -61,7 +63,7 @@ export async function handleBreakerAlarm(
     mappingId,
     state: after,
     alarmName,
-    reason: event.alarmData?.state?.reason,
+    reason: event?.alarmData?.state?.reason,
   });
   return { action: 'disabled', queue, state: after };
 }

@@ -9,7 +9,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CONSUMER_BUDGET, clientOptions } from '../shared/aws-clients';
-import { BREAKER_METRICS, BREAKER_OUTCOMES } from '../shared/circuit-breaker';
+import { BREAKER_METRICS, BREAKER_OUTCOMES, POISON_RECORD } from '../shared/circuit-breaker';
 import type { ConsumerRuntimeConfig } from '../shared/consumer-config';
 import {
   ARCHIVE_FAILED_METRIC,
@@ -127,6 +127,9 @@ function publishBreakerTotals(metrics: Metrics, byType: ReadonlyMap<string, Type
       ended += n;
       if (isFailure) failed += n;
     }
+    // Poison records are among the dead-lettered ones: a bad event says nothing about the dependency.
+    ended -= counts[POISON_RECORD.metric];
+    failed -= counts[POISON_RECORD.metric];
   }
   if (ended === 0) return;
   metrics.addMetric(BREAKER_METRICS.ended, MetricUnit.Count, ended);

@@ -16,6 +16,7 @@
  */
 import { processPartialResponse, SqsFifoPartialProcessorAsync } from '@aws-lambda-powertools/batch';
 import type { SQSBatchItemFailure, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { POISON_RECORD } from '../shared/circuit-breaker';
 import type { ConsumerRuntimeConfig } from '../shared/consumer-config';
 import { CONSUMER_OUTCOME_MESSAGE } from '../shared/contracts';
 import { MESSAGE_ATTRIBUTES, type PayloadRef, parseEnvelope, type WebhookEnvelope } from '../shared/envelope';
@@ -151,6 +152,8 @@ export interface TypeMetrics {
   Failed: number;
   Retried: number;
   DeadLettered: number;
+  /** Of `DeadLettered`, the poison records (`POISON_RECORD`): not published alone, left out of the breaker's totals. */
+  Permanent: number;
   Duplicate: number;
   Deferred: number;
   /** Records finished early (dead-lettered, or processed on FIFO or on their last receive) whose DeleteMessage failed. */
@@ -317,6 +320,7 @@ function newTypeMetrics(): TypeMetrics {
     Failed: 0,
     Retried: 0,
     DeadLettered: 0,
+    Permanent: 0,
     Duplicate: 0,
     Deferred: 0,
     DeleteFailed: 0,
@@ -1115,6 +1119,10 @@ class ConsumerRuntime implements ConsumerCore {
     if (info.generation !== undefined) line.generation = info.generation;
     if (reason !== undefined) line.reason = reason;
     if (failure) line.error = loggedError(failure.error);
+    if (outcome === 'dead-lettered' && isPermanent(failure?.error)) {
+      entry[POISON_RECORD.metric]++;
+      line[POISON_RECORD.outcomeField] = true;
+    }
     try {
       this.deps.logger.info(CONSUMER_OUTCOME_MESSAGE, line);
     } catch (logError) {

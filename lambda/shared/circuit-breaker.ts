@@ -27,7 +27,7 @@ export interface RecordCounts {
  * The consumer outcomes (its `record outcome` lines' `outcome`, and the metric each is counted in) that end a
  * record for the breaker. Failed: the handler failed it, whether it comes back (`retried`) or went to the DLQ
  * (`dead-lettered`). A `duplicate`, `cancelled` or `deferred` (rate-limited) record says nothing about the
- * dependency the handler calls, so it is not counted at all.
+ * dependency the handler calls, so it is not counted at all; nor is a poison record ({@link POISON_RECORD}).
  */
 export const BREAKER_OUTCOMES = {
   processed: { metric: 'Processed', failed: false },
@@ -38,9 +38,18 @@ export const BREAKER_OUTCOMES = {
 /** An outcome the breaker counts, by its outcome-line name. */
 export type BreakerOutcome = keyof typeof BREAKER_OUTCOMES;
 
-/** Whether a consumer's outcome is one the breaker counts. */
-export function isBreakerOutcome(outcome: string): outcome is BreakerOutcome {
-  return Object.hasOwn(BREAKER_OUTCOMES, outcome);
+/**
+ * A poison record: one dead-lettered at once because a `PermanentError` (the handler's own, or an invalid envelope
+ * or payload, an unknown event type, a claim-checked payload gone) said retrying cannot fix it. It is a bad event,
+ * not a failing dependency: pausing would hold every good event back behind it and fix nothing (the dead-letter
+ * alarm reports it), so the breaker does not count it. Its `dead-lettered` outcome line carries `outcomeField`
+ * (`true`), and the consumer counts it per type as `metric` (among its `DeadLettered`, never published alone).
+ */
+export const POISON_RECORD = { outcomeField: 'permanent', metric: 'Permanent' } as const;
+
+/** Whether the breaker counts a record with this outcome: not a poison record, nor one it skips. */
+export function isBreakerOutcome(outcome: string, poison = false): outcome is BreakerOutcome {
+  return !poison && Object.hasOwn(BREAKER_OUTCOMES, outcome);
 }
 
 /**

@@ -2,6 +2,7 @@
  * `hookline pause|resume`: disable or enable a consumer's event source mapping (deployed), or the emulated
  * poller (local mode, through its control API). Messages wait in the queue meanwhile; nothing is lost.
  */
+import type { BreakerTrip } from '../../lambda/shared/circuit-breaker';
 import { type Backend, contextOf } from './backend';
 import { CliError, explainError } from './errors';
 import { nextCommand } from './output';
@@ -16,6 +17,8 @@ export interface ConsumerStateResult {
   readonly state: string;
   /** Event source mapping UUID (deployed). */
   readonly eventSourceMappingId?: string;
+  /** A resume of a consumer its circuit breaker had paused: what tripped it (the pause this resume ended). */
+  readonly clearedCircuitBreaker?: BreakerTrip;
 }
 
 export interface SetConsumerOptions {
@@ -70,7 +73,24 @@ async function callControl(backend: Backend, target: LocalTarget, queue: string,
   } catch {
     json = undefined;
   }
-  return stateFromControlAnswer(json, queue, action === 'pause' ? 'Disabled' : 'Enabled');
+  const cleared = (json as { clearedCircuitBreaker?: BreakerTrip } | undefined)?.clearedCircuitBreaker;
+  return {
+    queue,
+    state: stateFromControlAnswer(json, queue, action === 'pause' ? 'Disabled' : 'Enabled'),
+    ...(cleared && typeof cleared === 'object' ? { clearedCircuitBreaker: cleared } : {}),
+  };
+}
+
+/** Deployed: what tripped the breaker that paused the consumer a resume is about to enable, if one did. */
+async function breakerTripBeforeResume(
+  backend: Backend,
+  target: Target,
+  queue: QueueTarget,
+): Promise<{ clearedCircuitBreaker?: BreakerTrip }> {
+  if (target.kind !== 'stack') return {};
+  const { deployedBreakerTrip } = await import('./breaker-status');
+  const trip = await deployedBreakerTrip(backend, target, queue);
+  return trip ? { clearedCircuitBreaker: trip } : {};
 }
 
 /** Polls the mapping until it reads `settled`, noting each state it passes through. */
@@ -114,12 +134,10 @@ export async function setConsumerEnabled(
   const queue = queueOf(target, options.queue);
   try {
     if (target.kind === 'local') {
-      return {
-        queue: queue.name,
-        state: await callControl(backend, target, queue.name, enabled ? 'resume' : 'pause'),
-      };
+      return await callControl(backend, target, queue.name, enabled ? 'resume' : 'pause');
     }
     const uuid = mappingIdOf(target, queue);
+    const cleared = enabled ? await breakerTripBeforeResume(backend, target, queue) : {};
     const { UpdateEventSourceMappingCommand } = await lambdaCommands();
     const updated = await backend.lambda.send(
       new UpdateEventSourceMappingCommand({ UUID: uuid, Enabled: enabled }),
@@ -133,6 +151,7 @@ export async function setConsumerEnabled(
           ? state
           : await waitUntilSettled(backend, queue.name, uuid, state, settled, options),
       eventSourceMappingId: uuid,
+      ...cleared,
     };
   } catch (error) {
     throw explainError(error, contextOf(target, queue.name));

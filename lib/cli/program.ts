@@ -158,7 +158,7 @@ export function buildProgram(deps: CliDependencies, setExitCode: (code: number) 
     program
       .command('status')
       .description(
-        'per queue: visible, in flight, delayed, dead-lettered, oldest message age, consumer state',
+        'per queue: visible, in flight, delayed, dead-lettered, oldest message age, consumer state (and whether its circuit breaker paused it)',
       )
       .argument('[queue]', 'only this queue'),
   ).action((queue: string | undefined, o: CommonOptions) => statusCommand(ctx, queue, o));
@@ -324,7 +324,7 @@ export function buildProgram(deps: CliDependencies, setExitCode: (code: number) 
         .command(name)
         .description(
           enabled
-            ? "enable a queue's consumer again (Lambda event source mapping, or the local poller)"
+            ? "enable a queue's consumer again (Lambda event source mapping, or the local poller); also ends a circuit breaker's pause, and says so"
             : "stop a queue's consumer; messages wait in the queue (Lambda event source mapping, or the local poller)",
         )
         .argument('<queue>', 'queue name')

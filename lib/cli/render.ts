@@ -78,7 +78,8 @@ export function renderStatus(output: Output, result: StatusResult): void {
         ),
       );
     }
-    if (q.consumer === 'Disabled') {
+    // A breaker's pause is told from the moment its mapping starts disabling, as the console tells it.
+    if (q.consumer === 'Disabled' || q.circuitBreaker) {
       const by = q.circuitBreaker ? describeBreakerTrip(q.circuitBreaker) : 'paused';
       output.line(c.yellow(`${q.queue}: consumer ${by}; resume with: ${next(output, `resume ${q.queue}`)}`));
     }
@@ -316,6 +317,8 @@ export function renderSend(output: Output, result: SendResult): void {
 
 export function renderConsumer(output: Output, result: ConsumerStateResult): void {
   output.line(`${result.queue} consumer: ${result.state}`);
+  const trip = result.clearedCircuitBreaker;
+  if (trip) output.line(`${result.queue}: resumed after it was ${describeBreakerTrip(trip)}`);
 }
 
 export function renderSecretsSet(output: Output, result: SecretsSetResult): void {

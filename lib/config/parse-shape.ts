@@ -6,7 +6,7 @@ import type { z } from 'zod';
 import { FOREIGN_DURATION_FIX, isForeignDuration } from '../foreign-duration';
 import { SENDER_TYPE_NAMES } from '../senders';
 import { type Violation, ViolationsError, violation } from '../violations';
-import { configSchema, type HooklineConfig, type ParsedConfig } from './schema';
+import { CONSUMER_SETTING_KEYS, configSchema, type HooklineConfig, type ParsedConfig } from './schema';
 
 /** Thrown by `resolveConfig`; its message lists every issue with the value given and the fix. */
 export class HooklineConfigError extends ViolationsError {
@@ -77,19 +77,33 @@ function shapeViolation(
 /** One violation per shape problem; an unknown key is reported at its own path with its value. */
 function shapeViolations(issue: ZodIssue, input: unknown): Violation[] {
   if (issue.code === 'unrecognized_keys') {
-    return issue.keys.map((key) =>
-      shapeViolation(
-        [...issue.path, key],
-        'is not a known setting here',
-        valueAt(input, [...issue.path, key]),
-        `remove or rename ${key}; see the configuration reference in README.md`,
-      ),
-    );
+    return issue.keys.map((key) => unknownKeyViolation(issue.path, key, input));
   }
   const value = valueAt(input, issue.path);
   const missing = missingField(issue, value);
   if (missing) return [shapeViolation(issue.path, missing.message, value, missing.fix)];
   return [shapeViolation(issue.path, issue.message, value, fixOf(issue, value))];
+}
+
+/** An unknown key; a consumer's setting written on its queue (a circuit breaker, a rate limit...) says where it goes. */
+function unknownKeyViolation(at: readonly PropertyKey[], key: string, input: unknown): Violation {
+  const path = [...at, key];
+  const value = valueAt(input, path);
+  const queue = at.length === 2 && at[0] === 'queues' ? String(at[1]) : undefined;
+  if (queue !== undefined && CONSUMER_SETTING_KEYS.has(key)) {
+    return shapeViolation(
+      path,
+      "is a setting of the queue's consumer, not of the queue",
+      value,
+      `move ${key} into queues.${queue}.consumer (a queue without a consumer needs one first: consumer: { entry: 'lambda/consumers/${queue}.ts' })`,
+    );
+  }
+  return shapeViolation(
+    path,
+    'is not a known setting here',
+    value,
+    `remove or rename ${key}; see the configuration reference in README.md`,
+  );
 }
 
 /** How a missing field's expected type reads in its message. */

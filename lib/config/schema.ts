@@ -37,7 +37,8 @@ export interface RateLimitConfig {
 export interface CircuitBreakerConfig {
   /**
    * Share of the records that ended in the window which failed (retried or dead-lettered), above 0 and at most 1,
-   * at or above which the breaker trips.
+   * at or above which the breaker trips. A poison record (dead-lettered at once by a `PermanentError`) is not counted:
+   * it is a bad event, not a failing dependency.
    * @default 0.5
    */
   failureRatio?: number;
@@ -545,6 +546,9 @@ const consumerSchema = z
     environment: z.record(z.string(), z.string()).optional(),
   })
   .strict();
+
+/** A consumer's own settings: one written on its queue instead is pointed to its place. */
+export const CONSUMER_SETTING_KEYS: ReadonlySet<string> = new Set(Object.keys(consumerSchema.shape));
 
 const queueSchema = z
   .object({

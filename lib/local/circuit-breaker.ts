@@ -10,8 +10,10 @@ import {
   breakerTrips,
   type CircuitBreakerRule,
   isBreakerOutcome,
+  POISON_RECORD,
   type RecordCounts,
 } from '../../lambda/shared/circuit-breaker';
+import { parseOutcomeLine } from './reporter';
 
 /** Options of {@link LocalCircuitBreaker}. */
 export interface LocalCircuitBreakerOptions {
@@ -37,22 +39,37 @@ export class LocalCircuitBreaker {
     return { ended: this.outcomes.length, failed: this.failed };
   }
 
-  /** One record's outcome (its `record outcome` line's `outcome`); trips the breaker when the rule says so. */
-  observe(outcome: string): void {
-    if (!isBreakerOutcome(outcome) || !this.options.running()) return;
+  /** A line the consumer logged: its `record outcome` lines are observed, every other line is ignored. */
+  observeLine(line: string): void {
+    const outcome = parseOutcomeLine(line)?.event;
+    if (outcome === undefined) return;
+    this.observe(outcome, outcome === 'dead-lettered' && isPoisonLine(line));
+  }
+
+  /**
+   * One record's outcome (its `record outcome` line's `outcome`, and whether that line marks a poison record);
+   * trips the breaker when the rule says so.
+   */
+  observe(outcome: string, poison = false): void {
+    if (!isBreakerOutcome(outcome, poison) || !this.options.running()) return;
     const failed = BREAKER_OUTCOMES[outcome].failed;
     this.outcomes.push({ atMs: this.now(), failed });
     if (failed) this.failed += 1;
     const counts = this.counts();
     if (!breakerTrips(this.options.rule, counts)) return;
     // A resumed consumer starts a fresh window: the failures that tripped it are not counted twice.
-    this.outcomes.length = 0;
-    this.failed = 0;
+    this.reset();
     this.options.trip({
       trippedAt: new Date(this.now()).toISOString(),
       ...counts,
       windowMinutes: this.options.rule.windowMinutes,
     });
+  }
+
+  /** Forgets every outcome: a resumed consumer is judged on what it does from now on. */
+  reset(): void {
+    this.outcomes.length = 0;
+    this.failed = 0;
   }
 
   private get windowMs(): number {
@@ -67,5 +84,14 @@ export class LocalCircuitBreaker {
     while (this.outcomes.length > 0 && (this.outcomes[0]?.atMs ?? cutoffMs) <= cutoffMs) {
       if (this.outcomes.shift()?.failed) this.failed -= 1;
     }
+  }
+}
+
+/** Whether a `dead-lettered` outcome line marks a poison record, which the breaker does not count. */
+function isPoisonLine(line: string): boolean {
+  try {
+    return (JSON.parse(line) as Record<string, unknown>)[POISON_RECORD.outcomeField] === true;
+  } catch {
+    return false;
   }
 }

@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Server as NetServer } from 'node:net';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import type { BreakerTrip } from '../../lambda/shared/circuit-breaker';
 import {
   HTTP_API_MAX_PAYLOAD_BYTES,
   LAMBDA_SYNC_REQUEST_MAX_BYTES,
@@ -222,6 +223,8 @@ export interface ControlApi {
   status(): unknown;
   /** Returns the new state, or undefined for an unknown consumer. */
   setConsumerEnabled(name: string, enabled: boolean): 'Enabled' | 'Disabled' | undefined;
+  /** What tripped the circuit breaker that paused a consumer, while it is paused by it (a resume answers it). */
+  breakerTrip?(name: string): BreakerTrip | undefined;
   /** Writes the archive's buffered records now; false when archiving is off. */
   flushArchive?(): Promise<boolean>;
   /** Recent events after a sequence number (`GET /_hookline/events?after=N&limit=M`). */
@@ -570,9 +573,12 @@ class LocalHttpApi {
     const match = CONSUMER_CONTROL_PATH.exec(path);
     if (method === 'POST' && match) {
       const name = decode(match[1] ?? '');
-      const state = control.setConsumerEnabled(name, match[2] === 'resume');
+      const resume = match[2] === 'resume';
+      // Read before the resume clears it: the answer says which breaker pause the resume ended.
+      const cleared = resume ? control.breakerTrip?.(name) : undefined;
+      const state = control.setConsumerEnabled(name, resume);
       if (!state) return json(404, { message: `unknown consumer "${name}"` });
-      return json(200, { consumer: name, state });
+      return json(200, { consumer: name, state, ...(cleared ? { clearedCircuitBreaker: cleared } : {}) });
     }
     return json(404, { message: 'Not Found' });
   }

@@ -25,7 +25,7 @@ import { humanAge } from '../console/ui/human-age';
 import { INGEST_ENTRY, INGEST_ENTRY_FILE } from '../ingest-asset';
 import { hooklineModulePath } from '../package-root';
 import { consumerRuntimeConfig, ingestRuntimeConfig, producerClaimSettingsOf } from '../runtime-wiring';
-import { AlarmWatch } from './alarm-watch';
+import { type AlarmChange, AlarmWatch } from './alarm-watch';
 import { writeFileAtomically } from './atomic-write';
 import { sharedFileHasher } from './bundle-cache';
 import { LocalCircuitBreaker } from './circuit-breaker';
@@ -53,14 +53,7 @@ import {
   readPausedConsumers,
   writePausedConsumers,
 } from './paused-consumers';
-import {
-  type BatchQueue,
-  batchEvents,
-  batchNotice,
-  type LocalEvent,
-  parseOutcomeLine,
-  Reporter,
-} from './reporter';
+import { type BatchQueue, batchEvents, batchNotice, type LocalEvent, Reporter } from './reporter';
 import {
   type OneTimeScheduleRecord,
   type OneTimeScheduler,
@@ -235,6 +228,8 @@ interface FunctionContext {
 interface LocalConsumer {
   readonly fn: LocalFunction;
   readonly mapping: EventSourceMapping;
+  /** Its circuit breaker, when it has one. */
+  readonly breaker?: LocalCircuitBreaker;
 }
 
 /** Starts local mode. On any failure, whatever was started is stopped again before the error propagates. */
@@ -668,7 +663,7 @@ function createConsumer(
       ...sandboxOptions(context),
       // The consumer is the user's code: its own output is shown by default, attributed to its queue.
       onLog: (line) => {
-        breaker?.observe(parseOutcomeLine(line.line)?.event ?? '');
+        breaker?.observeLine(line.line);
         reporter.functionLog(line.functionName, line.line, queue.name);
       },
     },
@@ -708,7 +703,7 @@ function createConsumer(
     startDisabled,
     ...(queue.tenants ? { fairness: { visibilityTimeoutSeconds: queue.visibilityTimeout.toSeconds() } } : {}),
   });
-  return { fn, mapping };
+  return { fn, mapping, ...(breaker ? { breaker } : {}) };
 }
 
 /** Cold-starts one sandbox of each function now, so a broken handler or configuration shows at start. */
@@ -854,9 +849,14 @@ class LocalControl {
     const consumer = this.consumers.get(name);
     if (!consumer) return undefined;
     if (enabled) {
+      // Whatever paused it, the outcomes before the pause are forgotten: failures an operator paused to fix must
+      // not trip the fixed consumer on its first records.
+      if (consumer.mapping.state !== 'Enabled') consumer.breaker?.reset();
       consumer.mapping.enable();
       // A resume closes the breaker: resuming is the operator's call, never automatic.
+      const trip = this.trips.get(name);
       this.trips.delete(name);
+      if (trip) this.settings.reporter.alarm(breakerClosedChange(name, trip));
     } else void consumer.mapping.disable();
     if (this.settings.dataDir) {
       const paused = [...this.consumers].filter(([, c]) => c.mapping.state === 'Disabled').map(([n]) => n);
@@ -864,6 +864,11 @@ class LocalControl {
     }
     this.writeState();
     return consumer.mapping.state;
+  }
+
+  /** What tripped the circuit breaker that paused a consumer, until it is resumed. */
+  breakerTrip(name: string): BreakerTrip | undefined {
+    return this.trips.get(name);
   }
 
   /** The trips saved with the pauses of the last run, for the consumers still paused. */
@@ -921,6 +926,7 @@ function startApi(
     control: {
       status: () => control.status(),
       setConsumerEnabled: (name, enabled) => control.setConsumerEnabled(name, enabled),
+      breakerTrip: (name) => control.breakerTrip(name),
       flushArchive: () => control.flushArchive(),
       events: (after, limit) => journal.after(after, limit),
       queues: () => control.queueStatuses(),
@@ -967,6 +973,16 @@ function announcePausedConsumers(
       `consumer ${name} is paused${by} (saved in ${pausedConsumersPath(settings.dataDir ?? resolve('.'))}): resume it with ${nextCommand(settings.hints, `resume ${name}`)}`,
     );
   }
+}
+
+/** The breaker's alarm back to OK: an operator resumed the consumer it had paused. */
+function breakerClosedChange(queue: string, trip: BreakerTrip): AlarmChange {
+  return {
+    queue,
+    alarm: 'circuit-breaker',
+    state: 'OK',
+    message: `${queue}: consumer resumed after it was ${describeBreakerTrip(trip)}; its circuit breaker counts afresh`,
+  };
 }
 
 /** What a trip of the circuit breaker says, once, when it pauses a consumer. */

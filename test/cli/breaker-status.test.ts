@@ -8,14 +8,22 @@ import {
   GetMetricDataCommand,
   type GetMetricDataCommandInput,
 } from '@aws-sdk/client-cloudwatch';
-import { GetEventSourceMappingCommand } from '@aws-sdk/client-lambda';
+import { GetEventSourceMappingCommand, UpdateEventSourceMappingCommand } from '@aws-sdk/client-lambda';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { describe, expect, it } from 'vitest';
 import { breakerAlarmName } from '../../lambda/shared/circuit-breaker';
 import { pausedByBreaker } from '../../lib/cli/breaker-status';
-import { renderStatus } from '../../lib/cli/render';
+import { setConsumerEnabled } from '../../lib/cli/consumers';
+import { renderConsumer, renderStatus } from '../../lib/cli/render';
 import { status } from '../../lib/cli/status';
-import { EVENTS, mockCommandClients, recordingOutput, stackTarget, testBackend } from './helpers';
+import {
+  EVENTS,
+  localTestTarget,
+  mockCommandClients,
+  recordingOutput,
+  stackTarget,
+  testBackend,
+} from './helpers';
 
 const { sqs, lambda, cloudwatch } = mockCommandClients();
 
@@ -92,6 +100,20 @@ describe('deployed hookline status and the circuit breaker', () => {
     );
   });
 
+  it('says so while the mapping the breaker function just disabled still reads Disabling', async () => {
+    deployed(FIRED + 20_000);
+    lambda.on(GetEventSourceMappingCommand, { UUID: EVENTS.eventSourceMappingId }).resolves({
+      State: 'Disabling',
+      LastModified: new Date(FIRED + 20_000),
+    });
+    const result = await status(testBackend(), stackTarget());
+    const output = recordingOutput();
+    renderStatus(output, result);
+    expect(output.lines.join('\n')).toContain(
+      'events: consumer paused by circuit breaker at 2026-11-25T02:40:00.000Z: 37 of 40 records failed in 5 minutes; resume with:',
+    );
+  });
+
   it("calls it an operator's pause when the mapping changed long after the alarm (paused again after a resume), or before it", async () => {
     for (const lastModified of [FIRED + 3_600_000, FIRED - 60_000]) {
       deployed(lastModified);
@@ -106,6 +128,58 @@ describe('deployed hookline status and the circuit breaker', () => {
     expect(result.queues.find((q) => q.queue === 'events')).not.toHaveProperty('circuitBreaker');
     const asked = cloudwatch.commandCalls(DescribeAlarmsCommand).map((c) => c.args[0].input.AlarmNames);
     expect(asked).toEqual([[breakerAlarmName('Hookline', 'events')]]);
+  });
+
+  it('resume says it ends the breaker pause it ends, deployed and locally; a resume of a running consumer says nothing more', async () => {
+    deployed(FIRED + 20_000);
+    lambda.on(UpdateEventSourceMappingCommand).resolves({ State: 'Enabling' });
+    const resumed = await setConsumerEnabled(testBackend(), stackTarget(), true, {
+      queue: 'events',
+      wait: false,
+    });
+    expect(resumed.clearedCircuitBreaker).toEqual({
+      trippedAt: '2026-11-25T02:40:00.000Z',
+      failed: 37,
+      ended: 40,
+      windowMinutes: 5,
+    });
+    const output = recordingOutput();
+    renderConsumer(output, resumed);
+    expect(output.lines).toEqual([
+      'events consumer: Enabling',
+      'events: resumed after it was paused by circuit breaker at 2026-11-25T02:40:00.000Z: 37 of 40 records failed in 5 minutes',
+    ]);
+
+    const trip = { trippedAt: '2026-12-02T14:00:00.000Z', failed: 4, ended: 4, windowMinutes: 1 };
+    const answers = [
+      { consumer: 'events', state: 'Enabled', clearedCircuitBreaker: trip },
+      { consumer: 'events', state: 'Enabled' },
+    ];
+    const local = testBackend({
+      http: async () => new Response(JSON.stringify(answers.shift()), { status: 200 }),
+    });
+    expect(
+      await setConsumerEnabled(
+        local,
+        localTestTarget({ queues: { events: { ...EVENTS, eventSourceMappingId: undefined } as never } }),
+        true,
+        { queue: 'events' },
+      ),
+    ).toEqual({
+      queue: 'events',
+      state: 'Enabled',
+      clearedCircuitBreaker: trip,
+    });
+    const running = await setConsumerEnabled(
+      local,
+      localTestTarget({ queues: { events: { ...EVENTS, eventSourceMappingId: undefined } as never } }),
+      true,
+      { queue: 'events' },
+    );
+    expect(running).toEqual({ queue: 'events', state: 'Enabled' });
+    const plain = recordingOutput();
+    renderConsumer(plain, running);
+    expect(plain.lines).toEqual(['events consumer: Enabled']);
   });
 
   it('bounds the moment the breaker function may take to act', () => {

@@ -1802,10 +1802,11 @@ describe('pause / resume', () => {
   });
 
   it('returns at once, with no waiting note, when the update already reads the settled state', async () => {
-    lambda.on(UpdateEventSourceMappingCommand).resolves({ State: 'Enabled' });
+    // A pause: a resume first reads the mapping once, to tell whether it ends a circuit breaker's pause.
+    lambda.on(UpdateEventSourceMappingCommand).resolves({ State: 'Disabled' });
     const backend = testBackend();
-    const result = await setConsumerEnabled(backend, stackTarget(), true, { queue: 'events' });
-    expect(result.state).toBe('Enabled');
+    const result = await setConsumerEnabled(backend, stackTarget(), false, { queue: 'events' });
+    expect(result.state).toBe('Disabled');
     expect(backend.output.notes).toEqual([]);
     expect(lambda).not.toReceiveCommand(GetEventSourceMappingCommand);
   });

@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { Duration } from 'aws-cdk-lib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describeBreakerTrip } from '../../lambda/shared/circuit-breaker';
 import { queueDepth } from '../../lib/cli/dead-letters';
 import { localSqsClient } from '../../lib/local/clients';
 import { startTestPipeline, type TestPipeline, testConfig } from '../helpers/local/pipeline';
@@ -132,12 +133,31 @@ describe('local mode: a circuit breaker on a consumer whose every record fails',
 
     unlinkSync(bug);
     const resumed = await hookline('resume', 'events', '--local');
-    expect(resumed).toMatchObject({ code: 0, stdout: 'events consumer: Enabled\n' });
+    expect(resumed).toMatchObject({ code: 0 });
+    expect(resumed.stdout).toBe(
+      `events consumer: Enabled\nevents: resumed after it was ${describeBreakerTrip(tripped.circuitBreaker)}\n`,
+    );
     await waitFor(
       () => new Set(p.sideEffects().map((e) => e.id)).size === RECORDS,
       60_000,
       'every record processed after resume',
     );
+    // The breaker's alarm line returns to OK on the resume, as the README promises of every local alarm.
+    expect(
+      p.output
+        .map(
+          (line) => JSON.parse(line) as { event: string; alarm?: string; state?: string; message?: string },
+        )
+        .filter((line) => line.event === 'alarm' && line.alarm === 'circuit-breaker'),
+    ).toEqual([
+      {
+        event: 'alarm',
+        queue: 'events',
+        alarm: 'circuit-breaker',
+        state: 'OK',
+        message: `events: consumer resumed after it was ${describeBreakerTrip(tripped.circuitBreaker)}; its circuit breaker counts afresh`,
+      },
+    ]);
     const after = JSON.parse((await hookline('status', '--local', '--json')).stdout).queues[0];
     expect(after).toMatchObject({ consumer: 'Enabled', deadLettered: 0 });
     expect(after.circuitBreaker).toBeUndefined();

@@ -1794,4 +1794,18 @@ describe('resolveConfig: a consumer circuit breaker', () => {
   it('refuses an unknown setting', () => {
     expect(() => resolveConfig(withBreaker({ ratio: 0.5 }))).toThrow(/circuitBreaker/);
   });
+
+  it('points a breaker written on a queue, with or without a consumer, to the consumer it belongs to', () => {
+    for (const queue of [{ circuitBreaker: {} }, { consumer: { entry: 'x.ts' }, circuitBreaker: {} }]) {
+      expect(issueOf(minimal({ queues: { events: queue } } as never)).issue).toEqual({
+        path: 'queues.events.circuitBreaker',
+        message: "is a setting of the queue's consumer, not of the queue",
+        value: '{}',
+        fix: "move circuitBreaker into queues.events.consumer (a queue without a consumer needs one first: consumer: { entry: 'lambda/consumers/events.ts' })",
+      });
+    }
+    expect(issueOf(minimal({ queues: { events: { typo: 1 } } } as never)).issue?.message).toBe(
+      'is not a known setting here',
+    );
+  });
 });

@@ -51,6 +51,28 @@ describe("a function's environment at synthesis", () => {
     );
   });
 
+  it("refuses circuit breakers on more queues than the breaker function's environment holds, saying how many fit", {
+    timeout: 120_000,
+  }, () => {
+    const queues = Object.fromEntries(
+      // 30 queues with long names: fewer than CloudFormation's resource limit allows, more than the breaker holds.
+      Array.from({ length: 30 }, (_, i) => [
+        `billing-run-for-tenant-${i}`,
+        { consumer: { ...consumer, circuitBreaker: {} } },
+      ]),
+    );
+    const config = resolveConfig({
+      stackName: 'HooklineProduction',
+      sources: { github: { type: 'github' } },
+      queues,
+      defaultRoute: { queues: ['billing-run-for-tenant-0'] },
+    } as HooklineConfig);
+    const stack = new WebhookPipelineStack(testApp(), config.stackName, { config });
+    expect(() => Template.fromStack(stack)).toThrow(
+      /HooklineProduction\/Default\/CircuitBreakers\/Function: its environment variables can take up to \d{4,} bytes .*Fix: enable the circuit breaker on fewer queues of this stack \(30 now; each adds 84 bytes, the stack's name and twice its queue's name/,
+    );
+  });
+
   it('lists every function over the limit at once: a producer granted too many queues too', {
     timeout: 120_000,
   }, () => {

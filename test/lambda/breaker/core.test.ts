@@ -95,6 +95,31 @@ describe('the circuit breaker function', () => {
     },
   );
 
+  it.each([
+    ['no event', null],
+    ['an empty object', {}],
+    ['a string', 'ALARM'],
+    ['alarmData null', { alarmData: null }],
+    ['a state with no value', { alarmData: { alarmName: 'Shop-events-circuit-breaker', state: null } }],
+  ])('ignores a malformed event (%s) without touching a mapping', async (_name, event) => {
+    const lambda = fakeLambda({ 'uuid-events': 'Enabled' });
+    const result = await handleBreakerAlarm(event as AlarmActionEvent, lambda.collaborators);
+    expect(result).toMatchObject({ action: 'ignored' });
+    expect(lambda.calls).toEqual([]);
+  });
+
+  it('rejects when Lambda refuses the update, so the asynchronous invocation is retried', async () => {
+    const lambda = fakeLambda({ 'uuid-events': 'Enabled' });
+    const refusal = Object.assign(new Error('The operation cannot be performed at this time.'), {
+      name: 'ResourceConflictException',
+    });
+    const collaborators = { ...lambda.collaborators, disableMapping: () => Promise.reject(refusal) };
+    await expect(
+      handleBreakerAlarm(alarmEvent('Shop-events-circuit-breaker', 'ALARM'), collaborators),
+    ).rejects.toBe(refusal);
+    expect(lambda.logs).toEqual([]);
+  });
+
   it('is idempotent: the same ALARM delivered twice disables the mapping once', async () => {
     const lambda = fakeLambda({ 'uuid-events': 'Enabled' });
     const event = alarmEvent('Shop-events-circuit-breaker', 'ALARM');

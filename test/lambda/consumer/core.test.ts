@@ -257,7 +257,29 @@ describe('consumer core: dead-lettering on the final attempt and permanent failu
       queue.deadLetters.map((m) => m.attributes[FAILURE_ATTRIBUTES.errorName]?.StringValue),
     ).toStrictEqual([errorName]);
     expect(queue.deadLetters[0]?.attributes[FAILURE_ATTRIBUTES.attempt]?.StringValue).toBe('1');
-    expect(logger.outcomeOf('p1')).toMatchObject({ outcome: 'dead-lettered', attempt: 1 });
+    // A poison record, which the circuit breaker does not count: its line and its type's counts say so.
+    expect(logger.outcomeOf('p1')).toMatchObject({ outcome: 'dead-lettered', attempt: 1, permanent: true });
+  });
+
+  it('marks a record dead-lettered on its last attempt by a retryable error as no poison record, and counts only poison ones apart', async () => {
+    let calls = 0;
+    const { core, logger, metrics } = harness({
+      handlers: {
+        'github.push': async () => {
+          calls += 1;
+          throw calls === 1 ? new Error('dependency down') : new PermanentError('bad event');
+        },
+      },
+    });
+    const exhausted = record(envelope({ id: 'last' }), { attempt: 5 });
+    const poison = record(envelope({ id: 'poison' }), { attempt: 1 });
+
+    await core.processBatch(sqsEvent([exhausted, poison]), lambdaContext());
+
+    expect(logger.outcomeOf('last')).toMatchObject({ outcome: 'dead-lettered' });
+    expect(logger.outcomeOf('last')).not.toHaveProperty('permanent');
+    expect(logger.outcomeOf('poison')).toMatchObject({ outcome: 'dead-lettered', permanent: true });
+    expect(metrics.published[0]?.get('github.push')).toMatchObject({ DeadLettered: 2, Permanent: 1 });
   });
 
   it('dead-letters a foreign message (no hookline attributes, not an envelope) under the id its outcome line names it by', async () => {

@@ -471,6 +471,20 @@ describe('defineConsumer wiring', () => {
     expect(totals[0]).not.toHaveProperty('type');
   });
 
+  it('leaves poison records (dead-lettered at once by a PermanentError) out of the breaker totals', () => {
+    const sink = powertoolsMetricsSink(new Metrics({ namespace: 'Hookline', serviceName: 'events' }), {
+      breakerTotals: true,
+    });
+    sink.publish(
+      new Map([['github.push', typeCounts({ Processed: 1, Retried: 1, DeadLettered: 3, Permanent: 2 })]]),
+    );
+    sink.publish(new Map([['github.push', typeCounts({ DeadLettered: 4, Permanent: 4 })]]));
+    const totals = stdoutJson().filter((line) => '_aws' in line && BREAKER_METRICS.ended in line);
+    // The second batch held only poison records: nothing ended for the breaker, so nothing is published.
+    expect(totals).toHaveLength(1);
+    expect(totals[0]).toMatchObject({ [BREAKER_METRICS.ended]: 3, [BREAKER_METRICS.failed]: 2 });
+  });
+
   it('publishes no breaker totals for a queue without a circuit breaker, nor for a batch where no record ended', () => {
     const plain = powertoolsMetricsSink(new Metrics({ namespace: 'Hookline', serviceName: 'events' }));
     plain.publish(new Map([['github.push', typeCounts({ Retried: 3 })]]));

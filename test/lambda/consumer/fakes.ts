@@ -30,6 +30,7 @@ export const typeCounts = (counts: Partial<TypeMetrics>): TypeMetrics => ({
   Failed: 0,
   Retried: 0,
   DeadLettered: 0,
+  Permanent: 0,
   Duplicate: 0,
   Deferred: 0,
   DeleteFailed: 0,

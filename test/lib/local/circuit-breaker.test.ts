@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import type { BreakerTrip } from '../../../lambda/shared/circuit-breaker';
-import { breakerTrips, countOutcomes, describeBreakerTrip } from '../../../lambda/shared/circuit-breaker';
+import {
+  breakerTrips,
+  countOutcomes,
+  describeBreakerTrip,
+  POISON_RECORD,
+} from '../../../lambda/shared/circuit-breaker';
+import { CONSUMER_OUTCOME_MESSAGE } from '../../../lambda/shared/contracts';
 import { LocalCircuitBreaker } from '../../../lib/local/circuit-breaker';
 
 const rule = { failureRatio: 0.5, minimumRecords: 4, windowMinutes: 1 };
@@ -62,6 +68,29 @@ describe("local mode's circuit breaker", () => {
     clock.ms += 59_999;
     for (const outcome of ['processed', 'retried', 'retried']) breaker.observe(outcome);
     expect(trips).toHaveLength(1);
+  });
+
+  it("counts the consumer's outcome lines, but not a poison record's (dead-lettered at once by a PermanentError)", () => {
+    const { breaker, trips } = breakerAt({ ms: 0 });
+    const line = (outcome: string, extra: Record<string, unknown> = {}) =>
+      JSON.stringify({ level: 'INFO', message: CONSUMER_OUTCOME_MESSAGE, outcome, id: 'e', ...extra });
+    for (let i = 0; i < 10; i += 1)
+      breaker.observeLine(line('dead-lettered', { [POISON_RECORD.outcomeField]: true }));
+    breaker.observeLine('consumer said something else');
+    expect(breaker.counts()).toEqual({ ended: 0, failed: 0 });
+    breaker.observeLine(line('processed'));
+    breaker.observeLine(line('dead-lettered'));
+    expect(breaker.counts()).toEqual({ ended: 2, failed: 1 });
+    expect(trips).toEqual([]);
+  });
+
+  it('forgets every outcome on reset, as a resume after any pause does', () => {
+    const { breaker, trips } = breakerAt({ ms: 0 });
+    for (let i = 0; i < 3; i += 1) breaker.observe('retried');
+    breaker.reset();
+    breaker.observe('processed');
+    expect(breaker.counts()).toEqual({ ended: 1, failed: 0 });
+    expect(trips).toEqual([]);
   });
 
   it('does not count the outcomes of batches still finishing after the consumer was paused', () => {

@@ -856,6 +856,37 @@ describe('what the operator and the client see of each request', () => {
     }
   });
 
+  it('answers a resume of a consumer its circuit breaker paused with the trip it ended, read before the resume clears it', async () => {
+    const trip = { trippedAt: '2026-12-02T14:00:00.000Z', failed: 20, ended: 20, windowMinutes: 1 };
+    let tripped: typeof trip | undefined = trip;
+    const api = await startHttpApi({
+      port: 0,
+      invokeIngest: async () => ok(null),
+      control: {
+        status: () => ({}),
+        setConsumerEnabled: (_name, enabled) => {
+          if (enabled) tripped = undefined;
+          return enabled ? 'Enabled' : 'Disabled';
+        },
+        breakerTrip: () => tripped,
+      },
+    });
+    try {
+      const post = async (action: string) =>
+        (await fetch(`${api.url}/_hookline/consumers/events/${action}`, { method: 'POST' })).json();
+      expect(await post('resume')).toEqual({
+        consumer: 'events',
+        state: 'Enabled',
+        clearedCircuitBreaker: trip,
+      });
+      expect(await post('resume')).toEqual({ consumer: 'events', state: 'Enabled' });
+      tripped = trip;
+      expect(await post('pause')).toEqual({ consumer: 'events', state: 'Disabled' });
+    } finally {
+      await api.close();
+    }
+  });
+
   it('tells a foreign caller of the control API why it is refused', async () => {
     const api = await startHttpApi({
       port: 0,
