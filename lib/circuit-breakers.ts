@@ -109,7 +109,8 @@ export class ConsumerCircuitBreakers extends Construct {
     });
     alarm.addAlarmAction(action);
     alarm.addAlarmAction(new actions.SnsAction(topic));
-    alarm.addOkAction(new actions.SnsAction(topic));
+    // No OK action: a paused consumer publishes nothing, so the alarm returns to OK one period after every trip
+    // while the consumer is still paused, and an "OK" notification then would tell the on-call engineer otherwise.
     return alarm;
   }
 }
