@@ -47,12 +47,7 @@ import {
 } from './jobs-endpoint';
 import { Journal } from './journal';
 import { bundleCacheDirOf, defaultBuildDir, emulatorThreadOptions, localDataDir } from './local-dirs';
-import {
-  pausedConsumersPath,
-  readBreakerTrips,
-  readPausedConsumers,
-  writePausedConsumers,
-} from './paused-consumers';
+import { pausedConsumersPath, readSavedPauses, writePausedConsumers } from './paused-consumers';
 import { type BatchQueue, batchEvents, batchNotice, type LocalEvent, Reporter } from './reporter';
 import {
   type OneTimeScheduleRecord,
@@ -414,7 +409,7 @@ function savedPauses(settings: LocalSettings): {
 } {
   const { dataDir } = settings;
   if (!dataDir) return { paused: new Set(), trips: new Map() };
-  return { paused: readPausedConsumers(dataDir), trips: readBreakerTrips(dataDir) };
+  return readSavedPauses(dataDir);
 }
 
 /** Every configured consumer, those saved as paused starting disabled. */

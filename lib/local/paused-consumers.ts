@@ -23,15 +23,19 @@ export function pausedConsumersPath(dataDir: string): string {
  * the file and the fix: starting every consumer instead would run what the operator paused.
  */
 export function readPausedConsumers(dataDir: string): Set<string> {
-  return readSaved(dataDir).paused;
+  return readSavedPauses(dataDir).paused;
 }
 
 /** The circuit breaker's trips saved with the pauses, by queue; none when the file is absent. */
 export function readBreakerTrips(dataDir: string): Map<string, BreakerTrip> {
-  return readSaved(dataDir).trips;
+  return readSavedPauses(dataDir).trips;
 }
 
-function readSaved(dataDir: string): { paused: Set<string>; trips: Map<string, BreakerTrip> } {
+/** The paused consumers and the breaker's trips among them, from one read of the file (as the two above). */
+export function readSavedPauses(dataDir: string): {
+  paused: Set<string>;
+  trips: Map<string, BreakerTrip>;
+} {
   const path = pausedConsumersPath(dataDir);
   if (!existsSync(path)) return { paused: new Set(), trips: new Map() };
   let reason: string;
