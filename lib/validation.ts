@@ -248,6 +248,7 @@ export interface CircuitBreakerRuleInput {
   readonly failureRatio: number;
   readonly minimumRecords: number;
   readonly window: Duration;
+  readonly halfOpenAfter?: Duration;
 }
 
 /** CloudWatch alarms evaluate whole minutes, at most a day's worth (period x evaluation periods). */
@@ -294,7 +295,32 @@ export function circuitBreakerViolations(c: CircuitBreakerRuleInput): Violation[
       );
     }
   }
+  out.push(...halfOpenAfterViolations(c));
   return out;
+}
+
+/**
+ * Rule of a breaker's probe delay: whole minutes (a schedule's `at()` time), at most a day, and no shorter than
+ * the window: deployed, the breaker's alarm reads ALARM until a period of `window` passes with no failure, and a
+ * probe started while it does could never trip again (the alarm acts on a transition only), so an earlier probe
+ * would only be postponed.
+ */
+function halfOpenAfterViolations(c: CircuitBreakerRuleInput): Violation[] {
+  const { halfOpenAfter, window } = c;
+  if (!known(halfOpenAfter)) return [];
+  const minutes = secondsOf(halfOpenAfter) / 60;
+  const windowMinutes = known(window) ? secondsOf(window) / 60 : BREAKER_WINDOW_MINUTES.min;
+  const min = Number.isInteger(windowMinutes) ? Math.max(BREAKER_WINDOW_MINUTES.min, windowMinutes) : 1;
+  const { max } = BREAKER_WINDOW_MINUTES;
+  if (Number.isInteger(minutes) && minutes >= min && minutes <= max) return [];
+  return [
+    violation(
+      'circuitBreaker.halfOpenAfter',
+      `must be whole minutes from the window (${min === 1 ? '1 minute' : `${min} minutes`}) to ${max} (1 day): deployed, the breaker's alarm reads ALARM until a window passes without failures, and a probe cannot start before it returns to OK`,
+      halfOpenAfter,
+      `use e.g. Duration.minutes(${Math.max(min, Math.min(max, 15))})`,
+    ),
+  ];
 }
 
 /**

@@ -84,6 +84,8 @@ export interface BreakerTrip {
   readonly failed: number;
   readonly ended: number;
   readonly windowMinutes: number;
+  /** With `halfOpenAfter`: where the circuit stands since (open, or half-open while a probe runs). */
+  readonly circuit?: BreakerCircuit;
 }
 
 /** "paused by circuit breaker at <time>: <n> of <m> records failed in <window>": one wording everywhere. */
@@ -107,3 +109,125 @@ export function breakerAlarmName(stackName: string, queue: string): string {
 
 /** The breaker function's handler, bundled by the app's CDK (from the package) as the jobs endpoint's is. */
 export const BREAKER_ENTRY = 'lambda/breaker/handler.ts';
+
+/**
+ * A tripped breaker's circuit, when `halfOpenAfter` lets it recover on its own. Closed (the consumer runs at full
+ * concurrency, the rule counting) is no record at all. Open: the consumer is paused; with a probe configured, it
+ * runs again at `probeAt`. Half-open: it runs at {@link PROBE_CONCURRENCY} until `closesAt`; a trip in between
+ * opens it again, else it closes. An operator's pause or resume ends the record, so a probe never re-enables a
+ * consumer an operator paused.
+ */
+export interface BreakerCircuit {
+  readonly state: 'open' | 'half-open';
+  /** ISO 8601 time the circuit entered this state. */
+  readonly since: string;
+  /** Trips in a row: 1 on a first trip, one more for each probe that tripped again. */
+  readonly opens: number;
+  /** Open, with a probe configured: when the probe starts (ISO 8601). */
+  readonly probeAt?: string;
+  /** Half-open: when the circuit closes if nothing trips (ISO 8601). */
+  readonly closesAt?: string;
+  /** Half-open: the batches the probe runs at once. */
+  readonly probeConcurrency?: number;
+}
+
+/**
+ * Batches a probe runs at once. Deployed 2: the lowest maximum concurrency an SQS event source mapping accepts
+ * (a mapping with provisioned pollers runs its minimum of pollers instead). Locally 1.
+ */
+export const PROBE_CONCURRENCY = { deployed: 2, local: 1 } as const;
+
+/** The longest a cool-down grows to by doubling on consecutive re-opens (a longer `halfOpenAfter` is kept). */
+export const MAX_COOL_DOWN_MINUTES = 60;
+
+/** The cool-down before the next probe: `halfOpenAfter`, doubled for each re-open in a row, up to the cap. */
+export function coolDownMinutes(halfOpenAfterMinutes: number, opens: number): number {
+  const cap = Math.max(MAX_COOL_DOWN_MINUTES, halfOpenAfterMinutes);
+  return Math.min(cap, halfOpenAfterMinutes * 2 ** Math.max(0, opens - 1));
+}
+
+const isoAt = (ms: number): string => new Date(ms).toISOString();
+
+/**
+ * The circuit a trip opens: a trip during a probe is one more open in a row (its cool-down doubles), any other
+ * trip the first. Without `halfOpenAfterMinutes` no probe is planned: resuming stays the operator's call.
+ */
+export function openCircuit(
+  previous: BreakerCircuit | undefined,
+  nowMs: number,
+  halfOpenAfterMinutes?: number,
+): BreakerCircuit {
+  const opens = previous?.state === 'half-open' ? previous.opens + 1 : 1;
+  const probe = halfOpenAfterMinutes
+    ? { probeAt: isoAt(nowMs + coolDownMinutes(halfOpenAfterMinutes, opens) * 60_000) }
+    : {};
+  return { state: 'open', since: isoAt(nowMs), opens, ...probe };
+}
+
+/** The circuit a probe starting now makes: half-open for `probeMinutes`. */
+export function halfOpenCircuit(
+  open: BreakerCircuit,
+  nowMs: number,
+  probe: { readonly minutes: number; readonly concurrency: number },
+): BreakerCircuit {
+  return {
+    state: 'half-open',
+    since: isoAt(nowMs),
+    opens: open.opens,
+    closesAt: isoAt(nowMs + probe.minutes * 60_000),
+    probeConcurrency: probe.concurrency,
+  };
+}
+
+/** An open circuit whose probe waits `minutes` more (the alarm still reads ALARM). */
+export function postponedCircuit(open: BreakerCircuit, nowMs: number, minutes: number): BreakerCircuit {
+  return { ...open, probeAt: isoAt(nowMs + minutes * 60_000) };
+}
+
+/** What the consumer's breaker knows when a probe or a close is due. */
+export interface CircuitFacts {
+  /** The recorded circuit; undefined when an operator's pause or resume ended it, or it closed. */
+  readonly circuit: BreakerCircuit | undefined;
+  /** Whether the consumer is paused (its mapping disabled). */
+  readonly paused: boolean;
+  /** Whether the breaker's alarm reads ALARM now (locally never: the rule trips at once). */
+  readonly alarmFiring: boolean;
+}
+
+/**
+ * A due probe: run it only while the circuit is still open and the consumer still paused (otherwise an operator
+ * acted, and wins). While the alarm still reads ALARM it waits: a probe started then could never trip, since the
+ * alarm acts on a transition only.
+ */
+export function probeDecision(facts: CircuitFacts): 'probe' | 'postpone' | 'operator-acted' {
+  if (facts.circuit?.state !== 'open' || !facts.paused) return 'operator-acted';
+  return facts.alarmFiring ? 'postpone' : 'probe';
+}
+
+/**
+ * A due close: close only a circuit still half-open with the consumer running. One in ALARM is left to the
+ * alarm's own path, which re-opens it; one no longer half-open was re-opened, resumed or paused meanwhile.
+ */
+export function closeDecision(facts: CircuitFacts): 'close' | 'reopening' | 'not-half-open' {
+  if (facts.circuit?.state !== 'half-open' || facts.paused) return 'not-half-open';
+  return facts.alarmFiring ? 'reopening' : 'close';
+}
+
+/**
+ * The breaker's state in one phrase, as status, the console and local mode's lines say it: "paused by circuit
+ * breaker at ...[; next probe at <t>]", or "half-open since <t> (probe concurrency n; closes at ~<t> if nothing
+ * fails)".
+ */
+export function describeBreakerState(trip: BreakerTrip): string {
+  const { circuit } = trip;
+  if (circuit?.state === 'half-open')
+    return `half-open since ${circuit.since} (probe concurrency ${circuit.probeConcurrency ?? PROBE_CONCURRENCY.deployed}; closes at ~${circuit.closesAt} if nothing fails)`;
+  const again = circuit && circuit.opens > 1 ? `, open ${circuit.opens} times in a row` : '';
+  const probe = circuit?.probeAt ? `; next probe at ${circuit.probeAt}${again}` : '';
+  return `${describeBreakerTrip(trip)}${probe}`;
+}
+
+/** What the breaker's record said when an operator's pause or resume ended it: its trip, or its probe. */
+export function describeEndedBreaker(trip: BreakerTrip): string {
+  return trip.circuit?.state === 'half-open' ? describeBreakerState(trip) : describeBreakerTrip(trip);
+}

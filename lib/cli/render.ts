@@ -2,7 +2,7 @@
  * Human-readable output of each command (the `--json` output is the result object itself).
  */
 
-import { describeBreakerTrip } from '../../lambda/shared/circuit-breaker';
+import { describeBreakerState, describeEndedBreaker } from '../../lambda/shared/circuit-breaker';
 import { humanAge } from '../console/ui/human-age';
 import { oldestAgeNotes } from '../console/ui/oldest-age-notes';
 import { JOB_SCHEDULES_RESEND } from '../stack-outputs';
@@ -80,7 +80,7 @@ export function renderStatus(output: Output, result: StatusResult): void {
     }
     // A breaker's pause is told from the moment its mapping starts disabling, as the console tells it.
     if (q.consumer === 'Disabled' || q.circuitBreaker) {
-      const by = q.circuitBreaker ? describeBreakerTrip(q.circuitBreaker) : 'paused';
+      const by = q.circuitBreaker ? describeBreakerState(q.circuitBreaker) : 'paused';
       output.line(c.yellow(`${q.queue}: consumer ${by}; resume with: ${next(output, `resume ${q.queue}`)}`));
     }
   }
@@ -318,7 +318,12 @@ export function renderSend(output: Output, result: SendResult): void {
 export function renderConsumer(output: Output, result: ConsumerStateResult): void {
   output.line(`${result.queue} consumer: ${result.state}`);
   const trip = result.clearedCircuitBreaker;
-  if (trip) output.line(`${result.queue}: resumed after it was ${describeBreakerTrip(trip)}`);
+  if (!trip) return;
+  output.line(
+    result.state === 'Disabled' || result.state === 'Disabling'
+      ? `${result.queue}: paused by you after it was ${describeEndedBreaker(trip)}; no probe resumes it`
+      : `${result.queue}: resumed after it was ${describeEndedBreaker(trip)}`,
+  );
 }
 
 export function renderSecretsSet(output: Output, result: SecretsSetResult): void {

@@ -29,7 +29,8 @@ export interface QueueStatus {
   readonly consumer: string | null;
   /**
    * Present when the consumer's circuit breaker paused it (and it was not resumed since): when, and how many of
-   * the records that ended in its window failed. A paused consumer without it was paused by an operator.
+   * the records that ended in its window failed; with `halfOpenAfter`, also `circuit` (open with its next probe,
+   * or half-open while a probe runs the consumer). A paused consumer without it was paused by an operator.
    */
   readonly circuitBreaker?: BreakerTrip;
   /**
@@ -137,8 +138,11 @@ export interface StatusSources {
   consumer(queue: QueueTarget): Promise<string | null>;
   /** The age of each queue's oldest message, where known, or why it is not. */
   oldestAges(queues: readonly QueueTarget[]): Promise<OldestAges>;
-  /** What tripped the circuit breaker that paused the queue's consumer; undefined when it did not. */
-  breakerTrip?(queue: QueueTarget): Promise<BreakerTrip | undefined>;
+  /**
+   * The circuit breaker's record of the queue's consumer: what tripped it, and (with `halfOpenAfter`) where its
+   * circuit stands, also while a probe runs it (`running`); undefined when the breaker did not pause it.
+   */
+  breakerTrip?(queue: QueueTarget, running: boolean): Promise<BreakerTrip | undefined>;
 }
 
 export interface OldestAges {
@@ -157,14 +161,14 @@ export const LOCAL_AGES: OldestAges = {
   note: 'not known: local mode did not answer its queue rows (restart npm start with this version)',
 };
 
-/** A consumer's state and, only when it is not running, what tripped the breaker that paused it (if one did). */
+/** A consumer's state and the circuit breaker's record of it (what tripped it, its circuit), if it has one. */
 async function consumerAndTrip(
   sources: StatusSources,
   queue: QueueTarget,
 ): Promise<[string | null, BreakerTrip | undefined]> {
   const consumer = await sources.consumer(queue);
-  const paused = consumer !== null && consumer !== 'Enabled';
-  return [consumer, paused ? await sources.breakerTrip?.(queue) : undefined];
+  if (consumer === null) return [consumer, undefined];
+  return [consumer, await sources.breakerTrip?.(queue, consumer === 'Enabled')];
 }
 
 /** The status of each of `queues`, from `sources`; one home for the rows, whoever collects them. */
@@ -254,8 +258,8 @@ export async function status(
     consumer: (queue) => consumerState(backend, target, queue),
     ...(target.kind === 'stack'
       ? {
-          breakerTrip: async (queue: QueueTarget) =>
-            (await breakerStatus()).deployedBreakerTrip(backend, target, queue),
+          breakerTrip: async (queue: QueueTarget, running: boolean) =>
+            running ? undefined : (await breakerStatus()).deployedBreakerTrip(backend, target, queue),
         }
       : {}),
     oldestAges: (selected) =>

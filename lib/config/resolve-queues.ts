@@ -61,6 +61,7 @@ function resolveCircuitBreaker(
     failureRatio: c.circuitBreaker.failureRatio ?? DEFAULTS.circuitBreakerFailureRatio,
     minimumRecords: c.circuitBreaker.minimumRecords ?? DEFAULTS.circuitBreakerMinimumRecords,
     window: c.circuitBreaker.window ?? DEFAULTS.circuitBreakerWindow,
+    ...(c.circuitBreaker.halfOpenAfter ? { halfOpenAfter: c.circuitBreaker.halfOpenAfter } : {}),
   };
   problems.addAll(path, circuitBreakerViolations(breaker));
   return breaker;

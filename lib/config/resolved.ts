@@ -27,6 +27,8 @@ export interface ResolvedConsumer {
     readonly failureRatio: number;
     readonly minimumRecords: number;
     readonly window: Duration;
+    /** After a trip, the wait before a probe at low concurrency; absent: resuming is manual. */
+    readonly halfOpenAfter?: Duration;
   };
   readonly environment: Readonly<Record<string, string>>;
 }

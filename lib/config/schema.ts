@@ -32,7 +32,8 @@ export interface RateLimitConfig {
 /**
  * A consumer's circuit breaker: when at least `minimumRecords` records ended within `window` and the share that
  * failed reached `failureRatio`, the consumer is paused as `hookline pause` does (its event source mapping is
- * disabled; the messages wait in the queue). Resuming is manual: `hookline resume <queue>`.
+ * disabled; the messages wait in the queue). Resuming is manual (`hookline resume <queue>`) unless `halfOpenAfter`
+ * is set.
  */
 export interface CircuitBreakerConfig {
   /**
@@ -52,6 +53,15 @@ export interface CircuitBreakerConfig {
    * @default Duration.minutes(5)
    */
   window?: Duration;
+  /**
+   * Recover on its own: this long after a trip the consumer runs again at a probe concurrency (2 deployed, the
+   * lowest an SQS event source's maximum concurrency allows; 1 locally) for one `window`. No trip in that window
+   * closes the circuit (full concurrency back); a trip re-opens it, each consecutive re-open doubling the wait up
+   * to 1 hour (or `halfOpenAfter`, when longer). Whole minutes from `window` to 1 day. An operator's `pause` or
+   * `resume` always wins over a probe.
+   * @default - no probe: the consumer stays paused until `hookline resume`
+   */
+  halfOpenAfter?: Duration;
 }
 
 export interface RetryConfig {
@@ -503,6 +513,7 @@ const circuitBreakerSchema = z
     failureRatio: z.number().optional(),
     minimumRecords: z.number().optional(),
     window: duration.optional(),
+    halfOpenAfter: duration.optional(),
   })
   .strict();
 

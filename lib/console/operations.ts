@@ -5,7 +5,7 @@
  * replay), and say what is missing while those are absent.
  */
 
-import { describeBreakerTrip } from '../../lambda/shared/circuit-breaker';
+import { describeBreakerState } from '../../lambda/shared/circuit-breaker';
 import { timeOption } from '../cli/archive';
 import type { Backend } from '../cli/backend';
 import { setConsumerEnabled } from '../cli/consumers';
@@ -691,15 +691,15 @@ export class ConsoleOperations {
 }
 
 /**
- * A queue's row of the overview: its status, its rates, and, when its circuit breaker paused it, the sentence
- * `hookline status` prints for that (the page shows it in place of a bare "paused").
+ * A queue's row of the overview: its status, its rates, and, when its circuit breaker paused it or is probing it
+ * (half-open), the sentence `hookline status` prints for that (the page shows it in place of a bare "paused").
  */
 export function overviewQueueRow<R>(q: QueueStatus, rates: R): QueueStatus & { rates: R; pausedBy?: string } {
   return {
     ...q,
     rates,
-    ...(q.circuitBreaker && q.consumer !== 'Enabled'
-      ? { pausedBy: describeBreakerTrip(q.circuitBreaker) }
+    ...(q.circuitBreaker && (q.consumer !== 'Enabled' || q.circuitBreaker.circuit?.state === 'half-open')
+      ? { pausedBy: describeBreakerState(q.circuitBreaker) }
       : {}),
   };
 }

@@ -27,6 +27,11 @@ export interface AlarmChange {
   /** As CloudWatch names the states the deployed alarm would move to. */
   readonly state: 'ALARM' | 'OK';
   readonly message: string;
+  /**
+   * A circuit breaker with `halfOpenAfter`: where its circuit went. Its alarm reads OK while the probe runs
+   * (`half-open`), as the deployed one does, and stays OK when the circuit `closed`.
+   */
+  readonly circuit?: 'open' | 'half-open' | 'closed';
 }
 
 interface QueueAlarmState {

@@ -203,6 +203,8 @@ export class EventSourceMapping {
   /** Pollers currently parked because the mapping is disabled. */
   private parked = 0;
   private parkedWaiters: (() => void)[] = [];
+  /** Batch slots that may run now: fewer than the pollers while a circuit breaker probes at low concurrency. */
+  private slotLimit = Number.POSITIVE_INFINITY;
 
   constructor(private readonly options: EventSourceMappingOptions) {
     this.enabled = !options.startDisabled;
@@ -211,6 +213,11 @@ export class EventSourceMapping {
   /** `Enabled` while polling, `Disabled` when paused. */
   get state(): MappingState {
     return this.enabled ? 'Enabled' : 'Disabled';
+  }
+
+  /** Batches it may run at once now: its concurrency, or the lower one it was last enabled with. */
+  get concurrency(): number {
+    return Math.min(Math.max(1, this.options.concurrency), this.slotLimit);
   }
 
   /** Batches being processed right now. */
@@ -232,11 +239,11 @@ export class EventSourceMapping {
     if (this.options.fairness) {
       this.pollers.push(this.readAhead(this.options.fairness.visibilityTimeoutSeconds));
       for (let i = 0; i < slots; i += 1) {
-        this.pollers.push(this.dispatchFairly(this.options.fairness.visibilityTimeoutSeconds));
+        this.pollers.push(this.dispatchFairly(i, this.options.fairness.visibilityTimeoutSeconds));
       }
       return;
     }
-    for (let i = 0; i < slots; i += 1) this.pollers.push(this.poll());
+    for (let i = 0; i < slots; i += 1) this.pollers.push(this.poll(i));
   }
 
   /**
@@ -252,9 +259,18 @@ export class EventSourceMapping {
     return this.whenParked();
   }
 
-  /** Resumes polling. */
-  enable(): void {
+  /**
+   * Resumes polling, with at most `maxConcurrency` batches at once (a circuit breaker's probe), or the mapping's
+   * own concurrency when none is given.
+   */
+  enable(maxConcurrency?: number): void {
+    this.slotLimit = maxConcurrency ?? Number.POSITIVE_INFINITY;
     this.enabled = true;
+  }
+
+  /** Whether the batch slot `slot` waits: the mapping is disabled, or runs at a lower concurrency now. */
+  private idle(slot: number): boolean {
+    return !this.enabled || slot >= this.slotLimit;
   }
 
   private whenParked(): Promise<void> {
@@ -280,9 +296,9 @@ export class EventSourceMapping {
     this.parked -= 1;
   }
 
-  private async poll(): Promise<void> {
+  private async poll(slot: number): Promise<void> {
     while (!this.stopping) {
-      if (!this.enabled) {
+      if (this.idle(slot)) {
         await this.park();
         continue;
       }
@@ -371,10 +387,10 @@ export class EventSourceMapping {
   }
 
   /** Fair mode's batch slot: a batch drawn from the tenants in turn, after the batching window. */
-  private async dispatchFairly(visibilitySeconds: number): Promise<void> {
+  private async dispatchFairly(slot: number, visibilitySeconds: number): Promise<void> {
     const { batchSize, maximumBatchingWindowMs } = this.options;
     while (!this.stopping) {
-      if (!this.enabled) {
+      if (this.idle(slot)) {
         await this.park();
         continue;
       }

@@ -223,7 +223,7 @@ export interface ControlApi {
   status(): unknown;
   /** Returns the new state, or undefined for an unknown consumer. */
   setConsumerEnabled(name: string, enabled: boolean): 'Enabled' | 'Disabled' | undefined;
-  /** What tripped the circuit breaker that paused a consumer, while it is paused by it (a resume answers it). */
+  /** The circuit breaker's record of a consumer, until it closes (a pause or resume answers the one it ended). */
   breakerTrip?(name: string): BreakerTrip | undefined;
   /** Writes the archive's buffered records now; false when archiving is off. */
   flushArchive?(): Promise<boolean>;
@@ -574,8 +574,8 @@ class LocalHttpApi {
     if (method === 'POST' && match) {
       const name = decode(match[1] ?? '');
       const resume = match[2] === 'resume';
-      // Read before the resume clears it: the answer says which breaker pause the resume ended.
-      const cleared = resume ? control.breakerTrip?.(name) : undefined;
+      // Read before the pause or resume ends it: the answer says which breaker record the operator ended.
+      const cleared = control.breakerTrip?.(name);
       const state = control.setConsumerEnabled(name, resume);
       if (!state) return json(404, { message: `unknown consumer "${name}"` });
       return json(200, { consumer: name, state, ...(cleared ? { clearedCircuitBreaker: cleared } : {}) });

@@ -9,7 +9,11 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEventV2, SQSEvent } from 'aws-lambda';
 import type { Message } from 'esbuild';
-import { type BreakerTrip, describeBreakerTrip } from '../../lambda/shared/circuit-breaker';
+import {
+  type BreakerTrip,
+  describeBreakerState,
+  describeEndedBreaker,
+} from '../../lambda/shared/circuit-breaker';
 import { METRICS_NAMESPACE } from '../../lambda/shared/contracts';
 import { parseEnvelope, type WebhookEnvelope } from '../../lambda/shared/envelope';
 import { JOB_SOURCE } from '../../lambda/shared/job';
@@ -27,6 +31,7 @@ import { hooklineModulePath } from '../package-root';
 import { consumerRuntimeConfig, ingestRuntimeConfig, producerClaimSettingsOf } from '../runtime-wiring';
 import { type AlarmChange, AlarmWatch } from './alarm-watch';
 import { writeFileAtomically } from './atomic-write';
+import { LocalBreakerCircuits } from './breaker-circuits';
 import { sharedFileHasher } from './bundle-cache';
 import { LocalCircuitBreaker } from './circuit-breaker';
 import { LOCAL_CREDENTIALS, LOCAL_MODE_REQUEST_MS, localS3Client, localSqsClient } from './clients';
@@ -377,6 +382,8 @@ async function startPipeline(settings: LocalSettings, cleanups: Cleanups): Promi
   if (stateFile) cleanups.push(() => rmSync(stateFile, { force: true }));
 
   for (const { mapping } of consumers.values()) mapping.start();
+  control.startCircuits();
+  cleanups.push(() => control?.stopCircuits());
   announceNotStopped(settings, emulators);
   announcePausedConsumers(settings, saved.paused, saved.trips, consumers);
   const alarmWatch = watchAlarms(settings, control, cleanups);
@@ -672,6 +679,7 @@ function createConsumer(
         },
         running: () => mapping.state === 'Enabled',
         trip: (trip) => context.tripBreaker(queue.name, trip),
+        ...(settings.options.clock ? { now: settings.options.clock } : {}),
       })
     : undefined;
   const local = topology.queues[queue.name];
@@ -720,8 +728,8 @@ async function warmUp(reporter: Reporter, functions: readonly LocalFunction[]): 
 /** Pause and resume, and the status (served by the control API and written to `local.json` for the CLI). */
 class LocalControl {
   private url: string | undefined;
-  /** What tripped each consumer the circuit breaker paused, until it is resumed. */
-  private readonly trips = new Map<string, BreakerTrip>();
+  /** What tripped each consumer the circuit breaker paused, and its circuit, until it closes or an operator acts. */
+  private readonly circuits: LocalBreakerCircuits;
 
   constructor(
     private readonly settings: LocalSettings,
@@ -731,7 +739,32 @@ class LocalControl {
     private readonly archive: LocalFirehose | undefined,
     private readonly schedulerUrl: string,
     private readonly sqs: SQSClient,
-  ) {}
+  ) {
+    this.circuits = new LocalBreakerCircuits({
+      consumers,
+      settingsOf: (queue) => {
+        const breaker = settings.config.queues.find((q) => q.name === queue)?.consumer?.circuitBreaker;
+        if (!breaker) return undefined;
+        const halfOpenAfterMinutes = breaker.halfOpenAfter?.toMinutes();
+        return {
+          windowMinutes: breaker.window.toMinutes(),
+          ...(halfOpenAfterMinutes ? { halfOpenAfterMinutes } : {}),
+        };
+      },
+      now: settings.options.clock ?? Date.now,
+      alarm: (change) => settings.reporter.alarm(change),
+      changed: () => this.saveConsumers(),
+    });
+  }
+
+  /** Starts moving the breakers' circuits on (probes, closes). */
+  startCircuits(): void {
+    this.circuits.start();
+  }
+
+  stopCircuits(): void {
+    this.circuits.stop();
+  }
 
   /** What `hookline status --local` shows, read here so the CLI loads no AWS SDK to show it. */
   queueStatuses(): Promise<QueueStatus[]> {
@@ -739,7 +772,7 @@ class LocalControl {
       {
         depth: (url) => this.queueDepth(url),
         consumer: async (queue) => this.consumers.get(queue.name)?.mapping.state ?? null,
-        breakerTrip: async (queue) => this.trips.get(queue.name),
+        breakerTrip: async (queue) => this.circuits.get(queue.name),
         oldestAges: async (queues) => ({
           ages: await oldestMessageAges(
             this.emulators.endpoints.sqs,
@@ -815,7 +848,7 @@ class LocalControl {
       ),
       consumers: Object.fromEntries(
         [...this.consumers].map(([name, c]) => {
-          const trip = this.trips.get(name);
+          const trip = this.circuits.get(name);
           return [name, { state: c.mapping.state, ...(trip ? { circuitBreaker: trip } : {}) }];
         }),
       ),
@@ -839,53 +872,67 @@ class LocalControl {
     };
   }
 
-  /** Pausing takes effect before this returns: the mapping hands nothing more to the function from here on. */
+  /**
+   * An operator's pause or resume; it takes effect before this returns (a pause: the mapping hands nothing more to
+   * the function from here on). Either ends the circuit breaker's record, so no probe re-enables what an operator
+   * paused, and a resume runs at full concurrency at once.
+   */
   setConsumerEnabled(name: string, enabled: boolean): MappingState | undefined {
     const consumer = this.consumers.get(name);
     if (!consumer) return undefined;
-    if (enabled) {
-      // Whatever paused it, the outcomes before the pause are forgotten: failures an operator paused to fix must
-      // not trip the fixed consumer on its first records.
-      if (consumer.mapping.state !== 'Enabled') consumer.breaker?.reset();
-      consumer.mapping.enable();
-      // A resume closes the breaker: resuming is the operator's call, never automatic.
-      const trip = this.trips.get(name);
-      this.trips.delete(name);
-      if (trip) this.settings.reporter.alarm(breakerClosedChange(name, trip));
-    } else void consumer.mapping.disable();
-    if (this.settings.dataDir) {
-      const paused = [...this.consumers].filter(([, c]) => c.mapping.state === 'Disabled').map(([n]) => n);
-      writePausedConsumers(this.settings.dataDir, paused, this.trips);
-    }
-    this.writeState();
+    const ended = this.circuits.end(name);
+    this.applyEnabled(consumer, enabled);
+    if (ended) this.settings.reporter.alarm(breakerEndedChange(name, ended, enabled, this.settings.hints));
+    this.saveConsumers();
     return consumer.mapping.state;
   }
 
-  /** What tripped the circuit breaker that paused a consumer, until it is resumed. */
-  breakerTrip(name: string): BreakerTrip | undefined {
-    return this.trips.get(name);
+  private applyEnabled(consumer: LocalConsumer, enabled: boolean): void {
+    if (!enabled) {
+      void consumer.mapping.disable();
+      return;
+    }
+    // Whatever paused it, the outcomes before the pause are forgotten: failures an operator paused to fix must
+    // not trip the fixed consumer on its first records.
+    if (consumer.mapping.state !== 'Enabled') consumer.breaker?.reset();
+    consumer.mapping.enable();
   }
 
-  /** The trips saved with the pauses of the last run, for the consumers still paused. */
+  /** Saves the pauses and the breaker's records with the data directory, and rewrites the state file. */
+  private saveConsumers(): void {
+    if (this.settings.dataDir) {
+      const paused = [...this.consumers].filter(([, c]) => c.mapping.state === 'Disabled').map(([n]) => n);
+      writePausedConsumers(this.settings.dataDir, paused, this.circuits.all());
+    }
+    this.writeState();
+  }
+
+  /** What tripped the circuit breaker that paused a consumer, and its circuit, until it closes or an operator acts. */
+  breakerTrip(name: string): BreakerTrip | undefined {
+    return this.circuits.get(name);
+  }
+
+  /** The breaker's records saved with the pauses of the last run, for the consumers they still describe. */
   restoreBreakerTrips(paused: ReadonlySet<string>, trips: ReadonlyMap<string, BreakerTrip>): void {
-    for (const [name, trip] of trips)
-      if (paused.has(name) && this.consumers.has(name)) this.trips.set(name, trip);
+    this.circuits.restore(paused, trips);
   }
 
   /**
    * The circuit breaker tripped: the consumer is paused as `hookline pause --local` pauses it (saved with the data
-   * directory), and the operator is told once, with the command that resumes it.
+   * directory), and the operator is told once, with the command that resumes it (and the probe's time).
    */
   tripBreaker(name: string, trip: BreakerTrip): void {
     const consumer = this.consumers.get(name);
     if (!consumer || consumer.mapping.state === 'Disabled') return;
-    this.trips.set(name, trip);
-    this.setConsumerEnabled(name, false);
+    const recorded = this.circuits.open(name, trip);
+    this.applyEnabled(consumer, false);
+    this.saveConsumers();
     this.settings.reporter.alarm({
       queue: name,
       alarm: 'circuit-breaker',
       state: 'ALARM',
-      message: breakerTripNotice(name, trip, this.settings.hints),
+      ...(recorded.circuit ? { circuit: 'open' as const } : {}),
+      message: breakerTripNotice(name, recorded, this.settings.hints),
     });
   }
 
@@ -963,26 +1010,42 @@ function announcePausedConsumers(
   for (const name of savedPaused) {
     if (!consumers.has(name)) continue;
     const trip = savedTrips.get(name);
-    const by = trip ? ` (${describeBreakerTrip(trip)})` : '';
+    const by = trip ? ` (${describeBreakerState(trip)})` : '';
     settings.reporter.info(
       `consumer ${name} is paused${by} (saved in ${pausedConsumersPath(settings.dataDir ?? resolve('.'))}): resume it with ${nextCommand(settings.hints, `resume ${name}`)}`,
     );
   }
 }
 
-/** The breaker's alarm back to OK: an operator resumed the consumer it had paused. */
-function breakerClosedChange(queue: string, trip: BreakerTrip): AlarmChange {
+/**
+ * The breaker's alarm back to OK: an operator resumed the consumer it had paused (or was probing), or paused it
+ * themselves, which ends the breaker's record (no probe runs after it).
+ */
+function breakerEndedChange(
+  queue: string,
+  trip: BreakerTrip,
+  resumed: boolean,
+  hints: CommandHints,
+): AlarmChange {
+  const was = describeEndedBreaker(trip);
   return {
     queue,
     alarm: 'circuit-breaker',
     state: 'OK',
-    message: `${queue}: consumer resumed after it was ${describeBreakerTrip(trip)}; its circuit breaker counts afresh`,
+    ...(trip.circuit ? { circuit: 'closed' as const } : {}),
+    message: resumed
+      ? `${queue}: consumer resumed after it was ${was}; its circuit breaker counts afresh`
+      : `${queue}: consumer paused by an operator after it was ${was}; no probe resumes it: resume it with ${nextCommand(hints, `resume ${queue}`)}`,
   };
 }
 
-/** What a trip of the circuit breaker says, once, when it pauses a consumer. */
+/** What a trip of the circuit breaker says, once, when it pauses a consumer (and when it probes next, if it does). */
 export function breakerTripNotice(queue: string, trip: BreakerTrip, hints: CommandHints): string {
-  return `${queue}: consumer ${describeBreakerTrip(trip)}; its messages wait in the queue. Fix what its handler calls, then resume it with ${nextCommand(hints, `resume ${queue}`)}`;
+  const resume = nextCommand(hints, `resume ${queue}`);
+  const then = trip.circuit?.probeAt
+    ? `The probe then runs it at concurrency 1 for one window; to resume sooner, fix what its handler calls and run ${resume}`
+    : `Fix what its handler calls, then resume it with ${resume}`;
+  return `${queue}: consumer ${describeBreakerState(trip)}; its messages wait in the queue. ${then}`;
 }
 
 /**

@@ -3,11 +3,12 @@
  * survives a restart of local mode, as a disabled event source mapping stays disabled on AWS. Without a data
  * directory everything is in memory and a restart starts every consumer. A pause the circuit breaker made also
  * keeps what tripped it (`breaker`, by queue), so `hookline status` tells it from an operator's pause after a
- * restart too.
+ * restart too; with `halfOpenAfter` the record also keeps its circuit (`circuit`: open with the probe's time, or
+ * half-open while a probe runs, the consumer then not paused), so a restart honours the probe.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { BreakerTrip } from '../../lambda/shared/circuit-breaker';
+import type { BreakerCircuit, BreakerTrip } from '../../lambda/shared/circuit-breaker';
 import { writeFileAtomically } from './atomic-write';
 import { LocalStartProblem } from './start-problem';
 
@@ -47,7 +48,7 @@ export function readSavedPauses(dataDir: string): {
       return { paused: new Set(paused), trips };
     reason = trips
       ? 'expected {"paused": ["<queue>", ...]}'
-      : 'expected "breaker": {"<queue>": {"trippedAt", "failed", "ended", "windowMinutes"}}';
+      : 'expected "breaker": {"<queue>": {"trippedAt", "failed", "ended", "windowMinutes", "circuit"?}}';
   } catch (error) {
     reason = (error as Error).message;
   }
@@ -66,11 +67,25 @@ function tripsOf(value: unknown): Map<string, BreakerTrip> | undefined {
     const t = trip as Partial<BreakerTrip> | null;
     const valid =
       typeof t?.trippedAt === 'string' &&
-      [t.failed, t.ended, t.windowMinutes].every((n) => typeof n === 'number' && Number.isFinite(n));
+      [t.failed, t.ended, t.windowMinutes].every((n) => typeof n === 'number' && Number.isFinite(n)) &&
+      (t.circuit === undefined || isCircuit(t.circuit));
     if (!valid) return undefined;
     trips.set(queue, t as BreakerTrip);
   }
   return trips;
+}
+
+/** Whether a saved circuit is one this module writes: its state, times that parse, and its count of opens. */
+function isCircuit(value: unknown): value is BreakerCircuit {
+  const c = value as Partial<BreakerCircuit> | null;
+  const time = (t: unknown) => t === undefined || (typeof t === 'string' && !Number.isNaN(Date.parse(t)));
+  return (
+    (c?.state === 'open' || c?.state === 'half-open') &&
+    typeof c.since === 'string' &&
+    Number.isInteger(c.opens) &&
+    time(c.probeAt) &&
+    time(c.closesAt)
+  );
 }
 
 /**

@@ -30,4 +30,34 @@ describe("the console overview's consumer cell", () => {
     );
     expect(consumerText(overviewQueueRow({ ...row, consumer: null }, null))).toBe('none');
   });
+
+  it('says when the breaker probes next, and that a running consumer is half-open while a probe runs it', () => {
+    const open = {
+      ...trip,
+      circuit: {
+        state: 'open' as const,
+        since: trip.trippedAt,
+        opens: 1,
+        probeAt: '2026-12-02T14:10:00.000Z',
+      },
+    };
+    expect(consumerText(overviewQueueRow({ ...row, circuitBreaker: open }, null))).toBe(
+      'Disabled (paused by circuit breaker at 2026-12-02T14:00:00.000Z: 19 of 20 records failed in 5 minutes; next probe at 2026-12-02T14:10:00.000Z)',
+    );
+    const halfOpen = {
+      ...trip,
+      circuit: {
+        state: 'half-open' as const,
+        since: '2026-12-02T14:10:00.000Z',
+        opens: 1,
+        closesAt: '2026-12-02T14:15:00.000Z',
+        probeConcurrency: 1,
+      },
+    };
+    expect(
+      consumerText(overviewQueueRow({ ...row, consumer: 'Enabled', circuitBreaker: halfOpen }, null)),
+    ).toBe(
+      'Enabled (half-open since 2026-12-02T14:10:00.000Z (probe concurrency 1; closes at ~2026-12-02T14:15:00.000Z if nothing fails))',
+    );
+  });
 });

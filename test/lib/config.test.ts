@@ -1791,6 +1791,41 @@ describe('resolveConfig: a consumer circuit breaker', () => {
     ]);
   });
 
+  it('has no probe unless halfOpenAfter is set, and keeps the one given', () => {
+    expect(resolveConfig(withBreaker({})).queues[0]?.consumer?.circuitBreaker?.halfOpenAfter).toBeUndefined();
+    const breaker = { window: Duration.minutes(5), halfOpenAfter: Duration.minutes(5) };
+    expect(resolveConfig(withBreaker(breaker)).queues[0]?.consumer?.circuitBreaker).toMatchObject(breaker);
+  });
+
+  it.each([
+    [
+      'shorter than the window',
+      { window: Duration.minutes(10), halfOpenAfter: Duration.minutes(5) },
+      '10 minutes',
+    ],
+    ['shorter than the default window', { halfOpenAfter: Duration.minutes(2) }, '5 minutes'],
+    ['in seconds', { window: Duration.minutes(1), halfOpenAfter: Duration.seconds(90) }, '1 minute'],
+    ['over a day', { window: Duration.minutes(1), halfOpenAfter: Duration.hours(25) }, '1 minute'],
+  ])('refuses a halfOpenAfter %s, saying the window is its floor and why', (_name, breaker, floor) => {
+    const issues = issuesOf(withBreaker(breaker));
+    expect(issues).toEqual([
+      expect.objectContaining({
+        path: 'queues.events.consumer.circuitBreaker.halfOpenAfter',
+        message: expect.stringContaining(`from the window (${floor}) to 1440 (1 day)`),
+        fix: expect.stringMatching(/^use e\.g\. Duration\.minutes\(\d+\)$/),
+      }),
+    ]);
+    expect(issues[0]?.message).toMatch(/reads ALARM until a window passes without failures/);
+  });
+
+  it('reports a bad halfOpenAfter together with the other breaker settings', () => {
+    const issues = issuesOf(withBreaker({ failureRatio: 2, halfOpenAfter: Duration.seconds(30) }));
+    expect(issues.map((i) => i.path)).toEqual([
+      'queues.events.consumer.circuitBreaker.failureRatio',
+      'queues.events.consumer.circuitBreaker.halfOpenAfter',
+    ]);
+  });
+
   it('refuses an unknown setting', () => {
     expect(() => resolveConfig(withBreaker({ ratio: 0.5 }))).toThrow(/circuitBreaker/);
   });

@@ -1,9 +1,13 @@
 /** The overview's consumer cell, in its own module so a test reads it without the page (which needs a DOM). */
 import type { QueueRow } from './types';
 
-/** A consumer's state, and why it is paused (by an operator, or by its circuit breaker). */
+/**
+ * A consumer's state, and why it is paused (by an operator, or by its circuit breaker), or that its circuit breaker
+ * is probing it (half-open) while it runs.
+ */
 export function consumerText(q: Pick<QueueRow, 'consumer' | 'pausedBy'>): string {
   const paused = q.consumer !== null && q.consumer !== 'Enabled';
-  if (!paused) return q.consumer ?? 'none';
+  if (!paused)
+    return q.consumer === 'Enabled' && q.pausedBy ? `Enabled (${q.pausedBy})` : (q.consumer ?? 'none');
   return `${q.consumer} (${q.pausedBy ?? 'paused'})`;
 }

@@ -18,7 +18,10 @@ export interface QueueRow {
   oldestMessageAgeSeconds: number | null;
   oldestMessageAgeNote?: string;
   consumer: string | null;
-  /** Why the consumer is paused when its circuit breaker paused it ("paused by circuit breaker at ..."). */
+  /**
+   * Why the consumer is paused when its circuit breaker paused it ("paused by circuit breaker at ..."), or that
+   * its breaker is probing it ("half-open since ...").
+   */
   pausedBy?: string;
   /** A deployed fair queue's quiet tenants (`hookline status`'s), null where CloudWatch has no value. */
   quietTenants?: { visible: number | null; oldestMessageAgeSeconds: number | null };

@@ -336,6 +336,56 @@ describe('with the SQS emulator', () => {
     expect(seen).toEqual(['while paused']);
   });
 
+  it('enabled at a lower concurrency (a circuit breaker probe) runs that many batches at once, and all of them once enabled again', async () => {
+    const { url, arn } = await queue('probe-concurrency');
+    let running = 0;
+    let most = 0;
+    let release: () => void = () => undefined;
+    let gate = new Promise<void>((r) => {
+      release = r;
+    });
+    const mapping = new EventSourceMapping({
+      name: 'probe-concurrency',
+      queueUrl: url,
+      queueArn: arn,
+      region: emulators.region,
+      sqs,
+      batchSize: 1,
+      maximumBatchingWindowMs: 0,
+      concurrency: 3,
+      waitTimeSeconds: 1,
+      startDisabled: true,
+      invoke: async () => {
+        running += 1;
+        most = Math.max(most, running);
+        await gate;
+        running -= 1;
+        return ok(null);
+      },
+    });
+    for (let i = 0; i < 6; i += 1)
+      await sqs.send(new SendMessageCommand({ QueueUrl: url, MessageBody: `m${i}` }));
+    mapping.start();
+    mapping.enable(1);
+    expect(mapping.concurrency).toBe(1);
+    const waitFor = async (check: () => boolean) => {
+      const until = Date.now() + 5_000;
+      while (!check() && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+    };
+    await waitFor(() => running === 1);
+    await new Promise((r) => setTimeout(r, 400));
+    expect(most).toBe(1);
+
+    mapping.enable();
+    expect(mapping.concurrency).toBe(3);
+    await waitFor(() => running === 3);
+    expect(most).toBe(3);
+    release();
+    gate = Promise.resolve();
+    await waitFor(() => running === 0);
+    await mapping.stop();
+  });
+
   it('once paused, hands nothing more to the function: a long poll still waiting gives its records back at once, without a receive', async () => {
     const { url, mapping, seen } = await recordingMapping('paused-mid-poll', 5);
     mapping.start();

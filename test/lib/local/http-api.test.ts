@@ -856,7 +856,7 @@ describe('what the operator and the client see of each request', () => {
     }
   });
 
-  it('answers a resume of a consumer its circuit breaker paused with the trip it ended, read before the resume clears it', async () => {
+  it('answers a pause or resume of a consumer its circuit breaker paused with the record it ended, read before it is cleared', async () => {
     const trip = { trippedAt: '2026-12-02T14:00:00.000Z', failed: 20, ended: 20, windowMinutes: 1 };
     let tripped: typeof trip | undefined = trip;
     const api = await startHttpApi({
@@ -865,7 +865,7 @@ describe('what the operator and the client see of each request', () => {
       control: {
         status: () => ({}),
         setConsumerEnabled: (_name, enabled) => {
-          if (enabled) tripped = undefined;
+          tripped = undefined;
           return enabled ? 'Enabled' : 'Disabled';
         },
         breakerTrip: () => tripped,
@@ -881,6 +881,11 @@ describe('what the operator and the client see of each request', () => {
       });
       expect(await post('resume')).toEqual({ consumer: 'events', state: 'Enabled' });
       tripped = trip;
+      expect(await post('pause')).toEqual({
+        consumer: 'events',
+        state: 'Disabled',
+        clearedCircuitBreaker: trip,
+      });
       expect(await post('pause')).toEqual({ consumer: 'events', state: 'Disabled' });
     } finally {
       await api.close();

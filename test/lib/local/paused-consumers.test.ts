@@ -43,6 +43,48 @@ describe('paused consumers kept in the data directory', () => {
     expect(() => readPausedConsumers(dir)).toThrow(/is unreadable \(expected "breaker": /);
   });
 
+  it("keeps a breaker's circuit and its probe time, also the half-open one of a consumer that runs", () => {
+    const dir = dataDir();
+    const trip = { trippedAt: '2026-01-01T00:00:00.000Z', failed: 20, ended: 20, windowMinutes: 1 };
+    const open = {
+      state: 'open' as const,
+      since: trip.trippedAt,
+      opens: 2,
+      probeAt: '2026-01-01T00:02:00.000Z',
+    };
+    const halfOpen = {
+      state: 'half-open' as const,
+      since: '2026-01-01T00:02:00.000Z',
+      opens: 1,
+      closesAt: '2026-01-01T00:03:00.000Z',
+      probeConcurrency: 1,
+    };
+    const trips = new Map([
+      ['billing', { ...trip, circuit: halfOpen }],
+      ['events', { ...trip, circuit: open }],
+    ]);
+    writePausedConsumers(dir, ['events'], trips);
+    expect(readPausedConsumers(dir)).toEqual(new Set(['events']));
+    expect(readBreakerTrips(dir)).toEqual(trips);
+  });
+
+  it.each([
+    ['an unknown state', { state: 'closed', since: '2026-01-01T00:00:00.000Z', opens: 1 }],
+    [
+      'a probe time that is no time',
+      { state: 'open', since: '2026-01-01T00:00:00.000Z', opens: 1, probeAt: 'soon' },
+    ],
+    ['no count of opens', { state: 'open', since: '2026-01-01T00:00:00.000Z' }],
+  ])('stops the start on a circuit with %s, rather than guess when to probe', (_, circuit) => {
+    const dir = dataDir();
+    const trip = { trippedAt: '2026-01-01T00:00:00.000Z', failed: 20, ended: 20, windowMinutes: 1, circuit };
+    writeFileSync(
+      pausedConsumersPath(dir),
+      JSON.stringify({ paused: ['events'], breaker: { events: trip } }),
+    );
+    expect(() => readPausedConsumers(dir)).toThrow(/is unreadable \(expected "breaker": /);
+  });
+
   it.each([
     ['cut JSON', '{"paused": ["eve'],
     ['null', 'null'],
