@@ -2,14 +2,18 @@
  * The deployed circuit breakers: per breaker-enabled consumer, a CloudWatch alarm computing the shared rule
  * (`lambda/shared/circuit-breaker.ts`) in metric math over the totals the consumer publishes, which notifies the
  * alarm topic and invokes one small breaker function for the stack. The function may disable those consumers'
- * event source mappings and nothing else, and CloudWatch may invoke it only from those alarms.
+ * event source mappings and nothing else, and CloudWatch may invoke it only from those alarms. With a probe
+ * (`halfOpenAfter`) on any of them, also a schedule group for the probes and a role Scheduler invokes the function
+ * with (and nothing else); the function may then tag and re-enable those consumers' mappings, read their breaker
+ * alarms, and create schedules in that group only.
  */
-import { ArnFormat, type Duration, Stack } from 'aws-cdk-lib';
+import { ArnFormat, type Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as logs from 'aws-cdk-lib/aws-logs';
+import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import {
@@ -17,7 +21,9 @@ import {
   BREAKER_ENTRY,
   BREAKER_METRICS,
   type BreakerRuntimeConfig,
+  type BreakerTarget,
   breakerAlarmName,
+  type MappingScaling,
 } from '../lambda/shared/circuit-breaker';
 import { METRIC_DIMENSIONS, metricsNamespaceOf } from '../lambda/shared/contracts';
 import { HooklineFunction } from './hookline-function';
@@ -34,6 +40,10 @@ export interface BreakerConsumer {
   readonly minimumRecords: number;
   /** Whole minutes: the alarm's period. */
   readonly window: Duration;
+  /** After a trip, the wait before a probe; absent: resuming is manual. */
+  readonly halfOpenAfter?: Duration;
+  /** The mapping's scaling as the stack configures it: what closing a probe restores. */
+  readonly scaling: MappingScaling;
 }
 
 /** Properties for {@link ConsumerCircuitBreakers}. */
@@ -59,13 +69,15 @@ export class ConsumerCircuitBreakers extends Construct {
     const stackName = Stack.of(this).stackName;
     // Alarm names are fixed strings, not the alarms' tokens: the function names them and the alarms name the
     // function, which would otherwise be a dependency cycle.
+    const probed = props.consumers.filter((c) => c.halfOpenAfter !== undefined);
+    const probes = probed.length > 0 ? this.probeResources() : undefined;
     const runtime: BreakerRuntimeConfig = {
       alarms: Object.fromEntries(
-        props.consumers.map((c) => [
-          breakerAlarmName(stackName, c.name),
-          { queue: c.name, mappingId: c.eventSourceMappingId },
-        ]),
+        props.consumers.map((c) => [breakerAlarmName(stackName, c.name), breakerTarget(c)]),
       ),
+      ...(probes
+        ? { scheduler: { groupName: probes.group.scheduleGroupName, roleArn: probes.role.roleArn } }
+        : {}),
     };
     this.breakerFunction = new HooklineFunction(this, 'Function', {
       entry: hooklineModulePath(BREAKER_ENTRY),
@@ -75,7 +87,7 @@ export class ConsumerCircuitBreakers extends Construct {
       ...(props.logRetention ? { logRetention: props.logRetention } : {}),
       ...(props.tracing ? { tracing: props.tracing } : {}),
       environment: { [BREAKER_CONFIG_ENV]: Stack.of(this).toJsonString(runtime) },
-      environmentFix: `enable the circuit breaker on fewer queues of this stack (${props.consumers.length} now; each adds 84 bytes, the stack's name and twice its queue's name, so some 30 to 38 fit with short names, fewer with long ones), or split the queues over two stacks`,
+      environmentFix: `enable the circuit breaker on fewer queues of this stack (${props.consumers.length} now; each adds 84 bytes, the stack's name and twice its queue's name, some 90 more with halfOpenAfter, so some 30 to 38 fit with short names and no probe, fewer with long ones), or split the queues over two stacks`,
     });
     this.breakerFunction.addToRolePolicy(
       new iam.PolicyStatement({
@@ -83,10 +95,84 @@ export class ConsumerCircuitBreakers extends Construct {
         resources: props.consumers.map((c) => eventSourceMappingArn(this, c.eventSourceMappingId)),
       }),
     );
+    if (probes) this.grantProbes(probes, probed);
     const action = new actions.LambdaAction(this.breakerFunction, { useUniquePermissionId: true });
     this.alarms = Object.fromEntries(
       props.consumers.map((c) => [c.name, this.breakerAlarm(c, props.topic, action)]),
     );
+  }
+
+  /** The probes' schedule group, and the role Scheduler invokes the breaker function with (only that function). */
+  private probeResources(): { group: scheduler.ScheduleGroup; role: iam.Role } {
+    // One-time schedules delete themselves once run; those pending go with the stack, whose function they invoke.
+    const group = new scheduler.ScheduleGroup(this, 'ProbeSchedules', {
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    const role = new iam.Role(this, 'ProbeSchedulerRole', {
+      assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
+        conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } },
+      }),
+      description: 'hookline circuit breaker probes: invoke the breaker function',
+    });
+    return { group, role };
+  }
+
+  /**
+   * What probing takes, on the probed consumers only: their mappings' tags and scaling, their breaker alarms' state,
+   * schedules in the group, handing Scheduler its role; and the role invoking this function alone.
+   */
+  private grantProbes(
+    probes: { group: scheduler.ScheduleGroup; role: iam.Role },
+    probed: readonly BreakerConsumer[],
+  ): void {
+    const fn = this.breakerFunction;
+    const stack = Stack.of(this);
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['lambda:ListTags', 'lambda:TagResource', 'lambda:UntagResource'],
+        resources: probed.map((c) => eventSourceMappingArn(this, c.eventSourceMappingId)),
+      }),
+    );
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['cloudwatch:DescribeAlarms'],
+        resources: probed.map((c) =>
+          stack.formatArn({
+            service: 'cloudwatch',
+            resource: 'alarm',
+            resourceName: breakerAlarmName(stack.stackName, c.name),
+            arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+          }),
+        ),
+      }),
+    );
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['scheduler:CreateSchedule'],
+        resources: [
+          stack.formatArn({
+            service: 'scheduler',
+            resource: 'schedule',
+            resourceName: `${probes.group.scheduleGroupName}/*`,
+          }),
+        ],
+      }),
+    );
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['iam:PassRole'],
+        resources: [probes.role.roleArn],
+        conditions: { StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } },
+      }),
+    );
+    probes.role.addToPolicy(
+      new iam.PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [fn.functionArn] }),
+    );
+    Validations.of(this).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:scheduler:<AWS::Region>:<AWS::AccountId>:schedule/${probes.group.scheduleGroupName}/*]`,
+      reason:
+        "Each probe and close is a one-time schedule named by its mapping and time, so the breaker function may create schedules in the stack's own probe group and nowhere else.",
+    });
   }
 
   /** The alarm that trips one consumer's breaker: it invokes the function and notifies the topic. */
@@ -105,7 +191,7 @@ export class ConsumerCircuitBreakers extends Construct {
       datapointsToAlarm: 1,
       // No records, no data: an idle or paused consumer is not failing.
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      alarmDescription: `Circuit breaker of "${c.name}": at least ${c.minimumRecords} records ended in ${minutes} min and ${Math.round(c.failureRatio * 100)}% or more of them failed, so its consumer was paused (its event source mapping disabled); the messages wait in the queue, nothing is dead-lettered by the pause. Find what its handler calls that fails (${hooklineCommand(this, `failed list ${c.name}`)} shows the records that already gave up), fix it, then ${hooklineCommand(this, `resume ${c.name}`)}. The breaker never resumes on its own.`,
+      alarmDescription: `Circuit breaker of "${c.name}": at least ${c.minimumRecords} records ended in ${minutes} min and ${Math.round(c.failureRatio * 100)}% or more of them failed, so its consumer was paused (its event source mapping disabled); the messages wait in the queue, nothing is dead-lettered by the pause. Find what its handler calls that fails (${hooklineCommand(this, `failed list ${c.name}`)} shows the records that already gave up), fix it, then ${hooklineCommand(this, `resume ${c.name}`)}. ${recoveryOf(c)}`,
     });
     alarm.addAlarmAction(action);
     alarm.addAlarmAction(new actions.SnsAction(topic));
@@ -113,6 +199,29 @@ export class ConsumerCircuitBreakers extends Construct {
     // while the consumer is still paused, and an "OK" notification then would tell the on-call engineer otherwise.
     return alarm;
   }
+}
+
+/** The breaker function's view of one consumer: its queue, mapping and, with `halfOpenAfter`, its probe. */
+function breakerTarget(c: BreakerConsumer): BreakerTarget {
+  return {
+    queue: c.name,
+    mappingId: c.eventSourceMappingId,
+    ...(c.halfOpenAfter
+      ? {
+          probe: {
+            halfOpenAfterMinutes: c.halfOpenAfter.toMinutes(),
+            windowMinutes: c.window.toMinutes(),
+            scaling: c.scaling,
+          },
+        }
+      : {}),
+  };
+}
+
+/** What the alarm's description says of recovering: a probe after `halfOpenAfter`, or only the operator. */
+function recoveryOf(c: BreakerConsumer): string {
+  if (!c.halfOpenAfter) return 'The breaker never resumes on its own.';
+  return `Without you, it probes after ${c.halfOpenAfter.toMinutes()} min at low concurrency for one window and closes if nothing trips (a re-open doubles the wait, up to 1 hour).`;
 }
 
 /** The failed share of the records that ended in the window, 0 until `minimumRecords` ended. */

@@ -47,7 +47,7 @@ import { PipelineDashboard } from './pipeline-dashboard';
 import { PipelineQueue } from './pipeline-queue';
 import { PipelineSchedules } from './pipeline-schedules';
 import { entryOutsideBundleRoot, lockFileMissing, projectRootOf } from './project-root';
-import { QueueConsumer, type QueueConsumerProps } from './queue-consumer';
+import { mappingScalingOf, QueueConsumer, type QueueConsumerProps } from './queue-consumer';
 import { sourceNeedsSecret, usesConsumerTable } from './runtime-wiring';
 import {
   JOB_SCHEDULES,
@@ -511,8 +511,15 @@ export class HooklinePipeline extends Construct {
     const consumers = config.queues.flatMap((q) => {
       const consumer = this.consumers[q.name];
       const breaker = q.consumer?.circuitBreaker;
-      return consumer && breaker
-        ? [{ name: q.name, eventSourceMappingId: consumer.eventSourceMappingId, ...breaker }]
+      return consumer && breaker && q.consumer
+        ? [
+            {
+              name: q.name,
+              eventSourceMappingId: consumer.eventSourceMappingId,
+              ...breaker,
+              scaling: mappingScalingOf(q.consumer),
+            },
+          ]
         : [];
     });
     if (consumers.length === 0) return undefined;

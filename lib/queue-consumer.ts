@@ -4,6 +4,7 @@ import { SqsEventSource, type SqsEventSourceProps } from 'aws-cdk-lib/aws-lambda
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import type { MappingScaling } from '../lambda/shared/circuit-breaker';
 import { JOB_RECORD_KEY_PREFIX } from '../lambda/shared/contracts';
 import { idempotencyKeyPattern, rateLimitKeyPattern } from '../lambda/shared/idempotency-key';
 import { CONSUMER_CONFIG_ENV } from '../lambda/shared/runtime-config';
@@ -425,6 +426,28 @@ function deadlineMarginOf(props: QueueConsumerProps, settings: ConsumerFunctionS
     props.deadlineMargin ??
     defaultDeadlineMargin(settings.timeout, DEFAULTS.deadlineMargin, DEFAULTS.deadlineMarginTimeoutShare)
   );
+}
+
+/**
+ * The mapping's scaling as configured, in the circuit breaker's terms: what closing its probe writes back (provisioned
+ * mode when either poller bound is set, as {@link provisionedPollersOf} decides; else on demand).
+ */
+export function mappingScalingOf(settings: {
+  readonly maxConcurrency?: number;
+  readonly minimumPollers?: number;
+  readonly maximumPollers?: number;
+}): MappingScaling {
+  const { minimumPollers, maximumPollers, maxConcurrency } = settings;
+  if (minimumPollers === undefined && maximumPollers === undefined)
+    return {
+      mode: 'on-demand',
+      ...(maxConcurrency !== undefined ? { maximumConcurrency: maxConcurrency } : {}),
+    };
+  return {
+    mode: 'provisioned',
+    ...(minimumPollers !== undefined ? { minimumPollers } : {}),
+    ...(maximumPollers !== undefined ? { maximumPollers } : {}),
+  };
 }
 
 /** Provisioned mode, when either poller bound is set (the other keeps Lambda's default). */

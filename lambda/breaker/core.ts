@@ -1,13 +1,37 @@
 /**
  * The deployed circuit breaker: invoked directly by a consumer's breaker alarm (a CloudWatch alarm Lambda
  * action), it disables the event source mapping of the queue whose alarm went into ALARM, as `hookline pause`
- * does: the messages wait in the queue. Pure: the Lambda API comes in as collaborators.
+ * does: the messages wait in the queue. Pure: the Lambda, CloudWatch and Scheduler APIs come in as collaborators.
  *
  * The alarm action may be delivered more than once, and an operator may have paused the consumer already: a
  * mapping already disabled (or disabling) is left alone. OK and INSUFFICIENT_DATA transitions, and alarms this
- * stack did not configure, are ignored (the latter with a log line): resuming is the operator's call.
+ * stack did not configure, are ignored (the latter with a log line).
+ *
+ * With `halfOpenAfter` the breaker also recovers on its own, by the shared rule (`lambda/shared/circuit-breaker.ts`):
+ * a trip records the circuit as a tag on the mapping and schedules a probe (a one-time Scheduler schedule that
+ * invokes this function again); the probe, if the tag still says open and the mapping is still disabled (else an
+ * operator acted, and wins), enables the mapping at probe concurrency and schedules the close; the close restores
+ * the configured scaling and removes the tag unless the alarm fired meanwhile (its ALARM re-opens the circuit).
  */
-import type { BreakerRuntimeConfig } from '../shared/circuit-breaker';
+import {
+  BREAKER_TAG,
+  type BreakerCircuit,
+  type BreakerProbeConfig,
+  type BreakerRuntimeConfig,
+  type BreakerScheduleEvent,
+  type BreakerTarget,
+  CLOSE_MARGIN_MINUTES,
+  closeDecision,
+  encodeCircuitTag,
+  halfOpenCircuit,
+  type MappingScaling,
+  openCircuit,
+  PROBE_CONCURRENCY,
+  type parseCircuitTag,
+  postponedCircuit,
+  probeDecision,
+  probeScaling,
+} from '../shared/circuit-breaker';
 
 /** The part of CloudWatch's alarm Lambda action event the breaker reads. */
 export interface AlarmActionEvent {
@@ -18,23 +42,83 @@ export interface AlarmActionEvent {
   };
 }
 
+/** The mapping's circuit tag, read and written; Scheduler; CloudWatch: what a probe needs besides the mapping. */
+export interface ProbeCollaborators {
+  /** `ListTags`: the mapping's {@link BREAKER_TAG}, parsed; undefined when absent. */
+  readCircuit(mappingId: string): Promise<ReturnType<typeof parseCircuitTag>>;
+  /** `TagResource` with {@link BREAKER_TAG} = `value`. */
+  writeCircuit(mappingId: string, value: string): Promise<void>;
+  /** `UntagResource` of {@link BREAKER_TAG}. */
+  clearCircuit(mappingId: string): Promise<void>;
+  /** `UpdateEventSourceMapping` with `Enabled: true` and this scaling; resolves with the state it reports. */
+  enableMapping(mappingId: string, scaling: MappingScaling): Promise<string | undefined>;
+  /** `UpdateEventSourceMapping` with this scaling only. */
+  setScaling(mappingId: string, scaling: MappingScaling): Promise<void>;
+  /** Whether the alarm reads ALARM now (`DescribeAlarms`). */
+  alarmFiring(alarmName: string): Promise<boolean>;
+  /** A one-time schedule in the stack's group invoking this function with `event` at `at`; idempotent by name. */
+  schedule(name: string, at: Date, event: BreakerScheduleEvent): Promise<void>;
+  /** Epoch milliseconds. */
+  now(): number;
+}
+
 export interface BreakerCollaborators {
   readonly config: BreakerRuntimeConfig;
   /** `GetEventSourceMapping`'s `State`. */
   mappingState(mappingId: string): Promise<string | undefined>;
   /** `UpdateEventSourceMapping` with `Enabled: false`; resolves with the state it reports. */
   disableMapping(mappingId: string): Promise<string | undefined>;
+  /** Present when a breaker of the stack has a probe (`halfOpenAfter`). */
+  readonly probes?: ProbeCollaborators;
   readonly log: (message: string, attributes: Record<string, unknown>) => void;
 }
 
-/** What the breaker did with one alarm event. */
+/** What the breaker did with one event. */
 export type BreakerAction =
   | { readonly action: 'ignored'; readonly why: string }
   | { readonly action: 'already-disabled'; readonly queue: string; readonly state: string }
-  | { readonly action: 'disabled'; readonly queue: string; readonly state: string };
+  | {
+      readonly action: 'disabled';
+      readonly queue: string;
+      readonly state: string;
+      readonly circuit?: BreakerCircuit;
+    }
+  | { readonly action: 'left-alone'; readonly queue: string; readonly why: string }
+  | { readonly action: 'postponed'; readonly queue: string; readonly circuit: BreakerCircuit }
+  | { readonly action: 'probing'; readonly queue: string; readonly circuit: BreakerCircuit }
+  | { readonly action: 'closed'; readonly queue: string };
 
 /** States in which the mapping delivers nothing more, or is about to: disabling it again would change nothing. */
 const STOPPED_STATES = new Set(['Disabled', 'Disabling']);
+
+/** Whether an event is a probe schedule's (rather than an alarm's). */
+export function isScheduleEvent(event: unknown): event is BreakerScheduleEvent {
+  const e = event as Partial<BreakerScheduleEvent> | null | undefined;
+  return (
+    (e?.hooklineCircuitBreaker === 'probe' || e?.hooklineCircuitBreaker === 'close') &&
+    typeof e.alarmName === 'string'
+  );
+}
+
+/** One entry point for both: an alarm's action, or a probe schedule's invocation. */
+export function handleBreakerEvent(
+  event: AlarmActionEvent | BreakerScheduleEvent | null | undefined,
+  c: BreakerCollaborators,
+): Promise<BreakerAction> {
+  return isScheduleEvent(event) ? handleBreakerSchedule(event, c) : handleBreakerAlarm(event, c);
+}
+
+/** The breaker alarm's target, or why the event is ignored. */
+function targetOf(
+  alarmName: string,
+  c: BreakerCollaborators,
+  alarmArn?: string,
+): BreakerTarget | { ignored: string } {
+  const target = Object.hasOwn(c.config.alarms, alarmName) ? c.config.alarms[alarmName] : undefined;
+  if (target) return target;
+  c.log('ignored an alarm this stack does not know', { alarmName, alarmArn });
+  return { ignored: `alarm ${alarmName} trips no breaker of this stack` };
+}
 
 /** Disables the mapping of the queue whose breaker alarm went into ALARM; every other event is ignored. */
 export async function handleBreakerAlarm(
@@ -46,24 +130,165 @@ export async function handleBreakerAlarm(
   const alarmName = String(event?.alarmData?.alarmName ?? '');
   const state = event?.alarmData?.state?.value;
   if (state !== 'ALARM') return { action: 'ignored', why: `alarm ${alarmName} is ${state ?? 'in no state'}` };
-  const target = Object.hasOwn(c.config.alarms, alarmName) ? c.config.alarms[alarmName] : undefined;
-  if (!target) {
-    c.log('ignored an alarm this stack does not know', { alarmName, alarmArn: event?.alarmArn });
-    return { action: 'ignored', why: `alarm ${alarmName} trips no breaker of this stack` };
-  }
+  const target = targetOf(alarmName, c, event?.alarmArn);
+  if ('ignored' in target) return { action: 'ignored', why: target.ignored };
   const { queue, mappingId } = target;
   const current = await c.mappingState(mappingId);
+  const probes = target.probe ? c.probes : undefined;
   if (current !== undefined && STOPPED_STATES.has(current)) {
+    // A repeated alarm action, or a retry after the probe could not be scheduled: the open tag is the breaker's
+    // own (an operator's pause removes it), so its probe is scheduled again (idempotent by name).
+    if (target.probe && probes) await rescheduleOpenProbe(alarmName, mappingId, probes);
     c.log('consumer already paused', { queue, mappingId, state: current, alarmName });
     return { action: 'already-disabled', queue, state: current };
   }
+  // The tag first: a probe is planned only for a mapping whose open circuit is recorded.
+  const circuit = target.probe && probes ? await recordOpen(mappingId, target.probe, probes) : undefined;
   const after = (await c.disableMapping(mappingId)) ?? 'Disabling';
+  if (circuit?.probeAt && probes) await scheduleStep(probes, 'probe', alarmName, mappingId, circuit.probeAt);
   c.log('circuit breaker paused the consumer', {
     queue,
     mappingId,
     state: after,
     alarmName,
     reason: event?.alarmData?.state?.reason,
+    ...(circuit ? { circuit } : {}),
   });
-  return { action: 'disabled', queue, state: after };
+  return { action: 'disabled', queue, state: after, ...(circuit ? { circuit } : {}) };
+}
+
+/** Records the circuit a trip opens: a trip during a probe (the tag half-open) is one more open in a row. */
+async function recordOpen(
+  mappingId: string,
+  probe: BreakerProbeConfig,
+  p: ProbeCollaborators,
+): Promise<BreakerCircuit> {
+  const previous = (await p.readCircuit(mappingId))?.circuit;
+  const circuit = openCircuit(previous, p.now(), probe.halfOpenAfterMinutes);
+  await p.writeCircuit(mappingId, encodeCircuitTag(circuit));
+  return circuit;
+}
+
+async function rescheduleOpenProbe(
+  alarmName: string,
+  mappingId: string,
+  p: ProbeCollaborators,
+): Promise<void> {
+  const circuit = (await p.readCircuit(mappingId))?.circuit;
+  if (circuit?.state === 'open' && circuit.probeAt)
+    await scheduleStep(p, 'probe', alarmName, mappingId, circuit.probeAt);
+}
+
+/** A probe's or a close's schedule, named by the mapping and the time, so a retry creates the same one. */
+function scheduleStep(
+  p: ProbeCollaborators,
+  step: BreakerScheduleEvent['hooklineCircuitBreaker'],
+  alarmName: string,
+  mappingId: string,
+  atIso: string,
+): Promise<void> {
+  const at = new Date(atIso);
+  const name = `${step}-${mappingId}-${Math.floor(at.getTime() / 1000)}`;
+  return p.schedule(name, at, { hooklineCircuitBreaker: step, alarmName });
+}
+
+/** A probe or a close came due. */
+async function handleBreakerSchedule(
+  event: BreakerScheduleEvent,
+  c: BreakerCollaborators,
+): Promise<BreakerAction> {
+  const target = targetOf(event.alarmName, c);
+  if ('ignored' in target) return { action: 'ignored', why: target.ignored };
+  const { probe } = target;
+  if (!probe || !c.probes)
+    return { action: 'ignored', why: `the breaker of ${target.queue} has no probe (halfOpenAfter) any more` };
+  const facts = await circuitFacts(event, target, c, c.probes);
+  return event.hooklineCircuitBreaker === 'probe'
+    ? runProbe(event.alarmName, target, probe, facts, c, c.probes)
+    : runClose(target, probe, facts, c, c.probes);
+}
+
+type Facts = Awaited<ReturnType<typeof circuitFacts>>;
+
+/** The tag, the mapping's state, and (only where it decides anything) the alarm's. */
+async function circuitFacts(
+  event: BreakerScheduleEvent,
+  target: BreakerTarget,
+  c: BreakerCollaborators,
+  p: ProbeCollaborators,
+) {
+  const [state, tag] = await Promise.all([c.mappingState(target.mappingId), p.readCircuit(target.mappingId)]);
+  const paused = state !== undefined && STOPPED_STATES.has(state);
+  const wanted = event.hooklineCircuitBreaker === 'probe' ? 'open' : 'half-open';
+  const undecided = tag?.circuit.state === wanted && paused === (wanted === 'open');
+  const alarmFiring = undecided ? await p.alarmFiring(event.alarmName) : false;
+  return { circuit: tag?.circuit, paused, alarmFiring, state };
+}
+
+/** Runs the consumer at probe concurrency for a window, or waits while the alarm still reads ALARM. */
+async function runProbe(
+  alarmName: string,
+  target: BreakerTarget,
+  probe: BreakerProbeConfig,
+  facts: Facts,
+  c: BreakerCollaborators,
+  p: ProbeCollaborators,
+): Promise<BreakerAction> {
+  const { queue, mappingId } = target;
+  const decision = probeDecision(facts);
+  if (decision === 'operator-acted' || !facts.circuit) {
+    c.log('probe not run: an operator paused or resumed the consumer', {
+      queue,
+      mappingId,
+      state: facts.state,
+    });
+    return { action: 'left-alone', queue, why: 'an operator paused or resumed the consumer since the trip' };
+  }
+  const now = p.now();
+  if (decision === 'postpone') {
+    // A probe started while the alarm still reads ALARM could never trip it again (it acts on a transition).
+    const circuit = postponedCircuit(facts.circuit, now, probe.windowMinutes);
+    await p.writeCircuit(mappingId, encodeCircuitTag(circuit));
+    await scheduleStep(p, 'probe', alarmName, mappingId, circuit.probeAt ?? '');
+    c.log('probe postponed: the breaker alarm still reads ALARM', {
+      queue,
+      mappingId,
+      probeAt: circuit.probeAt,
+    });
+    return { action: 'postponed', queue, circuit };
+  }
+  const circuit = halfOpenCircuit(facts.circuit, now, {
+    minutes: probe.windowMinutes + CLOSE_MARGIN_MINUTES,
+    concurrency: PROBE_CONCURRENCY.deployed,
+  });
+  await p.writeCircuit(mappingId, encodeCircuitTag(circuit, probe.scaling));
+  await p.enableMapping(mappingId, probeScaling(probe.scaling));
+  await scheduleStep(p, 'close', alarmName, mappingId, circuit.closesAt ?? '');
+  c.log('circuit breaker half-open: probing the consumer', { queue, mappingId, circuit });
+  return { action: 'probing', queue, circuit };
+}
+
+/** Restores the configured scaling and removes the tag, once a probe's window passed without a trip. */
+async function runClose(
+  target: BreakerTarget,
+  probe: BreakerProbeConfig,
+  facts: Facts,
+  c: BreakerCollaborators,
+  p: ProbeCollaborators,
+): Promise<BreakerAction> {
+  const { queue, mappingId } = target;
+  const decision = closeDecision(facts);
+  if (decision !== 'close') {
+    const why =
+      decision === 'reopening'
+        ? 'the breaker alarm reads ALARM: its action re-opens the circuit'
+        : 'the circuit is no longer half-open (re-opened, or an operator paused or resumed the consumer)';
+    c.log('circuit not closed', { queue, mappingId, why });
+    return { action: 'left-alone', queue, why };
+  }
+  // Scaling first: a retry after a failed untag finds the tag still half-open and closes again, harmlessly.
+  await p.setScaling(mappingId, probe.scaling);
+  await p.clearCircuit(mappingId);
+  c.log('circuit breaker closed: the consumer runs at its configured scaling', { queue, mappingId });
+  return { action: 'closed', queue };
 }

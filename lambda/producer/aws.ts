@@ -8,6 +8,7 @@ import { CreateScheduleCommand, DeleteScheduleCommand, SchedulerClient } from '@
 import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { type ClientBudget, clientOptions, PRODUCER_BUDGET } from '../shared/aws-clients';
 import { createDynamoDedupeStore } from '../shared/dedupe-store';
+import { atExpression } from '../shared/iso-time';
 import { JobRecords } from '../shared/job-record';
 import type { ResolvedProducer } from './discover';
 import type { ProducerCollaborators } from './producer';
@@ -15,10 +16,8 @@ import type { ProducerCollaborators } from './producer';
 /** Scheduler retries a failed delivery this many times (its maximum) for up to 24 hours. */
 const SCHEDULE_RETRY = { MaximumRetryAttempts: 185, MaximumEventAgeInSeconds: 86_400 };
 
-/** An EventBridge Scheduler `at(...)` expression (UTC, to the second). */
-export function atExpression(at: Date): string {
-  return `at(${at.toISOString().slice(0, 19)})`;
-}
+// The circuit breaker's probes are one-time schedules too: one home for the expression.
+export { atExpression } from '../shared/iso-time';
 
 /** The SDK clients a producer uses; pass your own to share them (or to inject faults in tests). */
 export interface ProducerClients {

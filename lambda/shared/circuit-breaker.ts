@@ -97,9 +97,147 @@ export function describeBreakerTrip(trip: BreakerTrip): string {
 /** The breaker function's environment variable: which alarm trips which queue's event source mapping. */
 export const BREAKER_CONFIG_ENV = 'HOOKLINE_BREAKER_CONFIG';
 
-/** The breaker function's configuration: per alarm name, the queue and its event source mapping's UUID. */
+/**
+ * How a consumer's event source mapping scales, as the stack configures it: on demand (with its maximum concurrency,
+ * if any), or provisioned pollers (the bounds set; Lambda's defaults fill the others). A probe lowers it; closing
+ * the circuit, or an operator's resume, writes it back exactly.
+ */
+export type MappingScaling =
+  | { readonly mode: 'on-demand'; readonly maximumConcurrency?: number }
+  | { readonly mode: 'provisioned'; readonly minimumPollers?: number; readonly maximumPollers?: number };
+
+/** A breaker's probe, deployed: its timing (whole minutes) and the scaling a close restores. */
+export interface BreakerProbeConfig {
+  readonly halfOpenAfterMinutes: number;
+  readonly windowMinutes: number;
+  readonly scaling: MappingScaling;
+}
+
+/** Per breaker alarm: the queue, its mapping's UUID and, with `halfOpenAfter`, its probe. */
+export interface BreakerTarget {
+  readonly queue: string;
+  readonly mappingId: string;
+  readonly probe?: BreakerProbeConfig;
+}
+
+/**
+ * The breaker function's configuration: per alarm name, its target; with any probe, the stack's schedule group
+ * for the probes and the role Scheduler invokes the function with.
+ */
 export interface BreakerRuntimeConfig {
-  readonly alarms: Readonly<Record<string, { readonly queue: string; readonly mappingId: string }>>;
+  readonly alarms: Readonly<Record<string, BreakerTarget>>;
+  readonly scheduler?: { readonly groupName: string; readonly roleArn: string };
+}
+
+/**
+ * The tag on a deployed consumer's event source mapping that records its breaker's circuit (open or half-open;
+ * absent when closed, or once an operator paused or resumed the consumer), so status, resume and the probe read the
+ * state rather than infer it.
+ */
+export const BREAKER_TAG = 'hookline:circuit-breaker';
+
+/**
+ * Minutes after a probe's window before it closes deployed: the alarm's datapoint for the last minutes of the probe
+ * arrives and is evaluated a little after the period ends, and a trip then must still find the probe half-open.
+ */
+export const CLOSE_MARGIN_MINUTES = 2;
+
+/** What a probe schedule hands the breaker function: which breaker, and whether to probe or to close. */
+export interface BreakerScheduleEvent {
+  readonly hooklineCircuitBreaker: 'probe' | 'close';
+  readonly alarmName: string;
+}
+
+/** The scaling a probe runs at deployed: {@link PROBE_CONCURRENCY}'s 2 on demand, 2 pollers provisioned. */
+export function probeScaling(scaling: MappingScaling): MappingScaling {
+  return scaling.mode === 'on-demand'
+    ? { mode: 'on-demand', maximumConcurrency: PROBE_CONCURRENCY.deployed }
+    : {
+        mode: 'provisioned',
+        minimumPollers: PROBE_CONCURRENCY.deployed,
+        maximumPollers: PROBE_CONCURRENCY.deployed,
+      };
+}
+
+/** `UpdateEventSourceMapping`'s fields for a scaling: an empty `ScalingConfig` removes a maximum concurrency. */
+export function scalingUpdate(scaling: MappingScaling): {
+  ScalingConfig?: { MaximumConcurrency?: number };
+  ProvisionedPollerConfig?: { MinimumPollers?: number; MaximumPollers?: number };
+} {
+  if (scaling.mode === 'on-demand')
+    return {
+      ScalingConfig:
+        scaling.maximumConcurrency === undefined ? {} : { MaximumConcurrency: scaling.maximumConcurrency },
+    };
+  return {
+    ProvisionedPollerConfig: {
+      ...(scaling.minimumPollers !== undefined ? { MinimumPollers: scaling.minimumPollers } : {}),
+      ...(scaling.maximumPollers !== undefined ? { MaximumPollers: scaling.maximumPollers } : {}),
+    },
+  };
+}
+
+/** A scaling in a tag value (letters, digits and `-` only): `on-demand`, `max-50`, `pollers-2-200` (`x`: unset). */
+function encodeScaling(scaling: MappingScaling): string {
+  if (scaling.mode === 'on-demand')
+    return scaling.maximumConcurrency === undefined ? 'on-demand' : `max-${scaling.maximumConcurrency}`;
+  return `pollers-${scaling.minimumPollers ?? 'x'}-${scaling.maximumPollers ?? 'x'}`;
+}
+
+function decodeScaling(text: string): MappingScaling | undefined {
+  if (text === 'on-demand') return { mode: 'on-demand' };
+  const max = /^max-(\d+)$/.exec(text);
+  if (max) return { mode: 'on-demand', maximumConcurrency: Number(max[1]) };
+  const pollers = /^pollers-(\d+|x)-(\d+|x)$/.exec(text);
+  if (!pollers) return undefined;
+  const bound = (value: string | undefined) =>
+    value === undefined || value === 'x' ? undefined : Number(value);
+  const [minimumPollers, maximumPollers] = [bound(pollers[1]), bound(pollers[2])];
+  return {
+    mode: 'provisioned',
+    ...(minimumPollers !== undefined ? { minimumPollers } : {}),
+    ...(maximumPollers !== undefined ? { maximumPollers } : {}),
+  };
+}
+
+/**
+ * The circuit as the mapping's tag records it (a Lambda tag value allows letters, digits, spaces and `_.:/=+-@`):
+ * `open since=<t> opens=<n> probeAt=<t>`, or `half-open since=<t> opens=<n> closesAt=<t> probe=<n> restore=<scaling>`
+ * (the scaling a resume or a close writes back).
+ */
+export function encodeCircuitTag(circuit: BreakerCircuit, restore?: MappingScaling): string {
+  const fields: [string, string | number | undefined][] = [
+    ['since', circuit.since],
+    ['opens', circuit.opens],
+    ['probeAt', circuit.probeAt],
+    ['closesAt', circuit.closesAt],
+    ['probe', circuit.probeConcurrency],
+    ['restore', restore ? encodeScaling(restore) : undefined],
+  ];
+  return [circuit.state, ...fields.filter(([, v]) => v !== undefined).map(([k, v]) => `${k}=${v}`)].join(' ');
+}
+
+/** The circuit (and the scaling to restore) a tag value records; undefined when it is not one this rule writes. */
+export function parseCircuitTag(
+  value: string | undefined,
+): { circuit: BreakerCircuit; restore?: MappingScaling } | undefined {
+  const [state, ...pairs] = (value ?? '').split(' ');
+  if (state !== 'open' && state !== 'half-open') return undefined;
+  const f = Object.fromEntries(pairs.map((pair) => pair.split('=', 2) as [string, string]));
+  const opens = Number(f.opens);
+  const time = (t: string | undefined) => t === undefined || !Number.isNaN(Date.parse(t));
+  if (!f.since || !time(f.since) || !Number.isInteger(opens) || !time(f.probeAt) || !time(f.closesAt))
+    return undefined;
+  const restore = f.restore === undefined ? undefined : decodeScaling(f.restore);
+  const circuit: BreakerCircuit = {
+    state,
+    since: f.since,
+    opens,
+    ...(f.probeAt ? { probeAt: f.probeAt } : {}),
+    ...(f.closesAt ? { closesAt: f.closesAt } : {}),
+    ...(f.probe ? { probeConcurrency: Number(f.probe) } : {}),
+  };
+  return { circuit, ...(restore ? { restore } : {}) };
 }
 
 /** The name of a queue's breaker alarm in a stack: fixed, so the breaker function can know it without a cycle. */

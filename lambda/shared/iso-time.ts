@@ -37,3 +37,8 @@ export function parseIsoTime(text: string): Date | undefined {
   );
   return Number.isFinite(parsed) ? new Date(parsed) : undefined;
 }
+
+/** An EventBridge Scheduler `at(...)` expression (UTC, to the second): a job's delay, a circuit breaker's probe. */
+export function atExpression(at: Date): string {
+  return `at(${at.toISOString().slice(0, 19)})`;
+}

@@ -5,12 +5,17 @@ import {
   coolDownMinutes,
   describeBreakerState,
   describeEndedBreaker,
+  encodeCircuitTag,
   halfOpenCircuit,
   MAX_COOL_DOWN_MINUTES,
+  type MappingScaling,
   openCircuit,
   PROBE_CONCURRENCY,
+  parseCircuitTag,
   postponedCircuit,
   probeDecision,
+  probeScaling,
+  scalingUpdate,
 } from '../../../lambda/shared/circuit-breaker';
 
 const T0 = Date.parse('2026-12-02T14:00:00.000Z');
@@ -142,5 +147,49 @@ describe('the circuit breaker in words', () => {
     expect(describeEndedBreaker({ ...trip, circuit: openCircuit(undefined, T0, 5) })).toBe(
       describeBreakerState(trip),
     );
+  });
+});
+
+describe('the circuit as the deployed mapping tag records it', () => {
+  it('reads back every circuit and scaling it writes, in the characters a Lambda tag value allows', () => {
+    const open = openCircuit(undefined, T0, 10);
+    const half = halfOpenCircuit(open, T0 + minutes(10), { minutes: 7, concurrency: 2 });
+    const scalings: MappingScaling[] = [
+      { mode: 'on-demand' },
+      { mode: 'on-demand', maximumConcurrency: 40 },
+      { mode: 'provisioned', minimumPollers: 3 },
+      { mode: 'provisioned', maximumPollers: 300 },
+      { mode: 'provisioned', minimumPollers: 2, maximumPollers: 200 },
+    ];
+    expect(parseCircuitTag(encodeCircuitTag(open))).toEqual({ circuit: open });
+    for (const restore of scalings) {
+      const value = encodeCircuitTag(half, restore);
+      expect(value).toMatch(/^[\w .:/=+\-@]{1,256}$/);
+      expect(parseCircuitTag(value)).toEqual({ circuit: half, restore });
+    }
+  });
+
+  it('reads a tag it did not write as no circuit', () => {
+    for (const value of [
+      undefined,
+      '',
+      'closed since=2026-12-02T14:00:00.000Z opens=1',
+      'open opens=1',
+      'open since=later opens=1',
+    ])
+      expect(parseCircuitTag(value)).toBeUndefined();
+  });
+
+  it('probes at 2 (concurrency, or pollers) and restores an unset maximum concurrency with an empty ScalingConfig', () => {
+    expect(scalingUpdate(probeScaling({ mode: 'on-demand', maximumConcurrency: 40 }))).toEqual({
+      ScalingConfig: { MaximumConcurrency: 2 },
+    });
+    expect(scalingUpdate(probeScaling({ mode: 'provisioned', minimumPollers: 5 }))).toEqual({
+      ProvisionedPollerConfig: { MinimumPollers: 2, MaximumPollers: 2 },
+    });
+    expect(scalingUpdate({ mode: 'on-demand' })).toEqual({ ScalingConfig: {} });
+    expect(scalingUpdate({ mode: 'provisioned', maximumPollers: 300 })).toEqual({
+      ProvisionedPollerConfig: { MaximumPollers: 300 },
+    });
   });
 });

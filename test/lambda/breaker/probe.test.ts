@@ -1,0 +1,257 @@
+/**
+ * The deployed breaker's recovery (`halfOpenAfter`), through its pure core over an in-memory mapping, its tag, the
+ * alarm's state and the schedules it creates: every transition (trip, probe, postpone, close, re-open) and the cases
+ * where an operator acted and wins.
+ */
+import { describe, expect, it } from 'vitest';
+import {
+  type AlarmActionEvent,
+  type BreakerCollaborators,
+  handleBreakerEvent,
+} from '../../../lambda/breaker/core';
+import {
+  type BreakerScheduleEvent,
+  type MappingScaling,
+  parseCircuitTag,
+} from '../../../lambda/shared/circuit-breaker';
+
+const ALARM = 'Shop-events-circuit-breaker';
+const T0 = Date.parse('2026-12-02T14:00:00.000Z');
+const configured: MappingScaling = { mode: 'on-demand', maximumConcurrency: 40 };
+const config = {
+  alarms: {
+    [ALARM]: {
+      queue: 'events',
+      mappingId: 'uuid-events',
+      probe: { halfOpenAfterMinutes: 10, windowMinutes: 5, scaling: configured },
+    },
+    'Shop-orders-circuit-breaker': { queue: 'orders', mappingId: 'uuid-orders' },
+  },
+  scheduler: { groupName: 'probes', roleArn: 'arn:aws:iam::123456789012:role/probe' },
+};
+
+/** One mapping, its tag and scaling, the alarm's state, the schedules created, and a clock the test moves. */
+function fakeAws() {
+  const aws = {
+    now: T0,
+    state: 'Enabled',
+    scaling: configured as MappingScaling,
+    tag: undefined as string | undefined,
+    alarm: 'ALARM',
+    schedules: [] as { name: string; at: string; event: BreakerScheduleEvent }[],
+    calls: [] as string[],
+  };
+  const collaborators: BreakerCollaborators = {
+    config,
+    mappingState: async () => aws.state,
+    disableMapping: async () => {
+      aws.calls.push('disable');
+      aws.state = 'Disabled';
+      return 'Disabling';
+    },
+    probes: {
+      readCircuit: async () => parseCircuitTag(aws.tag),
+      writeCircuit: async (_id, value) => {
+        aws.tag = value;
+      },
+      clearCircuit: async () => {
+        aws.tag = undefined;
+      },
+      enableMapping: async (_id, scaling) => {
+        aws.calls.push('enable');
+        aws.state = 'Enabled';
+        aws.scaling = scaling;
+        return 'Enabling';
+      },
+      setScaling: async (_id, scaling) => {
+        aws.calls.push('scale');
+        aws.scaling = scaling;
+      },
+      alarmFiring: async () => aws.alarm === 'ALARM',
+      schedule: async (name, at, event) => {
+        aws.schedules.push({ name, at: at.toISOString(), event });
+      },
+      now: () => aws.now,
+    },
+    log: () => undefined,
+  };
+  return { aws, collaborators };
+}
+
+const alarmEvent = (alarmName = ALARM): AlarmActionEvent => ({
+  alarmData: { alarmName, state: { value: 'ALARM', reason: 'Threshold Crossed' } },
+});
+const step = (hooklineCircuitBreaker: 'probe' | 'close'): BreakerScheduleEvent => ({
+  hooklineCircuitBreaker,
+  alarmName: ALARM,
+});
+const circuitOf = (tag: string | undefined) => parseCircuitTag(tag)?.circuit;
+
+describe('the deployed circuit breaker with a probe', () => {
+  it('on a trip records the open circuit on the mapping, disables it, and schedules the probe halfOpenAfter later', async () => {
+    const { aws, collaborators } = fakeAws();
+    const result = await handleBreakerEvent(alarmEvent(), collaborators);
+    expect(result).toMatchObject({
+      action: 'disabled',
+      queue: 'events',
+      circuit: { state: 'open', opens: 1 },
+    });
+    expect(aws.state).toBe('Disabled');
+    expect(aws.tag).toBe('open since=2026-12-02T14:00:00.000Z opens=1 probeAt=2026-12-02T14:10:00.000Z');
+    expect(aws.schedules).toEqual([
+      {
+        name: 'probe-uuid-events-1796220600',
+        at: '2026-12-02T14:10:00.000Z',
+        event: { hooklineCircuitBreaker: 'probe', alarmName: ALARM },
+      },
+    ]);
+  });
+
+  it('probes at concurrency 2 once the alarm is back to OK, recording the scaling to restore, and schedules the close', async () => {
+    const { aws, collaborators } = fakeAws();
+    await handleBreakerEvent(alarmEvent(), collaborators);
+    aws.alarm = 'OK';
+    aws.now = T0 + 10 * 60_000;
+    const result = await handleBreakerEvent(step('probe'), collaborators);
+    expect(result).toMatchObject({ action: 'probing', circuit: { state: 'half-open', probeConcurrency: 2 } });
+    expect(aws.state).toBe('Enabled');
+    expect(aws.scaling).toEqual({ mode: 'on-demand', maximumConcurrency: 2 });
+    // One window plus the margin for the alarm's last datapoint.
+    expect(aws.tag).toBe(
+      'half-open since=2026-12-02T14:10:00.000Z opens=1 closesAt=2026-12-02T14:17:00.000Z probe=2 restore=max-40',
+    );
+    expect(aws.schedules[1]).toEqual({
+      name: 'close-uuid-events-1796221020',
+      at: '2026-12-02T14:17:00.000Z',
+      event: { hooklineCircuitBreaker: 'close', alarmName: ALARM },
+    });
+  });
+
+  it('postpones the probe by a window while the alarm still reads ALARM: a probe then could never trip', async () => {
+    const { aws, collaborators } = fakeAws();
+    await handleBreakerEvent(alarmEvent(), collaborators);
+    aws.now = T0 + 10 * 60_000;
+    expect(await handleBreakerEvent(step('probe'), collaborators)).toMatchObject({ action: 'postponed' });
+    expect(aws.state).toBe('Disabled');
+    expect(circuitOf(aws.tag)).toMatchObject({ state: 'open', probeAt: '2026-12-02T14:15:00.000Z' });
+    expect(aws.schedules.map((s) => s.at)).toEqual(['2026-12-02T14:10:00.000Z', '2026-12-02T14:15:00.000Z']);
+  });
+
+  it('closes after a probe window without a trip: the configured scaling exactly, and the tag removed', async () => {
+    const { aws, collaborators } = fakeAws();
+    await handleBreakerEvent(alarmEvent(), collaborators);
+    aws.alarm = 'OK';
+    aws.now = T0 + 10 * 60_000;
+    await handleBreakerEvent(step('probe'), collaborators);
+    aws.now = T0 + 17 * 60_000;
+    expect(await handleBreakerEvent(step('close'), collaborators)).toEqual({
+      action: 'closed',
+      queue: 'events',
+    });
+    expect(aws.scaling).toEqual(configured);
+    expect(aws.tag).toBeUndefined();
+    expect(aws.state).toBe('Enabled');
+  });
+
+  it('re-opens on a trip during the probe with the cool-down doubled, and the late close leaves it alone', async () => {
+    const { aws, collaborators } = fakeAws();
+    await handleBreakerEvent(alarmEvent(), collaborators);
+    aws.alarm = 'OK';
+    aws.now = T0 + 10 * 60_000;
+    await handleBreakerEvent(step('probe'), collaborators);
+    aws.alarm = 'ALARM';
+    aws.now = T0 + 13 * 60_000;
+    expect(await handleBreakerEvent(alarmEvent(), collaborators)).toMatchObject({
+      action: 'disabled',
+      circuit: { state: 'open', opens: 2, probeAt: '2026-12-02T14:33:00.000Z' },
+    });
+    aws.now = T0 + 17 * 60_000;
+    expect(await handleBreakerEvent(step('close'), collaborators)).toMatchObject({ action: 'left-alone' });
+    expect(aws.state).toBe('Disabled');
+    expect(circuitOf(aws.tag)).toMatchObject({ state: 'open', opens: 2 });
+  });
+
+  it('leaves a close to the alarm while it reads ALARM during the probe', async () => {
+    const { aws, collaborators } = fakeAws();
+    await handleBreakerEvent(alarmEvent(), collaborators);
+    aws.alarm = 'OK';
+    aws.now = T0 + 10 * 60_000;
+    await handleBreakerEvent(step('probe'), collaborators);
+    aws.alarm = 'ALARM';
+    const result = await handleBreakerEvent(step('close'), collaborators);
+    expect(result).toMatchObject({
+      action: 'left-alone',
+      why: expect.stringMatching(/re-opens the circuit/),
+    });
+    expect(aws.scaling).toEqual({ mode: 'on-demand', maximumConcurrency: 2 });
+    expect(circuitOf(aws.tag)?.state).toBe('half-open');
+  });
+
+  it('schedules the probe again on a repeated alarm action for a mapping its own trip disabled', async () => {
+    const { aws, collaborators } = fakeAws();
+    await handleBreakerEvent(alarmEvent(), collaborators);
+    expect(await handleBreakerEvent(alarmEvent(), collaborators)).toMatchObject({
+      action: 'already-disabled',
+    });
+    expect(aws.schedules.map((s) => s.name)).toEqual([
+      'probe-uuid-events-1796220600',
+      'probe-uuid-events-1796220600',
+    ]);
+    expect(aws.calls).toEqual(['disable']);
+  });
+});
+
+describe('the deployed circuit breaker: an operator wins over a probe', () => {
+  it('runs no probe after an operator paused the consumer (the pause removed the tag)', async () => {
+    const { aws, collaborators } = fakeAws();
+    await handleBreakerEvent(alarmEvent(), collaborators);
+    aws.tag = undefined;
+    aws.alarm = 'OK';
+    aws.now = T0 + 10 * 60_000;
+    expect(await handleBreakerEvent(step('probe'), collaborators)).toMatchObject({ action: 'left-alone' });
+    expect(aws.calls).toEqual(['disable']);
+  });
+
+  it('runs no probe after an operator resumed the consumer', async () => {
+    const { aws, collaborators } = fakeAws();
+    await handleBreakerEvent(alarmEvent(), collaborators);
+    aws.state = 'Enabled';
+    aws.alarm = 'OK';
+    aws.now = T0 + 10 * 60_000;
+    expect(await handleBreakerEvent(step('probe'), collaborators)).toMatchObject({ action: 'left-alone' });
+    expect(aws.scaling).toEqual(configured);
+    expect(aws.schedules).toHaveLength(1);
+  });
+
+  it('does not close, nor touch the scaling of, a probe an operator paused or resumed meanwhile', async () => {
+    for (const operator of ['pause', 'resume'] as const) {
+      const { aws, collaborators } = fakeAws();
+      await handleBreakerEvent(alarmEvent(), collaborators);
+      aws.alarm = 'OK';
+      aws.now = T0 + 10 * 60_000;
+      await handleBreakerEvent(step('probe'), collaborators);
+      // Both remove the tag; the resume also restores the scaling itself.
+      aws.tag = undefined;
+      if (operator === 'pause') aws.state = 'Disabled';
+      const calls = aws.calls.length;
+      expect(await handleBreakerEvent(step('close'), collaborators)).toMatchObject({ action: 'left-alone' });
+      expect(aws.calls.slice(calls)).toEqual([]);
+    }
+  });
+
+  it('leaves a breaker without halfOpenAfter exactly as before: no tag, no schedule', async () => {
+    const { aws, collaborators } = fakeAws();
+    const result = await handleBreakerEvent(alarmEvent('Shop-orders-circuit-breaker'), collaborators);
+    expect(result).toEqual({ action: 'disabled', queue: 'orders', state: 'Disabling' });
+    expect(aws.tag).toBeUndefined();
+    expect(aws.schedules).toEqual([]);
+    const probe = { hooklineCircuitBreaker: 'probe' as const, alarmName: 'Shop-orders-circuit-breaker' };
+    expect(await handleBreakerEvent(probe, collaborators)).toMatchObject({ action: 'ignored' });
+  });
+
+  it('ignores a schedule event naming an alarm this stack does not know', async () => {
+    const { collaborators } = fakeAws();
+    const event = { hooklineCircuitBreaker: 'probe' as const, alarmName: 'Other-events-circuit-breaker' };
+    expect(await handleBreakerEvent(event, collaborators)).toMatchObject({ action: 'ignored' });
+  });
+});
