@@ -165,7 +165,8 @@ async function recordOpen(
 ): Promise<BreakerCircuit> {
   const previous = (await p.readCircuit(mappingId))?.circuit;
   const circuit = openCircuit(previous, p.now(), probe.halfOpenAfterMinutes);
-  await p.writeCircuit(mappingId, encodeCircuitTag(circuit));
+  // The configured scaling rides along: an operator resuming a circuit a probe re-opened restores it from there.
+  await p.writeCircuit(mappingId, encodeCircuitTag(circuit, probe.scaling));
   return circuit;
 }
 
@@ -237,6 +238,8 @@ async function runProbe(
   const { queue, mappingId } = target;
   const decision = probeDecision(facts);
   if (decision === 'operator-acted' || !facts.circuit) {
+    // Resumed by other means than hookline (which removes the tag): the open record is stale, and goes.
+    if (facts.circuit?.state === 'open' && !facts.paused) await p.clearCircuit(mappingId);
     c.log('probe not run: an operator paused or resumed the consumer', {
       queue,
       mappingId,
@@ -248,7 +251,7 @@ async function runProbe(
   if (decision === 'postpone') {
     // A probe started while the alarm still reads ALARM could never trip it again (it acts on a transition).
     const circuit = postponedCircuit(facts.circuit, now, probe.windowMinutes);
-    await p.writeCircuit(mappingId, encodeCircuitTag(circuit));
+    await p.writeCircuit(mappingId, encodeCircuitTag(circuit, probe.scaling));
     await scheduleStep(p, 'probe', alarmName, mappingId, circuit.probeAt ?? '');
     c.log('probe postponed: the breaker alarm still reads ALARM', {
       queue,
@@ -278,6 +281,14 @@ async function runClose(
 ): Promise<BreakerAction> {
   const { queue, mappingId } = target;
   const decision = closeDecision(facts);
+  if (decision !== 'close' && facts.circuit?.state === 'half-open' && facts.paused) {
+    // Paused during the probe by other means than hookline (which restores the scaling and removes the tag): the
+    // operator's later resume must run at the configured scaling, not the probe's.
+    await p.setScaling(mappingId, probe.scaling);
+    await p.clearCircuit(mappingId);
+    c.log('circuit not closed: an operator paused the consumer during the probe', { queue, mappingId });
+    return { action: 'left-alone', queue, why: 'an operator paused the consumer during the probe' };
+  }
   if (decision !== 'close') {
     const why =
       decision === 'reopening'

@@ -14,6 +14,7 @@ import {
 import { CreateScheduleCommand, SchedulerClient } from '@aws-sdk/client-scheduler';
 import type { Context } from 'aws-lambda';
 import * as z from 'zod/mini';
+import { eventSourceMappingArnNear } from '../shared/aws-location';
 import {
   BREAKER_CONFIG_ENV,
   BREAKER_TAG,
@@ -61,17 +62,11 @@ const lambda = new LambdaClient({});
 const cloudwatch = new CloudWatchClient({});
 const scheduler = new SchedulerClient({});
 
-/** `arn:<partition>:lambda:<region>:<account>:event-source-mapping:<uuid>`, from this function's own ARN. */
-function mappingArn(functionArn: string, uuid: string): string {
-  const [arn, partition, service, region, account] = functionArn.split(':');
-  return [arn, partition, service, region, account, 'event-source-mapping', uuid].join(':');
-}
-
 /** Tags, scaling, the alarm's state and the probe schedules; the schedules invoke this very function. */
 function probeCollaborators(functionArn: string): ProbeCollaborators | undefined {
   const group = config.scheduler;
   if (!group) return undefined;
-  const arnOf = (uuid: string) => mappingArn(functionArn, uuid);
+  const arnOf = (uuid: string) => eventSourceMappingArnNear(functionArn, uuid) ?? uuid;
   return {
     readCircuit: async (uuid) =>
       parseCircuitTag(

@@ -78,3 +78,12 @@ export function queueArnOfUrl(
 
 /** A FIFO queue's name ends in `.fifo`, as SQS requires, and only a FIFO queue's does. */
 export const isFifoQueueName = (queueName: string): boolean => queueName.endsWith('.fifo');
+
+/**
+ * An event source mapping's ARN (`...:lambda:<region>:<account>:event-source-mapping:<uuid>`), from any ARN of the
+ * same account and region (a queue's, a function's own); undefined when `nearArn` is not an ARN.
+ */
+export function eventSourceMappingArnNear(nearArn: string, uuid: string): string | undefined {
+  const where = locationOfArn(nearArn);
+  return where ? arnOf(where, 'lambda', `event-source-mapping:${uuid}`) : undefined;
+}

@@ -1,13 +1,25 @@
 /**
- * Deployed: whether a paused consumer was paused by its circuit breaker, and what tripped it. There is no record of
- * the trip besides what CloudWatch and Lambda keep, so it is read from them: the breaker alarm's last transition to
- * ALARM (its history), and the mapping's `LastModified`. The breaker function disables the mapping seconds after the
- * alarm fires; an operator's pause or resume after that, or a pause before it (the function then leaves the mapping
- * alone), moves `LastModified` out of that moment, and the pause is the operator's. The counts are CloudWatch's sums
- * of the breaker metrics over the window before the trip.
+ * Deployed: whether a consumer's circuit breaker paused it (or is probing it), and what tripped it. A breaker with
+ * `halfOpenAfter` records its circuit exactly, as the `hookline:circuit-breaker` tag on the event source mapping
+ * (`ListTags`): open, or half-open while a probe runs; an operator's pause or resume through hookline removes it.
+ * Without the tag (a breaker without a probe, or an operator without `lambda:ListTags`) the pause is inferred from
+ * what CloudWatch and Lambda keep: the breaker alarm's last transition to ALARM (its history), and the mapping's
+ * `LastModified`. The breaker function disables the mapping seconds after the alarm fires; an operator's pause or
+ * resume after that, or a pause before it (the function then leaves the mapping alone), moves `LastModified` out of
+ * that moment, and the pause is the operator's. The counts are CloudWatch's sums of the breaker metrics over the
+ * window before the trip.
  */
 
-import { BREAKER_METRICS, type BreakerTrip, breakerAlarmName } from '../../lambda/shared/circuit-breaker';
+import { eventSourceMappingArnNear } from '../../lambda/shared/aws-location';
+import {
+  BREAKER_METRICS,
+  BREAKER_TAG,
+  type BreakerCircuit,
+  type BreakerTrip,
+  breakerAlarmName,
+  type MappingScaling,
+  parseCircuitTag,
+} from '../../lambda/shared/circuit-breaker';
 import { METRIC_DIMENSIONS, metricsNamespaceOf } from '../../lambda/shared/contracts';
 import type { Backend } from './backend';
 import type { QueueTarget, StackTarget } from './target';
@@ -24,9 +36,28 @@ export function pausedByBreaker(lastModifiedMs: number, alarmAtMs: number): bool
   );
 }
 
+/** The breaker's tag on a mapping: its circuit and the scaling to restore; undefined when absent or unreadable. */
+export async function readBreakerTag(
+  backend: Backend,
+  mappingArn: string | undefined,
+): Promise<{ circuit: BreakerCircuit; restore?: MappingScaling } | undefined> {
+  if (!mappingArn) return undefined;
+  try {
+    const { ListTagsCommand } = await import('@aws-sdk/client-lambda');
+    const answer = await backend.lambda.send(new ListTagsCommand({ Resource: mappingArn }));
+    return parseCircuitTag(answer?.Tags?.[BREAKER_TAG]);
+  } catch {
+    // Without lambda:ListTags the pause is inferred as before; the mapping's own state is still shown, and true.
+    return undefined;
+  }
+}
+
+const STOPPED = new Set(['Disabled', 'Disabling']);
+
 /**
- * What tripped the breaker that paused a deployed queue's consumer; undefined when it is running, has no breaker,
- * was paused by an operator, or CloudWatch cannot be read (the consumer still shows `Disabled`, which is true).
+ * What tripped the breaker that paused a deployed queue's consumer, and (with a probe) its circuit, also while a
+ * probe runs it; undefined when it is running normally, has no breaker, was paused by an operator, or CloudWatch
+ * cannot be read (the consumer still shows `Disabled`, which is true).
  */
 export async function deployedBreakerTrip(
   backend: Backend,
@@ -39,7 +70,13 @@ export async function deployedBreakerTrip(
     const mapping = await backend.lambda.send(
       new GetEventSourceMappingCommand({ UUID: queue.eventSourceMappingId }),
     );
-    if (mapping?.State !== 'Disabled' && mapping?.State !== 'Disabling') return undefined;
+    const stopped = STOPPED.has(mapping?.State ?? '');
+    const tag = await readBreakerTag(
+      backend,
+      mapping?.EventSourceMappingArn ?? eventSourceMappingArnNear(queue.arn, queue.eventSourceMappingId),
+    );
+    if (tag) return await recordedTrip(backend, target, queue.name, tag.circuit, stopped);
+    if (!stopped) return undefined;
     const alarm = await lastAlarm(backend, breakerAlarmName(target.stackName, queue.name));
     const lastModified = mapping.LastModified?.getTime();
     if (!alarm || lastModified === undefined || !pausedByBreaker(lastModified, alarm.atMs)) return undefined;
@@ -52,6 +89,31 @@ export async function deployedBreakerTrip(
   } catch {
     return undefined;
   }
+}
+
+/**
+ * The trip a tag records: its circuit as it is, with the last ALARM's time and counts (the trip that opened it). A
+ * record that no longer matches the mapping (open while it runs, half-open while paused: changed by other means than
+ * hookline, which removes the tag) is not the breaker's state any more.
+ */
+async function recordedTrip(
+  backend: Backend,
+  target: StackTarget,
+  queue: string,
+  circuit: BreakerCircuit,
+  stopped: boolean,
+): Promise<BreakerTrip | undefined> {
+  if (stopped !== (circuit.state === 'open')) return undefined;
+  const alarm = await lastAlarm(backend, breakerAlarmName(target.stackName, queue)).catch(() => undefined);
+  const counts = alarm
+    ? await countsBefore(backend, target, queue, alarm).catch(() => ({ failed: 0, ended: 0 }))
+    : { failed: 0, ended: 0 };
+  return {
+    trippedAt: alarm ? new Date(alarm.atMs).toISOString() : circuit.since,
+    ...counts,
+    windowMinutes: alarm ? alarm.periodSeconds / 60 : 0,
+    circuit,
+  };
 }
 
 /** The breaker alarm's period and its last transition to ALARM; undefined when it does not exist or never fired. */
@@ -117,4 +179,33 @@ async function countsBefore(
   const sum = (id: string) =>
     (answer?.MetricDataResults?.find((r) => r.Id === id)?.Values ?? []).reduce((a, b) => a + b, 0);
   return { failed: sum('failed'), ended: sum('ended') };
+}
+
+/**
+ * An operator's pause or resume ends the breaker's record: what it was (for the answer), and the tag removed first,
+ * so a probe or close that comes due meanwhile finds no record and leaves the consumer alone. A probe's scaling is
+ * written back with the operator's change (`restore`), so the consumer runs at its configured scaling once resumed.
+ * Without the tag (no probe), a resume still reports the inferred trip it ends.
+ */
+export async function endBreakerRecord(
+  backend: Backend,
+  target: StackTarget,
+  queue: QueueTarget,
+  resuming: boolean,
+): Promise<{ cleared?: BreakerTrip; restore?: MappingScaling; untagFailed?: string }> {
+  const uuid = queue.eventSourceMappingId;
+  if (!uuid) return {};
+  const { UntagResourceCommand } = await import('@aws-sdk/client-lambda');
+  const arn = eventSourceMappingArnNear(queue.arn, uuid);
+  const tag = await readBreakerTag(backend, arn);
+  const trip = tag || resuming ? await deployedBreakerTrip(backend, target, queue) : undefined;
+  if (!tag || !arn) return trip ? { cleared: trip } : {};
+  // The configured scaling: a probe lowered it, and a re-opened probe's mapping still has the probe's.
+  const { restore } = tag;
+  try {
+    await backend.lambda.send(new UntagResourceCommand({ Resource: arn, TagKeys: [BREAKER_TAG] }));
+  } catch (error) {
+    return { ...(trip ? { cleared: trip } : {}), untagFailed: (error as Error).name ?? String(error) };
+  }
+  return { ...(trip ? { cleared: trip } : {}), ...(restore ? { restore } : {}) };
 }

@@ -2,7 +2,7 @@
  * `hookline pause|resume`: disable or enable a consumer's event source mapping (deployed), or the emulated
  * poller (local mode, through its control API). Messages wait in the queue meanwhile; nothing is lost.
  */
-import type { BreakerTrip } from '../../lambda/shared/circuit-breaker';
+import { type BreakerTrip, scalingUpdate } from '../../lambda/shared/circuit-breaker';
 import { type Backend, contextOf } from './backend';
 import { CliError, explainError } from './errors';
 import { nextCommand } from './output';
@@ -17,7 +17,10 @@ export interface ConsumerStateResult {
   readonly state: string;
   /** Event source mapping UUID (deployed). */
   readonly eventSourceMappingId?: string;
-  /** A resume of a consumer its circuit breaker had paused: what tripped it (the pause this resume ended). */
+  /**
+   * A pause or resume that ended the circuit breaker's record of the consumer: what tripped it, and its circuit (a
+   * resume of a consumer the breaker paused; a pause of one it paused or was probing, with `halfOpenAfter`).
+   */
   readonly clearedCircuitBreaker?: BreakerTrip;
 }
 
@@ -81,16 +84,31 @@ async function callControl(backend: Backend, target: LocalTarget, queue: string,
   };
 }
 
-/** Deployed: what tripped the breaker that paused the consumer a resume is about to enable, if one did. */
-async function breakerTripBeforeResume(
+/**
+ * Deployed: the circuit breaker's record the operator's pause or resume ends (what tripped it, its circuit), and the
+ * scaling a probe had lowered, to be written back with the change. A record that cannot be removed (no
+ * `lambda:UntagResource`) is said, with what it means: a probe could still re-enable a paused consumer.
+ */
+async function endBreakerBeforeChange(
   backend: Backend,
   target: Target,
   queue: QueueTarget,
-): Promise<{ clearedCircuitBreaker?: BreakerTrip }> {
-  if (target.kind !== 'stack') return {};
-  const { deployedBreakerTrip } = await import('./breaker-status');
-  const trip = await deployedBreakerTrip(backend, target, queue);
-  return trip ? { clearedCircuitBreaker: trip } : {};
+  enabled: boolean,
+): Promise<{
+  cleared: { clearedCircuitBreaker?: BreakerTrip };
+  scaling: ReturnType<typeof scalingUpdate> | object;
+}> {
+  if (target.kind !== 'stack') return { cleared: {}, scaling: {} };
+  const { endBreakerRecord } = await import('./breaker-status');
+  const ended = await endBreakerRecord(backend, target, queue, enabled);
+  if (ended.untagFailed)
+    backend.output.note(
+      `could not remove the circuit breaker's record from the ${queue.name} mapping (${ended.untagFailed}): its probe may still ${enabled ? 'lower the concurrency of' : 're-enable'} the consumer; allow lambda:UntagResource on the mapping and run this again`,
+    );
+  return {
+    cleared: ended.cleared ? { clearedCircuitBreaker: ended.cleared } : {},
+    scaling: ended.restore ? scalingUpdate(ended.restore) : {},
+  };
 }
 
 /** Polls the mapping until it reads `settled`, noting each state it passes through. */
@@ -137,10 +155,10 @@ export async function setConsumerEnabled(
       return await callControl(backend, target, queue.name, enabled ? 'resume' : 'pause');
     }
     const uuid = mappingIdOf(target, queue);
-    const cleared = enabled ? await breakerTripBeforeResume(backend, target, queue) : {};
+    const { cleared, scaling } = await endBreakerBeforeChange(backend, target, queue, enabled);
     const { UpdateEventSourceMappingCommand } = await lambdaCommands();
     const updated = await backend.lambda.send(
-      new UpdateEventSourceMappingCommand({ UUID: uuid, Enabled: enabled }),
+      new UpdateEventSourceMappingCommand({ UUID: uuid, Enabled: enabled, ...scaling }),
     );
     const state = updated.State ?? 'Unknown';
     const settled = enabled ? 'Enabled' : 'Disabled';

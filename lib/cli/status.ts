@@ -258,8 +258,9 @@ export async function status(
     consumer: (queue) => consumerState(backend, target, queue),
     ...(target.kind === 'stack'
       ? {
-          breakerTrip: async (queue: QueueTarget, running: boolean) =>
-            running ? undefined : (await breakerStatus()).deployedBreakerTrip(backend, target, queue),
+          // A running consumer too: its breaker may be probing it (half-open), which the mapping's tag records.
+          breakerTrip: async (queue: QueueTarget) =>
+            (await breakerStatus()).deployedBreakerTrip(backend, target, queue),
         }
       : {}),
     oldestAges: (selected) =>

@@ -8,10 +8,15 @@ import {
   GetMetricDataCommand,
   type GetMetricDataCommandInput,
 } from '@aws-sdk/client-cloudwatch';
-import { GetEventSourceMappingCommand, UpdateEventSourceMappingCommand } from '@aws-sdk/client-lambda';
+import {
+  GetEventSourceMappingCommand,
+  ListTagsCommand,
+  UntagResourceCommand,
+  UpdateEventSourceMappingCommand,
+} from '@aws-sdk/client-lambda';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { describe, expect, it } from 'vitest';
-import { breakerAlarmName } from '../../lambda/shared/circuit-breaker';
+import { BREAKER_TAG, breakerAlarmName } from '../../lambda/shared/circuit-breaker';
 import { pausedByBreaker } from '../../lib/cli/breaker-status';
 import { setConsumerEnabled } from '../../lib/cli/consumers';
 import { renderConsumer, renderStatus } from '../../lib/cli/render';
@@ -187,5 +192,149 @@ describe('deployed hookline status and the circuit breaker', () => {
     expect(pausedByBreaker(FIRED + 4 * 60_000, FIRED)).toBe(true);
     expect(pausedByBreaker(FIRED + 6 * 60_000, FIRED)).toBe(false);
     expect(pausedByBreaker(FIRED - 60_000, FIRED)).toBe(false);
+  });
+});
+
+describe('deployed status, pause and resume with a probing circuit breaker (the mapping tag)', () => {
+  const MAPPING_ARN = `arn:aws:lambda:us-east-1:${EVENTS.arn.split(':')[4]}:event-source-mapping:${EVENTS.eventSourceMappingId}`;
+  const OPEN = 'open since=2026-11-25T02:40:00.000Z opens=2 probeAt=2026-11-25T03:20:00.000Z restore=max-40';
+  const HALF_OPEN =
+    'half-open since=2026-11-25T03:20:00.000Z opens=2 closesAt=2026-11-25T03:27:00.000Z probe=2 restore=max-40';
+  const tagged = (value: string) =>
+    lambda.on(ListTagsCommand, { Resource: MAPPING_ARN }).resolves({ Tags: { [BREAKER_TAG]: value } });
+
+  it('says when the breaker probes next, from the tag rather than from when the mapping last changed', async () => {
+    // Changed long after the alarm: the inference alone would call it an operator's pause.
+    deployed(FIRED + 3_600_000);
+    tagged(OPEN);
+    const result = await status(testBackend(), stackTarget());
+    expect(result.queues.find((q) => q.queue === 'events')).toMatchObject({
+      consumer: 'Disabled',
+      circuitBreaker: {
+        trippedAt: '2026-11-25T02:40:00.000Z',
+        failed: 37,
+        ended: 40,
+        circuit: { state: 'open', opens: 2, probeAt: '2026-11-25T03:20:00.000Z' },
+      },
+    });
+    const output = recordingOutput();
+    renderStatus(output, result);
+    expect(output.lines.join('\n')).toContain(
+      'events: consumer paused by circuit breaker at 2026-11-25T02:40:00.000Z: 37 of 40 records failed in 5 minutes; next probe at 2026-11-25T03:20:00.000Z, open 2 times in a row; resume with:',
+    );
+  });
+
+  it('says a running consumer is half-open while the breaker probes it, with the probe concurrency and closing time', async () => {
+    deployed(FIRED + 20_000);
+    lambda.on(GetEventSourceMappingCommand, { UUID: EVENTS.eventSourceMappingId }).resolves({
+      State: 'Enabled',
+      LastModified: new Date(FIRED + 2_400_000),
+    });
+    tagged(HALF_OPEN);
+    const result = await status(testBackend(), stackTarget());
+    expect(result.queues.find((q) => q.queue === 'events')?.circuitBreaker?.circuit).toEqual({
+      state: 'half-open',
+      since: '2026-11-25T03:20:00.000Z',
+      opens: 2,
+      closesAt: '2026-11-25T03:27:00.000Z',
+      probeConcurrency: 2,
+    });
+    const output = recordingOutput();
+    renderStatus(output, result);
+    expect(output.lines.join('\n')).toContain(
+      'events: consumer half-open since 2026-11-25T03:20:00.000Z (probe concurrency 2; closes at ~2026-11-25T03:27:00.000Z if nothing fails); resume with:',
+    );
+  });
+
+  it('infers the pause as before when the operator may not read tags: the consumer still shows Disabled', async () => {
+    deployed(FIRED + 20_000);
+    lambda.on(ListTagsCommand).rejects(Object.assign(new Error('denied'), { name: 'AccessDeniedException' }));
+    const events = (await status(testBackend(), stackTarget())).queues.find((q) => q.queue === 'events');
+    expect(events).toMatchObject({ consumer: 'Disabled', circuitBreaker: { failed: 37 } });
+    expect(events?.circuitBreaker?.circuit).toBeUndefined();
+  });
+
+  it('pause removes the record before disabling, and writes the configured scaling back over the probe', async () => {
+    deployed(FIRED + 20_000);
+    lambda
+      .on(GetEventSourceMappingCommand, { UUID: EVENTS.eventSourceMappingId })
+      .resolves({ State: 'Enabled' });
+    tagged(HALF_OPEN);
+    lambda.on(UntagResourceCommand).resolves({});
+    lambda.on(UpdateEventSourceMappingCommand).resolves({ State: 'Disabling' });
+    const paused = await setConsumerEnabled(testBackend(), stackTarget(), false, {
+      queue: 'events',
+      wait: false,
+    });
+    expect(lambda).toReceiveCommandWith(UntagResourceCommand, {
+      Resource: MAPPING_ARN,
+      TagKeys: [BREAKER_TAG],
+    });
+    expect(lambda).toReceiveCommandWith(UpdateEventSourceMappingCommand, {
+      UUID: EVENTS.eventSourceMappingId,
+      Enabled: false,
+      ScalingConfig: { MaximumConcurrency: 40 },
+    });
+    // Untagged first: a probe or close coming due in between finds no record and leaves the consumer alone.
+    const order = lambda.calls().map((call) => (call.args[0] as object).constructor.name);
+    expect(order.indexOf('UntagResourceCommand')).toBeGreaterThanOrEqual(0);
+    expect(order.indexOf('UntagResourceCommand')).toBeLessThan(
+      order.indexOf('UpdateEventSourceMappingCommand'),
+    );
+    const output = recordingOutput();
+    renderConsumer(output, paused);
+    expect(output.lines).toEqual([
+      'events consumer: Disabling',
+      'events: paused by you after it was half-open since 2026-11-25T03:20:00.000Z (probe concurrency 2; closes at ~2026-11-25T03:27:00.000Z if nothing fails); no probe resumes it',
+    ]);
+  });
+
+  it('resume of a circuit a probe re-opened ends it at the configured scaling, not the probe concurrency', async () => {
+    deployed(FIRED + 20_000);
+    tagged(OPEN);
+    lambda.on(UntagResourceCommand).resolves({});
+    lambda.on(UpdateEventSourceMappingCommand).resolves({ State: 'Enabling' });
+    const resumed = await setConsumerEnabled(testBackend(), stackTarget(), true, {
+      queue: 'events',
+      wait: false,
+    });
+    expect(lambda).toReceiveCommandWith(UpdateEventSourceMappingCommand, {
+      UUID: EVENTS.eventSourceMappingId,
+      Enabled: true,
+      ScalingConfig: { MaximumConcurrency: 40 },
+    });
+    expect(resumed.clearedCircuitBreaker?.circuit).toMatchObject({ state: 'open', opens: 2 });
+  });
+
+  it('says so when the record cannot be removed: a probe could still re-enable the paused consumer', async () => {
+    deployed(FIRED + 20_000);
+    tagged(OPEN);
+    lambda
+      .on(UntagResourceCommand)
+      .rejects(Object.assign(new Error('denied'), { name: 'AccessDeniedException' }));
+    lambda.on(UpdateEventSourceMappingCommand).resolves({ State: 'Disabled' });
+    const backend = testBackend();
+    await setConsumerEnabled(backend, stackTarget(), false, { queue: 'events', wait: false });
+    expect(backend.output.notes).toEqual([
+      "could not remove the circuit breaker's record from the events mapping (AccessDeniedException): its probe may still re-enable the consumer; allow lambda:UntagResource on the mapping and run this again",
+    ]);
+  });
+
+  it('pause of a consumer without a breaker record reads no alarm and changes no scaling', async () => {
+    deployed(FIRED + 20_000);
+    lambda.on(UpdateEventSourceMappingCommand).resolves({ State: 'Disabling' });
+    const paused = await setConsumerEnabled(testBackend(), stackTarget(), false, {
+      queue: 'events',
+      wait: false,
+    });
+    expect(paused.clearedCircuitBreaker).toBeUndefined();
+    expect(lambda).toReceiveCommandWith(UpdateEventSourceMappingCommand, {
+      UUID: EVENTS.eventSourceMappingId,
+      Enabled: false,
+    });
+    expect(lambda.commandCalls(UpdateEventSourceMappingCommand)[0]?.args[0].input).not.toHaveProperty(
+      'ScalingConfig',
+    );
+    expect(cloudwatch.commandCalls(DescribeAlarmsCommand)).toEqual([]);
   });
 });

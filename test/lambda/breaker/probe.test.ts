@@ -97,7 +97,9 @@ describe('the deployed circuit breaker with a probe', () => {
       circuit: { state: 'open', opens: 1 },
     });
     expect(aws.state).toBe('Disabled');
-    expect(aws.tag).toBe('open since=2026-12-02T14:00:00.000Z opens=1 probeAt=2026-12-02T14:10:00.000Z');
+    expect(aws.tag).toBe(
+      'open since=2026-12-02T14:00:00.000Z opens=1 probeAt=2026-12-02T14:10:00.000Z restore=max-40',
+    );
     expect(aws.schedules).toEqual([
       {
         name: 'probe-uuid-events-1796220600',
@@ -221,6 +223,30 @@ describe('the deployed circuit breaker: an operator wins over a probe', () => {
     expect(await handleBreakerEvent(step('probe'), collaborators)).toMatchObject({ action: 'left-alone' });
     expect(aws.scaling).toEqual(configured);
     expect(aws.schedules).toHaveLength(1);
+  });
+
+  it('drops a stale open record of a consumer resumed by other means than hookline, and runs no probe', async () => {
+    const { aws, collaborators } = fakeAws();
+    await handleBreakerEvent(alarmEvent(), collaborators);
+    aws.state = 'Enabled';
+    aws.alarm = 'OK';
+    aws.now = T0 + 10 * 60_000;
+    expect(await handleBreakerEvent(step('probe'), collaborators)).toMatchObject({ action: 'left-alone' });
+    expect(aws.tag).toBeUndefined();
+    expect(aws.calls).toEqual(['disable']);
+  });
+
+  it('restores the configured scaling of a probe paused by other means than hookline, and leaves it paused', async () => {
+    const { aws, collaborators } = fakeAws();
+    await handleBreakerEvent(alarmEvent(), collaborators);
+    aws.alarm = 'OK';
+    aws.now = T0 + 10 * 60_000;
+    await handleBreakerEvent(step('probe'), collaborators);
+    aws.state = 'Disabled';
+    expect(await handleBreakerEvent(step('close'), collaborators)).toMatchObject({ action: 'left-alone' });
+    expect(aws.state).toBe('Disabled');
+    expect(aws.scaling).toEqual(configured);
+    expect(aws.tag).toBeUndefined();
   });
 
   it('does not close, nor touch the scaling of, a probe an operator paused or resumed meanwhile', async () => {
