@@ -188,7 +188,8 @@ function scheduleStep(
   mappingId: string,
   atIso: string,
 ): Promise<void> {
-  const at = new Date(atIso);
+  // Never in the past (a retry long after the trip): Scheduler runs a one-time schedule only at a time to come.
+  const at = new Date(Math.max(Date.parse(atIso), p.now() + 60_000));
   const name = `${step}-${mappingId}-${Math.floor(at.getTime() / 1000)}`;
   return p.schedule(name, at, { hooklineCircuitBreaker: step, alarmName });
 }

@@ -321,7 +321,7 @@ export function renderConsumer(output: Output, result: ConsumerStateResult): voi
   if (!trip) return;
   output.line(
     result.state === 'Disabled' || result.state === 'Disabling'
-      ? `${result.queue}: paused by you after it was ${describeEndedBreaker(trip)}; no probe resumes it`
+      ? `${result.queue}: paused by you after it was ${describeEndedBreaker(trip)}${trip.circuit ? '; no probe resumes it' : ''}`
       : `${result.queue}: resumed after it was ${describeEndedBreaker(trip)}`,
   );
 }

@@ -1035,7 +1035,7 @@ function breakerEndedChange(
     ...(trip.circuit ? { circuit: 'closed' as const } : {}),
     message: resumed
       ? `${queue}: consumer resumed after it was ${was}; its circuit breaker counts afresh`
-      : `${queue}: consumer paused by an operator after it was ${was}; no probe resumes it: resume it with ${nextCommand(hints, `resume ${queue}`)}`,
+      : `${queue}: consumer paused by an operator after it was ${was}${trip.circuit ? '; no probe resumes it' : ''}: resume it with ${nextCommand(hints, `resume ${queue}`)}`,
   };
 }
 

@@ -320,6 +320,16 @@ describe('deployed status, pause and resume with a probing circuit breaker (the 
     ]);
   });
 
+  it('says no more than what ended when an operator pauses a consumer a breaker without a probe paused', () => {
+    const output = recordingOutput();
+    const trip = { trippedAt: '2026-11-25T02:40:00.000Z', failed: 37, ended: 40, windowMinutes: 5 };
+    renderConsumer(output, { queue: 'events', state: 'Disabled', clearedCircuitBreaker: trip });
+    expect(output.lines).toEqual([
+      'events consumer: Disabled',
+      'events: paused by you after it was paused by circuit breaker at 2026-11-25T02:40:00.000Z: 37 of 40 records failed in 5 minutes',
+    ]);
+  });
+
   it('pause of a consumer without a breaker record reads no alarm and changes no scaling', async () => {
     deployed(FIRED + 20_000);
     lambda.on(UpdateEventSourceMappingCommand).resolves({ State: 'Disabling' });

@@ -203,6 +203,16 @@ describe('the deployed circuit breaker with a probe', () => {
   });
 });
 
+describe('the deployed circuit breaker: schedules', () => {
+  it('schedules a probe whose time has passed (a retry long after the trip) a minute from now, never in the past', async () => {
+    const { aws, collaborators } = fakeAws();
+    await handleBreakerEvent(alarmEvent(), collaborators);
+    aws.now = T0 + 20 * 60_000;
+    await handleBreakerEvent(alarmEvent(), collaborators);
+    expect(aws.schedules.map((s) => s.at)).toEqual(['2026-12-02T14:10:00.000Z', '2026-12-02T14:21:00.000Z']);
+  });
+});
+
 describe('the deployed circuit breaker: an operator wins over a probe', () => {
   it('runs no probe after an operator paused the consumer (the pause removed the tag)', async () => {
     const { aws, collaborators } = fakeAws();
