@@ -7,7 +7,7 @@
  * with (and nothing else); the function may then tag and re-enable those consumers' mappings, read their breaker
  * alarms, and create schedules in that group only.
  */
-import { ArnFormat, type Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { ArnFormat, type Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -27,6 +27,7 @@ import {
 } from '../lambda/shared/circuit-breaker';
 import { METRIC_DIMENSIONS, metricsNamespaceOf } from '../lambda/shared/contracts';
 import { HooklineFunction } from './hookline-function';
+import { acknowledgeWildcardResource } from './nag-acknowledgements';
 import { hooklineModulePath, hooklinePackageRoot } from './package-root';
 import { hooklineCommand } from './pipeline-alarms';
 
@@ -127,6 +128,11 @@ export class ConsumerCircuitBreakers extends Construct {
   ): void {
     const fn = this.breakerFunction;
     const stack = Stack.of(this);
+    const scheduleArns = stack.formatArn({
+      service: 'scheduler',
+      resource: 'schedule',
+      resourceName: `${probes.group.scheduleGroupName}/*`,
+    });
     fn.addToRolePolicy(
       new iam.PolicyStatement({
         actions: ['lambda:ListTags', 'lambda:TagResource', 'lambda:UntagResource'],
@@ -149,13 +155,7 @@ export class ConsumerCircuitBreakers extends Construct {
     fn.addToRolePolicy(
       new iam.PolicyStatement({
         actions: ['scheduler:CreateSchedule'],
-        resources: [
-          stack.formatArn({
-            service: 'scheduler',
-            resource: 'schedule',
-            resourceName: `${probes.group.scheduleGroupName}/*`,
-          }),
-        ],
+        resources: [scheduleArns],
       }),
     );
     fn.addToRolePolicy(
@@ -168,11 +168,11 @@ export class ConsumerCircuitBreakers extends Construct {
     probes.role.addToPolicy(
       new iam.PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [fn.functionArn] }),
     );
-    Validations.of(this).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:scheduler:<AWS::Region>:<AWS::AccountId>:schedule/${probes.group.scheduleGroupName}/*]`,
-      reason:
-        "Each probe and close is a one-time schedule named by its mapping and time, so the breaker function may create schedules in the stack's own probe group and nowhere else.",
-    });
+    acknowledgeWildcardResource(
+      this,
+      stack.resolve(scheduleArns),
+      "Each probe and close is a one-time schedule named by its mapping and time, so the breaker function may create schedules in the stack's own probe group and nowhere else.",
+    );
   }
 
   /** The alarm that trips one consumer's breaker: it invokes the function and notifies the topic. */

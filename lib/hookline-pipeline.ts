@@ -42,6 +42,7 @@ import { archiveFailedMetric, EventArchive } from './event-archive';
 import { type GrantSendOptions, JobProducers } from './job-producers';
 import { JobsEndpoint } from './jobs-endpoint';
 import { entryExistsInProject } from './load-config';
+import { acknowledgeWildcardResource } from './nag-acknowledgements';
 import { hooklineCommand, type MonitoredFunction, PipelineAlarms, stackLogsQuery } from './pipeline-alarms';
 import { PipelineDashboard } from './pipeline-dashboard';
 import { PipelineQueue } from './pipeline-queue';
@@ -371,8 +372,7 @@ export class HooklinePipeline extends Construct {
     for (const scope of scopes) {
       for (const { resource, reason } of findings) {
         if (resource === undefined) continue;
-        const id = `AwsSolutions-IAM5[Resource::${nagResourceName(stack.resolve(resource))}]`;
-        acknowledgeResourceFinding(Validations.of(scope), { id, reason });
+        acknowledgeWildcardResource(scope, stack.resolve(resource), reason);
       }
     }
   }
@@ -882,42 +882,4 @@ function refuseSecondPipelineIn(stack: Stack, pipeline: HooklinePipeline): void 
     ]);
   }
   pipelineOfStack.set(stack, pipeline);
-}
-
-/**
- * Acknowledges one finding on one resource. aws-cdk-lib releases before 2.276 refuse an id holding more than
- * one `::` (a finding on an ARN with `<AWS::Partition>`), and they are within the supported peer range: there
- * the rule is acknowledged for this construct alone, with the same reason.
- */
-function acknowledgeResourceFinding(validations: Validations, finding: { id: string; reason: string }): void {
-  try {
-    validations.acknowledge(finding);
-  } catch (error) {
-    if (!/InvalidValidationId|delimiter is reserved/.test(String(error))) throw error;
-    const rule = finding.id.slice(0, finding.id.indexOf('['));
-    validations.acknowledge({
-      id: rule,
-      reason: `${finding.reason} (This aws-cdk-lib cannot name the resource in an acknowledgement, so ${rule} is acknowledged for this construct.)`,
-    });
-  }
-}
-
-/**
- * A resource of a resolved policy statement as cdk-nag names it in a finding: `Ref` and `Fn::GetAtt` in angle
- * brackets, joins and imports by their parts, anything else (a stack output reference) as its JSON.
- */
-function nagResourceName(value: unknown): string {
-  if (typeof value === 'string') return value.replace(/\$\{/g, '<').replace(/\}/g, '>');
-  const node = (value ?? {}) as Record<string, unknown>;
-  const join = node['Fn::Join'];
-  if (Array.isArray(join)) {
-    const [separator, parts] = join as [string, unknown[]];
-    return parts.map(nagResourceName).join(separator);
-  }
-  if (node['Fn::Sub'] !== undefined) return nagResourceName(node['Fn::Sub']);
-  const getAtt = node['Fn::GetAtt'];
-  if (Array.isArray(getAtt)) return `<${nagResourceName(getAtt[0])}.${nagResourceName(getAtt[1])}>`;
-  if (node['Fn::ImportValue'] !== undefined) return nagResourceName(node['Fn::ImportValue']);
-  if (node.Ref !== undefined) return `<${nagResourceName(node.Ref)}>`;
-  return JSON.stringify(value);
 }

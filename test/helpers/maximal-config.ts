@@ -1,8 +1,8 @@
 /**
  * The configuration with every feature on that the template tests synthesize: every source type (one with an
  * existing secret), standard, fair and FIFO queues and one without a consumer, provisioned pollers and reserved
- * concurrency, a rate limit, schedules, the jobs endpoint, claim checks, the archive (on by default), tracing and an email
- * alarm subscription.
+ * concurrency, a rate limit, a circuit breaker that probes back (`halfOpenAfter`), schedules, the jobs endpoint,
+ * claim checks, the archive (on by default), tracing and an email alarm subscription.
  */
 import { Duration } from 'aws-cdk-lib';
 import type { HooklineConfig } from '../../lib/config';
@@ -35,7 +35,7 @@ export function maximalConfig(overrides: Partial<HooklineConfig> = {}): Hookline
           reservedConcurrency: 20,
           maxConcurrency: 10,
           rateLimit: { limit: 10, interval: Duration.seconds(1) },
-          circuitBreaker: {},
+          circuitBreaker: { halfOpenAfter: Duration.minutes(10) },
         }),
       },
       fair: {
