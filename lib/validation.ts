@@ -7,6 +7,7 @@
  */
 import { Duration, Token } from 'aws-cdk-lib/core';
 import { MAX_VISIBILITY_SECONDS } from '../lambda/consumer/backoff';
+import { SQS_DEFAULT_POLLERS } from '../lambda/shared/circuit-breaker';
 import { CONSUMER_CONFIG_ENV } from '../lambda/shared/consumer-config';
 import { brokenRetryRules, RETRY_FACTOR_MAX, RETRY_FACTOR_MIN } from '../lambda/shared/job-retry';
 import { type Violation, violation } from './violations';
@@ -544,7 +545,6 @@ export const POLLER_LIMITS = { min: 2, maxMinimum: 200, maxMaximum: 2000 } as co
  * @see https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-parameters.html
  */
 const POLLER_INVOCATIONS = 10;
-const DEFAULT_MAXIMUM_POLLERS = 200;
 
 /** Rule: each poller bound within Lambda's range for SQS, and the minimum not above the maximum. */
 function pollerViolations(c: ConsumerRuleInput): Violation[] {
@@ -645,7 +645,7 @@ function onDemandOverReservation(reserved: number): Violation | undefined {
 
 /** Provisioned pollers do not see the reservation either: beyond it their invocations are throttled. */
 function pollersOverReservation(c: ConsumerRuleInput, reserved: number): Violation | undefined {
-  const maximumPollers = c.maximumPollers ?? DEFAULT_MAXIMUM_POLLERS;
+  const maximumPollers = c.maximumPollers ?? SQS_DEFAULT_POLLERS.maximum;
   if (reserved >= POLLER_INVOCATIONS * maximumPollers) return undefined;
   const fitting = Math.floor(reserved / POLLER_INVOCATIONS);
   return violation(

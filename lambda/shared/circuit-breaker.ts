@@ -159,7 +159,10 @@ export function probeScaling(scaling: MappingScaling): MappingScaling {
       };
 }
 
-/** `UpdateEventSourceMapping`'s fields for a scaling: an empty `ScalingConfig` removes a maximum concurrency. */
+/**
+ * `UpdateEventSourceMapping`'s fields for a scaling: an empty `ScalingConfig` removes a maximum concurrency (as its
+ * API reference says); provisioned pollers are written with both bounds.
+ */
 export function scalingUpdate(scaling: MappingScaling): {
   ScalingConfig?: { MaximumConcurrency?: number };
   ProvisionedPollerConfig?: { MinimumPollers?: number; MaximumPollers?: number };
@@ -169,13 +172,21 @@ export function scalingUpdate(scaling: MappingScaling): {
       ScalingConfig:
         scaling.maximumConcurrency === undefined ? {} : { MaximumConcurrency: scaling.maximumConcurrency },
     };
+  // Both bounds, Lambda's SQS defaults for the one not configured: a bound left out of an update might keep the
+  // probe's value rather than go back to the default.
   return {
     ProvisionedPollerConfig: {
-      ...(scaling.minimumPollers !== undefined ? { MinimumPollers: scaling.minimumPollers } : {}),
-      ...(scaling.maximumPollers !== undefined ? { MaximumPollers: scaling.maximumPollers } : {}),
+      MinimumPollers: scaling.minimumPollers ?? SQS_DEFAULT_POLLERS.minimum,
+      MaximumPollers: scaling.maximumPollers ?? SQS_DEFAULT_POLLERS.maximum,
     },
   };
 }
+
+/**
+ * Lambda's provisioned pollers of an SQS event source when a bound is not set (its API reference): what the
+ * validator checks the concurrency against, and what closing a probe writes back.
+ */
+export const SQS_DEFAULT_POLLERS = { minimum: 2, maximum: 200 } as const;
 
 /** A scaling in a tag value (letters, digits and `-` only): `on-demand`, `max-50`, `pollers-2-200` (`x`: unset). */
 function encodeScaling(scaling: MappingScaling): string {

@@ -180,7 +180,7 @@ describe('the circuit as the deployed mapping tag records it', () => {
       expect(parseCircuitTag(value)).toBeUndefined();
   });
 
-  it('probes at 2 (concurrency, or pollers) and restores an unset maximum concurrency with an empty ScalingConfig', () => {
+  it('probes at 2 (concurrency, or pollers) and restores exactly: an empty ScalingConfig, or both poller bounds', () => {
     expect(scalingUpdate(probeScaling({ mode: 'on-demand', maximumConcurrency: 40 }))).toEqual({
       ScalingConfig: { MaximumConcurrency: 2 },
     });
@@ -188,8 +188,12 @@ describe('the circuit as the deployed mapping tag records it', () => {
       ProvisionedPollerConfig: { MinimumPollers: 2, MaximumPollers: 2 },
     });
     expect(scalingUpdate({ mode: 'on-demand' })).toEqual({ ScalingConfig: {} });
+    // The bound not configured goes back to Lambda's default, not to the probe's 2.
     expect(scalingUpdate({ mode: 'provisioned', maximumPollers: 300 })).toEqual({
-      ProvisionedPollerConfig: { MaximumPollers: 300 },
+      ProvisionedPollerConfig: { MinimumPollers: 2, MaximumPollers: 300 },
+    });
+    expect(scalingUpdate({ mode: 'provisioned', minimumPollers: 3 })).toEqual({
+      ProvisionedPollerConfig: { MinimumPollers: 3, MaximumPollers: 200 },
     });
   });
 });
