@@ -81,17 +81,22 @@ export function countOutcomes(outcomes: Iterable<string>): RecordCounts {
 export interface BreakerTrip {
   /** ISO 8601 time of the trip. */
   readonly trippedAt: string;
-  readonly failed: number;
-  readonly ended: number;
-  readonly windowMinutes: number;
+  /** Deployed, the three counts are CloudWatch's; absent when it could not be read (they are not guessed). */
+  readonly failed?: number;
+  readonly ended?: number;
+  readonly windowMinutes?: number;
   /** With `halfOpenAfter`: where the circuit stands since (open, or half-open while a probe runs). */
   readonly circuit?: BreakerCircuit;
 }
 
 /** "paused by circuit breaker at <time>: <n> of <m> records failed in <window>": one wording everywhere. */
 export function describeBreakerTrip(trip: BreakerTrip): string {
-  const window = trip.windowMinutes === 1 ? '1 minute' : `${trip.windowMinutes} minutes`;
-  return `paused by circuit breaker at ${trip.trippedAt}: ${trip.failed} of ${trip.ended} records failed in ${window}`;
+  const at = `paused by circuit breaker at ${trip.trippedAt}`;
+  const { failed, ended, windowMinutes } = trip;
+  if (failed === undefined || ended === undefined || windowMinutes === undefined)
+    return `${at} (how many records failed could not be read from CloudWatch)`;
+  const window = windowMinutes === 1 ? '1 minute' : `${windowMinutes} minutes`;
+  return `${at}: ${failed} of ${ended} records failed in ${window}`;
 }
 
 /** The breaker function's environment variable: which alarm trips which queue's event source mapping. */

@@ -104,14 +104,13 @@ async function recordedTrip(
   stopped: boolean,
 ): Promise<BreakerTrip | undefined> {
   if (stopped !== (circuit.state === 'open')) return undefined;
+  // Without CloudWatch's answers the tag still says exactly where the circuit stands; the counts are left out,
+  // never shown as zeros.
   const alarm = await lastAlarm(backend, breakerAlarmName(target.stackName, queue)).catch(() => undefined);
-  const counts = alarm
-    ? await countsBefore(backend, target, queue, alarm).catch(() => ({ failed: 0, ended: 0 }))
-    : { failed: 0, ended: 0 };
+  const counts = alarm ? await countsBefore(backend, target, queue, alarm).catch(() => undefined) : undefined;
   return {
     trippedAt: alarm ? new Date(alarm.atMs).toISOString() : circuit.since,
-    ...counts,
-    windowMinutes: alarm ? alarm.periodSeconds / 60 : 0,
+    ...(counts && alarm ? { ...counts, windowMinutes: alarm.periodSeconds / 60 } : {}),
     circuit,
   };
 }

@@ -246,6 +246,42 @@ describe('deployed status, pause and resume with a probing circuit breaker (the 
     );
   });
 
+  it('shows the recorded circuit without counts, never zeros, when the operator may not read CloudWatch', async () => {
+    deployed(FIRED + 3_600_000);
+    tagged(OPEN);
+    const denied = Object.assign(new Error('denied'), { name: 'AccessDeniedException' });
+    cloudwatch.on(DescribeAlarmsCommand).rejects(denied);
+    cloudwatch.on(DescribeAlarmHistoryCommand).rejects(denied);
+    cloudwatch.on(GetMetricDataCommand).rejects(denied);
+    const result = await status(testBackend(), stackTarget());
+    const trip = result.queues.find((q) => q.queue === 'events')?.circuitBreaker;
+    expect(trip).toEqual({
+      trippedAt: '2026-11-25T02:40:00.000Z',
+      circuit: expect.objectContaining({ state: 'open', probeAt: '2026-11-25T03:20:00.000Z' }),
+    });
+    const output = recordingOutput();
+    renderStatus(output, result);
+    const text = output.lines.join('\n');
+    expect(text).toContain(
+      'events: consumer paused by circuit breaker at 2026-11-25T02:40:00.000Z (how many records failed could not be read from CloudWatch); next probe at 2026-11-25T03:20:00.000Z, open 2 times in a row',
+    );
+    expect(text).not.toContain('0 of 0');
+  });
+
+  it('gives the trip time but no made-up counts when only the metrics cannot be read', async () => {
+    deployed(FIRED + 3_600_000);
+    tagged(OPEN);
+    cloudwatch
+      .on(GetMetricDataCommand)
+      .rejects(Object.assign(new Error('denied'), { name: 'AccessDeniedException' }));
+    const trip = (await status(testBackend(), stackTarget())).queues.find(
+      (q) => q.queue === 'events',
+    )?.circuitBreaker;
+    expect(trip?.trippedAt).toBe('2026-11-25T02:40:00.000Z');
+    expect(trip).not.toHaveProperty('failed');
+    expect(trip).not.toHaveProperty('ended');
+  });
+
   it('infers the pause as before when the operator may not read tags: the consumer still shows Disabled', async () => {
     deployed(FIRED + 20_000);
     lambda.on(ListTagsCommand).rejects(Object.assign(new Error('denied'), { name: 'AccessDeniedException' }));
