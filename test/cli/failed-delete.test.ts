@@ -398,6 +398,38 @@ describe('failed delete', () => {
     ]);
   });
 
+  it('reports what it deleted when a receive fails after the first letter was read, rather than ending in that error', async () => {
+    const queue = installFakeQueue(sqs, EVENTS.deadLetterUrl, [deadLetterMessage(1), deadLetterMessage(2)]);
+    sqs
+      .on(ReceiveMessageCommand)
+      .resolvesOnce({ Messages: [deadLetterMessage(1)] })
+      .rejects(awsError('ThrottlingException'));
+    const result = await failedDelete(testBackend(), stackTarget(), {
+      queue: 'events',
+      type: '**',
+      yes: true,
+      recordJobs: noRecords,
+    });
+    expect(result).toMatchObject({
+      deletedIds: ['evt-1'],
+      stoppedBy: 'ThrottlingException: ThrottlingException',
+    });
+    expect(queue.deleted).toEqual(['rh-1']);
+  });
+
+  it('names no flow parent for a dead letter that is no job, whatever headers its sender gave it', async () => {
+    installFakeQueue(sqs, EVENTS.deadLetterUrl, [
+      deadLetterMessage(1, { headers: { 'x-hookline-parent': 'not-a-job' } }),
+    ]);
+    const result = await failedDelete(testBackend(), stackTarget(), {
+      queue: 'events',
+      ids: ['evt-1'],
+      yes: true,
+      recordJobs: noRecords,
+    });
+    expect(result).toMatchObject({ deletedIds: ['evt-1'], flowParents: [], untoldFlowParents: [] });
+  });
+
   it('names the first 20 flow parents with their command and counts the others', async () => {
     installFakeQueue(
       sqs,

@@ -24,6 +24,7 @@ import {
   jobQueue,
   jobRecordReader,
   jobState,
+  jobStateNote,
   jobsList,
   jobsShow,
   jobsStore,
@@ -40,6 +41,7 @@ import type { TraceResult } from '../../lib/cli/trace';
 import { JOB_SCHEDULES_RESEND } from '../../lib/stack-outputs';
 import { installFakeQueue } from './fake-queue';
 import {
+  awsError,
   cliHarness,
   deadLetterMessage,
   recordingOutput,
@@ -582,6 +584,14 @@ describe('jobs show of a dead-lettered job no longer in its dead-letter queue', 
     expect([dlq.messages.length, dlq.hidden.size]).toEqual([1, 0]);
   });
 
+  it('ends in the explained error when its dead-letter queue cannot be read', async () => {
+    sqs.on(GetQueueAttributesCommand).resolves({ Attributes: { ApproximateNumberOfMessages: '1' } });
+    sqs.on(ReceiveMessageCommand).rejects(awsError('ThrottlingException'));
+    await expect(withDeadLetteredJob(testBackend(), target, dead, {})).rejects.toThrow(
+      'AWS throttled the request (ThrottlingException) after retries: wait a minute and run it again, or lower --rate',
+    );
+  });
+
   it('shows it as its record says, with how to redrive it, while it waits there', async () => {
     installFakeQueue(sqs, target.queues.events?.deadLetterUrl as string, [letter]);
     const lines = await shown(dead);
@@ -761,5 +771,15 @@ describe('jobs show of a flow parent whose untold child was deleted from its dea
       'the dead letter of child flow-c1 that would send it (FlowParentError) was deleted by an operator at 2026-11-25T03:00:00.000Z (hookline failed delete): only another of its children coming back sends it now, such as the redrive of its dead letter with FlowParentError (hookline failed list orders); with none left, this job can never be sent',
     );
     expect(note).not.toContain('failed list events');
+  });
+});
+
+describe('jobs show of a completed flow child', () => {
+  it('says its parent may not know only when an operator deleted its dead letter', () => {
+    const child: JobStatus = { id: 'part-1', state: 'completed', queue: 'jobs', parent: 'report-1' };
+    expect(jobStateNote(child, {})).toBeUndefined();
+    expect(jobStateNote({ ...child, discardedAt: '2026-11-25T03:00:00.000Z' }, {})).toMatch(
+      /^completed, but its flow parent report-1 may not know, or was not sent: .* deleted by an operator at 2026-11-25T03:00:00\.000Z/,
+    );
   });
 });
