@@ -674,6 +674,35 @@ describe('failed list / show', () => {
     expect(sqs.calls()).toHaveLength(0);
   });
 
+  it('shows 20 dead letters when no --limit is given', async () => {
+    installFakeQueue(
+      sqs,
+      EVENTS.deadLetterUrl,
+      Array.from({ length: 25 }, (_, i) => deadLetterMessage(i)),
+    );
+    const result = await failedList(testBackend(), stackTarget(), { queue: 'events' });
+    expect(result.messages.map((m) => m.id)).toEqual(Array.from({ length: 20 }, (_, i) => `evt-${i}`));
+  });
+
+  it('counts every message SQS refused to make visible again, across the hand-back calls of ten', async () => {
+    installFakeQueue(
+      sqs,
+      EVENTS.deadLetterUrl,
+      Array.from({ length: 12 }, (_, i) => deadLetterMessage(i)),
+    );
+    // One refused entry in each call: the first call hands back ten, the second two.
+    sqs
+      .on(ChangeMessageVisibilityBatchCommand, { QueueUrl: EVENTS.deadLetterUrl })
+      .callsFake((input: { Entries: { Id: string }[] }) => ({
+        Successful: input.Entries.slice(1).map((e) => ({ Id: e.Id })),
+        Failed: [{ Id: input.Entries[0]?.Id, Code: 'ReceiptHandleIsInvalid', SenderFault: true }],
+      }));
+    const result = await failedList(testBackend(), stackTarget(), { queue: 'events' });
+    expect(sqs.commandCalls(ChangeMessageVisibilityBatchCommand)).toHaveLength(2);
+    expect(result).toMatchObject({ notReleased: 2 });
+    expect(result.messages).toHaveLength(12);
+  });
+
   it('respects --limit and still releases what it held', async () => {
     const dlq = installFakeQueue(
       sqs,
@@ -1113,6 +1142,48 @@ describe('failed summary', () => {
       '1 message is held by another reader (a redrive, the console, another failed list) and in no group: SQS returns them once that hold ends',
       "1 message read here could not be made visible again at once: SQS returns them when this read's hold ends",
     ]);
+  });
+
+  it('shows its progress against the visible count, not what another reader holds, raised to what it read when the count lags', async () => {
+    /** The progress of a summary reading two letters where SQS counts `visible` and `held` messages. */
+    const progressOf = async (visible: number, held: number) => {
+      sqs.reset();
+      sqs.on(GetQueueAttributesCommand).resolves(depth(visible, held, 0));
+      sqs
+        .on(ReceiveMessageCommand)
+        .resolvesOnce({ Messages: [failedWith(1, 'order 1 failed'), failedWith(2, 'order 2 failed')] })
+        .resolves({ Messages: [] });
+      sqs.on(ChangeMessageVisibilityBatchCommand).resolves({ Successful: [], Failed: [] });
+      const output = recordingOutput();
+      await failedSummary({ ...testBackend(), output }, stackTarget(), { queue: 'events' });
+      return output.progressUpdates;
+    };
+    // The one another reader holds cannot be read: a bar counting it would never end full.
+    expect(await progressOf(2, 1)).toEqual([['read in the events DLQ', 2, 2]]);
+    expect(await progressOf(1, 0)).toEqual([['read in the events DLQ', 2, 2]]);
+  });
+
+  it('is whole, not interrupted, when Ctrl-C comes only after the read reached the end of the queue', async () => {
+    const controller = new AbortController();
+    sqs.on(GetQueueAttributesCommand).resolves(depth(2, 0, 0));
+    sqs
+      .on(ReceiveMessageCommand)
+      .resolvesOnce({ Messages: [failedWith(1, 'order 1 failed'), failedWith(2, 'order 2 failed')] })
+      .resolvesOnce({ Messages: [] })
+      // The second empty answer ends the read; Ctrl-C comes while it is under way.
+      .callsFake(() => {
+        controller.abort();
+        return { Messages: [] };
+      });
+    sqs.on(ChangeMessageVisibilityBatchCommand).resolves({ Successful: [], Failed: [] });
+    const result = await failedSummary(testBackend(), stackTarget(), {
+      queue: 'events',
+      signal: controller.signal,
+    });
+    expect(result).toMatchObject({ read: 2, interrupted: false });
+    const output = recordingOutput();
+    renderFailedSummary(output, result);
+    expect(output.lines.join('\n')).not.toContain('stopped by Ctrl-C');
   });
 
   it('names the three most frequent types of a failure in its row and counts the letters of the others', async () => {

@@ -1,5 +1,11 @@
+import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
-import { DeleteMessageBatchCommand, SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
+import {
+  DeleteMessageBatchCommand,
+  ReceiveMessageCommand,
+  SendMessageBatchCommand,
+  SQSClient,
+} from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { failedDelete, renderFailedDelete } from '../../lib/cli/failed-delete';
@@ -8,6 +14,7 @@ import { hooklineCommandFor } from '../../lib/cli/output';
 import { redrive } from '../../lib/cli/redrive';
 import { installFakeQueue } from './fake-queue';
 import {
+  awsError,
   deadLetterMessage,
   EVENTS,
   jobDeadLetter,
@@ -130,6 +137,83 @@ describe('failed delete', () => {
       dynamodb.restore();
       cloudformation.restore();
     }
+  });
+
+  it('writes the records of every batch it deletes through the one client it opens, and destroys that client', async () => {
+    const cloudformation = stackWithJobRecords();
+    const dynamodb = mockClient(DynamoDBClient);
+    dynamodb.on(UpdateItemCommand).resolves({});
+    const destroyed = vi.spyOn(DynamoDBClient.prototype, 'destroy');
+    try {
+      // Two batches of the scan: ten, then two.
+      installFakeQueue(
+        sqs,
+        EVENTS.deadLetterUrl,
+        Array.from({ length: 12 }, (_, n) => jobDeadLetter(n)),
+      );
+      const result = await failedDelete(testBackend(), stackTarget(), {
+        queue: 'events',
+        type: '**',
+        yes: true,
+      });
+      expect(result.deletedEvents).toBe(12);
+      const writers = dynamodb.commandCalls(UpdateItemCommand).map((call) => call.thisValue);
+      expect(writers).toHaveLength(12);
+      expect(new Set(writers).size).toBe(1);
+      expect(destroyed.mock.contexts).toEqual([writers[0]]);
+      expect(cloudformation.commandCalls(DescribeStacksCommand)).toHaveLength(1);
+    } finally {
+      destroyed.mockRestore();
+      dynamodb.restore();
+      cloudformation.restore();
+    }
+  });
+
+  it('reports what it deleted or redrove, with a note, when the job records cannot be found, rather than ending in that error', async () => {
+    const cloudformation = mockClient(CloudFormationClient);
+    cloudformation
+      .on(DescribeStacksCommand)
+      .rejects(awsError('AccessDenied', 'not allowed to cloudformation:DescribeStacks'));
+    try {
+      installFakeQueue(sqs, EVENTS.deadLetterUrl, [jobDeadLetter(1), jobDeadLetter(2)]);
+      sqs.on(SendMessageBatchCommand).callsFake((input: { Entries: { Id: string }[] }) => ({
+        Successful: input.Entries.map((e) => ({ Id: e.Id, MessageId: `new-${e.Id}`, MD5OfMessageBody: '' })),
+        Failed: [],
+      }));
+      const deleting = testBackend();
+      const deleted = await failedDelete(deleting, stackTarget(), {
+        queue: 'events',
+        ids: ['job-1'],
+        yes: true,
+      });
+      expect(deleted).toMatchObject({ deletedIds: ['job-1'], failed: 0 });
+      expect(deleting.output.notes).toEqual([
+        expect.stringMatching(
+          /^could not record deleted jobs in their records .*not allowed to cloudformation:DescribeStacks/,
+        ),
+      ]);
+      const redriving = testBackend();
+      const redriven = await redrive(redriving, stackTarget(), { queue: 'events', ids: ['job-2'] });
+      expect(redriven).toMatchObject({ moved: 1, failed: 0 });
+      expect(redriving.output.notes.join('\n')).toContain('not allowed to cloudformation:DescribeStacks');
+    } finally {
+      cloudformation.restore();
+    }
+  });
+
+  it('ends in the explained error when the first receive fails, before anything was read', async () => {
+    installFakeQueue(sqs, EVENTS.deadLetterUrl, [deadLetterMessage(1)]);
+    sqs.on(ReceiveMessageCommand).rejects(awsError('AccessDenied', 'not allowed to sqs:ReceiveMessage'));
+    await expect(
+      failedDelete(testBackend(), stackTarget(), {
+        queue: 'events',
+        ids: ['evt-1'],
+        yes: true,
+        recordJobs: noRecords,
+      }),
+    ).rejects.toThrow(
+      'access denied in stack Hookline in us-east-1: not allowed to sqs:ReceiveMessage (grant that permission to your AWS identity)',
+    );
   });
 
   it('stops between batches on Ctrl-C: what it deleted is reported, the rest handed back, an --id it did not reach said so', async () => {
@@ -314,6 +398,60 @@ describe('failed delete', () => {
     ]);
   });
 
+  it('reports what it deleted when a receive fails after the first letter was read, rather than ending in that error', async () => {
+    const queue = installFakeQueue(sqs, EVENTS.deadLetterUrl, [deadLetterMessage(1), deadLetterMessage(2)]);
+    sqs
+      .on(ReceiveMessageCommand)
+      .resolvesOnce({ Messages: [deadLetterMessage(1)] })
+      .rejects(awsError('ThrottlingException'));
+    const result = await failedDelete(testBackend(), stackTarget(), {
+      queue: 'events',
+      type: '**',
+      yes: true,
+      recordJobs: noRecords,
+    });
+    expect(result).toMatchObject({
+      deletedIds: ['evt-1'],
+      stoppedBy: 'ThrottlingException: ThrottlingException',
+    });
+    expect(queue.deleted).toEqual(['rh-1']);
+  });
+
+  it('names no flow parent for a dead letter that is no job, whatever headers its sender gave it', async () => {
+    installFakeQueue(sqs, EVENTS.deadLetterUrl, [
+      deadLetterMessage(1, { headers: { 'x-hookline-parent': 'not-a-job' } }),
+    ]);
+    const result = await failedDelete(testBackend(), stackTarget(), {
+      queue: 'events',
+      ids: ['evt-1'],
+      yes: true,
+      recordJobs: noRecords,
+    });
+    expect(result).toMatchObject({ deletedIds: ['evt-1'], flowParents: [], untoldFlowParents: [] });
+  });
+
+  it('names the first 20 flow parents with their command and counts the others', async () => {
+    installFakeQueue(
+      sqs,
+      EVENTS.deadLetterUrl,
+      Array.from({ length: 21 }, (_, n) =>
+        jobDeadLetter(n, { id: `child-${n}`, type: 'flow.part', parent: `parent-${n}` }),
+      ),
+    );
+    const backend = testBackend();
+    const result = await failedDelete(backend, stackTarget(), {
+      queue: 'events',
+      type: '**',
+      yes: true,
+      recordJobs: noRecords,
+    });
+    expect(result.flowParents).toHaveLength(21);
+    renderFailedDelete(backend.output, result);
+    const commands = backend.output.lines.filter((line) => line.startsWith('  hookline jobs cancel'));
+    expect(commands).toEqual(Array.from({ length: 20 }, (_, n) => `  hookline jobs cancel parent-${n}`));
+    expect(backend.output.lines.at(-1)).toBe('  and 1 more (--json)');
+  });
+
   it('refuses a selection that matches nothing, unless asked to report it: then every id gone is not found', async () => {
     const queue = installFakeQueue(sqs, EVENTS.deadLetterUrl, [deadLetterMessage(1)]);
     const options = { queue: 'events', ids: ['evt-7', 'evt-8'], yes: true, recordJobs: noRecords };
@@ -333,6 +471,12 @@ describe('failed delete', () => {
     queue.messages.length = 0;
     expect(
       await failedDelete(testBackend(), stackTarget(), { ...options, reportNoMatch: true }),
-    ).toMatchObject({ deletedEvents: 0, notFound: ['evt-7', 'evt-8'], deadLetterDepthBefore: 0 });
+    ).toMatchObject({
+      deletedEvents: 0,
+      notFound: ['evt-7', 'evt-8'],
+      deadLetterDepthBefore: 0,
+      flowParents: [],
+      untoldFlowParents: [],
+    });
   });
 });

@@ -24,6 +24,7 @@ import {
   jobQueue,
   jobRecordReader,
   jobState,
+  jobStateNote,
   jobsList,
   jobsShow,
   jobsStore,
@@ -40,6 +41,7 @@ import type { TraceResult } from '../../lib/cli/trace';
 import { JOB_SCHEDULES_RESEND } from '../../lib/stack-outputs';
 import { installFakeQueue } from './fake-queue';
 import {
+  awsError,
   cliHarness,
   deadLetterMessage,
   recordingOutput,
@@ -573,6 +575,23 @@ describe('jobs show of a dead-lettered job no longer in its dead-letter queue', 
     );
   });
 
+  it('reads its dead-letter queue holding what it reads as long as failed show does, and hands every letter back', async () => {
+    const dlq = installFakeQueue(sqs, target.queues.events?.deadLetterUrl as string, [letter]);
+    await withDeadLetteredJob(testBackend(), target, dead, {});
+    // The whole queue is read: a shorter hold could end on a large one before the read did.
+    expect(sqs).toReceiveCommandWith(ReceiveMessageCommand, { VisibilityTimeout: 300 });
+    expect(sqs).not.toReceiveCommandWith(ReceiveMessageCommand, { VisibilityTimeout: 30 });
+    expect([dlq.messages.length, dlq.hidden.size]).toEqual([1, 0]);
+  });
+
+  it('ends in the explained error when its dead-letter queue cannot be read', async () => {
+    sqs.on(GetQueueAttributesCommand).resolves({ Attributes: { ApproximateNumberOfMessages: '1' } });
+    sqs.on(ReceiveMessageCommand).rejects(awsError('ThrottlingException'));
+    await expect(withDeadLetteredJob(testBackend(), target, dead, {})).rejects.toThrow(
+      'AWS throttled the request (ThrottlingException) after retries: wait a minute and run it again, or lower --rate',
+    );
+  });
+
   it('shows it as its record says, with how to redrive it, while it waits there', async () => {
     installFakeQueue(sqs, target.queues.events?.deadLetterUrl as string, [letter]);
     const lines = await shown(dead);
@@ -714,5 +733,53 @@ describe('jobs show of a job whose last attempt timed out or crashed', () => {
     const done: JobStatus = { ...running, state: 'completed' };
     expect(await withDeadLetteredJobs(testBackend(), target, [done], {})).toEqual([done]);
     expect(sqs.calls()).toHaveLength(0);
+  });
+});
+
+describe('jobs show of a flow parent whose untold child was deleted from its dead-letter queue', () => {
+  /** The records of parent `flow-p`, every child of which completed, and of its children. */
+  const records: Record<string, Record<string, { S?: string; SS?: string[] }>> = {
+    'job#flow-p': {
+      pk: { S: 'job#flow-p' },
+      state: { S: 'waiting-children' },
+      queue: { S: 'reports' },
+      childIds: { SS: ['flow-c1', 'flow-c2'] },
+      childrenDone: { SS: ['flow-c1', 'flow-c2'] },
+    },
+    'job#flow-c1': {
+      pk: { S: 'job#flow-c1' },
+      state: { S: 'completed' },
+      queue: { S: 'events' },
+      parent: { S: 'flow-p' },
+      discardedAt: { S: '2026-11-25T03:00:00.000Z' },
+    },
+    'job#flow-c2': {
+      pk: { S: 'job#flow-c2' },
+      state: { S: 'completed' },
+      queue: { S: 'orders' },
+      parent: { S: 'flow-p' },
+    },
+  };
+
+  it("names the failed list of the other children's queues only, not the one whose dead letter was deleted", async () => {
+    dynamodb.on(GetItemCommand).callsFake((input: { Key: { pk: { S: string } } }) => ({
+      Item: records[input.Key.pk.S],
+    }));
+    const store = { client: new DynamoDBClient({ region: 'us-east-1' }), tableName: 'dedupe' };
+    const { note } = await jobsShow(store, 'flow-p', {});
+    expect(note).toContain(
+      'the dead letter of child flow-c1 that would send it (FlowParentError) was deleted by an operator at 2026-11-25T03:00:00.000Z (hookline failed delete): only another of its children coming back sends it now, such as the redrive of its dead letter with FlowParentError (hookline failed list orders); with none left, this job can never be sent',
+    );
+    expect(note).not.toContain('failed list events');
+  });
+});
+
+describe('jobs show of a completed flow child', () => {
+  it('says its parent may not know only when an operator deleted its dead letter', () => {
+    const child: JobStatus = { id: 'part-1', state: 'completed', queue: 'jobs', parent: 'report-1' };
+    expect(jobStateNote(child, {})).toBeUndefined();
+    expect(jobStateNote({ ...child, discardedAt: '2026-11-25T03:00:00.000Z' }, {})).toMatch(
+      /^completed, but its flow parent report-1 may not know, or was not sent: .* deleted by an operator at 2026-11-25T03:00:00\.000Z/,
+    );
   });
 });

@@ -2,6 +2,9 @@
  * The console's operations on a deployed stack, with the SDK clients mocked: what the overview, failures and
  * event pages show, and the checks that guard purge and replay.
  */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { GetMetricDataCommand, type GetMetricDataCommandInput } from '@aws-sdk/client-cloudwatch';
 import { DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { GetEventSourceMappingCommand } from '@aws-sdk/client-lambda';
@@ -687,6 +690,65 @@ describe('console operations on a deployed stack', () => {
       destroyed.mockRestore();
       dynamodb.restore();
       cloudformation.restore();
+    }
+  });
+
+  it("marks the job records of local mode that the console's own environment names, for a redrive and a delete alike", async () => {
+    // The console's environment, not the process's, says where local mode keeps its state (and so its records).
+    const dir = mkdtempSync(join(tmpdir(), 'hookline-console-env-'));
+    const events = { ...EVENTS, url: EVENTS.url, fifo: false };
+    writeFileSync(
+      join(dir, 'local.json'),
+      JSON.stringify({
+        pid: process.pid,
+        webhookBaseUrl: 'http://127.0.0.1:3000',
+        controlUrl: 'http://127.0.0.1:3000/_hookline',
+        region: 'us-east-1',
+        endpoints: { sqs: 'http://127.0.0.1:4566', dynamodb: 'http://127.0.0.1:4567' },
+        queues: {
+          events: {
+            url: events.url,
+            arn: events.arn,
+            deadLetterUrl: events.deadLetterUrl,
+            deadLetterArn: events.deadLetterArn,
+            fifo: false,
+          },
+        },
+        consumers: {},
+        jobs: { dedupe: { tableName: 'local-dedupe', ttlSeconds: 259200 } },
+      }),
+    );
+    const dynamodb = mockClient(DynamoDBClient);
+    dynamodb.on(UpdateItemCommand).resolves({});
+    try {
+      installFakeQueue(clients.sqs, EVENTS.deadLetterUrl, [jobDeadLetter(1), jobDeadLetter(2)]);
+      succeedSends();
+      const ops = new ConsoleOperations({
+        backend: testBackend(),
+        target: localTestTarget({
+          queues: { events: EVENTS },
+          endpoints: { sqs: 'http://127.0.0.1:4566', dynamodb: 'http://127.0.0.1:4567' },
+        }),
+        config,
+        feed: unavailableFeed('not read here'),
+        env: { HOOKLINE_STATE_DIR: dir },
+      });
+      const redriving = ops.redrive('events', { ids: ['job-1'] });
+      await waitForJob(ops);
+      const deleting = ops.deleteDeadLetters('events', { ids: ['job-2'] });
+      await waitForJob(ops);
+      expect([redriving.state, deleting.state]).toEqual(['done', 'done']);
+      expect([...redriving.notes, ...deleting.notes]).toEqual([]);
+      const written = dynamodb
+        .commandCalls(UpdateItemCommand)
+        .map((call) => [call.args[0].input.TableName, call.args[0].input.Key?.pk?.S]);
+      expect(written).toEqual([
+        ['local-dedupe', 'job#job-1'],
+        ['local-dedupe', 'job#job-2'],
+      ]);
+    } finally {
+      dynamodb.restore();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 

@@ -17,15 +17,21 @@ export function flowParentsToShow(
   return { cancel: parents.filter((id) => !mayBeSent.has(id)), check: [...untold] };
 }
 
-/** The flow parents a finished delete names (its summary gives the command): each a link to its job page. */
-export function FlowParentLinks({
-  parents,
-  untold,
-}: {
-  parents: readonly string[];
-  untold: readonly string[];
-}) {
-  const { cancel, check } = flowParentsToShow(parents, untold);
+/** The ids a delete's result lists under `key` (`flowParents`, `untoldFlowParents`); none when it lists none. */
+const idsOf = (result: Record<string, unknown> | null, key: string): string[] => {
+  const ids = result?.[key];
+  return Array.isArray(ids) ? ids.filter((id): id is string => typeof id === 'string') : [];
+};
+
+/**
+ * The flow parents a finished delete's result names (its summary gives the command): each a link to its job page,
+ * those to cancel apart from those another child may still send.
+ */
+export function FlowParentLinks({ result }: { result: Record<string, unknown> | null }) {
+  const { cancel, check } = flowParentsToShow(
+    idsOf(result, 'flowParents'),
+    idsOf(result, 'untoldFlowParents'),
+  );
   const links = (ids: readonly string[]) =>
     ids.map((id, i) => html`${i > 0 ? ', ' : ''}<a href=${`#/job/${encodeURIComponent(id)}`}>${id}</a>`);
   return html`${cancel.length > 0 && html`<div data-flow-parents>Cancel them on their job pages: ${links(cancel)}</div>`}

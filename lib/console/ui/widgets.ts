@@ -104,7 +104,7 @@ export function JobPanel({ id, onDone }: { id: string; onDone?: (job: Job) => vo
     }
     ${job.notes.map((n) => html`<div class="muted">${n}</div>`)}
     ${job.state === 'done' && html`<div class="result">${job.summary ? job.summary.map((line) => html`<div>${line}</div>`) : summary(job)}</div>`}
-    ${job.state === 'done' && job.kind === 'delete' && html`<${FlowParentLinks} parents=${(job.result?.flowParents ?? []) as string[]} untold=${(job.result?.untoldFlowParents ?? []) as string[]} />`}
+    ${job.state === 'done' && job.kind === 'delete' && html`<${FlowParentLinks} result=${job.result} />`}
     ${job.state === 'failed' && html`<div class="error">${job.error}</div>`}
     ${unreadNote}
   </div>`;
