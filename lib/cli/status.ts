@@ -258,9 +258,12 @@ export async function status(
     consumer: (queue) => consumerState(backend, target, queue),
     ...(target.kind === 'stack'
       ? {
-          // A running consumer too: its breaker may be probing it (half-open), which the mapping's tag records.
-          breakerTrip: async (queue: QueueTarget) =>
-            (await breakerStatus()).deployedBreakerTrip(backend, target, queue),
+          // A running consumer too when its breaker probes: it may be half-open, which the mapping's tag records.
+          // Any other running consumer costs no call.
+          breakerTrip: async (queue: QueueTarget, running: boolean) =>
+            running && !queue.breakerProbes
+              ? undefined
+              : (await breakerStatus()).deployedBreakerTrip(backend, target, queue),
         }
       : {}),
     oldestAges: (selected) =>

@@ -52,6 +52,11 @@ export interface QueueTarget extends LocalQueue {
   /** Lambda event source mapping UUID (deployed stacks with a consumer). */
   readonly eventSourceMappingId?: string;
   readonly consumerFunctionName?: string;
+  /**
+   * The consumer's circuit breaker may probe it (`halfOpenAfter` configured): only then can a running consumer be
+   * half-open, so only then does deployed `status` read a running consumer's mapping tag.
+   */
+  readonly breakerProbes?: boolean;
 }
 
 interface TargetBase {
@@ -170,6 +175,7 @@ export async function describeStackTarget(
       fifo: queue.fifo,
       oldestMessageAgeAlarmSeconds: queue.oldestMessageAgeAlarm.toSeconds(),
       ...(queue.tenants !== undefined ? { fair: true } : {}),
+      ...(queue.consumer?.circuitBreaker?.halfOpenAfter ? { breakerProbes: true } : {}),
       ...(mappingId ? { eventSourceMappingId: mappingId } : {}),
       ...(functionName ? { consumerFunctionName: functionName } : {}),
     };

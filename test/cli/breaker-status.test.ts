@@ -21,6 +21,7 @@ import { pausedByBreaker } from '../../lib/cli/breaker-status';
 import { setConsumerEnabled } from '../../lib/cli/consumers';
 import { renderConsumer, renderStatus } from '../../lib/cli/render';
 import { status } from '../../lib/cli/status';
+import type { StackTarget } from '../../lib/cli/target';
 import {
   EVENTS,
   localTestTarget,
@@ -33,6 +34,12 @@ import {
 const { sqs, lambda, cloudwatch } = mockCommandClients();
 
 const FIRED = Date.parse('2026-11-25T02:40:00Z');
+
+/** The stack target with the events consumer's breaker configured to probe (`halfOpenAfter`). */
+function probingTarget(): StackTarget {
+  const target = stackTarget();
+  return { ...target, queues: { ...target.queues, events: { ...EVENTS, breakerProbes: true } } };
+}
 
 /** A stack whose events consumer is disabled at `lastModified`, its breaker alarm having fired at FIRED. */
 function deployed(lastModified: number, options: { breaker?: boolean } = {}) {
@@ -231,7 +238,7 @@ describe('deployed status, pause and resume with a probing circuit breaker (the 
       LastModified: new Date(FIRED + 2_400_000),
     });
     tagged(HALF_OPEN);
-    const result = await status(testBackend(), stackTarget());
+    const result = await status(testBackend(), probingTarget());
     expect(result.queues.find((q) => q.queue === 'events')?.circuitBreaker?.circuit).toEqual({
       state: 'half-open',
       since: '2026-11-25T03:20:00.000Z',
@@ -280,6 +287,20 @@ describe('deployed status, pause and resume with a probing circuit breaker (the 
     expect(trip?.trippedAt).toBe('2026-11-25T02:40:00.000Z');
     expect(trip).not.toHaveProperty('failed');
     expect(trip).not.toHaveProperty('ended');
+  });
+
+  it('reads no tag of a running consumer whose breaker cannot probe it: a plain status costs no extra call', async () => {
+    deployed(FIRED + 20_000);
+    lambda.on(GetEventSourceMappingCommand).resolves({ State: 'Enabled', LastModified: new Date(0) });
+    tagged(HALF_OPEN);
+    const result = await status(testBackend(), stackTarget());
+    expect(result.queues.find((q) => q.queue === 'events')?.circuitBreaker).toBeUndefined();
+    expect(lambda).not.toHaveReceivedCommand(ListTagsCommand);
+    expect(cloudwatch).not.toHaveReceivedCommand(DescribeAlarmHistoryCommand);
+    // One mapping read per consumer: its state.
+    expect(lambda.commandCalls(GetEventSourceMappingCommand)).toHaveLength(
+      Object.values(stackTarget().queues).filter((q) => q.eventSourceMappingId).length,
+    );
   });
 
   it('infers the pause as before when the operator may not read tags: the consumer still shows Disabled', async () => {

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { ListQueuesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { Duration } from 'aws-cdk-lib';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, onTestFinished, vi } from 'vitest';
 import config from '../../hookline.config';
@@ -225,6 +226,47 @@ describe('stack target', () => {
       withTenants,
     );
     expect([queueOf(target, 'events').fair, queueOf(target, 'orders').fair]).toEqual([true, undefined]);
+  });
+
+  it('marks a queue whose circuit breaker probes (halfOpenAfter), so status reads its running mapping tag', async () => {
+    cfn.on(DescribeStacksCommand, { StackName: 'Hookline' }).resolves({
+      Stacks: [
+        {
+          StackName: 'Hookline',
+          CreationTime: new Date(),
+          StackStatus: 'CREATE_COMPLETE',
+          Outputs: stackOutputs(),
+        },
+      ],
+    });
+    const events = config.queues.events as NonNullable<typeof config.queues.events>;
+    const breaker = (halfOpenAfter?: Duration) =>
+      resolveConfig({
+        ...config,
+        queues: {
+          ...config.queues,
+          events: {
+            ...events,
+            consumer: {
+              entry: 'lambda/consumers/events.ts',
+              circuitBreaker: { window: Duration.minutes(5), ...(halfOpenAfter ? { halfOpenAfter } : {}) },
+            },
+          },
+        },
+      });
+    const describe = (resolved: ReturnType<typeof resolveConfig>) =>
+      describeStackTarget(
+        new CloudFormationClient({ region: 'us-east-1' }),
+        'Hookline',
+        'us-east-1',
+        resolved,
+      );
+    const probing = await describe(breaker(Duration.minutes(10)));
+    expect([queueOf(probing, 'events').breakerProbes, queueOf(probing, 'orders').breakerProbes]).toEqual([
+      true,
+      undefined,
+    ]);
+    expect(queueOf(await describe(breaker()), 'events').breakerProbes).toBeUndefined();
   });
 
   it("finds the log groups trace searches, the jobs endpoint's once the stack publishes it", async () => {
