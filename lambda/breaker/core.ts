@@ -239,6 +239,12 @@ async function runProbe(
   const { queue, mappingId } = target;
   const decision = probeDecision(facts);
   if (decision === 'operator-acted' || !facts.circuit) {
+    // A retried probe whose close could not be scheduled finds its own half-open record on a running mapping:
+    // without the close it would stay at probe concurrency, so the close is scheduled again (idempotent by name).
+    if (facts.circuit?.state === 'half-open' && !facts.paused && facts.circuit.closesAt) {
+      await scheduleStep(p, 'close', alarmName, mappingId, facts.circuit.closesAt);
+      return { action: 'probing', queue, circuit: facts.circuit };
+    }
     // Resumed by other means than hookline (which removes the tag): the open record is stale, and goes.
     if (facts.circuit?.state === 'open' && !facts.paused) await p.clearCircuit(mappingId);
     c.log('probe not run: an operator paused or resumed the consumer', {

@@ -189,6 +189,34 @@ describe('the deployed circuit breaker with a probe', () => {
     expect(circuitOf(aws.tag)?.state).toBe('half-open');
   });
 
+  it('schedules the close again when a probe is retried after its close could not be scheduled', async () => {
+    const { aws, collaborators } = fakeAws();
+    await handleBreakerEvent(alarmEvent(), collaborators);
+    aws.alarm = 'OK';
+    aws.now = T0 + 10 * 60_000;
+    const failing = {
+      ...collaborators,
+      probes: {
+        ...(collaborators.probes as NonNullable<BreakerCollaborators['probes']>),
+        schedule: async () => {
+          throw new Error('ThrottlingException');
+        },
+      },
+    };
+    await expect(handleBreakerEvent(step('probe'), failing)).rejects.toThrow('ThrottlingException');
+    expect(aws.state).toBe('Enabled');
+    // Lambda retries the schedule's invocation: the mapping runs half-open, and the close gets scheduled.
+    aws.now += 60_000;
+    const retried = await handleBreakerEvent(step('probe'), collaborators);
+    expect(retried).toMatchObject({ action: 'probing', circuit: { state: 'half-open' } });
+    expect(aws.schedules.map((s) => s.name)).toEqual([
+      'probe-uuid-events-1796220600',
+      'close-uuid-events-1796221020',
+    ]);
+    expect(aws.calls).toEqual(['disable', 'enable']);
+    expect(aws.scaling).toEqual({ mode: 'on-demand', maximumConcurrency: 2 });
+  });
+
   it('schedules the probe again on a repeated alarm action for a mapping its own trip disabled', async () => {
     const { aws, collaborators } = fakeAws();
     await handleBreakerEvent(alarmEvent(), collaborators);
