@@ -19,6 +19,7 @@ import { type ResolvedConfig, resolveConfig } from '../../lib/config';
 import { localSqsClient } from '../../lib/local/clients';
 import { type LocalMode, startLocalMode } from '../../lib/local/local-mode';
 import { type LocalEvent, Reporter } from '../../lib/local/reporter';
+import { runHookline } from '../helpers/local/cli';
 import { waitFor } from '../helpers/wait-for';
 
 const run = promisify(execFile);
@@ -58,19 +59,7 @@ async function start(): Promise<LocalMode> {
 }
 
 /** The real `bin/hookline.ts` as a child process (slow on a busy machine: used where the process matters). */
-async function spawned(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run('node_modules/.bin/tsx', ['bin/hookline.ts', ...args], {
-      env: { ...process.env, HOOKLINE_STATE_DIR: stateDir, NO_COLOR: '1' },
-      timeout: 120_000,
-      maxBuffer: 64 * 1024 * 1024,
-    });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code?: number; stdout?: string; stderr?: string };
-    return { code: typeof e.code === 'number' ? e.code : -1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
-  }
-}
+const spawned = (...args: string[]) => runHookline(stateDir, args);
 
 /** The same program in this process, with its terminal captured: the real commands, target and output. */
 async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {

@@ -5,17 +5,15 @@
  * next probe closes the circuit and every message is processed, each once, none dead-lettered. An operator's pause
  * then wins over the probe. Local mode's clock is moved forward rather than waited for.
  */
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { Duration } from 'aws-cdk-lib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runHookline } from '../helpers/local/cli';
 import { startTestPipeline, type TestPipeline, testConfig } from '../helpers/local/pipeline';
 
-const run = promisify(execFile);
 const BUGGY_CONSUMER = fileURLToPath(new URL('../helpers/local/buggy-consumer.ts', import.meta.url));
 const RECORDS = 12;
 
@@ -64,18 +62,7 @@ describe('local mode: a circuit breaker that recovers on its own (halfOpenAfter)
   };
 
   /** The real `bin/hookline.ts`, finding local mode through its state file. */
-  async function hookline(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-    try {
-      const { stdout, stderr } = await run('node_modules/.bin/tsx', ['bin/hookline.ts', ...args], {
-        env: { ...process.env, HOOKLINE_STATE_DIR: stateDir, NO_COLOR: '1' },
-        timeout: 120_000,
-      });
-      return { code: 0, stdout, stderr };
-    } catch (error) {
-      const e = error as { code?: number; stdout?: string; stderr?: string };
-      return { code: e.code ?? -1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
-    }
-  }
+  const hookline = (...args: string[]) => runHookline(stateDir, args);
   const statusRow = async () => JSON.parse((await hookline('status', '--local', '--json')).stdout).queues[0];
   const breakerLines = (p: TestPipeline) =>
     p.output

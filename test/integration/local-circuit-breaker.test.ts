@@ -4,21 +4,19 @@
  * `hookline status --local --json` says the circuit breaker paused it, a restart keeps it paused, and once the
  * handler is fixed `hookline resume --local` lets the consumer process the rest.
  */
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { Duration } from 'aws-cdk-lib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeBreakerTrip } from '../../lambda/shared/circuit-breaker';
 import { queueDepth } from '../../lib/cli/dead-letters';
 import { localSqsClient } from '../../lib/local/clients';
+import { runHookline } from '../helpers/local/cli';
 import { startTestPipeline, type TestPipeline, testConfig } from '../helpers/local/pipeline';
 import { waitFor } from '../helpers/wait-for';
 
-const run = promisify(execFile);
 const BUGGY_CONSUMER = fileURLToPath(new URL('../helpers/local/buggy-consumer.ts', import.meta.url));
 const RECORDS = 30;
 const MINIMUM_RECORDS = 5;
@@ -47,18 +45,7 @@ describe('local mode: a circuit breaker on a consumer whose every record fails',
   };
 
   /** The real `bin/hookline.ts`, finding local mode through its state file. */
-  async function hookline(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-    try {
-      const { stdout, stderr } = await run('node_modules/.bin/tsx', ['bin/hookline.ts', ...args], {
-        env: { ...process.env, HOOKLINE_STATE_DIR: stateDir, NO_COLOR: '1' },
-        timeout: 120_000,
-      });
-      return { code: 0, stdout, stderr };
-    } catch (error) {
-      const e = error as { code?: number; stdout?: string; stderr?: string };
-      return { code: e.code ?? -1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
-    }
-  }
+  const hookline = (...args: string[]) => runHookline(stateDir, args);
 
   const depthOf = async (p: TestPipeline, url: (q: { url: string; deadLetterUrl: string }) => string) => {
     const queue = p.local.topology.queues.events;

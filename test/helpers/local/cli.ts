@@ -1,0 +1,27 @@
+/** The real `bin/hookline.ts` as a child process: where the process itself matters (exit codes, a fresh import). */
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+
+export interface CliRun {
+  /** The exit code; -1 when the process did not exit with one (killed, timed out). */
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs `hookline <args>`, finding local mode through the state file in `stateDir`; never throws on a failed exit. */
+export async function runHookline(stateDir: string, args: readonly string[]): Promise<CliRun> {
+  try {
+    const { stdout, stderr } = await run('node_modules/.bin/tsx', ['bin/hookline.ts', ...args], {
+      env: { ...process.env, HOOKLINE_STATE_DIR: stateDir, NO_COLOR: '1' },
+      timeout: 120_000,
+      maxBuffer: 64 * 1024 * 1024,
+    });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const e = error as { code?: unknown; stdout?: string; stderr?: string };
+    return { code: typeof e.code === 'number' ? e.code : -1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
+  }
+}
