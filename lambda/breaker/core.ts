@@ -21,6 +21,7 @@ import {
   type BreakerScheduleEvent,
   type BreakerTarget,
   CLOSE_MARGIN_MINUTES,
+  circuitStepDue,
   closeDecision,
   encodeCircuitTag,
   halfOpenCircuit,
@@ -255,6 +256,7 @@ async function runProbe(
     return { action: 'left-alone', queue, why: 'an operator paused or resumed the consumer since the trip' };
   }
   const now = p.now();
+  if (!circuitStepDue(facts.circuit, now)) return notDue(target, facts.circuit, c);
   if (decision === 'postpone') {
     // A probe started while the alarm still reads ALARM could never trip it again (it acts on a transition).
     const circuit = postponedCircuit(facts.circuit, now, probe.windowMinutes);
@@ -278,6 +280,15 @@ async function runProbe(
   return { action: 'probing', queue, circuit };
 }
 
+/** A schedule left from an earlier circuit fired before the recorded one's step: that step's own schedule acts. */
+function notDue(target: BreakerTarget, circuit: BreakerCircuit, c: BreakerCollaborators): BreakerAction {
+  const due =
+    circuit.state === 'open' ? `its probe is due at ${circuit.probeAt}` : `it closes at ${circuit.closesAt}`;
+  const why = `a schedule left from an earlier circuit: the circuit is ${circuit.state} and ${due}`;
+  c.log('schedule left alone', { queue: target.queue, mappingId: target.mappingId, why });
+  return { action: 'left-alone', queue: target.queue, why };
+}
+
 /** Restores the configured scaling and removes the tag, once a probe's window passed without a trip. */
 async function runClose(
   target: BreakerTarget,
@@ -296,6 +307,8 @@ async function runClose(
     c.log('circuit not closed: an operator paused the consumer during the probe', { queue, mappingId });
     return { action: 'left-alone', queue, why: 'an operator paused the consumer during the probe' };
   }
+  if (facts.circuit?.state === 'half-open' && !circuitStepDue(facts.circuit, p.now()))
+    return notDue(target, facts.circuit, c);
   if (decision !== 'close') {
     const why =
       decision === 'reopening'

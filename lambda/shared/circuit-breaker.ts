@@ -359,6 +359,16 @@ export function probeDecision(facts: CircuitFacts): 'probe' | 'postpone' | 'oper
 }
 
 /**
+ * Whether the recorded circuit's own step has come: a schedule left from an earlier circuit (one an operator ended,
+ * or one a probe re-opened) may fire while a later circuit of the same consumer waits, and must not start its probe
+ * early nor cut its probe short. A schedule runs at whole seconds, so up to a second before the recorded time.
+ */
+export function circuitStepDue(circuit: BreakerCircuit, nowMs: number): boolean {
+  const due = circuit.state === 'open' ? circuit.probeAt : circuit.closesAt;
+  return due === undefined || nowMs + 1000 >= Date.parse(due);
+}
+
+/**
  * A due close: close only a circuit still half-open with the consumer running. One in ALARM is left to the
  * alarm's own path, which re-opens it; one no longer half-open was re-opened, resumed or paused meanwhile.
  */

@@ -180,6 +180,7 @@ describe('the deployed circuit breaker with a probe', () => {
     aws.now = T0 + 10 * 60_000;
     await handleBreakerEvent(step('probe'), collaborators);
     aws.alarm = 'ALARM';
+    aws.now = T0 + 17 * 60_000;
     const result = await handleBreakerEvent(step('close'), collaborators);
     expect(result).toMatchObject({
       action: 'left-alone',
@@ -187,6 +188,63 @@ describe('the deployed circuit breaker with a probe', () => {
     });
     expect(aws.scaling).toEqual({ mode: 'on-demand', maximumConcurrency: 2 });
     expect(circuitOf(aws.tag)?.state).toBe('half-open');
+  });
+
+  it("leaves a later probe running when an earlier probe's close schedule fires during it", async () => {
+    const { aws, collaborators: base } = fakeAws();
+    // halfOpenAfter equal to the window: a new circuit's probe can start before an earlier probe's close time.
+    const target = {
+      ...config.alarms[ALARM],
+      probe: { halfOpenAfterMinutes: 5, windowMinutes: 5, scaling: configured },
+    };
+    const collaborators = { ...base, config: { ...config, alarms: { ...config.alarms, [ALARM]: target } } };
+    await handleBreakerEvent(alarmEvent(), collaborators);
+    aws.alarm = 'OK';
+    aws.now = T0 + 5 * 60_000;
+    await handleBreakerEvent(step('probe'), collaborators); // closes at 14:12
+    // The operator resumes during the probe (hookline restores the scaling, removes the tag; the close schedule
+    // stays); it trips again at 14:06, and its own probe runs from 14:11 to 14:18.
+    aws.tag = undefined;
+    aws.scaling = configured;
+    aws.now = T0 + 6 * 60_000;
+    aws.alarm = 'ALARM';
+    await handleBreakerEvent(alarmEvent(), collaborators);
+    aws.alarm = 'OK';
+    aws.now = T0 + 11 * 60_000;
+    await handleBreakerEvent(step('probe'), collaborators);
+    expect(circuitOf(aws.tag)).toMatchObject({ state: 'half-open', closesAt: '2026-12-02T14:18:00.000Z' });
+    aws.now = T0 + 12 * 60_000;
+    const stale = await handleBreakerEvent(step('close'), collaborators);
+    expect(stale).toMatchObject({
+      action: 'left-alone',
+      why: expect.stringContaining('2026-12-02T14:18:00.000Z'),
+    });
+    expect(aws.scaling).toEqual({ mode: 'on-demand', maximumConcurrency: 2 });
+    expect(circuitOf(aws.tag)).toMatchObject({ state: 'half-open' });
+    aws.now = T0 + 18 * 60_000;
+    expect(await handleBreakerEvent(step('close'), collaborators)).toMatchObject({ action: 'closed' });
+    expect(aws.scaling).toEqual(configured);
+  });
+
+  it("waits for a later circuit's own probe time when an earlier circuit's probe schedule fires first", async () => {
+    const { aws, collaborators } = fakeAws();
+    await handleBreakerEvent(alarmEvent(), collaborators); // probe due 14:10
+    // The operator resumes at 14:02 (the tag goes, the schedule stays); it trips again at 14:03, probe due 14:13.
+    aws.tag = undefined;
+    aws.state = 'Enabled';
+    aws.now = T0 + 3 * 60_000;
+    await handleBreakerEvent(alarmEvent(), collaborators);
+    aws.alarm = 'OK';
+    aws.now = T0 + 10 * 60_000;
+    const stale = await handleBreakerEvent(step('probe'), collaborators);
+    expect(stale).toMatchObject({
+      action: 'left-alone',
+      why: expect.stringContaining('2026-12-02T14:13:00.000Z'),
+    });
+    expect(aws.state).toBe('Disabled');
+    expect(circuitOf(aws.tag)).toMatchObject({ state: 'open', probeAt: '2026-12-02T14:13:00.000Z' });
+    aws.now = T0 + 13 * 60_000;
+    expect(await handleBreakerEvent(step('probe'), collaborators)).toMatchObject({ action: 'probing' });
   });
 
   it('schedules the close again when a probe is retried after its close could not be scheduled', async () => {
