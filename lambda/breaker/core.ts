@@ -246,8 +246,12 @@ async function runProbe(
       await scheduleStep(p, 'close', alarmName, mappingId, facts.circuit.closesAt);
       return { action: 'probing', queue, circuit: facts.circuit };
     }
-    // Resumed by other means than hookline (which removes the tag): the open record is stale, and goes.
-    if (facts.circuit?.state === 'open' && !facts.paused) await p.clearCircuit(mappingId);
+    // Resumed by other means than hookline (which removes the tag): the open record is stale, and goes. A circuit a
+    // probe re-opened was disabled at the probe's scaling, which that resume kept: the configured one comes back.
+    if (facts.circuit?.state === 'open' && !facts.paused) {
+      if (facts.circuit.opens > 1) await p.setScaling(mappingId, probe.scaling);
+      await p.clearCircuit(mappingId);
+    }
     c.log('probe not run: an operator paused or resumed the consumer', {
       queue,
       mappingId,

@@ -332,6 +332,24 @@ describe('the deployed circuit breaker: an operator wins over a probe', () => {
     expect(aws.calls).toEqual(['disable']);
   });
 
+  it('restores the configured scaling of a re-opened circuit resumed by other means than hookline', async () => {
+    const { aws, collaborators } = fakeAws();
+    await handleBreakerEvent(alarmEvent(), collaborators);
+    aws.alarm = 'OK';
+    aws.now = T0 + 10 * 60_000;
+    await handleBreakerEvent(step('probe'), collaborators);
+    aws.alarm = 'ALARM';
+    aws.now = T0 + 12 * 60_000;
+    await handleBreakerEvent(alarmEvent(), collaborators); // re-opened: disabled at the probe's concurrency
+    // Enabled in the Lambda console: the tag stays, and so does the probe's concurrency.
+    aws.state = 'Enabled';
+    aws.alarm = 'OK';
+    aws.now = T0 + 32 * 60_000;
+    expect(await handleBreakerEvent(step('probe'), collaborators)).toMatchObject({ action: 'left-alone' });
+    expect(aws.tag).toBeUndefined();
+    expect(aws.scaling).toEqual(configured);
+  });
+
   it('restores the configured scaling of a probe paused by other means than hookline, and leaves it paused', async () => {
     const { aws, collaborators } = fakeAws();
     await handleBreakerEvent(alarmEvent(), collaborators);
