@@ -11,7 +11,7 @@
  * a trip records the circuit as a tag on the mapping and schedules a probe (a one-time Scheduler schedule that
  * invokes this function again); the probe, if the tag still says open and the mapping is still disabled (else an
  * operator acted, and wins), enables the mapping at probe concurrency and schedules the close; the close restores
- * the configured scaling and removes the tag unless the alarm fired meanwhile (its ALARM re-opens the circuit).
+ * the configured scaling and removes the tag unless the alarm reads ALARM (then it re-opens the circuit itself).
  */
 import {
   BREAKER_TAG,
@@ -208,7 +208,7 @@ async function handleBreakerSchedule(
   const facts = await circuitFacts(event, target, c, c.probes);
   return event.hooklineCircuitBreaker === 'probe'
     ? runProbe(event.alarmName, target, probe, facts, c, c.probes)
-    : runClose(target, probe, facts, c, c.probes);
+    : runClose(event.alarmName, target, probe, facts, c, c.probes);
 }
 
 type Facts = Awaited<ReturnType<typeof circuitFacts>>;
@@ -295,6 +295,7 @@ function notDue(target: BreakerTarget, circuit: BreakerCircuit, c: BreakerCollab
 
 /** Restores the configured scaling and removes the tag, once a probe's window passed without a trip. */
 async function runClose(
+  alarmName: string,
   target: BreakerTarget,
   probe: BreakerProbeConfig,
   facts: Facts,
@@ -313,11 +314,24 @@ async function runClose(
   }
   if (facts.circuit?.state === 'half-open' && !circuitStepDue(facts.circuit, p.now()))
     return notDue(target, facts.circuit, c);
+  if (decision === 'reopening') {
+    // The probe failed and the alarm's own action has not re-opened the circuit (it may be late, or its
+    // invocation failed for good): re-opened here, as that action does, rather than left at probe concurrency
+    // for good. The action, if it comes after all, finds the mapping disabled and the probe scheduled.
+    c.log('circuit not closed: the breaker alarm reads ALARM, re-opening it', { queue, mappingId });
+    return handleBreakerAlarm(
+      {
+        alarmData: {
+          alarmName,
+          state: { value: 'ALARM', reason: 'the breaker alarm read ALARM at the close' },
+        },
+      },
+      c,
+    );
+  }
   if (decision !== 'close') {
     const why =
-      decision === 'reopening'
-        ? 'the breaker alarm reads ALARM: its action re-opens the circuit'
-        : 'the circuit is no longer half-open (re-opened, or an operator paused or resumed the consumer)';
+      'the circuit is no longer half-open (re-opened, or an operator paused or resumed the consumer)';
     c.log('circuit not closed', { queue, mappingId, why });
     return { action: 'left-alone', queue, why };
   }

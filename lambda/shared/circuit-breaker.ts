@@ -369,8 +369,8 @@ export function circuitStepDue(circuit: BreakerCircuit, nowMs: number): boolean 
 }
 
 /**
- * A due close: close only a circuit still half-open with the consumer running. One in ALARM is left to the
- * alarm's own path, which re-opens it; one no longer half-open was re-opened, resumed or paused meanwhile.
+ * A due close: close only a circuit still half-open with the consumer running. One in ALARM re-opens (as the
+ * alarm's action does, which may have been lost); one no longer half-open was re-opened, resumed or paused meanwhile.
  */
 export function closeDecision(facts: CircuitFacts): 'close' | 'reopening' | 'not-half-open' {
   if (facts.circuit?.state !== 'half-open' || facts.paused) return 'not-half-open';

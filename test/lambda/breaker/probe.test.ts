@@ -173,21 +173,31 @@ describe('the deployed circuit breaker with a probe', () => {
     expect(circuitOf(aws.tag)).toMatchObject({ state: 'open', opens: 2 });
   });
 
-  it('leaves a close to the alarm while it reads ALARM during the probe', async () => {
+  it('re-opens the circuit itself at the close when the alarm reads ALARM but its action never came', async () => {
     const { aws, collaborators } = fakeAws();
     await handleBreakerEvent(alarmEvent(), collaborators);
     aws.alarm = 'OK';
     aws.now = T0 + 10 * 60_000;
     await handleBreakerEvent(step('probe'), collaborators);
+    // The probe fails: the alarm goes to ALARM, but its action's invocation failed for good.
     aws.alarm = 'ALARM';
     aws.now = T0 + 17 * 60_000;
     const result = await handleBreakerEvent(step('close'), collaborators);
-    expect(result).toMatchObject({
-      action: 'left-alone',
-      why: expect.stringMatching(/re-opens the circuit/),
+    expect(result).toMatchObject({ action: 'disabled', circuit: { state: 'open', opens: 2 } });
+    expect(aws.state).toBe('Disabled');
+    expect(circuitOf(aws.tag)).toMatchObject({
+      state: 'open',
+      opens: 2,
+      probeAt: '2026-12-02T14:37:00.000Z',
     });
-    expect(aws.scaling).toEqual({ mode: 'on-demand', maximumConcurrency: 2 });
-    expect(circuitOf(aws.tag)?.state).toBe('half-open');
+    expect(aws.schedules.at(-1)).toMatchObject({ at: '2026-12-02T14:37:00.000Z', event: step('probe') });
+    // The action arrives late after all: nothing more than the same probe, scheduled again under its name.
+    aws.now += 30_000;
+    expect(await handleBreakerEvent(alarmEvent(), collaborators)).toMatchObject({
+      action: 'already-disabled',
+    });
+    expect(circuitOf(aws.tag)).toMatchObject({ opens: 2, probeAt: '2026-12-02T14:37:00.000Z' });
+    expect(new Set(aws.schedules.map((s) => s.name)).size).toBe(3);
   });
 
   it("leaves a later probe running when an earlier probe's close schedule fires during it", async () => {
