@@ -304,14 +304,16 @@ const isoAt = (ms: number): string => new Date(ms).toISOString();
 
 /**
  * The circuit a trip opens: a trip during a probe is one more open in a row (its cool-down doubles), any other
- * trip the first. Without `halfOpenAfterMinutes` no probe is planned: resuming stays the operator's call.
+ * trip the first. A record still open on a running consumer keeps its count: deployed, that is this very trip
+ * retried after its record was written but the mapping not yet disabled (or a consumer resumed outside hookline,
+ * which never closed). Without `halfOpenAfterMinutes` no probe is planned: resuming stays the operator's call.
  */
 export function openCircuit(
   previous: BreakerCircuit | undefined,
   nowMs: number,
   halfOpenAfterMinutes?: number,
 ): BreakerCircuit {
-  const opens = previous?.state === 'half-open' ? previous.opens + 1 : 1;
+  const opens = previous?.state === 'half-open' ? previous.opens + 1 : (previous?.opens ?? 1);
   const probe = halfOpenAfterMinutes
     ? { probeAt: isoAt(nowMs + coolDownMinutes(halfOpenAfterMinutes, opens) * 60_000) }
     : {};

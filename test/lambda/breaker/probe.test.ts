@@ -257,6 +257,29 @@ describe('the deployed circuit breaker with a probe', () => {
     expect(await handleBreakerEvent(step('probe'), collaborators)).toMatchObject({ action: 'probing' });
   });
 
+  it('keeps the doubled cool-down when a re-open is retried after its record was written but the mapping not disabled', async () => {
+    const { aws, collaborators } = fakeAws();
+    await handleBreakerEvent(alarmEvent(), collaborators);
+    aws.alarm = 'OK';
+    aws.now = T0 + 10 * 60_000;
+    await handleBreakerEvent(step('probe'), collaborators);
+    aws.alarm = 'ALARM';
+    aws.now = T0 + 12 * 60_000;
+    const failing = {
+      ...collaborators,
+      disableMapping: async () => {
+        throw new Error('TooManyRequestsException');
+      },
+    };
+    await expect(handleBreakerEvent(alarmEvent(), failing)).rejects.toThrow('TooManyRequestsException');
+    // Lambda retries the alarm's invocation a minute later: still the second open in a row, its wait doubled.
+    aws.now += 60_000;
+    expect(await handleBreakerEvent(alarmEvent(), collaborators)).toMatchObject({
+      action: 'disabled',
+      circuit: { state: 'open', opens: 2, probeAt: '2026-12-02T14:33:00.000Z' },
+    });
+  });
+
   it('schedules the close again when a probe is retried after its close could not be scheduled', async () => {
     const { aws, collaborators } = fakeAws();
     await handleBreakerEvent(alarmEvent(), collaborators);
