@@ -11,7 +11,7 @@
  * a trip records the circuit as a tag on the mapping and schedules a probe (a one-time Scheduler schedule that
  * invokes this function again); the probe, if the tag still says open and the mapping is still disabled (else an
  * operator acted, and wins), enables the mapping at probe concurrency and schedules the close; the close restores
- * the configured scaling and removes the tag unless the alarm fired meanwhile (its ALARM re-opens the circuit).
+ * the configured scaling and removes the tag unless the alarm reads ALARM (then it re-opens the circuit itself).
  */
 import {
   BREAKER_TAG,
@@ -21,6 +21,7 @@ import {
   type BreakerScheduleEvent,
   type BreakerTarget,
   CLOSE_MARGIN_MINUTES,
+  circuitStepDue,
   closeDecision,
   encodeCircuitTag,
   halfOpenCircuit,
@@ -207,7 +208,7 @@ async function handleBreakerSchedule(
   const facts = await circuitFacts(event, target, c, c.probes);
   return event.hooklineCircuitBreaker === 'probe'
     ? runProbe(event.alarmName, target, probe, facts, c, c.probes)
-    : runClose(target, probe, facts, c, c.probes);
+    : runClose(event.alarmName, target, probe, facts, c, c.probes);
 }
 
 type Facts = Awaited<ReturnType<typeof circuitFacts>>;
@@ -245,8 +246,12 @@ async function runProbe(
       await scheduleStep(p, 'close', alarmName, mappingId, facts.circuit.closesAt);
       return { action: 'probing', queue, circuit: facts.circuit };
     }
-    // Resumed by other means than hookline (which removes the tag): the open record is stale, and goes.
-    if (facts.circuit?.state === 'open' && !facts.paused) await p.clearCircuit(mappingId);
+    // Resumed by other means than hookline (which removes the tag): the open record is stale, and goes. A circuit a
+    // probe re-opened was disabled at the probe's scaling, which that resume kept: the configured one comes back.
+    if (facts.circuit?.state === 'open' && !facts.paused) {
+      if (facts.circuit.opens > 1) await p.setScaling(mappingId, probe.scaling);
+      await p.clearCircuit(mappingId);
+    }
     c.log('probe not run: an operator paused or resumed the consumer', {
       queue,
       mappingId,
@@ -255,6 +260,7 @@ async function runProbe(
     return { action: 'left-alone', queue, why: 'an operator paused or resumed the consumer since the trip' };
   }
   const now = p.now();
+  if (!circuitStepDue(facts.circuit, now)) return notDue(target, facts.circuit, c);
   if (decision === 'postpone') {
     // A probe started while the alarm still reads ALARM could never trip it again (it acts on a transition).
     const circuit = postponedCircuit(facts.circuit, now, probe.windowMinutes);
@@ -278,8 +284,18 @@ async function runProbe(
   return { action: 'probing', queue, circuit };
 }
 
+/** A schedule left from an earlier circuit fired before the recorded one's step: that step's own schedule acts. */
+function notDue(target: BreakerTarget, circuit: BreakerCircuit, c: BreakerCollaborators): BreakerAction {
+  const due =
+    circuit.state === 'open' ? `its probe is due at ${circuit.probeAt}` : `it closes at ${circuit.closesAt}`;
+  const why = `a schedule left from an earlier circuit: the circuit is ${circuit.state} and ${due}`;
+  c.log('schedule left alone', { queue: target.queue, mappingId: target.mappingId, why });
+  return { action: 'left-alone', queue: target.queue, why };
+}
+
 /** Restores the configured scaling and removes the tag, once a probe's window passed without a trip. */
 async function runClose(
+  alarmName: string,
   target: BreakerTarget,
   probe: BreakerProbeConfig,
   facts: Facts,
@@ -296,11 +312,26 @@ async function runClose(
     c.log('circuit not closed: an operator paused the consumer during the probe', { queue, mappingId });
     return { action: 'left-alone', queue, why: 'an operator paused the consumer during the probe' };
   }
+  if (facts.circuit?.state === 'half-open' && !circuitStepDue(facts.circuit, p.now()))
+    return notDue(target, facts.circuit, c);
+  if (decision === 'reopening') {
+    // The probe failed and the alarm's own action has not re-opened the circuit (it may be late, or its
+    // invocation failed for good): re-opened here, as that action does, rather than left at probe concurrency
+    // for good. The action, if it comes after all, finds the mapping disabled and the probe scheduled.
+    c.log('circuit not closed: the breaker alarm reads ALARM, re-opening it', { queue, mappingId });
+    return handleBreakerAlarm(
+      {
+        alarmData: {
+          alarmName,
+          state: { value: 'ALARM', reason: 'the breaker alarm read ALARM at the close' },
+        },
+      },
+      c,
+    );
+  }
   if (decision !== 'close') {
     const why =
-      decision === 'reopening'
-        ? 'the breaker alarm reads ALARM: its action re-opens the circuit'
-        : 'the circuit is no longer half-open (re-opened, or an operator paused or resumed the consumer)';
+      'the circuit is no longer half-open (re-opened, or an operator paused or resumed the consumer)';
     c.log('circuit not closed', { queue, mappingId, why });
     return { action: 'left-alone', queue, why };
   }

@@ -304,14 +304,16 @@ const isoAt = (ms: number): string => new Date(ms).toISOString();
 
 /**
  * The circuit a trip opens: a trip during a probe is one more open in a row (its cool-down doubles), any other
- * trip the first. Without `halfOpenAfterMinutes` no probe is planned: resuming stays the operator's call.
+ * trip the first. A record still open on a running consumer keeps its count: deployed, that is this very trip
+ * retried after its record was written but the mapping not yet disabled (or a consumer resumed outside hookline,
+ * which never closed). Without `halfOpenAfterMinutes` no probe is planned: resuming stays the operator's call.
  */
 export function openCircuit(
   previous: BreakerCircuit | undefined,
   nowMs: number,
   halfOpenAfterMinutes?: number,
 ): BreakerCircuit {
-  const opens = previous?.state === 'half-open' ? previous.opens + 1 : 1;
+  const opens = previous?.state === 'half-open' ? previous.opens + 1 : (previous?.opens ?? 1);
   const probe = halfOpenAfterMinutes
     ? { probeAt: isoAt(nowMs + coolDownMinutes(halfOpenAfterMinutes, opens) * 60_000) }
     : {};
@@ -359,8 +361,18 @@ export function probeDecision(facts: CircuitFacts): 'probe' | 'postpone' | 'oper
 }
 
 /**
- * A due close: close only a circuit still half-open with the consumer running. One in ALARM is left to the
- * alarm's own path, which re-opens it; one no longer half-open was re-opened, resumed or paused meanwhile.
+ * Whether the recorded circuit's own step has come: a schedule left from an earlier circuit (one an operator ended,
+ * or one a probe re-opened) may fire while a later circuit of the same consumer waits, and must not start its probe
+ * early nor cut its probe short. A schedule runs at whole seconds, so up to a second before the recorded time.
+ */
+export function circuitStepDue(circuit: BreakerCircuit, nowMs: number): boolean {
+  const due = circuit.state === 'open' ? circuit.probeAt : circuit.closesAt;
+  return due === undefined || nowMs + 1000 >= Date.parse(due);
+}
+
+/**
+ * A due close: close only a circuit still half-open with the consumer running. One in ALARM re-opens (as the
+ * alarm's action does, which may have been lost); one no longer half-open was re-opened, resumed or paused meanwhile.
  */
 export function closeDecision(facts: CircuitFacts): 'close' | 'reopening' | 'not-half-open' {
   if (facts.circuit?.state !== 'half-open' || facts.paused) return 'not-half-open';

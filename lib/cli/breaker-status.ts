@@ -204,7 +204,9 @@ export async function endBreakerRecord(
   try {
     await backend.lambda.send(new UntagResourceCommand({ Resource: arn, TagKeys: [BREAKER_TAG] }));
   } catch (error) {
-    return { ...(trip ? { cleared: trip } : {}), untagFailed: (error as Error).name ?? String(error) };
+    // The scaling still goes back: a resume must not leave the consumer at the probe's concurrency for good.
+    const untagFailed = (error as Error).name ?? String(error);
+    return { ...(trip ? { cleared: trip } : {}), ...(restore ? { restore } : {}), untagFailed };
   }
   return { ...(trip ? { cleared: trip } : {}), ...(restore ? { restore } : {}) };
 }

@@ -103,7 +103,9 @@ async function endBreakerBeforeChange(
   const ended = await endBreakerRecord(backend, target, queue, enabled);
   if (ended.untagFailed)
     backend.output.note(
-      `could not remove the circuit breaker's record from the ${queue.name} mapping (${ended.untagFailed}): its probe may still ${enabled ? 'lower the concurrency of' : 're-enable'} the consumer; allow lambda:UntagResource on the mapping and run this again`,
+      enabled
+        ? `could not remove the circuit breaker's record from the ${queue.name} mapping (${ended.untagFailed}): status shows its circuit until its next probe or close finds the consumer resumed and removes it; allow lambda:UntagResource on the mapping and run this again`
+        : `could not remove the circuit breaker's record from the ${queue.name} mapping (${ended.untagFailed}): its probe may still re-enable the consumer; allow lambda:UntagResource on the mapping and run this again`,
     );
   return {
     cleared: ended.cleared ? { clearedCircuitBreaker: ended.cleared } : {},

@@ -6,7 +6,13 @@ import type { z } from 'zod';
 import { FOREIGN_DURATION_FIX, isForeignDuration } from '../foreign-duration';
 import { SENDER_TYPE_NAMES } from '../senders';
 import { type Violation, ViolationsError, violation } from '../violations';
-import { CONSUMER_SETTING_KEYS, configSchema, type HooklineConfig, type ParsedConfig } from './schema';
+import {
+  BREAKER_SETTING_KEYS,
+  CONSUMER_SETTING_KEYS,
+  configSchema,
+  type HooklineConfig,
+  type ParsedConfig,
+} from './schema';
 
 /** Thrown by `resolveConfig`; its message lists every issue with the value given and the fix. */
 export class HooklineConfigError extends ViolationsError {
@@ -89,8 +95,17 @@ function shapeViolations(issue: ZodIssue, input: unknown): Violation[] {
 function unknownKeyViolation(at: readonly PropertyKey[], key: string, input: unknown): Violation {
   const path = [...at, key];
   const value = valueAt(input, path);
-  const queue = at.length === 2 && at[0] === 'queues' ? String(at[1]) : undefined;
-  if (queue !== undefined && CONSUMER_SETTING_KEYS.has(key)) {
+  const queue = at.length >= 2 && at[0] === 'queues' ? String(at[1]) : undefined;
+  const onConsumer = at.length === 3 && at[2] === 'consumer';
+  if (queue !== undefined && (at.length === 2 || onConsumer) && BREAKER_SETTING_KEYS.has(key)) {
+    return shapeViolation(
+      path,
+      "is a setting of the consumer's circuit breaker",
+      value,
+      `move ${key} into queues.${queue}.consumer.circuitBreaker (e.g. circuitBreaker: { ${key}: ... }; {} enables the breaker with its defaults)`,
+    );
+  }
+  if (queue !== undefined && at.length === 2 && CONSUMER_SETTING_KEYS.has(key)) {
     return shapeViolation(
       path,
       "is a setting of the queue's consumer, not of the queue",

@@ -561,6 +561,9 @@ const consumerSchema = z
 /** A consumer's own settings: one written on its queue instead is pointed to its place. */
 export const CONSUMER_SETTING_KEYS: ReadonlySet<string> = new Set(Object.keys(consumerSchema.shape));
 
+/** A consumer's circuit breaker's settings: written on the consumer or its queue, the problem says where they go. */
+export const BREAKER_SETTING_KEYS: ReadonlySet<string> = new Set(Object.keys(circuitBreakerSchema.shape));
+
 const queueSchema = z
   .object({
     fifo: z.boolean().optional(),

@@ -385,7 +385,7 @@ async function startPipeline(settings: LocalSettings, cleanups: Cleanups): Promi
   control.startCircuits();
   cleanups.push(() => control?.stopCircuits());
   announceNotStopped(settings, emulators);
-  announcePausedConsumers(settings, saved.paused, saved.trips, consumers);
+  announcePausedConsumers(settings, control, consumers);
   const alarmWatch = watchAlarms(settings, control, cleanups);
   cleanups.push(await watchForRestart(settings, consumers, context));
   const stopScheduler = startSchedules(settings, topology, sqs);
@@ -1001,19 +1001,27 @@ function announceNotStopped(settings: LocalSettings, emulators: Emulators): void
   );
 }
 
+/**
+ * The consumers that start paused, or still probing at low concurrency, as the breaker's records stand once
+ * restored: a circuit the configuration no longer probes (its `halfOpenAfter` removed) promises no probe.
+ */
 function announcePausedConsumers(
   settings: LocalSettings,
-  savedPaused: ReadonlySet<string>,
-  savedTrips: ReadonlyMap<string, BreakerTrip>,
+  control: LocalControl,
   consumers: ReadonlyMap<string, LocalConsumer>,
 ): void {
-  for (const name of savedPaused) {
-    if (!consumers.has(name)) continue;
-    const trip = savedTrips.get(name);
-    const by = trip ? ` (${describeBreakerState(trip)})` : '';
-    settings.reporter.info(
-      `consumer ${name} is paused${by} (saved in ${pausedConsumersPath(settings.dataDir ?? resolve('.'))}): resume it with ${nextCommand(settings.hints, `resume ${name}`)}`,
-    );
+  const saved = pausedConsumersPath(settings.dataDir ?? resolve('.'));
+  for (const [name, consumer] of consumers) {
+    const trip = control.breakerTrip(name);
+    const resume = nextCommand(settings.hints, `resume ${name}`);
+    if (consumer.mapping.state === 'Disabled') {
+      const by = trip ? ` (${describeBreakerState(trip)})` : '';
+      settings.reporter.info(`consumer ${name} is paused${by} (saved in ${saved}): resume it with ${resume}`);
+    } else if (trip?.circuit?.state === 'half-open') {
+      settings.reporter.info(
+        `consumer ${name} is ${describeBreakerState(trip)} (saved in ${saved}): to run it at full concurrency now, resume it with ${resume}`,
+      );
+    }
   }
 }
 

@@ -44,11 +44,9 @@ export function readSavedPauses(dataDir: string): {
     const parsed = JSON.parse(readFileSync(path, 'utf8')) as { paused?: unknown; breaker?: unknown } | null;
     const paused = parsed?.paused;
     const trips = tripsOf(parsed?.breaker);
-    if (Array.isArray(paused) && paused.every((name) => typeof name === 'string') && trips)
+    if (Array.isArray(paused) && paused.every((name) => typeof name === 'string') && trips instanceof Map)
       return { paused: new Set(paused), trips };
-    reason = trips
-      ? 'expected {"paused": ["<queue>", ...]}'
-      : 'expected "breaker": {"<queue>": {"trippedAt", "failed", "ended", "windowMinutes", "circuit"?}}';
+    reason = trips instanceof Map ? 'expected {"paused": ["<queue>", ...]}' : trips;
   } catch (error) {
     reason = (error as Error).message;
   }
@@ -58,34 +56,41 @@ export function readSavedPauses(dataDir: string): {
   );
 }
 
-/** The saved trips, or undefined when they are not what this module writes. */
-function tripsOf(value: unknown): Map<string, BreakerTrip> | undefined {
+const TRIP_SHAPE = '{"trippedAt", "failed", "ended", "windowMinutes", "circuit"?}';
+const CIRCUIT_SHAPE =
+  '{"state": "open", "since", "opens", "probeAt"?} or {"state": "half-open", "since", "opens", "closesAt"}';
+
+/** The saved trips, or why they are not what this module writes. */
+function tripsOf(value: unknown): Map<string, BreakerTrip> | string {
   if (value === undefined) return new Map();
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) return undefined;
+  if (value === null || typeof value !== 'object' || Array.isArray(value))
+    return `expected "breaker": {"<queue>": ${TRIP_SHAPE}}`;
   const trips = new Map<string, BreakerTrip>();
   for (const [queue, trip] of Object.entries(value)) {
     const t = trip as Partial<BreakerTrip> | null;
     const valid =
       typeof t?.trippedAt === 'string' &&
-      [t.failed, t.ended, t.windowMinutes].every((n) => typeof n === 'number' && Number.isFinite(n)) &&
-      (t.circuit === undefined || isCircuit(t.circuit));
-    if (!valid) return undefined;
+      [t.failed, t.ended, t.windowMinutes].every((n) => typeof n === 'number' && Number.isFinite(n));
+    if (!valid) return `expected "breaker": {"${queue}": ${TRIP_SHAPE}}`;
+    if (t.circuit !== undefined && !isCircuit(t.circuit))
+      return `expected "breaker": {"${queue}": {"circuit": ${CIRCUIT_SHAPE}}}, with ISO 8601 times and opens 1 or more`;
     trips.set(queue, t as BreakerTrip);
   }
   return trips;
 }
 
-/** Whether a saved circuit is one this module writes: its state, times that parse, and its count of opens. */
+/**
+ * Whether a saved circuit is one this module writes: its state, times that parse, its count of opens, and the time
+ * its state moves on at. A half-open circuit without its close time would run at probe concurrency for good.
+ */
 function isCircuit(value: unknown): value is BreakerCircuit {
   const c = value as Partial<BreakerCircuit> | null;
-  const time = (t: unknown) => t === undefined || (typeof t === 'string' && !Number.isNaN(Date.parse(t)));
-  return (
-    (c?.state === 'open' || c?.state === 'half-open') &&
-    typeof c.since === 'string' &&
-    Number.isInteger(c.opens) &&
-    time(c.probeAt) &&
-    time(c.closesAt)
-  );
+  const time = (t: unknown) => typeof t === 'string' && !Number.isNaN(Date.parse(t));
+  const optionalTime = (t: unknown) => t === undefined || time(t);
+  const opens = Number.isInteger(c?.opens) && (c?.opens ?? 0) >= 1;
+  if (!time(c?.since) || !opens) return false;
+  if (c?.state === 'open') return optionalTime(c.probeAt) && c.closesAt === undefined;
+  return c?.state === 'half-open' && time(c.closesAt) && c.probeAt === undefined;
 }
 
 /**

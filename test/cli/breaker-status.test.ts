@@ -377,6 +377,26 @@ describe('deployed status, pause and resume with a probing circuit breaker (the 
     ]);
   });
 
+  it('resume of a re-opened circuit writes the configured scaling back even when the record cannot be removed', async () => {
+    deployed(FIRED + 20_000);
+    tagged(OPEN);
+    lambda
+      .on(UntagResourceCommand)
+      .rejects(Object.assign(new Error('denied'), { name: 'AccessDeniedException' }));
+    lambda.on(UpdateEventSourceMappingCommand).resolves({ State: 'Enabling' });
+    const backend = testBackend();
+    await setConsumerEnabled(backend, stackTarget(), true, { queue: 'events', wait: false });
+    // The re-opened probe left the mapping at concurrency 2; its due probe, finding it resumed, only drops the tag.
+    expect(lambda).toReceiveCommandWith(UpdateEventSourceMappingCommand, {
+      UUID: EVENTS.eventSourceMappingId,
+      Enabled: true,
+      ScalingConfig: { MaximumConcurrency: 40 },
+    });
+    expect(backend.output.notes).toEqual([
+      "could not remove the circuit breaker's record from the events mapping (AccessDeniedException): status shows its circuit until its next probe or close finds the consumer resumed and removes it; allow lambda:UntagResource on the mapping and run this again",
+    ]);
+  });
+
   it('says no more than what ended when an operator pauses a consumer a breaker without a probe paused', () => {
     const output = recordingOutput();
     const trip = { trippedAt: '2026-11-25T02:40:00.000Z', failed: 37, ended: 40, windowMinutes: 5 };

@@ -1843,4 +1843,20 @@ describe('resolveConfig: a consumer circuit breaker', () => {
       'is not a known setting here',
     );
   });
+
+  it('points halfOpenAfter written on the consumer or on its queue to the circuit breaker it belongs to', () => {
+    const queues = [
+      { consumer: { entry: 'x.ts', halfOpenAfter: Duration.minutes(15) } },
+      { consumer: { entry: 'x.ts' }, halfOpenAfter: Duration.minutes(15) },
+    ];
+    const paths = ['queues.events.consumer.halfOpenAfter', 'queues.events.halfOpenAfter'];
+    queues.forEach((queue, i) => {
+      expect(issueOf(minimal({ queues: { events: queue } } as never)).issue).toEqual({
+        path: paths[i],
+        message: "is a setting of the consumer's circuit breaker",
+        value: '15 minutes',
+        fix: 'move halfOpenAfter into queues.events.consumer.circuitBreaker (e.g. circuitBreaker: { halfOpenAfter: ... }; {} enables the breaker with its defaults)',
+      });
+    });
+  });
 });

@@ -173,20 +173,111 @@ describe('the deployed circuit breaker with a probe', () => {
     expect(circuitOf(aws.tag)).toMatchObject({ state: 'open', opens: 2 });
   });
 
-  it('leaves a close to the alarm while it reads ALARM during the probe', async () => {
+  it('re-opens the circuit itself at the close when the alarm reads ALARM but its action never came', async () => {
+    const { aws, collaborators } = fakeAws();
+    await handleBreakerEvent(alarmEvent(), collaborators);
+    aws.alarm = 'OK';
+    aws.now = T0 + 10 * 60_000;
+    await handleBreakerEvent(step('probe'), collaborators);
+    // The probe fails: the alarm goes to ALARM, but its action's invocation failed for good.
+    aws.alarm = 'ALARM';
+    aws.now = T0 + 17 * 60_000;
+    const result = await handleBreakerEvent(step('close'), collaborators);
+    expect(result).toMatchObject({ action: 'disabled', circuit: { state: 'open', opens: 2 } });
+    expect(aws.state).toBe('Disabled');
+    expect(circuitOf(aws.tag)).toMatchObject({
+      state: 'open',
+      opens: 2,
+      probeAt: '2026-12-02T14:37:00.000Z',
+    });
+    expect(aws.schedules.at(-1)).toMatchObject({ at: '2026-12-02T14:37:00.000Z', event: step('probe') });
+    // The action arrives late after all: nothing more than the same probe, scheduled again under its name.
+    aws.now += 30_000;
+    expect(await handleBreakerEvent(alarmEvent(), collaborators)).toMatchObject({
+      action: 'already-disabled',
+    });
+    expect(circuitOf(aws.tag)).toMatchObject({ opens: 2, probeAt: '2026-12-02T14:37:00.000Z' });
+    expect(new Set(aws.schedules.map((s) => s.name)).size).toBe(3);
+  });
+
+  it("leaves a later probe running when an earlier probe's close schedule fires during it", async () => {
+    const { aws, collaborators: base } = fakeAws();
+    // halfOpenAfter equal to the window: a new circuit's probe can start before an earlier probe's close time.
+    const target = {
+      ...config.alarms[ALARM],
+      probe: { halfOpenAfterMinutes: 5, windowMinutes: 5, scaling: configured },
+    };
+    const collaborators = { ...base, config: { ...config, alarms: { ...config.alarms, [ALARM]: target } } };
+    await handleBreakerEvent(alarmEvent(), collaborators);
+    aws.alarm = 'OK';
+    aws.now = T0 + 5 * 60_000;
+    await handleBreakerEvent(step('probe'), collaborators); // closes at 14:12
+    // The operator resumes during the probe (hookline restores the scaling, removes the tag; the close schedule
+    // stays); it trips again at 14:06, and its own probe runs from 14:11 to 14:18.
+    aws.tag = undefined;
+    aws.scaling = configured;
+    aws.now = T0 + 6 * 60_000;
+    aws.alarm = 'ALARM';
+    await handleBreakerEvent(alarmEvent(), collaborators);
+    aws.alarm = 'OK';
+    aws.now = T0 + 11 * 60_000;
+    await handleBreakerEvent(step('probe'), collaborators);
+    expect(circuitOf(aws.tag)).toMatchObject({ state: 'half-open', closesAt: '2026-12-02T14:18:00.000Z' });
+    aws.now = T0 + 12 * 60_000;
+    const stale = await handleBreakerEvent(step('close'), collaborators);
+    expect(stale).toMatchObject({
+      action: 'left-alone',
+      why: expect.stringContaining('2026-12-02T14:18:00.000Z'),
+    });
+    expect(aws.scaling).toEqual({ mode: 'on-demand', maximumConcurrency: 2 });
+    expect(circuitOf(aws.tag)).toMatchObject({ state: 'half-open' });
+    aws.now = T0 + 18 * 60_000;
+    expect(await handleBreakerEvent(step('close'), collaborators)).toMatchObject({ action: 'closed' });
+    expect(aws.scaling).toEqual(configured);
+  });
+
+  it("waits for a later circuit's own probe time when an earlier circuit's probe schedule fires first", async () => {
+    const { aws, collaborators } = fakeAws();
+    await handleBreakerEvent(alarmEvent(), collaborators); // probe due 14:10
+    // The operator resumes at 14:02 (the tag goes, the schedule stays); it trips again at 14:03, probe due 14:13.
+    aws.tag = undefined;
+    aws.state = 'Enabled';
+    aws.now = T0 + 3 * 60_000;
+    await handleBreakerEvent(alarmEvent(), collaborators);
+    aws.alarm = 'OK';
+    aws.now = T0 + 10 * 60_000;
+    const stale = await handleBreakerEvent(step('probe'), collaborators);
+    expect(stale).toMatchObject({
+      action: 'left-alone',
+      why: expect.stringContaining('2026-12-02T14:13:00.000Z'),
+    });
+    expect(aws.state).toBe('Disabled');
+    expect(circuitOf(aws.tag)).toMatchObject({ state: 'open', probeAt: '2026-12-02T14:13:00.000Z' });
+    aws.now = T0 + 13 * 60_000;
+    expect(await handleBreakerEvent(step('probe'), collaborators)).toMatchObject({ action: 'probing' });
+  });
+
+  it('keeps the doubled cool-down when a re-open is retried after its record was written but the mapping not disabled', async () => {
     const { aws, collaborators } = fakeAws();
     await handleBreakerEvent(alarmEvent(), collaborators);
     aws.alarm = 'OK';
     aws.now = T0 + 10 * 60_000;
     await handleBreakerEvent(step('probe'), collaborators);
     aws.alarm = 'ALARM';
-    const result = await handleBreakerEvent(step('close'), collaborators);
-    expect(result).toMatchObject({
-      action: 'left-alone',
-      why: expect.stringMatching(/re-opens the circuit/),
+    aws.now = T0 + 12 * 60_000;
+    const failing = {
+      ...collaborators,
+      disableMapping: async () => {
+        throw new Error('TooManyRequestsException');
+      },
+    };
+    await expect(handleBreakerEvent(alarmEvent(), failing)).rejects.toThrow('TooManyRequestsException');
+    // Lambda retries the alarm's invocation a minute later: still the second open in a row, its wait doubled.
+    aws.now += 60_000;
+    expect(await handleBreakerEvent(alarmEvent(), collaborators)).toMatchObject({
+      action: 'disabled',
+      circuit: { state: 'open', opens: 2, probeAt: '2026-12-02T14:33:00.000Z' },
     });
-    expect(aws.scaling).toEqual({ mode: 'on-demand', maximumConcurrency: 2 });
-    expect(circuitOf(aws.tag)?.state).toBe('half-open');
   });
 
   it('schedules the close again when a probe is retried after its close could not be scheduled', async () => {
@@ -272,6 +363,24 @@ describe('the deployed circuit breaker: an operator wins over a probe', () => {
     expect(await handleBreakerEvent(step('probe'), collaborators)).toMatchObject({ action: 'left-alone' });
     expect(aws.tag).toBeUndefined();
     expect(aws.calls).toEqual(['disable']);
+  });
+
+  it('restores the configured scaling of a re-opened circuit resumed by other means than hookline', async () => {
+    const { aws, collaborators } = fakeAws();
+    await handleBreakerEvent(alarmEvent(), collaborators);
+    aws.alarm = 'OK';
+    aws.now = T0 + 10 * 60_000;
+    await handleBreakerEvent(step('probe'), collaborators);
+    aws.alarm = 'ALARM';
+    aws.now = T0 + 12 * 60_000;
+    await handleBreakerEvent(alarmEvent(), collaborators); // re-opened: disabled at the probe's concurrency
+    // Enabled in the Lambda console: the tag stays, and so does the probe's concurrency.
+    aws.state = 'Enabled';
+    aws.alarm = 'OK';
+    aws.now = T0 + 32 * 60_000;
+    expect(await handleBreakerEvent(step('probe'), collaborators)).toMatchObject({ action: 'left-alone' });
+    expect(aws.tag).toBeUndefined();
+    expect(aws.scaling).toEqual(configured);
   });
 
   it('restores the configured scaling of a probe paused by other means than hookline, and leaves it paused', async () => {

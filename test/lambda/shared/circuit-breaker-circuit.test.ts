@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   type BreakerCircuit,
+  circuitStepDue,
   closeDecision,
   coolDownMinutes,
   describeBreakerState,
@@ -113,6 +114,15 @@ describe('the circuit breaker: an operator always wins over a probe', () => {
     expect(closeDecision({ circuit: halfOpen, paused: true, alarmFiring: false })).toBe('not-half-open');
     expect(closeDecision({ circuit: undefined, paused: false, alarmFiring: false })).toBe('not-half-open');
     expect(closeDecision({ circuit: open, paused: true, alarmFiring: false })).toBe('not-half-open');
+  });
+
+  it("acts on a circuit's step only from its recorded time (a schedule runs at whole seconds), never earlier", () => {
+    const due = openCircuit(undefined, T0, 10);
+    expect(circuitStepDue(due, T0 + minutes(10) - 999)).toBe(true);
+    expect(circuitStepDue(due, T0 + minutes(3))).toBe(false);
+    const probing = halfOpenCircuit(due, T0 + minutes(10), { minutes: 7, concurrency: 2 });
+    expect(circuitStepDue(probing, T0 + minutes(12))).toBe(false);
+    expect(circuitStepDue(probing, T0 + minutes(17))).toBe(true);
   });
 });
 

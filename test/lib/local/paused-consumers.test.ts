@@ -75,6 +75,17 @@ describe('paused consumers kept in the data directory', () => {
       { state: 'open', since: '2026-01-01T00:00:00.000Z', opens: 1, probeAt: 'soon' },
     ],
     ['no count of opens', { state: 'open', since: '2026-01-01T00:00:00.000Z' }],
+    ['no opens at all', { state: 'open', since: '2026-01-01T00:00:00.000Z', opens: 0 }],
+    ['a start that is no time', { state: 'open', since: 'yesterday', opens: 1 }],
+    // It would run at probe concurrency for good: nothing would ever close it.
+    [
+      'a half-open probe without its close time',
+      { state: 'half-open', since: '2026-01-01T00:00:00.000Z', opens: 1 },
+    ],
+    [
+      'an open circuit with a close time',
+      { state: 'open', since: '2026-01-01T00:00:00.000Z', opens: 1, closesAt: '2026-01-01T00:01:00.000Z' },
+    ],
   ])('stops the start on a circuit with %s, rather than guess when to probe', (_, circuit) => {
     const dir = dataDir();
     const trip = { trippedAt: '2026-01-01T00:00:00.000Z', failed: 20, ended: 20, windowMinutes: 1, circuit };
@@ -82,7 +93,10 @@ describe('paused consumers kept in the data directory', () => {
       pausedConsumersPath(dir),
       JSON.stringify({ paused: ['events'], breaker: { events: trip } }),
     );
-    expect(() => readPausedConsumers(dir)).toThrow(/is unreadable \(expected "breaker": /);
+    expect(() => readPausedConsumers(dir)).toThrow(
+      /is unreadable \(expected "breaker": \{"events": \{"circuit": \{"state": "open", .*"half-open".*"closesAt"\}/,
+    );
+    expect(() => readPausedConsumers(dir)).toThrow('or delete it to start every consumer');
   });
 
   it.each([
