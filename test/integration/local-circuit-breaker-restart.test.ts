@@ -4,18 +4,16 @@
  * longer probes is promised no probe; a probe that was running continues at concurrency 1 and is said so), and the
  * circuit then moves on as before. Local mode's clock is moved forward rather than waited for.
  */
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { Duration } from 'aws-cdk-lib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ResolvedConfig } from '../../lib/config';
+import { runHookline } from '../helpers/local/cli';
 import { startTestPipeline, type TestPipeline, testConfig } from '../helpers/local/pipeline';
 
-const run = promisify(execFile);
 const BUGGY_CONSUMER = fileURLToPath(new URL('../helpers/local/buggy-consumer.ts', import.meta.url));
 
 const withBreaker = (halfOpenAfter?: Duration) =>
@@ -57,14 +55,7 @@ describe('local mode: a saved circuit across restarts and configuration changes'
     pipeline = undefined;
   };
   const statusRow = async () => {
-    const { stdout } = await run(
-      'node_modules/.bin/tsx',
-      ['bin/hookline.ts', 'status', '--local', '--json'],
-      {
-        env: { ...process.env, HOOKLINE_STATE_DIR: stateDir, NO_COLOR: '1' },
-        timeout: 120_000,
-      },
-    );
+    const { stdout } = await runHookline(stateDir, ['status', '--local', '--json']);
     return JSON.parse(stdout).queues[0];
   };
   const infoLines = (p: TestPipeline) =>
