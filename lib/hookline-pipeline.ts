@@ -793,6 +793,7 @@ function resolvedConfigOf(config: HooklineConfig | ResolvedConfig, projectRoot: 
     entryExists: (entry) => entryExistsInProject(entry, projectRoot),
     entryOutsideBundleRoot: (entry) => entryOutsideBundleRoot(entry, projectRoot),
     lockFileMissing: () => lockFileMissing(projectRoot),
+    forDeploy: true,
   });
 }
 
