@@ -17,5 +17,7 @@ export const forwardRuntimeSchema = z.object({
   timeoutMs: z.int().check(z.positive()),
   /** The Standard Webhooks signing secret: a Secrets Manager id, or `env:NAME` (local mode). */
   secretId: z.string().check(z.minLength(1)),
+  /** How long a loaded secret is used before it is read again (a rotated secret is picked up within it). */
+  secretCacheSeconds: z.number().check(z.nonnegative()),
 });
 export type ForwardRuntimeConfig = z.infer<typeof forwardRuntimeSchema>;
