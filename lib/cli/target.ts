@@ -196,16 +196,7 @@ export async function describeStackTarget(
   const jobSchedulesDeadLetterQueue = jobSchedulesDeadLetterQueueOf(outputs, queueArnOf);
   const schedules = scheduleDeadLetterQueuesOf(outputs, queueArnOf, config);
   const ingestFunctionName = outputs.get(STACK_OUTPUTS.ingestFunctionName);
-  const signingSecretIds: Record<string, string> = {};
-  for (const source of config.sources) {
-    const id = outputs.get(outputKey('SigningSecretId', source.name));
-    if (id) signingSecretIds[source.name] = id;
-  }
-  const forwardSecretIds: Record<string, string> = {};
-  for (const queue of config.queues) {
-    const id = queue.consumer?.forward ? outputs.get(outputKey('ForwardSecretId', queue.name)) : undefined;
-    if (id) forwardSecretIds[queue.name] = id;
-  }
+  const { signingSecretIds, forwardSecretIds } = secretIdsOf(outputs, config);
   return {
     kind: 'stack',
     description: `stack ${stackName} in ${region}`,
@@ -220,6 +211,30 @@ export async function describeStackTarget(
     ...archiveAndLogsOf(outputs, config),
     ...(jobSchedulesDeadLetterQueue ? { jobSchedulesDeadLetterQueue } : {}),
     ...schedules,
+  };
+}
+
+/** The ids of the sources' signing secrets and of the forwarding queues' secrets, from the stack outputs. */
+function secretIdsOf(
+  outputs: ReadonlyMap<string, string>,
+  config: ResolvedConfig,
+): Required<Pick<StackTarget, 'signingSecretIds' | 'forwardSecretIds'>> {
+  const idsOf = (kind: 'SigningSecretId' | 'ForwardSecretId', names: readonly string[]) =>
+    Object.fromEntries(
+      names.flatMap((name) => {
+        const id = outputs.get(outputKey(kind, name));
+        return id ? [[name, id]] : [];
+      }),
+    );
+  return {
+    signingSecretIds: idsOf(
+      'SigningSecretId',
+      config.sources.map((s) => s.name),
+    ),
+    forwardSecretIds: idsOf(
+      'ForwardSecretId',
+      config.queues.filter((q) => q.consumer?.forward).map((q) => q.name),
+    ),
   };
 }
 
