@@ -477,9 +477,12 @@ async function watchForRestart(
   context: FunctionContext,
 ): Promise<() => void> {
   // Watching before the start is announced: an edit made right after it is reported too.
-  const queues = [...consumers.keys()];
+  // A forwarding consumer runs hookline's own code, none of it the project's to edit.
+  const forwarding = new Set(forwardingQueues(settings.config).map((f) => f.queue));
+  const watched = [...consumers].filter(([queue]) => !forwarding.has(queue));
+  const queues = watched.map(([queue]) => queue);
   const sources = await Promise.all(
-    [...consumers.values()].map(({ fn }) =>
+    watched.map(([, { fn }]) =>
       bundleSourceFiles(fileURLToPath(context.bundleOf(fn.definition.name).bundleUrl)),
     ),
   );
