@@ -280,7 +280,7 @@ export function estimateCost(input: CostInput): CostEstimate {
     assumptions: [
       'us-east-1 on-demand list prices, first tier; free tiers, data transfer, logs, alarms and idle polling excluded',
       // At a low volume these fixed charges are most of the bill: the per-month total leaves them out, so say so.
-      `charges that do not grow with webhooks excluded: each source's signing secret (Secrets Manager, $${P.secretsManagerPerSecretMonth.toFixed(2)} a month), the CloudWatch alarms and dashboard, the schedules`,
+      `charges that do not grow with webhooks excluded: each source's and forwarding queue's signing secret (Secrets Manager, $${P.secretsManagerPerSecretMonth.toFixed(2)} a month), the CloudWatch alarms and dashboard, the schedules`,
       `Lambda arm64, warm: ingest ${D.ingest} ms (+${D.ingestDedupe} ms with dedupe), consumer ${D.consumerInvocation} ms per invocation + ${D.consumerPerRecord} ms per record (+${D.consumerIdempotencyPerRecord} ms with idempotency)${input.handlerMsPerRecord ? ` + ${input.handlerMsPerRecord} ms of handler per record` : ''}`,
       'full consumer batches; no retries',
       ...(input.routing ?? []),

@@ -43,6 +43,7 @@ import { type GrantSendOptions, JobProducers } from './job-producers';
 import { JobsEndpoint } from './jobs-endpoint';
 import { entryExistsInProject } from './load-config';
 import { acknowledgeWildcardResource } from './nag-acknowledgements';
+import { hooklinePackageRoot } from './package-root';
 import { hooklineCommand, type MonitoredFunction, PipelineAlarms, stackLogsQuery } from './pipeline-alarms';
 import { PipelineDashboard } from './pipeline-dashboard';
 import { PipelineQueue } from './pipeline-queue';
@@ -98,6 +99,8 @@ export class HooklinePipeline extends Construct {
   public readonly ingest: WebhookIngest;
   /** The signing secret of each verifying source, by source name. */
   public readonly signingSecrets: Readonly<Record<string, secretsmanager.ISecret>>;
+  /** The signing secret of each forwarding queue (`consumer.forward`), by queue name. */
+  public readonly forwardSecrets: Readonly<Record<string, secretsmanager.ISecret>>;
   /** The alarms and their topic. */
   public readonly alarms: PipelineAlarms;
   /** The consumers' circuit breakers (their alarms and the function they invoke), when any queue has one. */
@@ -136,6 +139,7 @@ export class HooklinePipeline extends Construct {
       config.removalPolicy === 'destroy' ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN;
     this.queues = this.createQueues(config);
     this.signingSecrets = this.createSecrets(config, dataRemovalPolicy);
+    this.forwardSecrets = this.createForwardSecrets(config, dataRemovalPolicy);
     if (config.dedupe)
       this.dedupeTable = this.ttlTable(
         'DedupeTable',
@@ -252,6 +256,32 @@ export class HooklinePipeline extends Construct {
         : new secretsmanager.Secret(this, `Secret${pascalCase(source.name)}`, {
             description: `Signing secret of the hookline "${source.name}" webhook source (${source.type}). Put the sender's secret here; JSON {"secrets":["new","old"]} while rotating.`,
             generateSecretString: { passwordLength: 48, excludePunctuation: true },
+            removalPolicy,
+          });
+    }
+    return secrets;
+  }
+
+  /**
+   * Each forwarding queue's signing secret: referenced by name, or generated as 48 letters and digits, which are
+   * themselves a valid base64 key of 36 bytes (Standard Webhooks keys are 24 to 64); Secrets Manager cannot add the
+   * `whsec_` prefix, which the signer and `hookline forward secret` accept or add. Kept as `removalPolicy` says,
+   * as the sources' secrets: a destination verifying with it would otherwise refuse every event after a redeploy.
+   */
+  private createForwardSecrets(
+    config: ResolvedConfig,
+    removalPolicy: RemovalPolicy,
+  ): Record<string, secretsmanager.ISecret> {
+    const secrets: Record<string, secretsmanager.ISecret> = {};
+    for (const queue of config.queues) {
+      const forward = queue.consumer?.forward;
+      if (!forward) continue;
+      const id = `ForwardSecret${pascalCase(queue.name)}`;
+      secrets[queue.name] = forward.secret
+        ? secretsmanager.Secret.fromSecretNameV2(this, id, forward.secret.existingSecretName)
+        : new secretsmanager.Secret(this, id, {
+            description: `Standard Webhooks signing secret of the hookline "${queue.name}" queue's forwarding consumer (the base64 key; whsec_ + it for your destination: hookline forward secret ${queue.name}).`,
+            generateSecretString: { passwordLength: 48, excludePunctuation: true, includeSpace: false },
             removalPolicy,
           });
     }
@@ -394,10 +424,27 @@ export class HooklinePipeline extends Construct {
         ...(this.dedupeTable ? { jobRecordTable: this.dedupeTable } : {}),
         ...(this.archive ? { archive: this.archive } : {}),
         ...(this.projectRoot ? { projectRoot: this.projectRoot } : {}),
+        ...this.forwardOf(q),
         ...functionOptionsOf(config),
       });
     }
     return consumers;
+  }
+
+  /** A forwarding consumer's props: hookline's own entry, bundled from hookline's package, its URL and secret. */
+  private forwardOf(queue: ResolvedQueue): Pick<QueueConsumerProps, 'forward' | 'projectRoot'> {
+    const forward = queue.consumer?.forward;
+    const secret = this.forwardSecrets[queue.name];
+    if (!forward || !secret) return {};
+    return {
+      projectRoot: hooklinePackageRoot(),
+      forward: {
+        url: forward.url,
+        timeout: forward.timeout,
+        secret,
+        secretCache: this.config.ingest.secretCache,
+      },
+    };
   }
 
   private createSchedules(config: ResolvedConfig): PipelineSchedules {
@@ -713,6 +760,13 @@ export class HooklinePipeline extends Construct {
         `Signing secret of "${source.name}": set it with hookline secrets set ${source.name}`,
       );
     }
+    for (const [queue, secret] of Object.entries(this.forwardSecrets)) {
+      out(
+        outputKey('ForwardSecretId', queue),
+        secretIdOf(secret),
+        `Signing secret of queue "${queue}"'s forwarding: print it with hookline forward secret ${queue}`,
+      );
+    }
     for (const [name, pair] of Object.entries(this.queues)) {
       // No ARN outputs: the CLI derives each queue's ARN from its URL, and outputs are what limits queues.
       out(outputKey('QueueUrl', name), pair.queue.queueUrl, `URL of queue "${name}"`);
@@ -793,6 +847,7 @@ function resolvedConfigOf(config: HooklineConfig | ResolvedConfig, projectRoot: 
     entryExists: (entry) => entryExistsInProject(entry, projectRoot),
     entryOutsideBundleRoot: (entry) => entryOutsideBundleRoot(entry, projectRoot),
     lockFileMissing: () => lockFileMissing(projectRoot),
+    forDeploy: true,
   });
 }
 

@@ -151,7 +151,7 @@ export async function readConfig(
   return resolveConfig(input, {
     entryExists: (entry) => entryExistsInProject(entry, projectRoot),
     entryOutsideBundleRoot: (entry) => entryOutsideBundleRoot(entry, projectRoot),
-    ...(forSynth ? { lockFileMissing: () => lockFileMissing(projectRoot) } : {}),
+    ...(forSynth ? { lockFileMissing: () => lockFileMissing(projectRoot), forDeploy: true } : {}),
   });
 }
 

@@ -2,13 +2,16 @@ import { type Duration, Stack } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import { SqsEventSource, type SqsEventSourceProps } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
+import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { MappingScaling } from '../lambda/shared/circuit-breaker';
 import { JOB_RECORD_KEY_PREFIX } from '../lambda/shared/contracts';
+import { FORWARD_CONFIG_ENV, type ForwardRuntimeConfig } from '../lambda/shared/forward-config';
 import { idempotencyKeyPattern, rateLimitKeyPattern } from '../lambda/shared/idempotency-key';
 import { CONSUMER_CONFIG_ENV } from '../lambda/shared/runtime-config';
 import { DEFAULTS } from './config';
+import { forwardUrlViolations } from './config/resolve-forward';
 import type { EventArchive } from './event-archive';
 import { grantItemAccessByKey, grantPayloadObjects } from './grants';
 import { HooklineFunction, type HooklineFunctionProps } from './hookline-function';
@@ -229,6 +232,27 @@ export interface QueueConsumerProps
    * @default - nothing archived by the consumer
    */
   readonly archive?: EventArchive;
+
+  /**
+   * Forward each event to an HTTP endpoint (`consumer.forward`): the function then runs hookline's forwarding
+   * consumer (give `entry` as `forwardEntry()` and `projectRoot` as hookline's package root), posts to `url` and
+   * signs with `secret`, which it may read and nothing else of Secrets Manager.
+   *
+   * @default - the function runs `entry`'s handler
+   */
+  readonly forward?: ConsumerForward;
+}
+
+/** A forwarding consumer's destination and signing secret. */
+export interface ConsumerForward {
+  /** The destination, `https://` on a public host (checked at synth). */
+  readonly url: string;
+  /** One HTTP attempt's limit. */
+  readonly timeout: Duration;
+  /** The Standard Webhooks signing secret (`whsec_...`, or the bare base64 key a generated secret holds). */
+  readonly secret: secretsmanager.ISecret;
+  /** How long the function uses a loaded secret before reading it again. */
+  readonly secretCache: Duration;
 }
 
 /** The function and event source settings of a consumer, defaults filled. */
@@ -269,6 +293,8 @@ export class QueueConsumer extends Construct {
       ...consumerReceiveCountViolations(props.maxReceiveCount, queueReceiveCountOf(props.queue)),
       ...deadLetterTargetViolations(props),
       ...rateLimitPropsViolations(props, settings),
+      // A resolved configuration handed to the pipeline skipped the deploy rules: a deployed function posts here.
+      ...(props.forward ? forwardUrlViolations('forward.url', props.forward.url, true) : []),
     ]);
     this.consumerFunction = this.createFunction(props, settings);
     this.grantResources(props);
@@ -310,7 +336,13 @@ export class QueueConsumer extends Construct {
       ...(settings.reservedConcurrency !== undefined
         ? { reservedConcurrency: settings.reservedConcurrency }
         : {}),
-      environment: { ...props.environment, [CONSUMER_CONFIG_ENV]: Stack.of(this).toJsonString(runtime) },
+      environment: {
+        ...props.environment,
+        [CONSUMER_CONFIG_ENV]: Stack.of(this).toJsonString(runtime),
+        ...(props.forward
+          ? { [FORWARD_CONFIG_ENV]: Stack.of(this).toJsonString(forwardRuntimeOf(props.forward)) }
+          : {}),
+      },
       environmentFix: `shorten the consumer's own variables (queues.${props.name}.consumer.environment), or read large values at start (SSM Parameter Store, Secrets Manager, S3)`,
     });
   }
@@ -332,7 +364,19 @@ export class QueueConsumer extends Construct {
       grantItemAccessByKey(props.jobRecordTable, this.consumerFunction, `${JOB_RECORD_KEY_PREFIX}*`);
     }
     props.archive?.grantPutRecords(this.consumerFunction, 'firehose:PutRecordBatch');
+    // Its one secret, to sign with: the value is read at run time, never put in the environment.
+    props.forward?.secret.grantRead(this.consumerFunction);
   }
+}
+
+/** The forwarding function's configuration: the secret by id, never by value. */
+function forwardRuntimeOf(forward: ConsumerForward): ForwardRuntimeConfig {
+  return {
+    url: forward.url,
+    timeoutMs: forward.timeout.toMilliseconds(),
+    secretId: forward.secret.secretFullArn ?? forward.secret.secretName,
+    secretCacheSeconds: forward.secretCache.toSeconds(),
+  };
 }
 
 function functionSettingsOf(props: QueueConsumerProps): ConsumerFunctionSettings {

@@ -20,6 +20,8 @@ export type OutputKind =
   | 'ConsumerLogGroupName'
   /** A verifying source's signing secret: its ARN, or its name when the configuration names an existing one. */
   | 'SigningSecretId'
+  /** A forwarding queue's signing secret (`hookline forward secret`): its ARN, or the existing secret's name. */
+  | 'ForwardSecretId'
   /** A configured schedule's dead-letter queue (deliveries EventBridge Scheduler gave up on). */
   | 'ScheduleDeadLetterQueueUrl';
 

@@ -25,6 +25,7 @@ const INTERNAL_ENTRIES = [
   // Bundled by the user's CDK app (NodejsFunction) and by local mode, from the package.
   'lambda/jobs-endpoint/handler.ts',
   'lambda/breaker/handler.ts',
+  'lambda/forward/handler.ts',
   'lib/ingest-asset.ts',
 ];
 const CLI_ENTRY = 'bin/hookline.ts';

@@ -48,6 +48,7 @@ import {
   isPermanent,
   loggedError,
   NotStartedError,
+  requestedRetryDelaySeconds,
   UnknownEventTypeError,
 } from './errors';
 import { validateJob } from './jobs';
@@ -637,7 +638,7 @@ class ConsumerRuntime implements ConsumerCore {
       // Already set when the record was abandoned at the deadline: its late result is neither logged nor acted on.
       done = info.done ?? this.finish(state, info, outcome);
     } catch (error) {
-      done = info.done ?? this.settleFailure(info, state, error);
+      done = info.done ?? this.settleFailure(info, state, error, requestedRetryDelaySeconds(error));
     }
     info.done = done;
     if (done !== DONE && !(await done)) throw RECORD_FAILED;

@@ -5,6 +5,8 @@
  * {@link PermanentError}: retrying cannot fix it, so the record goes to the DLQ at once, with its reason.
  */
 
+import { MAX_VISIBILITY_SECONDS } from '../shared/job-retry';
+
 /**
  * Throw this from a handler when retrying cannot help (the event is malformed, refers to something that will
  * never exist, ...): the record goes straight to the dead-letter queue with the error's name and message.
@@ -129,6 +131,41 @@ export class FlowParentError extends Error {
     );
     this.name = FLOW_PARENT_ERROR;
   }
+}
+
+/**
+ * Throw this from a handler when the failure says when to try again (a `Retry-After`, a rate limit's reset): the
+ * record is retried as any failure, but not before `delaySeconds` from now. Its next attempt comes after the larger
+ * of this and the queue's backoff, at most 12 hours (SQS's visibility limit); on the record's last attempt it is
+ * dead-lettered as any failure, so `maxReceiveCount` still bounds how often it runs.
+ */
+export class RetryLaterError extends Error {
+  /** Whole seconds, from 0 to 43,200. */
+  readonly delaySeconds: number;
+  constructor(delaySeconds: number, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'RetryLaterError';
+    this.delaySeconds = retryDelaySeconds(delaySeconds);
+  }
+}
+
+/** A delay as a visibility can take it: whole seconds, rounded up, within [0, 12 h]; anything not a number is 0. */
+function retryDelaySeconds(seconds: number): number {
+  if (Number.isNaN(seconds) || seconds <= 0) return 0;
+  return Math.min(MAX_VISIBILITY_SECONDS, Math.ceil(seconds));
+}
+
+/**
+ * The earliest next attempt a failure asks for, in seconds ({@link RetryLaterError}); 0 for any other error. Reads
+ * the field by name too, so an error from another bundle's copy of this class still counts.
+ */
+export function requestedRetryDelaySeconds(error: unknown): number {
+  if (error instanceof RetryLaterError) return error.delaySeconds;
+  if (error instanceof Error && error.name === 'RetryLaterError') {
+    const delay = (error as { delaySeconds?: unknown }).delaySeconds;
+    return typeof delay === 'number' ? retryDelaySeconds(delay) : 0;
+  }
+  return 0;
 }
 
 /** True for errors that must not be retried. Checks the name too, so copies from another bundle still count. */

@@ -10,7 +10,7 @@
 export { defineJob, type JobDefinition, type JobPayload } from '../shared/job';
 export type { ConsumerHandler } from './define-consumer';
 export { defineConsumer } from './define-consumer';
-export { AttemptsExhaustedError, PermanentError } from './errors';
+export { AttemptsExhaustedError, PermanentError, RetryLaterError } from './errors';
 export { handleJob } from './jobs';
 export { InvalidProgressError, type JobProgress, MAX_PROGRESS_BYTES } from './progress';
 export type {

@@ -41,6 +41,14 @@ export interface LocalState {
   readonly archive?: { readonly bucket: string; readonly stream: string };
   /** What a job producer needs besides the queues: the settings a deployed stack's `grantSend` gives it. */
   readonly jobs?: ProducerSettings;
+  /** Each forwarding queue's destination, and the file keeping its signing secret (absent: kept nowhere). */
+  readonly forwards?: Readonly<Record<string, LocalForwardState>>;
+}
+
+/** A forwarding queue as local mode runs it. */
+export interface LocalForwardState {
+  readonly url: string;
+  readonly secretFile?: string;
 }
 
 /** A state file that does not have the shape above; `path` names the first bad field. */
@@ -170,7 +178,7 @@ export function parseLocalState(value: unknown): LocalState {
         ? {}
         : record(state.consumers, 'consumers', (v, p) => ({ state: text(object(v, p).state, `${p}.state`) })),
   };
-  if (state.archive === undefined && state.jobs === undefined) return parsed;
+  if (state.archive === undefined && state.jobs === undefined && state.forwards === undefined) return parsed;
   const archive = state.archive === undefined ? undefined : object(state.archive, 'archive');
   return {
     ...parsed,
@@ -183,6 +191,19 @@ export function parseLocalState(value: unknown): LocalState {
         }
       : {}),
     ...(state.jobs === undefined ? {} : { jobs: jobsOf(state.jobs) }),
+    ...(state.forwards === undefined
+      ? {}
+      : {
+          forwards: record(state.forwards, 'forwards', (v, p) => {
+            const forward = object(v, p);
+            return {
+              url: text(forward.url, `${p}.url`),
+              ...(forward.secretFile === undefined
+                ? {}
+                : { secretFile: text(forward.secretFile, `${p}.secretFile`) }),
+            };
+          }),
+        }),
   };
 }
 

@@ -307,6 +307,16 @@ export function buildProgram(deps: CliDependencies, setExitCode: (code: number) 
       .addOption(new Option('--local').hideHelp()),
   ).action((source: string, o: SecretsSetFlags) => secretsSetCommand(ctx, source, o));
 
+  const forward = program.command('forward').description('forwarding consumers (consumer.forward)');
+  withTarget(
+    forward
+      .command('secret')
+      .description(
+        "print a forwarding queue's Standard Webhooks signing secret, for its destination to verify with (deployed: needs secretsmanager:GetSecretValue on it)",
+      )
+      .argument('<queue>', 'a queue whose consumer forwards, from hookline.config.ts'),
+  ).action((queue: string, o: CommonOptions) => forwardSecretCommand(ctx, queue, o));
+
   withTarget(
     program
       .command('console')
@@ -689,6 +699,13 @@ async function secretsSetCommand(ctx: CommandContext, source: string, o: Secrets
     readValue: () => read(`signing secret for ${source} (input hidden): `),
   });
   present(output, result, renderSecretsSet);
+}
+
+async function forwardSecretCommand(ctx: CommandContext, queue: string, o: CommonOptions) {
+  const { forwardSecret, renderForwardSecret } = await cores();
+  const { output, target, backend } = await open(ctx.deps, o);
+  const loadConfig = () => ctx.deps.loadConfig(o.config);
+  present(output, await forwardSecret(backend, target, loadConfig, queue), renderForwardSecret);
 }
 
 async function consumerCommand(

@@ -76,6 +76,8 @@ export interface LocalTarget extends TargetBase {
   readonly endpoints: { readonly sqs: string; readonly s3?: string; readonly dynamodb?: string };
   /** Consumer states as written in the state file. */
   readonly consumers: Readonly<Record<string, { readonly state: string }>>;
+  /** Each forwarding queue's destination and the file keeping its signing secret. */
+  readonly forwards?: LocalState['forwards'];
 }
 
 /** A deployed stack. */
@@ -90,6 +92,8 @@ export interface StackTarget extends TargetBase {
   readonly ingestFunctionName?: string;
   /** Secrets Manager id (ARN or name) of each verifying source's signing secret, from the stack outputs. */
   readonly signingSecretIds?: Readonly<Record<string, string>>;
+  /** Secrets Manager id of each forwarding queue's signing secret, from the stack outputs. */
+  readonly forwardSecretIds?: Readonly<Record<string, string>>;
   /** Log groups of the ingest function and of each queue's consumer (`trace`). */
   readonly logGroups?: {
     readonly ingest?: string;
@@ -128,6 +132,7 @@ export function readLocalTarget(path: string, alive: (pid: number) => boolean = 
     webhookBaseUrl: base,
     endpoints: parsed.endpoints,
     consumers: parsed.consumers,
+    ...(parsed.forwards ? { forwards: parsed.forwards } : {}),
     ...(parsed.archive ? { archiveBucket: parsed.archive.bucket } : {}),
     queues: Object.fromEntries(Object.entries(parsed.queues).map(([name, q]) => [name, { name, ...q }])),
   };
@@ -191,11 +196,7 @@ export async function describeStackTarget(
   const jobSchedulesDeadLetterQueue = jobSchedulesDeadLetterQueueOf(outputs, queueArnOf);
   const schedules = scheduleDeadLetterQueuesOf(outputs, queueArnOf, config);
   const ingestFunctionName = outputs.get(STACK_OUTPUTS.ingestFunctionName);
-  const signingSecretIds: Record<string, string> = {};
-  for (const source of config.sources) {
-    const id = outputs.get(outputKey('SigningSecretId', source.name));
-    if (id) signingSecretIds[source.name] = id;
-  }
+  const { signingSecretIds, forwardSecretIds } = secretIdsOf(outputs, config);
   return {
     kind: 'stack',
     description: `stack ${stackName} in ${region}`,
@@ -206,9 +207,34 @@ export async function describeStackTarget(
     webhookUrls,
     ...(ingestFunctionName ? { ingestFunctionName } : {}),
     signingSecretIds,
+    forwardSecretIds,
     ...archiveAndLogsOf(outputs, config),
     ...(jobSchedulesDeadLetterQueue ? { jobSchedulesDeadLetterQueue } : {}),
     ...schedules,
+  };
+}
+
+/** The ids of the sources' signing secrets and of the forwarding queues' secrets, from the stack outputs. */
+function secretIdsOf(
+  outputs: ReadonlyMap<string, string>,
+  config: ResolvedConfig,
+): Required<Pick<StackTarget, 'signingSecretIds' | 'forwardSecretIds'>> {
+  const idsOf = (kind: 'SigningSecretId' | 'ForwardSecretId', names: readonly string[]) =>
+    Object.fromEntries(
+      names.flatMap((name) => {
+        const id = outputs.get(outputKey(kind, name));
+        return id ? [[name, id]] : [];
+      }),
+    );
+  return {
+    signingSecretIds: idsOf(
+      'SigningSecretId',
+      config.sources.map((s) => s.name),
+    ),
+    forwardSecretIds: idsOf(
+      'ForwardSecretId',
+      config.queues.filter((q) => q.consumer?.forward).map((q) => q.name),
+    ),
   };
 }
 

@@ -31,6 +31,8 @@ export const DEFAULTS = {
   retryFactor: 2,
   retryMax: Duration.minutes(15),
   deadlineMargin: Duration.seconds(3),
+  /** One forwarded HTTP attempt's limit: a destination slower than this is retried with backoff. */
+  forwardTimeout: Duration.seconds(10),
   /** A circuit breaker given no settings trips when half of at least 20 records failed within 5 minutes. */
   circuitBreakerFailureRatio: 0.5,
   circuitBreakerMinimumRecords: 20,

@@ -36,6 +36,7 @@ export type {
   DedupeConfig,
   DefaultRouteConfig,
   FifoGrouping,
+  ForwardConfig,
   HooklineConfig,
   IdempotencyConfig,
   IngestConfig,
@@ -73,6 +74,12 @@ export interface ResolveOptions {
    * @default - not checked
    */
   readonly lockFileMissing?: () => string | undefined;
+  /**
+   * Check what only a deploy needs too: a forwarding consumer's `url` is `https://` on a public host (local mode
+   * posts to a loopback `localUrl`, so it does not pass this).
+   * @default false
+   */
+  readonly forDeploy?: boolean;
 }
 
 /** Rule: a pipeline has at least one source and one queue. */
@@ -109,6 +116,7 @@ function resolveSections(
       ...(options.entryExists ? { entryExists: options.entryExists } : {}),
       ...(options.entryOutsideBundleRoot ? { entryOutsideBundleRoot: options.entryOutsideBundleRoot } : {}),
       ...(options.lockFileMissing ? { lockFileMissing: options.lockFileMissing } : {}),
+      deployed: options.forDeploy ?? false,
       oldestMessageAge: config.alarms?.oldestMessageAge ?? DEFAULTS.oldestMessageAgeAlarm,
     },
     config,

@@ -15,6 +15,7 @@ import {
 import type { ViolationList } from '../violations';
 import { checkDistinctIds, NAME_PATTERN, seconds } from './common';
 import { DEFAULTS } from './defaults';
+import { forwardEntry, resolveForward } from './resolve-forward';
 import type { ResolvedConsumer, ResolvedQueue, ResolvedSource } from './resolved';
 import type { FifoGrouping, ParsedConfig, ParsedConsumer, ParsedQueue, TenantKey } from './schema';
 
@@ -24,6 +25,8 @@ export interface QueueContext {
   readonly entryExists?: (entry: string) => boolean;
   readonly entryOutsideBundleRoot?: (entry: string) => string | undefined;
   readonly lockFileMissing?: () => string | undefined;
+  /** Whether the configuration is for a deploy (a forwarding URL must then be public https). */
+  readonly deployed: boolean;
   /** The alarm threshold of queues that set none. */
   readonly oldestMessageAge: Duration;
 }
@@ -160,6 +163,40 @@ function checkConsumerEntry(context: QueueContext, path: string, entry: string):
   }
 }
 
+/** Rule: a consumer runs exactly one of a handler file of yours (`entry`) and the built-in forwarding (`forward`). */
+function checkHandlerKind(context: QueueContext, path: string, c: ParsedConsumer): void {
+  if (c.entry !== undefined && c.forward !== undefined) {
+    context.problems.add(
+      path,
+      'sets both entry and forward: a consumer runs either your handler file or the built-in forwarding',
+      { entry: c.entry, forward: c.forward },
+      'keep entry to run your handler, or forward to post each event to your endpoint; put the other on a queue of its own',
+    );
+  } else if (c.entry === undefined && c.forward === undefined && !shapeRefusedEither(context, path)) {
+    context.problems.add(
+      path,
+      'needs exactly one of entry (your handler file) and forward (post each event to an HTTP endpoint)',
+      c,
+      "add entry: 'lambda/consumers/<queue>.ts', or forward: { url: 'https://app.example.com/webhooks' }",
+    );
+  }
+  if (c.forward !== undefined && c.handler !== undefined) {
+    context.problems.add(
+      `${path}.handler`,
+      'names an export of entry, and a forwarding consumer has none',
+      c.handler,
+      'remove it',
+    );
+  }
+}
+
+/** True when the shape check already refused (and left out) this consumer's entry or forward: no second problem. */
+function shapeRefusedEither(context: QueueContext, path: string): boolean {
+  return context.problems.violations.some(
+    (v) => v.path.startsWith(`${path}.entry`) || v.path.startsWith(`${path}.forward`),
+  );
+}
+
 /** One consumer, checked, with every default filled. */
 function resolveConsumer(
   context: QueueContext,
@@ -169,7 +206,8 @@ function resolveConsumer(
 ): ResolvedConsumer {
   const { problems } = context;
   const path = `queues.${name}.consumer`;
-  checkConsumerEntry(context, path, c.entry);
+  checkHandlerKind(context, path, c);
+  if (c.entry !== undefined) checkConsumerEntry(context, path, c.entry);
   const timeout = c.timeout ?? DEFAULTS.consumerTimeout;
   const maxBatchingWindow = c.maxBatchingWindow ?? DEFAULTS.maxBatchingWindow;
   const batchSize = c.batchSize ?? DEFAULTS.batchSize;
@@ -203,10 +241,13 @@ function resolveConsumer(
       rateLimitViolations({ rateLimit: c.rateLimit, timeout, deadlineMargin, batchSize, ...scaling }),
     );
   }
+  const forward =
+    c.forward && resolveForward(problems, path, c.forward, { timeout, deadlineMargin }, context.deployed);
   return {
     name,
-    entry: c.entry,
-    handler: c.handler ?? DEFAULTS.handler,
+    entry: forward ? forwardEntry() : (c.entry ?? ''),
+    ...(forward ? { forward } : {}),
+    handler: forward ? DEFAULTS.handler : (c.handler ?? DEFAULTS.handler),
     timeout,
     memorySize,
     batchSize,

@@ -4,9 +4,23 @@ import type { ParsedSource, TenantKey } from './schema';
 
 export type ResolvedSource = ParsedSource & { readonly name: string };
 
+/** A forwarding consumer's destination and signing secret. */
+export interface ResolvedForward {
+  readonly url: string;
+  /** Where local mode posts instead of `url`. */
+  readonly localUrl?: string;
+  /** One HTTP attempt's limit. */
+  readonly timeout: Duration;
+  /** An existing Secrets Manager secret; absent: the stack generates one. */
+  readonly secret?: { readonly existingSecretName: string };
+}
+
 export interface ResolvedConsumer {
   readonly name: string;
+  /** The function's entry: the configured file, or hookline's forwarding consumer (absolute) with `forward`. */
   readonly entry: string;
+  /** Set for a forwarding consumer (`consumer.forward`). */
+  readonly forward?: ResolvedForward;
   readonly handler: string;
   readonly timeout: Duration;
   readonly memorySize: number;

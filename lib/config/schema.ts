@@ -97,10 +97,46 @@ export interface IdempotencyConfig {
   expiry?: Duration;
 }
 
+/**
+ * A built-in consumer that posts each event to an HTTP endpoint you already run, signed as Standard Webhooks, with
+ * the queue's retries (honouring `Retry-After`) and its dead-letter queue.
+ */
+export interface ForwardConfig {
+  /** The destination, `https://` on a public host, e.g. `https://app.example.com/webhooks/hookline`. */
+  url: string;
+  /**
+   * Where local mode posts instead, which may be a loopback `http://` URL, e.g. `http://localhost:3000/webhooks`.
+   * @default - `url`
+   */
+  localUrl?: string;
+  /**
+   * One HTTP attempt's limit: aborted after it and retried. It must leave the consumer's `deadlineMargin` within its
+   * `timeout`.
+   * @default Duration.seconds(10)
+   */
+  timeout?: Duration;
+  /**
+   * The Standard Webhooks signing secret (`whsec_...`) the destination verifies with, as an existing Secrets Manager
+   * secret.
+   * @default - a secret the stack generates, retained on deletion as `removalPolicy` says
+   */
+  secret?: { existingSecretName: string };
+}
+
 /** A consumer (a Lambda function reading the queue) as written in the configuration. */
 export interface ConsumerConfig {
-  /** Path of the handler file relative to the project root, e.g. `lambda/consumers/events.ts`. */
-  entry: string;
+  /**
+   * Path of the handler file relative to the project root, e.g. `lambda/consumers/events.ts`. Exactly one of
+   * `entry` and `forward`.
+   * @default - none: `forward` is set instead
+   */
+  entry?: string;
+  /**
+   * Forward each event to an HTTP endpoint instead of running a handler of yours. Exactly one of `entry` and
+   * `forward`.
+   * @default - none: `entry` is set instead
+   */
+  forward?: ForwardConfig;
   /**
    * Name of the exported handler function in `entry`.
    * @default 'handler'
@@ -536,9 +572,22 @@ const archiveSchema = z.object({ enabled: z.boolean().optional(), retention: who
 const jobsEndpointSchema = z.object({ queues: z.array(z.string()), delays: z.boolean().optional() }).strict();
 const jobsSchema = z.object({ endpoint: jobsEndpointSchema.optional() }).strict();
 
+const forwardSchema = z
+  .object({
+    url: z.string().min(1),
+    localUrl: z.string().min(1).optional(),
+    timeout: duration.optional(),
+    secret: z
+      .object({ existingSecretName: z.string().min(1) })
+      .strict()
+      .optional(),
+  })
+  .strict();
+
 const consumerSchema = z
   .object({
-    entry: z.string().min(1),
+    entry: z.string().min(1).optional(),
+    forward: forwardSchema.optional(),
     handler: z.string().min(1).optional(),
     timeout: wholeSeconds.optional(),
     memorySize: z.number().int().optional(),
@@ -661,6 +710,7 @@ const schemaMatchesTypes: [
   Same<z.input<typeof configSchema>, HooklineConfig>,
   Same<z.input<typeof queueSchema>, QueueConfig>,
   Same<z.input<typeof consumerSchema>, ConsumerConfig>,
+  Same<z.input<typeof forwardSchema>, ForwardConfig>,
   Same<z.input<typeof retrySchema>, RetryConfig>,
   Same<z.input<typeof rateLimitSchema>, RateLimitConfig>,
   Same<z.input<typeof circuitBreakerSchema>, CircuitBreakerConfig>,
@@ -674,5 +724,5 @@ const schemaMatchesTypes: [
   Same<z.input<typeof archiveSchema>, ArchiveConfig>,
   Same<z.input<typeof jobsSchema>, JobsConfig>,
   Same<z.input<typeof jobsEndpointSchema>, JobsEndpointConfig>,
-] = [true, true, true, true, true, true, true, true, true, true, true, true, true, true, true, true];
+] = [true, true, true, true, true, true, true, true, true, true, true, true, true, true, true, true, true];
 void schemaMatchesTypes;

@@ -8,10 +8,10 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 
-/** Writes `contents` to `path` atomically, creating its folder when missing. */
-export function writeFileAtomically(path: string, contents: string | Uint8Array): void {
+/** Writes `contents` to `path` atomically, creating its folder when missing; `mode` for a file only you may read. */
+export function writeFileAtomically(path: string, contents: string | Uint8Array, mode?: number): void {
   mkdirSync(dirname(path), { recursive: true });
   const temporary = join(dirname(path), `.${basename(path)}.${process.pid}.${randomUUID()}.tmp`);
-  writeFileSync(temporary, contents);
+  writeFileSync(temporary, contents, mode === undefined ? undefined : { mode });
   renameSync(temporary, path);
 }

@@ -4,7 +4,7 @@
  */
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { isAbsolute, join, relative, resolve } from 'node:path';
+import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEventV2, SQSEvent } from 'aws-lambda';
@@ -42,6 +42,14 @@ import { type Emulators, oldestMessageAges, startEmulators } from './emulators';
 import { DEFAULT_JOURNAL_CAPACITY, EventJournal } from './event-journal';
 import { type BatchReport, EventSourceMapping, type MappingState } from './event-source-mapping';
 import { type LocalFirehose, startLocalFirehose } from './firehose';
+import {
+  FORWARD_SECRETS_FILE,
+  forwardingQueues,
+  forwardNotice,
+  localForwardEnvironment,
+  localForwardSecrets,
+  localForwardUrl,
+} from './forward';
 import { bundle, bundleFunctionWorker, LocalFunction } from './function-runtime';
 import { type HttpApi, listenOrPortInUse, startHttpApi, type WebhookRequestReport } from './http-api';
 import {
@@ -223,6 +231,8 @@ interface FunctionContext {
   readonly archive: LocalFirehose | undefined;
   /** Pauses a consumer whose circuit breaker tripped (bound to the control once it exists). */
   readonly tripBreaker: (queue: string, trip: BreakerTrip) => void;
+  /** Each forwarding queue's signing secret. */
+  readonly forwardSecrets: Readonly<Record<string, string>>;
 }
 
 interface LocalConsumer {
@@ -353,6 +363,7 @@ async function startPipeline(settings: LocalSettings, cleanups: Cleanups): Promi
   const oneTime = await startJobSchedules(settings, emulators, topology, sqs);
   cleanups.push(() => oneTime.stop());
 
+  const forwards = startForwards(settings);
   let control: LocalControl | undefined;
   const context: FunctionContext = {
     settings,
@@ -362,6 +373,7 @@ async function startPipeline(settings: LocalSettings, cleanups: Cleanups): Promi
     bundleOf: await bundling,
     onLog: (line) => reporter.functionLog(line.functionName, line.line),
     tripBreaker: (queue, trip) => control?.tripBreaker(queue, trip),
+    forwardSecrets: forwards.secrets,
   };
   const ingest = createIngest(context);
   cleanups.push(() => ingest.stop());
@@ -409,6 +421,25 @@ async function startPipeline(settings: LocalSettings, cleanups: Cleanups): Promi
   });
 }
 
+/**
+ * Where forwarding secrets are kept: the data directory, else the state directory (a destination configured with
+ * one keeps verifying across restarts in memory too), else nowhere.
+ */
+function forwardSecretsFolder(settings: LocalSettings): string | undefined {
+  return settings.dataDir ?? (settings.stateFile ? dirname(settings.stateFile) : undefined);
+}
+
+/** The forwarding queues' secrets, kept or new, and one start line each saying where its events go. */
+function startForwards(settings: LocalSettings): ReturnType<typeof localForwardSecrets> {
+  const queues = forwardingQueues(settings.config);
+  const kept = localForwardSecrets(
+    queues.map((q) => q.queue),
+    forwardSecretsFolder(settings),
+  );
+  for (const { queue, forward } of queues) settings.reporter.info(forwardNotice(queue, forward, kept.file));
+  return kept;
+}
+
 /** The consumers paused in the data directory, and what tripped those the circuit breaker paused. */
 function savedPauses(settings: LocalSettings): {
   paused: Set<string>;
@@ -446,9 +477,12 @@ async function watchForRestart(
   context: FunctionContext,
 ): Promise<() => void> {
   // Watching before the start is announced: an edit made right after it is reported too.
-  const queues = [...consumers.keys()];
+  // A forwarding consumer runs hookline's own code, none of it the project's to edit.
+  const forwarding = new Set(forwardingQueues(settings.config).map((f) => f.queue));
+  const watched = [...consumers].filter(([queue]) => !forwarding.has(queue));
+  const queues = watched.map(([queue]) => queue);
   const sources = await Promise.all(
-    [...consumers.values()].map(({ fn }) =>
+    watched.map(([, { fn }]) =>
       bundleSourceFiles(fileURLToPath(context.bundleOf(fn.definition.name).bundleUrl)),
     ),
   );
@@ -657,6 +691,9 @@ function createConsumer(
         ...functionBaseEnvironment(emulators, name, consumer.memorySize, queue.name),
         ...consumer.environment,
         [CONSUMER_CONFIG_ENV]: JSON.stringify(consumerRuntimeConfig(queue, topology.resources)),
+        ...(consumer.forward
+          ? localForwardEnvironment(consumer.forward, context.forwardSecrets[queue.name] ?? '')
+          : {}),
         ...(context.archive ? { AWS_ENDPOINT_URL_FIREHOSE: context.archive.endpoint } : {}),
       },
     },
@@ -854,6 +891,25 @@ class LocalControl {
       ),
       ...(this.topology.archive ? { archive: { ...this.topology.archive } } : {}),
       jobs: this.jobSettings(),
+      ...this.forwardState(),
+    };
+  }
+
+  /** Where each forwarding queue posts and the file keeping its secret (`hookline forward secret --local`). */
+  private forwardState(): Pick<LocalState, 'forwards'> {
+    const queues = forwardingQueues(this.settings.config);
+    if (queues.length === 0) return {};
+    const folder = forwardSecretsFolder(this.settings);
+    return {
+      forwards: Object.fromEntries(
+        queues.map(({ queue, forward }) => [
+          queue,
+          {
+            url: localForwardUrl(forward),
+            ...(folder ? { secretFile: join(folder, FORWARD_SECRETS_FILE) } : {}),
+          },
+        ]),
+      ),
     };
   }
 

@@ -1334,10 +1334,11 @@ describe('resolveConfig: every problem in one listing', () => {
     );
     expect(error.issues.map((i) => i.path)).toEqual([
       'sources.signed.header',
-      'queues.events.consumer.entry',
       'defaultRoute.queues.0',
       'ingest.keepHeaders.0',
       'schedules.0.expression',
+      // A consumer runs entry or forward: which one is missing is the consumer's rule, checked after the shape.
+      'queues.events.consumer',
       'logRetentionDays',
     ]);
   });

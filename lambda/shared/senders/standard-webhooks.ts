@@ -3,7 +3,7 @@
  * HMAC-SHA256 over `<id>.<timestamp>.<body>` keyed by the base64 after `whsec_`; type from the JSON body.
  */
 
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import * as z from 'zod/mini';
 import { field, MALFORMED, nonEmpty, parseJson } from './describe-kit';
 import { bodyTypeOverrideProblem } from './generic-kit';
@@ -15,6 +15,11 @@ import { anyMatches, checkTimestamp, decodeDigest, fail, mac, mismatch, OK } fro
 /** Standard Webhooks keys are `whsec_` + base64 of the key bytes (the prefix is optional). */
 export function standardWebhooksKey(secret: string): Buffer {
   return Buffer.from(secret.startsWith('whsec_') ? secret.slice('whsec_'.length) : secret, 'base64');
+}
+
+/** A new Standard Webhooks secret: `whsec_` and the base64 of 32 random bytes (the format allows 24 to 64). */
+export function newStandardWebhooksSecret(): string {
+  return `whsec_${randomBytes(32).toString('base64')}`;
 }
 
 /** Why a Standard Webhooks secret cannot sign anything, or undefined when it can. */

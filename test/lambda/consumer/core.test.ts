@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { attemptOf, checkedFailures, type IdempotencyGate } from '../../../lambda/consumer/core';
-import { PermanentError } from '../../../lambda/consumer/errors';
+import { PermanentError, RetryLaterError } from '../../../lambda/consumer/errors';
 import { handleJob } from '../../../lambda/consumer/jobs';
 import type { ConsumerDefinition, ConsumerEvent, HandlerContext } from '../../../lambda/consumer/types';
 import { CONSUMER_OUTCOME_MESSAGE } from '../../../lambda/shared/contracts';
@@ -109,6 +109,56 @@ describe('consumer core: retries with backoff', () => {
     expect(
       logger.lines.some((l) => l.level === 'warn' && /ChangeMessageVisibility failed/.test(l.message)),
     ).toBe(true);
+  });
+});
+
+describe('consumer core: a failure that says when to retry (RetryLaterError)', () => {
+  const retryAfter = (seconds: number) => async () => {
+    throw new RetryLaterError(seconds, 'HTTP 429 Too Many Requests');
+  };
+
+  it('holds the record back for the requested delay when it is longer than the backoff', async () => {
+    const { core, queue } = harness({ handlers: { '**': retryAfter(120) } }, {}, { random: () => 0.999 });
+    const rec = record(envelope(), { attempt: 1 });
+
+    const response = await core.processBatch(sqsEvent([rec]), lambdaContext());
+
+    expect(failedIds(response)).toStrictEqual([rec.messageId]);
+    // The backoff alone would be 10 s on a first attempt.
+    expect(queue.visibilityChanges).toStrictEqual([{ messageId: rec.messageId, seconds: 120 }]);
+  });
+
+  it('keeps the backoff when it is longer than the requested delay', async () => {
+    const { core, queue } = harness({ handlers: { '**': retryAfter(2) } }, {}, { random: () => 0.999 });
+    const rec = record(envelope(), { attempt: 4 });
+
+    await core.processBatch(sqsEvent([rec]), lambdaContext());
+
+    expect(queue.visibilityChanges).toStrictEqual([{ messageId: rec.messageId, seconds: 80 }]);
+  });
+
+  it("caps the requested delay at SQS's 12-hour visibility limit and rounds a fraction up", async () => {
+    expect(new RetryLaterError(10 ** 9, 'far').delaySeconds).toBe(43_200);
+    expect(new RetryLaterError(1.2, 'soon').delaySeconds).toBe(2);
+    expect(new RetryLaterError(-5, 'past').delaySeconds).toBe(0);
+    expect(new RetryLaterError(Number.NaN, 'garbage').delaySeconds).toBe(0);
+    const { core, queue } = harness({ handlers: { '**': retryAfter(10 ** 9) } });
+    const rec = record(envelope(), { attempt: 1 });
+
+    await core.processBatch(sqsEvent([rec]), lambdaContext());
+
+    expect(queue.visibilityChanges).toStrictEqual([{ messageId: rec.messageId, seconds: 43_200 }]);
+  });
+
+  it('still dead-letters on the last attempt, so maxReceiveCount bounds the retries', async () => {
+    const { core, queue } = harness({ handlers: { '**': retryAfter(60) } });
+    const rec = record(envelope(), { attempt: 5 });
+
+    const response = await core.processBatch(sqsEvent([rec]), lambdaContext());
+
+    expect(failedIds(response)).toStrictEqual([]);
+    expect(queue.visibilityChanges).toStrictEqual([]);
+    expect(queue.deadLetters).toHaveLength(1);
   });
 });
 

@@ -1,0 +1,243 @@
+/**
+ * The forwarding consumer's logic: one event posted to the destination, signed as Standard Webhooks, and the answer
+ * turned into what the consumer runtime does next (processed, retried with backoff, retried not before a
+ * `Retry-After`, or dead-lettered with the reason). Pure: `fetch`, the secret and the clock come in as collaborators.
+ */
+import { STATUS_CODES } from 'node:http';
+import { PermanentError, RetryLaterError } from '../consumer/errors';
+import type { ConsumerEvent, HandlerContext } from '../consumer/types';
+import type { ForwardRuntimeConfig } from '../shared/forward-config';
+import type { SourceRuntimeConfig } from '../shared/ingest-config';
+import { signWebhook } from '../shared/webhook-signing';
+
+/** Headers hookline sets on every forwarded request, beside the Standard Webhooks ones. */
+export const FORWARD_HEADERS = {
+  source: 'hookline-source',
+  type: 'hookline-type',
+  attempt: 'hookline-attempt',
+} as const;
+
+/** How many characters of the destination's answer a failure's reason quotes. */
+export const REASON_BODY_CHARS = 200;
+
+/** Everything the forwarder needs from the outside world. */
+export interface ForwardCollaborators {
+  readonly fetch: typeof fetch;
+  /** The signing secret as stored: `whsec_...`, the bare base64 key, or the rotation form (the first one signs). */
+  readonly loadSecret: () => Promise<string>;
+  /** Milliseconds since the epoch. */
+  readonly now: () => number;
+}
+
+/** The settings {@link signWebhook} signs with: the Standard Webhooks scheme, whose signing reads no setting. */
+const SIGNING_SCHEME = { type: 'standard-webhooks', secretId: 'forward' } as SourceRuntimeConfig;
+
+/**
+ * Headers of the original request never forwarded: those hookline sets itself, the transport's own, and the
+ * runtime's job headers (`x-hookline-*`).
+ */
+const NOT_FORWARDED = new Set([
+  'content-length',
+  'content-type',
+  'host',
+  'connection',
+  'keep-alive',
+  'transfer-encoding',
+  'te',
+  'trailer',
+  'upgrade',
+  'expect',
+  'webhook-id',
+  'webhook-timestamp',
+  'webhook-signature',
+]);
+
+function forwardable(name: string): boolean {
+  return (
+    !NOT_FORWARDED.has(name) &&
+    !name.startsWith('hookline-') &&
+    !name.startsWith('x-hookline-') &&
+    !name.startsWith('proxy-')
+  );
+}
+
+/** The bytes the ingest received (or the job's JSON payload): decoded from base64 when the envelope says so. */
+export function bodyBytes(event: Pick<ConsumerEvent, 'body' | 'bodyEncoding'>): Buffer {
+  return Buffer.from(event.body, event.bodyEncoding === 'base64' ? 'base64' : 'utf8');
+}
+
+/** The request's headers: the kept original ones, then hookline's and the signature, which win a clash. */
+export function forwardHeaders(
+  event: ConsumerEvent,
+  attempt: number,
+  signature: Record<string, string>,
+): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(event.headers)) {
+    const lower = name.toLowerCase();
+    if (forwardable(lower)) headers[lower] = value;
+  }
+  if (event.contentType !== undefined) headers['content-type'] = event.contentType;
+  headers[FORWARD_HEADERS.source] = event.source;
+  headers[FORWARD_HEADERS.type] = event.type;
+  headers[FORWARD_HEADERS.attempt] = String(attempt);
+  return { ...headers, ...signature };
+}
+
+/**
+ * `Retry-After` in seconds from now: delta-seconds, or an HTTP date (a past one is 0). Undefined for anything
+ * else (a negative number, a fraction, text), which leaves the backoff alone.
+ */
+export function parseRetryAfter(value: string | null | undefined, nowMs: number): number | undefined {
+  if (value === null || value === undefined) return undefined;
+  const text = value.trim();
+  if (/^\d+$/.test(text)) return Number(text);
+  // An HTTP date names its month (and weekday) in letters; `Date.parse` alone would take "5" or "-1" as a date.
+  if (!/[A-Za-z]/.test(text)) return undefined;
+  const at = Date.parse(text);
+  if (!Number.isFinite(at)) return undefined;
+  return Math.max(0, Math.ceil((at - nowMs) / 1000));
+}
+
+/** What an answer's status means for the record. */
+export type Verdict = 'delivered' | 'redirect' | 'retry' | 'permanent';
+
+/**
+ * The classification table: 2xx delivered; 3xx not followed (permanent); 408, 425, 429 and 5xx retried; any
+ * other 4xx permanent (retrying the same request cannot change the answer).
+ */
+export function verdictOf(status: number): Verdict {
+  if (status >= 200 && status < 300) return 'delivered';
+  if (status >= 300 && status < 400) return 'redirect';
+  if (status === 408 || status === 425 || status === 429 || status >= 500) return 'retry';
+  if (status >= 400) return 'permanent';
+  return 'retry';
+}
+
+/** A retryable failure to deliver: the destination's answer, or none (connection, DNS, timeout). */
+export class DestinationError extends Error {
+  constructor(
+    message: string,
+    readonly status?: number,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+    this.name = 'DestinationError';
+  }
+}
+
+/** Up to `chars` characters of the answer's body on one line; the rest is never read (the socket is freed). */
+async function bodySnippet(response: Response, chars: number): Promise<string> {
+  if (!response.body) return '';
+  const reader = response.body.getReader();
+  const decoder = new TextDecoder();
+  let text = '';
+  try {
+    while (text.length < chars * 4) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      text += decoder.decode(value, { stream: true });
+    }
+  } catch {
+    // A body that breaks off still leaves its status as the reason.
+  } finally {
+    await reader.cancel().catch(() => {});
+  }
+  return text.replace(/\s+/g, ' ').trim().slice(0, chars);
+}
+
+/** `Location` without its query or fragment (which may carry tokens), for a reason. */
+function shownLocation(location: string | null, base: URL): string {
+  if (!location) return 'no location';
+  try {
+    const url = new URL(location, base);
+    return `${url.origin}${url.pathname}`;
+  } catch {
+    return 'an invalid location';
+  }
+}
+
+/** The reason's head: `HTTP 404 Not Found from app.example.com`. */
+function statusLine(status: number, statusText: string, url: URL): string {
+  const text = statusText || STATUS_CODES[status] || '';
+  return `HTTP ${status}${text ? ` ${text}` : ''} from ${url.host}`;
+}
+
+/** The error an answer that is not a 2xx comes to. */
+async function failureOf(response: Response, url: URL, nowMs: number): Promise<Error> {
+  const verdict = verdictOf(response.status);
+  const head = statusLine(response.status, response.statusText, url);
+  if (verdict === 'redirect') {
+    await response.body?.cancel().catch(() => {});
+    return new PermanentError(
+      `${head}: redirects are not followed (location: ${shownLocation(response.headers.get('location'), url)}); set the final URL in consumer.forward.url`,
+    );
+  }
+  const snippet = await bodySnippet(response, REASON_BODY_CHARS);
+  const message = snippet ? `${head}: ${snippet}` : head;
+  if (verdict === 'permanent') return new PermanentError(message);
+  const cause = new DestinationError(message, response.status);
+  const retryAfter =
+    response.status === 429 || response.status === 503
+      ? parseRetryAfter(response.headers.get('retry-after'), nowMs)
+      : undefined;
+  if (retryAfter !== undefined)
+    return new RetryLaterError(retryAfter, `${message} (Retry-After: ${retryAfter} s)`, { cause });
+  return cause;
+}
+
+/** Why a request got no answer: the attempt's timeout, or the connection's error with its code (DNS, refused). */
+function unansweredError(error: unknown, url: URL, timeoutMs: number): DestinationError {
+  const name = (error as { name?: string })?.name;
+  if (name === 'TimeoutError' || name === 'AbortError') {
+    return new DestinationError(`no answer from ${url.host} within ${timeoutMs} ms`, undefined, {
+      cause: error,
+    });
+  }
+  const cause = (error as { cause?: { code?: string; message?: string } })?.cause;
+  const why = cause?.code ?? cause?.message ?? (error as Error)?.message ?? String(error);
+  return new DestinationError(`cannot reach ${url.host}: ${why}`, undefined, { cause: error });
+}
+
+/** The forwarding handler: posts the event and resolves when the destination took it, else throws the verdict. */
+export function createForwarder(
+  config: Pick<ForwardRuntimeConfig, 'url' | 'timeoutMs'>,
+  deps: ForwardCollaborators,
+): (event: ConsumerEvent, ctx: HandlerContext) => Promise<void> {
+  const url = new URL(config.url);
+  return async (event, ctx) => {
+    const body = bodyBytes(event);
+    const secret = await deps.loadSecret();
+    const signature = signWebhook(SIGNING_SCHEME, secret, body, { id: event.id, now: new Date(deps.now()) });
+    const started = deps.now();
+    let response: Response;
+    try {
+      response = await deps.fetch(url, {
+        method: 'POST',
+        body: body as Uint8Array<ArrayBuffer>,
+        headers: forwardHeaders(event, ctx.attempt, signature),
+        redirect: 'manual',
+        signal: AbortSignal.timeout(config.timeoutMs),
+      });
+    } catch (error) {
+      const failure = unansweredError(error, url, config.timeoutMs);
+      ctx.logger.warn('forward attempt failed', {
+        host: url.host,
+        durationMs: deps.now() - started,
+        error: failure.message,
+      });
+      throw failure;
+    }
+    if (verdictOf(response.status) === 'delivered') {
+      await response.body?.cancel().catch(() => {});
+      return;
+    }
+    const failure = await failureOf(response, url, deps.now());
+    ctx.logger.warn('forward attempt failed', {
+      host: url.host,
+      status: response.status,
+      durationMs: deps.now() - started,
+    });
+    throw failure;
+  };
+}

@@ -1,0 +1,135 @@
+/**
+ * A forwarding consumer (`consumer.forward`): where it posts, checked, with its defaults filled. The URL rules live
+ * here once; the stack's consumer construct applies the deploy rule to a resolved configuration too.
+ */
+import { isIP } from 'node:net';
+import type { Duration } from 'aws-cdk-lib';
+import { FORWARD_ENTRY } from '../../lambda/shared/forward-config';
+import { hooklineModulePath } from '../package-root';
+import { type Violation, type ViolationList, violation } from '../violations';
+import { DEFAULTS } from './defaults';
+import type { ResolvedForward } from './resolved';
+import type { ForwardConfig } from './schema';
+
+/** The forwarding consumer's function entry: hookline's own file, wherever hookline is installed. */
+export function forwardEntry(): string {
+  return hooklineModulePath(FORWARD_ENTRY);
+}
+
+/** True for a host a deployed function cannot or must not reach: a loopback, private or link-local literal. */
+export function isPrivateHost(hostname: string): boolean {
+  const host = hostname.toLowerCase().replace(/^\[|\]$/g, '');
+  if (host === 'localhost' || host.endsWith('.localhost')) return true;
+  if (isIP(host) === 4) {
+    const [a = 0, b = 0] = host.split('.').map(Number);
+    return (
+      a === 0 ||
+      a === 10 ||
+      a === 127 ||
+      (a === 169 && b === 254) ||
+      (a === 172 && b >= 16 && b <= 31) ||
+      (a === 192 && b === 168) ||
+      (a === 100 && b >= 64 && b <= 127)
+    );
+  }
+  if (isIP(host) === 6) {
+    return (
+      host === '::1' ||
+      host === '::' ||
+      /^f[cd][0-9a-f]{0,2}:/.test(host) ||
+      /^fe[89ab][0-9a-f]?:/.test(host) ||
+      host.startsWith('::ffff:')
+    );
+  }
+  return false;
+}
+
+/** The URL, or undefined when it does not parse. */
+function parsedUrl(text: string): URL | undefined {
+  try {
+    return new URL(text);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Rules of a destination URL (`field` is `url` or `localUrl`): an absolute http(s) URL without credentials; for a
+ * deploy, `https://` on a host that is no loopback or private literal.
+ */
+export function forwardUrlViolations(field: string, text: string, deployed: boolean): Violation[] {
+  const url = parsedUrl(text);
+  if (!url || (url.protocol !== 'https:' && url.protocol !== 'http:')) {
+    return [
+      violation(
+        field,
+        'must be an absolute http(s) URL',
+        text,
+        'write it whole, e.g. "https://app.example.com/webhooks"',
+      ),
+    ];
+  }
+  if (url.username || url.password) {
+    return [
+      violation(
+        field,
+        'must not carry credentials: they would be in the function configuration and every log line that names the URL',
+        `${url.protocol}//***@${url.host}${url.pathname}`,
+        'remove them; the destination verifies the webhook-signature header instead',
+      ),
+    ];
+  }
+  if (!deployed) return [];
+  if (url.protocol !== 'https:') {
+    return [
+      violation(
+        field,
+        'must be https:// for a deploy: the events and their signatures would cross the internet in clear text',
+        text,
+        'serve the destination over TLS; set localUrl for an http:// destination on your machine',
+      ),
+    ];
+  }
+  if (isPrivateHost(url.hostname)) {
+    return [
+      violation(
+        field,
+        'names a loopback or private address, which the deployed function cannot reach',
+        text,
+        'use the public host name of the destination; set localUrl for one on your machine (local mode posts there)',
+      ),
+    ];
+  }
+  return [];
+}
+
+/** The forwarding settings, checked; `timeout` and `deadlineMargin` are the consumer function's. */
+export function resolveForward(
+  problems: ViolationList,
+  path: string,
+  forward: ForwardConfig,
+  function_: { readonly timeout: Duration; readonly deadlineMargin: Duration },
+  deployed: boolean,
+): ResolvedForward {
+  problems.addAll(`${path}.forward`, forwardUrlViolations('url', forward.url, deployed));
+  if (forward.localUrl !== undefined)
+    problems.addAll(`${path}.forward`, forwardUrlViolations('localUrl', forward.localUrl, false));
+  const timeout = forward.timeout ?? DEFAULTS.forwardTimeout;
+  const room = function_.timeout.toMilliseconds() - function_.deadlineMargin.toMilliseconds();
+  if (timeout.toMilliseconds() < 1000) {
+    problems.add(`${path}.forward.timeout`, 'must be at least 1 second', timeout, 'use Duration.seconds(10)');
+  } else if (timeout.toMilliseconds() > room) {
+    problems.add(
+      `${path}.forward.timeout`,
+      `must leave the deadline margin (${function_.deadlineMargin.toHumanString()}) within the consumer timeout (${function_.timeout.toHumanString()}): an attempt still waiting then is abandoned as timed out rather than retried by its own limit`,
+      timeout,
+      `use at most ${Math.floor(room / 1000)} seconds, or raise queues.<name>.consumer.timeout`,
+    );
+  }
+  return {
+    url: forward.url,
+    ...(forward.localUrl !== undefined ? { localUrl: forward.localUrl } : {}),
+    timeout,
+    ...(forward.secret ? { secret: { existingSecretName: forward.secret.existingSecretName } } : {}),
+  };
+}

@@ -1,0 +1,86 @@
+/**
+ * Local mode's forwarding consumers (`consumer.forward`): the same function as the stack's, posting to `localUrl`
+ * (else `url`) over real HTTP, signed with a secret generated once per queue and kept in `forward-secrets.json`, in
+ * the data directory when there is one (else the state directory), so a destination configured with it keeps
+ * verifying across restarts. `hookline forward secret <queue> --local` prints it.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { FORWARD_CONFIG_ENV, type ForwardRuntimeConfig } from '../../lambda/shared/forward-config';
+import { newStandardWebhooksSecret } from '../../lambda/shared/senders/standard-webhooks';
+import type { ResolvedConfig, ResolvedForward } from '../config';
+import { DEFAULTS } from '../config';
+import { writeFileAtomically } from './atomic-write';
+
+/** The file holding each forwarding queue's secret, by queue name. */
+export const FORWARD_SECRETS_FILE = 'forward-secrets.json';
+
+/** The variable a local forwarding consumer reads its secret from (an `env:` secret, as local sources' are). */
+export const LOCAL_FORWARD_SECRET_ENV = 'HOOKLINE_FORWARD_SECRET';
+
+/** Where local mode posts a queue's events. */
+export function localForwardUrl(forward: ResolvedForward): string {
+  return forward.localUrl ?? forward.url;
+}
+
+/** The queues that forward, with their settings. */
+export function forwardingQueues(config: ResolvedConfig): { queue: string; forward: ResolvedForward }[] {
+  return config.queues.flatMap((q) =>
+    q.consumer?.forward ? [{ queue: q.name, forward: q.consumer.forward }] : [],
+  );
+}
+
+/** Each queue's secret, as kept in `file`; a file that is not an object of strings counts as empty. */
+function readSecrets(file: string): Record<string, string> {
+  if (!existsSync(file)) return {};
+  try {
+    const parsed: unknown = JSON.parse(readFileSync(file, 'utf8'));
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return {};
+    return Object.fromEntries(
+      Object.entries(parsed).filter((e): e is [string, string] => typeof e[1] === 'string'),
+    );
+  } catch {
+    return {};
+  }
+}
+
+/**
+ * The secret of each forwarding queue: the one kept in `folder` when there is one, else a new one, written back
+ * (readable by you alone). Without a folder (a run that keeps no files) new secrets live as long as the run.
+ */
+export function localForwardSecrets(
+  queues: readonly string[],
+  folder: string | undefined,
+): {
+  readonly secrets: Readonly<Record<string, string>>;
+  readonly file: string | undefined;
+} {
+  if (queues.length === 0) return { secrets: {}, file: undefined };
+  const file = folder === undefined ? undefined : join(folder, FORWARD_SECRETS_FILE);
+  const kept = file ? readSecrets(file) : {};
+  const secrets = { ...kept };
+  for (const queue of queues) secrets[queue] ??= newStandardWebhooksSecret();
+  if (file && queues.some((q) => kept[q] === undefined)) {
+    writeFileAtomically(file, `${JSON.stringify(secrets, null, 2)}\n`, 0o600);
+  }
+  return { secrets, file };
+}
+
+/** The forwarding function's own variables: where it posts, and its secret as an `env:` secret. */
+export function localForwardEnvironment(forward: ResolvedForward, secret: string): Record<string, string> {
+  const runtime: ForwardRuntimeConfig = {
+    url: localForwardUrl(forward),
+    timeoutMs: forward.timeout.toMilliseconds(),
+    secretId: `env:${LOCAL_FORWARD_SECRET_ENV}`,
+    secretCacheSeconds: DEFAULTS.secretCache.toSeconds(),
+  };
+  return { [FORWARD_CONFIG_ENV]: JSON.stringify(runtime), [LOCAL_FORWARD_SECRET_ENV]: secret };
+}
+
+/** The start line of a forwarding queue: where its events go, and how to read its signing secret. */
+export function forwardNotice(queue: string, forward: ResolvedForward, file: string | undefined): string {
+  const secret = file
+    ? `signing secret: hookline forward secret ${queue} --local (kept in ${file})`
+    : 'signing secret: new for this run (no state or data directory to keep it in)';
+  return `consumer ${queue} forwards each event to ${localForwardUrl(forward)} (Standard Webhooks; ${secret})`;
+}

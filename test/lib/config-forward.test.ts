@@ -1,0 +1,170 @@
+import { Duration } from 'aws-cdk-lib';
+import { describe, expect, it } from 'vitest';
+import { FORWARD_ENTRY } from '../../lambda/shared/forward-config';
+import {
+  DEFAULTS,
+  type ForwardConfig,
+  type HooklineConfig,
+  HooklineConfigError,
+  resolveConfig,
+} from '../../lib/config';
+import { isPrivateHost } from '../../lib/config/resolve-forward';
+
+const forwarding = (forward: ForwardConfig, consumer: Record<string, unknown> = {}): HooklineConfig => ({
+  sources: { github: { type: 'github' } },
+  queues: { app: { consumer: { forward, ...consumer } } },
+});
+
+function issuesOf(config: HooklineConfig, forDeploy = true) {
+  try {
+    resolveConfig(config, { forDeploy });
+  } catch (error) {
+    expect(error).toBeInstanceOf(HooklineConfigError);
+    return (error as HooklineConfigError).issues;
+  }
+  throw new Error('expected resolveConfig to throw');
+}
+
+describe('consumer.forward: configuration', () => {
+  it("resolves to hookline's forwarding entry with the default attempt timeout", () => {
+    const config = resolveConfig(forwarding({ url: 'https://app.example.com/hooks' }), { forDeploy: true });
+    const consumer = config.queues[0]?.consumer;
+    expect(consumer?.entry.replaceAll('\\', '/')).toMatch(
+      new RegExp(`${FORWARD_ENTRY.replace('.ts', '')}\\.(ts|js)$`),
+    );
+    expect(consumer?.forward).toStrictEqual({
+      url: 'https://app.example.com/hooks',
+      timeout: DEFAULTS.forwardTimeout,
+    });
+    expect(DEFAULTS.forwardTimeout.toSeconds()).toBe(10);
+  });
+
+  it('keeps localUrl and an existing secret', () => {
+    const forward = resolveConfig(
+      forwarding({
+        url: 'https://app.example.com/hooks',
+        localUrl: 'http://localhost:3000/hooks',
+        timeout: Duration.seconds(5),
+        secret: { existingSecretName: 'app/hookline-signing' },
+      }),
+      { forDeploy: true },
+    ).queues[0]?.consumer?.forward;
+    expect(forward?.localUrl).toBe('http://localhost:3000/hooks');
+    expect(forward?.timeout.toSeconds()).toBe(5);
+    expect(forward?.secret).toStrictEqual({ existingSecretName: 'app/hookline-signing' });
+  });
+
+  it('refuses both entry and forward, saying a consumer runs one of them', () => {
+    const issues = issuesOf(
+      forwarding({ url: 'https://app.example.com' }, { entry: 'lambda/consumers/app.ts' }),
+    );
+    expect(issues).toMatchObject([
+      {
+        path: 'queues.app.consumer',
+        message: expect.stringMatching(/both entry and forward/),
+        fix: expect.stringMatching(/keep entry/),
+      },
+    ]);
+  });
+
+  it('refuses a consumer with neither entry nor forward', () => {
+    const issues = issuesOf({
+      sources: { github: { type: 'github' } },
+      queues: { app: { consumer: { batchSize: 5 } } },
+    });
+    expect(issues).toMatchObject([
+      { path: 'queues.app.consumer', message: expect.stringMatching(/exactly one of entry .* and forward/) },
+    ]);
+  });
+
+  it.each([
+    ['http://app.example.com/hooks', /must be https:\/\//],
+    ['https://localhost:3000/hooks', /loopback or private/],
+    ['https://127.0.0.1/hooks', /loopback or private/],
+    ['https://10.1.2.3/hooks', /loopback or private/],
+    ['https://192.168.1.20/hooks', /loopback or private/],
+    ['https://172.20.0.1/hooks', /loopback or private/],
+    ['https://[::1]/hooks', /loopback or private/],
+    ['https://[fd00::1]/hooks', /loopback or private/],
+    ['ftp://app.example.com/hooks', /absolute http\(s\) URL/],
+    ['app.example.com/hooks', /absolute http\(s\) URL/],
+  ])('refuses url %s for a deploy', (url, message) => {
+    expect(issuesOf(forwarding({ url }))).toMatchObject([
+      { path: 'queues.app.consumer.forward.url', message: expect.stringMatching(message) },
+    ]);
+  });
+
+  it('accepts a loopback http url when not deploying (local mode), and a loopback localUrl always', () => {
+    expect(() => resolveConfig(forwarding({ url: 'http://localhost:3000/hooks' }))).not.toThrow();
+    expect(() =>
+      resolveConfig(forwarding({ url: 'https://app.example.com', localUrl: 'http://127.0.0.1:3000/x' }), {
+        forDeploy: true,
+      }),
+    ).not.toThrow();
+  });
+
+  it('refuses credentials in the URL without echoing them', () => {
+    const issues = issuesOf(forwarding({ url: 'https://user:hunter2@app.example.com/hooks' }));
+    expect(issues).toMatchObject([
+      { path: 'queues.app.consumer.forward.url', message: expect.stringMatching(/credentials/) },
+    ]);
+    expect(JSON.stringify(issues)).not.toContain('hunter2');
+  });
+
+  it('refuses an attempt timeout that leaves no deadline margin, saying how much room there is', () => {
+    const issues = issuesOf(
+      forwarding(
+        { url: 'https://app.example.com', timeout: Duration.seconds(29) },
+        { timeout: Duration.seconds(30) },
+      ),
+    );
+    expect(issues).toMatchObject([
+      {
+        path: 'queues.app.consumer.forward.timeout',
+        message: expect.stringMatching(
+          /deadline margin \(3 seconds\) within the consumer timeout \(30 seconds\)/,
+        ),
+        fix: expect.stringMatching(/at most 27 seconds/),
+      },
+    ]);
+  });
+
+  it('lists every problem of a forwarding consumer at once, with the other configuration errors', () => {
+    const issues = issuesOf({
+      sources: { github: { type: 'github' } },
+      queues: {
+        app: {
+          consumer: {
+            forward: { url: 'http://app.example.com', localUrl: 'nope', timeout: Duration.minutes(2) },
+            handler: 'main',
+            batchSize: 20_000,
+          },
+        },
+      },
+    });
+    expect(issues.map((i) => i.path).sort()).toStrictEqual([
+      'queues.app.consumer.batchSize',
+      'queues.app.consumer.forward.localUrl',
+      'queues.app.consumer.forward.timeout',
+      'queues.app.consumer.forward.url',
+      'queues.app.consumer.handler',
+    ]);
+  });
+
+  it('tells loopback, private and link-local literals from public hosts', () => {
+    for (const host of [
+      'localhost',
+      'api.localhost',
+      '127.0.0.5',
+      '0.0.0.0',
+      '169.254.169.254',
+      '100.64.0.1',
+      '[::1]',
+      '[fe80::1]',
+      '[::ffff:10.0.0.1]',
+    ])
+      expect(isPrivateHost(host), host).toBe(true);
+    for (const host of ['app.example.com', '8.8.8.8', '172.32.0.1', '[2606:4700::1111]'])
+      expect(isPrivateHost(host), host).toBe(false);
+  });
+});

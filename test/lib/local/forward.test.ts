@@ -1,0 +1,73 @@
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Duration } from 'aws-cdk-lib';
+import { afterEach, describe, expect, it } from 'vitest';
+import { standardWebhooksKey } from '../../../lambda/shared/senders/standard-webhooks';
+import {
+  FORWARD_SECRETS_FILE,
+  forwardNotice,
+  localForwardEnvironment,
+  localForwardSecrets,
+} from '../../../lib/local/forward';
+
+const dirs: string[] = [];
+const folder = () => {
+  const dir = mkdtempSync(join(tmpdir(), 'hookline-forward-secrets-'));
+  dirs.push(dir);
+  return dir;
+};
+afterEach(() => {
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+describe('local mode: forwarding secrets', () => {
+  it('generates a Standard Webhooks secret of 32 random bytes per queue, once, and keeps it across restarts', () => {
+    const dir = folder();
+    const first = localForwardSecrets(['app'], dir);
+    expect(first.file).toBe(join(dir, FORWARD_SECRETS_FILE));
+    expect(first.secrets.app).toMatch(/^whsec_[A-Za-z0-9+/]{43}=$/);
+    expect(standardWebhooksKey(first.secrets.app ?? '')).toHaveLength(32);
+    expect(statSync(join(dir, FORWARD_SECRETS_FILE)).mode & 0o777).toBe(0o600);
+
+    const again = localForwardSecrets(['app', 'billing'], dir);
+    expect(again.secrets.app).toBe(first.secrets.app);
+    expect(again.secrets.billing).toMatch(/^whsec_/);
+    expect(again.secrets.billing).not.toBe(first.secrets.app);
+    expect(JSON.parse(readFileSync(join(dir, FORWARD_SECRETS_FILE), 'utf8'))).toStrictEqual(again.secrets);
+  });
+
+  it('keeps a secret you put in the file, and replaces a file it cannot read rather than fail the start', () => {
+    const dir = folder();
+    writeFileSync(
+      join(dir, FORWARD_SECRETS_FILE),
+      JSON.stringify({ app: 'whsec_bXlvd25rZXlvZnR3ZW50eWZvdXJieXRlcw==' }),
+    );
+    expect(localForwardSecrets(['app'], dir).secrets.app).toBe('whsec_bXlvd25rZXlvZnR3ZW50eWZvdXJieXRlcw==');
+    writeFileSync(join(dir, FORWARD_SECRETS_FILE), 'not json');
+    expect(localForwardSecrets(['app'], dir).secrets.app).toMatch(/^whsec_/);
+  });
+
+  it('without a folder makes new secrets for the run and keeps no file', () => {
+    const kept = localForwardSecrets(['app'], undefined);
+    expect(kept.file).toBeUndefined();
+    expect(kept.secrets.app).toMatch(/^whsec_/);
+    expect(forwardNotice('app', { url: 'https://x.example', timeout: Duration.seconds(5) }, undefined)).toBe(
+      'consumer app forwards each event to https://x.example (Standard Webhooks; signing secret: new for this run (no state or data directory to keep it in))',
+    );
+  });
+
+  it('hands the function localUrl, the attempt timeout and its secret as an env: secret', () => {
+    const env = localForwardEnvironment(
+      { url: 'https://app.example.com', localUrl: 'http://127.0.0.1:3000/h', timeout: Duration.seconds(4) },
+      'whsec_abc=',
+    );
+    expect(JSON.parse(env.HOOKLINE_FORWARD_CONFIG ?? '')).toStrictEqual({
+      url: 'http://127.0.0.1:3000/h',
+      timeoutMs: 4000,
+      secretId: 'env:HOOKLINE_FORWARD_SECRET',
+      secretCacheSeconds: 300,
+    });
+    expect(env.HOOKLINE_FORWARD_SECRET).toBe('whsec_abc=');
+  });
+});
