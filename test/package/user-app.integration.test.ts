@@ -23,6 +23,8 @@ import { freePort } from '../helpers/free-port';
 const REPO = resolve(import.meta.dirname, '../..');
 const work = mkdtempSync(join(tmpdir(), 'hookline-package-'));
 const MARKER = 'USER_CONSUMER_MARKER_5d1c';
+/** A string only the forwarding consumer's bundle holds: the header naming each delivery's attempt. */
+const FORWARD_MARKER = 'hookline-attempt';
 /** An aws-cdk-lib 2.x release older than the one this repository builds with. */
 const OLDER_CDK_LIB = '2.255.0';
 let tarball = '';
@@ -119,9 +121,11 @@ describe('the packed package', () => {
     await run(app, 'npx', ['cdk', 'synth', '--quiet']);
     const bundles = assetBundles(app);
     expect(bundles.filter((code) => code.includes(MARKER))).toHaveLength(1);
-    // The others: the ingest function, prebuilt in the package, and the jobs endpoint, bundled from it.
-    expect(bundles).toHaveLength(3);
+    // The others: the ingest function, prebuilt in the package, and the jobs endpoint and the forwarding
+    // consumer, bundled from it.
+    expect(bundles).toHaveLength(4);
     expect(bundles.filter((code) => code.includes('job rejected'))).toHaveLength(1);
+    expect(bundles.filter((code) => code.includes(FORWARD_MARKER))).toHaveLength(1);
 
     // An app whose tsconfig still resolves modules the Node 10 way (as older cdk init apps do) reads no `exports`
     // map: it finds the types of hookline/consumer and hookline/producer through `typesVersions`.
@@ -198,8 +202,9 @@ export const used = [HooklinePipeline, defineConsumer, defineJob];
     // The other bundle is the ingest function exactly as the package ships it.
     const ingest = readFileSync(join(app, 'node_modules/hookline/dist/assets/ingest/index.mjs'), 'utf8');
     expect(bundles.filter((code) => code === ingest)).toHaveLength(1);
-    // And the jobs endpoint, bundled from the package.
-    expect(bundles).toHaveLength(3);
+    // And the jobs endpoint and the forwarding consumer, bundled from the package.
+    expect(bundles).toHaveLength(4);
+    expect(bundles.filter((code) => code.includes(FORWARD_MARKER))).toHaveLength(1);
 
     // tsc emitted ES modules (import statements, no require), so node ran the app as ESM.
     const entry = readFileSync(join(app, 'build/bin/app.js'), 'utf8');
@@ -220,7 +225,11 @@ export const used = [HooklinePipeline, defineConsumer, defineJob];
 const PIPELINE_IN_STACK = `new HooklinePipeline(this, 'Webhooks', {
       config: defineConfig({
         sources: { github: { type: 'github' } },
-        queues: { orders: { consumer: { entry: 'consumers/orders.ts', timeout: cdk.Duration.seconds(20) } } },
+        queues: {
+          orders: { consumer: { entry: 'consumers/orders.ts', timeout: cdk.Duration.seconds(20) } },
+          // hookline's own forwarding consumer, bundled from the installed package as the jobs endpoint is.
+          relay: { consumer: { forward: { url: 'https://app.example.com/webhooks' } } },
+        },
         defaultRoute: { queues: ['orders'] },
         jobs: { endpoint: { queues: ['orders'] } },
       }),
