@@ -4,10 +4,12 @@
  */
 
 /**
- * A frame of hookline's consumer runtime, which calls the handlers: `lambda/consumer/` here, and anything of the
- * hookline package in a project that installed it.
+ * A frame of hookline's consumer runtime, which calls the handlers, or of its forwarding consumer, whose reason
+ * (the destination's answer) says all its frames could: `lambda/consumer/` and `lambda/forward/` here, and
+ * anything of the hookline package in a project that installed it.
  */
-const CONSUMER_RUNTIME_FRAME = /[/\\]lambda[/\\]consumer[/\\]|[/\\]node_modules[/\\]hookline[/\\]/;
+const CONSUMER_RUNTIME_FRAME =
+  /[/\\]lambda[/\\](?:consumer|forward)[/\\]|[/\\]node_modules[/\\]hookline[/\\]/;
 
 /** A frame of the AWS SDK (its clients and the Smithy core under them): code a handler awaits, never its own. */
 const AWS_SDK_FRAME = /[/\\]node_modules[/\\]@(aws-sdk|smithy)[/\\]/;

@@ -330,6 +330,29 @@ describe('Reporter', () => {
     ).toBeUndefined();
   });
 
+  it("prints no frames under a forwarding consumer's failed record: the reason names the destination's answer", () => {
+    const frames = (stack: string) =>
+      parseOutcomeLine(
+        JSON.stringify({
+          message: 'record outcome',
+          outcome: 'retried',
+          id: 'a',
+          error: { name: 'DestinationError', stack },
+        }),
+      )?.frames;
+    const forwarded = [
+      'DestinationError: HTTP 503 Service Unavailable from app.example.com: down',
+      '    at Zqe (/app/lambda/forward/core.ts:179:17)',
+      '    at async <anonymous> (/app/lambda/forward/core.ts:235:21)',
+      '    at async f1.runHandler (/app/lambda/consumer/core.ts:515:19)',
+    ];
+    expect(frames(forwarded.join('\n'))).toBeUndefined();
+    // Installed: hookline's files are the package's.
+    expect(
+      frames(forwarded.join('\n').replaceAll('/app/lambda/', '/app/node_modules/hookline/dist/lambda/')),
+    ).toBeUndefined();
+  });
+
   describe('without options, as npm start makes it', () => {
     const tty = process.stdout.isTTY;
     afterEach(() => {
