@@ -3,17 +3,20 @@
  * byte with a Standard Webhooks signature hookline's own verifier accepts (with the secret the real CLI prints);
  * 503s are retried until delivered, once, under one webhook-id; a 429's Retry-After holds the retry back; a 404
  * is dead-lettered with its reason (the real `hookline failed list`); a destination that hangs past the attempt
- * timeout is retried.
+ * timeout is retried; a job sent by the real producer is forwarded as its JSON payload.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Duration } from 'aws-cdk-lib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as z from 'zod';
 import { verifyRequest } from '../../lambda/ingest/verify';
+import { createProducer } from '../../lambda/producer';
 import type { SourceRuntimeConfig } from '../../lambda/shared/ingest-config';
+import { defineJob } from '../../lambda/shared/job';
 import { runHookline } from '../helpers/local/cli';
 import { startTestPipeline, type TestPipeline, testConfig } from '../helpers/local/pipeline';
 
@@ -189,6 +192,32 @@ describe('local mode: forwarding each event to an HTTP endpoint', () => {
     expect(JSON.stringify(letter)).toContain(`PermanentError: HTTP 404 Not Found from 127.0.0.1:`);
     expect(JSON.stringify(letter)).toContain('No such hook. Bye.');
     expect(requestsOf(id)).toHaveLength(1);
+  }, 40_000);
+
+  it("forwards a job sent by the real producer as its JSON payload, and records the destination's refusal on the job", async () => {
+    const stateFile = join(stateDir, 'producer-local.json');
+    writeFileSync(stateFile, JSON.stringify(pipeline.local.status()));
+    const producer = createProducer({ local: stateFile, baseDelayMs: 20 });
+    const syncInvoice = defineJob('invoice.sync', z.object({ invoice: z.string() }), { queue: 'events' });
+    const ok = `ok-job-${process.pid}`;
+    const gone = `gone-job-${process.pid}`;
+    await producer.send(syncInvoice, { invoice: 'in_1' }, { id: ok });
+    await producer.send(syncInvoice, { invoice: 'in_2' }, { id: gone });
+
+    await expect(producer.waitFor(ok, { timeout: { seconds: 20 } })).resolves.toMatchObject({
+      state: 'completed',
+    });
+    const [delivered] = requestsOf(ok);
+    expect(JSON.parse(delivered?.body.toString('utf8') ?? '')).toStrictEqual({ invoice: 'in_1' });
+    expect(delivered?.headers['content-type']).toBe('application/json');
+    expect(delivered?.headers['hookline-source']).toBe('job');
+    expect(delivered?.headers['hookline-type']).toBe('invoice.sync');
+
+    const refused = await producer.waitFor(gone, { timeout: { seconds: 20 } });
+    expect(refused).toMatchObject({ state: 'dead-lettered' });
+    expect((refused as { reason?: string }).reason).toMatch(
+      /^PermanentError: HTTP 404 Not Found from 127\.0\.0\.1:/,
+    );
   }, 40_000);
 
   it('aborts an attempt that hangs past the timeout and retries it', async () => {
