@@ -23,11 +23,17 @@ export const REASON_BODY_CHARS = 200;
 /** Everything the forwarder needs from the outside world. */
 export interface ForwardCollaborators {
   readonly fetch: typeof fetch;
-  /** The signing secret as stored: `whsec_...`, the bare base64 key, or the rotation form (the first one signs). */
-  readonly loadSecret: () => Promise<string>;
+  /**
+   * Every active signing secret, the newest first (`whsec_...` or the bare base64 key): one while none is being
+   * rotated, two or more from `hookline forward secret --rotate` until `--remove-old`.
+   */
+  readonly loadSecrets: () => Promise<readonly string[]>;
   /** Milliseconds since the epoch. */
   readonly now: () => number;
 }
+
+/** The header holding the scheme's signatures (one per active secret). */
+const SIGNATURE_HEADER = 'webhook-signature';
 
 /** The settings {@link signWebhook} signs with: the Standard Webhooks scheme, whose signing reads no setting. */
 const SIGNING_SCHEME = { type: 'standard-webhooks', secretId: 'forward' } as SourceRuntimeConfig;
@@ -49,7 +55,7 @@ const NOT_FORWARDED = new Set([
   'expect',
   'webhook-id',
   'webhook-timestamp',
-  'webhook-signature',
+  SIGNATURE_HEADER,
 ]);
 
 function forwardable(name: string): boolean {
@@ -64,6 +70,23 @@ function forwardable(name: string): boolean {
 /** The bytes the ingest received (or the job's JSON payload): decoded from base64 when the envelope says so. */
 export function bodyBytes(event: Pick<ConsumerEvent, 'body' | 'bodyEncoding'>): Buffer {
   return Buffer.from(event.body, event.bodyEncoding === 'base64' ? 'base64' : 'utf8');
+}
+
+/**
+ * The Standard Webhooks headers of one attempt, signed with every active secret: one `v1,` signature each in
+ * `webhook-signature`, space-separated, as the scheme rotates keys, so a destination verifying with the old secret
+ * or the new one accepts the request while a rotation is under way.
+ */
+export function signatureHeaders(
+  secrets: readonly string[],
+  body: Buffer,
+  id: string,
+  now: Date,
+): Record<string, string> {
+  const signed = secrets.map((secret) => signWebhook(SIGNING_SCHEME, secret, body, { id, now }));
+  const [newest] = signed;
+  if (!newest) throw new Error('no signing secret to sign the forwarded request with');
+  return { ...newest, [SIGNATURE_HEADER]: signed.map((headers) => headers[SIGNATURE_HEADER]).join(' ') };
 }
 
 /** The request's headers: the kept original ones, then hookline's and the signature, which win a clash. */
@@ -207,8 +230,7 @@ export function createForwarder(
   const url = new URL(config.url);
   return async (event, ctx) => {
     const body = bodyBytes(event);
-    const secret = await deps.loadSecret();
-    const signature = signWebhook(SIGNING_SCHEME, secret, body, { id: event.id, now: new Date(deps.now()) });
+    const signature = signatureHeaders(await deps.loadSecrets(), body, event.id, new Date(deps.now()));
     const started = deps.now();
     let response: Response;
     try {

@@ -29,8 +29,8 @@ function forwarder(): NonNullable<typeof forward> {
   });
   forward = createForwarder(config, {
     fetch: globalThis.fetch,
-    // The rotation form lists the current secret first: it signs.
-    loadSecret: async () => (await loadSecrets(config.secretId))[0] as string,
+    // Each active secret signs, the newest first: a rotation keeps both until --remove-old.
+    loadSecrets: () => loadSecrets(config.secretId),
     now: Date.now,
   });
   return forward;

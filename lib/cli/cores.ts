@@ -9,7 +9,12 @@ export { connect, loadConfig, systemClock } from './backend';
 export { setConsumerEnabled } from './consumers';
 export { failedList, failedShow, failedSummary } from './failed';
 export { failedDelete, renderFailedDelete } from './failed-delete';
-export { forwardSecret, renderForwardSecret } from './forward';
+export {
+  forwardSecret,
+  renderForwardRotation,
+  renderForwardSecret,
+  rotateForwardSecret,
+} from './forward';
 export {
   jobQueue,
   jobRecordReader,

@@ -3,14 +3,19 @@
  * the destination to verify with. Deployed, it reads the secret the stack publishes as `ForwardSecretId<Queue>`
  * (`secretsmanager:GetSecretValue` on that secret is all it needs); locally, the file local mode keeps it in.
  * This command prints a secret on purpose: it is the one way to hand it to the destination.
+ *
+ * `--rotate` adds a new secret before the current one, so every request is signed with both until `--remove-old`:
+ * the destination moves to the new secret whenever it likes, and no request in between fails to verify.
  */
 import { readFileSync } from 'node:fs';
-import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
+import { GetSecretValueCommand, PutSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { parseSecretValue } from '../../lambda/ingest/secrets';
+import { newStandardWebhooksSecret } from '../../lambda/shared/senders/standard-webhooks';
 import type { ResolvedConfig, ResolvedForward } from '../config';
 import type { Backend } from './backend';
-import { CliError, explainError } from './errors';
-import type { Output } from './output';
+import { CliError, errorName, explainError } from './errors';
+import { nextCommand, type Output } from './output';
+import { nextSecrets, storedSecrets } from './secrets';
 import type { Target } from './target';
 
 /** What the destination needs: where the events come to, and the secret that signs them. */
@@ -42,8 +47,12 @@ function forwardOf(config: ResolvedConfig, queue: string): ResolvedForward {
  * a generated secret is stored without (Secrets Manager generates the base64 key alone).
  */
 export function shownSecret(stored: string): string {
-  const signing = parseSecretValue(stored)[0] ?? '';
-  return signing.startsWith('whsec_') ? signing : `whsec_${signing}`;
+  return prefixed(parseSecretValue(stored)[0] ?? '');
+}
+
+/** The stored form of a secret as the destination takes it: `whsec_` and the base64 key. */
+function prefixed(secret: string): string {
+  return secret.startsWith('whsec_') ? secret : `whsec_${secret}`;
 }
 
 /** Local mode's secret, from the file its state names: the running local mode is what signs, whatever the config says. */
@@ -73,16 +82,22 @@ function localSecret(target: Target & { kind: 'local' }, queue: string): Forward
   return { queue, url: forward.url, secret, from: file };
 }
 
-async function deployedSecret(
-  backend: Backend,
-  target: Target,
-  queue: string,
-): Promise<{ secret: string; from: string }> {
+/** The deployed secret's id from the stack outputs. */
+function deployedSecretId(target: Target, queue: string): string {
   const id = target.kind === 'stack' ? target.forwardSecretIds?.[queue] : undefined;
   if (!id)
     throw new CliError(
       `queue ${queue} has no ForwardSecretId output in ${target.description}: deploy with npx cdk deploy`,
     );
+  return id;
+}
+
+async function deployedSecret(
+  backend: Backend,
+  target: Target,
+  queue: string,
+): Promise<{ secret: string; from: string }> {
+  const id = deployedSecretId(target, queue);
   try {
     const answer = await backend.secretsManager.send(new GetSecretValueCommand({ SecretId: id }));
     if (answer.SecretString === undefined) throw new CliError(`secret ${id} holds no string value`);
@@ -110,5 +125,86 @@ export function renderForwardSecret(output: Output, result: ForwardSecretResult)
   output.line(result.secret);
   output.note(
     `queue ${result.queue} signs each event it posts to ${result.url} with it (read from ${result.from}); verify the webhook-signature header with a Standard Webhooks library`,
+  );
+}
+
+/** `--rotate`: a new secret signs first, the current ones too; `--remove-old`: only the newest signs. */
+export type ForwardRotation = 'rotate' | 'remove-old';
+
+/** What a rotation step did. */
+export interface ForwardRotationResult {
+  readonly queue: string;
+  readonly mode: ForwardRotation;
+  /** `--rotate`: the new secret, for the destination (`whsec_...`). */
+  readonly secret?: string;
+  readonly secretId: string;
+  /** How many secrets now sign each request, the newest first. */
+  readonly activeSecrets: number;
+  /** False when there was nothing to change (`--remove-old` with one secret active). */
+  readonly changed: boolean;
+  /** How long the forwarding function may go on signing with the secrets it loaded before (`ingest.secretCache`). */
+  readonly pickedUpWithin: string;
+  readonly versionId?: string;
+}
+
+/**
+ * One step of a rotation of a deployed forwarding queue's signing secret. Local mode signs with the secret it
+ * generated at start and keeps in its file: it has nothing to rotate.
+ */
+export async function rotateForwardSecret(
+  backend: Pick<Backend, 'secretsManager' | 'output'>,
+  target: Target,
+  loadConfig: () => Promise<ResolvedConfig>,
+  queue: string,
+  mode: ForwardRotation,
+): Promise<ForwardRotationResult> {
+  if (target.kind === 'local')
+    throw new CliError(
+      `local mode has no forwarding secret to rotate: it signs with the one it keeps in ${target.forwards?.[queue]?.secretFile ?? 'no file'}; for a new one, remove queue ${queue}'s entry there and restart local mode`,
+    );
+  const config = await loadConfig();
+  forwardOf(config, queue);
+  const secretId = deployedSecretId(target, queue);
+  const base = { queue, mode, secretId, pickedUpWithin: config.ingest.secretCache.toHumanString() };
+  try {
+    const stored = await storedSecrets(
+      backend,
+      secretId,
+      'store the plain whsec_ secret, or {"secrets": ["whsec_...", ...]}, then rotate',
+    );
+    if (mode === 'remove-old' && stored.length <= 1)
+      return { ...base, activeSecrets: stored.length, changed: false };
+    const fresh = mode === 'rotate' ? newStandardWebhooksSecret() : undefined;
+    const secrets = nextSecrets(mode === 'rotate' ? 'add' : 'remove-old', stored, fresh);
+    const answer = await backend.secretsManager.send(
+      new PutSecretValueCommand({ SecretId: secretId, SecretString: JSON.stringify({ secrets }) }),
+    );
+    return {
+      ...base,
+      ...(fresh ? { secret: fresh } : {}),
+      activeSecrets: secrets.length,
+      changed: true,
+      ...(answer.VersionId ? { versionId: answer.VersionId } : {}),
+    };
+  } catch (error) {
+    if (error instanceof CliError) throw error;
+    if (errorName(error) === 'ResourceNotFoundException')
+      throw new CliError(`secret ${secretId} not found in ${target.description}: deploy with npx cdk deploy`);
+    throw explainError(error, { target: target.description, local: false });
+  }
+}
+
+export function renderForwardRotation(output: Output, result: ForwardRotationResult): void {
+  if (result.mode === 'rotate') {
+    output.line(result.secret ?? '');
+    output.note(
+      `queue ${result.queue} now signs each request with ${result.activeSecrets} secrets, this new one first (${result.secretId}); the forwarding function picks it up within ${result.pickedUpWithin} (ingest.secretCache). After that, configure your destination with it; once it verifies with it, run ${nextCommand(output, `forward secret ${result.queue} --remove-old`)}`,
+    );
+    return;
+  }
+  output.line(
+    result.changed
+      ? `${result.queue}: kept only the newest forwarding secret in ${result.secretId}; the forwarding function stops signing with the others within ${result.pickedUpWithin}`
+      : `${result.queue}: signs with one secret only; nothing to remove, nothing changed`,
   );
 }

@@ -134,6 +134,7 @@ type SendFlags = CommonOptions & {
   contentType?: string;
 };
 type SecretsSetFlags = CommonOptions & { add?: boolean; removeOld?: boolean };
+type ForwardSecretFlags = CommonOptions & { rotate?: boolean; removeOld?: boolean };
 type ReplayFlags = CommonOptions & {
   source: string;
   type?: string;
@@ -314,8 +315,18 @@ export function buildProgram(deps: CliDependencies, setExitCode: (code: number) 
       .description(
         "print a forwarding queue's Standard Webhooks signing secret, for its destination to verify with (deployed: needs secretsmanager:GetSecretValue on it)",
       )
-      .argument('<queue>', 'a queue whose consumer forwards, from hookline.config.ts'),
-  ).action((queue: string, o: CommonOptions) => forwardSecretCommand(ctx, queue, o));
+      .argument('<queue>', 'a queue whose consumer forwards, from hookline.config.ts')
+      .addOption(
+        new Option(
+          '--rotate',
+          'deployed: add a new secret (printed) that signs first while the current one signs too, until --remove-old (needs secretsmanager:PutSecretValue)',
+        ).conflicts('removeOld'),
+      )
+      .option(
+        '--remove-old',
+        'deployed: sign with the newest secret only, once the destination verifies with it; prints no secret',
+      ),
+  ).action((queue: string, o: ForwardSecretFlags) => forwardSecretCommand(ctx, queue, o));
 
   withTarget(
     program
@@ -701,10 +712,16 @@ async function secretsSetCommand(ctx: CommandContext, source: string, o: Secrets
   present(output, result, renderSecretsSet);
 }
 
-async function forwardSecretCommand(ctx: CommandContext, queue: string, o: CommonOptions) {
-  const { forwardSecret, renderForwardSecret } = await cores();
+async function forwardSecretCommand(ctx: CommandContext, queue: string, o: ForwardSecretFlags) {
+  const { forwardSecret, renderForwardSecret, rotateForwardSecret, renderForwardRotation } = await cores();
   const { output, target, backend } = await open(ctx.deps, o);
   const loadConfig = () => ctx.deps.loadConfig(o.config);
+  const rotation = o.rotate ? 'rotate' : o.removeOld ? 'remove-old' : undefined;
+  if (rotation) {
+    const result = await rotateForwardSecret(backend, target, loadConfig, queue, rotation);
+    present(output, result, renderForwardRotation);
+    return;
+  }
   present(output, await forwardSecret(backend, target, loadConfig, queue), renderForwardSecret);
 }
 

@@ -79,7 +79,15 @@ export function normaliseSecretValue(raw: string): string {
   return value;
 }
 
-async function storedSecrets(backend: Pick<Backend, 'secretsManager'>, secretId: string): Promise<string[]> {
+/**
+ * The secrets a Secrets Manager secret holds, newest first (none when it has no value yet); `fix` says what to do
+ * when the value is not one hookline reads.
+ */
+export async function storedSecrets(
+  backend: Pick<Backend, 'secretsManager'>,
+  secretId: string,
+  fix = 'set it without --add',
+): Promise<string[]> {
   let stored: string | undefined;
   try {
     stored = (await backend.secretsManager.send(new GetSecretValueCommand({ SecretId: secretId })))
@@ -92,9 +100,7 @@ async function storedSecrets(backend: Pick<Backend, 'secretsManager'>, secretId:
   try {
     return stored ? parseSecretValue(stored) : [];
   } catch (error) {
-    throw new CliError(
-      `the stored secret ${secretId} is not readable (${(error as Error).message}): set it without --add`,
-    );
+    throw new CliError(`the stored secret ${secretId} is not readable (${(error as Error).message}): ${fix}`);
   }
 }
 

@@ -1,7 +1,20 @@
+import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import type { ConsumerEvent, HandlerContext } from '../../lambda/consumer/types';
+import { createForwarder } from '../../lambda/forward/core';
+import { parseSecretValue } from '../../lambda/ingest/secrets';
+import { verifyRequest } from '../../lambda/ingest/verify';
+import type { SourceRuntimeConfig } from '../../lambda/shared/ingest-config';
+import { standardWebhooksKey } from '../../lambda/shared/senders/standard-webhooks';
 import type { Backend } from '../../lib/cli/backend';
 import { CliError } from '../../lib/cli/errors';
-import { forwardSecret, shownSecret } from '../../lib/cli/forward';
+import {
+  forwardSecret,
+  renderForwardRotation,
+  rotateForwardSecret,
+  shownSecret,
+} from '../../lib/cli/forward';
+import type { Output } from '../../lib/cli/output';
 import type { Target } from '../../lib/cli/target';
 import { resolveConfig } from '../../lib/config';
 
@@ -91,5 +104,157 @@ describe('hookline forward secret', () => {
     expect(await refusal(forwardSecret({} as Backend, target, async () => config, 'app'))).toMatch(
       /in no file/,
     );
+  });
+});
+
+/** A Secrets Manager holding one secret: reads answer its current value, writes replace it. */
+function secretStore(initial: string) {
+  const id = 'arn:aws:secretsmanager:eu-west-1:1:secret:fwd-AbCdEf';
+  const store = { value: initial, writes: 0 };
+  const backend = {
+    output: { json: false },
+    secretsManager: {
+      send: async (command: { input: { SecretId: string; SecretString?: string } }) => {
+        expect(command.input.SecretId).toBe(id);
+        if (command.input.SecretString === undefined) return { SecretString: store.value };
+        store.value = command.input.SecretString;
+        store.writes++;
+        return { VersionId: `v${store.writes}` };
+      },
+    },
+  } as unknown as Backend;
+  const target = {
+    kind: 'stack',
+    description: 'stack Hookline in eu-west-1',
+    forwardSecretIds: { app: id },
+  } as unknown as Target;
+  return { backend, target, store };
+}
+
+/** Whether a request the forwarder signs with the stored secrets verifies with `secret` alone. */
+async function verifiesWith(stored: string, secret: string): Promise<boolean> {
+  let request = { headers: {} as Record<string, string>, body: Buffer.alloc(0) };
+  const handle = createForwarder(
+    { url: 'https://app.example.com/hooks', timeoutMs: 1_000 },
+    {
+      fetch: (async (_url: URL, init: RequestInit) => {
+        request = {
+          headers: init.headers as Record<string, string>,
+          body: Buffer.from(init.body as Uint8Array),
+        };
+        return new Response(null, { status: 204 });
+      }) as unknown as typeof fetch,
+      loadSecrets: async () => parseSecretValue(stored),
+      now: Date.now,
+    },
+  );
+  const event = {
+    id: 'evt-1',
+    source: 'github',
+    type: 'push',
+    headers: {},
+    body: '{}',
+    bodyEncoding: 'utf8',
+  };
+  await handle(
+    event as unknown as ConsumerEvent,
+    { attempt: 1, logger: { warn() {} } } as unknown as HandlerContext,
+  );
+  const scheme = { type: 'standard-webhooks', secretId: 'x' } as SourceRuntimeConfig;
+  return verifyRequest(scheme, { ...request, url: 'https://app.example.com/hooks' }, [secret], Date.now()).ok;
+}
+
+describe('hookline forward secret --rotate / --remove-old', () => {
+  it('rotates without a request failing to verify: both secrets sign until --remove-old, then only the new one', async () => {
+    // As the stack generates it: the bare base64 key.
+    const generated = randomBytes(36).toString('base64');
+    const { backend, target, store } = secretStore(generated);
+
+    const rotated = await rotateForwardSecret(backend, target, async () => config, 'app', 'rotate');
+    expect(rotated).toMatchObject({
+      queue: 'app',
+      mode: 'rotate',
+      activeSecrets: 2,
+      changed: true,
+      versionId: 'v1',
+    });
+    const fresh = rotated.secret ?? '';
+    expect(fresh).toMatch(/^whsec_/);
+    expect(standardWebhooksKey(fresh)).toHaveLength(32);
+    expect(JSON.parse(store.value)).toStrictEqual({ secrets: [fresh, generated] });
+    // The destination may move to the new secret at any time: requests verify with either.
+    expect(await verifiesWith(store.value, `whsec_${generated}`)).toBe(true);
+    expect(await verifiesWith(store.value, fresh)).toBe(true);
+    // And the secret shown for the destination from now on is the new one.
+    expect((await forwardSecret(backend, target, async () => config, 'app')).secret).toBe(fresh);
+
+    const removed = await rotateForwardSecret(backend, target, async () => config, 'app', 'remove-old');
+    expect(removed).toMatchObject({ activeSecrets: 1, changed: true });
+    expect(removed).not.toHaveProperty('secret');
+    expect(JSON.parse(store.value)).toStrictEqual({ secrets: [fresh] });
+    expect(await verifiesWith(store.value, fresh)).toBe(true);
+    expect(await verifiesWith(store.value, `whsec_${generated}`)).toBe(false);
+  });
+
+  it('changes nothing on --remove-old when only one secret signs', async () => {
+    const { backend, target, store } = secretStore('whsec_b25seSBvbmUgc2VjcmV0IGhlcmUsIDMyIGJ5dGVzIQ==');
+    const result = await rotateForwardSecret(backend, target, async () => config, 'app', 'remove-old');
+    expect(result).toMatchObject({ activeSecrets: 1, changed: false });
+    expect(store.writes).toBe(0);
+  });
+
+  it('refuses a queue that does not forward before touching any secret, and local mode, naming its file', async () => {
+    const { backend, target, store } = secretStore('x');
+    expect(
+      await refusal(rotateForwardSecret(backend, target, async () => config, 'events', 'rotate')),
+    ).toMatch(/^queue events does not forward/);
+    expect(store.writes).toBe(0);
+    const local = {
+      kind: 'local',
+      description: 'local mode',
+      forwards: { app: { url: 'http://localhost:3000', secretFile: '/p/.hookline/forward-secrets.json' } },
+    } as unknown as Target;
+    expect(await refusal(rotateForwardSecret(backend, local, async () => config, 'app', 'rotate'))).toBe(
+      "local mode has no forwarding secret to rotate: it signs with the one it keeps in /p/.hookline/forward-secrets.json; for a new one, remove queue app's entry there and restart local mode",
+    );
+  });
+
+  it('refuses a stored value it cannot read, saying what to store, and writes nothing', async () => {
+    const { backend, target, store } = secretStore('{"apiKey":"x"}');
+    expect(await refusal(rotateForwardSecret(backend, target, async () => config, 'app', 'rotate'))).toMatch(
+      /not readable .*store the plain whsec_ secret/,
+    );
+    expect(store.writes).toBe(0);
+  });
+});
+
+describe('hookline forward secret --rotate: what it prints', () => {
+  const printed = (result: Parameters<typeof renderForwardRotation>[1]) => {
+    const lines: string[] = [];
+    const notes: string[] = [];
+    const output = {
+      line: (text: string) => lines.push(text),
+      note: (text: string) => notes.push(text),
+      command: (args: string) => `hookline ${args} --stack Shop`,
+    } as unknown as Output;
+    renderForwardRotation(output, result);
+    return { lines, notes };
+  };
+  const base = { queue: 'app', secretId: 'arn:fwd', pickedUpWithin: '5 minutes', changed: true };
+
+  it('prints the new secret alone on stdout, and on stderr when to switch the destination and the next step', () => {
+    const { lines, notes } = printed({ ...base, mode: 'rotate', secret: 'whsec_new=', activeSecrets: 2 });
+    expect(lines).toStrictEqual(['whsec_new=']);
+    expect(notes[0]).toContain('within 5 minutes');
+    expect(notes[0]).toContain('hookline forward secret app --remove-old --stack Shop');
+  });
+
+  it('prints no secret on --remove-old, and says when nothing changed', () => {
+    expect(printed({ ...base, mode: 'remove-old', activeSecrets: 1 }).lines[0]).toMatch(
+      /^app: kept only the newest forwarding secret in arn:fwd/,
+    );
+    expect(printed({ ...base, mode: 'remove-old', activeSecrets: 1, changed: false }).lines).toStrictEqual([
+      'app: signs with one secret only; nothing to remove, nothing changed',
+    ]);
   });
 });

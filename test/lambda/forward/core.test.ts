@@ -73,7 +73,7 @@ function forwarder(answer: () => Response | Promise<Response>, timeoutMs = 10_00
   const { fetch, sent } = fakeFetch(answer);
   const handle = createForwarder(
     { url: URL_, timeoutMs },
-    { fetch, loadSecret: async () => SECRET, now: () => NOW },
+    { fetch, loadSecrets: async () => [SECRET], now: () => NOW },
   );
   return { handle, sent };
 }
@@ -125,6 +125,27 @@ describe('forwarding: the request', () => {
         NOW,
       ).ok,
     ).toBe(false);
+  });
+
+  it('signs with every active secret while one is rotated, so a destination that knows either the new or the old accepts it', async () => {
+    const fresh = `whsec_${randomBytes(32).toString('base64')}`;
+    // A stack-generated secret is stored as the bare base64 key.
+    const generated = randomBytes(36).toString('base64');
+    const { fetch, sent } = fakeFetch(() => new Response(null, { status: 204 }));
+    const handle = createForwarder(
+      { url: URL_, timeoutMs: 10_000 },
+      { fetch, loadSecrets: async () => [fresh, generated], now: () => NOW },
+    );
+
+    await handle(event(), ctx());
+
+    const request = { headers: sent[0]?.headers ?? {}, body: sent[0]?.body ?? Buffer.alloc(0), url: URL_ };
+    expect(request.headers['webhook-signature']?.split(' ')).toHaveLength(2);
+    expect(verifyRequest(STANDARD_WEBHOOKS, request, [fresh], NOW)).toStrictEqual({ ok: true });
+    expect(verifyRequest(STANDARD_WEBHOOKS, request, [`whsec_${generated}`], NOW)).toStrictEqual({
+      ok: true,
+    });
+    expect(verifyRequest(STANDARD_WEBHOOKS, request, [SECRET], NOW).ok).toBe(false);
   });
 
   it('decodes a base64 body and sends its bytes, not the base64 text', async () => {
@@ -306,7 +327,7 @@ describe('forwarding: what the answer decides', () => {
       })) as typeof globalThis.fetch;
     const handle = createForwarder(
       { url: URL_, timeoutMs: 50 },
-      { fetch: slowFetch, loadSecret: async () => SECRET, now: () => NOW },
+      { fetch: slowFetch, loadSecrets: async () => [SECRET], now: () => NOW },
     );
 
     const error = await failureOf(handle(event(), ctx()));

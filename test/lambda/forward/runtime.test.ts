@@ -19,7 +19,7 @@ function forwardingHarness(answer: () => Response) {
   }) as unknown as typeof globalThis.fetch;
   const forward = createForwarder(
     { url: 'https://app.example.com/hooks', timeoutMs: 1_000 },
-    { fetch, loadSecret: async () => SECRET, now: () => NOW },
+    { fetch, loadSecrets: async () => [SECRET], now: () => NOW },
   );
   return { ...harness({ handlers: {}, default: forward }), bodies };
 }
