@@ -47,12 +47,8 @@ function forwardOf(config: ResolvedConfig, queue: string): ResolvedForward {
  * a generated secret is stored without (Secrets Manager generates the base64 key alone).
  */
 export function shownSecret(stored: string): string {
-  return prefixed(parseSecretValue(stored)[0] ?? '');
-}
-
-/** The stored form of a secret as the destination takes it: `whsec_` and the base64 key. */
-function prefixed(secret: string): string {
-  return secret.startsWith('whsec_') ? secret : `whsec_${secret}`;
+  const signing = parseSecretValue(stored)[0] ?? '';
+  return signing.startsWith('whsec_') ? signing : `whsec_${signing}`;
 }
 
 /** Local mode's secret, from the file its state names: the running local mode is what signs, whatever the config says. */
