@@ -236,6 +236,28 @@ describe('hookline CLI against local mode', () => {
     );
   });
 
+  it("status: a paused FIFO queue's waiting message has an age, as the oldest-message alarm reads it", async () => {
+    await setConsumerEnabled(backend, target, false, { queue: 'orders' });
+    await local.pauseConsumer('orders');
+    const sent = await sendWebhook(backend, target, config, { source: 'shopify' }, {});
+    expect(sent.status).toBe(202);
+    await waitFor(async () => (await depth(queueUrl('orders').url)).visible === 1, 5000, 'message waiting');
+    const [orders] = (await status(backend, target, { queue: 'orders' })).queues;
+    expect(orders).toMatchObject({
+      visible: 1,
+      consumer: 'Disabled',
+      oldestMessageAgeSeconds: expect.any(Number),
+    });
+    expect(orders?.oldestMessageAgeNote).toBeUndefined();
+
+    await setConsumerEnabled(backend, target, true, { queue: 'orders' });
+    await waitFor(
+      () => events.some((e) => e.event === 'processed' && e.id === sent.id),
+      20_000,
+      'processed after resume',
+    );
+  });
+
   it('failed list / show: reads a message the consumer dead-lettered, with its reason, without consuming it', async () => {
     const id = `mismatch-${randomUUID()}`;
     // The example consumer refuses (PermanentError) a Stripe event whose body type differs from the envelope's.
