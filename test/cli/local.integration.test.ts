@@ -279,7 +279,21 @@ describe('hookline CLI against local mode', () => {
       'dead-lettered',
     );
 
-    const listed = await failedList(backend, target, { queue: 'events' });
+    // The emulator keeps the DLQ in one store: the read tells its end at once, without SQS's long poll.
+    const waits: unknown[] = [];
+    sqs.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (context.commandName === 'ReceiveMessageCommand')
+          waits.push((args.input as { WaitTimeSeconds?: number }).WaitTimeSeconds);
+        return next(args);
+      },
+      { name: 'recordReceiveWaits' },
+    );
+    const listed = await failedList(backend, target, { queue: 'events' }).finally(() =>
+      sqs.middlewareStack.remove('recordReceiveWaits'),
+    );
+    expect(waits.length).toBeGreaterThanOrEqual(2);
+    expect(new Set(waits)).toEqual(new Set([0]));
     const entry = listed.messages.find((m) => m.id === id);
     expect(entry).toMatchObject({
       source: 'stripe',
