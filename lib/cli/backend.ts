@@ -60,6 +60,12 @@ export interface Backend {
   readonly http: HttpFetch;
   readonly clock: Clock;
   readonly output: Output;
+  /**
+   * How long a receive waits before a queue counts as empty for it: SQS's long poll asks every server, which a
+   * short poll only samples; local mode's emulator keeps each queue in one store, so it answers at once.
+   * @default 1
+   */
+  readonly emptyReceiveWaitSeconds?: number;
 }
 
 export const systemClock: Clock = {
@@ -177,7 +183,7 @@ function createClient<K extends ClientName>(name: K, config: ClientConfig): Clie
  */
 function lazyBackend(
   configs: { readonly [K in ClientName]?: ClientConfig },
-  services: Pick<Backend, 'http' | 'clock' | 'output'>,
+  services: Pick<Backend, 'http' | 'clock' | 'output' | 'emptyReceiveWaitSeconds'>,
   created: Partial<Clients> = {},
 ): Backend {
   const backend: Record<string, unknown> = { ...services };
@@ -283,5 +289,5 @@ function connectLocal(
   };
   // The control API and the webhook URLs (`send --local`) are local mode's own server: bounded as its emulators.
   const http = boundedFetch(LOCAL_ANSWER_SECONDS, (url) => localModeNotAnswering(new URL(url).host));
-  return { target, backend: lazyBackend(configs, { ...services, http }) };
+  return { target, backend: lazyBackend(configs, { ...services, http, emptyReceiveWaitSeconds: 0 }) };
 }

@@ -7,6 +7,7 @@
  * once, however often a receive returns it.
  */
 import type { Message, SQSClient } from '@aws-sdk/client-sqs';
+import type { Backend } from './backend';
 import { DEFAULT_HOLD_SECONDS } from './dead-letter-notes';
 import {
   type DeadLetter,
@@ -52,6 +53,8 @@ export interface DeadLetterScanOptions {
    * @default false
    */
   readonly reportsNotReleased?: boolean;
+  /** How long a receive waits before the DLQ counts as empty for it (see `Backend.emptyReceiveWaitSeconds`). @default 1 */
+  readonly emptyReceiveWaitSeconds?: number;
 }
 
 /** A progress bar of a pass: its label, and the count it starts from as its total. */
@@ -66,9 +69,17 @@ export interface ScanFlags {
   readonly signal?: AbortSignal;
 }
 
+/** What a pass over a dead-letter queue uses of the command's backend. */
+type DeadLetterBackend = Pick<Backend, 'sqs' | 'output' | 'emptyReceiveWaitSeconds'>;
+
+function waitOf(backend: DeadLetterBackend): Pick<DeadLetterScanOptions, 'emptyReceiveWaitSeconds'> {
+  const wait = backend.emptyReceiveWaitSeconds;
+  return wait === undefined ? {} : { emptyReceiveWaitSeconds: wait };
+}
+
 /** The pass a command makes over the dead-letter queue at `deadLetterUrl`, with its flags. */
 export function commandScan(
-  backend: { readonly sqs: SQSClient; readonly output: Output },
+  backend: DeadLetterBackend,
   deadLetterUrl: string,
   flags: ScanFlags,
   progress: PassProgress,
@@ -79,6 +90,7 @@ export function commandScan(
     output: backend.output,
     holdSeconds: flags.holdSeconds ?? DEFAULT_HOLD_SECONDS,
     ...(flags.signal ? { signal: flags.signal } : {}),
+    ...waitOf(backend),
     progress,
   });
 }
@@ -183,7 +195,7 @@ export class DeadLetterScan {
     const messages = await receiveHeld(this.options.sqs, this.options.deadLetterUrl, {
       max,
       holdSeconds: this.options.holdSeconds,
-      waitSeconds: 1,
+      waitSeconds: this.options.emptyReceiveWaitSeconds ?? 1,
     });
     const fresh: Message[] = [];
     for (const m of messages) {
@@ -283,7 +295,7 @@ export interface DeadLetterRead {
  * the DLQ as the whole (a listing missing letters, a summary miscounting every group), and reading again is safe.
  */
 export async function readDeadLetters(
-  backend: { readonly sqs: SQSClient; readonly output: Output },
+  backend: DeadLetterBackend,
   queue: DeadLetterQueueTarget,
   options: DeadLetterReadOptions,
   visit: (letter: DeadLetter) => boolean,
@@ -295,6 +307,7 @@ export async function readDeadLetters(
     deadLetterUrl: queue.deadLetterUrl,
     output: backend.output,
     reportsNotReleased: true,
+    ...waitOf(backend),
     ...options,
   });
   let enough = false;

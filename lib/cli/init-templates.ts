@@ -34,6 +34,7 @@ export function projectFiles(input: TemplateInput): Record<string, string> {
     'hookline.config.ts': configFile(input.name),
     'consumers/events.ts': CONSUMER,
     'test/events.test.ts': CONSUMER_TEST,
+    'vitest.config.ts': VITEST_CONFIG,
     'bin/app.ts': CDK_APP,
     'cdk.json': `${JSON.stringify(CDK_JSON, null, 2)}\n`,
     'tsconfig.json': `${JSON.stringify(TSCONFIG, null, 2)}\n`,
@@ -178,9 +179,20 @@ const TSCONFIG = {
     verbatimModuleSyntax: true,
     skipLibCheck: true,
   },
-  include: ['bin', 'consumers', 'test', 'hookline.config.ts'],
+  include: ['bin', 'consumers', 'test', 'hookline.config.ts', 'vitest.config.ts'],
   exclude: ['node_modules', 'cdk.out'],
 };
+
+/**
+ * The project's own test configuration: without one, vitest uses the first it finds in a parent folder (a
+ * hookline clone the project was made in, a monorepo's), whose test files and setup are not this project's.
+ */
+const VITEST_CONFIG = `import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: { include: ['test/**/*.test.ts'] },
+});
+`;
 
 function readme(name: string): string {
   return `# ${name}

@@ -149,7 +149,10 @@ export interface OldestAges {
   readonly ages: ReadonlyMap<string, number>;
   /** Each fair queue's quiet tenants, by queue name (deployed stacks only: local mode has no CloudWatch). */
   readonly quiet?: ReadonlyMap<string, { readonly visible?: number; readonly oldestAgeSeconds?: number }>;
+  /** Why a queue has no age. */
   readonly note?: string;
+  /** Why a queue that holds messages has no age, when that differs from `note`. */
+  readonly noteWhenHolding?: string;
 }
 
 /**
@@ -169,6 +172,13 @@ async function consumerAndTrip(
   const consumer = await sources.consumer(queue);
   if (consumer === null) return [consumer, undefined];
   return [consumer, await sources.breakerTrip?.(queue, consumer === 'Enabled')];
+}
+
+/** Why a queue shows no age: its source's reason, the one for a queue holding messages when it has one. */
+function missingAgeNote(ages: OldestAges, depth: QueueDepth): string {
+  const holding = depth.visible + depth.inFlight > 0;
+  if (holding && ages.noteWhenHolding !== undefined) return ages.noteWhenHolding;
+  return ages.note ?? 'no data in the last 15 minutes (queue idle)';
 }
 
 /** The status of each of `queues`, from `sources`; one home for the rows, whoever collects them. */
@@ -195,9 +205,7 @@ export async function queueStatuses(
         // A dead letter that a reader holds (failed list, the console's event page, a redrive) is still there.
         deadLettered: dead.visible + dead.inFlight,
         oldestMessageAgeSeconds: age ?? null,
-        ...(age === undefined
-          ? { oldestMessageAgeNote: ages.note ?? 'no data in the last 15 minutes (queue idle)' }
-          : {}),
+        ...(age === undefined ? { oldestMessageAgeNote: missingAgeNote(ages, depth) } : {}),
         ...(queue.oldestMessageAgeAlarmSeconds !== undefined
           ? { oldestMessageAgeAlarmSeconds: queue.oldestMessageAgeAlarmSeconds }
           : {}),

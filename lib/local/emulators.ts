@@ -92,8 +92,8 @@ interface FauxqsSqsStore extends FauxqsStore {
   allQueues(): Iterable<{ persistence?: unknown }>;
   getQueueByName(name: string):
     | {
-        messages: FauxqsMessage[];
-        inflightMessages: Map<string, { message: FauxqsMessage }>;
+        /** Where each kind of queue keeps its messages: a FIFO queue holds its waiting ones per group. */
+        inspectMessages(): { ready: FauxqsMessage[]; inflight: { message: FauxqsMessage }[] };
         isFifo(): boolean;
       }
     | undefined;
@@ -175,10 +175,10 @@ function serveOldestMessage(server: FastifyLike, sqsStore: FauxqsSqsStore): void
   server.get(`${OLDEST_MESSAGE_PATH}:queueName`, async (request) => {
     const queue = sqsStore.getQueueByName(request.params.queueName ?? '');
     if (!queue) return { sentAt: null };
-    const inFlight = [...queue.inflightMessages.values()].map((entry) => entry.message);
+    const { ready, inflight } = queue.inspectMessages();
     const counted = (message: FauxqsMessage) => queue.isFifo() || message.approximateReceiveCount < 3;
     let sentAt: number | null = null;
-    for (const message of [...queue.messages, ...inFlight]) {
+    for (const message of [...ready, ...inflight.map((entry) => entry.message)]) {
       if (counted(message) && (sentAt === null || message.sentTimestamp < sentAt))
         sentAt = message.sentTimestamp;
     }

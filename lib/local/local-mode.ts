@@ -817,8 +817,9 @@ class LocalControl {
             Date.now(),
             AbortSignal.timeout(LOCAL_MODE_REQUEST_MS),
           ),
-          // Read from the emulator: a queue without an age holds no message.
+          // The emulator leaves out what SQS's age leaves out: a standard queue's messages received 3 times or more.
           note: 'no message waiting or in flight',
+          noteWhenHolding: 'only messages received 3 times or more, which SQS leaves out of the age',
         }),
       },
       Object.values(this.topology.queues).map((queue) => ({

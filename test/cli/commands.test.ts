@@ -26,7 +26,7 @@ import {
   renderStatus,
   renderTrace,
 } from '../../lib/cli/render';
-import { status } from '../../lib/cli/status';
+import { queueStatuses, status } from '../../lib/cli/status';
 import { JOB_SCHEDULES, type LocalTarget, type StackTarget } from '../../lib/cli/target';
 import { humanAge } from '../../lib/console/ui/human-age';
 import { installFakeQueue } from './fake-queue';
@@ -341,6 +341,33 @@ describe('status', () => {
       'orders: 2 dead-lettered; inspect with: hookline failed list orders',
       'orders: consumer paused; resume with: hookline resume orders',
       `${JOB_SCHEDULES} (one-time jobs): 0 dead-lettered`,
+    ]);
+  });
+
+  it('a queue holding messages but no age gets the reason for that, not the note that it holds none', async () => {
+    const queue = (name: string) => ({
+      ...{ name, fifo: false, url: `q/${name}`, deadLetterUrl: `q/${name}-dlq` },
+      ...{ arn: `arn:${name}`, deadLetterArn: `arn:${name}-dlq` },
+    });
+    const depths: Record<string, { visible: number; inFlight: number; delayed: number }> = {
+      'q/events': { visible: 0, inFlight: 3, delayed: 0 },
+      'q/orders': { visible: 0, inFlight: 0, delayed: 2 },
+    };
+    const rows = await queueStatuses(
+      {
+        depth: async (url) => depths[url] ?? { visible: 0, inFlight: 0, delayed: 0 },
+        consumer: async () => 'Enabled',
+        oldestAges: async () => ({
+          ages: new Map(),
+          note: 'none held',
+          noteWhenHolding: 'only old receives held',
+        }),
+      },
+      [queue('events'), queue('orders')],
+    );
+    expect(rows.map((row) => [row.queue, row.oldestMessageAgeNote])).toEqual([
+      ['events', 'only old receives held'],
+      ['orders', 'none held'],
     ]);
   });
 

@@ -51,6 +51,7 @@ describe('hookline init', () => {
         'package.json',
         'test/events.test.ts',
         'tsconfig.json',
+        'vitest.config.ts',
       ].sort(),
     );
     const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
@@ -66,7 +67,7 @@ describe('hookline init', () => {
     expect(Object.values(manifest.devDependencies).filter((range) => range === 'latest')).toEqual([]);
     const config = readFileSync(join(dir, 'hookline.config.ts'), 'utf8');
     expect(config).toContain("entry: 'consumers/events.ts'");
-    expect(h.stdout()).toMatch(new RegExp(`^created 9 files in ${dir}\n`));
+    expect(h.stdout()).toMatch(new RegExp(`^created 10 files in ${dir}\n`));
     expect(h.stdout()).toContain('npm install');
     // aws-cdk-lib and constructs at the versions hookline builds with, not the lowest its peer range allows.
     const own = JSON.parse(readFileSync(join(hooklinePackageRoot(), 'package.json'), 'utf8'));

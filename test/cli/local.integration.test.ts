@@ -236,6 +236,28 @@ describe('hookline CLI against local mode', () => {
     );
   });
 
+  it("status: a paused FIFO queue's waiting message has an age, as the oldest-message alarm reads it", async () => {
+    await setConsumerEnabled(backend, target, false, { queue: 'orders' });
+    await local.pauseConsumer('orders');
+    const sent = await sendWebhook(backend, target, config, { source: 'shopify' }, {});
+    expect(sent.status).toBe(202);
+    await waitFor(async () => (await depth(queueUrl('orders').url)).visible === 1, 5000, 'message waiting');
+    const [orders] = (await status(backend, target, { queue: 'orders' })).queues;
+    expect(orders).toMatchObject({
+      visible: 1,
+      consumer: 'Disabled',
+      oldestMessageAgeSeconds: expect.any(Number),
+    });
+    expect(orders?.oldestMessageAgeNote).toBeUndefined();
+
+    await setConsumerEnabled(backend, target, true, { queue: 'orders' });
+    await waitFor(
+      () => events.some((e) => e.event === 'processed' && e.id === sent.id),
+      20_000,
+      'processed after resume',
+    );
+  });
+
   it('failed list / show: reads a message the consumer dead-lettered, with its reason, without consuming it', async () => {
     const id = `mismatch-${randomUUID()}`;
     // The example consumer refuses (PermanentError) a Stripe event whose body type differs from the envelope's.
@@ -257,7 +279,21 @@ describe('hookline CLI against local mode', () => {
       'dead-lettered',
     );
 
-    const listed = await failedList(backend, target, { queue: 'events' });
+    // The emulator keeps the DLQ in one store: the read tells its end at once, without SQS's long poll.
+    const waits: unknown[] = [];
+    sqs.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (context.commandName === 'ReceiveMessageCommand')
+          waits.push((args.input as { WaitTimeSeconds?: number }).WaitTimeSeconds);
+        return next(args);
+      },
+      { name: 'recordReceiveWaits' },
+    );
+    const listed = await failedList(backend, target, { queue: 'events' }).finally(() =>
+      sqs.middlewareStack.remove('recordReceiveWaits'),
+    );
+    expect(waits.length).toBeGreaterThanOrEqual(2);
+    expect(new Set(waits)).toEqual(new Set([0]));
     const entry = listed.messages.find((m) => m.id === id);
     expect(entry).toMatchObject({
       source: 'stripe',

@@ -164,6 +164,11 @@ export const used = [HooklinePipeline, defineConsumer, defineJob];
 
   it('makes a project with hookline init that installs, passes its tests, runs locally and processes a signed webhook in its consumer', async () => {
     const project = join(work, 'my-hooks');
+    // Made inside another project, as in a hookline clone after npm pack: its test configuration is not this one's.
+    writeFileSync(
+      join(work, 'vitest.config.ts'),
+      "export default { test: { include: ['elsewhere/**'] } };\n",
+    );
     // dist/ is what the tarball holds (prepack just built it); the project then runs its installed bin. The
     // tarball is named as a user types it, relative to where init runs, not to the project it writes.
     await run(work, process.execPath, [
