@@ -7,6 +7,7 @@ import type { Duration } from 'aws-cdk-lib';
 import { FORWARD_ENTRY } from '../../lambda/shared/forward-config';
 import { hooklineModulePath } from '../package-root';
 import { type Violation, type ViolationList, violation } from '../violations';
+import { checkExistingSecretName } from './common';
 import { DEFAULTS } from './defaults';
 import type { ResolvedForward } from './resolved';
 import type { ForwardConfig } from './schema';
@@ -114,6 +115,11 @@ export function resolveForward(
   problems.addAll(`${path}.forward`, forwardUrlViolations('url', forward.url, deployed));
   if (forward.localUrl !== undefined)
     problems.addAll(`${path}.forward`, forwardUrlViolations('localUrl', forward.localUrl, false));
+  checkExistingSecretName(
+    problems,
+    `${path}.forward.secret.existingSecretName`,
+    forward.secret?.existingSecretName,
+  );
   const timeout = forward.timeout ?? DEFAULTS.forwardTimeout;
   const room = function_.timeout.toMilliseconds() - function_.deadlineMargin.toMilliseconds();
   if (timeout.toMilliseconds() < 1000) {

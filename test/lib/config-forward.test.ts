@@ -151,6 +151,46 @@ describe('consumer.forward: configuration', () => {
     ]);
   });
 
+  it("refuses a secret's ARN as forward.secret.existingSecretName, giving the name to write", () => {
+    const issues = issuesOf(
+      forwarding({
+        url: 'https://app.example.com/hooks',
+        secret: {
+          existingSecretName:
+            'arn:aws:secretsmanager:us-east-1:123456789012:secret:app/hookline-signing-AbCdEf',
+        },
+      }),
+    );
+    expect(issues).toMatchObject([
+      {
+        path: 'queues.app.consumer.forward.secret.existingSecretName',
+        message: "is a secret's ARN, and this field takes its name",
+        value: expect.stringMatching(/^"arn:aws:secretsmanager:/),
+        fix: expect.stringMatching(/^give the name alone, e\.g\. "app\/hookline-signing"/),
+      },
+    ]);
+  });
+
+  it.each([
+    ['forward', forwarding({ url: 'https://app.example.com/hooks', secret: { existingSecretName: '' } })],
+    [
+      'a source',
+      {
+        sources: { github: { type: 'github', secret: { existingSecretName: '' } } },
+        queues: { app: {} },
+      } as HooklineConfig,
+    ],
+  ])('refuses an empty existingSecretName of %s showing it, with the rule for a name', (_, config) => {
+    const [issue, ...others] = issuesOf(config);
+    expect(others).toStrictEqual([]);
+    expect(issue).toMatchObject({
+      path: expect.stringMatching(/\.secret\.existingSecretName$/),
+      message: expect.stringMatching(/^a Secrets Manager secret name is 1 to 512 ASCII letters/),
+      value: '""',
+      fix: "copy the secret's name from the Secrets Manager console",
+    });
+  });
+
   it('tells loopback, private and link-local literals from public hosts', () => {
     for (const host of [
       'localhost',
