@@ -129,6 +129,40 @@ describe('consumer.forward: configuration', () => {
     ]);
   });
 
+  it('names the queue whose consumer timeout to raise, and by how much', () => {
+    const [issue] = issuesOf({
+      sources: { github: { type: 'github' } },
+      queues: {
+        e: { consumer: { forward: { url: 'https://app.example.com', timeout: Duration.minutes(1) } } },
+      },
+    });
+    expect(issue).toMatchObject({
+      path: 'queues.e.consumer.forward.timeout',
+      fix: 'use at most 27 seconds, or raise queues.e.consumer.timeout to at least Duration.seconds(63)',
+    });
+  });
+
+  it("does not offer a consumer timeout above Lambda's 15 minutes for a longer attempt timeout", () => {
+    const [below] = issuesOf({
+      sources: { github: { type: 'github' } },
+      queues: {
+        e: { consumer: { forward: { url: 'https://app.example.com', timeout: Duration.minutes(20) } } },
+      },
+    });
+    expect(below?.fix).toBe(
+      "use at most 27 seconds, or at most 897 seconds with queues.e.consumer.timeout raised to Lambda's longest, Duration.minutes(15); a longer attempt cannot fit in one invocation",
+    );
+    const [atMost] = issuesOf(
+      forwarding(
+        { url: 'https://app.example.com', timeout: Duration.minutes(20) },
+        { timeout: Duration.minutes(15) },
+      ),
+    );
+    expect(atMost?.fix).toBe(
+      "use at most 897 seconds, the most queues.app.consumer.timeout allows: it is already Lambda's longest, 15 minutes",
+    );
+  });
+
   it('lists every problem of a forwarding consumer at once, with the other configuration errors', () => {
     const issues = issuesOf({
       sources: { github: { type: 'github' } },
