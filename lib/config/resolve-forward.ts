@@ -20,7 +20,11 @@ export function forwardEntry(): string {
 
 /** True for a host a deployed function cannot or must not reach: a loopback, private or link-local literal. */
 export function isPrivateHost(hostname: string): boolean {
-  const host = hostname.toLowerCase().replace(/^\[|\]$/g, '');
+  // A fully qualified name's trailing dot (`localhost.`) names the same host.
+  const host = hostname
+    .toLowerCase()
+    .replace(/^\[|\]$/g, '')
+    .replace(/\.+$/, '');
   if (host === 'localhost' || host.endsWith('.localhost')) return true;
   if (isIP(host) === 4) {
     const [a = 0, b = 0] = host.split('.').map(Number);

@@ -86,6 +86,8 @@ describe('consumer.forward: configuration', () => {
     ['https://172.20.0.1/hooks', /loopback or private/],
     ['https://[::1]/hooks', /loopback or private/],
     ['https://[fd00::1]/hooks', /loopback or private/],
+    ['https://localhost./hooks', /loopback or private/],
+    ['https://api.localhost./hooks', /loopback or private/],
     ['ftp://app.example.com/hooks', /absolute http\(s\) URL/],
     ['app.example.com/hooks', /absolute http\(s\) URL/],
   ])('refuses url %s for a deploy', (url, message) => {
@@ -228,7 +230,9 @@ describe('consumer.forward: configuration', () => {
   it('tells loopback, private and link-local literals from public hosts', () => {
     for (const host of [
       'localhost',
+      'localhost.',
       'api.localhost',
+      'api.localhost.',
       '127.0.0.5',
       '0.0.0.0',
       '169.254.169.254',
@@ -238,7 +242,7 @@ describe('consumer.forward: configuration', () => {
       '[::ffff:10.0.0.1]',
     ])
       expect(isPrivateHost(host), host).toBe(true);
-    for (const host of ['app.example.com', '8.8.8.8', '172.32.0.1', '[2606:4700::1111]'])
+    for (const host of ['app.example.com', 'app.example.com.', '8.8.8.8', '172.32.0.1', '[2606:4700::1111]'])
       expect(isPrivateHost(host), host).toBe(false);
   });
 });
