@@ -4,7 +4,7 @@
  * `Retry-After`, or dead-lettered with the reason). Pure: `fetch`, the secret and the clock come in as collaborators.
  */
 import { STATUS_CODES } from 'node:http';
-import { PermanentError, RetryLaterError } from '../consumer/errors';
+import { PermanentError, RetryLaterError, retryDelaySeconds } from '../consumer/errors';
 import type { ConsumerEvent, HandlerContext } from '../consumer/types';
 import type { ForwardRuntimeConfig } from '../shared/forward-config';
 import type { SourceRuntimeConfig } from '../shared/ingest-config';
@@ -204,9 +204,10 @@ async function failureOf(response: Response, url: URL, nowMs: number): Promise<E
     response.status === 429 || response.status === 503
       ? parseRetryAfter(response.headers.get('retry-after'), nowMs)
       : undefined;
-  if (retryAfter !== undefined)
-    return new RetryLaterError(retryAfter, `${message} (Retry-After: ${retryAfter} s)`, { cause });
-  return cause;
+  if (retryAfter === undefined) return cause;
+  const waits = retryDelaySeconds(retryAfter);
+  const said = waits < retryAfter ? `, waiting the ${waits} s maximum` : '';
+  return new RetryLaterError(waits, `${message} (Retry-After: ${retryAfter} s${said})`, { cause });
 }
 
 /** Why a request got no answer: the attempt's timeout, or the connection's error with its code (DNS, refused). */

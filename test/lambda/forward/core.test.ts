@@ -362,4 +362,14 @@ describe('forwarding: Retry-After', () => {
     const error = await failureOf(handle(event(), ctx()));
     expect((error as RetryLaterError).delaySeconds).toBe(43_200);
   });
+
+  it('says in the reason that a Retry-After beyond the 12-hour limit waits the maximum instead', async () => {
+    const { handle } = forwarder(
+      () => new Response('too many', { status: 429, headers: { 'retry-after': '86400' } }),
+    );
+    const error = await failureOf(handle(event(), ctx()));
+    expect(error.message).toBe(
+      'HTTP 429 Too Many Requests from app.example.com: too many (Retry-After: 86400 s, waiting the 43200 s maximum)',
+    );
+  });
 });
