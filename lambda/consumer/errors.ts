@@ -149,8 +149,11 @@ export class RetryLaterError extends Error {
   }
 }
 
-/** A delay as a visibility can take it: whole seconds, rounded up, within [0, 12 h]; anything not a number is 0. */
-function retryDelaySeconds(seconds: number): number {
+/**
+ * A delay as a visibility can take it: whole seconds, rounded up, within [0, 12 h]; anything not a number is 0. What a
+ * {@link RetryLaterError} waits, so a reason can say when the wait asked for was capped.
+ */
+export function retryDelaySeconds(seconds: number): number {
   if (Number.isNaN(seconds) || seconds <= 0) return 0;
   return Math.min(MAX_VISIBILITY_SECONDS, Math.ceil(seconds));
 }

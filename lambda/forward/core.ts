@@ -4,7 +4,7 @@
  * `Retry-After`, or dead-lettered with the reason). Pure: `fetch`, the secret and the clock come in as collaborators.
  */
 import { STATUS_CODES } from 'node:http';
-import { PermanentError, RetryLaterError } from '../consumer/errors';
+import { PermanentError, RetryLaterError, retryDelaySeconds } from '../consumer/errors';
 import type { ConsumerEvent, HandlerContext } from '../consumer/types';
 import type { ForwardRuntimeConfig } from '../shared/forward-config';
 import type { SourceRuntimeConfig } from '../shared/ingest-config';
@@ -149,35 +149,131 @@ export class DestinationError extends Error {
   }
 }
 
-/** Up to `chars` characters of the answer's body on one line; the rest is never read (the socket is freed). */
-async function bodySnippet(response: Response, chars: number): Promise<string> {
+/** Stands for the configured URL's path, and for its query, where a reason would quote them. */
+const PATH_SHOWN = '<path>';
+const QUERY_SHOWN = '<query>';
+
+/** A query value at least this long is hidden where it is quoted alone too ("invalid token ..."). */
+const HIDDEN_QUERY_VALUE_CHARS = 8;
+
+/** The characters an HTML error page escapes (Express's `Cannot POST ...` does). */
+const HTML_ENTITIES: Readonly<Record<string, string>> = {
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  '"': '&quot;',
+  "'": '&#39;',
+};
+
+function htmlEscaped(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => HTML_ENTITIES[c] ?? c);
+}
+
+/** The forms a destination may quote a URL part in: as sent, percent-decoded, HTML-escaped. */
+function quotedForms(text: string): string[] {
+  let decoded = text;
+  try {
+    decoded = decodeURIComponent(text);
+  } catch {
+    // Not percent-encoded validly: only the text as sent.
+  }
+  return [text, decoded, htmlEscaped(text), htmlEscaped(decoded)];
+}
+
+/**
+ * Hides the configured URL's path and query in text an answer supplies (its body, its `Location`): reasons name the
+ * host only, as the path and query may hold a token, and they go to the DLQ, logs and the CLI. A path of `/` hides
+ * nothing. `cut` says the text breaks off, so a start of a hidden part at its very end goes too.
+ */
+export type UrlHider = (text: string, cut?: boolean) => string;
+
+/** The {@link UrlHider} of one destination URL. */
+export function urlHider(url: URL): UrlHider {
+  const path = url.pathname.length > 1 ? url.pathname : '';
+  const query = url.search;
+  const parts: Array<readonly [text: string, shown: string]> = [];
+  const add = (text: string, shown: string) => {
+    for (const form of quotedForms(text)) if (form) parts.push([form, shown]);
+  };
+  if (path && query) add(`${path}${query}`, `${PATH_SHOWN}?${QUERY_SHOWN}`);
+  if (query) {
+    add(query, `?${QUERY_SHOWN}`);
+    add(query.slice(1), QUERY_SHOWN);
+    for (const pair of query.slice(1).split('&')) {
+      const value = pair.slice(pair.indexOf('=') + 1);
+      if (pair.includes('=') && value.length >= HIDDEN_QUERY_VALUE_CHARS) add(value, QUERY_SHOWN);
+    }
+  }
+  if (path) add(path, PATH_SHOWN);
+  // Longest first, so a path with its query is hidden whole rather than as a path and a stray query.
+  parts.sort(([a], [b]) => b.length - a.length);
+  return (text, cut = false) => {
+    let shown = text;
+    if (cut) shown = withoutPartialEnd(shown, parts);
+    for (const [part, placeholder] of parts) shown = shown.split(part).join(placeholder);
+    return shown;
+  };
+}
+
+/** The text less a start of any part at its very end (the rest of that part was never read). */
+function withoutPartialEnd(text: string, parts: ReadonlyArray<readonly [string, string]>): string {
+  let end = text.length;
+  for (const [part] of parts) {
+    for (let n = Math.min(part.length - 1, text.length); n > 0; n--) {
+      if (text.endsWith(part.slice(0, n))) {
+        end = Math.min(end, text.length - n);
+        break;
+      }
+    }
+  }
+  return text.slice(0, end);
+}
+
+/**
+ * Up to `chars` characters of the answer's body on one line, the configured URL's path and query hidden (an error
+ * page may echo the request line); the rest is never read (the socket is freed).
+ */
+async function bodySnippet(response: Response, chars: number, hide: UrlHider): Promise<string> {
   if (!response.body) return '';
   const reader = response.body.getReader();
   const decoder = new TextDecoder();
   let text = '';
+  let done = false;
   try {
     while (text.length < chars * 4) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      text += decoder.decode(value, { stream: true });
+      const read = await reader.read();
+      if (read.done) {
+        done = true;
+        break;
+      }
+      text += decoder.decode(read.value, { stream: true });
     }
   } catch {
     // A body that breaks off still leaves its status as the reason.
   } finally {
     await reader.cancel().catch(() => {});
   }
-  return text.replace(/\s+/g, ' ').trim().slice(0, chars);
+  return hide(text, !done).replace(/\s+/g, ' ').trim().slice(0, chars);
 }
 
-/** `Location` without its query or fragment (which may carry tokens), for a reason. */
-function shownLocation(location: string | null, base: URL): string {
+/**
+ * `Location`, for a reason: never its query or fragment (which may carry tokens), nor the configured URL's path or
+ * query. One on another origin shows as that origin and path; one on the destination's own origin as the
+ * destination sent it (a relative one is not resolved against the configured path).
+ */
+function shownLocation(location: string | null, base: URL, hide: UrlHider): string {
   if (!location) return 'no location';
+  let target: URL;
   try {
-    const url = new URL(location, base);
-    return `${url.origin}${url.pathname}`;
+    target = new URL(location, base);
   } catch {
     return 'an invalid location';
   }
+  if (target.origin !== base.origin) return hide(`${target.origin}${target.pathname}`);
+  const sent = location.trim();
+  const path = sent.replace(/[?#].*$/s, '');
+  if (path) return hide(path);
+  return sent.startsWith('?') ? 'the same path with another query' : 'the same path';
 }
 
 /** The reason's head: `HTTP 404 Not Found from app.example.com`. */
@@ -187,16 +283,16 @@ function statusLine(status: number, statusText: string, url: URL): string {
 }
 
 /** The error an answer that is not a 2xx comes to. */
-async function failureOf(response: Response, url: URL, nowMs: number): Promise<Error> {
+async function failureOf(response: Response, url: URL, hide: UrlHider, nowMs: number): Promise<Error> {
   const verdict = verdictOf(response.status);
   const head = statusLine(response.status, response.statusText, url);
   if (verdict === 'redirect') {
     await response.body?.cancel().catch(() => {});
     return new PermanentError(
-      `${head}: redirects are not followed (location: ${shownLocation(response.headers.get('location'), url)}); set the final URL in consumer.forward.url`,
+      `${head}: redirects are not followed (location: ${shownLocation(response.headers.get('location'), url, hide)}); set the final URL in consumer.forward.url`,
     );
   }
-  const snippet = await bodySnippet(response, REASON_BODY_CHARS);
+  const snippet = await bodySnippet(response, REASON_BODY_CHARS, hide);
   const message = snippet ? `${head}: ${snippet}` : head;
   if (verdict === 'permanent') return new PermanentError(message);
   const cause = new DestinationError(message, response.status);
@@ -204,9 +300,10 @@ async function failureOf(response: Response, url: URL, nowMs: number): Promise<E
     response.status === 429 || response.status === 503
       ? parseRetryAfter(response.headers.get('retry-after'), nowMs)
       : undefined;
-  if (retryAfter !== undefined)
-    return new RetryLaterError(retryAfter, `${message} (Retry-After: ${retryAfter} s)`, { cause });
-  return cause;
+  if (retryAfter === undefined) return cause;
+  const waits = retryDelaySeconds(retryAfter);
+  const said = waits < retryAfter ? `, waiting the ${waits} s maximum` : '';
+  return new RetryLaterError(waits, `${message} (Retry-After: ${retryAfter} s${said})`, { cause });
 }
 
 /** Why a request got no answer: the attempt's timeout, or the connection's error with its code (DNS, refused). */
@@ -228,6 +325,7 @@ export function createForwarder(
   deps: ForwardCollaborators,
 ): (event: ConsumerEvent, ctx: HandlerContext) => Promise<void> {
   const url = new URL(config.url);
+  const hide = urlHider(url);
   return async (event, ctx) => {
     const body = bodyBytes(event);
     const signature = signatureHeaders(await deps.loadSecrets(), body, event.id, new Date(deps.now()));
@@ -254,7 +352,7 @@ export function createForwarder(
       await response.body?.cancel().catch(() => {});
       return;
     }
-    const failure = await failureOf(response, url, deps.now());
+    const failure = await failureOf(response, url, hide, deps.now());
     ctx.logger.warn('forward attempt failed', {
       host: url.host,
       status: response.status,

@@ -59,3 +59,30 @@ export function checkQueueRef(
       : `configure it under queues (queues: { ${JSON.stringify(name)}: {} })`;
   problems.add(path, 'names a queue that is not configured', name, fix);
 }
+
+/** What Secrets Manager takes as a secret's name: 1 to 512 ASCII letters, digits and `/_+=.@-`. */
+const SECRET_NAME = /^[A-Za-z0-9/_+=.@-]{1,512}$/;
+
+/**
+ * Rule: an existing secret (a source's signing secret, a forwarding consumer's) is named as Secrets Manager names
+ * one. The name is only looked up once deployed, so a name it cannot hold (an ARN, a space, nothing) would deploy,
+ * then fail every read of the secret. A name is no secret, so the value is shown.
+ */
+export function checkExistingSecretName(
+  problems: ViolationList,
+  path: string,
+  name: string | undefined,
+): void {
+  if (name === undefined || SECRET_NAME.test(name)) return;
+  const arn = /^arn:[^:]+:secretsmanager:[^:]*:[^:]*:secret:(.+?)(-[A-Za-z0-9]{6})?$/.exec(name);
+  problems.add(
+    path,
+    arn
+      ? "is a secret's ARN, and this field takes its name"
+      : 'a Secrets Manager secret name is 1 to 512 ASCII letters, digits and /_+=.@- (no spaces)',
+    name,
+    arn
+      ? `give the name alone, e.g. "${arn[1]}" (the secret must be in the stack's account and region)`
+      : "copy the secret's name from the Secrets Manager console",
+  );
+}

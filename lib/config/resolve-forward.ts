@@ -3,10 +3,12 @@
  * here once; the stack's consumer construct applies the deploy rule to a resolved configuration too.
  */
 import { isIP } from 'node:net';
-import type { Duration } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import { FORWARD_ENTRY } from '../../lambda/shared/forward-config';
 import { hooklineModulePath } from '../package-root';
+import { LAMBDA_LIMITS } from '../validation';
 import { type Violation, type ViolationList, violation } from '../violations';
+import { checkExistingSecretName } from './common';
 import { DEFAULTS } from './defaults';
 import type { ResolvedForward } from './resolved';
 import type { ForwardConfig } from './schema';
@@ -18,7 +20,11 @@ export function forwardEntry(): string {
 
 /** True for a host a deployed function cannot or must not reach: a loopback, private or link-local literal. */
 export function isPrivateHost(hostname: string): boolean {
-  const host = hostname.toLowerCase().replace(/^\[|\]$/g, '');
+  // A fully qualified name's trailing dot (`localhost.`) names the same host.
+  const host = hostname
+    .toLowerCase()
+    .replace(/^\[|\]$/g, '')
+    .replace(/\.+$/, '');
   if (host === 'localhost' || host.endsWith('.localhost')) return true;
   if (isIP(host) === 4) {
     const [a = 0, b = 0] = host.split('.').map(Number);
@@ -103,17 +109,30 @@ export function forwardUrlViolations(field: string, text: string, deployed: bool
   return [];
 }
 
-/** The forwarding settings, checked; `timeout` and `deadlineMargin` are the consumer function's. */
+/** The consumer function's settings a forwarding attempt's timeout must fit in. */
+export interface ForwardFunction {
+  readonly timeout: Duration;
+  readonly deadlineMargin: Duration;
+  /** The deadline margin the consumer would have with another timeout (the one set, or that timeout's default). */
+  readonly deadlineMarginAt: (timeout: Duration) => Duration;
+}
+
+/** The forwarding settings, checked; `function_` is the consumer function's. */
 export function resolveForward(
   problems: ViolationList,
   path: string,
   forward: ForwardConfig,
-  function_: { readonly timeout: Duration; readonly deadlineMargin: Duration },
+  function_: ForwardFunction,
   deployed: boolean,
 ): ResolvedForward {
   problems.addAll(`${path}.forward`, forwardUrlViolations('url', forward.url, deployed));
   if (forward.localUrl !== undefined)
     problems.addAll(`${path}.forward`, forwardUrlViolations('localUrl', forward.localUrl, false));
+  checkExistingSecretName(
+    problems,
+    `${path}.forward.secret.existingSecretName`,
+    forward.secret?.existingSecretName,
+  );
   const timeout = forward.timeout ?? DEFAULTS.forwardTimeout;
   const room = function_.timeout.toMilliseconds() - function_.deadlineMargin.toMilliseconds();
   if (timeout.toMilliseconds() < 1000) {
@@ -123,7 +142,7 @@ export function resolveForward(
       `${path}.forward.timeout`,
       `must leave the deadline margin (${function_.deadlineMargin.toHumanString()}) within the consumer timeout (${function_.timeout.toHumanString()}): an attempt still waiting then is abandoned as timed out rather than retried by its own limit`,
       timeout,
-      `use at most ${Math.floor(room / 1000)} seconds, or raise queues.<name>.consumer.timeout`,
+      `use at most ${Math.floor(room / 1000)} seconds, ${timeoutRaise(`${path}.timeout`, timeout, function_)}`,
     );
   }
   return {
@@ -132,4 +151,28 @@ export function resolveForward(
     timeout,
     ...(forward.secret ? { secret: { existingSecretName: forward.secret.existingSecretName } } : {}),
   };
+}
+
+/** Room for an attempt under a consumer timeout of `seconds`: the timeout less its deadline margin, in ms. */
+function roomMs(function_: ForwardFunction, seconds: number): number {
+  const timeout = Duration.seconds(seconds);
+  return timeout.toMilliseconds() - function_.deadlineMarginAt(timeout).toMilliseconds();
+}
+
+/**
+ * The other way to fit an attempt's timeout: the consumer timeout it needs (at `field`), or, past what Lambda's
+ * longest timeout leaves room for, the longest attempt that timeout allows.
+ */
+function timeoutRaise(field: string, timeout: Duration, function_: ForwardFunction): string {
+  const max = LAMBDA_LIMITS.maxTimeoutSeconds;
+  const wanted = timeout.toMilliseconds();
+  if (roomMs(function_, max) < wanted) {
+    const most = Math.floor(roomMs(function_, max) / 1000);
+    return function_.timeout.toSeconds({ integral: false }) >= max
+      ? `the most ${field} allows: it is already Lambda's longest, ${Duration.seconds(max).toHumanString()}`
+      : `or at most ${most} seconds with ${field} raised to Lambda's longest, Duration.minutes(${max / 60}); a longer attempt cannot fit in one invocation`;
+  }
+  let needed = Math.ceil(wanted / 1000);
+  while (roomMs(function_, needed) < wanted) needed++;
+  return `or raise ${field} to at least Duration.seconds(${needed})`;
 }

@@ -71,15 +71,21 @@ function resolveCircuitBreaker(
 }
 
 /** The deadline margin, checked: shorter than the timeout; by default at most a tenth of it. */
+/** The consumer's deadline margin with `timeout` as its timeout: the one set, else the default for that timeout. */
+function deadlineMarginOf(c: ParsedConsumer, timeout: Duration): Duration {
+  return (
+    c.deadlineMargin ??
+    defaultDeadlineMargin(timeout, DEFAULTS.deadlineMargin, DEFAULTS.deadlineMarginTimeoutShare)
+  );
+}
+
 function resolveDeadlineMargin(
   problems: ViolationList,
   path: string,
   c: ParsedConsumer,
   timeout: Duration,
 ): Duration {
-  const deadlineMargin =
-    c.deadlineMargin ??
-    defaultDeadlineMargin(timeout, DEFAULTS.deadlineMargin, DEFAULTS.deadlineMarginTimeoutShare);
+  const deadlineMargin = deadlineMarginOf(c, timeout);
   if (deadlineMargin.toMilliseconds() >= timeout.toMilliseconds()) {
     problems.add(
       `${path}.deadlineMargin`,
@@ -242,7 +248,14 @@ function resolveConsumer(
     );
   }
   const forward =
-    c.forward && resolveForward(problems, path, c.forward, { timeout, deadlineMargin }, context.deployed);
+    c.forward &&
+    resolveForward(
+      problems,
+      path,
+      c.forward,
+      { timeout, deadlineMargin, deadlineMarginAt: (t) => deadlineMarginOf(c, t) },
+      context.deployed,
+    );
   return {
     name,
     entry: forward ? forwardEntry() : (c.entry ?? ''),

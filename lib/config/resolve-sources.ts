@@ -1,7 +1,7 @@
 /** The `sources` section: names, replay tolerance and each sender's own rules. */
 import { configSenderFor } from '../senders';
 import type { ViolationList } from '../violations';
-import { checkDistinctIds, NAME_PATTERN, seconds } from './common';
+import { checkDistinctIds, checkExistingSecretName, NAME_PATTERN, seconds } from './common';
 import type { ResolvedSource } from './resolved';
 import type { ParsedConfig, ParsedSource } from './schema';
 
@@ -26,29 +26,6 @@ function checkTolerance(problems: ViolationList, path: string, source: ParsedSou
   }
 }
 
-/** What Secrets Manager takes as a secret's name: 1 to 512 ASCII letters, digits and `/_+=.@-`. */
-const SECRET_NAME = /^[A-Za-z0-9/_+=.@-]{1,512}$/;
-
-/**
- * Rule: an existing secret is named as Secrets Manager names one. The name is only looked up once deployed, so a
- * name it cannot hold (an ARN, a space) would deploy, then have every webhook of the source answered 503.
- */
-function checkExistingSecretName(problems: ViolationList, path: string, source: ParsedSource): void {
-  const name = 'secret' in source ? source.secret?.existingSecretName : undefined;
-  if (name === undefined || SECRET_NAME.test(name)) return;
-  const arn = /^arn:[^:]+:secretsmanager:[^:]*:[^:]*:secret:(.+?)(-[A-Za-z0-9]{6})?$/.exec(name);
-  problems.add(
-    `${path}.secret.existingSecretName`,
-    arn
-      ? "is a secret's ARN, and this field takes its name"
-      : 'a Secrets Manager secret name is 1 to 512 ASCII letters, digits and /_+=.@- (no spaces)',
-    name,
-    arn
-      ? `give the name alone, e.g. "${arn[1]}" (the secret must be in the stack's account and region)`
-      : "copy the secret's name from the Secrets Manager console",
-  );
-}
-
 /** Checks one source and names it. */
 function resolveSource(problems: ViolationList, name: string, source: ParsedSource): ResolvedSource {
   const path = `sources.${name}`;
@@ -61,7 +38,11 @@ function resolveSource(problems: ViolationList, name: string, source: ParsedSour
     );
   }
   checkTolerance(problems, path, source);
-  checkExistingSecretName(problems, path, source);
+  checkExistingSecretName(
+    problems,
+    `${path}.secret.existingSecretName`,
+    'secret' in source ? source.secret?.existingSecretName : undefined,
+  );
   problems.addAll(path, configSenderFor(source).violations(source));
   return { ...source, name };
 }

@@ -578,7 +578,8 @@ const forwardSchema = z
     localUrl: z.string().min(1).optional(),
     timeout: duration.optional(),
     secret: z
-      .object({ existingSecretName: z.string().min(1) })
+      // Its rules (an empty name too) are checkExistingSecretName's, which shows the name: it is no secret.
+      .object({ existingSecretName: z.string() })
       .strict()
       .optional(),
   })

@@ -56,7 +56,8 @@ const secretConfig = z
      * signing secret (plain string, or JSON `{"secrets": ["current", "previous"]}` while rotating).
      * @default - the stack creates one
      */
-    existingSecretName: z.string().min(1).optional(),
+    // Its rules (an empty name too) are checkExistingSecretName's, which shows the name: it is no secret.
+    existingSecretName: z.string().optional(),
   })
   .strict();
 

@@ -86,6 +86,8 @@ describe('consumer.forward: configuration', () => {
     ['https://172.20.0.1/hooks', /loopback or private/],
     ['https://[::1]/hooks', /loopback or private/],
     ['https://[fd00::1]/hooks', /loopback or private/],
+    ['https://localhost./hooks', /loopback or private/],
+    ['https://api.localhost./hooks', /loopback or private/],
     ['ftp://app.example.com/hooks', /absolute http\(s\) URL/],
     ['app.example.com/hooks', /absolute http\(s\) URL/],
   ])('refuses url %s for a deploy', (url, message) => {
@@ -129,6 +131,40 @@ describe('consumer.forward: configuration', () => {
     ]);
   });
 
+  it('names the queue whose consumer timeout to raise, and by how much', () => {
+    const [issue] = issuesOf({
+      sources: { github: { type: 'github' } },
+      queues: {
+        e: { consumer: { forward: { url: 'https://app.example.com', timeout: Duration.minutes(1) } } },
+      },
+    });
+    expect(issue).toMatchObject({
+      path: 'queues.e.consumer.forward.timeout',
+      fix: 'use at most 27 seconds, or raise queues.e.consumer.timeout to at least Duration.seconds(63)',
+    });
+  });
+
+  it("does not offer a consumer timeout above Lambda's 15 minutes for a longer attempt timeout", () => {
+    const [below] = issuesOf({
+      sources: { github: { type: 'github' } },
+      queues: {
+        e: { consumer: { forward: { url: 'https://app.example.com', timeout: Duration.minutes(20) } } },
+      },
+    });
+    expect(below?.fix).toBe(
+      "use at most 27 seconds, or at most 897 seconds with queues.e.consumer.timeout raised to Lambda's longest, Duration.minutes(15); a longer attempt cannot fit in one invocation",
+    );
+    const [atMost] = issuesOf(
+      forwarding(
+        { url: 'https://app.example.com', timeout: Duration.minutes(20) },
+        { timeout: Duration.minutes(15) },
+      ),
+    );
+    expect(atMost?.fix).toBe(
+      "use at most 897 seconds, the most queues.app.consumer.timeout allows: it is already Lambda's longest, 15 minutes",
+    );
+  });
+
   it('lists every problem of a forwarding consumer at once, with the other configuration errors', () => {
     const issues = issuesOf({
       sources: { github: { type: 'github' } },
@@ -151,10 +187,52 @@ describe('consumer.forward: configuration', () => {
     ]);
   });
 
+  it("refuses a secret's ARN as forward.secret.existingSecretName, giving the name to write", () => {
+    const issues = issuesOf(
+      forwarding({
+        url: 'https://app.example.com/hooks',
+        secret: {
+          existingSecretName:
+            'arn:aws:secretsmanager:us-east-1:123456789012:secret:app/hookline-signing-AbCdEf',
+        },
+      }),
+    );
+    expect(issues).toMatchObject([
+      {
+        path: 'queues.app.consumer.forward.secret.existingSecretName',
+        message: "is a secret's ARN, and this field takes its name",
+        value: expect.stringMatching(/^"arn:aws:secretsmanager:/),
+        fix: expect.stringMatching(/^give the name alone, e\.g\. "app\/hookline-signing"/),
+      },
+    ]);
+  });
+
+  it.each([
+    ['forward', forwarding({ url: 'https://app.example.com/hooks', secret: { existingSecretName: '' } })],
+    [
+      'a source',
+      {
+        sources: { github: { type: 'github', secret: { existingSecretName: '' } } },
+        queues: { app: {} },
+      } as HooklineConfig,
+    ],
+  ])('refuses an empty existingSecretName of %s showing it, with the rule for a name', (_, config) => {
+    const [issue, ...others] = issuesOf(config);
+    expect(others).toStrictEqual([]);
+    expect(issue).toMatchObject({
+      path: expect.stringMatching(/\.secret\.existingSecretName$/),
+      message: expect.stringMatching(/^a Secrets Manager secret name is 1 to 512 ASCII letters/),
+      value: '""',
+      fix: "copy the secret's name from the Secrets Manager console",
+    });
+  });
+
   it('tells loopback, private and link-local literals from public hosts', () => {
     for (const host of [
       'localhost',
+      'localhost.',
       'api.localhost',
+      'api.localhost.',
       '127.0.0.5',
       '0.0.0.0',
       '169.254.169.254',
@@ -164,7 +242,7 @@ describe('consumer.forward: configuration', () => {
       '[::ffff:10.0.0.1]',
     ])
       expect(isPrivateHost(host), host).toBe(true);
-    for (const host of ['app.example.com', '8.8.8.8', '172.32.0.1', '[2606:4700::1111]'])
+    for (const host of ['app.example.com', 'app.example.com.', '8.8.8.8', '172.32.0.1', '[2606:4700::1111]'])
       expect(isPrivateHost(host), host).toBe(false);
   });
 });

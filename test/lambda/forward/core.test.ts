@@ -274,6 +274,80 @@ describe('forwarding: what the answer decides', () => {
     expect(error.message).not.toContain('secret');
   });
 
+  it.each([
+    ['?v=2', 'the same path with another query'],
+    ['#top', 'the same path'],
+    ['/webhooks/hookline/?token=do-not-log', '<path>/'],
+    ['https://app.example.com/webhooks/hookline?v=2', 'https://app.example.com<path>'],
+    ['/v2/hooks?key=secret', '/v2/hooks'],
+    ['http://app.example.com/webhooks/hookline', 'http://app.example.com<path>'],
+  ])('shows a redirect to %j without the configured path or query, as %j', async (location, shown) => {
+    const { handle } = forwarder(() => new Response(null, { status: 301, headers: { location } }));
+
+    const error = await failureOf(handle(event(), ctx()));
+
+    expect(error.message).toBe(
+      `HTTP 301 Moved Permanently from app.example.com: redirects are not followed (location: ${shown}); set the final URL in consumer.forward.url`,
+    );
+  });
+
+  it('hides the configured path and query where the answer echoes the request line', async () => {
+    const { handle } = forwarder(
+      () =>
+        new Response(
+          '<!DOCTYPE html>\n<html lang="en">\n<body>\n<pre>Cannot POST /webhooks/hookline?token=do-not-log</pre>\n</body>\n</html>\n',
+          { status: 404, headers: { 'content-type': 'text/html' } },
+        ),
+    );
+
+    const error = await failureOf(handle(event(), ctx()));
+
+    expect(error.message).toBe(
+      'HTTP 404 Not Found from app.example.com: <!DOCTYPE html> <html lang="en"> <body> <pre>Cannot POST <path>?<query></pre> </body> </html>',
+    );
+  });
+
+  it('hides the path and query however the answer quotes them: HTML-escaped, decoded, a token alone', async () => {
+    const { fetch } = fakeFetch(
+      () =>
+        new Response(
+          'Cannot POST /hooks/in%20box?token=s3cr3t-t0ken&amp;team=a; no route for /hooks/in box; bad token s3cr3t-t0ken; /hooks ok',
+          { status: 404 },
+        ),
+    );
+    const handle = createForwarder(
+      { url: 'https://app.example.com/hooks/in%20box?token=s3cr3t-t0ken&team=a', timeoutMs: 10_000 },
+      { fetch, loadSecrets: async () => [SECRET], now: () => NOW },
+    );
+
+    const error = await failureOf(handle(event(), ctx()));
+
+    expect(error.message).toBe(
+      'HTTP 404 Not Found from app.example.com: Cannot POST <path>?<query>; no route for <path>; bad token <query>; /hooks ok',
+    );
+  });
+
+  it('hides the start of the configured path where the part of the body read breaks off in it', async () => {
+    const chunks = [`${' '.repeat(800)}Cannot POST /webhooks/hook`, 'line?token=do-not-log'];
+    const { handle } = forwarder(
+      () =>
+        new Response(
+          new ReadableStream({
+            pull(controller) {
+              const chunk = chunks.shift();
+              if (chunk === undefined) controller.close();
+              else controller.enqueue(new TextEncoder().encode(chunk));
+            },
+          }),
+          { status: 404 },
+        ),
+    );
+
+    const error = await failureOf(handle(event(), ctx()));
+
+    expect(error.message).toBe('HTTP 404 Not Found from app.example.com: Cannot POST');
+  });
+
   it('retries a 503 with the queue backoff, its reason quoting the answer', async () => {
     const { handle } = forwarder(() => new Response('upstream down', { status: 503 }));
 
@@ -361,5 +435,15 @@ describe('forwarding: Retry-After', () => {
     );
     const error = await failureOf(handle(event(), ctx()));
     expect((error as RetryLaterError).delaySeconds).toBe(43_200);
+  });
+
+  it('says in the reason that a Retry-After beyond the 12-hour limit waits the maximum instead', async () => {
+    const { handle } = forwarder(
+      () => new Response('too many', { status: 429, headers: { 'retry-after': '86400' } }),
+    );
+    const error = await failureOf(handle(event(), ctx()));
+    expect(error.message).toBe(
+      'HTTP 429 Too Many Requests from app.example.com: too many (Retry-After: 86400 s, waiting the 43200 s maximum)',
+    );
   });
 });
