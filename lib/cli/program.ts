@@ -11,7 +11,7 @@ import type { Backend, TargetOptions } from './backend';
 import { addCostCommand } from './cost';
 import { CliError, errorLine } from './errors';
 import { type Interrupts, interruptedExitCode, processInterrupts, runInterruptible } from './interrupt';
-import { configOption, nonEmptyOnce } from './non-empty';
+import { configOption, nonEmptyOnce, refuseFlagsAsValues } from './non-empty';
 import { consoleOutput, hooklineCommandFor, nextCommand, type Output } from './output';
 import { addProjectCommands } from './project-commands';
 import type { ReplayedEvent } from './replay';
@@ -360,6 +360,7 @@ export function buildProgram(deps: CliDependencies, setExitCode: (code: number) 
   }
   addProjectCommands(program, deps, setExitCode);
   addCostCommand(program, deps);
+  refuseFlagsAsValues(program);
   return program;
 }
 

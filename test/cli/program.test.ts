@@ -116,6 +116,35 @@ describe('hookline program', () => {
     expect(sqs).not.toReceiveCommand(PurgeQueueCommand);
   });
 
+  it('refuses a flag taken as the value of the option before it (--id "$ID" --local with ID unset) instead of acting on the default stack', async () => {
+    for (const [args, flag, placeholder, value] of [
+      [['redrive', 'events', '--id', '--local'], '--id', '<ids...>', '--local'],
+      [['redrive', 'events', '--type', '--local'], '--type', '<pattern>', '--local'],
+      [['failed', 'list', 'events', '--failure', '--local'], '--failure', '<key>', '--local'],
+      [['failed', 'delete', 'events', '--yes', '--id', '--local'], '--id', '<ids...>', '--local'],
+      [['failed', 'delete', 'events', '--yes', '--id=--local'], '--id', '<ids...>', '--local'],
+      [['jobs', 'list', '--queue', '--local'], '--queue', '<name>', '--local'],
+      [['trace', 'evt-1', '--source', '--local'], '--source', '<source>', '--local'],
+      [['status', '--stack', '--local'], '--stack', '<name>', '--local'],
+      [['redrive', 'events', '--limit', '--json'], '--limit', '<n>', '--json'],
+    ] as const) {
+      const h = cliHarness();
+      expect(await runCli([...args], h.deps), args.join(' ')).toBe(1);
+      expect(h.stderr()).toContain(
+        `option '${flag} ${placeholder}' argument '${value}' is invalid. it looks like an option: give ${flag} a value`,
+      );
+      expect(h.connects).toEqual([]);
+    }
+    // A value with one leading dash, and the values of a variadic option before the next flag, are still values.
+    installFakeQueue(sqs, EVENTS.deadLetterUrl, [deadLetterMessage(1, { id: '-x' })]);
+    sqs.on(SendMessageBatchCommand).callsFake((input: { Entries: { Id: string }[] }) => ({
+      Successful: input.Entries.map((e) => ({ Id: e.Id, MessageId: 'm', MD5OfMessageBody: '' })),
+    }));
+    const h = cliHarness();
+    expect(await runCli(['redrive', 'events', '--id', '-x', 'evt-gone', '--json'], h.deps)).toBe(1);
+    expect(JSON.parse(h.stdout())).toMatchObject({ moved: 1, notFound: ['evt-gone'] });
+  });
+
   it("refuses a stack's CDK path as --stack (cdk list's Prod/Webhooks) with the stack's name, before any AWS call", async () => {
     sqs.on(GetQueueAttributesCommand).resolves(depth);
     const h = cliHarness();
