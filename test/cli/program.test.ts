@@ -494,6 +494,28 @@ describe('hookline program', () => {
     expect(ids()).toEqual(['sqs-5']);
   });
 
+  it('failed list --failure of a failure no dead letter has exits 1 with the error redrive and failed delete give, not an empty listing', async () => {
+    installFakeQueue(sqs, EVENTS.deadLetterUrl, [
+      deadLetterMessage(1, { failure: { message: 'card declined' } }),
+      deadLetterMessage(2, { failure: { message: 'card declined' } }),
+    ]);
+    const none = 'deadbeef';
+    expect(failureKey('PermanentError: card declined')).not.toBe(none);
+    for (const [command, done] of [
+      [['failed', 'list', 'events'], 'listed'],
+      [['failed', 'list', 'events', '--json'], 'listed'],
+      [['redrive', 'events'], 'moved'],
+      [['failed', 'delete', 'events', '--yes'], 'deleted'],
+    ] satisfies [string[], string][]) {
+      const h = cliHarness();
+      expect(await runCli([...command, '--failure', none], h.deps), command.join(' ')).toBe(1);
+      const error = `no message in the events dead-letter queue matches --failure ${none}: nothing was ${done}; list them with hookline failed summary events`;
+      // redrive and failed delete draw their progress bar above it.
+      expect(h.stderr().split('\n').slice(-2)).toEqual([`error: ${error}`, '']);
+      expect(h.stdout()).toBe(command.includes('--json') ? `${JSON.stringify({ error })}\n` : '');
+    }
+  });
+
   it('redrive --id of a dead letter whose stored body is gone exits 1: it is left in the DLQ, not moved', async () => {
     const gone = deadLetterMessage(1);
     (gone.MessageAttributes ?? {})['hookline.error.name'] = {
