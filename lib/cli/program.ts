@@ -5,6 +5,7 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { isJobState, JOB_STATES, type JobState } from '../../lambda/shared/job-state';
 import type { ResolvedConfig } from '../config';
+import { configPath, missingConfiguration } from '../config-file';
 import type { ConsoleExtensions } from '../console/operations';
 import { hooklineVersion } from '../package-root';
 import type { Backend, TargetOptions } from './backend';
@@ -372,6 +373,10 @@ function targetOptions(o: CommonOptions): TargetOptions {
       `--local and ${o.stack ? '--stack' : '--region'} name different targets: pass --local for local mode, or --stack/--region for a deployed stack`,
     );
   }
+  // A path with nothing at it is refused on every target, as loading it refuses it: local mode loads no
+  // configuration, and would otherwise ignore the path, and copy it into every command its hints name.
+  const missing = o.config === undefined ? undefined : missingConfiguration(configPath({}, o.config));
+  if (missing !== undefined) throw new CliError(missing);
   return {
     ...(o.local ? { local: true } : {}),
     ...(o.stack ? { stack: o.stack } : {}),

@@ -1,3 +1,5 @@
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { GetEventSourceMappingCommand, UpdateEventSourceMappingCommand } from '@aws-sdk/client-lambda';
@@ -173,6 +175,34 @@ describe('hookline program', () => {
       );
       expect(h.stdout()).toBe('');
     }
+  });
+
+  it('refuses a --config with nothing at it on every target, --local too, with the error send and loading give', async () => {
+    const missing = join(tmpdir(), `hookline-no-such-${process.pid}.config.ts`);
+    const error = `error: no configuration at ${missing}: create it, or give the path of your configuration (--config, or HOOKLINE_CONFIG)\n`;
+    for (const command of [
+      ['status', '--local'],
+      ['failed', 'list', 'events', '--local'],
+      ['failed', 'summary', 'events', '--local'],
+      ['failed', 'show', 'events', 'evt-1', '--local'],
+      ['redrive', 'events', '--id', 'zzz', '--local'],
+      ['jobs', 'list', '--local'],
+      ['trace', 'evt-1', '--local'],
+      ['status', '--stack', 'Prod'],
+    ]) {
+      const h = cliHarness();
+      expect(await runCli([...command, '--config', missing], h.deps), command.join(' ')).toBe(1);
+      expect(h.stderr()).toBe(error);
+      expect(h.stdout()).toBe('');
+      expect(h.connects).toEqual([]);
+    }
+    // A path relative to the working directory that is there is taken as before.
+    const h = cliHarness();
+    sqs.on(GetQueueAttributesCommand).resolves(depth);
+    lambda.on(GetEventSourceMappingCommand).resolves({ State: 'Enabled' });
+    cloudwatch.on(GetMetricDataCommand).resolves({});
+    expect(await runCli(['status', '--config', 'hookline.config.ts'], h.deps)).toBe(0);
+    expect(h.connects).toEqual([{ config: 'hookline.config.ts' }]);
   });
 
   it("failed list job_schedules reads the one-time job schedules' dead-letter queue; redrive job_schedules refuses (exit 1)", async () => {
