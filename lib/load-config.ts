@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Plugin } from 'esbuild';
 import { type HooklineConfig, HooklineConfigError, type ResolvedConfig, resolveConfig } from './config';
+import { configPath, missingConfiguration } from './config-file';
 import { ESM_REQUIRE_BANNER } from './esm-require-banner';
 import { entryOutsideBundleRoot, lockFileMissing, projectRootOf } from './project-root';
 
@@ -20,17 +21,8 @@ export class ConfigLoadError extends Error {
   }
 }
 
-/**
- * The configuration file: `explicit` (the CLI's `--config`), else `HOOKLINE_CONFIG`, else `hookline.config.ts`,
- * relative to the working directory (the project folder, where `cdk.json` is).
- */
-export function configPath(
-  env: Record<string, string | undefined> = process.env,
-  explicit?: string,
-  cwd = process.cwd(),
-): string {
-  return path.resolve(cwd, explicit ?? (env.HOOKLINE_CONFIG || 'hookline.config.ts'));
-}
+/** Where the file is: the CLI, local mode and the CDK app resolve it alike (`config-file.ts`). */
+export { configPath };
 
 /** A consumer entry exists when its file does, relative to the project root (as the stack bundles it). */
 export function entryExistsInProject(entry: string, root = projectRootOf()): boolean {
@@ -134,11 +126,8 @@ export async function readConfig(
   /** `cdk synth` bundles the consumers: their project must then have a lockfile. @default false (local mode, the CLI) */
   forSynth = false,
 ): Promise<ResolvedConfig> {
-  if (!existsSync(file)) {
-    throw new ConfigLoadError(
-      `no configuration at ${file}: create it, or give the path of your configuration (--config, or HOOKLINE_CONFIG)`,
-    );
-  }
+  const missing = missingConfiguration(file);
+  if (missing !== undefined) throw new ConfigLoadError(missing);
   let input: HooklineConfig | undefined;
   try {
     input = (await importConfigModule(file)).default;

@@ -1,8 +1,11 @@
 /**
- * What a read of a dead-letter queue could not show, said the same way by the CLI and the console. No AWS SDK
+ * What a read of a dead-letter queue could not show, and that a selection of its dead letters matched none, said the
+ * same way by the CLI and the console. No AWS SDK
  * here: the renderers load it for every command.
  */
+import { CliError } from './errors';
 import type { FailedListResult, FailedSummaryResult } from './failed';
+import { type CommandHints, nextCommand } from './output';
 
 /**
  * How long a redrive, `failed delete` or a read of the whole DLQ (`failed summary`, `failed show`) holds each dead
@@ -60,4 +63,47 @@ export function failedSummaryNotes(
 function notReleasedNote(count: number): string {
   const hidden = count === 1 ? '1 message' : `${count} messages`;
   return `${hidden} read here could not be made visible again at once: SQS returns them when this read's hold ends`;
+}
+
+/** The flags that select dead letters (`redrive`, `failed delete`, `failed list --failure`), as the operator gave them. */
+export interface DeadLetterSelectionFlags {
+  readonly ids?: readonly string[];
+  readonly type?: string;
+  readonly failure?: string;
+}
+
+/** The selection flags as the operator wrote them, for messages. */
+export function describeSelection(options: DeadLetterSelectionFlags): string {
+  return [
+    ...(options.ids?.length ? [`--id ${options.ids.join(' ')}`] : []),
+    ...(options.type !== undefined ? [`--type ${JSON.stringify(options.type)}`] : []),
+    ...(options.failure !== undefined ? [`--failure ${options.failure}`] : []),
+  ].join(' ');
+}
+
+/**
+ * A selection that matched nothing: an error, never an empty answer, saying what nothing was done (`moved`,
+ * `deleted`, `listed`). `heldElsewhere`: dead letters another reader held, which the read could not receive.
+ */
+export function nothingMatched(
+  output: CommandHints,
+  queue: string,
+  options: DeadLetterSelectionFlags,
+  heldElsewhere = 0,
+  done = 'moved',
+): CliError {
+  // A failure key that matches nothing is one of a failure no longer there: failed summary prints those that are.
+  const listing = nextCommand(
+    output,
+    `${options.failure === undefined ? 'failed list' : 'failed summary'} ${queue}`,
+  );
+  if (heldElsewhere > 0) {
+    return new CliError(
+      `no message this run could read in the ${queue} dead-letter queue matches ${describeSelection(options)}: nothing was ${done}; ` +
+        `${heldByOthers(heldElsewhere)} and could not be read: ${AFTER_THE_HOLD}, or list them with ${listing}`,
+    );
+  }
+  return new CliError(
+    `no message in the ${queue} dead-letter queue matches ${describeSelection(options)}: nothing was ${done}; list them with ${listing}`,
+  );
 }

@@ -8,21 +8,14 @@ import { DeleteMessageBatchCommand, type Message } from '@aws-sdk/client-sqs';
 import { FLOW_PARENT_ERROR } from '../../lambda/consumer/errors';
 import { JOB_PARENT_HEADER, JOB_PARENT_ON_FAILURE_HEADER, JOB_SOURCE } from '../../lambda/shared/job';
 import { type Backend, contextOf } from './backend';
-import { notReachedWhileHeld } from './dead-letter-notes';
+import { describeSelection, nothingMatched, notReachedWhileHeld } from './dead-letter-notes';
 import { commandScan, type DeadLetterScan, DeadLetterSelection } from './dead-letter-scan';
 import { type DeadLetter, describeDeadLetter, queueDepth } from './dead-letters';
 import { CliError, errorLine, explainError } from './errors';
 import { failureSelector } from './failure-groups';
 import { deletedJobsRecorder, type RecordJobs, withJobsRecorder } from './jobs';
 import { type CommandHints, nextCommand, type Output } from './output';
-import {
-  describeSelection,
-  idSelector,
-  nothingMatched,
-  type RedriveFailure,
-  trackedJobOf,
-  typeSelector,
-} from './redrive';
+import { idSelector, type RedriveFailure, trackedJobOf, typeSelector } from './redrive';
 import { type DeadLetterQueueTarget, deadLetterQueueOf, type Target } from './target';
 
 export interface FailedDeleteOptions {

@@ -5,7 +5,7 @@ import { isUtf8 } from 'node:buffer';
 import { envelopeBodyBytes } from '../../lambda/shared/envelope';
 import { CREDENTIAL_HEADERS } from '../../lambda/shared/senders';
 import { type Backend, contextOf } from './backend';
-import { AFTER_THE_HOLD, DEFAULT_HOLD_SECONDS, heldByOthers } from './dead-letter-notes';
+import { AFTER_THE_HOLD, DEFAULT_HOLD_SECONDS, heldByOthers, nothingMatched } from './dead-letter-notes';
 import { readDeadLetters } from './dead-letter-scan';
 import { type DeadLetter, type DeadLetterSummary, queueDepth, summarize } from './dead-letters';
 import { CliError, explainError } from './errors';
@@ -82,6 +82,17 @@ export async function failedList(
         return letters.length >= limit;
       },
     );
+    // A failure no dead letter has is an error, as for redrive and failed delete: an empty listing would read as
+    // "that failure is gone" when the key may be mistyped or of another queue.
+    if (wanted && letters.length === 0) {
+      throw nothingMatched(
+        backend.output,
+        queue.name,
+        { failure: options.failure },
+        depth.inFlight,
+        'listed',
+      );
+    }
     return {
       queue: queue.name,
       deadLetterQueueUrl: queue.deadLetterUrl,

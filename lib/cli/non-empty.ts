@@ -1,8 +1,8 @@
 /**
- * The option and argument check that an empty value is not a value. Its own module because both the program and
- * the project commands (`init`) use it, and the program imports those.
+ * The option and argument checks that an empty value, or the next flag, is not a value. Its own module because both
+ * the program and the project commands (`init`) use it, and the program imports those.
  */
-import { InvalidArgumentError, Option } from 'commander';
+import { type Command, InvalidArgumentError, Option } from 'commander';
 
 /**
  * A flag given empty (`--stack "$STACK"` with the variable unset) is refused: taken for left out, it would act on
@@ -35,3 +35,34 @@ export const configOption = (): Option =>
     '--config <path>',
     'configuration module (default: HOOKLINE_CONFIG, else hookline.config.ts)',
   ).argParser(nonEmptyOnce);
+
+/**
+ * An option's value that starts with `--` is the next flag, not a value: `--id "$ID" --local` with the variable
+ * unset hands `--local` to `--id`, and the command, no longer told `--local`, would act on the default (deployed)
+ * stack. A parser takes the word after a flag whatever it is, so the check is made here, for every option.
+ */
+export const notAFlag = (flag: string, value: string): string => {
+  if (value.startsWith('--')) throw new InvalidArgumentError(`it looks like an option: give ${flag} a value`);
+  return value;
+};
+
+/**
+ * Applies {@link notAFlag} to every option of `command` and of its subcommands that takes a value, before the
+ * option's own parser: one rule for all of them, including options added later, rather than a copy per option.
+ */
+export function refuseFlagsAsValues(command: Command): void {
+  for (const option of command.options) {
+    if (!option.required && !option.optional) continue;
+    const parse = option.parseArg;
+    const flag = option.long ?? option.flags;
+    option.argParser((value: string, previous: unknown) => {
+      notAFlag(flag, value);
+      if (parse) return parse(value, previous);
+      // As commander collects a variadic option's values when the option has no parser of its own.
+      if (option.variadic)
+        return previous === option.defaultValue || !Array.isArray(previous) ? [value] : [...previous, value];
+      return value;
+    });
+  }
+  for (const subcommand of command.commands) refuseFlagsAsValues(subcommand);
+}

@@ -5,13 +5,14 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { isJobState, JOB_STATES, type JobState } from '../../lambda/shared/job-state';
 import type { ResolvedConfig } from '../config';
+import { configPath, missingConfiguration } from '../config-file';
 import type { ConsoleExtensions } from '../console/operations';
 import { hooklineVersion } from '../package-root';
 import type { Backend, TargetOptions } from './backend';
 import { addCostCommand } from './cost';
 import { CliError, errorLine } from './errors';
 import { type Interrupts, interruptedExitCode, processInterrupts, runInterruptible } from './interrupt';
-import { configOption, nonEmptyOnce } from './non-empty';
+import { configOption, nonEmptyOnce, refuseFlagsAsValues } from './non-empty';
 import { consoleOutput, hooklineCommandFor, nextCommand, type Output } from './output';
 import { addProjectCommands } from './project-commands';
 import type { ReplayedEvent } from './replay';
@@ -360,6 +361,7 @@ export function buildProgram(deps: CliDependencies, setExitCode: (code: number) 
   }
   addProjectCommands(program, deps, setExitCode);
   addCostCommand(program, deps);
+  refuseFlagsAsValues(program);
   return program;
 }
 
@@ -371,6 +373,10 @@ function targetOptions(o: CommonOptions): TargetOptions {
       `--local and ${o.stack ? '--stack' : '--region'} name different targets: pass --local for local mode, or --stack/--region for a deployed stack`,
     );
   }
+  // A path with nothing at it is refused on every target, as loading it refuses it: local mode loads no
+  // configuration, and would otherwise ignore the path, and copy it into every command its hints name.
+  const missing = o.config === undefined ? undefined : missingConfiguration(configPath({}, o.config));
+  if (missing !== undefined) throw new CliError(missing);
   return {
     ...(o.local ? { local: true } : {}),
     ...(o.stack ? { stack: o.stack } : {}),

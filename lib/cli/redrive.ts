@@ -28,7 +28,7 @@ import { JOB_RECORD_HEADER, JOB_SOURCE } from '../../lambda/shared/job';
 import { validateTypePattern } from '../../lambda/shared/type-pattern';
 import { JOB_SCHEDULES_RESEND } from '../stack-outputs';
 import { type Backend, contextOf } from './backend';
-import { AFTER_THE_HOLD, heldByOthers, notReachedWhileHeld } from './dead-letter-notes';
+import { nothingMatched, notReachedWhileHeld } from './dead-letter-notes';
 import { commandScan, type DeadLetterScan, DeadLetterSelection } from './dead-letter-scan';
 import {
   type DeadLetter,
@@ -196,15 +196,6 @@ export function idSelector(
   return wanted;
 }
 
-/** The selection flags as the operator wrote them, for messages. */
-export function describeSelection(options: Pick<RedriveOptions, 'ids' | 'type' | 'failure'>): string {
-  return [
-    ...(options.ids?.length ? [`--id ${options.ids.join(' ')}`] : []),
-    ...(options.type !== undefined ? [`--type ${JSON.stringify(options.type)}`] : []),
-    ...(options.failure !== undefined ? [`--failure ${options.failure}`] : []),
-  ].join(' ');
-}
-
 const TERMINAL = new Set(['COMPLETED', 'CANCELLED', 'FAILED']);
 
 /** Moves dead-lettered messages of one queue back to it. */
@@ -354,30 +345,6 @@ function jobSchedulesNotRedriven(output: CommandHints): CliError {
   return new CliError(
     `the ${JOB_SCHEDULES} dead-letter queue cannot be redriven: it holds one-time jobs that EventBridge Scheduler could not deliver, each to its own queue, so there is no one queue to move them back to. ` +
       `Read why with ${nextCommand(output, `failed show ${JOB_SCHEDULES} <id>`)} (attributes ERROR_CODE and ERROR_MESSAGE; TARGET_ARN names the job's queue), fix that, then ${JOB_SCHEDULES_RESEND}`,
-  );
-}
-
-/** A selection that matched nothing: an error, saying what nothing was done (`moved`, `deleted`). */
-export function nothingMatched(
-  output: CommandHints,
-  queue: string,
-  options: Pick<RedriveOptions, 'ids' | 'type' | 'failure'>,
-  heldElsewhere = 0,
-  done = 'moved',
-): CliError {
-  // A failure key that matches nothing is one of a failure no longer there: failed summary prints those that are.
-  const listing = nextCommand(
-    output,
-    `${options.failure === undefined ? 'failed list' : 'failed summary'} ${queue}`,
-  );
-  if (heldElsewhere > 0) {
-    return new CliError(
-      `no message this run could read in the ${queue} dead-letter queue matches ${describeSelection(options)}: nothing was ${done}; ` +
-        `${heldByOthers(heldElsewhere)} and could not be read: ${AFTER_THE_HOLD}, or list them with ${listing}`,
-    );
-  }
-  return new CliError(
-    `no message in the ${queue} dead-letter queue matches ${describeSelection(options)}: nothing was ${done}; list them with ${listing}`,
   );
 }
 

@@ -1,3 +1,5 @@
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { GetEventSourceMappingCommand, UpdateEventSourceMappingCommand } from '@aws-sdk/client-lambda';
@@ -116,6 +118,35 @@ describe('hookline program', () => {
     expect(sqs).not.toReceiveCommand(PurgeQueueCommand);
   });
 
+  it('refuses a flag taken as the value of the option before it (--id "$ID" --local with ID unset) instead of acting on the default stack', async () => {
+    for (const [args, flag, placeholder, value] of [
+      [['redrive', 'events', '--id', '--local'], '--id', '<ids...>', '--local'],
+      [['redrive', 'events', '--type', '--local'], '--type', '<pattern>', '--local'],
+      [['failed', 'list', 'events', '--failure', '--local'], '--failure', '<key>', '--local'],
+      [['failed', 'delete', 'events', '--yes', '--id', '--local'], '--id', '<ids...>', '--local'],
+      [['failed', 'delete', 'events', '--yes', '--id=--local'], '--id', '<ids...>', '--local'],
+      [['jobs', 'list', '--queue', '--local'], '--queue', '<name>', '--local'],
+      [['trace', 'evt-1', '--source', '--local'], '--source', '<source>', '--local'],
+      [['status', '--stack', '--local'], '--stack', '<name>', '--local'],
+      [['redrive', 'events', '--limit', '--json'], '--limit', '<n>', '--json'],
+    ] as const) {
+      const h = cliHarness();
+      expect(await runCli([...args], h.deps), args.join(' ')).toBe(1);
+      expect(h.stderr()).toContain(
+        `option '${flag} ${placeholder}' argument '${value}' is invalid. it looks like an option: give ${flag} a value`,
+      );
+      expect(h.connects).toEqual([]);
+    }
+    // A value with one leading dash, and the values of a variadic option before the next flag, are still values.
+    installFakeQueue(sqs, EVENTS.deadLetterUrl, [deadLetterMessage(1, { id: '-x' })]);
+    sqs.on(SendMessageBatchCommand).callsFake((input: { Entries: { Id: string }[] }) => ({
+      Successful: input.Entries.map((e) => ({ Id: e.Id, MessageId: 'm', MD5OfMessageBody: '' })),
+    }));
+    const h = cliHarness();
+    expect(await runCli(['redrive', 'events', '--id', '-x', 'evt-gone', '--json'], h.deps)).toBe(1);
+    expect(JSON.parse(h.stdout())).toMatchObject({ moved: 1, notFound: ['evt-gone'] });
+  });
+
   it("refuses a stack's CDK path as --stack (cdk list's Prod/Webhooks) with the stack's name, before any AWS call", async () => {
     sqs.on(GetQueueAttributesCommand).resolves(depth);
     const h = cliHarness();
@@ -144,6 +175,34 @@ describe('hookline program', () => {
       );
       expect(h.stdout()).toBe('');
     }
+  });
+
+  it('refuses a --config with nothing at it on every target, --local too, with the error send and loading give', async () => {
+    const missing = join(tmpdir(), `hookline-no-such-${process.pid}.config.ts`);
+    const error = `error: no configuration at ${missing}: create it, or give the path of your configuration (--config, or HOOKLINE_CONFIG)\n`;
+    for (const command of [
+      ['status', '--local'],
+      ['failed', 'list', 'events', '--local'],
+      ['failed', 'summary', 'events', '--local'],
+      ['failed', 'show', 'events', 'evt-1', '--local'],
+      ['redrive', 'events', '--id', 'zzz', '--local'],
+      ['jobs', 'list', '--local'],
+      ['trace', 'evt-1', '--local'],
+      ['status', '--stack', 'Prod'],
+    ]) {
+      const h = cliHarness();
+      expect(await runCli([...command, '--config', missing], h.deps), command.join(' ')).toBe(1);
+      expect(h.stderr()).toBe(error);
+      expect(h.stdout()).toBe('');
+      expect(h.connects).toEqual([]);
+    }
+    // A path relative to the working directory that is there is taken as before.
+    const h = cliHarness();
+    sqs.on(GetQueueAttributesCommand).resolves(depth);
+    lambda.on(GetEventSourceMappingCommand).resolves({ State: 'Enabled' });
+    cloudwatch.on(GetMetricDataCommand).resolves({});
+    expect(await runCli(['status', '--config', 'hookline.config.ts'], h.deps)).toBe(0);
+    expect(h.connects).toEqual([{ config: 'hookline.config.ts' }]);
   });
 
   it("failed list job_schedules reads the one-time job schedules' dead-letter queue; redrive job_schedules refuses (exit 1)", async () => {
@@ -463,6 +522,28 @@ describe('hookline program', () => {
       0,
     );
     expect(ids()).toEqual(['sqs-5']);
+  });
+
+  it('failed list --failure of a failure no dead letter has exits 1 with the error redrive and failed delete give, not an empty listing', async () => {
+    installFakeQueue(sqs, EVENTS.deadLetterUrl, [
+      deadLetterMessage(1, { failure: { message: 'card declined' } }),
+      deadLetterMessage(2, { failure: { message: 'card declined' } }),
+    ]);
+    const none = 'deadbeef';
+    expect(failureKey('PermanentError: card declined')).not.toBe(none);
+    for (const [command, done] of [
+      [['failed', 'list', 'events'], 'listed'],
+      [['failed', 'list', 'events', '--json'], 'listed'],
+      [['redrive', 'events'], 'moved'],
+      [['failed', 'delete', 'events', '--yes'], 'deleted'],
+    ] satisfies [string[], string][]) {
+      const h = cliHarness();
+      expect(await runCli([...command, '--failure', none], h.deps), command.join(' ')).toBe(1);
+      const error = `no message in the events dead-letter queue matches --failure ${none}: nothing was ${done}; list them with hookline failed summary events`;
+      // redrive and failed delete draw their progress bar above it.
+      expect(h.stderr().split('\n').slice(-2)).toEqual([`error: ${error}`, '']);
+      expect(h.stdout()).toBe(command.includes('--json') ? `${JSON.stringify({ error })}\n` : '');
+    }
   });
 
   it('redrive --id of a dead letter whose stored body is gone exits 1: it is left in the DLQ, not moved', async () => {
