@@ -3,7 +3,7 @@
  * here once; the stack's consumer construct applies the deploy rule to a resolved configuration too.
  */
 import { isIP } from 'node:net';
-import { Duration } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib/core';
 import { FORWARD_ENTRY } from '../../lambda/shared/forward-config';
 import { hooklineModulePath } from '../package-root';
 import { LAMBDA_LIMITS } from '../validation';
