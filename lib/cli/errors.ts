@@ -89,7 +89,7 @@ export const LOCAL_PAGE_ANSWER_SECONDS = 5;
 /** The error for a request local mode accepted and did not answer within `seconds`. */
 export function localModeNotAnswering(where?: string, seconds = LOCAL_ANSWER_SECONDS): BackendError {
   return new BackendError(
-    `local mode${where ? ` at ${where}` : ''} did not answer within ${seconds} s: is npm start running and responsive? (resume it if it was suspended, else stop and restart it; what a command did before is in its output)`,
+    `local mode${where ? ` at ${where}` : ''} did not answer within ${seconds} s: is npm start running and responsive? (resume it if it was suspended, else stop and restart it); what the command did before is in its output, and a change it asked for last may still be made once local mode resumes: check with hookline status --local before repeating it`,
   );
 }
 

@@ -755,7 +755,7 @@ describe('a local mode that accepts requests and does not answer', () => {
         const host = new URL(server.url).host;
         await expect(http(server.url)).rejects.toThrow(
           new BackendError(
-            `local mode at ${host} did not answer within ${LOCAL_ANSWER_SECONDS} s: is npm start running and responsive? (resume it if it was suspended, else stop and restart it; what a command did before is in its output)`,
+            `local mode at ${host} did not answer within ${LOCAL_ANSWER_SECONDS} s: is npm start running and responsive? (resume it if it was suspended, else stop and restart it); what the command did before is in its output, and a change it asked for last may still be made once local mode resumes: check with hookline status --local before repeating it`,
           ),
         );
       }
