@@ -108,10 +108,17 @@ function failureOf(body: Record<string, unknown>, nothingDone: string): { failur
  * A redrive's selection. A selector of the wrong shape is an error: dropped, it would leave no selector, and
  * no selector means "redrive everything".
  */
+/** What a page's `ids` must be: a blank id is refused here, before a job starts, as `--id ""` is. */
+const ID_LIST_RULE = 'ids must be a list of event ids (strings, none blank)';
+
+function isIdList(ids: unknown): ids is string[] {
+  return Array.isArray(ids) && ids.every((x) => typeof x === 'string' && x.trim() !== '');
+}
+
 function selectionOf(body: Record<string, unknown>): RedriveSelection {
   const { ids, type } = body;
-  if (ids !== undefined && !(Array.isArray(ids) && ids.every((x) => typeof x === 'string'))) {
-    throw new CliError('ids must be a list of event ids (strings): nothing was redriven');
+  if (ids !== undefined && !isIdList(ids)) {
+    throw new CliError(`${ID_LIST_RULE}: nothing was redriven`);
   }
   if (type !== undefined && typeof type !== 'string') {
     throw new CliError('type must be a type pattern (a string) such as "invoice.*": nothing was redriven');
@@ -130,11 +137,8 @@ function selectionOf(body: Record<string, unknown>): RedriveSelection {
 function deletionOf(body: Record<string, unknown>): DeleteSelection {
   const { ids, yes } = body;
   const failure = failureOf(body, 'deleted');
-  if (
-    (ids !== undefined || failure.failure === undefined) &&
-    !(Array.isArray(ids) && ids.every((x) => typeof x === 'string'))
-  ) {
-    throw new CliError('ids must be a list of event ids (strings): nothing was deleted');
+  if ((ids !== undefined || failure.failure === undefined) && !isIdList(ids)) {
+    throw new CliError(`${ID_LIST_RULE}: nothing was deleted`);
   }
   if (yes !== true) {
     throw new CliError(

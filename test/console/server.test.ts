@@ -52,8 +52,13 @@ async function call(method: 'GET' | 'POST', path: string, body?: unknown) {
 describe('console API', () => {
   it('refuses a redrive selector of the wrong shape instead of redriving everything', async () => {
     for (const [body, message] of [
-      [{ ids: 'evt-1' }, 'ids must be a list of event ids (strings): nothing was redriven'],
-      [{ ids: ['evt-1', 7] }, 'ids must be a list of event ids (strings): nothing was redriven'],
+      [{ ids: 'evt-1' }, 'ids must be a list of event ids (strings, none blank): nothing was redriven'],
+      [{ ids: ['evt-1', 7] }, 'ids must be a list of event ids (strings, none blank): nothing was redriven'],
+      [{ ids: [''] }, 'ids must be a list of event ids (strings, none blank): nothing was redriven'],
+      [
+        { ids: ['evt-1', ' '] },
+        'ids must be a list of event ids (strings, none blank): nothing was redriven',
+      ],
       [{ type: 5 }, 'type must be a type pattern (a string) such as "invoice.*": nothing was redriven'],
     ] as const) {
       expect(await call('POST', '/api/queues/events/redrive', body)).toEqual({
@@ -85,8 +90,15 @@ describe('console API', () => {
   it('deletes the dead letters a confirmed request names, and refuses a selection of the wrong shape, an empty one or an unconfirmed one', async () => {
     const jobsBefore = operations.jobs.list().length;
     for (const [body, message] of [
-      [{ yes: true }, 'ids must be a list of event ids (strings): nothing was deleted'],
-      [{ ids: 'evt-1', yes: true }, 'ids must be a list of event ids (strings): nothing was deleted'],
+      [{ yes: true }, 'ids must be a list of event ids (strings, none blank): nothing was deleted'],
+      [
+        { ids: 'evt-1', yes: true },
+        'ids must be a list of event ids (strings, none blank): nothing was deleted',
+      ],
+      [
+        { ids: [''], yes: true },
+        'ids must be a list of event ids (strings, none blank): nothing was deleted',
+      ],
       [{ ids: [], yes: true }, 'no event selected: select at least one; nothing was deleted'],
       [
         { ids: ['evt-1'] },
