@@ -5,7 +5,8 @@
  * Checked by hand rather than with a schema library: `hookline status --local` reads it on every run, and a
  * schema library's own load would be most of that command's start time.
  */
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 // Type only: erased, so reading the state file still loads no schema library.
 import type { ProducerSettings } from './producer-config';
 
@@ -219,10 +220,33 @@ export function localStateDir(
   return env.HOOKLINE_STATE_DIR || join(cwd, '.hookline');
 }
 
-/** Where the state file lives: `$HOOKLINE_STATE_DIR/local.json`, else `<cwd>/.hookline/local.json`. */
+/**
+ * The state directory a reader (the CLI, the console, a producer) finds local mode in from `cwd`:
+ * `$HOOKLINE_STATE_DIR`, else the nearest `.hookline` with a state file from `cwd` up to the project's root (the
+ * nearest folder with a `package.json`), where `npm start` runs and writes it: a command run in the project's
+ * `consumers/` finds it as one run at the root does. It never looks past that root, so a project made inside
+ * another never reads the outer one's local mode. Else `<project root>/.hookline`, the file a start would write.
+ */
+export function localStateDirFrom(
+  env: Readonly<Record<string, string | undefined>> = process.env,
+  cwd = process.cwd(),
+): string {
+  if (env.HOOKLINE_STATE_DIR) return env.HOOKLINE_STATE_DIR;
+  for (let dir = cwd; ; dir = dirname(dir)) {
+    const stateDir = join(dir, '.hookline');
+    if (existsSync(join(stateDir, STATE_FILE_NAME))) return stateDir;
+    if (existsSync(join(dir, 'package.json'))) return stateDir;
+    if (dirname(dir) === dir) return localStateDir(env, cwd);
+  }
+}
+
+/**
+ * Where a reader finds the state file: `$HOOKLINE_STATE_DIR/local.json`, else the project's
+ * `.hookline/local.json` ({@link localStateDirFrom}).
+ */
 export function localStatePath(
   env: Readonly<Record<string, string | undefined>> = process.env,
   cwd = process.cwd(),
 ): string {
-  return join(localStateDir(env, cwd), STATE_FILE_NAME);
+  return join(localStateDirFrom(env, cwd), STATE_FILE_NAME);
 }

@@ -3,7 +3,7 @@
  * `lambda/shared/local-state.ts` (the producer, under `lambda/`, reads it too).
  */
 import { join } from 'node:path';
-import { localStateDir } from '../../lambda/shared/local-state';
+import { localStateDirFrom } from '../../lambda/shared/local-state';
 
 export {
   type LocalState,
@@ -16,12 +16,12 @@ export {
 /** The event journal's name inside the state directory: one JSON line per reported event, for `hookline trace`. */
 export const JOURNAL_FILE_NAME = 'journal.jsonl';
 
-/** Where local mode's event journal lives: next to the state file. */
+/** Where a reader finds local mode's event journal: next to the state file. */
 export function localJournalPath(
   env: Record<string, string | undefined> = process.env,
   cwd = process.cwd(),
 ): string {
-  return join(localStateDir(env, cwd), JOURNAL_FILE_NAME);
+  return join(localStateDirFrom(env, cwd), JOURNAL_FILE_NAME);
 }
 
 /** True when a process with this pid exists (EPERM means it exists but belongs to someone else). */

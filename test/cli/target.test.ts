@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -104,6 +104,24 @@ describe('local target', () => {
 
   it('defaults to .hookline/local.json in the working directory', () => {
     expect(localStatePath({}, '/project')).toBe('/project/.hookline/local.json');
+  });
+
+  it("finds a running local mode's state from a folder inside the project, and never past the project's root", () => {
+    const outer = join(dir, 'outer');
+    const deep = join(outer, 'consumers', 'deep');
+    mkdirSync(deep, { recursive: true });
+    writeFileSync(join(outer, 'package.json'), '{}');
+    mkdirSync(join(outer, '.hookline'));
+    writeFileSync(join(outer, '.hookline', 'local.json'), JSON.stringify(state));
+    expect(localStatePath({}, deep)).toBe(join(outer, '.hookline', 'local.json'));
+    expect(localJournalPath({}, deep)).toBe(join(outer, '.hookline', 'journal.jsonl'));
+    expect(readLocalTarget(localStatePath({}, deep)).kind).toBe('local');
+    // A project made inside another reads its own state file, even when only the outer one's local mode runs.
+    const inner = join(outer, 'my-hooks');
+    mkdirSync(join(inner, 'consumers'), { recursive: true });
+    writeFileSync(join(inner, 'package.json'), '{}');
+    expect(localStatePath({}, join(inner, 'consumers'))).toBe(join(inner, '.hookline', 'local.json'));
+    expect(localStatePath({ HOOKLINE_STATE_DIR: '/state' }, deep)).toBe('/state/local.json');
   });
 
   it('reads an empty HOOKLINE_STATE_DIR as unset, for the state file and the journal alike', () => {
