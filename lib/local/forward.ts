@@ -11,6 +11,7 @@ import { newStandardWebhooksSecret } from '../../lambda/shared/senders/standard-
 import type { ResolvedConfig, ResolvedForward } from '../config';
 import { DEFAULTS } from '../config';
 import { writeFileAtomically } from './atomic-write';
+import { LocalStartProblem } from './start-problem';
 
 /** The file holding each forwarding queue's secret, by queue name. */
 export const FORWARD_SECRETS_FILE = 'forward-secrets.json';
@@ -33,15 +34,31 @@ export function forwardingQueues(config: ResolvedConfig): { queue: string; forwa
 /** Each queue's secret, as kept in `file`; a file that is not an object of strings counts as empty. */
 function readSecrets(file: string): Record<string, string> {
   if (!existsSync(file)) return {};
+  let parsed: unknown;
   try {
-    const parsed: unknown = JSON.parse(readFileSync(file, 'utf8'));
-    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return {};
-    return Object.fromEntries(
-      Object.entries(parsed).filter((e): e is [string, string] => typeof e[1] === 'string'),
-    );
-  } catch {
-    return {};
+    parsed = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (error) {
+    throw unusableSecretsFile(file, `it is not JSON (${(error as Error).message})`);
   }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+    throw unusableSecretsFile(file, 'it is not a JSON object');
+  const notText = Object.entries(parsed).filter(([, secret]) => typeof secret !== 'string');
+  if (notText.length > 0)
+    throw unusableSecretsFile(
+      file,
+      `the secret of ${notText.map(([queue]) => queue).join(', ')} is not a string`,
+    );
+  return parsed as Record<string, string>;
+}
+
+/**
+ * A kept secrets file local mode cannot read (a hand edit that broke it) stops the start: new secrets in its place
+ * would make every destination verifying the kept ones answer 401, which dead-letters each event.
+ */
+function unusableSecretsFile(file: string, why: string): LocalStartProblem {
+  return new LocalStartProblem(
+    `cannot read the forwarding secrets in ${file}: ${why}\nFix: make it one JSON object of queue name to secret ({"<queue>": "whsec_..."}) as your destinations know them, or delete it (or a queue's entry) for new secrets, which the destinations must then be given (hookline forward secret <queue> --local)`,
+  );
 }
 
 /**

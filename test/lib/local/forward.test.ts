@@ -37,15 +37,31 @@ describe('local mode: forwarding secrets', () => {
     expect(JSON.parse(readFileSync(join(dir, FORWARD_SECRETS_FILE), 'utf8'))).toStrictEqual(again.secrets);
   });
 
-  it('keeps a secret you put in the file, and replaces a file it cannot read rather than fail the start', () => {
+  it('keeps a secret you put in the file, and refuses to start on a file it cannot read rather than replace every secret', () => {
     const dir = folder();
-    writeFileSync(
-      join(dir, FORWARD_SECRETS_FILE),
-      JSON.stringify({ app: 'whsec_bXlvd25rZXlvZnR3ZW50eWZvdXJieXRlcw==' }),
-    );
+    const file = join(dir, FORWARD_SECRETS_FILE);
+    const kept = '{\n  "app": "whsec_bXlvd25rZXlvZnR3ZW50eWZvdXJieXRlcw==",\n}\n';
+    writeFileSync(file, JSON.stringify({ app: 'whsec_bXlvd25rZXlvZnR3ZW50eWZvdXJieXRlcw==' }));
     expect(localForwardSecrets(['app'], dir).secrets.app).toBe('whsec_bXlvd25rZXlvZnR3ZW50eWZvdXJieXRlcw==');
-    writeFileSync(join(dir, FORWARD_SECRETS_FILE), 'not json');
-    expect(localForwardSecrets(['app'], dir).secrets.app).toMatch(/^whsec_/);
+    // The trailing comma a hand edit leaves after removing the entry below it.
+    for (const [text, why] of [
+      [kept, /it is not JSON \(.+\)/],
+      ['["whsec_x"]', /it is not a JSON object/],
+      ['{"app": "whsec_x", "billing": 7}', /the secret of billing is not a string/],
+    ] as const) {
+      writeFileSync(file, text);
+      let thrown: unknown;
+      try {
+        localForwardSecrets(['app', 'billing'], dir);
+      } catch (error) {
+        thrown = error;
+      }
+      expect(thrown).toMatchObject({ name: 'LocalStartProblem' });
+      expect((thrown as Error).message).toMatch(why);
+      expect((thrown as Error).message).toContain(`cannot read the forwarding secrets in ${file}`);
+      expect((thrown as Error).message).toMatch(/\nFix: .*or delete it/);
+      expect(readFileSync(file, 'utf8')).toBe(text);
+    }
   });
 
   it('without a folder makes new secrets for the run and keeps no file', () => {
