@@ -86,6 +86,12 @@ export interface CostQueue {
     readonly memorySize: number;
     readonly batchSize: number;
     readonly idempotency: boolean;
+    /**
+     * Records of a batch whose handlers run at once (`consumer.parallelism`; a FIFO queue's groups are not known, so
+     * one): your handlers' time per record, mostly waiting on what they call, overlaps this many at a time.
+     * @default 1
+     */
+    readonly parallelism?: number;
   };
 }
 
@@ -222,11 +228,19 @@ function queueMessageLines(input: CostInput, queue: CostQueue, bytes: number): C
     },
   ];
   if (!c) return lines;
-  const perRecord = D.consumerPerRecord + (input.handlerMsPerRecord ?? 0);
-  const invocationMs = D.consumerInvocation + perRecord * c.batchSize;
+  const handlerMs = input.handlerMsPerRecord ?? 0;
+  const atOnce = Math.max(1, Math.min(c.parallelism ?? 1, c.batchSize));
+  const rounds = Math.ceil(c.batchSize / atOnce);
+  const invocationMs = D.consumerInvocation + D.consumerPerRecord * c.batchSize + handlerMs * rounds;
+  const handlerTerm =
+    handlerMs === 0
+      ? ''
+      : atOnce === 1
+        ? ` + ${handlerMs} ms × ${c.batchSize}`
+        : ` + ${handlerMs} ms × ${rounds}, ${atOnce} handlers at once`;
   lines.push({
     item: `Consumer Lambda ${queue.name}`,
-    basis: `1 invocation per ${c.batchSize} records, ${c.memorySize} MB × (${D.consumerInvocation} + ${perRecord} ms × ${c.batchSize}) arm64`,
+    basis: `1 invocation per ${c.batchSize} records, ${c.memorySize} MB × (${D.consumerInvocation} + ${D.consumerPerRecord} ms × ${c.batchSize}${handlerTerm}) arm64`,
     usdPerMillion:
       (P.lambdaPerMillionRequests + lambdaDurationPerMillion(c.memorySize, invocationMs)) / c.batchSize,
   });
@@ -281,7 +295,7 @@ export function estimateCost(input: CostInput): CostEstimate {
       'us-east-1 on-demand list prices, first tier; free tiers, data transfer, logs, alarms and idle polling excluded',
       // At a low volume these fixed charges are most of the bill: the per-month total leaves them out, so say so.
       `charges that do not grow with webhooks excluded: each source's and forwarding queue's signing secret (Secrets Manager, $${P.secretsManagerPerSecretMonth.toFixed(2)} a month), the CloudWatch alarms and dashboard, the schedules`,
-      `Lambda arm64, warm: ingest ${D.ingest} ms (+${D.ingestDedupe} ms with dedupe), consumer ${D.consumerInvocation} ms per invocation + ${D.consumerPerRecord} ms per record (+${D.consumerIdempotencyPerRecord} ms with idempotency)${input.handlerMsPerRecord ? ` + ${input.handlerMsPerRecord} ms of handler per record` : ''}`,
+      `Lambda arm64, warm: ingest ${D.ingest} ms (+${D.ingestDedupe} ms with dedupe), consumer ${D.consumerInvocation} ms per invocation + ${D.consumerPerRecord} ms per record (+${D.consumerIdempotencyPerRecord} ms with idempotency)${input.handlerMsPerRecord ? ` + ${input.handlerMsPerRecord} ms of handler per record (a standard queue's overlapping up to its parallelism; a FIFO queue's one after another)` : ''}`,
       'full consumer batches; no retries',
       ...(input.routing ?? []),
       `envelope = body + ${ENVELOPE_OVERHEAD_BYTES} B`,
@@ -356,6 +370,7 @@ export function costInputOf(config: ResolvedConfig, options: CostOptions): CostI
               memorySize: q.consumer.memorySize,
               batchSize: q.consumer.batchSize,
               idempotency: q.consumer.idempotency !== undefined,
+              parallelism: q.fifo ? 1 : q.consumer.parallelism,
             },
           }
         : {}),

@@ -96,7 +96,11 @@ export function addCostCommand(program: Command, deps: CostCommandDependencies):
       count,
     )
     .option('--body-kb <kb>', 'average body size in KB (default 4)', bodyKb)
-    .option('--record-ms <ms>', "your handlers' own time per record in ms (default 0)", recordMs)
+    .option(
+      '--record-ms <ms>',
+      "your handlers' own time per record in ms (default 0); a standard queue runs up to its parallelism at once",
+      recordMs,
+    )
     .addOption(configOption())
     .option('--markdown', 'print the table as Markdown (for a README or a pull request)')
     .option('--json', 'print the estimate as JSON on stdout')

@@ -73,6 +73,38 @@ describe('cost model arithmetic (per million webhooks, us-east-1 list prices)', 
     expect(line(base, 'Idempotency events')).toBeCloseTo(1.316667, 5);
   });
 
+  it("bills the handlers' time of a batch once per round of records run at once (parallelism), not once per record", () => {
+    const running = (parallelism: number): CostInput => ({
+      ...base,
+      handlerMsPerRecord: 50,
+      queues: [
+        {
+          name: 'events',
+          fifo: false,
+          consumer: { memorySize: 512, batchSize: 10, idempotency: true, parallelism },
+        },
+      ],
+    });
+    // All 10 at once: (0.2 + 0.5 GB x (10 + 2 x 10 + 50) ms x 13.3334) / 10 = $0.0733336.
+    expect(line(running(10), 'Consumer Lambda events')).toBeCloseTo(0.0733336, 6);
+    // 4 at once is 3 rounds: (0.2 + 0.5 x (10 + 20 + 150) ms x 13.3334) / 10 = $0.1400006.
+    expect(line(running(4), 'Consumer Lambda events')).toBeCloseTo(0.1400006, 6);
+    expect(estimateCost(running(4)).lines.find((l) => l.item === 'Consumer Lambda events')?.basis).toBe(
+      '1 invocation per 10 records, 512 MB × (10 + 2 ms × 10 + 50 ms × 3, 4 handlers at once) arm64',
+    );
+    // One at a time is the sequential sum, as for a FIFO queue.
+    expect(line(running(1), 'Consumer Lambda events')).toBeCloseTo(0.373335, 5);
+  });
+
+  it("reads a standard queue's parallelism from the configuration, and a FIFO queue's as one at a time", () => {
+    const bothQueues = { ...exampleConfig, routes: [], defaultRoute: { queues: ['events', 'orders'] } };
+    const input = costInputOf(resolveConfig(bothQueues), { eventsPerMonth: 1_000_000 });
+    const byName = new Map(input.queues.map((q) => [q.name, q]));
+    expect(byName.get('events')?.consumer?.parallelism).toBe(10);
+    expect(byName.get('orders')?.fifo).toBe(true);
+    expect(byName.get('orders')?.consumer?.parallelism).toBe(1);
+  });
+
   it('sends bodies above the inline limit through S3: one PUT and one GET per consuming queue', () => {
     const big = { ...base, bodyBytes: 2_000_000 };
     // PUT $0.005/1,000 = $5/M; GET $0.0004/1,000 = $0.40/M.
