@@ -10,6 +10,7 @@ export { setConsumerEnabled } from './consumers';
 export { failedList, failedShow, failedSummary } from './failed';
 export { failedDelete, renderFailedDelete } from './failed-delete';
 export {
+  forwardOf,
   forwardSecret,
   renderForwardRotation,
   renderForwardSecret,

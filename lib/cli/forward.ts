@@ -30,7 +30,8 @@ export interface ForwardSecretResult {
 }
 
 /** The forwarding queue by name, refused when it is unknown or does not forward. */
-function forwardOf(config: ResolvedConfig, queue: string): ResolvedForward {
+/** The queue's forwarding settings; an error naming the forwarding queues when it has none. */
+export function forwardOf(config: ResolvedConfig, queue: string): ResolvedForward {
   const forwarding = config.queues.filter((q) => q.consumer?.forward);
   const found = config.queues.find((q) => q.name === queue);
   const names = forwarding.map((q) => q.name).join(', ') || 'none: set consumer.forward on a queue';

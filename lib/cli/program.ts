@@ -719,9 +719,13 @@ async function secretsSetCommand(ctx: CommandContext, source: string, o: Secrets
 }
 
 async function forwardSecretCommand(ctx: CommandContext, queue: string, o: ForwardSecretFlags) {
-  const { forwardSecret, renderForwardSecret, rotateForwardSecret, renderForwardRotation } = await cores();
-  const { output, target, backend } = await open(ctx.deps, o);
+  const { forwardOf, forwardSecret, renderForwardSecret, rotateForwardSecret, renderForwardRotation } =
+    await cores();
   const loadConfig = () => ctx.deps.loadConfig(o.config);
+  // Whether a deployed queue forwards is the configuration's to say: one that does not is refused before the stack
+  // is looked up, so the answer is that, not a missing credential or an unreachable AWS.
+  if (!o.local) forwardOf(await loadConfig(), queue);
+  const { output, target, backend } = await open(ctx.deps, o);
   const rotation = o.rotate ? 'rotate' : o.removeOld ? 'remove-old' : undefined;
   if (rotation) {
     const result = await rotateForwardSecret(backend, target, loadConfig, queue, rotation);

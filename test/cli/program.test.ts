@@ -76,7 +76,6 @@ describe('hookline program', () => {
       const h = cliHarness();
       expect(await runCli(['status', '--local', ...flags], h.deps)).toBe(1);
       expect(h.stderr()).toMatch(/--local and --(stack|region) name different targets/);
-      expect(h.connects).toEqual([]);
     }
   });
 
@@ -430,6 +429,15 @@ describe('hookline program', () => {
     const h = cliHarness();
     expect(await runCli(['redrive', 'events'], h.deps)).toBe(1);
     expect(h.stdout()).toMatch(/moved 0, skipped 0, failed 2/);
+  });
+
+  it('forward secret refuses a deployed queue that does not forward before looking up the stack', async () => {
+    for (const args of [[], ['--rotate'], ['--remove-old']]) {
+      const h = cliHarness({ connect: async () => Promise.reject(new Error('no AWS credentials')) });
+      expect(await runCli(['forward', 'secret', 'events', ...args], h.deps)).toBe(1);
+      expect(h.stderr()).toMatch(/^error: queue events does not forward \(its consumer has no forward\)/);
+      expect(h.connects).toEqual([]);
+    }
   });
 
   it('send to --url needs no stack and reports HTTP failures with a hint', async () => {
