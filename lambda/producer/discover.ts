@@ -3,7 +3,7 @@
  * `grantSend(fn, queue)` sets, then the running local mode's state file (`.hookline/local.json`).
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { type LocalState, localStatePath, parseLocalState } from '../shared/local-state';
+import { isProcessAlive, type LocalState, localStatePath, parseLocalState } from '../shared/local-state';
 import {
   PRODUCER_CONFIG_ENV,
   PRODUCER_QUEUES_ENV,
@@ -129,6 +129,11 @@ function fromLocalState(path: string): ResolvedProducer {
       `local mode state file ${path} is unreadable: restart local mode with npm start`,
     );
   }
+  // A local mode that ended without removing its file (killed): its emulators' ports are closed or someone else's.
+  if (!isProcessAlive(state.pid))
+    throw new ProducerConfigError(
+      `local mode is not running: its state file ${path} names process ${state.pid}, which has ended; start it with npm start`,
+    );
   const { scheduler, ...claims } = state.jobs ?? {};
   return {
     source: 'local',

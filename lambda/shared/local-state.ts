@@ -250,3 +250,13 @@ export function localStatePath(
 ): string {
   return join(localStateDirFrom(env, cwd), STATE_FILE_NAME);
 }
+
+/** True when a process with this pid exists (EPERM means it exists but belongs to someone else). */
+export function isProcessAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

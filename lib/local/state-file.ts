@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { localStateDirFrom } from '../../lambda/shared/local-state';
 
 export {
+  isProcessAlive,
   type LocalState,
   localStateDir,
   localStatePath,
@@ -22,14 +23,4 @@ export function localJournalPath(
   cwd = process.cwd(),
 ): string {
   return join(localStateDirFrom(env, cwd), JOURNAL_FILE_NAME);
-}
-
-/** True when a process with this pid exists (EPERM means it exists but belongs to someone else). */
-export function isProcessAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 /**
  * A producer's queues come from one variable: where they are, once, and each queue's and scheduler role's name.
  * The URLs and ARNs derived from it are the ones AWS gives, in every partition, and the emulator's locally.
@@ -253,6 +254,18 @@ describe('where a producer finds its queues', () => {
     const broken = stateDir('{"pid":');
     expect(() => discoverProducer({ env: { HOOKLINE_STATE_DIR: broken } })).toThrow(
       /local mode state file .*local\.json is unreadable: restart local mode with npm start/,
+    );
+  });
+
+  it('says local mode is not running when its state file names a process that has ended (a killed local mode)', () => {
+    const ended = spawnSync(process.execPath, ['-e', '0']).pid;
+    const dir = stateDir({ ...state, pid: ended });
+    const stale = () => discoverProducer({ env: { HOOKLINE_STATE_DIR: dir } });
+    expect(stale).toThrow(ProducerConfigError);
+    expect(stale).toThrow(
+      new RegExp(
+        `^local mode is not running: its state file .*local\\.json names process ${ended}, which has ended; start it with npm start$`,
+      ),
     );
   });
 });
