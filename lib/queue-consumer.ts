@@ -528,6 +528,7 @@ function runtimeSettingsOf(props: QueueConsumerProps, settings: ConsumerFunction
         : {}),
       ...(props.rateLimit ? { rateLimit: props.rateLimit } : {}),
       ...(props.circuitBreaker ? { circuitBreaker: props.circuitBreaker } : {}),
+      ...(props.forward ? { forward: { timeout: props.forward.timeout } } : {}),
     },
   };
 }

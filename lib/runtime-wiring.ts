@@ -4,7 +4,7 @@
  * Both the CDK stack (with CloudFormation tokens for URLs and names) and local mode (with emulator URLs) call
  * these two functions, which is what keeps a deployed pipeline and a local one identical.
  */
-import { Aws } from 'aws-cdk-lib/core';
+import { Aws, type Duration } from 'aws-cdk-lib/core';
 import type { AwsLocation } from '../lambda/shared/aws-location';
 import {
   DEFAULT_KEEP_HEADERS,
@@ -81,7 +81,10 @@ export interface ConsumerSettings {
   readonly consumer?: Pick<
     ResolvedConsumer,
     'parallelism' | 'retry' | 'deadlineMargin' | 'idempotency' | 'rateLimit' | 'circuitBreaker'
-  >;
+  > & {
+    /** A forwarding consumer's request timeout, which a record must have left to start. */
+    readonly forward?: { readonly timeout: Duration };
+  };
 }
 
 /**
@@ -280,6 +283,12 @@ export function consumerRuntimeConfig(
       maxSeconds: consumer.retry.max.toSeconds(),
     },
     deadlineMarginMs: consumer.deadlineMargin.toMilliseconds(),
+    // A request the deadline could cut off is not started: the destination might take the event all the same.
+    ...(consumer.forward
+      ? {
+          startMarginMs: consumer.deadlineMargin.toMilliseconds() + consumer.forward.timeout.toMilliseconds(),
+        }
+      : {}),
     ...(consumer.idempotency && resources.idempotencyTableName
       ? {
           idempotency: {

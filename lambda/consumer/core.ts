@@ -606,6 +606,11 @@ class ConsumerRuntime implements ConsumerCore {
     );
   }
 
+  /** Less than this left of the invocation, a record is not started (deferred): see `startMarginMs`. */
+  private get startMarginMs(): number {
+    return this.config.startMarginMs ?? this.config.deadlineMarginMs;
+  }
+
   /** One record; throws {@link RECORD_FAILED} to report it in `batchItemFailures`. */
   private async handleRecord(record: SQSRecord, state: BatchState): Promise<void> {
     // The processor goes on when a record abandoned at the deadline settles late: the rest were reported then.
@@ -622,7 +627,7 @@ class ConsumerRuntime implements ConsumerCore {
     const deferral =
       slot === NO_SLOT
         ? RATE_LIMIT_DEFERRAL
-        : state.context.getRemainingTimeInMillis() < this.config.deadlineMarginMs
+        : state.context.getRemainingTimeInMillis() < this.startMarginMs
           ? DEADLINE_DEFERRAL
           : undefined;
     if (deferral) {
@@ -649,7 +654,7 @@ class ConsumerRuntime implements ConsumerCore {
    * Held back here, inside the invocation, a record spends no receive (each one counts towards maxReceiveCount).
    */
   private async startSlot(rateLimiter: StartSlots, state: BatchState): Promise<Slot> {
-    const untilMs = this.deps.now() + state.context.getRemainingTimeInMillis() - this.config.deadlineMarginMs;
+    const untilMs = this.deps.now() + state.context.getRemainingTimeInMillis() - this.startMarginMs;
     try {
       return (await rateLimiter.acquire(untilMs)) ? SLOT_FREE : NO_SLOT;
     } catch (error) {

@@ -27,6 +27,12 @@ export const consumerRuntimeSchema = z.object({
   }),
   /** Records not yet started are handed back when less than this remains of the invocation. */
   deadlineMarginMs: z.int().check(z.nonnegative()),
+  /**
+   * A record starts only while more than this remains of the invocation (default: `deadlineMarginMs`): the
+   * forwarding consumer's is its margin plus its request timeout, so a request is never started that the deadline
+   * would cut off part way, after the destination may have taken the event.
+   */
+  startMarginMs: z.optional(z.int().check(z.nonnegative())),
   idempotency: z.optional(
     z.object({ tableName: z.string().check(z.minLength(1)), expirySeconds: z.int().check(z.positive()) }),
   ),

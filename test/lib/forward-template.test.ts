@@ -129,6 +129,29 @@ describe('forwarding consumer: the template', () => {
     expect(variables).toHaveProperty('HOOKLINE_CONSUMER_CONFIG');
   });
 
+  it('starts a record only with its request timeout left over the deadline margin, and other consumers at the margin', () => {
+    const config = forwardingConfig({
+      queues: {
+        app: { consumer: { forward: { url: 'https://app.example.com/in', timeout: Duration.seconds(7) } } },
+        events: { consumer: { entry: 'lambda/consumers/events.ts' } },
+      },
+    });
+    const { stack, template } = pipelineTemplate(config);
+    const resources = template.toJSON().Resources as Record<string, Resource>;
+    const startMargin = (queue: string) => {
+      const fn = stack.consumers[queue]?.consumerFunction.node.defaultChild;
+      const variables = resources[stack.getLogicalId(fn as never)]?.Properties?.Environment?.Variables;
+      const text = JSON.stringify(variables?.HOOKLINE_CONSUMER_CONFIG);
+      const margin = /deadlineMarginMs\\":(\d+)/.exec(text)?.[1];
+      const start = /startMarginMs\\":(\d+)/.exec(text)?.[1];
+      return { margin: Number(margin), start: start === undefined ? undefined : Number(start) };
+    };
+    const app = startMargin('app');
+    expect(app.margin).toBeGreaterThan(0);
+    expect(app.start).toBe(app.margin + 7_000);
+    expect(startMargin('events').start).toBeUndefined();
+  });
+
   it("keeps every other consumer setting: the event source mapping's maxConcurrency protects the destination", () => {
     const { resources } = consumerOf();
     const mappings = Object.values(resources).filter((r) => r.Type === 'AWS::Lambda::EventSourceMapping');

@@ -265,6 +265,40 @@ describe('consumer core: deadline watchdog', () => {
     );
   });
 
+  it('with a start margin (a forwarding request timeout), a record is not started with less than it left, though more than the deadline margin', async () => {
+    const run = async (config: { startMarginMs?: number }) => {
+      const context = movingContext();
+      const ran: string[] = [];
+      const { core, logger } = harness(
+        {
+          handlers: {
+            '**': async (event) => {
+              ran.push(event.id);
+              // The first record takes the invocation down to 6 s: over the 3 s margin, under an 8 s start margin.
+              context.remaining = 6_000;
+            },
+          },
+        },
+        { parallelism: 1, ...config },
+      );
+      const response = await core.processBatch(
+        sqsEvent([record(envelope({ id: 'first' })), record(envelope({ id: 'second' }))]),
+        context,
+      );
+      return { ran, failed: failedIds(response).length, second: logger.outcomeOf('second') };
+    };
+    const withStartMargin = await run({ startMarginMs: 8_000 });
+    expect(withStartMargin.ran).toStrictEqual(['first']);
+    expect(withStartMargin.failed).toBe(1);
+    expect(withStartMargin.second).toMatchObject({
+      outcome: 'deferred',
+      reason: 'not started: the invocation is close to its timeout',
+    });
+    const withoutOne = await run({});
+    expect(withoutOne.ran).toStrictEqual(['first', 'second']);
+    expect(withoutOne.failed).toBe(0);
+  });
+
   it('a job cut off on its last attempt is recorded dead-lettered with the timeout after its last progress, and its late result is not kept', async () => {
     const stalled = stalledHandlers();
     const calls: string[] = [];
