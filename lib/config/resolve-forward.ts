@@ -65,15 +65,13 @@ function parsedUrl(text: string): URL | undefined {
  */
 export function forwardUrlViolations(field: string, text: string, deployed: boolean): Violation[] {
   const url = parsedUrl(text);
+  const example = deployed ? '"https://app.example.com/webhooks"' : '"http://localhost:4000/webhooks"';
+  const port = /^https?:\/\/[^/?#]*:(\d+)(?:[/?#]|$)/i.exec(text)?.[1];
+  if (!url && port !== undefined && Number(port) > 65_535) {
+    return [violation(field, 'has a port above 65535', text, `use a port from 1 to 65535, e.g. ${example}`)];
+  }
   if (!url || (url.protocol !== 'https:' && url.protocol !== 'http:')) {
-    return [
-      violation(
-        field,
-        'must be an absolute http(s) URL',
-        text,
-        'write it whole, e.g. "https://app.example.com/webhooks"',
-      ),
-    ];
+    return [violation(field, 'must be an absolute http(s) URL', text, `write it whole, e.g. ${example}`)];
   }
   if (url.username || url.password) {
     return [

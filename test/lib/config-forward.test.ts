@@ -105,6 +105,27 @@ describe('consumer.forward: configuration', () => {
     ).not.toThrow();
   });
 
+  it('names a port out of range, and gives a local example for localUrl', () => {
+    const issues = issuesOf(
+      forwarding({ url: 'https://app.example.com:70000/hooks', localUrl: 'http://localhost:99999/x' }),
+    );
+    expect(issues).toMatchObject([
+      {
+        path: 'queues.app.consumer.forward.url',
+        message: 'has a port above 65535',
+        fix: expect.stringContaining('"https://app.example.com/webhooks"'),
+      },
+      {
+        path: 'queues.app.consumer.forward.localUrl',
+        message: 'has a port above 65535',
+        fix: expect.stringContaining('"http://localhost:4000/webhooks"'),
+      },
+    ]);
+    expect(issuesOf(forwarding({ url: 'https://app.example.com', localUrl: 'nope' }))).toMatchObject([
+      { message: 'must be an absolute http(s) URL', fix: expect.stringContaining('http://localhost:4000') },
+    ]);
+  });
+
   it('refuses credentials in the URL without echoing them', () => {
     const issues = issuesOf(forwarding({ url: 'https://user:hunter2@app.example.com/hooks' }));
     expect(issues).toMatchObject([
