@@ -61,6 +61,7 @@ export function awsCollaborators(
   const table = settings.dedupe;
   return {
     queues: resolved.queues,
+    queuesFrom: resolved.source,
     settings,
     retry,
     now: Date.now,

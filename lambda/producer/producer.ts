@@ -53,6 +53,7 @@ import {
 } from '../shared/job-retry';
 import type { ProducerQueue, ProducerSettings } from '../shared/producer-config';
 import { isSafeId, isSqsGroupId, MAX_GROUP_ID_LENGTH, MAX_SAFE_ID_LENGTH } from '../shared/safe-ids';
+import type { ResolvedProducer } from './discover';
 import { type FlowJob, type FlowNode, type FlowResult, flattenFlow, flowResultOf } from './flow';
 
 /** SQS's longest per-message delay; longer delays become one-time schedules. */
@@ -274,6 +275,11 @@ export interface OneTimeSchedule {
 /** Everything the producer needs from the outside world. */
 export interface ProducerCollaborators {
   readonly queues: Readonly<Record<string, ProducerQueue>>;
+  /**
+   * Where the queues came from: local mode knows every configured queue, so a missing one is a configuration fix,
+   * not a grant. @default 'options' (a grant or createProducer({ queues }))
+   */
+  readonly queuesFrom?: ResolvedProducer['source'];
   readonly settings: ProducerSettings;
   /** SendMessageBatch; resolves with the entries SQS refused (by `Id`), throws when the call failed. */
   sendBatch(
@@ -732,7 +738,11 @@ export class Producer {
     if (queue) return queue;
     const known = Object.keys(this.deps.queues);
     throw new ProducerConfigError(
-      `job ${job.type} goes to queue "${job.queue}", which this producer cannot send to (${known.length ? `it can send to: ${known.join(', ')}` : 'no queues found'}): grant it with pipeline.grantSend(fn, '${job.queue}')`,
+      `job ${job.type} goes to queue "${job.queue}", which this producer cannot send to (${known.length ? `it can send to: ${known.join(', ')}` : 'no queues found'}): ${
+        this.deps.queuesFrom === 'local'
+          ? `the running local mode has no such queue: configure it under queues in hookline.config.ts (or fix the job's queue), then restart npm start`
+          : `grant it with pipeline.grantSend(fn, '${job.queue}')`
+      }`,
     );
   }
 

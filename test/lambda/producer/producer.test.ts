@@ -1006,6 +1006,19 @@ describe('producer refusals', () => {
     expect(calls).toEqual([]);
   });
 
+  it('refuses a job for a queue local mode does not run, naming the configuration to change, not a grant', async () => {
+    const { deps, calls } = fakes();
+    const stray = defineJob('stray.job', z.object({}), { queue: 'billing' });
+    const error = (await new Producer({ ...deps, queuesFrom: 'local' })
+      .send(stray, {})
+      .catch((e: unknown) => e)) as Error;
+    expect(error).toBeInstanceOf(ProducerConfigError);
+    expect(error.message).toBe(
+      'job stray.job goes to queue "billing", which this producer cannot send to (it can send to: jobs, orders): the running local mode has no such queue: configure it under queues in hookline.config.ts (or fix the job\'s queue), then restart npm start',
+    );
+    expect(calls).toEqual([]);
+  });
+
   it('refuses a payload too large for a message when no payload bucket is set', async () => {
     const { deps, calls } = fakes();
     const note = defineJob('note.big', z.object({ text: z.string() }), { queue: 'jobs' });
