@@ -121,7 +121,16 @@ function useSelection() {
   };
 }
 
-function QueueFailures({ queue, onDepth }: { queue: string; onDepth: (depth: number) => void }) {
+function QueueFailures({
+  queue,
+  onDepth,
+  onChanged,
+}: {
+  queue: string;
+  onDepth: (depth: number) => void;
+  /** A redrive, delete or purge ended: the counts shown elsewhere (the header, the overview) read again. */
+  onChanged: () => void;
+}) {
   const [cursor, setCursor] = useState('');
   const { data, error, updatedAt, reload } = usePoll<FailuresAnswer>(
     `/api/failures/${encodeURIComponent(queue)}?${new URLSearchParams({ page: cursor })}`,
@@ -170,6 +179,7 @@ function QueueFailures({ queue, onDepth }: { queue: string; onDepth: (depth: num
     settle(false);
     clear();
     reload();
+    onChanged();
   };
   return html`<div>
     <div class="toolbar">
@@ -197,7 +207,16 @@ function QueueFailures({ queue, onDepth }: { queue: string; onDepth: (depth: num
   </div>`;
 }
 
-export function FailuresPage({ overview, queue }: { overview: Overview | null; queue: string | undefined }) {
+export function FailuresPage({
+  overview,
+  queue,
+  refresh,
+}: {
+  overview: Overview | null;
+  queue: string | undefined;
+  /** Reads the overview again (its counts), as an action here changes them. */
+  refresh: () => void;
+}) {
   // A queue's DLQ, or one Scheduler fills (schedule:<name>, job_schedules), each a tab under its CLI name.
   const tabs = [
     ...(overview?.queues ?? []).map((q) => ({ queue: q.queue, deadLettered: q.deadLettered })),
@@ -217,6 +236,6 @@ export function FailuresPage({ overview, queue }: { overview: Overview | null; q
       ) => html`<a href=${`#/failures/${encodeURIComponent(q.queue)}`} data-tab=${q.queue} class=${q.queue === current ? 'active' : ''}>
       ${q.queue} <span class=${countOf(q) > 0 ? 'count bad' : 'count'}>${countOf(q)}</span></a>`,
     )}</nav>
-    ${current && html`<${QueueFailures} key=${current} queue=${current} onDepth=${(depth: number) => setRead({ queue: current, depth })} />`}
+    ${current && html`<${QueueFailures} key=${current} queue=${current} onDepth=${(depth: number) => setRead({ queue: current, depth })} onChanged=${refresh} />`}
   </section>`;
 }

@@ -47,7 +47,7 @@ function App() {
       ${current === 'event' && arg && html`<${EventPage} key=${arg} id=${arg} />`}
       ${current === 'jobs' && html`<${JobsPage} />`}
       ${current === 'job' && arg && html`<${JobPage} key=${arg} id=${arg} />`}
-      ${current === 'failures' && html`<${FailuresPage} overview=${overview} queue=${arg} />`}
+      ${current === 'failures' && html`<${FailuresPage} overview=${overview} queue=${arg} refresh=${reload} />`}
       ${current === 'actions' && html`<${ActionsPage} overview=${overview} refresh=${reload} />`}
     </main>`;
 }
