@@ -121,16 +121,14 @@ function useSelection() {
   };
 }
 
-function QueueFailures({
-  queue,
-  onDepth,
-  onChanged,
-}: {
-  queue: string;
-  onDepth: (depth: number) => void;
+interface QueueFailuresProps {
+  readonly queue: string;
+  readonly onDepth: (depth: number) => void;
   /** A redrive, delete or purge ended: the counts shown elsewhere (the header, the overview) read again. */
-  onChanged: () => void;
-}) {
+  readonly onChanged: () => void;
+}
+
+function QueueFailures({ queue, onDepth, onChanged }: QueueFailuresProps) {
   const [cursor, setCursor] = useState('');
   const { data, error, updatedAt, reload } = usePoll<FailuresAnswer>(
     `/api/failures/${encodeURIComponent(queue)}?${new URLSearchParams({ page: cursor })}`,
