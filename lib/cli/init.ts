@@ -6,6 +6,7 @@ import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'no
 import { homedir } from 'node:os';
 import * as path from 'node:path';
 import { hooklinePackageRoot } from '../package-root';
+import { CliError } from './errors';
 import { projectFiles } from './init-templates';
 
 /**
@@ -85,13 +86,21 @@ function localPathIn(spec: string): string | undefined {
  * The hookline dependency as the new project's package.json must say it: a path given on the command line is
  * relative to where it was typed, but npm reads one in package.json relative to the project, so it is written
  * as `file:` and the path from the project to the same file (`init my-app --hookline ./hookline.tgz` writes
- * `file:../hookline.tgz`).
+ * `file:../hookline.tgz`). A path with nothing at it is refused before anything is written: npm would only
+ * find out at `npm install`, in a project that then has to be deleted.
  */
 function dependencyFromProject(spec: string, cwd: string, target: string): string {
   const local = localPathIn(spec);
   if (local === undefined) return spec;
   const home = /^~[/\\]/.test(local) ? path.join(homedir(), local.slice(2)) : local;
-  const relative = path.relative(target, path.resolve(cwd, home)).split(path.sep).join('/');
+  const absolute = path.resolve(cwd, home);
+  if (!existsSync(absolute)) {
+    throw new CliError(
+      `--hookline ${spec}: nothing is at ${absolute}; nothing was written (give the path of a hookline ` +
+        'tarball made by `npm pack` or of a hookline folder, or a version range)',
+    );
+  }
+  const relative = path.relative(target, absolute).split(path.sep).join('/');
   return `file:${relative || '.'}`;
 }
 

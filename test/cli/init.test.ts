@@ -39,6 +39,7 @@ describe('hookline init', () => {
     const parent = emptyDir();
     const dir = join(parent, 'my-hooks');
     const h = cliHarness();
+    writeFileSync(join(parent, 'hookline.tgz'), 'a tarball');
     expect(await runCli(['init', dir, '--hookline', join(parent, 'hookline.tgz')], h.deps)).toBe(0);
     expect(filesUnder(dir)).toEqual(
       [
@@ -86,6 +87,8 @@ describe('hookline init', () => {
     const parent = emptyDir();
     const cwd = process.cwd();
     const written: Record<string, string> = {};
+    writeFileSync(join(parent, 'hookline-0.1.0.tgz'), 'a tarball');
+    mkdirSync(join(parent, 'checkouts', 'hookline'), { recursive: true });
     process.chdir(parent);
     try {
       for (const [dir, spec] of [
@@ -93,7 +96,7 @@ describe('hookline init', () => {
         ['bare', 'hookline-0.1.0.tgz'],
         ['file', 'file:hookline-0.1.0.tgz'],
         ['nested/deeper', './hookline-0.1.0.tgz'],
-        ['checkout', '../hookline'],
+        ['checkout', './checkouts/hookline'],
         ['here-absolute', join(parent, 'hookline-0.1.0.tgz')],
       ] as const) {
         expect(await runCli(['init', dir, '--hookline', spec], cliHarness().deps)).toBe(0);
@@ -114,10 +117,26 @@ describe('hookline init', () => {
       bare: 'file:../hookline-0.1.0.tgz',
       file: 'file:../hookline-0.1.0.tgz',
       'nested/deeper': 'file:../../hookline-0.1.0.tgz',
-      checkout: 'file:../../hookline',
+      checkout: 'file:../checkouts/hookline',
       'here-absolute': 'file:../hookline-0.1.0.tgz',
       'in-place': 'file:../hookline-0.1.0.tgz',
     });
+  });
+
+  it('refuses a --hookline path with nothing at it, naming where it looked, and writes nothing', async () => {
+    const parent = emptyDir();
+    const h = cliHarness();
+    const cwd = process.cwd();
+    process.chdir(parent);
+    try {
+      expect(await runCli(['init', 'my-hooks', '--hookline', './hookline-0.1.0.tgz'], h.deps)).toBe(1);
+    } finally {
+      process.chdir(cwd);
+    }
+    expect(h.stderr()).toContain(
+      `error: --hookline ./hookline-0.1.0.tgz: nothing is at ${join(parent, 'hookline-0.1.0.tgz')}; nothing was written`,
+    );
+    expect(filesUnder(parent)).toEqual([]);
   });
 
   it('writes a version range, tag, alias or URL given as --hookline as it is, for npm to resolve', async () => {
@@ -165,7 +184,7 @@ describe('hookline init', () => {
     const cwd = process.cwd();
     process.chdir(parent);
     try {
-      expect(await runCli(['init', "My Hook's!", '--hookline', 'file:../hookline.tgz'], h.deps)).toBe(0);
+      expect(await runCli(['init', "My Hook's!"], h.deps)).toBe(0);
     } finally {
       process.chdir(cwd);
     }
@@ -174,20 +193,20 @@ describe('hookline init', () => {
 
   it('names the npm package and the stack after the folder: lowercase dashes for npm, PascalCase for CloudFormation', async () => {
     const dir = join(emptyDir(), "My Hook's!");
-    expect(await runCli(['init', dir, '--hookline', 'file:../hookline.tgz'], cliHarness().deps)).toBe(0);
+    expect(await runCli(['init', dir], cliHarness().deps)).toBe(0);
     expect(JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')).name).toBe('my-hook-s');
     expect(readFileSync(join(dir, 'hookline.config.ts'), 'utf8')).toContain("stackName: 'MyHookS',");
   });
 
   it('gives a folder named without letters a valid package name and a stack name that starts with a letter', async () => {
     const symbols = join(emptyDir(), '___');
-    expect(await runCli(['init', symbols, '--hookline', 'file:../hookline.tgz'], cliHarness().deps)).toBe(0);
+    expect(await runCli(['init', symbols], cliHarness().deps)).toBe(0);
     expect(JSON.parse(readFileSync(join(symbols, 'package.json'), 'utf8')).name).toBe('hookline-app');
     expect(readFileSync(join(symbols, 'hookline.config.ts'), 'utf8')).toContain("stackName: 'HooklineApp',");
 
     // CloudFormation stack names start with a letter.
     const digits = join(emptyDir(), '2026');
-    expect(await runCli(['init', digits, '--hookline', 'file:../hookline.tgz'], cliHarness().deps)).toBe(0);
+    expect(await runCli(['init', digits], cliHarness().deps)).toBe(0);
     expect(JSON.parse(readFileSync(join(digits, 'package.json'), 'utf8')).name).toBe('2026');
     expect(readFileSync(join(digits, 'hookline.config.ts'), 'utf8')).toContain("stackName: 'Hookline2026',");
   });
@@ -198,7 +217,7 @@ describe('hookline init', () => {
     const cwd = process.cwd();
     process.chdir(dir);
     try {
-      expect(await runCli(['init', '--hookline', 'file:../hookline.tgz'], h.deps)).toBe(0);
+      expect(await runCli(['init'], h.deps)).toBe(0);
     } finally {
       process.chdir(cwd);
     }
@@ -224,7 +243,7 @@ describe('hookline init in a folder that has one of its files', () => {
     const dir = emptyDir();
     writeFileSync(join(dir, 'README.md'), '# mine\n');
     const h = cliHarness();
-    expect(await runCli(['init', dir, '--hookline', 'file:../hookline.tgz'], h.deps)).toBe(1);
+    expect(await runCli(['init', dir], h.deps)).toBe(1);
     expect(h.stderr()).toContain(
       `error: ${dir} already has README.md; nothing was written (choose an empty folder)`,
     );
@@ -238,7 +257,7 @@ describe('hookline init where a file stands in the way of a folder', () => {
     const dir = emptyDir();
     writeFileSync(join(dir, 'consumers'), 'mine');
     const h = cliHarness();
-    expect(await runCli(['init', dir, '--hookline', 'file:../hookline.tgz'], h.deps)).toBe(1);
+    expect(await runCli(['init', dir], h.deps)).toBe(1);
     expect(h.stderr()).toContain(
       `error: ${dir} already has consumers; nothing was written (choose an empty folder)`,
     );
@@ -249,7 +268,7 @@ describe('hookline init where a file stands in the way of a folder', () => {
     const file = join(emptyDir(), 'notes.txt');
     writeFileSync(file, 'mine');
     const h = cliHarness();
-    expect(await runCli(['init', file, '--hookline', 'file:../hookline.tgz'], h.deps)).toBe(1);
+    expect(await runCli(['init', file], h.deps)).toBe(1);
     expect(h.stderr()).toContain(
       `error: ${file} is a file, not a folder; nothing was written (choose an empty folder)`,
     );
