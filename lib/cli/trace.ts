@@ -279,14 +279,43 @@ export function withJobRecord(
       )
     : beforeItsAttempts(timeline.steps, enqueueOf(job, options.endpointSearched), ofRecord);
   const earlier = unshownEnqueueNote(steps, job, ofRecord);
+  const timed = withRedriveTime(steps, job, ofRecord);
   return {
     ...timeline,
     source: timeline.source ?? JOB_SOURCE,
     ...(timeline.type === undefined && job.type !== undefined ? { type: job.type } : {}),
-    steps: [...steps, ...waitingOrUndelivered(job, steps.filter(ofRecord))],
+    steps: [...timed, ...waitingOrUndelivered(job, timed.filter(ofRecord))],
     job: { state: job.state, ...(job.reason !== undefined ? { reason: job.reason } : {}) },
     ...(earlier ? { notes: [...(timeline.notes ?? []), earlier] } : {}),
   };
+}
+
+/**
+ * The redrive a job's record times exactly (`redrivenAt`, its last one), in place of the one an attempt inferred:
+ * the `redriven` step after the last dead-lettering before that time. A job redriven but not run yet has no such
+ * step; it gains one, after that dead-lettering. A clock that puts the redrive before its dead-lettering leaves the
+ * inferred step as it was.
+ */
+function withRedriveTime(
+  steps: readonly TraceStep[],
+  job: JobStatus,
+  ofRecord: (step: TraceStep) => boolean,
+): TraceStep[] {
+  const at = job.redrivenAt;
+  if (at === undefined) return [...steps];
+  const dead = steps.findLastIndex((s) => s.step === 'dead-lettered' && ofRecord(s) && s.at <= at);
+  if (dead === -1) return [...steps];
+  const queue = steps[dead]?.queue;
+  const redriven: TraceStep = { at, step: 'redriven', ...(queue !== undefined ? { queue } : {}) };
+  const next = steps.findIndex(
+    (s, index) => index > dead && s.queue === queue && (s.step === 'redriven' || s.step === 'attempt'),
+  );
+  const inferred = next === -1 ? undefined : steps[next];
+  if (inferred?.step === 'redriven' && inferred.inferred && inferred.at >= at) {
+    return steps.map((s, index) => (index === next ? redriven : s));
+  }
+  if (next !== -1 || job.state !== 'queued') return [...steps];
+  return [...steps.slice(0, dead + 1), redriven, ...steps.slice(dead + 1)];
 }
 
 /** Whether a step has an enqueue's generation to compare with the record's. */

@@ -486,6 +486,48 @@ describe("how a job's timeline starts", () => {
     });
   });
 
+  it("times a job's last redrive exactly from its record instead of inferring it from the next attempt", () => {
+    const dead: OutcomeRow = { ...attempt, outcome: 'dead-lettered', reason: 'Error: boom', attempt: 3 };
+    const rerun: OutcomeRow = { ...attempt, at: at(30), attempt: 1 };
+    const redriven = record({ redrivenAt: at(20) });
+    const result = withJobRecord(buildTimeline('j', [dead, rerun]), redriven, { endpointSearched: true });
+    expect(result.steps.map((s) => [s.step, s.at, s.inferred])).toEqual([
+      ['queued', at(1), undefined],
+      ['attempt', at(5), undefined],
+      ['dead-lettered', at(5), undefined],
+      ['redriven', at(20), undefined],
+      ['attempt', at(30), undefined],
+    ]);
+    // Redriven twice: the first redrive stays inferred, the record times the last one.
+    const again: OutcomeRow = { ...dead, at: at(31) };
+    const third: OutcomeRow = { ...attempt, at: at(50), attempt: 1 };
+    const twice = withJobRecord(
+      buildTimeline('j', [dead, rerun, again, third]),
+      record({ redrivenAt: at(40) }),
+      {
+        endpointSearched: true,
+      },
+    );
+    expect(twice.steps.filter((s) => s.step === 'redriven')).toEqual([
+      { at: at(30), step: 'redriven', queue: 'jobs', inferred: true },
+      { at: at(40), step: 'redriven', queue: 'jobs' },
+    ]);
+  });
+
+  it('shows a redriven job that has not run again as redriven at the time its record says', () => {
+    const dead: OutcomeRow = { ...attempt, outcome: 'dead-lettered', reason: 'Error: boom', attempt: 3 };
+    const waiting = record({ state: 'queued', redrivenAt: at(20), lastError: 'Error: boom' });
+    const result = withJobRecord(buildTimeline('j', [dead]), waiting, { endpointSearched: true });
+    expect(result.steps.map((s) => s.step)).toEqual(['queued', 'attempt', 'dead-lettered', 'redriven']);
+    expect(result.steps[3]).toEqual({ at: at(20), step: 'redriven', queue: 'jobs' });
+    expect(result.job).toEqual({ state: 'queued' });
+    // A clock that puts the redrive before the dead-lettering: nothing is made up.
+    const skewed = withJobRecord(buildTimeline('j', [dead]), record({ state: 'queued', redrivenAt: at(4) }), {
+      endpointSearched: true,
+    });
+    expect(skewed.steps.map((s) => s.step)).toEqual(['queued', 'attempt', 'dead-lettered']);
+  });
+
   it("ends a child-failed flow parent's timeline with its failing, at the time its record says, with the reason", () => {
     const reason = 'FlowChildFailedError: child b dead-lettered: PermanentError: no data';
     const parent = record({

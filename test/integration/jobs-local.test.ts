@@ -359,6 +359,14 @@ describe('jobs on local mode', () => {
       });
       const shown = (await cli(dir, 'jobs', 'show', 'redriven', '--local')).stdout;
       expect(shown).toContain('redriven from its dead-letter queue at');
+      // Its trace shows the redrive at the time the record says, though no attempt followed it yet.
+      const { redrivenAt } = (await producer.status('redriven')) as { redrivenAt: string };
+      const traced = JSON.parse((await cli(dir, 'trace', 'redriven', '--local', '--json')).stdout) as {
+        steps: { step: string; at: string; inferred?: boolean }[];
+      };
+      expect(traced.steps.slice(-2).map((s) => s.step)).toEqual(['dead-lettered', 'redriven']);
+      expect(traced.steps.at(-1)).toMatchObject({ at: redrivenAt, queue: 'jobs' });
+      expect(traced.steps.at(-1)?.inferred).toBeUndefined();
     } finally {
       await cli(dir, 'resume', 'jobs', '--local');
     }
