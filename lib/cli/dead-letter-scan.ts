@@ -115,6 +115,7 @@ export class DeadLetterScan {
     const depth = this.options.progress?.depth ?? 0;
     const progress = this.progressBar();
     let quiet = 0;
+    let exhausted = false;
     try {
       for (;;) {
         if (this.interrupt() || step.finished()) break;
@@ -129,7 +130,8 @@ export class DeadLetterScan {
         }
         if (fresh.length === 0) {
           // Empty twice in a row (or only messages already seen): the DLQ has nothing new for this pass.
-          if (++quiet >= 2) break;
+          exhausted = ++quiet >= 2;
+          if (exhausted) break;
           continue;
         }
         quiet = 0;
@@ -141,6 +143,10 @@ export class DeadLetterScan {
       await this.release();
       if (!this.options.reportsNotReleased) this.noteNotReleased();
     }
+    // The DLQ was read to its end: what it held was what was scanned, though its depth said more (another
+    // redrive, a delete or a purge took the rest meanwhile), so the bar ends full rather than at its share.
+    const done = step.done();
+    if (exhausted && depth > done) progress.update(done, done);
     // The summary is the command's result (rendered once by the caller), not a progress line.
     progress.done();
   }

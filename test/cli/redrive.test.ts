@@ -1355,6 +1355,26 @@ describe('redrive one by one: what the operator is told', () => {
     expect(failing.output.progressUpdates).toEqual([['scanned in the events DLQ', 1, 7]]);
   });
 
+  it('ends its progress bar full when the DLQ held fewer than its depth said (another redrive took the rest meanwhile)', async () => {
+    installFakeQueue(sqs, EVENTS.deadLetterUrl, deadLetters(12));
+    sqs.on(GetQueueAttributesCommand, { QueueUrl: EVENTS.deadLetterUrl }).resolves({
+      Attributes: {
+        ApproximateNumberOfMessages: '24',
+        ApproximateNumberOfMessagesNotVisible: '0',
+        ApproximateNumberOfMessagesDelayed: '0',
+      },
+    });
+    acceptAllSends();
+    const backend = testBackend();
+    const result = await redrive(backend, stackTarget(), { queue: 'events', type: '**' });
+    expect(result).toMatchObject({ moved: 12, failed: 0 });
+    expect(backend.output.progressUpdates).toEqual([
+      ['scanned in the events DLQ', 10, 24],
+      ['scanned in the events DLQ', 12, 24],
+      ['scanned in the events DLQ', 12, 12],
+    ]);
+  });
+
   it('ends its progress bar, so the last line says where it stopped: one by one and following a move task', async () => {
     installFakeQueue(sqs, EVENTS.deadLetterUrl, deadLetters(3));
     acceptAllSends();
