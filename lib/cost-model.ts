@@ -460,13 +460,16 @@ export function formatCount(n: number): string {
 
 /**
  * "10M", "1.5M", "250k", "2500", "1e6", "10 M" -> a count; undefined when it is none of those, not a whole
- * positive number of webhooks, or beyond what a number holds exactly (`1e99`).
+ * positive number of webhooks ("0.5", "1.5", "1.0005k"), or beyond what a number holds exactly (`1e99`).
  */
 export function parseCount(text: string): number | undefined {
   const match = /^\s*(\d+(?:\.\d+)?(?:e\+?\d+)?)\s*([kKmM]?)\s*$/i.exec(text.replace(/[_,]/g, ''));
   if (!match) return undefined;
   const unit = match[2]?.toLowerCase();
-  const n = Math.round(Number(match[1]) * (unit === 'm' ? 1_000_000 : unit === 'k' ? 1_000 : 1));
-  // Rounded first: a fraction of one webhook ("0.4") is no webhook at all, which prices nothing.
-  return Number.isSafeInteger(n) && n > 0 ? n : undefined;
+  const exact = Number(match[1]) * (unit === 'm' ? 1_000_000 : unit === 'k' ? 1_000 : 1);
+  const n = Math.round(exact);
+  // A count of webhooks is whole: "0.5" or "1.0005k" is refused, not rounded to a count nobody asked for. The
+  // tolerance only absorbs binary fractions ("1.1M" is 1100000.0000000002).
+  const whole = Math.abs(exact - n) <= 1e-9 * Math.max(1, exact);
+  return whole && Number.isSafeInteger(n) && n > 0 ? n : undefined;
 }

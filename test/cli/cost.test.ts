@@ -101,7 +101,14 @@ describe('hookline cost', () => {
     const h = cliHarness({ loadConfig: async () => resolveConfig(exampleConfig) });
     expect(await runCli(['cost', '--per-month', 'lots'], h.deps)).not.toBe(0);
     expect(h.stderr()).toMatch(
-      /expected a positive number of webhooks such as 10M, 1\.5M, 250k, 1e6 or 2500/,
+      /expected a whole, positive number of webhooks such as 10M, 1\.5M, 250k, 1e6 or 2500/,
     );
+  });
+
+  it('refuses a fraction of a webhook instead of pricing a rounded count', async () => {
+    const h = cliHarness({ loadConfig: async () => resolveConfig(exampleConfig) });
+    expect(await runCli(['cost', '--per-month', '1.5'], h.deps)).not.toBe(0);
+    expect(h.stderr()).toMatch(/argument '1\.5' is invalid\. expected a whole, positive number of webhooks/);
+    expect(h.stdout()).toBe('');
   });
 });

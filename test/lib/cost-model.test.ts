@@ -268,6 +268,9 @@ describe('cost model input from a configuration', () => {
     ['1E7', 10_000_000],
     ['10 M', 10_000_000],
     ['10m', 10_000_000],
+    ['1.1M', 1_100_000],
+    ['0.001M', 1000],
+    ['2.5e3', 2500],
   ])('reads %s as %d', (text, n) => {
     expect(parseCount(text)).toBe(n);
   });
@@ -281,12 +284,26 @@ describe('cost model input from a configuration', () => {
     expect(formatCount(n)).toBe(text);
   });
 
-  it.each(['', 'ten', '-5', '0', '0.4', '0.0001k', '5G', '1.5.2M', '1e99', '1e-3', 'e6', '1e'])(
-    'refuses %j',
-    (text) => {
-      expect(parseCount(text)).toBeUndefined();
-    },
-  );
+  it.each([
+    '',
+    'ten',
+    '-5',
+    '0',
+    '0.4',
+    '0.5',
+    '1.5',
+    '1.0005k',
+    '0.0000015M',
+    '0.0001k',
+    '5G',
+    '1.5.2M',
+    '1e99',
+    '1e-3',
+    'e6',
+    '1e',
+  ])('refuses %j', (text) => {
+    expect(parseCount(text)).toBeUndefined();
+  });
 });
 
 describe('README cost table', () => {
