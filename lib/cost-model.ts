@@ -21,10 +21,13 @@
 
 import { ARCHIVE_RECORD_MAX_BYTES } from '../lambda/shared/archive';
 import {
+  ASSUMED_GZIP_RATIO,
   archiveCost,
   FIREHOSE_INGEST_USD_PER_GB,
   FIREHOSE_PARTITIONING_USD_PER_GB,
   FIREHOSE_RECORD_ROUNDING_BYTES,
+  S3_STANDARD_USD_PER_GB_MONTH,
+  s3StorageUsd,
 } from './archive-cost';
 import type { ResolvedConfig, ResolvedRoute } from './config';
 
@@ -113,6 +116,16 @@ export interface CostInput {
    * @default - no archive
    */
   readonly archive?: CostLine;
+  /**
+   * Storing each webhook's archive record until the archive expires it, priced with the archive line.
+   * @default - not priced
+   */
+  readonly archiveStorage?: CostLine;
+  /**
+   * Days the payload bucket keeps a claim-checked body (`payloads.expiry`): each body is stored that long.
+   * @default - the bodies' storage is not priced
+   */
+  readonly claimCheckExpiryDays?: number;
   /** How the configuration's routes were read into `queues`, for the reader. @default - none stated */
   readonly routing?: readonly string[];
 }
@@ -260,12 +273,23 @@ function queueMessageLines(input: CostInput, queue: CostQueue, bytes: number): C
 /** Claim checks: one PUT per webhook, one GET per consumed copy. */
 function claimCheckLines(input: CostInput): CostLine[] {
   const gets = input.queues.reduce((sum, q) => sum + (q.consumer ? (q.messagesPerWebhook ?? 1) : 0), 0);
+  const days = input.claimCheckExpiryDays;
   return [
     {
       item: 'S3 claim checks',
       basis: `body above the ${input.inlineLimitBytes} B inline limit: 1 PUT + ${round(gets, 3)} GET per webhook`,
       usdPerMillion: P.s3PutPerThousand * 1000 + gets * P.s3GetPerThousand * 1000,
     },
+    // A body stays in the payload bucket until its expiry, whether or not it was consumed.
+    ...(days === undefined
+      ? []
+      : [
+          {
+            item: 'S3 claim-check storage',
+            basis: `${input.bodyBytes} B body per webhook × ${days} days (payloads.expiry) × $${S3_STANDARD_USD_PER_GB_MONTH}/GB-month`,
+            usdPerMillion: s3StorageUsd(input.bodyBytes * PER_MILLION, days),
+          },
+        ]),
   ];
 }
 
@@ -279,6 +303,7 @@ export function estimateCost(input: CostInput): CostEstimate {
     ...(claimCheck ? claimCheckLines(input) : []),
     ...input.queues.flatMap((q) => queueLines(input, q, bytes)),
     ...(input.archive ? [input.archive] : []),
+    ...(input.archiveStorage ? [input.archiveStorage] : []),
   ];
   const usdPerMillion = lines.reduce((sum, l) => sum + l.usdPerMillion, 0);
   const exactlyOnce = lines.filter((l) => l.toggle).reduce((sum, l) => sum + l.usdPerMillion, 0);
@@ -299,6 +324,11 @@ export function estimateCost(input: CostInput): CostEstimate {
       'full consumer batches; no retries',
       ...(input.routing ?? []),
       `envelope = body + ${ENVELOPE_OVERHEAD_BYTES} B`,
+      ...(input.archiveStorage || (claimCheck && input.claimCheckExpiryDays !== undefined)
+        ? [
+            'storage: per webhook, until it expires; per month, once the bucket holds that many days of webhooks (it grows to it over them)',
+          ]
+        : []),
     ],
   };
 }
@@ -384,7 +414,16 @@ export function costInputOf(config: ResolvedConfig, options: CostOptions): CostI
     queues,
     routing,
     ...(options.handlerMsPerRecord ? { handlerMsPerRecord: options.handlerMsPerRecord } : {}),
-    ...(config.archive ? { archive: archiveLine(options.bodyBytes ?? DEFAULT_BODY_BYTES) } : {}),
+    claimCheckExpiryDays: config.payloads.expiry.toDays({ integral: false }),
+    ...(config.archive
+      ? {
+          archive: archiveLine(options.bodyBytes ?? DEFAULT_BODY_BYTES),
+          archiveStorage: archiveStorageLine(
+            options.bodyBytes ?? DEFAULT_BODY_BYTES,
+            config.archive.retention.toDays({ integral: false }),
+          ),
+        }
+      : {}),
   };
 }
 
@@ -409,6 +448,19 @@ function archiveLine(bodyBytes: number): CostLine {
     item: 'Event archive (Firehose → S3)',
     basis: `1 record of ${recordBytes} B per webhook, billed as ${steps} × ${FIREHOSE_RECORD_ROUNDING_BYTES / 1024} KB × $${FIREHOSE_INGEST_USD_PER_GB}/GB + partitioning $${FIREHOSE_PARTITIONING_USD_PER_GB}/GB`,
     usdPerMillion: cost.total,
+  };
+}
+
+/**
+ * Keeping each webhook's archive record (GZIP-compressed in S3 Standard) for the archive's retention: the archive
+ * grows with webhooks, so at a steady rate it holds `retention` days of them.
+ */
+function archiveStorageLine(bodyBytes: number, retentionDays: number): CostLine {
+  const recordBytes = archiveRecordBytes(bodyBytes);
+  return {
+    item: 'Archive storage (S3)',
+    basis: `${recordBytes} B record / ${ASSUMED_GZIP_RATIO} (GZIP) × ${retentionDays} days (archive.retention) × $${S3_STANDARD_USD_PER_GB_MONTH}/GB-month`,
+    usdPerMillion: s3StorageUsd((recordBytes * PER_MILLION) / ASSUMED_GZIP_RATIO, retentionDays),
   };
 }
 
