@@ -24,6 +24,7 @@ import {
   ASSUMED_GZIP_RATIO,
   archiveCost,
   FIREHOSE_INGEST_USD_PER_GB,
+  FIREHOSE_PARTITIONING_USD_PER_1000_OBJECTS,
   FIREHOSE_PARTITIONING_USD_PER_GB,
   FIREHOSE_RECORD_ROUNDING_BYTES,
   S3_STANDARD_USD_PER_GB_MONTH,
@@ -319,7 +320,7 @@ export function estimateCost(input: CostInput): CostEstimate {
     assumptions: [
       'us-east-1 on-demand list prices, first tier; free tiers, data transfer, logs, alarms and idle polling excluded',
       // At a low volume these fixed charges are most of the bill: the per-month total leaves them out, so say so.
-      `charges that do not grow with webhooks excluded: each source's and forwarding queue's signing secret (Secrets Manager, $${P.secretsManagerPerSecretMonth.toFixed(2)} a month), the CloudWatch alarms and dashboard, the schedules`,
+      `charges that do not grow with webhooks excluded: each source's and forwarding queue's signing secret (Secrets Manager, $${P.secretsManagerPerSecretMonth.toFixed(2)} a month), the CloudWatch alarms and dashboard, the schedules${input.archive ? `, the archive's objects (one per source and buffer interval with traffic, $${FIREHOSE_PARTITIONING_USD_PER_1000_OBJECTS} per 1,000)` : ''}`,
       `Lambda arm64, warm: ingest ${D.ingest} ms (+${D.ingestDedupe} ms with dedupe), consumer ${D.consumerInvocation} ms per invocation + ${D.consumerPerRecord} ms per record (+${D.consumerIdempotencyPerRecord} ms with idempotency)${input.handlerMsPerRecord ? ` + ${input.handlerMsPerRecord} ms of handler per record (a standard queue's overlapping up to its parallelism; a FIFO queue's one after another)` : ''}`,
       'full consumer batches; no retries',
       ...(input.routing ?? []),
