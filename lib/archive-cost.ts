@@ -19,6 +19,14 @@ export const ASSUMED_GZIP_RATIO = 5;
 
 const GB = 1024 ** 3;
 
+/** S3 bills storage per GB-month, prorated by the hour: an average month is 365/12 days. */
+export const DAYS_PER_MONTH = 365 / 12;
+
+/** What storing `bytes` in S3 Standard for `days` costs (USD), prorated as S3 bills it. */
+export function s3StorageUsd(bytes: number, days: number): number {
+  return (bytes / GB) * S3_STANDARD_USD_PER_GB_MONTH * (days / DAYS_PER_MONTH);
+}
+
 /** The archive's cost for `events` events of `bytes` each, per item and in total (USD). */
 export interface ArchiveCost {
   readonly ingest: number;
@@ -42,7 +50,7 @@ export function archiveCost(events: number, bytes: number, objects = 0): Archive
   const partitioning =
     ((events * bytes) / GB) * FIREHOSE_PARTITIONING_USD_PER_GB +
     (objects / 1000) * FIREHOSE_PARTITIONING_USD_PER_1000_OBJECTS;
-  const storagePerMonth = ((events * bytes) / ASSUMED_GZIP_RATIO / GB) * S3_STANDARD_USD_PER_GB_MONTH;
+  const storagePerMonth = s3StorageUsd((events * bytes) / ASSUMED_GZIP_RATIO, DAYS_PER_MONTH);
   return { ingest, partitioning, objects, storagePerMonth, total: ingest + partitioning };
 }
 

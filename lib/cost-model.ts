@@ -21,10 +21,14 @@
 
 import { ARCHIVE_RECORD_MAX_BYTES } from '../lambda/shared/archive';
 import {
+  ASSUMED_GZIP_RATIO,
   archiveCost,
   FIREHOSE_INGEST_USD_PER_GB,
+  FIREHOSE_PARTITIONING_USD_PER_1000_OBJECTS,
   FIREHOSE_PARTITIONING_USD_PER_GB,
   FIREHOSE_RECORD_ROUNDING_BYTES,
+  S3_STANDARD_USD_PER_GB_MONTH,
+  s3StorageUsd,
 } from './archive-cost';
 import type { ResolvedConfig, ResolvedRoute } from './config';
 
@@ -113,6 +117,16 @@ export interface CostInput {
    * @default - no archive
    */
   readonly archive?: CostLine;
+  /**
+   * Storing each webhook's archive record until the archive expires it, priced with the archive line.
+   * @default - not priced
+   */
+  readonly archiveStorage?: CostLine;
+  /**
+   * Days the payload bucket keeps a claim-checked body (`payloads.expiry`): each body is stored that long.
+   * @default - the bodies' storage is not priced
+   */
+  readonly claimCheckExpiryDays?: number;
   /** How the configuration's routes were read into `queues`, for the reader. @default - none stated */
   readonly routing?: readonly string[];
 }
@@ -260,12 +274,23 @@ function queueMessageLines(input: CostInput, queue: CostQueue, bytes: number): C
 /** Claim checks: one PUT per webhook, one GET per consumed copy. */
 function claimCheckLines(input: CostInput): CostLine[] {
   const gets = input.queues.reduce((sum, q) => sum + (q.consumer ? (q.messagesPerWebhook ?? 1) : 0), 0);
+  const days = input.claimCheckExpiryDays;
   return [
     {
       item: 'S3 claim checks',
       basis: `body above the ${input.inlineLimitBytes} B inline limit: 1 PUT + ${round(gets, 3)} GET per webhook`,
       usdPerMillion: P.s3PutPerThousand * 1000 + gets * P.s3GetPerThousand * 1000,
     },
+    // A body stays in the payload bucket until its expiry, whether or not it was consumed.
+    ...(days === undefined
+      ? []
+      : [
+          {
+            item: 'S3 claim-check storage',
+            basis: `${input.bodyBytes} B body per webhook × ${days} days (payloads.expiry) × $${S3_STANDARD_USD_PER_GB_MONTH}/GB-month`,
+            usdPerMillion: s3StorageUsd(input.bodyBytes * PER_MILLION, days),
+          },
+        ]),
   ];
 }
 
@@ -279,6 +304,7 @@ export function estimateCost(input: CostInput): CostEstimate {
     ...(claimCheck ? claimCheckLines(input) : []),
     ...input.queues.flatMap((q) => queueLines(input, q, bytes)),
     ...(input.archive ? [input.archive] : []),
+    ...(input.archiveStorage ? [input.archiveStorage] : []),
   ];
   const usdPerMillion = lines.reduce((sum, l) => sum + l.usdPerMillion, 0);
   const exactlyOnce = lines.filter((l) => l.toggle).reduce((sum, l) => sum + l.usdPerMillion, 0);
@@ -294,11 +320,16 @@ export function estimateCost(input: CostInput): CostEstimate {
     assumptions: [
       'us-east-1 on-demand list prices, first tier; free tiers, data transfer, logs, alarms and idle polling excluded',
       // At a low volume these fixed charges are most of the bill: the per-month total leaves them out, so say so.
-      `charges that do not grow with webhooks excluded: each source's and forwarding queue's signing secret (Secrets Manager, $${P.secretsManagerPerSecretMonth.toFixed(2)} a month), the CloudWatch alarms and dashboard, the schedules`,
+      `charges that do not grow with webhooks excluded: each source's and forwarding queue's signing secret (Secrets Manager, $${P.secretsManagerPerSecretMonth.toFixed(2)} a month), the CloudWatch alarms and dashboard, the schedules${input.archive ? `, the archive's objects (one per source and buffer interval with traffic, $${FIREHOSE_PARTITIONING_USD_PER_1000_OBJECTS} per 1,000)` : ''}`,
       `Lambda arm64, warm: ingest ${D.ingest} ms (+${D.ingestDedupe} ms with dedupe), consumer ${D.consumerInvocation} ms per invocation + ${D.consumerPerRecord} ms per record (+${D.consumerIdempotencyPerRecord} ms with idempotency)${input.handlerMsPerRecord ? ` + ${input.handlerMsPerRecord} ms of handler per record (a standard queue's overlapping up to its parallelism; a FIFO queue's one after another)` : ''}`,
       'full consumer batches; no retries',
       ...(input.routing ?? []),
       `envelope = body + ${ENVELOPE_OVERHEAD_BYTES} B`,
+      ...(input.archiveStorage || (claimCheck && input.claimCheckExpiryDays !== undefined)
+        ? [
+            'storage: per webhook, until it expires; per month, once the bucket holds that many days of webhooks (it grows to it over them)',
+          ]
+        : []),
     ],
   };
 }
@@ -384,7 +415,16 @@ export function costInputOf(config: ResolvedConfig, options: CostOptions): CostI
     queues,
     routing,
     ...(options.handlerMsPerRecord ? { handlerMsPerRecord: options.handlerMsPerRecord } : {}),
-    ...(config.archive ? { archive: archiveLine(options.bodyBytes ?? DEFAULT_BODY_BYTES) } : {}),
+    claimCheckExpiryDays: config.payloads.expiry.toDays({ integral: false }),
+    ...(config.archive
+      ? {
+          archive: archiveLine(options.bodyBytes ?? DEFAULT_BODY_BYTES),
+          archiveStorage: archiveStorageLine(
+            options.bodyBytes ?? DEFAULT_BODY_BYTES,
+            config.archive.retention.toDays({ integral: false }),
+          ),
+        }
+      : {}),
   };
 }
 
@@ -409,6 +449,19 @@ function archiveLine(bodyBytes: number): CostLine {
     item: 'Event archive (Firehose → S3)',
     basis: `1 record of ${recordBytes} B per webhook, billed as ${steps} × ${FIREHOSE_RECORD_ROUNDING_BYTES / 1024} KB × $${FIREHOSE_INGEST_USD_PER_GB}/GB + partitioning $${FIREHOSE_PARTITIONING_USD_PER_GB}/GB`,
     usdPerMillion: cost.total,
+  };
+}
+
+/**
+ * Keeping each webhook's archive record (GZIP-compressed in S3 Standard) for the archive's retention: the archive
+ * grows with webhooks, so at a steady rate it holds `retention` days of them.
+ */
+function archiveStorageLine(bodyBytes: number, retentionDays: number): CostLine {
+  const recordBytes = archiveRecordBytes(bodyBytes);
+  return {
+    item: 'Archive storage (S3)',
+    basis: `${recordBytes} B record / ${ASSUMED_GZIP_RATIO} (GZIP) × ${retentionDays} days (archive.retention) × $${S3_STANDARD_USD_PER_GB_MONTH}/GB-month`,
+    usdPerMillion: s3StorageUsd((recordBytes * PER_MILLION) / ASSUMED_GZIP_RATIO, retentionDays),
   };
 }
 
@@ -460,13 +513,16 @@ export function formatCount(n: number): string {
 
 /**
  * "10M", "1.5M", "250k", "2500", "1e6", "10 M" -> a count; undefined when it is none of those, not a whole
- * positive number of webhooks, or beyond what a number holds exactly (`1e99`).
+ * positive number of webhooks ("0.5", "1.5", "1.0005k"), or beyond what a number holds exactly (`1e99`).
  */
 export function parseCount(text: string): number | undefined {
   const match = /^\s*(\d+(?:\.\d+)?(?:e\+?\d+)?)\s*([kKmM]?)\s*$/i.exec(text.replace(/[_,]/g, ''));
   if (!match) return undefined;
   const unit = match[2]?.toLowerCase();
-  const n = Math.round(Number(match[1]) * (unit === 'm' ? 1_000_000 : unit === 'k' ? 1_000 : 1));
-  // Rounded first: a fraction of one webhook ("0.4") is no webhook at all, which prices nothing.
-  return Number.isSafeInteger(n) && n > 0 ? n : undefined;
+  const exact = Number(match[1]) * (unit === 'm' ? 1_000_000 : unit === 'k' ? 1_000 : 1);
+  const n = Math.round(exact);
+  // A count of webhooks is whole: "0.5" or "1.0005k" is refused, not rounded to a count nobody asked for. The
+  // tolerance only absorbs binary fractions ("1.1M" is 1100000.0000000002).
+  const whole = Math.abs(exact - n) <= 1e-9 * Math.max(1, exact);
+  return whole && Number.isSafeInteger(n) && n > 0 ? n : undefined;
 }

@@ -227,7 +227,10 @@ interface BoundSource {
   readonly secretId: string | undefined;
   /** Externally visible base URL the sender signs (Twilio), when configured. */
   readonly publicUrl: string | undefined;
-  /** `keepHeaders` minus every credential header, every source's configured ones included (`credentialHeadersOf`). */
+  /**
+   * `keepHeaders` and the headers a queue's grouping or this source's tenant rule reads, minus every credential
+   * header, every source's configured ones included (`credentialHeadersOf`).
+   */
   readonly keptHeaderNames: readonly string[];
 }
 
@@ -238,9 +241,8 @@ function bindSource(
   credentials: ReadonlySet<string>,
 ): BoundSource {
   const sender = senderFor(settings);
-  const keptHeaderNames = config.keepHeaders
-    .map((header) => header.toLowerCase())
-    .filter((header) => !credentials.has(header));
+  const named = [...config.keepHeaders, ...groupingHeadersOf(config, name)].map((h) => h.toLowerCase());
+  const keptHeaderNames = [...new Set(named)].filter((header) => !credentials.has(header));
   return {
     name,
     settings,
@@ -249,6 +251,20 @@ function bindSource(
     publicUrl: 'publicUrl' in settings ? settings.publicUrl : undefined,
     keptHeaderNames,
   };
+}
+
+/**
+ * The request headers a source's events are grouped by: a FIFO queue's `{ header }` grouping and a fair queue's
+ * tenant rule for this source. The envelope keeps them, so a replay (which has only the archived envelope)
+ * puts each event back in the group or tenant it was first sent to; the value is already the group id or the
+ * tenant attribute, and a credential header is refused as a rule.
+ */
+function groupingHeadersOf(config: IngestRuntimeConfig, source: string): string[] {
+  return Object.values(config.queues).flatMap((target) =>
+    [target.grouping, target.tenants?.[source]].flatMap((rule) =>
+      rule?.by === 'header' ? [rule.header] : [],
+    ),
+  );
 }
 
 const boundByConfig = new WeakMap<IngestRuntimeConfig, ReadonlyMap<string, BoundSource>>();

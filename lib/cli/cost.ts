@@ -38,7 +38,7 @@ const count = (value: string) => {
   const n = parseCount(value);
   if (n === undefined)
     throw new InvalidArgumentError(
-      'expected a positive number of webhooks such as 10M, 1.5M, 250k, 1e6 or 2500',
+      'expected a whole, positive number of webhooks such as 10M, 1.5M, 250k, 1e6 or 2500',
     );
   return n;
 };

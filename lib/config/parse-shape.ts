@@ -86,8 +86,8 @@ function shapeViolations(issue: ZodIssue, input: unknown): Violation[] {
     return issue.keys.map((key) => unknownKeyViolation(issue.path, key, input));
   }
   const value = valueAt(input, issue.path);
-  const missing = missingField(issue, value);
-  if (missing) return [shapeViolation(issue.path, missing.message, value, missing.fix)];
+  const said = missingField(issue, value) ?? fractionGiven(issue, value);
+  if (said) return [shapeViolation(issue.path, said.message, value, said.fix)];
   return [shapeViolation(issue.path, issue.message, value, fixOf(issue, value))];
 }
 
@@ -138,6 +138,19 @@ function missingField(issue: ZodIssue, value: unknown): { message: string; fix: 
   return {
     message: `is required (${EXPECTED_NOUN[issue.expected] ?? `a ${issue.expected}`})`,
     fix: `add ${key}; see the configuration reference in README.md`,
+  };
+}
+
+/**
+ * A fraction where a count is meant (a concurrency, a poller count, a size): said as such, with the whole numbers
+ * on either side. Zod's own text ("expected int, received number") does not say what is wrong with 2.5.
+ */
+function fractionGiven(issue: ZodIssue, value: unknown): { message: string; fix: string } | undefined {
+  if (issue.code !== 'invalid_type' || issue.expected !== 'int') return undefined;
+  if (typeof value !== 'number' || !Number.isFinite(value)) return undefined;
+  return {
+    message: 'must be a whole number',
+    fix: `use ${Math.floor(value)} or ${Math.ceil(value)}`,
   };
 }
 

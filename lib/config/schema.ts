@@ -355,9 +355,10 @@ export interface IngestConfig {
    */
   memorySize?: number;
   /**
-   * Request headers kept in the envelope (case-insensitive). A credential header is never kept, even listed:
-   * `authorization`, `cookie`, `proxy-authorization`, `x-api-key`, every signature header and every `hmac` or
-   * `token` source's own `header`.
+   * Request headers kept in the envelope (case-insensitive). The header a `fifoGrouping` or `tenants` rule reads
+   * is kept as well, so `hookline replay` sends an event back to its group. A credential header is never kept,
+   * even listed: `authorization`, `cookie`, `proxy-authorization`, `x-api-key`, every signature header and every
+   * `hmac` or `token` source's own `header`.
    * @default - content-type, user-agent and each sender's event headers
    */
   keepHeaders?: string[];

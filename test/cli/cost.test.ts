@@ -45,7 +45,7 @@ describe('hookline cost', () => {
     expect(h.stdout()).toMatch(/turn off: dedupe: \{ enabled: false \}/);
     // The monthly total leaves out what does not grow with webhooks: the reader is told what, not left to guess.
     expect(h.stdout()).toMatch(
-      /assumes: charges that do not grow with webhooks excluded: each source's and forwarding queue's signing secret \(Secrets Manager, \$0\.40 a month\), the CloudWatch alarms and dashboard, the schedules/,
+      /assumes: charges that do not grow with webhooks excluded: each source's and forwarding queue's signing secret \(Secrets Manager, \$0\.40 a month\), the CloudWatch alarms and dashboard, the schedules, the archive's objects \(one per source and buffer interval with traffic, \$0\.005 per 1,000\)/,
     );
   });
 
@@ -101,7 +101,14 @@ describe('hookline cost', () => {
     const h = cliHarness({ loadConfig: async () => resolveConfig(exampleConfig) });
     expect(await runCli(['cost', '--per-month', 'lots'], h.deps)).not.toBe(0);
     expect(h.stderr()).toMatch(
-      /expected a positive number of webhooks such as 10M, 1\.5M, 250k, 1e6 or 2500/,
+      /expected a whole, positive number of webhooks such as 10M, 1\.5M, 250k, 1e6 or 2500/,
     );
+  });
+
+  it('refuses a fraction of a webhook instead of pricing a rounded count', async () => {
+    const h = cliHarness({ loadConfig: async () => resolveConfig(exampleConfig) });
+    expect(await runCli(['cost', '--per-month', '1.5'], h.deps)).not.toBe(0);
+    expect(h.stderr()).toMatch(/argument '1\.5' is invalid\. expected a whole, positive number of webhooks/);
+    expect(h.stdout()).toBe('');
   });
 });

@@ -365,7 +365,12 @@ describe('resolveConfig: the shape of every section', () => {
     [minimal({ ingest: { memorySize: 512.5 } }), 'ingest.memorySize'],
     [minimal({ logRetentionDays: 30.5 }), 'logRetentionDays'],
   ])('refuses a fraction where a whole number is meant (%#: %s)', (config, path) => {
-    expect(issueOf(config).issue?.path).toBe(path);
+    const { issue } = issueOf(config);
+    expect(issue?.path).toBe(path);
+    // Said in words, with the whole numbers on either side, not zod's "expected int, received number".
+    expect(issue?.message).toBe('must be a whole number');
+    const given = Number(issue?.value);
+    expect(issue?.fix).toBe(`use ${Math.floor(given)} or ${Math.ceil(given)}`);
   });
 
   it.each([

@@ -1,5 +1,6 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Duration } from 'aws-cdk-lib';
 import { describe, expect, it } from 'vitest';
 import exampleConfig from '../../hookline.config';
 import { ARCHIVE_RECORD_MAX_BYTES } from '../../lambda/shared/archive';
@@ -167,6 +168,41 @@ describe('cost model input from a configuration', () => {
     expect(line(off, 'Event archive')).toBeUndefined();
   });
 
+  it("prices storing each archive record, compressed, for the archive's retention, and drops it when off", () => {
+    // 5,248 B / 5 (GZIP) per webhook, kept 90 days = 90 / (365 / 12) months, at $0.023 per GB-month.
+    const perMillion = (days: number) => ((1e6 * 5248) / 5 / 1024 ** 3) * 0.023 * (days / (365 / 12));
+    const on = costInputOf(resolveConfig(exampleConfig), { eventsPerMonth: 10_000_000 });
+    expect(line(on, 'Archive storage')).toBeCloseTo(perMillion(90), 9);
+    const month = costInputOf(
+      resolveConfig({ ...exampleConfig, archive: { retention: Duration.days(30) } }),
+      { eventsPerMonth: 10_000_000 },
+    );
+    expect(line(month, 'Archive storage')).toBeCloseTo(perMillion(30), 9);
+    // The per-month figure is the bill once the bucket holds 90 days of 10M webhooks a month.
+    const stored = estimateCost(on).lines.find((l) => l.item.startsWith('Archive storage'));
+    expect(stored?.usdPerMonth).toBeCloseTo(perMillion(90) * 10, 9);
+    expect(stored?.basis).toBe('5248 B record / 5 (GZIP) × 90 days (archive.retention) × $0.023/GB-month');
+    const off = costInputOf(resolveConfig({ ...exampleConfig, archive: { enabled: false } }), {
+      eventsPerMonth: 1_000_000,
+    });
+    expect(line(off, 'Archive storage')).toBeUndefined();
+  });
+
+  it('prices storing each claim-checked body until the payload bucket expires it', () => {
+    const input = costInputOf(resolveConfig(exampleConfig), {
+      eventsPerMonth: 1_000_000,
+      bodyBytes: 2_000_000,
+    });
+    const days = resolveConfig(exampleConfig).payloads.expiry.toDays();
+    // 2 MB stored uncompressed per webhook for payloads.expiry days, at $0.023 per GB-month.
+    const expected = ((1e6 * 2_000_000) / 1024 ** 3) * 0.023 * (days / (365 / 12));
+    expect(line(input, 'S3 claim-check storage')).toBeCloseTo(expected, 9);
+    expect(expected).toBeGreaterThan(line(input, 'S3 claim checks') ?? Number.POSITIVE_INFINITY);
+    // Bodies kept inline store nothing in the payload bucket.
+    const inline = costInputOf(resolveConfig(exampleConfig), { eventsPerMonth: 1_000_000 });
+    expect(line(inline, 'S3 claim-check storage')).toBeUndefined();
+  });
+
   it("takes the default route's queues and the configured defaults", () => {
     const input = costInputOf(resolveConfig(exampleConfig), { eventsPerMonth: 1_000_000 });
     expect(input).toMatchObject({
@@ -268,6 +304,9 @@ describe('cost model input from a configuration', () => {
     ['1E7', 10_000_000],
     ['10 M', 10_000_000],
     ['10m', 10_000_000],
+    ['1.1M', 1_100_000],
+    ['0.001M', 1000],
+    ['2.5e3', 2500],
   ])('reads %s as %d', (text, n) => {
     expect(parseCount(text)).toBe(n);
   });
@@ -281,12 +320,26 @@ describe('cost model input from a configuration', () => {
     expect(formatCount(n)).toBe(text);
   });
 
-  it.each(['', 'ten', '-5', '0', '0.4', '0.0001k', '5G', '1.5.2M', '1e99', '1e-3', 'e6', '1e'])(
-    'refuses %j',
-    (text) => {
-      expect(parseCount(text)).toBeUndefined();
-    },
-  );
+  it.each([
+    '',
+    'ten',
+    '-5',
+    '0',
+    '0.4',
+    '0.5',
+    '1.5',
+    '1.0005k',
+    '0.0000015M',
+    '0.0001k',
+    '5G',
+    '1.5.2M',
+    '1e99',
+    '1e-3',
+    'e6',
+    '1e',
+  ])('refuses %j', (text) => {
+    expect(parseCount(text)).toBeUndefined();
+  });
 });
 
 describe('README cost table', () => {

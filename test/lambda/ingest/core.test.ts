@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { handleWebhook, MAX_BODY_BYTES } from '../../../lambda/ingest/core';
+import { handleWebhook, MAX_BODY_BYTES, messageGroupOf } from '../../../lambda/ingest/core';
 import { selectRoute } from '../../../lambda/ingest/routing';
 import { SQS_MAX_MESSAGE_BYTES } from '../../../lambda/shared/claim-check';
 import { MESSAGE_ATTRIBUTES, parseEnvelope } from '../../../lambda/shared/envelope';
@@ -1099,6 +1099,43 @@ describe('routing', () => {
       { events: 'github' },
       { events: 'stripe' },
     ]);
+  });
+  it('the envelope keeps the header a tenant or FIFO grouping rule reads, so a replay of it finds the same group', async () => {
+    const config = testConfig({ keepHeaders: ['content-type'] });
+    config.queues.events = {
+      url: 'u',
+      fifo: false,
+      tenants: { stripe: { by: 'header', header: 'x-tenant-id' } },
+    };
+    config.queues.orders = { url: 'o.fifo', fifo: true, grouping: { by: 'header', header: 'x-region' } };
+    config.defaultRoute = { queues: ['events', 'orders'], ignore: false };
+    const h = harness(config);
+    const event = signedEvent(config, 'stripe', '{"id":"evt_h1","type":"charge.succeeded"}', {
+      headers: { 'x-tenant-id': 'acct_quiet', 'x-region': 'eu', 'x-other': 'dropped' },
+    });
+    expect((await handleWebhook(event, h.deps)).statusCode).toBe(202);
+    expect(h.sent.map((m) => [m.queue, m.groupId])).toEqual([
+      ['events', 'acct_quiet'],
+      ['orders', 'eu'],
+    ]);
+    // The archive record is this envelope: a replay reads the group from its headers by the same rule.
+    const envelope = parseEnvelope(h.sent[0]?.body ?? '');
+    expect(envelope.headers).toEqual({
+      'content-type': 'application/json',
+      'x-tenant-id': 'acct_quiet',
+      'x-region': 'eu',
+    });
+    const input = {
+      source: 'stripe',
+      type: envelope.type,
+      headers: envelope.headers ?? {},
+      json: () => ({}),
+    };
+    expect(messageGroupOf(config.queues.events, input)).toEqual({
+      groupId: 'acct_quiet',
+      tenant: 'acct_quiet',
+    });
+    expect(messageGroupOf(config.queues.orders, input)).toEqual({ groupId: 'eu' });
   });
   it('fair standard queue: an empty, object or missing tenant is the source; a number is its digits; one SQS refuses is hashed', async () => {
     const config = testConfig();
