@@ -169,6 +169,7 @@ export class HooklinePipeline extends Construct {
     if (config.schedules.length > 0) this.schedules = this.createSchedules(config);
     this.alarms = this.createAlarms(config);
     this.circuitBreakers = this.createCircuitBreakers(config);
+    if (this.circuitBreakers) this.watchBreakerFunction(this.circuitBreakers);
     this.dashboard = this.createDashboard(config);
     this.addOutputs(config);
     this.showJobScheduleDeadLetterQueue();
@@ -574,6 +575,24 @@ export class HooklinePipeline extends Construct {
       consumers,
       topic: this.alarms.topic,
       ...functionOptionsOf(config),
+    });
+  }
+
+  /**
+   * The breaker function's errors and throttles. CloudWatch invokes it asynchronously once per trip: when every
+   * attempt fails the event is dropped, the breaker alarm stays in ALARM (so it never invokes again) and its
+   * notification said the consumer was paused while it still runs; a failed probe or close leaves the consumer
+   * paused or at probe concurrency.
+   */
+  private watchBreakerFunction(breakers: ConsumerCircuitBreakers): void {
+    const fn = breakers.breakerFunction;
+    this.alarms.watchFunction({
+      // A space and an upper-case id: never a queue's name, so its alarms cannot meet a consumer's.
+      name: 'circuit breaker',
+      id: 'CircuitBreaker',
+      fn,
+      logGroup: fn.logGroup,
+      failureImpact: `It may not have paused, probed or closed a consumer as its breaker alarm said: run ${hooklineCommand(this, 'status')}, which says whether each consumer is paused, then pause or resume it by hand.`,
     });
   }
 

@@ -99,6 +99,12 @@ export interface MonitoredFunction {
    * @default false
    */
   readonly consumesQueue?: boolean;
+  /**
+   * What a failure of this function leaves undone, and the command that tells, said in its errors alarm after
+   * reading the log.
+   * @default - nothing more than the log
+   */
+  readonly failureImpact?: string;
 }
 
 /** A further dead-letter queue to watch. */
@@ -295,8 +301,8 @@ export class PipelineAlarms extends Construct {
     return hooklineCommand(this, command);
   }
 
-  /** Errors and throttles of one function, each with the first command to run. */
-  private watchFunction(f: MonitoredFunction): void {
+  /** Errors and throttles of one function, each with the first command to run (one made after the alarms too). */
+  watchFunction(f: MonitoredFunction): void {
     const region = Stack.of(this).region;
     const readLog = f.logGroup
       ? `Read its log with ${logsTail(this, f.logGroup, '30m')}`
@@ -304,7 +310,7 @@ export class PipelineAlarms extends Construct {
     this.add(`Errors-${f.id ?? f.name}`, {
       metric: f.fn.metricErrors({ period: DEFAULTS.functionAlarmPeriod, statistic: cloudwatch.Stats.SUM }),
       threshold: 0,
-      description: `The "${f.name}" function failed (an unhandled error or a timeout). ${readLog}.`,
+      description: `The "${f.name}" function failed (an unhandled error or a timeout). ${readLog}.${f.failureImpact ? ` ${f.failureImpact}` : ''}`,
     });
     const lower = f.consumesQueue ? ", or lower the queue's consumer maxConcurrency" : '';
     this.add(`Throttles-${f.id ?? f.name}`, {
