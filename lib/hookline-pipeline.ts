@@ -178,7 +178,7 @@ export class HooklinePipeline extends Construct {
   }
 
   /**
-   * What hookline keeps when its stack is deleted: the signing and jobs token secrets and the tables unless
+   * What hookline keeps when its stack is deleted: the signing, forwarding and jobs token secrets and the tables unless
    * `removalPolicy: 'destroy'`, the buckets always. An app's Aspect (or an override) can set their deletion policy
    * after the pipeline is built, so they are checked once the app is prepared, and the app is told what a deleted
    * stack then takes with it.
@@ -189,6 +189,7 @@ export class HooklinePipeline extends Construct {
         ? []
         : [
             ...Object.values(this.signingSecrets),
+            ...Object.values(this.forwardSecrets),
             ...(this.jobsEndpoint ? [this.jobsEndpoint.tokenSecret] : []),
             ...(this.dedupeTable ? [this.dedupeTable] : []),
             ...(this.idempotencyTable ? [this.idempotencyTable] : []),
