@@ -13,7 +13,7 @@ import {
   visibilityViolations,
 } from '../validation';
 import type { ViolationList } from '../violations';
-import { checkDistinctIds, NAME_PATTERN, seconds } from './common';
+import { checkDistinctIds, NAME_PATTERN, NAME_RULE, seconds } from './common';
 import { DEFAULTS } from './defaults';
 import { forwardEntry, resolveForward } from './resolve-forward';
 import type { ResolvedConsumer, ResolvedQueue, ResolvedSource } from './resolved';
@@ -36,7 +36,7 @@ function checkQueueName(problems: ViolationList, path: string, name: string): vo
   if (NAME_PATTERN.test(name)) return;
   problems.add(
     path,
-    'queue names are lower-case letters, digits and dashes, starting with a letter, at most 40 characters',
+    `queue names are ${NAME_RULE}`,
     name,
     'rename the queue, e.g. "events" or "billing-jobs"',
   );

@@ -1,7 +1,7 @@
 /** The `sources` section: names, replay tolerance and each sender's own rules. */
 import { configSenderFor } from '../senders';
 import type { ViolationList } from '../violations';
-import { checkDistinctIds, checkExistingSecretName, NAME_PATTERN, seconds } from './common';
+import { checkDistinctIds, checkExistingSecretName, NAME_PATTERN, NAME_RULE, seconds } from './common';
 import type { ResolvedSource } from './resolved';
 import type { ParsedConfig, ParsedSource } from './schema';
 
@@ -32,7 +32,7 @@ function resolveSource(problems: ViolationList, name: string, source: ParsedSour
   if (!NAME_PATTERN.test(name)) {
     problems.add(
       path,
-      'source names are lower-case letters, digits and dashes, starting with a letter, at most 40 characters',
+      `source names are ${NAME_RULE}`,
       name,
       'rename the source, e.g. "github" or "billing-stripe"',
     );

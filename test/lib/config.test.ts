@@ -947,6 +947,13 @@ describe('resolveConfig validation', () => {
       /schedules\.0\.name: schedule names are lower-case/,
     ],
     [
+      'schedule name over 40 characters, which reads as well-formed unless the limit is said',
+      minimal({
+        schedules: [{ name: `n${'b'.repeat(40)}`, expression: 'rate(1 day)', queue: 'events', type: 'x' }],
+      }),
+      /schedules\.0\.name: schedule names are lower-case letters, digits and dashes, starting with a letter, at most 40 characters \(got "nb+"\)/,
+    ],
+    [
       'schedule type of spaces',
       minimal({
         schedules: [{ name: 'nightly', expression: 'rate(1 day)', queue: 'events', type: '   ' }],
