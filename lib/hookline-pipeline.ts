@@ -527,6 +527,10 @@ export class HooklinePipeline extends Construct {
               DEFAULTS.functionAlarmPeriod,
               metricsNamespaceOf(Stack.of(this).stackName),
             ),
+            archiveDelivery: {
+              ...this.archive.staleDelivery(DEFAULTS.functionAlarmPeriod),
+              errorLogGroup: this.archive.deliveryErrors,
+            },
             archiveFailuresCommand: stackLogsQuery(
               this,
               3_600,

@@ -170,6 +170,18 @@ export interface PipelineAlarmsProps {
   readonly archiveFailures?: cloudwatch.IMetric;
 
   /**
+   * The archive's delivery stream: the age of its oldest record, above which it is not writing to the bucket, and
+   * the log group where it says why.
+   *
+   * @default - no delivery alarm
+   */
+  readonly archiveDelivery?: {
+    readonly staleness: cloudwatch.IMetric;
+    readonly threshold: Duration;
+    readonly errorLogGroup: logs.ILogGroup;
+  };
+
+  /**
    * The command that reads the archive failures' ERROR lines in every log group of a function that counts them
    * (the ingest and each consumer), named in the archive alarm's description.
    *
@@ -276,7 +288,17 @@ export class PipelineAlarms extends Construct {
         description: `Events were queued but not archived (the delivery stream refused or timed out, or a record was too large): they are processed, but a replay of that time range will miss them. The ingest (webhooks) and each consumer (jobs, scheduled events) log them on an ERROR line ("archive put failed", "archive record too large")${this.archiveFailuresCommand(props)}.`,
       });
     }
+    if (props.archiveDelivery) this.watchArchiveDelivery(props.archiveDelivery);
     if (props.api) this.watchApi(props.api, props.ingestLogGroup);
+  }
+
+  /** Records the archive stream took but cannot write: they would be dropped after 24 hours, uncounted. */
+  private watchArchiveDelivery(delivery: NonNullable<PipelineAlarmsProps['archiveDelivery']>): void {
+    this.add('ArchiveDelivery', {
+      metric: delivery.staleness,
+      threshold: delivery.threshold.toSeconds(),
+      description: `The event archive's delivery stream holds records older than ${delivery.threshold.toHumanString()}: it cannot write them to the archive bucket (a changed bucket policy or encryption, a deleted bucket). It retries for 24 hours, then drops them, and a replay of that time range will miss them; the events themselves were processed. Read why with ${logsTail(this, delivery.errorLogGroup, '1h')}.`,
+    });
   }
 
   /** Where the description sends the operator to read which events were not archived. */
