@@ -1,4 +1,5 @@
 /** The `sources` section: names, replay tolerance and each sender's own rules. */
+import { JOB_SOURCE, SCHEDULE_SOURCE } from '../../lambda/shared/job';
 import { configSenderFor } from '../senders';
 import type { ViolationList } from '../violations';
 import { checkDistinctIds, checkExistingSecretName, NAME_PATTERN, NAME_RULE, seconds } from './common';
@@ -35,6 +36,16 @@ function resolveSource(problems: ViolationList, name: string, source: ParsedSour
       `source names are ${NAME_RULE}`,
       name,
       'rename the source, e.g. "github" or "billing-stripe"',
+    );
+  }
+  if (name === JOB_SOURCE || name === SCHEDULE_SOURCE) {
+    // Jobs and scheduled events carry these as their envelope's source: a webhook source of that name would share
+    // their dedupe keys and job records (`job#<id>`), their handlers (`job.<type>`) and their archive origin.
+    problems.add(
+      path,
+      `is the source of every ${name === JOB_SOURCE ? 'job a producer sends' : 'scheduled event'}, so a webhook source cannot take it`,
+      name,
+      `rename the source, e.g. "${name}-hooks"`,
     );
   }
   checkTolerance(problems, path, source);

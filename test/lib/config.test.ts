@@ -517,6 +517,16 @@ describe('resolveConfig validation', () => {
       minimal({ sources: { GitHub: { type: 'github' } } }),
       /sources\.GitHub: source names are lower-case.*got "GitHub"/,
     ],
+    [
+      "a source named job, which would share the jobs' dedupe keys, job records and handlers",
+      minimal({ sources: { job: { type: 'github' } } }),
+      /sources\.job: is the source of every job a producer sends, so a webhook source cannot take it \(got "job"\)\. Fix: rename the source/,
+    ],
+    [
+      'a source named schedule, the source of scheduled events',
+      minimal({ sources: { schedule: { type: 'github' } } }),
+      /sources\.schedule: is the source of every scheduled event/,
+    ],
     ['bad queue name', minimal({ queues: { my_queue: {} } }), /queues\.my_queue: queue names are lower-case/],
     [
       'an existing secret named with a space, which Secrets Manager cannot hold',
