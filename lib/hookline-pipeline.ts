@@ -886,9 +886,9 @@ function isResolved(config: HooklineConfig | ResolvedConfig): config is Resolved
  */
 export const NAG_ACKNOWLEDGEMENTS: Readonly<Record<string, string>> = {
   'AwsSolutions-APIG4':
-    'Webhook senders cannot present IAM, JWT or Cognito credentials, and authorizers cannot see the body; every request is authenticated by its HMAC signature (or token) inside the ingest function.',
+    "Webhook senders cannot present IAM, JWT or Cognito credentials, and authorizers cannot see the body: every webhook is authenticated by its HMAC signature (or token) inside the ingest function. The jobs endpoint's callers send a bearer token, checked inside the jobs endpoint's function against the tokens its secret holds (several during a rotation), so no authorizer adds a check.",
   'AwsSolutions-SMG4':
-    "Each secret is shared with a party a rotation function cannot update: a source's signing secret with its sender (which issues or stores it), the jobs endpoint's token with the app's callers. They are rotated by storing the new value beside the old one (several active secrets) until that party has switched.",
+    "Each secret is shared with a party a rotation function cannot update: a source's signing secret with its sender (which issues or stores it), a forwarding queue's signing secret with its destination (which verifies with it), the jobs endpoint's token with the app's callers. They are rotated by storing the new value beside the old one (several active secrets) until that party has switched.",
   'AwsSolutions-S1':
     'The claim-check and archive buckets are written and read only by the pipeline roles (and the archive by its delivery stream); access is audited through CloudTrail rather than a second logging bucket.',
   'AwsSolutions-SNS2':
