@@ -1,11 +1,12 @@
 /** The `queues` section: each queue pair and its consumer, with every default filled. */
-import type { Duration } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib/core';
 import { credentialHeadersOfSources } from '../senders';
 import {
   circuitBreakerViolations,
   consumerViolations,
   defaultDeadlineMargin,
   minimumVisibilityTimeout,
+  oldestMessageAlarmViolations,
   queueViolations,
   rateLimitViolations,
   retryViolations,
@@ -335,6 +336,16 @@ function resolveQueue(context: QueueContext, name: string, queue: ParsedQueue): 
     deadLetterRetentionPeriod: queue.deadLetterRetentionPeriod ?? DEFAULTS.deadLetterRetentionPeriod,
   };
   checkQueue(context.problems, path, queue, settings);
+  const oldestMessageAgeAlarm = queue.oldestMessageAgeAlarm ?? context.oldestMessageAge;
+  context.problems.addAll(
+    path,
+    oldestMessageAlarmViolations(
+      oldestMessageAgeAlarm,
+      settings.retentionPeriod,
+      Duration.seconds(DEFAULTS.queueAlarmPeriod.toSeconds() * DEFAULTS.oldestMessageAgeAlarmPeriods),
+      queue.oldestMessageAgeAlarm === undefined,
+    ),
+  );
   const consumer = queue.consumer ? resolveConsumer(context, name, queue, queue.consumer) : undefined;
   if (consumer) {
     context.problems.addAll(
@@ -349,7 +360,7 @@ function resolveQueue(context: QueueContext, name: string, queue: ParsedQueue): 
     fifoGrouping: queue.fifoGrouping ?? DEFAULTS.fifoGrouping,
     ...(queue.tenants && !settings.fifo ? { tenants: queue.tenants } : {}),
     visibilityTimeout: visibilityTimeoutOf(queue, consumer),
-    oldestMessageAgeAlarm: queue.oldestMessageAgeAlarm ?? context.oldestMessageAge,
+    oldestMessageAgeAlarm,
     ...(consumer ? { consumer } : {}),
   };
 }

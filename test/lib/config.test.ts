@@ -518,6 +518,20 @@ describe('resolveConfig validation', () => {
       /sources\.GitHub: source names are lower-case.*got "GitHub"/,
     ],
     [
+      'an oldest-message alarm that could fire only after SQS deleted the message it watches',
+      minimal({
+        queues: {
+          events: { retentionPeriod: Duration.hours(1), oldestMessageAgeAlarm: Duration.hours(2) },
+        },
+      }),
+      /queues\.events\.oldestMessageAgeAlarm: .* could never fire.*\(got 2 hours\)\. Fix: lower it to at most Duration\.minutes\(54\), or raise retentionPeriod/,
+    ],
+    [
+      'the default oldest-message alarm on a queue that keeps messages a shorter time, naming where it came from',
+      minimal({ queues: { events: { retentionPeriod: Duration.minutes(10) } } }),
+      /queues\.events\.oldestMessageAgeAlarm: .*\(alarms\.oldestMessageAge, or its default\) .* could never fire.*\(got 15 minutes\)\. Fix: set it to at most Duration\.minutes\(4\)/,
+    ],
+    [
       "a source named job, which would share the jobs' dedupe keys, job records and handlers",
       minimal({ sources: { job: { type: 'github' } } }),
       /sources\.job: is the source of every job a producer sends, so a webhook source cannot take it \(got "job"\)\. Fix: rename the source/,
