@@ -178,8 +178,8 @@ export class HooklinePipeline extends Construct {
   }
 
   /**
-   * What hookline keeps when its stack is deleted: the signing, forwarding and jobs token secrets and the tables unless
-   * `removalPolicy: 'destroy'`, the buckets always. An app's Aspect (or an override) can set their deletion policy
+   * What hookline keeps when its stack is deleted: the signing, forwarding and jobs token secrets and the tables
+   * unless `removalPolicy: 'destroy'`, the buckets always. An app's Aspect (or an override) can set their deletion policy
    * after the pipeline is built, so they are checked once the app is prepared, and the app is told what a deleted
    * stack then takes with it.
    */
