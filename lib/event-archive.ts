@@ -57,6 +57,11 @@ const DEFAULT_BUFFER_SECONDS = 300;
 /** The buffer intervals Firehose takes with dynamic partitioning, which has no zero buffering. */
 const MIN_BUFFER_SECONDS = 60;
 const MAX_BUFFER_SECONDS = 900;
+/**
+ * A healthy stream's oldest record is at most about one buffer interval old (plus the write); twice that means it
+ * cannot write to the bucket, which it retries for 24 hours before it drops the records.
+ */
+const STALE_DELIVERY_INTERVALS = 2;
 
 /**
  * What Firehose and S3 would refuse only at deploy (a buffer interval outside 60 to 900 whole seconds) or what
@@ -92,6 +97,10 @@ export class EventArchive extends Construct {
   public readonly deliveryStream: firehose.CfnDeliveryStream;
   /** The role Firehose assumes to write the bucket. */
   public readonly deliveryRole: iam.Role;
+  /** Where the stream logs why it could not write to the bucket (or partition a record). */
+  public readonly deliveryErrors: logs.LogGroup;
+  /** How long the stream buffers before it writes an object. */
+  public readonly bufferingInterval: Duration;
 
   constructor(scope: Construct, id: string, props: EventArchiveProps = {}) {
     super(scope, id);
@@ -105,11 +114,26 @@ export class EventArchive extends Construct {
     });
     const errorStream = errorLogs.addStream('S3Delivery');
     errorLogs.grantWrite(this.deliveryRole);
-    this.deliveryStream = this.createStream(
-      props.bufferingInterval?.toSeconds() ?? DEFAULT_BUFFER_SECONDS,
-      errorLogs,
-      errorStream,
-    );
+    this.deliveryErrors = errorLogs;
+    this.bufferingInterval = props.bufferingInterval ?? Duration.seconds(DEFAULT_BUFFER_SECONDS);
+    this.deliveryStream = this.createStream(this.bufferingInterval.toSeconds(), errorLogs, errorStream);
+  }
+
+  /**
+   * The age of the oldest record the stream holds (`DeliveryToS3.DataFreshness`, its maximum), and the age above
+   * which the stream is not writing to the bucket: records it took but never wrote are dropped after 24 hours.
+   */
+  public staleDelivery(period: Duration): { staleness: cloudwatch.IMetric; threshold: Duration } {
+    return {
+      staleness: new cloudwatch.Metric({
+        namespace: 'AWS/Firehose',
+        metricName: 'DeliveryToS3.DataFreshness',
+        dimensionsMap: { DeliveryStreamName: this.deliveryStreamName },
+        statistic: cloudwatch.Stats.MAXIMUM,
+        period,
+      }),
+      threshold: Duration.seconds(this.bufferingInterval.toSeconds() * STALE_DELIVERY_INTERVALS),
+    };
   }
 
   /** The stream's name, as producers address it. */

@@ -169,6 +169,7 @@ export class HooklinePipeline extends Construct {
     if (config.schedules.length > 0) this.schedules = this.createSchedules(config);
     this.alarms = this.createAlarms(config);
     this.circuitBreakers = this.createCircuitBreakers(config);
+    if (this.circuitBreakers) this.watchBreakerFunction(this.circuitBreakers);
     this.dashboard = this.createDashboard(config);
     this.addOutputs(config);
     this.showJobScheduleDeadLetterQueue();
@@ -177,8 +178,8 @@ export class HooklinePipeline extends Construct {
   }
 
   /**
-   * What hookline keeps when its stack is deleted: the signing and jobs token secrets and the tables unless
-   * `removalPolicy: 'destroy'`, the buckets always. An app's Aspect (or an override) can set their deletion policy
+   * What hookline keeps when its stack is deleted: the signing, forwarding and jobs token secrets and the tables
+   * unless `removalPolicy: 'destroy'`, the buckets always. An app's Aspect (or an override) can set their deletion policy
    * after the pipeline is built, so they are checked once the app is prepared, and the app is told what a deleted
    * stack then takes with it.
    */
@@ -188,6 +189,7 @@ export class HooklinePipeline extends Construct {
         ? []
         : [
             ...Object.values(this.signingSecrets),
+            ...Object.values(this.forwardSecrets),
             ...(this.jobsEndpoint ? [this.jobsEndpoint.tokenSecret] : []),
             ...(this.dedupeTable ? [this.dedupeTable] : []),
             ...(this.idempotencyTable ? [this.idempotencyTable] : []),
@@ -525,6 +527,10 @@ export class HooklinePipeline extends Construct {
               DEFAULTS.functionAlarmPeriod,
               metricsNamespaceOf(Stack.of(this).stackName),
             ),
+            archiveDelivery: {
+              ...this.archive.staleDelivery(DEFAULTS.functionAlarmPeriod),
+              errorLogGroup: this.archive.deliveryErrors,
+            },
             archiveFailuresCommand: stackLogsQuery(
               this,
               3_600,
@@ -574,6 +580,24 @@ export class HooklinePipeline extends Construct {
       consumers,
       topic: this.alarms.topic,
       ...functionOptionsOf(config),
+    });
+  }
+
+  /**
+   * The breaker function's errors and throttles. CloudWatch invokes it asynchronously once per trip: when every
+   * attempt fails the event is dropped, the breaker alarm stays in ALARM (so it never invokes again) and its
+   * notification said the consumer was paused while it still runs; a failed probe or close leaves the consumer
+   * paused or at probe concurrency.
+   */
+  private watchBreakerFunction(breakers: ConsumerCircuitBreakers): void {
+    const fn = breakers.breakerFunction;
+    this.alarms.watchFunction({
+      // A space and an upper-case id: never a queue's name, so its alarms cannot meet a consumer's.
+      name: 'circuit breaker',
+      id: 'CircuitBreaker',
+      fn,
+      logGroup: fn.logGroup,
+      failureImpact: `It may not have paused, probed or closed a consumer as its breaker alarm said: run ${hooklineCommand(this, 'status')}, which says whether each consumer is paused, then pause or resume it by hand.`,
     });
   }
 
@@ -862,9 +886,9 @@ function isResolved(config: HooklineConfig | ResolvedConfig): config is Resolved
  */
 export const NAG_ACKNOWLEDGEMENTS: Readonly<Record<string, string>> = {
   'AwsSolutions-APIG4':
-    'Webhook senders cannot present IAM, JWT or Cognito credentials, and authorizers cannot see the body; every request is authenticated by its HMAC signature (or token) inside the ingest function.',
+    "Webhook senders cannot present IAM, JWT or Cognito credentials, and authorizers cannot see the body: every webhook is authenticated by its HMAC signature (or token) inside the ingest function. The jobs endpoint's callers send a bearer token, checked inside the jobs endpoint's function against the tokens its secret holds (several during a rotation), so no authorizer adds a check.",
   'AwsSolutions-SMG4':
-    "Each secret is shared with a party a rotation function cannot update: a source's signing secret with its sender (which issues or stores it), the jobs endpoint's token with the app's callers. They are rotated by storing the new value beside the old one (several active secrets) until that party has switched.",
+    "Each secret is shared with a party a rotation function cannot update: a source's signing secret with its sender (which issues or stores it), a forwarding queue's signing secret with its destination (which verifies with it), the jobs endpoint's token with the app's callers. They are rotated by storing the new value beside the old one (several active secrets) until that party has switched.",
   'AwsSolutions-S1':
     'The claim-check and archive buckets are written and read only by the pipeline roles (and the archive by its delivery stream); access is audited through CloudTrail rather than a second logging bucket.',
   'AwsSolutions-SNS2':

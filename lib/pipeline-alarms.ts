@@ -99,6 +99,12 @@ export interface MonitoredFunction {
    * @default false
    */
   readonly consumesQueue?: boolean;
+  /**
+   * What a failure of this function leaves undone, and the command that tells, said in its errors alarm after
+   * reading the log.
+   * @default - nothing more than the log
+   */
+  readonly failureImpact?: string;
 }
 
 /** A further dead-letter queue to watch. */
@@ -162,6 +168,18 @@ export interface PipelineAlarmsProps {
    * @default - no archive alarm
    */
   readonly archiveFailures?: cloudwatch.IMetric;
+
+  /**
+   * The archive's delivery stream: the age of its oldest record, above which it is not writing to the bucket, and
+   * the log group where it says why.
+   *
+   * @default - no delivery alarm
+   */
+  readonly archiveDelivery?: {
+    readonly staleness: cloudwatch.IMetric;
+    readonly threshold: Duration;
+    readonly errorLogGroup: logs.ILogGroup;
+  };
 
   /**
    * The command that reads the archive failures' ERROR lines in every log group of a function that counts them
@@ -270,7 +288,17 @@ export class PipelineAlarms extends Construct {
         description: `Events were queued but not archived (the delivery stream refused or timed out, or a record was too large): they are processed, but a replay of that time range will miss them. The ingest (webhooks) and each consumer (jobs, scheduled events) log them on an ERROR line ("archive put failed", "archive record too large")${this.archiveFailuresCommand(props)}.`,
       });
     }
+    if (props.archiveDelivery) this.watchArchiveDelivery(props.archiveDelivery);
     if (props.api) this.watchApi(props.api, props.ingestLogGroup);
+  }
+
+  /** Records the archive stream took but cannot write: they would be dropped after 24 hours, uncounted. */
+  private watchArchiveDelivery(delivery: NonNullable<PipelineAlarmsProps['archiveDelivery']>): void {
+    this.add('ArchiveDelivery', {
+      metric: delivery.staleness,
+      threshold: delivery.threshold.toSeconds(),
+      description: `The event archive's delivery stream holds records older than ${delivery.threshold.toHumanString()}: it cannot write them to the archive bucket (a changed bucket policy or encryption, a deleted bucket). It retries for 24 hours, then drops them, and a replay of that time range will miss them; the events themselves were processed. Read why with ${logsTail(this, delivery.errorLogGroup, '1h')}.`,
+    });
   }
 
   /** Where the description sends the operator to read which events were not archived. */
@@ -295,8 +323,8 @@ export class PipelineAlarms extends Construct {
     return hooklineCommand(this, command);
   }
 
-  /** Errors and throttles of one function, each with the first command to run. */
-  private watchFunction(f: MonitoredFunction): void {
+  /** Errors and throttles of one function, each with the first command to run (one made after the alarms too). */
+  watchFunction(f: MonitoredFunction): void {
     const region = Stack.of(this).region;
     const readLog = f.logGroup
       ? `Read its log with ${logsTail(this, f.logGroup, '30m')}`
@@ -304,7 +332,7 @@ export class PipelineAlarms extends Construct {
     this.add(`Errors-${f.id ?? f.name}`, {
       metric: f.fn.metricErrors({ period: DEFAULTS.functionAlarmPeriod, statistic: cloudwatch.Stats.SUM }),
       threshold: 0,
-      description: `The "${f.name}" function failed (an unhandled error or a timeout). ${readLog}.`,
+      description: `The "${f.name}" function failed (an unhandled error or a timeout). ${readLog}.${f.failureImpact ? ` ${f.failureImpact}` : ''}`,
     });
     const lower = f.consumesQueue ? ", or lower the queue's consumer maxConcurrency" : '';
     this.add(`Throttles-${f.id ?? f.name}`, {

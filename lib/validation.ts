@@ -402,6 +402,37 @@ function deadLetterOutlivesViolations(q: QueueRuleInput): Violation[] {
   ];
 }
 
+/**
+ * Rule: a queue's oldest-message alarm can fire before SQS deletes the message it watches. It fires once the oldest
+ * message has been older than `alarmAge` for `window`; SQS deletes a message once it is `retentionPeriod` old,
+ * unprocessed and not dead-lettered, so a later alarm never fires and the messages of a stopped consumer expire
+ * unseen. `inherited`: the age came from `alarms.oldestMessageAge` or its default, not the queue.
+ */
+export function oldestMessageAlarmViolations(
+  alarmAge: Duration,
+  retentionPeriod: Duration,
+  window: Duration,
+  inherited: boolean,
+): Violation[] {
+  if (!known(alarmAge) || !known(retentionPeriod) || !known(window)) return [];
+  // A retention SQS refuses is reported by its own rule.
+  if (retentionViolations('retentionPeriod', retentionPeriod).length > 0) return [];
+  if (secondsOf(alarmAge) + secondsOf(window) < secondsOf(retentionPeriod)) return [];
+  // A minute of margin: the alarm reads one-minute datapoints, published a little after each minute.
+  const room = Math.floor((secondsOf(retentionPeriod) - secondsOf(window)) / 60) - 1;
+  const from = inherited ? ' (alarms.oldestMessageAge, or its default)' : '';
+  return [
+    violation(
+      'oldestMessageAgeAlarm',
+      `the alarm${from} fires once the oldest message has waited longer than this for ${window.toHumanString()}, but SQS deletes a message once it has waited the queue's retentionPeriod (${retentionPeriod.toHumanString()}): it could never fire, and the messages of a stopped consumer would expire unseen`,
+      alarmAge,
+      room >= 1
+        ? `${inherited ? 'set' : 'lower'} it to at most Duration.minutes(${room}), or raise retentionPeriod`
+        : `raise retentionPeriod above ${window.toHumanString()} and a minute`,
+    ),
+  ];
+}
+
 /** Rules for a queue pair: redrive count, retention ranges, DLQ outliving its source, FIFO-only settings. */
 export function queueViolations(q: QueueRuleInput): Violation[] {
   return [

@@ -6,6 +6,10 @@ import type { ViolationList } from '../violations';
 /** Source, queue and schedule names: they become resource names and URL segments. */
 export const NAME_PATTERN = /^[a-z][a-z0-9-]{0,39}$/;
 
+/** {@link NAME_PATTERN} in words, after the noun it names ("queue names are ..."). */
+export const NAME_RULE =
+  'lower-case letters, digits and dashes, starting with a letter, at most 40 characters';
+
 /**
  * Rule: names that differ only by dashes (`q-2`, `q2`) would become the same construct id and output key
  * (`Q2`); each later one is reported with the name it clashes with.

@@ -1,11 +1,12 @@
 /** The `queues` section: each queue pair and its consumer, with every default filled. */
-import type { Duration } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib/core';
 import { credentialHeadersOfSources } from '../senders';
 import {
   circuitBreakerViolations,
   consumerViolations,
   defaultDeadlineMargin,
   minimumVisibilityTimeout,
+  oldestMessageAlarmViolations,
   queueViolations,
   rateLimitViolations,
   retryViolations,
@@ -13,7 +14,7 @@ import {
   visibilityViolations,
 } from '../validation';
 import type { ViolationList } from '../violations';
-import { checkDistinctIds, NAME_PATTERN, seconds } from './common';
+import { checkDistinctIds, NAME_PATTERN, NAME_RULE, seconds } from './common';
 import { DEFAULTS } from './defaults';
 import { forwardEntry, resolveForward } from './resolve-forward';
 import type { ResolvedConsumer, ResolvedQueue, ResolvedSource } from './resolved';
@@ -36,7 +37,7 @@ function checkQueueName(problems: ViolationList, path: string, name: string): vo
   if (NAME_PATTERN.test(name)) return;
   problems.add(
     path,
-    'queue names are lower-case letters, digits and dashes, starting with a letter, at most 40 characters',
+    `queue names are ${NAME_RULE}`,
     name,
     'rename the queue, e.g. "events" or "billing-jobs"',
   );
@@ -335,6 +336,16 @@ function resolveQueue(context: QueueContext, name: string, queue: ParsedQueue): 
     deadLetterRetentionPeriod: queue.deadLetterRetentionPeriod ?? DEFAULTS.deadLetterRetentionPeriod,
   };
   checkQueue(context.problems, path, queue, settings);
+  const oldestMessageAgeAlarm = queue.oldestMessageAgeAlarm ?? context.oldestMessageAge;
+  context.problems.addAll(
+    path,
+    oldestMessageAlarmViolations(
+      oldestMessageAgeAlarm,
+      settings.retentionPeriod,
+      Duration.seconds(DEFAULTS.queueAlarmPeriod.toSeconds() * DEFAULTS.oldestMessageAgeAlarmPeriods),
+      queue.oldestMessageAgeAlarm === undefined,
+    ),
+  );
   const consumer = queue.consumer ? resolveConsumer(context, name, queue, queue.consumer) : undefined;
   if (consumer) {
     context.problems.addAll(
@@ -349,7 +360,7 @@ function resolveQueue(context: QueueContext, name: string, queue: ParsedQueue): 
     fifoGrouping: queue.fifoGrouping ?? DEFAULTS.fifoGrouping,
     ...(queue.tenants && !settings.fifo ? { tenants: queue.tenants } : {}),
     visibilityTimeout: visibilityTimeoutOf(queue, consumer),
-    oldestMessageAgeAlarm: queue.oldestMessageAgeAlarm ?? context.oldestMessageAge,
+    oldestMessageAgeAlarm,
     ...(consumer ? { consumer } : {}),
   };
 }

@@ -3,7 +3,7 @@ import { EVENT_TYPE_RULE, isEventTypeName } from '../../lambda/shared/job';
 import { schedulePayloadProblem } from '../schedule-envelope';
 import { scheduleProblems } from '../schedule-expression';
 import type { ViolationList } from '../violations';
-import { checkDistinctIds, checkQueueRef, NAME_PATTERN } from './common';
+import { checkDistinctIds, checkQueueRef, NAME_PATTERN, NAME_RULE } from './common';
 import { DEFAULTS } from './defaults';
 import type { ResolvedSchedule } from './resolved';
 import type { ParsedConfig } from './schema';
@@ -13,12 +13,7 @@ type ScheduleInput = NonNullable<ParsedConfig['schedules']>[number];
 /** Rule: schedule names are valid and unique. */
 function checkScheduleName(problems: ViolationList, path: string, name: string, seen: Set<string>): void {
   if (!NAME_PATTERN.test(name))
-    problems.add(
-      `${path}.name`,
-      'schedule names are lower-case letters, digits and dashes',
-      name,
-      'rename it, e.g. "nightly-report"',
-    );
+    problems.add(`${path}.name`, `schedule names are ${NAME_RULE}`, name, 'rename it, e.g. "nightly-report"');
   if (seen.has(name))
     problems.add(`${path}.name`, 'schedule names must be unique', name, 'rename one of them');
   seen.add(name);

@@ -1,7 +1,8 @@
 /** The `sources` section: names, replay tolerance and each sender's own rules. */
+import { JOB_SOURCE, SCHEDULE_SOURCE } from '../../lambda/shared/job';
 import { configSenderFor } from '../senders';
 import type { ViolationList } from '../violations';
-import { checkDistinctIds, checkExistingSecretName, NAME_PATTERN, seconds } from './common';
+import { checkDistinctIds, checkExistingSecretName, NAME_PATTERN, NAME_RULE, seconds } from './common';
 import type { ResolvedSource } from './resolved';
 import type { ParsedConfig, ParsedSource } from './schema';
 
@@ -32,9 +33,19 @@ function resolveSource(problems: ViolationList, name: string, source: ParsedSour
   if (!NAME_PATTERN.test(name)) {
     problems.add(
       path,
-      'source names are lower-case letters, digits and dashes, starting with a letter, at most 40 characters',
+      `source names are ${NAME_RULE}`,
       name,
       'rename the source, e.g. "github" or "billing-stripe"',
+    );
+  }
+  if (name === JOB_SOURCE || name === SCHEDULE_SOURCE) {
+    // Jobs and scheduled events carry these as their envelope's source: a webhook source of that name would share
+    // their dedupe keys and job records (`job#<id>`), their handlers (`job.<type>`) and their archive origin.
+    problems.add(
+      path,
+      `is the source of every ${name === JOB_SOURCE ? 'job a producer sends' : 'scheduled event'}, so a webhook source cannot take it`,
+      name,
+      `rename the source, e.g. "${name}-hooks"`,
     );
   }
   checkTolerance(problems, path, source);

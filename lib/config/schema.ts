@@ -271,7 +271,8 @@ export interface QueueConfig {
    */
   visibilityTimeout?: Duration;
   /**
-   * Age of the oldest message above which this queue's alarm fires.
+   * Age of the oldest message above which this queue's alarm fires; with the alarm's 5 minutes, below the queue's
+   * `retentionPeriod`, after which SQS deletes the message.
    * @default alarms.oldestMessageAge
    */
   oldestMessageAgeAlarm?: Duration;

@@ -138,7 +138,7 @@ describe('alarm descriptions', () => {
     for (const command of commands) {
       expect(command, command).toMatch(/ --region eu-west-1$/);
       expect(command, command).toMatch(
-        /^aws (logs tail resolved-\w+Logs\w+ --since \d+[mh]( --filter-pattern '.+')?|logs start-query --log-group-names \$\(aws cloudformation describe-stacks --stack-name Prod-HooklineMax .+\) .+|logs get-query-results --query-id <the id it printed>|lambda get-function-concurrency --function-name resolved-\w+Function\w+|lambda get-account-settings) /,
+        /^aws (logs tail resolved-\w+(Logs|DeliveryErrors)\w+ --since \d+[mh]( --filter-pattern '.+')?|logs start-query --log-group-names \$\(aws cloudformation describe-stacks --stack-name Prod-HooklineMax .+\) .+|logs get-query-results --query-id <the id it printed>|lambda get-function-concurrency --function-name resolved-\w+Function\w+|lambda get-account-settings) /,
       );
     }
   });

@@ -522,6 +522,30 @@ describe('resolveConfig validation', () => {
       minimal({ sources: { GitHub: { type: 'github' } } }),
       /sources\.GitHub: source names are lower-case.*got "GitHub"/,
     ],
+    [
+      'an oldest-message alarm that could fire only after SQS deleted the message it watches',
+      minimal({
+        queues: {
+          events: { retentionPeriod: Duration.hours(1), oldestMessageAgeAlarm: Duration.hours(2) },
+        },
+      }),
+      /queues\.events\.oldestMessageAgeAlarm: .* could never fire.*\(got 2 hours\)\. Fix: lower it to at most Duration\.minutes\(54\), or raise retentionPeriod/,
+    ],
+    [
+      'the default oldest-message alarm on a queue that keeps messages a shorter time, naming where it came from',
+      minimal({ queues: { events: { retentionPeriod: Duration.minutes(10) } } }),
+      /queues\.events\.oldestMessageAgeAlarm: .*\(alarms\.oldestMessageAge, or its default\) .* could never fire.*\(got 15 minutes\)\. Fix: set it to at most Duration\.minutes\(4\)/,
+    ],
+    [
+      "a source named job, which would share the jobs' dedupe keys, job records and handlers",
+      minimal({ sources: { job: { type: 'github' } } }),
+      /sources\.job: is the source of every job a producer sends, so a webhook source cannot take it \(got "job"\)\. Fix: rename the source/,
+    ],
+    [
+      'a source named schedule, the source of scheduled events',
+      minimal({ sources: { schedule: { type: 'github' } } }),
+      /sources\.schedule: is the source of every scheduled event/,
+    ],
     ['bad queue name', minimal({ queues: { my_queue: {} } }), /queues\.my_queue: queue names are lower-case/],
     [
       'an existing secret named with a space, which Secrets Manager cannot hold',
@@ -950,6 +974,13 @@ describe('resolveConfig validation', () => {
         schedules: [{ name: 'Nightly Job', expression: 'rate(1 day)', queue: 'events', type: 'x' }],
       }),
       /schedules\.0\.name: schedule names are lower-case/,
+    ],
+    [
+      'schedule name over 40 characters, which reads as well-formed unless the limit is said',
+      minimal({
+        schedules: [{ name: `n${'b'.repeat(40)}`, expression: 'rate(1 day)', queue: 'events', type: 'x' }],
+      }),
+      /schedules\.0\.name: schedule names are lower-case letters, digits and dashes, starting with a letter, at most 40 characters \(got "nb+"\)/,
     ],
     [
       'schedule type of spaces',

@@ -266,6 +266,30 @@ describe('EventArchive in the pipeline stack', () => {
     expect(alarm?.Properties?.AlarmActions).toHaveLength(1);
   });
 
+  it('alarms when the stream holds records it cannot write to the bucket, which it drops after 24 hours, naming its error log', () => {
+    // A put the stream took is not an archived event: Firehose retries writing to S3 for 24 hours, then drops the
+    // records, and ArchiveFailed (the puts it refused) never counts them.
+    const alarms = ofType(resources, 'AWS::CloudWatch::Alarm').filter(
+      ([, a]) =>
+        a.Properties?.Namespace === 'AWS/Firehose' &&
+        a.Properties?.MetricName === 'DeliveryToS3.DataFreshness',
+    );
+    expect(alarms).toHaveLength(1);
+    const [[, alarm] = []] = alarms;
+    expect(alarm?.Properties?.Dimensions).toEqual([{ Name: 'DeliveryStreamName', Value: { Ref: streamId } }]);
+    const interval = destination.BufferingHints.IntervalInSeconds as number;
+    // Above what a healthy stream reaches (its buffer interval plus the write), far below the 24 hours.
+    expect(alarm?.Properties).toMatchObject({
+      Statistic: 'Maximum',
+      Threshold: 2 * interval,
+      ComparisonOperator: 'GreaterThanThreshold',
+      TreatMissingData: 'notBreaching',
+    });
+    expect(alarm?.Properties?.AlarmActions).toHaveLength(1);
+    const errorLogId = destination.CloudWatchLoggingOptions.LogGroupName.Ref as string;
+    expect(JSON.stringify(alarm?.Properties?.AlarmDescription)).toContain(`"${errorLogId}"`);
+  });
+
   it('hands the ingest function the stream name', () => {
     const fn = resources[stack.getLogicalId(stack.ingest.ingestFunction.node.defaultChild as never)];
     expect(JSON.stringify(fn?.Properties?.Environment)).toContain(streamId);
@@ -278,6 +302,7 @@ describe('archive configuration', () => {
     const resources = off.template.toJSON().Resources as Resources;
     expect(ofType(resources, 'AWS::KinesisFirehose::DeliveryStream')).toEqual([]);
     expect(JSON.stringify(resources)).not.toContain('firehose:PutRecord');
+    expect(JSON.stringify(resources)).not.toContain('AWS/Firehose');
   });
 
   it('refuses a retention under one day, naming the field and the fix', () => {

@@ -246,6 +246,35 @@ describe('HooklinePipeline', () => {
     ).toEqual([]);
   }, 120_000);
 
+  it("names a forwarding queue's generated signing secret among what an app's Aspect setting DESTROY would delete", () => {
+    // GIVEN a pipeline whose forwarding consumer signs with a secret the stack generates and keeps
+    const stack = new Stack(testApp(), 'DevForward');
+    new HooklinePipeline(stack, 'Webhooks', {
+      config: defineConfig({
+        ...config,
+        queues: {
+          ...config.queues,
+          app: { consumer: { forward: { url: 'https://app.example.com/hooks' } } },
+        },
+      }),
+      projectRoot: userApp,
+    });
+    Aspects.of(stack).add({
+      visit: (node) => {
+        if (CfnResource.isCfnResource(node)) node.applyRemovalPolicy(RemovalPolicy.DESTROY);
+      },
+    });
+    // WHEN it synthesizes
+    const warnings = Annotations.fromStack(stack)
+      .findWarning('/DevForward/Webhooks', Match.stringLikeRegexp('DeletionPolicy Delete'))
+      .map((w) => String(w.entry.data));
+    // THEN the warning names the secret the destination verifies with: deleted, every event would be refused
+    // after the stack is created again
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(/\(got [^)]*ForwardSecretApp/);
+    expect(warnings[0]).toMatch(/Deleting the stack would delete [^.]*ForwardSecretApp/);
+  }, 120_000);
+
   it("resolves consumer entries against the app's root, not hookline's folder", () => {
     // The working directory is this repository, which has no consumers/orders.ts: only projectRoot finds it.
     expect(() => new HooklinePipeline(new Stack(testApp(), 'A'), 'Webhooks', { config })).toThrow(

@@ -3,11 +3,12 @@ import { Match } from 'aws-cdk-lib/assertions';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { describe, expect, it } from 'vitest';
-import { HooklineConfigError } from '../../lib/config';
+import { HooklineConfigError, resolveConfig } from '../../lib/config';
 import { PipelineAlarms } from '../../lib/pipeline-alarms';
 import { WebhookPipelineStack } from '../../lib/webhook-pipeline-stack';
 import { type Json, list, type Resources, walkAlarmsToPublishGrants } from '../helpers/alarms';
 import { exampleResolved, pipelineTemplate, renderIntrinsics, testApp, testStack } from '../helpers/cdk';
+import { maximalConfig } from '../helpers/maximal-config';
 
 describe('PipelineAlarms', () => {
   const { template } = pipelineTemplate();
@@ -112,6 +113,42 @@ describe('PipelineAlarms', () => {
     t.resourceCountIs('AWS::SNS::Topic', 0);
     t.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmActions: [arn] });
     t.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmActions: Match.arrayWith([arn]) });
+  });
+});
+
+describe('PipelineAlarms with every feature on', () => {
+  const { template: t } = pipelineTemplate(resolveConfig(maximalConfig()));
+
+  it('watches every function the pipeline deploys for errors and throttles, the circuit breaker function too', () => {
+    // A function nobody watches fails silently: a breaker function that cannot disable a mapping leaves the
+    // consumer running while its breaker alarm told the on-call engineer it was paused.
+    const resources = t.toJSON().Resources as Resources;
+    const functions = Object.entries(resources)
+      .filter(([, r]) => r.Type === 'AWS::Lambda::Function')
+      .map(([id]) => id);
+    expect(functions.some((id) => id.startsWith('CircuitBreakers'))).toBe(true);
+    const watched = (metric: string) =>
+      Object.values(resources)
+        .filter(
+          (r) =>
+            r.Type === 'AWS::CloudWatch::Alarm' &&
+            r.Properties?.Namespace === 'AWS/Lambda' &&
+            r.Properties?.MetricName === metric,
+        )
+        .map((r) => (list(r.Properties?.Dimensions)[0] as { Value: { Ref: string } }).Value.Ref);
+    expect(watched('Errors').sort()).toEqual([...functions].sort());
+    expect(watched('Throttles').sort()).toEqual([...functions].sort());
+  });
+
+  it("says in the breaker function's errors alarm that a consumer may not be paused, probed or closed as its breaker alarm said", () => {
+    const alarm = Object.entries(t.findResources('AWS::CloudWatch::Alarm')).find(([id]) =>
+      id.startsWith('AlarmsErrorsCircuitBreaker'),
+    );
+    expect(alarm).toBeDefined();
+    const description = renderIntrinsics(alarm?.[1].Properties.AlarmDescription);
+    expect(description).toMatch(/"circuit breaker" function failed/);
+    expect(description).toMatch(/may not have paused, probed or closed/);
+    expect(description).toMatch(/hookline status/);
   });
 });
 

@@ -83,10 +83,10 @@ describe('CloudFormation template limits, checked at synth', () => {
   }, 120_000);
 
   it('holds as many queues with consumers as 500 resources allow, and refuses the next one at synth', () => {
-    // 36 queues with consumers fit: 13 resources each (497 in all), 5 outputs each (192 in all).
+    // 36 queues with consumers fit: 13 resources each (498 in all), 5 outputs each (192 in all).
     const fits = synthesize((s) => new HooklinePipeline(s, 'P', { config: config(36) }));
     expect(outputsOf(fits).length).toBeLessThanOrEqual(200);
-    // The 37th passes 500 resources (510) while its outputs (197) still fit: CDK and this check refuse it.
+    // The 37th passes 500 resources (511) while its outputs (197) still fit: CDK and this check refuse it.
     const result = synthesize((s) => new HooklinePipeline(s, 'P', { config: config(37) }));
     expect(result).toHaveProperty('error');
     const error = (result as { error: unknown }).error;
@@ -94,7 +94,7 @@ describe('CloudFormation template limits, checked at synth', () => {
     const message = (error as Error).message;
     expect(message).toContain('CloudFormation template of stack Limits');
     expect(message).toMatch(
-      /resources: CloudFormation accepts at most 500 resources in one stack; the pipeline declares 510 and the rest of the stack 0/,
+      /resources: CloudFormation accepts at most 500 resources in one stack; the pipeline declares 511 and the rest of the stack 0/,
     );
     expect(message).toContain('second HooklinePipeline in another stack');
     expect(message).not.toContain('outputs:');

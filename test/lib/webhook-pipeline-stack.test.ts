@@ -3,6 +3,7 @@ import { Match } from 'aws-cdk-lib/assertions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { describe, expect, it } from 'vitest';
+import exampleConfig from '../../hookline.config';
 import {
   CONSUMER_CONFIG_ENV,
   consumerRuntimeSchema,
@@ -10,6 +11,7 @@ import {
   readIngestConfig,
   readRuntimeConfig,
 } from '../../lambda/shared/runtime-config';
+import { resolveConfig } from '../../lib/config';
 import { NAG_ACKNOWLEDGEMENTS, WebhookPipelineStack } from '../../lib/webhook-pipeline-stack';
 import {
   exampleResolved,
@@ -251,6 +253,40 @@ describe('cdk-nag AwsSolutions', () => {
       expect(id).toMatch(/^AwsSolutions-/);
       expect(reason.length, id).toBeGreaterThan(60);
     }
+  });
+
+  it('says, in the acknowledgements that cover them, why each generated secret has no rotation and each route no authorizer', () => {
+    // GIVEN every kind of generated secret and every route: sources, a forwarding queue, the jobs endpoint
+    const config = resolveConfig({
+      ...exampleConfig,
+      queues: {
+        ...exampleConfig.queues,
+        app: { consumer: { forward: { url: 'https://app.example.com/hooks' } } },
+      },
+      jobs: { endpoint: { queues: ['events'] } },
+    });
+    const resources = pipelineTemplate(config).template.toJSON().Resources as Record<
+      string,
+      { Type: string; Properties: { Description?: string; RouteKey?: string } }
+    >;
+    const of = (type: string) => Object.values(resources).filter((r) => r.Type === type);
+    // WHEN the secrets (AwsSolutions-SMG4: no rotation) and routes (AwsSolutions-APIG4: no authorizer) are listed
+    const who: Record<string, RegExp> = {
+      'webhook source': /a source's signing secret with its sender/,
+      "queue's forwarding consumer": /a forwarding queue's signing secret with its destination/,
+      'jobs endpoint': /the jobs endpoint's token with the app's callers/,
+    };
+    const secretKinds = of('AWS::SecretsManager::Secret').map(
+      (r) => Object.keys(who).find((k) => r.Properties.Description?.includes(k)) ?? r.Properties.Description,
+    );
+    expect(new Set(secretKinds)).toEqual(new Set(Object.keys(who)));
+    const routes = of('AWS::ApiGatewayV2::Route').map((r) => r.Properties.RouteKey);
+    expect(routes.sort()).toEqual(['ANY /webhooks/{source}', 'POST /jobs/{queue}']);
+    // THEN each reason names every party and door it covers
+    for (const kind of Object.keys(who))
+      expect(NAG_ACKNOWLEDGEMENTS['AwsSolutions-SMG4']).toMatch(who[kind] as RegExp);
+    expect(NAG_ACKNOWLEDGEMENTS['AwsSolutions-APIG4']).toMatch(/webhook .*HMAC signature/);
+    expect(NAG_ACKNOWLEDGEMENTS['AwsSolutions-APIG4']).toMatch(/jobs endpoint.*bearer token/);
   });
 
   it('still fails on a finding the design does not accept', () => {
