@@ -140,6 +140,10 @@ describe('normalize helpers', () => {
     expect(valueAtPath(JSON.parse(text), 's', text)).toBe('42');
     expect(valueAtPath(JSON.parse(text), 'id')).toBe('9007199254740992');
   });
+  it('valueAtPath gives nothing for a number it cannot read as written, rather than a double two ids could share', () => {
+    const text = `{"id":9007199254740993,"deep":${'['.repeat(20_000)}${']'.repeat(20_000)}}`;
+    expect(valueAtPath(JSON.parse(text), 'id', text)).toBeUndefined();
+  });
   it('sqsSafeJson escapes astral and U+FFFE/U+FFFF characters losslessly', () => {
     const value = { body: 'a😀b\uffffc\ufffe', plain: 'é' };
     const json = sqsSafeJson(value);
