@@ -44,3 +44,6 @@ export function fillSignedContent(template: string, body: Buffer, timestamp: str
 export function twilioBodySha256(body: string | Buffer): string {
   return createHash('sha256').update(toBytes(body)).digest('hex');
 }
+
+/** The webhook URL as is: what every sender but Twilio posts to. */
+export const webhookUrlAsIs = (_settings: unknown, url: string): string => url;
