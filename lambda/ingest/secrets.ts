@@ -17,9 +17,15 @@ export class SecretUnavailableError extends Error {
 
 /**
  * Parses a stored secret value into the list of active secrets. A JSON object must be the rotation form: any
- * other object (a Secrets Manager key/value secret) is refused rather than used, braces and all, as the key.
+ * other object (a Secrets Manager key/value secret) is refused rather than used, braces and all, as the key; so
+ * is a JSON list (the rotation secrets without their object), which no sender issues either.
  */
 export function parseSecretValue(value: string): string[] {
+  if (value.trimStart().startsWith('[') && isJsonList(value)) {
+    throw new Error(
+      'the secret is a JSON list: store {"secrets": ["current", "previous"]} while rotating, else the plain secret',
+    );
+  }
   if (value.trimStart().startsWith('{')) {
     let parsed: unknown;
     try {
@@ -40,6 +46,14 @@ export function parseSecretValue(value: string): string[] {
   }
   if (value.trim().length === 0) throw new Error('the secret is empty (or only whitespace)');
   return [value];
+}
+
+function isJsonList(text: string): boolean {
+  try {
+    return Array.isArray(JSON.parse(text));
+  } catch {
+    return false;
+  }
 }
 
 /** Collaborators of {@link createSecretLoader}. */

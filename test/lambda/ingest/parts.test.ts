@@ -86,6 +86,21 @@ describe('secrets', () => {
     // JSON that is not an object is still a plain secret, as is text that only starts with a brace.
     expect(parseSecretValue('{not json')).toEqual(['{not json']);
   });
+  it('refuses a JSON list (the rotation secrets without their object) instead of using its text as the key', async () => {
+    for (const value of ['["new","old"]', ' ["whsec_abc"]', '[]']) {
+      expect(() => parseSecretValue(value), value).toThrow(
+        /JSON list: store \{"secrets": \["current", "previous"\]\}/,
+      );
+    }
+    const load = createSecretLoader({
+      cacheSeconds: 60,
+      fetchSecretString: async () => '["gh-secret","gh-old"]',
+    });
+    const error = await load('arn:aws:secretsmanager:eu-west-1:1:secret:list').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(SecretUnavailableError);
+    // Text that only starts with a bracket is a plain secret.
+    expect(parseSecretValue('[not json')).toEqual(['[not json']);
+  });
   it('env: ids read the environment; others go to the fetcher; cached for the TTL', async () => {
     let clock = 0;
     let fetches = 0;
