@@ -4,6 +4,7 @@ import { encodeBody, sanitizeType, sqsSafeJson, valueAtPath } from '../../../lam
 import { selectRoute, typeMatches } from '../../../lambda/ingest/routing';
 import { createSecretLoader, parseSecretValue, SecretUnavailableError } from '../../../lambda/ingest/secrets';
 import { sourceRuntimeSchema as ingestSourceSchema } from '../../../lambda/shared/runtime-config';
+import { signingSecretProblem } from '../../../lambda/shared/senders';
 
 describe('type patterns', () => {
   it.each([
@@ -100,6 +101,15 @@ describe('secrets', () => {
     expect(error).toBeInstanceOf(SecretUnavailableError);
     // Text that only starts with a bracket is a plain secret.
     expect(parseSecretValue('[not json')).toEqual(['[not json']);
+  });
+  it('refuses a secret stored in JSON quotes instead of using the quotes as part of the key', () => {
+    for (const value of ['"gh-secret"', ' "whsec_abc"\n']) {
+      expect(() => parseSecretValue(value), value).toThrow(/in JSON quotes: store it without them/);
+      expect(signingSecretProblem('github', value.trim()), value).toMatch(/in JSON quotes/);
+    }
+    // A quote that is not a whole JSON string is part of a plain secret.
+    expect(parseSecretValue('"half')).toEqual(['"half']);
+    expect(signingSecretProblem('github', '"half')).toBeUndefined();
   });
   it('env: ids read the environment; others go to the fetcher; cached for the TTL', async () => {
     let clock = 0;
