@@ -4,6 +4,8 @@
  * cached per id for a bounded time; a failed load is never cached, so the next request tries again.
  */
 
+import { isQuotedSecret, QUOTED_SECRET_PROBLEM } from '../shared/senders/sign-kit';
+
 /** Raised when a secret cannot be loaded; the caller answers 503 (fail closed), never an unverified pass. */
 export class SecretUnavailableError extends Error {
   constructor(
@@ -17,9 +19,16 @@ export class SecretUnavailableError extends Error {
 
 /**
  * Parses a stored secret value into the list of active secrets. A JSON object must be the rotation form: any
- * other object (a Secrets Manager key/value secret) is refused rather than used, braces and all, as the key.
+ * other object (a Secrets Manager key/value secret) is refused rather than used, braces and all, as the key; so
+ * is a JSON list (the rotation secrets without their object), and a secret in JSON quotes: no sender issues either.
  */
 export function parseSecretValue(value: string): string[] {
+  if (value.trimStart().startsWith('[') && isJsonList(value)) {
+    throw new Error(
+      'the secret is a JSON list: store {"secrets": ["current", "previous"]} while rotating, else the plain secret',
+    );
+  }
+  if (isQuotedSecret(value)) throw new Error(QUOTED_SECRET_PROBLEM);
   if (value.trimStart().startsWith('{')) {
     let parsed: unknown;
     try {
@@ -40,6 +49,14 @@ export function parseSecretValue(value: string): string[] {
   }
   if (value.trim().length === 0) throw new Error('the secret is empty (or only whitespace)');
   return [value];
+}
+
+function isJsonList(text: string): boolean {
+  try {
+    return Array.isArray(JSON.parse(text));
+  } catch {
+    return false;
+  }
 }
 
 /** Collaborators of {@link createSecretLoader}. */

@@ -7,6 +7,8 @@ import { readFile } from 'node:fs/promises';
 import { GetFunctionConfigurationCommand } from '@aws-sdk/client-lambda';
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { INGEST_CONFIG_ENV, readIngestConfig } from '../../lambda/shared/runtime-config';
+import { senderFor } from '../../lambda/shared/senders';
+import { toBytes } from '../../lambda/shared/senders/sign-kit';
 import { publicWebhookUrl, signWebhook } from '../../lambda/shared/webhook-signing';
 import type { ResolvedConfig, ResolvedSource } from '../config';
 import { defaultDevSecret, secretEnvName } from '../local/secrets';
@@ -188,6 +190,8 @@ export async function sendWebhook(
   const id = options.id ?? randomUUID();
   const { body, contentType, eventHeaders, type } = await requestContent(source, options, id, now);
   const runtime = sourceRuntimeConfig(source, sourceNeedsSecret(source) ? 'cli' : undefined);
+  // Where the sender would post this body (Twilio adds a JSON body's hash to the URL it signs).
+  url = senderFor(runtime).requestUrl(runtime, url, toBytes(body), contentType);
   // The ingest checks the signature against the public URL when the source has one, not the URL posted to.
   const signedUrl =
     'publicUrl' in runtime && runtime.publicUrl

@@ -276,37 +276,47 @@ function send(res: ServerResponse, response: HttpResponse, closing = false): voi
   res.end(response.body);
 }
 
+/** A request body as read: its bytes, or why there are none to hand on. */
+interface ReadBody {
+  readonly chunks: Buffer[];
+  readonly size: number;
+  readonly tooLarge: boolean;
+  /** The client went away before the end of its body: what arrived is a fragment, never handed to a function. */
+  readonly cut: boolean;
+}
+
 /**
  * Reads the request body, and past the API's payload limit keeps reading without storing: leaving the loop
  * early would destroy the socket, and the client, still writing, would see a reset instead of the 413. Reading
  * stops at the drain limit (`size` then exceeds it).
  */
-function readBody(req: IncomingMessage): Promise<{ chunks: Buffer[]; size: number; tooLarge: boolean }> {
+function readBody(req: IncomingMessage): Promise<ReadBody> {
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     // A declared length past the limit is refused whatever arrives; nothing of it is kept meanwhile.
     const declaredTooLarge = Number(req.headers['content-length'] ?? 0) > MAX_REQUEST_BYTES;
     let size = 0;
     let settled = false;
-    const done = () => {
+    const done = (cut: boolean) => {
       if (settled) return;
       settled = true;
       req.off('data', onData);
       const tooLarge = declaredTooLarge || size > MAX_REQUEST_BYTES;
-      resolve({ chunks: tooLarge ? [] : chunks, size, tooLarge });
+      resolve({ chunks: tooLarge || cut ? [] : chunks, size, tooLarge, cut: cut && !tooLarge });
     };
     const onData = (chunk: Buffer) => {
       size += chunk.length;
       if (!declaredTooLarge && size <= MAX_REQUEST_BYTES) chunks.push(chunk);
       if (size > MAX_DRAIN_BYTES) {
         req.pause();
-        done();
+        done(false);
       }
     };
     req.on('data', onData);
-    req.once('end', done);
-    req.once('error', done);
-    req.once('close', done);
+    req.once('end', () => done(false));
+    // An error or a close before the end: the client disconnected mid-body.
+    req.once('error', () => done(true));
+    req.once('close', () => done(!req.complete));
   });
 }
 
@@ -448,7 +458,9 @@ class LocalHttpApi {
       this.reject(res, 429, 'Too Many Requests', { source, bytes: 0, requestId: '' });
       return;
     }
-    const { chunks, size, tooLarge } = await readBody(req);
+    const { chunks, size, tooLarge, cut } = await readBody(req);
+    // No one is left to answer, and API Gateway never invokes a function with part of a request.
+    if (cut) return;
     if (tooLarge) {
       this.tooLarge(req, res, size);
       this.options.onRequest?.({ source, statusCode: 413, latencyMs: 0, bytes: size, requestId: '' });

@@ -53,7 +53,7 @@ export function localJobsTokenOrigin(env: Readonly<Record<string, string | undef
 
 /**
  * What is wrong with `HOOKLINE_JOBS_TOKEN` when it is set to a value the endpoint reads no token from (empty or
- * blank, a JSON object without a "secrets" list) or to a token no caller can send (one holding whitespace): every
+ * blank, a JSON object without a "secrets" list, a JSON list) or to a token no caller can send (one holding whitespace): every
  * job would be answered 503, so local mode refuses to start with it. The value is read as the endpoint reads it.
  */
 export function localJobsTokenProblem(env: Readonly<Record<string, string | undefined>>): string | undefined {

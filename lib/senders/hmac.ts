@@ -39,7 +39,7 @@ export const hmac = defineConfigSender({
        */
       prefix: z.string().optional(),
       /**
-       * Header carrying the signed timestamp (enables replay protection).
+       * Header carrying the signed timestamp, in Unix seconds (enables replay protection).
        * @default - no timestamp is signed
        */
       timestampHeader: z.string().min(1).optional(),

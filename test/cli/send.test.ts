@@ -8,6 +8,7 @@ import { beforeEach, describe, expect, it, onTestFinished, vi } from 'vitest';
 import config from '../../hookline.config';
 import { describeEvent } from '../../lambda/ingest/normalize';
 import { verifyRequest } from '../../lambda/ingest/verify';
+import { twilioBodySha256 } from '../../lambda/shared/webhook-signing';
 import type { HttpFetch } from '../../lib/cli/backend';
 import { BackendError, CliError } from '../../lib/cli/errors';
 import { SAMPLE_TYPES, sampleRequest } from '../../lib/cli/samples';
@@ -227,6 +228,54 @@ describe('send', () => {
       sendWebhook({ http, clock: fakeClock() }, localTarget, resolved, { source: 'stripe', type: '' }, {}),
     ).rejects.toThrow(/--type must not be empty/);
     expect(requests).toEqual([]);
+  });
+
+  it('sends a Twilio JSON file as Twilio does, with its SHA-256 in the URL it signs, and a form file without', async () => {
+    const withPublicUrl = resolveConfig({
+      ...config,
+      sources: {
+        ...config.sources,
+        sms: { type: 'twilio' },
+        pub: { type: 'twilio', publicUrl: 'https://hooks.example.com' },
+      },
+    });
+    const dir = mkdtempSync(join(tmpdir(), 'hookline-send-'));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+    const json = join(dir, 'status.json');
+    writeFileSync(json, '{"MessageSid":"SM1","MessageStatus":"sent"}');
+    const form = join(dir, 'status.form');
+    writeFileSync(form, 'MessageSid=SM1&MessageStatus=sent');
+    const cases = [
+      { source: 'sms', file: json, contentType: undefined, signedBase: 'http://127.0.0.1:3000' },
+      { source: 'pub', file: json, contentType: undefined, signedBase: 'https://hooks.example.com' },
+      {
+        source: 'sms',
+        file: form,
+        contentType: 'application/x-www-form-urlencoded',
+        signedBase: 'http://127.0.0.1:3000',
+      },
+    ];
+    for (const { source: name, file, contentType, signedBase } of cases) {
+      const source = withPublicUrl.sources.find((s) => s.name === name);
+      if (!source) throw new Error(`no ${name}`);
+      const { http, requests } = capture();
+      const clock = fakeClock(Date.now());
+      const options = { source: name, file, ...(contentType ? { contentType } : {}) };
+      const result = await sendWebhook({ http, clock }, localTarget, withPublicUrl, options, {});
+      const request = requests[0];
+      if (!request) throw new Error('no request');
+      const search = new URL(request.url).search;
+      expect(result.url).toBe(request.url);
+      if (contentType) expect(search).toBe('');
+      else expect(search).toBe(`?bodySHA256=${twilioBodySha256(request.body)}`);
+      const verdict = verifyRequest(
+        sourceRuntimeConfig(source, 'env:x'),
+        { headers: request.headers, body: request.body, url: `${signedBase}/webhooks/${name}${search}` },
+        [defaultDevSecret(source)],
+        clock.now(),
+      );
+      expect(verdict).toEqual({ ok: true });
+    }
   });
 
   it('sends a file as-is with the secret from the environment, to the deployed webhook URL', async () => {

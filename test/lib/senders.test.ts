@@ -23,6 +23,7 @@ const RUNTIME_PARTS = {
   secretFromKey: 'function',
   secretProblem: 'function',
   sign: 'function',
+  requestUrl: 'function',
   sampleType: 'string',
   sample: 'function',
   typeHeaders: 'function',

@@ -11,7 +11,10 @@ export const MALFORMED: DescribeResult = { ok: false, reason: 'malformed_body' }
  * digits the sender wrote when `source`, the JSON `json` was parsed from, is given: as the double's text,
  * distinct ids such as 9007199254740993 and 9007199254740992 would read alike, and deduplication would answer
  * the second event as a repeat of the first and drop it. Only that rare case parses the source again.
- * Without `source` the double's text comes back (grouping by it at worst shares a group).
+ * Without `source` the double's text comes back (grouping by it at worst shares a group). When the written
+ * digits cannot be read (a reviver walks the parsed value recursively, so a body nested some thousands of levels
+ * deep overflows the stack), nothing comes back: the double's text could merge two ids, and the exception would
+ * answer a signed request 503 on every retry.
  */
 export function valueAtPath(json: unknown, path: string, source?: string | Buffer): string | undefined {
   const node = nodeAtPath(json, path);
@@ -19,7 +22,12 @@ export function valueAtPath(json: unknown, path: string, source?: string | Buffe
   if (typeof node !== 'number' || !Number.isFinite(node)) return undefined;
   if (source === undefined || Number.isSafeInteger(node)) return String(node);
   const text = typeof source === 'string' ? source : source.toString('utf8');
-  const exact = nodeAtPath(parseJsonText(text, numbersAsWritten), path);
+  let exact: unknown;
+  try {
+    exact = nodeAtPath(parseJsonText(text, numbersAsWritten), path);
+  } catch {
+    return undefined;
+  }
   return typeof exact === 'string' ? exact : String(node);
 }
 

@@ -4,7 +4,7 @@ import * as z from 'zod/mini';
 import { contentTypeOf, field, isForm, MALFORMED, nonEmpty, type Parsed, parseJson } from './describe-kit';
 import { defineSender } from './sender';
 import { secretRef } from './settings-kit';
-import { hmac } from './sign-kit';
+import { hmac, webhookUrlAsIs } from './sign-kit';
 import { anyMatches, decodeDigest, fail, mac, mismatch, OK } from './verify-kit';
 
 export const github = defineSender(z.object({ type: z.literal('github'), ...secretRef }), {
@@ -42,6 +42,7 @@ export const github = defineSender(z.object({ type: z.literal('github'), ...secr
   },
   secretFromKey: (key) => key,
   secretProblem: () => undefined,
+  requestUrl: webhookUrlAsIs,
   sign: (_settings, key, body, { id }) => ({
     'x-hub-signature-256': `sha256=${hmac('sha256', key, body).toString('hex')}`,
     'x-github-delivery': id ?? randomUUID(),

@@ -11,7 +11,7 @@ import {
 } from './generic-kit';
 import { defineSender } from './sender';
 import { secretRef } from './settings-kit';
-import { hmac as digest, fillSignedContent } from './sign-kit';
+import { hmac as digest, fillSignedContent, webhookUrlAsIs } from './sign-kit';
 import {
   anyMatches,
   checkTimestamp,
@@ -72,6 +72,7 @@ export const hmac = defineSender(
     describe: describeByHints,
     secretFromKey: (key) => key,
     secretProblem: () => undefined,
+    requestUrl: webhookUrlAsIs,
     sign(settings, key, body, { seconds, id: given }) {
       const id = given ?? randomUUID();
       const content = fillSignedContent(settings.signedContent, body, seconds, id);

@@ -7,6 +7,7 @@ import { github } from './github';
 import { hmac } from './hmac';
 import type { SenderParts } from './sender';
 import { shopify } from './shopify';
+import { isQuotedSecret, QUOTED_SECRET_PROBLEM } from './sign-kit';
 import { slack } from './slack';
 import { standardWebhooks } from './standard-webhooks';
 import { stripe } from './stripe';
@@ -84,6 +85,7 @@ export function signingSecretProblem(type: SenderType, secret: string): string |
     return 'the secret starts or ends with whitespace, which no sender issues: copy it again without it';
   if (/^\s*[{[]/.test(secret) && isJson(secret))
     return 'the secret is a JSON document: pass the plain secret the sender shows (the rotation list is kept for you)';
+  if (isQuotedSecret(secret)) return QUOTED_SECRET_PROBLEM;
   const sender: SenderParts<SourceSettings> = SENDERS[type];
   return sender.secretProblem(secret);
 }

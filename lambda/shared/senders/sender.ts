@@ -101,6 +101,11 @@ export interface SenderParts<S extends { readonly type: string }> {
    * when it can.
    */
   secretProblem(secret: string): string | undefined;
+  /**
+   * The URL the sender posts a request with `body` (of `contentType`) to, given the webhook URL: `url` as is, or
+   * with what the sender adds to it (Twilio signs a body that is not a form through its SHA-256 in `bodySHA256`).
+   */
+  requestUrl(settings: S, url: string, body: Buffer, contentType: string): string;
   /** The headers the sender adds to a request with `body`, signed with `key` (the current secret). */
   sign(settings: S, key: string, body: Buffer, context: SigningContext): Record<string, string>;
   /** The default event type of its sample. */

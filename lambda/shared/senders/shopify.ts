@@ -4,7 +4,7 @@ import * as z from 'zod/mini';
 import { nonEmpty } from './describe-kit';
 import { defineSender } from './sender';
 import { secretRef } from './settings-kit';
-import { hmac } from './sign-kit';
+import { hmac, webhookUrlAsIs } from './sign-kit';
 import { anyMatches, decodeDigest, fail, mac, mismatch, OK } from './verify-kit';
 
 export const shopify = defineSender(z.object({ type: z.literal('shopify'), ...secretRef }), {
@@ -35,6 +35,7 @@ export const shopify = defineSender(z.object({ type: z.literal('shopify'), ...se
   }),
   secretFromKey: (key) => key,
   secretProblem: () => undefined,
+  requestUrl: webhookUrlAsIs,
   sign: (_settings, key, body, { id }) => ({
     'x-shopify-hmac-sha256': hmac('sha256', key, body).toString('base64'),
     'x-shopify-webhook-id': id ?? randomUUID(),

@@ -44,3 +44,21 @@ export function fillSignedContent(template: string, body: Buffer, timestamp: str
 export function twilioBodySha256(body: string | Buffer): string {
   return createHash('sha256').update(toBytes(body)).digest('hex');
 }
+
+/** The webhook URL as is: what every sender but Twilio posts to. */
+export const webhookUrlAsIs = (_settings: unknown, url: string): string => url;
+
+/** Why a secret written as a JSON string (`"whsec_..."`, quotes included) cannot be used as it is. */
+export const QUOTED_SECRET_PROBLEM =
+  'the secret is in JSON quotes: store it without them (no sender issues a secret in quotes)';
+
+/** Whether `text` is a whole JSON string: a secret pasted with its quotes, which no sender issues. */
+export function isQuotedSecret(text: string): boolean {
+  const trimmed = text.trim();
+  if (!trimmed.startsWith('"')) return false;
+  try {
+    return typeof JSON.parse(trimmed) === 'string';
+  } catch {
+    return false;
+  }
+}

@@ -8,7 +8,7 @@ import { contentTypeOf, field, isForm, MALFORMED, nonEmpty, parseJson } from './
 import { bodyTypeOverrideProblem } from './generic-kit';
 import { type DescribeResult, defineSender } from './sender';
 import { secretRef, timestamped } from './settings-kit';
-import { hmac } from './sign-kit';
+import { hmac, webhookUrlAsIs } from './sign-kit';
 import { anyMatches, checkTimestamp, decodeDigest, fail, mac, mismatch, OK } from './verify-kit';
 
 function describeForm(params: URLSearchParams): DescribeResult {
@@ -63,6 +63,7 @@ export const slack = defineSender(z.object({ type: z.literal('slack'), ...secret
   },
   secretFromKey: (key) => key,
   secretProblem: () => undefined,
+  requestUrl: webhookUrlAsIs,
   sign: (_settings, key, body, { seconds }) => ({
     'x-slack-request-timestamp': seconds,
     'x-slack-signature': `v0=${hmac('sha256', key, Buffer.from(`v0:${seconds}:`), body).toString('hex')}`,

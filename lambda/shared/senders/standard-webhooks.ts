@@ -9,7 +9,7 @@ import { field, MALFORMED, nonEmpty, parseJson } from './describe-kit';
 import { bodyTypeOverrideProblem } from './generic-kit';
 import { defineSender } from './sender';
 import { secretRef, timestamped } from './settings-kit';
-import { hmac } from './sign-kit';
+import { hmac, webhookUrlAsIs } from './sign-kit';
 import { anyMatches, checkTimestamp, decodeDigest, fail, mac, mismatch, OK } from './verify-kit';
 
 /** Standard Webhooks keys are `whsec_` + base64 of the key bytes (the prefix is optional). */
@@ -79,6 +79,7 @@ export const standardWebhooks = defineSender(
       };
     },
     secretFromKey: (key) => `whsec_${Buffer.from(key).toString('base64')}`,
+    requestUrl: webhookUrlAsIs,
     sign(_settings, key, body, { seconds, id: given }) {
       const id = given ?? `msg_${randomUUID().replaceAll('-', '')}`;
       const signature = hmac('sha256', standardWebhooksKey(key), Buffer.from(`${id}.${seconds}.`), body);

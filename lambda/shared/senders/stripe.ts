@@ -5,7 +5,7 @@ import { field, MALFORMED, nonEmpty, parseJson } from './describe-kit';
 import { bodyTypeOverrideProblem } from './generic-kit';
 import { defineSender } from './sender';
 import { secretRef, timestamped } from './settings-kit';
-import { hmac } from './sign-kit';
+import { hmac, webhookUrlAsIs } from './sign-kit';
 import { anyMatches, checkTimestamp, decodeDigest, fail, isTimestamp, mac, mismatch, OK } from './verify-kit';
 
 export const stripe = defineSender(z.object({ type: z.literal('stripe'), ...secretRef, ...timestamped }), {
@@ -54,6 +54,7 @@ export const stripe = defineSender(z.object({ type: z.literal('stripe'), ...secr
   },
   secretFromKey: (key) => key,
   secretProblem: () => undefined,
+  requestUrl: webhookUrlAsIs,
   sign: (_settings, key, body, { seconds }) => ({
     'stripe-signature': `t=${seconds},v1=${hmac('sha256', key, Buffer.from(`${seconds}.`), body).toString('hex')}`,
   }),

@@ -11,6 +11,7 @@ import {
 } from './generic-kit';
 import { defineSender } from './sender';
 import { secretRef } from './settings-kit';
+import { webhookUrlAsIs } from './sign-kit';
 import { anyMatches, BASE64, fail, mismatch, OK } from './verify-kit';
 
 /** Hashing both sides first makes the comparison constant-time regardless of the token's length. */
@@ -53,6 +54,7 @@ export const token = defineSender(
     describe: describeByHints,
     secretFromKey: (key) => key,
     secretProblem: () => undefined,
+    requestUrl: webhookUrlAsIs,
     sign(settings, key, _body, { id }) {
       const headers: Record<string, string> =
         settings.scheme === 'basic'

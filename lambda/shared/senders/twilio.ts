@@ -8,7 +8,7 @@ import * as z from 'zod/mini';
 import { contentTypeOf, isForm, nonEmpty } from './describe-kit';
 import { defineSender } from './sender';
 import { secretRef } from './settings-kit';
-import { hmac } from './sign-kit';
+import { hmac, twilioBodySha256 } from './sign-kit';
 import { anyMatches, decodeDigest, fail, mac, mismatch, OK, safeEqual } from './verify-kit';
 
 /**
@@ -140,6 +140,12 @@ export const twilio = defineSender(
     },
     secretFromKey: (key) => key,
     secretProblem: () => undefined,
+    // Twilio signs a form body's parameters; any other body (JSON) it signs through the URL, adding the body's
+    // SHA-256 as `bodySHA256` to the URL it posts to. Appended as text, so the rest of the URL keeps its spelling.
+    requestUrl(_settings, url, body, contentType) {
+      if (isForm(contentType.toLowerCase()) || new URL(url).searchParams.has('bodySHA256')) return url;
+      return `${url}${url.includes('?') ? '&' : '?'}bodySHA256=${twilioBodySha256(body)}`;
+    },
     sign(_settings, key, body, { url }) {
       if (!url) throw new Error('signing a Twilio request needs options.url, the exact URL it is posted to');
       // Twilio signs the form parameters of a form body; a JSON body is covered by the URL's bodySHA256.

@@ -9,6 +9,7 @@ import {
   hintSettings,
 } from './generic-kit';
 import { defineSender } from './sender';
+import { webhookUrlAsIs } from './sign-kit';
 import { OK } from './verify-kit';
 
 export const unverified = defineSender(z.object({ type: z.literal('unverified'), ...hintSettings }), {
@@ -22,6 +23,7 @@ export const unverified = defineSender(z.object({ type: z.literal('unverified'),
   describe: describeByHints,
   secretFromKey: (key) => key,
   secretProblem: () => undefined,
+  requestUrl: webhookUrlAsIs,
   sign: () => ({}),
   sampleType: GENERIC_SAMPLE_TYPE,
   sample: hintedSample,

@@ -84,6 +84,17 @@ describe('archiving accepted events', () => {
     expect(a.h.logs.find((l) => l.message === 'archive put failed')?.attributes).toMatchObject({ id: 'd-3' });
   });
 
+  it('archives a delivery whose enqueue failed too (the put runs beside the send), and its retry once more under the same id', async () => {
+    const a = archiving();
+    const event = signedEvent(a.h.deps.config, 'github', PUSH, { id: 'd-5', headers: ghHeaders });
+    a.h.failingQueues.add('events');
+    expect((await handleWebhook(event, a.deps)).statusCode).toBe(503);
+    a.h.failingQueues.clear();
+    expect((await handleWebhook(event, a.deps)).statusCode).toBe(202);
+    expect(a.h.sent).toHaveLength(1);
+    expect(a.records().map((r) => r.envelope.id)).toEqual(['d-5', 'd-5']);
+  });
+
   it('archives nothing for a rejected, ignored or duplicate delivery', async () => {
     const a = archiving();
     const event = signedEvent(a.h.deps.config, 'github', PUSH, { id: 'd-4', headers: ghHeaders });

@@ -221,6 +221,16 @@ describe('accepting a signed delivery', () => {
     ]);
   });
 
+  it('a signed body nested thousands of levels deep with a 64-bit id is queued under a new id, not answered 503 on every retry', async () => {
+    const h = harness();
+    const depth = 20_000;
+    const body = `{"id":12345678901234567891,"type":"order.created","deep":${'['.repeat(depth)}${']'.repeat(depth)}}`;
+    const response = await handleWebhook(signedEvent(h.deps.config, 'generic', body), h.deps);
+    expect(response.statusCode).toBe(202);
+    expect(h.outcome()).toMatchObject({ outcome: 'queued', id: 'new-1', type: 'order.created' });
+    expect(h.sent).toHaveLength(1);
+  });
+
   it('a GitHub form-encoded delivery without its payload field is a 400, not queued', async () => {
     const h = harness();
     const event = signedEvent(h.deps.config, 'github', 'action=closed', {

@@ -4,6 +4,7 @@ import { encodeBody, sanitizeType, sqsSafeJson, valueAtPath } from '../../../lam
 import { selectRoute, typeMatches } from '../../../lambda/ingest/routing';
 import { createSecretLoader, parseSecretValue, SecretUnavailableError } from '../../../lambda/ingest/secrets';
 import { sourceRuntimeSchema as ingestSourceSchema } from '../../../lambda/shared/runtime-config';
+import { signingSecretProblem } from '../../../lambda/shared/senders';
 
 describe('type patterns', () => {
   it.each([
@@ -86,6 +87,30 @@ describe('secrets', () => {
     // JSON that is not an object is still a plain secret, as is text that only starts with a brace.
     expect(parseSecretValue('{not json')).toEqual(['{not json']);
   });
+  it('refuses a JSON list (the rotation secrets without their object) instead of using its text as the key', async () => {
+    for (const value of ['["new","old"]', ' ["whsec_abc"]', '[]']) {
+      expect(() => parseSecretValue(value), value).toThrow(
+        /JSON list: store \{"secrets": \["current", "previous"\]\}/,
+      );
+    }
+    const load = createSecretLoader({
+      cacheSeconds: 60,
+      fetchSecretString: async () => '["gh-secret","gh-old"]',
+    });
+    const error = await load('arn:aws:secretsmanager:eu-west-1:1:secret:list').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(SecretUnavailableError);
+    // Text that only starts with a bracket is a plain secret.
+    expect(parseSecretValue('[not json')).toEqual(['[not json']);
+  });
+  it('refuses a secret stored in JSON quotes instead of using the quotes as part of the key', () => {
+    for (const value of ['"gh-secret"', ' "whsec_abc"\n']) {
+      expect(() => parseSecretValue(value), value).toThrow(/in JSON quotes: store it without them/);
+      expect(signingSecretProblem('github', value.trim()), value).toMatch(/in JSON quotes/);
+    }
+    // A quote that is not a whole JSON string is part of a plain secret.
+    expect(parseSecretValue('"half')).toEqual(['"half']);
+    expect(signingSecretProblem('github', '"half')).toBeUndefined();
+  });
   it('env: ids read the environment; others go to the fetcher; cached for the TTL', async () => {
     let clock = 0;
     let fetches = 0;
@@ -139,6 +164,10 @@ describe('normalize helpers', () => {
     expect(valueAtPath(JSON.parse(text), 'n.f', text)).toBe('0.10000000000000000001');
     expect(valueAtPath(JSON.parse(text), 's', text)).toBe('42');
     expect(valueAtPath(JSON.parse(text), 'id')).toBe('9007199254740992');
+  });
+  it('valueAtPath gives nothing for a number it cannot read as written, rather than a double two ids could share', () => {
+    const text = `{"id":9007199254740993,"deep":${'['.repeat(20_000)}${']'.repeat(20_000)}}`;
+    expect(valueAtPath(JSON.parse(text), 'id', text)).toBeUndefined();
   });
   it('sqsSafeJson escapes astral and U+FFFE/U+FFFF characters losslessly', () => {
     const value = { body: 'a😀b\uffffc\ufffe', plain: 'é' };
