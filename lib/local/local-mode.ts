@@ -848,7 +848,8 @@ class LocalControl {
   async unconfiguredQueues(): Promise<UnconfiguredQueues | undefined> {
     const { dataDir } = this.settings;
     if (!dataDir) return undefined;
-    const queues = await unconfiguredQueues(this.sqs, this.topology);
+    // The queues' own rows answer without it: a failed look for strays must not take status down with it.
+    const queues = await unconfiguredQueues(this.sqs, this.topology).catch(() => []);
     return queues.length > 0 ? { dataDir, queues } : undefined;
   }
 
