@@ -2,6 +2,10 @@
  * `npm start`: runs the pipeline of hookline.config.ts (or HOOKLINE_CONFIG) on this machine (`hookline dev`).
  */
 import { compileCacheDirOf, enableCompileCache, projectCacheRoot } from '../lib/cache-dir';
+import { untilStopSignal } from '../lib/local/stop-signal';
+
+// First of all: a Ctrl-C while the rest loads and starts stops local mode cleanly once its start ends.
+const signalled = untilStopSignal();
 
 // Before local mode loads: the next start takes V8's code for it from the cache its worker threads use too.
 enableCompileCache(compileCacheDirOf(projectCacheRoot(process.cwd())));
@@ -11,7 +15,7 @@ const { startDefaultEmulators } = await import('../lib/local/local-dirs');
 const emulators = startDefaultEmulators();
 const { runLocalMode } = await import('../lib/local/dev');
 
-runLocalMode(undefined, emulators).then(
+runLocalMode(undefined, emulators, signalled).then(
   (code) => process.exit(code),
   (error: unknown) => {
     process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);

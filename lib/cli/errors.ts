@@ -17,6 +17,17 @@ export class CliError extends Error {
 }
 
 /**
+ * A {@link CliError} saying that what the operator named does not exist (a job id, an event id in a dead-letter
+ * queue): the console answers it 404, so a script can tell it from a request it refused.
+ */
+export class NotFoundError extends CliError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'NotFoundError';
+  }
+}
+
+/**
  * A {@link CliError} about the state of what the command talks to (unreachable, throttled, credentials, access,
  * a missing queue), not about what the operator asked: the console answers it 503, not 400.
  */

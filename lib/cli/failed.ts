@@ -8,7 +8,7 @@ import { type Backend, contextOf } from './backend';
 import { AFTER_THE_HOLD, DEFAULT_HOLD_SECONDS, heldByOthers, nothingMatched } from './dead-letter-notes';
 import { readDeadLetters } from './dead-letter-scan';
 import { type DeadLetter, type DeadLetterSummary, queueDepth, summarize } from './dead-letters';
-import { CliError, explainError } from './errors';
+import { CliError, explainError, NotFoundError } from './errors';
 import { type FailureGroup, FailureGroups, failureSelector } from './failure-groups';
 import { nextCommand } from './output';
 import { type DeadLetterQueueTarget, deadLetterQueueOf, noReasonRecorded, type Target } from './target';
@@ -213,7 +213,7 @@ export interface FailedShowOptions {
  * `failed show` found no message with the id. `heldByOthers`: dead letters another reader held, which this read
  * could not receive, so the id may be among them (the console says so rather than "not in any DLQ").
  */
-export class DeadLetterNotFoundError extends CliError {
+export class DeadLetterNotFoundError extends NotFoundError {
   constructor(
     message: string,
     readonly heldByOthers: number,

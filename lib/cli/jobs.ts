@@ -26,7 +26,7 @@ import {
   SCHEDULE_ARN_ATTRIBUTE,
   summarize,
 } from './dead-letters';
-import { CliError } from './errors';
+import { CliError, NotFoundError } from './errors';
 import { findDeadLetters } from './failed';
 import { type CommandHints, nextCommand, type Output, type Progress, table } from './output';
 import { JOB_SCHEDULES, noReasonRecorded, otherDeadLetterQueues, queueOf, type Target } from './target';
@@ -84,7 +84,7 @@ export async function jobsShow(store: JobsStore, id: string, output: CommandHint
   const records = new JobRecords(store.client, store.tableName);
   const status = await records.read(id);
   if (!status) {
-    throw new CliError(
+    throw new NotFoundError(
       `job ${id} not found: it was never sent with this id, or its record expired after the dedupe window`,
     );
   }

@@ -3,6 +3,7 @@
  * CLI asks it over the control API, so the command loads no AWS SDK and answers in about the time Node takes to
  * start. The rows are built by the same core as a deployed stack's (`queueStatuses` in ./status).
  */
+import type { UnconfiguredQueues } from '../local/unconfigured-queues';
 import { CliError, LOCAL_ANSWER_SECONDS, localModeNotAnswering } from './errors';
 import type { QueueStatus, StatusResult } from './status';
 import { type LocalTarget, queueOf } from './target';
@@ -18,7 +19,12 @@ export async function localStatus(
   const only = options.queue !== undefined ? queueOf(target, options.queue).name : undefined;
   const answer = await getJson(`${target.controlUrl}/queues`);
   const queues = rowsOf(answer).filter((row) => only === undefined || row.queue === only);
-  return { target: target.description, queues };
+  const unconfigured = (answer as { unconfiguredQueues?: UnconfiguredQueues }).unconfiguredQueues;
+  return {
+    target: target.description,
+    queues,
+    ...(only === undefined && unconfigured ? { unconfiguredQueues: unconfigured } : {}),
+  };
 }
 
 function rowsOf(answer: unknown): QueueStatus[] {

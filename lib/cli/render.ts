@@ -5,6 +5,7 @@
 import { describeBreakerState, describeEndedBreaker } from '../../lambda/shared/circuit-breaker';
 import { humanAge } from '../console/ui/human-age';
 import { oldestAgeNotes } from '../console/ui/oldest-age-notes';
+import { unconfiguredQueuesNotice } from '../local/unconfigured-queues';
 import { JOB_SCHEDULES_RESEND } from '../stack-outputs';
 import { terminalLine } from '../terminal-text';
 import type { ConsumerStateResult } from './consumers';
@@ -92,6 +93,11 @@ export function renderStatus(output: Output, result: StatusResult): void {
         : c.dim(line),
     );
   }
+  const { unconfiguredQueues } = result;
+  const unconfigured =
+    unconfiguredQueues &&
+    unconfiguredQueuesNotice(unconfiguredQueues.queues, unconfiguredQueues.dataDir, output);
+  if (unconfigured) output.line(c.yellow(unconfigured));
   for (const schedule of result.schedulesMissingOutputs ?? []) {
     output.line(
       c.yellow(

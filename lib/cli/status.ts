@@ -5,6 +5,7 @@
 
 import type { BreakerTrip } from '../../lambda/shared/circuit-breaker';
 import { FAIR_QUEUE_METRICS } from '../fair-queue-metrics';
+import type { UnconfiguredQueues } from '../local/unconfigured-queues';
 import { type Backend, contextOf } from './backend';
 import { consumerState } from './consumers';
 import { type QueueDepth, queueDepth } from './dead-letters';
@@ -61,6 +62,11 @@ export interface StatusResult {
   readonly otherDeadLetterQueues?: readonly DeadLetterQueueStatus[];
   /** Configured schedules whose dead-letter queue the stack does not publish yet (an older deployment). */
   readonly schedulesMissingOutputs?: readonly string[];
+  /**
+   * Local mode: queues its data directory holds that the configuration does not have (renamed or removed), with
+   * the messages nothing processes there (shown with every queue, not with `--queue`).
+   */
+  readonly unconfiguredQueues?: UnconfiguredQueues;
 }
 
 /** The CloudWatch gauges `status` reads per queue (a fair queue's quiet-tenant ones too), by query id prefix. */
@@ -238,16 +244,23 @@ async function localModeRows(
   backend: Backend,
   target: LocalTarget,
   queues: readonly QueueTarget[],
-): Promise<QueueStatus[] | undefined> {
+): Promise<{ rows?: QueueStatus[]; unconfiguredQueues?: UnconfiguredQueues }> {
   try {
     const response = await backend.http(`${target.controlUrl}/queues`);
-    if (!response.ok) return undefined;
-    const rows = ((await response.json()) as { queues?: unknown } | null)?.queues;
-    if (!Array.isArray(rows)) return undefined;
+    if (!response.ok) return {};
+    const answer = (await response.json()) as {
+      queues?: unknown;
+      unconfiguredQueues?: UnconfiguredQueues;
+    } | null;
+    const unconfigured = answer?.unconfiguredQueues ? { unconfiguredQueues: answer.unconfiguredQueues } : {};
+    const rows = answer?.queues;
+    if (!Array.isArray(rows)) return unconfigured;
     const selected = queues.map((q) => (rows as QueueStatus[]).find((row) => row?.queue === q.name));
-    return selected.every((row) => row !== undefined) ? (selected as QueueStatus[]) : undefined;
+    return selected.every((row) => row !== undefined)
+      ? { rows: selected as QueueStatus[], ...unconfigured }
+      : unconfigured;
   } catch {
-    return undefined;
+    return {};
   }
 }
 
@@ -279,10 +292,13 @@ export async function status(
   };
   const others = options.queue === undefined ? otherDeadLetterQueues(target) : [];
   try {
-    const [rows, otherRows] = await Promise.all([
+    const [{ rows, unconfiguredQueues }, otherRows] = await Promise.all([
       target.kind === 'local'
-        ? localModeRows(backend, target, queues).then((rows) => rows ?? queueStatuses(sources, queues))
-        : queueStatuses(sources, queues),
+        ? localModeRows(backend, target, queues).then(async (local) => ({
+            ...local,
+            rows: local.rows ?? (await queueStatuses(sources, queues)),
+          }))
+        : queueStatuses(sources, queues).then((rows) => ({ rows, unconfiguredQueues: undefined })),
       Promise.all(
         others.map(async (d): Promise<DeadLetterQueueStatus> => {
           const depth = await sources.depth(d.deadLetterUrl);
@@ -301,6 +317,7 @@ export async function status(
       ...(options.queue === undefined && target.kind === 'stack' && target.schedulesMissingOutputs?.length
         ? { schedulesMissingOutputs: target.schedulesMissingOutputs }
         : {}),
+      ...(options.queue === undefined && unconfiguredQueues ? { unconfiguredQueues } : {}),
     };
   } catch (error) {
     throw explainError(error, contextOf(target));

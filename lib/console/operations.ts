@@ -22,7 +22,7 @@ import { type RedriveResult, redrive, redriveSourceOf, typeSelector } from '../c
 import { renderPurge, renderRedrive } from '../cli/render';
 import { replaySources } from '../cli/replay';
 import { sendFailureHint, sendWebhook } from '../cli/send';
-import { type QueueStatus, status } from '../cli/status';
+import { type QueueStatus, type StatusResult, status } from '../cli/status';
 import {
   deadLetterQueueOf,
   noReasonRecorded,
@@ -31,6 +31,7 @@ import {
   type Target,
 } from '../cli/target';
 import type { ResolvedConfig } from '../config';
+import { unconfiguredQueuesNotice } from '../local/unconfigured-queues';
 import { credentialHeadersOfSources } from '../senders';
 import { Activity, type EventFilter, type RateSeries } from './activity';
 import { queueRatesFromCloudWatch } from './cloudwatch-rates';
@@ -236,6 +237,13 @@ function checkDeleteSelection(selection: DeleteSelection, listing: { output: Com
     throw new CliError('an event id must not be blank: nothing was deleted');
 }
 
+/** What `hookline status` says of the data directory's queues the configuration does not have, or null. */
+function unconfiguredQueuesNote(result: StatusResult, hints: CommandHints): string | null {
+  const { unconfiguredQueues } = result;
+  if (!unconfiguredQueues) return null;
+  return unconfiguredQueuesNotice(unconfiguredQueues.queues, unconfiguredQueues.dataDir, hints) ?? null;
+}
+
 /** Where a target answers; a restarted local mode answers elsewhere (its emulators take new ports). */
 function addressOf(target: Target): string {
   return target.kind === 'local' ? JSON.stringify([target.controlUrl, target.endpoints]) : target.description;
@@ -323,6 +331,7 @@ export class ConsoleOperations {
       // Dead-letter queues that belong to no queue (Scheduler's), as `hookline status` lists them.
       deadLetterQueues: result.otherDeadLetterQueues ?? [],
       schedulesMissingOutputs: result.schedulesMissingOutputs ?? [],
+      unconfiguredQueuesNote: unconfiguredQueuesNote(result, this.hints),
       ratesNote: stack?.note ?? null,
       sources: config.sources.map((s) => ({
         name: s.name,

@@ -10,6 +10,7 @@ import {
   errorLine,
   LOCAL_PAGE_ANSWER_SECONDS,
   localModeNotAnswering,
+  NotFoundError,
 } from '../cli/errors';
 import { nextCommand } from '../cli/output';
 import type { EventFilter } from './activity';
@@ -163,9 +164,6 @@ function replayRequestOf(body: Record<string, unknown>): ReplayRequest {
   for (const name of fields) if (str(body[name]) !== undefined) request[name] = body[name];
   return request as ReplayRequest;
 }
-
-/** A resource the request names that does not exist: a 404, so a script can tell it from a refused request. */
-class NotFoundError extends CliError {}
 
 function jobOf(ops: ConsoleOperations, id: string) {
   const job = ops.jobs.get(id);

@@ -14,6 +14,7 @@ import { startLocalMode } from './local-mode';
 import { Reporter } from './reporter';
 import { localSecrets } from './secrets';
 import { LocalStartProblem } from './start-problem';
+import { untilStopSignal } from './stop-signal';
 
 /** Packages local mode runs on; optional for apps that only deploy, so they may be missing. */
 const LOCAL_PACKAGES = ['fauxqs', 'dynalite'] as const;
@@ -45,28 +46,27 @@ export function assertLocalPrerequisites(): void {
 
 /**
  * Runs local mode until SIGINT/SIGTERM; resolves to the exit code. `configFile`: the `--config` flag;
- * `emulators`: the project's emulators already starting (`startDefaultEmulators`), stopped on every exit path.
+ * `emulators`: the project's emulators already starting (`startDefaultEmulators`), stopped on every exit path;
+ * `signalled`: the stop, when the entry point caught it before this module loaded ({@link untilStopSignal}).
  */
-export async function runLocalMode(configFile?: string, emulators?: Promise<Emulators>): Promise<number> {
+export async function runLocalMode(
+  configFile?: string,
+  emulators?: Promise<Emulators>,
+  signalled: Promise<void> = untilStopSignal(),
+): Promise<number> {
   // performance.now() counts from the process start: Node, tsx and loading local mode's modules come first.
   const modulesLoaded = performance.now();
   const reporter = new Reporter();
-  let config: ResolvedConfig;
   const configFilePath = configPath(process.env, configFile);
   // As the operator named it, for the commands its notices name: the default file needs no --config.
   const namedConfig = configFile ?? (process.env.HOOKLINE_CONFIG || undefined);
-  try {
-    assertLocalPrerequisites();
-    config = await readConfig(configFilePath);
-  } catch (error) {
-    const message = configFailureMessage(error);
-    if (message !== undefined) reporter.problem(message);
-    await emulators?.then(
-      (e) => e.stop(),
-      () => undefined,
-    );
-    if (message === undefined) throw error;
-    return 1;
+  const stop = followStop(signalled, reporter, namedConfig);
+  const config = await loadLocalConfig(configFilePath, reporter, emulators);
+  if (config === undefined) return 1;
+  if (stop.requested) {
+    await stopEmulators(emulators);
+    reporter.info('stopped');
+    return 0;
   }
   if (reporter.verbose) {
     const [loaded, configured] = [modulesLoaded, performance.now()].map(Math.round);
@@ -90,24 +90,71 @@ export async function runLocalMode(configFile?: string, emulators?: Promise<Emul
     );
     return 1;
   }
-  // Before the ready line: a script that stops local mode as soon as it reads that line must find
-  // Ctrl-C handled, not Node's default of dying mid-write without draining.
-  const signalled = untilSignal();
-  reporter.info(
-    `hookline local mode is running (${Math.round(performance.now() - started)} ms), stack ${config.stackName}`,
-  );
-  for (const line of endpointLines(config, local, process.env)) reporter.info(line);
+  stop.running = true;
+  // A stop asked for during start-up is not followed by the ready lines: nothing will answer them.
+  if (!stop.requested) {
+    reporter.info(
+      `hookline local mode is running (${Math.round(performance.now() - started)} ms), stack ${config.stackName}`,
+    );
+    for (const line of endpointLines(config, local, process.env)) reporter.info(line);
+  }
   await signalled;
-  reporter.info('stopping: draining in-flight work (Ctrl-C again to quit at once)...');
-  const force = () => {
-    reporter.problem(forcedQuitNotice(localDataDir(process.env), localModeHints(namedConfig)));
-    process.exit(130);
-  };
-  process.once('SIGINT', force);
-  process.once('SIGTERM', force);
   await local.stop();
   reporter.info('stopped');
   return 0;
+}
+
+/** The configuration, or undefined once the problem with it was reported (the emulators stopped). */
+async function loadLocalConfig(
+  configFilePath: string,
+  reporter: Reporter,
+  emulators: Promise<Emulators> | undefined,
+): Promise<ResolvedConfig | undefined> {
+  try {
+    assertLocalPrerequisites();
+    return await readConfig(configFilePath);
+  } catch (error) {
+    const message = configFailureMessage(error);
+    if (message !== undefined) reporter.problem(message);
+    await stopEmulators(emulators);
+    if (message === undefined) throw error;
+    return undefined;
+  }
+}
+
+function stopEmulators(emulators: Promise<Emulators> | undefined): Promise<void> | undefined {
+  return emulators?.then(
+    (e) => e.stop(),
+    () => undefined,
+  );
+}
+
+/**
+ * Says what the first stop signal does, whenever it comes: during start-up, local mode stops as soon as its start
+ * ends (so its lock and state file are released, not left as a crash's); once running, it drains. Either way a
+ * second one quits at once.
+ */
+function followStop(
+  signalled: Promise<void>,
+  reporter: Reporter,
+  namedConfig: string | undefined,
+): { requested: boolean; running: boolean } {
+  const stop = { requested: false, running: false };
+  void signalled.then(() => {
+    stop.requested = true;
+    reporter.info(
+      stop.running
+        ? 'stopping: draining in-flight work (Ctrl-C again to quit at once)...'
+        : 'stopping: local mode stops as soon as its start ends (Ctrl-C again to quit at once)...',
+    );
+    const force = () => {
+      reporter.problem(forcedQuitNotice(localDataDir(process.env), localModeHints(namedConfig)));
+      process.exit(130);
+    };
+    process.once('SIGINT', force);
+    process.once('SIGTERM', force);
+  });
+  return stop;
 }
 
 /**
@@ -162,11 +209,4 @@ export function forcedQuitNotice(
   return dataDir
     ? `quitting at once: a batch cut off mid-way stays in flight until its queue's visibility timeout runs out, then runs again (${nextCommand(hints, 'status')} shows it IN FLIGHT until then; idempotency skips the records that had finished)`
     : 'quitting at once: what the queues held is discarded (they are in memory without HOOKLINE_DATA_DIR)';
-}
-
-function untilSignal(): Promise<void> {
-  return new Promise<void>((resolveSignal) => {
-    process.once('SIGINT', () => resolveSignal());
-    process.once('SIGTERM', () => resolveSignal());
-  });
 }

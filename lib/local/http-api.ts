@@ -231,6 +231,8 @@ export interface ControlApi {
   events?(after: number, limit: number): unknown;
   /** Each queue's depth, dead letters and consumer state (`GET /_hookline/queues`, what `status --local` shows). */
   queues?(): Promise<unknown>;
+  /** The data directory's queues the configuration does not have that hold messages, answered with the queues. */
+  unconfiguredQueues?(): Promise<unknown>;
 }
 
 /** Options of {@link startHttpApi}. */
@@ -567,7 +569,13 @@ class LocalHttpApi {
         );
     }
     if (method === 'GET' && path === '/_hookline/queues' && control?.queues) {
-      return control.queues().then((queues) => json(200, { target: 'local mode', queues }));
+      return Promise.all([control.queues(), control.unconfiguredQueues?.()]).then(([rows, unconfigured]) =>
+        json(200, {
+          target: 'local mode',
+          queues: rows,
+          ...(unconfigured !== undefined ? { unconfiguredQueues: unconfigured } : {}),
+        }),
+      );
     }
     return undefined;
   }

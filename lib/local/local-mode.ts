@@ -81,7 +81,8 @@ import {
   parseLocalState,
   STATE_FILE_NAME,
 } from './state-file';
-import { createTopology, type LocalTopology, unconfiguredQueues, unconfiguredQueuesNotice } from './topology';
+import { createTopology, type LocalTopology, unconfiguredQueues } from './topology';
+import { type UnconfiguredQueues, unconfiguredQueuesNotice } from './unconfigured-queues';
 
 /** Options of {@link startLocalMode}. */
 export interface LocalModeOptions {
@@ -839,6 +840,19 @@ class LocalControl {
    * waiting, not being processed, so they count as visible (read after the emulator's counts, so a message
    * received in between is never counted twice).
    */
+  /**
+   * The data directory's queues the configuration does not have that hold messages (what start names), read now:
+   * `status --local` and the console name them too, so a queue renamed with messages in it is not silently gone
+   * from every view after the start line scrolled away. Undefined without a data directory, or with none to name.
+   */
+  async unconfiguredQueues(): Promise<UnconfiguredQueues | undefined> {
+    const { dataDir } = this.settings;
+    if (!dataDir) return undefined;
+    // The queues' own rows answer without it: a failed look for strays must not take status down with it.
+    const queues = await unconfiguredQueues(this.sqs, this.topology).catch(() => []);
+    return queues.length > 0 ? { dataDir, queues } : undefined;
+  }
+
   private async queueDepth(url: string): Promise<QueueDepth> {
     const depth = await queueDepth(this.sqs, url);
     const queue = Object.values(this.topology.queues).find((q) => q.url === url);
@@ -1029,6 +1043,7 @@ function startApi(
       flushArchive: () => control.flushArchive(),
       events: (after, limit) => journal.after(after, limit),
       queues: () => control.queueStatuses(),
+      unconfiguredQueues: () => control.unconfiguredQueues(),
     },
     onRequest: (r) => reportRequest(reporter, r),
   });

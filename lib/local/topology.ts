@@ -28,13 +28,12 @@ import {
 } from '../../lambda/shared/aws-location';
 import { DEDUPE_TABLE, IDEMPOTENCY_TABLE } from '../../lambda/shared/contracts';
 import { queueDepth } from '../cli/dead-letters';
-import { type CommandHints, nextCommand } from '../cli/output';
 import type { ResolvedConfig, ResolvedQueue } from '../config';
 import { type PipelineResources, sourceNeedsSecret, usesConsumerTable } from '../runtime-wiring';
 import { localDynamoClient, localS3Client, localSqsClient } from './clients';
-import { localModeHints } from './command-hints';
 import type { Emulators } from './emulators';
 import { localSecretId } from './secrets';
+import type { UnconfiguredQueue } from './unconfigured-queues';
 
 /** One queue of the local topology, with its dead-letter queue. */
 export interface LocalQueue {
@@ -314,12 +313,6 @@ export async function createTopology(
   }
 }
 
-/** A queue the emulator holds that the configuration does not have, and the messages in it. */
-export interface UnconfiguredQueue {
-  readonly name: string;
-  readonly messages: number;
-}
-
 /**
  * The queues of a data directory that no configured queue uses (a queue renamed or removed, or another stack
  * name), with the messages each holds: nothing polls them, so what they hold is never processed.
@@ -347,20 +340,4 @@ export async function unconfiguredQueues(
       }),
   );
   return found.filter((q) => q.messages > 0).sort((a, b) => a.name.localeCompare(b.name));
-}
-
-/** What start says of unconfigured queues that hold messages: nothing will process them, and what to do. */
-export function unconfiguredQueuesNotice(
-  queues: readonly UnconfiguredQueue[],
-  dataDir: string,
-  hints: CommandHints = localModeHints(),
-): string | undefined {
-  if (queues.length === 0) return undefined;
-  const each = queues.map((q) => `${q.name} (${q.messages})`).join(', ');
-  return (
-    `the data directory ${dataDir} holds messages in queues the configuration does not have, which nothing ` +
-    `processes: ${each}. A queue renamed or removed keeps what it held: to run those messages, configure the ` +
-    `queue again under its old name and let it drain (${nextCommand(hints, 'status')}) before renaming it; to drop them, ` +
-    `delete the data directory`
-  );
 }

@@ -19,7 +19,7 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { JobStatus } from '../../lambda/shared/job-record';
-import { CliError } from '../../lib/cli/errors';
+import { CliError, NotFoundError } from '../../lib/cli/errors';
 import {
   jobQueue,
   jobRecordReader,
@@ -240,8 +240,9 @@ describe('jobs show and list refuse what they cannot read', () => {
     );
     expect(dynamodb.calls()).toHaveLength(0);
     dynamodb.on(GetItemCommand).resolves({});
+    // Not found, rather than refused: the console answers it 404.
     await expect(jobsShow(store(), 'job-9', {})).rejects.toThrow(
-      new CliError(
+      new NotFoundError(
         'job job-9 not found: it was never sent with this id, or its record expired after the dedupe window',
       ),
     );

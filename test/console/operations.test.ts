@@ -171,6 +171,28 @@ describe('console operations on a deployed stack', () => {
     expect(clients.cloudwatch.calls()).toHaveLength(0);
   });
 
+  it("names the data directory's queues the configuration no longer has, with what they hold, as status does", async () => {
+    const unconfiguredQueues = {
+      dataDir: '/work/.data',
+      queues: [{ name: 'Hookline-billing-dlq', messages: 3 }],
+    };
+    const row = { queue: 'events', visible: 0, inFlight: 0, deadLettered: 0, consumer: 'Enabled' };
+    const answering = (extra: object) => async (url: string) =>
+      new Response(JSON.stringify(url.endsWith('/queues') ? { queues: [row], ...extra } : {}));
+    const overviewWith = (extra: object) =>
+      new ConsoleOperations({
+        backend: testBackend({ http: answering(extra) }),
+        target: localTestTarget({ queues: { events: EVENTS } }),
+        config,
+        feed: unavailableFeed('not read here'),
+        hints: { command: (args) => hooklineCommandFor({ local: true }, args) },
+      }).overview();
+    expect((await overviewWith({ unconfiguredQueues })).unconfiguredQueuesNote).toBe(
+      'the data directory /work/.data holds messages in queues the configuration does not have, which nothing processes: Hookline-billing-dlq (3). A queue renamed or removed keeps what it held: to run those messages, configure the queue again under its old name and let it drain (hookline status --local) before renaming it; to drop them, delete the data directory',
+    );
+    expect((await overviewWith({})).unconfiguredQueuesNote).toBeNull();
+  });
+
   it('groups dead letters by failure reason, those moved by SQS without one under their own heading', async () => {
     dlqHolds(deadLetterMessage(1), deadLetterMessage(2), deadLetterMessage(3, { error: false }));
     const failures = await operations().failures('events');

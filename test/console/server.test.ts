@@ -4,7 +4,7 @@
  */
 import { connect } from 'node:net';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
-import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, GetItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { UpdateEventSourceMappingCommand } from '@aws-sdk/client-lambda';
 import { GetQueueAttributesCommand, PurgeQueueCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -418,6 +418,34 @@ describe('console API', () => {
       ]);
       const ids = [...first.items, ...second.items].map((j) => j.id);
       expect(new Set(ids).size).toBe(268);
+    } finally {
+      cloudformation.restore();
+      dynamodb.restore();
+    }
+  });
+
+  it("answers a job id with no record 404, in the CLI's words, so a script tells it from a refused request", async () => {
+    const cloudformation = mockClient(CloudFormationClient);
+    const dynamodb = mockClient(DynamoDBClient);
+    try {
+      cloudformation.on(DescribeStacksCommand).resolves({
+        Stacks: [
+          {
+            StackName: 'Hookline',
+            CreationTime: new Date(),
+            StackStatus: 'CREATE_COMPLETE',
+            Outputs: [{ OutputKey: STACK_OUTPUTS.dedupeTableName, OutputValue: 'dedupe' }],
+          },
+        ],
+      });
+      dynamodb.on(GetItemCommand).resolves({});
+      expect(await call('GET', '/api/job-records/no-such-job')).toEqual({
+        status: 404,
+        body: {
+          error:
+            'job no-such-job not found: it was never sent with this id, or its record expired after the dedupe window',
+        },
+      });
     } finally {
       cloudformation.restore();
       dynamodb.restore();

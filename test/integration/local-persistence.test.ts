@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseJournal } from '../../lib/local/journal';
 import { JOURNAL_FILE_NAME, parseLocalState, STATE_FILE_NAME } from '../../lib/local/state-file';
+import { type CliRun, runHookline } from '../helpers/local/cli';
 import { recordingQueue, startTestPipeline, testConfig } from '../helpers/local/pipeline';
 
 describe('local mode with a data directory (HOOKLINE_DATA_DIR)', () => {
@@ -101,7 +102,7 @@ describe('local mode with a data directory (HOOKLINE_DATA_DIR)', () => {
     );
   }, 60_000);
 
-  it('names a renamed queue that still holds accepted webhooks at the next start, with its count', async () => {
+  it('names a renamed queue that still holds accepted webhooks at the next start and in status, with its count', async () => {
     const ownDir = mkdtempSync(join(tmpdir(), 'hookline-data-'));
     try {
       const before = testConfig({ events: recordingQueue() });
@@ -113,8 +114,29 @@ describe('local mode with a data directory (HOOKLINE_DATA_DIR)', () => {
         await first.stop();
       }
       // The same data directory with the queue renamed: nothing polls the old queue any more.
-      const second = await startTestPipeline(testConfig({ inbox: recordingQueue() }), { dataDir: ownDir });
-      await second.stop();
+      const stateDir = join(ownDir, 'state');
+      const second = await startTestPipeline(testConfig({ inbox: recordingQueue() }), {
+        dataDir: ownDir,
+        stateDir,
+      });
+      let text: CliRun;
+      let json: CliRun;
+      try {
+        // Long after the start line scrolled away, status still says where the accepted webhook is.
+        [text, json] = await Promise.all([
+          runHookline(stateDir, ['status', '--local']),
+          runHookline(stateDir, ['status', '--local', '--json']),
+        ]);
+      } finally {
+        await second.stop();
+      }
+      expect(text.stdout).toContain(
+        `the data directory ${ownDir} holds messages in queues the configuration does not have, which nothing processes: ${before.stackName}-events (1).`,
+      );
+      expect(JSON.parse(json.stdout).unconfiguredQueues).toEqual({
+        dataDir: ownDir,
+        queues: [{ name: `${before.stackName}-events`, messages: 1 }],
+      });
       expect(second.output).toContainEqual(
         expect.stringContaining(
           `holds messages in queues the configuration does not have, which nothing processes: ${before.stackName}-events (1).`,

@@ -3,6 +3,7 @@
  * changes (the cookie alone never authorises one).
  */
 import { useEffect, useState } from 'preact/hooks';
+import { routeOf } from './route';
 
 const token = document.querySelector('meta[name="hookline-token"]')?.getAttribute('content') ?? '';
 
@@ -77,9 +78,9 @@ export function usePoll<T>(path: string | null, intervalMs: number) {
   return { data, error, updatedAt, reload: () => setRound((r) => r + 1) };
 }
 
-/** The part of the address after `#/`, split: `#/event/abc` -> ['event', 'abc']. */
+/** The part of the address after `#/`, split: `#/event/abc` -> ['event', 'abc'] ({@link routeOf}). */
 export function useRoute(): string[] {
-  const read = () => location.hash.replace(/^#\/?/, '').split('/').map(decodeURIComponent);
+  const read = () => routeOf(location.hash);
   const [route, setRoute] = useState(read);
   useEffect(() => {
     const onChange = () => setRoute(read());

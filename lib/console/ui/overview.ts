@@ -62,6 +62,7 @@ export function OverviewPage({ data }: { data: Overview }) {
         html`<p data-quiet-tenants=${q.queue}>${q.queue}: quiet tenants ${q.quietTenants.visible ?? '-'} visible, oldest ${humanAge(q.quietTenants.oldestMessageAgeSeconds)} (tenant fairness: SQS serves them ahead of a noisy tenant's backlog)</p>`,
     )}
     <${SchedulerDeadLetterQueues} rows=${data.deadLetterQueues} missing=${data.schedulesMissingOutputs} />
+    ${data.unconfiguredQueuesNote && html`<p class="error" data-unconfigured-queues>${data.unconfiguredQueuesNote}</p>`}
     ${data.feed.unavailable && html`<p class="note">${data.feed.unavailable}</p>`}
     ${data.feed.error && html`<p class="error">event feed: ${data.feed.error}</p>`}
     ${data.feed.missed > 0 && html`<p class="error" data-feed-missed>event feed: ${data.feed.missed} event(s) left local mode's journal before the console read them; the rates undercount</p>`}

@@ -50,6 +50,8 @@ export interface Overview {
   deadLetterQueues: DeadLetterQueueRow[];
   /** Configured schedules whose dead-letter queue the stack does not publish yet (an older deployment). */
   schedulesMissingOutputs: string[];
+  /** `hookline status`'s line on queues the data directory holds that the configuration does not have. */
+  unconfiguredQueuesNote: string | null;
   sources: { name: string; type: string; rates: Rates }[];
   feed: FeedState;
   /** Where the rates come from when it is not the live feed (a deployed stack: CloudWatch). */

@@ -73,6 +73,38 @@ describe('npm start and Ctrl-C', () => {
     expect(await exitCode).toBe(0);
   }, 30_000);
 
+  it('stops cleanly once its start ends on a Ctrl-C during start-up, instead of dying with the lock held', async () => {
+    let started = () => {};
+    startLocalMode.mockImplementationOnce(
+      () =>
+        new Promise((resolve) => {
+          started = () =>
+            resolve({
+              url: 'http://127.0.0.1:1',
+              webhookUrls: { github: 'http://127.0.0.1:1/webhooks/github' },
+              stop,
+            });
+        }),
+    );
+    const lines: string[] = [];
+    vi.spyOn(Reporter.prototype, 'info').mockImplementation((message: string) => void lines.push(message));
+    const exitCode = runLocalMode();
+    await vi.waitFor(() => expect(startLocalMode).toHaveBeenCalledOnce(), { timeout: 20_000 });
+    process.emit('SIGINT');
+    await vi.waitFor(() =>
+      expect(lines).toContain(
+        'stopping: local mode stops as soon as its start ends (Ctrl-C again to quit at once)...',
+      ),
+    );
+    expect(stop).not.toHaveBeenCalled();
+    started();
+    expect(await exitCode).toBe(0);
+    expect(stop).toHaveBeenCalledOnce();
+    // Nothing answers the URLs of a local mode that is stopping, so they are not printed.
+    expect(lines.filter((line) => /is running|^status: /.test(line))).toEqual([]);
+    expect(lines.at(-1)).toBe('stopped');
+  }, 30_000);
+
   it('prints the webhook URLs and the status URL once running, and watches the configuration file', async () => {
     const { exitCode, lines } = await runUntilReady();
     expect(lines).toContain(
