@@ -42,7 +42,7 @@ import {
   valueAtPath,
 } from './normalize';
 import { selectRoute } from './routing';
-import { type RejectReason, type SignedRequest, usableSecrets, type VerifyResult } from './verify';
+import { type RejectReason, type SignedRequest, verifyWith } from './verify';
 
 /** The largest body accepted; larger ones that still reach the function are answered 413 here. */
 export const MAX_BODY_BYTES = MAX_WEBHOOK_BODY_BYTES;
@@ -354,17 +354,8 @@ function keptHeaders(source: BoundSource, headers: Record<string, string>) {
 }
 
 /** The sender's verdict with the usable (non-empty) secrets; a sender without secrets accepts everything. */
-function verify(
-  source: BoundSource,
-  request: SignedRequest,
-  secrets: readonly string[],
-  nowMs: number,
-): VerifyResult {
-  if (!source.sender.needsSecret) return { ok: true };
-  const usable = usableSecrets(secrets);
-  if (usable.length === 0) return { ok: false, reason: 'no_usable_secret' };
-  return source.sender.verify(source.settings, request, usable, nowMs);
-}
+const verify = (source: BoundSource, request: SignedRequest, secrets: readonly string[], nowMs: number) =>
+  verifyWith(source.sender, source.settings, request, secrets, nowMs);
 
 /** Steps end the request by returning a {@link Result}; anything else is the step's value. */
 const isResult = (value: object): value is Result => 'outcome' in value && 'response' in value;

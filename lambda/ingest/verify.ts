@@ -5,7 +5,7 @@
  */
 import type { SourceRuntimeConfig } from '../shared/ingest-config';
 import { senderFor } from '../shared/senders';
-import type { SignedRequest, VerifyResult } from '../shared/senders/sender';
+import type { SenderParts, SignedRequest, VerifyResult } from '../shared/senders/sender';
 import { fail, OK } from '../shared/senders/verify-kit';
 
 export type { RejectReason, SignedRequest, VerifyResult } from '../shared/senders/sender';
@@ -27,7 +27,17 @@ export function verifyRequest(
   secrets: readonly string[],
   nowMs: number,
 ): VerifyResult {
-  const sender = senderFor(source);
+  return verifyWith(senderFor(source), source, request, secrets, nowMs);
+}
+
+/** {@link verifyRequest} with the source's sender already looked up (the ingest binds it once per source). */
+export function verifyWith(
+  sender: SenderParts<SourceRuntimeConfig>,
+  source: SourceRuntimeConfig,
+  request: SignedRequest,
+  secrets: readonly string[],
+  nowMs: number,
+): VerifyResult {
   if (!sender.needsSecret) return OK;
   const usable = usableSecrets(secrets);
   if (usable.length === 0) return fail('no_usable_secret');
