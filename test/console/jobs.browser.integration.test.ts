@@ -167,7 +167,7 @@ describe('the Jobs API says what hookline jobs list/show/cancel say', () => {
       body: { error: refusedByCli.stderr.trim().replace(/^error: /, '') },
     });
     expect(await api('POST', '/api/job-records/no-such-job/cancel')).toEqual({
-      status: 400,
+      status: 404,
       body: {
         error:
           'job no-such-job not found: it was never sent with this id, or its record expired after the dedupe window',
