@@ -10,6 +10,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { initProject } from '../../lib/cli/init';
 import { runCli } from '../../lib/cli/program';
 import { assertLocalPackages } from '../../lib/local/dev';
 import { hooklinePackageRoot, hooklineVersion } from '../../lib/package-root';
@@ -137,6 +138,15 @@ describe('hookline init', () => {
       `error: --hookline ./hookline-0.1.0.tgz: nothing is at ${join(parent, 'hookline-0.1.0.tgz')}; nothing was written`,
     );
     expect(filesUnder(parent)).toEqual([]);
+  });
+
+  it('reads a --hookline path from the folder it is given as cwd, not the process working directory', () => {
+    const parent = emptyDir();
+    writeFileSync(join(parent, 'hookline-0.1.0.tgz'), '');
+    const result = initProject('my-hooks', { cwd: parent, hooklineSpec: './hookline-0.1.0.tgz' });
+    expect(result.ok).toBe(true);
+    const manifest = JSON.parse(readFileSync(join(parent, 'my-hooks', 'package.json'), 'utf8'));
+    expect(manifest.devDependencies.hookline).toBe('file:../hookline-0.1.0.tgz');
   });
 
   it('writes a version range, tag, alias or URL given as --hookline as it is, for npm to resolve', async () => {

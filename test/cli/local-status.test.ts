@@ -3,7 +3,11 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CliError } from '../../lib/cli/errors';
 import { localStatus } from '../../lib/cli/local-status';
+import { renderStatus } from '../../lib/cli/render';
+import { status } from '../../lib/cli/status';
 import type { LocalTarget } from '../../lib/cli/target';
+import { unconfiguredQueuesNotice } from '../../lib/local/unconfigured-queues';
+import { localTestTarget, recordingOutput, testBackend } from './helpers';
 
 let server: Server;
 let answer: { status: number; body: string } = { status: 200, body: '{}' };
@@ -96,6 +100,66 @@ describe('status --local, answered by local mode', () => {
     answer = { status: 200, body: '<html>' };
     await expect(localStatus(target(base))).rejects.toThrow(
       `local mode is not answering at ${base}/queues (not JSON): restart it with npm start`,
+    );
+  });
+});
+
+describe("status of local mode names the data directory's queues the configuration does not have", () => {
+  const unconfiguredQueues = {
+    dataDir: '/work/.data',
+    queues: [{ name: 'Hookline-billing-dlq', messages: 3 }],
+  };
+
+  it('with every queue, not with --queue, as status --local answers', async () => {
+    answer = {
+      status: 200,
+      body: JSON.stringify({ queues: [row('events', 3), row('orders', 0)], unconfiguredQueues }),
+    };
+    expect((await localStatus(target(base))).unconfiguredQueues).toEqual(unconfiguredQueues);
+    expect(await localStatus(target(base), { queue: 'orders' })).toEqual({
+      target: 'local mode',
+      queues: [row('orders', 0)],
+    });
+  });
+
+  it('with every queue, not with --queue, as the console and status read it through the backend', async () => {
+    const http = async (url: string) =>
+      new Response(
+        JSON.stringify(url.endsWith('/queues') ? { queues: [row('events', 3)], unconfiguredQueues } : {}),
+      );
+    const local = localTestTarget({ queues: { events: queue('events') } });
+    expect((await status(testBackend({ http }), local)).unconfiguredQueues).toEqual(unconfiguredQueues);
+    expect(await status(testBackend({ http }), local, { queue: 'events' })).not.toHaveProperty(
+      'unconfiguredQueues',
+    );
+  });
+
+  it('says nothing of unconfigured queues when none holds a message', () => {
+    expect(unconfiguredQueuesNotice([], '/work/.data')).toBeUndefined();
+  });
+});
+
+describe('status as printed', () => {
+  it("names the data directory's queues the configuration does not have, with what they hold", () => {
+    const output = recordingOutput();
+    renderStatus(output, {
+      target: 'local mode',
+      queues: [
+        {
+          queue: 'events',
+          fifo: false,
+          visible: 0,
+          inFlight: 0,
+          delayed: 0,
+          deadLettered: 0,
+          oldestMessageAgeSeconds: null,
+          consumer: 'Enabled',
+        },
+      ],
+      unconfiguredQueues: { dataDir: '/work/.data', queues: [{ name: 'Hookline-billing-dlq', messages: 3 }] },
+    });
+    expect(output.lines.join('\n')).toContain(
+      'the data directory /work/.data holds messages in queues the configuration does not have, which nothing processes: Hookline-billing-dlq (3).',
     );
   });
 });

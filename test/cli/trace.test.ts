@@ -528,6 +528,33 @@ describe("how a job's timeline starts", () => {
     expect(skewed.steps.map((s) => s.step)).toEqual(['queued', 'attempt', 'dead-lettered']);
   });
 
+  it('shows a job redriven in the same instant it was dead-lettered as redriven then', () => {
+    const dead: OutcomeRow = { ...attempt, outcome: 'dead-lettered', reason: 'Error: boom', attempt: 3 };
+    const waiting = record({ state: 'queued', redrivenAt: at(5), lastError: 'Error: boom' });
+    const result = withJobRecord(buildTimeline('j', [dead]), waiting, { endpointSearched: true });
+    expect(result.steps.slice(2)).toEqual([
+      expect.objectContaining({ at: at(5), step: 'dead-lettered' }),
+      { at: at(5), step: 'redriven', queue: 'jobs' },
+    ]);
+  });
+
+  it('keeps an inferred redrive where it was when the record times a redrive after the attempt it led to', () => {
+    // The record's redrive came later (its dead-lettering is not in the lines read): moving the inferred one to
+    // that time would put a redrive after the attempt it started.
+    const dead: OutcomeRow = { ...attempt, outcome: 'dead-lettered', reason: 'Error: boom', attempt: 3 };
+    const rerun: OutcomeRow = { ...attempt, at: at(30), attempt: 1 };
+    const result = withJobRecord(buildTimeline('j', [dead, rerun]), record({ redrivenAt: at(40) }), {
+      endpointSearched: true,
+    });
+    expect(result.steps.map((s) => [s.step, s.at, s.inferred])).toEqual([
+      ['queued', at(1), undefined],
+      ['attempt', at(5), undefined],
+      ['dead-lettered', at(5), undefined],
+      ['redriven', at(30), true],
+      ['attempt', at(30), undefined],
+    ]);
+  });
+
   it("ends a child-failed flow parent's timeline with its failing, at the time its record says, with the reason", () => {
     const reason = 'FlowChildFailedError: child b dead-lettered: PermanentError: no data';
     const parent = record({

@@ -8,6 +8,11 @@ describe("the console page's route", () => {
     expect(routeOf('')).toEqual(['']);
   });
 
+  it('reads an address typed without the slash after the hash as the same page', () => {
+    expect(routeOf('#failures')).toEqual(['failures']);
+    expect(routeOf('#event/abc')).toEqual(['event', 'abc']);
+  });
+
   it('keeps a part that is not valid percent-encoding as written instead of failing the whole page', () => {
     expect(routeOf('#/event/100%')).toEqual(['event', '100%']);
     expect(routeOf('#/job/%E0%A4%A')).toEqual(['job', '%E0%A4%A']);

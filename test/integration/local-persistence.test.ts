@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { ListQueuesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { parseJournal } from '../../lib/local/journal';
 import { JOURNAL_FILE_NAME, parseLocalState, STATE_FILE_NAME } from '../../lib/local/state-file';
 import { type CliRun, runHookline } from '../helpers/local/cli';
@@ -148,4 +149,39 @@ describe('local mode with a data directory (HOOKLINE_DATA_DIR)', () => {
       rmSync(ownDir, { recursive: true, force: true });
     }
   }, 90_000);
+
+  it('answers the queue rows without naming strays when the data directory has none, or when looking for them fails', async () => {
+    const ownDir = mkdtempSync(join(tmpdir(), 'hookline-data-'));
+    const pipeline = await startTestPipeline(testConfig({ events: recordingQueue() }), { dataDir: ownDir });
+    const queues = async () => {
+      const answer = await fetch(`${pipeline.local.url}/_hookline/queues`);
+      return { status: answer.status, body: (await answer.json()) as Record<string, unknown> };
+    };
+    try {
+      const none = await queues();
+      expect(none.status).toBe(200);
+      expect(none.body).not.toHaveProperty('unconfiguredQueues');
+      // The look for strays lists the emulator's queues; a failure there must not take status and the overview down.
+      const send = SQSClient.prototype.send;
+      const failing = vi.spyOn(SQSClient.prototype, 'send').mockImplementation(function (
+        this: SQSClient,
+        ...args: Parameters<typeof send>
+      ) {
+        if (args[0] instanceof ListQueuesCommand) return Promise.reject(new Error('ListQueues failed'));
+        return send.apply(this, args);
+      } as typeof send);
+      try {
+        const failed = await queues();
+        expect(failed.status).toBe(200);
+        expect(failed.body.queues).toEqual(none.body.queues);
+        expect(failed.body).not.toHaveProperty('unconfiguredQueues');
+        expect(failing.mock.calls.some(([command]) => command instanceof ListQueuesCommand)).toBe(true);
+      } finally {
+        failing.mockRestore();
+      }
+    } finally {
+      await pipeline.stop();
+      rmSync(ownDir, { recursive: true, force: true });
+    }
+  }, 60_000);
 });

@@ -20,9 +20,13 @@ interface Run {
   exited: Promise<number | null>;
 }
 
-/** Runs `npm start`'s script (node --import tsx/esm bin/local.ts) as a separate process, as a user would. */
-function start(env: Record<string, string>): Run {
-  const child = spawn(process.execPath, ['--import', 'tsx/esm', 'bin/local.ts'], {
+/**
+ * Runs `npm start`'s script (node --import tsx/esm bin/local.ts) as a separate process, as a user would;
+ * `preload`: modules Node imports before it.
+ */
+function start(env: Record<string, string>, preload: readonly string[] = []): Run {
+  const imports = ['tsx/esm', ...preload].flatMap((module) => ['--import', module]);
+  const child = spawn(process.execPath, [...imports, 'bin/local.ts'], {
     env: { ...process.env, HOOKLINE_LOG: 'json', HOOKLINE_STATE_DIR: dir, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -139,6 +143,24 @@ describe('npm start (bin/local.ts)', () => {
     } finally {
       run.child.kill('SIGKILL');
     }
+  }, 120_000);
+
+  it('stops cleanly on a Ctrl-C while its modules still load, instead of dying at once', async () => {
+    const dataDir = join(dir, 'interrupted-data');
+    // The Ctrl-C lands as the entry point loads the module that starts the emulators: before local mode's own
+    // module (and its handlers) loads, so only the entry point's first line catches it.
+    const run = start(
+      { PORT: '0', HOOKLINE_DATA_DIR: dataDir, HOOKLINE_TEST_INTERRUPT_ON_LOAD: '/lib/local/local-dirs.ts' },
+      ['./test/helpers/local/interrupt-on-load.ts'],
+    );
+    expect(await run.exited).toBe(0);
+    const said = run.lines.map((line) => String(json(line)?.message ?? line));
+    expect(said).toContain(
+      'stopping: local mode stops as soon as its start ends (Ctrl-C again to quit at once)...',
+    );
+    expect(said.at(-1)).toBe('stopped');
+    expect(said.some((line) => line.includes('is running'))).toBe(false);
+    expect(existsSync(join(dataDir, 'local-mode.lock'))).toBe(false);
   }, 120_000);
 
   it('explains a taken port and exits 1', async () => {

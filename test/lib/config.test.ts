@@ -374,6 +374,20 @@ describe('resolveConfig: the shape of every section', () => {
   });
 
   it.each([
+    [consumer({ entry: 2.5 }), 'queues.events.consumer.entry'],
+    [consumer({ memorySize: Number.POSITIVE_INFINITY }), 'queues.events.consumer.memorySize'],
+    [minimal({ ingest: { memorySize: Number.NaN } }), 'ingest.memorySize'],
+  ])(
+    'says a number is a fraction only where a whole number is meant and the number is one (%#: %s)',
+    (config, path) => {
+      const { issue } = issueOf(config);
+      expect(issue?.path).toBe(path);
+      expect(issue?.message).not.toBe('must be a whole number');
+      expect(issue?.fix).not.toMatch(/^use \S+ or \S+$/);
+    },
+  );
+
+  it.each([
     [consumer({ entry: '' }), 'queues.events.consumer.entry'],
     [consumer({ handler: '' }), 'queues.events.consumer.handler'],
     [events({ tenants: { github: { path: '' } } }), 'queues.events.tenants.github.path'],
@@ -537,9 +551,32 @@ describe('resolveConfig validation', () => {
       /queues\.events\.oldestMessageAgeAlarm: .*\(alarms\.oldestMessageAge, or its default\) .* could never fire.*\(got 15 minutes\)\. Fix: set it to at most Duration\.minutes\(4\)/,
     ],
     [
+      'an oldest-message alarm whose age and 5 minutes reach the retention exactly (SQS deletes the message as it would fire)',
+      minimal({
+        queues: {
+          events: { retentionPeriod: Duration.hours(1), oldestMessageAgeAlarm: Duration.minutes(55) },
+        },
+      }),
+      /queues\.events\.oldestMessageAgeAlarm: .* could never fire.*\(got 55 minutes\)\. Fix: lower it to at most Duration\.minutes\(54\)/,
+    ],
+    [
+      "an oldest-message alarm below the retention that its 5 minutes' window takes past it",
+      minimal({
+        queues: {
+          events: { retentionPeriod: Duration.hours(1), oldestMessageAgeAlarm: Duration.minutes(58) },
+        },
+      }),
+      /queues\.events\.oldestMessageAgeAlarm: .* could never fire.*\(got 58 minutes\)/,
+    ],
+    [
+      'an oldest-message alarm on a retention with no whole minute of room beside the window, with raising the retention as the fix',
+      minimal({ queues: { events: { retentionPeriod: Duration.minutes(6) } } }),
+      /queues\.events\.oldestMessageAgeAlarm: .* could never fire.*\. Fix: raise retentionPeriod above 5 minutes and a minute/,
+    ],
+    [
       "a source named job, which would share the jobs' dedupe keys, job records and handlers",
       minimal({ sources: { job: { type: 'github' } } }),
-      /sources\.job: is the source of every job a producer sends, so a webhook source cannot take it \(got "job"\)\. Fix: rename the source/,
+      /sources\.job: is the source of every job a producer sends, so a webhook source cannot take it \(got "job"\)\. Fix: rename the source, e\.g\. "job-hooks"/,
     ],
     [
       'a source named schedule, the source of scheduled events',
@@ -1004,6 +1041,17 @@ describe('resolveConfig validation', () => {
     expect(issue?.fix.length).toBeGreaterThan(5);
     expect(message).toContain('Fix: ');
     expect(message).toContain('(got ');
+  });
+
+  it('accepts the largest oldest-message alarm its refusal offers as the fix', () => {
+    const config = resolveConfig(
+      minimal({
+        queues: {
+          events: { retentionPeriod: Duration.hours(1), oldestMessageAgeAlarm: Duration.minutes(54) },
+        },
+      }),
+    );
+    expect(config.queues[0]?.oldestMessageAgeAlarm.toMinutes()).toBe(54);
   });
 });
 

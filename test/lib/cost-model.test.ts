@@ -203,6 +203,19 @@ describe('cost model input from a configuration', () => {
     expect(line(inline, 'S3 claim-check storage')).toBeUndefined();
   });
 
+  it('says how storage is priced when claim-checked bodies are stored, with or without an archive', () => {
+    const storage = /^storage: per webhook, until it expires/;
+    const claimChecked: CostInput = {
+      ...base,
+      bodyBytes: base.inlineLimitBytes + 1,
+      claimCheckExpiryDays: 7,
+    };
+    expect(estimateCost(claimChecked).assumptions.some((a) => storage.test(a))).toBe(true);
+    // A body kept inline stores nothing, so nothing is said of storage.
+    const inline: CostInput = { ...base, claimCheckExpiryDays: 7 };
+    expect(estimateCost(inline).assumptions.some((a) => storage.test(a))).toBe(false);
+  });
+
   it("takes the default route's queues and the configured defaults", () => {
     const input = costInputOf(resolveConfig(exampleConfig), { eventsPerMonth: 1_000_000 });
     expect(input).toMatchObject({
@@ -307,6 +320,8 @@ describe('cost model input from a configuration', () => {
     ['1.1M', 1_100_000],
     ['0.001M', 1000],
     ['2.5e3', 2500],
+    // 33299999.999999996 as a double: a whole count whose binary error is above a billionth of a webhook.
+    ['33.3M', 33_300_000],
   ])('reads %s as %d', (text, n) => {
     expect(parseCount(text)).toBe(n);
   });
@@ -329,6 +344,8 @@ describe('cost model input from a configuration', () => {
     '0.5',
     '1.5',
     '1.0005k',
+    '1.2',
+    '2.0004k',
     '0.0000015M',
     '0.0001k',
     '5G',

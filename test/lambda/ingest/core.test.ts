@@ -1147,6 +1147,21 @@ describe('routing', () => {
     });
     expect(messageGroupOf(config.queues.orders, input)).toEqual({ groupId: 'eu' });
   });
+  it("the envelope keeps no header for another source's tenant rule", async () => {
+    const config = testConfig({ keepHeaders: ['content-type'] });
+    config.queues.events = {
+      url: 'u',
+      fifo: false,
+      tenants: { github: { by: 'header', header: 'x-gh-tenant' } },
+    };
+    config.defaultRoute = { queues: ['events'], ignore: false };
+    const h = harness(config);
+    const event = signedEvent(config, 'stripe', '{"id":"evt_h2","type":"charge.succeeded"}', {
+      headers: { 'x-gh-tenant': 'not-read-for-stripe' },
+    });
+    expect((await handleWebhook(event, h.deps)).statusCode).toBe(202);
+    expect(parseEnvelope(h.sent[0]?.body ?? '').headers).toEqual({ 'content-type': 'application/json' });
+  });
   it('fair standard queue: an empty, object or missing tenant is the source; a number is its digits; one SQS refuses is hashed', async () => {
     const config = testConfig();
     config.queues.events = { url: 'u', fifo: false, tenants: { stripe: { by: 'path', path: 'account' } } };

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { verifyRequest } from '../../../lambda/ingest/verify';
 import type { SourceRuntimeConfig } from '../../../lambda/shared/runtime-config';
+import { senderFor } from '../../../lambda/shared/senders';
 import { signWebhook, twilioBodySha256 } from '../../../lambda/shared/webhook-signing';
 import {
   GITHUB_VECTOR,
@@ -71,6 +73,32 @@ describe('signWebhook reproduces the senders', () => {
     const withBody = signWebhook({ type: 'twilio', secretId: 'x' }, 's', body, { url });
     const withoutBody = signWebhook({ type: 'twilio', secretId: 'x' }, 's', '', { url });
     expect(withBody).toEqual(withoutBody);
+  });
+
+  describe('Twilio: the URL a request is posted to', () => {
+    const twilio = { type: 'twilio', secretId: 'x' } as const;
+    const requestUrl = (url: string, body: string, contentType: string) =>
+      senderFor(twilio).requestUrl(twilio, url, Buffer.from(body), contentType);
+
+    it('a form body, whatever the case of its content type, is posted to the URL as is', () => {
+      const url = 'https://h.example/hook';
+      expect(requestUrl(url, 'a=b', 'Application/X-WWW-Form-Urlencoded; charset=UTF-8')).toBe(url);
+    });
+
+    it("a JSON body's SHA-256 joins a URL's own query with &, and the ingest verifies what is signed for it", () => {
+      const body = '{"a":1}';
+      const url = requestUrl('https://h.example/hook?tenant=acme', body, 'application/json');
+      expect(url).toBe(`https://h.example/hook?tenant=acme&bodySHA256=${twilioBodySha256(body)}`);
+      const headers = signWebhook(twilio, 's', body, { url });
+      expect(verifyRequest(twilio, { headers, body: Buffer.from(body), url }, ['s'], Date.now())).toEqual({
+        ok: true,
+      });
+    });
+
+    it('a URL that already carries bodySHA256 is posted to as is, not given a second one', () => {
+      const url = 'https://h.example/hook?bodySHA256=abc';
+      expect(requestUrl(url, '{"a":1}', 'application/json')).toBe(url);
+    });
   });
 
   it('Stripe: self-computed fixture', () => {

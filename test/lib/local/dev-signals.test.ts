@@ -45,33 +45,38 @@ describe('npm start and Ctrl-C', () => {
   it.each(signals)(
     'handles %s from the moment it says it is running, so a stop sent on that line drains and exits 0',
     async (signal) => {
-      const { exitCode, handlers } = await runUntilReady();
+      const { exitCode, handlers, lines } = await runUntilReady();
       expect(handlers).toBeGreaterThan(before.SIGINT?.length ?? 0);
       process.emit(signal);
       expect(await exitCode).toBe(0);
       expect(stop).toHaveBeenCalledOnce();
+      expect(lines).toContain('stopping: draining in-flight work (Ctrl-C again to quit at once)...');
     },
     30_000,
   );
 
-  it('quits at once with 130 on a second Ctrl-C while in-flight work drains', async () => {
-    let drained = () => {};
-    stop.mockImplementationOnce(() => new Promise<undefined>((r) => (drained = () => r(undefined))));
-    const exit = vi.spyOn(process, 'exit').mockImplementation((() => undefined) as never);
-    const { exitCode } = await runUntilReady();
-    process.emit('SIGINT');
-    await vi.waitFor(() => expect(stop).toHaveBeenCalledOnce());
-    expect(exit).not.toHaveBeenCalled();
-    const problems = vi.spyOn(Reporter.prototype, 'problem').mockImplementation(() => undefined);
-    process.emit('SIGINT');
-    expect(exit).toHaveBeenCalledWith(130);
-    // Quitting at once says what it leaves behind, before it exits.
-    expect(problems.mock.calls.map(([line]) => line)).toEqual([
-      forcedQuitNotice(process.env.HOOKLINE_DATA_DIR || undefined),
-    ]);
-    drained();
-    expect(await exitCode).toBe(0);
-  }, 30_000);
+  it.each(signals)(
+    'quits at once with 130 on a second %s while in-flight work drains',
+    async (signal) => {
+      let drained = () => {};
+      stop.mockImplementationOnce(() => new Promise<undefined>((r) => (drained = () => r(undefined))));
+      const exit = vi.spyOn(process, 'exit').mockImplementation((() => undefined) as never);
+      const { exitCode } = await runUntilReady();
+      process.emit(signal);
+      await vi.waitFor(() => expect(stop).toHaveBeenCalledOnce());
+      expect(exit).not.toHaveBeenCalled();
+      const problems = vi.spyOn(Reporter.prototype, 'problem').mockImplementation(() => undefined);
+      process.emit(signal);
+      expect(exit).toHaveBeenCalledWith(130);
+      // Quitting at once says what it leaves behind, before it exits.
+      expect(problems.mock.calls.map(([line]) => line)).toEqual([
+        forcedQuitNotice(process.env.HOOKLINE_DATA_DIR || undefined),
+      ]);
+      drained();
+      expect(await exitCode).toBe(0);
+    },
+    30_000,
+  );
 
   it('stops cleanly once its start ends on a Ctrl-C during start-up, instead of dying with the lock held', async () => {
     let started = () => {};
@@ -103,6 +108,21 @@ describe('npm start and Ctrl-C', () => {
     // Nothing answers the URLs of a local mode that is stopping, so they are not printed.
     expect(lines.filter((line) => /is running|^status: /.test(line))).toEqual([]);
     expect(lines.at(-1)).toBe('stopped');
+  }, 30_000);
+
+  it('starts nothing on a stop caught before its configuration is read, and stops the emulators already starting', async () => {
+    const lines: string[] = [];
+    vi.spyOn(Reporter.prototype, 'info').mockImplementation((message: string) => void lines.push(message));
+    const emulatorsStop = vi.fn(async () => undefined);
+    const emulators = Promise.resolve({ stop: emulatorsStop } as never);
+    // The entry point caught the Ctrl-C while local mode's modules loaded.
+    expect(await runLocalMode(undefined, emulators, Promise.resolve())).toBe(0);
+    expect(startLocalMode).not.toHaveBeenCalled();
+    expect(emulatorsStop).toHaveBeenCalledOnce();
+    expect(lines).toEqual([
+      'stopping: local mode stops as soon as its start ends (Ctrl-C again to quit at once)...',
+      'stopped',
+    ]);
   }, 30_000);
 
   it('prints the webhook URLs and the status URL once running, and watches the configuration file', async () => {
