@@ -164,7 +164,7 @@ export function retryDelaySeconds(seconds: number): number {
  */
 export function requestedRetryDelaySeconds(error: unknown): number {
   if (error instanceof RetryLaterError) return error.delaySeconds;
-  if (error instanceof Error && error.name === 'RetryLaterError') {
+  if (error instanceof Error && nameOf(error) === 'RetryLaterError') {
     const delay = (error as { delaySeconds?: unknown }).delaySeconds;
     return typeof delay === 'number' ? retryDelaySeconds(delay) : 0;
   }
@@ -173,28 +173,83 @@ export function requestedRetryDelaySeconds(error: unknown): number {
 
 /** True for errors that must not be retried. Checks the name too, so copies from another bundle still count. */
 export function isPermanent(error: unknown): boolean {
-  return error instanceof PermanentError || (error instanceof Error && error.name === 'PermanentError');
+  return error instanceof PermanentError || (error instanceof Error && nameOf(error) === 'PermanentError');
 }
 
-/** Name and message of anything thrown, for logs and dead-letter attributes. */
+/**
+ * The most characters of a described error's message: the reason goes into the record's outcome line, its job
+ * record and (cut shorter) its dead letter's attributes, and a message of megabytes would make the outcome line
+ * larger than a CloudWatch Logs event (256 KB), which cuts it, so it no longer parses and no query finds it.
+ */
+export const MAX_DESCRIBED_MESSAGE_LENGTH = 4_000;
+/** The most characters of a described error's name (a dead letter's `hookline.error.name` keeps as many). */
+export const MAX_DESCRIBED_NAME_LENGTH = 256;
+
+/**
+ * Name and message of anything thrown, for logs and dead-letter attributes: always two strings, the message at
+ * most {@link MAX_DESCRIBED_MESSAGE_LENGTH} characters. Never throws, whatever was thrown (an object without a
+ * prototype, a `toString` or getter that throws, a message that is not a string): a description that failed would
+ * cost the record its outcome, its backoff and its dead letter's reason.
+ */
 export function describeError(error: unknown): { name: string; message: string } {
-  if (error instanceof Error) return { name: error.name || 'Error', message: error.message || String(error) };
-  return { name: 'NonErrorThrown', message: typeof error === 'string' ? error : safeStringify(error) };
+  if (error instanceof Error) {
+    const message = textOf(() => error.message) || textOf(() => String(error));
+    const name = cutText(nameOf(error), MAX_DESCRIBED_NAME_LENGTH) || 'Error';
+    return { name, message: cutText(message, MAX_DESCRIBED_MESSAGE_LENGTH) };
+  }
+  const message = typeof error === 'string' ? error : safeStringify(error);
+  return { name: 'NonErrorThrown', message: cutText(message, MAX_DESCRIBED_MESSAGE_LENGTH) };
 }
 
 /**
  * What a record's outcome line logs of its failure: the error itself, which the logger writes with its name,
  * message, location, stack and cause (its stack is only formatted here, on a failure), or, for a thrown
- * non-Error, which has no stack, its description.
+ * non-Error, which has no stack, its description. An error whose message is longer than a description keeps is
+ * logged as its description with its stack cut as long (the stack repeats the message).
  */
-export function loggedError(error: unknown): Error | { name: string; message: string } {
-  return error instanceof Error ? error : describeError(error);
+export function loggedError(
+  error: unknown,
+): Error | { name: string; message: string; stack?: string | undefined } {
+  if (!(error instanceof Error)) return describeError(error);
+  const message = textOf(() => error.message);
+  if (message.length <= MAX_DESCRIBED_MESSAGE_LENGTH) return error;
+  const stack = textOf(() => error.stack);
+  return { ...describeError(error), stack: cutText(stack, MAX_DESCRIBED_MESSAGE_LENGTH) };
 }
 
+/** Cut to `max` characters, never between the two halves of a surrogate pair (a lone half is refused by SQS). */
+export function cutText(text: string, max: number): string {
+  if (text.length <= max) return text;
+  let end = max - 1;
+  const last = text.charCodeAt(end - 1);
+  if (last >= 0xd800 && last <= 0xdbff) end--;
+  return `${text.slice(0, end)}…`;
+}
+
+/** An error's name; empty when reading it throws or it is not a string. */
+function nameOf(error: Error): string {
+  return textOf(() => error.name);
+}
+
+/** What `read` returns, as text: a string as it is, anything else written out; empty when reading throws. */
+function textOf(read: () => unknown): string {
+  try {
+    const value = read();
+    return typeof value === 'string' ? value : value === undefined ? '' : safeStringify(value);
+  } catch {
+    return '';
+  }
+}
+
+/** Any value as text: JSON, else its own text, else what it is (a value without a prototype has no `toString`). */
 function safeStringify(value: unknown): string {
   try {
     return JSON.stringify(value) ?? String(value);
   } catch {
-    return String(value);
+    try {
+      return String(value);
+    } catch {
+      return `(a thrown ${typeof value} that cannot be written as text)`;
+    }
   }
 }
