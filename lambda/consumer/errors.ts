@@ -5,7 +5,7 @@
  * {@link PermanentError}: retrying cannot fix it, so the record goes to the DLQ at once, with its reason.
  */
 
-import { MAX_VISIBILITY_SECONDS } from '../shared/job-retry';
+import { MAX_RETRY_DELAY_SECONDS } from '../shared/job-retry';
 
 /**
  * Throw this from a handler when retrying cannot help (the event is malformed, refers to something that will
@@ -136,11 +136,11 @@ export class FlowParentError extends Error {
 /**
  * Throw this from a handler when the failure says when to try again (a `Retry-After`, a rate limit's reset): the
  * record is retried as any failure, but not before `delaySeconds` from now. Its next attempt comes after the larger
- * of this and the queue's backoff, at most 12 hours (SQS's visibility limit); on the record's last attempt it is
+ * of this and the queue's backoff, at most 11 h 40 min (`MAX_RETRY_DELAY_SECONDS`); on the record's last attempt it is
  * dead-lettered as any failure, so `maxReceiveCount` still bounds how often it runs.
  */
 export class RetryLaterError extends Error {
-  /** Whole seconds, from 0 to 43,200. */
+  /** Whole seconds, from 0 to 42,000. */
   readonly delaySeconds: number;
   constructor(delaySeconds: number, message: string, options?: ErrorOptions) {
     super(message, options);
@@ -150,12 +150,12 @@ export class RetryLaterError extends Error {
 }
 
 /**
- * A delay as a visibility can take it: whole seconds, rounded up, within [0, 12 h]; anything not a number is 0. What a
+ * A delay as a visibility can take it: whole seconds, rounded up, within [0, 11 h 40 min]; anything not a number is 0. What a
  * {@link RetryLaterError} waits, so a reason can say when the wait asked for was capped.
  */
 export function retryDelaySeconds(seconds: number): number {
   if (Number.isNaN(seconds) || seconds <= 0) return 0;
-  return Math.min(MAX_VISIBILITY_SECONDS, Math.ceil(seconds));
+  return Math.min(MAX_RETRY_DELAY_SECONDS, Math.ceil(seconds));
 }
 
 /**

@@ -137,8 +137,10 @@ describe('consumer core: a failure that says when to retry (RetryLaterError)', (
     expect(queue.visibilityChanges).toStrictEqual([{ messageId: rec.messageId, seconds: 80 }]);
   });
 
-  it("caps the requested delay at SQS's 12-hour visibility limit and rounds a fraction up", async () => {
-    expect(new RetryLaterError(10 ** 9, 'far').delaySeconds).toBe(43_200);
+  it('caps the requested delay at what SQS grants a record held 20 minutes since its receive, and rounds a fraction up', async () => {
+    // SQS counts its 12-hour limit from the receive and refuses a visibility past it: a 12-hour delay set after a
+    // batching window and part of an invocation would be refused, and the record back after its visibility timeout.
+    expect(new RetryLaterError(10 ** 9, 'far').delaySeconds).toBe(43_200 - 1_200);
     expect(new RetryLaterError(1.2, 'soon').delaySeconds).toBe(2);
     expect(new RetryLaterError(-5, 'past').delaySeconds).toBe(0);
     expect(new RetryLaterError(Number.NaN, 'garbage').delaySeconds).toBe(0);
@@ -147,7 +149,21 @@ describe('consumer core: a failure that says when to retry (RetryLaterError)', (
 
     await core.processBatch(sqsEvent([rec]), lambdaContext());
 
-    expect(queue.visibilityChanges).toStrictEqual([{ messageId: rec.messageId, seconds: 43_200 }]);
+    expect(queue.visibilityChanges).toStrictEqual([{ messageId: rec.messageId, seconds: 43_200 - 1_200 }]);
+  });
+
+  it("caps a job's own backoff of up to 12 hours at what SQS grants a record held 20 minutes since its receive", async () => {
+    const { core, queue } = harness({ handlers: { '**': retryAfter(1) } }, {}, { random: () => 0.999_999 });
+    const job = envelope({
+      source: JOB_SOURCE,
+      type: 'report',
+      headers: { 'x-hookline-job-backoff': JSON.stringify({ baseSeconds: 43_200, maxSeconds: 43_200 }) },
+    });
+    const rec = record(job, { attempt: 2 });
+
+    await core.processBatch(sqsEvent([rec]), lambdaContext());
+
+    expect(queue.visibilityChanges).toStrictEqual([{ messageId: rec.messageId, seconds: 43_200 - 1_200 }]);
   });
 
   it('still dead-letters on the last attempt, so maxReceiveCount bounds the retries', async () => {
