@@ -280,6 +280,11 @@ interface RecordInfo {
   parentId?: string;
   /** A flow's child sent with `failParentOnFailure` or `ignoreDependencyOnFailure`: its dead-lettering tells its parent. */
   parentOnFailure?: ParentOnFailure;
+  /**
+   * Its handler returned before the deadline margin: only the writes that record it (its idempotency key, its job
+   * record) may still be running, and the margin reached now does not make it a failure.
+   */
+  handled: boolean;
   /** What this delivery's handler returned, once it ran (a duplicate's is read from its record). */
   jobResult?: { readonly value: unknown };
   /** A flow parent's children's results and ignored failures, read before its handler runs. */
@@ -464,6 +469,7 @@ function recordInfo(record: SQSRecord, startedMs: number): RecordInfo {
     typeKey: source && type ? `${source}.${type}` : INVALID_TYPE_KEY,
     receivedAtMs: Number.isFinite(sentMs) && sentMs > 0 ? sentMs : Number.NaN,
     tracked: false,
+    handled: false,
     done: undefined,
   };
 }
@@ -578,7 +584,13 @@ class ConsumerRuntime implements ConsumerCore {
     // retry arriving sooner would find it held, and spend an attempt on `IdempotencyAlreadyInProgressError`.
     const notBeforeSeconds = Math.ceil(Math.max(0, state.context.getRemainingTimeInMillis()) / 1000);
     for (const info of state.started.values()) {
-      info.done ??= this.settleFailure(info, state, timedOut, notBeforeSeconds);
+      // A handler that returned, whose key or job record is still being written, did its work: reported failed, it
+      // would run again, or be dead-lettered on its last receive as never finished. A flow's child is not done until
+      // its parent is told, which the margin stops.
+      info.done ??=
+        info.handled && info.parentId === undefined
+          ? this.finish(state, info, 'processed')
+          : this.settleFailure(info, state, timedOut, notBeforeSeconds);
     }
     const failures: SQSBatchItemFailure[] = [];
     for (const record of event.Records) {
@@ -737,9 +749,11 @@ class ConsumerRuntime implements ConsumerCore {
     const work = () =>
       this.runJob(info, envelope, target, state).then(
         (ran) => {
-          if (state.expired) return neverSettles();
+          // A handler that returned before the margin counts as processed then: its key may be marked completed.
+          if (state.expired && !info.handled) return neverSettles();
           run = ran;
           finished = true;
+          if (ran === RAN) info.handled = true;
         },
         (error: unknown) => {
           if (state.expired) return neverSettles();
@@ -789,6 +803,7 @@ class ConsumerRuntime implements ConsumerCore {
     info.jobResult = { value: result };
     // Abandoned: its record already says what the runtime reported (dead-lettered with the timeout, or retried).
     if (state.expired) throw RECORD_FAILED;
+    info.handled = true;
     await info.progress?.settle();
     try {
       await records.complete(info.id, result, info.generation);
