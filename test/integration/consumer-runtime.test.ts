@@ -367,6 +367,33 @@ describe('consumer runtime on the emulators', () => {
     expect(dead[0]?.MessageAttributes?.[FAILURE_ATTRIBUTES.attempt]?.StringValue).toBe('5');
   }, 60_000);
 
+  it('a handler that throws a value with no text is retried, then dead-lettered with a readable reason', async () => {
+    stubbed();
+    const handler = consumerFor('events', {
+      handlers: {
+        'github.push': async () => {
+          const cyclic = Object.create(null) as Record<string, unknown>;
+          cyclic.self = cyclic;
+          throw cyclic;
+        },
+      },
+    });
+    await send('events', envelopeOf());
+
+    for (let attempt = 1; attempt <= 5; attempt++) {
+      const { response } = await deliver('events', handler, 1, 8);
+      expect(response.batchItemFailures).toHaveLength(attempt < 5 ? 1 : 0);
+    }
+
+    const dead = await receive(queueOf('events').local.deadLetterUrl, 1, 5);
+    const attrs = dead[0]?.MessageAttributes ?? {};
+    expect(attrs[FAILURE_ATTRIBUTES.errorName]?.StringValue).toBe('NonErrorThrown');
+    expect(attrs[FAILURE_ATTRIBUTES.errorMessage]?.StringValue).toBe(
+      '(a thrown object that cannot be written as text)',
+    );
+    expect(attrs[FAILURE_ATTRIBUTES.attempt]?.StringValue).toBe('5');
+  }, 60_000);
+
   it('duplicates of one delivery id cause one side effect; the idempotency record is in DynamoDB', async () => {
     stubbed();
     const effects: string[] = [];
