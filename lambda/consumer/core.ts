@@ -48,6 +48,7 @@ import {
   isPermanent,
   loggedError,
   NotStartedError,
+  RetentionEndsError,
   requestedRetryDelaySeconds,
   UnknownEventTypeError,
 } from './errors';
@@ -867,8 +868,35 @@ class ConsumerRuntime implements ConsumerCore {
         return this.deadLetter(state, info, new AttemptsExhaustedError(info.attempt, attempts, error));
       if (!this.deps.idempotency) return this.deadLetter(state, info, error);
     }
-    await this.retryLater(state, info, error, notBeforeSeconds);
+    const delay = this.retryDelay(info, notBeforeSeconds);
+    // SQS deletes a message at its retention, unseen and never to the DLQ: a retry that would come later is
+    // dead-lettered now, with its error, so a redrive can still run it.
+    const leftSeconds = this.retentionLeftSeconds(info);
+    if (leftSeconds !== undefined && delay >= leftSeconds) {
+      const why =
+        error instanceof FlowParentError ? error : new RetentionEndsError(delay, leftSeconds, error);
+      return this.deadLetter(state, info, why);
+    }
+    await this.retryLater(state, info, error, delay);
     return false;
+  }
+
+  /** The failed record's delay before its next attempt: its backoff, or longer when the failure asks (seconds). */
+  private retryDelay(info: RecordInfo, notBeforeSeconds: number): number {
+    const backoff = backoffDelaySeconds(
+      { ...this.config.retry, ...info.jobRetry?.backoff },
+      info.attempt,
+      this.deps.random,
+    );
+    return Math.max(notBeforeSeconds, backoff);
+  }
+
+  /** Whole seconds before SQS deletes the record's message (its queue's retention, from its send); undefined if unknown. */
+  private retentionLeftSeconds(info: RecordInfo): number | undefined {
+    const retentionSeconds = this.config.retentionSeconds;
+    const sentMs = Number(info.record.attributes?.SentTimestamp);
+    if (retentionSeconds === undefined || !(sentMs > 0)) return undefined;
+    return Math.floor((sentMs + retentionSeconds * 1000 - this.deps.now()) / 1000);
   }
 
   /** Sends the record to the DLQ, then deletes it; true when it is safely there. */
@@ -970,16 +998,8 @@ class ConsumerRuntime implements ConsumerCore {
     state: BatchState,
     info: RecordInfo,
     error: unknown,
-    notBeforeSeconds: number,
+    delay: number,
   ): Promise<void> {
-    const delay = Math.max(
-      notBeforeSeconds,
-      backoffDelaySeconds(
-        { ...this.config.retry, ...info.jobRetry?.backoff },
-        info.attempt,
-        this.deps.random,
-      ),
-    );
     const groupId = info.record.attributes?.MessageGroupId;
     if (this.config.fifo && groupId && !state.groupDelaySeconds.has(groupId)) {
       state.groupDelaySeconds.set(groupId, delay);

@@ -114,6 +114,22 @@ export class AttemptsExhaustedError extends Error {
   }
 }
 
+/**
+ * A retryable failure whose next attempt would come after its queue's retention ends: SQS would delete the message
+ * then, unseen and without a dead letter, so the runtime dead-letters it now with the error that failed it, and a
+ * redrive can still run it.
+ */
+export class RetentionEndsError extends Error {
+  constructor(delaySeconds: number, leftSeconds: number, lastError: unknown) {
+    const last = describeError(lastError);
+    super(
+      `not retried: its queue deletes it in ${Math.max(0, leftSeconds)} s (its retentionPeriod ends), before its ${delaySeconds} s retry delay would (last error: ${last.name}: ${last.message})`,
+      { cause: lastError },
+    );
+    this.name = 'RetentionEndsError';
+  }
+}
+
 /** The name of a {@link FlowParentError}, as a dead letter's failure attributes carry it. */
 export const FLOW_PARENT_ERROR = 'FlowParentError';
 

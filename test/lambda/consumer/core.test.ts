@@ -1662,3 +1662,54 @@ describe('consumer core: the batch response', () => {
     );
   });
 });
+
+describe("consumer core: a retry that would outlast its queue's retention", () => {
+  // The fakes' records were sent a second before NOW: with a 60 s retention, 59 s are left.
+  it('dead-letters the record now, with its error, instead of leaving SQS to delete it unseen', async () => {
+    const { core, queue, logger } = harness(
+      {
+        handlers: {
+          '**': async () => {
+            throw new RetryLaterError(120, 'HTTP 429 Too Many Requests');
+          },
+        },
+      },
+      { retentionSeconds: 60 },
+    );
+    const rec = record(envelope({ id: 'late' }), { attempt: 1 });
+
+    const response = await core.processBatch(sqsEvent([rec]), lambdaContext());
+
+    expect(failedIds(response)).toStrictEqual([]);
+    expect(queue.visibilityChanges).toStrictEqual([]);
+    expect(queue.deleted).toStrictEqual([rec.messageId]);
+    const attributes = queue.deadLetters[0]?.attributes ?? {};
+    expect(attributes[FAILURE_ATTRIBUTES.errorName]?.StringValue).toBe('RetentionEndsError');
+    expect(attributes[FAILURE_ATTRIBUTES.errorMessage]?.StringValue).toBe(
+      'not retried: its queue deletes it in 59 s (its retentionPeriod ends), before its 120 s retry delay would (last error: RetryLaterError: HTTP 429 Too Many Requests)',
+    );
+    expect(logger.outcomeOf('late')).toMatchObject({ outcome: 'dead-lettered' });
+    expect(logger.outcomeOf('late')?.permanent).toBeUndefined();
+  });
+
+  it('retries with backoff as usual while the retry comes before the retention ends', async () => {
+    const { core, queue } = harness(
+      {
+        handlers: {
+          '**': async () => {
+            throw new Error('downstream 503');
+          },
+        },
+      },
+      { retentionSeconds: 60 },
+      { random: () => 0.999 },
+    );
+    const rec = record(envelope(), { attempt: 1 });
+
+    const response = await core.processBatch(sqsEvent([rec]), lambdaContext());
+
+    expect(failedIds(response)).toStrictEqual([rec.messageId]);
+    expect(queue.visibilityChanges).toStrictEqual([{ messageId: rec.messageId, seconds: 10 }]);
+    expect(queue.deadLetters).toStrictEqual([]);
+  });
+});
