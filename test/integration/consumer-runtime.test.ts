@@ -531,6 +531,31 @@ describe('consumer runtime on the emulators', () => {
     expect(seen).toStrictEqual([{ ref: 'big' }]);
   });
 
+  it('claim check: a body gone from the bucket is dead-lettered on its first receive, naming the object', async () => {
+    stubbed();
+    const { bucket } = await storePayload(`payloads/${randomUUID()}`, '{}');
+    const key = `payloads/${randomUUID()}`;
+    let calls = 0;
+    const handler = consumerFor('events', {
+      handlers: {
+        'github.push': async () => {
+          calls++;
+        },
+      },
+    });
+    await send('events', envelopeOf({ body: undefined, payloadRef: { bucket, key, sizeBytes: 13 } }));
+
+    const { response } = await deliver('events', handler, 1);
+
+    expect(response.batchItemFailures).toStrictEqual([]);
+    expect(calls).toBe(0);
+    const dead = await receive(queueOf('events').local.deadLetterUrl, 1, 5);
+    const attrs = dead[0]?.MessageAttributes ?? {};
+    expect(attrs[FAILURE_ATTRIBUTES.errorName]?.StringValue).toBe('PayloadGoneError');
+    expect(attrs[FAILURE_ATTRIBUTES.errorMessage]?.StringValue).toContain(`s3://${bucket}/${key} (13 bytes)`);
+    expect(attrs[FAILURE_ATTRIBUTES.attempt]?.StringValue).toBe('1');
+  });
+
   it('a record dead-lettered in a batch whose invocation then times out reaches the DLQ exactly once', async () => {
     stubbed();
     const hang = new Promise<void>(() => {});
