@@ -936,6 +936,7 @@ export function queueConsumerSettings(
     retry: consumer.retry,
     deadlineMargin: consumer.deadlineMargin,
     maxReceiveCount: queue.maxReceiveCount,
+    retentionPeriod: queue.retentionPeriod,
     deadLetterRetentionPeriod: queue.deadLetterRetentionPeriod,
     environment: consumer.environment,
     ...(consumer.idempotency ? { idempotencyExpiry: consumer.idempotency.expiry } : {}),

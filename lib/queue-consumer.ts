@@ -170,6 +170,14 @@ export interface QueueConsumerProps
    * @default DEFAULTS.deadLetterRetentionPeriod (14 days, the longest SQS keeps a message)
    */
   readonly deadLetterRetentionPeriod?: Duration;
+  /**
+   * How long the queue keeps a message from its send (`PipelineQueue`'s `retentionPeriod`): a failed record whose
+   * retry would come after that is dead-lettered at once with `RetentionEndsError`, since SQS would delete it
+   * unseen.
+   *
+   * @default - not known: a retry is never weighed against the retention
+   */
+  readonly retentionPeriod?: Duration;
 
   /**
    * Table for per-record idempotency, keyed by the sender's delivery id. The table may be shared: this
@@ -515,6 +523,7 @@ function runtimeSettingsOf(props: QueueConsumerProps, settings: ConsumerFunction
     fifo: settings.fifo,
     maxReceiveCount: props.maxReceiveCount ?? queueReceiveCountOf(props.queue) ?? DEFAULTS.maxReceiveCount,
     deadLetterRetentionPeriod: props.deadLetterRetentionPeriod ?? DEFAULTS.deadLetterRetentionPeriod,
+    ...(props.retentionPeriod ? { retentionPeriod: props.retentionPeriod } : {}),
     consumer: {
       parallelism: props.parallelism ?? DEFAULTS.parallelism,
       retry: props.retry ?? {

@@ -76,6 +76,8 @@ export interface ConsumerSettings {
   readonly name: string;
   readonly fifo: boolean;
   readonly maxReceiveCount: number;
+  /** How long the queue keeps a message from its send (a `ResolvedQueue` always says); unknown, none is assumed. */
+  readonly retentionPeriod?: ResolvedQueue['retentionPeriod'];
   /** How long its dead-letter queue keeps a message (a `ResolvedQueue` always says). */
   readonly deadLetterRetentionPeriod?: ResolvedQueue['deadLetterRetentionPeriod'];
   readonly consumer?: Pick<
@@ -276,6 +278,7 @@ export function consumerRuntimeConfig(
     deadLetterQueueUrl: required(resources.deadLetterQueueUrls, queue.name, 'dead-letter queue URL'),
     fifo: queue.fifo,
     maxReceiveCount: queue.maxReceiveCount,
+    ...(queue.retentionPeriod ? { retentionSeconds: queue.retentionPeriod.toSeconds() } : {}),
     parallelism: consumer.parallelism,
     retry: {
       baseSeconds: consumer.retry.base.toSeconds(),

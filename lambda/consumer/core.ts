@@ -48,6 +48,7 @@ import {
   isPermanent,
   loggedError,
   NotStartedError,
+  RetentionEndsError,
   requestedRetryDelaySeconds,
   UnknownEventTypeError,
 } from './errors';
@@ -280,6 +281,11 @@ interface RecordInfo {
   parentId?: string;
   /** A flow's child sent with `failParentOnFailure` or `ignoreDependencyOnFailure`: its dead-lettering tells its parent. */
   parentOnFailure?: ParentOnFailure;
+  /**
+   * Its handler returned before the deadline margin: only the writes that record it (its idempotency key, its job
+   * record) may still be running, and the margin reached now does not make it a failure.
+   */
+  handled: boolean;
   /** What this delivery's handler returned, once it ran (a duplicate's is read from its record). */
   jobResult?: { readonly value: unknown };
   /** A flow parent's children's results and ignored failures, read before its handler runs. */
@@ -464,6 +470,7 @@ function recordInfo(record: SQSRecord, startedMs: number): RecordInfo {
     typeKey: source && type ? `${source}.${type}` : INVALID_TYPE_KEY,
     receivedAtMs: Number.isFinite(sentMs) && sentMs > 0 ? sentMs : Number.NaN,
     tracked: false,
+    handled: false,
     done: undefined,
   };
 }
@@ -578,7 +585,13 @@ class ConsumerRuntime implements ConsumerCore {
     // retry arriving sooner would find it held, and spend an attempt on `IdempotencyAlreadyInProgressError`.
     const notBeforeSeconds = Math.ceil(Math.max(0, state.context.getRemainingTimeInMillis()) / 1000);
     for (const info of state.started.values()) {
-      info.done ??= this.settleFailure(info, state, timedOut, notBeforeSeconds);
+      // A handler that returned, whose key or job record is still being written, did its work: reported failed, it
+      // would run again, or be dead-lettered on its last receive as never finished. A flow's child is not done until
+      // its parent is told, which the margin stops.
+      info.done ??=
+        info.handled && info.parentId === undefined
+          ? this.finish(state, info, 'processed')
+          : this.settleFailure(info, state, timedOut, notBeforeSeconds);
     }
     const failures: SQSBatchItemFailure[] = [];
     for (const record of event.Records) {
@@ -737,9 +750,11 @@ class ConsumerRuntime implements ConsumerCore {
     const work = () =>
       this.runJob(info, envelope, target, state).then(
         (ran) => {
-          if (state.expired) return neverSettles();
+          // A handler that returned before the margin counts as processed then: its key may be marked completed.
+          if (state.expired && !info.handled) return neverSettles();
           run = ran;
           finished = true;
+          if (ran === RAN) info.handled = true;
         },
         (error: unknown) => {
           if (state.expired) return neverSettles();
@@ -789,6 +804,7 @@ class ConsumerRuntime implements ConsumerCore {
     info.jobResult = { value: result };
     // Abandoned: its record already says what the runtime reported (dead-lettered with the timeout, or retried).
     if (state.expired) throw RECORD_FAILED;
+    info.handled = true;
     await info.progress?.settle();
     try {
       await records.complete(info.id, result, info.generation);
@@ -852,8 +868,35 @@ class ConsumerRuntime implements ConsumerCore {
         return this.deadLetter(state, info, new AttemptsExhaustedError(info.attempt, attempts, error));
       if (!this.deps.idempotency) return this.deadLetter(state, info, error);
     }
-    await this.retryLater(state, info, error, notBeforeSeconds);
+    const delay = this.retryDelay(info, notBeforeSeconds);
+    // SQS deletes a message at its retention, unseen and never to the DLQ: a retry that would come later is
+    // dead-lettered now, with its error, so a redrive can still run it.
+    const leftSeconds = this.retentionLeftSeconds(info);
+    if (leftSeconds !== undefined && delay >= leftSeconds) {
+      const why =
+        error instanceof FlowParentError ? error : new RetentionEndsError(delay, leftSeconds, error);
+      return this.deadLetter(state, info, why);
+    }
+    await this.retryLater(state, info, error, delay);
     return false;
+  }
+
+  /** The failed record's delay before its next attempt: its backoff, or longer when the failure asks (seconds). */
+  private retryDelay(info: RecordInfo, notBeforeSeconds: number): number {
+    const backoff = backoffDelaySeconds(
+      { ...this.config.retry, ...info.jobRetry?.backoff },
+      info.attempt,
+      this.deps.random,
+    );
+    return Math.max(notBeforeSeconds, backoff);
+  }
+
+  /** Whole seconds before SQS deletes the record's message (its queue's retention, from its send); undefined if unknown. */
+  private retentionLeftSeconds(info: RecordInfo): number | undefined {
+    const retentionSeconds = this.config.retentionSeconds;
+    const sentMs = Number(info.record.attributes?.SentTimestamp);
+    if (retentionSeconds === undefined || !(sentMs > 0)) return undefined;
+    return Math.floor((sentMs + retentionSeconds * 1000 - this.deps.now()) / 1000);
   }
 
   /** Sends the record to the DLQ, then deletes it; true when it is safely there. */
@@ -955,16 +998,8 @@ class ConsumerRuntime implements ConsumerCore {
     state: BatchState,
     info: RecordInfo,
     error: unknown,
-    notBeforeSeconds: number,
+    delay: number,
   ): Promise<void> {
-    const delay = Math.max(
-      notBeforeSeconds,
-      backoffDelaySeconds(
-        { ...this.config.retry, ...info.jobRetry?.backoff },
-        info.attempt,
-        this.deps.random,
-      ),
-    );
     const groupId = info.record.attributes?.MessageGroupId;
     if (this.config.fifo && groupId && !state.groupDelaySeconds.has(groupId)) {
       state.groupDelaySeconds.set(groupId, delay);

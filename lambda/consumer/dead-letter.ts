@@ -5,6 +5,7 @@
 import type { MessageAttributeValue } from '@aws-sdk/client-sqs';
 import type { SQSRecord } from 'aws-lambda';
 import { FAILURE_ATTRIBUTES, MAX_MESSAGE_ATTRIBUTES, MESSAGE_ATTRIBUTES } from '../shared/envelope';
+import { cutText, MAX_DESCRIBED_NAME_LENGTH } from './errors';
 
 /** Error messages are cut to this many characters (attributes count toward the 1 MiB message size). */
 export const MAX_ERROR_MESSAGE_LENGTH = 1_000;
@@ -48,15 +49,6 @@ function sqsSafeText(text: string): string {
   return text.replace(REFUSED_BY_SQS, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
-/** Cut to `max` characters, never between the two halves of a surrogate pair (a lone half is refused too). */
-function truncate(text: string, max: number): string {
-  if (text.length <= max) return text;
-  let end = max - 1;
-  const last = text.charCodeAt(end - 1);
-  if (last >= 0xd800 && last <= 0xdbff) end--;
-  return `${text.slice(0, end)}…`;
-}
-
 /**
  * Builds the dead-letter message for a record; keeps as many original attributes as the SQS limit allows, the
  * redrive marker first (the redrive run that sent the message back counts it as come back by that marker), then
@@ -76,12 +68,12 @@ export function deadLetterMessage(
   const failure: Record<string, MessageAttributeValue> = {
     [FAILURE_ATTRIBUTES.errorName]: {
       DataType: 'String',
-      StringValue: truncate(sqsSafeText(reason.errorName) || 'Error', 256),
+      StringValue: cutText(sqsSafeText(reason.errorName) || 'Error', MAX_DESCRIBED_NAME_LENGTH),
     },
     [FAILURE_ATTRIBUTES.errorMessage]: {
       DataType: 'String',
       // SQS rejects empty string attribute values.
-      StringValue: truncate(sqsSafeText(reason.errorMessage) || '(no message)', MAX_ERROR_MESSAGE_LENGTH),
+      StringValue: cutText(sqsSafeText(reason.errorMessage) || '(no message)', MAX_ERROR_MESSAGE_LENGTH),
     },
     [FAILURE_ATTRIBUTES.attempt]: { DataType: 'Number', StringValue: String(reason.attempt) },
     [FAILURE_ATTRIBUTES.consumer]: { DataType: 'String', StringValue: reason.consumer },

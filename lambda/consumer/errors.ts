@@ -5,7 +5,7 @@
  * {@link PermanentError}: retrying cannot fix it, so the record goes to the DLQ at once, with its reason.
  */
 
-import { MAX_VISIBILITY_SECONDS } from '../shared/job-retry';
+import { MAX_RETRY_DELAY_SECONDS } from '../shared/job-retry';
 
 /**
  * Throw this from a handler when retrying cannot help (the event is malformed, refers to something that will
@@ -114,6 +114,22 @@ export class AttemptsExhaustedError extends Error {
   }
 }
 
+/**
+ * A retryable failure whose next attempt would come after its queue's retention ends: SQS would delete the message
+ * then, unseen and without a dead letter, so the runtime dead-letters it now with the error that failed it, and a
+ * redrive can still run it.
+ */
+export class RetentionEndsError extends Error {
+  constructor(delaySeconds: number, leftSeconds: number, lastError: unknown) {
+    const last = describeError(lastError);
+    super(
+      `not retried: its queue deletes it in ${Math.max(0, leftSeconds)} s (its retentionPeriod ends), before its ${delaySeconds} s retry delay would (last error: ${last.name}: ${last.message})`,
+      { cause: lastError },
+    );
+    this.name = 'RetentionEndsError';
+  }
+}
+
 /** The name of a {@link FlowParentError}, as a dead letter's failure attributes carry it. */
 export const FLOW_PARENT_ERROR = 'FlowParentError';
 
@@ -136,11 +152,11 @@ export class FlowParentError extends Error {
 /**
  * Throw this from a handler when the failure says when to try again (a `Retry-After`, a rate limit's reset): the
  * record is retried as any failure, but not before `delaySeconds` from now. Its next attempt comes after the larger
- * of this and the queue's backoff, at most 12 hours (SQS's visibility limit); on the record's last attempt it is
+ * of this and the queue's backoff, at most 11 h 40 min (`MAX_RETRY_DELAY_SECONDS`); on the record's last attempt it is
  * dead-lettered as any failure, so `maxReceiveCount` still bounds how often it runs.
  */
 export class RetryLaterError extends Error {
-  /** Whole seconds, from 0 to 43,200. */
+  /** Whole seconds, from 0 to 42,000. */
   readonly delaySeconds: number;
   constructor(delaySeconds: number, message: string, options?: ErrorOptions) {
     super(message, options);
@@ -150,12 +166,12 @@ export class RetryLaterError extends Error {
 }
 
 /**
- * A delay as a visibility can take it: whole seconds, rounded up, within [0, 12 h]; anything not a number is 0. What a
+ * A delay as a visibility can take it: whole seconds, rounded up, within [0, 11 h 40 min]; anything not a number is 0. What a
  * {@link RetryLaterError} waits, so a reason can say when the wait asked for was capped.
  */
 export function retryDelaySeconds(seconds: number): number {
   if (Number.isNaN(seconds) || seconds <= 0) return 0;
-  return Math.min(MAX_VISIBILITY_SECONDS, Math.ceil(seconds));
+  return Math.min(MAX_RETRY_DELAY_SECONDS, Math.ceil(seconds));
 }
 
 /**
@@ -164,7 +180,7 @@ export function retryDelaySeconds(seconds: number): number {
  */
 export function requestedRetryDelaySeconds(error: unknown): number {
   if (error instanceof RetryLaterError) return error.delaySeconds;
-  if (error instanceof Error && error.name === 'RetryLaterError') {
+  if (error instanceof Error && nameOf(error) === 'RetryLaterError') {
     const delay = (error as { delaySeconds?: unknown }).delaySeconds;
     return typeof delay === 'number' ? retryDelaySeconds(delay) : 0;
   }
@@ -173,28 +189,83 @@ export function requestedRetryDelaySeconds(error: unknown): number {
 
 /** True for errors that must not be retried. Checks the name too, so copies from another bundle still count. */
 export function isPermanent(error: unknown): boolean {
-  return error instanceof PermanentError || (error instanceof Error && error.name === 'PermanentError');
+  return error instanceof PermanentError || (error instanceof Error && nameOf(error) === 'PermanentError');
 }
 
-/** Name and message of anything thrown, for logs and dead-letter attributes. */
+/**
+ * The most characters of a described error's message: the reason goes into the record's outcome line, its job
+ * record and (cut shorter) its dead letter's attributes, and a message of megabytes would make the outcome line
+ * larger than a CloudWatch Logs event (256 KB), which cuts it, so it no longer parses and no query finds it.
+ */
+export const MAX_DESCRIBED_MESSAGE_LENGTH = 4_000;
+/** The most characters of a described error's name (a dead letter's `hookline.error.name` keeps as many). */
+export const MAX_DESCRIBED_NAME_LENGTH = 256;
+
+/**
+ * Name and message of anything thrown, for logs and dead-letter attributes: always two strings, the message at
+ * most {@link MAX_DESCRIBED_MESSAGE_LENGTH} characters. Never throws, whatever was thrown (an object without a
+ * prototype, a `toString` or getter that throws, a message that is not a string): a description that failed would
+ * cost the record its outcome, its backoff and its dead letter's reason.
+ */
 export function describeError(error: unknown): { name: string; message: string } {
-  if (error instanceof Error) return { name: error.name || 'Error', message: error.message || String(error) };
-  return { name: 'NonErrorThrown', message: typeof error === 'string' ? error : safeStringify(error) };
+  if (error instanceof Error) {
+    const message = textOf(() => error.message) || textOf(() => String(error));
+    const name = cutText(nameOf(error), MAX_DESCRIBED_NAME_LENGTH) || 'Error';
+    return { name, message: cutText(message, MAX_DESCRIBED_MESSAGE_LENGTH) };
+  }
+  const message = typeof error === 'string' ? error : safeStringify(error);
+  return { name: 'NonErrorThrown', message: cutText(message, MAX_DESCRIBED_MESSAGE_LENGTH) };
 }
 
 /**
  * What a record's outcome line logs of its failure: the error itself, which the logger writes with its name,
  * message, location, stack and cause (its stack is only formatted here, on a failure), or, for a thrown
- * non-Error, which has no stack, its description.
+ * non-Error, which has no stack, its description. An error whose message is longer than a description keeps is
+ * logged as its description with its stack cut as long (the stack repeats the message).
  */
-export function loggedError(error: unknown): Error | { name: string; message: string } {
-  return error instanceof Error ? error : describeError(error);
+export function loggedError(
+  error: unknown,
+): Error | { name: string; message: string; stack?: string | undefined } {
+  if (!(error instanceof Error)) return describeError(error);
+  const message = textOf(() => error.message);
+  if (message.length <= MAX_DESCRIBED_MESSAGE_LENGTH) return error;
+  const stack = textOf(() => error.stack);
+  return { ...describeError(error), stack: cutText(stack, MAX_DESCRIBED_MESSAGE_LENGTH) };
 }
 
+/** Cut to `max` characters, never between the two halves of a surrogate pair (a lone half is refused by SQS). */
+export function cutText(text: string, max: number): string {
+  if (text.length <= max) return text;
+  let end = max - 1;
+  const last = text.charCodeAt(end - 1);
+  if (last >= 0xd800 && last <= 0xdbff) end--;
+  return `${text.slice(0, end)}…`;
+}
+
+/** An error's name; empty when reading it throws or it is not a string. */
+function nameOf(error: Error): string {
+  return textOf(() => error.name);
+}
+
+/** What `read` returns, as text: a string as it is, anything else written out; empty when reading throws. */
+function textOf(read: () => unknown): string {
+  try {
+    const value = read();
+    return typeof value === 'string' ? value : value === undefined ? '' : safeStringify(value);
+  } catch {
+    return '';
+  }
+}
+
+/** Any value as text: JSON, else its own text, else what it is (a value without a prototype has no `toString`). */
 function safeStringify(value: unknown): string {
   try {
     return JSON.stringify(value) ?? String(value);
   } catch {
-    return String(value);
+    try {
+      return String(value);
+    } catch {
+      return `(a thrown ${typeof value} that cannot be written as text)`;
+    }
   }
 }

@@ -18,6 +18,11 @@ export const consumerRuntimeSchema = z.object({
   deadLetterQueueUrl: z.string().check(z.minLength(1)),
   fifo: z.boolean(),
   maxReceiveCount: z.int().check(z.positive()),
+  /**
+   * How long the queue keeps a message from its send (`SentTimestamp`), when known: a failed record whose retry
+   * would come after that is dead-lettered at once, since SQS would delete it unseen.
+   */
+  retentionSeconds: z.optional(z.int().check(z.positive())),
   /** Records handled at once within one batch on a standard queue. */
   parallelism: z.int().check(z.positive()),
   retry: z.object({

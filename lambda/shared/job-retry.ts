@@ -11,6 +11,20 @@
 /** SQS refuses visibility timeouts above 12 hours: a backoff waits at most that long. */
 export const MAX_VISIBILITY_SECONDS = 43_200;
 
+/**
+ * The longest a record can have been held since the receive that returned it when its consumer sets its retry
+ * delay: a batching window (at most 5 minutes) and then its invocation (at most 15 minutes).
+ */
+export const LONGEST_HOLD_BEFORE_RETRY_SECONDS = 1_200;
+
+/**
+ * The longest retry delay a consumer sets. SQS counts its 12-hour visibility limit from the receive and refuses a
+ * ChangeMessageVisibility that would pass it (it does not shorten it), so a 12-hour delay set minutes after the
+ * receive would be refused, and the record would come back after the visibility timeout instead, spending an
+ * attempt long before it was asked to.
+ */
+export const MAX_RETRY_DELAY_SECONDS = MAX_VISIBILITY_SECONDS - LONGEST_HOLD_BEFORE_RETRY_SECONDS;
+
 /** The backoff factor's range. */
 export const RETRY_FACTOR_MIN = 1;
 export const RETRY_FACTOR_MAX = 10;

@@ -367,6 +367,33 @@ describe('consumer runtime on the emulators', () => {
     expect(dead[0]?.MessageAttributes?.[FAILURE_ATTRIBUTES.attempt]?.StringValue).toBe('5');
   }, 60_000);
 
+  it('a handler that throws a value with no text is retried, then dead-lettered with a readable reason', async () => {
+    stubbed();
+    const handler = consumerFor('events', {
+      handlers: {
+        'github.push': async () => {
+          const cyclic = Object.create(null) as Record<string, unknown>;
+          cyclic.self = cyclic;
+          throw cyclic;
+        },
+      },
+    });
+    await send('events', envelopeOf());
+
+    for (let attempt = 1; attempt <= 5; attempt++) {
+      const { response } = await deliver('events', handler, 1, 8);
+      expect(response.batchItemFailures).toHaveLength(attempt < 5 ? 1 : 0);
+    }
+
+    const dead = await receive(queueOf('events').local.deadLetterUrl, 1, 5);
+    const attrs = dead[0]?.MessageAttributes ?? {};
+    expect(attrs[FAILURE_ATTRIBUTES.errorName]?.StringValue).toBe('NonErrorThrown');
+    expect(attrs[FAILURE_ATTRIBUTES.errorMessage]?.StringValue).toBe(
+      '(a thrown object that cannot be written as text)',
+    );
+    expect(attrs[FAILURE_ATTRIBUTES.attempt]?.StringValue).toBe('5');
+  }, 60_000);
+
   it('duplicates of one delivery id cause one side effect; the idempotency record is in DynamoDB', async () => {
     stubbed();
     const effects: string[] = [];
@@ -502,6 +529,31 @@ describe('consumer runtime on the emulators', () => {
 
     expect(response.batchItemFailures).toStrictEqual([]);
     expect(seen).toStrictEqual([{ ref: 'big' }]);
+  });
+
+  it('claim check: a body gone from the bucket is dead-lettered on its first receive, naming the object', async () => {
+    stubbed();
+    const { bucket } = await storePayload(`payloads/${randomUUID()}`, '{}');
+    const key = `payloads/${randomUUID()}`;
+    let calls = 0;
+    const handler = consumerFor('events', {
+      handlers: {
+        'github.push': async () => {
+          calls++;
+        },
+      },
+    });
+    await send('events', envelopeOf({ body: undefined, payloadRef: { bucket, key, sizeBytes: 13 } }));
+
+    const { response } = await deliver('events', handler, 1);
+
+    expect(response.batchItemFailures).toStrictEqual([]);
+    expect(calls).toBe(0);
+    const dead = await receive(queueOf('events').local.deadLetterUrl, 1, 5);
+    const attrs = dead[0]?.MessageAttributes ?? {};
+    expect(attrs[FAILURE_ATTRIBUTES.errorName]?.StringValue).toBe('PayloadGoneError');
+    expect(attrs[FAILURE_ATTRIBUTES.errorMessage]?.StringValue).toContain(`s3://${bucket}/${key} (13 bytes)`);
+    expect(attrs[FAILURE_ATTRIBUTES.attempt]?.StringValue).toBe('1');
   });
 
   it('a record dead-lettered in a batch whose invocation then times out reaches the DLQ exactly once', async () => {

@@ -97,6 +97,17 @@ describe('HooklinePipeline', () => {
     expect(runtime.idempotency?.expirySeconds).toBe(6 * 3600);
   });
 
+  it("tells a consumer's runtime how long its queue keeps a message, so no retry is set past it", () => {
+    const { pipeline, stack, template } = existing();
+    const fn = pipeline.consumers.orders?.consumerFunction;
+    const variables =
+      template.toJSON().Resources[stack.getLogicalId(fn?.node.defaultChild as never)].Properties.Environment
+        .Variables;
+    const runtime = JSON.parse(renderIntrinsics(stack.resolve(variables[CONSUMER_CONFIG_ENV])));
+    const orders = pipeline.config.queues.find((q) => q.name === 'orders');
+    expect(runtime.retentionSeconds).toBe(orders?.retentionPeriod.toSeconds());
+  });
+
   it('keeps a claim-checked payload at least as long as the configured expiry, in whole days', () => {
     // 18.5 days: a bucket that let it go after 18 would lose payloads of messages still queued or dead-lettered.
     const { template } = existing();

@@ -170,12 +170,13 @@ describe('a consumer function configuration', () => {
     return queue;
   };
 
-  it("carries its queue, DLQ (and how long it keeps a message), retry and deadline settings, and the shared resources' names", () => {
+  it("carries its queue (and how long it keeps a message), DLQ (and how long it keeps one), retry and deadline settings, and the shared resources' names", () => {
     const config = pipelineConfig({
       queues: {
         events: {
           fifo: false,
           maxReceiveCount: 7,
+          retentionPeriod: Duration.days(2),
           deadLetterRetentionPeriod: Duration.days(10),
           consumer: {
             ...consumer,
@@ -197,6 +198,7 @@ describe('a consumer function configuration', () => {
       deadLetterQueueUrl: 'https://queue/events-dlq',
       fifo: false,
       maxReceiveCount: 7,
+      retentionSeconds: 172_800,
       parallelism: 4,
       retry: { baseSeconds: 2, factor: 3, maxSeconds: 300 },
       deadlineMarginMs: 3000,

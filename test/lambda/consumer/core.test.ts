@@ -137,8 +137,10 @@ describe('consumer core: a failure that says when to retry (RetryLaterError)', (
     expect(queue.visibilityChanges).toStrictEqual([{ messageId: rec.messageId, seconds: 80 }]);
   });
 
-  it("caps the requested delay at SQS's 12-hour visibility limit and rounds a fraction up", async () => {
-    expect(new RetryLaterError(10 ** 9, 'far').delaySeconds).toBe(43_200);
+  it('caps the requested delay at what SQS grants a record held 20 minutes since its receive, and rounds a fraction up', async () => {
+    // SQS counts its 12-hour limit from the receive and refuses a visibility past it: a 12-hour delay set after a
+    // batching window and part of an invocation would be refused, and the record back after its visibility timeout.
+    expect(new RetryLaterError(10 ** 9, 'far').delaySeconds).toBe(43_200 - 1_200);
     expect(new RetryLaterError(1.2, 'soon').delaySeconds).toBe(2);
     expect(new RetryLaterError(-5, 'past').delaySeconds).toBe(0);
     expect(new RetryLaterError(Number.NaN, 'garbage').delaySeconds).toBe(0);
@@ -147,7 +149,21 @@ describe('consumer core: a failure that says when to retry (RetryLaterError)', (
 
     await core.processBatch(sqsEvent([rec]), lambdaContext());
 
-    expect(queue.visibilityChanges).toStrictEqual([{ messageId: rec.messageId, seconds: 43_200 }]);
+    expect(queue.visibilityChanges).toStrictEqual([{ messageId: rec.messageId, seconds: 43_200 - 1_200 }]);
+  });
+
+  it("caps a job's own backoff of up to 12 hours at what SQS grants a record held 20 minutes since its receive", async () => {
+    const { core, queue } = harness({ handlers: { '**': retryAfter(1) } }, {}, { random: () => 0.999_999 });
+    const job = envelope({
+      source: JOB_SOURCE,
+      type: 'report',
+      headers: { 'x-hookline-job-backoff': JSON.stringify({ baseSeconds: 43_200, maxSeconds: 43_200 }) },
+    });
+    const rec = record(job, { attempt: 2 });
+
+    await core.processBatch(sqsEvent([rec]), lambdaContext());
+
+    expect(queue.visibilityChanges).toStrictEqual([{ messageId: rec.messageId, seconds: 43_200 - 1_200 }]);
   });
 
   it('still dead-letters on the last attempt, so maxReceiveCount bounds the retries', async () => {
@@ -1644,5 +1660,56 @@ describe('consumer core: the batch response', () => {
     expect(attemptOf({ ...base, attributes: { ...base.attributes, ApproximateReceiveCount: count } })).toBe(
       1,
     );
+  });
+});
+
+describe("consumer core: a retry that would outlast its queue's retention", () => {
+  // The fakes' records were sent a second before NOW: with a 60 s retention, 59 s are left.
+  it('dead-letters the record now, with its error, instead of leaving SQS to delete it unseen', async () => {
+    const { core, queue, logger } = harness(
+      {
+        handlers: {
+          '**': async () => {
+            throw new RetryLaterError(120, 'HTTP 429 Too Many Requests');
+          },
+        },
+      },
+      { retentionSeconds: 60 },
+    );
+    const rec = record(envelope({ id: 'late' }), { attempt: 1 });
+
+    const response = await core.processBatch(sqsEvent([rec]), lambdaContext());
+
+    expect(failedIds(response)).toStrictEqual([]);
+    expect(queue.visibilityChanges).toStrictEqual([]);
+    expect(queue.deleted).toStrictEqual([rec.messageId]);
+    const attributes = queue.deadLetters[0]?.attributes ?? {};
+    expect(attributes[FAILURE_ATTRIBUTES.errorName]?.StringValue).toBe('RetentionEndsError');
+    expect(attributes[FAILURE_ATTRIBUTES.errorMessage]?.StringValue).toBe(
+      'not retried: its queue deletes it in 59 s (its retentionPeriod ends), before its 120 s retry delay would (last error: RetryLaterError: HTTP 429 Too Many Requests)',
+    );
+    expect(logger.outcomeOf('late')).toMatchObject({ outcome: 'dead-lettered' });
+    expect(logger.outcomeOf('late')?.permanent).toBeUndefined();
+  });
+
+  it('retries with backoff as usual while the retry comes before the retention ends', async () => {
+    const { core, queue } = harness(
+      {
+        handlers: {
+          '**': async () => {
+            throw new Error('downstream 503');
+          },
+        },
+      },
+      { retentionSeconds: 60 },
+      { random: () => 0.999 },
+    );
+    const rec = record(envelope(), { attempt: 1 });
+
+    const response = await core.processBatch(sqsEvent([rec]), lambdaContext());
+
+    expect(failedIds(response)).toStrictEqual([rec.messageId]);
+    expect(queue.visibilityChanges).toStrictEqual([{ messageId: rec.messageId, seconds: 10 }]);
+    expect(queue.deadLetters).toStrictEqual([]);
   });
 });

@@ -193,6 +193,8 @@ export class FakeIdempotency implements IdempotencyGate {
   readonly contexts: InvocationContext[] = [];
   /** Set: the write marking a key completed fails, as Powertools reports a DynamoDB fault after the work ran. */
   completionFails = false;
+  /** Set: the write marking a key completed waits for it, as a slow DynamoDB write does. */
+  completionWrite: Promise<void> | undefined;
   async run(key: string, work: () => Promise<void>, context: InvocationContext) {
     this.contexts.push(context);
     const state = this.states.get(key);
@@ -209,6 +211,7 @@ export class FakeIdempotency implements IdempotencyGate {
       this.states.delete(key);
       throw error;
     }
+    await this.completionWrite;
     if (this.completionFails) {
       const error = new Error('Failed to update success record to idempotency store');
       error.name = 'IdempotencyPersistenceLayerError';

@@ -4,6 +4,7 @@
  * they do afterwards counts for nothing. The fake alarm stands for the batch's one timer.
  */
 import { describe, expect, it } from 'vitest';
+import type { JobRecordUpdates } from '../../../lambda/consumer/core';
 import { PermanentError } from '../../../lambda/consumer/errors';
 import { FAILURE_ATTRIBUTES } from '../../../lambda/shared/envelope';
 import { JOB_RECORD_HEADER, JOB_SOURCE } from '../../../lambda/shared/job';
@@ -147,6 +148,76 @@ describe('consumer core: deadline watchdog', () => {
       }
     },
   );
+
+  it.each([
+    ['its first', 1],
+    ['its last', 5],
+  ])(
+    'a handler that returned before the margin, its idempotency key still being written, is processed on %s receive, not timed out',
+    async (_name, attempt) => {
+      const { core, queue, logger, deadline, idempotency } = harness(
+        { handlers: { '**': async () => {} } },
+        {},
+        { idempotency: true },
+      );
+      let writeLands = () => {};
+      if (idempotency) idempotency.completionWrite = new Promise<void>((resolve) => (writeLands = resolve));
+      const done = record(envelope({ id: 'done' }), { attempt });
+      const context = movingContext();
+
+      const pending = core.processBatch(sqsEvent([done]), context);
+      await settleCallbacks();
+      context.remaining = 2_500;
+      deadline.ring();
+      const response = await pending;
+      writeLands();
+      await settleCallbacks();
+
+      expect(failedIds(response)).toStrictEqual([]);
+      expect(queue.deadLetters).toStrictEqual([]);
+      expect(queue.visibilityChanges).toStrictEqual([]);
+      // On its last receive a finished record leaves the queue at once, as any processed one.
+      expect(queue.deleted).toStrictEqual(attempt === 5 ? [done.messageId] : []);
+      expect(logger.outcomes()).toMatchObject([{ id: 'done', outcome: 'processed' }]);
+      expect([...(idempotency?.states.values() ?? [])]).toStrictEqual(['completed']);
+    },
+  );
+
+  it('a job whose handler returned before the margin, its record still being written, is processed and recorded completed', async () => {
+    let writeLands = () => {};
+    const completed: string[] = [];
+    const jobs: JobRecordUpdates = {
+      start: async () => 'run',
+      complete: async (id) => {
+        await new Promise<void>((resolve) => (writeLands = resolve));
+        completed.push(id);
+      },
+      deadLettered: async () => {},
+      progress: async () => true,
+      retrying: async () => {
+        throw new Error('a finished job must not be recorded as retrying');
+      },
+    };
+    const { core, queue, logger, deadline } = harness({ handlers: { '**': async () => {} } }, {}, { jobs });
+    const job = record(
+      envelope({ id: 'job-1', source: JOB_SOURCE, type: 'report', headers: { [JOB_RECORD_HEADER]: '1' } }),
+      { attempt: 5 },
+    );
+    const context = movingContext();
+
+    const pending = core.processBatch(sqsEvent([job]), context);
+    await settleCallbacks();
+    context.remaining = 2_500;
+    deadline.ring();
+    const response = await pending;
+    writeLands();
+    await settleCallbacks();
+
+    expect(failedIds(response)).toStrictEqual([]);
+    expect(queue.deadLetters).toStrictEqual([]);
+    expect(logger.outcomes()).toMatchObject([{ id: 'job-1', outcome: 'processed' }]);
+    expect(completed).toStrictEqual(['job-1']);
+  });
 
   it('a timed-out record comes back no sooner than the invocation ends, when its idempotency lock expires', async () => {
     const stalled = stalledHandlers();

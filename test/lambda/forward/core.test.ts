@@ -429,21 +429,21 @@ describe('forwarding: Retry-After', () => {
     expect(parseRetryAfter(value, NOW)).toBe(seconds);
   });
 
-  it('caps a huge Retry-After at the 12-hour visibility limit', async () => {
+  it('caps a huge Retry-After at the longest delay SQS grants after a receive', async () => {
     const { handle } = forwarder(
       () => new Response('', { status: 429, headers: { 'retry-after': '99999999' } }),
     );
     const error = await failureOf(handle(event(), ctx()));
-    expect((error as RetryLaterError).delaySeconds).toBe(43_200);
+    expect((error as RetryLaterError).delaySeconds).toBe(42_000);
   });
 
-  it('says in the reason that a Retry-After beyond the 12-hour limit waits the maximum instead', async () => {
+  it('says in the reason that a Retry-After beyond the longest delay waits the maximum instead', async () => {
     const { handle } = forwarder(
       () => new Response('too many', { status: 429, headers: { 'retry-after': '86400' } }),
     );
     const error = await failureOf(handle(event(), ctx()));
     expect(error.message).toBe(
-      'HTTP 429 Too Many Requests from app.example.com: too many (Retry-After: 86400 s, waiting the 43200 s maximum)',
+      'HTTP 429 Too Many Requests from app.example.com: too many (Retry-After: 86400 s, waiting the 42000 s maximum)',
     );
   });
 });
