@@ -485,7 +485,7 @@ class LocalHttpApi {
   ) {
     if (this.refusing) {
       await drain(req);
-      this.reject(res, 503, STOPPING_MESSAGE, { source, bytes: 0, requestId: '' });
+      this.reject(res, 503, STOPPING_MESSAGE, { source, bytes: 0, requestId: '', error: STOPPING_MESSAGE });
       return;
     }
     this.routed += 1;
@@ -568,7 +568,7 @@ class LocalHttpApi {
     res: ServerResponse,
     statusCode: number,
     message: string,
-    report: Pick<WebhookRequestReport, 'source' | 'bytes' | 'requestId'>,
+    report: Pick<WebhookRequestReport, 'source' | 'bytes' | 'requestId' | 'error'>,
   ): void {
     send(res, json(statusCode, { message }), this.closing || this.refusing);
     this.options.onRequest?.({ ...report, statusCode, latencyMs: 0 });

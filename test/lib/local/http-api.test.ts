@@ -620,6 +620,7 @@ describe('startHttpApi', () => {
     const started = new Promise<void>((resolve) => {
       ingestStarted = resolve;
     });
+    const reports: WebhookRequestReport[] = [];
     const stopping = await startHttpApi({
       port: 0,
       invokeIngest: async () => {
@@ -627,6 +628,8 @@ describe('startHttpApi', () => {
         await slowIngest;
         return ok({ statusCode: 202, body: '{}' });
       },
+      invokeJobs: async () => ok({ statusCode: 202, body: '{}' }),
+      onRequest: (report) => reports.push(report),
       control: {
         status: () => ({ ok: true }),
         setConsumerEnabled: () => 'Disabled',
@@ -642,6 +645,13 @@ describe('startHttpApi', () => {
       });
       const late = await fetch(`${stopping.url}/webhooks/github`, { method: 'POST', body: '{}' });
       expect([late.status, await late.json()]).toEqual([503, { message: STOPPING_MESSAGE }]);
+      const job = await fetch(`${stopping.url}/jobs/reports`, { method: 'POST', body: '{}' });
+      expect([job.status, await job.json()]).toEqual([503, { message: STOPPING_MESSAGE }]);
+      // The terminal and the journal say why it was refused.
+      expect(reports.map((r) => [r.statusCode, r.error])).toEqual([
+        [503, STOPPING_MESSAGE],
+        [503, STOPPING_MESSAGE],
+      ]);
       const pause = await fetch(`${stopping.url}/_hookline/consumers/events/pause`, { method: 'POST' });
       expect([pause.status, await pause.json()]).toEqual([503, { message: STOPPING_MESSAGE }]);
       // The webhook it took before the stop is still being handled: the refusal waits for it.
