@@ -402,13 +402,10 @@ async function startPipeline(settings: LocalSettings, cleanups: Cleanups): Promi
   const alarmWatch = watchAlarms(settings, control, cleanups);
   cleanups.push(await watchForRestart(settings, consumers, context));
   const stopScheduler = startSchedules(settings, topology, sqs);
-  const webhookUrls = Object.fromEntries(
-    config.sources.map((s) => [s.name, `${api.url}/webhooks/${s.name}`]),
-  );
   return runningLocalMode({
     startup: phases.list(),
     api,
-    webhookUrls,
+    webhookUrls: webhookUrlsOf(config, api.url),
     emulators,
     topology,
     reporter,
@@ -421,6 +418,11 @@ async function startPipeline(settings: LocalSettings, cleanups: Cleanups): Promi
     journal,
     inMemory: settings.dataDir === undefined ? { oneTime } : undefined,
   });
+}
+
+/** Each source's webhook URL on the emulated API. */
+function webhookUrlsOf(config: ResolvedConfig, apiUrl: string): Record<string, string> {
+  return Object.fromEntries(config.sources.map((s) => [s.name, `${apiUrl}/webhooks/${s.name}`]));
 }
 
 /**
