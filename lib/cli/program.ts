@@ -785,8 +785,14 @@ async function consoleCommand(ctx: CommandContext, o: CommonOptions & { port?: n
       target,
       backend,
       config,
-      // Local mode may be restarted while the console runs: follow it to its new process.
-      ...(target.kind === 'local' ? { reconnect: () => ctx.deps.connect({ local: true }, output) } : {}),
+      // Local mode may be restarted while the console runs: follow it to its new process, and read the lines its
+      // feed could not give from its journal file.
+      ...(target.kind === 'local'
+        ? {
+            reconnect: () => ctx.deps.connect({ local: true }, output),
+            journalFile: localJournalPath(ctx.deps.env),
+          }
+        : {}),
     },
     {
       ...(o.port !== undefined ? { port: o.port } : {}),

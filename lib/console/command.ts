@@ -12,7 +12,7 @@ import type { ReplayResult } from '../cli/replay';
 import type { Target } from '../cli/target';
 import type { ResolvedConfig } from '../config';
 import { loadConsoleAssets } from './assets';
-import { feedFor } from './feed';
+import { feedFor, journalFileLines } from './feed';
 import type { Job } from './jobs';
 import {
   type ConsoleExtensions,
@@ -42,6 +42,8 @@ export async function startConsole(
     config: ResolvedConfig;
     /** The target and clients as they are now (local mode after a restart). */
     reconnect?: () => Promise<{ target: Target; backend: Backend }>;
+    /** Local mode's journal file, where the lines the feed could not give are read. */
+    journalFile?: string;
   },
   options: ConsoleOptions = {},
 ): Promise<{ server: ConsoleServer; operations: ConsoleOperations }> {
@@ -59,6 +61,7 @@ export async function startConsole(
           },
         }
       : {}),
+    ...(connected.journalFile ? { journalLines: journalFileLines(connected.journalFile) } : {}),
     ...(options.extensions ? { extensions: options.extensions } : {}),
     ...(options.env ? { env: options.env } : {}),
     ...(options.hints ? { hints: options.hints } : {}),

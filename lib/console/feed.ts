@@ -4,8 +4,12 @@
  * answer "the events after sequence N" (the archive's event journal, once it exists) plugs in as an
  * {@link EventFeed}.
  */
+import { randomUUID } from 'node:crypto';
+import { readFileSync, statSync } from 'node:fs';
 import type { HttpFetch } from '../cli/backend';
 import type { Target } from '../cli/target';
+import { parseJournal } from '../local/journal';
+import type { JournalRunLines } from './feed-follower';
 
 /** One pipeline event as the console shows it: what happened to which event, where and when. */
 export interface FeedEvent {
@@ -28,28 +32,81 @@ export interface FeedEvent {
   readonly reason?: string;
 }
 
+/** A page of a feed: events after the number asked for, oldest first, and the newest number of the feed. */
+export interface FeedPage {
+  readonly events: readonly FeedEvent[];
+  readonly latest: number;
+  /** Which run of local mode numbered them (the numbers start at 1 again in the next); absent from older ones. */
+  readonly run?: string;
+  /** The run is stopping and has drained: nothing is numbered after `latest` in it. */
+  readonly ended?: boolean;
+}
+
 /** A followable source of pipeline events. */
 export interface EventFeed {
   /** Null when there is a feed; otherwise why there is none (shown instead of the live feed). */
   readonly unavailable: string | null;
   /** Events after `seq`, oldest first, and the newest sequence number of the feed. */
-  after(seq: number): Promise<{ events: readonly FeedEvent[]; latest: number }>;
+  after(seq: number): Promise<FeedPage>;
 }
 
-/** Local mode's event journal, read through its control API. */
-export function localEventFeed(controlUrl: string, http: HttpFetch): EventFeed {
+/**
+ * Local mode's event journal, read through its control API under one follower name, so a stopping local mode
+ * can wait for this reader to have its last lines.
+ */
+export function localEventFeed(
+  controlUrl: string,
+  http: HttpFetch,
+  follower: string = randomUUID(),
+): EventFeed {
   return {
     unavailable: null,
     async after(seq) {
-      const response = await http(`${controlUrl}/events?after=${seq}&limit=1000`);
+      const response = await http(`${controlUrl}/events?after=${seq}&limit=1000&follower=${follower}`);
       if (response.status === 404) {
         throw new Error('this local mode has no event journal: restart it with the current npm start');
       }
       if (!response.ok) throw new Error(`local mode answered HTTP ${response.status} for its events`);
-      const page = (await response.json()) as { events?: FeedEvent[]; latest?: number };
-      return { events: page.events ?? [], latest: page.latest ?? seq };
+      const page = (await response.json()) as Partial<FeedPage> & { events?: FeedEvent[] };
+      return {
+        events: page.events ?? [],
+        latest: page.latest ?? seq,
+        ...(typeof page.run === 'string' ? { run: page.run } : {}),
+        ...(page.ended === true ? { ended: true } : {}),
+      };
     },
   };
+}
+
+/**
+ * Local mode's journal file as the follower reads a run's lines from it: parsed again only when the file changed
+ * (size or time), so a console that looks at it every second while local mode is down reads it once.
+ */
+export function journalFileLines(path: string): JournalRunLines {
+  let read: { signature: string; byRun: Map<string, FeedEvent[]> } | undefined;
+  return (run) => {
+    let signature: string;
+    try {
+      const stat = statSync(path);
+      signature = `${stat.size}:${stat.mtimeMs}`;
+    } catch {
+      return undefined;
+    }
+    if (read?.signature !== signature) read = { signature, byRun: linesByRun(readFileSync(path, 'utf8')) };
+    return read.byRun.get(run) ?? [];
+  };
+}
+
+/** The journal's numbered lines per run, as the feed serves them (the CLI's own lines carry no run). */
+function linesByRun(text: string): Map<string, FeedEvent[]> {
+  const byRun = new Map<string, FeedEvent[]>();
+  for (const { run, seq, ...line } of parseJournal(text)) {
+    if (typeof run !== 'string' || typeof seq !== 'number') continue;
+    const lines = byRun.get(run) ?? [];
+    lines.push({ ...line, seq } as FeedEvent);
+    byRun.set(run, lines);
+  }
+  return byRun;
 }
 
 /** A feed that has nothing to follow, with the reason. */

@@ -36,6 +36,7 @@ import { credentialHeadersOfSources } from '../senders';
 import { Activity, type EventFilter, type RateSeries } from './activity';
 import { queueRatesFromCloudWatch } from './cloudwatch-rates';
 import type { EventFeed, FeedEvent } from './feed';
+import { FeedFollower, type FollowerGaps, type JournalRunLines } from './feed-follower';
 import { cancelJobRecord, jobRecordFilterOf, listJobRecords, showJobRecord } from './job-records';
 import { discardOutput, type Job, Jobs } from './jobs';
 import { type PageCursor, pageOf } from './paging';
@@ -162,6 +163,12 @@ export interface ConsoleContext extends ConsoleConnection {
    * gives it new emulator ports and a new journal). Throws while it is not running.
    */
   readonly reconnect?: () => Promise<ConsoleConnection>;
+  /**
+   * Local mode's journal file, where the lines the feed could not give (the last ones of a run that stopped or
+   * was restarted, those its ring dropped) are read from.
+   * @default - none: such lines are counted as missed
+   */
+  readonly journalLines?: JournalRunLines;
   readonly extensions?: ConsoleExtensions;
   readonly env?: Record<string, string | undefined>;
   /**
@@ -244,6 +251,16 @@ function unconfiguredQueuesNote(result: StatusResult, hints: CommandHints): stri
   return unconfiguredQueuesNotice(unconfiguredQueues.queues, unconfiguredQueues.dataDir, hints) ?? null;
 }
 
+/**
+ * What the console says of local mode's runs whose last lines it could not read (the restart emptied the journal
+ * file before it looked), or null.
+ */
+export function unreadEndsNote(gaps: FollowerGaps): string | null {
+  const runs = gaps.runsEndedUnread;
+  if (runs === 0) return null;
+  return `${runs === 1 ? 'a run' : `${runs} runs`} of local mode ended before this console read ${runs === 1 ? 'its' : 'their'} last events, and the journal no longer holds them (a restart without HOOKLINE_DATA_DIR empties it): an unknown number of events is missing here and the rates may undercount`;
+}
+
 /** Where a target answers; a restarted local mode answers elsewhere (its emulators take new ports). */
 function addressOf(target: Target): string {
   return target.kind === 'local' ? JSON.stringify([target.controlUrl, target.endpoints]) : target.description;
@@ -253,12 +270,8 @@ function addressOf(target: Target): string {
 export class ConsoleOperations {
   readonly activity = new Activity();
   readonly jobs: Jobs;
-  /** The newest sequence number read from the feed of the current connection. */
-  private latest = 0;
-  /** Added to the feed's sequence numbers, which start again at 1 when local mode restarts. */
-  private seqBase = 0;
-  /** Events the journal dropped before this console read them (a gap in the sequence numbers). */
-  private missed = 0;
+  /** Every line of the feed once, across local mode's runs, numbered on from run to run. */
+  private readonly follower: FeedFollower;
   private feedError: string | null = null;
   private pumping = false;
   private connection: ConsoleConnection;
@@ -268,6 +281,7 @@ export class ConsoleOperations {
   constructor(readonly context: ConsoleContext) {
     this.connection = { backend: context.backend, target: context.target, feed: context.feed };
     this.jobs = new Jobs(context.hints);
+    this.follower = new FeedFollower((events) => this.activity.add(events), context.journalLines);
   }
 
   private get hints(): CommandHints {
@@ -276,16 +290,22 @@ export class ConsoleOperations {
 
   /**
    * Follows a restart of local mode: its new process has other emulator ports and a journal numbered from 1
-   * again, so the old connection would fail and the old sequence number would hide every new event.
+   * again, so the old connection would fail and the old sequence number would hide every new event. While it is
+   * not running, the lines of its last run this console had not read are taken from the journal file.
    */
   private async followRestart(): Promise<void> {
     const { reconnect } = this.context;
     if (!reconnect) return;
-    const next = await reconnect();
+    let next: ConsoleConnection;
+    try {
+      next = await reconnect();
+    } catch (error) {
+      this.follower.readStoppedRun();
+      throw error;
+    }
     if (addressOf(next.target) === addressOf(this.connection.target)) return;
     this.connection = next;
-    this.seqBase += this.latest;
-    this.latest = 0;
+    this.follower.endRun();
   }
 
   /** Reads new events from the feed into the activity; a failing feed is reported, not thrown. */
@@ -295,18 +315,7 @@ export class ConsoleOperations {
     try {
       await this.followRestart();
       if (this.connection.feed.unavailable) return;
-      // Read until caught up: a burst journals more than a page a second, and the journal keeps only its newest
-      // entries, so a reader that took one page a second would fall behind until it lost events.
-      for (;;) {
-        const page = await this.connection.feed.after(this.latest);
-        const first = page.events[0]?.seq;
-        if (this.latest > 0 && first !== undefined && first > this.latest + 1)
-          this.missed += first - this.latest - 1;
-        this.activity.add(page.events.map((e) => ({ ...e, seq: this.seqBase + e.seq })));
-        const last = page.events.at(-1)?.seq;
-        this.latest = last ?? Math.max(this.latest, page.latest);
-        if (last === undefined || last >= page.latest) break;
-      }
+      await this.follower.read(this.connection.feed);
       this.feedError = null;
     } catch (error) {
       this.feedError = error instanceof Error ? error.message : String(error);
@@ -376,7 +385,13 @@ export class ConsoleOperations {
   }
 
   private feedState() {
-    return { unavailable: this.connection.feed.unavailable, error: this.feedError, missed: this.missed };
+    const gaps = this.follower.gaps();
+    return {
+      unavailable: this.connection.feed.unavailable,
+      error: this.feedError,
+      missed: gaps.missed,
+      unreadEnds: unreadEndsNote(gaps),
+    };
   }
 
   /**

@@ -227,8 +227,11 @@ export interface ControlApi {
   breakerTrip?(name: string): BreakerTrip | undefined;
   /** Writes the archive's buffered records now; false when archiving is off. */
   flushArchive?(): Promise<boolean>;
-  /** Recent events after a sequence number (`GET /_hookline/events?after=N&limit=M`). */
-  events?(after: number, limit: number): unknown;
+  /**
+   * Recent events after a sequence number (`GET /_hookline/events?after=N&limit=M&follower=F`), as the follower
+   * `F` (any name it keeps while it reads, empty when it gives none) reads them.
+   */
+  events?(after: number, limit: number, follower: string): unknown;
   /** Each queue's depth, dead letters and consumer state (`GET /_hookline/queues`, what `status --local` shows). */
   queues?(): Promise<unknown>;
   /** The data directory's queues the configuration does not have that hold messages, answered with the queues. */
@@ -255,9 +258,17 @@ export interface HttpApi {
   readonly url: string;
   /** Requests being handled right now. */
   readonly inFlight: number;
+  /**
+   * Stops taking webhooks and jobs (each is answered 503 from now on) and waits for those in flight; the control
+   * API keeps answering until {@link close}, refusing only its changes (503).
+   */
+  refuseRequests(): Promise<void>;
   /** Stops accepting connections and waits for requests in flight. */
   close(): Promise<void>;
 }
+
+/** What a webhook, a job or a control change sent while local mode stops is answered (503, worth sending again). */
+export const STOPPING_MESSAGE = 'local mode is stopping: send it again once it runs';
 
 /** Thrown by {@link startHttpApi} when the port is taken. */
 export class PortInUseError extends Error {
@@ -367,6 +378,7 @@ export async function startHttpApi(options: HttpApiOptions): Promise<HttpApi> {
     get inFlight() {
       return api.inFlight;
     },
+    refuseRequests: () => api.refuseRequests(),
     close: () => api.close(),
   };
 }
@@ -375,6 +387,11 @@ export async function startHttpApi(options: HttpApiOptions): Promise<HttpApi> {
 class LocalHttpApi {
   inFlight = 0;
   private closing = false;
+  /** Stopping: webhooks, jobs and control changes are refused; control reads still answer. */
+  private refusing = false;
+  /** Webhook and job requests being handled, which a stop lets finish. */
+  private routed = 0;
+  private routedIdle: (() => void)[] = [];
   private identity: ApiIdentity;
   private readonly bucket;
   private readonly server: Server;
@@ -397,7 +414,14 @@ class LocalHttpApi {
     return port;
   }
 
+  refuseRequests(): Promise<void> {
+    this.refusing = true;
+    if (this.routed === 0) return Promise.resolve();
+    return new Promise<void>((resolve) => this.routedIdle.push(resolve));
+  }
+
   close(): Promise<void> {
+    this.refusing = true;
     return new Promise<void>((resolve) => {
       this.closing = true;
       this.server.close(() => resolve());
@@ -434,7 +458,9 @@ class LocalHttpApi {
     const invokeJobs = this.options.invokeJobs;
     if (jobs && invokeJobs && req.method === 'POST') {
       const queue = decode(jobs[1] ?? '');
-      await this.handleWebhook(req, res, url, queue, (event) => invokeJobs(asJobsEvent(event, queue)));
+      await this.runRouted(req, res, queue, () =>
+        this.handleWebhook(req, res, url, queue, (event) => invokeJobs(asJobsEvent(event, queue))),
+      );
       return;
     }
     const match = WEBHOOK_PATH.exec(path);
@@ -443,7 +469,32 @@ class LocalHttpApi {
       send(res, json(404, { message: 'Not Found' }));
       return;
     }
-    await this.handleWebhook(req, res, url, decode(match[1] ?? ''));
+    const source = decode(match[1] ?? '');
+    await this.runRouted(req, res, source, () => this.handleWebhook(req, res, url, source));
+  }
+
+  /**
+   * Runs a webhook or job request, counted so a stop can let it finish; once local mode stops, answers 503
+   * instead, as API Gateway answers when its integration cannot take the request, so the sender retries.
+   */
+  private async runRouted(
+    req: IncomingMessage,
+    res: ServerResponse,
+    source: string,
+    handle: () => Promise<void>,
+  ) {
+    if (this.refusing) {
+      await drain(req);
+      this.reject(res, 503, STOPPING_MESSAGE, { source, bytes: 0, requestId: '', error: STOPPING_MESSAGE });
+      return;
+    }
+    this.routed += 1;
+    try {
+      await handle();
+    } finally {
+      this.routed -= 1;
+      if (this.routed === 0) for (const idle of this.routedIdle.splice(0)) idle();
+    }
   }
 
   /** Throttle, payload limits, then the route's function (the ingest's by default), as API Gateway applies them. */
@@ -517,9 +568,9 @@ class LocalHttpApi {
     res: ServerResponse,
     statusCode: number,
     message: string,
-    report: Pick<WebhookRequestReport, 'source' | 'bytes' | 'requestId'>,
+    report: Pick<WebhookRequestReport, 'source' | 'bytes' | 'requestId' | 'error'>,
   ): void {
-    send(res, json(statusCode, { message }), this.closing);
+    send(res, json(statusCode, { message }), this.closing || this.refusing);
     this.options.onRequest?.({ ...report, statusCode, latencyMs: 0 });
   }
 
@@ -544,6 +595,11 @@ class LocalHttpApi {
     );
     if (foreign) {
       send(res, json(403, { message: foreign }));
+      return;
+    }
+    // Stopping, it still answers reads (a follower reads the last lines of the journal) but changes nothing.
+    if (this.refusing && req.method !== 'GET' && req.method !== 'HEAD') {
+      send(res, json(503, { message: STOPPING_MESSAGE }));
       return;
     }
     const answer = this.asyncControl(req.method, new URL(url, 'http://control').pathname);
@@ -588,7 +644,7 @@ class LocalHttpApi {
     if (method === 'GET' && path === '/_hookline/events' && control.events) {
       const after = Number(searchParams.get('after') ?? 0) || 0;
       const limit = Number(searchParams.get('limit') ?? 1000) || 1000;
-      return json(200, control.events(after, limit));
+      return json(200, control.events(after, limit, searchParams.get('follower') ?? ''));
     }
     const match = CONSUMER_CONTROL_PATH.exec(path);
     if (method === 'POST' && match) {

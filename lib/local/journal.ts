@@ -6,10 +6,14 @@
  */
 import { createWriteStream, mkdirSync, type WriteStream, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
+import type { JournalPosition } from './event-journal';
 import type { LocalEvent } from './reporter';
 
-/** One journal line: the event and when it was recorded (ISO 8601). */
-export type JournalEntry = LocalEvent & { readonly at: string };
+/**
+ * One journal line: the event and when it was recorded (ISO 8601); local mode's own lines also carry their run and
+ * number in it, as its feed serves them (the CLI's `replayed` lines have neither).
+ */
+export type JournalEntry = LocalEvent & { readonly at: string } & Partial<JournalPosition>;
 
 /** Appends events to the journal file. */
 export class Journal {
@@ -28,8 +32,8 @@ export class Journal {
     this.stream.on('error', () => {});
   }
 
-  append(event: LocalEvent, at: Date = new Date()): void {
-    this.stream.write(`${JSON.stringify({ ...event, at: at.toISOString() })}\n`);
+  append(event: LocalEvent, at: Date = new Date(), position?: JournalPosition): void {
+    this.stream.write(`${JSON.stringify({ ...event, ...position, at: at.toISOString() })}\n`);
   }
 
   /** Writes what is pending and closes the file. */

@@ -402,13 +402,10 @@ async function startPipeline(settings: LocalSettings, cleanups: Cleanups): Promi
   const alarmWatch = watchAlarms(settings, control, cleanups);
   cleanups.push(await watchForRestart(settings, consumers, context));
   const stopScheduler = startSchedules(settings, topology, sqs);
-  const webhookUrls = Object.fromEntries(
-    config.sources.map((s) => [s.name, `${api.url}/webhooks/${s.name}`]),
-  );
   return runningLocalMode({
     startup: phases.list(),
     api,
-    webhookUrls,
+    webhookUrls: webhookUrlsOf(config, api.url),
     emulators,
     topology,
     reporter,
@@ -418,8 +415,14 @@ async function startPipeline(settings: LocalSettings, cleanups: Cleanups): Promi
     cleanups,
     archive,
     alarmWatch,
+    journal,
     inMemory: settings.dataDir === undefined ? { oneTime } : undefined,
   });
+}
+
+/** Each source's webhook URL on the emulated API. */
+function webhookUrlsOf(config: ResolvedConfig, apiUrl: string): Record<string, string> {
+  return Object.fromEntries(config.sources.map((s) => [s.name, `${apiUrl}/webhooks/${s.name}`]));
 }
 
 /**
@@ -1041,7 +1044,7 @@ function startApi(
       setConsumerEnabled: (name, enabled) => control.setConsumerEnabled(name, enabled),
       breakerTrip: (name) => control.breakerTrip(name),
       flushArchive: () => control.flushArchive(),
-      events: (after, limit) => journal.after(after, limit),
+      events: (after, limit, follower) => journal.after(after, limit, follower),
       queues: () => control.queueStatuses(),
       unconfiguredQueues: () => control.unconfiguredQueues(),
     },
@@ -1349,6 +1352,7 @@ function runningLocalMode(parts: {
   readonly cleanups: Cleanups;
   readonly archive: LocalFirehose | undefined;
   readonly alarmWatch: AlarmWatch;
+  readonly journal: EventJournal;
   /** No data directory: what the queues and the delayed jobs' schedules hold is gone once they stop. */
   readonly inMemory: { readonly oneTime: OneTimeScheduler } | undefined;
 }): LocalMode {
@@ -1368,18 +1372,33 @@ function runningLocalMode(parts: {
     ...(parts.archive ? { archive: parts.archive } : {}),
     stop() {
       stopping ??= (async () => {
-        // Order matters: no new requests, no new firings, then let the mappings finish their batches. What stopping
-        // drains or discards is no crossing to report.
+        // Order matters: no new webhooks or jobs (answered 503), no new firings, then let the mappings finish their
+        // batches. What stopping drains or discards is no crossing to report. The control API answers reads until
+        // the drain ends, so the console sees its last lines, then closes.
         await parts.alarmWatch.stop();
-        await api.close();
+        await api.refuseRequests();
         await parts.stopScheduler();
         await Promise.all([...consumers.values()].map(({ mapping }) => mapping.stop()));
         if (parts.inMemory) await reportDiscarded(control, parts.inMemory.oneTime, parts.reporter);
+        await letFollowersCatchUp(parts.journal);
+        await api.close();
         await parts.cleanups.run();
       })();
       return stopping;
     },
   };
+}
+
+/**
+ * How long a stop waits for the journal's followers (`hookline console`) to read its last lines before the control
+ * API closes; a follower that has not by then reads them from the journal file.
+ */
+export const FOLLOWER_CATCH_UP_MS = 2_000;
+
+/** Tells the followers the run has ended, and gives each that is reading a moment to read up to its last line. */
+async function letFollowersCatchUp(journal: EventJournal): Promise<void> {
+  journal.end();
+  await journal.followersCaughtUp(FOLLOWER_CATCH_UP_MS);
 }
 
 /**

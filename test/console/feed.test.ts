@@ -21,9 +21,13 @@ function answering(status: number, body: unknown): HttpFetch & { asked: string[]
 describe('console event feed of local mode', () => {
   it('asks the journal for the events after the last one read, a page at a time', async () => {
     const event = { seq: 8, at: '2026-11-30T10:00:00.000Z', event: 'queued', id: 'a' };
-    const http = answering(200, { events: [event], latest: 9 });
-    expect(await localEventFeed(controlUrl, http).after(7)).toEqual({ events: [event], latest: 9 });
-    expect(http.asked).toEqual([`${controlUrl}/events?after=7&limit=1000`]);
+    const http = answering(200, { events: [event], latest: 9, run: 'r1' });
+    expect(await localEventFeed(controlUrl, http, 'console-1').after(7)).toEqual({
+      events: [event],
+      latest: 9,
+      run: 'r1',
+    });
+    expect(http.asked).toEqual([`${controlUrl}/events?after=7&limit=1000&follower=console-1`]);
     expect(await localEventFeed(controlUrl, answering(200, {})).after(7)).toEqual({ events: [], latest: 7 });
   });
 
@@ -41,7 +45,11 @@ describe('console event feed of local mode', () => {
     const local = feedFor(localTestTarget(), http);
     expect(local.unavailable).toBeNull();
     await local.after(0);
-    expect(http.asked).toEqual(['http://127.0.0.1:3000/_hookline/events?after=0&limit=1000']);
+    expect(http.asked).toEqual([
+      expect.stringMatching(
+        /^http:\/\/127\.0\.0\.1:3000\/_hookline\/events\?after=0&limit=1000&follower=[\w-]+$/,
+      ),
+    ]);
     const stack = feedFor(stackTarget(), http);
     expect(stack.unavailable).toMatch(/^no live event feed for a deployed stack/);
     expect(await stack.after(5)).toEqual({ events: [], latest: 5 });

@@ -1050,7 +1050,7 @@ describe('console feed', () => {
     const ops = opsOn(journal);
     await ops.pump();
     expect(received(ops)).toBe(5_000);
-    expect(ops.events({}).feed).toEqual({ unavailable: null, error: null, missed: 0 });
+    expect(ops.events({}).feed).toEqual({ unavailable: null, error: null, missed: 0, unreadEnds: null });
   });
 
   it('shows why the feed cannot be read, and clears it once the feed answers again', async () => {

@@ -65,7 +65,8 @@ export function OverviewPage({ data }: { data: Overview }) {
     ${data.unconfiguredQueuesNote && html`<p class="error" data-unconfigured-queues>${data.unconfiguredQueuesNote}</p>`}
     ${data.feed.unavailable && html`<p class="note">${data.feed.unavailable}</p>`}
     ${data.feed.error && html`<p class="error">event feed: ${data.feed.error}</p>`}
-    ${data.feed.missed > 0 && html`<p class="error" data-feed-missed>event feed: ${data.feed.missed} event(s) left local mode's journal before the console read them; the rates undercount</p>`}
+    ${data.feed.missed > 0 && html`<p class="error" data-feed-missed>event feed: ${data.feed.missed} event(s) left local mode's journal before the console read them, and its journal file does not have them either; the rates undercount</p>`}
+    ${data.feed.unreadEnds && html`<p class="error" data-feed-unread-ends>event feed: ${data.feed.unreadEnds}</p>`}
     <h2>Sources</h2>
     <table class="grid" id="sources">
       <thead><tr><th>Source</th><th>Type</th><th>Received</th><th>Processed</th><th>Failed</th></tr></thead>

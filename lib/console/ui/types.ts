@@ -31,8 +31,10 @@ export interface QueueRow {
 export interface FeedState {
   unavailable: string | null;
   error: string | null;
-  /** Events the journal dropped before the console read them: the rates undercount by this many. */
+  /** Events neither the feed nor local mode's journal file had when the console read them: the rates undercount by this many. */
   missed: number;
+  /** Runs of local mode whose last events the console could not read, an unknown number, or null. */
+  unreadEnds: string | null;
 }
 
 /** A dead-letter queue that belongs to no queue: one EventBridge Scheduler fills (`hookline status` lists it). */

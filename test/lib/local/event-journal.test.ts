@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CONSUMER_OUTCOME_MESSAGE, INGEST_OUTCOME_MESSAGE } from '../../../lambda/shared/contracts';
 import { buildTimeline, localRows } from '../../../lib/cli/trace';
-import { EventJournal } from '../../../lib/local/event-journal';
+import { EventJournal, FOLLOWER_ACTIVE_MS } from '../../../lib/local/event-journal';
 import { Journal, parseJournal } from '../../../lib/local/journal';
 import { Reporter } from '../../../lib/local/reporter';
 
@@ -44,6 +44,56 @@ describe('local event journal', () => {
       ]);
       expect(journal.after(0).events.map((e) => [e.id, e.at])).toEqual([['b', '2026-11-30T00:00:00.000Z']]);
     });
+  });
+});
+
+describe('the journal as local mode stops', () => {
+  it('writes each line with its run and number, as the feed serves them, so a follower finds what it missed', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hookline-journal-run-'));
+    const file = new Journal(join(dir, 'journal.jsonl'), { truncate: true });
+    const journal = new EventJournal(10, () => new Date('2026-11-30T00:00:00Z'), file, 'run-1');
+    for (const id of ['a', 'b']) journal.record({ event: 'processed', id });
+    await file.close();
+    const lines = parseJournal(readFileSync(file.path, 'utf8'));
+    rmSync(dir, { recursive: true, force: true });
+    expect(lines.map((l) => [l.run, l.seq, l.id])).toEqual([
+      ['run-1', 1, 'a'],
+      ['run-1', 2, 'b'],
+    ]);
+    expect(journal.after(0)).toMatchObject({ run: 'run-1', latest: 2 });
+  });
+
+  it('waits for a reading follower to read, after the end, up to the last line; then its page says the run ended', async () => {
+    const journal = new EventJournal();
+    journal.record({ event: 'queued', id: 'a' });
+    expect(journal.after(0, 1_000, 'console').ended).toBeUndefined();
+    journal.record({ event: 'processed', id: 'a' });
+    journal.end();
+    let lagging: number | undefined;
+    const waiting = journal.followersCaughtUp(2_000).then((n) => {
+      lagging = n;
+    });
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    expect(lagging).toBeUndefined();
+    const page = journal.after(1, 1_000, 'console');
+    expect(page).toMatchObject({ latest: 2, ended: true, events: [{ event: 'processed', id: 'a' }] });
+    await waiting;
+    expect(lagging).toBe(0);
+  });
+
+  it('waits for no follower that stopped reading, and at most its bound for one that does not catch up', async () => {
+    let now = Date.parse('2026-11-30T10:00:00Z');
+    const journal = new EventJournal(10, () => new Date(now));
+    journal.record({ event: 'queued', id: 'a' });
+    journal.after(0, 1_000, 'gone');
+    now += FOLLOWER_ACTIVE_MS + 1;
+    journal.end();
+    expect(await journal.followersCaughtUp(5_000)).toBe(0);
+    journal.after(0, 0, 'slow');
+    journal.record({ event: 'processed', id: 'a' });
+    const started = performance.now();
+    expect(await journal.followersCaughtUp(150)).toBe(1);
+    expect(performance.now() - started).toBeGreaterThanOrEqual(140);
   });
 });
 

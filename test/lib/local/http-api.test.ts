@@ -12,6 +12,7 @@ import {
   MAX_REQUEST_BYTES,
   PortInUseError,
   requestTime,
+  STOPPING_MESSAGE,
   startHttpApi,
   toHttpResponse,
   type WebhookRequestReport,
@@ -606,6 +607,66 @@ describe('startHttpApi', () => {
     expect(later).toMatchObject({ latest: all.latest, events: [{ event: 'queued', id: 'b' }] });
     const one = (await (await fetch(`${api.url}/_hookline/events?limit=1`)).json()) as typeof all;
     expect(one.events).toHaveLength(1);
+  });
+
+  it('while stopping, answers webhooks and control changes 503 and keeps answering reads until it closes', async () => {
+    const journal = new EventJournal();
+    journal.record({ event: 'queued', id: 'a' });
+    let release: () => void = () => {};
+    const slowIngest = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let ingestStarted: () => void = () => {};
+    const started = new Promise<void>((resolve) => {
+      ingestStarted = resolve;
+    });
+    const reports: WebhookRequestReport[] = [];
+    const stopping = await startHttpApi({
+      port: 0,
+      invokeIngest: async () => {
+        ingestStarted();
+        await slowIngest;
+        return ok({ statusCode: 202, body: '{}' });
+      },
+      invokeJobs: async () => ok({ statusCode: 202, body: '{}' }),
+      onRequest: (report) => reports.push(report),
+      control: {
+        status: () => ({ ok: true }),
+        setConsumerEnabled: () => 'Disabled',
+        events: (after, limit, follower) => journal.after(after, limit, follower),
+      },
+    });
+    try {
+      const inFlight = fetch(`${stopping.url}/webhooks/github`, { method: 'POST', body: '{}' });
+      await started;
+      let refused = false;
+      const refusing = stopping.refuseRequests().then(() => {
+        refused = true;
+      });
+      const late = await fetch(`${stopping.url}/webhooks/github`, { method: 'POST', body: '{}' });
+      expect([late.status, await late.json()]).toEqual([503, { message: STOPPING_MESSAGE }]);
+      const job = await fetch(`${stopping.url}/jobs/reports`, { method: 'POST', body: '{}' });
+      expect([job.status, await job.json()]).toEqual([503, { message: STOPPING_MESSAGE }]);
+      // The terminal and the journal say why it was refused.
+      expect(reports.map((r) => [r.statusCode, r.error])).toEqual([
+        [503, STOPPING_MESSAGE],
+        [503, STOPPING_MESSAGE],
+      ]);
+      const pause = await fetch(`${stopping.url}/_hookline/consumers/events/pause`, { method: 'POST' });
+      expect([pause.status, await pause.json()]).toEqual([503, { message: STOPPING_MESSAGE }]);
+      // The webhook it took before the stop is still being handled: the refusal waits for it.
+      expect(refused).toBe(false);
+      release();
+      expect((await inFlight).status).toBe(202);
+      await refusing;
+      const page = await (await fetch(`${stopping.url}/_hookline/events?after=0&follower=c1`)).json();
+      expect(page).toMatchObject({ latest: 1, run: journal.run, events: [{ event: 'queued', id: 'a' }] });
+      expect((await fetch(`${stopping.url}/_hookline/status`)).status).toBe(200);
+    } finally {
+      release();
+      await stopping.close();
+    }
+    await expect(fetch(`${stopping.url}/_hookline/status`)).rejects.toThrow();
   });
 
   it('reports a taken port with the fix', async () => {

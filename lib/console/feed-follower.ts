@@ -1,0 +1,121 @@
+/**
+ * Follows an event feed across the runs of local mode: every line once, in the console's own numbering, the
+ * lines it could not read from the feed (a gap in the numbers, the last lines of a run that stopped or was
+ * restarted under it) read from local mode's journal file, and a count of what neither had. Pure: the feed,
+ * the journal file and where the lines go are its collaborators.
+ */
+import type { EventFeed, FeedEvent } from './feed';
+
+/**
+ * The lines of one run of local mode in its journal file, oldest first (each with its number in that run);
+ * an empty list when the file holds none of that run (a restart without a data directory empties it), undefined
+ * when there is no file to read.
+ */
+export type JournalRunLines = (run: string) => readonly FeedEvent[] | undefined;
+
+/** What the follower could not show. */
+export interface FollowerGaps {
+  /** Lines neither the feed nor the journal file had when the follower looked for them. */
+  readonly missed: number;
+  /**
+   * Runs whose last lines the follower could not read (nothing of them was left in the journal file), so how many
+   * it missed there is unknown.
+   */
+  readonly runsEndedUnread: number;
+}
+
+/** Reads a feed into `deliver`, numbering the lines of every run on from the last. */
+export class FeedFollower {
+  /** The run being read; undefined before the first page, or for a feed that names none (an older local mode). */
+  private run: string | undefined;
+  /** The newest number of the current run this follower has. */
+  private latest = 0;
+  /** Added to a run's numbers, which start at 1 again in every run. */
+  private seqBase = 0;
+  /** The feed said the run ended and this follower had read it to its last line. */
+  private readToEnd = false;
+  /** The journal file was found holding lines of the current run (it was read while local mode was down). */
+  private runFoundInFile = false;
+  private missed = 0;
+  private runsEndedUnread = 0;
+
+  constructor(
+    private readonly deliver: (events: readonly FeedEvent[]) => void,
+    private readonly journalLines?: JournalRunLines,
+  ) {}
+
+  gaps(): FollowerGaps {
+    return { missed: this.missed, runsEndedUnread: this.runsEndedUnread };
+  }
+
+  /** Reads until caught up: a burst journals more than a page a second, and the journal keeps only its newest lines. */
+  async read(feed: EventFeed): Promise<void> {
+    for (;;) {
+      let page = await feed.after(this.latest);
+      if (page.run !== undefined && this.run !== undefined && page.run !== this.run) {
+        this.endRun();
+        page = await feed.after(0);
+      }
+      this.run ??= page.run;
+      const first = page.events[0]?.seq;
+      if (this.latest > 0 && first !== undefined && first > this.latest + 1) this.recover(first);
+      this.take(page.events);
+      const last = page.events.at(-1)?.seq;
+      this.latest = last ?? Math.max(this.latest, page.latest);
+      if (page.ended && this.latest >= page.latest) this.readToEnd = true;
+      if (last === undefined || last >= page.latest) return;
+    }
+  }
+
+  /**
+   * Local mode cannot be reached (stopped, or killed): the lines of its run this follower has not read are in the
+   * journal file, complete once a stop has ended, so they are read from there.
+   */
+  readStoppedRun(): void {
+    if (this.run === undefined || this.readToEnd) return;
+    const lines = this.journalLines?.(this.run);
+    if (!lines || lines.length === 0) return;
+    this.runFoundInFile = true;
+    this.takeFromFile(lines, Number.POSITIVE_INFINITY);
+  }
+
+  /**
+   * The feed is another run's (or another local mode's): the lines of the one before that this follower has not
+   * read come from the journal file, then the new run is numbered on from the old one's last line.
+   */
+  endRun(): void {
+    if (this.run !== undefined) {
+      const lines = this.journalLines?.(this.run);
+      if (lines && lines.length > 0) this.takeFromFile(lines, Number.POSITIVE_INFINITY);
+      else if (!this.readToEnd && !this.runFoundInFile) this.runsEndedUnread += 1;
+    }
+    this.seqBase += this.latest;
+    this.latest = 0;
+    this.run = undefined;
+    this.readToEnd = false;
+    this.runFoundInFile = false;
+  }
+
+  /** The feed skipped from `latest` to `next` (its ring dropped them): the lines between come from the file. */
+  private recover(next: number): void {
+    const lines = this.run !== undefined ? this.journalLines?.(this.run) : undefined;
+    if (lines) this.takeFromFile(lines, next);
+    this.missed += next - this.latest - 1;
+  }
+
+  /** Takes the file's lines after `latest` and before `before`, counting the numbers the file lacks as missed. */
+  private takeFromFile(lines: readonly FeedEvent[], before: number): void {
+    const found = lines
+      .filter((line) => line.seq > this.latest && line.seq < before)
+      .sort((a, b) => a.seq - b.seq);
+    for (const line of found) {
+      this.missed += line.seq - this.latest - 1;
+      this.take([line]);
+      this.latest = line.seq;
+    }
+  }
+
+  private take(events: readonly FeedEvent[]): void {
+    if (events.length > 0) this.deliver(events.map((e) => ({ ...e, seq: this.seqBase + e.seq })));
+  }
+}
