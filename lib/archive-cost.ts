@@ -33,9 +33,7 @@ export interface ArchiveCost {
   readonly partitioning: number;
   /** S3 objects written by the stream (one per partition and buffer interval). */
   readonly objects: number;
-  /** One month of storage of the compressed records. */
-  readonly storagePerMonth: number;
-  /** Everything but storage: what archiving the events costs once. */
+  /** Everything but storage (priced by {@link s3StorageUsd} for the retention): what archiving them costs once. */
   readonly total: number;
 }
 
@@ -50,8 +48,7 @@ export function archiveCost(events: number, bytes: number, objects = 0): Archive
   const partitioning =
     ((events * bytes) / GB) * FIREHOSE_PARTITIONING_USD_PER_GB +
     (objects / 1000) * FIREHOSE_PARTITIONING_USD_PER_1000_OBJECTS;
-  const storagePerMonth = s3StorageUsd((events * bytes) / ASSUMED_GZIP_RATIO, DAYS_PER_MONTH);
-  return { ingest, partitioning, objects, storagePerMonth, total: ingest + partitioning };
+  return { ingest, partitioning, objects, total: ingest + partitioning };
 }
 
 /** The README figure: archiving one million 4 KB events (objects not counted: they do not scale with events). */
