@@ -1,4 +1,4 @@
-import { ArnFormat, Duration, Stack } from 'aws-cdk-lib';
+import { ArnFormat, type Duration, Stack } from 'aws-cdk-lib';
 import type * as apigw from 'aws-cdk-lib/aws-apigatewayv2';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
@@ -9,7 +9,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { DEFAULTS } from './config';
+import { DEFAULTS, OLDEST_MESSAGE_ALARM_WINDOW } from './config';
 import { fairQueueMetric } from './pipeline-queue';
 import { LOG_GROUP_OUTPUT_MARK } from './stack-outputs';
 
@@ -44,12 +44,6 @@ export function stackLogsQuery(scope: Construct, sinceSeconds: number, query: st
     `, then \`aws logs get-query-results --query-id <the id it printed> ${region}\``
   );
 }
-
-/** How long a queue's oldest message must stay too old before its alarm fires. */
-const oldestMessageAlarmWindow = (): string =>
-  Duration.seconds(
-    DEFAULTS.queueAlarmPeriod.toSeconds() * DEFAULTS.oldestMessageAgeAlarmPeriods,
-  ).toHumanString();
 
 /** A queue to watch. */
 export interface MonitoredQueue {
@@ -275,7 +269,7 @@ export class PipelineAlarms extends Construct {
         threshold: q.oldestMessageAge.toSeconds(),
         evaluationPeriods: DEFAULTS.oldestMessageAgeAlarmPeriods,
         datapointsToAlarm: DEFAULTS.oldestMessageAgeAlarmPeriods,
-        description: `The oldest message in "${q.name}" has waited more than ${q.oldestMessageAge.toHumanString()} for ${oldestMessageAlarmWindow()}: ${this.stuckQueueAdvice(q)}`,
+        description: `The oldest message in "${q.name}" has waited more than ${q.oldestMessageAge.toHumanString()} for ${OLDEST_MESSAGE_ALARM_WINDOW.toHumanString()}: ${this.stuckQueueAdvice(q)}`,
       });
       if (q.fair) this.addQuietTenantsAlarm(q);
     }
@@ -378,7 +372,7 @@ export class PipelineAlarms extends Construct {
       threshold: q.oldestMessageAge.toSeconds(),
       evaluationPeriods: DEFAULTS.oldestMessageAgeAlarmPeriods,
       datapointsToAlarm: DEFAULTS.oldestMessageAgeAlarmPeriods,
-      description: `Quiet tenants of "${q.name}" (those without a backlog) have waited more than ${q.oldestMessageAge.toHumanString()} for ${oldestMessageAlarmWindow()}: fairness cannot help, the consumer is too slow or failing for everyone. Run ${this.cli(`status ${q.name}`)} (paused? dead-lettering?), then raise its concurrency or fix its errors.`,
+      description: `Quiet tenants of "${q.name}" (those without a backlog) have waited more than ${q.oldestMessageAge.toHumanString()} for ${OLDEST_MESSAGE_ALARM_WINDOW.toHumanString()}: fairness cannot help, the consumer is too slow or failing for everyone. Run ${this.cli(`status ${q.name}`)} (paused? dead-lettering?), then raise its concurrency or fix its errors.`,
     });
   }
 

@@ -89,5 +89,10 @@ export const DEFAULTS = {
   dashboardStart: '-PT3H',
 } as const;
 
+/** How long a queue's oldest message must stay too old before its alarm fires (its periods of one minute). */
+export const OLDEST_MESSAGE_ALARM_WINDOW = Duration.seconds(
+  DEFAULTS.queueAlarmPeriod.toSeconds() * DEFAULTS.oldestMessageAgeAlarmPeriods,
+);
+
 /** Sender retry windows hookline must outlast when it deduplicates: Stripe and Standard Webhooks retry ~3 days. */
 export const LONGEST_SENDER_RETRY_WINDOW = Duration.days(3);

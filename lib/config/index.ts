@@ -25,7 +25,7 @@ import { resolveSources } from './resolve-sources';
 import type { ResolvedConfig } from './resolved';
 import type { HooklineConfig, ParsedConfig } from './schema';
 
-export { DEFAULTS, LONGEST_SENDER_RETRY_WINDOW } from './defaults';
+export { DEFAULTS, LONGEST_SENDER_RETRY_WINDOW, OLDEST_MESSAGE_ALARM_WINDOW } from './defaults';
 export { HooklineConfigError } from './parse-shape';
 export type * from './resolved';
 export type {

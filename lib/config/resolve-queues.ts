@@ -1,5 +1,5 @@
 /** The `queues` section: each queue pair and its consumer, with every default filled. */
-import { Duration } from 'aws-cdk-lib/core';
+import type { Duration } from 'aws-cdk-lib';
 import { credentialHeadersOfSources } from '../senders';
 import {
   circuitBreakerViolations,
@@ -15,7 +15,7 @@ import {
 } from '../validation';
 import type { ViolationList } from '../violations';
 import { checkDistinctIds, NAME_PATTERN, NAME_RULE, seconds } from './common';
-import { DEFAULTS } from './defaults';
+import { DEFAULTS, OLDEST_MESSAGE_ALARM_WINDOW } from './defaults';
 import { forwardEntry, resolveForward } from './resolve-forward';
 import type { ResolvedConsumer, ResolvedQueue, ResolvedSource } from './resolved';
 import type { FifoGrouping, ParsedConfig, ParsedConsumer, ParsedQueue, TenantKey } from './schema';
@@ -342,7 +342,7 @@ function resolveQueue(context: QueueContext, name: string, queue: ParsedQueue): 
     oldestMessageAlarmViolations(
       oldestMessageAgeAlarm,
       settings.retentionPeriod,
-      Duration.seconds(DEFAULTS.queueAlarmPeriod.toSeconds() * DEFAULTS.oldestMessageAgeAlarmPeriods),
+      OLDEST_MESSAGE_ALARM_WINDOW,
       queue.oldestMessageAgeAlarm === undefined,
     ),
   );

@@ -839,11 +839,6 @@ class LocalControl {
   }
 
   /**
-   * A queue's depth as SQS would report it: messages a fair mapping has read ahead into its tenant lanes are
-   * waiting, not being processed, so they count as visible (read after the emulator's counts, so a message
-   * received in between is never counted twice).
-   */
-  /**
    * The data directory's queues the configuration does not have that hold messages (what start names), read now:
    * `status --local` and the console name them too, so a queue renamed with messages in it is not silently gone
    * from every view after the start line scrolled away. Undefined without a data directory, or with none to name.
@@ -856,6 +851,11 @@ class LocalControl {
     return queues.length > 0 ? { dataDir, queues } : undefined;
   }
 
+  /**
+   * A queue's depth as SQS would report it: messages a fair mapping has read ahead into its tenant lanes are
+   * waiting, not being processed, so they count as visible (read after the emulator's counts, so a message
+   * received in between is never counted twice).
+   */
   private async queueDepth(url: string): Promise<QueueDepth> {
     const depth = await queueDepth(this.sqs, url);
     const queue = Object.values(this.topology.queues).find((q) => q.url === url);
