@@ -17,13 +17,27 @@ export class CliError extends Error {
 }
 
 /**
- * A {@link CliError} saying that what the operator named does not exist (a job id, an event id in a dead-letter
- * queue): the console answers it 404, so a script can tell it from a request it refused.
+ * A {@link CliError} saying that what the operator named does not exist (a queue, a job id, an event id in a
+ * dead-letter queue): the console answers it 404, so a script can tell it from a request it refused.
  */
 export class NotFoundError extends CliError {
   constructor(message: string) {
     super(message);
     this.name = 'NotFoundError';
+  }
+}
+
+/**
+ * A {@link CliError} saying that a queue the operator named is not one of the target's. It is the request's error
+ * where the name came from a filter or a body, and a 404 where the console's path named the queue.
+ */
+export class UnknownQueueError extends CliError {
+  constructor(
+    readonly queue: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'UnknownQueueError';
   }
 }
 

@@ -16,7 +16,7 @@ import {
   STACK_OUTPUTS,
   scheduleDeadLetterQueueName,
 } from '../stack-outputs';
-import { CliError } from './errors';
+import { CliError, UnknownQueueError } from './errors';
 
 export { JOB_SCHEDULES, localStatePath, scheduleDeadLetterQueueName };
 
@@ -406,7 +406,8 @@ export function queueOf(target: Target, name: string, alsoValid: readonly string
     );
   }
   const names = [...Object.keys(target.queues), ...alsoValid];
-  throw new CliError(
+  throw new UnknownQueueError(
+    name,
     `unknown queue "${name}" in ${target.description}: use one of ${names.length ? names.join(', ') : '(none configured)'}`,
   );
 }

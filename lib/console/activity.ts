@@ -2,10 +2,16 @@
  * What the console remembers of the feed: the recent events (for the live list, its filters and the event page)
  * and per-minute-ish rates per queue and source (the overview's sparklines). Pure: the server feeds it.
  */
+import { LOCAL_EVENT_NAMES } from '../local/reporter';
 import type { FeedEvent } from './feed';
 
 /** Which rate an event counts towards. */
 export type RateKind = 'received' | 'processed' | 'failed';
+
+/** What the live list's outcome filter takes: a rate kind, or any event name the feed carries. */
+export const EVENT_OUTCOMES: readonly string[] = [
+  ...new Set<string>(['received', 'processed', 'failed', ...LOCAL_EVENT_NAMES]),
+];
 
 /** Ingest outcomes: an event arrived (whatever became of it). */
 const RECEIVED = new Set(['queued', 'duplicate', 'ignored', 'rejected']);

@@ -33,7 +33,7 @@ import {
 import type { ResolvedConfig } from '../config';
 import { unconfiguredQueuesNotice } from '../local/unconfigured-queues';
 import { credentialHeadersOfSources } from '../senders';
-import { Activity, type EventFilter, type RateSeries } from './activity';
+import { Activity, EVENT_OUTCOMES, type EventFilter, type RateSeries } from './activity';
 import { queueRatesFromCloudWatch } from './cloudwatch-rates';
 import type { EventFeed, FeedEvent } from './feed';
 import { FeedFollower, type FollowerGaps, type JournalRunLines } from './feed-follower';
@@ -403,6 +403,7 @@ export class ConsoleOperations {
       events: this.activity.list(filter),
       matching: this.activity.matching(filter),
       kept: this.activity.keep,
+      outcomes: EVENT_OUTCOMES,
       ...this.activity.seen(),
       feed: this.feedState(),
     };

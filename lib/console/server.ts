@@ -11,9 +11,10 @@ import {
   LOCAL_PAGE_ANSWER_SECONDS,
   localModeNotAnswering,
   NotFoundError,
+  UnknownQueueError,
 } from '../cli/errors';
 import { nextCommand } from '../cli/output';
-import type { EventFilter } from './activity';
+import { EVENT_OUTCOMES, type EventFilter } from './activity';
 import type { ConsoleAssets } from './assets';
 
 import type { ConsoleOperations, DeleteSelection, RedriveSelection, ReplayRequest } from './operations';
@@ -83,8 +84,13 @@ const ROUTES: readonly (readonly [string, RegExp, Handler])[] = [
   ['POST', /^\/api\/replay$/, (ops, { body }) => ops.replay(replayRequestOf(body))],
 ];
 
+/** The live list's filters; an outcome the feed never carries is a typo, not a filter that matches nothing. */
 function filterOf(query: URLSearchParams): EventFilter {
   const pick = (name: string) => query.get(name) || undefined;
+  const outcome = pick('outcome');
+  if (outcome !== undefined && !EVENT_OUTCOMES.includes(outcome)) {
+    throw new CliError(`unknown outcome "${outcome}": use one of ${EVENT_OUTCOMES.join(', ')}`);
+  }
   return {
     ...(pick('source') ? { source: pick('source') } : {}),
     ...(pick('type') ? { type: pick('type') } : {}),
@@ -276,11 +282,13 @@ function handlerFor(options: ConsoleServerOptions, port: () => number) {
 /**
  * What went wrong, as HTTP says it: the backend's state (local mode stopped, AWS throttled or denied) is a 503 the
  * page can retry, a thing the request names that does not exist is a 404, a request the operation refuses is a
- * 400, anything else is the console's own fault.
+ * 400, anything else is the console's own fault. A queue is a thing the request names when its path names it (`/api/
+ * queues/nope/pause`); in a filter or a body it is a value the request got wrong.
  */
-function statusOf(error: unknown): number {
+function statusOf(error: unknown, params: readonly string[]): number {
   if (error instanceof BackendError) return 503;
   if (error instanceof NotFoundError) return 404;
+  if (error instanceof UnknownQueueError && params.includes(error.queue)) return 404;
   return error instanceof CliError ? 400 : 500;
 }
 
@@ -302,13 +310,14 @@ async function route(req: IncomingMessage, res: ServerResponse, url: URL, option
   for (const [routeMethod, pattern, handle] of ROUTES) {
     const match = routeMethod === method ? pattern.exec(url.pathname) : null;
     if (!match) continue;
+    let params: readonly string[] = [];
     try {
       const body = method === 'POST' ? await readJson(req) : {};
-      const params = match.slice(1).map(decodeParam);
+      params = match.slice(1).map(decodeParam);
       const run = () => handle(operations, { params, query: url.searchParams, body });
       json(res, 200, await (method === 'GET' ? pageRead(options, url, run) : run()));
     } catch (error) {
-      json(res, statusOf(error), { error: errorLine(error) });
+      json(res, statusOf(error, params), { error: errorLine(error) });
     }
     return;
   }

@@ -16,20 +16,24 @@ import { handlerFrames } from './code-frames';
 import type { BatchReport } from './event-source-mapping';
 import type { InvokeResult } from './function-runtime';
 
-/** Events local mode reports. */
-export type LocalEventName =
-  | 'received'
-  | 'queued'
-  | 'processed'
-  | 'retried'
-  | 'dead-lettered'
-  | 'duplicate'
-  | 'deferred'
-  | 'ignored'
-  | 'rejected'
-  | 'failed'
-  | 'scheduled'
-  | 'error';
+/** Events local mode reports: the names its journal, and so the console's feed, carry. */
+export const LOCAL_EVENT_NAMES = [
+  'received',
+  'queued',
+  'processed',
+  'retried',
+  'dead-lettered',
+  'duplicate',
+  'deferred',
+  'ignored',
+  'rejected',
+  'failed',
+  'scheduled',
+  'replayed',
+  'error',
+] as const;
+
+export type LocalEventName = (typeof LOCAL_EVENT_NAMES)[number];
 
 /** One reported event; absent fields are simply not known at that point. */
 export interface LocalEvent {

@@ -115,7 +115,7 @@ describe('console API', () => {
       });
     }
     expect(await call('POST', '/api/failures/nope/delete', { ids: ['evt-1'], yes: true })).toMatchObject({
-      status: 400,
+      status: 404,
       body: { error: expect.stringMatching(/unknown queue "nope"/) },
     });
     expect(await call('GET', '/api/failures/events/delete')).toEqual({
@@ -287,6 +287,26 @@ describe('console API', () => {
     expect(await ids('?type=push')).toEqual([2, 1]);
     expect(await ids('?outcome=failed')).toEqual([2]);
     expect(await ids('?queue=orders&source=&type=&outcome=')).toEqual([4, 3]);
+    expect(await ids('?outcome=replayed')).toEqual([]);
+  });
+
+  it('refuses an outcome the feed never carries, naming the ones it does, rather than answering an empty list', async () => {
+    operations.activity.add([
+      { seq: 1, at: new Date().toISOString(), event: 'queued', id: 'a', source: 'github' },
+    ]);
+    const answer = await call('GET', '/api/events?outcome=proccessed');
+    expect(answer).toMatchObject({
+      status: 400,
+      body: {
+        error: expect.stringMatching(
+          /^unknown outcome "proccessed": use one of received, processed, failed, queued, .*dead-lettered/,
+        ),
+      },
+    });
+    const offered = (await call('GET', '/api/events')).body as unknown as { outcomes: string[] };
+    expect(offered.outcomes).toEqual(
+      expect.arrayContaining(['received', 'failed', 'dead-lettered', 'replayed']),
+    );
   });
 
   it('answers a job by its id, and an id this run never started with a 404 naming it', async () => {
@@ -330,7 +350,7 @@ describe('console API', () => {
     expect(clients.lambda.calls()).toHaveLength(0);
   });
 
-  it('answers a fault of what it reads (AWS throttling, local mode stopped) 503, and a request it refuses 400', async () => {
+  it('answers a fault of what it reads (AWS throttling, local mode stopped) 503, a queue its path names that does not exist 404', async () => {
     const throttled = Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' });
     clients.sqs.onAnyCommand().rejects(throttled);
     const fault = await call('GET', '/api/failures/events');
@@ -345,8 +365,12 @@ describe('console API', () => {
     });
 
     const unknownQueue = await call('GET', '/api/failures/no-such-queue');
-    expect(unknownQueue.status).toBe(400);
-    expect(unknownQueue.body.error).toMatch(/no-such-queue/);
+    expect(unknownQueue.status).toBe(404);
+    expect(unknownQueue.body.error).toMatch(/^unknown queue "no-such-queue" in .*: use one of events/);
+    expect((await call('POST', '/api/queues/no-such-queue/pause')).status).toBe(404);
+    // Named by a filter rather than the path, the same queue is a value the request got wrong.
+    const filtered = await call('GET', '/api/job-records?queue=no-such-queue');
+    expect(filtered).toMatchObject({ status: 400, body: { error: expect.stringMatching(/no-such-queue/) } });
   });
 
   it("refuses a job filter or page the Jobs page never offers, in the CLI's words, before reading anything", async () => {

@@ -16,20 +16,10 @@ interface EventsAnswer {
   kept: number;
   sources: string[];
   types: string[];
+  /** What the outcome filter takes: a rate kind, or an event name the feed carries. */
+  outcomes: string[];
   feed: FeedState;
 }
-
-const OUTCOMES = [
-  'received',
-  'processed',
-  'failed',
-  'queued',
-  'retried',
-  'dead-lettered',
-  'rejected',
-  'duplicate',
-  'ignored',
-];
 
 function EventLine({ e }: { e: FeedEvent }) {
   return html`<tr data-event=${e.event} data-id=${e.id ?? ''}>
@@ -57,7 +47,7 @@ export function EventsPage() {
         <option value="">any</option>${data?.sources.map((s) => html`<option>${s}</option>`)}</select></label>
       <label>Type <input name="type" placeholder="contains" value=${type} onInput=${(e: Event) => setType(value(e))} /></label>
       <label>Outcome <select name="outcome" value=${outcome} onChange=${(e: Event) => setOutcome(value(e))}>
-        <option value="">any</option>${OUTCOMES.map((o) => html`<option>${o}</option>`)}</select></label>
+        <option value="">any</option>${data?.outcomes.map((o) => html`<option>${o}</option>`)}</select></label>
     </form>
     ${error ? html`<${StaleNote} error=${error} updatedAt=${updatedAt} />` : html`<${ErrorNote} error=${data?.feed.error} />`}
     ${data?.feed.unavailable && html`<p class="note">${data.feed.unavailable}</p>`}
