@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo, Server as NetServer } from 'node:net';
+import { type AddressInfo, createServer as createNetServer, type Server as NetServer } from 'node:net';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import type { BreakerTrip } from '../../lambda/shared/circuit-breaker';
 import {
@@ -270,12 +270,41 @@ export interface HttpApi {
 /** What a webhook, a job or a control change sent while local mode stops is answered (503, worth sending again). */
 export const STOPPING_MESSAGE = 'local mode is stopping: send it again once it runs';
 
-/** Thrown by {@link startHttpApi} when the port is taken. */
+/**
+ * Thrown by {@link startHttpApi} when the port is taken, with a port found free just then to suggest instead, when
+ * one of the next few is.
+ */
 export class PortInUseError extends Error {
-  constructor(readonly port: number) {
-    super(`port ${port} is in use: set PORT=${port + 1} npm start`);
+  constructor(
+    readonly port: number,
+    readonly freePort?: number,
+  ) {
+    super(
+      freePort === undefined
+        ? `port ${port} is in use, and so are the next ${FREE_PORT_PROBES}: set PORT to a free port (PORT=N npm start)`
+        : `port ${port} is in use: set PORT=${freePort} npm start (free when this was checked)`,
+    );
     this.name = 'PortInUseError';
   }
+}
+
+/** How many ports after a taken one are tried for a free one to suggest. */
+const FREE_PORT_PROBES = 10;
+
+/** The first of the {@link FREE_PORT_PROBES} ports after `port` that `host` lets this process listen on, if any. */
+async function freePortAfter(port: number, host: string): Promise<number | undefined> {
+  for (let candidate = port + 1; candidate <= Math.min(port + FREE_PORT_PROBES, 65_535); candidate++) {
+    const probe = createNetServer();
+    const free = await new Promise<boolean>((resolve) => {
+      probe.once('error', () => resolve(false));
+      probe.listen(candidate, host, () => resolve(true));
+    });
+    if (free) {
+      await new Promise((resolve) => probe.close(resolve));
+      return candidate;
+    }
+  }
+  return undefined;
 }
 
 function send(res: ServerResponse, response: HttpResponse, closing = false): void {
@@ -360,9 +389,10 @@ const CONSUMER_CONTROL_PATH = /^\/_hookline\/consumers\/([^/]+)\/(pause|resume)$
  */
 export function listenOrPortInUse(server: NetServer, port: number, host: string): Promise<void> {
   return new Promise<void>((resolve, reject) => {
-    server.once('error', (error: NodeJS.ErrnoException) =>
-      reject(error.code === 'EADDRINUSE' ? new PortInUseError(port) : error),
-    );
+    server.once('error', (error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EADDRINUSE') return reject(error);
+      freePortAfter(port, host).then((free) => reject(new PortInUseError(port, free)), reject);
+    });
     server.listen(port, host, () => resolve());
   });
 }

@@ -669,11 +669,29 @@ describe('startHttpApi', () => {
     await expect(fetch(`${stopping.url}/_hookline/status`)).rejects.toThrow();
   });
 
-  it('reports a taken port with the fix', async () => {
-    await expect(startHttpApi({ port: api.port, invokeIngest: async () => ok(null) })).rejects.toThrow(
-      new PortInUseError(api.port).message,
+  it('reports a taken port with a port that was free when it looked, skipping the next one when that is taken too', async () => {
+    const next = createServer();
+    await new Promise<void>((resolve, reject) => {
+      next.once('error', reject);
+      next.listen(api.port + 1, '127.0.0.1', resolve);
+    });
+    try {
+      const refused = await startHttpApi({ port: api.port, invokeIngest: async () => ok(null) }).catch(
+        (e) => e,
+      );
+      expect(refused).toBeInstanceOf(PortInUseError);
+      expect(refused.freePort).toBeGreaterThan(api.port + 1);
+      expect(refused.message).toBe(
+        `port ${api.port} is in use: set PORT=${refused.freePort} npm start (free when this was checked)`,
+      );
+      const suggested = await startHttpApi({ port: refused.freePort, invokeIngest: async () => ok(null) });
+      await suggested.close();
+    } finally {
+      await new Promise((resolve) => next.close(resolve));
+    }
+    expect(new PortInUseError(3000).message).toBe(
+      'port 3000 is in use, and so are the next 10: set PORT to a free port (PORT=N npm start)',
     );
-    expect(new PortInUseError(3000).message).toBe('port 3000 is in use: set PORT=3001 npm start');
   });
 });
 
