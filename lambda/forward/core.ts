@@ -6,7 +6,7 @@
 import { STATUS_CODES } from 'node:http';
 import { PermanentError, RetryLaterError, retryDelaySeconds } from '../consumer/errors';
 import type { ConsumerEvent, HandlerContext } from '../consumer/types';
-import type { ForwardRuntimeConfig } from '../shared/forward-config';
+import { type ForwardRuntimeConfig, QUERY_SHOWN } from '../shared/forward-config';
 import type { SourceRuntimeConfig } from '../shared/ingest-config';
 import { signWebhook } from '../shared/webhook-signing';
 
@@ -149,9 +149,8 @@ export class DestinationError extends Error {
   }
 }
 
-/** Stands for the configured URL's path, and for its query, where a reason would quote them. */
+/** Stands for the configured URL's path where a reason would quote it (and {@link QUERY_SHOWN} for its query). */
 const PATH_SHOWN = '<path>';
-const QUERY_SHOWN = '<query>';
 
 /** A query value at least this long is hidden where it is quoted alone too ("invalid token ..."). */
 const HIDDEN_QUERY_VALUE_CHARS = 8;

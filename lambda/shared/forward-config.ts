@@ -7,6 +7,16 @@ import * as z from 'zod/mini';
 
 export const FORWARD_CONFIG_ENV = 'HOOKLINE_FORWARD_CONFIG';
 
+/** Stands for a destination URL's query where a line would quote it: the query may hold a token. */
+export const QUERY_SHOWN = '<query>';
+
+/** A destination URL as a start or status line shows it: everything but its query's text. */
+export function urlWithQueryHidden(url: string): string {
+  const query = url.indexOf('?');
+  if (query === -1 || query === url.length - 1) return url;
+  return `${url.slice(0, query)}?${QUERY_SHOWN}`;
+}
+
 /** The forwarding consumer's function entry, built by the stack and local mode from hookline's own files. */
 export const FORWARD_ENTRY = 'lambda/forward/handler.ts';
 

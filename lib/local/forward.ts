@@ -6,7 +6,11 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { FORWARD_CONFIG_ENV, type ForwardRuntimeConfig } from '../../lambda/shared/forward-config';
+import {
+  FORWARD_CONFIG_ENV,
+  type ForwardRuntimeConfig,
+  urlWithQueryHidden,
+} from '../../lambda/shared/forward-config';
 import { newStandardWebhooksSecret } from '../../lambda/shared/senders/standard-webhooks';
 import type { ResolvedConfig, ResolvedForward } from '../config';
 import { DEFAULTS } from '../config';
@@ -99,5 +103,5 @@ export function forwardNotice(queue: string, forward: ResolvedForward, file: str
   const secret = file
     ? `signing secret: hookline forward secret ${queue} --local (kept in ${file})`
     : 'signing secret: new for this run (no state or data directory to keep it in)';
-  return `consumer ${queue} forwards each event to ${localForwardUrl(forward)} (Standard Webhooks; ${secret})`;
+  return `consumer ${queue} forwards each event to ${urlWithQueryHidden(localForwardUrl(forward))} (Standard Webhooks; ${secret})`;
 }

@@ -73,6 +73,22 @@ describe('local mode: forwarding secrets', () => {
     );
   });
 
+  it("names where a queue forwards without its URL's query, which may hold a token", () => {
+    const notice = (url: string, localUrl?: string) =>
+      forwardNotice(
+        'app',
+        { url, ...(localUrl ? { localUrl } : {}), timeout: Duration.seconds(5) },
+        '/d/f.json',
+      );
+    expect(notice('https://x.example/hooks?token=s3cr3t&v=1')).toBe(
+      'consumer app forwards each event to https://x.example/hooks?<query> (Standard Webhooks; signing secret: hookline forward secret app --local (kept in /d/f.json))',
+    );
+    expect(notice('https://x.example/hooks', 'http://127.0.0.1:4000/in?key=abc')).toMatch(
+      /^consumer app forwards each event to http:\/\/127\.0\.0\.1:4000\/in\?<query> /,
+    );
+    expect(notice('https://x.example/hooks?')).toMatch(/ to https:\/\/x\.example\/hooks\? /);
+  });
+
   it('hands the function localUrl, the attempt timeout and its secret as an env: secret', () => {
     const env = localForwardEnvironment(
       { url: 'https://app.example.com', localUrl: 'http://127.0.0.1:3000/h', timeout: Duration.seconds(4) },
