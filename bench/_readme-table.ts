@@ -1,11 +1,11 @@
 /**
  * The README's performance table, generated from one `npm run bench` run (bench/results/*.json): bench/run.ts
  * rewrites the table between its markers after a complete run, so the README always shows one run's figures.
- * Run alone (`npx tsx bench/_readme-table.ts`) it rewrites the table from the results on disk.
+ * Run alone (`npx tsx bench/_readme-table.ts`) it rewrites the table from the results on disk, and the run that
+ * bench/run.ts recorded with them (`run.json`).
  * The leading underscore keeps `npm run bench` from running it as a benchmark of its own.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
-import { loadavg } from 'node:os';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT } from './_shared';
 
@@ -104,14 +104,41 @@ function archiveRow(): string {
 
 const row = (benchmark: string, result: string) => `| ${benchmark} | ${result} |`;
 
-/** The table, with the run's date and the machine's load when it was written. */
-export function performanceTable(date = new Date()): string {
-  const load = loadavg()
-    .map((l) => l.toFixed(1))
-    .join(', ');
+/** When a complete `npm run bench` run ended and the machine's load then: what the table's heading states. */
+export interface RecordedRun {
+  readonly endedAt: string;
+  readonly loadAverage: readonly number[];
+}
+
+/** The file bench/run.ts writes at the end of a complete run, beside the results it made. */
+export const RUN_RECORD = 'run.json';
+
+/**
+ * The complete run the results on disk come from. A rewrite from disk states that run's end and load, never the
+ * rewrite's own time: without the record (results of a single benchmark, or of a run before it was kept) there is
+ * no run to name, so it refuses.
+ */
+export function recordedRun(dir = join(ROOT, 'bench', 'results')): RecordedRun {
+  const file = join(dir, RUN_RECORD);
+  if (!existsSync(file)) {
+    throw new Error(
+      `${file} is missing: the table shows one complete run, and only npm run bench (every benchmark, all completed) records one`,
+    );
+  }
+  return JSON.parse(readFileSync(file, 'utf8')) as RecordedRun;
+}
+
+/** The heading line of the table: the run's end and the load average then. */
+export function tableHeading(run: RecordedRun): string {
+  const load = run.loadAverage.map((l) => l.toFixed(1)).join(', ');
+  return `One \`npm run bench\` run, ${run.endedAt.slice(0, 16).replace('T', ' ')} UTC, 2 cores (load average at the end: ${load}):`;
+}
+
+/** The table of the recorded run. */
+export function performanceTable(run: RecordedRun = recordedRun()): string {
   return [
     START,
-    `One \`npm run bench\` run, ${date.toISOString().slice(0, 16).replace('T', ' ')} UTC, 2 cores (load average at the end: ${load}):`,
+    tableHeading(run),
     '',
     '| Benchmark | Result |',
     '|---|---|',

@@ -336,7 +336,7 @@ export type DefaultRouteConfig = 'ignore' | { queues: string[] };
 /** The ingest function and its API. */
 export interface IngestConfig {
   /**
-   * Sustained requests per second the API accepts, above 0 and at most 10000.
+   * Sustained requests per second the API accepts, above 0 and at most `burstLimit` (so at most 5000).
    * @default 1000
    */
   rateLimit?: number;

@@ -12,9 +12,11 @@ import {
   urlWithQueryHidden,
 } from '../../lambda/shared/forward-config';
 import { newStandardWebhooksSecret } from '../../lambda/shared/senders/standard-webhooks';
+import { type CommandHints, nextCommand } from '../cli/output';
 import type { ResolvedConfig, ResolvedForward } from '../config';
 import { DEFAULTS } from '../config';
 import { writeFileAtomically } from './atomic-write';
+import { localModeHints } from './command-hints';
 import { LocalStartProblem } from './start-problem';
 
 /** The file holding each forwarding queue's secret, by queue name. */
@@ -36,21 +38,22 @@ export function forwardingQueues(config: ResolvedConfig): { queue: string; forwa
 }
 
 /** Each queue's secret, as kept in `file`; a file that is not an object of strings counts as empty. */
-function readSecrets(file: string): Record<string, string> {
+function readSecrets(file: string, hints: CommandHints): Record<string, string> {
   if (!existsSync(file)) return {};
   let parsed: unknown;
   try {
     parsed = JSON.parse(readFileSync(file, 'utf8'));
   } catch (error) {
-    throw unusableSecretsFile(file, `it is not JSON (${(error as Error).message})`);
+    throw unusableSecretsFile(file, `it is not JSON (${(error as Error).message})`, hints);
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
-    throw unusableSecretsFile(file, 'it is not a JSON object');
+    throw unusableSecretsFile(file, 'it is not a JSON object', hints);
   const notText = Object.entries(parsed).filter(([, secret]) => typeof secret !== 'string');
   if (notText.length > 0)
     throw unusableSecretsFile(
       file,
       `the secret of ${notText.map(([queue]) => queue).join(', ')} is not a string`,
+      hints,
     );
   return parsed as Record<string, string>;
 }
@@ -59,9 +62,9 @@ function readSecrets(file: string): Record<string, string> {
  * A kept secrets file local mode cannot read (a hand edit that broke it) stops the start: new secrets in its place
  * would make every destination verifying the kept ones answer 401, which dead-letters each event.
  */
-function unusableSecretsFile(file: string, why: string): LocalStartProblem {
+function unusableSecretsFile(file: string, why: string, hints: CommandHints): LocalStartProblem {
   return new LocalStartProblem(
-    `cannot read the forwarding secrets in ${file}: ${why}\nFix: make it one JSON object of queue name to secret ({"<queue>": "whsec_..."}) as your destinations know them, or delete it (or a queue's entry) for new secrets, which the destinations must then be given (hookline forward secret <queue> --local)`,
+    `cannot read the forwarding secrets in ${file}: ${why}\nFix: make it one JSON object of queue name to secret ({"<queue>": "whsec_..."}) as your destinations know them, or delete it (or a queue's entry) for new secrets, which the destinations must then be given (${nextCommand(hints, 'forward secret <queue>')})`,
   );
 }
 
@@ -72,13 +75,14 @@ function unusableSecretsFile(file: string, why: string): LocalStartProblem {
 export function localForwardSecrets(
   queues: readonly string[],
   folder: string | undefined,
+  hints: CommandHints = localModeHints(),
 ): {
   readonly secrets: Readonly<Record<string, string>>;
   readonly file: string | undefined;
 } {
   if (queues.length === 0) return { secrets: {}, file: undefined };
   const file = folder === undefined ? undefined : join(folder, FORWARD_SECRETS_FILE);
-  const kept = file ? readSecrets(file) : {};
+  const kept = file ? readSecrets(file, hints) : {};
   const secrets = { ...kept };
   for (const queue of queues) secrets[queue] ??= newStandardWebhooksSecret();
   if (file && queues.some((q) => kept[q] === undefined)) {
@@ -98,10 +102,18 @@ export function localForwardEnvironment(forward: ResolvedForward, secret: string
   return { [FORWARD_CONFIG_ENV]: JSON.stringify(runtime), [LOCAL_FORWARD_SECRET_ENV]: secret };
 }
 
-/** The start line of a forwarding queue: where its events go, and how to read its signing secret. */
-export function forwardNotice(queue: string, forward: ResolvedForward, file: string | undefined): string {
+/**
+ * The start line of a forwarding queue: where its events go, and how to read its signing secret (the command with
+ * the configuration local mode runs, as its other notices name it).
+ */
+export function forwardNotice(
+  queue: string,
+  forward: ResolvedForward,
+  file: string | undefined,
+  hints: CommandHints = localModeHints(),
+): string {
   const secret = file
-    ? `signing secret: hookline forward secret ${queue} --local (kept in ${file})`
+    ? `signing secret: ${nextCommand(hints, `forward secret ${queue}`)} (kept in ${file})`
     : 'signing secret: new for this run (no state or data directory to keep it in)';
   return `consumer ${queue} forwards each event to ${urlWithQueryHidden(localForwardUrl(forward))} (Standard Webhooks; ${secret})`;
 }

@@ -439,8 +439,11 @@ function startForwards(settings: LocalSettings): ReturnType<typeof localForwardS
   const kept = localForwardSecrets(
     queues.map((q) => q.queue),
     forwardSecretsFolder(settings),
+    settings.hints,
   );
-  for (const { queue, forward } of queues) settings.reporter.info(forwardNotice(queue, forward, kept.file));
+  for (const { queue, forward } of queues) {
+    settings.reporter.info(forwardNotice(queue, forward, kept.file, settings.hints));
+  }
   return kept;
 }
 

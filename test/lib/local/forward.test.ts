@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { Duration } from 'aws-cdk-lib';
 import { afterEach, describe, expect, it } from 'vitest';
 import { standardWebhooksKey } from '../../../lambda/shared/senders/standard-webhooks';
+import { localModeHints } from '../../../lib/local/command-hints';
 import {
   FORWARD_SECRETS_FILE,
   forwardNotice,
@@ -87,6 +88,22 @@ describe('local mode: forwarding secrets', () => {
       /^consumer app forwards each event to http:\/\/127\.0\.0\.1:4000\/in\?<query> /,
     );
     expect(notice('https://x.example/hooks?')).toMatch(/ to https:\/\/x\.example\/hooks\? /);
+  });
+
+  it('names the command that prints a kept secret with the configuration local mode runs, as its other notices do', () => {
+    const dir = folder();
+    const kept = localForwardSecrets(['app'], dir);
+    const forward = { url: 'https://x.example', timeout: Duration.seconds(5) };
+    expect(forwardNotice('app', forward, kept.file, localModeHints('fwd.config.ts'))).toBe(
+      `consumer app forwards each event to https://x.example (Standard Webhooks; signing secret: hookline forward secret app --local --config fwd.config.ts (kept in ${kept.file}))`,
+    );
+    expect(forwardNotice('app', forward, kept.file)).toContain(
+      'signing secret: hookline forward secret app --local (kept in',
+    );
+    writeFileSync(join(dir, FORWARD_SECRETS_FILE), '[]');
+    expect(() => localForwardSecrets(['app'], dir, localModeHints('fwd.config.ts'))).toThrow(
+      /must then be given \(hookline forward secret <queue> --local --config fwd\.config\.ts\)$/,
+    );
   });
 
   it('hands the function localUrl, the attempt timeout and its secret as an env: secret', () => {
