@@ -27,10 +27,10 @@ import {
   JOB_SOURCE,
   type JobDefinition,
   type JobInput,
-  jobEnvelope,
+  jobEnvelopeOf,
   type ParentOnFailure,
   SCHEDULER_INPUT_LIMIT,
-  validateJobPayload,
+  validateSentJobPayload,
 } from '../shared/job';
 import {
   type CancelledJob,
@@ -654,7 +654,7 @@ export class Producer {
 
   private async prepare(item: BatchItem<JobDefinition>, index: number, place: FlowPlace): Promise<Prepared> {
     const { job, options = {} } = item;
-    await validateJobPayload(job, item.payload);
+    const body = await validateSentJobPayload(job, item.payload);
     const queue = this.queueOf(job);
     const now = this.deps.now();
     const dueMs = dueTimeOf(now, delayMs(options.delay, now));
@@ -665,7 +665,7 @@ export class Producer {
     const id = options.id ?? randomUUID();
     const enqueuedAt = new Date(now);
     const plain = withFlowHeaders(
-      jobEnvelope(job, item.payload, id, enqueuedAt, this.deps.records !== undefined),
+      jobEnvelopeOf(job, body, id, enqueuedAt, this.deps.records !== undefined),
       place,
     );
     const envelope = { ...plain, headers: { ...plain.headers, ...retryHeaders } };

@@ -1209,6 +1209,52 @@ describe('job payloads', () => {
   });
 });
 
+describe('producer payloads JSON changes', () => {
+  const reminder = defineJob('reminder.send', z.object({ at: z.date(), n: z.number() }), { queue: 'jobs' });
+
+  it('refuses a payload that fits its schema only before JSON changes it (a Date), naming the field, and sends nothing', async () => {
+    const { deps, calls } = fakes();
+    const error = await new Producer(deps)
+      .send(reminder, { at: new Date('2026-12-24T09:00:00Z'), n: 1 })
+      .then(
+        () => undefined,
+        (e: unknown) => e as JobPayloadError,
+      );
+    expect(error).toBeInstanceOf(JobPayloadError);
+    expect(error?.message).toMatch(
+      /^payload of job reminder\.send is invalid: at: .*date.* \(as its consumer receives it: a job travels as JSON, which turns a Date into a string/,
+    );
+    expect(calls).toEqual([]);
+  });
+
+  it('refuses a number JSON writes as null (NaN, Infinity) for a schema that takes any number', async () => {
+    const loose = defineJob('loose.number', z.object({ n: z.any().refine((v) => typeof v === 'number') }), {
+      queue: 'jobs',
+    });
+    const { deps, calls } = fakes();
+    await expect(new Producer(deps).send(loose, { n: Number.POSITIVE_INFINITY })).rejects.toThrow(
+      /^payload of job loose\.number is invalid: n: .*as its consumer receives it/,
+    );
+    expect(calls).toEqual([]);
+  });
+
+  it('refuses a payload that does not fit its schema in the terms of the payload as given', async () => {
+    const { deps } = fakes();
+    await expect(new Producer(deps).send(reminder, { at: 'tomorrow', n: 1 } as never)).rejects.toThrow(
+      /^payload of job reminder\.send is invalid: at: [^(]*$/,
+    );
+  });
+
+  it('sends a date given as an ISO string to a schema that coerces it, as its consumer reads it', async () => {
+    const coerced = defineJob('reminder.coerced', z.object({ at: z.coerce.date() }), { queue: 'jobs' });
+    const { deps, sent } = fakes();
+    await new Producer(deps).send(coerced, { at: new Date('2026-12-24T09:00:00Z') });
+    expect(JSON.parse(JSON.parse(sent[0]?.MessageBody ?? '{}').body)).toEqual({
+      at: '2026-12-24T09:00:00.000Z',
+    });
+  });
+});
+
 describe('producer message size', () => {
   const note = defineJob('note.sized', z.object({ text: z.string() }), { queue: 'jobs' });
   const attributes = (id: string) =>
