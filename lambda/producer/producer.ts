@@ -372,6 +372,17 @@ export function delayMs(delay: Delay | undefined, now: number, name = 'delay'): 
       `${name} ${shownDelay(delay)} has ${unknownUnits.map((u) => JSON.stringify(u)).join(', ')}, which is not a unit: use days, hours, minutes or seconds`,
     );
   }
+  // A unit's value read as a number by arithmetic would be wrong, not refused: `{ minutes: '1', seconds: '1' }`
+  // concatenates to 601 seconds, and `{ seconds: null }` is no delay at all.
+  const notNumbers = DELAY_UNITS.filter((unit) => {
+    const value = (delay as Record<string, unknown>)[unit];
+    return value !== undefined && typeof value !== 'number';
+  });
+  if (notNumbers.length > 0) {
+    throw new ProducerConfigError(
+      `${name} ${shownDelay(delay)} has ${notNumbers.map((u) => JSON.stringify(u)).join(', ')} not given as a number: pass numbers, { minutes: 1, seconds: 30 }`,
+    );
+  }
   const { days = 0, hours = 0, minutes = 0, seconds = 0 } = delay;
   const ms = (((days * 24 + hours) * 60 + minutes) * 60 + seconds) * 1000;
   if (!Number.isFinite(ms) || ms < 0)

@@ -659,6 +659,35 @@ describe('producer delivery paths', () => {
     expect(calls).toEqual([]);
   });
 
+  it('refuses a duration whose units are not numbers rather than reading strings or null as some other delay', async () => {
+    const { deps, calls } = fakes();
+    const producer = new Producer(deps);
+    const refusals: [unknown, RegExp][] = [
+      [
+        { minutes: '1', seconds: '1' },
+        /delay \{"minutes":"1","seconds":"1"\} has "minutes", "seconds" not given as a number/,
+      ],
+      [{ seconds: null }, /delay \{"seconds":null\} has "seconds" not given as a number/],
+      [{ hours: true }, /has "hours" not given as a number/],
+    ];
+    for (const [delay, reason] of refusals) {
+      const error = await producer.send(job, { n: 1 }, { delay: delay as Delay }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ProducerConfigError);
+      expect((error as Error).message).toMatch(reason);
+    }
+    await expect(
+      producer.send(job, { n: 1 }, { backoff: { base: { seconds: '5' } as never } }),
+    ).rejects.toThrow(/backoff\.base \{"seconds":"5"\} has "seconds" not given as a number/);
+    const waiting: ProducerCollaborators = {
+      ...deps,
+      records: { read: async (id) => ({ id, state: 'queued' }), cancel: async () => undefined },
+    };
+    await expect(new Producer(waiting).waitFor('x', { timeout: { minutes: null } as never })).rejects.toThrow(
+      /timeout \{"minutes":null\} has "minutes" not given as a number/,
+    );
+    expect(calls).toEqual([]);
+  });
+
   it('refuses a send option it does not know, saying what hookline does instead of BullMQ’s', async () => {
     const { deps, calls } = fakes();
     const producer = new Producer(deps);
