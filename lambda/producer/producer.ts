@@ -177,6 +177,25 @@ export class JobBatchError extends Error {
   }
 }
 
+/**
+ * Thrown by `send` when its job could not be enqueued after every retry (a queue, the dedupe table, the payload
+ * bucket or Scheduler failed, or the same id is being enqueued elsewhere right now): nothing of it runs, its claim
+ * is released, and sending it again with the same id is safe. `cause` is the {@link JobBatchError} of its batch of
+ * one.
+ */
+export class JobSendError extends Error {
+  override name = 'JobSendError';
+  constructor(
+    readonly id: string,
+    readonly jobType: string,
+    /** Why, as the batch error lists it (`not enqueued after 5 attempts: ...`). */
+    readonly reason: string,
+    cause: JobBatchError,
+  ) {
+    super(`job ${jobType} (id ${JSON.stringify(id.slice(0, 80))}) was not enqueued: ${reason}`, { cause });
+  }
+}
+
 /** A misuse the caller must fix (unknown queue, delay on FIFO, no table for an id ...). */
 export class ProducerConfigError extends Error {
   override name = 'ProducerConfigError';
@@ -437,7 +456,11 @@ function enqueueKey(id: string, generation: string | undefined): string {
 export class Producer {
   constructor(private readonly deps: ProducerCollaborators) {}
 
-  /** Sends one job. Throws a `JobPayloadError` for a payload that does not fit the job's schema. */
+  /**
+   * Sends one job. Throws a `JobPayloadError` for a payload that does not fit the job's schema, a
+   * `ProducerConfigError` for an option or grant to fix, and a {@link JobSendError} naming the job when it could not
+   * be enqueued.
+   */
   async send<J extends JobDefinition>(
     job: J,
     payload: JobInput<J>,
@@ -447,8 +470,8 @@ export class Producer {
       const [result] = await this.sendBatch([{ job, payload, options }]);
       return result as SendResult;
     } catch (error) {
-      if (error instanceof JobBatchError && error.failed[0])
-        throw new Error(error.failed[0].error, { cause: error });
+      const [failed] = error instanceof JobBatchError ? error.failed : [];
+      if (failed) throw new JobSendError(failed.id, job.type, failed.error, error as JobBatchError);
       throw error;
     }
   }

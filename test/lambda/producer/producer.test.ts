@@ -9,6 +9,7 @@ import {
   type BatchEntry,
   type Delay,
   JobBatchError,
+  JobSendError,
   JobTooLargeError,
   type OneTimeSchedule,
   Producer,
@@ -1014,12 +1015,31 @@ describe('producer retries', () => {
     }
   });
 
-  it('throws the reason of a single job that was not enqueued, rather than a batch error', async () => {
+  it('throws a JobSendError naming the job, its id and why, rather than a batch error, for a single job not enqueued', async () => {
     const { deps } = fakes(() => true);
-    const error = await new Producer(deps).send(job, { n: 1 }).catch((e: unknown) => e as Error);
+    const dedupe: DedupeStore = {
+      claim: async (key) => ({ status: 'claimed', token: key, generation: 'g-1' }),
+      complete: async () => {},
+      release: async () => {},
+    };
+    const error = await new Producer({ ...deps, dedupe }).send(job, { n: 1 }, { id: 'report-7' }).then(
+      () => {
+        throw new Error('sent');
+      },
+      (e: unknown) => e as JobSendError,
+    );
+    expect(error).toBeInstanceOf(JobSendError);
     expect(error).not.toBeInstanceOf(JobBatchError);
-    expect((error as Error).message).toBe('not enqueued after 3 attempts: InternalError: refused');
-    expect((error as Error).cause).toBeInstanceOf(JobBatchError);
+    expect(error.message).toBe(
+      'job report.build (id "report-7") was not enqueued: not enqueued after 3 attempts: InternalError: refused',
+    );
+    expect([error.name, error.id, error.jobType, error.reason]).toEqual([
+      'JobSendError',
+      'report-7',
+      'report.build',
+      'not enqueued after 3 attempts: InternalError: refused',
+    ]);
+    expect(error.cause).toBeInstanceOf(JobBatchError);
   });
 });
 
