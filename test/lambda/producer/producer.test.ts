@@ -576,6 +576,15 @@ describe('producer delivery paths', () => {
     expect([sent.length, created.length]).toEqual([1, 0]);
   });
 
+  it('sends a job due at a Date within 15 minutes through SQS, to the second, and schedules one due later', async () => {
+    const { deps, sent, created } = granted();
+    const now = deps.now();
+    const producer = new Producer(deps);
+    await producer.send(job, { n: 1 }, { delay: new Date(now + 90_500) });
+    await producer.send(job, { n: 2 }, { delay: new Date(now + 16 * 60_000) });
+    expect([sent.map((e) => e.DelaySeconds), created.length]).toEqual([[91], 1]);
+  });
+
   it('schedules a long delay once, with the group and the dead-letter queue Scheduler puts an undeliverable job in', async () => {
     const { deps, sent, created, completed } = granted();
     await new Producer(deps).send(job, { n: 1 }, { id: 'later', delay: { hours: 2 } });
