@@ -728,12 +728,7 @@ export class Producer {
       this.deps.dedupe ? { ...envelope, generation: GENERATION_STAND_IN } : envelope,
       fit,
     );
-    if (!fitted)
-      throw new JobTooLargeError(
-        place.children
-          ? `payload of job ${job.type} is too large for its record, which keeps a flow parent's message (up to ${MAX_PARENT_MESSAGE_BYTES} bytes) until its children complete, and no payload bucket is set: send a smaller payload (an id to look the data up), or set a payload bucket`
-          : `payload of job ${job.type} is too large for a message and no payload bucket is set`,
-      );
+    if (!fitted) throw tooLargeError(job, place, scheduled);
     if (scheduled && fitted.payload) this.checkPayloadOutlivesDelay(job, dueMs - now);
     return {
       index,
@@ -1070,6 +1065,21 @@ function recordFields(p: Prepared, settings: ProducerSettings): Record<string, A
     }),
     ...flowChildFields(p),
   };
+}
+
+/** A job that fits nowhere without a payload bucket, naming the limit it is over: a record's, a schedule's or a message's. */
+function tooLargeError(job: JobDefinition, place: FlowPlace, scheduled: boolean): JobTooLargeError {
+  const over = place.children
+    ? `its record, which keeps a flow parent's message (up to ${MAX_PARENT_MESSAGE_BYTES} bytes) until its children complete`
+    : scheduled
+      ? `the one-time schedule that holds a job delayed beyond 15 minutes until it is due (an input of up to ${SCHEDULER_INPUT_LIMIT} characters)`
+      : 'a message';
+  const fix = scheduled
+    ? 'send a smaller payload (an id to look the data up), delay it at most 15 minutes, or set a payload bucket'
+    : 'send a smaller payload (an id to look the data up), or set a payload bucket';
+  return new JobTooLargeError(
+    `payload of job ${job.type} is too large for ${over}, and no payload bucket is set: ${fix}`,
+  );
 }
 
 /** What a flow child's record keeps of its place: its parent, and what its dead-lettering does to it. */

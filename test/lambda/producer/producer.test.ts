@@ -1086,8 +1086,23 @@ describe('producer refusals', () => {
     expect(error).toBeInstanceOf(JobTooLargeError);
     expect(error).toBeInstanceOf(ProducerConfigError);
     expect((error as Error).name).toBe('JobTooLargeError');
-    expect((error as Error).message).toMatch(/too large for a message and no payload bucket is set/);
+    expect((error as Error).message).toMatch(
+      /too large for a message, and no payload bucket is set: send a smaller payload/,
+    );
     expect(calls).toEqual([]);
+  });
+
+  it('refuses a job delayed beyond 15 minutes too large for a schedule’s input without a bucket, naming that limit, not a message’s', async () => {
+    const { deps, calls, created } = granted();
+    const note = defineJob('note.later', z.object({ text: z.string() }), { queue: 'jobs' });
+    const error = await new Producer(deps)
+      .send(note, { text: 'x'.repeat(10_000) }, { delay: { minutes: 20 } })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(JobTooLargeError);
+    expect((error as Error).message).toBe(
+      'payload of job note.later is too large for the one-time schedule that holds a job delayed beyond 15 minutes until it is due (an input of up to 8192 characters), and no payload bucket is set: send a smaller payload (an id to look the data up), delay it at most 15 minutes, or set a payload bucket',
+    );
+    expect([calls, created]).toEqual([[], []]);
   });
 
   it('refuses status and cancel without the dedupe table, naming what to enable', async () => {
