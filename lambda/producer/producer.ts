@@ -956,7 +956,7 @@ export class Producer {
     const fifo = new Map<string, Prepared[][]>();
     for (const batch of batches) {
       const url = batch[0]?.queue.fifo ? batch[0].queue.url : undefined;
-      if (url !== undefined) fifo.set(url, [...(fifo.get(url) ?? []), batch]);
+      if (url !== undefined) appendTo(fifo, url, batch);
     }
     await Promise.all([
       eachLimited(standard, 8, (batch) => this.enqueueBatch(batch, outcomes)),
@@ -1168,10 +1168,17 @@ function entryOf(p: Prepared): BatchEntry {
   };
 }
 
+/** Adds `item` to the list under `key` in place: copying the list at each job made a large batch quadratic. */
+function appendTo<T>(lists: Map<string, T[]>, key: string, item: T): void {
+  const list = lists.get(key);
+  if (list) list.push(item);
+  else lists.set(key, [item]);
+}
+
 /** Groups jobs by queue into batches of at most ten entries and SQS's batch payload limit. */
 function toBatches(jobs: readonly Prepared[]): Prepared[][] {
   const byQueue = new Map<string, Prepared[]>();
-  for (const p of jobs) byQueue.set(p.queue.url, [...(byQueue.get(p.queue.url) ?? []), p]);
+  for (const p of jobs) appendTo(byQueue, p.queue.url, p);
   const batches: Prepared[][] = [];
   for (const queued of byQueue.values()) {
     let batch: Prepared[] = [];
