@@ -27,7 +27,7 @@ import {
   JOB_SOURCE,
   type JobDefinition,
   type JobInput,
-  jobEnvelopeOf,
+  jobEnvelope,
   type ParentOnFailure,
   SCHEDULER_INPUT_LIMIT,
   validateSentJobPayload,
@@ -699,7 +699,7 @@ export class Producer {
     const id = options.id ?? randomUUID();
     const enqueuedAt = new Date(now);
     const plain = withFlowHeaders(
-      jobEnvelopeOf(job, body, id, enqueuedAt, this.deps.records !== undefined),
+      jobEnvelope(job, body, id, enqueuedAt, this.deps.records !== undefined),
       place,
     );
     const envelope = { ...plain, headers: { ...plain.headers, ...retryHeaders } };

@@ -150,19 +150,11 @@ export async function validateSentJobPayload(job: JobDefinition, payload: unknow
   throw error;
 }
 
-/** The envelope of one job: its JSON payload inline (the claim check may move it to S3 later). */
+/**
+ * The envelope of one job: its payload's JSON (from {@link validateSentJobPayload}) inline; the claim check may move
+ * it to S3 later.
+ */
 export function jobEnvelope(
-  job: Pick<JobDefinition, 'type'>,
-  payload: unknown,
-  id: string,
-  enqueuedAt: Date,
-  tracked: boolean,
-): WebhookEnvelope {
-  return jobEnvelopeOf(job, payloadJson(job.type, payload), id, enqueuedAt, tracked);
-}
-
-/** {@link jobEnvelope} of a payload already written as JSON (by {@link validateSentJobPayload}). */
-export function jobEnvelopeOf(
   job: Pick<JobDefinition, 'type'>,
   body: string,
   id: string,

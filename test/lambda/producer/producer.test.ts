@@ -26,6 +26,7 @@ import {
   JobPayloadError,
   jobEnvelope,
   jobHandlerKey,
+  validateSentJobPayload,
 } from '../../../lambda/shared/job';
 
 const job = defineJob('report.build', z.object({ n: z.number() }), { queue: 'jobs' });
@@ -1255,9 +1256,9 @@ describe('job payloads', () => {
     expect(error.name).toBe('JobPayloadError');
   });
 
-  it('travels as a JSON body the consumer parses, from the job source, marked when its record is kept', () => {
+  it('travels as a JSON body the consumer parses, from the job source, marked when its record is kept', async () => {
     const at = new Date('2026-11-30T00:00:00Z');
-    expect(jobEnvelope(job, { n: 1 }, 'id-1', at, true)).toEqual({
+    expect(jobEnvelope(job, await validateSentJobPayload(job, { n: 1 }), 'id-1', at, true)).toEqual({
       v: 1,
       id: 'id-1',
       source: 'job',
@@ -1270,27 +1271,23 @@ describe('job payloads', () => {
     });
   });
 
-  it('refuses a payload JSON cannot hold, saying why, as the caller’s payload error', () => {
+  it('refuses a payload JSON cannot hold, saying why, as the caller’s payload error', async () => {
     const cyclic: Record<string, unknown> = {};
     cyclic.self = cyclic;
     let deep: unknown = 1;
     for (let i = 0; i < 20_000; i++) deep = [deep];
-    const at = new Date();
-    const refusal = (payload: unknown) => {
-      try {
-        jobEnvelope(job, payload, 'x', at, false);
-      } catch (error) {
-        return [(error as Error).name, (error as Error).message];
-      }
-      return undefined;
-    };
-    expect(refusal(cyclic)).toEqual([
+    const refusal = (payload: unknown) =>
+      validateSentJobPayload(job, payload).then(
+        () => undefined,
+        (error: Error) => [error.name, error.message],
+      );
+    expect(await refusal(cyclic)).toEqual([
       'JobPayloadError',
       'payload of job report.build is invalid: (root): is not JSON-serializable: it has a cycle or a value JSON cannot hold',
     ]);
-    expect(refusal(deep)?.[1]).toMatch(/is not JSON-serializable: it is nested too deeply$/);
-    expect(refusal(undefined)?.[1]).toMatch(/\(root\): is not JSON-serializable$/);
-    expect(refusal(() => 1)?.[1]).toMatch(/\(root\): is not JSON-serializable$/);
+    expect((await refusal(deep))?.[1]).toMatch(/is not JSON-serializable: it is nested too deeply$/);
+    expect((await refusal(undefined))?.[1]).toMatch(/\(root\): is not JSON-serializable$/);
+    expect((await refusal(() => 1))?.[1]).toMatch(/\(root\): is not JSON-serializable$/);
   });
 });
 
