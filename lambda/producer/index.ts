@@ -36,6 +36,7 @@ export {
   type FailedJob,
   JobBatchError,
   JobNotFoundError,
+  JobSendError,
   JobTooLargeError,
   JobWaitTimeoutError,
   MAX_PARENT_MESSAGE_BYTES,

@@ -30,7 +30,7 @@ import {
   jobEnvelope,
   type ParentOnFailure,
   SCHEDULER_INPUT_LIMIT,
-  validateJobPayload,
+  validateSentJobPayload,
 } from '../shared/job';
 import {
   type CancelledJob,
@@ -174,6 +174,25 @@ export class JobBatchError extends Error {
         .join('; ')}${failed.length > 3 ? '; ...' : ''}`,
     );
     this.name = 'JobBatchError';
+  }
+}
+
+/**
+ * Thrown by `send` when its job could not be enqueued after every retry (a queue, the dedupe table, the payload
+ * bucket or Scheduler failed, or the same id is being enqueued elsewhere right now): nothing of it runs, its claim
+ * is released, and sending it again with the same id is safe. `cause` is the {@link JobBatchError} of its batch of
+ * one.
+ */
+export class JobSendError extends Error {
+  override name = 'JobSendError';
+  constructor(
+    readonly id: string,
+    readonly jobType: string,
+    /** Why, as the batch error lists it (`not enqueued after 5 attempts: ...`). */
+    readonly reason: string,
+    cause: JobBatchError,
+  ) {
+    super(`job ${jobType} (id ${JSON.stringify(id.slice(0, 80))}) was not enqueued: ${reason}`, { cause });
   }
 }
 
@@ -372,6 +391,17 @@ export function delayMs(delay: Delay | undefined, now: number, name = 'delay'): 
       `${name} ${shownDelay(delay)} has ${unknownUnits.map((u) => JSON.stringify(u)).join(', ')}, which is not a unit: use days, hours, minutes or seconds`,
     );
   }
+  // A unit's value read as a number by arithmetic would be wrong, not refused: `{ minutes: '1', seconds: '1' }`
+  // concatenates to 601 seconds, and `{ seconds: null }` is no delay at all.
+  const notNumbers = DELAY_UNITS.filter((unit) => {
+    const value = (delay as Record<string, unknown>)[unit];
+    return value !== undefined && typeof value !== 'number';
+  });
+  if (notNumbers.length > 0) {
+    throw new ProducerConfigError(
+      `${name} ${shownDelay(delay)} has ${notNumbers.map((u) => JSON.stringify(u)).join(', ')} not given as a number: pass numbers, { minutes: 1, seconds: 30 }`,
+    );
+  }
   const { days = 0, hours = 0, minutes = 0, seconds = 0 } = delay;
   const ms = (((days * 24 + hours) * 60 + minutes) * 60 + seconds) * 1000;
   if (!Number.isFinite(ms) || ms < 0)
@@ -426,7 +456,11 @@ function enqueueKey(id: string, generation: string | undefined): string {
 export class Producer {
   constructor(private readonly deps: ProducerCollaborators) {}
 
-  /** Sends one job. Throws a `JobPayloadError` for a payload that does not fit the job's schema. */
+  /**
+   * Sends one job. Throws a `JobPayloadError` for a payload that does not fit the job's schema, a
+   * `ProducerConfigError` for an option or grant to fix, and a {@link JobSendError} naming the job when it could not
+   * be enqueued.
+   */
   async send<J extends JobDefinition>(
     job: J,
     payload: JobInput<J>,
@@ -436,8 +470,8 @@ export class Producer {
       const [result] = await this.sendBatch([{ job, payload, options }]);
       return result as SendResult;
     } catch (error) {
-      if (error instanceof JobBatchError && error.failed[0])
-        throw new Error(error.failed[0].error, { cause: error });
+      const [failed] = error instanceof JobBatchError ? error.failed : [];
+      if (failed) throw new JobSendError(failed.id, job.type, failed.error, error as JobBatchError);
       throw error;
     }
   }
@@ -654,7 +688,7 @@ export class Producer {
 
   private async prepare(item: BatchItem<JobDefinition>, index: number, place: FlowPlace): Promise<Prepared> {
     const { job, options = {} } = item;
-    await validateJobPayload(job, item.payload);
+    const body = await validateSentJobPayload(job, item.payload);
     const queue = this.queueOf(job);
     const now = this.deps.now();
     const dueMs = dueTimeOf(now, delayMs(options.delay, now));
@@ -665,7 +699,7 @@ export class Producer {
     const id = options.id ?? randomUUID();
     const enqueuedAt = new Date(now);
     const plain = withFlowHeaders(
-      jobEnvelope(job, item.payload, id, enqueuedAt, this.deps.records !== undefined),
+      jobEnvelope(job, body, id, enqueuedAt, this.deps.records !== undefined),
       place,
     );
     const envelope = { ...plain, headers: { ...plain.headers, ...retryHeaders } };
@@ -694,12 +728,7 @@ export class Producer {
       this.deps.dedupe ? { ...envelope, generation: GENERATION_STAND_IN } : envelope,
       fit,
     );
-    if (!fitted)
-      throw new JobTooLargeError(
-        place.children
-          ? `payload of job ${job.type} is too large for its record, which keeps a flow parent's message (up to ${MAX_PARENT_MESSAGE_BYTES} bytes) until its children complete, and no payload bucket is set: send a smaller payload (an id to look the data up), or set a payload bucket`
-          : `payload of job ${job.type} is too large for a message and no payload bucket is set`,
-      );
+    if (!fitted) throw tooLargeError(job, place, scheduled);
     if (scheduled && fitted.payload) this.checkPayloadOutlivesDelay(job, dueMs - now);
     return {
       index,
@@ -927,7 +956,7 @@ export class Producer {
     const fifo = new Map<string, Prepared[][]>();
     for (const batch of batches) {
       const url = batch[0]?.queue.fifo ? batch[0].queue.url : undefined;
-      if (url !== undefined) fifo.set(url, [...(fifo.get(url) ?? []), batch]);
+      if (url !== undefined) appendTo(fifo, url, batch);
     }
     await Promise.all([
       eachLimited(standard, 8, (batch) => this.enqueueBatch(batch, outcomes)),
@@ -1038,6 +1067,21 @@ function recordFields(p: Prepared, settings: ProducerSettings): Record<string, A
   };
 }
 
+/** A job that fits nowhere without a payload bucket, naming the limit it is over: a record's, a schedule's or a message's. */
+function tooLargeError(job: JobDefinition, place: FlowPlace, scheduled: boolean): JobTooLargeError {
+  const over = place.children
+    ? `its record, which keeps a flow parent's message (up to ${MAX_PARENT_MESSAGE_BYTES} bytes) until its children complete`
+    : scheduled
+      ? `the one-time schedule that holds a job delayed beyond 15 minutes until it is due (an input of up to ${SCHEDULER_INPUT_LIMIT} characters)`
+      : 'a message';
+  const fix = scheduled
+    ? 'send a smaller payload (an id to look the data up), delay it at most 15 minutes, or set a payload bucket'
+    : 'send a smaller payload (an id to look the data up), or set a payload bucket';
+  return new JobTooLargeError(
+    `payload of job ${job.type} is too large for ${over}, and no payload bucket is set: ${fix}`,
+  );
+}
+
 /** What a flow child's record keeps of its place: its parent, and what its dead-lettering does to it. */
 function flowChildFields(p: Prepared): Record<string, AttributeValue> {
   return {
@@ -1124,10 +1168,17 @@ function entryOf(p: Prepared): BatchEntry {
   };
 }
 
+/** Adds `item` to the list under `key` in place: copying the list at each job made a large batch quadratic. */
+function appendTo<T>(lists: Map<string, T[]>, key: string, item: T): void {
+  const list = lists.get(key);
+  if (list) list.push(item);
+  else lists.set(key, [item]);
+}
+
 /** Groups jobs by queue into batches of at most ten entries and SQS's batch payload limit. */
 function toBatches(jobs: readonly Prepared[]): Prepared[][] {
   const byQueue = new Map<string, Prepared[]>();
-  for (const p of jobs) byQueue.set(p.queue.url, [...(byQueue.get(p.queue.url) ?? []), p]);
+  for (const p of jobs) appendTo(byQueue, p.queue.url, p);
   const batches: Prepared[][] = [];
   for (const queued of byQueue.values()) {
     let batch: Prepared[] = [];

@@ -253,11 +253,24 @@ function effectiveState(
   return Date.parse(dueAt) > nowMs ? 'scheduled' : 'queued';
 }
 
-/** A stored item as a {@link JobStatus}; undefined for an item that is no job record (or still pending). */
+/**
+ * Whether a record's window has passed, as the dedupe store reads it (its TTL before the current second): DynamoDB
+ * deletes such an item days later, dynalite never, and a send of its id is already a new job meanwhile.
+ */
+function expired(item: Record<string, AttributeValue>, nowMs: number): boolean {
+  const expiresAt = Number(item[TTL]?.N);
+  return Number.isFinite(expiresAt) && expiresAt < Math.floor(nowMs / 1000);
+}
+
+/**
+ * A stored item as a {@link JobStatus}; undefined for an item that is no job record, still pending, or expired (no
+ * longer the job's record, though not deleted yet).
+ */
 export function jobStatusOf(item: Record<string, AttributeValue>, nowMs: number): JobStatus | undefined {
   const key = item[PK]?.S;
   const stored = item.state?.S as JobState | undefined;
   if (!key?.startsWith(JOB_RECORD_KEY_PREFIX) || !stored || !JOB_STATES.includes(stored)) return undefined;
+  if (expired(item, nowMs)) return undefined;
   const text = (name: string) => item[name]?.S;
   const result = text('result');
   const progress = text('progress');

@@ -126,15 +126,41 @@ function payloadJson(type: string, payload: unknown): string {
   return body;
 }
 
-/** The envelope of one job: its JSON payload inline (the claim check may move it to S3 later). */
+/**
+ * What JSON changes of a value that still fits a schema in the caller's hands; a refusal of the payload as its
+ * consumer receives it ends with it.
+ */
+const CHANGED_BY_JSON =
+  'as its consumer receives it: a job travels as JSON, which turns a Date into a string, NaN and Infinity into null, and a Map or a Set into {}, so its consumer would refuse it on every attempt: send JSON values (a date as an ISO string, read with z.coerce.date() or z.iso.datetime())';
+
+/**
+ * Validates a payload as the producer sends it: its JSON, read back, by the job's schema, which is what its
+ * consumer validates. A payload that fits the schema only before JSON changes it (a `z.date()` field given a
+ * Date) would otherwise be sent, and dead-lettered as an `InvalidPayloadError` on its first attempt. Returns the
+ * JSON, the envelope's body; a {@link JobPayloadError} in the caller's terms (the payload as given) when the
+ * payload does not fit the schema at all.
+ */
+export async function validateSentJobPayload(job: JobDefinition, payload: unknown): Promise<string> {
+  const body = payloadJson(job.type, payload);
+  const sent = await standardValidate(job.schema, JSON.parse(body));
+  if (!('issues' in sent)) return body;
+  await validateJobPayload(job, payload);
+  const error = new JobPayloadError(job.type, sent.issues);
+  error.message = `${error.message} (${CHANGED_BY_JSON})`;
+  throw error;
+}
+
+/**
+ * The envelope of one job: its payload's JSON (from {@link validateSentJobPayload}) inline; the claim check may move
+ * it to S3 later.
+ */
 export function jobEnvelope(
   job: Pick<JobDefinition, 'type'>,
-  payload: unknown,
+  body: string,
   id: string,
   enqueuedAt: Date,
   tracked: boolean,
 ): WebhookEnvelope {
-  const body = payloadJson(job.type, payload);
   return {
     v: ENVELOPE_VERSION,
     id,

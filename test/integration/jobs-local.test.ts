@@ -14,7 +14,7 @@ import { GetScheduleCommand, SchedulerClient } from '@aws-sdk/client-scheduler';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { Duration } from 'aws-cdk-lib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createProducer, Producer } from '../../lambda/producer';
+import { createProducer, JobNotFoundError, Producer } from '../../lambda/producer';
 import { awsCollaborators, defaultClients } from '../../lambda/producer/aws';
 import { discoverProducer } from '../../lambda/producer/discover';
 import { createDynamoDedupeStore } from '../../lambda/shared/dedupe-store';
@@ -217,10 +217,12 @@ describe('jobs on local mode', () => {
     expect(first).toMatchObject({ duplicate: false, state: 'queued' });
     expect((await waitForState(shortWindow, 'reused-id', 'completed')).result).toMatchObject({ doubled: 2 });
     await new Promise((r) => setTimeout(r, 3000));
-    const second = await shortWindow.send(doubleJob, { n: 2 }, { id: 'reused-id' });
+    // Sent again with a window that outlasts the checks below: a record past its window is no longer the job's.
+    const longWindow = producerFor(pipeline, dir, { windowSeconds: 300 });
+    const second = await longWindow.send(doubleJob, { n: 2 }, { id: 'reused-id' });
     expect(second).toMatchObject({ duplicate: false, state: 'queued' });
     const done = await waitForState(
-      shortWindow,
+      longWindow,
       'reused-id',
       'completed',
       20_000,
@@ -254,6 +256,31 @@ describe('jobs on local mode', () => {
     expect(traced.notes).toEqual([
       expect.stringMatching(/^this job id was enqueued before: the attempt before/),
     ]);
+  }, 60_000);
+
+  it('forgets a job whose window has passed in status, waitFor, jobs show and jobs list, as a send of its id does', async () => {
+    // dynalite never deletes an expired item, and DynamoDB does so days later: the record is still stored.
+    const shortWindow = producerFor(pipeline, dir, { windowSeconds: 2 });
+    await shortWindow.send(doubleJob, { n: 3 }, { id: 'outlived-id' });
+    await waitForState(shortWindow, 'outlived-id', 'completed');
+    await new Promise((r) => setTimeout(r, 3500));
+    expect(await shortWindow.status('outlived-id')).toBeUndefined();
+    await expect(shortWindow.waitFor('outlived-id', { timeout: { seconds: 5 } })).rejects.toThrow(
+      JobNotFoundError,
+    );
+    const shown = await cli(dir, 'jobs', 'show', 'outlived-id', '--local').catch(
+      (e: { stderr: string }) => e,
+    );
+    expect((shown as { stderr: string }).stderr).toMatch(
+      /job outlived-id not found: it was never sent with this id, or its record expired/,
+    );
+    const listed = JSON.parse(
+      (await cli(dir, 'jobs', 'list', '--local', '--json', '--limit', '5000')).stdout,
+    ) as {
+      jobs: { id: string }[];
+    };
+    expect(listed.jobs.map((j) => j.id)).not.toContain('outlived-id');
+    expect((await shortWindow.send(doubleJob, { n: 4 }, { id: 'outlived-id' })).duplicate).toBe(false);
   }, 60_000);
 
   it('runs a job once when its producer died after the send and a retry takes over the expired claim', async () => {

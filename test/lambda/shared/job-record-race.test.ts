@@ -89,6 +89,17 @@ describe('a job record as status reads it', () => {
       expect(jobStatusOf(it, DUE_MS)).toBeUndefined();
   });
 
+  it('is no status once its window has passed (its TTL before the current second), as a claim of its id reads it', () => {
+    const until = (seconds: number) => ({
+      ...item({ state: 'completed' }),
+      [DEDUPE_TABLE.ttlAttribute]: { N: String(seconds) },
+    });
+    const nowSeconds = Math.floor(DUE_MS / 1000);
+    expect(jobStatusOf(until(nowSeconds), DUE_MS)?.state).toBe('completed');
+    expect(jobStatusOf(until(nowSeconds + 60), DUE_MS)?.state).toBe('completed');
+    expect(jobStatusOf(until(nowSeconds - 1), DUE_MS)).toBeUndefined();
+  });
+
   it('carries the id without its key prefix and every field the record keeps', () => {
     const status = jobStatusOf(
       {
