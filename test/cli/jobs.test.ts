@@ -19,7 +19,7 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { JobStatus } from '../../lambda/shared/job-record';
-import { CliError, NotFoundError } from '../../lib/cli/errors';
+import { CliError, NotFoundError, UnknownQueueError } from '../../lib/cli/errors';
 import {
   jobQueue,
   jobRecordReader,
@@ -314,7 +314,10 @@ describe('jobs show and list refuse what they cannot read', () => {
     renderJobList(output, { queue: 'orders', state: 'queued', total: 0, jobs: [] });
     expect(output.lines).toEqual(['no queued jobs in queue orders']);
     expect(() => jobQueue(target, 'billing')).toThrow(
-      new CliError('unknown queue "billing" in stack Hookline in us-east-1: use one of events, orders'),
+      new UnknownQueueError(
+        'billing',
+        'unknown queue "billing" in stack Hookline in us-east-1: use one of events, orders',
+      ),
     );
     expect(() => jobQueue(target, ' ')).toThrow(
       new CliError(

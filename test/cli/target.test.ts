@@ -16,6 +16,7 @@ import {
   explainError,
   LOCAL_ANSWER_SECONDS,
   localModeNotAnswering,
+  UnknownQueueError,
 } from '../../lib/cli/errors';
 import { jobsStore } from '../../lib/cli/jobs';
 import {
@@ -178,10 +179,10 @@ describe('local target', () => {
       writeFileSync(join(dir, 'local.json'), JSON.stringify(state));
       const target = readLocalTarget(localStatePath({ HOOKLINE_STATE_DIR: dir }));
       expect(() => queueOf(target, name)).toThrow(
-        new CliError(`unknown queue "${name}" in local mode: use one of events`),
+        new UnknownQueueError(name, `unknown queue "${name}" in local mode: use one of events`),
       );
       expect(() => deadLetterQueueOf(target, name)).toThrow(
-        new CliError(`unknown queue "${name}" in local mode: use one of events`),
+        new UnknownQueueError(name, `unknown queue "${name}" in local mode: use one of events`),
       );
     },
   );
