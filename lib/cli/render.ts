@@ -18,7 +18,7 @@ import type { ReplayResult } from './replay';
 import type { SecretsSetResult } from './secrets';
 import type { SendResult } from './send';
 import type { QueueStatus, StatusResult } from './status';
-import { JOB_SCHEDULES, noReasonRecorded } from './target';
+import { JOB_SCHEDULES, MAPPING_MISSING, noReasonRecorded } from './target';
 import type { TraceResult } from './trace';
 
 /** One line of at most `max` characters (an error message may span lines; a listing shows one per row). */
@@ -76,6 +76,13 @@ export function renderStatus(output: Output, result: StatusResult): void {
       output.line(
         c.yellow(
           `${q.queue}: oldest message has waited ${humanAge(q.oldestMessageAgeSeconds)}, past the ${humanAge(alarmAge)} at which its oldest-message alarm pages: its consumer is failing, paused or too slow`,
+        ),
+      );
+    }
+    if (q.consumer === MAPPING_MISSING) {
+      output.line(
+        c.red(
+          `${q.queue}: its consumer's event source mapping is gone from Lambda (deleted outside the stack): nothing consumes the queue; redeploy with npx cdk deploy`,
         ),
       );
     }

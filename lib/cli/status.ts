@@ -10,7 +10,14 @@ import { type Backend, contextOf } from './backend';
 import { consumerState } from './consumers';
 import { type QueueDepth, queueDepth } from './dead-letters';
 import { explainError } from './errors';
-import { type LocalTarget, otherDeadLetterQueues, type QueueTarget, queueOf, type Target } from './target';
+import {
+  type LocalTarget,
+  MAPPING_MISSING,
+  otherDeadLetterQueues,
+  type QueueTarget,
+  queueOf,
+  type Target,
+} from './target';
 
 export interface QueueStatus {
   readonly queue: string;
@@ -176,7 +183,7 @@ async function consumerAndTrip(
   queue: QueueTarget,
 ): Promise<[string | null, BreakerTrip | undefined]> {
   const consumer = await sources.consumer(queue);
-  if (consumer === null) return [consumer, undefined];
+  if (consumer === null || consumer === MAPPING_MISSING) return [consumer, undefined];
   return [consumer, await sources.breakerTrip?.(queue, consumer === 'Enabled')];
 }
 
