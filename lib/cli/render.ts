@@ -105,6 +105,13 @@ export function renderStatus(output: Output, result: StatusResult): void {
     unconfiguredQueues &&
     unconfiguredQueuesNotice(unconfiguredQueues.queues, unconfiguredQueues.dataDir, output);
   if (unconfigured) output.line(c.yellow(unconfigured));
+  for (const queue of result.queuesMissingOutputs ?? []) {
+    output.line(
+      c.yellow(
+        `queue ${queue}: not in the stack outputs, so it is not counted here; redeploy with npx cdk deploy`,
+      ),
+    );
+  }
   for (const schedule of result.schedulesMissingOutputs ?? []) {
     output.line(
       c.yellow(

@@ -9,7 +9,7 @@ import type { UnconfiguredQueues } from '../local/unconfigured-queues';
 import { type Backend, contextOf } from './backend';
 import { consumerState } from './consumers';
 import { type QueueDepth, queueDepth } from './dead-letters';
-import { explainError } from './errors';
+import { CliError, explainError } from './errors';
 import {
   type LocalTarget,
   MAPPING_MISSING,
@@ -67,6 +67,8 @@ export interface StatusResult {
   readonly queues: readonly QueueStatus[];
   /** Dead-letter queues besides the queues' own (shown with every queue, not with `--queue`). */
   readonly otherDeadLetterQueues?: readonly DeadLetterQueueStatus[];
+  /** Configured queues the stack does not publish (an older deployment): not counted, so named. */
+  readonly queuesMissingOutputs?: readonly string[];
   /** Configured schedules whose dead-letter queue the stack does not publish yet (an older deployment). */
   readonly schedulesMissingOutputs?: readonly string[];
   /**
@@ -271,6 +273,19 @@ async function localModeRows(
   }
 }
 
+/**
+ * A stack that publishes none of the configured queues is not this configuration's pipeline as this version
+ * deploys it (an older version's, another configuration's, not a hookline stack): a status of no queues would
+ * read as an empty pipeline, so it is an error saying which.
+ */
+function refuseStackWithoutQueues(target: Target): void {
+  if (target.kind !== 'stack' || target.queuesMissingOutputs.length === 0) return;
+  if (Object.keys(target.queues).length > 0) return;
+  throw new CliError(
+    `${target.description} publishes none of the configured queues (${target.queuesMissingOutputs.join(', ')}) in its outputs: it was deployed by an older hookline version or from another configuration, or is not a hookline stack; redeploy it with npx cdk deploy, or pass the --stack (and --config) of the pipeline you mean`,
+  );
+}
+
 /** Loaded for a deployed stack only: `status --local` loads no AWS SDK. */
 const breakerStatus = () => import('./breaker-status');
 
@@ -281,6 +296,7 @@ export async function status(
   options: { queue?: string } = {},
 ): Promise<StatusResult> {
   const queues = statusQueues(target, options);
+  if (options.queue === undefined) refuseStackWithoutQueues(target);
   const sources: StatusSources = {
     depth: (url) => queueDepth(backend.sqs, url),
     consumer: (queue) => consumerState(backend, target, queue),
@@ -321,6 +337,9 @@ export async function status(
       target: target.description,
       queues: rows,
       ...(otherRows.length > 0 ? { otherDeadLetterQueues: otherRows } : {}),
+      ...(options.queue === undefined && target.kind === 'stack' && target.queuesMissingOutputs.length
+        ? { queuesMissingOutputs: target.queuesMissingOutputs }
+        : {}),
       ...(options.queue === undefined && target.kind === 'stack' && target.schedulesMissingOutputs?.length
         ? { schedulesMissingOutputs: target.schedulesMissingOutputs }
         : {}),

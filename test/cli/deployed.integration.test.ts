@@ -64,6 +64,33 @@ describe('finding the stack', () => {
       /stack Nowhere not found in us-east-1: deploy it with npx cdk deploy, or pass --stack\/--region/,
     );
   });
+
+  it('refuses the status of a stack that publishes none of the configured queues, rather than show no queues', async () => {
+    standIn.stacks.set('Older', { ApiUrl: 'https://example.execute-api.us-east-1.amazonaws.com/prod/' });
+
+    const run = await standIn.run(['status', '--stack', 'Older']);
+
+    expect(run.code).toBe(1);
+    expect(run.stdout).toBe('');
+    expectOneErrorLine(
+      run.stderr,
+      /stack Older in us-east-1 publishes none of the configured queues \(events, orders\) in its outputs: .*redeploy it with npx cdk deploy, or pass the --stack \(and --config\)/,
+    );
+  });
+
+  it('names a configured queue the stack does not publish under the status of the others', async () => {
+    const { [outputKey('QueueUrl', 'orders')]: _, ...withoutOrders } = outputs;
+    standIn.stacks.set('Partial', withoutOrders);
+
+    const text = await standIn.run(['status', '--stack', 'Partial']);
+    const json = await standIn.run(['status', '--stack', 'Partial', '--json']);
+
+    expect(text.code).toBe(0);
+    expect(text.stdout).toContain(
+      'queue orders: not in the stack outputs, so it is not counted here; redeploy with npx cdk deploy',
+    );
+    expect(JSON.parse(json.stdout)).toMatchObject({ queuesMissingOutputs: ['orders'] });
+  });
 });
 
 describe('AWS faults', () => {
