@@ -251,6 +251,11 @@ export class DeadLetterSelection {
     private readonly failureTest?: (letter: DeadLetter) => boolean,
   ) {}
 
+  /** Whether it selects by what a letter holds (`--type`, `--failure`), which a letter not read may match too. */
+  get selectsByContent(): boolean {
+    return this.typeTest !== undefined || this.failureTest !== undefined;
+  }
+
   /** Whether `--id`, `--type` and `--failure` select the letter (recording which `--id` was found). */
   selects(letter: DeadLetter): boolean {
     let selected = true;

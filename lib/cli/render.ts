@@ -9,7 +9,7 @@ import { unconfiguredQueuesNotice } from '../local/unconfigured-queues';
 import { JOB_SCHEDULES_RESEND } from '../stack-outputs';
 import { terminalLine } from '../terminal-text';
 import type { ConsumerStateResult } from './consumers';
-import { failedListNotes, failedSummaryNotes } from './dead-letter-notes';
+import { failedListNotes, failedSummaryNotes, unreadWhileHeld } from './dead-letter-notes';
 import type { FailedListResult, FailedShowResult, FailedSummaryResult } from './failed';
 import { nextCommand as next, type Output, table } from './output';
 import type { PurgeResult } from './purge';
@@ -308,6 +308,7 @@ export function renderRedrive(output: Output, result: RedriveResult): void {
       ),
     );
   }
+  if (result.heldByOthers) output.line(c.yellow(unreadWhileHeld(result.heldByOthers, 'moved')));
   for (const f of result.failures.slice(0, 20)) output.line(c.red(`  ${f.id ?? f.messageId}: ${f.reason}`));
   if (result.stoppedBy && result.method === 'move-task') {
     output.line(

@@ -145,3 +145,46 @@ describe('a consumer mapping deleted outside the stack', () => {
     );
   });
 });
+
+describe('a selection while another reader holds part of the dead-letter queue', () => {
+  it('says that redrive --type could not read what was held, rather than report the selection done', async () => {
+    const { outputs: held, deadLetters } = await standIn.queueWithDeadLetters('events', {
+      stack: 'HeldRedrive',
+    });
+    standIn.stacks.set('HeldRedrive', held);
+    await standIn.deadLetter(deadLetters.url, 40, ['invoice.paid', 'charge.failed']);
+    expect(await standIn.hold(deadLetters.url, 10, 600)).toBe(10);
+
+    const text = await standIn.run(['redrive', 'events', '--stack', 'HeldRedrive', '--type', 'invoice.paid']);
+
+    expect(text.code).toBe(0);
+    expect(text.stdout).toMatch(/^moved 15, skipped 15, failed 0$/m);
+    expect(text.stdout).toContain(
+      '10 messages were held by another reader (a redrive, the console, another failed list) when this run started and could not be read, so not moved even where the selection matches them: run it again once that hold ends',
+    );
+  });
+
+  it('says the same of failed delete --type, and gives the count in --json', async () => {
+    const { outputs: held, deadLetters } = await standIn.queueWithDeadLetters('events', {
+      stack: 'HeldDelete',
+    });
+    standIn.stacks.set('HeldDelete', held);
+    await standIn.deadLetter(deadLetters.url, 40, ['invoice.paid', 'charge.failed']);
+    expect(await standIn.hold(deadLetters.url, 10, 600)).toBe(10);
+
+    const json = await standIn.run([
+      'failed',
+      'delete',
+      'events',
+      '--stack',
+      'HeldDelete',
+      '--type',
+      'charge.failed',
+      '--yes',
+      '--json',
+    ]);
+
+    expect(json.code).toBe(0);
+    expect(JSON.parse(json.stdout)).toMatchObject({ deletedMessages: 15, heldByOthers: 10 });
+  });
+});

@@ -13,6 +13,7 @@ import { promisify } from 'node:util';
 import {
   CreateQueueCommand,
   GetQueueAttributesCommand,
+  ReceiveMessageCommand,
   SendMessageBatchCommand,
   type SendMessageBatchRequestEntry,
   SQSClient,
@@ -51,15 +52,17 @@ export interface DeployedStandIn {
   /** Makes every SQS answer succeed again. */
   heal(): void;
   /**
-   * Creates the configured queue `name` (`fifo`: a FIFO one) and its dead-letter queue as a stack would, and the
-   * outputs the stack publishes for them.
+   * Creates the configured queue `name` (`fifo`: a FIFO one) and its dead-letter queue as the stack `stack` would
+   * (default `Hookline`), and the outputs the stack publishes for them.
    */
   queueWithDeadLetters(
     name: string,
-    options?: { fifo?: boolean },
+    options?: { fifo?: boolean; stack?: string },
   ): Promise<{ outputs: Record<string, string>; queue: StandInQueue; deadLetters: StandInQueue }>;
   /** Sends `count` hookline dead letters of the given types (in turn) to a queue. */
   deadLetter(url: string, count: number, types: readonly string[]): Promise<string[]>;
+  /** Receives `count` messages of a queue and holds them for `seconds`, as another reader would. */
+  hold(url: string, count: number, seconds: number): Promise<number>;
   /** Visible and in-flight messages of a queue, as SQS counts them. */
   depth(url: string): Promise<{ visible: number; inFlight: number }>;
   /** Runs the real `bin/hookline.ts` against this stand-in. */
@@ -151,11 +154,11 @@ export async function startDeployedStandIn(): Promise<DeployedStandIn> {
     mappings,
     fail: (action, fault) => faults.set(action, { fault, seen: 0, failed: 0 }),
     heal: () => faults.clear(),
-    async queueWithDeadLetters(name, { fifo = false } = {}) {
+    async queueWithDeadLetters(name, { fifo = false, stack = 'Hookline' } = {}) {
       const suffix = fifo ? '.fifo' : '';
       const fifoAttributes: Record<string, string> = fifo ? { FifoQueue: 'true' } : {};
-      const deadLetters = await create(`stand-in-${name}-dlq${suffix}`, fifoAttributes);
-      const queue = await create(`stand-in-${name}${suffix}`, {
+      const deadLetters = await create(`${stack}-${name}-dlq${suffix}`, fifoAttributes);
+      const queue = await create(`${stack}-${name}${suffix}`, {
         ...fifoAttributes,
         RedrivePolicy: JSON.stringify({ deadLetterTargetArn: deadLetters.arn, maxReceiveCount: 5 }),
       });
@@ -196,6 +199,21 @@ export async function startDeployedStandIn(): Promise<DeployedStandIn> {
         await sqs.send(new SendMessageBatchCommand({ QueueUrl: url, Entries: entries }));
       }
       return ids;
+    },
+    async hold(url, count, seconds) {
+      let held = 0;
+      while (held < count) {
+        const { Messages = [] } = await sqs.send(
+          new ReceiveMessageCommand({
+            QueueUrl: url,
+            MaxNumberOfMessages: Math.min(10, count - held),
+            VisibilityTimeout: seconds,
+          }),
+        );
+        if (Messages.length === 0) break;
+        held += Messages.length;
+      }
+      return held;
     },
     async depth(url) {
       const answer = await sqs.send(
