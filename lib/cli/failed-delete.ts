@@ -353,6 +353,9 @@ class DeadLetterDeletion {
   }
 }
 
+/** How many of the deleted ids (and of the flow parents) the text output names; `--json` has every one. */
+const SHOWN_IDS = 20;
+
 export function renderFailedDelete(output: Output, result: FailedDeleteResult): void {
   const c = output.colors;
   const events = result.deletedEvents === 1 ? '1 event' : `${result.deletedEvents} events`;
@@ -360,8 +363,11 @@ export function renderFailedDelete(output: Output, result: FailedDeleteResult): 
     result.deletedMessages === result.deletedEvents
       ? ''
       : ` (${result.deletedMessages} messages: the DLQ held more than one copy of an id)`;
+  // A delete by --type or --failure can take thousands: the first ids say what went, --json has them all.
+  const shown = result.deletedIds.slice(0, SHOWN_IDS).join(', ') || '-';
+  const more = result.deletedIds.length - SHOWN_IDS;
   output.line(
-    `deleted ${c.green(events)} from the ${result.queue} dead-letter queue${copies}: ${result.deletedIds.join(', ') || '-'}`,
+    `deleted ${c.green(events)} from the ${result.queue} dead-letter queue${copies}: ${shown}${more > 0 ? ` and ${more} more (--json)` : ''}`,
   );
   if (result.failed > 0) output.line(c.red(`not deleted: ${result.failed} (they stay in the DLQ)`));
   for (const f of result.failures.slice(0, 20)) output.line(c.red(`  ${f.id ?? f.messageId}: ${f.reason}`));
@@ -396,6 +402,7 @@ function renderFlowParents(
 ): void {
   if (parents.length === 0) return;
   output.line(output.colors.yellow(warning));
-  for (const parent of parents.slice(0, 20)) output.line(`  ${nextCommand(output, `${command} ${parent}`)}`);
-  if (parents.length > 20) output.line(`  and ${parents.length - 20} more (--json)`);
+  for (const parent of parents.slice(0, SHOWN_IDS))
+    output.line(`  ${nextCommand(output, `${command} ${parent}`)}`);
+  if (parents.length > SHOWN_IDS) output.line(`  and ${parents.length - SHOWN_IDS} more (--json)`);
 }
