@@ -57,6 +57,8 @@ export interface ErrorContext {
   readonly queue?: string;
   readonly stackName?: string;
   readonly region?: string;
+  /** The command paces its calls with `--rate` (redrive, replay): a lower one is a fix for throttling. */
+  readonly paced?: boolean;
 }
 
 const THROTTLING = new Set([
@@ -313,7 +315,7 @@ export function explainError(error: unknown, context: ErrorContext): unknown {
   }
   if (isThrottling(error)) {
     return new BackendError(
-      `AWS throttled the request (${name}) after retries: wait a minute and run it again, or lower --rate`,
+      `AWS throttled the request (${name}) after retries: wait a minute and run it again${context.paced ? ', or lower --rate' : ''}`,
     );
   }
   if (QUEUE_MISSING.has(name)) {

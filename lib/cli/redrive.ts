@@ -242,7 +242,7 @@ export async function redrive(
     const selection = {
       wantedIds,
       heldByOthers: before.inFlight,
-      explain: (error: unknown) => explainError(error, contextOf(target, queue.name)),
+      explain: (error: unknown) => explainError(error, { ...contextOf(target, queue.name), paced: true }),
       ...(typePattern ? { typePattern } : {}),
       ...(failureTest ? { failureTest } : {}),
       ...(scheduledFor ? { scheduledFor, queues: Object.values(target.queues) } : {}),
@@ -274,7 +274,7 @@ export async function redrive(
       deadLetterDepthAfter: after === undefined ? null : dead(after),
     };
   } catch (error) {
-    throw explainError(error, contextOf(target, queue.name));
+    throw explainError(error, { ...contextOf(target, queue.name), paced: true });
   }
 }
 

@@ -127,6 +127,17 @@ describe('AWS answers the CLI cannot act on, in one line', () => {
     });
   });
 
+  it('names --rate as a fix for throttling only for a command that has it', () => {
+    const throttled = sdkError('ThrottlingException', 'Rate exceeded', 'client', 400, 5);
+
+    expect((explainError(throttled, deployed) as Error).message).toBe(
+      'AWS throttled the request (ThrottlingException) after retries: wait a minute and run it again',
+    );
+    expect((explainError(throttled, { ...deployed, paced: true }) as Error).message).toBe(
+      'AWS throttled the request (ThrottlingException) after retries: wait a minute and run it again, or lower --rate',
+    );
+  });
+
   it('leaves a client error it does not know as it is', () => {
     const error = sdkError('InvalidParameterValue', 'bad', 'client', 400, 1);
 
