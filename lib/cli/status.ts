@@ -11,6 +11,7 @@ import { consumerState } from './consumers';
 import { type QueueDepth, queueDepth } from './dead-letters';
 import { CliError, explainError } from './errors';
 import {
+  type DeadLetterQueueTarget,
   type LocalTarget,
   MAPPING_MISSING,
   otherDeadLetterQueues,
@@ -286,6 +287,19 @@ function refuseStackWithoutQueues(target: Target): void {
   );
 }
 
+/** How an error names the queue at `url`: a queue, a queue's dead-letter queue, or a dead-letter queue of its own. */
+function queueNamed(
+  url: string,
+  queues: readonly QueueTarget[],
+  others: readonly DeadLetterQueueTarget[],
+): string | undefined {
+  const queue = queues.find((q) => q.url === url);
+  if (queue) return queue.name;
+  const deadLetters = queues.find((q) => q.deadLetterUrl === url);
+  if (deadLetters) return `${deadLetters.name} (its dead-letter queue)`;
+  return others.find((d) => d.deadLetterUrl === url)?.name;
+}
+
 /** Loaded for a deployed stack only: `status --local` loads no AWS SDK. */
 const breakerStatus = () => import('./breaker-status');
 
@@ -297,8 +311,13 @@ export async function status(
 ): Promise<StatusResult> {
   const queues = statusQueues(target, options);
   if (options.queue === undefined) refuseStackWithoutQueues(target);
+  const others = options.queue === undefined ? otherDeadLetterQueues(target) : [];
   const sources: StatusSources = {
-    depth: (url) => queueDepth(backend.sqs, url),
+    depth: (url) =>
+      queueDepth(backend.sqs, url).catch((error: unknown) => {
+        // Say which of the queues read at once is missing: the stack's outputs may name one deleted since.
+        throw explainError(error, contextOf(target, queueNamed(url, queues, others)));
+      }),
     consumer: (queue) => consumerState(backend, target, queue),
     ...(target.kind === 'stack'
       ? {
@@ -313,7 +332,6 @@ export async function status(
     oldestAges: (selected) =>
       target.kind === 'stack' ? oldestAges(backend, selected) : Promise.resolve(LOCAL_AGES),
   };
-  const others = options.queue === undefined ? otherDeadLetterQueues(target) : [];
   try {
     const [{ rows, unconfiguredQueues }, otherRows] = await Promise.all([
       target.kind === 'local'

@@ -93,6 +93,24 @@ describe('finding the stack', () => {
   });
 });
 
+describe('a queue deleted outside the stack', () => {
+  it('names the queue whose read failed, even when it is a dead-letter queue', async () => {
+    const deadLetterKey = outputKey('DeadLetterQueueUrl', 'events');
+    standIn.stacks.set('Drifted', {
+      ...outputs,
+      [deadLetterKey]: `${standIn.endpoint}/123456789012/Drifted-events-dlq-deleted`,
+    });
+
+    const run = await standIn.run(['status', '--stack', 'Drifted']);
+
+    expect(run.code).toBe(1);
+    expectOneErrorLine(
+      run.stderr,
+      /^error: queue events \(its dead-letter queue\) does not exist in stack Drifted in us-east-1: redeploy with npx cdk deploy$/,
+    );
+  });
+});
+
 describe('AWS faults', () => {
   it('says in one line that AWS kept answering with a server error, after the SDK retried it', async () => {
     standIn.fail('GetQueueAttributes', { code: 'InternalError', status: 500 });
