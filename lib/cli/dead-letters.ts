@@ -206,6 +206,19 @@ export async function releaseHeld(
   queueUrl: string,
   receiptHandles: readonly string[],
 ): Promise<number> {
+  return holdFor(sqs, queueUrl, receiptHandles, 0);
+}
+
+/**
+ * Holds the messages for `seconds` from now (0 makes them visible again). Returns how many were not: those SQS
+ * refused, and, once a call fails, the ones it and the calls after it were for.
+ */
+export async function holdFor(
+  sqs: SQSClient,
+  queueUrl: string,
+  receiptHandles: readonly string[],
+  seconds: number,
+): Promise<number> {
   let refused = 0;
   for (let i = 0; i < receiptHandles.length; i += 10) {
     const chunk = receiptHandles.slice(i, i + 10);
@@ -213,7 +226,11 @@ export async function releaseHeld(
       const answer = await sqs.send(
         new ChangeMessageVisibilityBatchCommand({
           QueueUrl: queueUrl,
-          Entries: chunk.map((handle, n) => ({ Id: String(n), ReceiptHandle: handle, VisibilityTimeout: 0 })),
+          Entries: chunk.map((handle, n) => ({
+            Id: String(n),
+            ReceiptHandle: handle,
+            VisibilityTimeout: seconds,
+          })),
         }),
       );
       refused += answer.Failed?.length ?? 0;
