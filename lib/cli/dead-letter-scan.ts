@@ -131,10 +131,10 @@ export class DeadLetterScan {
    * The messages left in place, made visible again at the end: their receipt handles, oldest hold first, with when
    * that hold began (renewed before it runs out, `renewHolds`).
    */
-  private held: { readonly handle: string; readonly since: number }[] = [];
+  private held: { readonly handle: string; readonly messageId: string; readonly since: number }[] = [];
   /** When the last receive was made: the hold of what it returned began then. */
   private lastReceiveAt = 0;
-  /** SQS message ids received so far, with when they were first received (and held). */
+  /** SQS message ids received so far, with when their latest hold began (their receive, or its renewal). */
   private readonly seen = new Map<string, number>();
   /** A message came back after its hold ran out (not SQS delivering it twice while held). */
   private holdRanOut = false;
@@ -227,7 +227,10 @@ export class DeadLetterScan {
 
   /** Keeps the message hidden until the pass ends: it stays in the DLQ. */
   hold(message: Message): void {
-    if (message.ReceiptHandle) this.held.push({ handle: message.ReceiptHandle, since: this.lastReceiveAt });
+    if (message.ReceiptHandle) {
+      const messageId = message.MessageId ?? '';
+      this.held.push({ handle: message.ReceiptHandle, messageId, since: this.lastReceiveAt });
+    }
     const group = message.Attributes?.MessageGroupId;
     if (group !== undefined) this.heldGroups.add(group);
   }
@@ -245,24 +248,29 @@ export class DeadLetterScan {
   private async renewHolds(): Promise<void> {
     const { holdSeconds, sqs, deadLetterUrl } = this.options;
     const now = this.now();
-    const due = this.held.filter((h) => now - h.since >= (holdSeconds * 1_000) / 2);
+    // Past half its hold, and not past all of it: one that ran out is visible already, and renewing it is no use.
+    const due = this.held.filter((h) => {
+      const age = now - h.since;
+      return age >= (holdSeconds * 1_000) / 2 && age < holdSeconds * 1_000;
+    });
     if (due.length === 0) return;
-    await holdFor(
+    const notHeld = await holdFor(
       sqs,
       deadLetterUrl,
       due.map((h) => h.handle),
       holdSeconds,
     );
-    const renewed = new Set(due);
+    // What SQS refused keeps its old hold (and the time it began), so it is known once it has run out.
+    const renewed = new Set(due.filter((h) => !notHeld.has(h.handle)));
     this.held = [
       ...this.held.filter((h) => !renewed.has(h)),
-      ...due.map((h) => ({ handle: h.handle, since: now })),
+      ...[...renewed].map((h) => ({ ...h, since: now })),
     ];
+    for (const h of renewed) this.seen.set(h.messageId, now);
   }
 
   private async receiveFresh(max: number): Promise<Message[]> {
-    const now = () => this.now();
-    const receivedAt = now();
+    const receivedAt = this.now();
     this.lastReceiveAt = receivedAt;
     const messages = await receiveHeld(this.options.sqs, this.options.deadLetterUrl, {
       max,
@@ -271,9 +279,10 @@ export class DeadLetterScan {
     });
     const fresh: Message[] = [];
     for (const m of messages) {
-      const firstReceived = this.seen.get(m.MessageId ?? '');
-      if (firstReceived !== undefined) {
-        if (now() - firstReceived >= this.options.holdSeconds * 1_000) this.holdRanOut = true;
+      const heldSince = this.seen.get(m.MessageId ?? '');
+      if (heldSince !== undefined) {
+        // Back before its hold ended is SQS delivering it twice; after, the hold ran out.
+        if (this.now() - heldSince >= this.options.holdSeconds * 1_000) this.holdRanOut = true;
         this.hold(m);
         continue;
       }
