@@ -57,41 +57,7 @@ export function renderStatus(output: Output, result: StatusResult): void {
   ];
   output.line(table(rows, c));
   for (const line of oldestAgeNotes(result.queues)) output.line(c.dim(line));
-  for (const q of result.queues) {
-    if (q.quietTenants) {
-      const { visible, oldestMessageAgeSeconds } = q.quietTenants;
-      output.line(
-        `${q.queue}: quiet tenants ${visible ?? '-'} visible, oldest ${humanAge(oldestMessageAgeSeconds)} (tenant fairness: SQS serves them ahead of a noisy tenant's backlog)`,
-      );
-    }
-    if (q.deadLettered > 0) {
-      output.line(
-        c.red(
-          `${q.queue}: ${q.deadLettered} dead-lettered; inspect with: ${next(output, `failed list ${q.queue}`)}`,
-        ),
-      );
-    }
-    const alarmAge = pastOldestMessageAlarm(q);
-    if (alarmAge !== undefined) {
-      output.line(
-        c.yellow(
-          `${q.queue}: oldest message has waited ${humanAge(q.oldestMessageAgeSeconds)}, past the ${humanAge(alarmAge)} at which its oldest-message alarm pages: its consumer is failing, paused or too slow`,
-        ),
-      );
-    }
-    if (q.consumer === MAPPING_MISSING) {
-      output.line(
-        c.red(
-          `${q.queue}: its consumer's event source mapping is gone from Lambda (deleted outside the stack): nothing consumes the queue; redeploy with npx cdk deploy`,
-        ),
-      );
-    }
-    // A breaker's pause is told from the moment its mapping starts disabling, as the console tells it.
-    if (q.consumer === 'Disabled' || q.circuitBreaker) {
-      const by = q.circuitBreaker ? describeBreakerState(q.circuitBreaker) : 'paused';
-      output.line(c.yellow(`${q.queue}: consumer ${by}; resume with: ${next(output, `resume ${q.queue}`)}`));
-    }
-  }
+  for (const q of result.queues) renderQueueNotes(output, q);
   for (const d of result.otherDeadLetterQueues ?? []) {
     const line = `${d.name} (${d.holds}): ${d.deadLettered} dead-lettered`;
     output.line(
@@ -118,6 +84,44 @@ export function renderStatus(output: Output, result: StatusResult): void {
         `schedule ${schedule}: its dead-letter queue is not in the stack outputs, so it is not counted here; redeploy with npx cdk deploy`,
       ),
     );
+  }
+}
+
+/** The lines under the status table about one queue: what it holds, how long it waited, its consumer. */
+function renderQueueNotes(output: Output, q: QueueStatus): void {
+  const c = output.colors;
+  if (q.quietTenants) {
+    const { visible, oldestMessageAgeSeconds } = q.quietTenants;
+    output.line(
+      `${q.queue}: quiet tenants ${visible ?? '-'} visible, oldest ${humanAge(oldestMessageAgeSeconds)} (tenant fairness: SQS serves them ahead of a noisy tenant's backlog)`,
+    );
+  }
+  if (q.deadLettered > 0) {
+    output.line(
+      c.red(
+        `${q.queue}: ${q.deadLettered} dead-lettered; inspect with: ${next(output, `failed list ${q.queue}`)}`,
+      ),
+    );
+  }
+  const alarmAge = pastOldestMessageAlarm(q);
+  if (alarmAge !== undefined) {
+    output.line(
+      c.yellow(
+        `${q.queue}: oldest message has waited ${humanAge(q.oldestMessageAgeSeconds)}, past the ${humanAge(alarmAge)} at which its oldest-message alarm pages: its consumer is failing, paused or too slow`,
+      ),
+    );
+  }
+  if (q.consumer === MAPPING_MISSING) {
+    output.line(
+      c.red(
+        `${q.queue}: its consumer's event source mapping is gone from Lambda (deleted outside the stack): nothing consumes the queue; redeploy with npx cdk deploy`,
+      ),
+    );
+  }
+  // A breaker's pause is told from the moment its mapping starts disabling, as the console tells it.
+  if (q.consumer === 'Disabled' || q.circuitBreaker) {
+    const by = q.circuitBreaker ? describeBreakerState(q.circuitBreaker) : 'paused';
+    output.line(c.yellow(`${q.queue}: consumer ${by}; resume with: ${next(output, `resume ${q.queue}`)}`));
   }
 }
 
