@@ -4,9 +4,9 @@
  */
 import { type BreakerTrip, scalingUpdate } from '../../lambda/shared/circuit-breaker';
 import { type Backend, contextOf } from './backend';
-import { CliError, explainError } from './errors';
+import { CliError, errorName, explainError } from './errors';
 import { nextCommand } from './output';
-import { type LocalTarget, type QueueTarget, queueOf, type Target } from './target';
+import { type LocalTarget, MAPPING_MISSING, type QueueTarget, queueOf, type Target } from './target';
 
 /** Loaded for a deployed stack only: local mode's consumers answer through its control API. */
 const lambdaCommands = () => import('@aws-sdk/client-lambda');
@@ -199,8 +199,14 @@ export async function consumerState(
   }
   if (!queue.eventSourceMappingId) return null;
   const { GetEventSourceMappingCommand } = await lambdaCommands();
-  const mapping = await backend.lambda.send(
-    new GetEventSourceMappingCommand({ UUID: queue.eventSourceMappingId }),
-  );
-  return mapping.State ?? 'Unknown';
+  try {
+    const mapping = await backend.lambda.send(
+      new GetEventSourceMappingCommand({ UUID: queue.eventSourceMappingId }),
+    );
+    return mapping.State ?? 'Unknown';
+  } catch (error) {
+    // One queue's mapping deleted outside the stack must not hide every queue's depth from the status.
+    if (errorName(error) === 'ResourceNotFoundException') return MAPPING_MISSING;
+    throw error;
+  }
 }

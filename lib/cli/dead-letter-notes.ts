@@ -29,7 +29,20 @@ export function notReachedWhileHeld(count: number): string {
  */
 export function heldByOthers(count: number): string {
   const held = count === 1 ? '1 message is' : `${count} messages are`;
-  return `${held} held by another reader (a redrive, the console, another failed list)`;
+  return `${held} held by ${OTHER_READERS}`;
+}
+
+/** Who else holds dead letters for a while. */
+const OTHER_READERS = 'another reader (a redrive, the console, another failed list)';
+
+/**
+ * What a redrive or `failed delete` that selected by `--type` or `--failure` did not see: `count` dead letters
+ * another reader held when it started, which no receive of it returned, so some of them may match and stay in the
+ * DLQ though the run ended without an error. `done`: what the run does to what it selects (`moved`, `deleted`).
+ */
+export function unreadWhileHeld(count: number, done: string): string {
+  const held = count === 1 ? '1 message was' : `${count} messages were`;
+  return `${held} held by ${OTHER_READERS} when this run started and could not be read, so not ${done} even where the selection matches ${count === 1 ? 'it' : 'them'}: ${AFTER_THE_HOLD}`;
 }
 
 /** Why a `failed list` read shows fewer dead letters than are there, one line per cause (none when it shows all). */

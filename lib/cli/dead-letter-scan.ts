@@ -7,15 +7,17 @@
  * once, however often a receive returns it.
  */
 import type { Message, SQSClient } from '@aws-sdk/client-sqs';
-import type { Backend } from './backend';
+import type { Backend, Clock } from './backend';
 import { DEFAULT_HOLD_SECONDS } from './dead-letter-notes';
 import {
   type DeadLetter,
   describeDeadLetter,
+  holdFor,
   maxReceiveCountOf,
   receiveHeld,
   releaseHeld,
 } from './dead-letters';
+import { CliError } from './errors';
 import type { Output, Progress } from './output';
 import type { DeadLetterQueueTarget } from './target';
 
@@ -55,6 +57,8 @@ export interface DeadLetterScanOptions {
   readonly reportsNotReleased?: boolean;
   /** How long a receive waits before the DLQ counts as empty for it (see `Backend.emptyReceiveWaitSeconds`). @default 1 */
   readonly emptyReceiveWaitSeconds?: number;
+  /** The time, to tell a hold that ran out from SQS delivering a message twice. @default the system clock */
+  readonly clock?: Pick<Clock, 'now'>;
 }
 
 /** A progress bar of a pass: its label, and the count it starts from as its total. */
@@ -70,11 +74,31 @@ export interface ScanFlags {
 }
 
 /** What a pass over a dead-letter queue uses of the command's backend. */
-type DeadLetterBackend = Pick<Backend, 'sqs' | 'output' | 'emptyReceiveWaitSeconds'>;
+type DeadLetterBackend = Pick<Backend, 'sqs' | 'output' | 'emptyReceiveWaitSeconds'> &
+  Partial<Pick<Backend, 'clock'>>;
 
-function waitOf(backend: DeadLetterBackend): Pick<DeadLetterScanOptions, 'emptyReceiveWaitSeconds'> {
+function waitOf(
+  backend: DeadLetterBackend,
+): Pick<DeadLetterScanOptions, 'emptyReceiveWaitSeconds' | 'clock'> {
   const wait = backend.emptyReceiveWaitSeconds;
-  return wait === undefined ? {} : { emptyReceiveWaitSeconds: wait };
+  return {
+    ...(wait === undefined ? {} : { emptyReceiveWaitSeconds: wait }),
+    ...(backend.clock ? { clock: backend.clock } : {}),
+  };
+}
+
+/**
+ * A pass that ran longer than it holds what it read: the dead letters it read first are visible again and come
+ * back among those it has not read, so it cannot tell when it has read them all. Stopped rather than take a
+ * receive of only those for the end of the queue, which would report part of it as the whole.
+ */
+export class HoldRanOutError extends CliError {
+  constructor(scanned: number, holdSeconds: number) {
+    super(
+      `stopped after reading ${scanned} dead letters: the read took longer than the ${holdSeconds} s it holds each one, so those it read first are visible again and it can no longer tell what it has not read`,
+    );
+    this.name = 'HoldRanOutError';
+  }
 }
 
 /** The pass a command makes over the dead-letter queue at `deadLetterUrl`, with its flags. */
@@ -103,10 +127,17 @@ export class DeadLetterScan {
   private notReleasedCount = 0;
   private stoppedBy: unknown;
   private interruptedBy = false;
-  /** Receipt handles of the messages left in place, made visible again at the end. */
-  private readonly held: string[] = [];
-  /** SQS message ids received so far. */
-  private readonly seen = new Set<string>();
+  /**
+   * The messages left in place, made visible again at the end: their receipt handles, oldest hold first, with when
+   * that hold began (renewed before it runs out, `renewHolds`).
+   */
+  private held: { readonly handle: string; readonly messageId: string; readonly since: number }[] = [];
+  /** When the last receive was made: the hold of what it returned began then. */
+  private lastReceiveAt = 0;
+  /** SQS message ids received so far, with when their latest hold began (their receive, or its renewal). */
+  private readonly seen = new Map<string, number>();
+  /** A message came back after its hold ran out (not SQS delivering it twice while held). */
+  private holdRanOut = false;
 
   constructor(private readonly options: DeadLetterScanOptions) {}
 
@@ -121,11 +152,16 @@ export class DeadLetterScan {
         if (this.interrupt() || step.finished()) break;
         let fresh: Message[];
         try {
+          await this.renewHolds();
           fresh = await this.receiveFresh(step.batchSize());
         } catch (error) {
           // Before anything was read the error alone says it all; after, the summary must still say what was done.
           if (this.scanned === 0) throw error;
           this.stop(error);
+          break;
+        }
+        if (this.holdRanOut) {
+          this.stop(new HoldRanOutError(this.scanned, this.options.holdSeconds));
           break;
         }
         if (fresh.length === 0) {
@@ -191,13 +227,51 @@ export class DeadLetterScan {
 
   /** Keeps the message hidden until the pass ends: it stays in the DLQ. */
   hold(message: Message): void {
-    if (message.ReceiptHandle) this.held.push(message.ReceiptHandle);
+    if (message.ReceiptHandle) {
+      const messageId = message.MessageId ?? '';
+      this.held.push({ handle: message.ReceiptHandle, messageId, since: this.lastReceiveAt });
+    }
     const group = message.Attributes?.MessageGroupId;
     if (group !== undefined) this.heldGroups.add(group);
   }
 
   /** Receives the next batch, holding (not handing over again) the messages already received in this pass. */
+  private now(): number {
+    return (this.options.clock ?? Date).now();
+  }
+
+  /**
+   * Holds again, for the whole hold from now, the messages held for half of it already: a pass longer than its hold
+   * (a DLQ of tens of thousands, a paced redrive) would otherwise see them come back among those it has not read
+   * and could not tell when it has read them all. What SQS refuses runs out, and `HoldRanOutError` says so.
+   */
+  private async renewHolds(): Promise<void> {
+    const { holdSeconds, sqs, deadLetterUrl } = this.options;
+    const now = this.now();
+    // Past half its hold, and not past all of it: one that ran out is visible already, and renewing it is no use.
+    const due = this.held.filter((h) => {
+      const age = now - h.since;
+      return age >= (holdSeconds * 1_000) / 2 && age < holdSeconds * 1_000;
+    });
+    if (due.length === 0) return;
+    const notHeld = await holdFor(
+      sqs,
+      deadLetterUrl,
+      due.map((h) => h.handle),
+      holdSeconds,
+    );
+    // What SQS refused keeps its old hold (and the time it began), so it is known once it has run out.
+    const renewed = new Set(due.filter((h) => !notHeld.has(h.handle)));
+    this.held = [
+      ...this.held.filter((h) => !renewed.has(h)),
+      ...[...renewed].map((h) => ({ ...h, since: now })),
+    ];
+    for (const h of renewed) this.seen.set(h.messageId, now);
+  }
+
   private async receiveFresh(max: number): Promise<Message[]> {
+    const receivedAt = this.now();
+    this.lastReceiveAt = receivedAt;
     const messages = await receiveHeld(this.options.sqs, this.options.deadLetterUrl, {
       max,
       holdSeconds: this.options.holdSeconds,
@@ -205,11 +279,14 @@ export class DeadLetterScan {
     });
     const fresh: Message[] = [];
     for (const m of messages) {
-      if (this.seen.has(m.MessageId ?? '')) {
+      const heldSince = this.seen.get(m.MessageId ?? '');
+      if (heldSince !== undefined) {
+        // Back before its hold ended is SQS delivering it twice; after, the hold ran out.
+        if (this.now() - heldSince >= this.options.holdSeconds * 1_000) this.holdRanOut = true;
         this.hold(m);
         continue;
       }
-      this.seen.add(m.MessageId ?? '');
+      this.seen.set(m.MessageId ?? '', receivedAt);
       this.scannedCount++;
       fresh.push(m);
     }
@@ -219,7 +296,11 @@ export class DeadLetterScan {
   /** Makes every held message visible again, counting those SQS did not. */
   private async release(): Promise<void> {
     const { sqs, deadLetterUrl } = this.options;
-    this.notReleasedCount = await releaseHeld(sqs, deadLetterUrl, this.held);
+    this.notReleasedCount = await releaseHeld(
+      sqs,
+      deadLetterUrl,
+      this.held.map((h) => h.handle),
+    );
   }
 
   /** Says on stderr how many held messages could not be made visible again, if any. */
@@ -250,6 +331,11 @@ export class DeadLetterSelection {
     /** The `--failure` test of a dead letter's failure, when there is one. */
     private readonly failureTest?: (letter: DeadLetter) => boolean,
   ) {}
+
+  /** Whether it selects by what a letter holds (`--type`, `--failure`), which a letter not read may match too. */
+  get selectsByContent(): boolean {
+    return this.typeTest !== undefined || this.failureTest !== undefined;
+  }
 
   /** Whether `--id`, `--type` and `--failure` select the letter (recording which `--id` was found). */
   selects(letter: DeadLetter): boolean {

@@ -206,23 +206,41 @@ export async function releaseHeld(
   queueUrl: string,
   receiptHandles: readonly string[],
 ): Promise<number> {
-  let refused = 0;
+  return (await holdFor(sqs, queueUrl, receiptHandles, 0)).size;
+}
+
+/**
+ * Holds the messages for `seconds` from now (0 makes them visible again). Returns the receipt handles that were
+ * not: those SQS refused, and, once a call fails, the ones it and the calls after it were for.
+ */
+export async function holdFor(
+  sqs: SQSClient,
+  queueUrl: string,
+  receiptHandles: readonly string[],
+  seconds: number,
+): Promise<ReadonlySet<string>> {
+  const notHeld = new Set<string>();
   for (let i = 0; i < receiptHandles.length; i += 10) {
     const chunk = receiptHandles.slice(i, i + 10);
     try {
       const answer = await sqs.send(
         new ChangeMessageVisibilityBatchCommand({
           QueueUrl: queueUrl,
-          Entries: chunk.map((handle, n) => ({ Id: String(n), ReceiptHandle: handle, VisibilityTimeout: 0 })),
+          Entries: chunk.map((handle, n) => ({
+            Id: String(n),
+            ReceiptHandle: handle,
+            VisibilityTimeout: seconds,
+          })),
         }),
       );
-      refused += answer.Failed?.length ?? 0;
+      for (const failed of answer.Failed ?? []) notHeld.add(chunk[Number(failed.Id)] ?? '');
     } catch {
       // Each call is already tried again on a transient error: the next ones would only wait as long to fail.
-      return refused + receiptHandles.length - i;
+      for (const handle of receiptHandles.slice(i)) notHeld.add(handle);
+      return notHeld;
     }
   }
-  return refused;
+  return notHeld;
 }
 
 /** Approximate counts of a queue. */

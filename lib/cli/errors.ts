@@ -71,6 +71,8 @@ export interface ErrorContext {
   readonly queue?: string;
   readonly stackName?: string;
   readonly region?: string;
+  /** The command paces its calls with `--rate` (redrive, replay): a lower one is a fix for throttling. */
+  readonly paced?: boolean;
 }
 
 const THROTTLING = new Set([
@@ -97,6 +99,33 @@ const BAD_CREDENTIALS = new Set([
   'InvalidSignatureException',
   'SignatureDoesNotMatch',
 ]);
+/**
+ * What a service answers for a resource its id names and it does not have (an event source mapping, a log group,
+ * a secret): the stack's outputs name something deleted since. `QueueDoesNotExist` has its own message.
+ */
+const RESOURCE_MISSING = new Set(['ResourceNotFoundException', 'ResourceNotFound', 'NoSuchBucket']);
+
+/** The first line of an error message (an AWS message may go on for several). */
+function firstLine(message: string): string {
+  return message.split('\n', 1)[0] ?? '';
+}
+
+/**
+ * An AWS answer that is the service's fault (HTTP 5xx), which the SDK already retried: its status and how many
+ * tries the SDK made, else undefined.
+ */
+function serverFault(error: unknown): { readonly status: number; readonly attempts: number } | undefined {
+  if (!error || typeof error !== 'object') return undefined;
+  const { $fault, $metadata } = error as {
+    $fault?: unknown;
+    $metadata?: { httpStatusCode?: unknown; attempts?: unknown };
+  };
+  const status = typeof $metadata?.httpStatusCode === 'number' ? $metadata.httpStatusCode : undefined;
+  if ($fault !== 'server' && !(status !== undefined && status >= 500)) return undefined;
+  const attempts = typeof $metadata?.attempts === 'number' ? $metadata.attempts : 1;
+  return { status: status ?? 500, attempts };
+}
+
 /**
  * How long the CLI and the console wait for local mode to answer one request (its control API, its emulators):
  * generous, as a loaded machine makes them slow, but bounded, so a stopped (Ctrl-Z, `kill -STOP`) or stuck local
@@ -300,7 +329,7 @@ export function explainError(error: unknown, context: ErrorContext): unknown {
   }
   if (isThrottling(error)) {
     return new BackendError(
-      `AWS throttled the request (${name}) after retries: wait a minute and run it again, or lower --rate`,
+      `AWS throttled the request (${name}) after retries: wait a minute and run it again${context.paced ? ', or lower --rate' : ''}`,
     );
   }
   if (QUEUE_MISSING.has(name)) {
@@ -314,6 +343,20 @@ export function explainError(error: unknown, context: ErrorContext): unknown {
   if (ACCESS_DENIED.has(name)) {
     return new BackendError(
       `access denied in ${context.target}: ${message} (grant that permission to your AWS identity)`,
+    );
+  }
+  if (RESOURCE_MISSING.has(name) && !context.local) {
+    return new BackendError(
+      `${context.target} has no such resource (${name}: ${firstLine(message)}): it was deleted outside the stack or the stack is out of date; redeploy with npx cdk deploy`,
+    );
+  }
+  const fault = serverFault(error);
+  if (fault) {
+    const tries = fault.attempts > 1 ? ` on all ${fault.attempts} tries` : '';
+    return new BackendError(
+      context.local
+        ? `local mode answered with a server error (${name}, HTTP ${fault.status})${tries}: check the npm start output, then run it again`
+        : `AWS answered with a server error (${name}, HTTP ${fault.status})${tries}: a fault on AWS's side, not in your request; run it again in a minute (the AWS Health Dashboard says when a service is degraded)`,
     );
   }
   if (name === 'PurgeQueueInProgress' || name === 'AWS.SimpleQueueService.PurgeQueueInProgress') {

@@ -8,7 +8,7 @@ import { DeleteMessageBatchCommand, type Message } from '@aws-sdk/client-sqs';
 import { FLOW_PARENT_ERROR } from '../../lambda/consumer/errors';
 import { JOB_PARENT_HEADER, JOB_PARENT_ON_FAILURE_HEADER, JOB_SOURCE } from '../../lambda/shared/job';
 import { type Backend, contextOf } from './backend';
-import { describeSelection, nothingMatched, notReachedWhileHeld } from './dead-letter-notes';
+import { describeSelection, nothingMatched, notReachedWhileHeld, unreadWhileHeld } from './dead-letter-notes';
 import { commandScan, type DeadLetterScan, DeadLetterSelection } from './dead-letter-scan';
 import { type DeadLetter, describeDeadLetter, queueDepth } from './dead-letters';
 import { CliError, errorLine, explainError } from './errors';
@@ -73,6 +73,11 @@ export interface FailedDeleteResult {
    * never be sent now. Always set by `failedDelete`; absent, none.
    */
   readonly untoldFlowParents?: readonly string[];
+  /**
+   * Dead letters another reader held when a delete selecting by `--type` or `--failure` started, which none of its
+   * receives returned: some of them may match, and stay in the DLQ. Absent when there were none.
+   */
+  readonly heldByOthers?: number;
   /** The error (or Ctrl-C) that ended the scan early: what it did not reach stays. */
   readonly stoppedBy?: string;
 }
@@ -327,6 +332,9 @@ class DeadLetterDeletion {
       notFound,
       flowParents: [...this.flowParents],
       untoldFlowParents: [...this.flowParents].filter((parent) => !this.abandonedFlowParents.has(parent)),
+      ...(this.context.selection.selectsByContent && this.context.heldByOthers > 0
+        ? { heldByOthers: this.context.heldByOthers }
+        : {}),
       ...(stopped !== undefined ? { stoppedBy: errorLine(stopped) } : {}),
     };
   }
@@ -345,6 +353,9 @@ class DeadLetterDeletion {
   }
 }
 
+/** How many of the deleted ids (and of the flow parents) the text output names; `--json` has every one. */
+const SHOWN_IDS = 20;
+
 export function renderFailedDelete(output: Output, result: FailedDeleteResult): void {
   const c = output.colors;
   const events = result.deletedEvents === 1 ? '1 event' : `${result.deletedEvents} events`;
@@ -352,8 +363,11 @@ export function renderFailedDelete(output: Output, result: FailedDeleteResult): 
     result.deletedMessages === result.deletedEvents
       ? ''
       : ` (${result.deletedMessages} messages: the DLQ held more than one copy of an id)`;
+  // A delete by --type or --failure can take thousands: the first ids say what went, --json has them all.
+  const shown = result.deletedIds.slice(0, SHOWN_IDS).join(', ') || '-';
+  const more = result.deletedIds.length - SHOWN_IDS;
   output.line(
-    `deleted ${c.green(events)} from the ${result.queue} dead-letter queue${copies}: ${result.deletedIds.join(', ') || '-'}`,
+    `deleted ${c.green(events)} from the ${result.queue} dead-letter queue${copies}: ${shown}${more > 0 ? ` and ${more} more (--json)` : ''}`,
   );
   if (result.failed > 0) output.line(c.red(`not deleted: ${result.failed} (they stay in the DLQ)`));
   for (const f of result.failures.slice(0, 20)) output.line(c.red(`  ${f.id ?? f.messageId}: ${f.reason}`));
@@ -362,6 +376,7 @@ export function renderFailedDelete(output: Output, result: FailedDeleteResult): 
       ? 'left in the dead-letter queue: not known, it could not be read after the run'
       : `left in the dead-letter queue: ${result.deadLetterDepthAfter}`,
   );
+  if (result.heldByOthers) output.line(c.yellow(unreadWhileHeld(result.heldByOthers, 'deleted')));
   if (result.stoppedBy) output.line(c.red(`stopped early: ${result.stoppedBy}; the rest stays in the DLQ`));
   const untold = new Set(result.untoldFlowParents ?? []);
   renderFlowParents(
@@ -387,6 +402,7 @@ function renderFlowParents(
 ): void {
   if (parents.length === 0) return;
   output.line(output.colors.yellow(warning));
-  for (const parent of parents.slice(0, 20)) output.line(`  ${nextCommand(output, `${command} ${parent}`)}`);
-  if (parents.length > 20) output.line(`  and ${parents.length - 20} more (--json)`);
+  for (const parent of parents.slice(0, SHOWN_IDS))
+    output.line(`  ${nextCommand(output, `${command} ${parent}`)}`);
+  if (parents.length > SHOWN_IDS) output.line(`  and ${parents.length - SHOWN_IDS} more (--json)`);
 }

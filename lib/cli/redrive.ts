@@ -143,6 +143,12 @@ export interface RedriveResult {
   };
   /** `--id` values that were not found. */
   readonly notFound: readonly string[];
+  /**
+   * Dead letters another reader held when a run selecting by `--type` or `--failure` started, which none of its
+   * receives returned: some of them may match, and stay in the DLQ. Absent when there were none (an `--id` it did
+   * not read is a failure, `not reached`, instead).
+   */
+  readonly heldByOthers?: number;
   /** The error that stopped a one-by-one redrive early (the rest stays in the DLQ). */
   readonly stoppedBy?: string;
 }
@@ -236,7 +242,7 @@ export async function redrive(
     const selection = {
       wantedIds,
       heldByOthers: before.inFlight,
-      explain: (error: unknown) => explainError(error, contextOf(target, queue.name)),
+      explain: (error: unknown) => explainError(error, { ...contextOf(target, queue.name), paced: true }),
       ...(typePattern ? { typePattern } : {}),
       ...(failureTest ? { failureTest } : {}),
       ...(scheduledFor ? { scheduledFor, queues: Object.values(target.queues) } : {}),
@@ -268,7 +274,7 @@ export async function redrive(
       deadLetterDepthAfter: after === undefined ? null : dead(after),
     };
   } catch (error) {
-    throw explainError(error, contextOf(target, queue.name));
+    throw explainError(error, { ...contextOf(target, queue.name), paced: true });
   }
 }
 
@@ -710,6 +716,8 @@ class OneByOneRedrive {
   private readonly queues: readonly QueueTarget[];
   private readonly heldByOthers: number;
   private readonly filtering: boolean;
+  /** Selected by `--type` or `--failure`: what another reader held may match, unlike a listed `--id`. */
+  private readonly selectsByContent: boolean;
   /**
    * Unique per run, stable within it: a FIFO resend after a lost answer is then deduplicated by SQS, while a
    * message that comes back to the DLQ and is redriven again later is not mistaken for a duplicate.
@@ -743,8 +751,8 @@ class OneByOneRedrive {
     this.explain = selection.explain ?? ((error) => error);
     this.queues = selection.queues ?? [];
     this.heldByOthers = selection.heldByOthers ?? 0;
-    this.filtering =
-      this.selection.wantedIds.size > 0 || typePattern !== undefined || failureTest !== undefined;
+    this.selectsByContent = typePattern !== undefined || failureTest !== undefined;
+    this.filtering = this.selection.wantedIds.size > 0 || this.selectsByContent;
     this.startedAt = backend.clock.now();
     this.runId = randomRunId(this.startedAt);
     this.scan = commandScan(backend, queue.deadLetterUrl, options, {
@@ -1071,6 +1079,7 @@ class OneByOneRedrive {
       failures: tally.failures,
       movedIds: tally.movedIds,
       notFound: this.notFound,
+      ...(this.selectsByContent && this.heldByOthers > 0 ? { heldByOthers: this.heldByOthers } : {}),
       ...(stopped !== undefined ? { stoppedBy: errorLine(this.explain(stopped)) } : {}),
     };
   }

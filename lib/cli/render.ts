@@ -9,7 +9,7 @@ import { unconfiguredQueuesNotice } from '../local/unconfigured-queues';
 import { JOB_SCHEDULES_RESEND } from '../stack-outputs';
 import { terminalLine } from '../terminal-text';
 import type { ConsumerStateResult } from './consumers';
-import { failedListNotes, failedSummaryNotes } from './dead-letter-notes';
+import { failedListNotes, failedSummaryNotes, unreadWhileHeld } from './dead-letter-notes';
 import type { FailedListResult, FailedShowResult, FailedSummaryResult } from './failed';
 import { nextCommand as next, type Output, table } from './output';
 import type { PurgeResult } from './purge';
@@ -18,7 +18,7 @@ import type { ReplayResult } from './replay';
 import type { SecretsSetResult } from './secrets';
 import type { SendResult } from './send';
 import type { QueueStatus, StatusResult } from './status';
-import { JOB_SCHEDULES, noReasonRecorded } from './target';
+import { JOB_SCHEDULES, MAPPING_MISSING, noReasonRecorded } from './target';
 import type { TraceResult } from './trace';
 
 /** One line of at most `max` characters (an error message may span lines; a listing shows one per row). */
@@ -57,34 +57,7 @@ export function renderStatus(output: Output, result: StatusResult): void {
   ];
   output.line(table(rows, c));
   for (const line of oldestAgeNotes(result.queues)) output.line(c.dim(line));
-  for (const q of result.queues) {
-    if (q.quietTenants) {
-      const { visible, oldestMessageAgeSeconds } = q.quietTenants;
-      output.line(
-        `${q.queue}: quiet tenants ${visible ?? '-'} visible, oldest ${humanAge(oldestMessageAgeSeconds)} (tenant fairness: SQS serves them ahead of a noisy tenant's backlog)`,
-      );
-    }
-    if (q.deadLettered > 0) {
-      output.line(
-        c.red(
-          `${q.queue}: ${q.deadLettered} dead-lettered; inspect with: ${next(output, `failed list ${q.queue}`)}`,
-        ),
-      );
-    }
-    const alarmAge = pastOldestMessageAlarm(q);
-    if (alarmAge !== undefined) {
-      output.line(
-        c.yellow(
-          `${q.queue}: oldest message has waited ${humanAge(q.oldestMessageAgeSeconds)}, past the ${humanAge(alarmAge)} at which its oldest-message alarm pages: its consumer is failing, paused or too slow`,
-        ),
-      );
-    }
-    // A breaker's pause is told from the moment its mapping starts disabling, as the console tells it.
-    if (q.consumer === 'Disabled' || q.circuitBreaker) {
-      const by = q.circuitBreaker ? describeBreakerState(q.circuitBreaker) : 'paused';
-      output.line(c.yellow(`${q.queue}: consumer ${by}; resume with: ${next(output, `resume ${q.queue}`)}`));
-    }
-  }
+  for (const q of result.queues) renderQueueNotes(output, q);
   for (const d of result.otherDeadLetterQueues ?? []) {
     const line = `${d.name} (${d.holds}): ${d.deadLettered} dead-lettered`;
     output.line(
@@ -98,12 +71,57 @@ export function renderStatus(output: Output, result: StatusResult): void {
     unconfiguredQueues &&
     unconfiguredQueuesNotice(unconfiguredQueues.queues, unconfiguredQueues.dataDir, output);
   if (unconfigured) output.line(c.yellow(unconfigured));
+  for (const queue of result.queuesMissingOutputs ?? []) {
+    output.line(
+      c.yellow(
+        `queue ${queue}: not in the stack outputs, so it is not counted here; redeploy with npx cdk deploy`,
+      ),
+    );
+  }
   for (const schedule of result.schedulesMissingOutputs ?? []) {
     output.line(
       c.yellow(
         `schedule ${schedule}: its dead-letter queue is not in the stack outputs, so it is not counted here; redeploy with npx cdk deploy`,
       ),
     );
+  }
+}
+
+/** The lines under the status table about one queue: what it holds, how long it waited, its consumer. */
+function renderQueueNotes(output: Output, q: QueueStatus): void {
+  const c = output.colors;
+  if (q.quietTenants) {
+    const { visible, oldestMessageAgeSeconds } = q.quietTenants;
+    output.line(
+      `${q.queue}: quiet tenants ${visible ?? '-'} visible, oldest ${humanAge(oldestMessageAgeSeconds)} (tenant fairness: SQS serves them ahead of a noisy tenant's backlog)`,
+    );
+  }
+  if (q.deadLettered > 0) {
+    output.line(
+      c.red(
+        `${q.queue}: ${q.deadLettered} dead-lettered; inspect with: ${next(output, `failed list ${q.queue}`)}`,
+      ),
+    );
+  }
+  const alarmAge = pastOldestMessageAlarm(q);
+  if (alarmAge !== undefined) {
+    output.line(
+      c.yellow(
+        `${q.queue}: oldest message has waited ${humanAge(q.oldestMessageAgeSeconds)}, past the ${humanAge(alarmAge)} at which its oldest-message alarm pages: its consumer is failing, paused or too slow`,
+      ),
+    );
+  }
+  if (q.consumer === MAPPING_MISSING) {
+    output.line(
+      c.red(
+        `${q.queue}: its consumer's event source mapping is gone from Lambda (deleted outside the stack): nothing consumes the queue; redeploy with npx cdk deploy`,
+      ),
+    );
+  }
+  // A breaker's pause is told from the moment its mapping starts disabling, as the console tells it.
+  if (q.consumer === 'Disabled' || q.circuitBreaker) {
+    const by = q.circuitBreaker ? describeBreakerState(q.circuitBreaker) : 'paused';
+    output.line(c.yellow(`${q.queue}: consumer ${by}; resume with: ${next(output, `resume ${q.queue}`)}`));
   }
 }
 
@@ -294,6 +312,7 @@ export function renderRedrive(output: Output, result: RedriveResult): void {
       ),
     );
   }
+  if (result.heldByOthers) output.line(c.yellow(unreadWhileHeld(result.heldByOthers, 'moved')));
   for (const f of result.failures.slice(0, 20)) output.line(c.red(`  ${f.id ?? f.messageId}: ${f.reason}`));
   if (result.stoppedBy && result.method === 'move-task') {
     output.line(

@@ -563,7 +563,7 @@ async function sendBatch(
       }),
     );
   } catch (error) {
-    const explained = explainError(error, contextOf(target, queueName));
+    const explained = explainError(error, { ...contextOf(target, queueName), paced: true });
     throw isUnanswered(error) ? new UnansweredSend(explained) : explained;
   }
   const failed = new Map((answer.Failed ?? []).map((f) => [f.Id, f.Message ?? 'refused']));

@@ -9,8 +9,16 @@ import type { UnconfiguredQueues } from '../local/unconfigured-queues';
 import { type Backend, contextOf } from './backend';
 import { consumerState } from './consumers';
 import { type QueueDepth, queueDepth } from './dead-letters';
-import { explainError } from './errors';
-import { type LocalTarget, otherDeadLetterQueues, type QueueTarget, queueOf, type Target } from './target';
+import { CliError, explainError } from './errors';
+import {
+  type DeadLetterQueueTarget,
+  type LocalTarget,
+  MAPPING_MISSING,
+  otherDeadLetterQueues,
+  type QueueTarget,
+  queueOf,
+  type Target,
+} from './target';
 
 export interface QueueStatus {
   readonly queue: string;
@@ -60,6 +68,8 @@ export interface StatusResult {
   readonly queues: readonly QueueStatus[];
   /** Dead-letter queues besides the queues' own (shown with every queue, not with `--queue`). */
   readonly otherDeadLetterQueues?: readonly DeadLetterQueueStatus[];
+  /** Configured queues the stack does not publish (an older deployment): not counted, so named. */
+  readonly queuesMissingOutputs?: readonly string[];
   /** Configured schedules whose dead-letter queue the stack does not publish yet (an older deployment). */
   readonly schedulesMissingOutputs?: readonly string[];
   /**
@@ -176,7 +186,7 @@ async function consumerAndTrip(
   queue: QueueTarget,
 ): Promise<[string | null, BreakerTrip | undefined]> {
   const consumer = await sources.consumer(queue);
-  if (consumer === null) return [consumer, undefined];
+  if (consumer === null || consumer === MAPPING_MISSING) return [consumer, undefined];
   return [consumer, await sources.breakerTrip?.(queue, consumer === 'Enabled')];
 }
 
@@ -264,6 +274,32 @@ async function localModeRows(
   }
 }
 
+/**
+ * A stack that publishes none of the configured queues is not this configuration's pipeline as this version
+ * deploys it (an older version's, another configuration's, not a hookline stack): a status of no queues would
+ * read as an empty pipeline, so it is an error saying which.
+ */
+function refuseStackWithoutQueues(target: Target): void {
+  if (target.kind !== 'stack' || target.queuesMissingOutputs.length === 0) return;
+  if (Object.keys(target.queues).length > 0) return;
+  throw new CliError(
+    `${target.description} publishes none of the configured queues (${target.queuesMissingOutputs.join(', ')}) in its outputs: it was deployed by an older hookline version or from another configuration, or is not a hookline stack; redeploy it with npx cdk deploy, or pass the --stack (and --config) of the pipeline you mean`,
+  );
+}
+
+/** How an error names the queue at `url`: a queue, a queue's dead-letter queue, or a dead-letter queue of its own. */
+function queueNamed(
+  url: string,
+  queues: readonly QueueTarget[],
+  others: readonly DeadLetterQueueTarget[],
+): string | undefined {
+  const queue = queues.find((q) => q.url === url);
+  if (queue) return queue.name;
+  const deadLetters = queues.find((q) => q.deadLetterUrl === url);
+  if (deadLetters) return `${deadLetters.name} (its dead-letter queue)`;
+  return others.find((d) => d.deadLetterUrl === url)?.name;
+}
+
 /** Loaded for a deployed stack only: `status --local` loads no AWS SDK. */
 const breakerStatus = () => import('./breaker-status');
 
@@ -274,8 +310,14 @@ export async function status(
   options: { queue?: string } = {},
 ): Promise<StatusResult> {
   const queues = statusQueues(target, options);
+  if (options.queue === undefined) refuseStackWithoutQueues(target);
+  const others = options.queue === undefined ? otherDeadLetterQueues(target) : [];
   const sources: StatusSources = {
-    depth: (url) => queueDepth(backend.sqs, url),
+    depth: (url) =>
+      queueDepth(backend.sqs, url).catch((error: unknown) => {
+        // Say which of the queues read at once is missing: the stack's outputs may name one deleted since.
+        throw explainError(error, contextOf(target, queueNamed(url, queues, others)));
+      }),
     consumer: (queue) => consumerState(backend, target, queue),
     ...(target.kind === 'stack'
       ? {
@@ -290,7 +332,6 @@ export async function status(
     oldestAges: (selected) =>
       target.kind === 'stack' ? oldestAges(backend, selected) : Promise.resolve(LOCAL_AGES),
   };
-  const others = options.queue === undefined ? otherDeadLetterQueues(target) : [];
   try {
     const [{ rows, unconfiguredQueues }, otherRows] = await Promise.all([
       target.kind === 'local'
@@ -314,6 +355,9 @@ export async function status(
       target: target.description,
       queues: rows,
       ...(otherRows.length > 0 ? { otherDeadLetterQueues: otherRows } : {}),
+      ...(options.queue === undefined && target.kind === 'stack' && target.queuesMissingOutputs.length
+        ? { queuesMissingOutputs: target.queuesMissingOutputs }
+        : {}),
       ...(options.queue === undefined && target.kind === 'stack' && target.schedulesMissingOutputs?.length
         ? { schedulesMissingOutputs: target.schedulesMissingOutputs }
         : {}),

@@ -59,6 +59,12 @@ export interface QueueTarget extends LocalQueue {
   readonly breakerProbes?: boolean;
 }
 
+/**
+ * The consumer state `status` shows for a queue whose event source mapping, named by the stack outputs, Lambda
+ * does not have (deleted outside the stack): nothing consumes the queue.
+ */
+export const MAPPING_MISSING = 'Missing';
+
 interface TargetBase {
   /** `local mode` or `stack Hookline in us-east-1`, for messages. */
   readonly description: string;

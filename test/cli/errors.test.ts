@@ -75,3 +75,72 @@ describe('no AWS credentials, in one line', () => {
     );
   });
 });
+
+/** An error as the SDK throws it once its retries are spent: the service's name for it and the answer's metadata. */
+function sdkError(
+  name: string,
+  message: string,
+  fault: 'client' | 'server',
+  status: number,
+  attempts: number,
+) {
+  return Object.assign(new Error(message), {
+    name,
+    $fault: fault,
+    $metadata: { httpStatusCode: status, attempts },
+  });
+}
+
+describe('AWS answers the CLI cannot act on, in one line', () => {
+  it('says a server error AWS gave on every try is on its side, with the status and how many tries', () => {
+    const error = sdkError('InternalFailure', 'We encountered an internal error.', 'server', 503, 5);
+
+    expect(explainError(error, deployed)).toMatchObject({
+      name: 'BackendError',
+      message:
+        "AWS answered with a server error (InternalFailure, HTTP 503) on all 5 tries: a fault on AWS's side, not in your request; run it again in a minute (the AWS Health Dashboard says when a service is degraded)",
+    });
+  });
+
+  it('points a server error of local mode at its output instead', () => {
+    const error = sdkError('InternalError', 'boom', 'server', 500, 2);
+
+    expect(explainError(error, { target: 'local mode', local: true })).toMatchObject({
+      message:
+        'local mode answered with a server error (InternalError, HTTP 500) on all 2 tries: check the npm start output, then run it again',
+    });
+  });
+
+  it('says a resource the stack outputs name is gone, and to redeploy', () => {
+    const error = sdkError(
+      'ResourceNotFoundException',
+      'The resource you requested does not exist.',
+      'client',
+      404,
+      1,
+    );
+
+    expect(explainError(error, deployed)).toMatchObject({
+      name: 'BackendError',
+      message:
+        'stack Hookline in eu-west-1 has no such resource (ResourceNotFoundException: The resource you requested does not exist.): it was deleted outside the stack or the stack is out of date; redeploy with npx cdk deploy',
+    });
+  });
+
+  it('names --rate as a fix for throttling only for a command that has it', () => {
+    const throttled = sdkError('ThrottlingException', 'Rate exceeded', 'client', 400, 5);
+
+    expect((explainError(throttled, deployed) as Error).message).toBe(
+      'AWS throttled the request (ThrottlingException) after retries: wait a minute and run it again',
+    );
+    expect((explainError(throttled, { ...deployed, paced: true }) as Error).message).toBe(
+      'AWS throttled the request (ThrottlingException) after retries: wait a minute and run it again, or lower --rate',
+    );
+  });
+
+  it('leaves a client error it does not know as it is', () => {
+    const error = sdkError('InvalidParameterValue', 'bad', 'client', 400, 1);
+
+    expect(explainError(error, deployed)).toBe(error);
+  });
+});

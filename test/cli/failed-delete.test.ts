@@ -452,6 +452,27 @@ describe('failed delete', () => {
     expect(backend.output.lines.at(-1)).toBe('  and 1 more (--json)');
   });
 
+  it('names the first 20 deleted ids on its line and counts the others, which --json lists', async () => {
+    installFakeQueue(
+      sqs,
+      EVENTS.deadLetterUrl,
+      Array.from({ length: 25 }, (_, n) => deadLetterMessage(n)),
+    );
+    const backend = testBackend();
+    const result = await failedDelete(backend, stackTarget(), {
+      queue: 'events',
+      type: '**',
+      yes: true,
+      recordJobs: noRecords,
+    });
+    expect(result.deletedIds).toHaveLength(25);
+    renderFailedDelete(backend.output, result);
+    const first20 = result.deletedIds.slice(0, 20).join(', ');
+    expect(backend.output.lines[0]).toBe(
+      `deleted 25 events from the events dead-letter queue: ${first20} and 5 more (--json)`,
+    );
+  });
+
   it('refuses a selection that matches nothing, unless asked to report it: then every id gone is not found', async () => {
     const queue = installFakeQueue(sqs, EVENTS.deadLetterUrl, [deadLetterMessage(1)]);
     const options = { queue: 'events', ids: ['evt-7', 'evt-8'], yes: true, recordJobs: noRecords };

@@ -592,7 +592,7 @@ describe('jobs show of a dead-lettered job no longer in its dead-letter queue', 
     sqs.on(GetQueueAttributesCommand).resolves({ Attributes: { ApproximateNumberOfMessages: '1' } });
     sqs.on(ReceiveMessageCommand).rejects(awsError('ThrottlingException'));
     await expect(withDeadLetteredJob(testBackend(), target, dead, {})).rejects.toThrow(
-      'AWS throttled the request (ThrottlingException) after retries: wait a minute and run it again, or lower --rate',
+      'AWS throttled the request (ThrottlingException) after retries: wait a minute and run it again',
     );
   });
 

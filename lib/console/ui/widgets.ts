@@ -47,6 +47,8 @@ function summary(job: Job): string {
     const parts = [`moved ${r.moved ?? 0}`, `skipped ${r.skipped ?? 0}`, `failed ${r.failed ?? 0}`];
     if (r.returned) parts.push(`came back ${r.returned}`);
     if (r.movedByAnotherRedrive) parts.push(`left to another redrive ${r.movedByAnotherRedrive}`);
+    // A selection by failure or type could not read what another reader held: some of it may match.
+    if (r.heldByOthers) parts.push(`not read, held by another reader ${r.heldByOthers}`);
     return parts.join(', ');
   }
   if (job.kind === 'purge') return `purged ~${r.purged ?? 0} messages (SQS may take up to 60 s)`;

@@ -1,0 +1,208 @@
+/**
+ * The real CLI (spawned `bin/hookline.ts`) on its deployed code path, against a stand-in for a deployed stack
+ * (`test/helpers/deployed-stand-in.ts`: SQS with move tasks, the stack outputs, Lambda's mappings) that it reaches
+ * through the SDK's endpoint variables: what an operator meets at 3 a.m. when the stack, AWS or another reader is
+ * not as the CLI expects.
+ */
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { outputKey } from '../../lib/stack-outputs';
+import { type DeployedStandIn, startDeployedStandIn } from '../helpers/deployed-stand-in';
+
+let standIn: DeployedStandIn;
+/** The outputs of the repository's example configuration (queues `events` and FIFO `orders`) as deployed. */
+let outputs: Record<string, string>;
+
+beforeAll(async () => {
+  standIn = await startDeployedStandIn();
+  const eventsQueue = await standIn.queueWithDeadLetters('events');
+  const ordersQueue = await standIn.queueWithDeadLetters('orders', { fifo: true });
+  outputs = {
+    ...eventsQueue.outputs,
+    ...ordersQueue.outputs,
+    [outputKey('EventSourceMappingId', 'events')]: 'mapping-events',
+    [outputKey('EventSourceMappingId', 'orders')]: 'mapping-orders',
+  };
+  standIn.stacks.set('Hookline', outputs);
+});
+
+afterAll(async () => {
+  await standIn?.close();
+});
+
+beforeEach(() => {
+  standIn.heal();
+  standIn.mappings.set('mapping-events', 'Enabled');
+  standIn.mappings.set('mapping-orders', 'Enabled');
+});
+
+/** No stack trace: an expected failure is one `error:` line. */
+function expectOneErrorLine(stderr: string, message: RegExp): void {
+  const lines = stderr.trim().split('\n');
+  expect(lines).toHaveLength(1);
+  expect(lines[0]).toMatch(/^error: /);
+  expect(lines[0]).toMatch(message);
+}
+
+describe('finding the stack', () => {
+  it('reads the queues of a deployed stack from its outputs', async () => {
+    const run = await standIn.run(['status', '--json']);
+
+    expect(run.code).toBe(0);
+    const result = JSON.parse(run.stdout) as { queues: { queue: string; consumer: string }[] };
+    expect(result.queues.map((q) => [q.queue, q.consumer])).toEqual([
+      ['events', 'Enabled'],
+      ['orders', 'Enabled'],
+    ]);
+  });
+
+  it('says a stack that is not deployed is not found, naming --stack and --region', async () => {
+    const run = await standIn.run(['status', '--stack', 'Nowhere']);
+
+    expect(run.code).toBe(1);
+    expectOneErrorLine(
+      run.stderr,
+      /stack Nowhere not found in us-east-1: deploy it with npx cdk deploy, or pass --stack\/--region/,
+    );
+  });
+
+  it('refuses the status of a stack that publishes none of the configured queues, rather than show no queues', async () => {
+    standIn.stacks.set('Older', { ApiUrl: 'https://example.execute-api.us-east-1.amazonaws.com/prod/' });
+
+    const run = await standIn.run(['status', '--stack', 'Older']);
+
+    expect(run.code).toBe(1);
+    expect(run.stdout).toBe('');
+    expectOneErrorLine(
+      run.stderr,
+      /stack Older in us-east-1 publishes none of the configured queues \(events, orders\) in its outputs: .*redeploy it with npx cdk deploy, or pass the --stack \(and --config\)/,
+    );
+  });
+
+  it('names a configured queue the stack does not publish under the status of the others', async () => {
+    const { [outputKey('QueueUrl', 'orders')]: _, ...withoutOrders } = outputs;
+    standIn.stacks.set('Partial', withoutOrders);
+
+    const text = await standIn.run(['status', '--stack', 'Partial']);
+    const json = await standIn.run(['status', '--stack', 'Partial', '--json']);
+
+    expect(text.code).toBe(0);
+    expect(text.stdout).toContain(
+      'queue orders: not in the stack outputs, so it is not counted here; redeploy with npx cdk deploy',
+    );
+    expect(JSON.parse(json.stdout)).toMatchObject({ queuesMissingOutputs: ['orders'] });
+  });
+});
+
+describe('a queue deleted outside the stack', () => {
+  it('names the queue whose read failed, even when it is a dead-letter queue', async () => {
+    const deadLetterKey = outputKey('DeadLetterQueueUrl', 'events');
+    standIn.stacks.set('Drifted', {
+      ...outputs,
+      [deadLetterKey]: `${standIn.endpoint}/123456789012/Drifted-events-dlq-deleted`,
+    });
+
+    const run = await standIn.run(['status', '--stack', 'Drifted']);
+
+    expect(run.code).toBe(1);
+    expectOneErrorLine(
+      run.stderr,
+      /^error: queue events \(its dead-letter queue\) does not exist in stack Drifted in us-east-1: redeploy with npx cdk deploy$/,
+    );
+  });
+});
+
+describe('AWS faults', () => {
+  it('says in one line that AWS kept answering with a server error, after the SDK retried it', async () => {
+    standIn.fail('GetQueueAttributes', { code: 'InternalError', status: 500 });
+
+    const run = await standIn.run(['status', '--json']);
+
+    expect(run.code).toBe(1);
+    expectOneErrorLine(
+      run.stderr,
+      /AWS answered with a server error \(InternalError, HTTP 500\) on all 5 tries: a fault on AWS's side/,
+    );
+    expect(JSON.parse(run.stdout)).toEqual({
+      error: expect.stringMatching(/^AWS answered with a server error/),
+    });
+  });
+
+  it('retries a server error that passes, and answers as if there had been none', async () => {
+    standIn.fail('GetQueueAttributes', { code: 'ServiceUnavailable', status: 503, times: 2 });
+
+    const run = await standIn.run(['status', 'events', '--json']);
+
+    expect(run.code).toBe(0);
+    expect(JSON.parse(run.stdout)).toMatchObject({ queues: [{ queue: 'events' }] });
+  });
+});
+
+describe('a consumer mapping deleted outside the stack', () => {
+  it('still shows every queue, the missing consumer among them, and what to do', async () => {
+    standIn.mappings.delete('mapping-events');
+
+    const run = await standIn.run(['status']);
+
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/^events +\d+ +\d+ +\d+ +\d+ +- +Missing$/m);
+    expect(run.stdout).toMatch(/^orders \(fifo\) .* Enabled$/m);
+    expect(run.stdout).toContain(
+      "events: its consumer's event source mapping is gone from Lambda (deleted outside the stack): nothing consumes the queue; redeploy with npx cdk deploy",
+    );
+  });
+
+  it('makes pause a one-line error naming the fix', async () => {
+    standIn.mappings.delete('mapping-events');
+
+    const run = await standIn.run(['pause', 'events']);
+
+    expect(run.code).toBe(1);
+    expectOneErrorLine(
+      run.stderr,
+      /stack Hookline in us-east-1 has no such resource \(ResourceNotFoundException: The resource you requested does not exist\.\): .*redeploy with npx cdk deploy/,
+    );
+  });
+});
+
+describe('a selection while another reader holds part of the dead-letter queue', () => {
+  it('says that redrive --type could not read what was held, rather than report the selection done', async () => {
+    const { outputs: held, deadLetters } = await standIn.queueWithDeadLetters('events', {
+      stack: 'HeldRedrive',
+    });
+    standIn.stacks.set('HeldRedrive', held);
+    await standIn.deadLetter(deadLetters.url, 40, ['invoice.paid', 'charge.failed']);
+    expect(await standIn.hold(deadLetters.url, 10, 600)).toBe(10);
+
+    const text = await standIn.run(['redrive', 'events', '--stack', 'HeldRedrive', '--type', 'invoice.paid']);
+
+    expect(text.code).toBe(0);
+    expect(text.stdout).toMatch(/^moved 15, skipped 15, failed 0$/m);
+    expect(text.stdout).toContain(
+      '10 messages were held by another reader (a redrive, the console, another failed list) when this run started and could not be read, so not moved even where the selection matches them: run it again once that hold ends',
+    );
+  });
+
+  it('says the same of failed delete --type, and gives the count in --json', async () => {
+    const { outputs: held, deadLetters } = await standIn.queueWithDeadLetters('events', {
+      stack: 'HeldDelete',
+    });
+    standIn.stacks.set('HeldDelete', held);
+    await standIn.deadLetter(deadLetters.url, 40, ['invoice.paid', 'charge.failed']);
+    expect(await standIn.hold(deadLetters.url, 10, 600)).toBe(10);
+
+    const json = await standIn.run([
+      'failed',
+      'delete',
+      'events',
+      '--stack',
+      'HeldDelete',
+      '--type',
+      'charge.failed',
+      '--yes',
+      '--json',
+    ]);
+
+    expect(json.code).toBe(0);
+    expect(JSON.parse(json.stdout)).toMatchObject({ deletedMessages: 15, heldByOthers: 10 });
+  });
+});

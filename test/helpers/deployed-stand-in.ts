@@ -1,0 +1,323 @@
+/**
+ * A deployed pipeline the real CLI can be pointed at without an AWS account: one HTTP server that is SQS
+ * (local-aws-sqs, which has move tasks), CloudFormation's `DescribeStacks` (the stack outputs the CLI finds the
+ * resources by), Lambda's event source mappings and CloudWatch's `GetMetricData`. The CLI reaches it through the
+ * SDK's own `AWS_ENDPOINT_URL_<SERVICE>` variables, so every line of its deployed code path runs as against AWS.
+ * A test can make the SQS answers of one action fail (`fail`), as AWS does when it throttles or has a fault.
+ */
+import { execFile } from 'node:child_process';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Readable } from 'node:stream';
+import { promisify } from 'node:util';
+import {
+  CreateQueueCommand,
+  GetQueueAttributesCommand,
+  ReceiveMessageCommand,
+  SendMessageBatchCommand,
+  type SendMessageBatchRequestEntry,
+  SQSClient,
+} from '@aws-sdk/client-sqs';
+import { createRequestHandler } from 'local-aws-sqs';
+import { FAILURE_ATTRIBUTES, MESSAGE_ATTRIBUTES } from '../../lambda/shared/envelope';
+import { outputKey } from '../../lib/stack-outputs';
+import type { CliRun } from './local/cli';
+
+const ACCOUNT = '123456789012';
+
+/** How the SQS answers of one action fail: with this error code and HTTP status, after `after` good answers. */
+export interface SqsFault {
+  readonly code: string;
+  readonly status: number;
+  /** Answers that succeed before the failures start. @default 0 */
+  readonly after?: number;
+  /** How many answers fail. @default every one */
+  readonly times?: number;
+}
+
+export interface StandInQueue {
+  readonly url: string;
+  readonly arn: string;
+}
+
+export interface DeployedStandIn {
+  readonly endpoint: string;
+  readonly sqs: SQSClient;
+  /** The stack outputs `DescribeStacks` answers for each stack name; any other name is a stack that does not exist. */
+  readonly stacks: Map<string, Record<string, string>>;
+  /** Event source mapping UUIDs Lambda has, with their state; any other UUID is one Lambda does not have. */
+  readonly mappings: Map<string, 'Enabled' | 'Disabled'>;
+  /** Makes the SQS action `action` (`ReceiveMessage`, `GetQueueAttributes`, ...) fail as `fault` says. */
+  fail(action: string, fault: SqsFault): void;
+  /** Makes every SQS answer succeed again. */
+  heal(): void;
+  /**
+   * Creates the configured queue `name` (`fifo`: a FIFO one) and its dead-letter queue as the stack `stack` would
+   * (default `Hookline`), and the outputs the stack publishes for them.
+   */
+  queueWithDeadLetters(
+    name: string,
+    options?: { fifo?: boolean; stack?: string },
+  ): Promise<{ outputs: Record<string, string>; queue: StandInQueue; deadLetters: StandInQueue }>;
+  /** Sends `count` hookline dead letters of the given types (in turn) to a queue. */
+  deadLetter(url: string, count: number, types: readonly string[]): Promise<string[]>;
+  /** Receives `count` messages of a queue and holds them for `seconds`, as another reader would. */
+  hold(url: string, count: number, seconds: number): Promise<number>;
+  /** Visible and in-flight messages of a queue, as SQS counts them. */
+  depth(url: string): Promise<{ visible: number; inFlight: number }>;
+  /** Runs the real `bin/hookline.ts` against this stand-in. */
+  run(args: readonly string[]): Promise<CliRun>;
+  close(): Promise<void>;
+}
+
+const execFileAsync = promisify(execFile);
+
+export async function startDeployedStandIn(): Promise<DeployedStandIn> {
+  const stacks = new Map<string, Record<string, string>>();
+  const mappings = new Map<string, 'Enabled' | 'Disabled'>();
+  const faults = new Map<string, { fault: SqsFault; seen: number; failed: number }>();
+  let sqsHandler: ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
+
+  const server: Server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks).toString();
+      if (body.includes('Action=DescribeStacks')) return describeStacks(stacks, body, res);
+      if (req.url?.startsWith('/2015-03-31/event-source-mappings/'))
+        return eventSourceMapping(mappings, req, body, res);
+      const target = String(req.headers['x-amz-target'] ?? '');
+      if (target.startsWith('GraniteServiceVersion20100801.')) {
+        res.writeHead(200, { 'content-type': 'application/x-amz-json-1.0' });
+        return res.end(JSON.stringify({ MetricDataResults: [] }));
+      }
+      const action = target.split('.')[1] ?? '';
+      const injected = faults.get(action);
+      if (injected) {
+        injected.seen++;
+        const { fault } = injected;
+        if (
+          injected.seen > (fault.after ?? 0) &&
+          injected.failed < (fault.times ?? Number.POSITIVE_INFINITY)
+        ) {
+          injected.failed++;
+          res.writeHead(fault.status, {
+            'content-type': 'application/x-amz-json-1.0',
+            'x-amzn-query-error': `${fault.code};${fault.status >= 500 ? 'Receiver' : 'Sender'}`,
+          });
+          return res.end(
+            JSON.stringify({
+              __type: `com.amazonaws.sqs#${fault.code}`,
+              message: `${fault.code} (stand-in)`,
+            }),
+          );
+        }
+      }
+      // local-aws-sqs reads the request body itself: hand it a request that replays what was read.
+      const replay = Object.assign(Readable.from([Buffer.from(body)]), {
+        headers: req.headers,
+        method: req.method,
+        url: req.url,
+      });
+      sqsHandler?.(replay as unknown as IncomingMessage, res);
+    });
+  });
+  await new Promise<void>((listening) => server.listen(0, '127.0.0.1', listening));
+  const { port } = server.address() as AddressInfo;
+  const endpoint = `http://127.0.0.1:${port}`;
+  sqsHandler = (
+    createRequestHandler({
+      port,
+      hostname: '127.0.0.1',
+      accountId: ACCOUNT,
+      emulateQueueCreationLifecycle: false,
+    } as never) as unknown as { requestHandler: (req: IncomingMessage, res: ServerResponse) => void }
+  ).requestHandler;
+  const sqs = new SQSClient({
+    region: 'us-east-1',
+    endpoint,
+    credentials: { accessKeyId: 'stand-in', secretAccessKey: 'stand-in' },
+  });
+
+  const create = async (name: string, attributes: Record<string, string> = {}): Promise<StandInQueue> => {
+    const { QueueUrl = '' } = await sqs.send(
+      new CreateQueueCommand({ QueueName: name, Attributes: attributes }),
+    );
+    const answer = await sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn'] }));
+    return { url: QueueUrl, arn: answer.Attributes?.QueueArn ?? '' };
+  };
+
+  return {
+    endpoint,
+    sqs,
+    stacks,
+    mappings,
+    fail: (action, fault) => faults.set(action, { fault, seen: 0, failed: 0 }),
+    heal: () => faults.clear(),
+    async queueWithDeadLetters(name, { fifo = false, stack = 'Hookline' } = {}) {
+      const suffix = fifo ? '.fifo' : '';
+      const fifoAttributes: Record<string, string> = fifo ? { FifoQueue: 'true' } : {};
+      const deadLetters = await create(`${stack}-${name}-dlq${suffix}`, fifoAttributes);
+      const queue = await create(`${stack}-${name}${suffix}`, {
+        ...fifoAttributes,
+        RedrivePolicy: JSON.stringify({ deadLetterTargetArn: deadLetters.arn, maxReceiveCount: 5 }),
+      });
+      const outputs = {
+        [outputKey('QueueUrl', name)]: queue.url,
+        [outputKey('DeadLetterQueueUrl', name)]: deadLetters.url,
+      };
+      return { outputs, queue, deadLetters };
+    },
+    async deadLetter(url, count, types) {
+      const ids: string[] = [];
+      for (let i = 0; i < count; i += 10) {
+        const entries: SendMessageBatchRequestEntry[] = [];
+        for (let n = i; n < Math.min(count, i + 10); n++) {
+          const type = types[n % types.length] ?? 'event';
+          const id = `evt_${n}`;
+          ids.push(id);
+          entries.push({
+            Id: String(n - i),
+            MessageBody: JSON.stringify({
+              v: 1,
+              id,
+              source: 'stripe',
+              type,
+              receivedAt: new Date().toISOString(),
+              headers: {},
+              body: '{}',
+              bodyEncoding: 'utf8',
+            }),
+            MessageAttributes: {
+              [MESSAGE_ATTRIBUTES.eventId]: { DataType: 'String', StringValue: id },
+              [MESSAGE_ATTRIBUTES.type]: { DataType: 'String', StringValue: type },
+              [FAILURE_ATTRIBUTES.errorName]: { DataType: 'String', StringValue: 'PermanentError' },
+              [FAILURE_ATTRIBUTES.errorMessage]: { DataType: 'String', StringValue: `${type} failed` },
+            },
+          });
+        }
+        await sqs.send(new SendMessageBatchCommand({ QueueUrl: url, Entries: entries }));
+      }
+      return ids;
+    },
+    async hold(url, count, seconds) {
+      let held = 0;
+      while (held < count) {
+        const { Messages = [] } = await sqs.send(
+          new ReceiveMessageCommand({
+            QueueUrl: url,
+            MaxNumberOfMessages: Math.min(10, count - held),
+            VisibilityTimeout: seconds,
+          }),
+        );
+        if (Messages.length === 0) break;
+        held += Messages.length;
+      }
+      return held;
+    },
+    async depth(url) {
+      const answer = await sqs.send(
+        new GetQueueAttributesCommand({
+          QueueUrl: url,
+          AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+        }),
+      );
+      return {
+        visible: Number(answer.Attributes?.ApproximateNumberOfMessages ?? 0),
+        inFlight: Number(answer.Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0),
+      };
+    },
+    run: (args) => runDeployedHookline(endpoint, args),
+    async close() {
+      sqs.destroy();
+      await new Promise((closed) => server.close(closed));
+    },
+  };
+}
+
+/** `DescribeStacks` as CloudFormation answers it (AWS query protocol, XML). */
+function describeStacks(
+  stacks: ReadonlyMap<string, Record<string, string>>,
+  body: string,
+  res: ServerResponse,
+) {
+  const name = decodeURIComponent(/StackName=([^&]*)/.exec(body)?.[1] ?? '');
+  const outputs = stacks.get(name);
+  res.writeHead(outputs ? 200 : 400, { 'content-type': 'text/xml' });
+  if (!outputs) {
+    return res.end(
+      `<ErrorResponse><Error><Type>Sender</Type><Code>ValidationError</Code><Message>Stack with id ${xml(name)} does not exist</Message></Error><RequestId>stand-in</RequestId></ErrorResponse>`,
+    );
+  }
+  const members = Object.entries(outputs)
+    .map(
+      ([key, value]) =>
+        `<member><OutputKey>${xml(key)}</OutputKey><OutputValue>${xml(value)}</OutputValue></member>`,
+    )
+    .join('');
+  res.end(
+    `<DescribeStacksResponse><DescribeStacksResult><Stacks><member><StackName>${xml(name)}</StackName>` +
+      `<StackId>arn:aws:cloudformation:us-east-1:${ACCOUNT}:stack/${xml(name)}/0a1b2c3d</StackId>` +
+      `<StackStatus>UPDATE_COMPLETE</StackStatus><CreationTime>2026-11-01T00:00:00Z</CreationTime>` +
+      `<Outputs>${members}</Outputs></member></Stacks></DescribeStacksResult>` +
+      `<ResponseMetadata><RequestId>stand-in</RequestId></ResponseMetadata></DescribeStacksResponse>`,
+  );
+}
+
+/** Lambda's `GetEventSourceMapping` and `UpdateEventSourceMapping` (REST JSON); an unknown UUID is a 404. */
+function eventSourceMapping(
+  mappings: Map<string, 'Enabled' | 'Disabled'>,
+  req: IncomingMessage,
+  body: string,
+  res: ServerResponse,
+) {
+  const uuid = decodeURIComponent(req.url?.split('/')[3] ?? '');
+  const state = mappings.get(uuid);
+  if (state === undefined) {
+    res.writeHead(404, {
+      'content-type': 'application/json',
+      'x-amzn-errortype': 'ResourceNotFoundException',
+    });
+    return res.end(JSON.stringify({ Type: 'User', Message: 'The resource you requested does not exist.' }));
+  }
+  if (req.method === 'PUT')
+    mappings.set(uuid, (JSON.parse(body || '{}') as { Enabled?: boolean }).Enabled ? 'Enabled' : 'Disabled');
+  res.writeHead(req.method === 'PUT' ? 202 : 200, { 'content-type': 'application/json' });
+  res.end(JSON.stringify({ UUID: uuid, State: mappings.get(uuid), LastModified: Date.now() / 1000 }));
+}
+
+const xml = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+
+/** The real CLI with every AWS service it calls pointed at `endpoint`, and credentials that sign for it. */
+async function runDeployedHookline(endpoint: string, args: readonly string[]): Promise<CliRun> {
+  const services = [
+    'SQS',
+    'CLOUDFORMATION',
+    'LAMBDA',
+    'CLOUDWATCH',
+    'CLOUDWATCH_LOGS',
+    'S3',
+    'SECRETS_MANAGER',
+  ];
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    ...Object.fromEntries(services.map((service) => [`AWS_ENDPOINT_URL_${service}`, endpoint])),
+    AWS_ACCESS_KEY_ID: 'stand-in',
+    AWS_SECRET_ACCESS_KEY: 'stand-in',
+    AWS_REGION: 'us-east-1',
+    NO_COLOR: '1',
+  };
+  delete env.AWS_PROFILE;
+  delete env.AWS_SESSION_TOKEN;
+  try {
+    const { stdout, stderr } = await execFileAsync('node_modules/.bin/tsx', ['bin/hookline.ts', ...args], {
+      env,
+      timeout: 120_000,
+      maxBuffer: 64 * 1024 * 1024,
+    });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const e = error as { code?: unknown; stdout?: string; stderr?: string };
+    return { code: typeof e.code === 'number' ? e.code : -1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
+  }
+}
