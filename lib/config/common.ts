@@ -1,5 +1,6 @@
 /** Small rules and helpers shared by the section resolvers. */
 import type { Duration } from 'aws-cdk-lib';
+import { Token } from 'aws-cdk-lib/core';
 import { pascalCase } from '../stack-outputs';
 import type { ViolationList } from '../violations';
 
@@ -77,7 +78,7 @@ export function checkExistingSecretName(
   path: string,
   name: string | undefined,
 ): void {
-  if (name === undefined || SECRET_NAME.test(name)) return;
+  if (name === undefined || Token.isUnresolved(name) || SECRET_NAME.test(name)) return;
   const arn = /^arn:[^:]+:secretsmanager:[^:]*:[^:]*:secret:(.+?)(-[A-Za-z0-9]{6})?$/.exec(name);
   problems.add(
     path,

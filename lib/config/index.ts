@@ -154,7 +154,7 @@ function resolveSections(
 
 /** Validates a configuration and fills every default. Throws {@link HooklineConfigError} listing all problems. */
 export function resolveConfig(input: HooklineConfig, options: ResolveOptions = {}): ResolvedConfig {
-  const shape = parseShape(input);
+  const shape = parseShape(input, options.forDeploy ?? false);
   if (!shape.data) throw new HooklineConfigError(shape.issues);
   const problems = new ViolationList();
   problems.violations.push(...shape.issues);

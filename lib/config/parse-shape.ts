@@ -13,6 +13,7 @@ import {
   type HooklineConfig,
   type ParsedConfig,
 } from './schema';
+import { tokensIn, tokenViolation } from './tokens';
 
 /** Thrown by `resolveConfig`; its message lists every issue with the value given and the fix. */
 export class HooklineConfigError extends ViolationsError {
@@ -236,16 +237,27 @@ function fallbackOf(issue: ZodIssue): { path: PropertyKey[]; value: unknown } | 
 }
 
 /**
- * Checks the shape. A shape problem (an unknown key, a wrong type) is reported and its field left out, then the
+ * Checks the shape, and where CDK tokens are (`forDeploy`: for `cdk synth`, else for local mode and the CLI). A shape problem (an unknown key, a wrong type) is reported and its field left out, then the
  * rest is parsed again, so the rules after it still run and every problem surfaces in one listing. A problem
  * that leaving its field out does not clear leaves out the object around it ({@link fallbackOf}). Stops when
  * that makes no progress either (e.g. `sources` missing); `data` is then undefined.
  */
-export function parseShape(input: HooklineConfig): { data?: ParsedConfig; issues: Violation[] } {
+export function parseShape(
+  input: HooklineConfig,
+  forDeploy = false,
+): { data?: ParsedConfig; issues: Violation[] } {
   const issues: Violation[] = [];
   const seen = new Set<string>();
   const reported: string[] = [];
   let current: unknown = input;
+  // A token where none is taken is reported and left out, like a shape problem, so the rest is still checked.
+  for (const token of tokensIn(input)) {
+    const problem = tokenViolation(token, forDeploy);
+    if (!problem) continue;
+    issues.push(problem);
+    reported.push(problem.path);
+    current = withValueAt(current, token.path, REMOVED);
+  }
   for (let round = 0; round < 10; round++) {
     const parsed = configSchema.safeParse(current);
     if (parsed.success) return { data: parsed.data, issues };

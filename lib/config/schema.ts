@@ -4,6 +4,7 @@
  * time to accept exactly these types. Each sender's source fields live with the sender (`lib/senders/<type>.ts`).
  */
 import type { Duration } from 'aws-cdk-lib';
+import { Token } from 'aws-cdk-lib/core';
 import { z } from 'zod';
 import { sourceConfigSchema as sourceSchema } from '../senders';
 import { duration, wholeDays, wholeSeconds } from '../senders/config-sender';
@@ -664,7 +665,14 @@ const ingestSchema = z
 
 const alarmsSchema = z
   .object({
-    email: z.string().email().optional(),
+    // A token (an address known only at deploy) is taken as it is.
+    email: z
+      .string()
+      .refine((email) => Token.isUnresolved(email) || z.email().safeParse(email).success, {
+        message: 'is not an email address',
+        params: { fix: 'use the address that should receive the alarms, e.g. "ops@example.com"' },
+      })
+      .optional(),
     existingTopicArn: z.string().min(1).optional(),
     oldestMessageAge: wholeSeconds.optional(),
   })
