@@ -6,6 +6,7 @@ import type { z } from 'zod';
 import { FOREIGN_DURATION_FIX, isForeignDuration } from '../foreign-duration';
 import { SENDER_TYPE_NAMES } from '../senders';
 import { type Violation, ViolationsError, violation } from '../violations';
+import { closestKey, knownKeysAt } from './known-keys';
 import {
   BREAKER_SETTING_KEYS,
   CONSUMER_SETTING_KEYS,
@@ -114,11 +115,14 @@ function unknownKeyViolation(at: readonly PropertyKey[], key: string, input: unk
       `move ${key} into queues.${queue}.consumer (a queue without a consumer needs one first: consumer: { entry: 'lambda/consumers/${queue}.ts' })`,
     );
   }
+  const meant = closestKey(key, knownKeysAt(configSchema, at, valueAt(input, at)));
   return shapeViolation(
     path,
-    'is not a known setting here',
+    meant ? `is not a known setting here: did you mean ${meant}?` : 'is not a known setting here',
     value,
-    `remove or rename ${key}; see the configuration reference in README.md`,
+    meant
+      ? `rename ${key} to ${meant}`
+      : `remove or rename ${key}; see the configuration reference in README.md`,
   );
 }
 

@@ -22,7 +22,7 @@ writeFileSync(
 );
 
 const EXPECTED = [
-  'queues.events.maxRecieveCount: is not a known setting here (got 3). Fix: remove or rename maxRecieveCount',
+  'queues.events.maxRecieveCount: is not a known setting here: did you mean maxReceiveCount? (got 3). Fix: rename maxRecieveCount to maxReceiveCount',
   'queues.events.maxReceiveCount: must be between 1 and 1000 (got 0). Fix: use 5',
   'queues.events.consumer.entry: the consumer entry file does not exist (got "lambda/consumers/nope.ts"). Fix: create the file',
   'schedules.0.expression: "99" is out of range in the minutes field (0-59) (got "cron(99 3 * * ? *)"). Fix: cron(minutes hours',

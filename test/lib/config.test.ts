@@ -518,7 +518,7 @@ describe('resolveConfig validation', () => {
     [
       'unknown field',
       minimal({ queues: { events: { maxRecieveCount: 3 } as never } }),
-      /queues\.events.*remove or rename maxRecieveCount/,
+      /queues\.events.*did you mean maxReceiveCount\?.*rename maxRecieveCount to maxReceiveCount/,
     ],
     [
       'unknown source type',
@@ -1292,7 +1292,66 @@ describe('resolveConfig: every problem in one listing', () => {
     expect(error.message).toContain(
       'colour: is not a known setting here (got "blue"). Fix: remove or rename colour',
     );
-    expect(error.message).toMatch(/remove or rename maxRecieveCount/);
+    expect(error.message).toMatch(/rename maxRecieveCount to maxReceiveCount/);
+  });
+
+  it('names the setting a misspelt key most likely meant, at every level and for the source type given', () => {
+    const error = problemsOf({
+      ...minimal(),
+      stackNmae: 'Hooks',
+      queues: {
+        events: {
+          maxRecieveCount: 3,
+          consumer: { entry: 'x.ts', timout: Duration.seconds(3), retry: { bse: Duration.seconds(1) } },
+        },
+      },
+      sources: {
+        billing: { type: 'stripe', tolerence: Duration.minutes(1) },
+        github: { type: 'github', tolerance: Duration.minutes(1) },
+      },
+      ingest: { ratelimit: 5 },
+    } as never);
+    expect(error.issues.map((i) => [i.path, i.message, i.fix])).toEqual(
+      expect.arrayContaining([
+        [
+          'stackNmae',
+          'is not a known setting here: did you mean stackName?',
+          'rename stackNmae to stackName',
+        ],
+        [
+          'queues.events.maxRecieveCount',
+          'is not a known setting here: did you mean maxReceiveCount?',
+          'rename maxRecieveCount to maxReceiveCount',
+        ],
+        [
+          'queues.events.consumer.timout',
+          'is not a known setting here: did you mean timeout?',
+          'rename timout to timeout',
+        ],
+        [
+          'queues.events.consumer.retry.bse',
+          'is not a known setting here: did you mean base?',
+          'rename bse to base',
+        ],
+        [
+          'sources.billing.tolerence',
+          'is not a known setting here: did you mean tolerance?',
+          'rename tolerence to tolerance',
+        ],
+        [
+          'ingest.ratelimit',
+          'is not a known setting here: did you mean rateLimit?',
+          'rename ratelimit to rateLimit',
+        ],
+        // A GitHub source has no tolerance: another sender's field is not offered.
+        [
+          'sources.github.tolerance',
+          'is not a known setting here',
+          'remove or rename tolerance; see the configuration reference in README.md',
+        ],
+      ]),
+    );
+    expect(error.issues).toHaveLength(7);
   });
 
   it("never shows a value that may be a secret: a source's secret given as its value, or a field named like a credential", () => {
