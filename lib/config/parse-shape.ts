@@ -88,7 +88,7 @@ function shapeViolations(issue: ZodIssue, input: unknown): Violation[] {
     return issue.keys.map((key) => unknownKeyViolation(issue.path, key, input));
   }
   const value = valueAt(input, issue.path);
-  const said = missingField(issue, value) ?? fractionGiven(issue, value);
+  const said = missingField(issue, value) ?? fractionGiven(issue, value) ?? emptyGiven(issue, value);
   if (said) return [shapeViolation(issue.path, said.message, value, said.fix)];
   return [shapeViolation(issue.path, issue.message, value, fixOf(issue, value))];
 }
@@ -159,6 +159,41 @@ function fractionGiven(issue: ZodIssue, value: unknown): { message: string; fix:
   };
 }
 
+/** An empty text where one is required: said as such. Zod's own text ("Too small: expected string to have >=1 characters") is a rule, not the problem. */
+function emptyGiven(issue: ZodIssue, value: unknown): { message: string; fix: string } | undefined {
+  if (issue.code !== 'too_small' || value !== '') return undefined;
+  return { message: 'is empty', fix: 'give a value, or leave the field out for its default' };
+}
+
+/**
+ * The fix of a value of the wrong kind, for what was given: a number or a word in quotes, NaN, null, a number or
+ * text where a Duration is expected, a value that is not one of a field's options. Undefined for any other.
+ */
+function kindFix(issue: ZodIssue, value: unknown): string | undefined {
+  if (value === null) return 'give a value (null is none), or leave the field out where it is optional';
+  if (issue.code === 'invalid_value')
+    return `use one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')} (spelt exactly so)`;
+  if (issue.code === 'custom' && issue.params?.expects === 'Duration') return durationFix(value);
+  if (issue.code !== 'invalid_type') return undefined;
+  if (typeof value === 'number' && !Number.isFinite(value))
+    return 'give a finite number (NaN often comes from Number(process.env.X) with X unset or not a number)';
+  if (issue.expected === 'number' && typeof value === 'string' && /^\s*-?\d+(\.\d+)?\s*$/.test(value))
+    return `write it as a number, without quotes: ${Number(value)}`;
+  if (issue.expected === 'boolean')
+    return value === 'true' || value === 'false' ? `write it without quotes: ${value}` : 'use true or false';
+  return undefined;
+}
+
+/** How to write what was given where a Duration is expected. */
+function durationFix(value: unknown): string | undefined {
+  const imported = "(import { Duration } from 'aws-cdk-lib')";
+  if (typeof value === 'number' && Number.isFinite(value))
+    return `use a Duration, e.g. Duration.seconds(${value}) if ${value} is seconds ${imported}`;
+  if (typeof value === 'string')
+    return `use a Duration, not text: e.g. Duration.seconds(30), Duration.minutes(5) or Duration.days(4) ${imported}`;
+  return undefined;
+}
+
 const GENERIC_FIX = 'correct the value as described in the configuration reference in README.md';
 const TENANT_KEY_FORMS = '{ path: "account.id" } or { header: "x-tenant-id" }';
 
@@ -170,6 +205,8 @@ function fixOf(issue: ZodIssue, value: unknown): string {
   if (isForeignDuration(value)) return FOREIGN_DURATION_FIX;
   // A refinement (a Duration in whole seconds) names its own fix.
   if (issue.code === 'custom' && typeof issue.params?.fix === 'string') return issue.params.fix;
+  const forKind = kindFix(issue, value);
+  if (forKind) return forKind;
   if (issue.code !== 'invalid_union') return GENERIC_FIX;
   if (sourceWithBadType(issue))
     return `use one of the documented source types: ${SENDER_TYPE_NAMES.join(', ')}`;

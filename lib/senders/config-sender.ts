@@ -11,6 +11,8 @@ import type { Violation } from '../violations';
 
 /** A `Duration` in the configuration. */
 export const duration = z.custom<Duration>((value) => value instanceof Duration, {
+  // Read by the shape check, whose fix for a Duration field says how to write what was given as one.
+  params: { expects: 'Duration' },
   error: (issue) =>
     isForeignDuration(issue.input)
       ? FOREIGN_DURATION_MESSAGE

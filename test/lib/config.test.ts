@@ -1295,6 +1295,41 @@ describe('resolveConfig: every problem in one listing', () => {
     expect(error.message).toMatch(/rename maxRecieveCount to maxReceiveCount/);
   });
 
+  it('says how to write what was given when it is of the wrong kind: quoted, NaN, null, a number or text for a Duration, an option in another case', () => {
+    const error = problemsOf({
+      ...minimal(),
+      stackName: '',
+      removalPolicy: 'RETAIN',
+      tracing: 'true',
+      logRetentionDays: '30',
+      queues: {
+        events: {
+          fifo: 'yes',
+          maxReceiveCount: Number.NaN,
+          retentionPeriod: 345600,
+          deadLetterRetentionPeriod: '14 days',
+          consumer: { entry: 'x.ts' },
+        },
+      },
+      ingest: null,
+    } as never);
+    expect(Object.fromEntries(error.issues.map((i) => [i.path, i.fix]))).toEqual({
+      stackName: 'give a value, or leave the field out for its default',
+      removalPolicy: 'use one of "retain", "destroy" (spelt exactly so)',
+      tracing: 'write it without quotes: true',
+      logRetentionDays: 'write it as a number, without quotes: 30',
+      'queues.events.fifo': 'use true or false',
+      'queues.events.maxReceiveCount':
+        'give a finite number (NaN often comes from Number(process.env.X) with X unset or not a number)',
+      'queues.events.retentionPeriod':
+        "use a Duration, e.g. Duration.seconds(345600) if 345600 is seconds (import { Duration } from 'aws-cdk-lib')",
+      'queues.events.deadLetterRetentionPeriod':
+        "use a Duration, not text: e.g. Duration.seconds(30), Duration.minutes(5) or Duration.days(4) (import { Duration } from 'aws-cdk-lib')",
+      ingest: 'give a value (null is none), or leave the field out where it is optional',
+    });
+    expect(error.issues.find((i) => i.path === 'stackName')?.message).toBe('is empty');
+  });
+
   it('names the setting a misspelt key most likely meant, at every level and for the source type given', () => {
     const error = problemsOf({
       ...minimal(),
@@ -1784,7 +1819,9 @@ describe('resolveConfig: a Duration of another aws-cdk-lib copy', () => {
       }),
     );
     expect(issue?.message).toBe('expected a Duration, e.g. Duration.seconds(30)');
-    expect(issue?.fix).toBe('correct the value as described in the configuration reference in README.md');
+    expect(issue?.fix).toBe(
+      "use a Duration, e.g. Duration.seconds(30) if 30 is seconds (import { Duration } from 'aws-cdk-lib')",
+    );
   });
 });
 
