@@ -920,7 +920,12 @@ export function stackNameViolations(path: string, stackName: string | undefined)
       path,
       'a CloudFormation stack name starts with a letter and holds only letters, digits and hyphens (at most 128)',
       stackName,
-      `use e.g. "${stackName.replace(/[^A-Za-z0-9-]+/g, '-').replace(/^[^A-Za-z]+/, '') || 'Webhooks'}"`,
+      `use e.g. "${
+        stackName
+          .replace(/[^A-Za-z0-9-]+/g, '-')
+          .replace(/^[^A-Za-z]+/, '')
+          .slice(0, 128) || 'Webhooks'
+      }"`,
     ),
   ];
 }

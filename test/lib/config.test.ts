@@ -1330,6 +1330,25 @@ describe('resolveConfig: every problem in one listing', () => {
     expect(error.issues.find((i) => i.path === 'stackName')?.message).toBe('is empty');
   });
 
+  it('reports a queue or source given as null once, not also as a missing one', () => {
+    const error = problemsOf({ sources: { github: null }, queues: { events: null } } as never);
+    expect(error.issues.map((i) => i.path)).toEqual(['sources.github', 'queues.events']);
+  });
+
+  it('reports a name that differs from another only in case once, by the name rule, whose fix also ends the clash', () => {
+    const error = problemsOf(minimal({ queues: { events: {}, Events: {} } }));
+    expect(error.issues.map((i) => [i.path, i.message])).toEqual([
+      ['queues.Events', expect.stringMatching(/^queue names are lower-case letters/)],
+    ]);
+  });
+
+  it('suggests a stack name CloudFormation accepts for one that is too long', () => {
+    const error = problemsOf(minimal({ stackName: `Hooks_${'x'.repeat(130)}` }));
+    const suggested = /use e\.g\. "([^"]*)"/.exec(error.issues[0]?.fix ?? '')?.[1] ?? '';
+    expect(suggested).toMatch(/^Hooks-x+$/);
+    expect(suggested).toHaveLength(128);
+  });
+
   it('names the setting a misspelt key most likely meant, at every level and for the source type given', () => {
     const error = problemsOf({
       ...minimal(),
