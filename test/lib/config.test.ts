@@ -1330,6 +1330,17 @@ describe('resolveConfig: every problem in one listing', () => {
     expect(error.issues.find((i) => i.path === 'stackName')?.message).toBe('is empty');
   });
 
+  it("tells a queue kept SQS's 14 days to shorten its retention, since no dead-letter queue can outlive it, and one kept less to lengthen its DLQ's", () => {
+    const fixOf = (retentionPeriod: Duration) =>
+      problemsOf(
+        minimal({ queues: { events: { retentionPeriod, deadLetterRetentionPeriod: Duration.days(4) } } }),
+      ).issues[0]?.fix;
+    expect(fixOf(Duration.days(14))).toBe(
+      'shorten retentionPeriod to at most Duration.days(13): a dead-letter queue keeps a message at most 14 days, so it can outlive a queue kept 14 days by nothing',
+    );
+    expect(fixOf(Duration.days(5))).toBe('use Duration.days(14), or shorten retentionPeriod');
+  });
+
   it('reports a queue or source given as null once, not also as a missing one', () => {
     const error = problemsOf({ sources: { github: null }, queues: { events: null } } as never);
     expect(error.issues.map((i) => i.path)).toEqual(['sources.github', 'queues.events']);
