@@ -44,8 +44,6 @@ const TOKEN_FIELDS: readonly { readonly path: readonly string[]; readonly local:
   { path: ['queues', '*', 'oldestMessageAgeAlarm'], local: false },
   { path: ['ingest', 'rateLimit'], local: false },
   { path: ['ingest', 'timeout'], local: false },
-  // The CLI finds the stack by it; a construct is named by its Stack, and does not read it.
-  { path: ['stackName'], local: false },
 ];
 
 function tokenField(path: readonly PropertyKey[]): (typeof TOKEN_FIELDS)[number] | undefined {

@@ -74,6 +74,7 @@ describe('configuration values that are CDK tokens', () => {
         },
       },
       {
+        stackName: Fn.importValue('StackName'),
         dedupe: { ttl: Duration.seconds(seconds) },
         schedules: [{ name: 'nightly', expression: Fn.importValue('Cron'), queue: 'events', type: 'report' }],
       },
@@ -84,6 +85,7 @@ describe('configuration values that are CDK tokens', () => {
       ['queues.events.maxReceiveCount', '<token>'],
       ['queues.events.consumer.timeout', '<token>'],
       ['queues.events.consumer.memorySize', '<token>'],
+      ['stackName', '<token>'],
       ['dedupe.ttl', '<token>'],
       ['schedules.0.expression', '<token>'],
     ]);
