@@ -21,7 +21,12 @@ export interface Violation {
 
 /** Renders a value for an error message; an unresolved CDK token shows as `<token>`. */
 export function renderValue(value: unknown): string {
-  if (value instanceof Duration) return durationIsToken(value) ? '<token>' : value.toHumanString();
+  if (value instanceof Duration) {
+    if (durationIsToken(value)) return '<token>';
+    // CDK writes a Duration of NaN as nothing at all.
+    const ms = value.toMilliseconds({ integral: false });
+    return Number.isFinite(ms) ? value.toHumanString() : `a Duration of ${ms}`;
+  }
   if (isForeignDuration(value)) return value.toHumanString();
   if (value === undefined) return 'nothing';
   // A token's encoding (`${Token[TOKEN.12]}`, -1.888e+289) means nothing to a person.

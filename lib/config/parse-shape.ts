@@ -2,6 +2,7 @@
  * The shape check: every shape problem reported with its path, value and fix, and the rest of the configuration
  * still parsed so the rules after it run too.
  */
+import { Duration } from 'aws-cdk-lib/core';
 import type { z } from 'zod';
 import { FOREIGN_DURATION_FIX, isForeignDuration } from '../foreign-duration';
 import { SENDER_TYPE_NAMES } from '../senders';
@@ -175,8 +176,7 @@ function kindFix(issue: ZodIssue, value: unknown): string | undefined {
     return `use one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')} (spelt exactly so)`;
   if (issue.code === 'custom' && issue.params?.expects === 'Duration') return durationFix(value);
   if (issue.code !== 'invalid_type') return undefined;
-  if (typeof value === 'number' && !Number.isFinite(value))
-    return 'give a finite number (NaN often comes from Number(process.env.X) with X unset or not a number)';
+  if (typeof value === 'number' && !Number.isFinite(value)) return NAN_FIX;
   if (issue.expected === 'number' && typeof value === 'string' && /^\s*-?\d+(\.\d+)?\s*$/.test(value))
     return `write it as a number, without quotes: ${Number(value)}`;
   if (issue.expected === 'boolean')
@@ -184,9 +184,13 @@ function kindFix(issue: ZodIssue, value: unknown): string | undefined {
   return undefined;
 }
 
+const NAN_FIX =
+  'give a finite number (NaN often comes from Number(process.env.X) with X unset or not a number)';
+
 /** How to write what was given where a Duration is expected. */
 function durationFix(value: unknown): string | undefined {
   const imported = "(import { Duration } from 'aws-cdk-lib')";
+  if (value instanceof Duration) return NAN_FIX;
   if (typeof value === 'number' && Number.isFinite(value))
     return `use a Duration, e.g. Duration.seconds(${value}) if ${value} is seconds ${imported}`;
   if (typeof value === 'string')

@@ -3,20 +3,35 @@
  * the rules `resolveConfig` checks beyond the shape, and the mapping to the runtime settings the ingest
  * function reads (defined with the rest of the sender in `lambda/shared/senders/<type>.ts`).
  */
-import { Duration } from 'aws-cdk-lib/core';
+import { Duration, Token } from 'aws-cdk-lib/core';
 import { z } from 'zod';
 import type { SourceSettings } from '../../lambda/shared/senders';
 import { FOREIGN_DURATION_MESSAGE, isForeignDuration } from '../foreign-duration';
 import type { Violation } from '../violations';
 
+/**
+ * A Duration of NaN or Infinity (`Duration.seconds(Number(process.env.X))` with X unset): CDK makes one, then
+ * writes nothing or fails mid-synthesis on it. A token's amount is no number yet, and is taken (see `tokens.ts`).
+ */
+function nonFinite(d: Duration): boolean {
+  try {
+    const ms = d.toMilliseconds({ integral: false });
+    return !Token.isUnresolved(ms) && !Number.isFinite(ms);
+  } catch {
+    return false;
+  }
+}
+
 /** A `Duration` in the configuration. */
-export const duration = z.custom<Duration>((value) => value instanceof Duration, {
+export const duration = z.custom<Duration>((value) => value instanceof Duration && !nonFinite(value), {
   // Read by the shape check, whose fix for a Duration field says how to write what was given as one.
   params: { expects: 'Duration' },
   error: (issue) =>
     isForeignDuration(issue.input)
       ? FOREIGN_DURATION_MESSAGE
-      : 'expected a Duration, e.g. Duration.seconds(30)',
+      : issue.input instanceof Duration
+        ? 'is a Duration of NaN or Infinity: AWS takes a finite amount'
+        : 'expected a Duration, e.g. Duration.seconds(30)',
 });
 
 /** Whether CDK converts `d` to a whole number of `unit` (it throws otherwise, at synthesis). */

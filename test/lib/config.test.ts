@@ -1341,6 +1341,34 @@ describe('resolveConfig: every problem in one listing', () => {
     expect(fixOf(Duration.days(5))).toBe('use Duration.days(14), or shorten retentionPeriod');
   });
 
+  it('refuses a Duration of NaN or Infinity in any Duration field, listed with the rest, where CDK threw mid-way or it was called not whole', () => {
+    const nan = Duration.seconds(Number.NaN);
+    const error = problemsOf(
+      minimal({
+        queues: {
+          events: {
+            retentionPeriod: Duration.days(Number.POSITIVE_INFINITY),
+            consumer: { entry: 'x.ts', timeout: nan, deadlineMargin: Duration.millis(Number.NaN) },
+          },
+        },
+        dedupe: { ttl: nan },
+      }),
+    );
+    expect(error.issues.map((i) => [i.path, i.message, i.value, i.fix])).toEqual(
+      [
+        'queues.events.retentionPeriod',
+        'queues.events.consumer.timeout',
+        'queues.events.consumer.deadlineMargin',
+        'dedupe.ttl',
+      ].map((path) => [
+        path,
+        'is a Duration of NaN or Infinity: AWS takes a finite amount',
+        path.endsWith('retentionPeriod') ? 'a Duration of Infinity' : 'a Duration of NaN',
+        'give a finite number (NaN often comes from Number(process.env.X) with X unset or not a number)',
+      ]),
+    );
+  });
+
   it('reports a queue or source given as null once, not also as a missing one', () => {
     const error = problemsOf({ sources: { github: null }, queues: { events: null } } as never);
     expect(error.issues.map((i) => i.path)).toEqual(['sources.github', 'queues.events']);
