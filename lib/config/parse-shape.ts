@@ -221,6 +221,32 @@ function fixOf(issue: ZodIssue, value: unknown): string {
   return GENERIC_FIX;
 }
 
+const DEFINE_CONFIG = 'export default defineConfig({ sources: { ... }, queues: { ... } })';
+
+/**
+ * A configuration that is no object at all: a function or a promise of one (`export default async () => ...`) is
+ * told to be the object itself, anything else what the object holds. Zod would call a promise an object missing
+ * `sources` and `queues`.
+ */
+function notAConfigurationObject(input: unknown): Violation | undefined {
+  if (typeof (input as { then?: unknown } | null)?.then === 'function')
+    return {
+      path: '(root)',
+      message: 'is a Promise, and the configuration is read as it is, without waiting',
+      value: 'a Promise',
+      fix: `give the configuration object itself: in a configuration file, await what it needs at the top level and ${DEFINE_CONFIG}`,
+    };
+  if (typeof input === 'function')
+    return violation(
+      '(root)',
+      'is a function, and the configuration is an object',
+      input,
+      `give the object the function returns: ${DEFINE_CONFIG}`,
+    );
+  if (input !== null && typeof input === 'object' && !Array.isArray(input)) return undefined;
+  return violation('(root)', 'the configuration is an object of settings', input, DEFINE_CONFIG);
+}
+
 /** Left out of the copy by {@link withValueAt}. */
 const REMOVED = Symbol('removed');
 
@@ -291,6 +317,8 @@ export function parseShape(
   input: HooklineConfig,
   forDeploy = false,
 ): { data?: ParsedConfig; issues: Violation[] } {
+  const notObject = notAConfigurationObject(input);
+  if (notObject) return { issues: [notObject] };
   const issues: Violation[] = [];
   const seen = new Set<string>();
   const reported: string[] = [];

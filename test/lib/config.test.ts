@@ -1369,6 +1369,31 @@ describe('resolveConfig: every problem in one listing', () => {
     );
   });
 
+  it('tells a configuration that is a function, a promise or no object at all to be the object itself', () => {
+    const rootOf = (config: unknown) => problemsOf(config as HooklineConfig).issues;
+    const fix = 'export default defineConfig({ sources: { ... }, queues: { ... } })';
+    expect(rootOf(() => minimal())).toEqual([
+      {
+        path: '(root)',
+        message: 'is a function, and the configuration is an object',
+        value: '() => minimal()',
+        fix: `give the object the function returns: ${fix}`,
+      },
+    ]);
+    // Zod read a promise as an object with neither sources nor queues.
+    expect(rootOf(Promise.resolve(minimal()))).toEqual([
+      {
+        path: '(root)',
+        message: 'is a Promise, and the configuration is read as it is, without waiting',
+        value: 'a Promise',
+        fix: `give the configuration object itself: in a configuration file, await what it needs at the top level and ${fix}`,
+      },
+    ]);
+    expect(rootOf([])).toEqual([
+      { path: '(root)', message: 'the configuration is an object of settings', value: '[]', fix },
+    ]);
+  });
+
   it('reports a queue or source given as null once, not also as a missing one', () => {
     const error = problemsOf({ sources: { github: null }, queues: { events: null } } as never);
     expect(error.issues.map((i) => i.path)).toEqual(['sources.github', 'queues.events']);
