@@ -163,7 +163,10 @@ function fractionGiven(issue: ZodIssue, value: unknown): { message: string; fix:
 /** An empty text where one is required: said as such. Zod's own text ("Too small: expected string to have >=1 characters") is a rule, not the problem. */
 function emptyGiven(issue: ZodIssue, value: unknown): { message: string; fix: string } | undefined {
   if (issue.code !== 'too_small' || value !== '') return undefined;
-  return { message: 'is empty', fix: 'give a value, or leave the field out for its default' };
+  return {
+    message: 'is empty',
+    fix: 'give a value, or leave the field out if it is optional (for its default)',
+  };
 }
 
 /**
@@ -179,6 +182,8 @@ function kindFix(issue: ZodIssue, value: unknown): string | undefined {
   if (typeof value === 'number' && !Number.isFinite(value)) return NAN_FIX;
   if (issue.expected === 'number' && typeof value === 'string' && /^\s*-?\d+(\.\d+)?\s*$/.test(value))
     return `write it as a number, without quotes: ${Number(value)}`;
+  if (issue.expected === 'string' && (typeof value === 'number' || typeof value === 'boolean'))
+    return `write it as text, in quotes: "${value}"`;
   if (issue.expected === 'boolean')
     return value === 'true' || value === 'false' ? `write it without quotes: ${value}` : 'use true or false';
   return undefined;

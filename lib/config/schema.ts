@@ -7,7 +7,7 @@ import type { Duration } from 'aws-cdk-lib';
 import { Token } from 'aws-cdk-lib/core';
 import { z } from 'zod';
 import { sourceConfigSchema as sourceSchema } from '../senders';
-import { duration, wholeDays, wholeSeconds } from '../senders/config-sender';
+import { duration, headerName, wholeDays, wholeSeconds } from '../senders/config-sender';
 
 /** A webhook source as written in the configuration (fields documented in `lib/senders/<type>.ts`). */
 export type SourceConfig = z.input<typeof sourceSchema>;
@@ -540,7 +540,7 @@ export interface HooklineConfig {
 
 const tenantKey = z.union([
   z.object({ path: z.string().min(1) }).strict(),
-  z.object({ header: z.string().min(1) }).strict(),
+  z.object({ header: headerName }).strict(),
 ]);
 
 const fifoGrouping = z.union([z.literal('source'), z.literal('type'), tenantKey]);
@@ -658,7 +658,7 @@ const ingestSchema = z
     burstLimit: z.number().int().optional(),
     timeout: wholeSeconds.optional(),
     memorySize: z.number().int().optional(),
-    keepHeaders: z.array(z.string().min(1)).optional(),
+    keepHeaders: z.array(headerName).optional(),
     secretCache: wholeSeconds.optional(),
   })
   .strict();

@@ -34,6 +34,15 @@ export const duration = z.custom<Duration>((value) => value instanceof Duration 
         : 'expected a Duration, e.g. Duration.seconds(30)',
 });
 
+/**
+ * An HTTP header name (a token of RFC 9110: letters, digits and !#$%&'*+-.^_`|~). A request cannot carry one with a
+ * space, a colon or nothing, so a rule reading it would never find a value.
+ */
+export const headerName = z.string().refine((name) => /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name), {
+  message: 'is not an HTTP header name, so no request carries it (letters, digits and -, no spaces or colon)',
+  params: { fix: 'use the header name as the sender sends it, e.g. "x-request-id"' },
+});
+
 /** Whether CDK converts `d` to a whole number of `unit` (it throws otherwise, at synthesis). */
 function convertsWhole(d: unknown, unit: 'toSeconds' | 'toDays'): boolean {
   if (!(d instanceof Duration)) return true; // reported by `duration` itself
@@ -102,7 +111,7 @@ export const bodyHints = {
    * Header whose value is the delivery id (e.g. `x-request-id`).
    * @default - the id comes from `idPath`, if set
    */
-  idHeader: z.string().min(1).optional(),
+  idHeader: headerName.optional(),
   /**
    * Dot path into a JSON body for the delivery id (e.g. `event.id`).
    * @default - not read from the body
@@ -117,7 +126,7 @@ export const bodyHints = {
    * Header whose value is the event type.
    * @default - the type comes from `typePath`, else it is `unknown`
    */
-  typeHeader: z.string().min(1).optional(),
+  typeHeader: headerName.optional(),
 };
 
 /** The runtime form of the hints: header names lower-case, absent ones left out. */

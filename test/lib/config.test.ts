@@ -1314,7 +1314,7 @@ describe('resolveConfig: every problem in one listing', () => {
       ingest: null,
     } as never);
     expect(Object.fromEntries(error.issues.map((i) => [i.path, i.fix]))).toEqual({
-      stackName: 'give a value, or leave the field out for its default',
+      stackName: 'give a value, or leave the field out if it is optional (for its default)',
       removalPolicy: 'use one of "retain", "destroy" (spelt exactly so)',
       tracing: 'write it without quotes: true',
       logRetentionDays: 'write it as a number, without quotes: 30',
@@ -1391,6 +1391,27 @@ describe('resolveConfig: every problem in one listing', () => {
     ]);
     expect(rootOf([])).toEqual([
       { path: '(root)', message: 'the configuration is an object of settings', value: '[]', fix },
+    ]);
+  });
+
+  it('refuses a header name no request can carry (a space, a colon, nothing) wherever a header is named', () => {
+    const error = problemsOf(
+      minimal({
+        sources: {
+          github: { type: 'github' },
+          partner: { type: 'token', header: 'X Partner Key' },
+          shop: { type: 'hmac', header: 'x-sig:', idHeader: 'request id', typeHeader: 'x-type' },
+        },
+        queues: { events: { consumer: { entry: 'x.ts', environment: { RETRIES: 5 as never } } } },
+        ingest: { keepHeaders: ['x-ok', 'user agent'] },
+      }),
+    );
+    expect(error.issues.map((i) => [i.path, i.fix])).toEqual([
+      ['sources.partner.header', 'use the header name as the sender sends it, e.g. "x-request-id"'],
+      ['sources.shop.header', 'use the header name as the sender sends it, e.g. "x-request-id"'],
+      ['sources.shop.idHeader', 'use the header name as the sender sends it, e.g. "x-request-id"'],
+      ['queues.events.consumer.environment.RETRIES', 'write it as text, in quotes: "5"'],
+      ['ingest.keepHeaders.1', 'use the header name as the sender sends it, e.g. "x-request-id"'],
     ]);
   });
 
