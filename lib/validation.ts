@@ -392,6 +392,8 @@ function maxReceiveCountViolations(count: number): Violation[] {
 function deadLetterOutlivesViolations(q: QueueRuleInput): Violation[] {
   if (!known(q.retentionPeriod) || !known(q.deadLetterRetentionPeriod)) return [];
   if (secondsOf(q.deadLetterRetentionPeriod) > secondsOf(q.retentionPeriod)) return [];
+  // A retention SQS refuses is reported by its own rule, which is the one to fix.
+  if (secondsOf(q.retentionPeriod) > SQS_LIMITS.maxRetentionSeconds) return [];
   // No dead-letter queue keeps a message longer than SQS's 14 days: a queue kept that long can only be shortened.
   const fix =
     secondsOf(q.retentionPeriod) >= SQS_LIMITS.maxRetentionSeconds

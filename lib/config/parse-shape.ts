@@ -152,7 +152,7 @@ function missingField(issue: ZodIssue, value: unknown): { message: string; fix: 
  * on either side. Zod's own text ("expected int, received number") does not say what is wrong with 2.5.
  */
 function fractionGiven(issue: ZodIssue, value: unknown): { message: string; fix: string } | undefined {
-  if (issue.code !== 'invalid_type' || issue.expected !== 'int') return undefined;
+  if (issue.code !== 'custom' || issue.params?.expects !== 'whole number') return undefined;
   if (typeof value !== 'number' || !Number.isFinite(value)) return undefined;
   return {
     message: 'must be a whole number',

@@ -538,6 +538,12 @@ export interface HooklineConfig {
   jobs?: JobsConfig;
 }
 
+/**
+ * A count or size: a whole number. Its range is its field's own rule, which says the range; zod's `int()` would
+ * first refuse a number past 2^53 with its own bound instead.
+ */
+const wholeNumber = z.number().refine(Number.isInteger, { params: { expects: 'whole number' } });
+
 const tenantKey = z.union([
   z.object({ path: z.string().min(1) }).strict(),
   z.object({ header: headerName }).strict(),
@@ -567,7 +573,7 @@ const idempotencySchema = z
 const dedupeSchema = z.object({ enabled: z.boolean().optional(), ttl: wholeSeconds.optional() }).strict();
 
 const payloadsSchema = z
-  .object({ inlineLimitBytes: z.number().int().optional(), expiry: wholeSeconds.optional() })
+  .object({ inlineLimitBytes: wholeNumber.optional(), expiry: wholeSeconds.optional() })
   .strict();
 
 const archiveSchema = z.object({ enabled: z.boolean().optional(), retention: wholeDays.optional() }).strict();
@@ -594,14 +600,14 @@ const consumerSchema = z
     forward: forwardSchema.optional(),
     handler: z.string().min(1).optional(),
     timeout: wholeSeconds.optional(),
-    memorySize: z.number().int().optional(),
-    batchSize: z.number().int().optional(),
+    memorySize: wholeNumber.optional(),
+    batchSize: wholeNumber.optional(),
     maxBatchingWindow: wholeSeconds.optional(),
-    maxConcurrency: z.number().int().optional(),
-    minimumPollers: z.number().int().optional(),
-    maximumPollers: z.number().int().optional(),
-    reservedConcurrency: z.number().int().optional(),
-    parallelism: z.number().int().optional(),
+    maxConcurrency: wholeNumber.optional(),
+    minimumPollers: wholeNumber.optional(),
+    maximumPollers: wholeNumber.optional(),
+    reservedConcurrency: wholeNumber.optional(),
+    parallelism: wholeNumber.optional(),
     retry: retrySchema.optional(),
     deadlineMargin: duration.optional(),
     idempotency: idempotencySchema.optional(),
@@ -623,7 +629,7 @@ const queueSchema = z
     contentBasedDeduplication: z.boolean().optional(),
     fifoGrouping: fifoGrouping.optional(),
     tenants: z.record(z.string(), tenantKey).optional(),
-    maxReceiveCount: z.number().int().optional(),
+    maxReceiveCount: wholeNumber.optional(),
     retentionPeriod: wholeSeconds.optional(),
     deadLetterRetentionPeriod: wholeSeconds.optional(),
     visibilityTimeout: wholeSeconds.optional(),
@@ -655,9 +661,9 @@ const scheduleSchema = z
 const ingestSchema = z
   .object({
     rateLimit: z.number().optional(),
-    burstLimit: z.number().int().optional(),
+    burstLimit: wholeNumber.optional(),
     timeout: wholeSeconds.optional(),
-    memorySize: z.number().int().optional(),
+    memorySize: wholeNumber.optional(),
     keepHeaders: z.array(headerName).optional(),
     secretCache: wholeSeconds.optional(),
   })
@@ -693,7 +699,7 @@ export const configSchema = z
     payloads: payloadsSchema.optional(),
     archive: archiveSchema.optional(),
     alarms: alarmsSchema.optional(),
-    logRetentionDays: z.number().int().optional(),
+    logRetentionDays: wholeNumber.optional(),
     removalPolicy: z.enum(['retain', 'destroy']).optional(),
     tracing: z.boolean().optional(),
     schedules: z.array(scheduleSchema).optional(),

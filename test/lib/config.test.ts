@@ -1415,6 +1415,25 @@ describe('resolveConfig: every problem in one listing', () => {
     ]);
   });
 
+  it("says the field's own range for a count past 2^53, and reports a retention SQS refuses once, not also its DLQ's", () => {
+    const error = problemsOf(
+      minimal({
+        queues: {
+          events: {
+            maxReceiveCount: 1e20,
+            retentionPeriod: Duration.days(15),
+            consumer: { entry: 'x.ts', memorySize: 2 ** 60 },
+          },
+        },
+      }),
+    );
+    expect(error.issues.map((i) => [i.path, i.message])).toEqual([
+      ['queues.events.maxReceiveCount', 'must be between 1 and 1000'],
+      ['queues.events.retentionPeriod', 'SQS keeps messages between 60 seconds and 14 days'],
+      ['queues.events.consumer.memorySize', 'Lambda memory is between 128 and 10240 MB'],
+    ]);
+  });
+
   it('reports a queue or source given as null once, not also as a missing one', () => {
     const error = problemsOf({ sources: { github: null }, queues: { events: null } } as never);
     expect(error.issues.map((i) => i.path)).toEqual(['sources.github', 'queues.events']);
