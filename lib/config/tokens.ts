@@ -58,14 +58,22 @@ export interface FoundToken {
   readonly value: unknown;
 }
 
-/** Every token in the configuration, depth first; a Duration is a value, not an object to look into. */
-export function tokensIn(node: unknown, path: readonly PropertyKey[] = []): FoundToken[] {
+/**
+ * Every token in the configuration, depth first; a Duration is a value, not an object to look into, and an object
+ * met again (a payload that holds itself) is not looked into twice.
+ */
+export function tokensIn(
+  node: unknown,
+  path: readonly PropertyKey[] = [],
+  seen: Set<object> = new Set(),
+): FoundToken[] {
   if (tokenKindOf(node)) return [{ path, value: node }];
-  if (!node || typeof node !== 'object' || node instanceof Duration) return [];
+  if (!node || typeof node !== 'object' || node instanceof Duration || seen.has(node)) return [];
+  seen.add(node);
   const entries: [PropertyKey, unknown][] = Array.isArray(node)
     ? node.map((item, i) => [i, item])
     : Object.entries(node as Record<string, unknown>);
-  return entries.flatMap(([key, value]) => tokensIn(value, [...path, key]));
+  return entries.flatMap(([key, value]) => tokensIn(value, [...path, key], seen));
 }
 
 /**

@@ -93,6 +93,16 @@ describe('configuration values that are CDK tokens', () => {
     expect(problems[3]?.fix).toMatch(/give the number itself here/);
   });
 
+  it('looks for tokens through a payload that holds itself without overflowing the stack, leaving it to its own rule', () => {
+    const payload: Record<string, unknown> = { a: 1 };
+    payload.self = payload;
+    const config = withQueue(
+      {},
+      { schedules: [{ name: 'n', expression: 'rate(1 hour)', queue: 'events', type: 't', payload }] },
+    );
+    expect(problemsOf(config, true).map((p) => p.path)).toEqual(['schedules.0.payload']);
+  });
+
   it('refuses a token Duration in a unit CDK cannot convert to the seconds CloudFormation takes', () => {
     const minutes = Lazy.number({ produce: () => 5 });
     const problems = problemsOf(withQueue({ visibilityTimeout: Duration.minutes(minutes) }), true);
