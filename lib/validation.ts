@@ -392,12 +392,19 @@ function maxReceiveCountViolations(count: number): Violation[] {
 function deadLetterOutlivesViolations(q: QueueRuleInput): Violation[] {
   if (!known(q.retentionPeriod) || !known(q.deadLetterRetentionPeriod)) return [];
   if (secondsOf(q.deadLetterRetentionPeriod) > secondsOf(q.retentionPeriod)) return [];
+  // A retention SQS refuses is reported by its own rule, which is the one to fix.
+  if (secondsOf(q.retentionPeriod) > SQS_LIMITS.maxRetentionSeconds) return [];
+  // No dead-letter queue keeps a message longer than SQS's 14 days: a queue kept that long can only be shortened.
+  const fix =
+    secondsOf(q.retentionPeriod) >= SQS_LIMITS.maxRetentionSeconds
+      ? 'shorten retentionPeriod to at most Duration.days(13): a dead-letter queue keeps a message at most 14 days, so it can outlive a queue kept 14 days by nothing'
+      : 'use Duration.days(14), or shorten retentionPeriod';
   return [
     violation(
       'deadLetterRetentionPeriod',
       `must be longer than the queue's retentionPeriod (${q.retentionPeriod.toHumanString()}): a dead-lettered message keeps its original enqueue time, so a shorter DLQ retention deletes it early`,
       q.deadLetterRetentionPeriod,
-      'use Duration.days(14), or shorten retentionPeriod',
+      fix,
     ),
   ];
 }
@@ -920,7 +927,12 @@ export function stackNameViolations(path: string, stackName: string | undefined)
       path,
       'a CloudFormation stack name starts with a letter and holds only letters, digits and hyphens (at most 128)',
       stackName,
-      `use e.g. "${stackName.replace(/[^A-Za-z0-9-]+/g, '-').replace(/^[^A-Za-z]+/, '') || 'Webhooks'}"`,
+      `use e.g. "${
+        stackName
+          .replace(/[^A-Za-z0-9-]+/g, '-')
+          .replace(/^[^A-Za-z]+/, '')
+          .slice(0, 128) || 'Webhooks'
+      }"`,
     ),
   ];
 }

@@ -21,10 +21,16 @@ export interface Violation {
 
 /** Renders a value for an error message; an unresolved CDK token shows as `<token>`. */
 export function renderValue(value: unknown): string {
-  if (value instanceof Duration)
-    return Token.isUnresolved(value.toMilliseconds({ integral: false })) ? '<token>' : value.toHumanString();
+  if (value instanceof Duration) {
+    if (durationIsToken(value)) return '<token>';
+    // CDK writes a Duration of NaN as nothing at all.
+    const ms = value.toMilliseconds({ integral: false });
+    return Number.isFinite(ms) ? value.toHumanString() : `a Duration of ${ms}`;
+  }
   if (isForeignDuration(value)) return value.toHumanString();
   if (value === undefined) return 'nothing';
+  // A token's encoding (`${Token[TOKEN.12]}`, -1.888e+289) means nothing to a person.
+  if ((typeof value === 'string' || typeof value === 'number') && Token.isUnresolved(value)) return '<token>';
   // JSON writes these as null, which is not what was given (`Number(process.env.X)` with X unset is NaN).
   if (typeof value === 'number' && !Number.isFinite(value)) return String(value);
   let text: string | undefined;
@@ -40,6 +46,15 @@ export function renderValue(value: unknown): string {
       ? String(value)
       : inspect(value, { depth: 2, breakLength: Number.POSITIVE_INFINITY });
   return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+}
+
+/** A Duration of a token amount: CDK converts it to a token, or refuses to convert it at all (one of another unit). */
+export function durationIsToken(d: Duration): boolean {
+  try {
+    return Token.isUnresolved(d.toMilliseconds({ integral: false }));
+  } catch {
+    return true;
+  }
 }
 
 /** A {@link Violation} of the rule at `path`, with the value given rendered. */

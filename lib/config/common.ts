@@ -1,5 +1,6 @@
 /** Small rules and helpers shared by the section resolvers. */
 import type { Duration } from 'aws-cdk-lib';
+import { Token } from 'aws-cdk-lib/core';
 import { pascalCase } from '../stack-outputs';
 import type { ViolationList } from '../violations';
 
@@ -21,6 +22,8 @@ export function checkDistinctIds(
 ): void {
   const firstById = new Map<string, string>();
   for (const [path, name] of named) {
+    // A name the name rule refuses (`Events` beside `events`) is reported by it, with the fix that also ends the clash.
+    if (!NAME_PATTERN.test(name)) continue;
     const id = pascalCase(name);
     const first = firstById.get(id);
     if (first === undefined) firstById.set(id, name);
@@ -77,7 +80,7 @@ export function checkExistingSecretName(
   path: string,
   name: string | undefined,
 ): void {
-  if (name === undefined || SECRET_NAME.test(name)) return;
+  if (name === undefined || Token.isUnresolved(name) || SECRET_NAME.test(name)) return;
   const arn = /^arn:[^:]+:secretsmanager:[^:]*:[^:]*:secret:(.+?)(-[A-Za-z0-9]{6})?$/.exec(name);
   problems.add(
     path,

@@ -82,9 +82,13 @@ export interface ResolveOptions {
   readonly forDeploy?: boolean;
 }
 
-/** Rule: a pipeline has at least one source and one queue. */
+/**
+ * Rule: a pipeline has at least one source and one queue. One left out for its shape problem (`events: null`) was
+ * given: that problem is reported, not a missing one.
+ */
 function checkNotEmpty(problems: ViolationList, config: ParsedConfig): void {
-  if (Object.keys(config.sources).length === 0)
+  const reported = (section: string) => problems.violations.some((v) => v.path.startsWith(`${section}.`));
+  if (Object.keys(config.sources).length === 0 && !reported('sources'))
     problems.add(
       'sources',
       'at least one source is required',
@@ -92,7 +96,7 @@ function checkNotEmpty(problems: ViolationList, config: ParsedConfig): void {
       // A pipeline of jobs alone gets here first: say how to have one without webhooks reaching its queues.
       'add a source, e.g. { github: { type: "github" } }; for a pipeline of jobs alone, add one and set defaultRoute: "ignore" so that no webhook reaches its queues',
     );
-  if (Object.keys(config.queues).length === 0)
+  if (Object.keys(config.queues).length === 0 && !reported('queues'))
     problems.add(
       'queues',
       'at least one queue is required',
@@ -154,7 +158,7 @@ function resolveSections(
 
 /** Validates a configuration and fills every default. Throws {@link HooklineConfigError} listing all problems. */
 export function resolveConfig(input: HooklineConfig, options: ResolveOptions = {}): ResolvedConfig {
-  const shape = parseShape(input);
+  const shape = parseShape(input, options.forDeploy ?? false);
   if (!shape.data) throw new HooklineConfigError(shape.issues);
   const problems = new ViolationList();
   problems.violations.push(...shape.issues);

@@ -2,10 +2,12 @@
  * The shape check: every shape problem reported with its path, value and fix, and the rest of the configuration
  * still parsed so the rules after it run too.
  */
+import { Duration } from 'aws-cdk-lib/core';
 import type { z } from 'zod';
 import { FOREIGN_DURATION_FIX, isForeignDuration } from '../foreign-duration';
 import { SENDER_TYPE_NAMES } from '../senders';
 import { type Violation, ViolationsError, violation } from '../violations';
+import { closestKey, knownKeysAt } from './known-keys';
 import {
   BREAKER_SETTING_KEYS,
   CONSUMER_SETTING_KEYS,
@@ -13,6 +15,7 @@ import {
   type HooklineConfig,
   type ParsedConfig,
 } from './schema';
+import { tokensIn, tokenViolation } from './tokens';
 
 /** Thrown by `resolveConfig`; its message lists every issue with the value given and the fix. */
 export class HooklineConfigError extends ViolationsError {
@@ -86,7 +89,7 @@ function shapeViolations(issue: ZodIssue, input: unknown): Violation[] {
     return issue.keys.map((key) => unknownKeyViolation(issue.path, key, input));
   }
   const value = valueAt(input, issue.path);
-  const said = missingField(issue, value) ?? fractionGiven(issue, value);
+  const said = missingField(issue, value) ?? fractionGiven(issue, value) ?? emptyGiven(issue, value);
   if (said) return [shapeViolation(issue.path, said.message, value, said.fix)];
   return [shapeViolation(issue.path, issue.message, value, fixOf(issue, value))];
 }
@@ -113,11 +116,14 @@ function unknownKeyViolation(at: readonly PropertyKey[], key: string, input: unk
       `move ${key} into queues.${queue}.consumer (a queue without a consumer needs one first: consumer: { entry: 'lambda/consumers/${queue}.ts' })`,
     );
   }
+  const meant = closestKey(key, knownKeysAt(configSchema, at, valueAt(input, at)));
   return shapeViolation(
     path,
-    'is not a known setting here',
+    meant ? `is not a known setting here: did you mean ${meant}?` : 'is not a known setting here',
     value,
-    `remove or rename ${key}; see the configuration reference in README.md`,
+    meant
+      ? `rename ${key} to ${meant}`
+      : `remove or rename ${key}; see the configuration reference in README.md`,
   );
 }
 
@@ -146,12 +152,55 @@ function missingField(issue: ZodIssue, value: unknown): { message: string; fix: 
  * on either side. Zod's own text ("expected int, received number") does not say what is wrong with 2.5.
  */
 function fractionGiven(issue: ZodIssue, value: unknown): { message: string; fix: string } | undefined {
-  if (issue.code !== 'invalid_type' || issue.expected !== 'int') return undefined;
+  if (issue.code !== 'custom' || issue.params?.expects !== 'whole number') return undefined;
   if (typeof value !== 'number' || !Number.isFinite(value)) return undefined;
   return {
     message: 'must be a whole number',
     fix: `use ${Math.floor(value)} or ${Math.ceil(value)}`,
   };
+}
+
+/** An empty text where one is required: said as such. Zod's own text ("Too small: expected string to have >=1 characters") is a rule, not the problem. */
+function emptyGiven(issue: ZodIssue, value: unknown): { message: string; fix: string } | undefined {
+  if (issue.code !== 'too_small' || value !== '') return undefined;
+  return {
+    message: 'is empty',
+    fix: 'give a value, or leave the field out if it is optional (for its default)',
+  };
+}
+
+/**
+ * The fix of a value of the wrong kind, for what was given: a number or a word in quotes, NaN, null, a number or
+ * text where a Duration is expected, a value that is not one of a field's options. Undefined for any other.
+ */
+function kindFix(issue: ZodIssue, value: unknown): string | undefined {
+  if (value === null) return 'give a value (null is none), or leave the field out where it is optional';
+  if (issue.code === 'invalid_value')
+    return `use one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')} (spelt exactly so)`;
+  if (issue.code === 'custom' && issue.params?.expects === 'Duration') return durationFix(value);
+  if (issue.code !== 'invalid_type') return undefined;
+  if (typeof value === 'number' && !Number.isFinite(value)) return NAN_FIX;
+  if (issue.expected === 'number' && typeof value === 'string' && /^\s*-?\d+(\.\d+)?\s*$/.test(value))
+    return `write it as a number, without quotes: ${Number(value)}`;
+  if (issue.expected === 'string' && (typeof value === 'number' || typeof value === 'boolean'))
+    return `write it as text, in quotes: "${value}"`;
+  if (issue.expected === 'boolean')
+    return value === 'true' || value === 'false' ? `write it without quotes: ${value}` : 'use true or false';
+  return undefined;
+}
+
+const NAN_FIX =
+  'give a finite number (NaN often comes from Number(process.env.X) with X unset or not a number)';
+
+/** How to write what was given where a Duration is expected. */
+function durationFix(value: unknown): string | undefined {
+  const imported = "(import { Duration } from 'aws-cdk-lib')";
+  if (value instanceof Duration) return NAN_FIX;
+  if (typeof value === 'number' && Number.isFinite(value))
+    return `use a Duration, e.g. Duration.seconds(${value}) if ${value} is seconds ${imported}`;
+  if (typeof value === 'string')
+    return `use a Duration, not text: e.g. Duration.seconds(30), Duration.minutes(5) or Duration.days(4) ${imported}`;
+  return undefined;
 }
 
 const GENERIC_FIX = 'correct the value as described in the configuration reference in README.md';
@@ -165,6 +214,8 @@ function fixOf(issue: ZodIssue, value: unknown): string {
   if (isForeignDuration(value)) return FOREIGN_DURATION_FIX;
   // A refinement (a Duration in whole seconds) names its own fix.
   if (issue.code === 'custom' && typeof issue.params?.fix === 'string') return issue.params.fix;
+  const forKind = kindFix(issue, value);
+  if (forKind) return forKind;
   if (issue.code !== 'invalid_union') return GENERIC_FIX;
   if (sourceWithBadType(issue))
     return `use one of the documented source types: ${SENDER_TYPE_NAMES.join(', ')}`;
@@ -173,6 +224,32 @@ function fixOf(issue: ZodIssue, value: unknown): string {
   if (section === 'queues' && field === 'fifoGrouping') return `use "source", "type", ${TENANT_KEY_FORMS}`;
   if (section === 'queues' && field === 'tenants') return `use ${TENANT_KEY_FORMS}`;
   return GENERIC_FIX;
+}
+
+const DEFINE_CONFIG = 'export default defineConfig({ sources: { ... }, queues: { ... } })';
+
+/**
+ * A configuration that is no object at all: a function or a promise of one (`export default async () => ...`) is
+ * told to be the object itself, anything else what the object holds. Zod would call a promise an object missing
+ * `sources` and `queues`.
+ */
+function notAConfigurationObject(input: unknown): Violation | undefined {
+  if (typeof (input as { then?: unknown } | null)?.then === 'function')
+    return {
+      path: '(root)',
+      message: 'is a Promise, and the configuration is read as it is, without waiting',
+      value: 'a Promise',
+      fix: `give the configuration object itself: in a configuration file, await what it needs at the top level and ${DEFINE_CONFIG}`,
+    };
+  if (typeof input === 'function')
+    return violation(
+      '(root)',
+      'is a function, and the configuration is an object',
+      input,
+      `give the object the function returns: ${DEFINE_CONFIG}`,
+    );
+  if (input !== null && typeof input === 'object' && !Array.isArray(input)) return undefined;
+  return violation('(root)', 'the configuration is an object of settings', input, DEFINE_CONFIG);
 }
 
 /** Left out of the copy by {@link withValueAt}. */
@@ -236,16 +313,29 @@ function fallbackOf(issue: ZodIssue): { path: PropertyKey[]; value: unknown } | 
 }
 
 /**
- * Checks the shape. A shape problem (an unknown key, a wrong type) is reported and its field left out, then the
+ * Checks the shape, and where CDK tokens are (`forDeploy`: for `cdk synth`, else for local mode and the CLI). A shape problem (an unknown key, a wrong type) is reported and its field left out, then the
  * rest is parsed again, so the rules after it still run and every problem surfaces in one listing. A problem
  * that leaving its field out does not clear leaves out the object around it ({@link fallbackOf}). Stops when
  * that makes no progress either (e.g. `sources` missing); `data` is then undefined.
  */
-export function parseShape(input: HooklineConfig): { data?: ParsedConfig; issues: Violation[] } {
+export function parseShape(
+  input: HooklineConfig,
+  forDeploy = false,
+): { data?: ParsedConfig; issues: Violation[] } {
+  const notObject = notAConfigurationObject(input);
+  if (notObject) return { issues: [notObject] };
   const issues: Violation[] = [];
   const seen = new Set<string>();
   const reported: string[] = [];
   let current: unknown = input;
+  // A token where none is taken is reported and left out, like a shape problem, so the rest is still checked.
+  for (const token of tokensIn(input)) {
+    const problem = tokenViolation(token, forDeploy);
+    if (!problem) continue;
+    issues.push(problem);
+    reported.push(problem.path);
+    current = withValueAt(current, token.path, REMOVED);
+  }
   for (let round = 0; round < 10; round++) {
     const parsed = configSchema.safeParse(current);
     if (parsed.success) return { data: parsed.data, issues };

@@ -4,9 +4,10 @@
  * time to accept exactly these types. Each sender's source fields live with the sender (`lib/senders/<type>.ts`).
  */
 import type { Duration } from 'aws-cdk-lib';
+import { Token } from 'aws-cdk-lib/core';
 import { z } from 'zod';
 import { sourceConfigSchema as sourceSchema } from '../senders';
-import { duration, wholeDays, wholeSeconds } from '../senders/config-sender';
+import { duration, headerName, wholeDays, wholeSeconds } from '../senders/config-sender';
 
 /** A webhook source as written in the configuration (fields documented in `lib/senders/<type>.ts`). */
 export type SourceConfig = z.input<typeof sourceSchema>;
@@ -537,9 +538,15 @@ export interface HooklineConfig {
   jobs?: JobsConfig;
 }
 
+/**
+ * A count or size: a whole number. Its range is its field's own rule, which says the range; zod's `int()` would
+ * first refuse a number past 2^53 with its own bound instead.
+ */
+const wholeNumber = z.number().refine(Number.isInteger, { params: { expects: 'whole number' } });
+
 const tenantKey = z.union([
   z.object({ path: z.string().min(1) }).strict(),
-  z.object({ header: z.string().min(1) }).strict(),
+  z.object({ header: headerName }).strict(),
 ]);
 
 const fifoGrouping = z.union([z.literal('source'), z.literal('type'), tenantKey]);
@@ -566,7 +573,7 @@ const idempotencySchema = z
 const dedupeSchema = z.object({ enabled: z.boolean().optional(), ttl: wholeSeconds.optional() }).strict();
 
 const payloadsSchema = z
-  .object({ inlineLimitBytes: z.number().int().optional(), expiry: wholeSeconds.optional() })
+  .object({ inlineLimitBytes: wholeNumber.optional(), expiry: wholeSeconds.optional() })
   .strict();
 
 const archiveSchema = z.object({ enabled: z.boolean().optional(), retention: wholeDays.optional() }).strict();
@@ -593,14 +600,14 @@ const consumerSchema = z
     forward: forwardSchema.optional(),
     handler: z.string().min(1).optional(),
     timeout: wholeSeconds.optional(),
-    memorySize: z.number().int().optional(),
-    batchSize: z.number().int().optional(),
+    memorySize: wholeNumber.optional(),
+    batchSize: wholeNumber.optional(),
     maxBatchingWindow: wholeSeconds.optional(),
-    maxConcurrency: z.number().int().optional(),
-    minimumPollers: z.number().int().optional(),
-    maximumPollers: z.number().int().optional(),
-    reservedConcurrency: z.number().int().optional(),
-    parallelism: z.number().int().optional(),
+    maxConcurrency: wholeNumber.optional(),
+    minimumPollers: wholeNumber.optional(),
+    maximumPollers: wholeNumber.optional(),
+    reservedConcurrency: wholeNumber.optional(),
+    parallelism: wholeNumber.optional(),
     retry: retrySchema.optional(),
     deadlineMargin: duration.optional(),
     idempotency: idempotencySchema.optional(),
@@ -622,7 +629,7 @@ const queueSchema = z
     contentBasedDeduplication: z.boolean().optional(),
     fifoGrouping: fifoGrouping.optional(),
     tenants: z.record(z.string(), tenantKey).optional(),
-    maxReceiveCount: z.number().int().optional(),
+    maxReceiveCount: wholeNumber.optional(),
     retentionPeriod: wholeSeconds.optional(),
     deadLetterRetentionPeriod: wholeSeconds.optional(),
     visibilityTimeout: wholeSeconds.optional(),
@@ -654,17 +661,24 @@ const scheduleSchema = z
 const ingestSchema = z
   .object({
     rateLimit: z.number().optional(),
-    burstLimit: z.number().int().optional(),
+    burstLimit: wholeNumber.optional(),
     timeout: wholeSeconds.optional(),
-    memorySize: z.number().int().optional(),
-    keepHeaders: z.array(z.string().min(1)).optional(),
+    memorySize: wholeNumber.optional(),
+    keepHeaders: z.array(headerName).optional(),
     secretCache: wholeSeconds.optional(),
   })
   .strict();
 
 const alarmsSchema = z
   .object({
-    email: z.string().email().optional(),
+    // A token (an address known only at deploy) is taken as it is.
+    email: z
+      .string()
+      .refine((email) => Token.isUnresolved(email) || z.email().safeParse(email).success, {
+        message: 'is not an email address',
+        params: { fix: 'use the address that should receive the alarms, e.g. "ops@example.com"' },
+      })
+      .optional(),
     existingTopicArn: z.string().min(1).optional(),
     oldestMessageAge: wholeSeconds.optional(),
   })
@@ -685,7 +699,7 @@ export const configSchema = z
     payloads: payloadsSchema.optional(),
     archive: archiveSchema.optional(),
     alarms: alarmsSchema.optional(),
-    logRetentionDays: z.number().int().optional(),
+    logRetentionDays: wholeNumber.optional(),
     removalPolicy: z.enum(['retain', 'destroy']).optional(),
     tracing: z.boolean().optional(),
     schedules: z.array(scheduleSchema).optional(),

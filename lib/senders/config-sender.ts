@@ -3,18 +3,44 @@
  * the rules `resolveConfig` checks beyond the shape, and the mapping to the runtime settings the ingest
  * function reads (defined with the rest of the sender in `lambda/shared/senders/<type>.ts`).
  */
-import { Duration } from 'aws-cdk-lib/core';
+import { Duration, Token } from 'aws-cdk-lib/core';
 import { z } from 'zod';
 import type { SourceSettings } from '../../lambda/shared/senders';
 import { FOREIGN_DURATION_MESSAGE, isForeignDuration } from '../foreign-duration';
 import type { Violation } from '../violations';
 
+/**
+ * A Duration of NaN or Infinity (`Duration.seconds(Number(process.env.X))` with X unset): CDK makes one, then
+ * writes nothing or fails mid-synthesis on it. A token's amount is no number yet, and is taken (see `tokens.ts`).
+ */
+function nonFinite(d: Duration): boolean {
+  try {
+    const ms = d.toMilliseconds({ integral: false });
+    return !Token.isUnresolved(ms) && !Number.isFinite(ms);
+  } catch {
+    return false;
+  }
+}
+
 /** A `Duration` in the configuration. */
-export const duration = z.custom<Duration>((value) => value instanceof Duration, {
+export const duration = z.custom<Duration>((value) => value instanceof Duration && !nonFinite(value), {
+  // Read by the shape check, whose fix for a Duration field says how to write what was given as one.
+  params: { expects: 'Duration' },
   error: (issue) =>
     isForeignDuration(issue.input)
       ? FOREIGN_DURATION_MESSAGE
-      : 'expected a Duration, e.g. Duration.seconds(30)',
+      : issue.input instanceof Duration
+        ? 'is a Duration of NaN or Infinity: AWS takes a finite amount'
+        : 'expected a Duration, e.g. Duration.seconds(30)',
+});
+
+/**
+ * An HTTP header name (a token of RFC 9110: letters, digits and !#$%&'*+-.^_`|~). A request cannot carry one with a
+ * space, a colon or nothing, so a rule reading it would never find a value.
+ */
+export const headerName = z.string().refine((name) => /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name), {
+  message: 'is not an HTTP header name, so no request carries it (letters, digits and -, no spaces or colon)',
+  params: { fix: 'use the header name as the sender sends it, e.g. "x-request-id"' },
 });
 
 /** Whether CDK converts `d` to a whole number of `unit` (it throws otherwise, at synthesis). */
@@ -85,7 +111,7 @@ export const bodyHints = {
    * Header whose value is the delivery id (e.g. `x-request-id`).
    * @default - the id comes from `idPath`, if set
    */
-  idHeader: z.string().min(1).optional(),
+  idHeader: headerName.optional(),
   /**
    * Dot path into a JSON body for the delivery id (e.g. `event.id`).
    * @default - not read from the body
@@ -100,7 +126,7 @@ export const bodyHints = {
    * Header whose value is the event type.
    * @default - the type comes from `typePath`, else it is `unknown`
    */
-  typeHeader: z.string().min(1).optional(),
+  typeHeader: headerName.optional(),
 };
 
 /** The runtime form of the hints: header names lower-case, absent ones left out. */

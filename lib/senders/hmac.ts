@@ -4,6 +4,7 @@ import { type Violation, violation } from '../violations';
 import {
   bodyHints,
   defineConfigSender,
+  headerName,
   runtimeHints,
   sourceCommon,
   timestampTolerance,
@@ -22,7 +23,7 @@ export const hmac = defineConfigSender({
       type: z.literal('hmac'),
       ...sourceCommon,
       /** Header carrying the signature, e.g. `x-signature`. */
-      header: z.string().min(1),
+      header: headerName,
       /**
        * HMAC hash function.
        * @default 'sha256'
@@ -42,7 +43,7 @@ export const hmac = defineConfigSender({
        * Header carrying the signed timestamp, in Unix seconds (enables replay protection).
        * @default - no timestamp is signed
        */
-      timestampHeader: z.string().min(1).optional(),
+      timestampHeader: headerName.optional(),
       ...timestampTolerance,
       /**
        * What is signed: `{body}`, and optionally `{timestamp}` (the `timestampHeader` value) and `{id}` (the

@@ -1,6 +1,6 @@
 /** Configuration side of the `token` sender (runtime side: lambda/shared/senders/token.ts). */
 import { z } from 'zod';
-import { bodyHints, defineConfigSender, runtimeHints, sourceCommon } from './config-sender';
+import { bodyHints, defineConfigSender, headerName, runtimeHints, sourceCommon } from './config-sender';
 
 export const token = defineConfigSender({
   type: 'token',
@@ -17,7 +17,7 @@ export const token = defineConfigSender({
        * Header holding the token (scheme `header`).
        * @default 'authorization'
        */
-      header: z.string().min(1).optional(),
+      header: headerName.optional(),
       ...bodyHints,
     })
     .strict(),

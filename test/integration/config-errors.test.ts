@@ -1,32 +1,68 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 
 const dir = mkdtempSync(join(tmpdir(), 'hookline-config-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
+// The files import aws-cdk-lib as a user's would, from the project's packages.
+symlinkSync(join(process.cwd(), 'node_modules'), join(dir, 'node_modules'));
 
-/** A configuration with four problems: an unknown key, a range error, a missing entry file and a bad cron. */
+/**
+ * A configuration with eleven problems of every kind: unknown keys, a wrong type, ranges, a missing entry file, a
+ * bad cron, a name that is not configured, a combination AWS refuses.
+ */
 const badConfig = join(dir, 'bad.config.ts');
 writeFileSync(
   badConfig,
-  `export default {
+  `import { Duration } from 'aws-cdk-lib';
+export default {
+  stackNmae: 'Hooks',
   sources: { github: { type: 'github' } },
   queues: {
-    events: { maxRecieveCount: 3, maxReceiveCount: 0, consumer: { entry: 'lambda/consumers/nope.ts' } },
+    events: {
+      maxRecieveCount: 3,
+      maxReceiveCount: 0,
+      retentionPeriod: 345600,
+      consumer: { entry: 'lambda/consumers/nope.ts', memorySize: 64 },
+    },
+    orders: { fifo: true, tenants: { github: { path: 'account' } } },
   },
+  routes: [{ source: 'gitlab', queues: ['events'] }],
+  ingest: { timeout: Duration.seconds(60) },
+  logRetentionDays: 31,
   schedules: [{ name: 'nightly', expression: 'cron(99 3 * * ? *)', queue: 'events', type: 'x' }],
 };
 `,
 );
 
 const EXPECTED = [
-  'queues.events.maxRecieveCount: is not a known setting here (got 3). Fix: remove or rename maxRecieveCount',
+  'stackNmae: is not a known setting here: did you mean stackName? (got "Hooks"). Fix: rename stackNmae to stackName',
+  'queues.events.maxRecieveCount: is not a known setting here: did you mean maxReceiveCount? (got 3). Fix: rename maxRecieveCount to maxReceiveCount',
   'queues.events.maxReceiveCount: must be between 1 and 1000 (got 0). Fix: use 5',
+  'queues.events.retentionPeriod: expected a Duration, e.g. Duration.seconds(30) (got 345600). Fix: use a Duration, e.g. Duration.seconds(345600)',
   'queues.events.consumer.entry: the consumer entry file does not exist (got "lambda/consumers/nope.ts"). Fix: create the file',
+  'queues.events.consumer.memorySize: Lambda memory is between 128 and 10240 MB (got 64). Fix: use e.g. 512',
+  'queues.orders.tenants: tenant fairness is for standard queues',
+  'routes.0.source: names a source that is not configured (got "gitlab"). Fix: use one of: github',
+  'ingest.timeout: between 1 and 29 seconds (senders give up after 3 to 10 seconds) (got 1 minute). Fix: use Duration.seconds(10)',
+  'logRetentionDays: CloudWatch Logs accepts only certain retention periods (got 31). Fix: use one of 1, 3',
   'schedules.0.expression: "99" is out of range in the minutes field (0-59) (got "cron(99 3 * * ? *)"). Fix: cron(minutes hours',
 ];
+
+/** A user's own CDK app (ES module, run as `cdk synth` runs it) that builds a HooklinePipeline from the bad file. */
+const userApp = join(dir, 'app.ts');
+writeFileSync(
+  userApp,
+  `import { App, Stack } from 'aws-cdk-lib';
+import { HooklinePipeline } from ${JSON.stringify(join(process.cwd(), 'lib', 'index.ts'))};
+import config from ${JSON.stringify(badConfig)};
+const app = new App();
+new HooklinePipeline(new Stack(app, 'Mine'), 'Webhooks', { config });
+app.synth();
+`,
+);
 
 /** Runs a command of the project as a user would, with HOOKLINE_CONFIG naming the bad file. */
 function run(command: string, args: string[]): Promise<{ code: number | null; output: string }> {
@@ -45,10 +81,15 @@ function run(command: string, args: string[]): Promise<{ code: number | null; ou
 }
 
 function expectEveryProblemWithoutStackTrace(output: string): void {
-  for (const text of EXPECTED) expect(output).toContain(text);
-  expect(output).toMatch(/Invalid hookline configuration \(4 problems\)/);
-  expect(output).not.toMatch(/^\s+at .+:\d+:\d+\)?$/m);
+  expectEveryProblemWithoutFrames(output);
   expect(output).not.toMatch(/esbuild|HooklineConfigError:/);
+}
+
+/** Every problem, listed at once, and no frame of a stack trace. */
+function expectEveryProblemWithoutFrames(output: string): void {
+  for (const text of EXPECTED) expect(output).toContain(text);
+  expect(output).toMatch(/Invalid hookline configuration \(11 problems\)/);
+  expect(output).not.toMatch(/^\s+at .+:\d+:\d+\)?$/m);
 }
 
 describe('a bad configuration fails every entry point with one listing and no stack trace', () => {
@@ -62,6 +103,13 @@ describe('a bad configuration fails every entry point with one listing and no st
     const { code, output } = await run(process.execPath, ['--import', 'tsx', 'bin/local.ts']);
     expect(code).toBe(1);
     expectEveryProblemWithoutStackTrace(output);
+  }, 60_000);
+
+  it("a user's CDK app that builds a HooklinePipeline from it fails with every problem and no frame", async () => {
+    const { code, output } = await run(process.execPath, ['--import', 'tsx', userApp]);
+    expect(code).toBe(1);
+    // Node prints the line an uncaught error was thrown at above it; what follows is the listing alone.
+    expectEveryProblemWithoutFrames(output);
   }, 60_000);
 
   it('the CLI reads HOOKLINE_CONFIG with the same loader and prints every problem', async () => {

@@ -518,7 +518,7 @@ describe('resolveConfig validation', () => {
     [
       'unknown field',
       minimal({ queues: { events: { maxRecieveCount: 3 } as never } }),
-      /queues\.events.*remove or rename maxRecieveCount/,
+      /queues\.events.*did you mean maxReceiveCount\?.*rename maxRecieveCount to maxReceiveCount/,
     ],
     [
       'unknown source type',
@@ -1292,7 +1292,224 @@ describe('resolveConfig: every problem in one listing', () => {
     expect(error.message).toContain(
       'colour: is not a known setting here (got "blue"). Fix: remove or rename colour',
     );
-    expect(error.message).toMatch(/remove or rename maxRecieveCount/);
+    expect(error.message).toMatch(/rename maxRecieveCount to maxReceiveCount/);
+  });
+
+  it('says how to write what was given when it is of the wrong kind: quoted, NaN, null, a number or text for a Duration, an option in another case', () => {
+    const error = problemsOf({
+      ...minimal(),
+      stackName: '',
+      removalPolicy: 'RETAIN',
+      tracing: 'true',
+      logRetentionDays: '30',
+      queues: {
+        events: {
+          fifo: 'yes',
+          maxReceiveCount: Number.NaN,
+          retentionPeriod: 345600,
+          deadLetterRetentionPeriod: '14 days',
+          consumer: { entry: 'x.ts' },
+        },
+      },
+      ingest: null,
+    } as never);
+    expect(Object.fromEntries(error.issues.map((i) => [i.path, i.fix]))).toEqual({
+      stackName: 'give a value, or leave the field out if it is optional (for its default)',
+      removalPolicy: 'use one of "retain", "destroy" (spelt exactly so)',
+      tracing: 'write it without quotes: true',
+      logRetentionDays: 'write it as a number, without quotes: 30',
+      'queues.events.fifo': 'use true or false',
+      'queues.events.maxReceiveCount':
+        'give a finite number (NaN often comes from Number(process.env.X) with X unset or not a number)',
+      'queues.events.retentionPeriod':
+        "use a Duration, e.g. Duration.seconds(345600) if 345600 is seconds (import { Duration } from 'aws-cdk-lib')",
+      'queues.events.deadLetterRetentionPeriod':
+        "use a Duration, not text: e.g. Duration.seconds(30), Duration.minutes(5) or Duration.days(4) (import { Duration } from 'aws-cdk-lib')",
+      ingest: 'give a value (null is none), or leave the field out where it is optional',
+    });
+    expect(error.issues.find((i) => i.path === 'stackName')?.message).toBe('is empty');
+  });
+
+  it("tells a queue kept SQS's 14 days to shorten its retention, since no dead-letter queue can outlive it, and one kept less to lengthen its DLQ's", () => {
+    const fixOf = (retentionPeriod: Duration) =>
+      problemsOf(
+        minimal({ queues: { events: { retentionPeriod, deadLetterRetentionPeriod: Duration.days(4) } } }),
+      ).issues[0]?.fix;
+    expect(fixOf(Duration.days(14))).toBe(
+      'shorten retentionPeriod to at most Duration.days(13): a dead-letter queue keeps a message at most 14 days, so it can outlive a queue kept 14 days by nothing',
+    );
+    expect(fixOf(Duration.days(5))).toBe('use Duration.days(14), or shorten retentionPeriod');
+  });
+
+  it('refuses a Duration of NaN or Infinity in any Duration field, listed with the rest, where CDK threw mid-way or it was called not whole', () => {
+    const nan = Duration.seconds(Number.NaN);
+    const error = problemsOf(
+      minimal({
+        queues: {
+          events: {
+            retentionPeriod: Duration.days(Number.POSITIVE_INFINITY),
+            consumer: { entry: 'x.ts', timeout: nan, deadlineMargin: Duration.millis(Number.NaN) },
+          },
+        },
+        dedupe: { ttl: nan },
+      }),
+    );
+    expect(error.issues.map((i) => [i.path, i.message, i.value, i.fix])).toEqual(
+      [
+        'queues.events.retentionPeriod',
+        'queues.events.consumer.timeout',
+        'queues.events.consumer.deadlineMargin',
+        'dedupe.ttl',
+      ].map((path) => [
+        path,
+        'is a Duration of NaN or Infinity: AWS takes a finite amount',
+        path.endsWith('retentionPeriod') ? 'a Duration of Infinity' : 'a Duration of NaN',
+        'give a finite number (NaN often comes from Number(process.env.X) with X unset or not a number)',
+      ]),
+    );
+  });
+
+  it('tells a configuration that is a function, a promise or no object at all to be the object itself', () => {
+    const rootOf = (config: unknown) => problemsOf(config as HooklineConfig).issues;
+    const fix = 'export default defineConfig({ sources: { ... }, queues: { ... } })';
+    expect(rootOf(() => minimal())).toEqual([
+      {
+        path: '(root)',
+        message: 'is a function, and the configuration is an object',
+        value: '() => minimal()',
+        fix: `give the object the function returns: ${fix}`,
+      },
+    ]);
+    // Zod read a promise as an object with neither sources nor queues.
+    expect(rootOf(Promise.resolve(minimal()))).toEqual([
+      {
+        path: '(root)',
+        message: 'is a Promise, and the configuration is read as it is, without waiting',
+        value: 'a Promise',
+        fix: `give the configuration object itself: in a configuration file, await what it needs at the top level and ${fix}`,
+      },
+    ]);
+    expect(rootOf([])).toEqual([
+      { path: '(root)', message: 'the configuration is an object of settings', value: '[]', fix },
+    ]);
+  });
+
+  it('refuses a header name no request can carry (a space, a colon, nothing) wherever a header is named', () => {
+    const error = problemsOf(
+      minimal({
+        sources: {
+          github: { type: 'github' },
+          partner: { type: 'token', header: 'X Partner Key' },
+          shop: { type: 'hmac', header: 'x-sig:', idHeader: 'request id', typeHeader: 'x-type' },
+        },
+        queues: { events: { consumer: { entry: 'x.ts', environment: { RETRIES: 5 as never } } } },
+        ingest: { keepHeaders: ['x-ok', 'user agent'] },
+      }),
+    );
+    expect(error.issues.map((i) => [i.path, i.fix])).toEqual([
+      ['sources.partner.header', 'use the header name as the sender sends it, e.g. "x-request-id"'],
+      ['sources.shop.header', 'use the header name as the sender sends it, e.g. "x-request-id"'],
+      ['sources.shop.idHeader', 'use the header name as the sender sends it, e.g. "x-request-id"'],
+      ['queues.events.consumer.environment.RETRIES', 'write it as text, in quotes: "5"'],
+      ['ingest.keepHeaders.1', 'use the header name as the sender sends it, e.g. "x-request-id"'],
+    ]);
+  });
+
+  it("says the field's own range for a count past 2^53, and reports a retention SQS refuses once, not also its DLQ's", () => {
+    const error = problemsOf(
+      minimal({
+        queues: {
+          events: {
+            maxReceiveCount: 1e20,
+            retentionPeriod: Duration.days(15),
+            consumer: { entry: 'x.ts', memorySize: 2 ** 60 },
+          },
+        },
+      }),
+    );
+    expect(error.issues.map((i) => [i.path, i.message])).toEqual([
+      ['queues.events.maxReceiveCount', 'must be between 1 and 1000'],
+      ['queues.events.retentionPeriod', 'SQS keeps messages between 60 seconds and 14 days'],
+      ['queues.events.consumer.memorySize', 'Lambda memory is between 128 and 10240 MB'],
+    ]);
+  });
+
+  it('reports a queue or source given as null once, not also as a missing one', () => {
+    const error = problemsOf({ sources: { github: null }, queues: { events: null } } as never);
+    expect(error.issues.map((i) => i.path)).toEqual(['sources.github', 'queues.events']);
+  });
+
+  it('reports a name that differs from another only in case once, by the name rule, whose fix also ends the clash', () => {
+    const error = problemsOf(minimal({ queues: { events: {}, Events: {} } }));
+    expect(error.issues.map((i) => [i.path, i.message])).toEqual([
+      ['queues.Events', expect.stringMatching(/^queue names are lower-case letters/)],
+    ]);
+  });
+
+  it('suggests a stack name CloudFormation accepts for one that is too long', () => {
+    const error = problemsOf(minimal({ stackName: `Hooks_${'x'.repeat(130)}` }));
+    const suggested = /use e\.g\. "([^"]*)"/.exec(error.issues[0]?.fix ?? '')?.[1] ?? '';
+    expect(suggested).toMatch(/^Hooks-x+$/);
+    expect(suggested).toHaveLength(128);
+  });
+
+  it('names the setting a misspelt key most likely meant, at every level and for the source type given', () => {
+    const error = problemsOf({
+      ...minimal(),
+      stackNmae: 'Hooks',
+      queues: {
+        events: {
+          maxRecieveCount: 3,
+          consumer: { entry: 'x.ts', timout: Duration.seconds(3), retry: { bse: Duration.seconds(1) } },
+        },
+      },
+      sources: {
+        billing: { type: 'stripe', tolerence: Duration.minutes(1) },
+        github: { type: 'github', tolerance: Duration.minutes(1) },
+      },
+      ingest: { ratelimit: 5 },
+    } as never);
+    expect(error.issues.map((i) => [i.path, i.message, i.fix])).toEqual(
+      expect.arrayContaining([
+        [
+          'stackNmae',
+          'is not a known setting here: did you mean stackName?',
+          'rename stackNmae to stackName',
+        ],
+        [
+          'queues.events.maxRecieveCount',
+          'is not a known setting here: did you mean maxReceiveCount?',
+          'rename maxRecieveCount to maxReceiveCount',
+        ],
+        [
+          'queues.events.consumer.timout',
+          'is not a known setting here: did you mean timeout?',
+          'rename timout to timeout',
+        ],
+        [
+          'queues.events.consumer.retry.bse',
+          'is not a known setting here: did you mean base?',
+          'rename bse to base',
+        ],
+        [
+          'sources.billing.tolerence',
+          'is not a known setting here: did you mean tolerance?',
+          'rename tolerence to tolerance',
+        ],
+        [
+          'ingest.ratelimit',
+          'is not a known setting here: did you mean rateLimit?',
+          'rename ratelimit to rateLimit',
+        ],
+        // A GitHub source has no tolerance: another sender's field is not offered.
+        [
+          'sources.github.tolerance',
+          'is not a known setting here',
+          'remove or rename tolerance; see the configuration reference in README.md',
+        ],
+      ]),
+    );
+    expect(error.issues).toHaveLength(7);
   });
 
   it("never shows a value that may be a secret: a source's secret given as its value, or a field named like a credential", () => {
@@ -1725,7 +1942,9 @@ describe('resolveConfig: a Duration of another aws-cdk-lib copy', () => {
       }),
     );
     expect(issue?.message).toBe('expected a Duration, e.g. Duration.seconds(30)');
-    expect(issue?.fix).toBe('correct the value as described in the configuration reference in README.md');
+    expect(issue?.fix).toBe(
+      "use a Duration, e.g. Duration.seconds(30) if 30 is seconds (import { Duration } from 'aws-cdk-lib')",
+    );
   });
 });
 
