@@ -75,11 +75,16 @@ export interface SerializedError {
   readonly stack?: string;
 }
 
-type Handler = (
-  event: unknown,
-  context: object,
-  callback?: (error: unknown, value?: unknown) => void,
-) => unknown;
+type Handler = (event: unknown, context: object) => unknown;
+
+/**
+ * What the Node.js 24 runtime answers a handler declaring a third (callback) parameter, at init: it decides by
+ * the parameters the exported function declares, and refuses the function before any invocation runs.
+ */
+const CALLBACK_HANDLER_REMOVED =
+  'ERROR: AWS Lambda has removed support for callback-based function handlers starting with Node.js 24. ' +
+  'You need to modify this function to use a supported handler signature to use Node.js 24 or later. ' +
+  'For more information see https://docs.aws.amazon.com/lambda/latest/dg/nodejs-handler.html.';
 
 function serialize(error: unknown): SerializedError {
   if (error instanceof Error) {
@@ -161,6 +166,9 @@ async function loadHandler(setup: WorkerSetup): Promise<Handler> {
       },
     );
   }
+  if (candidate.length >= 3) {
+    throw Object.assign(new Error(CALLBACK_HANDLER_REMOVED), { name: 'Runtime.CallbackHandlerDeprecated' });
+  }
   return candidate as Handler;
 }
 
@@ -182,15 +190,9 @@ function lambdaContext(setup: WorkerSetup, message: InvokeMessage): object {
   };
 }
 
-/** Runs the handler as Lambda does: a handler taking three parameters may answer through the callback. */
+/** Runs the handler as the Node.js 24 runtime does: its answer is what it returns or resolves. */
 async function runHandler(handler: Handler, event: unknown, context: object): Promise<unknown> {
-  if (handler.length < 3) return await handler(event, context);
-  return await new Promise((resolve, reject) => {
-    const returned = handler(event, context, (error, result) => (error ? reject(error) : resolve(result)));
-    if (returned && typeof (returned as Promise<unknown>).then === 'function') {
-      (returned as Promise<unknown>).then(resolve, reject);
-    }
-  });
+  return await handler(event, context);
 }
 
 /** Serves one invocation and posts its result. */

@@ -103,7 +103,10 @@ export const handler = async (event: TestEvent, context: TestContext): Promise<u
   }
 };
 
-/** A handler in Lambda's callback style (three parameters): it answers through the callback, not its return. */
+/**
+ * A handler in Lambda's callback style (three parameters), which the Node.js 24 runtime refuses at init: it would
+ * answer through the callback, not its return.
+ */
 export const callbackHandler = (
   event: { readonly fail?: string; readonly result?: unknown },
   _context: unknown,

@@ -304,16 +304,17 @@ describe('LocalFunction', () => {
     });
   });
 
-  it("takes a callback-style handler's answer from its callback, a result or an error", async () => {
+  it('refuses a handler declaring a callback parameter at init, as the Node.js 24 runtime does', async () => {
     const fn = make({ handler: 'callbackHandler' });
-    expect(await fn.invoke({ result: { via: 'callback' } })).toMatchObject({
-      ok: true,
-      value: { via: 'callback' },
+    const error = await fn.warm();
+    expect(error).toMatchObject({
+      errorType: 'Runtime.CallbackHandlerDeprecated',
+      errorMessage: expect.stringContaining('removed support for callback-based function handlers'),
     });
-    expect(await fn.invoke({ fail: 'refused' })).toMatchObject({
+    expect(await fn.invoke({ result: { via: 'callback' } })).toMatchObject({
       ok: false,
-      kind: 'error',
-      error: { errorType: 'RangeError', errorMessage: 'refused' },
+      kind: 'init',
+      error: { errorType: 'Runtime.CallbackHandlerDeprecated' },
     });
   });
 
