@@ -11,7 +11,12 @@ import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { localSqsClient } from '../../../lib/local/clients';
 import { type Emulators, startEmulators } from '../../../lib/local/emulators';
-import { disposeBatch, EventSourceMapping, toLambdaRecord } from '../../../lib/local/event-source-mapping';
+import {
+  disposeBatch,
+  EventSourceMapping,
+  recordsWithinInvokeLimit,
+  toLambdaRecord,
+} from '../../../lib/local/event-source-mapping';
 import type { InvokeResult } from '../../../lib/local/function-runtime';
 
 const record = (messageId: string) => ({ messageId }) as SQSRecord;
@@ -100,6 +105,38 @@ describe('disposeBatch (ReportBatchItemFailures rules)', () => {
       expect(result.wholeBatchFailed).toBe(true);
       expect(ids(result.failed)).toEqual(['a', 'b', 'c']);
     }
+  });
+});
+
+describe('recordsWithinInvokeLimit (the 6 MB invocation payload)', () => {
+  const sized = (body: string, messageAttributes: SQSRecord['messageAttributes'] = {}) =>
+    ({ messageId: 'm', receiptHandle: 'r', body, attributes: {}, messageAttributes }) as unknown as SQSRecord;
+  const eventBytes = (records: readonly SQSRecord[]) =>
+    Buffer.byteLength(JSON.stringify({ Records: records }));
+
+  it('keeps a whole batch whose event is within the limit, however near', () => {
+    const records = [sized('a'.repeat(40_000)), sized('b'.repeat(40_000))];
+    expect(recordsWithinInvokeLimit(records, eventBytes(records))).toBe(2);
+  });
+
+  it('cuts the batch before the record that would take its event over the limit', () => {
+    const records = [sized('a'.repeat(40_000)), sized('b'.repeat(40_000)), sized('c')];
+    expect(recordsWithinInvokeLimit(records, eventBytes(records) - 1)).toBe(2);
+    expect(recordsWithinInvokeLimit(records, eventBytes(records.slice(0, 2)) - 1)).toBe(1);
+  });
+
+  it('counts JSON escapes and multi-byte characters, and attribute values, as Lambda counts bytes', () => {
+    const quoted = [sized('"'.repeat(30_000)), sized('é'.repeat(30_000))];
+    expect(recordsWithinInvokeLimit(quoted, eventBytes(quoted) - 1)).toBe(1);
+    const attributed = [
+      sized('x', { big: { stringValue: 'v'.repeat(50_000), dataType: 'String' } as never }),
+      sized('y'),
+    ];
+    expect(recordsWithinInvokeLimit(attributed, eventBytes(attributed) - 1)).toBe(1);
+  });
+
+  it('always lets one record through', () => {
+    expect(recordsWithinInvokeLimit([sized('a'.repeat(50_000))], 10_000)).toBe(1);
   });
 });
 
@@ -296,6 +333,58 @@ describe('with the SQS emulator', () => {
     const { url, batches } = await runMapping('window', 25, async () => ok(null), 25, 20_000);
     expect(batches.map((b) => b.Records.length)).toEqual([25]);
     expect(await counts(url)).toEqual({ visible: 0, inFlight: 0 });
+  });
+
+  it('invokes no batch over 6 MB: the records that do not fit come in the next batch, received once', async () => {
+    const { url, arn } = await queue('six-megabytes');
+    // 10 messages of 1,000,000 bytes: one batch of 10 would be a 10 MB event; Lambda invokes at most 6 of them.
+    for (let n = 0; n < 10; n += 1) {
+      await sqs.send(
+        new SendMessageCommand({ QueueUrl: url, MessageBody: String(n).padEnd(1_000_000, '.') }),
+      );
+    }
+    const batches: SQSEvent[] = [];
+    const mapping = new EventSourceMapping({
+      name: 'six-megabytes',
+      queueUrl: url,
+      queueArn: arn,
+      region: emulators.region,
+      sqs,
+      batchSize: 10,
+      maximumBatchingWindowMs: 2_000,
+      concurrency: 1,
+      waitTimeSeconds: 1,
+      invoke: async (event) => {
+        batches.push(event);
+        return ok(null);
+      },
+    });
+    mapping.start();
+    const until = Date.now() + 15_000;
+    while (batches.flatMap((b) => b.Records).length < 10 && Date.now() < until) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    await mapping.stop();
+    const bodies = batches.flatMap((b) => b.Records.map((r) => r.body.replace(/\.+$/, '')));
+    expect(bodies.sort((a, b) => Number(a) - Number(b))).toEqual([
+      '0',
+      '1',
+      '2',
+      '3',
+      '4',
+      '5',
+      '6',
+      '7',
+      '8',
+      '9',
+    ]);
+    for (const event of batches) {
+      expect(Buffer.byteLength(JSON.stringify(event))).toBeLessThanOrEqual(6 * 1024 * 1024);
+    }
+    expect(batches.length).toBeGreaterThan(1);
+    expect(batches.flatMap((b) => b.Records.map((r) => r.attributes.ApproximateReceiveCount))).toEqual(
+      Array(10).fill('1'),
+    );
   });
 
   /** A mapping with two pollers that records the bodies it hands to the function. */
