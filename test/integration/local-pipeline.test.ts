@@ -12,6 +12,8 @@ describe('local mode end to end (real HTTP, emulators, ingest and consumer runti
   let sqs: SQSClient;
 
   beforeAll(async () => {
+    // A machine east of UTC: its consumers must still run in UTC, as Lambda runs them.
+    process.env.TZ = 'Asia/Tokyo';
     pipeline = await startTestPipeline(
       testConfig({
         // Consumer timeout 1 s: visibility timeout 6 s, so a crashed batch comes back quickly.
@@ -67,6 +69,14 @@ describe('local mode end to end (real HTTP, emulators, ingest and consumer runti
       queue: 'events',
       line: `chatty ${id}`,
     });
+  });
+
+  it("runs consumers in UTC, as Lambda does, whatever this machine's time zone", async () => {
+    const id = `clock-${randomUUID()}`;
+    expect((await pipeline.post('generic', { id, type: 'test.clock' })).status).toBe(202);
+    const said = (line: string) => line.includes(`clock ${id}`);
+    await pipeline.waitFor(() => pipeline.output.some(said), 20_000, "the consumer's line");
+    expect(JSON.parse(pipeline.output.find(said) ?? '{}').line).toBe(`clock ${id} hour=23 TZ=:UTC`);
   });
 
   it('serves the status and pauses/resumes a consumer through the control API', async () => {
