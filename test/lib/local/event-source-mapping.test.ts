@@ -570,6 +570,63 @@ describe('with the SQS emulator', () => {
     expect(await counts(url)).toEqual({ visible: 0, inFlight: 0 });
   });
 
+  it('fair mode: a short poll that fails beside others loses nothing the others received', async () => {
+    const name = 'fair-failed-poll';
+    // A visibility timeout far longer than the test: a message read and dropped would not come back in time.
+    const { url, arn } = await queue(name, { VisibilityTimeout: '120' });
+    const bodies = Array.from({ length: 60 }, (_, i) => `m${i}`);
+    for (let i = 0; i < bodies.length; i += 10) {
+      await sqs.send(
+        new SendMessageBatchCommand({
+          QueueUrl: url,
+          Entries: bodies.slice(i, i + 10).map((b, n) => tenantMessage(b, `t${n % 3}`)),
+        }),
+      );
+    }
+    // Every fourth short poll fails before it reaches the emulator, so the three beside it did receive.
+    const flaky = localSqsClient(emulators);
+    let shortPolls = 0;
+    flaky.middlewareStack.add(
+      (next, context) => async (args) => {
+        const input = args.input as { WaitTimeSeconds?: number };
+        if (context.commandName === 'ReceiveMessageCommand' && input.WaitTimeSeconds === 0) {
+          shortPolls += 1;
+          if (shortPolls % 4 === 0)
+            throw Object.assign(new Error('injected: connection reset'), { name: 'TimeoutError' });
+        }
+        return next(args);
+      },
+      { step: 'initialize', name: 'failEveryFourthShortPoll' },
+    );
+    const delivered: SQSRecord[] = [];
+    const mapping = new EventSourceMapping({
+      name,
+      queueUrl: url,
+      queueArn: arn,
+      region: emulators.region,
+      sqs: flaky,
+      batchSize: 10,
+      maximumBatchingWindowMs: 0,
+      concurrency: 1,
+      waitTimeSeconds: 1,
+      fairness: { visibilityTimeoutSeconds: 120 },
+      invoke: async (event) => {
+        delivered.push(...event.Records);
+        await new Promise((r) => setTimeout(r, 200));
+        return ok(null);
+      },
+    });
+    mapping.start();
+    const until = Date.now() + 15_000;
+    while (delivered.length < bodies.length && Date.now() < until)
+      await new Promise((r) => setTimeout(r, 50));
+    await mapping.stop();
+    flaky.destroy();
+    expect(shortPolls).toBeGreaterThanOrEqual(4);
+    expect(delivered.map((r) => r.body).sort()).toEqual([...bodies].sort());
+    expect(new Set(delivered.map((r) => r.attributes.ApproximateReceiveCount))).toEqual(new Set(['1']));
+  });
+
   it('fair mode: messages a purge deleted while they waited their turn never run', async () => {
     const name = 'fair-purge-running';
     // A visibility timeout far longer than the test: no extension happens, only the check before the batch runs.
