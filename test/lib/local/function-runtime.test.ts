@@ -111,6 +111,19 @@ describe('LocalFunction', () => {
     expect(fn.coldStarts).toBe(2);
   });
 
+  it('takes no new invocation into a shared sandbox where one timed out, while its others finish', async () => {
+    const fn = make({ timeoutMs: 2_000, invocationsPerWorker: 4, maxWorkers: 1 });
+    await fn.invoke({ action: 'echo' });
+    const timingOut = fn.invoke({ action: 'sleep', ms: 20_000 });
+    await new Promise((r) => setTimeout(r, 1_500));
+    // Shares the sandbox from here: the first times out at ~2.5 s, this one finishes at ~3 s within its time.
+    const bystander = fn.invoke({ action: 'sleep', ms: 1_500 });
+    expect(await timingOut).toMatchObject({ ok: false, kind: 'timeout' });
+    const next = value<Echo>(await fn.invoke({ action: 'echo' }));
+    expect(next.invocations).toBe(1);
+    expect(await bystander).toMatchObject({ ok: true });
+  });
+
   it('does not count waiting for a shared sandbox toward the timeout of an invocation', async () => {
     const fn = make({ timeoutMs: 1_000, invocationsPerWorker: 8 });
     await fn.invoke({ action: 'echo' });
