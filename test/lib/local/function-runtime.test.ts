@@ -134,6 +134,18 @@ describe('LocalFunction', () => {
     expect(results.filter((r) => !r.ok)).toEqual([]);
   });
 
+  it('does not count the time a shared sandbox sat idle toward the timeout of the invocations it then runs', async () => {
+    const fn = make({ timeoutMs: 1_500, invocationsPerWorker: 2 });
+    await fn.invoke({ action: 'echo' });
+    await new Promise((r) => setTimeout(r, 1_500));
+    const first = fn.invoke({ action: 'sleep', ms: 1_200 });
+    await new Promise((r) => setTimeout(r, 100));
+    // Shares the sandbox with the first for 1.1 s, then runs alone: about 1.25 s of its 1.5 s.
+    const second = fn.invoke({ action: 'sleep', ms: 1_800 });
+    expect(await first).toMatchObject({ ok: true });
+    expect(await second).toMatchObject({ ok: true });
+  });
+
   it('does not count the cold start toward the timeout of the invocation that waits for it', async () => {
     const fn = make({ timeoutMs: 500, environment: { INIT_MS: '1000' } });
     expect(await fn.invoke({ action: 'sleep', ms: 50 })).toMatchObject({ ok: true });
