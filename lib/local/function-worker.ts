@@ -21,6 +21,11 @@ export interface WorkerSetup {
    * by the next sandbox and the next start instead of parsing and compiling ~1 MB again.
    */
   readonly compileCacheDir?: string;
+  /**
+   * Counts the invocations the main thread has posted (it adds one after each, then notifies): the sandbox sleeps
+   * on it between invocations, frozen as Lambda freezes an execution environment (see {@link freezeUntilInvoked}).
+   */
+  readonly invocationsPosted?: SharedArrayBuffer;
 }
 
 /** Main thread -> worker. */
@@ -195,6 +200,28 @@ async function runHandler(handler: Handler, event: unknown, context: object): Pr
   return await handler(event, context);
 }
 
+/** Resolves once what the sandbox wrote so far has reached the main thread (Lambda flushes logs before it freezes). */
+function flushed(stream: NodeJS.WriteStream): Promise<void> {
+  return new Promise((resolve) => stream.write('', () => resolve()));
+}
+
+/**
+ * Lambda freezes an execution environment once an invocation returns and nothing else runs in it: a timer, an
+ * unawaited write or an abandoned promise goes on only when the next invocation thaws it (if one comes). A
+ * worker thread would go on at once, so a consumer that returned before its work finished passed locally and
+ * lost that work deployed. The sandbox blocks its thread (timers and I/O included) until the main thread posts
+ * another invocation; `consumed` is how many invocations it has received, so one posted meanwhile never waits.
+ */
+async function freezeUntilInvoked(
+  posted: Int32Array,
+  consumed: number,
+  running: () => number,
+): Promise<void> {
+  await Promise.all([flushed(process.stdout), flushed(process.stderr)]);
+  if (running() > 0) return;
+  Atomics.wait(posted, 0, consumed);
+}
+
 /** Serves one invocation and posts its result. */
 async function invoke(
   port: MessagePort,
@@ -245,6 +272,10 @@ async function main(): Promise<void> {
     initMs: Math.round(performance.now() - started),
   } satisfies WorkerMessage);
 
+  const posted = setup.invocationsPosted ? new Int32Array(setup.invocationsPosted) : undefined;
+  let consumed = 0;
+  let running = 0;
+  const freeze = () => (posted ? freezeUntilInvoked(posted, consumed, () => running) : Promise.resolve());
   port.on('message', async (message: InvokeMessage | DeadlineMessage) => {
     if (message.type === 'deadline') {
       port.postMessage({
@@ -253,8 +284,18 @@ async function main(): Promise<void> {
       } satisfies WorkerMessage);
       return;
     }
-    if (message.type === 'invoke') await invoke(port, setup, handler, outcomes, message);
+    if (message.type !== 'invoke') return;
+    consumed += 1;
+    running += 1;
+    try {
+      await invoke(port, setup, handler, outcomes, message);
+    } finally {
+      running -= 1;
+    }
+    await freeze();
   });
+  // Initialised: frozen until the first invocation, as after Lambda's init.
+  await freeze();
 }
 
 await main();

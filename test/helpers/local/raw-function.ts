@@ -24,7 +24,8 @@ interface TestEvent {
     | 'log'
     | 'await-log'
     | 'allocate'
-    | 'batch';
+    | 'batch'
+    | 'background';
   readonly ms?: number;
   readonly mb?: number;
   readonly lines?: readonly string[];
@@ -100,6 +101,10 @@ export const handler = async (event: TestEvent, context: TestContext): Promise<u
     }
     case 'batch':
       return event.result;
+    case 'background':
+      // Returns before its timer fires: work a handler left running after it returned.
+      setTimeout(() => console.log(`background ${String(event.result)} done`), event.ms ?? 50);
+      return { invocations };
   }
 };
 

@@ -183,6 +183,33 @@ describe('LocalFunction', () => {
     expect(await fn.invoke({ action: 'allocate', mb: 32 })).toMatchObject({ ok: true });
   });
 
+  it('freezes the sandbox between invocations, as Lambda does: work left after a return runs only in the next', async () => {
+    const fn = make();
+    expect(await fn.invoke({ action: 'background', result: 'frozen', ms: 50 })).toMatchObject({ ok: true });
+    await new Promise((r) => setTimeout(r, 500));
+    expect(logs).not.toContain('stdout:background frozen done');
+    await fn.invoke({ action: 'sleep', ms: 200 });
+    const until = Date.now() + 2_000;
+    while (!logs.includes('stdout:background frozen done') && Date.now() < until) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    expect(logs).toContain('stdout:background frozen done');
+  });
+
+  it('delivers what an invocation wrote before its sandbox freezes', async () => {
+    const fn = make();
+    // Several lines at once: the thread hands its output over a chunk at a time, each once the last was taken.
+    await fn.invoke({
+      action: 'log',
+      lines: ['first line', 'second line', 'written just before the return'],
+    });
+    const until = Date.now() + 2_000;
+    while (!logs.includes('stdout:written just before the return') && Date.now() < until) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    expect(logs).toContain('stdout:written just before the return');
+  });
+
   it('reports a missing handler export as an init error', async () => {
     const fn = make({ handler: 'nope' });
     const error = await fn.warm();
