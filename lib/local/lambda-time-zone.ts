@@ -19,3 +19,23 @@ export function runInLambdaTimeZone(env: NodeJS.ProcessEnv = process.env): boole
   if (env.TZ !== 'UTC') env.TZ = 'UTC';
   return true;
 }
+
+/** A consumer's function environment, as far as its time zone goes. */
+interface ConsumerEnvironment {
+  readonly name: string;
+  readonly consumer?: { readonly environment?: Readonly<Record<string, string>> } | undefined;
+}
+
+/**
+ * One line per consumer whose `environment` sets another `TZ`: Lambda runs that function in its zone, local mode
+ * cannot (one zone per process), so its local times would differ from deployed without a word.
+ */
+export function ownTimeZoneNotices(queues: readonly ConsumerEnvironment[]): string[] {
+  return queues.flatMap((queue) => {
+    const zone = queue.consumer?.environment?.TZ;
+    if (zone === undefined || zone === 'UTC' || zone === LAMBDA_TZ) return [];
+    return [
+      `consumer ${queue.name} sets TZ=${zone}: deployed, Lambda runs it in that zone; local mode runs every sandbox in UTC (Node has one time zone per process), so its local times differ from deployed here`,
+    ];
+  });
+}

@@ -59,7 +59,7 @@ import {
   localJobsTokenProblem,
 } from './jobs-endpoint';
 import { Journal } from './journal';
-import { LAMBDA_TZ, runInLambdaTimeZone } from './lambda-time-zone';
+import { LAMBDA_TZ, ownTimeZoneNotices, runInLambdaTimeZone } from './lambda-time-zone';
 import { bundleCacheDirOf, defaultBuildDir, emulatorThreadOptions, localDataDir } from './local-dirs';
 import { pausedConsumersPath, readSavedPauses, writePausedConsumers } from './paused-consumers';
 import { type BatchQueue, batchEvents, batchNotice, type LocalEvent, Reporter } from './reporter';
@@ -369,6 +369,7 @@ async function startPipeline(settings: LocalSettings, cleanups: Cleanups): Promi
   cleanups.push(() => oneTime.stop());
 
   const forwards = startForwards(settings);
+  for (const notice of ownTimeZoneNotices(config.queues)) reporter.problem(notice);
   let control: LocalControl | undefined;
   const context: FunctionContext = {
     settings,
