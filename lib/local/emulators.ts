@@ -16,7 +16,13 @@ import type { AddressInfo, Socket } from 'node:net';
 import { join } from 'node:path';
 import { gateToLoopbackCallers } from '../loopback-gate';
 import { type LockContent, lockDataDir } from './data-dir-lock';
-import { fixExpiredHoldCounts, fixReleasePersistence, fixUndeliveredHandBack } from './fauxqs-fixes';
+import {
+  type FauxqsSqsErrorClass,
+  fixExpiredHoldCounts,
+  fixReleasePersistence,
+  fixSendValidation,
+  fixUndeliveredHandBack,
+} from './fauxqs-fixes';
 
 /** Where the emulators listen and how to stop them. */
 export interface Emulators {
@@ -124,6 +130,8 @@ async function startFauxqsOnLoopback(port: number, region: string, dataDir: stri
   // Before buildApp, which registers the actions.
   const { SqsRouter } = await load<{ SqsRouter: unknown }>('./sqs/sqsRouter.js');
   fixUndeliveredHandBack(SqsRouter);
+  const { SqsError } = await load<{ SqsError: FauxqsSqsErrorClass }>('./common/errors.js');
+  fixSendValidation(SqsRouter, SqsError);
   const { SnsStore } = await load<{ SnsStore: StoreConstructor<FauxqsStore> }>('./sns/snsStore.js');
   const { S3Store } = await load<{ S3Store: StoreConstructor<FauxqsStore> }>('./s3/s3Store.js');
 

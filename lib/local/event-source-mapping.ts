@@ -12,6 +12,7 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import type { SQSEvent, SQSMessageAttributes, SQSRecord, SQSRecordAttributes } from 'aws-lambda';
+import { LAMBDA_SYNC_REQUEST_MAX_BYTES } from '../../lambda/shared/request-limits';
 import { markUndeliveredHandBack } from './fauxqs-fixes';
 import type { InvokeResult } from './function-runtime';
 import { TenantLanes } from './tenant-lanes';
@@ -66,6 +67,41 @@ export function toLambdaRecord(message: Message, queueArn: string, region: strin
     eventSourceARN: queueArn,
     awsRegion: region,
   };
+}
+
+/** Bytes of a record in an event beyond those of its body and attributes' values (ids, ARN, handles, names). */
+const RECORD_OVERHEAD_BYTES = 4_096;
+/** `{"Records":[]}`. */
+const EVENT_WRAPPER_BYTES = 14;
+
+/**
+ * How many of `records`, from the first, one invocation may carry: Lambda's event source mapping invokes a batch
+ * once its event would reach the 6 MB invocation payload limit, whatever the batch size (always one record at
+ * least: an SQS message is never larger). A batch far below the limit is not serialized to know it.
+ */
+export function recordsWithinInvokeLimit(
+  records: readonly SQSRecord[],
+  limitBytes = LAMBDA_SYNC_REQUEST_MAX_BYTES,
+): number {
+  // JSON writes a character of a body or value in at most 3 bytes (SQS refuses those that would take 6).
+  let bound = EVENT_WRAPPER_BYTES;
+  for (const r of records) bound += RECORD_OVERHEAD_BYTES + 3 * (r.body.length + attributesLength(r));
+  if (bound <= limitBytes) return records.length;
+  let size = EVENT_WRAPPER_BYTES;
+  for (let i = 0; i < records.length; i += 1) {
+    size += Buffer.byteLength(JSON.stringify(records[i])) + (i > 0 ? 1 : 0);
+    if (size > limitBytes) return Math.max(1, i);
+  }
+  return records.length;
+}
+
+/** Characters of a record's message attribute names and values. */
+function attributesLength(record: SQSRecord): number {
+  let length = 0;
+  for (const [name, value] of Object.entries(record.messageAttributes)) {
+    length += name.length + (value.stringValue?.length ?? 0) + (value.binaryValue?.length ?? 0);
+  }
+  return length;
 }
 
 /** What to do with a batch after the invocation. */
@@ -457,9 +493,13 @@ export class EventSourceMapping {
     return batch;
   }
 
-  private async process(messages: Message[]): Promise<void> {
+  private async process(received: Message[]): Promise<void> {
     const { queueArn, region } = this.options;
-    const records = messages.map((m) => toLambdaRecord(m, queueArn, region));
+    const all = received.map((m) => toLambdaRecord(m, queueArn, region));
+    const fit = recordsWithinInvokeLimit(all);
+    // Lambda's poller would have invoked before reading these: back without the receive, for the next batch.
+    if (fit < all.length) await this.changeVisibility(received.slice(fit), 0, { undelivered: true });
+    const records = fit < all.length ? all.slice(0, fit) : all;
     this.invoking += 1;
     try {
       const result = await this.options.invoke({ Records: records });

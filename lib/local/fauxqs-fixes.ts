@@ -23,8 +23,16 @@
  *    emulator dead-letters messages that never ran. A `ChangeMessageVisibilityBatch` that carries
  *    {@link UNDELIVERED_HAND_BACK_HEADER} releases its messages and takes back the receive that read them
  *    (persisted, so a restart on a data directory sees the same count); any other release keeps counting.
+ *
+ * And one gap closed, so code that sends what SQS refuses fails locally as it would deployed:
+ *
+ * 4. fauxqs takes any message attributes and any `DelaySeconds` on a standard queue. `SendMessage` and each
+ *    `SendMessageBatch` entry are now refused as SQS refuses them (`sqs-send-rules.ts`): more than 10
+ *    attributes, a reserved or malformed name, an unknown data type, an empty string or a number that is none,
+ *    a delay outside 0-900 seconds.
  */
 import type { ChangeMessageVisibilityBatchCommand } from '@aws-sdk/client-sqs';
+import { type SentMessage, sendProblem } from './sqs-send-rules';
 
 interface FauxqsMessageRow {
   run(...values: unknown[]): unknown;
@@ -157,4 +165,69 @@ export function fixUndeliveredHandBack(routerClass: unknown): void {
     return register.call(this, action, withHandBack);
   };
   prototype[PATCHED] = true;
+}
+
+/** fauxqs's `SqsError`: what an action throws to answer with an SQS error code. */
+export type FauxqsSqsErrorClass = new (code: string, message: string) => Error;
+
+interface SendBatch {
+  Entries?: (SentMessage & { Id: string })[];
+}
+interface SendBatchAnswer {
+  Successful?: unknown[];
+  Failed?: { Id: string; SenderFault: boolean; Code: string; Message: string }[];
+}
+
+const SEND_RULES_PATCHED = Symbol.for('hookline.fauxqs-send-rules');
+
+/**
+ * Makes `SendMessage` and `SendMessageBatch` refuse what SQS refuses (`sqs-send-rules.ts`): a send with a
+ * problem is answered `InvalidParameterValue` and enqueues nothing; a batch entry with one is listed in
+ * `Failed` as SQS lists it, and the other entries are sent.
+ */
+export function fixSendValidation(routerClass: unknown, SqsError: FauxqsSqsErrorClass): void {
+  const prototype = (routerClass as { prototype: FauxqsRouterPrototype & { [SEND_RULES_PATCHED]?: true } })
+    .prototype;
+  if (prototype[SEND_RULES_PATCHED]) return;
+  const register = prototype.register;
+  prototype.register = function registerWithSendRules(this: FauxqsRouterPrototype, action, handler) {
+    if (action === 'SendMessage') {
+      return register.call(this, action, (body, store, request) => {
+        const problem = sendProblem((body ?? {}) as SentMessage);
+        if (problem) throw new SqsError('InvalidParameterValue', problem);
+        return handler(body, store, request);
+      });
+    }
+    if (action === 'SendMessageBatch') {
+      return register.call(this, action, (body, store, request) =>
+        sendValidBatch(body, store, request, handler),
+      );
+    }
+    return register.call(this, action, handler);
+  };
+  prototype[SEND_RULES_PATCHED] = true;
+}
+
+/** Sends a batch's valid entries and lists the others as failed, as SQS answers a batch with bad entries. */
+function sendValidBatch(
+  body: unknown,
+  store: Parameters<FauxqsSqsHandler>[1],
+  request: Parameters<FauxqsSqsHandler>[2],
+  handler: FauxqsSqsHandler,
+): unknown {
+  const batch = (body ?? {}) as SendBatch;
+  const entries = batch.Entries ?? [];
+  const refused: NonNullable<SendBatchAnswer['Failed']> = [];
+  const valid = entries.filter((entry) => {
+    const problem = sendProblem(entry);
+    if (problem)
+      refused.push({ Id: entry.Id, SenderFault: true, Code: 'InvalidParameterValue', Message: problem });
+    return !problem;
+  });
+  // A request fauxqs refuses whole (too many entries, repeated ids) is its to answer, bad entries or not.
+  const wholeRequestRefused = entries.length > 10 || new Set(entries.map((e) => e.Id)).size < entries.length;
+  if (refused.length === 0 || wholeRequestRefused) return handler(body, store, request);
+  if (valid.length === 0) return { Successful: [], Failed: refused };
+  const answer = handler({ ...batch, Entries: valid }, store, request) as SendBatchAnswer;
+  return { Successful: answer.Successful ?? [], Failed: [...(answer.Failed ?? []), ...refused] };
 }

@@ -237,6 +237,8 @@ type SandboxReady = { ok: true } | { ok: false; error: SerializedError };
 
 interface Sandbox {
   readonly worker: Worker;
+  /** Invocations posted to it, which wakes it from its freeze between invocations (see `function-worker.ts`). */
+  readonly invocationsPosted: Int32Array;
   readonly ready: Promise<SandboxReady>;
   readonly inFlight: Map<number, Pending>;
   /** Set after a timeout: takes no new work and is terminated once idle. */
@@ -290,13 +292,15 @@ export class LocalFunction {
 
   private spawn(): Sandbox {
     this.coldStarts += 1;
-    const worker = this.startWorker();
+    const invocationsPosted = new Int32Array(new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT));
+    const worker = this.startWorker(invocationsPosted);
     let settleReady: (value: SandboxReady) => void = () => undefined;
     const ready = new Promise<SandboxReady>((r) => {
       settleReady = r;
     });
     const sandbox: Sandbox = {
       worker,
+      invocationsPosted,
       ready,
       inFlight: new Map(),
       retiring: false,
@@ -311,8 +315,9 @@ export class LocalFunction {
   }
 
   /** A worker thread for one sandbox, its output forwarded line by line to `onLog`. */
-  private startWorker(): Worker {
+  private startWorker(invocationsPosted: Int32Array): Worker {
     const setup: WorkerSetup = {
+      invocationsPosted: invocationsPosted.buffer as SharedArrayBuffer,
       bundleUrl: this.options.bundleUrl,
       handlerName: this.definition.handler,
       functionName: this.definition.name,
@@ -581,6 +586,9 @@ export class LocalFunction {
         deadline,
       };
       sandbox.worker.postMessage(message);
+      // After the message: a sandbox that sees the count go up has the message waiting for it.
+      Atomics.add(sandbox.invocationsPosted, 0, 1);
+      Atomics.notify(sandbox.invocationsPosted, 0);
     });
   }
 

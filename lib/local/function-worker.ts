@@ -21,6 +21,11 @@ export interface WorkerSetup {
    * by the next sandbox and the next start instead of parsing and compiling ~1 MB again.
    */
   readonly compileCacheDir?: string;
+  /**
+   * Counts the invocations the main thread has posted (it adds one after each, then notifies): the sandbox sleeps
+   * on it between invocations, frozen as Lambda freezes an execution environment (see {@link freezeUntilInvoked}).
+   */
+  readonly invocationsPosted?: SharedArrayBuffer;
 }
 
 /** Main thread -> worker. */
@@ -75,11 +80,16 @@ export interface SerializedError {
   readonly stack?: string;
 }
 
-type Handler = (
-  event: unknown,
-  context: object,
-  callback?: (error: unknown, value?: unknown) => void,
-) => unknown;
+type Handler = (event: unknown, context: object) => unknown;
+
+/**
+ * What the Node.js 24 runtime answers a handler declaring a third (callback) parameter, at init: it decides by
+ * the parameters the exported function declares, and refuses the function before any invocation runs.
+ */
+const CALLBACK_HANDLER_REMOVED =
+  'ERROR: AWS Lambda has removed support for callback-based function handlers starting with Node.js 24. ' +
+  'You need to modify this function to use a supported handler signature to use Node.js 24 or later. ' +
+  'For more information see https://docs.aws.amazon.com/lambda/latest/dg/nodejs-handler.html.';
 
 function serialize(error: unknown): SerializedError {
   if (error instanceof Error) {
@@ -161,6 +171,9 @@ async function loadHandler(setup: WorkerSetup): Promise<Handler> {
       },
     );
   }
+  if (candidate.length >= 3) {
+    throw Object.assign(new Error(CALLBACK_HANDLER_REMOVED), { name: 'Runtime.CallbackHandlerDeprecated' });
+  }
   return candidate as Handler;
 }
 
@@ -182,15 +195,31 @@ function lambdaContext(setup: WorkerSetup, message: InvokeMessage): object {
   };
 }
 
-/** Runs the handler as Lambda does: a handler taking three parameters may answer through the callback. */
+/** Runs the handler as the Node.js 24 runtime does: its answer is what it returns or resolves. */
 async function runHandler(handler: Handler, event: unknown, context: object): Promise<unknown> {
-  if (handler.length < 3) return await handler(event, context);
-  return await new Promise((resolve, reject) => {
-    const returned = handler(event, context, (error, result) => (error ? reject(error) : resolve(result)));
-    if (returned && typeof (returned as Promise<unknown>).then === 'function') {
-      (returned as Promise<unknown>).then(resolve, reject);
-    }
-  });
+  return await handler(event, context);
+}
+
+/** Resolves once what the sandbox wrote so far has reached the main thread (Lambda flushes logs before it freezes). */
+function flushed(stream: NodeJS.WriteStream): Promise<void> {
+  return new Promise((resolve) => stream.write('', () => resolve()));
+}
+
+/**
+ * Lambda freezes an execution environment once an invocation returns and nothing else runs in it: a timer, an
+ * unawaited write or an abandoned promise goes on only when the next invocation thaws it (if one comes). A
+ * worker thread would go on at once, so a consumer that returned before its work finished passed locally and
+ * lost that work deployed. The sandbox blocks its thread (timers and I/O included) until the main thread posts
+ * another invocation; `consumed` is how many invocations it has received, so one posted meanwhile never waits.
+ */
+async function freezeUntilInvoked(
+  posted: Int32Array,
+  consumed: number,
+  running: () => number,
+): Promise<void> {
+  await Promise.all([flushed(process.stdout), flushed(process.stderr)]);
+  if (running() > 0) return;
+  Atomics.wait(posted, 0, consumed);
 }
 
 /** Serves one invocation and posts its result. */
@@ -243,6 +272,10 @@ async function main(): Promise<void> {
     initMs: Math.round(performance.now() - started),
   } satisfies WorkerMessage);
 
+  const posted = setup.invocationsPosted ? new Int32Array(setup.invocationsPosted) : undefined;
+  let consumed = 0;
+  let running = 0;
+  const freeze = () => (posted ? freezeUntilInvoked(posted, consumed, () => running) : Promise.resolve());
   port.on('message', async (message: InvokeMessage | DeadlineMessage) => {
     if (message.type === 'deadline') {
       port.postMessage({
@@ -251,8 +284,18 @@ async function main(): Promise<void> {
       } satisfies WorkerMessage);
       return;
     }
-    if (message.type === 'invoke') await invoke(port, setup, handler, outcomes, message);
+    if (message.type !== 'invoke') return;
+    consumed += 1;
+    running += 1;
+    try {
+      await invoke(port, setup, handler, outcomes, message);
+    } finally {
+      running -= 1;
+    }
+    await freeze();
   });
+  // Initialised: frozen until the first invocation, as after Lambda's init.
+  await freeze();
 }
 
 await main();

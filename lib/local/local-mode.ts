@@ -59,6 +59,7 @@ import {
   localJobsTokenProblem,
 } from './jobs-endpoint';
 import { Journal } from './journal';
+import { LAMBDA_TZ, ownTimeZoneNotices, runInLambdaTimeZone } from './lambda-time-zone';
 import { bundleCacheDirOf, defaultBuildDir, emulatorThreadOptions, localDataDir } from './local-dirs';
 import { pausedConsumersPath, readSavedPauses, writePausedConsumers } from './paused-consumers';
 import { type BatchQueue, batchEvents, batchNotice, type LocalEvent, Reporter } from './reporter';
@@ -189,6 +190,8 @@ export function functionBaseEnvironment(
     AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(memorySize),
     AWS_LAMBDA_LOG_GROUP_NAME: `/aws/lambda/${functionName}`,
     AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs24.x',
+    // What the variable reads in Lambda; the sandboxes run in UTC because local mode's process does.
+    TZ: LAMBDA_TZ,
     // As HooklineFunction sets them: service `ingest` or the queue name, namespace `Hookline`.
     POWERTOOLS_SERVICE_NAME: serviceName,
     POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
@@ -247,6 +250,7 @@ interface LocalConsumer {
 export async function startLocalMode(options: LocalModeOptions): Promise<LocalMode> {
   const settings = resolveSettings(options);
   refuseUnusableEnvironment(settings);
+  runInLambdaTimeZone();
   const cleanups = new Cleanups();
   try {
     return await startPipeline(settings, cleanups);
@@ -365,6 +369,7 @@ async function startPipeline(settings: LocalSettings, cleanups: Cleanups): Promi
   cleanups.push(() => oneTime.stop());
 
   const forwards = startForwards(settings);
+  for (const notice of ownTimeZoneNotices(config.queues)) reporter.problem(notice);
   let control: LocalControl | undefined;
   const context: FunctionContext = {
     settings,

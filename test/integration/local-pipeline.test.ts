@@ -12,13 +12,19 @@ describe('local mode end to end (real HTTP, emulators, ingest and consumer runti
   let sqs: SQSClient;
 
   beforeAll(async () => {
+    // A machine east of UTC: its consumers must still run in UTC, as Lambda runs them.
+    process.env.TZ = 'Asia/Tokyo';
     pipeline = await startTestPipeline(
       testConfig({
         // Consumer timeout 1 s: visibility timeout 6 s, so a crashed batch comes back quickly.
         events: recordingQueue({ maxReceiveCount: 3 }, { timeout: Duration.seconds(1) }),
         // FIFO keeps the batch in order (the consumer runtime runs it sequentially), so "the records before the
         // crash" is well defined.
-        ordered: recordingQueue({ fifo: true, maxReceiveCount: 3 }, { timeout: Duration.seconds(1) }),
+        // Its own TZ, which Lambda would honour and local mode cannot: the start says so.
+        ordered: recordingQueue(
+          { fifo: true, maxReceiveCount: 3 },
+          { timeout: Duration.seconds(1), environment: { TZ: 'Europe/Paris' } },
+        ),
       }),
     );
     sqs = localSqsClient(pipeline.local.emulators);
@@ -67,6 +73,18 @@ describe('local mode end to end (real HTTP, emulators, ingest and consumer runti
       queue: 'events',
       line: `chatty ${id}`,
     });
+  });
+
+  it("runs consumers in UTC, as Lambda does, whatever this machine's time zone", async () => {
+    const id = `clock-${randomUUID()}`;
+    expect((await pipeline.post('generic', { id, type: 'test.clock' })).status).toBe(202);
+    const said = (line: string) => line.includes(`clock ${id}`);
+    await pipeline.waitFor(() => pipeline.output.some(said), 20_000, "the consumer's line");
+    expect(JSON.parse(pipeline.output.find(said) ?? '{}').line).toBe(`clock ${id} hour=23 TZ=:UTC`);
+    const problems = pipeline.output.map((line) => JSON.parse(line)).filter((e) => e.event === 'error');
+    expect(problems.map((e) => e.message)).toContainEqual(
+      expect.stringContaining('consumer ordered sets TZ=Europe/Paris: deployed, Lambda runs it in that zone'),
+    );
   });
 
   it('serves the status and pauses/resumes a consumer through the control API', async () => {

@@ -6,7 +6,7 @@
  * attempt, before its side effect; `test.stall` never settles, on every attempt, recording the attempt as
  * `test.poison` does; `test.spin` blocks its thread on its first attempt once the invocation nears its deadline
  * margin, so no timer of the runtime can run and the invocation times out; `test.chatty` writes `chatty <id>` with
- * console.log; `test.typo` reads a property of undefined (a TypeError thrown from this file) and `test.string`
+ * console.log; `test.clock` writes the local hour of a fixed UTC time; `test.typo` reads a property of undefined (a TypeError thrown from this file) and `test.string`
  * throws a string, each on every attempt; anything else succeeds.
  */
 import { appendFileSync } from 'node:fs';
@@ -23,6 +23,12 @@ function record(id: string, attempt: number): void {
 
 export const handler = defineConsumer({
   handlers: {
+    '*.test.clock': async (event) => {
+      // What a consumer bucketing by local hour reads: 23 in UTC, as deployed, whatever the machine's zone.
+      console.log(
+        `clock ${event.id} hour=${new Date(Date.UTC(2026, 0, 1, 23, 30)).getHours()} TZ=${process.env.TZ}`,
+      );
+    },
     '*.test.chatty': async (event, ctx) => {
       console.log(`chatty ${event.id}`);
       record(event.id, ctx.attempt);

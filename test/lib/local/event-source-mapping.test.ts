@@ -11,7 +11,12 @@ import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { localSqsClient } from '../../../lib/local/clients';
 import { type Emulators, startEmulators } from '../../../lib/local/emulators';
-import { disposeBatch, EventSourceMapping, toLambdaRecord } from '../../../lib/local/event-source-mapping';
+import {
+  disposeBatch,
+  EventSourceMapping,
+  recordsWithinInvokeLimit,
+  toLambdaRecord,
+} from '../../../lib/local/event-source-mapping';
 import type { InvokeResult } from '../../../lib/local/function-runtime';
 
 const record = (messageId: string) => ({ messageId }) as SQSRecord;
@@ -100,6 +105,38 @@ describe('disposeBatch (ReportBatchItemFailures rules)', () => {
       expect(result.wholeBatchFailed).toBe(true);
       expect(ids(result.failed)).toEqual(['a', 'b', 'c']);
     }
+  });
+});
+
+describe('recordsWithinInvokeLimit (the 6 MB invocation payload)', () => {
+  const sized = (body: string, messageAttributes: SQSRecord['messageAttributes'] = {}) =>
+    ({ messageId: 'm', receiptHandle: 'r', body, attributes: {}, messageAttributes }) as unknown as SQSRecord;
+  const eventBytes = (records: readonly SQSRecord[]) =>
+    Buffer.byteLength(JSON.stringify({ Records: records }));
+
+  it('keeps a whole batch whose event is within the limit, however near', () => {
+    const records = [sized('a'.repeat(40_000)), sized('b'.repeat(40_000))];
+    expect(recordsWithinInvokeLimit(records, eventBytes(records))).toBe(2);
+  });
+
+  it('cuts the batch before the record that would take its event over the limit', () => {
+    const records = [sized('a'.repeat(40_000)), sized('b'.repeat(40_000)), sized('c')];
+    expect(recordsWithinInvokeLimit(records, eventBytes(records) - 1)).toBe(2);
+    expect(recordsWithinInvokeLimit(records, eventBytes(records.slice(0, 2)) - 1)).toBe(1);
+  });
+
+  it('counts JSON escapes and multi-byte characters, and attribute values, as Lambda counts bytes', () => {
+    const quoted = [sized('"'.repeat(30_000)), sized('é'.repeat(30_000))];
+    expect(recordsWithinInvokeLimit(quoted, eventBytes(quoted) - 1)).toBe(1);
+    const attributed = [
+      sized('x', { big: { stringValue: 'v'.repeat(50_000), dataType: 'String' } as never }),
+      sized('y'),
+    ];
+    expect(recordsWithinInvokeLimit(attributed, eventBytes(attributed) - 1)).toBe(1);
+  });
+
+  it('always lets one record through', () => {
+    expect(recordsWithinInvokeLimit([sized('a'.repeat(50_000))], 10_000)).toBe(1);
   });
 });
 
@@ -298,6 +335,58 @@ describe('with the SQS emulator', () => {
     expect(await counts(url)).toEqual({ visible: 0, inFlight: 0 });
   });
 
+  it('invokes no batch over 6 MB: the records that do not fit come in the next batch, received once', async () => {
+    const { url, arn } = await queue('six-megabytes');
+    // 10 messages of 1,000,000 bytes: one batch of 10 would be a 10 MB event; Lambda invokes at most 6 of them.
+    for (let n = 0; n < 10; n += 1) {
+      await sqs.send(
+        new SendMessageCommand({ QueueUrl: url, MessageBody: String(n).padEnd(1_000_000, '.') }),
+      );
+    }
+    const batches: SQSEvent[] = [];
+    const mapping = new EventSourceMapping({
+      name: 'six-megabytes',
+      queueUrl: url,
+      queueArn: arn,
+      region: emulators.region,
+      sqs,
+      batchSize: 10,
+      maximumBatchingWindowMs: 2_000,
+      concurrency: 1,
+      waitTimeSeconds: 1,
+      invoke: async (event) => {
+        batches.push(event);
+        return ok(null);
+      },
+    });
+    mapping.start();
+    const until = Date.now() + 15_000;
+    while (batches.flatMap((b) => b.Records).length < 10 && Date.now() < until) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    await mapping.stop();
+    const bodies = batches.flatMap((b) => b.Records.map((r) => r.body.replace(/\.+$/, '')));
+    expect(bodies.sort((a, b) => Number(a) - Number(b))).toEqual([
+      '0',
+      '1',
+      '2',
+      '3',
+      '4',
+      '5',
+      '6',
+      '7',
+      '8',
+      '9',
+    ]);
+    for (const event of batches) {
+      expect(Buffer.byteLength(JSON.stringify(event))).toBeLessThanOrEqual(6 * 1024 * 1024);
+    }
+    expect(batches.length).toBeGreaterThan(1);
+    expect(batches.flatMap((b) => b.Records.map((r) => r.attributes.ApproximateReceiveCount))).toEqual(
+      Array(10).fill('1'),
+    );
+  });
+
   /** A mapping with two pollers that records the bodies it hands to the function. */
   async function recordingMapping(name: string, waitTimeSeconds: number) {
     const { url, arn } = await queue(name);
@@ -479,6 +568,63 @@ describe('with the SQS emulator', () => {
     // Extended before their hold ran out: none came back to the emulator and was received again on the way.
     expect(new Set(delivered.map((r) => r.attributes.ApproximateReceiveCount))).toEqual(new Set(['1']));
     expect(await counts(url)).toEqual({ visible: 0, inFlight: 0 });
+  });
+
+  it('fair mode: a short poll that fails beside others loses nothing the others received', async () => {
+    const name = 'fair-failed-poll';
+    // A visibility timeout far longer than the test: a message read and dropped would not come back in time.
+    const { url, arn } = await queue(name, { VisibilityTimeout: '120' });
+    const bodies = Array.from({ length: 60 }, (_, i) => `m${i}`);
+    for (let i = 0; i < bodies.length; i += 10) {
+      await sqs.send(
+        new SendMessageBatchCommand({
+          QueueUrl: url,
+          Entries: bodies.slice(i, i + 10).map((b, n) => tenantMessage(b, `t${n % 3}`)),
+        }),
+      );
+    }
+    // Every fourth short poll fails before it reaches the emulator, so the three beside it did receive.
+    const flaky = localSqsClient(emulators);
+    let shortPolls = 0;
+    flaky.middlewareStack.add(
+      (next, context) => async (args) => {
+        const input = args.input as { WaitTimeSeconds?: number };
+        if (context.commandName === 'ReceiveMessageCommand' && input.WaitTimeSeconds === 0) {
+          shortPolls += 1;
+          if (shortPolls % 4 === 0)
+            throw Object.assign(new Error('injected: connection reset'), { name: 'TimeoutError' });
+        }
+        return next(args);
+      },
+      { step: 'initialize', name: 'failEveryFourthShortPoll' },
+    );
+    const delivered: SQSRecord[] = [];
+    const mapping = new EventSourceMapping({
+      name,
+      queueUrl: url,
+      queueArn: arn,
+      region: emulators.region,
+      sqs: flaky,
+      batchSize: 10,
+      maximumBatchingWindowMs: 0,
+      concurrency: 1,
+      waitTimeSeconds: 1,
+      fairness: { visibilityTimeoutSeconds: 120 },
+      invoke: async (event) => {
+        delivered.push(...event.Records);
+        await new Promise((r) => setTimeout(r, 200));
+        return ok(null);
+      },
+    });
+    mapping.start();
+    const until = Date.now() + 15_000;
+    while (delivered.length < bodies.length && Date.now() < until)
+      await new Promise((r) => setTimeout(r, 50));
+    await mapping.stop();
+    flaky.destroy();
+    expect(shortPolls).toBeGreaterThanOrEqual(4);
+    expect(delivered.map((r) => r.body).sort()).toEqual([...bodies].sort());
+    expect(new Set(delivered.map((r) => r.attributes.ApproximateReceiveCount))).toEqual(new Set(['1']));
   });
 
   it('fair mode: messages a purge deleted while they waited their turn never run', async () => {

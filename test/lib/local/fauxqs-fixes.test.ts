@@ -6,6 +6,7 @@ import {
   CreateQueueCommand,
   GetQueueAttributesCommand,
   ReceiveMessageCommand,
+  SendMessageBatchCommand,
   SendMessageCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
@@ -150,5 +151,52 @@ describe.each([
     await new Promise((r) => setTimeout(r, 1_100));
     expect(await counts(sqs, QueueUrl)).toEqual({ visible: 1, inFlight: 0 });
     sqs.destroy();
+  });
+});
+
+describe('sends SQS refuses', () => {
+  const eleven = Object.fromEntries(
+    Array.from({ length: 11 }, (_, i) => [`a${i}`, { DataType: 'String', StringValue: 'v' }]),
+  );
+
+  it('refuses a send with 11 attributes or a delay beyond 15 minutes, and enqueues nothing', async () => {
+    const { sqs } = await start();
+    const QueueUrl = (await sqs.send(new CreateQueueCommand({ QueueName: 'send-rules' }))).QueueUrl ?? '';
+    await expect(
+      sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: 'x', MessageAttributes: eleven })),
+    ).rejects.toMatchObject({
+      name: expect.stringMatching(/InvalidParameterValue$/),
+      message: 'Number of message attributes [11] exceeds the allowed maximum [10].',
+    });
+    await expect(
+      sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: 'x', DelaySeconds: 901 })),
+    ).rejects.toMatchObject({ name: expect.stringMatching(/InvalidParameterValue$/) });
+    expect(await counts(sqs, QueueUrl)).toEqual({ visible: 0, inFlight: 0 });
+  });
+
+  it('lists a bad batch entry as failed and sends the others', async () => {
+    const { sqs } = await start();
+    const QueueUrl =
+      (await sqs.send(new CreateQueueCommand({ QueueName: 'send-rules-batch' }))).QueueUrl ?? '';
+    const answer = await sqs.send(
+      new SendMessageBatchCommand({
+        QueueUrl,
+        Entries: [
+          { Id: 'good', MessageBody: 'x' },
+          {
+            Id: 'reserved',
+            MessageBody: 'x',
+            MessageAttributes: { 'AWS.trace': { DataType: 'String', StringValue: 'v' } },
+          },
+          { Id: 'late', MessageBody: 'x', DelaySeconds: 1_000 },
+        ],
+      }),
+    );
+    expect(answer.Successful?.map((s) => s.Id)).toEqual(['good']);
+    expect(answer.Failed?.map((f) => [f.Id, f.Code, f.SenderFault])).toEqual([
+      ['reserved', 'InvalidParameterValue', true],
+      ['late', 'InvalidParameterValue', true],
+    ]);
+    expect(await counts(sqs, QueueUrl)).toEqual({ visible: 1, inFlight: 0 });
   });
 });

@@ -111,6 +111,19 @@ describe('LocalFunction', () => {
     expect(fn.coldStarts).toBe(2);
   });
 
+  it('takes no new invocation into a shared sandbox where one timed out, while its others finish', async () => {
+    const fn = make({ timeoutMs: 2_000, invocationsPerWorker: 4, maxWorkers: 1 });
+    await fn.invoke({ action: 'echo' });
+    const timingOut = fn.invoke({ action: 'sleep', ms: 20_000 });
+    await new Promise((r) => setTimeout(r, 1_500));
+    // Shares the sandbox from here: the first times out at ~2.5 s, this one finishes at ~3 s within its time.
+    const bystander = fn.invoke({ action: 'sleep', ms: 1_500 });
+    expect(await timingOut).toMatchObject({ ok: false, kind: 'timeout' });
+    const next = value<Echo>(await fn.invoke({ action: 'echo' }));
+    expect(next.invocations).toBe(1);
+    expect(await bystander).toMatchObject({ ok: true });
+  });
+
   it('does not count waiting for a shared sandbox toward the timeout of an invocation', async () => {
     const fn = make({ timeoutMs: 1_000, invocationsPerWorker: 8 });
     await fn.invoke({ action: 'echo' });
@@ -119,6 +132,18 @@ describe('LocalFunction', () => {
       Array.from({ length: 16 }, () => fn.invoke({ action: 'spin', ms: 250 })),
     );
     expect(results.filter((r) => !r.ok)).toEqual([]);
+  });
+
+  it('does not count the time a shared sandbox sat idle toward the timeout of the invocations it then runs', async () => {
+    const fn = make({ timeoutMs: 1_500, invocationsPerWorker: 2 });
+    await fn.invoke({ action: 'echo' });
+    await new Promise((r) => setTimeout(r, 1_500));
+    const first = fn.invoke({ action: 'sleep', ms: 1_200 });
+    await new Promise((r) => setTimeout(r, 100));
+    // Shares the sandbox with the first for 1.1 s, then runs alone: about 1.25 s of its 1.5 s.
+    const second = fn.invoke({ action: 'sleep', ms: 1_800 });
+    expect(await first).toMatchObject({ ok: true });
+    expect(await second).toMatchObject({ ok: true });
   });
 
   it('does not count the cold start toward the timeout of the invocation that waits for it', async () => {
@@ -156,6 +181,33 @@ describe('LocalFunction', () => {
     expect(await fn.invoke({ action: 'allocate', mb: 32 })).toMatchObject({ ok: true });
     expect(await fn.invoke({ action: 'allocate', mb: 256 })).toMatchObject({ ok: false, kind: 'crash' });
     expect(await fn.invoke({ action: 'allocate', mb: 32 })).toMatchObject({ ok: true });
+  });
+
+  it('freezes the sandbox between invocations, as Lambda does: work left after a return runs only in the next', async () => {
+    const fn = make();
+    expect(await fn.invoke({ action: 'background', result: 'frozen', ms: 50 })).toMatchObject({ ok: true });
+    await new Promise((r) => setTimeout(r, 500));
+    expect(logs).not.toContain('stdout:background frozen done');
+    await fn.invoke({ action: 'sleep', ms: 200 });
+    const until = Date.now() + 2_000;
+    while (!logs.includes('stdout:background frozen done') && Date.now() < until) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    expect(logs).toContain('stdout:background frozen done');
+  });
+
+  it('delivers what an invocation wrote before its sandbox freezes', async () => {
+    const fn = make();
+    // Several lines at once: the thread hands its output over a chunk at a time, each once the last was taken.
+    await fn.invoke({
+      action: 'log',
+      lines: ['first line', 'second line', 'written just before the return'],
+    });
+    const until = Date.now() + 2_000;
+    while (!logs.includes('stdout:written just before the return') && Date.now() < until) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    expect(logs).toContain('stdout:written just before the return');
   });
 
   it('reports a missing handler export as an init error', async () => {
@@ -304,16 +356,17 @@ describe('LocalFunction', () => {
     });
   });
 
-  it("takes a callback-style handler's answer from its callback, a result or an error", async () => {
+  it('refuses a handler declaring a callback parameter at init, as the Node.js 24 runtime does', async () => {
     const fn = make({ handler: 'callbackHandler' });
-    expect(await fn.invoke({ result: { via: 'callback' } })).toMatchObject({
-      ok: true,
-      value: { via: 'callback' },
+    const error = await fn.warm();
+    expect(error).toMatchObject({
+      errorType: 'Runtime.CallbackHandlerDeprecated',
+      errorMessage: expect.stringContaining('removed support for callback-based function handlers'),
     });
-    expect(await fn.invoke({ fail: 'refused' })).toMatchObject({
+    expect(await fn.invoke({ result: { via: 'callback' } })).toMatchObject({
       ok: false,
-      kind: 'error',
-      error: { errorType: 'RangeError', errorMessage: 'refused' },
+      kind: 'init',
+      error: { errorType: 'Runtime.CallbackHandlerDeprecated' },
     });
   });
 
