@@ -511,6 +511,19 @@ async function failedShowCommand(ctx: CommandContext, queue: string, id: string,
 }
 
 /**
+ * What Ctrl-C during a redrive says. A selection moves one by one and holds what it reads; a full redrive may be an
+ * SQS move task, which holds nothing and which only the following stops (which one runs is known only once it
+ * asked SQS), or one by one where move tasks are unavailable.
+ */
+function redriveStopNote(o: RedriveFlags): string {
+  const selective =
+    o.id !== undefined || o.type !== undefined || o.failure !== undefined || o.limit !== undefined;
+  return selective
+    ? 'stopping after this batch and making held messages visible again (Ctrl-C again to quit at once)'
+    : 'stopping: a move task SQS runs goes on without this command following it; one by one, after this batch, with held messages visible again (Ctrl-C again to quit at once)';
+}
+
+/**
  * Ctrl-C stops a redrive between batches: held messages are made visible again and the summary still prints
  * (exit code 130); a second Ctrl-C quits at once (held messages then reappear when their hold ends).
  */
@@ -519,10 +532,7 @@ async function redriveCommand(ctx: CommandContext, queue: string, o: RedriveFlag
   const { output, target, backend } = await open(ctx.deps, o);
   const { result, interruptedBy } = await runInterruptible(
     ctx.deps.interrupts ?? processInterrupts,
-    () =>
-      output.note(
-        'stopping after this batch and making held messages visible again (Ctrl-C again to quit at once)',
-      ),
+    () => output.note(redriveStopNote(o)),
     (signal) =>
       redrive(backend, target, {
         queue,

@@ -431,6 +431,29 @@ describe('hookline program', () => {
     expect(h.stdout()).toMatch(/moved 0, skipped 0, failed 2/);
   });
 
+  it('redrive: Ctrl-C while following a move task says the task goes on, and claims no held messages for it', async () => {
+    sqs.on(GetQueueAttributesCommand).resolves(depth);
+    sqs.on(StartMessageMoveTaskCommand).resolves({ TaskHandle: 't' });
+    const interrupts = fakeInterrupts();
+    sqs.on(ListMessageMoveTasksCommand).callsFake(() => {
+      interrupts.interrupt();
+      return {
+        Results: [
+          { Status: 'RUNNING', ApproximateNumberOfMessagesMoved: 1, ApproximateNumberOfMessagesToMove: 2 },
+        ],
+      };
+    });
+    const h = cliHarness({ interrupts });
+
+    expect(await runCli(['redrive', 'events'], h.deps)).toBe(130);
+
+    expect(h.stderr()).toMatch(
+      /stopping: a move task SQS runs goes on without this command following it; one by one, after this batch, with held messages visible again/,
+    );
+    expect(h.stderr()).not.toMatch(/stopping after this batch and making held messages visible again/);
+    expect(h.stdout()).toMatch(/the task keeps moving messages in SQS/);
+  });
+
   it('forward secret refuses a deployed queue that does not forward before looking up the stack', async () => {
     for (const args of [[], ['--rotate'], ['--remove-old']]) {
       const h = cliHarness({ connect: async () => Promise.reject(new Error('no AWS credentials')) });
