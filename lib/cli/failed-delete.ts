@@ -136,7 +136,12 @@ export async function failedDelete(
           backend,
           queue,
           options,
-          { selection, recordJobs, heldByOthers: before.inFlight },
+          {
+            selection,
+            recordJobs,
+            heldByOthers: before.inFlight,
+            explain: (error) => explainError(error, contextOf(target, queue.name)),
+          },
           before.visible + before.inFlight,
         ).run(),
     );
@@ -196,6 +201,8 @@ interface DeletionContext {
   readonly selection: DeadLetterSelection;
   readonly recordJobs: RecordJobs;
   readonly heldByOthers: number;
+  /** The error that stopped the scan in the operator's terms for the target, as the command's own error is. */
+  readonly explain: (error: unknown) => unknown;
 }
 
 type DeletionResult = Omit<FailedDeleteResult, 'deadLetterDepthBefore' | 'deadLetterDepthAfter'>;
@@ -335,14 +342,15 @@ class DeadLetterDeletion {
       ...(this.context.selection.selectsByContent && this.context.heldByOthers > 0
         ? { heldByOthers: this.context.heldByOthers }
         : {}),
-      ...(stopped !== undefined ? { stoppedBy: errorLine(stopped) } : {}),
+      ...(stopped !== undefined ? { stoppedBy: errorLine(this.context.explain(stopped)) } : {}),
     };
   }
 
   /** Why the scan may have missed an `--id`, or undefined when it read the whole DLQ. */
   private whyNotReached(): string | undefined {
     const { stopped } = this.scan;
-    if (stopped !== undefined) return `not reached: the scan stopped first (${errorLine(stopped)})`;
+    if (stopped !== undefined)
+      return `not reached: the scan stopped first (${errorLine(this.context.explain(stopped))})`;
     if (this.queue.deadLetterUrl.endsWith('.fifo') && this.skipped > 0) {
       return 'not reached, if it is in the DLQ at all: SQS returns no later message of a FIFO group while an earlier one it holds stays; run it again';
     }

@@ -398,7 +398,7 @@ describe('failed delete', () => {
     ]);
   });
 
-  it('reports what it deleted when a receive fails after the first letter was read, rather than ending in that error', async () => {
+  it("reports what it deleted when a receive fails after the first letter was read, with that error in the operator's terms, rather than ending in it", async () => {
     const queue = installFakeQueue(sqs, EVENTS.deadLetterUrl, [deadLetterMessage(1), deadLetterMessage(2)]);
     sqs
       .on(ReceiveMessageCommand)
@@ -412,7 +412,8 @@ describe('failed delete', () => {
     });
     expect(result).toMatchObject({
       deletedIds: ['evt-1'],
-      stoppedBy: 'ThrottlingException: ThrottlingException',
+      stoppedBy:
+        'AWS throttled the request (ThrottlingException) after retries: wait a minute and run it again',
     });
     expect(queue.deleted).toEqual(['rh-1']);
   });
