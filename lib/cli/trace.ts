@@ -623,7 +623,10 @@ async function runQuery<T>(call: () => Promise<T>, target: StackTarget): Promise
   }
 }
 
-/** Polls the query; says so while results are still arriving (Logs Insights returns partial rows meanwhile). */
+/**
+ * Polls the query; says so while results are still arriving (Logs Insights returns partial rows meanwhile), once
+ * per change of its status or row count, not at every poll of a query that stays the same.
+ */
 async function pollQuery(
   backend: Backend,
   target: StackTarget,
@@ -632,6 +635,7 @@ async function pollQuery(
   again: string,
 ): Promise<OutcomeRow[]> {
   const deadline = backend.clock.now() + (options.timeoutMs ?? 120_000);
+  let told = '';
   for (;;) {
     const answer = await runQuery(
       () => (backend.logs as CloudWatchLogsClient).send(new GetQueryResultsCommand({ queryId })),
@@ -647,7 +651,9 @@ async function pollQuery(
         `the Logs Insights query is still ${answer.status} after ${(options.timeoutMs ?? 120_000) / 1000} s: run ${again} again`,
       );
     }
-    backend.output.note(`results still arriving (query ${answer.status}, ${rows.length} line(s) so far)...`);
+    const arriving = `results still arriving (query ${answer.status}, ${rows.length} line(s) so far)...`;
+    if (arriving !== told) backend.output.note(arriving);
+    told = arriving;
     await backend.clock.sleep(options.pollIntervalMs ?? 1000);
   }
 }

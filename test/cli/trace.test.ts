@@ -93,11 +93,15 @@ const LINES = [
 ];
 
 describe('trace on a deployed stack', () => {
-  it('queries both outcome lines of the id in the ingest and consumer log groups, and says so while results arrive', async () => {
+  it('queries both outcome lines of the id in the ingest and consumer log groups, and says so while results arrive, once per change', async () => {
     logs.on(StartQueryCommand).resolves({ queryId: 'q-1' });
     logs
       .on(GetQueryResultsCommand)
+      .resolvesOnce({ status: 'Scheduled', results: [] })
       .resolvesOnce({ status: 'Running', results: LINES.slice(0, 1) })
+      .resolvesOnce({ status: 'Running', results: LINES.slice(0, 1) })
+      .resolvesOnce({ status: 'Running', results: LINES.slice(0, 1) })
+      .resolvesOnce({ status: 'Running', results: LINES.slice(0, 2) })
       .resolves({ status: 'Complete', results: LINES });
     const backend = testBackend({ logs: new CloudWatchLogsClient({ region: 'us-east-1' }) });
     const result = await trace(backend, target(), 'e1', { journalPath: '/nonexistent' });
@@ -107,9 +111,11 @@ describe('trace on a deployed stack', () => {
     expect(start?.queryString).toContain('filter id = "e1"');
     expect(start?.queryString).toContain('"webhook outcome"');
     expect(start?.queryString).toContain('"record outcome"');
-    expect(backend.output.notes.some((n) => /results still arriving \(query Running, 1 line/.test(n))).toBe(
-      true,
-    );
+    expect(backend.output.notes.filter((n) => n.startsWith('results still arriving'))).toEqual([
+      'results still arriving (query Scheduled, 0 line(s) so far)...',
+      'results still arriving (query Running, 1 line(s) so far)...',
+      'results still arriving (query Running, 2 line(s) so far)...',
+    ]);
 
     expect(result.source).toBe('stripe');
     expect(result.steps.map((s) => (s.step === 'attempt' ? `attempt:${s.outcome}` : s.step))).toEqual([
