@@ -9,6 +9,7 @@ import { Duration, Token } from 'aws-cdk-lib/core';
 import { MAX_VISIBILITY_SECONDS } from '../lambda/consumer/backoff';
 import { SQS_DEFAULT_POLLERS } from '../lambda/shared/circuit-breaker';
 import { CONSUMER_CONFIG_ENV } from '../lambda/shared/consumer-config';
+import { FORWARD_CONFIG_ENV } from '../lambda/shared/forward-config';
 import { brokenRetryRules, RETRY_FACTOR_MAX, RETRY_FACTOR_MIN } from '../lambda/shared/job-retry';
 import { type Violation, violation } from './violations';
 
@@ -739,6 +740,7 @@ const HOOKLINE_ENV = new Set<string>([
   POWERTOOLS_ENV.serviceName,
   POWERTOOLS_ENV.metricsNamespace,
   CONSUMER_CONFIG_ENV,
+  FORWARD_CONFIG_ENV,
 ]);
 
 /** The name written as Lambda accepts it (`1BAD-KEY` becomes `BAD_KEY`). */

@@ -221,7 +221,7 @@ export interface ConsumerConfig {
   /**
    * Extra environment variables of the function: names Lambda accepts (a letter, then letters, digits and `_`),
    * none it sets itself (`AWS_REGION`, `_HANDLER`...) and none hookline sets (`POWERTOOLS_SERVICE_NAME`,
-   * `POWERTOOLS_METRICS_NAMESPACE`, `HOOKLINE_CONSUMER_CONFIG`).
+   * `POWERTOOLS_METRICS_NAMESPACE`, `HOOKLINE_CONSUMER_CONFIG`, `HOOKLINE_FORWARD_CONFIG`).
    * @default {}
    */
   environment?: Record<string, string>;

@@ -494,14 +494,16 @@ describe("resolveConfig: a consumer's environment", () => {
     },
   );
 
-  it.each(['POWERTOOLS_METRICS_NAMESPACE', 'POWERTOOLS_SERVICE_NAME', 'HOOKLINE_CONSUMER_CONFIG'])(
-    'refuses %s, which hookline sets and the dashboard, alarms or the consumer read',
-    (name) => {
-      const { issue } = issueOf(withEnvironment({ [name]: 'x' }));
-      expect(issue?.path).toBe(`queues.events.consumer.environment.${name}`);
-      expect(issue?.message).toMatch(/set by hookline/);
-    },
-  );
+  it.each([
+    'POWERTOOLS_METRICS_NAMESPACE',
+    'POWERTOOLS_SERVICE_NAME',
+    'HOOKLINE_CONSUMER_CONFIG',
+    'HOOKLINE_FORWARD_CONFIG',
+  ])('refuses %s, which hookline sets and the dashboard, alarms or the consumer read', (name) => {
+    const { issue } = issueOf(withEnvironment({ [name]: 'x' }));
+    expect(issue?.path).toBe(`queues.events.consumer.environment.${name}`);
+    expect(issue?.message).toMatch(/set by hookline/);
+  });
 
   it('accepts names of its own, NODE_OPTIONS and TZ included', () => {
     const environment = {
