@@ -19,7 +19,7 @@ import {
   SQS_MAX_MESSAGE_BYTES,
 } from '../shared/claim-check';
 import type { DedupeStore } from '../shared/dedupe-store';
-import { MESSAGE_ATTRIBUTES, type WebhookEnvelope } from '../shared/envelope';
+import { MAX_SQS_DELAY_SECONDS, MESSAGE_ATTRIBUTES, type WebhookEnvelope } from '../shared/envelope';
 import {
   JOB_CHILDREN_HEADER,
   JOB_PARENT_HEADER,
@@ -56,8 +56,8 @@ import { isSafeId, isSqsGroupId, MAX_GROUP_ID_LENGTH, MAX_SAFE_ID_LENGTH } from 
 import type { ResolvedProducer } from './discover';
 import { type FlowJob, type FlowNode, type FlowResult, flattenFlow, flowResultOf } from './flow';
 
-/** SQS's longest per-message delay; longer delays become one-time schedules. */
-export const MAX_SQS_DELAY_SECONDS = 900;
+export { MAX_SQS_DELAY_SECONDS };
+
 const SQS_BATCH_ENTRIES = 10;
 /**
  * Fits a job's envelope before its key is claimed: as long as a claim's generation (a UUID), so the envelope

@@ -110,6 +110,9 @@ export const MESSAGE_ATTRIBUTES = {
 /** SQS accepts at most 10 message attributes per message. */
 export const MAX_MESSAGE_ATTRIBUTES = 10;
 
+/** SQS's longest per-message delay; the producer makes longer delays one-time schedules. */
+export const MAX_SQS_DELAY_SECONDS = 900;
+
 /** SQS message attribute names that a consumer sets when it dead-letters a message on purpose. */
 export const FAILURE_ATTRIBUTES = {
   errorName: 'hookline.error.name',

@@ -8,11 +8,7 @@
  * SQS answers (captured from SQS by other emulators' tests); the others describe the rule the SQS developer
  * guide states, in the same style. Every refusal is `InvalidParameterValue`, as SQS answers it.
  */
-
-/** SQS's most message attributes on one message. */
-export const SQS_MAX_MESSAGE_ATTRIBUTES = 10;
-/** SQS's longest per-message delay, in seconds (15 minutes). */
-export const SQS_MAX_DELAY_SECONDS = 900;
+import { MAX_MESSAGE_ATTRIBUTES, MAX_SQS_DELAY_SECONDS } from '../../lambda/shared/envelope';
 
 /** A message attribute as the JSON protocol carries it. */
 interface SentAttribute {
@@ -68,17 +64,17 @@ function valueProblem(name: string, attribute: SentAttribute): string | undefine
 /** Why SQS would refuse the send's `DelaySeconds`, if it would (undefined: the queue's own delay). */
 function delayProblem(delay: unknown): string | undefined {
   if (delay === undefined || delay === null) return undefined;
-  if (typeof delay === 'number' && Number.isInteger(delay) && delay >= 0 && delay <= SQS_MAX_DELAY_SECONDS) {
+  if (typeof delay === 'number' && Number.isInteger(delay) && delay >= 0 && delay <= MAX_SQS_DELAY_SECONDS) {
     return undefined;
   }
-  return `Value ${String(delay)} for parameter DelaySeconds is invalid. Reason: must be between 0 and ${SQS_MAX_DELAY_SECONDS}, if provided.`;
+  return `Value ${String(delay)} for parameter DelaySeconds is invalid. Reason: must be between 0 and ${MAX_SQS_DELAY_SECONDS}, if provided.`;
 }
 
 /** The first reason SQS would refuse this message, or undefined when it would take it. */
 export function sendProblem(message: SentMessage): string | undefined {
   const attributes = Object.entries(message.MessageAttributes ?? {});
-  if (attributes.length > SQS_MAX_MESSAGE_ATTRIBUTES) {
-    return `Number of message attributes [${attributes.length}] exceeds the allowed maximum [${SQS_MAX_MESSAGE_ATTRIBUTES}].`;
+  if (attributes.length > MAX_MESSAGE_ATTRIBUTES) {
+    return `Number of message attributes [${attributes.length}] exceeds the allowed maximum [${MAX_MESSAGE_ATTRIBUTES}].`;
   }
   for (const [name, attribute] of attributes) {
     const problem = nameProblem(name) ?? valueProblem(name, attribute ?? {});
