@@ -5,11 +5,9 @@
  * SDK's own `AWS_ENDPOINT_URL_<SERVICE>` variables, so every line of its deployed code path runs as against AWS.
  * A test can make the SQS answers of one action fail (`fail`), as AWS does when it throttles or has a fault.
  */
-import { execFile } from 'node:child_process';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
-import { promisify } from 'node:util';
 import {
   CreateQueueCommand,
   GetQueueAttributesCommand,
@@ -21,7 +19,7 @@ import {
 import { createRequestHandler } from 'local-aws-sqs';
 import { FAILURE_ATTRIBUTES, MESSAGE_ATTRIBUTES } from '../../lambda/shared/envelope';
 import { outputKey } from '../../lib/stack-outputs';
-import type { CliRun } from './local/cli';
+import { type CliRun, runHooklineWith } from './local/cli';
 
 const ACCOUNT = '123456789012';
 
@@ -69,8 +67,6 @@ export interface DeployedStandIn {
   run(args: readonly string[]): Promise<CliRun>;
   close(): Promise<void>;
 }
-
-const execFileAsync = promisify(execFile);
 
 export async function startDeployedStandIn(): Promise<DeployedStandIn> {
   const stacks = new Map<string, Record<string, string>>();
@@ -289,7 +285,7 @@ function eventSourceMapping(
 const xml = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
 /** The real CLI with every AWS service it calls pointed at `endpoint`, and credentials that sign for it. */
-async function runDeployedHookline(endpoint: string, args: readonly string[]): Promise<CliRun> {
+function runDeployedHookline(endpoint: string, args: readonly string[]): Promise<CliRun> {
   const services = [
     'SQS',
     'CLOUDFORMATION',
@@ -309,15 +305,5 @@ async function runDeployedHookline(endpoint: string, args: readonly string[]): P
   };
   delete env.AWS_PROFILE;
   delete env.AWS_SESSION_TOKEN;
-  try {
-    const { stdout, stderr } = await execFileAsync('node_modules/.bin/tsx', ['bin/hookline.ts', ...args], {
-      env,
-      timeout: 120_000,
-      maxBuffer: 64 * 1024 * 1024,
-    });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code?: unknown; stdout?: string; stderr?: string };
-    return { code: typeof e.code === 'number' ? e.code : -1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
-  }
+  return runHooklineWith(env, args);
 }

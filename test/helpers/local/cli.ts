@@ -12,10 +12,15 @@ export interface CliRun {
 }
 
 /** Runs `hookline <args>`, finding local mode through the state file in `stateDir`; never throws on a failed exit. */
-export async function runHookline(stateDir: string, args: readonly string[]): Promise<CliRun> {
+export function runHookline(stateDir: string, args: readonly string[]): Promise<CliRun> {
+  return runHooklineWith({ ...process.env, HOOKLINE_STATE_DIR: stateDir, NO_COLOR: '1' }, args);
+}
+
+/** Runs `hookline <args>` with exactly this environment; never throws on a failed exit. */
+export async function runHooklineWith(env: NodeJS.ProcessEnv, args: readonly string[]): Promise<CliRun> {
   try {
     const { stdout, stderr } = await run('node_modules/.bin/tsx', ['bin/hookline.ts', ...args], {
-      env: { ...process.env, HOOKLINE_STATE_DIR: stateDir, NO_COLOR: '1' },
+      env,
       timeout: 120_000,
       maxBuffer: 64 * 1024 * 1024,
     });
