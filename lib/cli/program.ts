@@ -362,7 +362,31 @@ export function buildProgram(deps: CliDependencies, setExitCode: (code: number) 
   addProjectCommands(program, deps, setExitCode);
   addCostCommand(program, deps);
   refuseFlagsAsValues(program);
+  for (const group of program.commands) if (group.commands.length > 0) namesItsCommandsForTheirOptions(group);
   return program;
+}
+
+/**
+ * `hookline jobs --local` is a command's option given to its group, not an option hookline lacks: the answer
+ * names the commands that take it, where commander said only "unknown option".
+ */
+function namesItsCommandsForTheirOptions(group: Command): void {
+  // commander calls this method on the command that met the flag; its typings leave it out.
+  const refusing = group as Command & { unknownOption(flag: string): never };
+  const unknownOption = refusing.unknownOption.bind(group);
+  refusing.unknownOption = (flag: string): never => {
+    const name = flag.split('=')[0];
+    const takers = group.commands.filter((command) => command.options.some((option) => option.long === name));
+    if (takers.length === 0) return unknownOption(flag);
+    const example =
+      takers.find((command) => command.registeredArguments.every((argument) => !argument.required)) ??
+      takers[0];
+    const names = takers.map((command) => command.name()).join('|');
+    return group.error(
+      `error: ${name} belongs after a command: hookline ${group.name()} <${names}> ${name}, e.g. hookline ${group.name()} ${example?.name()} ${name}`,
+      { code: 'commander.unknownOption' },
+    );
+  };
 }
 
 /** The target flags as `connect` takes them. */

@@ -935,6 +935,27 @@ describe('a usage error under --json', () => {
     expect(h.stderr()).toContain(`error: ${error}\n`);
   });
 
+  it.each([
+    [
+      ['jobs', '--local'],
+      '--local belongs after a command: hookline jobs <show|cancel|list> --local, e.g. hookline jobs list --local',
+    ],
+    [
+      ['failed', '--json'],
+      '--json belongs after a command: hookline failed <list|summary|show|delete> --json, e.g. hookline failed list --json',
+    ],
+    [
+      ['forward', '--local=true'],
+      '--local belongs after a command: hookline forward <secret> --local, e.g. hookline forward secret --local',
+    ],
+    [['secrets', '--bogus'], "unknown option '--bogus'"],
+  ])('%j, an option given to a command group, names the commands it goes after', async (argv, line) => {
+    const h = cliHarness();
+    expect(await runCli([...argv, '--json'], h.deps)).toBe(1);
+    expect(JSON.parse(h.stdout())).toEqual({ error: line });
+    expect(h.stderr()).toContain(`error: ${line}\n`);
+  });
+
   it('--help and --version print what they print, with no JSON error', async () => {
     const h = cliHarness();
     expect(await runCli(['status', '--help', '--json'], h.deps)).toBe(0);
