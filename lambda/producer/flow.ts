@@ -5,7 +5,13 @@
  * consumer that completes a parent's last child sends the parent (`JobRecords.childCompleted`).
  */
 import type { JobDefinition, JobInput, ParentOnFailure } from '../shared/job';
-import { type BatchItem, ProducerConfigError, type SendOptions, type SendResult } from './producer';
+import {
+  type BatchItem,
+  ProducerConfigError,
+  type SendOptions,
+  type SendResult,
+  shownOption,
+} from './producer';
 
 /** The most children one parent waits for: its record keeps their ids and (small) results within 400 KB. */
 export const MAX_FLOW_CHILDREN = 50;
@@ -69,9 +75,7 @@ export function flattenFlow(root: FlowJob, newId: () => string): FlowNode[] {
       throw new ProducerConfigError(`a flow holds at most ${MAX_FLOW_JOBS} jobs: send a larger one in parts`);
     const id = flow.options?.id ?? newId();
     if (seen.has(id))
-      throw new ProducerConfigError(
-        `${path}: id ${JSON.stringify(id.slice(0, 80))} is used twice in this flow`,
-      );
+      throw new ProducerConfigError(`${path}: id ${shownOption(id)} is used twice in this flow`);
     seen.add(id);
     const index = nodes.length;
     const { children, ...item } = flow;
@@ -96,7 +100,7 @@ export function flattenFlow(root: FlowJob, newId: () => string): FlowNode[] {
 /** What a job's options ask its dead-lettering to do to its parent; refuses what cannot be meant. */
 function parentOnFailureOf(flow: FlowJob, isChild: boolean, path: string): ParentOnFailure | undefined {
   const { failParentOnFailure: fail, ignoreDependencyOnFailure: ignore } = flow.options ?? {};
-  const named = `${path} (job ${flow.job?.type}${flow.options?.id === undefined ? '' : `, id ${JSON.stringify(flow.options.id.slice(0, 80))}`})`;
+  const named = `${path} (job ${flow.job?.type}${flow.options?.id === undefined ? '' : `, id ${shownOption(flow.options.id)}`})`;
   for (const [option, value] of [
     ['failParentOnFailure', fail],
     ['ignoreDependencyOnFailure', ignore],

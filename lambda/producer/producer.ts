@@ -618,7 +618,7 @@ export class Producer {
     const error = (settled[first] as PromiseRejectedResult).reason;
     if (items.length > 1 && error instanceof Error) {
       const id = items[first]?.options?.id;
-      const which = `${label} ${first}${id === undefined ? '' : ` (id ${JSON.stringify(id.slice(0, 80))})`}`;
+      const which = `${label} ${first}${id === undefined ? '' : ` (id ${shownOption(id)})`}`;
       error.message = `${which}: ${error.message}${othersRefused(refused.slice(1))}; nothing was sent`;
     }
     throw error;
@@ -687,7 +687,8 @@ export class Producer {
   }
 
   private async prepare(item: BatchItem<JobDefinition>, index: number, place: FlowPlace): Promise<Prepared> {
-    const { job, options = {} } = item;
+    const { job } = item;
+    const options = sendOptionsOf(job, item.options);
     const body = await validateSentJobPayload(job, item.payload);
     const queue = this.queueOf(job);
     const now = this.deps.now();
@@ -1261,6 +1262,15 @@ const INSTEAD_OF: Readonly<Record<string, string>> = {
     'a flow parent never runs before its children ended: a child sent with ignoreDependencyOnFailure lets it run without that one',
 };
 
+/** No options (undefined or null, as a JavaScript caller may pass) are none; anything but an object is refused. */
+function sendOptionsOf(job: JobDefinition, options: unknown): SendOptions {
+  if (options === undefined || options === null) return {};
+  if (typeof options === 'object' && !Array.isArray(options)) return options as SendOptions;
+  throw new ProducerConfigError(
+    `job ${job.type}: options must be an object such as { id, delay }, not ${Array.isArray(options) ? 'an array' : typeof options}`,
+  );
+}
+
 /** Refuses an option `send` does not know, which would otherwise be ignored without a word. */
 function checkOptionNames(job: JobDefinition, options: SendOptions): void {
   const unknown = Object.keys(options).filter((name) => !SEND_OPTIONS.includes(name));
@@ -1280,7 +1290,7 @@ function optionError(job: JobDefinition, name: string, value: unknown, rule: str
 }
 
 /** An id, group or tenant option as a refusal shows it: a string quoted (at most 80 characters), else its type. */
-function shownOption(value: unknown): string {
+export function shownOption(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value.slice(0, 80));
   return `${String(value).slice(0, 80)} (a ${Array.isArray(value) ? 'list' : typeof value}, not a string)`;
 }

@@ -439,6 +439,15 @@ describe('sendFlow refuses a flow that cannot run, before anything is written', 
       /id "twice" is used twice in this flow/,
     ],
     [
+      'an id that is not a string',
+      {
+        job: report,
+        payload: { name: 'a' },
+        children: [{ job: part, payload: { n: 1 }, options: { id: 7 as never } }],
+      },
+      /^sendFlow job 1 \(id 7 \(a number, not a string\)\): job flow\.part: id 7 \(a number, not a string\) must be/,
+    ],
+    [
       'a child whose payload does not fit its schema',
       {
         job: report,

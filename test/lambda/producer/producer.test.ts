@@ -718,6 +718,36 @@ describe('producer delivery paths', () => {
     expect(calls).toEqual([]);
   });
 
+  it('takes null options as none, and refuses options that are not an object with a config error', async () => {
+    const { deps, sent } = fakes();
+    const producer = new Producer(deps);
+    await producer.send(job, { n: 1 }, null as never);
+    expect(sent).toHaveLength(1);
+    await expect(producer.send(job, { n: 1 }, 'welcome-u1' as never)).rejects.toThrow(
+      new ProducerConfigError(
+        'job report.build: options must be an object such as { id, delay }, not string',
+      ),
+    );
+    await expect(producer.sendBatch([{ job, payload: { n: 1 }, options: [] as never }])).rejects.toThrow(
+      ProducerConfigError,
+    );
+    expect(sent).toHaveLength(1);
+  });
+
+  it('names a refused batch item by position when its id is not a string, without failing on the id', async () => {
+    const { deps, calls } = fakes();
+    const items = [
+      { job, payload: { n: 1 } },
+      { job, payload: { n: 2 }, options: { id: 42 } as never },
+    ];
+    const error = await new Producer(deps).sendBatch(items).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ProducerConfigError);
+    expect((error as Error).message).toMatch(
+      /^sendBatch item 1 \(id 42 \(a number, not a string\)\): job report\.build: id 42 /,
+    );
+    expect(calls).toEqual([]);
+  });
+
   it('sends an undelayed job without DelaySeconds, and a standard queue’s without group or deduplication id', async () => {
     const { deps, sent } = fakes();
     await new Producer(deps).send(job, { n: 1 });
