@@ -197,7 +197,7 @@ export default defineConfig({
 function readme(name: string): string {
   return `# ${name}
 
-A webhook pipeline made with [hookline](https://www.npmjs.com/package/hookline).
+A webhook pipeline made with hookline: its guide is \`node_modules/hookline/README.md\`.
 
 - \`npm start\`: runs the pipeline on this machine (webhook URLs and secrets are printed)
 - \`npm test\`: type check and the consumer's tests

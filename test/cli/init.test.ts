@@ -75,6 +75,13 @@ describe('hookline init', () => {
     const own = JSON.parse(readFileSync(join(hooklinePackageRoot(), 'package.json'), 'utf8'));
     expect(manifest.devDependencies['aws-cdk-lib']).toBe(own.devDependencies['aws-cdk-lib']);
     expect(manifest.devDependencies.constructs).toBe(own.devDependencies.constructs);
+    // The project's README points at the guide installed with hookline (a file the package ships), not at a
+    // registry page the package may not have.
+    const readme = readFileSync(join(dir, 'README.md'), 'utf8');
+    expect(readme).not.toMatch(/https?:\/\//);
+    const guide = /`node_modules\/hookline\/([^`]+)`/.exec(readme)?.[1];
+    expect(guide).toBe('README.md');
+    expect(own.files).toContain(guide);
   });
 
   it('writes the running hookline release as the hookline dependency when --hookline is left out', async () => {
