@@ -10,6 +10,7 @@
 import { readFileSync } from 'node:fs';
 import { GetSecretValueCommand, PutSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { parseSecretValue } from '../../lambda/ingest/secrets';
+import { jsonErrorWithoutInput } from '../../lambda/shared/json-text';
 import { newStandardWebhooksSecret } from '../../lambda/shared/senders/standard-webhooks';
 import type { ResolvedConfig, ResolvedForward } from '../config';
 import type { Backend } from './backend';
@@ -71,7 +72,7 @@ function localSecret(target: Target & { kind: 'local' }, queue: string): Forward
   try {
     kept = JSON.parse(readFileSync(file, 'utf8'));
   } catch (error) {
-    throw new CliError(`cannot read ${file}: ${(error as Error).message}`);
+    throw new CliError(`cannot read ${file}: ${jsonErrorWithoutInput(error)}`);
   }
   const secret = (kept as Record<string, unknown> | null)?.[queue];
   if (typeof secret !== 'string')

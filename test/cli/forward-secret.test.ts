@@ -1,4 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { ConsumerEvent, HandlerContext } from '../../lambda/consumer/types';
 import { createForwarder } from '../../lambda/forward/core';
@@ -104,6 +107,22 @@ describe('hookline forward secret', () => {
     expect(await refusal(forwardSecret({} as Backend, target, async () => config, 'app'))).toMatch(
       /in no file/,
     );
+  });
+  it('refuses a local secrets file that is not JSON without quoting any of it: the parser would quote a secret', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hookline-forward-secret-'));
+    try {
+      const file = join(dir, 'forward-secrets.json');
+      writeFileSync(file, '{"app": whsec_bXlvd25rZXlvZnR3ZW50eWZvdXJieXRlcw==}');
+      const target = {
+        kind: 'local',
+        description: 'local mode',
+        forwards: { app: { url: 'http://localhost:3000', secretFile: file } },
+      } as unknown as Target;
+      const message = await refusal(forwardSecret({} as Backend, target, async () => config, 'app'));
+      expect(message).toBe(`cannot read ${file}: Unexpected token 'w': not valid JSON`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
