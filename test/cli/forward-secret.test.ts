@@ -14,6 +14,7 @@ import { CliError } from '../../lib/cli/errors';
 import {
   forwardSecret,
   renderForwardRotation,
+  renderForwardSecret,
   rotateForwardSecret,
   shownSecret,
 } from '../../lib/cli/forward';
@@ -244,6 +245,26 @@ describe('hookline forward secret --rotate / --remove-old', () => {
       /not readable .*store the plain whsec_ secret/,
     );
     expect(store.writes).toBe(0);
+  });
+});
+
+describe('hookline forward secret: what it prints', () => {
+  it("prints the secret alone on stdout, and where it goes on stderr without the URL's query, which may hold a token", () => {
+    const lines: string[] = [];
+    const notes: string[] = [];
+    const output = {
+      line: (text: string) => lines.push(text),
+      note: (text: string) => notes.push(text),
+    } as unknown as Output;
+    renderForwardSecret(output, {
+      queue: 'app',
+      url: 'https://app.example.com/hooks?token=s3cr3t-t0ken',
+      secret: 'whsec_abc=',
+      from: 'arn:fwd',
+    });
+    expect(lines).toStrictEqual(['whsec_abc=']);
+    expect(notes[0]).toContain('posts to https://app.example.com/hooks?<query> with it (read from arn:fwd)');
+    expect(notes.join('\n')).not.toContain('s3cr3t');
   });
 });
 
