@@ -33,6 +33,7 @@ import {
 } from '../shared/job';
 import type { ChildFailureOutcome, FlowChildOutcomes, JobStatus, ParentMessage } from '../shared/job-record';
 import { type JobRetry, jobRetryOf } from '../shared/job-retry';
+import { jsonErrorWithoutInput } from '../shared/json-text';
 import { describeIssue, standardValidate } from '../shared/standard-schema';
 import { type ArchiveBatchSink, archiveArrivals } from './archive-arrivals';
 import { backoffDelaySeconds } from './backoff';
@@ -498,7 +499,7 @@ function envelopeOf(record: SQSRecord): WebhookEnvelope {
     return parseEnvelope(record.body);
   } catch (error) {
     throw new InvalidEnvelopeError(
-      `message body is not a hookline envelope: ${describeError(error).message}`,
+      `message body is not a hookline envelope: ${jsonErrorWithoutInput(describeError(error).message)}`,
     );
   }
 }

@@ -10,7 +10,7 @@
  * A body that does not parse as its declared type is an {@link InvalidPayloadError}: retrying cannot fix it.
  */
 import type { WebhookEnvelope } from '../shared/envelope';
-import { parseJsonText } from '../shared/json-text';
+import { jsonErrorWithoutInput, parseJsonText } from '../shared/json-text';
 import { InvalidPayloadError } from './errors';
 
 /** How a content type is turned into a payload. */
@@ -59,7 +59,10 @@ export function parsePayload(envelope: WebhookEnvelope, bytes?: Buffer): unknown
       try {
         return parseJsonText(text());
       } catch (error) {
-        throw new InvalidPayloadError(`body is not valid JSON (${envelope.contentType})`, { cause: error });
+        // The parser's own message would quote the body into the record's outcome line.
+        throw new InvalidPayloadError(`body is not valid JSON (${envelope.contentType})`, {
+          cause: new SyntaxError(jsonErrorWithoutInput(error)),
+        });
       }
     }
     case 'form':

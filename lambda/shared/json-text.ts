@@ -18,3 +18,16 @@ export type JsonReviver = (key: string, value: unknown, context?: JsonReviverCon
 export function parseJsonText(text: string, reviver?: JsonReviver): unknown {
   return JSON.parse(text.charCodeAt(0) === BYTE_ORDER_MARK ? text.slice(1) : text, reviver);
 }
+
+/**
+ * What a `JSON.parse` failure says, less the text it quotes. V8 puts a stretch of the input in some of its messages
+ * (`Unexpected token 'w', "whsec_abcd"... is not valid JSON`), and that input may be a request body or a file of
+ * signing secrets, which a log line or an error on a terminal must not show. The token and any position stay.
+ */
+export function jsonErrorWithoutInput(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return message.replace(
+    /(?:, )?(?:\.\.\.)?"[\s\S]*"(?:\.\.\.)? is not valid JSON$/,
+    (_quoted, at: number) => (at === 0 ? 'not valid JSON' : ': not valid JSON'),
+  );
+}

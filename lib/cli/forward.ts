@@ -10,6 +10,8 @@
 import { readFileSync } from 'node:fs';
 import { GetSecretValueCommand, PutSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { parseSecretValue } from '../../lambda/ingest/secrets';
+import { urlWithQueryHidden } from '../../lambda/shared/forward-config';
+import { jsonErrorWithoutInput } from '../../lambda/shared/json-text';
 import { newStandardWebhooksSecret } from '../../lambda/shared/senders/standard-webhooks';
 import type { ResolvedConfig, ResolvedForward } from '../config';
 import type { Backend } from './backend';
@@ -71,7 +73,7 @@ function localSecret(target: Target & { kind: 'local' }, queue: string): Forward
   try {
     kept = JSON.parse(readFileSync(file, 'utf8'));
   } catch (error) {
-    throw new CliError(`cannot read ${file}: ${(error as Error).message}`);
+    throw new CliError(`cannot read ${file}: ${jsonErrorWithoutInput(error)}`);
   }
   const secret = (kept as Record<string, unknown> | null)?.[queue];
   if (typeof secret !== 'string')
@@ -120,8 +122,10 @@ export async function forwardSecret(
 
 export function renderForwardSecret(output: Output, result: ForwardSecretResult): void {
   output.line(result.secret);
+  // The note goes to stderr, which a CI log keeps while stdout is piped into a secret store: no query, which may hold
+  // a token.
   output.note(
-    `queue ${result.queue} signs each event it posts to ${result.url} with it (read from ${result.from}); verify the webhook-signature header with a Standard Webhooks library`,
+    `queue ${result.queue} signs each event it posts to ${urlWithQueryHidden(result.url)} with it (read from ${result.from}); verify the webhook-signature header with a Standard Webhooks library`,
   );
 }
 

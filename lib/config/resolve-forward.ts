@@ -4,7 +4,7 @@
  */
 import { isIP } from 'node:net';
 import { Duration } from 'aws-cdk-lib/core';
-import { FORWARD_ENTRY } from '../../lambda/shared/forward-config';
+import { FORWARD_ENTRY, urlWithQueryHidden } from '../../lambda/shared/forward-config';
 import { hooklineModulePath } from '../package-root';
 import { LAMBDA_LIMITS } from '../validation';
 import { type Violation, type ViolationList, violation } from '../violations';
@@ -60,6 +60,14 @@ function parsedUrl(text: string): URL | undefined {
 }
 
 /**
+ * A destination URL as a refusal shows it: its query's text and any user name and password hidden, as a start line
+ * hides them, since the value may come from the environment and the error is printed where CI keeps its logs.
+ */
+function shownUrl(text: string): string {
+  return urlWithQueryHidden(text).replace(/^([^:/?#]*:\/\/)[^/?#]*@/, '$1***@');
+}
+
+/**
  * Rules of a destination URL (`field` is `url` or `localUrl`): an absolute http(s) URL without credentials; for a
  * deploy, `https://` on a host that is no loopback or private literal.
  */
@@ -68,10 +76,19 @@ export function forwardUrlViolations(field: string, text: string, deployed: bool
   const example = deployed ? '"https://app.example.com/webhooks"' : '"http://localhost:4000/webhooks"';
   const port = /^https?:\/\/[^/?#]*:(\d+)(?:[/?#]|$)/i.exec(text)?.[1];
   if (!url && port !== undefined && Number(port) > 65_535) {
-    return [violation(field, 'has a port above 65535', text, `use a port from 1 to 65535, e.g. ${example}`)];
+    return [
+      violation(
+        field,
+        'has a port above 65535',
+        shownUrl(text),
+        `use a port from 1 to 65535, e.g. ${example}`,
+      ),
+    ];
   }
   if (!url || (url.protocol !== 'https:' && url.protocol !== 'http:')) {
-    return [violation(field, 'must be an absolute http(s) URL', text, `write it whole, e.g. ${example}`)];
+    return [
+      violation(field, 'must be an absolute http(s) URL', shownUrl(text), `write it whole, e.g. ${example}`),
+    ];
   }
   if (url.username || url.password) {
     return [
@@ -89,7 +106,7 @@ export function forwardUrlViolations(field: string, text: string, deployed: bool
       violation(
         field,
         'must be https:// for a deploy: the events and their signatures would cross the internet in clear text',
-        text,
+        shownUrl(text),
         'serve the destination over TLS; set localUrl for an http:// destination on your machine',
       ),
     ];
@@ -99,7 +116,7 @@ export function forwardUrlViolations(field: string, text: string, deployed: bool
       violation(
         field,
         'names a loopback or private address, which the deployed function cannot reach',
-        text,
+        shownUrl(text),
         'use the public host name of the destination; set localUrl for one on your machine (local mode posts there)',
       ),
     ];

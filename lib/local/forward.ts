@@ -11,6 +11,7 @@ import {
   type ForwardRuntimeConfig,
   urlWithQueryHidden,
 } from '../../lambda/shared/forward-config';
+import { jsonErrorWithoutInput } from '../../lambda/shared/json-text';
 import { newStandardWebhooksSecret } from '../../lambda/shared/senders/standard-webhooks';
 import { type CommandHints, nextCommand } from '../cli/output';
 import type { ResolvedConfig, ResolvedForward } from '../config';
@@ -44,7 +45,7 @@ function readSecrets(file: string, hints: CommandHints): Record<string, string> 
   try {
     parsed = JSON.parse(readFileSync(file, 'utf8'));
   } catch (error) {
-    throw unusableSecretsFile(file, `it is not JSON (${(error as Error).message})`, hints);
+    throw unusableSecretsFile(file, `it is not JSON (${jsonErrorWithoutInput(error)})`, hints);
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
     throw unusableSecretsFile(file, 'it is not a JSON object', hints);

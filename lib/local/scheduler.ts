@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { Cron } from 'croner';
 import type { WebhookEnvelope } from '../../lambda/shared/envelope';
+import { jsonErrorWithoutInput } from '../../lambda/shared/json-text';
 import type { ResolvedSchedule } from '../config';
 import { DEFAULTS } from '../config/defaults';
 import { gateToLoopbackCallers } from '../loopback-gate';
@@ -615,7 +616,7 @@ function readSavedSchedules(file: string): OneTimeScheduleRecord[] {
   try {
     saved = JSON.parse(readFileSync(file, 'utf8'));
   } catch (error) {
-    throw unreadableSchedules(file, (error as Error).message);
+    throw unreadableSchedules(file, jsonErrorWithoutInput(error));
   }
   if (!Array.isArray(saved)) throw unreadableSchedules(file, 'expected a list of schedules');
   saved.forEach((entry: Partial<Record<keyof OneTimeScheduleRecord, unknown>>, index) => {

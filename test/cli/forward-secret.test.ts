@@ -1,4 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { ConsumerEvent, HandlerContext } from '../../lambda/consumer/types';
 import { createForwarder } from '../../lambda/forward/core';
@@ -11,6 +14,7 @@ import { CliError } from '../../lib/cli/errors';
 import {
   forwardSecret,
   renderForwardRotation,
+  renderForwardSecret,
   rotateForwardSecret,
   shownSecret,
 } from '../../lib/cli/forward';
@@ -104,6 +108,22 @@ describe('hookline forward secret', () => {
     expect(await refusal(forwardSecret({} as Backend, target, async () => config, 'app'))).toMatch(
       /in no file/,
     );
+  });
+  it('refuses a local secrets file that is not JSON without quoting any of it: the parser would quote a secret', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hookline-forward-secret-'));
+    try {
+      const file = join(dir, 'forward-secrets.json');
+      writeFileSync(file, '{"app": whsec_bXlvd25rZXlvZnR3ZW50eWZvdXJieXRlcw==}');
+      const target = {
+        kind: 'local',
+        description: 'local mode',
+        forwards: { app: { url: 'http://localhost:3000', secretFile: file } },
+      } as unknown as Target;
+      const message = await refusal(forwardSecret({} as Backend, target, async () => config, 'app'));
+      expect(message).toBe(`cannot read ${file}: Unexpected token 'w': not valid JSON`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
@@ -225,6 +245,26 @@ describe('hookline forward secret --rotate / --remove-old', () => {
       /not readable .*store the plain whsec_ secret/,
     );
     expect(store.writes).toBe(0);
+  });
+});
+
+describe('hookline forward secret: what it prints', () => {
+  it("prints the secret alone on stdout, and where it goes on stderr without the URL's query, which may hold a token", () => {
+    const lines: string[] = [];
+    const notes: string[] = [];
+    const output = {
+      line: (text: string) => lines.push(text),
+      note: (text: string) => notes.push(text),
+    } as unknown as Output;
+    renderForwardSecret(output, {
+      queue: 'app',
+      url: 'https://app.example.com/hooks?token=s3cr3t-t0ken',
+      secret: 'whsec_abc=',
+      from: 'arn:fwd',
+    });
+    expect(lines).toStrictEqual(['whsec_abc=']);
+    expect(notes[0]).toContain('posts to https://app.example.com/hooks?<query> with it (read from arn:fwd)');
+    expect(notes.join('\n')).not.toContain('s3cr3t');
   });
 });
 

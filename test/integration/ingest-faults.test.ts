@@ -412,3 +412,91 @@ describe('Secrets Manager unavailable -> fail closed, then recover', () => {
     expect(await drain(sqs, eventsUrl())).toHaveLength(1);
   });
 });
+
+describe('what the handler writes, at DEBUG and with event logging asked for', () => {
+  const verbose = { POWERTOOLS_LOG_LEVEL: 'DEBUG', POWERTOOLS_LOGGER_LOG_EVENT: 'true' };
+  // What a sender, a proxy or a secret store hands the function that no line may show.
+  const body = '{"ref":"main","card":"BODY-MARKER-4242"}';
+  const credentials = {
+    authorization: 'Bearer AUTH-MARKER-TOKEN',
+    cookie: 'session=COOKIE-MARKER-SESSION',
+    'x-api-key': 'APIKEY-MARKER',
+  };
+  const signatureOf = (event: { headers?: Record<string, string | undefined> }) =>
+    (event.headers?.['x-hub-signature-256'] ?? '').slice('sha256='.length);
+  const neverWritten = (written: string, extra: readonly string[] = []) => {
+    for (const secret of Object.values(TEST_SECRETS)) expect(written).not.toContain(secret);
+    for (const marker of ['BODY-MARKER', 'AUTH-MARKER', 'COOKIE-MARKER', 'APIKEY-MARKER', ...extra]) {
+      expect(written).not.toContain(marker);
+    }
+  };
+
+  it('queued, rejected and failed requests: no secret, signature, credential header or body on any line', async () => {
+    const handler = await freshHandler({}, runtime, verbose);
+    const queued = webhookEvent(runtime, 'github', body, {
+      id: `leak-${Date.now()}`,
+      headers: { 'x-github-event': 'push', ...credentials },
+    });
+    // The right digest of another body: the signature is the one a forger replays.
+    const forged = webhookEvent(runtime, 'github', body, { headers: { ...credentials } });
+    forged.headers = { ...forged.headers, 'x-hub-signature-256': queued.headers['x-hub-signature-256'] };
+    forged.body = `${body} `;
+    const stale = webhookEvent(runtime, 'stripe', body, { now: new Date(Date.now() - 3_600_000) });
+    const down = await freshHandler({ sqs: closedPort }, runtime, verbose);
+    const failed = webhookEvent(runtime, 'github', body, { headers: { 'x-github-event': 'push' } });
+
+    const lines = await captureOutput(async () => {
+      expect((await invoke(handler, queued)).statusCode).toBe(202);
+      expect((await invoke(handler, forged)).statusCode).toBe(401);
+      expect((await invoke(handler, stale)).statusCode).toBe(401);
+      expect((await invoke(down, failed)).statusCode).toBe(503);
+    });
+
+    expect(lines.filter((l) => l.message === 'webhook outcome').map((l) => l.outcome)).toEqual([
+      'queued',
+      'rejected',
+      'rejected',
+      'failed',
+    ]);
+    expect(lines.some((l) => l.message === 'enqueue failed')).toBe(true);
+    const signatures = [queued, failed].map(signatureOf);
+    signatures.push(/v1=([0-9a-f]{64})/.exec(stale.headers?.['stripe-signature'] ?? '')?.[1] ?? 'none');
+    neverWritten(JSON.stringify(lines), signatures);
+    await drain(sqs, eventsUrl());
+  });
+
+  it('a stored secret it cannot use: the error line names the secret and the fix, never its value', async () => {
+    // A Secrets Manager holding a key/value secret rather than the signing secret: refused, with its value unsaid.
+    const store = createServer((request, response) => {
+      request.resume();
+      request.on('end', () => {
+        response.setHeader('content-type', 'application/x-amz-json-1.1');
+        response.end(
+          JSON.stringify({ ARN: 'arn', Name: 'github', SecretString: '{"password":"SM-VALUE-MARKER"}' }),
+        );
+      });
+    });
+    await new Promise<void>((resolve) => store.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = store.address() as AddressInfo;
+      const secretId = 'arn:aws:secretsmanager:us-east-1:000000000000:secret:github';
+      const arnRuntime: IngestConfigVariable = {
+        ...runtime,
+        sources: { ...runtime.sources, github: { type: 'github', secretId } },
+      };
+      const handler = await freshHandler({ secretsManager: `http://127.0.0.1:${port}` }, arnRuntime, verbose);
+      const event = webhookEvent(arnRuntime, 'github', body, { headers: { 'x-github-event': 'push' } });
+      const lines = await captureOutput(async () =>
+        expect((await invoke(handler, event)).statusCode).toBe(503),
+      );
+      expect(lines.find((l) => l.message === 'signing secret unavailable')).toMatchObject({
+        level: 'ERROR',
+        secretId,
+        cause: expect.stringContaining('without a "secrets" list'),
+      });
+      neverWritten(JSON.stringify(lines), ['SM-VALUE-MARKER', signatureOf(event)]);
+    } finally {
+      await new Promise<void>((resolve) => store.close(() => resolve()));
+    }
+  });
+});

@@ -134,6 +134,18 @@ describe('consumer.forward: configuration', () => {
     expect(JSON.stringify(issues)).not.toContain('hunter2');
   });
 
+  it.each([
+    ['a port out of range', 'https://user:hunter2@app.example.com:70000/hooks?token=s3cr3t-t0ken'],
+    ['no http(s) scheme', 'ftp://user:hunter2@app.example.com/hooks?token=s3cr3t-t0ken'],
+    ['http for a deploy', 'http://app.example.com/hooks?token=s3cr3t-t0ken'],
+    ['a private address', 'https://10.1.2.3/hooks?token=s3cr3t-t0ken'],
+  ])('refuses a url with %s without echoing its password or its query, which may hold a token', (_, url) => {
+    const issues = issuesOf(forwarding({ url }));
+    expect(issues).toMatchObject([{ path: 'queues.app.consumer.forward.url' }]);
+    expect(issues[0]?.value).toContain('?<query>');
+    expect(JSON.stringify(issues)).not.toMatch(/hunter2|s3cr3t/);
+  });
+
   it('refuses an attempt timeout that leaves no deadline margin, saying how much room there is', () => {
     const issues = issuesOf(
       forwarding(

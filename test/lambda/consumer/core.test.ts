@@ -327,6 +327,33 @@ describe('consumer core: dead-lettering on the final attempt and permanent failu
     expect(logger.outcomeOf('p1')).toMatchObject({ outcome: 'dead-lettered', attempt: 1, permanent: true });
   });
 
+  it.each([
+    [
+      'an envelope whose body is not the JSON its content type says',
+      JSON.stringify(envelope({ id: 'p1', body: 'card=4242424242424242' })),
+    ],
+    ['a message body that is not JSON at all', 'card=4242424242424242'],
+  ])('quotes none of %s in the outcome line or the dead letter (the parser would)', async (_, body) => {
+    const { core, queue, logger } = harness({ handlers: { '**': ok } });
+
+    await core.processBatch(
+      sqsEvent([record(envelope({ id: 'p1' }), { attempt: 1, body })]),
+      lambdaContext(),
+    );
+
+    // Every text the logger writes of the line: an error with its message, stack and cause chain.
+    const written = JSON.stringify(logger.outcomes(), (_key, value: unknown) =>
+      value instanceof Error
+        ? { name: value.name, message: value.message, stack: value.stack, cause: value.cause }
+        : value,
+    );
+    expect(written).toContain('not valid JSON');
+    expect(written).not.toContain('4242');
+    const reason = queue.deadLetters[0]?.attributes[FAILURE_ATTRIBUTES.errorMessage]?.StringValue;
+    expect(reason).toMatch(/JSON/);
+    expect(reason).not.toContain('4242');
+  });
+
   it('marks a record dead-lettered on its last attempt by a retryable error as no poison record, and counts only poison ones apart', async () => {
     let calls = 0;
     const { core, logger, metrics } = harness({

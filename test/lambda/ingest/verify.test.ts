@@ -293,6 +293,81 @@ describe('signature over different bytes', () => {
   });
 });
 
+/** A secret every sender can sign with (a Standard Webhooks key is the base64 after `whsec_`). */
+const ANY_SENDER_SECRET = STANDARD_WEBHOOKS_VECTOR.secret;
+
+describe('CRLF line ends and a byte order mark are signed bytes like any other', () => {
+  const secret = ANY_SENDER_SECRET;
+  const body = '\uFEFF{"a":1,\r\n"b":"x"}\r\n';
+  it.each([
+    ['GitHub', github],
+    ['Stripe', stripe],
+    ['Slack', slack],
+    ['Shopify', shopify],
+    ['Standard Webhooks', standard],
+  ])(
+    '%s: verifies over the exact bytes; the same text with LF ends or without the BOM does not',
+    (_, source) => {
+      const signed = signWebhook(source, secret, body, { now: new Date(SLACK_NOW) });
+      expect(verifyRequest(source, req(signed, body), [secret], SLACK_NOW)).toEqual({ ok: true });
+      for (const changed of [body.replaceAll('\r\n', '\n'), body.slice(1)]) {
+        expect(verifyRequest(source, req(signed, changed), [secret], SLACK_NOW)).toEqual({
+          ok: false,
+          reason: 'bad_signature',
+        });
+      }
+    },
+  );
+});
+
+describe('a header sent twice, as API Gateway hands it on: joined with a comma', () => {
+  const secret = ANY_SENDER_SECRET;
+  const body = '{"id":"evt_1","type":"invoice.paid"}';
+  const twice = (headers: Record<string, string>, name: string) => ({
+    ...headers,
+    [name]: `${headers[name]},${headers[name]}`,
+  });
+  it.each([
+    ['GitHub', github, 'x-hub-signature-256', 'malformed_signature'],
+    ['Slack', slack, 'x-slack-signature', 'malformed_signature'],
+    ['Slack', slack, 'x-slack-request-timestamp', 'malformed_timestamp'],
+    ['Shopify', shopify, 'x-shopify-hmac-sha256', 'malformed_signature'],
+    ['Standard Webhooks', standard, 'webhook-signature', 'malformed_signature'],
+    ['Standard Webhooks', standard, 'webhook-timestamp', 'malformed_timestamp'],
+  ])('%s: a repeated %s fails closed (%s), even when both copies are valid', (_, source, name, reason) => {
+    const signed = signWebhook(source, secret, body, { now: new Date(SLACK_NOW) });
+    expect(verifyRequest(source, req(twice(signed, name), body), [secret], SLACK_NOW)).toEqual({
+      ok: false,
+      reason,
+    });
+  });
+  it('Stripe: two valid headers joined verify; a captured one joined with a fresh t= does not', () => {
+    const signed = signWebhook(stripe, secret, body, { now: new Date(SLACK_NOW) });
+    expect(verifyRequest(stripe, req(twice(signed, 'stripe-signature'), body), [secret], SLACK_NOW)).toEqual({
+      ok: true,
+    });
+    const captured = signWebhook(stripe, secret, body, { now: new Date(SLACK_NOW - 3_600_000) });
+    const fresh = `t=${SLACK_VECTOR.timestamp}`;
+    // The last t= is the one read, and the signature binds the timestamp it was made with.
+    expect(
+      verifyRequest(
+        stripe,
+        req({ 'stripe-signature': `${captured['stripe-signature']},${fresh}` }, body),
+        [secret],
+        SLACK_NOW,
+      ),
+    ).toEqual({ ok: false, reason: 'bad_signature' });
+    expect(
+      verifyRequest(
+        stripe,
+        req({ 'stripe-signature': `${fresh},${captured['stripe-signature']}` }, body),
+        [secret],
+        SLACK_NOW,
+      ),
+    ).toEqual({ ok: false, reason: 'stale_timestamp' });
+  });
+});
+
 describe('wrong secret, or a secret with stray whitespace', () => {
   it('wrong secret -> bad_signature', () => {
     const headers = signWebhook(github, 'right', 'x');

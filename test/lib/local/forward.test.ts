@@ -65,6 +65,23 @@ describe('local mode: forwarding secrets', () => {
     }
   });
 
+  it('refuses a secrets file that is not JSON without quoting any of it: the parser would quote a secret', () => {
+    const dir = folder();
+    const file = join(dir, FORWARD_SECRETS_FILE);
+    // A hand edit that lost a secret's quotes: the parser's own message quotes the text around the error.
+    writeFileSync(file, '{"app": whsec_bXlvd25rZXlvZnR3ZW50eWZvdXJieXRlcw==}');
+    let thrown: unknown;
+    try {
+      localForwardSecrets(['app'], dir);
+    } catch (error) {
+      thrown = error;
+    }
+    const message = (thrown as Error).message;
+    expect(message).toContain(`cannot read the forwarding secrets in ${file}: it is not JSON (`);
+    expect(message).toContain("Unexpected token 'w'");
+    expect(message).not.toMatch(/whsec_b|bXlv/);
+  });
+
   it('without a folder makes new secrets for the run and keeps no file', () => {
     const kept = localForwardSecrets(['app'], undefined);
     expect(kept.file).toBeUndefined();

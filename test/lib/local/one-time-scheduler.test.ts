@@ -85,6 +85,12 @@ describe('one-time job schedules saved in a data directory', () => {
 
   it.each([
     ['truncated JSON', '[{"name": "job-1", "groupName": "def', 'Unexpected end of JSON input|Unterminated'],
+    // A payload that lost its quotes: the parser's own message would quote it.
+    [
+      'a bare word, without quoting the text around it',
+      '[{"name":"job-1","input":card-4242424242424242}]',
+      "^[^]*\\(Unexpected token 'c': not valid JSON\\)[^4]*$",
+    ],
     ['not a list', '{"name": "job-1"}', 'expected a list of schedules'],
     [
       'a schedule without its due time',
