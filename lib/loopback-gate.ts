@@ -1,8 +1,10 @@
 /**
  * Who counts as a caller on this machine, for the servers hookline runs on loopback (local mode's control API,
  * the console, the emulators): the `Host` must be a loopback name with the server's port (a DNS-rebinding page's
- * host is not), and a browser request must come from that same origin (`Origin`, `Sec-Fetch-Site`). Tools such as
- * the CLI and the AWS SDK send neither header and pass.
+ * host is not), a browser request must come from that same origin (`Origin`, `Sec-Fetch-Site`), and no proxy may
+ * have forwarded it: a tunnel that rewrites `Host` to localhost (ngrok's `--host-header=rewrite`) would otherwise
+ * hand the whole machine-only surface to anyone holding the tunnel's URL. Tools such as the CLI and the AWS SDK send
+ * none of these headers and pass.
  */
 
 import type { IncomingMessage, RequestListener, Server } from 'node:http';
@@ -15,7 +17,12 @@ export interface CallerHeaders {
   readonly host: string | undefined;
   readonly origin: string | undefined;
   readonly secFetchSite: string | undefined;
+  /** The first header a proxy or tunnel adds that the request carries ({@link PROXY_HEADERS}), if any. */
+  readonly proxyHeader: string | undefined;
 }
+
+/** Headers that proxies and tunnels (ngrok, cloudflared, localtunnel, nginx) add to what they forward. */
+export const PROXY_HEADERS = ['forwarded', 'x-forwarded-for', 'x-forwarded-host', 'x-real-ip'] as const;
 
 /** `host:port` for each loopback name of a server on `port`. */
 export function loopbackHosts(port: number): Set<string> {
@@ -34,6 +41,8 @@ export function foreignCallerReason(
   const hosts = loopbackHosts(port);
   if (!request.host || !hosts.has(request.host.toLowerCase()))
     return `${server} answers only to its loopback address`;
+  if (request.proxyHeader !== undefined)
+    return `${server} answers only to callers on this machine, not through a proxy or tunnel (the request carries ${request.proxyHeader})`;
   if (request.origin !== undefined && !hosts.has(request.origin.toLowerCase().replace(/^http:\/\//, ''))) {
     return 'cross-origin requests are refused';
   }
@@ -49,7 +58,12 @@ export function callerHeadersOf(req: IncomingMessage): CallerHeaders {
     const value = req.headers[name];
     return Array.isArray(value) ? value[0] : value;
   };
-  return { host: header('host'), origin: header('origin'), secFetchSite: header('sec-fetch-site') };
+  return {
+    host: header('host'),
+    origin: header('origin'),
+    secFetchSite: header('sec-fetch-site'),
+    proxyHeader: PROXY_HEADERS.find((name) => req.headers[name] !== undefined),
+  };
 }
 
 /**

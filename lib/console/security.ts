@@ -6,7 +6,7 @@
  * name refuses DNS rebinding; an `Origin` or `Sec-Fetch-Site` from another site refuses cross-origin requests.
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import { foreignCallerReason } from '../loopback-gate';
+import { type CallerHeaders, foreignCallerReason } from '../loopback-gate';
 
 /**
  * The cookie that keeps the token of the console on `port`. Browsers share cookies between every port of a host,
@@ -22,11 +22,8 @@ export function newToken(): string {
 }
 
 /** The parts of a request the gate looks at (header names lower-case). */
-export interface GateRequest {
+export interface GateRequest extends CallerHeaders {
   readonly method: string;
-  readonly host: string | undefined;
-  readonly origin: string | undefined;
-  readonly secFetchSite: string | undefined;
   readonly cookie: string | undefined;
   readonly headerToken: string | undefined;
   readonly queryToken: string | null;

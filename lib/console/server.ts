@@ -14,9 +14,9 @@ import {
   UnknownQueueError,
 } from '../cli/errors';
 import { nextCommand } from '../cli/output';
+import { callerHeadersOf } from '../loopback-gate';
 import { EVENT_OUTCOMES, type EventFilter } from './activity';
 import type { ConsoleAssets } from './assets';
-
 import type { ConsoleOperations, DeleteSelection, RedriveSelection, ReplayRequest } from './operations';
 import { pageCursorOf } from './paging';
 import { checkRequest, SECURITY_HEADERS, TOKEN_HEADER, tokenCookie } from './security';
@@ -255,9 +255,7 @@ function handlerFor(options: ConsoleServerOptions, port: () => number) {
     const verdict = checkRequest(
       {
         method: req.method ?? 'GET',
-        host: header('host'),
-        origin: header('origin'),
-        secFetchSite: header('sec-fetch-site'),
+        ...callerHeadersOf(req),
         cookie: header('cookie'),
         headerToken: header(TOKEN_HEADER),
         queryToken: url.searchParams.get('token'),

@@ -14,6 +14,7 @@ const base: GateRequest = {
   host: `127.0.0.1:${port}`,
   origin: undefined,
   secFetchSite: undefined,
+  proxyHeader: undefined,
   cookie: undefined,
   headerToken: undefined,
   queryToken: null,
@@ -22,6 +23,15 @@ const check = (request: Partial<GateRequest>) => checkRequest({ ...base, ...requ
 const withCookie = `other=1; hookline_console_${port}=${token}`;
 
 describe('console request gate', () => {
+  it('refuses a request a proxy or tunnel forwarded, even with the token and a loopback Host', () => {
+    expect(check({ cookie: withCookie, proxyHeader: 'x-forwarded-for' })).toEqual({
+      allow: false,
+      status: 403,
+      reason:
+        'this console answers only to callers on this machine, not through a proxy or tunnel (the request carries x-forwarded-for)',
+    });
+  });
+
   it('makes a fresh, long random token per run', () => {
     expect(token).toMatch(/^[A-Za-z0-9_-]{43}$/);
     expect(newToken()).not.toBe(token);

@@ -1021,6 +1021,49 @@ describe('what the operator and the client see of each request', () => {
     }
   });
 
+  it.each([
+    ['x-forwarded-for', '203.0.113.9'],
+    ['forwarded', 'for=203.0.113.9;proto=https'],
+    ['x-forwarded-host', 'abc.ngrok.app'],
+    ['x-real-ip', '203.0.113.9'],
+  ])(
+    'refuses the control API to a tunnel that rewrote Host to localhost (%s), and still takes its webhooks',
+    async (name, value) => {
+      const api = await startHttpApi({
+        port: 0,
+        invokeIngest: async () => ok({ statusCode: 202, body: '{}' }),
+        control: { status: () => ({ secret: 'state' }), setConsumerEnabled: () => 'Enabled' },
+      });
+      const call = (method: string, path: string) =>
+        new Promise<{ status: number; body: string }>((resolve, reject) => {
+          const req = request(
+            `${api.url}${path}`,
+            { method, headers: { host: `localhost:${api.port}`, [name]: value } },
+            (res) => {
+              const parts: Buffer[] = [];
+              res.on('data', (c: Buffer) => parts.push(c));
+              res.on('end', () =>
+                resolve({ status: res.statusCode ?? 0, body: Buffer.concat(parts).toString() }),
+              );
+            },
+          );
+          req.on('error', reject);
+          req.end(method === 'POST' ? '{}' : undefined);
+        });
+      try {
+        const control = await call('GET', '/_hookline/status');
+        expect(control.status).toBe(403);
+        expect(JSON.parse(control.body)).toEqual({
+          message: `local mode's control API answers only to callers on this machine, not through a proxy or tunnel (the request carries ${name})`,
+        });
+        expect((await call('POST', '/_hookline/consumers/events/pause')).status).toBe(403);
+        expect((await call('POST', '/webhooks/github')).status).toBe(202);
+      } finally {
+        await api.close();
+      }
+    },
+  );
+
   it('passes a listen error other than a taken port through, rather than blaming the port', async () => {
     const server = createServer();
     const error = await listenOrPortInUse(server, 0, '192.0.2.1').catch((e: unknown) => e);
