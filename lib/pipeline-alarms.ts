@@ -9,6 +9,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { DEFAULT_HOLD_SECONDS } from './cli/dead-letter-notes';
 import { DEFAULTS, OLDEST_MESSAGE_ALARM_WINDOW } from './config';
 import { fairQueueMetric } from './pipeline-queue';
 import { LOG_GROUP_OUTPUT_MARK } from './stack-outputs';
@@ -44,6 +45,15 @@ export function stackLogsQuery(scope: Construct, sinceSeconds: number, query: st
     `, then \`aws logs get-query-results --query-id <the id it printed> ${region}\``
   );
 }
+
+/**
+ * How many periods in a row a dead-letter alarm must read no visible message before it returns to OK (it fires on
+ * the first). A dead letter a reader holds (`hookline failed summary` or a redrive hold each one they scan for up
+ * to {@link DEFAULT_HOLD_SECONDS}) is in flight, not visible: one period of 0 during that hold would send an OK
+ * while nothing was fixed, and the end of the hold would page again.
+ */
+export const DEAD_LETTER_RECOVERY_PERIODS =
+  Math.ceil(DEFAULT_HOLD_SECONDS / DEFAULTS.queueAlarmPeriod.toSeconds()) + 1;
 
 /** A queue to watch. */
 export interface MonitoredQueue {
@@ -227,7 +237,8 @@ export function alarmPublishStatement(topic: sns.ITopic): iam.PolicyStatement {
 /**
  * The pipeline's alarms, all notifying one SNS topic:
  * - a dead-letter queue holds any message (`ApproximateNumberOfMessagesVisible` > 0; `NumberOfMessagesSent`
- *   does not count messages moved by a redrive policy, so depth is the signal);
+ *   does not count messages moved by a redrive policy, so depth is the signal), back to OK after
+ *   {@link DEAD_LETTER_RECOVERY_PERIODS} periods without one;
  * - a queue's oldest message is older than its threshold (consumers are down or too slow);
  * - a function reports errors or throttles;
  * - the API answers 5xx (senders will retry, GitHub will not).
@@ -259,6 +270,7 @@ export class PipelineAlarms extends Construct {
           statistic: cloudwatch.Stats.MAXIMUM,
         }),
         threshold: 0,
+        evaluationPeriods: DEAD_LETTER_RECOVERY_PERIODS,
         description: `Messages are waiting in the dead-letter queue of "${q.name}": its consumer gave up on them. Read why with ${this.cli(`failed list ${q.name}`)}, fix the cause, then ${this.cli(`redrive ${q.name}`)}.`,
       });
       this.add(`OldestMessage-${q.name}`, {
@@ -359,6 +371,7 @@ export class PipelineAlarms extends Construct {
         statistic: cloudwatch.Stats.MAXIMUM,
       }),
       threshold: 0,
+      evaluationPeriods: DEAD_LETTER_RECOVERY_PERIODS,
       description:
         d.description ??
         `Deliveries are waiting in the dead-letter queue "${d.name}": the sender gave up on them. Inspect them, fix the cause, then send them again.`,

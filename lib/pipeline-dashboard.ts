@@ -3,11 +3,11 @@
  * the oldest message), how the consumers do (duration, errors, throttles, retries, dead-lettered) and what is
  * stuck (DLQ depth).
  *
- * Metric sources: the ingest function's EMF metrics (namespace `Hookline`, dimension `service=ingest`: Accepted,
- * Duplicate, Ignored, and Rejected/Failed with a `reason` dimension), the consumers' EMF metrics (dimensions
- * `service=<queue>` and `type`: Retried, DeadLettered...), AWS/SQS and AWS/Lambda. Per-source counts come from
- * the ingest function's one `webhook outcome` log line per request (Logs Insights), since the metrics carry no
- * source dimension.
+ * Metric sources: the ingest function's EMF metrics (namespace `Hookline/<stack name>`, dimension
+ * `service=ingest`: Accepted, Duplicate, Ignored, and Rejected/Failed with a `reason` dimension), the consumers' EMF
+ * metrics (dimensions `service=<queue>` and `type`: Retried, DeadLettered...), AWS/SQS and AWS/Lambda. Per-source
+ * counts come from the ingest function's one `webhook outcome` log line per request (Logs Insights), since the
+ * metrics carry no source dimension.
  */
 import { type Duration, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';

@@ -15,6 +15,7 @@ import {
   ARCHIVE_FAILED_METRIC,
   IDEMPOTENCY_TABLE,
   METRIC_DIMENSIONS,
+  metricDimensionValue,
   runtimeMetricsNamespace,
 } from '../shared/contracts';
 import { idempotencyKeyPrefix, rateLimitWindowKey } from '../shared/idempotency-key';
@@ -89,7 +90,7 @@ function publishByType(metrics: Metrics, byType: ReadonlyMap<string, TypeMetrics
     const latencies = counts.endToEndLatencyMs;
     const flushes = Math.max(1, Math.ceil(latencies.length / VALUES_PER_FLUSH));
     for (let flush = 0; flush < flushes; flush++) {
-      metrics.addDimension(METRIC_DIMENSIONS.type, type);
+      metrics.addDimension(METRIC_DIMENSIONS.type, metricDimensionValue(type));
       if (flush === 0) {
         for (const name of [
           'Processed',

@@ -29,9 +29,30 @@ export function runtimeMetricsNamespace(env: Readonly<Record<string, string | un
  * The metric dimensions the functions write and the dashboard and alarms read. Every hookline metric carries
  * `service` (the name Powertools Metrics gives its service dimension): the ingest's {@link INGEST_SERVICE}, or a
  * consumer's queue name. The ingest's `Rejected` and `Failed` add `reason`; a consumer's per-batch counts add
- * `type` (`<source>.<type>`). CloudWatch keeps one metric per dimension set, so a read must name the very set.
+ * `type` (`<source>.<type>`, as {@link metricDimensionValue} writes it). CloudWatch keeps one metric per dimension set,
+ * so a read must name the very set.
  */
 export const METRIC_DIMENSIONS = { service: 'service', reason: 'reason', type: 'type' } as const;
+
+/** CloudWatch keeps at most this many characters of a dimension value. */
+const MAX_DIMENSION_VALUE_LENGTH = 1_024;
+
+/**
+ * A dimension value CloudWatch accepts for `value`, a sender's event type among them: printable ASCII, each other
+ * character percent-encoded as its UTF-8 bytes (`créée` → `cr%C3%A9%C3%A9e`), at most 1,024 characters and never
+ * blank. CloudWatch drops every metric of an EMF document with a value outside those rules.
+ */
+export function metricDimensionValue(value: string): string {
+  const encoder = new TextEncoder();
+  const ascii = value.replace(/[^\x20-\x7e]/gu, (character) =>
+    Array.from(
+      encoder.encode(character),
+      (byte) => `%${byte.toString(16).toUpperCase().padStart(2, '0')}`,
+    ).join(''),
+  );
+  const kept = ascii.slice(0, MAX_DIMENSION_VALUE_LENGTH);
+  return kept.trim() === '' ? 'unknown' : kept;
+}
 
 /** The ingest function's `service`, in its metrics and its log lines. */
 export const INGEST_SERVICE = 'ingest';

@@ -4,6 +4,7 @@ import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
 import { MAX_WEBHOOK_BODY_BYTES } from '../../lambda/shared/request-limits';
 import { DEFAULTS, type HooklineConfig, resolveConfig } from '../../lib/config';
+import { DEAD_LETTER_RECOVERY_PERIODS } from '../../lib/pipeline-alarms';
 
 const root = join(__dirname, '..', '..');
 
@@ -259,7 +260,7 @@ describe("the README's Defaults table", () => {
       'Payload expiry': `${derivedPayloadExpiry} days`,
       'Log retention': `${DEFAULTS.logRetentionDays} days`,
       'Oldest-message alarm': `${DEFAULTS.oldestMessageAgeAlarm.toMinutes()} minutes`,
-      'Alarm periods': `${DEFAULTS.queueAlarmPeriod.toMinutes()} minute for DLQ depth and message age (age: ${DEFAULTS.oldestMessageAgeAlarmPeriods} periods in a row); ${DEFAULTS.functionAlarmPeriod.toMinutes()} minutes`,
+      'Alarm periods': `${DEFAULTS.queueAlarmPeriod.toMinutes()} minute for DLQ depth and message age (age: ${DEFAULTS.oldestMessageAgeAlarmPeriods} periods in a row; DLQ depth pages on the first, and returns to OK after ${DEAD_LETTER_RECOVERY_PERIODS} periods without a visible dead letter); ${DEFAULTS.functionAlarmPeriod.toMinutes()} minutes`,
       '`removalPolicy`': `\`'${DEFAULTS.removalPolicy}'\``,
       'Event archive': `${DEFAULTS.archiveEnabled ? 'on' : 'off'}, kept ${DEFAULTS.archiveRetention.toDays()} days`,
       '`tracing`': DEFAULTS.tracing ? 'on' : 'off',

@@ -2,7 +2,8 @@
  * From the emitted line to the alarm and the widget: every hookline metric the template's alarms and dashboard
  * read is one the functions really write, in the same namespace, under the same name and with the same dimension
  * set (CloudWatch keeps a metric per dimension set: a read of another set finds nothing, never fires and shows an
- * empty graph). The EMF lines are those the real consumer runtime and the ingest's core and telemetry write.
+ * empty graph), the circuit breaker alarms' metric math inputs included; and every such line is one CloudWatch
+ * extracts metrics from. The EMF lines are those the real consumer runtime and the ingest's core and telemetry write.
  */
 import { FirehoseClient, PutRecordBatchCommand } from '@aws-sdk/client-firehose';
 import {
@@ -61,6 +62,7 @@ const namespaces = new Set(
 );
 const [namespace = ''] = namespaces;
 const consumerNames = config.queues.filter((q) => q.consumer).map((q) => q.name);
+const breakerNames = new Set(config.queues.filter((q) => q.consumer?.circuitBreaker).map((q) => q.name));
 
 /** The hookline metrics a SEARCH expression reads: `{"ns",dims} MetricName="X" key="value"`. */
 function searchReads(expression: string): MetricKey[] {
@@ -123,7 +125,16 @@ function templateReads(): MetricKey[] {
         Namespace?: string;
         MetricName?: string;
         Dimensions?: { Name: string; Value: unknown }[];
-        Metrics?: { Expression?: string }[];
+        Metrics?: {
+          Expression?: string;
+          MetricStat?: {
+            Metric: {
+              Namespace: string;
+              MetricName: string;
+              Dimensions?: { Name: string; Value: unknown }[];
+            };
+          };
+        }[];
       };
       if (p.Namespace?.startsWith('Hookline')) {
         const values = Object.fromEntries(
@@ -136,8 +147,22 @@ function templateReads(): MetricKey[] {
           values,
         });
       }
-      for (const m of p.Metrics ?? [])
+      for (const m of p.Metrics ?? []) {
         reads.push(...insightsReads(m.Expression ?? ''), ...searchReads(m.Expression ?? ''));
+        // A metric math alarm's inputs (the circuit breakers' ended and failed records).
+        const metric = m.MetricStat?.Metric;
+        if (metric?.Namespace.startsWith('Hookline')) {
+          const values = Object.fromEntries(
+            (metric.Dimensions ?? []).map((d) => [d.Name, renderIntrinsics(d.Value)]),
+          );
+          reads.push({
+            namespace: metric.Namespace,
+            name: metric.MetricName,
+            dimensions: Object.keys(values).sort(),
+            values,
+          });
+        }
+      }
     }
   }
   return reads;
@@ -183,7 +208,13 @@ async function consumerEmf(name: string): Promise<string[]> {
   vi.stubEnv('POWERTOOLS_METRICS_NAMESPACE', namespace);
   vi.stubEnv(
     CONSUMER_CONFIG_ENV,
-    JSON.stringify(runtimeConfig({ name, archive: { deliveryStream: 'archive' } })),
+    JSON.stringify(
+      runtimeConfig({
+        name,
+        archive: { deliveryStream: 'archive' },
+        ...(breakerNames.has(name) ? { circuitBreaker: true } : {}),
+      }),
+    ),
   );
   const lines: string[] = [];
   const stdout = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
@@ -209,6 +240,7 @@ async function consumerEmf(name: string): Promise<string[]> {
         record(envelope({ type: 'bad' })),
         record(envelope({ type: 'flaky' })),
         record(envelope({ source: JOB_SOURCE, type: 'email.welcome' })),
+        record(envelope({ type: 'commande.créée' })),
       ]),
       context,
     );
@@ -272,8 +304,14 @@ describe('every hookline metric the alarms and the dashboard read', () => {
     ].flatMap(emfKeys);
     expect([...namespaces]).toStrictEqual([`Hookline/${stack.stackName}`]);
     const reads = templateReads();
-    // The ingest outcomes, its reasons, each consumer's retries and dead letters, and the archive alarm.
-    expect(reads.length).toBeGreaterThanOrEqual(7 + 2 * consumerNames.length);
+    // The ingest outcomes, its reasons, each consumer's retries and dead letters, the archive alarm, and each
+    // circuit breaker's ended and failed records.
+    expect(breakerNames.size).toBeGreaterThan(0);
+    expect(reads.length).toBeGreaterThanOrEqual(7 + 2 * consumerNames.length + 2 * breakerNames.size);
+    for (const name of breakerNames)
+      expect(
+        reads.filter((read) => read.values.service === name && read.name.startsWith('Breaker')),
+      ).toHaveLength(2);
     const same = (a: readonly string[], b: readonly string[]) => a.join(',') === b.join(',');
     for (const read of reads) {
       const found = written.some(
@@ -286,4 +324,56 @@ describe('every hookline metric the alarms and the dashboard read', () => {
       expect(found, `nothing writes ${JSON.stringify(read)}`).toBe(true);
     }
   });
+
+  it('is written in documents CloudWatch extracts metrics from (the EMF specification and its dimension rules)', async () => {
+    const lines = [...(await ingestEmf()), ...(await Promise.all(consumerNames.map(consumerEmf))).flat()];
+    expect(lines.length).toBeGreaterThan(consumerNames.length);
+    for (const line of lines) expect(emfProblems(line), line).toStrictEqual([]);
+  });
 });
+
+/** CloudWatch's units (the EMF `Unit` values). */
+const UNITS = new Set(
+  ['Seconds', 'Microseconds', 'Milliseconds', 'Bytes', 'Kilobytes', 'Megabytes', 'Gigabytes', 'Terabytes']
+    .concat(['Bits', 'Kilobits', 'Megabits', 'Gigabits', 'Terabits', 'Percent', 'Count', 'None'])
+    .concat(['Bytes/Second', 'Kilobytes/Second', 'Megabytes/Second', 'Gigabytes/Second', 'Terabytes/Second'])
+    .concat(['Bits/Second', 'Kilobits/Second', 'Megabits/Second', 'Gigabits/Second', 'Terabits/Second'])
+    .concat(['Count/Second']),
+);
+
+/** What makes CloudWatch extract nothing from an EMF line: its structure, limits and dimension value rules. */
+function emfProblems(line: string): string[] {
+  const doc = JSON.parse(line) as Record<string, unknown>;
+  const aws = doc._aws as { Timestamp?: unknown; CloudWatchMetrics?: unknown } | undefined;
+  if (typeof aws?.Timestamp !== 'number' || !Array.isArray(aws.CloudWatchMetrics)) return ['_aws'];
+  const directives = aws.CloudWatchMetrics as {
+    Namespace?: unknown;
+    Dimensions?: unknown;
+    Metrics?: { Name?: unknown; Unit?: unknown }[];
+  }[];
+  return directives.flatMap((d) => {
+    const problems: string[] = [];
+    if (typeof d.Namespace !== 'string' || !/^[\x21-\x7e][\x20-\x7e]{0,254}$/.test(d.Namespace))
+      problems.push('Namespace');
+    const sets = Array.isArray(d.Dimensions) ? (d.Dimensions as unknown[][]) : [];
+    if (sets.length === 0) problems.push('Dimensions');
+    for (const set of sets) {
+      if (set.length > 30) problems.push('more than 30 dimensions');
+      for (const name of set) {
+        const value = doc[String(name)];
+        const ok = typeof value === 'string' && /^[\x20-\x7e]{1,1024}$/.test(value) && value.trim() !== '';
+        if (!ok) problems.push(`dimension ${String(name)}: ${JSON.stringify(value)}`);
+      }
+    }
+    const metrics = d.Metrics ?? [];
+    if (metrics.length === 0 || metrics.length > 100) problems.push(`${metrics.length} metrics`);
+    for (const m of metrics) {
+      const value = doc[String(m.Name)];
+      const values = Array.isArray(value) ? value : [value];
+      if (values.length === 0 || values.length > 100 || !values.every((v) => Number.isFinite(v)))
+        problems.push(`value of ${String(m.Name)}`);
+      if (m.Unit !== undefined && !UNITS.has(String(m.Unit))) problems.push(`unit of ${String(m.Name)}`);
+    }
+    return problems;
+  });
+}

@@ -3,12 +3,33 @@ import { Match } from 'aws-cdk-lib/assertions';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { describe, expect, it } from 'vitest';
+import { DEFAULT_HOLD_SECONDS } from '../../lib/cli/dead-letter-notes';
 import { HooklineConfigError, resolveConfig } from '../../lib/config';
 import { PipelineAlarms } from '../../lib/pipeline-alarms';
 import { WebhookPipelineStack } from '../../lib/webhook-pipeline-stack';
 import { type Json, list, type Resources, walkAlarmsToPublishGrants } from '../helpers/alarms';
 import { exampleResolved, pipelineTemplate, renderIntrinsics, testApp, testStack } from '../helpers/cdk';
 import { maximalConfig } from '../helpers/maximal-config';
+
+/** What decides an alarm's state from its datapoints. */
+interface AlarmRule {
+  readonly Threshold: number;
+  readonly EvaluationPeriods: number;
+  readonly DatapointsToAlarm?: number;
+}
+
+/**
+ * CloudWatch's state after each datapoint of `values` (one per period, none missing, comparison
+ * `GreaterThanThreshold`): ALARM while at least `DatapointsToAlarm` of the last `EvaluationPeriods` are above the
+ * threshold, else OK.
+ */
+function cloudWatchStates(rule: AlarmRule, values: readonly number[]): ('ALARM' | 'OK')[] {
+  return values.map((_, i) => {
+    const window = values.slice(Math.max(0, i + 1 - rule.EvaluationPeriods), i + 1);
+    const breaching = window.filter((v) => v > rule.Threshold).length;
+    return breaching >= (rule.DatapointsToAlarm ?? rule.EvaluationPeriods) ? 'ALARM' : 'OK';
+  });
+}
 
 describe('PipelineAlarms', () => {
   const { template } = pipelineTemplate();
@@ -24,11 +45,30 @@ describe('PipelineAlarms', () => {
       expect(alarm.Properties).toMatchObject({
         Threshold: 0,
         ComparisonOperator: 'GreaterThanThreshold',
-        EvaluationPeriods: 1,
+        DatapointsToAlarm: 1,
         TreatMissingData: 'notBreaching',
         Statistic: 'Maximum',
       });
       expect(JSON.stringify(alarm.Properties.Dimensions)).toContain('DeadLetterQueue');
+    }
+  });
+
+  it('pages on the first dead letter, stays in alarm while a reader holds the dead letters, and returns to OK once they are gone', () => {
+    const dlqAlarms = alarms().filter(
+      (a) => a.Properties.MetricName === 'ApproximateNumberOfMessagesVisible',
+    );
+    expect(dlqAlarms).toHaveLength(3);
+    const minutes = DEFAULT_HOLD_SECONDS / 60;
+    // One-minute maxima of the visible dead letters: 3 arrive, `failed summary` holds them (in flight, so not
+    // visible) for its whole hold, the hold ends with nothing fixed, then a redrive empties the queue.
+    const held = [0, 3, 3, ...Array(minutes).fill(0), 3, 3];
+    const redriven = [...held, ...Array(minutes + 1).fill(0)];
+    for (const alarm of dlqAlarms) {
+      const states = cloudWatchStates(alarm.Properties as AlarmRule, redriven);
+      expect(states[1]).toBe('ALARM');
+      // No OK during the hold: it would tell the on-call engineer the queue was fixed, then page again.
+      expect(states.slice(1, held.length)).toEqual(Array(held.length - 1).fill('ALARM'));
+      expect(states.at(-1)).toBe('OK');
     }
   });
 

@@ -510,6 +510,25 @@ describe('defineConsumer wiring', () => {
     expect(emf[0]).not.toHaveProperty('type');
   });
 
+  it('writes a type dimension CloudWatch accepts (printable ASCII) for an event type a sender wrote in any script', async () => {
+    vi.stubEnv(CONSUMER_CONFIG_ENV, JSON.stringify(runtimeConfig({ name: 'events' })));
+    const handler = defineConsumer({ handlers: { '**': async () => {} } });
+    await handler(
+      sqsEvent([
+        record(envelope({ source: 'generic', type: 'commande.créée' })),
+        record(envelope({ source: 'generic', type: 'order\tpaid 🎉' })),
+      ]),
+      context,
+    );
+
+    const emf = stdoutJson().filter((line) => '_aws' in line);
+    const types = emf.map((doc) => String(doc.type)).sort();
+    // CloudWatch drops every metric of a document whose dimension value holds a non-ASCII or control character.
+    for (const type of types) expect(type).toMatch(/^[\x20-\x7e]{1,1024}$/);
+    expect(types).toStrictEqual(['generic.commande.cr%C3%A9%C3%A9e', 'generic.order%09paid %F0%9F%8E%89']);
+    expect(emf.map((doc) => doc.Processed)).toStrictEqual([1, 1]);
+  });
+
   it('keeps the type dimension and counts each record once when one type has more latency values than Powertools buffers', () => {
     const sink = powertoolsMetricsSink(new Metrics({ namespace: 'Hookline', serviceName: 'events' }));
     const counts = typeCounts({

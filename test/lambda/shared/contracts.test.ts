@@ -5,6 +5,7 @@ import {
   CONSUMER_OUTCOME_MESSAGE,
   DEDUPE_TABLE,
   INGEST_OUTCOME_MESSAGE,
+  metricDimensionValue,
   PAYLOAD_KEY_PREFIX,
   payloadKey,
 } from '../../../lambda/shared/contracts';
@@ -45,5 +46,25 @@ describe('the shared runtime contracts', () => {
       });
       expect(parseOutcomeLine(line)).toBeDefined();
     }
+  });
+});
+
+describe('metricDimensionValue', () => {
+  /** CloudWatch's rule for a dimension value: 1 to 1,024 ASCII characters, no control ones, not all blank. */
+  const accepted = (value: string) => /^[\x20-\x7e]{1,1024}$/.test(value) && value.trim() !== '';
+
+  it('keeps printable ASCII as it is', () => {
+    expect(metricDimensionValue('github.pull_request.opened')).toBe('github.pull_request.opened');
+  });
+
+  it('percent-encodes every other character as its UTF-8 bytes, a lone surrogate as the replacement character', () => {
+    expect(metricDimensionValue('x.注文')).toBe('x.%E6%B3%A8%E6%96%87');
+    expect(metricDimensionValue('x.a\u0000b\u007f')).toBe('x.a%00b%7F');
+    expect(metricDimensionValue('x.\ud800')).toBe('x.%EF%BF%BD');
+  });
+
+  it('gives a value CloudWatch accepts for a value too long or blank', () => {
+    for (const value of ['x.'.padEnd(3_000, 'é'), 'a'.repeat(2_000), '', '   '])
+      expect(accepted(metricDimensionValue(value)), value.slice(0, 20)).toBe(true);
   });
 });
