@@ -6,6 +6,7 @@
 import { STATUS_CODES } from 'node:http';
 import { PermanentError, RetryLaterError, retryDelaySeconds } from '../consumer/errors';
 import type { ConsumerEvent, HandlerContext } from '../consumer/types';
+import { percentEncodedOutsidePrintableAscii } from '../shared/contracts';
 import { type ForwardRuntimeConfig, QUERY_SHOWN } from '../shared/forward-config';
 import type { SourceRuntimeConfig } from '../shared/ingest-config';
 import { signWebhook } from '../shared/webhook-signing';
@@ -98,13 +99,22 @@ export function forwardHeaders(
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(event.headers)) {
     const lower = name.toLowerCase();
-    if (forwardable(lower)) headers[lower] = value;
+    if (forwardable(lower)) headers[lower] = headerValue(value);
   }
-  if (event.contentType !== undefined) headers['content-type'] = event.contentType;
+  if (event.contentType !== undefined) headers['content-type'] = headerValue(event.contentType);
   headers[FORWARD_HEADERS.source] = event.source;
-  headers[FORWARD_HEADERS.type] = event.type;
+  headers[FORWARD_HEADERS.type] = headerValue(event.type);
   headers[FORWARD_HEADERS.attempt] = String(attempt);
   return { ...headers, ...signature };
+}
+
+/**
+ * A value as fetch can send it: unchanged when HTTP carries it (no character above U+00FF, no CR, LF or NUL),
+ * else percent-encoded outside printable ASCII. A sender's event type in any script (`注文.作成`) would otherwise
+ * make every attempt throw before it leaves, and dead-letter the event as a destination that cannot be reached.
+ */
+function headerValue(value: string): string {
+  return /[\0\r\n\u0100-\uffff]/.test(value) ? percentEncodedOutsidePrintableAscii(value) : value;
 }
 
 /**

@@ -43,15 +43,22 @@ const MAX_DIMENSION_VALUE_LENGTH = 1_024;
  * blank. CloudWatch drops every metric of an EMF document with a value outside those rules.
  */
 export function metricDimensionValue(value: string): string {
+  const kept = percentEncodedOutsidePrintableAscii(value).slice(0, MAX_DIMENSION_VALUE_LENGTH);
+  return kept.trim() === '' ? 'unknown' : kept;
+}
+
+/**
+ * `value` in printable ASCII: each other character percent-encoded as its UTF-8 bytes (`créée` →
+ * `cr%C3%A9%C3%A9e`), as a metric dimension and a forwarded header carry a sender's text that they cannot hold.
+ */
+export function percentEncodedOutsidePrintableAscii(value: string): string {
   const encoder = new TextEncoder();
-  const ascii = value.replace(/[^\x20-\x7e]/gu, (character) =>
+  return value.replace(/[^\x20-\x7e]/gu, (character) =>
     Array.from(
       encoder.encode(character),
       (byte) => `%${byte.toString(16).toUpperCase().padStart(2, '0')}`,
     ).join(''),
   );
-  const kept = ascii.slice(0, MAX_DIMENSION_VALUE_LENGTH);
-  return kept.trim() === '' ? 'unknown' : kept;
 }
 
 /** The ingest function's `service`, in its metrics and its log lines. */

@@ -127,6 +127,25 @@ describe('forwarding: the request', () => {
     ).toBe(false);
   });
 
+  it('sends an event type or kept header HTTP cannot carry percent-encoded as UTF-8, and a Latin-1 one as it is', async () => {
+    const { handle, sent } = forwarder(() => new Response(null, { status: 204 }));
+
+    await handle(
+      event({
+        type: '注文.作成',
+        headers: { 'x-shop': 'Café ☕', 'x-city': 'Zürich', 'x-note': 'line\nbreak' },
+      }),
+      ctx(),
+    );
+
+    const headers = new Headers(sent[0]?.headers);
+    expect(headers.get(FORWARD_HEADERS.type)).toBe('%E6%B3%A8%E6%96%87.%E4%BD%9C%E6%88%90');
+    expect(decodeURIComponent(headers.get(FORWARD_HEADERS.type) ?? '')).toBe('注文.作成');
+    expect(headers.get('x-shop')).toBe('Caf%C3%A9 %E2%98%95');
+    expect(headers.get('x-city')).toBe('Zürich');
+    expect(headers.get('x-note')).toBe('line%0Abreak');
+  });
+
   it('signs with every active secret while one is rotated, so a destination that knows either the new or the old accepts it', async () => {
     const fresh = `whsec_${randomBytes(32).toString('base64')}`;
     // A stack-generated secret is stored as the bare base64 key.
