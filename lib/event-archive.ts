@@ -24,6 +24,7 @@ import {
 } from '../lambda/shared/archive';
 import { ARCHIVE_FAILED_METRIC, METRIC_DIMENSIONS } from '../lambda/shared/contracts';
 import { DEFAULTS } from './config';
+import { isTokenProp, propTokenViolations } from './config/tokens';
 import { throwIfViolations, type Violation, ViolationList } from './violations';
 
 /** Properties of an {@link EventArchive}. */
@@ -68,9 +69,13 @@ const STALE_DELIVERY_INTERVALS = 2;
  * an S3 lifecycle cannot express (a retention under a day), every problem at once with its value and fix.
  */
 function archivePropsViolations(props: EventArchiveProps): Violation[] {
+  // Both are computed with: the lifecycle's whole days, and the staleness alarm's threshold.
   const problems = new ViolationList();
+  problems.violations.push(
+    ...propTokenViolations({ retention: props.retention, bufferingInterval: props.bufferingInterval }),
+  );
   const retention = props.retention ?? DEFAULTS.archiveRetention;
-  if (retention.toSeconds() < 86_400)
+  if (!isTokenProp(retention) && retention.toSeconds() < 86_400)
     problems.add(
       'retention',
       'is below one day (an S3 lifecycle expiry counts whole days)',
@@ -78,6 +83,7 @@ function archivePropsViolations(props: EventArchiveProps): Violation[] {
       'use Duration.days(1) or more',
     );
   const interval = props.bufferingInterval;
+  if (interval && isTokenProp(interval)) return problems.violations;
   const seconds = interval ? interval.toMilliseconds() / 1000 : DEFAULT_BUFFER_SECONDS;
   if (!Number.isInteger(seconds) || seconds < MIN_BUFFER_SECONDS || seconds > MAX_BUFFER_SECONDS)
     problems.add(

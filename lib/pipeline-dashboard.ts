@@ -24,6 +24,7 @@ import {
   metricsNamespaceOf,
 } from '../lambda/shared/contracts';
 import { DEFAULTS } from './config';
+import { isTokenProp, propTokenViolations } from './config/tokens';
 import { fairQueueMetric } from './pipeline-queue';
 import { type Violation, ViolationsError, violation } from './violations';
 
@@ -141,7 +142,9 @@ export function validateDashboardProps(props: PipelineDashboardProps): Violation
     );
   }
   problems.push(...queueNameViolations(props.queues));
-  if (props.period !== undefined && !isCloudWatchPeriod(props.period)) {
+  // The period is written into each SEARCH expression's text; a dashboard name goes to CloudFormation as it is.
+  problems.push(...propTokenViolations({ period: props.period }));
+  if (props.period !== undefined && !isTokenProp(props.period) && !isCloudWatchPeriod(props.period)) {
     problems.push(
       violation(
         'period',
@@ -151,7 +154,11 @@ export function validateDashboardProps(props: PipelineDashboardProps): Violation
       ),
     );
   }
-  if (props.dashboardName !== undefined && !/^[A-Za-z0-9_-]{1,255}$/.test(props.dashboardName)) {
+  if (
+    props.dashboardName !== undefined &&
+    !isTokenProp(props.dashboardName) &&
+    !/^[A-Za-z0-9_-]{1,255}$/.test(props.dashboardName)
+  ) {
     problems.push(
       violation(
         'dashboardName',

@@ -3,6 +3,7 @@ import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { DEFAULTS } from './config';
+import { propTokenViolations } from './config/tokens';
 import { FAIR_QUEUE_METRICS } from './fair-queue-metrics';
 import {
   minimumVisibilityTimeout,
@@ -108,6 +109,14 @@ export class PipelineQueue extends Construct {
     const retentionPeriod = props.retentionPeriod ?? DEFAULTS.retentionPeriod;
     const deadLetterRetentionPeriod = props.deadLetterRetentionPeriod ?? DEFAULTS.deadLetterRetentionPeriod;
     throwIfViolations(`PipelineQueue ${this.node.path}`, [
+      ...propTokenViolations(
+        { consumerTimeout: props.consumerTimeout, consumerBatchingWindow: props.consumerBatchingWindow },
+        {
+          retentionPeriod: props.retentionPeriod,
+          deadLetterRetentionPeriod: props.deadLetterRetentionPeriod,
+          visibilityTimeout: props.visibilityTimeout,
+        },
+      ),
       ...queueViolations({
         fifo,
         maxReceiveCount,

@@ -13,6 +13,7 @@ import { Construct } from 'constructs';
 import { INGEST_SERVICE } from '../lambda/shared/contracts';
 import { INGEST_CONFIG_ENV, STACK_SECRET_PREFIX } from '../lambda/shared/runtime-config';
 import { DEFAULTS } from './config';
+import { propTokenViolations } from './config/tokens';
 import type { EventArchive } from './event-archive';
 import { grantItemAccess, grantPayloadObjects } from './grants';
 import { defaultLogRetention, HooklineFunction } from './hookline-function';
@@ -184,7 +185,10 @@ export class WebhookIngest extends Construct {
       timeout: props.timeout ?? DEFAULTS.ingestTimeout,
       memorySize: props.memorySize ?? DEFAULTS.ingestMemorySize,
     };
-    throwIfViolations(`WebhookIngest ${this.node.path}`, ingestViolations(limits));
+    throwIfViolations(`WebhookIngest ${this.node.path}`, [
+      ...propTokenViolations({}, { timeout: props.timeout }),
+      ...ingestViolations(limits),
+    ]);
     const retention = props.logRetention ?? defaultLogRetention();
     this.ingestFunction = this.createFunction(props, limits, retention);
     this.grantResources(props);
