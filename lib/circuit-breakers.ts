@@ -37,11 +37,17 @@ export interface BreakerConsumer {
   readonly name: string;
   /** Its event source mapping's UUID (`QueueConsumer.eventSourceMappingId`). */
   readonly eventSourceMappingId: string;
+  /** Share of the records ended in `window` that failed, above 0 and at most 1, at or above which it trips. */
   readonly failureRatio: number;
+  /** Fewest records ended in `window` before it may trip, a whole number from 1. */
   readonly minimumRecords: number;
   /** Whole minutes: the alarm's period. */
   readonly window: Duration;
-  /** After a trip, the wait before a probe; absent: resuming is manual. */
+  /**
+   * After a trip, the wait before a probe.
+   *
+   * @default - no probe: resuming is manual (`hookline resume <queue>`)
+   */
   readonly halfOpenAfter?: Duration;
   /** The mapping's scaling as the stack configures it: what closing a probe restores. */
   readonly scaling: MappingScaling;
@@ -49,6 +55,7 @@ export interface BreakerConsumer {
 
 /** Properties for {@link ConsumerCircuitBreakers}. */
 export interface ConsumerCircuitBreakersProps {
+  /** The consumers that have a breaker: one alarm each, all invoking one function. */
   readonly consumers: readonly BreakerConsumer[];
   /** The topic the stack's other alarms notify: a trip is told there too. */
   readonly topic: sns.ITopic;

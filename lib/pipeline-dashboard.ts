@@ -41,7 +41,9 @@ const serviceIs = (service: string) => `${METRIC_DIMENSIONS.service}="${service}
 export interface DashboardQueue {
   /** Configured queue name; also the consumer's metrics `service` dimension. */
   readonly name: string;
+  /** The queue: its depth and the age of its oldest message are charted. */
   readonly queue: sqs.IQueue;
+  /** Its dead-letter queue: its depth is charted with the others'. */
   readonly deadLetterQueue: sqs.IQueue;
   /**
    * The queue's consumer function.
@@ -83,7 +85,12 @@ export interface PipelineDashboardProps {
    * Extra dead-letter queues to chart with the others, e.g. `PipelineSchedules.deadLetterQueues`.
    * @default - none
    */
-  readonly extraDeadLetterQueues?: readonly { readonly label: string; readonly queue: sqs.IQueue }[];
+  readonly extraDeadLetterQueues?: readonly {
+    /** The queue's name on the graphs. */
+    readonly label: string;
+    /** The dead-letter queue. */
+    readonly queue: sqs.IQueue;
+  }[];
   /**
    * CloudWatch namespace of the hookline EMF metrics.
    * @default - `Hookline/<stack name>`, where the stack's hookline functions write them

@@ -47,8 +47,11 @@ export interface ConsumerRateLimit {
 
 /** A consumer's circuit breaker settings (the alarm is `ConsumerCircuitBreakers`'s). */
 export interface ConsumerCircuitBreaker {
+  /** Share of the records ended in `window` that failed, above 0 and at most 1, at or above which it trips. */
   readonly failureRatio: number;
+  /** Fewest records ended in `window` before it may trip, a whole number from 1. */
   readonly minimumRecords: number;
+  /** How far back records are counted: whole minutes, from 1 minute to 1 day (the alarm's period). */
   readonly window: Duration;
 }
 
