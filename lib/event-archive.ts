@@ -8,7 +8,7 @@
  * time range lists only that range's prefixes.
  */
 
-import { Aws, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Aws, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as firehose from 'aws-cdk-lib/aws-kinesisfirehose';
@@ -25,6 +25,7 @@ import {
 import { ARCHIVE_FAILED_METRIC, METRIC_DIMENSIONS } from '../lambda/shared/contracts';
 import { DEFAULTS } from './config';
 import { isTokenProp, propTokenViolations } from './config/tokens';
+import { acknowledgeWildcardResource } from './nag-acknowledgements';
 import { throwIfViolations, type Violation, ViolationList } from './violations';
 
 /** Properties of an {@link EventArchive}. */
@@ -172,7 +173,7 @@ export class EventArchive extends Construct {
 
   private createBucket(retention: Duration, removalPolicy: RemovalPolicy): s3.Bucket {
     const expiration = retention;
-    return new s3.Bucket(this, 'Bucket', {
+    const bucket = new s3.Bucket(this, 'Bucket', {
       encryption: s3.BucketEncryption.S3_MANAGED,
       enforceSSL: true,
       blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
@@ -184,6 +185,12 @@ export class EventArchive extends Construct {
       ],
       removalPolicy,
     });
+    Validations.of(bucket).acknowledge({
+      id: 'AwsSolutions-S1',
+      reason:
+        'The archive bucket is written only by its delivery stream and read by the roles granted it (grantRead); access is audited through CloudTrail rather than a second logging bucket.',
+    });
+    return bucket;
   }
 
   /** Firehose's role: write objects under the two archive prefixes, list the bucket, nothing more. */
@@ -200,15 +207,19 @@ export class EventArchive extends Construct {
         resources: [this.bucket.bucketArn],
       }),
     );
+    const prefixes = [ARCHIVE_KEY_PREFIX, ARCHIVE_ERROR_PREFIX];
     role.addToPolicy(
       new iam.PolicyStatement({
         actions: ['s3:AbortMultipartUpload', 's3:GetObject', 's3:PutObject'],
-        resources: [
-          this.bucket.arnForObjects(`${ARCHIVE_KEY_PREFIX}*`),
-          this.bucket.arnForObjects(`${ARCHIVE_ERROR_PREFIX}*`),
-        ],
+        resources: prefixes.map((prefix) => this.bucket.arnForObjects(`${prefix}*`)),
       }),
     );
+    for (const prefix of prefixes)
+      acknowledgeWildcardResource(
+        role,
+        Stack.of(this).resolve(this.bucket.arnForObjects(`${prefix}*`)),
+        `Firehose names each archive object itself (per partition and buffer), so its role may write any object under ${prefix} and nothing else.`,
+      );
     return role;
   }
 

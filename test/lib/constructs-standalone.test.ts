@@ -1,6 +1,8 @@
-import { CfnParameter, Duration, Lazy, Stack } from 'aws-cdk-lib';
+import { CfnParameter, Duration, Lazy, Stack, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { AwsSolutionsChecks } from 'cdk-nag';
 import { describe, expect, it } from 'vitest';
 import { DEFAULTS, resolveConfig } from '../../lib/config';
 import * as hookline from '../../lib/index';
@@ -257,5 +259,38 @@ describe('HooklineFunction used on its own', () => {
     );
     // Nothing was added to the stack: the app can catch the error and go on.
     expect(stack.node.children.map((c) => c.node.id)).toEqual([]);
+  });
+});
+
+describe('the constructs used on their own under cdk-nag', () => {
+  it("are AwsSolutions clean: each finding hookline's design accepts is acknowledged where the construct makes it", () => {
+    const app = testApp();
+    const stack = new Stack(app, 'Standalone');
+    const events = new PipelineQueue(stack, 'Events');
+    const archive = new hookline.EventArchive(stack, 'Archive');
+    const payloads = new s3.Bucket(stack, 'Payloads', { enforceSSL: true, serverAccessLogsPrefix: 'logs/' });
+    const secret = new secretsmanager.Secret(stack, 'GithubSecret');
+    Validations.of(secret).acknowledge({ id: 'AwsSolutions-SMG4', reason: "the app's own secret" });
+    new WebhookIngest(stack, 'Ingest', {
+      settings: resolveConfig({
+        sources: { github: { type: 'github' } },
+        queues: { events: {} },
+        routes: [{ source: 'github', type: '*', queues: ['events'] }],
+      }),
+      queues: { events: events.queue },
+      secrets: { github: secret },
+      payloadBucket: payloads,
+      archive,
+    });
+    new QueueConsumer(stack, 'Worker', {
+      queue: events.queue,
+      deadLetterQueue: events.deadLetterQueue,
+      name: 'events',
+      entry: 'lambda/consumers/events.ts',
+      payloadBucket: payloads,
+      archive,
+    });
+    Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+    expect(() => app.synth()).not.toThrow();
   });
 });
