@@ -2,6 +2,7 @@ import { CfnParameter, Duration, Lazy, Stack, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import * as sns from 'aws-cdk-lib/aws-sns';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { describe, expect, it } from 'vitest';
 import { DEFAULTS, resolveConfig } from '../../lib/config';
@@ -292,5 +293,48 @@ describe('the constructs used on their own under cdk-nag', () => {
     });
     Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
     expect(() => app.synth()).not.toThrow();
+  });
+});
+
+describe('ConsumerCircuitBreakers used on its own', () => {
+  /** A breaker over one consumer, with the settings a test gives. */
+  const breakersIn = (stack: Stack, settings: Partial<hookline.BreakerConsumer>) => {
+    const jobs = new PipelineQueue(stack, 'Jobs');
+    const worker = new QueueConsumer(stack, 'Worker', {
+      queue: jobs.queue,
+      deadLetterQueue: jobs.deadLetterQueue,
+      name: 'jobs',
+      entry: 'lambda/consumers/events.ts',
+    });
+    return new hookline.ConsumerCircuitBreakers(stack, 'Breakers', {
+      topic: new sns.Topic(stack, 'Alarms'),
+      consumers: [
+        {
+          name: 'jobs',
+          eventSourceMappingId: worker.eventSourceMappingId,
+          failureRatio: 0.5,
+          minimumRecords: 20,
+          window: Duration.minutes(5),
+          scaling: { mode: 'on-demand' },
+          ...settings,
+        },
+      ],
+    });
+  };
+
+  it('throws one error naming every setting CloudWatch could not alarm on, its value and the fix', () => {
+    expect(() =>
+      breakersIn(freshStack(), { failureRatio: 2, minimumRecords: 0, window: Duration.seconds(90) }),
+    ).toThrow(
+      /Invalid ConsumerCircuitBreakers Standalone\/Breakers:\n {2}- consumers\[0\] \(jobs\)\.failureRatio: .*\(got 2\)\. Fix: .*\n {2}- consumers\[0\] \(jobs\)\.minimumRecords: .*\(got 0\)\. Fix: .*\n {2}- consumers\[0\] \(jobs\)\.window: must be whole minutes .*\(got 1 minute 30 seconds\)/,
+    );
+  });
+
+  it('refuses a threshold given as a CDK token, which its alarm and description compute with', () => {
+    const stack = freshStack();
+    const ratio = new CfnParameter(stack, 'Ratio', { type: 'Number' }).valueAsNumber;
+    expect(() => breakersIn(stack, { failureRatio: ratio })).toThrow(
+      /- consumers\[0\] \(jobs\)\.failureRatio: is a CDK token, known only at deploy.*\(got <token>\)/,
+    );
   });
 });
