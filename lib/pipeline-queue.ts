@@ -16,6 +16,8 @@ import {
 export interface PipelineQueueProps {
   /**
    * Make the queue (and its dead-letter queue) FIFO: ordered per message group, deduplicated for 5 minutes.
+   * SQS cannot convert a queue: changing this on a deployed queue replaces both queues, and deletes their
+   * messages unless `removalPolicy` retains them.
    *
    * @default false
    */
