@@ -26,10 +26,13 @@ import {
   type MappingScaling,
 } from '../lambda/shared/circuit-breaker';
 import { METRIC_DIMENSIONS, metricsNamespaceOf } from '../lambda/shared/contracts';
+import { propTokenViolations } from './config/tokens';
 import { HooklineFunction } from './hookline-function';
 import { acknowledgeWildcardResource } from './nag-acknowledgements';
 import { hooklineModulePath, hooklinePackageRoot } from './package-root';
 import { hooklineCommand } from './pipeline-alarms';
+import { circuitBreakerViolations } from './validation';
+import { prefixViolations, throwIfViolations, type Violation } from './violations';
 
 /** A consumer with a circuit breaker. */
 export interface BreakerConsumer {
@@ -37,11 +40,17 @@ export interface BreakerConsumer {
   readonly name: string;
   /** Its event source mapping's UUID (`QueueConsumer.eventSourceMappingId`). */
   readonly eventSourceMappingId: string;
+  /** Share of the records ended in `window` that failed, above 0 and at most 1, at or above which it trips. */
   readonly failureRatio: number;
+  /** Fewest records ended in `window` before it may trip, a whole number from 1. */
   readonly minimumRecords: number;
   /** Whole minutes: the alarm's period. */
   readonly window: Duration;
-  /** After a trip, the wait before a probe; absent: resuming is manual. */
+  /**
+   * After a trip, the wait before a probe.
+   *
+   * @default - no probe: resuming is manual (`hookline resume <queue>`)
+   */
   readonly halfOpenAfter?: Duration;
   /** The mapping's scaling as the stack configures it: what closing a probe restores. */
   readonly scaling: MappingScaling;
@@ -49,6 +58,7 @@ export interface BreakerConsumer {
 
 /** Properties for {@link ConsumerCircuitBreakers}. */
 export interface ConsumerCircuitBreakersProps {
+  /** The consumers that have a breaker: one alarm each, all invoking one function. */
   readonly consumers: readonly BreakerConsumer[];
   /** The topic the stack's other alarms notify: a trip is told there too. */
   readonly topic: sns.ITopic;
@@ -67,6 +77,10 @@ export class ConsumerCircuitBreakers extends Construct {
 
   constructor(scope: Construct, id: string, props: ConsumerCircuitBreakersProps) {
     super(scope, id);
+    throwIfViolations(
+      `ConsumerCircuitBreakers ${this.node.path}`,
+      props.consumers.flatMap(breakerViolations),
+    );
     const stackName = Stack.of(this).stackName;
     // Alarm names are fixed strings, not the alarms' tokens: the function names them and the alarms name the
     // function, which would otherwise be a dependency cycle.
@@ -199,6 +213,22 @@ export class ConsumerCircuitBreakers extends Construct {
     // while the consumer is still paused, and an "OK" notification then would tell the on-call engineer otherwise.
     return alarm;
   }
+}
+
+/**
+ * What CloudWatch and the breaker function would refuse, or read wrongly, of one consumer's settings: each is
+ * computed with at synth (the alarm's period, threshold and description, the probe's minutes), so none is a token.
+ */
+function breakerViolations(c: BreakerConsumer, index: number): Violation[] {
+  const { failureRatio, minimumRecords, window, halfOpenAfter } = c;
+  const own = circuitBreakerViolations(c).map((v) => ({
+    ...v,
+    path: v.path.replace(/^circuitBreaker\./, ''),
+  }));
+  return prefixViolations(`consumers[${index}] (${c.name})`, [
+    ...propTokenViolations({ failureRatio, minimumRecords, window, halfOpenAfter }),
+    ...own,
+  ]);
 }
 
 /** The breaker function's view of one consumer: its queue, mapping and, with `halfOpenAfter`, its probe. */

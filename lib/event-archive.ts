@@ -8,7 +8,7 @@
  * time range lists only that range's prefixes.
  */
 
-import { Aws, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Aws, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as firehose from 'aws-cdk-lib/aws-kinesisfirehose';
@@ -24,6 +24,8 @@ import {
 } from '../lambda/shared/archive';
 import { ARCHIVE_FAILED_METRIC, METRIC_DIMENSIONS } from '../lambda/shared/contracts';
 import { DEFAULTS } from './config';
+import { isTokenProp, propTokenViolations } from './config/tokens';
+import { acknowledgeWildcardResource } from './nag-acknowledgements';
 import { throwIfViolations, type Violation, ViolationList } from './violations';
 
 /** Properties of an {@link EventArchive}. */
@@ -68,9 +70,13 @@ const STALE_DELIVERY_INTERVALS = 2;
  * an S3 lifecycle cannot express (a retention under a day), every problem at once with its value and fix.
  */
 function archivePropsViolations(props: EventArchiveProps): Violation[] {
+  // Both are computed with: the lifecycle's whole days, and the staleness alarm's threshold.
   const problems = new ViolationList();
+  problems.violations.push(
+    ...propTokenViolations({ retention: props.retention, bufferingInterval: props.bufferingInterval }),
+  );
   const retention = props.retention ?? DEFAULTS.archiveRetention;
-  if (retention.toSeconds() < 86_400)
+  if (!isTokenProp(retention) && retention.toSeconds() < 86_400)
     problems.add(
       'retention',
       'is below one day (an S3 lifecycle expiry counts whole days)',
@@ -78,6 +84,7 @@ function archivePropsViolations(props: EventArchiveProps): Violation[] {
       'use Duration.days(1) or more',
     );
   const interval = props.bufferingInterval;
+  if (interval && isTokenProp(interval)) return problems.violations;
   const seconds = interval ? interval.toMilliseconds() / 1000 : DEFAULT_BUFFER_SECONDS;
   if (!Number.isInteger(seconds) || seconds < MIN_BUFFER_SECONDS || seconds > MAX_BUFFER_SECONDS)
     problems.add(
@@ -166,7 +173,7 @@ export class EventArchive extends Construct {
 
   private createBucket(retention: Duration, removalPolicy: RemovalPolicy): s3.Bucket {
     const expiration = retention;
-    return new s3.Bucket(this, 'Bucket', {
+    const bucket = new s3.Bucket(this, 'Bucket', {
       encryption: s3.BucketEncryption.S3_MANAGED,
       enforceSSL: true,
       blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
@@ -178,6 +185,12 @@ export class EventArchive extends Construct {
       ],
       removalPolicy,
     });
+    Validations.of(bucket).acknowledge({
+      id: 'AwsSolutions-S1',
+      reason:
+        'The archive bucket is written only by its delivery stream and read by the roles granted it (grantRead); access is audited through CloudTrail rather than a second logging bucket.',
+    });
+    return bucket;
   }
 
   /** Firehose's role: write objects under the two archive prefixes, list the bucket, nothing more. */
@@ -194,15 +207,19 @@ export class EventArchive extends Construct {
         resources: [this.bucket.bucketArn],
       }),
     );
+    const prefixes = [ARCHIVE_KEY_PREFIX, ARCHIVE_ERROR_PREFIX];
     role.addToPolicy(
       new iam.PolicyStatement({
         actions: ['s3:AbortMultipartUpload', 's3:GetObject', 's3:PutObject'],
-        resources: [
-          this.bucket.arnForObjects(`${ARCHIVE_KEY_PREFIX}*`),
-          this.bucket.arnForObjects(`${ARCHIVE_ERROR_PREFIX}*`),
-        ],
+        resources: prefixes.map((prefix) => this.bucket.arnForObjects(`${prefix}*`)),
       }),
     );
+    for (const prefix of prefixes)
+      acknowledgeWildcardResource(
+        role,
+        Stack.of(this).resolve(this.bucket.arnForObjects(`${prefix}*`)),
+        `Firehose names each archive object itself (per partition and buffer), so its role may write any object under ${prefix} and nothing else.`,
+      );
     return role;
   }
 

@@ -7,10 +7,11 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { metricsNamespaceOf } from '../lambda/shared/contracts';
 import { DEFAULTS } from './config';
+import { propTokenViolations } from './config/tokens';
 import { ESM_REQUIRE_BANNER } from './esm-require-banner';
 import { checkEnvironmentSize } from './function-environment';
 import { bundleRootOf, findLockFile, projectRootOf } from './project-root';
-import { POWERTOOLS_ENV } from './validation';
+import { functionViolations, POWERTOOLS_ENV, throwIfViolations } from './validation';
 
 export { findLockFile, projectRootOf } from './project-root';
 
@@ -118,6 +119,15 @@ export interface HooklineFunctionProps {
  */
 export class HooklineFunction extends nodejs.NodejsFunction {
   constructor(scope: Construct, id: string, props: HooklineFunctionProps) {
+    // Checked before anything is added to the scope: CloudFormation would refuse these only at deploy.
+    throwIfViolations(`HooklineFunction ${[scope.node.path, id].filter(Boolean).join('/')}`, [
+      ...propTokenViolations({}, { timeout: props.timeout }),
+      ...functionViolations({
+        timeout: props.timeout ?? DEFAULTS.functionTimeout,
+        memorySize: props.memorySize ?? DEFAULTS.functionMemorySize,
+        ...(props.environment ? { environment: props.environment } : {}),
+      }),
+    ]);
     const logGroup = new logs.LogGroup(scope, `${id}Logs`, {
       retention: props.logRetention ?? defaultLogRetention(),
       removalPolicy: RemovalPolicy.DESTROY,

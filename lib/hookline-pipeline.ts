@@ -21,7 +21,6 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct, type IConstruct } from 'constructs';
-import { ARCHIVE_ERROR_PREFIX, ARCHIVE_KEY_PREFIX } from '../lambda/shared/archive';
 import {
   DEDUPE_TABLE,
   IDEMPOTENCY_TABLE,
@@ -62,7 +61,7 @@ import {
 import { checkTemplateLimits } from './template-limits';
 import { alarmTopicRegionViolations } from './validation';
 import { throwIfViolations, violation } from './violations';
-import { secretIdOf, WebhookIngest } from './webhook-ingest';
+import { secretIdOf, WEBHOOK_AUTHORIZATION_REASON, WebhookIngest } from './webhook-ingest';
 
 /** Properties for a {@link HooklinePipeline}. */
 export interface HooklinePipelineProps {
@@ -843,24 +842,6 @@ export class HooklinePipeline extends Construct {
           'Active tracing grants xray:PutTraceSegments and xray:PutTelemetryRecords, which X-Ray accepts only on "*"; a template test keeps every other action off "*".',
       });
     }
-    if (this.archive) this.acknowledgeArchive(validations, this.archive);
-    const bucketId = Stack.of(this).getLogicalId(this.payloadBucket.node.defaultChild as s3.CfnBucket);
-    validations.acknowledge({
-      id: `AwsSolutions-IAM5[Resource::<${bucketId}.Arn>/${PAYLOAD_KEY_PREFIX}*]`,
-      reason:
-        'Claim-check objects have one key per event, so the ingest function may put, and consumers may get, any object under payloads/ and nothing else.',
-    });
-  }
-
-  /** The archive's wildcard grants: objects are named by Firehose per partition and buffer, so only prefixes are known. */
-  private acknowledgeArchive(validations: Validations, archive: EventArchive): void {
-    const bucketId = Stack.of(this).getLogicalId(archive.bucket.node.defaultChild as s3.CfnBucket);
-    for (const prefix of [ARCHIVE_KEY_PREFIX, ARCHIVE_ERROR_PREFIX]) {
-      validations.acknowledge({
-        id: `AwsSolutions-IAM5[Resource::<${bucketId}.Arn>/${prefix}*]`,
-        reason: `Firehose names each archive object itself (per partition and buffer), so its role may write any object under ${prefix} and nothing else.`,
-      });
-    }
   }
 }
 
@@ -885,8 +866,7 @@ function isResolved(config: HooklineConfig | ResolvedConfig): config is Resolved
  * else is reported, so a new finding fails the build until it is fixed or explained here.
  */
 export const NAG_ACKNOWLEDGEMENTS: Readonly<Record<string, string>> = {
-  'AwsSolutions-APIG4':
-    "Webhook senders cannot present IAM, JWT or Cognito credentials, and authorizers cannot see the body: every webhook is authenticated by its HMAC signature (or token) inside the ingest function. The jobs endpoint's callers send a bearer token, checked inside the jobs endpoint's function against the tokens its secret holds (several during a rotation), so no authorizer adds a check.",
+  'AwsSolutions-APIG4': `${WEBHOOK_AUTHORIZATION_REASON} The jobs endpoint's callers send a bearer token, checked inside the jobs endpoint's function against the tokens its secret holds (several during a rotation), so no authorizer adds a check.`,
   'AwsSolutions-SMG4':
     "Each secret is shared with a party a rotation function cannot update: a source's signing secret with its sender (which issues or stores it), a forwarding queue's signing secret with its destination (which verifies with it), the jobs endpoint's token with the app's callers. They are rotated by storing the new value beside the old one (several active secrets) until that party has switched.",
   'AwsSolutions-S1':

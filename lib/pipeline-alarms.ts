@@ -180,8 +180,11 @@ export interface PipelineAlarmsProps {
    * @default - no delivery alarm
    */
   readonly archiveDelivery?: {
+    /** The age of the stream's oldest record (`EventArchive.staleDelivery`). */
     readonly staleness: cloudwatch.IMetric;
+    /** The age above which the alarm fires. */
     readonly threshold: Duration;
+    /** Where the stream logs why it could not write (`EventArchive.deliveryErrors`). */
     readonly errorLogGroup: logs.ILogGroup;
   };
 

@@ -24,6 +24,7 @@ import {
   metricsNamespaceOf,
 } from '../lambda/shared/contracts';
 import { DEFAULTS } from './config';
+import { isTokenProp, propTokenViolations } from './config/tokens';
 import { fairQueueMetric } from './pipeline-queue';
 import { type Violation, ViolationsError, violation } from './violations';
 
@@ -40,7 +41,9 @@ const serviceIs = (service: string) => `${METRIC_DIMENSIONS.service}="${service}
 export interface DashboardQueue {
   /** Configured queue name; also the consumer's metrics `service` dimension. */
   readonly name: string;
+  /** The queue: its depth and the age of its oldest message are charted. */
   readonly queue: sqs.IQueue;
+  /** Its dead-letter queue: its depth is charted with the others'. */
   readonly deadLetterQueue: sqs.IQueue;
   /**
    * The queue's consumer function.
@@ -82,7 +85,12 @@ export interface PipelineDashboardProps {
    * Extra dead-letter queues to chart with the others, e.g. `PipelineSchedules.deadLetterQueues`.
    * @default - none
    */
-  readonly extraDeadLetterQueues?: readonly { readonly label: string; readonly queue: sqs.IQueue }[];
+  readonly extraDeadLetterQueues?: readonly {
+    /** The queue's name on the graphs. */
+    readonly label: string;
+    /** The dead-letter queue. */
+    readonly queue: sqs.IQueue;
+  }[];
   /**
    * CloudWatch namespace of the hookline EMF metrics.
    * @default - `Hookline/<stack name>`, where the stack's hookline functions write them
@@ -141,7 +149,9 @@ export function validateDashboardProps(props: PipelineDashboardProps): Violation
     );
   }
   problems.push(...queueNameViolations(props.queues));
-  if (props.period !== undefined && !isCloudWatchPeriod(props.period)) {
+  // The period is written into each SEARCH expression's text; a dashboard name goes to CloudFormation as it is.
+  problems.push(...propTokenViolations({ period: props.period }));
+  if (props.period !== undefined && !isTokenProp(props.period) && !isCloudWatchPeriod(props.period)) {
     problems.push(
       violation(
         'period',
@@ -151,7 +161,11 @@ export function validateDashboardProps(props: PipelineDashboardProps): Violation
       ),
     );
   }
-  if (props.dashboardName !== undefined && !/^[A-Za-z0-9_-]{1,255}$/.test(props.dashboardName)) {
+  if (
+    props.dashboardName !== undefined &&
+    !isTokenProp(props.dashboardName) &&
+    !/^[A-Za-z0-9_-]{1,255}$/.test(props.dashboardName)
+  ) {
     problems.push(
       violation(
         'dashboardName',

@@ -3,6 +3,7 @@ import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { DEFAULTS } from './config';
+import { propTokenViolations } from './config/tokens';
 import { FAIR_QUEUE_METRICS } from './fair-queue-metrics';
 import {
   minimumVisibilityTimeout,
@@ -15,6 +16,8 @@ import {
 export interface PipelineQueueProps {
   /**
    * Make the queue (and its dead-letter queue) FIFO: ordered per message group, deduplicated for 5 minutes.
+   * SQS cannot convert a queue: changing this on a deployed queue replaces both queues, and deletes their
+   * messages unless `removalPolicy` retains them.
    *
    * @default false
    */
@@ -108,6 +111,14 @@ export class PipelineQueue extends Construct {
     const retentionPeriod = props.retentionPeriod ?? DEFAULTS.retentionPeriod;
     const deadLetterRetentionPeriod = props.deadLetterRetentionPeriod ?? DEFAULTS.deadLetterRetentionPeriod;
     throwIfViolations(`PipelineQueue ${this.node.path}`, [
+      ...propTokenViolations(
+        { consumerTimeout: props.consumerTimeout, consumerBatchingWindow: props.consumerBatchingWindow },
+        {
+          retentionPeriod: props.retentionPeriod,
+          deadLetterRetentionPeriod: props.deadLetterRetentionPeriod,
+          visibilityTimeout: props.visibilityTimeout,
+        },
+      ),
       ...queueViolations({
         fifo,
         maxReceiveCount,

@@ -5,7 +5,7 @@
  * Each schedule has a retry policy, its own dead-letter queue (deliveries Scheduler gave up on) and a role that
  * may only `sqs:SendMessage` to its target queue and that dead-letter queue.
  */
-import { type Duration, type RemovalPolicy, Stack, TimeZone, Token, Validations } from 'aws-cdk-lib';
+import { type Duration, type RemovalPolicy, Stack, TimeZone, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
@@ -13,6 +13,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { SCHEDULE_SOURCE } from '../lambda/shared/job';
 import { DEFAULTS, type ResolvedSchedule } from './config';
+import { isTokenProp, propTokenViolations } from './config/tokens';
 import {
   SCHEDULE_EXECUTION_HEADER,
   SCHEDULE_NAME_HEADER,
@@ -75,14 +76,14 @@ export interface PipelineSchedulesProps {
 
 /** Rule: Scheduler retries a failed delivery 0 to 185 times. */
 function retryAttemptsViolations(retry: number | undefined): Violation[] {
-  if (retry === undefined || Token.isUnresolved(retry)) return [];
+  if (retry === undefined || isTokenProp(retry)) return [];
   if (Number.isInteger(retry) && retry >= 0 && retry <= 185) return [];
   return [violation('retryAttempts', 'must be a whole number from 0 to 185', retry, 'use 185, the default')];
 }
 
 /** Rule: Scheduler keeps retrying one invocation between 1 minute and 24 hours, counted in whole seconds. */
 function maxEventAgeViolations(age: Duration | undefined): Violation[] {
-  if (age === undefined || Token.isUnresolved(age.toMilliseconds({ integral: false }))) return [];
+  if (age === undefined || isTokenProp(age)) return [];
   const seconds = age.toSeconds({ integral: false });
   if (Number.isInteger(seconds) && seconds >= 60 && seconds <= 86_400) return [];
   return [
@@ -160,6 +161,11 @@ function scheduleField(index: number, s: ResolvedSchedule): string {
 /** Validates the props; returns every problem (empty when valid). Pure. */
 export function validateSchedulesProps(props: PipelineSchedulesProps): Violation[] {
   return [
+    // CDK's Scheduler target compares both with its limits at synth, a token's encoding included.
+    ...propTokenViolations(
+      { retryAttempts: props.retryAttempts, maxEventAge: props.maxEventAge },
+      { deadLetterRetentionPeriod: props.deadLetterRetentionPeriod },
+    ),
     ...retryAttemptsViolations(props.retryAttempts),
     ...maxEventAgeViolations(props.maxEventAge),
     ...retentionViolations('deadLetterRetentionPeriod', props.deadLetterRetentionPeriod),

@@ -12,6 +12,7 @@ import { idempotencyKeyPattern, rateLimitKeyPattern } from '../lambda/shared/ide
 import { CONSUMER_CONFIG_ENV } from '../lambda/shared/runtime-config';
 import { DEFAULTS } from './config';
 import { forwardUrlViolations } from './config/resolve-forward';
+import { propTokenViolations } from './config/tokens';
 import type { EventArchive } from './event-archive';
 import { grantItemAccessByKey, grantPayloadObjects } from './grants';
 import { HooklineFunction, type HooklineFunctionProps } from './hookline-function';
@@ -46,8 +47,11 @@ export interface ConsumerRateLimit {
 
 /** A consumer's circuit breaker settings (the alarm is `ConsumerCircuitBreakers`'s). */
 export interface ConsumerCircuitBreaker {
+  /** Share of the records ended in `window` that failed, above 0 and at most 1, at or above which it trips. */
   readonly failureRatio: number;
+  /** Fewest records ended in `window` before it may trip, a whole number from 1. */
   readonly minimumRecords: number;
+  /** How far back records are counted: whole minutes, from 1 minute to 1 day (the alarm's period). */
   readonly window: Duration;
 }
 
@@ -294,6 +298,7 @@ export class QueueConsumer extends Construct {
     super(scope, id);
     const settings = functionSettingsOf(props);
     throwIfViolations(`QueueConsumer ${this.node.path}`, [
+      ...consumerTokenViolations(props),
       ...consumerViolations(settings),
       // Checked here, not only by the configuration: the function would otherwise refuse its own configuration
       // at its first invocation, and every batch would fail until SQS dead-lettered it without a reason.
@@ -375,6 +380,30 @@ export class QueueConsumer extends Construct {
     // Its one secret, to sign with: the value is read at run time, never put in the environment.
     props.forward?.secret.grantRead(this.consumerFunction);
   }
+}
+
+/**
+ * The props given as CDK tokens that the consumer cannot take: its timeout, deadline margin and the rate limit's
+ * interval are computed with (the deadline and the limit's window, in milliseconds, and the queue's visibility
+ * timeout), a zero batching window is left out of the mapping; the others reach its configuration as they are,
+ * in seconds.
+ */
+function consumerTokenViolations(props: QueueConsumerProps): Violation[] {
+  return propTokenViolations(
+    {
+      timeout: props.timeout,
+      deadlineMargin: props.deadlineMargin,
+      maxBatchingWindow: props.maxBatchingWindow,
+      'rateLimit.interval': props.rateLimit?.interval,
+    },
+    {
+      retentionPeriod: props.retentionPeriod,
+      deadLetterRetentionPeriod: props.deadLetterRetentionPeriod,
+      idempotencyExpiry: props.idempotencyExpiry,
+      'retry.base': props.retry?.base,
+      'retry.max': props.retry?.max,
+    },
+  );
 }
 
 /** The forwarding function's configuration: the secret by id, never by value. */

@@ -62,12 +62,23 @@ export interface PipelineResources {
  * `ResolvedConfig` is one): sources, routes, each queue's FIFO grouping, dedupe, claim-check and header settings.
  */
 export interface IngestSettings {
+  /** The webhook sources: how each is verified and where its type and delivery id are read. */
   readonly sources: ResolvedConfig['sources'];
+  /** Each queue's name and how a message to it is grouped (FIFO grouping, tenants). */
   readonly queues: readonly Pick<ResolvedQueue, 'name' | 'fifo' | 'fifoGrouping' | 'tenants'>[];
+  /** Which queues each source and type is enqueued to. */
   readonly routes: ResolvedConfig['routes'];
+  /** Where an event no route matches goes. */
   readonly defaultRoute: ResolvedConfig['defaultRoute'];
+  /**
+   * How long a delivery id is remembered, so a redelivered webhook is acknowledged but not enqueued twice.
+   *
+   * @default - no deduplication at ingest
+   */
   readonly dedupe?: ResolvedConfig['dedupe'];
+  /** The largest envelope sent inline in SQS; a larger body is claim-checked in S3. */
   readonly payloads: Pick<ResolvedConfig['payloads'], 'inlineLimitBytes'>;
+  /** The request headers kept in each event's envelope, and how long a loaded signing secret is used. */
   readonly ingest: Pick<ResolvedConfig['ingest'], 'keepHeaders' | 'secretCache'>;
 }
 

@@ -797,6 +797,19 @@ function environmentViolations(environment: Readonly<Record<string, string>> | u
   return [...lambdaEnvironmentViolations(environment), ...own];
 }
 
+/** Rules for any function: Lambda's timeout and memory ranges and the variable names it accepts. */
+export function functionViolations(f: {
+  readonly timeout: Duration;
+  readonly memorySize: number;
+  readonly environment?: Readonly<Record<string, string>>;
+}): Violation[] {
+  return [
+    ...lambdaEnvironmentViolations(f.environment),
+    ...timeoutViolations(f.timeout),
+    ...memoryViolations('memorySize', f.memorySize),
+  ];
+}
+
 /** Rules for a consumer: Lambda timeout/memory ranges and the SQS event source mapping's limits. */
 export function consumerViolations(c: ConsumerRuleInput): Violation[] {
   return [

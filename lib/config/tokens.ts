@@ -85,13 +85,7 @@ export function tokenViolation(token: FoundToken, forDeploy: boolean): Violation
   const at = token.path.map(String).join('.');
   const field = tokenField(token.path);
   if (field && (forDeploy || field.local)) {
-    if (!(token.value instanceof Duration) || convertsToSeconds(token.value)) return undefined;
-    return violation(
-      at,
-      'is a Duration of a CDK token in a unit CDK cannot convert: CloudFormation takes it in seconds',
-      token.value,
-      'give the token in seconds, e.g. Duration.seconds(parameter.valueAsNumber)',
-    );
+    return unconvertibleDurationViolation(at, token.value);
   }
   if (field)
     return violation(
@@ -102,8 +96,58 @@ export function tokenViolation(token: FoundToken, forDeploy: boolean): Violation
     );
   return violation(
     at,
-    'is a CDK token, known only at deploy: hookline needs this value at synth, to check it against AWS limits and derive other settings from it',
+    SYNTH_VALUE_MESSAGE,
     token.value,
     `give the ${kind} itself here, read in your app before it builds the pipeline (from context or the environment); see "Tokens" in the configuration reference in README.md for the fields that take one`,
   );
+}
+
+/** Why a token is refused where hookline computes with the value at synth. */
+const SYNTH_VALUE_MESSAGE =
+  'is a CDK token, known only at deploy: hookline needs this value at synth, to check it against AWS limits and derive other settings from it';
+
+/** The problem with a Duration of a token that CDK cannot convert to seconds, the unit CloudFormation takes. */
+function unconvertibleDurationViolation(path: string, value: unknown): Violation | undefined {
+  if (!(value instanceof Duration) || !durationIsToken(value) || convertsToSeconds(value)) return undefined;
+  return violation(
+    path,
+    'is a Duration of a CDK token in a unit CDK cannot convert: CloudFormation takes it in seconds',
+    value,
+    'give the token in seconds, e.g. Duration.seconds(parameter.valueAsNumber)',
+  );
+}
+
+/**
+ * The CDK tokens among a construct's props, by prop path: one in `computed` (a value the construct checks or
+ * derives other settings from at synth) is refused, one in `passed` (handed to CloudFormation as it is) only when
+ * it is a Duration CDK cannot convert to seconds. Without this, such a token crashed CDK mid-synthesis with an
+ * error naming neither the prop nor the fix, or synthesized a wrong value.
+ */
+export function propTokenViolations(
+  computed: Readonly<Record<string, unknown>>,
+  passed: Readonly<Record<string, unknown>> = {},
+): Violation[] {
+  const refused = Object.entries(computed).flatMap(([path, value]) => {
+    const kind = tokenKindOf(value);
+    return kind
+      ? [
+          violation(
+            path,
+            SYNTH_VALUE_MESSAGE,
+            value,
+            `give the ${kind} itself, read in your app before it builds the construct (from context or the environment)`,
+          ),
+        ]
+      : [];
+  });
+  const unconvertible = Object.entries(passed).flatMap(([path, value]) => {
+    const problem = unconvertibleDurationViolation(path, value);
+    return problem ? [problem] : [];
+  });
+  return [...refused, ...unconvertible];
+}
+
+/** Whether a construct prop is a CDK token (a Duration of one included), so rules that compute with it skip it. */
+export function isTokenProp(value: unknown): boolean {
+  return tokenKindOf(value) !== undefined;
 }
