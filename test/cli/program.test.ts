@@ -613,7 +613,7 @@ describe('hookline program', () => {
     expect(started).toEqual({
       target: expect.any(String),
       port: expect.any(Number),
-      url: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+\/\?token=\w+/),
+      url: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+\/\?token=[\w-]{43}$/),
     });
   });
 
