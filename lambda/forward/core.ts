@@ -6,7 +6,7 @@
 import { STATUS_CODES } from 'node:http';
 import { PermanentError, RetryLaterError, retryDelaySeconds } from '../consumer/errors';
 import type { ConsumerEvent, HandlerContext } from '../consumer/types';
-import { percentEncodedOutsidePrintableAscii } from '../shared/contracts';
+import { httpHeaderCarries, percentEncodedOutsidePrintableAscii } from '../shared/contracts';
 import { type ForwardRuntimeConfig, QUERY_SHOWN } from '../shared/forward-config';
 import type { SourceRuntimeConfig } from '../shared/ingest-config';
 import { signWebhook } from '../shared/webhook-signing';
@@ -115,9 +115,7 @@ export function forwardHeaders(
  * dead-letter the event as a destination that cannot be reached.
  */
 function headerValue(value: string): string {
-  return /[\0\r\n\u0100-\uffff]/.test(value)
-    ? percentEncodedOutsidePrintableAscii(value, { decodable: true })
-    : value;
+  return httpHeaderCarries(value) ? value : percentEncodedOutsidePrintableAscii(value, { decodable: true });
 }
 
 /**

@@ -230,6 +230,35 @@ describe('send', () => {
     expect(requests).toEqual([]);
   });
 
+  it.each([
+    ['github', '注文.作成', 'x-github-event'],
+    ['shopify', 'orders/line\nbreak', 'x-shopify-topic'],
+  ])(
+    'refuses a --type the %s header cannot carry, naming the header and the fix, before posting anything',
+    async (source, type, header) => {
+      const { http, requests } = capture();
+      const sent = sendWebhook({ http, clock: fakeClock() }, localTarget, resolved, { source, type }, {});
+      await expect(sent).rejects.toThrow(CliError);
+      await expect(sent).rejects.toThrow(
+        `--type ${JSON.stringify(type)} cannot be sent for source ${source}: it travels in the ${header} header, which holds no line break and no character above U+00FF; give a type without them`,
+      );
+      expect(requests).toEqual([]);
+    },
+  );
+
+  it('sends a --type in any script for a sender that carries it in the body', async () => {
+    const { http, requests } = capture();
+    const result = await sendWebhook(
+      { http, clock: fakeClock() },
+      localTarget,
+      resolved,
+      { source: 'stripe', type: '注文.作成' },
+      {},
+    );
+    expect(result.type).toBe('注文.作成');
+    expect(requests).toHaveLength(1);
+  });
+
   it('sends a Twilio JSON file as Twilio does, with its SHA-256 in the URL it signs, and a form file without', async () => {
     const withPublicUrl = resolveConfig({
       ...config,
