@@ -246,6 +246,51 @@ describe('send', () => {
     },
   );
 
+  it.each([
+    ['an --id', { source: 'github', id: '注文-1' }, '--id "注文-1"', 'x-github-delivery'],
+    [
+      'a --content-type',
+      { source: 'generic', contentType: 'text/注文' },
+      '--content-type "text/注文"',
+      'content-type',
+    ],
+  ])(
+    'refuses %s a header cannot carry, naming the flag, its value and the header, before posting anything',
+    async (_, options, named, header) => {
+      const dir = mkdtempSync(join(tmpdir(), 'hookline-send-'));
+      onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+      const file = join(dir, 'body.json');
+      writeFileSync(file, '{"id":"evt-1","type":"order.created"}');
+      const { http, requests } = capture();
+      const sent = sendWebhook(
+        { http, clock: fakeClock() },
+        localTarget,
+        resolved,
+        { ...options, ...('contentType' in options ? { file } : {}) },
+        {},
+      );
+      await expect(sent).rejects.toThrow(CliError);
+      await expect(sent).rejects.toThrow(
+        `${named} cannot be sent for source ${options.source}: it travels in the ${header} header, which holds no line break and no character above U+00FF; give a value without them`,
+      );
+      expect(requests).toEqual([]);
+    },
+  );
+
+  it('sends an --id in any script for a sender that carries it in the body', async () => {
+    const { http, requests } = capture();
+    const result = await sendWebhook(
+      { http, clock: fakeClock() },
+      localTarget,
+      resolved,
+      { source: 'stripe', id: '注文-1' },
+      {},
+    );
+    expect(result.ok).toBe(true);
+    expect(requests).toHaveLength(1);
+    expect(Buffer.from(requests[0]?.body ?? '').toString('utf8')).toContain('evt_注文1');
+  });
+
   it('sends a --type in any script for a sender that carries it in the body', async () => {
     const { http, requests } = capture();
     const result = await sendWebhook(
