@@ -28,3 +28,12 @@ export const terminalText = (text: string): string => escapeControls(text, '\n\t
 
 /** Text that must stay on one line (a table cell, an event line): line feeds and tabs are escaped too. */
 export const terminalLine = (text: string): string => escapeControls(text, '');
+
+/**
+ * Text that came from outside (a sender's body or header, a dead-lettered message's fields): every control is
+ * escaped but line feeds and tabs, hookline's colour codes among them, since in such text a colour code is the
+ * sender's and would restyle what the operator reads. Compose it into a line, then pass the line through
+ * {@link terminalText} or {@link terminalLine} as any other.
+ */
+export const foreignText = (text: string): string =>
+  escapeControls(text.replaceAll('\u001b', visible('\u001b')), '\n\t');

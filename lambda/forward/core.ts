@@ -6,7 +6,7 @@
 import { STATUS_CODES } from 'node:http';
 import { PermanentError, RetryLaterError, retryDelaySeconds } from '../consumer/errors';
 import type { ConsumerEvent, HandlerContext } from '../consumer/types';
-import { percentEncodedOutsidePrintableAscii } from '../shared/contracts';
+import { httpHeaderCarries, percentEncodedOutsidePrintableAscii } from '../shared/contracts';
 import { type ForwardRuntimeConfig, QUERY_SHOWN } from '../shared/forward-config';
 import type { SourceRuntimeConfig } from '../shared/ingest-config';
 import { signWebhook } from '../shared/webhook-signing';
@@ -110,11 +110,12 @@ export function forwardHeaders(
 
 /**
  * A value as fetch can send it: unchanged when HTTP carries it (no character above U+00FF, no CR, LF or NUL),
- * else percent-encoded outside printable ASCII. A sender's event type in any script (`注文.作成`) would otherwise
- * make every attempt throw before it leaves, and dead-letter the event as a destination that cannot be reached.
+ * else percent-encoded outside printable ASCII and at `%`, so the endpoint's `decodeURIComponent` restores it. A
+ * sender's event type in any script (`注文.作成`) would otherwise make every attempt throw before it leaves, and
+ * dead-letter the event as a destination that cannot be reached.
  */
 function headerValue(value: string): string {
-  return /[\0\r\n\u0100-\uffff]/.test(value) ? percentEncodedOutsidePrintableAscii(value) : value;
+  return httpHeaderCarries(value) ? value : percentEncodedOutsidePrintableAscii(value, { decodable: true });
 }
 
 /**

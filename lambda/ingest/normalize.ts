@@ -20,11 +20,18 @@ export function sanitizeId(id: string): string {
   return isSafeId(id) ? id : `h_${createHash('sha256').update(id, 'utf8').digest('hex')}`;
 }
 
-/** Types travel as SQS attributes: drop characters SQS refuses and keep them short. */
+/**
+ * Types travel as SQS attributes: replace characters SQS refuses (a lone surrogate, U+FFFE, U+FFFF) and control
+ * characters, and keep them short. A character beyond U+FFFF (an emoji) is kept whole: SQS takes it.
+ */
 export function sanitizeType(type: string | undefined): string {
+  // With the `u` flag the surrogate range matches a lone surrogate only, never a pair.
   // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are exactly what SQS refuses.
-  const cleaned = (type ?? '').replace(/[\u0000-\u001f\u007f\ud800-\udfff\ufffe\uffff]/g, '_');
-  return cleaned === '' ? 'unknown' : cleaned.slice(0, MAX_EVENT_TYPE_LENGTH);
+  const cleaned = (type ?? '').replace(/[\u0000-\u001f\u007f\ud800-\udfff\ufffe\uffff]/gu, '_');
+  if (cleaned === '') return 'unknown';
+  const kept = cleaned.slice(0, MAX_EVENT_TYPE_LENGTH);
+  // A cut between the two halves of a pair would leave a lone surrogate, which SQS refuses.
+  return /[\ud800-\udbff]$/.test(kept) ? kept.slice(0, -1) : kept;
 }
 
 /**

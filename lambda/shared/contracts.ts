@@ -48,12 +48,24 @@ export function metricDimensionValue(value: string): string {
 }
 
 /**
+ * Whether an HTTP header can carry `value` as it is: no NUL, no line break and no character above U+00FF, which
+ * fetch refuses to send (it throws before the request leaves).
+ */
+export function httpHeaderCarries(value: string): boolean {
+  return !/[\0\r\n\u0100-\uffff]/.test(value);
+}
+
+/**
  * `value` in printable ASCII: each other character percent-encoded as its UTF-8 bytes (`créée` →
  * `cr%C3%A9%C3%A9e`), as a metric dimension and a forwarded header carry a sender's text that they cannot hold.
+ * With `decodable`, `%` is encoded too (`%25`), so `decodeURIComponent` gives back exactly `value`.
  */
-export function percentEncodedOutsidePrintableAscii(value: string): string {
+export function percentEncodedOutsidePrintableAscii(
+  value: string,
+  options: { decodable?: boolean } = {},
+): string {
   const encoder = new TextEncoder();
-  return value.replace(/[^\x20-\x7e]/gu, (character) =>
+  return value.replace(options.decodable ? /[^\x20-\x24\x26-\x7e]/gu : /[^\x20-\x7e]/gu, (character) =>
     Array.from(
       encoder.encode(character),
       (byte) => `%${byte.toString(16).toUpperCase().padStart(2, '0')}`,

@@ -7,6 +7,7 @@
  * once, however often a receive returns it.
  */
 import type { Message, SQSClient } from '@aws-sdk/client-sqs';
+import { sanitizeId } from '../../lambda/ingest/normalize';
 import type { Backend, Clock } from './backend';
 import { DEFAULT_HOLD_SECONDS } from './dead-letter-notes';
 import {
@@ -323,6 +324,11 @@ export class DeadLetterSelection {
   private readonly foundIds = new Set<string>();
   /** `--id` values found as an SQS message id, which (unlike an envelope id) no other message has. */
   private readonly foundAsMessageIds = new Set<string>();
+  /**
+   * Each `--id` by the envelope id it is stored as: a sender's id the ingest could not keep as it is was stored
+   * hashed, and the sender's id selects it too.
+   */
+  private readonly wantedByEnvelopeId: ReadonlyMap<string, string>;
 
   constructor(
     readonly wantedIds: ReadonlySet<string>,
@@ -330,7 +336,11 @@ export class DeadLetterSelection {
     private readonly typeTest?: (type: string) => boolean,
     /** The `--failure` test of a dead letter's failure, when there is one. */
     private readonly failureTest?: (letter: DeadLetter) => boolean,
-  ) {}
+  ) {
+    this.wantedByEnvelopeId = new Map(
+      [...wantedIds].flatMap((id) => [[sanitizeId(id), id] as const, [id, id] as const]),
+    );
+  }
 
   /** Whether it selects by what a letter holds (`--type`, `--failure`), which a letter not read may match too. */
   get selectsByContent(): boolean {
@@ -341,7 +351,9 @@ export class DeadLetterSelection {
   selects(letter: DeadLetter): boolean {
     let selected = true;
     if (this.wantedIds.size > 0) {
-      const hit = [letter.event.id, letter.messageId].find((x) => x !== undefined && this.wantedIds.has(x));
+      const byEnvelope =
+        letter.event.id === undefined ? undefined : this.wantedByEnvelopeId.get(letter.event.id);
+      const hit = byEnvelope ?? (this.wantedIds.has(letter.messageId) ? letter.messageId : undefined);
       selected = hit !== undefined;
       if (hit !== undefined) this.foundIds.add(hit);
       if (hit !== undefined && hit === letter.messageId) this.foundAsMessageIds.add(hit);

@@ -2,6 +2,7 @@
  * `hookline failed list|summary|show`: what is in a dead-letter queue and why, without consuming anything.
  */
 import { isUtf8 } from 'node:buffer';
+import { sanitizeId } from '../../lambda/ingest/normalize';
 import { envelopeBodyBytes } from '../../lambda/shared/envelope';
 import { CREDENTIAL_HEADERS } from '../../lambda/shared/senders';
 import { type Backend, contextOf } from './backend';
@@ -319,12 +320,14 @@ async function lettersWithId(
   options: Pick<FailedShowOptions, 'id' | 'firstMatch'>,
 ): Promise<DeadLetter[]> {
   const matches: DeadLetter[] = [];
+  // A sender's id the ingest could not keep as it is was stored hashed: the sender's id finds it too.
+  const storedId = sanitizeId(options.id);
   await readDeadLetters(backend, queue, { holdSeconds: WHOLE_QUEUE_HOLD_SECONDS }, (letter) => {
     if (letter.messageId === options.id) {
       matches.splice(0, matches.length, letter);
       return true;
     }
-    if (letter.event.id !== options.id) return false;
+    if (letter.event.id !== options.id && letter.event.id !== storedId) return false;
     matches.push(letter);
     return options.firstMatch === true;
   });

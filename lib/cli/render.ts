@@ -7,7 +7,7 @@ import { humanAge } from '../console/ui/human-age';
 import { oldestAgeNotes } from '../console/ui/oldest-age-notes';
 import { unconfiguredQueuesNotice } from '../local/unconfigured-queues';
 import { JOB_SCHEDULES_RESEND } from '../stack-outputs';
-import { terminalLine } from '../terminal-text';
+import { foreignText, terminalLine } from '../terminal-text';
 import type { ConsumerStateResult } from './consumers';
 import { failedListNotes, failedSummaryNotes, unreadWhileHeld } from './dead-letter-notes';
 import type { FailedListResult, FailedShowResult, FailedSummaryResult } from './failed';
@@ -199,9 +199,16 @@ const plural = (count: number, noun: string) => `${count} ${noun}${count === 1 ?
 
 export function renderFailedShow(output: Output, result: FailedShowResult): void {
   const c = output.colors;
-  // One line per field, whatever the sender or the consumer's error put in it; the body has its own block.
-  const field = (name: string, value: string | number | null | undefined) =>
-    output.line(terminalLine(`${c.bold(name.padEnd(12))} ${value ?? '-'}`));
+  // One line per field, whatever the sender or the consumer's error put in it; the body has its own block. A
+  // value is escaped before it is painted, so only hookline's own colour codes reach the terminal.
+  const field = (
+    name: string,
+    value: string | number | null | undefined,
+    paint: (text: string) => string = (text) => text,
+  ) =>
+    output.line(
+      terminalLine(`${c.bold(name.padEnd(12))} ${value == null ? '-' : paint(foreignText(String(value)))}`),
+    );
   if (result.matches > 1) {
     output.line(
       c.yellow(
@@ -219,14 +226,15 @@ export function renderFailedShow(output: Output, result: FailedShowResult): void
   field('tries', result.receiveCount);
   if (result.messageGroupId && result.messageGroupId !== result.tenant) field('group', result.messageGroupId);
   if (result.tenant) field('tenant', result.tenant);
-  field('error', result.error ? c.red(result.error) : noReasonRecorded(result.queue));
+  if (result.error) field('error', result.error, c.red);
+  else field('error', noReasonRecorded(result.queue));
   if (result.failure.consumer) field('consumer', result.failure.consumer);
   if (result.failure.failedAt) field('failed at', result.failure.failedAt);
-  if (result.envelopeError) field('envelope', c.yellow(result.envelopeError));
+  if (result.envelopeError) field('envelope', result.envelopeError, c.yellow);
   const headers = Object.entries(result.headers);
   if (headers.length > 0 || result.hiddenHeaders.length > 0) {
     output.line(c.bold('headers'));
-    for (const [k, v] of headers) output.line(terminalLine(`  ${k}: ${v}`));
+    for (const [k, v] of headers) output.line(terminalLine(`  ${foreignText(k)}: ${foreignText(v)}`));
     if (result.hiddenHeaders.length > 0) {
       output.line(
         c.dim(
@@ -253,7 +261,9 @@ export function renderFailedShow(output: Output, result: FailedShowResult): void
       // Not JSON: print as-is.
     }
     output.line(
-      pretty.length > 4000 ? `${pretty.slice(0, 4000)}\n... (${pretty.length} characters)` : pretty,
+      foreignText(
+        pretty.length > 4000 ? `${pretty.slice(0, 4000)}\n... (${pretty.length} characters)` : pretty,
+      ),
     );
   }
 }

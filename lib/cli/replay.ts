@@ -15,6 +15,7 @@ import {
 import { messageGroupOf } from '../../lambda/ingest/core';
 import { selectRoute, typeMatches } from '../../lambda/ingest/routing';
 import type { ArchiveRecord } from '../../lambda/shared/archive';
+import { sqsSafeJson } from '../../lambda/shared/claim-check';
 import { MESSAGE_ATTRIBUTES, type PayloadRef, type WebhookEnvelope } from '../../lambda/shared/envelope';
 import { JOB_SOURCE, SCHEDULE_SOURCE } from '../../lambda/shared/job';
 import { compileTypePattern } from '../../lambda/shared/type-pattern';
@@ -291,7 +292,7 @@ function entryOf(
     attributes[name] = { DataType: 'String', StringValue: value };
   const entry: SendMessageBatchRequestEntry = {
     Id: String(index),
-    MessageBody: JSON.stringify(envelope),
+    MessageBody: sqsSafeJson(envelope),
     MessageAttributes: attributes,
   };
   const grouping = groupingOf(config, queue, item);

@@ -4,6 +4,7 @@
  * Every call gets a fresh delivery id, so repeated sends are not deduplicated away. Each sample lives with its
  * sender (`lambda/shared/senders/<type>.ts`).
  */
+import { httpHeaderCarries } from '../../lambda/shared/contracts';
 import { SENDER_LIST, senderFor } from '../../lambda/shared/senders';
 import type { SampleOptions, SampleRequest } from '../../lambda/shared/senders/sender';
 import type { ResolvedSource } from '../config';
@@ -34,9 +35,16 @@ export function typeOverrideProblem(source: ResolvedSource, type: string, file: 
   if (type.trim() === '') return '--type must not be empty: give an event type, or leave --type out';
   const settings = settingsOf(source);
   const problem = senderFor(settings).typeOverrideProblem(settings, type, file);
+  if (problem) {
+    return `--type ${type} is not supported for source ${source.name} (${source.type})${file ? ' with --file' : ''}: ${problem}`;
+  }
+  // A header the type travels in must carry it, or the request could not even be sent.
+  const header = Object.entries(senderFor(settings).typeHeaders(settings, type)).find(
+    ([, value]) => !httpHeaderCarries(value),
+  )?.[0];
   return (
-    problem &&
-    `--type ${type} is not supported for source ${source.name} (${source.type})${file ? ' with --file' : ''}: ${problem}`
+    header &&
+    `--type ${JSON.stringify(type)} cannot be sent for source ${source.name}: it travels in the ${header} header, which holds no line break and no character above U+00FF; give a type without them`
   );
 }
 

@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { GetFunctionConfigurationCommand } from '@aws-sdk/client-lambda';
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
+import { httpHeaderCarries } from '../../lambda/shared/contracts';
 import { INGEST_CONFIG_ENV, readIngestConfig } from '../../lambda/shared/runtime-config';
 import { senderFor } from '../../lambda/shared/senders';
 import { toBytes } from '../../lambda/shared/senders/sign-kit';
@@ -159,6 +160,27 @@ function emptyOptionProblem(options: SendOptions): string | undefined {
   return undefined;
 }
 
+/**
+ * Why the request cannot leave, when a header holds a value HTTP cannot carry (a line break, a character above
+ * U+00FF), or undefined: fetch would refuse it and the failure read as an unreachable URL. The flag that gave the
+ * value is named, and its value unless it is the secret. (`--type` is checked first, with the header it sets.)
+ */
+function unsendableHeaderProblem(headers: Record<string, string>, options: SendOptions): string | undefined {
+  const header = Object.entries(headers).find(([, value]) => !httpHeaderCarries(value))?.[0];
+  if (header === undefined) return undefined;
+  const flags = [
+    ['--id', options.id],
+    ['--content-type', options.contentType],
+    ['--secret', options.secret],
+  ] as const;
+  const [flag, value] = flags.find(([, given]) => given !== undefined && !httpHeaderCarries(given)) ?? [
+    '--id',
+    '',
+  ];
+  const shown = flag === '--secret' ? '' : ` ${JSON.stringify(value)}`;
+  return `${flag}${shown} cannot be sent for source ${options.source}: it travels in the ${header} header, which holds no line break and no character above U+00FF; give a value without them`;
+}
+
 /** Signs and posts one webhook; a non-2xx answer is returned with `ok: false`, not thrown. */
 export async function sendWebhook(
   backend: SendBackend,
@@ -199,6 +221,8 @@ export async function sendWebhook(
       : url;
   const signature = signWebhook(runtime, secret, body, { url: signedUrl, now, id });
   const headers = { 'content-type': contentType, ...eventHeaders, ...signature };
+  const unsendable = unsendableHeaderProblem(headers, options);
+  if (unsendable) throw new CliError(unsendable);
   let response: Response;
   try {
     response = await backend.http(url, {

@@ -15,6 +15,7 @@ import {
   type ResultField,
   StartQueryCommand,
 } from '@aws-sdk/client-cloudwatch-logs';
+import { sanitizeId } from '../../lambda/ingest/normalize';
 import {
   CONSUMER_OUTCOME_MESSAGE,
   INGEST_OUTCOME_MESSAGE,
@@ -696,14 +697,18 @@ export async function trace(
     );
   if (options.source !== undefined && options.source.trim() === '')
     throw new CliError('--source is empty: name the source of the event, or leave it out');
+  // The id the lines carry: a sender's id the ingest could not keep as it is was stored hashed.
+  const eventId = sanitizeId(id);
   const rows =
     target.kind === 'local'
       ? localRows(options.journalPath)
-      : await deployedRows(backend, target, id, options);
-  const ofEvent = ofSource(id, rows, options.source);
+      : await deployedRows(backend, target, eventId, options);
+  const ofEvent = ofSource(eventId, rows, options.source);
   const { lookup, unread } =
-    options.readJob && mayBeJob(ofEvent, options.source) ? await readRecord(options.readJob, id, target) : {};
-  const timeline = buildTimeline(id, ofEvent);
+    options.readJob && mayBeJob(ofEvent, options.source)
+      ? await readRecord(options.readJob, eventId, target)
+      : {};
+  const timeline = buildTimeline(eventId, ofEvent);
   const result = lookup
     ? withJobRecord(timeline, lookup, {
         // Local mode journals every line; a stack only once it publishes the endpoint's log group.
@@ -718,7 +723,7 @@ export async function trace(
         ? `local mode's journal ${options.journalPath} (every event since local mode started, or since its data directory was created)`
         : `the logs of ${target.description} (the last ${Math.round((options.sinceMs ?? DEFAULT_TRACE_WINDOW_MS) / 86_400_000)} days)`;
     throw new CliError(
-      `no event with id ${id}${options.source !== undefined ? ` from ${options.source}` : ''} in ${searched}: use the id from the webhook's answer, ${nextCommand(backend.output, 'failed list <queue>')} or the job's send; ${unread ?? noJobHint(backend.output, id, lookup)}`,
+      `no event with id ${id}${eventId !== id ? ` (stored as ${eventId})` : ''}${options.source !== undefined ? ` from ${options.source}` : ''} in ${searched}: use the id from the webhook's answer, ${nextCommand(backend.output, 'failed list <queue>')} or the job's send; ${unread ?? noJobHint(backend.output, id, lookup)}`,
     );
   }
   return result;

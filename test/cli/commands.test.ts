@@ -9,6 +9,7 @@ import {
   StartMessageMoveTaskCommand,
 } from '@aws-sdk/client-sqs';
 import { describe, expect, it } from 'vitest';
+import { sanitizeId } from '../../lambda/ingest/normalize';
 import { setConsumerEnabled } from '../../lib/cli/consumers';
 import { CliError } from '../../lib/cli/errors';
 import { failedList, failedShow, failedSummary } from '../../lib/cli/failed';
@@ -594,6 +595,13 @@ describe('failed list / show', () => {
     expect(moved.lines.filter((line) => line.includes('acct_quiet'))).toEqual([
       expect.stringMatching(/^tenant\s+acct_quiet$/),
     ]);
+  });
+
+  it('shows a dead letter by the delivery id its sender gave, when the ingest stored it hashed', async () => {
+    const given = '注文 #1';
+    installFakeQueue(sqs, EVENTS.deadLetterUrl, [deadLetterMessage(1, { id: sanitizeId(given) })]);
+    const shown = await failedShow(testBackend(), stackTarget(), { queue: 'events', id: given });
+    expect(shown).toMatchObject({ messageId: 'sqs-1', id: sanitizeId(given) });
   });
 
   it('names a message whose body is not an envelope by the event id the consumer logged, and shows it by that id', async () => {

@@ -343,6 +343,37 @@ describe('hookline program', () => {
     expect(shown).not.toMatch(/^evt-9/m);
   });
 
+  it('failed show prints a colour code a sender or consumer wrote as a visible escape', async () => {
+    // The colour codes hookline writes itself pass to a terminal; the same bytes in a body, a header, a field or
+    // an error are the sender's, and would restyle what the operator reads (dim it, paint it as an error).
+    const paint = '\u001b[2m\u001b[31m';
+    const message = deadLetterMessage(1, { type: `invoice.paid${paint}` });
+    const envelope = {
+      ...JSON.parse(message.Body ?? '{}'),
+      contentType: 'text/plain',
+      headers: { 'user-agent': `agent${paint}` },
+      body: `hi${paint}forged\u001b[0m`,
+    };
+    installFakeQueue(sqs, EVENTS.deadLetterUrl, [
+      {
+        ...message,
+        Body: JSON.stringify(envelope),
+        MessageAttributes: {
+          ...message.MessageAttributes,
+          'hookline.error.message': { DataType: 'String', StringValue: `boom${paint}` },
+        },
+      },
+    ]);
+    const h = cliHarness();
+    expect(await runCli(['failed', 'show', 'events', 'evt-1'], h.deps)).toBe(0);
+    const shown = h.stdout();
+    expect(shown).toContain('invoice.paid\\u001b[2m\\u001b[31m');
+    expect(shown).toContain('agent\\u001b[2m\\u001b[31m');
+    expect(shown).toContain('hi\\u001b[2m\\u001b[31mforged\\u001b[0m');
+    expect(shown).toContain('boom\\u001b[2m\\u001b[31m');
+    expect(shown).not.toContain(paint);
+  });
+
   it("failed show, text and --json, hides the credential headers an older version kept (the configuration's own too) and names them", async () => {
     // What an envelope written before the ingest dropped credential headers holds; x-signature is the header the
     // project's hmac source signs with, known only from the configuration.

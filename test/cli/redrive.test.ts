@@ -12,6 +12,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
+import { sanitizeId } from '../../lambda/ingest/normalize';
 import { BackendError, CliError } from '../../lib/cli/errors';
 import { failureKey } from '../../lib/cli/failure-groups';
 import { hooklineCommandFor } from '../../lib/cli/output';
@@ -483,6 +484,21 @@ describe('redrive one by one', () => {
     // Selected alone, it is reported left, not as a selection that matched nothing.
     const alone = await redrive(testBackend(), stackTarget(), { queue: 'events', ids: ['evt-2'] });
     expect(alone).toMatchObject({ moved: 0, failed: 0, bodyGone: ['evt-2'], notFound: [] });
+  });
+
+  it('selects a dead letter by the delivery id its sender gave, when the ingest stored it hashed, and reports that id', async () => {
+    const given = '注文 #1';
+    const dlq = installFakeQueue(sqs, EVENTS.deadLetterUrl, [
+      deadLetterMessage(1, { id: sanitizeId(given) }),
+      deadLetterMessage(2),
+    ]);
+    acceptAllSends();
+    const result = await redrive(testBackend(), stackTarget(), {
+      queue: 'events',
+      ids: [given, 'evt-missing'],
+    });
+    expect(result).toMatchObject({ moved: 1, movedIds: [sanitizeId(given)], notFound: ['evt-missing'] });
+    expect(dlq.messages.map((m) => m.MessageId)).toEqual(['sqs-2']);
   });
 
   it('moves envelopes whose type matches the pattern, in the same dialect as routes (* is one segment)', async () => {

@@ -641,6 +641,25 @@ describe('replay of webhooks', () => {
     expect(toEvents?.MessageDeduplicationId).toBeUndefined();
   });
 
+  it('sends a body with an emoji or U+FFFF as escapes the queue takes, restored exactly by the consumer', async () => {
+    // SQS refuses U+FFFE and U+FFFF in a body, and the local emulator everything beyond U+FFFF too (SendMessage:
+    // #x9 | #xA | #xD | #x20 to #xD7FF | #xE000 to #xFFFD | #x10000 to #x10FFFF): the ingest escapes them, so a
+    // replay sending the archived envelope as it is would be refused where the first delivery was taken.
+    const body = { text: 'order 🎉 ready', odd: '\uffff' };
+    archiveHolds('shopify', [webhook('shopify', 'sh-1', 'order.🎉', body, ['events'])]);
+    clients.sqs.on(SendMessageBatchCommand).resolves({ Successful: [], Failed: [] });
+
+    await replay(s3Backend(), archived(), config, { source: 'shopify', ...window, replayId: 'run-1' });
+
+    const [entry] = clients.sqs
+      .commandCalls(SendMessageBatchCommand)
+      .flatMap((call) => call.args[0].input.Entries ?? []);
+    const sent = entry?.MessageBody ?? '';
+    expect(sent).not.toMatch(/[^\t\n\r\x20-\ud7ff\ue000-\ufffd]/);
+    expect(JSON.parse(JSON.parse(sent).body)).toEqual(body);
+    expect(JSON.parse(sent).type).toBe('order.🎉');
+  });
+
   it("sends a webhook to a fair queue in its tenant's group, with the tenant attribute; one without the value is its source's tenant", async () => {
     const fair = resolveConfig({
       ...exampleConfig,

@@ -230,6 +230,80 @@ describe('send', () => {
     expect(requests).toEqual([]);
   });
 
+  it.each([
+    ['github', '注文.作成', 'x-github-event'],
+    ['shopify', 'orders/line\nbreak', 'x-shopify-topic'],
+  ])(
+    'refuses a --type the %s header cannot carry, naming the header and the fix, before posting anything',
+    async (source, type, header) => {
+      const { http, requests } = capture();
+      const sent = sendWebhook({ http, clock: fakeClock() }, localTarget, resolved, { source, type }, {});
+      await expect(sent).rejects.toThrow(CliError);
+      await expect(sent).rejects.toThrow(
+        `--type ${JSON.stringify(type)} cannot be sent for source ${source}: it travels in the ${header} header, which holds no line break and no character above U+00FF; give a type without them`,
+      );
+      expect(requests).toEqual([]);
+    },
+  );
+
+  it.each([
+    ['an --id', { source: 'github', id: '注文-1' }, '--id "注文-1"', 'x-github-delivery'],
+    [
+      'a --content-type',
+      { source: 'generic', contentType: 'text/注文' },
+      '--content-type "text/注文"',
+      'content-type',
+    ],
+  ])(
+    'refuses %s a header cannot carry, naming the flag, its value and the header, before posting anything',
+    async (_, options, named, header) => {
+      const dir = mkdtempSync(join(tmpdir(), 'hookline-send-'));
+      onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+      const file = join(dir, 'body.json');
+      writeFileSync(file, '{"id":"evt-1","type":"order.created"}');
+      const { http, requests } = capture();
+      const sent = sendWebhook(
+        { http, clock: fakeClock() },
+        localTarget,
+        resolved,
+        { ...options, ...('contentType' in options ? { file } : {}) },
+        {},
+      );
+      await expect(sent).rejects.toThrow(CliError);
+      await expect(sent).rejects.toThrow(
+        `${named} cannot be sent for source ${options.source}: it travels in the ${header} header, which holds no line break and no character above U+00FF; give a value without them`,
+      );
+      expect(requests).toEqual([]);
+    },
+  );
+
+  it('sends an --id in any script for a sender that carries it in the body', async () => {
+    const { http, requests } = capture();
+    const result = await sendWebhook(
+      { http, clock: fakeClock() },
+      localTarget,
+      resolved,
+      { source: 'stripe', id: '注文-1' },
+      {},
+    );
+    expect(result.ok).toBe(true);
+    expect(requests).toHaveLength(1);
+    expect(Buffer.from(requests[0]?.body ?? '').toString('utf8')).toContain('evt_注文1');
+  });
+
+  it('sends a --type in any script for a sender that carries it in the body', async () => {
+    const { http, requests } = capture();
+    const result = await sendWebhook(
+      { http, clock: fakeClock() },
+      localTarget,
+      resolved,
+      { source: 'stripe', type: '注文.作成' },
+      {},
+    );
+    expect(result.type).toBe('注文.作成');
+    expect(requests).toHaveLength(1);
+  });
+
   it('sends a Twilio JSON file as Twilio does, with its SHA-256 in the URL it signs, and a form file without', async () => {
     const withPublicUrl = resolveConfig({
       ...config,

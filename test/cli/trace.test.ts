@@ -9,6 +9,7 @@ import {
 } from '@aws-sdk/client-cloudwatch-logs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
+import { sanitizeId } from '../../lambda/ingest/normalize';
 import { idempotencyWorkKey } from '../../lambda/shared/idempotency-key';
 import type { JobStatus } from '../../lambda/shared/job-record';
 import type { JobRecordLookup } from '../../lib/cli/jobs';
@@ -680,6 +681,39 @@ describe("how a job's timeline starts", () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it('finds an event by the delivery id its sender gave, when the ingest stored it hashed', async () => {
+    // A sender's id outside 1-200 printable ASCII characters is stored as h_<sha256>; the operator has the sender's.
+    const given = '注文 #1';
+    const stored = sanitizeId(given);
+    expect(stored).toMatch(/^h_[0-9a-f]{64}$/);
+    const dir = mkdtempSync(join(tmpdir(), 'hookline-trace-hashed-'));
+    const journalPath = join(dir, 'journal.jsonl');
+    const queued = {
+      event: 'queued',
+      id: stored,
+      source: 'generic',
+      status: 202,
+      queue: 'events',
+      at: '2026-11-30T10:00:00.000Z',
+    };
+    writeFileSync(journalPath, `${JSON.stringify(queued)}\n`);
+    try {
+      const result = await trace(testBackend(), localTestTarget(), given, { journalPath });
+      expect(result).toMatchObject({ id: stored, source: 'generic' });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    logs.on(StartQueryCommand).resolves({ queryId: 'q-1' });
+    logs.on(GetQueryResultsCommand).resolves({ status: 'Complete', results: [] });
+    const backend = testBackend({ logs: new CloudWatchLogsClient({ region: 'us-east-1' }) });
+    await expect(trace(backend, target(), given, { journalPath: '/x' })).rejects.toThrow(
+      `no event with id ${given} (stored as ${stored})`,
+    );
+    expect(logs.commandCalls(StartQueryCommand)[0]?.args[0].input.queryString).toContain(
+      `filter id = "${stored}"`,
+    );
   });
 
   it("shows the tenant a job was queued under, from the jobs endpoint's deployed line and from local mode's journal", async () => {

@@ -146,6 +146,17 @@ describe('forwarding: the request', () => {
     expect(headers.get('x-note')).toBe('line%0Abreak');
   });
 
+  it('sends a percent sign of a value it percent-encodes as %25, so decodeURIComponent restores the value exactly', async () => {
+    const { handle, sent } = forwarder(() => new Response(null, { status: 204 }));
+
+    await handle(event({ type: '100%.注文', headers: { 'x-offer': '%41 off ☕' } }), ctx());
+
+    const headers = new Headers(sent[0]?.headers);
+    expect(headers.get(FORWARD_HEADERS.type)).toBe('100%25.%E6%B3%A8%E6%96%87');
+    expect(decodeURIComponent(headers.get(FORWARD_HEADERS.type) ?? '')).toBe('100%.注文');
+    expect(decodeURIComponent(headers.get('x-offer') ?? '')).toBe('%41 off ☕');
+  });
+
   it('signs with every active secret while one is rotated, so a destination that knows either the new or the old accepts it', async () => {
     const fresh = `whsec_${randomBytes(32).toString('base64')}`;
     // A stack-generated secret is stored as the bare base64 key.

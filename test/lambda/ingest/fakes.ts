@@ -163,11 +163,14 @@ export function harness(config: IngestRuntimeConfig = testConfig()): Harness {
         await Promise.resolve();
         h.clock += h.sendMs;
         if (h.failingQueues.has(message.queue)) throw new Error(`SendMessage to ${message.queue} failed`);
-        // What SQS (and, stricter, the local emulator) refuses: a message the real queue would reject.
+        // What SQS refuses in a body (and, stricter, the local emulator: nothing beyond U+FFFF) and in a string
+        // attribute (the body's rule, U+10000 and up allowed; the emulator checks no attribute): a message the
+        // real queue would reject.
         const refused = /[^\t\n\r\x20-\ud7ff\ue000-\ufffd]/;
+        const refusedInAttribute = /[^\t\n\r\x20-\ud7ff\ue000-\ufffd\u{10000}-\u{10ffff}]/u;
         if (
           refused.test(message.body) ||
-          Object.values(message.attributes).some((v) => refused.test(v) || v === '')
+          Object.values(message.attributes).some((v) => refusedInAttribute.test(v) || v === '')
         ) {
           throw new Error('InvalidMessageContents');
         }

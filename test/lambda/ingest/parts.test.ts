@@ -202,6 +202,17 @@ describe('normalize helpers', () => {
     expect(sanitizeType(undefined)).toBe('unknown');
     expect(sanitizeType('x'.repeat(300))).toHaveLength(256);
   });
+
+  it('sanitizeType keeps a character beyond U+FFFF, which SQS takes in an attribute, and never cuts one in half', () => {
+    // SQS takes in a string attribute what it takes in a body: U+10000 and up among it; only a lone surrogate is refused.
+    expect(sanitizeType('order.🎉')).toBe('order.🎉');
+    expect(sanitizeType('order.🎉') === sanitizeType('order.🚀')).toBe(false);
+    expect(typeMatches('order.🎉', sanitizeType('order.🎉'))).toBe(true);
+    expect(sanitizeType('a\ud800b\udc00')).toBe('a_b_');
+    const cut = sanitizeType(`${'x'.repeat(255)}🎉`);
+    expect(cut).toBe('x'.repeat(255));
+    expect(sanitizeType(`${'x'.repeat(254)}🎉`)).toBe(`${'x'.repeat(254)}🎉`);
+  });
 });
 
 describe('a timestamp tolerance of 0 is refused before the function ever runs', () => {
