@@ -28,7 +28,10 @@ const truncate = (text: string, max: number) => {
 };
 
 // Here rather than beside QueueStatus: status --local loads this module, and status.ts would bring the AWS SDK.
-/** The queue's oldest message has waited past the age its oldest-message alarm pages at: that age, else undefined. */
+/**
+ * The queue's oldest message has waited past its oldest-message alarm's threshold: that age, else undefined. The
+ * deployed alarm pages once the age has stayed above it for its window, which a single read cannot tell.
+ */
 export function pastOldestMessageAlarm(q: QueueStatus): number | undefined {
   const alarmAge = q.oldestMessageAgeAlarmSeconds;
   return q.oldestMessageAgeSeconds !== null && alarmAge !== undefined && q.oldestMessageAgeSeconds > alarmAge
@@ -107,7 +110,7 @@ function renderQueueNotes(output: Output, q: QueueStatus): void {
   if (alarmAge !== undefined) {
     output.line(
       c.yellow(
-        `${q.queue}: oldest message has waited ${humanAge(q.oldestMessageAgeSeconds)}, past the ${humanAge(alarmAge)} at which its oldest-message alarm pages: its consumer is failing, paused or too slow`,
+        `${q.queue}: oldest message has waited ${humanAge(q.oldestMessageAgeSeconds)}, past its oldest-message alarm's threshold of ${humanAge(alarmAge)}: its consumer is failing, paused or too slow`,
       ),
     );
   }

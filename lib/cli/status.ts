@@ -32,7 +32,7 @@ export interface QueueStatus {
   readonly oldestMessageAgeSeconds: number | null;
   /** Why the age is unknown, when it is. */
   readonly oldestMessageAgeNote?: string;
-  /** The age (seconds) past which the queue's oldest-message alarm pages, where the configuration is known. */
+  /** The queue's oldest-message alarm threshold (seconds), where the configuration is known. */
   readonly oldestMessageAgeAlarmSeconds?: number;
   /** `Enabled`, `Disabled`, a transition (`Disabling`...), or null when the queue has no consumer. */
   readonly consumer: string | null;

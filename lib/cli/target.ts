@@ -45,7 +45,7 @@ export interface DeadLetterQueueTarget {
 
 /** One queue, its dead-letter queue and its consumer. */
 export interface QueueTarget extends LocalQueue {
-  /** The age (seconds) past which the queue's oldest-message alarm pages: its `oldestMessageAgeAlarm`. */
+  /** The queue's oldest-message alarm threshold (seconds): its `oldestMessageAgeAlarm`. */
   readonly oldestMessageAgeAlarmSeconds?: number;
   /** A fair queue (`tenants` configured): SQS publishes its quiet tenants' backlog and age (deployed stacks). */
   readonly fair?: boolean;

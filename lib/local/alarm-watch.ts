@@ -98,7 +98,7 @@ function oldestMessageChange(q: QueueStatus, alarm: boolean, hints: CommandHints
     alarm: 'oldest-message',
     state: alarm ? 'ALARM' : 'OK',
     message: alarm
-      ? `${q.queue}: its oldest message has waited ${humanAge(q.oldestMessageAgeSeconds)}, longer than the ${threshold} after which a deployed stack's oldest-message alarm pages: ${q.consumer === null ? 'no consumer of this pipeline reads it, so whatever does is stopped, failing or too slow' : 'its consumer is failing, paused or too slow'}; see ${nextCommand(hints, `status ${q.queue}`)}`
+      ? `${q.queue}: its oldest message has waited ${humanAge(q.oldestMessageAgeSeconds)}, longer than the ${threshold} threshold of a deployed stack's oldest-message alarm: ${q.consumer === null ? 'no consumer of this pipeline reads it, so whatever does is stopped, failing or too slow' : 'its consumer is failing, paused or too slow'}; see ${nextCommand(hints, `status ${q.queue}`)}`
       : `${q.queue}: its oldest message has waited less than ${threshold} again (a deployed stack's oldest-message alarm would return to OK)`,
   };
 }

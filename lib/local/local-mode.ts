@@ -841,7 +841,7 @@ class LocalControl {
     );
   }
 
-  /** The age past which a queue's oldest-message alarm pages once deployed (its `oldestMessageAgeAlarm`). */
+  /** A queue's oldest-message alarm threshold once deployed (its `oldestMessageAgeAlarm`). */
   private alarmAgeSeconds(queue: string): number | undefined {
     return this.settings.config.queues.find((q) => q.name === queue)?.oldestMessageAgeAlarm.toSeconds();
   }
@@ -1272,7 +1272,7 @@ export function alarmingAtStartNotices(
     const threshold = pastOldestMessageAlarm(q);
     if (threshold !== undefined) {
       notices.push(
-        `${q.queue}: its oldest message has waited ${humanAge(q.oldestMessageAgeSeconds)}, longer than the ${humanAge(threshold)} after which a deployed stack's oldest-message alarm pages; see ${nextCommand(hints, `status ${q.queue}`)}`,
+        `${q.queue}: its oldest message has waited ${humanAge(q.oldestMessageAgeSeconds)}, longer than the ${humanAge(threshold)} threshold of a deployed stack's oldest-message alarm; see ${nextCommand(hints, `status ${q.queue}`)}`,
       );
     }
     return notices;

@@ -410,7 +410,7 @@ describe('status', () => {
     const output = recordingOutput();
     renderStatus(output, { target: 'local mode', queues: [row('events', 901), row('orders', 900)] });
     expect(output.lines.slice(2)).toEqual([
-      'events: oldest message has waited 15m 1s, past the 15m 0s at which its oldest-message alarm pages: its consumer is failing, paused or too slow',
+      "events: oldest message has waited 15m 1s, past its oldest-message alarm's threshold of 15m 0s: its consumer is failing, paused or too slow",
     ]);
   });
 

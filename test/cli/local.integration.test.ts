@@ -202,7 +202,7 @@ describe('hookline CLI against local mode', () => {
       ['events', false, 'Enabled'],
       ['orders', true, 'Enabled'],
     ]);
-    // The age past which each queue's deployed oldest-message alarm pages (the default 15 minutes).
+    // Each queue's deployed oldest-message alarm threshold (the default 15 minutes).
     expect(result.queues.map((q) => q.oldestMessageAgeAlarmSeconds)).toEqual([900, 900]);
     // Each queue has the age of its oldest message, read from the emulator, or holds none.
     for (const q of result.queues) {

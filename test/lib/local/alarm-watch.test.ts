@@ -68,7 +68,7 @@ describe('the crossings npm start reports while it runs', () => {
         alarm: 'oldest-message',
         state: 'ALARM',
         message:
-          "events: its oldest message has waited 1m 1s, longer than the 1m 0s after which a deployed stack's oldest-message alarm pages: its consumer is failing, paused or too slow; see hookline status events --local",
+          "events: its oldest message has waited 1m 1s, longer than the 1m 0s threshold of a deployed stack's oldest-message alarm: its consumer is failing, paused or too slow; see hookline status events --local",
       },
     ]);
     expect(changesBetween(row(0, 61), row(0, 300))).toStrictEqual([]);

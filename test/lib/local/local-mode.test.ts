@@ -213,7 +213,7 @@ describe('what a data directory holds at start that would page once deployed', (
 
   it('names a queue whose oldest message is older than its own alarm age, and no queue under it', () => {
     expect(alarmingAtStartNotices([row('events', 0, 901), row('orders', 0, 901)])).toStrictEqual([
-      "events: its oldest message has waited 15m 1s, longer than the 15m 0s after which a deployed stack's oldest-message alarm pages; see hookline status events --local",
+      "events: its oldest message has waited 15m 1s, longer than the 15m 0s threshold of a deployed stack's oldest-message alarm; see hookline status events --local",
     ]);
   });
 
