@@ -5,20 +5,15 @@
  */
 
 import { isUtf8 } from 'node:buffer';
-import { createHash } from 'node:crypto';
 import type { SourceRuntimeConfig } from '../shared/ingest-config';
-import { isSafeId, MAX_EVENT_TYPE_LENGTH } from '../shared/safe-ids';
+import { MAX_EVENT_TYPE_LENGTH } from '../shared/safe-ids';
 import { senderFor } from '../shared/senders';
 import { parseJson } from '../shared/senders/describe-kit';
 import type { DescribeResult, EventDescription } from '../shared/senders/sender';
 
+export { sanitizeId } from '../shared/safe-ids';
 export { valueAtPath } from '../shared/senders/describe-kit';
 export type { DescribeResult, EventDescription } from '../shared/senders/sender';
-
-/** Makes a sender-controlled id safe for every store (hashed when not {@link isSafeId}); deterministic, so retries map to the same id. */
-export function sanitizeId(id: string): string {
-  return isSafeId(id) ? id : `h_${createHash('sha256').update(id, 'utf8').digest('hex')}`;
-}
 
 /**
  * Types travel as SQS attributes: replace characters SQS refuses (a lone surrogate, U+FFFE, U+FFFF) and control

@@ -55,6 +55,8 @@ export function httpHeaderCarries(value: string): boolean {
   return !/[\0\r\n\u0100-\uffff]/.test(value);
 }
 
+const UTF8 = new TextEncoder();
+
 /**
  * `value` in printable ASCII: each other character percent-encoded as its UTF-8 bytes (`créée` →
  * `cr%C3%A9%C3%A9e`), as a metric dimension and a forwarded header carry a sender's text that they cannot hold.
@@ -64,12 +66,10 @@ export function percentEncodedOutsidePrintableAscii(
   value: string,
   options: { decodable?: boolean } = {},
 ): string {
-  const encoder = new TextEncoder();
   return value.replace(options.decodable ? /[^\x20-\x24\x26-\x7e]/gu : /[^\x20-\x7e]/gu, (character) =>
-    Array.from(
-      encoder.encode(character),
-      (byte) => `%${byte.toString(16).toUpperCase().padStart(2, '0')}`,
-    ).join(''),
+    Array.from(UTF8.encode(character), (byte) => `%${byte.toString(16).toUpperCase().padStart(2, '0')}`).join(
+      '',
+    ),
   );
 }
 

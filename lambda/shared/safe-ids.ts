@@ -4,6 +4,8 @@
  * a sender's value that breaks these rules (senders are not ours to correct); a job producer refuses one.
  */
 
+import { createHash } from 'node:crypto';
+
 const PRINTABLE_ASCII = /^[\x21-\x7e]+$/;
 
 /** The longest id kept as it is. */
@@ -21,6 +23,14 @@ export const MAX_GROUP_ID_LENGTH = 128;
 /** Whether `id` is kept as it is: 1 to 200 printable ASCII characters, no spaces. */
 export function isSafeId(id: string): boolean {
   return id.length > 0 && id.length <= MAX_SAFE_ID_LENGTH && PRINTABLE_ASCII.test(id);
+}
+
+/**
+ * The id a sender-controlled id is stored as: itself when {@link isSafeId}, else `h_<sha256>` of it. Deterministic,
+ * so a retry maps to the same id, and an operator's lookup by the sender's id finds what was stored.
+ */
+export function sanitizeId(id: string): string {
+  return isSafeId(id) ? id : `h_${createHash('sha256').update(id, 'utf8').digest('hex')}`;
 }
 
 /** Whether SQS accepts `value` as a `MessageGroupId`: 1 to 128 printable ASCII characters, no spaces. */

@@ -2,8 +2,8 @@
  * `hookline failed list|summary|show`: what is in a dead-letter queue and why, without consuming anything.
  */
 import { isUtf8 } from 'node:buffer';
-import { sanitizeId } from '../../lambda/ingest/normalize';
 import { envelopeBodyBytes } from '../../lambda/shared/envelope';
+import { sanitizeId } from '../../lambda/shared/safe-ids';
 import { CREDENTIAL_HEADERS } from '../../lambda/shared/senders';
 import { type Backend, contextOf } from './backend';
 import { AFTER_THE_HOLD, DEFAULT_HOLD_SECONDS, heldByOthers, nothingMatched } from './dead-letter-notes';

@@ -173,12 +173,14 @@ function unsendableHeaderProblem(headers: Record<string, string>, options: SendO
     ['--content-type', options.contentType],
     ['--secret', options.secret],
   ] as const;
-  const [flag, value] = flags.find(([, given]) => given !== undefined && !httpHeaderCarries(given)) ?? [
-    '--id',
-    '',
-  ];
-  const shown = flag === '--secret' ? '' : ` ${JSON.stringify(value)}`;
-  return `${flag}${shown} cannot be sent for source ${options.source}: it travels in the ${header} header, which holds no line break and no character above U+00FF; give a value without them`;
+  const given = flags.find(([, value]) => value !== undefined && !httpHeaderCarries(value));
+  const what =
+    given === undefined
+      ? 'a value'
+      : given[0] === '--secret'
+        ? '--secret'
+        : `${given[0]} ${JSON.stringify(given[1])}`;
+  return `${what} cannot be sent for source ${options.source}: it travels in the ${header} header, which holds no line break and no character above U+00FF; give a value without them`;
 }
 
 /** Signs and posts one webhook; a non-2xx answer is returned with `ok: false`, not thrown. */

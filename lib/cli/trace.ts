@@ -15,7 +15,6 @@ import {
   type ResultField,
   StartQueryCommand,
 } from '@aws-sdk/client-cloudwatch-logs';
-import { sanitizeId } from '../../lambda/ingest/normalize';
 import {
   CONSUMER_OUTCOME_MESSAGE,
   INGEST_OUTCOME_MESSAGE,
@@ -23,6 +22,7 @@ import {
 } from '../../lambda/shared/contracts';
 import { JOB_SOURCE } from '../../lambda/shared/job';
 import { enqueuedState, type JobState, type JobStatus } from '../../lambda/shared/job-record';
+import { sanitizeId } from '../../lambda/shared/safe-ids';
 import { parseJournal } from '../local/journal';
 import { tenantsText } from '../local/reporter';
 import type { Backend } from './backend';

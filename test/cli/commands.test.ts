@@ -9,7 +9,7 @@ import {
   StartMessageMoveTaskCommand,
 } from '@aws-sdk/client-sqs';
 import { describe, expect, it } from 'vitest';
-import { sanitizeId } from '../../lambda/ingest/normalize';
+import { sanitizeId } from '../../lambda/shared/safe-ids';
 import { setConsumerEnabled } from '../../lib/cli/consumers';
 import { CliError } from '../../lib/cli/errors';
 import { failedList, failedShow, failedSummary } from '../../lib/cli/failed';

@@ -12,7 +12,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { sanitizeId } from '../../lambda/ingest/normalize';
+import { sanitizeId } from '../../lambda/shared/safe-ids';
 import { BackendError, CliError } from '../../lib/cli/errors';
 import { failureKey } from '../../lib/cli/failure-groups';
 import { hooklineCommandFor } from '../../lib/cli/output';

@@ -9,9 +9,9 @@ import {
 } from '@aws-sdk/client-cloudwatch-logs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { sanitizeId } from '../../lambda/ingest/normalize';
 import { idempotencyWorkKey } from '../../lambda/shared/idempotency-key';
 import type { JobStatus } from '../../lambda/shared/job-record';
+import { sanitizeId } from '../../lambda/shared/safe-ids';
 import type { JobRecordLookup } from '../../lib/cli/jobs';
 import { hooklineCommandFor } from '../../lib/cli/output';
 import { renderTrace } from '../../lib/cli/render';

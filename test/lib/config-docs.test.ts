@@ -5,19 +5,13 @@ import { describe, expect, it } from 'vitest';
 import { MAX_WEBHOOK_BODY_BYTES } from '../../lambda/shared/request-limits';
 import { DEFAULTS, type HooklineConfig, resolveConfig } from '../../lib/config';
 import { DEAD_LETTER_RECOVERY_PERIODS } from '../../lib/pipeline-alarms';
+import { PROJECT_COMPILER_OPTIONS } from '../helpers/ts-compiler-options';
 
 const root = join(__dirname, '..', '..');
 
 /** A language service over one in-memory file at the repository root, `fileName`, holding `source`. */
 function languageService(fileName: string, source: string): ts.LanguageService {
-  const compilerOptions: ts.CompilerOptions = {
-    target: ts.ScriptTarget.ES2022,
-    module: ts.ModuleKind.Preserve,
-    moduleResolution: ts.ModuleResolutionKind.Bundler,
-    strict: true,
-    skipLibCheck: true,
-    types: ['node'],
-  };
+  const compilerOptions = PROJECT_COMPILER_OPTIONS;
   const host: ts.LanguageServiceHost = {
     getScriptFileNames: () => [fileName],
     getScriptVersion: () => '1',

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
+import { PROJECT_COMPILER_OPTIONS } from '../helpers/ts-compiler-options';
 
 const root = join(__dirname, '..', '..');
 const lib = join(root, 'lib');
@@ -11,14 +12,7 @@ const lib = join(root, 'lib');
  * configuration's own types have their test in config-docs.test.ts).
  */
 function constructProps(): { name: string; node: ts.PropertySignature }[] {
-  const program = ts.createProgram([join(lib, 'index.ts')], {
-    target: ts.ScriptTarget.ES2022,
-    module: ts.ModuleKind.Preserve,
-    moduleResolution: ts.ModuleResolutionKind.Bundler,
-    strict: true,
-    skipLibCheck: true,
-    types: ['node'],
-  });
+  const program = ts.createProgram([join(lib, 'index.ts')], PROJECT_COMPILER_OPTIONS);
   const checker = program.getTypeChecker();
   const index = program.getSourceFile(join(lib, 'index.ts'));
   const entry = index && checker.getSymbolAtLocation(index);

@@ -62,6 +62,23 @@ function streamedPost(url: string, total: number): Promise<{ status: number; bod
 }
 
 const identity = { apiId: 'local', accountId: '000000000000', defaultHost: '127.0.0.1:3000' };
+/** One request with exactly these headers (fetch would not let a test set `Host`); a POST carries `{}`. */
+function rawRequest(
+  url: string,
+  method: string,
+  headers: Record<string, string>,
+): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method, headers }, (res) => {
+      const parts: Buffer[] = [];
+      res.on('data', (c: Buffer) => parts.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(parts).toString() }));
+    });
+    req.on('error', reject);
+    req.end(method === 'POST' ? '{}' : undefined);
+  });
+}
+
 const ok = (value: unknown): InvokeResult => ({ ok: true, value, durationMs: 1, coldStart: false });
 
 describe('buildHttpApiEvent', () => {
@@ -997,20 +1014,8 @@ describe('what the operator and the client see of each request', () => {
       control: { status: () => ({}), setConsumerEnabled: () => 'Enabled' },
     });
     try {
-      const answer = await new Promise<{ status: number; body: string }>((resolve, reject) => {
-        const req = request(
-          `${api.url}/_hookline/status`,
-          { headers: { host: `rebound.example:${api.port}` } },
-          (res) => {
-            const parts: Buffer[] = [];
-            res.on('data', (c: Buffer) => parts.push(c));
-            res.on('end', () =>
-              resolve({ status: res.statusCode ?? 0, body: Buffer.concat(parts).toString() }),
-            );
-          },
-        );
-        req.on('error', reject);
-        req.end();
+      const answer = await rawRequest(`${api.url}/_hookline/status`, 'GET', {
+        host: `rebound.example:${api.port}`,
       });
       expect(answer.status).toBe(403);
       expect(JSON.parse(answer.body)).toEqual({
@@ -1035,21 +1040,7 @@ describe('what the operator and the client see of each request', () => {
         control: { status: () => ({ secret: 'state' }), setConsumerEnabled: () => 'Enabled' },
       });
       const call = (method: string, path: string) =>
-        new Promise<{ status: number; body: string }>((resolve, reject) => {
-          const req = request(
-            `${api.url}${path}`,
-            { method, headers: { host: `localhost:${api.port}`, [name]: value } },
-            (res) => {
-              const parts: Buffer[] = [];
-              res.on('data', (c: Buffer) => parts.push(c));
-              res.on('end', () =>
-                resolve({ status: res.statusCode ?? 0, body: Buffer.concat(parts).toString() }),
-              );
-            },
-          );
-          req.on('error', reject);
-          req.end(method === 'POST' ? '{}' : undefined);
-        });
+        rawRequest(`${api.url}${path}`, method, { host: `localhost:${api.port}`, [name]: value });
       try {
         const control = await call('GET', '/_hookline/status');
         expect(control.status).toBe(403);
