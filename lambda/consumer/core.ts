@@ -96,7 +96,8 @@ export type IdempotencyResult = 'ran' | 'duplicate';
 
 /**
  * Runs `work` at most once per key. Resolves `duplicate` without running it when the key already completed;
- * rejects with an error named `IdempotencyAlreadyInProgressError` while another execution holds the key.
+ * rejects with an error named `IdempotencyAlreadyInProgressError` while another execution holds the key. When
+ * `work` threw and the key could not be released, rejects with that fault instead of what `work` threw.
  */
 export interface IdempotencyGate {
   run(key: string, work: () => Promise<void>, context: InvocationContext): Promise<IdempotencyResult>;
@@ -293,6 +294,8 @@ interface RecordInfo {
   children?: FlowChildOutcomes;
   /** Set once its outcome is being settled: resolves true when it is done, false when it is reported failed. */
   done: Promise<boolean> | undefined;
+  /** Seconds its idempotency key stays locked after its handler failed and the key could not be released. */
+  keyLockedSeconds?: number;
 }
 
 /** The processing core built from a consumer definition, its runtime configuration and collaborators. */
@@ -657,7 +660,8 @@ class ConsumerRuntime implements ConsumerCore {
       // Already set when the record was abandoned at the deadline: its late result is neither logged nor acted on.
       done = info.done ?? this.finish(state, info, outcome);
     } catch (error) {
-      done = info.done ?? this.settleFailure(info, state, error, requestedRetryDelaySeconds(error));
+      const notBefore = Math.max(requestedRetryDelaySeconds(error), info.keyLockedSeconds ?? 0);
+      done = info.done ?? this.settleFailure(info, state, error, notBefore);
     }
     info.done = done;
     if (done !== DONE && !(await done)) throw RECORD_FAILED;
@@ -744,6 +748,7 @@ class ConsumerRuntime implements ConsumerCore {
     }
     let run = RAN as JobRun;
     let finished = false;
+    let failed: { readonly error: unknown } | undefined;
     // Abandoned at the deadline, the work never settles for Powertools, as if Lambda had ended it: its record
     // stays in progress until its expiry (this invocation's timeout), and then the retry takes it over. A late
     // "completed" would turn that retry into a duplicate of a record reported failed, and a late failure would
@@ -759,6 +764,7 @@ class ConsumerRuntime implements ConsumerCore {
         },
         (error: unknown) => {
           if (state.expired) return neverSettles();
+          failed = { error };
           throw error;
         },
       );
@@ -766,6 +772,8 @@ class ConsumerRuntime implements ConsumerCore {
     try {
       result = await idempotency.run(idempotencyWorkKey(this.config.name, envelope), work, state.context);
     } catch (error) {
+      if (failed !== undefined && error !== failed.error)
+        throw this.keptLocked(info, state, failed.error, error);
       if (!finished) throw error;
       // The handler finished and only marking its key completed failed: a retry would run its side effects
       // again once the in-progress lock expires, so the record counts as done.
@@ -776,6 +784,26 @@ class ConsumerRuntime implements ConsumerCore {
       result = 'ran';
     }
     return result === 'duplicate' ? 'duplicate' : run === CANCELLED ? 'cancelled' : 'processed';
+  }
+
+  /**
+   * The handler failed and releasing its idempotency key failed too (Powertools then reports only the release's
+   * fault): the handler's error is what happened to the record, so a PermanentError is still dead-lettered; the
+   * key stays locked until its in-progress expiry (this invocation's end), so a retry comes no sooner, instead of
+   * spending an attempt on `IdempotencyAlreadyInProgressError`. Returns the handler's error, to throw.
+   */
+  private keptLocked(
+    info: RecordInfo,
+    state: BatchState,
+    handlerError: unknown,
+    releaseError: unknown,
+  ): unknown {
+    this.deps.logger.warn('could not release the record’s idempotency key after its handler failed', {
+      id: info.id,
+      error: errorText(releaseError),
+    });
+    info.keyLockedSeconds = Math.ceil(Math.max(0, state.context.getRemainingTimeInMillis()) / 1000);
+    return handlerError;
   }
 
   /**

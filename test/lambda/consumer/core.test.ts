@@ -778,6 +778,66 @@ describe('consumer core: idempotency', () => {
     });
   });
 
+  it('a PermanentError whose idempotency key could not be released is dead-lettered with its own reason, not retried', async () => {
+    let calls = 0;
+    const { core, queue, logger, idempotency } = harness(
+      {
+        handlers: {
+          '**': async () => {
+            calls++;
+            throw new PermanentError('unknown customer');
+          },
+        },
+      },
+      {},
+      { idempotency: true },
+    );
+    if (idempotency) idempotency.releaseFails = true;
+    const refused = record(envelope({ id: 'refused' }));
+
+    const response = await core.processBatch(sqsEvent([refused]), lambdaContext());
+
+    expect(calls).toBe(1);
+    expect(response.batchItemFailures).toStrictEqual([]);
+    expect(queue.visibilityChanges).toStrictEqual([]);
+    expect(logger.outcomeOf(refused.messageId)).toMatchObject({
+      outcome: 'dead-lettered',
+      reason: 'PermanentError: unknown customer',
+    });
+    expect(logger.lines).toContainEqual(
+      expect.objectContaining({
+        level: 'warn',
+        message: 'could not release the record’s idempotency key after its handler failed',
+      }),
+    );
+  });
+
+  it('a failure whose idempotency key could not be released is retried with its own reason, once the key’s lock has expired', async () => {
+    const { core, queue, logger, idempotency } = harness(
+      {
+        handlers: {
+          '**': async () => {
+            throw new Error('upstream 502');
+          },
+        },
+      },
+      {},
+      { idempotency: true },
+    );
+    if (idempotency) idempotency.releaseFails = true;
+    const failed = record(envelope({ id: 'held' }));
+
+    // The lock taken with 25 s left expires with the invocation: a retry sooner would find it held.
+    const response = await core.processBatch(sqsEvent([failed]), lambdaContext(25_000));
+
+    expect(failedIds(response)).toStrictEqual([failed.messageId]);
+    expect(logger.outcomeOf(failed.messageId)).toMatchObject({
+      outcome: 'retried',
+      reason: 'Error: upstream 502',
+    });
+    expect(queue.visibilityChanges).toStrictEqual([{ messageId: failed.messageId, seconds: 25 }]);
+  });
+
   it('two copies racing in one batch: one runs, the in-flight duplicate is reported as a failure', async () => {
     let release: () => void = () => {};
     const gate = new Promise<void>((resolve) => {

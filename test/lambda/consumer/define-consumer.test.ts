@@ -655,4 +655,23 @@ describe('idempotency gate over DynamoDB', () => {
     // The key is released, so a retry runs again.
     expect(sent.map((command) => command.name)).toContain('DeleteItemCommand');
   });
+
+  it('reports only the release’s fault, not what the work threw, when the failed key cannot be released (the core restores the work’s error)', async () => {
+    const client = new DynamoDBClient({ region: 'us-east-1' });
+    client.send = (async (command: { constructor: { name: string } }) => {
+      if (command.constructor.name === 'DeleteItemCommand') throw new Error('ProvisionedThroughputExceeded');
+      return {};
+    }) as never;
+    const gate = powertoolsIdempotencyGate({ tableName: 'table', expirySeconds: 259_200 }, 'events', client);
+    const error = new PermanentError('unfixable');
+    const run = gate.run(
+      'key-1',
+      async () => {
+        throw error;
+      },
+      invocation,
+    );
+    await expect(run).rejects.toMatchObject({ name: 'IdempotencyPersistenceLayerError' });
+    await expect(run).rejects.not.toBe(error);
+  });
 });

@@ -195,6 +195,8 @@ export class FakeIdempotency implements IdempotencyGate {
   completionFails = false;
   /** Set: the write marking a key completed waits for it, as a slow DynamoDB write does. */
   completionWrite: Promise<void> | undefined;
+  /** Set: releasing a failed key fails, as Powertools reports a DynamoDB fault deleting it: the key stays locked. */
+  releaseFails = false;
   async run(key: string, work: () => Promise<void>, context: InvocationContext) {
     this.contexts.push(context);
     const state = this.states.get(key);
@@ -208,6 +210,11 @@ export class FakeIdempotency implements IdempotencyGate {
     try {
       await work();
     } catch (error) {
+      if (this.releaseFails) {
+        const fault = new Error('Failed to delete record from idempotency store', { cause: error });
+        fault.name = 'IdempotencyPersistenceLayerError';
+        throw fault;
+      }
       this.states.delete(key);
       throw error;
     }
