@@ -11,6 +11,7 @@ import { SQS_DEFAULT_POLLERS } from '../lambda/shared/circuit-breaker';
 import { CONSUMER_CONFIG_ENV } from '../lambda/shared/consumer-config';
 import { FORWARD_CONFIG_ENV } from '../lambda/shared/forward-config';
 import { brokenRetryRules, RETRY_FACTOR_MAX, RETRY_FACTOR_MIN } from '../lambda/shared/job-retry';
+import { DEFAULTS } from './config/defaults';
 import { type Violation, violation } from './violations';
 
 // Constructs import the thrower with the rules.
@@ -345,6 +346,44 @@ export function retryWithinVisibilityViolations(
       `SQS keeps a message hidden at most ${MAX_VISIBILITY_HOURS} hours after its receive, and a backoff is set up to the visibility timeout (${visibilityTimeout.toHumanString()}) after it, so a longer wait is refused and the record comes back after the visibility timeout instead`,
       retryMax,
       `use at most Duration.seconds(${Math.max(1, room)})`,
+    ),
+  ];
+}
+
+/** The shortest idempotency record, whatever the visibility timeout. */
+const MIN_IDEMPOTENCY_EXPIRY_SECONDS = 60;
+
+/**
+ * Rule: a consumer's idempotency record lives at least a minute, and outlives its queue's visibility timeout. A
+ * record whose handler returned but whose invocation then died (a crash, a thread blocked into the timeout) before
+ * the batch response comes back that long after its receive: its key must still say done, or the handler runs a
+ * second time.
+ */
+export function idempotencyExpiryViolations(
+  path: string,
+  expiry: Duration,
+  visibilityTimeout: Duration,
+): Violation[] {
+  if (!known(expiry)) return [];
+  if (secondsOf(expiry) < MIN_IDEMPOTENCY_EXPIRY_SECONDS) {
+    return [
+      violation(
+        path,
+        'an idempotency record must live at least a minute',
+        expiry,
+        `use ${DEFAULTS.idempotencyExpiry.toHumanString()}, which outlasts sender retries`,
+      ),
+    ];
+  }
+  if (!known(visibilityTimeout)) return [];
+  const needed = Math.ceil(secondsOf(visibilityTimeout));
+  if (secondsOf(expiry) >= needed) return [];
+  return [
+    violation(
+      path,
+      `an idempotency record must outlive the queue's visibility timeout (${visibilityTimeout.toHumanString()}): a record processed by an invocation that then died before its batch response comes back after it, and runs again once its key has expired`,
+      expiry,
+      `use at least Duration.seconds(${needed})`,
     ),
   ];
 }

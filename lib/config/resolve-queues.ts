@@ -5,6 +5,7 @@ import {
   circuitBreakerViolations,
   consumerViolations,
   defaultDeadlineMargin,
+  idempotencyExpiryViolations,
   minimumVisibilityTimeout,
   oldestMessageAlarmViolations,
   queueViolations,
@@ -14,7 +15,7 @@ import {
   visibilityViolations,
 } from '../validation';
 import type { ViolationList } from '../violations';
-import { checkDistinctIds, NAME_PATTERN, NAME_RULE, seconds } from './common';
+import { checkDistinctIds, NAME_PATTERN, NAME_RULE } from './common';
 import { DEFAULTS, OLDEST_MESSAGE_ALARM_WINDOW } from './defaults';
 import { forwardEntry, resolveForward } from './resolve-forward';
 import type { ResolvedConsumer, ResolvedQueue, ResolvedSource } from './resolved';
@@ -98,23 +99,13 @@ function resolveDeadlineMargin(
   return deadlineMargin;
 }
 
-/** Idempotency, checked: a record lives at least a minute. Undefined when disabled. */
-function resolveIdempotency(
-  problems: ViolationList,
-  path: string,
-  c: ParsedConsumer,
-): ResolvedConsumer['idempotency'] {
+/**
+ * Idempotency, defaults filled; undefined when disabled. Its expiry is checked with the queue's visibility
+ * timeout, once the consumer is resolved (`idempotencyExpiryViolations`).
+ */
+function resolveIdempotency(c: ParsedConsumer): ResolvedConsumer['idempotency'] {
   if (!(c.idempotency?.enabled ?? DEFAULTS.idempotencyEnabled)) return undefined;
-  const expiry = c.idempotency?.expiry ?? DEFAULTS.idempotencyExpiry;
-  if (seconds(expiry) < 60) {
-    problems.add(
-      `${path}.idempotency.expiry`,
-      'an idempotency record must live at least a minute',
-      expiry,
-      `use ${DEFAULTS.idempotencyExpiry.toHumanString()}, which outlasts sender retries`,
-    );
-  }
-  return { expiry };
+  return { expiry: c.idempotency?.expiry ?? DEFAULTS.idempotencyExpiry };
 }
 
 /** Rule: a record batch is handled 1 to 1000 records at once. */
@@ -240,7 +231,7 @@ function resolveConsumer(
   const parallelism = resolveParallelism(problems, path, c);
   const retry = resolveRetry(problems, path, c);
   const deadlineMargin = resolveDeadlineMargin(problems, path, c, timeout);
-  const idempotency = resolveIdempotency(problems, path, c);
+  const idempotency = resolveIdempotency(c);
   const circuitBreaker = resolveCircuitBreaker(problems, path, c);
   if (c.rateLimit) {
     problems.addAll(
@@ -348,10 +339,13 @@ function resolveQueue(context: QueueContext, name: string, queue: ParsedQueue): 
   );
   const consumer = queue.consumer ? resolveConsumer(context, name, queue, queue.consumer) : undefined;
   if (consumer) {
-    context.problems.addAll(
-      `${path}.consumer`,
-      retryWithinVisibilityViolations('retry.max', consumer.retry.max, visibilityTimeoutOf(queue, consumer)),
-    );
+    const visibilityTimeout = visibilityTimeoutOf(queue, consumer);
+    context.problems.addAll(`${path}.consumer`, [
+      ...retryWithinVisibilityViolations('retry.max', consumer.retry.max, visibilityTimeout),
+      ...(consumer.idempotency
+        ? idempotencyExpiryViolations('idempotency.expiry', consumer.idempotency.expiry, visibilityTimeout)
+        : []),
+    ]);
   }
   return {
     name,

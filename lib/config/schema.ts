@@ -92,7 +92,8 @@ export interface IdempotencyConfig {
    */
   enabled?: boolean;
   /**
-   * How long a handled record is remembered; at least a minute.
+   * How long a handled record is remembered; at least a minute, and at least the queue's visibility timeout (a record
+   * whose invocation died after its handler returned comes back after it).
    * @default Duration.days(3)
    */
   expiry?: Duration;

@@ -313,11 +313,15 @@ describe('resolveConfig: a queue and its consumer as configured', () => {
     expect(queue?.oldestMessageAgeAlarm.toMinutes()).toBe(3);
   });
 
-  it('accepts 1 to 1000 records at once and an idempotency record of exactly a minute', () => {
+  it('accepts 1 to 1000 records at once and an idempotency record of exactly a minute, as long as its visibility timeout', () => {
     expect(consumerOf({ parallelism: 1 })?.parallelism).toBe(1);
     expect(consumerOf({ parallelism: 1000 })?.parallelism).toBe(1000);
+    // A 10-second timeout derives a visibility timeout of 60 seconds.
     expect(
-      consumerOf({ idempotency: { expiry: Duration.minutes(1) } })?.idempotency?.expiry.toMinutes(),
+      consumerOf({
+        timeout: Duration.seconds(10),
+        idempotency: { expiry: Duration.minutes(1) },
+      })?.idempotency?.expiry.toMinutes(),
     ).toBe(1);
     expect(
       issueOf(minimal({ queues: { events: { consumer: { entry: 'x.ts', parallelism: 1001 } } } })).issue,
@@ -813,6 +817,25 @@ describe('resolveConfig validation', () => {
         queues: { events: { consumer: { entry: 'x.ts', idempotency: { expiry: Duration.seconds(10) } } } },
       }),
       /consumer\.idempotency\.expiry: an idempotency record must live at least a minute/,
+    ],
+    [
+      'idempotency expiry shorter than the queue visibility timeout a processed record comes back after',
+      minimal({
+        queues: { events: { consumer: { entry: 'x.ts', idempotency: { expiry: Duration.minutes(2) } } } },
+      }),
+      /queues\.events\.consumer\.idempotency\.expiry: .*visibility timeout \(3 minutes\).*\(got 2 minutes\)\. Fix: use at least Duration\.seconds\(180\)/,
+    ],
+    [
+      'idempotency expiry shorter than a visibility timeout set on the queue',
+      minimal({
+        queues: {
+          events: {
+            visibilityTimeout: Duration.hours(1),
+            consumer: { entry: 'x.ts', idempotency: { expiry: Duration.minutes(30) } },
+          },
+        },
+      }),
+      /queues\.events\.consumer\.idempotency\.expiry: .*visibility timeout \(1 hour\).*Fix: use at least Duration\.seconds\(3600\)/,
     ],
     [
       'route to unknown source',
