@@ -51,6 +51,7 @@ import {
   NotStartedError,
   RetentionEndsError,
   requestedRetryDelaySeconds,
+  retryDelaySeconds,
   UnknownEventTypeError,
 } from './errors';
 import { validateJob } from './jobs';
@@ -802,7 +803,8 @@ class ConsumerRuntime implements ConsumerCore {
       id: info.id,
       error: errorText(releaseError),
     });
-    info.keyLockedSeconds = Math.ceil(Math.max(0, state.context.getRemainingTimeInMillis()) / 1000);
+    // At most the longest retry delay: an invocation without a deadline (outside Lambda) locks it for good.
+    info.keyLockedSeconds = retryDelaySeconds(state.context.getRemainingTimeInMillis() / 1000);
     return handlerError;
   }
 

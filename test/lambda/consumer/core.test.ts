@@ -838,6 +838,26 @@ describe('consumer core: idempotency', () => {
     expect(queue.visibilityChanges).toStrictEqual([{ messageId: failed.messageId, seconds: 25 }]);
   });
 
+  it('a failure whose idempotency key could not be released, outside Lambda (no deadline), is retried at the longest retry delay', async () => {
+    const { core, queue, idempotency } = harness(
+      {
+        handlers: {
+          '**': async () => {
+            throw new Error('upstream 502');
+          },
+        },
+      },
+      {},
+      { idempotency: true },
+    );
+    if (idempotency) idempotency.releaseFails = true;
+    const failed = record(envelope({ id: 'no-deadline' }));
+
+    await core.processBatch(sqsEvent([failed]), lambdaContext(Number.MAX_SAFE_INTEGER));
+
+    expect(queue.visibilityChanges).toStrictEqual([{ messageId: failed.messageId, seconds: 42_000 }]);
+  });
+
   it('two copies racing in one batch: one runs, the in-flight duplicate is reported as a failure', async () => {
     let release: () => void = () => {};
     const gate = new Promise<void>((resolve) => {
