@@ -1,9 +1,9 @@
-import { type Duration, Stack } from 'aws-cdk-lib';
+import { Duration, Stack, Token } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import { SqsEventSource, type SqsEventSourceProps } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { MappingScaling } from '../lambda/shared/circuit-breaker';
 import { JOB_RECORD_KEY_PREFIX } from '../lambda/shared/contracts';
@@ -18,9 +18,11 @@ import { grantItemAccessByKey, grantPayloadObjects } from './grants';
 import { HooklineFunction, type HooklineFunctionProps } from './hookline-function';
 import { type ConsumerSettings, consumerRuntimeConfig } from './runtime-wiring';
 import {
+  consumerQueueVisibilityViolations,
   consumerReceiveCountViolations,
   consumerViolations,
   defaultDeadlineMargin,
+  idempotencyExpiryViolations,
   rateLimitViolations,
   retryViolations,
   throwIfViolations,
@@ -192,7 +194,9 @@ export interface QueueConsumerProps
   readonly idempotencyTable?: dynamodb.ITable;
 
   /**
-   * How long an idempotency record lives. Only used with `idempotencyTable`.
+   * How long an idempotency record lives. Only used with `idempotencyTable`. At least a minute, and at least the
+   * queue's visibility timeout where synth can read it (a record whose invocation died after its handler returned
+   * comes back after it, and must find its key still done).
    *
    * @default DEFAULTS.idempotencyExpiry (3 days)
    */
@@ -305,6 +309,7 @@ export class QueueConsumer extends Construct {
       ...(props.retry ? retryViolations(props.retry) : []),
       ...consumerReceiveCountViolations(props.maxReceiveCount, queueReceiveCountOf(props.queue)),
       ...deadLetterTargetViolations(props),
+      ...queueVisibilityViolations(props, settings),
       ...rateLimitPropsViolations(props, settings),
       // A resolved configuration handed to the pipeline skipped the deploy rules: a deployed function posts here.
       ...(props.forward ? forwardUrlViolations('forward.url', props.forward.url, true) : []),
@@ -437,6 +442,40 @@ function functionSettingsOf(props: QueueConsumerProps): ConsumerFunctionSettings
  */
 function queueRedriveOf(queue: sqs.IQueue): sqs.DeadLetterQueue | undefined {
   return (queue as Partial<Pick<sqs.Queue, 'deadLetterQueue'>>).deadLetterQueue;
+}
+
+/**
+ * The visibility timeout of a queue defined in this app (SQS's default where it sets none); undefined for an
+ * imported queue or a token, which synth cannot read.
+ */
+function queueVisibilityTimeoutOf(queue: sqs.IQueue): Duration | undefined {
+  const resource = queue.node.defaultChild;
+  if (!(resource instanceof sqs.CfnQueue)) return undefined;
+  const seconds = resource.visibilityTimeout;
+  if (seconds === undefined) return DEFAULTS.visibilityTimeout;
+  return Token.isUnresolved(seconds) ? undefined : Duration.seconds(seconds);
+}
+
+/**
+ * The queue hides a batch long enough for this consumer's timeout, and its idempotency records outlive that: a
+ * record whose invocation died after its handler returned comes back after the visibility timeout, and must find
+ * its key still done.
+ */
+function queueVisibilityViolations(
+  props: QueueConsumerProps,
+  settings: ConsumerFunctionSettings,
+): Violation[] {
+  const visibilityTimeout = queueVisibilityTimeoutOf(props.queue);
+  return [
+    ...consumerQueueVisibilityViolations(visibilityTimeout, settings.timeout, settings.maxBatchingWindow),
+    ...(props.idempotencyTable
+      ? idempotencyExpiryViolations(
+          'idempotencyExpiry',
+          props.idempotencyExpiry ?? DEFAULTS.idempotencyExpiry,
+          visibilityTimeout,
+        )
+      : []),
+  ];
 }
 
 function queueReceiveCountOf(queue: sqs.IQueue): number | undefined {

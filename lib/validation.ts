@@ -362,7 +362,7 @@ const MIN_IDEMPOTENCY_EXPIRY_SECONDS = 60;
 export function idempotencyExpiryViolations(
   path: string,
   expiry: Duration,
-  visibilityTimeout: Duration,
+  visibilityTimeout: Duration | undefined,
 ): Violation[] {
   if (!known(expiry)) return [];
   if (secondsOf(expiry) < MIN_IDEMPOTENCY_EXPIRY_SECONDS) {
@@ -375,7 +375,7 @@ export function idempotencyExpiryViolations(
       ),
     ];
   }
-  if (!known(visibilityTimeout)) return [];
+  if (!visibilityTimeout || !known(visibilityTimeout)) return [];
   const needed = Math.ceil(secondsOf(visibilityTimeout));
   if (secondsOf(expiry) >= needed) return [];
   return [
@@ -887,6 +887,29 @@ export function visibilityViolations(
       `must be at least 6 x the consumer timeout + the batching window (${minimum} seconds), or a batch can be processed twice while Lambda retries a throttled invoke`,
       visibilityTimeout,
       `remove it to derive ${minimum} seconds, or raise it`,
+    ),
+  ];
+}
+
+/**
+ * Rule, from the consumer's side: the queue it reads hides a received batch for at least 6 x its timeout + its
+ * batching window. For a consumer used on its own, whose queue was made apart from it; `visibilityTimeout` is
+ * undefined where the queue's is not known at synth (an imported queue, a token).
+ */
+export function consumerQueueVisibilityViolations(
+  visibilityTimeout: Duration | undefined,
+  timeout: Duration,
+  maxBatchingWindow: Duration,
+): Violation[] {
+  if (!visibilityTimeout || visibilityViolations(visibilityTimeout, timeout, maxBatchingWindow).length === 0)
+    return [];
+  const minimum = minimumVisibilityTimeout(timeout, maxBatchingWindow);
+  return [
+    violation(
+      'queue',
+      `its visibility timeout must be at least 6 x this consumer's timeout + its batching window (${minimum.toHumanString()}), or a batch can be processed twice while Lambda retries a throttled invoke`,
+      visibilityTimeout,
+      `give its PipelineQueue consumerTimeout: Duration.seconds(${Math.ceil(secondsOf(timeout))}) and this consumer's batching window (consumerBatchingWindow) to derive it, or raise its visibilityTimeout to at least Duration.seconds(${minimum.toSeconds()})`,
     ),
   ];
 }

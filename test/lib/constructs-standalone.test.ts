@@ -138,7 +138,7 @@ describe('construct props given as CDK tokens', () => {
 
   it('QueueConsumer refuses the timeout and batching window it computes with, and takes the memory and retention CloudFormation reads', () => {
     const { stack, parameter } = stackWithParameter();
-    const jobs = new PipelineQueue(stack, 'Jobs');
+    const jobs = new PipelineQueue(stack, 'Jobs', { consumerTimeout: DEFAULTS.consumerTimeout });
     const consumer = (props: Partial<QueueConsumerProps>, id = 'Worker') =>
       new QueueConsumer(stack, id, {
         queue: jobs.queue,
@@ -267,7 +267,7 @@ describe('the constructs used on their own under cdk-nag', () => {
   it("are AwsSolutions clean: each finding hookline's design accepts is acknowledged where the construct makes it", () => {
     const app = testApp();
     const stack = new Stack(app, 'Standalone');
-    const events = new PipelineQueue(stack, 'Events');
+    const events = new PipelineQueue(stack, 'Events', { consumerTimeout: DEFAULTS.consumerTimeout });
     const archive = new hookline.EventArchive(stack, 'Archive');
     const payloads = new s3.Bucket(stack, 'Payloads', { enforceSSL: true, serverAccessLogsPrefix: 'logs/' });
     const secret = new secretsmanager.Secret(stack, 'GithubSecret');
@@ -299,7 +299,7 @@ describe('the constructs used on their own under cdk-nag', () => {
 describe('ConsumerCircuitBreakers used on its own', () => {
   /** A breaker over one consumer, with the settings a test gives. */
   const breakersIn = (stack: Stack, settings: Partial<hookline.BreakerConsumer>) => {
-    const jobs = new PipelineQueue(stack, 'Jobs');
+    const jobs = new PipelineQueue(stack, 'Jobs', { consumerTimeout: DEFAULTS.consumerTimeout });
     const worker = new QueueConsumer(stack, 'Worker', {
       queue: jobs.queue,
       deadLetterQueue: jobs.deadLetterQueue,

@@ -10,7 +10,7 @@ import {
   consumerRuntimeSchema,
   readRuntimeConfig,
 } from '../../lambda/shared/runtime-config';
-import { type HooklineConfig, resolveConfig } from '../../lib/config';
+import { DEFAULTS, type HooklineConfig, resolveConfig } from '../../lib/config';
 import { EventArchive } from '../../lib/event-archive';
 import { PipelineQueue } from '../../lib/pipeline-queue';
 import { QueueConsumer } from '../../lib/queue-consumer';
@@ -247,7 +247,7 @@ describe('QueueConsumer', () => {
 
   it('throws when the queue has no consumer', () => {
     const stack = testStack();
-    const pair = new PipelineQueue(stack, 'Jobs');
+    const pair = new PipelineQueue(stack, 'Jobs', { consumerTimeout: DEFAULTS.consumerTimeout });
     expect(
       () =>
         new QueueConsumer(stack, 'Consumer', {
@@ -260,7 +260,7 @@ describe('QueueConsumer', () => {
 
   it('throws on a FIFO batch above 10', () => {
     const stack = testStack();
-    const pair = new PipelineQueue(stack, 'Jobs', { fifo: true });
+    const pair = new PipelineQueue(stack, 'Jobs', { fifo: true, consumerTimeout: DEFAULTS.consumerTimeout });
     const settings = { ...settingsFor({ fifo: true, consumer: { entry: 'x.ts' } }) };
     const consumer = settings.consumer;
     if (!consumer) throw new Error('no consumer');
@@ -296,8 +296,11 @@ describe('QueueConsumer', () => {
 
   it('used on its own with only the required props, runs with the documented defaults on a standard and a FIFO queue, in a configuration its runtime accepts', () => {
     const stack = testStack();
-    const jobs = new PipelineQueue(stack, 'Jobs');
-    const orders = new PipelineQueue(stack, 'Orders', { fifo: true });
+    const jobs = new PipelineQueue(stack, 'Jobs', { consumerTimeout: DEFAULTS.consumerTimeout });
+    const orders = new PipelineQueue(stack, 'Orders', {
+      fifo: true,
+      consumerTimeout: DEFAULTS.consumerTimeout,
+    });
     const table = new dynamodb.Table(stack, 'Idem', {
       partitionKey: { name: 'id', type: dynamodb.AttributeType.STRING },
     });
@@ -335,7 +338,10 @@ describe('QueueConsumer', () => {
 
   it("used on its own, takes its queue's redrive count for a record's last attempt, and refuses another", () => {
     const stack = testStack();
-    const jobs = new PipelineQueue(stack, 'Jobs', { maxReceiveCount: 8 });
+    const jobs = new PipelineQueue(stack, 'Jobs', {
+      maxReceiveCount: 8,
+      consumerTimeout: DEFAULTS.consumerTimeout,
+    });
     new QueueConsumer(stack, 'JobsConsumer', standaloneProps(jobs, 'jobs'));
     const imported = sqs.Queue.fromQueueArn(stack, 'Imported', 'arn:aws:sqs:eu-west-1:123456789012:imported');
     new QueueConsumer(stack, 'ImportedConsumer', {
@@ -350,7 +356,10 @@ describe('QueueConsumer', () => {
 
     for (const given of [5, 12]) {
       const other = testStack();
-      const queue = new PipelineQueue(other, 'Jobs', { maxReceiveCount: 8 });
+      const queue = new PipelineQueue(other, 'Jobs', {
+        maxReceiveCount: 8,
+        consumerTimeout: DEFAULTS.consumerTimeout,
+      });
       expect(
         () =>
           new QueueConsumer(other, 'Consumer', { ...standaloneProps(queue, 'jobs'), maxReceiveCount: given }),
@@ -363,9 +372,54 @@ describe('QueueConsumer', () => {
     }
   });
 
+  it('used on its own, refuses a queue that hides a batch for less than 6 x its timeout + batching window, and idempotency records that expire before it, at once', () => {
+    const stack = testStack();
+    // Derived for a 30-second consumer: 180 seconds, too short for a 60-second one with a 10-second window.
+    const jobs = new PipelineQueue(stack, 'Jobs', { consumerTimeout: DEFAULTS.consumerTimeout });
+    const table = new dynamodb.Table(stack, 'Idem', {
+      partitionKey: { name: 'id', type: dynamodb.AttributeType.STRING },
+    });
+    expect(
+      () =>
+        new QueueConsumer(stack, 'Consumer', {
+          ...standaloneProps(jobs, 'jobs'),
+          timeout: Duration.seconds(60),
+          maxBatchingWindow: Duration.seconds(10),
+          idempotencyTable: table,
+          idempotencyExpiry: Duration.minutes(2),
+        }),
+    ).toThrow(
+      /- queue: its visibility timeout must be at least 6 x this consumer's timeout \+ its batching window \(6 minutes 10 seconds\).*\(got 3 minutes\)\. Fix: give its PipelineQueue consumerTimeout: Duration\.seconds\(60\).*at least Duration\.seconds\(370\)\n {2}- idempotencyExpiry: an idempotency record must outlive the queue's visibility timeout \(3 minutes\).*\(got 2 minutes\)/s,
+    );
+  });
+
+  it("used on its own, takes a queue's visibility as SQS does: 30 seconds where it sets none, and unchecked where synth cannot read it", () => {
+    const stack = testStack();
+    const plain = new sqs.Queue(stack, 'Plain');
+    const dlq = new sqs.Queue(stack, 'PlainDlq');
+    const props = { deadLetterQueue: dlq, name: 'plain', entry: 'lambda/consumers/events.ts' };
+    expect(() => new QueueConsumer(stack, 'PlainConsumer', { ...props, queue: plain })).toThrow(
+      /queue: its visibility timeout must be at least .*\(got 30 seconds\)/s,
+    );
+    const imported = sqs.Queue.fromQueueArn(stack, 'Imported', 'arn:aws:sqs:eu-west-1:123456789012:imported');
+    expect(() => new QueueConsumer(stack, 'ImportedConsumer', { ...props, queue: imported })).not.toThrow();
+    const derived = new PipelineQueue(stack, 'Derived', {
+      consumerTimeout: Duration.seconds(60),
+      consumerBatchingWindow: Duration.seconds(10),
+    });
+    expect(
+      () =>
+        new QueueConsumer(stack, 'DerivedConsumer', {
+          ...standaloneProps(derived, 'derived'),
+          timeout: Duration.seconds(60),
+          maxBatchingWindow: Duration.seconds(10),
+        }),
+    ).not.toThrow();
+  });
+
   it('used on its own, refuses environment variables Lambda would refuse at deploy or that replace what hookline sets', () => {
     const stack = testStack();
-    const jobs = new PipelineQueue(stack, 'Jobs');
+    const jobs = new PipelineQueue(stack, 'Jobs', { consumerTimeout: DEFAULTS.consumerTimeout });
     expect(
       () =>
         new QueueConsumer(stack, 'Consumer', {
@@ -379,8 +433,8 @@ describe('QueueConsumer', () => {
 
   it("used on its own, refuses a dead-letter queue other than its queue's redrive target", () => {
     const stack = testStack();
-    const jobs = new PipelineQueue(stack, 'Jobs');
-    const other = new PipelineQueue(stack, 'Other');
+    const jobs = new PipelineQueue(stack, 'Jobs', { consumerTimeout: DEFAULTS.consumerTimeout });
+    const other = new PipelineQueue(stack, 'Other', { consumerTimeout: DEFAULTS.consumerTimeout });
     expect(
       () =>
         new QueueConsumer(stack, 'Consumer', {
@@ -398,7 +452,10 @@ describe('QueueConsumer', () => {
   ])('runs in provisioned mode given %s, Lambda choosing the other bound', (_name, pollers, expected) => {
     const stack = testStack();
     new QueueConsumer(stack, 'Consumer', {
-      ...standaloneProps(new PipelineQueue(stack, 'Jobs'), 'jobs'),
+      ...standaloneProps(
+        new PipelineQueue(stack, 'Jobs', { consumerTimeout: DEFAULTS.consumerTimeout }),
+        'jobs',
+      ),
       ...pollers,
     });
     Template.fromStack(stack).hasResourceProperties('AWS::Lambda::EventSourceMapping', {
@@ -409,7 +466,10 @@ describe('QueueConsumer', () => {
   it('runs the exported handler it names and keeps its logs as long as it is told', () => {
     const stack = testStack();
     new QueueConsumer(stack, 'Consumer', {
-      ...standaloneProps(new PipelineQueue(stack, 'Jobs'), 'jobs'),
+      ...standaloneProps(
+        new PipelineQueue(stack, 'Jobs', { consumerTimeout: DEFAULTS.consumerTimeout }),
+        'jobs',
+      ),
       handler: 'consume',
       logRetention: RetentionDays.ONE_WEEK,
     });
@@ -447,7 +507,7 @@ describe('QueueConsumer', () => {
     ],
   ])('refuses %s when used on its own', (_name, scaling, expected) => {
     const stack = testStack();
-    const pair = new PipelineQueue(stack, 'Jobs', {});
+    const pair = new PipelineQueue(stack, 'Jobs', { consumerTimeout: DEFAULTS.consumerTimeout });
     expect(
       () =>
         new QueueConsumer(stack, 'Consumer', {
@@ -509,7 +569,7 @@ describe('QueueConsumer rate limit', () => {
 
   it('used on its own, refuses a rate limit without its table or without maxConcurrency, saying both at once', () => {
     const stack = testStack();
-    const pair = new PipelineQueue(stack, 'Jobs', {});
+    const pair = new PipelineQueue(stack, 'Jobs', { consumerTimeout: DEFAULTS.consumerTimeout });
     expect(
       () =>
         new QueueConsumer(stack, 'Consumer', {
