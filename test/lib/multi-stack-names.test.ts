@@ -82,14 +82,16 @@ function textsOf(stack: Stack): string[] {
   return texts;
 }
 
-/** A producer of the app's own, granted to send (with delays) to the `events` queue of each pipeline. */
+/** A producer of the app's own for each pipeline, granted to send (with delays) to its `events` queue. */
 function grantProducer(scope: Stack, pipelines: readonly WebhookPipelineStack[]): void {
-  const producer = new lambda.Function(scope, 'Producer', {
-    runtime: lambda.Runtime.NODEJS_24_X,
-    handler: 'index.handler',
-    code: lambda.Code.fromInline('export const handler = async () => {}'),
-  });
-  for (const pipeline of pipelines) pipeline.grantSend(producer, 'events', { delays: true });
+  for (const pipeline of pipelines) {
+    const producer = new lambda.Function(scope, `Producer${pipeline.node.id}`, {
+      runtime: lambda.Runtime.NODEJS_24_X,
+      handler: 'index.handler',
+      code: lambda.Code.fromInline('export const handler = async () => {}'),
+    });
+    pipeline.grantSend(producer, 'events', { delays: true });
+  }
 }
 
 const app = () => new App({ context: { 'aws:cdk:bundling-stacks': [] } });
@@ -144,9 +146,23 @@ describe('one configuration deployed several times in one account and Region', (
     );
     expect(exports.length).toBeGreaterThan(0);
     expect(new Set(exports).size).toBe(exports.length);
-    // The producer's grants name each pipeline's own resources: those of A through A's exports only.
-    const imports = JSON.stringify(Template.fromStack(signup).toJSON());
-    expect(imports).toContain('WebhooksA:ExportsOutput');
-    expect(imports).toContain('WebhooksB:ExportsOutput');
+    // Each producer's environment and grants name its own pipeline's resources, through that stack's exports only.
+    const resources = Template.fromStack(signup).toJSON().Resources as Resources;
+    const producerOf = (id: string) => {
+      const [own] = Object.entries(resources).filter(
+        ([logicalId, r]) => r.Type === 'AWS::Lambda::Function' && logicalId.startsWith(`Producer${id}`),
+      );
+      const [role] =
+        (own?.[1].Properties?.Role as { 'Fn::GetAtt'?: string[] } | undefined)?.['Fn::GetAtt'] ?? [];
+      expect(role).toMatch(new RegExp(`^Producer${id}ServiceRole`));
+      const policies = Object.values(resources).filter(
+        (r) => r.Type === 'AWS::IAM::Policy' && JSON.stringify(r.Properties?.Roles).includes(`"${role}"`),
+      );
+      return JSON.stringify([own?.[1].Properties?.Environment, policies]);
+    };
+    expect(producerOf('WebhooksA')).toContain('WebhooksA:ExportsOutput');
+    expect(producerOf('WebhooksA')).not.toContain('WebhooksB');
+    expect(producerOf('WebhooksB')).toContain('WebhooksB:ExportsOutput');
+    expect(producerOf('WebhooksB')).not.toContain('WebhooksA');
   }, 120_000);
 });
