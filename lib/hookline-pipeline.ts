@@ -631,7 +631,8 @@ export class HooklinePipeline extends Construct {
    * job records, claim-checked payloads under `payloads/job/` and, with `{ delays: true }`, one-time schedules
    * sent by a role that may only send to that queue (and to their dead-letter queue, which gets an alarm, a graph
    * on the dashboard and the output the CLI finds it by, whether the grant comes before or after the pipeline is
-   * built). Sets the environment `createProducer()` reads.
+   * built). Sets the environment `createProducer()` reads, which holds one pipeline's: a function another
+   * pipeline granted is refused.
    */
   grantSend(fn: lambda.Function, queueName: string, options: GrantSendOptions = {}): void {
     const pair = this.queues[queueName];

@@ -96,6 +96,7 @@ export class JobProducers extends Construct {
 
   /** Lets `fn` send jobs to `queue` (configured as `queueName`) and sets the environment the producer reads. */
   grantSend(fn: lambda.Function, queueName: string, queue: sqs.IQueue, options: GrantSendOptions = {}): void {
+    refuseSecondPipelineOf(fn, this, queueName);
     if (options.delays && queue.fifo) {
       // The producer refuses every delay on a FIFO queue, so the scheduler grants could never be used.
       throwIfViolations('grantSend options', [
@@ -250,4 +251,29 @@ export class JobProducers extends Construct {
     this.#schedulerDeadLetterQueue = deadLetterQueue;
     return deadLetterQueue;
   }
+}
+
+/** The grants each producer function has, of one pipeline: its environment holds one pipeline's settings. */
+const grantsOfProducer = new WeakMap<lambda.Function, JobProducers>();
+
+/**
+ * A function granted by a second pipeline would keep both pipelines' permissions but read the second's queues,
+ * dedupe table, bucket and schedule prefix only, its variables rewritten: the first pipeline's queues vanish from
+ * it, and a queue both configure (`events`) would take the first's jobs into the second.
+ */
+function refuseSecondPipelineOf(fn: lambda.Function, grants: JobProducers, queueName: string): void {
+  const first = grantsOfProducer.get(fn);
+  if (first && first !== grants) {
+    const pipelineOf = (g: JobProducers) =>
+      `${g.node.scope?.node.path ?? g.node.path} (stack ${Stack.of(g).stackName})`;
+    throwIfViolations(`grantSend ${fn.node.path}`, [
+      violation(
+        fn.node.path,
+        `already sends jobs to the pipeline ${pipelineOf(first)}: a producer function reads one pipeline's queues, dedupe table and bucket from its environment, so a grant of the pipeline ${pipelineOf(grants)} would replace them`,
+        queueName,
+        'give each pipeline a producer function of its own, and grant each only by its own pipeline',
+      ),
+    ]);
+  }
+  grantsOfProducer.set(fn, grants);
 }

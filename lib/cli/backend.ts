@@ -23,6 +23,7 @@ import {
   explainError,
   LOCAL_ANSWER_SECONDS,
   localModeNotAnswering,
+  StackNotFoundError,
 } from './errors';
 import type { Output } from './output';
 import {
@@ -30,6 +31,7 @@ import {
   type LocalTarget,
   localStatePath,
   readLocalTarget,
+  stacksOfConfiguration,
   type Target,
 } from './target';
 
@@ -256,7 +258,15 @@ export async function connect(
   try {
     target = await describeStackTarget(cloudformation, stackName, region, config);
   } catch (error) {
-    throw explainError(error, { target: `stack ${stackName} in ${region}`, local: false, stackName, region });
+    const explained = explainError(error, {
+      target: `stack ${stackName} in ${region}`,
+      local: false,
+      stackName,
+      region,
+    });
+    if (!(explained instanceof StackNotFoundError)) throw explained;
+    // Dev and prod deployed from one configuration: name them, so the operator picks one with --stack.
+    throw new StackNotFoundError(stackName, region, await stacksOfConfiguration(cloudformation, config));
   }
   const configs = {
     sqs: aws,

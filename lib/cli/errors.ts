@@ -53,6 +53,26 @@ export class BackendError extends CliError {
 }
 
 /**
+ * A {@link BackendError} saying the stack the CLI looked for is not deployed in the region, naming the stacks there
+ * that were deployed from the same configuration (`Dev-Hookline`, `Prod-Hookline`), if any: the operator picks one
+ * with `--stack`; the CLI never picks one itself.
+ */
+export class StackNotFoundError extends BackendError {
+  constructor(
+    readonly stackName: string,
+    readonly region: string,
+    candidates: readonly string[] = [],
+  ) {
+    super(
+      candidates.length === 0
+        ? `stack ${stackName} not found in ${region}: deploy it with npx cdk deploy, or pass --stack/--region`
+        : `stack ${stackName} not found in ${region}, where ${candidates.length === 1 ? 'this stack was' : 'these stacks were'} deployed from this configuration: ${candidates.join(', ')}: name one with --stack (--stack ${candidates[0]}), or deploy ${stackName} with npx cdk deploy`,
+    );
+    this.name = 'StackNotFoundError';
+  }
+}
+
+/**
  * An error as one line: an expected failure is its message, anything else keeps its name (`ThrottlingException:
  * ...`, `TypeError: ...`) so that it is recognisable.
  */
@@ -323,9 +343,7 @@ export function explainError(error: unknown, context: ErrorContext): unknown {
     );
   }
   if (name === 'ValidationError' && /does not exist/i.test(message) && context.stackName) {
-    return new BackendError(
-      `stack ${context.stackName} not found in ${context.region}: deploy it with npx cdk deploy, or pass --stack/--region`,
-    );
+    return new StackNotFoundError(context.stackName, context.region ?? '');
   }
   if (isThrottling(error)) {
     return new BackendError(

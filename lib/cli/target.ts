@@ -16,7 +16,7 @@ import {
   STACK_OUTPUTS,
   scheduleDeadLetterQueueName,
 } from '../stack-outputs';
-import { CliError, UnknownQueueError } from './errors';
+import { CliError, StackNotFoundError, UnknownQueueError } from './errors';
 
 export { JOB_SCHEDULES, localStatePath, scheduleDeadLetterQueueName };
 
@@ -155,11 +155,7 @@ export async function describeStackTarget(
   const { DescribeStacksCommand } = await import('@aws-sdk/client-cloudformation');
   const answer = await cloudformation.send(new DescribeStacksCommand({ StackName: stackName }));
   const stack = answer.Stacks?.[0];
-  if (!stack) {
-    throw new CliError(
-      `stack ${stackName} not found in ${region}: deploy it with npx cdk deploy, or pass --stack/--region`,
-    );
-  }
+  if (!stack) throw new StackNotFoundError(stackName, region);
   const outputs = new Map((stack.Outputs ?? []).map((o) => [o.OutputKey ?? '', o.OutputValue ?? '']));
   // Loaded here, not at the top: it brings zod, which `status --local` must not pay for.
   const location = await import('../../lambda/shared/aws-location');
@@ -218,6 +214,46 @@ export async function describeStackTarget(
     ...(jobSchedulesDeadLetterQueue ? { jobSchedulesDeadLetterQueue } : {}),
     ...schedules,
   };
+}
+
+/** How many pages of `DescribeStacks` {@link stacksOfConfiguration} reads at most: an account has few stacks. */
+const STACK_PAGES = 10;
+
+/**
+ * The stacks in the client's region deployed from this configuration (the outputs of one of its queues),
+ * by name: what the operator may have meant when the stack they named, or the configuration's `stackName`, is
+ * not there (dev and prod stages named `Dev-Hookline`, `Prod-Hookline`). Read only then, and only to name them:
+ * none when they cannot be listed (no permission to list every stack), so the error stays the one it was.
+ */
+export async function stacksOfConfiguration(
+  cloudformation: CloudFormationClient,
+  config: ResolvedConfig,
+): Promise<string[]> {
+  const { DescribeStacksCommand } = await import('@aws-sdk/client-cloudformation');
+  // A configured queue's URL and its dead-letter queue's, as the pipeline publishes them.
+  const queueOutputs = config.queues.map((q) => [
+    outputKey('QueueUrl', q.name),
+    outputKey('DeadLetterQueueUrl', q.name),
+  ]);
+  const names: string[] = [];
+  let nextToken: string | undefined;
+  try {
+    for (let page = 0; page < STACK_PAGES; page++) {
+      const answer = await cloudformation.send(
+        new DescribeStacksCommand(nextToken ? { NextToken: nextToken } : {}),
+      );
+      for (const stack of answer.Stacks ?? []) {
+        const keys = new Set((stack.Outputs ?? []).map((o) => o.OutputKey));
+        const ofConfiguration = queueOutputs.some((pair) => pair.every((key) => keys.has(key)));
+        if (ofConfiguration && stack.StackName) names.push(stack.StackName);
+      }
+      nextToken = answer.NextToken;
+      if (!nextToken) break;
+    }
+  } catch {
+    return [];
+  }
+  return names.sort();
 }
 
 /** The ids of the sources' signing secrets and of the forwarding queues' secrets, from the stack outputs. */

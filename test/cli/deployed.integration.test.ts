@@ -4,7 +4,7 @@
  * through the SDK's endpoint variables: what an operator meets at 3 a.m. when the stack, AWS or another reader is
  * not as the CLI expects.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, onTestFinished } from 'vitest';
 import { outputKey } from '../../lib/stack-outputs';
 import { type DeployedStandIn, startDeployedStandIn } from '../helpers/deployed-stand-in';
 
@@ -55,13 +55,37 @@ describe('finding the stack', () => {
     ]);
   });
 
-  it('says a stack that is not deployed is not found, naming --stack and --region', async () => {
+  it('says a stack that is not deployed is not found, naming the stack deployed from the configuration', async () => {
     const run = await standIn.run(['status', '--stack', 'Nowhere']);
 
     expect(run.code).toBe(1);
     expectOneErrorLine(
       run.stderr,
-      /stack Nowhere not found in us-east-1: deploy it with npx cdk deploy, or pass --stack\/--region/,
+      /stack Nowhere not found in us-east-1, where this stack was deployed from this configuration: Hookline: name one with --stack \(--stack Hookline\), or deploy Nowhere with npx cdk deploy$/,
+    );
+  });
+
+  it('names the Dev and Prod stacks of the configuration when its stackName is neither, and reads neither', async () => {
+    // GIVEN the configuration (stackName Hookline) deployed only as two stages, and another app's stack
+    const deployed = new Map(standIn.stacks);
+    onTestFinished(() => {
+      standIn.stacks.clear();
+      for (const [name, stackOutputs] of deployed) standIn.stacks.set(name, stackOutputs);
+    });
+    standIn.stacks.clear();
+    standIn.stacks.set('Prod-Hookline', outputs);
+    standIn.stacks.set('Dev-Hookline', outputs);
+    standIn.stacks.set('CDKToolkit', { BucketName: 'cdk-assets' });
+
+    // WHEN an operator runs a command without --stack
+    const run = await standIn.run(['failed', 'list', 'events']);
+
+    // THEN it stops, naming both, rather than pick one
+    expect(run.code).toBe(1);
+    expect(run.stdout).toBe('');
+    expectOneErrorLine(
+      run.stderr,
+      /^error: stack Hookline not found in us-east-1, where these stacks were deployed from this configuration: Dev-Hookline, Prod-Hookline: name one with --stack \(--stack Dev-Hookline\), or deploy Hookline with npx cdk deploy$/,
     );
   });
 

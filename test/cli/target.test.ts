@@ -448,11 +448,11 @@ describe('stack target', () => {
         'eu-west-1',
         resolved,
       ),
-    ).rejects.toThrow(
-      new CliError(
+    ).rejects.toMatchObject({
+      name: 'StackNotFoundError',
+      message:
         'stack Hookline not found in eu-west-1: deploy it with npx cdk deploy, or pass --stack/--region',
-      ),
-    );
+    });
   });
 
   it("posts to a source's own WebhookUrl output over the API's, and names a source with neither", async () => {
@@ -577,11 +577,80 @@ describe('stack target', () => {
       .rejects(awsError('ValidationError', 'Stack with id Hookline does not exist'));
     await expect(
       connect({ region: 'eu-west-1' }, recordingOutput(), {}, async () => resolved),
-    ).rejects.toThrow(
-      new BackendError(
+    ).rejects.toMatchObject({
+      name: 'StackNotFoundError',
+      message:
         'stack Hookline not found in eu-west-1: deploy it with npx cdk deploy, or pass --stack/--region',
-      ),
-    );
+    });
+  });
+
+  describe('connect: a missing stack when the configuration was deployed under other names', () => {
+    /** CloudFormation's stacks, `DescribeStacks` without a name listing them two to a page, as it pages. */
+    const deployed = (
+      stacks: { StackName: string; Outputs: { OutputKey: string; OutputValue: string }[] }[],
+    ) =>
+      cfn.on(DescribeStacksCommand).callsFake(async (input: { StackName?: string; NextToken?: string }) => {
+        if (input.StackName !== undefined) {
+          const stack = stacks.find((s) => s.StackName === input.StackName);
+          if (stack) return { Stacks: [stack] };
+          throw awsError('ValidationError', `Stack with id ${input.StackName} does not exist`);
+        }
+        const start = Number(input.NextToken ?? 0);
+        const next = start + 2 < stacks.length ? String(start + 2) : undefined;
+        return { Stacks: stacks.slice(start, start + 2), ...(next ? { NextToken: next } : {}) };
+      });
+    const pipeline = (StackName: string) => ({ StackName, Outputs: stackOutputs() });
+
+    it('names every stack deployed from this configuration, and acts on none of them', async () => {
+      // GIVEN the configuration deployed as Dev and Prod stages, beside a stack of another app and a pipeline of
+      // another configuration, listed over two pages
+      deployed([
+        { StackName: 'CDKToolkit', Outputs: [{ OutputKey: 'BucketName', OutputValue: 'assets' }] },
+        pipeline('Prod-Hookline'),
+        {
+          StackName: 'Payments',
+          Outputs: [
+            { OutputKey: 'ApiUrl', OutputValue: 'https://payments.example.com/' },
+            { OutputKey: outputKey('QueueUrl', 'invoices'), OutputValue: 'https://sqs/invoices' },
+          ],
+        },
+        pipeline('Dev-Hookline'),
+      ]);
+      // WHEN a command runs without --stack, so on the configuration's stackName, Hookline
+      const connecting = connect({ region: 'eu-west-1' }, recordingOutput(), {}, async () => resolved);
+      // THEN it names both, and reads neither
+      await expect(connecting).rejects.toMatchObject({
+        name: 'StackNotFoundError',
+        message:
+          'stack Hookline not found in eu-west-1, where these stacks were deployed from this configuration: Dev-Hookline, Prod-Hookline: name one with --stack (--stack Dev-Hookline), or deploy Hookline with npx cdk deploy',
+      });
+      const asked = cfn.commandCalls(DescribeStacksCommand).map((call) => call.args[0].input.StackName);
+      expect(asked.filter((name) => name !== undefined)).toEqual(['Hookline']);
+    });
+
+    it('names the one stack deployed from this configuration rather than act on it', async () => {
+      deployed([pipeline('Prod-Hookline')]);
+      await expect(
+        connect({ stack: 'Prod', region: 'eu-west-1' }, recordingOutput(), {}, async () => resolved),
+      ).rejects.toThrow(
+        'stack Prod not found in eu-west-1, where this stack was deployed from this configuration: Prod-Hookline: name one with --stack (--stack Prod-Hookline), or deploy Prod with npx cdk deploy',
+      );
+    });
+
+    it('says only that the stack is missing when the stacks cannot be listed', async () => {
+      cfn.on(DescribeStacksCommand).callsFake(async (input: { StackName?: string }) => {
+        if (input.StackName === undefined)
+          throw awsError('AccessDenied', 'not authorized to describe all stacks');
+        throw awsError('ValidationError', `Stack with id ${input.StackName} does not exist`);
+      });
+      await expect(
+        connect({ region: 'eu-west-1' }, recordingOutput(), {}, async () => resolved),
+      ).rejects.toMatchObject({
+        name: 'StackNotFoundError',
+        message:
+          'stack Hookline not found in eu-west-1: deploy it with npx cdk deploy, or pass --stack/--region',
+      });
+    });
   });
 
   it('connect: --stack and AWS_REGION choose the stack', async () => {

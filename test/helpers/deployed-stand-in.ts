@@ -41,7 +41,10 @@ export interface StandInQueue {
 export interface DeployedStandIn {
   readonly endpoint: string;
   readonly sqs: SQSClient;
-  /** The stack outputs `DescribeStacks` answers for each stack name; any other name is a stack that does not exist. */
+  /**
+   * The stack outputs `DescribeStacks` answers for each stack name (every stack, asked for none); any other name is a
+   * stack that does not exist.
+   */
   readonly stacks: Map<string, Record<string, string>>;
   /** Event source mapping UUIDs Lambda has, with their state; any other UUID is one Lambda does not have. */
   readonly mappings: Map<string, 'Enabled' | 'Disabled'>;
@@ -231,32 +234,45 @@ export async function startDeployedStandIn(): Promise<DeployedStandIn> {
   };
 }
 
-/** `DescribeStacks` as CloudFormation answers it (AWS query protocol, XML). */
+/**
+ * `DescribeStacks` as CloudFormation answers it (AWS query protocol, XML): the named stack, or without a name every
+ * stack (one page).
+ */
 function describeStacks(
   stacks: ReadonlyMap<string, Record<string, string>>,
   body: string,
   res: ServerResponse,
 ) {
-  const name = decodeURIComponent(/StackName=([^&]*)/.exec(body)?.[1] ?? '');
+  const named = /StackName=([^&]*)/.exec(body)?.[1];
+  const name = decodeURIComponent(named ?? '');
   const outputs = stacks.get(name);
-  res.writeHead(outputs ? 200 : 400, { 'content-type': 'text/xml' });
-  if (!outputs) {
+  if (named !== undefined && !outputs) {
+    res.writeHead(400, { 'content-type': 'text/xml' });
     return res.end(
       `<ErrorResponse><Error><Type>Sender</Type><Code>ValidationError</Code><Message>Stack with id ${xml(name)} does not exist</Message></Error><RequestId>stand-in</RequestId></ErrorResponse>`,
     );
   }
+  const listed = named === undefined ? [...stacks] : [[name, outputs ?? {}] as const];
+  res.writeHead(200, { 'content-type': 'text/xml' });
+  res.end(
+    `<DescribeStacksResponse><DescribeStacksResult><Stacks>${listed.map(([n, o]) => stackMember(n, o)).join('')}</Stacks></DescribeStacksResult>` +
+      `<ResponseMetadata><RequestId>stand-in</RequestId></ResponseMetadata></DescribeStacksResponse>`,
+  );
+}
+
+/** One stack of a `DescribeStacks` answer, with its outputs. */
+function stackMember(name: string, outputs: Readonly<Record<string, string>>): string {
   const members = Object.entries(outputs)
     .map(
       ([key, value]) =>
         `<member><OutputKey>${xml(key)}</OutputKey><OutputValue>${xml(value)}</OutputValue></member>`,
     )
     .join('');
-  res.end(
-    `<DescribeStacksResponse><DescribeStacksResult><Stacks><member><StackName>${xml(name)}</StackName>` +
-      `<StackId>arn:aws:cloudformation:us-east-1:${ACCOUNT}:stack/${xml(name)}/0a1b2c3d</StackId>` +
-      `<StackStatus>UPDATE_COMPLETE</StackStatus><CreationTime>2026-11-01T00:00:00Z</CreationTime>` +
-      `<Outputs>${members}</Outputs></member></Stacks></DescribeStacksResult>` +
-      `<ResponseMetadata><RequestId>stand-in</RequestId></ResponseMetadata></DescribeStacksResponse>`,
+  return (
+    `<member><StackName>${xml(name)}</StackName>` +
+    `<StackId>arn:aws:cloudformation:us-east-1:${ACCOUNT}:stack/${xml(name)}/0a1b2c3d</StackId>` +
+    `<StackStatus>UPDATE_COMPLETE</StackStatus><CreationTime>2026-11-01T00:00:00Z</CreationTime>` +
+    `<Outputs>${members}</Outputs></member>`
   );
 }
 

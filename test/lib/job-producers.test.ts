@@ -12,6 +12,7 @@ import {
   SchedulerClient,
 } from '@aws-sdk/client-scheduler';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { describe, expect, it } from 'vitest';
@@ -356,6 +357,42 @@ describe('grantSend', () => {
       expect.objectContaining({ stack: expect.not.stringMatching(/\n\s+at /) }),
     );
   });
+
+  it("refuses a function another pipeline granted, whose environment would name the second's queues and drop the first's", () => {
+    // GIVEN dev and prod pipelines in one app, and a producer in a stack of its own that dev granted
+    const app = testApp();
+    const [dev, prod] = ['HooklineDev', 'HooklineProd'].map(
+      (name) => new WebhookPipelineStack(app, name, { config: exampleResolved() }),
+    ) as [WebhookPipelineStack, WebhookPipelineStack];
+    const signup = new Stack(app, 'Signup');
+    const fn = new lambda.Function(signup, 'Producer', {
+      runtime: lambda.Runtime.NODEJS_22_X,
+      handler: 'index.handler',
+      code: lambda.Code.fromInline('export const handler = async () => {}'),
+    });
+    dev.grantSend(fn, 'events');
+    // WHEN prod grants it too
+    const refused = (() => {
+      try {
+        prod.grantSend(fn, 'events');
+      } catch (error) {
+        return error as Error;
+      }
+    })();
+    // THEN that is a mistake in the app, named with both pipelines and the fix, and the producer still sends to dev
+    expect(refused?.message).toMatch(
+      /Signup\/Producer: already sends jobs to the pipeline HooklineDev\/Default \(stack HooklineDev\): .* a grant of the pipeline HooklineProd\/Default \(stack HooklineProd\) would replace them \(got "events"\)\. Fix: give each pipeline a producer function of its own/,
+    );
+    expect(refused?.stack).not.toMatch(/\n\s+at /);
+    const variables = JSON.stringify(
+      Object.values(Template.fromStack(signup).findResources('AWS::Lambda::Function'))[0]?.Properties
+        .Environment,
+    );
+    expect(variables).toContain('HooklineDev:ExportsOutput');
+    expect(variables).not.toContain('HooklineProd');
+    // A function of its own for prod is granted as usual.
+    expect(() => prod.grantSend(producerFunction(prod, 'ProdProducer'), 'events')).not.toThrow();
+  }, 120_000);
 
   it('lets consumers update job records only', () => {
     const { template } = pipelineTemplate();
