@@ -17,6 +17,7 @@ import {
   LOCAL_REQUEST_TIMEOUT_FACTOR,
 } from '../../lambda/shared/aws-clients';
 import type { ResolvedConfig } from '../config';
+import { profileRegion } from './aws-profile';
 import {
   CliError,
   type ErrorContext,
@@ -81,7 +82,7 @@ export interface TargetOptions {
   readonly local?: boolean;
   /** Deployed stack name. @default the configuration's stackName ('Hookline') */
   readonly stack?: string;
-  /** AWS region. @default AWS_REGION, AWS_DEFAULT_REGION, else us-east-1 */
+  /** AWS region. @default AWS_REGION, AWS_DEFAULT_REGION, the profile's region, else us-east-1 */
   readonly region?: string;
   /** Path of the configuration module. @default hookline.config.ts in the working directory */
   readonly config?: string;
@@ -249,8 +250,7 @@ export async function connect(
   if (options.local) return connectLocal(env, { clock: systemClock, output });
   const services = { http: ((url, init) => fetch(url, init)) as HttpFetch, clock: systemClock, output };
   const config = await loadConfiguration();
-  // An exported but empty variable is unset: taken as the region, it fails in the SDK instead of falling back.
-  const region = options.region ?? (env.AWS_REGION || env.AWS_DEFAULT_REGION || 'us-east-1');
+  const region = options.region ?? defaultRegion(env);
   const stackName = options.stack ?? config.stackName;
   const aws = awsClientConfig(region);
   const cloudformation = createClient('cloudformation', aws);
@@ -278,6 +278,15 @@ export async function connect(
     logs: aws,
   };
   return { target, config, backend: lazyBackend(configs, services, { cloudformation }) };
+}
+
+/**
+ * The region without `--region`, in the order `cdk deploy` takes it, so the CLI finds the stack where it was
+ * deployed: `AWS_REGION`, `AWS_DEFAULT_REGION`, the profile's `region`, else us-east-1. An exported but empty
+ * variable is unset: taken as the region, it fails in the SDK instead of falling back.
+ */
+export function defaultRegion(env: Readonly<Record<string, string | undefined>>): string {
+  return env.AWS_REGION || env.AWS_DEFAULT_REGION || profileRegion(env) || 'us-east-1';
 }
 
 /** The running local mode, from its state file; no configuration is loaded. */

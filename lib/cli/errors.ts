@@ -4,9 +4,7 @@
  * Anything that is not recognised here is an unexpected bug and keeps its stack trace (see `bin/hookline.ts`).
  */
 
-import { readFileSync } from 'node:fs';
-import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { sharedAwsFiles, sharedProfileNames } from './aws-profile';
 
 /** An expected failure: printed as one line (`error: <message>`), exit code 1, never a stack trace. */
 export class CliError extends Error {
@@ -254,47 +252,6 @@ export function noCredentials(env: Readonly<Record<string, string | undefined>> 
   return new BackendError(
     `no AWS credentials from the profile AWS_PROFILE names, ${profile}: give it keys with aws configure --profile ${profile}, or sign in with aws sso login --profile ${profile}`,
   );
-}
-
-interface SharedAwsFile {
-  readonly path: string;
-  /** As the operator knows it: the variable's value, or `~/.aws/...`. */
-  readonly shown: string;
-}
-
-/** The shared config and credentials files, where the SDK reads them (`AWS_CONFIG_FILE`, `AWS_SHARED_CREDENTIALS_FILE`). */
-function sharedAwsFiles(env: Readonly<Record<string, string | undefined>>): {
-  config: SharedAwsFile;
-  credentials: SharedAwsFile;
-} {
-  const file = (variable: string, name: string): SharedAwsFile => {
-    const given = env[variable];
-    return given
-      ? { path: given, shown: given }
-      : { path: join(homedir(), '.aws', name), shown: `~/.aws/${name}` };
-  };
-  return {
-    config: file('AWS_CONFIG_FILE', 'config'),
-    credentials: file('AWS_SHARED_CREDENTIALS_FILE', 'credentials'),
-  };
-}
-
-/** The profiles the shared files define: `[default]` and `[profile x]` in config, `[x]` in credentials. */
-function sharedProfileNames(files: { config: SharedAwsFile; credentials: SharedAwsFile }): Set<string> {
-  const sections = (path: string) => {
-    let text = '';
-    try {
-      text = readFileSync(path, 'utf8');
-    } catch {
-      // A missing (or unreadable) file defines no profile, as the SDK reads it.
-    }
-    return [...text.matchAll(/^\s*\[([^[\]]*)\]\s*$/gm)].map((match) => (match[1] ?? '').trim());
-  };
-  const fromConfig = sections(files.config.path).flatMap((section) => {
-    const named = /^profile\s+(.+)$/.exec(section);
-    return named?.[1] ? [named[1].trim()] : section === 'default' ? ['default'] : [];
-  });
-  return new Set([...fromConfig, ...sections(files.credentials.path)]);
 }
 
 /**

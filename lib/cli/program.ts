@@ -104,7 +104,7 @@ function withDeployedTarget(command: Command): Command {
     )
     .option(
       '--region <region>',
-      'AWS region (default: AWS_REGION, AWS_DEFAULT_REGION, else us-east-1)',
+      "AWS region (default: AWS_REGION, AWS_DEFAULT_REGION, the AWS profile's region, else us-east-1)",
       nonEmptyOnce,
     )
     .addOption(configOption())

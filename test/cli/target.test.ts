@@ -667,9 +667,25 @@ describe('stack target', () => {
     // An exported but empty variable is unset, as for the AWS CLI: not a region of its own.
     [{ AWS_REGION: '', AWS_DEFAULT_REGION: 'eu-central-1' }, 'eu-central-1'],
     [{ AWS_REGION: '', AWS_DEFAULT_REGION: '' }, 'us-east-1'],
+    // The profile's region, where cdk deploy put the stack, after the variables.
+    [{ PROFILES: true }, 'eu-west-3'],
+    [{ PROFILES: true, AWS_PROFILE: 'prod' }, 'ap-northeast-1'],
+    [{ PROFILES: true, AWS_PROFILE: 'prod', AWS_DEFAULT_REGION: 'eu-central-1' }, 'eu-central-1'],
+    // A profile without a region does not borrow the default profile's, as the AWS CLI reads it.
+    [{ PROFILES: true, AWS_PROFILE: 'ci' }, 'us-east-1'],
   ])(
-    'connect: the region comes from AWS_REGION, else AWS_DEFAULT_REGION, else us-east-1, an empty one read as unset (%o)',
-    async (env, region) => {
+    "connect: the region comes from AWS_REGION, else AWS_DEFAULT_REGION, else the AWS profile's, else us-east-1, an empty one read as unset (%o)",
+    async (cases: { PROFILES?: boolean } & Record<string, string | boolean>, region) => {
+      const { PROFILES, ...given } = cases;
+      // The shared config file is the test's own, never the machine's.
+      const configFile = join(dir, 'aws-config');
+      writeFileSync(
+        configFile,
+        PROFILES
+          ? '[default]\nregion = eu-west-3\n\n[profile prod]\noutput = json\nregion=ap-northeast-1\n\n[profile ci]\noutput = json\n'
+          : '',
+      );
+      const env = { ...given, AWS_CONFIG_FILE: configFile };
       cfn
         .on(DescribeStacksCommand)
         .rejects(awsError('ValidationError', 'Stack with id Hooks does not exist'));
