@@ -17,6 +17,7 @@ import {
   fitEnvelope,
   type PayloadObject,
   SQS_MAX_MESSAGE_BYTES,
+  sqsBatches,
 } from '../shared/claim-check';
 import type { DedupeStore } from '../shared/dedupe-store';
 import { MAX_SQS_DELAY_SECONDS, MESSAGE_ATTRIBUTES, type WebhookEnvelope } from '../shared/envelope';
@@ -58,7 +59,6 @@ import { type FlowJob, type FlowNode, type FlowResult, flattenFlow, flowResultOf
 
 export { MAX_SQS_DELAY_SECONDS };
 
-const SQS_BATCH_ENTRIES = 10;
 /**
  * Fits a job's envelope before its key is claimed: as long as a claim's generation (a UUID), so the envelope
  * with the real one fits the same way.
@@ -1180,23 +1180,9 @@ function appendTo<T>(lists: Map<string, T[]>, key: string, item: T): void {
 function toBatches(jobs: readonly Prepared[]): Prepared[][] {
   const byQueue = new Map<string, Prepared[]>();
   for (const p of jobs) appendTo(byQueue, p.queue.url, p);
-  const batches: Prepared[][] = [];
-  for (const queued of byQueue.values()) {
-    let batch: Prepared[] = [];
-    let bytes = 0;
-    for (const p of queued) {
-      const size = Buffer.byteLength(p.message) + attributeBytes(p.attributes);
-      if (batch.length === SQS_BATCH_ENTRIES || (batch.length > 0 && bytes + size > SQS_MAX_MESSAGE_BYTES)) {
-        batches.push(batch);
-        batch = [];
-        bytes = 0;
-      }
-      batch.push(p);
-      bytes += size;
-    }
-    if (batch.length > 0) batches.push(batch);
-  }
-  return batches;
+  return [...byQueue.values()].flatMap((queued) =>
+    sqsBatches(queued, (p) => Buffer.byteLength(p.message) + attributeBytes(p.attributes)),
+  );
 }
 
 /** Exponential backoff with equal jitter. */

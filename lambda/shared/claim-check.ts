@@ -37,6 +37,81 @@ export function attributeBytes(attributes: Readonly<Record<string, string>>): nu
   return sum;
 }
 
+/** SQS's most entries in one `SendMessageBatch`. */
+export const SQS_BATCH_MAX_ENTRIES = 10;
+
+/** A send entry as SQS measures it: its body and its attributes. */
+export interface MeasuredEntry {
+  readonly MessageBody?: string | undefined;
+  readonly MessageAttributes?:
+    | Readonly<
+        Record<
+          string,
+          {
+            readonly DataType?: string | undefined;
+            readonly StringValue?: string | undefined;
+            readonly BinaryValue?: Uint8Array | undefined;
+          }
+        >
+      >
+    | undefined;
+}
+
+/** The bytes SQS counts for one send entry: the body, and each attribute's name, data type and value. */
+export function entryBytes(entry: MeasuredEntry): number {
+  let sum = Buffer.byteLength(entry.MessageBody ?? '');
+  const attributes = entry.MessageAttributes ?? {};
+  for (const name in attributes) {
+    const attribute = attributes[name];
+    sum += Buffer.byteLength(name) + Buffer.byteLength(attribute?.DataType ?? '');
+    if (attribute?.StringValue !== undefined) sum += Buffer.byteLength(attribute.StringValue);
+    if (attribute?.BinaryValue !== undefined) sum += attribute.BinaryValue.length;
+  }
+  return sum;
+}
+
+/**
+ * Cuts a stream of send entries, in order, into `SendMessageBatch` requests SQS takes whole: at most ten entries,
+ * together at most {@link SQS_MAX_MESSAGE_BYTES} (SQS refuses a larger batch as a whole, `BatchRequestTooLong`,
+ * however small each message). An entry larger than that on its own goes alone, for SQS to refuse by itself.
+ */
+export class SqsBatcher<T> {
+  private batch: T[] = [];
+  private bytes = 0;
+
+  /** Adds an entry of `size` bytes; returns the batch it closed, if adding it did. */
+  add(item: T, size: number): T[] | undefined {
+    let closed: T[] | undefined;
+    const full = this.batch.length === SQS_BATCH_MAX_ENTRIES || this.bytes + size > SQS_MAX_MESSAGE_BYTES;
+    if (this.batch.length > 0 && full) closed = this.flush();
+    this.batch.push(item);
+    this.bytes += size;
+    return closed;
+  }
+
+  /** The entries not yet in a closed batch (none: undefined), as a batch. */
+  flush(): T[] | undefined {
+    if (this.batch.length === 0) return undefined;
+    const batch = this.batch;
+    this.batch = [];
+    this.bytes = 0;
+    return batch;
+  }
+}
+
+/** {@link SqsBatcher} over a list. */
+export function sqsBatches<T>(items: readonly T[], sizeOf: (item: T) => number): T[][] {
+  const batcher = new SqsBatcher<T>();
+  const batches: T[][] = [];
+  for (const item of items) {
+    const closed = batcher.add(item, sizeOf(item));
+    if (closed) batches.push(closed);
+  }
+  const last = batcher.flush();
+  if (last) batches.push(last);
+  return batches;
+}
+
 /** An S3 object holding a body too large to travel inline. */
 export interface PayloadObject {
   readonly bucket: string;

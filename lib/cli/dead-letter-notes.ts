@@ -3,6 +3,7 @@
  * same way by the CLI and the console. No AWS SDK
  * here: the renderers load it for every command.
  */
+import { isFifoQueueName } from '../../lambda/shared/aws-location';
 import { CliError } from './errors';
 import type { FailedListResult, FailedSummaryResult } from './failed';
 import { type CommandHints, nextCommand } from './output';
@@ -45,23 +46,41 @@ export function unreadWhileHeld(count: number, done: string): string {
   return `${held} held by ${OTHER_READERS} when this run started and could not be read, so not ${done} even where the selection matches ${count === 1 ? 'it' : 'them'}: ${AFTER_THE_HOLD}`;
 }
 
+/** Why a read of a FIFO dead-letter queue, which holds what it reads, gets fewer dead letters than are there. */
+export const FIFO_GROUPS_HELD =
+  "FIFO: SQS returns a message group's later messages only once its earlier ones leave the queue";
+
 /** Why a `failed list` read shows fewer dead letters than are there, one line per cause (none when it shows all). */
 export function failedListNotes(
-  result: Pick<FailedListResult, 'approximateDepth' | 'heldByOthers' | 'notReleased' | 'messages'>,
+  result: Pick<
+    FailedListResult,
+    'approximateDepth' | 'heldByOthers' | 'notReleased' | 'messages' | 'deadLetterQueueUrl'
+  >,
 ): string[] {
   const notes: string[] = [];
   if (result.heldByOthers > 0 && result.messages.length < result.approximateDepth) {
     notes.push(`${heldByOthers(result.heldByOthers)} and not shown: SQS returns them once that hold ends`);
   }
   if (result.notReleased > 0) notes.push(notReleasedNote(result.notReleased));
+  if (isFifoQueueName(result.deadLetterQueueUrl) && result.messages.length < result.approximateDepth) {
+    notes.push(`${FIFO_GROUPS_HELD}, so a listing shows fewer than the queue holds`);
+  }
   return notes;
 }
 
 /** Why a `failed summary` counts fewer dead letters than are there (none when it read them all). */
 export function failedSummaryNotes(
-  result: Pick<FailedSummaryResult, 'heldByOthers' | 'notReleased' | 'interrupted' | 'read'>,
+  result: Pick<
+    FailedSummaryResult,
+    'heldByOthers' | 'notReleased' | 'interrupted' | 'read' | 'behindHeldGroups'
+  >,
 ): string[] {
   const notes: string[] = [];
+  if (result.behindHeldGroups > 0) {
+    notes.push(
+      `${FIFO_GROUPS_HELD}, so about ${result.behindHeldGroups} dead letters behind those read are in no group: the counts cover the ${result.read} read (the earliest of each group), not the whole queue; once those are redriven or deleted, run it again for the rest`,
+    );
+  }
   if (result.interrupted) {
     notes.push(`stopped by Ctrl-C: the counts cover the ${result.read} read so far, not the whole queue`);
   }

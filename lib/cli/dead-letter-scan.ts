@@ -7,6 +7,7 @@
  * once, however often a receive returns it.
  */
 import type { Message, SQSClient } from '@aws-sdk/client-sqs';
+import { isFifoQueueName } from '../../lambda/shared/aws-location';
 import { sanitizeId } from '../../lambda/shared/safe-ids';
 import type { Backend, Clock } from './backend';
 import { DEFAULT_HOLD_SECONDS } from './dead-letter-notes';
@@ -390,6 +391,8 @@ export interface DeadLetterReadOptions {
 export interface DeadLetterRead {
   readonly notReleased: number;
   readonly interrupted: boolean;
+  /** A FIFO queue's message groups the read held a message of: SQS returned none of their later messages meanwhile. */
+  readonly heldFifoGroups: number;
 }
 
 /**
@@ -434,5 +437,9 @@ export async function readDeadLetters(
     scan.noteNotReleased();
     throw error;
   }
-  return { notReleased: scan.notReleased, interrupted: scan.interrupted };
+  return {
+    notReleased: scan.notReleased,
+    interrupted: scan.interrupted,
+    heldFifoGroups: isFifoQueueName(queue.deadLetterUrl) ? scan.heldGroups.size : 0,
+  };
 }

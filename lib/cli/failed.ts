@@ -6,7 +6,13 @@ import { envelopeBodyBytes } from '../../lambda/shared/envelope';
 import { sanitizeId } from '../../lambda/shared/safe-ids';
 import { CREDENTIAL_HEADERS } from '../../lambda/shared/senders';
 import { type Backend, contextOf } from './backend';
-import { AFTER_THE_HOLD, DEFAULT_HOLD_SECONDS, heldByOthers, nothingMatched } from './dead-letter-notes';
+import {
+  AFTER_THE_HOLD,
+  DEFAULT_HOLD_SECONDS,
+  FIFO_GROUPS_HELD,
+  heldByOthers,
+  nothingMatched,
+} from './dead-letter-notes';
 import { readDeadLetters } from './dead-letter-scan';
 import { type DeadLetter, type DeadLetterSummary, queueDepth, summarize } from './dead-letters';
 import { CliError, explainError, NotFoundError } from './errors';
@@ -127,6 +133,11 @@ export interface FailedSummaryResult {
   readonly notReleased: number;
   /** Stopped by Ctrl-C before the end of the queue: the groups count the `read` messages only. */
   readonly interrupted: boolean;
+  /**
+   * FIFO: about how many dead letters the read could not receive because an earlier message of their group was
+   * held by it (SQS returns a group's later messages only once its earlier ones leave the queue), so in no group.
+   */
+  readonly behindHeldGroups: number;
 }
 
 /**
@@ -142,7 +153,7 @@ export async function failedSummary(
   const groups = new FailureGroups(noReasonRecorded(queue.name));
   try {
     const depth = await queueDepth(backend.sqs, queue.deadLetterUrl);
-    const { notReleased, interrupted } = await readDeadLetters(
+    const { notReleased, interrupted, heldFifoGroups } = await readDeadLetters(
       backend,
       queue,
       {
@@ -163,6 +174,7 @@ export async function failedSummary(
       groups: groups.result(),
       notReleased,
       interrupted,
+      behindHeldGroups: heldFifoGroups > 0 && !interrupted ? Math.max(0, depth.visible - groups.letters) : 0,
     };
   } catch (error) {
     throw explainError(error, contextOf(target, queue.name));
@@ -218,6 +230,8 @@ export class DeadLetterNotFoundError extends NotFoundError {
   constructor(
     message: string,
     readonly heldByOthers: number,
+    /** FIFO: about how many dead letters the read could not receive behind the earliest of their group. */
+    readonly behindHeldGroups = 0,
   ) {
     super(message);
   }
@@ -256,15 +270,27 @@ export async function failedShow(
   }
   let matches: DeadLetter[];
   let heldElsewhere = 0;
+  let behindHeldGroups = 0;
   try {
     // Held before this read: another reader holds them, so a miss may be one of them (counted as failed list does).
     const before = await queueDepth(backend.sqs, queue.deadLetterUrl);
-    matches = await lettersWithId(backend, queue, options);
+    const read = await lettersWithId(backend, queue, options);
+    matches = read.matches;
     heldElsewhere = before.inFlight;
+    if (read.heldFifoGroups > 0) behindHeldGroups = Math.max(0, before.visible - read.read);
   } catch (error) {
     throw explainError(error, contextOf(target, queue.name));
   }
   const found = matches[0];
+  if (!found && behindHeldGroups > 0) {
+    throw new DeadLetterNotFoundError(
+      `no message with id ${options.id} among those this read could receive from the ${queue.name} dead-letter queue: ` +
+        `${FIFO_GROUPS_HELD}, so about ${behindHeldGroups} could not be read and it may be one of them: ` +
+        `${nextCommand(backend.output, `failed list ${queue.name}`)} shows the earliest of each group; once those are redriven or deleted, run it again`,
+      heldElsewhere,
+      behindHeldGroups,
+    );
+  }
   if (!found && heldElsewhere > 0) {
     throw new DeadLetterNotFoundError(
       `no message with id ${options.id} among those this read could receive from the ${queue.name} dead-letter queue: ` +
@@ -318,11 +344,13 @@ async function lettersWithId(
   backend: Backend,
   queue: DeadLetterQueueTarget,
   options: Pick<FailedShowOptions, 'id' | 'firstMatch'>,
-): Promise<DeadLetter[]> {
+): Promise<{ matches: DeadLetter[]; read: number; heldFifoGroups: number }> {
   const matches: DeadLetter[] = [];
+  let read = 0;
   // A sender's id the ingest could not keep as it is was stored hashed: the sender's id finds it too.
   const storedId = sanitizeId(options.id);
-  await readDeadLetters(backend, queue, { holdSeconds: WHOLE_QUEUE_HOLD_SECONDS }, (letter) => {
+  const pass = await readDeadLetters(backend, queue, { holdSeconds: WHOLE_QUEUE_HOLD_SECONDS }, (letter) => {
+    read++;
     if (letter.messageId === options.id) {
       matches.splice(0, matches.length, letter);
       return true;
@@ -331,7 +359,7 @@ async function lettersWithId(
     matches.push(letter);
     return options.firstMatch === true;
   });
-  return matches;
+  return { matches, read, heldFifoGroups: pass.heldFifoGroups };
 }
 
 /**

@@ -18,6 +18,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import { FLOW_PARENT_ERROR, PAYLOAD_GONE_ERROR } from '../../lambda/consumer/errors';
 import { typeMatches } from '../../lambda/ingest/routing';
+import { entryBytes, sqsBatches } from '../../lambda/shared/claim-check';
 import {
   FAILURE_ATTRIBUTES,
   MAX_MESSAGE_ATTRIBUTES,
@@ -934,7 +935,10 @@ class OneByOneRedrive {
       for (const t of outgoing) this.tally.hold(t.message);
       return false;
     }
-    const rounds = this.queue.fifo ? roundsByGroup(outgoing) : [outgoing];
+    // Ten large messages received together may not fit one send: SQS refuses a batch above its size whole.
+    const rounds = (this.queue.fifo ? roundsByGroup(outgoing) : [outgoing]).flatMap((round) =>
+      sqsBatches(round, (t) => entryBytes(t.entry)),
+    );
     /** FIFO groups of this batch with a message SQS did not take: their later messages stay too. */
     const refused = new Set<string | undefined>();
     for (const [index, round] of rounds.entries()) {

@@ -152,13 +152,6 @@ export function renderFailedList(output: Output, result: FailedListResult): void
     ]),
   ];
   output.line(table(rows, c));
-  if (result.messages.some((m) => m.messageGroupId) && result.messages.length < result.approximateDepth) {
-    output.line(
-      c.yellow(
-        "FIFO: SQS returns a message group's later messages only once its earlier ones leave the queue, so a listing shows fewer than the queue holds",
-      ),
-    );
-  }
   const then =
     result.queue === JOB_SCHEDULES
       ? `fix the reason, then ${JOB_SCHEDULES_RESEND} (this queue cannot be redriven)`

@@ -15,7 +15,7 @@ import {
 import { messageGroupOf } from '../../lambda/ingest/core';
 import { selectRoute, typeMatches } from '../../lambda/ingest/routing';
 import type { ArchiveRecord } from '../../lambda/shared/archive';
-import { sqsSafeJson } from '../../lambda/shared/claim-check';
+import { entryBytes, SqsBatcher, sqsSafeJson } from '../../lambda/shared/claim-check';
 import { MESSAGE_ATTRIBUTES, type PayloadRef, type WebhookEnvelope } from '../../lambda/shared/envelope';
 import { JOB_SOURCE, SCHEDULE_SOURCE } from '../../lambda/shared/job';
 import { compileTypePattern } from '../../lambda/shared/type-pattern';
@@ -245,8 +245,9 @@ function tallyEvent(
 }
 
 /**
- * The messages to send, in reception order, in batches of 10: each event of the sorted selection with the run's
- * marker, to each of its queues, but for those whose stored body has expired.
+ * The messages to send, in reception order, in batches SQS takes whole (`SqsBatcher`: ten, and within its batch
+ * size, `sizeOf` measuring each message's entry): each event of the sorted selection with the run's marker, to
+ * each of its queues, but for those whose stored body has expired.
  */
 async function* batchesOf(
   records: AsyncIterable<ArchiveRecord>,
@@ -254,23 +255,23 @@ async function* batchesOf(
   to: string | undefined,
   replay: WebhookEnvelope['replay'],
   expired: ReadonlySet<string>,
+  sizeOf: (item: Planned) => number,
 ): AsyncGenerator<Planned[]> {
   const routing = routingOf(config);
-  let batch: Planned[] = [];
+  const batcher = new SqsBatcher<Planned>();
   for await (const record of records) {
     const { payloadRef } = record.envelope;
     if (payloadRef && expired.has(storedAt(payloadRef))) continue;
     const envelope: WebhookEnvelope = { ...record.envelope, replay };
     const kept = typeof record.group === 'string' && record.group !== '' ? { group: record.group } : {};
     for (const queue of destinationsOf(routing, record, to).queues) {
-      batch.push({ queue, envelope, ...kept });
-      if (batch.length === 10) {
-        yield batch;
-        batch = [];
-      }
+      const item = { queue, envelope, ...kept };
+      const closed = batcher.add(item, sizeOf(item));
+      if (closed) yield closed;
     }
   }
-  if (batch.length > 0) yield batch;
+  const last = batcher.flush();
+  if (last) yield last;
 }
 
 /** The SQS entry of one replayed envelope: its attributes, and on FIFO queues its group and a run-unique dedupe id. */
@@ -468,7 +469,7 @@ async function selectEvents(
   return { tally, hours };
 }
 
-/** Sends the planned messages in batches of 10 (one call per queue of a batch), at `rate` per second; counts per queue. */
+/** Sends the planned messages batch by batch (one call per queue of a batch), at `rate` per second; counts per queue. */
 async function sendPlanned(
   backend: Backend,
   target: Target,
@@ -668,7 +669,9 @@ async function replaySelection(
     return { ...base, sent: 0, failed: gone.length, byQueue, failures: gone, sentUnknown: [] };
   }
   const progress = backend.output.progress(`replaying ${options.source}`, sending);
-  const batches = batchesOf(read.sorter.sorted(), config, options.to, marker, expired);
+  // A batch of one queue's messages is within SQS's batch size when the whole batch is.
+  const sizeOf = (item: Planned) => entryBytes(entryOf(config, queueOf(target, item.queue), item, 0));
+  const batches = batchesOf(read.sorter.sorted(), config, options.to, marker, expired, sizeOf);
   const sent = await sendPlanned(backend, target, config, batches, options, progress);
   const count = Object.values(sent.byQueue).reduce((a, b) => a + b, 0);
   progress.done();

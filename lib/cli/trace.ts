@@ -501,7 +501,10 @@ const QUERY_FIELDS = [
   'generation',
 ];
 
-/** The Logs Insights query: every outcome line of one event id, oldest first. */
+/** The most lines a trace's Logs Insights query returns (its `limit`): the oldest ones, when the logs hold more. */
+export const TRACE_QUERY_LIMIT = 1000;
+
+/** The Logs Insights query: every outcome line of one event id, oldest first, up to {@link TRACE_QUERY_LIMIT}. */
 export function traceQuery(id: string): string {
   const quoted = JSON.stringify(id);
   const messages = [INGEST_OUTCOME_MESSAGE, JOBS_ENDPOINT_OUTCOME_MESSAGE, CONSUMER_OUTCOME_MESSAGE]
@@ -511,7 +514,7 @@ export function traceQuery(id: string): string {
     `fields ${QUERY_FIELDS.join(', ')}`,
     `filter id = ${quoted} and (${messages})`,
     'sort @timestamp asc',
-    'limit 1000',
+    `limit ${TRACE_QUERY_LIMIT}`,
   ].join(' | ');
 }
 
@@ -708,14 +711,14 @@ export async function trace(
     options.readJob && mayBeJob(ofEvent, options.source)
       ? await readRecord(options.readJob, eventId, target)
       : {};
-  const timeline = buildTimeline(eventId, ofEvent);
+  const timeline = withBoundNote(buildTimeline(eventId, ofEvent), target, rows.length, options);
   const result = lookup
     ? withJobRecord(timeline, lookup, {
         // Local mode journals every line; a stack only once it publishes the endpoint's log group.
         endpointSearched: target.kind === 'local' || target.logGroups?.jobsEndpoint !== undefined,
       })
     : unread
-      ? { ...timeline, notes: [unread] }
+      ? { ...timeline, notes: [...(timeline.notes ?? []), unread] }
       : timeline;
   if (result.steps.length === 0) {
     const searched =
@@ -727,6 +730,22 @@ export async function trace(
     );
   }
   return result;
+}
+
+/**
+ * A deployed trace reads at most {@link TRACE_QUERY_LIMIT} lines, the oldest: one that got that many says that
+ * later lines may be missing, rather than show a timeline that looks complete and ends early.
+ */
+function withBoundNote(
+  timeline: TraceResult,
+  target: Target,
+  lines: number,
+  options: DeployedTraceOptions,
+): TraceResult {
+  if (target.kind === 'local' || lines < TRACE_QUERY_LIMIT) return timeline;
+  const days = Math.round((options.sinceMs ?? DEFAULT_TRACE_WINDOW_MS) / 86_400_000);
+  const note = `only the oldest ${TRACE_QUERY_LIMIT} log lines of this id in the last ${days} days are shown (a Logs Insights query returns at most ${TRACE_QUERY_LIMIT}): later steps may be missing; search the logs in CloudWatch Logs Insights for the rest`;
+  return { ...timeline, notes: [...(timeline.notes ?? []), note] };
 }
 
 /**

@@ -9,7 +9,7 @@ import { describeBreakerState } from '../../lambda/shared/circuit-breaker';
 import { timeOption } from '../cli/archive';
 import type { Backend } from '../cli/backend';
 import { setConsumerEnabled } from '../cli/consumers';
-import { failedListNotes, heldByOthers } from '../cli/dead-letter-notes';
+import { FIFO_GROUPS_HELD, failedListNotes, heldByOthers } from '../cli/dead-letter-notes';
 import type { DeadLetterSummary } from '../cli/dead-letters';
 import { CliError, errorLine } from '../cli/errors';
 import { DeadLetterNotFoundError, type FailedShowResult, failedList, failedShow } from '../cli/failed';
@@ -508,6 +508,9 @@ export class ConsoleOperations {
       });
     } catch (error) {
       if (!(error instanceof DeadLetterNotFoundError)) throw error;
+      if (error.behindHeldGroups > 0) {
+        return `${queue} dead-letter queue: ${FIFO_GROUPS_HELD}, so about ${error.behindHeldGroups} could not be read and this event may be among them: it shows once the earlier ones of its group are redriven or deleted`;
+      }
       if (error.heldByOthers === 0) return null;
       return `${queue} dead-letter queue: ${heldByOthers(error.heldByOthers)} and could not be read, so this event may be among them: Refresh once that hold ends`;
     }

@@ -930,25 +930,45 @@ describe('failed list / show', () => {
     expect(row.slice(row.indexOf('Error: '))).toHaveLength(100);
   });
 
-  it('says why a FIFO listing shows fewer messages than the queue holds', async () => {
-    installFakeQueue(sqs, EVENTS.deadLetterUrl, [
+  it('says why a FIFO listing shows fewer messages than the queue holds, and not for a fair queue whose letters keep a group', async () => {
+    installFakeQueue(sqs, ORDERS.deadLetterUrl, [
       deadLetterMessage(1, { group: 'A' }),
       deadLetterMessage(2, { group: 'B' }),
     ]);
-    sqs.on(GetQueueAttributesCommand, { QueueUrl: EVENTS.deadLetterUrl }).resolves(depth(4, 0, 0));
-    const result = await failedList(testBackend(), stackTarget(), { queue: 'events' });
+    sqs.on(GetQueueAttributesCommand, { QueueUrl: ORDERS.deadLetterUrl }).resolves(depth(4, 0, 0));
+    const result = await failedList(testBackend(), stackTarget(), { queue: 'orders' });
     expect([result.approximateDepth, result.messages.length]).toEqual([4, 2]);
     const output = recordingOutput();
     renderFailedList(output, result);
     expect(output.lines.join('\n')).toContain(
       "FIFO: SQS returns a message group's later messages only once its earlier ones leave the queue",
     );
+    // A standard fair queue's dead letters moved by SQS keep their tenant as group id: no FIFO rule applies.
+    installFakeQueue(sqs, EVENTS.deadLetterUrl, [
+      deadLetterMessage(1, { group: 'A' }),
+      deadLetterMessage(2, { group: 'B' }),
+    ]);
+    sqs.on(GetQueueAttributesCommand, { QueueUrl: EVENTS.deadLetterUrl }).resolves(depth(4, 0, 0));
     const standard = recordingOutput();
-    renderFailedList(standard, {
-      ...result,
-      messages: result.messages.map(({ messageGroupId: _, ...m }) => m),
-    });
+    renderFailedList(standard, await failedList(testBackend(), stackTarget(), { queue: 'events' }));
     expect(standard.lines.join('\n')).not.toContain('FIFO:');
+  });
+
+  it('show: an id behind the earliest dead letter of its FIFO group may be there, not "in no DLQ"', async () => {
+    installFakeQueue(
+      sqs,
+      ORDERS.deadLetterUrl,
+      Array.from({ length: 4 }, (_, n) => deadLetterMessage(n, { group: `g-${n % 2}` })),
+      { fifo: true, headsOnly: true },
+    );
+    const error = await failedShow(testBackend(), stackTarget(), { queue: 'orders', id: 'evt-3' }).catch(
+      (e: unknown) => e,
+    );
+    expect((error as Error).message).toBe(
+      "no message with id evt-3 among those this read could receive from the orders dead-letter queue: FIFO: SQS returns a message group's later messages only once its earlier ones leave the queue, so about 2 could not be read and it may be one of them: hookline failed list orders shows the earliest of each group; once those are redriven or deleted, run it again",
+    );
+    const shown = await failedShow(testBackend(), stackTarget(), { queue: 'orders', id: 'evt-1' });
+    expect(shown.id).toBe('evt-1');
   });
 
   it('show: an empty id is an error, not the first message', async () => {
@@ -1145,6 +1165,27 @@ describe('failed summary', () => {
       'details: hookline failed show events <example>    once fixed: hookline redrive events --failure <key>',
       'never to run again: hookline failed delete events --failure <key>',
     ]);
+  });
+
+  it('says a FIFO DLQ summary counts only the earliest dead letter of each group, not the whole queue', async () => {
+    // Two groups of three: while this read holds the first of a group, SQS returns none of its later ones.
+    const messages = Array.from({ length: 6 }, (_, n) => deadLetterMessage(n, { group: `g-${n % 2}` }));
+    installFakeQueue(sqs, ORDERS.deadLetterUrl, messages, { fifo: true, headsOnly: true });
+    const result = await failedSummary(testBackend(), stackTarget(), { queue: 'orders' });
+    expect(result).toMatchObject({ read: 2, behindHeldGroups: 4, interrupted: false });
+    const output = recordingOutput();
+    renderFailedSummary(output, result);
+    expect(output.lines[1]).toBe(
+      "FIFO: SQS returns a message group's later messages only once its earlier ones leave the queue, so about 4 dead letters behind those read are in no group: the counts cover the 2 read (the earliest of each group), not the whole queue; once those are redriven or deleted, run it again for the rest",
+    );
+
+    installFakeQueue(
+      sqs,
+      EVENTS.deadLetterUrl,
+      Array.from({ length: 6 }, (_, n) => deadLetterMessage(n)),
+    );
+    const standard = await failedSummary(testBackend(), stackTarget(), { queue: 'events' });
+    expect(standard).toMatchObject({ read: 6, behindHeldGroups: 0 });
   });
 
   it('says an empty DLQ has no failure, and counts the messages another reader held as in no group', async () => {

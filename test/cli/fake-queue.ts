@@ -11,6 +11,7 @@ import {
   GetQueueAttributesCommand,
   type Message,
   ReceiveMessageCommand,
+  type SendMessageBatchCommandInput,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import type { AwsClientStub } from 'aws-sdk-client-mock';
@@ -104,5 +105,24 @@ export function emptyBatch(): Error {
 function tooManyEntries(): Error {
   return Object.assign(new Error('Maximum number of entries per request are 10.'), {
     name: 'AWS.SimpleQueueService.TooManyEntriesInBatchRequest',
+  });
+}
+
+/** The bytes SQS counts for a `SendMessageBatch`: every entry's body, and each attribute's name, data type and value. */
+export function sqsBatchBytes(input: SendMessageBatchCommandInput): number {
+  let sum = 0;
+  for (const entry of input.Entries ?? []) {
+    sum += Buffer.byteLength(entry.MessageBody ?? '');
+    for (const [name, value] of Object.entries(entry.MessageAttributes ?? {}))
+      sum += Buffer.byteLength(name + (value.DataType ?? '') + (value.StringValue ?? ''));
+  }
+  return sum;
+}
+
+/** What SQS answers a `SendMessageBatch` whose entries together are above 1 MiB: the whole call is refused. */
+export function batchRequestTooLong(): Error {
+  return Object.assign(new Error('Batch requests cannot be longer than 1048576 bytes.'), {
+    name: 'AWS.SimpleQueueService.BatchRequestTooLong',
+    $metadata: { httpStatusCode: 400 },
   });
 }

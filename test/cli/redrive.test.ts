@@ -7,6 +7,7 @@ import {
   type MessageAttributeValue,
   ReceiveMessageCommand,
   SendMessageBatchCommand,
+  type SendMessageBatchCommandInput,
   SQSClient,
   StartMessageMoveTaskCommand,
 } from '@aws-sdk/client-sqs';
@@ -24,7 +25,13 @@ import {
   sqsUrl,
   undeliveredHeartbeat,
 } from '../console/scheduler-dead-letter-fixtures';
-import { emptyBatch, type FakeQueue, installFakeQueue } from './fake-queue';
+import {
+  batchRequestTooLong,
+  emptyBatch,
+  type FakeQueue,
+  installFakeQueue,
+  sqsBatchBytes,
+} from './fake-queue';
 import {
   awsError,
   deadLetterMessage,
@@ -431,6 +438,36 @@ function eventOneCopiesInLaterBatches(): Message[] {
 }
 
 describe('redrive one by one', () => {
+  it('moves large dead letters in sends SQS takes whole: ten received together do not fit its 1 MiB batch size', async () => {
+    const large = (n: number) => {
+      const letter = deadLetterMessage(n);
+      const envelope = JSON.parse(letter.Body ?? '{}') as { body: string };
+      return {
+        ...letter,
+        Body: JSON.stringify({ ...envelope, body: JSON.stringify({ n, blob: 'x'.repeat(400_000) }) }),
+      };
+    };
+    const dlq = installFakeQueue(sqs, EVENTS.deadLetterUrl, [large(0), large(1), large(2)]);
+    sqs.on(SendMessageBatchCommand).callsFake((input: SendMessageBatchCommandInput) => {
+      if (sqsBatchBytes(input) > 1_048_576) throw batchRequestTooLong();
+      return {
+        Successful: (input.Entries ?? []).map((e) => ({
+          Id: e.Id,
+          MessageId: `new-${e.Id}`,
+          MD5OfMessageBody: '',
+        })),
+        Failed: [],
+      };
+    });
+
+    const result = await redrive(testBackend(), stackTarget(), { queue: 'events', type: 'invoice.*' });
+
+    expect(result).toMatchObject({ method: 'one-by-one', moved: 3, failed: 0 });
+    expect(result.stoppedBy).toBeUndefined();
+    expect(sentEntries().map((e) => JSON.parse(e.MessageBody).id)).toEqual(['evt-0', 'evt-1', 'evt-2']);
+    expect(dlq.messages).toHaveLength(0);
+  });
+
   it('moves only the selected ids, preserving body and attributes minus the failure reason, and leaves the rest visible', async () => {
     const messages = deadLetters(25);
     const dlq = installFakeQueue(sqs, EVENTS.deadLetterUrl, messages);

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
-import { SendMessageBatchCommand } from '@aws-sdk/client-sqs';
+import { SendMessageBatchCommand, type SendMessageBatchCommandInput } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import exampleConfig from '../../hookline.config';
@@ -23,6 +23,7 @@ import { replay } from '../../lib/cli/replay';
 import type { LocalTarget } from '../../lib/cli/target';
 import { resolveConfig } from '../../lib/config';
 import { record } from '../lambda/consumer/fakes';
+import { batchRequestTooLong, sqsBatchBytes } from './fake-queue';
 import {
   EVENTS,
   fakeClock,
@@ -841,6 +842,24 @@ describe('replay sends', () => {
         at: new Date(backend.clock.now()).toISOString(),
       },
     ]);
+  });
+
+  it('sends large events in batches SQS takes whole: ten entries together within its 1 MiB batch size', async () => {
+    // Three archived jobs of 400 KB each: ten messages that fit SQS one by one do not fit one batch.
+    const large = (id: string) => {
+      const r = job(id, 'events');
+      return { ...r, envelope: { ...r.envelope, body: JSON.stringify({ id, blob: 'x'.repeat(400_000) }) } };
+    };
+    archiveHolds('job', [large('job-1'), large('job-2'), large('job-3')]);
+    clients.sqs.on(SendMessageBatchCommand).callsFake(async (input: SendMessageBatchCommandInput) => {
+      // As SQS answers a batch larger than a single message may be: the whole call is refused.
+      if (sqsBatchBytes(input) > 1_048_576) throw batchRequestTooLong();
+      return { Successful: [], Failed: [] };
+    });
+    const result = await replay(s3Backend(), archived(), config, { source: 'job', ...window });
+    expect(result).toMatchObject({ planned: 3, sent: 3, failed: 0, byQueue: { events: 3 } });
+    expect(result.stoppedBy).toBeUndefined();
+    expect(sentTo().map((s) => s.id)).toEqual(['job-1', 'job-2', 'job-3']);
   });
 
   it('paces batches of 10 to --rate events per second', async () => {

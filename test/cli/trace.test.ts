@@ -22,6 +22,7 @@ import {
   ENQUEUE_NOT_RECORDED_WITHOUT_RECORD,
   insightsRow,
   type OutcomeRow,
+  TRACE_QUERY_LIMIT,
   trace,
   traceQuery,
   withJobRecord,
@@ -268,6 +269,44 @@ describe('trace on a deployed stack', () => {
 
   it('refuses an empty id', async () => {
     await expect(trace(testBackend(), target(), ' ', { journalPath: '/x' })).rejects.toThrow(/id is empty/);
+  });
+
+  it('says when the query returned its most lines, the oldest: later steps may be missing', async () => {
+    /** The ingest line and `count - 1` retried attempts, a second apart. */
+    const linesOf = (count: number) => [
+      LINES[0] as ResultField[],
+      ...Array.from({ length: count - 1 }, (_, i) =>
+        row({
+          '@timestamp': new Date(Date.parse('2026-11-30T10:00:01.000Z') + i * 1000)
+            .toISOString()
+            .replace('T', ' ')
+            .slice(0, -1),
+          message: 'record outcome',
+          outcome: 'retried',
+          id: 'e1',
+          queue: 'events',
+          attempt: String(i + 1),
+          reason: 'Error: boom',
+        }),
+      ),
+    ];
+    const backend = testBackend({ logs: new CloudWatchLogsClient({ region: 'us-east-1' }) });
+    logs.on(StartQueryCommand).resolves({ queryId: 'q-1' });
+    logs.on(GetQueryResultsCommand).resolves({ status: 'Complete', results: linesOf(TRACE_QUERY_LIMIT) });
+    const bounded = await trace(backend, target(), 'e1', { journalPath: '/nonexistent' });
+    expect(bounded.notes).toEqual([
+      `only the oldest ${TRACE_QUERY_LIMIT} log lines of this id in the last 7 days are shown (a Logs Insights query returns at most ${TRACE_QUERY_LIMIT}): later steps may be missing; search the logs in CloudWatch Logs Insights for the rest`,
+    ]);
+    expect(logs.commandCalls(StartQueryCommand)[0]?.args[0].input.queryString).toContain(
+      `limit ${TRACE_QUERY_LIMIT}`,
+    );
+    const output = recordingOutput();
+    renderTrace(output, bounded);
+    expect(output.lines.at(-1)).toContain('later steps may be missing');
+
+    logs.on(GetQueryResultsCommand).resolves({ status: 'Complete', results: linesOf(TRACE_QUERY_LIMIT - 1) });
+    const whole = await trace(backend, target(), 'e1', { journalPath: '/nonexistent' });
+    expect(whole.notes).toBeUndefined();
   });
 });
 

@@ -42,6 +42,7 @@ import {
   jobDeadLetter,
   localTestTarget,
   mockCommandClients,
+  ORDERS,
   stackTarget,
   stackWithJobRecords,
   testBackend,
@@ -274,6 +275,21 @@ describe('console operations on a deployed stack', () => {
     ]);
   });
 
+  it("says on a FIFO queue's failures page that a group's later dead letters are not shown, as failed list does", async () => {
+    // Two groups of two: while the read holds the first of a group, SQS returns none of its later ones.
+    installFakeQueue(
+      clients.sqs,
+      ORDERS.deadLetterUrl,
+      Array.from({ length: 4 }, (_, n) => deadLetterMessage(n, { group: `g-${n % 2}` })),
+      { fifo: true, headsOnly: true },
+    );
+    const failures = await operations().failures('orders');
+    expect(failures).toMatchObject({ approximateDepth: 4, read: 2 });
+    expect(failures.notes).toEqual([
+      "FIFO: SQS returns a message group's later messages only once its earlier ones leave the queue, so a listing shows fewer than the queue holds",
+    ]);
+  });
+
   it('shows an event without credential headers, with the archive trace when one is plugged in', async () => {
     const message = deadLetterMessage(1, { id: 'evt-secret' });
     const envelope = JSON.parse(message.Body ?? '{}');
@@ -297,6 +313,22 @@ describe('console operations on a deployed stack', () => {
     expect(event.trace).toEqual({ id: 'evt-secret', hops: 3 });
     expect(event.traceNote).toBeNull();
     expect(traced).toEqual(['evt-secret']);
+  });
+
+  it('says on the event page that an event behind the earliest dead letter of its FIFO group may be there', async () => {
+    clients.sqs.on(GetQueueAttributesCommand).resolves({ Attributes: {} });
+    clients.sqs.on(ReceiveMessageCommand).resolves({ Messages: [] });
+    installFakeQueue(
+      clients.sqs,
+      ORDERS.deadLetterUrl,
+      Array.from({ length: 4 }, (_, n) => deadLetterMessage(n, { group: `g-${n % 2}` })),
+      { fifo: true, headsOnly: true },
+    );
+    const event = await operations().event('evt-3');
+    expect(event.deadLetters).toEqual([]);
+    expect(event.deadLetterNotes).toEqual([
+      "orders dead-letter queue: FIFO: SQS returns a message group's later messages only once its earlier ones leave the queue, so about 2 could not be read and this event may be among them: it shows once the earlier ones of its group are redriven or deleted",
+    ]);
   });
 
   it('says on the event page that a dead letter another reader holds may be the event, not that it is in no DLQ', async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { attributeBytes, fitEnvelope } from '../../../lambda/shared/claim-check';
+import { attributeBytes, entryBytes, fitEnvelope, sqsBatches } from '../../../lambda/shared/claim-check';
 import { envelope } from '../consumer/fakes';
 
 describe('fitEnvelope', () => {
@@ -21,5 +21,36 @@ describe('attributeBytes', () => {
     expect(attributeBytes({})).toBe(0);
     // 'hookline.type' is 13 bytes, 'String' 6, 'é' 2 (UTF-8), 'x' 1.
     expect(attributeBytes({ 'hookline.type': 'é', x: 'x' })).toBe(13 + 6 + 2 + (1 + 6 + 1));
+  });
+});
+
+describe('sqsBatches', () => {
+  const MiB = 1_048_576;
+  it('keeps entries of exactly 1 MiB together in one batch, and cuts before the entry one byte over', () => {
+    expect(sqsBatches([MiB / 2, MiB / 2], (size) => size)).toEqual([[MiB / 2, MiB / 2]]);
+    expect(sqsBatches([MiB / 2, MiB / 2 + 1, 1], (size) => size)).toEqual([[MiB / 2], [MiB / 2 + 1, 1]]);
+  });
+
+  it('cuts at ten entries however small, and sends an entry above 1 MiB alone, for SQS to refuse by itself', () => {
+    expect(
+      sqsBatches(
+        Array.from({ length: 21 }, () => 1),
+        (size) => size,
+      ).map((b) => b.length),
+    ).toEqual([10, 10, 1]);
+    expect(sqsBatches([1, MiB + 1, 1], (size) => size)).toEqual([[1], [MiB + 1], [1]]);
+  });
+});
+
+describe('entryBytes', () => {
+  it("counts the body and each attribute's name, data type and value, as SQS does", () => {
+    const entry = {
+      MessageBody: 'é',
+      MessageAttributes: {
+        'hookline.id': { DataType: 'String', StringValue: 'evt-1' },
+        raw: { DataType: 'Binary', BinaryValue: new Uint8Array(3) },
+      },
+    };
+    expect(entryBytes(entry)).toBe(2 + ('hookline.id'.length + 6 + 5) + (3 + 6 + 3));
   });
 });
