@@ -164,6 +164,7 @@ async function startFauxqsOnLoopback(port: number, region: string, dataDir: stri
     server.addHook('preClose', () => opened.close());
   }
   gateToLoopbackCallers(server.server, 'the SQS/S3 emulator');
+  keepIdleConnections(server.server);
   await listenOrExplain(() => server.listen({ port, host: LOOPBACK }), 'SQS/S3 emulator (fauxqs)', port);
   const address = server.server.address() as AddressInfo;
   return { port: address.port, close: () => server.close() };
@@ -242,6 +243,7 @@ async function startDynaliteOnLoopback(port: number, dataDir: string | undefined
     updateTableMs: 0,
   });
   gateToLoopbackCallers(server, 'the DynamoDB emulator');
+  keepIdleConnections(server);
   const sockets = new Set<Socket>();
   server.on('connection', (socket: Socket) => {
     sockets.add(socket);
@@ -269,6 +271,17 @@ async function startDynaliteOnLoopback(port: number, dataDir: string | undefined
         server.close(() => resolve());
       }),
   };
+}
+
+/**
+ * Local mode freezes a function's sandbox between invocations, as Lambda does, so its SDK clients do not see an
+ * emulator close an idle keep-alive connection (Node's 5 seconds for dynalite, Fastify's 72 for fauxqs): the next
+ * invocation writes to the closed socket, gets "socket hang up" on both of the ingest's attempts, and a webhook
+ * sent after a pause was answered 503. AWS's endpoints keep idle connections far longer; so do these now, until
+ * the client closes them or the emulators stop (which destroys them).
+ */
+function keepIdleConnections(server: Server): void {
+  server.keepAliveTimeout = 0;
 }
 
 async function listenOrExplain(listen: () => Promise<unknown>, what: string, port: number): Promise<void> {

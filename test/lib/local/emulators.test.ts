@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { type IncomingHttpHeaders, request } from 'node:http';
+import { Agent, type IncomingHttpHeaders, request } from 'node:http';
+import type { Socket } from 'node:net';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CreateTableCommand, ListTablesCommand } from '@aws-sdk/client-dynamodb';
@@ -52,6 +53,18 @@ function rawPost(
     });
     req.on('error', reject);
     req.end(body);
+  });
+}
+
+/** One GET through `agent`, its answer read to the end: the socket it used, and whether it was one kept alive. */
+function answered(url: string, agent: Agent): Promise<{ socket: Socket; reused: boolean }> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { agent }, (res) => {
+      res.resume();
+      res.on('end', () => resolve({ socket: req.socket as Socket, reused: req.reusedSocket }));
+    });
+    req.on('error', reject);
+    req.end();
   });
 }
 
@@ -233,6 +246,31 @@ describe('startEmulators', () => {
       expect(ages.get('waiting')).toBeGreaterThanOrEqual(60);
     } finally {
       sqs.destroy();
+      await emulators.stop();
+    }
+  });
+
+  it("keeps an idle keep-alive connection open past Node's 5 seconds, so a function frozen between invocations finds it open", async () => {
+    const emulators = await startEmulators();
+    const agents: Agent[] = [];
+    try {
+      const idleConnections = [emulators.endpoints.dynamodb, emulators.endpoints.sqs].map(async (url) => {
+        const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+        agents.push(agent);
+        const first = await answered(url, agent);
+        let closed = false;
+        first.socket.once('close', () => {
+          closed = true;
+        });
+        // Longer than Node's default keepAliveTimeout (5 s), which dynalite kept.
+        await new Promise((resolve) => setTimeout(resolve, 6_000));
+        const second = await answered(url, agent);
+        return { url, closed, reused: second.reused };
+      });
+      for (const connection of await Promise.all(idleConnections))
+        expect(connection).toEqual({ url: connection.url, closed: false, reused: true });
+    } finally {
+      for (const agent of agents) agent.destroy();
       await emulators.stop();
     }
   });
