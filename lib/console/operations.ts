@@ -116,6 +116,9 @@ export interface ConsoleExtensions {
  */
 export const MAX_DEAD_LETTERS_READ = 5000;
 
+/** The most lines of the live feed an event page's timeline shows: its newest. */
+export const MAX_TIMELINE_LINES = 500;
+
 /** Newest first by the time the webhook was received (else sent to the DLQ); the SQS id breaks ties. */
 const deadLetterPageKey = (m: DeadLetterSummary) => `${m.receivedAt ?? m.sentAt ?? ''}\n${m.messageId}`;
 
@@ -414,8 +417,9 @@ export class ConsoleOperations {
     if (id.trim() === '') throw new CliError('an event id is required');
     // In the order it happened: local mode reads functions' lines in whatever order their workers' output comes
     // (a consumer's `processed` can be read before the ingest's `queued`); each keeps the time it was written.
-    const seen = this.activity
-      .list({ id }, 500)
+    const newest = this.activity.list({ id }, MAX_TIMELINE_LINES + 1);
+    const seen = newest
+      .slice(0, MAX_TIMELINE_LINES)
       .reverse()
       .sort((a, b) => Date.parse(a.at) - Date.parse(b.at));
     const queues = this.queuesOf(seen);
@@ -443,6 +447,10 @@ export class ConsoleOperations {
       deadLetterNotes,
       trace,
       traceNote,
+      timelineNote:
+        newest.length > MAX_TIMELINE_LINES
+          ? `the timeline shows this id's newest ${MAX_TIMELINE_LINES} lines of the live feed; earlier ones are not shown`
+          : null,
     };
   }
 

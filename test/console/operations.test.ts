@@ -29,6 +29,7 @@ import {
   type ConsoleExtensions,
   ConsoleOperations,
   MAX_DEAD_LETTERS_READ,
+  MAX_TIMELINE_LINES,
   REPLAY_UNAVAILABLE,
   type ReplaySelection,
 } from '../../lib/console/operations';
@@ -406,6 +407,30 @@ describe('console operations on a deployed stack', () => {
       },
     ]);
     expect((await ops.event('late')).timeline.map((e) => e.event)).toEqual(['queued', 'processed']);
+  });
+
+  it("says on the event page when the timeline shows only the newest of an id's lines in the feed", async () => {
+    dlqHolds();
+    const ops = operations();
+    const lines = (count: number, id: string) =>
+      Array.from({ length: count }, (_, n) => ({
+        seq: n + 1,
+        at: new Date(Date.UTC(2026, 10, 30, 10, 0, 0, n)).toISOString(),
+        event: 'retried',
+        id,
+        queue: 'events',
+        attempt: n + 1,
+      }));
+    ops.activity.add([...lines(MAX_TIMELINE_LINES + 1, 'busy'), ...lines(MAX_TIMELINE_LINES, 'full')]);
+    const busy = await ops.event('busy');
+    expect(busy.timeline).toHaveLength(MAX_TIMELINE_LINES);
+    expect(busy.timeline[0]?.attempt).toBe(2);
+    expect(busy.timelineNote).toBe(
+      `the timeline shows this id's newest ${MAX_TIMELINE_LINES} lines of the live feed; earlier ones are not shown`,
+    );
+    const full = await ops.event('full');
+    expect(full.timeline).toHaveLength(MAX_TIMELINE_LINES);
+    expect(full.timelineNote).toBeNull();
   });
 
   it('stops reading a dead-letter queue at the event it shows, instead of reading the rest of the queue', async () => {

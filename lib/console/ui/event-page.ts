@@ -34,6 +34,8 @@ interface EventAnswer {
   deadLetterNotes: string[];
   trace: unknown;
   traceNote: string | null;
+  /** Set when the id has more lines in the feed than the timeline shows. */
+  timelineNote: string | null;
 }
 
 /**
@@ -128,6 +130,7 @@ export function EventPage({ id }: { id: string }) {
       }
       ${tenantsOf(data).length > 0 && html`<p>Tenant <b data-field="event-tenant">${tenantsOf(data).join(', ')}</b></p>`}
       <h3>Timeline</h3>
+      ${data.timelineNote && html`<p class="note" data-timeline-note>${data.timelineNote}</p>`}
       ${
         data.timeline.length === 0
           ? html`<p class="muted">Not seen in the live feed of this console run.</p>`
