@@ -980,12 +980,24 @@ describe('a usage error under --json', () => {
       '--local belongs after a command: hookline forward <secret> --local, e.g. hookline forward secret --local',
     ],
     [['secrets', '--bogus'], "unknown option '--bogus'"],
-  ])('%j, an option given to a command group, names the commands it goes after', async (argv, line) => {
-    const h = cliHarness();
-    expect(await runCli([...argv, '--json'], h.deps)).toBe(1);
-    expect(JSON.parse(h.stdout())).toEqual({ error: line });
-    expect(h.stderr()).toContain(`error: ${line}\n`);
-  });
+    [
+      ['--local', 'status'],
+      '--local belongs after a command: hookline <command> --local, e.g. hookline status --local',
+    ],
+    [
+      ['--limit', '3', 'failed', 'list', 'events'],
+      '--limit belongs after a command: hookline <failed list|redrive|jobs list> --limit, e.g. hookline jobs list --limit',
+    ],
+    [['--bogus', 'status'], "unknown option '--bogus'"],
+  ])(
+    '%j, an option given to a command group or to hookline itself, names the commands it goes after',
+    async (argv, line) => {
+      const h = cliHarness();
+      expect(await runCli([...argv, '--json'], h.deps)).toBe(1);
+      expect(JSON.parse(h.stdout())).toEqual({ error: line });
+      expect(h.stderr()).toContain(`error: ${line}\n`);
+    },
+  );
 
   it('--help and --version print what they print, with no JSON error', async () => {
     const h = cliHarness();
