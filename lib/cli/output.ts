@@ -205,18 +205,44 @@ interface ErrorEmitter {
   on(event: 'error', listener: (error: NodeJS.ErrnoException) => void): unknown;
 }
 
+/** What {@link watchClosedPipes} saw: whether a reader went away, and the moment it did. */
+export interface ClosedPipes {
+  readonly closed: boolean;
+  /** Resolves at the first closed pipe (never, while the readers stay). */
+  readonly whenClosed: Promise<void>;
+}
+
 /**
  * Treats a closed pipe on stdout/stderr (`hookline failed list events | head -1`) the unix way: no stack trace,
  * nothing more written, exit status 141. Other stream errors still surface.
  */
-export function watchClosedPipes(streams: readonly ErrorEmitter[]): { readonly closed: boolean } {
-  const state = { closed: false };
+export function watchClosedPipes(streams: readonly ErrorEmitter[]): ClosedPipes {
+  let resolveClosed = () => {};
+  const state = {
+    closed: false,
+    whenClosed: new Promise<void>((resolve) => {
+      resolveClosed = resolve;
+    }),
+  };
   for (const stream of streams) {
     stream.on('error', (error) => {
       // After the first EPIPE, later writes fail too (EPIPE or ERR_STREAM_DESTROYED): all one closed pipe.
       if (error.code !== 'EPIPE' && !state.closed) throw error;
       state.closed = true;
+      resolveClosed();
     });
   }
   return state;
+}
+
+/**
+ * The process's stdout and stderr watched by {@link watchClosedPipes}, and its exit status 141 once one closed. The
+ * EPIPE error event can trail the last write, so the status is decided at exit.
+ */
+export function exitQuietlyOnClosedPipes(): ClosedPipes {
+  const pipes = watchClosedPipes([process.stdout, process.stderr]);
+  process.once('exit', () => {
+    if (pipes.closed) process.exitCode = CLOSED_PIPE_EXIT_CODE;
+  });
+  return pipes;
 }
