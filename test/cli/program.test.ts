@@ -1,5 +1,6 @@
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { GetEventSourceMappingCommand, UpdateEventSourceMappingCommand } from '@aws-sdk/client-lambda';
@@ -868,18 +869,49 @@ describe('output', () => {
     expect(run(false)).toEqual({ out: 'a line\n', err: 'a note\n' });
   });
 
-  it('asks a person only when both stdin and stdout are terminals (purge refuses without --yes otherwise)', () => {
-    const interactive = (stdinIsTty: boolean, stdoutIsTty: boolean) =>
+  it('asks a person only when stdin, stdout and stderr, where it asks, are terminals (purge refuses without --yes otherwise)', () => {
+    const interactive = (stdinIsTty: boolean, stdoutIsTty: boolean, stderrIsTty = true) =>
       consoleOutput({
         json: false,
         stdout: { write: () => true, isTTY: stdoutIsTty },
-        stderr: { write: () => true },
+        stderr: { write: () => true, isTTY: stderrIsTty },
         stdinIsTty,
         env: {},
       }).interactive;
     expect(interactive(true, true)).toBe(true);
     expect(interactive(true, false)).toBe(false);
     expect(interactive(false, true)).toBe(false);
+    // `purge events 2> errors.log`: the question would go to the file, and the command wait for an answer.
+    expect(interactive(true, true, false)).toBe(false);
+  });
+
+  it.each([
+    ['Ctrl-C', '\u0003', false],
+    ['Ctrl-D', '\u0004', false],
+    ['Enter alone', '\r', false],
+    ['n', 'n\r', false],
+    ['yes', 'yes\r', true],
+  ])('a confirmation answered with %s on a terminal is an answer, never an error', async (_key, typed, yes) => {
+    const input = Object.assign(new PassThrough(), { isTTY: true, setRawMode: () => input });
+    const output = Object.assign(new PassThrough(), { isTTY: true, columns: 80 });
+    let asked = '';
+    output.on('data', (chunk: Buffer) => {
+      asked += chunk.toString();
+    });
+    const answer = consoleOutput({ json: false, env: {}, prompt: { input, output } }).confirm('Delete?');
+    await vi.waitFor(() => expect(asked).toContain('Delete? [y/N] '));
+    input.write(typed);
+    expect(await answer).toBe(yes);
+    // The command's "cancelled" line then starts on a line of its own.
+    expect(asked.endsWith('\n')).toBe(true);
+  });
+
+  it('a confirmation whose input ends before an answer is a no, not a command that never ends', async () => {
+    const input = new PassThrough();
+    const output = new PassThrough();
+    const answer = consoleOutput({ json: false, env: {}, prompt: { input, output } }).confirm('Delete?');
+    input.end();
+    expect(await answer).toBe(false);
   });
 
   it('renders a progress bar', () => {
