@@ -908,7 +908,7 @@ export async function runCli(
     exitCode = code;
   });
   try {
-    await program.parseAsync([...argv], { from: 'user' });
+    await program.parseAsync([...helpRequest(program, argv)], { from: 'user' });
     return exitCode;
   } catch (thrown) {
     if (thrown instanceof CommanderError) {
@@ -926,6 +926,27 @@ export async function runCli(
     );
     return 1;
   }
+}
+
+/**
+ * `hookline help failed list` as `hookline failed list --help`: commander's help command reads one name, so it showed
+ * the help of `failed`, and answered `hookline help nope` with hookline's whole help and no word of `nope`. Words
+ * after a command that takes no subcommand are ignored, so `help purge events` shows help and never purges; an
+ * unknown name is left for the parser, which names it (`unknown command 'nope'`). Any option leaves it as it is.
+ */
+function helpRequest(program: Command, argv: readonly string[]): readonly string[] {
+  const [first, ...names] = argv;
+  if (first !== 'help' || names.length === 0 || names.some((name) => name.startsWith('-'))) return argv;
+  const path: string[] = [];
+  let at: Command = program;
+  for (const name of names) {
+    if (at.commands.length === 0) break;
+    const next = at.commands.find((command) => command.name() === name || command.aliases().includes(name));
+    if (!next) return [...path, name];
+    path.push(name);
+    at = next;
+  }
+  return [...path, '--help'];
 }
 
 /** A script reading --json gets a JSON document on stdout whatever happened, not an empty stdout to parse. */

@@ -891,20 +891,23 @@ describe('output', () => {
     ['Enter alone', '\r', false],
     ['n', 'n\r', false],
     ['yes', 'yes\r', true],
-  ])('a confirmation answered with %s on a terminal is an answer, never an error', async (_key, typed, yes) => {
-    const input = Object.assign(new PassThrough(), { isTTY: true, setRawMode: () => input });
-    const output = Object.assign(new PassThrough(), { isTTY: true, columns: 80 });
-    let asked = '';
-    output.on('data', (chunk: Buffer) => {
-      asked += chunk.toString();
-    });
-    const answer = consoleOutput({ json: false, env: {}, prompt: { input, output } }).confirm('Delete?');
-    await vi.waitFor(() => expect(asked).toContain('Delete? [y/N] '));
-    input.write(typed);
-    expect(await answer).toBe(yes);
-    // The command's "cancelled" line then starts on a line of its own.
-    expect(asked.endsWith('\n')).toBe(true);
-  });
+  ])(
+    'a confirmation answered with %s on a terminal is an answer, never an error',
+    async (_key, typed, yes) => {
+      const input = Object.assign(new PassThrough(), { isTTY: true, setRawMode: () => input });
+      const output = Object.assign(new PassThrough(), { isTTY: true, columns: 80 });
+      let asked = '';
+      output.on('data', (chunk: Buffer) => {
+        asked += chunk.toString();
+      });
+      const answer = consoleOutput({ json: false, env: {}, prompt: { input, output } }).confirm('Delete?');
+      await vi.waitFor(() => expect(asked).toContain('Delete? [y/N] '));
+      input.write(typed);
+      expect(await answer).toBe(yes);
+      // The command's "cancelled" line then starts on a line of its own.
+      expect(asked.endsWith('\n')).toBe(true);
+    },
+  );
 
   it('a confirmation whose input ends before an answer is a no, not a command that never ends', async () => {
     const input = new PassThrough();
@@ -1030,6 +1033,29 @@ describe('a usage error under --json', () => {
       expect(h.stderr()).toContain(`error: ${line}\n`);
     },
   );
+
+  it.each([
+    [['help', 'failed', 'list'], 0, 'Usage: hookline failed list [options] <queue>'],
+    [['help', 'jobs', 'cancel'], 0, 'Usage: hookline jobs cancel [options] <id>'],
+    // Words after a command are not run: the help of purge, not a purge of events.
+    [['help', 'purge', 'events'], 0, 'Usage: hookline purge [options] <queue>'],
+    [['help', 'failed'], 0, 'Usage: hookline failed [options] [command]'],
+  ])('hookline %j prints the help of that command', async (argv, code, usage) => {
+    const h = cliHarness();
+    expect(await runCli(argv, h.deps)).toBe(code);
+    expect(h.stdout().split('\n')[0]).toBe(usage);
+    expect(h.connects).toEqual([]);
+  });
+
+  it.each([
+    [['help', 'nope'], 'nope'],
+    [['help', 'failed', 'nope'], 'nope'],
+  ])('hookline %j names the unknown command, as running it does', async (argv, name) => {
+    const h = cliHarness();
+    expect(await runCli(argv, h.deps)).toBe(1);
+    expect(h.stderr().split('\n')[0]).toBe(`error: unknown command '${name}'`);
+    expect(h.stdout()).toBe('');
+  });
 
   it('--help and --version print what they print, with no JSON error', async () => {
     const h = cliHarness();
