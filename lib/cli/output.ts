@@ -4,7 +4,7 @@
  * reaching the terminal (../terminal-text).
  */
 
-import { terminalLine, terminalText } from '../terminal-text';
+import { ansiTerminal, coloursWanted, terminalLine, terminalText } from '../terminal-text';
 
 /** A progress indicator for long work. */
 export interface Progress {
@@ -81,8 +81,8 @@ const ansi = (open: number, close: number) => (text: string) => `\u001b[${open}m
 
 /** Colours for a stream: on only when it is a TTY and NO_COLOR is unset (https://no-color.org). */
 export function colorsFor(isTty: boolean, env: Record<string, string | undefined> = process.env): Colors {
-  const enabled = isTty && (env.NO_COLOR === undefined || env.NO_COLOR === '') && env.TERM !== 'dumb';
-  if (!enabled) return { bold: identity, dim: identity, red: identity, green: identity, yellow: identity };
+  if (!coloursWanted(isTty, env))
+    return { bold: identity, dim: identity, red: identity, green: identity, yellow: identity };
   return {
     bold: ansi(1, 22),
     dim: ansi(2, 22),
@@ -140,7 +140,8 @@ export function consoleOutput(options: {
       let lastDraw = 0;
       let current: number | undefined;
       let written: string | undefined;
-      const tty = Boolean(stderr.isTTY);
+      // Redrawn in place only where the terminal acts on the codes; NO_COLOR is about colours, not this.
+      const tty = ansiTerminal(Boolean(stderr.isTTY), options.env ?? process.env);
       return {
         update(done, newTotal) {
           if (newTotal !== undefined) total = newTotal;

@@ -942,6 +942,15 @@ describe('output', () => {
     expect(err).toEqual([`\r\u001b[2K${renderBar('moved', 2, 2)}`, '\r\u001b[2K', 'moved 2\n']);
   });
 
+  it('on a TERM=dumb terminal (an editor buffer), prints the bar as lines, without the codes that redraw it', () => {
+    const { output, err } = stderrCaptured({ isTTY: true, env: { TERM: 'dumb' } });
+    const bar = output.progress('moved', 2);
+    bar.update(1);
+    bar.update(2);
+    bar.done('moved 2');
+    expect(err).toEqual([`${renderBar('moved', 1, 2)}\n`, `${renderBar('moved', 2, 2)}\n`, 'moved 2\n']);
+  });
+
   it('prints progress on a non-TTY stderr about every 10%', () => {
     const { output, err } = stderrCaptured({ json: true });
     const bar = output.progress('moved', 1000);
