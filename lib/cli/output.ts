@@ -79,7 +79,7 @@ export function hooklineCommandFor(
 const identity = (text: string) => text;
 const ansi = (open: number, close: number) => (text: string) => `\u001b[${open}m${text}\u001b[${close}m`;
 
-/** Colours for a stream: on only when it is a TTY and NO_COLOR is unset (https://no-color.org). */
+/** Colours for a stream: on only where {@link coloursWanted} says (a terminal, not TERM=dumb, NO_COLOR unset). */
 export function colorsFor(isTty: boolean, env: Record<string, string | undefined> = process.env): Colors {
   if (!coloursWanted(isTty, env))
     return { bold: identity, dim: identity, red: identity, green: identity, yellow: identity };
