@@ -177,6 +177,22 @@ describe('hookline program', () => {
     }
   });
 
+  it('refuses a folder given as --config on every target, --local too, naming the file to give', async () => {
+    const folder = tmpdir();
+    for (const command of [
+      ['status', '--local'],
+      ['status', '--stack', 'Prod'],
+      ['jobs', 'list', '--local', '--json'],
+    ]) {
+      const h = cliHarness();
+      expect(await runCli([...command, '--config', folder], h.deps), command.join(' ')).toBe(1);
+      expect(h.stderr()).toBe(
+        `error: ${folder} is a folder, not a configuration: give the path of the configuration file in it, such as ${join(folder, 'hookline.config.ts')} (--config, or HOOKLINE_CONFIG)\n`,
+      );
+      expect(h.connects).toEqual([]);
+    }
+  });
+
   it('refuses a --config with nothing at it on every target, --local too, with the error send and loading give', async () => {
     const missing = join(tmpdir(), `hookline-no-such-${process.pid}.config.ts`);
     const error = `error: no configuration at ${missing}: create it, or give the path of your configuration (--config, or HOOKLINE_CONFIG)\n`;
