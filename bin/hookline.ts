@@ -4,7 +4,7 @@
  * (init, dev). See lib/cli/README.md.
  */
 import { compileCacheDirOf, enableCompileCache, packageCacheRoot } from '../lib/cache-dir';
-import { CLOSED_PIPE_EXIT_CODE, watchClosedPipes } from '../lib/cli/output';
+import { exitQuietlyOnClosedPipes } from '../lib/cli/output';
 import { hooklinePackageRoot } from '../lib/package-root';
 
 /** The oldest Node the compiled CLI runs on (import.meta.dirname, require of ES modules, commander 14). */
@@ -20,11 +20,7 @@ if (major < MINIMUM_NODE[0] || (major === MINIMUM_NODE[0] && minor < MINIMUM_NOD
 // Before anything heavy loads: the next run takes V8's code for commander, the SDK, ... from this cache.
 enableCompileCache(compileCacheDirOf(packageCacheRoot(hooklinePackageRoot())));
 
-const pipes = watchClosedPipes([process.stdout, process.stderr]);
-// The EPIPE error event can trail the command's last write, so the status is decided at exit.
-process.once('exit', () => {
-  if (pipes.closed) process.exitCode = CLOSED_PIPE_EXIT_CODE;
-});
+exitQuietlyOnClosedPipes();
 // Loaded after the version check: on an older Node, the line above is all the user sees.
 const { runCli } = await import('../lib/cli/program');
 process.exitCode = await runCli(process.argv.slice(2));

@@ -37,3 +37,16 @@ export const terminalLine = (text: string): string => escapeControls(text, '');
  */
 export const foreignText = (text: string): string =>
   escapeControls(text.replaceAll('\u001b', visible('\u001b')), '\n\t');
+
+/**
+ * Whether a stream is a terminal that acts on ANSI codes (a progress bar erasing and redrawing its line): not when it
+ * is a file or a pipe, nor on `TERM=dumb` (an editor's shell or compilation buffer, which prints the codes as text).
+ */
+export function ansiTerminal(isTty: boolean, env: Readonly<Record<string, string | undefined>>): boolean {
+  return isTty && env.TERM !== 'dumb';
+}
+
+/** Whether a stream gets colours: such a terminal, and `NO_COLOR` unset or empty (https://no-color.org). */
+export function coloursWanted(isTty: boolean, env: Readonly<Record<string, string | undefined>>): boolean {
+  return ansiTerminal(isTty, env) && (env.NO_COLOR === undefined || env.NO_COLOR === '');
+}

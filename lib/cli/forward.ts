@@ -54,8 +54,8 @@ export function shownSecret(stored: string): string {
   return signing.startsWith('whsec_') ? signing : `whsec_${signing}`;
 }
 
-/** Local mode's secret, from the file its state names: the running local mode is what signs, whatever the config says. */
-function localSecret(target: Target & { kind: 'local' }, queue: string): ForwardSecretResult {
+/** The running local mode's forwarding of `queue`, or the error naming the queues that forward there. */
+function localForward(target: Target & { kind: 'local' }, queue: string) {
   const forwards = target.forwards ?? {};
   const forward = forwards[queue];
   if (!forward) {
@@ -64,6 +64,12 @@ function localSecret(target: Target & { kind: 'local' }, queue: string): Forward
       `queue ${queue} does not forward in the running local mode: its forwarding queues are ${names}`,
     );
   }
+  return forward;
+}
+
+/** Local mode's secret, from the file its state names: the running local mode is what signs, whatever the config says. */
+function localSecret(target: Target & { kind: 'local' }, queue: string): ForwardSecretResult {
+  const forward = localForward(target, queue);
   const file = forward.secretFile;
   if (!file)
     throw new CliError(
@@ -159,10 +165,15 @@ export async function rotateForwardSecret(
   queue: string,
   mode: ForwardRotation,
 ): Promise<ForwardRotationResult> {
-  if (target.kind === 'local')
+  if (target.kind === 'local') {
+    // A queue that does not forward is refused as without --rotate: there is no entry of it to remove.
+    const file = localForward(target, queue).secretFile;
     throw new CliError(
-      `local mode has no forwarding secret to rotate: it signs with the one it keeps in ${target.forwards?.[queue]?.secretFile ?? 'no file'}; for a new one, remove queue ${queue}'s entry there and restart local mode`,
+      file
+        ? `local mode has no forwarding secret to rotate: it signs with the one it keeps in ${file}; for a new one, remove queue ${queue}'s entry there and restart local mode`
+        : `local mode has no forwarding secret to rotate: it makes a new one for each run (it runs without a state or data directory); restart local mode for a new one`,
     );
+  }
   const config = await loadConfig();
   forwardOf(config, queue);
   const secretId = deployedSecretId(target, queue);

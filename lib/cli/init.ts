@@ -57,6 +57,7 @@ export function initProject(dir: string, options: InitOptions = {}): InitResult 
   });
   const existing = pathsInTheWay(target, Object.keys(files));
   if (existing.length > 0) return { ok: false, dir: target, existing };
+  createFolder(target);
   for (const [file, text] of Object.entries(files)) {
     mkdirSync(path.dirname(path.join(target, file)), { recursive: true });
     writeFileSync(path.join(target, file), text, { flag: 'wx' });
@@ -68,6 +69,21 @@ export function initProject(dir: string, options: InitOptions = {}): InitResult 
     written: Object.keys(files),
     nextSteps: [...(cd ? [`cd ${shellWord(cd)}`] : []), 'npm install', 'npm test', 'npm start'],
   };
+}
+
+/**
+ * Creates `target` and the folders above it before any file is written, or says why it cannot (no permission, a
+ * read-only disk, a file where a folder of the path goes) with nothing written, rather than fail as a bug.
+ */
+function createFolder(target: string): void {
+  try {
+    mkdirSync(target, { recursive: true });
+  } catch (error) {
+    const { code, message } = error as NodeJS.ErrnoException;
+    throw new CliError(
+      `cannot create ${target} (${code ?? message}); nothing was written (choose a folder you can write to)`,
+    );
+  }
 }
 
 /**

@@ -4,7 +4,7 @@
  * reaching the terminal (../terminal-text).
  */
 
-import { terminalLine, terminalText } from '../terminal-text';
+import { ansiTerminal, coloursWanted, terminalLine, terminalText } from '../terminal-text';
 
 /** A progress indicator for long work. */
 export interface Progress {
@@ -27,7 +27,7 @@ export interface Colors {
 export interface Output {
   /** `--json`: the result is one JSON document on stdout and human lines are suppressed. */
   readonly json: boolean;
-  /** True when a person can answer a prompt (stdin and stdout are TTYs). */
+  /** True when a person can answer a prompt: stdin and stdout are TTYs, and stderr, where the question is asked. */
   readonly interactive: boolean;
   readonly colors: Colors;
   /** A line of the human-readable result (stdout; suppressed in `--json`). */
@@ -36,7 +36,7 @@ export interface Output {
   note(text: string): void;
   /** A progress bar on stderr. */
   progress(label: string, total?: number): Progress;
-  /** Asks a yes/no question; resolves false on anything but yes. */
+  /** Asks a yes/no question; resolves false on anything but yes (Ctrl-C and Ctrl-D among them). */
   confirm(question: string): Promise<boolean>;
   /** Writes the final JSON document (only in `--json`). */
   result(value: unknown): void;
@@ -79,10 +79,10 @@ export function hooklineCommandFor(
 const identity = (text: string) => text;
 const ansi = (open: number, close: number) => (text: string) => `\u001b[${open}m${text}\u001b[${close}m`;
 
-/** Colours for a stream: on only when it is a TTY and NO_COLOR is unset (https://no-color.org). */
+/** Colours for a stream: on only where {@link coloursWanted} says (a terminal, not TERM=dumb, NO_COLOR unset). */
 export function colorsFor(isTty: boolean, env: Record<string, string | undefined> = process.env): Colors {
-  const enabled = isTty && (env.NO_COLOR === undefined || env.NO_COLOR === '') && env.TERM !== 'dumb';
-  if (!enabled) return { bold: identity, dim: identity, red: identity, green: identity, yellow: identity };
+  if (!coloursWanted(isTty, env))
+    return { bold: identity, dim: identity, red: identity, green: identity, yellow: identity };
   return {
     bold: ansi(1, 22),
     dim: ansi(2, 22),
@@ -115,6 +115,8 @@ export function consoleOutput(options: {
   stderr?: WritableLike;
   stdinIsTty?: boolean;
   env?: Record<string, string | undefined>;
+  /** Where `confirm` reads the answer and asks the question. @default process.stdin and process.stderr */
+  prompt?: { readonly input: NodeJS.ReadableStream; readonly output: NodeJS.WritableStream };
 }): Output {
   const stdout = options.stdout ?? process.stdout;
   const stderr = options.stderr ?? process.stderr;
@@ -122,7 +124,9 @@ export function consoleOutput(options: {
   const errColors = colorsFor(Boolean(stderr.isTTY), options.env);
   return {
     json: options.json,
-    interactive: Boolean(options.stdinIsTty ?? process.stdin.isTTY) && Boolean(stdout.isTTY),
+    // A question written to a stderr redirected to a file is never seen: the command would wait for its answer.
+    interactive:
+      Boolean(options.stdinIsTty ?? process.stdin.isTTY) && Boolean(stdout.isTTY) && Boolean(stderr.isTTY),
     colors,
     line(text) {
       if (!options.json) stdout.write(`${terminalText(text)}\n`);
@@ -136,7 +140,8 @@ export function consoleOutput(options: {
       let lastDraw = 0;
       let current: number | undefined;
       let written: string | undefined;
-      const tty = Boolean(stderr.isTTY);
+      // Redrawn in place only where the terminal acts on the codes; NO_COLOR is about colours, not this.
+      const tty = ansiTerminal(Boolean(stderr.isTTY), options.env ?? process.env);
       return {
         update(done, newTotal) {
           if (newTotal !== undefined) total = newTotal;
@@ -163,21 +168,38 @@ export function consoleOutput(options: {
         },
       };
     },
-    async confirm(question) {
-      // Loaded when a command asks, not at every start.
-      const { createInterface } = await import('node:readline/promises');
-      const rl = createInterface({ input: process.stdin, output: process.stderr });
-      try {
-        const answer = await rl.question(`${question} [y/N] `);
-        return /^y(es)?$/i.test(answer.trim());
-      } finally {
-        rl.close();
-      }
-    },
+    confirm: (question) =>
+      askYesNo(options.prompt ?? { input: process.stdin, output: process.stderr }, question),
     result(value) {
       if (options.json) stdout.write(`${JSON.stringify(value, null, 2)}\n`);
     },
   };
+}
+
+/**
+ * Asks `question` and resolves true only for yes. Ctrl-C and Ctrl-D at the question, which readline rejects as an
+ * AbortError, and an input that ends before the answer are a no, as Enter alone is: the command then says it
+ * cancelled, rather than fail as a bug or end without a word.
+ */
+async function askYesNo(
+  prompt: { readonly input: NodeJS.ReadableStream; readonly output: NodeJS.WritableStream },
+  question: string,
+): Promise<boolean> {
+  // Loaded when a command asks, not at every start.
+  const { createInterface } = await import('node:readline/promises');
+  const rl = createInterface({ input: prompt.input, output: prompt.output });
+  const ended = new Promise<undefined>((resolve) => rl.once('close', () => resolve(undefined)));
+  try {
+    const answer = await Promise.race([rl.question(`${question} [y/N] `), ended]).catch((error: unknown) => {
+      if ((error as Error).name === 'AbortError') return undefined;
+      throw error;
+    });
+    // What follows (the command's "cancelled") starts on a line of its own, not after the question.
+    if (answer === undefined) prompt.output.write('\n');
+    return /^y(es)?$/i.test(answer?.trim() ?? '');
+  } finally {
+    rl.close();
+  }
 }
 
 /** Formats rows as an aligned text table (first row is the header); a cell never spans lines. */
@@ -205,18 +227,44 @@ interface ErrorEmitter {
   on(event: 'error', listener: (error: NodeJS.ErrnoException) => void): unknown;
 }
 
+/** What {@link watchClosedPipes} saw: whether a reader went away, and the moment it did. */
+export interface ClosedPipes {
+  readonly closed: boolean;
+  /** Resolves at the first closed pipe (never, while the readers stay). */
+  readonly whenClosed: Promise<void>;
+}
+
 /**
  * Treats a closed pipe on stdout/stderr (`hookline failed list events | head -1`) the unix way: no stack trace,
  * nothing more written, exit status 141. Other stream errors still surface.
  */
-export function watchClosedPipes(streams: readonly ErrorEmitter[]): { readonly closed: boolean } {
-  const state = { closed: false };
+export function watchClosedPipes(streams: readonly ErrorEmitter[]): ClosedPipes {
+  let resolveClosed = () => {};
+  const state = {
+    closed: false,
+    whenClosed: new Promise<void>((resolve) => {
+      resolveClosed = resolve;
+    }),
+  };
   for (const stream of streams) {
     stream.on('error', (error) => {
       // After the first EPIPE, later writes fail too (EPIPE or ERR_STREAM_DESTROYED): all one closed pipe.
       if (error.code !== 'EPIPE' && !state.closed) throw error;
       state.closed = true;
+      resolveClosed();
     });
   }
   return state;
+}
+
+/**
+ * The process's stdout and stderr watched by {@link watchClosedPipes}, and its exit status 141 once one closed. The
+ * EPIPE error event can trail the last write, so the status is decided at exit.
+ */
+export function exitQuietlyOnClosedPipes(): ClosedPipes {
+  const pipes = watchClosedPipes([process.stdout, process.stderr]);
+  process.once('exit', () => {
+    if (pipes.closed) process.exitCode = CLOSED_PIPE_EXIT_CODE;
+  });
+  return pipes;
 }

@@ -362,13 +362,18 @@ export function buildProgram(deps: CliDependencies, setExitCode: (code: number) 
   addProjectCommands(program, deps, setExitCode);
   addCostCommand(program, deps);
   refuseFlagsAsValues(program);
+  namesItsCommandsForTheirOptions(program);
   for (const group of program.commands) if (group.commands.length > 0) namesItsCommandsForTheirOptions(group);
   return program;
 }
 
+/** The most commands an option given too early names as taking it; past that it says `<command>`. */
+const MOST_COMMANDS_NAMED = 4;
+
 /**
- * `hookline jobs --local` is a command's option given to its group, not an option hookline lacks: the answer
- * names the commands that take it, where commander said only "unknown option".
+ * `hookline jobs --local` (or `hookline --local status`) is a command's option given to its group, or to hookline
+ * itself, not an option hookline lacks: the answer names the commands that take it, where commander said only
+ * "unknown option".
  */
 function namesItsCommandsForTheirOptions(group: Command): void {
   // commander calls this method on the command that met the flag; its typings leave it out.
@@ -376,17 +381,40 @@ function namesItsCommandsForTheirOptions(group: Command): void {
   const unknownOption = refusing.unknownOption.bind(group);
   refusing.unknownOption = (flag: string): never => {
     const name = flag.split('=')[0];
-    const takers = group.commands.filter((command) => command.options.some((option) => option.long === name));
+    const takers = commandsTaking(group, name);
     if (takers.length === 0) return unknownOption(flag);
     const example =
       takers.find((command) => command.registeredArguments.every((argument) => !argument.required)) ??
       takers[0];
-    const names = takers.map((command) => command.name()).join('|');
+    const prefix = group.parent ? `hookline ${group.name()}` : 'hookline';
+    // Most commands take the target flags: a list of them all would be longer than the help's.
+    const names =
+      takers.length <= MOST_COMMANDS_NAMED
+        ? takers.map((command) => commandPath(command, group)).join('|')
+        : 'command';
     return group.error(
-      `error: ${name} belongs after a command: hookline ${group.name()} <${names}> ${name}, e.g. hookline ${group.name()} ${example?.name()} ${name}`,
+      `error: ${name} belongs after a command: ${prefix} <${names}> ${name}, e.g. ${prefix} ${example ? commandPath(example, group) : ''} ${name}`,
       { code: 'commander.unknownOption' },
     );
   };
+}
+
+/** The commands under `group` that run something (not a group themselves) and take the option `flag`. */
+function commandsTaking(group: Command, flag: string | undefined): Command[] {
+  return group.commands.flatMap((command) =>
+    command.commands.length > 0
+      ? commandsTaking(command, flag)
+      : command.options.some((option) => option.long === flag)
+        ? [command]
+        : [],
+  );
+}
+
+/** A command's name as typed after `hookline <group>`: with the groups between them (`failed list` under hookline). */
+function commandPath(command: Command, group: Command): string {
+  const names: string[] = [];
+  for (let at: Command | null = command; at && at !== group; at = at.parent) names.unshift(at.name());
+  return names.join(' ');
 }
 
 /** The target flags as `connect` takes them. */
@@ -880,7 +908,7 @@ export async function runCli(
     exitCode = code;
   });
   try {
-    await program.parseAsync([...argv], { from: 'user' });
+    await program.parseAsync([...helpRequest(program, argv)], { from: 'user' });
     return exitCode;
   } catch (thrown) {
     if (thrown instanceof CommanderError) {
@@ -898,6 +926,27 @@ export async function runCli(
     );
     return 1;
   }
+}
+
+/**
+ * `hookline help failed list` as `hookline failed list --help`: commander's help command reads one name, so it showed
+ * the help of `failed`, and answered `hookline help nope` with hookline's whole help and no word of `nope`. Words
+ * after a command that takes no subcommand are ignored, so `help purge events` shows help and never purges; an
+ * unknown name is left for the parser, which names it (`unknown command 'nope'`). Any option leaves it as it is.
+ */
+function helpRequest(program: Command, argv: readonly string[]): readonly string[] {
+  const [first, ...names] = argv;
+  if (first !== 'help' || names.length === 0 || names.some((name) => name.startsWith('-'))) return argv;
+  const path: string[] = [];
+  let at: Command = program;
+  for (const name of names) {
+    if (at.commands.length === 0) break;
+    const next = at.commands.find((command) => command.name() === name || command.aliases().includes(name));
+    if (!next) return [...path, name];
+    path.push(name);
+    at = next;
+  }
+  return [...path, '--help'];
 }
 
 /** A script reading --json gets a JSON document on stdout whatever happened, not an empty stdout to parse. */

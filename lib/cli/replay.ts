@@ -158,7 +158,9 @@ function checkSelectors(config: ResolvedConfig, options: ReplayOptions, until: D
     }
   }
   if (!(options.since.getTime() < until.getTime())) {
-    throw new CliError(`--since ${options.since.toISOString()} is not before --until ${until.toISOString()}`);
+    throw new CliError(
+      `--since ${options.since.toISOString()} is not before --until ${until.toISOString()}: the window holds nothing, so nothing was replayed; give a --since earlier than --until (a duration counts back from now: --since 2h --until 1h)`,
+    );
   }
   // Nothing can have been received yet: say so rather than read the archive for a window that holds nothing.
   if (options.since.getTime() > now.getTime()) {

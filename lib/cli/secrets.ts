@@ -163,13 +163,21 @@ export interface SecretInput extends NodeJS.ReadableStream {
 
 /**
  * Reads a secret: all of stdin when it is piped, else a prompt on stderr whose typing is not echoed
- * (Enter ends it, Backspace deletes, Ctrl-C or Ctrl-D cancels).
+ * (Enter ends it, Backspace deletes, Ctrl-C or Ctrl-D cancels). A stderr that is not a terminal (redirected to a
+ * file) would hide the question, and the command would wait for a value no one saw asked: that is refused.
  */
 export function readSecretInput(
   input: SecretInput,
-  prompt: NodeJS.WritableStream,
+  prompt: NodeJS.WritableStream & { readonly isTTY?: boolean },
   question: string,
 ): Promise<string> {
+  if (input.isTTY && !prompt.isTTY) {
+    return Promise.reject(
+      new CliError(
+        `cannot ask for the secret: stderr, where the question goes, is not a terminal; pipe the value on stdin instead (printf '%s' "$SECRET" | hookline secrets set <source>)`,
+      ),
+    );
+  }
   if (!input.isTTY) {
     return new Promise((resolve, reject) => {
       let text = '';

@@ -10,7 +10,7 @@ import {
   OUTCOME_MESSAGES,
 } from '../../lambda/shared/contracts';
 import { MESSAGE_ATTRIBUTES } from '../../lambda/shared/envelope';
-import { terminalLine, terminalText } from '../terminal-text';
+import { coloursWanted, terminalLine, terminalText } from '../terminal-text';
 import type { AlarmChange } from './alarm-watch';
 import { handlerFrames } from './code-frames';
 import type { BatchReport } from './event-source-mapping';
@@ -276,7 +276,7 @@ export function batchNotice(report: BatchReport, queue: BatchQueue): string | un
 export interface ReporterOptions {
   /** One JSON object per line. Default: `HOOKLINE_LOG=json`. */
   readonly json?: boolean;
-  /** ANSI colours. Default: stdout is a TTY and NO_COLOR is unset. */
+  /** ANSI colours. Default: stdout is a terminal that shows them (not TERM=dumb) and NO_COLOR is unset. */
   readonly color?: boolean;
   /** Show every function log line too. Default: `HOOKLINE_VERBOSE=1`. */
   readonly verbose?: boolean;
@@ -313,7 +313,7 @@ export class Reporter {
   constructor(options: ReporterOptions = {}) {
     this.json = options.json ?? process.env.HOOKLINE_LOG === 'json';
     this.verbose = options.verbose ?? process.env.HOOKLINE_VERBOSE === '1';
-    this.color = options.color ?? (Boolean(process.stdout.isTTY) && !process.env.NO_COLOR && !this.json);
+    this.color = options.color ?? (coloursWanted(Boolean(process.stdout.isTTY), process.env) && !this.json);
     this.write = options.write ?? ((line) => process.stdout.write(`${line}\n`));
     this.now = options.now ?? (() => new Date());
   }

@@ -239,6 +239,23 @@ describe('hookline forward secret --rotate / --remove-old', () => {
     );
   });
 
+  it("refuses in local mode a queue that does not forward there as without --rotate, not as an entry of 'no file' to remove", async () => {
+    const { backend } = secretStore('x');
+    const local = {
+      kind: 'local',
+      description: 'local mode',
+      forwards: { app: { url: 'http://localhost:3000' } },
+    } as unknown as Target;
+    for (const mode of ['rotate', 'remove-old'] as const) {
+      expect(await refusal(rotateForwardSecret(backend, local, async () => config, 'orders', mode))).toBe(
+        'queue orders does not forward in the running local mode: its forwarding queues are app',
+      );
+    }
+    expect(await refusal(rotateForwardSecret(backend, local, async () => config, 'app', 'rotate'))).toBe(
+      'local mode has no forwarding secret to rotate: it makes a new one for each run (it runs without a state or data directory); restart local mode for a new one',
+    );
+  });
+
   it('refuses a stored value it cannot read, saying what to store, and writes nothing', async () => {
     const { backend, target, store } = secretStore('{"apiKey":"x"}');
     expect(await refusal(rotateForwardSecret(backend, target, async () => config, 'app', 'rotate'))).toMatch(

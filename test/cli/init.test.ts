@@ -293,6 +293,20 @@ describe('hookline init where a file stands in the way of a folder', () => {
   });
 });
 
+describe('hookline init where its folder cannot be created', () => {
+  it('says why in one line with nothing written, not as a bug with a stack trace', async () => {
+    const file = join(emptyDir(), 'notes.txt');
+    writeFileSync(file, 'mine');
+    const dir = join(file, 'my-hooks');
+    const h = cliHarness();
+    expect(await runCli(['init', dir], h.deps)).toBe(1);
+    expect(h.stderr()).toBe(
+      `error: cannot create ${dir} (ENOTDIR); nothing was written (choose a folder you can write to)\n`,
+    );
+    expect(readFileSync(file, 'utf8')).toBe('mine');
+  });
+});
+
 describe('hookline dev prerequisites', () => {
   it('names the install command when fauxqs or dynalite is missing', () => {
     const missing = (name: string) => {

@@ -1,5 +1,6 @@
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { GetEventSourceMappingCommand, UpdateEventSourceMappingCommand } from '@aws-sdk/client-lambda';
@@ -173,6 +174,22 @@ describe('hookline program', () => {
         "option '--config <path>' argument '' is invalid. it is empty: give a value, or leave it out",
       );
       expect(h.stdout()).toBe('');
+    }
+  });
+
+  it('refuses a folder given as --config on every target, --local too, naming the file to give', async () => {
+    const folder = tmpdir();
+    for (const command of [
+      ['status', '--local'],
+      ['status', '--stack', 'Prod'],
+      ['jobs', 'list', '--local', '--json'],
+    ]) {
+      const h = cliHarness();
+      expect(await runCli([...command, '--config', folder], h.deps), command.join(' ')).toBe(1);
+      expect(h.stderr()).toBe(
+        `error: ${folder} is a folder, not a configuration: give the path of the configuration file in it, such as ${join(folder, 'hookline.config.ts')} (--config, or HOOKLINE_CONFIG)\n`,
+      );
+      expect(h.connects).toEqual([]);
     }
   });
 
@@ -868,18 +885,52 @@ describe('output', () => {
     expect(run(false)).toEqual({ out: 'a line\n', err: 'a note\n' });
   });
 
-  it('asks a person only when both stdin and stdout are terminals (purge refuses without --yes otherwise)', () => {
-    const interactive = (stdinIsTty: boolean, stdoutIsTty: boolean) =>
+  it('asks a person only when stdin, stdout and stderr, where it asks, are terminals (purge refuses without --yes otherwise)', () => {
+    const interactive = (stdinIsTty: boolean, stdoutIsTty: boolean, stderrIsTty = true) =>
       consoleOutput({
         json: false,
         stdout: { write: () => true, isTTY: stdoutIsTty },
-        stderr: { write: () => true },
+        stderr: { write: () => true, isTTY: stderrIsTty },
         stdinIsTty,
         env: {},
       }).interactive;
     expect(interactive(true, true)).toBe(true);
     expect(interactive(true, false)).toBe(false);
     expect(interactive(false, true)).toBe(false);
+    // `purge events 2> errors.log`: the question would go to the file, and the command wait for an answer.
+    expect(interactive(true, true, false)).toBe(false);
+  });
+
+  it.each([
+    ['Ctrl-C', '\u0003', false],
+    ['Ctrl-D', '\u0004', false],
+    ['Enter alone', '\r', false],
+    ['n', 'n\r', false],
+    ['yes', 'yes\r', true],
+  ])(
+    'a confirmation answered with %s on a terminal is an answer, never an error',
+    async (_key, typed, yes) => {
+      const input = Object.assign(new PassThrough(), { isTTY: true, setRawMode: () => input });
+      const output = Object.assign(new PassThrough(), { isTTY: true, columns: 80 });
+      let asked = '';
+      output.on('data', (chunk: Buffer) => {
+        asked += chunk.toString();
+      });
+      const answer = consoleOutput({ json: false, env: {}, prompt: { input, output } }).confirm('Delete?');
+      await vi.waitFor(() => expect(asked).toContain('Delete? [y/N] '));
+      input.write(typed);
+      expect(await answer).toBe(yes);
+      // The command's "cancelled" line then starts on a line of its own.
+      expect(asked.endsWith('\n')).toBe(true);
+    },
+  );
+
+  it('a confirmation whose input ends before an answer is a no, not a command that never ends', async () => {
+    const input = new PassThrough();
+    const output = new PassThrough();
+    const answer = consoleOutput({ json: false, env: {}, prompt: { input, output } }).confirm('Delete?');
+    input.end();
+    expect(await answer).toBe(false);
   });
 
   it('renders a progress bar', () => {
@@ -905,6 +956,15 @@ describe('output', () => {
     bar.update(2);
     bar.done('moved 2');
     expect(err).toEqual([`\r\u001b[2K${renderBar('moved', 2, 2)}`, '\r\u001b[2K', 'moved 2\n']);
+  });
+
+  it('on a TERM=dumb terminal (an editor buffer), prints the bar as lines, without the codes that redraw it', () => {
+    const { output, err } = stderrCaptured({ isTTY: true, env: { TERM: 'dumb' } });
+    const bar = output.progress('moved', 2);
+    bar.update(1);
+    bar.update(2);
+    bar.done('moved 2');
+    expect(err).toEqual([`${renderBar('moved', 1, 2)}\n`, `${renderBar('moved', 2, 2)}\n`, 'moved 2\n']);
   });
 
   it('prints progress on a non-TTY stderr about every 10%', () => {
@@ -980,11 +1040,46 @@ describe('a usage error under --json', () => {
       '--local belongs after a command: hookline forward <secret> --local, e.g. hookline forward secret --local',
     ],
     [['secrets', '--bogus'], "unknown option '--bogus'"],
-  ])('%j, an option given to a command group, names the commands it goes after', async (argv, line) => {
+    [
+      ['--local', 'status'],
+      '--local belongs after a command: hookline <command> --local, e.g. hookline status --local',
+    ],
+    [
+      ['--limit', '3', 'failed', 'list', 'events'],
+      '--limit belongs after a command: hookline <failed list|redrive|jobs list> --limit, e.g. hookline jobs list --limit',
+    ],
+    [['--bogus', 'status'], "unknown option '--bogus'"],
+  ])(
+    '%j, an option given to a command group or to hookline itself, names the commands it goes after',
+    async (argv, line) => {
+      const h = cliHarness();
+      expect(await runCli([...argv, '--json'], h.deps)).toBe(1);
+      expect(JSON.parse(h.stdout())).toEqual({ error: line });
+      expect(h.stderr()).toContain(`error: ${line}\n`);
+    },
+  );
+
+  it.each([
+    [['help', 'failed', 'list'], 0, 'Usage: hookline failed list [options] <queue>'],
+    [['help', 'jobs', 'cancel'], 0, 'Usage: hookline jobs cancel [options] <id>'],
+    // Words after a command are not run: the help of purge, not a purge of events.
+    [['help', 'purge', 'events'], 0, 'Usage: hookline purge [options] <queue>'],
+    [['help', 'failed'], 0, 'Usage: hookline failed [options] [command]'],
+  ])('hookline %j prints the help of that command', async (argv, code, usage) => {
     const h = cliHarness();
-    expect(await runCli([...argv, '--json'], h.deps)).toBe(1);
-    expect(JSON.parse(h.stdout())).toEqual({ error: line });
-    expect(h.stderr()).toContain(`error: ${line}\n`);
+    expect(await runCli(argv, h.deps)).toBe(code);
+    expect(h.stdout().split('\n')[0]).toBe(usage);
+    expect(h.connects).toEqual([]);
+  });
+
+  it.each([
+    [['help', 'nope'], 'nope'],
+    [['help', 'failed', 'nope'], 'nope'],
+  ])('hookline %j names the unknown command, as running it does', async (argv, name) => {
+    const h = cliHarness();
+    expect(await runCli(argv, h.deps)).toBe(1);
+    expect(h.stderr().split('\n')[0]).toBe(`error: unknown command '${name}'`);
+    expect(h.stdout()).toBe('');
   });
 
   it('--help and --version print what they print, with no JSON error', async () => {

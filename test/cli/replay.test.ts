@@ -752,7 +752,7 @@ describe('replay refuses before reading the archive', () => {
     [
       '--since equal to --until',
       { since: window.until },
-      '--since 2026-11-30T11:00:00.000Z is not before --until 2026-11-30T11:00:00.000Z',
+      '--since 2026-11-30T11:00:00.000Z is not before --until 2026-11-30T11:00:00.000Z: the window holds nothing, so nothing was replayed; give a --since earlier than --until (a duration counts back from now: --since 2h --until 1h)',
     ],
     ['an unknown --to queue', { to: 'nope' }, /unknown queue "nope"/],
     [

@@ -293,11 +293,20 @@ describe('reading the secret', () => {
       isTTY: true,
       setRawMode: (mode: boolean) => modes.push(mode),
     });
-    const prompt = new PassThrough();
+    const prompt = Object.assign(new PassThrough(), { isTTY: true });
     const value = readSecretInput(input, prompt, 'secret: ');
     input.write('typo\u007f\u007fed-secret\r');
     expect(await value).toBe('tyed-secret');
     expect(String(prompt.read())).toBe('secret: \n');
     expect(modes).toEqual([true, false]);
+  });
+
+  it('refuses to ask on a terminal whose stderr, where the question goes, is redirected, and names the pipe instead', async () => {
+    const input = Object.assign(new PassThrough(), { isTTY: true, setRawMode: () => input });
+    const prompt = new PassThrough();
+    await expect(readSecretInput(input, prompt, 'secret: ')).rejects.toThrow(
+      `cannot ask for the secret: stderr, where the question goes, is not a terminal; pipe the value on stdin instead (printf '%s' "$SECRET" | hookline secrets set <source>)`,
+    );
+    expect(prompt.read()).toBeNull();
   });
 });

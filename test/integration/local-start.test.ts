@@ -22,11 +22,15 @@ interface Run {
 
 /**
  * Runs `npm start`'s script (node --import tsx/esm bin/local.ts) as a separate process, as a user would;
- * `preload`: modules Node imports before it.
+ * `preload`: modules Node imports before it; `command`: another that runs local mode (`bin/hookline.ts dev`).
  */
-function start(env: Record<string, string>, preload: readonly string[] = []): Run {
+function start(
+  env: Record<string, string>,
+  preload: readonly string[] = [],
+  command: readonly string[] = ['bin/local.ts'],
+): Run {
   const imports = ['tsx/esm', ...preload].flatMap((module) => ['--import', module]);
-  const child = spawn(process.execPath, [...imports, 'bin/local.ts'], {
+  const child = spawn(process.execPath, [...imports, ...command], {
     env: { ...process.env, HOOKLINE_LOG: 'json', HOOKLINE_STATE_DIR: dir, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -162,6 +166,56 @@ describe('npm start (bin/local.ts)', () => {
     expect(said.some((line) => line.includes('is running'))).toBe(false);
     expect(existsSync(join(dataDir, 'local-mode.lock'))).toBe(false);
   }, 120_000);
+
+  it.each([
+    ['npm start', ['bin/local.ts']],
+    ['hookline dev', ['bin/hookline.ts', 'dev']],
+  ])(
+    '%s stops cleanly once the reader of its output goes away (| head), quietly, with status 141',
+    async (_name, command) => {
+      const dataDir = join(dir, 'closed-pipe-data');
+      const stateDir = join(dir, 'closed-pipe');
+      const run = start({ PORT: '0', HOOKLINE_DATA_DIR: dataDir, HOOKLINE_STATE_DIR: stateDir }, [], command);
+      try {
+        const stateFile = join(stateDir, 'local.json');
+        const { webhookBaseUrl } = await waitFor(
+          () =>
+            existsSync(stateFile)
+              ? (JSON.parse(readFileSync(stateFile, 'utf8')) as { webhookBaseUrl: string })
+              : undefined,
+          60_000,
+          'the state file',
+        );
+        // The reader goes away; local mode learns it at its next line, which a webhook's outcome writes. The stop
+        // that follows may cut that request's answer short: only the line matters here.
+        run.child.stdout?.destroy();
+        const body = JSON.stringify({ ref: 'refs/heads/main', commits: [] });
+        await fetch(`${webhookBaseUrl}/webhooks/github`, {
+          method: 'POST',
+          headers: {
+            'content-type': 'application/json',
+            'x-github-event': 'push',
+            ...signWebhook(
+              { type: 'github', secretId: 'env:HOOKLINE_SECRET_GITHUB' },
+              'dev-secret-github',
+              body,
+              { id: `closed-pipe-${Date.now()}` },
+            ),
+          },
+          body,
+        }).catch(() => undefined);
+        expect(await run.exited).toBe(141);
+        // Its stderr, still read: no EPIPE and no stack trace.
+        expect(run.lines.join('\n')).not.toMatch(/EPIPE|\n\s+at /);
+        // Stopped as Ctrl-C stops it: state file removed, data directory's lock released.
+        expect(existsSync(stateFile)).toBe(false);
+        expect(existsSync(join(dataDir, 'local-mode.lock'))).toBe(false);
+      } finally {
+        run.child.kill('SIGKILL');
+      }
+    },
+    120_000,
+  );
 
   it('explains a taken port and exits 1', async () => {
     const blocker = createServer();

@@ -92,6 +92,14 @@ describe('readConfig failures', () => {
     );
   });
 
+  it('names a folder given as the configuration and the file to give instead', async () => {
+    const { error, message } = await failureOf(dir);
+    expect(error).toBeInstanceOf(ConfigLoadError);
+    expect(message).toBe(
+      `${dir} is a folder, not a configuration: give the path of the configuration file in it, such as ${join(dir, 'hookline.config.ts')} (--config, or HOOKLINE_CONFIG)`,
+    );
+  });
+
   it('names a module without a default export and what to export', async () => {
     const file = write('no-default.config.ts', 'export const config = {};\n');
     const { message } = await failureOf(file);

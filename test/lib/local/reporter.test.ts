@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { signingSecretProblem } from '../../../lambda/shared/senders';
+import { colorsFor } from '../../../lib/cli/output';
 import { disposeBatch, toLambdaRecord } from '../../../lib/local/event-source-mapping';
 import type { InvokeResult } from '../../../lib/local/function-runtime';
 import { batchEvents, batchNotice, parseOutcomeLine, Reporter } from '../../../lib/local/reporter';
@@ -384,6 +385,7 @@ describe('Reporter', () => {
     it('writes human lines with the current time, coloured on a TTY unless NO_COLOR is set', () => {
       vi.stubEnv('HOOKLINE_LOG', '');
       vi.stubEnv('NO_COLOR', '');
+      vi.stubEnv('TERM', 'xterm-256color');
       process.stdout.isTTY = true;
       const lines = written();
       vi.useFakeTimers({ toFake: ['Date'] });
@@ -399,6 +401,19 @@ describe('Reporter', () => {
         '16:45:01 processed     id=b\n',
         '16:45:01 processed     id=c\n',
       ]);
+    });
+
+    it('writes no colour codes on a TERM=dumb terminal (an editor buffer), as the CLI does not', () => {
+      vi.stubEnv('HOOKLINE_LOG', '');
+      vi.stubEnv('NO_COLOR', '');
+      vi.stubEnv('TERM', 'dumb');
+      process.stdout.isTTY = true;
+      const lines = written();
+      vi.useFakeTimers({ toFake: ['Date'] });
+      vi.setSystemTime(new Date('2026-11-25T16:45:01Z'));
+      new Reporter().event({ event: 'processed', id: 'a' });
+      expect(lines).toEqual(['16:45:01 processed     id=a\n']);
+      expect(colorsFor(true).red('x')).toBe('x');
     });
 
     it("shows other functions' lines only with HOOKLINE_VERBOSE=1", () => {
