@@ -9,6 +9,17 @@ import type { PayloadRef, WebhookEnvelope } from './envelope';
 /** SQS's limit for a message body plus its attributes. */
 export const SQS_MAX_MESSAGE_BYTES = 1_048_576;
 
+/**
+ * What an inline message leaves of SQS's limit for the reason a consumer adds when it dead-letters it: the
+ * `hookline.error.*` attributes (a name of up to 256 characters, a message of up to 1,000, the attempt, consumer
+ * and time) and an event id, a few KB at most in UTF-8. Without that room the dead-letter send fails, and the
+ * message reaches the DLQ only through SQS's redrive, without its reason.
+ */
+export const DEAD_LETTER_REASON_RESERVE_BYTES = 16_384;
+
+/** The largest envelope (body and attributes) sent inline: SQS's limit less the dead-letter reason's room. */
+export const MAX_INLINE_LIMIT_BYTES = SQS_MAX_MESSAGE_BYTES - DEAD_LETTER_REASON_RESERVE_BYTES;
+
 const unicodeEscape = (char: string) => {
   let out = '';
   for (let i = 0; i < char.length; i++) out += `\\u${char.charCodeAt(i).toString(16).padStart(4, '0')}`;

@@ -3,6 +3,7 @@
  * mode read them here. The README's Defaults table mirrors it.
  */
 import { Duration, RemovalPolicy } from 'aws-cdk-lib/core';
+import { MAX_INLINE_LIMIT_BYTES } from '../../lambda/shared/claim-check';
 import { DEFAULT_KEEP_HEADERS } from '../../lambda/shared/ingest-config';
 import { DEFAULT_TOLERANCE_SECONDS } from '../../lambda/shared/senders/verify-kit';
 
@@ -60,7 +61,7 @@ export const DEFAULTS = {
   signatureTolerance: Duration.seconds(DEFAULT_TOLERANCE_SECONDS),
   dedupeEnabled: true,
   dedupeTtl: Duration.days(3),
-  inlineLimitBytes: 1_048_576 - 16_384,
+  inlineLimitBytes: MAX_INLINE_LIMIT_BYTES,
   payloadExpiry: Duration.days(14),
   archiveEnabled: true,
   archiveRetention: Duration.days(90),

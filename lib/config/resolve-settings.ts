@@ -1,5 +1,10 @@
 /** The pipeline-wide sections: `ingest`, `dedupe`, `payloads`, `logRetentionDays` and `alarms`. */
 import { Duration } from 'aws-cdk-lib/core';
+import {
+  DEAD_LETTER_REASON_RESERVE_BYTES,
+  MAX_INLINE_LIMIT_BYTES,
+  SQS_MAX_MESSAGE_BYTES,
+} from '../../lambda/shared/claim-check';
 import { ingestViolations, topicArnViolations } from '../validation';
 import type { ViolationList } from '../violations';
 import { seconds } from './common';
@@ -97,10 +102,10 @@ export function resolvePayloads(
   queues: readonly ResolvedQueue[],
 ): ResolvedConfig['payloads'] {
   const inlineLimitBytes = config.payloads?.inlineLimitBytes ?? DEFAULTS.inlineLimitBytes;
-  if (inlineLimitBytes < 1024 || inlineLimitBytes > 1_048_576) {
+  if (inlineLimitBytes < 1024 || inlineLimitBytes > MAX_INLINE_LIMIT_BYTES) {
     problems.add(
       'payloads.inlineLimitBytes',
-      'between 1024 bytes and the SQS limit of 1048576 bytes',
+      `between 1024 and ${MAX_INLINE_LIMIT_BYTES} bytes: the SQS limit of ${SQS_MAX_MESSAGE_BYTES} bytes less ${DEAD_LETTER_REASON_RESERVE_BYTES} for the reason a consumer adds to a message it dead-letters, without which the message reaches its DLQ without one`,
       inlineLimitBytes,
       `use ${DEFAULTS.inlineLimitBytes}`,
     );

@@ -390,8 +390,9 @@ export interface DedupeConfig {
 /** Large bodies, kept in S3 and passed by reference (claim check). */
 export interface PayloadsConfig {
   /**
-   * Largest envelope sent inline, from 1024 to 1048576 bytes; a larger body goes to S3.
-   * @default 1032192 (the SQS limit less 16 KiB for attributes)
+   * Largest envelope sent inline, from 1024 to 1032192 bytes (the SQS limit less 16 KiB, room for the reason a
+   * consumer adds to a message it dead-letters); a larger body goes to S3.
+   * @default 1032192 (the most)
    */
   inlineLimitBytes?: number;
   /**

@@ -1,11 +1,42 @@
 import { describe, expect, it } from 'vitest';
 import { deadLetterMessage, MAX_ERROR_MESSAGE_LENGTH } from '../../../lambda/consumer/dead-letter';
+import { MAX_DESCRIBED_NAME_LENGTH } from '../../../lambda/consumer/errors';
+import {
+  entryBytes,
+  MAX_INLINE_LIMIT_BYTES,
+  SQS_MAX_MESSAGE_BYTES,
+} from '../../../lambda/shared/claim-check';
 import { FAILURE_ATTRIBUTES, MESSAGE_ATTRIBUTES } from '../../../lambda/shared/envelope';
+import { MAX_SAFE_ID_LENGTH } from '../../../lambda/shared/safe-ids';
 import { envelope, record } from './fakes';
 
 const reason = { errorName: 'Error', errorMessage: 'm', attempt: 3, consumer: 'events', failedAtMs: 0 };
 
 describe('dead-letter message', () => {
+  it("fits SQS's limit for a message at the largest inline size with the longest reason, in three-byte characters", () => {
+    const env = envelope();
+    const attributes = { [MESSAGE_ATTRIBUTES.source]: { dataType: 'String', stringValue: env.source } };
+    const original = record(env);
+    original.messageAttributes = attributes;
+    const attributeBytes = entryBytes({
+      MessageAttributes: { [MESSAGE_ATTRIBUTES.source]: { DataType: 'String', StringValue: env.source } },
+    });
+    original.body = 'x'.repeat(MAX_INLINE_LIMIT_BYTES - attributeBytes);
+    const longest = {
+      errorName: '€'.repeat(MAX_DESCRIBED_NAME_LENGTH + 10),
+      errorMessage: '€'.repeat(MAX_ERROR_MESSAGE_LENGTH + 10),
+      attempt: 1000,
+      consumer: 'c'.repeat(40),
+      failedAtMs: Date.UTC(2026, 11, 31),
+    };
+    // The id the copy gains as an attribute, as long as an id the ingest keeps unhashed.
+    const message = deadLetterMessage(original, longest, true, 'i'.repeat(MAX_SAFE_ID_LENGTH));
+    expect(message.attributes[MESSAGE_ATTRIBUTES.eventId]?.StringValue).toHaveLength(MAX_SAFE_ID_LENGTH);
+    expect(
+      entryBytes({ MessageBody: message.body, MessageAttributes: message.attributes }),
+    ).toBeLessThanOrEqual(SQS_MAX_MESSAGE_BYTES);
+  });
+
   it('truncates long error messages and replaces an empty one', () => {
     const long = deadLetterMessage(record(envelope()), { ...reason, errorMessage: 'x'.repeat(5_000) }, false);
     expect(long.attributes[FAILURE_ATTRIBUTES.errorMessage]?.StringValue).toHaveLength(
