@@ -1386,6 +1386,7 @@ function runningLocalMode(parts: {
         await parts.alarmWatch.stop();
         await api.refuseRequests();
         await parts.stopScheduler();
+        announceBatchesInFlight(consumers, parts.reporter);
         await Promise.all([...consumers.values()].map(({ mapping }) => mapping.stop()));
         if (parts.inMemory) await reportDiscarded(control, parts.inMemory.oneTime, parts.reporter);
         await letFollowersCatchUp(parts.journal);
@@ -1395,6 +1396,20 @@ function runningLocalMode(parts: {
       return stopping;
     },
   };
+}
+
+/**
+ * Says what a stop waits for, so a long wait is not taken for a hang: each consumer's batches still running, which
+ * finish or time out before local mode stops; a batch cut off would stay in flight until its visibility timeout.
+ */
+function announceBatchesInFlight(consumers: ReadonlyMap<string, LocalConsumer>, reporter: Reporter): void {
+  for (const [queue, { fn, mapping }] of consumers) {
+    const batches = mapping.inFlight;
+    if (batches === 0) continue;
+    reporter.info(
+      `stopping: waiting for ${batches} batch${batches === 1 ? '' : 'es'} in flight on consumer ${queue} to finish (at most its ${fn.definition.timeoutMs / 1000} s timeout)`,
+    );
+  }
 }
 
 /**

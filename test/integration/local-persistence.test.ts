@@ -3,11 +3,12 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ListQueuesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { Duration } from 'aws-cdk-lib';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { parseJournal } from '../../lib/local/journal';
 import { JOURNAL_FILE_NAME, parseLocalState, STATE_FILE_NAME } from '../../lib/local/state-file';
 import { type CliRun, runHookline } from '../helpers/local/cli';
-import { recordingQueue, startTestPipeline, testConfig } from '../helpers/local/pipeline';
+import { recordingQueue, startTestPipeline, type TestPipeline, testConfig } from '../helpers/local/pipeline';
 
 describe('local mode with a data directory (HOOKLINE_DATA_DIR)', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'hookline-data-'));
@@ -83,6 +84,45 @@ describe('local mode with a data directory (HOOKLINE_DATA_DIR)', () => {
     } finally {
       await second.stop();
     }
+  }, 90_000);
+
+  it('says at a stop which batch it waits for, journals it unfinished, and runs it again after the restart', async () => {
+    const config = testConfig({ events: recordingQueue({}, { timeout: Duration.seconds(3) }) });
+    const id = `in-flight-${randomUUID()}`;
+    const attempts = (run: TestPipeline) =>
+      run
+        .poisonAttempts()
+        .filter((a) => a.id === id)
+        .map((a) => a.attempt);
+
+    const first = await startTestPipeline(config, { dataDir, recordDir, stateDir });
+    try {
+      expect((await first.post('generic', { id, type: 'test.stall' })).status).toBe(202);
+      // The handler never settles: its batch is still running when the stop begins, until its timeout.
+      await first.waitFor(() => attempts(first).length === 1, 20_000, 'the running attempt');
+    } finally {
+      await first.stop();
+    }
+    const lines = first.output.map(
+      (line) => JSON.parse(line) as { event?: string; message?: string; id?: string },
+    );
+    const waiting = lines.findIndex(
+      (l) =>
+        l.message ===
+        'stopping: waiting for 1 batch in flight on consumer events to finish (at most its 3 s timeout)',
+    );
+    expect(waiting).toBeGreaterThan(-1);
+    expect(waiting).toBeLessThan(lines.findIndex((l) => l.event === 'retried' && l.id === id));
+    // Not processed: the journal says the record came back, and the restart runs it again.
+    expect(journaled(id)).toEqual(['queued', 'retried']);
+
+    const second = await startTestPipeline(config, { dataDir, recordDir, stateDir });
+    try {
+      await second.waitFor(() => attempts(second).includes(2), 20_000, 'the attempt after the restart');
+    } finally {
+      await second.stop();
+    }
+    expect(attempts(second).slice(0, 2)).toEqual([1, 2]);
   }, 90_000);
 
   it('says which accepted webhooks an in-memory stop discards, and how to keep them', async () => {
