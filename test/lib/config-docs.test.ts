@@ -295,13 +295,13 @@ ${fragment}
 `;
 }
 
-/** What resolving the configuration module `source` throws, or undefined when it resolves. */
+/** What resolving the configuration module `source` as a deploy does throws, or undefined when it resolves. */
 async function resolveProblem(name: string, source: string): Promise<string | undefined> {
   const file = join(root, `__readme_${name}_${process.pid}__.ts`);
   writeFileSync(file, source);
   try {
     const config = ((await import(file)) as { default: HooklineConfig }).default;
-    resolveConfig(config);
+    resolveConfig(config, { forDeploy: true });
     return undefined;
   } catch (error) {
     return String(error);
@@ -342,7 +342,7 @@ describe("the READMEs' configuration excerpts", () => {
     expect(problems).toEqual(Object.keys(excerpts()).map((name) => [name, []]));
   }, 60_000);
 
-  it('resolves without a problem: every option shown exists and its values are valid', async () => {
+  it('resolves as a deploy does, without a problem: every option shown exists and its values are valid', async () => {
     const problems: [string, string | undefined][] = [];
     for (const [name, source] of Object.entries(excerpts()))
       problems.push([name, await resolveProblem(name, source)]);
