@@ -340,7 +340,7 @@ describe("the READMEs' configuration excerpts", () => {
       compileProblems(name, source),
     ]);
     expect(problems).toEqual(Object.keys(excerpts()).map((name) => [name, []]));
-  }, 60_000);
+  }, 120_000);
 
   it('resolves as a deploy does, without a problem: every option shown exists and its values are valid', async () => {
     const problems: [string, string | undefined][] = [];
