@@ -9,23 +9,30 @@ import { PROJECT_COMPILER_OPTIONS } from '../helpers/ts-compiler-options';
 
 const root = join(__dirname, '..', '..');
 
-/** A language service over one in-memory file at the repository root, `fileName`, holding `source`. */
-function languageService(fileName: string, source: string): ts.LanguageService {
+/**
+ * A language service over one in-memory file at the repository root, `fileName`, holding `source`, beside an
+ * in-memory declaration file holding `ambient` (the types of a package a snippet imports that hookline does not
+ * depend on).
+ */
+function languageService(fileName: string, source: string, ambient = ''): ts.LanguageService {
   const compilerOptions = PROJECT_COMPILER_OPTIONS;
+  const ambientName = join(root, '__ambient__.d.ts');
+  const files = new Map([
+    [fileName, source],
+    [ambientName, ambient],
+  ]);
   const host: ts.LanguageServiceHost = {
-    getScriptFileNames: () => [fileName],
+    getScriptFileNames: () => [fileName, ambientName],
     getScriptVersion: () => '1',
-    getScriptSnapshot: (name) =>
-      name === fileName
-        ? ts.ScriptSnapshot.fromString(source)
-        : ts.sys.fileExists(name)
-          ? ts.ScriptSnapshot.fromString(readFileSync(name, 'utf8'))
-          : undefined,
+    getScriptSnapshot: (name) => {
+      const text = files.get(name) ?? (ts.sys.fileExists(name) ? readFileSync(name, 'utf8') : undefined);
+      return text === undefined ? undefined : ts.ScriptSnapshot.fromString(text);
+    },
     getCurrentDirectory: () => root,
     getCompilationSettings: () => compilerOptions,
     getDefaultLibFileName: ts.getDefaultLibFilePath,
-    fileExists: (name) => name === fileName || ts.sys.fileExists(name),
-    readFile: (name) => (name === fileName ? source : ts.sys.readFile(name)),
+    fileExists: (name) => files.has(name) || ts.sys.fileExists(name),
+    readFile: (name) => files.get(name) ?? ts.sys.readFile(name),
   };
   return ts.createLanguageService(host);
 }
@@ -134,20 +141,26 @@ const ENTRY_POINTS: Readonly<Record<string, string>> = {
   'hookline/producer': './lambda/producer/index',
 };
 
-/** The TypeScript blocks of the README section under `heading`, importing the package from the sources. */
-function readmeBlocks(heading: string): string[] {
-  const readme = readFileSync(join(root, 'README.md'), 'utf8');
+/**
+ * The TypeScript blocks of the section under `heading` of the README at `readmePath` (from the repository root),
+ * importing the package from the sources.
+ */
+function readmeBlocks(heading: string, readmePath = 'README.md'): string[] {
+  const readme = readFileSync(join(root, readmePath), 'utf8');
   const start = readme.indexOf(`\n${heading}\n`);
-  if (start < 0) throw new Error(`README.md has no section "${heading}"`);
+  if (start < 0) throw new Error(`${readmePath} has no section "${heading}"`);
   const level = heading.split(' ')[0] ?? '##';
   const rest = readme.slice(start + heading.length + 2);
   const next = rest.search(new RegExp(`^#{2,${level.length}} `, 'm'));
   const section = next < 0 ? rest : rest.slice(0, next);
-  return [...section.matchAll(/```ts\n([\s\S]*?)```/g)].map((match) =>
-    (match[1] ?? '').replace(
-      /from '(hookline(?:\/\w+)?)'/g,
-      (_whole, entry: string) => `from '${ENTRY_POINTS[entry] ?? entry}'`,
-    ),
+  // A block in a numbered list is indented under its item; the user copies it without that indent.
+  return [...section.matchAll(/^( *)```ts\n([\s\S]*?)^ *```/gm)].map(([, indent = '', block = '']) =>
+    block
+      .replace(new RegExp(`^${indent}`, 'gm'), '')
+      .replace(
+        /from '(hookline(?:\/\w+)?)'/g,
+        (_whole, entry: string) => `from '${ENTRY_POINTS[entry] ?? entry}'`,
+      ),
   );
 }
 
@@ -167,9 +180,9 @@ export class AppStack extends Stack {
 }
 
 /** The type errors of `source` compiled as one module at the repository root. */
-function compileProblems(name: string, source: string): string[] {
+function compileProblems(name: string, source: string, ambient = ''): string[] {
   const fileName = join(root, `__readme_${name}__.ts`);
-  const service = languageService(fileName, source);
+  const service = languageService(fileName, source, ambient);
   return [...service.getSyntacticDiagnostics(fileName), ...service.getSemanticDiagnostics(fileName)].map(
     (d) => ts.flattenDiagnosticMessageText(d.messageText, '\n'),
   );
@@ -269,4 +282,152 @@ describe("the README's Defaults table", () => {
     expect(DEFAULTS.inlineLimitBytes).toBe(1024 * 1024 - 16 * 1024);
     expect(table.get('Inline limit')).toMatch(/^1 MiB − 16 KiB envelope/);
   });
+});
+
+/** A fragment of `hookline.config.ts` (`queues: { ... },`) as a whole configuration, `others` its other fields. */
+function inAConfig(fragment: string, others: string): string {
+  return `import { Duration } from 'aws-cdk-lib';
+import { defineConfig } from '${ENTRY_POINTS.hookline}';
+export default defineConfig({
+${others}
+${fragment}
+});
+`;
+}
+
+/** What resolving the configuration module `source` as a deploy does throws, or undefined when it resolves. */
+async function resolveProblem(name: string, source: string): Promise<string | undefined> {
+  const file = join(root, `__readme_${name}_${process.pid}__.ts`);
+  writeFileSync(file, source);
+  try {
+    const config = ((await import(file)) as { default: HooklineConfig }).default;
+    resolveConfig(config, { forDeploy: true });
+    return undefined;
+  } catch (error) {
+    return String(error);
+  } finally {
+    rmSync(file, { force: true });
+  }
+}
+
+describe("the READMEs' configuration excerpts", () => {
+  // Each excerpt shows some fields of `hookline.config.ts`; the fields it leaves out are the smallest valid ones.
+  const excerpts = (): Record<string, string> => {
+    const [forward] = readmeBlocks('## Forward to an HTTP endpoint');
+    const [consumerQueue] = readmeBlocks(
+      '## From an empty file to a deployed consumer',
+      'lambda/consumer/README.md',
+    );
+    const [schedules] = readmeBlocks('## Scheduled jobs', 'lib/cli/README.md');
+    const sources = readmeBlocks('## Sources', 'lambda/ingest/README.md');
+    const github = "sources: { github: { type: 'github' } },";
+    return {
+      forward: inAConfig(forward ?? '', github),
+      consumer_queue: inAConfig(consumerQueue ?? '', github),
+      schedules: inAConfig(schedules ?? '', `${github}\nqueues: { events: {} },`),
+      sources: inAConfig(`sources: {\n${sources.join('\n')}\n},`, 'queues: { events: {} },'),
+    };
+  };
+
+  it('has every excerpt it names: the forwarding queue, a consumer queue, the schedules and each sender', () => {
+    expect(readmeBlocks('## Sources', 'lambda/ingest/README.md')).toHaveLength(9);
+    expect(Object.values(excerpts()).filter((source) => source.includes('undefined'))).toEqual([]);
+  });
+
+  it('compiles against the public configuration types', () => {
+    const problems = Object.entries(excerpts()).map(([name, source]) => [
+      name,
+      compileProblems(name, source),
+    ]);
+    expect(problems).toEqual(Object.keys(excerpts()).map((name) => [name, []]));
+  }, 120_000);
+
+  it('resolves as a deploy does, without a problem: every option shown exists and its values are valid', async () => {
+    const problems: [string, string | undefined][] = [];
+    for (const [name, source] of Object.entries(excerpts()))
+      problems.push([name, await resolveProblem(name, source)]);
+    expect(problems).toEqual(Object.keys(excerpts()).map((name) => [name, undefined]));
+  }, 60_000);
+});
+
+/** The `standardwebhooks` package's API as its 1.x type declarations state it, and the Express a snippet uses. */
+const STANDARDWEBHOOKS_AND_EXPRESS = `
+declare module 'standardwebhooks' {
+  export class Webhook {
+    constructor(secret: string | Uint8Array, options?: { format?: 'raw' });
+    verify(payload: string | Buffer, headers: Record<string, string>): unknown;
+  }
+}
+`;
+
+describe("the READMEs' code a user copies beyond the Quick start", () => {
+  it('compiles: verifying a forwarded request, with standardwebhooks and with node:crypto', () => {
+    const [, withStandardWebhooks, withCrypto, ...others] = readmeBlocks('## Forward to an HTTP endpoint');
+    expect(others).toEqual([]);
+    const express = `
+interface Request { body: Buffer; headers: import('node:http').IncomingHttpHeaders }
+interface Response { sendStatus(status: number): Response }
+declare const express: { raw(options: { type: string }): unknown };
+declare const app: { post(path: string, parser: unknown, handle: (req: Request, res: Response) => unknown): void };`;
+    expect(
+      compileProblems('forward_verify', `${withStandardWebhooks}${express}`, STANDARDWEBHOOKS_AND_EXPRESS),
+    ).toEqual([]);
+    expect(
+      compileProblems(
+        'forward_verify_crypto',
+        `import { createHmac } from 'node:crypto';
+declare const secret: string, id: string, timestamp: string, rawBody: Buffer;
+${withCrypto}`,
+      ),
+    ).toEqual([]);
+  }, 60_000);
+
+  it('compiles: a flow, and one whose children say what their failure does to the parent', () => {
+    const flows = readmeBlocks('### Flows');
+    expect(flows).toHaveLength(2);
+    const declarations = `import { z } from 'zod';
+import { createProducer, defineJob } from '${ENTRY_POINTS['hookline/producer']}';
+import { handleJob } from '${ENTRY_POINTS['hookline/consumer']}';
+const week = z.object({ week: z.string() });
+const weeklyReport = defineJob('report.weekly', week, { queue: 'reports' });
+const exportOrders = defineJob('export.orders', week, { queue: 'exports' });
+const exportRefunds = defineJob('export.refunds', week, { queue: 'refunds' });
+const producer = createProducer();
+declare function render(
+  children: Readonly<Record<string, unknown>> | undefined,
+  failedChildren?: Readonly<Record<string, string>>,
+): Promise<string>;
+`;
+    expect(flows.map((flow, n) => compileProblems(`flow_${n}`, `${declarations}${flow}`))).toEqual([[], []]);
+  }, 60_000);
+
+  it("compiles: the consumer README's consumer file, a permanent failure and a retry not before a given time", () => {
+    const [, consumer, ...rest] = readmeBlocks(
+      '## From an empty file to a deployed consumer',
+      'lambda/consumer/README.md',
+    );
+    expect(rest).toEqual([]);
+    expect(
+      compileProblems(
+        'consumer_readme',
+        `${consumer}\ndeclare const billing: { record(id: string): Promise<void> };\n`,
+      ),
+    ).toEqual([]);
+    const [permanent, retryLater, ...others] = readmeBlocks(
+      '## Outcomes: retry, backoff, dead-letter',
+      'lambda/consumer/README.md',
+    );
+    expect(others).toEqual([]);
+    expect(
+      compileProblems(
+        'permanent',
+        `import { PermanentError } from '${ENTRY_POINTS['hookline/consumer']}';
+declare const order: { id: string; line_items: unknown[] };
+${permanent}`,
+      ),
+    ).toEqual([]);
+    expect(
+      compileProblems('retry_later', `${retryLater}\ndeclare const url: string, body: string;\n`),
+    ).toEqual([]);
+  }, 60_000);
 });
