@@ -76,9 +76,6 @@ export function queueArnOfUrl(
   return queue ? arnOf({ ...where, account: queue.account }, 'sqs', queue.queueName) : undefined;
 }
 
-/** A FIFO queue's name ends in `.fifo`, as SQS requires, and only a FIFO queue's does. */
-export const isFifoQueueName = (queueName: string): boolean => queueName.endsWith('.fifo');
-
 /**
  * An event source mapping's ARN (`...:lambda:<region>:<account>:event-source-mapping:<uuid>`), from any ARN of the
  * same account and region (a queue's, a function's own); undefined when `nearArn` is not an ARN.

@@ -142,3 +142,9 @@ export const IDEMPOTENCY_TABLE: TtlTableKeys = { partitionKey: 'id', ttlAttribut
 
 /** Key prefix of job records in the dedupe table; producers and consumers may touch these items and no others. */
 export const JOB_RECORD_KEY_PREFIX = 'job#';
+
+/**
+ * A FIFO queue's name ends in `.fifo`, as SQS requires, and only a FIFO queue's does. Here, apart from the zod
+ * schemas of `aws-location`, so the CLI's status and dead-letter notes can tell one without loading zod.
+ */
+export const isFifoQueueName = (queueName: string): boolean => queueName.endsWith('.fifo');

@@ -9,7 +9,8 @@
 // zod/mini, imported as a namespace: the same validation as zod, and the bundler keeps only the parts used
 // (`import { z }` re-exports the whole namespace, locales included: ~400 KB more in every function bundle).
 import * as z from 'zod/mini';
-import { arnOf, awsLocationSchema, isFifoQueueName, queueUrlOf } from './aws-location';
+import { arnOf, awsLocationSchema, queueUrlOf } from './aws-location';
+import { isFifoQueueName } from './contracts';
 import { readRuntimeConfig } from './read-runtime-config';
 import { SENDER_KEPT_HEADERS, SENDER_LIST, type SenderType, type SourceSettings } from './senders';
 

@@ -5,7 +5,8 @@
 import { createHash } from 'node:crypto';
 // zod/mini: the same validation as zod with a tree-shakable API, so function bundles stay small.
 import { z } from 'zod/mini';
-import { type AwsLocation, arnOf, awsLocationSchema, isFifoQueueName, queueUrlOf } from './aws-location';
+import { type AwsLocation, arnOf, awsLocationSchema, queueUrlOf } from './aws-location';
+import { isFifoQueueName } from './contracts';
 
 /** The shared producer settings (dedupe table, claim-check bucket, scheduler role). */
 export const PRODUCER_CONFIG_ENV = 'HOOKLINE_PRODUCER';

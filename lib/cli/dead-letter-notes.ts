@@ -3,7 +3,7 @@
  * same way by the CLI and the console. No AWS SDK
  * here: the renderers load it for every command.
  */
-import { isFifoQueueName } from '../../lambda/shared/aws-location';
+import { isFifoQueueName } from '../../lambda/shared/contracts';
 import { CliError } from './errors';
 import type { FailedListResult, FailedSummaryResult } from './failed';
 import { type CommandHints, nextCommand } from './output';

@@ -7,7 +7,7 @@
  * once, however often a receive returns it.
  */
 import type { Message, SQSClient } from '@aws-sdk/client-sqs';
-import { isFifoQueueName } from '../../lambda/shared/aws-location';
+import { isFifoQueueName } from '../../lambda/shared/contracts';
 import { sanitizeId } from '../../lambda/shared/safe-ids';
 import type { Backend, Clock } from './backend';
 import { DEFAULT_HOLD_SECONDS } from './dead-letter-notes';

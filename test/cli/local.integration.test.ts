@@ -678,23 +678,31 @@ describe('hookline CLI against local mode', () => {
     expect(humanStatus.stdout.includes('\u001b[')).toBe(false);
   }, 120_000);
 
-  it('the real binary: status --local asks local mode and loads no AWS SDK, no zod and no aws-cdk-lib', async () => {
-    const record = join(stateDir, `loaded-${randomUUID()}.txt`);
+  it('the real binary: status --local asks local mode and loads no AWS SDK, no zod and no aws-cdk-lib, as a table or as JSON', async () => {
     const preload = join(import.meta.dirname, 'record-loaded-packages.mjs');
-    const { stdout } = await run('npx', ['tsx', 'bin/hookline.ts', 'status', '--local', '--json'], {
-      env: {
-        ...env(),
-        RECORD_LOADED_PACKAGES: record,
-        NODE_OPTIONS: `--import ${pathToFileURL(preload).href}`,
-      },
-      timeout: 60_000,
-    });
-    expect(JSON.parse(stdout).queues.length).toBeGreaterThan(0);
-    const loaded = [...new Set(readFileSync(record, 'utf8').split('\n'))].filter(Boolean);
-    // The recorder works: the CLI's own argument parser is there.
-    expect(loaded).toContain('commander');
-    expect(loaded.filter((name) => /^@aws-sdk\/|^@smithy\/|^zod$|^aws-cdk-lib$/.test(name))).toEqual([]);
-  }, 60_000);
+    const loadedBy = async (...flags: string[]) => {
+      const record = join(stateDir, `loaded-${randomUUID()}.txt`);
+      const { stdout } = await run('npx', ['tsx', 'bin/hookline.ts', 'status', '--local', ...flags], {
+        env: {
+          ...env(),
+          RECORD_LOADED_PACKAGES: record,
+          NODE_OPTIONS: `--import ${pathToFileURL(preload).href}`,
+        },
+        timeout: 60_000,
+      });
+      return { stdout, loaded: [...new Set(readFileSync(record, 'utf8').split('\n'))].filter(Boolean) };
+    };
+    const asJson = await loadedBy('--json');
+    expect(JSON.parse(asJson.stdout).queues.length).toBeGreaterThan(0);
+    // The table renders through other modules (its notes among them) than the JSON.
+    const asTable = await loadedBy();
+    expect(asTable.stdout).toMatch(/QUEUE\s+VISIBLE/);
+    for (const { loaded } of [asJson, asTable]) {
+      // The recorder works: the CLI's own argument parser is there.
+      expect(loaded).toContain('commander');
+      expect(loaded.filter((name) => /^@aws-sdk\/|^@smithy\/|^zod$|^aws-cdk-lib$/.test(name))).toEqual([]);
+    }
+  }, 120_000);
 
   it('the real binary: expected errors are one line with the fix and exit code 1', async () => {
     const unknown = await cli('failed', 'list', 'nope', '--local');
