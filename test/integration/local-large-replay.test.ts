@@ -4,17 +4,15 @@
  * SQS does) and the real `bin/hookline.ts` as a child process: three events that fit SQS one by one but not in
  * one batch are all replayed, and all redriven.
  */
-import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readConfig } from '../../lib/load-config';
+import { type CliRun, runHooklineWith } from '../helpers/local/cli';
 import { startTestPipeline, type TestPipeline } from '../helpers/local/pipeline';
 
-const run = promisify(execFile);
 const CONSUMER = fileURLToPath(new URL('../helpers/local/recording-consumer.ts', import.meta.url));
 
 /** The configuration as a module in the project, read by the test and by the CLI child process alike. */
@@ -46,18 +44,12 @@ let configFile: string;
 let pipeline: TestPipeline;
 let stateDir: string;
 
-async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run('npx', ['tsx', 'bin/hookline.ts', ...args], {
-      env: { ...process.env, HOOKLINE_STATE_DIR: stateDir, HOOKLINE_CONFIG: configFile, NO_COLOR: '1' },
-      timeout: 120_000,
-    });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code?: number; stdout?: string; stderr?: string };
-    return { code: typeof e.code === 'number' ? e.code : -1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
-  }
-}
+/** The real CLI against this test's local mode and configuration; never throws on a failed exit. */
+const cli = (...args: string[]): Promise<CliRun> =>
+  runHooklineWith(
+    { ...process.env, HOOKLINE_STATE_DIR: stateDir, HOOKLINE_CONFIG: configFile, NO_COLOR: '1' },
+    args,
+  );
 
 describe('replay and redrive of large events in local mode', () => {
   beforeAll(async () => {
