@@ -2,12 +2,11 @@
  * `npm start`: runs the pipeline of hookline.config.ts (or HOOKLINE_CONFIG) on this machine (`hookline dev`).
  */
 import { compileCacheDirOf, enableCompileCache, projectCacheRoot } from '../lib/cache-dir';
-import { exitQuietlyOnClosedPipes } from '../lib/cli/output';
-import { untilStopSignal } from '../lib/local/stop-signal';
+import { untilStoppedOrUnread } from '../lib/cli/output';
 
 // First of all: a Ctrl-C while the rest loads and starts stops local mode cleanly once its start ends. So does the
 // reader of its output going away (npm start | head), rather than an EPIPE's stack trace with the lock still held.
-const signalled = Promise.race([untilStopSignal(), exitQuietlyOnClosedPipes().whenClosed]);
+const signalled = untilStoppedOrUnread();
 
 // Before local mode loads: the next start takes V8's code for it from the cache its worker threads use too.
 enableCompileCache(compileCacheDirOf(projectCacheRoot(process.cwd())));

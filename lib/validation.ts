@@ -871,16 +871,28 @@ export function minimumVisibilityTimeout(timeout: Duration, maxBatchingWindow: D
   return Duration.seconds(Math.ceil(6 * secondsOf(timeout) + secondsOf(maxBatchingWindow)));
 }
 
+/**
+ * The smallest visibility timeout a consumer allows, when `visibilityTimeout` is known and below it; else undefined.
+ */
+function visibilityShortOf(
+  visibilityTimeout: Duration | undefined,
+  timeout: Duration,
+  maxBatchingWindow: Duration,
+): Duration | undefined {
+  if (!visibilityTimeout || !known(visibilityTimeout) || !known(timeout) || !known(maxBatchingWindow))
+    return undefined;
+  const minimum = minimumVisibilityTimeout(timeout, maxBatchingWindow);
+  return secondsOf(visibilityTimeout) < secondsOf(minimum) ? minimum : undefined;
+}
+
 /** Rule: a set visibility timeout must cover 6 x the consumer timeout + the batching window. */
 export function visibilityViolations(
   visibilityTimeout: Duration | undefined,
   timeout: Duration,
   maxBatchingWindow: Duration,
 ): Violation[] {
-  if (!visibilityTimeout || !known(visibilityTimeout) || !known(timeout) || !known(maxBatchingWindow))
-    return [];
-  const minimum = secondsOf(minimumVisibilityTimeout(timeout, maxBatchingWindow));
-  if (secondsOf(visibilityTimeout) >= minimum) return [];
+  const minimum = visibilityShortOf(visibilityTimeout, timeout, maxBatchingWindow)?.toSeconds();
+  if (minimum === undefined) return [];
   return [
     violation(
       'visibilityTimeout',
@@ -901,9 +913,8 @@ export function consumerQueueVisibilityViolations(
   timeout: Duration,
   maxBatchingWindow: Duration,
 ): Violation[] {
-  if (!visibilityTimeout || visibilityViolations(visibilityTimeout, timeout, maxBatchingWindow).length === 0)
-    return [];
-  const minimum = minimumVisibilityTimeout(timeout, maxBatchingWindow);
+  const minimum = visibilityShortOf(visibilityTimeout, timeout, maxBatchingWindow);
+  if (minimum === undefined) return [];
   return [
     violation(
       'queue',

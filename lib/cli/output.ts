@@ -4,6 +4,7 @@
  * reaching the terminal (../terminal-text).
  */
 
+import { untilStopSignal } from '../local/stop-signal';
 import { ansiTerminal, coloursWanted, terminalLine, terminalText } from '../terminal-text';
 
 /** A progress indicator for long work. */
@@ -257,14 +258,27 @@ export function watchClosedPipes(streams: readonly ErrorEmitter[]): ClosedPipes 
   return state;
 }
 
+let processPipes: ClosedPipes | undefined;
+
 /**
  * The process's stdout and stderr watched by {@link watchClosedPipes}, and its exit status 141 once one closed. The
- * EPIPE error event can trail the last write, so the status is decided at exit.
+ * EPIPE error event can trail the last write, so the status is decided at exit. Watched once per process: a later
+ * call (a command that needs the moment) gets the same watch.
  */
 export function exitQuietlyOnClosedPipes(): ClosedPipes {
+  if (processPipes) return processPipes;
   const pipes = watchClosedPipes([process.stdout, process.stderr]);
   process.once('exit', () => {
     if (pipes.closed) process.exitCode = CLOSED_PIPE_EXIT_CODE;
   });
+  processPipes = pipes;
   return pipes;
+}
+
+/**
+ * Resolves at the operator's stop (Ctrl-C, SIGTERM) or once the reader of the output goes away (`npm start | head`),
+ * which local mode takes alike: it would otherwise run on, unseen, for as long as nothing stops it.
+ */
+export function untilStoppedOrUnread(): Promise<void> {
+  return Promise.race([untilStopSignal(), exitQuietlyOnClosedPipes().whenClosed]);
 }

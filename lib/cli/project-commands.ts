@@ -52,14 +52,8 @@ export function addProjectCommands(
       } catch (error) {
         throw new CliError((error as Error).message);
       }
-      const [{ untilStopSignal }, { watchClosedPipes }] = await Promise.all([
-        import('../local/stop-signal'),
-        import('./output'),
-      ]);
-      // A reader of its output that goes away (hookline dev | head) stops it as Ctrl-C does: it would otherwise
-      // run on, unseen, for as long as nothing stops it.
-      const closed = watchClosedPipes([process.stdout, process.stderr]).whenClosed;
-      // Local mode owns the process until it is stopped; its exit code ends it (141 after a closed pipe: bin/).
-      process.exit(await runLocalMode(o.config, undefined, Promise.race([untilStopSignal(), closed])));
+      const { untilStoppedOrUnread } = await import('./output');
+      // Local mode owns the process until it is stopped; its exit code ends it (141 after a closed pipe).
+      process.exit(await runLocalMode(o.config, undefined, untilStoppedOrUnread()));
     });
 }

@@ -136,6 +136,14 @@ interface Planned {
   readonly group?: string;
 }
 
+/** A message's SQS entry but for its `Id`, which is its place in the batch it goes in. */
+type EntryWithoutId = Omit<SendMessageBatchRequestEntry, 'Id'>;
+
+/** One message to send, with the entry it is sent as: built once, to measure its batch and to send it. */
+interface Queued extends Planned {
+  readonly entry: EntryWithoutId;
+}
+
 /** The sources replay takes: the configured ones, and the schedules' and the jobs' events. */
 export function replaySources(config: ResolvedConfig): string[] {
   return [...config.sources.map((s) => s.name), SCHEDULE_SOURCE, JOB_SOURCE];
@@ -248,8 +256,8 @@ function tallyEvent(
 
 /**
  * The messages to send, in reception order, in batches SQS takes whole (`SqsBatcher`: ten, and within its batch
- * size, `sizeOf` measuring each message's entry): each event of the sorted selection with the run's marker, to
- * each of its queues, but for those whose stored body has expired.
+ * size, measured by each message's entry as `entryFor` builds it): each event of the sorted selection with the
+ * run's marker, to each of its queues, but for those whose stored body has expired.
  */
 async function* batchesOf(
   records: AsyncIterable<ArchiveRecord>,
@@ -257,18 +265,19 @@ async function* batchesOf(
   to: string | undefined,
   replay: WebhookEnvelope['replay'],
   expired: ReadonlySet<string>,
-  sizeOf: (item: Planned) => number,
-): AsyncGenerator<Planned[]> {
+  entryFor: (item: Planned) => EntryWithoutId,
+): AsyncGenerator<Queued[]> {
   const routing = routingOf(config);
-  const batcher = new SqsBatcher<Planned>();
+  const batcher = new SqsBatcher<Queued>();
   for await (const record of records) {
     const { payloadRef } = record.envelope;
     if (payloadRef && expired.has(storedAt(payloadRef))) continue;
     const envelope: WebhookEnvelope = { ...record.envelope, replay };
     const kept = typeof record.group === 'string' && record.group !== '' ? { group: record.group } : {};
     for (const queue of destinationsOf(routing, record, to).queues) {
-      const item = { queue, envelope, ...kept };
-      const closed = batcher.add(item, sizeOf(item));
+      const planned = { queue, envelope, ...kept };
+      const entry = entryFor(planned);
+      const closed = batcher.add({ ...planned, entry }, entryBytes(entry));
       if (closed) yield closed;
     }
   }
@@ -277,12 +286,7 @@ async function* batchesOf(
 }
 
 /** The SQS entry of one replayed envelope: its attributes, and on FIFO queues its group and a run-unique dedupe id. */
-function entryOf(
-  config: ResolvedConfig,
-  queue: QueueTarget,
-  item: Planned,
-  index: number,
-): SendMessageBatchRequestEntry {
+function entryOf(config: ResolvedConfig, queue: QueueTarget, item: Planned): EntryWithoutId {
   const { envelope } = item;
   const attributes: Record<string, MessageAttributeValue> = {};
   const values = {
@@ -293,8 +297,7 @@ function entryOf(
   };
   for (const [name, value] of Object.entries(values))
     attributes[name] = { DataType: 'String', StringValue: value };
-  const entry: SendMessageBatchRequestEntry = {
-    Id: String(index),
+  const entry: EntryWithoutId = {
     MessageBody: sqsSafeJson(envelope),
     MessageAttributes: attributes,
   };
@@ -475,8 +478,7 @@ async function selectEvents(
 async function sendPlanned(
   backend: Backend,
   target: Target,
-  config: ResolvedConfig,
-  batches: AsyncIterable<Planned[]>,
+  batches: AsyncIterable<Queued[]>,
   options: ReplayOptions,
   progress: { update(done: number): void },
 ) {
@@ -506,7 +508,7 @@ async function sendPlanned(
       for (const [n, queueName] of queues.entries()) {
         const items = batch.filter((p) => p.queue === queueName);
         try {
-          await sendBatch(backend, target, config, queueName, items, options, byQueue, failures);
+          await sendBatch(backend, target, queueName, items, options, byQueue, failures);
         } catch (error) {
           // What was sent stays sent and is counted. This batch's messages not sent (this queue's, and those of
           // its queues not reached yet) are listed as failed, or this queue's as not known when its send got no
@@ -550,9 +552,8 @@ async function sendPlanned(
 async function sendBatch(
   backend: Backend,
   target: Target,
-  config: ResolvedConfig,
   queueName: string,
-  items: readonly Planned[],
+  items: readonly Queued[],
   options: ReplayOptions,
   byQueue: Record<string, number>,
   failures: ReplayMessageProblem[],
@@ -563,7 +564,7 @@ async function sendBatch(
     answer = await backend.sqs.send(
       new SendMessageBatchCommand({
         QueueUrl: queue.url,
-        Entries: items.map((item, i) => entryOf(config, queue, item, i)),
+        Entries: items.map((item, i) => ({ ...item.entry, Id: String(i) })),
       }),
     );
   } catch (error) {
@@ -672,9 +673,9 @@ async function replaySelection(
   }
   const progress = backend.output.progress(`replaying ${options.source}`, sending);
   // A batch of one queue's messages is within SQS's batch size when the whole batch is.
-  const sizeOf = (item: Planned) => entryBytes(entryOf(config, queueOf(target, item.queue), item, 0));
-  const batches = batchesOf(read.sorter.sorted(), config, options.to, marker, expired, sizeOf);
-  const sent = await sendPlanned(backend, target, config, batches, options, progress);
+  const entryFor = (item: Planned) => entryOf(config, queueOf(target, item.queue), item);
+  const batches = batchesOf(read.sorter.sorted(), config, options.to, marker, expired, entryFor);
+  const sent = await sendPlanned(backend, target, batches, options, progress);
   const count = Object.values(sent.byQueue).reduce((a, b) => a + b, 0);
   progress.done();
   // Nothing sent: the error alone says it all. Some sent (or perhaps sent): the summary says how many, and which
