@@ -142,6 +142,13 @@ describe('flows on local mode', () => {
     unlinkSync(marker);
     await cli(dir, 'redrive', 'parts', '--id', 'monthly-late', '--local');
     await pipeline.waitFor(() => runsOf('monthly').length > 0, 30_000, 'the parent to run');
+    // Its record takes the result once its handler has returned, a moment after the run is seen.
+    await untilStatus(
+      producer,
+      'monthly',
+      (s) => s?.result !== undefined,
+      "the parent's result to be recorded",
+    );
     expect((await producer.status('monthly'))?.result).toEqual({
       children: { 'monthly-ok': { squared: 25 }, 'monthly-late': { squared: 36 } },
     });
