@@ -26,6 +26,7 @@ import { DEFAULTS } from './config';
 import { checkEnvironmentSize } from './function-environment';
 import { grantItemAccessByKey } from './grants';
 import { STACK_LOCATION } from './runtime-wiring';
+import { inlineLimitViolations } from './validation';
 import { throwIfViolations, violation } from './violations';
 
 /** Properties of {@link JobProducers}. */
@@ -36,7 +37,10 @@ export interface JobProducersProps {
   readonly dedupeTtl?: Duration;
   /** The claim-check bucket for large payloads. @default - payloads must fit a message */
   readonly payloadBucket?: s3.IBucket;
-  /** Largest envelope sent inline. @default - `DEFAULTS.inlineLimitBytes` (1,032,192 bytes) */
+  /**
+   * Largest envelope sent inline, 1,024 to 1,032,192 bytes (the SQS limit less room for a dead-letter reason).
+   * @default - `DEFAULTS.inlineLimitBytes` (1,032,192 bytes)
+   */
   readonly inlineLimitBytes?: number;
   /**
    * How long `payloadBucket` keeps a payload (its lifecycle expiry): a delayed job whose payload would expire
@@ -79,6 +83,11 @@ export class JobProducers extends Construct {
     private readonly props: JobProducersProps,
   ) {
     super(scope, id);
+    // The producers would otherwise send messages too large for a consumer to dead-letter with its reason.
+    throwIfViolations(
+      `JobProducers ${this.node.path}`,
+      inlineLimitViolations('inlineLimitBytes', props.inlineLimitBytes),
+    );
   }
 
   /** The role one-time schedules send to `queue` with, if one was created. */

@@ -8,6 +8,11 @@
 import { Duration, Token } from 'aws-cdk-lib/core';
 import { MAX_VISIBILITY_SECONDS } from '../lambda/consumer/backoff';
 import { SQS_DEFAULT_POLLERS } from '../lambda/shared/circuit-breaker';
+import {
+  DEAD_LETTER_REASON_RESERVE_BYTES,
+  MAX_INLINE_LIMIT_BYTES,
+  SQS_MAX_MESSAGE_BYTES,
+} from '../lambda/shared/claim-check';
 import { CONSUMER_CONFIG_ENV } from '../lambda/shared/consumer-config';
 import { FORWARD_CONFIG_ENV } from '../lambda/shared/forward-config';
 import { brokenRetryRules, RETRY_FACTOR_MAX, RETRY_FACTOR_MIN } from '../lambda/shared/job-retry';
@@ -50,6 +55,32 @@ export const LAMBDA_LIMITS = {
 } as const;
 
 const MAX_VISIBILITY_HOURS = SQS_LIMITS.maxVisibilitySeconds / 3600;
+
+/** Below this a claim check would move ordinary webhooks to S3. */
+const MIN_INLINE_LIMIT_BYTES = 1024;
+
+/**
+ * Rule: the largest envelope sent inline leaves room, under the SQS message limit, for the reason a consumer adds
+ * to a message it dead-letters; without that room the message reaches its DLQ without one.
+ */
+export function inlineLimitViolations(path: string, inlineLimitBytes: number | undefined): Violation[] {
+  if (inlineLimitBytes === undefined || Token.isUnresolved(inlineLimitBytes)) return [];
+  if (
+    Number.isInteger(inlineLimitBytes) &&
+    inlineLimitBytes >= MIN_INLINE_LIMIT_BYTES &&
+    inlineLimitBytes <= MAX_INLINE_LIMIT_BYTES
+  ) {
+    return [];
+  }
+  return [
+    violation(
+      path,
+      `between ${MIN_INLINE_LIMIT_BYTES} and ${MAX_INLINE_LIMIT_BYTES} bytes: the SQS limit of ${SQS_MAX_MESSAGE_BYTES} bytes less ${DEAD_LETTER_REASON_RESERVE_BYTES} for the reason a consumer adds to a message it dead-letters, without which the message reaches its DLQ without one`,
+      inlineLimitBytes,
+      `use ${DEFAULTS.inlineLimitBytes}`,
+    ),
+  ];
+}
 
 /** Rule: a function's memory is within Lambda's range. */
 export function memoryViolations(path: string, memorySize: number | undefined): Violation[] {

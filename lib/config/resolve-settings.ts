@@ -1,11 +1,6 @@
 /** The pipeline-wide sections: `ingest`, `dedupe`, `payloads`, `logRetentionDays` and `alarms`. */
 import { Duration } from 'aws-cdk-lib/core';
-import {
-  DEAD_LETTER_REASON_RESERVE_BYTES,
-  MAX_INLINE_LIMIT_BYTES,
-  SQS_MAX_MESSAGE_BYTES,
-} from '../../lambda/shared/claim-check';
-import { ingestViolations, topicArnViolations } from '../validation';
+import { ingestViolations, inlineLimitViolations, topicArnViolations } from '../validation';
 import type { ViolationList } from '../violations';
 import { seconds } from './common';
 import { DEFAULTS, LONGEST_SENDER_RETRY_WINDOW } from './defaults';
@@ -102,14 +97,7 @@ export function resolvePayloads(
   queues: readonly ResolvedQueue[],
 ): ResolvedConfig['payloads'] {
   const inlineLimitBytes = config.payloads?.inlineLimitBytes ?? DEFAULTS.inlineLimitBytes;
-  if (inlineLimitBytes < 1024 || inlineLimitBytes > MAX_INLINE_LIMIT_BYTES) {
-    problems.add(
-      'payloads.inlineLimitBytes',
-      `between 1024 and ${MAX_INLINE_LIMIT_BYTES} bytes: the SQS limit of ${SQS_MAX_MESSAGE_BYTES} bytes less ${DEAD_LETTER_REASON_RESERVE_BYTES} for the reason a consumer adds to a message it dead-letters, without which the message reaches its DLQ without one`,
-      inlineLimitBytes,
-      `use ${DEFAULTS.inlineLimitBytes}`,
-    );
-  }
+  problems.addAll('payloads', inlineLimitViolations('inlineLimitBytes', inlineLimitBytes));
   const expiry = config.payloads?.expiry ?? defaultPayloadExpiry(queues);
   checkPayloadExpiry(problems, expiry, queues);
   return { inlineLimitBytes, expiry };

@@ -27,6 +27,7 @@ import {
 } from '../../lambda/shared/producer-config';
 import { deadLetterQueueOf, JOB_SCHEDULES } from '../../lib/cli/target';
 import { DEFAULTS } from '../../lib/config';
+import { JobProducers } from '../../lib/job-producers';
 import { WebhookPipelineStack } from '../../lib/webhook-pipeline-stack';
 import {
   exampleResolved,
@@ -404,6 +405,22 @@ describe('grantSend', () => {
         JSON.stringify(s.Condition ?? {}).includes('"dynamodb:LeadingKeys":["job#*"]'),
       ),
     ).toBe(true);
+  });
+});
+
+describe('JobProducers on its own', () => {
+  it('refuses an inline limit that leaves no room under the SQS limit for the reason a dead-lettered job gets', () => {
+    const stack = new Stack(testApp(), 'Alone');
+    const make = (id: string, inlineLimitBytes: number) =>
+      new JobProducers(stack, id, { scheduleNamePrefix: 'alone-job-', inlineLimitBytes });
+    for (const [i, tooLarge] of [1_048_576, DEFAULTS.inlineLimitBytes + 1, 512].entries()) {
+      expect(() => make(`Bad${i}`, tooLarge)).toThrow(
+        new RegExp(
+          `Invalid JobProducers Alone/Bad${i}:\\n  - inlineLimitBytes: between 1024 and ${DEFAULTS.inlineLimitBytes} bytes: .*\\(got ${tooLarge}\\)\\. Fix: use ${DEFAULTS.inlineLimitBytes}`,
+        ),
+      );
+    }
+    expect(() => make('AtTheLimit', DEFAULTS.inlineLimitBytes)).not.toThrow();
   });
 });
 
