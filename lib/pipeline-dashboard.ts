@@ -197,6 +197,8 @@ export class PipelineDashboard extends Construct {
    * array when the dashboard is rendered (at synthesis), so a queue charted later is counted there too.
    */
   #deadLetterTile?: cloudwatch.IMetric[];
+  /** How many dead-letter queues the graph and the tile chart. */
+  #deadLetterCount = 0;
 
   constructor(scope: Construct, id: string, props: PipelineDashboardProps) {
     super(scope, id);
@@ -309,26 +311,15 @@ export class PipelineDashboard extends Construct {
           ),
         }),
         this.deadLetterGraph(
-          props.queues.map((q) =>
-            q.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
-              period,
-              statistic: 'Maximum',
-              label: `${q.name} DLQ`,
-            }),
-          ),
+          props.queues.map((q, i) => deadLetterDepth(q.deadLetterQueue, `${q.name} DLQ`, period, i)),
         ),
       );
       this.dashboard.addWidgets(
         this.deadLetterTile(
-          props.queues.map((q) =>
-            q.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
-              period,
-              statistic: 'Maximum',
-              label: q.name,
-            }),
-          ),
+          props.queues.map((q, i) => deadLetterDepth(q.deadLetterQueue, q.name, period, i)),
         ),
       );
+      this.#deadLetterCount = props.queues.length;
     }
 
     for (const d of props.extraDeadLetterQueues ?? []) this.chartDeadLetterQueue(d);
@@ -388,16 +379,13 @@ export class PipelineDashboard extends Construct {
    * metric added now is on it.
    */
   chartDeadLetterQueue(d: { readonly label: string; readonly queue: sqs.IQueue }): void {
-    const metric = () =>
-      d.queue.metricApproximateNumberOfMessagesVisible({
-        period: this.#period,
-        statistic: 'Maximum',
-        label: d.label,
-      });
+    // Each widget charts every dead-letter queue once, so the count of those it has numbers the next one's ids.
+    const metric = () => deadLetterDepth(d.queue, d.label, this.#period, this.#deadLetterCount);
     if (this.#deadLetterGraph) this.#deadLetterGraph.addLeftMetric(metric());
     else this.dashboard.addWidgets(this.deadLetterGraph([metric()]));
     if (this.#deadLetterTile) this.#deadLetterTile.push(metric());
     else this.dashboard.addWidgets(this.deadLetterTile([metric()]));
+    this.#deadLetterCount += 1;
   }
 
   /** The one tile of what each dead-letter queue holds now. */
@@ -437,6 +425,31 @@ export class PipelineDashboard extends Construct {
       graph('Noisy tenants', 'noisyGroups'),
     );
   }
+}
+
+/**
+ * What a dead-letter queue holds: its visible messages and those in flight. An operator reading it (`hookline
+ * failed`, a redrive) holds what it reads out of sight for a while, and `hookline status` counts both, so the
+ * dashboard does too. `index` keeps the expression's ids apart from the other queues' in the same widget.
+ */
+function deadLetterDepth(
+  queue: sqs.IQueue,
+  label: string,
+  period: Duration,
+  index: number,
+): cloudwatch.MathExpression {
+  return new cloudwatch.MathExpression({
+    expression: `visible${index} + inFlight${index}`,
+    usingMetrics: {
+      [`visible${index}`]: queue.metricApproximateNumberOfMessagesVisible({ period, statistic: 'Maximum' }),
+      [`inFlight${index}`]: queue.metricApproximateNumberOfMessagesNotVisible({
+        period,
+        statistic: 'Maximum',
+      }),
+    },
+    label,
+    period,
+  });
 }
 
 /** A function's invocations, errors and throttles, with its p99 duration on the right axis. */

@@ -12,6 +12,7 @@ import { JOB_SCHEDULES_RESEND } from '../../lib/stack-outputs';
 import { WebhookPipelineStack } from '../../lib/webhook-pipeline-stack';
 import { type Resources, walkAlarmsToPublishGrants } from '../helpers/alarms';
 import { exampleResolved, renderIntrinsics, resolveAsDeployed, testApp } from '../helpers/cdk';
+import { summedSeriesOf } from '../helpers/dashboard';
 import { deployedTarget, US_EAST_1 } from '../helpers/deployed-target';
 
 type Resource = { Type: string; Properties: Record<string, unknown> };
@@ -73,11 +74,17 @@ describe('the dead-letter queues EventBridge Scheduler fills', () => {
     };
     const tiles = body.widgets.filter((w) => w.properties.title === 'Dead-lettered now');
     expect(tiles).toHaveLength(1);
-    const counted = (tiles[0]?.properties.metrics ?? []).map((m) => {
-      expect(m.slice(0, 3)).toEqual(['AWS/SQS', 'ApproximateNumberOfMessagesVisible', 'QueueName']);
-      return String(m[3])
-        .replace(/^resolved-/, '')
-        .replace(/\.QueueName$/, '');
+    const counted = summedSeriesOf(tiles[0]?.properties.metrics ?? []).map((series) => {
+      const queues = series.terms.map((t) =>
+        t.dimension.replace(/^resolved-/, '').replace(/\.QueueName$/, ''),
+      );
+      // Visible and in flight, both of one queue: what it holds while an operator reads it.
+      expect(series.terms.map((t) => t.metric)).toEqual([
+        'ApproximateNumberOfMessagesVisible',
+        'ApproximateNumberOfMessagesNotVisible',
+      ]);
+      expect(new Set(queues).size).toBe(1);
+      return queues[0];
     });
     expect([...counted].sort()).toEqual(expected);
   });
