@@ -46,6 +46,7 @@ import {
   InvalidEnvelopeError,
   InvalidPayloadError,
   InvocationTimeoutError,
+  isKeyInProgress,
   isPermanent,
   loggedError,
   NotStartedError,
@@ -237,6 +238,11 @@ interface BatchState {
   readonly groupDelaySeconds: Map<string, number>;
   /** The deadline margin was reached with records still running: they were reported, nothing of theirs counts now. */
   expired: boolean;
+  /**
+   * What was left of the invocation when the batch arrived: about the function's timeout, which is the longest
+   * another execution's in-progress idempotency lock lasts.
+   */
+  readonly invocationMs: number;
 }
 
 const DONE = Promise.resolve(true);
@@ -437,7 +443,14 @@ function routesOf(definition: ConsumerDefinition): Routes {
 }
 
 function newBatchState(context: InvocationContext): BatchState {
-  return { context, metrics: new Map(), started: new Map(), groupDelaySeconds: new Map(), expired: false };
+  return {
+    context,
+    metrics: new Map(),
+    started: new Map(),
+    groupDelaySeconds: new Map(),
+    expired: false,
+    invocationMs: context.getRemainingTimeInMillis(),
+  };
 }
 
 function metricsFor(state: BatchState, typeKey: string): TypeMetrics {
@@ -661,7 +674,14 @@ class ConsumerRuntime implements ConsumerCore {
       // Already set when the record was abandoned at the deadline: its late result is neither logged nor acted on.
       done = info.done ?? this.finish(state, info, outcome);
     } catch (error) {
-      const notBefore = Math.max(requestedRetryDelaySeconds(error), info.keyLockedSeconds ?? 0);
+      const notBefore = Math.max(
+        requestedRetryDelaySeconds(error),
+        info.keyLockedSeconds ?? 0,
+        // A copy whose key another execution holds (a duplicate delivery running elsewhere) comes back once that
+        // lock has ended, completed or expired: with backoff alone, a handler that outlasts the retries would have
+        // the copy dead-lettered as in progress although the delivery ran.
+        isKeyInProgress(error) ? retryDelaySeconds(state.invocationMs / 1000) : 0,
+      );
       done = info.done ?? this.settleFailure(info, state, error, notBefore);
     }
     info.done = done;

@@ -174,6 +174,14 @@ export function retryDelaySeconds(seconds: number): number {
   return Math.min(MAX_RETRY_DELAY_SECONDS, Math.ceil(seconds));
 }
 
+/** Powertools' name for the error of a record whose idempotency key another execution holds. */
+export const KEY_IN_PROGRESS_ERROR = 'IdempotencyAlreadyInProgressError';
+
+/** Another execution holds the record's idempotency key (read by name: Powertools' class is not ours). */
+export function isKeyInProgress(error: unknown): boolean {
+  return error instanceof Error && nameOf(error) === KEY_IN_PROGRESS_ERROR;
+}
+
 /**
  * The earliest next attempt a failure asks for, in seconds ({@link RetryLaterError}); 0 for any other error. Reads
  * the field by name too, so an error from another bundle's copy of this class still counts.
