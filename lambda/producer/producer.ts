@@ -21,6 +21,7 @@ import {
 } from '../shared/claim-check';
 import type { DedupeStore } from '../shared/dedupe-store';
 import { MAX_SQS_DELAY_SECONDS, MESSAGE_ATTRIBUTES, type WebhookEnvelope } from '../shared/envelope';
+import { schedulerMinuteAtOrAfter } from '../shared/iso-time';
 import {
   JOB_CHILDREN_HEADER,
   JOB_PARENT_HEADER,
@@ -412,8 +413,6 @@ export function delayMs(delay: Delay | undefined, now: number, name = 'delay'): 
 /** The last moment a one-time schedule's `at()` expression (a four-digit year) can name. */
 const LATEST_DUE_MS = Date.UTC(9999, 11, 31, 23, 59, 59);
 
-const MINUTE_MS = 60_000;
-
 /**
  * When a job is due, in epoch milliseconds: SQS delays whole seconds, so a short delay is rounded up to the
  * second. EventBridge Scheduler fires a one-time schedule anywhere within the minute its `at()` names, so a
@@ -423,7 +422,7 @@ const MINUTE_MS = 60_000;
 function dueTimeOf(now: number, waitMs: number): number {
   const seconds = Math.ceil(waitMs / 1000);
   if (seconds <= MAX_SQS_DELAY_SECONDS) return now + seconds * 1000;
-  return Math.ceil((now + waitMs) / MINUTE_MS) * MINUTE_MS;
+  return schedulerMinuteAtOrAfter(now + waitMs);
 }
 
 /** Refuses a delay that ends past any time a schedule (or a JavaScript date) can hold. */
