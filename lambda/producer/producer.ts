@@ -107,7 +107,7 @@ export interface SendOptions {
   readonly id?: string;
   /**
    * Run no earlier than this; up to 15 minutes through SQS (to the second), longer through a one-time schedule
-   * (from the first whole minute at or after it, and due before the year 10000).
+   * (from the first whole minute at or after it, and due before the year 10000). A Date already past is no delay.
    */
   readonly delay?: Delay;
   /** FIFO message group (FIFO queues only): 1 to 128 printable ASCII characters without spaces. Default: the job type. */
