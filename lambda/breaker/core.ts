@@ -33,6 +33,7 @@ import {
   probeDecision,
   probeScaling,
 } from '../shared/circuit-breaker';
+import { schedulerMinuteAtOrAfter } from '../shared/iso-time';
 
 /** The part of CloudWatch's alarm Lambda action event the breaker reads. */
 export interface AlarmActionEvent {
@@ -189,8 +190,9 @@ function scheduleStep(
   mappingId: string,
   atIso: string,
 ): Promise<void> {
-  // Never in the past (a retry long after the trip): Scheduler runs a one-time schedule only at a time to come.
-  const at = new Date(Math.max(Date.parse(atIso), p.now() + 60_000));
+  // Never in the past (a retry long after the trip): Scheduler runs a one-time schedule only at a time to come. Never
+  // early either: a step that fires before its recorded time is taken for an earlier circuit's and left alone.
+  const at = new Date(schedulerMinuteAtOrAfter(Math.max(Date.parse(atIso), p.now() + 60_000)));
   const name = `${step}-${mappingId}-${Math.floor(at.getTime() / 1000)}`;
   return p.schedule(name, at, { hooklineCircuitBreaker: step, alarmName });
 }

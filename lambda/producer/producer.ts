@@ -21,6 +21,7 @@ import {
 } from '../shared/claim-check';
 import type { DedupeStore } from '../shared/dedupe-store';
 import { MAX_SQS_DELAY_SECONDS, MESSAGE_ATTRIBUTES, type WebhookEnvelope } from '../shared/envelope';
+import { schedulerMinuteAtOrAfter } from '../shared/iso-time';
 import {
   JOB_CHILDREN_HEADER,
   JOB_PARENT_HEADER,
@@ -106,7 +107,7 @@ export interface SendOptions {
   readonly id?: string;
   /**
    * Run no earlier than this; up to 15 minutes through SQS (to the second), longer through a one-time schedule
-   * (from the first whole minute at or after it, and due before the year 10000).
+   * (from the first whole minute at or after it, and due before the year 10000). A Date already past is no delay.
    */
   readonly delay?: Delay;
   /** FIFO message group (FIFO queues only): 1 to 128 printable ASCII characters without spaces. Default: the job type. */
@@ -412,8 +413,6 @@ export function delayMs(delay: Delay | undefined, now: number, name = 'delay'): 
 /** The last moment a one-time schedule's `at()` expression (a four-digit year) can name. */
 const LATEST_DUE_MS = Date.UTC(9999, 11, 31, 23, 59, 59);
 
-const MINUTE_MS = 60_000;
-
 /**
  * When a job is due, in epoch milliseconds: SQS delays whole seconds, so a short delay is rounded up to the
  * second. EventBridge Scheduler fires a one-time schedule anywhere within the minute its `at()` names, so a
@@ -423,7 +422,7 @@ const MINUTE_MS = 60_000;
 function dueTimeOf(now: number, waitMs: number): number {
   const seconds = Math.ceil(waitMs / 1000);
   if (seconds <= MAX_SQS_DELAY_SECONDS) return now + seconds * 1000;
-  return Math.ceil((now + waitMs) / MINUTE_MS) * MINUTE_MS;
+  return schedulerMinuteAtOrAfter(now + waitMs);
 }
 
 /** Refuses a delay that ends past any time a schedule (or a JavaScript date) can hold. */

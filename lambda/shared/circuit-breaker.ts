@@ -363,7 +363,8 @@ export function probeDecision(facts: CircuitFacts): 'probe' | 'postpone' | 'oper
 /**
  * Whether the recorded circuit's own step has come: a schedule left from an earlier circuit (one an operator ended,
  * or one a probe re-opened) may fire while a later circuit of the same consumer waits, and must not start its probe
- * early nor cut its probe short. A schedule runs at whole seconds, so up to a second before the recorded time.
+ * early nor cut its probe short. A step's own schedule names the first whole minute at or after the recorded time
+ * (Scheduler fires anywhere within the minute it names), so it never comes early; a second of slack is kept.
  */
 export function circuitStepDue(circuit: BreakerCircuit, nowMs: number): boolean {
   const due = circuit.state === 'open' ? circuit.probeAt : circuit.closesAt;

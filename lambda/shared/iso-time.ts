@@ -38,6 +38,15 @@ export function parseIsoTime(text: string): Date | undefined {
   return Number.isFinite(parsed) ? new Date(parsed) : undefined;
 }
 
+const MINUTE_MS = 60_000;
+
+/**
+ * The time a one-time schedule names for something due at `dueMs` (epoch milliseconds): EventBridge Scheduler fires
+ * it anywhere within the minute its `at()` names, so a schedule named for the due second could fire up to 59 seconds
+ * before it; the first whole minute at or after the due time never fires early.
+ */
+export const schedulerMinuteAtOrAfter = (dueMs: number): number => Math.ceil(dueMs / MINUTE_MS) * MINUTE_MS;
+
 /** An EventBridge Scheduler `at(...)` expression (UTC, to the second): a job's delay, a circuit breaker's probe. */
 export function atExpression(at: Date): string {
   return `at(${at.toISOString().slice(0, 19)})`;

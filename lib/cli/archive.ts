@@ -152,7 +152,9 @@ export function parseTime(text: string, now: number): Date | undefined {
   const relative = /^(\d+(?:\.\d+)?)(s|m|h|d)$/.exec(trimmed);
   if (relative) {
     const unit = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 }[relative[2] as 's' | 'm' | 'h' | 'd'];
-    return new Date(now - Number(relative[1]) * unit);
+    const ago = new Date(now - Number(relative[1]) * unit);
+    // A duration reaching before the earliest time a Date holds (200000000d) is no time, not an Invalid Date.
+    return Number.isNaN(ago.getTime()) ? undefined : ago;
   }
   return parseIsoTime(trimmed);
 }

@@ -15,7 +15,7 @@ import exampleConfig from '../../hookline.config';
 import { arrivalArchiveLines } from '../../lambda/consumer/archive-arrivals';
 import { type ArchiveRecord, archivePrefix, parseArchiveLines } from '../../lambda/shared/archive';
 import { MESSAGE_ATTRIBUTES } from '../../lambda/shared/envelope';
-import { parseTime, readArchive } from '../../lib/cli/archive';
+import { parseTime, readArchive, timeOption } from '../../lib/cli/archive';
 import type { HttpFetch } from '../../lib/cli/backend';
 import { CliError } from '../../lib/cli/errors';
 import { renderReplay } from '../../lib/cli/render';
@@ -1026,6 +1026,12 @@ describe('times of --since and --until', () => {
     // 3 months is not 3 minutes.
     expect(at('3months')).toBeUndefined();
     expect(at('last 2h')).toBeUndefined();
+  });
+
+  it('refuses a duration reaching back before any time a date can hold, rather than an invalid date', () => {
+    expect(parseTime('200000000d', now)).toBeUndefined();
+    expect(parseTime('99999999999999999999999s', now)).toBeUndefined();
+    expect(() => timeOption('--since', '200000000d', now)).toThrow(/--since "200000000d" is not a time/);
   });
 
   it('refuses a date-time without a zone, which the machine would read in its own zone', () => {

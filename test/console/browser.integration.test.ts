@@ -220,6 +220,8 @@ describe('hookline console in a browser', () => {
       .toBe(0);
     await page.selectOption('select[name="outcome"]', '');
     await page.locator(`#events tr[data-id="${id}"][data-event="queued"]`).waitFor();
+    // The times are the feed's UTC times, and the column says so: a reader in another zone took them for local.
+    expect(await page.locator('#events thead th').first().textContent()).toBe('Time (UTC)');
     await shot('events');
 
     await page.click(`#events tr[data-id="${id}"][data-event="queued"] a`);
@@ -233,6 +235,7 @@ describe('hookline console in a browser', () => {
     await expect
       .poll(() => page.locator('#timeline tr[data-event="dead-lettered"]').count(), { timeout: 10_000 })
       .toBe(1);
+    expect(await page.locator('#timeline thead th').first().textContent()).toBe('Time (UTC)');
     await shot('event');
   });
 

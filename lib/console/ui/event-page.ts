@@ -135,7 +135,7 @@ export function EventPage({ id }: { id: string }) {
         data.timeline.length === 0
           ? html`<p class="muted">Not seen in the live feed of this console run.</p>`
           : html`<table class="grid" id="timeline">
-        <thead><tr><th>Time</th><th>Outcome</th><th>Source</th><th>Queue</th>${fair && html`<th>Tenant</th>`}<th>Attempt</th><th>Latency</th><th>Reason</th></tr></thead>
+        <thead><tr><th>Time (UTC)</th><th>Outcome</th><th>Source</th><th>Queue</th>${fair && html`<th>Tenant</th>`}<th>Attempt</th><th>Latency</th><th>Reason</th></tr></thead>
         <tbody>${data.timeline.map(
           (
             e,

@@ -53,7 +53,7 @@ export function EventsPage() {
     ${data?.feed.unavailable && html`<p class="note">${data.feed.unavailable}</p>`}
     ${data && data.events.length < data.matching && html`<p class="note" data-events-shown>Showing the newest ${data.events.length} of ${data.matching} ${filtered ? 'matching events' : 'events'} (this console keeps the newest ${data.kept} of its run): filter to narrow the list.</p>`}
     <table class="grid" id="events">
-      <thead><tr><th>Time</th><th>Outcome</th><th>Source</th><th>Type</th><th>Id</th><th>Queue</th><th>Attempt</th><th>Reason</th></tr></thead>
+      <thead><tr><th>Time (UTC)</th><th>Outcome</th><th>Source</th><th>Type</th><th>Id</th><th>Queue</th><th>Attempt</th><th>Reason</th></tr></thead>
       <tbody>${data?.events.map((e) => html`<${EventLine} key=${e.seq} e=${e} />`)}</tbody>
     </table>
     ${data && data.events.length === 0 && html`<p class="muted" data-events-none>${filtered ? 'No event matches the filters.' : 'No events yet: send a test webhook from Actions.'}</p>`}

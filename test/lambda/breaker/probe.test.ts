@@ -332,6 +332,35 @@ describe('the deployed circuit breaker: schedules', () => {
   });
 });
 
+describe('the deployed circuit breaker: steps due at a second within a minute', () => {
+  /** The earliest Scheduler may fire a one-time schedule: the start of the minute its `at()` names. */
+  const earliestFiring = (at: string) => Math.floor(Date.parse(at) / 60_000) * 60_000;
+
+  it('runs the probe when Scheduler fires it at the start of the minute its schedule names', async () => {
+    const { aws, collaborators } = fakeAws();
+    aws.now = T0 + 30_000;
+    await handleBreakerEvent(alarmEvent(), collaborators);
+    expect(circuitOf(aws.tag)).toMatchObject({ probeAt: '2026-12-02T14:10:30.000Z' });
+    aws.alarm = 'OK';
+    aws.now = earliestFiring(aws.schedules[0]?.at ?? '');
+    expect(await handleBreakerEvent(step('probe'), collaborators)).toMatchObject({ action: 'probing' });
+    expect(aws.now).toBeGreaterThanOrEqual(Date.parse('2026-12-02T14:10:30.000Z'));
+  });
+
+  it('closes the probe when Scheduler fires the close at the start of the minute its schedule names', async () => {
+    const { aws, collaborators } = fakeAws();
+    await handleBreakerEvent(alarmEvent(), collaborators);
+    aws.alarm = 'OK';
+    // Scheduler ran the probe 42 seconds into its minute: the close is due 7 minutes later, at that second.
+    aws.now = T0 + 10 * 60_000 + 42_000;
+    await handleBreakerEvent(step('probe'), collaborators);
+    expect(circuitOf(aws.tag)).toMatchObject({ state: 'half-open', closesAt: '2026-12-02T14:17:42.000Z' });
+    aws.now = earliestFiring(aws.schedules[1]?.at ?? '');
+    expect(await handleBreakerEvent(step('close'), collaborators)).toMatchObject({ action: 'closed' });
+    expect(aws.scaling).toEqual(configured);
+  });
+});
+
 describe('the deployed circuit breaker: an operator wins over a probe', () => {
   it('runs no probe after an operator paused the consumer (the pause removed the tag)', async () => {
     const { aws, collaborators } = fakeAws();

@@ -437,6 +437,29 @@ describe('timestamp window (two-sided, boundary inclusive)', () => {
       expect(defaultedAt(301)).toEqual({ ok: false, reason: 'stale_timestamp' });
     });
   }
+  it('a timestamp in milliseconds, negative or signed is malformed_timestamp (4xx), even when it is what was signed', () => {
+    const timestampHeaders: Record<string, string> = {
+      slack: 'x-slack-request-timestamp',
+      'standard-webhooks': 'webhook-timestamp',
+      'hmac with timestamp': 'x-ts',
+    };
+    for (const [name, source] of timestamped) {
+      for (const written of [String(t * 1000), '-1', `+${t}`]) {
+        const signed = signWebhook(source, secret, '{}', { now: new Date(t * 1000), id: 'msg_1' });
+        const stripeHeader = signed['stripe-signature'];
+        const headers =
+          stripeHeader !== undefined
+            ? { ...signed, 'stripe-signature': stripeHeader.replace(`t=${t}`, `t=${written}`) }
+            : { ...signed, [timestampHeaders[name] ?? '']: written };
+        expect([name, written, verifyRequest(source, req(headers, '{}'), [secret], t * 1000)]).toEqual([
+          name,
+          written,
+          { ok: false, reason: 'malformed_timestamp' },
+        ]);
+      }
+    }
+  });
+
   it('non-numeric timestamps are rejected', () => {
     expect(
       verifyRequest(

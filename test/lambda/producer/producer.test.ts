@@ -586,6 +586,14 @@ describe('producer delivery paths', () => {
     expect([sent.map((e) => e.DelaySeconds), created.length]).toEqual([[91], 1]);
   });
 
+  it('sends a job due at a Date already past at once, as a job without a delay', async () => {
+    const { deps, sent, created } = granted();
+    const result = await new Producer(deps).send(job, { n: 1 }, { delay: new Date(deps.now() - 3_600_000) });
+    expect(result).toMatchObject({ state: 'queued' });
+    expect(result).not.toHaveProperty('dueAt');
+    expect([sent.map((e) => e.DelaySeconds ?? 0), created.length]).toEqual([[0], 0]);
+  });
+
   it('schedules a long delay once, with the group and the dead-letter queue Scheduler puts an undeliverable job in', async () => {
     const { deps, sent, created, completed } = granted();
     await new Producer(deps).send(job, { n: 1 }, { id: 'later', delay: { hours: 2 } });
