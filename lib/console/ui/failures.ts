@@ -7,6 +7,7 @@
  */
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { post, usePoll } from './api';
+import { Confirmation } from './confirmation';
 import { DeleteConfirm, startDelete } from './dead-letter-delete';
 import { type FailureGroupAnswer, FailureGroupsView, partialReadNote } from './failure-groups';
 import { html } from './html';
@@ -92,14 +93,20 @@ function PurgeBox({
 }) {
   const [open, setOpen] = useState(false);
   const [typed, setTyped] = useState('');
-  if (!open) return html`<button class="danger" onClick=${() => setOpen(true)}>Purge the DLQ...</button>`;
-  return html`<div class="card danger-zone">
-    <p>This deletes every message of the <b>${queue}</b> dead-letter queue. It cannot be undone.
-      Type <code>${queue}</code> to confirm.</p>
-    <input name="purge-confirm" value=${typed} onInput=${(e: Event) => setTyped((e.target as HTMLInputElement).value)} />
-    <button class="danger" disabled=${busy || typed !== queue} onClick=${() => start(typed)}>Purge</button>
-    <button onClick=${() => setOpen(false)}>Cancel</button>
-  </div>`;
+  const close = () => {
+    setOpen(false);
+    setTyped('');
+  };
+  const question = html`<p>This deletes every message of the <b>${queue}</b> dead-letter queue. It cannot be undone.</p>`;
+  return html`<button class="danger" aria-expanded=${open} onClick=${() => setOpen(true)}>Purge the DLQ...</button>
+    ${
+      open &&
+      html`<${Confirmation} label=${`Purge the ${queue} dead-letter queue`} question=${question} cancel=${close}>
+      <label>Type <code>${queue}</code> to confirm
+        <input name="purge-confirm" value=${typed} onInput=${(e: Event) => setTyped((e.target as HTMLInputElement).value)} /></label>
+      <button class="danger" disabled=${busy || typed !== queue} onClick=${() => start(typed)}>Purge</button>
+    <//>`
+    }`;
 }
 
 /** The dead letters ticked, by the id the page redrives and deletes them by: one at a time, or a failure's all. */

@@ -6,6 +6,7 @@
  */
 import { useRef, useState } from 'preact/hooks';
 import { post, usePoll } from './api';
+import { Confirmation } from './confirmation';
 import { html } from './html';
 import { ErrorNote, type PageAnswer, Pager, StaleNote } from './widgets';
 
@@ -134,16 +135,15 @@ function CancelBox({ id, done }: { id: string; done: () => void }) {
         setBusy(false);
       });
   };
+  const question = html`<p>Cancel job <b><bdi>${id}</bdi></b>? Only a job that has not started (scheduled, waiting for its children or
+    failed by one of them, or waiting in its queue) can be cancelled: the consumer then skips it.</p>`;
   return html`<div data-cancel>
+    <button aria-expanded=${open} onClick=${() => setOpen(true)}>Cancel...</button>
     ${
-      open
-        ? html`<div class="card danger-zone">
-        <p>Cancel job <b>${id}</b>? Only a job that has not started (scheduled, waiting for its children or failed by one of them, or waiting in its queue) can be
-          cancelled: the consumer then skips it.</p>
+      open &&
+      html`<${Confirmation} label=${`Cancel job ${id}`} question=${question} cancel=${() => setOpen(false)} cancelText="Keep it">
         <button class="danger" disabled=${busy} onClick=${cancel}>Cancel the job</button>
-        <button onClick=${() => setOpen(false)}>Keep it</button>
-      </div>`
-        : html`<button onClick=${() => setOpen(true)}>Cancel...</button>`
+      <//>`
     }
     <${ErrorNote} error=${error} />
     ${summary && html`<div class="result" data-cancelled>${summary.map((line) => html`<div>${line}</div>`)}</div>`}

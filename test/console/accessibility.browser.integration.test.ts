@@ -1,0 +1,126 @@
+/**
+ * The web console for a keyboard and screen-reader user, at 400 % zoom (a 320 px wide window) and with the sender's
+ * right-to-left text: the real page (the built bundle) in Debian's headless Chromium, served by the real console
+ * server for a deployed stack whose AWS calls are mocked.
+ */
+import { GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
+import { GetEventSourceMappingCommand } from '@aws-sdk/client-lambda';
+import {
+  ChangeMessageVisibilityBatchCommand,
+  GetQueueAttributesCommand,
+  ReceiveMessageCommand,
+} from '@aws-sdk/client-sqs';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import exampleConfig from '../../hookline.config';
+import { resolveConfig } from '../../lib/config';
+import { loadConsoleAssets } from '../../lib/console/assets';
+import { unavailableFeed } from '../../lib/console/feed';
+import { ConsoleOperations } from '../../lib/console/operations';
+import { type ConsoleServer, startConsoleServer } from '../../lib/console/server';
+import { installFakeQueue } from '../cli/fake-queue';
+import { deadLetterMessage, EVENTS, mockCommandClients, stackTarget, testBackend } from '../cli/helpers';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const clients = mockCommandClients();
+/** A failure the consumer recorded in Hebrew: the sender's (or the handler's) right-to-left text. */
+const HEBREW_FAILURE = { name: 'PermanentError', message: 'הלקוח לא נמצא' };
+const HEBREW_TYPE = 'שולם';
+
+let server: ConsoleServer;
+let browser: Browser;
+let page: Page;
+
+beforeEach(() => {
+  clients.sqs.on(GetQueueAttributesCommand).resolves({ Attributes: { ApproximateNumberOfMessages: '0' } });
+  clients.sqs.on(ReceiveMessageCommand).resolves({ Messages: [] });
+  clients.sqs.on(ChangeMessageVisibilityBatchCommand).resolves({ Successful: [], Failed: [] });
+  // A paused consumer: the overview says so in the warning colour.
+  clients.lambda.on(GetEventSourceMappingCommand).resolves({ State: 'Disabled' });
+  clients.cloudwatch.on(GetMetricDataCommand).resolves({ MetricDataResults: [] });
+  installFakeQueue(clients.sqs, EVENTS.deadLetterUrl, [
+    deadLetterMessage(1, { type: HEBREW_TYPE, failure: HEBREW_FAILURE }),
+    deadLetterMessage(2, { type: HEBREW_TYPE, failure: HEBREW_FAILURE }),
+  ]);
+});
+
+beforeAll(async () => {
+  const operations = new ConsoleOperations({
+    backend: testBackend(),
+    target: stackTarget(),
+    config: resolveConfig(exampleConfig),
+    feed: unavailableFeed('no feed for a deployed stack'),
+  });
+  [server, browser] = await Promise.all([
+    loadConsoleAssets().then((assets) => startConsoleServer({ operations, assets, token: 'browser-token' })),
+    chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu'] }),
+  ]);
+  page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  page.setDefaultTimeout(20_000);
+}, 180_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+/**
+ * Opens a page of the console afresh (a new load, not a change of hash, so it reads the dead letters this test's
+ * queue holds), from the URL with the run's token, as the CLI prints it.
+ */
+const open = async (hash: string, on = page) => {
+  await on.goto('about:blank');
+  await on.goto(`${server.url}${hash}`);
+};
+
+const openFailures = async () => {
+  await open('#/failures/events');
+  await page.locator('tr[data-id="evt-1"]').waitFor();
+};
+
+/** The element focus is on: its text, or its accessible name when it has one. */
+const focused = () =>
+  page.evaluate(() => {
+    const active = document.activeElement as HTMLElement | null;
+    return {
+      label: active?.getAttribute('aria-label') ?? active?.textContent?.trim() ?? '',
+      inDialog: active?.closest('[role="alertdialog"]') !== null,
+    };
+  });
+
+describe('the confirmations before destructive actions', () => {
+  it('are alert dialogs: focus moves in, Escape cancels and focus returns to the button that opened them', async () => {
+    await openFailures();
+    await page.getByRole('checkbox', { name: 'select evt-1' }).check();
+    const opener = page.getByRole('button', { name: 'Delete selected (1)...' });
+    await opener.focus();
+    await page.keyboard.press('Enter');
+    const dialog = page.getByRole('alertdialog');
+    await dialog.waitFor();
+    expect(await dialog.getAttribute('aria-describedby')).not.toBeNull();
+    // The least destructive choice has focus: Enter pressed twice does not delete.
+    expect(await focused()).toEqual({ label: 'Cancel', inDialog: true });
+    await page.keyboard.press('Escape');
+    expect(await dialog.count()).toBe(0);
+    expect(await focused()).toEqual({ label: 'Delete selected (1)...', inDialog: false });
+  });
+
+  it("the purge's asks for the queue's name in a labelled field, and gives focus back when cancelled", async () => {
+    await openFailures();
+    await page.getByRole('button', { name: 'Purge the DLQ...' }).click();
+    const field = page.getByRole('alertdialog').getByRole('textbox', { name: 'Type events to confirm' });
+    await field.waitFor();
+    expect(await field.evaluate((el) => el === document.activeElement)).toBe(true);
+    await page.getByRole('alertdialog').getByRole('button', { name: 'Cancel' }).click();
+    expect(await page.getByRole('alertdialog').count()).toBe(0);
+    expect((await focused()).label).toBe('Purge the DLQ...');
+  });
+
+  it("a whole failure's is one too", async () => {
+    await openFailures();
+    await page.locator('[data-whole-failure="delete"]').click();
+    await page.getByRole('alertdialog').waitFor();
+    expect(await focused()).toEqual({ label: 'Cancel', inDialog: true });
+  });
+});
+
