@@ -124,3 +124,46 @@ describe('the confirmations before destructive actions', () => {
   });
 });
 
+describe('what a screen reader is told', () => {
+  it('which page and which dead-letter queue is the current one, not by colour alone', async () => {
+    await openFailures();
+    expect(await page.locator('header nav a[aria-current="page"]').textContent()).toContain('Failures');
+    expect(await page.locator('nav.tabs a[aria-current="page"]').getAttribute('data-tab')).toBe('events');
+  });
+
+  it("a job's outcome, from a live region that was there before the job ended", async () => {
+    await openFailures();
+    await page.locator('tr[data-id="evt-1"]').getByRole('button', { name: 'Redrive' }).click();
+    await page.locator('[data-job-state="done"], [data-job-state="failed"]').waitFor();
+    const outcome = page.locator('.job [role="status"]');
+    expect((await outcome.textContent())?.trim()).not.toBe('');
+  });
+
+  it('the headers of every table and the name of every field, on the failures, event and actions pages', async () => {
+    const unnamed = () =>
+      page.evaluate(() => {
+        const fields = Array.from(document.querySelectorAll('input, select, textarea')).filter(
+          (el) =>
+            (el as HTMLInputElement).labels?.length === 0 &&
+            !el.getAttribute('aria-label') &&
+            !el.getAttribute('aria-labelledby'),
+        );
+        const tables = Array.from(document.querySelectorAll('table')).filter(
+          (table) =>
+            table.querySelector('th') === null ||
+            Array.from(table.querySelectorAll('th')).some((th) => th.textContent?.trim() === ''),
+        );
+        return [...fields.map((el) => el.outerHTML), ...tables.map((t) => t.id || t.outerHTML.slice(0, 60))];
+      });
+    await openFailures();
+    await page.getByRole('button', { name: 'Purge the DLQ...' }).click();
+    expect(await unnamed()).toEqual([]);
+    await open('#/event/evt-1');
+    await page.locator('[data-dead-letter="events"]').waitFor();
+    expect(await unnamed()).toEqual([]);
+    await open('#/actions');
+    await page.locator('#consumers').waitFor();
+    expect(await unnamed()).toEqual([]);
+  });
+});
+

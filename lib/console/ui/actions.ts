@@ -12,7 +12,8 @@ function Consumers({ overview, refresh }: { overview: Overview; refresh: () => v
   const act = (queue: string, what: 'pause' | 'resume') =>
     post(`/api/queues/${queue}/${what}`).then(refresh, (e: Error) => setError(e.message));
   return html`<div class="card"><h3>Consumers</h3>
-    <table class="grid" id="consumers"><tbody>${overview.queues.map(
+    <table class="grid" id="consumers">
+    <thead><tr><th>Queue</th><th>Consumer</th><th><span class="visually-hidden">Actions</span></th></tr></thead><tbody>${overview.queues.map(
       (q) => html`<tr data-queue=${q.queue}>
       <td><b>${q.queue}</b></td><td data-col="consumer">${q.consumer ?? 'no consumer'}</td>
       <td>${

@@ -84,7 +84,8 @@ function DeadLetterBlock({
       <dt>Content type</dt><dd>${d.contentType ?? '?'}</dd>
     </dl>
     <h4>Headers</h4>
-    <table class="grid" data-headers>${Object.entries(d.headers).map(([k, v]) => html`<tr><td>${k}</td><td>${v}</td></tr>`)}</table>
+    <table class="grid" data-headers><thead><tr><th>Header</th><th>Value</th></tr></thead>
+      <tbody>${Object.entries(d.headers).map(([k, v]) => html`<tr><td>${k}</td><td>${v}</td></tr>`)}</tbody></table>
     <p class="muted">Signature and credential headers are never kept in the envelope, nor shown.</p>
     ${d.hiddenHeaders.length > 0 && html`<p class="note" data-hidden-headers>Hidden: ${d.hiddenHeaders.join(', ')} (credentials an older version kept in this record; their values are not shown)</p>`}
     <h4>Body${d.bodyEncoding === 'base64' ? ' (base64: not UTF-8 text)' : ''}</h4>

@@ -79,7 +79,7 @@ export function FailureGroupsView({
     <h3>By failure <span class="count">${groups.length === 1 ? '1 failure' : `${groups.length} failures`}</span></h3>
     ${partial && html`<p class="note" data-failure-groups-partial>${partial}</p>`}
     <table class="grid">
-      <thead><tr><th></th><th>Key</th><th>Count</th><th>Failure</th><th>Types</th><th>First failure</th><th>Last failure</th><th>In the whole DLQ</th></tr></thead>
+      <thead><tr><th><span class="visually-hidden">Select</span></th><th>Key</th><th>Count</th><th>Failure</th><th>Types</th><th>First failure</th><th>Last failure</th><th>In the whole DLQ</th></tr></thead>
       <tbody>${groups.map(
         (g) => html`<tr data-failure-key=${g.key}>
         <td><input type="checkbox" aria-label=${`select the ${g.count} dead letters of failure ${g.key}`} checked=${all(g)} onChange=${() => select(g.ids, !all(g))} /></td>

@@ -70,7 +70,7 @@ function Group({
   return html`<div class="card group" data-reason=${group.reason}>
     <h3><span class="bad">${group.reason}</span> <span class="count" data-group-count>${readOf === null ? group.count : `${group.count} of the ${readOf} read`}${paged ? `, ${group.messages.length} on this page` : ''}</span></h3>
     <table class="grid">
-      <thead><tr><th></th><th>Id</th><th>Source</th><th>Type</th><th>Received</th><th>Tries</th><th></th></tr></thead>
+      <thead><tr><th><span class="visually-hidden">Select</span></th><th>Id</th><th>Source</th><th>Type</th><th>Received</th><th>Tries</th><th><span class="visually-hidden">Action</span></th></tr></thead>
       <tbody>${group.messages.map(
         (m) => html`<tr data-id=${keyOf(m)}>
         <td><input type="checkbox" aria-label=${`select ${keyOf(m)}`} checked=${selected.has(keyOf(m))} onChange=${() => toggle(keyOf(m))} /></td>
@@ -238,7 +238,7 @@ export function FailuresPage({
     <nav class="tabs">${tabs.map(
       (
         q,
-      ) => html`<a href=${`#/failures/${encodeURIComponent(q.queue)}`} data-tab=${q.queue} class=${q.queue === current ? 'active' : ''}>
+      ) => html`<a href=${`#/failures/${encodeURIComponent(q.queue)}`} data-tab=${q.queue} class=${q.queue === current ? 'active' : ''} aria-current=${q.queue === current ? 'page' : undefined}>
       ${q.queue} <span class=${countOf(q) > 0 ? 'count bad' : 'count'}>${countOf(q)}</span></a>`,
     )}</nav>
     ${current && html`<${QueueFailures} key=${current} queue=${current} onDepth=${(depth: number) => setRead({ queue: current, depth })} onChanged=${refresh} />`}

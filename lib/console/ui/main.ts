@@ -30,13 +30,15 @@ function App() {
     (overview?.queues.reduce((sum, q) => sum + q.deadLettered, 0) ?? 0) +
     (overview?.deadLetterQueues.reduce((sum, d) => sum + d.deadLettered, 0) ?? 0);
   const current = page === '' ? 'overview' : page;
+  // An event's or a job's page belongs to the Events or Jobs page.
+  const isCurrent = (key: string) => current === key || `${current}s` === key;
   return html`<header>
       <h1>hookline</h1><span class="target">${overview?.target ?? ''}</span>
       <nav>${PAGES.map(
         ([
           key,
           label,
-        ]) => html`<a href=${`#/${key}`} class=${current === key || `${current}s` === key ? 'active' : ''}>
+        ]) => html`<a href=${`#/${key}`} class=${isCurrent(key) ? 'active' : ''} aria-current=${isCurrent(key) ? 'page' : undefined}>
         ${label}${key === 'failures' && dlq > 0 ? html` <span class="count bad">${dlq}</span>` : ''}</a>`,
       )}</nav>
     </header>
