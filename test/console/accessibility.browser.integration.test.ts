@@ -167,3 +167,81 @@ describe('what a screen reader is told', () => {
   });
 });
 
+/** Every text on the page whose colour contrasts less than 4.5:1 with what is behind it (WCAG 1.4.3). */
+function lowContrast(on: Page) {
+  return on.evaluate(() => {
+    const rgb = (css: string) => (css.match(/[\d.]+/g) ?? []).map(Number);
+    const luminance = ([r = 0, g = 0, b = 0]: number[]) => {
+      const channel = (c: number) =>
+        c / 255 <= 0.03928 ? c / 255 / 12.92 : ((c / 255 + 0.055) / 1.055) ** 2.4;
+      return 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b);
+    };
+    const background = (el: Element | null): number[] => {
+      for (let at = el; at; at = at.parentElement) {
+        const colour = rgb(getComputedStyle(at).backgroundColor);
+        if (colour.length === 3 || (colour[3] ?? 0) > 0) return colour;
+      }
+      return [255, 255, 255];
+    };
+    const low: string[] = [];
+    for (const el of Array.from(document.querySelectorAll('main *'))) {
+      const text = Array.from(el.childNodes).some(
+        (n) => n.nodeType === Node.TEXT_NODE && n.textContent?.trim(),
+      );
+      // A disabled control is exempt, as is what a failed read left dimmed under the note saying so.
+      if (!text || el.closest(':disabled, .stale')) continue;
+      const fg = luminance(rgb(getComputedStyle(el).color));
+      const bg = luminance(background(el));
+      const ratio = (Math.max(fg, bg) + 0.05) / (Math.min(fg, bg) + 0.05);
+      if (ratio < 4.5) low.push(`${el.className || el.tagName}: ${ratio.toFixed(2)}`);
+    }
+    return [...new Set(low)];
+  });
+}
+
+describe('colour', () => {
+  it('every state, badge and note the pages use contrasts at least 4.5:1 with its background', async () => {
+    await open('#/overview');
+    await page.locator('#queues tr[data-queue="events"] .warn').waitFor();
+    // The job and feed states' badges, and the muted and tag texts, as the events and jobs pages show them.
+    await page.evaluate(() => {
+      const states = [
+        'processed',
+        'dead-lettered',
+        'retried',
+        'queued',
+        'completed',
+        'cancelled',
+        'processing',
+      ];
+      const samples = document.createElement('p');
+      samples.innerHTML = `${states.map((s) => `<span class="outcome ${s}">${s}</span>`).join(' ')}
+        <span class="tag">fifo</span><span class="count">3</span><span class="muted">muted</span>`;
+      const inNote = samples.cloneNode(true) as HTMLElement;
+      inNote.className = 'note';
+      document.querySelector('main')?.append(samples, inNote);
+    });
+    expect(await lowContrast(page)).toEqual([]);
+    await openFailures();
+    expect(await lowContrast(page)).toEqual([]);
+  });
+});
+
+describe('a 320 px wide window (400 % zoom)', () => {
+  it("keeps every page link and every failures' button inside the window", async () => {
+    const narrow = await browser.newPage({ viewport: { width: 320, height: 640 } });
+    try {
+      await open('#/failures/events', narrow);
+      await narrow.locator('tr[data-id="evt-1"]').waitFor();
+      const outside = await narrow.evaluate(() =>
+        Array.from(document.querySelectorAll('header a, nav.tabs a, .toolbar button'))
+          .filter((el) => el.getBoundingClientRect().right > window.innerWidth)
+          .map((el) => el.textContent?.trim()),
+      );
+      expect(outside).toEqual([]);
+    } finally {
+      await narrow.close();
+    }
+  });
+});
+
