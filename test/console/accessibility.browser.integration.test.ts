@@ -245,3 +245,44 @@ describe('a 320 px wide window (400 % zoom)', () => {
   });
 });
 
+describe("the sender's right-to-left text", () => {
+  it("is isolated from the counts around it: a group's count stays after its reason", async () => {
+    await openFailures();
+    const group = page.locator(`.group[data-reason*="${HEBREW_FAILURE.message}"] h3`);
+    const [reasonRight, countLeft] = await group.evaluate((h3) => {
+      const reason = h3.querySelector('.bad') as HTMLElement;
+      const count = h3.querySelector('[data-group-count]') as HTMLElement;
+      const first = document.createRange();
+      first.setStart(count.firstChild as Text, 0);
+      first.setEnd(count.firstChild as Text, 1);
+      return [reason.getBoundingClientRect().right, first.getBoundingClientRect().left];
+    });
+    expect(countLeft).toBeGreaterThanOrEqual(reasonRight);
+  });
+
+  it("keeps each type's count beside its type in the By failure view", async () => {
+    await openFailures();
+    const types = page.locator('#failure-groups tr td:nth-child(5)').first();
+    // "<type> (2)": the count's digit is drawn on the type's line, right of every letter of it, not before them.
+    const { type, digit } = await types.evaluate((cell, typeLength) => {
+      // On one line, so the order drawn is the bidirectional algorithm's alone, not where the narrow column wraps.
+      (cell as HTMLElement).style.whiteSpace = 'nowrap';
+      const box = (node: Node, from: number, to: number) => {
+        const range = document.createRange();
+        range.setStart(node, from);
+        range.setEnd(node, to);
+        const { left, right, top } = range.getBoundingClientRect();
+        return { left, right, top };
+      };
+      const typeText = cell.querySelector('bdi')?.firstChild ?? (cell.firstChild as Text);
+      const walker = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT);
+      for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+        const at = node.textContent?.indexOf('2') ?? -1;
+        if (at >= 0) return { type: box(typeText, 0, typeLength), digit: box(node, at, at + 1) };
+      }
+      throw new Error(`no count in ${cell.textContent}`);
+    }, HEBREW_TYPE.length);
+    expect(digit.top).toBe(type.top);
+    expect(digit.left).toBeGreaterThanOrEqual(type.right);
+  });
+});

@@ -46,6 +46,10 @@ function startWholeFailure(queue: string, { action, group }: WholeFailureRequest
 
 const keyOf = (m: DeadLetterSummary) => m.id ?? m.messageId;
 
+/**
+ * One reason's dead letters. The reason is isolated (`bdi`): the handler's or the sender's text, right-to-left, would
+ * otherwise pull the count that follows it in front of it.
+ */
 function Group({
   group,
   selected,
@@ -68,7 +72,7 @@ function Group({
   paged: boolean;
 }) {
   return html`<div class="card group" data-reason=${group.reason}>
-    <h3><span class="bad">${group.reason}</span> <span class="count" data-group-count>${readOf === null ? group.count : `${group.count} of the ${readOf} read`}${paged ? `, ${group.messages.length} on this page` : ''}</span></h3>
+    <h3><bdi class="bad">${group.reason}</bdi> <span class="count" data-group-count>${readOf === null ? group.count : `${group.count} of the ${readOf} read`}${paged ? `, ${group.messages.length} on this page` : ''}</span></h3>
     <table class="grid">
       <thead><tr><th><span class="visually-hidden">Select</span></th><th>Id</th><th>Source</th><th>Type</th><th>Received</th><th>Tries</th><th><span class="visually-hidden">Action</span></th></tr></thead>
       <tbody>${group.messages.map(

@@ -159,7 +159,7 @@ export function JobPage({ id }: { id: string }) {
       ? ''
       : html`<dt>${label}</dt><dd data-field=${name}>${String(value)}</dd>`;
   return html`<section class=${error && data ? 'stale' : ''}>
-    <h2>Job <code>${id}</code> <button class="small" onClick=${reload}>Refresh</button></h2>
+    <h2>Job <code><bdi>${id}</bdi></code> <button class="small" onClick=${reload}>Refresh</button></h2>
     <p><a href="#/jobs">All jobs</a></p>
     <${StaleNote} error=${error} updatedAt=${updatedAt} />
     ${!data && !error && html`<p class="muted">Reading the job record...</p>`}
