@@ -1,7 +1,7 @@
 /**
- * The web console for a keyboard and screen-reader user, at 400 % zoom (a 320 px wide window) and with the sender's
- * right-to-left text: the real page (the built bundle) in Debian's headless Chromium, served by the real console
- * server for a deployed stack whose AWS calls are mocked.
+ * The web console for a keyboard and screen-reader user, at 400 % zoom (a 320 px wide window), with the sender's
+ * right-to-left text, and while AWS stops answering and comes back: the real page (the built bundle) in Debian's
+ * headless Chromium, served by the real console server for a deployed stack whose AWS calls are mocked.
  */
 import { GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { GetEventSourceMappingCommand } from '@aws-sdk/client-lambda';
@@ -38,11 +38,15 @@ beforeEach(() => {
   // A paused consumer: the overview says so in the warning colour.
   clients.lambda.on(GetEventSourceMappingCommand).resolves({ State: 'Disabled' });
   clients.cloudwatch.on(GetMetricDataCommand).resolves({ MetricDataResults: [] });
+  installDeadLetters();
+});
+
+/** The events DLQ's two dead letters, failed in Hebrew. */
+const installDeadLetters = () =>
   installFakeQueue(clients.sqs, EVENTS.deadLetterUrl, [
     deadLetterMessage(1, { type: HEBREW_TYPE, failure: HEBREW_FAILURE }),
     deadLetterMessage(2, { type: HEBREW_TYPE, failure: HEBREW_FAILURE }),
   ]);
-});
 
 beforeAll(async () => {
   const operations = new ConsoleOperations({
@@ -284,5 +288,17 @@ describe("the sender's right-to-left text", () => {
     }, HEBREW_TYPE.length);
     expect(digit.top).toBe(type.top);
     expect(digit.left).toBeGreaterThanOrEqual(type.right);
+  });
+});
+
+describe('AWS going away and coming back', () => {
+  it('a failures page read while AWS does not answer says so, then shows the dead letters once it answers, without a Refresh', async () => {
+    const refused = Object.assign(new Error('connect ECONNREFUSED 3.5.0.1:443'), { code: 'ECONNREFUSED' });
+    clients.sqs.on(ReceiveMessageCommand, { QueueUrl: EVENTS.deadLetterUrl }).rejects(refused);
+    await open('#/failures/events');
+    await page.locator('main [role="alert"]').waitFor();
+    installDeadLetters();
+    await page.locator('tr[data-id="evt-1"]').waitFor();
+    expect(await page.locator('main [role="alert"]').count()).toBe(0);
   });
 });
