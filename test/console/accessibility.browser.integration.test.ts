@@ -129,10 +129,13 @@ describe('the confirmations before destructive actions', () => {
 });
 
 describe('what a screen reader is told', () => {
-  it('which page and which dead-letter queue is the current one, not by colour alone', async () => {
+  it('which page and which dead-letter queue is the current one, not by colour alone, and in the title', async () => {
     await openFailures();
     expect(await page.locator('header nav a[aria-current="page"]').textContent()).toContain('Failures');
     expect(await page.locator('nav.tabs a[aria-current="page"]').getAttribute('data-tab')).toBe('events');
+    expect(await page.title()).toMatch(/^Failures: events - hookline console: /);
+    await page.locator('tr[data-id="evt-1"] a').click();
+    await expect.poll(() => page.title()).toMatch(/^Event evt-1 - hookline console: /);
   });
 
   it("a job's outcome, from a live region that was there before the job ended", async () => {
