@@ -108,7 +108,10 @@ export function JobsPage() {
   </section>`;
 }
 
-/** Cancel, behind a confirmation; the answer is the CLI's own lines, a refusal its error. */
+/**
+ * Cancel, behind a confirmation; the answer is the CLI's own lines (in a live region there from the start, so a
+ * screen reader announces them), a refusal its error.
+ */
 function CancelBox({ id, done }: { id: string; done: () => void }) {
   const [open, setOpen] = useState(false);
   const [summary, setSummary] = useState<string[] | null>(null);
@@ -146,7 +149,7 @@ function CancelBox({ id, done }: { id: string; done: () => void }) {
       <//>`
     }
     <${ErrorNote} error=${error} />
-    ${summary && html`<div class="result" data-cancelled>${summary.map((line) => html`<div>${line}</div>`)}</div>`}
+    <div role="status">${summary && html`<div class="result" data-cancelled>${summary.map((line) => html`<div>${line}</div>`)}</div>`}</div>
   </div>`;
 }
 
