@@ -140,7 +140,8 @@ describe('what a screen reader is told', () => {
 
   it("a job's outcome, from a live region that was there before the job ended", async () => {
     await openFailures();
-    await page.locator('tr[data-id="evt-1"]').getByRole('button', { name: 'Redrive' }).click();
+    // Each row's button names its event: a screen reader listing the buttons hears which one each redrives.
+    await page.getByRole('button', { name: 'Redrive evt-1', exact: true }).click();
     await page.locator('[data-job-state="done"], [data-job-state="failed"]').waitFor();
     const outcome = page.locator('.job [role="status"]');
     expect((await outcome.textContent())?.trim()).not.toBe('');

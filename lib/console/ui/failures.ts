@@ -48,7 +48,8 @@ const keyOf = (m: DeadLetterSummary) => m.id ?? m.messageId;
 
 /**
  * One reason's dead letters. The reason is isolated (`bdi`): the handler's or the sender's text, right-to-left, would
- * otherwise pull the count that follows it in front of it.
+ * otherwise pull the count that follows it in front of it. Each row's Redrive names its event: a screen reader lists
+ * buttons without their row.
  */
 function Group({
   group,
@@ -80,7 +81,7 @@ function Group({
         <td><input type="checkbox" aria-label=${`select ${keyOf(m)}`} checked=${selected.has(keyOf(m))} onChange=${() => toggle(keyOf(m))} /></td>
         <td><a href=${`#/event/${encodeURIComponent(keyOf(m))}`}>${keyOf(m)}</a></td><td>${m.source ?? ''}</td><td>${m.type ?? ''}</td>
         <td class="muted">${m.receivedAt ?? ''}</td><td class="num">${m.receiveCount ?? ''}</td>
-        <td><button class="small" disabled=${busy || refused !== null} title=${refused ?? ''} onClick=${() => redriveOne(keyOf(m))}>Redrive</button></td></tr>`,
+        <td><button class="small" aria-label=${`Redrive ${keyOf(m)}`} disabled=${busy || refused !== null} title=${refused ?? ''} onClick=${() => redriveOne(keyOf(m))}>Redrive</button></td></tr>`,
       )}</tbody>
     </table>
   </div>`;
