@@ -252,6 +252,8 @@ describe('hookline console in a browser', () => {
     const sent = page.locator('[data-send-status]');
     await sent.waitFor();
     expect(await sent.getAttribute('data-send-status')).toBe('202');
+    // Announced to a screen reader: the answer is in a live region.
+    expect(await page.locator('[role="status"] [data-send-status]').count()).toBe(1);
     const id = (await sent.locator('a').textContent()) ?? '';
     expect(id).not.toBe('');
     waitingId = id;

@@ -289,7 +289,7 @@ describe('the Jobs page in a browser', () => {
     await page.keyboard.press('Enter');
     await page.locator('button', { hasText: 'Cancel the job' }).focus();
     await page.keyboard.press('Enter');
-    expect(await page.locator('[data-cancelled]').textContent()).toBe(
+    expect(await page.locator('[role="status"] [data-cancelled]').textContent()).toBe(
       'cancelled job later-1 (it was scheduled): the consumer skips it',
     );
     await page.locator('[data-field="state"]', { hasText: 'cancelled' }).waitFor();

@@ -12,7 +12,8 @@ function Consumers({ overview, refresh }: { overview: Overview; refresh: () => v
   const act = (queue: string, what: 'pause' | 'resume') =>
     post(`/api/queues/${queue}/${what}`).then(refresh, (e: Error) => setError(e.message));
   return html`<div class="card"><h3>Consumers</h3>
-    <table class="grid" id="consumers"><tbody>${overview.queues.map(
+    <table class="grid" id="consumers">
+    <thead><tr><th>Queue</th><th>Consumer</th><th><span class="visually-hidden">Actions</span></th></tr></thead><tbody>${overview.queues.map(
       (q) => html`<tr data-queue=${q.queue}>
       <td><b>${q.queue}</b></td><td data-col="consumer">${q.consumer ?? 'no consumer'}</td>
       <td>${
@@ -38,6 +39,7 @@ interface SendResult {
   hint: string | null;
 }
 
+/** Sends one; its answer is in a live region there from the start, so a screen reader announces it. */
 function SendWebhook({ overview }: { overview: Overview }) {
   const [source, setSource] = useState(overview.sources[0]?.name ?? '');
   const [type, setType] = useState('');
@@ -54,13 +56,13 @@ function SendWebhook({ overview }: { overview: Overview }) {
       ${overview.sources.map((s) => html`<option value=${s.name}>${s.name} (${s.type})</option>`)}</select></label>
     <label>Type <input name="send-type" placeholder="the sample's" value=${type} onInput=${(e: Event) => setType((e.target as HTMLInputElement).value)} /></label>
     <button onClick=${send}>Send</button>
-    ${
+    <div role="status">${
       result &&
       html`<p class=${result.ok ? 'ok' : 'bad'} data-send-status=${result.status}>${result.status} ${result.source} ${result.type ?? ''}
       ${result.id ? html` id <a href=${`#/event/${encodeURIComponent(result.id)}`}>${result.id}</a>` : ''} ${result.response ?? ''}
       <span class="muted"> (signed with the ${result.secretFrom} secret, not shown)</span></p>
       ${result.hint && html`<p class="note" data-send-hint>${result.hint}</p>`}`
-    }
+    }</div>
     <${ErrorNote} error=${error} /></div>`;
 }
 

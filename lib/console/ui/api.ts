@@ -13,10 +13,23 @@ const restart = document.querySelector('meta[name="hookline-console-command"]')?
 /** What the browser's bare "Failed to fetch" means here: the console process is not answering. */
 const NOT_ANSWERING = `the console is not answering: it was stopped (or started again, with a new URL): ${restart ? `run ${restart} again` : 'start it again'} and open the URL it prints`;
 
+/** What the server answered, when it refused or failed: a 503 is the backend's state, which a read waits out. */
+class ApiError extends Error {
+  constructor(
+    message: string,
+    readonly status: number,
+  ) {
+    super(message);
+  }
+}
+
+/** How often a read the page makes once reads again while the backend cannot answer it (503). */
+const UNAVAILABLE_RETRY_MS = 2000;
+
 async function call<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
   const response = await send(method, path, body);
   const json = (await response.json()) as T & { error?: string };
-  if (!response.ok) throw new Error(json.error ?? `HTTP ${response.status}`);
+  if (!response.ok) throw new ApiError(json.error ?? `HTTP ${response.status}`, response.status);
   return json;
 }
 
@@ -46,6 +59,8 @@ export const post = <T>(path: string, body: unknown = {}) => call<T>('POST', pat
 /**
  * Polls `path` every `intervalMs` while mounted (0: once, and again on `reload()`); a `null` path pauses.
  * Reads that hold dead letters (failures, event page) load once: polling them would hide messages from a redrive.
+ * Such a read that the backend could not answer (local mode stopped, AWS unreachable: a 503) is made again until it
+ * is answered, so the page recovers by itself once the backend is back.
  */
 export function usePoll<T>(path: string | null, intervalMs: number) {
   const [data, setData] = useState<T | null>(null);
@@ -56,6 +71,7 @@ export function usePoll<T>(path: string | null, intervalMs: number) {
   useEffect(() => {
     if (path === null) return;
     let stopped = false;
+    let retry: ReturnType<typeof setTimeout> | undefined;
     const tick = async () => {
       try {
         const value = await get<T>(path);
@@ -65,7 +81,11 @@ export function usePoll<T>(path: string | null, intervalMs: number) {
           setError(null);
         }
       } catch (e) {
-        if (!stopped) setError((e as Error).message);
+        if (stopped) return;
+        setError((e as Error).message);
+        if (intervalMs === 0 && e instanceof ApiError && e.status === 503) {
+          retry = setTimeout(tick, UNAVAILABLE_RETRY_MS);
+        }
       }
     };
     void tick();
@@ -73,6 +93,7 @@ export function usePoll<T>(path: string | null, intervalMs: number) {
     return () => {
       stopped = true;
       clearInterval(timer);
+      clearTimeout(retry);
     };
   }, [path, intervalMs, round]);
   return { data, error, updatedAt, reload: () => setRound((r) => r + 1) };

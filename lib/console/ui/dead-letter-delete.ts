@@ -4,6 +4,7 @@
  * `flow-parents.ts`).
  */
 import { post } from './api';
+import { Confirmation } from './confirmation';
 import { html } from './html';
 
 /** Starts the delete of every copy of `ids` from the `queue` dead-letter queue; resolves with its job. */
@@ -26,11 +27,10 @@ export function DeleteConfirm({
   confirm: () => void;
   cancel: () => void;
 }) {
-  return html`<div class="card danger-zone" data-delete-confirm>
-    <p>Delete <b>${eventsText(count)}</b> from the <b>${queue}</b> dead-letter queue, every copy of each? This cannot
+  const question = html`<p>Delete <b>${eventsText(count)}</b> from the <b>${queue}</b> dead-letter queue, every copy of each? This cannot
       be undone: a deleted event never runs again, a deleted job's record says an operator deleted it, and a flow's
-      parent waiting for a deleted child can never be sent.</p>
+      parent waiting for a deleted child can never be sent.</p>`;
+  return html`<${Confirmation} label=${`Delete ${eventsText(count)}`} question=${question} cancel=${cancel} data-delete-confirm=${true}>
     <button class="danger" disabled=${busy} onClick=${confirm}>Delete ${eventsText(count)}</button>
-    <button onClick=${cancel}>Cancel</button>
-  </div>`;
+  <//>`;
 }

@@ -84,7 +84,8 @@ function DeadLetterBlock({
       <dt>Content type</dt><dd>${d.contentType ?? '?'}</dd>
     </dl>
     <h4>Headers</h4>
-    <table class="grid" data-headers>${Object.entries(d.headers).map(([k, v]) => html`<tr><td>${k}</td><td>${v}</td></tr>`)}</table>
+    <table class="grid" data-headers><thead><tr><th>Header</th><th>Value</th></tr></thead>
+      <tbody>${Object.entries(d.headers).map(([k, v]) => html`<tr><td>${k}</td><td>${v}</td></tr>`)}</tbody></table>
     <p class="muted">Signature and credential headers are never kept in the envelope, nor shown.</p>
     ${d.hiddenHeaders.length > 0 && html`<p class="note" data-hidden-headers>Hidden: ${d.hiddenHeaders.join(', ')} (credentials an older version kept in this record; their values are not shown)</p>`}
     <h4>Body${d.bodyEncoding === 'base64' ? ' (base64: not UTF-8 text)' : ''}</h4>
@@ -118,7 +119,7 @@ export function EventPage({ id }: { id: string }) {
   // A tenant column only where there is one to show: a queue without `tenants` has none.
   const fair = data?.timeline.some((e) => e.tenant) ?? false;
   return html`<section class=${error && data ? 'stale' : ''}>
-    <h2>Event <code>${id}</code> <button class="small" onClick=${reload}>Refresh</button></h2>
+    <h2>Event <code><bdi>${id}</bdi></code> <button class="small" onClick=${reload}>Refresh</button></h2>
     <${StaleNote} error=${error} updatedAt=${updatedAt} />
     ${!data && !error && html`<p class="muted">Reading the feed and the dead-letter queues...</p>`}
     ${
@@ -126,7 +127,7 @@ export function EventPage({ id }: { id: string }) {
       html`${
         data.sources.length > 1
           ? html`<p class="note" data-several-sources>${data.sources.length} events have this id, from ${data.sources.join(', ')} (ids are unique per source): the Source column says which is which.</p>`
-          : html`<p>${data.source ?? '?'} <b>${data.type ?? ''}</b></p>`
+          : html`<p>${data.source ?? '?'} <b><bdi>${data.type ?? ''}</bdi></b></p>`
       }
       ${tenantsOf(data).length > 0 && html`<p>Tenant <b data-field="event-tenant">${tenantsOf(data).join(', ')}</b></p>`}
       <h3>Timeline</h3>

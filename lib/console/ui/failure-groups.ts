@@ -45,11 +45,12 @@ export function partialReadNote(read: {
   return null;
 }
 
+/** Each type isolated (`bdi`): a right-to-left type would otherwise draw its count before it. */
 const typesOf = (group: FailureGroupAnswer) =>
   [
-    ...group.types.map((t) => `${t.type} (${t.count})`),
+    ...group.types.map((t) => html`<bdi>${t.type}</bdi> (${t.count})`),
     ...(group.otherTypes > 0 ? [`${group.otherTypes} of other types`] : []),
-  ].join(', ');
+  ].flatMap((part, i) => (i === 0 ? [part] : [', ', part]));
 
 export function FailureGroupsView({
   groups,
@@ -79,11 +80,11 @@ export function FailureGroupsView({
     <h3>By failure <span class="count">${groups.length === 1 ? '1 failure' : `${groups.length} failures`}</span></h3>
     ${partial && html`<p class="note" data-failure-groups-partial>${partial}</p>`}
     <table class="grid">
-      <thead><tr><th></th><th>Key</th><th>Count</th><th>Failure</th><th>Types</th><th>First failure</th><th>Last failure</th><th>In the whole DLQ</th></tr></thead>
+      <thead><tr><th><span class="visually-hidden">Select</span></th><th>Key</th><th>Count</th><th>Failure</th><th>Types</th><th>First failure</th><th>Last failure</th><th>In the whole DLQ</th></tr></thead>
       <tbody>${groups.map(
         (g) => html`<tr data-failure-key=${g.key}>
         <td><input type="checkbox" aria-label=${`select the ${g.count} dead letters of failure ${g.key}`} checked=${all(g)} onChange=${() => select(g.ids, !all(g))} /></td>
-        <td><code>${g.key}</code></td><td class="num" data-col="count">${g.count}</td><td><span class="bad">${g.pattern}</span>${g.sharedIds > 0 && html`<br /><span class="muted" data-shared-ids=${g.sharedIds}>${sharedNote(g.sharedIds)}</span>`}</td>
+        <td><code>${g.key}</code></td><td class="num" data-col="count">${g.count}</td><td><bdi class="bad">${g.pattern}</bdi>${g.sharedIds > 0 && html`<br /><span class="muted" data-shared-ids=${g.sharedIds}>${sharedNote(g.sharedIds)}</span>`}</td>
         <td>${typesOf(g)}</td><td class="muted">${g.firstFailedAt ?? ''}</td><td class="muted">${g.lastFailedAt ?? ''}</td>
         <${WholeFailureActions} group=${g} busy=${busy} redriveRefused=${redriveRefused} ask=${ask} /></tr>`,
       )}</tbody>

@@ -7,6 +7,7 @@
  */
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { post, usePoll } from './api';
+import { Confirmation } from './confirmation';
 import { DeleteConfirm, startDelete } from './dead-letter-delete';
 import { type FailureGroupAnswer, FailureGroupsView, partialReadNote } from './failure-groups';
 import { html } from './html';
@@ -45,6 +46,11 @@ function startWholeFailure(queue: string, { action, group }: WholeFailureRequest
 
 const keyOf = (m: DeadLetterSummary) => m.id ?? m.messageId;
 
+/**
+ * One reason's dead letters. The reason is isolated (`bdi`): the handler's or the sender's text, right-to-left, would
+ * otherwise pull the count that follows it in front of it. Each row's Redrive names its event: a screen reader lists
+ * buttons without their row.
+ */
 function Group({
   group,
   selected,
@@ -67,15 +73,15 @@ function Group({
   paged: boolean;
 }) {
   return html`<div class="card group" data-reason=${group.reason}>
-    <h3><span class="bad">${group.reason}</span> <span class="count" data-group-count>${readOf === null ? group.count : `${group.count} of the ${readOf} read`}${paged ? `, ${group.messages.length} on this page` : ''}</span></h3>
+    <h3><bdi class="bad">${group.reason}</bdi> <span class="count" data-group-count>${readOf === null ? group.count : `${group.count} of the ${readOf} read`}${paged ? `, ${group.messages.length} on this page` : ''}</span></h3>
     <table class="grid">
-      <thead><tr><th></th><th>Id</th><th>Source</th><th>Type</th><th>Received</th><th>Tries</th><th></th></tr></thead>
+      <thead><tr><th><span class="visually-hidden">Select</span></th><th>Id</th><th>Source</th><th>Type</th><th>Received</th><th>Tries</th><th><span class="visually-hidden">Action</span></th></tr></thead>
       <tbody>${group.messages.map(
         (m) => html`<tr data-id=${keyOf(m)}>
         <td><input type="checkbox" aria-label=${`select ${keyOf(m)}`} checked=${selected.has(keyOf(m))} onChange=${() => toggle(keyOf(m))} /></td>
         <td><a href=${`#/event/${encodeURIComponent(keyOf(m))}`}>${keyOf(m)}</a></td><td>${m.source ?? ''}</td><td>${m.type ?? ''}</td>
         <td class="muted">${m.receivedAt ?? ''}</td><td class="num">${m.receiveCount ?? ''}</td>
-        <td><button class="small" disabled=${busy || refused !== null} title=${refused ?? ''} onClick=${() => redriveOne(keyOf(m))}>Redrive</button></td></tr>`,
+        <td><button class="small" aria-label=${`Redrive ${keyOf(m)}`} disabled=${busy || refused !== null} title=${refused ?? ''} onClick=${() => redriveOne(keyOf(m))}>Redrive</button></td></tr>`,
       )}</tbody>
     </table>
   </div>`;
@@ -92,14 +98,20 @@ function PurgeBox({
 }) {
   const [open, setOpen] = useState(false);
   const [typed, setTyped] = useState('');
-  if (!open) return html`<button class="danger" onClick=${() => setOpen(true)}>Purge the DLQ...</button>`;
-  return html`<div class="card danger-zone">
-    <p>This deletes every message of the <b>${queue}</b> dead-letter queue. It cannot be undone.
-      Type <code>${queue}</code> to confirm.</p>
-    <input name="purge-confirm" value=${typed} onInput=${(e: Event) => setTyped((e.target as HTMLInputElement).value)} />
-    <button class="danger" disabled=${busy || typed !== queue} onClick=${() => start(typed)}>Purge</button>
-    <button onClick=${() => setOpen(false)}>Cancel</button>
-  </div>`;
+  const close = () => {
+    setOpen(false);
+    setTyped('');
+  };
+  const question = html`<p>This deletes every message of the <b>${queue}</b> dead-letter queue. It cannot be undone.</p>`;
+  return html`<button class="danger" aria-expanded=${open} onClick=${() => setOpen(true)}>Purge the DLQ...</button>
+    ${
+      open &&
+      html`<${Confirmation} label=${`Purge the ${queue} dead-letter queue`} question=${question} cancel=${close}>
+      <label>Type <code>${queue}</code> to confirm
+        <input name="purge-confirm" value=${typed} onInput=${(e: Event) => setTyped((e.target as HTMLInputElement).value)} /></label>
+      <button class="danger" disabled=${busy || typed !== queue} onClick=${() => start(typed)}>Purge</button>
+    <//>`
+    }`;
 }
 
 /** The dead letters ticked, by the id the page redrives and deletes them by: one at a time, or a failure's all. */
@@ -231,7 +243,7 @@ export function FailuresPage({
     <nav class="tabs">${tabs.map(
       (
         q,
-      ) => html`<a href=${`#/failures/${encodeURIComponent(q.queue)}`} data-tab=${q.queue} class=${q.queue === current ? 'active' : ''}>
+      ) => html`<a href=${`#/failures/${encodeURIComponent(q.queue)}`} data-tab=${q.queue} class=${q.queue === current ? 'active' : ''} aria-current=${q.queue === current ? 'page' : undefined}>
       ${q.queue} <span class=${countOf(q) > 0 ? 'count bad' : 'count'}>${countOf(q)}</span></a>`,
     )}</nav>
     ${current && html`<${QueueFailures} key=${current} queue=${current} onDepth=${(depth: number) => setRead({ queue: current, depth })} onChanged=${refresh} />`}

@@ -6,6 +6,7 @@
  */
 import { useRef, useState } from 'preact/hooks';
 import { post, usePoll } from './api';
+import { Confirmation } from './confirmation';
 import { html } from './html';
 import { ErrorNote, type PageAnswer, Pager, StaleNote } from './widgets';
 
@@ -107,7 +108,10 @@ export function JobsPage() {
   </section>`;
 }
 
-/** Cancel, behind a confirmation; the answer is the CLI's own lines, a refusal its error. */
+/**
+ * Cancel, behind a confirmation; the answer is the CLI's own lines (in a live region there from the start, so a
+ * screen reader announces them), a refusal its error.
+ */
 function CancelBox({ id, done }: { id: string; done: () => void }) {
   const [open, setOpen] = useState(false);
   const [summary, setSummary] = useState<string[] | null>(null);
@@ -134,19 +138,18 @@ function CancelBox({ id, done }: { id: string; done: () => void }) {
         setBusy(false);
       });
   };
+  const question = html`<p>Cancel job <b><bdi>${id}</bdi></b>? Only a job that has not started (scheduled, waiting for its children or
+    failed by one of them, or waiting in its queue) can be cancelled: the consumer then skips it.</p>`;
   return html`<div data-cancel>
+    <button aria-expanded=${open} onClick=${() => setOpen(true)}>Cancel...</button>
     ${
-      open
-        ? html`<div class="card danger-zone">
-        <p>Cancel job <b>${id}</b>? Only a job that has not started (scheduled, waiting for its children or failed by one of them, or waiting in its queue) can be
-          cancelled: the consumer then skips it.</p>
+      open &&
+      html`<${Confirmation} label=${`Cancel job ${id}`} question=${question} cancel=${() => setOpen(false)} cancelText="Keep it">
         <button class="danger" disabled=${busy} onClick=${cancel}>Cancel the job</button>
-        <button onClick=${() => setOpen(false)}>Keep it</button>
-      </div>`
-        : html`<button onClick=${() => setOpen(true)}>Cancel...</button>`
+      <//>`
     }
     <${ErrorNote} error=${error} />
-    ${summary && html`<div class="result" data-cancelled>${summary.map((line) => html`<div>${line}</div>`)}</div>`}
+    <div role="status">${summary && html`<div class="result" data-cancelled>${summary.map((line) => html`<div>${line}</div>`)}</div>`}</div>
   </div>`;
 }
 
@@ -159,7 +162,7 @@ export function JobPage({ id }: { id: string }) {
       ? ''
       : html`<dt>${label}</dt><dd data-field=${name}>${String(value)}</dd>`;
   return html`<section class=${error && data ? 'stale' : ''}>
-    <h2>Job <code>${id}</code> <button class="small" onClick=${reload}>Refresh</button></h2>
+    <h2>Job <code><bdi>${id}</bdi></code> <button class="small" onClick=${reload}>Refresh</button></h2>
     <p><a href="#/jobs">All jobs</a></p>
     <${StaleNote} error=${error} updatedAt=${updatedAt} />
     ${!data && !error && html`<p class="muted">Reading the job record...</p>`}

@@ -3,6 +3,7 @@
  * page and the job page, switched by the address's hash so each page has a link.
  */
 import { render } from 'preact';
+import { useEffect } from 'preact/hooks';
 import { ActionsPage } from './actions';
 import { usePoll, useRoute } from './api';
 import { EventPage } from './event-page';
@@ -23,6 +24,16 @@ const PAGES = [
   ['actions', 'Actions'],
 ] as const;
 
+/** The server's title (the console and its target): each page puts its own name before it. */
+const consoleTitle = document.title;
+
+/** The name of the page a route shows, as the tab's title says it. */
+function pageName(page: string, arg: string | undefined): string {
+  if (page === 'event' || page === 'job') return `${page === 'event' ? 'Event' : 'Job'} ${arg ?? ''}`;
+  const name = PAGES.find(([key]) => key === page)?.[1] ?? 'Overview';
+  return page === 'failures' && arg ? `${name}: ${arg}` : name;
+}
+
 function App() {
   const [page = 'overview', arg] = useRoute();
   const { data: overview, error, updatedAt, reload } = usePoll<Overview>('/api/overview', 2000);
@@ -30,13 +41,19 @@ function App() {
     (overview?.queues.reduce((sum, q) => sum + q.deadLettered, 0) ?? 0) +
     (overview?.deadLetterQueues.reduce((sum, d) => sum + d.deadLettered, 0) ?? 0);
   const current = page === '' ? 'overview' : page;
+  // An event's or a job's page belongs to the Events or Jobs page.
+  const isCurrent = (key: string) => current === key || `${current}s` === key;
+  // A screen reader says the title when the page changes; one title for every page would not say which it is.
+  useEffect(() => {
+    document.title = `${pageName(current, arg)} - ${consoleTitle}`;
+  }, [current, arg]);
   return html`<header>
       <h1>hookline</h1><span class="target">${overview?.target ?? ''}</span>
       <nav>${PAGES.map(
         ([
           key,
           label,
-        ]) => html`<a href=${`#/${key}`} class=${current === key || `${current}s` === key ? 'active' : ''}>
+        ]) => html`<a href=${`#/${key}`} class=${isCurrent(key) ? 'active' : ''} aria-current=${isCurrent(key) ? 'page' : undefined}>
         ${label}${key === 'failures' && dlq > 0 ? html` <span class="count bad">${dlq}</span>` : ''}</a>`,
       )}</nav>
     </header>

@@ -5,6 +5,7 @@
  * reaches, and for a delete that it cannot be undone. No API call here: the By failure view, which shows the row's
  * actions, is also used where no page runs.
  */
+import { Confirmation } from './confirmation';
 import type { FailureGroupAnswer } from './failure-groups';
 import { html } from './html';
 
@@ -52,16 +53,15 @@ export function WholeFailureConfirm({
 }) {
   const { action, group } = request;
   const verb = action === 'redrive' ? 'Redrive' : 'Delete';
-  return html`<div class=${action === 'delete' ? 'card danger-zone' : 'card'} data-whole-failure-confirm=${action}>
-    <p>${verb} <b>every</b> dead letter of failure <code>${group.key}</code> (<span class="bad">${group.pattern}</span>) ${action === 'redrive' ? 'in' : 'from'} the whole <b>${queue}</b> dead-letter queue,
+  const question = html`<p>${verb} <b>every</b> dead letter of failure <code>${group.key}</code> (<bdi class="bad">${group.pattern}</bdi>) ${action === 'redrive' ? 'in' : 'from'} the whole <b>${queue}</b> dead-letter queue,
       not only ${lettersRead(group.count)}?
       Letters of other failures stay; the job's summary says how many it ${action === 'redrive' ? 'moved' : 'deleted'}.</p>
     ${
       action === 'delete' &&
       html`<p>This cannot be undone: a deleted event never runs again, a deleted job's record says an
       operator deleted it, and a flow's parent waiting for a deleted child can never be sent.</p>`
-    }
+    }`;
+  return html`<${Confirmation} label=${`${verb} every ${group.key} dead letter`} className=${action === 'delete' ? 'card danger-zone' : 'card'} question=${question} cancel=${cancel} data-whole-failure-confirm=${action}>
     <button class=${action === 'delete' ? 'danger' : ''} disabled=${busy} onClick=${confirm}>${verb} every ${group.key} dead letter</button>
-    <button onClick=${cancel}>Cancel</button>
-  </div>`;
+  <//>`;
 }

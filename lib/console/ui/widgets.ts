@@ -94,7 +94,13 @@ export function JobPanel({ id, onDone }: { id: string; onDone?: (job: Job) => vo
   }, [id]);
   const unreadNote =
     unread && html`<div class="error" data-job-unread>cannot read this job's progress: ${unread}</div>`;
-  if (!job) return html`<div class="job">starting...${unreadNote}</div>`;
+  // There from the start, so a screen reader announces how the job ended, and not each step of its progress.
+  const outcome = html`<div role="status" key="outcome">
+    ${job?.state === 'done' && html`<div class="result">${job.summary ? job.summary.map((line) => html`<div>${line}</div>`) : summary(job)}</div>`}
+    ${job?.state === 'done' && job.kind === 'delete' && html`<${FlowParentLinks} result=${job.result} />`}
+    ${job?.state === 'failed' && html`<div class="error">${job.error}</div>`}
+  </div>`;
+  if (!job) return html`<div class="job">starting...${unreadNote}${outcome}</div>`;
   const p = job.progress;
   const ratio = p?.total ? Math.min(1, p.done / p.total) : 0;
   return html`<div class=${`job ${job.state}`} data-job-state=${job.state}>
@@ -105,10 +111,8 @@ export function JobPanel({ id, onDone }: { id: string; onDone?: (job: Job) => vo
       <div class="muted">${p.done}${p.total !== null ? `/${p.total}` : ''} ${p.label}</div>`
     }
     ${job.notes.map((n) => html`<div class="muted">${n}</div>`)}
-    ${job.state === 'done' && html`<div class="result">${job.summary ? job.summary.map((line) => html`<div>${line}</div>`) : summary(job)}</div>`}
-    ${job.state === 'done' && job.kind === 'delete' && html`<${FlowParentLinks} result=${job.result} />`}
-    ${job.state === 'failed' && html`<div class="error">${job.error}</div>`}
     ${unreadNote}
+    ${outcome}
   </div>`;
 }
 
