@@ -319,6 +319,45 @@ describe('npm start (bin/local.ts)', () => {
     }
   }, 120_000);
 
+  it('refuses the second of two local modes started at once on one state directory: one runs, the CLI reaches it', async () => {
+    const stateDir = join(dir, 'raced-state');
+    const stateFile = join(stateDir, 'local.json');
+    // Neither has written its state file yet when the other checks for one: it is written once a start is complete.
+    const runs = [
+      start({ PORT: '0', HOOKLINE_STATE_DIR: stateDir }),
+      start({ PORT: '0', HOOKLINE_STATE_DIR: stateDir }),
+    ];
+    try {
+      const first = await waitFor(
+        () =>
+          runs.find((run) => run.child.exitCode !== null) ??
+          (runs.every((run) => run.lines.some((l) => l.includes('is running'))) && 'both running'),
+        60_000,
+        'either start to end',
+      );
+      expect(first).not.toBe('both running');
+      const refused = first as Run;
+      const running = runs.find((run) => run !== refused) as Run;
+      expect(await refused.exited).toBe(1);
+      expect(
+        refused.lines
+          .map(json)
+          .filter((l) => l?.event === 'error')
+          .map((l) => l?.message),
+      ).toEqual([
+        `local mode is already running with state file ${stateFile} (pid ${running.child.pid}): stop it first, or start this one with another HOOKLINE_STATE_DIR (the CLI then needs the same HOOKLINE_STATE_DIR to reach it)`,
+      ]);
+      expect(refused.lines.some((l) => l.includes('is running'))).toBe(false);
+      await waitFor(() => running.lines.some((l) => l.includes('is running')), 60_000, 'the other start');
+      expect(JSON.parse(readFileSync(stateFile, 'utf8')).pid).toBe(running.child.pid);
+      running.child.kill('SIGINT');
+      expect(await running.exited).toBe(0);
+      expect(existsSync(stateFile)).toBe(false);
+    } finally {
+      for (const run of runs) run.child.kill('SIGKILL');
+    }
+  }, 120_000);
+
   it.each([
     ['schedules.json', '[{"name": "job-1", "groupName": "def', 'Repair it, or move it aside'],
     ['paused-consumers.json', '{"paused": ["eve', 'Repair it (e.g. {"paused": ["events"]}), or delete it'],
