@@ -17,6 +17,11 @@ export function dataDirLockPath(dataDir: string): string {
   return join(dataDir, LOCK_FILE);
 }
 
+/** The lock file of the state directory `local.json` is in: next to it. */
+function stateDirLockPath(stateFile: string): string {
+  return `${stateFile}.lock`;
+}
+
 /** What a lock file says: the process that holds the directory and when it started. */
 export interface LockContent {
   readonly pid: number;
@@ -61,7 +66,7 @@ export function lockDataDir(dataDir: string, onTakeOver?: (left: LockContent) =>
  * its state file is not. Returns the release.
  */
 export function lockStateDir(stateFile: string): () => void {
-  const path = `${stateFile}.lock`;
+  const path = stateDirLockPath(stateFile);
   mkdirSync(dirname(path), { recursive: true });
   takeLock(path, {
     inUse: (holder) => stateDirInUse(stateFile, holder.pid),
@@ -69,6 +74,15 @@ export function lockStateDir(stateFile: string): () => void {
     ownProcess: true,
   });
   return () => releaseLock(path);
+}
+
+/**
+ * The local mode that holds the state directory of `stateFile` while it has not written that file yet (it is
+ * starting), or whose file is left by a process that is gone: the process in the lock, if it still runs.
+ */
+export function stateDirHolder(stateFile: string): LockContent | undefined {
+  const holder = readLock(stateDirLockPath(stateFile));
+  return holder && isProcessAlive(holder.pid) ? holder : undefined;
 }
 
 /** Why a start stops when another running local mode has the state file. */
