@@ -77,8 +77,8 @@ export function lockStateDir(stateFile: string): () => void {
 }
 
 /**
- * The local mode that holds the state directory of `stateFile` while it has not written that file yet (it is
- * starting), or whose file is left by a process that is gone: the process in the lock, if it still runs.
+ * The local mode that holds the state directory of `stateFile`, if its process still runs: one that has not written
+ * that file yet is starting.
  */
 export function stateDirHolder(stateFile: string): LockContent | undefined {
   const holder = readLock(stateDirLockPath(stateFile));

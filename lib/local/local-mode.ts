@@ -350,7 +350,7 @@ async function startPipeline(settings: LocalSettings, cleanups: Cleanups): Promi
   const { config, reporter } = settings;
   const phases = new StartupPhases();
   adoptEmulators(settings.options, cleanups);
-  if (settings.stateFile) claimStateDir(settings.stateFile, cleanups);
+  const leaveStateDir = settings.stateFile && claimStateDir(settings.stateFile, cleanups);
   // Fail fast on a taken port, before seconds of emulator start and bundling.
   if (settings.port !== 0) await phases.time('port check', () => assertPortFree(settings.port));
   // A pause survives a restart with a data directory, as a disabled mapping stays disabled on AWS.
@@ -397,8 +397,7 @@ async function startPipeline(settings: LocalSettings, cleanups: Cleanups): Promi
   if (reporter.verbose) reporter.info(`start: ${phases.describe()} ms`);
   cleanups.push(() => api.close());
   control.attach(api.url);
-  const { stateFile } = settings;
-  if (stateFile) cleanups.push(() => rmSync(stateFile, { force: true }));
+  if (leaveStateDir) cleanups.push(leaveStateDir);
 
   for (const { mapping } of consumers.values()) mapping.start();
   control.startCircuits();
@@ -1473,9 +1472,16 @@ async function startArchive(
  * state file is written only once the start is complete, so the directory's lock is what stops a start that
  * races another.
  */
-function claimStateDir(stateFile: string, cleanups: Cleanups): void {
+function claimStateDir(stateFile: string, cleanups: Cleanups): () => void {
   assertStateFileFree(stateFile);
-  cleanups.push(lockStateDir(stateFile));
+  const release = lockStateDir(stateFile);
+  // For a start that fails before it writes the state file.
+  cleanups.push(release);
+  // A stop removes the file and the lock together: a CLI finding the lock alone would take a stop for a start.
+  return () => {
+    rmSync(stateFile, { force: true });
+    release();
+  };
 }
 
 /** The state file a local mode started before the lock existed has: a running one names its process. */

@@ -353,7 +353,8 @@ describe('npm start (bin/local.ts)', () => {
       expect(JSON.parse(readFileSync(stateFile, 'utf8')).pid).toBe(running.child.pid);
       running.child.kill('SIGINT');
       expect(await running.exited).toBe(0);
-      expect(existsSync(stateFile)).toBe(false);
+      // The lock goes with the state file: a CLI finding it alone would say local mode is starting.
+      expect([existsSync(stateFile), existsSync(`${stateFile}.lock`)]).toEqual([false, false]);
     } finally {
       for (const run of runs) run.child.kill('SIGKILL');
     }
