@@ -127,6 +127,7 @@ async function waitUntilSettled(
   const started = backend.clock.now();
   const deadline = started + (options.waitTimeoutMs ?? 300_000);
   backend.output.note(`waiting for the ${queue} consumer to be ${settled} (now ${state}; --no-wait to skip)`);
+  let reversedReads = 0;
   while (state !== settled) {
     if (backend.clock.now() >= deadline) {
       throw new CliError(
@@ -140,8 +141,22 @@ async function waitUntilSettled(
     // Intermediate states only: the settled one is the command's result, printed once.
     if (next !== state && next !== settled) backend.output.note(`${queue} consumer: ${next}`);
     state = next;
+    // This change never settles the other way by itself: another pause or resume came after it. Read twice, so a
+    // read that lags the update is not taken for one.
+    reversedReads = state === reversedState(settled) ? reversedReads + 1 : 0;
+    if (reversedReads === 2) throw reversedByAnother(backend, queue, settled);
   }
   return state;
+}
+
+const reversedState = (settled: string) => (settled === 'Enabled' ? 'Disabled' : 'Enabled');
+
+/** A wait the other way's change ended: the operator's change is undone, and waiting would last to the timeout. */
+function reversedByAnother(backend: Backend, queue: string, settled: string): CliError {
+  const [mine, theirs] = settled === 'Disabled' ? ['pause', 'resume'] : ['resume', 'pause'];
+  return new CliError(
+    `the ${queue} consumer is ${reversedState(settled)} again: another ${theirs} changed it after this ${mine} (another operator, the console or a circuit breaker); run ${nextCommand(backend.output, `${mine} ${queue}`)} again to ${mine} it`,
+  );
 }
 
 /** Pauses (`enabled` false) or resumes a queue's consumer. */

@@ -46,6 +46,15 @@ export function unreadWhileHeld(count: number, done: string): string {
   return `${held} held by ${OTHER_READERS} when this run started and could not be read, so not ${done} even where the selection matches ${count === 1 ? 'it' : 'them'}: ${AFTER_THE_HOLD}`;
 }
 
+/**
+ * What a redrive of the whole DLQ, one by one, left: `count` dead letters another reader held when its last receive
+ * found nothing, so it ended without them.
+ */
+export function unreadWhenTheRunEnded(count: number): string {
+  const held = count === 1 ? '1 message was' : `${count} messages were`;
+  return `${held} held by ${OTHER_READERS} when this run read the rest of the DLQ, so not moved: ${AFTER_THE_HOLD}`;
+}
+
 /** Why a read of a FIFO dead-letter queue, which holds what it reads, gets fewer dead letters than are there. */
 export const FIFO_GROUPS_HELD =
   "FIFO: SQS returns a message group's later messages only once its earlier ones leave the queue";

@@ -146,8 +146,9 @@ export interface RedriveResult {
   readonly notFound: readonly string[];
   /**
    * Dead letters another reader held when a run selecting by `--type` or `--failure` started, which none of its
-   * receives returned: some of them may match, and stay in the DLQ. Absent when there were none (an `--id` it did
-   * not read is a failure, `not reached`, instead).
+   * receives returned: some of them may match, and stay in the DLQ. For a run over the whole DLQ one by one, those
+   * another reader held when it ended, unread and left there. Absent when there were none (an `--id` it did not read
+   * is a failure, `not reached`, instead).
    */
   readonly heldByOthers?: number;
   /** The error that stopped a one-by-one redrive early (the rest stays in the DLQ). */
@@ -271,12 +272,23 @@ export async function redrive(
     });
     return {
       ...result,
+      ...(selective ? {} : heldWhenTheRunEnded(result, after)),
       deadLetterDepthBefore: dead(before),
       deadLetterDepthAfter: after === undefined ? null : dead(after),
     };
   } catch (error) {
     throw explainError(error, { ...contextOf(target, queue.name), paced: true });
   }
+}
+
+/**
+ * A whole-DLQ run one by one reads until a receive returns nothing, so what another reader (a `failed delete`, the
+ * console, a `failed list`) held by then stays unread, though the run ended without an error. Counted once this
+ * run's own holds are handed back: what the DLQ still has in flight is someone else's.
+ */
+function heldWhenTheRunEnded(result: MoveResult, after: QueueDepth | undefined): { heldByOthers?: number } {
+  if (result.method !== 'one-by-one' || result.stoppedBy !== undefined || !after?.inFlight) return {};
+  return { heldByOthers: after.inFlight };
 }
 
 /** Messages in a DLQ as `status` counts them: a dead letter a reader holds is still there. */

@@ -9,7 +9,12 @@ import { unconfiguredQueuesNotice } from '../local/unconfigured-queues';
 import { JOB_SCHEDULES_RESEND } from '../stack-outputs';
 import { foreignText, terminalLine } from '../terminal-text';
 import type { ConsumerStateResult } from './consumers';
-import { failedListNotes, failedSummaryNotes, unreadWhileHeld } from './dead-letter-notes';
+import {
+  failedListNotes,
+  failedSummaryNotes,
+  unreadWhenTheRunEnded,
+  unreadWhileHeld,
+} from './dead-letter-notes';
 import type { FailedListResult, FailedShowResult, FailedSummaryResult } from './failed';
 import { nextCommand as next, type Output, table } from './output';
 import type { PurgeResult } from './purge';
@@ -318,7 +323,15 @@ export function renderRedrive(output: Output, result: RedriveResult): void {
       ),
     );
   }
-  if (result.heldByOthers) output.line(c.yellow(unreadWhileHeld(result.heldByOthers, 'moved')));
+  if (result.heldByOthers) {
+    // Only a run over the whole DLQ goes one by one with a reason: one that selects never needs one.
+    const whole = result.method === 'one-by-one' && result.fallbackReason !== undefined;
+    output.line(
+      c.yellow(
+        whole ? unreadWhenTheRunEnded(result.heldByOthers) : unreadWhileHeld(result.heldByOthers, 'moved'),
+      ),
+    );
+  }
   for (const f of result.failures.slice(0, 20)) output.line(c.red(`  ${f.id ?? f.messageId}: ${f.reason}`));
   if (result.stoppedBy && result.method === 'move-task') {
     output.line(

@@ -6,6 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import type { AwsLocation } from '../../lambda/shared/aws-location';
 import type { ResolvedConfig } from '../config';
+import { stateDirHolder } from '../local/data-dir-lock';
 import { isProcessAlive, type LocalState, localStatePath, parseLocalState } from '../local/state-file';
 import type { LocalQueue } from '../local/topology';
 import {
@@ -119,16 +120,32 @@ export type Target = LocalTarget | StackTarget;
 
 const NOT_RUNNING = 'local mode is not running: start it with npm start';
 
-/** Reads the state file of the running local mode; a missing, unreadable or stale file means it is not running. */
+/**
+ * Why there is no local mode to act on: it is not running, or it is starting and has not written its state file
+ * yet (the lock it takes on the state directory from its first moment names it), when following "start it" would
+ * only be refused.
+ */
+function noLocalMode(path: string): CliError {
+  const starting = stateDirHolder(path);
+  if (!starting) return new CliError(NOT_RUNNING);
+  return new CliError(
+    `local mode is starting (pid ${starting.pid}, since ${starting.startedAt}): run this again once npm start says it is running`,
+  );
+}
+
+/**
+ * Reads the state file of the running local mode; a missing, unreadable or stale file means it is not running, or
+ * still starting.
+ */
 export function readLocalTarget(path: string, alive: (pid: number) => boolean = isProcessAlive): LocalTarget {
-  if (!existsSync(path)) throw new CliError(NOT_RUNNING);
+  if (!existsSync(path)) throw noLocalMode(path);
   let parsed: LocalState;
   try {
     parsed = parseLocalState(JSON.parse(readFileSync(path, 'utf8')));
   } catch {
     throw new CliError(`local mode state file ${path} is unreadable: restart local mode with npm start`);
   }
-  if (!alive(parsed.pid)) throw new CliError(NOT_RUNNING);
+  if (!alive(parsed.pid)) throw noLocalMode(path);
   const base = parsed.webhookBaseUrl.replace(/\/+$/, '');
   return {
     kind: 'local',

@@ -3,9 +3,10 @@
  * (both consuming, holding and deleting the same messages) while dynalite's LevelDB refuses the second one
  * with an error that reads as a connection failure. The lock file `<dataDir>/local-mode.lock` names the
  * process that holds the directory; a lock whose process is gone (killed with -9, a crash) is taken over.
+ * The state directory gets the same kind of lock, `local.json.lock`, so the CLI reaches the one local mode there.
  */
-import { linkSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { linkSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { LocalStartProblem } from './start-problem';
 import { isProcessAlive } from './state-file';
 
@@ -14,6 +15,11 @@ const LOCK_FILE = 'local-mode.lock';
 /** The lock file of a data directory. */
 export function dataDirLockPath(dataDir: string): string {
   return join(dataDir, LOCK_FILE);
+}
+
+/** The lock file of the state directory `local.json` is in: next to it. */
+function stateDirLockPath(stateFile: string): string {
+  return `${stateFile}.lock`;
 }
 
 /** What a lock file says: the process that holds the directory and when it started. */
@@ -41,44 +47,98 @@ function readLock(path: string): LockContent | undefined {
  */
 export function lockDataDir(dataDir: string, onTakeOver?: (left: LockContent) => void): () => void {
   const path = dataDirLockPath(dataDir);
+  takeLock(path, {
+    inUse: (holder) =>
+      `data directory ${dataDir} is in use by another local mode (pid ${holder.pid}, started ${holder.startedAt}): ` +
+      'stop that one first, or give this one another HOOKLINE_DATA_DIR. ' +
+      `If no local mode is running, delete ${path}`,
+    racing: `another local mode is starting on data directory ${dataDir}: try again`,
+    ...(onTakeOver ? { onTakeOver } : {}),
+  });
+  return () => releaseDataDirLock(dataDir);
+}
+
+/**
+ * Takes the state directory of `stateFile` (`local.json`) for this process from the first moment of a start, as
+ * {@link lockDataDir} takes a data directory: the state file itself is only written once the start is complete,
+ * seconds later, so two starts at once would both find none and both run, the CLI reaching only the one that
+ * wrote last. A lock this process already holds (a second local mode in one test process) is not in the way, as
+ * its state file is not. Returns the release.
+ */
+export function lockStateDir(stateFile: string): () => void {
+  const path = stateDirLockPath(stateFile);
+  mkdirSync(dirname(path), { recursive: true });
+  takeLock(path, {
+    inUse: (holder) => stateDirInUse(stateFile, holder.pid),
+    racing: `another local mode is starting with state file ${stateFile}: try again`,
+    ownProcess: true,
+  });
+  return () => releaseLock(path);
+}
+
+/**
+ * The local mode that holds the state directory of `stateFile`, if its process still runs: one that has not written
+ * that file yet is starting.
+ */
+export function stateDirHolder(stateFile: string): LockContent | undefined {
+  const holder = readLock(stateDirLockPath(stateFile));
+  return holder && isProcessAlive(holder.pid) ? holder : undefined;
+}
+
+/** Why a start stops when another running local mode has the state file. */
+export function stateDirInUse(stateFile: string, pid: number): string {
+  return (
+    `local mode is already running with state file ${stateFile} (pid ${pid}): stop it first, or start this one ` +
+    'with another HOOKLINE_STATE_DIR (the CLI then needs the same HOOKLINE_STATE_DIR to reach it)'
+  );
+}
+
+interface LockRefusal {
+  /** The problem when a live process holds the lock. */
+  readonly inUse: (holder: LockContent) => string;
+  /** The problem when another start took the lock between our removal of a stale one and our link. */
+  readonly racing: string;
+  /** Hears of a lock whose process is gone, before it is taken over. */
+  readonly onTakeOver?: (left: LockContent) => void;
+  /** Whether a lock this process holds may be taken again. */
+  readonly ownProcess?: boolean;
+}
+
+/** Creates the lock file at `path` for this process, or throws a {@link LocalStartProblem}. */
+function takeLock(path: string, refusal: LockRefusal): void {
   const content: LockContent = { pid: process.pid, startedAt: new Date().toISOString() };
   // Written whole under another name, then linked into place: the link fails when a lock exists, so no
   // reader ever sees half a lock and two starts cannot both create it.
   const temporary = `${path}.${process.pid}.${Date.now()}.tmp`;
   writeFileSync(temporary, `${JSON.stringify(content)}\n`);
   try {
-    // A second round only when another start took the directory between our removal and our link.
+    // A second round only when another start took the lock between our removal and our link.
     for (let attempt = 0; ; attempt++) {
       try {
         linkSync(temporary, path);
-        break;
+        return;
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
       }
       const holder = readLock(path);
-      if (holder && isProcessAlive(holder.pid)) {
-        throw new LocalStartProblem(
-          `data directory ${dataDir} is in use by another local mode (pid ${holder.pid}, started ${holder.startedAt}): ` +
-            'stop that one first, or give this one another HOOKLINE_DATA_DIR. ' +
-            `If no local mode is running, delete ${path}`,
-        );
-      }
-      if (attempt > 0) {
-        throw new LocalStartProblem(`another local mode is starting on data directory ${dataDir}: try again`);
-      }
+      const ours = refusal.ownProcess === true && holder?.pid === process.pid;
+      if (holder && !ours && isProcessAlive(holder.pid)) throw new LocalStartProblem(refusal.inUse(holder));
+      if (attempt > 0) throw new LocalStartProblem(refusal.racing);
       // Left by a local mode that did not stop (kill -9, a crash): its process is gone.
-      if (holder) onTakeOver?.(holder);
+      if (holder && !ours) refusal.onTakeOver?.(holder);
       rmSync(path, { force: true });
     }
   } finally {
     rmSync(temporary, { force: true });
   }
-  return () => releaseDataDirLock(dataDir);
 }
 
 /** Removes the data directory's lock if this process holds it (a stop, or a thread that was terminated). */
 export function releaseDataDirLock(dataDir: string): void {
-  const path = dataDirLockPath(dataDir);
+  releaseLock(dataDirLockPath(dataDir));
+}
+
+function releaseLock(path: string): void {
   if (readLock(path)?.pid !== process.pid) return;
   rmSync(path, { force: true });
 }

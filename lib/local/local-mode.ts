@@ -37,6 +37,7 @@ import { LocalCircuitBreaker } from './circuit-breaker';
 import { LOCAL_CREDENTIALS, LOCAL_MODE_REQUEST_MS, localS3Client, localSqsClient } from './clients';
 import { codeFrames } from './code-frames';
 import { localModeHints } from './command-hints';
+import { lockStateDir, stateDirInUse } from './data-dir-lock';
 import { startEmulatorsInThread } from './emulator-thread';
 import { type Emulators, oldestMessageAges, startEmulators } from './emulators';
 import { DEFAULT_JOURNAL_CAPACITY, EventJournal } from './event-journal';
@@ -349,7 +350,7 @@ async function startPipeline(settings: LocalSettings, cleanups: Cleanups): Promi
   const { config, reporter } = settings;
   const phases = new StartupPhases();
   adoptEmulators(settings.options, cleanups);
-  if (settings.stateFile) assertStateFileFree(settings.stateFile);
+  const leaveStateDir = settings.stateFile && claimStateDir(settings.stateFile, cleanups);
   // Fail fast on a taken port, before seconds of emulator start and bundling.
   if (settings.port !== 0) await phases.time('port check', () => assertPortFree(settings.port));
   // A pause survives a restart with a data directory, as a disabled mapping stays disabled on AWS.
@@ -396,8 +397,7 @@ async function startPipeline(settings: LocalSettings, cleanups: Cleanups): Promi
   if (reporter.verbose) reporter.info(`start: ${phases.describe()} ms`);
   cleanups.push(() => api.close());
   control.attach(api.url);
-  const { stateFile } = settings;
-  if (stateFile) cleanups.push(() => rmSync(stateFile, { force: true }));
+  if (leaveStateDir) cleanups.push(leaveStateDir);
 
   for (const { mapping } of consumers.values()) mapping.start();
   control.startCircuits();
@@ -1466,10 +1466,25 @@ async function startArchive(
 }
 
 /**
- * Refuses a start whose state directory another running local mode uses: its `local.json` (which the CLI and
- * producers follow) and journal would be overwritten, and whichever stopped first would remove the other's
- * state file. A file left by a process that is gone (kill -9) or that cannot be read is simply replaced.
+ * Refuses a start whose state directory another local mode uses, running or starting: its `local.json` (which the
+ * CLI and producers follow) and journal would be overwritten, and whichever stopped first would remove the other's
+ * state file. A file left by a process that is gone (kill -9) or that cannot be read is simply replaced. The
+ * state file is written only once the start is complete, so the directory's lock is what stops a start that
+ * races another.
  */
+function claimStateDir(stateFile: string, cleanups: Cleanups): () => void {
+  assertStateFileFree(stateFile);
+  const release = lockStateDir(stateFile);
+  // For a start that fails before it writes the state file.
+  cleanups.push(release);
+  // A stop removes the file and the lock together: a CLI finding the lock alone would take a stop for a start.
+  return () => {
+    rmSync(stateFile, { force: true });
+    release();
+  };
+}
+
+/** The state file a local mode started before the lock existed has: a running one names its process. */
 function assertStateFileFree(stateFile: string): void {
   if (!existsSync(stateFile)) return;
   let pid: number;
@@ -1479,10 +1494,7 @@ function assertStateFileFree(stateFile: string): void {
     return;
   }
   if (pid === process.pid || !isProcessAlive(pid)) return;
-  throw new LocalStartProblem(
-    `local mode is already running with state file ${stateFile} (pid ${pid}): stop it first, or start this one ` +
-      `with another HOOKLINE_STATE_DIR (the CLI then needs the same HOOKLINE_STATE_DIR to reach it)`,
-  );
+  throw new LocalStartProblem(stateDirInUse(stateFile, pid));
 }
 
 async function assertPortFree(port: number): Promise<void> {

@@ -2138,6 +2138,23 @@ describe('redrive summary', () => {
     );
   });
 
+  it('says how many dead letters another reader held when a redrive of the whole DLQ read it to its end', () => {
+    const output = recordingOutput();
+    renderRedrive(
+      output,
+      result({
+        fallbackReason: 'StartMessageMoveTask is not available on this endpoint',
+        heldByOthers: 3,
+        deadLetterDepthAfter: 3,
+      }),
+    );
+    expect(output.lines.slice(1)).toEqual([
+      'moved 2, skipped 0, failed 0',
+      'left in the dead-letter queue: 3 (hookline failed list events)',
+      '3 messages were held by another reader (a redrive, the console, another failed list) when this run read the rest of the DLQ, so not moved: run it again once that hold ends (up to 300 s after a redrive stopped)',
+    ]);
+  });
+
   it('counts messages sent but not deleted and messages that came back, in the plural', () => {
     const output = recordingOutput();
     renderRedrive(output, result({ notDeleted: 2, returned: 3, deadLetterDepthAfter: 5 }));

@@ -7,6 +7,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it, onTestFinished } from 'vitest';
 import { outputKey } from '../../lib/stack-outputs';
 import { type DeployedStandIn, startDeployedStandIn } from '../helpers/deployed-stand-in';
+import { waitFor } from '../helpers/wait-for';
 
 let standIn: DeployedStandIn;
 /** The outputs of the repository's example configuration (queues `events` and FIFO `orders`) as deployed. */
@@ -31,6 +32,7 @@ afterAll(async () => {
 
 beforeEach(() => {
   standIn.heal();
+  standIn.settling.clear();
   standIn.mappings.set('mapping-events', 'Enabled');
   standIn.mappings.set('mapping-orders', 'Enabled');
 });
@@ -186,6 +188,31 @@ describe('a consumer mapping deleted outside the stack', () => {
       /stack Hookline in us-east-1 has no such resource \(ResourceNotFoundException: The resource you requested does not exist\.\): .*redeploy with npx cdk deploy/,
     );
   });
+});
+
+describe('two operators pausing and resuming one consumer at once', () => {
+  it('a pause whose consumer another resume enabled again while it waited ends at once, saying so', async () => {
+    standIn.settling.add('mapping-events');
+    const pausing = standIn.run(['pause', 'events']);
+    await waitFor(() => standIn.mappings.get('mapping-events') === 'Disabling', 30_000, 'the pause');
+    // Another operator (the console, a second terminal) resumes it before Lambda finished disabling it.
+    const resume = await standIn.run(['resume', 'events', '--no-wait']);
+    expect(resume.code).toBe(0);
+    standIn.mappings.set('mapping-events', 'Enabled');
+
+    const ended = await Promise.race([
+      pausing,
+      new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), 30_000)),
+    ]);
+    expect(ended?.code).toBe(1);
+    expectOneErrorLine(
+      ended?.stderr
+        .split('\n')
+        .filter((l) => l.startsWith('error: '))
+        .join('\n') ?? '',
+      /^error: the events consumer is Enabled again: another resume changed it after this pause \(another operator, the console or a circuit breaker\); run hookline pause events again to pause it$/,
+    );
+  }, 120_000);
 });
 
 describe('a selection while another reader holds part of the dead-letter queue', () => {

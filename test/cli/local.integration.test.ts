@@ -439,6 +439,39 @@ describe('hookline CLI against local mode', () => {
     await setConsumerEnabled(backend, target, true, { queue: 'events' });
   }, 120_000);
 
+  it('redrive of the whole DLQ (real binary): says how many dead letters another reader held, which it could not move', async () => {
+    const events_ = queueUrl('events');
+    await local.pauseConsumer('events');
+    await purge(backend, target, { queue: 'events', deadLetter: true, yes: true });
+    await purge(backend, target, { queue: 'events', yes: true });
+    await seedDeadLetters(
+      events_.deadLetterUrl,
+      Array.from({ length: 12 }, (_, i) => `held-${i}-${randomUUID()}`),
+    );
+    // Another reader (failed delete, the console) holds some while the redrive reads the DLQ to its end.
+    const read = await sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: events_.deadLetterUrl,
+        MaxNumberOfMessages: 3,
+        VisibilityTimeout: 120,
+      }),
+    );
+    const held = read.Messages?.length ?? 0;
+    expect(held).toBeGreaterThan(0);
+
+    const run = await cli('redrive', 'events', '--local', '--json');
+    expect(run.code).toBe(0);
+    expect(JSON.parse(run.stdout)).toMatchObject({
+      moved: 12 - held,
+      failed: 0,
+      heldByOthers: held,
+      deadLetterDepthAfter: held,
+    });
+    expect(await drain(events_.url)).toHaveLength(12 - held);
+    await purge(backend, target, { queue: 'events', deadLetter: true, yes: true });
+    await setConsumerEnabled(backend, target, true, { queue: 'events' });
+  }, 120_000);
+
   it('redrive (real binary): Ctrl-C stops between batches, makes held messages visible again, prints the result and exits 130', async () => {
     const events_ = queueUrl('events');
     await setConsumerEnabled(backend, target, false, { queue: 'events' });

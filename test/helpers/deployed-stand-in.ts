@@ -38,6 +38,9 @@ export interface StandInQueue {
   readonly arn: string;
 }
 
+/** A Lambda event source mapping's state, its transitions included. */
+export type MappingState = 'Enabled' | 'Disabled' | 'Enabling' | 'Disabling';
+
 export interface DeployedStandIn {
   readonly endpoint: string;
   readonly sqs: SQSClient;
@@ -47,7 +50,12 @@ export interface DeployedStandIn {
    */
   readonly stacks: Map<string, Record<string, string>>;
   /** Event source mapping UUIDs Lambda has, with their state; any other UUID is one Lambda does not have. */
-  readonly mappings: Map<string, 'Enabled' | 'Disabled'>;
+  readonly mappings: Map<string, MappingState>;
+  /**
+   * Mappings whose update answers its transition (`Disabling`, `Enabling`) and stays in it until a test sets the
+   * state, as Lambda takes a while to settle one; any other mapping settles at once.
+   */
+  readonly settling: Set<string>;
   /** Makes the SQS action `action` (`ReceiveMessage`, `GetQueueAttributes`, ...) fail as `fault` says. */
   fail(action: string, fault: SqsFault): void;
   /** Makes every SQS answer succeed again. */
@@ -73,7 +81,8 @@ export interface DeployedStandIn {
 
 export async function startDeployedStandIn(): Promise<DeployedStandIn> {
   const stacks = new Map<string, Record<string, string>>();
-  const mappings = new Map<string, 'Enabled' | 'Disabled'>();
+  const mappings = new Map<string, MappingState>();
+  const settling = new Set<string>();
   const faults = new Map<string, { fault: SqsFault; seen: number; failed: number }>();
   let sqsHandler: ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
 
@@ -84,7 +93,7 @@ export async function startDeployedStandIn(): Promise<DeployedStandIn> {
       const body = Buffer.concat(chunks).toString();
       if (body.includes('Action=DescribeStacks')) return describeStacks(stacks, body, res);
       if (req.url?.startsWith('/2015-03-31/event-source-mappings/'))
-        return eventSourceMapping(mappings, req, body, res);
+        return eventSourceMapping(mappings, settling, req, body, res);
       const target = String(req.headers['x-amz-target'] ?? '');
       if (target.startsWith('GraniteServiceVersion20100801.')) {
         res.writeHead(200, { 'content-type': 'application/x-amz-json-1.0' });
@@ -151,6 +160,7 @@ export async function startDeployedStandIn(): Promise<DeployedStandIn> {
     sqs,
     stacks,
     mappings,
+    settling,
     fail: (action, fault) => faults.set(action, { fault, seen: 0, failed: 0 }),
     heal: () => faults.clear(),
     async queueWithDeadLetters(name, { fifo = false, stack = 'Hookline' } = {}) {
@@ -278,7 +288,8 @@ function stackMember(name: string, outputs: Readonly<Record<string, string>>): s
 
 /** Lambda's `GetEventSourceMapping` and `UpdateEventSourceMapping` (REST JSON); an unknown UUID is a 404. */
 function eventSourceMapping(
-  mappings: Map<string, 'Enabled' | 'Disabled'>,
+  mappings: Map<string, MappingState>,
+  settling: ReadonlySet<string>,
   req: IncomingMessage,
   body: string,
   res: ServerResponse,
@@ -292,8 +303,11 @@ function eventSourceMapping(
     });
     return res.end(JSON.stringify({ Type: 'User', Message: 'The resource you requested does not exist.' }));
   }
-  if (req.method === 'PUT')
-    mappings.set(uuid, (JSON.parse(body || '{}') as { Enabled?: boolean }).Enabled ? 'Enabled' : 'Disabled');
+  if (req.method === 'PUT') {
+    const enabled = (JSON.parse(body || '{}') as { Enabled?: boolean }).Enabled;
+    const settled = enabled ? 'Enabled' : 'Disabled';
+    mappings.set(uuid, settling.has(uuid) ? (enabled ? 'Enabling' : 'Disabling') : settled);
+  }
   res.writeHead(req.method === 'PUT' ? 202 : 200, { 'content-type': 'application/json' });
   res.end(JSON.stringify({ UUID: uuid, State: mappings.get(uuid), LastModified: Date.now() / 1000 }));
 }

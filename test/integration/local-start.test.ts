@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, watch, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,6 +9,7 @@ import { signWebhook } from '../../lambda/shared/webhook-signing';
 import { resolveConfig } from '../../lib/config';
 import { defaultDevSecret, secretEnvName } from '../../lib/local/secrets';
 import { sourceRuntimeConfig } from '../../lib/runtime-wiring';
+import { runHookline } from '../helpers/local/cli';
 import { waitFor } from '../helpers/wait-for';
 
 const dir = mkdtempSync(join(tmpdir(), 'hookline-start-'));
@@ -316,6 +317,83 @@ describe('npm start (bin/local.ts)', () => {
       expect(await first.exited).toBe(0);
     } finally {
       first.child.kill('SIGKILL');
+    }
+  }, 120_000);
+
+  it('refuses the second of two local modes started at once on one state directory: one runs, the CLI reaches it', async () => {
+    const stateDir = join(dir, 'raced-state');
+    const stateFile = join(stateDir, 'local.json');
+    // Neither has written its state file yet when the other checks for one: it is written once a start is complete.
+    const runs = [
+      start({ PORT: '0', HOOKLINE_STATE_DIR: stateDir }),
+      start({ PORT: '0', HOOKLINE_STATE_DIR: stateDir }),
+    ];
+    try {
+      const first = await waitFor(
+        () =>
+          runs.find((run) => run.child.exitCode !== null) ??
+          (runs.every((run) => run.lines.some((l) => l.includes('is running'))) && 'both running'),
+        60_000,
+        'either start to end',
+      );
+      expect(first).not.toBe('both running');
+      const refused = first as Run;
+      const running = runs.find((run) => run !== refused) as Run;
+      expect(await refused.exited).toBe(1);
+      expect(
+        refused.lines
+          .map(json)
+          .filter((l) => l?.event === 'error')
+          .map((l) => l?.message),
+      ).toEqual([
+        `local mode is already running with state file ${stateFile} (pid ${running.child.pid}): stop it first, or start this one with another HOOKLINE_STATE_DIR (the CLI then needs the same HOOKLINE_STATE_DIR to reach it)`,
+      ]);
+      expect(refused.lines.some((l) => l.includes('is running'))).toBe(false);
+      await waitFor(() => running.lines.some((l) => l.includes('is running')), 60_000, 'the other start');
+      expect(JSON.parse(readFileSync(stateFile, 'utf8')).pid).toBe(running.child.pid);
+      running.child.kill('SIGINT');
+      expect(await running.exited).toBe(0);
+      // The lock goes with the state file: a CLI finding it alone would say local mode is starting.
+      expect([existsSync(stateFile), existsSync(`${stateFile}.lock`)]).toEqual([false, false]);
+    } finally {
+      for (const run of runs) run.child.kill('SIGKILL');
+    }
+  }, 120_000);
+
+  it('a CLI command while local mode starts says it is starting, not that it is not running, then reaches it', async () => {
+    const stateDir = join(dir, 'starting-state');
+    mkdirSync(stateDir, { recursive: true });
+    const lock = join(stateDir, 'local.json.lock');
+    // Held still from the moment it takes the state directory, before it writes local.json.
+    const taken = new Promise<void>((resolve) => {
+      const watcher = watch(stateDir, () => {
+        if (!existsSync(lock)) return;
+        watcher.close();
+        resolve();
+      });
+    });
+    const run = start({ PORT: '0', HOOKLINE_STATE_DIR: stateDir });
+    try {
+      await taken;
+      run.child.kill('SIGSTOP');
+      expect(existsSync(join(stateDir, 'local.json'))).toBe(false);
+      const early = await runHookline(stateDir, ['status', '--local']);
+      expect([early.code, early.stderr.trim().split('\n').at(-1)]).toEqual([
+        1,
+        expect.stringMatching(
+          new RegExp(
+            `^error: local mode is starting \\(pid ${run.child.pid}, since \\S+\\): run this again once npm start says it is running$`,
+          ),
+        ),
+      ]);
+      run.child.kill('SIGCONT');
+      await waitFor(() => run.lines.some((l) => l.includes('is running')), 60_000, 'the start');
+      expect((await runHookline(stateDir, ['status', '--local'])).code).toBe(0);
+      run.child.kill('SIGINT');
+      expect(await run.exited).toBe(0);
+    } finally {
+      run.child.kill('SIGCONT');
+      run.child.kill('SIGKILL');
     }
   }, 120_000);
 
