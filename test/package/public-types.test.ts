@@ -1,0 +1,143 @@
+/**
+ * What an app imports from the package's entry points (`hookline`, `hookline/consumer`, `hookline/producer`): every
+ * type its own code names to write a configuration, a construct's props, a handler or a producer call, and the
+ * errors it catches, without reaching into a path of the package that is not an entry point.
+ */
+import { join } from 'node:path';
+import { Duration } from 'aws-cdk-lib';
+import ts from 'typescript';
+import { describe, expect, it } from 'vitest';
+import * as hookline from '../../lib';
+import { testStack } from '../helpers/cdk';
+import { PROJECT_COMPILER_OPTIONS } from '../helpers/ts-compiler-options';
+
+const root = join(import.meta.dirname, '..', '..');
+
+/** An app's code, split as a larger app splits it: each part typed by its name, imported from an entry point. */
+const APP = `
+import { Duration } from 'aws-cdk-lib';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import type * as sns from 'aws-cdk-lib/aws-sns';
+import { z } from 'zod';
+import {
+  type BreakerConsumer, type ConsumerCircuitBreaker, type ConsumerForward, type ConsumerRateLimit,
+  type ConsumerRetry, type DashboardQueue, type GrantSendOptions, type HooklineConfig, type IngestSettings,
+  type JobsConfig, type JobsEndpointConfig, type MappingScaling, type MonitoredDeadLetterQueue,
+  type MonitoredFunction, type MonitoredQueue, type PipelineSchedule, PipelineDashboardError,
+  PipelineSchedulesError, resolveConfig, type Violation, ViolationsError,
+} from 'hookline';
+import {
+  type AnyJobHandler, defineConsumer, defineJob, handleJob, type LogExtra, type StandardSchemaV1,
+} from 'hookline/consumer';
+import {
+  createProducer, type FlowChildren, type JobStatus, type ParentOnFailure, type ProducerSettings,
+} from 'hookline/producer';
+
+const endpoint: JobsEndpointConfig = { queues: ['events'] };
+const jobs: JobsConfig = { endpoint };
+export const config: HooklineConfig = { sources: { github: { type: 'github' } }, queues: { events: {} }, jobs };
+export const ingestSettings: IngestSettings = resolveConfig(config);
+
+export const retry: ConsumerRetry = { base: Duration.seconds(5), factor: 2, max: Duration.minutes(5) };
+export const rateLimit: ConsumerRateLimit = { limit: 2, interval: Duration.seconds(1) };
+export const breaker: ConsumerCircuitBreaker = { failureRatio: 0.5, minimumRecords: 20, window: Duration.minutes(5) };
+export const forwardTo = (secret: ConsumerForward['secret']): ConsumerForward => ({
+  url: 'https://app.example.com/hooks', timeout: Duration.seconds(10), secret, secretCache: Duration.minutes(5),
+});
+const scaling: MappingScaling = { mode: 'on-demand', maximumConcurrency: 10 };
+export const breakerConsumer: BreakerConsumer = {
+  name: 'events', eventSourceMappingId: 'uuid', failureRatio: 0.5, minimumRecords: 20, window: Duration.minutes(5),
+  scaling,
+};
+export const grant: GrantSendOptions = { delays: true, flows: true };
+export const watched = (queue: sqs.IQueue, fn: lambda.IFunction, topic: sns.ITopic) => {
+  const monitored: MonitoredQueue = { name: 'events', queue, deadLetterQueue: queue, oldestMessageAge: Duration.minutes(15) };
+  const functions: MonitoredFunction = { name: 'events', fn };
+  const dlq: MonitoredDeadLetterQueue = { name: 'events', queue };
+  const shown: DashboardQueue = { name: 'events', queue, deadLetterQueue: queue };
+  return { monitored, functions, dlq, shown, topic };
+};
+export const scheduleRole = (schedule: PipelineSchedule) => schedule.role;
+export function problemsOf(error: unknown): readonly Violation[] {
+  if (error instanceof PipelineSchedulesError || error instanceof PipelineDashboardError) return error.violations;
+  return error instanceof ViolationsError ? error.violations : [];
+}
+
+const schema: StandardSchemaV1<{ userId: string }> = z.object({ userId: z.string() });
+export const welcome = defineJob('email.welcome', schema, { queue: 'events' });
+const handlers: AnyJobHandler[] = [handleJob(welcome, async (event) => event.payload.userId)];
+export const quiet = (_message: string, ..._extra: LogExtra[]) => {};
+export const handler = defineConsumer({ handlers: {}, jobs: handlers });
+
+const settings: ProducerSettings = { dedupe: { tableName: 'dedupe', ttlSeconds: 259_200 } };
+export const producer = createProducer({ queues: { events: 'https://sqs.eu-west-1.amazonaws.com/1/events' }, settings });
+export const childrenOf = (status: JobStatus): FlowChildren | undefined => status.children;
+export const onFailure = (status: JobStatus): ParentOnFailure | undefined => status.parentOnFailure;
+export type Table = dynamodb.ITable;
+`;
+
+/** A file naming a type no entry point exports: the compiler must refuse it, or the check proves nothing. */
+const INTERNAL = `import type { ParsedConsumer } from 'hookline';\nexport type X = ParsedConsumer;\n`;
+
+/**
+ * The compiler's errors in each file, their imports of `hookline...` resolved to the entry points' sources. One
+ * program for all of them: building it is what takes the time.
+ */
+function compileErrors(sources: Readonly<Record<string, string>>): Record<string, string[]> {
+  const files = new Map(Object.entries(sources).map(([name, source]) => [join(root, name), source]));
+  const options: ts.CompilerOptions = {
+    ...PROJECT_COMPILER_OPTIONS,
+    noEmit: true,
+    baseUrl: root,
+    paths: {
+      hookline: ['lib/index.ts'],
+      'hookline/consumer': ['lambda/consumer/index.ts'],
+      'hookline/producer': ['lambda/producer/index.ts'],
+    },
+  };
+  const host = ts.createCompilerHost(options);
+  const readFile = host.readFile.bind(host);
+  const getSourceFile = host.getSourceFile.bind(host);
+  host.readFile = (name) => files.get(name) ?? readFile(name);
+  host.fileExists = (name) => files.has(name) || ts.sys.fileExists(name);
+  host.getSourceFile = (name, languageVersion, ...rest) => {
+    const source = files.get(name);
+    return source === undefined
+      ? getSourceFile(name, languageVersion, ...rest)
+      : ts.createSourceFile(name, source, languageVersion);
+  };
+  const program = ts.createProgram([...files.keys()], options, host);
+  return Object.fromEntries(
+    Object.keys(sources).map((name) => {
+      const file = program.getSourceFile(join(root, name));
+      const diagnostics = [...program.getSyntacticDiagnostics(file), ...program.getSemanticDiagnostics(file)];
+      return [name, diagnostics.map((d) => ts.flattenDiagnosticMessageText(d.messageText, '\n'))];
+    }),
+  );
+}
+
+describe('the package entry points', () => {
+  it('export every type an app names to write its configuration, props, handlers and producer calls', () => {
+    const errors = compileErrors({ '__public_types_app__.ts': APP, '__internal_type_app__.ts': INTERNAL });
+    expect(errors['__public_types_app__.ts']).toEqual([]);
+    expect(errors['__internal_type_app__.ts']).toEqual([
+      expect.stringContaining("has no exported member 'ParsedConsumer'"),
+    ]);
+  }, 120_000);
+
+  it('export the error every construct throws for its props, which an app can catch by its class', () => {
+    const { PipelineQueue, ViolationsError } = hookline;
+    let thrown: unknown;
+    try {
+      new PipelineQueue(testStack(), 'Jobs', { visibilityTimeout: Duration.hours(13) });
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(ViolationsError);
+    expect((thrown as InstanceType<typeof ViolationsError>).violations.map((v) => v.path)).toEqual([
+      'visibilityTimeout',
+    ]);
+  });
+});
