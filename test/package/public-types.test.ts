@@ -81,21 +81,27 @@ export type Table = dynamodb.ITable;
 /** A file naming a type no entry point exports: the compiler must refuse it, or the check proves nothing. */
 const INTERNAL = `import type { ParsedConsumer } from 'hookline';\nexport type X = ParsedConsumer;\n`;
 
+/** The entry points' sources, by the name an app imports them with. */
+const ENTRY_POINTS = {
+  hookline: 'lib/index.ts',
+  'hookline/consumer': 'lambda/consumer/index.ts',
+  'hookline/producer': 'lambda/producer/index.ts',
+} as const;
+
 /**
- * The compiler's errors in each file, their imports of `hookline...` resolved to the entry points' sources. One
- * program for all of them: building it is what takes the time.
+ * A program of the apps, their imports of `hookline...` resolved to the entry points' sources, and the compiler's
+ * errors in each app. One program for every test: building it is what takes the time.
  */
-function compileErrors(sources: Readonly<Record<string, string>>): Record<string, string[]> {
+function compileApps(sources: Readonly<Record<string, string>>): {
+  program: ts.Program;
+  errors: Record<string, string[]>;
+} {
   const files = new Map(Object.entries(sources).map(([name, source]) => [join(root, name), source]));
   const options: ts.CompilerOptions = {
     ...PROJECT_COMPILER_OPTIONS,
     noEmit: true,
     baseUrl: root,
-    paths: {
-      hookline: ['lib/index.ts'],
-      'hookline/consumer': ['lambda/consumer/index.ts'],
-      'hookline/producer': ['lambda/producer/index.ts'],
-    },
+    paths: Object.fromEntries(Object.entries(ENTRY_POINTS).map(([name, path]) => [name, [path]])),
   };
   const host = ts.createCompilerHost(options);
   const readFile = host.readFile.bind(host);
@@ -109,22 +115,55 @@ function compileErrors(sources: Readonly<Record<string, string>>): Record<string
       : ts.createSourceFile(name, source, languageVersion);
   };
   const program = ts.createProgram([...files.keys()], options, host);
-  return Object.fromEntries(
+  const errors = Object.fromEntries(
     Object.keys(sources).map((name) => {
       const file = program.getSourceFile(join(root, name));
       const diagnostics = [...program.getSyntacticDiagnostics(file), ...program.getSemanticDiagnostics(file)];
       return [name, diagnostics.map((d) => ts.flattenDiagnosticMessageText(d.messageText, '\n'))];
     }),
   );
+  return { program, errors };
+}
+
+/** Each entry point's exports, by the entry's name, with whether an editor shows a description of it. */
+function exportsDescribed(program: ts.Program): Record<string, Record<string, boolean>> {
+  const checker = program.getTypeChecker();
+  return Object.fromEntries(
+    Object.entries(ENTRY_POINTS).map(([entry, path]) => {
+      const file = program.getSourceFile(join(root, path));
+      const module = file && checker.getSymbolAtLocation(file);
+      if (!module) throw new Error(`${path} is not in the program`);
+      const described = checker.getExportsOfModule(module).map((exported) => {
+        const symbol = exported.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(exported) : exported;
+        return [exported.name, symbol.getDocumentationComment(checker).length > 0] as const;
+      });
+      return [entry, Object.fromEntries(described)];
+    }),
+  );
 }
 
 describe('the package entry points', () => {
+  let compiled: ReturnType<typeof compileApps> | undefined;
+  const compile = () => {
+    compiled ??= compileApps({ '__public_types_app__.ts': APP, '__internal_type_app__.ts': INTERNAL });
+    return compiled;
+  };
+
   it('export every type an app names to write its configuration, props, handlers and producer calls', () => {
-    const errors = compileErrors({ '__public_types_app__.ts': APP, '__internal_type_app__.ts': INTERNAL });
+    const { errors } = compile();
     expect(errors['__public_types_app__.ts']).toEqual([]);
     expect(errors['__internal_type_app__.ts']).toEqual([
       expect.stringContaining("has no exported member 'ParsedConsumer'"),
     ]);
+  }, 120_000);
+
+  it('describe everything they export, so an editor shows what each is', () => {
+    const undescribed = Object.entries(exportsDescribed(compile().program)).flatMap(([entry, exported]) =>
+      Object.entries(exported)
+        .filter(([, described]) => !described)
+        .map(([name]) => `${entry}: ${name}`),
+    );
+    expect(undescribed).toEqual([]);
   }, 120_000);
 
   it('export the error every construct throws for its props, which an app can catch by its class', () => {
