@@ -3,10 +3,13 @@
  * type its own code names to write a configuration, a construct's props, a handler or a producer call, and the
  * errors it catches, without reaching into a path of the package that is not an entry point.
  */
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Duration } from 'aws-cdk-lib';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
+import * as consumer from '../../lambda/consumer';
+import * as producer from '../../lambda/producer';
 import * as hookline from '../../lib';
 import { testStack } from '../helpers/cdk';
 import { PROJECT_COMPILER_OPTIONS } from '../helpers/ts-compiler-options';
@@ -142,6 +145,46 @@ function exportsDescribed(program: ts.Program): Record<string, Record<string, bo
   );
 }
 
+/** What each entry point exports at run time. */
+const RUNTIME_EXPORTS: Record<keyof typeof ENTRY_POINTS, object> = {
+  hookline,
+  'hookline/consumer': consumer,
+  'hookline/producer': producer,
+};
+
+/** Each entry point's exports that are types alone (no value of that name), by the entry's name. */
+function typeExports(program: ts.Program): Record<string, string[]> {
+  const checker = program.getTypeChecker();
+  return Object.fromEntries(
+    Object.entries(ENTRY_POINTS).map(([entry, path]) => {
+      const file = program.getSourceFile(join(root, path));
+      const module = file && checker.getSymbolAtLocation(file);
+      if (!module) throw new Error(`${path} is not in the program`);
+      const types = checker.getExportsOfModule(module).filter((exported) => {
+        const symbol = exported.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(exported) : exported;
+        return (symbol.flags & ts.SymbolFlags.Value) === 0;
+      });
+      return [entry, types.map((t) => t.name).sort()];
+    }),
+  );
+}
+
+/** The README's Package exports table: each entry point's values and types, as listed. */
+function readmeExports(): Record<string, { values: string[]; types: string[] }> {
+  const readme = readFileSync(join(root, 'README.md'), 'utf8');
+  const section = readme.slice(readme.indexOf('## Package exports'));
+  const table = section.slice(0, section.indexOf('\n\n', section.indexOf('| Entry point')));
+  const names = (cell: string | undefined) =>
+    [...(cell ?? '').matchAll(/`([A-Za-z_][A-Za-z0-9_]*)`/g)].map((m) => m[1] ?? '').sort();
+  const rows = table.split('\n').filter((line) => line.startsWith('| `'));
+  return Object.fromEntries(
+    rows.map((row) => {
+      const [entry, values, types] = row.split(' | ').map((cell) => cell.replace(/^\| |\s*\|$/g, ''));
+      return [/`([^`]+)`/.exec(entry ?? '')?.[1] ?? '', { values: names(values), types: names(types) }];
+    }),
+  );
+}
+
 describe('the package entry points', () => {
   let compiled: ReturnType<typeof compileApps> | undefined;
   const compile = () => {
@@ -164,6 +207,17 @@ describe('the package entry points', () => {
         .map(([name]) => `${entry}: ${name}`),
     );
     expect(undescribed).toEqual([]);
+  }, 120_000);
+
+  it("are what the README's Package exports table lists: its values, its types and nothing else", () => {
+    const types = typeExports(compile().program);
+    const actual = Object.fromEntries(
+      Object.entries(RUNTIME_EXPORTS).map(([entry, module]) => [
+        entry,
+        { values: Object.keys(module).sort(), types: types[entry] ?? [] },
+      ]),
+    );
+    expect(readmeExports()).toEqual(actual);
   }, 120_000);
 
   it('export the error every construct throws for its props, which an app can catch by its class', () => {
