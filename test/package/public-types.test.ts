@@ -56,7 +56,9 @@ export const breakerConsumer: BreakerConsumer = {
 };
 export const grant: GrantSendOptions = { delays: true, flows: true };
 export const watched = (queue: sqs.IQueue, fn: lambda.IFunction, topic: sns.ITopic) => {
-  const monitored: MonitoredQueue = { name: 'events', queue, deadLetterQueue: queue, oldestMessageAge: Duration.minutes(15) };
+  const monitored: MonitoredQueue = {
+    name: 'events', queue, deadLetterQueue: queue, oldestMessageAge: Duration.minutes(15),
+  };
   const functions: MonitoredFunction = { name: 'events', fn };
   const dlq: MonitoredDeadLetterQueue = { name: 'events', queue };
   const shown: DashboardQueue = { name: 'events', queue, deadLetterQueue: queue };
@@ -75,7 +77,9 @@ export const quiet = (_message: string, ..._extra: LogExtra[]) => {};
 export const handler = defineConsumer({ handlers: {}, jobs: handlers });
 
 const settings: ProducerSettings = { dedupe: { tableName: 'dedupe', ttlSeconds: 259_200 } };
-export const producer = createProducer({ queues: { events: 'https://sqs.eu-west-1.amazonaws.com/1/events' }, settings });
+export const producer = createProducer({
+  queues: { events: 'https://sqs.eu-west-1.amazonaws.com/1/events' }, settings,
+});
 export const childrenOf = (status: JobStatus): FlowChildren | undefined => status.children;
 export const onFailure = (status: JobStatus): ParentOnFailure | undefined => status.parentOnFailure;
 export type Table = dynamodb.ITable;
