@@ -62,9 +62,15 @@ export interface ConsumerCircuitBreakersProps {
   readonly consumers: readonly BreakerConsumer[];
   /** The topic the stack's other alarms notify: a trip is told there too. */
   readonly topic: sns.ITopic;
-  /** @default - the function's default */
+  /**
+   * CloudWatch Logs retention of the breaker function's log group.
+   * @default DEFAULTS.logRetentionDays (30 days)
+   */
   readonly logRetention?: logs.RetentionDays;
-  /** @default - no active tracing */
+  /**
+   * X-Ray tracing mode of the breaker function.
+   * @default - DEFAULTS.tracing (disabled)
+   */
   readonly tracing?: lambda.Tracing;
 }
 

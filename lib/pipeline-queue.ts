@@ -1,4 +1,4 @@
-import { type Duration, RemovalPolicy } from 'aws-cdk-lib';
+import type { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
@@ -19,7 +19,7 @@ export interface PipelineQueueProps {
    * SQS cannot convert a queue: changing this on a deployed queue replaces both queues, and deletes their
    * messages unless `removalPolicy` retains them.
    *
-   * @default false
+   * @default DEFAULTS.fifo (false)
    */
   readonly fifo?: boolean;
 
@@ -27,7 +27,7 @@ export interface PipelineQueueProps {
    * Deduplicate FIFO messages by a SHA-256 of the body. hookline sets an explicit deduplication id per
    * delivery, so this is rarely needed. FIFO only.
    *
-   * @default false
+   * @default DEFAULTS.contentBasedDeduplication (false)
    */
   readonly contentBasedDeduplication?: boolean;
 
@@ -60,7 +60,7 @@ export interface PipelineQueueProps {
    * Visibility timeout of the queue. When a function reads the queue, it must cover 6 x the function's
    * timeout + its batching window (give `consumerTimeout` and this is checked, or derived when left out).
    *
-   * @default - derived from `consumerTimeout` with `minimumVisibilityTimeout` when given, else
+   * @default - 6 x `consumerTimeout` + `consumerBatchingWindow` when `consumerTimeout` is given, else
    * DEFAULTS.visibilityTimeout (30 seconds)
    */
   readonly visibilityTimeout?: Duration;
@@ -84,7 +84,7 @@ export interface PipelineQueueProps {
   /**
    * What happens to the queues when the stack is deleted.
    *
-   * @default RemovalPolicy.DESTROY
+   * @default DEFAULTS.queueRemovalPolicy (RemovalPolicy.DESTROY)
    */
   readonly removalPolicy?: RemovalPolicy;
 }
@@ -106,7 +106,7 @@ export class PipelineQueue extends Construct {
 
   constructor(scope: Construct, id: string, props: PipelineQueueProps = {}) {
     super(scope, id);
-    const fifo = props.fifo ?? false;
+    const fifo = props.fifo ?? DEFAULTS.fifo;
     const maxReceiveCount = props.maxReceiveCount ?? DEFAULTS.maxReceiveCount;
     const retentionPeriod = props.retentionPeriod ?? DEFAULTS.retentionPeriod;
     const deadLetterRetentionPeriod = props.deadLetterRetentionPeriod ?? DEFAULTS.deadLetterRetentionPeriod;
@@ -133,7 +133,7 @@ export class PipelineQueue extends Construct {
         ? visibilityViolations(props.visibilityTimeout, props.consumerTimeout, batchingWindowOf(props))
         : []),
     ]);
-    const removalPolicy = props.removalPolicy ?? RemovalPolicy.DESTROY;
+    const removalPolicy = props.removalPolicy ?? DEFAULTS.queueRemovalPolicy;
     // CloudFormation rejects `FifoQueue: false`, so standard queues leave it unset.
     const fifoProps = fifo ? { fifo: true } : {};
 
@@ -146,7 +146,9 @@ export class PipelineQueue extends Construct {
     });
     this.queue = new sqs.Queue(this, 'Queue', {
       ...fifoProps,
-      ...(fifo ? { contentBasedDeduplication: props.contentBasedDeduplication ?? false } : {}),
+      ...(fifo
+        ? { contentBasedDeduplication: props.contentBasedDeduplication ?? DEFAULTS.contentBasedDeduplication }
+        : {}),
       retentionPeriod,
       visibilityTimeout: visibilityTimeoutOf(props),
       encryption: sqs.QueueEncryption.SQS_MANAGED,

@@ -191,9 +191,11 @@ export class PipelineSchedulesError extends ViolationsError {
 
 /** The resources created for one schedule. */
 export interface PipelineSchedule {
+  /** The EventBridge Scheduler schedule that sends the job's envelope to its queue. */
   readonly schedule: scheduler.Schedule;
   /** Deliveries Scheduler gave up on (after `retryAttempts` or `maxEventAge`). Alarm on its depth. */
   readonly deadLetterQueue: sqs.Queue;
+  /** The role Scheduler sends with: it may send to the job's queue and to this dead-letter queue only. */
   readonly role: iam.Role;
 }
 

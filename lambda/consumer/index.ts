@@ -8,12 +8,14 @@
  */
 
 export { defineJob, type JobDefinition, type JobPayload } from '../shared/job';
+export type { StandardSchemaV1 } from '../shared/standard-schema';
 export type { ConsumerHandler } from './define-consumer';
 export { defineConsumer } from './define-consumer';
 export { AttemptsExhaustedError, PermanentError, RetryLaterError } from './errors';
 export { handleJob } from './jobs';
 export { InvalidProgressError, type JobProgress, MAX_PROGRESS_BYTES } from './progress';
 export type {
+  AnyJobHandler,
   ConsumerDefinition,
   ConsumerEvent,
   ConsumerLogger,
@@ -21,5 +23,6 @@ export type {
   HandlerContext,
   HandlerSpec,
   JobHandler,
+  LogExtra,
   SchemaHandler,
 } from './types';

@@ -72,19 +72,25 @@ export type EventHandler<Payload = unknown, Result = unknown> = (
 
 /** Any job's handler, its payload type erased (the list of `defineConsumer({ jobs })` mixes jobs). */
 export interface AnyJobHandler {
+  /** The job it handles, under the handler key `job.<type>`. */
   readonly job: JobDefinition;
+  /** The handler, its payload type erased. */
   readonly handle: (event: never, ctx: HandlerContext) => unknown;
 }
 
 /** A job's handler, made by `handleJob(job, handle)`: the payload typed and validated by the job's schema. */
 export interface JobHandler<J extends JobDefinition = JobDefinition> {
+  /** The job it handles, under the handler key `job.<type>`. */
   readonly job: J;
+  /** Runs with the payload validated by the job's schema; what it returns is the job's result. */
   readonly handle: EventHandler<JobPayload<J>>;
 }
 
 /** A handler whose payload is validated (and typed) by a zod schema; a schema failure is permanent. */
 export interface SchemaHandler<Schema extends z.ZodType = z.ZodType> {
+  /** Parses the payload; a failure dead-letters the record at once as an `InvalidPayloadError`. */
   readonly schema: Schema;
+  /** Runs with `event.payload` as the schema's output. */
   readonly handle: EventHandler<z.output<Schema>>;
 }
 
@@ -106,8 +112,14 @@ export interface ConsumerDefinition<Schemas extends Record<string, unknown> = Re
   readonly handlers: {
     readonly [K in keyof Schemas]: EventHandler<unknown> | SchemaHandler<Schemas[K] & z.ZodType>;
   };
-  /** Job handlers (`handleJob(job, handle)`), each under the key `job.<type>`. */
+  /**
+   * Job handlers (`handleJob(job, handle)`), each under the key `job.<type>`.
+   * @default []
+   */
   readonly jobs?: readonly AnyJobHandler[];
-  /** Runs for events no key matches. Without it, such events are dead-lettered as `UnknownEventTypeError`. */
+  /**
+   * Runs for events no key matches.
+   * @default - none: such events are dead-lettered as `UnknownEventTypeError`
+   */
   readonly default?: EventHandler<unknown>;
 }

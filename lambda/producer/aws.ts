@@ -21,9 +21,13 @@ export { atExpression } from '../shared/iso-time';
 
 /** The SDK clients a producer uses; pass your own to share them (or to inject faults in tests). */
 export interface ProducerClients {
+  /** Sends the jobs to their queues. */
   readonly sqs: SQSClient;
+  /** Puts a payload too large for a message into the payload bucket. */
   readonly s3: S3Client;
+  /** Claims job ids and reads and writes job records in the dedupe table. */
   readonly dynamodb: DynamoDBClient;
+  /** Creates (and, on cancel, deletes) the one-time schedules of delays beyond 15 minutes. */
   readonly scheduler: SchedulerClient;
 }
 

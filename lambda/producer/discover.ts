@@ -32,7 +32,12 @@ export interface ResolvedProducer {
 
 /** Explicit queues: name -> URL (and, for delays beyond 15 minutes, ARN). */
 export interface ExplicitQueue {
+  /** The queue's URL. */
   readonly url: string;
+  /**
+   * The queue's ARN, the target of one-time schedules.
+   * @default - none: delays beyond 15 minutes are refused for this queue
+   */
   readonly arn?: string;
   /** @default - true when the URL ends in `.fifo` */
   readonly fifo?: boolean;
@@ -45,11 +50,28 @@ export interface ExplicitQueue {
 
 /** How to find the queues. */
 export interface DiscoveryOptions {
-  /** Explicit queues; with them, `settings` are used as given. */
+  /**
+   * Explicit queues, by the name jobs address them with: a URL, or an {@link ExplicitQueue}. With them, neither
+   * the environment nor local mode is read, and `settings` are used as given.
+   * @default - the queues the environment (`grantSend`) or the running local mode names
+   */
   readonly queues?: Readonly<Record<string, string | ExplicitQueue>>;
+  /**
+   * With explicit `queues`: the dedupe table (job ids, `status`, `waitFor`, `cancel`), the payload bucket and the
+   * scheduler settings, in the form `grantSend` writes them to the function's `HOOKLINE_PRODUCER` variable.
+   * @default - none: no job ids or records, every payload must fit a message, and no delay beyond 15 minutes
+   */
   readonly settings?: ProducerSettings;
-  /** `true`: only the running local mode; a path: that state file. Default: after the environment. */
+  /**
+   * `true`: only the running local mode; a path: that state file; `false`: never local mode.
+   * @default - the environment (`grantSend`), else the running local mode
+   */
   readonly local?: boolean | string;
+  /**
+   * The variables read instead of `process.env`: `HOOKLINE_QUEUES` and `HOOKLINE_PRODUCER` (what `grantSend`
+   * sets) and `HOOKLINE_STATE_DIR` (where local mode's state file is).
+   * @default process.env
+   */
   readonly env?: Readonly<Record<string, string | undefined>>;
 }
 

@@ -38,10 +38,19 @@ export interface FlowJobOptions extends SendOptions {
 
 /** One job of a flow: a job as `sendBatch` takes it, and the children it waits for, if any. */
 export interface FlowJob<J extends JobDefinition = JobDefinition> {
+  /** The job's definition (`defineJob`): its type, schema and queue. */
   readonly job: J;
+  /** The payload, checked against the job's schema before anything of the flow is written. */
   readonly payload: JobInput<J>;
+  /**
+   * What `send` takes for one job, and on a child what its dead-lettering does to its parent.
+   * @default - a new id, and the queue's attempts and backoff
+   */
   readonly options?: FlowJobOptions;
-  /** Jobs that must all complete before this one is sent (each may have children of its own). */
+  /**
+   * Jobs that must all complete before this one is sent (each may have children of its own).
+   * @default - none: the job is sent at once
+   */
   readonly children?: readonly FlowJob[];
 }
 

@@ -22,8 +22,10 @@ export {
   type JobInput,
   type JobPayload,
   JobPayloadError,
+  type ParentOnFailure,
 } from '../shared/job';
-export type { JobState, JobStatus } from '../shared/job-record';
+export type { FlowChildren, JobState, JobStatus } from '../shared/job-record';
+export type { ProducerSettings } from '../shared/producer-config';
 export type { StandardSchemaV1 } from '../shared/standard-schema';
 export { atExpression, type ProducerClients } from './aws';
 export type { DiscoveryOptions, ExplicitQueue, ResolvedProducer } from './discover';
@@ -50,7 +52,10 @@ export {
 
 /** Options of {@link createProducer}. */
 export interface ProducerOptions extends DiscoveryOptions {
-  /** SDK clients to use instead of new ones. */
+  /**
+   * SDK clients to use instead of new ones (to share them, or to inject faults in tests).
+   * @default - new clients for the queues found: local mode's emulators, else the SDK's standard environment
+   */
   readonly clients?: Partial<ProducerClients>;
   /**
    * Attempts per SQS batch entry (and per S3, DynamoDB or Scheduler call) before a job is reported failed.

@@ -132,8 +132,14 @@ export interface SendOptions {
 
 /** One job of a batch. */
 export interface BatchItem<J extends JobDefinition = JobDefinition> {
+  /** The job's definition (`defineJob`): its type, schema and queue. */
   readonly job: J;
+  /** The payload, checked against the job's schema before anything of the batch is sent. */
   readonly payload: JobInput<J>;
+  /**
+   * What `send` takes for one job.
+   * @default - a new id, no delay, and the queue's attempts and backoff
+   */
   readonly options?: SendOptions;
 }
 
@@ -223,7 +229,10 @@ export class JobTooLargeError extends ProducerConfigError {
 export interface WaitOptions {
   /** How long to wait at most: a duration (`{ minutes: 5 }`) or the time to give up at. */
   readonly timeout: Delay;
-  /** Stops waiting when aborted (the promise rejects with the signal's reason). */
+  /**
+   * Stops waiting when aborted (the promise rejects with the signal's reason).
+   * @default - waits until the job finishes or `timeout` passes
+   */
   readonly signal?: AbortSignal;
 }
 

@@ -25,4 +25,5 @@ export const JOB_STATES = [
 /** True when `value` names a job state. */
 export const isJobState = (value: string): value is JobState =>
   (JOB_STATES as readonly string[]).includes(value);
+/** A job's state: one of {@link JOB_STATES}. */
 export type JobState = (typeof JOB_STATES)[number];

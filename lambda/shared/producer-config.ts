@@ -111,6 +111,10 @@ export const producerSettingsSchema = z.object({
     }),
   ),
 });
+/**
+ * The settings a producer shares across its queues, as `grantSend` writes them to `HOOKLINE_PRODUCER`: the dedupe table
+ * (job ids and records) and how long it keeps a key, the payload bucket, and the one-time schedules' settings.
+ */
 export type ProducerSettings = z.infer<typeof producerSettingsSchema>;
 
 /**

@@ -7,6 +7,10 @@ import { MAX_INLINE_LIMIT_BYTES } from '../../lambda/shared/claim-check';
 import { DEFAULT_KEEP_HEADERS } from '../../lambda/shared/ingest-config';
 import { DEFAULT_TOLERANCE_SECONDS } from '../../lambda/shared/senders/verify-kit';
 
+/**
+ * Every default value of the configuration and the constructs, in one place (the README's Defaults table lists the
+ * main ones).
+ */
 export const DEFAULTS = {
   stackName: 'Hookline',
   fifo: false,

@@ -40,6 +40,8 @@ export type {
   HooklineConfig,
   IdempotencyConfig,
   IngestConfig,
+  JobsConfig,
+  JobsEndpointConfig,
   PayloadsConfig,
   QueueConfig,
   RateLimitConfig,

@@ -2,6 +2,7 @@
 import type { Duration } from 'aws-cdk-lib';
 import type { ParsedSource, TenantKey } from './schema';
 
+/** A webhook source as configured (its sender's fields, checked), with its name. */
 export type ResolvedSource = ParsedSource & { readonly name: string };
 
 /** A forwarding consumer's destination and signing secret. */
@@ -15,6 +16,7 @@ export interface ResolvedForward {
   readonly secret?: { readonly existingSecretName: string };
 }
 
+/** A queue's consumer function, every default filled. */
 export interface ResolvedConsumer {
   readonly name: string;
   /** The function's entry: the configured file, or hookline's forwarding consumer (absolute) with `forward`. */
@@ -47,6 +49,7 @@ export interface ResolvedConsumer {
   readonly environment: Readonly<Record<string, string>>;
 }
 
+/** A queue and its dead-letter queue, every default filled. */
 export interface ResolvedQueue {
   readonly name: string;
   readonly fifo: boolean;
@@ -62,6 +65,7 @@ export interface ResolvedQueue {
   readonly consumer?: ResolvedConsumer;
 }
 
+/** A routing rule (or the default route), every default filled. */
 export interface ResolvedRoute {
   readonly source: string;
   readonly type: string;
@@ -69,6 +73,7 @@ export interface ResolvedRoute {
   readonly ignore: boolean;
 }
 
+/** A scheduled job, every default filled. */
 export interface ResolvedSchedule {
   readonly name: string;
   readonly expression: string;
@@ -78,6 +83,7 @@ export interface ResolvedSchedule {
   readonly payload: unknown;
 }
 
+/** The ingest function and its API's throttling, every default filled. */
 export interface ResolvedIngest {
   readonly rateLimit: number;
   readonly burstLimit: number;
@@ -87,12 +93,14 @@ export interface ResolvedIngest {
   readonly secretCache: Duration;
 }
 
+/** Where the alarms notify, and the oldest-message age they fire at. */
 export interface ResolvedAlarms {
   readonly email?: string;
   readonly existingTopicArn?: string;
   readonly oldestMessageAge: Duration;
 }
 
+/** What `resolveConfig` returns: the whole configuration, checked, every default filled. */
 export interface ResolvedConfig {
   readonly stackName: string;
   readonly sources: readonly ResolvedSource[];

@@ -21,7 +21,6 @@ export type FifoGrouping = 'source' | 'type' | { path: string } | { header: stri
  */
 export type TenantKey = { path: string } | { header: string };
 
-/** How a consumer retries a failed record: `base x factor^(attempt - 1)`, capped at `max`. */
 /** A consumer's rate limit: how many records may start per interval, counted across its invocations. */
 export interface RateLimitConfig {
   /** Most records started per interval, at least 1. */
@@ -65,6 +64,7 @@ export interface CircuitBreakerConfig {
   halfOpenAfter?: Duration;
 }
 
+/** How a consumer retries a failed record: `base x factor^(attempt - 1)`, capped at `max`. */
 export interface RetryConfig {
   /**
    * Wait before the first retry.

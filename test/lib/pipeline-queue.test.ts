@@ -92,6 +92,16 @@ describe('PipelineQueue', () => {
     });
   });
 
+  it('deletes both queues with the stack by default (DEFAULTS.queueRemovalPolicy)', () => {
+    const stack = testStack();
+    new PipelineQueue(stack, 'Jobs');
+    const queues = Object.values(Template.fromStack(stack).findResources('AWS::SQS::Queue'));
+    expect(queues.map((q) => [q.DeletionPolicy, q.UpdateReplacePolicy])).toEqual([
+      ['Delete', 'Delete'],
+      ['Delete', 'Delete'],
+    ]);
+  });
+
   it('keeps both queues and their messages when the stack is deleted, if told to retain them', () => {
     const stack = testStack();
     new PipelineQueue(stack, 'Jobs', { removalPolicy: RemovalPolicy.RETAIN });

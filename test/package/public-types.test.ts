@@ -1,0 +1,240 @@
+/**
+ * What an app imports from the package's entry points (`hookline`, `hookline/consumer`, `hookline/producer`): every
+ * type its own code names to write a configuration, a construct's props, a handler or a producer call, and the
+ * errors it catches, without reaching into a path of the package that is not an entry point.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Duration } from 'aws-cdk-lib';
+import ts from 'typescript';
+import { describe, expect, it } from 'vitest';
+import * as consumer from '../../lambda/consumer';
+import * as producer from '../../lambda/producer';
+import * as hookline from '../../lib';
+import { testStack } from '../helpers/cdk';
+import { PROJECT_COMPILER_OPTIONS } from '../helpers/ts-compiler-options';
+
+const root = join(import.meta.dirname, '..', '..');
+
+/** An app's code, split as a larger app splits it: each part typed by its name, imported from an entry point. */
+const APP = `
+import { Duration } from 'aws-cdk-lib';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import type * as sns from 'aws-cdk-lib/aws-sns';
+import { z } from 'zod';
+import {
+  type BreakerConsumer, type ConsumerCircuitBreaker, type ConsumerForward, type ConsumerRateLimit,
+  type ConsumerRetry, type DashboardQueue, type GrantSendOptions, type HooklineConfig, type IngestSettings,
+  type JobsConfig, type JobsEndpointConfig, type MappingScaling, type MonitoredDeadLetterQueue,
+  type MonitoredFunction, type MonitoredQueue, type PipelineSchedule, PipelineDashboardError,
+  PipelineSchedulesError, resolveConfig, type Violation, ViolationsError,
+} from 'hookline';
+import {
+  type AnyJobHandler, defineConsumer, defineJob, handleJob, type LogExtra, type StandardSchemaV1,
+} from 'hookline/consumer';
+import {
+  createProducer, type FlowChildren, type JobStatus, type ParentOnFailure, type ProducerSettings,
+} from 'hookline/producer';
+
+const endpoint: JobsEndpointConfig = { queues: ['events'] };
+const jobs: JobsConfig = { endpoint };
+export const config: HooklineConfig = { sources: { github: { type: 'github' } }, queues: { events: {} }, jobs };
+export const ingestSettings: IngestSettings = resolveConfig(config);
+
+export const retry: ConsumerRetry = { base: Duration.seconds(5), factor: 2, max: Duration.minutes(5) };
+export const rateLimit: ConsumerRateLimit = { limit: 2, interval: Duration.seconds(1) };
+export const breaker: ConsumerCircuitBreaker = { failureRatio: 0.5, minimumRecords: 20, window: Duration.minutes(5) };
+export const forwardTo = (secret: ConsumerForward['secret']): ConsumerForward => ({
+  url: 'https://app.example.com/hooks', timeout: Duration.seconds(10), secret, secretCache: Duration.minutes(5),
+});
+const scaling: MappingScaling = { mode: 'on-demand', maximumConcurrency: 10 };
+export const breakerConsumer: BreakerConsumer = {
+  name: 'events', eventSourceMappingId: 'uuid', failureRatio: 0.5, minimumRecords: 20, window: Duration.minutes(5),
+  scaling,
+};
+export const grant: GrantSendOptions = { delays: true, flows: true };
+export const watched = (queue: sqs.IQueue, fn: lambda.IFunction, topic: sns.ITopic) => {
+  const monitored: MonitoredQueue = {
+    name: 'events', queue, deadLetterQueue: queue, oldestMessageAge: Duration.minutes(15),
+  };
+  const functions: MonitoredFunction = { name: 'events', fn };
+  const dlq: MonitoredDeadLetterQueue = { name: 'events', queue };
+  const shown: DashboardQueue = { name: 'events', queue, deadLetterQueue: queue };
+  return { monitored, functions, dlq, shown, topic };
+};
+export const scheduleRole = (schedule: PipelineSchedule) => schedule.role;
+export function problemsOf(error: unknown): readonly Violation[] {
+  if (error instanceof PipelineSchedulesError || error instanceof PipelineDashboardError) return error.violations;
+  return error instanceof ViolationsError ? error.violations : [];
+}
+
+const schema: StandardSchemaV1<{ userId: string }> = z.object({ userId: z.string() });
+export const welcome = defineJob('email.welcome', schema, { queue: 'events' });
+const handlers: AnyJobHandler[] = [handleJob(welcome, async (event) => event.payload.userId)];
+export const quiet = (_message: string, ..._extra: LogExtra[]) => {};
+export const handler = defineConsumer({ handlers: {}, jobs: handlers });
+
+const settings: ProducerSettings = { dedupe: { tableName: 'dedupe', ttlSeconds: 259_200 } };
+export const producer = createProducer({
+  queues: { events: 'https://sqs.eu-west-1.amazonaws.com/1/events' }, settings,
+});
+export const childrenOf = (status: JobStatus): FlowChildren | undefined => status.children;
+export const onFailure = (status: JobStatus): ParentOnFailure | undefined => status.parentOnFailure;
+export type Table = dynamodb.ITable;
+`;
+
+/** A file naming a type no entry point exports: the compiler must refuse it, or the check proves nothing. */
+const INTERNAL = `import type { ParsedConsumer } from 'hookline';\nexport type X = ParsedConsumer;\n`;
+
+/** The entry points' sources, by the name an app imports them with. */
+const ENTRY_POINTS = {
+  hookline: 'lib/index.ts',
+  'hookline/consumer': 'lambda/consumer/index.ts',
+  'hookline/producer': 'lambda/producer/index.ts',
+} as const;
+
+/**
+ * A program of the apps, their imports of `hookline...` resolved to the entry points' sources, and the compiler's
+ * errors in each app. One program for every test: building it is what takes the time.
+ */
+function compileApps(sources: Readonly<Record<string, string>>): {
+  program: ts.Program;
+  errors: Record<string, string[]>;
+} {
+  const files = new Map(Object.entries(sources).map(([name, source]) => [join(root, name), source]));
+  const options: ts.CompilerOptions = {
+    ...PROJECT_COMPILER_OPTIONS,
+    noEmit: true,
+    baseUrl: root,
+    paths: Object.fromEntries(Object.entries(ENTRY_POINTS).map(([name, path]) => [name, [path]])),
+  };
+  const host = ts.createCompilerHost(options);
+  const readFile = host.readFile.bind(host);
+  const getSourceFile = host.getSourceFile.bind(host);
+  host.readFile = (name) => files.get(name) ?? readFile(name);
+  host.fileExists = (name) => files.has(name) || ts.sys.fileExists(name);
+  host.getSourceFile = (name, languageVersion, ...rest) => {
+    const source = files.get(name);
+    return source === undefined
+      ? getSourceFile(name, languageVersion, ...rest)
+      : ts.createSourceFile(name, source, languageVersion);
+  };
+  const program = ts.createProgram([...files.keys()], options, host);
+  const errors = Object.fromEntries(
+    Object.keys(sources).map((name) => {
+      const file = program.getSourceFile(join(root, name));
+      const diagnostics = [...program.getSyntacticDiagnostics(file), ...program.getSemanticDiagnostics(file)];
+      return [name, diagnostics.map((d) => ts.flattenDiagnosticMessageText(d.messageText, '\n'))];
+    }),
+  );
+  return { program, errors };
+}
+
+/** Each entry point's exports, by the entry's name, with whether an editor shows a description of it. */
+function exportsDescribed(program: ts.Program): Record<string, Record<string, boolean>> {
+  const checker = program.getTypeChecker();
+  return Object.fromEntries(
+    Object.entries(ENTRY_POINTS).map(([entry, path]) => {
+      const file = program.getSourceFile(join(root, path));
+      const module = file && checker.getSymbolAtLocation(file);
+      if (!module) throw new Error(`${path} is not in the program`);
+      const described = checker.getExportsOfModule(module).map((exported) => {
+        const symbol = exported.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(exported) : exported;
+        return [exported.name, symbol.getDocumentationComment(checker).length > 0] as const;
+      });
+      return [entry, Object.fromEntries(described)];
+    }),
+  );
+}
+
+/** What each entry point exports at run time. */
+const RUNTIME_EXPORTS: Record<keyof typeof ENTRY_POINTS, object> = {
+  hookline,
+  'hookline/consumer': consumer,
+  'hookline/producer': producer,
+};
+
+/** Each entry point's exports that are types alone (no value of that name), by the entry's name. */
+function typeExports(program: ts.Program): Record<string, string[]> {
+  const checker = program.getTypeChecker();
+  return Object.fromEntries(
+    Object.entries(ENTRY_POINTS).map(([entry, path]) => {
+      const file = program.getSourceFile(join(root, path));
+      const module = file && checker.getSymbolAtLocation(file);
+      if (!module) throw new Error(`${path} is not in the program`);
+      const types = checker.getExportsOfModule(module).filter((exported) => {
+        const symbol = exported.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(exported) : exported;
+        return (symbol.flags & ts.SymbolFlags.Value) === 0;
+      });
+      return [entry, types.map((t) => t.name).sort()];
+    }),
+  );
+}
+
+/** The README's Package exports table: each entry point's values and types, as listed. */
+function readmeExports(): Record<string, { values: string[]; types: string[] }> {
+  const readme = readFileSync(join(root, 'README.md'), 'utf8');
+  const section = readme.slice(readme.indexOf('## Package exports'));
+  const table = section.slice(0, section.indexOf('\n\n', section.indexOf('| Entry point')));
+  const names = (cell: string | undefined) =>
+    [...(cell ?? '').matchAll(/`([A-Za-z_][A-Za-z0-9_]*)`/g)].map((m) => m[1] ?? '').sort();
+  const rows = table.split('\n').filter((line) => line.startsWith('| `'));
+  return Object.fromEntries(
+    rows.map((row) => {
+      const [entry, values, types] = row.split(' | ').map((cell) => cell.replace(/^\| |\s*\|$/g, ''));
+      return [/`([^`]+)`/.exec(entry ?? '')?.[1] ?? '', { values: names(values), types: names(types) }];
+    }),
+  );
+}
+
+describe('the package entry points', () => {
+  let compiled: ReturnType<typeof compileApps> | undefined;
+  const compile = () => {
+    compiled ??= compileApps({ '__public_types_app__.ts': APP, '__internal_type_app__.ts': INTERNAL });
+    return compiled;
+  };
+
+  it('export every type an app names to write its configuration, props, handlers and producer calls', () => {
+    const { errors } = compile();
+    expect(errors['__public_types_app__.ts']).toEqual([]);
+    expect(errors['__internal_type_app__.ts']).toEqual([
+      expect.stringContaining("has no exported member 'ParsedConsumer'"),
+    ]);
+  }, 120_000);
+
+  it('describe everything they export, so an editor shows what each is', () => {
+    const undescribed = Object.entries(exportsDescribed(compile().program)).flatMap(([entry, exported]) =>
+      Object.entries(exported)
+        .filter(([, described]) => !described)
+        .map(([name]) => `${entry}: ${name}`),
+    );
+    expect(undescribed).toEqual([]);
+  }, 120_000);
+
+  it("are what the README's Package exports table lists: its values, its types and nothing else", () => {
+    const types = typeExports(compile().program);
+    const actual = Object.fromEntries(
+      Object.entries(RUNTIME_EXPORTS).map(([entry, module]) => [
+        entry,
+        { values: Object.keys(module).sort(), types: types[entry] ?? [] },
+      ]),
+    );
+    expect(readmeExports()).toEqual(actual);
+  }, 120_000);
+
+  it('export the error every construct throws for its props, which an app can catch by its class', () => {
+    const { PipelineQueue, ViolationsError } = hookline;
+    let thrown: unknown;
+    try {
+      new PipelineQueue(testStack(), 'Jobs', { visibilityTimeout: Duration.hours(13) });
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(ViolationsError);
+    expect((thrown as InstanceType<typeof ViolationsError>).violations.map((v) => v.path)).toEqual([
+      'visibilityTimeout',
+    ]);
+  });
+});
