@@ -210,10 +210,15 @@ describe('LocalFunction', () => {
     expect(logs).toContain('stdout:written just before the return');
   });
 
-  it('reports a missing handler export as an init error', async () => {
+  it('reports a missing handler export as an init error naming the entry file, not the bundle, and no stack', async () => {
     const fn = make({ handler: 'nope' });
     const error = await fn.warm();
-    expect(error?.errorType).toBe('Runtime.HandlerNotFound');
+    expect(error).toStrictEqual({
+      errorType: 'Runtime.HandlerNotFound',
+      errorMessage: expect.stringMatching(
+        /^test\/helpers\/local\/raw-function\.ts has no export named "nope" \(it exports "callbackHandler", "handler"\): export the function as "nope"/,
+      ),
+    });
     expect(await fn.invoke({ action: 'echo' })).toMatchObject({ ok: false, kind: 'init' });
   });
 
