@@ -7,6 +7,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import nodeModule from 'node:module';
 import { type MessagePort, parentPort, workerData } from 'node:worker_threads';
+import { describeError } from '../../lambda/consumer/errors';
 import { CONSUMER_OUTCOME_MESSAGE, OUTCOME_MESSAGES } from '../../lambda/shared/contracts';
 import { handlerNotFoundMessage } from './handler-export';
 
@@ -106,15 +107,30 @@ class SandboxInitError extends Error {
   }
 }
 
+/**
+ * What was thrown, as Lambda reports it, described without throwing whatever it is (a value JSON cannot write, an
+ * Error whose getters throw) and bounded: local mode prints the message at start and in the reason of every record
+ * of every batch the failure fails, so a module that throws a megabyte at import must not print megabytes. The stack
+ * keeps its frames, under the bounded first line.
+ */
 function serialize(error: unknown): SerializedError {
-  if (error instanceof Error) {
-    return {
-      errorType: error.name,
-      errorMessage: error.message,
-      ...(error.stack ? { stack: error.stack } : {}),
-    };
+  const { name, message } = describeError(error);
+  if (!(error instanceof Error)) return { errorType: 'Error', errorMessage: message };
+  const stack = readStack(error);
+  const frames = stack?.split('\n').filter((line) => line.trimStart().startsWith('at ')) ?? [];
+  return {
+    errorType: name,
+    errorMessage: message,
+    ...(stack ? { stack: [`${name}: ${message}`, ...frames].join('\n') } : {}),
+  };
+}
+
+function readStack(error: Error): string | undefined {
+  try {
+    return typeof error.stack === 'string' ? error.stack : undefined;
+  } catch {
+    return undefined;
   }
-  return { errorType: 'Error', errorMessage: typeof error === 'string' ? error : JSON.stringify(error) };
 }
 
 /** Lambda returns what JSON.stringify makes of the result, so do the same (and make it cloneable). */

@@ -11,6 +11,8 @@ const initUntil = loadedAt + Number(process.env.INIT_MS ?? 0);
 while (Date.now() < initUntil) {
   // spin
 }
+// A cold start that throws, when the environment asks for one: an Error with a 1 MB message that spans lines.
+if (process.env.INIT_THROW === 'huge') throw new Error(`first line\n${'x'.repeat(1_000_000)}`);
 
 interface TestEvent {
   readonly action:

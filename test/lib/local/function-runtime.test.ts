@@ -349,9 +349,14 @@ describe('LocalFunction', () => {
     expect(await fn.invoke({ action: 'batch' })).toMatchObject({ ok: true, value: null });
   });
 
+  const cyclic: { self?: unknown } = {};
+  cyclic.self = cyclic;
+
   it.each([
     ['a string as its text', 'not an Error', 'not an Error'],
     ['an object as its JSON', { code: 7 }, '{"code":7}'],
+    ['an object JSON cannot write (a cycle) as its text', cyclic, '[object Object]'],
+    ['undefined as its text', undefined, 'undefined'],
   ])('reports a thrown non-Error (%s) as an error of type Error', async (_, thrown, errorMessage) => {
     const fn = make();
     expect(await fn.invoke({ action: 'throw-value', result: thrown })).toMatchObject({
@@ -359,6 +364,19 @@ describe('LocalFunction', () => {
       kind: 'error',
       error: { errorType: 'Error', errorMessage },
     });
+  });
+
+  it('reports a cold start that throws a megabyte with a bounded message, and the frames of the code that threw', async () => {
+    const fn = make({ environment: { INIT_THROW: 'huge' } });
+    const error = await fn.warm();
+    expect(error?.errorType).toBe('Error');
+    expect(error?.errorMessage).toMatch(/^first line\nx+…$/);
+    expect(error?.errorMessage.length).toBeLessThanOrEqual(4_000);
+    expect(error?.stack?.length).toBeLessThan(8_000);
+    expect(error?.stack).toMatch(/^Error: first line\nx+…\n {4}at .*raw-function/);
+    const result = await fn.invoke({ action: 'echo' });
+    expect(result).toMatchObject({ ok: false, kind: 'init' });
+    expect(result.ok ? '' : result.error.errorMessage).toBe(error?.errorMessage);
   });
 
   it('refuses a handler declaring a callback parameter at init, as the Node.js 24 runtime does', async () => {
