@@ -27,7 +27,8 @@ interface TestEvent {
     | 'await-log'
     | 'allocate'
     | 'batch'
-    | 'background';
+    | 'background'
+    | 'reject-later';
   readonly ms?: number;
   readonly mb?: number;
   readonly lines?: readonly string[];
@@ -103,6 +104,12 @@ export const handler = async (event: TestEvent, context: TestContext): Promise<u
     }
     case 'batch':
       return event.result;
+    case 'reject-later':
+      // Returns before a promise it did not await rejects.
+      void new Promise((_, reject) =>
+        setTimeout(() => reject(new Error('rejected after the return')), event.ms ?? 50),
+      );
+      return { invocations };
     case 'background':
       // Returns before its timer fires: work a handler left running after it returned.
       setTimeout(() => console.log(`background ${String(event.result)} done`), event.ms ?? 50);

@@ -196,6 +196,19 @@ describe('LocalFunction', () => {
     expect(logs).toContain('stdout:background frozen done');
   });
 
+  it('fails the invocation running when a promise an earlier one did not await rejects, as the Lambda runtime exits then', async () => {
+    const fn = make();
+    expect(await fn.invoke({ action: 'reject-later', ms: 50 })).toMatchObject({ ok: true });
+    const next = await fn.invoke({ action: 'sleep', ms: 300 });
+    expect(next).toMatchObject({
+      ok: false,
+      kind: 'crash',
+      error: { errorMessage: 'rejected after the return' },
+    });
+    expect(next.ok ? '' : next.error.stack).toMatch(/raw-function\.ts/);
+    expect(value<Echo>(await fn.invoke({ action: 'echo' })).invocations).toBe(1);
+  });
+
   it('delivers what an invocation wrote before its sandbox freezes', async () => {
     const fn = make();
     // Several lines at once: the thread hands its output over a chunk at a time, each once the last was taken.
