@@ -263,8 +263,9 @@ export const MAX_LOGGED_ERROR_LENGTH = 16_000;
  * message, location, stack, cause and own fields (its stack is only formatted here, on a failure), or, for a thrown
  * non-Error, which has no stack, its description. An error that would log longer than
  * {@link MAX_LOGGED_ERROR_LENGTH} (a long message, or a short one with a megabyte in its cause or in a field such as
- * an HTTP client's response body), or whose cause chain loops, is logged as its description with its stack cut as
- * long as a message (the stack repeats the message) and its cause described, its other fields left out.
+ * an HTTP client's response body), or whose cause chain loops, is logged as its description, its stack as
+ * {@link describedStack} writes it (the stack repeats the message) and its cause described, its other fields left
+ * out.
  */
 export function loggedError(
   error: unknown,
@@ -273,13 +274,32 @@ export function loggedError(
   | { name: string; message: string; stack?: string | undefined; cause?: { name: string; message: string } } {
   if (!(error instanceof Error)) return describeError(error);
   if (loggedLength(error, new Set()) <= MAX_LOGGED_ERROR_LENGTH) return error;
-  const stack = textOf(() => error.stack);
+  const described = describeError(error);
   const cause = readOrNothing(() => error.cause);
   return {
-    ...describeError(error),
-    stack: cutText(stack, MAX_DESCRIBED_MESSAGE_LENGTH),
+    ...described,
+    stack: describedStack(error, described),
     ...(cause === undefined ? {} : { cause: describeError(cause) }),
   };
+}
+
+/** The most frames {@link describedStack} keeps (V8 records 10 unless `Error.stackTraceLimit` says more). */
+const MAX_DESCRIBED_FRAMES = 20;
+
+/**
+ * An error's stack as long as its description allows: its first line (which repeats the message, of any length)
+ * written as `name: message` from the description, then its frames, so where it was thrown still shows whatever
+ * the message was. Empty when the error has no stack.
+ */
+export function describedStack(error: Error, described: { name: string; message: string }): string {
+  const stack = textOf(() => error.stack);
+  if (stack === '') return '';
+  const frames = stack
+    .split('\n')
+    .filter((line) => line.trimStart().startsWith('at '))
+    .slice(0, MAX_DESCRIBED_FRAMES)
+    .map((line) => cutText(line, MAX_DESCRIBED_NAME_LENGTH * 2));
+  return [`${described.name}: ${described.message}`, ...frames].join('\n');
 }
 
 /**

@@ -7,7 +7,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import nodeModule from 'node:module';
 import { type MessagePort, parentPort, workerData } from 'node:worker_threads';
-import { describeError } from '../../lambda/consumer/errors';
+import { describedStack, describeError } from '../../lambda/consumer/errors';
 import { CONSUMER_OUTCOME_MESSAGE, OUTCOME_MESSAGES } from '../../lambda/shared/contracts';
 import { handlerNotFoundMessage } from './handler-export';
 
@@ -114,23 +114,10 @@ class SandboxInitError extends Error {
  * keeps its frames, under the bounded first line.
  */
 function serialize(error: unknown): SerializedError {
-  const { name, message } = describeError(error);
-  if (!(error instanceof Error)) return { errorType: 'Error', errorMessage: message };
-  const stack = readStack(error);
-  const frames = stack?.split('\n').filter((line) => line.trimStart().startsWith('at ')) ?? [];
-  return {
-    errorType: name,
-    errorMessage: message,
-    ...(stack ? { stack: [`${name}: ${message}`, ...frames].join('\n') } : {}),
-  };
-}
-
-function readStack(error: Error): string | undefined {
-  try {
-    return typeof error.stack === 'string' ? error.stack : undefined;
-  } catch {
-    return undefined;
-  }
+  const described = describeError(error);
+  if (!(error instanceof Error)) return { errorType: 'Error', errorMessage: described.message };
+  const stack = describedStack(error, described);
+  return { errorType: described.name, errorMessage: described.message, ...(stack ? { stack } : {}) };
 }
 
 /** Lambda returns what JSON.stringify makes of the result, so do the same (and make it cloneable). */

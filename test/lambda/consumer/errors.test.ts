@@ -61,4 +61,11 @@ describe('loggedError', () => {
     expect(loggedError(unwritable)).toMatchObject({ name: 'Error', message: 'short' });
     expect(loggedError(unwritable)).not.toBe(unwritable);
   });
+
+  it('keeps the frames of an error whose message is a megabyte, under its cut first line', () => {
+    const logged = loggedError(new Error(`top\n${'x'.repeat(1_000_000)}`));
+    const stack = String((logged as { stack?: string }).stack);
+    expect(stack).toMatch(/^Error: top\nx+…\n {4}at .*errors\.test\.ts:\d+:\d+/);
+    expect(stack.length).toBeLessThan(MAX_DESCRIBED_MESSAGE_LENGTH + 20 * 600);
+  });
 });
