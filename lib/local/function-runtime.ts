@@ -258,7 +258,7 @@ interface Waiter {
 
 /** The result of an invocation that local mode stopped before it ran. */
 /** A file as its messages name it: relative to the working directory when it is under it, else in full. */
-function shownPath(file: string): string {
+export function shownPath(file: string): string {
   const shown = relative(process.cwd(), resolve(file));
   return shown === '' || shown.startsWith('..') || isAbsolute(shown) ? resolve(file) : shown;
 }
