@@ -349,8 +349,8 @@ function newTypeMetrics(): TypeMetrics {
 /** The handler's `ctx`. A class, not a literal with a getter: it is built for every record. */
 class RecordContext implements HandlerContext {
   readonly attempt: number;
-  readonly record: SQSRecord;
   #child: ConsumerLogger | undefined;
+  #record: SQSRecord | undefined;
 
   constructor(
     private readonly info: RecordInfo,
@@ -359,7 +359,16 @@ class RecordContext implements HandlerContext {
     private readonly root: RootLogger,
   ) {
     this.attempt = info.attempt;
-    this.record = info.record;
+  }
+
+  /**
+   * The handler's own copy of the record, made on first use: the runtime dead-letters, deletes and reports the
+   * record by its body, attributes, receipt handle and message id after the handler ran, so a handler that changed
+   * them must not change what reaches the DLQ or which record the batch response names.
+   */
+  get record(): SQSRecord {
+    this.#record ??= structuredClone(this.info.record);
+    return this.#record;
   }
 
   remainingTimeMs(): number {

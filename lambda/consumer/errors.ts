@@ -217,7 +217,9 @@ export const MAX_DESCRIBED_NAME_LENGTH = 256;
  */
 export function describeError(error: unknown): { name: string; message: string } {
   if (error instanceof Error) {
-    const message = textOf(() => error.message) || textOf(() => String(error));
+    const own = textOf(() => error.message);
+    const inner = innerErrorsText(error);
+    const message = inner ? (own ? `${own} (${inner})` : inner) : own || textOf(() => String(error));
     const name = cutText(nameOf(error), MAX_DESCRIBED_NAME_LENGTH) || 'Error';
     return { name, message: cutText(message, MAX_DESCRIBED_MESSAGE_LENGTH) };
   }
@@ -226,19 +228,113 @@ export function describeError(error: unknown): { name: string; message: string }
 }
 
 /**
+ * The inner errors of an `AggregateError` (`Promise.any`, `Promise.allSettled` gathered by hand), described one by
+ * one: its own message (`All promises were rejected`) says nothing of why, and the logger does not write them.
+ * Empty for any other error. Stops once the text is longer than a description keeps, so ten thousand inner errors
+ * cost no more than a few; an inner AggregateError is described by its own message alone, so nesting cannot loop.
+ */
+function innerErrorsText(error: Error): string {
+  const errors = readOrNothing(() => (error instanceof AggregateError ? error.errors : undefined));
+  if (!Array.isArray(errors) || errors.length === 0) return '';
+  const parts: string[] = [];
+  let length = 0;
+  for (const inner of errors) {
+    if (length > MAX_DESCRIBED_MESSAGE_LENGTH) break;
+    const text =
+      inner instanceof Error
+        ? `${nameOf(inner) || 'Error'}: ${textOf(() => inner.message)}`
+        : describeError(inner).message;
+    parts.push(cutText(text, MAX_DESCRIBED_MESSAGE_LENGTH));
+    length += text.length + 2;
+  }
+  return `${errors.length} error${errors.length === 1 ? '' : 's'}: ${parts.join('; ')}`;
+}
+
+/** What `read` returns; undefined when reading throws. */
+function readOrNothing(read: () => unknown): unknown {
+  try {
+    return read();
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The most characters of a failure as the outcome line logs it (message, stack, the cause chain and the error's
+ * own fields): well under the 256 KB of a CloudWatch Logs event, which cuts a longer one so that it no longer
+ * parses, and no query (nor local mode) finds the record's outcome.
+ */
+export const MAX_LOGGED_ERROR_LENGTH = 16_000;
+
+/**
  * What a record's outcome line logs of its failure: the error itself, which the logger writes with its name,
- * message, location, stack and cause (its stack is only formatted here, on a failure), or, for a thrown
- * non-Error, which has no stack, its description. An error whose message is longer than a description keeps is
- * logged as its description with its stack cut as long (the stack repeats the message).
+ * message, location, stack, cause and own fields (its stack is only formatted here, on a failure), or, for a thrown
+ * non-Error, which has no stack, its description. An error that would log longer than
+ * {@link MAX_LOGGED_ERROR_LENGTH} (a long message, or a short one with a megabyte in its cause or in a field such as
+ * an HTTP client's response body), or whose cause chain loops, is logged as its description, its stack as
+ * {@link describedStack} writes it (the stack repeats the message) and its cause described, its other fields left
+ * out.
  */
 export function loggedError(
   error: unknown,
-): Error | { name: string; message: string; stack?: string | undefined } {
+):
+  | Error
+  | { name: string; message: string; stack?: string | undefined; cause?: { name: string; message: string } } {
   if (!(error instanceof Error)) return describeError(error);
-  const message = textOf(() => error.message);
-  if (message.length <= MAX_DESCRIBED_MESSAGE_LENGTH) return error;
+  if (loggedLength(error, new Set()) <= MAX_LOGGED_ERROR_LENGTH) return error;
+  const described = describeError(error);
+  const cause = readOrNothing(() => error.cause);
+  return {
+    ...described,
+    stack: describedStack(error, described),
+    ...(cause === undefined ? {} : { cause: describeError(cause) }),
+  };
+}
+
+/** The most frames {@link describedStack} keeps (V8 records 10 unless `Error.stackTraceLimit` says more). */
+const MAX_DESCRIBED_FRAMES = 20;
+
+/**
+ * An error's stack as long as its description allows: its first line (which repeats the message, of any length)
+ * written as `name: message` from the description, then its frames, so where it was thrown still shows whatever
+ * the message was. Empty when the error has no stack.
+ */
+export function describedStack(error: Error, described: { name: string; message: string }): string {
   const stack = textOf(() => error.stack);
-  return { ...describeError(error), stack: cutText(stack, MAX_DESCRIBED_MESSAGE_LENGTH) };
+  if (stack === '') return '';
+  const frames = stack
+    .split('\n')
+    .filter((line) => line.trimStart().startsWith('at '))
+    .slice(0, MAX_DESCRIBED_FRAMES)
+    .map((line) => cutText(line, MAX_DESCRIBED_NAME_LENGTH * 2));
+  return [`${described.name}: ${described.message}`, ...frames].join('\n');
+}
+
+/**
+ * About how many characters the logger writes for `error`, as Powertools formats it (message, stack, every
+ * enumerable field, then its cause the same way); infinite when the chain loops (the logger's formatting would
+ * never end) or a field cannot be read or written as JSON, so such an error is logged by its description.
+ */
+function loggedLength(error: Error, seen: Set<unknown>): number {
+  if (seen.has(error)) return Number.POSITIVE_INFINITY;
+  seen.add(error);
+  try {
+    let length = textOf(() => error.message).length + textOf(() => error.stack).length;
+    for (const key in error) {
+      if (key === 'name' || key === 'message' || key === 'stack' || key === 'cause') continue;
+      length += key.length + jsonLength((error as unknown as Record<string, unknown>)[key]);
+      if (length > MAX_LOGGED_ERROR_LENGTH) return length;
+    }
+    const cause = error.cause;
+    return length + (cause instanceof Error ? loggedLength(cause, seen) : jsonLength(cause));
+  } catch {
+    return Number.POSITIVE_INFINITY;
+  }
+}
+
+/** The length of `value` as JSON; throws when JSON cannot write it (a cycle, a BigInt). */
+function jsonLength(value: unknown): number {
+  return JSON.stringify(value)?.length ?? 0;
 }
 
 /** Cut to `max` characters, never between the two halves of a surrogate pair (a lone half is refused by SQS). */

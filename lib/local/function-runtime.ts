@@ -6,7 +6,7 @@
  * next invocation gets a fresh one, with a fresh cold start.
  */
 import { randomUUID } from 'node:crypto';
-import { basename, dirname, join, resolve } from 'node:path';
+import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
@@ -257,6 +257,12 @@ interface Waiter {
 }
 
 /** The result of an invocation that local mode stopped before it ran. */
+/** A file as its messages name it: relative to the working directory when it is under it, else in full. */
+export function shownPath(file: string): string {
+  const shown = relative(process.cwd(), resolve(file));
+  return shown === '' || shown.startsWith('..') || isAbsolute(shown) ? resolve(file) : shown;
+}
+
 function stoppedResult(): InvokeResult {
   return { ok: false, kind: 'crash', error: STOPPED, durationMs: 0, coldStart: false };
 }
@@ -319,6 +325,7 @@ export class LocalFunction {
     const setup: WorkerSetup = {
       invocationsPosted: invocationsPosted.buffer as SharedArrayBuffer,
       bundleUrl: this.options.bundleUrl,
+      entry: shownPath(this.definition.entry),
       handlerName: this.definition.handler,
       functionName: this.definition.name,
       memorySize: this.definition.memorySize,

@@ -7,11 +7,15 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import nodeModule from 'node:module';
 import { type MessagePort, parentPort, workerData } from 'node:worker_threads';
+import { describedStack, describeError } from '../../lambda/consumer/errors';
 import { CONSUMER_OUTCOME_MESSAGE, OUTCOME_MESSAGES } from '../../lambda/shared/contracts';
+import { handlerNotFoundMessage } from './handler-export';
 
 /** Static facts about the function, given when the worker starts. */
 export interface WorkerSetup {
   readonly bundleUrl: string;
+  /** The entry file the bundle was built from, as the developer knows it (relative to the working directory). */
+  readonly entry: string;
   readonly handlerName: string;
   readonly functionName: string;
   readonly memorySize: number;
@@ -91,15 +95,29 @@ const CALLBACK_HANDLER_REMOVED =
   'You need to modify this function to use a supported handler signature to use Node.js 24 or later. ' +
   'For more information see https://docs.aws.amazon.com/lambda/latest/dg/nodejs-handler.html.';
 
-function serialize(error: unknown): SerializedError {
-  if (error instanceof Error) {
-    return {
-      errorType: error.name,
-      errorMessage: error.message,
-      ...(error.stack ? { stack: error.stack } : {}),
-    };
+/**
+ * A module the sandbox cannot serve, found by the sandbox itself: reported without a stack, whose frames would be
+ * the sandbox's own; its message says which file and what to change.
+ */
+class SandboxInitError extends Error {
+  constructor(name: string, message: string) {
+    super(message);
+    this.name = name;
+    this.stack = undefined;
   }
-  return { errorType: 'Error', errorMessage: typeof error === 'string' ? error : JSON.stringify(error) };
+}
+
+/**
+ * What was thrown, as Lambda reports it, described without throwing whatever it is (a value JSON cannot write, an
+ * Error whose getters throw) and bounded: local mode prints the message at start and in the reason of every record
+ * of every batch the failure fails, so a module that throws a megabyte at import must not print megabytes. The stack
+ * keeps its frames, under the bounded first line.
+ */
+function serialize(error: unknown): SerializedError {
+  const described = describeError(error);
+  if (!(error instanceof Error)) return { errorType: 'Error', errorMessage: described.message };
+  const stack = describedStack(error, described);
+  return { errorType: described.name, errorMessage: described.message, ...(stack ? { stack } : {}) };
 }
 
 /** Lambda returns what JSON.stringify makes of the result, so do the same (and make it cloneable). */
@@ -162,15 +180,9 @@ async function loadHandler(setup: WorkerSetup): Promise<Handler> {
   if (setup.compileCacheDir) nodeModule.enableCompileCache(setup.compileCacheDir);
   const module = (await import(setup.bundleUrl)) as Record<string, unknown>;
   if (setup.compileCacheDir) nodeModule.flushCompileCache();
-  const candidate = module[setup.handlerName];
-  if (typeof candidate !== 'function') {
-    throw Object.assign(
-      new Error(`${setup.bundleUrl} does not export a function named "${setup.handlerName}"`),
-      {
-        name: 'Runtime.HandlerNotFound',
-      },
-    );
-  }
+  const notFound = handlerNotFoundMessage(setup.entry, setup.handlerName, module);
+  if (notFound !== undefined) throw new SandboxInitError('Runtime.HandlerNotFound', notFound);
+  const candidate = module[setup.handlerName] as Handler;
   if (candidate.length >= 3) {
     throw Object.assign(new Error(CALLBACK_HANDLER_REMOVED), { name: 'Runtime.CallbackHandlerDeprecated' });
   }

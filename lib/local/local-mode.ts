@@ -35,7 +35,6 @@ import { LocalBreakerCircuits } from './breaker-circuits';
 import { sharedFileHasher } from './bundle-cache';
 import { LocalCircuitBreaker } from './circuit-breaker';
 import { LOCAL_CREDENTIALS, LOCAL_MODE_REQUEST_MS, localS3Client, localSqsClient } from './clients';
-import { codeFrames } from './code-frames';
 import { localModeHints } from './command-hints';
 import { lockStateDir, stateDirInUse } from './data-dir-lock';
 import { startEmulatorsInThread } from './emulator-thread';
@@ -85,6 +84,7 @@ import {
 } from './state-file';
 import { createTopology, type LocalTopology, unconfiguredQueues } from './topology';
 import { type UnconfiguredQueues, unconfiguredQueuesNotice } from './unconfigured-queues';
+import { warmUp } from './warm-up';
 
 /** Options of {@link startLocalMode}. */
 export interface LocalModeOptions {
@@ -756,22 +756,6 @@ function createConsumer(
     ...(queue.tenants ? { fairness: { visibilityTimeoutSeconds: queue.visibilityTimeout.toSeconds() } } : {}),
   });
   return { fn, mapping, ...(breaker ? { breaker } : {}) };
-}
-
-/** Cold-starts one sandbox of each function now, so a broken handler or configuration shows at start. */
-async function warmUp(reporter: Reporter, functions: readonly LocalFunction[]): Promise<void> {
-  const warmups = await Promise.all(
-    functions.map((fn) => fn.warm().then((e) => [fn.definition.name, e] as const)),
-  );
-  for (const [name, error] of warmups) {
-    if (error) {
-      const where = codeFrames(error.stack);
-      reporter.problem(
-        `function ${name} failed to initialise: ${error.errorType}: ${error.errorMessage}${where.map((f) => `\n${f}`).join('')}\n` +
-          'each invocation fails the same way until the code is fixed and local mode is started again',
-      );
-    }
-  }
 }
 
 /** Pause and resume, and the status (served by the control API and written to `local.json` for the CLI). */

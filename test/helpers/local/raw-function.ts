@@ -11,6 +11,8 @@ const initUntil = loadedAt + Number(process.env.INIT_MS ?? 0);
 while (Date.now() < initUntil) {
   // spin
 }
+// A cold start that throws, when the environment asks for one: an Error with a 1 MB message that spans lines.
+if (process.env.INIT_THROW === 'huge') throw new Error(`first line\n${'x'.repeat(1_000_000)}`);
 
 interface TestEvent {
   readonly action:
@@ -25,7 +27,8 @@ interface TestEvent {
     | 'await-log'
     | 'allocate'
     | 'batch'
-    | 'background';
+    | 'background'
+    | 'reject-later';
   readonly ms?: number;
   readonly mb?: number;
   readonly lines?: readonly string[];
@@ -101,6 +104,12 @@ export const handler = async (event: TestEvent, context: TestContext): Promise<u
     }
     case 'batch':
       return event.result;
+    case 'reject-later':
+      // Returns before a promise it did not await rejects.
+      void new Promise((_, reject) =>
+        setTimeout(() => reject(new Error('rejected after the return')), event.ms ?? 50),
+      );
+      return { invocations };
     case 'background':
       // Returns before its timer fires: work a handler left running after it returned.
       setTimeout(() => console.log(`background ${String(event.result)} done`), event.ms ?? 50);

@@ -1,3 +1,4 @@
+import type { SQSRecord } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { attemptOf, checkedFailures, type IdempotencyGate } from '../../../lambda/consumer/core';
@@ -1125,6 +1126,38 @@ describe('consumer core: FIFO', () => {
 });
 
 describe('consumer core: handler input', () => {
+  it('dead-letters and reports the record as it arrived, whatever the handler changed in ctx.record and the event', async () => {
+    const { core, queue, logger } = harness({
+      handlers: {
+        'github.push': async (event, ctx) => {
+          const record = ctx.record as { -readonly [K in keyof SQSRecord]: SQSRecord[K] };
+          record.body = 'changed by the handler';
+          record.messageAttributes = {};
+          record.attributes.ApproximateReceiveCount = '99';
+          (event.headers as Record<string, string>)['x-added'] = 'by the handler';
+          throw new PermanentError('cannot handle it');
+        },
+        'github.ping': async (_event, ctx) => {
+          (ctx.record as { messageId: string }).messageId = 'not-a-record-of-this-batch';
+          throw new Error('try again');
+        },
+      },
+    });
+    const rejected = record(envelope({ id: 'rejected' }), { attempt: 1 });
+    const retried = record(envelope({ id: 'retried', type: 'ping' }), { attempt: 1 });
+    const originalBody = rejected.body;
+
+    const response = await core.processBatch(sqsEvent([rejected, retried]), lambdaContext());
+
+    expect(failedIds(response)).toStrictEqual([retried.messageId]);
+    expect(queue.deadLetters).toHaveLength(1);
+    expect(queue.deadLetters[0]?.body).toBe(originalBody);
+    expect(queue.deadLetters[0]?.attributes[MESSAGE_ATTRIBUTES.source]?.StringValue).toBe('github');
+    expect(queue.deadLetters[0]?.attributes[FAILURE_ATTRIBUTES.attempt]?.StringValue).toBe('1');
+    expect(logger.outcomeOf('rejected')).toMatchObject({ outcome: 'dead-lettered', attempt: 1 });
+    expect(rejected.body).toBe(originalBody);
+  });
+
   it('gives the handler the envelope, the parsed payload and a context', async () => {
     let received: { event: ConsumerEvent<unknown>; ctx: HandlerContext } | undefined;
     const { core, logger } = harness({
@@ -1142,7 +1175,7 @@ describe('consumer core: handler input', () => {
 
     expect(received?.event).toStrictEqual({ ...env, payload: { ref: 'refs/heads/main' } });
     expect(received?.ctx.attempt).toBe(2);
-    expect(received?.ctx.record).toBe(rec);
+    expect(received?.ctx.record).toStrictEqual(rec);
     expect(received?.ctx.consumer).toBe('events');
     expect(received?.ctx.remainingTimeMs()).toBe(20_000);
     // The outcome line's keys: one filter (`source = 'github' and type = 'push'`) finds both lines.

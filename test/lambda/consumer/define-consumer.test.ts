@@ -370,14 +370,81 @@ describe('defineConsumer wiring', () => {
     expect(sqs).toHaveReceivedCommandTimes(SendMessageCommand, 1);
     expect(sqs).toHaveReceivedCommandWith(DeleteMessageCommand, { ReceiptHandle: looped.receiptHandle });
     const outcomes = stdoutJson().filter((line) => line.message === 'record outcome');
-    expect(outcomes.map((o) => [o.id, o.outcome, o.reason, o.error])).toStrictEqual([
-      [
-        'looped',
-        'dead-lettered',
-        'PermanentError: wrapped in itself',
-        { name: 'PermanentError', message: 'wrapped in itself' },
-      ],
+    expect(outcomes.map((o) => [o.id, o.outcome, o.reason])).toStrictEqual([
+      ['looped', 'dead-lettered', 'PermanentError: wrapped in itself'],
     ]);
+    expect(outcomes[0]?.error).toMatchObject({
+      name: 'PermanentError',
+      message: 'wrapped in itself',
+      stack: expect.stringMatching(/define-consumer\.test\.ts:\d+:\d+/),
+      cause: { name: 'PermanentError', message: 'wrapped in itself' },
+    });
+  });
+
+  it.each([
+    ['its cause', () => new Error('request failed', { cause: new Error('x'.repeat(1_000_000)) })],
+    ['a field', () => Object.assign(new Error('request failed'), { responseBody: 'y'.repeat(1_000_000) })],
+    ['a cause that is not an Error', () => new Error('request failed', { cause: 'z'.repeat(1_000_000) })],
+  ])(
+    'writes a short error that carries a megabyte in %s as an outcome line CloudWatch keeps whole',
+    async (_, thrown) => {
+      vi.stubEnv(CONSUMER_CONFIG_ENV, JSON.stringify(runtimeConfig({ name: 'events', maxReceiveCount: 1 })));
+      const handler = defineConsumer({
+        handlers: {
+          'github.push': async () => {
+            throw thrown();
+          },
+        },
+      });
+
+      await handler(sqsEvent([record(envelope({ id: 'heavy' }))]), context);
+
+      const lines = stdout.mock.calls
+        .map((call) => String(call[0]))
+        .filter((l) => l.includes('"record outcome"'));
+      expect(lines).toHaveLength(1);
+      expect(lines[0]?.length).toBeLessThan(32_000);
+      const outcome = JSON.parse(lines[0] ?? '{}') as Record<string, unknown>;
+      expect(outcome).toMatchObject({
+        outcome: 'dead-lettered',
+        reason: 'Error: request failed',
+        error: { name: 'Error', message: 'request failed', stack: expect.stringContaining('request failed') },
+      });
+    },
+  );
+
+  it("names an AggregateError's inner errors in the reason, the outcome line and the dead letter", async () => {
+    vi.stubEnv(CONSUMER_CONFIG_ENV, JSON.stringify(runtimeConfig({ name: 'events', maxReceiveCount: 1 })));
+    const handler = defineConsumer({
+      handlers: {
+        'github.push': async (event) => {
+          if (event.id === 'any') {
+            await Promise.any([
+              Promise.reject(new TypeError('mirror 1 down')),
+              Promise.reject('mirror 2 refused'),
+            ]);
+          }
+          throw new AggregateError([new Error('first'), new AggregateError([new Error('deeper')], 'inner')]);
+        },
+      },
+    });
+
+    await handler(sqsEvent([record(envelope({ id: 'any' })), record(envelope({ id: 'bare' }))]), context);
+
+    const outcomes = stdoutJson().filter((line) => line.message === 'record outcome');
+    const reasons = Object.fromEntries(outcomes.map((o) => [o.id, o.reason]));
+    expect(reasons).toStrictEqual({
+      any: 'AggregateError: All promises were rejected (2 errors: TypeError: mirror 1 down; mirror 2 refused)',
+      bare: 'AggregateError: 2 errors: Error: first; AggregateError: inner',
+    });
+    expect(sqs).toHaveReceivedCommandWith(SendMessageCommand, {
+      MessageAttributes: expect.objectContaining({
+        [FAILURE_ATTRIBUTES.errorMessage]: {
+          DataType: 'String',
+          StringValue: 'All promises were rejected (2 errors: TypeError: mirror 1 down; mirror 2 refused)',
+        },
+      }),
+    });
   });
 
   it('logs a thrown string or object as its text', async () => {

@@ -196,6 +196,19 @@ describe('LocalFunction', () => {
     expect(logs).toContain('stdout:background frozen done');
   });
 
+  it('fails the invocation running when a promise an earlier one did not await rejects, as the Lambda runtime exits then', async () => {
+    const fn = make();
+    expect(await fn.invoke({ action: 'reject-later', ms: 50 })).toMatchObject({ ok: true });
+    const next = await fn.invoke({ action: 'sleep', ms: 300 });
+    expect(next).toMatchObject({
+      ok: false,
+      kind: 'crash',
+      error: { errorMessage: 'rejected after the return' },
+    });
+    expect(next.ok ? '' : next.error.stack).toMatch(/raw-function\.ts/);
+    expect(value<Echo>(await fn.invoke({ action: 'echo' })).invocations).toBe(1);
+  });
+
   it('delivers what an invocation wrote before its sandbox freezes', async () => {
     const fn = make();
     // Several lines at once: the thread hands its output over a chunk at a time, each once the last was taken.
@@ -210,10 +223,15 @@ describe('LocalFunction', () => {
     expect(logs).toContain('stdout:written just before the return');
   });
 
-  it('reports a missing handler export as an init error', async () => {
+  it('reports a missing handler export as an init error naming the entry file, not the bundle, and no stack', async () => {
     const fn = make({ handler: 'nope' });
     const error = await fn.warm();
-    expect(error?.errorType).toBe('Runtime.HandlerNotFound');
+    expect(error).toStrictEqual({
+      errorType: 'Runtime.HandlerNotFound',
+      errorMessage: expect.stringMatching(
+        /^test\/helpers\/local\/raw-function\.ts has no export named "nope" \(it exports "callbackHandler", "handler"\): export the function as "nope"/,
+      ),
+    });
     expect(await fn.invoke({ action: 'echo' })).toMatchObject({ ok: false, kind: 'init' });
   });
 
@@ -344,9 +362,14 @@ describe('LocalFunction', () => {
     expect(await fn.invoke({ action: 'batch' })).toMatchObject({ ok: true, value: null });
   });
 
+  const cyclic: { self?: unknown } = {};
+  cyclic.self = cyclic;
+
   it.each([
     ['a string as its text', 'not an Error', 'not an Error'],
     ['an object as its JSON', { code: 7 }, '{"code":7}'],
+    ['an object JSON cannot write (a cycle) as its text', cyclic, '[object Object]'],
+    ['undefined as its text', undefined, 'undefined'],
   ])('reports a thrown non-Error (%s) as an error of type Error', async (_, thrown, errorMessage) => {
     const fn = make();
     expect(await fn.invoke({ action: 'throw-value', result: thrown })).toMatchObject({
@@ -354,6 +377,19 @@ describe('LocalFunction', () => {
       kind: 'error',
       error: { errorType: 'Error', errorMessage },
     });
+  });
+
+  it('reports a cold start that throws a megabyte with a bounded message, and the frames of the code that threw', async () => {
+    const fn = make({ environment: { INIT_THROW: 'huge' } });
+    const error = await fn.warm();
+    expect(error?.errorType).toBe('Error');
+    expect(error?.errorMessage).toMatch(/^first line\nx+…$/);
+    expect(error?.errorMessage.length).toBeLessThanOrEqual(4_000);
+    expect(error?.stack?.length).toBeLessThan(8_000);
+    expect(error?.stack).toMatch(/^Error: first line\nx+…\n {4}at .*raw-function/);
+    const result = await fn.invoke({ action: 'echo' });
+    expect(result).toMatchObject({ ok: false, kind: 'init' });
+    expect(result.ok ? '' : result.error.errorMessage).toBe(error?.errorMessage);
   });
 
   it('refuses a handler declaring a callback parameter at init, as the Node.js 24 runtime does', async () => {
