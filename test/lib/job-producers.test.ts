@@ -36,6 +36,7 @@ import {
   resolveAsDeployed,
   testApp,
 } from '../helpers/cdk';
+import { summedSeriesOf } from '../helpers/dashboard';
 import { deployedTarget, US_EAST_1 } from '../helpers/deployed-target';
 
 type Statement = { Action: string | string[]; Resource: unknown; Condition?: unknown; Effect: string };
@@ -466,13 +467,17 @@ describe("the one-time job schedules' dead-letter queue", () => {
       };
       const deadLetterGraph = body.widgets.filter((w) => w.properties.title === 'Dead-letter queue depth');
       expect(deadLetterGraph).toHaveLength(1);
-      expect(deadLetterGraph[0]?.properties.metrics).toContainEqual([
-        'AWS/SQS',
-        'ApproximateNumberOfMessagesVisible',
-        'QueueName',
-        `resolved-${queueId}.QueueName`,
-        expect.objectContaining({ label: 'job schedules DLQ', stat: 'Maximum' }),
-      ]);
+      expect(summedSeriesOf(deadLetterGraph[0]?.properties.metrics ?? [])).toContainEqual({
+        label: 'job schedules DLQ',
+        terms: ['ApproximateNumberOfMessagesVisible', 'ApproximateNumberOfMessagesNotVisible'].map(
+          (metric) => ({
+            metric,
+            dimension: `resolved-${queueId}.QueueName`,
+            stat: 'Maximum',
+            period: 60,
+          }),
+        ),
+      });
       // Outputs the CLI finds it by: `hookline failed list job_schedules` reads that very queue.
       const target = await deployedTarget(template, stack.stackName, exampleResolved());
       const deployed = (value: unknown) => resolveAsDeployed(value, template, stack.stackName, US_EAST_1);
