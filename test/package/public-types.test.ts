@@ -132,20 +132,35 @@ function compileApps(sources: Readonly<Record<string, string>>): {
   return { program, errors };
 }
 
-/** Each entry point's exports, by the entry's name, with whether an editor shows a description of it. */
-function exportsDescribed(program: ts.Program): Record<string, Record<string, boolean>> {
+/** Each entry point's exports, by the entry's name, each with the symbol it stands for (an alias resolved). */
+function entryExports(program: ts.Program): Record<string, { name: string; symbol: ts.Symbol }[]> {
   const checker = program.getTypeChecker();
   return Object.fromEntries(
     Object.entries(ENTRY_POINTS).map(([entry, path]) => {
       const file = program.getSourceFile(join(root, path));
       const module = file && checker.getSymbolAtLocation(file);
       if (!module) throw new Error(`${path} is not in the program`);
-      const described = checker.getExportsOfModule(module).map((exported) => {
-        const symbol = exported.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(exported) : exported;
-        return [exported.name, symbol.getDocumentationComment(checker).length > 0] as const;
-      });
-      return [entry, Object.fromEntries(described)];
+      return [
+        entry,
+        checker.getExportsOfModule(module).map((exported) => ({
+          name: exported.name,
+          symbol: exported.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(exported) : exported,
+        })),
+      ];
     }),
+  );
+}
+
+/** Each entry point's exports, by the entry's name, with whether an editor shows a description of it. */
+function exportsDescribed(program: ts.Program): Record<string, Record<string, boolean>> {
+  const checker = program.getTypeChecker();
+  return Object.fromEntries(
+    Object.entries(entryExports(program)).map(([entry, exports]) => [
+      entry,
+      Object.fromEntries(
+        exports.map(({ name, symbol }) => [name, symbol.getDocumentationComment(checker).length > 0]),
+      ),
+    ]),
   );
 }
 
@@ -158,18 +173,14 @@ const RUNTIME_EXPORTS: Record<keyof typeof ENTRY_POINTS, object> = {
 
 /** Each entry point's exports that are types alone (no value of that name), by the entry's name. */
 function typeExports(program: ts.Program): Record<string, string[]> {
-  const checker = program.getTypeChecker();
   return Object.fromEntries(
-    Object.entries(ENTRY_POINTS).map(([entry, path]) => {
-      const file = program.getSourceFile(join(root, path));
-      const module = file && checker.getSymbolAtLocation(file);
-      if (!module) throw new Error(`${path} is not in the program`);
-      const types = checker.getExportsOfModule(module).filter((exported) => {
-        const symbol = exported.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(exported) : exported;
-        return (symbol.flags & ts.SymbolFlags.Value) === 0;
-      });
-      return [entry, types.map((t) => t.name).sort()];
-    }),
+    Object.entries(entryExports(program)).map(([entry, exports]) => [
+      entry,
+      exports
+        .filter(({ symbol }) => (symbol.flags & ts.SymbolFlags.Value) === 0)
+        .map(({ name }) => name)
+        .sort(),
+    ]),
   );
 }
 
