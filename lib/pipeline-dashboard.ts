@@ -197,8 +197,6 @@ export class PipelineDashboard extends Construct {
    * array when the dashboard is rendered (at synthesis), so a queue charted later is counted there too.
    */
   #deadLetterTile?: cloudwatch.IMetric[];
-  /** How many dead-letter queues the graph and the tile chart. */
-  #deadLetterCount = 0;
 
   constructor(scope: Construct, id: string, props: PipelineDashboardProps) {
     super(scope, id);
@@ -319,7 +317,6 @@ export class PipelineDashboard extends Construct {
           props.queues.map((q, i) => deadLetterDepth(q.deadLetterQueue, q.name, period, i)),
         ),
       );
-      this.#deadLetterCount = props.queues.length;
     }
 
     for (const d of props.extraDeadLetterQueues ?? []) this.chartDeadLetterQueue(d);
@@ -379,13 +376,13 @@ export class PipelineDashboard extends Construct {
    * metric added now is on it.
    */
   chartDeadLetterQueue(d: { readonly label: string; readonly queue: sqs.IQueue }): void {
-    // Each widget charts every dead-letter queue once, so the count of those it has numbers the next one's ids.
-    const metric = () => deadLetterDepth(d.queue, d.label, this.#period, this.#deadLetterCount);
+    // The tile holds one series per dead-letter queue charted, so its length numbers the next one's ids.
+    const index = this.#deadLetterTile?.length ?? 0;
+    const metric = () => deadLetterDepth(d.queue, d.label, this.#period, index);
     if (this.#deadLetterGraph) this.#deadLetterGraph.addLeftMetric(metric());
     else this.dashboard.addWidgets(this.deadLetterGraph([metric()]));
     if (this.#deadLetterTile) this.#deadLetterTile.push(metric());
     else this.dashboard.addWidgets(this.deadLetterTile([metric()]));
-    this.#deadLetterCount += 1;
   }
 
   /** The one tile of what each dead-letter queue holds now. */
