@@ -10,18 +10,17 @@ import {
   GetQueueAttributesCommand,
   ReceiveMessageCommand,
 } from '@aws-sdk/client-sqs';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import exampleConfig from '../../hookline.config';
 import { resolveConfig } from '../../lib/config';
-import { loadConsoleAssets } from '../../lib/console/assets';
 import { unavailableFeed } from '../../lib/console/feed';
 import { ConsoleOperations } from '../../lib/console/operations';
-import { type ConsoleServer, startConsoleServer } from '../../lib/console/server';
+import type { ConsoleServer } from '../../lib/console/server';
 import { installFakeQueue } from '../cli/fake-queue';
 import { deadLetterMessage, EVENTS, mockCommandClients, stackTarget, testBackend } from '../cli/helpers';
+import { type ConsoleInChromium, consoleServerInChromium } from '../helpers/console-browser';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const clients = mockCommandClients();
 /** A failure the consumer recorded in Hebrew: the sender's (or the handler's) right-to-left text. */
 const HEBREW_FAILURE = { name: 'PermanentError', message: 'הלקוח לא נמצא' };
@@ -30,6 +29,7 @@ const HEBREW_TYPE = 'שולם';
 let server: ConsoleServer;
 let browser: Browser;
 let page: Page;
+let shown: ConsoleInChromium<{ server: ConsoleServer }> | undefined;
 
 beforeEach(() => {
   clients.sqs.on(GetQueueAttributesCommand).resolves({ Attributes: { ApproximateNumberOfMessages: '0' } });
@@ -55,18 +55,11 @@ beforeAll(async () => {
     config: resolveConfig(exampleConfig),
     feed: unavailableFeed('no feed for a deployed stack'),
   });
-  [server, browser] = await Promise.all([
-    loadConsoleAssets().then((assets) => startConsoleServer({ operations, assets, token: 'browser-token' })),
-    chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu'] }),
-  ]);
-  page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-  page.setDefaultTimeout(20_000);
+  shown = consoleServerInChromium(operations);
+  ({ server, browser, page } = await shown.started);
 }, 180_000);
 
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-});
+afterAll(() => shown?.close());
 
 /**
  * Opens a page of the console afresh (a new load, not a change of hash, so it reads the dead letters this test's

@@ -6,13 +6,13 @@
  */
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect } from '../../lib/cli/backend';
 import { queueDepth } from '../../lib/cli/dead-letters';
@@ -25,12 +25,14 @@ import type { LocalMode } from '../../lib/local/local-mode';
 import type { LocalEvent } from '../../lib/local/reporter';
 import { localJournalPath } from '../../lib/local/state-file';
 import { deadLetterMessage, recordingOutput, testBackend } from '../cli/helpers';
-import { type ConsoleProcess, startConsoleProcess, stopConsoleProcess } from '../helpers/console-process';
+import {
+  type ConsoleInChromium,
+  consoleProcessInChromium,
+  requireChromium,
+} from '../helpers/console-browser';
 import { startExampleLocalMode } from '../helpers/local/example-local-mode';
 import { waitFor } from '../helpers/wait-for';
 
-/** Debian's chromium (CI installs it in .ci/run); CHROMIUM_PATH overrides. */
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 /**
  * The README's screenshots are rewritten only on request (`UPDATE_SCREENSHOTS=1`); otherwise they go to a
  * temporary folder, so a test run leaves the working tree as it was.
@@ -45,16 +47,13 @@ let config: ResolvedConfig;
 let target: Target;
 let sqs: SQSClient;
 let stateDir: string;
-let consoleProcess: ConsoleProcess | undefined;
+let shown: ConsoleInChromium<{ url: URL }> | undefined;
 let consoleUrl: URL;
-let browser: Browser;
 let page: Page;
 const buildDir = join(process.cwd(), '.hookline', 'build', `console-test-${process.pid}`);
 let events: LocalEvent[];
 /** The test webhook sent while the consumer was paused. */
 let waitingId = '';
-
-/** Starts the real CLI's console and resolves with the URL it prints. */
 
 /** A raw request, so the Host and Origin headers can be anything (fetch forbids setting Host). */
 function rawRequest(path: string, headers: Record<string, string>, method = 'GET'): Promise<number> {
@@ -128,27 +127,18 @@ const eventsQueue = () => {
 };
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(
-      `Chromium is missing at ${CHROMIUM}: the console's browser tests need it. Install it with apt-get install chromium (.ci/run does), or set CHROMIUM_PATH`,
-    );
-  }
+  // Before local mode's build: a missing Chromium fails the file at once.
+  requireChromium();
   ({ local, config, stateDir, events } = await startExampleLocalMode('ConsoleTest', buildDir));
   const connected = await connect({ local: true }, recordingOutput(), { HOOKLINE_STATE_DIR: stateDir });
   target = connected.target;
   sqs = connected.backend.sqs;
-  consoleProcess = startConsoleProcess(stateDir);
-  [consoleUrl, browser] = await Promise.all([
-    consoleProcess.url,
-    chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu'] }),
-  ]);
-  page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-  page.setDefaultTimeout(20_000);
+  shown = consoleProcessInChromium(stateDir);
+  ({ url: consoleUrl, page } = await shown.started);
 }, 180_000);
 
 afterAll(async () => {
-  await browser?.close();
-  stopConsoleProcess(consoleProcess);
+  await shown?.close();
   await local?.stop();
   if (stateDir) rmSync(stateDir, { recursive: true, force: true });
   rmSync(buildDir, { recursive: true, force: true });

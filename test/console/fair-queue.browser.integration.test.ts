@@ -13,19 +13,18 @@ import {
   GetQueueAttributesCommand,
   ReceiveMessageCommand,
 } from '@aws-sdk/client-sqs';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import exampleConfig from '../../hookline.config';
 import { MESSAGE_ATTRIBUTES } from '../../lambda/shared/envelope';
 import { resolveConfig } from '../../lib/config';
-import { loadConsoleAssets } from '../../lib/console/assets';
 import type { EventFeed, FeedEvent } from '../../lib/console/feed';
 import { ConsoleOperations } from '../../lib/console/operations';
-import { type ConsoleServer, startConsoleServer } from '../../lib/console/server';
+import type { ConsoleServer } from '../../lib/console/server';
 import { installFakeQueue } from '../cli/fake-queue';
 import { EVENTS, mockCommandClients, stackTarget, testBackend } from '../cli/helpers';
+import { type ConsoleInChromium, consoleServerInChromium } from '../helpers/console-browser';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const clients = mockCommandClients();
 const FAIR_ID = 'evt-fair-1';
 const PLAIN_ID = 'evt-plain-1';
@@ -93,8 +92,8 @@ const deadLetteredFairEvent = () => ({
 });
 
 let server: ConsoleServer;
-let browser: Browser;
 let page: Page;
+let shown: ConsoleInChromium<{ server: ConsoleServer }> | undefined;
 
 beforeEach(() => {
   clients.sqs.on(GetQueueAttributesCommand).resolves({ Attributes: { ApproximateNumberOfMessages: '0' } });
@@ -112,18 +111,11 @@ beforeAll(async () => {
     config: resolveConfig(exampleConfig),
     feed,
   });
-  [server, browser] = await Promise.all([
-    loadConsoleAssets().then((assets) => startConsoleServer({ operations, assets, token: 'browser-token' })),
-    chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu'] }),
-  ]);
-  page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-  page.setDefaultTimeout(20_000);
+  shown = consoleServerInChromium(operations);
+  ({ server, page } = await shown.started);
 }, 180_000);
 
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-});
+afterAll(() => shown?.close());
 
 describe('the console on a fair queue', () => {
   it("shows the quiet tenants' backlog and oldest age on the overview, for the fair queue only", async () => {

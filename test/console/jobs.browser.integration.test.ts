@@ -11,16 +11,15 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { Duration } from 'aws-cdk-lib';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createProducer } from '../../lambda/producer';
 import type { JobStatus } from '../../lambda/shared/job-record';
 import { STATE_FILE_NAME } from '../../lambda/shared/local-state';
-import { type ConsoleProcess, startConsoleProcess, stopConsoleProcess } from '../helpers/console-process';
+import { type ConsoleInChromium, consoleProcessInChromium } from '../helpers/console-browser';
 import { doubleJob, echoJob, failingJob } from '../helpers/local/jobs';
 import { startTestPipeline, type TestPipeline, testConfig } from '../helpers/local/pipeline';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const JOB_CONSUMER = fileURLToPath(new URL('../helpers/local/job-consumer.ts', import.meta.url));
 const run = promisify(execFile);
 
@@ -40,9 +39,8 @@ let pipeline: TestPipeline;
 /** Set once the last test stopped local mode itself. */
 let pipelineStopped = false;
 let stateDir: string;
-let consoleProcess: ConsoleProcess | undefined;
+let shown: ConsoleInChromium<{ url: URL }> | undefined;
 let consoleUrl: URL;
-let browser: Browser;
 let page: Page;
 
 /** The real CLI on this local mode, as an operator runs it. */
@@ -87,18 +85,12 @@ beforeAll(async () => {
   const ended = (id: string) =>
     pipeline.events.some((e) => e.id === id && (e.event === 'processed' || e.event === 'dead-lettered'));
   await pipeline.waitFor(() => [...COMPLETED, FAILED].every(ended), 60_000, 'every due job ran');
-  consoleProcess = startConsoleProcess(stateDir);
-  [consoleUrl, browser] = await Promise.all([
-    consoleProcess.url,
-    chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu'] }),
-  ]);
-  page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-  page.setDefaultTimeout(20_000);
+  shown = consoleProcessInChromium(stateDir);
+  ({ url: consoleUrl, page } = await shown.started);
 }, 240_000);
 
 afterAll(async () => {
-  await browser?.close();
-  stopConsoleProcess(consoleProcess);
+  await shown?.close();
   if (!pipelineStopped) await pipeline?.stop();
   if (stateDir) rmSync(stateDir, { recursive: true, force: true });
 }, 60_000);

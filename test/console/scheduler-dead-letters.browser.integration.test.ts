@@ -10,16 +10,16 @@ import {
   GetQueueAttributesCommand,
   ReceiveMessageCommand,
 } from '@aws-sdk/client-sqs';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import exampleConfig from '../../hookline.config';
 import { resolveConfig } from '../../lib/config';
-import { loadConsoleAssets } from '../../lib/console/assets';
 import { unavailableFeed } from '../../lib/console/feed';
 import { ConsoleOperations } from '../../lib/console/operations';
-import { type ConsoleServer, startConsoleServer } from '../../lib/console/server';
+import type { ConsoleServer } from '../../lib/console/server';
 import { installFakeQueue } from '../cli/fake-queue';
 import { mockCommandClients, testBackend } from '../cli/helpers';
+import { type ConsoleInChromium, consoleServerInChromium } from '../helpers/console-browser';
 import {
   HEARTBEAT,
   HEARTBEAT_EVENT_ID,
@@ -28,15 +28,14 @@ import {
   undeliveredHeartbeat,
 } from './scheduler-dead-letter-fixtures';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const clients = mockCommandClients();
 const HEARTBEAT_DLQ_URL = sqsUrl('Hookline-HeartbeatDlq');
 const EVENT_ID = HEARTBEAT_EVENT_ID;
 const target = schedulerDeadLetterTarget();
 
 let server: ConsoleServer;
-let browser: Browser;
 let page: Page;
+let shown: ConsoleInChromium<{ server: ConsoleServer }> | undefined;
 
 // The clients' mocks are reset before each test (mockCommandClients): the stack's state is set again.
 beforeEach(() => {
@@ -55,18 +54,11 @@ beforeAll(async () => {
     config: resolveConfig(exampleConfig),
     feed: unavailableFeed('no feed for a deployed stack'),
   });
-  [server, browser] = await Promise.all([
-    loadConsoleAssets().then((assets) => startConsoleServer({ operations, assets, token: 'browser-token' })),
-    chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu'] }),
-  ]);
-  page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-  page.setDefaultTimeout(20_000);
+  shown = consoleServerInChromium(operations);
+  ({ server, page } = await shown.started);
 }, 180_000);
 
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-});
+afterAll(() => shown?.close());
 
 describe("the console's pages on the dead-letter queues Scheduler fills", () => {
   it('lists them on the overview with what each holds, and counts them in the Failures tab', async () => {
