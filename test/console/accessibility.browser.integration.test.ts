@@ -75,15 +75,31 @@ const openFailures = async () => {
   await page.locator('tr[data-id="evt-1"]').waitFor();
 };
 
-/** The element focus is on: its text, or its accessible name when it has one. */
+/** The element focus is on: its text, or its accessible name (a field's name) when it has one. */
 const focused = () =>
   page.evaluate(() => {
     const active = document.activeElement as HTMLElement | null;
     return {
-      label: active?.getAttribute('aria-label') ?? active?.textContent?.trim() ?? '',
+      label:
+        active?.getAttribute('aria-label') ??
+        active?.getAttribute('name') ??
+        active?.textContent?.trim() ??
+        '',
       inDialog: active?.closest('[role="alertdialog"]') !== null,
     };
   });
+
+/** Where focus is after each of `times` presses of `key`, pressed as a person does on the keyboard. */
+const focusAfter = async (key: 'Tab' | 'Shift+Tab', times: number) => {
+  const seen: Awaited<ReturnType<typeof focused>>[] = [];
+  for (let i = 0; i < times; i++) {
+    await page.keyboard.press(key);
+    seen.push(await focused());
+  }
+  return seen;
+};
+
+const inDialog = (label: string) => ({ label, inDialog: true });
 
 describe('the confirmations before destructive actions', () => {
   it('are alert dialogs: focus moves in, Escape cancels and focus returns to the button that opened them', async () => {
@@ -118,6 +134,50 @@ describe('the confirmations before destructive actions', () => {
     await page.locator('[data-whole-failure="delete"]').click();
     await page.getByRole('alertdialog').waitFor();
     expect(await focused()).toEqual({ label: 'Cancel', inDialog: true });
+    expect((await focusAfter('Tab', 2)).map((f) => f.inDialog)).toEqual([true, true]);
+    await page.keyboard.press('Escape');
+    expect(await page.getByRole('alertdialog').count()).toBe(0);
+    expect(await page.evaluate(() => document.activeElement?.matches('[data-whole-failure="delete"]'))).toBe(
+      true,
+    );
+  });
+
+  it('keep Tab and Shift+Tab inside: from the last button to the first and back, until Escape', async () => {
+    await openFailures();
+    await page.getByRole('checkbox', { name: 'select evt-1' }).check();
+    await page.getByRole('button', { name: 'Delete selected (1)...' }).focus();
+    await page.keyboard.press('Enter');
+    await page.getByRole('alertdialog').waitFor();
+    expect(await focusAfter('Tab', 3)).toEqual([
+      inDialog('Delete 1 event'),
+      inDialog('Cancel'),
+      inDialog('Delete 1 event'),
+    ]);
+    expect(await focusAfter('Shift+Tab', 2)).toEqual([inDialog('Cancel'), inDialog('Delete 1 event')]);
+    await page.keyboard.press('Escape');
+    expect(await page.getByRole('alertdialog').count()).toBe(0);
+    expect(await focused()).toEqual({ label: 'Delete selected (1)...', inDialog: false });
+  });
+
+  it("the purge's keeps Tab inside too, passing over Purge until the queue's name is typed", async () => {
+    await openFailures();
+    await page.getByRole('button', { name: 'Purge the DLQ...' }).focus();
+    await page.keyboard.press('Enter');
+    await page.getByRole('alertdialog').waitFor();
+    expect(await focused()).toEqual(inDialog('purge-confirm'));
+    expect(await focusAfter('Shift+Tab', 1)).toEqual([inDialog('Cancel')]);
+    expect(await focusAfter('Tab', 2)).toEqual([inDialog('purge-confirm'), inDialog('Cancel')]);
+    expect(await focusAfter('Tab', 1)).toEqual([inDialog('purge-confirm')]);
+    await page.keyboard.type('events');
+    expect(await focusAfter('Tab', 3)).toEqual([
+      inDialog('Purge'),
+      inDialog('Cancel'),
+      inDialog('purge-confirm'),
+    ]);
+    expect(await focusAfter('Shift+Tab', 1)).toEqual([inDialog('Cancel')]);
+    await page.keyboard.press('Escape');
+    expect(await page.getByRole('alertdialog').count()).toBe(0);
+    expect(await focused()).toEqual({ label: 'Purge the DLQ...', inDialog: false });
   });
 });
 

@@ -1,8 +1,12 @@
 /**
  * The question the page asks before an action that cannot be undone (or that reaches further than the page shows),
  * as an alert dialog in the page's flow: focus moves into it as it opens (to its field, else to its cancel
- * button, so a second Enter does not confirm), Escape cancels it, and focus goes back to the control that opened it
- * as it closes, so a keyboard or screen-reader user hears what it asks and carries on where they were.
+ * button, so a second Enter does not confirm), Tab and Shift+Tab go round its controls without leaving it, Escape
+ * cancels it, and focus goes back to the control that opened it as it closes, so a keyboard or screen-reader user
+ * hears what it asks, answers it, and carries on where they were.
+ *
+ * Not a `<dialog>` opened with `showModal()`: a purge's progress and a cancel's refusal are told beside the dialog,
+ * on the page, while it stays open, and a modal dialog would make them inert.
  */
 import type { ComponentChildren } from 'preact';
 import { useId, useLayoutEffect, useRef } from 'preact/hooks';
@@ -21,6 +25,20 @@ function useFocusWhileOpen() {
     };
   }, []);
   return { dialog, cancelButton };
+}
+
+/** What Tab stops on in the dialog: its enabled fields and buttons (a disabled confirm button is passed over). */
+const TABBABLE =
+  'a[href], button:not(:disabled), input:not(:disabled), select:not(:disabled), textarea:not(:disabled)';
+
+/** Tab from the dialog's last control goes to its first, Shift+Tab from its first to its last; others move as usual. */
+function keepTabInside(e: KeyboardEvent, dialog: HTMLElement) {
+  const controls = Array.from(dialog.querySelectorAll<HTMLElement>(TABBABLE));
+  const [first, last] = [controls[0], controls[controls.length - 1]];
+  const [leaving, next] = e.shiftKey ? [first, last] : [last, first];
+  if (!next || e.target !== leaving) return;
+  e.preventDefault();
+  next.focus();
 }
 
 export function Confirmation({
@@ -47,6 +65,7 @@ export function Confirmation({
   const { dialog, cancelButton } = useFocusWhileOpen();
   const described = useId();
   const onKeyDown = (e: KeyboardEvent) => {
+    if (e.key === 'Tab' && dialog.current) keepTabInside(e, dialog.current);
     if (e.key !== 'Escape') return;
     e.preventDefault();
     cancel();
