@@ -48,6 +48,7 @@ async function launchChromium(): Promise<InChromium> {
   return { browser, page };
 }
 
+/** Launches Chromium while the console starts; `stop` stops the console, started or not. */
 function besideChromium<Started>(
   starting: Promise<Started>,
   stop: () => Promise<void> | void,
@@ -74,7 +75,11 @@ export function consoleServerInChromium(
   );
   return besideChromium(
     starting.then((server) => ({ server })),
-    () => starting.then((server) => server.close()).catch(() => undefined),
+    () =>
+      starting.then(
+        (server) => server.close(),
+        () => undefined,
+      ),
   );
 }
 
