@@ -3,7 +3,14 @@
  * `grantSend(fn, queue)` sets, then the running local mode's state file (`.hookline/local.json`).
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { isProcessAlive, type LocalState, localStatePath, parseLocalState } from '../shared/local-state';
+import {
+  isProcessAlive,
+  type LocalState,
+  localModeStarting,
+  localStatePath,
+  parseLocalState,
+  stateDirHolder,
+} from '../shared/local-state';
 import {
   PRODUCER_CONFIG_ENV,
   PRODUCER_QUEUES_ENV,
@@ -88,6 +95,7 @@ export function discoverProducer(options: DiscoveryOptions = {}): ResolvedProduc
   }
   const stateFile = typeof options.local === 'string' ? options.local : localStatePath(env);
   if (options.local !== false && existsSync(stateFile)) return fromLocalState(stateFile);
+  if (options.local !== false) throwIfStarting(stateFile);
   throw new ProducerConfigError(
     `no queues found: grant this function send with pipeline.grantSend(fn, '<queue>'), pass createProducer({ queues }), or start local mode (npm start; its state file ${stateFile} is missing)`,
   );
@@ -142,6 +150,18 @@ function fromEnvironment(env: Readonly<Record<string, string | undefined>>): Res
   return { source: 'environment', queues, settings };
 }
 
+/**
+ * Throws when a local mode holds the state directory of `stateFile` and has not written that file yet: it is
+ * starting, and its queues are named there once it is running.
+ */
+function throwIfStarting(stateFile: string): void {
+  const starting = stateDirHolder(stateFile);
+  if (!starting) return;
+  throw new ProducerConfigError(
+    `${localModeStarting(starting)}: its state file ${stateFile} names its queues once it is running; retry once npm start says it is running`,
+  );
+}
+
 function fromLocalState(path: string): ResolvedProducer {
   let state: LocalState;
   try {
@@ -152,10 +172,13 @@ function fromLocalState(path: string): ResolvedProducer {
     );
   }
   // A local mode that ended without removing its file (killed): its emulators' ports are closed or someone else's.
-  if (!isProcessAlive(state.pid))
+  // Another may be starting over it, and writes its own file once it is running.
+  if (!isProcessAlive(state.pid)) {
+    throwIfStarting(path);
     throw new ProducerConfigError(
       `local mode is not running: its state file ${path} names process ${state.pid}, which has ended; start it with npm start`,
     );
+  }
   const { scheduler, ...claims } = state.jobs ?? {};
   return {
     source: 'local',

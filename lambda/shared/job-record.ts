@@ -157,8 +157,14 @@ export interface JobStatus {
   readonly parentOnFailure?: ParentOnFailure;
 }
 
-/** What cancelling a job found: the one-time schedule that was to send it, if it was delayed that far. */
+/**
+ * What cancelling a job found in the record it changed: the state it was in, when it was due, and the one-time
+ * schedule that was to send it, if it was delayed that far.
+ */
 export interface CancelledJob {
+  /** `scheduled`, `queued`, `waiting-children` or `child-failed`: the only states a cancel changes. */
+  readonly was: JobState;
+  readonly dueAt?: string;
   readonly scheduleName?: string;
 }
 
@@ -609,8 +615,8 @@ export class JobRecords {
 
   /**
    * Cancels a job that has not started: the record as it was just before (so the caller deletes the schedule of
-   * the enqueue it cancelled, not of one it read earlier), or undefined when it already started, finished or does
-   * not exist.
+   * the enqueue it cancelled, and reports the state it changed, not those of a record it read earlier), or
+   * undefined when it already started, finished or does not exist.
    */
   async cancel(id: string): Promise<CancelledJob | undefined> {
     try {
@@ -628,8 +634,9 @@ export class JobRecords {
         },
         'ALL_OLD',
       );
-      const scheduleName = before?.scheduleName?.S;
-      return scheduleName === undefined ? {} : { scheduleName };
+      const text = (name: string) => before?.[name]?.S;
+      const was = effectiveState(text('state') as JobState, text('dueAt'), text('lastError'), this.now());
+      return { was, ...optional('dueAt', text('dueAt')), ...optional('scheduleName', text('scheduleName')) };
     } catch (error) {
       if (isConditionFailure(error)) return undefined;
       throw error;

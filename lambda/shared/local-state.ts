@@ -3,9 +3,11 @@
  * stop) and its readers: the CLI and the job producer find the running local mode through it. One definition
  * for every side: the writer is typed by {@link LocalState}, the readers parse with {@link parseLocalState}.
  * Checked by hand rather than with a schema library: `hookline status --local` reads it on every run, and a
- * schema library's own load would be most of that command's start time.
+ * schema library's own load would be most of that command's start time. So is its lock, `local.json.lock`, which
+ * local mode takes from the first moment of a start, seconds before it writes the state file: a reader finding the
+ * lock alone tells a starting local mode from none.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 // Type only: erased, so reading the state file still loads no schema library.
 import type { ProducerSettings } from './producer-config';
@@ -259,4 +261,44 @@ export function isProcessAlive(pid: number): boolean {
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
+}
+
+/**
+ * The lock file local mode takes on the state directory of `stateFile` from the first moment of a start, next to
+ * it; data directories get the same kind (`local-mode.lock`).
+ */
+export function stateDirLockPath(stateFile: string): string {
+  return `${stateFile}.lock`;
+}
+
+/** What a lock file says: the process that holds the directory and when it started. */
+export interface LockContent {
+  readonly pid: number;
+  readonly startedAt: string;
+}
+
+/** The lock file at `path`; undefined when it is missing, unreadable or half written: nobody can be shown to hold it. */
+export function readLockFile(path: string): LockContent | undefined {
+  try {
+    const parsed = JSON.parse(readFileSync(path, 'utf8')) as Partial<LockContent>;
+    return Number.isInteger(parsed.pid) && (parsed.pid as number) > 0
+      ? { pid: parsed.pid as number, startedAt: String(parsed.startedAt ?? 'an unknown time') }
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The local mode that holds the state directory of `stateFile`, if its process still runs: one that has not written
+ * that file yet is starting.
+ */
+export function stateDirHolder(stateFile: string): LockContent | undefined {
+  const holder = readLockFile(stateDirLockPath(stateFile));
+  return holder && isProcessAlive(holder.pid) ? holder : undefined;
+}
+
+/** A local mode that holds its state directory and has not written its state file yet, as readers name it. */
+export function localModeStarting(holder: LockContent): string {
+  return `local mode is starting (pid ${holder.pid}, since ${holder.startedAt})`;
 }

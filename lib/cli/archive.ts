@@ -1,7 +1,7 @@
 /**
  * Reads the event archive (`lambda/shared/archive.ts` layout) for `hookline replay`: lists the hour prefixes of
- * one source from the first hour a record received at `since` can be filed under to the last hour a record
- * received by `until` can be filed under, reads and
+ * one source from the first hour a record received at `since` can be filed under (none the archive's retention
+ * expired) to the last hour a record received by `until` can be filed under, reads and
  * decompresses each object, and keeps the records received in the range, first copy of an event only (an event
  * whose enqueue failed is archived again when the sender retries).
  */
@@ -31,9 +31,58 @@ export interface ArchiveSelection {
   readonly onProgress?: (done: number, total: number) => void;
   /** Stops reading at the next hour prefix (Ctrl-C): what was read so far is returned. */
   readonly signal?: AbortSignal;
+  /** The bucket's lifecycle expiry (`archive.retention`), in seconds: hours it expired are not listed. */
+  readonly retentionSeconds?: number;
 }
 
 const HOUR_MS = 3_600_000;
+const DAY_MS = 86_400_000;
+
+/**
+ * The earliest hour whose prefix can still hold an object the bucket's lifecycle has not expired. S3 expires an
+ * object at the first midnight UTC after its creation plus the retention, so one created before the start of
+ * today less the retention has expired. An object is created within its hour and the stream's longest buffer
+ * (1.5 times 900 s) after it: two hours earlier covers it.
+ */
+function firstKeptHour(now: Date, retentionSeconds: number): Date {
+  const startOfToday = Math.floor(now.getTime() / DAY_MS) * DAY_MS;
+  return new Date(startOfToday - retentionSeconds * 1000 - 2 * HOUR_MS);
+}
+
+/** The hour prefixes a selection lists, and where the retention cut them: hours before it hold nothing. */
+export interface ArchiveHours {
+  readonly prefixes: readonly string[];
+  /** Set when the window reaches before the retention: the listing starts at this hour instead. */
+  readonly expiredBefore?: Date;
+}
+
+/**
+ * The hour prefixes of the selection: from the first hour a record received at `since` can be filed under (or the
+ * first the retention left, if later) to the last hour a record received by `until` can be. A window wholly
+ * before the retention is an error naming the retention and the first time it keeps.
+ */
+export function archiveHoursOf(selection: ArchiveSelection): ArchiveHours {
+  const { source, since, until, retentionSeconds } = selection;
+  const now = selection.now ?? new Date();
+  const first = firstFiledHour(since);
+  const kept = retentionSeconds === undefined ? undefined : firstKeptHour(now, retentionSeconds);
+  const expiredBefore = kept && kept.getTime() > first.getTime() ? kept : undefined;
+  // A record is filed under the hour the oldest record of its object reached the stream: from the hour before
+  // it was received to the hour after (its own arrival, a moment after it was received).
+  const prefixes = archivePrefixesBetween(source, expiredBefore ?? first, lastFiledHour(source, until, now));
+  if (expiredBefore && prefixes.length === 0) {
+    throw new CliError(
+      `--since ${since.toISOString()} to --until ${until.toISOString()} lies wholly before the event archive's retention (${retentionDays(retentionSeconds)}, archive.retention): the archive expired every object of that window, so nothing was replayed; give a window after ${expiredBefore.toISOString()}`,
+    );
+  }
+  return expiredBefore ? { prefixes, expiredBefore } : { prefixes };
+}
+
+/** A retention as the configuration states it: whole days. */
+export const retentionDays = (seconds = 0): string => {
+  const days = seconds / 86_400;
+  return `${days} day${days === 1 ? '' : 's'}`;
+};
 
 /**
  * The first hour a record received at `since` can be filed under. Firehose names an object's hour after the
@@ -105,13 +154,7 @@ export async function scanArchive(
 ): Promise<void> {
   const { bucket, source, since, until } = selection;
   const seen = new Set<string>();
-  // A record is filed under the hour the oldest record of its object reached the stream: from the hour before
-  // it was received to the hour after (its own arrival, a moment after it was received).
-  const prefixes = archivePrefixesBetween(
-    source,
-    firstFiledHour(since),
-    lastFiledHour(source, until, selection.now ?? new Date()),
-  );
+  const { prefixes } = archiveHoursOf(selection);
   for (const [index, prefix] of prefixes.entries()) {
     if (selection.signal?.aborted) break;
     for (const key of (await listKeys(s3, bucket, prefix)).sort()) {

@@ -222,28 +222,30 @@ export interface JobCancelResult {
  * Cancels a job that has not started (scheduled, waiting for its children or failed by one of them, or waiting in its queue): its record says `cancelled`, so the
  * consumer skips it when it is delivered. An unknown id, or a job that started or finished, is an error naming its
  * state. The record is changed only if the job is still scheduled or queued at that moment, as the producer's
- * `cancel` does, so a job that starts meanwhile is never reported cancelled.
+ * `cancel` does, so a job that starts meanwhile is never reported cancelled; what it was, and when it was due, are
+ * those of the record the cancel changed, not of the one shown before it.
  */
 export async function jobsCancel(
   store: JobsStore,
   id: string,
   output: CommandHints,
 ): Promise<JobCancelResult> {
-  const before = await jobsShow(store, id, output);
-  const cancelled = await new JobRecords(store.client, store.tableName).cancel(id);
+  await jobsShow(store, id, output);
+  const records = new JobRecords(store.client, store.tableName);
+  const cancelled = await records.cancel(id);
   if (!cancelled) {
-    const now = (await new JobRecords(store.client, store.tableName).read(id))?.state ?? before.state;
+    // Read again: the job may have started, finished or expired since it was shown.
+    const now = await records.read(id);
+    if (!now) {
+      throw new NotFoundError(
+        `job ${id} not found: its record expired after the dedupe window before it could be cancelled`,
+      );
+    }
     throw new CliError(
-      `job ${id} is ${now}: only a scheduled, waiting-children, child-failed or queued job can be cancelled (${nextCommand(output, `jobs show ${id}`)})`,
+      `job ${id} is ${now.state}: only a scheduled, waiting-children, child-failed or queued job can be cancelled (${nextCommand(output, `jobs show ${id}`)})`,
     );
   }
-  return {
-    id,
-    cancelled: true,
-    was: before.state,
-    ...(before.dueAt !== undefined ? { dueAt: before.dueAt } : {}),
-    ...(cancelled.scheduleName !== undefined ? { scheduleName: cancelled.scheduleName } : {}),
-  };
+  return { id, cancelled: true, ...cancelled };
 }
 
 export function renderJobCancel(output: Output, result: JobCancelResult): void {

@@ -20,8 +20,9 @@ import { MESSAGE_ATTRIBUTES, type PayloadRef, type WebhookEnvelope } from '../..
 import { JOB_SOURCE, SCHEDULE_SOURCE } from '../../lambda/shared/job';
 import { compileTypePattern } from '../../lambda/shared/type-pattern';
 import type { ResolvedConfig } from '../config';
+import { isTokenProp } from '../config/tokens';
 import { queueTargetOf, routingOf } from '../runtime-wiring';
-import { receivedTimeOf, scanArchive } from './archive';
+import { archiveHoursOf, receivedTimeOf, retentionDays, scanArchive } from './archive';
 import { type Backend, contextOf } from './backend';
 import { CliError, explainError, isUnanswered } from './errors';
 import { ExternalSorter, SpillError } from './external-sort';
@@ -112,6 +113,11 @@ export interface ReplayResult {
    * `matched` counts the events of those hours only.
    */
   readonly archiveHoursRead?: { readonly read: number; readonly of: number };
+  /**
+   * Set when the window reaches before the archive's retention (`archive.retention`): its objects before this
+   * time have expired, so their hours were not listed and the events of that part of the window are not counted.
+   */
+  readonly archiveExpiredBefore?: string;
 }
 
 /** A message the run did not surely send, and why. */
@@ -425,7 +431,7 @@ async function selectEvents(
   options: ReplayOptions,
   until: Date,
   sorter: ExternalSorter<ArchiveRecord>,
-): Promise<{ tally: Tally; hours: { read: number; of: number } }> {
+): Promise<{ tally: Tally; hours: { read: number; of: number }; expiredBefore?: Date }> {
   if (!target.archiveBucket || !backend.s3) {
     throw new CliError(
       `${target.description} has no event archive: enable archive in hookline.config.ts and deploy (or restart local mode)`,
@@ -449,11 +455,18 @@ async function selectEvents(
       reading.update(done, total);
     },
     ...(options.signal ? { signal: options.signal } : {}),
+    ...retentionOf(config),
     // As routes read it: exactly `*` is every type, as a route without a type is.
     ...(typePattern !== undefined
       ? { accept: (r: ArchiveRecord) => typeMatches(typePattern, r.envelope.type) }
       : {}),
   };
+  const { expiredBefore } = archiveHoursOf(selection);
+  if (expiredBefore) {
+    backend.output.note(
+      `the event archive keeps events ${retentionDays(selection.retentionSeconds)} (archive.retention): its objects before ${expiredBefore.toISOString()} have expired, so the window is read from then`,
+    );
+  }
   await scanArchive(backend.s3, selection, (record) => {
     tallyEvent(tally, routing, options.to, record);
     // A dry run only counts: its events are never sent, so they are neither kept nor written to disk.
@@ -471,7 +484,13 @@ async function selectEvents(
       `no archived ${options.source} event${type} was received between ${options.since.toISOString()} and ${until.toISOString()}: nothing was replayed`,
     );
   }
-  return { tally, hours };
+  return { tally, hours, ...(expiredBefore ? { expiredBefore } : {}) };
+}
+
+/** The archive's retention in seconds, for the archive reader; none for a token, which has no value here. */
+function retentionOf(config: ResolvedConfig): { retentionSeconds?: number } {
+  const retention = config.archive?.retention;
+  return retention && !isTokenProp(retention) ? { retentionSeconds: retention.toSeconds() } : {};
 }
 
 /** Sends the planned messages batch by batch (one call per queue of a batch), at `rate` per second; counts per queue. */
@@ -609,7 +628,14 @@ export async function replay(
     ...(options.sort?.onSpill ? { onSpill: options.sort.onSpill } : {}),
   });
   try {
-    const { tally, hours } = await selectEvents(backend, target, config, options, until, sorter);
+    const { tally, hours, expiredBefore } = await selectEvents(
+      backend,
+      target,
+      config,
+      options,
+      until,
+      sorter,
+    );
     const run = {
       replayId: options.replayId ?? randomUUID(),
       source: options.source,
@@ -618,6 +644,7 @@ export async function replay(
       until: until.toISOString(),
       dryRun: Boolean(options.dryRun),
       matched: tally.matched,
+      ...(expiredBefore ? { archiveExpiredBefore: expiredBefore.toISOString() } : {}),
     };
     if (options.signal?.aborted) {
       return {
@@ -697,7 +724,7 @@ async function replaySelection(
 /** What a run is, whatever it did: its id and selection. */
 type ReplayRunOf = Pick<
   ReplayResult,
-  'replayId' | 'source' | 'type' | 'since' | 'until' | 'dryRun' | 'matched'
+  'replayId' | 'source' | 'type' | 'since' | 'until' | 'dryRun' | 'matched' | 'archiveExpiredBefore'
 >;
 
 /** The body as JSON for a grouping rule's path, when it is UTF-8 JSON. */

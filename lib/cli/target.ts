@@ -6,8 +6,14 @@ import { existsSync, readFileSync } from 'node:fs';
 import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import type { AwsLocation } from '../../lambda/shared/aws-location';
 import type { ResolvedConfig } from '../config';
-import { stateDirHolder } from '../local/data-dir-lock';
-import { isProcessAlive, type LocalState, localStatePath, parseLocalState } from '../local/state-file';
+import {
+  isProcessAlive,
+  type LocalState,
+  localModeStarting,
+  localStatePath,
+  parseLocalState,
+  stateDirHolder,
+} from '../local/state-file';
 import type { LocalQueue } from '../local/topology';
 import {
   FORMER_STACK_OUTPUTS,
@@ -128,9 +134,7 @@ const NOT_RUNNING = 'local mode is not running: start it with npm start';
 function noLocalMode(path: string): CliError {
   const starting = stateDirHolder(path);
   if (!starting) return new CliError(NOT_RUNNING);
-  return new CliError(
-    `local mode is starting (pid ${starting.pid}, since ${starting.startedAt}): run this again once npm start says it is running`,
-  );
+  return new CliError(`${localModeStarting(starting)}: run this again once npm start says it is running`);
 }
 
 /**

@@ -1,9 +1,9 @@
 /** The resolved configuration: every default filled, every rule checked. The stack and local mode read only this. */
 import type { Duration } from 'aws-cdk-lib';
-import type { ParsedSource, TenantKey } from './schema';
+import type { ParsedSource, ReadonlyConfig, TenantKey } from './schema';
 
 /** A webhook source as configured (its sender's fields, checked), with its name. */
-export type ResolvedSource = ParsedSource & { readonly name: string };
+export type ResolvedSource = ReadonlyConfig<ParsedSource> & { readonly name: string };
 
 /** A forwarding consumer's destination and signing secret. */
 export interface ResolvedForward {

@@ -9,24 +9,36 @@ import { z } from 'zod';
 import { sourceConfigSchema as sourceSchema } from '../senders';
 import { duration, headerName, wholeDays, wholeSeconds } from '../senders/config-sender';
 
+/**
+ * A type inferred from a schema as a configuration holds it: every member readonly, nested objects and arrays too,
+ * as the interfaces below are written.
+ */
+export type ReadonlyConfig<T> = T extends Duration
+  ? T
+  : T extends readonly (infer E)[]
+    ? readonly ReadonlyConfig<E>[]
+    : T extends object
+      ? { readonly [K in keyof T]: ReadonlyConfig<T[K]> }
+      : T;
+
 /** A webhook source as written in the configuration (fields documented in `lib/senders/<type>.ts`). */
-export type SourceConfig = z.input<typeof sourceSchema>;
+export type SourceConfig = ReadonlyConfig<z.input<typeof sourceSchema>>;
 
 /** How a FIFO queue groups messages: by source, by event type, by a JSON path in the body or by a request header. */
-export type FifoGrouping = 'source' | 'type' | { path: string } | { header: string };
+export type FifoGrouping = 'source' | 'type' | { readonly path: string } | { readonly header: string };
 
 /**
  * Where a source's events name their tenant: a dot path into the JSON body (Stripe Connect `account`, GitHub
  * `installation.id`) or a request header (Shopify `x-shopify-shop-domain`).
  */
-export type TenantKey = { path: string } | { header: string };
+export type TenantKey = { readonly path: string } | { readonly header: string };
 
 /** A consumer's rate limit: how many records may start per interval, counted across its invocations. */
 export interface RateLimitConfig {
   /** Most records started per interval, at least 1. */
-  limit: number;
+  readonly limit: number;
   /** The window the limit counts in, at least 1 second (fixed windows aligned to the clock). */
-  interval: Duration;
+  readonly interval: Duration;
 }
 
 /**
@@ -42,17 +54,17 @@ export interface CircuitBreakerConfig {
    * it is a bad event, not a failing dependency.
    * @default 0.5
    */
-  failureRatio?: number;
+  readonly failureRatio?: number;
   /**
    * Fewest records that must have ended in the window before the breaker may trip, a whole number from 1.
    * @default 20
    */
-  minimumRecords?: number;
+  readonly minimumRecords?: number;
   /**
    * How far back records are counted: whole minutes, from 1 minute to 1 day (the alarm's period).
    * @default Duration.minutes(5)
    */
-  window?: Duration;
+  readonly window?: Duration;
   /**
    * Recover on its own: this long after a trip the consumer runs again at a probe concurrency (2 deployed, the
    * lowest an SQS event source's maximum concurrency allows; 1 locally) for one `window`. No trip in that window
@@ -61,7 +73,7 @@ export interface CircuitBreakerConfig {
    * `resume` always wins over a probe.
    * @default - no probe: the consumer stays paused until `hookline resume`
    */
-  halfOpenAfter?: Duration;
+  readonly halfOpenAfter?: Duration;
 }
 
 /** How a consumer retries a failed record: `base x factor^(attempt - 1)`, capped at `max`. */
@@ -70,18 +82,18 @@ export interface RetryConfig {
    * Wait before the first retry.
    * @default Duration.seconds(10)
    */
-  base?: Duration;
+  readonly base?: Duration;
   /**
    * Growth of the wait per retry, from 1 to 10.
    * @default 2
    */
-  factor?: number;
+  readonly factor?: number;
   /**
    * Longest wait between two retries: at most 12 hours less the queue's visibility timeout (SQS hides a message
    * at most 12 hours after its receive, and the wait is set while the record is still hidden from it).
    * @default Duration.minutes(15)
    */
-  max?: Duration;
+  readonly max?: Duration;
 }
 
 /** Whether and how long a consumer remembers the records it has handled, so a redelivery runs once. */
@@ -90,13 +102,13 @@ export interface IdempotencyConfig {
    * Whether records are deduplicated by envelope id.
    * @default true
    */
-  enabled?: boolean;
+  readonly enabled?: boolean;
   /**
    * How long a handled record is remembered; at least a minute, and at least the queue's visibility timeout (a record
    * whose invocation died after its handler returned comes back after it).
    * @default Duration.days(3)
    */
-  expiry?: Duration;
+  readonly expiry?: Duration;
 }
 
 /**
@@ -105,24 +117,24 @@ export interface IdempotencyConfig {
  */
 export interface ForwardConfig {
   /** The destination, `https://` on a public host, e.g. `https://app.example.com/webhooks/hookline`. */
-  url: string;
+  readonly url: string;
   /**
    * Where local mode posts instead, which may be a loopback `http://` URL, e.g. `http://localhost:3000/webhooks`.
    * @default - `url`
    */
-  localUrl?: string;
+  readonly localUrl?: string;
   /**
    * One HTTP attempt's limit: aborted after it and retried. It must leave the consumer's `deadlineMargin` within its
    * `timeout`.
    * @default Duration.seconds(10)
    */
-  timeout?: Duration;
+  readonly timeout?: Duration;
   /**
    * The Standard Webhooks signing secret (`whsec_...`) the destination verifies with, as an existing Secrets Manager
    * secret.
    * @default - a secret the stack generates, retained on deletion as `removalPolicy` says
    */
-  secret?: { existingSecretName: string };
+  readonly secret?: { readonly existingSecretName: string };
 }
 
 /** A consumer (a Lambda function reading the queue) as written in the configuration. */
@@ -132,53 +144,53 @@ export interface ConsumerConfig {
    * `entry` and `forward`.
    * @default - none: `forward` is set instead
    */
-  entry?: string;
+  readonly entry?: string;
   /**
    * Forward each event to an HTTP endpoint instead of running a handler of yours. Exactly one of `entry` and
    * `forward`.
    * @default - none: `entry` is set instead
    */
-  forward?: ForwardConfig;
+  readonly forward?: ForwardConfig;
   /**
    * Name of the exported handler function in `entry`.
    * @default 'handler'
    */
-  handler?: string;
+  readonly handler?: string;
   /**
    * Lambda timeout, from 1 second to 15 minutes.
    * @default Duration.seconds(30)
    */
-  timeout?: Duration;
+  readonly timeout?: Duration;
   /**
    * Lambda memory in MB, from 128 to 10240.
    * @default 512
    */
-  memorySize?: number;
+  readonly memorySize?: number;
   /**
    * Records per invocation: at most 10 on a FIFO queue, 10000 on a standard one (above 10 needs a batching window).
    * @default 10
    */
-  batchSize?: number;
+  readonly batchSize?: number;
   /**
    * How long the event source mapping gathers a batch, up to 5 minutes (none on FIFO queues).
    * @default Duration.seconds(0)
    */
-  maxBatchingWindow?: Duration;
+  readonly maxBatchingWindow?: Duration;
   /**
    * Most concurrent invocations the event source mapping starts, from 2 to 1000.
    * @default - no limit
    */
-  maxConcurrency?: number;
+  readonly maxConcurrency?: number;
   /**
    * Provisioned mode: event pollers Lambda keeps ready, from 2 to 200 (excludes `maxConcurrency`).
    * @default - on-demand scaling (no provisioned pollers)
    */
-  minimumPollers?: number;
+  readonly minimumPollers?: number;
   /**
    * Provisioned mode: most event pollers, from 2 to 2000 (excludes `maxConcurrency`).
    * @default - on-demand scaling; 200 when only `minimumPollers` is set
    */
-  maximumPollers?: number;
+  readonly maximumPollers?: number;
   /**
    * Concurrent executions reserved for the function, which are also the most it may run; `maxConcurrency` must
    * not exceed it, and below 1,000 it is required with it: an SQS event source does not limit itself to the
@@ -186,46 +198,46 @@ export interface ConsumerConfig {
    * must hold 10 invocations per poller (`maximumPollers` x 10, 2000 when that is unset).
    * @default - none reserved (the account's unreserved pool)
    */
-  reservedConcurrency?: number;
+  readonly reservedConcurrency?: number;
   /**
    * Records of one batch handled at once, from 1 to 1000 (FIFO groups stay in order).
    * @default 10
    */
-  parallelism?: number;
+  readonly parallelism?: number;
   /**
    * Backoff between retries of a failed record.
    * @default - { base: Duration.seconds(10), factor: 2, max: Duration.minutes(15) }
    */
-  retry?: RetryConfig;
+  readonly retry?: RetryConfig;
   /**
    * Time kept back before the Lambda deadline to return unfinished records for a retry.
    * @default Duration.seconds(3), or a tenth of a shorter timeout
    */
-  deadlineMargin?: Duration;
+  readonly deadlineMargin?: Duration;
   /**
    * Deduplication of redelivered records.
    * @default - enabled, records remembered 3 days
    */
-  idempotency?: IdempotencyConfig;
+  readonly idempotency?: IdempotencyConfig;
   /**
    * At most `limit` records started per `interval`, across every concurrent invocation (BullMQ's `limiter`).
    * Records wait for a slot inside their invocation; requires `maxConcurrency`.
    * @default - no rate limit
    */
-  rateLimit?: RateLimitConfig;
+  readonly rateLimit?: RateLimitConfig;
   /**
    * Pauses the consumer when most of its records fail (a dependency is down), rather than letting every record
    * burn its attempts into the dead-letter queue. `{}` turns it on with the defaults.
    * @default - no circuit breaker
    */
-  circuitBreaker?: CircuitBreakerConfig;
+  readonly circuitBreaker?: CircuitBreakerConfig;
   /**
    * Extra environment variables of the function: names Lambda accepts (a letter, then letters, digits and `_`),
    * none it sets itself (`AWS_REGION`, `_HANDLER`...) and none hookline sets (`POWERTOOLS_SERVICE_NAME`,
    * `POWERTOOLS_METRICS_NAMESPACE`, `HOOKLINE_CONSUMER_CONFIG`, `HOOKLINE_FORWARD_CONFIG`).
    * @default {}
    */
-  environment?: Record<string, string>;
+  readonly environment?: Readonly<Record<string, string>>;
 }
 
 /** A queue (and its optional consumer) as written in the configuration. */
@@ -234,55 +246,55 @@ export interface QueueConfig {
    * A FIFO queue (ordered per message group, exactly-once within the deduplication window).
    * @default false
    */
-  fifo?: boolean;
+  readonly fifo?: boolean;
   /**
    * FIFO deduplication by body hash; FIFO queues only.
    * @default false
    */
-  contentBasedDeduplication?: boolean;
+  readonly contentBasedDeduplication?: boolean;
   /**
    * How messages are grouped for ordering; FIFO queues only.
    * @default 'source'
    */
-  fifoGrouping?: FifoGrouping;
+  readonly fifoGrouping?: FifoGrouping;
   /**
    * Standard queues only: tenant fairness. Each listed source's tenant (per event) becomes the SQS message group
    * id, so SQS fair queues serve quiet tenants first while one tenant has a backlog; a source not listed, or an
    * event without the value, is one tenant named after its source. Adds alarms on the quiet tenants' backlog age.
    * @default - no fairness (messages are served in arrival order)
    */
-  tenants?: Record<string, TenantKey>;
+  readonly tenants?: Readonly<Record<string, TenantKey>>;
   /**
    * Receives before a message moves to the dead-letter queue, from 1 to 1000.
    * @default 5
    */
-  maxReceiveCount?: number;
+  readonly maxReceiveCount?: number;
   /**
    * How long the queue keeps a message, from 1 minute to 14 days.
    * @default Duration.days(4)
    */
-  retentionPeriod?: Duration;
+  readonly retentionPeriod?: Duration;
   /**
    * How long the dead-letter queue keeps a message; longer than `retentionPeriod`.
    * @default Duration.days(14)
    */
-  deadLetterRetentionPeriod?: Duration;
+  readonly deadLetterRetentionPeriod?: Duration;
   /**
    * Visibility timeout; at least 6 x the consumer timeout + the batching window, at most 12 hours.
    * @default 6 x the consumer timeout + the batching window (Duration.seconds(30) without a consumer)
    */
-  visibilityTimeout?: Duration;
+  readonly visibilityTimeout?: Duration;
   /**
    * Age of the oldest message above which this queue's alarm fires; with the alarm's 5 minutes, below the queue's
    * `retentionPeriod`, after which SQS deletes the message.
    * @default alarms.oldestMessageAge
    */
-  oldestMessageAgeAlarm?: Duration;
+  readonly oldestMessageAgeAlarm?: Duration;
   /**
    * The Lambda function that reads the queue.
    * @default - no consumer (something outside the stack reads the queue)
    */
-  consumer?: ConsumerConfig;
+  readonly consumer?: ConsumerConfig;
 }
 
 /** A routing rule as written in the configuration; the first matching rule wins. */
@@ -291,49 +303,49 @@ export interface RouteConfig {
    * Source name the rule matches, or `'*'` for any.
    * @default '*'
    */
-  source?: string;
+  readonly source?: string;
   /**
    * Event type pattern: an exact type, `*` for one dot-separated segment, `**` for anything; a pattern that is
    * exactly `*` matches every type.
    * @default '*' (every type)
    */
-  type?: string;
+  readonly type?: string;
   /**
    * Queues that receive the matching events (required unless `ignore`).
    * @default []
    */
-  queues?: string[];
+  readonly queues?: readonly string[];
   /**
    * Accept and drop the matching events.
    * @default false
    */
-  ignore?: boolean;
+  readonly ignore?: boolean;
 }
 
 /** A scheduled job as written in the configuration. */
 export interface ScheduleConfig {
   /** Unique name: lower-case letters, digits and dashes. */
-  name: string;
+  readonly name: string;
   /** `rate(5 minutes)`, `cron(0 9 * * ? *)` or `at(2030-01-31T09:00:00)` (EventBridge Scheduler syntax). */
-  expression: string;
+  readonly expression: string;
   /**
    * IANA time zone in which cron and at expressions are evaluated.
    * @default 'UTC'
    */
-  timezone?: string;
+  readonly timezone?: string;
   /** Standard (not FIFO) queue the job's envelope is sent to. */
-  queue: string;
+  readonly queue: string;
   /** Event type of the job's envelope, written like a job type: dot-separated segments of letters, digits, `-`, `_` (`report.nightly`). */
-  type: string;
+  readonly type: string;
   /**
    * JSON body of the job's envelope.
    * @default {}
    */
-  payload?: unknown;
+  readonly payload?: unknown;
 }
 
 /** Where an event no route matches goes. */
-export type DefaultRouteConfig = 'ignore' | { queues: string[] };
+export type DefaultRouteConfig = 'ignore' | { readonly queues: readonly string[] };
 
 /** The ingest function and its API. */
 export interface IngestConfig {
@@ -341,22 +353,22 @@ export interface IngestConfig {
    * Sustained requests per second the API accepts, above 0 and at most `burstLimit` (so at most 5000).
    * @default 1000
    */
-  rateLimit?: number;
+  readonly rateLimit?: number;
   /**
    * Requests accepted at once, from `rateLimit` to 5000.
    * @default 1000
    */
-  burstLimit?: number;
+  readonly burstLimit?: number;
   /**
    * Lambda timeout of the ingest function, from 1 to 29 seconds.
    * @default Duration.seconds(10)
    */
-  timeout?: Duration;
+  readonly timeout?: Duration;
   /**
    * Lambda memory of the ingest function in MB, from 128 to 10240.
    * @default 512
    */
-  memorySize?: number;
+  readonly memorySize?: number;
   /**
    * Request headers kept in the envelope (case-insensitive). The header a `fifoGrouping` or `tenants` rule reads
    * is kept as well, so `hookline replay` sends an event back to its group. A credential header is never kept,
@@ -364,13 +376,13 @@ export interface IngestConfig {
    * `hmac` or `token` source's own `header`.
    * @default - content-type, user-agent and each sender's event headers
    */
-  keepHeaders?: string[];
+  readonly keepHeaders?: readonly string[];
   /**
    * How long the ingest function caches a signing secret (and the jobs endpoint its tokens), at most 1 hour: a
    * replaced secret stays accepted that long.
    * @default Duration.minutes(5)
    */
-  secretCache?: Duration;
+  readonly secretCache?: Duration;
 }
 
 /** Deduplication of webhook deliveries by the sender's delivery id. */
@@ -379,12 +391,12 @@ export interface DedupeConfig {
    * Whether repeated deliveries are dropped at ingest.
    * @default true
    */
-  enabled?: boolean;
+  readonly enabled?: boolean;
   /**
    * How long a delivery id is remembered; at least 3 days, the longest sender retry window.
    * @default Duration.days(3)
    */
-  ttl?: Duration;
+  readonly ttl?: Duration;
 }
 
 /** Large bodies, kept in S3 and passed by reference (claim check). */
@@ -394,13 +406,13 @@ export interface PayloadsConfig {
    * consumer adds to a message it dead-letters); a larger body goes to S3.
    * @default 1032192 (the most)
    */
-  inlineLimitBytes?: number;
+  readonly inlineLimitBytes?: number;
   /**
    * How long a stored body is kept; at least the longest a message can live: its queue's retention, then the
    * dead-letter retention of the copy a consumer sends to the DLQ (a new message, whose retention starts then).
    * @default - that longest lifetime in whole days, at least 14 (18 days with the default retentions)
    */
-  expiry?: Duration;
+  readonly expiry?: Duration;
 }
 
 /** The event archive: every accepted event kept in S3 for replay. */
@@ -409,12 +421,12 @@ export interface ArchiveConfig {
    * Whether every accepted event (and every scheduled job) is archived.
    * @default true
    */
-  enabled?: boolean;
+  readonly enabled?: boolean;
   /**
    * How long archived events are kept (the archive bucket's lifecycle expiry), at least one day.
    * @default Duration.days(90)
    */
-  retention?: Duration;
+  readonly retention?: Duration;
 }
 
 /** Jobs from application code. */
@@ -424,7 +436,7 @@ export interface JobsConfig {
    * bearer token kept in a Secrets Manager secret the stack creates (and keeps on deletion).
    * @default - no jobs endpoint
    */
-  endpoint?: JobsEndpointConfig;
+  readonly endpoint?: JobsEndpointConfig;
 }
 
 /** The jobs endpoint. */
@@ -434,12 +446,12 @@ export interface JobsEndpointConfig {
    * delays, its scheduler role's name) to the function's environment, which Lambda caps at 4 KB: synth refuses an
    * endpoint that could outgrow it (about 17 to 21 queues with delays, each name counted at its longest).
    */
-  queues: string[];
+  readonly queues: readonly string[];
   /**
    * Allow delays beyond SQS's 15 minutes (one-time EventBridge Scheduler schedules).
    * @default true
    */
-  delays?: boolean;
+  readonly delays?: boolean;
 }
 
 /** Alarm notifications. */
@@ -448,7 +460,7 @@ export interface AlarmsConfig {
    * Email address subscribed to a new alarm topic.
    * @default - no subscription
    */
-  email?: string;
+  readonly email?: string;
   /**
    * ARN of an existing SNS topic for the alarms instead of a new one, in the stack's region (CloudWatch alarms
    * notify only a topic of their own region; synth refuses another region when the stack's is known). Its access
@@ -456,12 +468,12 @@ export interface AlarmsConfig {
    * cannot be changed from this stack), or every alarm notification is refused.
    * @default - a new topic
    */
-  existingTopicArn?: string;
+  readonly existingTopicArn?: string;
   /**
    * Age of a queue's oldest message above which its alarm fires (per queue: `oldestMessageAgeAlarm`).
    * @default Duration.minutes(15)
    */
-  oldestMessageAge?: Duration;
+  readonly oldestMessageAge?: Duration;
 }
 
 /** The whole configuration as written by a user. */
@@ -470,51 +482,51 @@ export interface HooklineConfig {
    * CloudFormation stack name.
    * @default 'Hookline'
    */
-  stackName?: string;
+  readonly stackName?: string;
   /** Webhook sources by name (`POST /webhooks/<name>`); at least one. */
-  sources: Record<string, SourceConfig>;
+  readonly sources: Readonly<Record<string, SourceConfig>>;
   /** Queues by name; at least one. */
-  queues: Record<string, QueueConfig>;
+  readonly queues: Readonly<Record<string, QueueConfig>>;
   /**
    * Routing rules, first match wins.
    * @default []
    */
-  routes?: RouteConfig[];
+  readonly routes?: readonly RouteConfig[];
   /**
    * Where unrouted events go: queues, or `'ignore'` to drop them.
    * @default - the first queue
    */
-  defaultRoute?: DefaultRouteConfig;
+  readonly defaultRoute?: DefaultRouteConfig;
   /**
    * The ingest function and API.
    * @default - every field's default
    */
-  ingest?: IngestConfig;
+  readonly ingest?: IngestConfig;
   /**
    * Deduplication of deliveries.
    * @default - enabled for 3 days
    */
-  dedupe?: DedupeConfig;
+  readonly dedupe?: DedupeConfig;
   /**
    * Large-body handling.
    * @default - every field's default
    */
-  payloads?: PayloadsConfig;
+  readonly payloads?: PayloadsConfig;
   /**
    * The event archive (S3, through a Firehose delivery stream) that `hookline replay` reads.
    * @default - enabled, kept 90 days
    */
-  archive?: ArchiveConfig;
+  readonly archive?: ArchiveConfig;
   /**
    * Alarm notifications.
    * @default - a new topic without subscription
    */
-  alarms?: AlarmsConfig;
+  readonly alarms?: AlarmsConfig;
   /**
    * CloudWatch Logs retention of every function, in days (one of the values CloudWatch accepts).
    * @default 30
    */
-  logRetentionDays?: number;
+  readonly logRetentionDays?: number;
   /**
    * What deleting the stack (or replacing the resource) does to the data it holds: the signing secrets it
    * created, the jobs endpoint's token secret and the dedupe and idempotency tables. `'retain'` keeps them (delete them by hand once sure);
@@ -522,22 +534,22 @@ export interface HooklineConfig {
    * kept: CloudFormation deletes only an empty bucket, so deleting the stack would fail.
    * @default 'retain'
    */
-  removalPolicy?: 'retain' | 'destroy';
+  readonly removalPolicy?: 'retain' | 'destroy';
   /**
    * Active X-Ray tracing on the ingest, consumer and jobs endpoint functions (HTTP APIs do not support X-Ray themselves).
    * @default false
    */
-  tracing?: boolean;
+  readonly tracing?: boolean;
   /**
    * Scheduled jobs.
    * @default []
    */
-  schedules?: ScheduleConfig[];
+  readonly schedules?: readonly ScheduleConfig[];
   /**
    * Jobs from application code (the HTTP jobs endpoint).
    * @default - no jobs endpoint
    */
-  jobs?: JobsConfig;
+  readonly jobs?: JobsConfig;
 }
 
 /**
@@ -723,25 +735,25 @@ type MutuallyAssignable<A, B> = [A] extends [B] ? ([B] extends [A] ? true : fals
 /** True when A and B are mutually assignable and name the same fields (an optional field is otherwise missed). */
 type Same<A, B> = MutuallyAssignable<A, B> extends true ? MutuallyAssignable<keyof A, keyof B> : false;
 
-// The documented interfaces and the schema describe the same input: a field added to one and not the other
-// fails to compile here.
+// The documented interfaces and the schema describe the same input (as a configuration takes it, readonly): a
+// field added to one and not the other fails to compile here.
 const schemaMatchesTypes: [
-  Same<z.input<typeof configSchema>, HooklineConfig>,
-  Same<z.input<typeof queueSchema>, QueueConfig>,
-  Same<z.input<typeof consumerSchema>, ConsumerConfig>,
-  Same<z.input<typeof forwardSchema>, ForwardConfig>,
-  Same<z.input<typeof retrySchema>, RetryConfig>,
-  Same<z.input<typeof rateLimitSchema>, RateLimitConfig>,
-  Same<z.input<typeof circuitBreakerSchema>, CircuitBreakerConfig>,
-  Same<z.input<typeof idempotencySchema>, IdempotencyConfig>,
-  Same<z.input<typeof routeSchema>, RouteConfig>,
-  Same<z.input<typeof scheduleSchema>, ScheduleConfig>,
-  Same<z.input<typeof ingestSchema>, IngestConfig>,
-  Same<z.input<typeof dedupeSchema>, DedupeConfig>,
-  Same<z.input<typeof payloadsSchema>, PayloadsConfig>,
-  Same<z.input<typeof alarmsSchema>, AlarmsConfig>,
-  Same<z.input<typeof archiveSchema>, ArchiveConfig>,
-  Same<z.input<typeof jobsSchema>, JobsConfig>,
-  Same<z.input<typeof jobsEndpointSchema>, JobsEndpointConfig>,
+  Same<ReadonlyConfig<z.input<typeof configSchema>>, HooklineConfig>,
+  Same<ReadonlyConfig<z.input<typeof queueSchema>>, QueueConfig>,
+  Same<ReadonlyConfig<z.input<typeof consumerSchema>>, ConsumerConfig>,
+  Same<ReadonlyConfig<z.input<typeof forwardSchema>>, ForwardConfig>,
+  Same<ReadonlyConfig<z.input<typeof retrySchema>>, RetryConfig>,
+  Same<ReadonlyConfig<z.input<typeof rateLimitSchema>>, RateLimitConfig>,
+  Same<ReadonlyConfig<z.input<typeof circuitBreakerSchema>>, CircuitBreakerConfig>,
+  Same<ReadonlyConfig<z.input<typeof idempotencySchema>>, IdempotencyConfig>,
+  Same<ReadonlyConfig<z.input<typeof routeSchema>>, RouteConfig>,
+  Same<ReadonlyConfig<z.input<typeof scheduleSchema>>, ScheduleConfig>,
+  Same<ReadonlyConfig<z.input<typeof ingestSchema>>, IngestConfig>,
+  Same<ReadonlyConfig<z.input<typeof dedupeSchema>>, DedupeConfig>,
+  Same<ReadonlyConfig<z.input<typeof payloadsSchema>>, PayloadsConfig>,
+  Same<ReadonlyConfig<z.input<typeof alarmsSchema>>, AlarmsConfig>,
+  Same<ReadonlyConfig<z.input<typeof archiveSchema>>, ArchiveConfig>,
+  Same<ReadonlyConfig<z.input<typeof jobsSchema>>, JobsConfig>,
+  Same<ReadonlyConfig<z.input<typeof jobsEndpointSchema>>, JobsEndpointConfig>,
 ] = [true, true, true, true, true, true, true, true, true, true, true, true, true, true, true, true, true];
 void schemaMatchesTypes;

@@ -3,10 +3,12 @@
  * (both consuming, holding and deleting the same messages) while dynalite's LevelDB refuses the second one
  * with an error that reads as a connection failure. The lock file `<dataDir>/local-mode.lock` names the
  * process that holds the directory; a lock whose process is gone (killed with -9, a crash) is taken over.
- * The state directory gets the same kind of lock, `local.json.lock`, so the CLI reaches the one local mode there.
+ * The state directory gets the same kind of lock, `local.json.lock`, so the CLI reaches the one local mode there;
+ * its name and content are the state file's contract with its readers (`lambda/shared/local-state.ts`).
  */
-import { linkSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { linkSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { type LockContent, readLockFile, stateDirLockPath } from '../../lambda/shared/local-state';
 import { LocalStartProblem } from './start-problem';
 import { isProcessAlive } from './state-file';
 
@@ -15,29 +17,6 @@ const LOCK_FILE = 'local-mode.lock';
 /** The lock file of a data directory. */
 export function dataDirLockPath(dataDir: string): string {
   return join(dataDir, LOCK_FILE);
-}
-
-/** The lock file of the state directory `local.json` is in: next to it. */
-function stateDirLockPath(stateFile: string): string {
-  return `${stateFile}.lock`;
-}
-
-/** What a lock file says: the process that holds the directory and when it started. */
-export interface LockContent {
-  readonly pid: number;
-  readonly startedAt: string;
-}
-
-function readLock(path: string): LockContent | undefined {
-  try {
-    const parsed = JSON.parse(readFileSync(path, 'utf8')) as Partial<LockContent>;
-    return Number.isInteger(parsed.pid) && (parsed.pid as number) > 0
-      ? { pid: parsed.pid as number, startedAt: String(parsed.startedAt ?? 'an unknown time') }
-      : undefined;
-  } catch {
-    // Unreadable or half written: nobody can be shown to hold it.
-    return undefined;
-  }
 }
 
 /**
@@ -76,15 +55,6 @@ export function lockStateDir(stateFile: string): () => void {
   return () => releaseLock(path);
 }
 
-/**
- * The local mode that holds the state directory of `stateFile`, if its process still runs: one that has not written
- * that file yet is starting.
- */
-export function stateDirHolder(stateFile: string): LockContent | undefined {
-  const holder = readLock(stateDirLockPath(stateFile));
-  return holder && isProcessAlive(holder.pid) ? holder : undefined;
-}
-
 /** Why a start stops when another running local mode has the state file. */
 export function stateDirInUse(stateFile: string, pid: number): string {
   return (
@@ -120,7 +90,7 @@ function takeLock(path: string, refusal: LockRefusal): void {
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
       }
-      const holder = readLock(path);
+      const holder = readLockFile(path);
       const ours = refusal.ownProcess === true && holder?.pid === process.pid;
       if (holder && !ours && isProcessAlive(holder.pid)) throw new LocalStartProblem(refusal.inUse(holder));
       if (attempt > 0) throw new LocalStartProblem(refusal.racing);
@@ -139,6 +109,6 @@ export function releaseDataDirLock(dataDir: string): void {
 }
 
 function releaseLock(path: string): void {
-  if (readLock(path)?.pid !== process.pid) return;
+  if (readLockFile(path)?.pid !== process.pid) return;
   rmSync(path, { force: true });
 }

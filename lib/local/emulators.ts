@@ -14,8 +14,9 @@ import type { Server } from 'node:http';
 import { createRequire, isBuiltin } from 'node:module';
 import type { AddressInfo, Socket } from 'node:net';
 import { join } from 'node:path';
+import type { LockContent } from '../../lambda/shared/local-state';
 import { gateToLoopbackCallers } from '../loopback-gate';
-import { type LockContent, lockDataDir } from './data-dir-lock';
+import { lockDataDir } from './data-dir-lock';
 import {
   type FauxqsSqsErrorClass,
   fixExpiredHoldCounts,

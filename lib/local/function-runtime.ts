@@ -26,6 +26,12 @@ import type {
 
 /** How long a sandbox may take to confirm a deadline before it counts as stuck (busy on its CPU for good). */
 const DEADLINE_CONFIRMATION_MS = 1_000;
+
+/**
+ * How long Lambda lets a function's init (its module's top-level code) run, at every cold start: longer, it stops
+ * it and runs it again inside the first invocation, counted in the function's timeout.
+ */
+export const LAMBDA_INIT_LIMIT_MS = 10_000;
 /** Why an invocation ends when local mode stops. */
 const STOPPED: SerializedError = {
   errorType: 'Runtime.Stopped',
@@ -249,6 +255,8 @@ interface Sandbox {
   deadlineTimer?: NodeJS.Timeout;
   dead: boolean;
   served: number;
+  /** Fires when its init runs past {@link LAMBDA_INIT_LIMIT_MS}; cleared once it ends. */
+  initTimer?: NodeJS.Timeout;
 }
 
 interface Waiter {
@@ -276,6 +284,13 @@ export interface LocalFunctionOptions {
   readonly compileCacheDir?: string | undefined;
   /** Every line the function writes (stdout and stderr), in order per stream. */
   readonly onLog?: (line: FunctionLogLine) => void;
+  /**
+   * A cold start after the one {@link LocalFunction.warm} made (a new sandbox after a crash or a timeout, or for
+   * more concurrency) whose init is still running after `initLimitMs`; `warmUp` reports the first one's.
+   */
+  readonly onSlowInit?: (definition: FunctionDefinition, initLimitMs: number) => void;
+  /** @default LAMBDA_INIT_LIMIT_MS */
+  readonly initLimitMs?: number;
 }
 
 /** One function with its pool of sandboxes. */
@@ -296,7 +311,8 @@ export class LocalFunction {
     return Math.max(1, this.definition.invocationsPerWorker ?? 1);
   }
 
-  private spawn(): Sandbox {
+  /** Starts a sandbox; `watchInit` reports its init should it run past the limit (`warm`'s caller does for its own). */
+  private spawn(watchInit: boolean): Sandbox {
     this.coldStarts += 1;
     const invocationsPosted = new Int32Array(new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT));
     const worker = this.startWorker(invocationsPosted);
@@ -317,7 +333,19 @@ export class LocalFunction {
     worker.on('message', (message: WorkerMessage) => this.onWorkerMessage(sandbox, settleReady, message));
     this.watchForCrash(sandbox, settleReady);
     this.sandboxes.add(sandbox);
+    if (watchInit && this.options.onSlowInit) this.watchInit(sandbox, this.options.onSlowInit);
     return sandbox;
+  }
+
+  /** Reports the sandbox's init once it runs past the limit, unless it ended (ready, failed, crashed) first. */
+  private watchInit(sandbox: Sandbox, onSlowInit: NonNullable<LocalFunctionOptions['onSlowInit']>): void {
+    const limitMs = this.options.initLimitMs ?? LAMBDA_INIT_LIMIT_MS;
+    sandbox.initTimer = setTimeout(() => {
+      if (!sandbox.dead) onSlowInit(this.definition, limitMs);
+    }, limitMs);
+    // A timer left armed must not keep local mode's process alive once everything else has stopped.
+    sandbox.initTimer.unref();
+    void sandbox.ready.then(() => clearTimeout(sandbox.initTimer));
   }
 
   /** A worker thread for one sandbox, its output forwarded line by line to `onLog`. */
@@ -484,6 +512,7 @@ export class LocalFunction {
       sandbox.dead = true;
       this.sandboxes.delete(sandbox);
       clearTimeout(sandbox.deadlineTimer);
+      clearTimeout(sandbox.initTimer);
       void sandbox.worker.terminate();
     }
     this.pump();
@@ -491,7 +520,7 @@ export class LocalFunction {
 
   /** Starts one sandbox now so configuration errors show at start; resolves with the init error, if any. */
   async warm(): Promise<SerializedError | undefined> {
-    const sandbox = [...this.sandboxes].find((s) => !s.dead) ?? this.spawn();
+    const sandbox = [...this.sandboxes].find((s) => !s.dead) ?? this.spawn(false);
     const ready = await sandbox.ready;
     return ready.ok ? undefined : ready.error;
   }
@@ -520,7 +549,7 @@ export class LocalFunction {
       if (!sandbox || (sandbox.inFlight.size > 0 && alive < this.definition.maxWorkers)) {
         if (!sandbox && alive >= this.definition.maxWorkers) return;
         if (alive < this.definition.maxWorkers) {
-          sandbox = this.spawn();
+          sandbox = this.spawn(true);
           coldStart = true;
         }
       }
@@ -619,6 +648,7 @@ export class LocalFunction {
     await Promise.all(
       [...this.sandboxes].map((sandbox) => {
         sandbox.dead = true;
+        clearTimeout(sandbox.initTimer);
         this.fail(sandbox, 'crash', STOPPED);
         return sandbox.worker.terminate();
       }),

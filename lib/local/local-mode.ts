@@ -50,7 +50,7 @@ import {
   localForwardSecrets,
   localForwardUrl,
 } from './forward';
-import { bundle, bundleFunctionWorker, LocalFunction } from './function-runtime';
+import { bundle, bundleFunctionWorker, type FunctionDefinition, LocalFunction } from './function-runtime';
 import { type HttpApi, listenOrPortInUse, startHttpApi, type WebhookRequestReport } from './http-api';
 import {
   jobsFunctionName,
@@ -84,7 +84,7 @@ import {
 } from './state-file';
 import { createTopology, type LocalTopology, unconfiguredQueues } from './topology';
 import { type UnconfiguredQueues, unconfiguredQueuesNotice } from './unconfigured-queues';
-import { warmUp } from './warm-up';
+import { slowInit, warmUp } from './warm-up';
 
 /** Options of {@link startLocalMode}. */
 export interface LocalModeOptions {
@@ -671,6 +671,9 @@ function sandboxOptions(context: FunctionContext) {
     region: context.emulators.region,
     compileCacheDir: context.settings.compileCacheDir,
     onLog: context.onLog,
+    // Lambda's init limit holds at every cold start: one after the start's is named as that one is.
+    onSlowInit: (definition: FunctionDefinition, initLimitMs: number) =>
+      context.settings.reporter.problem(slowInit(definition, initLimitMs, 'later')),
   };
 }
 

@@ -8,10 +8,12 @@ import { localStateDirFrom } from '../../lambda/shared/local-state';
 export {
   isProcessAlive,
   type LocalState,
+  localModeStarting,
   localStateDir,
   localStatePath,
   parseLocalState,
   STATE_FILE_NAME,
+  stateDirHolder,
 } from '../../lambda/shared/local-state';
 
 /** The event journal's name inside the state directory: one JSON line per reported event, for `hookline trace`. */

@@ -3,15 +3,9 @@
  * event; never holding the start up for a module whose import does not finish.
  */
 import { codeFrames } from './code-frames';
-import type { LocalFunction } from './function-runtime';
-import { shownPath } from './function-runtime';
+import type { FunctionDefinition, LocalFunction } from './function-runtime';
+import { LAMBDA_INIT_LIMIT_MS, shownPath } from './function-runtime';
 import type { Reporter } from './reporter';
-
-/**
- * How long Lambda lets a function's init (its module's top-level code) run: longer, it stops it and runs it again
- * inside the first invocation, counted in the function's timeout.
- */
-export const LAMBDA_INIT_LIMIT_MS = 10_000;
 
 /** What {@link warmUp} needs of a function. */
 export type WarmedFunction = Pick<LocalFunction, 'warm' | 'definition'>;
@@ -40,7 +34,7 @@ export async function warmUp(
         if (first.error) reporter.problem(initFailure(fn, first.error));
         return;
       }
-      reporter.problem(slowInit(fn, initLimitMs));
+      reporter.problem(slowInit(fn.definition, initLimitMs, 'start'));
       void warming.then((error) => error && reporter.problem(initFailure(fn, error)));
     }),
   );
@@ -57,12 +51,25 @@ function initFailure(
   );
 }
 
-function slowInit(fn: WarmedFunction, initLimitMs: number): string {
+/**
+ * A cold start whose module is still running its top-level code after the init limit: at the start (`warmUp`),
+ * which goes on without it, or `later` (a new sandbox after a crash or a timeout, or for more concurrency).
+ */
+export function slowInit(
+  definition: Pick<FunctionDefinition, 'name' | 'entry'>,
+  initLimitMs: number,
+  when: 'start' | 'later',
+): string {
   const seconds = Math.round(initLimitMs / 1000);
+  const sandbox = when === 'later' ? ' in a new sandbox' : '';
+  const meanwhile =
+    when === 'later'
+      ? 'local mode goes on, and the invocations given to that sandbox wait until the import finishes'
+      : 'local mode starts without it, and its invocations wait until the import finishes';
   return (
-    `function ${fn.definition.name} (${shownPath(fn.definition.entry)}) has not finished initialising after ${seconds} s: ` +
+    `function ${definition.name} (${shownPath(definition.entry)}) has not finished initialising after ${seconds} s${sandbox}: ` +
     'its module is still running its top-level code (a top-level await that does not settle, a connection made at import). ' +
     `Deployed, Lambda stops an init at ${seconds} s and runs it again inside each invocation, counted in its timeout; ` +
-    'local mode starts without it, and its invocations wait until the import finishes'
+    meanwhile
   );
 }

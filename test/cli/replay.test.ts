@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { SendMessageBatchCommand, type SendMessageBatchCommandInput } from '@aws-sdk/client-sqs';
+import { Duration } from 'aws-cdk-lib';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import exampleConfig from '../../hookline.config';
@@ -806,6 +807,56 @@ describe('replay refuses before reading the archive', () => {
     );
     expect(clients.sqs.calls()).toHaveLength(0);
     expect(s3).toReceiveCommandWith(HeadObjectCommand, { Bucket: 'p', Key: 'k' });
+  });
+});
+
+describe("replay of a window reaching before the archive's retention", () => {
+  // Kept one day: at 2026-11-30T12:00 every object created before 2026-11-29T00:00 has expired (S3 expires it at
+  // the midnight after its creation plus a day); filed two hours earlier at most, from 2026-11-28T22:00 on.
+  const keptOneDay = resolveConfig({ ...exampleConfig, archive: { retention: Duration.days(1) } });
+  const webhook = (id: string) => ({ ...job(id, 'events'), source: 'github', origin: 'webhook' as const });
+
+  it('lists only the hours the retention left, and says so in a note and in the result', async () => {
+    archiveHolds('github', [webhook('push-1')]);
+    const backend = s3Backend();
+    const result = await replay(backend, archived(), keptOneDay, {
+      source: 'github',
+      since: new Date('2026-11-01T00:00:00.000Z'),
+      until: window.until,
+      dryRun: true,
+    });
+    const listed = s3.commandCalls(ListObjectsV2Command).map((call) => call.args[0].input.Prefix);
+    expect(listed[0]).toBe('archive/source=github/dt=2026-11-28/hour=22/');
+    expect(listed).toHaveLength(2 + 24 + 13);
+    expect(result).toMatchObject({ matched: 1, archiveExpiredBefore: '2026-11-28T22:00:00.000Z' });
+    expect(backend.output.notes).toContain(
+      'the event archive keeps events 1 day (archive.retention): its objects before 2026-11-28T22:00:00.000Z have expired, so the window is read from then',
+    );
+  });
+
+  it('lists a window within the retention as it is, without the field', async () => {
+    archiveHolds('github', [webhook('push-1')]);
+    const result = await replay(s3Backend(), archived(), keptOneDay, {
+      source: 'github',
+      ...window,
+      dryRun: true,
+    });
+    expect(result.matched).toBe(1);
+    expect(result).not.toHaveProperty('archiveExpiredBefore');
+  });
+
+  it('refuses a window wholly before the retention, naming it, before listing anything', async () => {
+    const error = await replay(s3Backend(), archived(), keptOneDay, {
+      source: 'github',
+      since: new Date('2026-11-20T00:00:00.000Z'),
+      until: new Date('2026-11-21T00:00:00.000Z'),
+    }).catch((e: unknown) => e);
+    expect(error).toEqual(
+      new CliError(
+        "--since 2026-11-20T00:00:00.000Z to --until 2026-11-21T00:00:00.000Z lies wholly before the event archive's retention (1 day, archive.retention): the archive expired every object of that window, so nothing was replayed; give a window after 2026-11-28T22:00:00.000Z",
+      ),
+    );
+    expect(s3.calls()).toHaveLength(0);
   });
 });
 

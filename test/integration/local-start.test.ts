@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import exampleConfig from '../../hookline.config';
+import { discoverProducer } from '../../lambda/producer/discover';
 import { signWebhook } from '../../lambda/shared/webhook-signing';
 import { resolveConfig } from '../../lib/config';
 import { defaultDevSecret, secretEnvName } from '../../lib/local/secrets';
@@ -360,7 +361,7 @@ describe('npm start (bin/local.ts)', () => {
     }
   }, 120_000);
 
-  it('a CLI command while local mode starts says it is starting, not that it is not running, then reaches it', async () => {
+  it('a CLI command and a job producer while local mode starts say it is starting, not that it is not running, then reach it', async () => {
     const stateDir = join(dir, 'starting-state');
     mkdirSync(stateDir, { recursive: true });
     const lock = join(stateDir, 'local.json.lock');
@@ -386,9 +387,16 @@ describe('npm start (bin/local.ts)', () => {
           ),
         ),
       ]);
+      const producer = () => discoverProducer({ env: { HOOKLINE_STATE_DIR: stateDir } });
+      expect(producer).toThrow(
+        new RegExp(
+          `^local mode is starting \\(pid ${run.child.pid}, since \\S+\\): its state file .*; retry once npm start says it is running$`,
+        ),
+      );
       run.child.kill('SIGCONT');
       await waitFor(() => run.lines.some((l) => l.includes('is running')), 60_000, 'the start');
       expect((await runHookline(stateDir, ['status', '--local'])).code).toBe(0);
+      expect(producer().source).toBe('local');
       run.child.kill('SIGINT');
       expect(await run.exited).toBe(0);
     } finally {

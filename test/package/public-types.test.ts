@@ -85,6 +85,38 @@ export const onFailure = (status: JobStatus): ParentOnFailure | undefined => sta
 export type Table = dynamodb.ITable;
 `;
 
+/**
+ * The members of the configuration an app writes (`hookline.config.ts`, `HooklinePipeline`'s props) that its code
+ * could change: each must be `readonly`, and each array a `readonly T[]`, so code that is handed a configuration
+ * cannot change it under the pipeline that reads it. Compiled, the file is refused naming each mutable member's
+ * path; a fixture with one mutable member shows the check finds one.
+ */
+const READONLY_CONFIG = `
+import type { Duration } from 'aws-cdk-lib';
+import type { HooklineConfig, HooklinePipelineProps } from 'hookline';
+
+type Same<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
+type Leaf = Duration | string | number | boolean | bigint | symbol | null | undefined;
+/** Each path under T to a member that is not readonly, or to an array that is not a readonly one. */
+type MutablePaths<T, P extends string> = T extends Leaf
+  ? never
+  : T extends readonly (infer E)[]
+    ? (T extends E[] ? \`\${P}[] (a mutable array)\` : never) | MutablePaths<E, \`\${P}[]\`>
+    : T extends object
+      ? {
+          [K in keyof T & string]-?:
+            | (Same<Pick<T, K>, Readonly<Pick<T, K>>> extends true ? never : \`\${P}.\${K}\`)
+            | MutablePaths<T[K], \`\${P}.\${K}\`>;
+        }[keyof T & string]
+      : never;
+type Readonly_<T, P extends string> = [MutablePaths<T, P>] extends [never] ? 'readonly' : MutablePaths<T, P>;
+
+interface Fixture { readonly fine: readonly string[]; loose: { readonly list: string[] } }
+export const fixture: Readonly_<Fixture, 'Fixture'> = 'readonly';
+export const config: Readonly_<HooklineConfig, 'HooklineConfig'> = 'readonly';
+export const props: Readonly_<HooklinePipelineProps, 'HooklinePipelineProps'> = 'readonly';
+`;
+
 /** A file naming a type no entry point exports: the compiler must refuse it, or the check proves nothing. */
 const INTERNAL = `import type { ParsedConsumer } from 'hookline';\nexport type X = ParsedConsumer;\n`;
 
@@ -203,7 +235,11 @@ function readmeExports(): Record<string, { values: string[]; types: string[] }> 
 describe('the package entry points', () => {
   let compiled: ReturnType<typeof compileApps> | undefined;
   const compile = () => {
-    compiled ??= compileApps({ '__public_types_app__.ts': APP, '__internal_type_app__.ts': INTERNAL });
+    compiled ??= compileApps({
+      '__public_types_app__.ts': APP,
+      '__internal_type_app__.ts': INTERNAL,
+      '__readonly_config_app__.ts': READONLY_CONFIG,
+    });
     return compiled;
   };
 
@@ -212,6 +248,12 @@ describe('the package entry points', () => {
     expect(errors['__public_types_app__.ts']).toEqual([]);
     expect(errors['__internal_type_app__.ts']).toEqual([
       expect.stringContaining("has no exported member 'ParsedConsumer'"),
+    ]);
+  }, 120_000);
+
+  it('type the configuration an app writes readonly throughout, arrays as readonly T[]', () => {
+    expect(compile().errors['__readonly_config_app__.ts']).toEqual([
+      `Type '"readonly"' is not assignable to type '"Fixture.loose" | "Fixture.loose.list[] (a mutable array)"'.`,
     ]);
   }, 120_000);
 

@@ -464,7 +464,7 @@ describe('producer cancel', () => {
         async cancel() {
           if (state !== 'scheduled') return undefined;
           state = 'cancelled';
-          return { scheduleName: 'App-job-abc' };
+          return { was: 'scheduled' as const, scheduleName: 'App-job-abc' };
         },
       },
       scheduler: {
@@ -1189,7 +1189,7 @@ describe('producer status and cancel', () => {
           return undefined;
         },
         async cancel() {
-          return {};
+          return { was: 'queued' as const };
         },
       },
       scheduler,
@@ -1207,7 +1207,7 @@ describe('producer status and cancel', () => {
           return undefined;
         },
         async cancel() {
-          return {};
+          return { was: 'queued' as const };
         },
       },
     });
@@ -1224,7 +1224,7 @@ describe('producer status and cancel', () => {
           return undefined;
         },
         async cancel() {
-          return { scheduleName: 'App-job-abc' };
+          return { was: 'scheduled' as const, scheduleName: 'App-job-abc' };
         },
       },
       scheduler: {

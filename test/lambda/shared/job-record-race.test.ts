@@ -244,13 +244,17 @@ describe('job records the consumer and cancel write', () => {
     expect(status?.reason).toBe(`TypeError: ${'x'.repeat(5000)}`.slice(0, 4000));
   });
 
-  it('cancels a job not started yet, answering its schedule, and not one already started', async () => {
+  it('cancels a job not started yet, answering the state, due time and schedule it changed, and not one already started', async () => {
     await put('later', { state: 'scheduled', dueAt: DUE, scheduleName: 'App-job-abc' });
     await put('waiting', { state: 'queued' });
     await put('running', { state: 'processing' });
-    const records = new JobRecords(client, table);
-    expect(await records.cancel('later')).toEqual({ scheduleName: 'App-job-abc' });
-    expect(await records.cancel('waiting')).toEqual({});
+    const records = new JobRecords(client, table, () => DUE_MS - 1000);
+    expect(await records.cancel('later')).toEqual({
+      was: 'scheduled',
+      dueAt: DUE,
+      scheduleName: 'App-job-abc',
+    });
+    expect(await records.cancel('waiting')).toEqual({ was: 'queued' });
     expect(await records.cancel('running')).toBeUndefined();
     expect(await records.cancel('unknown')).toBeUndefined();
     expect((await records.read('later'))?.state).toBe('cancelled');

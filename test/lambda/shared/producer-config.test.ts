@@ -17,6 +17,7 @@ import {
   type ProducerQueuesVariable,
   producerQueueOf,
 } from '../../../lambda/shared/producer-config';
+import { lockStateDir } from '../../../lib/local/data-dir-lock';
 
 const commercial = {
   partition: 'aws',
@@ -267,6 +268,35 @@ describe('where a producer finds its queues', () => {
         `^local mode is not running: its state file .*local\\.json names process ${ended}, which has ended; start it with npm start$`,
       ),
     );
+  });
+
+  it('says local mode is starting, and to retry once it runs, while it holds its state directory and has not written its state file', () => {
+    const dir = newDir();
+    const release = lockStateDir(join(dir, 'local.json'));
+    try {
+      const starting = () => discoverProducer({ env: { HOOKLINE_STATE_DIR: dir } });
+      expect(starting).toThrow(ProducerConfigError);
+      expect(starting).toThrow(
+        new RegExp(
+          `^local mode is starting \\(pid ${process.pid}, since \\S+\\): its state file .*local\\.json names its queues once it is running; retry once npm start says it is running$`,
+        ),
+      );
+    } finally {
+      release();
+    }
+  });
+
+  it('says local mode is starting when it starts over the state file a killed one left', () => {
+    const ended = spawnSync(process.execPath, ['-e', '0']).pid;
+    const dir = stateDir({ ...state, pid: ended });
+    const release = lockStateDir(join(dir, 'local.json'));
+    try {
+      expect(() => discoverProducer({ env: { HOOKLINE_STATE_DIR: dir } })).toThrow(
+        /^local mode is starting \(pid \d+, since \S+\): .*retry once npm start says it is running$/,
+      );
+    } finally {
+      release();
+    }
   });
 });
 

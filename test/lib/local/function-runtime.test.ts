@@ -151,6 +151,35 @@ describe('LocalFunction', () => {
     expect(await fn.invoke({ action: 'sleep', ms: 50 })).toMatchObject({ ok: true });
   });
 
+  it('names a later cold start whose init runs past the init limit (a new sandbox after a crash), not the one warm made, which warmUp names', async () => {
+    const slow: [string, number][] = [];
+    const fn = new LocalFunction(
+      {
+        name: 'slow-init-fn',
+        entry,
+        handler: 'handler',
+        timeoutMs: 2_000,
+        memorySize: 256,
+        maxWorkers: 1,
+        environment: { INIT_MS: '1000' },
+      },
+      {
+        ...bundle,
+        region: 'us-east-1',
+        initLimitMs: 200,
+        onSlowInit: (definition, limitMs) => slow.push([definition.name, limitMs]),
+      },
+    );
+    functions.push(fn);
+    expect(await fn.warm()).toBeUndefined();
+    expect(await fn.invoke({ action: 'exit' })).toMatchObject({ ok: false, kind: 'crash' });
+    expect(slow).toStrictEqual([]);
+
+    expect(await fn.invoke({ action: 'echo' })).toMatchObject({ ok: true, coldStart: true });
+    expect(fn.coldStarts).toBe(2);
+    expect(slow).toStrictEqual([['slow-init-fn', 200]]);
+  });
+
   it('times out an invocation that blocks its sandbox for good', async () => {
     const fn = make({ timeoutMs: 300 });
     await fn.invoke({ action: 'echo' });

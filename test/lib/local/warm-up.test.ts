@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { LAMBDA_INIT_LIMIT_MS } from '../../../lib/local/function-runtime';
 import type { SerializedError } from '../../../lib/local/function-worker';
 import { Reporter } from '../../../lib/local/reporter';
-import { LAMBDA_INIT_LIMIT_MS, type WarmedFunction, warmUp } from '../../../lib/local/warm-up';
+import { slowInit, type WarmedFunction, warmUp } from '../../../lib/local/warm-up';
 
 /** A function whose cold start ends when the test says so. */
 function coldStart(name: string, entry: string) {
@@ -63,5 +64,17 @@ describe('warmUp', () => {
       'function Hookline-consumer-events failed to initialise: Runtime.HandlerNotFound: lambda/consumers/events.ts exports nothing\n' +
         'each invocation fails the same way until the code is fixed and local mode is started again',
     ]);
+  });
+
+  it('names a later cold start past the limit as the start does, saying local mode goes on', () => {
+    expect(
+      slowInit(
+        { name: 'Hookline-consumer-stuck', entry: `${process.cwd()}/lambda/consumers/stuck.ts` },
+        LAMBDA_INIT_LIMIT_MS,
+        'later',
+      ),
+    ).toBe(
+      'function Hookline-consumer-stuck (lambda/consumers/stuck.ts) has not finished initialising after 10 s in a new sandbox: its module is still running its top-level code (a top-level await that does not settle, a connection made at import). Deployed, Lambda stops an init at 10 s and runs it again inside each invocation, counted in its timeout; local mode goes on, and the invocations given to that sandbox wait until the import finishes',
+    );
   });
 });
