@@ -1308,6 +1308,22 @@ describe('redrive one by one: what the operator is told', () => {
     expect(result).toMatchObject({ method: 'one-by-one', moved: 1, deadLetterDepthBefore: 2 });
   });
 
+  it('says how many dead letters another reader held when a run over the whole DLQ read it to its end', async () => {
+    const dlq = installFakeQueue(sqs, EVENTS.deadLetterUrl, deadLetters(3));
+    dlq.hidden.add('rh-1');
+    sqs
+      .on(ListMessageMoveTasksCommand)
+      .rejects(awsError('InvalidAction', 'Unknown action: ListMessageMoveTasks'));
+    acceptAllSends();
+    const result = await redrive(testBackend(), stackTarget(), { queue: 'events' });
+    expect(result).toMatchObject({
+      method: 'one-by-one',
+      moved: 2,
+      heldByOthers: 1,
+      deadLetterDepthAfter: 1,
+    });
+  });
+
   it('ends a run that moved everything without a stop reason, sending and deleting no empty batch', async () => {
     installFakeQueue(sqs, EVENTS.deadLetterUrl, deadLetters(25));
     acceptAllSends();
