@@ -1212,6 +1212,8 @@ describe('redrive one by one', () => {
     acceptAllSends();
     const result = await redrive(testBackend(), stackTarget(), { queue: 'events', ids: ['evt-0'] });
     expect(result).toMatchObject({ moved: 1, deadLetterDepthBefore: 3, deadLetterDepthAfter: 2 });
+    // The --id it asked for was read: the held one is no part of what it selected, and nothing to report.
+    expect(result).not.toHaveProperty('heldByOthers');
   });
 
   it('counts each message sent but not deleted from the DLQ', async () => {
@@ -1321,6 +1323,28 @@ describe('redrive one by one: what the operator is told', () => {
       moved: 2,
       heldByOthers: 1,
       deadLetterDepthAfter: 1,
+    });
+  });
+
+  it('does not count its own sent but undeleted dead letters as held by another reader when it read the whole DLQ', async () => {
+    const dlq = installFakeQueue(sqs, EVENTS.deadLetterUrl, deadLetters(3));
+    dlq.hidden.add('rh-1');
+    sqs
+      .on(ListMessageMoveTasksCommand)
+      .rejects(awsError('InvalidAction', 'Unknown action: ListMessageMoveTasks'));
+    acceptAllSends();
+    sqs.on(DeleteMessageBatchCommand).callsFake((input: { Entries: { Id: string }[] }) => ({
+      Successful: [],
+      Failed: input.Entries.map((e) => ({ Id: e.Id, Code: 'InternalError', SenderFault: false })),
+    }));
+    const result = await redrive(testBackend(), stackTarget(), { queue: 'events' });
+    // SQS keeps what it would not delete hidden under this run's receive: still there, and this run's, not another's.
+    expect(result).toMatchObject({
+      method: 'one-by-one',
+      moved: 2,
+      notDeleted: 2,
+      heldByOthers: 1,
+      deadLetterDepthAfter: 3,
     });
   });
 
