@@ -1190,8 +1190,9 @@ describe('consumer core: handler input', () => {
     const { core } = harness({
       handlers: {
         'github.push': async (_event, ctx) => {
-          (ctx.record as { body: string }).body = 'changed by the handler';
-          seen.push(ctx.record === ctx.record, ctx.record.body);
+          const record = ctx.record as { body: string };
+          record.body = 'changed by the handler';
+          seen.push(ctx.record === record, ctx.record.body);
         },
       },
     });
