@@ -284,11 +284,13 @@ export async function redrive(
 /**
  * A whole-DLQ run one by one reads until a receive returns nothing, so what another reader (a `failed delete`, the
  * console, a `failed list`) held by then stays unread, though the run ended without an error. Counted once this
- * run's own holds are handed back: what the DLQ still has in flight is someone else's.
+ * run's own holds are handed back: what the DLQ still has in flight is someone else's, but for the dead letters this
+ * run sent and SQS would not delete, which stay hidden under this run's receive until its hold ends.
  */
 function heldWhenTheRunEnded(result: MoveResult, after: QueueDepth | undefined): { heldByOthers?: number } {
-  if (result.method !== 'one-by-one' || result.stoppedBy !== undefined || !after?.inFlight) return {};
-  return { heldByOthers: after.inFlight };
+  if (result.method !== 'one-by-one' || result.stoppedBy !== undefined || !after) return {};
+  const others = after.inFlight - result.notDeleted;
+  return others > 0 ? { heldByOthers: others } : {};
 }
 
 /** Messages in a DLQ as `status` counts them: a dead letter a reader holds is still there. */

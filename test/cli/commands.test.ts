@@ -1852,6 +1852,27 @@ describe('pause / resume', () => {
     ]);
   });
 
+  it('takes one read of the old state for a read that lags the update, and two for another operator undoing it', async () => {
+    lambda.on(UpdateEventSourceMappingCommand).resolves({ State: 'Disabling' });
+    lambda
+      .on(GetEventSourceMappingCommand)
+      .resolvesOnce({ State: 'Enabled' })
+      .resolvesOnce({ State: 'Disabling' })
+      .resolvesOnce({ State: 'Enabled' })
+      .resolves({ State: 'Disabled' });
+    const paused = await setConsumerEnabled(testBackend(), stackTarget(), false, { queue: 'events' });
+    expect(paused.state).toBe('Disabled');
+
+    lambda.reset();
+    lambda.on(UpdateEventSourceMappingCommand).resolves({ State: 'Enabling' });
+    lambda.on(GetEventSourceMappingCommand).resolves({ State: 'Disabled' });
+    await expect(setConsumerEnabled(testBackend(), stackTarget(), true, { queue: 'events' })).rejects.toThrow(
+      new CliError(
+        'the events consumer is Disabled again: another pause changed it after this resume (another operator, the console or a circuit breaker); run hookline resume events again to resume it',
+      ),
+    );
+  });
+
   it('with --no-wait returns the state the update answered, without polling', async () => {
     lambda.on(UpdateEventSourceMappingCommand).resolves({ State: 'Enabling' });
     const result = await setConsumerEnabled(testBackend(), stackTarget(), true, {
@@ -2153,6 +2174,14 @@ describe('redrive summary', () => {
       'left in the dead-letter queue: 3 (hookline failed list events)',
       '3 messages were held by another reader (a redrive, the console, another failed list) when this run read the rest of the DLQ, so not moved: run it again once that hold ends (up to 300 s after a redrive stopped)',
     ]);
+  });
+
+  it('says a redrive selecting by type could not read what another reader held when it started, not the rest of the DLQ', () => {
+    const output = recordingOutput();
+    renderRedrive(output, result({ heldByOthers: 2, deadLetterDepthAfter: 2 }));
+    expect(output.lines.at(-1)).toMatch(
+      /^2 messages were held by another reader .* when this run started and could not be read, so not moved even where the selection matches them: /,
+    );
   });
 
   it('counts messages sent but not deleted and messages that came back, in the plural', () => {

@@ -1212,6 +1212,8 @@ describe('redrive one by one', () => {
     acceptAllSends();
     const result = await redrive(testBackend(), stackTarget(), { queue: 'events', ids: ['evt-0'] });
     expect(result).toMatchObject({ moved: 1, deadLetterDepthBefore: 3, deadLetterDepthAfter: 2 });
+    // The --id it asked for was read: the held one is no part of what it selected, and nothing to report.
+    expect(result).not.toHaveProperty('heldByOthers');
   });
 
   it('counts each message sent but not deleted from the DLQ', async () => {
@@ -1306,6 +1308,44 @@ describe('redrive one by one: what the operator is told', () => {
     acceptAllSends();
     const result = await redrive(testBackend(), stackTarget(), { queue: 'events', type: '**' });
     expect(result).toMatchObject({ method: 'one-by-one', moved: 1, deadLetterDepthBefore: 2 });
+  });
+
+  it('says how many dead letters another reader held when a run over the whole DLQ read it to its end', async () => {
+    const dlq = installFakeQueue(sqs, EVENTS.deadLetterUrl, deadLetters(3));
+    dlq.hidden.add('rh-1');
+    sqs
+      .on(ListMessageMoveTasksCommand)
+      .rejects(awsError('InvalidAction', 'Unknown action: ListMessageMoveTasks'));
+    acceptAllSends();
+    const result = await redrive(testBackend(), stackTarget(), { queue: 'events' });
+    expect(result).toMatchObject({
+      method: 'one-by-one',
+      moved: 2,
+      heldByOthers: 1,
+      deadLetterDepthAfter: 1,
+    });
+  });
+
+  it('does not count its own sent but undeleted dead letters as held by another reader when it read the whole DLQ', async () => {
+    const dlq = installFakeQueue(sqs, EVENTS.deadLetterUrl, deadLetters(3));
+    dlq.hidden.add('rh-1');
+    sqs
+      .on(ListMessageMoveTasksCommand)
+      .rejects(awsError('InvalidAction', 'Unknown action: ListMessageMoveTasks'));
+    acceptAllSends();
+    sqs.on(DeleteMessageBatchCommand).callsFake((input: { Entries: { Id: string }[] }) => ({
+      Successful: [],
+      Failed: input.Entries.map((e) => ({ Id: e.Id, Code: 'InternalError', SenderFault: false })),
+    }));
+    const result = await redrive(testBackend(), stackTarget(), { queue: 'events' });
+    // SQS keeps what it would not delete hidden under this run's receive: still there, and this run's, not another's.
+    expect(result).toMatchObject({
+      method: 'one-by-one',
+      moved: 2,
+      notDeleted: 2,
+      heldByOthers: 1,
+      deadLetterDepthAfter: 3,
+    });
   });
 
   it('ends a run that moved everything without a stop reason, sending and deleting no empty batch', async () => {

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -139,6 +140,32 @@ describe('local target', () => {
     writeFileSync(path, JSON.stringify(state));
     expect(() => readLocalTarget(path, () => false)).toThrow(
       'local mode is not running: start it with npm start',
+    );
+  });
+
+  it("says local mode is starting while a live start holds the state directory's lock, and not running once its process is gone", () => {
+    const path = join(dir, 'local.json');
+    const lock = (pid: number) =>
+      writeFileSync(`${path}.lock`, `${JSON.stringify({ pid, startedAt: '2026-12-01T10:00:00.000Z' })}\n`);
+    // The parent of this test process: alive, as a start that has not written its state file yet.
+    lock(process.ppid);
+    expect(() => readLocalTarget(path)).toThrow(
+      new CliError(
+        `local mode is starting (pid ${process.ppid}, since 2026-12-01T10:00:00.000Z): run this again once npm start says it is running`,
+      ),
+    );
+    // The state file a local mode killed with -9 left does not hide the start that follows it.
+    writeFileSync(path, JSON.stringify(state));
+    expect(() => readLocalTarget(path, () => false)).toThrow(/^local mode is starting \(pid /);
+    // A start killed with -9 leaves its lock: that is no start, and "run this again" would never succeed.
+    const gone = spawnSync(process.execPath, ['-e', '0']).pid as number;
+    lock(gone);
+    expect(() => readLocalTarget(path, () => false)).toThrow(
+      new CliError('local mode is not running: start it with npm start'),
+    );
+    rmSync(path);
+    expect(() => readLocalTarget(path)).toThrow(
+      new CliError('local mode is not running: start it with npm start'),
     );
   });
 

@@ -189,6 +189,8 @@ describe('what a screen reader is told', () => {
     expect(await page.title()).toMatch(/^Failures: events - hookline console: /);
     await page.locator('tr[data-id="evt-1"] a').click();
     await expect.poll(() => page.title()).toMatch(/^Event evt-1 - hookline console: /);
+    // An event's page is part of the Events page, and the header says so.
+    expect(await page.locator('header nav a[aria-current="page"]').textContent()).toContain('Events');
   });
 
   it("a job's outcome, from a live region that was there before the job ended", async () => {

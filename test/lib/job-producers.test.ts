@@ -12,7 +12,7 @@ import {
   SchedulerClient,
 } from '@aws-sdk/client-scheduler';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { Stack } from 'aws-cdk-lib';
+import { CfnParameter, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { describe, expect, it } from 'vitest';
@@ -414,7 +414,7 @@ describe('JobProducers on its own', () => {
     const stack = new Stack(testApp(), 'Alone');
     const make = (id: string, inlineLimitBytes: number) =>
       new JobProducers(stack, id, { scheduleNamePrefix: 'alone-job-', inlineLimitBytes });
-    for (const [i, tooLarge] of [1_048_576, DEFAULTS.inlineLimitBytes + 1, 512].entries()) {
+    for (const [i, tooLarge] of [1_048_576, DEFAULTS.inlineLimitBytes + 1, 512, 2048.5].entries()) {
       expect(() => make(`Bad${i}`, tooLarge)).toThrow(
         new RegExp(
           `Invalid JobProducers Alone/Bad${i}:\\n  - inlineLimitBytes: between 1024 and ${DEFAULTS.inlineLimitBytes} bytes: .*\\(got ${tooLarge}\\)\\. Fix: use ${DEFAULTS.inlineLimitBytes}`,
@@ -422,6 +422,14 @@ describe('JobProducers on its own', () => {
       );
     }
     expect(() => make('AtTheLimit', DEFAULTS.inlineLimitBytes)).not.toThrow();
+  });
+
+  it('takes an inline limit known only at deploy time (a parameter) as given', () => {
+    const stack = new Stack(testApp(), 'AloneTokens');
+    const inlineLimitBytes = new CfnParameter(stack, 'InlineLimit', { type: 'Number' }).valueAsNumber;
+    expect(
+      () => new JobProducers(stack, 'Producers', { scheduleNamePrefix: 'alone-job-', inlineLimitBytes }),
+    ).not.toThrow();
   });
 });
 

@@ -897,6 +897,33 @@ describe('consumer core: idempotency', () => {
     });
   });
 
+  it('a copy found in progress late in an invocation comes back after the whole invocation, not its time left', async () => {
+    let remainingMs = 25_000;
+    const { core, queue, idempotency } = harness(
+      {
+        handlers: {
+          'github.push': async () => {
+            // The invocation has spent most of its time by the time the copy is reached.
+            remainingMs = 12_000;
+          },
+        },
+      },
+      { parallelism: 1 },
+      { idempotency: true },
+    );
+    idempotency?.states.set('events#github#busy', 'in-progress');
+    const before = record(envelope({ id: 'before' }));
+    const copy = record(envelope({ id: 'busy' }));
+
+    const response = await core.processBatch(sqsEvent([before, copy]), {
+      getRemainingTimeInMillis: () => remainingMs,
+    });
+
+    expect(failedIds(response)).toStrictEqual([copy.messageId]);
+    // Another invocation's lock lasts about as long as an invocation, whenever this one meets it.
+    expect(queue.visibilityChanges).toStrictEqual([{ messageId: copy.messageId, seconds: 25 }]);
+  });
+
   it('an in-progress duplicate on its final attempt is dead-lettered with its reason, not dropped', async () => {
     const { core, queue, idempotency } = harness({ handlers: { '**': ok } }, {}, { idempotency: true });
     const env = envelope({ id: 'busy' });
@@ -1156,6 +1183,23 @@ describe('consumer core: handler input', () => {
     expect(queue.deadLetters[0]?.attributes[FAILURE_ATTRIBUTES.attempt]?.StringValue).toBe('1');
     expect(logger.outcomeOf('rejected')).toMatchObject({ outcome: 'dead-lettered', attempt: 1 });
     expect(rejected.body).toBe(originalBody);
+  });
+
+  it('gives the handler one copy of its record for the whole call, so what it changes there it reads back', async () => {
+    const seen: unknown[] = [];
+    const { core } = harness({
+      handlers: {
+        'github.push': async (_event, ctx) => {
+          const record = ctx.record as { body: string };
+          record.body = 'changed by the handler';
+          seen.push(ctx.record === record, ctx.record.body);
+        },
+      },
+    });
+
+    await core.processBatch(sqsEvent([record(envelope())]), lambdaContext());
+
+    expect(seen).toStrictEqual([true, 'changed by the handler']);
   });
 
   it('gives the handler the envelope, the parsed payload and a context', async () => {

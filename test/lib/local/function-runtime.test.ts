@@ -9,6 +9,7 @@ import {
   type FunctionDefinition,
   type InvokeResult,
   LocalFunction,
+  shownPath,
 } from '../../../lib/local/function-runtime';
 
 const entry = fileURLToPath(new URL('../../helpers/local/raw-function.ts', import.meta.url));
@@ -33,6 +34,17 @@ const value = <T>(result: InvokeResult): T => {
   if (!result.ok) throw new Error(`invocation failed: ${result.kind} ${result.error.errorMessage}`);
   return result.value as T;
 };
+
+describe('shownPath', () => {
+  it('names a file under the working directory relative to it, and any other in full', () => {
+    expect(shownPath(join(process.cwd(), 'lambda', 'consumers', 'events.ts'))).toBe(
+      join('lambda', 'consumers', 'events.ts'),
+    );
+    const elsewhere = join(tmpdir(), 'project', 'events.ts');
+    expect(shownPath(elsewhere)).toBe(elsewhere);
+    expect(shownPath(process.cwd())).toBe(process.cwd());
+  });
+});
 
 describe('LocalFunction', () => {
   let bundle: { bundleUrl: string; workerUrl: string };

@@ -27,6 +27,16 @@ describe('handlerNotFoundMessage', () => {
     );
   });
 
+  it('says what a handler export that is not a function is, null, an array or a value alike', () => {
+    const kinds = [null, [fn], 0, ''].map((handler) => handlerNotFoundMessage(entry, 'handler', { handler }));
+    expect(kinds.map((message) => message?.split(', not a function')[0])).toStrictEqual([
+      'lambda/consumers/events.ts exports "handler" as null',
+      'lambda/consumers/events.ts exports "handler" as an array',
+      'lambda/consumers/events.ts exports "handler" as a number',
+      'lambda/consumers/events.ts exports "handler" as a string',
+    ]);
+  });
+
   it('lists a few exports and counts the rest', () => {
     const many = Object.fromEntries(Array.from({ length: 8 }, (_, i) => [`e${i}`, i]));
     expect(handlerNotFoundMessage(entry, 'handler', many)).toContain(

@@ -5,7 +5,7 @@
  */
 
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -110,6 +110,8 @@ describe('startLocalMode and the state directory', () => {
     mkdirSync(join(projectDir, 'state'));
     writeFileSync(localStatePath(env), content());
     await expect(start(projectDir, dataDir, env)).rejects.toThrow(PAST_THE_STATE_FILE);
+    // The failed start lets go of the state directory: the CLI would take a lock left by this live process for a start.
+    expect(existsSync(`${localStatePath(env)}.lock`)).toBe(false);
   });
 });
 
