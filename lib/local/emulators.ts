@@ -36,6 +36,13 @@ export interface Emulators {
    * taken over. Absent after a clean stop, and in memory.
    */
   readonly notStopped?: LockContent;
+  /**
+   * Why the emulators ended without being stopped (their thread crashed), once they did; undefined while they run.
+   * Only emulators in their own thread can end alone: in-process ones end with the process.
+   */
+  readonly failure?: string | undefined;
+  /** Settles with {@link failure} when the emulators end without being stopped; never otherwise. */
+  readonly failed?: Promise<string>;
   /** Stops both servers, cutting pending long polls, and closes the persistence files. */
   stop(): Promise<void>;
 }

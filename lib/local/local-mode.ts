@@ -360,6 +360,7 @@ async function startPipeline(settings: LocalSettings, cleanups: Cleanups): Promi
   bundling.catch(() => undefined);
   const emulators = await phases.time('emulators', () => startLocalEmulators(settings));
   cleanups.push(() => emulators.stop());
+  void emulators.failed?.then((why) => reporter.problem(emulatorsFailedNotice(why, settings.dataDir)));
   const topology = await phases.time('topology', () => createTopology(config, emulators));
   const sqs: SQSClient = localSqsClient(emulators);
   cleanups.push(() => sqs.destroy());
@@ -751,7 +752,11 @@ function createConsumer(
         idempotent: consumer.idempotency !== undefined,
         visibilityTimeoutSeconds: queue.visibilityTimeout.toSeconds(),
       }),
-    onPollError: (error) => reporter.problem(`consumer ${queue.name}: ${(error as Error).message ?? error}`),
+    // Once the emulators have ended, every poll fails alike: the one notice of that says it all.
+    onPollError: (error) => {
+      if (!emulators.failure)
+        reporter.problem(`consumer ${queue.name}: ${(error as Error).message ?? error}`);
+    },
     startDisabled,
     ...(queue.tenants ? { fairness: { visibilityTimeoutSeconds: queue.visibilityTimeout.toSeconds() } } : {}),
   });
@@ -1054,6 +1059,20 @@ function reportRequest(reporter: Reporter, r: WebhookRequestReport): void {
     latencyMs: Math.round(r.latencyMs * 10) / 10,
     ...(r.error ? { reason: r.error } : {}),
   });
+}
+
+/**
+ * What the emulators ending on their own means until a restart, and the fix: the ingest can neither claim nor
+ * enqueue (503, which senders retry), and no consumer can read its queue.
+ */
+export function emulatorsFailedNotice(why: string, dataDir: string | undefined): string {
+  const kept = dataDir
+    ? `the data directory ${dataDir} keeps what they had stored`
+    : 'what the queues held in memory is lost';
+  return (
+    `the emulators (SQS, S3 and DynamoDB) stopped: ${why}. Until local mode starts again, webhooks and jobs are ` +
+    `answered 503 (senders retry them) and no consumer can read its queue: stop it (Ctrl-C) and start it again (${kept})`
+  );
 }
 
 /**

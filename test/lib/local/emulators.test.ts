@@ -13,7 +13,7 @@ import {
   SendMessageCommand,
 } from '@aws-sdk/client-sqs';
 import { describe, expect, it } from 'vitest';
-import { localDynamoClient, localSqsClient } from '../../../lib/local/clients';
+import { LOCAL_MODE_BUDGET, localDynamoClient, localSqsClient } from '../../../lib/local/clients';
 import {
   dataDirLockPath,
   lockDataDir,
@@ -353,6 +353,44 @@ describe('startEmulatorsInThread', () => {
       await emulators.stop();
     }
     await expect(fetch(emulators.endpoints.sqs, { signal: AbortSignal.timeout(2_000) })).rejects.toThrow();
+  });
+
+  it('says why once its thread ends without being stopped (a damaged table read mid-run), and still stops', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'hookline-emulators-'));
+    try {
+      const first = await startEmulators({ dataDir });
+      const dynamo = localDynamoClient(first);
+      await dynamo.send(
+        new CreateTableCommand({
+          TableName: 'kept',
+          AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
+          KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+          BillingMode: 'PAY_PER_REQUEST',
+        }),
+      );
+      dynamo.destroy();
+      await first.stop();
+      // Opened again, LevelDB moves its log into a table file; cut short, it opens but cannot be read.
+      await (await startEmulators({ dataDir })).stop();
+      const store = join(dataDir, 'dynalite');
+      const tables = readdirSync(store).filter((name) => name.endsWith('.ldb'));
+      expect(tables.length).toBeGreaterThan(0);
+      for (const name of tables)
+        writeFileSync(join(store, name), readFileSync(join(store, name)).subarray(0, 100));
+
+      const emulators = await startEmulatorsInThread({ buildDir, dataDir });
+      expect(emulators.failure).toBeUndefined();
+      const reader = localDynamoClient(emulators, { ...LOCAL_MODE_BUDGET, maxAttempts: 1 });
+      await expect(reader.send(new ListTablesCommand({}))).rejects.toThrow();
+      reader.destroy();
+      const why = await emulators.failed;
+      expect(why).toMatch(/^\w*Error: ./);
+      expect(emulators.failure).toBe(why);
+      await emulators.stop();
+      expect(existsSync(dataDirLockPath(dataDir))).toBe(false);
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 
   it('reports a start failure from the thread', async () => {
