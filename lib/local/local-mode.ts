@@ -36,7 +36,7 @@ import { sharedFileHasher } from './bundle-cache';
 import { LocalCircuitBreaker } from './circuit-breaker';
 import { LOCAL_CREDENTIALS, LOCAL_MODE_REQUEST_MS, localS3Client, localSqsClient } from './clients';
 import { localModeHints } from './command-hints';
-import { lockStateDir, stateDirInUse } from './data-dir-lock';
+import { lockStateDir, releaseDataDirLock, stateDirInUse } from './data-dir-lock';
 import { startEmulatorsInThread } from './emulator-thread';
 import { type Emulators, oldestMessageAges, startEmulators } from './emulators';
 import { DEFAULT_JOURNAL_CAPACITY, EventJournal } from './event-journal';
@@ -351,6 +351,7 @@ async function startPipeline(settings: LocalSettings, cleanups: Cleanups): Promi
   const phases = new StartupPhases();
   adoptEmulators(settings.options, cleanups);
   const leaveStateDir = settings.stateFile && claimStateDir(settings.stateFile, cleanups);
+  releaseOnExit(settings, leaveStateDir || undefined, cleanups);
   // Fail fast on a taken port, before seconds of emulator start and bundling.
   if (settings.port !== 0) await phases.time('port check', () => assertPortFree(settings.port));
   // A pause survives a restart with a data directory, as a disabled mapping stays disabled on AWS.
@@ -1485,6 +1486,24 @@ function claimStateDir(stateFile: string, cleanups: Cleanups): () => void {
     rmSync(stateFile, { force: true });
     release();
   };
+}
+
+/**
+ * A forced quit (a second Ctrl-C: `process.exit` without the stop) ends the emulators and the ports with the process,
+ * but not its files: the locks and the state file are removed as it exits, so the next start finds no crashed run
+ * and the CLI no local mode that is gone.
+ */
+function releaseOnExit(
+  settings: LocalSettings,
+  leaveStateDir: (() => void) | undefined,
+  cleanups: Cleanups,
+): void {
+  const release = () => {
+    leaveStateDir?.();
+    if (settings.dataDir) releaseDataDirLock(settings.dataDir);
+  };
+  process.once('exit', release);
+  cleanups.push(() => void process.off('exit', release));
 }
 
 /** The state file a local mode started before the lock existed has: a running one names its process. */
