@@ -753,11 +753,7 @@ function createConsumer(
         idempotent: consumer.idempotency !== undefined,
         visibilityTimeoutSeconds: queue.visibilityTimeout.toSeconds(),
       }),
-    // Once the emulators have ended, every poll fails alike: the one notice of that says it all.
-    onPollError: (error) => {
-      if (!emulators.failure)
-        reporter.problem(`consumer ${queue.name}: ${(error as Error).message ?? error}`);
-    },
+    onPollError: pollErrorReporter(reporter, emulators, queue.name),
     startDisabled,
     ...(queue.tenants ? { fairness: { visibilityTimeoutSeconds: queue.visibilityTimeout.toSeconds() } } : {}),
   });
@@ -1060,6 +1056,17 @@ function reportRequest(reporter: Reporter, r: WebhookRequestReport): void {
     latencyMs: Math.round(r.latencyMs * 10) / 10,
     ...(r.error ? { reason: r.error } : {}),
   });
+}
+
+/** Reports a consumer's failed poll; once the emulators have ended, every poll fails alike and their notice says it all. */
+function pollErrorReporter(
+  reporter: Reporter,
+  emulators: Emulators,
+  queue: string,
+): (error: unknown) => void {
+  return (error) => {
+    if (!emulators.failure) reporter.problem(`consumer ${queue}: ${(error as Error).message ?? error}`);
+  };
 }
 
 /**
