@@ -350,8 +350,7 @@ async function startPipeline(settings: LocalSettings, cleanups: Cleanups): Promi
   const { config, reporter } = settings;
   const phases = new StartupPhases();
   adoptEmulators(settings.options, cleanups);
-  const leaveStateDir = settings.stateFile && claimStateDir(settings.stateFile, cleanups);
-  releaseOnExit(settings, leaveStateDir || undefined, cleanups);
+  const leaveStateDir = claimLocalFiles(settings, cleanups);
   // Fail fast on a taken port, before seconds of emulator start and bundling.
   if (settings.port !== 0) await phases.time('port check', () => assertPortFree(settings.port));
   // A pause survives a restart with a data directory, as a disabled mapping stays disabled on AWS.
@@ -361,8 +360,8 @@ async function startPipeline(settings: LocalSettings, cleanups: Cleanups): Promi
   bundling.catch(() => undefined);
   const emulators = await phases.time('emulators', () => startLocalEmulators(settings));
   cleanups.push(() => emulators.stop());
-  void emulators.failed?.then((why) => reporter.problem(emulatorsFailedNotice(why, settings.dataDir)));
-  const topology = await phases.time('topology', () => createTopology(config, emulators));
+  const started = watchEmulators(settings, emulators);
+  const topology = await phases.time('topology', () => createLocalTopology(settings, emulators));
   const sqs: SQSClient = localSqsClient(emulators);
   cleanups.push(() => sqs.destroy());
   reportUnconfiguredQueues(settings, sqs, topology, cleanups);
@@ -409,6 +408,7 @@ async function startPipeline(settings: LocalSettings, cleanups: Cleanups): Promi
   const alarmWatch = watchAlarms(settings, control, cleanups);
   cleanups.push(await watchForRestart(settings, consumers, context));
   const stopScheduler = startSchedules(settings, topology, sqs);
+  started.done = true;
   return runningLocalMode({
     startup: phases.list(),
     api,
@@ -1067,6 +1067,51 @@ function pollErrorReporter(
   return (error) => {
     if (!emulators.failure) reporter.problem(`consumer ${queue}: ${(error as Error).message ?? error}`);
   };
+}
+
+/** The queues, tables and bucket; the emulators ending meanwhile stop the start with why, not a refused connection. */
+function createLocalTopology(settings: LocalSettings, emulators: Emulators): Promise<LocalTopology> {
+  return createTopology(settings.config, emulators).catch((error: unknown) =>
+    emulatorsEndedAtStart(emulators, settings.dataDir, error),
+  );
+}
+
+/** Takes the state directory, if any, and has the locks and the state file released however the process exits. */
+function claimLocalFiles(settings: LocalSettings, cleanups: Cleanups): (() => void) | undefined {
+  const leaveStateDir = settings.stateFile ? claimStateDir(settings.stateFile, cleanups) : undefined;
+  releaseOnExit(settings, leaveStateDir, cleanups);
+  return leaveStateDir;
+}
+
+/** Says once why the emulators ended, if they end once the start is done (set `done`); the start says it before. */
+function watchEmulators(settings: LocalSettings, emulators: Emulators): { done: boolean } {
+  const started = { done: false };
+  void emulators.failed?.then(
+    (why) => started.done && settings.reporter.problem(emulatorsFailedNotice(why, settings.dataDir)),
+  );
+  return started;
+}
+
+/**
+ * The start's first calls to the emulators failing because their thread ended (a store it could not read): the
+ * start stops with why, rather than with the refused connection. The thread's error can trail the refusal a little.
+ */
+async function emulatorsEndedAtStart(
+  emulators: Emulators,
+  dataDir: string | undefined,
+  error: unknown,
+): Promise<never> {
+  const why = await Promise.race([
+    emulators.failed ?? Promise.resolve(undefined),
+    new Promise<undefined>((resolve) => setTimeout(resolve, 1_000)),
+  ]);
+  if (why === undefined) throw error;
+  const fix = dataDir
+    ? `a damaged store in the data directory ends them so: move ${join(dataDir, 'dynalite')} or ${join(dataDir, 'fauxqs')} aside (the one the error names) to start with it empty`
+    : 'start local mode again';
+  throw new LocalStartProblem(
+    `the emulators (SQS, S3 and DynamoDB) stopped while local mode started: ${why}. Fix: ${fix}`,
+  );
 }
 
 /**

@@ -4,10 +4,13 @@
  * a stop still stops. The emulators here are real and really stopped; only the moment local mode hears of it is
  * chosen by the test, as the thread's crash would tell it.
  */
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startEmulatorsInThread } from '../../lib/local/emulator-thread';
-import type { Emulators } from '../../lib/local/emulators';
+import { type Emulators, startEmulators } from '../../lib/local/emulators';
+import { LocalStartProblem } from '../../lib/local/start-problem';
 import { recordingQueue, startTestPipeline, type TestPipeline, testConfig } from '../helpers/local/pipeline';
 
 let pipeline: TestPipeline | undefined;
@@ -72,5 +75,38 @@ describe('local mode whose emulators end while it runs', () => {
 
     await pipeline.stop();
     pipeline = undefined;
+  }, 60_000);
+});
+
+describe('local mode whose emulators end while it starts', () => {
+  it('stops the start with why and the fix, not a refused connection', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'hookline-emulator-failure-'));
+    try {
+      // A table file cut short (a full disk mid-write): LevelDB opens it, and the first read ends the thread.
+      const config = testConfig({ events: recordingQueue() });
+      await (await startTestPipeline(config, { dataDir })).stop();
+      // Opened again, LevelDB moves its log into a table file.
+      await (await startEmulators({ dataDir })).stop();
+      const store = join(dataDir, 'dynalite');
+      const tables = readdirSync(store).filter((name) => name.endsWith('.ldb'));
+      expect(tables.length).toBeGreaterThan(0);
+      for (const name of tables)
+        writeFileSync(join(store, name), readFileSync(join(store, name)).subarray(0, 100));
+
+      const start = startTestPipeline(config, { dataDir });
+      void start.then(
+        (started) => started.stop(),
+        () => undefined,
+      );
+      await expect(start).rejects.toBeInstanceOf(LocalStartProblem);
+      await expect(start).rejects.toThrow(
+        `the emulators (SQS, S3 and DynamoDB) stopped while local mode started: `,
+      );
+      await expect(start).rejects.toThrow(
+        `Fix: a damaged store in the data directory ends them so: move ${store} or ${join(dataDir, 'fauxqs')} aside`,
+      );
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   }, 60_000);
 });
